@@ -1,0 +1,88 @@
+import type { ObservableInput } from 'rxjs';
+import type { ErrorInfo, Severity } from '../events';
+
+/**
+ * What an agent receives for one attempt of one task.
+ *
+ * @example
+ * const summarize: Agent = async ({ upstream, signal }) => llm.summarize(upstream.fetch, { signal });
+ */
+export interface TaskContext {
+  /** The task's id. */
+  readonly id: string;
+  readonly runId: string;
+  readonly dagId: string;
+  /** The task's `input` from the DAG spec. */
+  readonly input: unknown;
+  /**
+   * Outputs of the task's dependencies by task id (context injection). Empty when the run's
+   * `contextInjection` is off. A dependency that produced no output is absent.
+   */
+  readonly upstream: Readonly<Record<string, unknown>>;
+  /** This attempt's number, from 1. */
+  readonly attempt: number;
+  /** Fires when the attempt is cancelled or times out; pass it to `fetch`, child processes, … */
+  readonly signal: AbortSignal;
+}
+
+/** What an agent may return: an Observable, a promise, an async iterable, or a plain value. */
+export type AgentResult<T = unknown> = ObservableInput<T> | T;
+
+/**
+ * An agent runs one attempt of a task. It may return a value, a promise, an Observable (its last
+ * value is the output; it may stream progress before it) or an async iterable. Failing means
+ * throwing, rejecting or erroring; give the error a `severity` (see {@link AgentError}) to say
+ * how bad it is. Arrays and other sync iterables are plain values, not streams.
+ */
+export type Agent = (task: TaskContext) => AgentResult;
+
+/**
+ * An error an agent throws to choose its severity: `warning` (recorded, the task still
+ * succeeds with `output`), `error` (retried by the task's policy, then the task fails and its
+ * dependents are skipped) or `critical` (the whole run is cancelled at once).
+ * Any error with a `severity` property works the same; other errors count as `error`.
+ *
+ * @example
+ * throw new AgentError('quota exhausted', { severity: 'critical' });
+ */
+export class AgentError extends Error {
+  override readonly name: string = 'AgentError';
+  readonly severity: Severity;
+  /** With `warning`: the task's output. */
+  readonly output: unknown;
+
+  constructor(message: string, options: { severity?: Severity; output?: unknown; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.severity = options.severity ?? 'error';
+    this.output = options.output;
+  }
+}
+
+const SEVERITIES: ReadonlySet<unknown> = new Set<Severity>(['warning', 'error', 'critical']);
+
+/** The severity an error carries, `error` when it carries none. */
+export function severityOf(error: unknown): Severity {
+  const severity: unknown = typeof error === 'object' && error !== null ? (error as { severity?: unknown }).severity : undefined;
+  return SEVERITIES.has(severity) ? (severity as Severity) : 'error';
+}
+
+/** The JSON-safe `{ name, message }` of anything thrown, Error or not. */
+export function errorInfo(error: unknown): ErrorInfo {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  if (typeof error === 'object' && error !== null) {
+    const { name, message } = error as { name?: unknown; message?: unknown };
+    if (typeof message === 'string') return { name: typeof name === 'string' ? name : 'Error', message };
+  }
+  return { name: 'NonError', message: `agent threw a non-Error value: ${describeValue(error)}` };
+}
+
+function describeValue(value: unknown): string {
+  try {
+    if (typeof value === 'bigint') return `${value}n`;
+    if (typeof value === 'symbol' || typeof value === 'function') return String(value);
+    const json = JSON.stringify(value);
+    return json === undefined ? String(value) : json.length > 200 ? `${json.slice(0, 200)}…` : json;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}

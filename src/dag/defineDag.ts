@@ -1,0 +1,274 @@
+import { type CsrGraph, topologicalOrder } from './cycles';
+import { type DagIssue, DagValidationError } from './errors';
+import { type DagSpec, dagSpecSchema, type RetrySpec, taskSpecSchema } from './schema';
+import type { z } from 'zod';
+
+/** A normalized retry policy: every field filled in. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included (1 = no retry). */
+  readonly attempts: number;
+  /** Wait before the second attempt. */
+  readonly backoffMs: number;
+  /** Each later wait is the previous one times this. */
+  readonly backoffFactor: number;
+  /** No wait is longer than this. */
+  readonly maxBackoffMs: number;
+}
+
+/** A task of a defined DAG: validated, with defaults applied. */
+export interface Task {
+  readonly id: string;
+  /** Position of the task in `dag.tasks`; the key of every per-task index. */
+  readonly index: number;
+  readonly deps: readonly string[];
+  /** Name of the agent that runs it. */
+  readonly agent: string;
+  readonly input: unknown;
+  /** Per-attempt time limit; `undefined` falls back to the run's `taskTimeoutMs`. */
+  readonly timeoutMs: number | undefined;
+  readonly retry: RetryPolicy;
+  readonly priority: number;
+  readonly estimateMs: number | undefined;
+}
+
+/**
+ * Immutable indexes built once per DAG and shared by every run of it, so a run never rescans
+ * the graph: adjacency both ways in CSR form, in-degrees, a topological order and upward ranks.
+ */
+export interface DagIndex {
+  /** Edges from a task to the tasks that depend on it. */
+  readonly dependents: CsrGraph;
+  /** Edges from a task to its dependencies (the same edges reversed). */
+  readonly deps: CsrGraph;
+  /** Number of dependencies of each task. */
+  readonly inDegree: Int32Array;
+  /** Tasks in an order where every dependency comes before its dependents. */
+  readonly topologicalOrder: Int32Array;
+  /**
+   * Upward rank: the longest path from the task to the end of the DAG, itself included, in
+   * `estimateMs` where tasks give it, else in tasks. Higher starts first (the critical path).
+   */
+  readonly rank: Float64Array;
+  /** Tasks with no dependencies. */
+  readonly roots: Int32Array;
+}
+
+/** A validated DAG, ready to run any number of times. Create it with {@link defineDag}. */
+export interface Dag {
+  readonly id: string;
+  readonly tasks: readonly Task[];
+  readonly index: DagIndex;
+  /** Index of the task with this id, or `undefined`. */
+  taskIndex(id: string): number | undefined;
+}
+
+const DEFAULT_RETRY: RetryPolicy = Object.freeze({
+  attempts: 1,
+  backoffMs: 0,
+  backoffFactor: 2,
+  maxBackoffMs: Number.POSITIVE_INFINITY,
+});
+
+/**
+ * Validates a DAG spec and builds its indexes. Every problem is collected (bad values, duplicate
+ * ids, unknown dependencies, self-dependencies, cycles named as a path) and thrown together in
+ * one {@link DagValidationError}; nothing runs on a DAG that failed.
+ *
+ * @example
+ * const dag = defineDag({
+ *   id: 'etl',
+ *   tasks: [
+ *     { id: 'extract', agent: 'fn' },
+ *     { id: 'load', deps: ['extract'], agent: 'fn', retry: { attempts: 3, backoffMs: 100 } },
+ *   ],
+ * });
+ */
+export function defineDag(spec: DagSpec | Dag): Dag {
+  if (isDag(spec)) return spec;
+  const issues: DagIssue[] = [];
+  const head = dagSpecSchema.safeParse(spec);
+  if (!head.success) {
+    issues.push(...zodIssues(head.error, []));
+    const taskList: unknown = (spec as { tasks?: unknown } | null | undefined)?.tasks;
+    if (!Array.isArray(taskList)) throw new DagValidationError(issues, dagIdOf(spec));
+  }
+  const rawTasks = (spec as { tasks: readonly unknown[] }).tasks;
+  const defaults = head.success ? head.data.defaults : undefined;
+
+  const tasks: Task[] = [];
+  const indexById = new Map<string, number>();
+  const specIndexOf: number[] = []; // position in spec.tasks of each accepted task, for paths
+  for (let i = 0; i < rawTasks.length; i++) {
+    const parsed = taskSpecSchema.safeParse(rawTasks[i]);
+    if (!parsed.success) {
+      issues.push(...zodIssues(parsed.error, ['tasks', i]));
+      continue;
+    }
+    const t = parsed.data;
+    if (indexById.has(t.id)) {
+      issues.push({
+        path: ['tasks', i, 'id'],
+        code: 'duplicate-id',
+        message: `duplicate task id "${t.id}" (first used by tasks[${specIndexOf[indexById.get(t.id)!]}])`,
+      });
+      continue;
+    }
+    const agent = t.agent ?? defaults?.agent;
+    if (agent === undefined) {
+      issues.push({
+        path: ['tasks', i, 'agent'],
+        code: 'invalid-value',
+        message: `task "${t.id}" names no agent: set \`agent\` on the task or \`defaults.agent\``,
+      });
+    }
+    indexById.set(t.id, tasks.length);
+    specIndexOf.push(i);
+    tasks.push({
+      id: t.id,
+      index: tasks.length,
+      deps: t.deps ?? [],
+      agent: agent ?? '',
+      input: t.input,
+      timeoutMs: t.timeoutMs ?? defaults?.timeoutMs,
+      retry: normalizeRetry(t.retry ?? defaults?.retry),
+      priority: t.priority ?? defaults?.priority ?? 0,
+      estimateMs: t.estimateMs,
+    });
+  }
+
+  const n = tasks.length;
+  const depsGraph = buildDepsGraph(tasks, indexById, specIndexOf, issues);
+  const inDegree = new Int32Array(n);
+  for (let i = 0; i < n; i++) inDegree[i] = depsGraph.start[i + 1]! - depsGraph.start[i]!;
+  const dependents = reverse(depsGraph, n);
+  const topo = topologicalOrder(dependents, depsGraph, inDegree);
+  for (const cycle of topo.cycles) {
+    const names = cycle.map((i) => tasks[i]!.id);
+    issues.push({
+      path: ['tasks', specIndexOf[cycle[0]!]!, 'deps'],
+      code: 'cycle',
+      message: `cycle: ${[...names, names[0]].join(' -> ')} (each task depends on the next)`,
+    });
+  }
+  if (issues.length > 0) throw new DagValidationError(issues, dagIdOf(spec));
+
+  const roots: number[] = [];
+  for (let i = 0; i < n; i++) if (inDegree[i] === 0) roots.push(i);
+  const index: DagIndex = Object.freeze({
+    dependents,
+    deps: depsGraph,
+    inDegree,
+    topologicalOrder: topo.order,
+    rank: upwardRanks(tasks, dependents, topo.order),
+    roots: Int32Array.from(roots),
+  });
+  const dag: Dag = Object.freeze({
+    id: spec.id,
+    tasks: Object.freeze(tasks.map((t) => Object.freeze(t))),
+    index,
+    taskIndex: (id: string) => indexById.get(id),
+  });
+  definedDags.add(dag);
+  return dag;
+}
+
+const definedDags = new WeakSet<object>();
+
+/** Whether `value` is a DAG returned by {@link defineDag}. */
+export function isDag(value: unknown): value is Dag {
+  return typeof value === 'object' && value !== null && definedDags.has(value);
+}
+
+function normalizeRetry(retry: RetrySpec | undefined): RetryPolicy {
+  if (retry === undefined) return DEFAULT_RETRY;
+  return Object.freeze({
+    attempts: retry.attempts,
+    backoffMs: retry.backoffMs ?? DEFAULT_RETRY.backoffMs,
+    backoffFactor: retry.backoffFactor ?? DEFAULT_RETRY.backoffFactor,
+    maxBackoffMs: retry.maxBackoffMs ?? DEFAULT_RETRY.maxBackoffMs,
+  });
+}
+
+/** Edges from each task to its known dependencies; unknown and self dependencies become issues. */
+function buildDepsGraph(
+  tasks: readonly Task[],
+  indexById: ReadonlyMap<string, number>,
+  specIndexOf: readonly number[],
+  issues: DagIssue[],
+): CsrGraph {
+  const n = tasks.length;
+  const start = new Int32Array(n + 1);
+  const targets: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const task = tasks[i]!;
+    start[i] = targets.length;
+    const seen = task.deps.length > 1 ? new Set<number>() : undefined;
+    task.deps.forEach((depId, d) => {
+      const dep = indexById.get(depId);
+      const path = ['tasks', specIndexOf[i]!, 'deps', d];
+      if (dep === undefined) {
+        issues.push({ path, code: 'unknown-dependency', message: `task "${task.id}" depends on "${depId}", which is not a task of this DAG` });
+      } else if (dep === i) {
+        issues.push({ path, code: 'self-dependency', message: `task "${task.id}" depends on itself` });
+      } else if (seen === undefined || !seen.has(dep)) {
+        seen?.add(dep);
+        targets.push(dep);
+      }
+    });
+  }
+  start[n] = targets.length;
+  return { start, targets: Int32Array.from(targets) };
+}
+
+function reverse(graph: CsrGraph, n: number): CsrGraph {
+  const start = new Int32Array(n + 1);
+  for (let e = 0; e < graph.targets.length; e++) start[graph.targets[e]! + 1]!++;
+  for (let i = 0; i < n; i++) start[i + 1]! += start[i]!;
+  const fill = start.slice(0, n);
+  const targets = new Int32Array(graph.targets.length);
+  for (let from = 0; from < n; from++) {
+    for (let e = graph.start[from]!; e < graph.start[from + 1]!; e++) {
+      targets[fill[graph.targets[e]!]!++] = from;
+    }
+  }
+  return { start, targets };
+}
+
+/** Longest remaining path per task, computed dependents-first along the reverse topological order. */
+function upwardRanks(tasks: readonly Task[], dependents: CsrGraph, order: Int32Array): Float64Array {
+  let estimated = 0;
+  let estimateSum = 0;
+  for (const t of tasks) {
+    if (t.estimateMs !== undefined) {
+      estimated++;
+      estimateSum += t.estimateMs;
+    }
+  }
+  // Tasks without an estimate weigh the mean of the given ones, so mixed DAGs stay comparable.
+  const fallback = estimated === 0 ? 1 : estimateSum / estimated;
+  const rank = new Float64Array(tasks.length);
+  for (let k = order.length - 1; k >= 0; k--) {
+    const i = order[k]!;
+    let longest = 0;
+    for (let e = dependents.start[i]!; e < dependents.start[i + 1]!; e++) {
+      const r = rank[dependents.targets[e]!]!;
+      if (r > longest) longest = r;
+    }
+    rank[i] = (tasks[i]!.estimateMs ?? fallback) + longest;
+  }
+  return rank;
+}
+
+function zodIssues(error: z.ZodError, prefix: readonly (string | number)[]): DagIssue[] {
+  return error.issues.map((issue) => {
+    const path = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys') message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    return { path, code: 'invalid-value' as const, message };
+  });
+}
+
+function dagIdOf(spec: unknown): string | undefined {
+  const id: unknown = (spec as { id?: unknown } | null | undefined)?.id;
+  return typeof id === 'string' ? id : undefined;
+}

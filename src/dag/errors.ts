@@ -1,0 +1,45 @@
+/** One problem found in a DAG definition or in the options of a run. */
+export interface DagIssue {
+  /** Where the problem is, e.g. `['tasks', 3, 'deps', 0]`. Empty for the DAG as a whole. */
+  readonly path: readonly (string | number)[];
+  /** A stable machine-readable kind, e.g. `unknown-dependency` or `cycle`. */
+  readonly code: DagIssueCode;
+  /** What is wrong and what was expected, in one sentence. */
+  readonly message: string;
+}
+
+export type DagIssueCode =
+  | 'invalid-value'
+  | 'duplicate-id'
+  | 'unknown-dependency'
+  | 'self-dependency'
+  | 'cycle'
+  | 'unknown-agent';
+
+/** Formats a path like `tasks[3].deps[0]`; the empty path is `(dag)`. */
+export function formatIssuePath(path: readonly (string | number)[]): string {
+  if (path.length === 0) return '(dag)';
+  return path
+    .map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? part : `.${part}`))
+    .join('');
+}
+
+/**
+ * Thrown by `defineDag` (and by `runDag`/`submit` for unknown agents) with every problem found,
+ * never only the first. Nothing runs on a DAG that produced this error.
+ *
+ * @example
+ * try { defineDag(spec) } catch (e) {
+ *   if (e instanceof DagValidationError) for (const issue of e.issues) console.error(issue.message)
+ * }
+ */
+export class DagValidationError extends Error {
+  override readonly name = 'DagValidationError';
+
+  constructor(readonly issues: readonly DagIssue[], dagId?: string) {
+    super(
+      `${dagId === undefined ? 'DAG' : `DAG "${dagId}"`} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n` +
+        issues.map((issue) => `  ${formatIssuePath(issue.path)}: ${issue.message}`).join('\n'),
+    );
+  }
+}

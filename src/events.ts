@@ -1,0 +1,190 @@
+/**
+ * The event union: the JSON contract of a run. Every event has `type`, `runId`, `seq` (1, 2, 3…
+ * within a run) and `at` (milliseconds from `scheduler.now()`); task events add `taskId` and
+ * `attempt` (from 1). Events are plain JSON-serializable objects, so a run can be logged and
+ * replayed: the state of a run is `events.reduce(reduce, initialRunState(dag, runId))`.
+ */
+
+/** How bad an error is: `warning` lets the task succeed, `error` retries then fails, `critical` ends the run. */
+export type Severity = 'warning' | 'error' | 'critical';
+/** How a run ended. */
+export type RunOutcome = 'succeeded' | 'failed' | 'cancelled';
+
+/** An error as it travels in events: only JSON-safe fields. */
+export interface ErrorInfo {
+  readonly name: string;
+  readonly message: string;
+}
+
+/** Fields every event has. */
+export interface EventBase<T extends string> {
+  readonly type: T;
+  readonly runId: string;
+  /** 1, 2, 3… within a run, without gaps. */
+  readonly seq: number;
+  /** Milliseconds, from the run's `scheduler.now()`. */
+  readonly at: number;
+}
+
+/** Fields every task event has. */
+export interface TaskEventBase<T extends string> extends EventBase<T> {
+  readonly taskId: string;
+  /** The attempt the event is about, from 1. */
+  readonly attempt: number;
+}
+
+/** Tally of how tasks ended, carried by `dag.completed`. */
+export interface TaskCounts {
+  readonly total: number;
+  readonly completed: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly cancelled: number;
+}
+
+export interface DagCreatedEvent extends EventBase<'dag.created'> {
+  readonly dagId: string;
+  readonly taskCount: number;
+}
+export type TaskReadyEvent = TaskEventBase<'task.ready'>;
+export interface TaskStartedEvent extends TaskEventBase<'task.started'> {
+  readonly agent: string;
+}
+export interface TaskCompletedEvent extends TaskEventBase<'task.completed'> {
+  readonly durationMs: number;
+  /** The agent's result (JSON-safe); absent when the agent produced none. */
+  readonly output?: unknown;
+  /** Set when the agent reported a `warning`: recorded, and the task still succeeded. */
+  readonly warning?: ErrorInfo;
+}
+export interface TaskFailedEvent extends TaskEventBase<'task.failed'> {
+  readonly error: ErrorInfo;
+  readonly severity: Exclude<Severity, 'warning'>;
+  /** When true another attempt follows after the backoff; when false this is the task's terminal event. */
+  readonly willRetry: boolean;
+}
+export type TaskRetryingEvent = TaskEventBase<'task.retrying'>;
+export interface TaskTimedOutEvent extends TaskEventBase<'task.timed-out'> {
+  readonly timeoutMs: number;
+}
+export interface TaskStuckEvent extends TaskEventBase<'task.stuck'> {
+  readonly runningForMs: number;
+}
+export interface TaskSkippedEvent extends TaskEventBase<'task.skipped'> {
+  /** Id of the dependency that failed for good. */
+  readonly because: string;
+}
+export type TaskCancelledEvent = TaskEventBase<'task.cancelled'>;
+export interface AgentAvailableEvent extends EventBase<'agent.available'> {
+  readonly agent: string;
+}
+export interface HealthCheckedEvent extends EventBase<'health.checked'> {
+  readonly running: number;
+  readonly ready: number;
+  readonly pending: number;
+}
+export interface DagCompletedEvent extends EventBase<'dag.completed'> {
+  readonly outcome: RunOutcome;
+  readonly counts: TaskCounts;
+  readonly durationMs: number;
+}
+
+/** Every event of a run, discriminated by `type`. */
+export type DagEvent =
+  | DagCreatedEvent
+  | TaskReadyEvent
+  | TaskStartedEvent
+  | TaskCompletedEvent
+  | TaskFailedEvent
+  | TaskRetryingEvent
+  | TaskTimedOutEvent
+  | TaskStuckEvent
+  | TaskSkippedEvent
+  | TaskCancelledEvent
+  | AgentAvailableEvent
+  | HealthCheckedEvent
+  | DagCompletedEvent;
+
+export type DagEventType = DagEvent['type'];
+/** The event with this `type`. */
+export type EventOfType<T extends DagEventType> = Extract<DagEvent, { type: T }>;
+/** Events about one task. */
+export type TaskEvent = Extract<DagEvent, { taskId: string }>;
+
+/** Every event type, in the order of the contract table. */
+export const EVENT_TYPES = [
+  'dag.created',
+  'task.ready',
+  'task.started',
+  'task.completed',
+  'task.failed',
+  'task.retrying',
+  'task.timed-out',
+  'task.stuck',
+  'task.skipped',
+  'task.cancelled',
+  'agent.available',
+  'health.checked',
+  'dag.completed',
+] as const satisfies readonly DagEventType[];
+
+/** The events that end a task: exactly one per task per run. */
+export function isTerminalEvent(event: DagEvent): boolean {
+  switch (event.type) {
+    case 'task.completed':
+    case 'task.skipped':
+    case 'task.cancelled':
+      return true;
+    case 'task.failed':
+      return !event.willRetry;
+    default:
+      return false;
+  }
+}
+
+/** A type guard for one event type, usable with `filter`: `events$.pipe(filter(isEvent('task.failed')))`. */
+export function isEvent<T extends DagEventType>(...types: T[]): (event: DagEvent) => event is EventOfType<T> {
+  const wanted = new Set<DagEventType>(types);
+  return (event): event is EventOfType<T> => wanted.has(event.type);
+}
+
+/** Fields a caller gives to a factory: everything but the `type`. */
+type Fields<T extends DagEventType> = Omit<EventOfType<T>, 'type'>;
+
+/** An event factory with a `.type` and a `.match` guard, in the style of Redux Toolkit's action creators. */
+export interface EventFactory<T extends DagEventType> {
+  (fields: Fields<T>): EventOfType<T>;
+  readonly type: T;
+  match(event: DagEvent): event is EventOfType<T>;
+}
+
+function factory<T extends DagEventType>(type: T): EventFactory<T> {
+  const create = (fields: Fields<T>) => ({ type, ...fields }) as EventOfType<T>;
+  return Object.assign(create, {
+    type,
+    match: (event: DagEvent): event is EventOfType<T> => event.type === type,
+  });
+}
+
+/**
+ * Factories for every event, keyed by a camel-case name.
+ *
+ * @example
+ * const e = events.taskReady({ runId: 'r1', seq: 2, at: 0, taskId: 'a', attempt: 1 });
+ * events.taskReady.match(e) // true
+ */
+export const events = {
+  dagCreated: factory('dag.created'),
+  taskReady: factory('task.ready'),
+  taskStarted: factory('task.started'),
+  taskCompleted: factory('task.completed'),
+  taskFailed: factory('task.failed'),
+  taskRetrying: factory('task.retrying'),
+  taskTimedOut: factory('task.timed-out'),
+  taskStuck: factory('task.stuck'),
+  taskSkipped: factory('task.skipped'),
+  taskCancelled: factory('task.cancelled'),
+  agentAvailable: factory('agent.available'),
+  healthChecked: factory('health.checked'),
+  dagCompleted: factory('dag.completed'),
+} as const;

@@ -1,0 +1,32 @@
+/**
+ * rxdag: run DAGs of tasks on agents, reacting to every change instead of polling.
+ * Named exports only.
+ */
+export { defineDag, isDag } from './dag/defineDag';
+export type { Dag, DagIndex, RetryPolicy, Task } from './dag/defineDag';
+export { DagValidationError, formatIssuePath } from './dag/errors';
+export type { DagIssue, DagIssueCode } from './dag/errors';
+export { dagSpecSchema, taskSpecSchema, retrySchema, MAX_ATTEMPTS, MAX_ID_LENGTH } from './dag/schema';
+export type { DagSpec, RetrySpec, TaskDefaults, TaskSpec } from './dag/schema';
+
+export { events, EVENT_TYPES, isEvent, isTerminalEvent } from './events';
+export type * from './events';
+
+export { reduce, reduceAll, RunDraft, InvalidTransitionError } from './state/reducer';
+export { initialRunState } from './state/runState';
+export type { FailurePolicy, RunState, RunStatus, StatusCounts } from './state/runState';
+export { selectTask, selectTaskOutput, selectTaskStatus, selectTasks } from './state/selectors';
+export type { TaskSnapshot } from './state/selectors';
+export type { TaskStatus } from './state/taskTable';
+export { backoffDelay } from './state/planner';
+
+export { AgentError, errorInfo, severityOf } from './agents/agent';
+export type { Agent, AgentResult, TaskContext } from './agents/agent';
+export { OutputNotJsonSafeError, TaskCancelledError, TaskTimeoutError } from './agents/runAttempt';
+
+export { runDag } from './scheduler/runDag';
+export { createScheduler, DagRun } from './scheduler/createScheduler';
+export type { Scheduler } from './scheduler/createScheduler';
+export type { SchedulerSnapshot } from './scheduler/engine';
+export type { RunOptions, SchedulerOptions, SchedulingMode } from './scheduler/options';
+export type { NotificationStreams, TaskErrorNotice } from './scheduler/views';

@@ -1,0 +1,105 @@
+import { asapScheduler, Observable, type OperatorFunction, type Subscription } from 'rxjs';
+
+/** How {@link coalesce} groups values into batches. */
+export interface CoalesceConfig<T> {
+  /**
+   * When deferred values are handed on: `'asap'` on the next microtask after the first one
+   * arrives (event mode), or at every emission of an Observable such as an `interval` (polling).
+   */
+  readonly flushOn: 'asap' | Observable<unknown>;
+  /** Urgent values are handed on at once, without waiting for `flushOn`. */
+  readonly isUrgent: (value: T) => boolean;
+  /**
+   * Whether deferred values that arrive while a batch is being handled join the same flush
+   * (event mode: a synchronous agent's completion is handled right away) or wait for the next
+   * `flushOn` (polling mode: completions are noticed at the next poll).
+   */
+  readonly joinFlush: boolean;
+  /** Called after a flush has handed on everything it will. */
+  readonly onFlushEnd: () => void;
+}
+
+/**
+ * Groups a burst of values into arrays so the pipeline reduces them in one step. Values pushed
+ * while a batch is handled downstream (re-entrantly) are queued and handed on in the same
+ * flush once the handler returns: a trampoline, so synchronous feedback loops neither recurse
+ * nor wait for a timer.
+ */
+export function coalesce<T>(config: CoalesceConfig<T>): OperatorFunction<T, T[]> {
+  return (source) =>
+    new Observable<T[]>((subscriber) => {
+      // values to hand on in the current flush, or in an immediate one
+      let urgent: T[] = [];
+      // values waiting for the next flush trigger
+      let deferred: T[] = [];
+      // true while a batch is handled downstream: arrivals then are re-entrant
+      let flushing = false;
+      // the pending microtask flush, in event mode
+      let asapFlush: Subscription | undefined;
+
+      const run = (first: T[]) => {
+        flushing = true;
+        try {
+          let batch = first;
+          for (;;) {
+            if (batch.length > 0) subscriber.next(batch);
+            if (subscriber.closed) return;
+            if (urgent.length > 0) {
+              batch = urgent;
+              urgent = [];
+            } else if (config.joinFlush && deferred.length > 0) {
+              batch = deferred;
+              deferred = [];
+            } else {
+              break;
+            }
+          }
+        } finally {
+          flushing = false;
+        }
+        config.onFlushEnd();
+      };
+      const takeDeferred = () => {
+        asapFlush?.unsubscribe();
+        asapFlush = undefined;
+        const taken = deferred;
+        deferred = [];
+        return taken;
+      };
+      const flushDeferred = () => {
+        asapFlush = undefined;
+        if (!flushing && (deferred.length > 0 || urgent.length > 0)) {
+          const batch = takeDeferred();
+          const now = urgent;
+          urgent = [];
+          run(now.length > 0 ? batch.concat(now) : batch);
+        }
+      };
+
+      const subscription = source.subscribe({
+        next: (value) => {
+          if (config.isUrgent(value)) {
+            urgent.push(value);
+            if (flushing) return;
+            const now = urgent;
+            urgent = [];
+            run(config.joinFlush && deferred.length > 0 ? takeDeferred().concat(now) : now);
+          } else {
+            deferred.push(value);
+            if (!flushing && asapFlush === undefined && config.flushOn === 'asap') {
+              asapFlush = asapScheduler.schedule(flushDeferred);
+            }
+          }
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+      if (config.flushOn !== 'asap') subscription.add(config.flushOn.subscribe(flushDeferred));
+      return () => {
+        subscription.unsubscribe();
+        asapFlush?.unsubscribe();
+        urgent = [];
+        deferred = [];
+      };
+    });
+}

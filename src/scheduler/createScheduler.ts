@@ -1,0 +1,153 @@
+import { Observable } from 'rxjs';
+import { type Dag, defineDag } from '../dag/defineDag';
+import { type DagIssue, DagValidationError } from '../dag/errors';
+import type { DagSpec } from '../dag/schema';
+import type { DagEvent } from '../events';
+import { createEventBus } from '../signals';
+import { initialRunState } from '../state/runState';
+import { Engine, type RunRecord, type SchedulerSnapshot } from './engine';
+import { type ResolvedRunOptions, resolveRunOptions, resolveSchedulerOptions, type RunOptions, type SchedulerOptions } from './options';
+import { ReadyQueue } from './priorityQueue';
+import { type NotificationStreams, notificationStreams } from './views';
+
+/**
+ * The events of a DAG run: a cold Observable (subscribing starts a run, unsubscribing cancels
+ * it), with hot notification streams that show the events of its runs while you listen.
+ */
+export class DagRun extends Observable<DagEvent> implements NotificationStreams {
+  readonly events$: NotificationStreams['events$'];
+  readonly ready$: NotificationStreams['ready$'];
+  readonly completion$: NotificationStreams['completion$'];
+  readonly error$: NotificationStreams['error$'];
+  readonly health$: NotificationStreams['health$'];
+
+  /** @internal use `runDag` or `scheduler.submit` */
+  constructor(
+    readonly dag: Dag,
+    subscribe: ConstructorParameters<typeof Observable<DagEvent>>[0],
+    streams: NotificationStreams,
+  ) {
+    super(subscribe);
+    ({ events$: this.events$, ready$: this.ready$, completion$: this.completion$, error$: this.error$, health$: this.health$ } = streams);
+  }
+}
+
+/** A long-lived scheduler: many runs at once sharing one concurrency limit. */
+export interface Scheduler extends NotificationStreams {
+  /** Snapshots after every change: each run's state and the totals over all runs. */
+  readonly state$: Observable<SchedulerSnapshot>;
+  /** True after `shutdown()`: `submit` then refuses new runs. */
+  readonly closed: boolean;
+  /**
+   * A run of `dag` on this scheduler (cold: it starts on subscribe; unsubscribing cancels only
+   * this run). Throws `DagValidationError` when a task names an agent the run does not have,
+   * and `TypeError` for bad options.
+   */
+  submit(dag: Dag | DagSpec, options?: RunOptions): DagRun;
+  /**
+   * Refuses new runs and resolves when the runs going on have ended. With `force: true` they
+   * are cancelled first: running agents are aborted, every unfinished task ends `task.cancelled`.
+   */
+  shutdown(options?: { readonly force?: boolean }): Promise<void>;
+}
+
+let runCounter = 0;
+
+function newRunId(dag: Dag): string {
+  runCounter++;
+  return `${dag.id}-${runCounter.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** Issues for every agent name the run does not have, one per name. */
+function missingAgents(dag: Dag, options: ResolvedRunOptions): DagIssue[] {
+  const missing = new Map<string, number[]>();
+  for (const task of dag.tasks) {
+    if (options.agents[task.agent] === undefined) {
+      const tasks = missing.get(task.agent) ?? [];
+      tasks.push(task.index);
+      missing.set(task.agent, tasks);
+    }
+  }
+  const known = Object.keys(options.agents);
+  return [...missing].map(([agent, tasks]) => {
+    const names = tasks.slice(0, 3).map((i) => `"${dag.tasks[i]!.id}"`).join(', ') + (tasks.length > 3 ? ` and ${tasks.length - 3} more` : '');
+    return {
+      path: ['tasks', tasks[0]!, 'agent'],
+      code: 'unknown-agent' as const,
+      message: `unknown agent "${agent}" (used by ${names}); known agents: ${known.length === 0 ? 'none' : known.map((k) => `"${k}"`).join(', ')}`,
+    };
+  });
+}
+
+/**
+ * Creates a long-lived scheduler. Runs submitted to it share `maxConcurrency`, taking turns so
+ * that none starves; its `events$` and notification streams carry every run's events.
+ *
+ * @example
+ * const scheduler = createScheduler({ agents: { llm }, maxConcurrency: 4 });
+ * scheduler.events$.subscribe(log);
+ * scheduler.submit(dagA).subscribe();
+ * scheduler.submit(dagB).subscribe();
+ * await scheduler.shutdown();
+ */
+export function createScheduler(options?: SchedulerOptions): Scheduler {
+  const resolved = resolveSchedulerOptions(options);
+  const engine = new Engine(resolved);
+  let closed = false;
+
+  const submit = (dagOrSpec: Dag | DagSpec, runOptions?: RunOptions): DagRun => {
+    const dag = defineDag(dagOrSpec);
+    const runResolved = resolveRunOptions(runOptions, resolved);
+    const problems = missingAgents(dag, runResolved);
+    if (problems.length > 0) throw new DagValidationError(problems, dag.id);
+    const runBus = createEventBus();
+    const priorities = Float64Array.from(dag.tasks, (t) => t.priority);
+    return new DagRun(
+      dag,
+      (subscriber) => {
+        if (closed) {
+          subscriber.error(new Error(`rxdag: scheduler is shut down; run of DAG "${dag.id}" refused`));
+          return;
+        }
+        const runId = runResolved.runId ?? newRunId(dag);
+        const run: RunRecord = {
+          runId,
+          dag,
+          options: runResolved,
+          listener: {
+            next: (event) => {
+              subscriber.next(event);
+              if (runBus.observed) runBus.publish(event);
+            },
+            complete: () => subscriber.complete(),
+            error: (error) => subscriber.error(error),
+          },
+          readyQueue: new ReadyQueue((task) => priorities[task]!, dag.index.rank),
+          running: new Map(),
+          backoff: new Map(),
+          state: initialRunState(dag, runId, runResolved.failurePolicy),
+          draft: undefined,
+          endedEarly: undefined,
+          done: false,
+        };
+        engine.start(run);
+        return () => engine.cancel(run);
+      },
+      notificationStreams(runBus.events$),
+    );
+  };
+
+  return {
+    ...notificationStreams(engine.events$),
+    state$: engine.state$,
+    get closed() {
+      return closed;
+    },
+    submit,
+    shutdown: ({ force = false } = {}) => {
+      closed = true;
+      if (force) for (const run of [...engine.activeRuns]) engine.cancel(run);
+      return engine.whenIdle();
+    },
+  };
+}

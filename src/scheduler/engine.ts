@@ -1,0 +1,518 @@
+import { EMPTY, interval, map, merge, mergeMap, type Observable, Subscription } from 'rxjs';
+import { errorInfo, severityOf } from '../agents/agent';
+import { jsonSafetyProblem } from '../agents/jsonSafe';
+import { type AttemptOutcome, runAttempt } from '../agents/runAttempt';
+import type { Dag } from '../dag/defineDag';
+import type { DagEvent, ErrorInfo } from '../events';
+import { dependentsToSkip, decideFailure, isSettled, runOutcome, taskCounts } from '../state/planner';
+import { RunDraft } from '../state/reducer';
+import type { RunState } from '../state/runState';
+import { readOutput, StatusCode } from '../state/taskTable';
+import { createEventBus, createPipelineSignals, createStateCell } from '../signals';
+import { coalesce } from './coalesce';
+import type { ResolvedRunOptions, ResolvedSchedulerOptions } from './options';
+import { ReadyQueue } from './priorityQueue';
+
+/** Where a run's events go: its subscriber and its own views. */
+export interface RunListener {
+  next(event: DagEvent): void;
+  complete(): void;
+  error(error: unknown): void;
+}
+
+/** One execution of a DAG inside the engine. Mutable bookkeeping of the pipeline, never shared. */
+export interface RunRecord {
+  readonly runId: string;
+  readonly dag: Dag;
+  readonly options: ResolvedRunOptions;
+  readonly listener: RunListener;
+  /** Ready tasks by priority, then upward rank. */
+  readonly readyQueue: ReadyQueue;
+  /** Attempts launched and not yet handled, by task index. */
+  readonly running: Map<number, AttemptRecord>;
+  /** Retry timers by task index. */
+  readonly backoff: Map<number, Subscription>;
+  /** The last finished snapshot. */
+  state: RunState;
+  /** The open draft of the current flush, if the run changed in it. */
+  draft: RunDraft | undefined;
+  /** Set when the run is being ended before its tasks finished. */
+  endedEarly: 'cancelled' | 'failed' | undefined;
+  done: boolean;
+}
+
+/** One launched attempt. */
+interface AttemptRecord {
+  readonly run: RunRecord;
+  readonly task: number;
+  readonly attempt: number;
+  readonly startedAt: number;
+  /** False once its outcome was handled or it was cancelled: a late outcome is then ignored. */
+  live: boolean;
+  stuckReported: boolean;
+  /** Tears the attempt down (completes its inner Observable, aborts the agent). */
+  stop: () => void;
+}
+
+type ReadySignal =
+  | { readonly kind: 'unblocked'; readonly run: RunRecord; readonly task: number }
+  | { readonly kind: 'retry'; readonly run: RunRecord; readonly task: number; readonly attempt: number };
+type OutcomeSignal = { readonly kind: 'outcome'; readonly attempt: AttemptRecord; readonly outcome: AttemptOutcome };
+type ControlSignal = { readonly kind: 'start' | 'cancel'; readonly run: RunRecord };
+type HealthSignal = { readonly kind: 'health' };
+type Signal = ReadySignal | OutcomeSignal | ControlSignal | HealthSignal;
+
+const HEALTH: HealthSignal = Object.freeze({ kind: 'health' });
+const NO_UPSTREAM: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/** Aggregate view of a scheduler, emitted after every flush. */
+export interface SchedulerSnapshot {
+  /** Runs going on, and those that ended in the last flush, by run id. */
+  readonly runs: ReadonlyMap<string, RunState>;
+  readonly running: number;
+  readonly ready: number;
+  /** Waiting for dependencies or for a retry backoff. */
+  readonly pending: number;
+  /** Tasks that ended (completed, failed, skipped or cancelled). */
+  readonly done: number;
+}
+
+const EMPTY_SNAPSHOT: SchedulerSnapshot = Object.freeze({ runs: new Map(), running: 0, ready: 0, pending: 0, done: 0 });
+
+/**
+ * The pipeline: signals (Subjects) merged into one stream, coalesced into batches, each batch
+ * folded into the runs' states through the pure reducer; ready tasks go to a priority queue and
+ * from there, only as slots free up, into `mergeMap` with the concurrency limit.
+ */
+export class Engine {
+  private readonly bus = createEventBus();
+  private readonly snapshot = createStateCell<SchedulerSnapshot>(EMPTY_SNAPSHOT);
+  private readonly signals = createPipelineSignals<ReadySignal, OutcomeSignal, OutcomeSignal, ControlSignal, AttemptRecord>();
+  /** The live pipeline; created with the first run and torn down when the last one ends. */
+  private pipeline: Subscription | undefined;
+  /** Runs started and not yet done, in start order (round-robin dispatch walks it). */
+  private readonly active: RunRecord[] = [];
+  /** Where the round-robin over runs resumes. */
+  private rotation = 0;
+  /** Attempts launched and not yet handled, over all runs. */
+  private runningCount = 0;
+  /** Runs with an open draft in this flush. */
+  private readonly touched = new Set<RunRecord>();
+  /** Runs that ended in this flush (kept in the next snapshot once). */
+  private readonly endedThisFlush: RunRecord[] = [];
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(readonly options: ResolvedSchedulerOptions) {}
+
+  /** Every event of every run. */
+  get events$(): Observable<DagEvent> {
+    return this.bus.events$;
+  }
+  get state$(): Observable<SchedulerSnapshot> {
+    return this.snapshot.state$;
+  }
+  get activeRuns(): readonly RunRecord[] {
+    return this.active;
+  }
+
+  start(run: RunRecord): void {
+    this.active.push(run);
+    this.ensurePipeline();
+    this.signals.control.next({ kind: 'start', run });
+  }
+
+  cancel(run: RunRecord): void {
+    if (!run.done && run.endedEarly === undefined) this.signals.control.next({ kind: 'cancel', run });
+  }
+
+  /** Resolves when no run is going on (at once when none is). */
+  whenIdle(): Promise<void> {
+    if (this.active.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private ensurePipeline(): void {
+    if (this.pipeline !== undefined) return;
+    const { maxConcurrency, healthCheckIntervalMs, mode, pollIntervalMs, scheduler } = this.options;
+    const { ready, completion, error, health, control, launch } = this.signals;
+    const pipeline = new Subscription();
+    this.pipeline = pipeline;
+    pipeline.add(
+      launch
+        .pipe(mergeMap((attempt) => this.attempt$(attempt), maxConcurrency))
+        .subscribe((signal) => (signal.outcome.ok ? completion : error).next(signal)),
+    );
+    if (healthCheckIntervalMs > 0) pipeline.add(interval(healthCheckIntervalMs, scheduler).subscribe(health));
+    const input$: Observable<Signal> = merge(
+      control,
+      ready,
+      completion,
+      error,
+      healthCheckIntervalMs > 0 ? health.pipe(map(() => HEALTH)) : EMPTY,
+    );
+    pipeline.add(
+      input$
+        .pipe(
+          coalesce<Signal>({
+            flushOn: mode === 'event' ? 'asap' : interval(pollIntervalMs, scheduler),
+            isUrgent: (signal) => signal.kind === 'start' || signal.kind === 'cancel' || signal.kind === 'unblocked',
+            joinFlush: mode === 'event',
+            onFlushEnd: () => this.endFlush(),
+          }),
+        )
+        .subscribe((batch) => this.pass(batch)),
+    );
+  }
+
+  /** Handles one batch of signals, then fills the free slots. */
+  private pass(batch: readonly Signal[]): void {
+    try {
+      for (const signal of batch) {
+        switch (signal.kind) {
+          case 'start':
+            this.startRun(signal.run);
+            break;
+          case 'cancel':
+            this.endRunEarly(signal.run, 'cancelled');
+            break;
+          case 'unblocked':
+            if (this.isLive(signal.run)) signal.run.readyQueue.push(signal.task);
+            break;
+          case 'retry':
+            this.retry(signal.run, signal.task, signal.attempt);
+            break;
+          case 'outcome':
+            this.handleOutcome(signal.attempt, signal.outcome);
+            break;
+          case 'health':
+            this.checkHealth();
+            break;
+        }
+      }
+      this.dispatch();
+    } catch (error) {
+      this.crash(error);
+    }
+  }
+
+  private isLive(run: RunRecord): boolean {
+    return !run.done && run.endedEarly === undefined;
+  }
+
+  private draftOf(run: RunRecord): RunDraft {
+    if (run.draft === undefined) {
+      run.draft = new RunDraft(run.state);
+      this.touched.add(run);
+    }
+    return run.draft;
+  }
+
+  private emit(run: RunRecord, event: DagEvent): void {
+    this.draftOf(run).apply(event);
+    run.listener.next(event);
+    this.bus.publish(event);
+  }
+
+  /** Fields every event of `run` starts with. */
+  private head(run: RunRecord) {
+    return { runId: run.runId, seq: this.draftOf(run).lastSeq + 1, at: this.options.scheduler.now() };
+  }
+
+  private startRun(run: RunRecord): void {
+    if (run.done) return;
+    this.emit(run, { type: 'dag.created', ...this.head(run), dagId: run.dag.id, taskCount: run.dag.tasks.length });
+    if (run.endedEarly !== undefined) return;
+    for (const root of run.dag.index.roots) this.makeReady(run, root);
+    this.completeIfSettled(run);
+  }
+
+  private makeReady(run: RunRecord, task: number): void {
+    this.emit(run, { type: 'task.ready', ...this.head(run), taskId: run.dag.tasks[task]!.id, attempt: 1 });
+    this.signals.ready.next({ kind: 'unblocked', run, task });
+  }
+
+  private retry(run: RunRecord, task: number, attempt: number): void {
+    if (!this.isLive(run)) return;
+    run.backoff.delete(task);
+    this.emit(run, { type: 'task.retrying', ...this.head(run), taskId: run.dag.tasks[task]!.id, attempt });
+    run.readyQueue.push(task);
+  }
+
+  /** Starts ready tasks while slots are free, taking runs in turn so none starves. */
+  private dispatch(): void {
+    const max = this.options.maxConcurrency;
+    while (this.runningCount < max) {
+      const run = this.nextRunWithReadyTask();
+      if (run === undefined) return;
+      this.startAttempt(run, run.readyQueue.pop());
+    }
+  }
+
+  private nextRunWithReadyTask(): RunRecord | undefined {
+    const runs = this.active;
+    for (let k = 0; k < runs.length; k++) {
+      const i = (this.rotation + k) % runs.length;
+      const run = runs[i]!;
+      if (run.readyQueue.size > 0 && this.isLive(run)) {
+        this.rotation = i + 1;
+        return run;
+      }
+    }
+    return undefined;
+  }
+
+  private startAttempt(run: RunRecord, task: number): void {
+    const draft = this.draftOf(run);
+    const definition = run.dag.tasks[task]!;
+    const attempt = draft.attemptOf(task);
+    const head = this.head(run);
+    this.emit(run, { type: 'task.started', ...head, taskId: definition.id, attempt, agent: definition.agent });
+    const record: AttemptRecord = { run, task, attempt, startedAt: head.at, live: true, stuckReported: false, stop: noop };
+    run.running.set(task, record);
+    this.runningCount++;
+    this.signals.launch.next(record);
+  }
+
+  /** The inner Observable `mergeMap` runs for one attempt. */
+  private attempt$(record: AttemptRecord): Observable<OutcomeSignal> {
+    const { run, task } = record;
+    const definition = run.dag.tasks[task]!;
+    const agent = run.options.agents[definition.agent]!;
+    return runAttempt(
+      agent,
+      {
+        id: definition.id,
+        runId: run.runId,
+        dagId: run.dag.id,
+        input: definition.input,
+        attempt: record.attempt,
+        upstream: () => this.upstreamOf(run, task),
+      },
+      definition.timeoutMs ?? run.options.taskTimeoutMs,
+      this.options.scheduler,
+      (outcome) => ({ kind: 'outcome', attempt: record, outcome }),
+      (stop) => (record.stop = stop),
+    );
+  }
+
+  private upstreamOf(run: RunRecord, task: number): Readonly<Record<string, unknown>> {
+    if (!run.options.contextInjection) return NO_UPSTREAM;
+    const { start, targets } = run.dag.index.deps;
+    const upstream: Record<string, unknown> = {};
+    for (let e = start[task]!; e < start[task + 1]!; e++) {
+      const dep = targets[e]!;
+      const output = run.draft !== undefined ? run.draft.outputOf(dep) : readOutput(run.state.outputs, dep);
+      if (output !== undefined) upstream[run.dag.tasks[dep]!.id] = output;
+    }
+    return Object.freeze(upstream);
+  }
+
+  private handleOutcome(record: AttemptRecord, outcome: AttemptOutcome): void {
+    if (!record.live) return; // cancelled before its outcome arrived
+    record.live = false;
+    const { run, task, attempt } = record;
+    run.running.delete(task);
+    this.runningCount--;
+    const definition = run.dag.tasks[task]!;
+    if (outcome.ok) {
+      this.completeTask(record, outcome.output, undefined);
+    } else {
+      if (outcome.timedOutAfterMs !== undefined) {
+        this.emit(run, { type: 'task.timed-out', ...this.head(run), taskId: definition.id, attempt, timeoutMs: outcome.timedOutAfterMs });
+      }
+      const severity = severityOf(outcome.error);
+      const decision = decideFailure(severity, definition.retry, attempt, run.options.failurePolicy);
+      const error = errorInfo(outcome.error);
+      if (decision.kind === 'warn') {
+        this.completeTask(record, warningOutput(outcome.error), error);
+      } else if (decision.kind === 'retry') {
+        this.emit(run, { type: 'task.failed', ...this.head(run), taskId: definition.id, attempt, error, severity: 'error', willRetry: true });
+        this.scheduleRetry(run, task, attempt + 1, decision.backoffMs);
+      } else {
+        this.emit(run, {
+          type: 'task.failed',
+          ...this.head(run),
+          taskId: definition.id,
+          attempt,
+          error,
+          severity: severity === 'critical' ? 'critical' : 'error',
+          willRetry: false,
+        });
+        if (decision.then === 'skip-dependents') this.skipDependents(run, task);
+        else if (decision.then === 'release-dependents') this.readyUnblocked(run);
+        else this.endRunEarly(run, 'failed');
+      }
+    }
+    this.completeIfSettled(run);
+  }
+
+  private completeTask(record: AttemptRecord, output: unknown, warning: ErrorInfo | undefined): void {
+    const { run, task, attempt } = record;
+    const head = this.head(run);
+    this.emit(run, {
+      type: 'task.completed',
+      ...head,
+      taskId: run.dag.tasks[task]!.id,
+      attempt,
+      durationMs: head.at - record.startedAt,
+      ...(output === undefined ? {} : { output }),
+      ...(warning === undefined ? {} : { warning }),
+    });
+    this.readyUnblocked(run);
+  }
+
+  private readyUnblocked(run: RunRecord): void {
+    for (const dependent of this.draftOf(run).takeUnblocked()) this.makeReady(run, dependent);
+  }
+
+  private skipDependents(run: RunRecord, failed: number): void {
+    const draft = this.draftOf(run);
+    const because = run.dag.tasks[failed]!.id;
+    for (const task of dependentsToSkip(run.dag, failed, (t) => draft.statusOf(t))) {
+      this.emit(run, { type: 'task.skipped', ...this.head(run), taskId: run.dag.tasks[task]!.id, attempt: Math.max(1, draft.attemptOf(task)), because });
+    }
+  }
+
+  private scheduleRetry(run: RunRecord, task: number, attempt: number, backoffMs: number): void {
+    const signal: ReadySignal = { kind: 'retry', run, task, attempt };
+    if (backoffMs <= 0) {
+      this.signals.ready.next(signal);
+      return;
+    }
+    run.backoff.set(
+      task,
+      this.options.scheduler.schedule(() => this.signals.ready.next(signal), backoffMs),
+    );
+  }
+
+  /**
+   * Ends a run before its tasks finished: running attempts are stopped (their `AbortSignal`
+   * fires), retry timers cleared, and every task that has not ended gets `task.cancelled`.
+   */
+  private endRunEarly(run: RunRecord, outcome: 'cancelled' | 'failed'): void {
+    if (!this.isLive(run)) return;
+    run.endedEarly = outcome;
+    const draft = this.draftOf(run);
+    if (draft.runStatus === 'created') {
+      this.emit(run, { type: 'dag.created', ...this.head(run), dagId: run.dag.id, taskCount: run.dag.tasks.length });
+    }
+    const running = [...run.running.values()];
+    run.running.clear();
+    for (const record of running) {
+      record.live = false;
+      this.runningCount--;
+      this.emit(run, { type: 'task.cancelled', ...this.head(run), taskId: run.dag.tasks[record.task]!.id, attempt: record.attempt });
+    }
+    for (const timer of run.backoff.values()) timer.unsubscribe();
+    run.backoff.clear();
+    run.readyQueue.drain();
+    const { tasks } = run.dag;
+    for (let task = 0; task < tasks.length; task++) {
+      if (draft.statusOf(task) < StatusCode.Completed) {
+        this.emit(run, { type: 'task.cancelled', ...this.head(run), taskId: tasks[task]!.id, attempt: Math.max(1, draft.attemptOf(task)) });
+      }
+    }
+    this.completeIfSettled(run);
+    for (const record of running) record.stop();
+  }
+
+  private checkHealth(): void {
+    const now = this.options.scheduler.now();
+    for (const run of [...this.active]) {
+      if (!this.isLive(run)) continue;
+      const counts = this.draftOf(run).statusCounts;
+      this.emit(run, {
+        type: 'health.checked',
+        ...this.head(run),
+        running: counts.running,
+        ready: counts.ready,
+        pending: counts.pending + counts.backoff,
+      });
+      for (const record of run.running.values()) {
+        const runningForMs = now - record.startedAt;
+        if (!record.stuckReported && runningForMs >= this.options.stuckAfterMs) {
+          record.stuckReported = true;
+          this.emit(run, { type: 'task.stuck', ...this.head(run), taskId: run.dag.tasks[record.task]!.id, attempt: record.attempt, runningForMs });
+        }
+      }
+    }
+  }
+
+  /** Emits `dag.completed` once every task has ended, and lets the run go. */
+  private completeIfSettled(run: RunRecord): void {
+    if (run.done) return;
+    const draft = this.draftOf(run);
+    if (!isSettled(draft.statusCounts, run.dag.tasks.length)) return;
+    const head = this.head(run);
+    this.emit(run, {
+      type: 'dag.completed',
+      ...head,
+      outcome: runOutcome(draft.statusCounts, run.endedEarly),
+      counts: taskCounts(draft.statusCounts, run.dag.tasks.length),
+      durationMs: head.at - (draft.runStartedAt ?? head.at),
+    });
+    run.done = true;
+    run.state = draft.finish();
+    run.draft = undefined;
+    this.touched.delete(run);
+    this.endedThisFlush.push(run);
+    const index = this.active.indexOf(run);
+    if (index >= 0) this.active.splice(index, 1);
+    run.listener.complete();
+  }
+
+  /** After a flush: finish the drafts, publish a snapshot, and stop the pipeline when idle. */
+  private endFlush(): void {
+    for (const run of this.touched) {
+      run.state = run.draft!.finish();
+      run.draft = undefined;
+    }
+    this.touched.clear();
+    this.publishSnapshot();
+    if (this.active.length === 0 && this.pipeline !== undefined) {
+      const pipeline = this.pipeline;
+      this.pipeline = undefined;
+      pipeline.unsubscribe();
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  private publishSnapshot(): void {
+    const runs = new Map<string, RunState>();
+    let running = 0;
+    let ready = 0;
+    let pending = 0;
+    let done = 0;
+    for (const run of [...this.endedThisFlush, ...this.active]) {
+      runs.set(run.runId, run.state);
+      const c = run.state.counts;
+      running += c.running;
+      ready += c.ready;
+      pending += c.pending + c.backoff;
+      done += c.completed + c.failed + c.skipped + c.cancelled;
+    }
+    this.endedThisFlush.length = 0;
+    this.snapshot.set(Object.freeze({ runs, running, ready, pending, done }));
+  }
+
+  /** A bug in the pipeline: fail every run loudly rather than hang. */
+  private crash(error: unknown): void {
+    const runs = this.active.splice(0);
+    for (const run of runs) {
+      run.done = true;
+      for (const record of run.running.values()) record.stop();
+      for (const timer of run.backoff.values()) timer.unsubscribe();
+      run.listener.error(error);
+    }
+    this.runningCount = 0;
+    this.touched.clear();
+  }
+}
+
+function noop(): void {}
+
+/** A warning's output: the `output` an `AgentError` carried, when JSON-safe. */
+function warningOutput(error: unknown): unknown {
+  const output: unknown = typeof error === 'object' && error !== null ? (error as { output?: unknown }).output : undefined;
+  return output !== undefined && jsonSafetyProblem(output) === undefined ? output : undefined;
+}

@@ -1,0 +1,148 @@
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { z } from 'zod';
+import type { Agent } from '../agents/agent';
+import type { FailurePolicy } from '../state/runState';
+
+/** How the pipeline notices changes: at once (`event`) or at every poll (`polling`). */
+export type SchedulingMode = 'event' | 'polling';
+
+/** Options of one run; on `createScheduler` they are the defaults of every run. */
+export interface RunOptions {
+  /** Agents by name; a run's agents are added to (and override) the scheduler's. @default {} */
+  readonly agents?: Readonly<Record<string, Agent>>;
+  /** Time limit of an attempt for tasks without their own `timeoutMs`. @default undefined (none) */
+  readonly taskTimeoutMs?: number;
+  /** Give each agent its dependencies' outputs as `upstream`. @default true */
+  readonly contextInjection?: boolean;
+  /**
+   * What a task that failed for good does to the rest of the run:
+   * `skip-dependents` skips what depends on it while independent branches go on;
+   * `fail-fast` cancels the run; `continue` runs its dependents anyway (without its output).
+   * @default 'skip-dependents'
+   */
+  readonly failurePolicy?: FailurePolicy;
+  /** The run's id in its events. @default `${dag.id}-` followed by a counter and a random suffix */
+  readonly runId?: string;
+}
+
+/** Options of `runDag` and `createScheduler`. */
+export interface SchedulerOptions extends RunOptions {
+  /** Most attempts running at once, over all runs of the scheduler. @default 8 */
+  readonly maxConcurrency?: number;
+  /** @default 'event' */
+  readonly mode?: SchedulingMode;
+  /** Poll period in `polling` mode. @default 50 */
+  readonly pollIntervalMs?: number;
+  /** Period of `health.checked`; 0 turns health checks off. @default 5000 */
+  readonly healthCheckIntervalMs?: number;
+  /** A running attempt older than this is reported once as `task.stuck` by the health check. @default 60000 */
+  readonly stuckAfterMs?: number;
+  /** Clock and timers of the whole scheduler; a `TestScheduler` makes it run in virtual time. @default asyncScheduler */
+  readonly scheduler?: SchedulerLike;
+}
+
+/** Scheduler options with every default filled in. */
+export interface ResolvedSchedulerOptions {
+  readonly agents: Readonly<Record<string, Agent>>;
+  readonly taskTimeoutMs: number | undefined;
+  readonly contextInjection: boolean;
+  readonly failurePolicy: FailurePolicy;
+  readonly runId: string | undefined;
+  readonly maxConcurrency: number;
+  readonly mode: SchedulingMode;
+  readonly pollIntervalMs: number;
+  readonly healthCheckIntervalMs: number;
+  readonly stuckAfterMs: number;
+  readonly scheduler: SchedulerLike;
+}
+
+/** Run options with every default filled in from the scheduler's. */
+export type ResolvedRunOptions = Pick<ResolvedSchedulerOptions, 'agents' | 'taskTimeoutMs' | 'contextInjection' | 'failurePolicy' | 'runId'>;
+
+const agentsSchema = z.record(
+  z.string(),
+  z.custom<Agent>((value) => typeof value === 'function', { error: 'must be a function (task) => result' }),
+  { error: 'must be an object mapping agent names to functions' },
+);
+
+const runOptionsShape = {
+  agents: agentsSchema.optional(),
+  taskTimeoutMs: z.number().finite().positive({ error: 'must be a positive number of milliseconds' }).optional(),
+  contextInjection: z.boolean({ error: 'must be true or false' }).optional(),
+  failurePolicy: z.enum(['skip-dependents', 'fail-fast', 'continue'], { error: "must be 'skip-dependents', 'fail-fast' or 'continue'" }).optional(),
+  runId: z.string().min(1, { error: 'must be a non-empty string' }).max(256).optional(),
+};
+
+const runOptionsSchema = z.strictObject(runOptionsShape);
+
+const schedulerOptionsSchema = z.strictObject({
+  ...runOptionsShape,
+  maxConcurrency: z.number().int({ error: 'must be a positive integer' }).positive({ error: 'must be a positive integer' }).optional(),
+  mode: z.enum(['event', 'polling'], { error: "must be 'event' or 'polling'" }).optional(),
+  pollIntervalMs: z.number().finite().positive({ error: 'must be a positive number of milliseconds' }).optional(),
+  healthCheckIntervalMs: z.number().finite().nonnegative({ error: 'must be >= 0 (0 turns health checks off)' }).optional(),
+  stuckAfterMs: z.number().finite().positive({ error: 'must be a positive number of milliseconds' }).optional(),
+  scheduler: z
+    .custom<SchedulerLike>(
+      (value) =>
+        typeof value === 'object' &&
+        value !== null &&
+        typeof (value as SchedulerLike).now === 'function' &&
+        typeof (value as SchedulerLike).schedule === 'function',
+      { error: 'must be an RxJS SchedulerLike (with now() and schedule())' },
+    )
+    .optional(),
+});
+
+/** Turns zod issues into one TypeError that names each bad option and what was given. */
+function optionsError(error: z.ZodError, input: unknown): TypeError {
+  const lines = error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') return `unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `\`${k}\``).join(', ')}`;
+    const name = issue.path.map(String).join('.');
+    const given = issue.path.reduce<unknown>((value, key) => (value as Record<PropertyKey, unknown> | undefined)?.[key], input);
+    return name === '' ? `options ${issue.message}` : `\`${name}\` ${issue.message} (got ${describe(given)})`;
+  });
+  return new TypeError(`rxdag: invalid options: ${lines.join('; ')}`);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}
+
+/** Validates scheduler options and fills in defaults; throws a `TypeError` naming each bad option. */
+export function resolveSchedulerOptions(options: SchedulerOptions | undefined): ResolvedSchedulerOptions {
+  const parsed = schedulerOptionsSchema.safeParse(options ?? {});
+  if (!parsed.success) throw optionsError(parsed.error, options);
+  const o = parsed.data;
+  return {
+    agents: o.agents ?? {},
+    taskTimeoutMs: o.taskTimeoutMs,
+    contextInjection: o.contextInjection ?? true,
+    failurePolicy: o.failurePolicy ?? 'skip-dependents',
+    runId: o.runId,
+    maxConcurrency: o.maxConcurrency ?? 8,
+    mode: o.mode ?? 'event',
+    pollIntervalMs: o.pollIntervalMs ?? 50,
+    healthCheckIntervalMs: o.healthCheckIntervalMs ?? 5000,
+    stuckAfterMs: o.stuckAfterMs ?? 60_000,
+    scheduler: o.scheduler ?? asyncScheduler,
+  };
+}
+
+/** Validates the options of one run against the scheduler's defaults. */
+export function resolveRunOptions(options: RunOptions | undefined, defaults: ResolvedSchedulerOptions): ResolvedRunOptions {
+  const parsed = runOptionsSchema.safeParse(options ?? {});
+  if (!parsed.success) throw optionsError(parsed.error, options);
+  const o = parsed.data;
+  return {
+    agents: o.agents === undefined ? defaults.agents : { ...defaults.agents, ...o.agents },
+    taskTimeoutMs: o.taskTimeoutMs ?? defaults.taskTimeoutMs,
+    contextInjection: o.contextInjection ?? defaults.contextInjection,
+    failurePolicy: o.failurePolicy ?? defaults.failurePolicy,
+    runId: o.runId ?? defaults.runId,
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * A binary max-heap of task indexes. Order: higher `priority` first, then higher upward rank
+ * (the critical path), then the lower index (the DAG's own order), so equal tasks run FIFO-ish
+ * and the order is deterministic.
+ */
+export class ReadyQueue {
+  private readonly heap: number[] = [];
+
+  constructor(
+    private readonly priority: (task: number) => number,
+    private readonly rank: Float64Array,
+  ) {}
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  push(task: number): void {
+    const heap = this.heap;
+    let i = heap.length;
+    heap.push(task);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(task, heap[parent]!)) break;
+      heap[i] = heap[parent]!;
+      i = parent;
+    }
+    heap[i] = task;
+  }
+
+  /** Removes and returns the first task; `-1` when empty. */
+  pop(): number {
+    const heap = this.heap;
+    if (heap.length === 0) return -1;
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      let i = 0;
+      const n = heap.length;
+      for (;;) {
+        const left = 2 * i + 1;
+        if (left >= n) break;
+        const right = left + 1;
+        const child = right < n && this.before(heap[right]!, heap[left]!) ? right : left;
+        if (!this.before(heap[child]!, last)) break;
+        heap[i] = heap[child]!;
+        i = child;
+      }
+      heap[i] = last;
+    }
+    return top;
+  }
+
+  /** Empties the queue and returns what it held. */
+  drain(): number[] {
+    return this.heap.splice(0);
+  }
+
+  private before(a: number, b: number): boolean {
+    const pa = this.priority(a);
+    const pb = this.priority(b);
+    if (pa !== pb) return pa > pb;
+    const ra = this.rank[a]!;
+    const rb = this.rank[b]!;
+    if (ra !== rb) return ra > rb;
+    return a < b;
+  }
+}

@@ -1,0 +1,18 @@
+import type { Dag } from '../dag/defineDag';
+import type { DagSpec } from '../dag/schema';
+import { createScheduler, type DagRun } from './createScheduler';
+import type { SchedulerOptions } from './options';
+
+/**
+ * Runs a DAG: a cold Observable of its events. Subscribing starts the run; unsubscribing
+ * cancels it (running agents get their `AbortSignal`). `dag.completed` is always the last event.
+ * Options and agent names are checked at once: a `TypeError` for a bad option, a
+ * `DagValidationError` for a spec that is invalid or names an agent that is not given.
+ *
+ * @example
+ * runDag(dag, { agents: { fn: async ({ input }) => work(input) }, maxConcurrency: 8 })
+ *   .subscribe((event) => console.log(event.type));
+ */
+export function runDag(dag: Dag | DagSpec, options?: SchedulerOptions): DagRun {
+  return createScheduler(options).submit(dag);
+}

@@ -1,0 +1,80 @@
+import { BehaviorSubject, type Observable, Subject } from 'rxjs';
+import type { DagEvent } from './events';
+
+/**
+ * The only module that creates Subjects. Everything else receives Observables, or the
+ * `next` side through the bundles below, so who can push into the pipeline stays visible.
+ */
+
+/**
+ * The notification primitives of the scheduler pipeline, one Subject each, generic over what a
+ * run, an attempt and a control message are (the pipeline defines them).
+ */
+export interface PipelineSignals<Ready, Completion, Failure, Control, Launch> {
+  /** A task became ready: its dependencies finished, or its retry backoff is over. */
+  readonly ready: Subject<Ready>;
+  /** An attempt succeeded. */
+  readonly completion: Subject<Completion>;
+  /** An attempt failed, threw, errored or timed out. */
+  readonly error: Subject<Failure>;
+  /** A health-check tick. */
+  readonly health: Subject<number>;
+  /** Run control: start and cancel. */
+  readonly control: Subject<Control>;
+  /** Attempts the pipeline can start now, fed to `mergeMap`. */
+  readonly launch: Subject<Launch>;
+}
+
+export function createPipelineSignals<Ready, Completion, Failure, Control, Launch>(): PipelineSignals<
+  Ready,
+  Completion,
+  Failure,
+  Control,
+  Launch
+> {
+  return {
+    ready: new Subject<Ready>(),
+    completion: new Subject<Completion>(),
+    error: new Subject<Failure>(),
+    health: new Subject<number>(),
+    control: new Subject<Control>(),
+    launch: new Subject<Launch>(),
+  };
+}
+
+/** A hot stream of events with a push side kept private by its owner. */
+export interface EventBus {
+  readonly events$: Observable<DagEvent>;
+  publish(event: DagEvent): void;
+  /** Whether anyone listens: lets the hot path skip work for nobody. */
+  readonly observed: boolean;
+}
+
+export function createEventBus(): EventBus {
+  const subject = new Subject<DagEvent>();
+  return {
+    events$: subject.asObservable(),
+    publish: (event) => subject.next(event),
+    get observed() {
+      return subject.observed;
+    },
+  };
+}
+
+/** A current value and its changes, with the push side kept private by its owner. */
+export interface StateCell<T> {
+  readonly state$: Observable<T>;
+  readonly value: T;
+  set(value: T): void;
+}
+
+export function createStateCell<T>(initial: T): StateCell<T> {
+  const subject = new BehaviorSubject<T>(initial);
+  return {
+    state$: subject.asObservable(),
+    get value() {
+      return subject.value;
+    },
+    set: (value) => subject.next(value),
+  };
+}

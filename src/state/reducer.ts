@@ -1,0 +1,226 @@
+import { Immer } from 'immer';
+import type { DagEvent } from '../events';
+import type { RunState, RunStatus, StatusCounts } from './runState';
+import { OutputTableEditor, StatusCode, TASK_STATUSES, TaskTableEditor } from './taskTable';
+
+/**
+ * The pure reducer of a run: `reduce(state, event) => state`. No RxJS, no clock, no I/O.
+ *
+ * immer produces the small run-level object; per-task state goes through the persistent task
+ * tables, so an event costs O(1) plus the out-degree of its task, never O(tasks). A batch of
+ * events goes through one {@link RunDraft}: one immer `produce` and one copy of each touched
+ * node for the whole batch.
+ */
+
+/** Own immer instance, so the application's global immer settings never change ours. */
+const immer = new Immer({ autoFreeze: true });
+
+/** An event that is not legal in the state it was applied to (a corrupt log, or a bug). */
+export class InvalidTransitionError extends Error {
+  override readonly name = 'InvalidTransitionError';
+}
+
+type MutableCounts = { -readonly [K in keyof StatusCounts]: StatusCounts[K] };
+
+/**
+ * A batch of events applied on top of one immutable state. Reads see the batch so far; the base
+ * state never changes; `finish()` returns the new state. Used by `reduce` and, for a whole pass
+ * of the pipeline, by the scheduler.
+ */
+export class RunDraft {
+  private readonly tasks: TaskTableEditor;
+  private outputsEditor: OutputTableEditor | undefined;
+  private readonly counts: MutableCounts;
+  private status: RunStatus;
+  private seq: number;
+  private startedAt: number | undefined;
+  private endedAt: number | undefined;
+  /** Tasks whose last dependency finished in this draft and that are not ready yet. */
+  private unblocked: number[] = [];
+
+  constructor(private readonly base: RunState) {
+    this.tasks = new TaskTableEditor(base.tasks);
+    this.counts = { ...base.counts };
+    this.status = base.status;
+    this.seq = base.seq;
+    this.startedAt = base.startedAt;
+    this.endedAt = base.endedAt;
+  }
+
+  get runStatus(): RunStatus {
+    return this.status;
+  }
+  /** `at` of `dag.created`, once applied. */
+  get runStartedAt(): number | undefined {
+    return this.startedAt;
+  }
+  get lastSeq(): number {
+    return this.seq;
+  }
+  /** Live counts of the draft; read-only for callers. */
+  get statusCounts(): StatusCounts {
+    return this.counts;
+  }
+  statusOf(task: number): StatusCode {
+    return this.tasks.status(task);
+  }
+  attemptOf(task: number): number {
+    return this.tasks.attempt(task);
+  }
+  outputOf(task: number): unknown {
+    return this.outputsEditor !== undefined ? this.outputsEditor.get(task) : undefined;
+  }
+
+  /** Takes the tasks unblocked since the last call: their dependencies are all finished. */
+  takeUnblocked(): number[] {
+    const taken = this.unblocked;
+    if (taken.length > 0) this.unblocked = [];
+    return taken;
+  }
+
+  apply(event: DagEvent): void {
+    if (event.runId !== this.base.runId) {
+      throw new InvalidTransitionError(`event for run "${event.runId}" applied to run "${this.base.runId}"`);
+    }
+    if (event.seq !== this.seq + 1) {
+      throw new InvalidTransitionError(`run "${this.base.runId}": expected seq ${this.seq + 1}, got ${event.seq} (${event.type})`);
+    }
+    this.seq = event.seq;
+    switch (event.type) {
+      case 'dag.created':
+        this.expectRun('created', event);
+        this.status = 'running';
+        this.startedAt = event.at;
+        return;
+      case 'task.ready':
+        this.move(event.taskId, event.type, StatusCode.Pending, StatusCode.Ready, event.attempt);
+        return;
+      case 'task.started':
+        this.move(event.taskId, event.type, StatusCode.Ready, StatusCode.Running, event.attempt);
+        return;
+      case 'task.completed': {
+        const task = this.move(event.taskId, event.type, StatusCode.Running, StatusCode.Completed, event.attempt);
+        if (event.output !== undefined) {
+          this.outputsEditor ??= new OutputTableEditor(this.base.outputs);
+          this.outputsEditor.set(task, event.output);
+        }
+        this.releaseDependents(task);
+        return;
+      }
+      case 'task.failed': {
+        const to = event.willRetry ? StatusCode.Backoff : StatusCode.Failed;
+        const task = this.move(event.taskId, event.type, StatusCode.Running, to, event.attempt);
+        if (!event.willRetry && this.base.failurePolicy === 'continue') this.releaseDependents(task);
+        return;
+      }
+      case 'task.retrying':
+        this.move(event.taskId, event.type, StatusCode.Backoff, StatusCode.Ready, event.attempt);
+        return;
+      case 'task.skipped':
+      case 'task.cancelled': {
+        const task = this.taskIndex(event.taskId, event.type);
+        const from = this.tasks.status(task);
+        if (from >= StatusCode.Completed) {
+          throw new InvalidTransitionError(`${event.type} for task "${event.taskId}", which already ended ${TASK_STATUSES[from]}`);
+        }
+        if (event.type === 'task.skipped' && from === StatusCode.Running) {
+          throw new InvalidTransitionError(`task.skipped for task "${event.taskId}", which is running`);
+        }
+        this.setStatus(task, from, event.type === 'task.skipped' ? StatusCode.Skipped : StatusCode.Cancelled, event.attempt);
+        return;
+      }
+      case 'task.timed-out':
+      case 'task.stuck': {
+        const task = this.taskIndex(event.taskId, event.type);
+        if (this.tasks.status(task) !== StatusCode.Running) {
+          throw new InvalidTransitionError(`${event.type} for task "${event.taskId}", which is not running`);
+        }
+        return;
+      }
+      case 'agent.available':
+      case 'health.checked':
+        this.expectRun('running', event);
+        return;
+      case 'dag.completed':
+        this.expectRun('running', event);
+        this.status = event.outcome;
+        this.endedAt = event.at;
+        return;
+    }
+  }
+
+  /** The new state; the draft cannot be used afterwards. Returns the base when nothing changed. */
+  finish(): RunState {
+    const tasks = this.tasks.finish();
+    const outputs = this.outputsEditor?.finish();
+    if (this.seq === this.base.seq) return this.base;
+    const counts = Object.freeze({ ...this.counts });
+    return immer.produce(this.base, (draft) => {
+      draft.status = this.status;
+      draft.seq = this.seq;
+      draft.startedAt = this.startedAt;
+      draft.endedAt = this.endedAt;
+      draft.counts = counts;
+      draft.tasks = tasks;
+      if (outputs !== undefined) draft.outputs = outputs;
+    });
+  }
+
+  private taskIndex(taskId: string, type: string): number {
+    const task = this.base.dag.taskIndex(taskId);
+    if (task === undefined) throw new InvalidTransitionError(`${type} for unknown task "${taskId}"`);
+    return task;
+  }
+
+  private move(taskId: string, type: string, from: StatusCode, to: StatusCode, attempt: number): number {
+    const task = this.taskIndex(taskId, type);
+    const current = this.tasks.status(task);
+    if (current !== from) {
+      throw new InvalidTransitionError(`${type} for task "${taskId}" in status ${TASK_STATUSES[current]} (expected ${TASK_STATUSES[from]})`);
+    }
+    this.setStatus(task, from, to, attempt);
+    return task;
+  }
+
+  private setStatus(task: number, from: StatusCode, to: StatusCode, attempt: number): void {
+    this.tasks.setStatus(task, to, attempt);
+    this.counts[TASK_STATUSES[from]!]--;
+    this.counts[TASK_STATUSES[to]!]++;
+  }
+
+  private releaseDependents(task: number): void {
+    const { start, targets } = this.base.dag.index.dependents;
+    for (let e = start[task]!; e < start[task + 1]!; e++) {
+      const dependent = targets[e]!;
+      if (this.tasks.decrementRemaining(dependent) === 0 && this.tasks.status(dependent) === StatusCode.Pending) {
+        this.unblocked.push(dependent);
+      }
+    }
+  }
+
+  private expectRun(status: RunStatus, event: DagEvent): void {
+    if (this.status !== status) {
+      throw new InvalidTransitionError(`${event.type} in a run that is ${this.status} (expected ${status})`);
+    }
+  }
+}
+
+/**
+ * The reducer: the state after `event`. Pure: `state` is not changed, and the same arguments
+ * always give an equal result.
+ *
+ * @example
+ * const final = recordedEvents.reduce(reduce, initialRunState(dag, runId));
+ */
+export function reduce(state: RunState, event: DagEvent): RunState {
+  const draft = new RunDraft(state);
+  draft.apply(event);
+  return draft.finish();
+}
+
+/** The state after all of `events`, in one step (one copy of each touched node). */
+export function reduceAll(state: RunState, events: Iterable<DagEvent>): RunState {
+  const draft = new RunDraft(state);
+  for (const event of events) draft.apply(event);
+  return draft.finish();
+}

@@ -1,0 +1,62 @@
+import type { Dag } from '../dag/defineDag';
+import { initialOutputTable, initialTaskTable, type OutputTable, type TaskStatus, type TaskTable } from './taskTable';
+
+/** What a run does with the dependents of a task that failed for good. */
+export type FailurePolicy = 'skip-dependents' | 'fail-fast' | 'continue';
+
+/** Lifecycle of a run, as a status union: `created` until `dag.created`, then `running`, then how it ended. */
+export type RunStatus = 'created' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** Number of tasks in each status. */
+export type StatusCounts = { readonly [S in TaskStatus]: number };
+
+/**
+ * The immutable state of one run. Produced only by the reducer; a snapshot never changes after
+ * it was emitted. Per-task state lives in persistent tables (read it with the selectors in
+ * `state/selectors`), so a new snapshot shares everything an event did not touch.
+ */
+export interface RunState {
+  readonly runId: string;
+  readonly dag: Dag;
+  readonly failurePolicy: FailurePolicy;
+  readonly status: RunStatus;
+  /** `seq` of the last event applied (0 before any). */
+  readonly seq: number;
+  /** `at` of `dag.created`. */
+  readonly startedAt: number | undefined;
+  /** `at` of `dag.completed`. */
+  readonly endedAt: number | undefined;
+  readonly counts: StatusCounts;
+  /** @internal packed per-task status, attempt and remaining dependencies */
+  readonly tasks: TaskTable;
+  /** @internal outputs of completed tasks */
+  readonly outputs: OutputTable;
+}
+
+/**
+ * The state before the first event of a run of `dag`. Folding a run's events over it gives the
+ * run's state: `events.reduce(reduce, initialRunState(dag, runId))`.
+ */
+export function initialRunState(dag: Dag, runId: string, failurePolicy: FailurePolicy = 'skip-dependents'): RunState {
+  return Object.freeze({
+    runId,
+    dag,
+    failurePolicy,
+    status: 'created',
+    seq: 0,
+    startedAt: undefined,
+    endedAt: undefined,
+    counts: Object.freeze({
+      pending: dag.tasks.length,
+      ready: 0,
+      running: 0,
+      backoff: 0,
+      completed: 0,
+      failed: 0,
+      skipped: 0,
+      cancelled: 0,
+    }),
+    tasks: initialTaskTable(dag),
+    outputs: initialOutputTable(dag),
+  });
+}
