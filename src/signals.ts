@@ -1,4 +1,4 @@
-import { BehaviorSubject, type Observable, Subject } from 'rxjs';
+import { BehaviorSubject, defer, type Observable, Subject } from 'rxjs';
 import type { DagEvent } from './events';
 
 /**
@@ -61,20 +61,31 @@ export function createEventBus(): EventBus {
   };
 }
 
-/** A current value and its changes, with the push side kept private by its owner. */
+/**
+ * A current value and its changes, with the push side kept private by its owner. The value is
+ * computed by `compute` only when somebody listens: after `invalidate()` a listener gets a fresh
+ * value at once, and nobody pays for snapshots nobody reads.
+ */
 export interface StateCell<T> {
   readonly state$: Observable<T>;
-  readonly value: T;
-  set(value: T): void;
+  /** The value changed: recompute and push it now if anyone listens, else on the next subscription. */
+  invalidate(): void;
 }
 
-export function createStateCell<T>(initial: T): StateCell<T> {
-  const subject = new BehaviorSubject<T>(initial);
+export function createStateCell<T>(compute: () => T): StateCell<T> {
+  let subject: BehaviorSubject<T> | undefined;
+  let stale = true;
+  const current = () => {
+    if (subject === undefined) subject = new BehaviorSubject<T>(compute());
+    else if (stale) subject.next(compute());
+    stale = false;
+    return subject;
+  };
   return {
-    state$: subject.asObservable(),
-    get value() {
-      return subject.value;
+    state$: defer(() => current()),
+    invalidate: () => {
+      stale = true;
+      if (subject?.observed) current();
     },
-    set: (value) => subject.next(value),
   };
 }

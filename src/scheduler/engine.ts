@@ -3,7 +3,7 @@ import { errorInfo, severityOf } from '../agents/agent';
 import { jsonSafetyProblem } from '../agents/jsonSafe';
 import { type AttemptOutcome, runAttempt } from '../agents/runAttempt';
 import type { Dag } from '../dag/defineDag';
-import type { DagEvent, ErrorInfo } from '../events';
+import type { DagEvent, ErrorInfo, TaskCompletedEvent } from '../events';
 import { dependentsToSkip, decideFailure, isSettled, runOutcome, taskCounts } from '../state/planner';
 import { RunDraft } from '../state/reducer';
 import type { RunState } from '../state/runState';
@@ -77,8 +77,6 @@ export interface SchedulerSnapshot {
   readonly done: number;
 }
 
-const EMPTY_SNAPSHOT: SchedulerSnapshot = Object.freeze({ runs: new Map(), running: 0, ready: 0, pending: 0, done: 0 });
-
 /**
  * The pipeline: signals (Subjects) merged into one stream, coalesced into batches, each batch
  * folded into the runs' states through the pure reducer; ready tasks go to a priority queue and
@@ -86,7 +84,7 @@ const EMPTY_SNAPSHOT: SchedulerSnapshot = Object.freeze({ runs: new Map(), runni
  */
 export class Engine {
   private readonly bus = createEventBus();
-  private readonly snapshot = createStateCell<SchedulerSnapshot>(EMPTY_SNAPSHOT);
+  private readonly snapshot = createStateCell<SchedulerSnapshot>(() => this.computeSnapshot());
   private readonly signals = createPipelineSignals<ReadySignal, OutcomeSignal, OutcomeSignal, ControlSignal, AttemptRecord>();
   /** The live pipeline; created with the first run and torn down when the last one ends. */
   private pipeline: Subscription | undefined;
@@ -207,34 +205,37 @@ export class Engine {
     return run.draft;
   }
 
-  private emit(run: RunRecord, event: DagEvent): void {
-    this.draftOf(run).apply(event);
+  private emit(run: RunRecord, event: DagEvent, task?: number): void {
+    this.draftOf(run).apply(event, task);
     run.listener.next(event);
     this.bus.publish(event);
   }
 
-  /** Fields every event of `run` starts with. */
-  private head(run: RunRecord) {
-    return { runId: run.runId, seq: this.draftOf(run).lastSeq + 1, at: this.options.scheduler.now() };
+  private nextSeq(run: RunRecord): number {
+    return this.draftOf(run).lastSeq + 1;
+  }
+
+  private now(): number {
+    return this.options.scheduler.now();
   }
 
   private startRun(run: RunRecord): void {
     if (run.done) return;
-    this.emit(run, { type: 'dag.created', ...this.head(run), dagId: run.dag.id, taskCount: run.dag.tasks.length });
+    this.emit(run, { type: 'dag.created', runId: run.runId, seq: this.nextSeq(run), at: this.now(), dagId: run.dag.id, taskCount: run.dag.tasks.length });
     if (run.endedEarly !== undefined) return;
     for (const root of run.dag.index.roots) this.makeReady(run, root);
     this.completeIfSettled(run);
   }
 
   private makeReady(run: RunRecord, task: number): void {
-    this.emit(run, { type: 'task.ready', ...this.head(run), taskId: run.dag.tasks[task]!.id, attempt: 1 });
+    this.emit(run, { type: 'task.ready', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: run.dag.tasks[task]!.id, attempt: 1 }, task);
     this.signals.ready.next({ kind: 'unblocked', run, task });
   }
 
   private retry(run: RunRecord, task: number, attempt: number): void {
     if (!this.isLive(run)) return;
     run.backoff.delete(task);
-    this.emit(run, { type: 'task.retrying', ...this.head(run), taskId: run.dag.tasks[task]!.id, attempt });
+    this.emit(run, { type: 'task.retrying', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: run.dag.tasks[task]!.id, attempt }, task);
     run.readyQueue.push(task);
   }
 
@@ -265,9 +266,9 @@ export class Engine {
     const draft = this.draftOf(run);
     const definition = run.dag.tasks[task]!;
     const attempt = draft.attemptOf(task);
-    const head = this.head(run);
-    this.emit(run, { type: 'task.started', ...head, taskId: definition.id, attempt, agent: definition.agent });
-    const record: AttemptRecord = { run, task, attempt, startedAt: head.at, live: true, stuckReported: false, stop: noop };
+    const at = this.now();
+    this.emit(run, { type: 'task.started', runId: run.runId, seq: this.nextSeq(run), at, taskId: definition.id, attempt, agent: definition.agent }, task);
+    const record: AttemptRecord = { run, task, attempt, startedAt: at, live: true, stuckReported: false, stop: noop };
     run.running.set(task, record);
     this.runningCount++;
     this.signals.launch.next(record);
@@ -318,7 +319,7 @@ export class Engine {
       this.completeTask(record, outcome.output, undefined);
     } else {
       if (outcome.timedOutAfterMs !== undefined) {
-        this.emit(run, { type: 'task.timed-out', ...this.head(run), taskId: definition.id, attempt, timeoutMs: outcome.timedOutAfterMs });
+        this.emit(run, { type: 'task.timed-out', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: definition.id, attempt, timeoutMs: outcome.timedOutAfterMs }, task);
       }
       const severity = severityOf(outcome.error);
       const decision = decideFailure(severity, definition.retry, attempt, run.options.failurePolicy);
@@ -326,18 +327,18 @@ export class Engine {
       if (decision.kind === 'warn') {
         this.completeTask(record, warningOutput(outcome.error), error);
       } else if (decision.kind === 'retry') {
-        this.emit(run, { type: 'task.failed', ...this.head(run), taskId: definition.id, attempt, error, severity: 'error', willRetry: true });
+        this.emit(run, { type: 'task.failed', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: definition.id, attempt, error, severity: 'error', willRetry: true }, task);
         this.scheduleRetry(run, task, attempt + 1, decision.backoffMs);
       } else {
         this.emit(run, {
           type: 'task.failed',
-          ...this.head(run),
+          runId: run.runId, seq: this.nextSeq(run), at: this.now(),
           taskId: definition.id,
           attempt,
           error,
           severity: severity === 'critical' ? 'critical' : 'error',
           willRetry: false,
-        });
+        }, task);
         if (decision.then === 'skip-dependents') this.skipDependents(run, task);
         else if (decision.then === 'release-dependents') this.readyUnblocked(run);
         else this.endRunEarly(run, 'failed');
@@ -348,16 +349,19 @@ export class Engine {
 
   private completeTask(record: AttemptRecord, output: unknown, warning: ErrorInfo | undefined): void {
     const { run, task, attempt } = record;
-    const head = this.head(run);
-    this.emit(run, {
+    const at = this.now();
+    const event: Mutable<TaskCompletedEvent> = {
       type: 'task.completed',
-      ...head,
+      runId: run.runId,
+      seq: this.nextSeq(run),
+      at,
       taskId: run.dag.tasks[task]!.id,
       attempt,
-      durationMs: head.at - record.startedAt,
-      ...(output === undefined ? {} : { output }),
-      ...(warning === undefined ? {} : { warning }),
-    });
+      durationMs: at - record.startedAt,
+    };
+    if (output !== undefined) event.output = output;
+    if (warning !== undefined) event.warning = warning;
+    this.emit(run, event, task);
     this.readyUnblocked(run);
   }
 
@@ -369,7 +373,7 @@ export class Engine {
     const draft = this.draftOf(run);
     const because = run.dag.tasks[failed]!.id;
     for (const task of dependentsToSkip(run.dag, failed, (t) => draft.statusOf(t))) {
-      this.emit(run, { type: 'task.skipped', ...this.head(run), taskId: run.dag.tasks[task]!.id, attempt: Math.max(1, draft.attemptOf(task)), because });
+      this.emit(run, { type: 'task.skipped', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: run.dag.tasks[task]!.id, attempt: Math.max(1, draft.attemptOf(task)), because }, task);
     }
   }
 
@@ -394,14 +398,14 @@ export class Engine {
     run.endedEarly = outcome;
     const draft = this.draftOf(run);
     if (draft.runStatus === 'created') {
-      this.emit(run, { type: 'dag.created', ...this.head(run), dagId: run.dag.id, taskCount: run.dag.tasks.length });
+      this.emit(run, { type: 'dag.created', runId: run.runId, seq: this.nextSeq(run), at: this.now(), dagId: run.dag.id, taskCount: run.dag.tasks.length });
     }
     const running = [...run.running.values()];
     run.running.clear();
     for (const record of running) {
       record.live = false;
       this.runningCount--;
-      this.emit(run, { type: 'task.cancelled', ...this.head(run), taskId: run.dag.tasks[record.task]!.id, attempt: record.attempt });
+      this.emit(run, { type: 'task.cancelled', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: run.dag.tasks[record.task]!.id, attempt: record.attempt }, record.task);
     }
     for (const timer of run.backoff.values()) timer.unsubscribe();
     run.backoff.clear();
@@ -409,7 +413,7 @@ export class Engine {
     const { tasks } = run.dag;
     for (let task = 0; task < tasks.length; task++) {
       if (draft.statusOf(task) < StatusCode.Completed) {
-        this.emit(run, { type: 'task.cancelled', ...this.head(run), taskId: tasks[task]!.id, attempt: Math.max(1, draft.attemptOf(task)) });
+        this.emit(run, { type: 'task.cancelled', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: tasks[task]!.id, attempt: Math.max(1, draft.attemptOf(task)) }, task);
       }
     }
     this.completeIfSettled(run);
@@ -423,7 +427,7 @@ export class Engine {
       const counts = this.draftOf(run).statusCounts;
       this.emit(run, {
         type: 'health.checked',
-        ...this.head(run),
+        runId: run.runId, seq: this.nextSeq(run), at: this.now(),
         running: counts.running,
         ready: counts.ready,
         pending: counts.pending + counts.backoff,
@@ -432,7 +436,7 @@ export class Engine {
         const runningForMs = now - record.startedAt;
         if (!record.stuckReported && runningForMs >= this.options.stuckAfterMs) {
           record.stuckReported = true;
-          this.emit(run, { type: 'task.stuck', ...this.head(run), taskId: run.dag.tasks[record.task]!.id, attempt: record.attempt, runningForMs });
+          this.emit(run, { type: 'task.stuck', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: run.dag.tasks[record.task]!.id, attempt: record.attempt, runningForMs }, record.task);
         }
       }
     }
@@ -443,13 +447,15 @@ export class Engine {
     if (run.done) return;
     const draft = this.draftOf(run);
     if (!isSettled(draft.statusCounts, run.dag.tasks.length)) return;
-    const head = this.head(run);
+    const at = this.now();
     this.emit(run, {
       type: 'dag.completed',
-      ...head,
+      runId: run.runId,
+      seq: this.nextSeq(run),
+      at,
       outcome: runOutcome(draft.statusCounts, run.endedEarly),
       counts: taskCounts(draft.statusCounts, run.dag.tasks.length),
-      durationMs: head.at - (draft.runStartedAt ?? head.at),
+      durationMs: at - (draft.runStartedAt ?? at),
     });
     run.done = true;
     run.state = draft.finish();
@@ -468,7 +474,8 @@ export class Engine {
       run.draft = undefined;
     }
     this.touched.clear();
-    this.publishSnapshot();
+    this.snapshot.invalidate();
+    this.endedThisFlush.length = 0;
     if (this.active.length === 0 && this.pipeline !== undefined) {
       const pipeline = this.pipeline;
       this.pipeline = undefined;
@@ -477,7 +484,7 @@ export class Engine {
     }
   }
 
-  private publishSnapshot(): void {
+  private computeSnapshot(): SchedulerSnapshot {
     const runs = new Map<string, RunState>();
     let running = 0;
     let ready = 0;
@@ -491,8 +498,7 @@ export class Engine {
       pending += c.pending + c.backoff;
       done += c.completed + c.failed + c.skipped + c.cancelled;
     }
-    this.endedThisFlush.length = 0;
-    this.snapshot.set(Object.freeze({ runs, running, ready, pending, done }));
+    return Object.freeze({ runs, running, ready, pending, done });
   }
 
   /** A bug in the pipeline: fail every run loudly rather than hang. */
@@ -510,6 +516,8 @@ export class Engine {
 }
 
 function noop(): void {}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** A warning's output: the `output` an `AgentError` carried, when JSON-safe. */
 function warningOutput(error: unknown): unknown {

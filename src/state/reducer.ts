@@ -37,6 +37,8 @@ export class RunDraft {
   private endedAt: number | undefined;
   /** Tasks whose last dependency finished in this draft and that are not ready yet. */
   private unblocked: number[] = [];
+  /** The task index the caller gave for the event being applied. */
+  private hint: number | undefined;
 
   constructor(private readonly base: RunState) {
     this.tasks = new TaskTableEditor(base.tasks);
@@ -78,7 +80,12 @@ export class RunDraft {
     return taken;
   }
 
-  apply(event: DagEvent): void {
+  /**
+   * Applies one event. `taskIndex`, when the caller knows it, saves the id lookup; it is checked
+   * against the event's `taskId`.
+   */
+  apply(event: DagEvent, taskIndex?: number): void {
+    this.hint = taskIndex;
     if (event.runId !== this.base.runId) {
       throw new InvalidTransitionError(`event for run "${event.runId}" applied to run "${this.base.runId}"`);
     }
@@ -167,6 +174,8 @@ export class RunDraft {
   }
 
   private taskIndex(taskId: string, type: string): number {
+    const hint = this.hint;
+    if (hint !== undefined && this.base.dag.tasks[hint]?.id === taskId) return hint;
     const task = this.base.dag.taskIndex(taskId);
     if (task === undefined) throw new InvalidTransitionError(`${type} for unknown task "${taskId}"`);
     return task;

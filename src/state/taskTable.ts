@@ -3,7 +3,7 @@ import { type ChunkEditor, PersistentChunks } from './persistentChunks';
 
 /**
  * Per-task state of a run, packed: for each task its status, its attempt and how many of its
- * dependencies are still unfinished, two int32 words a task, 32 tasks a chunk, in a persistent
+ * dependencies are still unfinished, two small-integer words a task, 32 tasks a chunk, in a persistent
  * trie. An update copies one 256-byte chunk and a few 32-slot nodes, whatever the DAG's size.
  */
 
@@ -44,7 +44,11 @@ const TASK_MASK = TASKS_PER_CHUNK - 1;
 const STATUS_BITS = 3;
 const STATUS_MASK = (1 << STATUS_BITS) - 1;
 
-export type TaskTable = PersistentChunks<Int32Array>;
+/**
+ * Chunks are plain arrays of small integers, not typed arrays: V8 copies a packed SMI array with
+ * `slice()` several times faster than it allocates a typed array, and copying is the hot path.
+ */
+export type TaskTable = PersistentChunks<number[]>;
 export type OutputTable = PersistentChunks<unknown[]>;
 
 const initialTables = new WeakMap<Dag, TaskTable>();
@@ -55,10 +59,10 @@ export function initialTaskTable(dag: Dag): TaskTable {
   let table = initialTables.get(dag);
   if (table === undefined) {
     const n = dag.tasks.length;
-    const chunks: Int32Array[] = [];
+    const chunks: number[][] = [];
     for (let base = 0; base < n; base += TASKS_PER_CHUNK) {
-      const chunk = new Int32Array(2 * TASKS_PER_CHUNK);
-      for (let i = base; i < Math.min(base + TASKS_PER_CHUNK, n); i++) chunk[2 * (i - base)] = dag.index.inDegree[i]!;
+      const chunk: number[] = [];
+      for (let k = 0; k < TASKS_PER_CHUNK; k++) chunk.push(base + k < n ? dag.index.inDegree[base + k]! : 0, 0);
       chunks.push(chunk);
     }
     table = PersistentChunks.from(chunks);
@@ -94,7 +98,7 @@ export function readOutput(table: OutputTable, task: number): unknown {
 
 /** Batched edits of a task table; reads see the edits made so far. */
 export class TaskTableEditor {
-  private readonly editor: ChunkEditor<Int32Array>;
+  private readonly editor: ChunkEditor<number[]>;
   constructor(base: TaskTable) {
     this.editor = base.edit();
   }
