@@ -15,6 +15,11 @@ export interface CoalesceConfig<T> {
    * `flushOn` (polling mode: completions are noticed at the next poll).
    */
   readonly joinFlush: boolean;
+  /**
+   * Called when the flush has nothing left to hand on; values it pushes (re-entrantly) continue
+   * the same flush. The pipeline dispatches here, once every ready task of the burst is queued.
+   */
+  readonly onDrained: () => void;
   /** Called after a flush has handed on everything it will. */
   readonly onFlushEnd: () => void;
 }
@@ -51,7 +56,10 @@ export function coalesce<T>(config: CoalesceConfig<T>): OperatorFunction<T, T[]>
               batch = deferred;
               deferred = [];
             } else {
-              break;
+              config.onDrained();
+              if (subscriber.closed) return;
+              if (urgent.length === 0 && !(config.joinFlush && deferred.length > 0)) break;
+              batch = [];
             }
           }
         } finally {

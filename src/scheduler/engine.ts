@@ -155,6 +155,7 @@ export class Engine {
             flushOn: mode === 'event' ? 'asap' : interval(pollIntervalMs, scheduler),
             isUrgent: (signal) => signal.kind === 'start' || signal.kind === 'cancel' || signal.kind === 'unblocked',
             joinFlush: mode === 'event',
+            onDrained: () => this.dispatch(),
             onFlushEnd: () => this.endFlush(),
           }),
         )
@@ -187,7 +188,6 @@ export class Engine {
             break;
         }
       }
-      this.dispatch();
     } catch (error) {
       this.crash(error);
     }
@@ -239,13 +239,20 @@ export class Engine {
     run.readyQueue.push(task);
   }
 
-  /** Starts ready tasks while slots are free, taking runs in turn so none starves. */
+  /**
+   * Starts ready tasks while slots are free, taking runs in turn so none starves. Called once a
+   * flush has queued every ready task of its burst, so the priority order sees all of them.
+   */
   private dispatch(): void {
-    const max = this.options.maxConcurrency;
-    while (this.runningCount < max) {
-      const run = this.nextRunWithReadyTask();
-      if (run === undefined) return;
-      this.startAttempt(run, run.readyQueue.pop());
+    try {
+      const max = this.options.maxConcurrency;
+      while (this.runningCount < max) {
+        const run = this.nextRunWithReadyTask();
+        if (run === undefined) return;
+        this.startAttempt(run, run.readyQueue.pop());
+      }
+    } catch (error) {
+      this.crash(error);
     }
   }
 

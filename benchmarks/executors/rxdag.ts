@@ -1,0 +1,38 @@
+import { lastValueFrom } from 'rxjs';
+import { type CompactDag, toDagSpec } from '../dagGenerator';
+import { CONCURRENCY, type Executor, noopPromise, type RxdagMode, type TaskBody } from './executor';
+import { loadRxdag } from './rxdagLib';
+
+/**
+ * rxdag through its public API: `defineDag` (the build step) and `runDag` with one agent, health
+ * checks off, to the last event. A run that does not end `succeeded` with every task completed
+ * rejects, so a broken core cannot post a good time.
+ */
+export function rxdagExecutor(mode: RxdagMode): Executor {
+  const lib = loadRxdag();
+  return {
+    label: mode.mode === 'event' ? 'rxdag event' : `rxdag polling ${mode.pollIntervalMs} ms`,
+    load: (graph: CompactDag) => {
+      const spec = toDagSpec(graph);
+      return () => {
+        const dag = lib.defineDag(spec);
+        return {
+          run: async (body?: TaskBody) => {
+            const agent = body === undefined ? noopPromise : ({ id }: { readonly id: string }) => body(dag.taskIndex(id)!);
+            const last = await lastValueFrom(
+              lib.runDag(dag, {
+                agents: { noop: agent },
+                maxConcurrency: CONCURRENCY,
+                healthCheckIntervalMs: 0,
+                ...(mode.mode === 'event' ? { mode: 'event' } : { mode: 'polling', pollIntervalMs: mode.pollIntervalMs }),
+              }),
+            );
+            if (last.type !== 'dag.completed' || last.outcome !== 'succeeded' || last.counts.completed !== graph.size) {
+              throw new Error(`rxdag run of ${spec.id} did not complete every task: ${JSON.stringify(last)}`);
+            }
+          },
+        };
+      };
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { Problem } from '../problems';
+
+/** A 1-based line and column. */
+export interface Position {
+  readonly line: number;
+  readonly column: number;
+}
+
+/** A parsed DAG file: its value, and where each part of it is written. */
+export interface ParsedFile {
+  readonly value: unknown;
+  /** Where the value at `path` is written, or the nearest enclosing part that exists. */
+  locate(path: readonly (string | number)[]): Position | undefined;
+}
+
+/** The outcome of parsing: the file, or every syntax problem with its line and column. */
+export type ParseResult = { readonly ok: true; readonly file: ParsedFile } | { readonly ok: false; readonly problems: readonly Problem[] };
+
+/** Parses YAML (1.2, so JSON too), reporting each syntax error at its line and column. */
+export function parseYaml(text: string, fileName: string): ParseResult {
+  const lineCounter = new LineCounter();
+  // prettyErrors would append a multi-line excerpt to each message; we want one line per problem.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      problems: doc.errors.map((error) => {
+        const { line, col } = lineCounter.linePos(error.pos[0]);
+        return { file: fileName, line, column: col, message: `YAML syntax error: ${error.message}` };
+      }),
+    };
+  }
+  // maxAliasCount guards against "billion laughs" alias bombs in untrusted files.
+  return { ok: true, file: { value: doc.toJS({ maxAliasCount: 100 }), locate: locator(doc, lineCounter) } };
+}
+
+/**
+ * Parses JSON strictly with `JSON.parse` (YAML would accept more than JSON), reporting a syntax
+ * error at its line and column; positions of values come from reading the same text as YAML.
+ */
+export function parseJson(text: string, fileName: string): ParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const offset = /at position (\d+)/.exec(message)?.[1];
+    const { line, column } = positionOf(text, offset === undefined ? text.length : Number(offset));
+    const reason = message.replace(/\s*in JSON at position \d+.*$/s, '');
+    return { ok: false, problems: [{ file: fileName, line, column, message: `JSON syntax error: ${reason}` }] };
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const locate = doc.errors.length === 0 ? locator(doc, lineCounter) : () => undefined;
+  return { ok: true, file: { value, locate } };
+}
+
+function positionOf(text: string, offset: number): Position {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - before.lastIndexOf('\n') };
+}
+
+function locator(doc: Document, lineCounter: LineCounter): ParsedFile['locate'] {
+  return (path) => {
+    let node: unknown = doc.contents;
+    let found: Node | undefined = isNode(node) ? node : undefined;
+    for (const key of path) {
+      node = child(node, key);
+      if (!isNode(node)) break;
+      found = node;
+    }
+    const offset = found?.range?.[0];
+    if (offset === undefined) return undefined;
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+}
+
+function child(node: unknown, key: string | number): unknown {
+  if (isSeq(node) && typeof key === 'number') return node.items[key];
+  if (isMap(node)) {
+    const pair = node.items.find((item) => (isScalar(item.key) ? item.key.value : item.key) === key);
+    // A key with no value (`deps:`) has no value node: point at the key instead.
+    return pair === undefined ? undefined : (pair.value ?? pair.key);
+  }
+  return undefined;
+}
+
+function isNode(value: unknown): value is Node {
+  return isMap(value) || isSeq(value) || isScalar(value);
+}

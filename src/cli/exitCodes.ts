@@ -1,0 +1,18 @@
+/**
+ * The CLI's exit codes, the contract scripts and CI rely on (DESIGN.md, "The CLI").
+ * 130 and 143 follow the shell convention 128 + signal number.
+ */
+export const ExitCode = {
+  /** Every task succeeded (or the command did what it was asked). */
+  ok: 0,
+  /** A task failed for good. */
+  taskFailed: 1,
+  /** The file or the options are invalid: nothing ran. */
+  invalid: 2,
+  /** Interrupted by Ctrl-C (SIGINT): the run was cancelled. */
+  interrupted: 130,
+  /** Stopped by SIGTERM: the run was cancelled. */
+  terminated: 143,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
