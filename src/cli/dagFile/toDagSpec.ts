@@ -18,7 +18,7 @@ const LIBRARY_DEFAULT_FIELDS = ['timeoutMs', 'retry', 'priority'] as const;
  * in the same pass.
  */
 export function toDagSpec(
-  file: { readonly id: unknown; readonly defaults?: FileDefaults },
+  file: { readonly id?: unknown; readonly defaults?: FileDefaults | undefined },
   tasks: readonly (FileTask | unknown)[],
   baseDir: string,
 ): DagSpec {

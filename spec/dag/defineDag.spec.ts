@@ -1,0 +1,154 @@
+import { type DagIssue, DagValidationError, defineDag, type DagSpec } from '../../src';
+
+function issuesOf(spec: unknown): DagIssue[] {
+  try {
+    defineDag(spec as DagSpec);
+  } catch (error) {
+    if (error instanceof DagValidationError) return [...error.issues];
+    throw error;
+  }
+  throw new Error('expected a DagValidationError');
+}
+
+describe('defineDag', () => {
+  it('should report every problem at once, each with its path', () => {
+    const issues = issuesOf({
+      id: 'bad',
+      tasks: [
+        { id: 'a', agent: 'x', deps: ['a', 'ghost'] },
+        { id: 'a', agent: 'x' },
+        { id: 'b', agent: 'x', timeoutMs: -1 },
+        { id: '', agent: 'x' },
+      ],
+    });
+    expect(issues.map((i) => [i.code, i.path.join('.')])).toEqual([
+      ['duplicate-id', 'tasks.1.id'],
+      ['invalid-value', 'tasks.2.timeoutMs'],
+      ['invalid-value', 'tasks.3.id'],
+      ['self-dependency', 'tasks.0.deps.0'],
+      ['unknown-dependency', 'tasks.0.deps.1'],
+    ]);
+  });
+
+  it('should put every problem in the error message, one per line', () => {
+    expect(() => defineDag({ id: 'm', tasks: [{ id: 'a', agent: 'x', deps: ['nope'] }, { id: 'b', agent: 'x', retry: { attempts: 0 } }] })).toThrow(
+      'DAG "m" is invalid (2 problems):\n  tasks[1].retry.attempts: must be at least 1 (the first attempt counts)\n  tasks[0].deps[0]: task "a" depends on "nope", which is not a task of this DAG',
+    );
+  });
+
+  it.each([
+    [2, 'cycle: t0 -> t1 -> t0 (each task depends on the next)'],
+    [3, 'cycle: t0 -> t2 -> t1 -> t0 (each task depends on the next)'],
+    [50, undefined],
+  ])('should name a cycle of %i tasks as a path', (length, message) => {
+    // t_i depends on t_{i-1}; t0 depends on the last one
+    const tasks = Array.from({ length }, (_, i) => ({ id: `t${i}`, agent: 'x', deps: [`t${(i + length - 1) % length}`] }));
+    const issues = issuesOf({ id: 'c', tasks });
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.code).toBe('cycle');
+    if (message !== undefined) expect(issues[0]!.message).toBe(message);
+    expect(issues[0]!.message.split(' -> ')).toHaveLength(length + 1);
+  });
+
+  it('should find a 100,000-task cycle without overflowing the stack', () => {
+    const n = 100_000;
+    const tasks = Array.from({ length: n }, (_, i) => ({ id: `t${i}`, agent: 'x', deps: [`t${(i + 1) % n}`] }));
+    const issues = issuesOf({ id: 'big', tasks });
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.message.split(' -> ')).toHaveLength(n + 1);
+  });
+
+  it('should report separate cycles separately and not blame tasks downstream of a cycle', () => {
+    const issues = issuesOf({
+      id: 'two',
+      tasks: [
+        { id: 'a', agent: 'x', deps: ['b'] },
+        { id: 'b', agent: 'x', deps: ['a'] },
+        { id: 'c', agent: 'x', deps: ['d'] },
+        { id: 'd', agent: 'x', deps: ['c'] },
+        { id: 'tail', agent: 'x', deps: ['a', 'c'] },
+      ],
+    });
+    expect(issues.map((i) => i.message)).toEqual([
+      'cycle: a -> b -> a (each task depends on the next)',
+      'cycle: c -> d -> c (each task depends on the next)',
+    ]);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['a missing id', { tasks: [] }, 'id'],
+    ['tasks that are not an array', { id: 'x', tasks: 'a,b' }, 'tasks'],
+    ['an unknown task field', { id: 'x', tasks: [{ id: 'a', agent: 'x', dep: ['b'] }] }, 'tasks.0'],
+    ['a non-integer attempt count', { id: 'x', tasks: [{ id: 'a', agent: 'x', retry: { attempts: 1.5 } }] }, 'tasks.0.retry.attempts'],
+    ['an infinite timeout', { id: 'x', tasks: [{ id: 'a', agent: 'x', timeoutMs: Infinity }] }, 'tasks.0.timeoutMs'],
+    ['a NaN priority', { id: 'x', tasks: [{ id: 'a', agent: 'x', priority: NaN }] }, 'tasks.0.priority'],
+    ['a backoff factor below 1', { id: 'x', tasks: [{ id: 'a', agent: 'x', retry: { attempts: 2, backoffFactor: 0.5 } }] }, 'tasks.0.retry.backoffFactor'],
+    ['an id over 256 characters', { id: 'x', tasks: [{ id: 'a'.repeat(257), agent: 'x' }] }, 'tasks.0.id'],
+    ['deps that are not strings', { id: 'x', tasks: [{ id: 'a', agent: 'x', deps: [1] }] }, 'tasks.0.deps.0'],
+    ['a task without an agent', { id: 'x', tasks: [{ id: 'a' }] }, 'tasks.0.agent'],
+    ['a task that is not an object', { id: 'x', tasks: [42] }, 'tasks.0'],
+  ])('should reject %s', (_, spec, path) => {
+    expect(issuesOf(spec).map((i) => i.path.join('.'))).toContain(path);
+  });
+
+  it('should throw a DagValidationError (not a TypeError) for input that is not an object', () => {
+    expect(() => defineDag(null as unknown as DagSpec)).toThrow(DagValidationError);
+    expect(() => defineDag('dag' as unknown as DagSpec)).toThrow(DagValidationError);
+  });
+
+  it('should apply defaults to tasks that do not set the field', () => {
+    const dag = defineDag({
+      id: 'd',
+      defaults: { agent: 'shell', timeoutMs: 1000, retry: { attempts: 2 }, priority: 3 },
+      tasks: [{ id: 'a' }, { id: 'b', agent: 'llm', timeoutMs: 5, priority: 0 }],
+    });
+    expect(dag.tasks[0]).toMatchObject({ agent: 'shell', timeoutMs: 1000, priority: 3, retry: { attempts: 2, backoffMs: 0, backoffFactor: 2 } });
+    expect(dag.tasks[1]).toMatchObject({ agent: 'llm', timeoutMs: 5, priority: 0, retry: { attempts: 2 } });
+  });
+
+  it('should build dependents, in-degrees, roots and a topological order once', () => {
+    const dag = defineDag({
+      id: 'i',
+      tasks: [
+        { id: 'd', agent: 'x', deps: ['b', 'c'] },
+        { id: 'b', agent: 'x', deps: ['a'] },
+        { id: 'c', agent: 'x', deps: ['a'] },
+        { id: 'a', agent: 'x' },
+      ],
+    });
+    const id = (i: number) => dag.tasks[i]!.id;
+    const { dependents, inDegree, roots, topologicalOrder } = dag.index;
+    const dependentsOf = (taskId: string) => {
+      const i = dag.taskIndex(taskId)!;
+      return [...dependents.targets.subarray(dependents.start[i]!, dependents.start[i + 1]!)].map(id);
+    };
+    expect(dependentsOf('a')).toEqual(['b', 'c']);
+    expect(dependentsOf('d')).toEqual([]);
+    expect([...inDegree]).toEqual([2, 1, 1, 0]);
+    expect([...roots].map(id)).toEqual(['a']);
+    const position = new Map([...topologicalOrder].map((t, k) => [id(t), k]));
+    for (const task of dag.tasks) for (const dep of task.deps) expect(position.get(dep)!).toBeLessThan(position.get(task.id)!);
+  });
+
+  it('should rank tasks by the longest remaining path, in estimateMs when given', () => {
+    const byCount = defineDag({ id: 'r', tasks: [{ id: 'a', agent: 'x' }, { id: 'b', agent: 'x', deps: ['a'] }, { id: 'c', agent: 'x', deps: ['b'] }, { id: 'z', agent: 'x' }] });
+    expect([...byCount.index.rank]).toEqual([3, 2, 1, 1]);
+    const byEstimate = defineDag({
+      id: 'e',
+      tasks: [{ id: 'a', agent: 'x', estimateMs: 10 }, { id: 'b', agent: 'x', deps: ['a'], estimateMs: 100 }, { id: 'c', agent: 'x', deps: ['a'], estimateMs: 5 }],
+    });
+    expect([...byEstimate.index.rank]).toEqual([110, 100, 5]);
+  });
+
+  it('should ignore a repeated dependency instead of counting it twice', () => {
+    const dag = defineDag({ id: 'dup', tasks: [{ id: 'a', agent: 'x' }, { id: 'b', agent: 'x', deps: ['a', 'a'] }] });
+    expect([...dag.index.inDegree]).toEqual([0, 1]);
+  });
+
+  it('should return a frozen DAG and accept an already defined one unchanged', () => {
+    const dag = defineDag({ id: 'f', tasks: [{ id: 'a', agent: 'x' }] });
+    expect(Object.isFrozen(dag)).toBe(true);
+    expect(Object.isFrozen(dag.tasks[0])).toBe(true);
+    expect(defineDag(dag)).toBe(dag);
+  });
+});

@@ -1,0 +1,126 @@
+import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import type { Agent, TaskContext } from '../../index';
+import type { ProcessGroups } from './processGroups';
+import { TailText } from './tailText';
+
+/** The agent name `run:` tasks use. */
+export const SHELL_AGENT = 'shell';
+
+/** The input of a shell task, built from the DAG file. */
+export interface ShellInput {
+  readonly command: string;
+  /** Absolute working directory. */
+  readonly cwd: string;
+  /** Variables added to the CLI's own environment. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** What a shell task outputs (into `task.completed` and the events log). */
+export interface ShellOutput {
+  readonly exitCode: number;
+  /** The end of what the command printed, trimmed, at most `maxOutputChars`. */
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface ShellAgentOptions {
+  /** Where each task's process group is tracked, so it can be stopped and waited for. */
+  readonly groups: ProcessGroups;
+  /** Most characters of stdout and of stderr kept in the output. @default 4000 */
+  readonly maxOutputChars?: number;
+  /** Lines of stderr quoted in the error of a failed command. @default 5 */
+  readonly stderrLinesInError?: number;
+}
+
+/** A command that exited non-zero or was killed; its message quotes the end of its stderr. */
+export class ShellCommandError extends Error {
+  override readonly name = 'ShellCommandError';
+  constructor(
+    message: string,
+    readonly exitCode: number | null,
+    readonly signal: NodeJS.Signals | null,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The `shell` agent: runs `input.command` with `/bin/sh` in its own process group, captures
+ * stdout and stderr, and succeeds with `{exitCode, stdout, stderr}` when it exits 0. When the
+ * attempt is cancelled or times out (its `signal` fires) the whole group gets SIGTERM, then
+ * SIGKILL after the grace period. The command sees `RXDAG_TASK_ID`, `RXDAG_ATTEMPT`,
+ * `RXDAG_RUN_ID` and `RXDAG_DAG_ID`, so it can tell a retry from a first attempt.
+ *
+ * @example
+ * const groups = new ProcessGroups(2000);
+ * runDag(dag, { agents: { shell: createShellAgent({ groups }) } });
+ */
+export function createShellAgent(options: ShellAgentOptions): Agent {
+  return (task) => runShell(task, options);
+}
+
+function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellOutput> {
+  const { command, cwd, env } = shellInput(task);
+  const { signal } = task;
+  const maxChars = options.maxOutputChars ?? 4000;
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    if (!isDirectory(cwd)) return reject(new Error(`task "${task.id}": cwd "${cwd}" is not an existing directory`));
+
+    const child = spawn(command, {
+      shell: true,
+      detached: true, // its own process group: one kill reaches everything it starts
+      cwd,
+      env: { ...process.env, ...env, RXDAG_TASK_ID: task.id, RXDAG_ATTEMPT: String(task.attempt), RXDAG_RUN_ID: task.runId, RXDAG_DAG_ID: task.dagId },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    options.groups.track(child);
+    const stdout = new TailText(maxChars);
+    const stderr = new TailText(maxChars);
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => stdout.push(chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+
+    const stop = () => {
+      if (child.pid !== undefined) void options.groups.terminate(child.pid);
+    };
+    signal.addEventListener('abort', stop, { once: true });
+    child.once('error', (error) => {
+      signal.removeEventListener('abort', stop);
+      reject(new Error(`task "${task.id}": cannot start \`${shorten(command)}\`: ${error.message}`));
+    });
+    // Background processes the command left behind would hold its pipes open (no 'close')
+    // and outlive the task: the task owns its group, so they end when its shell does.
+    child.once('exit', stop);
+    child.once('close', (exitCode: number | null, killedBy: NodeJS.Signals | null) => {
+      signal.removeEventListener('abort', stop);
+      if (signal.aborted) return reject(signal.reason);
+      if (exitCode === 0) return resolve({ exitCode, stdout: stdout.text(), stderr: stderr.text() });
+      const lines = stderr.lastLines(options.stderrLinesInError ?? 5);
+      const what = exitCode === null ? `was killed by ${killedBy ?? 'a signal'}` : `exited with code ${exitCode}`;
+      const tail = lines.length > 0 ? `; last stderr lines:\n${lines.join('\n')}` : ' (no stderr output)';
+      reject(new ShellCommandError(`\`${shorten(command)}\` ${what}${tail}`, exitCode, killedBy));
+    });
+  });
+}
+
+function shellInput(task: TaskContext): ShellInput {
+  const input = task.input as Partial<ShellInput> | null | undefined;
+  if (typeof input?.command !== 'string' || typeof input.cwd !== 'string') {
+    throw new TypeError(`task "${task.id}": the shell agent expects input {command: string, cwd: string, env?: object}, got ${JSON.stringify(task.input)}`);
+  }
+  return { command: input.command, cwd: input.cwd, env: input.env ?? {} };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function shorten(command: string): string {
+  const oneLine = command.replace(/\s+/g, ' ').trim();
+  return oneLine.length > 80 ? `${oneLine.slice(0, 79)}…` : oneLine;
+}
