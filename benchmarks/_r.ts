@@ -1,0 +1,1 @@
+import "../src/index"; console.log(process.resourceUsage().maxRSS/1024)

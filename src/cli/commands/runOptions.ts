@@ -1,0 +1,66 @@
+import { InvalidInputError, type Problem } from '../problems';
+
+/** `rxdag run` options as commander hands them over: strings, checked here all at once. */
+export interface RawRunOptions {
+  readonly concurrency?: string;
+  readonly mode?: string;
+  readonly pollInterval?: string;
+  readonly events?: string;
+  readonly report?: string;
+  readonly failFast?: boolean;
+  readonly quiet?: boolean;
+  readonly json?: boolean;
+  readonly killGrace?: string;
+}
+
+/** How the run is shown: a live bar, a line per event, failures only, or JSON lines. */
+export type OutputMode = 'progress' | 'lines' | 'quiet' | 'json';
+
+/** `rxdag run` options, checked and with defaults filled in. */
+export interface RunCommandOptions {
+  readonly maxConcurrency: number | undefined;
+  readonly mode: 'event' | 'polling';
+  readonly pollIntervalMs: number | undefined;
+  readonly eventsPath: string | undefined;
+  readonly reportPath: string | undefined;
+  readonly failFast: boolean;
+  /** `progress` is only chosen when the output is a terminal; see {@link resolveRunOptions}. */
+  readonly output: OutputMode;
+  readonly killGraceMs: number;
+}
+
+/** Default time between SIGTERM and SIGKILL for a stopped shell task. */
+export const DEFAULT_KILL_GRACE_MS = 2000;
+
+/**
+ * Checks every `rxdag run` option and reports all bad ones together (exit 2).
+ * `interactive` says whether stdout and stderr are terminals (live progress is shown then).
+ */
+export function resolveRunOptions(raw: RawRunOptions, interactive: boolean): RunCommandOptions {
+  const problems: Problem[] = [];
+  const number = (flag: string, value: string | undefined, check: (n: number) => boolean, expected: string): number | undefined => {
+    if (value === undefined) return undefined;
+    const parsed = Number(value);
+    if (value.trim() !== '' && check(parsed)) return parsed;
+    problems.push({ message: `${flag} must be ${expected} (got ${JSON.stringify(value)})` });
+    return undefined;
+  };
+  const maxConcurrency = number('--concurrency', raw.concurrency, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
+  const pollIntervalMs = number('--poll-interval', raw.pollInterval, (n) => Number.isFinite(n) && n > 0, 'a positive number of milliseconds');
+  const killGraceMs = number('--kill-grace', raw.killGrace, (n) => Number.isFinite(n) && n >= 0, 'a number of milliseconds >= 0');
+  const mode = raw.mode ?? 'event';
+  if (mode !== 'event' && mode !== 'polling') problems.push({ message: `--mode must be "event" or "polling" (got ${JSON.stringify(mode)})` });
+  if (raw.pollInterval !== undefined && mode !== 'polling') problems.push({ message: '--poll-interval only applies with --mode polling' });
+  if (raw.quiet === true && raw.json === true) problems.push({ message: '--quiet and --json cannot be used together (--json already prints only events)' });
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  return {
+    maxConcurrency,
+    mode: mode === 'polling' ? 'polling' : 'event',
+    pollIntervalMs,
+    eventsPath: raw.events,
+    reportPath: raw.report,
+    failFast: raw.failFast === true,
+    output: raw.json === true ? 'json' : raw.quiet === true ? 'quiet' : interactive ? 'progress' : 'lines',
+    killGraceMs: killGraceMs ?? DEFAULT_KILL_GRACE_MS,
+  };
+}
