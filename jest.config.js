@@ -6,4 +6,6 @@ module.exports = {
     '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }],
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
+  // examples import the package by name, as users do
+  moduleNameMapper: { '^rxdag$': '<rootDir>/src/index.ts' },
 };

@@ -5,6 +5,7 @@ import {
   InvalidTransitionError,
   reduce,
   reduceAll,
+  RunDraft,
   type RunState,
   selectTask,
   selectTasks,
@@ -87,6 +88,13 @@ describe('reduce', () => {
     const state = stateAfter([created, ready('a'), started('a'), completed('a', { rows: 3 }), ready('b'), started('b'), completed('b')]);
     expect(selectTask(state, 'd')).toEqual({ id: 'd', status: 'pending', attempt: 0, remainingDeps: 1 });
     expect(selectTask(state, 'a')).toEqual({ id: 'a', status: 'completed', attempt: 1, remainingDeps: 0, output: { rows: 3 } });
+  });
+
+  it('should let a draft read outputs completed before it was opened', () => {
+    const state = stateAfter([created, ready('a'), started('a'), completed('a', 'kept')]);
+    const draft = new RunDraft(state);
+    expect(draft.outputOf(dag.taskIndex('a')!)).toBe('kept');
+    expect(draft.statusOf(dag.taskIndex('a')!)).toBe(4);
   });
 
   it('should release dependents of a failed task only under the continue policy', () => {

@@ -1,7 +1,7 @@
 import { Immer } from 'immer';
 import type { DagEvent } from '../events';
 import type { RunState, RunStatus, StatusCounts } from './runState';
-import { OutputTableEditor, StatusCode, TASK_STATUSES, TaskTableEditor } from './taskTable';
+import { OutputTableEditor, readOutput, StatusCode, TASK_STATUSES, TaskTableEditor } from './taskTable';
 
 /**
  * The pure reducer of a run: `reduce(state, event) => state`. No RxJS, no clock, no I/O.
@@ -70,7 +70,7 @@ export class RunDraft {
     return this.tasks.attempt(task);
   }
   outputOf(task: number): unknown {
-    return this.outputsEditor !== undefined ? this.outputsEditor.get(task) : undefined;
+    return this.outputsEditor !== undefined ? this.outputsEditor.get(task) : readOutput(this.base.outputs, task);
   }
 
   /** Takes the tasks unblocked since the last call: their dependencies are all finished. */

@@ -1,0 +1,21 @@
+import { loadDagFile } from '../dagFile/loadDagFile';
+import { ExitCode } from '../exitCodes';
+import { toDot } from '../graph/dot';
+import { toMermaid } from '../graph/mermaid';
+import { InvalidInputError } from '../problems';
+import type { CliIo } from './cliIo';
+import { createRun } from './createRun';
+
+const FORMATS = { mermaid: toMermaid, dot: toDot } as const;
+
+/** `rxdag graph FILE [--format mermaid|dot]`: prints the DAG of a valid file (Mermaid by default). */
+export function graphCommand(file: string, options: { readonly format?: string }, io: CliIo): number {
+  const format = options.format ?? 'mermaid';
+  if (format !== 'mermaid' && format !== 'dot') {
+    throw new InvalidInputError([{ message: `--format must be "mermaid" or "dot" (got ${JSON.stringify(format)})` }]);
+  }
+  const loaded = loadDagFile(file);
+  createRun(loaded, {}, 0); // the same checks as `run`, so a graph is only drawn for a runnable file
+  io.stdout.write(FORMATS[format](loaded.dag));
+  return ExitCode.ok;
+}

@@ -1,0 +1,39 @@
+import type { Dag } from '../../index';
+import { loadDagFile } from '../dagFile/loadDagFile';
+import { ExitCode } from '../exitCodes';
+import type { CliIo } from './cliIo';
+import { createRun } from './createRun';
+
+/**
+ * `rxdag validate FILE`: every check `run` makes, without running anything. Prints a one-line
+ * summary and exits 0, or (through `InvalidInputError`) every problem and exits 2.
+ */
+export function validateCommand(file: string, io: CliIo): number {
+  const loaded = loadDagFile(file);
+  createRun(loaded, {}, 0);
+  io.stdout.write(`${file}: ${describeDag(loaded.dag)}\n`);
+  return ExitCode.ok;
+}
+
+/** e.g. `DAG "release" is valid: 9 tasks (7 shell, 2 sleep), 11 dependencies, longest chain 5 tasks` */
+export function describeDag(dag: Dag): string {
+  const agents = new Map<string, number>();
+  for (const task of dag.tasks) agents.set(task.agent, (agents.get(task.agent) ?? 0) + 1);
+  const byAgent = [...agents].map(([agent, count]) => `${count} ${agent}`).join(', ');
+  const edges = dag.tasks.reduce((sum, task) => sum + task.deps.length, 0);
+  const n = dag.tasks.length;
+  return `DAG "${dag.id}" is valid: ${n} task${n === 1 ? '' : 's'}${n === 0 ? '' : ` (${byAgent})`}, ${edges} dependenc${edges === 1 ? 'y' : 'ies'}, longest chain ${longestChain(dag)} task${longestChain(dag) === 1 ? '' : 's'}`;
+}
+
+/** Tasks on the longest dependency chain, along the DAG's topological order. */
+function longestChain(dag: Dag): number {
+  const depth = new Int32Array(dag.tasks.length);
+  let longest = 0;
+  for (const i of dag.index.topologicalOrder) {
+    let deepest = 0;
+    for (const dep of dag.tasks[i]!.deps) deepest = Math.max(deepest, depth[dag.taskIndex(dep)!]!);
+    depth[i] = deepest + 1;
+    longest = Math.max(longest, depth[i]!);
+  }
+  return longest;
+}

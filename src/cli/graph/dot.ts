@@ -1,0 +1,26 @@
+import { edgesOf, type GraphSource } from './graphSource';
+
+/**
+ * The DAG in Graphviz DOT, left to right: `rxdag graph dag.yaml --format dot | dot -Tsvg`.
+ *
+ * @example
+ * toDot(dag)
+ * // digraph "release" {
+ * //   rankdir=LR;
+ * //   node [shape=box];
+ * //   "build";
+ * //   "build" -> "test";
+ * // }
+ */
+export function toDot(source: GraphSource): string {
+  const lines = [`digraph ${quote(source.id)} {`, '  rankdir=LR;', '  node [shape=box];'];
+  for (const task of source.tasks) lines.push(`  ${quote(task.id)};`);
+  for (const [from, to] of edgesOf(source)) lines.push(`  ${quote(from)} -> ${quote(to)};`);
+  lines.push('}');
+  return `${lines.join('\n')}\n`;
+}
+
+/** A DOT quoted id: backslashes and quotes escaped, newlines kept as `\n`. */
+function quote(text: string): string {
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+}

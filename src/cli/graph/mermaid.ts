@@ -1,0 +1,25 @@
+import { edgesOf, type GraphSource } from './graphSource';
+
+/**
+ * The DAG as a Mermaid flowchart, left to right. Nodes get generated ids (`t0`, `t1`…) because
+ * task ids may hold characters Mermaid reads as syntax; the task id is the quoted label.
+ *
+ * @example
+ * toMermaid(dag)
+ * // flowchart LR
+ * //   t0["build"]
+ * //   t1["test"]
+ * //   t0 --> t1
+ */
+export function toMermaid(source: GraphSource): string {
+  const nodeId = new Map(source.tasks.map((task, i) => [task.id, `t${i}`]));
+  const lines = ['flowchart LR'];
+  for (const task of source.tasks) lines.push(`  ${nodeId.get(task.id)}["${mermaidLabel(task.id)}"]`);
+  for (const [from, to] of edgesOf(source)) lines.push(`  ${nodeId.get(from)} --> ${nodeId.get(to)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Mermaid labels take HTML entities; `#quot;` is its escape for a double quote. */
+function mermaidLabel(text: string): string {
+  return text.replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;');
+}
