@@ -1,0 +1,48 @@
+import { type DagEvent, EVENT_TYPES, events, isEvent, isTerminalEvent } from '../src';
+
+const head = { runId: 'r', seq: 1, at: 0 };
+
+describe('events', () => {
+  it('should build each event with its type and the given fields', () => {
+    expect(events.taskFailed({ ...head, taskId: 'a', attempt: 2, error: { name: 'Error', message: 'x' }, severity: 'error', willRetry: true })).toEqual({
+      type: 'task.failed',
+      runId: 'r',
+      seq: 1,
+      at: 0,
+      taskId: 'a',
+      attempt: 2,
+      error: { name: 'Error', message: 'x' },
+      severity: 'error',
+      willRetry: true,
+    });
+    expect(events.dagCompleted.type).toBe('dag.completed');
+  });
+
+  it('should have a factory for every event type of the contract, and a matching guard', () => {
+    const factoryTypes = Object.values(events).map((f) => f.type);
+    expect(factoryTypes).toEqual([...EVENT_TYPES]);
+    const ready = events.taskReady({ ...head, taskId: 'a', attempt: 1 });
+    expect(events.taskReady.match(ready)).toBe(true);
+    expect(events.taskStarted.match(ready)).toBe(false);
+    expect(isEvent('task.started', 'task.ready')(ready)).toBe(true);
+    expect(isEvent('task.started')(ready)).toBe(false);
+  });
+
+  it.each<[DagEvent, boolean]>([
+    [events.taskCompleted({ ...head, taskId: 'a', attempt: 1, durationMs: 1 }), true],
+    [events.taskFailed({ ...head, taskId: 'a', attempt: 1, error: { name: 'E', message: 'm' }, severity: 'error', willRetry: false }), true],
+    [events.taskFailed({ ...head, taskId: 'a', attempt: 1, error: { name: 'E', message: 'm' }, severity: 'error', willRetry: true }), false],
+    [events.taskSkipped({ ...head, taskId: 'a', attempt: 1, because: 'b' }), true],
+    [events.taskCancelled({ ...head, taskId: 'a', attempt: 1 }), true],
+    [events.taskTimedOut({ ...head, taskId: 'a', attempt: 1, timeoutMs: 5 }), false],
+    [events.taskStuck({ ...head, taskId: 'a', attempt: 1, runningForMs: 5 }), false],
+    [events.healthChecked({ ...head, running: 0, ready: 0, pending: 0 }), false],
+  ])('should tell whether %o ends its task', (event, terminal) => {
+    expect(isTerminalEvent(event)).toBe(terminal);
+  });
+
+  it('should survive a JSON round trip unchanged', () => {
+    const event = events.dagCompleted({ ...head, outcome: 'failed', counts: { total: 2, completed: 1, failed: 1, skipped: 0, cancelled: 0 }, durationMs: 12 });
+    expect(JSON.parse(JSON.stringify(event))).toEqual(event);
+  });
+});
