@@ -145,6 +145,15 @@ describe('defineDag', () => {
     expect([...dag.index.inDegree]).toEqual([0, 1]);
   });
 
+  it('should handle a fan-in of 50,000 dependencies (with repeats) in linear time', () => {
+    const n = 50_000;
+    const sources = Array.from({ length: n }, (_, i) => ({ id: `s${i}`, agent: 'x' }));
+    const sink = { id: 'sink', agent: 'x', deps: [...sources.map((t) => t.id), 's0', 's1'] };
+    const dag = defineDag({ id: 'fanin', tasks: [...sources, sink] });
+    expect(dag.index.inDegree[n]).toBe(n);
+    expect(dag.index.rank[0]).toBe(2);
+  });
+
   it('should return a frozen DAG and accept an already defined one unchanged', () => {
     const dag = defineDag({ id: 'f', tasks: [{ id: 'a', agent: 'x' }] });
     expect(Object.isFrozen(dag)).toBe(true);

@@ -201,20 +201,26 @@ function buildDepsGraph(
   const targets: number[] = [];
   for (let i = 0; i < n; i++) {
     const task = tasks[i]!;
-    start[i] = targets.length;
-    const seen = task.deps.length > 1 ? new Set<number>() : undefined;
-    task.deps.forEach((depId, d) => {
+    const first = targets.length;
+    start[i] = first;
+    // a repeated dependency counts once: short lists are scanned, long ones use a set
+    const seen = task.deps.length > 16 ? new Set<number>() : undefined;
+    for (let d = 0; d < task.deps.length; d++) {
+      const depId = task.deps[d]!;
       const dep = indexById.get(depId);
-      const path = ['tasks', specIndexOf[i]!, 'deps', d];
       if (dep === undefined) {
-        issues.push({ path, code: 'unknown-dependency', message: `task "${task.id}" depends on "${depId}", which is not a task of this DAG` });
+        issues.push({
+          path: ['tasks', specIndexOf[i]!, 'deps', d],
+          code: 'unknown-dependency',
+          message: `task "${task.id}" depends on "${depId}", which is not a task of this DAG`,
+        });
       } else if (dep === i) {
-        issues.push({ path, code: 'self-dependency', message: `task "${task.id}" depends on itself` });
-      } else if (seen === undefined || !seen.has(dep)) {
+        issues.push({ path: ['tasks', specIndexOf[i]!, 'deps', d], code: 'self-dependency', message: `task "${task.id}" depends on itself` });
+      } else if (seen === undefined ? !targets.includes(dep, first) : !seen.has(dep)) {
         seen?.add(dep);
         targets.push(dep);
       }
-    });
+    }
   }
   start[n] = targets.length;
   return { start, targets: Int32Array.from(targets) };
