@@ -78,22 +78,7 @@ export function runAttempt<T>(
       else settle({ ok: false, error: new OutputNotJsonSafeError(`output of task "${source.id}" is not JSON-safe: ${problem}`) });
     };
 
-    const context: TaskContext = {
-      id: source.id,
-      runId: source.runId,
-      dagId: source.dagId,
-      input: source.input,
-      attempt: source.attempt,
-      get upstream() {
-        const upstream = source.upstream();
-        Object.defineProperty(this, 'upstream', { value: upstream });
-        return upstream;
-      },
-      get signal() {
-        controller ??= new AbortController();
-        return controller.signal;
-      },
-    };
+    const context = new AttemptContext(source, () => (controller ??= new AbortController()).signal);
 
     if (timeoutMs !== undefined) {
       timer = scheduler.schedule(() => {
@@ -130,6 +115,43 @@ export function runAttempt<T>(
       }
     };
   });
+}
+
+/**
+ * The context an agent sees. `upstream` and `signal` are built on first read: most agents read
+ * neither, and at a million tasks an eager object and AbortController per attempt are measurable.
+ */
+class AttemptContext implements TaskContext {
+  readonly id: string;
+  readonly runId: string;
+  readonly dagId: string;
+  readonly input: unknown;
+  readonly attempt: number;
+  private upstreamCache: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(
+    private readonly source: AttemptContextSource,
+    private readonly abortSignal: () => AbortSignal,
+  ) {
+    this.id = source.id;
+    this.runId = source.runId;
+    this.dagId = source.dagId;
+    this.input = source.input;
+    this.attempt = source.attempt;
+  }
+
+  get upstream(): Readonly<Record<string, unknown>> {
+    return (this.upstreamCache ??= this.source.upstream());
+  }
+
+  get signal(): AbortSignal {
+    return this.abortSignal();
+  }
+
+  /** What `JSON.stringify(ctx)` and loggers show: the data, not the plumbing. */
+  toJSON(): Omit<TaskContext, 'signal'> {
+    return { id: this.id, runId: this.runId, dagId: this.dagId, input: this.input, attempt: this.attempt, upstream: this.upstream };
+  }
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

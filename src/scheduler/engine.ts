@@ -208,7 +208,7 @@ export class Engine {
   private emit(run: RunRecord, event: DagEvent, task?: number): void {
     this.draftOf(run).apply(event, task);
     run.listener.next(event);
-    this.bus.publish(event);
+    if (this.bus.observed) this.bus.publish(event);
   }
 
   private nextSeq(run: RunRecord): number {
