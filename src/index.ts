@@ -22,6 +22,8 @@ export { backoffDelay } from './state/planner';
 
 export { AgentError, errorInfo, severityOf } from './agents/agent';
 export type { Agent, AgentResult, TaskContext } from './agents/agent';
+export { defineAgent } from './agents/pool';
+export type { AgentDefinition, AgentSpec } from './agents/pool';
 export { OutputNotJsonSafeError, TaskCancelledError, TaskTimeoutError } from './agents/runAttempt';
 
 export { runDag } from './scheduler/runDag';

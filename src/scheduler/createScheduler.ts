@@ -4,10 +4,8 @@ import { type DagIssue, DagValidationError } from '../dag/errors';
 import type { DagSpec } from '../dag/schema';
 import type { DagEvent } from '../events';
 import { createEventBus } from '../signals';
-import { initialRunState } from '../state/runState';
-import { Engine, type RunRecord, type SchedulerSnapshot } from './engine';
-import { type ResolvedRunOptions, resolveRunOptions, resolveSchedulerOptions, type RunOptions, type SchedulerOptions } from './options';
-import { ReadyQueue } from './priorityQueue';
+import { Engine, type SchedulerSnapshot } from './engine';
+import { type ResolvedRunOptions, type ResolvedSchedulerOptions, resolveRunOptions, resolveSchedulerOptions, type RunOptions, type SchedulerOptions } from './options';
 import { type NotificationStreams, notificationStreams } from './views';
 
 /**
@@ -91,8 +89,16 @@ function missingAgents(dag: Dag, options: ResolvedRunOptions): DagIssue[] {
  * await scheduler.shutdown();
  */
 export function createScheduler(options?: SchedulerOptions): Scheduler {
-  const resolved = resolveSchedulerOptions(options);
-  const engine = new Engine(resolved);
+  return schedulerWith(resolveSchedulerOptions(options), false);
+}
+
+/**
+ * The scheduler behind `createScheduler` and `runDag`. A private one (`runDag`'s) disposes agent
+ * instances as soon as no run is going on, since nothing else will reuse them.
+ * @internal
+ */
+export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boolean): Scheduler {
+  const engine = new Engine(resolved, isPrivate);
   let closed = false;
 
   const submit = (dagOrSpec: Dag | DagSpec, runOptions?: RunOptions): DagRun => {
@@ -101,7 +107,6 @@ export function createScheduler(options?: SchedulerOptions): Scheduler {
     const problems = missingAgents(dag, runResolved);
     if (problems.length > 0) throw new DagValidationError(problems, dag.id);
     const runBus = createEventBus();
-    const priorities = Float64Array.from(dag.tasks, (t) => t.priority);
     return new DagRun(
       dag,
       (subscriber) => {
@@ -110,26 +115,14 @@ export function createScheduler(options?: SchedulerOptions): Scheduler {
           return;
         }
         const runId = runResolved.runId ?? newRunId(dag);
-        const run: RunRecord = {
-          runId,
-          dag,
-          options: runResolved,
-          listener: {
-            next: (event) => {
-              subscriber.next(event);
-              if (runBus.observed) runBus.publish(event);
-            },
-            complete: () => subscriber.complete(),
-            error: (error) => subscriber.error(error),
+        const run = engine.createRun(runId, dag, runResolved, {
+          next: (event) => {
+            subscriber.next(event);
+            if (runBus.observed) runBus.publish(event);
           },
-          readyQueue: new ReadyQueue((task) => priorities[task]!, dag.index.rank),
-          running: new Map(),
-          backoff: new Map(),
-          state: initialRunState(dag, runId, runResolved.failurePolicy),
-          draft: undefined,
-          endedEarly: undefined,
-          done: false,
-        };
+          complete: () => subscriber.complete(),
+          error: (error) => subscriber.error(error),
+        });
         engine.start(run);
         return () => engine.cancel(run);
       },
@@ -147,7 +140,7 @@ export function createScheduler(options?: SchedulerOptions): Scheduler {
     shutdown: ({ force = false } = {}) => {
       closed = true;
       if (force) for (const run of [...engine.activeRuns]) engine.cancel(run);
-      return engine.whenIdle();
+      return engine.whenIdle().then(() => engine.disposeAgents());
     },
   };
 }

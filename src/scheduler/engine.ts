@@ -6,12 +6,13 @@ import type { Dag } from '../dag/defineDag';
 import type { DagEvent, ErrorInfo, TaskCompletedEvent } from '../events';
 import { dependentsToSkip, decideFailure, isSettled, runOutcome, taskCounts } from '../state/planner';
 import { RunDraft } from '../state/reducer';
-import type { RunState } from '../state/runState';
+import { initialRunState, type RunState } from '../state/runState';
 import { readOutput, StatusCode } from '../state/taskTable';
 import { createEventBus, createPipelineSignals, createStateCell } from '../signals';
 import { coalesce } from './coalesce';
 import type { ResolvedRunOptions, ResolvedSchedulerOptions } from './options';
-import { ReadyQueue } from './priorityQueue';
+import { ReadyQueue, ReadyQueues } from './priorityQueue';
+import { AgentPool, type Lease, type PoolEntry } from '../agents/pool';
 
 /** Where a run's events go: its subscriber and its own views. */
 export interface RunListener {
@@ -26,8 +27,10 @@ export interface RunRecord {
   readonly dag: Dag;
   readonly options: ResolvedRunOptions;
   readonly listener: RunListener;
-  /** Ready tasks by priority, then upward rank. */
-  readonly readyQueue: ReadyQueue;
+  /** Ready tasks by agent kind, each kind by priority, then upward rank. */
+  readonly readyQueue: ReadyQueues<PoolEntry>;
+  /** The pool entry of each agent name the run uses. */
+  readonly kinds: ReadonlyMap<string, PoolEntry>;
   /** Attempts launched and not yet handled, by task index. */
   readonly running: Map<number, AttemptRecord>;
   /** Retry timers by task index. */
@@ -47,6 +50,8 @@ interface AttemptRecord {
   readonly task: number;
   readonly attempt: number;
   readonly startedAt: number;
+  /** The agent slot (and instance) the attempt holds. */
+  readonly lease: Lease;
   /** False once its outcome was handled or it was cancelled: a late outcome is then ignored. */
   live: boolean;
   stuckReported: boolean;
@@ -99,8 +104,48 @@ export class Engine {
   /** Runs that ended in this flush (kept in the next snapshot once). */
   private readonly endedThisFlush: RunRecord[] = [];
   private readonly idleWaiters: (() => void)[] = [];
+  /** Agent slots and instances, shared by every run. */
+  private readonly pool: AgentPool;
 
-  constructor(readonly options: ResolvedSchedulerOptions) {}
+  constructor(
+    readonly options: ResolvedSchedulerOptions,
+    /** Dispose agent instances whenever no run is going on (a private scheduler of one run). */
+    private readonly disposeWhenIdle = false,
+  ) {
+    this.pool = new AgentPool(options.scheduler);
+  }
+
+  /** A new run record; start it with {@link Engine.start}. */
+  createRun(runId: string, dag: Dag, options: ResolvedRunOptions, listener: RunListener): RunRecord {
+    const kinds = new Map<string, PoolEntry>();
+    for (const task of dag.tasks) {
+      if (!kinds.has(task.agent)) kinds.set(task.agent, this.pool.entry(options.agents[task.agent]!));
+    }
+    const priorities = Float64Array.from(dag.tasks, (t) => t.priority);
+    const priorityOf = (task: number) => priorities[task]!;
+    return {
+      runId,
+      dag,
+      options,
+      listener,
+      kinds,
+      readyQueue: new ReadyQueues<PoolEntry>(
+        (task) => kinds.get(dag.tasks[task]!.agent)!,
+        () => new ReadyQueue(priorityOf, dag.index.rank),
+      ),
+      running: new Map(),
+      backoff: new Map(),
+      state: initialRunState(dag, runId, options.failurePolicy),
+      draft: undefined,
+      endedEarly: undefined,
+      done: false,
+    };
+  }
+
+  /** Disposes every agent instance (scheduler shutdown). */
+  disposeAgents(): void {
+    this.pool.disposeAll();
+  }
 
   /** Every event of every run. */
   get events$(): Observable<DagEvent> {
@@ -246,27 +291,28 @@ export class Engine {
   private dispatch(): void {
     try {
       const max = this.options.maxConcurrency;
-      while (this.runningCount < max) {
-        const run = this.nextRunWithReadyTask();
-        if (run === undefined) return;
-        this.startAttempt(run, run.readyQueue.pop());
+      while (this.runningCount < max && this.startNext()) {
+        // each turn starts one task of the next run that has one it can start
       }
     } catch (error) {
       this.crash(error);
     }
   }
 
-  private nextRunWithReadyTask(): RunRecord | undefined {
+  /** Starts the best startable task of the next run in turn; false when no run has one. */
+  private startNext(): boolean {
     const runs = this.active;
     for (let k = 0; k < runs.length; k++) {
       const i = (this.rotation + k) % runs.length;
       const run = runs[i]!;
-      if (run.readyQueue.size > 0 && this.isLive(run)) {
-        this.rotation = i + 1;
-        return run;
-      }
+      if (run.readyQueue.size === 0 || !this.isLive(run)) continue;
+      const task = run.readyQueue.popStartable(hasCapacity);
+      if (task < 0) continue;
+      this.rotation = i + 1;
+      this.startAttempt(run, task);
+      return true;
     }
-    return undefined;
+    return false;
   }
 
   private startAttempt(run: RunRecord, task: number): void {
@@ -275,7 +321,8 @@ export class Engine {
     const attempt = draft.attemptOf(task);
     const at = this.now();
     this.emit(run, { type: 'task.started', runId: run.runId, seq: this.nextSeq(run), at, taskId: definition.id, attempt, agent: definition.agent }, task);
-    const record: AttemptRecord = { run, task, attempt, startedAt: at, live: true, stuckReported: false, stop: noop };
+    const lease = run.kinds.get(definition.agent)!.acquire();
+    const record: AttemptRecord = { run, task, attempt, startedAt: at, lease, live: true, stuckReported: false, stop: noop };
     run.running.set(task, record);
     this.runningCount++;
     this.signals.launch.next(record);
@@ -285,9 +332,10 @@ export class Engine {
   private attempt$(record: AttemptRecord): Observable<OutcomeSignal> {
     const { run, task } = record;
     const definition = run.dag.tasks[task]!;
-    const agent = run.options.agents[definition.agent]!;
+    const entry = run.kinds.get(definition.agent)!;
+    const instance = record.lease.instance;
     return runAttempt(
-      agent,
+      (context) => entry.call(context, instance),
       {
         id: definition.id,
         runId: run.runId,
@@ -317,10 +365,8 @@ export class Engine {
 
   private handleOutcome(record: AttemptRecord, outcome: AttemptOutcome): void {
     if (!record.live) return; // cancelled before its outcome arrived
-    record.live = false;
     const { run, task, attempt } = record;
-    run.running.delete(task);
-    this.runningCount--;
+    this.endAttempt(record);
     const definition = run.dag.tasks[task]!;
     if (outcome.ok) {
       this.completeTask(record, outcome.output, undefined);
@@ -351,6 +397,7 @@ export class Engine {
         else this.endRunEarly(run, 'failed');
       }
     }
+    this.releaseSlot(record);
     this.completeIfSettled(run);
   }
 
@@ -408,11 +455,10 @@ export class Engine {
       this.emit(run, { type: 'dag.created', runId: run.runId, seq: this.nextSeq(run), at: this.now(), dagId: run.dag.id, taskCount: run.dag.tasks.length });
     }
     const running = [...run.running.values()];
-    run.running.clear();
     for (const record of running) {
-      record.live = false;
-      this.runningCount--;
+      this.endAttempt(record);
       this.emit(run, { type: 'task.cancelled', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: run.dag.tasks[record.task]!.id, attempt: record.attempt }, record.task);
+      this.releaseSlot(record);
     }
     for (const timer of run.backoff.values()) timer.unsubscribe();
     run.backoff.clear();
@@ -425,6 +471,24 @@ export class Engine {
     }
     this.completeIfSettled(run);
     for (const record of running) record.stop();
+  }
+
+  /** Marks an attempt handled: a late outcome is ignored from now on. */
+  private endAttempt(record: AttemptRecord): void {
+    record.live = false;
+    record.run.running.delete(record.task);
+  }
+
+  /**
+   * Gives back an attempt's slot, after its outcome's events. When its agent kind was full, says
+   * so with `agent.available` in the attempt's run: a task waiting for that kind can start now.
+   */
+  private releaseSlot(record: AttemptRecord): void {
+    this.runningCount--;
+    if (record.lease.release() && !record.run.done) {
+      const run = record.run;
+      this.emit(run, { type: 'agent.available', runId: run.runId, seq: this.nextSeq(run), at: this.now(), agent: run.dag.tasks[record.task]!.agent });
+    }
   }
 
   private checkHealth(): void {
@@ -487,6 +551,7 @@ export class Engine {
       const pipeline = this.pipeline;
       this.pipeline = undefined;
       pipeline.unsubscribe();
+      if (this.disposeWhenIdle) this.pool.disposeAll();
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
   }
@@ -513,7 +578,10 @@ export class Engine {
     const runs = this.active.splice(0);
     for (const run of runs) {
       run.done = true;
-      for (const record of run.running.values()) record.stop();
+      for (const record of run.running.values()) {
+        record.lease.release();
+        record.stop();
+      }
       for (const timer of run.backoff.values()) timer.unsubscribe();
       run.listener.error(error);
     }
@@ -523,6 +591,10 @@ export class Engine {
 }
 
 function noop(): void {}
+
+function hasCapacity(entry: PoolEntry): boolean {
+  return entry.hasCapacity;
+}
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

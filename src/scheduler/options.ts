@@ -1,6 +1,6 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { z } from 'zod';
-import type { Agent } from '../agents/agent';
+import type { AgentDefinition } from '../agents/pool';
 import type { FailurePolicy } from '../state/runState';
 
 /** How the pipeline notices changes: at once (`event`) or at every poll (`polling`). */
@@ -9,7 +9,7 @@ export type SchedulingMode = 'event' | 'polling';
 /** Options of one run; on `createScheduler` they are the defaults of every run. */
 export interface RunOptions {
   /** Agents by name; a run's agents are added to (and override) the scheduler's. @default {} */
-  readonly agents?: Readonly<Record<string, Agent>>;
+  readonly agents?: Readonly<Record<string, AgentDefinition>>;
   /** Time limit of an attempt for tasks without their own `timeoutMs`. @default undefined (none) */
   readonly taskTimeoutMs?: number;
   /** Give each agent its dependencies' outputs as `upstream`. @default true */
@@ -43,7 +43,7 @@ export interface SchedulerOptions extends RunOptions {
 
 /** Scheduler options with every default filled in. */
 export interface ResolvedSchedulerOptions {
-  readonly agents: Readonly<Record<string, Agent>>;
+  readonly agents: Readonly<Record<string, AgentDefinition>>;
   readonly taskTimeoutMs: number | undefined;
   readonly contextInjection: boolean;
   readonly failurePolicy: FailurePolicy;
@@ -59,10 +59,24 @@ export interface ResolvedSchedulerOptions {
 /** Run options with every default filled in from the scheduler's. */
 export type ResolvedRunOptions = Pick<ResolvedSchedulerOptions, 'agents' | 'taskTimeoutMs' | 'contextInjection' | 'failurePolicy' | 'runId'>;
 
+const optionalFunction = z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', { error: 'must be a function' }).optional();
+
+/** An agent with limits: `run` plus optional `capacity`, `create`/`dispose`, `maxInstances`, `idleMs`. */
+const agentSpecSchema = z.strictObject({
+  run: z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', { error: 'must be a function (task, instance) => result' }),
+  capacity: z.union([z.number().int().positive(), z.literal(Number.POSITIVE_INFINITY)], { error: 'must be a positive integer or Infinity' }).optional(),
+  create: optionalFunction,
+  dispose: optionalFunction,
+  maxInstances: z.number().int({ error: 'must be a positive integer' }).positive({ error: 'must be a positive integer' }).optional(),
+  idleMs: z.number().finite().nonnegative({ error: 'must be >= 0 (0 keeps instances until shutdown)' }).optional(),
+});
+
 const agentsSchema = z.record(
   z.string(),
-  z.custom<Agent>((value) => typeof value === 'function', { error: 'must be a function (task) => result' }),
-  { error: 'must be an object mapping agent names to functions' },
+  z.union([z.custom<AgentDefinition>((value) => typeof value === 'function'), agentSpecSchema], {
+    error: 'must be a function (task) => result or an agent object { run, capacity?, create?, dispose?, maxInstances?, idleMs? }',
+  }),
+  { error: 'must be an object mapping agent names to agents' },
 );
 
 const runOptionsShape = {

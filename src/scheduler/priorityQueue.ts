@@ -28,6 +28,11 @@ export class ReadyQueue {
     heap[i] = task;
   }
 
+  /** The first task without removing it; `-1` when empty. */
+  peek(): number {
+    return this.heap.length > 0 ? this.heap[0]! : -1;
+  }
+
   /** Removes and returns the first task; `-1` when empty. */
   pop(): number {
     const heap = this.heap;
@@ -56,7 +61,8 @@ export class ReadyQueue {
     return this.heap.splice(0);
   }
 
-  private before(a: number, b: number): boolean {
+  /** Whether task `a` goes before task `b`. */
+  before(a: number, b: number): boolean {
     const pa = this.priority(a);
     const pb = this.priority(b);
     if (pa !== pb) return pa > pb;
@@ -64,5 +70,55 @@ export class ReadyQueue {
     const rb = this.rank[b]!;
     if (ra !== rb) return ra > rb;
     return a < b;
+  }
+}
+
+/**
+ * The ready tasks of one run, one queue per agent kind, so a task waiting for a busy kind never
+ * blocks tasks of other kinds (no head-of-line blocking). Choosing work for a free slot is a
+ * pure function of the queues and which kinds can start now.
+ */
+export class ReadyQueues<Kind> {
+  private readonly byKind = new Map<Kind, ReadyQueue>();
+  private total = 0;
+
+  constructor(
+    private readonly kindOf: (task: number) => Kind,
+    private readonly makeQueue: () => ReadyQueue,
+  ) {}
+
+  get size(): number {
+    return this.total;
+  }
+
+  push(task: number): void {
+    const kind = this.kindOf(task);
+    let queue = this.byKind.get(kind);
+    if (queue === undefined) {
+      queue = this.makeQueue();
+      this.byKind.set(kind, queue);
+    }
+    queue.push(task);
+    this.total++;
+  }
+
+  /** Removes and returns the first task whose kind `canStart`; `-1` when there is none. */
+  popStartable(canStart: (kind: Kind) => boolean): number {
+    let best: ReadyQueue | undefined;
+    for (const [kind, queue] of this.byKind) {
+      if (queue.size === 0 || !canStart(kind)) continue;
+      if (best === undefined || queue.before(queue.peek(), best.peek())) best = queue;
+    }
+    if (best === undefined) return -1;
+    this.total--;
+    return best.pop();
+  }
+
+  /** Empties every queue and returns what they held. */
+  drain(): number[] {
+    const drained: number[] = [];
+    for (const queue of this.byKind.values()) drained.push(...queue.drain());
+    this.total = 0;
+    return drained;
   }
 }

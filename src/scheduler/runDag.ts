@@ -1,7 +1,7 @@
 import type { Dag } from '../dag/defineDag';
 import type { DagSpec } from '../dag/schema';
-import { createScheduler, type DagRun } from './createScheduler';
-import type { SchedulerOptions } from './options';
+import { type DagRun, schedulerWith } from './createScheduler';
+import { resolveSchedulerOptions, type SchedulerOptions } from './options';
 
 /**
  * Runs a DAG: a cold Observable of its events. Subscribing starts the run; unsubscribing
@@ -14,5 +14,5 @@ import type { SchedulerOptions } from './options';
  *   .subscribe((event) => console.log(event.type));
  */
 export function runDag(dag: Dag | DagSpec, options?: SchedulerOptions): DagRun {
-  return createScheduler(options).submit(dag);
+  return schedulerWith(resolveSchedulerOptions(options), true).submit(dag);
 }
