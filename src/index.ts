@@ -23,6 +23,7 @@ export { backoffDelay } from './state/planner';
 export { AgentError, errorInfo, severityOf } from './agents/agent';
 export type { Agent, AgentResult, TaskContext } from './agents/agent';
 export { defineAgent } from './agents/pool';
+export { observableAgent, promiseAgent, syncAgent } from './agents/adapters';
 export type { AgentDefinition, AgentSpec } from './agents/pool';
 export { OutputNotJsonSafeError, TaskCancelledError, TaskTimeoutError } from './agents/runAttempt';
 

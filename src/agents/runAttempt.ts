@@ -1,10 +1,15 @@
 import { from, isObservable, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Agent, TaskContext } from './agent';
+import type { ErrorInfo } from '../events';
+import { SyncResult } from './adapters';
 import { jsonSafetyProblem } from './jsonSafe';
+
+/** The warning of a streaming agent that completed without emitting a value. */
+const EMPTY_RESULT: ErrorInfo = Object.freeze({ name: 'EmptyResult', message: 'agent completed without a value' });
 
 /** How one attempt ended. `timedOutAfterMs` is set when the attempt passed its time limit. */
 export type AttemptOutcome =
-  | { readonly ok: true; readonly output: unknown }
+  | { readonly ok: true; readonly output: unknown; readonly warning?: ErrorInfo }
   | { readonly ok: false; readonly error: unknown; readonly timedOutAfterMs?: number };
 
 /** Raised in an attempt's `AbortSignal` and its outcome when it passes its time limit. */
@@ -93,12 +98,18 @@ export function runAttempt<T>(
       settle({ ok: false, error });
       return;
     }
-    if (isObservable(result) || isInteropOrAsyncIterable(result)) {
+    if (result instanceof SyncResult) {
+      succeed(result.value);
+    } else if (isObservable(result) || isInteropOrAsyncIterable(result)) {
       let last: unknown;
+      let emitted = false;
       agentSubscription = from(result as AsyncIterable<unknown>).subscribe({
-        next: (value) => (last = value),
+        next: (value) => {
+          last = value;
+          emitted = true;
+        },
         error: (error: unknown) => settle({ ok: false, error }),
-        complete: () => succeed(last),
+        complete: () => (emitted ? succeed(last) : settle({ ok: true, output: undefined, warning: EMPTY_RESULT })),
       });
     } else if (isPromiseLike(result)) {
       result.then(succeed, (error: unknown) => settle({ ok: false, error }));

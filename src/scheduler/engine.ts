@@ -369,7 +369,7 @@ export class Engine {
     this.endAttempt(record);
     const definition = run.dag.tasks[task]!;
     if (outcome.ok) {
-      this.completeTask(record, outcome.output, undefined);
+      this.completeTask(record, outcome.output, outcome.warning);
     } else {
       if (outcome.timedOutAfterMs !== undefined) {
         this.emit(run, { type: 'task.timed-out', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: definition.id, attempt, timeoutMs: outcome.timedOutAfterMs }, task);
