@@ -56,7 +56,10 @@ export function etlAgents(): Record<string, Agent> {
     join: ({ upstream }) => {
       const customers = upstream['extract-customers'] as Row[];
       const orders = upstream['extract-orders'] as Row[];
-      return customers.map((c) => ({ customer: c.name, total: orders.filter((o) => o.id === c.id).reduce((sum, o) => sum + (o.amount ?? 0), 0) }));
+      return customers.map((c) => ({
+        customer: c.name,
+        total: orders.filter((o) => o.id === c.id).reduce((sum, o) => sum + (o.amount ?? 0), 0),
+      }));
     },
     validate: async ({ upstream, attempt }) => {
       validations++;

@@ -4,7 +4,9 @@ const head = { runId: 'r', seq: 1, at: 0 };
 
 describe('events', () => {
   it('should build each event with its type and the given fields', () => {
-    expect(events.taskFailed({ ...head, taskId: 'a', attempt: 2, error: { name: 'Error', message: 'x' }, severity: 'error', willRetry: true })).toEqual({
+    expect(
+      events.taskFailed({ ...head, taskId: 'a', attempt: 2, error: { name: 'Error', message: 'x' }, severity: 'error', willRetry: true }),
+    ).toEqual({
       type: 'task.failed',
       runId: 'r',
       seq: 1,
@@ -30,8 +32,14 @@ describe('events', () => {
 
   it.each<[DagEvent, boolean]>([
     [events.taskCompleted({ ...head, taskId: 'a', attempt: 1, durationMs: 1 }), true],
-    [events.taskFailed({ ...head, taskId: 'a', attempt: 1, error: { name: 'E', message: 'm' }, severity: 'error', willRetry: false }), true],
-    [events.taskFailed({ ...head, taskId: 'a', attempt: 1, error: { name: 'E', message: 'm' }, severity: 'error', willRetry: true }), false],
+    [
+      events.taskFailed({ ...head, taskId: 'a', attempt: 1, error: { name: 'E', message: 'm' }, severity: 'error', willRetry: false }),
+      true,
+    ],
+    [
+      events.taskFailed({ ...head, taskId: 'a', attempt: 1, error: { name: 'E', message: 'm' }, severity: 'error', willRetry: true }),
+      false,
+    ],
     [events.taskSkipped({ ...head, taskId: 'a', attempt: 1, because: 'b' }), true],
     [events.taskCancelled({ ...head, taskId: 'a', attempt: 1 }), true],
     [events.taskTimedOut({ ...head, taskId: 'a', attempt: 1, timeoutMs: 5 }), false],
@@ -42,7 +50,12 @@ describe('events', () => {
   });
 
   it('should survive a JSON round trip unchanged', () => {
-    const event = events.dagCompleted({ ...head, outcome: 'failed', counts: { total: 2, completed: 1, failed: 1, skipped: 0, cancelled: 0 }, durationMs: 12 });
+    const event = events.dagCompleted({
+      ...head,
+      outcome: 'failed',
+      counts: { total: 2, completed: 1, failed: 1, skipped: 0, cancelled: 0 },
+      durationMs: 12,
+    });
     expect(JSON.parse(JSON.stringify(event))).toEqual(event);
   });
 });

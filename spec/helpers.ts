@@ -19,7 +19,7 @@ export function label(event: DagEvent): string {
     case 'agent.available':
       return `available:${event.agent}`;
     default:
-      return `${event.type.slice('task.'.length)}:${event.taskId}${attempt}`;
+      return `${event.type.replace(/^tasks?\./, '')}:${event.taskId}${attempt}`;
   }
 }
 

@@ -17,8 +17,22 @@ describe('the installed package', () => {
   it('should load by its name with plain Node require and export the public API', () => {
     // a separate Node process, so Node's own resolver answers as it would for a user
     const script = "const r = require('rxdag'); console.log(JSON.stringify([require.resolve('rxdag'), Object.keys(r)]))";
-    const [resolved, exported] = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' })) as [string, string[]];
+    const [resolved, exported] = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' })) as [
+      string,
+      string[],
+    ];
     expect(resolved).toBe(join(root, 'dist', 'index.js'));
-    expect(exported).toEqual(expect.arrayContaining(['defineDag', 'runDag', 'createScheduler', 'DagValidationError', 'AgentError', 'reduce', 'initialRunState', 'events']));
+    expect(exported).toEqual(
+      expect.arrayContaining([
+        'defineDag',
+        'runDag',
+        'createScheduler',
+        'DagValidationError',
+        'AgentError',
+        'reduce',
+        'initialRunState',
+        'events',
+      ]),
+    );
   });
 });

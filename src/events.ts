@@ -1,3 +1,5 @@
+import type { TaskSpec } from './dag/schema';
+
 /**
  * The event union: the JSON contract of a run. Every event has `type`, `runId`, `seq` (1, 2, 3…
  * within a run) and `at` (milliseconds from `scheduler.now()`); task events add `taskId` and
@@ -70,6 +72,13 @@ export interface TaskTimedOutEvent extends TaskEventBase<'task.timed-out'> {
 export interface TaskStuckEvent extends TaskEventBase<'task.stuck'> {
   readonly runningForMs: number;
 }
+/**
+ * Tasks added to the run by the agent of `taskId` (through `ctx.spawn`), emitted just before
+ * that task's `task.completed`. The spawned tasks depend on it; its dependents wait for them.
+ */
+export interface TasksSpawnedEvent extends TaskEventBase<'tasks.spawned'> {
+  readonly tasks: readonly TaskSpec[];
+}
 export interface TaskSkippedEvent extends TaskEventBase<'task.skipped'> {
   /** Id of the dependency that failed for good. */
   readonly because: string;
@@ -97,6 +106,7 @@ export type DagEvent =
   | TaskCompletedEvent
   | TaskFailedEvent
   | TaskRetryingEvent
+  | TasksSpawnedEvent
   | TaskTimedOutEvent
   | TaskStuckEvent
   | TaskSkippedEvent
@@ -119,6 +129,7 @@ export const EVENT_TYPES = [
   'task.completed',
   'task.failed',
   'task.retrying',
+  'tasks.spawned',
   'task.timed-out',
   'task.stuck',
   'task.skipped',
@@ -180,6 +191,7 @@ export const events = {
   taskCompleted: factory('task.completed'),
   taskFailed: factory('task.failed'),
   taskRetrying: factory('task.retrying'),
+  tasksSpawned: factory('tasks.spawned'),
   taskTimedOut: factory('task.timed-out'),
   taskStuck: factory('task.stuck'),
   taskSkipped: factory('task.skipped'),

@@ -25,17 +25,28 @@ describe('agent adapters', () => {
 
   it('should take the last value of an observable agent and fail on its error', async () => {
     expect(await outcomeOf(observableAgent(() => of(1, 2, 3)))).toMatchObject({ type: 'task.completed', output: 3 });
-    expect(await outcomeOf(observableAgent(() => throwError(() => new Error('errored'))))).toMatchObject({ type: 'task.failed', error: { message: 'errored' } });
+    expect(await outcomeOf(observableAgent(() => throwError(() => new Error('errored'))))).toMatchObject({
+      type: 'task.failed',
+      error: { message: 'errored' },
+    });
   });
 
   it('should complete an observable agent that emitted nothing with no output and an EmptyResult warning', async () => {
     const event = await outcomeOf(observableAgent(() => EMPTY));
-    expect(event).toEqual(expect.objectContaining({ type: 'task.completed', warning: { name: 'EmptyResult', message: 'agent completed without a value' } }));
+    expect(event).toEqual(
+      expect.objectContaining({ type: 'task.completed', warning: { name: 'EmptyResult', message: 'agent completed without a value' } }),
+    );
     expect(event).not.toHaveProperty('output');
   });
 
   it('should take a sync agent return value as it is, without unwrapping arrays', async () => {
     expect(await outcomeOf(syncAgent(() => [1, 2, 3]))).toMatchObject({ type: 'task.completed', output: [1, 2, 3] });
-    expect(await outcomeOf(syncAgent(() => { throw new Error('sync'); }))).toMatchObject({ type: 'task.failed', error: { message: 'sync' } });
+    expect(
+      await outcomeOf(
+        syncAgent(() => {
+          throw new Error('sync');
+        }),
+      ),
+    ).toMatchObject({ type: 'task.failed', error: { message: 'sync' } });
   });
 });

@@ -31,7 +31,15 @@ describe('defineDag', () => {
   });
 
   it('should put every problem in the error message, one per line', () => {
-    expect(() => defineDag({ id: 'm', tasks: [{ id: 'a', agent: 'x', deps: ['nope'] }, { id: 'b', agent: 'x', retry: { attempts: 0 } }] })).toThrow(
+    expect(() =>
+      defineDag({
+        id: 'm',
+        tasks: [
+          { id: 'a', agent: 'x', deps: ['nope'] },
+          { id: 'b', agent: 'x', retry: { attempts: 0 } },
+        ],
+      }),
+    ).toThrow(
       'DAG "m" is invalid (2 problems):\n  tasks[1].retry.attempts: must be at least 1 (the first attempt counts)\n  tasks[0].deps[0]: task "a" depends on "nope", which is not a task of this DAG',
     );
   });
@@ -82,7 +90,11 @@ describe('defineDag', () => {
     ['a non-integer attempt count', { id: 'x', tasks: [{ id: 'a', agent: 'x', retry: { attempts: 1.5 } }] }, 'tasks.0.retry.attempts'],
     ['an infinite timeout', { id: 'x', tasks: [{ id: 'a', agent: 'x', timeoutMs: Infinity }] }, 'tasks.0.timeoutMs'],
     ['a NaN priority', { id: 'x', tasks: [{ id: 'a', agent: 'x', priority: NaN }] }, 'tasks.0.priority'],
-    ['a backoff factor below 1', { id: 'x', tasks: [{ id: 'a', agent: 'x', retry: { attempts: 2, backoffFactor: 0.5 } }] }, 'tasks.0.retry.backoffFactor'],
+    [
+      'a backoff factor below 1',
+      { id: 'x', tasks: [{ id: 'a', agent: 'x', retry: { attempts: 2, backoffFactor: 0.5 } }] },
+      'tasks.0.retry.backoffFactor',
+    ],
     ['an id over 256 characters', { id: 'x', tasks: [{ id: 'a'.repeat(257), agent: 'x' }] }, 'tasks.0.id'],
     ['deps that are not strings', { id: 'x', tasks: [{ id: 'a', agent: 'x', deps: [1] }] }, 'tasks.0.deps.0'],
     ['a task without an agent', { id: 'x', tasks: [{ id: 'a' }] }, 'tasks.0.agent'],
@@ -102,7 +114,12 @@ describe('defineDag', () => {
       defaults: { agent: 'shell', timeoutMs: 1000, retry: { attempts: 2 }, priority: 3 },
       tasks: [{ id: 'a' }, { id: 'b', agent: 'llm', timeoutMs: 5, priority: 0 }],
     });
-    expect(dag.tasks[0]).toMatchObject({ agent: 'shell', timeoutMs: 1000, priority: 3, retry: { attempts: 2, backoffMs: 0, backoffFactor: 2 } });
+    expect(dag.tasks[0]).toMatchObject({
+      agent: 'shell',
+      timeoutMs: 1000,
+      priority: 3,
+      retry: { attempts: 2, backoffMs: 0, backoffFactor: 2 },
+    });
     expect(dag.tasks[1]).toMatchObject({ agent: 'llm', timeoutMs: 5, priority: 0, retry: { attempts: 2 } });
   });
 
@@ -131,17 +148,35 @@ describe('defineDag', () => {
   });
 
   it('should rank tasks by the longest remaining path, in estimateMs when given', () => {
-    const byCount = defineDag({ id: 'r', tasks: [{ id: 'a', agent: 'x' }, { id: 'b', agent: 'x', deps: ['a'] }, { id: 'c', agent: 'x', deps: ['b'] }, { id: 'z', agent: 'x' }] });
+    const byCount = defineDag({
+      id: 'r',
+      tasks: [
+        { id: 'a', agent: 'x' },
+        { id: 'b', agent: 'x', deps: ['a'] },
+        { id: 'c', agent: 'x', deps: ['b'] },
+        { id: 'z', agent: 'x' },
+      ],
+    });
     expect([...byCount.index.rank]).toEqual([3, 2, 1, 1]);
     const byEstimate = defineDag({
       id: 'e',
-      tasks: [{ id: 'a', agent: 'x', estimateMs: 10 }, { id: 'b', agent: 'x', deps: ['a'], estimateMs: 100 }, { id: 'c', agent: 'x', deps: ['a'], estimateMs: 5 }],
+      tasks: [
+        { id: 'a', agent: 'x', estimateMs: 10 },
+        { id: 'b', agent: 'x', deps: ['a'], estimateMs: 100 },
+        { id: 'c', agent: 'x', deps: ['a'], estimateMs: 5 },
+      ],
     });
     expect([...byEstimate.index.rank]).toEqual([110, 100, 5]);
   });
 
   it('should ignore a repeated dependency instead of counting it twice', () => {
-    const dag = defineDag({ id: 'dup', tasks: [{ id: 'a', agent: 'x' }, { id: 'b', agent: 'x', deps: ['a', 'a'] }] });
+    const dag = defineDag({
+      id: 'dup',
+      tasks: [
+        { id: 'a', agent: 'x' },
+        { id: 'b', agent: 'x', deps: ['a', 'a'] },
+      ],
+    });
     expect([...dag.index.inDegree]).toEqual([0, 1]);
   });
 

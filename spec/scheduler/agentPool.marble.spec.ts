@@ -75,7 +75,13 @@ describe('agent pool in virtual time', () => {
 
   it('should start a run submitted during a long one promptly, taking turns for slots', () => {
     const big = defineDag({ id: 'big', tasks: Array.from({ length: 10_000 }, (_, i) => ({ id: `b${i}`, agent: 'work' })) });
-    const small = defineDag({ id: 'small', tasks: [{ id: 's1', agent: 'work' }, { id: 's2', agent: 'work' }] });
+    const small = defineDag({
+      id: 'small',
+      tasks: [
+        { id: 's1', agent: 'work' },
+        { id: 's2', agent: 'work' },
+      ],
+    });
     const scheduler = testScheduler();
     const events: DagEvent[] = [];
     scheduler.run(({ cold }) => {

@@ -3,7 +3,12 @@ import { defineDag, type DagEvent, runDag, type TaskContext } from '../../src';
 import { scheduling, testScheduler, timeline } from '../helpers';
 
 /** Runs `start` inside `TestScheduler.run` and returns every event it produced, by subscription. */
-function collectIn(build: (helpers: Parameters<Parameters<ReturnType<typeof testScheduler>['run']>[0]>[0], scheduler: ReturnType<typeof testScheduler>) => Observable<DagEvent>): DagEvent[] {
+function collectIn(
+  build: (
+    helpers: Parameters<Parameters<ReturnType<typeof testScheduler>['run']>[0]>[0],
+    scheduler: ReturnType<typeof testScheduler>,
+  ) => Observable<DagEvent>,
+): DagEvent[] {
   const scheduler = testScheduler();
   const events: DagEvent[] = [];
   scheduler.run((helpers) => {
@@ -77,7 +82,9 @@ describe('runDag in virtual time', () => {
         { id: 'urgent', agent: 'work', priority: 1 },
       ],
     });
-    const events = collectIn(({ cold }, scheduler) => runDag(dag, { ...base, scheduler, maxConcurrency: 1, agents: { work: () => cold('-(x|)') } }));
+    const events = collectIn(({ cold }, scheduler) =>
+      runDag(dag, { ...base, scheduler, maxConcurrency: 1, agents: { work: () => cold('-(x|)') } }),
+    );
     expect(timeline(events, (e) => e.type === 'task.started')).toEqual([
       '0 started:urgent',
       '1 started:chain1',
@@ -112,8 +119,16 @@ describe('runDag in virtual time', () => {
   });
 
   it('should use the run-level taskTimeoutMs for tasks without their own', () => {
-    const dag = defineDag({ id: 't', tasks: [{ id: 'a', agent: 'hang' }, { id: 'b', agent: 'hang', timeoutMs: 3 }] });
-    const events = collectIn(({ cold }, scheduler) => runDag(dag, { ...base, scheduler, taskTimeoutMs: 7, agents: { hang: () => cold('-') } }));
+    const dag = defineDag({
+      id: 't',
+      tasks: [
+        { id: 'a', agent: 'hang' },
+        { id: 'b', agent: 'hang', timeoutMs: 3 },
+      ],
+    });
+    const events = collectIn(({ cold }, scheduler) =>
+      runDag(dag, { ...base, scheduler, taskTimeoutMs: 7, agents: { hang: () => cold('-') } }),
+    );
     expect(timeline(events, (e) => e.type === 'task.timed-out')).toEqual(['3 timed-out:b', '7 timed-out:a']);
   });
 
@@ -152,7 +167,9 @@ describe('runDag in virtual time', () => {
         { id: 'free', agent: 'ok' },
       ],
     });
-    const events = collectIn(({ cold }, scheduler) => runDag(dag, { ...base, scheduler, agents: { fail: () => cold('-#'), ok: () => cold('---(x|)') } }));
+    const events = collectIn(({ cold }, scheduler) =>
+      runDag(dag, { ...base, scheduler, agents: { fail: () => cold('-#'), ok: () => cold('---(x|)') } }),
+    );
     expect(timeline(events, scheduling)).toEqual([
       '0 started:bad',
       '0 started:free',
@@ -170,9 +187,21 @@ describe('runDag in virtual time', () => {
   });
 
   it('should report health periodically and a stuck task once', () => {
-    const dag = defineDag({ id: 'h', tasks: [{ id: 'a', agent: 'slow' }, { id: 'b', deps: ['a'], agent: 'slow' }] });
+    const dag = defineDag({
+      id: 'h',
+      tasks: [
+        { id: 'a', agent: 'slow' },
+        { id: 'b', deps: ['a'], agent: 'slow' },
+      ],
+    });
     const events = collectIn(({ cold }, scheduler) =>
-      runDag(dag, { runId: 'r', scheduler, healthCheckIntervalMs: 10, stuckAfterMs: 25, agents: { slow: () => cold('-----------------------------------(x|)') } }),
+      runDag(dag, {
+        runId: 'r',
+        scheduler,
+        healthCheckIntervalMs: 10,
+        stuckAfterMs: 25,
+        agents: { slow: () => cold('-----------------------------------(x|)') },
+      }),
     );
     expect(timeline(events, (e) => e.type === 'health.checked' || e.type === 'task.stuck' || e.type === 'dag.completed')).toEqual([
       '10 health:1/0/1',
@@ -237,7 +266,9 @@ describe('runDag in virtual time', () => {
         { id: 'c', deps: ['b'], agent: 'now' },
       ],
     });
-    const polling = collectIn(({ cold }, scheduler) => runDag(dag, { ...base, scheduler, mode: 'polling', pollIntervalMs: 10, agents: { now: () => cold('(x|)') } }));
+    const polling = collectIn(({ cold }, scheduler) =>
+      runDag(dag, { ...base, scheduler, mode: 'polling', pollIntervalMs: 10, agents: { now: () => cold('(x|)') } }),
+    );
     expect(timeline(polling, scheduling)).toEqual([
       '0 started:a',
       '10 completed:a',
@@ -248,13 +279,31 @@ describe('runDag in virtual time', () => {
       '30 done:succeeded',
     ]);
     const eventMode = collectIn(({ cold }, scheduler) => runDag(dag, { ...base, scheduler, agents: { now: () => cold('(x|)') } }));
-    expect(timeline(eventMode, scheduling)).toEqual(['0 started:a', '0 completed:a', '0 started:b', '0 completed:b', '0 started:c', '0 completed:c', '0 done:succeeded']);
+    expect(timeline(eventMode, scheduling)).toEqual([
+      '0 started:a',
+      '0 completed:a',
+      '0 started:b',
+      '0 completed:b',
+      '0 started:c',
+      '0 completed:c',
+      '0 done:succeeded',
+    ]);
   });
 
   it('should take the last value of a streaming agent as its output', () => {
-    const dag = defineDag({ id: 's', tasks: [{ id: 'a', agent: 'stream' }, { id: 'b', deps: ['a'], agent: 'echo' }] });
+    const dag = defineDag({
+      id: 's',
+      tasks: [
+        { id: 'a', agent: 'stream' },
+        { id: 'b', deps: ['a'], agent: 'echo' },
+      ],
+    });
     const events = collectIn(({ cold }, scheduler) =>
-      runDag(dag, { ...base, scheduler, agents: { stream: () => cold('-a-b-c|', { a: 1, b: 2, c: 3 }), echo: ({ upstream }) => upstream } }),
+      runDag(dag, {
+        ...base,
+        scheduler,
+        agents: { stream: () => cold('-a-b-c|', { a: 1, b: 2, c: 3 }), echo: ({ upstream }) => upstream },
+      }),
     );
     const outputs = events.flatMap((e) => (e.type === 'task.completed' ? [[e.taskId, e.output, e.at]] : []));
     expect(outputs).toEqual([
@@ -264,7 +313,14 @@ describe('runDag in virtual time', () => {
   });
 
   it('should cancel the whole run at once on a critical error', () => {
-    const dag = defineDag({ id: 'k', tasks: [{ id: 'a', agent: 'boom', retry: { attempts: 3 } }, { id: 'b', agent: 'slow' }, { id: 'c', deps: ['b'], agent: 'slow' }] });
+    const dag = defineDag({
+      id: 'k',
+      tasks: [
+        { id: 'a', agent: 'boom', retry: { attempts: 3 } },
+        { id: 'b', agent: 'slow' },
+        { id: 'c', deps: ['b'], agent: 'slow' },
+      ],
+    });
     const events = collectIn(({ cold }, scheduler) =>
       runDag(dag, {
         ...base,
@@ -276,8 +332,19 @@ describe('runDag in virtual time', () => {
       }),
     );
     // b leads the longer path (b -> c), so it starts first
-    expect(timeline(events, scheduling)).toEqual(['0 started:b', '0 started:a', '2 failed:a', '2 cancelled:b', '2 cancelled:c', '2 done:failed']);
-    expect(events.find((e) => e.type === 'task.failed')).toMatchObject({ severity: 'critical', willRetry: false, error: { message: 'disk on fire' } });
+    expect(timeline(events, scheduling)).toEqual([
+      '0 started:b',
+      '0 started:a',
+      '2 failed:a',
+      '2 cancelled:b',
+      '2 cancelled:c',
+      '2 done:failed',
+    ]);
+    expect(events.find((e) => e.type === 'task.failed')).toMatchObject({
+      severity: 'critical',
+      willRetry: false,
+      error: { message: 'disk on fire' },
+    });
   });
 
   it('should keep no subscription to a finished run', () => {

@@ -16,7 +16,8 @@ import {
 
 const quiet = { healthCheckIntervalMs: 0 } as const;
 const run = (events$: ReturnType<typeof runDag>) => lastValueFrom(events$.pipe(toArray()));
-const ofType = <T extends DagEvent['type']>(events: DagEvent[], type: T) => events.filter((e): e is Extract<DagEvent, { type: T }> => e.type === type);
+const ofType = <T extends DagEvent['type']>(events: DagEvent[], type: T) =>
+  events.filter((e): e is Extract<DagEvent, { type: T }> => e.type === type);
 
 describe('runDag', () => {
   it('should give each agent its dependencies outputs as upstream (context injection)', async () => {
@@ -60,7 +61,13 @@ describe('runDag', () => {
   });
 
   it('should record a warning and still succeed the task', async () => {
-    const dag = defineDag({ id: 'w', tasks: [{ id: 'a', agent: 'warn' }, { id: 'b', deps: ['a'], agent: 'echo' }] });
+    const dag = defineDag({
+      id: 'w',
+      tasks: [
+        { id: 'a', agent: 'warn' },
+        { id: 'b', deps: ['a'], agent: 'echo' },
+      ],
+    });
     const events$ = runDag(dag, {
       ...quiet,
       agents: {
@@ -81,7 +88,14 @@ describe('runDag', () => {
   });
 
   it('should cancel everything on the first failure with failurePolicy fail-fast', async () => {
-    const dag = defineDag({ id: 'ff', tasks: [{ id: 'bad', agent: 'fail' }, { id: 'slow', agent: 'slow' }, { id: 'next', deps: ['slow'], agent: 'slow' }] });
+    const dag = defineDag({
+      id: 'ff',
+      tasks: [
+        { id: 'bad', agent: 'fail' },
+        { id: 'slow', agent: 'slow' },
+        { id: 'next', deps: ['slow'], agent: 'slow' },
+      ],
+    });
     let aborted = false;
     const events = await run(
       runDag(dag, {
@@ -108,8 +122,20 @@ describe('runDag', () => {
   });
 
   it('should run dependents of a failed task anyway with failurePolicy continue', async () => {
-    const dag = defineDag({ id: 'c', tasks: [{ id: 'bad', agent: 'fail' }, { id: 'after', deps: ['bad'], agent: 'ok' }] });
-    const events = await run(runDag(dag, { ...quiet, failurePolicy: 'continue', agents: { fail: () => Promise.reject(new Error('x')), ok: ({ upstream }) => Object.keys(upstream).length } }));
+    const dag = defineDag({
+      id: 'c',
+      tasks: [
+        { id: 'bad', agent: 'fail' },
+        { id: 'after', deps: ['bad'], agent: 'ok' },
+      ],
+    });
+    const events = await run(
+      runDag(dag, {
+        ...quiet,
+        failurePolicy: 'continue',
+        agents: { fail: () => Promise.reject(new Error('x')), ok: ({ upstream }) => Object.keys(upstream).length },
+      }),
+    );
     expect(ofType(events, 'task.completed')).toMatchObject([{ taskId: 'after', output: 0 }]);
     expect(events.at(-1)).toMatchObject({ outcome: 'failed', counts: { completed: 1, failed: 1 } });
   });
@@ -117,7 +143,14 @@ describe('runDag', () => {
   it('should fail only the task whose output is not JSON-safe, naming where', async () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;
-    const dag = defineDag({ id: 'j', tasks: [{ id: 'big', agent: 'bigint' }, { id: 'loop', agent: 'circular' }, { id: 'fine', agent: 'ok' }] });
+    const dag = defineDag({
+      id: 'j',
+      tasks: [
+        { id: 'big', agent: 'bigint' },
+        { id: 'loop', agent: 'circular' },
+        { id: 'fine', agent: 'ok' },
+      ],
+    });
     const events = await run(runDag(dag, { ...quiet, agents: { bigint: () => ({ n: 1n }), circular: () => circular, ok: () => 1 } }));
     expect(ofType(events, 'task.failed').map((e) => [e.taskId, e.error.name, e.error.message])).toEqual([
       ['big', 'OutputNotJsonSafeError', 'output of task "big" is not JSON-safe: $.n is a BigInt'],
@@ -143,7 +176,13 @@ describe('runDag', () => {
   });
 
   it('should abort running agents and stop when unsubscribed', async () => {
-    const dag = defineDag({ id: 'u', tasks: [{ id: 'a', agent: 'wait' }, { id: 'b', deps: ['a'], agent: 'wait' }] });
+    const dag = defineDag({
+      id: 'u',
+      tasks: [
+        { id: 'a', agent: 'wait' },
+        { id: 'b', deps: ['a'], agent: 'wait' },
+      ],
+    });
     const started = new RxSubject<AbortSignal>();
     const events$ = runDag(dag, { ...quiet, agents: { wait: ({ signal }) => (started.next(signal), new Promise(() => {})) } });
     const all: DagEvent[] = [];
@@ -164,9 +203,13 @@ describe('runDag', () => {
   it('should throw a TypeError naming a bad option, before anything runs', () => {
     const dag = defineDag({ id: 'o', tasks: [{ id: 'a', agent: 'x' }] });
     const agents = { x: () => 1 };
-    expect(() => runDag(dag, { agents, maxConcurrency: 0 })).toThrow(new TypeError('rxdag: invalid options: `maxConcurrency` must be a positive integer (got 0)'));
+    expect(() => runDag(dag, { agents, maxConcurrency: 0 })).toThrow(
+      new TypeError('rxdag: invalid options: `maxConcurrency` must be a positive integer (got 0)'),
+    );
     expect(() => runDag(dag, { agents, mode: 'poll' as 'polling' })).toThrow("`mode` must be 'event' or 'polling' (got \"poll\")");
-    expect(() => runDag(dag, { agents, pollIntervalMs: -5 })).toThrow('`pollIntervalMs` must be a positive number of milliseconds (got -5)');
+    expect(() => runDag(dag, { agents, pollIntervalMs: -5 })).toThrow(
+      '`pollIntervalMs` must be a positive number of milliseconds (got -5)',
+    );
     expect(() => runDag(dag, { agents, healthCheckIntervalMs: NaN })).toThrow('`healthCheckIntervalMs`');
     expect(() => runDag(dag, { agents, scheduler: {} as never })).toThrow('`scheduler` must be an RxJS SchedulerLike');
     expect(() => runDag(dag, { agents, maxConcurency: 3 } as never)).toThrow('unknown option `maxConcurency`');
@@ -175,7 +218,15 @@ describe('runDag', () => {
 
   it('should refuse a DAG naming agents it was not given, listing each one', () => {
     const called: string[] = [];
-    const dag = defineDag({ id: 'a', tasks: [{ id: 't1', agent: 'llm' }, { id: 't2', agent: 'http' }, { id: 't3', agent: 'llm' }, { id: 't4', agent: 'fn' }] });
+    const dag = defineDag({
+      id: 'a',
+      tasks: [
+        { id: 't1', agent: 'llm' },
+        { id: 't2', agent: 'http' },
+        { id: 't3', agent: 'llm' },
+        { id: 't4', agent: 'fn' },
+      ],
+    });
     const attempt = () => runDag(dag, { agents: { fn: () => void called.push('fn') } });
     expect(attempt).toThrow(DagValidationError);
     expect(attempt).toThrow('tasks[0].agent: unknown agent "llm" (used by "t1", "t3"); known agents: "fn"');
@@ -186,11 +237,16 @@ describe('runDag', () => {
   it('should accept a DAG spec directly and validate it', async () => {
     const events = await run(runDag({ id: 's', tasks: [{ id: 'a', agent: 'x' }] }, { ...quiet, agents: { x: () => 1 } }));
     expect(events.at(-1)).toMatchObject({ outcome: 'succeeded' });
-    expect(() => runDag({ id: 's', tasks: [{ id: 'a', agent: 'x', deps: ['a'] }] }, { agents: { x: () => 1 } })).toThrow(DagValidationError);
+    expect(() => runDag({ id: 's', tasks: [{ id: 'a', agent: 'x', deps: ['a'] }] }, { agents: { x: () => 1 } })).toThrow(
+      DagValidationError,
+    );
   });
 
   it('should emit seq 1, 2, 3… and end with exactly one dag.completed', async () => {
-    const dag = defineDag({ id: 'q', tasks: Array.from({ length: 50 }, (_, i) => ({ id: `t${i}`, agent: 'x', deps: i > 2 ? [`t${i - 3}`] : [] })) });
+    const dag = defineDag({
+      id: 'q',
+      tasks: Array.from({ length: 50 }, (_, i) => ({ id: `t${i}`, agent: 'x', deps: i > 2 ? [`t${i - 3}`] : [] })),
+    });
     const events = await run(runDag(dag, { ...quiet, maxConcurrency: 3, agents: { x: () => Promise.resolve() } }));
     expect(events.map((e) => e.seq)).toEqual(events.map((_, k) => k + 1));
     expect(events.filter((e) => e.type === 'dag.completed')).toHaveLength(1);
@@ -201,12 +257,22 @@ describe('runDag', () => {
   it('should equal the fold of its events, and never mutate a snapshot it emitted', async () => {
     const dag = defineDag({
       id: 'replay',
-      tasks: Array.from({ length: 200 }, (_, i) => ({ id: `t${i}`, agent: i % 37 === 5 ? 'flaky' : 'x', deps: i >= 10 ? [`t${i - 10}`, `t${(i * 7) % i}`] : [], retry: { attempts: 2 } })),
+      tasks: Array.from({ length: 200 }, (_, i) => ({
+        id: `t${i}`,
+        agent: i % 37 === 5 ? 'flaky' : 'x',
+        deps: i >= 10 ? [`t${i - 10}`, `t${(i * 7) % i}`] : [],
+        retry: { attempts: 2 },
+      })),
     });
-    const scheduler = createScheduler({ ...quiet, maxConcurrency: 5, agents: { x: async ({ id }) => id, flaky: ({ attempt }) => (attempt === 1 ? Promise.reject(new Error('first try')) : 'ok') } });
+    const scheduler = createScheduler({
+      ...quiet,
+      maxConcurrency: 5,
+      agents: { x: async ({ id }) => id, flaky: ({ attempt }) => (attempt === 1 ? Promise.reject(new Error('first try')) : 'ok') },
+    });
     const snapshots: { state: RunState; picture: string }[] = [];
     scheduler.state$.subscribe(({ runs }) => {
-      for (const state of runs.values()) snapshots.push({ state, picture: JSON.stringify([selectTasks(state), state.counts, state.status]) });
+      for (const state of runs.values())
+        snapshots.push({ state, picture: JSON.stringify([selectTasks(state), state.counts, state.status]) });
     });
     const events = await run(scheduler.submit(dag, { runId: 'replayed' }));
     const final = snapshots.at(-1)!.state;
@@ -219,7 +285,10 @@ describe('runDag', () => {
   });
 
   it('should let many listeners, slow ones included, watch without changing the run', async () => {
-    const dag = defineDag({ id: 'l', tasks: Array.from({ length: 30 }, (_, i) => ({ id: `t${i}`, agent: 'x', deps: i > 0 ? [`t${Math.floor(i / 2)}`] : [] })) });
+    const dag = defineDag({
+      id: 'l',
+      tasks: Array.from({ length: 30 }, (_, i) => ({ id: `t${i}`, agent: 'x', deps: i > 0 ? [`t${Math.floor(i / 2)}`] : [] })),
+    });
     const agents = { x: () => Promise.resolve() };
     const order = (events: DagEvent[]) => events.map((e) => `${e.type}:${'taskId' in e ? e.taskId : ''}`);
     const alone = order(await run(runDag(dag, { ...quiet, maxConcurrency: 4, agents })));
@@ -240,7 +309,14 @@ describe('runDag', () => {
 
   it('should run 100,000 no-op tasks to a succeeded dag.completed in seconds', async () => {
     const n = 100_000;
-    const dag = defineDag({ id: 'big', tasks: Array.from({ length: n }, (_, i) => ({ id: `t${i}`, agent: 'noop', deps: i >= 100 ? [`t${i - 100}`, `t${(i * 31) % (i - i % 100)}`] : [] })) });
+    const dag = defineDag({
+      id: 'big',
+      tasks: Array.from({ length: n }, (_, i) => ({
+        id: `t${i}`,
+        agent: 'noop',
+        deps: i >= 100 ? [`t${i - 100}`, `t${(i * 31) % (i - (i % 100))}`] : [],
+      })),
+    });
     const started = performance.now();
     const last = await lastValueFrom(runDag(dag, { ...quiet, maxConcurrency: 64, agents: { noop: () => Promise.resolve() } }));
     expect(last).toMatchObject({ type: 'dag.completed', outcome: 'succeeded', counts: { total: n, completed: n } });
@@ -267,7 +343,12 @@ describe('createScheduler', () => {
     scheduler.events$.subscribe((e) => all.push(e));
     await Promise.all([run(scheduler.submit(dag, { runId: 'one' })), run(scheduler.submit(dag, { runId: 'two' }))]);
     expect(peak).toBe(3);
-    expect(all.filter((e) => e.type === 'dag.completed').map((e) => e.runId).sort()).toEqual(['one', 'two']);
+    expect(
+      all
+        .filter((e) => e.type === 'dag.completed')
+        .map((e) => e.runId)
+        .sort(),
+    ).toEqual(['one', 'two']);
   });
 
   it('should refuse new runs after shutdown and cancel running ones with force', async () => {

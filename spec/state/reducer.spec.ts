@@ -31,7 +31,12 @@ function log(steps: readonly Step[], from = 1): DagEvent[] {
 const created: Step = { type: 'dag.created', dagId: 'dag', taskCount: 5 };
 const ready = (taskId: string, attempt = 1): Step => ({ type: 'task.ready', taskId, attempt });
 const started = (taskId: string, attempt = 1): Step => ({ type: 'task.started', taskId, attempt, agent: 'x' });
-const completed = (taskId: string, output?: unknown): Step => ({ type: 'task.completed', taskId, durationMs: 1, ...(output === undefined ? {} : { output }) });
+const completed = (taskId: string, output?: unknown): Step => ({
+  type: 'task.completed',
+  taskId,
+  durationMs: 1,
+  ...(output === undefined ? {} : { output }),
+});
 const failed = (taskId: string, willRetry: boolean, attempt = 1): Step => ({
   type: 'task.failed',
   taskId,
@@ -55,15 +60,30 @@ describe('reduce', () => {
     ['nothing before dag.created', [], 'a:pending b:pending c:pending d:pending e:pending', { pending: 5 }],
     ['a root made ready', [created, ready('a')], 'a:ready b:pending c:pending d:pending e:pending', { pending: 4, ready: 1 }],
     ['a started task', [created, ready('a'), started('a')], 'a:running b:pending c:pending d:pending e:pending', { running: 1 }],
-    ['a completed task', [created, ready('a'), started('a'), completed('a')], 'a:completed b:pending c:pending d:pending e:pending', { completed: 1, pending: 4 }],
-    ['a failure that will retry', [created, ready('a'), started('a'), failed('a', true)], 'a:backoff b:pending c:pending d:pending e:pending', { backoff: 1 }],
+    [
+      'a completed task',
+      [created, ready('a'), started('a'), completed('a')],
+      'a:completed b:pending c:pending d:pending e:pending',
+      { completed: 1, pending: 4 },
+    ],
+    [
+      'a failure that will retry',
+      [created, ready('a'), started('a'), failed('a', true)],
+      'a:backoff b:pending c:pending d:pending e:pending',
+      { backoff: 1 },
+    ],
     [
       'a retry queued',
       [created, ready('a'), started('a'), failed('a', true), { type: 'task.retrying', taskId: 'a', attempt: 2 }],
       'a:ready b:pending c:pending d:pending e:pending',
       { ready: 1, backoff: 0 },
     ],
-    ['a failure for good', [created, ready('a'), started('a'), failed('a', false)], 'a:failed b:pending c:pending d:pending e:pending', { failed: 1 }],
+    [
+      'a failure for good',
+      [created, ready('a'), started('a'), failed('a', false)],
+      'a:failed b:pending c:pending d:pending e:pending',
+      { failed: 1 },
+    ],
     [
       'skips after a failure',
       [created, ready('a'), started('a'), failed('a', false), { type: 'task.skipped', taskId: 'b', because: 'a' }],
@@ -76,7 +96,18 @@ describe('reduce', () => {
       'a:cancelled b:pending c:pending d:pending e:pending',
       { cancelled: 1, running: 0 },
     ],
-    ['informational events', [created, ready('a'), started('a'), { type: 'task.stuck', taskId: 'a', runningForMs: 5 }, { type: 'health.checked', running: 1, ready: 0, pending: 4 }], 'a:running b:pending c:pending d:pending e:pending', { running: 1 }],
+    [
+      'informational events',
+      [
+        created,
+        ready('a'),
+        started('a'),
+        { type: 'task.stuck', taskId: 'a', runningForMs: 5 },
+        { type: 'health.checked', running: 1, ready: 0, pending: 4 },
+      ],
+      'a:running b:pending c:pending d:pending e:pending',
+      { running: 1 },
+    ],
   ])('should fold %s', (_, steps, expected, counts) => {
     const state = stateAfter(steps);
     expect(statuses(state)).toBe(expected);
@@ -112,12 +143,32 @@ describe('reduce', () => {
 
   it.each<[string, Step[], Step, string]>([
     ['starting a task that is not ready', [created], started('a'), 'task.started for task "a" in status pending (expected ready)'],
-    ['completing a task twice', [created, ready('a'), started('a'), completed('a')], completed('a'), 'in status completed (expected running)'],
+    [
+      'completing a task twice',
+      [created, ready('a'), started('a'), completed('a')],
+      completed('a'),
+      'in status completed (expected running)',
+    ],
     ['an unknown task', [created], ready('zzz'), 'task.ready for unknown task "zzz"'],
-    ['skipping a running task', [created, ready('a'), started('a')], { type: 'task.skipped', taskId: 'a', because: 'x' }, 'which is running'],
-    ['cancelling an ended task', [created, ready('a'), started('a'), completed('a')], { type: 'task.cancelled', taskId: 'a' }, 'which already ended completed'],
+    [
+      'skipping a running task',
+      [created, ready('a'), started('a')],
+      { type: 'task.skipped', taskId: 'a', because: 'x' },
+      'which is running',
+    ],
+    [
+      'cancelling an ended task',
+      [created, ready('a'), started('a'), completed('a')],
+      { type: 'task.cancelled', taskId: 'a' },
+      'which already ended completed',
+    ],
     ['a second dag.created', [created], created, 'dag.created in a run that is running (expected created)'],
-    ['events after dag.completed', [created, { type: 'dag.completed', outcome: 'succeeded', counts: {}, durationMs: 0 }], { type: 'health.checked', running: 0, ready: 0, pending: 0 }, 'in a run that is succeeded'],
+    [
+      'events after dag.completed',
+      [created, { type: 'dag.completed', outcome: 'succeeded', counts: {}, durationMs: 0 }],
+      { type: 'health.checked', running: 0, ready: 0, pending: 0 },
+      'in a run that is succeeded',
+    ],
   ])('should refuse %s', (_, steps, next, message) => {
     const state = stateAfter(steps);
     const event = log([next], steps.length + 1)[0]!;
@@ -142,13 +193,25 @@ describe('reduce', () => {
       pictures.push(JSON.stringify([selectTasks(state), state.counts, state.seq, state.status]));
       state = reduce(state, event);
     }
-    snapshots.forEach((snapshot, k) => expect(JSON.stringify([selectTasks(snapshot), snapshot.counts, snapshot.seq, snapshot.status])).toBe(pictures[k]));
+    snapshots.forEach((snapshot, k) =>
+      expect(JSON.stringify([selectTasks(snapshot), snapshot.counts, snapshot.seq, snapshot.status])).toBe(pictures[k]),
+    );
     expect(Object.isFrozen(state)).toBe(true);
     expect(Object.isFrozen(state.counts)).toBe(true);
   });
 
   it('should give the same state folding one event at a time or all at once', () => {
-    const events = log([created, ready('a'), ready('e'), started('a'), started('e'), completed('a', 1), completed('e', 2), ready('b'), ready('c')]);
+    const events = log([
+      created,
+      ready('a'),
+      ready('e'),
+      started('a'),
+      started('e'),
+      completed('a', 1),
+      completed('e', 2),
+      ready('b'),
+      ready('c'),
+    ]);
     const oneByOne = events.reduce(reduce, initialRunState(dag, 'r'));
     const batched = reduceAll(initialRunState(dag, 'r'), events);
     expect(selectTasks(batched)).toEqual(selectTasks(oneByOne));

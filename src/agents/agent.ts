@@ -1,4 +1,5 @@
 import type { ObservableInput } from 'rxjs';
+import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo, Severity } from '../events';
 
 /**
@@ -23,6 +24,15 @@ export interface TaskContext {
   readonly attempt: number;
   /** Fires when the attempt is cancelled or times out; pass it to `fetch`, child processes, … */
   readonly signal: AbortSignal;
+  /**
+   * Adds tasks to the run when this attempt succeeds (dynamic work). Spawned tasks depend on
+   * this task and may depend on each other and on completed tasks; this task's dependents wait
+   * for them. They are validated like any DAG: a bad spawn fails this task, not the run.
+   *
+   * @example
+   * ctx.spawn(topics.map((topic, i) => ({ id: `search-${i}`, agent: 'search', input: topic })));
+   */
+  spawn(tasks: readonly TaskSpec[]): void;
 }
 
 /** What an agent may return: an Observable, a promise, an async iterable, or a plain value. */

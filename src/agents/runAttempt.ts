@@ -1,21 +1,25 @@
 import { from, isObservable, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Agent, TaskContext } from './agent';
+import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo } from '../events';
 import { SyncResult } from './adapters';
-import { jsonSafetyProblem } from './jsonSafe';
+import { jsonSafetyProblem } from '../jsonSafe';
 
 /** The warning of a streaming agent that completed without emitting a value. */
 const EMPTY_RESULT: ErrorInfo = Object.freeze({ name: 'EmptyResult', message: 'agent completed without a value' });
 
 /** How one attempt ended. `timedOutAfterMs` is set when the attempt passed its time limit. */
 export type AttemptOutcome =
-  | { readonly ok: true; readonly output: unknown; readonly warning?: ErrorInfo }
+  | { readonly ok: true; readonly output: unknown; readonly warning?: ErrorInfo; readonly spawned?: readonly TaskSpec[] }
   | { readonly ok: false; readonly error: unknown; readonly timedOutAfterMs?: number };
 
 /** Raised in an attempt's `AbortSignal` and its outcome when it passes its time limit. */
 export class TaskTimeoutError extends Error {
   override readonly name = 'TaskTimeoutError';
-  constructor(readonly taskId: string, readonly timeoutMs: number) {
+  constructor(
+    readonly taskId: string,
+    readonly timeoutMs: number,
+  ) {
     super(`task "${taskId}" timed out after ${timeoutMs} ms`);
   }
 }
@@ -79,7 +83,7 @@ export function runAttempt<T>(
     };
     const succeed = (output: unknown) => {
       const problem = output === undefined ? undefined : jsonSafetyProblem(output);
-      if (problem === undefined) settle({ ok: true, output });
+      if (problem === undefined) settle(context.spawned.length > 0 ? { ok: true, output, spawned: context.spawned } : { ok: true, output });
       else settle({ ok: false, error: new OutputNotJsonSafeError(`output of task "${source.id}" is not JSON-safe: ${problem}`) });
     };
 
@@ -139,6 +143,8 @@ class AttemptContext implements TaskContext {
   readonly input: unknown;
   readonly attempt: number;
   private upstreamCache: Readonly<Record<string, unknown>> | undefined;
+  /** Tasks asked for through `spawn`, handed over with a successful outcome. */
+  readonly spawned: TaskSpec[] = [];
 
   constructor(
     private readonly source: AttemptContextSource,
@@ -159,8 +165,13 @@ class AttemptContext implements TaskContext {
     return this.abortSignal();
   }
 
+  spawn(tasks: readonly TaskSpec[]): void {
+    if (!Array.isArray(tasks)) throw new TypeError(`spawn() of task "${this.id}" expects an array of task specs`);
+    this.spawned.push(...tasks);
+  }
+
   /** What `JSON.stringify(ctx)` and loggers show: the data, not the plumbing. */
-  toJSON(): Omit<TaskContext, 'signal'> {
+  toJSON(): Omit<TaskContext, 'signal' | 'spawn'> {
     return { id: this.id, runId: this.runId, dagId: this.dagId, input: this.input, attempt: this.attempt, upstream: this.upstream };
   }
 }
@@ -172,5 +183,8 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 function isInteropOrAsyncIterable(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
   const symbolObservable = (typeof Symbol === 'function' && (Symbol as { observable?: symbol }).observable) || '@@observable';
-  return typeof (value as Record<PropertyKey, unknown>)[symbolObservable] === 'function' || typeof (value as Record<PropertyKey, unknown>)[Symbol.asyncIterator] === 'function';
+  return (
+    typeof (value as Record<PropertyKey, unknown>)[symbolObservable] === 'function' ||
+    typeof (value as Record<PropertyKey, unknown>)[Symbol.asyncIterator] === 'function'
+  );
 }

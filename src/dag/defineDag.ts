@@ -215,7 +215,11 @@ function buildDepsGraph(
           message: `task "${task.id}" depends on "${depId}", which is not a task of this DAG`,
         });
       } else if (dep === i) {
-        issues.push({ path: ['tasks', specIndexOf[i]!, 'deps', d], code: 'self-dependency', message: `task "${task.id}" depends on itself` });
+        issues.push({
+          path: ['tasks', specIndexOf[i]!, 'deps', d],
+          code: 'self-dependency',
+          message: `task "${task.id}" depends on itself`,
+        });
       } else if (seen === undefined ? !targets.includes(dep, first) : !seen.has(dep)) {
         seen?.add(dep);
         targets.push(dep);
@@ -269,7 +273,8 @@ function zodIssues(error: z.ZodError, prefix: readonly (string | number)[]): Dag
   return error.issues.map((issue) => {
     const path = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
     let message = issue.message;
-    if (issue.code === 'unrecognized_keys') message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    if (issue.code === 'unrecognized_keys')
+      message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     return { path, code: 'invalid-value' as const, message };
   });
 }

@@ -8,20 +8,12 @@ export interface DagIssue {
   readonly message: string;
 }
 
-export type DagIssueCode =
-  | 'invalid-value'
-  | 'duplicate-id'
-  | 'unknown-dependency'
-  | 'self-dependency'
-  | 'cycle'
-  | 'unknown-agent';
+export type DagIssueCode = 'invalid-value' | 'duplicate-id' | 'unknown-dependency' | 'self-dependency' | 'cycle' | 'unknown-agent';
 
 /** Formats a path like `tasks[3].deps[0]`; the empty path is `(dag)`. */
 export function formatIssuePath(path: readonly (string | number)[]): string {
   if (path.length === 0) return '(dag)';
-  return path
-    .map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? part : `.${part}`))
-    .join('');
+  return path.map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? part : `.${part}`)).join('');
 }
 
 /**
@@ -36,7 +28,10 @@ export function formatIssuePath(path: readonly (string | number)[]): string {
 export class DagValidationError extends Error {
   override readonly name = 'DagValidationError';
 
-  constructor(readonly issues: readonly DagIssue[], dagId?: string) {
+  constructor(
+    readonly issues: readonly DagIssue[],
+    dagId?: string,
+  ) {
     super(
       `${dagId === undefined ? 'DAG' : `DAG "${dagId}"`} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n` +
         issues.map((issue) => `  ${formatIssuePath(issue.path)}: ${issue.message}`).join('\n'),

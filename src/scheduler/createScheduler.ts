@@ -5,7 +5,14 @@ import type { DagSpec } from '../dag/schema';
 import type { DagEvent } from '../events';
 import { createEventBus } from '../signals';
 import { Engine, type SchedulerSnapshot } from './engine';
-import { type ResolvedRunOptions, type ResolvedSchedulerOptions, resolveRunOptions, resolveSchedulerOptions, type RunOptions, type SchedulerOptions } from './options';
+import {
+  type ResolvedRunOptions,
+  type ResolvedSchedulerOptions,
+  resolveRunOptions,
+  resolveSchedulerOptions,
+  type RunOptions,
+  type SchedulerOptions,
+} from './options';
 import { type NotificationStreams, notificationStreams } from './views';
 
 /**
@@ -68,7 +75,11 @@ function missingAgents(dag: Dag, options: ResolvedRunOptions): DagIssue[] {
   }
   const known = Object.keys(options.agents);
   return [...missing].map(([agent, tasks]) => {
-    const names = tasks.slice(0, 3).map((i) => `"${dag.tasks[i]!.id}"`).join(', ') + (tasks.length > 3 ? ` and ${tasks.length - 3} more` : '');
+    const names =
+      tasks
+        .slice(0, 3)
+        .map((i) => `"${dag.tasks[i]!.id}"`)
+        .join(', ') + (tasks.length > 3 ? ` and ${tasks.length - 3} more` : '');
     return {
       path: ['tasks', tasks[0]!, 'agent'],
       code: 'unknown-agent' as const,

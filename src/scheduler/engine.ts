@@ -1,8 +1,11 @@
 import { EMPTY, interval, map, merge, mergeMap, type Observable, Subscription } from 'rxjs';
 import { errorInfo, severityOf } from '../agents/agent';
-import { jsonSafetyProblem } from '../agents/jsonSafe';
+import { jsonSafetyProblem } from '../jsonSafe';
 import { type AttemptOutcome, runAttempt } from '../agents/runAttempt';
 import type { Dag } from '../dag/defineDag';
+import { DagValidationError } from '../dag/errors';
+import { extendDag } from '../dag/extendDag';
+import type { TaskSpec } from '../dag/schema';
 import type { DagEvent, ErrorInfo, TaskCompletedEvent } from '../events';
 import { dependentsToSkip, decideFailure, isSettled, runOutcome, taskCounts } from '../state/planner';
 import { RunDraft } from '../state/reducer';
@@ -24,13 +27,14 @@ export interface RunListener {
 /** One execution of a DAG inside the engine. Mutable bookkeeping of the pipeline, never shared. */
 export interface RunRecord {
   readonly runId: string;
-  readonly dag: Dag;
+  /** The run's DAG; replaced by a grown one when an agent spawns tasks. */
+  dag: Dag;
   readonly options: ResolvedRunOptions;
   readonly listener: RunListener;
   /** Ready tasks by agent kind, each kind by priority, then upward rank. */
   readonly readyQueue: ReadyQueues<PoolEntry>;
   /** The pool entry of each agent name the run uses. */
-  readonly kinds: ReadonlyMap<string, PoolEntry>;
+  readonly kinds: Map<string, PoolEntry>;
   /** Attempts launched and not yet handled, by task index. */
   readonly running: Map<number, AttemptRecord>;
   /** Retry timers by task index. */
@@ -121,17 +125,20 @@ export class Engine {
     for (const task of dag.tasks) {
       if (!kinds.has(task.agent)) kinds.set(task.agent, this.pool.entry(options.agents[task.agent]!));
     }
-    const priorities = Float64Array.from(dag.tasks, (t) => t.priority);
-    const priorityOf = (task: number) => priorities[task]!;
-    return {
+    const run: RunRecord = {
       runId,
       dag,
       options,
       listener,
       kinds,
+      // read through `run.dag`: spawning replaces it
       readyQueue: new ReadyQueues<PoolEntry>(
-        (task) => kinds.get(dag.tasks[task]!.agent)!,
-        () => new ReadyQueue(priorityOf, dag.index.rank),
+        (task) => kinds.get(run.dag.tasks[task]!.agent)!,
+        () =>
+          new ReadyQueue(
+            (task) => run.dag.tasks[task]!.priority,
+            (task) => run.dag.index.rank[task]!,
+          ),
       ),
       running: new Map(),
       backoff: new Map(),
@@ -140,6 +147,7 @@ export class Engine {
       endedEarly: undefined,
       done: false,
     };
+    return run;
   }
 
   /** Disposes every agent instance (scheduler shutdown). */
@@ -266,21 +274,36 @@ export class Engine {
 
   private startRun(run: RunRecord): void {
     if (run.done) return;
-    this.emit(run, { type: 'dag.created', runId: run.runId, seq: this.nextSeq(run), at: this.now(), dagId: run.dag.id, taskCount: run.dag.tasks.length });
+    this.emit(run, {
+      type: 'dag.created',
+      runId: run.runId,
+      seq: this.nextSeq(run),
+      at: this.now(),
+      dagId: run.dag.id,
+      taskCount: run.dag.tasks.length,
+    });
     if (run.endedEarly !== undefined) return;
     for (const root of run.dag.index.roots) this.makeReady(run, root);
     this.completeIfSettled(run);
   }
 
   private makeReady(run: RunRecord, task: number): void {
-    this.emit(run, { type: 'task.ready', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: run.dag.tasks[task]!.id, attempt: 1 }, task);
+    this.emit(
+      run,
+      { type: 'task.ready', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: run.dag.tasks[task]!.id, attempt: 1 },
+      task,
+    );
     this.signals.ready.next({ kind: 'unblocked', run, task });
   }
 
   private retry(run: RunRecord, task: number, attempt: number): void {
     if (!this.isLive(run)) return;
     run.backoff.delete(task);
-    this.emit(run, { type: 'task.retrying', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: run.dag.tasks[task]!.id, attempt }, task);
+    this.emit(
+      run,
+      { type: 'task.retrying', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: run.dag.tasks[task]!.id, attempt },
+      task,
+    );
     run.readyQueue.push(task);
   }
 
@@ -320,7 +343,11 @@ export class Engine {
     const definition = run.dag.tasks[task]!;
     const attempt = draft.attemptOf(task);
     const at = this.now();
-    this.emit(run, { type: 'task.started', runId: run.runId, seq: this.nextSeq(run), at, taskId: definition.id, attempt, agent: definition.agent }, task);
+    this.emit(
+      run,
+      { type: 'task.started', runId: run.runId, seq: this.nextSeq(run), at, taskId: definition.id, attempt, agent: definition.agent },
+      task,
+    );
     const lease = run.kinds.get(definition.agent)!.acquire();
     const record: AttemptRecord = { run, task, attempt, startedAt: at, lease, live: true, stuckReported: false, stop: noop };
     run.running.set(task, record);
@@ -365,40 +392,120 @@ export class Engine {
 
   private handleOutcome(record: AttemptRecord, outcome: AttemptOutcome): void {
     if (!record.live) return; // cancelled before its outcome arrived
-    const { run, task, attempt } = record;
+    const { run } = record;
     this.endAttempt(record);
-    const definition = run.dag.tasks[task]!;
-    if (outcome.ok) {
+    const spawnProblem = outcome.ok && outcome.spawned !== undefined ? this.spawn(record, outcome.spawned) : undefined;
+    if (outcome.ok && spawnProblem === undefined) {
       this.completeTask(record, outcome.output, outcome.warning);
-    } else {
-      if (outcome.timedOutAfterMs !== undefined) {
-        this.emit(run, { type: 'task.timed-out', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: definition.id, attempt, timeoutMs: outcome.timedOutAfterMs }, task);
-      }
-      const severity = severityOf(outcome.error);
-      const decision = decideFailure(severity, definition.retry, attempt, run.options.failurePolicy);
-      const error = errorInfo(outcome.error);
-      if (decision.kind === 'warn') {
-        this.completeTask(record, warningOutput(outcome.error), error);
-      } else if (decision.kind === 'retry') {
-        this.emit(run, { type: 'task.failed', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: definition.id, attempt, error, severity: 'error', willRetry: true }, task);
-        this.scheduleRetry(run, task, attempt + 1, decision.backoffMs);
-      } else {
-        this.emit(run, {
+    } else if (spawnProblem !== undefined) {
+      this.failAttempt(record, spawnProblem, undefined);
+    } else if (!outcome.ok) {
+      this.failAttempt(record, outcome.error, outcome.timedOutAfterMs);
+    }
+    this.releaseSlot(record);
+    this.completeIfSettled(run);
+  }
+
+  /**
+   * Adds the tasks an attempt spawned, before its `task.completed`. Returns the problem (a
+   * `DagValidationError`) when the spawn is invalid: then the attempt fails instead.
+   */
+  private spawn(record: AttemptRecord, specs: readonly TaskSpec[]): unknown {
+    const { run, task, attempt } = record;
+    const draft = this.draftOf(run);
+    try {
+      const unknownAgents = specs.flatMap((spec, i) =>
+        typeof spec?.agent === 'string' && run.options.agents[spec.agent] === undefined
+          ? [{ path: ['spawn', i, 'agent'], code: 'unknown-agent' as const, message: `unknown agent "${spec.agent}"` }]
+          : [],
+      );
+      if (unknownAgents.length > 0) throw new DagValidationError(unknownAgents, run.dag.id);
+      extendDag(run.dag, task, specs, (t) => draft.statusOf(t) === StatusCode.Completed);
+    } catch (error) {
+      return error;
+    }
+    this.emit(
+      run,
+      {
+        type: 'tasks.spawned',
+        runId: run.runId,
+        seq: this.nextSeq(run),
+        at: this.now(),
+        taskId: run.dag.tasks[task]!.id,
+        attempt,
+        tasks: specs,
+      },
+      task,
+    );
+    run.dag = draft.dag;
+    for (const spawned of specs) {
+      if (spawned.agent !== undefined && !run.kinds.has(spawned.agent))
+        run.kinds.set(spawned.agent, this.pool.entry(run.options.agents[spawned.agent]!));
+    }
+    return undefined;
+  }
+
+  /** Routes a failed attempt by severity, retry policy and failure policy. */
+  private failAttempt(record: AttemptRecord, failure: unknown, timedOutAfterMs: number | undefined): void {
+    const { run, task, attempt } = record;
+    const definition = run.dag.tasks[task]!;
+    if (timedOutAfterMs !== undefined) {
+      this.emit(
+        run,
+        {
+          type: 'task.timed-out',
+          runId: run.runId,
+          seq: this.nextSeq(run),
+          at: this.now(),
+          taskId: definition.id,
+          attempt,
+          timeoutMs: timedOutAfterMs,
+        },
+        task,
+      );
+    }
+    const severity = severityOf(failure);
+    const decision = decideFailure(severity, definition.retry, attempt, run.options.failurePolicy);
+    const error = errorInfo(failure);
+    if (decision.kind === 'warn') {
+      this.completeTask(record, warningOutput(failure), error);
+    } else if (decision.kind === 'retry') {
+      this.emit(
+        run,
+        {
           type: 'task.failed',
-          runId: run.runId, seq: this.nextSeq(run), at: this.now(),
+          runId: run.runId,
+          seq: this.nextSeq(run),
+          at: this.now(),
+          taskId: definition.id,
+          attempt,
+          error,
+          severity: 'error',
+          willRetry: true,
+        },
+        task,
+      );
+      this.scheduleRetry(run, task, attempt + 1, decision.backoffMs);
+    } else {
+      this.emit(
+        run,
+        {
+          type: 'task.failed',
+          runId: run.runId,
+          seq: this.nextSeq(run),
+          at: this.now(),
           taskId: definition.id,
           attempt,
           error,
           severity: severity === 'critical' ? 'critical' : 'error',
           willRetry: false,
-        }, task);
-        if (decision.then === 'skip-dependents') this.skipDependents(run, task);
-        else if (decision.then === 'release-dependents') this.readyUnblocked(run);
-        else this.endRunEarly(run, 'failed');
-      }
+        },
+        task,
+      );
+      if (decision.then === 'skip-dependents') this.skipDependents(run, task);
+      else if (decision.then === 'release-dependents') this.readyUnblocked(run);
+      else this.endRunEarly(run, 'failed');
     }
-    this.releaseSlot(record);
-    this.completeIfSettled(run);
   }
 
   private completeTask(record: AttemptRecord, output: unknown, warning: ErrorInfo | undefined): void {
@@ -427,7 +534,19 @@ export class Engine {
     const draft = this.draftOf(run);
     const because = run.dag.tasks[failed]!.id;
     for (const task of dependentsToSkip(run.dag, failed, (t) => draft.statusOf(t))) {
-      this.emit(run, { type: 'task.skipped', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: run.dag.tasks[task]!.id, attempt: Math.max(1, draft.attemptOf(task)), because }, task);
+      this.emit(
+        run,
+        {
+          type: 'task.skipped',
+          runId: run.runId,
+          seq: this.nextSeq(run),
+          at: this.now(),
+          taskId: run.dag.tasks[task]!.id,
+          attempt: Math.max(1, draft.attemptOf(task)),
+          because,
+        },
+        task,
+      );
     }
   }
 
@@ -452,12 +571,30 @@ export class Engine {
     run.endedEarly = outcome;
     const draft = this.draftOf(run);
     if (draft.runStatus === 'created') {
-      this.emit(run, { type: 'dag.created', runId: run.runId, seq: this.nextSeq(run), at: this.now(), dagId: run.dag.id, taskCount: run.dag.tasks.length });
+      this.emit(run, {
+        type: 'dag.created',
+        runId: run.runId,
+        seq: this.nextSeq(run),
+        at: this.now(),
+        dagId: run.dag.id,
+        taskCount: run.dag.tasks.length,
+      });
     }
     const running = [...run.running.values()];
     for (const record of running) {
       this.endAttempt(record);
-      this.emit(run, { type: 'task.cancelled', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: run.dag.tasks[record.task]!.id, attempt: record.attempt }, record.task);
+      this.emit(
+        run,
+        {
+          type: 'task.cancelled',
+          runId: run.runId,
+          seq: this.nextSeq(run),
+          at: this.now(),
+          taskId: run.dag.tasks[record.task]!.id,
+          attempt: record.attempt,
+        },
+        record.task,
+      );
       this.releaseSlot(record);
     }
     for (const timer of run.backoff.values()) timer.unsubscribe();
@@ -466,7 +603,18 @@ export class Engine {
     const { tasks } = run.dag;
     for (let task = 0; task < tasks.length; task++) {
       if (draft.statusOf(task) < StatusCode.Completed) {
-        this.emit(run, { type: 'task.cancelled', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: tasks[task]!.id, attempt: Math.max(1, draft.attemptOf(task)) }, task);
+        this.emit(
+          run,
+          {
+            type: 'task.cancelled',
+            runId: run.runId,
+            seq: this.nextSeq(run),
+            at: this.now(),
+            taskId: tasks[task]!.id,
+            attempt: Math.max(1, draft.attemptOf(task)),
+          },
+          task,
+        );
       }
     }
     this.completeIfSettled(run);
@@ -487,7 +635,13 @@ export class Engine {
     this.runningCount--;
     if (record.lease.release() && !record.run.done) {
       const run = record.run;
-      this.emit(run, { type: 'agent.available', runId: run.runId, seq: this.nextSeq(run), at: this.now(), agent: run.dag.tasks[record.task]!.agent });
+      this.emit(run, {
+        type: 'agent.available',
+        runId: run.runId,
+        seq: this.nextSeq(run),
+        at: this.now(),
+        agent: run.dag.tasks[record.task]!.agent,
+      });
     }
   }
 
@@ -498,7 +652,9 @@ export class Engine {
       const counts = this.draftOf(run).statusCounts;
       this.emit(run, {
         type: 'health.checked',
-        runId: run.runId, seq: this.nextSeq(run), at: this.now(),
+        runId: run.runId,
+        seq: this.nextSeq(run),
+        at: this.now(),
         running: counts.running,
         ready: counts.ready,
         pending: counts.pending + counts.backoff,
@@ -507,7 +663,19 @@ export class Engine {
         const runningForMs = now - record.startedAt;
         if (!record.stuckReported && runningForMs >= this.options.stuckAfterMs) {
           record.stuckReported = true;
-          this.emit(run, { type: 'task.stuck', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: run.dag.tasks[record.task]!.id, attempt: record.attempt, runningForMs }, record.task);
+          this.emit(
+            run,
+            {
+              type: 'task.stuck',
+              runId: run.runId,
+              seq: this.nextSeq(run),
+              at: this.now(),
+              taskId: run.dag.tasks[record.task]!.id,
+              attempt: record.attempt,
+              runningForMs,
+            },
+            record.task,
+          );
         }
       }
     }

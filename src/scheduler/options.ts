@@ -57,14 +57,23 @@ export interface ResolvedSchedulerOptions {
 }
 
 /** Run options with every default filled in from the scheduler's. */
-export type ResolvedRunOptions = Pick<ResolvedSchedulerOptions, 'agents' | 'taskTimeoutMs' | 'contextInjection' | 'failurePolicy' | 'runId'>;
+export type ResolvedRunOptions = Pick<
+  ResolvedSchedulerOptions,
+  'agents' | 'taskTimeoutMs' | 'contextInjection' | 'failurePolicy' | 'runId'
+>;
 
-const optionalFunction = z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', { error: 'must be a function' }).optional();
+const optionalFunction = z
+  .custom<(...args: never[]) => unknown>((value) => typeof value === 'function', { error: 'must be a function' })
+  .optional();
 
 /** An agent with limits: `run` plus optional `capacity`, `create`/`dispose`, `maxInstances`, `idleMs`. */
 const agentSpecSchema = z.strictObject({
-  run: z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', { error: 'must be a function (task, instance) => result' }),
-  capacity: z.union([z.number().int().positive(), z.literal(Number.POSITIVE_INFINITY)], { error: 'must be a positive integer or Infinity' }).optional(),
+  run: z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', {
+    error: 'must be a function (task, instance) => result',
+  }),
+  capacity: z
+    .union([z.number().int().positive(), z.literal(Number.POSITIVE_INFINITY)], { error: 'must be a positive integer or Infinity' })
+    .optional(),
   create: optionalFunction,
   dispose: optionalFunction,
   maxInstances: z.number().int({ error: 'must be a positive integer' }).positive({ error: 'must be a positive integer' }).optional(),
@@ -83,7 +92,9 @@ const runOptionsShape = {
   agents: agentsSchema.optional(),
   taskTimeoutMs: z.number().finite().positive({ error: 'must be a positive number of milliseconds' }).optional(),
   contextInjection: z.boolean({ error: 'must be true or false' }).optional(),
-  failurePolicy: z.enum(['skip-dependents', 'fail-fast', 'continue'], { error: "must be 'skip-dependents', 'fail-fast' or 'continue'" }).optional(),
+  failurePolicy: z
+    .enum(['skip-dependents', 'fail-fast', 'continue'], { error: "must be 'skip-dependents', 'fail-fast' or 'continue'" })
+    .optional(),
   runId: z.string().min(1, { error: 'must be a non-empty string' }).max(256).optional(),
 };
 
@@ -111,7 +122,8 @@ const schedulerOptionsSchema = z.strictObject({
 /** Turns zod issues into one TypeError that names each bad option and what was given. */
 function optionsError(error: z.ZodError, input: unknown): TypeError {
   const lines = error.issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys') return `unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `\`${k}\``).join(', ')}`;
+    if (issue.code === 'unrecognized_keys')
+      return `unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `\`${k}\``).join(', ')}`;
     const name = issue.path.map(String).join('.');
     const given = issue.path.reduce<unknown>((value, key) => (value as Record<PropertyKey, unknown> | undefined)?.[key], input);
     return name === '' ? `options ${issue.message}` : `\`${name}\` ${issue.message} (got ${describe(given)})`;

@@ -8,7 +8,7 @@ export class ReadyQueue {
 
   constructor(
     private readonly priority: (task: number) => number,
-    private readonly rank: Float64Array,
+    private readonly rank: (task: number) => number,
   ) {}
 
   get size(): number {
@@ -66,8 +66,8 @@ export class ReadyQueue {
     const pa = this.priority(a);
     const pb = this.priority(b);
     if (pa !== pb) return pa > pb;
-    const ra = this.rank[a]!;
-    const rb = this.rank[b]!;
+    const ra = this.rank(a);
+    const rb = this.rank(b);
     if (ra !== rb) return ra > rb;
     return a < b;
   }

@@ -1,5 +1,14 @@
 import { filter, map, type Observable } from 'rxjs';
-import type { DagEvent, ErrorInfo, HealthCheckedEvent, Severity, TaskCompletedEvent, TaskFailedEvent, TaskReadyEvent, TaskStuckEvent } from '../events';
+import type {
+  DagEvent,
+  ErrorInfo,
+  HealthCheckedEvent,
+  Severity,
+  TaskCompletedEvent,
+  TaskFailedEvent,
+  TaskReadyEvent,
+  TaskStuckEvent,
+} from '../events';
 
 /** An error notification: a failed attempt, or a warning recorded on a task that still succeeded. */
 export interface TaskErrorNotice {
@@ -32,8 +41,9 @@ export function notificationStreams(events$: Observable<DagEvent>): Notification
     ready$: events$.pipe(filter((e): e is TaskReadyEvent => e.type === 'task.ready')),
     completion$: events$.pipe(filter((e): e is TaskCompletedEvent => e.type === 'task.completed')),
     error$: events$.pipe(
-      filter((e): e is TaskFailedEvent | (TaskCompletedEvent & { warning: ErrorInfo }) =>
-        e.type === 'task.failed' || (e.type === 'task.completed' && e.warning !== undefined),
+      filter(
+        (e): e is TaskFailedEvent | (TaskCompletedEvent & { warning: ErrorInfo }) =>
+          e.type === 'task.failed' || (e.type === 'task.completed' && e.warning !== undefined),
       ),
       map((e): TaskErrorNotice =>
         e.type === 'task.failed'

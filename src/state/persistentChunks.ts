@@ -53,6 +53,18 @@ export class PersistentChunks<C extends Chunk> {
     return node.children[index & MASK] as C;
   }
 
+  /**
+   * A version with `length` chunks: these, then `extra()` for each new one. Rebuilds the inner
+   * nodes (O(chunks / 32)) and shares every chunk; for growth, which is rare.
+   */
+  grow(length: number, extra: () => C): PersistentChunks<C> {
+    if (length <= this.length) return this;
+    const chunks: C[] = [];
+    for (let i = 0; i < this.length; i++) chunks.push(this.chunk(i));
+    while (chunks.length < length) chunks.push(extra());
+    return PersistentChunks.from(chunks);
+  }
+
   /** Starts a batch of edits that will produce a new version; this one never changes. */
   edit(): ChunkEditor<C> {
     return new ChunkEditor(this);

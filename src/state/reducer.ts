@@ -1,4 +1,7 @@
-import { Immer } from 'immer';
+import { castDraft, Immer } from 'immer';
+import type { Dag } from '../dag/defineDag';
+import { extendDag } from '../dag/extendDag';
+import type { TaskSpec } from '../dag/schema';
 import type { DagEvent } from '../events';
 import type { RunState, RunStatus, StatusCounts } from './runState';
 import { OutputTableEditor, readOutput, StatusCode, TASK_STATUSES, TaskTableEditor } from './taskTable';
@@ -29,6 +32,8 @@ type MutableCounts = { -readonly [K in keyof StatusCounts]: StatusCounts[K] };
  */
 export class RunDraft {
   private readonly tasks: TaskTableEditor;
+  /** The run's graph; grows when tasks are spawned. */
+  private graph: Dag;
   private outputsEditor: OutputTableEditor | undefined;
   private readonly counts: MutableCounts;
   private status: RunStatus;
@@ -42,6 +47,7 @@ export class RunDraft {
 
   constructor(private readonly base: RunState) {
     this.tasks = new TaskTableEditor(base.tasks);
+    this.graph = base.dag;
     this.counts = { ...base.counts };
     this.status = base.status;
     this.seq = base.seq;
@@ -49,6 +55,10 @@ export class RunDraft {
     this.endedAt = base.endedAt;
   }
 
+  /** The run's DAG as of this draft (spawned tasks included). */
+  get dag(): Dag {
+    return this.graph;
+  }
   get runStatus(): RunStatus {
     return this.status;
   }
@@ -123,6 +133,14 @@ export class RunDraft {
       case 'task.retrying':
         this.move(event.taskId, event.type, StatusCode.Backoff, StatusCode.Ready, event.attempt);
         return;
+      case 'tasks.spawned': {
+        const spawner = this.taskIndex(event.taskId, event.type);
+        if (this.tasks.status(spawner) !== StatusCode.Running) {
+          throw new InvalidTransitionError(`tasks.spawned by task "${event.taskId}", which is not running`);
+        }
+        this.spawn(spawner, event.tasks);
+        return;
+      }
       case 'task.skipped':
       case 'task.cancelled': {
         const task = this.taskIndex(event.taskId, event.type);
@@ -162,7 +180,9 @@ export class RunDraft {
     const outputs = this.outputsEditor?.finish();
     if (this.seq === this.base.seq) return this.base;
     const counts = Object.freeze({ ...this.counts });
+    const dag = this.graph;
     return immer.produce(this.base, (draft) => {
+      if (dag !== this.base.dag) draft.dag = castDraft(dag);
       draft.status = this.status;
       draft.seq = this.seq;
       draft.startedAt = this.startedAt;
@@ -175,8 +195,8 @@ export class RunDraft {
 
   private taskIndex(taskId: string, type: string): number {
     const hint = this.hint;
-    if (hint !== undefined && this.base.dag.tasks[hint]?.id === taskId) return hint;
-    const task = this.base.dag.taskIndex(taskId);
+    if (hint !== undefined && this.graph.tasks[hint]?.id === taskId) return hint;
+    const task = this.graph.taskIndex(taskId);
     if (task === undefined) throw new InvalidTransitionError(`${type} for unknown task "${taskId}"`);
     return task;
   }
@@ -185,7 +205,9 @@ export class RunDraft {
     const task = this.taskIndex(taskId, type);
     const current = this.tasks.status(task);
     if (current !== from) {
-      throw new InvalidTransitionError(`${type} for task "${taskId}" in status ${TASK_STATUSES[current]} (expected ${TASK_STATUSES[from]})`);
+      throw new InvalidTransitionError(
+        `${type} for task "${taskId}" in status ${TASK_STATUSES[current]} (expected ${TASK_STATUSES[from]})`,
+      );
     }
     this.setStatus(task, from, to, attempt);
     return task;
@@ -198,13 +220,45 @@ export class RunDraft {
   }
 
   private releaseDependents(task: number): void {
-    const { start, targets } = this.base.dag.index.dependents;
+    const { start, targets } = this.graph.index.dependents;
     for (let e = start[task]!; e < start[task + 1]!; e++) {
       const dependent = targets[e]!;
       if (this.tasks.decrementRemaining(dependent) === 0 && this.tasks.status(dependent) === StatusCode.Pending) {
         this.unblocked.push(dependent);
       }
     }
+  }
+
+  /**
+   * Adds spawned tasks: pending, waiting for the spawner and their other unfinished
+   * dependencies; the spawner's dependents now wait for each of them too.
+   */
+  private spawn(spawner: number, specs: readonly TaskSpec[]): void {
+    const before = this.graph.tasks.length;
+    const isCompleted = (task: number) => this.tasks.status(task) === StatusCode.Completed;
+    let grown: Dag;
+    try {
+      grown = extendDag(this.graph, spawner, specs, isCompleted);
+    } catch (error) {
+      throw new InvalidTransitionError(`tasks.spawned by "${this.graph.tasks[spawner]!.id}" is invalid: ${(error as Error).message}`);
+    }
+    this.graph = grown;
+    const total = grown.tasks.length;
+    this.tasks.grow(total);
+    this.outputsEditor ??= new OutputTableEditor(this.base.outputs);
+    this.outputsEditor.grow(total);
+    const { start, targets } = grown.index.deps;
+    for (let task = before; task < total; task++) {
+      let remaining = 0;
+      for (let e = start[task]!; e < start[task + 1]!; e++) if (!isCompleted(targets[e]!)) remaining++;
+      this.tasks.setRemainingDeps(task, remaining);
+    }
+    const dependents = this.graph.index.dependents;
+    for (let e = dependents.start[spawner]!; e < dependents.start[spawner + 1]!; e++) {
+      const dependent = dependents.targets[e]!;
+      if (dependent < before) for (let k = before; k < total; k++) this.tasks.incrementRemaining(dependent);
+    }
+    this.counts.pending += total - before;
   }
 
   private expectRun(status: RunStatus, event: DagEvent): void {

@@ -98,7 +98,7 @@ export function readOutput(table: OutputTable, task: number): unknown {
 
 /** Batched edits of a task table; reads see the edits made so far. */
 export class TaskTableEditor {
-  private readonly editor: ChunkEditor<number[]>;
+  private editor: ChunkEditor<number[]>;
   constructor(base: TaskTable) {
     this.editor = base.edit();
   }
@@ -114,6 +114,19 @@ export class TaskTableEditor {
   setStatus(task: number, status: StatusCode, attempt: number): void {
     this.editor.write(task >>> TASK_BITS)[2 * (task & TASK_MASK) + 1] = status | (attempt << STATUS_BITS);
   }
+  /** Makes room for `tasks` tasks; new ones start pending, attempt 0, nothing outstanding. */
+  grow(tasks: number): void {
+    const table = this.editor.finish();
+    const chunks = Math.ceil(tasks / TASKS_PER_CHUNK);
+    this.editor = table.grow(chunks, () => new Array<number>(2 * TASKS_PER_CHUNK).fill(0)).edit();
+  }
+  setRemainingDeps(task: number, remaining: number): void {
+    this.editor.write(task >>> TASK_BITS)[2 * (task & TASK_MASK)] = remaining;
+  }
+  /** Counts one more unfinished dependency of `task`. */
+  incrementRemaining(task: number): void {
+    this.editor.write(task >>> TASK_BITS)[2 * (task & TASK_MASK)]!++;
+  }
   /** Counts one dependency of `task` as finished; returns how many remain. */
   decrementRemaining(task: number): number {
     return --this.editor.write(task >>> TASK_BITS)[2 * (task & TASK_MASK)]!;
@@ -125,12 +138,17 @@ export class TaskTableEditor {
 
 /** Batched edits of an output table. */
 export class OutputTableEditor {
-  private readonly editor: ChunkEditor<unknown[]>;
+  private editor: ChunkEditor<unknown[]>;
   constructor(base: OutputTable) {
     this.editor = base.edit();
   }
   get(task: number): unknown {
     return this.editor.read(task >>> TASK_BITS)[task & TASK_MASK];
+  }
+  /** Makes room for `tasks` tasks, without outputs. */
+  grow(tasks: number): void {
+    const table = this.editor.finish();
+    this.editor = table.grow(Math.ceil(tasks / TASKS_PER_CHUNK), () => new Array<unknown>(TASKS_PER_CHUNK).fill(undefined)).edit();
   }
   set(task: number, output: unknown): void {
     this.editor.write(task >>> TASK_BITS)[task & TASK_MASK] = output;

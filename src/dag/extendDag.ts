@@ -1,0 +1,109 @@
+import { jsonSafetyProblem } from '../jsonSafe';
+import { type Dag, defineDag, type Task } from './defineDag';
+import { type DagIssue, DagValidationError } from './errors';
+import { type TaskSpec, taskSpecSchema } from './schema';
+
+/**
+ * A DAG grown by tasks an agent spawned: a pure function, so the reducer can replay a
+ * `tasks.spawned` event into the same graph. Spawned tasks depend on their spawner (they start
+ * when it completes and see its output); the spawner's dependents also wait for them (a join).
+ * A spawned task may depend only on tasks spawned with it and on tasks already completed, which
+ * rules out cycles through the existing graph.
+ *
+ * Costs O(tasks of the DAG): spawning suits planners that add a handful of tasks, not one task
+ * per task of a million-task DAG.
+ */
+export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[], isCompleted: (task: number) => boolean): Dag {
+  if (last !== undefined && last.dag === dag && last.spawner === spawner && last.specs === specs) return last.result;
+  const parent = dag.tasks[spawner]!;
+  const issues: DagIssue[] = [];
+  if (!Array.isArray(specs) || specs.length === 0) {
+    throw new DagValidationError([{ path: ['spawn'], code: 'invalid-value', message: 'expected a non-empty array of task specs' }], dag.id);
+  }
+  const newIds = new Map<string, number>();
+  specs.forEach((spec, i) => {
+    const parsed = taskSpecSchema.safeParse(spec);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        issues.push({
+          path: ['spawn', i, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
+          code: 'invalid-value',
+          message: issue.message,
+        });
+      }
+      return;
+    }
+    const task = parsed.data;
+    const problem = task.input === undefined ? undefined : jsonSafetyProblem(task.input);
+    if (problem !== undefined)
+      issues.push({ path: ['spawn', i, 'input'], code: 'invalid-value', message: `input is not JSON-safe: ${problem}` });
+    if (dag.taskIndex(task.id) !== undefined || newIds.has(task.id)) {
+      issues.push({ path: ['spawn', i, 'id'], code: 'duplicate-id', message: `task id "${task.id}" is already used in this run` });
+    }
+    newIds.set(task.id, i);
+    for (const [d, depId] of (task.deps ?? []).entries()) {
+      const existing = dag.taskIndex(depId);
+      if (existing === undefined && !specs.some((other) => (other as { id?: unknown })?.id === depId)) {
+        issues.push({
+          path: ['spawn', i, 'deps', d],
+          code: 'unknown-dependency',
+          message: `spawned task "${task.id}" depends on "${depId}", which is not a task of this run`,
+        });
+      } else if (existing !== undefined && existing !== spawner && !isCompleted(existing)) {
+        issues.push({
+          path: ['spawn', i, 'deps', d],
+          code: 'invalid-value',
+          message: `spawned task "${task.id}" depends on "${depId}", which has not completed (a spawned task may depend only on completed tasks and on tasks spawned with it)`,
+        });
+      }
+    }
+  });
+  if (issues.length > 0) throw new DagValidationError(issues, dag.id);
+
+  const spawnedIds = specs.map((spec) => spec.id);
+  const dependentsOfSpawner = new Set<number>();
+  const { start, targets } = dag.index.dependents;
+  for (let e = start[spawner]!; e < start[spawner + 1]!; e++) dependentsOfSpawner.add(targets[e]!);
+  const tasks: TaskSpec[] = dag.tasks.map((task) => specOf(task, dependentsOfSpawner.has(task.index) ? spawnedIds : []));
+  for (const spec of specs) tasks.push({ ...spec, deps: [parent.id, ...(spec.deps ?? [])] });
+  let result: Dag;
+  try {
+    result = defineDag({ id: dag.id, tasks });
+  } catch (error) {
+    // only the spawned tasks can be at fault: point the paths at them
+    if (!(error instanceof DagValidationError)) throw error;
+    throw new DagValidationError(
+      error.issues.map((issue) => {
+        const [first, position, ...rest] = issue.path;
+        return first === 'tasks' && typeof position === 'number' && position >= dag.tasks.length
+          ? { ...issue, path: ['spawn', position - dag.tasks.length, ...rest] }
+          : issue;
+      }),
+      dag.id,
+    );
+  }
+  last = { dag, spawner, specs, result };
+  return result;
+}
+
+/** The last extension, reused when the reducer replays the event the pipeline just built it for. */
+let last: { dag: Dag; spawner: number; specs: readonly TaskSpec[]; result: Dag } | undefined;
+
+function specOf(task: Task, extraDeps: readonly string[]): TaskSpec {
+  const { retry } = task;
+  return {
+    id: task.id,
+    deps: extraDeps.length === 0 ? task.deps : [...task.deps, ...extraDeps],
+    agent: task.agent,
+    ...(task.input === undefined ? {} : { input: task.input }),
+    ...(task.timeoutMs === undefined ? {} : { timeoutMs: task.timeoutMs }),
+    retry: {
+      attempts: retry.attempts,
+      backoffMs: retry.backoffMs,
+      backoffFactor: retry.backoffFactor,
+      ...(Number.isFinite(retry.maxBackoffMs) ? { maxBackoffMs: retry.maxBackoffMs } : {}),
+    },
+    priority: task.priority,
+    ...(task.estimateMs === undefined ? {} : { estimateMs: task.estimateMs }),
+  };
+}
