@@ -51,6 +51,10 @@ export interface DagIndex {
   readonly rank: Float64Array;
   /** Tasks with no dependencies. */
   readonly roots: Int32Array;
+  /** Each task's id, agent name and priority as flat arrays: hot paths read these, not the task objects. */
+  readonly ids: readonly string[];
+  readonly agents: readonly string[];
+  readonly priority: Float64Array;
 }
 
 /** A validated DAG, ready to run any number of times. Create it with {@link defineDag}. */
@@ -161,6 +165,9 @@ export function defineDag(spec: DagSpec | Dag): Dag {
     topologicalOrder: topo.order,
     rank: upwardRanks(tasks, dependents, topo.order),
     roots: Int32Array.from(roots),
+    ids: Object.freeze(tasks.map((t) => t.id)),
+    agents: Object.freeze(tasks.map((t) => t.agent)),
+    priority: Float64Array.from(tasks, (t) => t.priority),
   });
   const dag: Dag = Object.freeze({
     id: spec.id,

@@ -133,12 +133,8 @@ export class Engine {
       kinds,
       // read through `run.dag`: spawning replaces it
       readyQueue: new ReadyQueues<PoolEntry>(
-        (task) => kinds.get(run.dag.tasks[task]!.agent)!,
-        () =>
-          new ReadyQueue(
-            (task) => run.dag.tasks[task]!.priority,
-            (task) => run.dag.index.rank[task]!,
-          ),
+        (task) => kinds.get(run.dag.index.agents[task]!)!,
+        () => new ReadyQueue(run.dag.index.priority, run.dag.index.rank),
       ),
       running: new Map(),
       backoff: new Map(),
@@ -290,7 +286,7 @@ export class Engine {
   private makeReady(run: RunRecord, task: number): void {
     this.emit(
       run,
-      { type: 'task.ready', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: run.dag.tasks[task]!.id, attempt: 1 },
+      { type: 'task.ready', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: run.dag.index.ids[task]!, attempt: 1 },
       task,
     );
     this.signals.ready.next({ kind: 'unblocked', run, task });
@@ -301,7 +297,7 @@ export class Engine {
     run.backoff.delete(task);
     this.emit(
       run,
-      { type: 'task.retrying', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: run.dag.tasks[task]!.id, attempt },
+      { type: 'task.retrying', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: run.dag.index.ids[task]!, attempt },
       task,
     );
     run.readyQueue.push(task);
@@ -340,15 +336,15 @@ export class Engine {
 
   private startAttempt(run: RunRecord, task: number): void {
     const draft = this.draftOf(run);
-    const definition = run.dag.tasks[task]!;
+    const agent = run.dag.index.agents[task]!;
     const attempt = draft.attemptOf(task);
     const at = this.now();
     this.emit(
       run,
-      { type: 'task.started', runId: run.runId, seq: this.nextSeq(run), at, taskId: definition.id, attempt, agent: definition.agent },
+      { type: 'task.started', runId: run.runId, seq: this.nextSeq(run), at, taskId: run.dag.index.ids[task]!, attempt, agent },
       task,
     );
-    const lease = run.kinds.get(definition.agent)!.acquire();
+    const lease = run.kinds.get(agent)!.acquire();
     const record: AttemptRecord = { run, task, attempt, startedAt: at, lease, live: true, stuckReported: false, stop: noop };
     run.running.set(task, record);
     this.runningCount++;
@@ -385,7 +381,7 @@ export class Engine {
     for (let e = start[task]!; e < start[task + 1]!; e++) {
       const dep = targets[e]!;
       const output = run.draft !== undefined ? run.draft.outputOf(dep) : readOutput(run.state.outputs, dep);
-      if (output !== undefined) upstream[run.dag.tasks[dep]!.id] = output;
+      if (output !== undefined) upstream[run.dag.index.ids[dep]!] = output;
     }
     return Object.freeze(upstream);
   }
@@ -431,13 +427,14 @@ export class Engine {
         runId: run.runId,
         seq: this.nextSeq(run),
         at: this.now(),
-        taskId: run.dag.tasks[task]!.id,
+        taskId: run.dag.index.ids[task]!,
         attempt,
         tasks: specs,
       },
       task,
     );
     run.dag = draft.dag;
+    run.readyQueue.rekey(run.dag.index.priority, run.dag.index.rank);
     for (const spawned of specs) {
       if (spawned.agent !== undefined && !run.kinds.has(spawned.agent))
         run.kinds.set(spawned.agent, this.pool.entry(run.options.agents[spawned.agent]!));
@@ -516,7 +513,7 @@ export class Engine {
       runId: run.runId,
       seq: this.nextSeq(run),
       at,
-      taskId: run.dag.tasks[task]!.id,
+      taskId: run.dag.index.ids[task]!,
       attempt,
       durationMs: at - record.startedAt,
     };
@@ -532,7 +529,7 @@ export class Engine {
 
   private skipDependents(run: RunRecord, failed: number): void {
     const draft = this.draftOf(run);
-    const because = run.dag.tasks[failed]!.id;
+    const because = run.dag.index.ids[failed]!;
     for (const task of dependentsToSkip(run.dag, failed, (t) => draft.statusOf(t))) {
       this.emit(
         run,
@@ -541,7 +538,7 @@ export class Engine {
           runId: run.runId,
           seq: this.nextSeq(run),
           at: this.now(),
-          taskId: run.dag.tasks[task]!.id,
+          taskId: run.dag.index.ids[task]!,
           attempt: Math.max(1, draft.attemptOf(task)),
           because,
         },
@@ -590,7 +587,7 @@ export class Engine {
           runId: run.runId,
           seq: this.nextSeq(run),
           at: this.now(),
-          taskId: run.dag.tasks[record.task]!.id,
+          taskId: run.dag.index.ids[record.task]!,
           attempt: record.attempt,
         },
         record.task,
@@ -640,7 +637,7 @@ export class Engine {
         runId: run.runId,
         seq: this.nextSeq(run),
         at: this.now(),
-        agent: run.dag.tasks[record.task]!.agent,
+        agent: run.dag.index.agents[record.task]!,
       });
     }
   }
@@ -670,7 +667,7 @@ export class Engine {
               runId: run.runId,
               seq: this.nextSeq(run),
               at: this.now(),
-              taskId: run.dag.tasks[record.task]!.id,
+              taskId: run.dag.index.ids[record.task]!,
               attempt: record.attempt,
               runningForMs,
             },

@@ -7,9 +7,15 @@ export class ReadyQueue {
   private readonly heap: number[] = [];
 
   constructor(
-    private readonly priority: (task: number) => number,
-    private readonly rank: (task: number) => number,
+    private priority: Float64Array,
+    private rank: Float64Array,
   ) {}
+
+  /** New key arrays for a grown DAG; they must agree with the old ones on the old tasks. */
+  rekey(priority: Float64Array, rank: Float64Array): void {
+    this.priority = priority;
+    this.rank = rank;
+  }
 
   get size(): number {
     return this.heap.length;
@@ -63,11 +69,11 @@ export class ReadyQueue {
 
   /** Whether task `a` goes before task `b`. */
   before(a: number, b: number): boolean {
-    const pa = this.priority(a);
-    const pb = this.priority(b);
+    const pa = this.priority[a]!;
+    const pb = this.priority[b]!;
     if (pa !== pb) return pa > pb;
-    const ra = this.rank(a);
-    const rb = this.rank(b);
+    const ra = this.rank[a]!;
+    const rb = this.rank[b]!;
     if (ra !== rb) return ra > rb;
     return a < b;
   }
@@ -100,6 +106,11 @@ export class ReadyQueues<Kind> {
     }
     queue.push(task);
     this.total++;
+  }
+
+  /** New key arrays for every queue (see {@link ReadyQueue.rekey}). */
+  rekey(priority: Float64Array, rank: Float64Array): void {
+    for (const queue of this.byKind.values()) queue.rekey(priority, rank);
   }
 
   /** Removes and returns the first task whose kind `canStart`; `-1` when there is none. */

@@ -91,8 +91,8 @@ export class RunDraft {
   }
 
   /**
-   * Applies one event. `taskIndex`, when the caller knows it, saves the id lookup; it is checked
-   * against the event's `taskId`.
+   * Applies one event. `taskIndex`, when the caller knows it, saves the id lookup; it must be the
+   * index of the event's `taskId` (the pipeline's own events; `reduce` never passes it).
    */
   apply(event: DagEvent, taskIndex?: number): void {
     this.hint = taskIndex;
@@ -195,7 +195,7 @@ export class RunDraft {
 
   private taskIndex(taskId: string, type: string): number {
     const hint = this.hint;
-    if (hint !== undefined && this.graph.tasks[hint]?.id === taskId) return hint;
+    if (hint !== undefined) return hint;
     const task = this.graph.taskIndex(taskId);
     if (task === undefined) throw new InvalidTransitionError(`${type} for unknown task "${taskId}"`);
     return task;

@@ -1,8 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
+import { processGroupAlive } from './processGroupAlive';
 
 /** How often a terminated group is checked for processes left. */
 const POLL_MS = 20;
-/** How long to wait after SIGKILL before giving up on a group (zombies no one reaps stay). */
+/** How long to wait after SIGKILL before giving up on a group (e.g. a process stuck in the kernel). */
 const AFTER_KILL_MS = 500;
 
 /**
@@ -63,7 +64,7 @@ export class ProcessGroups {
 }
 
 /** Signals every process of a group; false when the group has no process left. */
-function signalGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
+function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(-pid, signal);
     return true;
@@ -76,7 +77,7 @@ function signalGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
 /** Polls the group until it is empty or `withinMs` passed; true when it emptied. */
 async function waitUntilGone(pid: number, withinMs: number): Promise<boolean> {
   const deadline = Date.now() + withinMs;
-  while (signalGroup(pid, 0)) {
+  while (processGroupAlive(pid)) {
     if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }

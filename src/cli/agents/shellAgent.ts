@@ -120,7 +120,9 @@ function isDirectory(path: string): boolean {
   }
 }
 
+/** The command as errors quote it: its first line, at most 80 characters. */
 function shorten(command: string): string {
-  const oneLine = command.replace(/\s+/g, ' ').trim();
-  return oneLine.length > 80 ? `${oneLine.slice(0, 79)}…` : oneLine;
+  const lines = command.trim().split(/\r?\n/);
+  const first = lines[0]!.trim() + (lines.length > 1 ? ' …' : '');
+  return first.length > 80 ? `${first.slice(0, 79)}…` : first;
 }

@@ -20,11 +20,11 @@ export class TailText {
     if (this.length > 2 * this.maxChars) this.compact();
   }
 
-  /** The kept text, trimmed of surrounding whitespace, with a marker when the front was cut. */
+  /** The kept text, trimmed of surrounding whitespace, with a `…` line when the front was cut. */
   text(): string {
     this.compact();
     const text = this.chunks.join('').trim();
-    return this.truncated ? `…${text}` : text;
+    return this.truncated ? `…\n${text}` : text;
   }
 
   /** The last `count` non-empty lines. */
@@ -38,7 +38,13 @@ export class TailText {
   private compact(): void {
     let joined = this.chunks.join('');
     if (joined.length > this.maxChars) {
-      joined = joined.slice(joined.length - this.maxChars);
+      let cut = joined.length - this.maxChars;
+      // Start at a line: half a line reads like a different message.
+      if (joined[cut - 1] !== '\n') {
+        const nextLine = joined.indexOf('\n', cut);
+        if (nextLine >= 0 && nextLine < joined.length - 1) cut = nextLine + 1;
+      }
+      joined = joined.slice(cut);
       this.truncated = true;
     }
     this.chunks = [joined];

@@ -22,7 +22,8 @@ export function describeDag(dag: Dag): string {
   const byAgent = [...agents].map(([agent, count]) => `${count} ${agent}`).join(', ');
   const edges = dag.tasks.reduce((sum, task) => sum + task.deps.length, 0);
   const n = dag.tasks.length;
-  return `DAG "${dag.id}" is valid: ${n} task${n === 1 ? '' : 's'}${n === 0 ? '' : ` (${byAgent})`}, ${edges} dependenc${edges === 1 ? 'y' : 'ies'}, longest chain ${longestChain(dag)} task${longestChain(dag) === 1 ? '' : 's'}`;
+  const chain = longestChain(dag);
+  return `DAG "${dag.id}" is valid: ${n} task${n === 1 ? '' : 's'}${n === 0 ? '' : ` (${byAgent})`}, ${edges} dependenc${edges === 1 ? 'y' : 'ies'}, longest chain ${chain} task${chain === 1 ? '' : 's'}`;
 }
 
 /** Tasks on the longest dependency chain, along the DAG's topological order. */

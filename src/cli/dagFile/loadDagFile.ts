@@ -60,7 +60,7 @@ export function loadDagFile(fileName: string): LoadedDag {
 
 function readText(fileName: string): string {
   try {
-    return readFileSync(fileName, 'utf8');
+    return readFileSync(fileName, 'utf8').replace(/^\uFEFF/, ''); // editors on Windows may add a BOM
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason =

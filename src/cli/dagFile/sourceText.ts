@@ -1,5 +1,6 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { Problem } from '../problems';
+import { findJsonSyntaxError } from './jsonSyntax';
 
 /** A 1-based line and column. */
 export interface Position {
@@ -36,20 +37,16 @@ export function parseYaml(text: string, fileName: string): ParseResult {
 }
 
 /**
- * Parses JSON strictly with `JSON.parse` (YAML would accept more than JSON), reporting a syntax
- * error at its line and column; positions of values come from reading the same text as YAML.
+ * Parses JSON strictly (YAML would accept more than JSON), reporting a syntax error at its line
+ * and column; positions of values come from reading the same text as YAML.
  */
 export function parseJson(text: string, fileName: string): ParseResult {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const offset = /at position (\d+)/.exec(message)?.[1];
-    const { line, column } = positionOf(text, offset === undefined ? text.length : Number(offset));
-    const reason = message.replace(/\s*in JSON at position \d+.*$/s, '');
-    return { ok: false, problems: [{ file: fileName, line, column, message: `JSON syntax error: ${reason}` }] };
+  const syntaxError = findJsonSyntaxError(text);
+  if (syntaxError !== undefined) {
+    const { line, column } = positionOf(text, syntaxError.offset);
+    return { ok: false, problems: [{ file: fileName, line, column, message: `JSON syntax error: ${syntaxError.message}` }] };
   }
+  const value: unknown = JSON.parse(text);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const locate = doc.errors.length === 0 ? locator(doc, lineCounter) : () => undefined;

@@ -27,6 +27,10 @@ function describeEvent(event: DagEvent): string {
       return `task.failed ${event.taskId} #${event.attempt} (${event.severity}${event.willRetry ? ', will retry' : ''}): ${event.error.name}: ${event.error.message}`;
     case 'task.retrying':
       return `task.retrying ${event.taskId} #${event.attempt}`;
+    case 'tasks.spawned': {
+      const ids = event.tasks.map((task) => task.id);
+      return `tasks.spawned by ${event.taskId} #${event.attempt}: ${ids.length} task${ids.length === 1 ? '' : 's'} (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''})`;
+    }
     case 'task.timed-out':
       return `task.timed-out ${event.taskId} #${event.attempt} after ${event.timeoutMs} ms`;
     case 'task.stuck':

@@ -43,9 +43,11 @@ export function progressReporter(stream: ProgressStream): Reporter {
       if (event.type === 'task.failed' || event.type === 'task.timed-out' || event.type === 'task.stuck' || event.type === 'task.skipped') {
         multibar.log(`${formatEvent(event, startedAt)}\n`);
       }
+      if (event.type === 'tasks.spawned') bar?.setTotal(tally.total);
       bar?.update(tally.finished, payload());
       if (event.type === 'dag.completed') {
         bar?.update(tally.finished, { ...payload(), now: event.outcome });
+        multibar.update(); // writes the lines logged since the last redraw: stop() would drop them
         multibar.stop();
         stream.write(`${formatEvent(event, startedAt)}\n`);
       }

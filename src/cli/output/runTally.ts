@@ -21,6 +21,9 @@ export class RunTally {
       case 'dag.created':
         this.taskCount = event.taskCount;
         break;
+      case 'tasks.spawned':
+        this.taskCount += event.tasks.length; // an agent added tasks to the run
+        break;
       case 'task.ready':
       case 'task.retrying':
         this.move(event.taskId, 'ready');

@@ -1,0 +1,86 @@
+/** A JSON syntax error: where it is (offset into the text) and what was expected there. */
+export interface JsonSyntaxError {
+  readonly offset: number;
+  readonly message: string;
+}
+
+/**
+ * Finds the first syntax error of a JSON text, or `undefined` when it is valid. Exists because
+ * `JSON.parse` on Node 20 does not always say where an error is ("Unexpected token ']', …"),
+ * and a user should get the line and column. A plain recursive-descent recognizer (RFC 8259);
+ * nesting depth is bounded by the input, as in `JSON.parse`.
+ */
+export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
+  let at = 0;
+  const fail = (message: string): never => {
+    throw { offset: at, message } satisfies JsonSyntaxError;
+  };
+  const describeHere = () => (at >= text.length ? 'the end of the file' : JSON.stringify(text[at]));
+  const space = () => {
+    while (at < text.length && ' \t\n\r'.includes(text[at]!)) at++;
+  };
+  const expect = (char: string, what: string) => {
+    space();
+    if (text[at] !== char) fail(`expected ${what}, found ${describeHere()}`);
+    at++;
+  };
+  const string = () => {
+    at++; // the opening quote
+    for (;;) {
+      if (at >= text.length) fail('unterminated string');
+      const char = text[at]!;
+      if (char === '"') return void at++;
+      if (char < ' ') fail('control character in string (write it as an escape such as \\n)');
+      if (char === '\\') {
+        at++;
+        if (text[at] === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(at + 1, at + 5))) at += 5;
+        else if (text[at] !== undefined && '"\\/bfnrt'.includes(text[at]!)) at++;
+        else fail('invalid escape in string');
+      } else at++;
+    }
+  };
+  const value = (): void => {
+    space();
+    const char = text[at];
+    if (char === '{') {
+      at++;
+      space();
+      if (text[at] === '}') return void at++;
+      for (;;) {
+        space();
+        if (text[at] !== '"') fail(`expected a property name in double quotes, found ${describeHere()}${text[at] === '}' ? ' (trailing comma?)' : ''}`);
+        string();
+        expect(':', '":"');
+        value();
+        space();
+        if (text[at] === ',') at++;
+        else return expect('}', '"," or "}"');
+      }
+    }
+    if (char === '[') {
+      at++;
+      space();
+      if (text[at] === ']') return void at++;
+      for (;;) {
+        space();
+        if (text[at] === ']') fail('expected a value, found "]" (trailing comma?)');
+        value();
+        space();
+        if (text[at] === ',') at++;
+        else return expect(']', '"," or "]"');
+      }
+    }
+    if (char === '"') return string();
+    const literal = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(at, at + 400));
+    if (literal === null) fail(`expected a value, found ${describeHere()}`);
+    at += literal![0].length;
+  };
+  try {
+    value();
+    space();
+    if (at < text.length) fail(`unexpected ${describeHere()} after the JSON value`);
+    return undefined;
+  } catch (error) {
+    return error as JsonSyntaxError;
+  }
+}

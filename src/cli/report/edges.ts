@@ -1,0 +1,56 @@
+import type { DagEvent } from '../../index';
+
+/** A dependency edge, from the dependency to its dependent. */
+export type Edge = readonly [from: string, to: string];
+
+/** The edges of a report: declared by the DAG, or inferred from the events when it is not known. */
+export interface ReportEdges {
+  readonly edges: readonly Edge[];
+  readonly inferred: boolean;
+}
+
+/** Edges from the DAG's deps, keeping only tasks the report knows. */
+export function declaredEdges(deps: Readonly<Record<string, readonly string[]>>, taskIds: ReadonlySet<string>): ReportEdges {
+  const edges: Edge[] = [];
+  for (const [task, taskDeps] of Object.entries(deps)) {
+    for (const dep of taskDeps) if (taskIds.has(task) && taskIds.has(dep)) edges.push([dep, task]);
+  }
+  return { edges, inferred: false };
+}
+
+/**
+ * "Unblocked by" edges guessed from the order of events when the DAG is not known: the library
+ * emits a task's first `task.ready` in the same pass as the completion of its last dependency,
+ * so the latest `task.completed` before it is most likely that dependency. One edge per task at
+ * most, so the result is a forest; when completions arrive together the guess can pick a
+ * sibling. The report labels these edges as inferred.
+ */
+export function inferredEdges(events: readonly DagEvent[]): ReportEdges {
+  const edges: Edge[] = [];
+  const seen = new Set<string>();
+  let lastCompleted: string | undefined;
+  for (const event of events) {
+    if (event.type === 'task.completed') lastCompleted = event.taskId;
+    else if (event.type === 'task.ready' && !seen.has(event.taskId)) {
+      seen.add(event.taskId);
+      if (lastCompleted !== undefined && lastCompleted !== event.taskId) edges.push([lastCompleted, event.taskId]);
+    }
+  }
+  return { edges, inferred: true };
+}
+
+/**
+ * Edges of tasks an agent added while the run went on (`tasks.spawned`): each spawned task
+ * depends on the task that spawned it and on the `deps` it was given.
+ */
+export function spawnedEdges(events: readonly DagEvent[]): Edge[] {
+  const edges: Edge[] = [];
+  for (const event of events) {
+    if (event.type !== 'tasks.spawned') continue;
+    for (const task of event.tasks) {
+      edges.push([event.taskId, task.id]);
+      for (const dep of task.deps ?? []) if (dep !== event.taskId) edges.push([dep, task.id]);
+    }
+  }
+  return edges;
+}

@@ -1,0 +1,46 @@
+import type { ReportEdges } from './edges';
+import { escapeHtml, truncate } from './html';
+import { layeredLayout, NODE } from './layeredLayout';
+import type { RunModel } from './runModel';
+
+/**
+ * The DAG as inline SVG, laid out here (no library, no network): nodes coloured by how the task
+ * ended, edges as curves from dependency to dependent, the critical path's nodes and edges
+ * drawn heavier. Inferred edges are dashed.
+ */
+export function graphSvg(model: RunModel, { edges, inferred }: ReportEdges, criticalPath: readonly string[]): string {
+  const layout = layeredLayout(model.tasks.map((task) => task.id), edges);
+  const onPath = new Set(criticalPath);
+  const criticalEdges = new Set(criticalPath.slice(1).map((to, i) => `${criticalPath[i]}\u0000${to}`));
+  const parts: string[] = [
+    '<defs><marker id="arrow" viewBox="0 0 8 8" refX="8" refY="4" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto"><path d="M0,0 L8,4 L0,8 z" class="arrow-head"/></marker>' +
+      '<marker id="arrow-critical" viewBox="0 0 8 8" refX="8" refY="4" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto"><path d="M0,0 L8,4 L0,8 z" class="arrow-head critical"/></marker></defs>',
+  ];
+  for (const [from, to] of edges) {
+    const a = layout.places.get(from);
+    const b = layout.places.get(to);
+    if (a === undefined || b === undefined) continue;
+    const x1 = a.x + NODE.width;
+    const y1 = a.y + NODE.height / 2;
+    const x2 = b.x;
+    const y2 = b.y + NODE.height / 2;
+    const bend = NODE.gapX / 2;
+    const critical = criticalEdges.has(`${from}\u0000${to}`);
+    parts.push(
+      `<path class="edge${critical ? ' critical' : ''}${inferred ? ' inferred' : ''}" d="M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}" marker-end="url(#${critical ? 'arrow-critical' : 'arrow'})"><title>${escapeHtml(`${from} → ${to}`)}</title></path>`,
+    );
+  }
+  for (const task of model.tasks) {
+    const place = layout.places.get(task.id)!;
+    const tip = `${task.id}: ${task.outcome}${task.attempts.length > 1 ? ` after ${task.attempts.length} attempts` : ''}${task.detail === undefined ? '' : `\n${task.detail}`}`;
+    parts.push(
+      `<g class="node ${task.outcome}${onPath.has(task.id) ? ' critical' : ''}" data-task="${escapeHtml(task.id)}" transform="translate(${place.x},${place.y})">` +
+        `<title>${escapeHtml(tip)}</title><rect width="${NODE.width}" height="${NODE.height}" rx="5"/>` +
+        `<text x="${NODE.width / 2}" y="${NODE.height / 2 + 4}" text-anchor="middle">${escapeHtml(truncate(task.id, 20))}</text></g>`,
+    );
+  }
+  return (
+    `<svg data-chart="graph" class="graph" width="${layout.width}" height="${layout.height}" viewBox="0 0 ${layout.width} ${layout.height}" role="img" aria-label="Dependency graph">` +
+    `${parts.join('')}</svg>`
+  );
+}

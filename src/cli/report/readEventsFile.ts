@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { type DagEvent, EVENT_TYPES } from '../../index';
+import { InvalidInputError, type Problem } from '../problems';
+
+/** The fields the report relies on; other fields pass through untouched. */
+const eventShape = z.looseObject({
+  type: z.enum(EVENT_TYPES, { error: `expected an event type (${EVENT_TYPES.join(', ')})` }),
+  runId: z.string({ error: 'expected a string `runId`' }),
+  seq: z.number({ error: 'expected a number `seq`' }).int({ error: '`seq` must be an integer' }),
+  at: z.number({ error: 'expected a number `at`' }).finite(),
+  taskId: z.string({ error: 'expected a string `taskId`' }).optional(),
+});
+
+/**
+ * Reads an events log (one JSON event per line, as `rxdag run --events` writes it) of one run.
+ * Every bad line is reported with its line number (exit 2); blank lines are ignored.
+ */
+export function readEventsFile(fileName: string): DagEvent[] {
+  let text: string;
+  try {
+    text = readFileSync(fileName, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InvalidInputError([{ file: fileName, message: `cannot read events log: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}` }]);
+  }
+  const problems: Problem[] = [];
+  const events: DagEvent[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = i + 1;
+    if (raw.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (error) {
+      problems.push({ file: fileName, line, column: 1, message: `not JSON: ${(error as Error).message}` });
+      return;
+    }
+    const parsed = eventShape.safeParse(value);
+    if (!parsed.success) {
+      problems.push({ file: fileName, line, column: 1, message: `not an rxdag event: ${parsed.error.issues.map((issue) => issue.message).join('; ')}` });
+      return;
+    }
+    // The discriminant and common fields were checked; the rest is the library's own output.
+    events.push(parsed.data as unknown as DagEvent);
+  });
+  if (problems.length === 0 && events.length === 0) problems.push({ file: fileName, message: 'the events log is empty' });
+  const runs = [...new Set(events.map((event) => event.runId))];
+  if (runs.length > 1) problems.push({ file: fileName, message: `holds events of ${runs.length} runs (${runs.slice(0, 3).join(', ')}…); a report shows one run` });
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  return events.sort((a, b) => a.seq - b.seq);
+}

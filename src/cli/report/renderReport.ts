@@ -1,0 +1,67 @@
+import { criticalPath } from './criticalPath';
+import { declaredEdges, inferredEdges, spawnedEdges } from './edges';
+import { ganttSvg } from './ganttSvg';
+import { graphSvg } from './graphSvg';
+import { escapeHtml, formatMs } from './html';
+import { LEGEND, SCRIPT, STYLE } from './pageAssets';
+import type { ReportInput } from './reportInput';
+import { buildRunModel } from './runModel';
+import { summaryTable } from './summaryTable';
+
+/** Nothing may be loaded from anywhere: styles and the script are inline, images are SVG. */
+const CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
+
+/**
+ * The HTML report of one run: a single self-contained file (inline CSS, JS and SVG, no network)
+ * with a summary, the Gantt timeline of attempts, the DAG drawn as a graph with the critical
+ * path marked, and a table of every task. Built from the events alone, plus the DAG's deps
+ * when known (see {@link ReportInput}).
+ */
+export function renderReport(input: ReportInput): string {
+  const model = buildRunModel(input.events, input.deps === undefined ? [] : Object.keys(input.deps));
+  const ids = new Set(model.tasks.map((task) => task.id));
+  const declared = input.deps === undefined ? undefined : declaredEdges(input.deps, ids);
+  const edges = declared === undefined ? inferredEdges(input.events) : { ...declared, edges: [...declared.edges, ...spawnedEdges(input.events)] };
+  const path = criticalPath(model.tasks, edges.edges);
+  const critical = new Set(path);
+  const counts = model.counts === undefined ? '' : ` · ${model.counts.completed}/${model.counts.total} completed, ${model.counts.failed} failed, ${model.counts.skipped} skipped, ${model.counts.cancelled} cancelled`;
+  const outcomeClass = model.outcome === 'succeeded' ? 'completed' : model.outcome === 'unfinished' ? 'unfinished' : model.outcome === 'cancelled' ? 'cancelled' : 'failed';
+  const legend = LEGEND.map(([cls, label]) => `<span><span class="swatch ${cls}"></span>${label}</span>`).join('') + '<span><span class="swatch critical"></span>critical path ★</span>';
+  const edgeNote = edges.inferred
+    ? '<p class="note">The DAG file was not given: dashed edges are inferred from the order of events ("unblocked by"), and may differ from the real dependencies. Pass <code>--dag FILE</code> to draw them.</p>'
+    : '';
+
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>rxdag report: ${escapeHtml(model.dagId)} (${model.outcome})</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header>
+<h1>rxdag run of <code>${escapeHtml(model.dagId)}</code> <span class="outcome badge ${outcomeClass}">${model.outcome}</span></h1>
+<p class="meta">run ${escapeHtml(model.runId)}${input.source === undefined ? '' : ` · ${escapeHtml(input.source)}`} · ${formatMs(model.durationMs)}${counts} · ${model.eventCount} events</p>
+<p class="meta" id="critical-path">Critical path (${path.length} task${path.length === 1 ? '' : 's'}): ${path.map((id) => `<code>${escapeHtml(id)}</code>`).join(' → ') || '—'}</p>
+</header>
+<section id="timeline">
+<h2>Timeline</h2>
+<div class="legend">${legend}</div>
+<div class="scroll">${ganttSvg(model, critical)}</div>
+</section>
+<section id="graph">
+<h2>Graph</h2>
+${edgeNote}
+<div class="scroll">${graphSvg(model, edges, path)}</div>
+</section>
+<section id="tasks">
+<h2>Tasks</h2>
+${summaryTable(model, critical)}
+</section>
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,20 @@
+import type { Dag, DagEvent } from '../../index';
+
+/**
+ * What a report is built from: the events of one run, and the DAG's dependencies when known.
+ * Events alone do not carry the edges (`dag.created` has no deps): `rxdag run --report` passes
+ * the DAG it ran, `rxdag report --dag FILE` reads them from the DAG file, and without either the
+ * report infers "unblocked by" edges from the order of events, and says so.
+ */
+export interface ReportInput {
+  readonly events: readonly DagEvent[];
+  /** Dependencies of each task by id. */
+  readonly deps?: Readonly<Record<string, readonly string[]>>;
+  /** The file the run came from, shown in the header. */
+  readonly source?: string;
+}
+
+/** The dependencies of a defined DAG, by task id. */
+export function depsOf(dag: Dag): Record<string, readonly string[]> {
+  return Object.fromEntries(dag.tasks.map((task) => [task.id, task.deps]));
+}

@@ -1,0 +1,28 @@
+import { escapeHtml, formatMs } from './html';
+import type { RunModel } from './runModel';
+
+/** The summary table: one row per task with its outcome, attempts, timings and error. */
+export function summaryTable(model: RunModel, critical: ReadonlySet<string>): string {
+  const head = ['Task', 'Outcome', 'Attempts', 'Agent', 'Ready', 'Started', 'Ended', 'Busy', 'Details'].map((h) => `<th>${h}</th>`).join('');
+  const rows = model.tasks.map((task) => {
+    const first = task.attempts[0];
+    const busy = task.attempts.reduce((sum, bar) => sum + (bar.endMs - bar.startMs), 0);
+    const cells = [
+      `${critical.has(task.id) ? '<span class="star" title="on the critical path">★</span> ' : ''}${escapeHtml(task.id)}`,
+      `<span class="badge ${task.outcome}">${task.outcome}</span>`,
+      String(task.attempts.length),
+      escapeHtml(first?.agent ?? ''),
+      time(task.readyMs),
+      time(first?.startMs),
+      time(task.endMs),
+      task.attempts.length === 0 ? '' : formatMs(busy),
+      `<span class="detail">${escapeHtml(task.detail ?? task.attempts.find((bar) => bar.outcome === 'warning')?.detail ?? '')}</span>`,
+    ];
+    return `<tr data-task="${escapeHtml(task.id)}" class="${task.outcome}">${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
+  });
+  return `<table class="summary"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function time(ms: number | undefined): string {
+  return ms === undefined ? '' : formatMs(ms);
+}
