@@ -14,5 +14,3 @@ export const ExitCode = {
   /** Stopped by SIGTERM: the run was cancelled. */
   terminated: 143,
 } as const;
-
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

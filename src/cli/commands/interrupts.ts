@@ -1,5 +1,7 @@
+import { ExitCode } from '../exitCodes';
+
 /** The signals that stop a run, with the exit code each ends with (128 + signal number). */
-const STOP_SIGNALS = { SIGINT: 130, SIGTERM: 143 } as const;
+const STOP_SIGNALS = { SIGINT: ExitCode.interrupted, SIGTERM: ExitCode.terminated } as const;
 
 export type StopSignal = keyof typeof STOP_SIGNALS;
 

@@ -1,0 +1,22 @@
+import { TailText } from '../../../src/cli/agents/tailText';
+
+describe('TailText', () => {
+  it('should keep everything, trimmed, while under the limit', () => {
+    const tail = new TailText(100);
+    tail.push('  first\n');
+    tail.push('second  \n');
+    expect(tail.text()).toBe('first\nsecond');
+  });
+
+  it('should keep at most the last maxChars characters, from the start of a line, marked as cut', () => {
+    const tail = new TailText(10);
+    for (let i = 0; i < 1000; i++) tail.push(`${i}\n`);
+    expect(tail.text()).toBe('…\n998\n999');
+  });
+
+  it('should give the last non-empty lines', () => {
+    const tail = new TailText(100);
+    tail.push('a\n\nb\r\nc\n\n');
+    expect(tail.lastLines(2)).toEqual(['b', 'c']);
+  });
+});

@@ -1,0 +1,42 @@
+import { DEFAULT_KILL_GRACE_MS, resolveRunOptions } from '../../../src/cli/commands/runOptions';
+import { InvalidInputError } from '../../../src/cli/problems';
+
+describe('resolveRunOptions', () => {
+  it('should fill in the defaults and choose live progress only on a terminal', () => {
+    expect(resolveRunOptions({}, true)).toEqual({
+      maxConcurrency: undefined,
+      mode: 'event',
+      pollIntervalMs: undefined,
+      eventsPath: undefined,
+      reportPath: undefined,
+      failFast: false,
+      output: 'progress',
+      killGraceMs: DEFAULT_KILL_GRACE_MS,
+    });
+    expect(resolveRunOptions({}, false).output).toBe('lines');
+    expect(resolveRunOptions({ quiet: true }, true).output).toBe('quiet');
+    expect(resolveRunOptions({ json: true }, true).output).toBe('json');
+  });
+
+  it('should turn the strings of the command line into numbers and flags', () => {
+    expect(resolveRunOptions({ concurrency: '4', mode: 'polling', pollInterval: '12.5', killGrace: '0', failFast: true, events: 'e.jsonl', report: 'r.html' }, false)).toMatchObject({
+      maxConcurrency: 4,
+      mode: 'polling',
+      pollIntervalMs: 12.5,
+      killGraceMs: 0,
+      failFast: true,
+      eventsPath: 'e.jsonl',
+      reportPath: 'r.html',
+    });
+  });
+
+  it.each([
+    [{ concurrency: '1.5' }, '--concurrency must be a positive integer (got "1.5")'],
+    [{ concurrency: '' }, '--concurrency must be a positive integer (got "")'],
+    [{ mode: 'fast' }, '--mode must be "event" or "polling" (got "fast")'],
+    [{ mode: 'polling', pollInterval: '-1' }, '--poll-interval must be a positive number of milliseconds (got "-1")'],
+    [{ killGrace: 'never' }, '--kill-grace must be a number of milliseconds >= 0 (got "never")'],
+  ])('should refuse %j', (raw, message) => {
+    expect(() => resolveRunOptions(raw, false)).toThrow(new InvalidInputError([{ message }]));
+  });
+});

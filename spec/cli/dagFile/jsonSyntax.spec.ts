@@ -1,0 +1,30 @@
+import { findJsonSyntaxError } from '../../../src/cli/dagFile/jsonSyntax';
+
+describe('findJsonSyntaxError', () => {
+  it.each([
+    ['{"a": [1, 2.5e3, -0, true, false, null, "x\\u00e9\\n"], "b": {}}'],
+    ['  [ ]  '],
+    ['"just a string"'],
+  ])('should accept valid JSON %s, as JSON.parse does', (text) => {
+    expect(() => JSON.parse(text)).not.toThrow();
+    expect(findJsonSyntaxError(text)).toBeUndefined();
+  });
+
+  it.each([
+    ['{"a": [1,2,]}', 11, 'expected a value, found "]" (trailing comma?)'],
+    ['{"a": 1,}', 8, 'expected a property name in double quotes, found "}" (trailing comma?)'],
+    ["{'a': 1}", 1, `expected a property name in double quotes, found "'"`],
+    ['{"a" 1}', 5, 'expected ":", found "1"'],
+    ['[1 2]', 3, 'expected "," or "]", found "2"'],
+    ['{"a": tru}', 6, 'expected a value, found "t"'],
+    ['{"a": 01}', 7, 'expected "," or "}", found "1"'],
+    ['"abc', 4, 'unterminated string'],
+    ['"a\tb"', 2, 'control character in string (write it as an escape such as \\n)'],
+    ['"\\x"', 2, 'invalid escape in string'],
+    ['{} x', 3, 'unexpected "x" after the JSON value'],
+    ['', 0, 'expected a value, found the end of the file'],
+  ])('should find the error in %j at offset %d', (text, offset, message) => {
+    expect(() => JSON.parse(text)).toThrow(SyntaxError);
+    expect(findJsonSyntaxError(text)).toEqual({ offset, message });
+  });
+});

@@ -1,0 +1,70 @@
+import path from 'node:path';
+import { loadDagFile } from '../../../src/cli/dagFile/loadDagFile';
+import { InvalidInputError } from '../../../src/cli/problems';
+import { tempDir, writeText } from '../support/files';
+
+describe('loadDagFile', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.remove());
+
+  function problemsOf(file: string): string[] {
+    try {
+      loadDagFile(file);
+    } catch (error) {
+      if (error instanceof InvalidInputError) return error.message.split('\n');
+      throw error;
+    }
+    throw new Error(`${file} loaded without problems`);
+  }
+
+  it('should turn run: into the shell agent with cwd resolved against the file and env as strings', () => {
+    const file = writeText(
+      tmp.file('shell.yaml'),
+      'id: s\ndefaults:\n  cwd: sub\n  env: { A: one, N: 2 }\ntasks:\n  - id: a\n    run: "  echo hi  "\n    env: { N: 3, FLAG: true }\n  - id: b\n    run: pwd\n    cwd: /\n',
+    );
+    const { dag } = loadDagFile(file);
+    expect(dag.tasks.map((t) => [t.id, t.agent, t.input])).toEqual([
+      ['a', 'shell', { command: 'echo hi', cwd: path.join(tmp.dir, 'sub'), env: { A: 'one', N: '3', FLAG: 'true' } }],
+      ['b', 'shell', { command: 'pwd', cwd: '/', env: { A: 'one', N: '2' } }],
+    ]);
+  });
+
+  it('should turn sleep: into the sleep agent and keep the library fields and defaults', () => {
+    const file = writeText(
+      tmp.file('sleep.json'),
+      JSON.stringify({ id: 'z', defaults: { timeoutMs: 900, retry: { attempts: 2 } }, tasks: [{ id: 'nap', sleep: 25, priority: 3, estimateMs: 25 }, { id: 'late', deps: ['nap'], sleep: 0, timeoutMs: 50 }] }),
+    );
+    const { dag } = loadDagFile(file);
+    expect(dag.tasks.map(({ id, agent, input, deps, timeoutMs, priority, estimateMs, retry }) => ({ id, agent, input, deps, timeoutMs, priority, estimateMs, attempts: retry.attempts }))).toEqual([
+      { id: 'nap', agent: 'sleep', input: 25, deps: [], timeoutMs: 900, priority: 3, estimateMs: 25, attempts: 2 },
+      { id: 'late', agent: 'sleep', input: 0, deps: ['nap'], timeoutMs: 50, priority: 0, estimateMs: undefined, attempts: 2 },
+    ]);
+  });
+
+  it('should place library problems at the line and column of the field', () => {
+    const file = writeText(tmp.file('retry.yaml'), 'id: r\ntasks:\n  - id: a\n    sleep: 1\n    retry:\n      attempts: 0\n');
+    expect(problemsOf(file)).toEqual([`${file}:6:17: tasks[0].retry.attempts: must be at least 1 (the first attempt counts)`]);
+  });
+
+  it('should refuse cwd and env on tasks that do not run a command, and input without agent', () => {
+    const file = writeText(tmp.file('misplaced.yaml'), 'id: m\ntasks:\n  - id: a\n    sleep: 1\n    cwd: /tmp\n    env: { A: b }\n    input: 3\n');
+    expect(problemsOf(file)).toEqual([
+      `${file}:5:10: tasks[0].cwd: \`cwd\` only applies to tasks with \`run\``,
+      `${file}:6:10: tasks[0].env: \`env\` only applies to tasks with \`run\``,
+      `${file}:7:12: tasks[0].input: \`input\` only applies to tasks with \`agent\` (\`run\` and \`sleep\` make their own)`,
+    ]);
+  });
+
+  it('should report a file whose top level is not a DAG, an unsupported extension, and a folder', () => {
+    const list = writeText(tmp.file('list.yaml'), '- id: a\n');
+    expect(problemsOf(list)).toEqual([`${list}:1:1: (dag): expected a mapping with \`id\` and \`tasks\` at the top of the file (got a list)`]);
+    const toml = writeText(tmp.file('dag.toml'), 'id = "a"\n');
+    expect(problemsOf(toml)).toEqual([`${toml}: unsupported file type ".toml": expected .yaml, .yml or .json`]);
+    expect(problemsOf(tmp.dir + '/.yaml')).toEqual([`${tmp.dir}/.yaml: cannot read DAG file: no such file`]);
+  });
+
+  it('should reject duplicate keys in YAML', () => {
+    const file = writeText(tmp.file('dup.yaml'), 'id: a\nid: b\ntasks: []\n');
+    expect(problemsOf(file)).toEqual([`${file}:2:1: YAML syntax error: Map keys must be unique`]);
+  });
+});

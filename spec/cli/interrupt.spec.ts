@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { ensureBuilt, startCli } from './support/builtCli';
+import { eventLogViolations } from './support/eventLogInvariants';
+import { isRunning, readEventLog, readPids, tempDir } from './support/files';
+
+/**
+ * Ctrl-C (SIGINT) and SIGTERM cancel the run: running children are killed (SIGTERM to their
+ * process group, SIGKILL after the grace period), the events log ends with `dag.completed`
+ * `cancelled`, and the CLI exits 128 + the signal number.
+ */
+describe('rxdag run (interrupted)', () => {
+  const tmp = tempDir();
+  beforeAll(() => ensureBuilt(), 120_000);
+  afterAll(() => tmp.remove());
+
+  /** Starts the long-running fixture and waits until its three workers wrote their pids. */
+  async function startLongRun(name: string, killGraceMs = 700, extraArgs: readonly string[] = []) {
+    const log = tmp.file(`${name}.jsonl`);
+    const pidFile = tmp.file(`${name}.pids`);
+    const cli = startCli(['run', 'spec/cli/fixtures/long-running.yaml', '--events', log, '--kill-grace', String(killGraceMs), ...extraArgs], { PID_FILE: pidFile });
+    await cli.waitForStdout(/task\.started stubborn/);
+    const deadline = Date.now() + 10_000;
+    while (safeReadPids(pidFile).length < 6 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    return { cli, log, pidFile };
+  }
+
+  it('should cancel the run on SIGINT, kill every child, log dag.completed cancelled and exit 130', async () => {
+    const { cli, log, pidFile } = await startLongRun('sigint');
+    const pids = readPids(pidFile);
+    expect(pids.filter(isRunning)).toHaveLength(6);
+    const interruptedAt = Date.now();
+    cli.child.kill('SIGINT');
+    const result = await cli.done;
+    expect(result.code).toBe(130);
+    expect(pids.filter(isRunning)).toEqual([]);
+    // `stubborn` ignores SIGTERM: the CLI waited for the grace period, then used SIGKILL
+    expect(Date.now() - interruptedAt).toBeGreaterThanOrEqual(600);
+    const events = readEventLog(log);
+    expect(eventLogViolations(events)).toEqual([]);
+    expect(events.slice(-5).map((e) => e.type)).toEqual(['task.cancelled', 'task.cancelled', 'task.cancelled', 'task.cancelled', 'dag.completed']);
+    expect(events[events.length - 1]).toMatchObject({ outcome: 'cancelled', counts: { total: 4, cancelled: 4 } });
+  }, 30_000);
+
+  it('should stop the same way on SIGTERM, exit 143 and still write the report', async () => {
+    const report = tmp.file('sigterm.html');
+    const { cli, log, pidFile } = await startLongRun('sigterm', 700, ['--report', report]);
+    cli.child.kill('SIGTERM');
+    const result = await cli.done;
+    expect(result.code).toBe(143);
+    expect(readPids(pidFile).filter(isRunning)).toEqual([]);
+    expect(readEventLog(log).pop()).toMatchObject({ type: 'dag.completed', outcome: 'cancelled' });
+    const html = readFileSync(report, 'utf8');
+    expect(html).toContain('<span class="outcome badge cancelled">cancelled</span>');
+    expect(html.match(/<rect class="bar cancelled/g)).toHaveLength(3);
+  }, 30_000);
+
+  it('should kill the children at once and exit 130 on a second Ctrl-C', async () => {
+    const { cli, log, pidFile } = await startLongRun('twice', 5000);
+    cli.child.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const secondAt = Date.now();
+    cli.child.kill('SIGINT');
+    const result = await cli.done;
+    expect(result.code).toBe(130);
+    // the grace period (5 s) was not waited for
+    expect(Date.now() - secondAt).toBeLessThan(3000);
+    await waitFor(() => readPids(pidFile).filter(isRunning).length === 0);
+    expect(readPids(pidFile).filter(isRunning)).toEqual([]);
+    expect(readEventLog(log).pop()).toMatchObject({ type: 'dag.completed', outcome: 'cancelled' });
+  }, 30_000);
+});
+
+function safeReadPids(file: string): number[] {
+  try {
+    return readPids(file);
+  } catch {
+    return [];
+  }
+}
+
+/** SIGKILL is asynchronous: the kernel may take a moment to tear a process down. */
+async function waitFor(condition: () => boolean, withinMs = 2000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}

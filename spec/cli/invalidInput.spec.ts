@@ -1,0 +1,125 @@
+import { existsSync } from 'node:fs';
+import { ensureBuilt, runCli } from './support/builtCli';
+import { tempDir, writeText } from './support/files';
+
+/**
+ * Bad input: each problem on its own line on stderr, exit 2, nothing run. The probe file in
+ * each DAG would be created by its first task: it must not exist afterwards.
+ */
+describe('rxdag run (invalid input)', () => {
+  const tmp = tempDir();
+  beforeAll(() => ensureBuilt(), 120_000);
+  afterAll(() => tmp.remove());
+
+  const probe = () => tmp.file('probe');
+  const dagWith = (name: string, text: string) => writeText(tmp.file(name), text.replace('PROBE', probe()));
+
+  /** Runs `rxdag run` on a file and returns the problem lines. */
+  async function problems(file: string, ...options: string[]): Promise<string[]> {
+    const events = tmp.file(`${file.split('/').pop()}.jsonl`);
+    const result = await runCli(['run', file, '--events', events, ...options]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(existsSync(probe())).toBe(false);
+    expect(existsSync(events)).toBe(false);
+    return result.stderr.trimEnd().split('\n');
+  }
+
+  it('should name a missing file on one line', async () => {
+    expect(await problems('no/such/dag.yaml')).toEqual(['rxdag: no/such/dag.yaml: cannot read DAG file: no such file']);
+  });
+
+  it('should give the line and column of each YAML syntax error, one per line', async () => {
+    const file = dagWith('syntax.yaml', 'id: broken\ntasks:\n  - id: a\n    run: touch PROBE\n  - id: b\n    run: echo error: oops\n    deps: [a\n');
+    expect(await problems(file)).toEqual([
+      `rxdag: ${file}:6:10: YAML syntax error: Nested mappings are not allowed in compact mappings`,
+      `rxdag: ${file}:8:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]`,
+    ]);
+  });
+
+  it('should give the line and column of a JSON syntax error', async () => {
+    const file = dagWith('syntax.json', '{\n  "id": "j",\n  "tasks": [\n    {"id": "a", "run": "touch PROBE"},\n  ]\n}\n');
+    expect(await problems(file)).toEqual([`rxdag: ${file}:5:3: JSON syntax error: expected a value, found "]" (trailing comma?)`]);
+  });
+
+  it('should report every schema problem at once, each on its own line where it is written', async () => {
+    const file = dagWith(
+      'schema.yaml',
+      [
+        'id: many-problems',
+        'tasks:',
+        '  - id: first',
+        '    run: touch PROBE',
+        '  - id: both',
+        '    run: echo hi',
+        '    sleep: 100',
+        '  - id: neither',
+        '    deps: [first]',
+        '  - id: typo',
+        '    sleep: 10',
+        '    retries: 3',
+        '  - id: negative',
+        '    sleep: -5',
+        '  - id: first',
+        '    sleep: 1',
+        '    deps: [ghost]',
+        '',
+      ].join('\n'),
+    );
+    expect(await problems(file)).toEqual([
+      `rxdag: ${file}:7:12: tasks[1].sleep: give only one of \`run\`, \`sleep\` or \`agent\` (this task has \`run\` and \`sleep\`)`,
+      `rxdag: ${file}:8:5: tasks[2]: a task needs one of \`run\` (a shell command), \`sleep\` (milliseconds) or \`agent\``,
+      `rxdag: ${file}:10:5: tasks[3]: unknown field "retries"`,
+      `rxdag: ${file}:14:12: tasks[4].sleep: must be >= 0 (got -5)`,
+      `rxdag: ${file}:15:9: tasks[5].id: duplicate task id "first" (first used by tasks[0])`,
+    ]);
+  });
+
+  it('should report a cycle as a path, and an unknown dependency', async () => {
+    const file = dagWith('cycle.json', JSON.stringify({ id: 'loop', tasks: [{ id: 'a', deps: ['c'], run: 'touch PROBE' }, { id: 'b', deps: ['a', 'nope'], sleep: 1 }, { id: 'c', deps: ['b'], sleep: 1 }] }, null, 2));
+    const lines = await problems(file);
+    expect(lines).toContainEqual(expect.stringMatching(/tasks\[1\]\.deps\[1\]: task "b" depends on "nope", which is not a task of this DAG$/));
+    expect(lines).toContainEqual(expect.stringMatching(/: tasks\[\d\]\.deps: cycle: (a -> c -> b -> a|b -> a -> c -> b|c -> b -> a -> c) \(each task depends on the next\)$/));
+    for (const line of lines) expect(line).toMatch(new RegExp(`^rxdag: ${escape(file)}:\\d+:\\d+: `));
+  });
+
+  it('should report an unknown agent with the agents it knows', async () => {
+    const file = dagWith('agent.yaml', 'id: agents\ntasks:\n  - id: a\n    run: touch PROBE\n  - id: ask\n    agent: llm\n    input: { prompt: hi }\n');
+    expect(await problems(file)).toEqual([`rxdag: ${file}:6:12: tasks[1].agent: unknown agent "llm" (used by "ask"); known agents: "shell", "sleep"`]);
+  });
+
+  it('should report every bad option at once', async () => {
+    const file = dagWith('ok.yaml', 'id: fine\ntasks:\n  - id: a\n    run: touch PROBE\n');
+    expect(await problems(file, '--concurrency', '0', '--poll-interval', 'soon', '--quiet', '--json')).toEqual([
+      'rxdag: --concurrency must be a positive integer (got "0")',
+      'rxdag: --poll-interval must be a positive number of milliseconds (got "soon")',
+      'rxdag: --poll-interval only applies with --mode polling',
+      'rxdag: --quiet and --json cannot be used together (--json already prints only events)',
+    ]);
+  });
+
+  it('should refuse an unknown --mode and an unknown option with exit 2', async () => {
+    const file = dagWith('ok2.yaml', 'id: fine\ntasks:\n  - id: a\n    run: touch PROBE\n');
+    const [mode, unknown] = await Promise.all([runCli(['run', file, '--mode', 'turbo']), runCli(['run', file, '--turbo'])]);
+    expect(mode).toMatchObject({ code: 2, stdout: '' });
+    expect(mode.stderr).toMatch(/option '--mode <mode>' argument 'turbo' is invalid\. Allowed choices are event, polling\./);
+    expect(unknown).toMatchObject({ code: 2, stdout: '' });
+    expect(unknown.stderr).toMatch(/unknown option '--turbo'/);
+    expect(existsSync(probe())).toBe(false);
+  });
+
+  it('should refuse an events log or report path it cannot write before running anything', async () => {
+    const file = dagWith('ok3.yaml', 'id: fine\ntasks:\n  - id: a\n    run: touch PROBE\n');
+    const [events, report] = await Promise.all([
+      runCli(['run', file, '--events', tmp.file('missing-dir/events.jsonl')]),
+      runCli(['run', file, '--report', tmp.file('missing-dir/report.html')]),
+    ]);
+    expect(events).toMatchObject({ code: 2, stderr: expect.stringMatching(/^rxdag: --events: cannot write ".*missing-dir\/events\.jsonl": ENOENT/) });
+    expect(report).toMatchObject({ code: 2, stderr: expect.stringMatching(/^rxdag: --report: cannot write ".*missing-dir\/report\.html": folder ".*missing-dir" does not exist/) });
+    expect(existsSync(probe())).toBe(false);
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

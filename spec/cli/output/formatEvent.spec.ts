@@ -1,0 +1,45 @@
+import { formatEvent } from '../../../src/cli/output/formatEvent';
+import { eventsOf } from '../support/eventBuilder';
+
+describe('formatEvent', () => {
+  it('should describe each event on one line, timed from the start of the run', () => {
+    const lines = eventsOf(
+      { type: 'dag.created', at: 1000, dagId: 'etl', taskCount: 1 },
+      { type: 'task.ready', at: 1000, taskId: 'a', attempt: 1 },
+      { type: 'task.started', at: 1001, taskId: 'a', attempt: 1, agent: 'shell' },
+      { type: 'task.timed-out', at: 1500, taskId: 'a', attempt: 1, timeoutMs: 499 },
+      { type: 'task.stuck', at: 1500, taskId: 'a', attempt: 1, runningForMs: 499 },
+      { type: 'task.retrying', at: 1600, taskId: 'a', attempt: 2 },
+      { type: 'task.completed', at: 1700, taskId: 'a', attempt: 2, durationMs: 90, warning: { name: 'W', message: 'slow' } },
+      { type: 'task.skipped', at: 1700, taskId: 'b', attempt: 1, because: 'a' },
+      { type: 'task.cancelled', at: 1700, taskId: 'c', attempt: 1 },
+      { type: 'agent.available', at: 1700, agent: 'shell' },
+      { type: 'health.checked', at: 1700, running: 1, ready: 2, pending: 3 },
+      { type: 'dag.completed', at: 12_345, outcome: 'failed', counts: { total: 3, completed: 1, failed: 0, skipped: 1, cancelled: 1 }, durationMs: 11_345 },
+    ).map((event) => formatEvent(event, 1000));
+    expect(lines).toEqual([
+      '[   0.000s] dag.created etl: 1 task (run run-1)',
+      '[   0.000s] task.ready a',
+      '[   0.001s] task.started a #1 on shell',
+      '[   0.500s] task.timed-out a #1 after 499 ms',
+      '[   0.500s] task.stuck a #1: running for 499 ms',
+      '[   0.600s] task.retrying a #2',
+      '[   0.700s] task.completed a #2 in 90 ms with warning: slow',
+      '[   0.700s] task.skipped b: dependency a failed',
+      '[   0.700s] task.cancelled c #1',
+      '[   0.700s] agent.available shell',
+      '[   0.700s] health.checked running 1, ready 2, pending 3',
+      '[  11.345s] dag.completed failed: 1/3 completed, 0 failed, 1 skipped, 1 cancelled in 11.35 s',
+    ]);
+  });
+
+  it('should name the tasks an agent spawned, the first five of them', () => {
+    const [spawned] = eventsOf({ type: 'tasks.spawned', at: 5, taskId: 'plan', attempt: 1, tasks: ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ id, agent: 'sleep' })) });
+    expect(formatEvent(spawned!, 0)).toBe('[   0.005s] tasks.spawned by plan #1: 6 tasks (a, b, c, d, e, …)');
+  });
+
+  it('should indent the continuation lines of a multi-line error under the first', () => {
+    const [failed] = eventsOf({ type: 'task.failed', at: 2, taskId: 't', attempt: 1, error: { name: 'ShellCommandError', message: 'exited with code 1; last stderr lines:\nboom' }, severity: 'error', willRetry: true });
+    expect(formatEvent(failed!, 0)).toBe('[   0.002s] task.failed t #1 (error, will retry): ShellCommandError: exited with code 1; last stderr lines:\n            boom');
+  });
+});

@@ -1,0 +1,32 @@
+import { criticalPath } from '../../../src/cli/report/criticalPath';
+import type { TaskRow } from '../../../src/cli/report/runModel';
+
+/** Tasks that ran once, from start to end ms. */
+function ran(spans: Record<string, [number, number] | undefined>): TaskRow[] {
+  return Object.entries(spans).map(([id, span]) => ({
+    id,
+    outcome: span === undefined ? 'skipped' : 'completed',
+    readyMs: undefined,
+    endMs: span?.[1],
+    detail: undefined,
+    attempts: span === undefined ? [] : [{ attempt: 1, agent: 'sleep', startMs: span[0], endMs: span[1], outcome: 'completed', retried: false, detail: undefined }],
+  }));
+}
+
+describe('criticalPath', () => {
+  it('should walk back from the task that ended last through the dependency that ended last', () => {
+    // a -> c, b -> c, c -> e, d -> e: b ends after a, c after d
+    const tasks = ran({ a: [0, 10], b: [0, 30], c: [30, 50], d: [0, 40], e: [50, 60], lone: [0, 20] });
+    const edges = [['a', 'c'], ['b', 'c'], ['c', 'e'], ['d', 'e']] as const;
+    expect(criticalPath(tasks, edges)).toEqual(['b', 'c', 'e']);
+  });
+
+  it('should leave out tasks that never ran, and be empty when nothing ran', () => {
+    expect(criticalPath(ran({ a: [0, 10], b: undefined }), [['a', 'b']])).toEqual(['a']);
+    expect(criticalPath(ran({ a: undefined }), [])).toEqual([]);
+  });
+
+  it('should stop rather than loop on edges that form a cycle', () => {
+    expect(criticalPath(ran({ a: [0, 10], b: [0, 20] }), [['a', 'b'], ['b', 'a']])).toEqual(['a', 'b']);
+  });
+});
