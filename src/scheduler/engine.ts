@@ -103,8 +103,6 @@ export class Engine {
   private rotation = 0;
   /** Attempts launched and not yet handled, over all runs. */
   private runningCount = 0;
-  /** Runs with an open draft in this flush. */
-  private readonly touched = new Set<RunRecord>();
   /** Runs that ended in this flush (kept in the next snapshot once). */
   private readonly endedThisFlush: RunRecord[] = [];
   private readonly idleWaiters: (() => void)[] = [];
@@ -249,7 +247,6 @@ export class Engine {
   private draftOf(run: RunRecord): RunDraft {
     if (run.draft === undefined) {
       run.draft = new RunDraft(run.state);
-      this.touched.add(run);
     }
     return run.draft;
   }
@@ -694,22 +691,28 @@ export class Engine {
       durationMs: at - (draft.runStartedAt ?? at),
     });
     run.done = true;
-    run.state = draft.finish();
-    run.draft = undefined;
-    this.touched.delete(run);
+    this.snapshotOf(run);
     this.endedThisFlush.push(run);
     const index = this.active.indexOf(run);
     if (index >= 0) this.active.splice(index, 1);
     run.listener.complete();
   }
 
-  /** After a flush: finish the drafts, publish a snapshot, and stop the pipeline when idle. */
-  private endFlush(): void {
-    for (const run of this.touched) {
-      run.state = run.draft!.finish();
+  /**
+   * The run's state as an immutable snapshot, finishing its open draft. Drafts stay open across
+   * flushes until somebody asks (a `state$` listener, the run's end): a flush nobody observes
+   * then costs no immer `produce` and no copies beyond the first touch of each node.
+   */
+  private snapshotOf(run: RunRecord): RunState {
+    if (run.draft !== undefined) {
+      run.state = run.draft.finish();
       run.draft = undefined;
     }
-    this.touched.clear();
+    return run.state;
+  }
+
+  /** After a flush: publish a snapshot (if anyone listens) and stop the pipeline when idle. */
+  private endFlush(): void {
     this.snapshot.invalidate();
     this.endedThisFlush.length = 0;
     if (this.active.length === 0 && this.pipeline !== undefined) {
@@ -728,8 +731,9 @@ export class Engine {
     let pending = 0;
     let done = 0;
     for (const run of [...this.endedThisFlush, ...this.active]) {
-      runs.set(run.runId, run.state);
-      const c = run.state.counts;
+      const state = this.snapshotOf(run);
+      runs.set(run.runId, state);
+      const c = state.counts;
       running += c.running;
       ready += c.ready;
       pending += c.pending + c.backoff;
@@ -751,7 +755,6 @@ export class Engine {
       run.listener.error(error);
     }
     this.runningCount = 0;
-    this.touched.clear();
   }
 }
 
