@@ -7,7 +7,7 @@ import { DagValidationError } from '../dag/errors';
 import { extendDag } from '../dag/extendDag';
 import type { TaskSpec } from '../dag/schema';
 import type { DagEvent, ErrorInfo, TaskCompletedEvent } from '../events';
-import { dependentsToSkip, decideFailure, isSettled, runOutcome, taskCounts } from '../state/planner';
+import { dependentsToSkip, decideFailure, runOutcome, taskCounts } from '../state/planner';
 import { RunDraft } from '../state/reducer';
 import { initialRunState, type RunState } from '../state/runState';
 import { readOutput, StatusCode } from '../state/taskTable';
@@ -679,15 +679,16 @@ export class Engine {
   private completeIfSettled(run: RunRecord): void {
     if (run.done) return;
     const draft = this.draftOf(run);
-    if (!isSettled(draft.statusCounts, run.dag.tasks.length)) return;
+    if (!draft.settled) return;
+    const counts = draft.statusCounts;
     const at = this.now();
     this.emit(run, {
       type: 'dag.completed',
       runId: run.runId,
       seq: this.nextSeq(run),
       at,
-      outcome: runOutcome(draft.statusCounts, run.endedEarly),
-      counts: taskCounts(draft.statusCounts, run.dag.tasks.length),
+      outcome: runOutcome(counts, run.endedEarly),
+      counts: taskCounts(counts, run.dag.tasks.length),
       durationMs: at - (draft.runStartedAt ?? at),
     });
     run.done = true;

@@ -57,11 +57,6 @@ export function dependentsToSkip(dag: Dag, failed: number, statusOf: (task: numb
   return skipped;
 }
 
-/** Whether every task of the run has ended. */
-export function isSettled(counts: StatusCounts, total: number): boolean {
-  return counts.completed + counts.failed + counts.skipped + counts.cancelled === total;
-}
-
 /** How a settled run ended: `cancelled` by its user, `failed` when any task failed or it was ended early, else `succeeded`. */
 export function runOutcome(counts: StatusCounts, endedEarly: 'cancelled' | 'failed' | undefined): RunOutcome {
   if (endedEarly !== undefined) return endedEarly;

@@ -23,7 +23,18 @@ export class InvalidTransitionError extends Error {
   override readonly name = 'InvalidTransitionError';
 }
 
-type MutableCounts = { -readonly [K in keyof StatusCounts]: StatusCounts[K] };
+function countsObject(c: readonly number[]): StatusCounts {
+  return {
+    pending: c[StatusCode.Pending]!,
+    ready: c[StatusCode.Ready]!,
+    running: c[StatusCode.Running]!,
+    backoff: c[StatusCode.Backoff]!,
+    completed: c[StatusCode.Completed]!,
+    failed: c[StatusCode.Failed]!,
+    skipped: c[StatusCode.Skipped]!,
+    cancelled: c[StatusCode.Cancelled]!,
+  };
+}
 
 /**
  * A batch of events applied on top of one immutable state. Reads see the batch so far; the base
@@ -35,7 +46,8 @@ export class RunDraft {
   /** The run's graph; grows when tasks are spawned. */
   private graph: Dag;
   private outputsEditor: OutputTableEditor | undefined;
-  private readonly counts: MutableCounts;
+  /** Tasks per status code: an array indexed by code, because a keyed update by status name is a slow path in V8. */
+  private readonly codeCounts: number[];
   private status: RunStatus;
   private seq: number;
   private startedAt: number | undefined;
@@ -48,7 +60,7 @@ export class RunDraft {
   constructor(private readonly base: RunState) {
     this.tasks = new TaskTableEditor(base.tasks);
     this.graph = base.dag;
-    this.counts = { ...base.counts };
+    this.codeCounts = TASK_STATUSES.map((status) => base.counts[status]);
     this.status = base.status;
     this.seq = base.seq;
     this.startedAt = base.startedAt;
@@ -69,9 +81,20 @@ export class RunDraft {
   get lastSeq(): number {
     return this.seq;
   }
-  /** Live counts of the draft; read-only for callers. */
+  /** Counts of the draft as they are now (a new object each call). */
   get statusCounts(): StatusCounts {
-    return this.counts;
+    return countsObject(this.codeCounts);
+  }
+
+  /** Number of tasks in status `code` now. */
+  countOf(code: StatusCode): number {
+    return this.codeCounts[code]!;
+  }
+
+  /** Whether every task of the run has ended. */
+  get settled(): boolean {
+    const c = this.codeCounts;
+    return c[StatusCode.Completed]! + c[StatusCode.Failed]! + c[StatusCode.Skipped]! + c[StatusCode.Cancelled]! === this.graph.tasks.length;
   }
   statusOf(task: number): StatusCode {
     return this.tasks.status(task);
@@ -179,7 +202,7 @@ export class RunDraft {
     const tasks = this.tasks.finish();
     const outputs = this.outputsEditor?.finish();
     if (this.seq === this.base.seq) return this.base;
-    const counts = Object.freeze({ ...this.counts });
+    const counts = Object.freeze(countsObject(this.codeCounts));
     const dag = this.graph;
     return immer.produce(this.base, (draft) => {
       if (dag !== this.base.dag) draft.dag = castDraft(dag);
@@ -215,8 +238,8 @@ export class RunDraft {
 
   private setStatus(task: number, from: StatusCode, to: StatusCode, attempt: number): void {
     this.tasks.setStatus(task, to, attempt);
-    this.counts[TASK_STATUSES[from]!]--;
-    this.counts[TASK_STATUSES[to]!]++;
+    this.codeCounts[from]!--;
+    this.codeCounts[to]!++;
   }
 
   private releaseDependents(task: number): void {
@@ -258,7 +281,7 @@ export class RunDraft {
       const dependent = dependents.targets[e]!;
       if (dependent < before) for (let k = before; k < total; k++) this.tasks.incrementRemaining(dependent);
     }
-    this.counts.pending += total - before;
+    this.codeCounts[StatusCode.Pending]! += total - before;
   }
 
   private expectRun(status: RunStatus, event: DagEvent): void {
