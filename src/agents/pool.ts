@@ -78,27 +78,34 @@ export class PoolEntry {
     return this.instances.length;
   }
 
-  /** Takes a slot; with `create`, on the least-loaded instance, making one while under `maxInstances`. */
+  /**
+   * Takes a slot; with `create`, on the least-loaded instance, making one while under
+   * `maxInstances`. Release each lease exactly once.
+   */
   acquire(): Lease {
     this.running++;
-    const slot = this.spec?.create === undefined ? undefined : this.pickInstance();
-    if (slot !== undefined) {
-      slot.load++;
-      slot.idleTimer?.unsubscribe();
-      slot.idleTimer = undefined;
-    }
-    let released = false;
+    if (this.spec?.create === undefined) return this.slotLease;
+    const slot = this.pickInstance();
+    slot.load++;
+    slot.idleTimer?.unsubscribe();
+    slot.idleTimer = undefined;
     return {
-      instance: slot?.instance,
+      instance: slot.instance,
       release: () => {
-        if (released) return false;
-        released = true;
-        const wasFull = this.running >= this.capacity;
-        this.running--;
-        if (slot !== undefined && --slot.load === 0) this.scheduleIdle(slot);
+        const wasFull = this.freeSlot();
+        if (--slot.load === 0) this.scheduleIdle(slot);
         return wasFull;
       },
     };
+  }
+
+  /** The lease of an agent without instances: nothing to remember, so one object serves every attempt. */
+  private readonly slotLease: Lease = { instance: undefined, release: () => this.freeSlot() };
+
+  private freeSlot(): boolean {
+    const wasFull = this.running >= this.capacity;
+    this.running--;
+    return wasFull;
   }
 
   /** Calls the agent for one attempt. */

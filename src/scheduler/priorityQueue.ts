@@ -4,7 +4,11 @@
  * and the order is deterministic.
  */
 export class ReadyQueue {
-  private readonly heap: number[] = [];
+  // The heap keeps each entry's keys beside it, so sifting reads contiguous memory instead of
+  // jumping into DAG-sized key arrays.
+  private readonly tasks: number[] = [];
+  private readonly priorities: number[] = [];
+  private readonly ranks: number[] = [];
 
   constructor(
     private priority: Float64Array,
@@ -18,65 +22,85 @@ export class ReadyQueue {
   }
 
   get size(): number {
-    return this.heap.length;
+    return this.tasks.length;
   }
 
   push(task: number): void {
-    const heap = this.heap;
-    let i = heap.length;
-    heap.push(task);
+    const { tasks, priorities, ranks } = this;
+    const priority = this.priority[task]!;
+    const rank = this.rank[task]!;
+    let i = tasks.length;
+    tasks.push(task);
+    priorities.push(priority);
+    ranks.push(rank);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.before(task, heap[parent]!)) break;
-      heap[i] = heap[parent]!;
+      if (!precedes(priority, rank, task, priorities[parent]!, ranks[parent]!, tasks[parent]!)) break;
+      tasks[i] = tasks[parent]!;
+      priorities[i] = priorities[parent]!;
+      ranks[i] = ranks[parent]!;
       i = parent;
     }
-    heap[i] = task;
+    tasks[i] = task;
+    priorities[i] = priority;
+    ranks[i] = rank;
   }
 
   /** The first task without removing it; `-1` when empty. */
   peek(): number {
-    return this.heap.length > 0 ? this.heap[0]! : -1;
+    return this.tasks.length > 0 ? this.tasks[0]! : -1;
   }
 
   /** Removes and returns the first task; `-1` when empty. */
   pop(): number {
-    const heap = this.heap;
-    if (heap.length === 0) return -1;
-    const top = heap[0]!;
-    const last = heap.pop()!;
-    if (heap.length > 0) {
+    const { tasks, priorities, ranks } = this;
+    if (tasks.length === 0) return -1;
+    const top = tasks[0]!;
+    const task = tasks.pop()!;
+    const priority = priorities.pop()!;
+    const rank = ranks.pop()!;
+    const n = tasks.length;
+    if (n > 0) {
       let i = 0;
-      const n = heap.length;
       for (;;) {
         const left = 2 * i + 1;
         if (left >= n) break;
         const right = left + 1;
-        const child = right < n && this.before(heap[right]!, heap[left]!) ? right : left;
-        if (!this.before(heap[child]!, last)) break;
-        heap[i] = heap[child]!;
+        const child =
+          right < n && precedes(priorities[right]!, ranks[right]!, tasks[right]!, priorities[left]!, ranks[left]!, tasks[left]!)
+            ? right
+            : left;
+        if (!precedes(priorities[child]!, ranks[child]!, tasks[child]!, priority, rank, task)) break;
+        tasks[i] = tasks[child]!;
+        priorities[i] = priorities[child]!;
+        ranks[i] = ranks[child]!;
         i = child;
       }
-      heap[i] = last;
+      tasks[i] = task;
+      priorities[i] = priority;
+      ranks[i] = rank;
     }
     return top;
   }
 
   /** Empties the queue and returns what it held. */
   drain(): number[] {
-    return this.heap.splice(0);
+    this.priorities.length = 0;
+    this.ranks.length = 0;
+    return this.tasks.splice(0);
   }
 
   /** Whether task `a` goes before task `b`. */
   before(a: number, b: number): boolean {
-    const pa = this.priority[a]!;
-    const pb = this.priority[b]!;
-    if (pa !== pb) return pa > pb;
-    const ra = this.rank[a]!;
-    const rb = this.rank[b]!;
-    if (ra !== rb) return ra > rb;
-    return a < b;
+    return precedes(this.priority[a]!, this.rank[a]!, a, this.priority[b]!, this.rank[b]!, b);
   }
+}
+
+/** Higher priority first, then higher rank, then the lower index. */
+function precedes(priorityA: number, rankA: number, a: number, priorityB: number, rankB: number, b: number): boolean {
+  if (priorityA !== priorityB) return priorityA > priorityB;
+  if (rankA !== rankB) return rankA > rankB;
+  return a < b;
 }
 
 /**

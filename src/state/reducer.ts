@@ -246,9 +246,7 @@ export class RunDraft {
     const { start, targets } = this.graph.index.dependents;
     for (let e = start[task]!; e < start[task + 1]!; e++) {
       const dependent = targets[e]!;
-      if (this.tasks.decrementRemaining(dependent) === 0 && this.tasks.status(dependent) === StatusCode.Pending) {
-        this.unblocked.push(dependent);
-      }
+      if (this.tasks.releaseOne(dependent)) this.unblocked.push(dependent);
     }
   }
 

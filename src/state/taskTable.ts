@@ -127,9 +127,14 @@ export class TaskTableEditor {
   incrementRemaining(task: number): void {
     this.editor.write(task >>> TASK_BITS)[2 * (task & TASK_MASK)]!++;
   }
-  /** Counts one dependency of `task` as finished; returns how many remain. */
-  decrementRemaining(task: number): number {
-    return --this.editor.write(task >>> TASK_BITS)[2 * (task & TASK_MASK)]!;
+  /**
+   * Counts one dependency of `task` as finished. Returns true when that was its last one and
+   * the task is still pending: it is unblocked now. One chunk access for both.
+   */
+  releaseOne(task: number): boolean {
+    const chunk = this.editor.write(task >>> TASK_BITS);
+    const word = 2 * (task & TASK_MASK);
+    return --chunk[word]! === 0 && (chunk[word + 1]! & STATUS_MASK) === StatusCode.Pending;
   }
   finish(): TaskTable {
     return this.editor.finish();
