@@ -1,12 +1,9 @@
-import { from, isObservable, Observable, type SchedulerLike, type Subscription } from 'rxjs';
-import type { Agent, TaskContext } from './agent';
+import { from, isObservable, Observable, type SchedulerLike, type Subscriber, type Subscription, type TeardownLogic } from 'rxjs';
 import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo } from '../events';
-import { SyncResult } from './adapters';
 import { jsonSafetyProblem } from '../jsonSafe';
-
-/** The warning of a streaming agent that completed without emitting a value. */
-const EMPTY_RESULT: ErrorInfo = Object.freeze({ name: 'EmptyResult', message: 'agent completed without a value' });
+import { SyncResult } from './adapters';
+import type { AgentResult, TaskContext } from './agent';
 
 /** How one attempt ended. `timedOutAfterMs` is set when the attempt passed its time limit. */
 export type AttemptOutcome =
@@ -37,99 +34,129 @@ export class OutputNotJsonSafeError extends TypeError {
   override readonly name = 'OutputNotJsonSafeError';
 }
 
-/** The parts of a task context the attempt fills in lazily. */
-export interface AttemptContextSource {
-  readonly id: string;
+/** The warning of a streaming agent that completed without emitting a value. */
+const EMPTY_RESULT: ErrorInfo = Object.freeze({ name: 'EmptyResult', message: 'agent completed without a value' });
+
+/** What one attempt needs from the pipeline: the task's data and a few callbacks. */
+export interface AttemptHost<T> {
+  readonly taskId: string;
   readonly runId: string;
   readonly dagId: string;
   readonly input: unknown;
   readonly attempt: number;
+  /** Per-attempt time limit, `undefined` for none. */
+  readonly timeoutMs: number | undefined;
+  /** Calls the agent. */
+  call(context: TaskContext): AgentResult;
   /** Builds `upstream`; called only if the agent reads it. */
   upstream(): Readonly<Record<string, unknown>>;
+  /** What the attempt Observable emits for its outcome. */
+  wrap(outcome: AttemptOutcome): T;
+  /** Receives the function that ends the attempt from outside (cancel). */
+  bindStop(stop: () => void): void;
 }
 
 /**
  * One attempt of a task as a cold Observable: calling the agent on subscribe, emitting exactly
- * one {@link AttemptOutcome} and completing, or emitting nothing when unsubscribed (cancelled).
- * The time limit is a timer on `scheduler`; on timeout or cancel the agent's `AbortSignal` fires
- * and its subscription (if it returned an Observable) is torn down. `bindStop` receives a
- * function that ends this attempt from outside (its inner subscription completes, freeing the
- * `mergeMap` slot).
+ * one wrapped {@link AttemptOutcome} and completing, or emitting nothing when stopped or
+ * unsubscribed (cancelled). The time limit is a timer on `scheduler`; on timeout or cancel the
+ * agent's `AbortSignal` fires and its subscription (if it returned an Observable) is torn down.
  */
-export function runAttempt<T>(
-  agent: Agent,
-  source: AttemptContextSource,
-  timeoutMs: number | undefined,
-  scheduler: SchedulerLike,
-  wrap: (outcome: AttemptOutcome) => T,
-  bindStop: (stop: () => void) => void = () => {},
-): Observable<T> {
-  return new Observable<T>((subscriber) => {
-    bindStop(() => subscriber.complete());
-    // Created only when the agent reads `signal`: an AbortController per task is measurable at 1M tasks.
-    let controller: AbortController | undefined;
-    // The agent's own subscription when it returned an Observable-like.
-    let agentSubscription: Subscription | undefined;
-    let timer: Subscription | undefined;
-    let settled = false;
+export function runAttempt<T>(host: AttemptHost<T>, scheduler: SchedulerLike): Observable<T> {
+  return new Observable<T>((subscriber) => new AttemptExecution(host, scheduler, subscriber).start());
+}
 
-    const settle = (outcome: AttemptOutcome) => {
-      if (settled) return;
-      settled = true;
-      timer?.unsubscribe();
-      if (!outcome.ok && outcome.timedOutAfterMs !== undefined) controller?.abort(outcome.error);
-      subscriber.next(wrap(outcome));
-      subscriber.complete();
-    };
-    const succeed = (output: unknown) => {
-      const problem = output === undefined ? undefined : jsonSafetyProblem(output);
-      if (problem === undefined) settle(context.spawned.length > 0 ? { ok: true, output, spawned: context.spawned } : { ok: true, output });
-      else settle({ ok: false, error: new OutputNotJsonSafeError(`output of task "${source.id}" is not JSON-safe: ${problem}`) });
-    };
+/** The mutable state of one subscribed attempt, as fields rather than a dozen closures. */
+class AttemptExecution<T> {
+  // Created only when the agent reads `signal`: an AbortController per task is measurable at 1M tasks.
+  private controller: AbortController | undefined;
+  // The agent's own subscription when it returned an Observable-like.
+  private agentSubscription: Subscription | undefined;
+  private timer: Subscription | undefined;
+  private settled = false;
+  private context: AttemptContext | undefined;
 
-    const context = new AttemptContext(source, () => (controller ??= new AbortController()).signal);
+  constructor(
+    private readonly host: AttemptHost<T>,
+    private readonly scheduler: SchedulerLike,
+    private readonly subscriber: Subscriber<T>,
+  ) {}
 
+  start(): TeardownLogic {
+    const { host } = this;
+    host.bindStop(() => this.subscriber.complete());
+    const context = new AttemptContext(host, this);
+    this.context = context;
+    const timeoutMs = host.timeoutMs;
     if (timeoutMs !== undefined) {
-      timer = scheduler.schedule(() => {
-        settle({ ok: false, error: new TaskTimeoutError(source.id, timeoutMs), timedOutAfterMs: timeoutMs });
+      this.timer = this.scheduler.schedule(() => {
+        this.settle({ ok: false, error: new TaskTimeoutError(host.taskId, timeoutMs), timedOutAfterMs: timeoutMs });
       }, timeoutMs);
     }
-
     let result: unknown;
     try {
-      result = agent(context);
+      result = host.call(context);
     } catch (error) {
-      settle({ ok: false, error });
+      this.settle({ ok: false, error });
       return;
     }
     if (result instanceof SyncResult) {
-      succeed(result.value);
+      this.succeed(result.value);
     } else if (isObservable(result) || isInteropOrAsyncIterable(result)) {
       let last: unknown;
       let emitted = false;
-      agentSubscription = from(result as AsyncIterable<unknown>).subscribe({
+      this.agentSubscription = from(result as AsyncIterable<unknown>).subscribe({
         next: (value) => {
           last = value;
           emitted = true;
         },
-        error: (error: unknown) => settle({ ok: false, error }),
-        complete: () => (emitted ? succeed(last) : settle({ ok: true, output: undefined, warning: EMPTY_RESULT })),
+        error: (error: unknown) => this.settle({ ok: false, error }),
+        complete: () => (emitted ? this.succeed(last) : this.settle({ ok: true, output: undefined, warning: EMPTY_RESULT })),
       });
     } else if (isPromiseLike(result)) {
-      result.then(succeed, (error: unknown) => settle({ ok: false, error }));
+      result.then(
+        (value) => this.succeed(value),
+        (error: unknown) => this.settle({ ok: false, error }),
+      );
     } else {
-      succeed(result);
+      this.succeed(result);
     }
+    return () => this.teardown();
+  }
 
-    return () => {
-      timer?.unsubscribe();
-      agentSubscription?.unsubscribe();
-      if (!settled) {
-        settled = true;
-        controller?.abort(new TaskCancelledError(source.id));
-      }
-    };
-  });
+  /** The attempt's AbortSignal, made on first use. */
+  signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    return this.controller.signal;
+  }
+
+  private succeed(output: unknown): void {
+    const problem = output === undefined ? undefined : jsonSafetyProblem(output);
+    if (problem !== undefined) {
+      this.settle({ ok: false, error: new OutputNotJsonSafeError(`output of task "${this.host.taskId}" is not JSON-safe: ${problem}`) });
+      return;
+    }
+    const spawned = this.context?.spawned;
+    this.settle(spawned !== undefined && spawned.length > 0 ? { ok: true, output, spawned } : { ok: true, output });
+  }
+
+  private settle(outcome: AttemptOutcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.timer?.unsubscribe();
+    if (!outcome.ok && outcome.timedOutAfterMs !== undefined) this.controller?.abort(outcome.error);
+    this.subscriber.next(this.host.wrap(outcome));
+    this.subscriber.complete();
+  }
+
+  private teardown(): void {
+    this.timer?.unsubscribe();
+    this.agentSubscription?.unsubscribe();
+    if (!this.settled) {
+      this.settled = true;
+      this.controller?.abort(new TaskCancelledError(this.host.taskId));
+    }
+  }
 }
 
 /**
@@ -142,27 +169,27 @@ class AttemptContext implements TaskContext {
   readonly dagId: string;
   readonly input: unknown;
   readonly attempt: number;
-  private upstreamCache: Readonly<Record<string, unknown>> | undefined;
   /** Tasks asked for through `spawn`, handed over with a successful outcome. */
   readonly spawned: TaskSpec[] = [];
+  private upstreamCache: Readonly<Record<string, unknown>> | undefined;
 
   constructor(
-    private readonly source: AttemptContextSource,
-    private readonly abortSignal: () => AbortSignal,
+    private readonly host: AttemptHost<unknown>,
+    private readonly execution: { signal(): AbortSignal },
   ) {
-    this.id = source.id;
-    this.runId = source.runId;
-    this.dagId = source.dagId;
-    this.input = source.input;
-    this.attempt = source.attempt;
+    this.id = host.taskId;
+    this.runId = host.runId;
+    this.dagId = host.dagId;
+    this.input = host.input;
+    this.attempt = host.attempt;
   }
 
   get upstream(): Readonly<Record<string, unknown>> {
-    return (this.upstreamCache ??= this.source.upstream());
+    return (this.upstreamCache ??= this.host.upstream());
   }
 
   get signal(): AbortSignal {
-    return this.abortSignal();
+    return this.execution.signal();
   }
 
   spawn(tasks: readonly TaskSpec[]): void {

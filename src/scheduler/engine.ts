@@ -1,7 +1,8 @@
 import { EMPTY, interval, map, merge, mergeMap, type Observable, Subscription } from 'rxjs';
 import { errorInfo, severityOf } from '../agents/agent';
 import { jsonSafetyProblem } from '../jsonSafe';
-import { type AttemptOutcome, runAttempt } from '../agents/runAttempt';
+import { type AttemptHost, type AttemptOutcome, runAttempt } from '../agents/runAttempt';
+import type { AgentResult, TaskContext } from '../agents/agent';
 import type { Dag } from '../dag/defineDag';
 import { DagValidationError } from '../dag/errors';
 import { extendDag } from '../dag/extendDag';
@@ -48,25 +49,77 @@ export interface RunRecord {
   done: boolean;
 }
 
-/** One launched attempt. */
-interface AttemptRecord {
-  readonly run: RunRecord;
-  readonly task: number;
-  readonly attempt: number;
-  readonly startedAt: number;
-  /** The agent slot (and instance) the attempt holds. */
-  readonly lease: Lease;
+/**
+ * One launched attempt: its bookkeeping, the host `runAttempt` asks for the task's data, and,
+ * once it ended, the outcome signal itself (one object per attempt instead of three).
+ */
+class AttemptRecord implements AttemptHost<AttemptRecord> {
+  readonly kind = 'outcome';
   /** False once its outcome was handled or it was cancelled: a late outcome is then ignored. */
-  live: boolean;
-  stuckReported: boolean;
+  live = true;
+  stuckReported = false;
+  /** Set when the attempt ended, before it is signalled. */
+  outcome: AttemptOutcome | undefined;
   /** Tears the attempt down (completes its inner Observable, aborts the agent). */
-  stop: () => void;
+  stop: () => void = noop;
+
+  constructor(
+    readonly run: RunRecord,
+    readonly task: number,
+    readonly attempt: number,
+    readonly startedAt: number,
+    /** The agent slot (and instance) the attempt holds. */
+    readonly lease: Lease,
+    private readonly entry: PoolEntry,
+  ) {}
+
+  get taskId(): string {
+    return this.run.dag.index.ids[this.task]!;
+  }
+  get runId(): string {
+    return this.run.runId;
+  }
+  get dagId(): string {
+    return this.run.dag.id;
+  }
+  get input(): unknown {
+    return this.run.dag.tasks[this.task]!.input;
+  }
+  get timeoutMs(): number | undefined {
+    return this.run.dag.tasks[this.task]!.timeoutMs ?? this.run.options.taskTimeoutMs;
+  }
+  call(context: TaskContext): AgentResult {
+    return this.entry.call(context, this.lease.instance);
+  }
+  upstream(): Readonly<Record<string, unknown>> {
+    return upstreamOf(this.run, this.task);
+  }
+  wrap(outcome: AttemptOutcome): AttemptRecord {
+    this.outcome = outcome;
+    return this;
+  }
+  bindStop(stop: () => void): void {
+    this.stop = stop;
+  }
+}
+
+/** Outputs of a task's dependencies by id (context injection), from the open draft if any. */
+function upstreamOf(run: RunRecord, task: number): Readonly<Record<string, unknown>> {
+  if (!run.options.contextInjection) return NO_UPSTREAM;
+  const { start, targets } = run.dag.index.deps;
+  const upstream: Record<string, unknown> = {};
+  for (let e = start[task]!; e < start[task + 1]!; e++) {
+    const dep = targets[e]!;
+    const output = run.draft !== undefined ? run.draft.outputOf(dep) : readOutput(run.state.outputs, dep);
+    if (output !== undefined) upstream[run.dag.index.ids[dep]!] = output;
+  }
+  return Object.freeze(upstream);
 }
 
 type ReadySignal =
   | { readonly kind: 'unblocked'; readonly run: RunRecord; readonly task: number }
   | { readonly kind: 'retry'; readonly run: RunRecord; readonly task: number; readonly attempt: number };
-type OutcomeSignal = { readonly kind: 'outcome'; readonly attempt: AttemptRecord; readonly outcome: AttemptOutcome };
+type OutcomeSignal = AttemptRecord;
 type ControlSignal = { readonly kind: 'start' | 'cancel'; readonly run: RunRecord };
 type HealthSignal = { readonly kind: 'health' };
 type Signal = ReadySignal | OutcomeSignal | ControlSignal | HealthSignal;
@@ -184,8 +237,8 @@ export class Engine {
     this.pipeline = pipeline;
     pipeline.add(
       launch
-        .pipe(mergeMap((attempt) => this.attempt$(attempt), maxConcurrency))
-        .subscribe((signal) => (signal.outcome.ok ? completion : error).next(signal)),
+        .pipe(mergeMap((attempt) => runAttempt(attempt, scheduler), maxConcurrency))
+        .subscribe((signal) => (signal.outcome!.ok ? completion : error).next(signal)),
     );
     if (healthCheckIntervalMs > 0) pipeline.add(interval(healthCheckIntervalMs, scheduler).subscribe(health));
     const input$: Observable<Signal> = merge(
@@ -228,7 +281,7 @@ export class Engine {
             this.retry(signal.run, signal.task, signal.attempt);
             break;
           case 'outcome':
-            this.handleOutcome(signal.attempt, signal.outcome);
+            this.handleOutcome(signal, signal.outcome!);
             break;
           case 'health':
             this.checkHealth();
@@ -341,46 +394,12 @@ export class Engine {
       { type: 'task.started', runId: run.runId, seq: this.nextSeq(run), at, taskId: run.dag.index.ids[task]!, attempt, agent },
       task,
     );
-    const lease = run.kinds.get(agent)!.acquire();
-    const record: AttemptRecord = { run, task, attempt, startedAt: at, lease, live: true, stuckReported: false, stop: noop };
+    const entry = run.kinds.get(agent)!;
+    const lease = entry.acquire();
+    const record = new AttemptRecord(run, task, attempt, at, lease, entry);
     run.running.set(task, record);
     this.runningCount++;
     this.signals.launch.next(record);
-  }
-
-  /** The inner Observable `mergeMap` runs for one attempt. */
-  private attempt$(record: AttemptRecord): Observable<OutcomeSignal> {
-    const { run, task } = record;
-    const definition = run.dag.tasks[task]!;
-    const entry = run.kinds.get(definition.agent)!;
-    const instance = record.lease.instance;
-    return runAttempt(
-      (context) => entry.call(context, instance),
-      {
-        id: definition.id,
-        runId: run.runId,
-        dagId: run.dag.id,
-        input: definition.input,
-        attempt: record.attempt,
-        upstream: () => this.upstreamOf(run, task),
-      },
-      definition.timeoutMs ?? run.options.taskTimeoutMs,
-      this.options.scheduler,
-      (outcome) => ({ kind: 'outcome', attempt: record, outcome }),
-      (stop) => (record.stop = stop),
-    );
-  }
-
-  private upstreamOf(run: RunRecord, task: number): Readonly<Record<string, unknown>> {
-    if (!run.options.contextInjection) return NO_UPSTREAM;
-    const { start, targets } = run.dag.index.deps;
-    const upstream: Record<string, unknown> = {};
-    for (let e = start[task]!; e < start[task + 1]!; e++) {
-      const dep = targets[e]!;
-      const output = run.draft !== undefined ? run.draft.outputOf(dep) : readOutput(run.state.outputs, dep);
-      if (output !== undefined) upstream[run.dag.index.ids[dep]!] = output;
-    }
-    return Object.freeze(upstream);
   }
 
   private handleOutcome(record: AttemptRecord, outcome: AttemptOutcome): void {
