@@ -167,7 +167,6 @@ class AttemptContext implements TaskContext {
   readonly id: string;
   readonly runId: string;
   readonly dagId: string;
-  readonly input: unknown;
   readonly attempt: number;
   /** Tasks asked for through `spawn`, handed over with a successful outcome. */
   readonly spawned: TaskSpec[] = [];
@@ -180,8 +179,12 @@ class AttemptContext implements TaskContext {
     this.id = host.taskId;
     this.runId = host.runId;
     this.dagId = host.dagId;
-    this.input = host.input;
     this.attempt = host.attempt;
+  }
+
+  // read on demand: most no-op agents never look, and the task object is a cache miss at 1M tasks
+  get input(): unknown {
+    return this.host.input;
   }
 
   get upstream(): Readonly<Record<string, unknown>> {

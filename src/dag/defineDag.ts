@@ -55,6 +55,8 @@ export interface DagIndex {
   readonly ids: readonly string[];
   readonly agents: readonly string[];
   readonly priority: Float64Array;
+  /** Each task's own `timeoutMs`, NaN where it has none. */
+  readonly timeoutMs: Float64Array;
 }
 
 /** A validated DAG, ready to run any number of times. Create it with {@link defineDag}. */
@@ -168,6 +170,7 @@ export function defineDag(spec: DagSpec | Dag): Dag {
     ids: Object.freeze(tasks.map((t) => t.id)),
     agents: Object.freeze(tasks.map((t) => t.agent)),
     priority: Float64Array.from(tasks, (t) => t.priority),
+    timeoutMs: Float64Array.from(tasks, (t) => t.timeoutMs ?? Number.NaN),
   });
   const dag: Dag = Object.freeze({
     id: spec.id,

@@ -86,7 +86,8 @@ class AttemptRecord implements AttemptHost<AttemptRecord> {
     return this.run.dag.tasks[this.task]!.input;
   }
   get timeoutMs(): number | undefined {
-    return this.run.dag.tasks[this.task]!.timeoutMs ?? this.run.options.taskTimeoutMs;
+    const own = this.run.dag.index.timeoutMs[this.task]!;
+    return Number.isNaN(own) ? this.run.options.taskTimeoutMs : own;
   }
   call(context: TaskContext): AgentResult {
     return this.entry.call(context, this.lease.instance);
