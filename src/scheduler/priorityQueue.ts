@@ -109,7 +109,10 @@ function precedes(priorityA: number, rankA: number, a: number, priorityB: number
  * pure function of the queues and which kinds can start now.
  */
 export class ReadyQueues<Kind> {
-  private readonly byKind = new Map<Kind, ReadyQueue>();
+  private readonly indexOfKind = new Map<Kind, number>();
+  // kinds and their queues side by side: dispatch walks them by index, allocating nothing
+  private readonly kinds: Kind[] = [];
+  private readonly queues: ReadyQueue[] = [];
   private total = 0;
 
   constructor(
@@ -123,25 +126,28 @@ export class ReadyQueues<Kind> {
 
   push(task: number): void {
     const kind = this.kindOf(task);
-    let queue = this.byKind.get(kind);
-    if (queue === undefined) {
-      queue = this.makeQueue();
-      this.byKind.set(kind, queue);
+    let index = this.indexOfKind.get(kind);
+    if (index === undefined) {
+      index = this.queues.length;
+      this.indexOfKind.set(kind, index);
+      this.kinds.push(kind);
+      this.queues.push(this.makeQueue());
     }
-    queue.push(task);
+    this.queues[index]!.push(task);
     this.total++;
   }
 
   /** New key arrays for every queue (see {@link ReadyQueue.rekey}). */
   rekey(priority: Float64Array, rank: Float64Array): void {
-    for (const queue of this.byKind.values()) queue.rekey(priority, rank);
+    for (const queue of this.queues) queue.rekey(priority, rank);
   }
 
   /** Removes and returns the first task whose kind `canStart`; `-1` when there is none. */
   popStartable(canStart: (kind: Kind) => boolean): number {
     let best: ReadyQueue | undefined;
-    for (const [kind, queue] of this.byKind) {
-      if (queue.size === 0 || !canStart(kind)) continue;
+    for (let i = 0; i < this.queues.length; i++) {
+      const queue = this.queues[i]!;
+      if (queue.size === 0 || !canStart(this.kinds[i]!)) continue;
       if (best === undefined || queue.before(queue.peek(), best.peek())) best = queue;
     }
     if (best === undefined) return -1;
@@ -152,7 +158,7 @@ export class ReadyQueues<Kind> {
   /** Empties every queue and returns what they held. */
   drain(): number[] {
     const drained: number[] = [];
-    for (const queue of this.byKind.values()) drained.push(...queue.drain());
+    for (const queue of this.queues) drained.push(...queue.drain());
     this.total = 0;
     return drained;
   }
