@@ -28,7 +28,9 @@ export class InvalidInputError extends Error {
  * `dag.yaml:12:7: tasks[3].deps[0]: task "b" depends on "x", which is not a task of this DAG`.
  */
 export function formatProblem(problem: Problem): string {
-  const where = [problem.file, problem.line, problem.line === undefined ? undefined : problem.column].filter((part) => part !== undefined).join(':');
+  const where = [problem.file, problem.line, problem.line === undefined ? undefined : problem.column]
+    .filter((part) => part !== undefined)
+    .join(':');
   const path = problem.path === undefined ? '' : `${formatIssuePath(problem.path)}: `;
   // Keep one problem on one line, whatever the message holds.
   const message = problem.message.replace(/\s*\n\s*/g, ' ');

@@ -55,7 +55,10 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .showHelpAfterError('(run "rxdag --help" for usage)')
-    .addHelpText('after', '\nExit codes: 0 all tasks succeeded, 1 a task failed, 2 invalid file or options (nothing ran), 130 interrupted.');
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 all tasks succeeded, 1 a task failed, 2 invalid file or options (nothing ran), 130 interrupted.',
+    );
 
   program
     .command('run')
@@ -93,6 +96,7 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
     .option('--dag <file>', 'the DAG file of the run, to draw its real dependencies')
     .action(actions.report);
 
-  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
+  for (const command of program.commands)
+    command.exitOverride().configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
   return program;
 }

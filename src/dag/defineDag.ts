@@ -55,13 +55,23 @@ export interface DagIndex {
   readonly ids: readonly string[];
   readonly agents: readonly string[];
   readonly priority: Float64Array;
+  readonly inputs: readonly unknown[];
+  readonly retries: readonly RetryPolicy[];
   /** Each task's own `timeoutMs`, NaN where it has none. */
   readonly timeoutMs: Float64Array;
+  /** Each task's `estimateMs`, NaN where it has none. */
+  readonly estimateMs: Float64Array;
 }
 
 /** A validated DAG, ready to run any number of times. Create it with {@link defineDag}. */
 export interface Dag {
   readonly id: string;
+  /** Number of tasks. */
+  readonly size: number;
+  /**
+   * The tasks as objects, in definition order. Built on first access: the scheduler itself
+   * reads the flat arrays of `index`, so large DAGs never pay for a million objects.
+   */
   readonly tasks: readonly Task[];
   readonly index: DagIndex;
   /** Index of the task with this id, or `undefined`. */
@@ -101,9 +111,13 @@ export function defineDag(spec: DagSpec | Dag): Dag {
   const rawTasks = (spec as { tasks: readonly unknown[] }).tasks;
   const defaults = head.success ? head.data.defaults : undefined;
 
-  const tasks: Task[] = [];
+  // Tasks are stored as columns, not objects: a million task objects and their deps arrays
+  // would double the DAG's memory and the work of every major GC. `dag.tasks` builds the
+  // objects on first use.
+  const columns = new TaskColumns();
   const indexById = new Map<string, number>();
   const specIndexOf: number[] = []; // position in spec.tasks of each accepted task, for paths
+  const depIds: (readonly string[])[] = []; // dropped once the CSR graph is built
   for (let i = 0; i < rawTasks.length; i++) {
     const parsed = taskSpecSchema.safeParse(rawTasks[i]);
     if (!parsed.success) {
@@ -127,29 +141,29 @@ export function defineDag(spec: DagSpec | Dag): Dag {
         message: `task "${t.id}" names no agent: set \`agent\` on the task or \`defaults.agent\``,
       });
     }
-    indexById.set(t.id, tasks.length);
+    indexById.set(t.id, columns.ids.length);
     specIndexOf.push(i);
-    tasks.push({
-      id: t.id,
-      index: tasks.length,
-      deps: t.deps ?? [],
-      agent: agent ?? '',
-      input: t.input,
-      timeoutMs: t.timeoutMs ?? defaults?.timeoutMs,
-      retry: normalizeRetry(t.retry ?? defaults?.retry),
-      priority: t.priority ?? defaults?.priority ?? 0,
-      estimateMs: t.estimateMs,
-    });
+    depIds.push(t.deps ?? NO_DEPS);
+    columns.add(
+      t.id,
+      agent ?? '',
+      t.input,
+      t.timeoutMs ?? defaults?.timeoutMs,
+      normalizeRetry(t.retry ?? defaults?.retry),
+      t.priority ?? defaults?.priority ?? 0,
+      t.estimateMs,
+    );
   }
 
-  const n = tasks.length;
-  const depsGraph = buildDepsGraph(tasks, indexById, specIndexOf, issues);
+  const n = columns.ids.length;
+  const depsGraph = buildDepsGraph(columns.ids, depIds, indexById, specIndexOf, issues);
+  depIds.length = 0;
   const inDegree = new Int32Array(n);
   for (let i = 0; i < n; i++) inDegree[i] = depsGraph.start[i + 1]! - depsGraph.start[i]!;
   const dependents = reverse(depsGraph, n);
   const topo = topologicalOrder(dependents, depsGraph, inDegree);
   for (const cycle of topo.cycles) {
-    const names = cycle.map((i) => tasks[i]!.id);
+    const names = cycle.map((i) => columns.ids[i]!);
     issues.push({
       path: ['tasks', specIndexOf[cycle[0]!]!, 'deps'],
       code: 'cycle',
@@ -165,21 +179,85 @@ export function defineDag(spec: DagSpec | Dag): Dag {
     deps: depsGraph,
     inDegree,
     topologicalOrder: topo.order,
-    rank: upwardRanks(tasks, dependents, topo.order),
+    rank: upwardRanks(columns.estimateMs, dependents, topo.order),
     roots: Int32Array.from(roots),
-    ids: Object.freeze(tasks.map((t) => t.id)),
-    agents: Object.freeze(tasks.map((t) => t.agent)),
-    priority: Float64Array.from(tasks, (t) => t.priority),
-    timeoutMs: Float64Array.from(tasks, (t) => t.timeoutMs ?? Number.NaN),
+    ids: Object.freeze(columns.ids),
+    agents: Object.freeze(columns.agents),
+    inputs: Object.freeze(columns.inputs),
+    retries: Object.freeze(columns.retries),
+    priority: Float64Array.from(columns.priority),
+    timeoutMs: Float64Array.from(columns.timeoutMs),
+    estimateMs: Float64Array.from(columns.estimateMs),
   });
+  let tasks: readonly Task[] | undefined;
   const dag: Dag = Object.freeze({
     id: spec.id,
-    tasks: Object.freeze(tasks.map((t) => Object.freeze(t))),
+    size: n,
+    get tasks() {
+      return (tasks ??= materializeTasks(index));
+    },
     index,
     taskIndex: (id: string) => indexById.get(id),
   });
   definedDags.add(dag);
   return dag;
+}
+
+const NO_DEPS: readonly string[] = Object.freeze([]);
+
+/** The per-task fields while a DAG is being defined, one array per field. */
+class TaskColumns {
+  readonly ids: string[] = [];
+  readonly agents: string[] = [];
+  readonly inputs: unknown[] = [];
+  readonly retries: RetryPolicy[] = [];
+  readonly priority: number[] = [];
+  /** NaN where the task has none. */
+  readonly timeoutMs: number[] = [];
+  /** NaN where the task has none. */
+  readonly estimateMs: number[] = [];
+
+  add(
+    id: string,
+    agent: string,
+    input: unknown,
+    timeoutMs: number | undefined,
+    retry: RetryPolicy,
+    priority: number,
+    estimateMs: number | undefined,
+  ): void {
+    this.ids.push(id);
+    this.agents.push(agent);
+    this.inputs.push(input);
+    this.retries.push(retry);
+    this.priority.push(priority);
+    this.timeoutMs.push(timeoutMs ?? Number.NaN);
+    this.estimateMs.push(estimateMs ?? Number.NaN);
+  }
+}
+
+/** The task objects of `dag.tasks`, built from the columns when first asked for. */
+function materializeTasks(index: DagIndex): readonly Task[] {
+  const { start, targets } = index.deps;
+  const tasks: Task[] = new Array<Task>(index.ids.length);
+  for (let i = 0; i < index.ids.length; i++) {
+    const deps: string[] = [];
+    for (let e = start[i]!; e < start[i + 1]!; e++) deps.push(index.ids[targets[e]!]!);
+    const timeoutMs = index.timeoutMs[i]!;
+    const estimateMs = index.estimateMs[i]!;
+    tasks[i] = Object.freeze({
+      id: index.ids[i]!,
+      index: i,
+      deps: Object.freeze(deps),
+      agent: index.agents[i]!,
+      input: index.inputs[i],
+      timeoutMs: Number.isNaN(timeoutMs) ? undefined : timeoutMs,
+      retry: index.retries[i]!,
+      priority: index.priority[i]!,
+      estimateMs: Number.isNaN(estimateMs) ? undefined : estimateMs,
+    });
+  }
+  return Object.freeze(tasks);
 }
 
 const definedDags = new WeakSet<object>();
@@ -201,34 +279,36 @@ function normalizeRetry(retry: RetrySpec | undefined): RetryPolicy {
 
 /** Edges from each task to its known dependencies; unknown and self dependencies become issues. */
 function buildDepsGraph(
-  tasks: readonly Task[],
+  ids: readonly string[],
+  depIds: readonly (readonly string[])[],
   indexById: ReadonlyMap<string, number>,
   specIndexOf: readonly number[],
   issues: DagIssue[],
 ): CsrGraph {
-  const n = tasks.length;
+  const n = ids.length;
   const start = new Int32Array(n + 1);
   const targets: number[] = [];
   for (let i = 0; i < n; i++) {
-    const task = tasks[i]!;
+    const deps = depIds[i]!;
+    const taskId = ids[i]!;
     const first = targets.length;
     start[i] = first;
     // a repeated dependency counts once: short lists are scanned, long ones use a set
-    const seen = task.deps.length > 16 ? new Set<number>() : undefined;
-    for (let d = 0; d < task.deps.length; d++) {
-      const depId = task.deps[d]!;
+    const seen = deps.length > 16 ? new Set<number>() : undefined;
+    for (let d = 0; d < deps.length; d++) {
+      const depId = deps[d]!;
       const dep = indexById.get(depId);
       if (dep === undefined) {
         issues.push({
           path: ['tasks', specIndexOf[i]!, 'deps', d],
           code: 'unknown-dependency',
-          message: `task "${task.id}" depends on "${depId}", which is not a task of this DAG`,
+          message: `task "${taskId}" depends on "${depId}", which is not a task of this DAG`,
         });
       } else if (dep === i) {
         issues.push({
           path: ['tasks', specIndexOf[i]!, 'deps', d],
           code: 'self-dependency',
-          message: `task "${task.id}" depends on itself`,
+          message: `task "${taskId}" depends on itself`,
         });
       } else if (seen === undefined ? !targets.includes(dep, first) : !seen.has(dep)) {
         seen?.add(dep);
@@ -255,18 +335,18 @@ function reverse(graph: CsrGraph, n: number): CsrGraph {
 }
 
 /** Longest remaining path per task, computed dependents-first along the reverse topological order. */
-function upwardRanks(tasks: readonly Task[], dependents: CsrGraph, order: Int32Array): Float64Array {
+function upwardRanks(estimates: readonly number[], dependents: CsrGraph, order: Int32Array): Float64Array {
   let estimated = 0;
   let estimateSum = 0;
-  for (const t of tasks) {
-    if (t.estimateMs !== undefined) {
+  for (const estimate of estimates) {
+    if (!Number.isNaN(estimate)) {
       estimated++;
-      estimateSum += t.estimateMs;
+      estimateSum += estimate;
     }
   }
   // Tasks without an estimate weigh the mean of the given ones, so mixed DAGs stay comparable.
   const fallback = estimated === 0 ? 1 : estimateSum / estimated;
-  const rank = new Float64Array(tasks.length);
+  const rank = new Float64Array(estimates.length);
   for (let k = order.length - 1; k >= 0; k--) {
     const i = order[k]!;
     let longest = 0;
@@ -274,7 +354,8 @@ function upwardRanks(tasks: readonly Task[], dependents: CsrGraph, order: Int32A
       const r = rank[dependents.targets[e]!]!;
       if (r > longest) longest = r;
     }
-    rank[i] = (tasks[i]!.estimateMs ?? fallback) + longest;
+    const estimate = estimates[i]!;
+    rank[i] = (Number.isNaN(estimate) ? fallback : estimate) + longest;
   }
   return rank;
 }

@@ -15,7 +15,7 @@ import { type TaskSpec, taskSpecSchema } from './schema';
  */
 export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[], isCompleted: (task: number) => boolean): Dag {
   if (last !== undefined && last.dag === dag && last.spawner === spawner && last.specs === specs) return last.result;
-  const parent = dag.tasks[spawner]!;
+  const parentId = dag.index.ids[spawner]!;
   const issues: DagIssue[] = [];
   if (!Array.isArray(specs) || specs.length === 0) {
     throw new DagValidationError([{ path: ['spawn'], code: 'invalid-value', message: 'expected a non-empty array of task specs' }], dag.id);
@@ -65,7 +65,7 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
   const { start, targets } = dag.index.dependents;
   for (let e = start[spawner]!; e < start[spawner + 1]!; e++) dependentsOfSpawner.add(targets[e]!);
   const tasks: TaskSpec[] = dag.tasks.map((task) => specOf(task, dependentsOfSpawner.has(task.index) ? spawnedIds : []));
-  for (const spec of specs) tasks.push({ ...spec, deps: [parent.id, ...(spec.deps ?? [])] });
+  for (const spec of specs) tasks.push({ ...spec, deps: [parentId, ...(spec.deps ?? [])] });
   let result: Dag;
   try {
     result = defineDag({ id: dag.id, tasks });
@@ -75,8 +75,8 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
     throw new DagValidationError(
       error.issues.map((issue) => {
         const [first, position, ...rest] = issue.path;
-        return first === 'tasks' && typeof position === 'number' && position >= dag.tasks.length
-          ? { ...issue, path: ['spawn', position - dag.tasks.length, ...rest] }
+        return first === 'tasks' && typeof position === 'number' && position >= dag.size
+          ? { ...issue, path: ['spawn', position - dag.size, ...rest] }
           : issue;
       }),
       dag.id,

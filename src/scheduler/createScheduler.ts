@@ -66,19 +66,19 @@ function newRunId(dag: Dag): string {
 /** Issues for every agent name the run does not have, one per name. */
 function missingAgents(dag: Dag, options: ResolvedRunOptions): DagIssue[] {
   const missing = new Map<string, number[]>();
-  for (const task of dag.tasks) {
-    if (options.agents[task.agent] === undefined) {
-      const tasks = missing.get(task.agent) ?? [];
-      tasks.push(task.index);
-      missing.set(task.agent, tasks);
+  dag.index.agents.forEach((agent, task) => {
+    if (options.agents[agent] === undefined) {
+      const tasks = missing.get(agent) ?? [];
+      tasks.push(task);
+      missing.set(agent, tasks);
     }
-  }
+  });
   const known = Object.keys(options.agents);
   return [...missing].map(([agent, tasks]) => {
     const names =
       tasks
         .slice(0, 3)
-        .map((i) => `"${dag.tasks[i]!.id}"`)
+        .map((i) => `"${dag.index.ids[i]!}"`)
         .join(', ') + (tasks.length > 3 ? ` and ${tasks.length - 3} more` : '');
     return {
       path: ['tasks', tasks[0]!, 'agent'],

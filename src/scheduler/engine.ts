@@ -83,7 +83,7 @@ class AttemptRecord implements AttemptHost<AttemptRecord> {
     return this.run.dag.id;
   }
   get input(): unknown {
-    return this.run.dag.tasks[this.task]!.input;
+    return this.run.dag.index.inputs[this.task];
   }
   get timeoutMs(): number | undefined {
     const own = this.run.dag.index.timeoutMs[this.task]!;
@@ -174,8 +174,8 @@ export class Engine {
   /** A new run record; start it with {@link Engine.start}. */
   createRun(runId: string, dag: Dag, options: ResolvedRunOptions, listener: RunListener): RunRecord {
     const kinds = new Map<string, PoolEntry>();
-    for (const task of dag.tasks) {
-      if (!kinds.has(task.agent)) kinds.set(task.agent, this.pool.entry(options.agents[task.agent]!));
+    for (const agent of dag.index.agents) {
+      if (!kinds.has(agent)) kinds.set(agent, this.pool.entry(options.agents[agent]!));
     }
     const run: RunRecord = {
       runId,
@@ -327,7 +327,7 @@ export class Engine {
       seq: this.nextSeq(run),
       at: this.now(),
       dagId: run.dag.id,
-      taskCount: run.dag.tasks.length,
+      taskCount: run.dag.size,
     });
     if (run.endedEarly !== undefined) return;
     for (const root of run.dag.index.roots) this.makeReady(run, root);
@@ -462,7 +462,7 @@ export class Engine {
   /** Routes a failed attempt by severity, retry policy and failure policy. */
   private failAttempt(record: AttemptRecord, failure: unknown, timedOutAfterMs: number | undefined): void {
     const { run, task, attempt } = record;
-    const definition = run.dag.tasks[task]!;
+    const taskId = run.dag.index.ids[task]!;
     if (timedOutAfterMs !== undefined) {
       this.emit(
         run,
@@ -471,7 +471,7 @@ export class Engine {
           runId: run.runId,
           seq: this.nextSeq(run),
           at: this.now(),
-          taskId: definition.id,
+          taskId,
           attempt,
           timeoutMs: timedOutAfterMs,
         },
@@ -479,7 +479,7 @@ export class Engine {
       );
     }
     const severity = severityOf(failure);
-    const decision = decideFailure(severity, definition.retry, attempt, run.options.failurePolicy);
+    const decision = decideFailure(severity, run.dag.index.retries[task]!, attempt, run.options.failurePolicy);
     const error = errorInfo(failure);
     if (decision.kind === 'warn') {
       this.completeTask(record, warningOutput(failure), error);
@@ -491,7 +491,7 @@ export class Engine {
           runId: run.runId,
           seq: this.nextSeq(run),
           at: this.now(),
-          taskId: definition.id,
+          taskId,
           attempt,
           error,
           severity: 'error',
@@ -508,7 +508,7 @@ export class Engine {
           runId: run.runId,
           seq: this.nextSeq(run),
           at: this.now(),
-          taskId: definition.id,
+          taskId,
           attempt,
           error,
           severity: severity === 'critical' ? 'critical' : 'error',
@@ -591,7 +591,7 @@ export class Engine {
         seq: this.nextSeq(run),
         at: this.now(),
         dagId: run.dag.id,
-        taskCount: run.dag.tasks.length,
+        taskCount: run.dag.size,
       });
     }
     const running = [...run.running.values()];
@@ -614,8 +614,8 @@ export class Engine {
     for (const timer of run.backoff.values()) timer.unsubscribe();
     run.backoff.clear();
     run.readyQueue.drain();
-    const { tasks } = run.dag;
-    for (let task = 0; task < tasks.length; task++) {
+    const { ids } = run.dag.index;
+    for (let task = 0; task < run.dag.size; task++) {
       if (draft.statusOf(task) < StatusCode.Completed) {
         this.emit(
           run,
@@ -624,7 +624,7 @@ export class Engine {
             runId: run.runId,
             seq: this.nextSeq(run),
             at: this.now(),
-            taskId: tasks[task]!.id,
+            taskId: ids[task]!,
             attempt: Math.max(1, draft.attemptOf(task)),
           },
           task,
@@ -708,7 +708,7 @@ export class Engine {
       seq: this.nextSeq(run),
       at,
       outcome: runOutcome(counts, run.endedEarly),
-      counts: taskCounts(counts, run.dag.tasks.length),
+      counts: taskCounts(counts, run.dag.size),
       durationMs: at - (draft.runStartedAt ?? at),
     });
     run.done = true;

@@ -94,7 +94,7 @@ export class RunDraft {
   /** Whether every task of the run has ended. */
   get settled(): boolean {
     const c = this.codeCounts;
-    return c[StatusCode.Completed]! + c[StatusCode.Failed]! + c[StatusCode.Skipped]! + c[StatusCode.Cancelled]! === this.graph.tasks.length;
+    return c[StatusCode.Completed]! + c[StatusCode.Failed]! + c[StatusCode.Skipped]! + c[StatusCode.Cancelled]! === this.graph.size;
   }
   statusOf(task: number): StatusCode {
     return this.tasks.status(task);
@@ -255,16 +255,16 @@ export class RunDraft {
    * dependencies; the spawner's dependents now wait for each of them too.
    */
   private spawn(spawner: number, specs: readonly TaskSpec[]): void {
-    const before = this.graph.tasks.length;
+    const before = this.graph.size;
     const isCompleted = (task: number) => this.tasks.status(task) === StatusCode.Completed;
     let grown: Dag;
     try {
       grown = extendDag(this.graph, spawner, specs, isCompleted);
     } catch (error) {
-      throw new InvalidTransitionError(`tasks.spawned by "${this.graph.tasks[spawner]!.id}" is invalid: ${(error as Error).message}`);
+      throw new InvalidTransitionError(`tasks.spawned by "${this.graph.index.ids[spawner]!}" is invalid: ${(error as Error).message}`);
     }
     this.graph = grown;
-    const total = grown.tasks.length;
+    const total = grown.size;
     this.tasks.grow(total);
     this.outputsEditor ??= new OutputTableEditor(this.base.outputs);
     this.outputsEditor.grow(total);

@@ -47,7 +47,7 @@ export function initialRunState(dag: Dag, runId: string, failurePolicy: FailureP
     startedAt: undefined,
     endedAt: undefined,
     counts: Object.freeze({
-      pending: dag.tasks.length,
+      pending: dag.size,
       ready: 0,
       running: 0,
       backoff: 0,

@@ -35,13 +35,13 @@ export function selectTask(state: RunState, taskId: string): TaskSnapshot {
 
 /** Every task as plain objects, in DAG order: O(tasks), for tests and reports, not for hot paths. */
 export function selectTasks(state: RunState): TaskSnapshot[] {
-  return state.dag.tasks.map((_, i) => taskSnapshot(state, i));
+  return Array.from({ length: state.dag.size }, (_, i) => taskSnapshot(state, i));
 }
 
 function taskSnapshot(state: RunState, task: number): TaskSnapshot {
   const output = readOutput(state.outputs, task);
   return {
-    id: state.dag.tasks[task]!.id,
+    id: state.dag.index.ids[task]!,
     status: TASK_STATUSES[readStatus(state.tasks, task)]!,
     attempt: readAttempt(state.tasks, task),
     remainingDeps: readRemainingDeps(state.tasks, task),

@@ -58,7 +58,7 @@ const initialOutputs = new WeakMap<Dag, OutputTable>();
 export function initialTaskTable(dag: Dag): TaskTable {
   let table = initialTables.get(dag);
   if (table === undefined) {
-    const n = dag.tasks.length;
+    const n = dag.size;
     const chunks: number[][] = [];
     for (let base = 0; base < n; base += TASKS_PER_CHUNK) {
       const chunk: number[] = [];
@@ -76,7 +76,7 @@ export function initialOutputTable(dag: Dag): OutputTable {
   let table = initialOutputs.get(dag);
   if (table === undefined) {
     const empty: unknown[] = new Array(TASKS_PER_CHUNK).fill(undefined);
-    table = PersistentChunks.from(new Array(Math.ceil(dag.tasks.length / TASKS_PER_CHUNK)).fill(empty));
+    table = PersistentChunks.from(new Array(Math.ceil(dag.size / TASKS_PER_CHUNK)).fill(empty));
     initialOutputs.set(dag, table);
   }
   return table;

@@ -72,7 +72,14 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
       shell: true,
       detached: true, // its own process group: one kill reaches everything it starts
       cwd,
-      env: { ...process.env, ...env, RXDAG_TASK_ID: task.id, RXDAG_ATTEMPT: String(task.attempt), RXDAG_RUN_ID: task.runId, RXDAG_DAG_ID: task.dagId },
+      env: {
+        ...process.env,
+        ...env,
+        RXDAG_TASK_ID: task.id,
+        RXDAG_ATTEMPT: String(task.attempt),
+        RXDAG_RUN_ID: task.runId,
+        RXDAG_DAG_ID: task.dagId,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     options.groups.track(child);
@@ -107,7 +114,9 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
 function shellInput(task: TaskContext): ShellInput {
   const input = task.input as Partial<ShellInput> | null | undefined;
   if (typeof input?.command !== 'string' || typeof input.cwd !== 'string') {
-    throw new TypeError(`task "${task.id}": the shell agent expects input {command: string, cwd: string, env?: object}, got ${JSON.stringify(task.input)}`);
+    throw new TypeError(
+      `task "${task.id}": the shell agent expects input {command: string, cwd: string, env?: object}, got ${JSON.stringify(task.input)}`,
+    );
   }
   return { command: input.command, cwd: input.cwd, env: input.env ?? {} };
 }

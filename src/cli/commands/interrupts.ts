@@ -13,7 +13,10 @@ export function exitCodeOf(signal: StopSignal): number {
  * Listens for Ctrl-C (SIGINT) and SIGTERM while a run goes on: the first one asks for a
  * graceful stop, any later one for an immediate one. Returns the function that stops listening.
  */
-export function onStopSignals(handlers: { readonly graceful: (signal: StopSignal) => void; readonly immediate: (signal: StopSignal) => void }): () => void {
+export function onStopSignals(handlers: {
+  readonly graceful: (signal: StopSignal) => void;
+  readonly immediate: (signal: StopSignal) => void;
+}): () => void {
   let received = 0;
   const listeners = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((signal) => {
     const listener = () => (++received === 1 ? handlers.graceful : handlers.immediate)(signal);

@@ -46,12 +46,19 @@ export function resolveRunOptions(raw: RawRunOptions, interactive: boolean): Run
     return undefined;
   };
   const maxConcurrency = number('--concurrency', raw.concurrency, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
-  const pollIntervalMs = number('--poll-interval', raw.pollInterval, (n) => Number.isFinite(n) && n > 0, 'a positive number of milliseconds');
+  const pollIntervalMs = number(
+    '--poll-interval',
+    raw.pollInterval,
+    (n) => Number.isFinite(n) && n > 0,
+    'a positive number of milliseconds',
+  );
   const killGraceMs = number('--kill-grace', raw.killGrace, (n) => Number.isFinite(n) && n >= 0, 'a number of milliseconds >= 0');
   const mode = raw.mode ?? 'event';
-  if (mode !== 'event' && mode !== 'polling') problems.push({ message: `--mode must be "event" or "polling" (got ${JSON.stringify(mode)})` });
+  if (mode !== 'event' && mode !== 'polling')
+    problems.push({ message: `--mode must be "event" or "polling" (got ${JSON.stringify(mode)})` });
   if (raw.pollInterval !== undefined && mode !== 'polling') problems.push({ message: '--poll-interval only applies with --mode polling' });
-  if (raw.quiet === true && raw.json === true) problems.push({ message: '--quiet and --json cannot be used together (--json already prints only events)' });
+  if (raw.quiet === true && raw.json === true)
+    problems.push({ message: '--quiet and --json cannot be used together (--json already prints only events)' });
   if (problems.length > 0) throw new InvalidInputError(problems);
   return {
     maxConcurrency,

@@ -15,7 +15,12 @@ export function checkWritable(flag: string, file: string): void {
     if (reason === undefined && isDirectory(file)) reason = 'it is a directory';
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    reason = code === 'ENOENT' ? `folder "${folder}" does not exist` : code === 'EACCES' ? `folder "${folder}" is not writable` : (error as Error).message;
+    reason =
+      code === 'ENOENT'
+        ? `folder "${folder}" does not exist`
+        : code === 'EACCES'
+          ? `folder "${folder}" is not writable`
+          : (error as Error).message;
   }
   if (reason !== undefined) throw new InvalidInputError([{ message: `${flag}: cannot write "${file}": ${reason}` }]);
 }

@@ -42,9 +42,17 @@ export const fileTaskSchema = z
   .superRefine((task, context) => {
     const kinds = (['run', 'sleep', 'agent'] as const).filter((key) => task[key] !== undefined);
     if (kinds.length === 0) {
-      context.addIssue({ code: 'custom', path: [], message: 'a task needs one of `run` (a shell command), `sleep` (milliseconds) or `agent`' });
+      context.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'a task needs one of `run` (a shell command), `sleep` (milliseconds) or `agent`',
+      });
     } else if (kinds.length > 1) {
-      context.addIssue({ code: 'custom', path: [kinds[1]!], message: `give only one of \`run\`, \`sleep\` or \`agent\` (this task has ${kinds.map((k) => `\`${k}\``).join(' and ')})` });
+      context.addIssue({
+        code: 'custom',
+        path: [kinds[1]!],
+        message: `give only one of \`run\`, \`sleep\` or \`agent\` (this task has ${kinds.map((k) => `\`${k}\``).join(' and ')})`,
+      });
     }
     for (const key of ['cwd', 'env'] as const) {
       if (task[key] !== undefined && task.run === undefined) {
@@ -52,7 +60,11 @@ export const fileTaskSchema = z
       }
     }
     if (task.input !== undefined && task.agent === undefined) {
-      context.addIssue({ code: 'custom', path: ['input'], message: '`input` only applies to tasks with `agent` (`run` and `sleep` make their own)' });
+      context.addIssue({
+        code: 'custom',
+        path: ['input'],
+        message: '`input` only applies to tasks with `agent` (`run` and `sleep` make their own)',
+      });
     }
   });
 

@@ -48,7 +48,8 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
       if (text[at] === '}') return void at++;
       for (;;) {
         space();
-        if (text[at] !== '"') fail(`expected a property name in double quotes, found ${describeHere()}${text[at] === '}' ? ' (trailing comma?)' : ''}`);
+        if (text[at] !== '"')
+          fail(`expected a property name in double quotes, found ${describeHere()}${text[at] === '}' ? ' (trailing comma?)' : ''}`);
         string();
         expect(':', '":"');
         value();

@@ -25,7 +25,9 @@ export function loadDagFile(fileName: string): LoadedDag {
   const text = readText(fileName);
   const parse = /\.ya?ml$/i.test(fileName) ? parseYaml : /\.json$/i.test(fileName) ? parseJson : undefined;
   if (parse === undefined) {
-    throw new InvalidInputError([{ file: fileName, message: `unsupported file type "${path.extname(fileName)}": expected .yaml, .yml or .json` }]);
+    throw new InvalidInputError([
+      { file: fileName, message: `unsupported file type "${path.extname(fileName)}": expected .yaml, .yml or .json` },
+    ]);
   }
   const parsed = parse(text, fileName);
   if (!parsed.ok) throw new InvalidInputError(parsed.problems);
@@ -64,7 +66,13 @@ function readText(fileName: string): string {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a DAG file' : code === 'EACCES' ? 'permission denied' : String((error as Error).message);
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory, expected a DAG file'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : String((error as Error).message);
     throw new InvalidInputError([{ file: fileName, message: `cannot read DAG file: ${reason}` }]);
   }
 }
@@ -89,7 +97,10 @@ function zodProblems(
 }
 
 function valueAt(value: unknown, at: readonly (string | number)[]): unknown {
-  return at.reduce<unknown>((current, key) => (typeof current === 'object' && current !== null ? (current as Record<string | number, unknown>)[key] : undefined), value);
+  return at.reduce<unknown>(
+    (current, key) => (typeof current === 'object' && current !== null ? (current as Record<string | number, unknown>)[key] : undefined),
+    value,
+  );
 }
 
 function describe(value: unknown): string {

@@ -7,8 +7,7 @@ import { RunTally } from './runTally';
 /** The stream the bar draws on: a TTY (or a stand-in with `isTTY: true` in specs). */
 export type ProgressStream = NodeJS.WritableStream & { readonly isTTY?: boolean; readonly columns?: number };
 
-const FORMAT =
-  '{bar} {value}/{total} done | {running} running | {ready} ready | {failed} failed | {duration_formatted} | {now}';
+const FORMAT = '{bar} {value}/{total} done | {running} running | {ready} ready | {failed} failed | {duration_formatted} | {now}';
 
 /**
  * Live progress on a terminal: one bar with counts of done/running/ready/failed tasks, the

@@ -12,7 +12,16 @@ export class RunTally {
   private readonly phases = new Map<string, TaskPhase>();
   // Running task ids in the order they started (a Map keeps insertion order).
   private readonly runningSince = new Map<string, number>();
-  private readonly counts: Record<TaskPhase, number> = { pending: 0, ready: 0, running: 0, backoff: 0, completed: 0, failed: 0, skipped: 0, cancelled: 0 };
+  private readonly counts: Record<TaskPhase, number> = {
+    pending: 0,
+    ready: 0,
+    running: 0,
+    backoff: 0,
+    completed: 0,
+    failed: 0,
+    skipped: 0,
+    cancelled: 0,
+  };
   // From `dag.created`; 0 until then.
   private taskCount = 0;
 

@@ -26,18 +26,30 @@ function row(task: TaskRow, top: number, x: (ms: number) => number, onCriticalPa
   const middle = top + GANTT.rowHeight / 2;
   const barTop = middle - GANTT.barHeight / 2;
   const parts: string[] = [];
-  if (onCriticalPath) parts.push(`<rect class="critical-row" x="0" y="${top}" width="${x(0) + GANTT.chartWidth + GANTT.right}" height="${GANTT.rowHeight}"/>`);
+  if (onCriticalPath)
+    parts.push(
+      `<rect class="critical-row" x="0" y="${top}" width="${x(0) + GANTT.chartWidth + GANTT.right}" height="${GANTT.rowHeight}"/>`,
+    );
   parts.push(
     `<text class="task-label${onCriticalPath ? ' critical' : ''}" x="${GANTT.labelWidth - 8}" y="${middle + 4}" text-anchor="end">` +
       `<title>${escapeHtml(task.id)}</title>${onCriticalPath ? '★ ' : ''}${escapeHtml(truncate(task.id, 28))}</text>`,
   );
   const first = task.attempts[0];
   if (task.readyMs !== undefined && first !== undefined && first.startMs > task.readyMs) {
-    parts.push(line('queued', x(task.readyMs), x(first.startMs), middle, `${task.id}: waited ${formatMs(first.startMs - task.readyMs)} for a free slot`));
+    parts.push(
+      line(
+        'queued',
+        x(task.readyMs),
+        x(first.startMs),
+        middle,
+        `${task.id}: waited ${formatMs(first.startMs - task.readyMs)} for a free slot`,
+      ),
+    );
   }
   task.attempts.forEach((bar, i) => {
     const previous = task.attempts[i - 1];
-    if (previous !== undefined) parts.push(line('backoff', x(previous.endMs), x(bar.startMs), middle, `${task.id}: backoff before attempt #${bar.attempt}`));
+    if (previous !== undefined)
+      parts.push(line('backoff', x(previous.endMs), x(bar.startMs), middle, `${task.id}: backoff before attempt #${bar.attempt}`));
     const left = x(bar.startMs);
     const barWidth = Math.max(2, x(bar.endMs) - left);
     const classes = ['bar', bar.outcome, bar.retried ? 'retried' : '', onCriticalPath ? 'on-critical-path' : ''].filter(Boolean).join(' ');
@@ -45,10 +57,13 @@ function row(task: TaskRow, top: number, x: (ms: number) => number, onCriticalPa
     parts.push(
       `<rect class="${classes}" data-task="${escapeHtml(task.id)}" data-attempt="${bar.attempt}" x="${left.toFixed(1)}" y="${barTop}" width="${barWidth.toFixed(1)}" height="${GANTT.barHeight}" rx="2"><title>${escapeHtml(tip)}</title></rect>`,
     );
-    if (task.attempts.length > 1) parts.push(`<text class="attempt-label" x="${(left + barWidth + 3).toFixed(1)}" y="${middle + 4}">#${bar.attempt}</text>`);
+    if (task.attempts.length > 1)
+      parts.push(`<text class="attempt-label" x="${(left + barWidth + 3).toFixed(1)}" y="${middle + 4}">#${bar.attempt}</text>`);
   });
   if (task.attempts.length === 0 && task.endMs !== undefined) {
-    parts.push(`<text class="no-attempt ${task.outcome}" x="${x(task.endMs).toFixed(1)}" y="${middle + 4}"><title>${escapeHtml(task.detail ?? task.outcome)}</title>${task.outcome}</text>`);
+    parts.push(
+      `<text class="no-attempt ${task.outcome}" x="${x(task.endMs).toFixed(1)}" y="${middle + 4}"><title>${escapeHtml(task.detail ?? task.outcome)}</title>${task.outcome}</text>`,
+    );
   }
   return `<g class="gantt-row" data-task="${escapeHtml(task.id)}">${parts.join('')}</g>`;
 }

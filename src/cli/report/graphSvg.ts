@@ -9,7 +9,10 @@ import type { RunModel } from './runModel';
  * drawn heavier. Inferred edges are dashed.
  */
 export function graphSvg(model: RunModel, { edges, inferred }: ReportEdges, criticalPath: readonly string[]): string {
-  const layout = layeredLayout(model.tasks.map((task) => task.id), edges);
+  const layout = layeredLayout(
+    model.tasks.map((task) => task.id),
+    edges,
+  );
   const onPath = new Set(criticalPath);
   const criticalEdges = new Set(criticalPath.slice(1).map((to, i) => `${criticalPath[i]}\u0000${to}`));
   const parts: string[] = [

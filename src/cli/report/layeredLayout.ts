@@ -61,7 +61,9 @@ export function layeredLayout(ids: readonly string[], edges: readonly Edge[]): L
   const places = new Map<string, NodePlace>();
   layers.forEach((layer, l) => {
     const offset = ((tallest - layer.length) * step) / 2;
-    layer.forEach((id, i) => places.set(id, { x: NODE.margin + l * (NODE.width + NODE.gapX), y: NODE.margin + offset + i * step, layer: l }));
+    layer.forEach((id, i) =>
+      places.set(id, { x: NODE.margin + l * (NODE.width + NODE.gapX), y: NODE.margin + offset + i * step, layer: l }),
+    );
   });
   return {
     places,

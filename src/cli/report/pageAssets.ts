@@ -26,7 +26,10 @@ export const LEGEND: readonly (readonly [keyof typeof OUTCOME_COLOURS | 'retried
 ];
 
 const fills = Object.entries(OUTCOME_COLOURS)
-  .map(([outcome, colour]) => `.bar.${outcome}, .node.${outcome} rect, .swatch.${outcome}, .badge.${outcome} { fill: ${colour}; background: ${colour}; }`)
+  .map(
+    ([outcome, colour]) =>
+      `.bar.${outcome}, .node.${outcome} rect, .swatch.${outcome}, .badge.${outcome} { fill: ${colour}; background: ${colour}; }`,
+  )
   .join('\n');
 
 export const STYLE = `

@@ -22,7 +22,9 @@ export function readEventsFile(fileName: string): DagEvent[] {
     text = readFileSync(fileName, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new InvalidInputError([{ file: fileName, message: `cannot read events log: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}` }]);
+    throw new InvalidInputError([
+      { file: fileName, message: `cannot read events log: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}` },
+    ]);
   }
   const problems: Problem[] = [];
   const events: DagEvent[] = [];
@@ -38,7 +40,12 @@ export function readEventsFile(fileName: string): DagEvent[] {
     }
     const parsed = eventShape.safeParse(value);
     if (!parsed.success) {
-      problems.push({ file: fileName, line, column: 1, message: `not an rxdag event: ${parsed.error.issues.map((issue) => issue.message).join('; ')}` });
+      problems.push({
+        file: fileName,
+        line,
+        column: 1,
+        message: `not an rxdag event: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`,
+      });
       return;
     }
     // The discriminant and common fields were checked; the rest is the library's own output.
@@ -46,7 +53,11 @@ export function readEventsFile(fileName: string): DagEvent[] {
   });
   if (problems.length === 0 && events.length === 0) problems.push({ file: fileName, message: 'the events log is empty' });
   const runs = [...new Set(events.map((event) => event.runId))];
-  if (runs.length > 1) problems.push({ file: fileName, message: `holds events of ${runs.length} runs (${runs.slice(0, 3).join(', ')}…); a report shows one run` });
+  if (runs.length > 1)
+    problems.push({
+      file: fileName,
+      message: `holds events of ${runs.length} runs (${runs.slice(0, 3).join(', ')}…); a report shows one run`,
+    });
   if (problems.length > 0) throw new InvalidInputError(problems);
   return events.sort((a, b) => a.seq - b.seq);
 }

@@ -21,12 +21,25 @@ export function renderReport(input: ReportInput): string {
   const model = buildRunModel(input.events, input.deps === undefined ? [] : Object.keys(input.deps));
   const ids = new Set(model.tasks.map((task) => task.id));
   const declared = input.deps === undefined ? undefined : declaredEdges(input.deps, ids);
-  const edges = declared === undefined ? inferredEdges(input.events) : { ...declared, edges: [...declared.edges, ...spawnedEdges(input.events)] };
+  const edges =
+    declared === undefined ? inferredEdges(input.events) : { ...declared, edges: [...declared.edges, ...spawnedEdges(input.events)] };
   const path = criticalPath(model.tasks, edges.edges);
   const critical = new Set(path);
-  const counts = model.counts === undefined ? '' : ` · ${model.counts.completed}/${model.counts.total} completed, ${model.counts.failed} failed, ${model.counts.skipped} skipped, ${model.counts.cancelled} cancelled`;
-  const outcomeClass = model.outcome === 'succeeded' ? 'completed' : model.outcome === 'unfinished' ? 'unfinished' : model.outcome === 'cancelled' ? 'cancelled' : 'failed';
-  const legend = LEGEND.map(([cls, label]) => `<span><span class="swatch ${cls}"></span>${label}</span>`).join('') + '<span><span class="swatch critical"></span>critical path ★</span>';
+  const counts =
+    model.counts === undefined
+      ? ''
+      : ` · ${model.counts.completed}/${model.counts.total} completed, ${model.counts.failed} failed, ${model.counts.skipped} skipped, ${model.counts.cancelled} cancelled`;
+  const outcomeClass =
+    model.outcome === 'succeeded'
+      ? 'completed'
+      : model.outcome === 'unfinished'
+        ? 'unfinished'
+        : model.outcome === 'cancelled'
+          ? 'cancelled'
+          : 'failed';
+  const legend =
+    LEGEND.map(([cls, label]) => `<span><span class="swatch ${cls}"></span>${label}</span>`).join('') +
+    '<span><span class="swatch critical"></span>critical path ★</span>';
   const edgeNote = edges.inferred
     ? '<p class="note">The DAG file was not given: dashed edges are inferred from the order of events ("unblocked by"), and may differ from the real dependencies. Pass <code>--dag FILE</code> to draw them.</p>'
     : '';

@@ -72,7 +72,15 @@ export function buildRunModel(events: readonly DagEvent[], knownTaskIds: readonl
         row(event.taskId).readyMs ??= at;
         break;
       case 'task.started':
-        row(event.taskId).attempts.push({ attempt: event.attempt, agent: event.agent, startMs: at, endMs: at, outcome: 'unfinished', retried: false, detail: undefined });
+        row(event.taskId).attempts.push({
+          attempt: event.attempt,
+          agent: event.agent,
+          startMs: at,
+          endMs: at,
+          outcome: 'unfinished',
+          retried: false,
+          detail: undefined,
+        });
         break;
       case 'task.timed-out': {
         const bar = open(row(event.taskId), event.attempt);
@@ -82,7 +90,8 @@ export function buildRunModel(events: readonly DagEvent[], knownTaskIds: readonl
       case 'task.completed': {
         const task = row(event.taskId);
         const bar = open(task, event.attempt);
-        if (bar !== undefined) Object.assign(bar, { endMs: at, outcome: event.warning === undefined ? 'completed' : 'warning', detail: event.warning?.message });
+        if (bar !== undefined)
+          Object.assign(bar, { endMs: at, outcome: event.warning === undefined ? 'completed' : 'warning', detail: event.warning?.message });
         Object.assign(task, { outcome: 'completed', endMs: at });
         break;
       }
@@ -90,7 +99,13 @@ export function buildRunModel(events: readonly DagEvent[], knownTaskIds: readonl
         const task = row(event.taskId);
         const bar = open(task, event.attempt) ?? task.attempts.find((b) => b.attempt === event.attempt && b.outcome === 'timed-out');
         const message = `${event.error.name}: ${event.error.message}`;
-        if (bar !== undefined) Object.assign(bar, { endMs: bar.outcome === 'timed-out' ? bar.endMs : at, outcome: bar.outcome === 'timed-out' ? 'timed-out' : 'failed', retried: event.willRetry, detail: message });
+        if (bar !== undefined)
+          Object.assign(bar, {
+            endMs: bar.outcome === 'timed-out' ? bar.endMs : at,
+            outcome: bar.outcome === 'timed-out' ? 'timed-out' : 'failed',
+            retried: event.willRetry,
+            detail: message,
+          });
         if (!event.willRetry) Object.assign(task, { outcome: 'failed', endMs: at, detail: message });
         break;
       }

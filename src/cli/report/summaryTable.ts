@@ -3,7 +3,9 @@ import type { RunModel } from './runModel';
 
 /** The summary table: one row per task with its outcome, attempts, timings and error. */
 export function summaryTable(model: RunModel, critical: ReadonlySet<string>): string {
-  const head = ['Task', 'Outcome', 'Attempts', 'Agent', 'Ready', 'Started', 'Ended', 'Busy', 'Details'].map((h) => `<th>${h}</th>`).join('');
+  const head = ['Task', 'Outcome', 'Attempts', 'Agent', 'Ready', 'Started', 'Ended', 'Busy', 'Details']
+    .map((h) => `<th>${h}</th>`)
+    .join('');
   const rows = model.tasks.map((task) => {
     const first = task.attempts[0];
     const busy = task.attempts.reduce((sum, bar) => sum + (bar.endMs - bar.startMs), 0);
