@@ -1,8 +1,7 @@
 import { EMPTY, interval, map, merge, mergeMap, type Observable, Subscription } from 'rxjs';
 import { errorInfo, severityOf } from '../agents/agent';
 import { jsonSafetyProblem } from '../jsonSafe';
-import { type AttemptHost, type AttemptOutcome, runAttempt } from '../agents/runAttempt';
-import type { AgentResult, TaskContext } from '../agents/agent';
+import { type AttemptOutcome, runAttempt } from '../agents/runAttempt';
 import type { Dag } from '../dag/defineDag';
 import { DagValidationError } from '../dag/errors';
 import { extendDag } from '../dag/extendDag';
@@ -11,111 +10,13 @@ import type { DagEvent, ErrorInfo, TaskCompletedEvent } from '../events';
 import { dependentsToSkip, decideFailure, runOutcome, taskCounts } from '../state/planner';
 import { RunDraft } from '../state/reducer';
 import { initialRunState, type RunState } from '../state/runState';
-import { readOutput, StatusCode } from '../state/taskTable';
+import { StatusCode } from '../state/taskTable';
 import { createEventBus, createPipelineSignals, createStateCell } from '../signals';
 import { coalesce } from './coalesce';
 import type { ResolvedRunOptions, ResolvedSchedulerOptions } from './options';
 import { ReadyQueue, ReadyQueues } from './priorityQueue';
-import { AgentPool, type Lease, type PoolEntry } from '../agents/pool';
-
-/** Where a run's events go: its subscriber and its own views. */
-export interface RunListener {
-  next(event: DagEvent): void;
-  complete(): void;
-  error(error: unknown): void;
-}
-
-/** One execution of a DAG inside the engine. Mutable bookkeeping of the pipeline, never shared. */
-export interface RunRecord {
-  readonly runId: string;
-  /** The run's DAG; replaced by a grown one when an agent spawns tasks. */
-  dag: Dag;
-  readonly options: ResolvedRunOptions;
-  readonly listener: RunListener;
-  /** Ready tasks by agent kind, each kind by priority, then upward rank. */
-  readonly readyQueue: ReadyQueues<PoolEntry>;
-  /** The pool entry of each agent name the run uses. */
-  readonly kinds: Map<string, PoolEntry>;
-  /** Attempts launched and not yet handled, by task index. */
-  readonly running: Map<number, AttemptRecord>;
-  /** Retry timers by task index. */
-  readonly backoff: Map<number, Subscription>;
-  /** The last finished snapshot. */
-  state: RunState;
-  /** The open draft of the current flush, if the run changed in it. */
-  draft: RunDraft | undefined;
-  /** Set when the run is being ended before its tasks finished. */
-  endedEarly: 'cancelled' | 'failed' | undefined;
-  done: boolean;
-}
-
-/**
- * One launched attempt: its bookkeeping, the host `runAttempt` asks for the task's data, and,
- * once it ended, the outcome signal itself (one object per attempt instead of three).
- */
-class AttemptRecord implements AttemptHost<AttemptRecord> {
-  readonly kind = 'outcome';
-  /** False once its outcome was handled or it was cancelled: a late outcome is then ignored. */
-  live = true;
-  stuckReported = false;
-  /** Set when the attempt ended, before it is signalled. */
-  outcome: AttemptOutcome | undefined;
-  /** Tears the attempt down (completes its inner Observable, aborts the agent). */
-  stop: () => void = noop;
-
-  constructor(
-    readonly run: RunRecord,
-    readonly task: number,
-    readonly attempt: number,
-    readonly startedAt: number,
-    /** The agent slot (and instance) the attempt holds. */
-    readonly lease: Lease,
-    private readonly entry: PoolEntry,
-  ) {}
-
-  get taskId(): string {
-    return this.run.dag.index.ids[this.task]!;
-  }
-  get runId(): string {
-    return this.run.runId;
-  }
-  get dagId(): string {
-    return this.run.dag.id;
-  }
-  get input(): unknown {
-    return this.run.dag.index.inputs[this.task];
-  }
-  get timeoutMs(): number | undefined {
-    const own = this.run.dag.index.timeoutMs[this.task]!;
-    return Number.isNaN(own) ? this.run.options.taskTimeoutMs : own;
-  }
-  call(context: TaskContext): AgentResult {
-    return this.entry.call(context, this.lease.instance);
-  }
-  upstream(): Readonly<Record<string, unknown>> {
-    return upstreamOf(this.run, this.task);
-  }
-  wrap(outcome: AttemptOutcome): AttemptRecord {
-    this.outcome = outcome;
-    return this;
-  }
-  bindStop(stop: () => void): void {
-    this.stop = stop;
-  }
-}
-
-/** Outputs of a task's dependencies by id (context injection), from the open draft if any. */
-function upstreamOf(run: RunRecord, task: number): Readonly<Record<string, unknown>> {
-  if (!run.options.contextInjection) return NO_UPSTREAM;
-  const { start, targets } = run.dag.index.deps;
-  const upstream: Record<string, unknown> = {};
-  for (let e = start[task]!; e < start[task + 1]!; e++) {
-    const dep = targets[e]!;
-    const output = run.draft !== undefined ? run.draft.outputOf(dep) : readOutput(run.state.outputs, dep);
-    if (output !== undefined) upstream[run.dag.index.ids[dep]!] = output;
-  }
-  return Object.freeze(upstream);
-}
+import { AttemptRecord, type RunListener, type RunRecord } from './runRecord';
+import { AgentPool, type PoolEntry } from '../agents/pool';
 
 type ReadySignal =
   | { readonly kind: 'unblocked'; readonly run: RunRecord; readonly task: number }
@@ -126,7 +27,6 @@ type HealthSignal = { readonly kind: 'health' };
 type Signal = ReadySignal | OutcomeSignal | ControlSignal | HealthSignal;
 
 const HEALTH: HealthSignal = Object.freeze({ kind: 'health' });
-const NO_UPSTREAM: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** Aggregate view of a scheduler, emitted after every flush. */
 export interface SchedulerSnapshot {
@@ -311,6 +211,11 @@ export class Engine {
     if (this.bus.observed) this.bus.publish(event);
   }
 
+  /** The common fields of a task event; for the rarer events (the hot ones are written out). */
+  private taskHead(run: RunRecord, task: number, attempt: number) {
+    return { runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: run.dag.index.ids[task]!, attempt };
+  }
+
   private nextSeq(run: RunRecord): number {
     return this.draftOf(run).lastSeq + 1;
   }
@@ -329,7 +234,6 @@ export class Engine {
       dagId: run.dag.id,
       taskCount: run.dag.size,
     });
-    if (run.endedEarly !== undefined) return;
     for (const root of run.dag.index.roots) this.makeReady(run, root);
     this.completeIfSettled(run);
   }
@@ -346,11 +250,7 @@ export class Engine {
   private retry(run: RunRecord, task: number, attempt: number): void {
     if (!this.isLive(run)) return;
     run.backoff.delete(task);
-    this.emit(
-      run,
-      { type: 'task.retrying', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: run.dag.index.ids[task]!, attempt },
-      task,
-    );
+    this.emit(run, { type: 'task.retrying', ...this.taskHead(run, task, attempt) }, task);
     run.readyQueue.push(task);
   }
 
@@ -441,11 +341,7 @@ export class Engine {
       run,
       {
         type: 'tasks.spawned',
-        runId: run.runId,
-        seq: this.nextSeq(run),
-        at: this.now(),
-        taskId: run.dag.index.ids[task]!,
-        attempt,
+        ...this.taskHead(run, task, attempt),
         tasks: specs,
       },
       task,
@@ -462,17 +358,12 @@ export class Engine {
   /** Routes a failed attempt by severity, retry policy and failure policy. */
   private failAttempt(record: AttemptRecord, failure: unknown, timedOutAfterMs: number | undefined): void {
     const { run, task, attempt } = record;
-    const taskId = run.dag.index.ids[task]!;
     if (timedOutAfterMs !== undefined) {
       this.emit(
         run,
         {
           type: 'task.timed-out',
-          runId: run.runId,
-          seq: this.nextSeq(run),
-          at: this.now(),
-          taskId,
-          attempt,
+          ...this.taskHead(run, task, attempt),
           timeoutMs: timedOutAfterMs,
         },
         task,
@@ -483,39 +374,23 @@ export class Engine {
     const error = errorInfo(failure);
     if (decision.kind === 'warn') {
       this.completeTask(record, warningOutput(failure), error);
-    } else if (decision.kind === 'retry') {
-      this.emit(
-        run,
-        {
-          type: 'task.failed',
-          runId: run.runId,
-          seq: this.nextSeq(run),
-          at: this.now(),
-          taskId,
-          attempt,
-          error,
-          severity: 'error',
-          willRetry: true,
-        },
-        task,
-      );
-      this.scheduleRetry(run, task, attempt + 1, decision.backoffMs);
     } else {
+      const willRetry = decision.kind === 'retry';
       this.emit(
         run,
         {
           type: 'task.failed',
-          runId: run.runId,
-          seq: this.nextSeq(run),
-          at: this.now(),
-          taskId,
-          attempt,
+          ...this.taskHead(run, task, attempt),
           error,
           severity: severity === 'critical' ? 'critical' : 'error',
-          willRetry: false,
+          willRetry,
         },
         task,
       );
+      if (decision.kind === 'retry') {
+        this.scheduleRetry(run, task, attempt + 1, decision.backoffMs);
+        return;
+      }
       if (decision.then === 'skip-dependents') this.skipDependents(run, task);
       else if (decision.then === 'release-dependents') this.readyUnblocked(run);
       else this.endRunEarly(run, 'failed');
@@ -552,11 +427,7 @@ export class Engine {
         run,
         {
           type: 'task.skipped',
-          runId: run.runId,
-          seq: this.nextSeq(run),
-          at: this.now(),
-          taskId: run.dag.index.ids[task]!,
-          attempt: Math.max(1, draft.attemptOf(task)),
+          ...this.taskHead(run, task, Math.max(1, draft.attemptOf(task))),
           because,
         },
         task,
@@ -584,16 +455,6 @@ export class Engine {
     if (!this.isLive(run)) return;
     run.endedEarly = outcome;
     const draft = this.draftOf(run);
-    if (draft.runStatus === 'created') {
-      this.emit(run, {
-        type: 'dag.created',
-        runId: run.runId,
-        seq: this.nextSeq(run),
-        at: this.now(),
-        dagId: run.dag.id,
-        taskCount: run.dag.size,
-      });
-    }
     const running = [...run.running.values()];
     for (const record of running) {
       this.endAttempt(record);
@@ -601,11 +462,7 @@ export class Engine {
         run,
         {
           type: 'task.cancelled',
-          runId: run.runId,
-          seq: this.nextSeq(run),
-          at: this.now(),
-          taskId: run.dag.index.ids[record.task]!,
-          attempt: record.attempt,
+          ...this.taskHead(run, record.task, record.attempt),
         },
         record.task,
       );
@@ -614,18 +471,13 @@ export class Engine {
     for (const timer of run.backoff.values()) timer.unsubscribe();
     run.backoff.clear();
     run.readyQueue.drain();
-    const { ids } = run.dag.index;
     for (let task = 0; task < run.dag.size; task++) {
       if (draft.statusOf(task) < StatusCode.Completed) {
         this.emit(
           run,
           {
             type: 'task.cancelled',
-            runId: run.runId,
-            seq: this.nextSeq(run),
-            at: this.now(),
-            taskId: ids[task]!,
-            attempt: Math.max(1, draft.attemptOf(task)),
+            ...this.taskHead(run, task, Math.max(1, draft.attemptOf(task))),
           },
           task,
         );
@@ -681,11 +533,7 @@ export class Engine {
             run,
             {
               type: 'task.stuck',
-              runId: run.runId,
-              seq: this.nextSeq(run),
-              at: this.now(),
-              taskId: run.dag.index.ids[record.task]!,
-              attempt: record.attempt,
+              ...this.taskHead(run, record.task, record.attempt),
               runningForMs,
             },
             record.task,
@@ -778,8 +626,6 @@ export class Engine {
     this.runningCount = 0;
   }
 }
-
-function noop(): void {}
 
 function hasCapacity(entry: PoolEntry): boolean {
   return entry.hasCapacity;

@@ -1,0 +1,119 @@
+import type { Subscription } from 'rxjs';
+import type { AgentResult, TaskContext } from '../agents/agent';
+import type { Lease, PoolEntry } from '../agents/pool';
+import type { AttemptHost, AttemptOutcome } from '../agents/runAttempt';
+import type { Dag } from '../dag/defineDag';
+import type { DagEvent } from '../events';
+import type { RunDraft } from '../state/reducer';
+import type { RunState } from '../state/runState';
+import { readOutput } from '../state/taskTable';
+import type { ResolvedRunOptions } from './options';
+import type { ReadyQueues } from './priorityQueue';
+
+/**
+ * The pipeline's bookkeeping for one run and one attempt: mutable, owned by the engine, never
+ * shared. The run's state itself lives in `state`/`draft` and changes only through the reducer.
+ */
+
+/** Where a run's events go: its subscriber and its own views. */
+export interface RunListener {
+  next(event: DagEvent): void;
+  complete(): void;
+  error(error: unknown): void;
+}
+
+/** One execution of a DAG inside the engine. Mutable bookkeeping of the pipeline, never shared. */
+export interface RunRecord {
+  readonly runId: string;
+  /** The run's DAG; replaced by a grown one when an agent spawns tasks. */
+  dag: Dag;
+  readonly options: ResolvedRunOptions;
+  readonly listener: RunListener;
+  /** Ready tasks by agent kind, each kind by priority, then upward rank. */
+  readonly readyQueue: ReadyQueues<PoolEntry>;
+  /** The pool entry of each agent name the run uses. */
+  readonly kinds: Map<string, PoolEntry>;
+  /** Attempts launched and not yet handled, by task index. */
+  readonly running: Map<number, AttemptRecord>;
+  /** Retry timers by task index. */
+  readonly backoff: Map<number, Subscription>;
+  /** The last finished snapshot. */
+  state: RunState;
+  /** The open draft of the current flush, if the run changed in it. */
+  draft: RunDraft | undefined;
+  /** Set when the run is being ended before its tasks finished. */
+  endedEarly: 'cancelled' | 'failed' | undefined;
+  done: boolean;
+}
+
+/**
+ * One launched attempt: its bookkeeping, the host `runAttempt` asks for the task's data, and,
+ * once it ended, the outcome signal itself (one object per attempt instead of three).
+ */
+export class AttemptRecord implements AttemptHost<AttemptRecord> {
+  readonly kind = 'outcome';
+  /** False once its outcome was handled or it was cancelled: a late outcome is then ignored. */
+  live = true;
+  stuckReported = false;
+  /** Set when the attempt ended, before it is signalled. */
+  outcome: AttemptOutcome | undefined;
+  /** Tears the attempt down (completes its inner Observable, aborts the agent). */
+  stop: () => void = noop;
+
+  constructor(
+    readonly run: RunRecord,
+    readonly task: number,
+    readonly attempt: number,
+    readonly startedAt: number,
+    /** The agent slot (and instance) the attempt holds. */
+    readonly lease: Lease,
+    private readonly entry: PoolEntry,
+  ) {}
+
+  get taskId(): string {
+    return this.run.dag.index.ids[this.task]!;
+  }
+  get runId(): string {
+    return this.run.runId;
+  }
+  get dagId(): string {
+    return this.run.dag.id;
+  }
+  get input(): unknown {
+    return this.run.dag.index.inputs[this.task];
+  }
+  get timeoutMs(): number | undefined {
+    const own = this.run.dag.index.timeoutMs[this.task]!;
+    return Number.isNaN(own) ? this.run.options.taskTimeoutMs : own;
+  }
+  call(context: TaskContext): AgentResult {
+    return this.entry.call(context, this.lease.instance);
+  }
+  upstream(): Readonly<Record<string, unknown>> {
+    return upstreamOf(this.run, this.task);
+  }
+  wrap(outcome: AttemptOutcome): AttemptRecord {
+    this.outcome = outcome;
+    return this;
+  }
+  bindStop(stop: () => void): void {
+    this.stop = stop;
+  }
+}
+
+/** Outputs of a task's dependencies by id (context injection), from the open draft if any. */
+export function upstreamOf(run: RunRecord, task: number): Readonly<Record<string, unknown>> {
+  if (!run.options.contextInjection) return NO_UPSTREAM;
+  const { start, targets } = run.dag.index.deps;
+  const upstream: Record<string, unknown> = {};
+  for (let e = start[task]!; e < start[task + 1]!; e++) {
+    const dep = targets[e]!;
+    const output = run.draft !== undefined ? run.draft.outputOf(dep) : readOutput(run.state.outputs, dep);
+    if (output !== undefined) upstream[run.dag.index.ids[dep]!] = output;
+  }
+  return Object.freeze(upstream);
+}
+
+const NO_UPSTREAM: Readonly<Record<string, unknown>> = Object.freeze({});
+
+function noop(): void {}
