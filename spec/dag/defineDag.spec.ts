@@ -30,6 +30,14 @@ describe('defineDag', () => {
     ]);
   });
 
+  it('should still check the dependencies of a task whose other fields are invalid', () => {
+    const issues = issuesOf({ id: 'mixed', tasks: [{ id: 'a', agent: 'x', timeoutMs: 'soon', deps: ['ghost'] }] });
+    expect(issues.map((i) => [i.code, i.path.join('.')])).toEqual([
+      ['invalid-value', 'tasks.0.timeoutMs'],
+      ['unknown-dependency', 'tasks.0.deps.0'],
+    ]);
+  });
+
   it('should put every problem in the error message, one per line', () => {
     expect(() =>
       defineDag({

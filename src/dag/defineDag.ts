@@ -1,6 +1,6 @@
 import { type CsrGraph, topologicalOrder } from './cycles';
 import { type DagIssue, DagValidationError } from './errors';
-import { type DagSpec, dagSpecSchema, type RetrySpec, taskSpecSchema } from './schema';
+import { type DagSpec, dagSpecSchema, MAX_ID_LENGTH, type RetrySpec, type TaskSpec, taskSpecSchema } from './schema';
 import type { z } from 'zod';
 
 /** A normalized retry policy: every field filled in. */
@@ -120,11 +120,11 @@ export function defineDag(spec: DagSpec | Dag): Dag {
   const depIds: (readonly string[])[] = []; // dropped once the CSR graph is built
   for (let i = 0; i < rawTasks.length; i++) {
     const parsed = taskSpecSchema.safeParse(rawTasks[i]);
-    if (!parsed.success) {
-      issues.push(...zodIssues(parsed.error, ['tasks', i]));
-      continue;
-    }
-    const t = parsed.data;
+    if (!parsed.success) issues.push(...zodIssues(parsed.error, ['tasks', i]));
+    // An invalid task still takes part in the graph checks when its id and deps are usable, so
+    // an unknown dependency or a cycle is reported together with its bad values.
+    const t = parsed.success ? parsed.data : usableIdAndDeps(rawTasks[i]);
+    if (t === undefined) continue;
     if (indexById.has(t.id)) {
       issues.push({
         path: ['tasks', i, 'id'],
@@ -204,6 +204,14 @@ export function defineDag(spec: DagSpec | Dag): Dag {
 }
 
 const NO_DEPS: readonly string[] = Object.freeze([]);
+
+/** The id and string deps of a task that failed validation, when they are usable. */
+function usableIdAndDeps(raw: unknown): ({ id: string; deps: string[] } & Partial<Omit<TaskSpec, 'id' | 'deps'>>) | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const { id, deps } = raw as { id?: unknown; deps?: unknown };
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) return undefined;
+  return { id, deps: Array.isArray(deps) ? deps.filter((d): d is string => typeof d === 'string') : [], agent: '' };
+}
 
 /** The per-task fields while a DAG is being defined, one array per field. */
 class TaskColumns {
