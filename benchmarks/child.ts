@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { type CaseResult, type CaseSpec, runCase } from './cases';
 import type { WorkerMessage } from './worker';
 
@@ -7,16 +8,19 @@ import type { WorkerMessage } from './worker';
 export type CaseRunner = (spec: CaseSpec) => Promise<CaseResult>;
 
 const WORKER = path.join(__dirname, 'worker.ts');
+/** tsx's loader, named explicitly so children work whatever started this process (jest, npm, tsx). */
+const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
 
 /**
- * Runs each case in a fresh Node process (same loader flags as this one, plus `--expose-gc`), so
+ * Runs each case in a fresh Node process (tsx loader, `--expose-gc`), so
  * peak RSS is the case's own and no case inherits another's heap, JIT state or pending timers.
  */
 export function childRunner(options: { readonly quiet: boolean; readonly extraNodeArgs?: readonly string[] }): CaseRunner {
   return (spec) =>
     new Promise<CaseResult>((resolve, reject) => {
       const child = fork(WORKER, [JSON.stringify(spec)], {
-        execArgv: [...process.execArgv, '--expose-gc', ...(options.extraNodeArgs ?? [])],
+        // Not this process's execArgv: an `--inspect` or jest flag must not leak into every case.
+        execArgv: ['--import', TSX_LOADER, '--expose-gc', ...(options.extraNodeArgs ?? [])],
         stdio: ['ignore', options.quiet ? 'ignore' : 'inherit', 'inherit', 'ipc'],
       });
       let message: WorkerMessage | undefined;

@@ -1,4 +1,3 @@
-import { runBennyCase } from './benny';
 import { runIdleCpuCase } from './idleCpu';
 import { runLatencyCase } from './latency';
 import { runThroughputCase } from './throughput';
@@ -22,6 +21,7 @@ export function runCase(spec: CaseSpec, isolated: boolean): Promise<CaseResult> 
     case 'idle-cpu':
       return runIdleCpuCase(spec, isolated);
     case 'benny':
-      return runBennyCase(spec);
+      // Loaded only here: benny and benchmark.js would add ~10 MB to every other case's RSS.
+      return import('./benny.js').then(({ runBennyCase }) => runBennyCase(spec));
   }
 }

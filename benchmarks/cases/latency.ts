@@ -1,7 +1,7 @@
 import { generateDag } from '../dagGenerator';
 import { createExecutor, executorKey, executorLabel, type TaskBody } from '../executors';
 import { distribution } from '../stats';
-import { collectGarbage, peakRssBytes } from './measure';
+import { peakRssBytes } from './measure';
 import type { LatencyCase, LatencyResult } from './types';
 
 /**
@@ -21,7 +21,6 @@ export async function runLatencyCase(spec: LatencyCase, isolated: boolean): Prom
   for (let r = 0; r < spec.runs; r++) {
     const calledAt = new Float64Array(spec.chainLength);
     const resolvedAt = new Float64Array(spec.chainLength);
-    collectGarbage();
     await runnable.run(timedBody(calledAt, resolvedAt));
     for (let i = 1; i < spec.chainLength; i++) samples.push((calledAt[i]! - resolvedAt[i - 1]!) * 1000);
   }

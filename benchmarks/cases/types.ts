@@ -1,6 +1,7 @@
 import type { DagRecipe, DagShape } from '../dagGenerator';
 import type { ExecutorSpec } from '../executors/executor';
 import type { Distribution } from '../stats';
+import type { GcPauses } from './measure';
 
 /**
  * Benchmark cases as plain data: the orchestrator sends a case to a fresh child process (or runs
@@ -16,8 +17,15 @@ export interface ThroughputCase {
   readonly seed: number;
   /** Timed runs; the result keeps every one and their median. */
   readonly runs: number;
-  /** Size of the same-shape graph run twice first (untimed) so the timed runs see optimized code. */
+  /** Size of the same-shape graph run first, untimed, so the timed runs see optimized code. */
   readonly warmupSize: number;
+  /** Tasks to run in the warm-up (whole runs of the warm-up graph, at least one): V8 optimizes by call counts, not by runs. */
+  readonly warmupTasks: number;
+  /**
+   * When set, the timed runs (only them) are profiled: V8's CPU sampler, or its allocation
+   * sampler (every allocation, also those collected since); the raw profile is written to `path`.
+   */
+  readonly profile?: { readonly kind: 'cpu' | 'allocations'; readonly path: string };
 }
 
 /** Time from a task's promise resolving to its successor's agent being called, on a chain. */
@@ -41,6 +49,8 @@ export interface IdleCpuCase {
   readonly kind: 'idle-cpu';
   readonly executor: ExecutorSpec | { readonly kind: 'bare-await' };
   readonly waitMs: number;
+  /** Measured waits, one after the other; the median is reported. */
+  readonly repeats: number;
 }
 
 /** benny (benchmark.js) suites: whole runs of small DAGs per second. */
@@ -76,10 +86,14 @@ export interface ThroughputResult extends ResultBase {
   readonly medianRunMs: number;
   /** CPU time (user + system, every thread) of the median-time run. */
   readonly medianRunCpuMs: number;
+  /** Main-thread GC pauses of the median-time run. */
+  readonly medianRunGc: GcPauses;
   readonly usPerTask: number;
   readonly tasksPerSecond: number;
   /** Peak RSS before the graph was generated: the runtime and modules alone. */
   readonly baselineRssBytes: number | null;
+  /** Peak RSS once the graph was built, before any timed run: what the build alone reached. */
+  readonly afterBuildPeakRssBytes: number | null;
 }
 
 export interface LatencyResult extends ResultBase {
@@ -98,10 +112,16 @@ export interface TotalsResult extends ResultBase {
 export interface IdleCpuResult extends ResultBase {
   readonly kind: 'idle-cpu';
   readonly waitMs: number;
+  readonly repeats: number;
+  /** Of the wait with the median CPU. */
   readonly wallMs: number;
   readonly cpuUserMs: number;
   readonly cpuSystemMs: number;
   readonly cpuMs: number;
+  /** CPU ms of every wait, in order. */
+  readonly cpuMsSamples: readonly number[];
+  /** CPU ms of the same run with a 0 ms wait (median): the run's fixed cost, not the waiting's. */
+  readonly zeroWaitCpuMs: number;
 }
 
 export interface BennyResult extends ResultBase {

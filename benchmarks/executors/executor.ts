@@ -24,7 +24,7 @@ export interface Executor {
   readonly label: string;
   /**
    * Converts the graph into this executor's input (the caller's job, so not timed) and returns
-   * the build step (timed as the executor's set-up cost).
+   * the build step (timed as the executor's set-up cost), to be called once: it may release the input.
    */
   load(graph: CompactDag): () => Runnable;
 }

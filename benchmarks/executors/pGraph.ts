@@ -10,14 +10,16 @@ export const pGraphExecutor: Executor = {
   label: 'p-graph 2.0',
   load: (graph: CompactDag) => {
     const ids = taskIds(graph.size);
-    const nodes = new Map<string, PGraphNode>();
-    for (const id of ids) nodes.set(id, {});
-    const edges: DependencyList = [];
+    // Dropped once built: PGraph copies what it needs, and a user would let the input go.
+    let input: { nodes: Map<string, PGraphNode>; edges: DependencyList } | undefined = { nodes: new Map(), edges: [] };
+    for (const id of ids) input.nodes.set(id, {});
     for (let task = 0; task < graph.size; task++) {
-      for (let e = graph.depStart[task]!; e < graph.depStart[task + 1]!; e++) edges.push([ids[graph.depTargets[e]!]!, ids[task]!]);
+      for (let e = graph.depStart[task]!; e < graph.depStart[task + 1]!; e++) input.edges.push([ids[graph.depTargets[e]!]!, ids[task]!]);
     }
     return () => {
-      const pGraph = new PGraph(nodes, edges);
+      if (input === undefined) throw new Error('a p-graph graph is built once per load()');
+      const pGraph = new PGraph(input.nodes, input.edges);
+      input = undefined;
       // Built lazily: only bodies that need a task's index pay for the id lookup.
       let indexOf: Map<string, number> | undefined;
       return {

@@ -4,11 +4,13 @@
  * and the order is deterministic.
  */
 export class ReadyQueue {
-  // The heap keeps each entry's keys beside it, so sifting reads contiguous memory instead of
-  // jumping into DAG-sized key arrays.
-  private readonly tasks: number[] = [];
-  private readonly priorities: number[] = [];
-  private readonly ranks: number[] = [];
+  // The heap keeps each entry's keys beside it in typed arrays: sifting reads contiguous
+  // memory, and no number is ever boxed (a boxed key per waiting task is garbage the GC has
+  // to promote when hundreds of thousands of tasks wait).
+  private tasks = new Int32Array(16);
+  private priorities = new Float64Array(16);
+  private ranks = new Float64Array(16);
+  private count = 0;
 
   constructor(
     private priority: Float64Array,
@@ -22,17 +24,15 @@ export class ReadyQueue {
   }
 
   get size(): number {
-    return this.tasks.length;
+    return this.count;
   }
 
   push(task: number): void {
+    if (this.count === this.tasks.length) this.grow();
     const { tasks, priorities, ranks } = this;
     const priority = this.priority[task]!;
     const rank = this.rank[task]!;
-    let i = tasks.length;
-    tasks.push(task);
-    priorities.push(priority);
-    ranks.push(rank);
+    let i = this.count++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
       if (!precedes(priority, rank, task, priorities[parent]!, ranks[parent]!, tasks[parent]!)) break;
@@ -48,19 +48,19 @@ export class ReadyQueue {
 
   /** The first task without removing it; `-1` when empty. */
   peek(): number {
-    return this.tasks.length > 0 ? this.tasks[0]! : -1;
+    return this.count > 0 ? this.tasks[0]! : -1;
   }
 
   /** Removes and returns the first task; `-1` when empty. */
   pop(): number {
+    if (this.count === 0) return -1;
     const { tasks, priorities, ranks } = this;
-    if (tasks.length === 0) return -1;
     const top = tasks[0]!;
-    const task = tasks.pop()!;
-    const priority = priorities.pop()!;
-    const rank = ranks.pop()!;
-    const n = tasks.length;
+    const n = --this.count;
     if (n > 0) {
+      const task = tasks[n]!;
+      const priority = priorities[n]!;
+      const rank = ranks[n]!;
       let i = 0;
       for (;;) {
         const left = 2 * i + 1;
@@ -85,14 +85,27 @@ export class ReadyQueue {
 
   /** Empties the queue and returns what it held. */
   drain(): number[] {
-    this.priorities.length = 0;
-    this.ranks.length = 0;
-    return this.tasks.splice(0);
+    const drained = Array.from(this.tasks.subarray(0, this.count));
+    this.count = 0;
+    return drained;
   }
 
   /** Whether task `a` goes before task `b`. */
   before(a: number, b: number): boolean {
     return precedes(this.priority[a]!, this.rank[a]!, a, this.priority[b]!, this.rank[b]!, b);
+  }
+
+  private grow(): void {
+    const capacity = this.tasks.length * 2;
+    const tasks = new Int32Array(capacity);
+    tasks.set(this.tasks);
+    const priorities = new Float64Array(capacity);
+    priorities.set(this.priorities);
+    const ranks = new Float64Array(capacity);
+    ranks.set(this.ranks);
+    this.tasks = tasks;
+    this.priorities = priorities;
+    this.ranks = ranks;
   }
 }
 

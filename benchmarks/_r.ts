@@ -1,1 +1,0 @@
-import "../src/index"; console.log(process.resourceUsage().maxRSS/1024)
