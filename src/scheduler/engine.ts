@@ -316,6 +316,7 @@ export class Engine {
       this.failAttempt(record, outcome.error, outcome.timedOutAfterMs);
     }
     this.releaseSlot(record);
+    record.release();
     this.completeIfSettled(run);
   }
 

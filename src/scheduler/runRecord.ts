@@ -99,6 +99,15 @@ export class AttemptRecord implements AttemptHost<AttemptRecord> {
   bindStop(stop: () => void): void {
     this.stop = stop;
   }
+  /**
+   * Drops what the record points to once it is handled. A record that lived long enough to be
+   * promoted to the old generation would otherwise keep its newer outcome and subscriber alive
+   * through scavenges after it died itself, and those would be promoted in turn.
+   */
+  release(): void {
+    this.outcome = undefined;
+    this.stop = noop;
+  }
 }
 
 /** Outputs of a task's dependencies by id (context injection), from the open draft if any. */
