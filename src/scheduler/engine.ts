@@ -88,7 +88,7 @@ export class Engine {
         (task) => kinds.get(run.dag.index.agents[task]!)!,
         () => new ReadyQueue(run.dag.index.priority, run.dag.index.rank),
       ),
-      running: new Map(),
+      running: [],
       backoff: new Map(),
       state: initialRunState(dag, runId, options.failurePolicy),
       draft: undefined,
@@ -298,7 +298,8 @@ export class Engine {
     const entry = run.kinds.get(agent)!;
     const lease = entry.acquire();
     const record = new AttemptRecord(run, task, attempt, at, lease, entry);
-    run.running.set(task, record);
+    record.slot = run.running.length;
+    run.running.push(record);
     this.runningCount++;
     this.signals.launch.next(record);
   }
@@ -456,7 +457,7 @@ export class Engine {
     if (!this.isLive(run)) return;
     run.endedEarly = outcome;
     const draft = this.draftOf(run);
-    const running = [...run.running.values()];
+    const running = [...run.running];
     for (const record of running) {
       this.endAttempt(record);
       this.emit(
@@ -491,7 +492,12 @@ export class Engine {
   /** Marks an attempt handled: a late outcome is ignored from now on. */
   private endAttempt(record: AttemptRecord): void {
     record.live = false;
-    record.run.running.delete(record.task);
+    const running = record.run.running;
+    const last = running.pop()!;
+    if (last !== record) {
+      running[record.slot] = last;
+      last.slot = record.slot;
+    }
   }
 
   /**
@@ -526,7 +532,7 @@ export class Engine {
         ready: counts.ready,
         pending: counts.pending + counts.backoff,
       });
-      for (const record of run.running.values()) {
+      for (const record of run.running) {
         const runningForMs = now - record.startedAt;
         if (!record.stuckReported && runningForMs >= this.options.stuckAfterMs) {
           record.stuckReported = true;
@@ -617,7 +623,7 @@ export class Engine {
     const runs = this.active.splice(0);
     for (const run of runs) {
       run.done = true;
-      for (const record of run.running.values()) {
+      for (const record of run.running) {
         record.lease.release();
         record.stop();
       }

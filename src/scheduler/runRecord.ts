@@ -33,8 +33,12 @@ export interface RunRecord {
   readonly readyQueue: ReadyQueues<PoolEntry>;
   /** The pool entry of each agent name the run uses. */
   readonly kinds: Map<string, PoolEntry>;
-  /** Attempts launched and not yet handled, by task index. */
-  readonly running: Map<number, AttemptRecord>;
+  /**
+   * Attempts launched and not yet handled, in no order; each knows its `slot`. An array with
+   * swap-removal, because a Map rehashes as entries come and go and every new table it makes
+   * is garbage the GC has to promote.
+   */
+  readonly running: AttemptRecord[];
   /** Retry timers by task index. */
   readonly backoff: Map<number, Subscription>;
   /** The last finished snapshot. */
@@ -55,6 +59,8 @@ export class AttemptRecord implements AttemptHost<AttemptRecord> {
   /** False once its outcome was handled or it was cancelled: a late outcome is then ignored. */
   live = true;
   stuckReported = false;
+  /** Position in `run.running` while there. */
+  slot = -1;
   /** Set when the attempt ended, before it is signalled. */
   outcome: AttemptOutcome | undefined;
   /** Tears the attempt down (completes its inner Observable, aborts the agent). */
