@@ -20,20 +20,36 @@ import { type NotificationStreams, notificationStreams } from './views';
  * it), with hot notification streams that show the events of its runs while you listen.
  */
 export class DagRun extends Observable<DagEvent> implements NotificationStreams {
-  readonly events$: NotificationStreams['events$'];
-  readonly ready$: NotificationStreams['ready$'];
-  readonly completion$: NotificationStreams['completion$'];
-  readonly error$: NotificationStreams['error$'];
-  readonly health$: NotificationStreams['health$'];
+  /** Built on first use: most runs are never watched through them. */
+  private streams: NotificationStreams | undefined;
 
   /** @internal use `runDag` or `scheduler.submit` */
   constructor(
     readonly dag: Dag,
     subscribe: ConstructorParameters<typeof Observable<DagEvent>>[0],
-    streams: NotificationStreams,
+    private readonly source$: Observable<DagEvent>,
   ) {
     super(subscribe);
-    ({ events$: this.events$, ready$: this.ready$, completion$: this.completion$, error$: this.error$, health$: this.health$ } = streams);
+  }
+
+  get events$(): NotificationStreams['events$'] {
+    return this.views().events$;
+  }
+  get ready$(): NotificationStreams['ready$'] {
+    return this.views().ready$;
+  }
+  get completion$(): NotificationStreams['completion$'] {
+    return this.views().completion$;
+  }
+  get error$(): NotificationStreams['error$'] {
+    return this.views().error$;
+  }
+  get health$(): NotificationStreams['health$'] {
+    return this.views().health$;
+  }
+
+  private views(): NotificationStreams {
+    return (this.streams ??= notificationStreams(this.source$));
   }
 }
 
@@ -114,7 +130,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
 
   const submit = (dagOrSpec: Dag | DagSpec, runOptions?: RunOptions): DagRun => {
     const dag = defineDag(dagOrSpec);
-    const runResolved = resolveRunOptions(runOptions, resolved);
+    const runResolved = runOptions === undefined ? resolved : resolveRunOptions(runOptions, resolved);
     const problems = missingAgents(dag, runResolved);
     if (problems.length > 0) throw new DagValidationError(problems, dag.id);
     const runBus = createEventBus();
@@ -137,7 +153,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         engine.start(run);
         return () => engine.cancel(run);
       },
-      notificationStreams(runBus.events$),
+      runBus.events$,
     );
   };
 
