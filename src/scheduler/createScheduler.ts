@@ -3,7 +3,7 @@ import { type Dag, defineDag } from '../dag/defineDag';
 import { type DagIssue, DagValidationError } from '../dag/errors';
 import type { DagSpec } from '../dag/schema';
 import type { DagEvent } from '../events';
-import { createEventBus } from '../signals';
+import { createEventBus, type EventBus } from '../signals';
 import { Engine, type SchedulerSnapshot } from './engine';
 import {
   type ResolvedRunOptions,
@@ -27,7 +27,7 @@ export class DagRun extends Observable<DagEvent> implements NotificationStreams 
   constructor(
     readonly dag: Dag,
     subscribe: ConstructorParameters<typeof Observable<DagEvent>>[0],
-    private readonly source$: Observable<DagEvent>,
+    private readonly viewSource: () => Observable<DagEvent>,
   ) {
     super(subscribe);
   }
@@ -49,7 +49,7 @@ export class DagRun extends Observable<DagEvent> implements NotificationStreams 
   }
 
   private views(): NotificationStreams {
-    return (this.streams ??= notificationStreams(this.source$));
+    return (this.streams ??= notificationStreams(this.viewSource()));
   }
 }
 
@@ -133,7 +133,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
     const runResolved = runOptions === undefined ? resolved : resolveRunOptions(runOptions, resolved);
     const problems = missingAgents(dag, runResolved);
     if (problems.length > 0) throw new DagValidationError(problems, dag.id);
-    const runBus = createEventBus();
+    let runBus: EventBus | undefined; // made when somebody asks for the run's views
     return new DagRun(
       dag,
       (subscriber) => {
@@ -145,7 +145,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         const run = engine.createRun(runId, dag, runResolved, {
           next: (event) => {
             subscriber.next(event);
-            if (runBus.observed) runBus.publish(event);
+            if (runBus?.observed) runBus.publish(event);
           },
           complete: () => subscriber.complete(),
           error: (error) => subscriber.error(error),
@@ -153,12 +153,28 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         engine.start(run);
         return () => engine.cancel(run);
       },
-      runBus.events$,
+      () => (runBus ??= createEventBus()).events$,
     );
   };
 
+  let streams: NotificationStreams | undefined;
+  const views = () => (streams ??= notificationStreams(engine.events$));
   return {
-    ...notificationStreams(engine.events$),
+    get events$() {
+      return views().events$;
+    },
+    get ready$() {
+      return views().ready$;
+    },
+    get completion$() {
+      return views().completion$;
+    },
+    get error$() {
+      return views().error$;
+    },
+    get health$() {
+      return views().health$;
+    },
     state$: engine.state$,
     get closed() {
       return closed;

@@ -7,9 +7,9 @@ export class ReadyQueue {
   // The heap keeps each entry's keys beside it in typed arrays: sifting reads contiguous
   // memory, and no number is ever boxed (a boxed key per waiting task is garbage the GC has
   // to promote when hundreds of thousands of tasks wait).
-  private tasks = new Int32Array(16);
-  private priorities = new Float64Array(16);
-  private ranks = new Float64Array(16);
+  private tasks = EMPTY_TASKS;
+  private priorities = EMPTY_KEYS;
+  private ranks = EMPTY_KEYS;
   private count = 0;
 
   constructor(
@@ -96,7 +96,7 @@ export class ReadyQueue {
   }
 
   private grow(): void {
-    const capacity = this.tasks.length * 2;
+    const capacity = Math.max(16, this.tasks.length * 2);
     const tasks = new Int32Array(capacity);
     tasks.set(this.tasks);
     const priorities = new Float64Array(capacity);
@@ -108,6 +108,9 @@ export class ReadyQueue {
     this.ranks = ranks;
   }
 }
+
+const EMPTY_TASKS = new Int32Array(0);
+const EMPTY_KEYS = new Float64Array(0);
 
 /** Higher priority first, then higher rank, then the lower index. */
 function precedes(priorityA: number, rankA: number, a: number, priorityB: number, rankB: number, b: number): boolean {
