@@ -4,12 +4,10 @@
  * and the order is deterministic.
  */
 export class ReadyQueue {
-  // The heap keeps each entry's keys beside it in typed arrays: sifting reads contiguous
-  // memory, and no number is ever boxed (a boxed key per waiting task is garbage the GC has
-  // to promote when hundreds of thousands of tasks wait).
-  private tasks = EMPTY_TASKS;
-  private priorities = EMPTY_KEYS;
-  private ranks = EMPTY_KEYS;
+  // The heap keeps each entry's keys beside it, interleaved in one typed array as
+  // [priority, rank, task] triples: a sift step reads one cache line, and no number is ever
+  // boxed (a boxed key per waiting task is garbage the GC must promote when many tasks wait).
+  private heap = EMPTY_HEAP;
   private count = 0;
 
   constructor(
@@ -28,64 +26,62 @@ export class ReadyQueue {
   }
 
   push(task: number): void {
-    if (this.count === this.tasks.length) this.grow();
-    const { tasks, priorities, ranks } = this;
+    if (3 * this.count === this.heap.length) this.grow();
+    const heap = this.heap;
     const priority = this.priority[task]!;
     const rank = this.rank[task]!;
     let i = this.count++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!precedes(priority, rank, task, priorities[parent]!, ranks[parent]!, tasks[parent]!)) break;
-      tasks[i] = tasks[parent]!;
-      priorities[i] = priorities[parent]!;
-      ranks[i] = ranks[parent]!;
+      const p = 3 * parent;
+      if (!precedes(priority, rank, task, heap[p]!, heap[p + 1]!, heap[p + 2]!)) break;
+      moveEntry(heap, p, 3 * i);
       i = parent;
     }
-    tasks[i] = task;
-    priorities[i] = priority;
-    ranks[i] = rank;
+    heap[3 * i] = priority;
+    heap[3 * i + 1] = rank;
+    heap[3 * i + 2] = task;
   }
 
   /** The first task without removing it; `-1` when empty. */
   peek(): number {
-    return this.count > 0 ? this.tasks[0]! : -1;
+    return this.count > 0 ? this.heap[2]! : -1;
   }
 
   /** Removes and returns the first task; `-1` when empty. */
   pop(): number {
     if (this.count === 0) return -1;
-    const { tasks, priorities, ranks } = this;
-    const top = tasks[0]!;
+    const heap = this.heap;
+    const top = heap[2]!;
     const n = --this.count;
     if (n > 0) {
-      const task = tasks[n]!;
-      const priority = priorities[n]!;
-      const rank = ranks[n]!;
+      const priority = heap[3 * n]!;
+      const rank = heap[3 * n + 1]!;
+      const task = heap[3 * n + 2]!;
       let i = 0;
       for (;;) {
         const left = 2 * i + 1;
         if (left >= n) break;
         const right = left + 1;
-        const child =
-          right < n && precedes(priorities[right]!, ranks[right]!, tasks[right]!, priorities[left]!, ranks[left]!, tasks[left]!)
-            ? right
-            : left;
-        if (!precedes(priorities[child]!, ranks[child]!, tasks[child]!, priority, rank, task)) break;
-        tasks[i] = tasks[child]!;
-        priorities[i] = priorities[child]!;
-        ranks[i] = ranks[child]!;
+        const l = 3 * left;
+        const r = 3 * right;
+        const child = right < n && precedes(heap[r]!, heap[r + 1]!, heap[r + 2]!, heap[l]!, heap[l + 1]!, heap[l + 2]!) ? right : left;
+        const c = 3 * child;
+        if (!precedes(heap[c]!, heap[c + 1]!, heap[c + 2]!, priority, rank, task)) break;
+        moveEntry(heap, c, 3 * i);
         i = child;
       }
-      tasks[i] = task;
-      priorities[i] = priority;
-      ranks[i] = rank;
+      heap[3 * i] = priority;
+      heap[3 * i + 1] = rank;
+      heap[3 * i + 2] = task;
     }
     return top;
   }
 
   /** Empties the queue and returns what it held. */
   drain(): number[] {
-    const drained = Array.from(this.tasks.subarray(0, this.count));
+    const drained: number[] = [];
+    for (let i = 0; i < this.count; i++) drained.push(this.heap[3 * i + 2]!);
     this.count = 0;
     return drained;
   }
@@ -96,21 +92,19 @@ export class ReadyQueue {
   }
 
   private grow(): void {
-    const capacity = Math.max(16, this.tasks.length * 2);
-    const tasks = new Int32Array(capacity);
-    tasks.set(this.tasks);
-    const priorities = new Float64Array(capacity);
-    priorities.set(this.priorities);
-    const ranks = new Float64Array(capacity);
-    ranks.set(this.ranks);
-    this.tasks = tasks;
-    this.priorities = priorities;
-    this.ranks = ranks;
+    const heap = new Float64Array(Math.max(48, this.heap.length * 2));
+    heap.set(this.heap);
+    this.heap = heap;
   }
 }
 
-const EMPTY_TASKS = new Int32Array(0);
-const EMPTY_KEYS = new Float64Array(0);
+const EMPTY_HEAP = new Float64Array(0);
+
+function moveEntry(heap: Float64Array, from: number, to: number): void {
+  heap[to] = heap[from]!;
+  heap[to + 1] = heap[from + 1]!;
+  heap[to + 2] = heap[from + 2]!;
+}
 
 /** Higher priority first, then higher rank, then the lower index. */
 function precedes(priorityA: number, rankA: number, a: number, priorityB: number, rankB: number, b: number): boolean {
