@@ -1,59 +1,91 @@
 /**
- * Checks that a value survives `JSON.stringify`/`JSON.parse` unchanged: plain objects, arrays,
- * strings, booleans, null and finite numbers. Returns the first problem with its path, or
- * `undefined` when the value is safe. Iterative, so deep values cannot overflow the stack.
+ * JSON safety of values that travel in events (agent outputs, spawned task inputs): plain
+ * objects, arrays, strings, booleans, null and finite numbers, not nested deeper than
+ * {@link MAX_JSON_DEPTH}, without cycles. Hostile values (throwing getters, revoked proxies)
+ * are problems, never crashes.
  */
-export function jsonSafetyProblem(value: unknown): string | undefined {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `$ is ${value}`;
-  const stack: { value: unknown; path: string; exit?: object }[] = [{ value, path: '$' }];
-  const ancestors = new Set<object>();
-  while (stack.length > 0) {
-    const item = stack.pop()!;
-    if (item.exit !== undefined) {
-      ancestors.delete(item.exit);
-      continue;
-    }
-    const problem = shallowProblem(item.value);
-    if (problem !== undefined) return `${item.path} is ${problem}`;
-    if (typeof item.value !== 'object' || item.value === null) continue;
-    const object = item.value;
-    if (ancestors.has(object)) return `${item.path} is a circular reference`;
-    ancestors.add(object);
-    stack.push({ value: undefined, path: item.path, exit: object });
-    if (Array.isArray(object)) {
-      for (let i = object.length - 1; i >= 0; i--) stack.push({ value: object[i], path: `${item.path}[${i}]` });
-    } else {
-      for (const key of Object.keys(object)) {
-        const child = (object as Record<string, unknown>)[key];
-        if (child !== undefined) stack.push({ value: child, path: `${item.path}.${key}` });
-      }
-    }
+
+/** Deepest nesting accepted; deeper values would overflow `JSON.stringify` or a reader's parser. */
+export const MAX_JSON_DEPTH = 1000;
+
+export type JsonCheck = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly problem: string };
+
+/**
+ * A frozen deep copy of `value` when it is JSON-safe, else the first problem with its path
+ * (`$.rows[3].at is a Date …`). The copy means an agent that keeps mutating the object it
+ * returned cannot change an event or a state already emitted.
+ */
+export function toJsonSafe(value: unknown): JsonCheck {
+  try {
+    return { ok: true, value: copy(value, '$', 0, new Set()) };
+  } catch (error) {
+    if (error instanceof JsonProblem) return { ok: false, problem: error.message };
+    return { ok: false, problem: `$ could not be read (${describeThrown(error)})` };
   }
-  return undefined;
 }
 
-function shallowProblem(value: unknown): string | undefined {
+/** The first JSON-safety problem of `value`, or `undefined` when it is safe. */
+export function jsonSafetyProblem(value: unknown): string | undefined {
+  const check = toJsonSafe(value);
+  return check.ok ? undefined : check.problem;
+}
+
+class JsonProblem extends Error {}
+
+function copy(value: unknown, path: string, depth: number, ancestors: Set<object>): unknown {
   switch (typeof value) {
     case 'string':
     case 'boolean':
-      return undefined;
+      return value;
     case 'number':
-      return Number.isFinite(value) ? undefined : String(value);
+      if (Number.isFinite(value)) return value;
+      throw new JsonProblem(`${path} is ${value}`);
     case 'undefined':
-      return 'undefined (inside an array)';
+      throw new JsonProblem(`${path} is undefined (inside an array)`);
     case 'bigint':
-      return 'a BigInt';
+      throw new JsonProblem(`${path} is a BigInt`);
     case 'symbol':
-      return 'a symbol';
+      throw new JsonProblem(`${path} is a symbol`);
     case 'function':
-      return 'a function';
-    default: {
-      if (value === null || Array.isArray(value)) return undefined;
-      const proto: unknown = Object.getPrototypeOf(value);
-      if (proto === Object.prototype || proto === null) return undefined;
-      const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
-      return `a ${name} (only plain objects, arrays and primitives are JSON-safe)`;
+      throw new JsonProblem(`${path} is a function`);
+  }
+  if (value === null) return null;
+  const object = value as object;
+  if (depth >= MAX_JSON_DEPTH) throw new JsonProblem(`${path} is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  if (ancestors.has(object)) throw new JsonProblem(`${path} is a circular reference`);
+  ancestors.add(object);
+  let result: unknown;
+  if (Array.isArray(object)) {
+    const array: unknown[] = new Array<unknown>(object.length);
+    for (let i = 0; i < object.length; i++) array[i] = copy(object[i], `${path}[${i}]`, depth + 1, ancestors);
+    result = Object.freeze(array);
+  } else {
+    const proto: unknown = Object.getPrototypeOf(object);
+    if (proto !== Object.prototype && proto !== null) {
+      const name = (object as { constructor?: { name?: unknown } }).constructor?.name;
+      throw new JsonProblem(
+        `${path} is a ${typeof name === 'string' ? name : 'object'} (only plain objects, arrays and primitives are JSON-safe)`,
+      );
     }
+    const record: Record<string, unknown> = {};
+    for (const key of Object.keys(object)) {
+      const child = (object as Record<string, unknown>)[key];
+      if (child === undefined) continue; // JSON drops it too
+      const copied = copy(child, `${path}.${key}`, depth + 1, ancestors);
+      // defined, not assigned, when the key is `__proto__` (assigning would set the prototype)
+      if (key === '__proto__') Object.defineProperty(record, key, { value: copied, enumerable: true, writable: true, configurable: true });
+      else record[key] = copied;
+    }
+    result = Object.freeze(record);
+  }
+  ancestors.delete(object);
+  return result;
+}
+
+function describeThrown(error: unknown): string {
+  try {
+    return error instanceof Error ? `${error.name}: ${error.message}` : 'a non-Error was thrown';
+  } catch {
+    return 'reading it threw';
   }
 }

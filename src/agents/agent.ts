@@ -70,20 +70,30 @@ export class AgentError extends Error {
 
 const SEVERITIES: ReadonlySet<unknown> = new Set<Severity>(['warning', 'error', 'critical']);
 
-/** The severity an error carries, `error` when it carries none. */
+/** The severity an error carries, `error` when it carries none (or reading it throws). */
 export function severityOf(error: unknown): Severity {
-  const severity: unknown = typeof error === 'object' && error !== null ? (error as { severity?: unknown }).severity : undefined;
-  return SEVERITIES.has(severity) ? (severity as Severity) : 'error';
+  try {
+    const severity: unknown = typeof error === 'object' && error !== null ? (error as { severity?: unknown }).severity : undefined;
+    return SEVERITIES.has(severity) ? (severity as Severity) : 'error';
+  } catch {
+    return 'error';
+  }
 }
 
-/** The JSON-safe `{ name, message }` of anything thrown, Error or not. */
+/**
+ * The JSON-safe `{ name, message }` of anything thrown, Error or not. Never throws: a value
+ * whose getters throw, or a revoked proxy, is described as such.
+ */
 export function errorInfo(error: unknown): ErrorInfo {
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  if (typeof error === 'object' && error !== null) {
-    const { name, message } = error as { name?: unknown; message?: unknown };
-    if (typeof message === 'string') return { name: typeof name === 'string' ? name : 'Error', message };
+  try {
+    if (typeof error === 'object' && error !== null) {
+      const { name, message } = error as { name?: unknown; message?: unknown };
+      if (typeof message === 'string') return { name: typeof name === 'string' ? name : 'Error', message };
+    }
+    return { name: 'NonError', message: `agent threw a non-Error value: ${describeValue(error)}` };
+  } catch {
+    return { name: 'NonError', message: 'agent threw a value that cannot be read (its properties throw)' };
   }
-  return { name: 'NonError', message: `agent threw a non-Error value: ${describeValue(error)}` };
 }
 
 function describeValue(value: unknown): string {
@@ -93,6 +103,10 @@ function describeValue(value: unknown): string {
     const json = JSON.stringify(value);
     return json === undefined ? String(value) : json.length > 200 ? `${json.slice(0, 200)}…` : json;
   } catch {
-    return Object.prototype.toString.call(value);
+    try {
+      return Object.prototype.toString.call(value);
+    } catch {
+      return 'an unreadable value';
+    }
   }
 }

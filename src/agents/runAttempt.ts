@@ -1,7 +1,7 @@
 import { from, isObservable, Observable, type SchedulerLike, type Subscriber, type Subscription, type TeardownLogic } from 'rxjs';
 import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo } from '../events';
-import { jsonSafetyProblem } from '../jsonSafe';
+import { type JsonCheck, toJsonSafe } from '../jsonSafe';
 import { SyncResult } from './adapters';
 import type { AgentResult, TaskContext } from './agent';
 
@@ -33,6 +33,8 @@ export class TaskCancelledError extends Error {
 export class OutputNotJsonSafeError extends TypeError {
   override readonly name = 'OutputNotJsonSafeError';
 }
+
+const NO_OUTPUT: JsonCheck = Object.freeze({ ok: true, value: undefined });
 
 /** The warning of a streaming agent that completed without emitting a value. */
 const EMPTY_RESULT: ErrorInfo = Object.freeze({ name: 'EmptyResult', message: 'agent completed without a value' });
@@ -100,6 +102,18 @@ class AttemptExecution<T> {
       this.settle({ ok: false, error });
       return;
     }
+    try {
+      this.follow(result);
+    } catch (error) {
+      // a thenable whose `then` throws, a proxy that refuses to be inspected: the attempt fails
+      this.settle({ ok: false, error });
+      return;
+    }
+    return () => this.teardown();
+  }
+
+  /** Waits for what the agent returned, however it delivers it. */
+  private follow(result: unknown): void {
     if (result instanceof SyncResult) {
       this.succeed(result.value);
     } else if (isObservable(result) || isInteropOrAsyncIterable(result)) {
@@ -121,7 +135,6 @@ class AttemptExecution<T> {
     } else {
       this.succeed(result);
     }
-    return () => this.teardown();
   }
 
   /** The attempt's AbortSignal, made on first use. */
@@ -131,13 +144,31 @@ class AttemptExecution<T> {
   }
 
   private succeed(output: unknown): void {
-    const problem = output === undefined ? undefined : jsonSafetyProblem(output);
-    if (problem !== undefined) {
-      this.settle({ ok: false, error: new OutputNotJsonSafeError(`output of task "${this.host.taskId}" is not JSON-safe: ${problem}`) });
+    // outputs and spawned specs travel in events: keep a frozen JSON-safe copy, so nothing the
+    // agent does with its objects afterwards changes what was emitted
+    const checked = output === undefined ? NO_OUTPUT : toJsonSafe(output);
+    if (!checked.ok) {
+      this.settle({
+        ok: false,
+        error: new OutputNotJsonSafeError(`output of task "${this.host.taskId}" is not JSON-safe: ${checked.problem}`),
+      });
       return;
     }
     const spawned = this.context?.spawned;
-    this.settle(spawned !== undefined && spawned.length > 0 ? { ok: true, output, spawned } : { ok: true, output });
+    if (spawned === undefined || spawned.length === 0) {
+      this.settle({ ok: true, output: checked.value });
+      return;
+    }
+    const specs = toJsonSafe(spawned);
+    if (!specs.ok) {
+      const problem = specs.problem.replace(/^\$/, 'spawn');
+      this.settle({
+        ok: false,
+        error: new OutputNotJsonSafeError(`tasks spawned by task "${this.host.taskId}" are not JSON-safe: ${problem}`),
+      });
+      return;
+    }
+    this.settle({ ok: true, output: checked.value, spawned: specs.value as readonly TaskSpec[] });
   }
 
   private settle(outcome: AttemptOutcome): void {

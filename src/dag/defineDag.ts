@@ -1,6 +1,6 @@
 import { type CsrGraph, topologicalOrder } from './cycles';
 import { type DagIssue, DagValidationError } from './errors';
-import { type DagSpec, dagSpecSchema, MAX_ID_LENGTH, type RetrySpec, type TaskSpec, taskSpecSchema } from './schema';
+import { type DagSpec, dagSpecSchema, MAX_ID_LENGTH, type RetrySpec, type TaskDefaults, type TaskSpec, taskSpecSchema } from './schema';
 import type { z } from 'zod';
 
 /** A normalized retry policy: every field filled in. */
@@ -66,6 +66,8 @@ export interface DagIndex {
 /** A validated DAG, ready to run any number of times. Create it with {@link defineDag}. */
 export interface Dag {
   readonly id: string;
+  /** The spec's `defaults`, applied to every task, spawned ones included. */
+  readonly defaults: TaskDefaults | undefined;
   /** Number of tasks. */
   readonly size: number;
   /**
@@ -192,6 +194,7 @@ export function defineDag(spec: DagSpec | Dag): Dag {
   let tasks: readonly Task[] | undefined;
   const dag: Dag = Object.freeze({
     id: spec.id,
+    defaults: defaults === undefined ? undefined : Object.freeze(defaults),
     size: n,
     get tasks() {
       return (tasks ??= materializeTasks(index));

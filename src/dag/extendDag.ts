@@ -68,7 +68,7 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
   for (const spec of specs) tasks.push({ ...spec, deps: [parentId, ...(spec.deps ?? [])] });
   let result: Dag;
   try {
-    result = defineDag({ id: dag.id, tasks });
+    result = defineDag({ id: dag.id, tasks, ...(dag.defaults === undefined ? {} : { defaults: dag.defaults }) });
   } catch (error) {
     // only the spawned tasks can be at fault: point the paths at them
     if (!(error instanceof DagValidationError)) throw error;

@@ -150,8 +150,9 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
           complete: () => subscriber.complete(),
           error: (error) => subscriber.error(error),
         });
+        // registered before the start: a subscriber may leave during the run's first pass
+        subscriber.add(() => engine.cancel(run));
         engine.start(run);
-        return () => engine.cancel(run);
       },
       () => (runBus ??= createEventBus()).events$,
     );
@@ -182,7 +183,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
     submit,
     shutdown: ({ force = false } = {}) => {
       closed = true;
-      if (force) for (const run of [...engine.activeRuns]) engine.cancel(run);
+      if (force) engine.cancelAll();
       return engine.whenIdle().then(() => engine.disposeAgents());
     },
   };

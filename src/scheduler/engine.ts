@@ -1,9 +1,9 @@
 import { EMPTY, interval, map, merge, mergeMap, type Observable, Subscription } from 'rxjs';
 import { errorInfo, severityOf } from '../agents/agent';
-import { jsonSafetyProblem } from '../jsonSafe';
+import { toJsonSafe } from '../jsonSafe';
 import { type AttemptOutcome, runAttempt } from '../agents/runAttempt';
 import type { Dag } from '../dag/defineDag';
-import { DagValidationError } from '../dag/errors';
+import { type DagIssue, DagValidationError } from '../dag/errors';
 import { extendDag } from '../dag/extendDag';
 import type { TaskSpec } from '../dag/schema';
 import type { DagEvent, ErrorInfo, TaskCompletedEvent } from '../events';
@@ -95,6 +95,8 @@ export class Engine {
       state: initialRunState(dag, runId, options.failurePolicy),
       draft: undefined,
       endedEarly: undefined,
+      started: false,
+      cancelRequested: false,
       done: false,
     };
     return run;
@@ -123,7 +125,18 @@ export class Engine {
   }
 
   cancel(run: RunRecord): void {
-    if (!run.done && run.endedEarly === undefined) this.signals.control.next({ kind: 'cancel', run });
+    if (run.done || run.endedEarly !== undefined || run.cancelRequested) return;
+    run.cancelRequested = true;
+    this.signals.control.next({ kind: 'cancel', run });
+  }
+
+  /** Cancels every run; none of them starts anything from this call on. */
+  cancelAll(): void {
+    const runs = [...this.active];
+    for (const run of runs) run.cancelRequested = true;
+    for (const run of runs) {
+      if (!run.done && run.endedEarly === undefined) this.signals.control.next({ kind: 'cancel', run });
+    }
   }
 
   /** Resolves when no run is going on (at once when none is). */
@@ -234,6 +247,7 @@ export class Engine {
 
   private startRun(run: RunRecord): void {
     if (run.done) return;
+    run.started = true;
     this.emit(run, {
       type: 'dag.created',
       runId: run.runId,
@@ -283,7 +297,7 @@ export class Engine {
     for (let k = 0; k < runs.length; k++) {
       const i = (this.rotation + k) % runs.length;
       const run = runs[i]!;
-      if (run.readyQueue.size === 0 || !this.isLive(run)) continue;
+      if (run.readyQueue.size === 0 || !this.isLive(run) || run.cancelRequested) continue;
       const task = run.readyQueue.popStartable(hasCapacity);
       if (task < 0) continue;
       this.rotation = i + 1;
@@ -309,6 +323,8 @@ export class Engine {
     record.slot = run.running.length;
     run.running.push(record);
     this.runningCount++;
+    // launched even when a listener of this very `task.started` cancelled the run: the event
+    // says the agent was called, and the pending cancel aborts it at once
     this.signals.launch.next(record);
   }
 
@@ -336,14 +352,18 @@ export class Engine {
   private spawn(record: AttemptRecord, specs: readonly TaskSpec[]): unknown {
     const { run, task, attempt } = record;
     const draft = this.draftOf(run);
+    const before = run.dag.size;
     try {
-      const unknownAgents = specs.flatMap((spec, i) =>
-        typeof spec?.agent === 'string' && run.options.agents[spec.agent] === undefined
-          ? [{ path: ['spawn', i, 'agent'], code: 'unknown-agent' as const, message: `unknown agent "${spec.agent}"` }]
-          : [],
-      );
+      // agents are checked on the grown DAG, where the DAG's `defaults.agent` has been applied
+      const grown = extendDag(run.dag, task, specs, (t) => draft.statusOf(t) === StatusCode.Completed);
+      const unknownAgents: DagIssue[] = [];
+      for (let t = before; t < grown.size; t++) {
+        const agent = grown.index.agents[t]!;
+        if (run.options.agents[agent] === undefined) {
+          unknownAgents.push({ path: ['spawn', t - before, 'agent'], code: 'unknown-agent', message: `unknown agent "${agent}"` });
+        }
+      }
       if (unknownAgents.length > 0) throw new DagValidationError(unknownAgents, run.dag.id);
-      extendDag(run.dag, task, specs, (t) => draft.statusOf(t) === StatusCode.Completed);
     } catch (error) {
       return error;
     }
@@ -358,9 +378,9 @@ export class Engine {
     );
     run.dag = draft.dag;
     run.readyQueue.rekey(run.dag.index.priority, run.dag.index.rank);
-    for (const spawned of specs) {
-      if (spawned.agent !== undefined && !run.kinds.has(spawned.agent))
-        run.kinds.set(spawned.agent, this.pool.entry(run.options.agents[spawned.agent]!));
+    for (let t = before; t < run.dag.size; t++) {
+      const agent = run.dag.index.agents[t]!;
+      if (!run.kinds.has(agent)) run.kinds.set(agent, this.pool.entry(run.options.agents[agent]!));
     }
     return undefined;
   }
@@ -529,7 +549,7 @@ export class Engine {
   private checkHealth(): void {
     const now = this.options.scheduler.now();
     for (const run of [...this.active]) {
-      if (!this.isLive(run)) continue;
+      if (!this.isLive(run) || !run.started) continue; // a run whose start is still queued has nothing to report
       const counts = this.draftOf(run).statusCounts;
       this.emit(run, {
         type: 'health.checked',
@@ -650,6 +670,13 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** A warning's output: the `output` an `AgentError` carried, when JSON-safe. */
 function warningOutput(error: unknown): unknown {
-  const output: unknown = typeof error === 'object' && error !== null ? (error as { output?: unknown }).output : undefined;
-  return output !== undefined && jsonSafetyProblem(output) === undefined ? output : undefined;
+  let output: unknown;
+  try {
+    output = typeof error === 'object' && error !== null ? (error as { output?: unknown }).output : undefined;
+  } catch {
+    return undefined; // a hostile getter: no output rather than a crash
+  }
+  if (output === undefined) return undefined;
+  const checked = toJsonSafe(output);
+  return checked.ok ? checked.value : undefined;
 }

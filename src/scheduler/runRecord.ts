@@ -48,6 +48,13 @@ export interface RunRecord {
   /** Set when the run is being ended before its tasks finished. */
   endedEarly: 'cancelled' | 'failed' | undefined;
   done: boolean;
+  /** Set once its `dag.created` was emitted. */
+  started: boolean;
+  /**
+   * Set the moment a cancel is asked for, before the pipeline handles it: from then on the run
+   * starts nothing, even in the pass that is going on.
+   */
+  cancelRequested: boolean;
 }
 
 /**
@@ -124,7 +131,8 @@ export function upstreamOf(run: RunRecord, task: number): Readonly<Record<string
   for (let e = start[task]!; e < start[task + 1]!; e++) {
     const dep = targets[e]!;
     const output = run.draft !== undefined ? run.draft.outputOf(dep) : readOutput(run.state.outputs, dep);
-    if (output !== undefined) upstream[run.dag.index.ids[dep]!] = output;
+    // defined, not assigned: a dependency may be called `__proto__`
+    if (output !== undefined) Object.defineProperty(upstream, run.dag.index.ids[dep]!, { value: output, enumerable: true });
   }
   return Object.freeze(upstream);
 }

@@ -1,0 +1,237 @@
+import { TestScheduler } from 'rxjs/testing';
+import {
+  type AgentDefinition,
+  createScheduler,
+  type DagEvent,
+  DagValidationError,
+  defineDag,
+  runDag,
+  type RunOptions,
+  type SchedulerOptions,
+} from '../../../src';
+
+/**
+ * Bad-input catalogue, options: each row is one bad option of `runDag`, `createScheduler` or
+ * `submit`. Every row must throw when the run is asked for (not when it is subscribed) an error
+ * that names the option, and no agent may be called.
+ */
+
+const dag = defineDag({ id: 'opts', tasks: [{ id: 'a', agent: 'x' }] });
+const READABLE = 10_000;
+
+interface OptionRow {
+  readonly name: string;
+  /** Options given to runDag and createScheduler (the agent `x` is added unless `agents` is set). */
+  readonly options: unknown;
+  readonly error: typeof TypeError | typeof DagValidationError;
+  readonly message: RegExp;
+}
+
+const agentSpec = (extra: Record<string, unknown>) => ({ agents: { x: { run: () => 1, ...extra } } });
+
+const schedulerRows: readonly OptionRow[] = [
+  { name: 'options that are a number', options: 8, error: TypeError, message: /options .*expected object/ },
+  { name: 'options that are a string', options: 'fast', error: TypeError, message: /options .*expected object/ },
+  { name: 'options that are an array', options: [1, 2], error: TypeError, message: /options .*expected object/ },
+  { name: 'a misspelt option (concurrency)', options: { concurrency: 4 }, error: TypeError, message: /unknown option `concurrency`/ },
+  {
+    name: 'maxConcurrency = 0',
+    options: { maxConcurrency: 0 },
+    error: TypeError,
+    message: /`maxConcurrency` must be a positive integer \(got 0\)/,
+  },
+  {
+    name: 'maxConcurrency negative',
+    options: { maxConcurrency: -2 },
+    error: TypeError,
+    message: /`maxConcurrency` must be a positive integer \(got -2\)/,
+  },
+  { name: 'maxConcurrency NaN', options: { maxConcurrency: Number.NaN }, error: TypeError, message: /`maxConcurrency` .*\(got NaN\)/ },
+  {
+    name: 'maxConcurrency Infinity',
+    options: { maxConcurrency: Number.POSITIVE_INFINITY },
+    error: TypeError,
+    message: /`maxConcurrency` .*\(got Infinity\)/,
+  },
+  {
+    name: 'maxConcurrency fractional',
+    options: { maxConcurrency: 2.5 },
+    error: TypeError,
+    message: /`maxConcurrency` must be a positive integer \(got 2\.5\)/,
+  },
+  { name: 'maxConcurrency as a string', options: { maxConcurrency: '8' }, error: TypeError, message: /`maxConcurrency` .*\(got "8"\)/ },
+  { name: 'an unknown mode', options: { mode: 'turbo' }, error: TypeError, message: /`mode` must be 'event' or 'polling' \(got "turbo"\)/ },
+  {
+    name: 'pollIntervalMs = 0',
+    options: { mode: 'polling', pollIntervalMs: 0 },
+    error: TypeError,
+    message: /`pollIntervalMs` .*\(got 0\)/,
+  },
+  {
+    name: 'pollIntervalMs Infinity',
+    options: { mode: 'polling', pollIntervalMs: Number.POSITIVE_INFINITY },
+    error: TypeError,
+    message: /`pollIntervalMs` .*\(got Infinity\)/,
+  },
+  {
+    name: 'healthCheckIntervalMs negative',
+    options: { healthCheckIntervalMs: -1 },
+    error: TypeError,
+    message: /`healthCheckIntervalMs` .*\(got -1\)/,
+  },
+  {
+    name: 'healthCheckIntervalMs NaN',
+    options: { healthCheckIntervalMs: Number.NaN },
+    error: TypeError,
+    message: /`healthCheckIntervalMs` .*\(got NaN\)/,
+  },
+  { name: 'stuckAfterMs = 0', options: { stuckAfterMs: 0 }, error: TypeError, message: /`stuckAfterMs` .*\(got 0\)/ },
+  { name: 'taskTimeoutMs negative', options: { taskTimeoutMs: -5 }, error: TypeError, message: /`taskTimeoutMs` .*\(got -5\)/ },
+  {
+    name: 'taskTimeoutMs Infinity',
+    options: { taskTimeoutMs: Number.POSITIVE_INFINITY },
+    error: TypeError,
+    message: /`taskTimeoutMs` .*\(got Infinity\)/,
+  },
+  {
+    name: 'an unknown failurePolicy',
+    options: { failurePolicy: 'ignore' },
+    error: TypeError,
+    message: /`failurePolicy` must be 'skip-dependents', 'fail-fast' or 'continue' \(got "ignore"\)/,
+  },
+  {
+    name: 'contextInjection as a string',
+    options: { contextInjection: 'yes' },
+    error: TypeError,
+    message: /`contextInjection` must be true or false \(got "yes"\)/,
+  },
+  {
+    name: 'a scheduler that is not a SchedulerLike',
+    options: { scheduler: {} },
+    error: TypeError,
+    message: /`scheduler` must be an RxJS SchedulerLike/,
+  },
+  {
+    name: 'a scheduler whose schedule is not a function',
+    options: { scheduler: { now: () => 0, schedule: 1 } },
+    error: TypeError,
+    message: /`scheduler` must be an RxJS SchedulerLike/,
+  },
+  { name: 'an empty runId', options: { runId: '' }, error: TypeError, message: /`runId` must be a non-empty string/ },
+  { name: 'a huge runId (1 MB)', options: { runId: 'r'.repeat(1_000_000) }, error: TypeError, message: /`runId`/ },
+  {
+    name: 'agents that are a function',
+    options: { agents: () => 1 },
+    error: TypeError,
+    message: /`agents` must be an object mapping agent names to agents/,
+  },
+  { name: 'an agent that is a number', options: { agents: { x: 42 } }, error: TypeError, message: /`agents\.x` must be a function/ },
+  { name: 'an agent object without run', options: { agents: { x: { capacity: 2 } } }, error: TypeError, message: /`agents\.x`/ },
+  { name: 'an agent capacity of 0', options: agentSpec({ capacity: 0 }), error: TypeError, message: /`agents\.x(\.capacity)?`/ },
+  { name: 'an agent capacity of NaN', options: agentSpec({ capacity: Number.NaN }), error: TypeError, message: /`agents\.x(\.capacity)?`/ },
+  {
+    name: 'an agent maxInstances of 0',
+    options: agentSpec({ maxInstances: 0 }),
+    error: TypeError,
+    message: /`agents\.x(\.maxInstances)?`/,
+  },
+  { name: 'an agent idleMs of -1', options: agentSpec({ idleMs: -1 }), error: TypeError, message: /`agents\.x(\.idleMs)?`/ },
+  {
+    name: 'a misspelt agent field',
+    options: agentSpec({ concurrency: 2 }),
+    error: TypeError,
+    message: /`agents\.x`|unknown option `concurrency`/,
+  },
+  {
+    name: 'an agent name the DAG does not know',
+    options: { agents: { y: () => 1 } },
+    error: DagValidationError,
+    message: /unknown agent "x" \(used by "a"\); known agents: "y"/,
+  },
+];
+
+function withAgent(options: unknown, agent: AgentDefinition): unknown {
+  if (typeof options !== 'object' || options === null || Array.isArray(options) || 'agents' in options) return options;
+  return { ...options, agents: { x: agent } };
+}
+
+function thrown(action: () => unknown): Error {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof Error) return error;
+    throw new Error(`threw a non-Error: ${String(error)}`);
+  }
+  throw new Error('expected an error, but none was thrown');
+}
+
+describe('bad-input catalogue: options', () => {
+  it.each(schedulerRows)('should refuse $name at once, naming it, and run nothing', (row) => {
+    const agent = jest.fn(() => 1);
+    const options = withAgent(row.options, agent);
+    for (const start of [() => runDag(dag, options as SchedulerOptions), () => createScheduler(options as SchedulerOptions).submit(dag)]) {
+      const error = thrown(start);
+      expect(error).toBeInstanceOf(row.error);
+      expect(error.message).toMatch(row.message);
+      expect(error.message.length).toBeLessThan(READABLE);
+    }
+    expect(agent).not.toHaveBeenCalled();
+  });
+
+  const runRows: readonly { readonly name: string; readonly options: unknown; readonly message: RegExp }[] = [
+    {
+      name: 'a scheduler-wide option given to one run (maxConcurrency)',
+      options: { maxConcurrency: 2 },
+      message: /unknown option `maxConcurrency`/,
+    },
+    { name: 'a bad failurePolicy for one run', options: { failurePolicy: 'retry' }, message: /`failurePolicy` must be/ },
+    { name: 'a bad taskTimeoutMs for one run', options: { taskTimeoutMs: 0 }, message: /`taskTimeoutMs`/ },
+    { name: 'run options that are a number', options: 3, message: /options .*expected object/ },
+  ];
+
+  it.each(runRows)('should refuse $name on submit, naming it, and run nothing', (row) => {
+    const agent = jest.fn(() => 1);
+    const scheduler = createScheduler({ agents: { x: agent }, healthCheckIntervalMs: 0 });
+    const error = thrown(() => scheduler.submit(dag, row.options as RunOptions));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toMatch(row.message);
+    expect(agent).not.toHaveBeenCalled();
+  });
+
+  it('should refuse a run submitted after shutdown when it is subscribed, running nothing', async () => {
+    const agent = jest.fn(() => 1);
+    const scheduler = createScheduler({ agents: { x: agent }, healthCheckIntervalMs: 0 });
+    await scheduler.shutdown();
+    const seen: DagEvent[] = [];
+    let failure: unknown;
+    scheduler.submit(dag).subscribe({ next: (e) => seen.push(e), error: (e: unknown) => (failure = e) });
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toMatch(/scheduler is shut down; run of DAG "opts" refused/);
+    expect(seen).toEqual([]);
+    expect(agent).not.toHaveBeenCalled();
+  });
+
+  it('should refuse a second run with the runId of a run still going on the same scheduler', () => {
+    const ts = new TestScheduler(() => true);
+    const outcomes: string[] = [];
+    const events: DagEvent[] = [];
+    ts.run(({ cold }) => {
+      const scheduler = createScheduler({ scheduler: ts, healthCheckIntervalMs: 0, agents: { x: () => cold('--(v|)') } });
+      scheduler.events$.subscribe((e) => events.push(e));
+      for (let i = 0; i < 2; i++) {
+        try {
+          scheduler.submit(dag, { runId: 'same' }).subscribe({
+            complete: () => outcomes.push('completed'),
+            error: (e: unknown) => outcomes.push(`refused: ${(e as Error).message}`),
+          });
+        } catch (error) {
+          outcomes.push(`refused: ${(error as Error).message}`);
+        }
+      }
+    });
+    // two runs under one id would interleave their seq 1, 2, 3… and collide in state$
+    expect(outcomes).toContainEqual(expect.stringMatching(/^refused: .*runId.*same/));
+    const seqs = events.filter((e) => e.runId === 'same').map((e) => e.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+  });
+});

@@ -1,0 +1,216 @@
+import { catchError, finalize, type Observable, type Subscription, throwError } from 'rxjs';
+import type { TestScheduler } from 'rxjs/testing';
+import { AgentError, syncAgent, type TaskContext } from '../../../src';
+import type { Behaviour, Thrown, UnsafeOutput } from './scenario';
+
+/**
+ * Scripted agent behaviours, played in virtual time. Every attempt is tracked from the call to
+ * the end of its work (completion, error, abort or teardown), so the harness can tell how many
+ * agents really run at once and whether any is left behind.
+ */
+
+/** One call of an agent: one attempt. */
+export interface AgentCall {
+  readonly runId: string;
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly kind: string;
+  readonly calledAt: number;
+  /** Virtual time its work ended (settled, aborted or torn down); undefined while it runs. */
+  endedAt: number | undefined;
+  /** The AbortSignal fired before the work settled. */
+  aborted: boolean;
+}
+
+/** What the scripted agents need from the harness. */
+export interface AgentStage {
+  readonly scheduler: TestScheduler;
+  /** A cold observable from marbles, its subscriptions logged. */
+  cold<T>(marbles: string, values?: Record<string, T>, error?: unknown): Observable<T>;
+  /** Called when an attempt's work ends. */
+  ended(call: AgentCall): void;
+}
+
+/** The output every successful scripted attempt produces: who made it, so outputs can be checked. */
+export function expectedOutput(
+  runId: string,
+  taskId: string,
+  attempt: number,
+): { readonly run: string; readonly task: string; readonly attempt: number } {
+  return { run: runId, task: taskId, attempt };
+}
+
+/** The output a `warning` carries. */
+export function warningOutput(taskId: string, attempt: number): { readonly warned: string; readonly attempt: number } {
+  return { warned: taskId, attempt };
+}
+
+/** The value a `fail` behaviour throws. */
+export function thrownValue(thrown: Thrown, taskId: string, attempt: number): unknown {
+  const message = `boom ${taskId} #${attempt}`;
+  switch (thrown) {
+    case 'error':
+      return new Error(message);
+    case 'agentError':
+      return new AgentError(message);
+    case 'string':
+      return message;
+    case 'number':
+      return attempt;
+    case 'undefined':
+      return undefined;
+    case 'null':
+      return null;
+    case 'object':
+      return { code: 'E_BOOM', attempt };
+  }
+}
+
+/** The `{ name, message }` the scheduler must report for a thrown value. */
+export function expectedErrorInfo(thrown: Thrown, taskId: string, attempt: number): { readonly name: string; readonly message: string } {
+  const message = `boom ${taskId} #${attempt}`;
+  const nonError = (text: string) => ({ name: 'NonError', message: `agent threw a non-Error value: ${text}` });
+  switch (thrown) {
+    case 'error':
+      return { name: 'Error', message };
+    case 'agentError':
+      return { name: 'AgentError', message };
+    case 'string':
+      return nonError(JSON.stringify(message));
+    case 'number':
+      return nonError(String(attempt));
+    case 'undefined':
+      return nonError('undefined');
+    case 'null':
+      return nonError('null');
+    case 'object':
+      return nonError(JSON.stringify({ code: 'E_BOOM', attempt }));
+  }
+}
+
+export function unsafeValue(what: UnsafeOutput): unknown {
+  switch (what) {
+    case 'bigint':
+      return { total: 10n };
+    case 'circular': {
+      const node: { self?: unknown } = {};
+      node.self = node;
+      return node;
+    }
+    case 'date':
+      return { at: new Date(0) };
+    case 'nan':
+      return [1, Number.NaN];
+    case 'function':
+      return { callback: () => 1 };
+    case 'undefinedInArray':
+      return [1, undefined];
+  }
+}
+
+/** A promise-like settled by a virtual-time timer; an aborted attempt cancels the timer. */
+interface VirtualThenable {
+  then(onFulfilled?: (value: unknown) => unknown, onRejected?: (reason: unknown) => unknown): void;
+}
+
+function thenable(
+  stage: AgentStage,
+  call: AgentCall,
+  ctx: TaskContext,
+  delay: number,
+  outcome: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined,
+): VirtualThenable {
+  return {
+    then(onFulfilled, onRejected) {
+      const signal = ctx.signal;
+      let timer: Subscription | undefined;
+      const onAbort = () => {
+        timer?.unsubscribe();
+        if (call.endedAt === undefined) call.aborted = true;
+        stage.ended(call);
+      };
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (outcome === undefined) return; // never settles: only the AbortSignal ends it
+      timer = stage.scheduler.schedule(() => {
+        signal.removeEventListener('abort', onAbort);
+        stage.ended(call);
+        if (outcome.ok) onFulfilled?.(outcome.value);
+        else onRejected?.(outcome.error);
+      }, delay);
+    },
+  };
+}
+
+const dashes = (frames: number) => '-'.repeat(frames);
+
+/** An error box, because marbles replace a falsy `#` error with the string 'error'. */
+class Boxed {
+  constructor(readonly value: unknown) {}
+}
+
+function coldError(stage: AgentStage, delay: number, error: unknown): Observable<unknown> {
+  return stage
+    .cold<unknown>(`${dashes(delay)}#`, undefined, new Boxed(error))
+    .pipe(catchError((boxed: Boxed) => throwError(() => boxed.value)));
+}
+
+/**
+ * Plays one attempt. Returns what the agent returns (or throws what it throws); the attempt's
+ * end is reported through `stage.ended`.
+ */
+export function play(stage: AgentStage, call: AgentCall, ctx: TaskContext, behaviour: Behaviour, spawnAgent: string): unknown {
+  const tracked = (source: Observable<unknown>) => source.pipe(finalize(() => stage.ended(call)));
+  const fail = (via: 'throw' | 'reject' | 'error', delay: number, error: unknown): unknown => {
+    if (via === 'throw') {
+      stage.ended(call);
+      throw error;
+    }
+    if (via === 'reject') return thenable(stage, call, ctx, delay, { ok: false, error });
+    return tracked(coldError(stage, delay, error));
+  };
+  const succeed = (via: 'cold' | 'thenable' | 'sync' | 'value', delay: number, value: unknown): unknown => {
+    switch (via) {
+      case 'cold':
+        return tracked(stage.cold<unknown>(`${dashes(delay)}(ab|)`, { a: 'progress', b: value }));
+      case 'thenable':
+        return thenable(stage, call, ctx, delay, { ok: true, value });
+      case 'sync':
+        stage.ended(call);
+        return syncAgent(() => value)(ctx);
+      case 'value':
+        stage.ended(call);
+        return value;
+    }
+  };
+  const output = expectedOutput(ctx.runId, ctx.id, ctx.attempt);
+  switch (behaviour.kind) {
+    case 'ok':
+      return succeed(behaviour.via, behaviour.delay, output);
+    case 'empty':
+      return tracked(stage.cold<unknown>(`${dashes(behaviour.delay)}|`));
+    case 'fail':
+      return fail(behaviour.via, behaviour.delay, thrownValue(behaviour.thrown, ctx.id, ctx.attempt));
+    case 'warning':
+      return fail(
+        behaviour.via,
+        behaviour.delay,
+        new AgentError(`warn ${ctx.id} #${ctx.attempt}`, { severity: 'warning', output: warningOutput(ctx.id, ctx.attempt) }),
+      );
+    case 'critical':
+      return fail(behaviour.via, behaviour.delay, new AgentError(`critical ${ctx.id} #${ctx.attempt}`, { severity: 'critical' }));
+    case 'hang':
+      return behaviour.via === 'cold' ? tracked(stage.cold<unknown>('-')) : thenable(stage, call, ctx, 0, undefined);
+    case 'unsafe':
+      return succeed('cold', behaviour.delay, unsafeValue(behaviour.what));
+    case 'spawn':
+      // the harness registered the children before calling play
+      return succeed('cold', behaviour.delay, output);
+    case 'badSpawn':
+      ctx.spawn([{ id: ctx.id, agent: spawnAgent }]); // a duplicate id: the spawn is invalid
+      return succeed('cold', behaviour.delay, output);
+  }
+}

@@ -1,0 +1,451 @@
+import { isDeepStrictEqual } from 'node:util';
+import { type Observable, type Subscription, take } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import {
+  type AgentDefinition,
+  createScheduler,
+  type Dag,
+  type DagEvent,
+  type DagRun,
+  defineAgent,
+  defineDag,
+  type FailurePolicy,
+  runDag,
+  type Scheduler,
+  type TaskContext,
+} from '../../../src';
+import { type AgentCall, type AgentStage, play } from './agents';
+import { behaviourOf, buildDag, type DagModel, kindName, mayHang, spawnedTasks, type TaskModel, workBound } from './model';
+import { type Observation, type RunRecord, totals } from './observation';
+import type { CancelGen, KindGen, MultiScenario, SingleScenario } from './scenario';
+import { pendingLibraryActions, taggingScheduler } from './virtualTime';
+
+/**
+ * Runs a generated scenario inside `TestScheduler.run()` and records what happened: every event
+ * (per run and in global order), every agent call and when its work ended, the runs' subscribers,
+ * scheduler snapshots, and what was left scheduled or subscribed afterwards. The invariants are
+ * checked on this record (see `invariants.ts`); problems only the harness can see while the run
+ * goes on (agents running beyond a limit, wrong upstream) are collected in `violations`.
+ */
+
+const MAX_VIOLATIONS = 40;
+
+interface PlannedRun {
+  readonly runId: string;
+  readonly model: DagModel;
+  /** Runs of a multi scenario share their DAG objects (and indexes); a single run submits the spec. */
+  readonly submitted: Dag | DagModel['spec'];
+  readonly dag: Dag;
+  readonly submitAt: number;
+  readonly failurePolicy: FailurePolicy | undefined;
+  readonly cancel: CancelGen;
+}
+
+/** Runs one generated scenario to its end in virtual time. */
+export async function execute(scenario: SingleScenario | MultiScenario): Promise<Observation> {
+  const ts = new TestScheduler((actual, expected) => isDeepStrictEqual(actual, expected));
+  const libraryWork = new WeakSet<object>();
+  const scheduler = taggingScheduler(ts, libraryWork);
+  const multi = 'runs' in scenario;
+  const { options, kinds: kindGens, faultRate } = scenario;
+
+  // plan the runs
+  const planned: PlannedRun[] = [];
+  if (multi) {
+    const dags = scenario.dags.map((gen, i) => buildDag(gen, `dag${i}`, kindGens, faultRate));
+    const defined = dags.map((model) => defineDag(model.spec));
+    scenario.runs.forEach((run, i) => {
+      const d = run.dag % dags.length;
+      planned.push({
+        runId: `r${i}`,
+        model: dags[d]!,
+        submitted: defined[d]!,
+        dag: defined[d]!,
+        submitAt: run.submitAt,
+        failurePolicy: run.failurePolicy,
+        cancel: run.cancel,
+      });
+    });
+  } else {
+    const model = buildDag(scenario.dag, 'dag0', kindGens, faultRate);
+    planned.push({
+      runId: 'r0',
+      model,
+      submitted: model.spec,
+      dag: defineDag(model.spec),
+      submitAt: 0,
+      failurePolicy: undefined,
+      cancel: scenario.cancel,
+    });
+  }
+  const api = multi ? 'scheduler' : scenario.api;
+  const forcedShutdown = multi && scenario.shutdown?.force === true ? scenario.shutdown.at : undefined;
+
+  const kinds = new Map<string, KindGen>(kindGens.map((k, i) => [kindName(kindGens, i), k]));
+  const records: RunRecord[] = planned.map((p) => ({
+    runId: p.runId,
+    dagId: p.model.id,
+    dag: p.dag,
+    tasks: new Map([...p.model.tasks].map(([id, t]) => [id, { ...t, deps: new Set(t.deps) }])),
+    initialTaskCount: p.model.tasks.size,
+    failurePolicy: p.failurePolicy ?? options.failurePolicy,
+    submittedAt: p.submitAt,
+    events: [],
+    delivered: [],
+    outputs: new Map(),
+    pendingSpawns: new Map(),
+    subscriberCompleted: false,
+    subscriberError: undefined,
+    subscription: undefined,
+    cancelRequestedAt: undefined,
+    cancelledBy: undefined,
+    eventsAtCancel: 0,
+    refused: false,
+    endedAt: undefined,
+    lastState: undefined,
+    started: false,
+  }));
+  const byId = new Map(records.map((r) => [r.runId, r]));
+
+  const observation: Observation = {
+    options,
+    kinds,
+    runs: records,
+    global: [],
+    calls: [],
+    violations: [],
+    pendingAtEnd: undefined,
+    pendingAfterIdle: undefined,
+    actionsLeft: 0,
+    openSubscriptions: 0,
+    instancesCreated: 0,
+    instancesDisposed: 0,
+    lastSnapshot: undefined,
+    deadline: 0,
+    api,
+    shutdownAt: undefined,
+  };
+  const violation = (message: string) => {
+    if (observation.violations.length < MAX_VIOLATIONS) observation.violations.push(`t=${ts.now()}: ${message}`);
+  };
+
+  // agents: live work per kind, checked against the limits at every call
+  let liveTotal = 0;
+  const liveByKind = new Map<string, number>();
+  const stage: AgentStage = {
+    scheduler: ts,
+    cold: (marbles, values, error) => ts.createColdObservable(marbles, values, error),
+    ended: (call) => {
+      if (call.endedAt !== undefined) return;
+      call.endedAt = ts.now();
+      liveTotal--;
+      liveByKind.set(call.kind, liveByKind.get(call.kind)! - 1);
+    },
+  };
+
+  const callAgent = (kind: string, ctx: TaskContext): unknown => {
+    const run = byId.get(ctx.runId);
+    const task = run?.tasks.get(ctx.id);
+    if (run === undefined || task === undefined) {
+      violation(`agent "${kind}" called for unknown task ${ctx.runId}/${ctx.id}`);
+      return 1;
+    }
+    if (task.kind !== kind) violation(`task ${ctx.runId}/${ctx.id} of kind ${task.kind} ran on agent ${kind}`);
+    if (ctx.dagId !== run.dagId) violation(`agent of ${ctx.runId}/${ctx.id} saw dagId ${ctx.dagId}`);
+    const call: AgentCall = {
+      runId: ctx.runId,
+      taskId: ctx.id,
+      attempt: ctx.attempt,
+      kind,
+      calledAt: ts.now(),
+      endedAt: undefined,
+      aborted: false,
+    };
+    observation.calls.push(call);
+    totals.attempts++;
+    liveTotal++;
+    liveByKind.set(kind, (liveByKind.get(kind) ?? 0) + 1);
+    if (liveTotal > options.maxConcurrency) violation(`${liveTotal} agents running at once, maxConcurrency is ${options.maxConcurrency}`);
+    const capacity = kinds.get(kind)?.capacity;
+    if (capacity !== undefined && liveByKind.get(kind)! > capacity)
+      violation(`${liveByKind.get(kind)} agents of kind ${kind} running at once, capacity is ${capacity}`);
+    checkUpstream(run, task, ctx);
+    const behaviour = behaviourOf(task, ctx.attempt);
+    if (behaviour.kind === 'spawn') {
+      const { specs, models } = spawnedTasks(ctx.id, behaviour.children, kindGens, faultRate);
+      run.pendingSpawns.set(`${ctx.id}#${ctx.attempt}`, models);
+      ctx.spawn(specs);
+    }
+    return play(stage, call, ctx, behaviour, kind);
+  };
+
+  const checkUpstream = (run: RunRecord, task: TaskModel, ctx: TaskContext) => {
+    const upstream = ctx.upstream;
+    const proto: unknown = Object.getPrototypeOf(upstream);
+    if (proto !== Object.prototype && proto !== null)
+      violation(`upstream of ${run.runId}/${task.id} has a foreign prototype (a dependency's output became its prototype)`);
+    // a Map, not an object: a dependency may be called `__proto__`
+    const expected = new Map<string, unknown>();
+    if (options.contextInjection) {
+      for (const dep of task.deps) if (run.outputs.has(dep)) expected.set(dep, run.outputs.get(dep));
+    }
+    const keys = Object.keys(upstream).sort();
+    const wanted = [...expected.keys()].sort();
+    if (!isDeepStrictEqual(keys, wanted)) {
+      violation(`upstream of ${run.runId}/${task.id} has keys ${JSON.stringify(keys)}, expected ${JSON.stringify(wanted)}`);
+      return;
+    }
+    for (const key of wanted) {
+      if (!isDeepStrictEqual(upstream[key], expected.get(key)))
+        violation(`upstream["${key}"] of ${run.runId}/${task.id} differs from that task's output`);
+    }
+  };
+
+  let instanceSerial = 0;
+  const agents: Record<string, AgentDefinition> = {};
+  for (const [name, kind] of kinds) {
+    if (!kind.pooled && kind.capacity === undefined) {
+      agents[name] = (ctx: TaskContext) => callAgent(name, ctx);
+      continue;
+    }
+    interface Instance {
+      readonly serial: number;
+      disposed: boolean;
+    }
+    agents[name] = defineAgent<Instance>({
+      ...(kind.capacity === undefined ? {} : { capacity: kind.capacity }),
+      idleMs: kind.idleMs,
+      ...(kind.pooled
+        ? {
+            create: () => {
+              observation.instancesCreated++;
+              return { serial: ++instanceSerial, disposed: false };
+            },
+            dispose: (instance: Instance) => {
+              if (instance.disposed) violation(`instance ${instance.serial} of ${name} disposed twice`);
+              instance.disposed = true;
+              observation.instancesDisposed++;
+            },
+          }
+        : {}),
+      run: (ctx, instance) => {
+        if (kind.pooled && (instance === undefined || instance.disposed))
+          violation(`${ctx.runId}/${ctx.id} ran on a ${instance === undefined ? 'missing' : 'disposed'} instance of ${name}`);
+        return callAgent(name, ctx);
+      },
+    });
+  }
+
+  // events
+  const onEvent = (event: DagEvent) => {
+    const run = byId.get(event.runId);
+    if (run === undefined) {
+      violation(`event for unknown run ${event.runId}`);
+      return;
+    }
+    if (event.at !== ts.now()) violation(`${run.runId} seq ${event.seq} ${event.type} has at=${event.at}, emitted at ${ts.now()}`);
+    if (run.endedAt !== undefined) violation(`${run.runId} emitted ${event.type} after dag.completed`);
+    run.events.push(event);
+    observation.global.push(event);
+    totals.events++;
+    switch (event.type) {
+      case 'task.completed':
+        if (event.output !== undefined) run.outputs.set(event.taskId, event.output);
+        break;
+      case 'tasks.spawned': {
+        const key = `${event.taskId}#${event.attempt}`;
+        const models = run.pendingSpawns.get(key);
+        if (models === undefined) {
+          violation(`${run.runId}: tasks.spawned by ${key}, which asked for no spawn`);
+          break;
+        }
+        run.pendingSpawns.delete(key);
+        const ids = models.map((m) => m.id);
+        for (const task of run.tasks.values()) if (task.deps.has(event.taskId)) for (const id of ids) task.deps.add(id);
+        for (const model of models) run.tasks.set(model.id, model);
+        break;
+      }
+      case 'dag.completed':
+        run.endedAt = ts.now();
+        totals.runs++;
+        totals.tasks += event.counts.total;
+        totals[event.outcome]++;
+        break;
+      default:
+        break;
+    }
+    if (event.type === 'dag.completed') whenAllDone();
+  };
+
+  // the scheduler(s)
+  const schedulerOptions = {
+    scheduler,
+    agents,
+    maxConcurrency: options.maxConcurrency,
+    mode: options.mode,
+    pollIntervalMs: options.pollIntervalMs,
+    healthCheckIntervalMs: options.healthCheckIntervalMs,
+    stuckAfterMs: options.stuckAfterMs,
+    contextInjection: options.contextInjection,
+    failurePolicy: options.failurePolicy,
+    ...(options.taskTimeoutMs === undefined ? {} : { taskTimeoutMs: options.taskTimeoutMs }),
+  };
+  let shared: Scheduler | undefined;
+  let shutdownPromise: Promise<void> | undefined;
+  let submittedCount = 0;
+
+  const subscribeRun = (record: RunRecord, plan: PlannedRun, run$: DagRun) => {
+    const consumer: Observable<DagEvent> = plan.cancel.afterEvents === undefined ? run$ : run$.pipe(take(plan.cancel.afterEvents));
+    record.started = true;
+    record.subscription = consumer.subscribe({
+      next: (event) => {
+        record.delivered.push(event);
+        if (
+          plan.cancel.afterEvents !== undefined &&
+          record.delivered.length === plan.cancel.afterEvents &&
+          event.type !== 'dag.completed'
+        ) {
+          record.cancelRequestedAt = ts.now();
+          record.cancelledBy = 'events';
+          record.eventsAtCancel = record.delivered.length; // the bus sees this event just after the subscriber
+        }
+      },
+      complete: () => (record.subscriberCompleted = true),
+      error: (error: unknown) => {
+        record.subscriberError = error;
+        if (error instanceof Error && /shut down/.test(error.message)) {
+          record.refused = true;
+          whenAllDone();
+        }
+      },
+    });
+  };
+
+  let deadlineAction: Subscription | undefined;
+  let allDoneChecked = false;
+  const whenAllDone = () => {
+    if (allDoneChecked || submittedCount < records.length) return;
+    if (!records.every((r) => r.refused || r.endedAt !== undefined || r.subscriberError !== undefined)) return;
+    allDoneChecked = true;
+    ts.schedule(() => {
+      observation.pendingAtEnd = pendingLibraryActions(ts, libraryWork);
+      if (shared !== undefined) shutdownPromise ??= shared.shutdown();
+    }, 0);
+    const maxIdle = Math.max(0, ...kindGens.map((k) => k.idleMs));
+    ts.schedule(() => {
+      observation.pendingAfterIdle = pendingLibraryActions(ts, libraryWork);
+      deadlineAction?.unsubscribe();
+    }, maxIdle + 1);
+  };
+
+  // a run that can hang by design is cancelled; a bound on the work makes the liveness deadline
+  const cancelAt = planned.map((plan) => {
+    const hangs = [...plan.model.tasks.values()].some((t) => mayHang(t, options.taskTimeoutMs));
+    const at = plan.cancel.atTime ?? (hangs && forcedShutdown === undefined ? 200 : undefined);
+    return at === undefined ? undefined : plan.submitAt + at;
+  });
+  const work = planned.reduce(
+    (sum, plan) => sum + [...plan.model.tasks.values()].reduce((s, t) => s + workBound(t, options.taskTimeoutMs, options), 0),
+    0,
+  );
+  const latestStart = Math.max(
+    0,
+    ...planned.map((p) => p.submitAt),
+    ...cancelAt.map((c) => c ?? 0),
+    multi ? (scenario.shutdown?.at ?? 0) : 0,
+  );
+  const deadline = latestStart + work + 100 + (options.mode === 'polling' ? 10 * options.pollIntervalMs : 0);
+  observation.deadline = deadline;
+
+  try {
+    ts.run(() => stageRuns());
+  } catch (error) {
+    violation(
+      `an error escaped the scheduler into the TestScheduler: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+    );
+  }
+  function stageRuns(): void {
+    ts.maxFrames = deadline + 10_000; // a timer that keeps rescheduling itself is left in `actions`, not run forever
+    if (api === 'scheduler') {
+      shared = createScheduler(schedulerOptions);
+      shared.events$.subscribe(onEvent);
+      shared.state$.subscribe((snapshot) => {
+        observation.lastSnapshot = snapshot;
+        for (const [runId, state] of snapshot.runs) {
+          const record = byId.get(runId);
+          if (record === undefined) violation(`state$ shows unknown run ${runId}`);
+          else record.lastState = state;
+        }
+      });
+    }
+    planned.forEach((plan, i) => {
+      const record = records[i]!;
+      const submit = () => {
+        submittedCount++;
+        if (api === 'runDag') {
+          const run$ = runDag(plan.submitted, { ...schedulerOptions, runId: plan.runId });
+          run$.events$.subscribe(onEvent);
+          subscribeRun(record, plan, run$);
+        } else {
+          const run$ = shared!.submit(plan.submitted, {
+            runId: plan.runId,
+            ...(plan.failurePolicy === undefined ? {} : { failurePolicy: plan.failurePolicy }),
+          });
+          subscribeRun(record, plan, run$);
+        }
+        whenAllDone();
+      };
+      if (plan.submitAt === 0) submit();
+      else ts.schedule(submit, plan.submitAt);
+      const at = cancelAt[i];
+      if (at !== undefined) {
+        ts.schedule(() => {
+          if (record.started && record.endedAt === undefined && record.cancelRequestedAt === undefined && !record.refused) {
+            record.cancelRequestedAt = ts.now();
+            record.cancelledBy = 'time';
+            record.eventsAtCancel = record.events.length;
+          }
+          record.subscription?.unsubscribe();
+        }, at);
+      }
+    });
+    if (multi && scenario.shutdown !== undefined) {
+      const { at, force } = scenario.shutdown;
+      ts.schedule(() => {
+        observation.shutdownAt = ts.now();
+        if (force) {
+          for (const record of records) {
+            if (record.started && record.endedAt === undefined && record.cancelRequestedAt === undefined && !record.refused) {
+              record.cancelRequestedAt = ts.now();
+              record.cancelledBy = 'shutdown';
+              record.eventsAtCancel = record.events.length;
+            }
+          }
+        }
+        shutdownPromise = shared!.shutdown({ force });
+      }, at);
+    }
+    deadlineAction = ts.schedule(() => {
+      for (const record of records) {
+        if (record.refused || record.endedAt !== undefined) continue;
+        violation(`liveness: run ${record.runId} has not ended by t=${deadline}, a bound on all its work (submitted: ${record.started})`);
+        if (record.cancelRequestedAt === undefined) {
+          record.cancelRequestedAt = ts.now();
+          record.cancelledBy = 'deadline';
+          record.eventsAtCancel = record.events.length;
+        }
+        record.subscription?.unsubscribe();
+      }
+      if (shared !== undefined) shutdownPromise = shared.shutdown({ force: true });
+    }, deadline);
+  }
+
+  observation.actionsLeft = ts.actions.length;
+  for (const action of [...ts.actions]) action.unsubscribe();
+  if (shutdownPromise !== undefined) await shutdownPromise;
+  for (const cold of ts.coldObservables) {
+    observation.openSubscriptions += cold.subscriptions.filter((log) => log.unsubscribedFrame === Number.POSITIVE_INFINITY).length;
+  }
+  if (liveTotal !== 0) violation(`${liveTotal} agent attempts still running after the run`);
+  return observation;
+}

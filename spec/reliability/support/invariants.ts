@@ -1,0 +1,362 @@
+import { isDeepStrictEqual } from 'node:util';
+import { initialRunState, isTerminalEvent, reduce, reduceAll, type RunState, selectTasks, type TaskEvent } from '../../../src';
+import { checkAttempts } from './checkAttempts';
+import { checkAgentCalls, checkConcurrency, checkWorkConserving } from './checkLimits';
+import type { Observation, RunRecord } from './observation';
+import type { TaskModel } from './model';
+import { eventsByTask, type Violations } from './taskEvents';
+
+/**
+ * The invariants every run must satisfy, whatever its DAG, agents, options and cancellation.
+ * Each check returns violations as sentences, so a failing property shows all of them.
+ */
+
+/** The invariants, by name: the list `spec/RELIABILITY.md` reports. */
+export const INVARIANTS = [
+  'seq is 1, 2, 3… per run, at is the virtual time of emission and never goes back',
+  'dag.created first and once (with the task count); dag.completed last and once; nothing after it',
+  'every event survives a JSON round trip unchanged',
+  'the fold of the events is legal (reduce never throws) and health.checked counts match it',
+  'the final state equals the fold of the events (reduce one by one, reduceAll, and state$)',
+  'every task (spawned ones included) reaches exactly one terminal event',
+  'dag.completed counts match the terminal events; the outcome matches the counts and the cancellation',
+  'no task is ready or starts before all its dependencies completed (ended, under `continue`)',
+  'a task becomes ready in the same frame its last dependency ends',
+  'attempts go 1, 2, 3… and never exceed the retry policy; willRetry matches the policy',
+  'the backoff before attempt n+1 is backoffMs × factor^(n-1), capped by maxBackoffMs',
+  'each attempt ends as its agent behaved: output, warning, error name and message, severity, timeout, at the right time',
+  'time limits fire at startedAt + timeoutMs with task.timed-out then task.failed',
+  'a critical error or a fail-fast failure ends the run in the same frame; others are cancelled',
+  'a user cancellation ends the run in the same frame, outcome cancelled; no cancellation, no task.cancelled',
+  'skipped tasks are transitive dependents of a task that failed for good, skipped in that frame; none under continue',
+  "running attempts never exceed maxConcurrency nor a kind's capacity (counted from events and from live agent work)",
+  'no idle slot while a startable task waits (event mode, at the end of every frame)',
+  "one agent call per task.started, in the same frame; its work ends no later than the attempt's end",
+  "upstream holds exactly the outputs of the task's completed dependencies (none without context injection)",
+  'task.stuck at most once per attempt, after stuckAfterMs; agent.available only for kinds with a capacity',
+  "the run's subscriber sees a prefix of the events, and completes exactly when the run ends uncancelled",
+  'a run submitted after shutdown is refused and runs nothing',
+  'after the run: no library timer pending, no agent work live, no cold subscription open, pooled instances disposed',
+] as const;
+
+/**
+ * Equality as JSON sees it: same primitives, arrays and own enumerable keys, whatever the
+ * prototypes (a spec built with a null prototype is as JSON-safe as a literal).
+ */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  return ka.length === kb.length && ka.every((k) => jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** All violations of a whole observation. */
+export function violationsOf(observation: Observation): string[] {
+  const violations: Violations = [...observation.violations];
+  for (const run of observation.runs) checkRun(observation, run, violations);
+  checkConcurrency(observation, violations);
+  if (observation.options.mode === 'event') checkWorkConserving(observation, violations);
+  checkAgentCalls(observation, violations);
+  checkCleanup(observation, violations);
+  return violations.slice(0, 60);
+}
+
+function checkCleanup(o: Observation, v: Violations): void {
+  if (o.actionsLeft > 0)
+    v.push(`${o.actionsLeft} scheduled actions still pending at t=${o.deadline + 10_000} (a timer reschedules itself forever)`);
+  if (o.api === 'runDag' && o.pendingAtEnd !== undefined && o.pendingAtEnd > 0)
+    v.push(`${o.pendingAtEnd} library timers still pending when the private scheduler's run ended`);
+  if (o.pendingAfterIdle !== undefined && o.pendingAfterIdle > 0)
+    v.push(`${o.pendingAfterIdle} library timers still pending after every run ended and idle instances expired`);
+  if (o.pendingAfterIdle === undefined && o.runs.some((r) => r.endedAt !== undefined || r.refused))
+    v.push('the end-of-runs check never ran (a run never ended)');
+  if (o.openSubscriptions > 0) v.push(`${o.openSubscriptions} agent Observable subscriptions never torn down`);
+  if (o.instancesCreated !== o.instancesDisposed)
+    v.push(`${o.instancesCreated} pooled agent instances created, ${o.instancesDisposed} disposed`);
+  const snapshot = o.lastSnapshot;
+  if (snapshot !== undefined && (snapshot.running !== 0 || snapshot.ready !== 0 || snapshot.pending !== 0)) {
+    v.push(`last state$ snapshot still counts running=${snapshot.running} ready=${snapshot.ready} pending=${snapshot.pending}`);
+  }
+}
+
+/** Terminal events, tallies, fold, dependencies, retries, oracle: everything about one run. */
+function checkRun(o: Observation, run: RunRecord, v: Violations): void {
+  const { events } = run;
+  const tag = run.runId;
+  if (run.refused) {
+    if (events.length > 0) v.push(`${tag}: refused after shutdown, yet emitted ${events.length} events`);
+    if (o.calls.some((c) => c.runId === tag)) v.push(`${tag}: refused after shutdown, yet an agent ran`);
+    if (o.shutdownAt === undefined || run.submittedAt < o.shutdownAt) v.push(`${tag}: refused though submitted before shutdown`);
+    return;
+  }
+  if (run.subscriberError !== undefined) {
+    v.push(
+      `${tag}: the run errored instead of ending with dag.completed: ${String((run.subscriberError as Error)?.message ?? run.subscriberError)}`,
+    );
+    return;
+  }
+  if (!run.started) return;
+  if (o.shutdownAt !== undefined && run.submittedAt > o.shutdownAt) v.push(`${tag}: submitted after shutdown, yet it ran`);
+  if (events.length === 0) {
+    v.push(`${tag}: no events`);
+    return;
+  }
+  // seq, at, order, JSON
+  events.forEach((event, i) => {
+    if (event.seq !== i + 1) v.push(`${tag}: event ${i + 1} (${event.type}) has seq ${event.seq}`);
+    if (i > 0 && event.at < events[i - 1]!.at) v.push(`${tag}: seq ${event.seq} goes back in time (${event.at} < ${events[i - 1]!.at})`);
+    let roundTrip: unknown;
+    try {
+      roundTrip = JSON.parse(JSON.stringify(event));
+    } catch (error) {
+      v.push(`${tag}: seq ${event.seq} ${event.type} cannot be serialized: ${(error as Error).message}`);
+      return;
+    }
+    if (!jsonEqual(roundTrip, event)) v.push(`${tag}: seq ${event.seq} ${event.type} changes in a JSON round trip`);
+  });
+  const first = events[0]!;
+  const last = events[events.length - 1]!;
+  if (first.type !== 'dag.created') v.push(`${tag}: first event is ${first.type}`);
+  else {
+    if (first.taskCount !== run.initialTaskCount)
+      v.push(`${tag}: dag.created says ${first.taskCount} tasks, the DAG has ${run.initialTaskCount}`);
+    if (first.dagId !== run.dagId) v.push(`${tag}: dag.created names DAG ${first.dagId}`);
+  }
+  if (events.filter((e) => e.type === 'dag.created').length !== 1) v.push(`${tag}: dag.created is not emitted exactly once`);
+  const completions = events.filter((e) => e.type === 'dag.completed');
+  if (completions.length !== 1) v.push(`${tag}: ${completions.length} dag.completed events`);
+  if (last.type !== 'dag.completed') {
+    v.push(`${tag}: last event is ${last.type}, not dag.completed`);
+    return;
+  }
+
+  checkDelivery(run, v);
+  checkFold(o, run, v);
+  checkTasks(o, run, v);
+}
+
+function checkDelivery(run: RunRecord, v: Violations): void {
+  const { events, delivered } = run;
+  const tag = run.runId;
+  if (delivered.length > events.length || delivered.some((e, i) => e !== events[i]))
+    v.push(`${tag}: the subscriber's events are not a prefix of the run's events`);
+  switch (run.cancelledBy) {
+    case undefined:
+    case 'shutdown':
+      if (delivered.length !== events.length) v.push(`${tag}: the subscriber saw ${delivered.length} of ${events.length} events`);
+      if (!run.subscriberCompleted) v.push(`${tag}: the run ended but its subscriber was never completed`);
+      break;
+    case 'events':
+      if (!run.subscriberCompleted) v.push(`${tag}: take() never completed the subscriber`);
+      break;
+    case 'time':
+    case 'deadline':
+      if (run.subscriberCompleted) v.push(`${tag}: the subscriber was completed though it unsubscribed first`);
+      break;
+  }
+}
+
+/** Folds the events and compares the result with the run's end and the scheduler's snapshots. */
+function checkFold(o: Observation, run: RunRecord, v: Violations): void {
+  const tag = run.runId;
+  const initial = initialRunState(run.dag, run.runId, run.failurePolicy);
+  let state = initial;
+  for (const event of run.events) {
+    if (event.type === 'health.checked') {
+      const c = state.counts;
+      if (event.running !== c.running || event.ready !== c.ready || event.pending !== c.pending + c.backoff) {
+        v.push(
+          `${tag}: health.checked seq ${event.seq} says ${event.running}/${event.ready}/${event.pending}, the state has ${c.running}/${c.ready}/${c.pending + c.backoff}`,
+        );
+      }
+    }
+    try {
+      state = reduce(state, event);
+    } catch (error) {
+      v.push(
+        `${tag}: the fold rejects seq ${event.seq} ${event.type}${'taskId' in event ? ` of ${event.taskId}` : ''}: ${(error as Error).message}`,
+      );
+      return;
+    }
+  }
+  const last = run.events[run.events.length - 1]!;
+  if (last.type === 'dag.completed') {
+    if (state.status !== last.outcome) v.push(`${tag}: folded status ${state.status}, dag.completed says ${last.outcome}`);
+    const { counts } = state;
+    const expected = {
+      total: state.dag.tasks.length,
+      completed: counts.completed,
+      failed: counts.failed,
+      skipped: counts.skipped,
+      cancelled: counts.cancelled,
+    };
+    if (!isDeepStrictEqual(last.counts, expected))
+      v.push(`${tag}: dag.completed counts ${JSON.stringify(last.counts)}, the fold has ${JSON.stringify(expected)}`);
+    if (counts.pending + counts.ready + counts.running + counts.backoff !== 0)
+      v.push(`${tag}: tasks left unfinished in the fold: ${JSON.stringify(counts)}`);
+  }
+  const tasks = selectTasks(state);
+  let batch: RunState;
+  try {
+    batch = reduceAll(initial, run.events);
+  } catch (error) {
+    v.push(`${tag}: reduceAll rejects the events: ${(error as Error).message}`);
+    return;
+  }
+  if (!isDeepStrictEqual(selectTasks(batch), tasks) || batch.status !== state.status || !isDeepStrictEqual(batch.counts, state.counts)) {
+    v.push(`${tag}: reduceAll and reduce one by one disagree`);
+  }
+  if (o.api === 'scheduler') {
+    const live = run.lastState;
+    if (live === undefined) v.push(`${tag}: state$ never showed the run`);
+    else if (
+      live.seq !== state.seq ||
+      live.status !== state.status ||
+      !isDeepStrictEqual(live.counts, state.counts) ||
+      !isDeepStrictEqual(selectTasks(live), tasks)
+    ) {
+      v.push(
+        `${tag}: the last state$ snapshot (seq ${live.seq}, ${live.status}) differs from the fold of the events (seq ${state.seq}, ${state.status})`,
+      );
+    }
+  }
+}
+
+function checkTasks(o: Observation, run: RunRecord, v: Violations): void {
+  const tag = run.runId;
+  const { events } = run;
+  const end = events[events.length - 1]!;
+  if (end.type !== 'dag.completed') return;
+  const byTask = eventsByTask(events);
+  const policy = run.failurePolicy;
+  const poll = o.options.mode === 'polling' ? o.options.pollIntervalMs : 0;
+  const within = (at: number, expected: number) => at >= expected && at <= expected + poll;
+
+  // how each task ended
+  const terminal = new Map<string, TaskEvent>();
+  for (const [taskId, list] of byTask) {
+    if (!run.tasks.has(taskId)) v.push(`${tag}: events for unknown task ${taskId}`);
+    const ends = list.filter((e) => isTerminalEvent(e));
+    if (ends.length !== 1) v.push(`${tag}: task ${taskId} has ${ends.length} terminal events`);
+    if (ends.length > 0) terminal.set(taskId, ends[0]!);
+    const afterEnd = list.indexOf(ends[0]!);
+    if (ends.length > 0 && afterEnd < list.length - 1)
+      v.push(`${tag}: task ${taskId} has ${list[afterEnd + 1]!.type} after its terminal event`);
+  }
+  for (const taskId of run.tasks.keys()) if (!terminal.has(taskId)) v.push(`${tag}: task ${taskId} never ended`);
+  const tally = { total: run.tasks.size, completed: 0, failed: 0, skipped: 0, cancelled: 0 };
+  for (const e of terminal.values()) {
+    if (e.type === 'task.completed') tally.completed++;
+    else if (e.type === 'task.failed') tally.failed++;
+    else if (e.type === 'task.skipped') tally.skipped++;
+    else if (e.type === 'task.cancelled') tally.cancelled++;
+  }
+  if (!isDeepStrictEqual(end.counts, tally))
+    v.push(`${tag}: dag.completed counts ${JSON.stringify(end.counts)}, the terminal events give ${JSON.stringify(tally)}`);
+  if ((end.outcome === 'succeeded') !== (tally.completed === tally.total))
+    v.push(`${tag}: outcome ${end.outcome} with ${tally.completed}/${tally.total} completed`);
+  if (end.outcome === 'failed' && tally.failed === 0) v.push(`${tag}: outcome failed, yet no task failed`);
+  const created = events[0]!;
+  if (end.durationMs !== end.at - created.at) v.push(`${tag}: dag.completed durationMs ${end.durationMs}, ran ${end.at - created.at}`);
+
+  // how the run ended early, if it did
+  const critical = events.find((e) => e.type === 'task.failed' && e.severity === 'critical');
+  const failFast = policy === 'fail-fast' ? events.find((e) => e.type === 'task.failed' && !e.willRetry) : undefined;
+  const ender = critical ?? failFast;
+  const cancelledByUser = run.cancelRequestedAt !== undefined;
+  if (cancelledByUser) {
+    // A cancellation takes effect in the frame it is asked for, after the signals that arrived
+    // before it (an agent that finished earlier in that frame still completes its task; its
+    // run may then settle on its own). From the request on, nothing may start.
+    if (end.at !== run.cancelRequestedAt)
+      v.push(`${tag}: cancelled at ${run.cancelRequestedAt} (${run.cancelledBy}) but ended at ${end.at}`);
+    const settledByItself = [...terminal.values()].every((e) => e.type !== 'task.cancelled');
+    if (end.outcome !== 'cancelled' && !settledByItself && ender?.at !== end.at)
+      v.push(`${tag}: cancelled at ${run.cancelRequestedAt} (${run.cancelledBy}) but outcome ${end.outcome}`);
+    const late = events.slice(run.eventsAtCancel).find((e) => e.type === 'task.started');
+    if (late !== undefined)
+      v.push(`${tag}: task.started of ${'taskId' in late ? late.taskId : ''} after the run was cancelled (${run.cancelledBy})`);
+  } else if (end.outcome === 'cancelled') {
+    v.push(`${tag}: outcome cancelled, yet nobody cancelled it`);
+  }
+  if (ender !== undefined && !cancelledByUser) {
+    if (end.at !== ender.at)
+      v.push(
+        `${tag}: ${ender.type === 'task.failed' && ender.severity === 'critical' ? 'critical error' : 'fail-fast failure'} at ${ender.at}, run ended at ${end.at}`,
+      );
+    if (end.outcome !== 'failed') v.push(`${tag}: ended early by a failure, outcome ${end.outcome}`);
+  }
+  const endedEarly = cancelledByUser || ender !== undefined;
+  for (const e of terminal.values()) {
+    if (e.type !== 'task.cancelled') continue;
+    if (!endedEarly) v.push(`${tag}: task ${e.taskId} cancelled, yet the run was neither cancelled nor ended by a failure`);
+    if (e.at !== end.at) v.push(`${tag}: task ${e.taskId} cancelled at ${e.at}, the run ended at ${end.at}`);
+  }
+
+  // dependencies, readiness, skips
+  const endedAt = (id: string, before: number): TaskEvent | undefined => {
+    const e = terminal.get(id);
+    return e !== undefined && e.seq < before ? e : undefined;
+  };
+  const doneFor = (dep: string, seq: number) => {
+    const e = endedAt(dep, seq);
+    return e !== undefined && (e.type === 'task.completed' || (policy === 'continue' && e.type === 'task.failed'));
+  };
+  const failedForGood = new Set<string>([...terminal.values()].filter((e) => e.type === 'task.failed').map((e) => e.taskId));
+  for (const [taskId, list] of byTask) {
+    const task = run.tasks.get(taskId);
+    if (task === undefined) continue;
+    const readies = list.filter((e) => e.type === 'task.ready');
+    if (readies.length > 1) v.push(`${tag}: task ${taskId} ready ${readies.length} times`);
+    for (const e of list) {
+      if (e.type !== 'task.ready' && e.type !== 'task.started') continue;
+      for (const dep of task.deps)
+        if (!doneFor(dep, e.seq)) v.push(`${tag}: ${e.type} of ${taskId} (seq ${e.seq}) before its dependency ${dep} completed`);
+    }
+    const ready = readies[0];
+    if (ready !== undefined) {
+      const depEnds = [...task.deps].map((d) => terminal.get(d)?.at ?? Number.NaN);
+      const expected = depEnds.length === 0 ? created.at : Math.max(...depEnds);
+      // a spawned task becomes ready when its spawner completes, whatever its static dependencies say
+      if (ready.at !== expected && !Number.isNaN(expected))
+        v.push(`${tag}: ${taskId} ready at ${ready.at}, its last dependency ended at ${expected}`);
+    }
+    const ended = terminal.get(taskId);
+    if (ended?.type === 'task.skipped') {
+      if (policy !== 'skip-dependents') v.push(`${tag}: ${taskId} skipped under failurePolicy ${policy}`);
+      const cause = terminal.get(ended.because);
+      if (cause?.type !== 'task.failed' || cause.seq > ended.seq)
+        v.push(`${tag}: ${taskId} skipped because of ${ended.because}, which had not failed for good`);
+      else if (cause.at !== ended.at) v.push(`${tag}: ${taskId} skipped at ${ended.at}, ${ended.because} failed at ${cause.at}`);
+      if (!dependsOn(run.tasks, taskId, ended.because))
+        v.push(`${tag}: ${taskId} skipped because of ${ended.because}, which it does not depend on`);
+    }
+    if (policy === 'skip-dependents' && (ended?.type === 'task.completed' || ended?.type === 'task.failed')) {
+      for (const failed of failedForGood)
+        if (failed !== taskId && dependsOn(run.tasks, taskId, failed))
+          v.push(`${tag}: ${taskId} ended ${ended.type} though it depends on ${failed}, which failed`);
+    }
+    checkAttempts(o, run, task, list, within, v);
+  }
+}
+
+/** Whether `task` depends, directly or not, on `on`. */
+function dependsOn(tasks: ReadonlyMap<string, TaskModel>, task: string, on: string): boolean {
+  const seen = new Set<string>();
+  const stack = [task];
+  while (stack.length > 0) {
+    const current = tasks.get(stack.pop()!);
+    if (current === undefined) continue;
+    for (const dep of current.deps) {
+      if (dep === on) return true;
+      if (!seen.has(dep)) {
+        seen.add(dep);
+        stack.push(dep);
+      }
+    }
+  }
+  return false;
+}

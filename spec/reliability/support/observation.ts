@@ -1,0 +1,72 @@
+import type { Subscription } from 'rxjs';
+import type { Dag, DagEvent, FailurePolicy, RunState, SchedulerSnapshot } from '../../../src';
+import type { AgentCall } from './agents';
+import type { TaskModel } from './model';
+import type { KindGen, SchedulerOptionsGen } from './scenario';
+
+/** What the harness records about a scenario's runs; the invariants read only this. */
+
+/** Everything observed about one run. */
+export interface RunRecord {
+  readonly runId: string;
+  readonly dagId: string;
+  /** The DAG as submitted, for folding the events. */
+  readonly dag: Dag;
+  /** The run's own model (spawned tasks are added as their `tasks.spawned` events arrive). */
+  readonly tasks: Map<string, TaskModel>;
+  readonly initialTaskCount: number;
+  readonly failurePolicy: FailurePolicy;
+  readonly submittedAt: number;
+  /** Every event of the run, from the events bus, in order. */
+  readonly events: DagEvent[];
+  /** What the run's own subscriber received (a prefix when it unsubscribed early). */
+  readonly delivered: DagEvent[];
+  /** Outputs of completed tasks so far, for the upstream check. */
+  readonly outputs: Map<string, unknown>;
+  /** Children an attempt asked to spawn, by `taskId#attempt`, until its `tasks.spawned` arrives. */
+  readonly pendingSpawns: Map<string, TaskModel[]>;
+  subscriberCompleted: boolean;
+  subscriberError: unknown;
+  subscription: Subscription | undefined;
+  /** When the test cancelled the run (unsubscribe or forced shutdown) while it was going on. */
+  cancelRequestedAt: number | undefined;
+  cancelledBy: 'time' | 'events' | 'shutdown' | 'deadline' | undefined;
+  /** How many of the run's events had been emitted when the test cancelled it. */
+  eventsAtCancel: number;
+  /** Submitted after `shutdown()`: subscribing must fail and nothing may run. */
+  refused: boolean;
+  endedAt: number | undefined;
+  /** The last state the scheduler's `state$` showed for this run. */
+  lastState: RunState | undefined;
+  /** Subscribed (submitted) yet. */
+  started: boolean;
+}
+
+export interface Observation {
+  readonly options: SchedulerOptionsGen;
+  readonly kinds: ReadonlyMap<string, KindGen>;
+  readonly runs: readonly RunRecord[];
+  /** Every event of every run, in the order the scheduler emitted them. */
+  readonly global: DagEvent[];
+  readonly calls: AgentCall[];
+  readonly violations: string[];
+  /** Library timers still pending right after the last run ended (a private scheduler must have none). */
+  pendingAtEnd: number | undefined;
+  /** Library timers still pending once idle agent instances had time to go (must be none). */
+  pendingAfterIdle: number | undefined;
+  /** Actions of any kind left in the TestScheduler after its flush. */
+  actionsLeft: number;
+  /** Cold observable subscriptions never torn down. */
+  openSubscriptions: number;
+  instancesCreated: number;
+  instancesDisposed: number;
+  /** The last scheduler snapshot (long-lived scheduler only). */
+  lastSnapshot: SchedulerSnapshot | undefined;
+  /** The time the liveness deadline was set to. */
+  deadline: number;
+  readonly api: 'runDag' | 'scheduler';
+  shutdownAt: number | undefined;
+}
+
+/** Generated runs executed so far in this process (the figure the suites report). */
+export const totals = { runs: 0, events: 0, tasks: 0, attempts: 0, succeeded: 0, failed: 0, cancelled: 0 };

@@ -1,0 +1,291 @@
+import fc from 'fast-check';
+import type { FailurePolicy, RetrySpec } from '../../../src';
+
+/**
+ * Generated scenarios: random DAGs, agents that misbehave in scripted ways, options and
+ * cancellation points. Everything is plain data, so fast-check can print and shrink it, and the
+ * harness can replay a counterexample from its seed alone.
+ */
+
+/** How an agent delivers its result. */
+export type Delivery =
+  | 'cold' // an Observable (a TestScheduler cold observable): progress, then the output, then complete
+  | 'thenable' // a promise-like settled by a virtual-time timer, honouring the AbortSignal
+  | 'sync' // `syncAgent`: the value as it is
+  | 'value'; // a plain return value
+
+/** How a failing agent fails. */
+export type FailureDelivery = 'throw' | 'reject' | 'error';
+
+/** What a failing agent throws. */
+export type Thrown = 'error' | 'agentError' | 'string' | 'number' | 'undefined' | 'null' | 'object';
+
+/** A value that cannot travel in a JSON event. */
+export type UnsafeOutput = 'bigint' | 'circular' | 'date' | 'nan' | 'function' | 'undefinedInArray';
+
+/** One attempt of one task, as the agent will play it. */
+export type Behaviour =
+  | { readonly kind: 'ok'; readonly delay: number; readonly via: Delivery }
+  | { readonly kind: 'empty'; readonly delay: number }
+  | { readonly kind: 'fail'; readonly delay: number; readonly via: FailureDelivery; readonly thrown: Thrown }
+  | { readonly kind: 'warning'; readonly delay: number; readonly via: FailureDelivery }
+  | { readonly kind: 'critical'; readonly delay: number; readonly via: FailureDelivery }
+  | { readonly kind: 'hang'; readonly via: 'cold' | 'thenable' }
+  | { readonly kind: 'unsafe'; readonly delay: number; readonly what: UnsafeOutput }
+  | { readonly kind: 'spawn'; readonly delay: number; readonly children: readonly ChildGen[] }
+  | { readonly kind: 'badSpawn'; readonly delay: number };
+
+/** A behaviour with the dice roll that decides whether a fault is kept (see {@link ScenarioBase.faultRate}). */
+export interface ScriptedBehaviour {
+  readonly behaviour: Behaviour;
+  readonly roll: number;
+}
+
+/** A task an agent spawns: depends on its spawner and on earlier siblings. */
+export interface ChildGen {
+  readonly kind: number;
+  readonly siblingPicks: readonly number[];
+  readonly retry: RetrySpec | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly script: readonly ScriptedBehaviour[];
+}
+
+export interface TaskGen {
+  /** Raw picks, turned into dependencies by the DAG's shape. */
+  readonly depPicks: readonly number[];
+  readonly kind: number;
+  readonly retry: RetrySpec | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly priority: number | undefined;
+  readonly estimateMs: number | undefined;
+  /** Behaviour of attempt 1, 2, …; later attempts repeat the last one. */
+  readonly script: readonly ScriptedBehaviour[];
+}
+
+export type Shape = 'random' | 'chain' | 'wide' | 'layered' | 'tree' | 'fanOutIn' | 'lattice';
+
+export interface DagGen {
+  readonly shape: Shape;
+  /** Layer width of the `layered` shape. */
+  readonly width: number;
+  /** Writes the tasks in reverse order in the spec (dependencies then come after their dependents). */
+  readonly reverse: boolean;
+  /** Names the first tasks with ids that tempt bugs (`__proto__`, `constructor`, unicode, …). */
+  readonly exotic: boolean;
+  readonly tasks: readonly TaskGen[];
+  readonly defaults: { readonly retry: RetrySpec | undefined; readonly timeoutMs: number | undefined };
+}
+
+/** An agent kind: a plain function, or `defineAgent` with a capacity and pooled instances. */
+export interface KindGen {
+  readonly capacity: number | undefined;
+  readonly pooled: boolean;
+  readonly idleMs: number;
+}
+
+/** Where a run is cancelled: at a virtual time, and/or (re-entrantly) after its subscriber saw n events. */
+export interface CancelGen {
+  readonly atTime: number | undefined;
+  readonly afterEvents: number | undefined;
+}
+
+export interface SchedulerOptionsGen {
+  readonly maxConcurrency: number;
+  readonly mode: 'event' | 'polling';
+  readonly pollIntervalMs: number;
+  readonly healthCheckIntervalMs: number;
+  readonly stuckAfterMs: number;
+  readonly taskTimeoutMs: number | undefined;
+  readonly contextInjection: boolean;
+  readonly failurePolicy: FailurePolicy;
+}
+
+export interface ScenarioBase {
+  readonly kinds: readonly KindGen[];
+  readonly options: SchedulerOptionsGen;
+  /** Percentage of scripted faults kept; the others play `ok` instead. */
+  readonly faultRate: number;
+}
+
+/** One run through `runDag` (a private scheduler) or through `createScheduler().submit`. */
+export interface SingleScenario extends ScenarioBase {
+  readonly api: 'runDag' | 'scheduler';
+  readonly dag: DagGen;
+  readonly cancel: CancelGen;
+}
+
+export interface RunGen {
+  readonly dag: number;
+  readonly submitAt: number;
+  readonly failurePolicy: FailurePolicy | undefined;
+  readonly cancel: CancelGen;
+}
+
+/** Several runs (some of the same DAG) submitted over time to one long-lived scheduler. */
+export interface MultiScenario extends ScenarioBase {
+  readonly dags: readonly DagGen[];
+  readonly runs: readonly RunGen[];
+  readonly shutdown: { readonly at: number; readonly force: boolean } | undefined;
+}
+
+const delay = fc.integer({ min: 0, max: 20 });
+const failureDelivery = fc.constantFrom<FailureDelivery>('throw', 'reject', 'error');
+
+export const retryArb: fc.Arbitrary<RetrySpec> = fc.record(
+  {
+    attempts: fc.integer({ min: 1, max: 4 }),
+    backoffMs: fc.integer({ min: 0, max: 10 }),
+    backoffFactor: fc.constantFrom(1, 1.5, 2, 3),
+    maxBackoffMs: fc.integer({ min: 0, max: 30 }),
+  },
+  { requiredKeys: ['attempts'] },
+);
+
+/** `arb` or undefined; `presentPercent` of the values are present. */
+const optional = <T>(arb: fc.Arbitrary<T>, presentPercent = 50): fc.Arbitrary<T | undefined> =>
+  fc.oneof({ weight: 100 - presentPercent, arbitrary: fc.constant(undefined) }, { weight: presentPercent, arbitrary: arb });
+
+/** Behaviours that spawn nothing (those of spawned tasks). */
+function plainBehaviourArb(): fc.Arbitrary<Behaviour> {
+  return fc.oneof(
+    {
+      weight: 24,
+      arbitrary: fc.record({
+        kind: fc.constant('ok' as const),
+        delay,
+        via: fc.constantFrom<Delivery>('cold', 'thenable', 'sync', 'value'),
+      }),
+    },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('empty' as const), delay }) },
+    {
+      weight: 8,
+      arbitrary: fc.record({
+        kind: fc.constant('fail' as const),
+        delay,
+        via: failureDelivery,
+        thrown: fc.constantFrom<Thrown>('error', 'agentError', 'string', 'number', 'undefined', 'null', 'object'),
+      }),
+    },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('warning' as const), delay, via: failureDelivery }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('critical' as const), delay, via: failureDelivery }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({ kind: fc.constant('hang' as const), via: fc.constantFrom<'cold' | 'thenable'>('cold', 'thenable') }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        kind: fc.constant('unsafe' as const),
+        delay,
+        what: fc.constantFrom<UnsafeOutput>('bigint', 'circular', 'date', 'nan', 'function', 'undefinedInArray'),
+      }),
+    },
+  );
+}
+
+const scripted = (behaviour: fc.Arbitrary<Behaviour>): fc.Arbitrary<ScriptedBehaviour> =>
+  fc.record({ behaviour, roll: fc.integer({ min: 0, max: 99 }) });
+
+const childArb: fc.Arbitrary<ChildGen> = fc.record({
+  kind: fc.nat(),
+  siblingPicks: fc.array(fc.nat(), { maxLength: 2 }),
+  retry: optional(retryArb),
+  timeoutMs: optional(fc.integer({ min: 1, max: 30 })),
+  script: fc.array(scripted(plainBehaviourArb()), { minLength: 1, maxLength: 2 }),
+});
+
+function behaviourArb(spawning: boolean): fc.Arbitrary<Behaviour> {
+  if (!spawning) return plainBehaviourArb();
+  return fc.oneof(
+    { weight: 40, arbitrary: plainBehaviourArb() },
+    {
+      weight: 1,
+      arbitrary: fc.record({ kind: fc.constant('spawn' as const), delay, children: fc.array(childArb, { minLength: 1, maxLength: 3 }) }),
+    },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('badSpawn' as const), delay }) },
+  );
+}
+
+function taskArb(spawning: boolean): fc.Arbitrary<TaskGen> {
+  return fc.record({
+    depPicks: fc.array(fc.nat(), { maxLength: 3 }),
+    kind: fc.nat(),
+    retry: optional(retryArb),
+    timeoutMs: optional(fc.integer({ min: 1, max: 40 }), 15),
+    priority: optional(fc.integer({ min: -2, max: 2 }), 25),
+    estimateMs: optional(fc.integer({ min: 0, max: 50 }), 25),
+    script: fc.array(scripted(behaviourArb(spawning)), { minLength: 1, maxLength: 4 }),
+  });
+}
+
+export function dagArb(maxTasks: number, spawning = true): fc.Arbitrary<DagGen> {
+  return fc.record({
+    shape: fc.constantFrom<Shape>('random', 'chain', 'wide', 'layered', 'tree', 'fanOutIn', 'lattice'),
+    width: fc.integer({ min: 1, max: 12 }),
+    reverse: fc.boolean(),
+    exotic: fc.boolean(),
+    tasks: fc.array(taskArb(spawning), { minLength: 1, maxLength: maxTasks, size: 'max' }),
+    defaults: fc.record({ retry: optional(retryArb, 25), timeoutMs: optional(fc.integer({ min: 5, max: 40 }), 10) }),
+  });
+}
+
+export const kindsArb: fc.Arbitrary<readonly KindGen[]> = fc.array(
+  fc.record({ capacity: optional(fc.integer({ min: 1, max: 4 })), pooled: fc.boolean(), idleMs: fc.integer({ min: 0, max: 20 }) }),
+  { minLength: 1, maxLength: 3 },
+);
+
+export const failurePolicyArb = fc.constantFrom<FailurePolicy>('skip-dependents', 'fail-fast', 'continue');
+
+export function optionsArb(mode: 'event' | 'polling' | 'any'): fc.Arbitrary<SchedulerOptionsGen> {
+  return fc.record({
+    maxConcurrency: fc.integer({ min: 1, max: 12 }),
+    mode: mode === 'any' ? fc.constantFrom<'event' | 'polling'>('event', 'event', 'event', 'polling') : fc.constant(mode),
+    pollIntervalMs: fc.integer({ min: 1, max: 4 }),
+    healthCheckIntervalMs: fc.oneof(fc.constant(0), fc.integer({ min: 3, max: 15 })),
+    stuckAfterMs: fc.integer({ min: 1, max: 40 }),
+    taskTimeoutMs: optional(fc.integer({ min: 5, max: 40 }), 20),
+    contextInjection: fc.boolean(),
+    failurePolicy: failurePolicyArb,
+  });
+}
+
+export const cancelArb: fc.Arbitrary<CancelGen> = fc.record({
+  atTime: optional(fc.integer({ min: 0, max: 150 }), 25),
+  afterEvents: optional(fc.integer({ min: 1, max: 400 }), 15),
+});
+
+const faultRateArb = fc.constantFrom(0, 0, 2, 10, 30, 80);
+
+export function singleScenarioArb(config: {
+  readonly maxTasks: number;
+  readonly mode: 'event' | 'polling' | 'any';
+  readonly spawning: boolean;
+}): fc.Arbitrary<SingleScenario> {
+  return fc.record({
+    api: fc.constantFrom<'runDag' | 'scheduler'>('runDag', 'scheduler'),
+    dag: dagArb(config.maxTasks, config.spawning),
+    kinds: kindsArb,
+    options: optionsArb(config.mode),
+    cancel: cancelArb,
+    faultRate: faultRateArb,
+  });
+}
+
+export function multiScenarioArb(config: { readonly maxTasks: number }): fc.Arbitrary<MultiScenario> {
+  return fc.record({
+    dags: fc.array(dagArb(config.maxTasks), { minLength: 1, maxLength: 3 }),
+    runs: fc.array(
+      fc.record({
+        dag: fc.nat(),
+        submitAt: fc.integer({ min: 0, max: 40 }),
+        failurePolicy: optional(failurePolicyArb, 30),
+        cancel: cancelArb,
+      }),
+      { minLength: 2, maxLength: 5 },
+    ),
+    kinds: kindsArb,
+    options: optionsArb('any'),
+    shutdown: optional(fc.record({ at: fc.integer({ min: 0, max: 200 }), force: fc.boolean() }), 30),
+    faultRate: faultRateArb,
+  });
+}
