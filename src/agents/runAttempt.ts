@@ -1,4 +1,5 @@
 import { from, isObservable, Observable, type SchedulerLike, type Subscriber, type Subscription, type TeardownLogic } from 'rxjs';
+import { DagValidationError } from '../dag/errors';
 import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo } from '../events';
 import { type JsonCheck, toJsonSafe } from '../jsonSafe';
@@ -161,11 +162,9 @@ class AttemptExecution<T> {
     }
     const specs = toJsonSafe(spawned);
     if (!specs.ok) {
-      const problem = specs.problem.replace(/^\$/, 'spawn');
-      this.settle({
-        ok: false,
-        error: new OutputNotJsonSafeError(`tasks spawned by task "${this.host.taskId}" are not JSON-safe: ${problem}`),
-      });
+      // a bad spawn like any other: the spawner fails with every detail, the run goes on
+      const message = `spawned tasks are not JSON-safe: ${specs.problem.replace(/^\$/, 'spawn')}`;
+      this.settle({ ok: false, error: new DagValidationError([{ path: ['spawn'], code: 'invalid-value', message }], this.host.dagId) });
       return;
     }
     this.settle({ ok: true, output: checked.value, spawned: specs.value as readonly TaskSpec[] });

@@ -1,5 +1,5 @@
 import { type CsrGraph, topologicalOrder } from './cycles';
-import { type DagIssue, DagValidationError } from './errors';
+import { type DagIssue, DagValidationError, quoted } from './errors';
 import { type DagSpec, dagSpecSchema, MAX_ID_LENGTH, type RetrySpec, type TaskDefaults, type TaskSpec, taskSpecSchema } from './schema';
 import type { z } from 'zod';
 
@@ -131,7 +131,7 @@ export function defineDag(spec: DagSpec | Dag): Dag {
       issues.push({
         path: ['tasks', i, 'id'],
         code: 'duplicate-id',
-        message: `duplicate task id "${t.id}" (first used by tasks[${specIndexOf[indexById.get(t.id)!]}])`,
+        message: `duplicate task id ${quoted(t.id)} (first used by tasks[${specIndexOf[indexById.get(t.id)!]}])`,
       });
       continue;
     }
@@ -140,7 +140,7 @@ export function defineDag(spec: DagSpec | Dag): Dag {
       issues.push({
         path: ['tasks', i, 'agent'],
         code: 'invalid-value',
-        message: `task "${t.id}" names no agent: set \`agent\` on the task or \`defaults.agent\``,
+        message: `task ${quoted(t.id)} names no agent: set \`agent\` on the task or \`defaults.agent\``,
       });
     }
     indexById.set(t.id, columns.ids.length);
@@ -169,7 +169,8 @@ export function defineDag(spec: DagSpec | Dag): Dag {
     issues.push({
       path: ['tasks', specIndexOf[cycle[0]!]!, 'deps'],
       code: 'cycle',
-      message: `cycle: ${[...names, names[0]].join(' -> ')} (each task depends on the next)`,
+      message: `cycle: ${cyclePath(names)} (each task depends on the next)`,
+      cycle: Object.freeze(names),
     });
   }
   if (issues.length > 0) throw new DagValidationError(issues, dagIdOf(spec));
@@ -207,6 +208,20 @@ export function defineDag(spec: DagSpec | Dag): Dag {
 }
 
 const NO_DEPS: readonly string[] = Object.freeze([]);
+
+/** Most tasks a cycle message names; a 100,000-task cycle shows its ends and its length. */
+const CYCLE_NAMES_SHOWN = 60;
+
+/** `a -> b -> c -> a`, shortened in the middle for long cycles. */
+function cyclePath(names: readonly string[]): string {
+  const ids = names.map((name) => (name.length <= 80 ? name : quoted(name)));
+  if (ids.length <= CYCLE_NAMES_SHOWN) return [...ids, ids[0]].join(' -> ');
+  const half = CYCLE_NAMES_SHOWN / 2;
+  return (
+    [...ids.slice(0, half), `… ${ids.length - CYCLE_NAMES_SHOWN} more …`, ...ids.slice(-half), ids[0]].join(' -> ') +
+    ` (${ids.length} tasks)`
+  );
+}
 
 /** The id and string deps of a task that failed validation, when they are usable. */
 function usableIdAndDeps(raw: unknown): ({ id: string; deps: string[] } & Partial<Omit<TaskSpec, 'id' | 'deps'>>) | undefined {
@@ -313,13 +328,13 @@ function buildDepsGraph(
         issues.push({
           path: ['tasks', specIndexOf[i]!, 'deps', d],
           code: 'unknown-dependency',
-          message: `task "${taskId}" depends on "${depId}", which is not a task of this DAG`,
+          message: `task ${quoted(taskId)} depends on ${quoted(depId)}, which is not a task of this DAG`,
         });
       } else if (dep === i) {
         issues.push({
           path: ['tasks', specIndexOf[i]!, 'deps', d],
           code: 'self-dependency',
-          message: `task "${taskId}" depends on itself`,
+          message: `task ${quoted(taskId)} depends on itself`,
         });
       } else if (seen === undefined ? !targets.includes(dep, first) : !seen.has(dep)) {
         seen?.add(dep);
@@ -376,7 +391,7 @@ function zodIssues(error: z.ZodError, prefix: readonly (string | number)[]): Dag
     const path = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
     let message = issue.message;
     if (issue.code === 'unrecognized_keys')
-      message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map(quoted).join(', ')}`;
     return { path, code: 'invalid-value' as const, message };
   });
 }

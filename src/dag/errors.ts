@@ -6,9 +6,22 @@ export interface DagIssue {
   readonly code: DagIssueCode;
   /** What is wrong and what was expected, in one sentence. */
   readonly message: string;
+  /** For `cycle`: the ids on the cycle, each depending on the next (the message shortens long ones). */
+  readonly cycle?: readonly string[];
 }
 
 export type DagIssueCode = 'invalid-value' | 'duplicate-id' | 'unknown-dependency' | 'self-dependency' | 'cycle' | 'unknown-agent';
+
+/** Longest id or value quoted whole in a message; longer ones are cut, with their length. */
+const QUOTE_LIMIT = 80;
+
+/**
+ * A name for a message: in quotes, cut to a readable length. An error about a 1 MB id must not
+ * be a 1 MB message.
+ */
+export function quoted(text: string): string {
+  return text.length <= QUOTE_LIMIT ? `"${text}"` : `"${text.slice(0, QUOTE_LIMIT)}…" (${text.length} characters)`;
+}
 
 /** Formats a path like `tasks[3].deps[0]`; the empty path is `(dag)`. */
 export function formatIssuePath(path: readonly (string | number)[]): string {
@@ -33,7 +46,7 @@ export class DagValidationError extends Error {
     dagId?: string,
   ) {
     super(
-      `${dagId === undefined ? 'DAG' : `DAG "${dagId}"`} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n` +
+      `${dagId === undefined ? 'DAG' : `DAG ${quoted(dagId)}`} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n` +
         issues.map((issue) => `  ${formatIssuePath(issue.path)}: ${issue.message}`).join('\n'),
     );
   }

@@ -1,6 +1,6 @@
 import { jsonSafetyProblem } from '../jsonSafe';
 import { type Dag, defineDag, type Task } from './defineDag';
-import { type DagIssue, DagValidationError } from './errors';
+import { type DagIssue, DagValidationError, quoted } from './errors';
 import { type TaskSpec, taskSpecSchema } from './schema';
 
 /**
@@ -38,7 +38,7 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
     if (problem !== undefined)
       issues.push({ path: ['spawn', i, 'input'], code: 'invalid-value', message: `input is not JSON-safe: ${problem}` });
     if (dag.taskIndex(task.id) !== undefined || newIds.has(task.id)) {
-      issues.push({ path: ['spawn', i, 'id'], code: 'duplicate-id', message: `task id "${task.id}" is already used in this run` });
+      issues.push({ path: ['spawn', i, 'id'], code: 'duplicate-id', message: `task id ${quoted(task.id)} is already used in this run` });
     }
     newIds.set(task.id, i);
     for (const [d, depId] of (task.deps ?? []).entries()) {
@@ -47,13 +47,13 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
         issues.push({
           path: ['spawn', i, 'deps', d],
           code: 'unknown-dependency',
-          message: `spawned task "${task.id}" depends on "${depId}", which is not a task of this run`,
+          message: `spawned task ${quoted(task.id)} depends on ${quoted(depId)}, which is not a task of this run`,
         });
       } else if (existing !== undefined && existing !== spawner && !isCompleted(existing)) {
         issues.push({
           path: ['spawn', i, 'deps', d],
           code: 'invalid-value',
-          message: `spawned task "${task.id}" depends on "${depId}", which has not completed (a spawned task may depend only on completed tasks and on tasks spawned with it)`,
+          message: `spawned task ${quoted(task.id)} depends on ${quoted(depId)}, which has not completed (a spawned task may depend only on completed tasks and on tasks spawned with it)`,
         });
       }
     }

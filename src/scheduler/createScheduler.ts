@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
 import { type Dag, defineDag } from '../dag/defineDag';
-import { type DagIssue, DagValidationError } from '../dag/errors';
+import { type DagIssue, DagValidationError, quoted } from '../dag/errors';
 import type { DagSpec } from '../dag/schema';
 import type { DagEvent } from '../events';
 import { createEventBus, type EventBus } from '../signals';
@@ -94,12 +94,12 @@ function missingAgents(dag: Dag, options: ResolvedRunOptions): DagIssue[] {
     const names =
       tasks
         .slice(0, 3)
-        .map((i) => `"${dag.index.ids[i]!}"`)
+        .map((i) => quoted(dag.index.ids[i]!))
         .join(', ') + (tasks.length > 3 ? ` and ${tasks.length - 3} more` : '');
     return {
       path: ['tasks', tasks[0]!, 'agent'],
       code: 'unknown-agent' as const,
-      message: `unknown agent "${agent}" (used by ${names}); known agents: ${known.length === 0 ? 'none' : known.map((k) => `"${k}"`).join(', ')}`,
+      message: `unknown agent ${quoted(agent)} (used by ${names}); known agents: ${known.length === 0 ? 'none' : known.map(quoted).join(', ')}`,
     };
   });
 }
@@ -138,10 +138,17 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
       dag,
       (subscriber) => {
         if (closed) {
-          subscriber.error(new Error(`rxdag: scheduler is shut down; run of DAG "${dag.id}" refused`));
+          subscriber.error(new Error(`rxdag: scheduler is shut down; run of DAG ${quoted(dag.id)} refused`));
           return;
         }
         const runId = runResolved.runId ?? newRunId(dag);
+        if (engine.activeRuns.some((active) => active.runId === runId)) {
+          // two runs under one id would interleave their seq 1, 2, 3… and collide in state$
+          subscriber.error(
+            new Error(`rxdag: runId ${quoted(runId)} is already used by a run going on on this scheduler; give each run its own runId`),
+          );
+          return;
+        }
         const run = engine.createRun(runId, dag, runResolved, {
           next: (event) => {
             subscriber.next(event);

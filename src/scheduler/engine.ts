@@ -3,7 +3,7 @@ import { errorInfo, severityOf } from '../agents/agent';
 import { toJsonSafe } from '../jsonSafe';
 import { type AttemptOutcome, runAttempt } from '../agents/runAttempt';
 import type { Dag } from '../dag/defineDag';
-import { type DagIssue, DagValidationError } from '../dag/errors';
+import { type DagIssue, DagValidationError, quoted } from '../dag/errors';
 import { extendDag } from '../dag/extendDag';
 import type { TaskSpec } from '../dag/schema';
 import type { DagEvent, ErrorInfo, TaskCompletedEvent } from '../events';
@@ -360,7 +360,7 @@ export class Engine {
       for (let t = before; t < grown.size; t++) {
         const agent = grown.index.agents[t]!;
         if (run.options.agents[agent] === undefined) {
-          unknownAgents.push({ path: ['spawn', t - before, 'agent'], code: 'unknown-agent', message: `unknown agent "${agent}"` });
+          unknownAgents.push({ path: ['spawn', t - before, 'agent'], code: 'unknown-agent', message: `unknown agent ${quoted(agent)}` });
         }
       }
       if (unknownAgents.length > 0) throw new DagValidationError(unknownAgents, run.dag.id);

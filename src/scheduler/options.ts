@@ -1,5 +1,6 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { z } from 'zod';
+import { quoted } from '../dag/errors';
 import type { AgentDefinition } from '../agents/pool';
 import type { FailurePolicy } from '../state/runState';
 
@@ -95,7 +96,7 @@ const runOptionsShape = {
   failurePolicy: z
     .enum(['skip-dependents', 'fail-fast', 'continue'], { error: "must be 'skip-dependents', 'fail-fast' or 'continue'" })
     .optional(),
-  runId: z.string().min(1, { error: 'must be a non-empty string' }).max(256).optional(),
+  runId: z.string().min(1, { error: 'must be a non-empty string' }).max(256, { error: 'must be at most 256 characters' }).optional(),
 };
 
 const runOptionsSchema = z.strictObject(runOptionsShape);
@@ -132,7 +133,7 @@ function optionsError(error: z.ZodError, input: unknown): TypeError {
 }
 
 function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return quoted(value);
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
