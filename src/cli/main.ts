@@ -25,12 +25,18 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+/** Resolves once what was written to `stream` has gone out (a piped reader may be slow). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => (stream.destroyed ? resolve() : stream.write('', () => resolve())));
+}
+
 cli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }, packageVersion()).then(
   (code) => {
     // Exit as soon as the output is flushed: a run leaves no work behind, and a stray timer
     // (a library's, a reporter's) must not keep the process alive after its outcome is known.
-    if (process.stdout.destroyed) process.exit(code);
-    process.stdout.write('', () => process.exit(code));
+    void flushed(process.stdout)
+      .then(() => flushed(process.stderr))
+      .then(() => process.exit(code));
   },
   (error: unknown) => {
     process.stderr.write(`rxdag: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

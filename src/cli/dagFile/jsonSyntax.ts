@@ -1,3 +1,6 @@
+/** Deepest nesting of objects and arrays accepted in a DAG file. */
+export const MAX_NESTING = 1000;
+
 /** A JSON syntax error: where it is (offset into the text) and what was expected there. */
 export interface JsonSyntaxError {
   readonly offset: number;
@@ -7,11 +10,13 @@ export interface JsonSyntaxError {
 /**
  * Finds the first syntax error of a JSON text, or `undefined` when it is valid. Exists because
  * `JSON.parse` on Node 20 does not always say where an error is ("Unexpected token ']', …"),
- * and a user should get the line and column. A plain recursive-descent recognizer (RFC 8259);
- * nesting depth is bounded by the input, as in `JSON.parse`.
+ * and a user should get the line and column. A plain recursive-descent recognizer (RFC 8259),
+ * refusing nesting deeper than {@link MAX_NESTING} (which would overflow the stack here and in
+ * the scheduler's own checks) with a clear message.
  */
 export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
   let at = 0;
+  let depth = 0;
   const fail = (message: string): never => {
     throw { offset: at, message } satisfies JsonSyntaxError;
   };
@@ -42,6 +47,15 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
   const value = (): void => {
     space();
     const char = text[at];
+    if ((char === '{' || char === '[') && depth >= MAX_NESTING) fail(`nested deeper than ${MAX_NESTING} levels`);
+    depth++;
+    try {
+      container(char);
+    } finally {
+      depth--;
+    }
+  };
+  const container = (char: string | undefined): void => {
     if (char === '{') {
       at++;
       space();

@@ -1,6 +1,6 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { Problem } from '../problems';
-import { findJsonSyntaxError } from './jsonSyntax';
+import { findJsonSyntaxError, MAX_NESTING } from './jsonSyntax';
 
 /** A 1-based line and column. */
 export interface Position {
@@ -28,12 +28,24 @@ export function parseYaml(text: string, fileName: string): ParseResult {
       ok: false,
       problems: doc.errors.map((error) => {
         const { line, col } = lineCounter.linePos(error.pos[0]);
-        return { file: fileName, line, column: col, message: `YAML syntax error: ${error.message}` };
+        return { file: fileName, line, column: col, message: `YAML syntax error: ${readableYamlError(error.message)}` };
       }),
     };
   }
   // maxAliasCount guards against "billion laughs" alias bombs in untrusted files.
-  return { ok: true, file: { value: doc.toJS({ maxAliasCount: 100 }), locate: locator(doc, lineCounter) } };
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    const message = error instanceof Error ? readableYamlError(error.message) : 'the file could not be read';
+    return { ok: false, problems: [{ file: fileName, line: 1, column: 1, message: `YAML error: ${message}` }] };
+  }
+  return { ok: true, file: { value, locate: locator(doc, lineCounter) } };
+}
+
+/** The parser runs out of stack on very deep nesting; say what that means for the file. */
+function readableYamlError(message: string): string {
+  return /Maximum call stack/.test(message) ? `nested too deeply to read (keep nesting under ${MAX_NESTING} levels)` : message;
 }
 
 /**
