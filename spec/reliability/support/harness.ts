@@ -172,7 +172,7 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
     checkUpstream(run, task, ctx);
     const behaviour = behaviourOf(task, ctx.attempt);
     if (behaviour.kind === 'spawn') {
-      const { specs, models } = spawnedTasks(ctx.id, behaviour.children, kindGens, faultRate);
+      const { specs, models } = spawnedTasks(ctx.id, behaviour.children, kindGens, faultRate, task.dagDefaults);
       run.pendingSpawns.set(`${ctx.id}#${ctx.attempt}`, models);
       ctx.spawn(specs);
     }

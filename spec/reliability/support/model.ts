@@ -24,6 +24,14 @@ export interface TaskModel {
   /** Own or DAG-default time limit; the run's `taskTimeoutMs` applies when undefined. */
   readonly timeoutMs: number | undefined;
   readonly script: readonly Behaviour[];
+  /** The DAG's defaults, which tasks this one spawns get too. */
+  readonly dagDefaults: DagDefaults;
+}
+
+/** The `defaults` of a generated DAG. */
+export interface DagDefaults {
+  readonly retry: RetrySpec | undefined;
+  readonly timeoutMs: number | undefined;
 }
 
 export interface DagModel {
@@ -108,6 +116,7 @@ export function buildDag(gen: DagGen, dagId: string, kinds: readonly KindGen[], 
       retry: normalizeRetry(task.retry ?? gen.defaults.retry),
       timeoutMs: task.timeoutMs ?? gen.defaults.timeoutMs,
       script: applyFaultRate(task.script, faultRate),
+      dagDefaults: gen.defaults,
     });
     specs.push({
       id,
@@ -133,6 +142,7 @@ export function spawnedTasks(
   children: readonly ChildGen[],
   kinds: readonly KindGen[],
   faultRate: number,
+  dagDefaults: DagDefaults,
 ): { readonly specs: TaskSpec[]; readonly models: TaskModel[] } {
   const ids = children.map((_, j) => `${parent}.s${j}`);
   const specs: TaskSpec[] = [];
@@ -151,9 +161,11 @@ export function spawnedTasks(
       id: ids[j]!,
       deps: new Set([parent, ...siblings]),
       kind,
-      retry: normalizeRetry(child.retry),
-      timeoutMs: child.timeoutMs,
+      // spawned tasks get the DAG's defaults, as any task of the DAG
+      retry: normalizeRetry(child.retry ?? dagDefaults.retry),
+      timeoutMs: child.timeoutMs ?? dagDefaults.timeoutMs,
       script: applyFaultRate(child.script, faultRate),
+      dagDefaults,
     });
   });
   return { specs, models };
@@ -188,11 +200,13 @@ export function settleDelay(behaviour: Behaviour): number {
 /** Whether some attempt of `task` (or of a task it spawns) can run forever. */
 export function mayHang(task: TaskModel, runTimeoutMs: number | undefined): boolean {
   const hangs = effectiveTimeout(task, runTimeoutMs) === undefined && task.script.some((b) => b.kind === 'hang');
-  // spawned tasks get no DAG defaults: only their own time limit or the run's
+  // spawned tasks get the DAG's defaults, then the run's time limit
   const childHangs = task.script.some(
     (b) =>
       b.kind === 'spawn' &&
-      b.children.some((c) => (c.timeoutMs ?? runTimeoutMs) === undefined && c.script.some((s) => s.behaviour.kind === 'hang')),
+      b.children.some(
+        (c) => (c.timeoutMs ?? task.dagDefaults.timeoutMs ?? runTimeoutMs) === undefined && c.script.some((s) => s.behaviour.kind === 'hang'),
+      ),
   );
   return hangs || childHangs;
 }
@@ -211,8 +225,8 @@ export function workBound(task: TaskModel, runTimeoutMs: number | undefined, opt
     bound += (Number.isFinite(duration) ? duration : 0) + expectedBackoff(task.retry, attempt) + poll + 1;
     if (behaviour.kind === 'spawn') {
       for (const child of behaviour.children) {
-        const childTimeout = child.timeoutMs ?? runTimeoutMs ?? Number.POSITIVE_INFINITY;
-        const attempts = child.retry?.attempts ?? 1;
+        const childTimeout = child.timeoutMs ?? task.dagDefaults.timeoutMs ?? runTimeoutMs ?? Number.POSITIVE_INFINITY;
+        const attempts = (child.retry ?? task.dagDefaults.retry)?.attempts ?? 1;
         for (const { behaviour: b } of child.script) {
           const d = Math.min(settleDelay(b), childTimeout);
           bound += attempts * ((Number.isFinite(d) ? d : 0) + 30 + poll + 1);
