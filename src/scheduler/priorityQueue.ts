@@ -1,5 +1,5 @@
 /**
- * A binary max-heap of task indexes. Order: higher `priority` first, then higher upward rank
+ * A 4-ary max-heap of task indexes. Order: higher `priority` first, then higher upward rank
  * (the critical path), then the lower index (the DAG's own order), so equal tasks run FIFO-ish
  * and the order is deterministic.
  */
@@ -32,7 +32,7 @@ export class ReadyQueue {
     const rank = this.rank[task]!;
     let i = this.count++;
     while (i > 0) {
-      const parent = (i - 1) >> 1;
+      const parent = (i - 1) >> 2;
       const p = 3 * parent;
       if (!precedes(priority, rank, task, heap[p]!, heap[p + 1]!, heap[p + 2]!)) break;
       moveEntry(heap, p, 3 * i);
@@ -60,13 +60,20 @@ export class ReadyQueue {
       const task = heap[3 * n + 2]!;
       let i = 0;
       for (;;) {
-        const left = 2 * i + 1;
-        if (left >= n) break;
-        const right = left + 1;
-        const l = 3 * left;
-        const r = 3 * right;
-        const child = right < n && precedes(heap[r]!, heap[r + 1]!, heap[r + 2]!, heap[l]!, heap[l + 1]!, heap[l + 2]!) ? right : left;
-        const c = 3 * child;
+        // four children a node: half the levels of a binary heap, each level's children side
+        // by side in memory (a pop over 300,000 waiting tasks is mostly cache misses per level)
+        const first = 4 * i + 1;
+        if (first >= n) break;
+        const last = Math.min(first + 4, n);
+        let child = first;
+        let c = 3 * first;
+        for (let k = first + 1; k < last; k++) {
+          const o = 3 * k;
+          if (precedes(heap[o]!, heap[o + 1]!, heap[o + 2]!, heap[c]!, heap[c + 1]!, heap[c + 2]!)) {
+            child = k;
+            c = o;
+          }
+        }
         if (!precedes(heap[c]!, heap[c + 1]!, heap[c + 2]!, priority, rank, task)) break;
         moveEntry(heap, c, 3 * i);
         i = child;
