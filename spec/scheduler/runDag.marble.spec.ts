@@ -347,6 +347,17 @@ describe('runDag in virtual time', () => {
     });
   });
 
+  it('should run in virtual time on the default scheduler too, inside TestScheduler.run', () => {
+    const dag = defineDag({ id: 'implicit', tasks: [{ id: 'a', agent: 'w' }, { id: 'b', deps: ['a'], agent: 'w' }] });
+    const scheduler = testScheduler();
+    const events: DagEvent[] = [];
+    scheduler.run(({ cold }) => {
+      // no `scheduler` option: asyncScheduler and asapScheduler are virtual inside run()
+      runDag(dag, { healthCheckIntervalMs: 0, runId: 'r', agents: { w: () => cold('---(x|)') } }).subscribe((e) => events.push(e));
+    });
+    expect(timeline(events, scheduling)).toEqual(['0 started:a', '3 completed:a', '3 started:b', '6 completed:b', '6 done:succeeded']);
+  });
+
   it('should keep no subscription to a finished run', () => {
     const dag = defineDag({ id: 'z', tasks: [{ id: 'a', agent: 'w' }] });
     const scheduler = testScheduler();

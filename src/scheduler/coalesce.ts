@@ -3,10 +3,12 @@ import { asapScheduler, Observable, type OperatorFunction, type Subscription } f
 /** How {@link coalesce} groups values into batches. */
 export interface CoalesceConfig<T> {
   /**
-   * When deferred values are handed on: `'asap'` on the next microtask after the first one
+   * When deferred values are handed on: `'microtask'` on the next microtask after the first
+   * one arrives (event mode, real time), `'asap'` the same through RxJS's `asapScheduler`
+   * (which `TestScheduler.run` moves into virtual time),
    * arrives (event mode), or at every emission of an Observable such as an `interval` (polling).
    */
-  readonly flushOn: 'asap' | Observable<unknown>;
+  readonly flushOn: 'asap' | 'microtask' | Observable<unknown>;
   /** Urgent values are handed on at once, without waiting for `flushOn`. */
   readonly isUrgent: (value: T) => boolean;
   /**
@@ -41,6 +43,9 @@ export function coalesce<T>(config: CoalesceConfig<T>): OperatorFunction<T, T[]>
       let flushing = false;
       // the pending microtask flush, in event mode
       let asapFlush: Subscription | undefined;
+      // a microtask flush is queued (real time: no RxJS action to allocate per burst)
+      let microtaskQueued = false;
+      let closed = false;
 
       const run = (first: T[]) => {
         flushing = true;
@@ -94,7 +99,13 @@ export function coalesce<T>(config: CoalesceConfig<T>): OperatorFunction<T, T[]>
             run(config.joinFlush && deferred.length > 0 ? takeDeferred().concat(now) : now);
           } else {
             deferred.push(value);
-            if (!flushing && asapFlush === undefined && config.flushOn === 'asap') {
+            if (flushing) return;
+            if (config.flushOn === 'microtask') {
+              if (!microtaskQueued) {
+                microtaskQueued = true;
+                queueMicrotask(flushQueued);
+              }
+            } else if (asapFlush === undefined && config.flushOn === 'asap') {
               asapFlush = asapScheduler.schedule(flushDeferred);
             }
           }
@@ -102,8 +113,13 @@ export function coalesce<T>(config: CoalesceConfig<T>): OperatorFunction<T, T[]>
         error: (error: unknown) => subscriber.error(error),
         complete: () => subscriber.complete(),
       });
-      if (config.flushOn !== 'asap') subscription.add(config.flushOn.subscribe(flushDeferred));
+      const flushQueued = () => {
+        microtaskQueued = false;
+        if (!closed) flushDeferred();
+      };
+      if (typeof config.flushOn !== 'string') subscription.add(config.flushOn.subscribe(flushDeferred));
       return () => {
+        closed = true;
         subscription.unsubscribe();
         asapFlush?.unsubscribe();
         urgent = [];
