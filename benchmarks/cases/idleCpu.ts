@@ -17,11 +17,14 @@ interface CpuSample {
 
 /**
  * CPU burnt (`process.cpuUsage`, user + system) while a one-task DAG waits `waitMs` in its only
- * task, after an untimed warm-up run; `bare-await` measures the same `await` with no scheduler.
+ * task, after untimed warm-up runs; `bare-await` measures the same `await` with no scheduler.
  * Each of `repeats` rounds also measures the same run with a 0 ms wait, which splits the total
  * into the run's fixed cost (set-up, events, teardown) and what the waiting itself costs.
  * Medians are reported.
  */
+/** Untimed zero-wait runs before measuring (the same for every executor). */
+const WARMUP_RUNS = 300;
+
 export async function runIdleCpuCase(spec: IdleCpuCase, isolated: boolean): Promise<IdleCpuResult> {
   let runWith: (waitMs: number) => Promise<void>;
   let key: string;
@@ -36,6 +39,11 @@ export async function runIdleCpuCase(spec: IdleCpuCase, isolated: boolean): Prom
     key = executorKey(spec.executor);
     label = executorLabel(spec.executor);
   }
+  // Steady state, as the throughput cases measure it: a few hundred zero-wait runs let V8
+  // optimize the run's set-up and teardown before one is timed, then one run with a real wait.
+  // (A polled run costs a poll interval even with nothing to wait for: one is enough there.)
+  const polled = spec.executor.kind === 'rxdag' && spec.executor.mode === 'polling';
+  for (let k = 0; k < (polled ? 1 : WARMUP_RUNS); k++) await runWith(0);
   await runWith(WARMUP_WAIT_MS);
 
   const measure = async (waitMs: number): Promise<CpuSample> => {
