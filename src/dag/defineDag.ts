@@ -145,7 +145,9 @@ export function defineDag(spec: DagSpec | Dag): Dag {
     }
     indexById.set(t.id, columns.ids.length);
     specIndexOf.push(i);
-    depIds.push(t.deps ?? NO_DEPS);
+    // the caller's own deps array (zod just checked it), not zod's copy: the copy would live
+    // until the graph is built, get promoted by the GC, and double the peak memory at 1M tasks
+    depIds.push((parsed.success ? (rawTasks[i] as { deps?: readonly string[] }).deps : t.deps) ?? NO_DEPS);
     columns.add(
       t.id,
       agent ?? '',
