@@ -30,6 +30,6 @@ export { OutputNotJsonSafeError, TaskCancelledError, TaskTimeoutError } from './
 export { runDag } from './scheduler/runDag';
 export { createScheduler, DagRun } from './scheduler/createScheduler';
 export type { Scheduler } from './scheduler/createScheduler';
-export type { SchedulerSnapshot } from './scheduler/engine';
+export type { SchedulerSnapshot } from './scheduler/snapshot';
 export type { RunOptions, SchedulerOptions, SchedulingMode } from './scheduler/options';
 export type { NotificationStreams, TaskErrorNotice } from './scheduler/views';

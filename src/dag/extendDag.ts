@@ -107,3 +107,26 @@ function specOf(task: Task, extraDeps: readonly string[]): TaskSpec {
     ...(task.estimateMs === undefined ? {} : { estimateMs: task.estimateMs }),
   };
 }
+
+/**
+ * {@link extendDag}, then checks that every new task's agent (after the DAG's defaults) is one
+ * the run has. Throws a `DagValidationError` naming each problem; the DAG it returns is the one
+ * the reducer will build when it replays the `tasks.spawned` event.
+ */
+export function extendDagWithAgents(
+  dag: Dag,
+  spawner: number,
+  specs: readonly TaskSpec[],
+  isCompleted: (task: number) => boolean,
+  hasAgent: (name: string) => boolean,
+): Dag {
+  const grown = extendDag(dag, spawner, specs, isCompleted);
+  const unknownAgents: DagIssue[] = [];
+  for (let t = dag.size; t < grown.size; t++) {
+    const agent = grown.index.agents[t]!;
+    if (!hasAgent(agent))
+      unknownAgents.push({ path: ['spawn', t - dag.size, 'agent'], code: 'unknown-agent', message: `unknown agent ${quoted(agent)}` });
+  }
+  if (unknownAgents.length > 0) throw new DagValidationError(unknownAgents, dag.id);
+  return grown;
+}

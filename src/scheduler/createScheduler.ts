@@ -4,7 +4,8 @@ import { type DagIssue, DagValidationError, quoted } from '../dag/errors';
 import type { DagSpec } from '../dag/schema';
 import type { DagEvent } from '../events';
 import { createEventBus, type EventBus } from '../signals';
-import { Engine, type SchedulerSnapshot } from './engine';
+import { Engine } from './engine';
+import type { SchedulerSnapshot } from './snapshot';
 import {
   type ResolvedRunOptions,
   type ResolvedSchedulerOptions,

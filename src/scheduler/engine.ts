@@ -3,8 +3,7 @@ import { errorInfo, severityOf } from '../agents/agent';
 import { toJsonSafe } from '../jsonSafe';
 import { type AttemptOutcome, runAttempt } from '../agents/runAttempt';
 import type { Dag } from '../dag/defineDag';
-import { type DagIssue, DagValidationError, quoted } from '../dag/errors';
-import { extendDag } from '../dag/extendDag';
+import { extendDagWithAgents } from '../dag/extendDag';
 import type { TaskSpec } from '../dag/schema';
 import type { DagEvent, ErrorInfo, TaskCompletedEvent } from '../events';
 import { dependentsToSkip, decideFailure, runOutcome, taskCounts } from '../state/planner';
@@ -16,6 +15,7 @@ import { coalesce } from './coalesce';
 import type { ResolvedRunOptions, ResolvedSchedulerOptions } from './options';
 import { ReadyQueue, ReadyQueues } from './priorityQueue';
 import { AttemptRecord, type RunListener, type RunRecord } from './runRecord';
+import { type SchedulerSnapshot, schedulerSnapshot } from './snapshot';
 import { AgentPool, type PoolEntry } from '../agents/pool';
 
 type ReadySignal =
@@ -27,18 +27,6 @@ type HealthSignal = { readonly kind: 'health' };
 type Signal = ReadySignal | OutcomeSignal | ControlSignal | HealthSignal;
 
 const HEALTH: HealthSignal = Object.freeze({ kind: 'health' });
-
-/** Aggregate view of a scheduler, emitted after every flush. */
-export interface SchedulerSnapshot {
-  /** Runs going on, and those that ended in the last flush, by run id. */
-  readonly runs: ReadonlyMap<string, RunState>;
-  readonly running: number;
-  readonly ready: number;
-  /** Waiting for dependencies or for a retry backoff. */
-  readonly pending: number;
-  /** Tasks that ended (completed, failed, skipped or cancelled). */
-  readonly done: number;
-}
 
 /**
  * The pipeline: signals (Subjects) merged into one stream, coalesced into batches, each batch
@@ -354,16 +342,13 @@ export class Engine {
     const draft = this.draftOf(run);
     const before = run.dag.size;
     try {
-      // agents are checked on the grown DAG, where the DAG's `defaults.agent` has been applied
-      const grown = extendDag(run.dag, task, specs, (t) => draft.statusOf(t) === StatusCode.Completed);
-      const unknownAgents: DagIssue[] = [];
-      for (let t = before; t < grown.size; t++) {
-        const agent = grown.index.agents[t]!;
-        if (run.options.agents[agent] === undefined) {
-          unknownAgents.push({ path: ['spawn', t - before, 'agent'], code: 'unknown-agent', message: `unknown agent ${quoted(agent)}` });
-        }
-      }
-      if (unknownAgents.length > 0) throw new DagValidationError(unknownAgents, run.dag.id);
+      extendDagWithAgents(
+        run.dag,
+        task,
+        specs,
+        (t) => draft.statusOf(t) === StatusCode.Completed,
+        (name) => run.options.agents[name] !== undefined,
+      );
     } catch (error) {
       return error;
     }
@@ -629,21 +614,7 @@ export class Engine {
   }
 
   private computeSnapshot(): SchedulerSnapshot {
-    const runs = new Map<string, RunState>();
-    let running = 0;
-    let ready = 0;
-    let pending = 0;
-    let done = 0;
-    for (const run of [...this.endedThisFlush, ...this.active]) {
-      const state = this.snapshotOf(run);
-      runs.set(run.runId, state);
-      const c = state.counts;
-      running += c.running;
-      ready += c.ready;
-      pending += c.pending + c.backoff;
-      done += c.completed + c.failed + c.skipped + c.cancelled;
-    }
-    return Object.freeze({ runs, running, ready, pending, done });
+    return schedulerSnapshot([...this.endedThisFlush, ...this.active].map((run) => this.snapshotOf(run)));
   }
 
   /** A bug in the pipeline: fail every run loudly rather than hang. */
