@@ -99,3 +99,38 @@ describe('agent pool in virtual time', () => {
     expect(bigEnd).toMatchObject({ outcome: 'succeeded', counts: { completed: 10_000 } });
   });
 });
+
+describe('scheduler state$ in virtual time', () => {
+  it('should publish per-run states and running/ready/pending/done totals over all runs', () => {
+    const dag = defineDag({
+      id: 's',
+      tasks: [
+        { id: 'a', agent: 'w' },
+        { id: 'b', agent: 'w' },
+        { id: 'c', deps: ['a', 'b'], agent: 'w' },
+      ],
+    });
+    const scheduler = testScheduler();
+    const seen: string[] = [];
+    scheduler.run(({ cold }) => {
+      const shared = createScheduler({ healthCheckIntervalMs: 0, scheduler, maxConcurrency: 1, agents: { w: () => cold('--(x|)') } });
+      shared.state$.subscribe(({ runs, running, ready, pending, done }) =>
+        seen.push(`${scheduler.now()} runs=${[...runs.keys()].join('+')} ${running}/${ready}/${pending}/${done}`),
+      );
+      shared.submit(dag, { runId: 'one' }).subscribe();
+      shared.submit(dag, { runId: 'two' }).subscribe();
+    });
+    // one slot for two runs, taking turns; a run that ends is in the snapshot of that flush once
+    expect(seen).toEqual([
+      '0 runs= 0/0/0/0',
+      '0 runs=one 1/1/1/0',
+      '0 runs=one+two 1/3/2/0',
+      '2 runs=one+two 1/2/2/1',
+      '4 runs=one+two 1/1/2/2',
+      '6 runs=one+two 1/1/1/3',
+      '8 runs=one+two 1/1/0/4',
+      '10 runs=one+two 1/0/0/5',
+      '12 runs=two 0/0/0/3',
+    ]);
+  });
+});
