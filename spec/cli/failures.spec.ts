@@ -25,7 +25,10 @@ describe('rxdag run (failing DAGs)', () => {
     // the error names the exit code and quotes the last stderr lines
     expect(failed).toMatchObject({
       willRetry: false,
-      error: { name: 'ShellCommandError', message: '`echo "compiling" …` exited with code 3; last stderr lines:\nwarning: deprecated flag\nerror: missing semicolon' },
+      error: {
+        name: 'ShellCommandError',
+        message: '`echo "compiling" …` exited with code 3; last stderr lines:\nwarning: deprecated flag\nerror: missing semicolon',
+      },
     });
     expect(events[events.length - 1]).toMatchObject({ outcome: 'failed' });
   }, 20_000);
@@ -36,7 +39,12 @@ describe('rxdag run (failing DAGs)', () => {
     expect(result.code).toBe(1);
     const events = readEventLog(log);
     expect(eventLogViolations(events)).toEqual([]);
-    expect(outcomes(events)).toMatchObject({ broken: 'task.failed', 'after-broken': 'task.cancelled', independent: 'task.cancelled', 'after-independent': 'task.cancelled' });
+    expect(outcomes(events)).toMatchObject({
+      broken: 'task.failed',
+      'after-broken': 'task.cancelled',
+      independent: 'task.cancelled',
+      'after-independent': 'task.cancelled',
+    });
     expect(events[events.length - 1]).toMatchObject({ outcome: 'failed', counts: { failed: 1, cancelled: 3 } });
     expect(result.stdout).toMatch(/task\.failed broken #1 \(error\): ShellCommandError/);
   }, 20_000);
@@ -48,7 +56,15 @@ describe('rxdag run (failing DAGs)', () => {
     expect(result.code).toBe(1);
     const events = readEventLog(log);
     expect(eventLogViolations(events)).toEqual([]);
-    expect(events.map((e) => e.type)).toEqual(['dag.created', 'task.ready', 'task.started', 'task.timed-out', 'task.failed', 'task.skipped', 'dag.completed']);
+    expect(events.map((e) => e.type)).toEqual([
+      'dag.created',
+      'task.ready',
+      'task.started',
+      'task.timed-out',
+      'task.failed',
+      'task.skipped',
+      'dag.completed',
+    ]);
     expect(events[3]).toMatchObject({ taskId: 'hangs', timeoutMs: 400 });
     // the shell and its background `sleep 30` are both gone when the CLI exits
     const pids = readPids(pidFile);

@@ -17,7 +17,10 @@ describe('rxdag run (interrupted)', () => {
   async function startLongRun(name: string, killGraceMs = 700, extraArgs: readonly string[] = []) {
     const log = tmp.file(`${name}.jsonl`);
     const pidFile = tmp.file(`${name}.pids`);
-    const cli = startCli(['run', 'spec/cli/fixtures/long-running.yaml', '--events', log, '--kill-grace', String(killGraceMs), ...extraArgs], { PID_FILE: pidFile });
+    const cli = startCli(
+      ['run', 'spec/cli/fixtures/long-running.yaml', '--events', log, '--kill-grace', String(killGraceMs), ...extraArgs],
+      { PID_FILE: pidFile },
+    );
     await cli.waitForStdout(/task\.started stubborn/);
     const deadline = Date.now() + 10_000;
     while (safeReadPids(pidFile).length < 6 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -37,7 +40,13 @@ describe('rxdag run (interrupted)', () => {
     expect(Date.now() - interruptedAt).toBeGreaterThanOrEqual(600);
     const events = readEventLog(log);
     expect(eventLogViolations(events)).toEqual([]);
-    expect(events.slice(-5).map((e) => e.type)).toEqual(['task.cancelled', 'task.cancelled', 'task.cancelled', 'task.cancelled', 'dag.completed']);
+    expect(events.slice(-5).map((e) => e.type)).toEqual([
+      'task.cancelled',
+      'task.cancelled',
+      'task.cancelled',
+      'task.cancelled',
+      'dag.completed',
+    ]);
     expect(events[events.length - 1]).toMatchObject({ outcome: 'cancelled', counts: { total: 4, cancelled: 4 } });
   }, 30_000);
 

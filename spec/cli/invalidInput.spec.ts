@@ -30,7 +30,10 @@ describe('rxdag run (invalid input)', () => {
   });
 
   it('should give the line and column of each YAML syntax error, one per line', async () => {
-    const file = dagWith('syntax.yaml', 'id: broken\ntasks:\n  - id: a\n    run: touch PROBE\n  - id: b\n    run: echo error: oops\n    deps: [a\n');
+    const file = dagWith(
+      'syntax.yaml',
+      'id: broken\ntasks:\n  - id: a\n    run: touch PROBE\n  - id: b\n    run: echo error: oops\n    deps: [a\n',
+    );
     expect(await problems(file)).toEqual([
       `rxdag: ${file}:6:10: YAML syntax error: Nested mappings are not allowed in compact mappings`,
       `rxdag: ${file}:8:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]`,
@@ -76,16 +79,41 @@ describe('rxdag run (invalid input)', () => {
   });
 
   it('should report a cycle as a path, and an unknown dependency', async () => {
-    const file = dagWith('cycle.json', JSON.stringify({ id: 'loop', tasks: [{ id: 'a', deps: ['c'], run: 'touch PROBE' }, { id: 'b', deps: ['a', 'nope'], sleep: 1 }, { id: 'c', deps: ['b'], sleep: 1 }] }, null, 2));
+    const file = dagWith(
+      'cycle.json',
+      JSON.stringify(
+        {
+          id: 'loop',
+          tasks: [
+            { id: 'a', deps: ['c'], run: 'touch PROBE' },
+            { id: 'b', deps: ['a', 'nope'], sleep: 1 },
+            { id: 'c', deps: ['b'], sleep: 1 },
+          ],
+        },
+        null,
+        2,
+      ),
+    );
     const lines = await problems(file);
-    expect(lines).toContainEqual(expect.stringMatching(/tasks\[1\]\.deps\[1\]: task "b" depends on "nope", which is not a task of this DAG$/));
-    expect(lines).toContainEqual(expect.stringMatching(/: tasks\[\d\]\.deps: cycle: (a -> c -> b -> a|b -> a -> c -> b|c -> b -> a -> c) \(each task depends on the next\)$/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/tasks\[1\]\.deps\[1\]: task "b" depends on "nope", which is not a task of this DAG$/),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /: tasks\[\d\]\.deps: cycle: (a -> c -> b -> a|b -> a -> c -> b|c -> b -> a -> c) \(each task depends on the next\)$/,
+      ),
+    );
     for (const line of lines) expect(line).toMatch(new RegExp(`^rxdag: ${escape(file)}:\\d+:\\d+: `));
   });
 
   it('should report an unknown agent with the agents it knows', async () => {
-    const file = dagWith('agent.yaml', 'id: agents\ntasks:\n  - id: a\n    run: touch PROBE\n  - id: ask\n    agent: llm\n    input: { prompt: hi }\n');
-    expect(await problems(file)).toEqual([`rxdag: ${file}:6:12: tasks[1].agent: unknown agent "llm" (used by "ask"); known agents: "shell", "sleep"`]);
+    const file = dagWith(
+      'agent.yaml',
+      'id: agents\ntasks:\n  - id: a\n    run: touch PROBE\n  - id: ask\n    agent: llm\n    input: { prompt: hi }\n',
+    );
+    expect(await problems(file)).toEqual([
+      `rxdag: ${file}:6:12: tasks[1].agent: unknown agent "llm" (used by "ask"); known agents: "shell", "sleep"`,
+    ]);
   });
 
   it('should report every bad option at once', async () => {
@@ -114,8 +142,14 @@ describe('rxdag run (invalid input)', () => {
       runCli(['run', file, '--events', tmp.file('missing-dir/events.jsonl')]),
       runCli(['run', file, '--report', tmp.file('missing-dir/report.html')]),
     ]);
-    expect(events).toMatchObject({ code: 2, stderr: expect.stringMatching(/^rxdag: --events: cannot write ".*missing-dir\/events\.jsonl": ENOENT/) });
-    expect(report).toMatchObject({ code: 2, stderr: expect.stringMatching(/^rxdag: --report: cannot write ".*missing-dir\/report\.html": folder ".*missing-dir" does not exist/) });
+    expect(events).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^rxdag: --events: cannot write ".*missing-dir\/events\.jsonl": ENOENT/),
+    });
+    expect(report).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^rxdag: --report: cannot write ".*missing-dir\/report\.html": folder ".*missing-dir" does not exist/),
+    });
     expect(existsSync(probe())).toBe(false);
   });
 });

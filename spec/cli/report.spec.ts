@@ -25,7 +25,9 @@ describe('rxdag report', () => {
 
   it('should write one self-contained page that loads nothing from anywhere', () => {
     expect(html).toMatch(/^<!DOCTYPE html>\n<html lang="en">/);
-    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">`);
+    expect(html).toContain(
+      `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">`,
+    );
     expect(html).not.toMatch(/\s(src|href)=/);
     expect(html).not.toMatch(/@import|url\((?!#)/);
     expect(html).toMatch(/<style>[\s\S]+<\/style>/);
@@ -58,7 +60,9 @@ describe('rxdag report', () => {
     const rows = [...html.matchAll(/<tr data-task="([^"]+)" class="(\w+)">/g)].map((m) => [m[1], m[2]]);
     expect(rows).toHaveLength(8);
     expect(new Set(rows.map(([, outcome]) => outcome))).toEqual(new Set(['completed']));
-    expect(html).toMatch(/<tr data-task="fetch-rates" class="completed"><td>[^<]*fetch-rates<\/td><td><span class="badge completed">completed<\/span><\/td><td>2<\/td>/);
+    expect(html).toMatch(
+      /<tr data-task="fetch-rates" class="completed"><td>[^<]*fetch-rates<\/td><td><span class="badge completed">completed<\/span><\/td><td>2<\/td>/,
+    );
   });
 
   it('should build the same report from the events log and the DAG file with rxdag report --dag', async () => {
@@ -79,14 +83,20 @@ describe('rxdag report', () => {
   });
 
   it('should refuse a bad events log with the line of each problem, and a missing -o, with exit 2', async () => {
-    const bad = writeText(tmp.file('bad.jsonl'), `${readFileSync(events, 'utf8').split('\n')[0]}\nnot json\n{"type":"task.nope","runId":"r","seq":3,"at":0}\n`);
+    const bad = writeText(
+      tmp.file('bad.jsonl'),
+      `${readFileSync(events, 'utf8').split('\n')[0]}\nnot json\n{"type":"task.nope","runId":"r","seq":3,"at":0}\n`,
+    );
     const [invalid, missingOutput] = await Promise.all([runCli(['report', bad, '-o', tmp.file('bad.html')]), runCli(['report', events])]);
     expect(invalid).toMatchObject({ code: 2, stdout: '' });
     expect(invalid.stderr.trimEnd().split('\n')).toEqual([
       expect.stringMatching(new RegExp(`^rxdag: ${bad}:2:1: not JSON: `)),
       expect.stringMatching(new RegExp(`^rxdag: ${bad}:3:1: not an rxdag event: expected an event type`)),
     ]);
-    expect(missingOutput).toMatchObject({ code: 2, stderr: expect.stringContaining("required option '-o, --output <out.html>' not specified") });
+    expect(missingOutput).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("required option '-o, --output <out.html>' not specified"),
+    });
   });
 
   it('should render in headless Chromium when it is installed', async () => {

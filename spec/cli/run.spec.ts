@@ -16,7 +16,9 @@ describe('rxdag run (succeeding DAGs)', () => {
     const events = readEventLog(log);
     expect(eventLogViolations(events)).toEqual([]);
     expect(Object.values(outcomes(events))).toEqual(Array(10).fill('task.completed'));
-    const build = events.find((e): e is Extract<DagEvent, { type: 'task.completed' }> => e.type === 'task.completed' && e.taskId === 'build');
+    const build = events.find(
+      (e): e is Extract<DagEvent, { type: 'task.completed' }> => e.type === 'task.completed' && e.taskId === 'build',
+    );
     // stdout of the shell command is the task's output; `env` from the file reached it
     expect(build?.output).toEqual({ exitCode: 0, stdout: '{"artifact":"app-1.4.0.tgz","bytes":48213}', stderr: '' });
   }, 20_000);
@@ -27,18 +29,34 @@ describe('rxdag run (succeeding DAGs)', () => {
     expect(result.code).toBe(0);
     const events = readEventLog(log);
     expect(eventLogViolations(events)).toEqual([]);
-    const flaky = events.filter((e) => 'taskId' in e && e.taskId === 'fetch-rates').map((e) => `${e.type}#${'attempt' in e ? e.attempt : ''}`);
+    const flaky = events
+      .filter((e) => 'taskId' in e && e.taskId === 'fetch-rates')
+      .map((e) => `${e.type}#${'attempt' in e ? e.attempt : ''}`);
     expect(flaky).toEqual(['task.ready#1', 'task.started#1', 'task.failed#1', 'task.retrying#2', 'task.started#2', 'task.completed#2']);
     const failed = events.find((e) => e.type === 'task.failed');
     expect(failed).toMatchObject({ willRetry: true, error: { name: 'ShellCommandError' } });
-    expect(failed?.type === 'task.failed' && failed.error.message).toMatch(/exited with code 75; last stderr lines:\nGET \/rates: 503 Service Unavailable/);
+    expect(failed?.type === 'task.failed' && failed.error.message).toMatch(
+      /exited with code 75; last stderr lines:\nGET \/rates: 503 Service Unavailable/,
+    );
     // --quiet: a retried failure is not worth a line; only the final line is printed
     expect(result.stdout.trim().split('\n')).toEqual([expect.stringMatching(/dag\.completed succeeded: 8\/8 completed/)]);
   }, 20_000);
 
   it('should run the 300-task sleep workflow in polling mode within --concurrency', async () => {
     const log = tmp.file('sim.jsonl');
-    const result = await runCli(['run', 'examples/simulation-300.yaml', '--concurrency', '24', '--mode', 'polling', '--poll-interval', '5', '--events', log, '--quiet']);
+    const result = await runCli([
+      'run',
+      'examples/simulation-300.yaml',
+      '--concurrency',
+      '24',
+      '--mode',
+      'polling',
+      '--poll-interval',
+      '5',
+      '--events',
+      log,
+      '--quiet',
+    ]);
     expect(result.code).toBe(0);
     const events = readEventLog(log);
     expect(eventLogViolations(events)).toEqual([]);
@@ -56,7 +74,10 @@ describe('rxdag run (succeeding DAGs)', () => {
     const log = tmp.file('json.jsonl');
     const result = await runCli(['run', 'examples/data-pipeline.yaml', '--json', '--events', log]);
     expect(result.code).toBe(0);
-    const printed = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as DagEvent);
+    const printed = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as DagEvent);
     expect(printed).toEqual(readEventLog(log));
   }, 20_000);
 

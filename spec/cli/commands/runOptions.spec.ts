@@ -19,7 +19,12 @@ describe('resolveRunOptions', () => {
   });
 
   it('should turn the strings of the command line into numbers and flags', () => {
-    expect(resolveRunOptions({ concurrency: '4', mode: 'polling', pollInterval: '12.5', killGrace: '0', failFast: true, events: 'e.jsonl', report: 'r.html' }, false)).toMatchObject({
+    expect(
+      resolveRunOptions(
+        { concurrency: '4', mode: 'polling', pollInterval: '12.5', killGrace: '0', failFast: true, events: 'e.jsonl', report: 'r.html' },
+        false,
+      ),
+    ).toMatchObject({
       maxConcurrency: 4,
       mode: 'polling',
       pollIntervalMs: 12.5,

@@ -1,14 +1,13 @@
 import { findJsonSyntaxError } from '../../../src/cli/dagFile/jsonSyntax';
 
 describe('findJsonSyntaxError', () => {
-  it.each([
-    ['{"a": [1, 2.5e3, -0, true, false, null, "x\\u00e9\\n"], "b": {}}'],
-    ['  [ ]  '],
-    ['"just a string"'],
-  ])('should accept valid JSON %s, as JSON.parse does', (text) => {
-    expect(() => JSON.parse(text)).not.toThrow();
-    expect(findJsonSyntaxError(text)).toBeUndefined();
-  });
+  it.each([['{"a": [1, 2.5e3, -0, true, false, null, "x\\u00e9\\n"], "b": {}}'], ['  [ ]  '], ['"just a string"']])(
+    'should accept valid JSON %s, as JSON.parse does',
+    (text) => {
+      expect(() => JSON.parse(text)).not.toThrow();
+      expect(findJsonSyntaxError(text)).toBeUndefined();
+    },
+  );
 
   it.each([
     ['{"a": [1,2,]}', 11, 'expected a value, found "]" (trailing comma?)'],

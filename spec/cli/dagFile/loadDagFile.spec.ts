@@ -32,10 +32,28 @@ describe('loadDagFile', () => {
   it('should turn sleep: into the sleep agent and keep the library fields and defaults', () => {
     const file = writeText(
       tmp.file('sleep.json'),
-      JSON.stringify({ id: 'z', defaults: { timeoutMs: 900, retry: { attempts: 2 } }, tasks: [{ id: 'nap', sleep: 25, priority: 3, estimateMs: 25 }, { id: 'late', deps: ['nap'], sleep: 0, timeoutMs: 50 }] }),
+      JSON.stringify({
+        id: 'z',
+        defaults: { timeoutMs: 900, retry: { attempts: 2 } },
+        tasks: [
+          { id: 'nap', sleep: 25, priority: 3, estimateMs: 25 },
+          { id: 'late', deps: ['nap'], sleep: 0, timeoutMs: 50 },
+        ],
+      }),
     );
     const { dag } = loadDagFile(file);
-    expect(dag.tasks.map(({ id, agent, input, deps, timeoutMs, priority, estimateMs, retry }) => ({ id, agent, input, deps, timeoutMs, priority, estimateMs, attempts: retry.attempts }))).toEqual([
+    expect(
+      dag.tasks.map(({ id, agent, input, deps, timeoutMs, priority, estimateMs, retry }) => ({
+        id,
+        agent,
+        input,
+        deps,
+        timeoutMs,
+        priority,
+        estimateMs,
+        attempts: retry.attempts,
+      })),
+    ).toEqual([
       { id: 'nap', agent: 'sleep', input: 25, deps: [], timeoutMs: 900, priority: 3, estimateMs: 25, attempts: 2 },
       { id: 'late', agent: 'sleep', input: 0, deps: ['nap'], timeoutMs: 50, priority: 0, estimateMs: undefined, attempts: 2 },
     ]);
@@ -47,7 +65,10 @@ describe('loadDagFile', () => {
   });
 
   it('should refuse cwd and env on tasks that do not run a command, and input without agent', () => {
-    const file = writeText(tmp.file('misplaced.yaml'), 'id: m\ntasks:\n  - id: a\n    sleep: 1\n    cwd: /tmp\n    env: { A: b }\n    input: 3\n');
+    const file = writeText(
+      tmp.file('misplaced.yaml'),
+      'id: m\ntasks:\n  - id: a\n    sleep: 1\n    cwd: /tmp\n    env: { A: b }\n    input: 3\n',
+    );
     expect(problemsOf(file)).toEqual([
       `${file}:5:10: tasks[0].cwd: \`cwd\` only applies to tasks with \`run\``,
       `${file}:6:10: tasks[0].env: \`env\` only applies to tasks with \`run\``,
@@ -57,7 +78,9 @@ describe('loadDagFile', () => {
 
   it('should report a file whose top level is not a DAG, an unsupported extension, and a folder', () => {
     const list = writeText(tmp.file('list.yaml'), '- id: a\n');
-    expect(problemsOf(list)).toEqual([`${list}:1:1: (dag): expected a mapping with \`id\` and \`tasks\` at the top of the file (got a list)`]);
+    expect(problemsOf(list)).toEqual([
+      `${list}:1:1: (dag): expected a mapping with \`id\` and \`tasks\` at the top of the file (got a list)`,
+    ]);
     const toml = writeText(tmp.file('dag.toml'), 'id = "a"\n');
     expect(problemsOf(toml)).toEqual([`${toml}: unsupported file type ".toml": expected .yaml, .yml or .json`]);
     expect(problemsOf(tmp.dir + '/.yaml')).toEqual([`${tmp.dir}/.yaml: cannot read DAG file: no such file`]);

@@ -7,7 +7,16 @@ import { tempDir } from '../support/files';
 describe('EventLog', () => {
   const tmp = tempDir();
   afterAll(() => tmp.remove());
-  const events = eventsOf({ type: 'dag.created', at: 0, dagId: 'd', taskCount: 0 }, { type: 'dag.completed', at: 1, outcome: 'succeeded', counts: { total: 0, completed: 0, failed: 0, skipped: 0, cancelled: 0 }, durationMs: 1 });
+  const events = eventsOf(
+    { type: 'dag.created', at: 0, dagId: 'd', taskCount: 0 },
+    {
+      type: 'dag.completed',
+      at: 1,
+      outcome: 'succeeded',
+      counts: { total: 0, completed: 0, failed: 0, skipped: 0, cancelled: 0 },
+      durationMs: 1,
+    },
+  );
 
   it('should write each event as one JSON line, all of it on disk after close', () => {
     const file = tmp.file('log.jsonl');

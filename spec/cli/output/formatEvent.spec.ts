@@ -15,7 +15,13 @@ describe('formatEvent', () => {
       { type: 'task.cancelled', at: 1700, taskId: 'c', attempt: 1 },
       { type: 'agent.available', at: 1700, agent: 'shell' },
       { type: 'health.checked', at: 1700, running: 1, ready: 2, pending: 3 },
-      { type: 'dag.completed', at: 12_345, outcome: 'failed', counts: { total: 3, completed: 1, failed: 0, skipped: 1, cancelled: 1 }, durationMs: 11_345 },
+      {
+        type: 'dag.completed',
+        at: 12_345,
+        outcome: 'failed',
+        counts: { total: 3, completed: 1, failed: 0, skipped: 1, cancelled: 1 },
+        durationMs: 11_345,
+      },
     ).map((event) => formatEvent(event, 1000));
     expect(lines).toEqual([
       '[   0.000s] dag.created etl: 1 task (run run-1)',
@@ -34,12 +40,28 @@ describe('formatEvent', () => {
   });
 
   it('should name the tasks an agent spawned, the first five of them', () => {
-    const [spawned] = eventsOf({ type: 'tasks.spawned', at: 5, taskId: 'plan', attempt: 1, tasks: ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ id, agent: 'sleep' })) });
+    const [spawned] = eventsOf({
+      type: 'tasks.spawned',
+      at: 5,
+      taskId: 'plan',
+      attempt: 1,
+      tasks: ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ id, agent: 'sleep' })),
+    });
     expect(formatEvent(spawned!, 0)).toBe('[   0.005s] tasks.spawned by plan #1: 6 tasks (a, b, c, d, e, …)');
   });
 
   it('should indent the continuation lines of a multi-line error under the first', () => {
-    const [failed] = eventsOf({ type: 'task.failed', at: 2, taskId: 't', attempt: 1, error: { name: 'ShellCommandError', message: 'exited with code 1; last stderr lines:\nboom' }, severity: 'error', willRetry: true });
-    expect(formatEvent(failed!, 0)).toBe('[   0.002s] task.failed t #1 (error, will retry): ShellCommandError: exited with code 1; last stderr lines:\n            boom');
+    const [failed] = eventsOf({
+      type: 'task.failed',
+      at: 2,
+      taskId: 't',
+      attempt: 1,
+      error: { name: 'ShellCommandError', message: 'exited with code 1; last stderr lines:\nboom' },
+      severity: 'error',
+      willRetry: true,
+    });
+    expect(formatEvent(failed!, 0)).toBe(
+      '[   0.002s] task.failed t #1 (error, will retry): ShellCommandError: exited with code 1; last stderr lines:\n            boom',
+    );
   });
 });

@@ -7,7 +7,13 @@ describe('line and JSON reporters', () => {
     { type: 'task.started', at: 11, taskId: 'a', attempt: 1, agent: 'sleep' },
     { type: 'task.failed', at: 12, taskId: 'a', attempt: 1, error: { name: 'E', message: 'first' }, severity: 'error', willRetry: true },
     { type: 'task.failed', at: 13, taskId: 'a', attempt: 2, error: { name: 'E', message: 'second' }, severity: 'error', willRetry: false },
-    { type: 'dag.completed', at: 14, outcome: 'failed', counts: { total: 1, completed: 0, failed: 1, skipped: 0, cancelled: 0 }, durationMs: 4 },
+    {
+      type: 'dag.completed',
+      at: 14,
+      outcome: 'failed',
+      counts: { total: 1, completed: 0, failed: 1, skipped: 0, cancelled: 0 },
+      durationMs: 4,
+    },
   );
   const collect = (make: (out: { write(text: string): void }) => { onEvent(e: (typeof events)[number]): void }) => {
     let text = '';
@@ -17,15 +23,28 @@ describe('line and JSON reporters', () => {
   };
 
   it('should print one JSON event per line, exactly as emitted', () => {
-    expect(collect(jsonReporter).trimEnd().split('\n').map((line) => JSON.parse(line))).toEqual(events);
+    expect(
+      collect(jsonReporter)
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toEqual(events);
   });
 
   it('should print a line per event', () => {
-    expect(collect((out) => lineReporter(out, { quiet: false })).trimEnd().split('\n')).toHaveLength(events.length);
+    expect(
+      collect((out) => lineReporter(out, { quiet: false }))
+        .trimEnd()
+        .split('\n'),
+    ).toHaveLength(events.length);
   });
 
   it('should print only final failures and the last line when quiet', () => {
-    expect(collect((out) => lineReporter(out, { quiet: true })).trimEnd().split('\n')).toEqual([
+    expect(
+      collect((out) => lineReporter(out, { quiet: true }))
+        .trimEnd()
+        .split('\n'),
+    ).toEqual([
       '[   0.003s] task.failed a #2 (error): E: second',
       '[   0.004s] dag.completed failed: 0/1 completed, 1 failed, 0 skipped, 0 cancelled in 0.00 s',
     ]);

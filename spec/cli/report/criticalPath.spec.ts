@@ -9,7 +9,10 @@ function ran(spans: Record<string, [number, number] | undefined>): TaskRow[] {
     readyMs: undefined,
     endMs: span?.[1],
     detail: undefined,
-    attempts: span === undefined ? [] : [{ attempt: 1, agent: 'sleep', startMs: span[0], endMs: span[1], outcome: 'completed', retried: false, detail: undefined }],
+    attempts:
+      span === undefined
+        ? []
+        : [{ attempt: 1, agent: 'sleep', startMs: span[0], endMs: span[1], outcome: 'completed', retried: false, detail: undefined }],
   }));
 }
 
@@ -17,7 +20,12 @@ describe('criticalPath', () => {
   it('should walk back from the task that ended last through the dependency that ended last', () => {
     // a -> c, b -> c, c -> e, d -> e: b ends after a, c after d
     const tasks = ran({ a: [0, 10], b: [0, 30], c: [30, 50], d: [0, 40], e: [50, 60], lone: [0, 20] });
-    const edges = [['a', 'c'], ['b', 'c'], ['c', 'e'], ['d', 'e']] as const;
+    const edges = [
+      ['a', 'c'],
+      ['b', 'c'],
+      ['c', 'e'],
+      ['d', 'e'],
+    ] as const;
     expect(criticalPath(tasks, edges)).toEqual(['b', 'c', 'e']);
   });
 
@@ -27,6 +35,11 @@ describe('criticalPath', () => {
   });
 
   it('should stop rather than loop on edges that form a cycle', () => {
-    expect(criticalPath(ran({ a: [0, 10], b: [0, 20] }), [['a', 'b'], ['b', 'a']])).toEqual(['a', 'b']);
+    expect(
+      criticalPath(ran({ a: [0, 10], b: [0, 20] }), [
+        ['a', 'b'],
+        ['b', 'a'],
+      ]),
+    ).toEqual(['a', 'b']);
   });
 });

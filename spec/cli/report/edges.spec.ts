@@ -3,7 +3,14 @@ import { eventsOf } from '../support/eventBuilder';
 
 describe('report edges', () => {
   it('should take declared edges from deps, dropping tasks the report does not know', () => {
-    expect(declaredEdges({ b: ['a'], c: ['a', 'b', 'ghost'] }, new Set(['a', 'b', 'c']))).toEqual({ edges: [['a', 'b'], ['a', 'c'], ['b', 'c']], inferred: false });
+    expect(declaredEdges({ b: ['a'], c: ['a', 'b', 'ghost'] }, new Set(['a', 'b', 'c']))).toEqual({
+      edges: [
+        ['a', 'b'],
+        ['a', 'c'],
+        ['b', 'c'],
+      ],
+      inferred: false,
+    });
   });
 
   it('should infer "unblocked by" edges: the last completion before a task first became ready', () => {
@@ -17,7 +24,13 @@ describe('report edges', () => {
       { type: 'task.completed', at: 3, taskId: 'c', attempt: 1, durationMs: 1 },
       { type: 'task.ready', at: 3, taskId: 'd', attempt: 1 },
     );
-    expect(inferredEdges(events)).toEqual({ edges: [['b', 'c'], ['c', 'd']], inferred: true });
+    expect(inferredEdges(events)).toEqual({
+      edges: [
+        ['b', 'c'],
+        ['c', 'd'],
+      ],
+      inferred: true,
+    });
   });
 });
 
@@ -25,8 +38,21 @@ describe('spawnedEdges', () => {
   it('should link each spawned task to the task that spawned it and to its own deps', () => {
     const events = eventsOf(
       { type: 'dag.created', at: 0, dagId: 'd', taskCount: 1 },
-      { type: 'tasks.spawned', at: 1, taskId: 'plan', attempt: 1, tasks: [{ id: 's1', agent: 'sleep' }, { id: 's2', agent: 'sleep', deps: ['s1', 'plan'] }] },
+      {
+        type: 'tasks.spawned',
+        at: 1,
+        taskId: 'plan',
+        attempt: 1,
+        tasks: [
+          { id: 's1', agent: 'sleep' },
+          { id: 's2', agent: 'sleep', deps: ['s1', 'plan'] },
+        ],
+      },
     );
-    expect(spawnedEdges(events)).toEqual([['plan', 's1'], ['plan', 's2'], ['s1', 's2']]);
+    expect(spawnedEdges(events)).toEqual([
+      ['plan', 's1'],
+      ['plan', 's2'],
+      ['s1', 's2'],
+    ]);
   });
 });

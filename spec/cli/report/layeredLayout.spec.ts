@@ -4,7 +4,15 @@ describe('layeredLayout', () => {
   const column = (layer: number) => NODE.margin + layer * (NODE.width + NODE.gapX);
 
   it('should put each task one layer right of its deepest dependency', () => {
-    const layout = layeredLayout(['a', 'b', 'c', 'd'], [['a', 'b'], ['b', 'c'], ['a', 'c'], ['a', 'd']]);
+    const layout = layeredLayout(
+      ['a', 'b', 'c', 'd'],
+      [
+        ['a', 'b'],
+        ['b', 'c'],
+        ['a', 'c'],
+        ['a', 'd'],
+      ],
+    );
     expect(Object.fromEntries([...layout.places].map(([id, place]) => [id, place.layer]))).toEqual({ a: 0, b: 1, c: 2, d: 1 });
     expect(layout.places.get('c')!.x).toBe(column(2));
     expect(layout.width).toBe(2 * NODE.margin + 3 * (NODE.width + NODE.gapX) - NODE.gapX);
@@ -12,7 +20,13 @@ describe('layeredLayout', () => {
 
   it('should order a layer by the positions of the dependencies, so edges cross less', () => {
     // x1 feeds y2 and x2 feeds y1: drawn in the given order, the two edges would cross
-    const layout = layeredLayout(['x1', 'x2', 'y1', 'y2'], [['x2', 'y1'], ['x1', 'y2']]);
+    const layout = layeredLayout(
+      ['x1', 'x2', 'y1', 'y2'],
+      [
+        ['x2', 'y1'],
+        ['x1', 'y2'],
+      ],
+    );
     expect(layout.places.get('y2')!.y).toBeLessThan(layout.places.get('y1')!.y);
   });
 

@@ -8,7 +8,15 @@ describe('buildRunModel', () => {
     { type: 'task.ready', at: 1000, taskId: 'a', attempt: 1 },
     { type: 'task.started', at: 1010, taskId: 'a', attempt: 1, agent: 'shell' },
     { type: 'task.timed-out', at: 1100, taskId: 'a', attempt: 1, timeoutMs: 90 },
-    { type: 'task.failed', at: 1100, taskId: 'a', attempt: 1, error: { name: 'TaskTimeoutError', message: 'timed out' }, severity: 'error', willRetry: true },
+    {
+      type: 'task.failed',
+      at: 1100,
+      taskId: 'a',
+      attempt: 1,
+      error: { name: 'TaskTimeoutError', message: 'timed out' },
+      severity: 'error',
+      willRetry: true,
+    },
     { type: 'task.retrying', at: 1150, taskId: 'a', attempt: 2 },
     { type: 'task.started', at: 1150, taskId: 'a', attempt: 2, agent: 'shell' },
     { type: 'task.failed', at: 1200, taskId: 'a', attempt: 2, error, severity: 'error', willRetry: true },
@@ -21,21 +29,42 @@ describe('buildRunModel', () => {
     { type: 'task.ready', at: 1450, taskId: 'd', attempt: 1 },
     { type: 'task.started', at: 1460, taskId: 'd', attempt: 1, agent: 'sleep' },
     { type: 'task.cancelled', at: 1500, taskId: 'd', attempt: 1 },
-    { type: 'dag.completed', at: 1500, outcome: 'cancelled', counts: { total: 4, completed: 1, failed: 1, skipped: 1, cancelled: 1 }, durationMs: 500 },
+    {
+      type: 'dag.completed',
+      at: 1500,
+      outcome: 'cancelled',
+      counts: { total: 4, completed: 1, failed: 1, skipped: 1, cancelled: 1 },
+      durationMs: 500,
+    },
   );
 
   it('should rebuild every attempt with its times from the start of the run and its outcome', () => {
     const model = buildRunModel(events);
     expect(model).toMatchObject({ dagId: 'etl', runId: 'run-1', outcome: 'cancelled', durationMs: 500, eventCount: 18 });
-    const summary = model.tasks.map((task) => [task.id, task.outcome, task.readyMs, task.endMs, task.attempts.map((a) => `${a.attempt}:${a.startMs}-${a.endMs}:${a.outcome}${a.retried ? '+retried' : ''}`)]);
+    const summary = model.tasks.map((task) => [
+      task.id,
+      task.outcome,
+      task.readyMs,
+      task.endMs,
+      task.attempts.map((a) => `${a.attempt}:${a.startMs}-${a.endMs}:${a.outcome}${a.retried ? '+retried' : ''}`),
+    ]);
     expect(summary).toEqual([
       ['a', 'completed', 0, 400, ['1:10-100:timed-out+retried', '2:150-200:failed+retried', '3:300-400:warning']],
       ['b', 'failed', 400, 450, ['1:400-450:failed']],
       ['c', 'skipped', undefined, 450, []],
       ['d', 'cancelled', 450, 500, ['1:460-500:cancelled']],
     ]);
-    expect(model.tasks.map((task) => task.detail)).toEqual([undefined, 'ShellCommandError: exited with code 1', 'skipped: dependency "b" failed', undefined]);
-    expect(model.tasks[0]!.attempts.map((a) => a.detail)).toEqual(['TaskTimeoutError: timed out', 'ShellCommandError: exited with code 1', 'slow']);
+    expect(model.tasks.map((task) => task.detail)).toEqual([
+      undefined,
+      'ShellCommandError: exited with code 1',
+      'skipped: dependency "b" failed',
+      undefined,
+    ]);
+    expect(model.tasks[0]!.attempts.map((a) => a.detail)).toEqual([
+      'TaskTimeoutError: timed out',
+      'ShellCommandError: exited with code 1',
+      'slow',
+    ]);
   });
 
   it('should show a log cut short (no dag.completed) as unfinished, open attempts ending at its last event', () => {

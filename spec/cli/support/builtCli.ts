@@ -26,7 +26,8 @@ export async function ensureBuilt(): Promise<void> {
       continue;
     }
     try {
-      if (isStale()) await promisify(execFile)(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT });
+      if (isStale())
+        await promisify(execFile)(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT });
     } finally {
       rmdirSync(LOCK);
     }
@@ -83,7 +84,10 @@ export function startCli(args: readonly string[], env: Readonly<Record<string, s
   const done = new Promise<CliResult>((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
   const waitForStdout = (pattern: RegExp, timeoutMs = 15_000) =>
     new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`stdout did not match ${pattern} within ${timeoutMs} ms:\n${stdout}\n${stderr}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`stdout did not match ${pattern} within ${timeoutMs} ms:\n${stdout}\n${stderr}`)),
+        timeoutMs,
+      );
       const check = () => {
         if (!pattern.test(stdout)) return;
         clearTimeout(timer);

@@ -20,10 +20,12 @@ export function eventLogViolations(events: readonly DagEvent[]): string[] {
   if (events.filter((e) => e.type === 'dag.completed').length !== 1) violations.push('not exactly one dag.completed');
   const created = events[0]!;
   const terminals = new Map<string, number>();
-  for (const event of events) if (isTerminalEvent(event) && 'taskId' in event) terminals.set(event.taskId, (terminals.get(event.taskId) ?? 0) + 1);
+  for (const event of events)
+    if (isTerminalEvent(event) && 'taskId' in event) terminals.set(event.taskId, (terminals.get(event.taskId) ?? 0) + 1);
   // tasks an agent added during the run end like the others
   const spawned = events.reduce((sum, e) => sum + (e.type === 'tasks.spawned' ? e.tasks.length : 0), 0);
-  if (created.type === 'dag.created' && terminals.size !== created.taskCount + spawned) violations.push(`${terminals.size} tasks ended, ${created.taskCount + spawned} expected`);
+  if (created.type === 'dag.created' && terminals.size !== created.taskCount + spawned)
+    violations.push(`${terminals.size} tasks ended, ${created.taskCount + spawned} expected`);
   for (const [task, count] of terminals) if (count !== 1) violations.push(`task ${task} has ${count} terminal events`);
   return violations;
 }

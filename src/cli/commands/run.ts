@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import type { DagCompletedEvent, DagEvent } from '../../index';
+import type { Dag, DagCompletedEvent, DagEvent } from '../../index';
 import { loadDagFile } from '../dagFile/loadDagFile';
 import { ExitCode } from '../exitCodes';
 import { EventLog } from '../output/eventLog';
@@ -28,7 +28,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
   const { run, groups } = createRun(loaded, schedulerOptions(options), options.killGraceMs);
   if (options.reportPath !== undefined) checkWritable('--report', options.reportPath);
   const log = options.eventsPath === undefined ? undefined : EventLog.open(options.eventsPath);
-  const reporter = chooseReporter(options, io);
+  const reporter = chooseReporter(options, io, loaded.dag);
   const reportEvents: DagEvent[] | undefined = options.reportPath === undefined ? undefined : [];
 
   let stoppedBy: StopSignal | undefined;
@@ -86,7 +86,7 @@ function schedulerOptions(options: RunCommandOptions) {
   };
 }
 
-function chooseReporter(options: RunCommandOptions, io: CliIo): Reporter {
+function chooseReporter(options: RunCommandOptions, io: CliIo, dag: Dag): Reporter {
   switch (options.output) {
     case 'json':
       return jsonReporter(io.stdout);
@@ -95,6 +95,6 @@ function chooseReporter(options: RunCommandOptions, io: CliIo): Reporter {
     case 'lines':
       return lineReporter(io.stdout, { quiet: false });
     case 'progress':
-      return progressReporter(io.stderr);
+      return progressReporter(io.stderr, dag);
   }
 }

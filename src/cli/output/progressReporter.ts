@@ -1,5 +1,5 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
-import type { DagEvent } from '../../index';
+import type { Dag, DagEvent } from '../../index';
 import { formatEvent } from './formatEvent';
 import type { Reporter } from './reporter';
 import { RunTally } from './runTally';
@@ -14,8 +14,8 @@ const FORMAT = '{bar} {value}/{total} done | {running} running | {ready} ready |
  * elapsed time and what runs now, redrawn at most 10 times a second whatever the event rate.
  * Failures and retries are printed above the bar as they happen, and the final line stays.
  */
-export function progressReporter(stream: ProgressStream): Reporter {
-  const tally = new RunTally();
+export function progressReporter(stream: ProgressStream, dag: Dag): Reporter {
+  const tally = new RunTally(dag);
   const multibar = new MultiBar(
     { format: FORMAT, stream, hideCursor: true, clearOnComplete: false, stopOnComplete: false, fps: 10, barsize: 20, emptyOnZero: true },
     Presets.shades_classic,

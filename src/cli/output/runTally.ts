@@ -1,75 +1,45 @@
-import type { DagEvent, TaskCounts } from '../../index';
+import { type Dag, type DagEvent, initialRunState, RunDraft, type TaskCounts, type TaskStatus } from '../../index';
 
-/** Where a task is in its life, as the CLI shows it. */
-export type TaskPhase = 'pending' | 'ready' | 'running' | 'backoff' | 'completed' | 'failed' | 'skipped' | 'cancelled';
+/** Where a task is in its life, as the CLI shows it: the library's task status. */
+export type TaskPhase = TaskStatus;
 
 /**
- * Counts of tasks by phase, kept up to date event by event in O(1) each, for the progress
- * display. Built only from events, like everything else that watches a run.
+ * Counts of tasks by phase for the progress display, kept by the library's own reducer (one
+ * long-lived draft, O(1) per event), so the CLI never keeps a second copy of the run's rules.
+ * Also remembers which tasks run now, in the order they started.
  */
 export class RunTally {
-  // Phase of every task seen so far; tasks not seen yet are pending.
-  private readonly phases = new Map<string, TaskPhase>();
+  // Opened at `dag.created`, when the run's id is known.
+  private draft: RunDraft | undefined;
   // Running task ids in the order they started (a Map keeps insertion order).
   private readonly runningSince = new Map<string, number>();
-  private readonly counts: Record<TaskPhase, number> = {
-    pending: 0,
-    ready: 0,
-    running: 0,
-    backoff: 0,
-    completed: 0,
-    failed: 0,
-    skipped: 0,
-    cancelled: 0,
-  };
-  // From `dag.created`; 0 until then.
-  private taskCount = 0;
+
+  constructor(private readonly dag: Dag) {}
 
   apply(event: DagEvent): void {
-    switch (event.type) {
-      case 'dag.created':
-        this.taskCount = event.taskCount;
-        break;
-      case 'tasks.spawned':
-        this.taskCount += event.tasks.length; // an agent added tasks to the run
-        break;
-      case 'task.ready':
-      case 'task.retrying':
-        this.move(event.taskId, 'ready');
-        break;
-      case 'task.started':
-        this.move(event.taskId, 'running');
-        this.runningSince.set(event.taskId, event.at);
-        break;
-      case 'task.completed':
-        this.move(event.taskId, 'completed');
-        break;
-      case 'task.failed':
-        this.move(event.taskId, event.willRetry ? 'backoff' : 'failed');
-        break;
-      case 'task.skipped':
-        this.move(event.taskId, 'skipped');
-        break;
-      case 'task.cancelled':
-        this.move(event.taskId, 'cancelled');
-        break;
-      default:
-        break; // the other events inform and change no task's phase
+    if (event.type === 'dag.created') this.draft = new RunDraft(initialRunState(this.dag, event.runId));
+    this.draft?.apply(event);
+    if (event.type === 'task.started') this.runningSince.set(event.taskId, event.at);
+    else if (event.type === 'task.completed' || event.type === 'task.failed' || event.type === 'task.cancelled') {
+      this.runningSince.delete(event.taskId);
     }
   }
 
   /** How many tasks are in `phase`. */
   count(phase: TaskPhase): number {
-    return phase === 'pending' ? this.taskCount - this.phases.size + this.counts.pending : this.counts[phase];
+    if (this.draft === undefined) return phase === 'pending' ? this.dag.size : 0;
+    return this.draft.statusCounts[phase];
   }
 
+  /** Tasks of the run, spawned ones included. */
   get total(): number {
-    return this.taskCount;
+    return (this.draft?.dag ?? this.dag).size;
   }
 
   /** Tasks that ended, whatever the outcome. */
   get finished(): number {
-    return this.counts.completed + this.counts.failed + this.counts.skipped + this.counts.cancelled;
+    const { completed, failed, skipped, cancelled } = this.taskCounts();
+    return completed + failed + skipped + cancelled;
   }
 
   /** Ids of the running tasks, longest running first. */
@@ -79,15 +49,13 @@ export class RunTally {
 
   /** The tally as the `counts` of `dag.completed` would give it. */
   taskCounts(): TaskCounts {
-    const { completed, failed, skipped, cancelled } = this.counts;
-    return { total: this.taskCount, completed, failed, skipped, cancelled };
-  }
-
-  private move(taskId: string, phase: TaskPhase): void {
-    const previous = this.phases.get(taskId);
-    if (previous !== undefined) this.counts[previous]--;
-    if (previous === 'running') this.runningSince.delete(taskId);
-    this.phases.set(taskId, phase);
-    this.counts[phase]++;
+    const phase = (p: TaskPhase) => this.count(p);
+    return {
+      total: this.total,
+      completed: phase('completed'),
+      failed: phase('failed'),
+      skipped: phase('skipped'),
+      cancelled: phase('cancelled'),
+    };
   }
 }
