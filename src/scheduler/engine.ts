@@ -113,18 +113,21 @@ export class Engine {
   }
 
   cancel(run: RunRecord): void {
-    if (run.done || run.endedEarly !== undefined || run.cancelRequested) return;
+    if (run.cancelRequested) return;
     run.cancelRequested = true;
-    this.signals.control.next({ kind: 'cancel', run });
+    this.queueCancel(run);
   }
 
   /** Cancels every run; none of them starts anything from this call on. */
   cancelAll(): void {
     const runs = [...this.active];
+    // all flagged first: handling one cancel dispatches, and must not start the others' tasks
     for (const run of runs) run.cancelRequested = true;
-    for (const run of runs) {
-      if (!run.done && run.endedEarly === undefined) this.signals.control.next({ kind: 'cancel', run });
-    }
+    for (const run of runs) this.queueCancel(run);
+  }
+
+  private queueCancel(run: RunRecord): void {
+    if (!run.done && run.endedEarly === undefined) this.signals.control.next({ kind: 'cancel', run });
   }
 
   /** Resolves when no run is going on (at once when none is). */
