@@ -116,10 +116,10 @@ export function defineDag(spec: DagSpec | Dag): Dag {
   // Tasks are stored as columns, not objects: a million task objects and their deps arrays
   // would double the DAG's memory and the work of every major GC. `dag.tasks` builds the
   // objects on first use.
-  const columns = new TaskColumns();
+  const columns = new TaskColumns(rawTasks.length);
   const indexById = new Map<string, number>();
-  const specIndexOf: number[] = []; // position in spec.tasks of each accepted task, for paths
-  const depIds: (readonly string[])[] = []; // dropped once the CSR graph is built
+  const specIndexOf = new Int32Array(rawTasks.length); // position in spec.tasks of each accepted task, for paths
+  const depIds = new Array<readonly string[]>(rawTasks.length); // dropped once the CSR graph is built
   for (let i = 0; i < rawTasks.length; i++) {
     const parsed = taskSpecSchema.safeParse(rawTasks[i]);
     if (!parsed.success) issues.push(...zodIssues(parsed.error, ['tasks', i]));
@@ -143,11 +143,11 @@ export function defineDag(spec: DagSpec | Dag): Dag {
         message: `task ${quoted(t.id)} names no agent: set \`agent\` on the task or \`defaults.agent\``,
       });
     }
-    indexById.set(t.id, columns.ids.length);
-    specIndexOf.push(i);
+    specIndexOf[columns.length] = i;
     // the caller's own deps array (zod just checked it), not zod's copy: the copy would live
     // until the graph is built, get promoted by the GC, and double the peak memory at 1M tasks
-    depIds.push((parsed.success ? (rawTasks[i] as { deps?: readonly string[] }).deps : t.deps) ?? NO_DEPS);
+    depIds[columns.length] = (parsed.success ? (rawTasks[i] as { deps?: readonly string[] }).deps : t.deps) ?? NO_DEPS;
+    indexById.set(t.id, columns.length);
     columns.add(
       t.id,
       agent ?? '',
@@ -159,7 +159,8 @@ export function defineDag(spec: DagSpec | Dag): Dag {
     );
   }
 
-  const n = columns.ids.length;
+  columns.trim();
+  const n = columns.length;
   const depsGraph = buildDepsGraph(columns.ids, depIds, indexById, specIndexOf, issues);
   depIds.length = 0;
   const inDegree = new Int32Array(n);
@@ -184,15 +185,15 @@ export function defineDag(spec: DagSpec | Dag): Dag {
     deps: depsGraph,
     inDegree,
     topologicalOrder: topo.order,
-    rank: upwardRanks(columns.estimateMs, dependents, topo.order),
+    rank: upwardRanks(columns.estimateMs.subarray(0, n), dependents, topo.order),
     roots: Int32Array.from(roots),
     ids: Object.freeze(columns.ids),
     agents: Object.freeze(columns.agents),
     inputs: Object.freeze(columns.inputs),
     retries: Object.freeze(columns.retries),
-    priority: Float64Array.from(columns.priority),
-    timeoutMs: Float64Array.from(columns.timeoutMs),
-    estimateMs: Float64Array.from(columns.estimateMs),
+    priority: columns.priority.subarray(0, n),
+    timeoutMs: columns.timeoutMs.subarray(0, n),
+    estimateMs: columns.estimateMs.subarray(0, n),
   });
   let tasks: readonly Task[] | undefined;
   const dag: Dag = Object.freeze({
@@ -233,17 +234,32 @@ function usableIdAndDeps(raw: unknown): ({ id: string; deps: string[] } & Partia
   return { id, deps: Array.isArray(deps) ? deps.filter((d): d is string => typeof d === 'string') : [], agent: '' };
 }
 
-/** The per-task fields while a DAG is being defined, one array per field. */
+/**
+ * The per-task fields while a DAG is being defined, one array per field, each allocated once at
+ * the spec's length: an array grown by `push` leaves every smaller backing store behind as
+ * garbage, and at a million tasks those add up to hundreds of MB of peak memory.
+ */
 class TaskColumns {
-  readonly ids: string[] = [];
-  readonly agents: string[] = [];
-  readonly inputs: unknown[] = [];
-  readonly retries: RetryPolicy[] = [];
-  readonly priority: number[] = [];
+  length = 0;
+  readonly ids: string[];
+  readonly agents: string[];
+  readonly inputs: unknown[];
+  readonly retries: RetryPolicy[];
+  readonly priority: Float64Array;
   /** NaN where the task has none. */
-  readonly timeoutMs: number[] = [];
+  readonly timeoutMs: Float64Array;
   /** NaN where the task has none. */
-  readonly estimateMs: number[] = [];
+  readonly estimateMs: Float64Array;
+
+  constructor(readonly capacity: number) {
+    this.ids = new Array<string>(capacity);
+    this.agents = new Array<string>(capacity);
+    this.inputs = new Array<unknown>(capacity);
+    this.retries = new Array<RetryPolicy>(capacity);
+    this.priority = new Float64Array(capacity);
+    this.timeoutMs = new Float64Array(capacity);
+    this.estimateMs = new Float64Array(capacity);
+  }
 
   add(
     id: string,
@@ -254,13 +270,23 @@ class TaskColumns {
     priority: number,
     estimateMs: number | undefined,
   ): void {
-    this.ids.push(id);
-    this.agents.push(agent);
-    this.inputs.push(input);
-    this.retries.push(retry);
-    this.priority.push(priority);
-    this.timeoutMs.push(timeoutMs ?? Number.NaN);
-    this.estimateMs.push(estimateMs ?? Number.NaN);
+    const i = this.length++;
+    this.ids[i] = id;
+    this.agents[i] = agent;
+    this.inputs[i] = input;
+    this.retries[i] = retry;
+    this.priority[i] = priority;
+    this.timeoutMs[i] = timeoutMs ?? Number.NaN;
+    this.estimateMs[i] = estimateMs ?? Number.NaN;
+  }
+
+  /** Drops the unused tail (tasks that were rejected); a no-op for a valid spec. */
+  trim(): void {
+    if (this.length === this.capacity) return;
+    this.ids.length = this.length;
+    this.agents.length = this.length;
+    this.inputs.length = this.length;
+    this.retries.length = this.length;
   }
 }
 
@@ -310,16 +336,20 @@ function buildDepsGraph(
   ids: readonly string[],
   depIds: readonly (readonly string[])[],
   indexById: ReadonlyMap<string, number>,
-  specIndexOf: readonly number[],
+  specIndexOf: Int32Array,
   issues: DagIssue[],
 ): CsrGraph {
   const n = ids.length;
   const start = new Int32Array(n + 1);
-  const targets: number[] = [];
+  let listed = 0;
+  for (let i = 0; i < n; i++) listed += depIds[i]!.length;
+  // at most one edge per listed dependency: one allocation, trimmed below if some were dropped
+  const targets = new Int32Array(listed);
+  let edges = 0;
   for (let i = 0; i < n; i++) {
     const deps = depIds[i]!;
     const taskId = ids[i]!;
-    const first = targets.length;
+    const first = edges;
     start[i] = first;
     // a repeated dependency counts once: short lists are scanned, long ones use a set
     const seen = deps.length > 16 ? new Set<number>() : undefined;
@@ -338,14 +368,19 @@ function buildDepsGraph(
           code: 'self-dependency',
           message: `task ${quoted(taskId)} depends on itself`,
         });
-      } else if (seen === undefined ? !targets.includes(dep, first) : !seen.has(dep)) {
+      } else if (seen === undefined ? !includesFrom(targets, first, edges, dep) : !seen.has(dep)) {
         seen?.add(dep);
-        targets.push(dep);
+        targets[edges++] = dep;
       }
     }
   }
-  start[n] = targets.length;
-  return { start, targets: Int32Array.from(targets) };
+  start[n] = edges;
+  return { start, targets: edges === listed ? targets : targets.slice(0, edges) };
+}
+
+function includesFrom(values: Int32Array, from: number, to: number, value: number): boolean {
+  for (let k = from; k < to; k++) if (values[k] === value) return true;
+  return false;
 }
 
 function reverse(graph: CsrGraph, n: number): CsrGraph {
@@ -363,7 +398,7 @@ function reverse(graph: CsrGraph, n: number): CsrGraph {
 }
 
 /** Longest remaining path per task, computed dependents-first along the reverse topological order. */
-function upwardRanks(estimates: readonly number[], dependents: CsrGraph, order: Int32Array): Float64Array {
+function upwardRanks(estimates: Float64Array, dependents: CsrGraph, order: Int32Array): Float64Array {
   let estimated = 0;
   let estimateSum = 0;
   for (const estimate of estimates) {
