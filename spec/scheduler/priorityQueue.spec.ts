@@ -1,37 +1,106 @@
-import { ReadyQueue, ReadyQueues } from '../../src/scheduler/priorityQueue';
+import { dispatchOrder, ReadyQueue, ReadyQueues } from '../../src/scheduler/priorityQueue';
+
+/** Tasks 0..n-1 in the order the scheduler must start them: priority, then rank, then index. */
+function sortedByPolicy(priority: Float64Array, rank: Float64Array, tasks: readonly number[]): number[] {
+  return [...tasks].sort((a, b) => priority[b]! - priority[a]! || rank[b]! - rank[a]! || a - b);
+}
+
+function seeded(seed: number): () => number {
+  return () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+}
+
+function queueOf(priority: Float64Array, rank: Float64Array): ReadyQueue {
+  return new ReadyQueue(dispatchOrder({ priority, rank }));
+}
+
+describe('dispatchOrder', () => {
+  const all = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+  it('should order whole-number ranks with equal priorities (the counting sort) as the policy says', () => {
+    const random = seeded(3);
+    const n = 5_000;
+    const priority = new Float64Array(n).fill(2);
+    const rank = Float64Array.from({ length: n }, () => 1 + Math.floor(random() * 40));
+    const { taskAt, position } = dispatchOrder({ priority, rank });
+    expect(Array.from(taskAt)).toEqual(sortedByPolicy(priority, rank, all(n)));
+    for (let task = 0; task < n; task++) expect(taskAt[position[task]!]).toBe(task);
+  });
+
+  it('should order mixed priorities and fractional ranks (the comparison sort) as the policy says', () => {
+    const random = seeded(5);
+    const n = 5_000;
+    const priority = Float64Array.from({ length: n }, () => Math.floor(random() * 4) - 1);
+    const rank = Float64Array.from({ length: n }, () => random() * 100);
+    const { taskAt, position } = dispatchOrder({ priority, rank });
+    expect(Array.from(taskAt)).toEqual(sortedByPolicy(priority, rank, all(n)));
+    for (let task = 0; task < n; task++) expect(taskAt[position[task]!]).toBe(task);
+  });
+
+  it('should be computed once per key arrays', () => {
+    const keys = { priority: new Float64Array(3), rank: Float64Array.from([1, 2, 3]) };
+    expect(dispatchOrder(keys)).toBe(dispatchOrder(keys));
+  });
+});
 
 describe('ReadyQueue', () => {
   it('should pop by priority, then rank, then index, whatever the push order', () => {
     const priority = Float64Array.from([0, 0, 5, 0, 0, 5]);
     const rank = Float64Array.from([1, 3, 1, 3, 2, 0]);
-    const queue = new ReadyQueue(priority, rank);
+    const queue = queueOf(priority, rank);
     for (const task of [4, 0, 5, 1, 3, 2]) queue.push(task);
     const order: number[] = [];
     while (queue.size > 0) order.push(queue.pop());
     expect(order).toEqual([2, 5, 1, 3, 4, 0]);
     expect(queue.pop()).toBe(-1);
+    expect(queue.peek()).toBe(-1);
   });
 
-  it('should agree with a sort on 10,000 random keys', () => {
-    let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  it('should agree with a sort on 10,000 random keys pushed and popped in turns', () => {
+    const random = seeded(7);
     const n = 10_000;
     const priority = Float64Array.from({ length: n }, () => Math.floor(random() * 4));
     const rank = Float64Array.from({ length: n }, () => Math.floor(random() * 50));
-    const queue = new ReadyQueue(priority, rank);
+    const queue = queueOf(priority, rank);
     const tasks = Array.from({ length: n }, (_, i) => i).sort(() => random() - 0.5);
-    for (const task of tasks) queue.push(task);
-    const popped = Array.from({ length: n }, () => queue.pop());
-    const expected = [...tasks].sort((a, b) => priority[b]! - priority[a]! || rank[b]! - rank[a]! || a - b);
-    expect(popped).toEqual(expected);
+    // interleaved: push 3, pop 1, so the heap grows and shrinks through every level
+    const waiting = new Set<number>();
+    for (let k = 0; k < n; k++) {
+      queue.push(tasks[k]!);
+      waiting.add(tasks[k]!);
+      if (k % 3 === 2) {
+        const expected = sortedByPolicy(priority, rank, [...waiting])[0]!;
+        expect(queue.peek()).toBe(expected);
+        expect(queue.pop()).toBe(expected);
+        waiting.delete(expected);
+      }
+    }
+    const rest = Array.from({ length: waiting.size }, () => queue.pop());
+    expect(rest).toEqual(sortedByPolicy(priority, rank, [...waiting]));
   });
 
   it('should drain what it holds', () => {
-    const queue = new ReadyQueue(new Float64Array(3), new Float64Array(3));
+    const queue = queueOf(new Float64Array(3), new Float64Array(3));
     queue.push(2);
     queue.push(0);
     expect(queue.drain().sort()).toEqual([0, 2]);
     expect(queue.size).toBe(0);
+  });
+
+  it('should move its waiting tasks to a new order (a DAG grown by spawning)', () => {
+    const random = seeded(11);
+    const n = 2_000;
+    const priority = new Float64Array(n);
+    const rank = Float64Array.from({ length: n }, () => 1 + Math.floor(random() * 30));
+    const queue = queueOf(priority, rank);
+    const waiting = Array.from({ length: n }, (_, i) => i).filter(() => random() < 0.4);
+    for (const task of waiting) queue.push(task);
+    // the grown DAG: 10 more tasks, and the old ones ranked anew
+    const grownPriority = new Float64Array(n + 10);
+    const grownRank = Float64Array.from({ length: n + 10 }, () => 1 + Math.floor(random() * 30));
+    queue.reorder(dispatchOrder({ priority: grownPriority, rank: grownRank }));
+    queue.push(n + 3);
+    const popped = Array.from({ length: queue.size }, () => queue.pop());
+    expect(popped).toEqual(sortedByPolicy(grownPriority, grownRank, [...waiting, n + 3]));
   });
 });
 
@@ -39,12 +108,29 @@ describe('ReadyQueues', () => {
   it('should take the best task among the kinds that can start, skipping full kinds', () => {
     const priority = Float64Array.from([9, 1, 5]);
     const rank = new Float64Array(3);
-    const kindOf = (task: number) => (task === 0 ? 'llm' : 'shell');
-    const queues = new ReadyQueues(kindOf, () => new ReadyQueue(priority, rank));
+    const kinds = ['llm', 'shell'];
+    const codeOf = (task: number) => (task === 0 ? 0 : 1);
+    const queues = new ReadyQueues(codeOf, (code) => kinds[code]!, () => queueOf(priority, rank));
     [0, 1, 2].forEach((task) => queues.push(task));
     expect(queues.popStartable((kind) => kind !== 'llm')).toBe(2);
     expect(queues.popStartable(() => true)).toBe(0);
     expect(queues.popStartable((kind) => kind === 'llm')).toBe(-1);
     expect(queues.size).toBe(1);
+  });
+
+  it('should make a queue only for the kinds that get tasks, and drain them all', () => {
+    const order = dispatchOrder({ priority: new Float64Array(4), rank: Float64Array.from([4, 3, 2, 1]) });
+    let made = 0;
+    const queues = new ReadyQueues(
+      (task) => task,
+      (code) => `kind-${code}`,
+      () => (made++, new ReadyQueue(order)),
+    );
+    queues.push(3);
+    queues.push(1);
+    expect(made).toBe(2);
+    expect(queues.popStartable(() => true)).toBe(1);
+    expect(queues.drain()).toEqual([3]);
+    expect(queues.size).toBe(0);
   });
 });

@@ -53,7 +53,15 @@ export interface DagIndex {
   readonly roots: Int32Array;
   /** Each task's id, agent name and priority as flat arrays: hot paths read these, not the task objects. */
   readonly ids: readonly string[];
+  /** Each task's agent name; built on first read (hot paths use `agentCodes`). */
   readonly agents: readonly string[];
+  /**
+   * Each task's agent as a small integer: `agentNames[agentCodes[task]]` is its name. Codes are
+   * given in order of first use, so a DAG grown by spawning keeps the codes it had.
+   */
+  readonly agentCodes: Int32Array;
+  /** The distinct agent names, by code. */
+  readonly agentNames: readonly string[];
   readonly priority: Float64Array;
   readonly inputs: readonly unknown[];
   readonly retries: readonly RetryPolicy[];
@@ -178,6 +186,9 @@ export function defineDag(spec: DagSpec | Dag): Dag {
   }
   if (issues.length > 0) throw new DagValidationError(issues, dagIdOf(spec));
 
+  const agentCodes = columns.agentCodes.subarray(0, n);
+  const agentNames = Object.freeze(columns.agentNames);
+  let agents: readonly string[] | undefined;
   const roots: number[] = [];
   for (let i = 0; i < n; i++) if (inDegree[i] === 0) roots.push(i);
   const index: DagIndex = Object.freeze({
@@ -188,7 +199,11 @@ export function defineDag(spec: DagSpec | Dag): Dag {
     rank: upwardRanks(columns.estimateMs.subarray(0, n), dependents, topo.order),
     roots: Int32Array.from(roots),
     ids: Object.freeze(columns.ids),
-    agents: Object.freeze(columns.agents),
+    get agents() {
+      return (agents ??= Object.freeze(Array.from(agentCodes, (code) => agentNames[code]!)));
+    },
+    agentCodes,
+    agentNames,
     inputs: Object.freeze(columns.inputs),
     retries: Object.freeze(columns.retries),
     priority: columns.priority.subarray(0, n),
@@ -242,7 +257,9 @@ function usableIdAndDeps(raw: unknown): ({ id: string; deps: string[] } & Partia
 class TaskColumns {
   length = 0;
   readonly ids: string[];
-  readonly agents: string[];
+  readonly agentCodes: Int32Array;
+  readonly agentNames: string[] = [];
+  private readonly codeOfAgent = new Map<string, number>();
   readonly inputs: unknown[];
   readonly retries: RetryPolicy[];
   readonly priority: Float64Array;
@@ -253,7 +270,7 @@ class TaskColumns {
 
   constructor(readonly capacity: number) {
     this.ids = new Array<string>(capacity);
-    this.agents = new Array<string>(capacity);
+    this.agentCodes = new Int32Array(capacity);
     this.inputs = new Array<unknown>(capacity);
     this.retries = new Array<RetryPolicy>(capacity);
     this.priority = new Float64Array(capacity);
@@ -272,7 +289,13 @@ class TaskColumns {
   ): void {
     const i = this.length++;
     this.ids[i] = id;
-    this.agents[i] = agent;
+    let code = this.codeOfAgent.get(agent);
+    if (code === undefined) {
+      code = this.agentNames.length;
+      this.agentNames.push(agent);
+      this.codeOfAgent.set(agent, code);
+    }
+    this.agentCodes[i] = code;
     this.inputs[i] = input;
     this.retries[i] = retry;
     this.priority[i] = priority;
@@ -284,7 +307,6 @@ class TaskColumns {
   trim(): void {
     if (this.length === this.capacity) return;
     this.ids.length = this.length;
-    this.agents.length = this.length;
     this.inputs.length = this.length;
     this.retries.length = this.length;
   }
@@ -303,7 +325,7 @@ function materializeTasks(index: DagIndex): readonly Task[] {
       id: index.ids[i]!,
       index: i,
       deps: Object.freeze(deps),
-      agent: index.agents[i]!,
+      agent: index.agentNames[index.agentCodes[i]!]!,
       input: index.inputs[i],
       timeoutMs: Number.isNaN(timeoutMs) ? undefined : timeoutMs,
       retry: index.retries[i]!,

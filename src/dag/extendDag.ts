@@ -123,7 +123,7 @@ export function extendDagWithAgents(
   const grown = extendDag(dag, spawner, specs, isCompleted);
   const unknownAgents: DagIssue[] = [];
   for (let t = dag.size; t < grown.size; t++) {
-    const agent = grown.index.agents[t]!;
+    const agent = grown.index.agentNames[grown.index.agentCodes[t]!]!;
     if (!hasAgent(agent))
       unknownAgents.push({ path: ['spawn', t - dag.size, 'agent'], code: 'unknown-agent', message: `unknown agent ${quoted(agent)}` });
   }

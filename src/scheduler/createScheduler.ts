@@ -83,7 +83,9 @@ function newRunId(dag: Dag): string {
 /** Issues for every agent name the run does not have, one per name. */
 function missingAgents(dag: Dag, options: ResolvedRunOptions): DagIssue[] {
   const missing = new Map<string, number[]>();
-  dag.index.agents.forEach((agent, task) => {
+  const { agentCodes, agentNames } = dag.index;
+  agentCodes.forEach((code, task) => {
+    const agent = agentNames[code]!;
     if (options.agents[agent] === undefined) {
       const tasks = missing.get(agent) ?? [];
       tasks.push(task);

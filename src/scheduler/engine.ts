@@ -13,14 +13,24 @@ import { StatusCode } from '../state/taskTable';
 import { createEventBus, createPipelineSignals, createStateCell } from '../signals';
 import { coalesce } from './coalesce';
 import type { ResolvedRunOptions, ResolvedSchedulerOptions } from './options';
-import { ReadyQueue, ReadyQueues } from './priorityQueue';
+import { dispatchOrder, ReadyQueue, ReadyQueues } from './priorityQueue';
 import { AttemptRecord, type RunListener, type RunRecord } from './runRecord';
 import { type SchedulerSnapshot, schedulerSnapshot } from './snapshot';
 import { AgentPool, type PoolEntry } from '../agents/pool';
 
-type ReadySignal =
-  | { readonly kind: 'unblocked'; readonly run: RunRecord; readonly task: number }
-  | { readonly kind: 'retry'; readonly run: RunRecord; readonly task: number; readonly attempt: number };
+/**
+ * Tasks of a run that just became ready, flowing back into the pipeline as one signal per
+ * burst. A class, not an object literal: see `Success` in runAttempt.ts (allocation-site
+ * pretenuring).
+ */
+class ReadyTasks {
+  readonly kind = 'unblocked' as const;
+  constructor(
+    readonly run: RunRecord,
+    readonly tasks: readonly number[],
+  ) {}
+}
+type ReadySignal = ReadyTasks | { readonly kind: 'retry'; readonly run: RunRecord; readonly task: number; readonly attempt: number };
 type OutcomeSignal = AttemptRecord;
 type ControlSignal = { readonly kind: 'start' | 'cancel'; readonly run: RunRecord };
 type HealthSignal = { readonly kind: 'health' };
@@ -63,10 +73,7 @@ export class Engine {
 
   /** A new run record; start it with {@link Engine.start}. */
   createRun(runId: string, dag: Dag, options: ResolvedRunOptions, listener: RunListener): RunRecord {
-    const kinds = new Map<string, PoolEntry>();
-    for (const agent of dag.index.agents) {
-      if (!kinds.has(agent)) kinds.set(agent, this.pool.entry(options.agents[agent]!));
-    }
+    const kinds = dag.index.agentNames.map((name) => this.pool.entry(options.agents[name]!));
     const run: RunRecord = {
       runId,
       dag,
@@ -75,8 +82,9 @@ export class Engine {
       kinds,
       // read through `run.dag`: spawning replaces it
       readyQueue: new ReadyQueues<PoolEntry>(
-        (task) => kinds.get(run.dag.index.agents[task]!)!,
-        () => new ReadyQueue(run.dag.index.priority, run.dag.index.rank),
+        (task) => run.dag.index.agentCodes[task]!,
+        (code) => kinds[code]!,
+        () => new ReadyQueue(dispatchOrder(run.dag.index)),
       ),
       running: [],
       backoff: new Map(),
@@ -185,7 +193,7 @@ export class Engine {
             this.endRunEarly(signal.run, 'cancelled');
             break;
           case 'unblocked':
-            if (this.isLive(signal.run)) signal.run.readyQueue.push(signal.task);
+            if (this.isLive(signal.run)) for (const task of signal.tasks) signal.run.readyQueue.push(task);
             break;
           case 'retry':
             this.retry(signal.run, signal.task, signal.attempt);
@@ -247,17 +255,18 @@ export class Engine {
       dagId: run.dag.id,
       taskCount: run.dag.size,
     });
-    for (const root of run.dag.index.roots) this.makeReady(run, root);
+    this.makeReady(run, Array.from(run.dag.index.roots));
     this.completeIfSettled(run);
   }
 
-  private makeReady(run: RunRecord, task: number): void {
-    this.emit(
-      run,
-      { type: 'task.ready', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: run.dag.index.ids[task]!, attempt: 1 },
-      task,
-    );
-    this.signals.ready.next({ kind: 'unblocked', run, task });
+  /** Emits `task.ready` for each of `tasks`, then sends them down the ready stream together. */
+  private makeReady(run: RunRecord, tasks: readonly number[]): void {
+    if (tasks.length === 0) return;
+    const { ids } = run.dag.index;
+    for (const task of tasks) {
+      this.emit(run, { type: 'task.ready', runId: run.runId, seq: this.nextSeq(run), at: this.now(), taskId: ids[task]!, attempt: 1 }, task);
+    }
+    this.signals.ready.next(new ReadyTasks(run, tasks));
   }
 
   private retry(run: RunRecord, task: number, attempt: number): void {
@@ -300,7 +309,8 @@ export class Engine {
 
   private startAttempt(run: RunRecord, task: number): void {
     const draft = this.draftOf(run);
-    const agent = run.dag.index.agents[task]!;
+    const code = run.dag.index.agentCodes[task]!;
+    const agent = run.dag.index.agentNames[code]!;
     const attempt = draft.attemptOf(task);
     const at = this.now();
     this.emit(
@@ -308,7 +318,7 @@ export class Engine {
       { type: 'task.started', runId: run.runId, seq: this.nextSeq(run), at, taskId: run.dag.index.ids[task]!, attempt, agent },
       task,
     );
-    const entry = run.kinds.get(agent)!;
+    const entry = run.kinds[code]!;
     const lease = entry.acquire();
     const record = new AttemptRecord(run, task, attempt, at, lease, entry);
     record.slot = run.running.length;
@@ -343,7 +353,6 @@ export class Engine {
   private spawn(record: AttemptRecord, specs: readonly TaskSpec[]): unknown {
     const { run, task, attempt } = record;
     const draft = this.draftOf(run);
-    const before = run.dag.size;
     try {
       extendDagWithAgents(
         run.dag,
@@ -365,11 +374,9 @@ export class Engine {
       task,
     );
     run.dag = draft.dag;
-    run.readyQueue.rekey(run.dag.index.priority, run.dag.index.rank);
-    for (let t = before; t < run.dag.size; t++) {
-      const agent = run.dag.index.agents[t]!;
-      if (!run.kinds.has(agent)) run.kinds.set(agent, this.pool.entry(run.options.agents[agent]!));
-    }
+    run.readyQueue.reorder(dispatchOrder(run.dag.index));
+    const { agentNames } = run.dag.index;
+    for (let code = run.kinds.length; code < agentNames.length; code++) run.kinds.push(this.pool.entry(run.options.agents[agentNames[code]!]!));
     return undefined;
   }
 
@@ -434,7 +441,7 @@ export class Engine {
   }
 
   private readyUnblocked(run: RunRecord): void {
-    for (const dependent of this.draftOf(run).takeUnblocked()) this.makeReady(run, dependent);
+    this.makeReady(run, this.draftOf(run).takeUnblocked());
   }
 
   private skipDependents(run: RunRecord, failed: number): void {
@@ -529,7 +536,7 @@ export class Engine {
         runId: run.runId,
         seq: this.nextSeq(run),
         at: this.now(),
-        agent: run.dag.index.agents[record.task]!,
+        agent: run.dag.index.agentNames[run.dag.index.agentCodes[record.task]!]!,
       });
     }
   }

@@ -31,8 +31,8 @@ export interface RunRecord {
   readonly listener: RunListener;
   /** Ready tasks by agent kind, each kind by priority, then upward rank. */
   readonly readyQueue: ReadyQueues<PoolEntry>;
-  /** The pool entry of each agent name the run uses. */
-  readonly kinds: Map<string, PoolEntry>;
+  /** The pool entry of each agent the run uses, by the DAG's agent code. */
+  readonly kinds: PoolEntry[];
   /**
    * Attempts launched and not yet handled, in no order; each knows its `slot`. An array with
    * swap-removal, because a Map rehashes as entries come and go and every new table it makes

@@ -15,6 +15,8 @@ import { OutputTableEditor, readOutput, StatusCode, TASK_STATUSES, TaskTableEdit
  * node for the whole batch.
  */
 
+const NOTHING_UNBLOCKED: readonly number[] = Object.freeze([]);
+
 /** Own immer instance, so the application's global immer settings never change ours. */
 const immer = new Immer({ autoFreeze: true });
 
@@ -58,7 +60,7 @@ export class RunDraft {
   private hint: number | undefined;
 
   constructor(private readonly base: RunState) {
-    this.tasks = new TaskTableEditor(base.tasks);
+    this.tasks = new TaskTableEditor(base.tasks, base.dag);
     this.graph = base.dag;
     this.codeCounts = TASK_STATUSES.map((status) => base.counts[status]);
     this.status = base.status;
@@ -107,10 +109,9 @@ export class RunDraft {
   }
 
   /** Takes the tasks unblocked since the last call: their dependencies are all finished. */
-  takeUnblocked(): number[] {
-    const taken = this.unblocked;
-    if (taken.length > 0) this.unblocked = [];
-    return taken;
+  takeUnblocked(): readonly number[] {
+    // splice, not a fresh `[]` each time: the draft's array keeps its capacity
+    return this.unblocked.length === 0 ? NOTHING_UNBLOCKED : this.unblocked.splice(0);
   }
 
   /**
