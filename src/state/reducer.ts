@@ -60,7 +60,7 @@ export class RunDraft {
   private hint: number | undefined;
 
   constructor(private readonly base: RunState) {
-    this.tasks = new TaskTableEditor(base.tasks, base.dag);
+    this.tasks = new TaskTableEditor(base.tasks);
     this.graph = base.dag;
     this.codeCounts = TASK_STATUSES.map((status) => base.counts[status]);
     this.status = base.status;

@@ -38,7 +38,6 @@ export function isTerminalStatus(code: StatusCode): boolean {
   return code >= StatusCode.Completed;
 }
 
-const HACK = process.env.HACK;
 const TASK_BITS = 5;
 const TASKS_PER_CHUNK = 1 << TASK_BITS;
 const TASK_MASK = TASKS_PER_CHUNK - 1;
@@ -100,10 +99,8 @@ export function readOutput(table: OutputTable, task: number): unknown {
 /** Batched edits of a task table; reads see the edits made so far. */
 export class TaskTableEditor {
   private editor: ChunkEditor<number[]>;
-  constructor(base: TaskTable, dag?: Dag) {
+  constructor(base: TaskTable) {
     this.editor = base.edit();
-    if (HACK === '3' && dag && !TaskTableEditor.hack) TaskTableEditor.hack = Int32Array.from(dag.index.inDegree);
-    if (HACK === '4' && dag && !TaskTableEditor.hack8) TaskTableEditor.hack8 = Uint8Array.from(dag.index.inDegree);
   }
   status(task: number): StatusCode {
     return (this.editor.read(task >>> TASK_BITS)[2 * (task & TASK_MASK) + 1]! & STATUS_MASK) as StatusCode;
@@ -134,11 +131,7 @@ export class TaskTableEditor {
    * Counts one dependency of `task` as finished. Returns true when that was its last one and
    * the task is still pending: it is unblocked now. One chunk access for both.
    */
-  static hack: Int32Array | undefined;
-  static hack8: Uint8Array | undefined;
   releaseOne(task: number): boolean {
-    if (HACK === '3') { return --TaskTableEditor.hack![task]! === 0; }
-    if (HACK === '4') { return --TaskTableEditor.hack8![task]! === 0; }
     const chunk = this.editor.write(task >>> TASK_BITS);
     const word = 2 * (task & TASK_MASK);
     return --chunk[word]! === 0 && (chunk[word + 1]! & STATUS_MASK) === StatusCode.Pending;
