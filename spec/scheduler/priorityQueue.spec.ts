@@ -106,31 +106,36 @@ describe('ReadyQueue', () => {
 
 describe('ReadyQueues', () => {
   it('should take the best task among the kinds that can start, skipping full kinds', () => {
-    const priority = Float64Array.from([9, 1, 5]);
-    const rank = new Float64Array(3);
+    const order = dispatchOrder({
+      priority: Float64Array.from([9, 1, 5]),
+      rank: new Float64Array(3),
+      agentCodes: Int32Array.from([0, 1, 1]),
+    });
     const kinds = ['llm', 'shell'];
-    const codeOf = (task: number) => (task === 0 ? 0 : 1);
-    const queues = new ReadyQueues(codeOf, (code) => kinds[code]!, () => queueOf(priority, rank));
+    const queues = new ReadyQueues(order, (code) => kinds[code]!);
     [0, 1, 2].forEach((task) => queues.push(task));
     expect(queues.popStartable((kind) => kind !== 'llm')).toBe(2);
+    expect(queues.lastCode).toBe(1);
     expect(queues.popStartable(() => true)).toBe(0);
+    expect(queues.lastCode).toBe(0);
     expect(queues.popStartable((kind) => kind === 'llm')).toBe(-1);
     expect(queues.size).toBe(1);
   });
 
   it('should make a queue only for the kinds that get tasks, and drain them all', () => {
-    const order = dispatchOrder({ priority: new Float64Array(4), rank: Float64Array.from([4, 3, 2, 1]) });
-    let made = 0;
-    const queues = new ReadyQueues(
-      (task) => task,
-      (code) => `kind-${code}`,
-      () => (made++, new ReadyQueue(order)),
-    );
+    const order = dispatchOrder({ priority: new Float64Array(4), rank: Float64Array.from([4, 3, 2, 1]), agentCodes: Int32Array.from([0, 1, 2, 3]) });
+    const named: number[] = [];
+    const queues = new ReadyQueues(order, (code) => (named.push(code), `kind-${code}`));
     queues.push(3);
     queues.push(1);
-    expect(made).toBe(2);
+    expect(named).toEqual([3, 1]);
     expect(queues.popStartable(() => true)).toBe(1);
     expect(queues.drain()).toEqual([3]);
     expect(queues.size).toBe(0);
+  });
+
+  it('should keep the agent code beside each position in the order', () => {
+    const order = dispatchOrder({ priority: new Float64Array(3), rank: Float64Array.from([1, 3, 2]), agentCodes: Int32Array.from([2, 0, 1]) });
+    expect(Array.from(order.keys)).toEqual([2, 2, 0, 0, 1, 1]);
   });
 });

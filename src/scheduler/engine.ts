@@ -13,7 +13,7 @@ import { StatusCode } from '../state/taskTable';
 import { createEventBus, createPipelineSignals, createStateCell } from '../signals';
 import { coalesce } from './coalesce';
 import type { ResolvedRunOptions, ResolvedSchedulerOptions } from './options';
-import { dispatchOrder, ReadyQueue, ReadyQueues } from './priorityQueue';
+import { dispatchOrder, ReadyQueues } from './priorityQueue';
 import { AttemptRecord, type RunListener, type RunRecord } from './runRecord';
 import { type SchedulerSnapshot, schedulerSnapshot } from './snapshot';
 import { AgentPool, type PoolEntry } from '../agents/pool';
@@ -81,11 +81,7 @@ export class Engine {
       listener,
       kinds,
       // read through `run.dag`: spawning replaces it
-      readyQueue: new ReadyQueues<PoolEntry>(
-        (task) => run.dag.index.agentCodes[task]!,
-        (code) => kinds[code]!,
-        () => new ReadyQueue(dispatchOrder(run.dag.index)),
-      ),
+      readyQueue: new ReadyQueues<PoolEntry>(dispatchOrder(dag.index), (code) => kinds[code]!),
       running: [],
       backoff: new Map(),
       state: initialRunState(dag, runId, options.failurePolicy),
@@ -301,15 +297,15 @@ export class Engine {
       const task = run.readyQueue.popStartable(hasCapacity);
       if (task < 0) continue;
       this.rotation = i + 1;
-      this.startAttempt(run, task);
+      this.startAttempt(run, task, run.readyQueue.lastCode);
       return true;
     }
     return false;
   }
 
-  private startAttempt(run: RunRecord, task: number): void {
+  /** Starts `task`, whose agent has `code` (the ready queue it came from knows it). */
+  private startAttempt(run: RunRecord, task: number, code: number): void {
     const draft = this.draftOf(run);
-    const code = run.dag.index.agentCodes[task]!;
     const agent = run.dag.index.agentNames[code]!;
     const attempt = draft.attemptOf(task);
     const at = this.now();

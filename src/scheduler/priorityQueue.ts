@@ -16,12 +16,19 @@ export interface DispatchOrder {
   readonly position: Int32Array;
   /** `taskAt[position]`: the inverse of `position`. */
   readonly taskAt: Int32Array;
+  /**
+   * `keys[2 * task]` is the task's position, `keys[2 * task + 1]` its agent code: what queueing
+   * a ready task reads, side by side (one cache miss instead of two at a million tasks).
+   */
+  readonly keys: Int32Array;
 }
 
 /** The key arrays an order is computed from (a DAG's index has them). */
 export interface OrderKeys {
   readonly priority: Float64Array;
   readonly rank: Float64Array;
+  /** Each task's agent code; all 0 when absent. */
+  readonly agentCodes?: Int32Array;
 }
 
 const orders = new WeakMap<Float64Array, DispatchOrder>();
@@ -34,13 +41,21 @@ const orders = new WeakMap<Float64Array, DispatchOrder>();
 export function dispatchOrder(keys: OrderKeys): DispatchOrder {
   let order = orders.get(keys.rank);
   if (order === undefined) {
-    order = countingOrder(keys) ?? sortedOrder(keys);
+    const { position, taskAt } = countingOrder(keys) ?? sortedOrder(keys);
+    const interleaved = new Int32Array(2 * position.length);
+    for (let task = 0; task < position.length; task++) {
+      interleaved[2 * task] = position[task]!;
+      interleaved[2 * task + 1] = keys.agentCodes?.[task] ?? 0;
+    }
+    order = { position, taskAt, keys: interleaved };
     orders.set(keys.rank, order);
   }
   return order;
 }
 
-function countingOrder({ priority, rank }: OrderKeys): DispatchOrder | undefined {
+type Ordering = Pick<DispatchOrder, 'position' | 'taskAt'>;
+
+function countingOrder({ priority, rank }: OrderKeys): Ordering | undefined {
   const n = rank.length;
   let maxRank = 0;
   for (let task = 0; task < n; task++) {
@@ -62,7 +77,7 @@ function countingOrder({ priority, rank }: OrderKeys): DispatchOrder | undefined
   return { position, taskAt };
 }
 
-function sortedOrder({ priority, rank }: OrderKeys): DispatchOrder {
+function sortedOrder({ priority, rank }: OrderKeys): Ordering {
   const n = rank.length;
   const tasks = Array.from({ length: n }, (_, task) => task);
   tasks.sort((a, b) => (precedes(priority, rank, a, b) ? -1 : precedes(priority, rank, b, a) ? 1 : 0));
@@ -108,9 +123,13 @@ export class ReadyQueue {
   }
 
   push(task: number): void {
+    this.pushKey(this.order.keys[2 * task]!);
+  }
+
+  /** Queues the task at `key`, its position in the order (see {@link DispatchOrder.keys}). */
+  pushKey(key: number): void {
     if (this.count === this.heap.length) this.grow();
     const heap = this.heap;
-    const key = this.order.position[task]!;
     let i = this.count++;
     while (i > 0) {
       const parent = (i - 1) >> 2;
@@ -195,13 +214,13 @@ export class ReadyQueues<Kind> {
   private readonly queues: (ReadyQueue | undefined)[] = [];
   private readonly kinds: Kind[] = [];
   private total = 0;
+  /** The kind code of the task {@link ReadyQueues.popStartable} returned last. */
+  lastCode = -1;
 
   constructor(
-    /** The kind code of a task. */
-    private readonly codeOf: (task: number) => number,
+    private order: DispatchOrder,
     /** The kind a code stands for. */
     private readonly kindOfCode: (code: number) => Kind,
-    private readonly makeQueue: () => ReadyQueue,
   ) {}
 
   get size(): number {
@@ -209,34 +228,40 @@ export class ReadyQueues<Kind> {
   }
 
   push(task: number): void {
-    const code = this.codeOf(task);
+    const keys = this.order.keys;
+    const code = keys[2 * task + 1]!;
     let queue = this.queues[code];
     if (queue === undefined) {
       while (this.queues.length < code) this.queues.push(undefined);
-      queue = this.makeQueue();
+      queue = new ReadyQueue(this.order);
       this.queues[code] = queue;
       this.kinds[code] = this.kindOfCode(code);
     }
-    queue.push(task);
+    queue.pushKey(keys[2 * task]!);
     this.total++;
   }
 
   /** Moves every queue to a grown DAG's order (see {@link ReadyQueue.reorder}). */
   reorder(order: DispatchOrder): void {
+    this.order = order;
     for (const queue of this.queues) queue?.reorder(order);
   }
 
-  /** Removes and returns the first task whose kind `canStart`; `-1` when there is none. */
+  /**
+   * Removes and returns the first task whose kind `canStart`; `-1` when there is none. Its kind
+   * code is then in {@link ReadyQueues.lastCode}.
+   */
   popStartable(canStart: (kind: Kind) => boolean): number {
-    let best: ReadyQueue | undefined;
+    let best = -1;
     for (let i = 0; i < this.queues.length; i++) {
       const queue = this.queues[i];
       if (queue === undefined || queue.size === 0 || !canStart(this.kinds[i]!)) continue;
-      if (best === undefined || queue.before(queue.peek(), best.peek())) best = queue;
+      if (best < 0 || queue.before(queue.peek(), this.queues[best]!.peek())) best = i;
     }
-    if (best === undefined) return -1;
+    if (best < 0) return -1;
     this.total--;
-    return best.pop();
+    this.lastCode = best;
+    return this.queues[best]!.pop();
   }
 
   /** Empties every queue and returns what they held. */

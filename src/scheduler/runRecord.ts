@@ -96,7 +96,9 @@ export class AttemptRecord implements AttemptHost<AttemptRecord> {
     return this.run.dag.index.inputs[this.task];
   }
   get timeoutMs(): number | undefined {
-    const own = this.run.dag.index.timeoutMs[this.task]!;
+    const timeouts = this.run.dag.index.timeoutMs;
+    // most DAGs set no per-task timeout: skip the read (a cache miss per task at a million tasks)
+    const own = hasOwnTimeouts(timeouts) ? timeouts[this.task]! : Number.NaN;
     return Number.isNaN(own) ? this.run.options.taskTimeoutMs : own;
   }
   call(context: TaskContext): AgentResult {
@@ -140,3 +142,15 @@ export function upstreamOf(run: RunRecord, task: number): Readonly<Record<string
 const NO_UPSTREAM: Readonly<Record<string, unknown>> = Object.freeze({});
 
 function noop(): void {}
+
+const ownTimeouts = new WeakMap<Float64Array, boolean>();
+
+/** Whether any task of a DAG has its own `timeoutMs` (its index's column is not all NaN). */
+function hasOwnTimeouts(timeoutMs: Float64Array): boolean {
+  let any = ownTimeouts.get(timeoutMs);
+  if (any === undefined) {
+    any = timeoutMs.some((ms) => !Number.isNaN(ms));
+    ownTimeouts.set(timeoutMs, any);
+  }
+  return any;
+}
