@@ -121,6 +121,54 @@ describe('reduce', () => {
     expect(selectTask(state, 'a')).toEqual({ id: 'a', status: 'completed', attempt: 1, remainingDeps: 0, output: { rows: 3 } });
   });
 
+  it('should count a join of 300 dependencies exactly, and unblock it only after the last', () => {
+    const parents = Array.from({ length: 300 }, (_, i) => `p${i}`);
+    const wide = defineDag({
+      id: 'wide',
+      tasks: [...parents.map((id) => ({ id, agent: 'x' })), { id: 'join', agent: 'x', deps: parents }],
+    });
+    let draft = new RunDraft(initialRunState(wide, 'r'));
+    let seq = 0;
+    const apply = (step: Step) => draft.apply({ runId: 'r', seq: ++seq, at: seq, attempt: 1, ...step } as unknown as DagEvent);
+    apply({ type: 'dag.created', dagId: 'wide', taskCount: 301 });
+    const join = wide.taskIndex('join')!;
+    const seen: number[] = [];
+    const snapshots: RunState[] = [];
+    for (const [k, id] of parents.entries()) {
+      apply(ready(id));
+      apply(started(id));
+      apply(completed(id));
+      const unblocked = draft.takeUnblocked();
+      expect(unblocked).toEqual(k === parents.length - 1 ? [join] : []);
+      if ([0, 44, 45, 46, 299].includes(k)) {
+        const state = draft.finish();
+        snapshots.push(state);
+        seen.push(selectTask(state, 'join').remainingDeps);
+        draft = new RunDraft(state); // the next events go on top of that snapshot
+      }
+    }
+    expect(seen).toEqual([299, 255, 254, 253, 0]);
+    // snapshots taken on the way never change afterwards
+    expect(snapshots.map((state) => selectTask(state, 'join').remainingDeps)).toEqual([299, 255, 254, 253, 0]);
+  });
+
+  it('should keep counts right across the per-task table\'s chunks', () => {
+    const n = 2_100;
+    const tasks = Array.from({ length: n }, (_, i) => ({ id: `t${i}`, agent: 'x', deps: i === 0 ? [] : [`t${i - 1}`] }));
+    const chain = defineDag({ id: 'chain', tasks });
+    const state0 = initialRunState(chain, 'r');
+    const steps: Step[] = [{ type: 'dag.created', dagId: 'chain', taskCount: n }];
+    for (let i = 0; i < n; i++) steps.push(ready(`t${i}`), started(`t${i}`), completed(`t${i}`));
+    const events = steps.map((step, k) => ({ runId: 'r', seq: k + 1, at: k, attempt: 1, ...step }) as unknown as DagEvent);
+    const half = reduceAll(state0, events.slice(0, 1 + 3 * 1500));
+    const done = reduceAll(half, events.slice(1 + 3 * 1500));
+    expect(selectTask(half, 't1500').remainingDeps).toBe(0);
+    expect(selectTask(half, 't1501').remainingDeps).toBe(1);
+    expect(selectTask(half, 't1024').status).toBe('completed');
+    expect(done.counts.completed).toBe(n);
+    expect(selectTask(state0, 't2099').remainingDeps).toBe(1);
+  });
+
   it('should let a draft read outputs completed before it was opened', () => {
     const state = stateAfter([created, ready('a'), started('a'), completed('a', 'kept')]);
     const draft = new RunDraft(state);
