@@ -22,6 +22,8 @@ export interface CoalesceConfig<T> {
    * the same flush. The pipeline dispatches here, once every ready task of the burst is queued.
    */
   readonly onDrained: () => void;
+  /** Called when a flush starts, before its first batch. */
+  readonly onFlushStart: () => void;
   /** Called after a flush has handed on everything it will. */
   readonly onFlushEnd: () => void;
 }
@@ -43,8 +45,10 @@ export function coalesce<T>(config: CoalesceConfig<T>): OperatorFunction<T, T[]>
       const spare: T[][] = [];
       const fresh = (): T[] => spare.pop() ?? [];
       const recycle = (batch: T[]) => {
-        batch.length = 0;
-        if (spare.length < 4) spare.push(batch);
+        if (spare.length >= 4) return;
+        // popping keeps the capacity and is inlined; `length = 0` is a runtime call
+        while (batch.length > 0) batch.pop();
+        spare.push(batch);
       };
       // values to hand on in the current flush, or in an immediate one
       let urgent: T[] = fresh();
@@ -61,6 +65,7 @@ export function coalesce<T>(config: CoalesceConfig<T>): OperatorFunction<T, T[]>
       // A batch is only valid during the downstream `next` call: it is recycled afterwards.
       const run = (first: T[]) => {
         flushing = true;
+        config.onFlushStart();
         try {
           let batch = first;
           for (;;) {
