@@ -78,6 +78,15 @@ describe('ReadyQueue', () => {
     expect(rest).toEqual(sortedByPolicy(priority, rank, [...waiting]));
   });
 
+  it('should hold a task once however often it is pushed, up to and past 32-bit word edges', () => {
+    const n = 70_000; // three summary levels
+    const queue = queueOf(new Float64Array(n), Float64Array.from({ length: n }, (_, i) => n - i));
+    for (const task of [69_999, 0, 31, 32, 1023, 1024, 32_767, 32_768, 0, 69_999]) queue.push(task);
+    expect(queue.size).toBe(8);
+    expect(Array.from({ length: 8 }, () => queue.pop())).toEqual([0, 31, 32, 1023, 1024, 32_767, 32_768, 69_999]);
+    expect(queue.pop()).toBe(-1);
+  });
+
   it('should drain what it holds', () => {
     const queue = queueOf(new Float64Array(3), new Float64Array(3));
     queue.push(2);
