@@ -71,7 +71,7 @@ export function appendHistory(file: string, entry: HistoryEntry): HistoryEntry[]
 
 export function historyTable(entries: readonly HistoryEntry[]): string {
   return markdownTable(
-    ['date', 'commit', 'layered 100k µs/task', 'layered 1M µs/task', '1M peak RSS MB', '100k × p-graph', '1M ÷ 10k', 'latency p50 µs (p-graph)', 'idle CPU ÷ bare', 'targets met'],
+    ['date', 'commit', 'layered 100k µs/task', 'layered 1M µs/task', '1M peak RSS MB', '100k × p-graph', '1M ÷ 10k', 'latency p50 µs (p-graph)', 'idle CPU ÷ bare (whole run)', 'targets met'],
     entries.map((e) => [
       e.date.slice(0, 16).replace('T', ' '),
       `${e.commit ?? '?'}${e.srcDirty ? '+' : ''}`,
