@@ -3,8 +3,13 @@ import { type ChunkEditor, PersistentChunks } from './persistentChunks';
 
 /**
  * Per-task state of a run, packed: for each task its status, its attempt and how many of its
- * dependencies are still unfinished, two small-integer words a task, 32 tasks a chunk, in a persistent
+ * dependencies are still unfinished in one small-integer word, 32 tasks a chunk, in a persistent
  * trie. An update copies one 256-byte chunk and a few 32-slot nodes, whatever the DAG's size.
+ *
+ * A word is `status | attempt << 3 | remaining << 13`: 3 bits of status, 10 of attempt (at most
+ * `MAX_ATTEMPTS`, 1000), 17 of remaining dependencies; it stays below 2^30, a small integer on
+ * every V8 build. A task with {@link MANY} or more unfinished dependencies (a join of 131,071
+ * tasks or more) keeps its exact count after the chunk's 32 words, as a (slot, count) pair.
  */
 
 /** Where a task is in its life. The last four are terminal. */
@@ -43,6 +48,14 @@ const TASKS_PER_CHUNK = 1 << TASK_BITS;
 const TASK_MASK = TASKS_PER_CHUNK - 1;
 const STATUS_BITS = 3;
 const STATUS_MASK = (1 << STATUS_BITS) - 1;
+const ATTEMPT_BITS = 10;
+const MAX_ATTEMPT = (1 << ATTEMPT_BITS) - 1;
+const REMAINING_SHIFT = STATUS_BITS + ATTEMPT_BITS;
+/** Status and attempt: the low bits of a word. */
+const STATE_MASK = (1 << REMAINING_SHIFT) - 1;
+/** The largest count a word holds; from it on, the count is kept after the chunk's words. */
+const MANY = (1 << 17) - 1;
+const ONE_REMAINING = 1 << REMAINING_SHIFT;
 
 /**
  * Chunks are plain arrays of small integers, not typed arrays: V8 copies a packed SMI array with
@@ -59,10 +72,11 @@ export function initialTaskTable(dag: Dag): TaskTable {
   let table = initialTables.get(dag);
   if (table === undefined) {
     const n = dag.size;
+    const { inDegree } = dag.index;
     const chunks: number[][] = [];
     for (let base = 0; base < n; base += TASKS_PER_CHUNK) {
-      const chunk: number[] = [];
-      for (let k = 0; k < TASKS_PER_CHUNK; k++) chunk.push(base + k < n ? dag.index.inDegree[base + k]! : 0, 0);
+      const chunk: number[] = new Array<number>(TASKS_PER_CHUNK).fill(0);
+      for (let k = 0; k < TASKS_PER_CHUNK && base + k < n; k++) writeRemaining(chunk, k, inDegree[base + k]!);
       chunks.push(chunk);
     }
     table = PersistentChunks.from(chunks);
@@ -84,13 +98,35 @@ export function initialOutputTable(dag: Dag): OutputTable {
 
 /** Reads of one task from a version of the table. */
 export function readStatus(table: TaskTable, task: number): StatusCode {
-  return (table.chunk(task >>> TASK_BITS)[2 * (task & TASK_MASK) + 1]! & STATUS_MASK) as StatusCode;
+  return (table.chunk(task >>> TASK_BITS)[task & TASK_MASK]! & STATUS_MASK) as StatusCode;
 }
 export function readAttempt(table: TaskTable, task: number): number {
-  return table.chunk(task >>> TASK_BITS)[2 * (task & TASK_MASK) + 1]! >>> STATUS_BITS;
+  return (table.chunk(task >>> TASK_BITS)[task & TASK_MASK]! >>> STATUS_BITS) & MAX_ATTEMPT;
 }
 export function readRemainingDeps(table: TaskTable, task: number): number {
-  return table.chunk(task >>> TASK_BITS)[2 * (task & TASK_MASK)]!;
+  return remainingIn(table.chunk(task >>> TASK_BITS), task & TASK_MASK);
+}
+
+function remainingIn(chunk: readonly number[], slot: number): number {
+  const remaining = chunk[slot]! >>> REMAINING_SHIFT;
+  if (remaining < MANY) return remaining;
+  for (let k = TASKS_PER_CHUNK; k < chunk.length; k += 2) if (chunk[k] === slot) return chunk[k + 1]!;
+  throw new Error(`task table: no count kept for slot ${slot}`); // a bug, not bad input
+}
+
+/** Sets the remaining count of `slot` in a chunk being written. */
+function writeRemaining(chunk: number[], slot: number, remaining: number): void {
+  const state = chunk[slot]! & STATE_MASK;
+  let pair = TASKS_PER_CHUNK;
+  while (pair < chunk.length && chunk[pair] !== slot) pair += 2;
+  if (remaining < MANY) {
+    chunk[slot] = state | (remaining << REMAINING_SHIFT);
+    if (pair < chunk.length) chunk.splice(pair, 2);
+  } else {
+    chunk[slot] = state | (MANY << REMAINING_SHIFT);
+    if (pair < chunk.length) chunk[pair + 1] = remaining;
+    else chunk.push(slot, remaining);
+  }
 }
 export function readOutput(table: OutputTable, task: number): unknown {
   return table.chunk(task >>> TASK_BITS)[task & TASK_MASK];
@@ -103,38 +139,48 @@ export class TaskTableEditor {
     this.editor = base.edit();
   }
   status(task: number): StatusCode {
-    return (this.editor.read(task >>> TASK_BITS)[2 * (task & TASK_MASK) + 1]! & STATUS_MASK) as StatusCode;
+    return (this.editor.read(task >>> TASK_BITS)[task & TASK_MASK]! & STATUS_MASK) as StatusCode;
   }
   attempt(task: number): number {
-    return this.editor.read(task >>> TASK_BITS)[2 * (task & TASK_MASK) + 1]! >>> STATUS_BITS;
+    return (this.editor.read(task >>> TASK_BITS)[task & TASK_MASK]! >>> STATUS_BITS) & MAX_ATTEMPT;
   }
   remainingDeps(task: number): number {
-    return this.editor.read(task >>> TASK_BITS)[2 * (task & TASK_MASK)]!;
+    return remainingIn(this.editor.read(task >>> TASK_BITS), task & TASK_MASK);
   }
   setStatus(task: number, status: StatusCode, attempt: number): void {
-    this.editor.write(task >>> TASK_BITS)[2 * (task & TASK_MASK) + 1] = status | (attempt << STATUS_BITS);
+    if (attempt > MAX_ATTEMPT) throw new RangeError(`task table: attempt ${attempt} is over ${MAX_ATTEMPT}`);
+    const chunk = this.editor.write(task >>> TASK_BITS);
+    const slot = task & TASK_MASK;
+    chunk[slot] = (chunk[slot]! & ~STATE_MASK) | status | (attempt << STATUS_BITS);
   }
   /** Makes room for `tasks` tasks; new ones start pending, attempt 0, nothing outstanding. */
   grow(tasks: number): void {
     const table = this.editor.finish();
     const chunks = Math.ceil(tasks / TASKS_PER_CHUNK);
-    this.editor = table.grow(chunks, () => new Array<number>(2 * TASKS_PER_CHUNK).fill(0)).edit();
+    this.editor = table.grow(chunks, () => new Array<number>(TASKS_PER_CHUNK).fill(0)).edit();
   }
   setRemainingDeps(task: number, remaining: number): void {
-    this.editor.write(task >>> TASK_BITS)[2 * (task & TASK_MASK)] = remaining;
+    writeRemaining(this.editor.write(task >>> TASK_BITS), task & TASK_MASK, remaining);
   }
   /** Counts one more unfinished dependency of `task`. */
   incrementRemaining(task: number): void {
-    this.editor.write(task >>> TASK_BITS)[2 * (task & TASK_MASK)]!++;
+    this.setRemainingDeps(task, this.remainingDeps(task) + 1);
   }
   /**
    * Counts one dependency of `task` as finished. Returns true when that was its last one and
-   * the task is still pending: it is unblocked now. One chunk access for both.
+   * the task is still pending: it is unblocked now. One word for both.
    */
   releaseOne(task: number): boolean {
     const chunk = this.editor.write(task >>> TASK_BITS);
-    const word = 2 * (task & TASK_MASK);
-    return --chunk[word]! === 0 && (chunk[word + 1]! & STATUS_MASK) === StatusCode.Pending;
+    const slot = task & TASK_MASK;
+    const word = chunk[slot]!;
+    if (word >>> REMAINING_SHIFT < MANY) {
+      const after = word - ONE_REMAINING;
+      chunk[slot] = after;
+      return after >>> REMAINING_SHIFT === 0 && (after & STATUS_MASK) === StatusCode.Pending;
+    }
+    writeRemaining(chunk, slot, remainingIn(chunk, slot) - 1); // a join of MANY or more
+    return false;
   }
   finish(): TaskTable {
     return this.editor.finish();
