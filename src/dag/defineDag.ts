@@ -1,5 +1,6 @@
 import { type CsrGraph, topologicalOrder } from './cycles';
 import { type DagIssue, DagValidationError, quoted } from './errors';
+import { IdIndex } from './idIndex';
 import { type DagSpec, dagSpecSchema, MAX_ID_LENGTH, type RetrySpec, type TaskDefaults, type TaskSpec, taskSpecSchema } from './schema';
 import type { z } from 'zod';
 
@@ -125,7 +126,7 @@ export function defineDag(spec: DagSpec | Dag): Dag {
   // would double the DAG's memory and the work of every major GC. `dag.tasks` builds the
   // objects on first use.
   const columns = new TaskColumns(rawTasks.length);
-  const indexById = new Map<string, number>();
+  const indexById = new IdIndex(columns.ids, rawTasks.length);
   const specIndexOf = new Int32Array(rawTasks.length); // position in spec.tasks of each accepted task, for paths
   const depIds = new Array<readonly string[]>(rawTasks.length); // dropped once the CSR graph is built
   for (let i = 0; i < rawTasks.length; i++) {
@@ -135,11 +136,12 @@ export function defineDag(spec: DagSpec | Dag): Dag {
     // an unknown dependency or a cycle is reported together with its bad values.
     const t = parsed.success ? parsed.data : usableIdAndDeps(rawTasks[i]);
     if (t === undefined) continue;
-    if (indexById.has(t.id)) {
+    const first = indexById.get(t.id);
+    if (first !== undefined) {
       issues.push({
         path: ['tasks', i, 'id'],
         code: 'duplicate-id',
-        message: `duplicate task id ${quoted(t.id)} (first used by tasks[${specIndexOf[indexById.get(t.id)!]}])`,
+        message: `duplicate task id ${quoted(t.id)} (first used by tasks[${specIndexOf[first]}])`,
       });
       continue;
     }
@@ -155,7 +157,7 @@ export function defineDag(spec: DagSpec | Dag): Dag {
     // the caller's own deps array (zod just checked it), not zod's copy: the copy would live
     // until the graph is built, get promoted by the GC, and double the peak memory at 1M tasks
     depIds[columns.length] = (parsed.success ? (rawTasks[i] as { deps?: readonly string[] }).deps : t.deps) ?? NO_DEPS;
-    indexById.set(t.id, columns.length);
+    const index = columns.length;
     columns.add(
       t.id,
       agent ?? '',
@@ -165,6 +167,7 @@ export function defineDag(spec: DagSpec | Dag): Dag {
       t.priority ?? defaults?.priority ?? 0,
       t.estimateMs,
     );
+    indexById.add(index);
   }
 
   columns.trim();
@@ -219,7 +222,7 @@ export function defineDag(spec: DagSpec | Dag): Dag {
       return (tasks ??= materializeTasks(index));
     },
     index,
-    taskIndex: (id: string) => indexById.get(id),
+    taskIndex: (id: string) => (typeof id === 'string' ? indexById.get(id) : undefined),
   });
   definedDags.add(dag);
   return dag;
@@ -357,7 +360,7 @@ function normalizeRetry(retry: RetrySpec | undefined): RetryPolicy {
 function buildDepsGraph(
   ids: readonly string[],
   depIds: readonly (readonly string[])[],
-  indexById: ReadonlyMap<string, number>,
+  indexById: IdIndex,
   specIndexOf: Int32Array,
   issues: DagIssue[],
 ): CsrGraph {

@@ -1,0 +1,59 @@
+/**
+ * Task id → task index, as an open-addressing hash table on one `Int32Array` over the DAG's own
+ * id column. A `Map` of a million string keys weighs ~29 MB and, grown one `set` at a time,
+ * leaves as much again of outgrown tables for the GC; this table is 8 MB, allocated once.
+ */
+export class IdIndex {
+  /** Slot → task index + 1; 0 is an empty slot. */
+  private readonly slots: Int32Array;
+  private readonly mask: number;
+
+  /** An empty index for up to `capacity` ids, looking them up in `ids` (filled as tasks are added). */
+  constructor(
+    private readonly ids: readonly string[],
+    capacity: number,
+  ) {
+    // at most half full: linear probes stay short
+    let size = 16;
+    while (size < 2 * capacity) size *= 2;
+    this.slots = new Int32Array(size);
+    this.mask = size - 1;
+  }
+
+  /** The index of `id`, or `undefined`. */
+  get(id: string): number | undefined {
+    const { slots, mask, ids } = this;
+    for (let slot = hash(id) & mask; ; slot = (slot + 1) & mask) {
+      const entry = slots[slot]!;
+      if (entry === 0) return undefined;
+      if (ids[entry - 1] === id) return entry - 1;
+    }
+  }
+
+  /**
+   * Records that `ids[index]` is at `index`. Returns the index already recorded for that id (a
+   * duplicate; nothing is changed) or `undefined`. No more than `capacity` ids may be added.
+   */
+  add(index: number): number | undefined {
+    const { slots, mask, ids } = this;
+    const id = ids[index]!;
+    for (let slot = hash(id) & mask; ; slot = (slot + 1) & mask) {
+      const entry = slots[slot]!;
+      if (entry === 0) {
+        slots[slot] = index + 1;
+        return undefined;
+      }
+      if (ids[entry - 1] === id) return entry - 1;
+    }
+  }
+}
+
+/** FNV-1a over the UTF-16 code units, then a final mix so the low bits (the slot) spread well. */
+function hash(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h;
+}
