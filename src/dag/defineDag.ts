@@ -64,6 +64,7 @@ export interface DagIndex {
   /** The distinct agent names, by code. */
   readonly agentNames: readonly string[];
   readonly priority: Float64Array;
+  /** Each task's input; empty when no task has one (reading it then gives `undefined`, as for a task without). */
   readonly inputs: readonly unknown[];
   readonly retries: readonly RetryPolicy[];
   /** Each task's own `timeoutMs`, NaN where it has none. */
@@ -128,7 +129,9 @@ export function defineDag(spec: DagSpec | Dag): Dag {
   const columns = new TaskColumns(rawTasks.length);
   const indexById = new IdIndex(columns.ids, rawTasks.length);
   const specIndexOf = new Int32Array(rawTasks.length); // position in spec.tasks of each accepted task, for paths
-  const depIds = new Array<readonly string[]>(rawTasks.length); // dropped once the CSR graph is built
+  // the deps of the accepted tasks that failed validation (usable ids only); valid tasks' deps are
+  // read again from the spec itself when the graph is built, rather than kept in a second array
+  const fallbackDeps = new Map<number, readonly string[]>();
   for (let i = 0; i < rawTasks.length; i++) {
     const parsed = taskSpecSchema.safeParse(rawTasks[i]);
     if (!parsed.success) issues.push(...zodIssues(parsed.error, ['tasks', i]));
@@ -154,10 +157,8 @@ export function defineDag(spec: DagSpec | Dag): Dag {
       });
     }
     specIndexOf[columns.length] = i;
-    // the caller's own deps array (zod just checked it), not zod's copy: the copy would live
-    // until the graph is built, get promoted by the GC, and double the peak memory at 1M tasks
-    depIds[columns.length] = (parsed.success ? (rawTasks[i] as { deps?: readonly string[] }).deps : t.deps) ?? NO_DEPS;
     const index = columns.length;
+    if (!parsed.success) fallbackDeps.set(index, t.deps ?? NO_DEPS);
     columns.add(
       t.id,
       agent ?? '',
@@ -172,8 +173,11 @@ export function defineDag(spec: DagSpec | Dag): Dag {
 
   columns.trim();
   const n = columns.length;
-  const depsGraph = buildDepsGraph(columns.ids, depIds, indexById, specIndexOf, issues);
-  depIds.length = 0;
+  // the caller's own deps arrays (zod just checked them), not zod's copies: those would live until
+  // the graph is built, get promoted by the GC, and double the peak memory at 1M tasks
+  const depsOf = (task: number): readonly string[] =>
+    (fallbackDeps.size > 0 ? fallbackDeps.get(task) : undefined) ?? (rawTasks[specIndexOf[task]!] as { deps?: readonly string[] }).deps ?? NO_DEPS;
+  const depsGraph = buildDepsGraph(columns.ids, depsOf, indexById, specIndexOf, issues);
   const inDegree = new Int32Array(n);
   for (let i = 0; i < n; i++) inDegree[i] = depsGraph.start[i + 1]! - depsGraph.start[i]!;
   const dependents = reverse(depsGraph, n);
@@ -207,7 +211,7 @@ export function defineDag(spec: DagSpec | Dag): Dag {
     },
     agentCodes,
     agentNames,
-    inputs: Object.freeze(columns.inputs),
+    inputs: Object.freeze(columns.inputs ?? []),
     retries: Object.freeze(columns.retries),
     priority: columns.priority.subarray(0, n),
     timeoutMs: columns.timeoutMs.subarray(0, n),
@@ -222,7 +226,7 @@ export function defineDag(spec: DagSpec | Dag): Dag {
       return (tasks ??= materializeTasks(index));
     },
     index,
-    taskIndex: (id: string) => (typeof id === 'string' ? indexById.get(id) : undefined),
+    taskIndex: (id: string) => indexById.get(id),
   });
   definedDags.add(dag);
   return dag;
@@ -263,7 +267,8 @@ class TaskColumns {
   readonly agentCodes: Int32Array;
   readonly agentNames: string[] = [];
   private readonly codeOfAgent = new Map<string, number>();
-  readonly inputs: unknown[];
+  /** Made on the first task with an input: most DAGs (and the big ones) give none. */
+  inputs: unknown[] | undefined;
   readonly retries: RetryPolicy[];
   readonly priority: Float64Array;
   /** NaN where the task has none. */
@@ -274,7 +279,6 @@ class TaskColumns {
   constructor(readonly capacity: number) {
     this.ids = new Array<string>(capacity);
     this.agentCodes = new Int32Array(capacity);
-    this.inputs = new Array<unknown>(capacity);
     this.retries = new Array<RetryPolicy>(capacity);
     this.priority = new Float64Array(capacity);
     this.timeoutMs = new Float64Array(capacity);
@@ -299,7 +303,7 @@ class TaskColumns {
       this.codeOfAgent.set(agent, code);
     }
     this.agentCodes[i] = code;
-    this.inputs[i] = input;
+    if (input !== undefined) (this.inputs ??= new Array<unknown>(this.capacity))[i] = input;
     this.retries[i] = retry;
     this.priority[i] = priority;
     this.timeoutMs[i] = timeoutMs ?? Number.NaN;
@@ -310,7 +314,7 @@ class TaskColumns {
   trim(): void {
     if (this.length === this.capacity) return;
     this.ids.length = this.length;
-    this.inputs.length = this.length;
+    if (this.inputs !== undefined) this.inputs.length = this.length;
     this.retries.length = this.length;
   }
 }
@@ -359,7 +363,7 @@ function normalizeRetry(retry: RetrySpec | undefined): RetryPolicy {
 /** Edges from each task to its known dependencies; unknown and self dependencies become issues. */
 function buildDepsGraph(
   ids: readonly string[],
-  depIds: readonly (readonly string[])[],
+  depsOf: (task: number) => readonly string[],
   indexById: IdIndex,
   specIndexOf: Int32Array,
   issues: DagIssue[],
@@ -367,12 +371,12 @@ function buildDepsGraph(
   const n = ids.length;
   const start = new Int32Array(n + 1);
   let listed = 0;
-  for (let i = 0; i < n; i++) listed += depIds[i]!.length;
+  for (let i = 0; i < n; i++) listed += depsOf(i).length;
   // at most one edge per listed dependency: one allocation, trimmed below if some were dropped
   const targets = new Int32Array(listed);
   let edges = 0;
   for (let i = 0; i < n; i++) {
-    const deps = depIds[i]!;
+    const deps = depsOf(i);
     const taskId = ids[i]!;
     const first = edges;
     start[i] = first;
@@ -385,7 +389,7 @@ function buildDepsGraph(
         issues.push({
           path: ['tasks', specIndexOf[i]!, 'deps', d],
           code: 'unknown-dependency',
-          message: `task ${quoted(taskId)} depends on ${quoted(depId)}, which is not a task of this DAG`,
+          message: `task ${quoted(taskId)} depends on ${quoted(String(depId))}, which is not a task of this DAG`,
         });
       } else if (dep === i) {
         issues.push({

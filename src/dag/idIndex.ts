@@ -22,6 +22,7 @@ export class IdIndex {
 
   /** The index of `id`, or `undefined`. */
   get(id: string): number | undefined {
+    if (typeof id !== 'string') return undefined;
     const { slots, mask, ids } = this;
     for (let slot = hash(id) & mask; ; slot = (slot + 1) & mask) {
       const entry = slots[slot]!;
