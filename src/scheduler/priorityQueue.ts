@@ -12,15 +12,14 @@
 
 /** Every task's place in the dispatch order, and the task at each place. */
 export interface DispatchOrder {
-  /** `position[task]`: 0 starts first. */
-  readonly position: Int32Array;
-  /** `taskAt[position]`: the inverse of `position`. */
-  readonly taskAt: Int32Array;
   /**
-   * `keys[2 * task]` is the task's position, `keys[2 * task + 1]` its agent code: what queueing
-   * a ready task reads, side by side (one cache miss instead of two at a million tasks).
+   * `keys[2 * task]` is the task's position (0 starts first), `keys[2 * task + 1]` its agent
+   * code: what queueing a ready task reads, side by side (one cache miss instead of two at a
+   * million tasks).
    */
   readonly keys: Int32Array;
+  /** `taskAt[position]`: the task at each position. */
+  readonly taskAt: Int32Array;
 }
 
 /** The key arrays an order is computed from (a DAG's index has them). */
@@ -41,21 +40,21 @@ const orders = new WeakMap<Float64Array, DispatchOrder>();
 export function dispatchOrder(keys: OrderKeys): DispatchOrder {
   let order = orders.get(keys.rank);
   if (order === undefined) {
-    const { position, taskAt } = countingOrder(keys) ?? sortedOrder(keys);
-    const interleaved = new Int32Array(2 * position.length);
-    for (let task = 0; task < position.length; task++) {
-      interleaved[2 * task] = position[task]!;
+    const taskAt = countingOrder(keys) ?? sortedOrder(keys);
+    const interleaved = new Int32Array(2 * taskAt.length);
+    for (let at = 0; at < taskAt.length; at++) {
+      const task = taskAt[at]!;
+      interleaved[2 * task] = at;
       interleaved[2 * task + 1] = keys.agentCodes?.[task] ?? 0;
     }
-    order = { position, taskAt, keys: interleaved };
+    order = { keys: interleaved, taskAt };
     orders.set(keys.rank, order);
   }
   return order;
 }
 
-type Ordering = Pick<DispatchOrder, 'position' | 'taskAt'>;
-
-function countingOrder({ priority, rank }: OrderKeys): Ordering | undefined {
+/** The tasks in dispatch order, by a counting sort; `undefined` when the keys do not allow one. */
+function countingOrder({ priority, rank }: OrderKeys): Int32Array | undefined {
   const n = rank.length;
   let maxRank = 0;
   for (let task = 0; task < n; task++) {
@@ -67,24 +66,16 @@ function countingOrder({ priority, rank }: OrderKeys): Ordering | undefined {
   const starts = new Int32Array(maxRank + 2);
   for (let task = 0; task < n; task++) starts[maxRank - rank[task]! + 1]!++;
   for (let k = 1; k < starts.length; k++) starts[k]! += starts[k - 1]!;
-  const position = new Int32Array(n);
   const taskAt = new Int32Array(n);
-  for (let task = 0; task < n; task++) {
-    const at = starts[maxRank - rank[task]!]!++;
-    position[task] = at;
-    taskAt[at] = task;
-  }
-  return { position, taskAt };
+  for (let task = 0; task < n; task++) taskAt[starts[maxRank - rank[task]!]!++] = task;
+  return taskAt;
 }
 
-function sortedOrder({ priority, rank }: OrderKeys): Ordering {
-  const n = rank.length;
-  const tasks = Array.from({ length: n }, (_, task) => task);
+/** The tasks in dispatch order, by a comparison sort. */
+function sortedOrder({ priority, rank }: OrderKeys): Int32Array {
+  const tasks = Array.from({ length: rank.length }, (_, task) => task);
   tasks.sort((a, b) => (precedes(priority, rank, a, b) ? -1 : precedes(priority, rank, b, a) ? 1 : 0));
-  const position = new Int32Array(n);
-  const taskAt = Int32Array.from(tasks);
-  for (let at = 0; at < n; at++) position[taskAt[at]!] = at;
-  return { position, taskAt };
+  return Int32Array.from(tasks);
 }
 
 /** Higher priority first, then higher rank, then the lower index. */
