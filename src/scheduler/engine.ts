@@ -84,7 +84,7 @@ export class Engine {
       options,
       listener,
       kinds,
-      // read through `run.dag`: spawning replaces it
+      // spawning grows the DAG: the queues are then moved to the new order (see `spawn`)
       readyQueue: new ReadyQueues<PoolEntry>(dispatchOrder(dag.index), (code) => kinds[code]!),
       running: [],
       backoff: new Map(),
