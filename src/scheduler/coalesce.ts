@@ -1,5 +1,12 @@
 import { asapScheduler, Observable, type OperatorFunction, type Subscription } from 'rxjs';
 
+/**
+ * What defers a flush to the next microtask: the `then` of a settled promise. Node's
+ * `queueMicrotask` wraps each callback in an `AsyncResource`, a bound function and an options
+ * literal, once per burst.
+ */
+const RESOLVED = Promise.resolve();
+
 /** How {@link coalesce} groups values into batches. */
 export interface CoalesceConfig<T> {
   /**
@@ -126,7 +133,7 @@ export function coalesce<T>(config: CoalesceConfig<T>): OperatorFunction<T, T[]>
             if (config.flushOn === 'microtask') {
               if (!microtaskQueued) {
                 microtaskQueued = true;
-                queueMicrotask(flushQueued);
+                RESOLVED.then(flushQueued);
               }
             } else if (asapFlush === undefined && config.flushOn === 'asap') {
               asapFlush = asapScheduler.schedule(flushDeferred);
