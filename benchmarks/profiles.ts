@@ -2,8 +2,8 @@ import type { DagRecipe, DagShape } from './dagGenerator';
 
 /**
  * How much each mode runs. `full` is what RESULTS.md reports; `quick` is a check that
- * finishes in under a minute on 2 cores; `tiny` is the smoke test's (results well-formed, not
- * meaningful).
+ * finishes in under a minute on 2 cores, and what the jest smoke test runs; `tiny` runs in
+ * seconds in one process, to try the runner (results well-formed, not meaningful).
  */
 export interface BenchProfile {
   readonly name: 'full' | 'quick' | 'tiny';

@@ -7,7 +7,7 @@ import { type BenchProfile, PROFILES } from './profiles';
  *
  *   tsx benchmarks/run.ts            full run → benchmarks/results/*.json, benchmarks/RESULTS.md
  *   tsx benchmarks/run.ts --quick    < 1 min → benchmarks/results/quick/ (RESULTS.md inside)
- *   tsx benchmarks/run.ts --tiny     the smoke test's size, in-process → benchmarks/results/tiny/
+ *   tsx benchmarks/run.ts --tiny     a seconds-long run in-process, to try the runner → benchmarks/results/tiny/
  *
  * Options: `--out DIR` (JSON and RESULTS.md go there), `--only modes,executors,benny`,
  * `--sizes 1000,100000` (sizes of suites 2–3), `--quiet` (hide benny's progress).
