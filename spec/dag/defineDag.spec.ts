@@ -207,3 +207,21 @@ describe('defineDag', () => {
     expect(defineDag(dag)).toBe(dag);
   });
 });
+
+describe('defineDag with deps that change between reads', () => {
+  it('should report a dependency that is no longer a string as unknown, not crash', () => {
+    let reads = 0;
+    const shifty = {
+      id: 'b',
+      agent: 'x',
+      get deps() {
+        return reads++ === 0 ? ['a'] : [42];
+      },
+    };
+    // validation reads the first value, the graph is built from a later one: a validation error
+    // names what the graph saw, never a TypeError from inside
+    expect(() => defineDag({ id: 'd', tasks: [{ id: 'a', agent: 'x' }, shifty as never] })).toThrow(
+      expect.objectContaining({ name: 'DagValidationError', message: expect.stringContaining('depends on "42"') }),
+    );
+  });
+});
