@@ -64,22 +64,15 @@ export const FULL: BenchProfile = {
   benny: { graphs: BENNY_GRAPHS, minTime: 1, maxTime: 3 },
 };
 
+/** The full run at sizes up to 10k, with fewer repeats and short polled chains. */
 export const QUICK: BenchProfile = {
+  ...FULL,
   name: 'quick',
-  isolate: true,
-  executors: {
-    shapes: SHAPES,
-    sizes: [1000, 10_000],
-    pGraphMaxSize: 100_000,
-    runs: (size) => (size <= 1000 ? 9 : 5),
-    warmupSize: (size) => Math.min(size, 10_000),
-    warmupTasks: 30_000,
-  },
+  executors: { ...FULL.executors, sizes: [1000, 10_000], runs: (size) => (size <= 1000 ? 9 : 5), warmupTasks: 30_000 },
   latency: { chainLength: 1000, runs: 2, pollingChainLength: 30 },
-  pollIntervalsMs: POLL_INTERVALS_MS,
-  totals: { graphs: MODE_GRAPHS, runs: 3, pollingRuns: 1 },
-  idleCpu: { waitMs: 2000, repeats: 3 },
-  benny: { graphs: BENNY_GRAPHS, minTime: 0.03, maxTime: 0.1 },
+  totals: { ...FULL.totals, runs: 3, pollingRuns: 1 },
+  idleCpu: { ...FULL.idleCpu, repeats: 3 },
+  benny: { ...FULL.benny, minTime: 0.03, maxTime: 0.1 },
 };
 
 export const TINY: BenchProfile = {
