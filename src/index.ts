@@ -18,7 +18,7 @@ export type { FailurePolicy, RunState, RunStatus, StatusCounts } from './state/r
 export { selectTask, selectTaskOutput, selectTaskStatus, selectTasks } from './state/selectors';
 export type { TaskSnapshot } from './state/selectors';
 export type { TaskStatus } from './state/taskTable';
-export { backoffDelay } from './state/planner';
+export { backoffDelay } from './state/routeFailure';
 
 export { AgentError, errorInfo, severityOf } from './agents/agent';
 export type { Agent, AgentResult, TaskContext } from './agents/agent';

@@ -6,7 +6,8 @@ import type { Dag } from '../dag/defineDag';
 import { extendDagWithAgents } from '../dag/extendDag';
 import type { TaskSpec } from '../dag/schema';
 import type { DagEvent, ErrorInfo, TaskCompletedEvent } from '../events';
-import { dependentsToSkip, decideFailure, runOutcome, taskCounts } from '../state/planner';
+import { dependentsToSkip, runOutcome, taskCounts } from '../state/planner';
+import { routeFailure } from '../state/routeFailure';
 import { RunDraft } from '../state/reducer';
 import { initialRunState, type RunState } from '../state/runState';
 import { StatusCode } from '../state/taskTable';
@@ -392,7 +393,7 @@ export class Engine {
       );
     }
     const severity = severityOf(failure);
-    const decision = decideFailure(severity, run.dag.index.retries[task]!, attempt, run.options.failurePolicy);
+    const decision = routeFailure({ severity, attempt, retry: run.dag.index.retries[task]!, failurePolicy: run.options.failurePolicy });
     const error = errorInfo(failure);
     if (decision.kind === 'warn') {
       this.completeTask(record, warningOutput(failure), error);
@@ -404,7 +405,7 @@ export class Engine {
           type: 'task.failed',
           ...this.taskHead(run, task, attempt),
           error,
-          severity: severity === 'critical' ? 'critical' : 'error',
+          severity: decision.severity,
           willRetry,
         },
         task,
@@ -415,7 +416,7 @@ export class Engine {
       }
       if (decision.then === 'skip-dependents') this.skipDependents(run, task);
       else if (decision.then === 'release-dependents') this.readyUnblocked(run);
-      else this.endRunEarly(run, 'failed');
+      else this.endRunEarly(run, 'failed'); // end-run
     }
   }
 

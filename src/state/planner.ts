@@ -1,38 +1,13 @@
-import type { Dag, RetryPolicy } from '../dag/defineDag';
-import type { RunOutcome, Severity, TaskCounts } from '../events';
-import type { FailurePolicy, StatusCounts } from './runState';
+import type { Dag } from '../dag/defineDag';
+import type { RunOutcome, TaskCounts } from '../events';
+import type { StatusCounts } from './runState';
 import { StatusCode } from './taskTable';
 
 /**
- * Pure decisions of the pipeline: what a failure leads to, which tasks a failure skips, when a
- * run is over and how it ended. No RxJS, no clock: the pipeline only carries them out.
+ * Pure decisions about a run's tasks: which tasks a failure skips, how a settled run ended and
+ * its tally. No RxJS, no clock: the run controller carries them out. What a failed attempt
+ * leads to is decided in `routeFailure.ts`.
  */
-
-/** Wait before attempt `attempt + 1`: `backoffMs × backoffFactor^(attempt-1)`, capped by `maxBackoffMs`. */
-export function backoffDelay(retry: RetryPolicy, attempt: number): number {
-  return Math.min(retry.backoffMs * retry.backoffFactor ** (attempt - 1), retry.maxBackoffMs);
-}
-
-/** What the pipeline does after a failed attempt. */
-export type FailureDecision =
-  | { readonly kind: 'warn' }
-  | { readonly kind: 'retry'; readonly backoffMs: number }
-  | { readonly kind: 'fail'; readonly then: 'skip-dependents' | 'release-dependents' | 'cancel-run' };
-
-/** Routes a failed attempt by its severity, the task's retry policy and the run's failure policy. */
-export function decideFailure(severity: Severity, retry: RetryPolicy, attempt: number, policy: FailurePolicy): FailureDecision {
-  if (severity === 'warning') return { kind: 'warn' };
-  if (severity === 'critical') return { kind: 'fail', then: 'cancel-run' };
-  if (attempt < retry.attempts) return { kind: 'retry', backoffMs: backoffDelay(retry, attempt) };
-  switch (policy) {
-    case 'fail-fast':
-      return { kind: 'fail', then: 'cancel-run' };
-    case 'continue':
-      return { kind: 'fail', then: 'release-dependents' };
-    case 'skip-dependents':
-      return { kind: 'fail', then: 'skip-dependents' };
-  }
-}
 
 /**
  * Every transitive dependent of `failed` that has not ended, dependents before their own
