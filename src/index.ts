@@ -22,9 +22,9 @@ export { backoffDelay } from './state/routeFailure';
 
 export { AgentError, errorInfo, severityOf } from './agents/agent';
 export type { Agent, AgentResult, TaskContext } from './agents/agent';
-export { defineAgent } from './agents/pool';
+export { defineAgent } from './agents/agentSpec';
 export { observableAgent, promiseAgent, syncAgent } from './agents/adapters';
-export type { AgentDefinition, AgentSpec } from './agents/pool';
+export type { AgentDefinition, AgentSpec } from './agents/agentSpec';
 export { OutputNotJsonSafeError, TaskCancelledError, TaskTimeoutError } from './agents/runAttempt';
 
 export { runDag } from './scheduler/runDag';

@@ -123,11 +123,12 @@ describe('ReadyQueues', () => {
     const kinds = ['llm', 'shell'];
     const queues = new ReadyQueues(order, (code) => kinds[code]!);
     [0, 1, 2].forEach((task) => queues.push(task));
-    expect(queues.popStartable((kind) => kind !== 'llm')).toBe(2);
-    expect(queues.lastCode).toBe(1);
-    expect(queues.popStartable(() => true)).toBe(0);
-    expect(queues.lastCode).toBe(0);
-    expect(queues.popStartable((kind) => kind === 'llm')).toBe(-1);
+    expect(queues.nextKind((kind) => kind !== 'llm')).toBe(1);
+    expect(queues.pop(1)).toBe(2);
+    expect(queues.nextKind(() => true)).toBe(0);
+    expect(queues.pop(0)).toBe(0);
+    expect(queues.nextKind((kind) => kind === 'llm')).toBe(-1);
+    expect(queues.pop(0)).toBe(-1);
     expect(queues.size).toBe(1);
   });
 
@@ -138,7 +139,8 @@ describe('ReadyQueues', () => {
     queues.push(3);
     queues.push(1);
     expect(named).toEqual([3, 1]);
-    expect(queues.popStartable(() => true)).toBe(1);
+    expect(queues.nextKind(() => true)).toBe(1);
+    expect(queues.pop(1)).toBe(1);
     expect(queues.drain()).toEqual([3]);
     expect(queues.size).toBe(0);
   });

@@ -1,6 +1,7 @@
 import type { ObservableInput } from 'rxjs';
 import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo, Severity } from '../events';
+import { toJsonSafe } from '../jsonSafe';
 
 /**
  * What an agent receives for one attempt of one task.
@@ -78,6 +79,23 @@ export function severityOf(error: unknown): Severity {
   } catch {
     return 'error';
   }
+}
+
+/**
+ * The output a `warning` carries (an `AgentError`'s `output`), when JSON-safe; `undefined`
+ * otherwise, or when reading it throws.
+ * @internal
+ */
+export function warningOutput(error: unknown): unknown {
+  let output: unknown;
+  try {
+    output = typeof error === 'object' && error !== null ? (error as { output?: unknown }).output : undefined;
+  } catch {
+    return undefined; // a hostile getter: no output rather than a crash
+  }
+  if (output === undefined) return undefined;
+  const checked = toJsonSafe(output);
+  return checked.ok ? checked.value : undefined;
 }
 
 /**

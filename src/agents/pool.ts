@@ -1,41 +1,17 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
 import type { Agent, AgentResult, TaskContext } from './agent';
+import type { AgentDefinition, AgentSpec } from './agentSpec';
 
 /**
- * An agent with limits, run by the agent pool: at most `capacity` attempts of this kind at once
- * (over every run of a scheduler), optionally on stateful instances made by `create`, handed
- * out least-loaded first and disposed after `idleMs` without work.
+ * The agent pool: one {@link AgentKind} per agent definition, shared by every run of a
+ * scheduler, holding its slots (`capacity`) and its instances (`create`, least-loaded first,
+ * disposed after `idleMs`). It does not choose which task runs next (the dispatcher does) nor
+ * call agents on its own.
  *
- * @example
- * const llm = defineAgent({
- *   capacity: 4,
- *   create: () => new LlmClient(),
- *   dispose: (client) => client.close(),
- *   run: ({ input, signal }, client) => client.complete(input, { signal }),
- * });
+ * Words: an agent's *name* is what a task says; its *code* is the small integer a DAG gives that
+ * name; its *kind* is the pool's object for the definition the name maps to. A *slot* is one
+ * unit of capacity.
  */
-export interface AgentSpec<Instance = undefined> {
-  /** Runs one attempt; `instance` comes from `create` (undefined without it). */
-  run(task: TaskContext, instance: Instance): AgentResult;
-  /** Most attempts of this kind running at once. @default Infinity (only `maxConcurrency` limits it) */
-  readonly capacity?: number;
-  /** Makes a stateful instance; attempts go to the least-loaded one. */
-  create?(): Instance;
-  /** Frees an instance that was idle for `idleMs`, or when the scheduler shuts down. */
-  dispose?(instance: Instance): void;
-  /** Most instances alive at once. @default capacity when it is finite, else 1 */
-  readonly maxInstances?: number;
-  /** An instance without work for this long is disposed; 0 keeps instances until shutdown. @default 30000 */
-  readonly idleMs?: number;
-}
-
-/** What an agents map holds: a plain agent function or an agent with limits. */
-export type AgentDefinition = Agent | AgentSpec<never> | AgentSpec<undefined> | AgentSpec<unknown>;
-
-/** Identity helper that infers the instance type of an {@link AgentSpec}. */
-export function defineAgent<Instance = undefined>(spec: AgentSpec<Instance>): AgentSpec<Instance> {
-  return spec;
-}
 
 /** A claim on one slot of a kind (and one instance); give it back with `release`. */
 export interface Lease {
@@ -44,18 +20,18 @@ export interface Lease {
   release(): boolean;
 }
 
-interface InstanceSlot {
+interface PooledInstance {
   readonly instance: unknown;
   load: number;
   idleTimer: Subscription | undefined;
 }
 
-/** The slots and instances of one agent definition. */
-export class PoolEntry {
+/** The slots and instances of one agent definition: an agent kind. */
+export class AgentKind {
   readonly capacity: number;
   /** Attempts holding a slot. */
   running = 0;
-  private readonly instances: InstanceSlot[] = [];
+  private readonly instances: PooledInstance[] = [];
   private readonly maxInstances: number;
   private readonly idleMs: number;
 
@@ -85,15 +61,15 @@ export class PoolEntry {
   acquire(): Lease {
     this.running++;
     if (this.spec?.create === undefined) return this.slotLease;
-    const slot = this.pickInstance();
-    slot.load++;
-    slot.idleTimer?.unsubscribe();
-    slot.idleTimer = undefined;
+    const pooled = this.pickInstance();
+    pooled.load++;
+    pooled.idleTimer?.unsubscribe();
+    pooled.idleTimer = undefined;
     return {
-      instance: slot.instance,
+      instance: pooled.instance,
       release: () => {
         const wasFull = this.freeSlot();
-        if (--slot.load === 0) this.scheduleIdle(slot);
+        if (--pooled.load === 0) this.scheduleIdle(pooled);
         return wasFull;
       },
     };
@@ -115,15 +91,15 @@ export class PoolEntry {
 
   /** Disposes every instance at once (scheduler shutdown, or the end of a private scheduler's run). */
   disposeAll(): void {
-    for (const slot of this.instances.splice(0)) {
-      slot.idleTimer?.unsubscribe();
-      this.spec?.dispose?.(slot.instance);
+    for (const pooled of this.instances.splice(0)) {
+      pooled.idleTimer?.unsubscribe();
+      this.spec?.dispose?.(pooled.instance);
     }
   }
 
-  private pickInstance(): InstanceSlot {
-    let best: InstanceSlot | undefined;
-    for (const slot of this.instances) if (best === undefined || slot.load < best.load) best = slot;
+  private pickInstance(): PooledInstance {
+    let best: PooledInstance | undefined;
+    for (const pooled of this.instances) if (best === undefined || pooled.load < best.load) best = pooled;
     if (best === undefined || (best.load > 0 && this.instances.length < this.maxInstances)) {
       best = { instance: this.spec!.create!(), load: 0, idleTimer: undefined };
       this.instances.push(best);
@@ -131,37 +107,37 @@ export class PoolEntry {
     return best;
   }
 
-  private scheduleIdle(slot: InstanceSlot): void {
+  private scheduleIdle(pooled: PooledInstance): void {
     if (this.idleMs <= 0) return;
-    slot.idleTimer = this.scheduler.schedule(() => {
-      slot.idleTimer = undefined;
-      const index = this.instances.indexOf(slot);
-      if (slot.load > 0 || index < 0) return;
+    pooled.idleTimer = this.scheduler.schedule(() => {
+      pooled.idleTimer = undefined;
+      const index = this.instances.indexOf(pooled);
+      if (pooled.load > 0 || index < 0) return;
       this.instances.splice(index, 1);
-      this.spec?.dispose?.(slot.instance);
+      this.spec?.dispose?.(pooled.instance);
     }, this.idleMs);
   }
 }
 
-/** Every agent definition's entry, made on first use and shared by all runs of a scheduler. */
+/** Every agent definition's kind, made on first use and shared by all runs of a scheduler. */
 export class AgentPool {
-  private readonly entries = new Map<AgentDefinition, PoolEntry>();
+  private readonly kinds = new Map<AgentDefinition, AgentKind>();
 
   constructor(private readonly scheduler: SchedulerLike) {}
 
-  entry(definition: AgentDefinition): PoolEntry {
-    let entry = this.entries.get(definition);
-    if (entry === undefined) {
-      entry =
+  kindOf(definition: AgentDefinition): AgentKind {
+    let kind = this.kinds.get(definition);
+    if (kind === undefined) {
+      kind =
         typeof definition === 'function'
-          ? new PoolEntry(undefined, definition, this.scheduler)
-          : new PoolEntry(definition as AgentSpec<unknown>, undefined, this.scheduler);
-      this.entries.set(definition, entry);
+          ? new AgentKind(undefined, definition, this.scheduler)
+          : new AgentKind(definition as AgentSpec<unknown>, undefined, this.scheduler);
+      this.kinds.set(definition, kind);
     }
-    return entry;
+    return kind;
   }
 
   disposeAll(): void {
-    for (const entry of this.entries.values()) entry.disposeAll();
+    for (const kind of this.kinds.values()) kind.disposeAll();
   }
 }

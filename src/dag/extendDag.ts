@@ -14,7 +14,6 @@ import { type TaskSpec, taskSpecSchema } from './schema';
  * per task of a million-task DAG.
  */
 export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[], isCompleted: (task: number) => boolean): Dag {
-  if (last !== undefined && last.dag === dag && last.spawner === spawner && last.specs === specs) return last.result;
   const parentId = dag.index.ids[spawner]!;
   const issues: DagIssue[] = [];
   if (!Array.isArray(specs) || specs.length === 0) {
@@ -82,12 +81,8 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
       dag.id,
     );
   }
-  last = { dag, spawner, specs, result };
   return result;
 }
-
-/** The last extension, reused when the reducer replays the event the pipeline just built it for. */
-let last: { dag: Dag; spawner: number; specs: readonly TaskSpec[]; result: Dag } | undefined;
 
 function specOf(task: Task, extraDeps: readonly string[]): TaskSpec {
   const { retry } = task;
@@ -111,7 +106,8 @@ function specOf(task: Task, extraDeps: readonly string[]): TaskSpec {
 /**
  * {@link extendDag}, then checks that every new task's agent (after the DAG's defaults) is one
  * the run has. Throws a `DagValidationError` naming each problem; the DAG it returns is the one
- * the reducer will build when it replays the `tasks.spawned` event.
+ * the reducer builds when it replays the `tasks.spawned` event (the pipeline hands it to the
+ * reducer with the event, so it is built once).
  */
 export function extendDagWithAgents(
   dag: Dag,

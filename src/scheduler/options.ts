@@ -1,7 +1,7 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { z } from 'zod';
 import { quoted } from '../dag/errors';
-import type { AgentDefinition } from '../agents/pool';
+import type { AgentDefinition } from '../agents/agentSpec';
 import type { FailurePolicy } from '../state/runState';
 
 /** How the pipeline notices changes: at once (`event`) or at every poll (`polling`). */

@@ -216,12 +216,10 @@ function emptyLevels(size: number): Int32Array[] {
  * Kinds are small integers (a DAG's agent codes), so finding a task's queue is an array read.
  */
 export class ReadyQueues<Kind> {
-  // queues by kind code, and the kind each stands for; a slot stays empty until its first task
+  // queues by kind code, and the kind each stands for; a code's entry stays undefined until its first task
   private readonly queues: (ReadyQueue | undefined)[] = [];
   private readonly kinds: Kind[] = [];
   private total = 0;
-  /** The kind code of the task {@link ReadyQueues.popStartable} returned last. */
-  lastCode = -1;
 
   constructor(
     private order: DispatchOrder,
@@ -254,20 +252,26 @@ export class ReadyQueues<Kind> {
   }
 
   /**
-   * Removes and returns the first task whose kind `canStart`; `-1` when there is none. Its kind
-   * code is then in {@link ReadyQueues.lastCode}.
+   * The code of the kind whose first task starts next among the kinds that `canStart` (that
+   * task goes first in the dispatch order); `-1` when none has a ready task. Take the task with
+   * {@link ReadyQueues.pop}.
    */
-  popStartable(canStart: (kind: Kind) => boolean): number {
+  nextKind(canStart: (kind: Kind) => boolean): number {
     let best = -1;
     for (let i = 0; i < this.queues.length; i++) {
       const queue = this.queues[i];
       if (queue === undefined || queue.size === 0 || !canStart(this.kinds[i]!)) continue;
       if (best < 0 || queue.before(queue.peek(), this.queues[best]!.peek())) best = i;
     }
-    if (best < 0) return -1;
+    return best;
+  }
+
+  /** Removes and returns the first task of kind `code`; `-1` when it has none. */
+  pop(code: number): number {
+    const queue = this.queues[code];
+    if (queue === undefined || queue.size === 0) return -1;
     this.total--;
-    this.lastCode = best;
-    return this.queues[best]!.pop();
+    return queue.pop();
   }
 
   /** Empties every queue and returns what they held. */

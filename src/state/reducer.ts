@@ -56,8 +56,10 @@ export class RunDraft {
   private endedAt: number | undefined;
   /** Tasks whose last dependency finished in this draft and that are not ready yet. */
   private unblocked: number[] = [];
-  /** The task index the caller gave for the event being applied. */
-  private hint: number | undefined;
+  /** The index of the event being applied, when the pipeline gave it (see `applyKnown`). */
+  private knownTask: number | undefined;
+  /** The DAG a `tasks.spawned` being applied makes, when the pipeline built it already. */
+  private knownGrowth: Dag | undefined;
 
   constructor(private readonly base: RunState) {
     this.tasks = new TaskTableEditor(base.tasks);
@@ -73,9 +75,6 @@ export class RunDraft {
   get dag(): Dag {
     return this.graph;
   }
-  get runStatus(): RunStatus {
-    return this.status;
-  }
   /** `at` of `dag.created`, once applied. */
   get runStartedAt(): number | undefined {
     return this.startedAt;
@@ -86,11 +85,6 @@ export class RunDraft {
   /** Counts of the draft as they are now (a new object each call). */
   get statusCounts(): StatusCounts {
     return countsObject(this.codeCounts);
-  }
-
-  /** Number of tasks in status `code` now. */
-  countOf(code: StatusCode): number {
-    return this.codeCounts[code]!;
   }
 
   /** Whether every task of the run has ended. */
@@ -114,12 +108,26 @@ export class RunDraft {
     return this.unblocked.length === 0 ? NOTHING_UNBLOCKED : this.unblocked.splice(0);
   }
 
+  /** Applies one event; throws {@link InvalidTransitionError} when it is not legal here. */
+  apply(event: DagEvent): void {
+    this.knownTask = undefined;
+    this.knownGrowth = undefined;
+    this.applyEvent(event);
+  }
+
   /**
-   * Applies one event. `taskIndex`, when the caller knows it, saves the id lookup; it must be the
-   * index of the event's `taskId` (the pipeline's own events; `reduce` never passes it).
+   * Applies an event the pipeline built itself, with what it already knows: `task` is the index
+   * of the event's `taskId`, `grown` the DAG its `tasks.spawned` makes. Saves an id lookup per
+   * event and a second build of a grown DAG; the pipeline's event writer is the only caller.
+   * @internal
    */
-  apply(event: DagEvent, taskIndex?: number): void {
-    this.hint = taskIndex;
+  applyKnown(event: DagEvent, task: number | undefined, grown?: Dag): void {
+    this.knownTask = task;
+    this.knownGrowth = grown;
+    this.applyEvent(event);
+  }
+
+  private applyEvent(event: DagEvent): void {
     if (event.runId !== this.base.runId) {
       throw new InvalidTransitionError(`event for run "${event.runId}" applied to run "${this.base.runId}"`);
     }
@@ -160,7 +168,7 @@ export class RunDraft {
       case 'tasks.spawned': {
         const spawner = this.taskIndex(event.taskId, event.type);
         if (this.tasks.status(spawner) !== StatusCode.Running) {
-          throw new InvalidTransitionError(`tasks.spawned by task "${event.taskId}", which is not running`);
+          throw this.refusal(`tasks.spawned by task "${event.taskId}", which is not running`);
         }
         this.spawn(spawner, event.tasks);
         return;
@@ -170,10 +178,10 @@ export class RunDraft {
         const task = this.taskIndex(event.taskId, event.type);
         const from = this.tasks.status(task);
         if (from >= StatusCode.Completed) {
-          throw new InvalidTransitionError(`${event.type} for task "${event.taskId}", which already ended ${TASK_STATUSES[from]}`);
+          throw this.refusal(`${event.type} for task "${event.taskId}", which already ended ${TASK_STATUSES[from]}`);
         }
         if (event.type === 'task.skipped' && from === StatusCode.Running) {
-          throw new InvalidTransitionError(`task.skipped for task "${event.taskId}", which is running`);
+          throw this.refusal(`task.skipped for task "${event.taskId}", which is running`);
         }
         this.setStatus(task, from, event.type === 'task.skipped' ? StatusCode.Skipped : StatusCode.Cancelled, event.attempt);
         return;
@@ -182,7 +190,7 @@ export class RunDraft {
       case 'task.stuck': {
         const task = this.taskIndex(event.taskId, event.type);
         if (this.tasks.status(task) !== StatusCode.Running) {
-          throw new InvalidTransitionError(`${event.type} for task "${event.taskId}", which is not running`);
+          throw this.refusal(`${event.type} for task "${event.taskId}", which is not running`);
         }
         return;
       }
@@ -218,10 +226,10 @@ export class RunDraft {
   }
 
   private taskIndex(taskId: string, type: string): number {
-    const hint = this.hint;
-    if (hint !== undefined) return hint;
+    const known = this.knownTask;
+    if (known !== undefined) return known;
     const task = this.graph.taskIndex(taskId);
-    if (task === undefined) throw new InvalidTransitionError(`${type} for unknown task "${taskId}"`);
+    if (task === undefined) throw this.refusal(`${type} for unknown task "${taskId}"`);
     return task;
   }
 
@@ -229,7 +237,7 @@ export class RunDraft {
     const task = this.taskIndex(taskId, type);
     const current = this.tasks.status(task);
     if (current !== from) {
-      throw new InvalidTransitionError(
+      throw this.refusal(
         `${type} for task "${taskId}" in status ${TASK_STATUSES[current]} (expected ${TASK_STATUSES[from]})`,
       );
     }
@@ -260,9 +268,9 @@ export class RunDraft {
     const isCompleted = (task: number) => this.tasks.status(task) === StatusCode.Completed;
     let grown: Dag;
     try {
-      grown = extendDag(this.graph, spawner, specs, isCompleted);
+      grown = this.knownGrowth ?? extendDag(this.graph, spawner, specs, isCompleted);
     } catch (error) {
-      throw new InvalidTransitionError(`tasks.spawned by "${this.graph.index.ids[spawner]!}" is invalid: ${(error as Error).message}`);
+      throw this.refusal(`tasks.spawned by "${this.graph.index.ids[spawner]!}" is invalid: ${(error as Error).message}`);
     }
     this.graph = grown;
     const total = grown.size;
@@ -283,9 +291,14 @@ export class RunDraft {
     this.codeCounts[StatusCode.Pending]! += total - before;
   }
 
+  /** The error for an illegal event, naming the run. */
+  private refusal(message: string): InvalidTransitionError {
+    return new InvalidTransitionError(`run "${this.base.runId}": ${message}`);
+  }
+
   private expectRun(status: RunStatus, event: DagEvent): void {
     if (this.status !== status) {
-      throw new InvalidTransitionError(`${event.type} in a run that is ${this.status} (expected ${status})`);
+      throw this.refusal(`${event.type} in a run that is ${this.status} (expected ${status})`);
     }
   }
 }

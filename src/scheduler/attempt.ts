@@ -1,0 +1,73 @@
+import type { AgentResult, TaskContext } from '../agents/agent';
+import type { AgentKind, Lease } from '../agents/pool';
+import type { AttemptHost, AttemptOutcome } from '../agents/runAttempt';
+import type { RunController } from './runController';
+import type { Placed } from './swapList';
+
+/**
+ * One launched attempt of a task: what `runAttempt` asks for (the task's data, the agent call),
+ * the agent slot it holds, and, once it ended, the outcome signal itself that flows back into
+ * the pipeline (one object per attempt instead of three). It does not decide anything about its
+ * outcome; the run controller does.
+ */
+export class Attempt implements AttemptHost<Attempt>, Placed {
+  readonly kind = 'outcome';
+  /** False once its outcome was handled or it was cancelled: a late outcome is then ignored. */
+  live = true;
+  stuckReported = false;
+  /** Place in the run's list of running attempts. */
+  place = -1;
+  /** Set when the attempt ended, before it is signalled. */
+  outcome: AttemptOutcome | undefined;
+  /** Tears the attempt down (completes its inner Observable, aborts the agent). */
+  stop: () => void = noop;
+
+  constructor(
+    readonly run: RunController,
+    readonly task: number,
+    readonly attempt: number,
+    readonly startedAt: number,
+    /** The agent slot (and instance) the attempt holds. */
+    readonly lease: Lease,
+    private readonly agentKind: AgentKind,
+  ) {}
+
+  get taskId(): string {
+    return this.run.dag.index.ids[this.task]!;
+  }
+  get runId(): string {
+    return this.run.runId;
+  }
+  get dagId(): string {
+    return this.run.dag.id;
+  }
+  get input(): unknown {
+    return this.run.dag.index.inputs[this.task];
+  }
+  get timeoutMs(): number | undefined {
+    return this.run.timeoutOf(this.task);
+  }
+  call(context: TaskContext): AgentResult {
+    return this.agentKind.call(context, this.lease.instance);
+  }
+  upstream(): Readonly<Record<string, unknown>> {
+    return this.run.upstreamOf(this.task);
+  }
+  wrap(outcome: AttemptOutcome): Attempt {
+    this.outcome = outcome;
+    return this;
+  }
+  bindStop(stop: () => void): void {
+    this.stop = stop;
+  }
+  /**
+   * Drops what the attempt points to once it is handled, so a long-lived attempt object does
+   * not keep its newer outcome and subscriber alive through young-generation collections.
+   */
+  release(): void {
+    this.outcome = undefined;
+    this.stop = noop;
+  }
+}
+
+function noop(): void {}

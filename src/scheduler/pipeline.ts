@@ -1,0 +1,113 @@
+import { EMPTY, interval, map, merge, mergeMap, type Observable, type SchedulerLike, Subscription, VirtualTimeScheduler } from 'rxjs';
+import { runAttempt } from '../agents/runAttempt';
+import { createPipelineSignals } from '../signals';
+import type { Attempt } from './attempt';
+import { coalesce } from './coalesce';
+import type { ResolvedSchedulerOptions } from './options';
+import { HEALTH_TICK, isUrgent, type ReadySignal, type RunControl, type Signal } from './pipelineSignals';
+
+/**
+ * The pipeline: the signal Subjects merged into one stream, coalesced into batches (a burst of
+ * completions is handled in one step), each batch handed to the engine; attempts launched
+ * through `mergeMap` with the concurrency limit, their outcomes flowing back as signals. In
+ * event mode a burst is handled on the next microtask; in polling mode at each `interval` tick.
+ * It holds no run state and decides nothing: what a signal means is the engine's and the run
+ * controllers' business. Subscribed while runs go on, torn down when the last one ends.
+ */
+
+/** What the pipeline calls as it runs. */
+export interface PipelineHandlers {
+  /** One batch of signals, in arrival order. */
+  handleBatch(batch: readonly Signal[]): void;
+  /** The flush has nothing left to hand on: fill free slots (what this pushes continues the flush). */
+  dispatch(): void;
+  flushStarted(): void;
+  flushEnded(): void;
+}
+
+type PipelineOptions = Pick<ResolvedSchedulerOptions, 'maxConcurrency' | 'healthCheckIntervalMs' | 'mode' | 'pollIntervalMs' | 'scheduler'>;
+
+export class Pipeline {
+  private readonly signals = createPipelineSignals<ReadySignal, Attempt, Attempt, RunControl, Attempt>();
+  /** The live subscription, while runs go on. */
+  private subscription: Subscription | undefined;
+
+  constructor(
+    private readonly options: PipelineOptions,
+    private readonly handlers: PipelineHandlers,
+  ) {}
+
+  get isOpen(): boolean {
+    return this.subscription !== undefined;
+  }
+
+  /** Subscribes the pipeline, if it is not already. */
+  open(): void {
+    if (this.subscription !== undefined) return;
+    const { maxConcurrency, healthCheckIntervalMs, mode, pollIntervalMs, scheduler } = this.options;
+    const { ready, completion, error, health, control, launch } = this.signals;
+    const handlers = this.handlers;
+    const subscription = new Subscription();
+    this.subscription = subscription;
+    subscription.add(
+      launch
+        .pipe(mergeMap((attempt) => runAttempt(attempt, scheduler), maxConcurrency))
+        .subscribe((attempt) => (attempt.outcome!.ok ? completion : error).next(attempt)),
+    );
+    if (healthCheckIntervalMs > 0) subscription.add(interval(healthCheckIntervalMs, scheduler).subscribe(health));
+    const input$: Observable<Signal> = merge(
+      control,
+      ready,
+      completion,
+      error,
+      healthCheckIntervalMs > 0 ? health.pipe(map(() => HEALTH_TICK)) : EMPTY,
+    );
+    subscription.add(
+      input$
+        .pipe(
+          coalesce<Signal>({
+            flushOn: mode === 'event' ? eventFlush(scheduler) : interval(pollIntervalMs, scheduler),
+            isUrgent,
+            joinFlush: mode === 'event',
+            onDrained: () => handlers.dispatch(),
+            onFlushStart: () => handlers.flushStarted(),
+            onFlushEnd: () => handlers.flushEnded(),
+          }),
+        )
+        .subscribe((batch) => handlers.handleBatch(batch)),
+    );
+  }
+
+  /** Tears the pipeline down: timers, running attempts' subscriptions, pending flushes. */
+  close(): void {
+    const subscription = this.subscription;
+    this.subscription = undefined;
+    subscription?.unsubscribe();
+  }
+
+  /** Ready tasks, or a retry whose backoff is over. */
+  signalReady(signal: ReadySignal): void {
+    this.signals.ready.next(signal);
+  }
+
+  /** Start or cancel a run. */
+  signalControl(signal: RunControl): void {
+    this.signals.control.next(signal);
+  }
+
+  /** Hands an attempt to `mergeMap`, which calls its agent now (a slot is free: the dispatcher checked). */
+  launch(attempt: Attempt): void {
+    this.signals.launch.next(attempt);
+  }
+}
+
+/**
+ * How event mode defers a burst. On a real clock, a microtask (cheapest). On a virtual clock (a
+ * `TestScheduler`, or any scheduler inside `TestScheduler.run()`, whose `now()` is far from the
+ * wall clock), RxJS's `asapScheduler`, which the test scheduler moves into virtual time, so
+ * marble tests see each flush in its frame.
+ */
+function eventFlush(scheduler: SchedulerLike): 'asap' | 'microtask' {
+  const realClock = Math.abs(scheduler.now() - Date.now()) < 60_000 && !(scheduler instanceof VirtualTimeScheduler);
+  return realClock ? 'microtask' : 'asap';
+}

@@ -1,0 +1,313 @@
+import type { Subscription } from 'rxjs';
+import { errorInfo, severityOf, warningOutput } from '../agents/agent';
+import type { AgentDefinition } from '../agents/agentSpec';
+import type { AgentKind } from '../agents/pool';
+import type { AttemptOutcome } from '../agents/runAttempt';
+import type { Dag } from '../dag/defineDag';
+import { extendDagWithAgents } from '../dag/extendDag';
+import type { TaskSpec } from '../dag/schema';
+import type { ErrorInfo } from '../events';
+import { dependentsToSkip, runOutcome, taskCounts } from '../state/planner';
+import { routeFailure } from '../state/routeFailure';
+import type { RunState } from '../state/runState';
+import { StatusCode } from '../state/taskTable';
+import type { Attempt } from './attempt';
+import { dispatchOrder, ReadyQueues } from './priorityQueue';
+import type { EventWriter } from './eventWriter';
+import type { ResolvedRunOptions } from './options';
+import { type ReadySignal, ReadyTasks, RetryDue } from './pipelineSignals';
+import { SwapList } from './swapList';
+
+/**
+ * One run, from its start to its settlement: the object every step of a run goes through.
+ * It makes tasks ready, queues them, carries out an attempt's outcome (complete, spawn, or a
+ * failure routed by the pure `routeFailure`: retry after a backoff, skip dependents, end the run
+ * early), cancels, and emits `dag.completed` once every task has ended. Its events go out through
+ * its {@link EventWriter}; the state they make lives there.
+ *
+ * It does not choose which task starts when (the dispatcher does, from its ready queue), call
+ * agents (the pipeline's `mergeMap` does), or read the clock for anything but retry timers.
+ */
+
+/**
+ * A run's life: `queued` until its start is handled; `running`; `cancelling` from a cancel
+ * request until the cancel is handled (it starts nothing meanwhile); `ending` while it is being
+ * ended early (failed or cancelled); `done` once `dag.completed` went out (or the pipeline broke).
+ */
+export type RunPhase = 'queued' | 'running' | 'cancelling' | 'ending' | 'done';
+
+/** What a run needs from the scheduler around it. */
+export interface RunHost {
+  /** Sends a ready signal into the pipeline: ready tasks, or a retry whose backoff is over. */
+  signalReady(signal: ReadySignal): void;
+  /** Runs `work` after `delayMs` on the scheduler's clock. */
+  schedule(work: () => void, delayMs: number): Subscription;
+  /** The pool's kind for an agent definition. */
+  kindOf(definition: AgentDefinition): AgentKind;
+  /** Gives back one slot of `maxConcurrency`. */
+  freeSlot(): void;
+  /** The run emitted `dag.completed`. */
+  settled(run: RunController): void;
+}
+
+export class RunController {
+  phase: RunPhase = 'queued';
+  /** The run's DAG; replaced by a grown one when an agent spawns tasks. */
+  dag: Dag;
+  /** Ready tasks by agent kind, each kind by priority, then upward rank. */
+  readonly readyQueue: ReadyQueues<AgentKind>;
+  /** The pool's kind of each agent the run uses, by the DAG's agent code. */
+  readonly kinds: AgentKind[];
+  /** Attempts launched and not yet handled. */
+  readonly running = new SwapList<Attempt>();
+  /** Retry timers by task index. */
+  private readonly backoff = new Map<number, Subscription>();
+  /** How a run that was ended early ended. */
+  private earlyOutcome: 'cancelled' | 'failed' | undefined;
+  /** Whether any task has its own `timeoutMs`: most DAGs have none, and then the column is never read. */
+  private hasTaskTimeouts: boolean;
+
+  constructor(
+    readonly runId: string,
+    dag: Dag,
+    readonly options: ResolvedRunOptions,
+    readonly listener: { complete(): void; error(error: unknown): void },
+    readonly writer: EventWriter,
+    private readonly host: RunHost,
+  ) {
+    this.dag = dag;
+    const kinds = dag.index.agentNames.map((name) => host.kindOf(options.agents[name]!));
+    this.kinds = kinds;
+    this.readyQueue = new ReadyQueues<AgentKind>(dispatchOrder(dag.index), (code) => kinds[code]!);
+    this.hasTaskTimeouts = anyTimeout(dag);
+  }
+
+  /** Neither ended nor being ended: its signals still count. */
+  get live(): boolean {
+    return this.phase === 'queued' || this.phase === 'running' || this.phase === 'cancelling';
+  }
+
+  /** The time limit of an attempt of `task`, `undefined` for none. */
+  timeoutOf(task: number): number | undefined {
+    const own = this.hasTaskTimeouts ? this.dag.index.timeoutMs[task]! : Number.NaN;
+    return Number.isNaN(own) ? this.options.taskTimeoutMs : own;
+  }
+
+  /** Outputs of a task's dependencies by id (context injection). */
+  upstreamOf(task: number): Readonly<Record<string, unknown>> {
+    if (!this.options.contextInjection) return NO_UPSTREAM;
+    const { index } = this.dag;
+    const { start, targets } = index.deps;
+    const upstream: Record<string, unknown> = {};
+    for (let e = start[task]!; e < start[task + 1]!; e++) {
+      const dep = targets[e]!;
+      const output = this.writer.outputOf(dep);
+      // defined, not assigned: a dependency may be called `__proto__`
+      if (output !== undefined) Object.defineProperty(upstream, index.ids[dep]!, { value: output, enumerable: true });
+    }
+    return Object.freeze(upstream);
+  }
+
+  /** Emits `dag.created` and makes the root tasks ready. */
+  start(): void {
+    if (this.phase === 'done') return;
+    if (this.phase === 'queued') this.phase = 'running';
+    this.writer.created(this.dag.id, this.dag.size);
+    this.makeReady(Array.from(this.dag.index.roots));
+    this.settleIfDone();
+  }
+
+  /**
+   * Marks the run as cancelling; true when a cancel signal should be sent (it is live and no
+   * cancel was asked for before).
+   */
+  requestCancel(): boolean {
+    if (this.phase !== 'queued' && this.phase !== 'running') return false;
+    this.phase = 'cancelling';
+    return true;
+  }
+
+  /** Ready tasks that came back through the pipeline go to the ready queue. */
+  queueReady(tasks: readonly number[]): void {
+    if (!this.live) return;
+    for (const task of tasks) this.readyQueue.push(task);
+  }
+
+  /** A retry's backoff is over: attempt `attempt` of `task` is ready. */
+  retry(task: number, attempt: number): void {
+    if (!this.live) return;
+    this.backoff.delete(task);
+    this.writer.retrying(task, attempt);
+    this.readyQueue.push(task);
+  }
+
+  /** Carries out what an attempt's outcome leads to, then frees its slots. */
+  handleOutcome(attempt: Attempt, outcome: AttemptOutcome): void {
+    if (!attempt.live) return; // cancelled before its outcome arrived
+    this.closeAttempt(attempt);
+    const spawnProblem = outcome.ok && outcome.spawned !== undefined ? this.spawn(attempt, outcome.spawned) : undefined;
+    if (spawnProblem !== undefined) this.failAttempt(attempt, spawnProblem, undefined);
+    else if (outcome.ok) this.completeTask(attempt, outcome.output, outcome.warning);
+    else this.failAttempt(attempt, outcome.error, outcome.timedOutAfterMs);
+    this.freeSlots(attempt);
+    attempt.release();
+    this.settleIfDone();
+  }
+
+  /**
+   * Ends the run before its tasks finished: running attempts are stopped (their `AbortSignal`
+   * fires), retry timers cleared, and every task that has not ended gets `task.cancelled`.
+   */
+  endEarly(outcome: 'cancelled' | 'failed'): void {
+    if (!this.live) return;
+    this.phase = 'ending';
+    this.earlyOutcome = outcome;
+    const draft = this.writer.draft;
+    const running = [...this.running.items];
+    for (const attempt of running) {
+      this.closeAttempt(attempt);
+      this.writer.cancelled(attempt.task, attempt.attempt);
+      this.freeSlots(attempt);
+    }
+    for (const timer of this.backoff.values()) timer.unsubscribe();
+    this.backoff.clear();
+    this.readyQueue.drain();
+    for (let task = 0; task < this.dag.size; task++) {
+      if (draft.statusOf(task) < StatusCode.Completed) this.writer.cancelled(task, Math.max(1, draft.attemptOf(task)));
+    }
+    this.settleIfDone();
+    for (const attempt of running) attempt.stop();
+  }
+
+  /** A bug in the pipeline: the run errors at once, giving back what it holds. */
+  crash(error: unknown): void {
+    this.phase = 'done';
+    for (const attempt of this.running.items) {
+      attempt.lease.release();
+      attempt.stop();
+    }
+    for (const timer of this.backoff.values()) timer.unsubscribe();
+    this.listener.error(error);
+  }
+
+  /** The run's state now, as an immutable snapshot. */
+  snapshot(): RunState {
+    return this.writer.snapshot();
+  }
+
+  /** Emits `task.ready` for each of `tasks`, then sends them down the ready stream together. */
+  private makeReady(tasks: readonly number[]): void {
+    if (tasks.length === 0) return;
+    for (const task of tasks) this.writer.ready(task);
+    this.host.signalReady(new ReadyTasks(this, tasks));
+  }
+
+  private readyUnblocked(): void {
+    this.makeReady(this.writer.draft.takeUnblocked());
+  }
+
+  private completeTask(attempt: Attempt, output: unknown, warning: ErrorInfo | undefined): void {
+    this.writer.completed(attempt.task, attempt.attempt, attempt.startedAt, output, warning);
+    this.readyUnblocked();
+  }
+
+  /**
+   * Adds the tasks an attempt spawned, before its `task.completed`. Returns the problem (a
+   * `DagValidationError`) when the spawn is invalid: then the attempt fails instead.
+   */
+  private spawn(attempt: Attempt, specs: readonly TaskSpec[]): unknown {
+    const { task } = attempt;
+    const draft = this.writer.draft;
+    let grown: Dag;
+    try {
+      grown = extendDagWithAgents(
+        this.dag,
+        task,
+        specs,
+        (t) => draft.statusOf(t) === StatusCode.Completed,
+        (name) => this.options.agents[name] !== undefined,
+      );
+    } catch (error) {
+      return error;
+    }
+    this.writer.spawned(task, attempt.attempt, specs, grown);
+    this.dag = grown;
+    this.hasTaskTimeouts = anyTimeout(grown);
+    this.readyQueue.reorder(dispatchOrder(grown.index));
+    const { agentNames } = grown.index;
+    for (let code = this.kinds.length; code < agentNames.length; code++) this.kinds.push(this.host.kindOf(this.options.agents[agentNames[code]!]!));
+    return undefined;
+  }
+
+  /** Carries out the route `routeFailure` gives a failed attempt. */
+  private failAttempt(attempt: Attempt, failure: unknown, timedOutAfterMs: number | undefined): void {
+    const { task } = attempt;
+    if (timedOutAfterMs !== undefined) this.writer.timedOut(task, attempt.attempt, timedOutAfterMs);
+    const route = routeFailure({
+      severity: severityOf(failure),
+      attempt: attempt.attempt,
+      retry: this.dag.index.retries[task]!,
+      failurePolicy: this.options.failurePolicy,
+    });
+    const error = errorInfo(failure);
+    if (route.kind === 'warn') {
+      this.completeTask(attempt, warningOutput(failure), error);
+      return;
+    }
+    this.writer.failed(task, attempt.attempt, error, route.severity, route.kind === 'retry');
+    if (route.kind === 'retry') this.retryAfter(task, attempt.attempt + 1, route.backoffMs);
+    else if (route.then === 'skip-dependents') this.skipDependents(task);
+    else if (route.then === 'release-dependents') this.readyUnblocked();
+    else this.endEarly('failed');
+  }
+
+  private skipDependents(failed: number): void {
+    const draft = this.writer.draft;
+    const because = this.dag.index.ids[failed]!;
+    for (const task of dependentsToSkip(this.dag, failed, (t) => draft.statusOf(t))) {
+      this.writer.skipped(task, Math.max(1, draft.attemptOf(task)), because);
+    }
+  }
+
+  private retryAfter(task: number, attempt: number, backoffMs: number): void {
+    const signal = new RetryDue(this, task, attempt);
+    if (backoffMs <= 0) this.host.signalReady(signal);
+    else this.backoff.set(task, this.host.schedule(() => this.host.signalReady(signal), backoffMs));
+  }
+
+  /** Marks an attempt handled: a late outcome is ignored from now on. */
+  private closeAttempt(attempt: Attempt): void {
+    attempt.live = false;
+    this.running.remove(attempt);
+  }
+
+  /**
+   * Gives back an attempt's slots, after its outcome's events. When its agent kind was full, says
+   * so with `agent.available`: a task waiting for that kind can start now.
+   */
+  private freeSlots(attempt: Attempt): void {
+    this.host.freeSlot();
+    if (attempt.lease.release() && this.phase !== 'done') {
+      this.writer.agentAvailable(this.dag.index.agentNames[this.dag.index.agentCodes[attempt.task]!]!);
+    }
+  }
+
+  /** Emits `dag.completed` once every task has ended, and lets the run go. */
+  private settleIfDone(): void {
+    if (this.phase === 'done') return;
+    const draft = this.writer.draft;
+    if (!draft.settled) return;
+    const counts = draft.statusCounts;
+    this.writer.dagCompleted(runOutcome(counts, this.earlyOutcome), taskCounts(counts, this.dag.size));
+    this.phase = 'done';
+    this.writer.snapshot();
+    this.host.settled(this);
+    this.listener.complete();
+  }
+}
+
+const NO_UPSTREAM: Readonly<Record<string, unknown>> = Object.freeze({});
+
+function anyTimeout(dag: Dag): boolean {
+  return dag.index.timeoutMs.some((ms) => !Number.isNaN(ms));
+}
