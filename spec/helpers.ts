@@ -1,10 +1,6 @@
-import { TestScheduler } from 'rxjs/testing';
 import type { DagEvent } from '../src';
 
-/** A fresh TestScheduler whose assertions use jest's deep equality. */
-export function testScheduler(): TestScheduler {
-  return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
-}
+export { inVirtualTime, testScheduler } from './support/virtualTime';
 
 /** A compact label for an event: `started:a`, `completed:a#2`, `dag.completed:succeeded`. */
 export function label(event: DagEvent): string {

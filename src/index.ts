@@ -12,7 +12,9 @@ export type { DagSpec, RetrySpec, TaskDefaults, TaskSpec } from './dag/schema';
 export { events, EVENT_TYPES, isEvent, isTerminalEvent } from './events';
 export type * from './events';
 
-export { reduce, reduceAll, RunDraft, InvalidTransitionError } from './state/reducer';
+export { reduce, reduceAll, InvalidTransitionError } from './state/reducer';
+export { trackRun } from './state/trackRun';
+export type { RunTracker } from './state/trackRun';
 export { initialRunState } from './state/runState';
 export type { FailurePolicy, RunState, RunStatus, StatusCounts } from './state/runState';
 export { selectTask, selectTaskOutput, selectTaskStatus, selectTasks } from './state/selectors';

@@ -1,19 +1,16 @@
 import { take } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { createScheduler, type DagEvent, defineDag, runDag, selectTaskOutput, type RunState, type TaskContext } from '../../src';
+import { inVirtualTime } from '../support/virtualTime';
 
 /**
  * Minimal reproductions of core bugs the property suites found (each shrunk by fast-check, then
  * cut down by hand), kept as regression tests. The catalogue specs reproduce the bad-input ones.
  */
 
-const virtualTime = () => new TestScheduler(() => true);
-
 describe('core bugs found by the reliability suites', () => {
   it('should not crash the scheduler when a run is submitted in the frame of a pending health check', () => {
-    const ts = virtualTime();
     const outcomes: string[] = [];
-    ts.run(({ cold }) => {
+    inVirtualTime(({ cold }, ts) => {
       const scheduler = createScheduler({ scheduler: ts, healthCheckIntervalMs: 3, agents: { x: () => cold('----------(v|)') } });
       const dag = defineDag({ id: 'd', tasks: [{ id: 'a', agent: 'x' }] });
       const track = (id: string) => ({
@@ -28,9 +25,8 @@ describe('core bugs found by the reliability suites', () => {
   });
 
   it('should call no agent for a run whose subscriber left during its first pass (take, first, firstValueFrom)', () => {
-    const ts = virtualTime();
     const called: string[] = [];
-    ts.run(({ cold }) => {
+    inVirtualTime(({ cold }, ts) => {
       const dag = defineDag({
         id: 'd',
         tasks: [
@@ -55,10 +51,9 @@ describe('core bugs found by the reliability suites', () => {
   });
 
   it('should start nothing in any run once shutdown({ force: true }) was called', () => {
-    const ts = virtualTime();
     const calls: string[] = [];
     let shutdownAt = Number.POSITIVE_INFINITY;
-    ts.run(({ cold }) => {
+    inVirtualTime(({ cold }, ts) => {
       const scheduler = createScheduler({
         scheduler: ts,
         healthCheckIntervalMs: 0,
@@ -83,9 +78,8 @@ describe('core bugs found by the reliability suites', () => {
   });
 
   it('should give a dependency named __proto__ to its dependent as an own upstream key', () => {
-    const ts = virtualTime();
     let upstream: Readonly<Record<string, unknown>> = {};
-    ts.run(() => {
+    inVirtualTime((_, ts) => {
       const dag = defineDag({
         id: 'd',
         tasks: [
@@ -109,11 +103,10 @@ describe('core bugs found by the reliability suites', () => {
   });
 
   it('should not let an agent change an emitted event or a frozen state by mutating its output afterwards', () => {
-    const ts = virtualTime();
     const output = { rows: [1] };
     let completed: DagEvent | undefined;
     let state: RunState | undefined;
-    ts.run(() => {
+    inVirtualTime((_, ts) => {
       const scheduler = createScheduler({ scheduler: ts, healthCheckIntervalMs: 0, agents: { x: () => output } });
       scheduler.state$.subscribe((snapshot) => (state = snapshot.runs.get('r') ?? state));
       scheduler.submit(defineDag({ id: 'd', tasks: [{ id: 'a', agent: 'x' }] }), { runId: 'r' }).subscribe((e) => {
@@ -132,9 +125,8 @@ describe('core bugs found by the reliability suites', () => {
   });
 
   it("should apply the DAG's defaults to spawned tasks", () => {
-    const ts = virtualTime();
     const events: DagEvent[] = [];
-    ts.run(() => {
+    inVirtualTime((_, ts) => {
       runDag(
         { id: 'd', defaults: { agent: 'x' }, tasks: [{ id: 'plan' }] },
         {

@@ -1,15 +1,18 @@
 import {
   type DagEvent,
   defineDag,
+  events,
   initialRunState,
   InvalidTransitionError,
   reduce,
   reduceAll,
-  RunDraft,
+  type RunOutcome,
   type RunState,
   selectTask,
   selectTasks,
+  type TaskSpec,
 } from '../../src';
+import { RunDraft } from '../../src/state/reducer';
 
 // a -> b, a -> c, (b, c) -> d; e independent
 const dag = defineDag({
@@ -23,28 +26,86 @@ const dag = defineDag({
   ],
 });
 
-type Step = Record<string, unknown> & { type: DagEvent['type'] };
+/** Where an event sits in its run's log. */
+interface Stamp {
+  readonly runId: string;
+  readonly seq: number;
+  readonly at: number;
+}
+/** An event waiting for its place in the log: built by the public factories once stamped. */
+type Step = (stamp: Stamp) => DagEvent;
+
 /** Events with `runId`, `seq` and `at` filled in, in order. */
 function log(steps: readonly Step[], from = 1): DagEvent[] {
-  return steps.map((step, k) => ({ runId: 'r', seq: from + k, at: 10 * (from + k), attempt: 1, ...step }) as unknown as DagEvent);
+  return steps.map((step, k) => step({ runId: 'r', seq: from + k, at: 10 * (from + k) }));
 }
-const created: Step = { type: 'dag.created', dagId: 'dag', taskCount: 5 };
-const ready = (taskId: string, attempt = 1): Step => ({ type: 'task.ready', taskId, attempt });
-const started = (taskId: string, attempt = 1): Step => ({ type: 'task.started', taskId, attempt, agent: 'x' });
-const completed = (taskId: string, output?: unknown): Step => ({
-  type: 'task.completed',
-  taskId,
-  durationMs: 1,
-  ...(output === undefined ? {} : { output }),
-});
-const failed = (taskId: string, willRetry: boolean, attempt = 1): Step => ({
-  type: 'task.failed',
-  taskId,
-  attempt,
-  error: { name: 'Error', message: 'x' },
-  severity: 'error',
-  willRetry,
-});
+const dagCreated =
+  (dagId: string, taskCount: number): Step =>
+  (s) =>
+    events.dagCreated({ ...s, dagId, taskCount });
+const created = dagCreated('dag', 5);
+const ready =
+  (taskId: string, attempt = 1): Step =>
+  (s) =>
+    events.taskReady({ ...s, taskId, attempt });
+const started =
+  (taskId: string, attempt = 1): Step =>
+  (s) =>
+    events.taskStarted({ ...s, taskId, attempt, agent: 'x' });
+const completed =
+  (taskId: string, output?: unknown, attempt = 1): Step =>
+  (s) =>
+    events.taskCompleted({ ...s, taskId, attempt, durationMs: 1, ...(output === undefined ? {} : { output }) });
+const failed =
+  (taskId: string, willRetry: boolean, attempt = 1): Step =>
+  (s) =>
+    events.taskFailed({ ...s, taskId, attempt, error: { name: 'Error', message: 'x' }, severity: 'error', willRetry });
+const retrying =
+  (taskId: string, attempt = 2): Step =>
+  (s) =>
+    events.taskRetrying({ ...s, taskId, attempt });
+const spawned =
+  (taskId: string, tasks: readonly TaskSpec[], attempt = 1): Step =>
+  (s) =>
+    events.tasksSpawned({ ...s, taskId, attempt, tasks });
+const timedOut =
+  (taskId: string, attempt = 1): Step =>
+  (s) =>
+    events.taskTimedOut({ ...s, taskId, attempt, timeoutMs: 5 });
+const stuck =
+  (taskId: string, runningForMs = 5, attempt = 1): Step =>
+  (s) =>
+    events.taskStuck({ ...s, taskId, attempt, runningForMs });
+const skipped =
+  (taskId: string, because: string, attempt = 1): Step =>
+  (s) =>
+    events.taskSkipped({ ...s, taskId, attempt, because });
+const cancelled =
+  (taskId: string, attempt = 1): Step =>
+  (s) =>
+    events.taskCancelled({ ...s, taskId, attempt });
+const agentAvailable =
+  (agent = 'x'): Step =>
+  (s) =>
+    events.agentAvailable({ ...s, agent });
+const healthChecked =
+  (running: number, readyCount: number, pending: number): Step =>
+  (s) =>
+    events.healthChecked({ ...s, running, ready: readyCount, pending });
+const dagCompleted =
+  (outcome: RunOutcome, durationMs = 0): Step =>
+  (s) =>
+    events.dagCompleted({ ...s, outcome, durationMs, counts: { total: 5, completed: 0, failed: 0, skipped: 0, cancelled: 0 } });
+/** The same event stamped as if it belonged to another run. */
+const ofRun =
+  (runId: string, step: Step): Step =>
+  (s) =>
+    step({ ...s, runId });
+/** The same event stamped with another `seq`. */
+const atSeq =
+  (seq: number, step: Step): Step =>
+  (s) =>
+    step({ ...s, seq });
 
 function stateAfter(steps: readonly Step[], policy?: 'skip-dependents' | 'fail-fast' | 'continue'): RunState {
   return log(steps).reduce(reduce, initialRunState(dag, 'r', policy));
@@ -53,6 +114,34 @@ function statuses(state: RunState): string {
   return selectTasks(state)
     .map((t) => `${t.id}:${t.status}`)
     .join(' ');
+}
+/**
+ * Applies `next` after `steps` and checks it is refused with an InvalidTransitionError whose
+ * message contains `message`, alone and in a batch, leaving the state it was given unchanged.
+ */
+function refused(steps: readonly Step[], next: Step, message: string): { event: DagEvent; error: Error } {
+  const state = stateAfter(steps);
+  const event = log([next], steps.length + 1)[0]!;
+  expect(() => reduce(state, event)).toThrow(InvalidTransitionError);
+  expect(() => reduce(state, event)).toThrow(message);
+  const error = thrownBy(() => reduce(state, event));
+  expect(error).toBeInstanceOf(InvalidTransitionError);
+  expect(error.name).toBe('InvalidTransitionError');
+  expect(error.message).toContain(message);
+  expect(() => reduceAll(state, [event])).toThrow(InvalidTransitionError);
+  expect(state.seq).toBe(steps.length);
+  expect(state.counts).toEqual(stateAfter(steps).counts);
+  expect(statuses(state)).toBe(statuses(stateAfter(steps)));
+  return { event, error };
+}
+function thrownBy(action: () => unknown): Error {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof Error) return error;
+    throw new Error(`threw a non-Error: ${String(error)}`);
+  }
+  throw new Error('expected an error, but none was thrown');
 }
 
 describe('reduce', () => {
@@ -74,7 +163,7 @@ describe('reduce', () => {
     ],
     [
       'a retry queued',
-      [created, ready('a'), started('a'), failed('a', true), { type: 'task.retrying', taskId: 'a', attempt: 2 }],
+      [created, ready('a'), started('a'), failed('a', true), retrying('a', 2)],
       'a:ready b:pending c:pending d:pending e:pending',
       { ready: 1, backoff: 0 },
     ],
@@ -86,27 +175,27 @@ describe('reduce', () => {
     ],
     [
       'skips after a failure',
-      [created, ready('a'), started('a'), failed('a', false), { type: 'task.skipped', taskId: 'b', because: 'a' }],
+      [created, ready('a'), started('a'), failed('a', false), skipped('b', 'a')],
       'a:failed b:skipped c:pending d:pending e:pending',
       { failed: 1, skipped: 1, pending: 3 },
     ],
     [
       'a cancelled running task',
-      [created, ready('a'), started('a'), { type: 'task.cancelled', taskId: 'a' }],
+      [created, ready('a'), started('a'), cancelled('a')],
       'a:cancelled b:pending c:pending d:pending e:pending',
       { cancelled: 1, running: 0 },
     ],
     [
       'informational events',
-      [
-        created,
-        ready('a'),
-        started('a'),
-        { type: 'task.stuck', taskId: 'a', runningForMs: 5 },
-        { type: 'health.checked', running: 1, ready: 0, pending: 4 },
-      ],
+      [created, ready('a'), started('a'), stuck('a', 5), healthChecked(1, 0, 4)],
       'a:running b:pending c:pending d:pending e:pending',
       { running: 1 },
+    ],
+    [
+      'tasks spawned by a running task',
+      [created, ready('a'), started('a'), spawned('a', [{ id: 's', agent: 'x' }])],
+      'a:running b:pending c:pending d:pending e:pending s:pending',
+      { running: 1, pending: 5 },
     ],
   ])('should fold %s', (_, steps, expected, counts) => {
     const state = stateAfter(steps);
@@ -129,8 +218,8 @@ describe('reduce', () => {
     });
     let draft = new RunDraft(initialRunState(wide, 'r'));
     let seq = 0;
-    const apply = (step: Step) => draft.apply({ runId: 'r', seq: ++seq, at: seq, attempt: 1, ...step } as unknown as DagEvent);
-    apply({ type: 'dag.created', dagId: 'wide', taskCount: 301 });
+    const apply = (step: Step) => draft.apply(step({ runId: 'r', seq: ++seq, at: seq }));
+    apply(dagCreated('wide', 301));
     const join = wide.taskIndex('join')!;
     const seen: number[] = [];
     const snapshots: RunState[] = [];
@@ -152,16 +241,16 @@ describe('reduce', () => {
     expect(snapshots.map((state) => selectTask(state, 'join').remainingDeps)).toEqual([299, 255, 254, 253, 0]);
   });
 
-  it('should keep counts right across the per-task table\'s chunks', () => {
+  it("should keep counts right across the per-task table's chunks", () => {
     const n = 2_100;
     const tasks = Array.from({ length: n }, (_, i) => ({ id: `t${i}`, agent: 'x', deps: i === 0 ? [] : [`t${i - 1}`] }));
     const chain = defineDag({ id: 'chain', tasks });
     const state0 = initialRunState(chain, 'r');
-    const steps: Step[] = [{ type: 'dag.created', dagId: 'chain', taskCount: n }];
+    const steps: Step[] = [dagCreated('chain', n)];
     for (let i = 0; i < n; i++) steps.push(ready(`t${i}`), started(`t${i}`), completed(`t${i}`));
-    const events = steps.map((step, k) => ({ runId: 'r', seq: k + 1, at: k, attempt: 1, ...step }) as unknown as DagEvent);
-    const half = reduceAll(state0, events.slice(0, 1 + 3 * 1500));
-    const done = reduceAll(half, events.slice(1 + 3 * 1500));
+    const all = steps.map((step, k) => step({ runId: 'r', seq: k + 1, at: k }));
+    const half = reduceAll(state0, all.slice(0, 1 + 3 * 1500));
+    const done = reduceAll(half, all.slice(1 + 3 * 1500));
     expect(selectTask(half, 't1500').remainingDeps).toBe(0);
     expect(selectTask(half, 't1501').remainingDeps).toBe(1);
     expect(selectTask(half, 't1024').status).toBe('completed');
@@ -185,58 +274,182 @@ describe('reduce', () => {
   it('should move the run through created, running and its outcome', () => {
     expect(stateAfter([]).status).toBe('created');
     expect(stateAfter([created]).status).toBe('running');
-    const done = stateAfter([created, { type: 'dag.completed', outcome: 'cancelled', counts: {}, durationMs: 10 }]);
+    const done = stateAfter([created, dagCompleted('cancelled', 10)]);
     expect(done).toMatchObject({ status: 'cancelled', startedAt: 10, endedAt: 20 });
   });
 
+  const spec: TaskSpec = { id: 's', agent: 'x' };
+  /** Every task event type, for an id the DAG does not have. */
+  const forUnknownTask: readonly [string, Step][] = [
+    ['task.ready', ready('zzz')],
+    ['task.started', started('zzz')],
+    ['task.completed', completed('zzz')],
+    ['task.failed', failed('zzz', false)],
+    ['task.retrying', retrying('zzz')],
+    ['tasks.spawned', spawned('zzz', [spec])],
+    ['task.timed-out', timedOut('zzz')],
+    ['task.stuck', stuck('zzz')],
+    ['task.skipped', skipped('zzz', 'a')],
+    ['task.cancelled', cancelled('zzz')],
+  ];
+
+  /**
+   * Every illegal transition: [what, events before, the refused event, what its message says].
+   * Each must throw an InvalidTransitionError naming the event type and, for a task event, the task.
+   */
   it.each<[string, Step[], Step, string]>([
+    // task.ready for a task that is not pending
+    ['making a ready task ready again', [created, ready('a')], ready('a'), 'task.ready for task "a" in status ready (expected pending)'],
+    [
+      'making a completed task ready',
+      [created, ready('a'), started('a'), completed('a')],
+      ready('a'),
+      'task.ready for task "a" in status completed (expected pending)',
+    ],
+    // task.started for a task that is not ready
     ['starting a task that is not ready', [created], started('a'), 'task.started for task "a" in status pending (expected ready)'],
+    [
+      'starting a running task again',
+      [created, ready('a'), started('a')],
+      started('a'),
+      'task.started for task "a" in status running (expected ready)',
+    ],
+    // task.completed / task.failed for a task that is not running
     [
       'completing a task twice',
       [created, ready('a'), started('a'), completed('a')],
       completed('a'),
       'in status completed (expected running)',
     ],
-    ['an unknown task', [created], ready('zzz'), 'task.ready for unknown task "zzz"'],
+    ['completing a ready task', [created, ready('a')], completed('a'), 'task.completed for task "a" in status ready (expected running)'],
+    ['failing a ready task', [created, ready('a')], failed('a', false), 'task.failed for task "a" in status ready (expected running)'],
     [
-      'skipping a running task',
+      'failing a task in backoff',
+      [created, ready('a'), started('a'), failed('a', true)],
+      failed('a', false),
+      'task.failed for task "a" in status backoff (expected running)',
+    ],
+    // task.retrying for a task that is not in backoff
+    [
+      'retrying a running task',
       [created, ready('a'), started('a')],
-      { type: 'task.skipped', taskId: 'a', because: 'x' },
-      'which is running',
+      retrying('a'),
+      'task.retrying for task "a" in status running (expected backoff)',
     ],
     [
-      'cancelling an ended task',
+      'retrying a task that failed for good',
+      [created, ready('a'), started('a'), failed('a', false)],
+      retrying('a'),
+      'task.retrying for task "a" in status failed (expected backoff)',
+    ],
+    // tasks.spawned from a task that is not running
+    ['spawning from a ready task', [created, ready('a')], spawned('a', [spec]), 'tasks.spawned by task "a", which is not running'],
+    [
+      'spawning from a completed task',
       [created, ready('a'), started('a'), completed('a')],
-      { type: 'task.cancelled', taskId: 'a' },
-      'which already ended completed',
+      spawned('a', [spec]),
+      'tasks.spawned by task "a", which is not running',
     ],
-    ['a second dag.created', [created], created, 'dag.created in a run that is running (expected created)'],
     [
-      'events after dag.completed',
-      [created, { type: 'dag.completed', outcome: 'succeeded', counts: {}, durationMs: 0 }],
-      { type: 'health.checked', running: 0, ready: 0, pending: 0 },
-      'in a run that is succeeded',
+      'spawning a task whose id the run already has',
+      [created, ready('a'), started('a')],
+      spawned('a', [{ id: 'b', agent: 'x' }]),
+      'tasks.spawned by "a" is invalid',
     ],
+    // task.timed-out and task.stuck for a task that is not running, and for an unknown task
+    ['a time-out of a ready task', [created, ready('a')], timedOut('a'), 'task.timed-out for task "a", which is not running'],
+    [
+      'a time-out of a completed task',
+      [created, ready('a'), started('a'), completed('a')],
+      timedOut('a'),
+      'task.timed-out for task "a", which is not running',
+    ],
+    ['a stuck report of a pending task', [created], stuck('a'), 'task.stuck for task "a", which is not running'],
+    [
+      'a stuck report of a task in backoff',
+      [created, ready('a'), started('a'), failed('a', true)],
+      stuck('a'),
+      'task.stuck for task "a", which is not running',
+    ],
+    // task.skipped for a running task
+    ['skipping a running task', [created, ready('a'), started('a')], skipped('a', 'x'), 'which is running'],
+    // task.skipped / task.cancelled for a task that already ended
+    [
+      'skipping a completed task',
+      [created, ready('a'), started('a'), completed('a')],
+      skipped('a', 'x'),
+      'task.skipped for task "a", which already ended completed',
+    ],
+    [
+      'skipping a task twice',
+      [created, ready('a'), started('a'), failed('a', false), skipped('b', 'a')],
+      skipped('b', 'a'),
+      'task.skipped for task "b", which already ended skipped',
+    ],
+    ['cancelling an ended task', [created, ready('a'), started('a'), completed('a')], cancelled('a'), 'which already ended completed'],
+    [
+      'cancelling a failed task',
+      [created, ready('a'), started('a'), failed('a', false)],
+      cancelled('a'),
+      'task.cancelled for task "a", which already ended failed',
+    ],
+    ['cancelling a task twice', [created, cancelled('e')], cancelled('e'), 'task.cancelled for task "e", which already ended cancelled'],
+    // agent.available and health.checked outside a running run
+    ['agent.available before dag.created', [], agentAvailable(), 'agent.available in a run that is created (expected running)'],
+    ['health.checked before dag.created', [], healthChecked(0, 0, 5), 'health.checked in a run that is created (expected running)'],
+    [
+      'agent.available after dag.completed',
+      [created, dagCompleted('failed')],
+      agentAvailable(),
+      'agent.available in a run that is failed (expected running)',
+    ],
+    ['events after dag.completed', [created, dagCompleted('succeeded')], healthChecked(0, 0, 0), 'in a run that is succeeded'],
+    // the run's own lifecycle
+    ['a second dag.created', [created], created, 'dag.created in a run that is running (expected created)'],
+    ['dag.completed before dag.created', [], dagCompleted('succeeded'), 'dag.completed in a run that is created (expected running)'],
+    [
+      'a second dag.completed',
+      [created, dagCompleted('cancelled')],
+      dagCompleted('succeeded'),
+      'dag.completed in a run that is cancelled (expected running)',
+    ],
+    // an event for an unknown task id, of every task event type
+    ...forUnknownTask.map(([type, step]): [string, Step[], Step, string] => [
+      `${type} for an unknown task`,
+      [created],
+      step,
+      `${type} for unknown task "zzz"`,
+    ]),
   ])('should refuse %s', (_, steps, next, message) => {
-    const state = stateAfter(steps);
-    const event = log([next], steps.length + 1)[0]!;
-    expect(() => reduce(state, event)).toThrow(InvalidTransitionError);
-    expect(() => reduce(state, event)).toThrow(message);
+    const { event, error } = refused(steps, next, message);
+    expect(error.message).toContain(event.type);
+    if ('taskId' in event) expect(error.message).toContain(`"${event.taskId}"`);
+  });
+
+  it.each<[string, Step[], Step, string]>([
+    ['an event of another run', [created], ofRun('other', ready('a')), 'run "r": task.ready for task "a" belongs to run "other"'],
+    ['an event out of sequence (ahead)', [created], atSeq(5, ready('a')), 'run "r": task.ready for task "a" has seq 5, expected 2'],
+    ['an event out of sequence (repeated)', [created, ready('a')], atSeq(2, started('a')), 'run "r": task.started for task "a" has seq 2, expected 3'],
+    ['an event out of sequence before dag.created', [], atSeq(2, created), 'run "r": dag.created has seq 2, expected 1'],
+  ])('should refuse %s, naming the run, the event and its task', (_, steps, next, message) => {
+    const { event, error } = refused(steps, next, message);
+    expect(error.message).toContain(event.type);
+    if ('taskId' in event) expect(error.message).toContain(`"${event.taskId}"`);
   });
 
   it('should refuse an event out of sequence or of another run', () => {
     const state = stateAfter([created]);
-    expect(() => reduce(state, log([ready('a')], 5)[0]!)).toThrow('expected seq 2, got 5');
-    expect(() => reduce(state, { ...log([ready('a')], 2)[0]!, runId: 'other' })).toThrow('event for run "other"');
+    expect(() => reduce(state, log([ready('a')], 5)[0]!)).toThrow('has seq 5, expected 2');
+    expect(() => reduce(state, ofRun('other', ready('a'))({ runId: 'r', seq: 2, at: 20 }))).toThrow('belongs to run "other"');
   });
 
   it('should never change a state it was given', () => {
     const steps = [created, ready('a'), started('a'), completed('a', 'out'), ready('b'), ready('c'), started('b'), started('c')];
-    const events = log(steps);
+    const applied = log(steps);
     const snapshots: RunState[] = [];
     const pictures: string[] = [];
     let state = initialRunState(dag, 'r');
-    for (const event of events) {
+    for (const event of applied) {
       snapshots.push(state);
       pictures.push(JSON.stringify([selectTasks(state), state.counts, state.seq, state.status]));
       state = reduce(state, event);
@@ -249,7 +462,7 @@ describe('reduce', () => {
   });
 
   it('should give the same state folding one event at a time or all at once', () => {
-    const events = log([
+    const applied = log([
       created,
       ready('a'),
       ready('e'),
@@ -260,8 +473,8 @@ describe('reduce', () => {
       ready('b'),
       ready('c'),
     ]);
-    const oneByOne = events.reduce(reduce, initialRunState(dag, 'r'));
-    const batched = reduceAll(initialRunState(dag, 'r'), events);
+    const oneByOne = applied.reduce(reduce, initialRunState(dag, 'r'));
+    const batched = reduceAll(initialRunState(dag, 'r'), applied);
     expect(selectTasks(batched)).toEqual(selectTasks(oneByOne));
     expect(batched.counts).toEqual(oneByOne.counts);
   });

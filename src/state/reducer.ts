@@ -129,12 +129,17 @@ export class RunDraft {
 
   private applyEvent(event: DagEvent): void {
     if (event.runId !== this.base.runId) {
-      throw new InvalidTransitionError(`event for run "${event.runId}" applied to run "${this.base.runId}"`);
+      throw this.refusal(`${describeEvent(event)} belongs to run "${event.runId}"`);
     }
     if (event.seq !== this.seq + 1) {
-      throw new InvalidTransitionError(`run "${this.base.runId}": expected seq ${this.seq + 1}, got ${event.seq} (${event.type})`);
+      throw this.refusal(`${describeEvent(event)} has seq ${event.seq}, expected ${this.seq + 1}`);
     }
+    this.transition(event);
+    // after the transition: a refused event leaves the draft as it was
     this.seq = event.seq;
+  }
+
+  private transition(event: DagEvent): void {
     switch (event.type) {
       case 'dag.created':
         this.expectRun('created', event);
@@ -301,6 +306,11 @@ export class RunDraft {
       throw this.refusal(`${event.type} in a run that is ${this.status} (expected ${status})`);
     }
   }
+}
+
+/** `task.ready for task "a"`, or the type alone for run events. */
+function describeEvent(event: DagEvent): string {
+  return 'taskId' in event ? `${event.type} for task "${event.taskId}"` : event.type;
 }
 
 /**

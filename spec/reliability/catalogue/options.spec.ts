@@ -1,4 +1,3 @@
-import { TestScheduler } from 'rxjs/testing';
 import {
   type AgentDefinition,
   createScheduler,
@@ -9,6 +8,7 @@ import {
   type RunOptions,
   type SchedulerOptions,
 } from '../../../src';
+import { inVirtualTime } from '../../support/virtualTime';
 
 /**
  * Bad-input catalogue, options: each row is one bad option of `runDag`, `createScheduler` or
@@ -212,10 +212,9 @@ describe('bad-input catalogue: options', () => {
   });
 
   it('should refuse a second run with the runId of a run still going on the same scheduler', () => {
-    const ts = new TestScheduler(() => true);
     const outcomes: string[] = [];
     const events: DagEvent[] = [];
-    ts.run(({ cold }) => {
+    inVirtualTime(({ cold }, ts) => {
       const scheduler = createScheduler({ scheduler: ts, healthCheckIntervalMs: 0, agents: { x: () => cold('--(v|)') } });
       scheduler.events$.subscribe((e) => events.push(e));
       for (let i = 0; i < 2; i++) {

@@ -1,6 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type Observable, type Subscription, take } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import {
   type AgentDefinition,
   createScheduler,
@@ -18,7 +17,7 @@ import { type AgentCall, type AgentStage, play } from './agents';
 import { behaviourOf, buildDag, type DagModel, kindName, mayHang, spawnedTasks, type TaskModel, workBound } from './model';
 import { type Observation, type RunRecord, totals } from './observation';
 import type { CancelGen, KindGen, MultiScenario, SingleScenario } from './scenario';
-import { pendingLibraryActions, taggingScheduler } from './virtualTime';
+import { tagLibraryWork, testScheduler } from '../../support/virtualTime';
 
 /**
  * Runs a generated scenario inside `TestScheduler.run()` and records what happened: every event
@@ -43,9 +42,9 @@ interface PlannedRun {
 
 /** Runs one generated scenario to its end in virtual time. */
 export async function execute(scenario: SingleScenario | MultiScenario): Promise<Observation> {
-  const ts = new TestScheduler((actual, expected) => isDeepStrictEqual(actual, expected));
-  const libraryWork = new WeakSet<object>();
-  const scheduler = taggingScheduler(ts, libraryWork);
+  const ts = testScheduler();
+  const library = tagLibraryWork(ts);
+  const scheduler = library.scheduler;
   const multi = 'runs' in scenario;
   const { options, kinds: kindGens, faultRate } = scenario;
 
@@ -328,12 +327,12 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
     if (!records.every((r) => r.refused || r.endedAt !== undefined || r.subscriberError !== undefined)) return;
     allDoneChecked = true;
     ts.schedule(() => {
-      observation.pendingAtEnd = pendingLibraryActions(ts, libraryWork);
+      observation.pendingAtEnd = library.pendingActions();
       if (shared !== undefined) shutdownPromise ??= shared.shutdown();
     }, 0);
     const maxIdle = Math.max(0, ...kindGens.map((k) => k.idleMs));
     ts.schedule(() => {
-      observation.pendingAfterIdle = pendingLibraryActions(ts, libraryWork);
+      observation.pendingAfterIdle = library.pendingActions();
       deadlineAction?.unsubscribe();
     }, maxIdle + 1);
   };

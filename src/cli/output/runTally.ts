@@ -1,24 +1,24 @@
-import { type Dag, type DagEvent, initialRunState, RunDraft, type TaskCounts, type TaskStatus } from '../../index';
+import { type Dag, type DagEvent, type RunTracker, type TaskCounts, type TaskStatus, trackRun } from '../../index';
 
 /** Where a task is in its life, as the CLI shows it: the library's task status. */
 export type TaskPhase = TaskStatus;
 
 /**
- * Counts of tasks by phase for the progress display, kept by the library's own reducer (one
- * long-lived draft, O(1) per event), so the CLI never keeps a second copy of the run's rules.
+ * Counts of tasks by phase for the progress display, kept by the library's own reducer through
+ * `trackRun` (O(1) per event), so the CLI never keeps a second copy of the run's rules.
  * Also remembers which tasks run now, in the order they started.
  */
 export class RunTally {
-  // Opened at `dag.created`, when the run's id is known.
-  private draft: RunDraft | undefined;
+  // Made at `dag.created`, when the run's id is known.
+  private tracker: RunTracker | undefined;
   // Running task ids in the order they started (a Map keeps insertion order).
   private readonly runningSince = new Map<string, number>();
 
   constructor(private readonly dag: Dag) {}
 
   apply(event: DagEvent): void {
-    if (event.type === 'dag.created') this.draft = new RunDraft(initialRunState(this.dag, event.runId));
-    this.draft?.apply(event);
+    if (event.type === 'dag.created') this.tracker = trackRun(this.dag, event.runId);
+    this.tracker?.apply(event);
     if (event.type === 'task.started') this.runningSince.set(event.taskId, event.at);
     else if (event.type === 'task.completed' || event.type === 'task.failed' || event.type === 'task.cancelled') {
       this.runningSince.delete(event.taskId);
@@ -27,13 +27,13 @@ export class RunTally {
 
   /** How many tasks are in `phase`. */
   count(phase: TaskPhase): number {
-    if (this.draft === undefined) return phase === 'pending' ? this.dag.size : 0;
-    return this.draft.statusCounts[phase];
+    if (this.tracker === undefined) return phase === 'pending' ? this.dag.size : 0;
+    return this.tracker.counts[phase];
   }
 
   /** Tasks of the run, spawned ones included. */
   get total(): number {
-    return (this.draft?.dag ?? this.dag).size;
+    return this.tracker?.size ?? this.dag.size;
   }
 
   /** Tasks that ended, whatever the outcome. */

@@ -1,0 +1,480 @@
+import { asyncScheduler, concat, EMPTY, lastValueFrom, materialize, NEVER, type Observable, of, throwError, toArray } from 'rxjs';
+import type { RunHelpers } from 'rxjs/testing';
+import { DagValidationError, observableAgent, promiseAgent, syncAgent, type TaskContext, type TaskSpec } from '../../src';
+import {
+  type AttemptHost,
+  type AttemptOutcome,
+  OutputNotJsonSafeError,
+  runAttempt,
+  TaskCancelledError,
+  TaskTimeoutError,
+} from '../../src/agents/runAttempt';
+import { inVirtualTime, tagLibraryWork } from '../support/virtualTime';
+
+type Cold = ReturnType<RunHelpers['cold']>;
+
+/** What the spec's host wraps each outcome in: shows that `wrap` is what the attempt emits. */
+interface Wrapped {
+  readonly taskId: string;
+  readonly outcome: AttemptOutcome;
+}
+
+/** A small host around one agent, with probes on what the attempt asked of it. */
+function hostFor(
+  agent: (ctx: TaskContext) => unknown,
+  options: { readonly timeoutMs?: number; readonly upstream?: Readonly<Record<string, unknown>> } = {},
+) {
+  let stop: (() => void) | undefined;
+  const upstream = jest.fn(() => options.upstream ?? {});
+  const wrap = jest.fn((outcome: AttemptOutcome): Wrapped => ({ taskId: 't', outcome }));
+  const call = jest.fn((ctx: TaskContext) => agent(ctx));
+  const host: AttemptHost<Wrapped> = {
+    taskId: 't',
+    runId: 'r',
+    dagId: 'd',
+    input: { topic: 'rx' },
+    attempt: 2,
+    timeoutMs: options.timeoutMs,
+    call,
+    upstream,
+    wrap,
+    bindStop: (fn) => (stop = fn),
+  };
+  return {
+    host,
+    call,
+    upstream,
+    wrap,
+    /** Ends the attempt from outside, through the function the attempt gave `bindStop`. */
+    stop: () => stop!(),
+  };
+}
+
+/** Every notification of `attempt$`, as `['next', value]`, `['error', e]` or `['complete']`. */
+async function notificationsOf<T>(attempt$: Observable<T>): Promise<unknown[][]> {
+  const notes = await lastValueFrom(attempt$.pipe(materialize(), toArray()));
+  return notes.map((n) => (n.kind === 'N' ? ['next', n.value] : n.kind === 'E' ? ['error', n.error] : ['complete']));
+}
+
+/** The one outcome of an attempt of `agent`, checking it is emitted exactly once, then completion. */
+async function outcomeOf(agent: (ctx: TaskContext) => unknown): Promise<AttemptOutcome> {
+  const { host, wrap } = hostFor(agent);
+  const notes = await notificationsOf(runAttempt(host, asyncScheduler));
+  expect(notes.map(([kind]) => kind)).toEqual(['next', 'complete']);
+  expect(wrap).toHaveBeenCalledTimes(1);
+  const wrapped = notes[0]![1] as Wrapped;
+  expect(wrapped.outcome).toBe(wrap.mock.calls[0]![0]);
+  return wrapped.outcome;
+}
+
+const boom = new RangeError('boom');
+const EMPTY_RESULT = { name: 'EmptyResult', message: 'agent completed without a value' };
+/** A plain object that is also an async iterable: a stream to a plain agent, a value to `syncAgent`. */
+const streamLike = () => ({
+  rows: 1,
+  async *[Symbol.asyncIterator]() {
+    yield 'streamed';
+  },
+});
+
+describe('runAttempt', () => {
+  it.each<[string, (ctx: TaskContext) => unknown, AttemptOutcome]>([
+    // a plain value
+    ['a plain value as the output', () => ({ rows: 3 }), { ok: true, output: { rows: 3 } }],
+    ['no output for undefined', () => undefined, { ok: true, output: undefined }],
+    ['an array as a value, not a stream', () => [1, 2, 3], { ok: true, output: [1, 2, 3] }],
+    ['null as the output', () => null, { ok: true, output: null }],
+    // a promise
+    ['the value a promise resolves to', () => Promise.resolve('resolved'), { ok: true, output: 'resolved' }],
+    ['the value of an async function', async () => ({ n: 1 }), { ok: true, output: { n: 1 } }],
+    ['a failure for a rejected promise', () => Promise.reject(boom), { ok: false, error: boom }],
+    [
+      'a failure for a thenable whose then throws',
+      () => ({
+        then() {
+          throw boom;
+        },
+      }),
+      { ok: false, error: boom },
+    ],
+    ['the resolved value of a promiseAgent', promiseAgent(async () => 'p'), { ok: true, output: 'p' }],
+    // an Observable
+    ['the last value of an Observable', () => of(1, 2, 3), { ok: true, output: 3 }],
+    ['no output and the EmptyResult warning for an empty Observable', () => EMPTY, { ok: true, output: undefined, warning: EMPTY_RESULT }],
+    [
+      'a failure for an Observable that errors after a value',
+      () =>
+        concat(
+          of(1),
+          throwError(() => boom),
+        ),
+      { ok: false, error: boom },
+    ],
+    ['the last value of an observableAgent', observableAgent(() => of('a', 'b')), { ok: true, output: 'b' }],
+    // an async iterable
+    [
+      'the last value of an async iterable',
+      () =>
+        (async function* () {
+          yield 'x';
+          yield 'y';
+        })(),
+      { ok: true, output: 'y' },
+    ],
+    [
+      'a failure for an async iterable that throws',
+      () =>
+        (async function* () {
+          yield 'x';
+          throw boom;
+        })(),
+      { ok: false, error: boom },
+    ],
+    [
+      'the EmptyResult warning for an empty async iterable',
+      () => (async function* () {})(),
+      { ok: true, output: undefined, warning: EMPTY_RESULT },
+    ],
+    ['the last value of an object that is an async iterable', streamLike, { ok: true, output: 'streamed' }],
+    // a synchronous throw
+    [
+      'a failure for a synchronous throw',
+      () => {
+        throw boom;
+      },
+      { ok: false, error: boom },
+    ],
+    [
+      'a failure for a thrown non-Error',
+      () => {
+        throw 'text';
+      },
+      { ok: false, error: 'text' },
+    ],
+    // syncAgent: the value as it is, never unwrapped
+    ['an array as it is from a syncAgent', syncAgent(() => [1, 2, 3]), { ok: true, output: [1, 2, 3] }],
+    ['a stream-like object as a plain value from a syncAgent', syncAgent(streamLike), { ok: true, output: { rows: 1 } }],
+    [
+      'a failure for a throw in a syncAgent',
+      syncAgent(() => {
+        throw boom;
+      }),
+      { ok: false, error: boom },
+    ],
+  ])('should give %s', async (_, agent, expected) => {
+    const outcome = await outcomeOf(agent);
+    expect(outcome).toEqual(expected);
+    if (!expected.ok && !outcome.ok) {
+      expect(outcome.error).toBe(expected.error);
+      expect(outcome.timedOutAfterMs).toBeUndefined();
+    }
+    if (expected.ok && outcome.ok && expected.warning === undefined) expect(outcome.warning).toBeUndefined();
+    if (outcome.ok) expect(outcome.spawned).toBeUndefined();
+  });
+
+  it.each<[string, (ctx: TaskContext) => unknown, string]>([
+    ['a Date', () => ({ at: new Date(0) }), '$.at is a Date'],
+    ['a BigInt', () => ({ n: 1n }), '$.n is a BigInt'],
+    ['a function', () => ({ f: () => 1 }), '$.f is a function'],
+    ['NaN', () => [1, Number.NaN], '$[1] is NaN'],
+    [
+      'a cycle',
+      () => {
+        const o: Record<string, unknown> = {};
+        o.self = o;
+        return o;
+      },
+      '$.self is a circular reference',
+    ],
+    ['a class instance resolved by a promise', () => Promise.resolve(new Map()), '$ is a Map'],
+    ['the last value of an Observable', () => of({ ok: 1 }, { bad: Symbol('s') }), '$.bad is a symbol'],
+    ['the value of a syncAgent', syncAgent(() => ({ at: new Date(0) })), '$.at is a Date'],
+  ])('should fail with OutputNotJsonSafeError for an output holding %s', async (_, agent, problem) => {
+    const outcome = await outcomeOf(agent);
+    expect(outcome.ok).toBe(false);
+    const { error } = outcome as Extract<AttemptOutcome, { ok: false }>;
+    expect(error).toBeInstanceOf(OutputNotJsonSafeError);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).name).toBe('OutputNotJsonSafeError');
+    expect((error as Error).message).toContain(`output of task "t" is not JSON-safe: ${problem}`);
+  });
+
+  it('should emit a frozen copy of the output, which the agent cannot change afterwards', async () => {
+    const output = { rows: [1] };
+    const outcome = await outcomeOf(() => output);
+    output.rows.push(2);
+    expect(outcome).toEqual({ ok: true, output: { rows: [1] } });
+    expect(Object.isFrozen((outcome as { output: unknown }).output)).toBe(true);
+  });
+
+  it('should emit the outcome synchronously on subscribe when the agent returns a value', () => {
+    const { host } = hostFor(() => 'now');
+    const seen: string[] = [];
+    runAttempt(host, asyncScheduler).subscribe({ next: () => seen.push('next'), complete: () => seen.push('complete') });
+    expect(seen).toEqual(['next', 'complete']);
+  });
+
+  it("should give the agent the host's task data", async () => {
+    let seen: Omit<TaskContext, 'signal' | 'spawn' | 'upstream'> | undefined;
+    await outcomeOf((ctx) => {
+      seen = { id: ctx.id, runId: ctx.runId, dagId: ctx.dagId, attempt: ctx.attempt, input: ctx.input };
+      return 1;
+    });
+    expect(seen).toEqual({ id: 't', runId: 'r', dagId: 'd', attempt: 2, input: { topic: 'rx' } });
+  });
+
+  describe('upstream', () => {
+    it('should never build upstream for an agent that does not read it', async () => {
+      const { host, upstream } = hostFor(() => 1, { upstream: { a: 1 } });
+      await notificationsOf(runAttempt(host, asyncScheduler));
+      expect(upstream).not.toHaveBeenCalled();
+    });
+
+    it('should build upstream once, on first read, however often it is read', async () => {
+      const reads: unknown[] = [];
+      const { host, upstream } = hostFor(
+        (ctx) => {
+          expect(upstream).not.toHaveBeenCalled();
+          reads.push(ctx.upstream, ctx.upstream);
+          return Promise.resolve().then(() => reads.push(ctx.upstream));
+        },
+        { upstream: { a: { rows: 3 } } },
+      );
+      await notificationsOf(runAttempt(host, asyncScheduler));
+      expect(upstream).toHaveBeenCalledTimes(1);
+      expect(reads).toEqual([{ a: { rows: 3 } }, { a: { rows: 3 } }, { a: { rows: 3 } }]);
+      expect(reads[1]).toBe(reads[0]);
+      expect(reads[2]).toBe(reads[0]);
+    });
+  });
+
+  describe('spawn', () => {
+    it('should return the specs given to ctx.spawn with the success, in order, as a frozen copy', async () => {
+      const first: TaskSpec = { id: 's1', agent: 'x', input: { n: 1 } };
+      const outcome = await outcomeOf((ctx) => {
+        ctx.spawn([first]);
+        ctx.spawn([{ id: 's2', agent: 'x', deps: ['s1'] }, { id: 's3' }]);
+        return 'planned';
+      });
+      (first.input as { n: number }).n = 99; // the agent keeps using its spec
+      expect(outcome).toEqual({
+        ok: true,
+        output: 'planned',
+        spawned: [{ id: 's1', agent: 'x', input: { n: 1 } }, { id: 's2', agent: 'x', deps: ['s1'] }, { id: 's3' }],
+      });
+      expect(Object.isFrozen((outcome as { spawned: unknown }).spawned)).toBe(true);
+    });
+
+    it('should return spawned specs with a success without output and with a promise', async () => {
+      expect(
+        await outcomeOf((ctx) => {
+          ctx.spawn([{ id: 's' }]);
+        }),
+      ).toEqual({ ok: true, output: undefined, spawned: [{ id: 's' }] });
+      expect(
+        await outcomeOf(async (ctx) => {
+          await Promise.resolve();
+          ctx.spawn([{ id: 'late' }]); // before the promise settles: still part of this attempt
+          return 2;
+        }),
+      ).toEqual({ ok: true, output: 2, spawned: [{ id: 'late' }] });
+    });
+
+    it('should return no spawned specs for an empty spawn', async () => {
+      const outcome = await outcomeOf((ctx) => {
+        ctx.spawn([]);
+        return 1;
+      });
+      expect(outcome).toEqual({ ok: true, output: 1 });
+      expect((outcome as { spawned?: unknown }).spawned).toBeUndefined();
+    });
+
+    it('should drop the specs of an attempt that fails', async () => {
+      const outcome = await outcomeOf((ctx) => {
+        ctx.spawn([{ id: 's' }]);
+        return Promise.reject(boom);
+      });
+      expect(outcome).toEqual({ ok: false, error: boom });
+      expect(outcome).not.toHaveProperty('spawned');
+    });
+
+    it('should fail the attempt when spawn is given something other than an array', async () => {
+      const outcome = await outcomeOf((ctx) => {
+        ctx.spawn({ id: 's' } as unknown as TaskSpec[]);
+        return 1;
+      });
+      expect(outcome.ok).toBe(false);
+      const { error } = outcome as Extract<AttemptOutcome, { ok: false }>;
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as Error).message).toBe('spawn() of task "t" expects an array of task specs');
+    });
+
+    it('should fail the attempt with a DagValidationError when a spawned spec is not JSON-safe', async () => {
+      const outcome = await outcomeOf((ctx) => {
+        ctx.spawn([{ id: 's', input: { at: new Date(0) } }]);
+        return 1;
+      });
+      expect(outcome.ok).toBe(false);
+      const { error } = outcome as Extract<AttemptOutcome, { ok: false }>;
+      expect(error).toBeInstanceOf(DagValidationError);
+      expect((error as Error).message).toContain('spawned tasks are not JSON-safe: spawn[0].input.at is a Date');
+    });
+  });
+
+  describe('in virtual time', () => {
+    const timedOut = (timeoutMs: number) => ({
+      taskId: 't',
+      outcome: { ok: false, error: expect.any(TaskTimeoutError), timedOutAfterMs: timeoutMs },
+    });
+
+    it('should fail with TaskTimeoutError when the limit passes, aborting the signal with it and unsubscribing the agent', () => {
+      let signal: AbortSignal | undefined;
+      let agent$: Cold | undefined;
+      const probe = hostFor(
+        (ctx) => {
+          signal = ctx.signal;
+          expect(signal.aborted).toBe(false);
+          return agent$;
+        },
+        { timeoutMs: 5 },
+      );
+      inVirtualTime(({ cold, expectObservable, expectSubscriptions }, ts) => {
+        agent$ = cold('----------(v|)');
+        expectObservable(runAttempt(probe.host, ts)).toBe('-----(o|)', { o: timedOut(5) });
+        expectSubscriptions(agent$.subscriptions).toBe('^----!');
+      });
+      expect(probe.wrap).toHaveBeenCalledTimes(1);
+      const outcome = probe.wrap.mock.calls[0]![0] as Extract<AttemptOutcome, { ok: false }>;
+      expect(outcome.error).toMatchObject({
+        name: 'TaskTimeoutError',
+        taskId: 't',
+        timeoutMs: 5,
+        message: 'task "t" timed out after 5 ms',
+      });
+      expect(signal!.aborted).toBe(true);
+      expect(signal!.reason).toBe(outcome.error);
+    });
+
+    it('should time out an agent whose promise never settles, and ignore it settling afterwards', async () => {
+      let resolve: (value: unknown) => void = () => undefined;
+      const probe = hostFor(() => new Promise((r) => (resolve = r)), { timeoutMs: 7 });
+      inVirtualTime(({ expectObservable }, ts) => {
+        expectObservable(runAttempt(probe.host, ts)).toBe('-------(o|)', { o: timedOut(7) });
+      });
+      resolve('too late');
+      await new Promise((r) => setImmediate(r));
+      expect(probe.wrap).toHaveBeenCalledTimes(1);
+    });
+
+    it('should emit exactly one outcome when the agent ends in the frame of its time limit', () => {
+      let agent$: Cold | undefined;
+      const probe = hostFor(() => agent$, { timeoutMs: 5 });
+      inVirtualTime(({ cold, expectObservable }, ts) => {
+        agent$ = cold('-----(v|)');
+        expectObservable(runAttempt(probe.host, ts)).toBe('-----(o|)', { o: { taskId: 't', outcome: expect.anything() } });
+      });
+      expect(probe.wrap).toHaveBeenCalledTimes(1);
+    });
+
+    it('should succeed before the limit and cancel the timer', () => {
+      let signal: AbortSignal | undefined;
+      let pendingAfterOutcome = -1;
+      let agent$: Cold | undefined;
+      const probe = hostFor(
+        (ctx) => {
+          signal = ctx.signal;
+          return agent$;
+        },
+        { timeoutMs: 5 },
+      );
+      inVirtualTime(({ cold, expectObservable, expectSubscriptions }, ts) => {
+        const library = tagLibraryWork(ts);
+        agent$ = cold('-a-b|');
+        expectObservable(runAttempt(probe.host, library.scheduler)).toBe('----(o|)', {
+          o: { taskId: 't', outcome: { ok: true, output: 'b' } },
+        });
+        expectSubscriptions(agent$.subscriptions).toBe('^---!');
+        // in the frame the limit would pass, before its timer (scheduled later) would run
+        ts.schedule(() => (pendingAfterOutcome = library.pendingActions()), 5);
+      });
+      expect(pendingAfterOutcome).toBe(0);
+      expect(signal!.aborted).toBe(false);
+    });
+
+    it('should emit nothing when unsubscribed (cancel), abort the signal with TaskCancelledError and unsubscribe the agent', () => {
+      let signal: AbortSignal | undefined;
+      let pendingAfterCancel = -1;
+      let agent$: Cold | undefined;
+      const probe = hostFor(
+        (ctx) => {
+          signal = ctx.signal;
+          return agent$;
+        },
+        { timeoutMs: 5 },
+      );
+      inVirtualTime(({ cold, expectObservable, expectSubscriptions }, ts) => {
+        const library = tagLibraryWork(ts);
+        agent$ = cold('----------(v|)');
+        expectObservable(runAttempt(probe.host, library.scheduler), '^--!').toBe('---');
+        expectSubscriptions(agent$.subscriptions).toBe('^--!');
+        // the time limit's timer went with the attempt
+        ts.schedule(() => (pendingAfterCancel = library.pendingActions()), 4);
+      });
+      expect(pendingAfterCancel).toBe(0);
+      expect(probe.wrap).not.toHaveBeenCalled();
+      expect(signal!.aborted).toBe(true);
+      expect(signal!.reason).toBeInstanceOf(TaskCancelledError);
+      expect(signal!.reason).toMatchObject({ name: 'TaskCancelledError', taskId: 't', message: 'task "t" was cancelled' });
+    });
+
+    it('should emit nothing for a promise agent cancelled before it settles', async () => {
+      let resolve: (value: unknown) => void = () => undefined;
+      let signal: AbortSignal | undefined;
+      const probe = hostFor((ctx) => {
+        signal = ctx.signal;
+        return new Promise((r) => (resolve = r));
+      });
+      inVirtualTime(({ expectObservable }, ts) => {
+        expectObservable(runAttempt(probe.host, ts), '^-!').toBe('--');
+      });
+      resolve('after cancel');
+      await new Promise((r) => setImmediate(r));
+      expect(probe.wrap).not.toHaveBeenCalled();
+      expect(signal!.reason).toBeInstanceOf(TaskCancelledError);
+    });
+
+    it('should complete without an outcome when stopped through bindStop, ending the agent and its timer', () => {
+      let signal: AbortSignal | undefined;
+      let pendingAfterStop = -1;
+      let agent$: Cold | undefined;
+      const probe = hostFor(
+        (ctx) => {
+          signal = ctx.signal;
+          return agent$;
+        },
+        { timeoutMs: 8 },
+      );
+      inVirtualTime(({ cold, expectObservable, expectSubscriptions }, ts) => {
+        const library = tagLibraryWork(ts);
+        agent$ = cold('----------(v|)');
+        expectObservable(runAttempt(probe.host, library.scheduler)).toBe('---|');
+        expectSubscriptions(agent$.subscriptions).toBe('^--!');
+        ts.schedule(() => probe.stop(), 3);
+        ts.schedule(() => (pendingAfterStop = library.pendingActions()), 4);
+      });
+      expect(pendingAfterStop).toBe(0);
+      expect(probe.wrap).not.toHaveBeenCalled();
+      expect(signal!.reason).toBeInstanceOf(TaskCancelledError);
+    });
+
+    it('should call the agent on each subscription, not before (cold)', () => {
+      const probe = hostFor(() => NEVER);
+      inVirtualTime((_, ts) => {
+        const attempt$ = runAttempt(probe.host, ts);
+        expect(probe.call).not.toHaveBeenCalled();
+        attempt$.subscribe().unsubscribe();
+        expect(probe.call).toHaveBeenCalledTimes(1);
+      });
+    });
+  });
+});
