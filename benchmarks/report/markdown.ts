@@ -37,7 +37,7 @@ function header(report: BenchReport): string {
 
 function targets(report: BenchReport): string {
   const mark = { met: '✅ met', missed: '❌ missed', 'not measured': '– not measured' } as const;
-  return `## Targets (issue 4)\n\n${markdownTable(
+  return `## Targets\n\n${markdownTable(
     ['target', 'measured', 'status'],
     report.targets.map((t) => [t.target, t.measured, mark[t.status]]),
     new Set(),

@@ -2,7 +2,7 @@ import type { ThroughputResult } from '../cases';
 import { formatMegabytes, formatNumber, formatRatio, ratio } from '../stats';
 import type { BenchReport, TargetVerdict } from './types';
 
-/** The targets of issue 4, judged on the numbers of one run (measured, never asserted by tests). */
+/** rxdag's performance targets, judged on the numbers of one run (measured, never asserted by tests). */
 export function evaluateTargets(report: Omit<BenchReport, 'targets' | 'history'>): TargetVerdict[] {
   const throughput = (executor: string, shape: string, size: number): ThroughputResult | undefined =>
     report.throughput.find((r) => r.executor === executor && r.shape === shape && r.size === size);

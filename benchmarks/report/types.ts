@@ -37,7 +37,7 @@ export interface CaseFailure {
   readonly error: string;
 }
 
-/** One of issue 4's targets, judged on this run's numbers. */
+/** One of rxdag's performance targets, judged on this run's numbers. */
 export interface TargetVerdict {
   readonly id: string;
   readonly target: string;

@@ -38,11 +38,9 @@ export class OutputNotJsonSafeError extends TypeError {
 const NO_OUTPUT: JsonCheck = Object.freeze({ ok: true, value: undefined });
 
 /**
- * A successful outcome. A class rather than an object literal, here and for the pipeline's other
- * per-task objects: V8 may decide that everything a literal site allocates is long-lived
- * ("allocation-site pretenuring") after one unlucky scavenge, and then puts every later object
- * of that site straight into the old generation, where only a full GC frees it. One such
- * decision made a million-task run ~60% slower in about one run out of four.
+ * A successful outcome. A class rather than an object literal, as for the pipeline's other
+ * per-task objects, so V8 never pretenures their allocation site (benchmarks/README.md,
+ * "Tricks and why").
  */
 class Success {
   readonly ok = true as const;

@@ -1,5 +1,5 @@
 /**
- * The CLI's exit codes, the contract scripts and CI rely on (DESIGN.md, "The CLI").
+ * The CLI's exit codes, the contract scripts and CI rely on (docs/cli.md, "Exit codes").
  * 130 and 143 follow the shell convention 128 + signal number.
  */
 export const ExitCode = {

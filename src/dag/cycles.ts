@@ -2,12 +2,7 @@
  * Cycle detection over a compact adjacency (CSR) graph: a pure function returning what it found
  * rather than throwing. Iterative, so a 100,000-task cycle does not overflow the stack.
  */
-
-/** A directed graph in compressed sparse row form: node `i`'s successors are `targets[start[i] .. start[i+1])`. */
-export interface CsrGraph {
-  readonly start: Int32Array;
-  readonly targets: Int32Array;
-}
+import type { CsrGraph } from './csr';
 
 /** The result of {@link topologicalOrder}. */
 export interface TopologicalResult {

@@ -2,6 +2,7 @@ import { jsonSafetyProblem } from '../jsonSafe';
 import { type Dag, defineDag, type Task } from './defineDag';
 import { type DagIssue, DagValidationError, quoted } from './errors';
 import { type TaskSpec, taskSpecSchema } from './schema';
+import { unknownAgentIssues } from './unknownAgents';
 
 /**
  * A DAG grown by tasks an agent spawned: a pure function, so the reducer can replay a
@@ -114,15 +115,13 @@ export function extendDagWithAgents(
   spawner: number,
   specs: readonly TaskSpec[],
   isCompleted: (task: number) => boolean,
-  hasAgent: (name: string) => boolean,
+  agents: Readonly<Record<string, unknown>>,
 ): Dag {
   const grown = extendDag(dag, spawner, specs, isCompleted);
-  const unknownAgents: DagIssue[] = [];
-  for (let t = dag.size; t < grown.size; t++) {
-    const agent = grown.index.agentNames[grown.index.agentCodes[t]!]!;
-    if (!hasAgent(agent))
-      unknownAgents.push({ path: ['spawn', t - dag.size, 'agent'], code: 'unknown-agent', message: `unknown agent ${quoted(agent)}` });
-  }
-  if (unknownAgents.length > 0) throw new DagValidationError(unknownAgents, dag.id);
+  const problems = unknownAgentIssues(grown, (name) => agents[name] !== undefined, Object.keys(agents), {
+    fromTask: dag.size,
+    pathOf: (task) => ['spawn', task - dag.size, 'agent'],
+  });
+  if (problems.length > 0) throw new DagValidationError(problems, dag.id);
   return grown;
 }

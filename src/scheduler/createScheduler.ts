@@ -1,13 +1,13 @@
 import { Observable } from 'rxjs';
 import { type Dag, defineDag } from '../dag/defineDag';
-import { type DagIssue, DagValidationError, quoted } from '../dag/errors';
+import { DagValidationError, quoted } from '../dag/errors';
+import { unknownAgentIssues } from '../dag/unknownAgents';
 import type { DagSpec } from '../dag/schema';
 import type { DagEvent } from '../events';
 import { createEventBus, type EventBus } from '../signals';
 import { Engine } from './engine';
 import type { SchedulerSnapshot } from './snapshot';
 import {
-  type ResolvedRunOptions,
   type ResolvedSchedulerOptions,
   resolveRunOptions,
   resolveSchedulerOptions,
@@ -80,33 +80,6 @@ function newRunId(dag: Dag): string {
   return `${dag.id}-${runCounter.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 }
 
-/** Issues for every agent name the run does not have, one per name. */
-function missingAgents(dag: Dag, options: ResolvedRunOptions): DagIssue[] {
-  const missing = new Map<string, number[]>();
-  const { agentCodes, agentNames } = dag.index;
-  agentCodes.forEach((code, task) => {
-    const agent = agentNames[code]!;
-    if (options.agents[agent] === undefined) {
-      const tasks = missing.get(agent) ?? [];
-      tasks.push(task);
-      missing.set(agent, tasks);
-    }
-  });
-  const known = Object.keys(options.agents);
-  return [...missing].map(([agent, tasks]) => {
-    const names =
-      tasks
-        .slice(0, 3)
-        .map((i) => quoted(dag.index.ids[i]!))
-        .join(', ') + (tasks.length > 3 ? ` and ${tasks.length - 3} more` : '');
-    return {
-      path: ['tasks', tasks[0]!, 'agent'],
-      code: 'unknown-agent' as const,
-      message: `unknown agent ${quoted(agent)} (used by ${names}); known agents: ${known.length === 0 ? 'none' : known.map(quoted).join(', ')}`,
-    };
-  });
-}
-
 /**
  * Creates a long-lived scheduler. Runs submitted to it share `maxConcurrency`, taking turns so
  * that none starves; its `events$` and notification streams carry every run's events.
@@ -134,7 +107,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
   const submit = (dagOrSpec: Dag | DagSpec, runOptions?: RunOptions): DagRun => {
     const dag = defineDag(dagOrSpec);
     const runResolved = runOptions === undefined ? resolved : resolveRunOptions(runOptions, resolved);
-    const problems = missingAgents(dag, runResolved);
+    const problems = unknownAgentIssues(dag, (name) => runResolved.agents[name] !== undefined, Object.keys(runResolved.agents));
     if (problems.length > 0) throw new DagValidationError(problems, dag.id);
     let runBus: EventBus | undefined; // made when somebody asks for the run's views
     return new DagRun(

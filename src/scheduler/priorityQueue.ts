@@ -5,9 +5,8 @@
  *
  * That order is a property of the DAG, so it is computed once per DAG ({@link dispatchOrder}):
  * each task gets its position in it, and a queue is a set of positions (a bitset with summary
- * levels) whose first member is found in a few word operations. A heap of (priority, rank, task)
- * entries took 24 bytes a waiting task and a sift of ~9 levels per pop at a million tasks, with
- * ~300,000 of them ready at once.
+ * levels) whose first member is found in a few word operations, where a heap would sift through
+ * many levels per pop (benchmarks/README.md, "Tricks and why").
  */
 
 /** Every task's place in the dispatch order, and the task at each place. */
@@ -93,8 +92,7 @@ function precedes(priority: Float64Array, rank: Float64Array, a: number, b: numb
  * The ready tasks of one kind as a set of dispatch positions: a bitset with one bit a task, and
  * above it summary levels of one bit a word (set when the word below has any bit set), up to a
  * single word. Taking the first task descends the levels with `Math.clz32`: four steps at a
- * million tasks, in 125 KB that stay in the CPU cache; a binary or 4-ary heap of 300,000 waiting
- * tasks took a sift of ~9 levels per pop.
+ * million tasks, in memory small enough to stay in the CPU cache.
  */
 export class ReadyQueue {
   /** `levels[0]` has a bit per position; `levels[k + 1]` a bit per word of `levels[k]`. */

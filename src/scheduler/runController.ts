@@ -225,7 +225,7 @@ export class RunController {
         task,
         specs,
         (t) => draft.statusOf(t) === StatusCode.Completed,
-        (name) => this.options.agents[name] !== undefined,
+        this.options.agents,
       );
     } catch (error) {
       return error;

@@ -23,7 +23,7 @@ export interface TaskErrorNotice {
 }
 
 /**
- * The seed's notification primitives as read-only streams: ready, completion, error and health,
+ * The scheduler's notification streams, read-only: ready, completion, error and health,
  * and `events$` carrying all of them and every other event. Hot: they show what happens while
  * you listen. Listeners never change what the scheduler does.
  */

@@ -1,0 +1,87 @@
+/**
+ * The DAG's edges in compressed sparse row (CSR) form: built from the tasks' deps, reversed, and
+ * counted into in-degrees. Resolving deps is where unknown and self dependencies show up, so
+ * {@link buildDepsGraph} reports those; cycles are not looked for here (see `cycles.ts`).
+ */
+import { type DagIssue, quoted } from './errors';
+import type { IdIndex } from './idIndex';
+
+/** A directed graph in compressed sparse row form: node `i`'s successors are `targets[start[i] .. start[i+1])`. */
+export interface CsrGraph {
+  readonly start: Int32Array;
+  readonly targets: Int32Array;
+}
+
+/** Edges from each task to its known dependencies; unknown and self dependencies become issues. */
+export function buildDepsGraph(
+  ids: readonly string[],
+  depsOf: (task: number) => readonly string[],
+  indexById: IdIndex,
+  specIndexOf: Int32Array,
+  issues: DagIssue[],
+): CsrGraph {
+  const n = ids.length;
+  const start = new Int32Array(n + 1);
+  let listed = 0;
+  for (let i = 0; i < n; i++) listed += depsOf(i).length;
+  // at most one edge per listed dependency: one allocation, trimmed below if some were dropped
+  const targets = new Int32Array(listed);
+  let edges = 0;
+  for (let i = 0; i < n; i++) {
+    const deps = depsOf(i);
+    const taskId = ids[i]!;
+    const first = edges;
+    start[i] = first;
+    // a repeated dependency counts once: short lists are scanned, long ones use a set
+    const seen = deps.length > 16 ? new Set<number>() : undefined;
+    for (let d = 0; d < deps.length; d++) {
+      const depId = deps[d]!;
+      const dep = indexById.get(depId);
+      if (dep === undefined) {
+        issues.push({
+          path: ['tasks', specIndexOf[i]!, 'deps', d],
+          code: 'unknown-dependency',
+          message: `task ${quoted(taskId)} depends on ${quoted(String(depId))}, which is not a task of this DAG`,
+        });
+      } else if (dep === i) {
+        issues.push({
+          path: ['tasks', specIndexOf[i]!, 'deps', d],
+          code: 'self-dependency',
+          message: `task ${quoted(taskId)} depends on itself`,
+        });
+      } else if (seen === undefined ? !includesFrom(targets, first, edges, dep) : !seen.has(dep)) {
+        seen?.add(dep);
+        targets[edges++] = dep;
+      }
+    }
+  }
+  start[n] = edges;
+  return { start, targets: edges === listed ? targets : targets.slice(0, edges) };
+}
+
+/** The same edges pointing the other way, e.g. dependencies → dependents. */
+export function reverse(graph: CsrGraph, n: number): CsrGraph {
+  const start = new Int32Array(n + 1);
+  for (let e = 0; e < graph.targets.length; e++) start[graph.targets[e]! + 1]!++;
+  for (let i = 0; i < n; i++) start[i + 1]! += start[i]!;
+  const fill = start.slice(0, n);
+  const targets = new Int32Array(graph.targets.length);
+  for (let from = 0; from < n; from++) {
+    for (let e = graph.start[from]!; e < graph.start[from + 1]!; e++) {
+      targets[fill[graph.targets[e]!]!++] = from;
+    }
+  }
+  return { start, targets };
+}
+
+/** Number of edges out of each node: over the deps graph, each task's in-degree. */
+export function edgeCounts(graph: CsrGraph, n: number): Int32Array {
+  const degree = new Int32Array(n);
+  for (let i = 0; i < n; i++) degree[i] = graph.start[i + 1]! - graph.start[i]!;
+  return degree;
+}
+
+function includesFrom(values: Int32Array, from: number, to: number, value: number): boolean {
+  for (let k = from; k < to; k++) if (values[k] === value) return true;
+  return false;
+}

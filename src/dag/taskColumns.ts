@@ -1,0 +1,112 @@
+/**
+ * The per-task fields as columns (one array per field) while a DAG is defined, the retry policy
+ * with its defaults filled in, and the `Task` objects built back from the columns on demand.
+ * Stores what it is given: checking the values is `validateTasks`'s work.
+ */
+import type { RetrySpec } from './schema';
+import type { DagIndex, RetryPolicy, Task } from './types';
+
+const DEFAULT_RETRY: RetryPolicy = Object.freeze({
+  attempts: 1,
+  backoffMs: 0,
+  backoffFactor: 2,
+  maxBackoffMs: Number.POSITIVE_INFINITY,
+});
+
+/** A retry policy with every field filled in; the shared default when the task gives none. */
+export function normalizeRetry(retry: RetrySpec | undefined): RetryPolicy {
+  if (retry === undefined) return DEFAULT_RETRY;
+  return Object.freeze({
+    attempts: retry.attempts,
+    backoffMs: retry.backoffMs ?? DEFAULT_RETRY.backoffMs,
+    backoffFactor: retry.backoffFactor ?? DEFAULT_RETRY.backoffFactor,
+    maxBackoffMs: retry.maxBackoffMs ?? DEFAULT_RETRY.maxBackoffMs,
+  });
+}
+
+/**
+ * The per-task fields while a DAG is being defined, one array per field, each allocated once at
+ * the spec's length: an array grown by `push` leaves every smaller backing store behind as
+ * garbage, and at a million tasks those add up to hundreds of MB of peak memory.
+ */
+export class TaskColumns {
+  length = 0;
+  readonly ids: string[];
+  readonly agentCodes: Int32Array;
+  readonly agentNames: string[] = [];
+  private readonly codeOfAgent = new Map<string, number>();
+  /** Made on the first task with an input: most DAGs (and the big ones) give none. */
+  inputs: unknown[] | undefined;
+  readonly retries: RetryPolicy[];
+  readonly priority: Float64Array;
+  /** NaN where the task has none. */
+  readonly timeoutMs: Float64Array;
+  /** NaN where the task has none. */
+  readonly estimateMs: Float64Array;
+
+  constructor(readonly capacity: number) {
+    this.ids = new Array<string>(capacity);
+    this.agentCodes = new Int32Array(capacity);
+    this.retries = new Array<RetryPolicy>(capacity);
+    this.priority = new Float64Array(capacity);
+    this.timeoutMs = new Float64Array(capacity);
+    this.estimateMs = new Float64Array(capacity);
+  }
+
+  add(
+    id: string,
+    agent: string,
+    input: unknown,
+    timeoutMs: number | undefined,
+    retry: RetryPolicy,
+    priority: number,
+    estimateMs: number | undefined,
+  ): void {
+    const i = this.length++;
+    this.ids[i] = id;
+    let code = this.codeOfAgent.get(agent);
+    if (code === undefined) {
+      code = this.agentNames.length;
+      this.agentNames.push(agent);
+      this.codeOfAgent.set(agent, code);
+    }
+    this.agentCodes[i] = code;
+    if (input !== undefined) (this.inputs ??= new Array<unknown>(this.capacity))[i] = input;
+    this.retries[i] = retry;
+    this.priority[i] = priority;
+    this.timeoutMs[i] = timeoutMs ?? Number.NaN;
+    this.estimateMs[i] = estimateMs ?? Number.NaN;
+  }
+
+  /** Drops the unused tail (tasks that were rejected); a no-op for a valid spec. */
+  trim(): void {
+    if (this.length === this.capacity) return;
+    this.ids.length = this.length;
+    if (this.inputs !== undefined) this.inputs.length = this.length;
+    this.retries.length = this.length;
+  }
+}
+
+/** The task objects of `dag.tasks`, built from the columns when first asked for. */
+export function materializeTasks(index: DagIndex): readonly Task[] {
+  const { start, targets } = index.deps;
+  const tasks: Task[] = new Array<Task>(index.ids.length);
+  for (let i = 0; i < index.ids.length; i++) {
+    const deps: string[] = [];
+    for (let e = start[i]!; e < start[i + 1]!; e++) deps.push(index.ids[targets[e]!]!);
+    const timeoutMs = index.timeoutMs[i]!;
+    const estimateMs = index.estimateMs[i]!;
+    tasks[i] = Object.freeze({
+      id: index.ids[i]!,
+      index: i,
+      deps: Object.freeze(deps),
+      agent: index.agentNames[index.agentCodes[i]!]!,
+      input: index.inputs[i],
+      timeoutMs: Number.isNaN(timeoutMs) ? undefined : timeoutMs,
+      retry: index.retries[i]!,
+      priority: index.priority[i]!,
+      estimateMs: Number.isNaN(estimateMs) ? undefined : estimateMs,
+    });
+  }
+  return Object.freeze(tasks);
+}

@@ -1,0 +1,89 @@
+/**
+ * One pass over `spec.tasks`: each task is checked by zod and stored in the columns, with the
+ * DAG's defaults applied; bad values, duplicate ids and tasks with no agent become issues. Does
+ * not resolve deps (`buildDepsGraph` does, through {@link ValidatedTasks.depsOf}) or look for cycles.
+ */
+import { type DagIssue, quoted } from './errors';
+import { IdIndex } from './idIndex';
+import { zodIssues } from './issues';
+import { MAX_ID_LENGTH, type TaskDefaults, type TaskSpec, taskSpecSchema } from './schema';
+import { normalizeRetry, TaskColumns } from './taskColumns';
+
+/** The tasks accepted from a spec (every task whose id is usable and not a duplicate). */
+export interface ValidatedTasks {
+  /** Their fields, trimmed to the accepted tasks. */
+  readonly columns: TaskColumns;
+  readonly indexById: IdIndex;
+  /** Position in `spec.tasks` of each accepted task, for issue paths. */
+  readonly specIndexOf: Int32Array;
+  /** The dependency ids an accepted task lists, as given (not yet checked against the DAG). */
+  readonly depsOf: (task: number) => readonly string[];
+}
+
+/**
+ * Checks and stores every task of `rawTasks`, pushing what is wrong to `issues` in spec order.
+ * An invalid task with a usable id and deps is still accepted, so the graph checks can report
+ * an unknown dependency or a cycle together with its bad values.
+ */
+export function validateTasks(rawTasks: readonly unknown[], defaults: TaskDefaults | undefined, issues: DagIssue[]): ValidatedTasks {
+  // columns, not task objects: a million objects with their deps arrays would double the DAG's memory
+  const columns = new TaskColumns(rawTasks.length);
+  const indexById = new IdIndex(columns.ids, rawTasks.length);
+  const specIndexOf = new Int32Array(rawTasks.length);
+  // deps kept only for accepted tasks that failed zod; valid tasks' deps are re-read from the spec
+  const fallbackDeps = new Map<number, readonly string[]>();
+  for (let i = 0; i < rawTasks.length; i++) {
+    const parsed = taskSpecSchema.safeParse(rawTasks[i]);
+    if (!parsed.success) issues.push(...zodIssues(parsed.error, ['tasks', i]));
+    const t = parsed.success ? parsed.data : usableIdAndDeps(rawTasks[i]);
+    if (t === undefined) continue;
+    const first = indexById.get(t.id);
+    if (first !== undefined) {
+      issues.push({
+        path: ['tasks', i, 'id'],
+        code: 'duplicate-id',
+        message: `duplicate task id ${quoted(t.id)} (first used by tasks[${specIndexOf[first]}])`,
+      });
+      continue;
+    }
+    const agent = t.agent ?? defaults?.agent;
+    if (agent === undefined) {
+      issues.push({
+        path: ['tasks', i, 'agent'],
+        code: 'invalid-value',
+        message: `task ${quoted(t.id)} names no agent: set \`agent\` on the task or \`defaults.agent\``,
+      });
+    }
+    specIndexOf[columns.length] = i;
+    const index = columns.length;
+    if (!parsed.success) fallbackDeps.set(index, t.deps ?? NO_DEPS);
+    columns.add(
+      t.id,
+      agent ?? '',
+      t.input,
+      t.timeoutMs ?? defaults?.timeoutMs,
+      normalizeRetry(t.retry ?? defaults?.retry),
+      t.priority ?? defaults?.priority ?? 0,
+      t.estimateMs,
+    );
+    indexById.add(index);
+  }
+  columns.trim();
+
+  // the caller's deps arrays, not zod's copies: those would survive until the graph is built and double peak memory
+  const depsOf = (task: number): readonly string[] =>
+    (fallbackDeps.size > 0 ? fallbackDeps.get(task) : undefined) ??
+    (rawTasks[specIndexOf[task]!] as { deps?: readonly string[] }).deps ??
+    NO_DEPS;
+  return { columns, indexById, specIndexOf, depsOf };
+}
+
+const NO_DEPS: readonly string[] = Object.freeze([]);
+
+/** The id and string deps of a task that failed validation, when they are usable. */
+function usableIdAndDeps(raw: unknown): ({ id: string; deps: string[] } & Partial<Omit<TaskSpec, 'id' | 'deps'>>) | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const { id, deps } = raw as { id?: unknown; deps?: unknown };
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) return undefined;
+  return { id, deps: Array.isArray(deps) ? deps.filter((d): d is string => typeof d === 'string') : [], agent: '' };
+}
