@@ -4,8 +4,8 @@
  * (figures in benchmarks/README.md, "Tricks and why").
  */
 export class IdIndex {
-  /** Slot → task index + 1; 0 is an empty slot. */
-  private readonly slots: Int32Array;
+  /** Bucket → task index + 1; 0 is an empty bucket. */
+  private readonly buckets: Int32Array;
   private readonly mask: number;
 
   /** An empty index for up to `capacity` ids, looking them up in `ids` (filled as tasks are added). */
@@ -16,16 +16,16 @@ export class IdIndex {
     // at most half full: linear probes stay short
     let size = 16;
     while (size < 2 * capacity) size *= 2;
-    this.slots = new Int32Array(size);
+    this.buckets = new Int32Array(size);
     this.mask = size - 1;
   }
 
   /** The index of `id`, or `undefined`. */
   get(id: string): number | undefined {
     if (typeof id !== 'string') return undefined;
-    const { slots, mask, ids } = this;
-    for (let slot = hash(id) & mask; ; slot = (slot + 1) & mask) {
-      const entry = slots[slot]!;
+    const { buckets, mask, ids } = this;
+    for (let bucket = hash(id) & mask; ; bucket = (bucket + 1) & mask) {
+      const entry = buckets[bucket]!;
       if (entry === 0) return undefined;
       if (ids[entry - 1] === id) return entry - 1;
     }
@@ -36,12 +36,12 @@ export class IdIndex {
    * duplicate; nothing is changed) or `undefined`. No more than `capacity` ids may be added.
    */
   add(index: number): number | undefined {
-    const { slots, mask, ids } = this;
+    const { buckets, mask, ids } = this;
     const id = ids[index]!;
-    for (let slot = hash(id) & mask; ; slot = (slot + 1) & mask) {
-      const entry = slots[slot]!;
+    for (let bucket = hash(id) & mask; ; bucket = (bucket + 1) & mask) {
+      const entry = buckets[bucket]!;
       if (entry === 0) {
-        slots[slot] = index + 1;
+        buckets[bucket] = index + 1;
         return undefined;
       }
       if (ids[entry - 1] === id) return entry - 1;
@@ -49,7 +49,7 @@ export class IdIndex {
   }
 }
 
-/** FNV-1a over the UTF-16 code units, then a final mix so the low bits (the slot) spread well. */
+/** FNV-1a over the UTF-16 code units, then a final mix so the low bits (the bucket) spread well. */
 function hash(id: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);

@@ -1,5 +1,5 @@
 /**
- * One pass over `spec.tasks`: each task is checked by zod and stored in the columns, with the
+ * One walk over `spec.tasks`: each task is checked by zod and stored in the columns, with the
  * DAG's defaults applied; bad values, duplicate ids and tasks with no agent become issues. Does
  * not resolve deps (`buildDepsGraph` does, through {@link ValidatedTasks.depsOf}) or look for cycles.
  */

@@ -133,7 +133,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
           complete: () => subscriber.complete(),
           error: (error) => subscriber.error(error),
         });
-        // registered before the start: a subscriber may leave during the run's first pass
+        // registered before the start: a subscriber may leave during the run's first flush
         subscriber.add(() => engine.cancel(run));
         engine.start(run);
       },

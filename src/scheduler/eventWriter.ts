@@ -10,7 +10,7 @@ import type {
   TaskFailedEvent,
   TaskStartedEvent,
 } from '../events';
-import { RunDraft } from '../state/reducer';
+import { RunDraft } from '../state/runDraft';
 import type { RunState, StatusCounts } from '../state/runState';
 import { readOutput } from '../state/taskTable';
 import type { EventBus } from '../signals';

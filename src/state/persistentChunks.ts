@@ -102,17 +102,17 @@ export class ChunkEditor<C extends Chunk> {
     this.root = this.writable(this.root);
     let node = this.root;
     for (let level = this.base.shift; level > 0; level -= BITS) {
-      const slot = (index >>> level) & MASK;
-      const child = this.writable(node.children[slot] as Node);
-      node.children[slot] = child;
+      const branch = (index >>> level) & MASK;
+      const child = this.writable(node.children[branch] as Node);
+      node.children[branch] = child;
       node = child;
     }
-    const slot = index & MASK;
-    let chunk = node.children[slot] as C;
-    if ((node.ownedChunks & (1 << slot)) === 0) {
+    const branch = index & MASK;
+    let chunk = node.children[branch] as C;
+    if ((node.ownedChunks & (1 << branch)) === 0) {
       chunk = chunk.slice();
-      node.children[slot] = chunk;
-      node.ownedChunks |= 1 << slot;
+      node.children[branch] = chunk;
+      node.ownedChunks |= 1 << branch;
     }
     this.lastIndex = index;
     this.lastChunk = chunk;

@@ -4,12 +4,12 @@ import { type ChunkEditor, PersistentChunks } from './persistentChunks';
 /**
  * Per-task state of a run, packed: for each task its status, its attempt and how many of its
  * dependencies are still unfinished in one small-integer word, 32 tasks a chunk, in a persistent
- * trie. An update copies one 256-byte chunk and a few 32-slot nodes, whatever the DAG's size.
+ * trie. An update copies one 256-byte chunk and a few 32-way nodes, whatever the DAG's size.
  *
  * A word is `status | attempt << 3 | remaining << 13`: 3 bits of status, 10 of attempt (at most
  * `MAX_ATTEMPTS`, 1000), 17 of remaining dependencies; it stays below 2^30, a small integer on
  * every V8 build. A task with {@link MANY} or more unfinished dependencies (a join of 131,071
- * tasks or more) keeps its exact count after the chunk's 32 words, as a (slot, count) pair.
+ * tasks or more) keeps its exact count after the chunk's 32 words, as an (offset, count) pair.
  */
 
 /** Where a task is in its life. The last four are terminal. */
@@ -107,25 +107,25 @@ export function readRemainingDeps(table: TaskTable, task: number): number {
   return remainingIn(table.chunk(task >>> TASK_BITS), task & TASK_MASK);
 }
 
-function remainingIn(chunk: readonly number[], slot: number): number {
-  const remaining = chunk[slot]! >>> REMAINING_SHIFT;
+function remainingIn(chunk: readonly number[], offset: number): number {
+  const remaining = chunk[offset]! >>> REMAINING_SHIFT;
   if (remaining < MANY) return remaining;
-  for (let k = TASKS_PER_CHUNK; k < chunk.length; k += 2) if (chunk[k] === slot) return chunk[k + 1]!;
-  throw new Error(`task table: no count kept for slot ${slot}`); // a bug, not bad input
+  for (let k = TASKS_PER_CHUNK; k < chunk.length; k += 2) if (chunk[k] === offset) return chunk[k + 1]!;
+  throw new Error(`task table: no count kept for offset ${offset}`); // a bug, not bad input
 }
 
-/** Sets the remaining count of `slot` in a chunk being written. */
-function writeRemaining(chunk: number[], slot: number, remaining: number): void {
-  const state = chunk[slot]! & STATE_MASK;
+/** Sets the remaining count of `offset` in a chunk being written. */
+function writeRemaining(chunk: number[], offset: number, remaining: number): void {
+  const state = chunk[offset]! & STATE_MASK;
   let pair = TASKS_PER_CHUNK;
-  while (pair < chunk.length && chunk[pair] !== slot) pair += 2;
+  while (pair < chunk.length && chunk[pair] !== offset) pair += 2;
   if (remaining < MANY) {
-    chunk[slot] = state | (remaining << REMAINING_SHIFT);
+    chunk[offset] = state | (remaining << REMAINING_SHIFT);
     if (pair < chunk.length) chunk.splice(pair, 2);
   } else {
-    chunk[slot] = state | (MANY << REMAINING_SHIFT);
+    chunk[offset] = state | (MANY << REMAINING_SHIFT);
     if (pair < chunk.length) chunk[pair + 1] = remaining;
-    else chunk.push(slot, remaining);
+    else chunk.push(offset, remaining);
   }
 }
 export function readOutput(table: OutputTable, task: number): unknown {
@@ -150,8 +150,8 @@ export class TaskTableEditor {
   setStatus(task: number, status: StatusCode, attempt: number): void {
     if (attempt > MAX_ATTEMPT) throw new RangeError(`task table: attempt ${attempt} is over ${MAX_ATTEMPT}`);
     const chunk = this.editor.write(task >>> TASK_BITS);
-    const slot = task & TASK_MASK;
-    chunk[slot] = (chunk[slot]! & ~STATE_MASK) | status | (attempt << STATUS_BITS);
+    const offset = task & TASK_MASK;
+    chunk[offset] = (chunk[offset]! & ~STATE_MASK) | status | (attempt << STATUS_BITS);
   }
   /** Makes room for `tasks` tasks; new ones start pending, attempt 0, nothing outstanding. */
   grow(tasks: number): void {
@@ -172,14 +172,14 @@ export class TaskTableEditor {
    */
   releaseOne(task: number): boolean {
     const chunk = this.editor.write(task >>> TASK_BITS);
-    const slot = task & TASK_MASK;
-    const word = chunk[slot]!;
+    const offset = task & TASK_MASK;
+    const word = chunk[offset]!;
     if (word >>> REMAINING_SHIFT < MANY) {
       const after = word - ONE_REMAINING;
-      chunk[slot] = after;
+      chunk[offset] = after;
       return after >>> REMAINING_SHIFT === 0 && (after & STATUS_MASK) === StatusCode.Pending;
     }
-    writeRemaining(chunk, slot, remainingIn(chunk, slot) - 1); // a join of MANY or more
+    writeRemaining(chunk, offset, remainingIn(chunk, offset) - 1); // a join of MANY or more
     return false;
   }
   finish(): TaskTable {

@@ -1,6 +1,6 @@
 import type { Dag } from '../dag/defineDag';
 import type { DagEvent } from '../events';
-import { RunDraft } from './reducer';
+import { RunDraft } from './runDraft';
 import { type FailurePolicy, initialRunState, type RunState, type StatusCounts } from './runState';
 
 /**

@@ -1,0 +1,313 @@
+import { castDraft, Immer } from 'immer';
+import type { Dag } from '../dag/defineDag';
+import { extendDag } from '../dag/extendDag';
+import type { TaskSpec } from '../dag/schema';
+import type { DagEvent } from '../events';
+import type { RunState, RunStatus, StatusCounts } from './runState';
+import { OutputTableEditor, readOutput, StatusCode, TASK_STATUSES, TaskTableEditor } from './taskTable';
+
+/**
+ * A run draft: a batch of events applied on top of one immutable run state, the engine of the
+ * reducer. Reads see the batch so far; the base state never changes; `finish()` gives the new
+ * state, through one immer `produce` and one copy of each touched node of the per-task tables,
+ * so an event costs O(1) plus the out-degree of its task, never O(tasks). No RxJS, no clock,
+ * no I/O. Used by `reduce`, `trackRun` and the scheduler's event writer; not part of the public API.
+ */
+
+const NOTHING_UNBLOCKED: readonly number[] = Object.freeze([]);
+
+/** Own immer instance, so the application's global immer settings never change ours. */
+const immer = new Immer({ autoFreeze: true });
+
+/** An event that is not legal in the state it was applied to (a corrupt log, or a bug). */
+export class InvalidTransitionError extends Error {
+  override readonly name = 'InvalidTransitionError';
+}
+
+function countsObject(c: readonly number[]): StatusCounts {
+  return {
+    pending: c[StatusCode.Pending]!,
+    ready: c[StatusCode.Ready]!,
+    running: c[StatusCode.Running]!,
+    backoff: c[StatusCode.Backoff]!,
+    completed: c[StatusCode.Completed]!,
+    failed: c[StatusCode.Failed]!,
+    skipped: c[StatusCode.Skipped]!,
+    cancelled: c[StatusCode.Cancelled]!,
+  };
+}
+
+/**
+ * A batch of events applied on top of one immutable state. Reads see the batch so far; the base
+ * state never changes; `finish()` returns the new state. Used by `reduce` and, for a whole flush
+ * of the pipeline, by the scheduler.
+ */
+export class RunDraft {
+  private readonly tasks: TaskTableEditor;
+  /** The run's graph; grows when tasks are spawned. */
+  private graph: Dag;
+  private outputsEditor: OutputTableEditor | undefined;
+  /** Tasks per status code: an array indexed by code, because a keyed update by status name is a slow path in V8. */
+  private readonly codeCounts: number[];
+  private status: RunStatus;
+  private seq: number;
+  private startedAt: number | undefined;
+  private endedAt: number | undefined;
+  /** Tasks whose last dependency finished in this draft and that are not ready yet. */
+  private unblocked: number[] = [];
+  /** The index of the event being applied, when the pipeline gave it (see `applyKnown`). */
+  private knownTask: number | undefined;
+  /** The DAG a `tasks.spawned` being applied makes, when the pipeline built it already. */
+  private knownGrowth: Dag | undefined;
+
+  constructor(private readonly base: RunState) {
+    this.tasks = new TaskTableEditor(base.tasks);
+    this.graph = base.dag;
+    this.codeCounts = TASK_STATUSES.map((status) => base.counts[status]);
+    this.status = base.status;
+    this.seq = base.seq;
+    this.startedAt = base.startedAt;
+    this.endedAt = base.endedAt;
+  }
+
+  /** The run's DAG as of this draft (spawned tasks included). */
+  get dag(): Dag {
+    return this.graph;
+  }
+  /** `at` of `dag.created`, once applied. */
+  get runStartedAt(): number | undefined {
+    return this.startedAt;
+  }
+  get lastSeq(): number {
+    return this.seq;
+  }
+  /** Counts of the draft as they are now (a new object each call). */
+  get statusCounts(): StatusCounts {
+    return countsObject(this.codeCounts);
+  }
+
+  /** Whether every task of the run has ended. */
+  get settled(): boolean {
+    const c = this.codeCounts;
+    return c[StatusCode.Completed]! + c[StatusCode.Failed]! + c[StatusCode.Skipped]! + c[StatusCode.Cancelled]! === this.graph.size;
+  }
+  statusOf(task: number): StatusCode {
+    return this.tasks.status(task);
+  }
+  attemptOf(task: number): number {
+    return this.tasks.attempt(task);
+  }
+  outputOf(task: number): unknown {
+    return this.outputsEditor !== undefined ? this.outputsEditor.get(task) : readOutput(this.base.outputs, task);
+  }
+
+  /** Takes the tasks unblocked since the last call: their dependencies are all finished. */
+  takeUnblocked(): readonly number[] {
+    // splice, not a fresh `[]` each time: the draft's array keeps its capacity
+    return this.unblocked.length === 0 ? NOTHING_UNBLOCKED : this.unblocked.splice(0);
+  }
+
+  /** Applies one event; throws {@link InvalidTransitionError} when it is not legal here. */
+  apply(event: DagEvent): void {
+    this.knownTask = undefined;
+    this.knownGrowth = undefined;
+    this.applyEvent(event);
+  }
+
+  /**
+   * Applies an event the pipeline built itself, with what it already knows: `task` is the index
+   * of the event's `taskId`, `grown` the DAG its `tasks.spawned` makes. Saves an id lookup per
+   * event and a second build of a grown DAG; the pipeline's event writer is the only caller.
+   * @internal
+   */
+  applyKnown(event: DagEvent, task: number | undefined, grown?: Dag): void {
+    this.knownTask = task;
+    this.knownGrowth = grown;
+    this.applyEvent(event);
+  }
+
+  private applyEvent(event: DagEvent): void {
+    if (event.runId !== this.base.runId) {
+      throw this.refusal(`${describeEvent(event)} belongs to run "${event.runId}"`);
+    }
+    if (event.seq !== this.seq + 1) {
+      throw this.refusal(`${describeEvent(event)} has seq ${event.seq}, expected ${this.seq + 1}`);
+    }
+    this.transition(event);
+    // after the transition: a refused event leaves the draft as it was
+    this.seq = event.seq;
+  }
+
+  private transition(event: DagEvent): void {
+    switch (event.type) {
+      case 'dag.created':
+        this.expectRun('created', event);
+        this.status = 'running';
+        this.startedAt = event.at;
+        return;
+      case 'task.ready':
+        this.move(event.taskId, event.type, StatusCode.Pending, StatusCode.Ready, event.attempt);
+        return;
+      case 'task.started':
+        this.move(event.taskId, event.type, StatusCode.Ready, StatusCode.Running, event.attempt);
+        return;
+      case 'task.completed': {
+        const task = this.move(event.taskId, event.type, StatusCode.Running, StatusCode.Completed, event.attempt);
+        if (event.output !== undefined) {
+          this.outputsEditor ??= new OutputTableEditor(this.base.outputs);
+          this.outputsEditor.set(task, event.output);
+        }
+        this.releaseDependents(task);
+        return;
+      }
+      case 'task.failed': {
+        const to = event.willRetry ? StatusCode.Backoff : StatusCode.Failed;
+        const task = this.move(event.taskId, event.type, StatusCode.Running, to, event.attempt);
+        if (!event.willRetry && this.base.failurePolicy === 'continue') this.releaseDependents(task);
+        return;
+      }
+      case 'task.retrying':
+        this.move(event.taskId, event.type, StatusCode.Backoff, StatusCode.Ready, event.attempt);
+        return;
+      case 'tasks.spawned': {
+        const spawner = this.taskIndex(event.taskId, event.type);
+        if (this.tasks.status(spawner) !== StatusCode.Running) {
+          throw this.refusal(`tasks.spawned by task "${event.taskId}", which is not running`);
+        }
+        this.spawn(spawner, event.tasks);
+        return;
+      }
+      case 'task.skipped':
+      case 'task.cancelled': {
+        const task = this.taskIndex(event.taskId, event.type);
+        const from = this.tasks.status(task);
+        if (from >= StatusCode.Completed) {
+          throw this.refusal(`${event.type} for task "${event.taskId}", which already ended ${TASK_STATUSES[from]}`);
+        }
+        if (event.type === 'task.skipped' && from === StatusCode.Running) {
+          throw this.refusal(`task.skipped for task "${event.taskId}", which is running`);
+        }
+        this.setStatus(task, from, event.type === 'task.skipped' ? StatusCode.Skipped : StatusCode.Cancelled, event.attempt);
+        return;
+      }
+      case 'task.timed-out':
+      case 'task.stuck': {
+        const task = this.taskIndex(event.taskId, event.type);
+        if (this.tasks.status(task) !== StatusCode.Running) {
+          throw this.refusal(`${event.type} for task "${event.taskId}", which is not running`);
+        }
+        return;
+      }
+      case 'agent.available':
+      case 'health.checked':
+        this.expectRun('running', event);
+        return;
+      case 'dag.completed':
+        this.expectRun('running', event);
+        this.status = event.outcome;
+        this.endedAt = event.at;
+        return;
+    }
+  }
+
+  /** The new state; the draft cannot be used afterwards. Returns the base when nothing changed. */
+  finish(): RunState {
+    const tasks = this.tasks.finish();
+    const outputs = this.outputsEditor?.finish();
+    if (this.seq === this.base.seq) return this.base;
+    const counts = Object.freeze(countsObject(this.codeCounts));
+    const dag = this.graph;
+    return immer.produce(this.base, (draft) => {
+      if (dag !== this.base.dag) draft.dag = castDraft(dag);
+      draft.status = this.status;
+      draft.seq = this.seq;
+      draft.startedAt = this.startedAt;
+      draft.endedAt = this.endedAt;
+      draft.counts = counts;
+      draft.tasks = tasks;
+      if (outputs !== undefined) draft.outputs = outputs;
+    });
+  }
+
+  private taskIndex(taskId: string, type: string): number {
+    const known = this.knownTask;
+    if (known !== undefined) return known;
+    const task = this.graph.taskIndex(taskId);
+    if (task === undefined) throw this.refusal(`${type} for unknown task "${taskId}"`);
+    return task;
+  }
+
+  private move(taskId: string, type: string, from: StatusCode, to: StatusCode, attempt: number): number {
+    const task = this.taskIndex(taskId, type);
+    const current = this.tasks.status(task);
+    if (current !== from) {
+      throw this.refusal(
+        `${type} for task "${taskId}" in status ${TASK_STATUSES[current]} (expected ${TASK_STATUSES[from]})`,
+      );
+    }
+    this.setStatus(task, from, to, attempt);
+    return task;
+  }
+
+  private setStatus(task: number, from: StatusCode, to: StatusCode, attempt: number): void {
+    this.tasks.setStatus(task, to, attempt);
+    this.codeCounts[from]!--;
+    this.codeCounts[to]!++;
+  }
+
+  private releaseDependents(task: number): void {
+    const { start, targets } = this.graph.index.dependents;
+    for (let e = start[task]!; e < start[task + 1]!; e++) {
+      const dependent = targets[e]!;
+      if (this.tasks.releaseOne(dependent)) this.unblocked.push(dependent);
+    }
+  }
+
+  /**
+   * Adds spawned tasks: pending, waiting for the spawner and their other unfinished
+   * dependencies; the spawner's dependents now wait for each of them too.
+   */
+  private spawn(spawner: number, specs: readonly TaskSpec[]): void {
+    const before = this.graph.size;
+    const isCompleted = (task: number) => this.tasks.status(task) === StatusCode.Completed;
+    let grown: Dag;
+    try {
+      grown = this.knownGrowth ?? extendDag(this.graph, spawner, specs, isCompleted);
+    } catch (error) {
+      throw this.refusal(`tasks.spawned by "${this.graph.index.ids[spawner]!}" is invalid: ${(error as Error).message}`);
+    }
+    this.graph = grown;
+    const total = grown.size;
+    this.tasks.grow(total);
+    this.outputsEditor ??= new OutputTableEditor(this.base.outputs);
+    this.outputsEditor.grow(total);
+    const { start, targets } = grown.index.deps;
+    for (let task = before; task < total; task++) {
+      let remaining = 0;
+      for (let e = start[task]!; e < start[task + 1]!; e++) if (!isCompleted(targets[e]!)) remaining++;
+      this.tasks.setRemainingDeps(task, remaining);
+    }
+    const dependents = this.graph.index.dependents;
+    for (let e = dependents.start[spawner]!; e < dependents.start[spawner + 1]!; e++) {
+      const dependent = dependents.targets[e]!;
+      if (dependent < before) for (let k = before; k < total; k++) this.tasks.incrementRemaining(dependent);
+    }
+    this.codeCounts[StatusCode.Pending]! += total - before;
+  }
+
+  /** The error for an illegal event, naming the run. */
+  private refusal(message: string): InvalidTransitionError {
+    return new InvalidTransitionError(`run "${this.base.runId}": ${message}`);
+  }
+
+  private expectRun(status: RunStatus, event: DagEvent): void {
+    if (this.status !== status) {
+      throw this.refusal(`${event.type} in a run that is ${this.status} (expected ${status})`);
+    }
+  }
+}
+
+/** `task.ready for task "a"`, or the type alone for run events. */
+function describeEvent(event: DagEvent): string {
+  return 'taskId' in event ? `${event.type} for task "${event.taskId}"` : event.type;
+}
