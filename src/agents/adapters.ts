@@ -1,5 +1,5 @@
 import { from, type Observable, type ObservableInput } from 'rxjs';
-import type { Agent, TaskContext } from './agent';
+import type { Agent, TaskContext, UpstreamOutputs } from './agent';
 
 /**
  * Typed adapters that say how an agent delivers its result. Any function works as an agent
@@ -14,12 +14,16 @@ import type { Agent, TaskContext } from './agent';
  */
 
 /** An agent from an async function (or any function returning a promise). */
-export function promiseAgent<T>(run: (task: TaskContext) => PromiseLike<T>): Agent {
+export function promiseAgent<T, Input = unknown, Upstream extends UpstreamOutputs = UpstreamOutputs>(
+  run: (task: TaskContext<Input, Upstream>) => PromiseLike<T>,
+): Agent<Input, Upstream> {
   return (task) => Promise.resolve().then(() => run(task));
 }
 
 /** An agent from a function returning an Observable (or any ObservableInput). */
-export function observableAgent<T>(run: (task: TaskContext) => ObservableInput<T>): Agent {
+export function observableAgent<T, Input = unknown, Upstream extends UpstreamOutputs = UpstreamOutputs>(
+  run: (task: TaskContext<Input, Upstream>) => ObservableInput<T>,
+): Agent<Input, Upstream> {
   return (task): Observable<T> => from(run(task));
 }
 
@@ -29,6 +33,8 @@ export class SyncResult {
 }
 
 /** An agent from a synchronous function: its return value is the output, never unwrapped. */
-export function syncAgent<T>(run: (task: TaskContext) => T): Agent {
+export function syncAgent<T, Input = unknown, Upstream extends UpstreamOutputs = UpstreamOutputs>(
+  run: (task: TaskContext<Input, Upstream>) => T,
+): Agent<Input, Upstream> {
   return (task) => new SyncResult(run(task));
 }

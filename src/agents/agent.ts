@@ -3,24 +3,30 @@ import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo, Severity } from '../events';
 import { toJsonSafe } from '../jsonSafe';
 
+/** Outputs of a task's dependencies, by task id. */
+export type UpstreamOutputs = Readonly<Record<string, unknown>>;
+
 /**
- * What an agent receives for one attempt of one task.
+ * What an agent receives for one attempt of one task. `Input` and `Upstream` type `input` and
+ * `upstream` for agents that know what their tasks carry; they are not checked at run time (the
+ * DAG spec says what each task gets), so validate where the data comes from outside.
  *
  * @example
- * const summarize: Agent = async ({ upstream, signal }) => llm.summarize(upstream.fetch, { signal });
+ * const summarize: Agent<{ words: number }, { fetch: string }> = async ({ input, upstream, signal }) =>
+ *   llm.summarize(upstream.fetch, { maxWords: input.words, signal });
  */
-export interface TaskContext {
+export interface TaskContext<Input = unknown, Upstream extends UpstreamOutputs = UpstreamOutputs> {
   /** The task's id. */
   readonly id: string;
   readonly runId: string;
   readonly dagId: string;
   /** The task's `input` from the DAG spec. */
-  readonly input: unknown;
+  readonly input: Input;
   /**
    * Outputs of the task's dependencies by task id (context injection). Empty when the run's
    * `contextInjection` is off. A dependency that produced no output is absent.
    */
-  readonly upstream: Readonly<Record<string, unknown>>;
+  readonly upstream: Upstream;
   /** This attempt's number, from 1. */
   readonly attempt: number;
   /** Fires when the attempt is cancelled or times out; pass it to `fetch`, child processes, … */
@@ -45,7 +51,11 @@ export type AgentResult<T = unknown> = ObservableInput<T> | T;
  * throwing, rejecting or erroring; give the error a `severity` (see {@link AgentError}) to say
  * how bad it is. Arrays and other sync iterables are plain values, not streams.
  */
-export type Agent = (task: TaskContext) => AgentResult;
+export type Agent<Input = unknown, Upstream extends UpstreamOutputs = UpstreamOutputs> = {
+  // declared as a method's type, whose parameter TypeScript checks both ways: an agent typed for
+  // its tasks' input (`Agent<{ url: string }>`) still fits an agents map of plain `Agent`s
+  agent(task: TaskContext<Input, Upstream>): AgentResult;
+}['agent'];
 
 /**
  * An error an agent throws to choose its severity: `warning` (recorded, the task still

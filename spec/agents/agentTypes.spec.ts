@@ -1,0 +1,55 @@
+import { lastValueFrom, toArray } from 'rxjs';
+import {
+  type Agent,
+  type AgentDefinition,
+  defineAgent,
+  defineDag,
+  type DagEvent,
+  promiseAgent,
+  runDag,
+  syncAgent,
+  type TaskContext,
+} from '../../src';
+
+// These specs are checked twice: by `tsc --noEmit` (the `@ts-expect-error` lines must be errors,
+// everything else must compile) and by jest (the typed agents really run).
+
+const dag = defineDag({
+  id: 'typed',
+  tasks: [
+    { id: 'fetch', agent: 'fetch', input: { url: 'https://example.test/a' } },
+    { id: 'count', agent: 'count', deps: ['fetch'], input: { min: 2 } },
+    { id: 'pooled', agent: 'pooled', deps: ['count'], input: { label: 'n' } },
+  ],
+});
+
+const fetchAgent: Agent<{ url: string }> = ({ input }) => `body of ${input.url}`;
+const countAgent = promiseAgent(async ({ input, upstream }: TaskContext<{ min: number }, { fetch: string }>) =>
+  Math.max(input.min, upstream.fetch.length),
+);
+const pooled = defineAgent({
+  capacity: 1,
+  create: () => ({ prefix: '#' }),
+  run: ({ input, upstream }: TaskContext<{ label: string }, { count: number }>, client) => `${client.prefix}${input.label}=${upstream.count}`,
+});
+
+const agents = { fetch: fetchAgent, count: countAgent, pooled } satisfies Record<string, AgentDefinition>;
+
+describe('typed agents', () => {
+  it('should fit an agents map and see their typed input and upstream', async () => {
+    const events: DagEvent[] = await lastValueFrom(runDag(dag, { agents, healthCheckIntervalMs: 0 }).pipe(toArray()));
+    const outputs = Object.fromEntries(events.flatMap((e) => (e.type === 'task.completed' ? [[e.taskId, e.output]] : [])));
+    expect(outputs).toEqual({ fetch: 'body of https://example.test/a', count: 30, pooled: '#n=30' });
+  });
+
+  it('should keep input unknown for an untyped agent, and inline agents contextually typed', () => {
+    const plain: Agent = ({ input, upstream, id }) => {
+      // @ts-expect-error input is unknown until the agent says what it is
+      void input.url;
+      return `${id}:${Object.keys(upstream).length}`;
+    };
+    const typedSync = syncAgent(({ input }: TaskContext<{ n: number }>) => input.n + 1);
+    const map = { plain, typedSync, inline: ({ attempt }) => attempt } satisfies Record<string, AgentDefinition>;
+    expect(Object.keys(map)).toEqual(['plain', 'typedSync', 'inline']);
+  });
+});
