@@ -30,7 +30,8 @@ export type { AgentDefinition, AgentSpec } from './agents/agentSpec';
 export { OutputNotJsonSafeError, TaskCancelledError, TaskTimeoutError } from './agents/runAttempt';
 
 export { runDag } from './scheduler/runDag';
-export { createScheduler, DagRun } from './scheduler/createScheduler';
+export { createScheduler } from './scheduler/createScheduler';
+export type { DagRun } from './scheduler/createScheduler';
 export type { Scheduler } from './scheduler/createScheduler';
 export type { SchedulerSnapshot } from './scheduler/snapshot';
 export type { RunOptions, SchedulerOptions, SchedulingMode } from './scheduler/options';
