@@ -5,6 +5,7 @@ import type { TaskSpec } from './dag/schema';
  * within a run) and `at` (milliseconds from `scheduler.now()`); task events add `taskId` and
  * `attempt` (from 1). Events are plain JSON-serializable objects, so a run can be logged and
  * replayed: the state of a run is `events.reduce(reduce, initialRunState(dag, runId))`.
+ * Types, factories and guards only: the scheduler stamps events in its event writer, the reducer folds them.
  */
 
 /** How bad an error is: `warning` lets the task succeed, `error` retries then fails, `critical` ends the run. */

@@ -1,6 +1,7 @@
 /**
  * rxdag: run DAGs of tasks on agents, reacting to every change instead of polling.
  * Named exports only.
+ * Nothing internal is exported (docs/api.md lists what is); the CLI and the integrations are not imported here.
  */
 export { defineDag, isDag } from './dag/defineDag';
 export type { Dag, DagIndex, RetryPolicy, Task } from './dag/defineDag';

@@ -3,6 +3,7 @@
  * objects, arrays, strings, booleans, null and finite numbers, not nested deeper than
  * {@link MAX_JSON_DEPTH}, without cycles. Hostile values (throwing getters, revoked proxies)
  * are problems, never crashes.
+ * It checks and copies; it never changes the value it was given.
  */
 
 /** Deepest nesting accepted; deeper values would overflow `JSON.stringify` or a reader's parser. */

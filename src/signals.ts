@@ -4,6 +4,7 @@ import type { DagEvent } from './events';
 /**
  * The only module that creates Subjects. Everything else receives Observables, or the
  * `next` side through the bundles below, so who can push into the pipeline stays visible.
+ * It knows nothing of what flows through them or when.
  */
 
 /**

@@ -11,6 +11,7 @@ import type { Agent, TaskContext, UpstreamOutputs } from './agent';
  *   `warning` on `task.completed`, so an agent that forgot to emit is visible.
  * - {@link syncAgent}: the returned value is the output as it is, even an array or a thenable;
  *   a throw fails the attempt.
+ * They run nothing themselves: `runAttempt` calls them like any agent.
  */
 
 /** An agent from an async function (or any function returning a promise). */

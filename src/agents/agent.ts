@@ -3,6 +3,13 @@ import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo, Severity } from '../events';
 import { toJsonSafe } from '../jsonSafe';
 
+/**
+ * The agent contract: what an agent receives for an attempt (`TaskContext`), what it may return,
+ * how it says how bad an error is (`AgentError`, `severityOf`), and how errors travel in events
+ * (`errorInfo`). Contracts and small pure helpers only: calling agents is `runAttempt`'s work,
+ * limiting them the pool's.
+ */
+
 /** Outputs of a task's dependencies, by task id. */
 export type UpstreamOutputs = Readonly<Record<string, unknown>>;
 

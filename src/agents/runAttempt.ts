@@ -6,6 +6,14 @@ import { type JsonCheck, toJsonSafe } from '../jsonSafe';
 import { SyncResult } from './adapters';
 import type { AgentResult, TaskContext } from './agent';
 
+/**
+ * One attempt of a task as a cold Observable: calls the agent, follows whatever it returns
+ * (value, promise, Observable, async iterable), enforces the time limit on the scheduler's clock,
+ * aborts the agent's `AbortSignal` on timeout or cancel, checks the output is JSON-safe, and
+ * emits exactly one outcome. It does not decide what an outcome leads to (retry, skip, fail):
+ * the run controller does, with `routeFailure`.
+ */
+
 /** How one attempt ended. `timedOutAfterMs` is set when the attempt passed its time limit. */
 export type AttemptOutcome =
   | { readonly ok: true; readonly output: unknown; readonly warning?: ErrorInfo; readonly spawned?: readonly TaskSpec[] }

@@ -17,6 +17,12 @@ import {
 import { type NotificationStreams, notificationStreams } from './views';
 
 /**
+ * The scheduler's public face: `createScheduler` (many runs sharing one engine) and `DagRun`,
+ * the cold Observable a run is. It validates a submitted DAG and its options, gives the run an
+ * id, and hands it to the engine; it does not run anything itself.
+ */
+
+/**
  * The events of a DAG run: a cold Observable (subscribing starts a run, unsubscribing cancels
  * it), with hot notification streams that show the events of its runs while you listen.
  */

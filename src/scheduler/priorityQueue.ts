@@ -7,6 +7,7 @@
  * each task gets its position in it, and a queue is a set of positions (a bitset with summary
  * levels) whose first member is found in a few word operations, where a heap would sift through
  * many levels per pop (benchmarks/README.md, "Tricks and why").
+ * It does not decide whether a task may start (capacity is the dispatcher's question).
  */
 
 /** Every task's place in the dispatch order, and the task at each place. */

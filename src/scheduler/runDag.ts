@@ -4,6 +4,11 @@ import { type DagRun, schedulerWith } from './createScheduler';
 import { resolveSchedulerOptions, type SchedulerOptions } from './options';
 
 /**
+ * `runDag`: one run on a private scheduler of its own, disposed of when the run ends. A thin
+ * wrapper over `createScheduler`'s engine; no behaviour of its own.
+ */
+
+/**
  * Runs a DAG: a cold Observable of its events. Subscribing starts the run; unsubscribing
  * cancels it (running agents get their `AbortSignal`). `dag.completed` is always the last event.
  * Options and agent names are checked at once: a `TypeError` for a bad option, a

@@ -1,5 +1,10 @@
 import type { RunState } from '../state/runState';
 
+/**
+ * What `state$` emits: each run's state and the totals over all runs, as a pure sum. It does not
+ * decide when a snapshot is taken (the engine does, after a flush, only if someone listens).
+ */
+
 /** Aggregate view of a scheduler, emitted after every flush. */
 export interface SchedulerSnapshot {
   /** Runs going on, and those that ended in the last flush, by run id. */

@@ -10,6 +10,11 @@ import type {
   TaskStuckEvent,
 } from '../events';
 
+/**
+ * The hot notification streams (`ready$`, `completion$`, `error$`, `health$`) as filters over a
+ * stream of events. Views only: listening never changes what the scheduler does.
+ */
+
 /** An error notification: a failed attempt, or a warning recorded on a task that still succeeded. */
 export interface TaskErrorNotice {
   readonly runId: string;

@@ -6,6 +6,7 @@
  * An {@link ChunkEditor} batches many updates: a node is copied the first time the editor
  * touches it and then edited in place, because only this editor can see that copy. This is the
  * "transient" of Clojure's vectors, and what keeps a batch of events cheap.
+ * It knows nothing of tasks: what a chunk holds is the task table's business.
  */
 
 /** What a chunk must offer: a copy of itself. Typed arrays and arrays both do. */

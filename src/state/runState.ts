@@ -1,6 +1,11 @@
 import type { Dag } from '../dag/defineDag';
 import { initialOutputTable, initialTaskTable, type OutputTable, type TaskStatus, type TaskTable } from './taskTable';
 
+/**
+ * The shape of a run's immutable state and the state before its first event. Only the reducer
+ * produces later states; nothing here changes one.
+ */
+
 /** What a run does with the dependents of a task that failed for good. */
 export type FailurePolicy = 'skip-dependents' | 'fail-fast' | 'continue';
 

@@ -1,6 +1,12 @@
 import type { RunState } from './runState';
 import { readAttempt, readOutput, readRemainingDeps, readStatus, type TaskStatus, TASK_STATUSES } from './taskTable';
 
+/**
+ * Reading tasks out of a run's immutable state by id: a task's status, output, or all of it as
+ * a plain object. Read-only and O(1) per task (`selectTasks` is O(tasks), for tests and reports);
+ * they change nothing and know nothing of the pipeline.
+ */
+
 /** One task as a plain object, for tests, logs and UIs. */
 export interface TaskSnapshot {
   readonly id: string;

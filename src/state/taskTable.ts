@@ -10,6 +10,7 @@ import { type ChunkEditor, PersistentChunks } from './persistentChunks';
  * `MAX_ATTEMPTS`, 1000), 17 of remaining dependencies; it stays below 2^30, a small integer on
  * every V8 build. A task with {@link MANY} or more unfinished dependencies (a join of 131,071
  * tasks or more) keeps its exact count after the chunk's 32 words, as an (offset, count) pair.
+ * Storage only: which transitions are legal is the run draft's business.
  */
 
 /** Where a task is in its life. The last four are terminal. */
