@@ -40,10 +40,6 @@ export const TASK_STATUSES: readonly TaskStatus[] = Object.freeze([
   'cancelled',
 ]);
 
-export function isTerminalStatus(code: StatusCode): boolean {
-  return code >= StatusCode.Completed;
-}
-
 const TASK_BITS = 5;
 const TASKS_PER_CHUNK = 1 << TASK_BITS;
 const TASK_MASK = TASKS_PER_CHUNK - 1;
