@@ -1,6 +1,8 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
+  // two workers on a 2-core machine: many suites wait on child processes, not on the CPU
+  maxWorkers: 2,
   testMatch: ['<rootDir>/spec/**/*.spec.ts'],
   transform: {
     '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }],

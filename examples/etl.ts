@@ -3,7 +3,9 @@
  * with a flaky check that succeeds on its second attempt, then load and report.
  * Shows context injection (`upstream`), a retry with backoff, and the event stream.
  *
- * Run it: npx tsx examples/etl.ts
+ * Run it: npx tsx examples/run.ts etl (in a project that installed rxdag:
+ * npx tsx node_modules/rxdag/examples/run.ts etl). `main()` prints the run; `runEtl()` returns its
+ * events. Nothing runs on import, so the file works as CommonJS and as an ES module.
  */
 import { lastValueFrom, toArray } from 'rxjs';
 import { type Agent, type DagEvent, defineDag, runDag } from 'rxdag';
@@ -76,15 +78,15 @@ export function runEtl(): Promise<DagEvent[]> {
   return lastValueFrom(runDag(etlDag, { agents: etlAgents(), maxConcurrency: 4, healthCheckIntervalMs: 0 }).pipe(toArray()));
 }
 
-if (require.main === module) {
-  runEtl().then((events) => {
-    for (const event of events) {
-      const task = 'taskId' in event ? ` ${event.taskId}#${event.attempt}` : '';
-      console.log(`${String(event.seq).padStart(3)} +${event.at - events[0]!.at}ms ${event.type}${task}`);
-    }
-    const last = events.at(-1);
-    if (last?.type === 'dag.completed') console.log(`outcome: ${last.outcome}`, last.counts);
-    const report = events.find((e) => e.type === 'task.completed' && e.taskId === 'report');
-    if (report?.type === 'task.completed') console.log('report:', JSON.stringify(report.output));
-  });
+/** Runs the ETL DAG and prints each event, the outcome and the report task's output. */
+export async function main(): Promise<void> {
+  const events = await runEtl();
+  for (const event of events) {
+    const task = 'taskId' in event ? ` ${event.taskId}#${event.attempt}` : '';
+    console.log(`${String(event.seq).padStart(3)} +${event.at - events[0]!.at}ms ${event.type}${task}`);
+  }
+  const last = events.at(-1);
+  if (last?.type === 'dag.completed') console.log(`outcome: ${last.outcome}`, last.counts);
+  const report = events.find((e) => e.type === 'task.completed' && e.taskId === 'report');
+  if (report?.type === 'task.completed') console.log('report:', JSON.stringify(report.output));
 }

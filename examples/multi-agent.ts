@@ -5,7 +5,10 @@
  * the draft waits for all of them. Per-kind limits hold across the two runs, and both runs
  * take turns for slots.
  *
- * Run it: npx tsx examples/multi-agent.ts
+ * Run it: npx tsx examples/run.ts multi-agent (in a project that installed rxdag:
+ * npx tsx node_modules/rxdag/examples/run.ts multi-agent). `main()` prints the runs;
+ * `runTwoTopics()` returns their events. Nothing runs on import, so the file works as CommonJS
+ * and as an ES module.
  */
 import { lastValueFrom } from 'rxjs';
 import { createScheduler, type DagEvent, defineAgent, defineDag, type SchedulerOptions } from 'rxdag';
@@ -81,13 +84,13 @@ export async function runTwoTopics(topics: readonly string[] = ['graph schedulin
   return events;
 }
 
-if (require.main === module) {
-  void runTwoTopics().then((events) => {
-    const start = events[0]!.at;
-    for (const e of events) {
-      if (e.type === 'task.ready' || e.type === 'dag.created') continue;
-      const what = 'taskId' in e ? e.taskId : e.type === 'agent.available' ? e.agent : e.type === 'dag.completed' ? e.outcome : '';
-      console.log(`+${String(e.at - start).padStart(4)}ms ${e.runId.padEnd(17)} ${e.type.padEnd(16)} ${what}`);
-    }
-  });
+/** Runs the two topics and prints each event but `task.ready` and `dag.created`. */
+export async function main(): Promise<void> {
+  const events = await runTwoTopics();
+  const start = events[0]!.at;
+  for (const e of events) {
+    if (e.type === 'task.ready' || e.type === 'dag.created') continue;
+    const what = 'taskId' in e ? e.taskId : e.type === 'agent.available' ? e.agent : e.type === 'dag.completed' ? e.outcome : '';
+    console.log(`+${String(e.at - start).padStart(4)}ms ${e.runId.padEnd(17)} ${e.type.padEnd(16)} ${what}`);
+  }
 }

@@ -1,27 +1,148 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ensureBuilt } from './cli/support/builtCli';
+import { tempDir } from './cli/support/files';
 
-const root = join(__dirname, '..');
+const root = path.join(__dirname, '..');
 
-describe('the installed package', () => {
-  const built = existsSync(join(root, 'dist', 'index.js'));
+interface Manifest {
+  readonly main: string;
+  readonly types: string;
+  readonly bin: Record<string, string>;
+  readonly files: readonly string[];
+  readonly engines: Record<string, string>;
+  readonly repository: { readonly type: string; readonly url: string };
+  readonly scripts: Record<string, string | undefined>;
+  readonly dependencies: Record<string, string>;
+  readonly peerDependencies: Record<string, string>;
+  readonly peerDependenciesMeta?: Record<string, { readonly optional?: boolean }>;
+}
 
-  it('should be built by npm ci (the prepare script builds dist/)', () => {
-    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string>; main: string };
-    expect(manifest.scripts.prepare).toBe('npm run build');
-    expect(manifest.main).toBe('dist/index.js');
-    expect(built).toBe(true);
+/**
+ * The package as npm publishes it: `npm pack` (scripts off: dist/ is built by ensureBuilt, and
+ * the shared dist/ must not be wiped by a spec), unpacked into fresh user projects — CommonJS,
+ * ES module, TypeScript NodeNext and bundler — with its dependencies linked from this repository
+ * (no network), then used as the README says.
+ */
+describe('the published package', () => {
+  const tmp = tempDir();
+  let files: string[] = [];
+  let manifest: Manifest;
+  /** The unpacked package, as it lands in a user's node_modules/rxdag. */
+  let installed = '';
+  let tarball = '';
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    const [packed] = JSON.parse(
+      execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp.dir], { cwd: root, encoding: 'utf8' }),
+    ) as [{ filename: string; files: { path: string }[] }];
+    files = packed.files.map((file) => file.path).sort();
+    tarball = path.join(tmp.dir, packed.filename);
+    mkdirSync(tmp.file('unpacked'));
+    execFileSync('tar', ['-xzf', tarball, '-C', tmp.file('unpacked')]);
+    installed = tmp.file('unpacked/package');
+    manifest = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8')) as Manifest;
+  }, 180_000);
+  afterAll(() => tmp.remove());
+
+  /** A user project with rxdag installed (the packed files) and its dependencies linked. */
+  function project(name: string, packageJson: object, tsconfig?: object): string {
+    const dir = tmp.file(name);
+    mkdirSync(path.join(dir, 'node_modules', '@types'), { recursive: true });
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, private: true, ...packageJson }));
+    if (tsconfig !== undefined) writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
+    // unpacked in place, not linked: Node resolves the package's own imports from where it lies
+    execFileSync('tar', ['-xzf', tarball, '-C', path.join(dir, 'node_modules')]);
+    renameSync(path.join(dir, 'node_modules', 'package'), path.join(dir, 'node_modules', 'rxdag'));
+    const required = Object.keys(manifest.peerDependencies).filter((peer) => manifest.peerDependenciesMeta?.[peer]?.optional !== true);
+    for (const dependency of [...Object.keys(manifest.dependencies), ...required, '@types/node']) {
+      symlinkSync(path.join(root, 'node_modules', dependency), path.join(dir, 'node_modules', dependency), 'dir');
+    }
+    return dir;
+  }
+
+  const node = (cwd: string, ...args: string[]) => execFileSync(process.execPath, args, { cwd, encoding: 'utf8', timeout: 110_000 });
+
+  it('should ship dist/, the src/ its source maps point at, examples/ and docs/, and none of the repository’s own files', () => {
+    expect(manifest.files).toEqual(expect.arrayContaining(['dist', 'src', 'examples', 'docs', 'README.md']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'README.md',
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/cli/main.js',
+        'src/index.ts',
+        'docs/cli.md',
+        'examples/release.yaml',
+        'examples/data-pipeline.yaml',
+        'examples/simulation-300.yaml',
+        'examples/etl.ts',
+        'examples/multi-agent.ts',
+        'examples/run.ts',
+      ]),
+    );
+    expect(files.filter((file) => /^(spec|benchmarks|scripts|node_modules|scratch)\//.test(file))).toEqual([]);
+    expect(files.filter((file) => file.startsWith('examples/'))).toEqual(
+      readdirSync(path.join(root, 'examples'))
+        .filter((name) => /\.(ya?ml|json|ts)$/.test(name))
+        .map((name) => `examples/${name}`)
+        .sort(),
+    );
   });
 
-  it('should load by its name with plain Node require and export the public API', () => {
-    // a separate Node process, so Node's own resolver answers as it would for a user
+  it('should point every source map at a source file that ships', () => {
+    const maps = files.filter((file) => file.startsWith('dist/') && file.endsWith('.js.map'));
+    expect(maps.length).toBeGreaterThan(10);
+    const shipped = new Set(files);
+    const broken: string[] = [];
+    for (const map of maps) {
+      // a leftover of a module since removed from src/: the clean build of prepack drops it
+      if (!existsSync(path.join(root, 'src', map.slice('dist/'.length).replace(/\.js\.map$/, '.ts')))) continue;
+      const { sources } = JSON.parse(readFileSync(path.join(installed, map), 'utf8')) as { sources: string[] };
+      for (const source of sources) {
+        const file = path.posix.join(path.posix.dirname(map), source);
+        if (!shipped.has(file)) broken.push(`${map} → ${file}`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it('should build when packed and in a clone’s npm ci, never when a user installs it (no prepare script)', () => {
+    expect(manifest.scripts.prepare).toBeUndefined();
+    // prepack (npm pack, npm publish, git installs) builds from a clean dist/
+    expect(manifest.scripts.prepack).toMatch(/rmSync\('dist'.*&& npm run build$/);
+    // `dependencies` runs after npm ci / npm install changed node_modules, in the project itself
+    // only, so `npm ci && npx rxdag run examples/release.yaml` works in a fresh clone
+    expect(manifest.scripts.dependencies).toBe('npm run build');
+    expect(manifest.scripts['bench:ab']).toBeDefined();
+    expect(manifest).toMatchObject({
+      main: 'dist/index.js',
+      types: 'dist/index.d.ts',
+      bin: { rxdag: 'dist/cli/main.js' },
+      engines: { node: '>=20' },
+      repository: { type: 'git', url: 'git+https://github.com/rxdag/rxdag.git' },
+      peerDependencies: { rxjs: expect.any(String) },
+    });
+  });
+
+  it('should ship every file the README sends a package user to', () => {
+    const readme = readFileSync(path.join(installed, 'README.md'), 'utf8');
+    const linked = [...readme.matchAll(/\]\(((?:docs|examples)\/[^)#\s]+)/g)].map((m) => m[1]!);
+    const inPackage = [...readme.matchAll(/node_modules\/rxdag\/([\w./-]+\.(?:ya?ml|ts))/g)].map((m) => m[1]!);
+    expect(linked).toEqual(expect.arrayContaining(['docs/cli.md', 'examples/etl.ts']));
+    expect(inPackage).toEqual(expect.arrayContaining(['examples/release.yaml', 'examples/run.ts']));
+    expect([...new Set([...linked, ...inPackage])].filter((file) => !files.includes(file))).toEqual([]);
+    expect(readme).toContain('npm i rxdag rxjs');
+  });
+
+  it('should load with require in a CommonJS project and export the public API', () => {
+    const dir = project('user-cjs', { type: 'commonjs' });
     const script = "const r = require('rxdag'); console.log(JSON.stringify([require.resolve('rxdag'), Object.keys(r)]))";
-    const [resolved, exported] = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' })) as [
-      string,
-      string[],
-    ];
-    expect(resolved).toBe(join(root, 'dist', 'index.js'));
+    const [resolved, exported] = JSON.parse(node(dir, '-e', script)) as [string, string[]];
+    expect(resolved).toBe(path.join(dir, 'node_modules', 'rxdag', 'dist', 'index.js'));
     expect(exported).toEqual(
       expect.arrayContaining([
         'defineDag',
@@ -35,4 +156,59 @@ describe('the installed package', () => {
       ]),
     );
   });
+
+  it('should load with import in an ES module project and run a DAG', () => {
+    const dir = project('user-esm', { type: 'module' });
+    const script = [
+      "import { defineDag, runDag } from 'rxdag';",
+      "import { lastValueFrom } from 'rxjs';",
+      "const dag = defineDag({ id: 'esm', tasks: [{ id: 'a', agent: 'work' }, { id: 'b', deps: ['a'], agent: 'work' }] });",
+      'const last = await lastValueFrom(runDag(dag, { agents: { work: async ({ id }) => id }, healthCheckIntervalMs: 0 }));',
+      'console.log(last.type, last.outcome);',
+    ].join('\n');
+    expect(node(dir, '--input-type=module', '-e', script)).toBe('dag.completed succeeded\n');
+  });
+
+  it('should run the shipped example DAG with the shipped CLI, as the README says (npx rxdag run node_modules/rxdag/examples/release.yaml)', () => {
+    const dir = project('user-cli', {});
+    const out = node(dir, `node_modules/rxdag/${manifest.bin.rxdag}`, 'run', 'node_modules/rxdag/examples/release.yaml', '--quiet');
+    expect(out).toMatch(/dag\.completed succeeded: 10\/10 completed/);
+  }, 60_000);
+
+  it('should run the shipped TypeScript examples from node_modules (npx tsx node_modules/rxdag/examples/run.ts etl)', () => {
+    const dir = project('user-tsx', {});
+    const out = node(dir, path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'node_modules/rxdag/examples/run.ts', 'etl');
+    expect(out).toContain('outcome: succeeded');
+  }, 60_000);
+
+  // The library's own .d.ts (and zod's and rxjs's) are checked in one project only: that takes
+  // seconds. They need TypeScript 5.4 (zod's use `NoInfer`), as the README says.
+  it.each([
+    ['NodeNext, ES module', 'module', { module: 'NodeNext', moduleResolution: 'NodeNext', skipLibCheck: false }],
+    ['NodeNext, CommonJS', 'commonjs', { module: 'NodeNext', moduleResolution: 'NodeNext', skipLibCheck: true }],
+    ['bundler', 'module', { module: 'ESNext', moduleResolution: 'bundler', skipLibCheck: true }],
+  ] as const)(
+    'should type-check the shipped examples in a TypeScript %s project',
+    (name, type, moduleOptions) => {
+      const dir = project(
+        `user-ts-${name.replace(/\W+/g, '-')}`,
+        { type },
+        {
+          compilerOptions: { ...moduleOptions, target: 'ES2022', strict: true, noEmit: true, types: ['node'] },
+          include: ['src'],
+        },
+      );
+      mkdirSync(path.join(dir, 'src'));
+      for (const file of files.filter((f) => /^examples\/.*\.ts$/.test(f))) {
+        copyFileSync(path.join(installed, file), path.join(dir, 'src', path.basename(file)));
+      }
+      const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 110_000,
+      });
+      expect({ status: tsc.status, errors: tsc.stdout }).toEqual({ status: 0, errors: '' });
+    },
+    120_000,
+  );
 });

@@ -48,6 +48,12 @@ describe('rxdag run (interrupted)', () => {
       'dag.completed',
     ]);
     expect(events[events.length - 1]).toMatchObject({ outcome: 'cancelled', counts: { total: 4, cancelled: 4 } });
+    // the first Ctrl-C says what the CLI waits for and how not to wait
+    expect(result.stderr).toBe('rxdag: stopping: waiting for 3 running tasks to exit (Ctrl-C again to kill them now)\n');
+    // a task that never started shows no attempt number; the running ones show theirs
+    expect(result.stdout).toMatch(/task\.cancelled never-starts \(never started\)\n/);
+    expect(result.stdout).not.toMatch(/never-starts #/);
+    expect(result.stdout).toMatch(/task\.cancelled stubborn #1\n/);
   }, 30_000);
 
   it('should stop the same way on SIGTERM, exit 143 and still write the report', async () => {
@@ -56,6 +62,9 @@ describe('rxdag run (interrupted)', () => {
     cli.child.kill('SIGTERM');
     const result = await cli.done;
     expect(result.code).toBe(143);
+    expect(result.stderr).toBe(
+      'rxdag: stopping on SIGTERM: waiting for 3 running tasks to exit (Ctrl-C or a second SIGTERM to kill them now)\n',
+    );
     expect(readPids(pidFile).filter(isRunning)).toEqual([]);
     expect(readEventLog(log).pop()).toMatchObject({ type: 'dag.completed', outcome: 'cancelled' });
     const html = readFileSync(report, 'utf8');
@@ -65,8 +74,13 @@ describe('rxdag run (interrupted)', () => {
 
   it('should kill the children at once and exit 130 on a second Ctrl-C', async () => {
     const { cli, log, pidFile } = await startLongRun('twice', 5000);
+    let stderr = '';
+    cli.child.stderr!.on('data', (chunk: string) => (stderr += chunk));
     cli.child.kill('SIGINT');
     await new Promise((resolve) => setTimeout(resolve, 100));
+    // said while the CLI waits, not when it is done
+    await waitFor(() => stderr.includes('(Ctrl-C again to kill them now)'));
+    expect(stderr).toBe('rxdag: stopping: waiting for 3 running tasks to exit (Ctrl-C again to kill them now)\n');
     const secondAt = Date.now();
     cli.child.kill('SIGINT');
     const result = await cli.done;

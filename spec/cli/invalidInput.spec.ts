@@ -72,9 +72,47 @@ describe('rxdag run (invalid input)', () => {
     expect(await problems(file)).toEqual([
       `rxdag: ${file}:7:12: tasks[1].sleep: give only one of \`run\`, \`sleep\` or \`agent\` (this task has \`run\` and \`sleep\`)`,
       `rxdag: ${file}:8:5: tasks[2]: a task needs one of \`run\` (a shell command), \`sleep\` (milliseconds) or \`agent\``,
-      `rxdag: ${file}:10:5: tasks[3]: unknown field "retries"`,
+      `rxdag: ${file}:12:5: tasks[3]: unknown field "retries" (did you mean "retry"?)`,
       `rxdag: ${file}:14:12: tasks[4].sleep: must be >= 0 (got -5)`,
       `rxdag: ${file}:15:9: tasks[5].id: duplicate task id "first" (first used by tasks[0])`,
+      // a duplicate's other problems are its own too
+      `rxdag: ${file}:17:12: tasks[5].deps[0]: task "first" depends on "ghost", which is not a task of this DAG`,
+    ]);
+  });
+
+  it('should refuse in validate exactly what run refuses before starting, by the same check', async () => {
+    const file = dagWith(
+      'run-only.yaml',
+      [
+        'id: only-at-run',
+        'defaults:',
+        '  timout: 5',
+        'tasks:',
+        '  - id: first',
+        '    run: touch PROBE',
+        '    cwd: /does/not/exist',
+        '  - id: later',
+        '    sleep: 1',
+        '    timeoutMs: 3000000000',
+        '  - id: first',
+        '    agent: sleep',
+        '    input: 2147483648',
+        '    dep: [later]',
+        '',
+      ].join('\n'),
+    );
+    const fromRun = await problems(file);
+    const validate = await runCli(['validate', file]);
+    expect({ code: validate.code, stdout: validate.stdout }).toEqual({ code: 2, stdout: '' });
+    expect(validate.stderr.trimEnd().split('\n')).toEqual(fromRun);
+    const timer = 'must be at most 2147483647 ms (about 24.8 days), the longest timer Node keeps';
+    expect(fromRun).toEqual([
+      `rxdag: ${file}:3:3: defaults: unknown field "timout" (did you mean "timeoutMs"?)`,
+      `rxdag: ${file}:7:10: tasks[0].cwd: cwd "/does/not/exist" is not an existing directory`,
+      `rxdag: ${file}:10:16: tasks[1].timeoutMs: ${timer} (got 3000000000)`,
+      `rxdag: ${file}:11:9: tasks[2].id: duplicate task id "first" (first used by tasks[0])`,
+      `rxdag: ${file}:13:12: tasks[2].input: ${timer} (got 2147483648)`,
+      `rxdag: ${file}:14:5: tasks[2]: unknown field "dep" (did you mean "deps"?)`,
     ]);
   });
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ensureBuilt, runCli } from './support/builtCli';
 import { hasChromium, renderedDom } from './support/chromium';
 import { readEventLog, tempDir, writeText } from './support/files';
+import { edgesThroughNodes, readGraphSvg } from './report/svgGeometry';
 
 /**
  * `rxdag run --report` and `rxdag report`: one self-contained HTML file with a Gantt timeline,
@@ -54,6 +55,21 @@ describe('rxdag report', () => {
     expect(ids.length).toBeGreaterThanOrEqual(4);
     for (const id of ids) expect(html).toMatch(new RegExp(`<g class="node completed critical" data-task="${id}"`));
     expect(count(/<path class="edge critical"/g)).toBe(ids.length - 1);
+  });
+
+  it('should route every edge around the nodes it does not join', () => {
+    // join depends on tasks two layers back: drawn straight, those edges ran through clean-orders
+    const graph = readGraphSvg(html);
+    expect(graph.edges).toHaveLength(8);
+    expect(edgesThroughNodes(graph)).toEqual([]);
+  });
+
+  it('should not say a task waited for a slot when the run never filled its 8 slots', () => {
+    // spawning a shell task takes a few ms: the gap between ready and start is dispatch latency
+    expect(html).not.toContain('for a free slot');
+    expect(html).toMatch(
+      /<line class="dispatch"[^>]*><title>[a-z-]+: dispatch latency \d+ ms \(ready → started; no slot was short\)<\/title>/,
+    );
   });
 
   it('should list every task in the summary table', () => {

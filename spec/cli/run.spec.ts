@@ -1,7 +1,7 @@
 import type { DagEvent } from '../../src/index';
 import { ensureBuilt, runCli, startCli } from './support/builtCli';
 import { eventLogViolations, outcomes } from './support/eventLogInvariants';
-import { readEventLog, tempDir } from './support/files';
+import { readEventLog, tempDir, writeText } from './support/files';
 
 /** `rxdag run` on the example DAG files: exit 0, the events log, and the output modes. */
 describe('rxdag run (succeeding DAGs)', () => {
@@ -99,5 +99,24 @@ describe('rxdag run (succeeding DAGs)', () => {
     const result = await cli.done;
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(readEventLog(log).pop()).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+  }, 20_000);
+
+  it('should warn on stderr that an empty DAG has nothing to run, and still exit 0', async () => {
+    const file = writeText(tmp.file('empty.yaml'), 'id: empty\ntasks: []\n');
+    const log = tmp.file('empty.jsonl');
+    const [lines, json] = await Promise.all([runCli(['run', file, '--events', log]), runCli(['run', file, '--json'])]);
+    expect(lines.code).toBe(0);
+    expect(lines.stderr).toBe(`rxdag: warning: ${file} has no tasks; nothing to run\n`);
+    expect(lines.stdout).toMatch(/dag\.completed succeeded: 0\/0 completed/);
+    expect(readEventLog(log).map((e) => e.type)).toEqual(['dag.created', 'dag.completed']);
+    // stdout stays pure JSON: the warning goes to stderr
+    expect(json.code).toBe(0);
+    expect(json.stderr).toBe(`rxdag: warning: ${file} has no tasks; nothing to run\n`);
+    expect(
+      json.stdout
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as DagEvent).type),
+    ).toEqual(['dag.created', 'dag.completed']);
   }, 20_000);
 });

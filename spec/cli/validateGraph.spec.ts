@@ -30,9 +30,10 @@ describe('rxdag validate and rxdag graph', () => {
     const file = writeText(tmp.file('bad.yaml'), 'id: bad\ntasks:\n  - id: a\n    deps: [a]\n    sleep: 1\n  - id: b\n    run: ""\n');
     const result = await runCli(['validate', file]);
     expect(result).toMatchObject({ code: 2, stdout: '' });
+    // in the order of the file
     expect(result.stderr.trimEnd().split('\n')).toEqual([
-      `rxdag: ${file}:7:10: tasks[1].run: must not be empty (got "")`,
       `rxdag: ${file}:4:12: tasks[0].deps[0]: task "a" depends on itself`,
+      `rxdag: ${file}:7:10: tasks[1].run: must not be empty (got "")`,
     ]);
   });
 

@@ -1,4 +1,5 @@
-import { type DagIssue, DagValidationError, defineDag, type DagSpec } from '../../src';
+import { backoffDelay, type DagIssue, DagValidationError, defineDag, type DagSpec } from '../../src';
+import { MAX_TIMER_MS } from '../../src/dag/schema';
 
 function issuesOf(spec: unknown): DagIssue[] {
   try {
@@ -48,7 +49,7 @@ describe('defineDag', () => {
         ],
       }),
     ).toThrow(
-      'DAG "m" is invalid (2 problems):\n  tasks[1].retry.attempts: must be at least 1 (the first attempt counts)\n  tasks[0].deps[0]: task "a" depends on "nope", which is not a task of this DAG',
+      'DAG "m" is invalid (2 problems):\n  tasks[1].retry.attempts: must be at least 1 (the first attempt counts) (got 0)\n  tasks[0].deps[0]: task "a" depends on "nope", which is not a task of this DAG',
     );
   });
 
@@ -198,6 +199,52 @@ describe('defineDag', () => {
     const dag = defineDag({ id: 'fanin', tasks: [...sources, sink] });
     expect(dag.index.inDegree[n]).toBe(n);
     expect(dag.index.rank[0]).toBe(2);
+  });
+
+  it('should report every problem of a task with a duplicate id: its values, its agent and its deps', () => {
+    const issues = issuesOf({
+      id: 'dup',
+      tasks: [
+        { id: 'a', agent: 'x' },
+        { id: 'a', timeoutMs: -1, deps: ['ghost', 'a'] },
+      ],
+    });
+    expect(issues.map((i) => [i.code, i.path.join('.'), i.message])).toEqual([
+      ['invalid-value', 'tasks.1.timeoutMs', 'must be > 0 (got -1)'],
+      ['duplicate-id', 'tasks.1.id', 'duplicate task id "a" (first used by tasks[0])'],
+      ['invalid-value', 'tasks.1.agent', 'task "a" names no agent: set `agent` on the task or `defaults.agent`'],
+      ['unknown-dependency', 'tasks.1.deps.0', 'task "a" depends on "ghost", which is not a task of this DAG'],
+      ['self-dependency', 'tasks.1.deps.1', 'task "a" depends on itself'],
+    ]);
+  });
+
+  it('should report each unknown field on its own, naming it and the field most likely meant', () => {
+    const issues = issuesOf({ id: 'typo', tasks: [{ id: 'a', agent: 'x', dep: ['b'], retry: { attempts: 2, backof: 5 }, colour: 1 }] });
+    expect(issues).toEqual([
+      {
+        path: ['tasks', 0, 'retry'],
+        code: 'invalid-value',
+        field: 'backof',
+        message: 'unknown field "backof" (did you mean "backoffMs"?)',
+      },
+      { path: ['tasks', 0], code: 'invalid-value', field: 'dep', message: 'unknown field "dep" (did you mean "deps"?)' },
+      { path: ['tasks', 0], code: 'invalid-value', field: 'colour', message: 'unknown field "colour"' },
+    ]);
+  });
+
+  it('should report a bad default together with the problems of the tasks, applying its good fields', () => {
+    const issues = issuesOf({ id: 'defaults', defaults: { agent: 'x', timeoutMs: 'soon' }, tasks: [{ id: 'a', retry: { attempts: 0 } }] });
+    expect(issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['defaults.timeoutMs', 'expected a number of milliseconds (got "soon")'],
+      ['tasks.0.retry.attempts', 'must be at least 1 (the first attempt counts) (got 0)'],
+    ]);
+  });
+
+  it('should keep a growing backoff within the longest timer Node keeps when the policy sets no maxBackoffMs', () => {
+    const dag = defineDag({ id: 'b', tasks: [{ id: 'a', agent: 'x', retry: { attempts: 60, backoffMs: 1000 } }] });
+    expect(dag.tasks[0]!.retry.maxBackoffMs).toBe(MAX_TIMER_MS);
+    // 1000 × 2^49 ms would be a timer Node fires after 1 ms
+    expect(backoffDelay(dag.tasks[0]!.retry, 50)).toBe(2_147_483_647);
   });
 
   it('should return a frozen DAG and accept an already defined one unchanged', () => {

@@ -9,6 +9,11 @@ export const ExitCode = {
   taskFailed: 1,
   /** The file or the options are invalid: nothing ran. */
   invalid: 2,
+  /**
+   * An output (the events log, the report, the journal) could not be written: the run was
+   * cancelled, or it had ended and only its output is missing. 74 is the conventional I/O error.
+   */
+  outputFailed: 74,
   /** Interrupted by Ctrl-C (SIGINT): the run was cancelled. */
   interrupted: 130,
   /** Stopped by SIGTERM: the run was cancelled. */

@@ -1,4 +1,11 @@
+/**
+ * What the CLI says about bad input: one {@link Problem} per thing wrong (a file, a place in it,
+ * or an option), thrown all together in an {@link InvalidInputError}, and how each is printed:
+ * one line, compiler-style, control characters escaped so a file's bytes never reach the
+ * terminal raw. Finds no problems itself: the DAG file loader and the option checks do.
+ */
 import { formatIssuePath } from '../index';
+import { escapeControls } from '../dag/text';
 
 /** One thing wrong with what the user gave: a file, a line in it, or an option. */
 export interface Problem {
@@ -24,6 +31,22 @@ export class InvalidInputError extends Error {
 }
 
 /**
+ * Problems in the order of the file: those without a position (about the whole file) first,
+ * then by line and column; problems at the same place keep the order they were found in.
+ */
+export function sortProblems(problems: readonly Problem[]): Problem[] {
+  const rank = (problem: Problem) => [problem.line ?? 0, problem.column ?? 0] as const;
+  return problems
+    .map((problem, found) => ({ problem, found }))
+    .sort((a, b) => {
+      const [lineA, columnA] = rank(a.problem);
+      const [lineB, columnB] = rank(b.problem);
+      return lineA - lineB || columnA - columnB || a.found - b.found;
+    })
+    .map(({ problem }) => problem);
+}
+
+/**
  * Formats a problem compiler-style, so editors and grep can jump to it:
  * `dag.yaml:12:7: tasks[3].deps[0]: task "b" depends on "x", which is not a task of this DAG`.
  */
@@ -32,7 +55,7 @@ export function formatProblem(problem: Problem): string {
     .filter((part) => part !== undefined)
     .join(':');
   const path = problem.path === undefined ? '' : `${formatIssuePath(problem.path)}: `;
-  // Keep one problem on one line, whatever the message holds.
-  const message = problem.message.replace(/\s*\n\s*/g, ' ');
-  return `${where === '' ? '' : `${where}: `}${path}${message}`;
+  // One problem on one line whatever the message holds; the CLI prints its own "rxdag: " in front.
+  const message = problem.message.replace(/\s*\n\s*/g, ' ').replace(/^rxdag: /, '');
+  return escapeControls(`${where === '' ? '' : `${where}: `}${path}${message}`);
 }

@@ -57,7 +57,7 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
     .showHelpAfterError('(run "rxdag --help" for usage)')
     .addHelpText(
       'after',
-      '\nExit codes: 0 all tasks succeeded, 1 a task failed, 2 invalid file or options (nothing ran), 130 interrupted.',
+      '\nExit codes: 0 all tasks succeeded, 1 a task failed, 2 invalid file or options (nothing ran), 74 an output could not be written, 130 interrupted.',
     );
 
   program

@@ -1,10 +1,12 @@
 /**
  * The DAG's edges in compressed sparse row (CSR) form: built from the tasks' deps, reversed, and
  * counted into in-degrees. Resolving deps is where unknown and self dependencies show up, so
- * {@link buildDepsGraph} reports those; cycles are not looked for here (see `cycles.ts`).
+ * {@link buildDepsGraph} reports those (and {@link rejectedDepIssues} for tasks left out of the
+ * graph); cycles are not looked for here (see `cycles.ts`).
  */
 import { type DagIssue, quoted } from './errors';
 import type { IdIndex } from './idIndex';
+import type { RejectedTask } from './validateTasks';
 
 /** A directed graph in compressed sparse row form: node `i`'s successors are `targets[start[i] .. start[i+1])`. */
 export interface CsrGraph {
@@ -38,17 +40,9 @@ export function buildDepsGraph(
       const depId = deps[d]!;
       const dep = indexById.get(depId);
       if (dep === undefined) {
-        issues.push({
-          path: ['tasks', specIndexOf[i]!, 'deps', d],
-          code: 'unknown-dependency',
-          message: `task ${quoted(taskId)} depends on ${quoted(String(depId))}, which is not a task of this DAG`,
-        });
+        issues.push(unknownDependency(taskId, depId, specIndexOf[i]!, d));
       } else if (dep === i) {
-        issues.push({
-          path: ['tasks', specIndexOf[i]!, 'deps', d],
-          code: 'self-dependency',
-          message: `task ${quoted(taskId)} depends on itself`,
-        });
+        issues.push(selfDependency(taskId, specIndexOf[i]!, d));
       } else if (seen === undefined ? !includesFrom(targets, first, edges, dep) : !seen.has(dep)) {
         seen?.add(dep);
         targets[edges++] = dep;
@@ -57,6 +51,31 @@ export function buildDepsGraph(
   }
   start[n] = edges;
   return { start, targets: edges === listed ? targets : targets.slice(0, edges) };
+}
+
+/**
+ * The unknown and self dependencies of tasks left out of the graph for a duplicate id: they are
+ * problems of those tasks too. A dependency on the task's own id counts as itself.
+ */
+export function rejectedDepIssues(rejected: readonly RejectedTask[], indexById: IdIndex, issues: DagIssue[]): void {
+  for (const { specIndex, id, deps } of rejected) {
+    deps.forEach((depId, d) => {
+      if (depId === id) issues.push(selfDependency(id, specIndex, d));
+      else if (indexById.get(depId) === undefined) issues.push(unknownDependency(id, depId, specIndex, d));
+    });
+  }
+}
+
+function unknownDependency(taskId: string, depId: string, specIndex: number, d: number): DagIssue {
+  return {
+    path: ['tasks', specIndex, 'deps', d],
+    code: 'unknown-dependency',
+    message: `task ${quoted(taskId)} depends on ${quoted(String(depId))}, which is not a task of this DAG`,
+  };
+}
+
+function selfDependency(taskId: string, specIndex: number, d: number): DagIssue {
+  return { path: ['tasks', specIndex, 'deps', d], code: 'self-dependency', message: `task ${quoted(taskId)} depends on itself` };
 }
 
 /** The same edges pointing the other way, e.g. dependencies → dependents. */

@@ -3,12 +3,13 @@
  * other modules (validate the tasks, build the graph, order it, rank it), and `isDag` to tell
  * such a DAG from a look-alike. Holds no checks or graph algorithms of its own.
  */
-import { buildDepsGraph, type CsrGraph, edgeCounts, reverse } from './csr';
+import { buildDepsGraph, type CsrGraph, edgeCounts, rejectedDepIssues, reverse } from './csr';
 import { topologicalOrder } from './cycles';
 import { type DagIssue, DagValidationError } from './errors';
-import { cycleIssue, dagIdOf, zodIssues } from './issues';
+import { cycleIssue, dagIdOf } from './issues';
 import { upwardRanks } from './ranks';
-import { type DagSpec, dagSpecSchema } from './schema';
+import type { DagSpec } from './schema';
+import { checkSpecHead } from './specHead';
 import { materializeTasks, type TaskColumns } from './taskColumns';
 import type { Dag, DagIndex, Task } from './types';
 import { validateTasks } from './validateTasks';
@@ -32,17 +33,13 @@ export type { Dag, DagIndex, RetryPolicy, Task } from './types';
 export function defineDag(spec: DagSpec | Dag): Dag {
   if (isDag(spec)) return spec;
   const issues: DagIssue[] = [];
-  const head = dagSpecSchema.safeParse(spec);
-  if (!head.success) {
-    issues.push(...zodIssues(head.error, []));
-    const taskList: unknown = (spec as { tasks?: unknown } | null | undefined)?.tasks;
-    if (!Array.isArray(taskList)) throw new DagValidationError(issues, dagIdOf(spec));
-  }
-  const defaults = head.success ? head.data.defaults : undefined;
-  const { columns, indexById, specIndexOf, depsOf } = validateTasks((spec as { tasks: readonly unknown[] }).tasks, defaults, issues);
+  const { tasks: rawTasks, defaults } = checkSpecHead(spec, issues);
+  if (rawTasks === undefined) throw new DagValidationError(issues, dagIdOf(spec));
+  const { columns, indexById, specIndexOf, depsOf, duplicates } = validateTasks(rawTasks, defaults, issues);
 
   const n = columns.length;
   const deps = buildDepsGraph(columns.ids, depsOf, indexById, specIndexOf, issues);
+  rejectedDepIssues(duplicates, indexById, issues);
   const inDegree = edgeCounts(deps, n);
   const dependents = reverse(deps, n);
   const topo = topologicalOrder(dependents, deps, inDegree);

@@ -1,3 +1,11 @@
+/**
+ * The error `defineDag`, `runDag` and spawning throw for an invalid DAG, and the shape of each
+ * problem it carries. Words the problems; finding them is the work of the checks that build it.
+ */
+import { escapeControls, quoted } from './text';
+
+export { quoted };
+
 /** One problem found in a DAG definition or in the options of a run. */
 export interface DagIssue {
   /** Where the problem is, e.g. `['tasks', 3, 'deps', 0]`. Empty for the DAG as a whole. */
@@ -6,27 +14,18 @@ export interface DagIssue {
   readonly code: DagIssueCode;
   /** What is wrong and what was expected, in one sentence. */
   readonly message: string;
+  /** For an unknown field: its name (`path` is the object that holds it). */
+  readonly field?: string;
   /** For `cycle`: the ids on the cycle, each depending on the next (the message shortens long ones). */
   readonly cycle?: readonly string[];
 }
 
 export type DagIssueCode = 'invalid-value' | 'duplicate-id' | 'unknown-dependency' | 'self-dependency' | 'cycle' | 'unknown-agent';
 
-/** Longest id or value quoted whole in a message; longer ones are cut, with their length. */
-const QUOTE_LIMIT = 80;
-
-/**
- * A name for a message: in quotes, cut to a readable length. An error about a 1 MB id must not
- * be a 1 MB message.
- */
-export function quoted(text: string): string {
-  return text.length <= QUOTE_LIMIT ? `"${text}"` : `"${text.slice(0, QUOTE_LIMIT)}…" (${text.length} characters)`;
-}
-
 /** Formats a path like `tasks[3].deps[0]`; the empty path is `(dag)`. */
 export function formatIssuePath(path: readonly (string | number)[]): string {
   if (path.length === 0) return '(dag)';
-  return path.map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? part : `.${part}`)).join('');
+  return escapeControls(path.map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? part : `.${part}`)).join(''));
 }
 
 /**

@@ -1,8 +1,16 @@
+/**
+ * Growing a running DAG by the tasks an agent spawned (`extendDag`) and checking the agents they
+ * name (`extendDagWithAgents`), with every problem of every spawned task reported at once. Runs
+ * nothing and changes nothing: the DAG it is given stays as it was, a new one is returned.
+ */
 import { jsonSafetyProblem } from '../jsonSafe';
-import { type Dag, defineDag, type Task } from './defineDag';
+import { type Dag, defineDag } from './defineDag';
+import { taskSpecOf } from './specOf';
 import { type DagIssue, DagValidationError, quoted } from './errors';
-import { type TaskSpec, taskSpecSchema } from './schema';
-import { unknownAgentIssues } from './unknownAgents';
+import { noAgentIssue, zodIssues } from './issues';
+import { MAX_ID_LENGTH, type TaskSpec, taskSpecSchema } from './schema';
+import { escapeControls } from './text';
+import { type AgentsOfTasks, unknownAgentIssues } from './unknownAgents';
 
 /**
  * A DAG grown by tasks an agent spawned: a pure function, so the reducer can replay a
@@ -22,21 +30,15 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
   }
   const newIds = new Map<string, number>();
   specs.forEach((spec, i) => {
+    // every problem of the task: a bad field does not hide its id, agent, input or deps
     const parsed = taskSpecSchema.safeParse(spec);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) {
-        issues.push({
-          path: ['spawn', i, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
-          code: 'invalid-value',
-          message: issue.message,
-        });
-      }
-      return;
-    }
-    const task = parsed.data;
+    if (!parsed.success) issues.push(...zodIssues(parsed.error, ['spawn', i], spec, taskSpecSchema));
+    const task = parsed.success ? parsed.data : usableFields(spec);
+    if (task === undefined) return;
     const problem = task.input === undefined ? undefined : jsonSafetyProblem(task.input);
     if (problem !== undefined)
-      issues.push({ path: ['spawn', i, 'input'], code: 'invalid-value', message: `input is not JSON-safe: ${problem}` });
+      issues.push({ path: ['spawn', i, 'input'], code: 'invalid-value', message: `input is not JSON-safe: ${escapeControls(problem)}` });
+    if (task.agent === undefined && dag.defaults?.agent === undefined) issues.push(noAgentIssue(['spawn', i, 'agent'], task.id));
     if (dag.taskIndex(task.id) !== undefined || newIds.has(task.id)) {
       issues.push({ path: ['spawn', i, 'id'], code: 'duplicate-id', message: `task id ${quoted(task.id)} is already used in this run` });
     }
@@ -64,7 +66,7 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
   const dependentsOfSpawner = new Set<number>();
   const { start, targets } = dag.index.dependents;
   for (let e = start[spawner]!; e < start[spawner + 1]!; e++) dependentsOfSpawner.add(targets[e]!);
-  const tasks: TaskSpec[] = dag.tasks.map((task) => specOf(task, dependentsOfSpawner.has(task.index) ? spawnedIds : []));
+  const tasks: TaskSpec[] = dag.tasks.map((task) => taskSpecOf(task, dependentsOfSpawner.has(task.index) ? spawnedIds : []));
   for (const spec of specs) tasks.push({ ...spec, deps: [parentId, ...(spec.deps ?? [])] });
   let result: Dag;
   try {
@@ -85,25 +87,6 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
   return result;
 }
 
-function specOf(task: Task, extraDeps: readonly string[]): TaskSpec {
-  const { retry } = task;
-  return {
-    id: task.id,
-    deps: extraDeps.length === 0 ? task.deps : [...task.deps, ...extraDeps],
-    agent: task.agent,
-    ...(task.input === undefined ? {} : { input: task.input }),
-    ...(task.timeoutMs === undefined ? {} : { timeoutMs: task.timeoutMs }),
-    retry: {
-      attempts: retry.attempts,
-      backoffMs: retry.backoffMs,
-      backoffFactor: retry.backoffFactor,
-      ...(Number.isFinite(retry.maxBackoffMs) ? { maxBackoffMs: retry.maxBackoffMs } : {}),
-    },
-    priority: task.priority,
-    ...(task.estimateMs === undefined ? {} : { estimateMs: task.estimateMs }),
-  };
-}
-
 /**
  * {@link extendDag}, then checks that every new task's agent (after the DAG's defaults) is one
  * the run has. Throws a `DagValidationError` naming each problem; the DAG it returns is the one
@@ -117,11 +100,52 @@ export function extendDagWithAgents(
   isCompleted: (task: number) => boolean,
   agents: Readonly<Record<string, unknown>>,
 ): Dag {
-  const grown = extendDag(dag, spawner, specs, isCompleted);
+  let grown: Dag;
+  try {
+    grown = extendDag(dag, spawner, specs, isCompleted);
+  } catch (error) {
+    // the spawn is refused already: its unknown agents are problems of its tasks too
+    if (!(error instanceof DagValidationError) || !Array.isArray(specs)) throw error;
+    const unknown = unknownAgentIssues(
+      agentsOfSpecs(specs, dag.defaults?.agent),
+      (name) => name === '' || agents[name] !== undefined,
+      Object.keys(agents),
+      {
+        pathOf: (task) => ['spawn', task, 'agent'],
+      },
+    );
+    if (unknown.length === 0) throw error;
+    throw new DagValidationError([...error.issues, ...unknown], dag.id);
+  }
   const problems = unknownAgentIssues(grown, (name) => agents[name] !== undefined, Object.keys(agents), {
     fromTask: dag.size,
     pathOf: (task) => ['spawn', task - dag.size, 'agent'],
   });
   if (problems.length > 0) throw new DagValidationError(problems, dag.id);
   return grown;
+}
+
+/** The id, string deps, agent and input of a spawned task that failed its schema, when its id is a usable string. */
+function usableFields(spec: unknown): { id: string; deps: string[]; agent?: string; input?: unknown } | undefined {
+  if (typeof spec !== 'object' || spec === null) return undefined;
+  const { id, deps, agent, input } = spec as Record<string, unknown>;
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) return undefined;
+  const strings = Array.isArray(deps) ? deps.filter((d): d is string => typeof d === 'string') : [];
+  // an agent given, even an invalid one (already reported), is not also "no agent"
+  return { id, deps: strings, input, ...(agent === undefined ? {} : { agent: typeof agent === 'string' ? agent : '' }) };
+}
+
+/** The agent each spawned spec names (after the DAG's default; `''` for none usable), for the unknown-agent check. */
+function agentsOfSpecs(specs: readonly unknown[], defaultAgent: string | undefined): AgentsOfTasks {
+  const agentNames: string[] = [];
+  const agentCodes = new Int32Array(specs.length);
+  const ids = specs.map((spec, i) => {
+    const { id, agent } = (typeof spec === 'object' && spec !== null ? spec : {}) as Record<string, unknown>;
+    const name = typeof agent === 'string' ? agent : agent === undefined ? (defaultAgent ?? '') : '';
+    let code = agentNames.indexOf(name);
+    if (code < 0) code = agentNames.push(name) - 1;
+    agentCodes[i] = code;
+    return typeof id === 'string' ? id : `spawn[${i}]`;
+  });
+  return { size: specs.length, index: { agentCodes, agentNames, ids } };
 }

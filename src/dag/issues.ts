@@ -1,20 +1,72 @@
 /**
- * Problems found in a DAG spec, worded as `DagIssue`s: zod's issues under the spec's paths, a
- * cycle as a readable path, and the DAG id an error can name. Finds nothing itself: the checks
- * that do (`validateTasks`, `buildDepsGraph`, `topologicalOrder`) decide what is wrong.
+ * Problems found in a DAG spec, worded as `DagIssue`s: zod's issues under the spec's paths with
+ * the value given, unknown fields with the field most likely meant, a task without an agent, a
+ * cycle as a readable path, and the DAG id an error can name. Finds nothing itself: the schemas
+ * and the checks (`validateTasks`, `buildDepsGraph`, `topologicalOrder`) decide what is wrong.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { type DagIssue, quoted } from './errors';
+import { describeValue, escapeControls, unknownFieldMessage } from './text';
 
-/** Zod's issues with `prefix` in front of their paths; an unknown field is named, quoted. */
-export function zodIssues(error: z.ZodError, prefix: readonly (string | number)[]): DagIssue[] {
-  return error.issues.map((issue) => {
-    const path = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
-    let message = issue.message;
-    if (issue.code === 'unrecognized_keys')
-      message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map(quoted).join(', ')}`;
-    return { path, code: 'invalid-value' as const, message };
+/**
+ * Zod's issues of `schema` parsing `input`, with `prefix` in front of their paths. Each names
+ * the value it got (`must be > 0 (got -5)`); each unknown field is its own issue, at the object
+ * holding it, with the known field it most likely stands for.
+ */
+export function zodIssues(error: z.ZodError, prefix: readonly (string | number)[], input: unknown, schema: z.ZodType): DagIssue[] {
+  return error.issues.flatMap((issue): DagIssue[] => {
+    const at = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+    const path = [...prefix, ...at];
+    if (issue.code === 'unrecognized_keys') {
+      const known = fieldsAt(schema, at);
+      return issue.keys.map((field) => ({ path, code: 'invalid-value', message: unknownFieldMessage(field, known), field }));
+    }
+    return [{ path, code: 'invalid-value', message: `${issue.message} (got ${describeValue(valueAt(input, at))})` }];
   });
+}
+
+/** The value at `path` inside `value`, or `undefined` where there is none. */
+export function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+/** The field names of the object schema found at `path` inside `schema` (none where there is no object). */
+export function fieldsAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let current: z.ZodType | undefined = schema;
+  for (const key of path) {
+    current = unwrap(current);
+    if (current instanceof z.ZodObject) current = (current.shape as Record<PropertyKey, z.ZodType>)[key];
+    else if (current instanceof z.ZodArray) current = current.element as z.ZodType;
+    else if (current instanceof z.ZodRecord) current = current.valueType as z.ZodType;
+    else if (current instanceof z.ZodUnion)
+      current = (current.options as z.ZodType[]).map(unwrap).find((option) => option instanceof z.ZodObject && key in option.shape);
+    else current = undefined;
+    if (current === undefined) return [];
+  }
+  current = unwrap(current);
+  if (current instanceof z.ZodObject) return Object.keys(current.shape);
+  if (current instanceof z.ZodUnion) return (current.options as z.ZodType[]).map(unwrap).flatMap((option) => fieldsAt(option, []));
+  return [];
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let current = schema;
+  while (current instanceof z.ZodOptional) current = current.unwrap() as z.ZodType;
+  return current;
+}
+
+/** The issue for a task that names no agent, and whose DAG has no default one. */
+export function noAgentIssue(path: readonly (string | number)[], taskId: string): DagIssue {
+  return {
+    path,
+    code: 'invalid-value',
+    message: `task ${quoted(taskId)} names no agent: set \`agent\` on the task or \`defaults.agent\``,
+  };
 }
 
 /** The issue for a cycle through `names` (each depending on the next), at the deps of `tasks[specIndex]`. */
@@ -38,7 +90,7 @@ const CYCLE_NAMES_SHOWN = 60;
 
 /** `a -> b -> c -> a`, shortened in the middle for long cycles. */
 function cyclePath(names: readonly string[]): string {
-  const ids = names.map((name) => (name.length <= 80 ? name : quoted(name)));
+  const ids = names.map((name) => (name.length <= 80 ? escapeControls(name) : quoted(name)));
   if (ids.length <= CYCLE_NAMES_SHOWN) return [...ids, ids[0]].join(' -> ');
   const half = CYCLE_NAMES_SHOWN / 2;
   return (

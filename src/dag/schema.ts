@@ -1,67 +1,108 @@
+/**
+ * The zod schemas of a DAG spec (the DAG, its tasks, their retry policy, the defaults) and the
+ * limits they hold values to: id length and characters, attempts, and times no longer than the
+ * longest timer Node keeps. Shapes and single values only: what needs the whole DAG (duplicate
+ * ids, dependencies, cycles) is checked by `validateTasks`, `buildDepsGraph` and `topologicalOrder`.
+ */
 import { z } from 'zod';
+import { controlCharacterIn, hasControlCharacters } from './text';
 
 /** Longest task or DAG id accepted; ids are names, not payloads. */
 export const MAX_ID_LENGTH = 256;
 /** Most attempts a retry policy may ask for. */
 export const MAX_ATTEMPTS = 1000;
+/**
+ * Longest time a Node timer keeps: 2^31 − 1 ms, about 24.8 days. Node fires a longer timer
+ * after 1 ms (with a `TimeoutOverflowWarning`), so every time that becomes a timer (timeouts,
+ * backoffs, sleeps, poll and health periods) is refused above it.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+/** What is said of a time above {@link MAX_TIMER_MS} (followed by the value given). */
+export const TIMER_LIMIT_MESSAGE = `must be at most ${MAX_TIMER_MS} ms (about 24.8 days), the longest timer Node keeps`;
 
 const id = z
   .string({ error: 'expected a string id' })
   .min(1, { error: 'must not be empty' })
-  .max(MAX_ID_LENGTH, { error: `must be at most ${MAX_ID_LENGTH} characters` });
+  .max(MAX_ID_LENGTH, { error: `must be at most ${MAX_ID_LENGTH} characters` })
+  // a line feed or an escape in an id would break every line that names the task, and the graph exports
+  .refine((value) => !hasControlCharacters(value), {
+    error: (issue) => `must not contain control characters: ${controlCharacterIn(issue.input as string)}`,
+  });
 
 const nonNegativeMs = z
   .number({ error: 'expected a number of milliseconds' })
   .finite({ error: 'must be a finite number' })
-  .nonnegative({ error: 'must be >= 0' });
+  .nonnegative({ error: 'must be >= 0' })
+  .max(MAX_TIMER_MS, { error: TIMER_LIMIT_MESSAGE });
 
 const positiveMs = z
   .number({ error: 'expected a number of milliseconds' })
   .finite({ error: 'must be a finite number' })
-  .positive({ error: 'must be > 0' });
+  .positive({ error: 'must be > 0' })
+  .max(MAX_TIMER_MS, { error: TIMER_LIMIT_MESSAGE });
+
+/** An estimate is not a timer: any finite duration will do. */
+const estimate = z
+  .number({ error: 'expected a number of milliseconds' })
+  .finite({ error: 'must be a finite number' })
+  .nonnegative({ error: 'must be >= 0' });
+
+const priority = z.number({ error: 'expected a number' }).finite({ error: 'must be a finite number' });
 
 /** A retry policy: `attempts` counts every attempt, the first included. */
-export const retrySchema = z.strictObject({
-  attempts: z
-    .number({ error: 'expected an integer number of attempts' })
-    .int({ error: 'must be an integer' })
-    .min(1, { error: 'must be at least 1 (the first attempt counts)' })
-    .max(MAX_ATTEMPTS, { error: `must be at most ${MAX_ATTEMPTS}` }),
-  backoffMs: nonNegativeMs.optional(),
-  backoffFactor: z
-    .number({ error: 'expected a number' })
-    .finite({ error: 'must be a finite number' })
-    .min(1, { error: 'must be >= 1' })
-    .optional(),
-  maxBackoffMs: nonNegativeMs.optional(),
-});
+export const retrySchema = z.strictObject(
+  {
+    attempts: z
+      .number({ error: 'expected an integer number of attempts' })
+      .int({ error: 'must be an integer' })
+      .min(1, { error: 'must be at least 1 (the first attempt counts)' })
+      .max(MAX_ATTEMPTS, { error: `must be at most ${MAX_ATTEMPTS}` }),
+    backoffMs: nonNegativeMs.optional(),
+    backoffFactor: z
+      .number({ error: 'expected a number' })
+      .finite({ error: 'must be a finite number' })
+      .min(1, { error: 'must be >= 1' })
+      .optional(),
+    maxBackoffMs: nonNegativeMs.optional(),
+  },
+  { error: 'expected a retry policy: an object with `attempts`' },
+);
 
 /** One task of a DAG spec, as a user writes it. */
-export const taskSpecSchema = z.strictObject({
-  id,
-  deps: z.array(z.string({ error: 'expected a task id' }), { error: 'expected an array of task ids' }).optional(),
-  agent: id.optional(),
-  input: z.unknown().optional(),
-  timeoutMs: positiveMs.optional(),
-  retry: retrySchema.optional(),
-  priority: z.number({ error: 'expected a number' }).finite({ error: 'must be a finite number' }).optional(),
-  estimateMs: nonNegativeMs.optional(),
-});
+export const taskSpecSchema = z.strictObject(
+  {
+    id,
+    deps: z.array(z.string({ error: 'expected a task id' }), { error: 'expected an array of task ids' }).optional(),
+    agent: id.optional(),
+    input: z.unknown().optional(),
+    timeoutMs: positiveMs.optional(),
+    retry: retrySchema.optional(),
+    priority: priority.optional(),
+    estimateMs: estimate.optional(),
+  },
+  { error: 'expected a task: an object with an `id` (and `agent`, `deps`, `input`…)' },
+);
 
 /** Defaults applied to every task that does not set the field itself. */
-export const taskDefaultsSchema = z.strictObject({
-  agent: id.optional(),
-  timeoutMs: positiveMs.optional(),
-  retry: retrySchema.optional(),
-  priority: z.number().finite({ error: 'must be a finite number' }).optional(),
-});
+export const taskDefaultsSchema = z.strictObject(
+  {
+    agent: id.optional(),
+    timeoutMs: positiveMs.optional(),
+    retry: retrySchema.optional(),
+    priority: priority.optional(),
+  },
+  { error: 'expected an object of task defaults (`agent`, `timeoutMs`, `retry`, `priority`)' },
+);
 
 /** A whole DAG spec: an id, its tasks, and optional run-level defaults. */
-export const dagSpecSchema = z.strictObject({
-  id,
-  tasks: z.array(z.unknown(), { error: 'expected an array of tasks' }),
-  defaults: taskDefaultsSchema.optional(),
-});
+export const dagSpecSchema = z.strictObject(
+  {
+    id,
+    tasks: z.array(z.unknown(), { error: 'expected an array of tasks' }),
+    defaults: taskDefaultsSchema.optional(),
+  },
+  { error: 'expected a DAG spec: an object with `id` and `tasks`' },
+);
 
 export type RetrySpec = z.input<typeof retrySchema>;
 export type TaskSpec = Omit<z.input<typeof taskSpecSchema>, 'deps'> & { readonly deps?: readonly string[] };

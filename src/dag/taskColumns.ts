@@ -3,14 +3,15 @@
  * with its defaults filled in, and the `Task` objects built back from the columns on demand.
  * Stores what it is given: checking the values is `validateTasks`'s work.
  */
-import type { RetrySpec } from './schema';
+import { MAX_TIMER_MS, type RetrySpec } from './schema';
 import type { DagIndex, RetryPolicy, Task } from './types';
 
 const DEFAULT_RETRY: RetryPolicy = Object.freeze({
   attempts: 1,
   backoffMs: 0,
   backoffFactor: 2,
-  maxBackoffMs: Number.POSITIVE_INFINITY,
+  // not Infinity: a growing backoff past the longest timer Node keeps would fire after 1 ms
+  maxBackoffMs: MAX_TIMER_MS,
 });
 
 /** A retry policy with every field filled in; the shared default when the task gives none. */

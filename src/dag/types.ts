@@ -13,7 +13,7 @@ export interface RetryPolicy {
   readonly backoffMs: number;
   /** Each later wait is the previous one times this. */
   readonly backoffFactor: number;
-  /** No wait is longer than this. */
+  /** No wait is longer than this; without one, the longest timer Node keeps (`MAX_TIMER_MS`, about 24.8 days). */
   readonly maxBackoffMs: number;
 }
 

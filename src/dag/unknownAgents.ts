@@ -4,7 +4,13 @@
  * neither throws nor knows where the agents come from (the caller passes `hasAgent`).
  */
 import { type DagIssue, quoted } from './errors';
-import type { Dag } from './types';
+import type { DagIndex } from './types';
+
+/** What the check reads of a DAG: each task's id and agent (a `Dag` is one). */
+export interface AgentsOfTasks {
+  readonly size: number;
+  readonly index: Pick<DagIndex, 'agentCodes' | 'agentNames' | 'ids'>;
+}
 
 /** Tasks named in a message before "and N more". */
 const TASKS_SHOWN = 3;
@@ -26,7 +32,7 @@ export interface UnknownAgentOptions {
  * //    message: 'unknown agent "gpt" (used by "c"); known agents: "fn"' }]
  */
 export function unknownAgentIssues(
-  dag: Dag,
+  dag: AgentsOfTasks,
   hasAgent: (name: string) => boolean,
   knownAgents: readonly string[],
   options: UnknownAgentOptions = {},

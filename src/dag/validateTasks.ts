@@ -1,11 +1,12 @@
 /**
  * One walk over `spec.tasks`: each task is checked by zod and stored in the columns, with the
- * DAG's defaults applied; bad values, duplicate ids and tasks with no agent become issues. Does
- * not resolve deps (`buildDepsGraph` does, through {@link ValidatedTasks.depsOf}) or look for cycles.
+ * DAG's defaults applied; bad values, duplicate ids and tasks with no agent become issues, every
+ * one of a task's problems, not only the first. Does not resolve deps (`buildDepsGraph` does,
+ * through {@link ValidatedTasks.depsOf}, and `rejectedDepIssues` for duplicates) or look for cycles.
  */
 import { type DagIssue, quoted } from './errors';
 import { IdIndex } from './idIndex';
-import { zodIssues } from './issues';
+import { noAgentIssue, zodIssues } from './issues';
 import { MAX_ID_LENGTH, type TaskDefaults, type TaskSpec, taskSpecSchema } from './schema';
 import { normalizeRetry, TaskColumns } from './taskColumns';
 
@@ -18,6 +19,15 @@ export interface ValidatedTasks {
   readonly specIndexOf: Int32Array;
   /** The dependency ids an accepted task lists, as given (not yet checked against the DAG). */
   readonly depsOf: (task: number) => readonly string[];
+  /** Tasks left out for a duplicate id, with the deps they list: those are still checked. */
+  readonly duplicates: readonly RejectedTask[];
+}
+
+/** A task that is not in the graph (its id is taken), whose deps must still be checked. */
+export interface RejectedTask {
+  readonly specIndex: number;
+  readonly id: string;
+  readonly deps: readonly string[];
 }
 
 /**
@@ -32,9 +42,10 @@ export function validateTasks(rawTasks: readonly unknown[], defaults: TaskDefaul
   const specIndexOf = new Int32Array(rawTasks.length);
   // deps kept only for accepted tasks that failed zod; valid tasks' deps are re-read from the spec
   const fallbackDeps = new Map<number, readonly string[]>();
+  const duplicates: RejectedTask[] = [];
   for (let i = 0; i < rawTasks.length; i++) {
     const parsed = taskSpecSchema.safeParse(rawTasks[i]);
-    if (!parsed.success) issues.push(...zodIssues(parsed.error, ['tasks', i]));
+    if (!parsed.success) issues.push(...zodIssues(parsed.error, ['tasks', i], rawTasks[i], taskSpecSchema));
     const t = parsed.success ? parsed.data : usableIdAndDeps(rawTasks[i]);
     if (t === undefined) continue;
     const first = indexById.get(t.id);
@@ -44,15 +55,12 @@ export function validateTasks(rawTasks: readonly unknown[], defaults: TaskDefaul
         code: 'duplicate-id',
         message: `duplicate task id ${quoted(t.id)} (first used by tasks[${specIndexOf[first]}])`,
       });
-      continue;
     }
     const agent = t.agent ?? defaults?.agent;
-    if (agent === undefined) {
-      issues.push({
-        path: ['tasks', i, 'agent'],
-        code: 'invalid-value',
-        message: `task ${quoted(t.id)} names no agent: set \`agent\` on the task or \`defaults.agent\``,
-      });
+    if (agent === undefined) issues.push(noAgentIssue(['tasks', i, 'agent'], t.id));
+    if (first !== undefined) {
+      duplicates.push({ specIndex: i, id: t.id, deps: t.deps ?? NO_DEPS });
+      continue;
     }
     specIndexOf[columns.length] = i;
     const index = columns.length;
@@ -75,15 +83,20 @@ export function validateTasks(rawTasks: readonly unknown[], defaults: TaskDefaul
     (fallbackDeps.size > 0 ? fallbackDeps.get(task) : undefined) ??
     (rawTasks[specIndexOf[task]!] as { deps?: readonly string[] }).deps ??
     NO_DEPS;
-  return { columns, indexById, specIndexOf, depsOf };
+  return { columns, indexById, specIndexOf, depsOf, duplicates };
 }
 
 const NO_DEPS: readonly string[] = Object.freeze([]);
 
-/** The id and string deps of a task that failed validation, when they are usable. */
+/**
+ * The id and string deps of a task that failed validation, when they are usable. An agent it
+ * gives, even an invalid one (already reported), stands in as an empty name, so only a task that
+ * gives none is also told it names no agent.
+ */
 function usableIdAndDeps(raw: unknown): ({ id: string; deps: string[] } & Partial<Omit<TaskSpec, 'id' | 'deps'>>) | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
-  const { id, deps } = raw as { id?: unknown; deps?: unknown };
+  const { id, deps, agent } = raw as { id?: unknown; deps?: unknown; agent?: unknown };
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) return undefined;
-  return { id, deps: Array.isArray(deps) ? deps.filter((d): d is string => typeof d === 'string') : [], agent: '' };
+  const strings = Array.isArray(deps) ? deps.filter((d): d is string => typeof d === 'string') : [];
+  return { id, deps: strings, ...(agent === undefined ? {} : { agent: '' }) };
 }

@@ -41,7 +41,23 @@ describe('resolveRunOptions', () => {
     [{ mode: 'fast' }, '--mode must be "event" or "polling" (got "fast")'],
     [{ mode: 'polling', pollInterval: '-1' }, '--poll-interval must be a positive number of milliseconds (got "-1")'],
     [{ killGrace: 'never' }, '--kill-grace must be a number of milliseconds >= 0 (got "never")'],
+    [{ concurrency: '99999999999999999999' }, '--concurrency must be a positive integer (got "99999999999999999999")'],
+    [
+      { killGrace: '3000000000' },
+      '--kill-grace must be at most 2147483647 ms (about 24.8 days), the longest timer Node keeps (got "3000000000")',
+    ],
+    [
+      { mode: 'polling', pollInterval: '2147483648' },
+      '--poll-interval must be at most 2147483647 ms (about 24.8 days), the longest timer Node keeps (got "2147483648")',
+    ],
   ])('should refuse %j', (raw, message) => {
     expect(() => resolveRunOptions(raw, false)).toThrow(new InvalidInputError([{ message }]));
+  });
+
+  it('should accept the longest timer Node keeps', () => {
+    expect(resolveRunOptions({ mode: 'polling', pollInterval: '2147483647', killGrace: '2147483647' }, false)).toMatchObject({
+      pollIntervalMs: 2_147_483_647,
+      killGraceMs: 2_147_483_647,
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadDagFile } from '../../../src/cli/dagFile/loadDagFile';
 import { InvalidInputError } from '../../../src/cli/problems';
@@ -18,6 +19,7 @@ describe('loadDagFile', () => {
   }
 
   it('should turn run: into the shell agent with cwd resolved against the file and env as strings', () => {
+    mkdirSync(tmp.file('sub'), { recursive: true }); // a cwd must exist
     const file = writeText(
       tmp.file('shell.yaml'),
       'id: s\ndefaults:\n  cwd: sub\n  env: { A: one, N: 2 }\ntasks:\n  - id: a\n    run: "  echo hi  "\n    env: { N: 3, FLAG: true }\n  - id: b\n    run: pwd\n    cwd: /\n',
@@ -61,7 +63,7 @@ describe('loadDagFile', () => {
 
   it('should place library problems at the line and column of the field', () => {
     const file = writeText(tmp.file('retry.yaml'), 'id: r\ntasks:\n  - id: a\n    sleep: 1\n    retry:\n      attempts: 0\n');
-    expect(problemsOf(file)).toEqual([`${file}:6:17: tasks[0].retry.attempts: must be at least 1 (the first attempt counts)`]);
+    expect(problemsOf(file)).toEqual([`${file}:6:17: tasks[0].retry.attempts: must be at least 1 (the first attempt counts) (got 0)`]);
   });
 
   it('should refuse cwd and env on tasks that do not run a command, and input without agent', () => {
@@ -84,6 +86,36 @@ describe('loadDagFile', () => {
     const toml = writeText(tmp.file('dag.toml'), 'id = "a"\n');
     expect(problemsOf(toml)).toEqual([`${toml}: unsupported file type ".toml": expected .yaml, .yml or .json`]);
     expect(problemsOf(tmp.dir + '/.yaml')).toEqual([`${tmp.dir}/.yaml: cannot read DAG file: no such file`]);
+  });
+
+  it('should place an unknown field at its key, in YAML and in JSON, with the field meant', () => {
+    const yaml = writeText(
+      tmp.file('keys.yaml'),
+      'id: k\ntasks:\n  - id: a\n    sleep: 1\n    retry:\n      attempts: 2\n      backof: 5\n    dep: []\n',
+    );
+    expect(problemsOf(yaml)).toEqual([
+      `${yaml}:7:7: tasks[0].retry: unknown field "backof" (did you mean "backoffMs"?)`,
+      `${yaml}:8:5: tasks[0]: unknown field "dep" (did you mean "deps"?)`,
+    ]);
+    const json = writeText(tmp.file('keys.json'), '{\n  "id": "k",\n  "tasks": [],\n  "defualts": {}\n}\n');
+    expect(problemsOf(json)).toEqual([`${json}:4:3: (dag): unknown field "defualts" (did you mean "defaults"?)`]);
+  });
+
+  it('should check the input of a task that names a built-in agent, as the agent would when it starts', () => {
+    const file = writeText(
+      tmp.file('builtin.yaml'),
+      'id: b\ntasks:\n  - id: nap\n    agent: sleep\n    input: soon\n  - id: sh\n    agent: shell\n    input: { command: ls }\n',
+    );
+    expect(problemsOf(file)).toEqual([
+      `${file}:5:12: tasks[0].input: expected a number of milliseconds (got "soon")`,
+      `${file}:8:12: tasks[1].input.cwd: expected a directory path (got nothing)`,
+    ]);
+  });
+
+  it('should check working directories only when asked to (a report reads a file for its graph)', () => {
+    const file = writeText(tmp.file('cwd.yaml'), 'id: c\ntasks:\n  - id: a\n    run: ls\n    cwd: gone\n');
+    expect(problemsOf(file)).toEqual([`${file}:5:10: tasks[0].cwd: cwd "gone" ("${tmp.file('gone')}") is not an existing directory`]);
+    expect(loadDagFile(file, { checkDirectories: false }).dag.size).toBe(1);
   });
 
   it('should reject duplicate keys in YAML', () => {

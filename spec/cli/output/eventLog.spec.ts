@@ -36,6 +36,26 @@ describe('EventLog', () => {
     log.close();
   });
 
+  it('should not throw when a write fails, but stop, tell onError once and drop later events', async () => {
+    const errors: NodeJS.ErrnoException[] = [];
+    const log = EventLog.open('/dev/full', (error) => errors.push(error));
+    log.write(events[0]!);
+    await new Promise((resolve) => setImmediate(resolve)); // the tick's write fails: ENOSPC
+    log.write(events[1]!);
+    expect(() => log.close()).not.toThrow();
+    expect(errors.map((error) => error.code)).toEqual(['ENOSPC']);
+    expect(log.failure?.code).toBe('ENOSPC');
+  });
+
+  it('should report a failed write of close() through onError too, not as an exception', () => {
+    const errors: string[] = [];
+    const log = EventLog.open('/dev/full', (error) => errors.push(error.code ?? ''));
+    events.forEach((event) => log.write(event));
+    expect(() => log.close()).not.toThrow();
+    expect(() => log.close()).not.toThrow();
+    expect(errors).toEqual(['ENOSPC']);
+  });
+
   it('should refuse a path it cannot open as an invalid option', () => {
     expect(() => EventLog.open(tmp.file('no/such/dir/log.jsonl'))).toThrow(InvalidInputError);
     expect(() => EventLog.open(tmp.file('no/such/dir/log.jsonl'))).toThrow(/^--events: cannot write ".*no\/such\/dir\/log\.jsonl": ENOENT/);

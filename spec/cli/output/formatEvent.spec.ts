@@ -1,4 +1,4 @@
-import { formatEvent } from '../../../src/cli/output/formatEvent';
+import { EventFormatter, formatEvent } from '../../../src/cli/output/formatEvent';
 import { eventsOf } from '../support/eventBuilder';
 
 describe('formatEvent', () => {
@@ -63,5 +63,25 @@ describe('formatEvent', () => {
     expect(formatEvent(failed!, 0)).toBe(
       '[   0.002s] task.failed t #1 (error, will retry): ShellCommandError: exited with code 1; last stderr lines:\n            boom',
     );
+  });
+
+  it('should show the attempt of a cancelled task only if that attempt ran, following the run', () => {
+    const lines = new EventFormatter();
+    const shown = eventsOf(
+      { type: 'dag.created', at: 1000, dagId: 'etl', taskCount: 3 },
+      { type: 'task.ready', at: 1000, taskId: 'a', attempt: 1 },
+      { type: 'task.ready', at: 1000, taskId: 'b', attempt: 1 },
+      { type: 'task.started', at: 1001, taskId: 'a', attempt: 1, agent: 'shell' },
+      { type: 'task.started', at: 1001, taskId: 'b', attempt: 1, agent: 'shell' },
+      { type: 'task.failed', at: 1002, taskId: 'b', attempt: 1, error: { name: 'E', message: 'm' }, severity: 'error', willRetry: true },
+      { type: 'task.cancelled', at: 1003, taskId: 'a', attempt: 1 },
+      { type: 'task.cancelled', at: 1003, taskId: 'b', attempt: 2 },
+      { type: 'task.cancelled', at: 1003, taskId: 'c', attempt: 1 },
+    ).map((event) => lines.format(event));
+    expect(shown.slice(-3)).toEqual([
+      '[   0.003s] task.cancelled a #1',
+      '[   0.003s] task.cancelled b (waiting to retry after #1)',
+      '[   0.003s] task.cancelled c (never started)',
+    ]);
   });
 });

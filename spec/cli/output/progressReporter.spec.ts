@@ -4,11 +4,63 @@ import { progressReporter } from '../../../src/cli/output/progressReporter';
 import { eventsOf } from '../support/eventBuilder';
 
 /** A terminal stand-in: cli-progress draws only on a stream that says it is a TTY. */
-function fakeTerminal() {
-  const stream = Object.assign(new PassThrough(), { isTTY: true, columns: 160 });
+function fakeTerminal(columns = 160) {
+  const stream = Object.assign(new PassThrough(), { isTTY: true, columns });
   let written = '';
   stream.on('data', (chunk: Buffer) => (written += chunk.toString()));
-  return { stream, text: () => written.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, '') };
+  return { stream, text: () => written.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, ''), screen: () => screenOf(written, columns) };
+}
+
+/**
+ * What a terminal `columns` wide shows after `output`: the rows left on screen, honouring what
+ * cli-progress sends: line wrapping off/on (`ESC[?7l`/`ESC[?7h`; off, a long line loses its
+ * end), cursor to a column or rows up, and clearing a line or the screen below.
+ */
+function screenOf(output: string, columns: number): string[] {
+  const rows: string[][] = [[]];
+  let row = 0;
+  let col = 0;
+  let wrap = true;
+  const put = (char: string) => {
+    if (col >= columns) {
+      if (!wrap)
+        col = columns - 1; // the last column is overwritten
+      else {
+        row++;
+        col = 0;
+      }
+    }
+    rows[row] ??= [];
+    rows[row]![col++] = char;
+  };
+  for (const token of output.match(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]|[^\x1b]/gs) ?? []) {
+    const escape = /^\x1b\[([0-9;?]*)([A-Za-z])$/.exec(token);
+    if (escape === null) {
+      if (token === '\n') {
+        row++;
+        col = 0;
+        rows[row] ??= [];
+      } else if (token === '\r') col = 0;
+      else if (token !== '\x1b7' && token !== '\x1b8') put(token);
+      continue;
+    }
+    const [, args, command] = escape;
+    const n = Number(args?.replace('?', '') || '0');
+    if (command === 'l' && args === '?7') wrap = false;
+    else if (command === 'h' && args === '?7') wrap = true;
+    else if (command === 'G') col = Math.max(n - 1, 0);
+    else if (command === 'A') row = Math.max(row - Math.max(n, 1), 0);
+    else if (command === 'K') rows[row] = n === 2 ? [] : n === 0 ? rows[row]!.slice(0, col) : rows[row]!;
+    else if (command === 'J') {
+      rows.length = row + 1;
+      rows[row] = rows[row]!.slice(0, col);
+    }
+  }
+  return rows.map((cells) =>
+    Array.from(cells, (cell) => cell ?? ' ')
+      .join('')
+      .trimEnd(),
+  );
 }
 
 describe('progressReporter', () => {
@@ -49,7 +101,7 @@ describe('progressReporter', () => {
     for (const event of events.slice(0, 4)) reporter.onEvent(event);
     await new Promise((resolve) => setTimeout(resolve, 250)); // the bar redraws on its own timer
     reporter.finish();
-    expect(terminal.text()).toMatch(/0\/3 done \| 1 running \| 1 ready \| 0 failed \| \d+s \| compile/);
+    expect(terminal.text()).toMatch(/0\/3 completed \| 1 running \| 1 ready \| 0 failed \| \d+s \| compile/);
   });
 
   it('should print failures above the bar and leave the final counts and line', () => {
@@ -60,9 +112,78 @@ describe('progressReporter', () => {
     const text = terminal.text();
     expect(text).toContain('task.failed lint #1 (error): Error: bad style');
     expect(text).toContain('task.skipped ship: dependency lint failed');
-    expect(text).toMatch(/3\/3 done \| 0 running \| 0 ready \| 1 failed \| \d+s \| failed/);
+    // the bar counts the tasks that completed; the others are shown by outcome
+    expect(text).toMatch(/1\/3 completed \| 0 running \| 0 ready \| 1 failed \| 1 skipped \| \d+s \| failed/);
     expect(text.trimEnd().split('\n').pop()).toBe(
       '[   0.009s] dag.completed failed: 1/3 completed, 1 failed, 1 skipped, 0 cancelled in 0.01 s',
+    );
+  });
+
+  it('should count cancelled tasks apart, not as done, after Ctrl-C', () => {
+    const terminal = fakeTerminal();
+    const reporter = progressReporter(terminal.stream, dag);
+    for (const event of eventsOf(
+      { type: 'dag.created', at: 0, dagId: 'd', taskCount: 3 },
+      { type: 'task.ready', at: 0, taskId: 'compile', attempt: 1 },
+      { type: 'task.ready', at: 0, taskId: 'lint', attempt: 1 },
+      { type: 'task.started', at: 1, taskId: 'compile', attempt: 1, agent: 'shell' },
+      { type: 'task.started', at: 2, taskId: 'lint', attempt: 1, agent: 'shell' },
+      { type: 'task.cancelled', at: 5, taskId: 'compile', attempt: 1 },
+      { type: 'task.cancelled', at: 5, taskId: 'lint', attempt: 1 },
+      { type: 'task.cancelled', at: 5, taskId: 'ship', attempt: 1 },
+      {
+        type: 'dag.completed',
+        at: 6,
+        outcome: 'cancelled',
+        counts: { total: 3, completed: 0, failed: 0, skipped: 0, cancelled: 3 },
+        durationMs: 6,
+      },
+    ))
+      reporter.onEvent(event);
+    reporter.finish();
+    const text = terminal.text();
+    expect(text).toMatch(/0\/3 completed \| 0 running \| 0 ready \| 0 failed \| 3 cancelled \| \d+s \| cancelled/);
+    expect(text).not.toMatch(/3\/3/);
+  });
+
+  it('should print notices above the bar while it is drawn, and after it as plain lines', () => {
+    const terminal = fakeTerminal();
+    const reporter = progressReporter(terminal.stream, dag);
+    for (const event of events.slice(0, 5)) reporter.onEvent(event);
+    reporter.notice!('rxdag: stopping: waiting for 2 running tasks to exit (Ctrl-C again to kill them now)');
+    for (const event of events.slice(5)) reporter.onEvent(event);
+    reporter.finish();
+    reporter.notice!('rxdag: cannot write the report r.html: ENOSPC (no space left on device)');
+    const screen = terminal.screen();
+    expect(screen).toContain('rxdag: stopping: waiting for 2 running tasks to exit (Ctrl-C again to kill them now)');
+    expect(screen[screen.length - 2]).toBe('rxdag: cannot write the report r.html: ENOSPC (no space left on device)');
+  });
+
+  it('should wrap a failure to the width of a narrow terminal, keeping its exit code and stderr lines', () => {
+    const columns = 60;
+    const terminal = fakeTerminal(columns);
+    const reporter = progressReporter(terminal.stream, dag);
+    const failure = {
+      type: 'task.failed' as const,
+      at: 5,
+      taskId: 'lint',
+      attempt: 1,
+      error: {
+        name: 'ShellCommandError',
+        message:
+          '`npx eslint --max-warnings 0 src spec examples benchmarks scripts` exited with code 3; last stderr lines:\nsrc/cli/run.ts:12:7 error no-unused-vars\nsrc/cli/main.ts:3:1 error import/order',
+      },
+      severity: 'error' as const,
+      willRetry: false,
+    };
+    const run = [...events.slice(0, 5), failure, ...events.slice(6)].map((event, i) => ({ ...event, runId: 'run-1', seq: i + 1 }));
+    for (const event of run) reporter.onEvent(event as (typeof events)[number]);
+    reporter.finish();
+    const screen = terminal.screen();
+    for (const row of screen) expect(row.length).toBeLessThanOrEqual(columns);
+    const shown = screen.join('\n').replace(/\s+/g, ' ');
+    expect(shown).toContain(
+      'task.failed lint #1 (error): ShellCommandError: `npx eslint --max-warnings 0 src spec examples benchmarks scripts` exited with code 3; last stderr lines: src/cli/run.ts:12:7 error no-unused-vars src/cli/main.ts:3:1 error import/order',
     );
   });
 });

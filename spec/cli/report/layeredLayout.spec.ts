@@ -42,6 +42,38 @@ describe('layeredLayout', () => {
     }
   });
 
+  it('should route an edge that spans layers along a lane in each layer between, clear of its nodes', () => {
+    const layout = layeredLayout(
+      ['a', 'b', 'c', 'd'],
+      [
+        ['a', 'b'],
+        ['b', 'c'],
+        ['c', 'd'],
+        ['a', 'd'],
+      ],
+    );
+    expect(layout.routes.map((route) => [route.from, route.to, route.points.length])).toEqual([
+      ['a', 'b', 2],
+      ['b', 'c', 2],
+      ['c', 'd', 2],
+      ['a', 'd', 6], // out of a, through layers 1 and 2 (in and out of each), into d
+    ]);
+    const [start, ...rest] = layout.routes[3]!.points;
+    const end = rest.pop()!;
+    expect(start).toEqual({ x: column(0) + NODE.width, y: layout.places.get('a')!.y + NODE.height / 2 });
+    expect(end).toEqual({ x: column(3), y: layout.places.get('d')!.y + NODE.height / 2 });
+    expect(rest.map((p) => p.x)).toEqual([column(1), column(1) + NODE.width, column(2), column(2) + NODE.width]);
+    for (const [i, id] of [
+      [0, 'b'],
+      [2, 'c'],
+    ] as const) {
+      const lane = rest[i]!.y;
+      expect(rest[i + 1]!.y).toBe(lane); // straight along the lane
+      const node = layout.places.get(id)!;
+      expect(lane <= node.y || lane >= node.y + NODE.height).toBe(true);
+    }
+  });
+
   it('should ignore edges to unknown tasks', () => {
     expect(layeredLayout(['a'], [['ghost', 'a']]).places.get('a')!.layer).toBe(0);
   });

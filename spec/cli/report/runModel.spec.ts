@@ -35,6 +35,7 @@ describe('buildRunModel', () => {
       outcome: 'cancelled',
       counts: { total: 4, completed: 1, failed: 1, skipped: 1, cancelled: 1 },
       durationMs: 500,
+      failures: [{ taskId: 'b', attempt: 1, error }],
     },
   );
 

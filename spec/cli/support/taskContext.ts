@@ -7,6 +7,7 @@ export function taskContext(fields: Partial<TaskContext> & Pick<TaskContext, 'in
     runId: 'run-1',
     dagId: 'dag',
     attempt: 1,
+    idempotencyKey: `run-1/${fields.id ?? 'task'}`,
     upstream: {},
     signal: new AbortController().signal,
     spawn: () => {

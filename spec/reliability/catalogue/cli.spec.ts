@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { CLI, type CliResult, ensureBuilt, ROOT, runCli } from '../../cli/support/builtCli';
+import { type CliRow, fileRows, probeTask, yaml } from '../../cli/dagFile/catalogueRows';
 import { tempDir, writeText } from '../../cli/support/files';
 
 /**
@@ -9,20 +10,6 @@ import { tempDir, writeText } from '../../cli/support/files';
  * whole of it, readable), print nothing on stdout, and run nothing: the file's first task would
  * create a probe file, and the events log must not be written.
  */
-
-interface CliRow {
-  readonly name: string;
-  readonly command: 'validate' | 'run';
-  /** The DAG file; `PROBE` is replaced by the probe file's path. Undefined: a file that does not exist. */
-  readonly file: { readonly name: string; readonly text: () => string } | undefined;
-  readonly args?: readonly string[];
-  /** What stderr must say. */
-  readonly stderr: RegExp;
-  /** What stderr must not say. */
-  readonly notStderr?: RegExp;
-  /** Read the output only once the CLI exits (or after 3 s), like a busy pipe: output must not be lost. */
-  readonly slowReader?: boolean;
-}
 
 /**
  * Runs the CLI with its stderr in a real pipe whose reader is busy for a second (as when piped
@@ -38,8 +25,6 @@ function runCliSlowReader(args: readonly string[]): Promise<CliResult> {
 }
 
 const READABLE = 10_000;
-const probeTask = '  - id: probe\n    run: touch PROBE\n';
-const yaml = (name: string, tasks: string, head = 'id: bad\ntasks:\n') => ({ name, text: () => `${head}${probeTask}${tasks}` });
 const json = (name: string, value: () => unknown) => ({ name, text: () => JSON.stringify(value()) });
 const okFile = yaml('ok.yaml', '');
 const ring = (n: number) => ({
@@ -58,7 +43,8 @@ const rows: readonly CliRow[] = [
     name: 'an empty file',
     command: 'run',
     file: { name: 'empty.yaml', text: () => '' },
-    stderr: /expected a mapping with `id` and `tasks`/,
+    stderr: /^rxdag: .*empty\.yaml is empty: expected a mapping with `id` and `tasks` at the top of the file\n$/,
+    notStderr: /got null/,
   },
   {
     name: 'a YAML list instead of a mapping',
@@ -70,7 +56,7 @@ const rows: readonly CliRow[] = [
     name: 'binary garbage',
     command: 'validate',
     file: { name: 'garbage.yaml', text: () => String.fromCharCode(...Array.from({ length: 512 }, (_, i) => (i * 37) % 256)) },
-    stderr: /rxdag: .*garbage\.yaml/,
+    stderr: /^rxdag: .*garbage\.yaml is not a text DAG file \(it looks binary\)\n$/,
   },
   {
     name: 'a JSON syntax error',
@@ -180,6 +166,8 @@ const rows: readonly CliRow[] = [
     file: yaml('timeout.yaml', '  - id: b\n    sleep: 1\n    timeoutMs: -1\n'),
     stderr: /tasks\[1\]\.timeoutMs: must be > 0/,
   },
+  // empty and binary files, limits, wording, every problem at once, control characters, directories
+  ...fileRows,
   {
     name: 'an unknown top-level field',
     command: 'run',
@@ -247,7 +235,32 @@ const rows: readonly CliRow[] = [
     stderr: /--poll-interval must be a positive number of milliseconds \(got "-5"\)/,
   },
   { name: 'an unknown option', command: 'run', file: okFile, args: ['--frobnicate'], stderr: /unknown option '--frobnicate'/ },
+  {
+    name: '--concurrency past the safe integers',
+    command: 'run',
+    file: okFile,
+    args: ['-c', '99999999999999999999'],
+    stderr: /^rxdag: --concurrency must be a positive integer \(got "99999999999999999999"\)\n$/,
+  },
+  {
+    name: '--kill-grace above the longest timer Node keeps',
+    command: 'run',
+    file: okFile,
+    args: ['--kill-grace', '3000000000'],
+    stderr: /^rxdag: --kill-grace must be at most 2147483647 ms \(about 24\.8 days\), the longest timer Node keeps \(got "3000000000"\)\n$/,
+  },
+  {
+    name: '--poll-interval above the longest timer Node keeps',
+    command: 'run',
+    file: okFile,
+    args: ['--mode', 'polling', '--poll-interval', '3000000000'],
+    stderr:
+      /^rxdag: --poll-interval must be at most 2147483647 ms \(about 24\.8 days\), the longest timer Node keeps \(got "3000000000"\)\n$/,
+  },
 ];
+
+/** Control characters other than the line feed ending each line: a message must never carry one raw. */
+const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/;
 
 describe('bad-input catalogue: command line', () => {
   const tmp = tempDir();
@@ -276,6 +289,9 @@ describe('bad-input catalogue: command line', () => {
       if (row.notStderr !== undefined) expect(result.stderr).not.toMatch(row.notStderr);
       if (!row.name.includes('cycle')) expect(result.stderr.length).toBeLessThan(READABLE);
       expect(result.stderr).not.toMatch(/internal error|\n\s+at .*\.js:\d+/);
+      // what was expected in words (never zod's own text), the same prefix once, no raw control byte
+      expect(result.stderr).not.toMatch(/Invalid input|, received |rxdag: rxdag:/);
+      expect(result.stderr).not.toMatch(CONTROL);
       expect(existsSync(probe)).toBe(false);
       expect(existsSync(events)).toBe(false);
     },

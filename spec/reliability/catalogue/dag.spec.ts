@@ -1,14 +1,6 @@
 import fc from 'fast-check';
-import {
-  type DagIssue,
-  type DagIssueCode,
-  type DagSpec,
-  DagValidationError,
-  defineDag,
-  formatIssuePath,
-  MAX_ATTEMPTS,
-  runDag,
-} from '../../../src';
+import { type DagIssue, type DagSpec, DagValidationError, defineDag, formatIssuePath, MAX_ATTEMPTS, runDag } from '../../../src';
+import { type DagRow, messageRows, one, task } from '../../dag/catalogueRows';
 import { propertyParameters } from '../support/config';
 
 /**
@@ -17,18 +9,7 @@ import { propertyParameters } from '../support/config';
  * message, and nothing may run: `runDag` refuses the same spec before calling any agent.
  */
 
-interface DagRow {
-  readonly name: string;
-  readonly spec: () => unknown;
-  /** The issue that must be among those reported. */
-  readonly issue: { readonly path?: string; readonly code?: DagIssueCode; readonly message: RegExp };
-  /** How many issues at least (for specs with several problems). */
-  readonly atLeast?: number;
-}
-
 const huge = (length: number) => 'x'.repeat(length);
-const task = (id: string, extra: Record<string, unknown> = {}) => ({ id, agent: 'x', ...extra });
-const one = (extra: Record<string, unknown>) => ({ id: 'd', tasks: [task('a', extra)] });
 /** A cycle t0 -> t1 -> … -> t(n-1) -> t0, each depending on the next. */
 const cycle = (n: number) => ({ id: 'ring', tasks: Array.from({ length: n }, (_, i) => task(`t${i}`, { deps: [`t${(i + 1) % n}`] })) });
 let deep: unknown = 0;
@@ -38,9 +19,21 @@ for (let i = 0; i < 100_000; i++) deep = { next: deep };
 const READABLE = 10_000;
 
 const rows: readonly DagRow[] = [
-  { name: 'a spec that is null', spec: () => null, issue: { path: '(dag)', message: /expected object/ } },
-  { name: 'a spec that is a number', spec: () => 42, issue: { path: '(dag)', message: /expected object/ } },
-  { name: 'a spec that is an array', spec: () => [task('a')], issue: { path: '(dag)', message: /expected object/ } },
+  {
+    name: 'a spec that is null',
+    spec: () => null,
+    issue: { path: '(dag)', message: /^expected a DAG spec: an object with `id` and `tasks` \(got null\)$/ },
+  },
+  {
+    name: 'a spec that is a number',
+    spec: () => 42,
+    issue: { path: '(dag)', message: /^expected a DAG spec: an object with `id` and `tasks` \(got 42\)$/ },
+  },
+  {
+    name: 'a spec that is an array',
+    spec: () => [task('a')],
+    issue: { path: '(dag)', message: /^expected a DAG spec: an object with `id` and `tasks` \(got an array\)$/ },
+  },
   {
     name: 'a DAG id of the wrong type',
     spec: () => ({ id: 7, tasks: [task('a')] }),
@@ -58,7 +51,11 @@ const rows: readonly DagRow[] = [
     spec: () => ({ id: 'd', tasks: { a: task('a') } }),
     issue: { path: 'tasks', message: /array of tasks/ },
   },
-  { name: 'a task that is a string', spec: () => ({ id: 'd', tasks: ['a'] }), issue: { path: 'tasks[0]', message: /expected object/ } },
+  {
+    name: 'a task that is a string',
+    spec: () => ({ id: 'd', tasks: ['a'] }),
+    issue: { path: 'tasks[0]', message: /^expected a task: an object with an `id` .*\(got "a"\)$/ },
+  },
   {
     name: 'a task without an id',
     spec: () => ({ id: 'd', tasks: [{ agent: 'x' }] }),
@@ -238,13 +235,20 @@ const rows: readonly DagRow[] = [
     spec: () => ({ id: 'd', tasks: [task('a', { timeoutMs: -1, deps: ['b'] }), task('b', { deps: ['a'] })] }),
     issue: { code: 'cycle', message: /^cycle: (a -> b -> a|b -> a -> b) / },
   },
+  // limits and wording: times, messages, unknown fields, duplicates, control characters
+  ...messageRows,
 ];
 
 /** Issues that must not be reported for the rows above: false alarms. */
 function falseAlarms(row: DagRow, issues: readonly DagIssue[]): DagIssue[] {
   if (row.name.startsWith('a task with a bad field whose dependents')) return issues.filter((i) => i.code === 'unknown-dependency');
+  // the default agent is valid: no task may be blamed for naming none
+  if (row.name.startsWith('a misspelt default next to bad tasks')) return issues.filter((i) => /names no agent/.test(i.message));
   return [];
 }
+
+/** Control characters: no message may hold one raw (a line feed, an escape…). */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/;
 
 function thrown(action: () => unknown): unknown {
   try {
@@ -276,6 +280,15 @@ describe('bad-input catalogue: DAG definitions', () => {
         throw new Error(`no issue matches ${row.issue.path ?? '(any path)'} ${row.issue.message}; reported:\n  ${reported.join('\n  ')}`);
       expect(issues.length).toBeGreaterThanOrEqual(row.atLeast ?? 1);
       expect(falseAlarms(row, issues)).toEqual([]);
+      for (const also of row.also ?? []) {
+        const found = issues.some((i) => formatIssuePath(i.path) === also.path && also.message.test(i.message));
+        if (!found) throw new Error(`no issue matches ${also.path} ${also.message}; reported:\n  ${reported.join('\n  ')}`);
+      }
+      for (const issue of issues) {
+        // every message says what was expected in words, never zod's own text, and holds no control character
+        expect(issue.message).not.toMatch(/Invalid input|, received /);
+        expect(issue.message).not.toMatch(CONTROL);
+      }
       if (!/cycle/.test(row.name)) expect(message.length).toBeLessThan(READABLE);
       // nothing runs: runDag refuses the same spec before calling an agent
       const agent = jest.fn(() => 1);

@@ -30,9 +30,19 @@ interface OptionRow {
 const agentSpec = (extra: Record<string, unknown>) => ({ agents: { x: { run: () => 1, ...extra } } });
 
 const schedulerRows: readonly OptionRow[] = [
-  { name: 'options that are a number', options: 8, error: TypeError, message: /options .*expected object/ },
-  { name: 'options that are a string', options: 'fast', error: TypeError, message: /options .*expected object/ },
-  { name: 'options that are an array', options: [1, 2], error: TypeError, message: /options .*expected object/ },
+  { name: 'options that are a number', options: 8, error: TypeError, message: /: options must be an object of options \(got 8\)$/ },
+  {
+    name: 'options that are a string',
+    options: 'fast',
+    error: TypeError,
+    message: /: options must be an object of options \(got "fast"\)$/,
+  },
+  {
+    name: 'options that are an array',
+    options: [1, 2],
+    error: TypeError,
+    message: /: options must be an object of options \(got an array\)$/,
+  },
   { name: 'a misspelt option (concurrency)', options: { concurrency: 4 }, error: TypeError, message: /unknown option `concurrency`/ },
   {
     name: 'maxConcurrency = 0',
@@ -142,6 +152,35 @@ const schedulerRows: readonly OptionRow[] = [
     error: TypeError,
     message: /`agents\.x`|unknown option `concurrency`/,
   },
+  // times past the longest timer Node keeps (2^31 - 1 ms): Node would fire them after 1 ms
+  ...(
+    [
+      ['taskTimeoutMs', { taskTimeoutMs: 3e9 }],
+      ['pollIntervalMs', { mode: 'polling', pollIntervalMs: 3e9 }],
+      ['healthCheckIntervalMs', { healthCheckIntervalMs: 3e9 }],
+      ['stuckAfterMs', { stuckAfterMs: 3e9 }],
+      ['agents.x.idleMs', agentSpec({ idleMs: 3e9 })],
+    ] as const
+  ).map(([option, options]): OptionRow => ({
+    name: `${option} above the longest timer Node keeps (3,000,000,000 ms)`,
+    options,
+    error: TypeError,
+    message: new RegExp(
+      `\`${option.replace(/\./g, '\\.')}\` must be at most 2147483647 ms \\(about 24\\.8 days\\), the longest timer Node keeps \\(got 3000000000\\)`,
+    ),
+  })),
+  {
+    name: 'a misspelt option, with the option meant',
+    options: { concurrency: 4 },
+    error: TypeError,
+    message: /unknown option `concurrency` \(did you mean `maxConcurrency`\?\)/,
+  },
+  {
+    name: 'an agent idleMs that is not a number (no raw zod text)',
+    options: { agents: { x: { run: () => 1, idleMs: 'soon' } } },
+    error: TypeError,
+    message: /`agents\.x`/,
+  },
   {
     name: 'an agent name the DAG does not know',
     options: { agents: { y: () => 1 } },
@@ -174,6 +213,8 @@ describe('bad-input catalogue: options', () => {
       expect(error).toBeInstanceOf(row.error);
       expect(error.message).toMatch(row.message);
       expect(error.message.length).toBeLessThan(READABLE);
+      // what was expected, in words: never zod's own text
+      expect(error.message).not.toMatch(/Invalid input|, received /);
     }
     expect(agent).not.toHaveBeenCalled();
   });
@@ -186,7 +227,12 @@ describe('bad-input catalogue: options', () => {
     },
     { name: 'a bad failurePolicy for one run', options: { failurePolicy: 'retry' }, message: /`failurePolicy` must be/ },
     { name: 'a bad taskTimeoutMs for one run', options: { taskTimeoutMs: 0 }, message: /`taskTimeoutMs`/ },
-    { name: 'run options that are a number', options: 3, message: /options .*expected object/ },
+    {
+      name: 'a taskTimeoutMs for one run above the longest timer Node keeps',
+      options: { taskTimeoutMs: 2 ** 31 },
+      message: /`taskTimeoutMs` must be at most 2147483647 ms \(about 24\.8 days\), the longest timer Node keeps \(got 2147483648\)/,
+    },
+    { name: 'run options that are a number', options: 3, message: /: options must be an object of options \(got 3\)$/ },
   ];
 
   it.each(runRows)('should refuse $name on submit, naming it, and run nothing', (row) => {

@@ -14,7 +14,7 @@ import { checkWritable } from './writeTarget';
 export function reportCommand(eventsFile: string, options: { readonly output: string; readonly dag?: string }, io: CliIo): number {
   checkWritable('--output', options.output);
   const events = readEventsFile(eventsFile);
-  const deps = options.dag === undefined ? undefined : depsOf(loadDagFile(options.dag).dag);
+  const deps = options.dag === undefined ? undefined : depsOf(loadDagFile(options.dag, { checkDirectories: false }).dag);
   writeFileSync(options.output, renderReport({ events, source: options.dag ?? eventsFile, ...(deps === undefined ? {} : { deps }) }));
   io.stdout.write(`wrote ${options.output} (${events.length} events)\n`);
   return ExitCode.ok;

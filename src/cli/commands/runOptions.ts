@@ -1,3 +1,11 @@
+/**
+ * The options of `rxdag run`, from commander's strings to checked values with defaults: every
+ * bad option is reported at once, in the CLI's own words (`--concurrency`, not the library's
+ * `maxConcurrency`), and nothing the library would refuse gets through (a count past the safe
+ * integers, a time past the longest timer Node keeps). Does not read the DAG file nor check the
+ * output paths: `loadDagFile` and `writeTarget` do.
+ */
+import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
 import { InvalidInputError, type Problem } from '../problems';
 
 /** `rxdag run` options as commander hands them over: strings, checked here all at once. */
@@ -38,21 +46,31 @@ export const DEFAULT_KILL_GRACE_MS = 2000;
  */
 export function resolveRunOptions(raw: RawRunOptions, interactive: boolean): RunCommandOptions {
   const problems: Problem[] = [];
-  const number = (flag: string, value: string | undefined, check: (n: number) => boolean, expected: string): number | undefined => {
+  /** The number `value` holds when `check` finds nothing wrong with it (else what is wrong, as "must be …"). */
+  const number = (flag: string, value: string | undefined, check: (n: number) => string | undefined): number | undefined => {
     if (value === undefined) return undefined;
-    const parsed = Number(value);
-    if (value.trim() !== '' && check(parsed)) return parsed;
-    problems.push({ message: `${flag} must be ${expected} (got ${JSON.stringify(value)})` });
+    const parsed = value.trim() === '' ? Number.NaN : Number(value);
+    const wrong = check(parsed);
+    if (wrong === undefined) return parsed;
+    problems.push({ message: `${flag} ${wrong} (got ${JSON.stringify(value)})` });
     return undefined;
   };
-  const maxConcurrency = number('--concurrency', raw.concurrency, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
+  const milliseconds = (valid: (n: number) => boolean, expected: string) => (n: number) =>
+    !Number.isFinite(n) || !valid(n) ? `must be ${expected}` : n > MAX_TIMER_MS ? TIMER_LIMIT_MESSAGE : undefined;
+  // past 2^53 a number is no longer an integer one can count to (the library refuses it)
+  const maxConcurrency = number('--concurrency', raw.concurrency, (n) =>
+    Number.isSafeInteger(n) && n > 0 ? undefined : 'must be a positive integer',
+  );
   const pollIntervalMs = number(
     '--poll-interval',
     raw.pollInterval,
-    (n) => Number.isFinite(n) && n > 0,
-    'a positive number of milliseconds',
+    milliseconds((n) => n > 0, 'a positive number of milliseconds'),
   );
-  const killGraceMs = number('--kill-grace', raw.killGrace, (n) => Number.isFinite(n) && n >= 0, 'a number of milliseconds >= 0');
+  const killGraceMs = number(
+    '--kill-grace',
+    raw.killGrace,
+    milliseconds((n) => n >= 0, 'a number of milliseconds >= 0'),
+  );
   const mode = raw.mode ?? 'event';
   if (mode !== 'event' && mode !== 'polling')
     problems.push({ message: `--mode must be "event" or "polling" (got ${JSON.stringify(mode)})` });

@@ -1,3 +1,8 @@
+/**
+ * `rxdag validate FILE`: the checks `rxdag run` makes before it starts, made by the same code
+ * (`loadDagFile`: the file, its values, graph and working directories; `createRun`: the agents
+ * and options), and a one-line summary of a valid DAG. Runs nothing, writes no file.
+ */
 import type { Dag } from '../../index';
 import { loadDagFile } from '../dagFile/loadDagFile';
 import { ExitCode } from '../exitCodes';
@@ -7,6 +12,7 @@ import { createRun } from './createRun';
 /**
  * `rxdag validate FILE`: every check `run` makes, without running anything. Prints a one-line
  * summary and exits 0, or (through `InvalidInputError`) every problem and exits 2.
+ * `run`'s own options are not checked here: `validate` takes none.
  */
 export function validateCommand(file: string, io: CliIo): number {
   const loaded = loadDagFile(file);

@@ -1,34 +1,194 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  lstatSync,
+  openSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+  type Stats,
+  unlinkSync,
+} from 'node:fs';
 import path from 'node:path';
-import { InvalidInputError } from '../problems';
+import { InvalidInputError, type Problem } from '../problems';
+
+/**
+ * The checks made on the files a command will write, before anything runs (exit 2 when one
+ * fails): that each can really be written, and that no output names the DAG file or another
+ * output. Also how a failed write is described in one line (`ENOSPC (no space left on device)`).
+ *
+ * A check opens the path for appending, never truncating it, and removes a file it had to
+ * create, so a refused command leaves every file as it was. It does not write the outputs,
+ * and it cannot promise the later writes succeed (a full disk, `/dev/full`): the commands
+ * handle those failures themselves.
+ */
+
+/** An output file of a command: the option that names it and the path as given. */
+export interface OutputTarget {
+  readonly flag: string;
+  readonly file: string;
+}
 
 /**
  * Fails early (exit 2, nothing run) when an output file cannot be written: its folder is
- * missing or read-only, or the path is a folder. Better than learning it after a long run.
+ * missing or read-only, the path is a folder, or the folder takes no new files (`/proc`).
  */
 export function checkWritable(flag: string, file: string): void {
-  const folder = path.dirname(path.resolve(file));
-  let reason: string | undefined;
-  try {
-    if (!statSync(folder).isDirectory()) reason = `"${folder}" is not a directory`;
-    else accessSync(folder, constants.W_OK);
-    if (reason === undefined && isDirectory(file)) reason = 'it is a directory';
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    reason =
-      code === 'ENOENT'
-        ? `folder "${folder}" does not exist`
-        : code === 'EACCES'
-          ? `folder "${folder}" is not writable`
-          : (error as Error).message;
-  }
+  const reason = folderReason(file) ?? openReason(file);
   if (reason !== undefined) throw new InvalidInputError([{ message: `${flag}: cannot write "${file}": ${reason}` }]);
 }
 
-function isDirectory(file: string): boolean {
+/**
+ * Every problem with the outputs of `rxdag run`, all at once: an output that is the DAG file
+ * itself or the same file as another output (compared by real path, through symlinks, and by
+ * inode), then any output that cannot be opened for writing. The events log, opened as soon
+ * as the run starts, is named by the system's error (`ENOENT (…)`); the report, written only
+ * at the end, gets the folder checks of {@link checkWritable} first.
+ */
+export function outputProblems(dagFile: string, events: string | undefined, report: string | undefined): Problem[] {
+  const outputs: OutputTarget[] = [];
+  if (events !== undefined) outputs.push({ flag: '--events', file: events });
+  if (report !== undefined) outputs.push({ flag: '--report', file: report });
+  const problems = sameFileProblems(dagFile, outputs);
+  if (problems.length > 0) return problems;
+  for (const { flag, file } of outputs) {
+    const reason = flag === '--events' ? openReason(file) : (folderReason(file) ?? openReason(file));
+    if (reason !== undefined) problems.push({ message: `${flag}: cannot write "${file}": ${reason}` });
+  }
+  return problems;
+}
+
+/** Outputs that would overwrite the DAG file, or each other. */
+function sameFileProblems(dagFile: string, outputs: readonly OutputTarget[]): Problem[] {
+  const problems: Problem[] = [];
+  outputs.forEach((output, i) => {
+    if (sameFile(output.file, dagFile)) {
+      const which = output.file === dagFile ? 'itself' : `"${dagFile}"${how(output.file, dagFile)}`;
+      problems.push({
+        message: `${output.flag} "${output.file}" is the DAG file ${which}: writing it would overwrite the DAG; give another path`,
+      });
+      return;
+    }
+    const earlier = outputs.slice(0, i).find((other) => sameFile(other.file, output.file) && !sameFile(other.file, dagFile));
+    if (earlier !== undefined) {
+      const which = earlier.file === output.file ? 'the same file' : `the same file${how(output.file, earlier.file)}`;
+      problems.push({
+        message: `${earlier.flag} "${earlier.file}" and ${output.flag} "${output.file}" are ${which}: give each its own path`,
+      });
+    }
+  });
+  return problems;
+}
+
+/**
+ * A failed write in a few words, its code first: `ENOSPC (no space left on device)`. Node's
+ * own message adds the call and the path, which the caller already names.
+ */
+export function describeIoError(error: unknown): string {
+  const { code, message } = error as NodeJS.ErrnoException;
+  if (typeof code !== 'string') return error instanceof Error ? error.message : String(error);
+  const what = String(message)
+    .replace(new RegExp(`^${code}: `), '')
+    .replace(/, \w+(?: '.*')?$/s, '');
+  return `${code} (${what})`;
+}
+
+/** The folder checks: a missing or read-only folder, or a path that is a folder. */
+function folderReason(file: string): string | undefined {
+  const folder = path.dirname(path.resolve(file));
   try {
-    return statSync(file).isDirectory();
+    if (!statSync(folder).isDirectory()) return `"${folder}" is not a directory`;
+    accessSync(folder, constants.W_OK);
+    if (statOf(file)?.isDirectory() === true) return 'it is a directory';
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return `folder "${folder}" does not exist`;
+    if (code === 'EACCES') return `folder "${folder}" is not writable`;
+    return describeIoError(error);
+  }
+}
+
+/**
+ * Opens `file` for appending (creating it if needed, truncating nothing), closes it, and
+ * removes it again if it did not exist: undefined when that worked, else why not. A FIFO is
+ * only checked for permission (opening it would wait for a reader).
+ */
+function openReason(file: string): string | undefined {
+  const before = statOf(file);
+  if (before?.isFIFO() === true) {
+    try {
+      accessSync(file, constants.W_OK);
+      return undefined;
+    } catch (error) {
+      return describeIoError(error);
+    }
+  }
+  let fd: number;
+  try {
+    fd = openSync(file, 'a');
+  } catch (error) {
+    const { code } = error as NodeJS.ErrnoException;
+    if (code === 'ENOENT') {
+      const folder = path.dirname(path.resolve(file));
+      const exists = statOf(folder)?.isDirectory() === true;
+      return `ENOENT (${exists ? `folder "${folder}" does not take new files` : `folder "${folder}" does not exist`})`;
+    }
+    if (code === 'EISDIR') return 'EISDIR (it is a directory)';
+    return describeIoError(error);
+  }
+  closeSync(fd);
+  if (before === undefined) {
+    try {
+      unlinkSync(realpathSync(file)); // through a dangling symlink, the file it created
+    } catch {
+      // gone already, or cannot be removed: the run writes it anyway
+    }
+  }
+  return undefined;
+}
+
+/** Whether two paths name the same file: same real path (symlinks followed), or same inode. */
+function sameFile(a: string, b: string): boolean {
+  if (realTarget(a) === realTarget(b)) return true;
+  const [statA, statB] = [statOf(a), statOf(b)];
+  return statA !== undefined && statB !== undefined && statA.dev === statB.dev && statA.ino === statB.ino;
+}
+
+/** Why two differently written paths are one file: ` (through a symlink)`, ` (a hard link)`, or nothing. */
+function how(a: string, b: string): string {
+  const [realA, realB] = [realTarget(a), realTarget(b)];
+  if (realA !== realB) return ' (a hard link to it)';
+  return realA !== path.resolve(a) || realB !== path.resolve(b) ? ' (through a symlink)' : '';
+}
+
+/**
+ * The absolute path `file` leads to once every symlink is followed, also when it does not
+ * exist yet: a dangling symlink leads where it points, a new file into its folder's real path.
+ */
+function realTarget(file: string, depth = 0): string {
+  const absolute = path.resolve(file);
+  try {
+    return realpathSync(absolute);
   } catch {
-    return false;
+    // does not exist (yet)
+  }
+  if (depth < 40) {
+    try {
+      if (lstatSync(absolute).isSymbolicLink()) return realTarget(path.resolve(path.dirname(absolute), readlinkSync(absolute)), depth + 1);
+    } catch {
+      // not there at all
+    }
+  }
+  const folder = path.dirname(absolute);
+  return folder === absolute ? absolute : path.join(realTarget(folder, depth + 1), path.basename(absolute));
+}
+
+function statOf(file: string): Stats | undefined {
+  try {
+    return statSync(file);
+  } catch {
+    return undefined;
   }
 }

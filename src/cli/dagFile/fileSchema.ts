@@ -1,13 +1,26 @@
-import { z } from 'zod';
-
 /**
  * The parts of a DAG file that only the CLI knows: `run` (shell command), `sleep`, `cwd` and
- * `env`, and the rule that each task says how it runs. The fields it shares with the library
- * (`id`, `deps`, `timeoutMs`, `retry`, `priority`, `estimateMs`, `agent`, `input`) pass through
- * untyped here: `defineDag` checks them, so each problem is reported once, by one owner.
+ * `env`, the input the built-in agents take when a task names them with `agent:`, and the rule
+ * that each task says how it runs. The fields it shares with the library (`id`, `deps`,
+ * `timeoutMs`, `retry`, `priority`, `estimateMs`, `agent`, `input`) pass through untyped here:
+ * `defineDag` checks them, so each problem is reported once, by one owner. Whether a `cwd`
+ * exists is not a shape: `directoryProblems` checks it.
  */
+import { z } from 'zod';
+import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
+import { SHELL_AGENT } from '../agents/shellAgent';
+import { SLEEP_AGENT } from '../agents/sleepAgent';
 
 const libraryField = z.unknown().optional();
+
+/** Marks a custom issue whose message should still say the value it got. */
+export const SHOW_VALUE = { showValue: true } as const;
+
+const sleepMs = z
+  .number({ error: 'expected a number of milliseconds' })
+  .finite({ error: 'must be a finite number' })
+  .nonnegative({ error: 'must be >= 0' })
+  .max(MAX_TIMER_MS, { error: TIMER_LIMIT_MESSAGE });
 
 const envSchema = z.record(
   z.string(),
@@ -16,6 +29,20 @@ const envSchema = z.record(
 );
 
 const cwdSchema = z.string({ error: 'expected a directory path' }).min(1, { error: 'must not be empty' });
+
+const command = z.string({ error: 'expected a shell command (a string)' }).trim().min(1, { error: 'must not be empty' });
+
+/** What `agent: shell` takes as `input` (what `run:` builds): the shell agent refuses anything else when the task starts. */
+const shellInputSchema = z.object(
+  { command, cwd: cwdSchema, env: z.record(z.string(), z.string({ error: 'expected a string' })).optional() },
+  { error: 'the shell agent takes a mapping with `command` and `cwd` (or write `run:` instead of `agent: shell`)' },
+);
+
+/** The input each built-in agent takes, checked when the file is read so that `validate` refuses what `run` would. */
+const builtinInputs: ReadonlyMap<string, z.ZodType> = new Map<string, z.ZodType>([
+  [SHELL_AGENT, shellInputSchema],
+  [SLEEP_AGENT, sleepMs],
+]);
 
 export const fileTaskSchema = z
   .strictObject(
@@ -28,12 +55,8 @@ export const fileTaskSchema = z
       estimateMs: libraryField,
       agent: libraryField,
       input: libraryField,
-      run: z.string({ error: 'expected a shell command (a string)' }).trim().min(1, { error: 'must not be empty' }).optional(),
-      sleep: z
-        .number({ error: 'expected a number of milliseconds' })
-        .finite({ error: 'must be a finite number' })
-        .nonnegative({ error: 'must be >= 0' })
-        .optional(),
+      run: command.optional(),
+      sleep: sleepMs.optional(),
       cwd: cwdSchema.optional(),
       env: envSchema.optional(),
     },
@@ -65,6 +88,12 @@ export const fileTaskSchema = z
         path: ['input'],
         message: '`input` only applies to tasks with `agent` (`run` and `sleep` make their own)',
       });
+    }
+    const builtin = typeof task.agent === 'string' ? builtinInputs.get(task.agent) : undefined;
+    const input = builtin?.safeParse(task.input);
+    for (const issue of input?.success === false ? input.error.issues : []) {
+      const at = issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part));
+      context.addIssue({ code: 'custom', path: ['input', ...at], message: issue.message, params: SHOW_VALUE });
     }
   });
 

@@ -1,3 +1,9 @@
+/**
+ * Parses the text of a DAG file, YAML or strict JSON, into its value and a map back to where each
+ * part (a value, or a mapping's key) is written; syntax errors come with their line and column,
+ * at most {@link MAX_SYNTAX_ERRORS} of them. Does not check what the value holds: the file
+ * schema and `defineDag` do.
+ */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { Problem } from '../problems';
 import { findJsonSyntaxError, MAX_NESTING } from './jsonSyntax';
@@ -13,7 +19,12 @@ export interface ParsedFile {
   readonly value: unknown;
   /** Where the value at `path` is written, or the nearest enclosing part that exists. */
   locate(path: readonly (string | number)[]): Position | undefined;
+  /** Where the key `key` of the mapping at `path` is written, else where the mapping is. */
+  locateKey(path: readonly (string | number)[], key: string): Position | undefined;
 }
+
+/** Syntax errors listed before "… and N more": a file of garbage would otherwise print hundreds. */
+export const MAX_SYNTAX_ERRORS = 10;
 
 /** The outcome of parsing: the file, or every syntax problem with its line and column. */
 export type ParseResult = { readonly ok: true; readonly file: ParsedFile } | { readonly ok: false; readonly problems: readonly Problem[] };
@@ -24,13 +35,16 @@ export function parseYaml(text: string, fileName: string): ParseResult {
   // prettyErrors would append a multi-line excerpt to each message; we want one line per problem.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      problems: doc.errors.map((error) => {
-        const { line, col } = lineCounter.linePos(error.pos[0]);
-        return { file: fileName, line, column: col, message: `YAML syntax error: ${readableYamlError(error.message)}` };
-      }),
-    };
+    const problems: Problem[] = doc.errors.slice(0, MAX_SYNTAX_ERRORS).map((error) => {
+      const { line, col } = lineCounter.linePos(error.pos[0]);
+      return { file: fileName, line, column: col, message: `YAML syntax error: ${readableYamlError(error.message)}` };
+    });
+    const more = doc.errors.length - MAX_SYNTAX_ERRORS;
+    if (more > 0) {
+      const { line, col } = lineCounter.linePos(doc.errors[MAX_SYNTAX_ERRORS]!.pos[0]);
+      problems.push({ file: fileName, line, column: col, message: `… and ${more} more YAML syntax error${more === 1 ? '' : 's'}` });
+    }
+    return { ok: false, problems };
   }
   // maxAliasCount guards against "billion laughs" alias bombs in untrusted files.
   let value: unknown;
@@ -40,7 +54,7 @@ export function parseYaml(text: string, fileName: string): ParseResult {
     const message = error instanceof Error ? readableYamlError(error.message) : 'the file could not be read';
     return { ok: false, problems: [{ file: fileName, line: 1, column: 1, message: `YAML error: ${message}` }] };
   }
-  return { ok: true, file: { value, locate: locator(doc, lineCounter) } };
+  return { ok: true, file: { value, ...locators(doc, lineCounter) } };
 }
 
 /** The parser runs out of stack on very deep nesting; say what that means for the file. */
@@ -61,8 +75,8 @@ export function parseJson(text: string, fileName: string): ParseResult {
   const value: unknown = JSON.parse(text);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
-  const locate = doc.errors.length === 0 ? locator(doc, lineCounter) : () => undefined;
-  return { ok: true, file: { value, locate } };
+  const nowhere = { locate: () => undefined, locateKey: () => undefined };
+  return { ok: true, file: { value, ...(doc.errors.length === 0 ? locators(doc, lineCounter) : nowhere) } };
 }
 
 function positionOf(text: string, offset: number): Position {
@@ -71,8 +85,14 @@ function positionOf(text: string, offset: number): Position {
   return { line, column: offset - before.lastIndexOf('\n') };
 }
 
-function locator(doc: Document, lineCounter: LineCounter): ParsedFile['locate'] {
-  return (path) => {
+function locators(doc: Document, lineCounter: LineCounter): Pick<ParsedFile, 'locate' | 'locateKey'> {
+  const position = (node: Node | undefined): Position | undefined => {
+    const offset = node?.range?.[0];
+    if (offset === undefined) return undefined;
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  const nodeAt = (path: readonly (string | number)[]): { node: unknown; found: Node | undefined } => {
     let node: unknown = doc.contents;
     let found: Node | undefined = isNode(node) ? node : undefined;
     for (const key of path) {
@@ -80,10 +100,15 @@ function locator(doc: Document, lineCounter: LineCounter): ParsedFile['locate'] 
       if (!isNode(node)) break;
       found = node;
     }
-    const offset = found?.range?.[0];
-    if (offset === undefined) return undefined;
-    const { line, col } = lineCounter.linePos(offset);
-    return { line, column: col };
+    return { node, found };
+  };
+  return {
+    locate: (path) => position(nodeAt(path).found),
+    locateKey: (path, key) => {
+      const { node, found } = nodeAt(path);
+      const pair = isMap(node) ? node.items.find((item) => (isScalar(item.key) ? item.key.value : item.key) === key) : undefined;
+      return position(isNode(pair?.key) ? pair.key : found);
+    },
   };
 }
 

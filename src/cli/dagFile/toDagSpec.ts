@@ -1,8 +1,13 @@
+/**
+ * Turns a DAG file into the library's `DagSpec`: `run:` and `sleep:` become the built-in agents
+ * with their input, the defaults are applied. Checks nothing (the file schema and `defineDag`
+ * do) and reads even a file that failed them, so that every problem is reported in one pass.
+ */
 import path from 'node:path';
 import type { DagSpec, TaskSpec } from '../../index';
 import { SHELL_AGENT, type ShellInput } from '../agents/shellAgent';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
-import type { FileDefaults, FileEnv, FileTask } from './fileSchema';
+import type { FileEnv, FileTask } from './fileSchema';
 
 /** Fields a file task shares with the library's task spec, copied as written. */
 const LIBRARY_TASK_FIELDS = ['id', 'deps', 'timeoutMs', 'retry', 'priority', 'estimateMs'] as const;
@@ -15,14 +20,16 @@ const LIBRARY_DEFAULT_FIELDS = ['timeoutMs', 'retry', 'priority'] as const;
  *
  * `tasks` holds each task as parsed, or as written when it failed the file schema: it is still
  * handed to `defineDag` so that its other problems (unknown dependencies, cycles) are reported
- * in the same pass.
+ * in the same pass. The defaults are read as written too: their library fields go to
+ * `defineDag` (which checks them), a `cwd` or `env` of the wrong type is left out (the file
+ * schema reports it).
  */
 export function toDagSpec(
-  file: { readonly id?: unknown; readonly defaults?: FileDefaults | undefined },
+  file: { readonly id?: unknown; readonly defaults?: unknown },
   tasks: readonly (FileTask | unknown)[],
   baseDir: string,
 ): DagSpec {
-  const defaults = file.defaults;
+  const defaults = usableDefaults(file.defaults);
   const defaultsSpec = pick(defaults, LIBRARY_DEFAULT_FIELDS);
   const spec = {
     id: file.id,
@@ -33,14 +40,29 @@ export function toDagSpec(
   return spec as DagSpec;
 }
 
-function toTaskSpec(task: unknown, defaults: FileDefaults | undefined, baseDir: string): TaskSpec {
+/** The defaults' fields `toDagSpec` can use: the library's as written, `cwd` and `env` when of the right type. */
+interface UsableDefaults {
+  readonly timeoutMs?: unknown;
+  readonly retry?: unknown;
+  readonly priority?: unknown;
+  readonly cwd?: string;
+  readonly env?: unknown;
+}
+
+function usableDefaults(defaults: unknown): UsableDefaults | undefined {
+  if (typeof defaults !== 'object' || defaults === null || Array.isArray(defaults)) return undefined;
+  const { timeoutMs, retry, priority, cwd, env } = defaults as Record<string, unknown>;
+  return { timeoutMs, retry, priority, env, ...(typeof cwd === 'string' && cwd !== '' ? { cwd } : {}) };
+}
+
+function toTaskSpec(task: unknown, defaults: UsableDefaults | undefined, baseDir: string): TaskSpec {
   if (typeof task !== 'object' || task === null) return task as TaskSpec;
   const fileTask = task as Partial<FileTask>;
   const spec: Record<string, unknown> = pick(fileTask, LIBRARY_TASK_FIELDS);
   if (typeof fileTask.run === 'string') {
     const input: ShellInput = {
       command: fileTask.run,
-      cwd: path.resolve(baseDir, defaults?.cwd ?? '.', typeof fileTask.cwd === 'string' ? fileTask.cwd : '.'),
+      cwd: path.resolve(baseDir, defaults?.cwd ?? '.', typeof fileTask.cwd === 'string' && fileTask.cwd !== '' ? fileTask.cwd : '.'),
       env: { ...stringEnv(defaults?.env), ...stringEnv(fileTask.env) },
     };
     Object.assign(spec, { agent: SHELL_AGENT, input });

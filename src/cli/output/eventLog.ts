@@ -9,6 +9,10 @@ const FLUSH_AT_CHARS = 64 * 1024;
  * Writes the events log: every event as one JSON object per line, exactly as the library
  * emitted it. Writes are synchronous, so the log is complete on disk by the time the CLI
  * exits, even on Ctrl-C; they are batched per tick, so a burst of events costs one write.
+ *
+ * A failed write (a full disk, `/dev/full`) never throws: the log stops there, drops every
+ * later event and tells `onError` once, so the caller decides (`rxdag run` cancels the run).
+ * It does not check the path beforehand (see `writeTarget.ts`) nor retry a failed write.
  */
 export class EventLog {
   // Lines not written yet.
@@ -16,19 +20,33 @@ export class EventLog {
   private bufferedChars = 0;
   // Whether a flush at the end of this tick is scheduled.
   private flushScheduled = false;
+  // The first write error; nothing is written after it.
+  private error: NodeJS.ErrnoException | undefined;
 
-  private constructor(private fd: number | undefined) {}
+  private constructor(
+    private fd: number | undefined,
+    private readonly onError: (error: NodeJS.ErrnoException) => void,
+  ) {}
 
-  /** Opens (and truncates) `path`; an unwritable path is an invalid option (exit 2). */
-  static open(path: string): EventLog {
+  /**
+   * Opens (and truncates) `path`; an unwritable path is an invalid option (exit 2).
+   * `onError` is called once, with the first error of a later write.
+   */
+  static open(path: string, onError: (error: NodeJS.ErrnoException) => void = () => {}): EventLog {
     try {
-      return new EventLog(openSync(path, 'w'));
+      return new EventLog(openSync(path, 'w'), onError);
     } catch (error) {
       throw new InvalidInputError([{ message: `--events: cannot write "${path}": ${(error as Error).message}` }]);
     }
   }
 
+  /** The error that stopped the log, if one did. */
+  get failure(): NodeJS.ErrnoException | undefined {
+    return this.error;
+  }
+
   write(event: DagEvent): void {
+    if (this.error !== undefined || this.fd === undefined) return;
     const line = `${JSON.stringify(event)}\n`;
     this.buffer.push(line);
     this.bufferedChars += line.length;
@@ -39,18 +57,47 @@ export class EventLog {
     }
   }
 
-  /** Writes what is buffered and closes the file. */
+  /** Writes what is buffered and closes the file. Calling it again does nothing. */
   close(): void {
     this.flush();
-    if (this.fd !== undefined) closeSync(this.fd);
+    const fd = this.fd;
     this.fd = undefined;
+    if (fd === undefined) return;
+    try {
+      closeSync(fd);
+    } catch (error) {
+      this.fail(error as NodeJS.ErrnoException); // e.g. EIO, or a delayed ENOSPC on NFS
+    }
   }
 
   private flush(): void {
     this.flushScheduled = false;
     if (this.fd === undefined || this.buffer.length === 0) return;
-    writeSync(this.fd, this.buffer.join(''));
+    const bytes = Buffer.from(this.buffer.join(''));
     this.buffer = [];
     this.bufferedChars = 0;
+    try {
+      // writeSync may write less than asked (a pipe, a signal): write the rest
+      for (let offset = 0; offset < bytes.length;) offset += writeSync(this.fd, bytes, offset);
+    } catch (error) {
+      this.fail(error as NodeJS.ErrnoException);
+    }
+  }
+
+  private fail(error: NodeJS.ErrnoException): void {
+    if (this.error !== undefined) return;
+    this.error = error;
+    this.buffer = [];
+    this.bufferedChars = 0;
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // the log is lost already; the first error is the one to report
+      }
+    }
+    this.onError(error);
   }
 }

@@ -5,15 +5,52 @@ import type { DagEvent } from '../../index';
  * prefixed with the time since the run started: the output of `rxdag run` when it is not on a
  * terminal. Every field a reader needs is there; `--json` gives the exact objects.
  *
+ * This function sees one event alone: it names the attempt of every task event. A
+ * `task.cancelled` of a task that never started (or was waiting to retry) has an attempt
+ * number that never ran; {@link EventFormatter} follows the run and says so instead.
+ *
  * @example
  * formatEvent(event, 0) // "[   0.412s] task.completed build #1 in 398 ms"
  */
-export function formatEvent(event: DagEvent, runStartedAt: number): string {
+export function formatEvent(event: DagEvent, runStartedAt: number, attempts?: (taskId: string) => AttemptsSoFar | undefined): string {
   const time = `[${((event.at - runStartedAt) / 1000).toFixed(3).padStart(8)}s]`;
-  return `${time} ${describeEvent(event)}`.replace(/\n/g, `\n${' '.repeat(time.length + 1)}`);
+  return `${time} ${describeEvent(event, attempts)}`.replace(/\n/g, `\n${' '.repeat(time.length + 1)}`);
 }
 
-function describeEvent(event: DagEvent): string {
+/** What a run showed so far of a task's attempts. */
+export interface AttemptsSoFar {
+  /** The last attempt that started. */
+  readonly lastStarted: number;
+  /** Whether that attempt is still running (no completed/failed event yet). */
+  readonly running: boolean;
+}
+
+/** Width of the time column and the space after it: where continuation lines start. */
+export const TEXT_INDENT = '[   0.000s] '.length;
+
+/**
+ * Formats the events of one run in order, remembering what a single event does not say: when
+ * the run started and which attempt of each task started. A cancelled task shows its attempt
+ * only if that attempt ran: `task.cancelled deploy (never started)`.
+ */
+export class EventFormatter {
+  private runStartedAt: number | undefined;
+  // Task id -> its attempts so far; absent while none started.
+  private readonly attempts = new Map<string, AttemptsSoFar>();
+
+  /** The line of `event`, which must come after every earlier event of the run. */
+  format(event: DagEvent): string {
+    this.runStartedAt ??= event.at;
+    if (event.type === 'task.started') this.attempts.set(event.taskId, { lastStarted: event.attempt, running: true });
+    else if (event.type === 'task.completed' || event.type === 'task.failed') {
+      const attempts = this.attempts.get(event.taskId);
+      if (attempts !== undefined) this.attempts.set(event.taskId, { ...attempts, running: false });
+    }
+    return formatEvent(event, this.runStartedAt, (taskId) => this.attempts.get(taskId));
+  }
+}
+
+function describeEvent(event: DagEvent, attemptsOf?: (taskId: string) => AttemptsSoFar | undefined): string {
   switch (event.type) {
     case 'dag.created':
       return `dag.created ${event.dagId}: ${event.taskCount} task${event.taskCount === 1 ? '' : 's'} (run ${event.runId})`;
@@ -37,8 +74,12 @@ function describeEvent(event: DagEvent): string {
       return `task.stuck ${event.taskId} #${event.attempt}: running for ${event.runningForMs} ms`;
     case 'task.skipped':
       return `task.skipped ${event.taskId}: dependency ${event.because} failed`;
-    case 'task.cancelled':
-      return `task.cancelled ${event.taskId} #${event.attempt}`;
+    case 'task.cancelled': {
+      const attempts = attemptsOf === undefined ? { lastStarted: event.attempt, running: true } : attemptsOf(event.taskId);
+      if (attempts === undefined) return `task.cancelled ${event.taskId} (never started)`;
+      if (attempts.running) return `task.cancelled ${event.taskId} #${attempts.lastStarted}`;
+      return `task.cancelled ${event.taskId} (waiting to retry after #${attempts.lastStarted})`;
+    }
     case 'agent.available':
       return `agent.available ${event.agent}`;
     case 'health.checked':
@@ -47,5 +88,7 @@ function describeEvent(event: DagEvent): string {
       const { total, completed, failed, skipped, cancelled } = event.counts;
       return `dag.completed ${event.outcome}: ${completed}/${total} completed, ${failed} failed, ${skipped} skipped, ${cancelled} cancelled in ${(event.durationMs / 1000).toFixed(2)} s`;
     }
+    case 'run.resumed':
+      return `run.resumed after seq ${event.resumedAfterSeq}${event.interrupted.length === 0 ? '' : `; restarting ${event.interrupted.join(', ')}`}`;
   }
 }

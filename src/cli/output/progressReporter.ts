@@ -1,57 +1,85 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { Dag, DagEvent } from '../../index';
-import { formatEvent } from './formatEvent';
+import { EventFormatter, TEXT_INDENT } from './formatEvent';
 import type { Reporter } from './reporter';
 import { RunTally } from './runTally';
+import { wrapLines } from './wrapLines';
 
 /** The stream the bar draws on: a TTY (or a stand-in with `isTTY: true` in specs). */
 export type ProgressStream = NodeJS.WritableStream & { readonly isTTY?: boolean; readonly columns?: number };
 
-const FORMAT = '{bar} {value}/{total} done | {running} running | {ready} ready | {failed} failed | {duration_formatted} | {now}';
+/** Skipped and cancelled counts (`{ended}`) are only shown once one is not zero. */
+const FORMAT =
+  '{bar} {value}/{total} completed | {running} running | {ready} ready | {failed} failed{ended} | {duration_formatted} | {now}';
+
+/** Width assumed when the stream does not say (as cli-progress does). */
+const DEFAULT_COLUMNS = 80;
 
 /**
- * Live progress on a terminal: one bar with counts of done/running/ready/failed tasks, the
+ * Live progress on a terminal: one bar filled by the tasks that completed, with counts of
+ * running, ready and failed tasks (skipped and cancelled ones too once there are any), the
  * elapsed time and what runs now, redrawn at most 10 times a second whatever the event rate.
- * Failures and retries are printed above the bar as they happen, and the final line stays.
+ * Failures, retries and the CLI's notices are printed above the bar as they happen, wrapped
+ * to the terminal's width (the terminal does not wrap while the bar is drawn, so a long line
+ * would lose its end); the final line stays.
+ *
+ * It does not print every event (see `lineReporter`), and draws nothing when the stream is
+ * not a terminal.
  */
 export function progressReporter(stream: ProgressStream, dag: Dag): Reporter {
   const tally = new RunTally(dag);
+  const lines = new EventFormatter();
   const multibar = new MultiBar(
     { format: FORMAT, stream, hideCursor: true, clearOnComplete: false, stopOnComplete: false, fps: 10, barsize: 20, emptyOnZero: true },
     Presets.shades_classic,
   );
   // Created at `dag.created`, when the total is known.
   let bar: SingleBar | undefined;
-  let startedAt = 0;
+  let stopped = false;
 
-  const payload = () => ({
-    running: tally.count('running'),
-    ready: tally.count('ready'),
-    failed: tally.count('failed'),
-    now: describeRunning(tally.running()),
-  });
+  const payload = () => {
+    const skipped = tally.count('skipped');
+    const cancelled = tally.count('cancelled');
+    return {
+      running: tally.count('running'),
+      ready: tally.count('ready'),
+      failed: tally.count('failed'),
+      ended: `${skipped === 0 ? '' : ` | ${skipped} skipped`}${cancelled === 0 ? '' : ` | ${cancelled} cancelled`}`,
+      now: describeRunning(tally.running()),
+    };
+  };
+  // Above the bar, each line within the width, continuation lines under the text.
+  const logAbove = (text: string) => multibar.log(`${wrapLines(text, (stream.columns ?? DEFAULT_COLUMNS) - 1, TEXT_INDENT)}\n`);
 
   return {
     onEvent(event: DagEvent) {
       tally.apply(event);
+      const line = lines.format(event);
       if (event.type === 'dag.created') {
-        startedAt = event.at;
         bar = multibar.create(event.taskCount, 0, payload());
         return;
       }
       if (event.type === 'task.failed' || event.type === 'task.timed-out' || event.type === 'task.stuck' || event.type === 'task.skipped') {
-        multibar.log(`${formatEvent(event, startedAt)}\n`);
+        logAbove(line);
       }
       if (event.type === 'tasks.spawned') bar?.setTotal(tally.total);
-      bar?.update(tally.finished, payload());
+      bar?.update(tally.count('completed'), payload());
       if (event.type === 'dag.completed') {
-        bar?.update(tally.finished, { ...payload(), now: event.outcome });
+        bar?.update(tally.count('completed'), { ...payload(), now: event.outcome });
         multibar.update(); // writes the lines logged since the last redraw: stop() would drop them
         multibar.stop();
-        stream.write(`${formatEvent(event, startedAt)}\n`);
+        stopped = true;
+        stream.write(`${line}\n`);
       }
     },
-    finish: () => multibar.stop(),
+    notice(text: string) {
+      if (bar === undefined || stopped) stream.write(`${text}\n`);
+      else logAbove(text);
+    },
+    finish: () => {
+      if (!stopped) multibar.stop();
+      stopped = true;
+    },
   };
 }
 

@@ -1,49 +1,88 @@
 import { escapeHtml, formatMs, truncate } from './html';
-import type { RunModel, TaskRow } from './runModel';
+import type { RunModel, TaskRow, TaskWait } from './runModel';
 
 /** Sizes of the chart, in px. */
 const GANTT = { labelWidth: 210, chartWidth: 900, rowHeight: 18, barHeight: 12, axisHeight: 26, right: 40 } as const;
 
+/** Font sizes of the chart's text, in px (the stylesheet's `svg text` and `.attempt-label`). */
+const FONT = { text: 11, attemptLabel: 10 } as const;
+
+/**
+ * A generous guess of how wide a label is drawn, in px: SVG text does not wrap or grow its
+ * drawing, so the chart is sized from these to keep every label inside it.
+ */
+export function textWidth(text: string, fontPx: number): number {
+  return Math.ceil(text.length * fontPx * 0.62);
+}
+
 /**
  * The Gantt timeline as inline SVG: one row per task, one bar per attempt coloured by how it
- * ended (class = outcome), a dashed line for the backoff before a retry, a thin line for the
- * time a task waited between ready and its first start, and the critical path highlighted.
+ * ended (class = outcome), a dashed line for the backoff before a retry, a thin line from ready
+ * to the first start (darker when the task waited for a slot or its agent), and the critical
+ * path highlighted. The drawing is as wide as its labels need.
  */
 export function ganttSvg(model: RunModel, critical: ReadonlySet<string>): string {
   const span = Math.max(model.durationMs, ...model.tasks.flatMap((t) => t.attempts.map((a) => a.endMs)), 1);
-  const x = (ms: number) => GANTT.labelWidth + (ms / span) * GANTT.chartWidth;
-  const width = GANTT.labelWidth + GANTT.chartWidth + GANTT.right;
+  const labelWidth = Math.max(
+    GANTT.labelWidth,
+    ...model.tasks.map((task) => textWidth(taskLabel(task.id, critical.has(task.id)), FONT.text) + 16),
+  );
+  const x = (ms: number) => labelWidth + (ms / span) * GANTT.chartWidth;
+  const width = Math.ceil(Math.max(labelWidth + GANTT.chartWidth + GANTT.right, ...model.tasks.map((task) => rightEdge(task, x) + 8)));
   const height = GANTT.axisHeight + model.tasks.length * GANTT.rowHeight + 8;
   const parts: string[] = [axis(span, x, height)];
-  model.tasks.forEach((task, i) => parts.push(row(task, GANTT.axisHeight + i * GANTT.rowHeight, x, critical.has(task.id))));
+  model.tasks.forEach((task, i) => parts.push(row(task, GANTT.axisHeight + i * GANTT.rowHeight, x, critical.has(task.id), width)));
   return (
     `<svg data-chart="gantt" class="gantt" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="Timeline of task attempts">` +
     `${parts.join('')}</svg>`
   );
 }
 
-function row(task: TaskRow, top: number, x: (ms: number) => number, onCriticalPath: boolean): string {
+/** The rightmost point a row draws: its last bar, or the label after it. */
+function rightEdge(task: TaskRow, x: (ms: number) => number): number {
+  let right = 0;
+  for (const bar of task.attempts) {
+    const end = x(bar.startMs) + barWidthOf(bar, x);
+    right = Math.max(right, end, task.attempts.length > 1 ? end + 3 + textWidth(`#${bar.attempt}`, FONT.attemptLabel) : 0);
+  }
+  if (task.attempts.length === 0 && task.endMs !== undefined) right = Math.max(right, x(task.endMs) + textWidth(task.outcome, FONT.text));
+  return right;
+}
+
+function barWidthOf(bar: { readonly startMs: number; readonly endMs: number }, x: (ms: number) => number): number {
+  return Math.max(2, x(bar.endMs) - x(bar.startMs));
+}
+
+/** A row's label: the task id, cut short, starred on the critical path. */
+function taskLabel(id: string, onCriticalPath: boolean): string {
+  return `${onCriticalPath ? '★ ' : ''}${truncate(id, 28)}`;
+}
+
+/** What the line from ready to the first start stands for, in words. */
+export function waitTitle(taskId: string, wait: TaskWait): string {
+  switch (wait.kind) {
+    case 'slot':
+      return `${taskId}: waited ${formatMs(wait.ms)} for a free slot (the concurrency limit was reached: ${wait.running} running)`;
+    case 'agent':
+      return `${taskId}: waited ${formatMs(wait.ms)} for a free "${wait.agent}" agent (its capacity was full)`;
+    case 'dispatch':
+      return `${taskId}: dispatch latency ${formatMs(wait.ms)} (ready → started; no slot was short)`;
+  }
+}
+
+function row(task: TaskRow, top: number, x: (ms: number) => number, onCriticalPath: boolean, width: number): string {
   const middle = top + GANTT.rowHeight / 2;
   const barTop = middle - GANTT.barHeight / 2;
   const parts: string[] = [];
-  if (onCriticalPath)
-    parts.push(
-      `<rect class="critical-row" x="0" y="${top}" width="${x(0) + GANTT.chartWidth + GANTT.right}" height="${GANTT.rowHeight}"/>`,
-    );
+  if (onCriticalPath) parts.push(`<rect class="critical-row" x="0" y="${top}" width="${width}" height="${GANTT.rowHeight}"/>`);
   parts.push(
-    `<text class="task-label${onCriticalPath ? ' critical' : ''}" x="${GANTT.labelWidth - 8}" y="${middle + 4}" text-anchor="end">` +
-      `<title>${escapeHtml(task.id)}</title>${onCriticalPath ? '★ ' : ''}${escapeHtml(truncate(task.id, 28))}</text>`,
+    `<text class="task-label${onCriticalPath ? ' critical' : ''}" x="${x(0) - 8}" y="${middle + 4}" text-anchor="end">` +
+      `<title>${escapeHtml(task.id)}</title>${escapeHtml(taskLabel(task.id, onCriticalPath))}</text>`,
   );
   const first = task.attempts[0];
-  if (task.readyMs !== undefined && first !== undefined && first.startMs > task.readyMs) {
+  if (task.readyMs !== undefined && first !== undefined && task.wait !== undefined) {
     parts.push(
-      line(
-        'queued',
-        x(task.readyMs),
-        x(first.startMs),
-        middle,
-        `${task.id}: waited ${formatMs(first.startMs - task.readyMs)} for a free slot`,
-      ),
+      line(task.wait.kind === 'dispatch' ? 'dispatch' : 'queued', x(task.readyMs), x(first.startMs), middle, waitTitle(task.id, task.wait)),
     );
   }
   task.attempts.forEach((bar, i) => {
@@ -51,7 +90,7 @@ function row(task: TaskRow, top: number, x: (ms: number) => number, onCriticalPa
     if (previous !== undefined)
       parts.push(line('backoff', x(previous.endMs), x(bar.startMs), middle, `${task.id}: backoff before attempt #${bar.attempt}`));
     const left = x(bar.startMs);
-    const barWidth = Math.max(2, x(bar.endMs) - left);
+    const barWidth = barWidthOf(bar, x);
     const classes = ['bar', bar.outcome, bar.retried ? 'retried' : '', onCriticalPath ? 'on-critical-path' : ''].filter(Boolean).join(' ');
     const tip = `${task.id} #${bar.attempt} on ${bar.agent}: ${bar.outcome}${bar.retried ? ', retried' : ''} in ${formatMs(bar.endMs - bar.startMs)} (${formatMs(bar.startMs)} → ${formatMs(bar.endMs)})${bar.detail === undefined ? '' : `\n${bar.detail}`}`;
     parts.push(

@@ -1,12 +1,13 @@
 import type { ReportEdges } from './edges';
 import { escapeHtml, truncate } from './html';
-import { layeredLayout, NODE } from './layeredLayout';
+import { layeredLayout, NODE, type Point } from './layeredLayout';
 import type { RunModel } from './runModel';
 
 /**
  * The DAG as inline SVG, laid out here (no library, no network): nodes coloured by how the task
  * ended, edges as curves from dependency to dependent, the critical path's nodes and edges
- * drawn heavier. Inferred edges are dashed.
+ * drawn heavier. Inferred edges are dashed. An edge spanning several layers runs along a lane kept
+ * free in each column it crosses, never through a node.
  */
 export function graphSvg(model: RunModel, { edges, inferred }: ReportEdges, criticalPath: readonly string[]): string {
   const layout = layeredLayout(
@@ -19,18 +20,10 @@ export function graphSvg(model: RunModel, { edges, inferred }: ReportEdges, crit
     '<defs><marker id="arrow" viewBox="0 0 8 8" refX="8" refY="4" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto"><path d="M0,0 L8,4 L0,8 z" class="arrow-head"/></marker>' +
       '<marker id="arrow-critical" viewBox="0 0 8 8" refX="8" refY="4" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto"><path d="M0,0 L8,4 L0,8 z" class="arrow-head critical"/></marker></defs>',
   ];
-  for (const [from, to] of edges) {
-    const a = layout.places.get(from);
-    const b = layout.places.get(to);
-    if (a === undefined || b === undefined) continue;
-    const x1 = a.x + NODE.width;
-    const y1 = a.y + NODE.height / 2;
-    const x2 = b.x;
-    const y2 = b.y + NODE.height / 2;
-    const bend = NODE.gapX / 2;
+  for (const { from, to, points } of layout.routes) {
     const critical = criticalEdges.has(`${from}\u0000${to}`);
     parts.push(
-      `<path class="edge${critical ? ' critical' : ''}${inferred ? ' inferred' : ''}" d="M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}" marker-end="url(#${critical ? 'arrow-critical' : 'arrow'})"><title>${escapeHtml(`${from} → ${to}`)}</title></path>`,
+      `<path class="edge${critical ? ' critical' : ''}${inferred ? ' inferred' : ''}" d="${routePath(points)}" marker-end="url(#${critical ? 'arrow-critical' : 'arrow'})"><title>${escapeHtml(`${from} → ${to}`)}</title></path>`,
     );
   }
   for (const task of model.tasks) {
@@ -46,4 +39,29 @@ export function graphSvg(model: RunModel, { edges, inferred }: ReportEdges, crit
     `<svg data-chart="graph" class="graph" width="${layout.width}" height="${layout.height}" viewBox="0 0 ${layout.width} ${layout.height}" role="img" aria-label="Dependency graph">` +
     `${parts.join('')}</svg>`
   );
+}
+
+/**
+ * An edge's SVG path through its route: a curve with horizontal ends across each gap between
+ * columns (its control points stay in the gap, so the curve does too), a straight line along
+ * each lane.
+ */
+export function routePath(points: readonly Point[]): string {
+  const at = (p: Point) => `${round(p.x)},${round(p.y)}`;
+  let d = `M${at(points[0]!)}`;
+  for (let i = 1; i < points.length; i++) {
+    const a = points[i - 1]!;
+    const b = points[i]!;
+    if (i % 2 === 0) {
+      d += ` L${at(b)}`;
+      continue;
+    }
+    const bend = (b.x - a.x) / 2;
+    d += ` C${at({ x: a.x + bend, y: a.y })} ${at({ x: b.x - bend, y: b.y })} ${at(b)}`;
+  }
+  return d;
+}
+
+function round(n: number): string {
+  return String(Math.round(n * 10) / 10);
 }

@@ -7,27 +7,63 @@ export interface NodePlace {
   readonly layer: number;
 }
 
+/** A point of the drawing, in px. */
+export interface Point {
+  readonly x: number;
+  readonly y: number;
+}
+
+/**
+ * How an edge is drawn: from the right side of its dependency to the left side of its dependent.
+ * Points come in pairs after the first: `points[0]` leaves the dependency, then for each layer the
+ * edge crosses, the point where it enters that layer's column and the point where it leaves it
+ * (at the height of the lane kept free for it), and last the point where it reaches the dependent.
+ * Segments from an even index cross the gap between two columns; segments from an odd index run
+ * straight along a lane, so no segment passes through a node.
+ */
+export interface EdgeRoute {
+  readonly from: string;
+  readonly to: string;
+  readonly points: readonly Point[];
+}
+
 export interface Layout {
   readonly places: ReadonlyMap<string, NodePlace>;
+  /** One per drawable edge (known ends, not a self-edge), in the order of the edges given. */
+  readonly routes: readonly EdgeRoute[];
   readonly width: number;
   readonly height: number;
 }
 
-/** Sizes of the drawing, in px. */
-export const NODE = { width: 150, height: 26, gapX: 56, gapY: 12, margin: 16 } as const;
+/** Sizes of the drawing, in px. `lane` is the height kept in a column for an edge passing through it. */
+export const NODE = { width: 150, height: 26, gapX: 56, gapY: 12, margin: 16, lane: 6 } as const;
+
+/** A node of a layer: a task, or a point an edge longer than one layer passes through. */
+interface Slot {
+  readonly id: string;
+  readonly dummy: boolean;
+  /** The slots of the previous layer this one is joined to. */
+  readonly up: Slot[];
+  /** The slots of the next layer this one is joined to. */
+  readonly down: Slot[];
+  order: number;
+  y: number;
+}
 
 /**
- * A layered (Sugiyama-style, much simplified) drawing of a DAG, left to right: each task's
- * layer is its longest dependency chain from a root, tasks in a layer are ordered by the mean
- * position of their dependencies (fewer crossings), and layers are centred on each other.
- * Pure, O(nodes + edges · log). Edges naming unknown ids are ignored.
+ * A layered (Sugiyama-style, simplified) drawing of a DAG, left to right: each task's layer is its
+ * longest dependency chain from a root; an edge spanning several layers gets a dummy slot in each
+ * layer between its ends, so it is routed around the nodes there instead of through them; slots
+ * of a layer are ordered by the mean position of their neighbours (down, up and down again: fewer
+ * crossings), and layers are centred on each other. Pure, O((nodes + edge length) · log).
+ * Edges naming unknown ids are ignored.
  */
 export function layeredLayout(ids: readonly string[], edges: readonly Edge[]): Layout {
   const known = new Set(ids);
+  const drawn = edges.filter(([from, to]) => known.has(from) && known.has(to) && from !== to);
   const depsOf = new Map<string, string[]>(ids.map((id) => [id, []]));
   const dependentsOf = new Map<string, string[]>(ids.map((id) => [id, []]));
-  for (const [from, to] of edges) {
-    if (!known.has(from) || !known.has(to) || from === to) continue;
+  for (const [from, to] of drawn) {
     depsOf.get(to)!.push(from);
     dependentsOf.get(from)!.push(to);
   }
@@ -46,29 +82,78 @@ export function layeredLayout(ids: readonly string[], edges: readonly Edge[]): L
     }
   }
 
-  const layers: string[][] = [];
-  for (const id of ids) (layers[layerOf.get(id)!] ??= []).push(id);
-  const position = new Map<string, number>();
-  for (const layer of layers) {
-    if (layer === undefined) continue;
-    const barycenter = new Map(layer.map((id, i) => [id, mean(depsOf.get(id)!.map((dep) => position.get(dep) ?? 0)) ?? i]));
-    layer.sort((a, b) => barycenter.get(a)! - barycenter.get(b)!); // stable: ties keep the run order
-    layer.forEach((id, i) => position.set(id, i));
-  }
+  const layers: Slot[][] = [];
+  const slotOf = new Map<string, Slot>();
+  const addSlot = (id: string, layer: number, dummy: boolean): Slot => {
+    const slot: Slot = { id, dummy, up: [], down: [], order: 0, y: 0 };
+    (layers[layer] ??= []).push(slot);
+    return slot;
+  };
+  for (const id of ids) slotOf.set(id, addSlot(id, layerOf.get(id)!, false));
+  for (let l = 0; l < layers.length; l++) layers[l] ??= [];
 
-  const tallest = Math.max(1, ...layers.map((layer) => layer?.length ?? 0));
-  const step = NODE.height + NODE.gapY;
+  // Each edge as a chain of slots, one per layer it spans (only forward edges: a cycle has none).
+  const chains = drawn.map(([from, to], e) => {
+    const chain = [slotOf.get(from)!];
+    const last = layerOf.get(to)!;
+    for (let l = layerOf.get(from)! + 1; l < last; l++) chain.push(addSlot(`edge ${e} @${l}`, l, true));
+    chain.push(slotOf.get(to)!);
+    if (last > layerOf.get(from)!) {
+      for (let i = 1; i < chain.length; i++) {
+        chain[i]!.up.push(chain[i - 1]!);
+        chain[i - 1]!.down.push(chain[i]!);
+      }
+    }
+    return chain;
+  });
+
+  layers.forEach((layer) => layer.forEach((slot, i) => (slot.order = i)));
+  const sweep = (from: number, to: number, step: number, neighbours: (slot: Slot) => readonly Slot[]) => {
+    for (let l = from; l !== to; l += step) {
+      const layer = layers[l]!;
+      const barycenter = new Map(layer.map((slot) => [slot, mean(neighbours(slot).map((n) => n.order)) ?? slot.order]));
+      layer.sort((a, b) => barycenter.get(a)! - barycenter.get(b)!); // stable: ties keep the run order
+      layer.forEach((slot, i) => (slot.order = i));
+    }
+  };
+  sweep(1, layers.length, 1, (slot) => slot.up);
+  sweep(layers.length - 2, -1, -1, (slot) => slot.down);
+  sweep(1, layers.length, 1, (slot) => slot.up);
+
+  const heightOf = (slot: Slot) => (slot.dummy ? NODE.lane : NODE.height);
+  const columnHeight = (layer: readonly Slot[]) =>
+    layer.reduce((sum, slot) => sum + heightOf(slot), 0) + Math.max(0, layer.length - 1) * NODE.gapY;
+  const tallest = Math.max(NODE.height, ...layers.map(columnHeight));
+  const columnX = (layer: number) => NODE.margin + layer * (NODE.width + NODE.gapX);
   const places = new Map<string, NodePlace>();
   layers.forEach((layer, l) => {
-    const offset = ((tallest - layer.length) * step) / 2;
-    layer.forEach((id, i) =>
-      places.set(id, { x: NODE.margin + l * (NODE.width + NODE.gapX), y: NODE.margin + offset + i * step, layer: l }),
-    );
+    let y = NODE.margin + (tallest - columnHeight(layer)) / 2;
+    for (const slot of layer) {
+      slot.y = y;
+      if (!slot.dummy) places.set(slot.id, { x: columnX(l), y, layer: l });
+      y += heightOf(slot) + NODE.gapY;
+    }
   });
+
+  const routes = chains.map((chain, e): EdgeRoute => {
+    const [from, to] = drawn[e]!;
+    const a = places.get(from)!;
+    const b = places.get(to)!;
+    const points: Point[] = [{ x: a.x + NODE.width, y: a.y + NODE.height / 2 }];
+    for (let i = 1; i < chain.length - 1; i++) {
+      const lane = chain[i]!.y + NODE.lane / 2;
+      const x = columnX(a.layer + i);
+      points.push({ x, y: lane }, { x: x + NODE.width, y: lane });
+    }
+    points.push({ x: b.x, y: b.y + NODE.height / 2 });
+    return { from, to, points };
+  });
+
   return {
     places,
+    routes,
     width: 2 * NODE.margin + Math.max(1, layers.length) * (NODE.width + NODE.gapX) - NODE.gapX,
-    height: 2 * NODE.margin + tallest * step - NODE.gapY,
+    height: 2 * NODE.margin + tallest,
   };
 }
 

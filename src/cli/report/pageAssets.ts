@@ -43,7 +43,7 @@ svg text { font: 11px system-ui, sans-serif; fill: #1f2328; }
 .critical-row { fill: #fff3cd; } .task-label.critical { font-weight: 700; }
 .bar { stroke: none; }
 .bar.on-critical-path { stroke: #1f2328; stroke-width: 1.5; }
-.queued { stroke: #afb8c1; stroke-width: 1; } .backoff { stroke: #e8913a; stroke-width: 1.5; stroke-dasharray: 3 3; }
+.queued { stroke: #57606a; stroke-width: 2; } .dispatch { stroke: #afb8c1; stroke-width: 1; } .backoff { stroke: #e8913a; stroke-width: 1.5; stroke-dasharray: 3 3; }
 .attempt-label { fill: #57606a; font-size: 10px; } .no-attempt { fill: #8c959f; font-style: italic; }
 .edge { fill: none; stroke: #8c959f; stroke-width: 1.2; } .edge.inferred { stroke-dasharray: 4 3; }
 .edge.critical { stroke: #d4a017; stroke-width: 3; } .arrow-head { fill: #8c959f; } .arrow-head.critical { fill: #d4a017; }
@@ -51,6 +51,8 @@ svg text { font: 11px system-ui, sans-serif; fill: #1f2328; }
 .node.skipped text, .node.cancelled text { fill: #1f2328; } .node.critical rect { stroke: #d4a017; stroke-width: 3; }
 .legend { display: flex; flex-wrap: wrap; gap: 12px; margin: 6px 0; font-size: 12px; }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; vertical-align: -2px; margin-right: 4px; }
+.swatch-line { display: inline-block; width: 16px; vertical-align: 3px; margin-right: 4px; border-top: 2px solid #57606a; }
+.swatch-line.dispatch { border-top: 1px solid #afb8c1; } .swatch-line.backoff { border-top: 2px dashed #e8913a; }
 .swatch.retried { background: #e8913a; } .swatch.critical { background: #fff3cd; outline: 2px solid #d4a017; }
 table.summary { border-collapse: collapse; width: 100%; font-size: 13px; }
 .summary th, .summary td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eaeef2; vertical-align: top; }

@@ -39,7 +39,10 @@ export function renderReport(input: ReportInput): string {
           : 'failed';
   const legend =
     LEGEND.map(([cls, label]) => `<span><span class="swatch ${cls}"></span>${label}</span>`).join('') +
-    '<span><span class="swatch critical"></span>critical path ★</span>';
+    '<span><span class="swatch critical"></span>critical path ★</span>' +
+    '<span><span class="swatch-line backoff"></span>backoff before a retry</span>' +
+    '<span><span class="swatch-line queued"></span>waited for a slot or its agent</span>' +
+    '<span><span class="swatch-line dispatch"></span>dispatch latency (ready → started)</span>';
   const edgeNote = edges.inferred
     ? '<p class="note">The DAG file was not given: dashed edges are inferred from the order of events ("unblocked by"), and may differ from the real dependencies. Pass <code>--dag FILE</code> to draw them.</p>'
     : '';

@@ -19,6 +19,20 @@ export interface AttemptBar {
 /** How a task ended. */
 export type TaskOutcome = 'completed' | 'failed' | 'skipped' | 'cancelled' | 'unfinished';
 
+/**
+ * Why a task's first attempt started after it became ready, read from the events:
+ * - `slot`: the concurrency limit was reached — every slot was busy (`running` attempts) while the
+ *   task waited, and it started only once an attempt ended;
+ * - `agent`: its agent kind was at capacity — an `agent.available` for that kind came while it
+ *   waited (the scheduler emits one only when a full kind frees a slot);
+ * - `dispatch`: nothing was short: the time between `task.ready` and `task.started` is dispatch
+ *   latency (for a shell task, mostly spawning its process).
+ */
+export type TaskWait =
+  | { readonly kind: 'dispatch'; readonly ms: number }
+  | { readonly kind: 'slot'; readonly ms: number; readonly running: number }
+  | { readonly kind: 'agent'; readonly ms: number; readonly agent: string };
+
 /** One task: a row of the Gantt chart and of the summary table. */
 export interface TaskRow {
   readonly id: string;
@@ -30,6 +44,8 @@ export interface TaskRow {
   endMs: number | undefined;
   /** Why it failed, or which dependency made it skip. */
   detail: string | undefined;
+  /** Why its first attempt started after it became ready; `undefined` when it started at once. */
+  wait?: TaskWait;
 }
 
 /** A run rebuilt from its events: what the report draws. */
@@ -64,9 +80,11 @@ export function buildRunModel(events: readonly DagEvent[], knownTaskIds: readonl
   };
   const open = (task: TaskRow, attempt: number) => task.attempts.find((bar) => bar.attempt === attempt && bar.outcome === 'unfinished');
   let completed: Extract<DagEvent, { type: 'dag.completed' }> | undefined;
+  const waits = new WaitTracker();
 
-  for (const event of events) {
+  for (const [index, event] of events.entries()) {
     const at = event.at - t0;
+    waits.see(index, event);
     switch (event.type) {
       case 'task.ready':
         row(event.taskId).readyMs ??= at;
@@ -130,6 +148,10 @@ export function buildRunModel(events: readonly DagEvent[], knownTaskIds: readonl
   const lastAt = events.length === 0 ? t0 : events[events.length - 1]!.at;
   // Attempts still open at the end of a truncated log run until its last event.
   for (const task of rows.values()) for (const bar of task.attempts) if (bar.outcome === 'unfinished') bar.endMs = lastAt - t0;
+  for (const task of rows.values()) {
+    const wait = waits.waitOf(task);
+    if (wait !== undefined) task.wait = wait;
+  }
   return {
     dagId: created?.type === 'dag.created' ? created.dagId : '(unknown)',
     runId: events[0]?.runId ?? '(no events)',
@@ -139,4 +161,93 @@ export function buildRunModel(events: readonly DagEvent[], knownTaskIds: readonl
     eventCount: events.length,
     tasks: [...rows.values()],
   };
+}
+
+/**
+ * Follows the events to tell, for each task, what its first attempt waited for (see
+ * {@link TaskWait}): the attempts running after each event, where attempts ended, and where each
+ * agent kind said it had a free slot again. Two passes over arrays as long as the log.
+ */
+class WaitTracker {
+  private readonly open = new Set<string>();
+  /** Attempts running after event i. */
+  private readonly running: number[] = [];
+  /** Attempts that ended up to event i. */
+  private readonly ended: number[] = [];
+  private readonly readyAt = new Map<string, number>();
+  private readonly startedAt = new Map<string, number>();
+  private readonly available = new Map<string, number[]>();
+  private full: number[] | undefined;
+  /** The most attempts running at once in the run. */
+  private peak = 0;
+
+  see(index: number, event: DagEvent): void {
+    let ended = 0;
+    switch (event.type) {
+      case 'task.ready':
+        if (!this.readyAt.has(event.taskId)) this.readyAt.set(event.taskId, index);
+        break;
+      case 'task.started':
+        if (!this.startedAt.has(event.taskId)) this.startedAt.set(event.taskId, index);
+        this.open.add(`${event.taskId}#${event.attempt}`);
+        break;
+      case 'task.completed':
+      case 'task.failed':
+      case 'task.cancelled':
+        // the attempt's slot is given back after its outcome's events
+        if (this.open.delete(`${event.taskId}#${event.attempt}`)) ended = 1;
+        break;
+      case 'agent.available': {
+        let list = this.available.get(event.agent);
+        if (list === undefined) this.available.set(event.agent, (list = []));
+        list.push(index);
+        break;
+      }
+      default:
+        break;
+    }
+    this.running[index] = this.open.size;
+    this.peak = Math.max(this.peak, this.open.size);
+    this.ended[index] = (this.ended[index - 1] ?? 0) + ended;
+  }
+
+  waitOf(task: TaskRow): TaskWait | undefined {
+    const first = task.attempts[0];
+    const ready = this.readyAt.get(task.id);
+    const started = this.startedAt.get(task.id);
+    if (first === undefined || task.readyMs === undefined || ready === undefined || started === undefined) return undefined;
+    const ms = first.startMs - task.readyMs;
+    if (ms <= 0) return undefined;
+    if (this.availableBetween(first.agent, ready, started)) return { kind: 'agent', ms, agent: first.agent };
+    // Held by the concurrency limit: the most attempts this run ever had were running while it
+    // waited, and it started only after one of them ended.
+    const full = this.fullCounts();
+    if (full[started - 1]! - (full[ready - 1] ?? 0) > 0 && this.ended[started - 1]! - this.ended[ready]! > 0) {
+      return { kind: 'slot', ms, running: this.peak };
+    }
+    return { kind: 'dispatch', ms };
+  }
+
+  /** Whether `agent` had a slot freed after event `from` and before event `to`. */
+  private availableBetween(agent: string, from: number, to: number): boolean {
+    const list = this.available.get(agent);
+    if (list === undefined) return false;
+    let low = 0;
+    let high = list.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (list[middle]! <= from) low = middle + 1;
+      else high = middle;
+    }
+    return low < list.length && list[low]! < to;
+  }
+
+  /** How many events, up to each, left the run at its peak of running attempts. */
+  private fullCounts(): number[] {
+    if (this.full === undefined) {
+      let count = 0;
+      this.full = this.running.map((running) => (count += this.peak > 0 && running >= this.peak ? 1 : 0));
+    }
+    return this.full;
+  }
 }

@@ -1,0 +1,181 @@
+/**
+ * Rows of the command-line bad-input catalogue (`spec/reliability/catalogue/cli.spec.ts`, which
+ * runs them with its own) about DAG files: empty and binary files, times past the longest timer
+ * Node keeps, messages that name the value given, every problem of a file at once and in its
+ * order, unknown fields at their key with the field meant, control characters, working
+ * directories that do not exist. Data only.
+ */
+
+/** One bad DAG file or option given to the built `rxdag`, and what stderr must say. */
+export interface CliRow {
+  readonly name: string;
+  readonly command: 'validate' | 'run';
+  /** The DAG file; `PROBE` is replaced by the probe file's path. Undefined: a file that does not exist. */
+  readonly file: { readonly name: string; readonly text: () => string } | undefined;
+  readonly args?: readonly string[];
+  /** What stderr must say. */
+  readonly stderr: RegExp;
+  /** What stderr must not say. */
+  readonly notStderr?: RegExp;
+  /** Read the output only once the CLI exits (or after 3 s), like a busy pipe: output must not be lost. */
+  readonly slowReader?: boolean;
+}
+
+/** The task every file starts with: it would create the probe file if anything ran. */
+export const probeTask = '  - id: probe\n    run: touch PROBE\n';
+/** A YAML DAG file: `head`, the probe task, then `tasks`. */
+export const yaml = (name: string, tasks: string, head = 'id: bad\ntasks:\n') => ({ name, text: () => `${head}${probeTask}${tasks}` });
+
+export const fileRows: readonly CliRow[] = [
+  {
+    name: 'a YAML file of comments only',
+    command: 'validate',
+    file: { name: 'comments.yaml', text: () => '# a DAG, one day\n---\n' },
+    stderr: /^rxdag: .*comments\.yaml is empty: expected a mapping with `id` and `tasks`/,
+    notStderr: /got null/,
+  },
+  {
+    name: 'an empty JSON file',
+    command: 'validate',
+    file: { name: 'empty.json', text: () => '  \n' },
+    stderr: /^rxdag: .*empty\.json is empty: expected a mapping with `id` and `tasks`/,
+  },
+  {
+    name: 'binary garbage without NUL bytes',
+    command: 'run',
+    file: { name: 'noise.yaml', text: () => String.fromCharCode(...Array.from({ length: 2048 }, (_, i) => 1 + ((i * 53) % 255))) },
+    stderr: /^rxdag: .*noise\.yaml is not a text DAG file \(it looks binary\)\n$/,
+  },
+  {
+    name: 'a file of text garbage (syntax errors capped)',
+    command: 'validate',
+    file: { name: 'noise2.yaml', text: () => Array.from({ length: 200 }, (_, i) => `${'}'.repeat((i % 3) + 1)}: [ {`).join('\n') },
+    stderr: /YAML syntax error.*\n(.*\n){9}rxdag: .*: … and \d+ more YAML syntax errors\n$/,
+  },
+  {
+    name: 'a negative timeoutMs, named in the message',
+    command: 'run',
+    file: yaml('timeout-5.yaml', '  - id: b\n    sleep: 1\n    timeoutMs: -5\n'),
+    stderr: /:7:16: tasks\[1\]\.timeoutMs: must be > 0 \(got -5\)\n$/,
+  },
+  // times past the longest timer Node keeps (2^31 - 1 ms): Node would fire them after 1 ms
+  ...(
+    [
+      ['timeoutMs', 'run', '  - id: b\n    sleep: 1\n    timeoutMs: 3000000000\n', 'tasks\\[1\\]\\.timeoutMs'],
+      ['sleep', 'run', '  - id: b\n    sleep: 3000000000\n', 'tasks\\[1\\]\\.sleep'],
+      [
+        'retry.backoffMs',
+        'validate',
+        '  - id: b\n    sleep: 1\n    retry: { attempts: 2, backoffMs: 3000000000 }\n',
+        'tasks\\[1\\]\\.retry\\.backoffMs',
+      ],
+      [
+        'retry.maxBackoffMs',
+        'validate',
+        '  - id: b\n    sleep: 1\n    retry: { attempts: 2, maxBackoffMs: 3000000000 }\n',
+        'tasks\\[1\\]\\.retry\\.maxBackoffMs',
+      ],
+      ['the input of agent: sleep', 'validate', '  - id: b\n    agent: sleep\n    input: 3000000000\n', 'tasks\\[1\\]\\.input'],
+    ] as const
+  ).map(([field, command, tasks, path]): CliRow => ({
+    name: `${field} above the longest timer Node keeps (3,000,000,000 ms)`,
+    command,
+    file: yaml(`${field.replace(/\W+/g, '-')}-huge.yaml`, tasks),
+    stderr: new RegExp(
+      `${path}: must be at most 2147483647 ms \\(about 24\\.8 days\\), the longest timer Node keeps \\(got 3000000000\\)\\n$`,
+    ),
+    notStderr: /TimeoutOverflowWarning/,
+  })),
+  {
+    name: 'defaults.timeoutMs above the longest timer Node keeps',
+    command: 'validate',
+    file: yaml('defaults-huge.yaml', '', 'id: bad\ndefaults:\n  timeoutMs: 3000000000\ntasks:\n'),
+    stderr:
+      /:3:14: defaults\.timeoutMs: must be at most 2147483647 ms \(about 24\.8 days\), the longest timer Node keeps \(got 3000000000\)/,
+  },
+  {
+    name: 'a retry policy that is a number (no raw zod text)',
+    command: 'validate',
+    file: yaml('retry-number.yaml', '  - id: b\n    sleep: 1\n    retry: 5\n'),
+    stderr: /tasks\[1\]\.retry: expected a retry policy: an object with `attempts` \(got 5\)/,
+  },
+  {
+    name: 'a misspelt default, next to other problems (all reported)',
+    command: 'validate',
+    file: yaml('defaults-typo.yaml', '  - id: b\n    sleep: -5\n', 'id: bad\ndefaults:\n  timout: 5\ntasks:\n'),
+    stderr: /:3:3: defaults: unknown field "timout" \(did you mean "timeoutMs"\?\)\n.*:8:12: tasks\[1\]\.sleep: must be >= 0 \(got -5\)\n$/,
+  },
+  {
+    name: 'defaults that are a number, next to other problems (all reported)',
+    command: 'validate',
+    file: yaml('defaults-5.yaml', '  - id: b\n    deps: [ghost]\n    sleep: 1\n', 'id: bad\ndefaults: 5\ntasks:\n'),
+    stderr: /:2:11: defaults: expected a mapping of task defaults .* \(got 5\)\n.*tasks\[1\]\.deps\[0\]: task "b" depends on "ghost"/,
+  },
+  {
+    name: 'a bad env in the defaults, next to other problems (all reported)',
+    command: 'validate',
+    file: yaml('defaults-env.yaml', '  - id: b\n    run: echo\n    timeoutMs: 0\n', 'id: bad\ndefaults:\n  env: [A, B]\ntasks:\n'),
+    stderr: /defaults\.env: expected a mapping of variable names to values \(got a list\)\n.*tasks\[1\]\.timeoutMs: must be > 0 \(got 0\)/,
+  },
+  {
+    name: 'a duplicate id on a task with other problems (all reported)',
+    command: 'validate',
+    file: yaml('dup-more.yaml', '  - id: probe\n    sleep: -1\n    deps: [ghost]\n'),
+    stderr:
+      /tasks\[1\]\.id: duplicate task id "probe".*\n.*tasks\[1\]\.sleep: must be >= 0 \(got -1\)\n.*tasks\[1\]\.deps\[0\]: task "probe" depends on "ghost"/,
+  },
+  {
+    name: 'a misspelt task field (dep), at its own line with the field meant',
+    command: 'validate',
+    file: yaml('dep.yaml', '  - id: b\n    sleep: 1\n    dep: [probe]\n'),
+    stderr: /:7:5: tasks\[1\]: unknown field "dep" \(did you mean "deps"\?\)\n$/,
+  },
+  {
+    name: 'a misspelt task field (timeout), with the field meant',
+    command: 'validate',
+    file: yaml('timeout-typo.yaml', '  - id: b\n    sleep: 1\n    timeout: 5\n'),
+    stderr: /:7:5: tasks\[1\]: unknown field "timeout" \(did you mean "timeoutMs"\?\)\n$/,
+  },
+  {
+    name: 'a misspelt retry field, at its own line with the field meant',
+    command: 'validate',
+    file: yaml('backoff.yaml', '  - id: b\n    sleep: 1\n    retry:\n      attempts: 2\n      backoff: 5\n'),
+    stderr: /:9:7: tasks\[1\]\.retry: unknown field "backoff" \(did you mean "backoffMs"\?\)\n$/,
+  },
+  {
+    name: 'a misspelt top-level field (task), with the field meant',
+    command: 'validate',
+    file: { name: 'task.yaml', text: () => `id: bad\ntask:\n${probeTask}` },
+    stderr: /:2:1: \(dag\): unknown field "task" \(did you mean "tasks"\?\)/,
+  },
+  {
+    name: 'problems found by different checks, printed in the order of the file',
+    command: 'validate',
+    file: yaml('order.yaml', '  - id: b\n    deps: [ghost]\n    sleep: 1\n  - id: c\n    sleep: -1\n'),
+    stderr: /:6:12: tasks\[1\]\.deps\[0\]: .*\n.*:9:12: tasks\[2\]\.sleep: must be >= 0 \(got -1\)\n$/,
+  },
+  {
+    name: 'a task id with a line feed',
+    command: 'validate',
+    file: yaml('id-newline.yaml', '  - id: "a\\nb"\n    sleep: 1\n'),
+    stderr: /tasks\[1\]\.id: must not contain control characters: a line feed \(U\+000A\) at character 2 \(got "a\\nb"\)/,
+  },
+  {
+    name: 'a dependency holding terminal escapes (escaped, not echoed)',
+    command: 'validate',
+    file: yaml('escape.yaml', '  - id: b\n    deps: ["\\e[31mred\\a"]\n    sleep: 1\n'),
+    stderr: /depends on "\\u001b\[31mred\\u0007", which is not a task of this DAG/,
+  },
+  {
+    name: 'a cwd that does not exist (refused by validate as by run)',
+    command: 'validate',
+    file: yaml('cwd.yaml', '  - id: b\n    run: echo\n    cwd: /does/not/exist\n'),
+    stderr: /:7:10: tasks\[1\]\.cwd: cwd "\/does\/not\/exist" is not an existing directory\n$/,
+  },
+  {
+    name: 'a default cwd that does not exist',
+    command: 'run',
+    file: yaml('default-cwd.yaml', '', 'id: bad\ndefaults:\n  cwd: no-such-folder\ntasks:\n'),
+    stderr: /:3:8: defaults\.cwd: cwd "no-such-folder" \(".*\/no-such-folder"\) is not an existing directory\n$/,
+  },
+];

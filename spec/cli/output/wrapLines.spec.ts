@@ -1,0 +1,49 @@
+import { formatEvent, TEXT_INDENT } from '../../../src/cli/output/formatEvent';
+import { wrapLines } from '../../../src/cli/output/wrapLines';
+import { eventsOf } from '../support/eventBuilder';
+
+describe('wrapLines', () => {
+  const collapse = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+  it('should break a long line at its last space that fits, continuing under the indent', () => {
+    expect(wrapLines('[   0.1s] task.failed x: exited with code 3', 30, 10)).toBe('[   0.1s] task.failed x:\n          exited with code 3');
+    expect(wrapLines('[   0.1s] task.failed x: exited with code 3', 30, 0)).toBe('[   0.1s] task.failed x:\nexited with code 3');
+  });
+
+  it('should leave short lines and their own line breaks alone', () => {
+    expect(wrapLines('short\n            indented continuation', 80, 12)).toBe('short\n            indented continuation');
+  });
+
+  it('should cut a word longer than the line, keeping every character', () => {
+    expect(wrapLines('abcdefghij', 4)).toBe('abcd\nefgh\nij');
+  });
+
+  it('should not indent when the width leaves too little room for text', () => {
+    expect(wrapLines('one two three four', 10, 8)).toBe('one two\nthree four');
+  });
+
+  it.each([30, 40, 60, 80])('should fit a shell failure in %d columns and keep its exit code and stderr lines', (width) => {
+    const [failed] = eventsOf({
+      type: 'task.failed',
+      at: 16,
+      taskId: 'fetch-rates',
+      attempt: 1,
+      error: {
+        name: 'ShellCommandError',
+        message:
+          '`if [ "$RXDAG_ATTEMPT" -lt 2 ]; then echo "GET /rates: 503 Service Unavailable" >&2; exit 75; fi; cat rat…` exited with code 75; last stderr lines:\nGET /rates: 503 Service Unavailable\nretrying later',
+      },
+      severity: 'error',
+      willRetry: true,
+    });
+    const line = formatEvent(failed!, 0);
+    const wrapped = wrapLines(line, width, TEXT_INDENT);
+    for (const row of wrapped.split('\n')) expect(row.length).toBeLessThanOrEqual(width);
+    expect(collapse(wrapped)).toBe(collapse(line));
+    expect(collapse(wrapped)).toMatch(/exited with code 75; last stderr lines: GET \/rates: 503 Service Unavailable retrying later$/);
+    // each stderr line still starts a line of its own
+    const starts = wrapped.split('\n').map((row) => row.trimStart());
+    expect(starts).toContainEqual(expect.stringMatching(/^GET \/rates: 503/));
+    expect(starts).toContain('retrying later');
+  });
+});

@@ -1,0 +1,186 @@
+import { existsSync, linkSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { ensureBuilt, runCli } from './support/builtCli';
+import { eventLogViolations } from './support/eventLogInvariants';
+import { isRunning, readEventLog, readPids, tempDir, writeText } from './support/files';
+
+/**
+ * The files `rxdag run` writes (`--events`, `--report`): checked for real before anything runs
+ * (exit 2), never the DAG file nor each other, and a write that fails during or after the run
+ * is one line and exit 74 (not 1: no task failed), never a stack trace or an orphaned child.
+ */
+describe('rxdag run (output files)', () => {
+  const tmp = tempDir();
+  beforeAll(() => ensureBuilt(), 120_000);
+  afterAll(() => tmp.remove());
+
+  /** A one-task DAG whose task creates `probe`: it must not exist when nothing ran. */
+  const probeDag = (name: string) => {
+    const probe = tmp.file(`${name}.probe`);
+    const file = writeText(tmp.file(`${name}.yaml`), `id: ${name}\ntasks:\n  - id: touch\n    run: touch "${probe}"\n`);
+    return { file, probe, text: readFileSync(file, 'utf8') };
+  };
+
+  describe('an events log that fails during the run', () => {
+    it('should cancel the run, kill its process groups, print one line and exit 74', async () => {
+      const dag = writeText(
+        tmp.file('full.yaml'),
+        [
+          'id: full',
+          'tasks:',
+          '  - id: hangs',
+          '    run: echo $$ >> "$PID_FILE"; sleep 30 & echo $! >> "$PID_FILE"; wait',
+          '  - id: after',
+          '    deps: [hangs]',
+          '    run: echo never',
+          '',
+        ].join('\n'),
+      );
+      const pidFile = tmp.file('full.pids');
+      const marker = randomUUID();
+      const startedAt = Date.now();
+      const result = await runCli(['run', dag, '--events', '/dev/full', '--kill-grace', '500'], {
+        PID_FILE: pidFile,
+        RXDAG_SPEC_MARKER: marker,
+      });
+      expect(result.code).toBe(74);
+      expect(result.stderr).toBe('rxdag: cannot write the events log /dev/full: ENOSPC (no space left on device); run cancelled\n');
+      // cancelled, not waited for: the task sleeps 30 s
+      expect(Date.now() - startedAt).toBeLessThan(10_000);
+      expect(result.stdout).toMatch(/task\.cancelled hangs #1\n.*task\.cancelled after \(never started\)\n.*dag\.completed cancelled/);
+      // the shell and its background `sleep 30` are gone, not orphaned under PID 1
+      const pids = readPids(pidFile);
+      expect(pids).toHaveLength(2);
+      expect(pids.filter(isRunning)).toEqual([]);
+      expect(processesWith(marker)).toEqual([]);
+    }, 20_000);
+  });
+
+  describe('a report path that cannot be written', () => {
+    it('should refuse a folder that takes no files (/proc) with exit 2 before anything runs', async () => {
+      const { file, probe } = probeDag('proc');
+      const result = await runCli(['run', file, '--report', '/proc/nope.html']);
+      expect(result).toEqual({
+        code: 2,
+        signal: null,
+        stdout: '',
+        stderr: 'rxdag: --report: cannot write "/proc/nope.html": ENOENT (folder "/proc" does not take new files)\n',
+      });
+      expect(existsSync(probe)).toBe(false);
+    }, 20_000);
+
+    it('should refuse an events log there the same way, and report both at once', async () => {
+      const { file, probe } = probeDag('proc-both');
+      const result = await runCli(['run', file, '--events', '/proc/nope.jsonl', '--report', tmp.file('no-dir/r.html')]);
+      expect(result.code).toBe(2);
+      expect(result.stderr.trimEnd().split('\n')).toEqual([
+        'rxdag: --events: cannot write "/proc/nope.jsonl": ENOENT (folder "/proc" does not take new files)',
+        `rxdag: --report: cannot write "${tmp.file('no-dir/r.html')}": folder "${tmp.file('no-dir')}" does not exist`,
+      ]);
+      expect(existsSync(probe)).toBe(false);
+    }, 20_000);
+
+    it('should leave no file behind and truncate nothing when the check refuses the run', async () => {
+      const { file, probe } = probeDag('keep');
+      const events = writeText(tmp.file('keep-old.jsonl'), 'the log of an earlier run\n');
+      const fresh = tmp.file('keep-fresh.jsonl');
+      const [kept, created] = await Promise.all([
+        runCli(['run', file, '--events', events, '--report', '/proc/nope.html']),
+        runCli(['run', file, '--events', fresh, '--report', '/proc/nope.html']),
+      ]);
+      expect([kept.code, created.code]).toEqual([2, 2]);
+      expect(readFileSync(events, 'utf8')).toBe('the log of an earlier run\n');
+      expect(existsSync(fresh)).toBe(false);
+      expect(existsSync(probe)).toBe(false);
+    }, 20_000);
+
+    it('should print one line and exit 74 when the report cannot be written at the end of a successful run', async () => {
+      const { file, probe } = probeDag('late');
+      const log = tmp.file('late.jsonl');
+      const result = await runCli(['run', file, '--events', log, '--report', '/dev/full', '--quiet']);
+      expect(result.code).toBe(74);
+      expect(result.stderr).toBe('rxdag: cannot write the report /dev/full: ENOSPC (no space left on device)\n');
+      // every task succeeded, and the events log says so
+      expect(existsSync(probe)).toBe(true);
+      const logged = readEventLog(log);
+      expect(eventLogViolations(logged)).toEqual([]);
+      expect(logged.pop()).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+    }, 20_000);
+
+    it('should keep exit 1 when a task failed and the report cannot be written either', async () => {
+      const result = await runCli(['run', 'spec/cli/fixtures/failing.yaml', '--report', '/dev/full', '--quiet']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe('rxdag: cannot write the report /dev/full: ENOSPC (no space left on device)\n');
+    }, 20_000);
+  });
+
+  describe('outputs that name the DAG file or each other', () => {
+    it('should refuse --events or --report naming the DAG file, and leave the file as it was', async () => {
+      const { file, probe, text } = probeDag('self');
+      const [events, report] = await Promise.all([
+        runCli(['run', file, '--events', file]),
+        runCli(['run', file, '--report', file.replace(/\/([^/]+)$/, '/./$1')]),
+      ]);
+      expect(events).toMatchObject({ code: 2, stdout: '' });
+      expect(events.stderr).toBe(
+        `rxdag: --events "${file}" is the DAG file itself: writing it would overwrite the DAG; give another path\n`,
+      );
+      expect(report).toMatchObject({ code: 2, stdout: '' });
+      expect(report.stderr).toMatch(
+        /^rxdag: --report ".*\/\.\/self\.yaml" is the DAG file ".*\/self\.yaml": writing it would overwrite the DAG; give another path\n$/,
+      );
+      expect(readFileSync(file, 'utf8')).toBe(text);
+      expect(existsSync(probe)).toBe(false);
+    }, 20_000);
+
+    it('should see the DAG file through a symlink and a hard link', async () => {
+      const { file, probe, text } = probeDag('linked');
+      const symlink = tmp.file('linked-symlink.html');
+      const hardLink = tmp.file('linked-hard.jsonl');
+      symlinkSync(file, symlink);
+      linkSync(file, hardLink);
+      const result = await runCli(['run', file, '--events', hardLink, '--report', symlink]);
+      expect(result.code).toBe(2);
+      expect(result.stderr.trimEnd().split('\n')).toEqual([
+        `rxdag: --events "${hardLink}" is the DAG file "${file}" (a hard link to it): writing it would overwrite the DAG; give another path`,
+        `rxdag: --report "${symlink}" is the DAG file "${file}" (through a symlink): writing it would overwrite the DAG; give another path`,
+      ]);
+      expect(readFileSync(file, 'utf8')).toBe(text);
+      expect(existsSync(probe)).toBe(false);
+    }, 20_000);
+
+    it('should refuse --events and --report naming the same file, also through a symlink to a file not there yet', async () => {
+      const { file, probe } = probeDag('twice');
+      const out = tmp.file('twice-out.txt');
+      const dangling = tmp.file('twice-link.html');
+      symlinkSync(out, dangling);
+      const [same, linked] = await Promise.all([
+        runCli(['run', file, '--events', out, '--report', out]),
+        runCli(['run', file, '--events', out, '--report', dangling]),
+      ]);
+      expect(same).toMatchObject({ code: 2, stdout: '' });
+      expect(same.stderr).toBe(`rxdag: --events "${out}" and --report "${out}" are the same file: give each its own path\n`);
+      expect(linked).toMatchObject({ code: 2, stdout: '' });
+      expect(linked.stderr).toBe(
+        `rxdag: --events "${out}" and --report "${dangling}" are the same file (through a symlink): give each its own path\n`,
+      );
+      expect(existsSync(out)).toBe(false);
+      expect(existsSync(probe)).toBe(false);
+    }, 20_000);
+  });
+});
+
+/** Pids of the live processes whose environment holds `RXDAG_SPEC_MARKER=marker`. */
+function processesWith(marker: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`RXDAG_SPEC_MARKER=${marker}`);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number)
+    .filter(isRunning);
+}

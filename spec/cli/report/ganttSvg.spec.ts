@@ -1,0 +1,136 @@
+import { ganttSvg } from '../../../src/cli/report/ganttSvg';
+import { buildRunModel } from '../../../src/cli/report/runModel';
+import { eventsOf } from '../support/eventBuilder';
+
+const error = { name: 'Error', message: 'flaky' };
+
+/**
+ * Three ways a task starts after it became ready, with a concurrency limit of 2 and an `llm`
+ * agent of capacity 1: `c` waits for a slot (a and b hold both), `d` starts 2 ms after it is
+ * ready while nothing is short (dispatch latency), `f` waits for the one `llm` (e holds it).
+ */
+const events = eventsOf(
+  { type: 'dag.created', at: 0, dagId: 'waits', taskCount: 6 },
+  { type: 'task.ready', at: 0, taskId: 'a', attempt: 1 },
+  { type: 'task.ready', at: 0, taskId: 'b', attempt: 1 },
+  { type: 'task.ready', at: 0, taskId: 'c', attempt: 1 },
+  { type: 'task.started', at: 0, taskId: 'a', attempt: 1, agent: 'shell' },
+  { type: 'task.started', at: 0, taskId: 'b', attempt: 1, agent: 'shell' },
+  { type: 'task.completed', at: 50, taskId: 'a', attempt: 1, durationMs: 50 },
+  { type: 'task.started', at: 50, taskId: 'c', attempt: 1, agent: 'shell' },
+  { type: 'task.completed', at: 50, taskId: 'b', attempt: 1, durationMs: 50 },
+  { type: 'task.ready', at: 50, taskId: 'd', attempt: 1 },
+  { type: 'task.started', at: 52, taskId: 'd', attempt: 1, agent: 'shell' },
+  { type: 'task.completed', at: 60, taskId: 'c', attempt: 1, durationMs: 10 },
+  { type: 'task.ready', at: 60, taskId: 'e', attempt: 1 },
+  { type: 'task.ready', at: 60, taskId: 'f', attempt: 1 },
+  { type: 'task.started', at: 60, taskId: 'e', attempt: 1, agent: 'llm' },
+  { type: 'task.completed', at: 90, taskId: 'e', attempt: 1, durationMs: 30 },
+  { type: 'agent.available', at: 90, agent: 'llm' },
+  { type: 'task.started', at: 90, taskId: 'f', attempt: 1, agent: 'llm' },
+  { type: 'task.completed', at: 95, taskId: 'd', attempt: 1, durationMs: 43 },
+  { type: 'task.completed', at: 100, taskId: 'f', attempt: 1, durationMs: 10 },
+  {
+    type: 'dag.completed',
+    at: 100,
+    outcome: 'succeeded',
+    counts: { total: 6, completed: 6, failed: 0, skipped: 0, cancelled: 0 },
+    durationMs: 100,
+    failures: [],
+  },
+);
+
+/** The titles of the lines drawn from ready to first start, by task. */
+function waitLines(svg: string): Record<string, [kind: string, title: string]> {
+  return Object.fromEntries(
+    [
+      ...svg.matchAll(
+        /<g class="gantt-row" data-task="([^"]+)">(?:(?!<\/g>).)*?<line class="(queued|dispatch)"[^>]*><title>([^<]*)<\/title>/g,
+      ),
+    ].map((m) => [m[1]!, [m[2]!, m[3]!]]),
+  );
+}
+
+describe('the report timeline', () => {
+  it('should say a task waited for a slot only when every slot was busy, else call the gap dispatch latency', () => {
+    const model = buildRunModel(events);
+    expect(Object.fromEntries(model.tasks.map((task) => [task.id, task.wait]))).toEqual({
+      a: undefined,
+      b: undefined,
+      c: { kind: 'slot', ms: 50, running: 2 },
+      d: { kind: 'dispatch', ms: 2 },
+      e: undefined,
+      f: { kind: 'agent', ms: 30, agent: 'llm' },
+    });
+    expect(waitLines(ganttSvg(model, new Set()))).toEqual({
+      c: ['queued', 'c: waited 50 ms for a free slot (the concurrency limit was reached: 2 running)'],
+      d: ['dispatch', 'd: dispatch latency 2 ms (ready → started; no slot was short)'],
+      f: ['queued', 'f: waited 30 ms for a free &quot;llm&quot; agent (its capacity was full)'],
+    });
+  });
+
+  it('should call a start delayed by spawning a process dispatch latency, as in a run of shell tasks below the limit', () => {
+    // from a real run of examples/data-pipeline.yaml (-c 8): spawning each shell task takes ~20 ms
+    const model = buildRunModel(
+      eventsOf(
+        { type: 'dag.created', at: 0, dagId: 'data-pipeline', taskCount: 3 },
+        { type: 'task.ready', at: 0, taskId: 'extract-users', attempt: 1 },
+        { type: 'task.ready', at: 0, taskId: 'extract-orders', attempt: 1 },
+        { type: 'task.ready', at: 0, taskId: 'fetch-rates', attempt: 1 },
+        { type: 'task.started', at: 0, taskId: 'extract-orders', attempt: 1, agent: 'shell' },
+        { type: 'task.started', at: 18, taskId: 'extract-users', attempt: 1, agent: 'shell' },
+        { type: 'task.started', at: 58, taskId: 'fetch-rates', attempt: 1, agent: 'shell' },
+        { type: 'task.completed', at: 93, taskId: 'fetch-rates', attempt: 1, durationMs: 35 },
+        { type: 'task.completed', at: 288, taskId: 'extract-users', attempt: 1, durationMs: 270 },
+        { type: 'task.completed', at: 358, taskId: 'extract-orders', attempt: 1, durationMs: 358 },
+      ),
+    );
+    const svg = ganttSvg(model, new Set());
+    expect(svg).not.toContain('for a free slot');
+    expect(waitLines(svg)).toEqual({
+      'extract-users': ['dispatch', 'extract-users: dispatch latency 18 ms (ready → started; no slot was short)'],
+      'fetch-rates': ['dispatch', 'fetch-rates: dispatch latency 58 ms (ready → started; no slot was short)'],
+    });
+  });
+
+  it('should be wide enough for every label, even a task that ends at the very end of the run', () => {
+    // `late` is cancelled at the end without an attempt (its label starts at the right edge of
+    // the chart) and `retried`'s last attempt ends with the run (its "#3" follows the bar)
+    const model = buildRunModel(
+      eventsOf(
+        { type: 'dag.created', at: 0, dagId: 'edge', taskCount: 3 },
+        { type: 'task.ready', at: 0, taskId: 'retried', attempt: 1 },
+        { type: 'task.started', at: 0, taskId: 'retried', attempt: 1, agent: 'sleep' },
+        { type: 'task.failed', at: 100, taskId: 'retried', attempt: 1, error, severity: 'error', willRetry: true },
+        { type: 'task.started', at: 200, taskId: 'retried', attempt: 2, agent: 'sleep' },
+        { type: 'task.failed', at: 300, taskId: 'retried', attempt: 2, error, severity: 'error', willRetry: true },
+        { type: 'task.started', at: 400, taskId: 'retried', attempt: 3, agent: 'sleep' },
+        { type: 'task.ready', at: 400, taskId: 'a-task-with-a-rather-long-name-for-its-label', attempt: 1 },
+        { type: 'task.skipped', at: 1000, taskId: 'skipped-late', attempt: 1, because: 'retried' },
+        { type: 'task.cancelled', at: 1000, taskId: 'a-task-with-a-rather-long-name-for-its-label', attempt: 1 },
+        { type: 'task.completed', at: 1000, taskId: 'retried', attempt: 3, durationMs: 600 },
+        {
+          type: 'dag.completed',
+          at: 1000,
+          outcome: 'cancelled',
+          counts: { total: 3, completed: 1, failed: 0, skipped: 1, cancelled: 1 },
+          durationMs: 1000,
+          failures: [],
+        },
+      ),
+    );
+    const critical = new Set(['a-task-with-a-rather-long-name-for-its-label']);
+    const svg = ganttSvg(model, critical);
+    const width = Number(/^<svg[^>]* width="([\d.]+)"/.exec(svg)![1]);
+    const texts = [
+      ...svg.matchAll(/<text class="([^"]*)" x="([-\d.]+)" y="[^"]*"(?: text-anchor="(\w+)")?>(?:<title>[^<]*<\/title>)?([^<]*)<\/text>/g),
+    ];
+    expect(texts.map((m) => m[4])).toEqual(expect.arrayContaining(['#3', 'cancelled', 'skipped', '★ a-task-with-a-rather-long-n…']));
+    for (const [, cls, at, anchor, text] of texts) {
+      // about 0.6 em a character, more than most fonts take on average
+      const drawn = [...text!].length * (cls === 'attempt-label' ? 10 : 11) * 0.6;
+      const left = anchor === 'end' ? Number(at) - drawn : anchor === 'middle' ? Number(at) - drawn / 2 : Number(at);
+      expect({ text, left: left >= 0, right: left + drawn <= width }).toEqual({ text, left: true, right: true });
+    }
+  });
+});

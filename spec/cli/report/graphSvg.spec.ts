@@ -1,0 +1,103 @@
+import path from 'node:path';
+import { loadDagFile } from '../../../src/cli/dagFile/loadDagFile';
+import type { Edge } from '../../../src/cli/report/edges';
+import { graphSvg } from '../../../src/cli/report/graphSvg';
+import { NODE } from '../../../src/cli/report/layeredLayout';
+import type { RunModel } from '../../../src/cli/report/runModel';
+import { edgesThroughNodes, readGraphSvg } from './svgGeometry';
+
+/** A run where every task completed, in the given order: all the graph needs. */
+function modelOf(ids: readonly string[]): RunModel {
+  return {
+    dagId: 'd',
+    runId: 'r',
+    outcome: 'succeeded',
+    counts: undefined,
+    durationMs: 1,
+    eventCount: 0,
+    tasks: ids.map((id) => ({ id, outcome: 'completed', attempts: [], readyMs: 0, endMs: 1, detail: undefined })),
+  };
+}
+
+function draw(ids: readonly string[], edges: readonly Edge[]) {
+  return readGraphSvg(graphSvg(modelOf(ids), { edges, inferred: false }, []));
+}
+
+/** A random DAG: each task depends on a few earlier ones, some far back (long edges). */
+function randomDag(seed: number, size: number): { ids: string[]; edges: Edge[] } {
+  let state = seed;
+  const next = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const ids = Array.from({ length: size }, (_, i) => `t${i}`);
+  const edges: Edge[] = [];
+  for (let i = 1; i < size; i++) {
+    const deps = new Set(Array.from({ length: 1 + Math.floor(next() * 3) }, () => Math.floor(next() * i)));
+    for (const dep of deps) edges.push([ids[dep]!, ids[i]!]);
+  }
+  return { ids, edges };
+}
+
+describe('the report graph', () => {
+  it('should route an edge that skips a layer around the node in between, not through it', () => {
+    // a → b → c and a → c: drawn straight, a → c would run through b (all three on one row)
+    const graph = draw(
+      ['a', 'b', 'c'],
+      [
+        ['a', 'b'],
+        ['b', 'c'],
+        ['a', 'c'],
+      ],
+    );
+    expect(graph.edges).toHaveLength(3);
+    expect(edgesThroughNodes(graph)).toEqual([]);
+  });
+
+  it('should start each edge at its dependency and end it at its dependent', () => {
+    const { ids, edges } = randomDag(7, 40);
+    const graph = draw(ids, edges);
+    expect(graph.edges).toHaveLength(edges.length);
+    for (const edge of graph.edges) {
+      const from = graph.nodes.get(edge.from)!;
+      const to = graph.nodes.get(edge.to)!;
+      expect(edge.pieces[0]![0]).toEqual([from.maxX, from.minY + NODE.height / 2]);
+      expect(edge.pieces.at(-1)!.at(-1)).toEqual([to.minX, to.minY + NODE.height / 2]);
+      // consecutive pieces join
+      edge.pieces.slice(1).forEach((piece, i) => expect(piece[0]).toEqual(edge.pieces[i]!.at(-1)));
+    }
+  });
+
+  it.each([3, 11, 19, 42, 77, 101])('should never draw an edge through a node (random DAG, seed %i)', (seed) => {
+    const { ids, edges } = randomDag(seed, 60);
+    expect(edgesThroughNodes(draw(ids, edges))).toEqual([]);
+  });
+
+  it.each(['release.yaml', 'data-pipeline.yaml', 'simulation-300.yaml'])(
+    'should never draw an edge through a node (examples/%s)',
+    (file) => {
+      const dag = loadDagFile(path.join(__dirname, '..', '..', '..', 'examples', file)).dag;
+      const edges = dag.tasks.flatMap((task) => task.deps.map((dep): Edge => [dep, task.id]));
+      const graph = draw(
+        dag.tasks.map((task) => task.id),
+        edges,
+      );
+      expect(graph.edges).toHaveLength(edges.length);
+      expect(edgesThroughNodes(graph)).toEqual([]);
+    },
+  );
+
+  it('should size the drawing to hold every node and every edge', () => {
+    const { ids, edges } = randomDag(5, 60);
+    const graph = draw(ids, edges);
+    for (const node of graph.nodes.values()) {
+      expect(node.maxX).toBeLessThanOrEqual(graph.width);
+      expect(node.maxY).toBeLessThanOrEqual(graph.height);
+    }
+    for (const edge of graph.edges) {
+      for (const [x, y] of edge.pieces.flat()) {
+        expect(x).toBeGreaterThanOrEqual(0);
+        expect(x).toBeLessThanOrEqual(graph.width);
+        expect(y).toBeGreaterThanOrEqual(0);
+        expect(y).toBeLessThanOrEqual(graph.height);
+      }
+    }
+  });
+});

@@ -1,0 +1,62 @@
+import { type DagIssue, DagValidationError, defineDag, formatIssuePath, type TaskSpec } from '../../src';
+import { extendDag, extendDagWithAgents } from '../../src/dag/extendDag';
+
+/** `plan` spawns; `done` has completed, `busy` has not. */
+const dag = defineDag({
+  id: 'grow',
+  tasks: [
+    { id: 'plan', agent: 'x' },
+    { id: 'done', agent: 'x' },
+    { id: 'busy', agent: 'x' },
+  ],
+});
+const completed = (task: number) => task === 1;
+
+function issuesOf(spawn: () => unknown): string[] {
+  try {
+    spawn();
+  } catch (error) {
+    if (error instanceof DagValidationError) return error.issues.map((i: DagIssue) => `${formatIssuePath(i.path)}: ${i.message}`);
+    throw error;
+  }
+  throw new Error('expected a DagValidationError');
+}
+
+describe('extendDag', () => {
+  it('should report every problem of a spawned task, not only its bad values', () => {
+    const specs = [
+      { id: 'done', timeoutMs: -1, deps: ['ghost', 'busy'], input: { at: new Date(0) }, colour: 'red' },
+    ] as unknown as TaskSpec[];
+    expect(issuesOf(() => extendDag(dag, 0, specs, completed))).toEqual([
+      'spawn[0].timeoutMs: must be > 0 (got -1)',
+      'spawn[0]: unknown field "colour"',
+      expect.stringMatching(/^spawn\[0\]\.input: input is not JSON-safe: /),
+      'spawn[0].agent: task "done" names no agent: set `agent` on the task or `defaults.agent`',
+      'spawn[0].id: task id "done" is already used in this run',
+      'spawn[0].deps[0]: spawned task "done" depends on "ghost", which is not a task of this run',
+      'spawn[0].deps[1]: spawned task "done" depends on "busy", which has not completed (a spawned task may depend only on completed tasks and on tasks spawned with it)',
+    ]);
+  });
+
+  it('should report the problems of every spawned task, with the unknown agents among them', () => {
+    const specs = [
+      { id: 'a', agent: 'x', retry: 3 },
+      { id: 'b', agent: 'gpt', deps: ['a', 'nope'] },
+    ] as unknown as TaskSpec[];
+    expect(issuesOf(() => extendDagWithAgents(dag, 0, specs, completed, { x: () => 1 }))).toEqual([
+      'spawn[0].retry: expected a retry policy: an object with `attempts` (got 3)',
+      'spawn[1].deps[1]: spawned task "b" depends on "nope", which is not a task of this run',
+      'spawn[1].agent: unknown agent "gpt" (used by "b"); known agents: "x"',
+    ]);
+  });
+
+  it('should still grow the DAG from valid specs', () => {
+    const grown = extendDagWithAgents(dag, 0, [{ id: 'child', agent: 'x', deps: ['done'] }], completed, { x: () => 1 });
+    expect(grown.tasks.map((t) => [t.id, t.deps])).toEqual([
+      ['plan', []],
+      ['done', []],
+      ['busy', []],
+      ['child', ['plan', 'done']],
+    ]);
+  });
+});

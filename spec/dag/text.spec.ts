@@ -1,0 +1,41 @@
+import { closestName, controlCharacterIn, describeValue, escapeControls, quoted } from '../../src/dag/text';
+
+describe('message text', () => {
+  it.each([
+    ['dep', ['id', 'deps', 'agent'], 'deps'],
+    ['timeout', ['timeoutMs', 'retry'], 'timeoutMs'],
+    ['timout', ['timeoutMs', 'retry'], 'timeoutMs'],
+    ['task', ['id', 'tasks', 'defaults'], 'tasks'],
+    ['retries', ['retry', 'priority'], 'retry'],
+    ['dependencies', ['deps', 'agent'], 'deps'],
+    ['concurrency', ['maxConcurrency', 'mode'], 'maxConcurrency'],
+    ['TimeoutMS', ['timeoutMs'], 'timeoutMs'],
+    ['colour', ['id', 'deps', 'agent', 'run', 'sleep'], undefined],
+    ['x', ['id', 'run'], undefined],
+  ])('should suggest for %j among %j: %j', (word, known, meant) => {
+    expect(closestName(word, known)).toBe(meant);
+  });
+
+  it('should escape control characters and name the first one', () => {
+    expect(escapeControls('a\nb\tc\u001b[0m\u007f\u202e')).toBe('a\\nb\\tc\\u001b[0m\\u007f\\u202e');
+    expect(quoted('x\r\ny')).toBe('"x\\r\\ny"');
+    expect(controlCharacterIn('ok')).toBeUndefined();
+    expect(controlCharacterIn('ab\u0000')).toBe('a NUL (U+0000) at character 3');
+    expect(controlCharacterIn('\u0007')).toBe('a control character (U+0007) at character 1');
+  });
+
+  it('should describe values after "got", cutting long strings', () => {
+    expect([undefined, null, -5, Number.NaN, 'a', [1], {}, () => 1, 3n].map(describeValue)).toEqual([
+      'nothing',
+      'null',
+      '-5',
+      'NaN',
+      '"a"',
+      'an array',
+      'an object',
+      'a function',
+      '3n',
+    ]);
+    expect(describeValue('x'.repeat(1000))).toBe(`"${'x'.repeat(80)}…" (1000 characters)`);
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * The check that every shell task's working directory exists, made when the file is read: so
+ * `rxdag validate` refuses what `rxdag run` would only find out when the task starts. Each
+ * missing directory is one problem, at the `cwd` that names it (the task's, the defaults', or
+ * the `input.cwd` of an `agent: shell` task). Does not create directories nor check anything else.
+ */
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import type { DagSpec } from '../../index';
+import { quoted } from '../../dag/text';
+import { SHELL_AGENT, type ShellInput } from '../agents/shellAgent';
+import type { Problem } from '../problems';
+import type { Located } from './zodProblems';
+
+/**
+ * The shell tasks of `spec` whose `cwd` is not an existing directory. `fileTasks` and
+ * `fileDefaults` are the tasks and defaults as written, to say which `cwd` is at fault; the
+ * folder of the DAG file (the default `cwd`) is not checked: the file was just read from it.
+ */
+export function directoryProblems(
+  spec: DagSpec,
+  fileTasks: readonly unknown[],
+  fileDefaults: unknown,
+  place: (issue: Located) => Problem,
+): Problem[] {
+  const isDirectory = new Map<string, boolean>();
+  const reported = new Set<string>();
+  const problems: Problem[] = [];
+  spec.tasks.forEach((task, i) => {
+    const cwd = (task.input as Partial<ShellInput> | undefined)?.cwd;
+    if (task.agent !== SHELL_AGENT || typeof cwd !== 'string') return;
+    const where = writtenAt(fileTasks[i], i, fileDefaults);
+    if (where === undefined) return;
+    const resolved = path.resolve(cwd);
+    let exists = isDirectory.get(resolved);
+    if (exists === undefined) isDirectory.set(resolved, (exists = directoryExists(resolved)));
+    const key = `${where.path.join('.')}\n${resolved}`;
+    if (exists || reported.has(key)) return;
+    reported.add(key);
+    const shown = where.written === resolved ? quoted(resolved) : `${quoted(where.written)} (${quoted(resolved)})`;
+    problems.push(place({ path: where.path, message: `cwd ${shown} is not an existing directory` }));
+  });
+  return problems;
+}
+
+/** Which `cwd` of the file gives a shell task its directory, as written; `undefined` for the file's own folder. */
+function writtenAt(fileTask: unknown, i: number, fileDefaults: unknown): { path: (string | number)[]; written: string } | undefined {
+  const task = (fileTask ?? {}) as { run?: unknown; cwd?: unknown; input?: { cwd?: unknown } };
+  if (task.run === undefined) {
+    const cwd = task.input?.cwd;
+    return typeof cwd === 'string' ? { path: ['tasks', i, 'input', 'cwd'], written: cwd } : undefined;
+  }
+  if (typeof task.cwd === 'string') return { path: ['tasks', i, 'cwd'], written: task.cwd };
+  const defaultCwd = (fileDefaults as { cwd?: unknown } | undefined)?.cwd;
+  return typeof defaultCwd === 'string' ? { path: ['defaults', 'cwd'], written: defaultCwd } : undefined;
+}
+
+function directoryExists(directory: string): boolean {
+  try {
+    return statSync(directory).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The file schema's zod issues as problems placed in the file: each names the value it got in
+ * the file's own words (`a list`, `a mapping`), and each unknown field is its own problem, at the
+ * key's line and column, with the field most likely meant. Words problems; finds none itself.
+ */
+import type { z } from 'zod';
+import { fieldsAt, valueAt } from '../../dag/issues';
+import { quoted, unknownFieldMessage } from '../../dag/text';
+import type { Problem } from '../problems';
+
+/** What a problem is placed from: a path in the file, and for an unknown field its key. */
+export interface Located {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+  /** An unknown field: the problem is placed at this key of the mapping at `path`. */
+  readonly field?: string;
+}
+
+/** Zod's issues of `schema` (which checked the value at `prefix` of `fileValue`), placed by `place`. */
+export function zodProblems(
+  error: z.ZodError,
+  prefix: readonly (string | number)[],
+  schema: z.ZodType,
+  fileValue: unknown,
+  place: (issue: Located) => Problem,
+): Problem[] {
+  return error.issues.flatMap((issue) => {
+    const at = issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part));
+    const path = [...prefix, ...at];
+    if (issue.code === 'unrecognized_keys') {
+      const known = fieldsAt(schema, at);
+      return issue.keys.map((field) => place({ path, field, message: unknownFieldMessage(field, known) }));
+    }
+    // a custom issue is about the task as a whole (its value says nothing) unless it asks for the value
+    const showValue = issue.code !== 'custom' || (issue.params as { showValue?: boolean } | undefined)?.showValue === true;
+    return [place({ path, message: showValue ? `${issue.message} (got ${describeFileValue(valueAt(fileValue, path))})` : issue.message })];
+  });
+}
+
+/** A value of a DAG file as a message shows it after "got": `-5`, `"abc"`, `a list`, `a mapping`, `nothing`. */
+export function describeFileValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object' && value !== null) return 'a mapping';
+  if (typeof value === 'string') return quoted(value);
+  // YAML's .nan and .inf are numbers JSON cannot show (it would print null)
+  return typeof value === 'number' ? String(value) : JSON.stringify(value);
+}

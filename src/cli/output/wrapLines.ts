@@ -1,0 +1,41 @@
+/**
+ * Wraps text to a terminal's width so that nothing is cut: while the progress bar is drawn,
+ * the terminal's own line wrapping is off (a long line would lose its end, e.g. a failure's
+ * exit code and stderr lines). Each line longer than `width` is broken at its last space that
+ * fits (anywhere, for a word longer than a line), and the rest continues on the next lines
+ * after `indent` spaces. Every character is kept; only spaces at a break are dropped.
+ *
+ * It counts UTF-16 code units, not screen cells: wide characters (CJK, emoji) may still make
+ * a line overflow. It does not shorten anything nor know about ANSI escape sequences.
+ *
+ * @example
+ * wrapLines('[   0.1s] task.failed x: exited with code 3', 30, 10)
+ * // "[   0.1s] task.failed x:\n          exited with code 3"
+ */
+export function wrapLines(text: string, width: number, indent = 0): string {
+  // Too narrow for an indent and some text: no indent (still within the width).
+  const pad = ' '.repeat(width - indent >= 20 ? indent : 0);
+  const max = Math.max(width, 1);
+  return text
+    .split('\n')
+    .flatMap((line) => wrapLine(line, max, pad))
+    .join('\n');
+}
+
+function wrapLine(line: string, width: number, pad: string): string[] {
+  const out: string[] = [];
+  let rest = line;
+  let prefix = '';
+  while (prefix.length + rest.length > width) {
+    const room = width - prefix.length;
+    // The last space within the room, not in the line's own indentation.
+    const leading = rest.length - rest.trimStart().length;
+    const space = rest.lastIndexOf(' ', room);
+    const cut = space > leading ? space : room;
+    out.push(prefix + rest.slice(0, cut).trimEnd());
+    rest = rest.slice(cut).trimStart();
+    prefix = pad;
+  }
+  out.push(prefix + rest);
+  return out;
+}

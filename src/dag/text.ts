@@ -1,0 +1,126 @@
+/**
+ * How names and values are written into messages: quoted and cut to a readable length, control
+ * characters escaped (a message must never move a terminal's cursor, colour it or break a line),
+ * values described after "got", and the closest known name suggested for a misspelt one.
+ * Formatting only: whether a value is valid is decided by the schemas and checks that call these.
+ */
+
+/** Longest id or value quoted whole in a message; longer ones are cut, with their length. */
+const QUOTE_LIMIT = 80;
+
+/**
+ * C0 controls (line feed, tab, escape…), DEL, C1 controls, the Unicode line and paragraph
+ * separators and the bidirectional controls: characters that change how a line is shown.
+ */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const CONTROLS = new RegExp(CONTROL.source, 'g');
+
+const NAMES: Readonly<Record<string, string>> = {
+  '\0': 'NUL',
+  '\t': 'tab',
+  '\n': 'line feed',
+  '\r': 'carriage return',
+  '\u001b': 'escape',
+  '\u007f': 'delete',
+  '\u2028': 'line separator',
+  '\u2029': 'paragraph separator',
+};
+
+const ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** `text` with every control character written as an escape (`\n`, `\t`, `\u001b`…). */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROLS, (char) => ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Whether `text` holds a control character (see {@link controlCharacterIn}). */
+export function hasControlCharacters(text: string): boolean {
+  return CONTROL.test(text);
+}
+
+/** The first control character of `text`, named: `a line feed (U+000A) at character 2`; `undefined` when there is none. */
+export function controlCharacterIn(text: string): string | undefined {
+  const match = CONTROL.exec(text);
+  if (match === null) return undefined;
+  const char = match[0];
+  const code = `U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  const name = NAMES[char] ?? (char >= '\u200e' ? 'bidirectional control' : 'control character');
+  return `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name} (${code}) at character ${match.index + 1}`;
+}
+
+/**
+ * A name for a message: in quotes, control characters escaped, cut to a readable length. An
+ * error about a 1 MB id must not be a 1 MB message.
+ */
+export function quoted(text: string): string {
+  return text.length <= QUOTE_LIMIT
+    ? `"${escapeControls(text)}"`
+    : `"${escapeControls(text.slice(0, QUOTE_LIMIT))}…" (${text.length} characters)`;
+}
+
+/** A value as a message shows it after "got": `-5`, `"abc"`, `null`, `an object`, `nothing` (undefined). */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return quoted(value);
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'symbol') return 'a symbol';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  return String(value);
+}
+
+/**
+ * The known name `word` was most likely meant to be, or `undefined`: the nearest by edit
+ * distance (letters added, dropped, changed or swapped; case ignored) within a third of the
+ * longer name, else one that starts like it (`timeout` → `timeoutMs`, `dependencies` → `deps`)
+ * or contains it (`concurrency` → `maxConcurrency`).
+ */
+export function closestName(word: string, known: readonly string[]): string | undefined {
+  const w = word.toLowerCase();
+  let best: string | undefined;
+  let bestScore = Number.POSITIVE_INFINITY;
+  for (const name of known) {
+    const n = name.toLowerCase();
+    const distance = editDistance(w, n);
+    const shorter = Math.min(w.length, n.length);
+    const related =
+      distance <= Math.max(1, Math.floor(Math.max(w.length, n.length) / 3)) ||
+      (shorter >= 3 && (n.startsWith(w) || w.startsWith(n) || n.includes(w) || w.includes(n))) ||
+      commonPrefix(w, n) >= Math.max(3, Math.ceil(0.75 * n.length));
+    if (related && distance < bestScore) {
+      best = name;
+      bestScore = distance;
+    }
+  }
+  return best;
+}
+
+/** The message of an unknown field: `unknown field "dep" (did you mean "deps"?)`. */
+export function unknownFieldMessage(field: string, known: readonly string[], noun = 'field'): string {
+  const meant = closestName(field, known);
+  return `unknown ${noun} ${quoted(field)}${meant === undefined ? '' : ` (did you mean ${quoted(meant)}?)`}`;
+}
+
+function commonPrefix(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */
+function editDistance(a: string, b: string): number {
+  if (a.length > 64 || b.length > 64) return Math.max(a.length, b.length); // names, not payloads
+  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, rows[i - 2]![j - 2]! + 1);
+      rows[i]![j] = d;
+    }
+  }
+  return rows[a.length]![b.length]!;
+}
