@@ -54,6 +54,7 @@ describe('events', () => {
       ...head,
       outcome: 'failed',
       counts: { total: 2, completed: 1, failed: 1, skipped: 0, cancelled: 0 },
+      failures: [{ taskId: 'a', attempt: 2, error: { name: 'Error', message: 'boom' } }],
       durationMs: 12,
     });
     expect(JSON.parse(JSON.stringify(event))).toEqual(event);

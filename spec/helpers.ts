@@ -14,6 +14,8 @@ export function label(event: DagEvent): string {
       return `health:${event.running}/${event.ready}/${event.pending}`;
     case 'agent.available':
       return `available:${event.agent}`;
+    case 'run.resumed':
+      return `resumed:${event.interrupted.join(',')}`;
     default:
       return `${event.type.replace(/^tasks?\./, '')}:${event.taskId}${attempt}`;
   }

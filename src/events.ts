@@ -93,10 +93,31 @@ export interface HealthCheckedEvent extends EventBase<'health.checked'> {
   readonly ready: number;
   readonly pending: number;
 }
+/** A task that failed for good, as `dag.completed` lists it. */
+export interface TaskFailure {
+  readonly taskId: string;
+  /** The attempt that failed last. */
+  readonly attempt: number;
+  readonly error: ErrorInfo;
+}
+
 export interface DagCompletedEvent extends EventBase<'dag.completed'> {
   readonly outcome: RunOutcome;
   readonly counts: TaskCounts;
   readonly durationMs: number;
+  /** Every task that failed for good, in the order they failed (empty when none did). */
+  readonly failures: readonly TaskFailure[];
+}
+
+/**
+ * A journaled run continues after its process died: every later event is this process's. Tasks
+ * whose attempt was in flight are ready again with the same attempt number.
+ */
+export interface RunResumedEvent extends EventBase<'run.resumed'> {
+  /** `seq` of the last event the journal had. */
+  readonly resumedAfterSeq: number;
+  /** Ids of the tasks whose attempt was in flight when the process died. */
+  readonly interrupted: readonly string[];
 }
 
 /** Every event of a run, discriminated by `type`. */
@@ -114,7 +135,8 @@ export type DagEvent =
   | TaskCancelledEvent
   | AgentAvailableEvent
   | HealthCheckedEvent
-  | DagCompletedEvent;
+  | DagCompletedEvent
+  | RunResumedEvent;
 
 export type DagEventType = DagEvent['type'];
 /** The event with this `type`. */
@@ -138,6 +160,7 @@ export const EVENT_TYPES = [
   'agent.available',
   'health.checked',
   'dag.completed',
+  'run.resumed',
 ] as const satisfies readonly DagEventType[];
 
 /** The events that end a task: exactly one per task per run. */
@@ -200,4 +223,5 @@ export const events = {
   agentAvailable: factory('agent.available'),
   healthChecked: factory('health.checked'),
   dagCompleted: factory('dag.completed'),
+  runResumed: factory('run.resumed'),
 } as const;

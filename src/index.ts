@@ -30,9 +30,22 @@ export { observableAgent, promiseAgent, syncAgent } from './agents/adapters';
 export type { AgentDefinition, AgentSpec } from './agents/agentSpec';
 export { OutputNotJsonSafeError, TaskCancelledError, TaskTimeoutError } from './agents/runAttempt';
 
-export { runDag } from './scheduler/runDag';
+export { runDag, resumeRun } from './scheduler/runDag';
 export { createScheduler } from './scheduler/createScheduler';
-export type { DagRun } from './scheduler/createScheduler';
+export type { DagRun, RunEvents } from './scheduler/createScheduler';
+
+export { fileJournal } from './journal/fileJournal';
+export type { FileJournalOptions } from './journal/fileJournal';
+export { JournalCorruptError, JournalWriteError, RunExistsError, RunLockedError, RunNotResumableError } from './journal/journal';
+export type {
+  Journal,
+  JournaledOptions,
+  JournaledRun,
+  JournaledRunStatus,
+  JournaledRunSummary,
+  JournalHeader,
+  JournalWriter,
+} from './journal/journal';
 export type { Scheduler } from './scheduler/createScheduler';
 export type { SchedulerSnapshot } from './scheduler/snapshot';
 export type { RunOptions, SchedulerOptions, SchedulingMode } from './scheduler/options';

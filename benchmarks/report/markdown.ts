@@ -1,6 +1,7 @@
 import { formatMegabytes, formatNumber } from '../stats';
 import { bennyTables, idleCpuTable, latencyTable, scalingTable, throughputTables, totalsTable } from './suiteTables';
 import { historyTable } from './history';
+import { journalSectionFor } from './journalSection';
 import { markdownTable } from './table';
 import type { BenchReport } from './types';
 
@@ -14,6 +15,9 @@ export function renderMarkdown(report: BenchReport): string {
     sections.push(`## History of full runs (\`results/history.json\`; \`+\` = uncommitted changes in src/)\n\n${historyTable(report.history)}`);
   }
   if (report.failures.length > 0) sections.push(failures(report));
+  // `npm run bench:journal`'s section, kept from its JSON when this report rewrites the file
+  const journal = journalSectionFor(report.profile);
+  if (journal !== undefined) sections.push(journal);
   sections.push(method(report));
   return `${sections.join('\n\n')}\n`;
 }

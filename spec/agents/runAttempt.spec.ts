@@ -217,10 +217,10 @@ describe('runAttempt', () => {
   it("should give the agent the host's task data", async () => {
     let seen: Omit<TaskContext, 'signal' | 'spawn' | 'upstream'> | undefined;
     await outcomeOf((ctx) => {
-      seen = { id: ctx.id, runId: ctx.runId, dagId: ctx.dagId, attempt: ctx.attempt, input: ctx.input };
+      seen = { id: ctx.id, runId: ctx.runId, dagId: ctx.dagId, attempt: ctx.attempt, input: ctx.input, idempotencyKey: ctx.idempotencyKey };
       return 1;
     });
-    expect(seen).toEqual({ id: 't', runId: 'r', dagId: 'd', attempt: 2, input: { topic: 'rx' } });
+    expect(seen).toEqual({ id: 't', runId: 'r', dagId: 'd', attempt: 2, input: { topic: 'rx' }, idempotencyKey: 'r/t' });
   });
 
   describe('upstream', () => {

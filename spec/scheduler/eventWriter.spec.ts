@@ -88,7 +88,7 @@ describe('EventWriter', () => {
       events.taskCancelled({ ...head(14), taskId: 'c', attempt: 2 }),
       events.taskSkipped({ ...head(15), taskId: 'b', attempt: 1, because: 'a' }),
       events.taskSkipped({ ...head(16), taskId: 'd', attempt: 1, because: 'a' }),
-      events.dagCompleted({ runId: 'r1', seq: 17, at: 9, outcome: 'cancelled', counts: { total: 4, completed: 1, failed: 0, skipped: 2, cancelled: 1 }, durationMs: 4 }),
+      events.dagCompleted({ runId: 'r1', seq: 17, at: 9, outcome: 'cancelled', counts: { total: 4, completed: 1, failed: 0, skipped: 2, cancelled: 1 }, durationMs: 4, failures: [] }),
     ];
     expect(written).toHaveLength(expected.length);
     written.forEach((event, k) => expectSameEvent(event, expected[k]!));

@@ -1,4 +1,5 @@
-import { dispatchOrder, ReadyQueue, ReadyQueues } from '../../src/scheduler/priorityQueue';
+import { dispatchOrder } from '../../src/scheduler/dispatchOrder';
+import { ReadyQueue, ReadyQueues } from '../../src/scheduler/priorityQueue';
 
 /** Tasks 0..n-1 in the order the scheduler must start them: priority, then rank, then index. */
 function sortedByPolicy(priority: Float64Array, rank: Float64Array, tasks: readonly number[]): number[] {

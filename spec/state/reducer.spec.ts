@@ -95,7 +95,7 @@ const healthChecked =
 const dagCompleted =
   (outcome: RunOutcome, durationMs = 0): Step =>
   (s) =>
-    events.dagCompleted({ ...s, outcome, durationMs, counts: { total: 5, completed: 0, failed: 0, skipped: 0, cancelled: 0 } });
+    events.dagCompleted({ ...s, outcome, durationMs, counts: { total: 5, completed: 0, failed: 0, skipped: 0, cancelled: 0 }, failures: [] });
 /** The same event stamped as if it belonged to another run. */
 const ofRun =
   (runId: string, step: Step): Step =>

@@ -36,6 +36,11 @@ export interface TaskContext<Input = unknown, Upstream extends UpstreamOutputs =
   readonly upstream: Upstream;
   /** This attempt's number, from 1. */
   readonly attempt: number;
+  /**
+   * `${runId}/${taskId}`: the same for every attempt of the task and across a resume, for agents
+   * whose side effects must happen once (pass it to an API's idempotency key).
+   */
+  readonly idempotencyKey: string;
   /** Fires when the attempt is cancelled or times out; pass it to `fetch`, child processes, … */
   readonly signal: AbortSignal;
   /**

@@ -251,6 +251,11 @@ class AttemptContext implements TaskContext {
     return (this.upstreamCache ??= this.host.upstream());
   }
 
+  /** Built on read: a string per attempt is measurable at a million tasks. */
+  get idempotencyKey(): string {
+    return `${this.runId}/${this.id}`;
+  }
+
   get signal(): AbortSignal {
     return this.execution.signal();
   }
@@ -262,7 +267,15 @@ class AttemptContext implements TaskContext {
 
   /** What `JSON.stringify(ctx)` and loggers show: the data, not the plumbing. */
   toJSON(): Omit<TaskContext, 'signal' | 'spawn'> {
-    return { id: this.id, runId: this.runId, dagId: this.dagId, input: this.input, attempt: this.attempt, upstream: this.upstream };
+    return {
+      id: this.id,
+      runId: this.runId,
+      dagId: this.dagId,
+      input: this.input,
+      attempt: this.attempt,
+      idempotencyKey: this.idempotencyKey,
+      upstream: this.upstream,
+    };
   }
 }
 

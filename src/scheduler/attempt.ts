@@ -50,8 +50,20 @@ export class Attempt implements AttemptHost<Attempt>, Placed {
   call(context: TaskContext): AgentResult {
     return this.agentKind.call(context, this.lease.instance);
   }
+  /** Outputs of the task's dependencies by id (context injection). */
   upstream(): Readonly<Record<string, unknown>> {
-    return this.run.upstreamOf(this.task);
+    const { run, task } = this;
+    if (!run.options.contextInjection) return NO_UPSTREAM;
+    const { index } = run.dag;
+    const { start, targets } = index.deps;
+    const upstream: Record<string, unknown> = {};
+    for (let e = start[task]!; e < start[task + 1]!; e++) {
+      const dep = targets[e]!;
+      const output = run.writer.outputOf(dep);
+      // defined, not assigned: a dependency may be called `__proto__`
+      if (output !== undefined) Object.defineProperty(upstream, index.ids[dep]!, { value: output, enumerable: true });
+    }
+    return Object.freeze(upstream);
   }
   wrap(outcome: AttemptOutcome): Attempt {
     this.outcome = outcome;
@@ -71,3 +83,5 @@ export class Attempt implements AttemptHost<Attempt>, Placed {
 }
 
 function noop(): void {}
+
+const NO_UPSTREAM: Readonly<Record<string, unknown>> = Object.freeze({});

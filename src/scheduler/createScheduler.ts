@@ -1,64 +1,26 @@
-import { Observable } from 'rxjs';
+import type { Observable, Subscriber } from 'rxjs';
 import { type Dag, defineDag } from '../dag/defineDag';
 import { DagValidationError, quoted } from '../dag/errors';
-import { unknownAgentIssues } from '../dag/unknownAgents';
 import type { DagSpec } from '../dag/schema';
+import { unknownAgentIssues } from '../dag/unknownAgents';
 import type { DagEvent } from '../events';
+import { replay } from '../journal/replay';
 import { createEventBus, type EventBus } from '../signals';
-import { Engine } from './engine';
+import { DagRun, RunEvents } from './dagRun';
+import { journalHeader, resumedOptions, whenAnswered } from './durableStart';
+import { type DurableRun, Engine } from './engine';
+import type { ResolvedRunOptions, ResolvedSchedulerOptions, RunOptions, SchedulerOptions } from './options';
+import { resolveRunOptions, resolveSchedulerOptions } from './options';
 import type { SchedulerSnapshot } from './snapshot';
-import {
-  type ResolvedSchedulerOptions,
-  resolveRunOptions,
-  resolveSchedulerOptions,
-  type RunOptions,
-  type SchedulerOptions,
-} from './options';
 import { type NotificationStreams, notificationStreams } from './views';
 
 /**
- * The scheduler's public face: `createScheduler` (many runs sharing one engine) and `DagRun`,
- * the cold Observable a run is. It validates a submitted DAG and its options, gives the run an
- * id, and hands it to the engine; it does not run anything itself.
+ * The scheduler's public face: `createScheduler` (many runs sharing one engine). It validates a
+ * submitted DAG and its options, gives the run an id, journals it when the scheduler has a
+ * journal (and resumes journaled runs), and hands runs to the engine; it runs nothing itself.
  */
 
-/**
- * The events of a DAG run: a cold Observable (subscribing starts a run, unsubscribing cancels
- * it), with hot notification streams that show the events of its runs while you listen.
- */
-export class DagRun extends Observable<DagEvent> implements NotificationStreams {
-  /** Built on first use: most runs are never watched through them. */
-  private streams: NotificationStreams | undefined;
-
-  /** @internal use `runDag` or `scheduler.submit` */
-  constructor(
-    readonly dag: Dag,
-    subscribe: ConstructorParameters<typeof Observable<DagEvent>>[0],
-    private readonly viewSource: () => Observable<DagEvent>,
-  ) {
-    super(subscribe);
-  }
-
-  get events$(): NotificationStreams['events$'] {
-    return this.views().events$;
-  }
-  get ready$(): NotificationStreams['ready$'] {
-    return this.views().ready$;
-  }
-  get completion$(): NotificationStreams['completion$'] {
-    return this.views().completion$;
-  }
-  get error$(): NotificationStreams['error$'] {
-    return this.views().error$;
-  }
-  get health$(): NotificationStreams['health$'] {
-    return this.views().health$;
-  }
-
-  private views(): NotificationStreams {
-    return (this.streams ??= notificationStreams(this.viewSource()));
-  }
-}
+export { DagRun, RunEvents } from './dagRun';
 
 /** A long-lived scheduler: many runs at once sharing one concurrency limit. */
 export interface Scheduler extends NotificationStreams {
@@ -69,9 +31,17 @@ export interface Scheduler extends NotificationStreams {
   /**
    * A run of `dag` on this scheduler (cold: it starts on subscribe; unsubscribing cancels only
    * this run). Throws `DagValidationError` when a task names an agent the run does not have,
-   * and `TypeError` for bad options.
+   * and `TypeError` for bad options. With a journal, the run is journaled from its start.
    */
   submit(dag: Dag | DagSpec, options?: RunOptions): DagRun;
+  /**
+   * Continues a journaled run whose process died (needs the scheduler's `journal`): cold like
+   * `submit`. Its DAG and data options come from the journal (`options` may override them; its
+   * agents are given again by name). Errors, when subscribed, with `RunLockedError`,
+   * `RunNotResumableError`, `JournalCorruptError` or `DagValidationError` (an agent the run
+   * uses is missing); nothing runs then.
+   */
+  resume(runId: string, options?: RunOptions): RunEvents;
   /**
    * Refuses new runs and resolves when the runs going on have ended. With `force: true` they
    * are cancelled first: running agents are aborted, every unfinished task ends `task.cancelled`.
@@ -102,48 +72,107 @@ export function createScheduler(options?: SchedulerOptions): Scheduler {
 }
 
 /**
- * The scheduler behind `createScheduler` and `runDag`. A private one (`runDag`'s) disposes agent
- * instances as soon as no run is going on, since nothing else will reuse them.
+ * The scheduler behind `createScheduler`, `runDag` and `resumeRun`. A private one (theirs)
+ * disposes agent instances as soon as no run is going on, since nothing else will reuse them.
  * @internal
  */
 export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boolean): Scheduler {
   const engine = new Engine(resolved, isPrivate);
+  const { journal } = resolved;
   let closed = false;
+
+  /** Why a run may not start now, if it may not. */
+  const refusal = (runId: string, what: string): Error | undefined => {
+    if (closed) return new Error(`rxdag: scheduler is shut down; ${what} refused`);
+    // two runs under one id would interleave their seq 1, 2, 3… and collide in state$
+    if (engine.activeRuns.some((active) => active.runId === runId)) {
+      return new Error(`rxdag: runId ${quoted(runId)} is already used by a run going on on this scheduler; give each run its own runId`);
+    }
+    return undefined;
+  };
+
+  /** Hands a run to the engine, its events to `subscriber` (and the run's own bus). */
+  const launch = (
+    subscriber: Subscriber<DagEvent>,
+    runBus: () => EventBus | undefined,
+    runId: string,
+    dag: Dag,
+    options: ResolvedRunOptions,
+    durable?: DurableRun,
+  ): void => {
+    const run = engine.createRun(
+      runId,
+      dag,
+      options,
+      {
+        next: (event) => {
+          subscriber.next(event);
+          const bus = runBus();
+          if (bus?.observed) bus.publish(event);
+        },
+        complete: () => subscriber.complete(),
+        error: (error) => subscriber.error(error),
+      },
+      durable,
+    );
+    // registered before the start: a subscriber may leave during the run's first flush
+    subscriber.add(() => engine.cancel(run));
+    engine.start(run);
+  };
 
   const submit = (dagOrSpec: Dag | DagSpec, runOptions?: RunOptions): DagRun => {
     const dag = defineDag(dagOrSpec);
     const runResolved = runOptions === undefined ? resolved : resolveRunOptions(runOptions, resolved);
     const problems = unknownAgentIssues(dag, (name) => runResolved.agents[name] !== undefined, Object.keys(runResolved.agents));
     if (problems.length > 0) throw new DagValidationError(problems, dag.id);
-    let runBus: EventBus | undefined; // made when somebody asks for the run's views
+    let bus: EventBus | undefined; // made when somebody asks for the run's views
     return new DagRun(
       dag,
       (subscriber) => {
-        if (closed) {
-          subscriber.error(new Error(`rxdag: scheduler is shut down; run of DAG ${quoted(dag.id)} refused`));
-          return;
-        }
         const runId = runResolved.runId ?? newRunId(dag);
-        if (engine.activeRuns.some((active) => active.runId === runId)) {
-          // two runs under one id would interleave their seq 1, 2, 3… and collide in state$
-          subscriber.error(
-            new Error(`rxdag: runId ${quoted(runId)} is already used by a run going on on this scheduler; give each run its own runId`),
-          );
-          return;
-        }
-        const run = engine.createRun(runId, dag, runResolved, {
-          next: (event) => {
-            subscriber.next(event);
-            if (runBus?.observed) runBus.publish(event);
+        const refused = refusal(runId, `run of DAG ${quoted(dag.id)}`);
+        if (refused !== undefined) return subscriber.error(refused);
+        if (journal === undefined) return launch(subscriber, () => bus, runId, dag, runResolved);
+        whenAnswered(
+          () => journal.create(journalHeader(runId, dag, runResolved)),
+          (writer) => {
+            if (subscriber.closed) return void writer.close(); // left while the journal was answering
+            launch(subscriber, () => bus, runId, dag, runResolved, { writer, location: journal.location });
           },
-          complete: () => subscriber.complete(),
-          error: (error) => subscriber.error(error),
-        });
-        // registered before the start: a subscriber may leave during the run's first flush
-        subscriber.add(() => engine.cancel(run));
-        engine.start(run);
+          (error) => subscriber.error(error),
+        );
       },
-      () => (runBus ??= createEventBus()).events$,
+      () => (bus ??= createEventBus()).events$,
+    );
+  };
+
+  const resume = (runId: string, runOptions?: RunOptions): RunEvents => {
+    let bus: EventBus | undefined;
+    return new RunEvents(
+      (subscriber) => {
+        if (journal === undefined) return subscriber.error(new TypeError('rxdag: resume needs a scheduler with a `journal`'));
+        const refused = refusal(runId, `resume of run ${quoted(runId)}`);
+        if (refused !== undefined) return subscriber.error(refused);
+        whenAnswered(
+          () => journal.resume(runId),
+          (taken) => {
+            try {
+              const replayed = replay(taken);
+              const options = resolveRunOptions(resumedOptions(taken.header, runOptions), resolved);
+              const { agents } = options;
+              const problems = unknownAgentIssues(replayed.dag, (name) => agents[name] !== undefined, Object.keys(agents));
+              if (problems.length > 0) throw new DagValidationError(problems, replayed.dag.id);
+              if (subscriber.closed) return void taken.writer.close();
+              launch(subscriber, () => bus, runId, replayed.dag, options, { writer: taken.writer, location: journal.location, resumed: replayed });
+            } catch (error) {
+              void Promise.resolve(taken.writer.close()).catch(() => undefined);
+              throw error;
+            }
+          },
+          (error) => subscriber.error(error),
+        );
+      },
+      () => (bus ??= createEventBus()).events$,
     );
   };
 
@@ -170,6 +199,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
       return closed;
     },
     submit,
+    resume,
     shutdown: ({ force = false } = {}) => {
       closed = true;
       if (force) engine.cancelAll();

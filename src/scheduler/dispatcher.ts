@@ -48,7 +48,7 @@ export class Dispatcher {
     for (let k = 0; k < runs.length; k++) {
       const i = (this.turn + k) % runs.length;
       const run = runs[i]!;
-      if (run.readyQueue.size === 0 || run.phase !== 'running') continue;
+      if (run.readyQueue.size === 0 || run.phase !== 'running' || run.journal?.holdsDispatch === true) continue;
       const code = run.readyQueue.nextKind(hasRoom);
       if (code < 0) continue;
       this.turn = i + 1;

@@ -1,6 +1,8 @@
 import type { Observable } from 'rxjs';
 import { AgentPool } from '../agents/pool';
 import type { Dag } from '../dag/defineDag';
+import type { JournalWriter } from '../journal/journal';
+import type { ReplayedRun } from '../journal/replay';
 import type { DagEvent } from '../events';
 import { initialRunState } from '../state/runState';
 import { createEventBus, createStateCell } from '../signals';
@@ -12,7 +14,16 @@ import type { ResolvedRunOptions, ResolvedSchedulerOptions } from './options';
 import { Pipeline } from './pipeline';
 import type { Signal } from './pipelineSignals';
 import { RunController, type RunHost } from './runController';
+import { RunJournal } from './runJournal';
 import { type SchedulerSnapshot, schedulerSnapshot } from './snapshot';
+
+/** What a durable run brings: its journal writer, and for a resumed run its replayed past. */
+export interface DurableRun {
+  readonly writer: JournalWriter;
+  /** The journal's location, for messages. */
+  readonly location: string;
+  readonly resumed?: ReplayedRun;
+}
 
 /**
  * The engine behind a scheduler: the composition root that wires the pipeline, the run
@@ -32,6 +43,8 @@ export class Engine {
   /** Runs that ended in this flush (kept in the next snapshot once). */
   private readonly endedThisFlush: RunController[] = [];
   private readonly idleWaiters: (() => void)[] = [];
+  /** True while the pipeline hands a flush on (a journal failure then waits for its end). */
+  private flushing = false;
   private readonly pipeline: Pipeline;
   private readonly dispatcher: Dispatcher;
   private readonly health: HealthMonitor;
@@ -48,7 +61,10 @@ export class Engine {
     this.pipeline = new Pipeline(options, {
       handleBatch: (batch) => this.handleBatch(batch),
       dispatch: () => this.dispatch(),
-      flushStarted: () => this.clock.invalidate(),
+      flushStarted: () => {
+        this.flushing = true;
+        this.clock.invalidate();
+      },
       flushEnded: () => this.endFlush(),
     });
     this.dispatcher = new Dispatcher(options.maxConcurrency, this.runs, (attempt) => this.pipeline.launch(attempt), this.clock);
@@ -56,16 +72,33 @@ export class Engine {
     this.host = {
       signalReady: (signal) => this.pipeline.signalReady(signal),
       schedule: (work, delayMs) => scheduler.schedule(work, delayMs),
+      now: () => scheduler.now(),
       freeSlot: () => this.dispatcher.freeSlot(),
       settled: (run) => this.settled(run),
       kindOf: (definition) => this.pool.kindOf(definition),
     };
   }
 
-  /** A new run; start it with {@link Engine.start}. */
-  createRun(runId: string, dag: Dag, options: ResolvedRunOptions, listener: RunListener): RunController {
-    const writer = new EventWriter(runId, initialRunState(dag, runId, options.failurePolicy), this.clock, listener, this.bus);
-    return new RunController(runId, dag, options, listener, writer, this.host);
+  /**
+   * A new run; start it with {@link Engine.start}. A durable run has a journal writer, and a
+   * resumed one what it was doing when its process died.
+   */
+  createRun(runId: string, dag: Dag, options: ResolvedRunOptions, listener: RunListener, durable?: DurableRun): RunController {
+    let run: RunController | undefined;
+    const journal =
+      durable === undefined
+        ? undefined
+        : new RunJournal(
+            runId,
+            durable.location,
+            durable.writer,
+            () => this.pipeline.signalControl({ kind: 'durable', run: run! }),
+            (error) => this.failRun(run!, error),
+          );
+    const initial = durable?.resumed?.state ?? initialRunState(dag, runId, options.failurePolicy);
+    const writer = new EventWriter(runId, initial, this.clock, listener, this.bus, journal);
+    run = new RunController(runId, durable?.resumed?.dag ?? dag, options, listener, writer, this.host, journal, durable?.resumed);
+    return run;
   }
 
   /** Every event of every run. */
@@ -116,8 +149,10 @@ export class Engine {
     }
   }
 
+  /** Fills free slots, once the events that released the tasks are durable. */
   private dispatch(): void {
     try {
+      for (const run of this.runs) run.journal?.commit(true);
       this.dispatcher.fill();
     } catch (error) {
       this.crash(error);
@@ -133,6 +168,9 @@ export class Engine {
         case 'cancel':
           signal.run.endEarly('cancelled');
           break;
+        case 'durable':
+          break; // the flush it starts dispatches
+
         case 'unblocked':
           signal.run.queueReady(signal.tasks);
           break;
@@ -155,11 +193,27 @@ export class Engine {
     if (index >= 0) this.runs.splice(index, 1);
   }
 
-  /** After a flush: publish a snapshot (if anyone listens) and stop the pipeline when idle. */
+  /** After a flush: journal what it wrote, publish a snapshot (if anyone listens), stop when idle. */
   private endFlush(): void {
+    this.flushing = false;
+    for (const run of this.runs) run.journal?.commit(false);
     this.clock.invalidate();
     this.snapshot.invalidate();
     this.endedThisFlush.length = 0;
+    this.closeIfIdle();
+  }
+
+  /** A run's journal failed: the run stops (its agents aborted) and errors with why. */
+  private failRun(run: RunController, error: Error): void {
+    if (run.phase === 'done') return; // its completion reports the failure
+    const index = this.runs.indexOf(run);
+    if (index >= 0) this.runs.splice(index, 1);
+    for (let k = 0; k < run.running.size; k++) this.dispatcher.freeSlot();
+    run.crash(error);
+    if (!this.flushing) this.closeIfIdle();
+  }
+
+  private closeIfIdle(): void {
     if (this.runs.length === 0 && this.pipeline.isOpen) {
       this.pipeline.close();
       if (this.disposeWhenIdle) this.pool.disposeAll();

@@ -15,13 +15,15 @@ import type { RunState, StatusCounts } from '../state/runState';
 import { readOutput } from '../state/taskTable';
 import type { EventBus } from '../signals';
 import type { FlushClock } from './flushClock';
+import type { RunJournal } from './runJournal';
 
 /**
  * The one place the scheduler builds events. For one run, it stamps each event with `runId`,
  * the next `seq` and `at` from the flush clock, applies it to the run's open draft (the pure
  * reducer: an illegal event throws before anyone sees it), then hands it to the run's listener
  * and the scheduler's bus. It owns the run's state between flushes: the last snapshot and the
- * open draft. It decides nothing: the run controller says what happened.
+ * open draft, and hands each event to the run's journal when it has one. It decides nothing: the
+ * run controller says what happened.
  *
  * Each method writes one event type; its fields match the public `events.*` factories exactly
  * (a spec holds them to that). Events are written out here rather than through the factories
@@ -48,6 +50,8 @@ export class EventWriter {
     private readonly clock: FlushClock,
     private readonly listener: RunListener,
     private readonly bus: EventBus,
+    /** Where the run's events are journaled, if it is durable. */
+    private readonly journal?: RunJournal,
   ) {
     this.state = initial;
     this.ids = initial.dag.index.ids;
@@ -163,6 +167,19 @@ export class EventWriter {
     });
   }
 
+  /** `run.resumed`: this process continues the run after `resumedAfterSeq`. */
+  resumed(interrupted: readonly number[]): DagEvent {
+    const seq = this.nextSeq();
+    return this.write({
+      type: 'run.resumed',
+      runId: this.runId,
+      seq,
+      at: this.clock.now(),
+      resumedAfterSeq: seq - 1,
+      interrupted: interrupted.map((task) => this.ids[task]!),
+    });
+  }
+
   /** `dag.completed`, timed from the run's `dag.created`. */
   dagCompleted(outcome: RunOutcome, counts: TaskCounts): DagCompletedEvent {
     const at = this.clock.now();
@@ -174,6 +191,7 @@ export class EventWriter {
       outcome,
       counts,
       durationMs: at - (this.draft.runStartedAt ?? at),
+      failures: this.draft.failures,
     };
     return this.write(event);
   }
@@ -189,6 +207,7 @@ export class EventWriter {
 
   private write<E extends DagEvent>(event: E, task?: number, grown?: Dag): E {
     this.draft.applyKnown(event, task, grown);
+    if (this.journal !== undefined) this.journal.record(event);
     this.listener.next(event);
     if (this.bus.observed) this.bus.publish(event);
     return event;

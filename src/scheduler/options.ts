@@ -1,8 +1,18 @@
+/**
+ * The options of `runDag`, `createScheduler` and `submit`: their types, their defaults, and one
+ * check of them all that throws a `TypeError` naming each bad option with the value given (and
+ * the option most likely meant, for a misspelt one). Times that become timers are held to the
+ * longest timer Node keeps. Does not check the DAG or its agent names: `defineDag` and the
+ * unknown-agent check do.
+ */
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { z } from 'zod';
-import { quoted } from '../dag/errors';
+import { fieldsAt, valueAt } from '../dag/issues';
+import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../dag/schema';
+import { describeValue, unknownFieldMessage } from '../dag/text';
 import type { AgentDefinition } from '../agents/agentSpec';
 import type { FailurePolicy } from '../state/runState';
+import type { Journal } from '../journal/journal';
 
 /** How the pipeline notices changes: at once (`event`) or at every poll (`polling`). */
 export type SchedulingMode = 'event' | 'polling';
@@ -40,6 +50,11 @@ export interface SchedulerOptions extends RunOptions {
   readonly stuckAfterMs?: number;
   /** Clock and timers of the whole scheduler; a `TestScheduler` makes it run in virtual time. @default asyncScheduler */
   readonly scheduler?: SchedulerLike;
+  /**
+   * Makes every run durable: its events are journaled before anything they release starts, and
+   * a run whose process died can be resumed (`resumeRun`). @default undefined (runs live in memory)
+   */
+  readonly journal?: Journal;
 }
 
 /** Scheduler options with every default filled in. */
@@ -55,6 +70,7 @@ export interface ResolvedSchedulerOptions {
   readonly healthCheckIntervalMs: number;
   readonly stuckAfterMs: number;
   readonly scheduler: SchedulerLike;
+  readonly journal: Journal | undefined;
 }
 
 /** Run options with every default filled in from the scheduler's. */
@@ -62,6 +78,19 @@ export type ResolvedRunOptions = Pick<
   ResolvedSchedulerOptions,
   'agents' | 'taskTimeoutMs' | 'contextInjection' | 'failurePolicy' | 'runId'
 >;
+
+/** A time that becomes a timer: finite, `> 0` (or `>= 0` when 0 means something), at most {@link MAX_TIMER_MS}. */
+function timerMs(min: 'positive' | 'nonnegative', what: string) {
+  const number = z.number({ error: what }).finite({ error: what });
+  return (min === 'positive' ? number.positive({ error: what }) : number.nonnegative({ error: what })).max(MAX_TIMER_MS, {
+    error: TIMER_LIMIT_MESSAGE,
+  });
+}
+
+const positiveInteger = z
+  .number({ error: 'must be a positive integer' })
+  .int({ error: 'must be a positive integer' })
+  .positive({ error: 'must be a positive integer' });
 
 const optionalFunction = z
   .custom<(...args: never[]) => unknown>((value) => typeof value === 'function', { error: 'must be a function' })
@@ -72,13 +101,11 @@ const agentSpecSchema = z.strictObject({
   run: z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', {
     error: 'must be a function (task, instance) => result',
   }),
-  capacity: z
-    .union([z.number().int().positive(), z.literal(Number.POSITIVE_INFINITY)], { error: 'must be a positive integer or Infinity' })
-    .optional(),
+  capacity: z.union([positiveInteger, z.literal(Number.POSITIVE_INFINITY)], { error: 'must be a positive integer or Infinity' }).optional(),
   create: optionalFunction,
   dispose: optionalFunction,
-  maxInstances: z.number().int({ error: 'must be a positive integer' }).positive({ error: 'must be a positive integer' }).optional(),
-  idleMs: z.number().finite().nonnegative({ error: 'must be >= 0 (0 keeps instances until shutdown)' }).optional(),
+  maxInstances: positiveInteger.optional(),
+  idleMs: timerMs('nonnegative', 'must be a number of milliseconds >= 0 (0 keeps instances until shutdown)').optional(),
 });
 
 const agentsSchema = z.record(
@@ -91,7 +118,7 @@ const agentsSchema = z.record(
 
 const runOptionsShape = {
   agents: agentsSchema.optional(),
-  taskTimeoutMs: z.number().finite().positive({ error: 'must be a positive number of milliseconds' }).optional(),
+  taskTimeoutMs: timerMs('positive', 'must be a positive number of milliseconds').optional(),
   contextInjection: z.boolean({ error: 'must be true or false' }).optional(),
   failurePolicy: z
     .enum(['skip-dependents', 'fail-fast', 'continue'], { error: "must be 'skip-dependents', 'fail-fast' or 'continue'" })
@@ -99,51 +126,63 @@ const runOptionsShape = {
   runId: z.string().min(1, { error: 'must be a non-empty string' }).max(256, { error: 'must be at most 256 characters' }).optional(),
 };
 
-const runOptionsSchema = z.strictObject(runOptionsShape);
+const NOT_AN_OBJECT = { error: 'must be an object of options' };
 
-const schedulerOptionsSchema = z.strictObject({
-  ...runOptionsShape,
-  maxConcurrency: z.number().int({ error: 'must be a positive integer' }).positive({ error: 'must be a positive integer' }).optional(),
-  mode: z.enum(['event', 'polling'], { error: "must be 'event' or 'polling'" }).optional(),
-  pollIntervalMs: z.number().finite().positive({ error: 'must be a positive number of milliseconds' }).optional(),
-  healthCheckIntervalMs: z.number().finite().nonnegative({ error: 'must be >= 0 (0 turns health checks off)' }).optional(),
-  stuckAfterMs: z.number().finite().positive({ error: 'must be a positive number of milliseconds' }).optional(),
-  scheduler: z
-    .custom<SchedulerLike>(
-      (value) =>
-        typeof value === 'object' &&
-        value !== null &&
-        typeof (value as SchedulerLike).now === 'function' &&
-        typeof (value as SchedulerLike).schedule === 'function',
-      { error: 'must be an RxJS SchedulerLike (with now() and schedule())' },
-    )
-    .optional(),
-});
+const runOptionsSchema = z.strictObject(runOptionsShape, NOT_AN_OBJECT);
+
+const schedulerOptionsSchema = z.strictObject(
+  {
+    ...runOptionsShape,
+    maxConcurrency: positiveInteger.optional(),
+    mode: z.enum(['event', 'polling'], { error: "must be 'event' or 'polling'" }).optional(),
+    pollIntervalMs: timerMs('positive', 'must be a positive number of milliseconds').optional(),
+    healthCheckIntervalMs: timerMs('nonnegative', 'must be a number of milliseconds >= 0 (0 turns health checks off)').optional(),
+    stuckAfterMs: timerMs('positive', 'must be a positive number of milliseconds').optional(),
+    scheduler: z
+      .custom<SchedulerLike>(
+        (value) =>
+          typeof value === 'object' &&
+          value !== null &&
+          typeof (value as SchedulerLike).now === 'function' &&
+          typeof (value as SchedulerLike).schedule === 'function',
+        { error: 'must be an RxJS SchedulerLike (with now() and schedule())' },
+      )
+      .optional(),
+    journal: z
+      .custom<Journal>(
+        (value) =>
+          typeof value === 'object' &&
+          value !== null &&
+          typeof (value as Journal).create === 'function' &&
+          typeof (value as Journal).resume === 'function',
+        { error: 'must be a Journal (fileJournal(dir), or postgresJournal from rxdag/postgres)' },
+      )
+      .optional(),
+  },
+  NOT_AN_OBJECT,
+);
 
 /** Turns zod issues into one TypeError that names each bad option and what was given. */
-function optionsError(error: z.ZodError, input: unknown): TypeError {
-  const lines = error.issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys')
-      return `unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `\`${k}\``).join(', ')}`;
+function optionsError(error: z.ZodError, input: unknown, schema: z.ZodType): TypeError {
+  const lines = error.issues.flatMap((issue) => {
     const name = issue.path.map(String).join('.');
-    const given = issue.path.reduce<unknown>((value, key) => (value as Record<PropertyKey, unknown> | undefined)?.[key], input);
-    return name === '' ? `options ${issue.message}` : `\`${name}\` ${issue.message} (got ${describe(given)})`;
+    if (issue.code === 'unrecognized_keys') {
+      const known = fieldsAt(schema, issue.path);
+      return issue.keys.map((key) => {
+        const message = unknownFieldMessage(key, known, name === '' ? 'option' : 'field').replace(/"([^"]*)"/g, '`$1`');
+        return name === '' ? message : `\`${name}\` has an ${message}`;
+      });
+    }
+    const given = describeValue(valueAt(input, issue.path));
+    return [`${name === '' ? 'options' : `\`${name}\``} ${issue.message} (got ${given})`];
   });
   return new TypeError(`rxdag: invalid options: ${lines.join('; ')}`);
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return quoted(value);
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
-  return String(value);
 }
 
 /** Validates scheduler options and fills in defaults; throws a `TypeError` naming each bad option. */
 export function resolveSchedulerOptions(options: SchedulerOptions | undefined): ResolvedSchedulerOptions {
   const parsed = schedulerOptionsSchema.safeParse(options ?? {});
-  if (!parsed.success) throw optionsError(parsed.error, options);
+  if (!parsed.success) throw optionsError(parsed.error, options, schedulerOptionsSchema);
   const o = parsed.data;
   return {
     agents: o.agents ?? {},
@@ -157,13 +196,14 @@ export function resolveSchedulerOptions(options: SchedulerOptions | undefined): 
     healthCheckIntervalMs: o.healthCheckIntervalMs ?? 5000,
     stuckAfterMs: o.stuckAfterMs ?? 60_000,
     scheduler: o.scheduler ?? asyncScheduler,
+    journal: o.journal,
   };
 }
 
 /** Validates the options of one run against the scheduler's defaults. */
 export function resolveRunOptions(options: RunOptions | undefined, defaults: ResolvedSchedulerOptions): ResolvedRunOptions {
   const parsed = runOptionsSchema.safeParse(options ?? {});
-  if (!parsed.success) throw optionsError(parsed.error, options);
+  if (!parsed.success) throw optionsError(parsed.error, options, runOptionsSchema);
   const o = parsed.data;
   return {
     agents: o.agents === undefined ? defaults.agents : { ...defaults.agents, ...o.agents },

@@ -28,9 +28,9 @@ export class RetryDue {
   ) {}
 }
 
-/** Start or cancel a run. */
+/** Start or cancel a run, or say its journal made its last group durable (it may dispatch again). */
 export interface RunControl {
-  readonly kind: 'start' | 'cancel';
+  readonly kind: 'start' | 'cancel' | 'durable';
   readonly run: RunController;
 }
 
@@ -46,5 +46,5 @@ export type Signal = ReadySignal | Attempt | RunControl | HealthTick;
 
 /** Signals handed on at once rather than with the next flush: they start or end work. */
 export function isUrgent(signal: Signal): boolean {
-  return signal.kind === 'start' || signal.kind === 'cancel' || signal.kind === 'unblocked';
+  return signal.kind === 'start' || signal.kind === 'cancel' || signal.kind === 'unblocked' || signal.kind === 'durable';
 }

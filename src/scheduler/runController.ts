@@ -12,10 +12,13 @@ import { routeFailure } from '../state/routeFailure';
 import type { RunState } from '../state/runState';
 import { StatusCode } from '../state/taskTable';
 import type { Attempt } from './attempt';
-import { dispatchOrder, ReadyQueues } from './priorityQueue';
+import { dispatchOrder } from './dispatchOrder';
+import { ReadyQueues } from './priorityQueue';
+import type { ReplayedRun } from '../journal/replay';
 import type { EventWriter } from './eventWriter';
 import type { ResolvedRunOptions } from './options';
 import { type ReadySignal, ReadyTasks, RetryDue } from './pipelineSignals';
+import type { RunJournal } from './runJournal';
 import { SwapList } from './swapList';
 
 /**
@@ -42,6 +45,8 @@ export interface RunHost {
   signalReady(signal: ReadySignal): void;
   /** Runs `work` after `delayMs` on the scheduler's clock. */
   schedule(work: () => void, delayMs: number): Subscription;
+  /** The scheduler's time. */
+  now(): number;
   /** The pool's kind for an agent definition. */
   kindOf(definition: AgentDefinition): AgentKind;
   /** Gives back one slot of `maxConcurrency`. */
@@ -74,6 +79,10 @@ export class RunController {
     readonly listener: { complete(): void; error(error: unknown): void },
     readonly writer: EventWriter,
     private readonly host: RunHost,
+    /** Where its events are journaled, if it is durable. */
+    readonly journal?: RunJournal,
+    /** What the run was doing when its process died, if this process resumes it. */
+    private resumed?: ReplayedRun,
   ) {
     this.dag = dag;
     const kinds = dag.index.agentNames.map((name) => host.kindOf(options.agents[name]!));
@@ -93,27 +102,18 @@ export class RunController {
     return Number.isNaN(own) ? this.options.taskTimeoutMs : own;
   }
 
-  /** Outputs of a task's dependencies by id (context injection). */
-  upstreamOf(task: number): Readonly<Record<string, unknown>> {
-    if (!this.options.contextInjection) return NO_UPSTREAM;
-    const { index } = this.dag;
-    const { start, targets } = index.deps;
-    const upstream: Record<string, unknown> = {};
-    for (let e = start[task]!; e < start[task + 1]!; e++) {
-      const dep = targets[e]!;
-      const output = this.writer.outputOf(dep);
-      // defined, not assigned: a dependency may be called `__proto__`
-      if (output !== undefined) Object.defineProperty(upstream, index.ids[dep]!, { value: output, enumerable: true });
-    }
-    return Object.freeze(upstream);
-  }
-
-  /** Emits `dag.created` and makes the root tasks ready. */
+  /** Emits `dag.created` and makes the root tasks ready; a resumed run picks up where it was. */
   start(): void {
     if (this.phase === 'done') return;
     if (this.phase === 'queued') this.phase = 'running';
-    this.writer.created(this.dag.id, this.dag.size);
-    this.makeReady(Array.from(this.dag.index.roots));
+    const resumed = this.resumed;
+    this.resumed = undefined;
+    if (resumed === undefined || resumed.state.status === 'created') {
+      this.writer.created(this.dag.id, this.dag.size);
+      this.makeReady(Array.from(this.dag.index.roots));
+    } else {
+      this.resume(resumed);
+    }
     this.settleIfDone();
   }
 
@@ -179,9 +179,10 @@ export class RunController {
     for (const attempt of running) attempt.stop();
   }
 
-  /** A bug in the pipeline: the run errors at once, giving back what it holds. */
+  /** A bug in the pipeline, or its journal failed: the run errors at once, giving back what it holds. */
   crash(error: unknown): void {
     this.phase = 'done';
+    this.journal?.abandon();
     for (const attempt of this.running.items) {
       attempt.lease.release();
       attempt.stop();
@@ -193,6 +194,25 @@ export class RunController {
   /** The run's state now, as an immutable snapshot. */
   snapshot(): RunState {
     return this.writer.snapshot();
+  }
+
+  /**
+   * Continues a run whose process died: `run.resumed`, then the attempts that were in flight
+   * and the ready tasks go back to the ready queue (their `task.ready` is in the journal), and
+   * the retries wait for what is left of their backoff.
+   */
+  private resume({ state, interrupted, ready, unblocked, retries }: ReplayedRun): void {
+    this.writer.resumed(interrupted);
+    if (state.counts.cancelled > 0) {
+      // the process died while ending the run early (tasks are cancelled only then): finish that
+      this.endEarly(state.counts.failed > 0 ? 'failed' : 'cancelled');
+      return;
+    }
+    const readyAgain = [...ready, ...interrupted];
+    if (readyAgain.length > 0) this.host.signalReady(new ReadyTasks(this, readyAgain));
+    this.makeReady(unblocked);
+    const now = this.host.now();
+    for (const [task, retry] of retries) this.retryAfter(task, retry.attempt, Math.max(0, retry.dueAt - now));
   }
 
   /** Emits `task.ready` for each of `tasks`, then sends them down the ready stream together. */
@@ -302,11 +322,16 @@ export class RunController {
     this.phase = 'done';
     this.writer.snapshot();
     this.host.settled(this);
-    this.listener.complete();
+    this.complete();
   }
-}
 
-const NO_UPSTREAM: Readonly<Record<string, unknown>> = Object.freeze({});
+  /** Completes the run's Observable, once its journal (if any) holds every event. */
+  private complete(): void {
+    if (this.journal === undefined) this.listener.complete();
+    else this.journal.finishThen(this.listener);
+  }
+
+}
 
 function anyTimeout(dag: Dag): boolean {
   return dag.index.timeoutMs.some((ms) => !Number.isNaN(ms));

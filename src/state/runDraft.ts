@@ -2,7 +2,7 @@ import { castDraft, Immer } from 'immer';
 import type { Dag } from '../dag/defineDag';
 import { extendDag } from '../dag/extendDag';
 import type { TaskSpec } from '../dag/schema';
-import type { DagEvent } from '../events';
+import type { DagEvent, TaskFailure } from '../events';
 import type { RunState, RunStatus, StatusCounts } from './runState';
 import { OutputTableEditor, readOutput, StatusCode, TASK_STATUSES, TaskTableEditor } from './taskTable';
 
@@ -53,6 +53,8 @@ export class RunDraft {
   private seq: number;
   private startedAt: number | undefined;
   private endedAt: number | undefined;
+  /** Tasks that failed for good in this draft (the base's come first). */
+  private newFailures: TaskFailure[] | undefined;
   /** Tasks whose last dependency finished in this draft and that are not ready yet. */
   private unblocked: number[] = [];
   /** The index of the event being applied, when the pipeline gave it (see `applyKnown`). */
@@ -84,6 +86,11 @@ export class RunDraft {
   /** Counts of the draft as they are now (a new object each call). */
   get statusCounts(): StatusCounts {
     return countsObject(this.codeCounts);
+  }
+
+  /** Every task that failed for good so far. */
+  get failures(): readonly TaskFailure[] {
+    return this.newFailures === undefined ? this.base.failures : [...this.base.failures, ...this.newFailures];
   }
 
   /** Whether every task of the run has ended. */
@@ -163,7 +170,10 @@ export class RunDraft {
       case 'task.failed': {
         const to = event.willRetry ? StatusCode.Backoff : StatusCode.Failed;
         const task = this.move(event.taskId, event.type, StatusCode.Running, to, event.attempt);
-        if (!event.willRetry && this.base.failurePolicy === 'continue') this.releaseDependents(task);
+        if (!event.willRetry) {
+          (this.newFailures ??= []).push(Object.freeze({ taskId: event.taskId, attempt: event.attempt, error: event.error }));
+          if (this.base.failurePolicy === 'continue') this.releaseDependents(task);
+        }
         return;
       }
       case 'task.retrying':
@@ -202,6 +212,18 @@ export class RunDraft {
       case 'health.checked':
         this.expectRun('running', event);
         return;
+      case 'run.resumed':
+        this.expectRun('running', event);
+        if (event.resumedAfterSeq !== event.seq - 1) {
+          throw this.refusal(`run.resumed says it follows seq ${event.resumedAfterSeq}, but follows seq ${event.seq - 1}`);
+        }
+        for (const taskId of event.interrupted) {
+          const task = this.graph.taskIndex(taskId);
+          if (task === undefined) throw this.refusal(`run.resumed names unknown task "${taskId}" as interrupted`);
+          // an interrupted attempt runs again under its own number: a crash is not the task's failure
+          this.move(taskId, event.type, StatusCode.Running, StatusCode.Ready, this.tasks.attempt(task));
+        }
+        return;
       case 'dag.completed':
         this.expectRun('running', event);
         this.status = event.outcome;
@@ -216,6 +238,7 @@ export class RunDraft {
     const outputs = this.outputsEditor?.finish();
     if (this.seq === this.base.seq) return this.base;
     const counts = Object.freeze(countsObject(this.codeCounts));
+    const failures = this.newFailures === undefined ? undefined : Object.freeze([...this.base.failures, ...this.newFailures]);
     const dag = this.graph;
     return immer.produce(this.base, (draft) => {
       if (dag !== this.base.dag) draft.dag = castDraft(dag);
@@ -224,6 +247,7 @@ export class RunDraft {
       draft.startedAt = this.startedAt;
       draft.endedAt = this.endedAt;
       draft.counts = counts;
+      if (failures !== undefined) draft.failures = castDraft(failures);
       draft.tasks = tasks;
       if (outputs !== undefined) draft.outputs = outputs;
     });

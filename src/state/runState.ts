@@ -1,4 +1,5 @@
 import type { Dag } from '../dag/defineDag';
+import type { TaskFailure } from '../events';
 import { initialOutputTable, initialTaskTable, type OutputTable, type TaskStatus, type TaskTable } from './taskTable';
 
 /**
@@ -32,11 +33,15 @@ export interface RunState {
   /** `at` of `dag.completed`. */
   readonly endedAt: number | undefined;
   readonly counts: StatusCounts;
+  /** Every task that failed for good so far, in the order they failed. */
+  readonly failures: readonly TaskFailure[];
   /** @internal packed per-task status, attempt and remaining dependencies */
   readonly tasks: TaskTable;
   /** @internal outputs of completed tasks */
   readonly outputs: OutputTable;
 }
+
+const NO_FAILURES: readonly TaskFailure[] = Object.freeze([]);
 
 /**
  * The state before the first event of a run of `dag`. Folding a run's events over it gives the
@@ -61,6 +66,7 @@ export function initialRunState(dag: Dag, runId: string, failurePolicy: FailureP
       skipped: 0,
       cancelled: 0,
     }),
+    failures: NO_FAILURES,
     tasks: initialTaskTable(dag),
     outputs: initialOutputTable(dag),
   });

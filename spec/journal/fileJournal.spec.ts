@@ -1,0 +1,222 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  type DagEvent,
+  events,
+  fileJournal,
+  JournalCorruptError,
+  type JournalHeader,
+  type JournalWriter,
+  resumeRun,
+  RunLockedError,
+  RunNotResumableError,
+} from '../../src';
+import { describeJournalContract } from './contract';
+
+/** The file journal's own behaviour; the contract every journal keeps is `contract.ts`'s. */
+
+const roots: string[] = [];
+function freshDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxdag-journal-'));
+  roots.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of roots) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describeJournalContract('fileJournal', async () => {
+  const dir = freshDir();
+  return { journal: fileJournal(dir), cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }) };
+});
+
+const header = (runId: string): JournalHeader => ({
+  runId,
+  dagId: 'd',
+  spec: {
+    id: 'd',
+    tasks: [
+      { id: 'a', agent: 'x' },
+      { id: 'b', agent: 'x', deps: ['a'] },
+    ],
+  },
+  options: { failurePolicy: 'skip-dependents', contextInjection: true },
+  createdAt: 1,
+});
+
+/** A legal start of a run: created, a ready, a started, a completed. */
+function legalStart(runId: string): DagEvent[] {
+  const head = (seq: number) => ({ runId, seq, at: seq });
+  return [
+    events.dagCreated({ ...head(1), dagId: 'd', taskCount: 2 }),
+    events.taskReady({ ...head(2), taskId: 'a', attempt: 1 }),
+    events.taskStarted({ ...head(3), taskId: 'a', attempt: 1, agent: 'x' }),
+    events.taskCompleted({ ...head(4), taskId: 'a', attempt: 1, durationMs: 1 }),
+  ];
+}
+
+/** A journal written by the file journal itself, then closed as a dead owner would leave it. */
+function written(dir: string, runId: string, list: readonly DagEvent[] = legalStart(runId)): string {
+  const writer = fileJournal(dir).create(header(runId)) as JournalWriter;
+  writer.append(list);
+  writer.close();
+  return path.join(dir, `${runId}.jsonl`);
+}
+
+/** Resumes `runId` with a no-op agent, to its end; what it raised, if anything. */
+async function resumeOutcome(dir: string, runId: string): Promise<{ error?: unknown; events: DagEvent[] }> {
+  const seen: DagEvent[] = [];
+  return new Promise((resolve) =>
+    resumeRun(fileJournal(dir), runId, { agents: { x: () => 'ok' }, healthCheckIntervalMs: 0 }).subscribe({
+      next: (e) => seen.push(e),
+      error: (error) => resolve({ error, events: seen }),
+      complete: () => resolve({ events: seen }),
+    }),
+  );
+}
+
+describe('fileJournal', () => {
+  it('should ignore a torn last line on resume, keeping its bytes beside the journal', async () => {
+    const dir = freshDir();
+    const file = written(dir, 'torn');
+    fs.appendFileSync(file, '{"type":"task.ready","runId":"torn","se');
+    const { error, events: resumed } = await resumeOutcome(dir, 'torn');
+    expect(error).toBeUndefined();
+    expect(resumed[0]).toMatchObject({ type: 'run.resumed', resumedAfterSeq: 4 });
+    expect(resumed[resumed.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+    expect(fs.readFileSync(`${file}.torn`, 'utf8')).toContain('{"type":"task.ready","runId":"torn","se');
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines.slice(1).map((line) => (JSON.parse(line) as DagEvent).seq)).toEqual(lines.slice(1).map((_, k) => k + 1));
+  });
+
+  type Damage = [string, (file: string) => void, RegExp | typeof RunNotResumableError | typeof RunLockedError];
+  it.each<Damage>([
+    [
+      'a corrupt middle line',
+      (file) => {
+        const lines = fs.readFileSync(file, 'utf8').split('\n');
+        lines[2] = '{"type": "task.ready", garbage';
+        fs.writeFileSync(file, lines.join('\n'));
+      },
+      /journal of run "bad" is corrupt at line 3: not JSON/,
+    ],
+    [
+      'a gap in seq',
+      (file) => {
+        const lines = fs.readFileSync(file, 'utf8').split('\n');
+        lines.splice(2, 1);
+        fs.writeFileSync(file, lines.join('\n'));
+      },
+      /corrupt at line 3: task.started has seq 3, expected 2 \(a gap in seq\)/,
+    ],
+    [
+      'an illegal transition',
+      (file) => {
+        const lines = fs.readFileSync(file, 'utf8').split('\n');
+        lines[3] = JSON.stringify(events.taskCompleted({ runId: 'bad', seq: 3, at: 3, taskId: 'b', attempt: 1, durationMs: 1 }));
+        fs.writeFileSync(file, lines.join('\n'));
+      },
+      /corrupt at seq 3: run "bad": task.completed for task "b" in status pending \(expected running\)/,
+    ],
+    [
+      'an event of another run',
+      (file) => {
+        const lines = fs.readFileSync(file, 'utf8').split('\n');
+        lines[2] = lines[2]!.replace('"runId":"bad"', '"runId":"other"');
+        fs.writeFileSync(file, lines.join('\n'));
+      },
+      /corrupt at line 3: task.ready of run "other" in the journal of run "bad"/,
+    ],
+    [
+      'the journal of another run under its name',
+      (file) => {
+        const lines = fs.readFileSync(file, 'utf8').split('\n');
+        lines[0] = JSON.stringify(header('someone-else'));
+        fs.writeFileSync(file, lines.join('\n'));
+      },
+      /corrupt at line 1: the file holds the journal of run "someone-else"/,
+    ],
+    [
+      'an ended run',
+      (file) =>
+        fs.appendFileSync(
+          file,
+          `${JSON.stringify(events.dagCompleted({ runId: 'bad', seq: 5, at: 5, outcome: 'failed', counts: { total: 2, completed: 1, failed: 0, skipped: 0, cancelled: 1 }, durationMs: 4, failures: [] }))}\n`,
+        ),
+      RunNotResumableError,
+    ],
+    [
+      'a run a live process owns',
+      (file) => fs.writeFileSync(file.replace(/\.jsonl$/, '.lock'), JSON.stringify({ host: os.hostname(), pid: process.pid, since: 1 })),
+      RunLockedError,
+    ],
+  ])('should refuse to resume %s with a clear error, running nothing and changing nothing', async (_, damage, expected) => {
+    const dir = freshDir();
+    const file = written(dir, 'bad');
+    damage(file);
+    const before = fs.readdirSync(dir).map((name) => [name, fs.readFileSync(path.join(dir, name), 'utf8')]);
+    const { error, events: resumed } = await resumeOutcome(dir, 'bad');
+    if (expected instanceof RegExp) {
+      expect(error).toBeInstanceOf(JournalCorruptError);
+      expect((error as Error).message).toMatch(expected);
+    } else {
+      expect(error).toBeInstanceOf(expected);
+    }
+    expect(resumed).toEqual([]);
+    expect(fs.readdirSync(dir).map((name) => [name, fs.readFileSync(path.join(dir, name), 'utf8')])).toEqual(before);
+  });
+
+  it('should say which run is unknown, and where it looked', async () => {
+    const dir = path.join(freshDir(), 'no-store-here');
+    const { error } = await resumeOutcome(dir, 'ghost');
+    expect(error).toBeInstanceOf(RunNotResumableError);
+    expect((error as Error).message).toBe(`run "ghost" is not in the journal at ${dir}`);
+    expect(fs.existsSync(dir)).toBe(false);
+    await expect(fileJournal(dir).runs()).resolves.toEqual([]);
+  });
+
+  it('should name an ended run and how it ended', async () => {
+    const dir = freshDir();
+    const file = written(dir, 'ended');
+    fs.appendFileSync(
+      file,
+      `${JSON.stringify(events.dagCompleted({ runId: 'ended', seq: 5, at: 5, outcome: 'cancelled', counts: { total: 2, completed: 1, failed: 0, skipped: 0, cancelled: 1 }, durationMs: 4, failures: [] }))}\n`,
+    );
+    const { error } = await resumeOutcome(dir, 'ended');
+    expect((error as Error).message).toBe('run "ended" already ended (cancelled); there is nothing to resume');
+  });
+
+  it('should take over the lock of a process that is gone', async () => {
+    const dir = freshDir();
+    const file = written(dir, 'stale');
+    const dead = spawn(process.execPath, ['-e', '']);
+    await new Promise((resolve) => dead.on('exit', resolve));
+    fs.writeFileSync(file.replace(/\.jsonl$/, '.lock'), JSON.stringify({ host: os.hostname(), pid: dead.pid, since: 1 }));
+    const { error, events: resumed } = await resumeOutcome(dir, 'stale');
+    expect(error).toBeUndefined();
+    expect(resumed[resumed.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+    expect(fs.existsSync(file.replace(/\.jsonl$/, '.lock'))).toBe(false);
+  });
+
+  it('should list a run whose owner died as interrupted, and one owned now as running', async () => {
+    const dir = freshDir();
+    written(dir, 'died');
+    const writer = fileJournal(dir).create(header('live')) as JournalWriter;
+    writer.append(legalStart('live'));
+    const runs = await fileJournal(dir).runs();
+    expect(Object.fromEntries(runs.map((r) => [r.runId, [r.status, r.lastSeq, r.counts.completed, r.counts.total]]))).toEqual({
+      died: ['interrupted', 4, 1, 2],
+      live: ['running', 4, 1, 2],
+    });
+    writer.close();
+  });
+
+  it('should refuse a sync setting it does not know', () => {
+    expect(() => fileJournal(freshDir(), { sync: 'sometimes' as 'none' })).toThrow(
+      "fileJournal `sync` must be 'fsync' or 'none' (got sometimes)",
+    );
+  });
+});

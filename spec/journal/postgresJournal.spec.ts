@@ -1,0 +1,257 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { Pool } from 'pg';
+import type { DagEvent } from '../../src/events';
+import { JournalCorruptError, RunLockedError } from '../../src/journal/journal';
+import { PostgresJournalError, postgresJournal } from '../../src/postgres';
+import { describePostgres } from '../support/postgres';
+import { describeJournalContract, eventsOf, freshRunId, sampleHeader } from './contract';
+
+/**
+ * `postgresJournal` against a real server: the journal contract (through a connection string and
+ * through an application's pool), then what only PostgreSQL has: one transaction per append,
+ * corrupt records, ownership across processes (a `kill -9`ed owner), throughput, redaction.
+ */
+
+const REPO = join(__dirname, '..', '..');
+
+describe('postgresJournal options and location (no server needed)', () => {
+  it('takes exactly one of connectionString and pool', () => {
+    expect(() => postgresJournal({})).toThrow(TypeError);
+    const pool = new Pool();
+    expect(() => postgresJournal({ connectionString: 'postgres://x@h/db', pool })).toThrow(/exactly one/);
+    return pool.end();
+  });
+
+  it('names its location with the password replaced by ***', async () => {
+    const cases: Array<[string, string]> = [
+      ['postgres://alice:s3cr%40t-pw@db.example:5433/app', 'postgres://alice:***@db.example:5433/app'],
+      ['postgresql://alice@db.example/app?sslmode=require', 'postgresql://alice@db.example/app?sslmode=require'],
+      ['postgres://db.example/app?password=hunter22&sslmode=require', 'postgres://db.example/app?password=***&sslmode=require'],
+      ['host=db.example password=hunter22 dbname=app', 'host=db.example password=*** dbname=app'],
+    ];
+    for (const [connectionString, location] of cases) {
+      const journal = postgresJournal({ connectionString });
+      expect(journal.location).toBe(location);
+      await journal.end();
+    }
+    const pool = new Pool({ host: 'db.example', user: 'alice', password: 'hunter22', database: 'app', port: 5433 });
+    const pooled = postgresJournal({ pool });
+    expect(pooled.location).toBe('postgres://alice@db.example:5433/app (pool)');
+    await pool.end();
+  });
+
+  it('refuses a schema name PostgreSQL cannot hold', () => {
+    expect(() => postgresJournal({ connectionString: 'postgres://x@h/db', schema: '' })).toThrow(TypeError);
+    expect(() => postgresJournal({ connectionString: 'postgres://x@h/db', schema: 'x'.repeat(64) })).toThrow(/63 bytes/);
+  });
+
+  it('reports an unreachable server as one error naming the redacted location, never the password', async () => {
+    const password = 'hunter2-do-not-print';
+    const journal = postgresJournal({ connectionString: `postgres://alice:${password}@127.0.0.1:1/test` });
+    for (const step of [() => journal.runs(), () => journal.create(sampleHeader('r1')), () => journal.resume('r1')]) {
+      const error = await step().then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(PostgresJournalError);
+      expect(error).toMatchObject({ location: 'postgres://alice:***@127.0.0.1:1/test', code: 'ECONNREFUSED' });
+      expect(String(error)).toMatch(
+        /^PostgresJournalError: PostgreSQL journal at postgres:\/\/alice:\*\*\*@127\.0\.0\.1:1\/test: cannot .*ECONNREFUSED/,
+      );
+      expect(inspect(error, { depth: 10 })).not.toContain(password);
+    }
+    await journal.end();
+  });
+});
+
+describePostgres('postgresJournal', (db) => {
+  describeJournalContract('PostgreSQL (connection string)', async () => {
+    const journal = postgresJournal({ connectionString: db.connectionString, schema: db.schema });
+    return { journal, cleanup: () => journal.end() };
+  });
+
+  describeJournalContract("PostgreSQL (an application's pool)", async () => {
+    const pool = new Pool({ connectionString: db.connectionString, max: 3 });
+    const journal = postgresJournal({ pool, schema: db.schema });
+    return { journal, cleanup: () => pool.end() };
+  });
+
+  const journalOf = (schema = db.schema) => {
+    const journal = postgresJournal({ connectionString: db.connectionString, schema });
+    db.onCleanup(() => journal.end());
+    return journal;
+  };
+  const seqs = (events: readonly DagEvent[]) => events.map((event) => event.seq);
+  const events = `"${db.schema}".events`;
+
+  it('commits each append as one transaction: a failing append leaves no row of it', async () => {
+    const journal = journalOf();
+    const runId = freshRunId('tx');
+    const e = eventsOf(runId);
+    const writer = await journal.create(sampleHeader(runId));
+    await writer.append([e.created(5), e.ready('a')]);
+    const batch = [e.started('a'), e.completed('a'), e.ready('b'), e.started('b'), e.completed('b')];
+    // a row planted behind the writer's back makes the 3rd event of the next append a duplicate
+    await db.query(`INSERT INTO ${events} (run_id, seq, type, event) VALUES ($1, 5, 'planted', '{"seq":5}')`, [runId]);
+    const failed = await Promise.resolve(writer.append(batch)).catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(PostgresJournalError);
+    expect(failed).toMatchObject({ code: '23505' });
+    expect(seqs(await journal.events(runId))).toEqual([1, 2, 5]);
+    expect((await journal.runs()).find((run) => run.runId === runId)?.lastSeq).toBe(2);
+
+    await db.query(`DELETE FROM ${events} WHERE run_id = $1 AND type = 'planted'`, [runId]);
+    await writer.append(batch);
+    expect(seqs(await journal.events(runId))).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    await writer.close();
+    await expect(Promise.resolve(writer.append([]))).rejects.toThrow(/closed/);
+  });
+
+  it('refuses an append that does not continue the seq, before writing anything', async () => {
+    const journal = journalOf();
+    const runId = freshRunId('order');
+    const writer = await journal.create(sampleHeader(runId));
+    const e = eventsOf(runId, 2);
+    await expect(Promise.resolve(writer.append([e.created(1)]))).rejects.toThrow(/expected seq 1, got 2/);
+    expect(await journal.events(runId)).toEqual([]);
+    await writer.close();
+  });
+
+  it('refuses to resume a record with a gap or a lost tail (JournalCorruptError), and changes nothing', async () => {
+    const journal = journalOf();
+    const runId = freshRunId('corrupt');
+    const e = eventsOf(runId);
+    const writer = await journal.create(sampleHeader(runId));
+    await writer.append([e.created(2), e.ready('a'), e.started('a'), e.completed('a')]);
+    await writer.close();
+    await db.query(`DELETE FROM ${events} WHERE run_id = $1 AND seq = 3`, [runId]);
+    for (let round = 0; round < 2; round += 1) {
+      // the second round proves the first released the run's lock
+      const error = await Promise.resolve(journal.resume(runId)).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(JournalCorruptError);
+      expect(error).toMatchObject({ runId, where: 'seq 3' });
+    }
+    expect(seqs(await journal.events(runId))).toEqual([1, 2, 4]);
+    expect((await journal.runs()).find((run) => run.runId === runId)?.status).toBe('interrupted');
+
+    await db.query(`DELETE FROM ${events} WHERE run_id = $1 AND seq = 4`, [runId]);
+    await expect(Promise.resolve(journal.resume(runId))).rejects.toMatchObject({
+      name: 'JournalCorruptError',
+      problem: expect.stringMatching(/last seq is 4/),
+    });
+  });
+
+  it('creates its tables once when several journals start on a new schema at once', async () => {
+    const schema = db.newSchema();
+    const journals = [1, 2, 3, 4].map(() => journalOf(schema));
+    expect(await Promise.all(journals.map((journal) => journal.runs()))).toEqual([[], [], [], []]);
+  });
+
+  it("gives a run's client back to an application's pool without its lock or its name", async () => {
+    const pool = new Pool({ connectionString: db.connectionString, max: 1 });
+    db.onCleanup(() => pool.end());
+    const journal = postgresJournal({ pool, schema: db.schema });
+    const runId = freshRunId('pool');
+    const writer = await journal.create(sampleHeader(runId));
+    await writer.close();
+    const [row] = (
+      await pool.query<{ name: string; locks: string }>(
+        `SELECT current_setting('application_name') AS name,
+        (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()) AS locks`,
+      )
+    ).rows;
+    expect(row).toEqual({ name: '', locks: '0' });
+    await journal.end();
+    expect(pool.ended).toBe(false);
+  });
+
+  describe('ownership across processes', () => {
+    let child: ChildProcess | undefined;
+    afterEach(async () => {
+      if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((done) => child?.once('exit', done));
+        child.kill('SIGKILL');
+        await exited;
+      }
+      child = undefined;
+    });
+
+    it('refuses a run a live process owns, and takes it over once that process is killed -9', async () => {
+      const journal = journalOf();
+      const runId = freshRunId('crash');
+      const e = eventsOf(runId);
+      const writer = await journal.create(sampleHeader(runId));
+      await writer.append([e.created(1), e.ready('a')]);
+      await writer.close();
+
+      const fixture = join(__dirname, 'fixtures', 'holdRun.ts');
+      const started = spawn(process.execPath, ['--import', 'tsx', fixture, db.connectionString, db.schema, runId], {
+        cwd: REPO,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child = started;
+      let stderr = '';
+      started.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      await new Promise<void>((done, fail) => {
+        const timer = setTimeout(() => fail(new Error(`child did not take the run in 20 s: ${stderr}`)), 20_000);
+        started.stdout?.on('data', (chunk: Buffer) => {
+          if (chunk.toString().startsWith('owned')) (clearTimeout(timer), done());
+        });
+        started.once('exit', (code) => (clearTimeout(timer), fail(new Error(`child exited (${code}): ${stderr}`))));
+      });
+
+      const refused = await Promise.resolve(journal.resume(runId)).catch((caught: unknown) => caught);
+      expect(refused).toBeInstanceOf(RunLockedError);
+      expect((refused as RunLockedError).owner).toContain(`:${started.pid} `);
+      expect((await journal.runs()).find((run) => run.runId === runId)?.status).toBe('running');
+
+      const exited = new Promise((done) => started.once('exit', done));
+      started.kill('SIGKILL');
+      await exited;
+      const killedAt = Date.now();
+      // the server notices the dead connection and releases the lock; bounded wait
+      let run: Awaited<ReturnType<typeof journal.resume>> | undefined;
+      while (run === undefined) {
+        try {
+          run = await journal.resume(runId);
+        } catch (error) {
+          if (!(error instanceof RunLockedError) || Date.now() - killedAt > 10_000) throw error;
+          await new Promise((done) => setTimeout(done, 100));
+        }
+      }
+      expect(seqs(run.events)).toEqual([1, 2, 3]);
+      expect(run.events[2]?.type).toBe('run.resumed');
+      await run.writer.append([eventsOf(runId, 4).resumed([])]);
+      await run.writer.close();
+      expect(seqs(await journal.events(runId))).toEqual([1, 2, 3, 4]);
+    }, 40_000);
+  });
+
+  it('appends 20,000 events in groups of 200 (throughput, printed, not asserted)', async () => {
+    const journal = journalOf();
+    const runId = freshRunId('throughput');
+    const e = eventsOf(runId);
+    const all: DagEvent[] = [e.created(10_000)];
+    for (let task = 0; all.length < 20_000; task += 1) {
+      const id = `t${task}`;
+      const steps = [() => e.ready(id), () => e.started(id), () => e.completed(id, { n: task, text: 'out' })];
+      for (const step of steps) if (all.length < 20_000) all.push(step());
+    }
+    const writer = await journal.create(sampleHeader(runId));
+    const started = process.hrtime.bigint();
+    for (let at = 0; at < all.length; at += 200) await writer.append(all.slice(at, at + 200));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await writer.close();
+    const readStarted = process.hrtime.bigint();
+    const resumed = await journal.resume(runId);
+    const readSeconds = Number(process.hrtime.bigint() - readStarted) / 1e9;
+    await resumed.writer.close();
+    console.log(
+      `postgresJournal throughput: ${all.length} events in ${all.length / 200} appends, ${seconds.toFixed(2)} s, ` +
+        `${Math.round(all.length / seconds)} events/s; resume read them in ${readSeconds.toFixed(2)} s`,
+    );
+    expect(resumed.events).toHaveLength(20_000);
+    expect((await journal.runs()).find((run) => run.runId === runId)?.lastSeq).toBe(20_000);
+  }, 120_000);
+});

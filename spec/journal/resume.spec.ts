@@ -1,0 +1,293 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { of, throwError } from 'rxjs';
+import type { TestScheduler } from 'rxjs/testing';
+import {
+  type Agent,
+  type DagEvent,
+  defineDag,
+  type DagSpec,
+  fileJournal,
+  initialRunState,
+  isTerminalEvent,
+  type Journal,
+  JournalWriteError,
+  reduceAll,
+  resumeRun,
+  runDag,
+  selectTasks,
+} from '../../src';
+import { testScheduler } from '../support/virtualTime';
+
+// a -> b -> d, a -> c -> d, e alone; b needs two attempts
+const spec: DagSpec = {
+  id: 'durable',
+  defaults: { agent: 'work' },
+  tasks: [
+    { id: 'a' },
+    { id: 'b', deps: ['a'], retry: { attempts: 2, backoffMs: 40 } },
+    { id: 'c', deps: ['a'] },
+    { id: 'd', deps: ['b', 'c'] },
+    { id: 'e', timeoutMs: 500 },
+  ],
+};
+const dag = defineDag(spec);
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxdag-resume-'));
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** Agents that take `durations[id]` virtual ms (default 10) and fail b's first attempt; calls are counted. */
+function agentsIn(ts: TestScheduler, calls: string[]): Record<string, Agent> {
+  const durations: Record<string, number> = { a: 10, b: 20, c: 30, d: 10, e: 15 };
+  return {
+    work: ({ id, attempt, idempotencyKey }) => {
+      calls.push(`${id}#${attempt} ${idempotencyKey}`);
+      const done = ts.createColdObservable(`${'-'.repeat(durations[id] ?? 10)}(x|)`, { x: `${id} done` });
+      return id === 'b' && attempt === 1 ? ts.createColdObservable('-----#', undefined, new Error('flaky')) : done;
+    },
+  };
+}
+
+/** Runs `body` in virtual time on a fresh TestScheduler; returns the events it collected. */
+function inVirtualTime(body: (ts: TestScheduler, seen: DagEvent[]) => void): DagEvent[] {
+  const ts = testScheduler();
+  const seen: DagEvent[] = [];
+  ts.run(() => body(ts, seen));
+  return seen;
+}
+
+const quiet = { healthCheckIntervalMs: 0, maxConcurrency: 2 } as const;
+const journalFile = (root: string, runId: string) => path.join(root, `${runId}.jsonl`);
+const lines = (file: string) =>
+  fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.length > 0);
+
+/** The journal of a whole run of `dag`, written by a real run in virtual time. */
+function fullJournal(root: string, runId: string): DagEvent[] {
+  const calls: string[] = [];
+  const seen = inVirtualTime((ts, out) =>
+    runDag(dag, { ...quiet, agents: agentsIn(ts, calls), journal: fileJournal(root), runId, scheduler: ts }).subscribe((e) => out.push(e)),
+  );
+  expect(seen[seen.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+  return seen;
+}
+
+/** A journal of `runId` cut after its first `count` events, as a `kill -9` would leave it. */
+function cutJournal(root: string, runId: string, full: readonly DagEvent[], count: number, torn = ''): void {
+  const source = lines(journalFile(dir, 'full'));
+  const header = { ...JSON.parse(source[0]!), runId };
+  fs.mkdirSync(root, { recursive: true });
+  const body = full
+    .slice(0, count)
+    .map((event) => `${JSON.stringify({ ...event, runId })}\n`)
+    .join('');
+  fs.writeFileSync(journalFile(root, runId), `${JSON.stringify(header)}\n${body}${torn}`);
+}
+
+describe('durable runs', () => {
+  it('should journal every event it emits, in order, with the DAG and options in the header', () => {
+    const seen = fullJournal(dir, 'full');
+    const [header, ...events] = lines(journalFile(dir, 'full')).map((line) => JSON.parse(line));
+    expect(header).toMatchObject({
+      runId: 'full',
+      dagId: 'durable',
+      options: { failurePolicy: 'skip-dependents', contextInjection: true },
+    });
+    expect(defineDag(header.spec).tasks).toEqual(dag.tasks);
+    expect(events).toEqual(seen);
+    expect(fs.existsSync(path.join(dir, 'full.lock'))).toBe(false);
+  });
+
+  it('should fold a journal into the same state the live run ended in', () => {
+    const seen = fullJournal(dir, 'full');
+    const replayed = reduceAll(initialRunState(dag, 'full'), seen);
+    expect(replayed.status).toBe('succeeded');
+    expect(selectTasks(replayed).map((t) => [t.id, t.status, t.attempt, t.output])).toEqual([
+      ['a', 'completed', 1, 'a done'],
+      ['b', 'completed', 2, 'b done'],
+      ['c', 'completed', 1, 'c done'],
+      ['d', 'completed', 1, 'd done'],
+      ['e', 'completed', 1, 'e done'],
+    ]);
+  });
+
+  it('should finish a run cut after any event, never running a completed task again', () => {
+    const full = fullJournal(dir, 'full');
+    for (let cut = 1; cut < full.length - 1; cut++) {
+      const runId = `cut-${cut}`;
+      cutJournal(dir, runId, full, cut);
+      const completedBefore = new Set(full.slice(0, cut).flatMap((e) => (e.type === 'task.completed' ? [e.taskId] : [])));
+      const calls: string[] = [];
+      const resumed = inVirtualTime((ts, out) =>
+        resumeRun(fileJournal(dir), runId, { ...quiet, agents: agentsIn(ts, calls), scheduler: ts }).subscribe((e) => out.push(e)),
+      );
+      const journal = lines(journalFile(dir, runId))
+        .slice(1)
+        .map((line) => JSON.parse(line) as DagEvent);
+      // the run ends succeeded, continuing the same seq without a gap
+      expect(journal.map((e) => e.seq)).toEqual(journal.map((_, k) => k + 1));
+      expect(journal[cut]).toMatchObject({ type: 'run.resumed', resumedAfterSeq: cut });
+      expect(resumed[resumed.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+      // no completed task ran again; every task has exactly one terminal event
+      for (const call of calls) expect(completedBefore.has(call.split('#')[0]!)).toBe(false);
+      const terminal = journal.filter(isTerminalEvent).map((e) => ('taskId' in e ? e.taskId : ''));
+      expect(terminal.sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+      // the idempotency key stays the same across attempts and resumes
+      for (const call of calls) {
+        const [attemptOf, key] = call.split(' ');
+        expect(key).toBe(`${runId}/${attemptOf!.split('#')[0]}`);
+      }
+      // dependencies complete before their dependents start
+      const completedAt = new Map(journal.flatMap((e) => (e.type === 'task.completed' ? [[e.taskId, e.seq] as const] : [])));
+      for (const e of journal) {
+        if (e.type !== 'task.started') continue;
+        for (const dep of dag.tasks[dag.taskIndex(e.taskId)!]!.deps) expect(completedAt.get(dep)!).toBeLessThan(e.seq);
+      }
+    }
+  });
+
+  it('should restart an interrupted attempt under its own number, with its full timeout', () => {
+    const full = fullJournal(dir, 'full');
+    const cut = full.findIndex((e) => e.type === 'task.started' && e.taskId === 'e') + 1;
+    cutJournal(dir, 'timeout', full, cut);
+    const started = full[cut - 1]!.at;
+    const seen = inVirtualTime((ts, out) => {
+      const agents: Record<string, Agent> = { work: ({ id }) => (id === 'e' ? ts.createColdObservable('-') : of(`${id} done`)) };
+      ts.schedule(
+        () => resumeRun(fileJournal(dir), 'timeout', { ...quiet, agents, scheduler: ts }).subscribe((e) => out.push(e)),
+        started + 100,
+      );
+    });
+    expect(seen[0]).toMatchObject({ type: 'run.resumed', interrupted: ['a', 'e'] });
+    const timedOut = seen.find((e) => e.type === 'task.timed-out')!;
+    expect(timedOut).toMatchObject({ taskId: 'e', attempt: 1, timeoutMs: 500 });
+    // a fresh attempt from the resume, not from the attempt the crash cut short
+    expect(timedOut.at).toBe(started + 100 + 500);
+    expect(seen.find((e) => e.type === 'task.started' && e.taskId === 'e')).toMatchObject({ attempt: 1, at: started + 100 });
+  });
+
+  it('should wait only for what is left of a backoff', () => {
+    const full = fullJournal(dir, 'full');
+    const failedAt = full.findIndex((e) => e.type === 'task.failed' && e.taskId === 'b');
+    cutJournal(dir, 'backoff', full, failedAt + 1);
+    const failed = full[failedAt]!;
+    const seen = inVirtualTime((ts, out) => {
+      const agents: Record<string, Agent> = { work: ({ id }) => of(`${id} done`) };
+      ts.schedule(
+        () => resumeRun(fileJournal(dir), 'backoff', { ...quiet, agents, scheduler: ts }).subscribe((e) => out.push(e)),
+        failed.at + 15,
+      );
+    });
+    // backoffMs 40 after the failed attempt 1: due at failed.at + 40, 25 ms after the resume
+    expect(seen.find((e) => e.type === 'task.retrying')).toMatchObject({ taskId: 'b', attempt: 2, at: failed.at + 40 });
+    expect(seen[seen.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+  });
+
+  it('should bring spawned tasks back on resume', () => {
+    const spawning = defineDag({
+      id: 'spawning',
+      tasks: [
+        { id: 'plan', agent: 'plan' },
+        { id: 'end', agent: 'work', deps: ['plan'] },
+      ],
+    });
+    const ran: string[] = [];
+    const agents: Record<string, Agent> = {
+      plan: (ctx) => {
+        ctx.spawn([
+          { id: 'child-1', agent: 'work' },
+          { id: 'child-2', agent: 'work' },
+        ]);
+        return 'planned';
+      },
+      work: ({ id }) => {
+        ran.push(id);
+        return id === 'child-2' && ran.filter((r) => r === 'child-2').length === 1 ? new Promise(() => undefined) : `${id} ok`;
+      },
+    };
+    const first = inVirtualTime((ts, out) =>
+      runDag(spawning, { ...quiet, agents, journal: fileJournal(dir), runId: 'spawn', scheduler: ts }).subscribe((e) => out.push(e)),
+    );
+    expect(first.some((e) => e.type === 'tasks.spawned')).toBe(true);
+    expect(first.some((e) => e.type === 'dag.completed')).toBe(false); // child-2 never settles: as if killed
+    fs.rmSync(path.join(dir, 'spawn.lock')); // its owner is gone
+    const resumed = inVirtualTime((ts, out) =>
+      resumeRun(fileJournal(dir), 'spawn', { ...quiet, agents, scheduler: ts }).subscribe((e) => out.push(e)),
+    );
+    expect(resumed[0]).toMatchObject({ type: 'run.resumed', interrupted: ['child-2'] });
+    expect(resumed[resumed.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded', counts: { total: 4, completed: 4 } });
+    expect(ran).toEqual(['child-1', 'child-2', 'child-2', 'end']);
+  });
+
+  it('should stop a run whose journal cannot be written, aborting its agents', async () => {
+    const failing: Journal = {
+      ...fileJournal(dir),
+      create: (header) => {
+        const writer = fileJournal(dir).create(header) as ReturnType<Journal['create']> & { append: (events: readonly DagEvent[]) => void };
+        let groups = 0;
+        return {
+          append: (events: readonly DagEvent[]) => {
+            if (++groups === 3) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+            writer.append(events);
+          },
+          close: () => (writer as { close(): void }).close(),
+        };
+      },
+    };
+    let aborted = false;
+    const agents: Record<string, Agent> = {
+      work: ({ signal }) =>
+        new Promise((_, reject) => {
+          signal.addEventListener('abort', () => {
+            aborted = true;
+            reject(signal.reason);
+          });
+        }),
+    };
+    const error = await new Promise<unknown>((resolve) =>
+      runDag(dag, { ...quiet, agents, journal: failing, runId: 'nospace' }).subscribe({
+        error: resolve,
+        complete: () => resolve(undefined),
+      }),
+    );
+    expect(error).toBeInstanceOf(JournalWriteError);
+    expect((error as Error).message).toMatch(/cannot write the journal of run "nospace" at .*: no space left on device; run stopped/);
+    expect(aborted).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'nospace.lock'))).toBe(false);
+  });
+
+  it('should fail an agent-less resume clearly, running nothing and changing nothing', () => {
+    const full = fullJournal(dir, 'full');
+    cutJournal(dir, 'agentless', full, 4);
+    const before = fs.readFileSync(journalFile(dir, 'agentless'));
+    let error: unknown;
+    inVirtualTime((ts) =>
+      resumeRun(fileJournal(dir), 'agentless', { ...quiet, agents: { other: () => 1 }, scheduler: ts }).subscribe({
+        error: (e) => (error = e),
+      }),
+    );
+    expect((error as Error).message).toMatch(/unknown agent "work"/);
+    expect(fs.readFileSync(journalFile(dir, 'agentless'))).toEqual(before);
+    expect(fs.existsSync(path.join(dir, 'agentless.lock'))).toBe(false);
+  });
+
+  it('should not retry a rejected journal write forever: an errored agent still fails its task', () => {
+    const seen = inVirtualTime((ts, out) =>
+      runDag(defineDag({ id: 'bad', tasks: [{ id: 'x', agent: 'boom' }] }), {
+        ...quiet,
+        agents: { boom: () => throwError(() => new Error('nope')) },
+        journal: fileJournal(dir),
+        runId: 'bad',
+        scheduler: ts,
+      }).subscribe((e) => out.push(e)),
+    );
+    expect(seen[seen.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'failed' });
+    expect(lines(journalFile(dir, 'bad'))).toHaveLength(seen.length + 1);
+  });
+});

@@ -1,0 +1,253 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { DagEvent } from '../events';
+import {
+  type Journal,
+  JournalCorruptError,
+  type JournaledRun,
+  type JournaledRunSummary,
+  type JournalHeader,
+  type JournalWriter,
+  RunExistsError,
+  RunNotResumableError,
+} from './journal';
+import { acquireLock, type HeldLock, liveOwner } from './lockFile';
+import { summarize } from './summary';
+
+/**
+ * The file journal, rxdag's embedded default: a folder with one JSON-lines file per run (the
+ * header on the first line, then one event per line) and a lock file per run owned now. Each
+ * append is one `write` of the whole group, then one `fdatasync` (`sync: 'fsync'`, the default:
+ * survives an OS crash) or none (`sync: 'none'`: survives a process crash). It never rewrites a
+ * line: the only cut it makes is of a torn last line (a group whose write a crash interrupted,
+ * never acknowledged), whose bytes it keeps beside the journal in `<run>.jsonl.torn`.
+ */
+
+/** Options of {@link fileJournal}. */
+export interface FileJournalOptions {
+  /** `fsync`: each group is on disk before anything it releases starts; `none`: in the OS's cache. @default 'fsync' */
+  readonly sync?: 'fsync' | 'none';
+}
+
+/**
+ * A journal in the folder `dir` (created on first use).
+ *
+ * @example
+ * const journal = fileJournal('.rxdag');
+ * runDag(dag, { agents, journal, runId: 'nightly-42' }).subscribe(log);
+ * // after a crash, in any process: resumeRun(journal, 'nightly-42', { agents })
+ */
+export function fileJournal(dir: string, options: FileJournalOptions = {}): Journal {
+  const sync = options.sync ?? 'fsync';
+  if (sync !== 'fsync' && sync !== 'none') throw new TypeError(`rxdag: fileJournal \`sync\` must be 'fsync' or 'none' (got ${String(sync)})`);
+  if (typeof dir !== 'string' || dir.length === 0) throw new TypeError('rxdag: fileJournal needs a folder path');
+  const root = path.resolve(dir);
+  const files = (runId: string) => {
+    const base = path.join(root, fileNameOf(runId));
+    return { journal: `${base}.jsonl`, lock: `${base}.lock`, torn: `${base}.jsonl.torn` };
+  };
+
+  return {
+    location: root,
+    create(header) {
+      fs.mkdirSync(root, { recursive: true });
+      const { journal, lock } = files(header.runId);
+      if (fs.existsSync(journal)) throw new RunExistsError(header.runId);
+      const held = acquireLock(lock, header.runId);
+      // the header is written aside and linked into place, so a journal file is never seen
+      // without its whole header, even if the process dies while making it
+      const aside = `${journal}.${process.pid}.new`;
+      let fd: number | undefined;
+      try {
+        const asideFd = fs.openSync(aside, 'w');
+        try {
+          writeGroup(asideFd, `${JSON.stringify(header)}\n`, sync);
+        } finally {
+          fs.closeSync(asideFd);
+        }
+        try {
+          fs.linkSync(aside, journal);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new RunExistsError(header.runId);
+          throw error;
+        }
+        if (sync === 'fsync') syncFolder(root);
+        fd = fs.openSync(journal, 'a');
+      } catch (error) {
+        held.release();
+        throw error;
+      } finally {
+        fs.rmSync(aside, { force: true });
+      }
+      return fileWriter(fd, held, sync);
+    },
+    resume(runId) {
+      const { journal, lock, torn } = files(runId);
+      if (!fs.existsSync(journal)) throw new RunNotResumableError(runId, 'unknown', undefined, root);
+      const held = acquireLock(lock, runId);
+      let fd: number | undefined;
+      try {
+        const record = readRecord(journal, runId, true);
+        const last = record.events[record.events.length - 1];
+        if (last?.type === 'dag.completed') throw new RunNotResumableError(runId, 'ended', last.outcome, root);
+        fd = fs.openSync(journal, 'r+');
+        if (record.tornBytes > 0) keepTornTail(fd, record.completeBytes, record.tornBytes, torn);
+        fs.closeSync(fd);
+        fd = fs.openSync(journal, 'a');
+        const taken: JournaledRun = { header: record.header, events: record.events, writer: fileWriter(fd, held, sync) };
+        return taken;
+      } catch (error) {
+        if (fd !== undefined) fs.closeSync(fd);
+        held.release();
+        throw error;
+      }
+    },
+    async runs() {
+      let names: string[];
+      try {
+        names = fs.readdirSync(root).filter((name) => name.endsWith('.jsonl'));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw error;
+      }
+      const listed: { createdAt: number; summary: JournaledRunSummary }[] = [];
+      for (const name of names) {
+        const record = readRecord(path.join(root, name), undefined, false);
+        const owned = liveOwner(path.join(root, `${name.slice(0, -'.jsonl'.length)}.lock`)) !== undefined;
+        listed.push({ createdAt: record.header.createdAt, summary: summarize(record.header, record.events, owned) });
+      }
+      return listed.sort((a, b) => b.createdAt - a.createdAt).map((entry) => entry.summary);
+    },
+    async events(runId) {
+      return readExisting(files(runId).journal, runId, root).events;
+    },
+    async header(runId) {
+      return readExisting(files(runId).journal, runId, root).header;
+    },
+  };
+}
+
+/** A run's file name: its id, escaped so any id is one plain file name. */
+function fileNameOf(runId: string): string {
+  return encodeURIComponent(runId).replace(/^\./, '%2E');
+}
+
+function fileWriter(fd: number, held: HeldLock, sync: 'fsync' | 'none'): JournalWriter {
+  let open = true;
+  return {
+    append(events, durable = true) {
+      if (!open) throw new Error('rxdag: append to a closed journal writer');
+      if (events.length === 0) return;
+      let text = '';
+      for (const event of events) text += `${JSON.stringify(event)}\n`;
+      writeGroup(fd, text, durable ? sync : 'none');
+    },
+    close() {
+      if (!open) return;
+      open = false;
+      try {
+        if (sync === 'fsync') fs.fdatasyncSync(fd);
+        fs.closeSync(fd);
+      } finally {
+        held.release();
+      }
+    },
+  };
+}
+
+/** One write of the whole group, then (with `fsync`) one `fdatasync`. */
+function writeGroup(fd: number, text: string, sync: 'fsync' | 'none'): void {
+  const bytes = Buffer.from(text, 'utf8');
+  let written = 0;
+  while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
+  if (sync === 'fsync') fs.fdatasyncSync(fd);
+}
+
+/** A new file's name is durable once its folder is synced. */
+function syncFolder(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Moves the torn tail of a journal (never acknowledged) to `tornPath`, then cuts it off. */
+function keepTornTail(fd: number, completeBytes: number, tornBytes: number, tornPath: string): void {
+  const tail = Buffer.alloc(tornBytes);
+  fs.readSync(fd, tail, 0, tornBytes, completeBytes);
+  fs.appendFileSync(tornPath, Buffer.concat([Buffer.from(`# torn tail at byte ${completeBytes}, cut on resume ${new Date().toISOString()}\n`), tail, Buffer.from('\n')]));
+  fs.ftruncateSync(fd, completeBytes);
+  fs.fdatasyncSync(fd);
+}
+
+interface JournalRecord {
+  readonly header: JournalHeader;
+  readonly events: DagEvent[];
+  /** Bytes up to the end of the last complete line. */
+  readonly completeBytes: number;
+  /** Bytes after it: a torn last line, 0 when none. */
+  readonly tornBytes: number;
+}
+
+function readExisting(file: string, runId: string, root: string): JournalRecord {
+  if (!fs.existsSync(file)) throw new RunNotResumableError(runId, 'unknown', undefined, root);
+  return readRecord(file, runId, true);
+}
+
+/**
+ * Reads a journal file. `strict`: any unreadable line but a torn last one, a gap in `seq` or an
+ * event of another run is a `JournalCorruptError`; otherwise (listing) it reads what it can.
+ */
+function readRecord(file: string, runId: string | undefined, strict: boolean): JournalRecord {
+  const buffer = fs.readFileSync(file);
+  const end = buffer.lastIndexOf(0x0a) + 1; // a last line without its newline is torn
+  const lines = buffer.subarray(0, end).toString('utf8').split('\n');
+  lines.pop();
+  const name = runId ?? path.basename(file, '.jsonl');
+  const header = parseHeader(lines[0], name, runId);
+  const events: DagEvent[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const where = `line ${i + 1}`;
+    let event: DagEvent;
+    try {
+      event = JSON.parse(lines[i]!) as DagEvent;
+    } catch (error) {
+      if (!strict) break;
+      throw new JournalCorruptError(name, where, `not JSON (${(error as Error).message})`);
+    }
+    const problem = eventProblem(event, header.runId, events.length + 1);
+    if (problem !== undefined) {
+      if (!strict) break;
+      throw new JournalCorruptError(name, where, problem);
+    }
+    events.push(event);
+  }
+  return { header, events, completeBytes: end, tornBytes: buffer.length - end };
+}
+
+function parseHeader(line: string | undefined, name: string, runId: string | undefined): JournalHeader {
+  if (line === undefined) throw new JournalCorruptError(name, 'line 1', 'the file has no header line');
+  let header: JournalHeader;
+  try {
+    header = JSON.parse(line) as JournalHeader;
+  } catch (error) {
+    throw new JournalCorruptError(name, 'line 1', `the header is not JSON (${(error as Error).message})`);
+  }
+  if (typeof header !== 'object' || header === null || typeof header.runId !== 'string' || typeof header.spec !== 'object') {
+    throw new JournalCorruptError(name, 'line 1', 'the header is not an rxdag run header (runId, dagId, spec, options)');
+  }
+  if (runId !== undefined && header.runId !== runId) {
+    throw new JournalCorruptError(name, 'line 1', `the file holds the journal of run "${header.runId}"`);
+  }
+  return header;
+}
+
+function eventProblem(event: unknown, runId: string, seq: number): string | undefined {
+  if (typeof event !== 'object' || event === null || typeof (event as DagEvent).type !== 'string') return 'not an event';
+  const { runId: eventRun, seq: eventSeq, type } = event as DagEvent;
+  if (eventRun !== runId) return `${type} of run "${String(eventRun)}" in the journal of run "${runId}"`;
+  if (eventSeq !== seq) return `${type} has seq ${String(eventSeq)}, expected ${seq} (a gap in seq)`;
+  return undefined;
+}

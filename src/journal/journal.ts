@@ -1,0 +1,168 @@
+import type { DagSpec } from '../dag/schema';
+import type { DagEvent, RunOutcome, TaskCounts } from '../events';
+import type { FailurePolicy } from '../state/runState';
+
+/**
+ * The journal contract: where a durable run's record lives. A run's record is a header (the DAG
+ * spec it ran and the run options that are data) followed by every event in `seq` order. A
+ * backend stores records, gives one process at a time the ownership of a run, and appends each
+ * flush's events as one durable group; it does not interpret events (the reducer checks them on
+ * resume) and never rewrites what it stored. Backends: `fileJournal` (embedded default) and
+ * `postgresJournal` in `rxdag/postgres`.
+ *
+ * The guarantee a journal gives a run: an attempt may run more than once (at-least-once
+ * execution); each task's outcome is recorded exactly once.
+ */
+
+/** The run options a journal keeps with a run (data only: no agents, no clock). */
+export interface JournaledOptions {
+  readonly failurePolicy: FailurePolicy;
+  readonly contextInjection: boolean;
+  /** Absent when the run had none. */
+  readonly taskTimeoutMs?: number;
+}
+
+/** The first record of a journaled run. */
+export interface JournalHeader {
+  readonly runId: string;
+  readonly dagId: string;
+  /** The DAG as it was defined; tasks spawned during the run come back from their events. */
+  readonly spec: DagSpec;
+  readonly options: JournaledOptions;
+  /** Wall-clock milliseconds when the run's record was created. */
+  readonly createdAt: number;
+}
+
+/** Where a journaled run stands. */
+export type JournaledRunStatus = 'running' | 'interrupted' | RunOutcome;
+
+/** One line of `journal.runs()`. */
+export interface JournaledRunSummary {
+  readonly runId: string;
+  readonly dagId: string;
+  /**
+   * `running`: a live process owns it; `interrupted`: no owner and not ended (resumable);
+   * `succeeded` / `failed` / `cancelled`: ended.
+   */
+  readonly status: JournaledRunStatus;
+  /** `at` of its `dag.created` (absent before it). */
+  readonly startedAt?: number;
+  /** `at` of its `dag.completed` (absent while not ended). */
+  readonly endedAt?: number;
+  /** `seq` of its last event (0 for none). */
+  readonly lastSeq: number;
+  /** How its tasks ended so far; `total` counts spawned tasks. */
+  readonly counts: TaskCounts;
+}
+
+/** What the owner of a run appends through. */
+export interface JournalWriter {
+  /**
+   * Appends the events of one flush as one durable group (for the file journal one write and
+   * one fsync; for PostgreSQL one transaction). Returns when they are durable: at once (void)
+   * for a synchronous backend, or a promise. Events are appended in `seq` order, never twice.
+   * With `durable: false` the group need only be stored in order (the file journal then skips
+   * its fsync: the next durable group covers it); a backend may ignore the hint.
+   */
+  append(events: readonly DagEvent[], durable?: boolean): void | Promise<void>;
+  /** Gives up the run's ownership. Appending afterwards is a bug. */
+  close(): void | Promise<void>;
+}
+
+/** A run taken over for resuming: its record so far, and the writer that continues it. */
+export interface JournaledRun {
+  readonly header: JournalHeader;
+  /** Every event stored, in `seq` order (a torn last line, never acknowledged, left out). */
+  readonly events: readonly DagEvent[];
+  readonly writer: JournalWriter;
+}
+
+/** A store of journaled runs. */
+export interface Journal {
+  /** Where the journal is, for messages (a folder, a redacted connection string). */
+  readonly location: string;
+  /**
+   * Creates the record of a new run and takes its ownership. Fails when the run id is already
+   * in the journal (`RunExistsError`).
+   */
+  create(header: JournalHeader): JournalWriter | Promise<JournalWriter>;
+  /**
+   * Takes over a run to resume it: fails with `RunLockedError` when a live process owns it,
+   * `RunNotResumableError` when it is unknown or ended, `JournalCorruptError` when its record
+   * cannot be read; then nothing is changed.
+   */
+  resume(runId: string): JournaledRun | Promise<JournaledRun>;
+  /** Every run of the journal, the newest first. */
+  runs(): Promise<readonly JournaledRunSummary[]>;
+  /** A run's events in `seq` order (`RunNotResumableError` with reason `unknown` when there is none). */
+  events(runId: string): Promise<readonly DagEvent[]>;
+  /** The header of a run (`RunNotResumableError` with reason `unknown` when there is none). */
+  header(runId: string): Promise<JournalHeader>;
+}
+
+/** A run that a live process owns: resuming it is refused. */
+export class RunLockedError extends Error {
+  override readonly name = 'RunLockedError';
+  constructor(
+    readonly runId: string,
+    /** Who owns it, e.g. `host:pid`. */
+    readonly owner: string,
+  ) {
+    super(`run "${runId}" is owned by a live process (${owner}); wait for it to end or stop it first`);
+  }
+}
+
+/** A run that cannot be resumed: unknown to the journal, or already ended. */
+export class RunNotResumableError extends Error {
+  override readonly name = 'RunNotResumableError';
+  constructor(
+    readonly runId: string,
+    readonly reason: 'unknown' | 'ended',
+    /** For an ended run, how it ended. */
+    readonly outcome?: RunOutcome,
+    /** The journal's location, for the message. */
+    location?: string,
+  ) {
+    const journal = location === undefined ? 'the journal' : `the journal at ${location}`;
+    super(
+      reason === 'unknown'
+        ? `run "${runId}" is not in ${journal}`
+        : `run "${runId}" already ended (${outcome ?? 'ended'}); there is nothing to resume`,
+    );
+  }
+}
+
+/** A run id the journal already holds: a new run must have its own. */
+export class RunExistsError extends Error {
+  override readonly name = 'RunExistsError';
+  constructor(readonly runId: string) {
+    super(`run "${runId}" is already in the journal; give the new run another runId, or resume it`);
+  }
+}
+
+/** The journal could not store a run's events: the run is stopped, its agents aborted. */
+export class JournalWriteError extends Error {
+  override readonly name = 'JournalWriteError';
+  constructor(
+    readonly runId: string,
+    readonly location: string,
+    cause: unknown,
+  ) {
+    super(`cannot write the journal of run "${runId}" at ${location}: ${cause instanceof Error ? cause.message : String(cause)}; run stopped`, {
+      cause,
+    });
+  }
+}
+
+/** A journal record that cannot be trusted: nothing was run. */
+export class JournalCorruptError extends Error {
+  override readonly name = 'JournalCorruptError';
+  constructor(
+    readonly runId: string,
+    /** Where: `line 12`, `seq 40`, … */
+    readonly where: string,
+    readonly problem: string,
+  ) {
+    super(`journal of run "${runId}" is corrupt at ${where}: ${problem}`);
+  }
+}

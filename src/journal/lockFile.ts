@@ -1,0 +1,104 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { RunLockedError } from './journal';
+
+/**
+ * Ownership of a run in a folder: a lock file holding the owner's host and pid, made
+ * atomically (written aside, then hard-linked into place, so it is never seen half-written). A
+ * lock whose pid is gone on this host is stale and taken over; a lock of another host, or of a
+ * live process (this one included), is refused with `RunLockedError`. It does not know what is
+ * locked: the file journal decides what a lock guards.
+ */
+
+/** Who holds a lock. */
+interface Owner {
+  readonly host: string;
+  readonly pid: number;
+  readonly since: number;
+}
+
+/** A held lock; `release()` removes it. */
+export interface HeldLock {
+  release(): void;
+}
+
+/** Takes the lock at `path` for `runId`, or throws `RunLockedError` naming its live owner. */
+export function acquireLock(path: string, runId: string): HeldLock {
+  const me: Owner = { host: os.hostname(), pid: process.pid, since: Date.now() };
+  const aside = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  fs.writeFileSync(aside, `${JSON.stringify(me)}\n`, { flag: 'wx' });
+  try {
+    for (let tries = 0; tries < 5; tries++) {
+      try {
+        fs.linkSync(aside, path);
+        return { release: () => releaseIfMine(path, me) };
+      } catch (error) {
+        if (!isCode(error, 'EEXIST')) throw error;
+      }
+      const owner = readOwner(path);
+      if (owner === undefined) continue; // removed meanwhile: try again
+      if (!isStale(owner)) throw new RunLockedError(runId, describeOwner(owner));
+      moveAside(path, `${path}.stale.${owner.pid}`); // one taker wins; the others see it gone and retry
+    }
+    throw new RunLockedError(runId, 'another process taking it over at the same time');
+  } finally {
+    fs.rmSync(aside, { force: true });
+  }
+}
+
+/** Whether a live owner holds the lock at `path`; its description if so. */
+export function liveOwner(path: string): string | undefined {
+  const owner = readOwner(path);
+  return owner !== undefined && !isStale(owner) ? describeOwner(owner) : undefined;
+}
+
+function readOwner(path: string): Owner | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path, 'utf8');
+  } catch (error) {
+    if (isCode(error, 'ENOENT')) return undefined;
+    throw error;
+  }
+  try {
+    const parsed = JSON.parse(text) as Partial<Owner>;
+    if (typeof parsed.host === 'string' && Number.isInteger(parsed.pid)) return { host: parsed.host, pid: parsed.pid!, since: Number(parsed.since) };
+  } catch {
+    // unreadable: treated as held by an unknown owner below
+  }
+  return { host: 'unknown', pid: -1, since: 0 };
+}
+
+/** Stale: on this host and its process is gone. A lock of another host is never judged stale. */
+function isStale(owner: Owner): boolean {
+  if (owner.host !== os.hostname() || owner.pid <= 0) return false;
+  try {
+    process.kill(owner.pid, 0);
+    return false;
+  } catch (error) {
+    return isCode(error, 'ESRCH');
+  }
+}
+
+function describeOwner(owner: Owner): string {
+  if (owner.pid <= 0) return 'an owner whose lock file cannot be read';
+  return `${owner.host}:${owner.pid}${owner.pid === process.pid && owner.host === os.hostname() ? ' (this process)' : ''}`;
+}
+
+function moveAside(from: string, to: string): void {
+  try {
+    fs.renameSync(from, to);
+    fs.rmSync(to, { force: true });
+  } catch (error) {
+    if (!isCode(error, 'ENOENT')) throw error;
+  }
+}
+
+function releaseIfMine(path: string, me: Owner): void {
+  const owner = readOwner(path);
+  if (owner !== undefined && owner.pid === me.pid && owner.host === me.host && owner.since === me.since) fs.rmSync(path, { force: true });
+}
+
+function isCode(error: unknown, code: string): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === code;
+}

@@ -1,0 +1,83 @@
+import { type Dag, defineDag } from '../dag/defineDag';
+import { DagValidationError } from '../dag/errors';
+import { InvalidTransitionError, RunDraft } from '../state/runDraft';
+import { backoffDelay } from '../state/routeFailure';
+import { initialRunState, type RunState } from '../state/runState';
+import { readRemainingDeps, StatusCode } from '../state/taskTable';
+import { JournalCorruptError, type JournaledRun } from './journal';
+
+/**
+ * Replay for resume: folds a journaled run's events through the reducer into the state the run
+ * had when its process died, and says what was under way then: attempts in flight (to run again
+ * under the same number) and retries waiting for their backoff (with when each is due). Every
+ * event is checked by the reducer on the way: an illegal one is a `JournalCorruptError` naming
+ * its `seq`. It runs nothing and writes nothing.
+ */
+
+/** A retry waiting for its backoff when the process died. */
+export interface PendingRetry {
+  /** The attempt that follows the backoff. */
+  readonly attempt: number;
+  /** When it is due, on the scheduler's clock (the failed attempt's `at` plus its backoff). */
+  readonly dueAt: number;
+}
+
+/** What a journaled run was doing when its process died. */
+export interface ReplayedRun {
+  readonly state: RunState;
+  /** The run's DAG, grown by the tasks spawned before the crash. */
+  readonly dag: Dag;
+  /** Tasks whose attempt was in flight. */
+  readonly interrupted: readonly number[];
+  /** Tasks ready and not started (they go back to the ready queue). */
+  readonly ready: readonly number[];
+  /**
+   * Pending tasks whose dependencies had all completed, without their `task.ready` yet (the
+   * process died between the two): they are made ready on resume.
+   */
+  readonly unblocked: readonly number[];
+  /** Tasks waiting for a retry, by task index. */
+  readonly retries: ReadonlyMap<number, PendingRetry>;
+}
+
+export function replay({ header, events }: Pick<JournaledRun, 'header' | 'events'>): ReplayedRun {
+  const { runId } = header;
+  let dag: Dag;
+  try {
+    dag = defineDag(header.spec);
+  } catch (error) {
+    const problem = error instanceof DagValidationError ? error.message : String(error);
+    throw new JournalCorruptError(runId, 'its header', `the DAG spec it holds is invalid: ${problem}`);
+  }
+  const draft = new RunDraft(initialRunState(dag, runId, header.options.failurePolicy));
+  // task id -> the failed attempt waiting for a retry, and when it failed
+  const waiting = new Map<string, { failedAttempt: number; failedAt: number }>();
+  for (const event of events) {
+    try {
+      draft.apply(event);
+    } catch (error) {
+      if (error instanceof InvalidTransitionError) throw new JournalCorruptError(runId, `seq ${event.seq}`, error.message);
+      throw error;
+    }
+    if (event.type === 'task.failed' && event.willRetry) waiting.set(event.taskId, { failedAttempt: event.attempt, failedAt: event.at });
+    else if (event.type === 'task.retrying' || event.type === 'task.cancelled') waiting.delete(event.taskId);
+  }
+  const state = draft.finish();
+  const grown = state.dag;
+  const interrupted: number[] = [];
+  const ready: number[] = [];
+  const unblocked: number[] = [];
+  const reading = new RunDraft(state);
+  for (let task = 0; task < grown.size; task++) {
+    const status = reading.statusOf(task);
+    if (status === StatusCode.Running) interrupted.push(task);
+    else if (status === StatusCode.Ready) ready.push(task);
+    else if (status === StatusCode.Pending && readRemainingDeps(state.tasks, task) === 0 && state.status === 'running') unblocked.push(task);
+  }
+  const retries = new Map<number, PendingRetry>();
+  for (const [taskId, { failedAttempt, failedAt }] of waiting) {
+    const task = grown.taskIndex(taskId)!;
+    retries.set(task, { attempt: failedAttempt + 1, dueAt: failedAt + backoffDelay(grown.index.retries[task]!, failedAttempt) });
+  }
+  return { state, dag: grown, interrupted, ready, unblocked, retries };
+}

@@ -1,0 +1,289 @@
+/**
+ * `postgresJournal`: the journal of durable runs in PostgreSQL, for runs shared between
+ * machines. A run is a row of `<schema>.runs` (header, summary fields kept up to date) and its
+ * events are rows of `<schema>.events`; a run is owned by the session holding its advisory lock,
+ * which the server releases when that session's connection dies. This module creates the tables,
+ * takes and refuses ownership and reads runs; appending is the writer's (`writer.ts`). It never
+ * interprets events beyond the summary fields and the `seq` sequence (the reducer checks them).
+ */
+
+import type { DagEvent, RunOutcome, TaskCounts } from '../events';
+import {
+  type Journal,
+  JournalCorruptError,
+  type JournaledRun,
+  type JournaledRunSummary,
+  type JournalHeader,
+  type JournalWriter,
+  RunExistsError,
+  RunLockedError,
+  RunNotResumableError,
+} from '../journal/journal';
+import { Connection, type PostgresJournalOptions, type Session } from './connection';
+import { JournalSql, LOCK_HOLDER, SCHEMA_LOCK, TRY_LOCK, UNLOCK } from './sql';
+import { addToTally, emptyTally } from './tally';
+import { PostgresWriter } from './writer';
+
+/** A journal in PostgreSQL: a {@link Journal} that can also end its connections. */
+export interface PostgresJournal extends Journal {
+  /** The schema of its tables. */
+  readonly schema: string;
+  /** As {@link Journal.create}; always asynchronous. */
+  create(header: JournalHeader): Promise<JournalWriter>;
+  /** As {@link Journal.resume}; always asynchronous. */
+  resume(runId: string): Promise<JournaledRun>;
+  /**
+   * Ends the connections the journal opened for a `connectionString` (a `pool` given by the
+   * application is left open). Close the run writers first. Idle connections do not keep the
+   * process alive, so calling it is optional.
+   */
+  end(): Promise<void>;
+}
+
+/**
+ * A journal of durable runs in PostgreSQL (`pg`), shared by every process that reaches the
+ * database: any of them can list the runs and resume one whose owner died. Its tables are
+ * created in `schema` (default `rxdag`) on first use.
+ *
+ * @example
+ * const journal = postgresJournal({ connectionString: process.env.DATABASE_URL });
+ * runDag(dag, { agents, journal, runId: 'nightly-42' }).subscribe(log);
+ */
+export function postgresJournal(options: PostgresJournalOptions): PostgresJournal {
+  return new PostgresJournalImpl(options);
+}
+
+interface RunRow {
+  readonly header: JournalHeader;
+  readonly last_seq: number;
+}
+interface EventRow {
+  readonly seq: number;
+  readonly type: string;
+  readonly event: unknown;
+}
+interface SummaryRow {
+  readonly run_id: string;
+  readonly dag_id: string;
+  readonly outcome: RunOutcome | null;
+  readonly started_at: number | null;
+  readonly ended_at: number | null;
+  readonly last_seq: number;
+  readonly counts: TaskCounts;
+  readonly held: boolean;
+}
+interface HolderRow {
+  readonly pid: number;
+  readonly application_name: string | null;
+  readonly client_addr: string | null;
+}
+
+class PostgresJournalImpl implements PostgresJournal {
+  readonly location: string;
+  readonly schema: string;
+  private readonly connection: Connection;
+  private readonly sql: JournalSql;
+  private tables: Promise<void> | undefined;
+
+  constructor(options: PostgresJournalOptions) {
+    this.schema = options.schema ?? 'rxdag';
+    this.sql = new JournalSql(this.schema);
+    this.connection = new Connection(options);
+    this.location = this.connection.location;
+  }
+
+  async create(header: JournalHeader): Promise<PostgresWriter> {
+    await this.ready();
+    const { runId } = header;
+    const action = `create run "${runId}"`;
+    const tally = emptyTally(header.spec.tasks.length);
+    const session = await this.connection.session(action);
+    let locked = false;
+    try {
+      // the lock first: between the insert and the lock, a resume could take the new run
+      if ((await this.tryOwn(session, runId)) !== true) throw new RunExistsError(runId);
+      locked = true;
+      const inserted = await session.query(this.sql.insertRun, [
+        runId,
+        header.dagId,
+        JSON.stringify(header),
+        header.createdAt,
+        JSON.stringify(tally.counts),
+      ]);
+      if (inserted.length === 0) throw new RunExistsError(runId);
+      return new PostgresWriter(this.connection, this.sql, session, runId, tally);
+    } catch (error) {
+      await this.giveUp(session, runId, locked);
+      throw this.failure(action, error);
+    }
+  }
+
+  async resume(runId: string): Promise<JournaledRun> {
+    await this.ready();
+    const action = `resume run "${runId}"`;
+    // unknown and ended runs are refused without taking a session
+    refuseEnded(runId, await this.lastEvent(runId, action));
+    const session = await this.connection.session(action);
+    let locked = false;
+    try {
+      const owned = await this.tryOwn(session, runId);
+      if (owned !== true) throw new RunLockedError(runId, owned);
+      locked = true;
+      // owned now: nothing is appended behind our back while the record is read
+      const [run] = await session.query<RunRow>(this.sql.selectRun, [runId]);
+      if (run === undefined) throw new RunNotResumableError(runId, 'unknown');
+      const events = checkedEvents(runId, await session.query<EventRow>(this.sql.selectEvents, [runId]), run.last_seq);
+      refuseEnded(runId, events.at(-1) ?? null);
+      const writer = new PostgresWriter(
+        this.connection,
+        this.sql,
+        session,
+        runId,
+        addToTally(emptyTally(run.header.spec.tasks.length), events),
+      );
+      return { header: run.header, events, writer };
+    } catch (error) {
+      await this.giveUp(session, runId, locked);
+      throw this.failure(action, error);
+    }
+  }
+
+  async runs(): Promise<readonly JournaledRunSummary[]> {
+    await this.ready();
+    const rows = await this.connection.query<SummaryRow>('list runs', this.sql.selectRuns, [this.sql.lockPrefix]);
+    return rows.map((row) => {
+      // an ended run keeps its outcome even while its owner has not closed yet
+      const status = row.outcome ?? (row.held ? 'running' : 'interrupted');
+      const { total, completed, failed, skipped, cancelled } = row.counts;
+      return {
+        runId: row.run_id,
+        dagId: row.dag_id,
+        status,
+        ...(row.started_at === null ? {} : { startedAt: row.started_at }),
+        ...(row.ended_at === null ? {} : { endedAt: row.ended_at }),
+        lastSeq: row.last_seq,
+        counts: { total, completed, failed, skipped, cancelled },
+      };
+    });
+  }
+
+  async events(runId: string): Promise<readonly DagEvent[]> {
+    await this.ready();
+    const action = `read the events of run "${runId}"`;
+    const rows = await this.connection.query<EventRow>(action, this.sql.selectEvents, [runId]);
+    if (rows.length === 0) await this.header(runId);
+    return rows.map((row) => row.event as DagEvent);
+  }
+
+  async header(runId: string): Promise<JournalHeader> {
+    await this.ready();
+    const action = `read the header of run "${runId}"`;
+    const [run] = await this.connection.query<RunRow>(action, this.sql.selectRun, [runId]);
+    if (run === undefined) throw new RunNotResumableError(runId, 'unknown');
+    return run.header;
+  }
+
+  end(): Promise<void> {
+    return this.connection.end();
+  }
+
+  /** Creates the tables once per journal (again after a failure); two processes at once wait on a lock. */
+  private ready(): Promise<void> {
+    this.tables ??= this.createTables().catch((error: unknown) => {
+      this.tables = undefined;
+      throw error;
+    });
+    return this.tables;
+  }
+
+  private async createTables(): Promise<void> {
+    const action = `create the journal's tables in schema "${this.schema}"`;
+    const [found] = await this.connection.query<{ exist: boolean }>(action, this.sql.tablesExist, this.sql.tableNames);
+    if (found?.exist === true) return;
+    await this.connection.transaction(action, async (client) => {
+      await client.query(SCHEMA_LOCK, [this.sql.schemaLockName]);
+      await client.query(this.sql.createTables);
+    });
+  }
+
+  /** The run's last event (null for a run without events); `RunNotResumableError` when unknown. */
+  private async lastEvent(runId: string, action: string): Promise<DagEvent | null> {
+    const [last] = await this.connection.query<EventRow>(action, this.sql.selectLastEvent, [runId]);
+    if (last === undefined) await this.header(runId);
+    return (last?.event as DagEvent | undefined) ?? null;
+  }
+
+  /** Takes the run's advisory lock on `session`: true, or who holds it. */
+  private async tryOwn(session: Session, runId: string): Promise<true | string> {
+    const name = this.sql.lockPrefix + runId;
+    // the holder may let go between the two queries: then try again
+    for (let round = 0; round < 3; round += 1) {
+      const [row] = await session.query<{ locked: boolean }>(TRY_LOCK, [name]);
+      if (row?.locked === true) return true;
+      const [holder] = await session.query<HolderRow>(LOCK_HOLDER, [name]);
+      if (holder !== undefined) return describeOwner(holder);
+    }
+    return 'another session (it took and released the lock while we looked)';
+  }
+
+  /** After a failed create or resume: the lock and the session go back, nothing else changed. */
+  private async giveUp(session: Session, runId: string, locked: boolean): Promise<void> {
+    let unlocked = !locked;
+    if (locked && session.broken === undefined) {
+      unlocked = await session.query(UNLOCK, [this.sql.lockPrefix + runId]).then(
+        () => true,
+        () => false,
+      );
+    }
+    await session.release(!unlocked);
+  }
+
+  /** The journal's own errors as they are; anything else as a `PostgresJournalError`. */
+  private failure(action: string, error: unknown): Error {
+    const own =
+      error instanceof RunExistsError ||
+      error instanceof RunLockedError ||
+      error instanceof RunNotResumableError ||
+      error instanceof JournalCorruptError;
+    return own ? error : this.connection.fail(action, error);
+  }
+}
+
+/** An ended run (its last event is `dag.completed`) is not resumed: `RunNotResumableError`. */
+function refuseEnded(runId: string, last: DagEvent | null): void {
+  if (last?.type === 'dag.completed') throw new RunNotResumableError(runId, 'ended', last.outcome);
+}
+
+/** Who holds a run's lock: `host:pid` of an rxdag process (its `application_name`), else what the server knows. */
+function describeOwner(holder: HolderRow): string {
+  const backend = `PostgreSQL backend pid ${holder.pid}`;
+  const app = holder.application_name ?? '';
+  if (app.startsWith('rxdag ')) return `${app.slice('rxdag '.length)} (${backend})`;
+  const name = app === '' ? 'a session' : `"${app}"`;
+  return holder.client_addr === null ? `${name} (${backend})` : `${name} from ${holder.client_addr} (${backend})`;
+}
+
+/** The stored events, checked to be `seq` 1..n without a gap and to end where the run's row says. */
+function checkedEvents(runId: string, rows: readonly EventRow[], lastSeq: number): DagEvent[] {
+  if (rows.length === 0 && lastSeq !== 0) {
+    throw new JournalCorruptError(runId, 'seq 1', `missing: the run's last seq is ${lastSeq} but it has no stored event`);
+  }
+  return rows.map((row, index) => {
+    const expected = index + 1;
+    if (row.seq !== expected) {
+      throw new JournalCorruptError(runId, `seq ${expected}`, `missing: the next stored event is seq ${row.seq}`);
+    }
+    const event = row.event;
+    if (typeof event !== 'object' || event === null || !('seq' in event) || event.seq !== row.seq) {
+      throw new JournalCorruptError(runId, `seq ${row.seq}`, 'the stored event is not an event with this seq');
+    }
+    if (index === rows.length - 1 && row.seq !== lastSeq) {
+      throw new JournalCorruptError(
+        runId,
+        `seq ${lastSeq}`,
+        `the run's last seq is ${lastSeq} but its last stored event is seq ${row.seq}`,
+      );
+    }
+    return event as DagEvent;
+  });
+}

@@ -1,0 +1,145 @@
+/**
+ * The SQL of the PostgreSQL journal: its two tables in their schema (created on first use), the
+ * statements that read and write them, and the advisory-lock keys that give a run's ownership.
+ * It only builds statement texts; it runs nothing (see `postgresJournal.ts` and `writer.ts`).
+ *
+ * Events and headers are stored as `json`, not `jsonb`: `jsonb` refuses strings holding `\u0000`
+ * or a lone surrogate, which an agent's output may contain, and reorders object keys; `json`
+ * keeps the text as written (and `->`/`->>` still query it).
+ */
+
+/** PostgreSQL's longest identifier, in bytes. */
+const MAX_IDENTIFIER_BYTES = 63;
+
+/** A schema name as a quoted SQL identifier; throws on a name PostgreSQL cannot hold. */
+export function quoteIdentifier(name: string): string {
+  if (name === '' || name.includes('\0') || Buffer.byteLength(name) > MAX_IDENTIFIER_BYTES) {
+    throw new TypeError(`postgresJournal: schema must be 1 to ${MAX_IDENTIFIER_BYTES} bytes without NUL, got ${JSON.stringify(name)}`);
+  }
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Statement texts for one schema. */
+export class JournalSql {
+  private readonly runs: string;
+  private readonly events: string;
+  /** Prefix of the text hashed into a run's advisory-lock key: `rxdag:<schema>:`. */
+  readonly lockPrefix: string;
+  /** Text hashed into the key of the transaction lock that serializes creating the tables. */
+  readonly schemaLockName: string;
+
+  constructor(readonly schema: string) {
+    const quoted = quoteIdentifier(schema);
+    this.runs = `${quoted}.runs`;
+    this.events = `${quoted}.events`;
+    this.lockPrefix = `rxdag:${schema}:`;
+    this.schemaLockName = `rxdag-schema:${schema}`;
+  }
+
+  /** Both tables exist (`to_regclass` needs no privilege on the database, unlike `CREATE SCHEMA`). */
+  get tablesExist(): string {
+    return `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS exist`;
+  }
+
+  /** Arguments of {@link tablesExist}. */
+  get tableNames(): readonly string[] {
+    return [this.runs, this.events];
+  }
+
+  /** Creates what is missing; run after `pg_advisory_xact_lock` on {@link schemaLockName}. */
+  get createTables(): string {
+    const { runs, events } = this;
+    return `
+      CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(this.schema)};
+      CREATE TABLE IF NOT EXISTS ${runs} (
+        run_id text PRIMARY KEY,
+        dag_id text NOT NULL,
+        header json NOT NULL,
+        created_at timestamptz NOT NULL,
+        outcome text CHECK (outcome IN ('succeeded', 'failed', 'cancelled')),
+        started_at double precision,
+        ended_at double precision,
+        last_seq integer NOT NULL DEFAULT 0,
+        counts jsonb NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS runs_created_at ON ${runs} (created_at DESC, run_id DESC);
+      CREATE TABLE IF NOT EXISTS ${events} (
+        run_id text NOT NULL REFERENCES ${runs} (run_id) ON DELETE CASCADE,
+        seq integer NOT NULL,
+        type text NOT NULL,
+        event json NOT NULL,
+        PRIMARY KEY (run_id, seq)
+      );`;
+  }
+
+  /** `$1` run id, `$2` dag id, `$3` header, `$4` created at (ms), `$5` counts; no row when the run exists. */
+  get insertRun(): string {
+    return `INSERT INTO ${this.runs} (run_id, dag_id, header, created_at, counts)
+      VALUES ($1, $2, $3::json, to_timestamp($4::double precision / 1000), $5::jsonb)
+      ON CONFLICT (run_id) DO NOTHING RETURNING run_id`;
+  }
+
+  /**
+   * One statement, so one transaction: inserts the events (`$2` seqs, `$3` types, `$4` events as
+   * JSON texts) and brings the run's row up to date (`$5` last seq, `$6` counts, `$7` started at,
+   * `$8` ended at, `$9` outcome). Either all of it is committed or nothing.
+   */
+  get append(): string {
+    return `WITH appended AS (
+        INSERT INTO ${this.events} (run_id, seq, type, event)
+        SELECT $1, u.seq, u.type, u.event FROM unnest($2::integer[], $3::text[], $4::json[]) AS u (seq, type, event)
+      )
+      UPDATE ${this.runs} SET last_seq = $5, counts = $6::jsonb, started_at = $7, ended_at = $8, outcome = $9
+      WHERE run_id = $1`;
+  }
+
+  /** `$1` run id: its row (header, last seq), none when unknown. */
+  get selectRun(): string {
+    return `SELECT header, last_seq FROM ${this.runs} WHERE run_id = $1`;
+  }
+
+  /** `$1` run id: its last event, none when it has no event. */
+  get selectLastEvent(): string {
+    return `SELECT seq, type, event FROM ${this.events} WHERE run_id = $1 ORDER BY seq DESC LIMIT 1`;
+  }
+
+  /** `$1` run id: its events in `seq` order. */
+  get selectEvents(): string {
+    return `SELECT seq, type, event FROM ${this.events} WHERE run_id = $1 ORDER BY seq`;
+  }
+
+  /**
+   * Every run, newest first, with `held`: another session holds its advisory lock. A 64-bit key
+   * shows in `pg_locks` as `classid` (high 32 bits) and `objid` (low 32 bits), `objsubid` 1.
+   * `$1` is {@link lockPrefix}.
+   */
+  get selectRuns(): string {
+    return `WITH held AS (${HELD_LOCKS})
+      SELECT r.run_id, r.dag_id, r.outcome, r.started_at, r.ended_at, r.last_seq, r.counts,
+        EXISTS (SELECT 1 FROM held h WHERE h.classid = (k.key >> 32) & 4294967295 AND h.objid = k.key & 4294967295) AS held
+      FROM ${this.runs} r CROSS JOIN LATERAL (SELECT hashtextextended($1 || r.run_id, 0) AS key) k
+      ORDER BY r.created_at DESC, r.run_id DESC`;
+  }
+}
+
+/** Advisory locks on 64-bit keys in this database that another session holds. */
+const HELD_LOCKS = `SELECT l.classid::bigint AS classid, l.objid::bigint AS objid, l.pid
+  FROM pg_locks l
+  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.pid <> pg_backend_pid()
+    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+
+/** `$1` lock name: takes the session lock on its key now, or returns false. */
+export const TRY_LOCK = `SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked`;
+
+/** `$1` lock name: gives the session lock back. */
+export const UNLOCK = `SELECT pg_advisory_unlock(hashtextextended($1, 0)) AS unlocked`;
+
+/** `$1` lock name: waits for the transaction lock that serializes creating the tables. */
+export const SCHEMA_LOCK = `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`;
+
+/** `$1` lock name: the session holding that lock (none when it was just released). */
+export const LOCK_HOLDER = `WITH held AS (${HELD_LOCKS}), k AS (SELECT hashtextextended($1, 0) AS key)
+  SELECT h.pid, a.application_name, host(a.client_addr) AS client_addr
+  FROM held h CROSS JOIN k LEFT JOIN pg_stat_activity a ON a.pid = h.pid
+  WHERE h.classid = (k.key >> 32) & 4294967295 AND h.objid = k.key & 4294967295
+  LIMIT 1`;

@@ -1,0 +1,54 @@
+import type { Dag } from '../dag/defineDag';
+import { dagSpecOf } from '../dag/specOf';
+import type { JournaledOptions, JournalHeader } from '../journal/journal';
+import type { ResolvedRunOptions, RunOptions } from './options';
+
+/**
+ * What a durable run keeps and gets back: the header a journal stores for a new run (its DAG
+ * as a spec and the run options that are data), the options a resumed run takes from it, and a
+ * way to go on once a backend answers, at once or later. It talks to no journal itself.
+ */
+
+/** The header of a new journaled run. */
+export function journalHeader(runId: string, dag: Dag, options: ResolvedRunOptions): JournalHeader {
+  const journaled: JournaledOptions = {
+    failurePolicy: options.failurePolicy,
+    contextInjection: options.contextInjection,
+    ...(options.taskTimeoutMs === undefined ? {} : { taskTimeoutMs: options.taskTimeoutMs }),
+  };
+  return { runId, dagId: dag.id, spec: dagSpecOf(dag), options: journaled, createdAt: Date.now() };
+}
+
+/** The run options of a resumed run: its journaled ones, then what the caller overrides. */
+export function resumedOptions(header: JournalHeader, given: RunOptions | undefined): RunOptions {
+  const { failurePolicy, contextInjection, taskTimeoutMs } = header.options;
+  return {
+    failurePolicy,
+    contextInjection,
+    ...(taskTimeoutMs === undefined ? {} : { taskTimeoutMs }),
+    ...given,
+    runId: header.runId,
+  };
+}
+
+/** Calls `then` with a backend's answer, synchronously when it gave one, else when it arrives. */
+export function whenAnswered<T>(answer: () => T | Promise<T>, then: (value: T) => void, fail: (error: unknown) => void): void {
+  let value: T | Promise<T>;
+  try {
+    value = answer();
+  } catch (error) {
+    fail(error);
+    return;
+  }
+  if (!(value instanceof Promise)) {
+    then(value);
+    return;
+  }
+  value.then((answered) => {
+    try {
+      then(answered);
+    } catch (error) {
+      fail(error);
+    }
+  }, fail);
+}
