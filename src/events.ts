@@ -59,6 +59,8 @@ export interface TaskCompletedEvent extends TaskEventBase<'task.completed'> {
   readonly output?: unknown;
   /** Set when the agent reported a `warning`: recorded, and the task still succeeded. */
   readonly warning?: ErrorInfo;
+  /** Where a remote attempt ran (`host:pid` of the worker); absent for local agents. */
+  readonly worker?: string;
 }
 export interface TaskFailedEvent extends TaskEventBase<'task.failed'> {
   readonly error: ErrorInfo;

@@ -23,7 +23,7 @@ export type { TaskSnapshot } from './state/selectors';
 export type { TaskStatus } from './state/taskTable';
 export { backoffDelay } from './state/routeFailure';
 
-export { AgentError, errorInfo, severityOf } from './agents/agent';
+export { AgentError, errorInfo, severityOf, WorkerResult } from './agents/agent';
 export type { Agent, AgentResult, TaskContext } from './agents/agent';
 export { defineAgent } from './agents/agentSpec';
 export { observableAgent, promiseAgent, syncAgent } from './agents/adapters';

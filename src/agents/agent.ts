@@ -104,6 +104,21 @@ export function severityOf(error: unknown): Severity {
 }
 
 /**
+ * What an agent that runs its attempts elsewhere (a remote worker) resolves with: the output,
+ * and the worker that produced it (`host:pid`), which `task.completed` then carries as `worker`.
+ *
+ * @example
+ * return new WorkerResult(reply.output, reply.worker);
+ */
+export class WorkerResult {
+  constructor(
+    readonly output: unknown,
+    /** Where the attempt ran, e.g. `gpu-3:41872`. */
+    readonly worker: string,
+  ) {}
+}
+
+/**
  * The output a `warning` carries (an `AgentError`'s `output`), when JSON-safe; `undefined`
  * otherwise, or when reading it throws.
  * @internal

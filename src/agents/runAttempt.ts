@@ -4,7 +4,7 @@ import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo } from '../events';
 import { type JsonCheck, toJsonSafe } from '../jsonSafe';
 import { SyncResult } from './adapters';
-import type { AgentResult, TaskContext } from './agent';
+import { type AgentResult, type TaskContext, WorkerResult } from './agent';
 
 /**
  * One attempt of a task as a cold Observable: calls the agent, follows whatever it returns
@@ -16,7 +16,13 @@ import type { AgentResult, TaskContext } from './agent';
 
 /** How one attempt ended. `timedOutAfterMs` is set when the attempt passed its time limit. */
 export type AttemptOutcome =
-  | { readonly ok: true; readonly output: unknown; readonly warning?: ErrorInfo; readonly spawned?: readonly TaskSpec[] }
+  | {
+      readonly ok: true;
+      readonly output: unknown;
+      readonly warning?: ErrorInfo;
+      readonly spawned?: readonly TaskSpec[];
+      readonly worker?: string;
+    }
   | { readonly ok: false; readonly error: unknown; readonly timedOutAfterMs?: number };
 
 /** Raised in an attempt's `AbortSignal` and its outcome when it passes its time limit. */
@@ -56,6 +62,8 @@ class Success {
     readonly output: unknown,
     readonly warning?: ErrorInfo,
     readonly spawned?: readonly TaskSpec[],
+    /** Where a remote attempt ran (see `WorkerResult`). */
+    readonly worker?: string,
   ) {}
 }
 
@@ -177,7 +185,9 @@ class AttemptExecution<T> {
     return this.controller.signal;
   }
 
-  private succeed(output: unknown): void {
+  private succeed(result: unknown): void {
+    const worker = result instanceof WorkerResult ? result.worker : undefined;
+    const output = result instanceof WorkerResult ? result.output : result;
     // outputs and spawned specs travel in events: keep a frozen JSON-safe copy, so nothing the
     // agent does with its objects afterwards changes what was emitted
     const checked = output === undefined ? NO_OUTPUT : toJsonSafe(output);
@@ -187,7 +197,8 @@ class AttemptExecution<T> {
     }
     const spawned = this.context?.spawned;
     if (spawned === undefined || spawned.length === 0) {
-      this.settle(checked.value === undefined ? SUCCESS_WITHOUT_OUTPUT : new Success(checked.value));
+      if (worker !== undefined) this.settle(new Success(checked.value, undefined, undefined, worker));
+      else this.settle(checked.value === undefined ? SUCCESS_WITHOUT_OUTPUT : new Success(checked.value));
       return;
     }
     const specs = toJsonSafe(spawned);
@@ -197,7 +208,7 @@ class AttemptExecution<T> {
       this.settle(new Failure(new DagValidationError([{ path: ['spawn'], code: 'invalid-value', message }], this.host.dagId)));
       return;
     }
-    this.settle(new Success(checked.value, undefined, specs.value as readonly TaskSpec[]));
+    this.settle(new Success(checked.value, undefined, specs.value as readonly TaskSpec[], worker));
   }
 
   private settle(outcome: AttemptOutcome): void {

@@ -108,7 +108,7 @@ export class EventWriter {
     return this.write(event, task);
   }
 
-  completed(task: number, attempt: number, startedAt: number, output: unknown, warning: ErrorInfo | undefined): DagEvent {
+  completed(task: number, attempt: number, startedAt: number, output: unknown, warning: ErrorInfo | undefined, worker?: string): DagEvent {
     const at = this.clock.now();
     const event: Mutable<TaskCompletedEvent> = {
       type: 'task.completed',
@@ -121,6 +121,7 @@ export class EventWriter {
     };
     if (output !== undefined) event.output = output;
     if (warning !== undefined) event.warning = warning;
+    if (worker !== undefined) event.worker = worker;
     return this.write(event, task);
   }
 

@@ -147,7 +147,7 @@ export class RunController {
     this.closeAttempt(attempt);
     const spawnProblem = outcome.ok && outcome.spawned !== undefined ? this.spawn(attempt, outcome.spawned) : undefined;
     if (spawnProblem !== undefined) this.failAttempt(attempt, spawnProblem, undefined);
-    else if (outcome.ok) this.completeTask(attempt, outcome.output, outcome.warning);
+    else if (outcome.ok) this.completeTask(attempt, outcome.output, outcome.warning, outcome.worker);
     else this.failAttempt(attempt, outcome.error, outcome.timedOutAfterMs);
     this.freeSlots(attempt);
     attempt.release();
@@ -226,8 +226,8 @@ export class RunController {
     this.makeReady(this.writer.draft.takeUnblocked());
   }
 
-  private completeTask(attempt: Attempt, output: unknown, warning: ErrorInfo | undefined): void {
-    this.writer.completed(attempt.task, attempt.attempt, attempt.startedAt, output, warning);
+  private completeTask(attempt: Attempt, output: unknown, warning: ErrorInfo | undefined, worker?: string): void {
+    this.writer.completed(attempt.task, attempt.attempt, attempt.startedAt, output, warning, worker);
     this.readyUnblocked();
   }
 
