@@ -98,5 +98,8 @@ function dagIndex(columns: TaskColumns, deps: CsrGraph, dependents: CsrGraph, in
     priority: columns.priority.subarray(0, n),
     timeoutMs: columns.timeoutMs.subarray(0, n),
     estimateMs: columns.estimateMs.subarray(0, n),
+    ...(columns.weights === undefined ? {} : { weight: columns.weights.subarray(0, n) }),
+    ...(columns.limits === undefined ? {} : { limits: Object.freeze(columns.limits) }),
+    ...(columns.rules === undefined ? {} : { when: columns.rules.subarray(0, n) }),
   });
 }

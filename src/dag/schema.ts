@@ -49,6 +49,25 @@ const estimate = z
 
 const priority = z.number({ error: 'expected a number' }).finite({ error: 'must be a finite number' });
 
+/** What a task's dependencies must have done for it to run (see `when` on a task). */
+export const TRIGGER_RULES = ['all-succeeded', 'all-done', 'any-failed', 'none-failed'] as const;
+export type TriggerRule = (typeof TRIGGER_RULES)[number];
+
+/** The heaviest weight a task may have: far above any real concurrency limit. */
+export const MAX_WEIGHT = 1_000_000;
+
+const weight = z
+  .number({ error: 'expected a positive integer weight' })
+  .int({ error: 'must be an integer' })
+  .min(1, { error: 'must be at least 1' })
+  .max(MAX_WEIGHT, { error: `must be at most ${MAX_WEIGHT}` });
+
+const limitNames = z
+  .array(id, { error: 'expected an array of limit names' })
+  .refine((names) => new Set(names).size === names.length, { error: 'names a limit twice' });
+
+const when = z.enum(TRIGGER_RULES, { error: `must be one of ${TRIGGER_RULES.map((rule) => `'${rule}'`).join(', ')}` });
+
 /** A retry policy: `attempts` counts every attempt, the first included. */
 export const retrySchema = z.strictObject(
   {
@@ -79,6 +98,9 @@ export const taskSpecSchema = z.strictObject(
     retry: retrySchema.optional(),
     priority: priority.optional(),
     estimateMs: estimate.optional(),
+    weight: weight.optional(),
+    limits: limitNames.optional(),
+    when: when.optional(),
   },
   { error: 'expected a task: an object with an `id` (and `agent`, `deps`, `input`…)' },
 );
@@ -105,7 +127,10 @@ export const dagSpecSchema = z.strictObject(
 );
 
 export type RetrySpec = z.input<typeof retrySchema>;
-export type TaskSpec = Omit<z.input<typeof taskSpecSchema>, 'deps'> & { readonly deps?: readonly string[] };
+export type TaskSpec = Omit<z.input<typeof taskSpecSchema>, 'deps' | 'limits'> & {
+  readonly deps?: readonly string[];
+  readonly limits?: readonly string[];
+};
 export type TaskDefaults = z.input<typeof taskDefaultsSchema>;
 /** The input of `defineDag`. */
 export interface DagSpec {

@@ -24,6 +24,9 @@ export function taskSpecOf(task: Task, extraDeps: readonly string[] = []): TaskS
     },
     priority: task.priority,
     ...(task.estimateMs === undefined ? {} : { estimateMs: task.estimateMs }),
+    ...(task.weight === 1 ? {} : { weight: task.weight }),
+    ...(task.limits.length === 0 ? {} : { limits: task.limits }),
+    ...(task.when === undefined ? {} : { when: task.when }),
   };
 }
 

@@ -3,7 +3,7 @@
  * with its defaults filled in, and the `Task` objects built back from the columns on demand.
  * Stores what it is given: checking the values is `validateTasks`'s work.
  */
-import { MAX_TIMER_MS, type RetrySpec } from './schema';
+import { MAX_TIMER_MS, type RetrySpec, TRIGGER_RULES, type TriggerRule } from './schema';
 import type { DagIndex, RetryPolicy, Task } from './types';
 
 const DEFAULT_RETRY: RetryPolicy = Object.freeze({
@@ -44,6 +44,10 @@ export class TaskColumns {
   readonly timeoutMs: Float64Array;
   /** NaN where the task has none. */
   readonly estimateMs: Float64Array;
+  /** Made on the first task that weighs more than 1, has limits or a trigger rule: most have none. */
+  weights: Int32Array | undefined;
+  limits: (readonly string[] | undefined)[] | undefined;
+  rules: Uint8Array | undefined;
 
   constructor(readonly capacity: number) {
     this.ids = new Array<string>(capacity);
@@ -79,11 +83,20 @@ export class TaskColumns {
     this.estimateMs[i] = estimateMs ?? Number.NaN;
   }
 
+  /** The scheduling extras of the task just added, when it has any. */
+  addExtras(weight: number | undefined, limits: readonly string[] | undefined, when: TriggerRule | undefined): void {
+    const i = this.length - 1;
+    if (weight !== undefined && weight !== 1) (this.weights ??= new Int32Array(this.capacity).fill(1))[i] = weight;
+    if (limits !== undefined && limits.length > 0) (this.limits ??= new Array<readonly string[] | undefined>(this.capacity))[i] = Object.freeze([...limits]);
+    if (when !== undefined) (this.rules ??= new Uint8Array(this.capacity))[i] = TRIGGER_RULES.indexOf(when) + 1;
+  }
+
   /** Drops the unused tail (tasks that were rejected); a no-op for a valid spec. */
   trim(): void {
     if (this.length === this.capacity) return;
     this.ids.length = this.length;
     if (this.inputs !== undefined) this.inputs.length = this.length;
+    if (this.limits !== undefined) this.limits.length = this.length;
     this.retries.length = this.length;
   }
 }
@@ -107,7 +120,18 @@ export function materializeTasks(index: DagIndex): readonly Task[] {
       retry: index.retries[i]!,
       priority: index.priority[i]!,
       estimateMs: Number.isNaN(estimateMs) ? undefined : estimateMs,
+      weight: index.weight?.[i] ?? 1,
+      limits: index.limits?.[i] ?? NO_LIMITS,
+      when: ruleOf(index, i),
     });
   }
   return Object.freeze(tasks);
+}
+
+const NO_LIMITS: readonly string[] = Object.freeze([]);
+
+/** A task's trigger rule, `undefined` when it gave none. */
+export function ruleOf(index: DagIndex, task: number): TriggerRule | undefined {
+  const code = index.when?.[task] ?? 0;
+  return code === 0 ? undefined : TRIGGER_RULES[code - 1];
 }

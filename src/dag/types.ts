@@ -3,7 +3,7 @@
  * reads. Types only: building and checking them is `defineDag`'s work, not this module's.
  */
 import type { CsrGraph } from './csr';
-import type { TaskDefaults } from './schema';
+import type { TaskDefaults, TriggerRule } from './schema';
 
 /** A normalized retry policy: every field filled in. */
 export interface RetryPolicy {
@@ -31,6 +31,12 @@ export interface Task {
   readonly retry: RetryPolicy;
   readonly priority: number;
   readonly estimateMs: number | undefined;
+  /** Units it takes of `maxConcurrency`, of its agent's capacity and of each of its limits. */
+  readonly weight: number;
+  /** Names of the limits it needs room in. */
+  readonly limits: readonly string[];
+  /** What its dependencies must have done; `undefined` follows the run's failure policy. */
+  readonly when: TriggerRule | undefined;
 }
 
 /**
@@ -72,6 +78,12 @@ export interface DagIndex {
   readonly timeoutMs: Float64Array;
   /** Each task's `estimateMs`, NaN where it has none. */
   readonly estimateMs: Float64Array;
+  /** Each task's weight; absent when every task weighs 1 (the usual case). */
+  readonly weight?: Int32Array;
+  /** Each task's limit names (undefined for a task with none); absent when no task has limits. */
+  readonly limits?: readonly (readonly string[] | undefined)[];
+  /** Each task's trigger rule as an index into `TRIGGER_RULES` plus 1 (0: none given); absent when no task has one. */
+  readonly when?: Uint8Array;
 }
 
 /** A validated DAG, ready to run any number of times. Create it with {@link defineDag}. */

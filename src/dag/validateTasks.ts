@@ -74,6 +74,7 @@ export function validateTasks(rawTasks: readonly unknown[], defaults: TaskDefaul
       t.priority ?? defaults?.priority ?? 0,
       t.estimateMs,
     );
+    columns.addExtras(t.weight, t.limits, t.when);
     indexById.add(index);
   }
   columns.trim();

@@ -20,6 +20,7 @@ import type { ResolvedRunOptions } from './options';
 import { type ReadySignal, ReadyTasks, RetryDue } from './pipelineSignals';
 import type { RunJournal } from './runJournal';
 import { SwapList } from './swapList';
+import { TRIGGER_RULES } from '../dag/schema';
 
 /**
  * One run, from its start to its settlement: the object every step of a run goes through.
@@ -210,7 +211,8 @@ export class RunController {
     }
     const readyAgain = [...ready, ...interrupted];
     if (readyAgain.length > 0) this.host.signalReady(new ReadyTasks(this, readyAgain));
-    this.makeReady(unblocked);
+    this.release(unblocked);
+    this.readyUnblocked();
     const now = this.host.now();
     for (const [task, retry] of retries) this.retryAfter(task, retry.attempt, Math.max(0, retry.dueAt - now));
   }
@@ -222,8 +224,41 @@ export class RunController {
     this.host.signalReady(new ReadyTasks(this, tasks));
   }
 
+  /**
+   * Makes ready the tasks whose dependencies all ended as their rules need; an `any-failed` task
+   * none of whose dependencies failed is skipped instead (which may unblock others in turn).
+   */
   private readyUnblocked(): void {
-    this.makeReady(this.writer.draft.takeUnblocked());
+    const draft = this.writer.draft;
+    for (let unblocked = draft.takeUnblocked(); unblocked.length > 0; unblocked = draft.takeUnblocked()) this.release(unblocked);
+  }
+
+  /** Tasks whose dependencies all ended as their rules need: ready, or skipped (`any-failed` without a failure). */
+  private release(unblocked: readonly number[]): void {
+    const rules = this.dag.index.when;
+    if (rules === undefined) {
+      this.makeReady(unblocked);
+      return;
+    }
+    const draft = this.writer.draft;
+    const ready: number[] = [];
+    for (const task of unblocked) {
+      if (draft.statusOf(task) !== StatusCode.Pending) continue;
+      if (rules[task] === ANY_FAILED && !this.anyDependencyFailed(task)) this.skipWithDependents(task, this.firstDependency(task), 'skipped');
+      else ready.push(task);
+    }
+    this.makeReady(ready);
+  }
+
+  private anyDependencyFailed(task: number): boolean {
+    const { start, targets } = this.dag.index.deps;
+    const draft = this.writer.draft;
+    for (let e = start[task]!; e < start[task + 1]!; e++) if (draft.statusOf(targets[e]!) === StatusCode.Failed) return true;
+    return false;
+  }
+
+  private firstDependency(task: number): number {
+    return this.dag.index.deps.targets[this.dag.index.deps.start[task]!]!;
   }
 
   private completeTask(attempt: Attempt, output: unknown, warning: ErrorInfo | undefined, worker?: string): void {
@@ -276,15 +311,27 @@ export class RunController {
     }
     this.writer.failed(task, attempt.attempt, error, route.severity, route.kind === 'retry');
     if (route.kind === 'retry') this.retryAfter(task, attempt.attempt + 1, route.backoffMs);
-    else if (route.then === 'skip-dependents') this.skipDependents(task);
-    else if (route.then === 'release-dependents') this.readyUnblocked();
-    else this.endEarly('failed');
+    else if (route.then === 'end-run') this.endEarly('failed');
+    else {
+      // skip what the failure makes impossible, then start what it releases (trigger rules, `continue`)
+      this.skipDependents(task, 'failed');
+      this.readyUnblocked();
+    }
   }
 
-  private skipDependents(failed: number): void {
+  /** Skips `task` itself (its rule cannot hold because of `because`), then what that breaks. */
+  private skipWithDependents(task: number, because: number, ended: 'skipped'): void {
     const draft = this.writer.draft;
-    const because = this.dag.index.ids[failed]!;
-    for (const task of dependentsToSkip(this.dag, failed, (t) => draft.statusOf(t))) {
+    this.writer.skipped(task, Math.max(1, draft.attemptOf(task)), this.dag.index.ids[because]!);
+    this.skipDependents(task, ended);
+  }
+
+  /** Skips every dependent whose trigger rule the end of `from` breaks, naming `from` as the cause. */
+  private skipDependents(from: number, ended: 'failed' | 'skipped'): void {
+    const draft = this.writer.draft;
+    const because = this.dag.index.ids[from]!;
+    const cause = { ended, failurePolicy: this.options.failurePolicy };
+    for (const task of dependentsToSkip(this.dag, from, (t) => draft.statusOf(t), cause)) {
       this.writer.skipped(task, Math.max(1, draft.attemptOf(task)), because);
     }
   }
@@ -332,6 +379,9 @@ export class RunController {
   }
 
 }
+
+/** `any-failed`'s code in `DagIndex.when`. */
+const ANY_FAILED = TRIGGER_RULES.indexOf('any-failed') + 1;
 
 function anyTimeout(dag: Dag): boolean {
   return dag.index.timeoutMs.some((ms) => !Number.isNaN(ms));

@@ -1,6 +1,6 @@
 import type { Dag } from '../dag/defineDag';
 import type { RunOutcome, TaskCounts } from '../events';
-import type { StatusCounts } from './runState';
+import type { FailurePolicy, StatusCounts } from './runState';
 import { StatusCode } from './taskTable';
 
 /**
@@ -9,11 +9,39 @@ import { StatusCode } from './taskTable';
  * leads to is decided in `routeFailure.ts`.
  */
 
+/** How the task a skip starts from ended, and the run's policy (for tasks without a trigger rule). */
+export interface SkipCause {
+  readonly ended: 'failed' | 'skipped';
+  readonly failurePolicy: FailurePolicy;
+}
+
 /**
- * Every transitive dependent of `failed` that has not ended, dependents before their own
- * dependents: the tasks a failure skips. Each task is visited once.
+ * Whether a dependency that ended so (failed, or skipped) makes trigger rule `rule` impossible
+ * (its code in `DagIndex.when`; 0 follows the failure policy): `all-succeeded` needs every
+ * dependency completed, `none-failed` none failed; `all-done` and `any-failed` wait for the rest.
  */
-export function dependentsToSkip(dag: Dag, failed: number, statusOf: (task: number) => StatusCode): number[] {
+export function ruleBroken(rule: number, ended: 'failed' | 'skipped', failurePolicy: FailurePolicy): boolean {
+  switch (rule) {
+    case 0:
+      return failurePolicy !== 'continue';
+    case 1: // all-succeeded
+      return true;
+    case 4: // none-failed
+      return ended === 'failed';
+    default: // all-done, any-failed
+      return false;
+  }
+}
+
+/**
+ * The tasks skipped because `from` failed (or was skipped): each transitive dependent that has
+ * not ended and whose trigger rule that outcome breaks (deeper ones see a skipped dependency),
+ * dependents before their own dependents. Each task is visited once. Without a cause, every
+ * dependent that has not ended (the `skip-dependents` policy on a DAG without trigger rules).
+ */
+export function dependentsToSkip(dag: Dag, from: number, statusOf: (task: number) => StatusCode, cause?: SkipCause): number[] {
+  const failed = from;
+  const rules = cause === undefined ? undefined : dag.index.when;
   const { start, targets } = dag.index.dependents;
   const skipped: number[] = [];
   const seen = new Set<number>();
@@ -23,8 +51,13 @@ export function dependentsToSkip(dag: Dag, failed: number, statusOf: (task: numb
     for (let e = start[task]!; e < start[task + 1]!; e++) {
       const dependent = targets[e]!;
       if (seen.has(dependent)) continue;
-      seen.add(dependent);
       if (statusOf(dependent) >= StatusCode.Completed) continue;
+      if (cause !== undefined) {
+        const ended = task === failed ? cause.ended : 'skipped';
+        // not broken now: a later outcome of another path may still break it
+        if (!ruleBroken(rules?.[dependent] ?? 0, ended, cause.failurePolicy)) continue;
+      }
+      seen.add(dependent);
       skipped.push(dependent);
       stack.push(dependent);
     }

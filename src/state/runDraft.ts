@@ -3,7 +3,7 @@ import type { Dag } from '../dag/defineDag';
 import { extendDag } from '../dag/extendDag';
 import type { TaskSpec } from '../dag/schema';
 import type { DagEvent, TaskFailure } from '../events';
-import type { RunState, RunStatus, StatusCounts } from './runState';
+import type { FailurePolicy, RunState, RunStatus, StatusCounts } from './runState';
 import { OutputTableEditor, readOutput, StatusCode, TASK_STATUSES, TaskTableEditor } from './taskTable';
 
 /**
@@ -172,7 +172,8 @@ export class RunDraft {
         const task = this.move(event.taskId, event.type, StatusCode.Running, to, event.attempt);
         if (!event.willRetry) {
           (this.newFailures ??= []).push(Object.freeze({ taskId: event.taskId, attempt: event.attempt, error: event.error }));
-          if (this.base.failurePolicy === 'continue') this.releaseDependents(task);
+          if (this.graph.index.when !== undefined) this.releaseDependents(task, Ended.Failed);
+          else if (this.base.failurePolicy === 'continue') this.releaseDependents(task);
         }
         return;
       }
@@ -198,6 +199,8 @@ export class RunDraft {
           throw this.refusal(`task.skipped for task "${event.taskId}", which is running`);
         }
         this.setStatus(task, from, event.type === 'task.skipped' ? StatusCode.Skipped : StatusCode.Cancelled, event.attempt);
+        // a skipped dependency still counts as done for the rules that accept it (`all-done`, …)
+        if (event.type === 'task.skipped' && this.graph.index.when !== undefined) this.releaseDependents(task, Ended.Skipped);
         return;
       }
       case 'task.timed-out':
@@ -279,10 +282,16 @@ export class RunDraft {
     this.codeCounts[to]!++;
   }
 
-  private releaseDependents(task: number): void {
-    const { start, targets } = this.graph.index.dependents;
+  /**
+   * Counts `task` done for each dependent whose trigger rule accepts how it ended (every rule
+   * accepts `completed`; see `countsAsDone`); a dependent with none left is unblocked.
+   */
+  private releaseDependents(task: number, ended: Ended = Ended.Completed): void {
+    const { dependents, when } = this.graph.index;
+    const { start, targets } = dependents;
     for (let e = start[task]!; e < start[task + 1]!; e++) {
       const dependent = targets[e]!;
+      if (ended !== Ended.Completed && when !== undefined && !countsAsDone(when[dependent]!, ended, this.base.failurePolicy)) continue;
       if (this.tasks.releaseOne(dependent)) this.unblocked.push(dependent);
     }
   }
@@ -328,6 +337,32 @@ export class RunDraft {
     if (this.status !== status) {
       throw this.refusal(`${event.type} in a run that is ${this.status} (expected ${status})`);
     }
+  }
+}
+
+/** How a dependency ended, for the trigger rules of its dependents. */
+const enum Ended {
+  Completed,
+  Failed,
+  Skipped,
+}
+
+/**
+ * Whether a dependency that ended so counts as done for a dependent with trigger rule `rule`
+ * (its code in `DagIndex.when`; 0: none, which follows the failure policy). A dependency that
+ * does not count keeps the dependent waiting; the run controller skips the dependent when its
+ * rule can no longer hold.
+ */
+function countsAsDone(rule: number, ended: Ended, policy: FailurePolicy): boolean {
+  switch (rule) {
+    case 0: // the policy's rule: `continue` runs dependents anyway, the others only after success
+      return policy === 'continue' || ended === Ended.Completed;
+    case 1: // all-succeeded
+      return ended === Ended.Completed;
+    case 4: // none-failed
+      return ended !== Ended.Failed;
+    default: // all-done, any-failed
+      return true;
   }
 }
 
