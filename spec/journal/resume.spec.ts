@@ -291,3 +291,34 @@ describe('durable runs', () => {
     expect(lines(journalFile(dir, 'bad'))).toHaveLength(seen.length + 1);
   });
 });
+
+describe('limits across a resume', () => {
+  it('should keep a rate window going across a crash, and the run its journaled limits', () => {
+    const limited = defineDag({ id: 'limited', tasks: ['a', 'b', 'c'].map((id) => ({ id, agent: 'work', limits: ['api'] })) });
+    const limits = { api: { rate: { limit: 2, intervalMs: 100 } } };
+    const first = inVirtualTime((ts, out) =>
+      runDag(limited, { ...quiet, maxConcurrency: 5, limits, agents: { work: () => ts.createColdObservable('-') }, journal: fileJournal(dir), runId: 'rate', scheduler: ts }).subscribe((e) =>
+        out.push(e),
+      ),
+    );
+    expect(first.filter((e) => e.type === 'task.started').map((e) => e.at)).toEqual([0, 0, 100]); // c waited for the next window
+    // the process dies at 50: its journal holds what happened before
+    const [header, ...kept] = lines(journalFile(dir, 'rate'));
+    fs.writeFileSync(journalFile(dir, 'rate'), [header, ...kept.filter((line) => (JSON.parse(line) as DagEvent).at < 50)].map((l) => `${l}\n`).join(''));
+    fs.rmSync(path.join(dir, 'rate.lock'), { force: true });
+    const resumed = inVirtualTime((ts, out) => {
+      const agents: Record<string, Agent> = { work: () => of('ok') };
+      // no limits given: the run keeps those its journal holds
+      ts.schedule(() => resumeRun(fileJournal(dir), 'rate', { ...quiet, maxConcurrency: 5, agents, scheduler: ts }).subscribe((e) => out.push(e)), 30);
+    });
+    // a and b were in flight: they run again, but their starts at 0 still fill the window
+    // (−70, 30], so they wait until 100; c, for the next window
+    const starts = resumed.filter((e) => e.type === 'task.started').map((e) => ['taskId' in e ? e.taskId : '', e.at]);
+    expect(starts).toEqual([
+      ['a', 100],
+      ['b', 100],
+      ['c', 200],
+    ]);
+    expect(resumed.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+  });
+});

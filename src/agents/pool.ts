@@ -49,18 +49,23 @@ export class AgentKind {
     return this.running < this.capacity;
   }
 
+  /** Whether `units` more slots are free (a task's weight). */
+  hasRoomFor(units: number): boolean {
+    return this.running + units <= this.capacity;
+  }
+
   /** Instances alive now (for tests and monitoring). */
   get instanceCount(): number {
     return this.instances.length;
   }
 
   /**
-   * Takes a slot; with `create`, on the least-loaded instance, making one while under
-   * `maxInstances`. Release each lease exactly once.
+   * Takes `units` slots (a task's weight); with `create`, on the least-loaded instance, making
+   * one while under `maxInstances`. Release each lease exactly once.
    */
-  acquire(): Lease {
-    this.running++;
-    if (this.spec?.create === undefined) return this.slotLease;
+  acquire(units = 1): Lease {
+    this.running += units;
+    if (this.spec?.create === undefined) return units === 1 ? this.slotLease : { instance: undefined, release: () => this.freeSlot(units) };
     const pooled = this.pickInstance();
     pooled.load++;
     pooled.idleTimer?.unsubscribe();
@@ -68,7 +73,7 @@ export class AgentKind {
     return {
       instance: pooled.instance,
       release: () => {
-        const wasFull = this.freeSlot();
+        const wasFull = this.freeSlot(units);
         if (--pooled.load === 0) this.scheduleIdle(pooled);
         return wasFull;
       },
@@ -78,9 +83,9 @@ export class AgentKind {
   /** The lease of an agent without instances: nothing to remember, so one object serves every attempt. */
   private readonly slotLease: Lease = { instance: undefined, release: () => this.freeSlot() };
 
-  private freeSlot(): boolean {
+  private freeSlot(units = 1): boolean {
     const wasFull = this.running >= this.capacity;
-    this.running--;
+    this.running -= units;
     return wasFull;
   }
 

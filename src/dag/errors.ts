@@ -20,7 +20,7 @@ export interface DagIssue {
   readonly cycle?: readonly string[];
 }
 
-export type DagIssueCode = 'invalid-value' | 'duplicate-id' | 'unknown-dependency' | 'self-dependency' | 'cycle' | 'unknown-agent';
+export type DagIssueCode = 'invalid-value' | 'duplicate-id' | 'unknown-dependency' | 'self-dependency' | 'cycle' | 'unknown-agent' | 'unknown-limit' | 'too-heavy';
 
 /** Formats a path like `tasks[3].deps[0]`; the empty path is `(dag)`. */
 export function formatIssuePath(path: readonly (string | number)[]): string {

@@ -1,6 +1,7 @@
 import type { DagSpec } from '../dag/schema';
 import type { DagEvent, RunOutcome, TaskCounts } from '../events';
 import type { FailurePolicy } from '../state/runState';
+import type { LimitSpec } from '../scheduler/limits';
 
 /**
  * The journal contract: where a durable run's record lives. A run's record is a header (the DAG
@@ -20,6 +21,8 @@ export interface JournaledOptions {
   readonly contextInjection: boolean;
   /** Absent when the run had none. */
   readonly taskTimeoutMs?: number;
+  /** The named limits of its scheduler, when it had any (a resumed run keeps to them). */
+  readonly limits?: Readonly<Record<string, LimitSpec>>;
 }
 
 /** The first record of a journaled run. */

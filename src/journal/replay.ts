@@ -38,6 +38,11 @@ export interface ReplayedRun {
   readonly unblocked: readonly number[];
   /** Tasks waiting for a retry, by task index. */
   readonly retries: ReadonlyMap<number, PendingRetry>;
+  /**
+   * When each attempt of a task with limits started (task, `at`), in order: a resumed run's rate
+   * windows count them. Empty when no task has limits.
+   */
+  readonly limitedStarts: readonly (readonly [task: number, at: number])[];
 }
 
 export function replay({ header, events }: Pick<JournaledRun, 'header' | 'events'>): ReplayedRun {
@@ -52,6 +57,7 @@ export function replay({ header, events }: Pick<JournaledRun, 'header' | 'events
   const draft = new RunDraft(initialRunState(dag, runId, header.options.failurePolicy));
   // task id -> the failed attempt waiting for a retry, and when it failed
   const waiting = new Map<string, { failedAttempt: number; failedAt: number }>();
+  const startedIds: (readonly [taskId: string, at: number])[] = [];
   for (const event of events) {
     try {
       draft.apply(event);
@@ -61,6 +67,7 @@ export function replay({ header, events }: Pick<JournaledRun, 'header' | 'events
     }
     if (event.type === 'task.failed' && event.willRetry) waiting.set(event.taskId, { failedAttempt: event.attempt, failedAt: event.at });
     else if (event.type === 'task.retrying' || event.type === 'task.cancelled') waiting.delete(event.taskId);
+    else if (event.type === 'task.started') startedIds.push([event.taskId, event.at]);
   }
   const state = draft.finish();
   const grown = state.dag;
@@ -79,5 +86,13 @@ export function replay({ header, events }: Pick<JournaledRun, 'header' | 'events
     const task = grown.taskIndex(taskId)!;
     retries.set(task, { attempt: failedAttempt + 1, dueAt: failedAt + backoffDelay(grown.index.retries[task]!, failedAttempt) });
   }
-  return { state, dag: grown, interrupted, ready, unblocked, retries };
+  const limits = grown.index.limits;
+  const limitedStarts: (readonly [number, number])[] = [];
+  if (limits !== undefined) {
+    for (const [taskId, at] of startedIds) {
+      const task = grown.taskIndex(taskId)!;
+      if (limits[task] !== undefined) limitedStarts.push([task, at]);
+    }
+  }
+  return { state, dag: grown, interrupted, ready, unblocked, retries, limitedStarts };
 }

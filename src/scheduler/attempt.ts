@@ -2,6 +2,7 @@ import type { AgentResult, TaskContext } from '../agents/agent';
 import type { AgentKind, Lease } from '../agents/pool';
 import type { AttemptHost, AttemptOutcome } from '../agents/runAttempt';
 import type { RunController } from './runController';
+import type { Limit } from './limits';
 import type { Placed } from './swapList';
 
 /**
@@ -30,6 +31,10 @@ export class Attempt implements AttemptHost<Attempt>, Placed {
     /** The agent slot (and instance) the attempt holds. */
     readonly lease: Lease,
     private readonly agentKind: AgentKind,
+    /** Its task's weight: the units it holds of `maxConcurrency`, of its agent kind and of each limit. */
+    readonly units: number = 1,
+    /** The limits it holds units of. */
+    readonly limits: readonly Limit[] = NO_LIMITS,
   ) {}
 
   get taskId(): string {
@@ -85,3 +90,4 @@ export class Attempt implements AttemptHost<Attempt>, Placed {
 function noop(): void {}
 
 const NO_UPSTREAM: Readonly<Record<string, unknown>> = Object.freeze({});
+const NO_LIMITS: readonly Limit[] = Object.freeze([]);

@@ -2,7 +2,7 @@ import type { Observable, Subscriber } from 'rxjs';
 import { type Dag, defineDag } from '../dag/defineDag';
 import { DagValidationError, quoted } from '../dag/errors';
 import type { DagSpec } from '../dag/schema';
-import { unknownAgentIssues } from '../dag/unknownAgents';
+import { runIssues } from './runCheck';
 import type { DagEvent } from '../events';
 import { replay } from '../journal/replay';
 import { createEventBus, type EventBus } from '../signals';
@@ -123,7 +123,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
   const submit = (dagOrSpec: Dag | DagSpec, runOptions?: RunOptions): DagRun => {
     const dag = defineDag(dagOrSpec);
     const runResolved = runOptions === undefined ? resolved : resolveRunOptions(runOptions, resolved);
-    const problems = unknownAgentIssues(dag, (name) => runResolved.agents[name] !== undefined, Object.keys(runResolved.agents));
+    const problems = runIssues(dag, { ...resolved, agents: runResolved.agents });
     if (problems.length > 0) throw new DagValidationError(problems, dag.id);
     let bus: EventBus | undefined; // made when somebody asks for the run's views
     return new DagRun(
@@ -134,7 +134,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         if (refused !== undefined) return subscriber.error(refused);
         if (journal === undefined) return launch(subscriber, () => bus, runId, dag, runResolved);
         whenAnswered(
-          () => journal.create(journalHeader(runId, dag, runResolved)),
+          () => journal.create(journalHeader(runId, dag, runResolved, resolved.limits)),
           (writer) => {
             if (subscriber.closed) return void writer.close(); // left while the journal was answering
             launch(subscriber, () => bus, runId, dag, runResolved, { writer, location: journal.location });
@@ -159,11 +159,16 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
             try {
               const replayed = replay(taken);
               const options = resolveRunOptions(resumedOptions(taken.header, runOptions), resolved);
-              const { agents } = options;
-              const problems = unknownAgentIssues(replayed.dag, (name) => agents[name] !== undefined, Object.keys(agents));
+              const limits = { ...taken.header.options.limits, ...resolved.limits };
+              const problems = runIssues(replayed.dag, { ...resolved, agents: options.agents, limits });
               if (problems.length > 0) throw new DagValidationError(problems, replayed.dag.id);
               if (subscriber.closed) return void taken.writer.close();
-              launch(subscriber, () => bus, runId, replayed.dag, options, { writer: taken.writer, location: journal.location, resumed: replayed });
+              launch(subscriber, () => bus, runId, replayed.dag, options, {
+                writer: taken.writer,
+                location: journal.location,
+                resumed: replayed,
+                limits: taken.header.options.limits ?? {},
+              });
             } catch (error) {
               void Promise.resolve(taken.writer.close()).catch(() => undefined);
               throw error;

@@ -1,20 +1,28 @@
-import type { AgentKind } from '../agents/pool';
+import type { SchedulerLike, Subscription } from 'rxjs';
 import { Attempt } from './attempt';
 import type { FlushClock } from './flushClock';
-import type { RunController } from './runController';
+import type { DispatchClass, RunController } from './runController';
 
 /**
  * Dispatch: fills free slots of `maxConcurrency` with ready tasks, taking the runs in turn so
- * none starves, and starts each chosen attempt (`task.started`, an agent slot, the launch). Each
- * run's ready queue decides which of its tasks goes first, among the agent kinds that have room.
- * It does not call agents (the pipeline's `mergeMap` does) nor handle outcomes (the run
- * controller does); it runs once a flush has queued every ready task of its burst.
+ * none starves, and starts each chosen attempt (`task.started`, its agent slots, its units of
+ * each limit, the launch). Each run's ready queues decide which of its tasks goes first, among
+ * the dispatch classes whose first task fits: its weight in free slots, in its agent kind's
+ * capacity and in each of its limits. When only a rate window stands in the way, it asks to be
+ * woken when the window has room. It does not call agents (the pipeline's `mergeMap` does) nor
+ * handle outcomes (the run controller does); it runs once a flush has queued every ready task.
  */
 export class Dispatcher {
-  /** Attempts launched and not yet handled, over all runs: the slots of `maxConcurrency` in use. */
+  /** Units of `maxConcurrency` held by attempts launched and not yet handled, over all runs. */
   private running = 0;
   /** Where the turn over runs resumes. */
   private turn = 0;
+  // the run being looked at, and its tasks' weights (undefined: all 1), for `fits`
+  private weights: Int32Array | undefined;
+  /** The earliest time a rate window blocking a ready task has room, in this fill. */
+  private wakeAt = Number.POSITIVE_INFINITY;
+  /** The timer that wakes the pipeline when a rate window has room. */
+  private wake: { readonly at: number; readonly timer: Subscription } | undefined;
 
   constructor(
     private readonly maxConcurrency: number,
@@ -23,23 +31,30 @@ export class Dispatcher {
     /** Hands an attempt to the pipeline's `mergeMap`. */
     private readonly launch: (attempt: Attempt) => void,
     private readonly clock: FlushClock,
+    private readonly scheduler: SchedulerLike,
+    /** Called when a rate window that held back a ready task has room: a flush dispatches. */
+    private readonly onRoom: () => void,
   ) {}
 
   /** Starts ready tasks while slots are free. */
   fill(): void {
+    this.wakeAt = Number.POSITIVE_INFINITY;
     while (this.running < this.maxConcurrency && this.startNext()) {
       // each turn starts one task of the next run that has one it can start
     }
+    if (this.wakeAt !== Number.POSITIVE_INFINITY) this.wakeAtRoom(this.wakeAt);
   }
 
-  /** An attempt's outcome was handled (or it was cancelled): its slot is free. */
-  freeSlot(): void {
-    this.running--;
+  /** An attempt's outcome was handled (or it was cancelled): its slots are free. */
+  freeSlot(units: number): void {
+    this.running -= units;
   }
 
-  /** Forgets every attempt (the pipeline broke and every run was ended). */
+  /** Forgets every attempt and timer (the pipeline broke, or no run is left). */
   reset(): void {
     this.running = 0;
+    this.wake?.timer.unsubscribe();
+    this.wake = undefined;
   }
 
   /** Starts the best startable task of the next run in turn; false when no run has one. */
@@ -49,7 +64,9 @@ export class Dispatcher {
       const i = (this.turn + k) % runs.length;
       const run = runs[i]!;
       if (run.readyQueue.size === 0 || run.phase !== 'running' || run.journal?.holdsDispatch === true) continue;
-      const code = run.readyQueue.nextKind(hasRoom);
+      const weighs = run.weighsTasks;
+      this.weights = run.dag.index.weight;
+      const code = weighs ? run.readyQueue.nextKind(this.fits, true) : run.readyQueue.nextKind(hasRoom);
       if (code < 0) continue;
       this.turn = i + 1;
       this.startAttempt(run, run.readyQueue.pop(code), code);
@@ -58,21 +75,51 @@ export class Dispatcher {
     return false;
   }
 
-  /** Starts an attempt of `task`, whose agent has `code` in the run's DAG. */
+  /** Whether `task`, first of its class, fits now: free slots, its agent kind, its limits. */
+  private readonly fits = (cls: DispatchClass, task: number): boolean => {
+    const units = this.weights?.[task] ?? 1;
+    if (this.running + units > this.maxConcurrency || !cls.kind.hasRoomFor(units)) return false;
+    if (cls.limits.length === 0) return true;
+    const now = this.clock.now();
+    let fits = true;
+    for (const limit of cls.limits) {
+      if (limit.hasRoom(units, now)) continue;
+      fits = false;
+      const at = limit.roomAt(units, now);
+      if (at !== undefined && at > now && at < this.wakeAt) this.wakeAt = at;
+    }
+    return fits;
+  };
+
+  /** Starts an attempt of `task`, of dispatch class `code` in its run. */
   private startAttempt(run: RunController, task: number, code: number): void {
+    const cls = run.classes[code]!;
+    const units = this.weights?.[task] ?? 1;
     const attemptNumber = run.writer.draft.attemptOf(task);
-    const started = run.writer.started(task, attemptNumber, run.dag.index.agentNames[code]!);
-    const kind = run.kinds[code]!;
-    const attempt = new Attempt(run, task, attemptNumber, started.at, kind.acquire(), kind);
+    const agent = run.dag.index.agentNames[run.dag.index.agentCodes[task]!]!;
+    const started = run.writer.started(task, attemptNumber, agent);
+    for (const limit of cls.limits) limit.take(units, started.at);
+    const attempt = new Attempt(run, task, attemptNumber, started.at, cls.kind.acquire(units), cls.kind, units, cls.limits);
     run.running.add(attempt);
-    this.running++;
+    this.running += units;
     // launched even when a listener of this very `task.started` cancelled the run: the event
     // says the agent was called, and the pending cancel aborts it at once
     this.launch(attempt);
     this.clock.invalidate(); // the agent may have taken time (a synchronous one runs right here)
   }
+
+  /** Wakes the pipeline at `at` (the earliest a rate window has room), unless a wake comes sooner. */
+  private wakeAtRoom(at: number): void {
+    if (this.wake !== undefined && this.wake.at <= at) return;
+    this.wake?.timer.unsubscribe();
+    const timer = this.scheduler.schedule(() => {
+      this.wake = undefined;
+      this.onRoom();
+    }, at - this.scheduler.now());
+    this.wake = { at, timer };
+  }
 }
 
-function hasRoom(kind: AgentKind): boolean {
-  return kind.hasCapacity;
+function hasRoom(cls: DispatchClass): boolean {
+  return cls.kind.hasCapacity;
 }

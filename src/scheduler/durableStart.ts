@@ -1,6 +1,7 @@
 import type { Dag } from '../dag/defineDag';
 import { dagSpecOf } from '../dag/specOf';
 import type { JournaledOptions, JournalHeader } from '../journal/journal';
+import type { LimitSpec } from './limits';
 import type { ResolvedRunOptions, RunOptions } from './options';
 
 /**
@@ -10,11 +11,12 @@ import type { ResolvedRunOptions, RunOptions } from './options';
  */
 
 /** The header of a new journaled run. */
-export function journalHeader(runId: string, dag: Dag, options: ResolvedRunOptions): JournalHeader {
+export function journalHeader(runId: string, dag: Dag, options: ResolvedRunOptions, limits: Readonly<Record<string, LimitSpec>>): JournalHeader {
   const journaled: JournaledOptions = {
     failurePolicy: options.failurePolicy,
     contextInjection: options.contextInjection,
     ...(options.taskTimeoutMs === undefined ? {} : { taskTimeoutMs: options.taskTimeoutMs }),
+    ...(Object.keys(limits).length === 0 ? {} : { limits }),
   };
   return { runId, dagId: dag.id, spec: dagSpecOf(dag), options: journaled, createdAt: Date.now() };
 }

@@ -12,9 +12,11 @@ import { FlushClock } from './flushClock';
 import { HealthMonitor } from './healthMonitor';
 import type { ResolvedRunOptions, ResolvedSchedulerOptions } from './options';
 import { Pipeline } from './pipeline';
-import type { Signal } from './pipelineSignals';
+import { type Signal, WAKE } from './pipelineSignals';
 import { RunController, type RunHost } from './runController';
 import { RunJournal } from './runJournal';
+import { Limit, type LimitSpec } from './limits';
+import { runIssues } from './runCheck';
 import { type SchedulerSnapshot, schedulerSnapshot } from './snapshot';
 
 /** What a durable run brings: its journal writer, and for a resumed run its replayed past. */
@@ -23,6 +25,8 @@ export interface DurableRun {
   /** The journal's location, for messages. */
   readonly location: string;
   readonly resumed?: ReplayedRun;
+  /** The named limits its journal holds: those the scheduler lacks are added. */
+  readonly limits?: Readonly<Record<string, LimitSpec>>;
 }
 
 /**
@@ -36,6 +40,8 @@ export class Engine {
   private readonly bus = createEventBus();
   private readonly snapshot = createStateCell<SchedulerSnapshot>(() => this.computeSnapshot());
   private readonly clock: FlushClock;
+  /** Named limits, shared by every run. */
+  private readonly limits: Map<string, Limit>;
   /** Agent slots and instances, shared by every run. */
   private readonly pool: AgentPool;
   /** Runs started and not yet done, in start order (the dispatcher takes them in turn). */
@@ -67,15 +73,29 @@ export class Engine {
       },
       flushEnded: () => this.endFlush(),
     });
-    this.dispatcher = new Dispatcher(options.maxConcurrency, this.runs, (attempt) => this.pipeline.launch(attempt), this.clock);
+    this.dispatcher = new Dispatcher(
+      options.maxConcurrency,
+      this.runs,
+      (attempt) => this.pipeline.launch(attempt),
+      this.clock,
+      scheduler,
+      () => this.pipeline.signalControl(WAKE),
+    );
+    this.limits = new Map(Object.entries(options.limits).map(([name, spec]) => [name, new Limit(name, spec)]));
     this.health = new HealthMonitor(scheduler, options.stuckAfterMs);
     this.host = {
       signalReady: (signal) => this.pipeline.signalReady(signal),
       schedule: (work, delayMs) => scheduler.schedule(work, delayMs),
       now: () => scheduler.now(),
-      freeSlot: () => this.dispatcher.freeSlot(),
+      freeSlot: (units) => this.dispatcher.freeSlot(units),
       settled: (run) => this.settled(run),
       kindOf: (definition) => this.pool.kindOf(definition),
+      limit: (name) => this.limits.get(name)!,
+      checkSpawned: (dag, fromTask, agents) =>
+        runIssues(dag, { agents, limits: this.limitSpecs(), maxConcurrency: options.maxConcurrency }, {
+          fromTask,
+          pathOf: (task) => ['spawn', task - fromTask],
+        }),
     };
   }
 
@@ -95,6 +115,7 @@ export class Engine {
             () => this.pipeline.signalControl({ kind: 'durable', run: run! }),
             (error) => this.failRun(run!, error),
           );
+    for (const [name, spec] of Object.entries(durable?.limits ?? {})) if (!this.limits.has(name)) this.limits.set(name, new Limit(name, spec));
     const initial = durable?.resumed?.state ?? initialRunState(dag, runId, options.failurePolicy);
     const writer = new EventWriter(runId, initial, this.clock, listener, this.bus, journal);
     run = new RunController(runId, durable?.resumed?.dag ?? dag, options, listener, writer, this.host, journal, durable?.resumed);
@@ -169,6 +190,7 @@ export class Engine {
           signal.run.endEarly('cancelled');
           break;
         case 'durable':
+        case 'wake':
           break; // the flush it starts dispatches
 
         case 'unblocked':
@@ -203,12 +225,17 @@ export class Engine {
     this.closeIfIdle();
   }
 
+  /** The specs of the limits known now (the scheduler's, and those resumed runs brought). */
+  private limitSpecs(): Record<string, LimitSpec> {
+    return Object.fromEntries([...this.limits].map(([name, limit]) => [name, limit.spec]));
+  }
+
   /** A run's journal failed: the run stops (its agents aborted) and errors with why. */
   private failRun(run: RunController, error: Error): void {
     if (run.phase === 'done') return; // its completion reports the failure
     const index = this.runs.indexOf(run);
     if (index >= 0) this.runs.splice(index, 1);
-    for (let k = 0; k < run.running.size; k++) this.dispatcher.freeSlot();
+    for (const attempt of run.running.items) this.dispatcher.freeSlot(attempt.units);
     run.crash(error);
     if (!this.flushing) this.closeIfIdle();
   }
@@ -216,6 +243,7 @@ export class Engine {
   private closeIfIdle(): void {
     if (this.runs.length === 0 && this.pipeline.isOpen) {
       this.pipeline.close();
+      this.dispatcher.reset();
       if (this.disposeWhenIdle) this.pool.disposeAll();
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }

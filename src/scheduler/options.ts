@@ -13,6 +13,7 @@ import { describeValue, unknownFieldMessage } from '../dag/text';
 import type { AgentDefinition } from '../agents/agentSpec';
 import type { FailurePolicy } from '../state/runState';
 import type { Journal } from '../journal/journal';
+import type { LimitSpec } from './limits';
 
 /** How the pipeline notices changes: at once (`event`) or at every poll (`polling`). */
 export type SchedulingMode = 'event' | 'polling';
@@ -55,6 +56,12 @@ export interface SchedulerOptions extends RunOptions {
    * a run whose process died can be resumed (`resumeRun`). @default undefined (runs live in memory)
    */
   readonly journal?: Journal;
+  /**
+   * Named limits shared by every run of the scheduler: `{ api: { concurrency: 2, rate: { limit: 60,
+   * intervalMs: 60_000 } } }`. A task lists the ones it needs (`limits: ['api']`) and starts only
+   * when each has room for its `weight`. @default {}
+   */
+  readonly limits?: Readonly<Record<string, LimitSpec>>;
 }
 
 /** Scheduler options with every default filled in. */
@@ -71,6 +78,7 @@ export interface ResolvedSchedulerOptions {
   readonly stuckAfterMs: number;
   readonly scheduler: SchedulerLike;
   readonly journal: Journal | undefined;
+  readonly limits: Readonly<Record<string, LimitSpec>>;
 }
 
 /** Run options with every default filled in from the scheduler's. */
@@ -148,6 +156,28 @@ const schedulerOptionsSchema = z.strictObject(
         { error: 'must be an RxJS SchedulerLike (with now() and schedule())' },
       )
       .optional(),
+    limits: z
+      .record(
+        z.string(),
+        z
+          .strictObject(
+            {
+              concurrency: positiveInteger.optional(),
+              rate: z
+                .strictObject(
+                  { limit: positiveInteger, intervalMs: timerMs('positive', 'must be a positive number of milliseconds') },
+                  { error: 'must be an object { limit, intervalMs }' },
+                )
+                .optional(),
+            },
+            { error: 'must be an object { concurrency?, rate?: { limit, intervalMs } }' },
+          )
+          .refine((limit) => limit.concurrency !== undefined || limit.rate !== undefined, {
+            error: 'needs `concurrency`, `rate` or both',
+          }),
+        { error: 'must be an object mapping limit names to limits' },
+      )
+      .optional(),
     journal: z
       .custom<Journal>(
         (value) =>
@@ -197,6 +227,7 @@ export function resolveSchedulerOptions(options: SchedulerOptions | undefined): 
     stuckAfterMs: o.stuckAfterMs ?? 60_000,
     scheduler: o.scheduler ?? asyncScheduler,
     journal: o.journal,
+    limits: o.limits ?? {},
   };
 }
 

@@ -4,7 +4,7 @@ import { createPipelineSignals } from '../signals';
 import type { Attempt } from './attempt';
 import { coalesce } from './coalesce';
 import type { ResolvedSchedulerOptions } from './options';
-import { HEALTH_TICK, isUrgent, type ReadySignal, type RunControl, type Signal } from './pipelineSignals';
+import { HEALTH_TICK, isUrgent, type ReadySignal, type RunControl, type Signal, type Wake } from './pipelineSignals';
 
 /**
  * The pipeline: the signal Subjects merged into one stream, coalesced into batches (a burst of
@@ -28,7 +28,7 @@ export interface PipelineHandlers {
 type PipelineOptions = Pick<ResolvedSchedulerOptions, 'maxConcurrency' | 'healthCheckIntervalMs' | 'mode' | 'pollIntervalMs' | 'scheduler'>;
 
 export class Pipeline {
-  private readonly signals = createPipelineSignals<ReadySignal, Attempt, Attempt, RunControl, Attempt>();
+  private readonly signals = createPipelineSignals<ReadySignal, Attempt, Attempt, RunControl | Wake, Attempt>();
   /** The live subscription, while runs go on. */
   private subscription: Subscription | undefined;
 
@@ -90,8 +90,8 @@ export class Pipeline {
     this.signals.ready.next(signal);
   }
 
-  /** Start or cancel a run. */
-  signalControl(signal: RunControl): void {
+  /** Start or cancel a run; a run's journal is durable; a rate window has room. */
+  signalControl(signal: RunControl | Wake): void {
     this.signals.control.next(signal);
   }
 

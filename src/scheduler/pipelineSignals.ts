@@ -34,6 +34,13 @@ export interface RunControl {
   readonly run: RunController;
 }
 
+/** A rate window that held back a ready task has room: dispatch again. */
+export interface Wake {
+  readonly kind: 'wake';
+}
+
+export const WAKE: Wake = Object.freeze({ kind: 'wake' });
+
 /** A health-check tick. */
 export interface HealthTick {
   readonly kind: 'health';
@@ -42,9 +49,9 @@ export interface HealthTick {
 export const HEALTH_TICK: HealthTick = Object.freeze({ kind: 'health' });
 
 export type ReadySignal = ReadyTasks | RetryDue;
-export type Signal = ReadySignal | Attempt | RunControl | HealthTick;
+export type Signal = ReadySignal | Attempt | RunControl | Wake | HealthTick;
 
 /** Signals handed on at once rather than with the next flush: they start or end work. */
 export function isUrgent(signal: Signal): boolean {
-  return signal.kind === 'start' || signal.kind === 'cancel' || signal.kind === 'unblocked' || signal.kind === 'durable';
+  return signal.kind === 'start' || signal.kind === 'cancel' || signal.kind === 'unblocked' || signal.kind === 'durable' || signal.kind === 'wake';
 }

@@ -172,14 +172,15 @@ export class ReadyQueues<Kind> {
 
   /**
    * The code of the kind whose first task starts next among the kinds that `canStart` (that
-   * task goes first in the dispatch order); `-1` when none has a ready task. Take the task with
-   * {@link ReadyQueues.pop}.
+   * task goes first in the dispatch order); `-1` when none has a ready task. `canStart` gets the
+   * kind's first task when `withFirst`, else -1. Take the task with {@link ReadyQueues.pop}.
    */
-  nextKind(canStart: (kind: Kind) => boolean): number {
+  nextKind(canStart: (kind: Kind, first: number) => boolean, withFirst = false): number {
     let best = -1;
     for (let i = 0; i < this.queues.length; i++) {
       const queue = this.queues[i];
-      if (queue === undefined || queue.size === 0 || !canStart(this.kinds[i]!)) continue;
+      // the first task is looked up only when asked for (its weight): most runs have none
+      if (queue === undefined || queue.size === 0 || !canStart(this.kinds[i]!, withFirst ? queue.peek() : -1)) continue;
       if (best < 0 || queue.before(queue.peek(), this.queues[best]!.peek())) best = i;
     }
     return best;

@@ -4,7 +4,8 @@ import type { AgentDefinition } from '../agents/agentSpec';
 import type { AgentKind } from '../agents/pool';
 import type { AttemptOutcome } from '../agents/runAttempt';
 import type { Dag } from '../dag/defineDag';
-import { extendDagWithAgents } from '../dag/extendDag';
+import { type DagIssue, DagValidationError } from '../dag/errors';
+import { extendDag } from '../dag/extendDag';
 import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo } from '../events';
 import { dependentsToSkip, runOutcome, taskCounts } from '../state/planner';
@@ -12,7 +13,9 @@ import { routeFailure } from '../state/routeFailure';
 import type { RunState } from '../state/runState';
 import { StatusCode } from '../state/taskTable';
 import type { Attempt } from './attempt';
-import { dispatchOrder } from './dispatchOrder';
+import { dispatchClasses } from './dispatchClasses';
+import { type DispatchOrder, dispatchOrder } from './dispatchOrder';
+import type { Limit } from './limits';
 import { ReadyQueues } from './priorityQueue';
 import type { ReplayedRun } from '../journal/replay';
 import type { EventWriter } from './eventWriter';
@@ -50,20 +53,30 @@ export interface RunHost {
   now(): number;
   /** The pool's kind for an agent definition. */
   kindOf(definition: AgentDefinition): AgentKind;
-  /** Gives back one slot of `maxConcurrency`. */
-  freeSlot(): void;
+  /** The scheduler's limit of this name (the run was checked to name only known ones). */
+  limit(name: string): Limit;
+  /** Whether the scheduler can run spawned tasks `fromTask`… of `dag` (agents, limits, weights). */
+  checkSpawned(dag: Dag, fromTask: number, agents: ResolvedRunOptions['agents']): DagIssue[];
+  /** Gives back `units` slots of `maxConcurrency`. */
+  freeSlot(units: number): void;
   /** The run emitted `dag.completed`. */
   settled(run: RunController): void;
+}
+
+/** What the ready tasks of one dispatch class wait for: a slot of their agent kind, room in their limits. */
+export interface DispatchClass {
+  readonly kind: AgentKind;
+  readonly limits: readonly Limit[];
 }
 
 export class RunController {
   phase: RunPhase = 'queued';
   /** The run's DAG; replaced by a grown one when an agent spawns tasks. */
   dag: Dag;
-  /** Ready tasks by agent kind, each kind by priority, then upward rank. */
-  readonly readyQueue: ReadyQueues<AgentKind>;
-  /** The pool's kind of each agent the run uses, by the DAG's agent code. */
-  readonly kinds: AgentKind[];
+  /** Ready tasks by dispatch class (agent kind and limits), each class by priority, then upward rank. */
+  readonly readyQueue: ReadyQueues<DispatchClass>;
+  /** What the tasks of each dispatch class wait for, by class code. */
+  readonly classes: DispatchClass[] = [];
   /** Attempts launched and not yet handled. */
   readonly running = new SwapList<Attempt>();
   /** Retry timers by task index. */
@@ -86,10 +99,28 @@ export class RunController {
     private resumed?: ReplayedRun,
   ) {
     this.dag = dag;
-    const kinds = dag.index.agentNames.map((name) => host.kindOf(options.agents[name]!));
-    this.kinds = kinds;
-    this.readyQueue = new ReadyQueues<AgentKind>(dispatchOrder(dag.index), (code) => kinds[code]!);
+    const classes = this.classes;
+    this.readyQueue = new ReadyQueues<DispatchClass>(this.orderOf(dag), (code) => classes[code]!);
     this.hasTaskTimeouts = anyTimeout(dag);
+  }
+
+  /** Whether any task weighs more than 1 or needs a limit: the dispatcher then looks at each task. */
+  get weighsTasks(): boolean {
+    return this.dag.index.weight !== undefined || this.dag.index.limits !== undefined;
+  }
+
+  /** The dispatch order of `dag`'s tasks by class, adding the classes it has that are new. */
+  private orderOf(dag: Dag): DispatchOrder {
+    const { index } = dag;
+    const { classOf, agentCodeOf, limitsOf } = dispatchClasses(index);
+    for (let code = this.classes.length; code < agentCodeOf.length; code++) {
+      this.classes.push({
+        kind: this.host.kindOf(this.options.agents[index.agentNames[agentCodeOf[code]!]!]!),
+        limits: limitsOf[code]!.map((name) => this.host.limit(name)),
+      });
+    }
+    const { priority, rank, dependents, topologicalOrder } = index;
+    return dispatchOrder({ priority, rank, agentCodes: classOf, dependents, topologicalOrder });
   }
 
   /** Neither ended nor being ended: its signals still count. */
@@ -186,6 +217,7 @@ export class RunController {
     this.journal?.abandon();
     for (const attempt of this.running.items) {
       attempt.lease.release();
+      for (const limit of attempt.limits) limit.give(attempt.units);
       attempt.stop();
     }
     for (const timer of this.backoff.values()) timer.unsubscribe();
@@ -202,8 +234,13 @@ export class RunController {
    * and the ready tasks go back to the ready queue (their `task.ready` is in the journal), and
    * the retries wait for what is left of their backoff.
    */
-  private resume({ state, interrupted, ready, unblocked, retries }: ReplayedRun): void {
+  private resume({ state, interrupted, ready, unblocked, retries, limitedStarts }: ReplayedRun): void {
     this.writer.resumed(interrupted);
+    // rate windows go on across the crash: starts the journal has still count
+    const { classOf } = dispatchClasses(this.dag.index);
+    for (const [task, at] of limitedStarts) {
+      for (const limit of this.classes[classOf[task]!]!.limits) limit.record(this.dag.index.weight?.[task] ?? 1, at);
+    }
     if (state.counts.cancelled > 0) {
       // the process died while ending the run early (tasks are cancelled only then): finish that
       this.endEarly(state.counts.failed > 0 ? 'failed' : 'cancelled');
@@ -275,22 +312,16 @@ export class RunController {
     const draft = this.writer.draft;
     let grown: Dag;
     try {
-      grown = extendDagWithAgents(
-        this.dag,
-        task,
-        specs,
-        (t) => draft.statusOf(t) === StatusCode.Completed,
-        this.options.agents,
-      );
+      grown = extendDag(this.dag, task, specs, (t) => draft.statusOf(t) === StatusCode.Completed);
     } catch (error) {
       return error;
     }
+    const problems = this.host.checkSpawned(grown, this.dag.size, this.options.agents);
+    if (problems.length > 0) return new DagValidationError(problems, this.dag.id);
     this.writer.spawned(task, attempt.attempt, specs, grown);
     this.dag = grown;
     this.hasTaskTimeouts = anyTimeout(grown);
-    this.readyQueue.reorder(dispatchOrder(grown.index));
-    const { agentNames } = grown.index;
-    for (let code = this.kinds.length; code < agentNames.length; code++) this.kinds.push(this.host.kindOf(this.options.agents[agentNames[code]!]!));
+    this.readyQueue.reorder(this.orderOf(grown));
     return undefined;
   }
 
@@ -353,7 +384,8 @@ export class RunController {
    * so with `agent.available`: a task waiting for that kind can start now.
    */
   private freeSlots(attempt: Attempt): void {
-    this.host.freeSlot();
+    this.host.freeSlot(attempt.units);
+    for (const limit of attempt.limits) limit.give(attempt.units);
     if (attempt.lease.release() && this.phase !== 'done') {
       this.writer.agentAvailable(this.dag.index.agentNames[this.dag.index.agentCodes[attempt.task]!]!);
     }

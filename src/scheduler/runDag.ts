@@ -31,7 +31,8 @@ export function runDag(dag: Dag | DagSpec, options?: SchedulerOptions): DagRun {
  * under the same attempt number, retries wait for what is left of their backoff, completed
  * tasks are not run again. Errors when subscribed (nothing runs): `RunLockedError` (a live
  * process owns it), `RunNotResumableError` (unknown, or ended), `JournalCorruptError`, or
- * `DagValidationError` (an agent the run uses is missing).
+ * `DagValidationError` (an agent the run uses is missing). The run keeps the named limits its
+ * journal holds, unless `options.limits` declares them anew.
  *
  * @example
  * resumeRun(fileJournal('.rxdag'), 'nightly-42', { agents }).subscribe(log);
@@ -46,3 +47,4 @@ export function resumeRun(journal: Journal, runId: string, options?: Omit<Schedu
   };
   return schedulerWith(resolveSchedulerOptions({ ...scheduling, journal }), true).resume(runId, runOptions);
 }
+

@@ -1,0 +1,128 @@
+import { createScheduler, DagValidationError, defineDag, type DagEvent, defineAgent, runDag, type TaskSpec } from '../../src';
+import { inVirtualTime, scheduling, timeline } from '../helpers';
+
+const starts = (events: DagEvent[]) => timeline(events, scheduling).filter((line) => line.includes('started'));
+
+function run(tasks: TaskSpec[], options: Parameters<typeof runDag>[1], marble = '-(x|)'): DagEvent[] {
+  const events: DagEvent[] = [];
+  inVirtualTime(({ cold }, scheduler) =>
+    runDag(defineDag({ id: 'limited', tasks }), { healthCheckIntervalMs: 0, scheduler, agents: { work: () => cold(marble) }, ...options }).subscribe((e) =>
+      events.push(e),
+    ),
+  );
+  return events;
+}
+
+describe('named limits', () => {
+  it('should start no more than the rate allows in any window', () => {
+    const tasks = ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id, agent: 'work', limits: ['api'] }));
+    const events = run(tasks, { maxConcurrency: 10, limits: { api: { rate: { limit: 2, intervalMs: 10 } } } });
+    expect(starts(events)).toEqual(['0 started:a', '0 started:b', '10 started:c', '10 started:d', '20 started:e']);
+  });
+
+  it('should hold a concurrency limit in units of weight', () => {
+    const events = run(
+      [
+        { id: 'big', agent: 'work', limits: ['gpu'], weight: 4 },
+        { id: 'half-1', agent: 'work', limits: ['gpu'], weight: 2 },
+        { id: 'half-2', agent: 'work', limits: ['gpu'], weight: 2 },
+      ],
+      { maxConcurrency: 10, limits: { gpu: { concurrency: 4 } } },
+      '--(x|)',
+    );
+    expect(starts(events)).toEqual(['0 started:big', '2 started:half-1', '2 started:half-2']);
+  });
+
+  it('should count weights against maxConcurrency and an agent capacity', () => {
+    const events: DagEvent[] = [];
+    inVirtualTime(({ cold }, scheduler) =>
+      runDag(
+        defineDag({
+          id: 'weights',
+          tasks: [
+            { id: 'three', agent: 'work', weight: 3 },
+            { id: 'two', agent: 'work', weight: 2 },
+            { id: 'one', agent: 'work' },
+            { id: 'llm-a', agent: 'llm', weight: 2 },
+            { id: 'llm-b', agent: 'llm', weight: 2 },
+          ],
+        }),
+        {
+          healthCheckIntervalMs: 0,
+          scheduler,
+          maxConcurrency: 4,
+          agents: { work: () => cold('--(x|)'), llm: defineAgent({ capacity: 3, run: () => cold('-(x|)') }) },
+        },
+      ).subscribe((e) => events.push(e)),
+    );
+    // `three` takes 3 of the 4 slots; `two` (2 units) heads its class and waits for room, and
+    // `one`, of the same class, waits behind it (a heavy task is never starved by lighter ones);
+    // the llm tasks (2 units each) never run together: their agent's capacity is 3
+    expect(starts(events)).toEqual(['0 started:three', '2 started:two', '2 started:one', '4 started:llm-a', '5 started:llm-b']);
+  });
+
+  it('should never let a task waiting for one limit block tasks that do not need it', () => {
+    const events = run(
+      [
+        { id: 'slow-1', agent: 'work', limits: ['slow'], priority: 9 },
+        { id: 'slow-2', agent: 'work', limits: ['slow'], priority: 9 },
+        { id: 'free', agent: 'work' },
+      ],
+      { maxConcurrency: 10, limits: { slow: { concurrency: 1 } } },
+      '---(x|)',
+    );
+    expect(starts(events)).toEqual(['0 started:slow-1', '0 started:free', '3 started:slow-2']);
+  });
+
+  it('should share a limit between the runs of one scheduler', () => {
+    const events: DagEvent[] = [];
+    inVirtualTime(({ cold }, scheduler) => {
+      const shared = createScheduler({
+        healthCheckIntervalMs: 0,
+        scheduler,
+        maxConcurrency: 10,
+        limits: { api: { concurrency: 2 } },
+        agents: { work: () => cold('--(x|)') },
+      });
+      for (const name of ['one', 'two']) {
+        const dag = defineDag({ id: name, tasks: ['a', 'b'].map((id) => ({ id, agent: 'work', limits: ['api'] })) });
+        shared.submit(dag, { runId: name }).subscribe((e) => events.push(e));
+      }
+    });
+    const running = new Map<number, number>();
+    for (const e of events) if (e.type === 'task.started') running.set(e.at, (running.get(e.at) ?? 0) + 1);
+    expect([...running]).toEqual([
+      [0, 2],
+      [2, 2],
+    ]);
+  });
+
+  it('should refuse unknown limits and tasks heavier than what they need, every problem at once', () => {
+    const dag = defineDag({
+      id: 'bad',
+      tasks: [
+        { id: 'a', agent: 'work', limits: ['nope'] },
+        { id: 'b', agent: 'work', limits: ['api'], weight: 5 },
+        { id: 'c', agent: 'work', weight: 9 },
+      ],
+    });
+    let error: unknown;
+    try {
+      runDag(dag, { maxConcurrency: 8, agents: { work: () => 1 }, limits: { api: { concurrency: 2 } } });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(DagValidationError);
+    expect((error as DagValidationError).issues.map((issue) => [issue.path.join('.'), issue.code, issue.message])).toEqual([
+      ['tasks.0.limits.0', 'unknown-limit', 'task "a" needs limit "nope", which is not declared; known limits: "api"'],
+      ['tasks.1.weight', 'too-heavy', 'task "b" weighs 5, more than limit "api" allows (concurrency 2): it could never start'],
+      ['tasks.2.weight', 'too-heavy', 'task "c" weighs 9, more than `maxConcurrency` 8: it could never start'],
+    ]);
+  });
+
+  it('should refuse a limit without concurrency or rate, and a rate without intervalMs', () => {
+    expect(() => runDag(defineDag({ id: 'x', tasks: [] }), { limits: { a: {}, b: { rate: { limit: 2 } } } as never })).toThrow(
+      /`limits\.a` needs `concurrency`, `rate` or both.*`limits\.b\.rate\.intervalMs`/,
+    );
+  });
+});

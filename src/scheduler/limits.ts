@@ -1,0 +1,95 @@
+/**
+ * Named limits shared by every run of a scheduler: at most `concurrency` units at once and at
+ * most `rate.limit` units started in any window of `rate.intervalMs` (a sliding window on the
+ * scheduler's clock: the units started in `(now − intervalMs, now]`). A task takes its `weight`
+ * in units of each limit it names. It does not choose which task starts (the dispatcher asks
+ * `hasRoom`) and schedules nothing itself (the dispatcher asks `roomAt` when to look again).
+ */
+
+/** How a named limit is declared (`limits` option, `limits:` in a DAG file). */
+export interface LimitSpec {
+  /** Most units at once. */
+  readonly concurrency?: number;
+  /** Most units started in any window of `intervalMs`. */
+  readonly rate?: { readonly limit: number; readonly intervalMs: number };
+}
+
+export class Limit {
+  /** Units held by running attempts. */
+  private inUse = 0;
+  // starts in the rate window, oldest first: their times and units, side by side
+  private readonly startedAt: number[] = [];
+  private readonly startedUnits: number[] = [];
+  private windowUnits = 0;
+  readonly concurrency: number;
+
+  constructor(
+    readonly name: string,
+    readonly spec: LimitSpec,
+  ) {
+    this.concurrency = spec.concurrency ?? Number.POSITIVE_INFINITY;
+    this.rate = spec.rate;
+  }
+
+  readonly rate: LimitSpec['rate'];
+
+  /** The most units one task may take: more can never start. */
+  get capacity(): number {
+    return Math.min(this.concurrency, this.rate?.limit ?? Number.POSITIVE_INFINITY);
+  }
+
+  /** Whether `units` more may start at `now`. */
+  hasRoom(units: number, now: number): boolean {
+    if (this.inUse + units > this.concurrency) return false;
+    if (this.rate === undefined) return true;
+    this.forgetBefore(now);
+    return this.windowUnits + units <= this.rate.limit;
+  }
+
+  /**
+   * When the rate window will have room for `units`, if only the rate stands in the way
+   * (`now` when it has room; `undefined` when concurrency is what is short: an attempt's end
+   * will free it).
+   */
+  roomAt(units: number, now: number): number | undefined {
+    if (this.inUse + units > this.concurrency) return undefined;
+    if (this.rate === undefined) return now;
+    this.forgetBefore(now);
+    let excess = this.windowUnits + units - this.rate.limit;
+    if (excess <= 0) return now;
+    for (let k = 0; k < this.startedAt.length; k++) {
+      excess -= this.startedUnits[k]!;
+      if (excess <= 0) return this.startedAt[k]! + this.rate.intervalMs;
+    }
+    return undefined; // more units than the rate allows at all: refused when the run was checked
+  }
+
+  /** `units` start at `now`. */
+  take(units: number, now: number): void {
+    this.inUse += units;
+    this.record(units, now);
+  }
+
+  /** `units` that started at `at` in an earlier process (a resumed run's recent starts). */
+  record(units: number, at: number): void {
+    if (this.rate === undefined) return;
+    this.startedAt.push(at);
+    this.startedUnits.push(units);
+    this.windowUnits += units;
+  }
+
+  /** `units` ended. */
+  give(units: number): void {
+    this.inUse -= units;
+  }
+
+  private forgetBefore(now: number): void {
+    const horizon = now - this.rate!.intervalMs;
+    let gone = 0;
+    while (gone < this.startedAt.length && this.startedAt[gone]! <= horizon) this.windowUnits -= this.startedUnits[gone++]!;
+    if (gone > 0) {
+      this.startedAt.splice(0, gone);
+      this.startedUnits.splice(0, gone);
+    }
+  }
+}
