@@ -7,8 +7,8 @@ export { defineDag, isDag } from './dag/defineDag';
 export type { Dag, DagIndex, RetryPolicy, Task } from './dag/defineDag';
 export { DagValidationError, formatIssuePath } from './dag/errors';
 export type { DagIssue, DagIssueCode } from './dag/errors';
-export { dagSpecSchema, taskSpecSchema, retrySchema, MAX_ATTEMPTS, MAX_ID_LENGTH } from './dag/schema';
-export type { DagSpec, RetrySpec, TaskDefaults, TaskSpec } from './dag/schema';
+export { dagSpecSchema, taskSpecSchema, retrySchema, MAX_ATTEMPTS, MAX_ID_LENGTH, MAX_WEIGHT, TRIGGER_RULES } from './dag/schema';
+export type { DagSpec, RetrySpec, TaskDefaults, TaskSpec, TriggerRule } from './dag/schema';
 
 export { events, EVENT_TYPES, isEvent, isTerminalEvent } from './events';
 export type * from './events';
@@ -49,4 +49,5 @@ export type {
 export type { Scheduler } from './scheduler/createScheduler';
 export type { SchedulerSnapshot } from './scheduler/snapshot';
 export type { RunOptions, SchedulerOptions, SchedulingMode } from './scheduler/options';
+export type { LimitSpec } from './scheduler/limits';
 export type { NotificationStreams, TaskErrorNotice } from './scheduler/views';
