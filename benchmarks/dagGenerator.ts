@@ -15,7 +15,7 @@ export const DAG_SHAPES: readonly DagShape[] = ['chain', 'fan-out', 'layered', '
 /** What to generate. */
 export interface DagRecipe {
   readonly shape: DagShape;
-  /** Number of tasks (`sequential` is always 3, as in the seed's example). */
+  /** Number of tasks (`sequential` is always 3). */
   readonly size: number;
   /** Seed of the random parents of `layered`. @default 42 */
   readonly seed?: number;
@@ -44,7 +44,7 @@ const DEFAULT_LAYER_WIDTH = 100;
  * - `fan-out`: one root, every other task depends on it (a single burst of n-1 ready tasks).
  * - `layered`: layers of `layerWidth` tasks; each task after the first layer has 1–3 distinct
  *   parents drawn uniformly from all earlier layers.
- * - `sequential`: a chain of 3 (the seed's example). `parallel`: n tasks, no dependencies.
+ * - `sequential`: a chain of 3. `parallel`: n tasks, no dependencies.
  *
  * @example
  * const graph = generateDag({ shape: 'layered', size: 100_000, seed: 7 });

@@ -17,9 +17,10 @@ export interface LimitSpec {
 export class Limit {
   /** Units held by running attempts. */
   private inUse = 0;
-  // starts in the rate window, oldest first: their times and units, side by side
+  // starts in the rate window, oldest first from `head`: their times and units, side by side
   private readonly startedAt: number[] = [];
   private readonly startedUnits: number[] = [];
+  private head = 0;
   private windowUnits = 0;
   readonly concurrency: number;
 
@@ -57,7 +58,7 @@ export class Limit {
     this.forgetBefore(now);
     let excess = this.windowUnits + units - this.rate.limit;
     if (excess <= 0) return now;
-    for (let k = 0; k < this.startedAt.length; k++) {
+    for (let k = this.head; k < this.startedAt.length; k++) {
       excess -= this.startedUnits[k]!;
       if (excess <= 0) return this.startedAt[k]! + this.rate.intervalMs;
     }
@@ -85,11 +86,14 @@ export class Limit {
 
   private forgetBefore(now: number): void {
     const horizon = now - this.rate!.intervalMs;
-    let gone = 0;
-    while (gone < this.startedAt.length && this.startedAt[gone]! <= horizon) this.windowUnits -= this.startedUnits[gone++]!;
-    if (gone > 0) {
-      this.startedAt.splice(0, gone);
-      this.startedUnits.splice(0, gone);
+    let head = this.head;
+    while (head < this.startedAt.length && this.startedAt[head]! <= horizon) this.windowUnits -= this.startedUnits[head++]!;
+    this.head = head;
+    // forgotten starts are dropped in one go once they are most of the arrays: O(1) amortized
+    if (head > 1024 && head * 2 > this.startedAt.length) {
+      this.startedAt.splice(0, head);
+      this.startedUnits.splice(0, head);
+      this.head = 0;
     }
   }
 }

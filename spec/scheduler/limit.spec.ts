@@ -1,0 +1,44 @@
+import { Limit } from '../../src/scheduler/limits';
+
+describe('Limit', () => {
+  it('should hold concurrency in units', () => {
+    const limit = new Limit('gpu', { concurrency: 4 });
+    expect(limit.hasRoom(4, 0)).toBe(true);
+    limit.take(3, 0);
+    expect(limit.hasRoom(2, 0)).toBe(false);
+    expect(limit.roomAt(2, 0)).toBeUndefined(); // an attempt's end frees it, not time
+    limit.give(3);
+    expect(limit.hasRoom(4, 0)).toBe(true);
+  });
+
+  it.each([
+    // [starts (at, units), asked (units, now), has room, room at]
+    [[[0, 2]], [1, 5], false, 10],
+    [[[0, 2]], [1, 10], true, 10], // the window is (now - 10, now]: a start at 0 is out of it at 10
+    [[[0, 1], [4, 1]], [1, 9], false, 10],
+    [[[0, 1], [4, 1]], [2, 12], false, 14],
+    [[[0, 1], [4, 1]], [2, 14], true, 14],
+  ] as const)('should keep at most 2 units per 10 ms window: after %j, %j has room %s, at %s', (starts, [units, now], room, at) => {
+    const limit = new Limit('api', { rate: { limit: 2, intervalMs: 10 } });
+    for (const [startedAt, startedUnits] of starts) limit.take(startedUnits, startedAt);
+    for (const [, startedUnits] of starts) limit.give(startedUnits);
+    expect(limit.hasRoom(units, now)).toBe(room);
+    expect(limit.roomAt(units, now)).toBe(at);
+  });
+
+  it('should forget old starts in amortized constant time, however many there were', () => {
+    const limit = new Limit('api', { rate: { limit: 1_000_000, intervalMs: 100 } });
+    for (let t = 0; t < 200_000; t++) {
+      limit.take(1, t);
+      limit.give(1);
+      expect(limit.hasRoom(1, t)).toBe(true);
+    }
+    // the window (199900, 200000] holds the 99 starts from 199901 on: all must leave it first
+    expect(limit.roomAt(1_000_000, 200_000)).toBe(199_999 + 100);
+  });
+
+  it('should say how much one task may take at most', () => {
+    expect(new Limit('a', { concurrency: 3, rate: { limit: 5, intervalMs: 1 } }).capacity).toBe(3);
+    expect(new Limit('b', { rate: { limit: 5, intervalMs: 1 } }).capacity).toBe(5);
+  });
+});
