@@ -9,5 +9,10 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   // examples import the package by name, as users do
-  moduleNameMapper: { '^rxdag$': '<rootDir>/src/index.ts' },
+  moduleNameMapper: {
+    '^rxdag$': '<rootDir>/src/index.ts',
+    '^rxdag/(otel|prometheus)$': '<rootDir>/src/observe/$1.ts',
+    '^rxdag/postgres$': '<rootDir>/src/postgres/index.ts',
+    '^rxdag/bullmq$': '<rootDir>/src/bullmq/index.ts',
+  },
 };

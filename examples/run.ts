@@ -3,6 +3,7 @@
  *
  *   npx tsx examples/run.ts etl
  *   npx tsx examples/run.ts multi-agent
+ *   npx tsx examples/run.ts trace-run      (needs @opentelemetry/api and @opentelemetry/sdk-trace-base)
  *
  * (from a project that installed rxdag: `npx tsx node_modules/rxdag/examples/run.ts etl`).
  * Each example exports a `main()` and runs nothing on import; this runner calls one. Nothing here
@@ -12,7 +13,12 @@
 import { main as etl } from './etl.js';
 import { main as multiAgent } from './multi-agent.js';
 
-const examples: Record<string, () => Promise<void>> = { etl, 'multi-agent': multiAgent };
+const examples: Record<string, () => Promise<void>> = {
+  etl,
+  'multi-agent': multiAgent,
+  // loaded only when asked for: it needs the optional OpenTelemetry packages
+  'trace-run': () => import('./trace-run.js').then((example) => example.main()),
+};
 const name = process.argv[2] ?? 'etl';
 const example = examples[name];
 if (example === undefined) {

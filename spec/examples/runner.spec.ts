@@ -29,6 +29,8 @@ describe('examples/run.ts', () => {
     writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `user-${type}`, private: true, type }));
     symlinkSync(ROOT, path.join(dir, 'node_modules', 'rxdag'), 'dir');
     symlinkSync(path.join(ROOT, 'node_modules', 'rxjs'), path.join(dir, 'node_modules', 'rxjs'), 'dir');
+    // the trace-run example's optional peer dependency, as a user who wants it installs it
+    symlinkSync(path.join(ROOT, 'node_modules', '@opentelemetry'), path.join(dir, 'node_modules', '@opentelemetry'), 'dir');
     for (const name of sources) copyFileSync(path.join(EXAMPLES, name), path.join(dir, name));
     return dir;
   }
@@ -61,7 +63,7 @@ describe('examples/run.ts', () => {
   it('should name the examples when given an unknown one', async () => {
     await expect(run(project('commonjs'), 'nope')).rejects.toMatchObject({
       code: 2,
-      stderr: 'unknown example "nope": try etl or multi-agent\n',
+      stderr: 'unknown example "nope": try etl or multi-agent or trace-run\n',
     });
   });
 });

@@ -1,0 +1,166 @@
+import { fork } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { Registry } from 'prom-client';
+import { lastValueFrom, type Subscription } from 'rxjs';
+import { type Dag, defineDag, runDag } from '../src/index';
+import { traceEvents } from '../src/observe/otel';
+import { collectMetrics } from '../src/observe/prometheus';
+import { generateDag, toDagSpec } from './dagGenerator';
+import { cpuMsSince, peakRssBytes } from './cases/measure';
+
+/**
+ * `npm run bench:observe` — what tracing and metrics cost a run: the layered 100k graph (seed 42,
+ * `maxConcurrency` 64, health checks off, agents returning `Promise.resolve()`) run plain, with
+ * `collectMetrics` (a real prom-client registry), with `traceEvents` (a real SDK tracer: a
+ * `BasicTracerProvider` with a `BatchSpanProcessor` to an exporter that drops every batch), and
+ * with both. Each sample is a fresh child process (tsx, `--expose-gc`) that warms up on 100k
+ * tasks of a 10k graph with the same listeners, then times one run from subscribe to
+ * `dag.completed`; the variants run interleaved. Prints the medians and their ratio to plain
+ * (target: both ≤ 1.5×) and writes `results/observe.json`.
+ *
+ *   tsx benchmarks/observe.ts [--runs N (default 3)] [--size N (default 100000)]
+ */
+
+const VARIANTS = ['plain', 'metered', 'traced', 'traced+metered'] as const;
+type Variant = (typeof VARIANTS)[number];
+
+interface Sample {
+  readonly variant: Variant;
+  readonly size: number;
+  readonly runMs: number;
+  readonly usPerTask: number;
+  readonly cpuMs: number;
+  readonly peakRssBytes: number;
+}
+
+const SEED = 42;
+const WARMUP_SIZE = 10_000;
+const WARMUP_RUNS = 10;
+const SCHEDULING = { maxConcurrency: 64, healthCheckIntervalMs: 0, agents: { noop: () => Promise.resolve() } } as const;
+
+/** Drops every batch at once: the SDK's own work is measured, not an export's. */
+const dropExporter: SpanExporter = {
+  export: (_spans, done) => done({ code: 0 }),
+  shutdown: () => Promise.resolve(),
+};
+
+function layered(size: number, seed: number): Dag {
+  return defineDag(toDagSpec(generateDag({ shape: 'layered', size, seed })));
+}
+
+/** One run of `dag` with the variant's listeners on its events; throws unless every task completed. */
+async function runOnce(dag: Dag, listen: (run: ReturnType<typeof runDag>) => Subscription[]): Promise<void> {
+  const run = runDag(dag, SCHEDULING);
+  const listeners = listen(run);
+  const last = await lastValueFrom(run);
+  for (const listener of listeners) listener.unsubscribe();
+  if (last.type !== 'dag.completed' || last.outcome !== 'succeeded' || last.counts.completed !== dag.size) {
+    throw new Error(`the run of ${dag.id} did not complete: ${JSON.stringify(last)}`);
+  }
+}
+
+async function child(variant: Variant, size: number): Promise<Sample> {
+  const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropExporter)] });
+  const tracer = provider.getTracer('rxdag-bench');
+  const registry = new Registry();
+  const listen = (run: ReturnType<typeof runDag>): Subscription[] => [
+    ...(variant === 'traced' || variant === 'traced+metered' ? [traceEvents(run.events$, tracer)] : []),
+    ...(variant === 'metered' || variant === 'traced+metered' ? [collectMetrics(run.events$, { registry })] : []),
+  ];
+  const warm = layered(WARMUP_SIZE, SEED + 1);
+  for (let k = 0; k < WARMUP_RUNS; k++) await runOnce(warm, listen);
+  await provider.forceFlush();
+  const dag = layered(size, SEED);
+  globalThis.gc?.();
+  const cpuStart = process.cpuUsage();
+  const start = performance.now();
+  await runOnce(dag, listen);
+  const runMs = performance.now() - start;
+  const cpuMs = cpuMsSince(cpuStart);
+  await provider.shutdown();
+  return { variant, size, runMs, usPerTask: (runMs * 1000) / size, cpuMs, peakRssBytes: peakRssBytes() };
+}
+
+const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
+
+function sampleIn(variant: Variant, size: number): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    const worker = fork(__filename, ['--child', variant, String(size)], {
+      execArgv: ['--import', TSX_LOADER, '--expose-gc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let sample: Sample | undefined;
+    worker.on('message', (message) => (sample = message as Sample));
+    worker.on('error', reject);
+    worker.on('exit', (code) =>
+      sample === undefined ? reject(new Error(`${variant} child exited with ${code} without a result`)) : resolve(sample),
+    );
+  });
+}
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+function option(name: string, fallback: number): number {
+  const at = process.argv.indexOf(name);
+  if (at === -1) return fallback;
+  const value = Number(process.argv[at + 1]);
+  if (!Number.isInteger(value) || value < 1) throw new TypeError(`\`${name}\` takes a positive integer (got ${process.argv[at + 1]})`);
+  return value;
+}
+
+async function main(): Promise<void> {
+  const runs = option('--runs', 3);
+  const size = option('--size', 100_000);
+  const samples: Sample[] = [];
+  for (let round = 0; round < runs; round++) {
+    // rotated each round, so no variant always runs first on a cold machine
+    for (let k = 0; k < VARIANTS.length; k++) {
+      const variant = VARIANTS[(k + round) % VARIANTS.length]!;
+      const sample = await sampleIn(variant, size);
+      samples.push(sample);
+      process.stderr.write(`round ${round + 1}/${runs} ${variant}: ${sample.usPerTask.toFixed(2)} µs/task\n`);
+    }
+  }
+  const medianOf = (variant: Variant, of: (sample: Sample) => number) => median(samples.filter((s) => s.variant === variant).map(of));
+  const medians = Object.fromEntries(VARIANTS.map((v) => [v, medianOf(v, (s) => s.usPerTask)])) as Record<Variant, number>;
+  // CPU time as well: on a shared machine, wall time also counts the other processes' turns
+  const cpuMedians = Object.fromEntries(VARIANTS.map((v) => [v, medianOf(v, (s) => (s.cpuMs * 1000) / s.size)])) as Record<Variant, number>;
+  console.log(`layered ${size}, ${runs} children per variant, medians per task (ratio to plain; target ≤ 1.5×)`);
+  for (const variant of VARIANTS) {
+    const wall = `${medians[variant].toFixed(2).padStart(7)} µs  ${(medians[variant] / medians.plain).toFixed(2)}×`;
+    const cpu = `${cpuMedians[variant].toFixed(2).padStart(7)} µs  ${(cpuMedians[variant] / cpuMedians.plain).toFixed(2)}×`;
+    console.log(`  ${variant.padEnd(15)} wall ${wall}   cpu ${cpu}`);
+  }
+  const out = path.join(__dirname, 'results', 'observe.json');
+  mkdirSync(path.dirname(out), { recursive: true });
+  const ratios = Object.fromEntries(VARIANTS.map((v) => [v, medians[v] / medians.plain]));
+  const cpuRatios = Object.fromEntries(VARIANTS.map((v) => [v, cpuMedians[v] / cpuMedians.plain]));
+  writeFileSync(
+    out,
+    `${JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, load: os.loadavg() }, size, runs, medians, ratios, cpuMedians, cpuRatios, samples }, null, 2)}\n`,
+  );
+  console.log(`→ ${path.relative(process.cwd(), out)}`);
+}
+
+if (process.argv[2] === '--child') {
+  child(process.argv[3] as Variant, Number(process.argv[4])).then(
+    (sample) => process.send!(sample, () => process.exit(0)),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+} else {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

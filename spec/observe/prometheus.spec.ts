@@ -1,0 +1,216 @@
+import { Counter, type MetricValue, type OpenMetricsContentType, Registry } from 'prom-client';
+import { NEVER, Subject } from 'rxjs';
+import { type DagEvent, defineDag, isTerminalEvent } from '../../src';
+import { collectMetrics, NO_AGENT, serveMetrics } from '../../src/observe/prometheus';
+import { virtualRun } from './fixtures';
+
+/** A metric's values as `{labels…} → value` lines (`name{labels}` for histogram series), sorted. */
+async function valuesOf(registry: Registry, name: string): Promise<string[]> {
+  const metric = registry.getSingleMetric(name);
+  if (metric === undefined) throw new Error(`no metric ${name}`);
+  const { values } = (await metric.get()) as { values: MetricValue<string>[] };
+  return values.map((v) => `${(v as { metricName?: string }).metricName ?? name}${JSON.stringify(v.labels)} ${v.value}`).sort();
+}
+
+async function valueOf(registry: Registry, name: string, labels: Record<string, string | number> = {}): Promise<number | undefined> {
+  const { values } = (await registry.getSingleMetric(name)!.get()) as { values: MetricValue<string>[] };
+  return values.find((v) => (v as { metricName?: string }).metricName === undefined && JSON.stringify(v.labels) === JSON.stringify(labels))
+    ?.value;
+}
+
+/** Tasks by outcome and attempts, straight from the events: what the counters must say. */
+function expectedFromEvents(events: readonly DagEvent[]) {
+  const tasks: Record<string, number> = {};
+  for (const e of events.filter(isTerminalEvent)) {
+    const outcome = e.type.slice('task.'.length);
+    tasks[outcome] = (tasks[outcome] ?? 0) + 1;
+  }
+  return { tasks, attempts: events.filter((e) => e.type === 'task.started').length };
+}
+
+const sum = (lines: string[]) => lines.reduce((total, line) => total + Number(line.split(' ').at(-1)), 0);
+
+describe('collectMetrics', () => {
+  it('should count tasks, attempts and runs by outcome as the events of a run say', async () => {
+    const registry = new Registry();
+    const events = virtualRun({ listen: (events$) => collectMetrics(events$, { registry }) });
+    const expected = expectedFromEvents(events);
+    expect(expected).toEqual({ tasks: { completed: 2, failed: 1, skipped: 1 }, attempts: 4 });
+    expect(await valuesOf(registry, 'rxdag_tasks_total')).toEqual([
+      'rxdag_tasks_total{"agent":"","outcome":"skipped"} 1',
+      'rxdag_tasks_total{"agent":"work","outcome":"completed"} 2',
+      'rxdag_tasks_total{"agent":"work","outcome":"failed"} 1',
+    ]);
+    expect(sum(await valuesOf(registry, 'rxdag_attempts_total'))).toBe(expected.attempts);
+    expect(await valuesOf(registry, 'rxdag_attempts_total')).toEqual([
+      'rxdag_attempts_total{"agent":"work","outcome":"completed"} 2',
+      'rxdag_attempts_total{"agent":"work","outcome":"failed"} 1',
+      'rxdag_attempts_total{"agent":"work","outcome":"timed-out"} 1',
+    ]);
+    expect(await valuesOf(registry, 'rxdag_runs_total')).toEqual([
+      'rxdag_runs_total{"outcome":"cancelled"} 0',
+      'rxdag_runs_total{"outcome":"failed"} 1',
+      'rxdag_runs_total{"outcome":"succeeded"} 0',
+    ]);
+  });
+
+  it('should observe each attempt’s duration (started to its end) in seconds', async () => {
+    const registry = new Registry();
+    virtualRun({ listen: (events$) => collectMetrics(events$, { registry }) });
+    // a#1 2 ms, b 4 ms (timed out), a#2 3 ms, d 3 ms
+    const durations = await valuesOf(registry, 'rxdag_attempt_duration_seconds');
+    expect(durations).toContain('rxdag_attempt_duration_seconds_count{"agent":"work"} 4');
+    expect(durations).toContain('rxdag_attempt_duration_seconds_sum{"agent":"work"} 0.012');
+    expect(durations).toContain('rxdag_attempt_duration_seconds_bucket{"le":0.001,"agent":"work"} 0');
+    expect(durations).toContain('rxdag_attempt_duration_seconds_bucket{"le":0.005,"agent":"work"} 4');
+  });
+
+  it('should show running and ready tasks mid-run, the queue wait of each, and 0 after the run', async () => {
+    const registry = new Registry();
+    const dag = defineDag({ id: 'queue', tasks: ['x', 'y', 'z'].map((id) => ({ id, agent: 'work' })) });
+    const read = () => Promise.all([valueOf(registry, 'rxdag_running_tasks'), valueOf(registry, 'rxdag_ready_tasks')]);
+    let midRun: Promise<unknown> | undefined;
+    virtualRun({
+      dag,
+      agents: ({ cold }) => ({ work: () => cold('----------(x|)') }),
+      options: { maxConcurrency: 1 },
+      listen: (events$) => collectMetrics(events$, { registry }),
+      // the gauges are read when the registry is: here, at frame 15 of 30
+      at: { 15: () => (midRun = read()) },
+    });
+    expect(await midRun).toEqual([1, 1]);
+    expect(await read()).toEqual([0, 0]);
+    const waits = await valuesOf(registry, 'rxdag_queue_wait_seconds');
+    expect(waits).toContain('rxdag_queue_wait_seconds_count{"agent":"work"} 3');
+    expect(waits).toContain('rxdag_queue_wait_seconds_sum{"agent":"work"} 0.03'); // 0 + 10 + 20 ms
+  });
+
+  it('should count the attempts of a cancelled run as cancelled and leave nothing in the gauges', async () => {
+    const registry = new Registry();
+    virtualRun({
+      agents: ({ cold }) => ({ work: () => cold('----------(x|)') }),
+      cancelAt: 3,
+      listen: (events$) => collectMetrics(events$, { registry }),
+    });
+    expect(await valuesOf(registry, 'rxdag_attempts_total')).toEqual(['rxdag_attempts_total{"agent":"work","outcome":"cancelled"} 2']);
+    expect(await valuesOf(registry, 'rxdag_tasks_total')).toEqual([
+      `rxdag_tasks_total{"agent":"${NO_AGENT}","outcome":"cancelled"} 2`,
+      'rxdag_tasks_total{"agent":"work","outcome":"cancelled"} 2',
+    ]);
+    expect(await valueOf(registry, 'rxdag_runs_total', { outcome: 'cancelled' })).toBe(1);
+    expect(await valueOf(registry, 'rxdag_running_tasks')).toBe(0);
+  });
+
+  it('should register its metrics once per registry, adding the counts of every collector, and keep them after unsubscribing', async () => {
+    const registry = new Registry();
+    const first = new Subject<DagEvent>();
+    const second = new Subject<DagEvent>();
+    const one = collectMetrics(first, { registry });
+    expect(() => collectMetrics(second, { registry })).not.toThrow();
+    const events = virtualRun({ listen: (events$) => events$.subscribe(first) });
+    virtualRun({ listen: (events$) => events$.subscribe(second) });
+    expect(await valueOf(registry, 'rxdag_runs_total', { outcome: 'failed' })).toBe(2);
+    one.unsubscribe();
+    expect(await valueOf(registry, 'rxdag_runs_total', { outcome: 'failed' })).toBe(2);
+    expect(sum(await valuesOf(registry, 'rxdag_attempts_total'))).toBe(2 * events.filter((e) => e.type === 'task.started').length);
+    expect(registry.getMetricsAsArray()).toHaveLength(7);
+  });
+
+  it('should drop from the gauges what an unsubscribed collector held open', async () => {
+    const registry = new Registry();
+    const events = new Subject<DagEvent>();
+    const collecting = collectMetrics(events, { registry });
+    events.next({ type: 'dag.created', runId: 'open', seq: 1, at: 0, dagId: 'd', taskCount: 2 });
+    events.next({ type: 'task.ready', runId: 'open', seq: 2, at: 0, taskId: 'a', attempt: 1 });
+    events.next({ type: 'task.ready', runId: 'open', seq: 3, at: 0, taskId: 'b', attempt: 1 });
+    events.next({ type: 'task.started', runId: 'open', seq: 4, at: 1, taskId: 'a', attempt: 1, agent: 'work' });
+    expect([await valueOf(registry, 'rxdag_running_tasks'), await valueOf(registry, 'rxdag_ready_tasks')]).toEqual([1, 1]);
+    collecting.unsubscribe();
+    expect([await valueOf(registry, 'rxdag_running_tasks'), await valueOf(registry, 'rxdag_ready_tasks')]).toEqual([0, 0]);
+  });
+
+  it('should serve the same metrics from a registry in the OpenMetrics format', async () => {
+    const registry = new Registry<OpenMetricsContentType>();
+    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    virtualRun({ listen: (events$) => collectMetrics(events$, { registry }) });
+    const text = await registry.metrics();
+    expect(text).toContain('rxdag_runs_total{outcome="failed"} 1');
+    expect(text).toContain('rxdag_attempt_duration_seconds_bucket{le="+Inf",agent="work"} 4');
+    expect(text.endsWith('# EOF\n')).toBe(true);
+  });
+
+  it('should name its metrics with the prefix given', async () => {
+    const registry = new Registry();
+    collectMetrics(NEVER, { registry, prefix: 'jobs_' });
+    expect(
+      registry
+        .getMetricsAsArray()
+        .map((metric) => metric.name)
+        .sort(),
+    ).toEqual([
+      'jobs_attempt_duration_seconds',
+      'jobs_attempts_total',
+      'jobs_queue_wait_seconds',
+      'jobs_ready_tasks',
+      'jobs_running_tasks',
+      'jobs_runs_total',
+      'jobs_tasks_total',
+    ]);
+  });
+
+  it('should refuse a registry where another metric has one of its names, and bad options', () => {
+    const registry = new Registry();
+    new Counter({ name: 'rxdag_runs_total', help: 'not ours', registers: [registry] });
+    expect(() => collectMetrics(NEVER, { registry })).toThrow(
+      new TypeError(
+        '"rxdag_runs_total" is already registered in this registry by something other than rxdag\'s collectMetrics: give it another `registry` or a `prefix`',
+      ),
+    );
+    expect(() => collectMetrics(NEVER, { registry: new Registry(), prefix: '9lives' })).toThrow(TypeError);
+    expect(() => collectMetrics(NEVER, { registry: new Registry(), buckets: [1, 0.5] })).toThrow(TypeError);
+    expect(() => collectMetrics(NEVER, {} as never)).toThrow(new TypeError('`registry` must be a prom-client Registry'));
+  });
+});
+
+describe('serveMetrics', () => {
+  /** A sample line of the text format: `name{label="value",…} value`. */
+  const SAMPLE =
+    /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*\})? (?:[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|NaN|[-+]Inf)$/;
+
+  it('should serve /metrics over HTTP on a free port, in the text format', async () => {
+    const registry = new Registry();
+    virtualRun({ listen: (events$) => collectMetrics(events$, { registry }) });
+    const server = await serveMetrics({ registry, port: 0, host: '127.0.0.1' });
+    try {
+      expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      const response = await fetch(server.url);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe(registry.contentType);
+      const text = await response.text();
+      const lines = text.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+      expect(lines.filter((line) => !SAMPLE.test(line))).toEqual([]);
+      expect(lines).toContain('rxdag_tasks_total{agent="work",outcome="completed"} 2');
+      expect(lines).toContain('rxdag_running_tasks 0');
+      expect(text).toContain('# TYPE rxdag_attempt_duration_seconds histogram');
+      expect((await fetch(server.url.replace('/metrics', '/other'))).status).toBe(404);
+      expect((await fetch(server.url, { method: 'POST' })).status).toBe(405);
+    } finally {
+      await server.close();
+    }
+    await expect(fetch(server.url)).rejects.toThrow();
+  });
+
+  it('should reject when the port is taken, and refuse a bad port', async () => {
+    const registry = new Registry();
+    const first = await serveMetrics({ registry, port: 0 });
+    try {
+      const port = Number(new URL(first.url).port);
+      await expect(serveMetrics({ registry, port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    } finally {
+      await first.close();
+    }
+    expect(() => serveMetrics({ registry, port: 70_000 })).toThrow(
+      new TypeError('`port` must be an integer from 0 to 65535 (0 picks a free port), got 70000'),
+    );
+  });
+});

@@ -1,0 +1,71 @@
+/**
+ * `rxdag/otel`: OpenTelemetry traces of runs, built from their events. One span per run
+ * (`rxdag.run <dagId>`) and one child span per attempt (`rxdag.task <taskId>`), started and ended
+ * at the `at` of the events (so traces of runs in virtual time carry virtual times), for any
+ * number of runs interleaved on one stream: a `runDag` run, a scheduler's `events$`, a resumed
+ * run. It needs `@opentelemetry/api` (an optional peer dependency of rxdag); the core package
+ * never loads this entry. It does not set up an SDK, an exporter or a context manager (the
+ * application does), and it never changes what a run does: it only listens.
+ */
+import { type Context, context as otelContext, type Tracer } from '@opentelemetry/api';
+import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import type { DagEvent } from '../events';
+import { RunSpans } from './runSpans';
+
+export type { AttemptOutcome } from './outcomes';
+
+/** Options of {@link traceEvents}. */
+export interface TraceOptions {
+  /**
+   * The DAG id of a run first seen at its `run.resumed` (resumed by a new process, which never
+   * saw its `dag.created`): its run span is then named `rxdag.run <dagId>` rather than `rxdag.run`.
+   * @default () => undefined
+   */
+  readonly dagIdOf?: (runId: string) => string | undefined;
+  /**
+   * The clock that ends the spans still open when tracing stops; give the runs' own scheduler
+   * (a `TestScheduler` in virtual time). @default asyncScheduler
+   */
+  readonly scheduler?: SchedulerLike;
+  /** The context run spans are children of. @default the context active when `traceEvents` is called */
+  readonly parent?: Context;
+}
+
+/**
+ * Traces every run on `events$` with `tracer` until the returned Subscription is unsubscribed
+ * (or `events$` ends); spans still open then end as `cancelled` at `scheduler.now()`.
+ *
+ * - Run span `rxdag.run <dagId>`: from `dag.created` to `dag.completed`; attributes
+ *   `rxdag.run_id`, `rxdag.dag_id`, `rxdag.task_count`, then `rxdag.outcome` and the task counts
+ *   (`rxdag.tasks.completed`, …); status `ERROR` naming the failed tasks when the run failed.
+ *   Events: `task.skipped` (a skipped task never ran, so it gets no span), `task.retrying`,
+ *   `run.resumed`. A run first seen at its `run.resumed` gets a run span from there, with
+ *   `rxdag.resumed: true`; events of a run whose start the stream did not show are ignored.
+ * - Attempt span `rxdag.task <taskId>`, a child of its run span: from `task.started` to the
+ *   attempt's `task.completed`, `task.failed` or `task.cancelled`; attributes `rxdag.run_id`,
+ *   `rxdag.dag_id`, `rxdag.task_id`, `rxdag.attempt`, `rxdag.agent`, `rxdag.outcome`
+ *   ({@link AttemptOutcome}) and `rxdag.worker` for a remote attempt; status `ERROR` with the error
+ *   message when it failed or timed out (then also an `exception` event). Events: `task.stuck`,
+ *   `tasks.spawned`, `task.warning`.
+ *
+ * @example
+ * const run = runDag(dag, { agents });
+ * const tracing = traceEvents(run.events$, trace.getTracer('my-app'));
+ * await lastValueFrom(run);
+ * tracing.unsubscribe();
+ */
+export function traceEvents(events$: Observable<DagEvent>, tracer: Tracer, options: TraceOptions = {}): Subscription {
+  if (typeof events$?.subscribe !== 'function') throw new TypeError('`events$` must be an Observable of rxdag events');
+  if (typeof tracer?.startSpan !== 'function') throw new TypeError('`tracer` must be an OpenTelemetry Tracer (with startSpan)');
+  const { dagIdOf = () => undefined, scheduler = asyncScheduler, parent = otelContext.active() } = options;
+  if (typeof dagIdOf !== 'function') throw new TypeError('`dagIdOf` must be a function (runId) => dagId | undefined');
+  if (typeof scheduler?.now !== 'function') throw new TypeError('`scheduler` must be an RxJS SchedulerLike (with now())');
+  const spans = new RunSpans(tracer, parent, dagIdOf);
+  const subscription = events$.subscribe({
+    next: (event) => spans.handle(event),
+    // the run's own subscribers see its error; the spans still open end below
+    error: () => undefined,
+  });
+  subscription.add(() => spans.endAll(scheduler.now()));
+  return subscription;
+}

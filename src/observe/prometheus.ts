@@ -1,0 +1,87 @@
+/**
+ * `rxdag/prometheus`: Prometheus metrics of runs, built from their events, and a small `/metrics`
+ * endpoint to serve them. Works for any number of runs interleaved on one stream (a scheduler's
+ * `events$`), in real or virtual time. It needs `prom-client` (an optional peer dependency of
+ * rxdag); the core package never loads this entry. It registers only rxdag's own metrics (no
+ * process or default metrics: `collectDefaultMetrics` of prom-client adds those) and never
+ * changes what a run does: it only listens.
+ */
+import type { Registry, RegistryContentType } from 'prom-client';
+import type { Observable, Subscription } from 'rxjs';
+import type { DagEvent } from '../events';
+import { DEFAULT_BUCKETS, rxdagMetrics } from './rxdagMetrics';
+
+export { serveMetrics, type MetricsServer, type ServeMetricsOptions } from './serveMetrics';
+export { NO_AGENT } from './metricsTally';
+export type { AttemptOutcome, TaskOutcome } from './outcomes';
+export { DEFAULT_BUCKETS } from './rxdagMetrics';
+
+/** Options of {@link collectMetrics}. */
+export interface MetricsOptions {
+  /** The prom-client registry the metrics are registered in (once, however many collectors use it). */
+  readonly registry: Registry<RegistryContentType>;
+  /** Start of every metric name. @default 'rxdag_' */
+  readonly prefix?: string;
+  /**
+   * Buckets, in seconds, of `attempt_duration_seconds` and `queue_wait_seconds`; used by the first
+   * `collectMetrics` of a registry and prefix, which makes the histograms. @default DEFAULT_BUCKETS (1 ms to 1 h)
+   */
+  readonly buckets?: readonly number[];
+}
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+/**
+ * Counts the runs on `events$` into rxdag's metrics in `registry` until the returned
+ * Subscription is unsubscribed (or `events$` ends); what it counted stays in the counters and
+ * histograms, what it held open leaves the gauges.
+ *
+ * | metric | type | labels |
+ * | --- | --- | --- |
+ * | `rxdag_tasks_total` | counter: tasks that ended (`completed`, `failed`, `skipped`, `cancelled`) | `agent` (of the last attempt; `""` when it never started), `outcome` |
+ * | `rxdag_attempts_total` | counter: attempts that ended (`completed`, `failed`, `timed-out`, `cancelled`, `interrupted`) | `agent`, `outcome` |
+ * | `rxdag_attempt_duration_seconds` | histogram: `task.started` to the attempt's end | `agent` |
+ * | `rxdag_queue_wait_seconds` | histogram: `task.ready` (or `task.retrying`) to `task.started` | `agent` |
+ * | `rxdag_running_tasks`, `rxdag_ready_tasks` | gauges, over all runs | |
+ * | `rxdag_runs_total` | counter: runs that ended (`succeeded`, `failed`, `cancelled`) | `outcome` |
+ *
+ * Calling it again with the same registry and prefix (another scheduler, another run) adds to
+ * the same metrics. Throws a TypeError for bad options, or when a metric of another origin
+ * already has one of these names in the registry.
+ *
+ * @example
+ * const registry = new Registry();
+ * const scheduler = createScheduler({ agents });
+ * const metrics = collectMetrics(scheduler.events$, { registry });
+ * const server = await serveMetrics({ registry, port: 9464 });
+ */
+export function collectMetrics(events$: Observable<DagEvent>, options: MetricsOptions): Subscription {
+  if (typeof events$?.subscribe !== 'function') throw new TypeError('`events$` must be an Observable of rxdag events');
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('collectMetrics needs an object of options { registry, prefix?, buckets? }');
+  const { registry, prefix = 'rxdag_', buckets = DEFAULT_BUCKETS } = options;
+  if (typeof registry?.registerMetric !== 'function' || typeof registry.getSingleMetric !== 'function') {
+    throw new TypeError('`registry` must be a prom-client Registry');
+  }
+  if (typeof prefix !== 'string' || (prefix !== '' && !METRIC_NAME.test(prefix))) {
+    throw new TypeError(
+      `\`prefix\` must start a Prometheus metric name (letters, digits, _ and :, not a digit first), got ${JSON.stringify(prefix)}`,
+    );
+  }
+  if (
+    !Array.isArray(buckets) ||
+    buckets.length === 0 ||
+    buckets.some((b, k) => !Number.isFinite(b) || b <= 0 || (k > 0 && b <= buckets[k - 1]))
+  ) {
+    throw new TypeError('`buckets` must be a non-empty array of increasing positive numbers of seconds');
+  }
+  const metrics = rxdagMetrics(registry, prefix, buckets);
+  const tally = metrics.attach();
+  const subscription = events$.subscribe({
+    next: (event) => tally.handle(event),
+    // the run's own subscribers see its error; metrics keep what they counted
+    error: () => undefined,
+  });
+  subscription.add(() => metrics.detach(tally));
+  return subscription;
+}
