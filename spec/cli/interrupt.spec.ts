@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ensureBuilt, startCli } from './support/builtCli';
+import { ensureBuilt, notices, startCli } from './support/builtCli';
 import { eventLogViolations } from './support/eventLogInvariants';
 import { isRunning, readEventLog, readPids, tempDir } from './support/files';
 
@@ -49,7 +49,7 @@ describe('rxdag run (interrupted)', () => {
     ]);
     expect(events[events.length - 1]).toMatchObject({ outcome: 'cancelled', counts: { total: 4, cancelled: 4 } });
     // the first Ctrl-C says what the CLI waits for and how not to wait
-    expect(result.stderr).toBe('rxdag: stopping: waiting for 3 running tasks to exit (Ctrl-C again to kill them now)\n');
+    expect(notices(result.stderr)).toBe('rxdag: stopping: waiting for 3 running tasks to exit (Ctrl-C again to kill them now)\n');
     // a task that never started shows no attempt number; the running ones show theirs
     expect(result.stdout).toMatch(/task\.cancelled never-starts \(never started\)\n/);
     expect(result.stdout).not.toMatch(/never-starts #/);
@@ -62,7 +62,7 @@ describe('rxdag run (interrupted)', () => {
     cli.child.kill('SIGTERM');
     const result = await cli.done;
     expect(result.code).toBe(143);
-    expect(result.stderr).toBe(
+    expect(notices(result.stderr)).toBe(
       'rxdag: stopping on SIGTERM: waiting for 3 running tasks to exit (Ctrl-C or a second SIGTERM to kill them now)\n',
     );
     expect(readPids(pidFile).filter(isRunning)).toEqual([]);
@@ -80,7 +80,7 @@ describe('rxdag run (interrupted)', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     // said while the CLI waits, not when it is done
     await waitFor(() => stderr.includes('(Ctrl-C again to kill them now)'));
-    expect(stderr).toBe('rxdag: stopping: waiting for 3 running tasks to exit (Ctrl-C again to kill them now)\n');
+    expect(notices(stderr)).toBe('rxdag: stopping: waiting for 3 running tasks to exit (Ctrl-C again to kill them now)\n');
     const secondAt = Date.now();
     cli.child.kill('SIGINT');
     const result = await cli.done;

@@ -1,6 +1,6 @@
 import { existsSync, linkSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { ensureBuilt, runCli } from './support/builtCli';
+import { ensureBuilt, notices, runCli } from './support/builtCli';
 import { eventLogViolations } from './support/eventLogInvariants';
 import { isRunning, readEventLog, readPids, tempDir, writeText } from './support/files';
 
@@ -44,7 +44,9 @@ describe('rxdag run (output files)', () => {
         RXDAG_SPEC_MARKER: marker,
       });
       expect(result.code).toBe(74);
-      expect(result.stderr).toBe('rxdag: cannot write the events log /dev/full: ENOSPC (no space left on device); run cancelled\n');
+      expect(notices(result.stderr)).toBe(
+        'rxdag: cannot write the events log /dev/full: ENOSPC (no space left on device); run cancelled\n',
+      );
       // cancelled, not waited for: the task sleeps 30 s
       expect(Date.now() - startedAt).toBeLessThan(10_000);
       expect(result.stdout).toMatch(/task\.cancelled hangs #1\n.*task\.cancelled after \(never started\)\n.*dag\.completed cancelled/);
@@ -99,7 +101,7 @@ describe('rxdag run (output files)', () => {
       const log = tmp.file('late.jsonl');
       const result = await runCli(['run', file, '--events', log, '--report', '/dev/full', '--quiet']);
       expect(result.code).toBe(74);
-      expect(result.stderr).toBe('rxdag: cannot write the report /dev/full: ENOSPC (no space left on device)\n');
+      expect(notices(result.stderr)).toBe('rxdag: cannot write the report /dev/full: ENOSPC (no space left on device)\n');
       // every task succeeded, and the events log says so
       expect(existsSync(probe)).toBe(true);
       const logged = readEventLog(log);
@@ -110,7 +112,7 @@ describe('rxdag run (output files)', () => {
     it('should keep exit 1 when a task failed and the report cannot be written either', async () => {
       const result = await runCli(['run', 'spec/cli/fixtures/failing.yaml', '--report', '/dev/full', '--quiet']);
       expect(result.code).toBe(1);
-      expect(result.stderr).toBe('rxdag: cannot write the report /dev/full: ENOSPC (no space left on device)\n');
+      expect(notices(result.stderr)).toBe('rxdag: cannot write the report /dev/full: ENOSPC (no space left on device)\n');
     }, 20_000);
   });
 

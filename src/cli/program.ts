@@ -1,10 +1,18 @@
+/**
+ * The `rxdag` command line: its commands, options and help text (commander), each command's
+ * exit code, and how invalid input is printed (every problem on its own line, exit 2). Runs
+ * nothing itself: each command lives in `commands/`.
+ */
 import { Command, CommanderError, Option } from 'commander';
 import { graphCommand } from './commands/graph';
 import type { CliIo } from './commands/cliIo';
 import { reportCommand } from './commands/report';
+import { type RawResumeOptions, resumeCommand } from './commands/resume';
 import { runCommand } from './commands/run';
 import type { RawRunOptions } from './commands/runOptions';
 import { DEFAULT_KILL_GRACE_MS } from './commands/runOptions';
+import { type RawRunsOptions, runsCommand } from './commands/runs';
+import { type RawShowOptions, showCommand } from './commands/show';
 import { validateCommand } from './commands/validate';
 import { ExitCode } from './exitCodes';
 import { formatProblem, InvalidInputError } from './problems';
@@ -21,6 +29,9 @@ export async function cli(argv: readonly string[], io: CliIo, version: string): 
   };
   const program = buildProgram(version, io, {
     run: (file, options) => act(() => runCommand(file, options, io))(),
+    resume: (runId, options) => act(() => resumeCommand(runId, options, io))(),
+    runs: (options) => act(() => runsCommand(options, io))(),
+    show: (runId, options) => act(() => showCommand(runId, options, io))(),
     validate: (file) => act(() => validateCommand(file, io))(),
     graph: (file, options) => act(() => graphCommand(file, options, io))(),
     report: (events, options) => act(() => reportCommand(events, options, io))(),
@@ -43,37 +54,84 @@ export async function cli(argv: readonly string[], io: CliIo, version: string): 
 
 interface Actions {
   run(file: string, options: RawRunOptions): Promise<void>;
+  resume(runId: string | undefined, options: RawResumeOptions): Promise<void>;
+  runs(options: RawRunsOptions): Promise<void>;
+  show(runId: string, options: RawShowOptions): Promise<void>;
   validate(file: string): Promise<void>;
   graph(file: string, options: { format?: string }): Promise<void>;
   report(events: string, options: { output: string; dag?: string }): Promise<void>;
 }
 
+const STORE_HELP = 'where runs are journaled: a folder, or postgres://… (default: $RXDAG_STORE, else .rxdag)';
+
+const EXIT_CODES = `
+Exit codes: 0 all tasks succeeded (or the command did its job), 1 a task failed, 2 invalid file
+or options, or an unknown, ended or owned run, or a store that is missing or cannot be reached
+(nothing ran), 74 an output or the journal could not be written, 130 interrupted (143 SIGTERM).
+
+Durable runs: "rxdag run" journals every run into the store (.rxdag/ of the working directory by
+default). A run whose process died (a crash, kill -9, a reboot) is "interrupted": "rxdag resume"
+continues it without running again what had completed. A task may run more than once (its
+attempt was in flight when the process died): shell tasks see RXDAG_IDEMPOTENCY_KEY, the same for
+every attempt and resume, to make their side effects idempotent.`;
+
 function buildProgram(version: string, io: CliIo, actions: Actions): Command {
   const program = new Command('rxdag')
-    .description('Run DAGs of tasks (shell commands, sleeps) event-driven on RxJS, with live progress, an events log and an HTML report.')
+    .description(
+      'Run DAGs of tasks (shell commands, sleeps) event-driven on RxJS, with live progress, an events log, an HTML report, and a journal to resume crashed runs.',
+    )
     .version(version)
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .showHelpAfterError('(run "rxdag --help" for usage)')
-    .addHelpText(
-      'after',
-      '\nExit codes: 0 all tasks succeeded, 1 a task failed, 2 invalid file or options (nothing ran), 74 an output could not be written, 130 interrupted.',
-    );
+    .addHelpText('after', EXIT_CODES);
+
+  const display = (command: Command) =>
+    command
+      .option('-c, --concurrency <n>', 'most tasks running at once (default: 8)')
+      .addOption(new Option('--mode <mode>', 'how the scheduler notices changes').choices(['event', 'polling']).default('event'))
+      .option('--poll-interval <ms>', 'poll period with --mode polling (default: 50)')
+      .option('--events <out.jsonl>', 'write every event, one JSON object per line')
+      .option('--report <out.html>', 'write a self-contained HTML report when the run ends')
+      .option('-q, --quiet', 'print only failed tasks and the final line')
+      .option('--json', 'print each event as one JSON line on stdout, nothing else')
+      .option('--kill-grace <ms>', `time a stopped shell task gets between SIGTERM and SIGKILL (default: ${DEFAULT_KILL_GRACE_MS})`);
+
+  display(
+    program
+      .command('run')
+      .description('run a DAG file (.yaml, .yml or .json), journaled so that it can be resumed')
+      .argument('<file>', 'the DAG file'),
+  )
+    .option('--fail-fast', 'cancel the whole run at the first task that fails for good')
+    .option('--store <dir|postgres://…>', STORE_HELP)
+    .option('--no-journal', 'do not journal the run (it cannot be resumed)')
+    .action(actions.run);
+
+  display(
+    program
+      .command('resume')
+      .description('continue an interrupted run from its journal (default: the newest interrupted run)')
+      .argument('[run-id]', 'the run to resume, as "rxdag runs" lists it'),
+  )
+    .option('--store <dir|postgres://…>', STORE_HELP)
+    .action(actions.resume);
 
   program
-    .command('run')
-    .description('run a DAG file (.yaml, .yml or .json)')
-    .argument('<file>', 'the DAG file')
-    .option('-c, --concurrency <n>', 'most tasks running at once (default: 8)')
-    .addOption(new Option('--mode <mode>', 'how the scheduler notices changes').choices(['event', 'polling']).default('event'))
-    .option('--poll-interval <ms>', 'poll period with --mode polling (default: 50)')
-    .option('--events <out.jsonl>', 'write every event, one JSON object per line')
-    .option('--report <out.html>', 'write a self-contained HTML report when the run ends')
-    .option('--fail-fast', 'cancel the whole run at the first task that fails for good')
-    .option('-q, --quiet', 'print only failed tasks and the final line')
-    .option('--json', 'print each event as one JSON line on stdout, nothing else')
-    .option('--kill-grace <ms>', `time a stopped shell task gets between SIGTERM and SIGKILL (default: ${DEFAULT_KILL_GRACE_MS})`)
-    .action(actions.run);
+    .command('runs')
+    .description('list the runs of the store, newest first: id, DAG, status, start, duration, task counts')
+    .option('--store <dir|postgres://…>', STORE_HELP)
+    .option('--json', 'one JSON object per run and line')
+    .action(actions.runs);
+
+  program
+    .command('show')
+    .description("a journaled run: summary, every failure with its error, each task's timing")
+    .argument('<run-id>', 'the run, as "rxdag runs" lists it')
+    .option('--store <dir|postgres://…>', STORE_HELP)
+    .option('--json', 'print it as one JSON object')
+    .option('--report <out.html>', 'write the HTML report of the run from its journal')
+    .action(actions.show);
 
   program
     .command('validate')

@@ -12,10 +12,20 @@ describe('resolveRunOptions', () => {
       failFast: false,
       output: 'progress',
       killGraceMs: DEFAULT_KILL_GRACE_MS,
+      store: undefined,
+      journal: true,
     });
     expect(resolveRunOptions({}, false).output).toBe('lines');
     expect(resolveRunOptions({ quiet: true }, true).output).toBe('quiet');
     expect(resolveRunOptions({ json: true }, true).output).toBe('json');
+  });
+
+  it('should journal unless --no-journal, and refuse --store with --no-journal', () => {
+    expect(resolveRunOptions({ store: 'runs' }, false)).toMatchObject({ store: 'runs', journal: true });
+    expect(resolveRunOptions({ journal: false }, false)).toMatchObject({ store: undefined, journal: false });
+    expect(() => resolveRunOptions({ journal: false, store: 'runs' }, false)).toThrow(
+      new InvalidInputError([{ message: '--store and --no-journal cannot be used together (--no-journal writes no journal anywhere)' }]),
+    );
   });
 
   it('should turn the strings of the command line into numbers and flags', () => {

@@ -186,4 +186,22 @@ describe('progressReporter', () => {
       'task.failed lint #1 (error): ShellCommandError: `npx eslint --max-warnings 0 src spec examples benchmarks scripts` exited with code 3; last stderr lines: src/cli/run.ts:12:7 error no-unused-vars src/cli/main.ts:3:1 error import/order',
     );
   });
+
+  it("should start a resumed run's bar from its journal: tasks completed before the crash count as completed", () => {
+    const terminal = fakeTerminal();
+    const history = eventsOf(
+      { type: 'dag.created', at: 0, dagId: 'd', taskCount: 3 },
+      { type: 'task.ready', at: 0, taskId: 'compile', attempt: 1 },
+      { type: 'task.ready', at: 0, taskId: 'lint', attempt: 1 },
+      { type: 'task.started', at: 1, taskId: 'compile', attempt: 1, agent: 'shell' },
+      { type: 'task.started', at: 2, taskId: 'lint', attempt: 1, agent: 'shell' },
+      { type: 'task.completed', at: 9, taskId: 'compile', attempt: 1, durationMs: 8 },
+    );
+    const reporter = progressReporter(terminal.stream, dag, { history, failurePolicy: 'skip-dependents' });
+    expect(terminal.text()).toBe(''); // nothing of the journal is printed again
+    reporter.onEvent({ type: 'run.resumed', runId: 'run-1', seq: 7, at: 5000, resumedAfterSeq: 6, interrupted: ['lint'] });
+    reporter.finish();
+    // lint was in flight when the process died: ready again, not running
+    expect(terminal.text()).toMatch(/1\/3 completed \| 0 running \| 1 ready \| 0 failed \| \d+s \|/);
+  });
 });

@@ -49,4 +49,11 @@ describe('line and JSON reporters', () => {
       '[   0.004s] dag.completed failed: 0/1 completed, 1 failed, 0 skipped, 0 cancelled in 0.00 s',
     ]);
   });
+
+  it("should not print a resumed run's journaled events again, and time its new ones from the run's start", () => {
+    let text = '';
+    const reporter = lineReporter({ write: (chunk) => (text += chunk) }, { quiet: false, history: events.slice(0, 2) });
+    reporter.onEvent({ type: 'run.resumed', runId: 'run-1', seq: 3, at: 1010, resumedAfterSeq: 2, interrupted: ['a'] });
+    expect(text).toBe('[   1.000s] run.resumed after seq 2; restarting a\n');
+  });
 });

@@ -76,4 +76,29 @@ describe('buildRunModel', () => {
       ['z', 'unfinished', []],
     ]);
   });
+
+  it('should end an attempt cut by a crash where the journal ended, and draw its run after the resume apart', () => {
+    const model = buildRunModel(
+      eventsOf(
+        { type: 'dag.created', at: 0, dagId: 'd', taskCount: 1 },
+        { type: 'task.ready', at: 0, taskId: 'a', attempt: 1 },
+        { type: 'task.started', at: 10, taskId: 'a', attempt: 1, agent: 'shell' },
+        { type: 'run.resumed', at: 500, resumedAfterSeq: 3, interrupted: ['a'] },
+        { type: 'task.started', at: 510, taskId: 'a', attempt: 1, agent: 'shell' },
+        { type: 'task.completed', at: 600, taskId: 'a', attempt: 1, durationMs: 90 },
+        {
+          type: 'dag.completed',
+          at: 600,
+          outcome: 'succeeded',
+          counts: { total: 1, completed: 1, failed: 0, skipped: 0, cancelled: 0 },
+          durationMs: 600,
+        },
+      ),
+    );
+    expect(model.tasks[0]!.attempts).toEqual([
+      expect.objectContaining({ attempt: 1, startMs: 10, endMs: 10, outcome: 'cancelled', detail: expect.stringMatching(/^interrupted/) }),
+      expect.objectContaining({ attempt: 1, startMs: 510, endMs: 600, outcome: 'completed' }),
+    ]);
+    expect(model.tasks[0]!.outcome).toBe('completed');
+  });
 });

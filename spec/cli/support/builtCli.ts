@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -68,11 +69,34 @@ export interface RunningCli {
   readonly done: Promise<CliResult>;
   /** Resolves when stdout has printed something matching `pattern`. */
   waitForStdout(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** What it printed on stderr so far. */
+  stderrSoFar(): string;
 }
 
-/** Starts `node dist/cli/main.js ...args` in the repository root, stdin closed. */
-export function startCli(args: readonly string[], env: Readonly<Record<string, string>> = {}): RunningCli {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * The store `rxdag run` journals into when a spec names none (`RXDAG_STORE`): one folder per
+ * spec file, removed after it, so that no spec writes a journal into the repository. A spec
+ * that wants the default `.rxdag/` of the working directory passes `RXDAG_STORE: ''`.
+ */
+export const SPEC_STORE = path.join(os.tmpdir(), `rxdag-spec-store-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+// jest's registry gives each spec file its own copy of this module, and this hook
+afterAll(() => rmSync(SPEC_STORE, { recursive: true, force: true }));
+
+/** Where the CLI runs: the repository root unless a spec says otherwise. */
+export interface CliOptions {
+  readonly cwd?: string;
+}
+
+/**
+ * Starts `node dist/cli/main.js ...args` (in the repository root unless `options.cwd`), stdin
+ * closed, journaling into {@link SPEC_STORE} unless `env` names another store.
+ */
+export function startCli(args: readonly string[], env: Readonly<Record<string, string>> = {}, options: CliOptions = {}): RunningCli {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, RXDAG_STORE: SPEC_STORE, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   const stdoutWaiters: (() => void)[] = [];
@@ -97,10 +121,30 @@ export function startCli(args: readonly string[], env: Readonly<Record<string, s
       stdoutWaiters.push(check);
       check();
     });
-  return { child, done, waitForStdout };
+  return { child, done, waitForStdout, stderrSoFar: () => stderr };
 }
 
 /** Runs the CLI to its end. */
-export function runCli(args: readonly string[], env?: Readonly<Record<string, string>>): Promise<CliResult> {
-  return startCli(args, env).done;
+export function runCli(args: readonly string[], env?: Readonly<Record<string, string>>, options?: CliOptions): Promise<CliResult> {
+  return startCli(args, env, options).done;
+}
+
+/** The line `rxdag run` starts a journaled run with: `rxdag: run ID (journal STORE; resume with: …)`. */
+export const RUN_LINE = /^rxdag: run (\S+) \(journal (.+); resume with: rxdag resume \1(?: --store \S+)?\)$/;
+
+/** What a run printed on stderr besides its run line (see {@link RUN_LINE}). */
+export function notices(stderr: string): string {
+  return stderr
+    .split(/(?<=\n)/)
+    .filter((line) => !RUN_LINE.test(line.trimEnd()))
+    .join('');
+}
+
+/** The run id a journaled run printed on stderr (its run line), or undefined. */
+export function printedRunId(stderr: string): string | undefined {
+  for (const line of stderr.split('\n')) {
+    const match = RUN_LINE.exec(line);
+    if (match !== null) return match[1];
+  }
+  return undefined;
 }

@@ -1,3 +1,7 @@
+/**
+ * The CLI's `shell` agent: a task's command in `/bin/sh`, in its own process group, with the
+ * run's variables in its environment. It does not decide retries or timeouts (the scheduler does).
+ */
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import type { Agent, TaskContext } from '../../index';
@@ -50,7 +54,9 @@ export class ShellCommandError extends Error {
  * stdout and stderr, and succeeds with `{exitCode, stdout, stderr}` when it exits 0. When the
  * attempt is cancelled or times out (its `signal` fires) the whole group gets SIGTERM, then
  * SIGKILL after the grace period. The command sees `RXDAG_TASK_ID`, `RXDAG_ATTEMPT`,
- * `RXDAG_RUN_ID` and `RXDAG_DAG_ID`, so it can tell a retry from a first attempt.
+ * `RXDAG_RUN_ID` and `RXDAG_DAG_ID`, so it can tell a retry from a first attempt, and
+ * `RXDAG_IDEMPOTENCY_KEY` (`${runId}/${taskId}`: the same for every attempt and every resume of
+ * a journaled run), so it can make its side effects idempotent.
  *
  * @example
  * const groups = new ProcessGroups(2000);
@@ -79,6 +85,7 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
         RXDAG_ATTEMPT: String(task.attempt),
         RXDAG_RUN_ID: task.runId,
         RXDAG_DAG_ID: task.dagId,
+        RXDAG_IDEMPOTENCY_KEY: task.idempotencyKey,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,9 +1,9 @@
 /**
- * The options of `rxdag run`, from commander's strings to checked values with defaults: every
- * bad option is reported at once, in the CLI's own words (`--concurrency`, not the library's
- * `maxConcurrency`), and nothing the library would refuse gets through (a count past the safe
- * integers, a time past the longest timer Node keeps). Does not read the DAG file nor check the
- * output paths: `loadDagFile` and `writeTarget` do.
+ * The options of `rxdag run` and `rxdag resume`, from commander's strings to checked values with
+ * defaults: every bad option is reported at once, in the CLI's own words (`--concurrency`, not
+ * the library's `maxConcurrency`), and nothing the library would refuse gets through (a count
+ * past the safe integers, a time past the longest timer Node keeps). Does not read the DAG file,
+ * check the output paths nor open the store: `loadDagFile`, `writeTarget` and `openStore` do.
  */
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
 import { InvalidInputError, type Problem } from '../problems';
@@ -19,6 +19,10 @@ export interface RawRunOptions {
   readonly quiet?: boolean;
   readonly json?: boolean;
   readonly killGrace?: string;
+  /** `--store DIR|postgres://…`. */
+  readonly store?: string;
+  /** false with `--no-journal` (commander's negated flag); `resume` has no such flag. */
+  readonly journal?: boolean;
 }
 
 /** How the run is shown: a live bar, a line per event, failures only, or JSON lines. */
@@ -35,6 +39,10 @@ export interface RunCommandOptions {
   /** `progress` is only chosen when the output is a terminal; see {@link resolveRunOptions}. */
   readonly output: OutputMode;
   readonly killGraceMs: number;
+  /** `--store` as given (the store is chosen with `RXDAG_STORE` and the default by `storeLocation`). */
+  readonly store: string | undefined;
+  /** Whether the run is journaled (`--no-journal` turns it off). */
+  readonly journal: boolean;
 }
 
 /** Default time between SIGTERM and SIGKILL for a stopped shell task. */
@@ -75,6 +83,8 @@ export function resolveRunOptions(raw: RawRunOptions, interactive: boolean): Run
   if (mode !== 'event' && mode !== 'polling')
     problems.push({ message: `--mode must be "event" or "polling" (got ${JSON.stringify(mode)})` });
   if (raw.pollInterval !== undefined && mode !== 'polling') problems.push({ message: '--poll-interval only applies with --mode polling' });
+  if (raw.journal === false && raw.store !== undefined)
+    problems.push({ message: '--store and --no-journal cannot be used together (--no-journal writes no journal anywhere)' });
   if (raw.quiet === true && raw.json === true)
     problems.push({ message: '--quiet and --json cannot be used together (--json already prints only events)' });
   if (problems.length > 0) throw new InvalidInputError(problems);
@@ -87,5 +97,7 @@ export function resolveRunOptions(raw: RawRunOptions, interactive: boolean): Run
     failFast: raw.failFast === true,
     output: raw.json === true ? 'json' : raw.quiet === true ? 'quiet' : interactive ? 'progress' : 'lines',
     killGraceMs: killGraceMs ?? DEFAULT_KILL_GRACE_MS,
+    store: raw.store,
+    journal: raw.journal !== false,
   };
 }

@@ -23,22 +23,29 @@ export function validateCommand(file: string, io: CliIo): number {
 
 /** e.g. `DAG "release" is valid: 9 tasks (7 shell, 2 sleep), 11 dependencies, longest chain 5 tasks` */
 export function describeDag(dag: Dag): string {
-  const agents = new Map<string, number>();
-  for (const task of dag.tasks) agents.set(task.agent, (agents.get(task.agent) ?? 0) + 1);
-  const byAgent = [...agents].map(([agent, count]) => `${count} ${agent}`).join(', ');
-  const edges = dag.tasks.reduce((sum, task) => sum + task.deps.length, 0);
-  const n = dag.tasks.length;
+  // read from the DAG's flat index: `dag.tasks` would build an object per task
+  const { agentCodes, agentNames, deps } = dag.index;
+  const n = dag.size;
+  const perAgent = new Array<number>(agentNames.length).fill(0);
+  for (let i = 0; i < n; i++) perAgent[agentCodes[i]!]!++;
+  const byAgent = agentNames
+    .map((agent, code) => [agent, perAgent[code]!] as const)
+    .filter(([, count]) => count > 0)
+    .map(([agent, count]) => `${count} ${agent}`)
+    .join(', ');
+  const edges = deps.start[n]!;
   const chain = longestChain(dag);
   return `DAG "${dag.id}" is valid: ${n} task${n === 1 ? '' : 's'}${n === 0 ? '' : ` (${byAgent})`}, ${edges} dependenc${edges === 1 ? 'y' : 'ies'}, longest chain ${chain} task${chain === 1 ? '' : 's'}`;
 }
 
 /** Tasks on the longest dependency chain, along the DAG's topological order. */
 function longestChain(dag: Dag): number {
-  const depth = new Int32Array(dag.tasks.length);
+  const { topologicalOrder, deps } = dag.index;
+  const depth = new Int32Array(dag.size);
   let longest = 0;
-  for (const i of dag.index.topologicalOrder) {
+  for (const i of topologicalOrder) {
     let deepest = 0;
-    for (const dep of dag.tasks[i]!.deps) deepest = Math.max(deepest, depth[dag.taskIndex(dep)!]!);
+    for (let e = deps.start[i]!; e < deps.start[i + 1]!; e++) deepest = Math.max(deepest, depth[deps.targets[e]!]!);
     depth[i] = deepest + 1;
     longest = Math.max(longest, depth[i]!);
   }

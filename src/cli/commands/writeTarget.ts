@@ -1,3 +1,13 @@
+/**
+ * The checks made on the files a command will write, before anything runs (exit 2 when one
+ * fails): that each can really be written, and that no output names the DAG file or another
+ * output. Also how a failed write is described in one line (`ENOSPC (no space left on device)`).
+ *
+ * A check opens the path for appending, never truncating it, and removes a file it had to
+ * create, so a refused command leaves every file as it was. It does not write the outputs,
+ * and it cannot promise the later writes succeed (a full disk, `/dev/full`): the commands
+ * handle those failures themselves.
+ */
 import {
   accessSync,
   closeSync,
@@ -12,17 +22,6 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { InvalidInputError, type Problem } from '../problems';
-
-/**
- * The checks made on the files a command will write, before anything runs (exit 2 when one
- * fails): that each can really be written, and that no output names the DAG file or another
- * output. Also how a failed write is described in one line (`ENOSPC (no space left on device)`).
- *
- * A check opens the path for appending, never truncating it, and removes a file it had to
- * create, so a refused command leaves every file as it was. It does not write the outputs,
- * and it cannot promise the later writes succeed (a full disk, `/dev/full`): the commands
- * handle those failures themselves.
- */
 
 /** An output file of a command: the option that names it and the path as given. */
 export interface OutputTarget {
@@ -46,7 +45,7 @@ export function checkWritable(flag: string, file: string): void {
  * as the run starts, is named by the system's error (`ENOENT (…)`); the report, written only
  * at the end, gets the folder checks of {@link checkWritable} first.
  */
-export function outputProblems(dagFile: string, events: string | undefined, report: string | undefined): Problem[] {
+export function outputProblems(dagFile: string | undefined, events: string | undefined, report: string | undefined): Problem[] {
   const outputs: OutputTarget[] = [];
   if (events !== undefined) outputs.push({ flag: '--events', file: events });
   if (report !== undefined) outputs.push({ flag: '--report', file: report });
@@ -59,18 +58,20 @@ export function outputProblems(dagFile: string, events: string | undefined, repo
   return problems;
 }
 
-/** Outputs that would overwrite the DAG file, or each other. */
-function sameFileProblems(dagFile: string, outputs: readonly OutputTarget[]): Problem[] {
+/** Outputs that would overwrite the DAG file (when there is one: `resume` has none), or each other. */
+function sameFileProblems(dagFile: string | undefined, outputs: readonly OutputTarget[]): Problem[] {
   const problems: Problem[] = [];
   outputs.forEach((output, i) => {
-    if (sameFile(output.file, dagFile)) {
+    if (dagFile !== undefined && sameFile(output.file, dagFile)) {
       const which = output.file === dagFile ? 'itself' : `"${dagFile}"${how(output.file, dagFile)}`;
       problems.push({
         message: `${output.flag} "${output.file}" is the DAG file ${which}: writing it would overwrite the DAG; give another path`,
       });
       return;
     }
-    const earlier = outputs.slice(0, i).find((other) => sameFile(other.file, output.file) && !sameFile(other.file, dagFile));
+    const earlier = outputs
+      .slice(0, i)
+      .find((other) => sameFile(other.file, output.file) && (dagFile === undefined || !sameFile(other.file, dagFile)));
     if (earlier !== undefined) {
       const which = earlier.file === output.file ? 'the same file' : `the same file${how(output.file, earlier.file)}`;
       problems.push({

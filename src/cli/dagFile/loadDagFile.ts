@@ -9,9 +9,9 @@ import path from 'node:path';
 import { type Dag, type DagIssue, DagValidationError, defineDag } from '../../index';
 import { InvalidInputError, type Problem, sortProblems } from '../problems';
 import { directoryProblems } from './directories';
-import { dagFileSchema, fileTaskSchema } from './fileSchema';
+import { dagFileSchema, fileTaskSchema, isPlainFileTask } from './fileSchema';
 import { readDagText } from './readDagText';
-import { type ParsedFile, parseJson, parseYaml } from './sourceText';
+import { parseJson, parseYaml, type Positions } from './sourceText';
 import { toDagSpec } from './toDagSpec';
 import { type Located, zodProblems } from './zodProblems';
 
@@ -49,20 +49,22 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
   }
   const parsed = (yaml ? parseYaml : parseJson)(text, fileName);
   if (!parsed.ok) throw new InvalidInputError(parsed.problems);
-  const source = parsed.file;
-  const place = placer(fileName, source);
+  const { value } = parsed.file;
+  // `place` (kept by `problemsOf` for the whole run) holds the text's positions, not the value
+  const place = placer(fileName, parsed.file.positions);
 
   const problems: Problem[] = [];
-  const head = dagFileSchema.safeParse(source.value);
-  if (!head.success) problems.push(...zodProblems(head.error, [], dagFileSchema, source.value, place));
-  if (!isMapping(source.value)) throw new InvalidInputError(problems);
+  const head = dagFileSchema.safeParse(value);
+  if (!head.success) problems.push(...zodProblems(head.error, [], dagFileSchema, value, place));
+  if (!isMapping(value)) throw new InvalidInputError(problems);
   // read on past a bad head: the tasks' problems are reported with it
-  const file = source.value as { id?: unknown; tasks?: unknown; defaults?: unknown };
+  const file = value as { id?: unknown; tasks?: unknown; defaults?: unknown };
   const fileTasks: readonly unknown[] = Array.isArray(file.tasks) ? file.tasks : [];
   const tasks = fileTasks.map((raw, i) => {
+    if (isPlainFileTask(raw)) return raw;
     const task = fileTaskSchema.safeParse(raw);
     if (task.success) return task.data;
-    problems.push(...zodProblems(task.error, ['tasks', i], fileTaskSchema, source.value, place));
+    problems.push(...zodProblems(task.error, ['tasks', i], fileTaskSchema, value, place));
     return raw;
   });
   const spec = toDagSpec(file, tasks, path.dirname(path.resolve(fileName)));
@@ -79,10 +81,10 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
 }
 
 /** Places an issue in the file: at the value its path names, or at the key of an unknown field. */
-function placer(fileName: string, source: ParsedFile): (issue: Located) => Problem {
+function placer(fileName: string, positions: Positions): (issue: Located) => Problem {
   return (issue) => ({
     file: fileName,
-    ...(issue.field === undefined ? source.locate(issue.path) : source.locateKey(issue.path, issue.field)),
+    ...(issue.field === undefined ? positions.locate(issue.path) : positions.locateKey(issue.path, issue.field)),
     path: issue.path,
     message: issue.message,
   });
@@ -92,7 +94,14 @@ function isMapping(value: unknown): boolean {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Whether a YAML text has nothing but blank lines, comments and document markers. */
+/** Whether a YAML text has nothing but blank lines, comments and document markers (read up to its first other line). */
 function isBlankYaml(text: string): boolean {
-  return text.split('\n').every((line) => /^\s*(#.*)?$/.test(line) || /^(---|\.\.\.)\s*(#.*)?$/.test(line));
+  for (let start = 0; start <= text.length;) {
+    const end = text.indexOf('\n', start);
+    const line = text.slice(start, end < 0 ? text.length : end);
+    if (!/^\s*(#.*)?$/.test(line) && !/^(---|\.\.\.)\s*(#.*)?$/.test(line)) return false;
+    if (end < 0) break;
+    start = end + 1;
+  }
+  return true;
 }

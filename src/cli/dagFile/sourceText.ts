@@ -1,12 +1,16 @@
 /**
- * Parses the text of a DAG file, YAML or strict JSON, into its value and a map back to where each
- * part (a value, or a mapping's key) is written; syntax errors come with their line and column,
- * at most {@link MAX_SYNTAX_ERRORS} of them. Does not check what the value holds: the file
- * schema and `defineDag` do.
+ * Parses the text of a DAG file, YAML or strict JSON, into its value, fast: `JSON.parse`, and
+ * for YAML a reader of plain YAML (`plainYaml.ts`) before the `yaml` library. Where each part
+ * is written (line and column) is worked out only when a problem is to be placed, by reading
+ * the text again with positions; a valid file never pays for it. Syntax errors come with their
+ * line and column, at most {@link MAX_SYNTAX_ERRORS} of them. Does not check what the value
+ * holds: the file schema and `defineDag` do.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { Problem } from '../problems';
+import { jsonPositions } from './jsonPositions';
 import { findJsonSyntaxError, MAX_NESTING } from './jsonSyntax';
+import { readPlainYaml } from './plainYaml';
 
 /** A 1-based line and column. */
 export interface Position {
@@ -14,13 +18,21 @@ export interface Position {
   readonly column: number;
 }
 
-/** A parsed DAG file: its value, and where each part of it is written. */
-export interface ParsedFile {
-  readonly value: unknown;
+/** Where the parts of a parsed file are written. */
+export interface Positions {
   /** Where the value at `path` is written, or the nearest enclosing part that exists. */
   locate(path: readonly (string | number)[]): Position | undefined;
   /** Where the key `key` of the mapping at `path` is written, else where the mapping is. */
   locateKey(path: readonly (string | number)[], key: string): Position | undefined;
+}
+
+/**
+ * A parsed DAG file: its value, and where its parts are written. `positions` holds the text
+ * only (not the value): it reads the text again, once, at its first question.
+ */
+export interface ParsedFile {
+  readonly value: unknown;
+  readonly positions: Positions;
 }
 
 /** Syntax errors listed before "… and N more": a file of garbage would otherwise print hundreds. */
@@ -31,6 +43,8 @@ export type ParseResult = { readonly ok: true; readonly file: ParsedFile } | { r
 
 /** Parses YAML (1.2, so JSON too), reporting each syntax error at its line and column. */
 export function parseYaml(text: string, fileName: string): ParseResult {
+  const plain = readPlainYaml(text);
+  if (plain !== undefined) return { ok: true, file: { value: plain.value, positions: lazyPositions(() => yamlPositions(text)) } };
   const lineCounter = new LineCounter();
   // prettyErrors would append a multi-line excerpt to each message; we want one line per problem.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -54,7 +68,8 @@ export function parseYaml(text: string, fileName: string): ParseResult {
     const message = error instanceof Error ? readableYamlError(error.message) : 'the file could not be read';
     return { ok: false, problems: [{ file: fileName, line: 1, column: 1, message: `YAML error: ${message}` }] };
   }
-  return { ok: true, file: { value, ...locators(doc, lineCounter) } };
+  // the document is dropped here: positions read the text again if a problem needs one
+  return { ok: true, file: { value, positions: lazyPositions(() => yamlPositions(text)) } };
 }
 
 /** The parser runs out of stack on very deep nesting; say what that means for the file. */
@@ -63,20 +78,40 @@ function readableYamlError(message: string): string {
 }
 
 /**
- * Parses JSON strictly (YAML would accept more than JSON), reporting a syntax error at its line
- * and column; positions of values come from reading the same text as YAML.
+ * Parses JSON strictly (YAML would accept more than JSON) with `JSON.parse`; when it fails, or
+ * the text nests deeper than {@link MAX_NESTING}, the first error is found again with its line
+ * and column (`JSON.parse` does not always say where it is).
  */
 export function parseJson(text: string, fileName: string): ParseResult {
-  const syntaxError = findJsonSyntaxError(text);
-  if (syntaxError !== undefined) {
+  let value: unknown;
+  let failure: string | undefined;
+  try {
+    value = JSON.parse(text);
+    if (nestsDeeperThan(text, MAX_NESTING)) failure = `nested deeper than ${MAX_NESTING} levels`;
+  } catch (error) {
+    failure = error instanceof Error ? error.message : String(error);
+  }
+  if (failure !== undefined) {
+    const syntaxError = findJsonSyntaxError(text) ?? { offset: 0, message: failure };
     const { line, column } = positionOf(text, syntaxError.offset);
     return { ok: false, problems: [{ file: fileName, line, column, message: `JSON syntax error: ${syntaxError.message}` }] };
   }
-  const value: unknown = JSON.parse(text);
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
-  const nowhere = { locate: () => undefined, locateKey: () => undefined };
-  return { ok: true, file: { value, ...(doc.errors.length === 0 ? locators(doc, lineCounter) : nowhere) } };
+  return { ok: true, file: { value, positions: lazyPositions(() => jsonPositions(text)) } };
+}
+
+/** Whether a valid JSON text opens more than `limit` objects and arrays inside one another. */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x22 /* " */) {
+      // to the closing quote: the text is valid JSON, so every backslash escapes the next character
+      for (i++; text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (code === 0x7b || code === 0x5b /* { [ */) {
+      if (++depth > limit) return true;
+    } else if (code === 0x7d || code === 0x5d /* } ] */) depth--;
+  }
+  return false;
 }
 
 function positionOf(text: string, offset: number): Position {
@@ -85,7 +120,19 @@ function positionOf(text: string, offset: number): Position {
   return { line, column: offset - before.lastIndexOf('\n') };
 }
 
-function locators(doc: Document, lineCounter: LineCounter): Pick<ParsedFile, 'locate' | 'locateKey'> {
+/** Positions made by `build` at the first question, then kept (they are only asked for when there are problems). */
+function lazyPositions(build: () => Positions): Positions {
+  let built: Positions | undefined;
+  return {
+    locate: (path) => (built ??= build()).locate(path),
+    locateKey: (path, key) => (built ??= build()).locateKey(path, key),
+  };
+}
+
+/** Positions in a YAML text, from the `yaml` library's document (none if the text no longer parses). */
+export function yamlPositions(text: string): Positions {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const position = (node: Node | undefined): Position | undefined => {
     const offset = node?.range?.[0];
     if (offset === undefined) return undefined;

@@ -1,3 +1,8 @@
+/**
+ * The events log of `rxdag run --events` and `rxdag resume --events`: one JSON object per line,
+ * written synchronously in batches; a failed write stops the log and is reported once. It does
+ * not decide what a failure does to the run (the commands do).
+ */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { DagEvent } from '../../index';
 import { InvalidInputError } from '../problems';
@@ -38,6 +43,22 @@ export class EventLog {
     } catch (error) {
       throw new InvalidInputError([{ message: `--events: cannot write "${path}": ${(error as Error).message}` }]);
     }
+  }
+
+  /**
+   * Opens (and truncates) `path` once the run has started: a failure to open it is reported to
+   * `onError` like a failed write (the returned log writes nothing), not thrown.
+   */
+  static openDuringRun(path: string, onError: (error: NodeJS.ErrnoException) => void): EventLog {
+    let fd: number;
+    try {
+      fd = openSync(path, 'w');
+    } catch (error) {
+      const log = new EventLog(undefined, onError);
+      log.fail(error as NodeJS.ErrnoException);
+      return log;
+    }
+    return new EventLog(fd, onError);
   }
 
   /** The error that stopped the log, if one did. */

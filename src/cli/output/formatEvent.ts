@@ -14,7 +14,8 @@ import type { DagEvent } from '../../index';
  */
 export function formatEvent(event: DagEvent, runStartedAt: number, attempts?: (taskId: string) => AttemptsSoFar | undefined): string {
   const time = `[${((event.at - runStartedAt) / 1000).toFixed(3).padStart(8)}s]`;
-  return `${time} ${describeEvent(event, attempts)}`.replace(/\n/g, `\n${' '.repeat(time.length + 1)}`);
+  const line = `${time} ${describeEvent(event, attempts)}`;
+  return line.includes('\n') ? line.replace(/\n/g, `\n${' '.repeat(time.length + 1)}`) : line;
 }
 
 /** What a run showed so far of a task's attempts. */
@@ -35,18 +36,23 @@ export const TEXT_INDENT = '[   0.000s] '.length;
  */
 export class EventFormatter {
   private runStartedAt: number | undefined;
-  // Task id -> its attempts so far; absent while none started.
-  private readonly attempts = new Map<string, AttemptsSoFar>();
+  // Task id -> its last started attempt, negated once that attempt ended (a number, not an
+  // object, per task: a big run keeps one per task); absent while none started.
+  private readonly attempts = new Map<string, number>();
+  private readonly attemptsOf = (taskId: string): AttemptsSoFar | undefined => {
+    const attempt = this.attempts.get(taskId);
+    return attempt === undefined ? undefined : { lastStarted: Math.abs(attempt), running: attempt > 0 };
+  };
 
   /** The line of `event`, which must come after every earlier event of the run. */
   format(event: DagEvent): string {
     this.runStartedAt ??= event.at;
-    if (event.type === 'task.started') this.attempts.set(event.taskId, { lastStarted: event.attempt, running: true });
+    if (event.type === 'task.started') this.attempts.set(event.taskId, event.attempt);
     else if (event.type === 'task.completed' || event.type === 'task.failed') {
-      const attempts = this.attempts.get(event.taskId);
-      if (attempts !== undefined) this.attempts.set(event.taskId, { ...attempts, running: false });
+      const attempt = this.attempts.get(event.taskId);
+      if (attempt !== undefined) this.attempts.set(event.taskId, -Math.abs(attempt));
     }
-    return formatEvent(event, this.runStartedAt, (taskId) => this.attempts.get(taskId));
+    return formatEvent(event, this.runStartedAt, this.attemptsOf);
   }
 }
 

@@ -1,5 +1,9 @@
+/**
+ * The live progress bar of a run on a terminal (cli-progress), with failures and notices printed
+ * above it; a resumed run's bar starts from its journal's counts. Not used off a terminal.
+ */
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
-import type { Dag, DagEvent } from '../../index';
+import type { Dag, DagEvent, FailurePolicy } from '../../index';
 import { EventFormatter, TEXT_INDENT } from './formatEvent';
 import type { Reporter } from './reporter';
 import { RunTally } from './runTally';
@@ -23,12 +27,20 @@ const DEFAULT_COLUMNS = 80;
  * to the terminal's width (the terminal does not wrap while the bar is drawn, so a long line
  * would lose its end); the final line stays.
  *
+ * A resumed run's display starts where its journal left it: `history` (the journal's events)
+ * is folded into the counts without printing anything, so the bar shows the tasks completed
+ * before the crash as completed; it is drawn at the resumed run's first event.
+ *
  * It does not print every event (see `lineReporter`), and draws nothing when the stream is
  * not a terminal.
  */
-export function progressReporter(stream: ProgressStream, dag: Dag): Reporter {
-  const tally = new RunTally(dag);
+export function progressReporter(stream: ProgressStream, dag: Dag, resumed: ResumedDisplay = {}): Reporter {
+  const tally = new RunTally(dag, resumed.failurePolicy);
   const lines = new EventFormatter();
+  for (const event of resumed.history ?? []) {
+    tally.apply(event);
+    lines.format(event);
+  }
   const multibar = new MultiBar(
     { format: FORMAT, stream, hideCursor: true, clearOnComplete: false, stopOnComplete: false, fps: 10, barsize: 20, emptyOnZero: true },
     Presets.shades_classic,
@@ -59,6 +71,8 @@ export function progressReporter(stream: ProgressStream, dag: Dag): Reporter {
         bar = multibar.create(event.taskCount, 0, payload());
         return;
       }
+      // a resumed run: the bar starts from the journal's counts
+      if (bar === undefined && tally.started) bar = multibar.create(tally.total, tally.count('completed'), payload());
       if (event.type === 'task.failed' || event.type === 'task.timed-out' || event.type === 'task.stuck' || event.type === 'task.skipped') {
         logAbove(line);
       }
@@ -81,6 +95,13 @@ export function progressReporter(stream: ProgressStream, dag: Dag): Reporter {
       stopped = true;
     },
   };
+}
+
+/** Where a resumed run's display starts: the journal's events, and the run's failure policy. */
+export interface ResumedDisplay {
+  /** The run's events so far (from `dag.created`), shown as the state they lead to, not printed. */
+  readonly history?: readonly DagEvent[];
+  readonly failurePolicy?: FailurePolicy;
 }
 
 function describeRunning(running: readonly string[]): string {

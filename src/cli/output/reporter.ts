@@ -1,3 +1,8 @@
+/**
+ * The reporter contract (what shows a run as it goes) and the plain ones: JSON lines
+ * (`--json`) and one line per event (`--quiet` keeps only failures and the end). The live
+ * progress bar is in `progressReporter.ts`. Reporters display; they write no file.
+ */
 import type { DagEvent } from '../../index';
 import { EventFormatter } from './formatEvent';
 
@@ -21,28 +26,79 @@ export interface TextSink {
   write(text: string): unknown;
 }
 
-/** `--json`: each event as one JSON object per line, exactly as emitted, and nothing else. */
+/**
+ * `--json`: each event as one JSON object per line, exactly as emitted, and nothing else (a
+ * resumed run prints its own events, from `run.resumed`: its journal has the earlier ones).
+ */
 export function jsonReporter(out: TextSink): Reporter {
+  const lines = lineBatcher(out);
   return {
-    onEvent: (event) => out.write(`${JSON.stringify(event)}\n`),
-    finish: () => {},
+    onEvent: (event) => {
+      lines.write(`${JSON.stringify(event)}\n`);
+      if (event.type === 'dag.completed') lines.flush();
+    },
+    finish: () => lines.flush(),
   };
 }
 
 /**
  * Plain output, one line per event (when not on a terminal). With `quiet`, only what a script's
  * log needs: tasks that failed for good, and the final `dag.completed` line. Lines are not
- * wrapped: a pipe or a file has no width.
+ * wrapped: a pipe or a file has no width. A resumed run's `history` (its journal's events) is
+ * not printed again: it only sets where times count from and which attempts ran.
  */
-export function lineReporter(out: TextSink, { quiet }: { readonly quiet: boolean }): Reporter {
+export function lineReporter(
+  out: TextSink,
+  { quiet, history = [] }: { readonly quiet: boolean; readonly history?: readonly DagEvent[] },
+): Reporter {
   // Times are shown from the start of the run; a cancelled task's attempt only if it ran.
   const lines = new EventFormatter();
+  for (const event of history) lines.format(event);
+  const batch = lineBatcher(out);
   return {
     onEvent: (event) => {
       const line = lines.format(event);
       const shown = !quiet || event.type === 'dag.completed' || (event.type === 'task.failed' && !event.willRetry);
-      if (shown) out.write(`${line}\n`);
+      if (shown) batch.write(`${line}\n`);
+      if (event.type === 'dag.completed') batch.flush();
     },
-    finish: () => {},
+    finish: () => batch.flush(),
+  };
+}
+
+/** Characters held back before they are written at once, whatever the turn of the event loop. */
+const BATCH_CHARS = 64 * 1024;
+
+/**
+ * Writes lines to `out` in order, few writes for many lines: the first line of each turn of the
+ * event loop at once, the others of that turn together at its end (or when {@link BATCH_CHARS}
+ * wait). A burst of events (a thousand tasks ending in the same millisecond) then costs two
+ * writes, not one system call per line, and a lone event is still printed as it happens.
+ * `flush` writes what waits (at `dag.completed` and when the run is over).
+ */
+function lineBatcher(out: TextSink): { write(text: string): void; flush(): void } {
+  let waiting = '';
+  let turnStarted = false;
+  const flush = () => {
+    if (waiting === '') return;
+    const text = waiting;
+    waiting = '';
+    out.write(text);
+  };
+  return {
+    write(text) {
+      if (turnStarted) {
+        waiting += text;
+        if (waiting.length >= BATCH_CHARS) flush();
+        return;
+      }
+      turnStarted = true;
+      setImmediate(() => {
+        turnStarted = false;
+        flush();
+      });
+      out.write(text);
+    },
+    flush,
   };
 }

@@ -1,4 +1,8 @@
-import { type Dag, type DagEvent, type RunTracker, type TaskCounts, type TaskStatus, trackRun } from '../../index';
+/**
+ * The counts behind the progress bar: how many tasks are in each phase, kept by the library's
+ * `trackRun`, and which tasks run now. It prints nothing.
+ */
+import { type Dag, type DagEvent, type FailurePolicy, type RunTracker, type TaskCounts, type TaskStatus, trackRun } from '../../index';
 
 /** Where a task is in its life, as the CLI shows it: the library's task status. */
 export type TaskPhase = TaskStatus;
@@ -6,7 +10,9 @@ export type TaskPhase = TaskStatus;
 /**
  * Counts of tasks by phase for the progress display, kept by the library's own reducer through
  * `trackRun` (O(1) per event), so the CLI never keeps a second copy of the run's rules.
- * Also remembers which tasks run now, in the order they started.
+ * Also remembers which tasks run now, in the order they started. A resumed run's tally is
+ * first given the journal's events (`run.resumed` then puts the attempts that were in flight
+ * back among the ready tasks).
  */
 export class RunTally {
   // Made at `dag.created`, when the run's id is known.
@@ -14,15 +20,26 @@ export class RunTally {
   // Running task ids in the order they started (a Map keeps insertion order).
   private readonly runningSince = new Map<string, number>();
 
-  constructor(private readonly dag: Dag) {}
+  constructor(
+    private readonly dag: Dag,
+    /** The run's failure policy (a resumed run's is in its journal). */
+    private readonly failurePolicy: FailurePolicy = 'skip-dependents',
+  ) {}
 
   apply(event: DagEvent): void {
-    if (event.type === 'dag.created') this.tracker = trackRun(this.dag, event.runId);
+    if (event.type === 'dag.created') this.tracker = trackRun(this.dag, event.runId, this.failurePolicy);
     this.tracker?.apply(event);
     if (event.type === 'task.started') this.runningSince.set(event.taskId, event.at);
     else if (event.type === 'task.completed' || event.type === 'task.failed' || event.type === 'task.cancelled') {
       this.runningSince.delete(event.taskId);
+    } else if (event.type === 'run.resumed') {
+      for (const taskId of event.interrupted) this.runningSince.delete(taskId);
     }
+  }
+
+  /** Whether the run's `dag.created` was seen (a resumed run's, in its journal). */
+  get started(): boolean {
+    return this.tracker !== undefined;
   }
 
   /** How many tasks are in `phase`. */

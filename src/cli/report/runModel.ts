@@ -1,3 +1,9 @@
+/**
+ * The report's model of a run, folded from its events: tasks, their attempts (the Gantt bars)
+ * and why each waited before its first start. A resumed run's attempts that were in flight
+ * when its process stopped end where its journal ended (drawn as cancelled, "interrupted"), and
+ * their run again after `run.resumed` is a bar of its own. It draws nothing.
+ */
 import type { DagEvent, RunOutcome, TaskCounts } from '../../index';
 
 /** How one attempt ended, which is also its colour in the report. */
@@ -140,6 +146,21 @@ export function buildRunModel(events: readonly DagEvent[], knownTaskIds: readonl
       case 'dag.completed':
         completed = event;
         break;
+      case 'run.resumed': {
+        // in flight when the process stopped: the attempt ends with the journal, and runs again
+        const stoppedMs = index === 0 ? at : events[index - 1]!.at - t0;
+        for (const taskId of event.interrupted) {
+          for (const bar of row(taskId).attempts) {
+            if (bar.outcome === 'unfinished')
+              Object.assign(bar, {
+                endMs: stoppedMs,
+                outcome: 'cancelled',
+                detail: 'interrupted: the process running it stopped; it ran again on resume',
+              });
+          }
+        }
+        break;
+      }
       default:
         break;
     }

@@ -1,0 +1,321 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import fc from 'fast-check';
+import { parseDocument } from 'yaml';
+import { readPlainYaml } from '../../../src/cli/dagFile/plainYaml';
+
+/**
+ * The plain YAML reader is a shortcut for the `yaml` library: whatever it reads, it must read as
+ * the library does (same value, and no text the library refuses), and it may give up on
+ * anything. Checked on hand-picked texts, on the repository's YAML files, and on generated and
+ * mutated documents.
+ */
+
+/** What the `yaml` library makes of a text, as `loadDagFile` asks it: the value, or `errors`. */
+function library(text: string): { value: unknown } | 'errors' {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) return 'errors';
+  try {
+    return { value: doc.toJS({ maxAliasCount: 100 }) };
+  } catch {
+    return 'errors';
+  }
+}
+
+/** Empty when the reader agrees with the library (or gave up), else what went wrong. */
+function disagreement(text: string): string {
+  const plain = readPlainYaml(text);
+  if (plain === undefined) return '';
+  const theirs = library(text);
+  if (theirs === 'errors') return `read a text the yaml library refuses: ${JSON.stringify(text)}`;
+  if (!isDeepStrictEqual(plain.value, theirs.value)) {
+    return `read ${JSON.stringify(text)} as ${JSON.stringify(plain.value)}, the yaml library as ${JSON.stringify(theirs.value)}`;
+  }
+  return '';
+}
+
+describe('readPlainYaml', () => {
+  it.each([
+    ['a DAG file', 'id: d\ntasks:\n  - id: a\n    sleep: 0\n  - id: b\n    deps: [a]\n    run: echo hi # comment\n'],
+    ['a leading document marker and comments', '# top\n---\nid: x # the id\n\n# between\ntasks: []\n'],
+    ['a sequence at its key’s indentation', 'tasks:\n- id: a\n  sleep: 1\n- id: b\nid: x\n'],
+    [
+      'core schema scalars',
+      'a: [~, null, Null, NULL, true, False, TRUE, 0o17, 0x1F, -12, +3, 007, 1e3, 2.5, .5, 1., -.inf, .NaN, yes, 1_000]\n',
+    ],
+    ['quoted scalars', 'a: "x\\ty\\u00e9\\x41\\U0001F600 \\"q\\" \\\\"\nb: \'it\'\'s # not a comment\'\nc: ""\n'],
+    ['plain scalars with indicators inside', 'a: echo [x] {y} a,b "q" \'s\' a:b a#b\nb: http://x.y/z?q=1\nc: -x\nd: --flag\n'],
+    ['flow mappings', 'retry: { attempts: 2, backoffMs: 500 }\nenv: {A: "1", B: x y}\ne: {}\nf: [ ]\n'],
+    ['literal block scalars', 'a: |\n  line 1\n\n    indented\n  # not a comment\nb: |-\n  x\n\n\nc: |+\n  y\n\n\nd: x\n'],
+    ['literal block scalars in a sequence', '- |\n  one\n- run: |\n    two\n  id: t\n'],
+    ['null values', 'a:\nb: # comment\nc:\n  # only a comment\nd:\n- \n-\n'],
+    ['nested sequences and mappings', 'a:\n  -\n    - x\n    - y\n  - b:\n      c: 1\n    d:\n    - 2\n'],
+    ['an indented root', '  a: 1\n  b: 2\n'],
+  ])('should read %s as the yaml library does', (_name, text) => {
+    expect(readPlainYaml(text)).toBeDefined();
+    expect(disagreement(text)).toBe('');
+  });
+
+  it.each([
+    ['a tab', 'a:\tb\n'],
+    ['a carriage return', 'a: b\r\n'],
+    ['an anchor and an alias', 'a: &x 1\nb: *x\n'],
+    ['a tag', 'a: !!str 1\n'],
+    ['a folded scalar', 'a: >\n  x\n  y\n'],
+    ['a multi-line plain scalar', 'a: x\n  y\n'],
+    ['a multi-line quoted scalar', 'a: "x\n  y"\n'],
+    ['a multi-line flow list', 'a: [x,\n  y]\n'],
+    ['a quoted key', '"a": 1\n'],
+    ['a duplicate key', 'a: 1\na: 2\n'],
+    ['a key that is not a string', 'true: 1\n'],
+    ['a second document', 'a: 1\n---\nb: 2\n'],
+    ['a syntax error', 'a: b: c\n'],
+    ['a bad indentation', 'a:\n    b: 1\n  c: 2\n'],
+    ['an unclosed quote', 'a: "x\n'],
+    ['a nested flow collection', 'a: [[x]]\n'],
+    ['a scalar root', 'just text\n'],
+    ['a trailing comma', 'a: [x, ]\n'],
+    ['a bad escape', 'a: "\\q"\n'],
+  ])('should leave %s to the yaml library', (_name, text) => {
+    expect(readPlainYaml(text)).toBeUndefined();
+  });
+
+  it('should read the repository’s YAML files as the yaml library does', () => {
+    const root = path.resolve(__dirname, '../../..');
+    const files = ['examples', 'spec/cli/fixtures'].flatMap((dir) =>
+      readdirSync(path.join(root, dir))
+        .filter((name) => /\.ya?ml$/.test(name))
+        .map((name) => path.join(root, dir, name)),
+    );
+    expect(files.length).toBeGreaterThan(3);
+    for (const file of files) expect(disagreement(readFileSync(file, 'utf8'))).toBe('');
+  });
+
+  describe('on generated documents', () => {
+    // mostly what the reader takes, some of what it does not: a document is read only if all of it is plain
+    const plainScalars = [
+      'a',
+      'a b',
+      'a #b',
+      'a#b',
+      'a # b',
+      '-1',
+      '0o17',
+      '0o8',
+      '0x1F',
+      '0xg',
+      '.inf',
+      '-.Inf',
+      '+.INF',
+      '.nan',
+      '.NaN',
+      '1e3',
+      '1E-2',
+      '1.',
+      '.5',
+      '+1',
+      '-0',
+      '007',
+      '1_000',
+      '~',
+      'null',
+      'Null',
+      'nULL',
+      'True',
+      'tRUE',
+      'false',
+      'yes',
+      'on',
+      "it's",
+      'x:y',
+      'http://a/b',
+      'a [b]',
+      'a, b',
+      'a}',
+      'a "b"',
+      '-a',
+      '--a',
+      'a\\nb',
+      'é',
+      '😀',
+      't42',
+      'a :b',
+      'a  b',
+      'true story',
+      '12:30',
+      '1.2.3',
+    ];
+    const oddScalars = [
+      'x: y',
+      'x:',
+      '[a]',
+      '{a}',
+      '"q"',
+      "'q'",
+      '- a',
+      '-',
+      '?a',
+      ':a',
+      '!a',
+      '&a',
+      '*a',
+      '|',
+      '>',
+      '@a',
+      '%a',
+      '`a',
+      'a:',
+    ];
+    const plainKeys = ['id', 'deps', 'run', 'sleep', 'a', 'b_c', 'd-e', 'f.g', 'x1', 'env', 'retry', 'tasks'];
+    const oddKeys = ['null', 'True', '__proto__', '"q"', 'a b', '-a', '?', "'k'"];
+    const scalarArb = fc.oneof(
+      { weight: 12, arbitrary: fc.constantFrom(...plainScalars) },
+      { weight: 1, arbitrary: fc.constantFrom(...oddScalars) },
+    );
+    const keyArb = fc.oneof(
+      { weight: 25, arbitrary: fc.constantFrom(...plainKeys) },
+      { weight: 1, arbitrary: fc.constantFrom(...oddKeys) },
+    );
+    const spaces = fc.constantFrom('', '', '', ' ', '  ');
+    const quoted = scalarArb.chain((s) =>
+      fc.constantFrom(
+        JSON.stringify(s),
+        `'${s.replace(/'/g, "''")}'`,
+        `"${s.replace(/"/g, '\\"')}\\t\\x41\\u00e9"`,
+        JSON.stringify(s),
+        `'${s.replace(/'/g, "''")}'`,
+        JSON.stringify(s),
+        `'${s.replace(/'/g, "''")}'`,
+        `"${s}`,
+      ),
+    );
+    const flowItem = fc.oneof(scalarArb, quoted);
+    const flowList = fc
+      .tuple(fc.array(flowItem, { maxLength: 4 }), spaces, fc.constantFrom(false, false, false, false, false, false, false, true))
+      .map(([items, pad, trailing]) =>
+        items.length === 0 ? `[${pad}]` : `[${pad}${items.join(`,${pad || ' '}`)}${trailing ? ',' : ''}${pad}]`,
+      );
+    const flowMap = fc
+      .tuple(fc.array(fc.tuple(keyArb, flowItem), { maxLength: 3 }), spaces)
+      .map(([pairs, pad]) => (pairs.length === 0 ? '{}' : `{${pad}${pairs.map(([k, v]) => `${k}: ${v}`).join(', ')}${pad}}`));
+    const inline = fc.oneof({ weight: 4, arbitrary: scalarArb }, quoted, flowList, flowMap);
+
+    type Doc =
+      | { kind: 'map'; entries: [string, Doc][] }
+      | { kind: 'seq'; items: Doc[] }
+      | { kind: 'scalar'; text: string }
+      | { kind: 'literal'; header: string; lines: string[] };
+    const literalArb = fc
+      .tuple(
+        fc.constantFrom('|', '|-', '|+', '|2', '>', '| # c'),
+        fc.array(fc.constantFrom('x', 'y z', '', '  indented', '# hash', ' '), { minLength: 1, maxLength: 4 }),
+      )
+      .map(([header, lines]): Doc => ({ kind: 'literal', header, lines }));
+    const { doc: docArb } = fc.letrec<{ doc: Doc }>((tie) => ({
+      doc: fc.oneof(
+        { maxDepth: 4, depthIdentifier: 'yaml', withCrossShrink: true },
+        { weight: 5, arbitrary: inline.map((text): Doc => ({ kind: 'scalar', text })) },
+        { weight: 1, arbitrary: literalArb },
+        {
+          weight: 2,
+          arbitrary: fc
+            .uniqueArray(fc.tuple(keyArb, tie('doc')), { minLength: 1, maxLength: 5, selector: ([key]) => key })
+            .map((entries): Doc => ({ kind: 'map', entries })),
+        },
+        { weight: 2, arbitrary: fc.array(tie('doc'), { minLength: 1, maxLength: 5 }).map((items): Doc => ({ kind: 'seq', items })) },
+      ),
+    }));
+    /** A document's root: a mapping or a sequence of a few entries. */
+    const rootArb = fc.oneof(
+      fc
+        .uniqueArray(fc.tuple(keyArb, docArb), { minLength: 2, maxLength: 6, selector: ([key]) => key })
+        .map((entries): Doc => ({ kind: 'map', entries })),
+      fc.array(docArb, { minLength: 2, maxLength: 6 }).map((items): Doc => ({ kind: 'seq', items })),
+    );
+
+    /** Renders a node under a parent at `indent` (the node goes at `indent + step`), in the styles YAML allows. */
+    function render(doc: Doc, indent: number, step: number, extras: () => string, compact: boolean): string[] {
+      const pad = ' '.repeat(indent);
+      switch (doc.kind) {
+        case 'scalar':
+        case 'literal':
+          return [`${pad}${doc.kind === 'scalar' ? doc.text : doc.header}`];
+        case 'map':
+          return doc.entries.flatMap(([key, value]) => [
+            ...entry(`${pad}${key}:`, value, indent, step, extras, true),
+            ...maybeComment(extras, pad),
+          ]);
+        case 'seq':
+          return doc.items.flatMap((item) => [...entry(`${pad}-`, item, indent, step, extras, compact), ...maybeComment(extras, pad)]);
+      }
+    }
+    function maybeComment(extras: () => string, pad: string): string[] {
+      const extra = extras();
+      return extra === 'comment' ? [`${pad}# note`] : extra === 'blank' ? [''] : extra === 'spaces' ? ['   '] : [];
+    }
+    function entry(head: string, value: Doc, indent: number, step: number, extras: () => string, sameIndentSeq: boolean): string[] {
+      if (value.kind === 'scalar') return [`${head} ${value.text}${extras() === 'trailing' ? ' # t' : ''}`];
+      if (value.kind === 'literal') {
+        const inner = ' '.repeat(indent + step);
+        return [`${head} ${value.header}`, ...value.lines.map((line) => (line === '' ? '' : line === ' ' ? inner + ' ' : inner + line))];
+      }
+      if (value.kind === 'map' && head.endsWith('-') && extras() !== 'comment') {
+        // a compact mapping: its first key on the dash's line
+        const [first, ...rest] = render(value, indent + step, step, extras, false);
+        return [`${head}${' '.repeat(step - 1)}${first!.trimStart()}`, ...rest];
+      }
+      const childIndent = value.kind === 'seq' && sameIndentSeq && extras() === 'blank' ? indent : indent + step;
+      return [head, ...render(value, childIndent, step, extras, true)];
+    }
+
+    const documentArb = fc
+      .tuple(
+        rootArb,
+        fc.constantFrom(2, 2, 4, 1, 3),
+        fc.array(fc.constantFrom('', '', '', '', '', '', '', 'comment', 'blank', 'trailing', 'spaces'), { minLength: 1, maxLength: 50 }),
+        fc.constantFrom('', '---\n', '# head\n'),
+        fc.boolean(),
+      )
+      .map(([doc, step, extrasList, prefix, finalNewline]) => {
+        let next = 0;
+        const extras = () => extrasList[next++ % extrasList.length]!;
+        const body = render(doc, 0, step, extras, true).join('\n');
+        return `${prefix}${body}${finalNewline ? '\n' : ''}`;
+      });
+
+    it('should read every generated document it reads as the yaml library does', () => {
+      let read = 0;
+      let runs = 0;
+      fc.assert(
+        fc.property(documentArb, (text) => {
+          runs++;
+          if (readPlainYaml(text) !== undefined) read++;
+          expect(disagreement(text)).toBe('');
+        }),
+        { numRuns: 3000, seed: 42 },
+      );
+      // the generator must exercise the reader, not only its giving up
+      expect(read / runs).toBeGreaterThan(0.1);
+    });
+
+    it('should read every mutated document it reads as the yaml library does', () => {
+      const mutation = fc.tuple(
+        fc.nat(),
+        fc.constantFrom('', ' ', ':', '-', '#', '"', "'", '\n', '  ', '[', ']', '{', ',', '|', '\\'),
+        fc.nat(2),
+      );
+      fc.assert(
+        fc.property(documentArb, fc.array(mutation, { minLength: 1, maxLength: 3 }), (text, mutations) => {
+          let mutated = text;
+          for (const [at, insert, remove] of mutations) {
+            const where = mutated.length === 0 ? 0 : at % mutated.length;
+            mutated = mutated.slice(0, where) + insert + mutated.slice(where + remove);
+          }
+          expect(disagreement(mutated)).toBe('');
+        }),
+        { numRuns: 3000, seed: 7 },
+      );
+    });
+  });
+});

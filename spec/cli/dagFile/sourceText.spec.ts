@@ -1,0 +1,66 @@
+import fc from 'fast-check';
+import { jsonPositions } from '../../../src/cli/dagFile/jsonPositions';
+import { parseJson, parseYaml, yamlPositions } from '../../../src/cli/dagFile/sourceText';
+
+/** Every path into `value` (its own included), and a few that lead nowhere. */
+function pathsOf(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+  const paths = [prefix, [...prefix, 'nowhere'], [...prefix, 99]];
+  if (Array.isArray(value)) value.forEach((item, i) => paths.push(...pathsOf(item, [...prefix, i])));
+  else if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) paths.push(...pathsOf(item, [...prefix, key]));
+  }
+  return paths;
+}
+
+describe('parsing a DAG file', () => {
+  it('should place the parts of a JSON file as the yaml library places them (generated JSON)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), fc.constantFrom(0, 2, '\t', ' '), (value, indent) => {
+        const text = JSON.stringify(value, null, indent);
+        const mine = jsonPositions(text);
+        const yaml = yamlPositions(text);
+        for (const path of pathsOf(value)) {
+          expect(mine.locate(path)).toEqual(yaml.locate(path));
+          for (const key of ['id', 'tasks', '']) expect(mine.locateKey(path, key)).toEqual(yaml.locateKey(path, key));
+        }
+      }),
+      { numRuns: 300, seed: 5 },
+    );
+  });
+
+  it('should place a repeated JSON key at its first use, as before', () => {
+    const text = '{\n  "id": "a",\n  "id": "b",\n  "tasks": [ {"x": 1} ]\n}';
+    expect(jsonPositions(text).locateKey([], 'id')).toEqual({ line: 2, column: 3 });
+    expect(jsonPositions(text).locate(['tasks', 0, 'x'])).toEqual({ line: 4, column: 20 });
+    expect(jsonPositions('{"a\\u0062": 1}').locateKey([], 'ab')).toEqual({ line: 1, column: 2 });
+  });
+
+  it('should read a valid file without working out where anything is written', () => {
+    const json = parseJson('{"id": "a", "tasks": []}', 'a.json');
+    const yaml = parseYaml('id: a\ntasks: []\n', 'a.yaml');
+    expect(json.ok && json.file.value).toEqual({ id: 'a', tasks: [] });
+    expect(yaml.ok && yaml.file.value).toEqual({ id: 'a', tasks: [] });
+    // positions are a closure over the text, made on the first question
+    expect(json.ok && json.file.positions.locate(['tasks'])).toEqual({ line: 1, column: 22 });
+    expect(yaml.ok && yaml.file.positions.locate(['tasks'])).toEqual({ line: 2, column: 8 });
+  });
+
+  it('should refuse JSON nested deeper than the limit, at the bracket past it, as the syntax check does', () => {
+    const deep = `{"a": ${'['.repeat(1000)}${']'.repeat(1000)}}`;
+    const result = parseJson(deep, 'deep.json');
+    expect(result).toEqual({
+      ok: false,
+      problems: [{ file: 'deep.json', line: 1, column: 1006, message: 'JSON syntax error: nested deeper than 1000 levels' }],
+    });
+    expect(parseJson(`{"a": ${'['.repeat(999)}${']'.repeat(999)}}`, 'ok.json').ok).toBe(true);
+    // brackets in strings are not nesting
+    expect(parseJson(JSON.stringify({ a: '['.repeat(5000), b: '\\"[' }), 'strings.json').ok).toBe(true);
+  });
+
+  it('should report a JSON syntax error at its line and column', () => {
+    expect(parseJson('{\n  "id": "a",\n  "tasks": [1,]\n}', 'comma.json')).toEqual({
+      ok: false,
+      problems: [{ file: 'comma.json', line: 3, column: 15, message: 'JSON syntax error: expected a value, found "]" (trailing comma?)' }],
+    });
+  });
+});

@@ -1,0 +1,288 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { DagEvent } from '../../src/index';
+import { describePostgres } from '../support/postgres';
+import { CLI, type CliResult, ensureBuilt, notices, printedRunId, ROOT, runCli, SPEC_STORE } from './support/builtCli';
+import { tempDir, writeText } from './support/files';
+import { gatedDag, gatedEnv, interruptedRun, journalEvents, linesOf } from './support/journaledRuns';
+
+/**
+ * `rxdag run` journals every run (into `.rxdag/` of the working directory, `RXDAG_STORE`, or
+ * `--store`; `--no-journal` writes none) and says its id once on stderr; `rxdag runs` lists a
+ * store's runs and `rxdag show` one run (every failure, timings, its report); a failed run ends
+ * with the list of every failure; shell tasks see the run's ids; a journal that cannot be
+ * written stops the run (exit 74) and a store that cannot be reached refuses it (exit 2).
+ */
+describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
+  const tmp = tempDir();
+  beforeAll(() => ensureBuilt(), 120_000);
+  afterAll(() => tmp.remove());
+
+  /** A DAG file with two failing shell tasks (stderr lines in their errors), a skipped and a completed one. */
+  const failing = () =>
+    writeText(
+      tmp.file('two-failures.yaml'),
+      [
+        'id: two-failures',
+        'tasks:',
+        '  - id: ok',
+        '    run: echo "$RXDAG_RUN_ID $RXDAG_TASK_ID $RXDAG_IDEMPOTENCY_KEY"',
+        '  - id: compile',
+        '    deps: [ok]',
+        `    run: 'echo "warning: old flag" >&2; echo "error: missing semicolon" >&2; exit 3'`,
+        '  - id: lint',
+        '    deps: [ok]',
+        `    run: 'echo "src/a.ts:1 unused" >&2; exit 4'`,
+        '  - id: ship',
+        '    deps: [compile, lint]',
+        '    sleep: 1',
+        '',
+      ].join('\n'),
+    );
+  const passing = () => writeText(tmp.file('passing.yaml'), 'id: passing\ntasks:\n  - id: only\n    sleep: 1\n');
+  /** A folder of its own for a test. */
+  const folder = (name: string) => {
+    const dir = path.join(tmp.dir, name);
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  };
+
+  it('should journal into .rxdag/ of the working directory and print the run id once on stderr, stdout staying JSON lines', async () => {
+    const cwd = folder('cwd');
+    const result = await runCli(['run', passing(), '--json'], { RXDAG_STORE: '' }, { cwd });
+    expect(result.code).toBe(0);
+    const runId = printedRunId(result.stderr)!;
+    expect(runId).toMatch(/^passing-\d{8}-\d{4}-[0-9a-z]{4}$/);
+    expect(result.stderr).toBe(`rxdag: run ${runId} (journal .rxdag/; resume with: rxdag resume ${runId})\n`);
+    const printed = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as DagEvent);
+    expect(readdirSync(path.join(cwd, '.rxdag'))).toEqual([`${runId}.jsonl`]);
+    expect(journalEvents(path.join(cwd, '.rxdag'), runId)).toEqual(printed);
+  }, 20_000);
+
+  it('should write no journal and print no run id with --no-journal', async () => {
+    const cwd = folder('no-journal');
+    const result = await runCli(['run', passing(), '--no-journal', '--quiet'], { RXDAG_STORE: '' }, { cwd });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(readdirSync(cwd)).toEqual([]);
+    const both = await runCli(['run', passing(), '--no-journal', '--store', cwd], {}, { cwd });
+    expect(both).toMatchObject({
+      code: 2,
+      stderr: 'rxdag: --store and --no-journal cannot be used together (--no-journal writes no journal anywhere)\n',
+    });
+  }, 20_000);
+
+  it('should journal into RXDAG_STORE, and into --store before it (which the resume hint then names)', async () => {
+    const fromEnv = path.join(folder('env'), 'store');
+    const fromFlag = path.join(folder('flag'), 'store');
+    const byEnv = await runCli(['run', passing(), '--quiet'], { RXDAG_STORE: fromEnv });
+    const byFlag = await runCli(['run', passing(), '--quiet', '--store', fromFlag], { RXDAG_STORE: fromEnv });
+    expect([byEnv.code, byFlag.code]).toEqual([0, 0]);
+    const [envRun, flagRun] = [printedRunId(byEnv.stderr)!, printedRunId(byFlag.stderr)!];
+    expect(readdirSync(fromEnv)).toEqual([`${envRun}.jsonl`]);
+    expect(readdirSync(fromFlag)).toEqual([`${flagRun}.jsonl`]);
+    expect(byEnv.stderr).toBe(`rxdag: run ${envRun} (journal ${fromEnv}/; resume with: rxdag resume ${envRun})\n`);
+    expect(byFlag.stderr).toBe(`rxdag: run ${flagRun} (journal ${fromFlag}/; resume with: rxdag resume ${flagRun} --store ${fromFlag})\n`);
+  }, 20_000);
+
+  it('should end a failed run with every failure and its stderr lines (on stderr with --json)', async () => {
+    const store = path.join(folder('failures'), 'store');
+    const lines = await runCli(['run', failing(), '--quiet'], { RXDAG_STORE: store });
+    expect(lines.code).toBe(1);
+    const list = [
+      'rxdag: 2 tasks failed:',
+      '  compile (attempt 1): ShellCommandError: `echo "warning: old flag" >&2; echo "error: missing semicolon" >&2; exit 3` exited with code 3; last stderr lines:',
+      '      warning: old flag',
+      '      error: missing semicolon',
+      '  lint (attempt 1): ShellCommandError: `echo "src/a.ts:1 unused" >&2; exit 4` exited with code 4; last stderr lines:',
+      '      src/a.ts:1 unused',
+    ];
+    const sorted = (text: string) => {
+      // the two tasks run side by side: either may fail first
+      const at = text.indexOf('rxdag: 2 tasks failed:');
+      return at < 0 ? [] : text.slice(at).trimEnd().split('\n');
+    };
+    const printed = sorted(lines.stdout);
+    expect(printed).toHaveLength(list.length);
+    expect(new Set(printed)).toEqual(new Set(list));
+    const json = await runCli(['run', failing(), '--json'], { RXDAG_STORE: store });
+    expect(json.code).toBe(1);
+    for (const line of json.stdout.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+    expect(new Set(sorted(notices(json.stderr)))).toEqual(new Set(list));
+  }, 20_000);
+
+  it('should give shell tasks RXDAG_RUN_ID, RXDAG_TASK_ID and RXDAG_IDEMPOTENCY_KEY', async () => {
+    const store = path.join(folder('env-vars'), 'store');
+    const result = await runCli(['run', failing(), '--json'], { RXDAG_STORE: store });
+    const runId = printedRunId(result.stderr)!;
+    const ok = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as DagEvent)
+      .find((event) => event.type === 'task.completed' && event.taskId === 'ok');
+    expect(ok).toMatchObject({ output: { stdout: `${runId} ok ${runId}/ok` } });
+  }, 20_000);
+
+  it('should list the runs of a store, newest first, as a table or JSON lines, and say when there are none', async () => {
+    const dir = folder('runs');
+    const store = path.join(dir, 'store');
+    const failed = printedRunId((await runCli(['run', failing(), '--quiet'], { RXDAG_STORE: store })).stderr)!;
+    const passed = printedRunId((await runCli(['run', passing(), '--quiet'], { RXDAG_STORE: store })).stderr)!;
+
+    const table = await runCli(['runs', '--store', store]);
+    expect(table).toMatchObject({ code: 0, stderr: '' });
+    const rows = table.stdout.trimEnd().split('\n');
+    expect(rows[0]).toMatch(/^RUN\s+DAG\s+STATUS\s+STARTED\s+TOOK\s+COMPLETED\s+FAILED\s+SKIPPED\s+TOTAL$/);
+    expect(rows[1]).toMatch(
+      new RegExp(`^${passed}\\s+passing\\s+succeeded\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+\\d+ ms\\s+1\\s+0\\s+0\\s+1$`),
+    );
+    expect(rows[2]).toMatch(new RegExp(`^${failed}\\s+two-failures\\s+failed\\s+\\S+ \\S+\\s+\\d+ ms\\s+1\\s+2\\s+1\\s+4$`));
+    expect(rows).toHaveLength(3);
+
+    const json = await runCli(['runs', '--json'], { RXDAG_STORE: store });
+    expect(
+      json.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toEqual([
+      expect.objectContaining({
+        runId: passed,
+        dagId: 'passing',
+        status: 'succeeded',
+        counts: expect.objectContaining({ total: 1, completed: 1 }),
+      }),
+      expect.objectContaining({
+        runId: failed,
+        dagId: 'two-failures',
+        status: 'failed',
+        counts: { total: 4, completed: 1, failed: 2, skipped: 1, cancelled: 0 },
+      }),
+    ]);
+
+    const none = 'no runs: .rxdag/ has no journal (runs are journaled there by rxdag run)\n';
+    expect(await runCli(['runs'], { RXDAG_STORE: '' }, { cwd: dir })).toEqual({ code: 0, signal: null, stdout: none, stderr: '' });
+    expect(await runCli(['runs', '--json'], { RXDAG_STORE: '' }, { cwd: dir })).toEqual({
+      code: 0,
+      signal: null,
+      stdout: '',
+      stderr: none,
+    });
+  }, 30_000);
+
+  it('should show a failed run: summary, every failure with its stderr lines, timings, --json and --report', async () => {
+    const dir = folder('show');
+    const store = path.join(dir, 'store');
+    const runId = printedRunId((await runCli(['run', failing(), '--quiet'], { RXDAG_STORE: store })).stderr)!;
+    const report = path.join(dir, 'report.html');
+
+    const shown = await runCli(['show', runId, '--report', report], { RXDAG_STORE: store });
+    expect(shown).toMatchObject({ code: 0, stderr: `wrote ${report} (${journalEvents(store, runId).length} events)\n` });
+    const text = shown.stdout;
+    expect(text).toMatch(
+      new RegExp(
+        `^run ${runId}: DAG two-failures, failed\\n  store    ${store}/\\n  started  \\S+ \\S+, took \\d+ ms\\n  tasks    4: 1 completed, 2 failed, 1 skipped, 0 cancelled\\n`,
+      ),
+    );
+    expect(text).toContain('\n2 tasks failed:\n');
+    expect(text).toContain('exited with code 3; last stderr lines:\n      warning: old flag\n      error: missing semicolon\n');
+    expect(text).toContain('exited with code 4; last stderr lines:\n      src/a.ts:1 unused\n');
+    expect(text).toMatch(/\nTASK\s+STATE\s+STARTED\s+TOOK\s+ATTEMPTS\n/);
+    expect(text).toMatch(/\nok\s+completed\s+\+\d+ ms\s+\d+ ms\s+1\n/);
+    expect(text).toMatch(/\nship\s+skipped\s+-\s+-\s+0\n/);
+
+    const json = JSON.parse((await runCli(['show', runId, '--json'], { RXDAG_STORE: store })).stdout);
+    expect(json).toMatchObject({ runId, dagId: 'two-failures', status: 'failed', resumed: 0, counts: { total: 4, failed: 2 } });
+    expect(json.failures.map((f: { taskId: string }) => f.taskId).sort()).toEqual(['compile', 'lint']);
+    expect(json.tasks).toContainEqual({ id: 'ship', state: 'skipped', attempts: 0 });
+    expect(json.tasks).toContainEqual(
+      expect.objectContaining({ id: 'ok', state: 'completed', attempts: 1, durationMs: expect.any(Number) }),
+    );
+
+    const html = readFileSync(report, 'utf8');
+    expect(html).toContain(`run ${runId}`);
+    expect(html).toContain('<span class="outcome badge failed">failed</span>');
+
+    expect(await runCli(['show', 'nope'], { RXDAG_STORE: store })).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: run "nope" is not in the store ${store}/ (rxdag runs lists its runs)\n`,
+    });
+  }, 30_000);
+
+  it('should stop the run with one line and exit 74 when the journal cannot be written', async () => {
+    const dir = folder('journal-full');
+    const store = path.join(dir, 'store');
+    const tasks = Array.from({ length: 40 }, (_, i) => `  - id: t${i}\n    sleep: 2${i === 0 ? '' : `\n    deps: [t${i - 1}]`}`);
+    const file = writeText(path.join(dir, 'chain.yaml'), `id: chain\ntasks:\n${tasks.join('\n')}\n`);
+    // a file size limit of 8 KiB (16 blocks of 512 bytes): the header fits, the run's events do not
+    const result = await runInShell(`ulimit -f 16; exec "$0" "$@"`, [process.execPath, CLI, 'run', file, '--store', store, '--quiet']);
+    expect(result.code).toBe(74);
+    const runId = printedRunId(result.stderr)!;
+    expect(notices(result.stderr)).toBe(
+      `rxdag: cannot write the journal ${store}/ (run "${runId}"): EFBIG (file too large); run stopped (rxdag resume ${runId} continues it once the store can be written)\n`,
+    );
+    // what the journal holds stays: the run can be resumed where the store has room
+    const resumed = await runCli(['resume', '--quiet'], { RXDAG_STORE: store });
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(/dag\.completed succeeded: 40\/40 completed/);
+  }, 30_000);
+
+  it('should refuse a store that cannot be reached with one line and exit 2, its password never printed, nothing run', async () => {
+    const dir = folder('unreachable');
+    const events = path.join(dir, 'events.jsonl');
+    const store = 'postgres://rxdag:s3cret-pw@127.0.0.1:1/runs';
+    const results = await Promise.all([
+      runCli(['run', failing(), '--store', store, '--events', events]),
+      runCli(['runs', '--store', store]),
+      runCli(['show', 'some-run', '--store', store]),
+      runCli(['resume', '--store', store]),
+    ]);
+    for (const result of results) {
+      expect(result).toMatchObject({ code: 2, stdout: '' });
+      expect(result.stderr).toMatch(
+        /^rxdag: cannot reach the store: PostgreSQL journal at postgres:\/\/rxdag:\*\*\*@127\.0\.0\.1:1\/runs: cannot .*ECONNREFUSED.*\n$/,
+      );
+      expect(result.stderr).not.toContain('s3cret');
+    }
+    expect(existsSync(events)).toBe(false);
+  }, 60_000);
+});
+
+describePostgres('rxdag run, runs, show and resume with a PostgreSQL store', (db) => {
+  const tmp = tempDir();
+  beforeAll(() => ensureBuilt(), 120_000);
+  afterAll(() => tmp.remove());
+
+  it('should journal a run into the database, list it, show it and resume an interrupted one', async () => {
+    const store = `${db.connectionString}?schema=${db.schema}`;
+    const env = { ...gatedEnv(tmp.dir), RXDAG_STORE: store };
+    const runId = await interruptedRun(gatedDag(tmp.dir, 'pg-gated'), env);
+    const listed = await runCli(['runs', '--json'], env);
+    expect(JSON.parse(listed.stdout)).toMatchObject({ runId, status: 'interrupted', counts: { completed: 1 } });
+    writeFileSync(env.GATE, '');
+    const resumed = await runCli(['resume', '--quiet'], env);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(new RegExp(`^rxdag: resuming run ${runId} \\(journal postgres://`));
+    const shown = JSON.parse((await runCli(['show', runId, '--json'], env)).stdout);
+    expect(shown).toMatchObject({ runId, status: 'succeeded', resumed: 1, counts: { total: 3, completed: 3 } });
+    expect(linesOf(env.MARKERS)).toEqual(['first 1', 'gate 1', 'gate 1', 'last 1']);
+  }, 60_000);
+});
+
+/** Runs `script` with `/bin/sh -c` (its `$0`, `$@`: `args`), journaling into the specs' store unless told otherwise. */
+function runInShell(script: string, args: readonly string[]): Promise<CliResult> {
+  const child = spawn('/bin/sh', ['-c', script, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, RXDAG_STORE: SPEC_STORE },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+}

@@ -1,0 +1,103 @@
+import type { JournaledRunSummary, JournalHeader } from '../../../src/index';
+import { failureList, failuresOf } from '../../../src/cli/output/failureList';
+import { formatRunDetails, runDetails } from '../../../src/cli/output/runDetails';
+import { runsTable } from '../../../src/cli/output/runsTable';
+import { eventsOf } from '../support/eventBuilder';
+
+describe('what rxdag runs and rxdag show print', () => {
+  const header: JournalHeader = {
+    runId: 'run-1',
+    dagId: 'd',
+    createdAt: 0,
+    options: { failurePolicy: 'skip-dependents', contextInjection: true },
+    spec: {
+      id: 'd',
+      tasks: [
+        { id: 'fetch', deps: [], agent: 'shell' },
+        { id: 'build', deps: ['fetch'], agent: 'shell' },
+        { id: 'ship', deps: ['build'], agent: 'shell' },
+      ],
+    },
+  };
+  const error = { name: 'ShellCommandError', message: '`make` exited with code 2; last stderr lines:\nmake: *** [all] Error 1\nnope' };
+  const events = eventsOf(
+    { type: 'dag.created', at: 1000, dagId: 'd', taskCount: 3 },
+    { type: 'task.ready', at: 1000, taskId: 'fetch', attempt: 1 },
+    { type: 'task.started', at: 1001, taskId: 'fetch', attempt: 1, agent: 'shell' },
+    { type: 'run.resumed', at: 3000, resumedAfterSeq: 3, interrupted: ['fetch'] },
+    { type: 'task.started', at: 3001, taskId: 'fetch', attempt: 1, agent: 'shell' },
+    { type: 'task.completed', at: 3101, taskId: 'fetch', attempt: 1, durationMs: 100, worker: 'box:42' },
+    { type: 'task.ready', at: 3101, taskId: 'build', attempt: 1 },
+    { type: 'task.started', at: 3102, taskId: 'build', attempt: 1, agent: 'shell' },
+    { type: 'task.failed', at: 3200, taskId: 'build', attempt: 1, error, severity: 'error', willRetry: false },
+    { type: 'task.skipped', at: 3200, taskId: 'ship', attempt: 1, because: 'build' },
+    {
+      type: 'dag.completed',
+      at: 3200,
+      outcome: 'failed',
+      counts: { total: 3, completed: 1, failed: 1, skipped: 1, cancelled: 0 },
+      durationMs: 2200,
+      failures: [{ taskId: 'build', attempt: 1, error }],
+    },
+  );
+  const summary: JournaledRunSummary = {
+    runId: 'run-1',
+    dagId: 'd',
+    status: 'failed',
+    startedAt: 1000,
+    endedAt: 3200,
+    lastSeq: 11,
+    counts: { total: 3, completed: 1, failed: 1, skipped: 1, cancelled: 0 },
+  };
+
+  it('should list every failure with its whole message, continuation lines indented under it', () => {
+    expect(failureList(failuresOf(events))).toBe(
+      'rxdag: 1 task failed:\n  build (attempt 1): ShellCommandError: `make` exited with code 2; last stderr lines:\n      make: *** [all] Error 1\n      nope\n',
+    );
+    expect(failureList([])).toBe('');
+    // a run that has not ended: its final task.failed events so far
+    expect(failuresOf(events.slice(0, -1))).toEqual([{ taskId: 'build', attempt: 1, error }]);
+  });
+
+  it("should give each task's state, first start, time to its outcome, attempts and worker", () => {
+    const details = runDetails(header, events, summary);
+    expect(details).toMatchObject({ runId: 'run-1', status: 'failed', durationMs: 2200, resumed: 1, failures: [{ taskId: 'build' }] });
+    expect(details.tasks).toEqual([
+      { id: 'fetch', state: 'completed', startedAt: 1001, durationMs: 2100, attempts: 1, worker: 'box:42' },
+      { id: 'build', state: 'failed', startedAt: 3102, durationMs: 98, attempts: 1 },
+      { id: 'ship', state: 'skipped', attempts: 0 },
+    ]);
+    // the same run before its resume: the attempt in flight was cut
+    const cut = runDetails(header, events.slice(0, 3), { ...summary, status: 'interrupted', endedAt: undefined });
+    expect(cut.tasks[0]).toEqual({ id: 'fetch', state: 'interrupted', startedAt: 1001, attempts: 1 });
+    expect(cut.durationMs).toBeUndefined();
+  });
+
+  it('should print the summary, the failures, then a table of the tasks', () => {
+    const text = formatRunDetails(runDetails(header, events, summary), '.rxdag/');
+    const lines = text.split('\n');
+    expect(lines.slice(0, 5)).toEqual([
+      'run run-1: DAG d, failed',
+      '  store    .rxdag/',
+      expect.stringMatching(/^  started  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d, took 2\.20 s$/),
+      '  tasks    3: 1 completed, 1 failed, 1 skipped, 0 cancelled',
+      '  resumed  once',
+    ]);
+    expect(text).toContain(
+      '\n1 task failed:\n  build (attempt 1): ShellCommandError: `make` exited with code 2; last stderr lines:\n      make: *** [all] Error 1\n',
+    );
+    expect(text.trimEnd().split('\n').slice(-4)).toEqual([
+      'TASK   STATE      STARTED    TOOK  ATTEMPTS  WORKER',
+      'fetch  completed    +1 ms  2.10 s         1  box:42',
+      'build  failed     +2.10 s   98 ms         1',
+      'ship   skipped          -       -         0',
+    ]);
+  });
+
+  it('should list runs in a table, with no duration for a run that has not ended', () => {
+    const lines = runsTable([summary, { ...summary, runId: 'run-2', status: 'interrupted', endedAt: undefined }]);
+    expect(lines[0]).toBe('RUN    DAG  STATUS       STARTED                TOOK  COMPLETED  FAILED  SKIPPED  TOTAL');
+    expect(lines[1]).toMatch(/^run-1  d    failed       \S+ \S+  2\.20 s          1       1        1      3$/);
+    expect(lines[2]).toMatch(/^run-2  d    interrupted  \S+ \S+       -          1       1        1      3$/);
+  });
+});

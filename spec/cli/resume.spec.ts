@@ -1,0 +1,132 @@
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureBuilt, runCli, startCli } from './support/builtCli';
+import { eventLogViolations } from './support/eventLogInvariants';
+import { readEventLog, tempDir } from './support/files';
+import { gatedDag, gatedEnv, interruptedRun, journalEvents, killGroups, linesOf, storeFiles, waitUntil } from './support/journaledRuns';
+
+/**
+ * `rxdag resume`: a run killed with SIGKILL (left `interrupted` in its store) continues from its
+ * journal without running again what had completed, the newest interrupted run by default; and
+ * every refusal (an unknown run, an ended one, one a live `rxdag run` owns, a missing store, no
+ * interrupted run) is one line and exit 2, with nothing run and nothing written.
+ */
+describe('rxdag resume', () => {
+  const tmp = tempDir();
+  beforeAll(() => ensureBuilt(), 120_000);
+  afterAll(() => tmp.remove());
+
+  /** A folder of its own for a test: its store, DAG files and the files its tasks write. */
+  function setup(name: string) {
+    const dir = path.join(tmp.dir, name);
+    const store = path.join(dir, 'store');
+    const files = gatedEnv(dir);
+    mkdirSync(dir, { recursive: true });
+    return { dir, store, files, env: { ...files, RXDAG_STORE: store } };
+  }
+
+  it('should resume the newest interrupted run, then the older one, running again only what was in flight', async () => {
+    const { dir, store, files, env } = setup('newest');
+    const older = await interruptedRun(gatedDag(dir, 'older'), env);
+    const newer = await interruptedRun(gatedDag(dir, 'newer'), env);
+    expect(linesOf(files.MARKERS)).toEqual(['first 1', 'gate 1', 'first 1', 'gate 1']);
+    const listed = await runCli(['runs', '--json'], env);
+    expect(
+      listed.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { runId: string; status: string }),
+    ).toEqual([
+      expect.objectContaining({ runId: newer, status: 'interrupted' }),
+      expect.objectContaining({ runId: older, status: 'interrupted' }),
+    ]);
+
+    writeFileSync(files.GATE, '');
+    const log = path.join(dir, 'resumed.jsonl');
+    const first = await runCli(['resume', '--events', log], env);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toBe(`rxdag: resuming run ${newer} (journal ${store}/): 1/3 tasks had completed; running again: gate\n`);
+    // the display starts from the journal: times count from the run's start, nothing printed twice
+    const lines = first.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^\[\s+\d+\.\d{3}s\] run\.resumed after seq \d+; restarting gate$/);
+    expect(lines).not.toContainEqual(expect.stringMatching(/task\.completed first/));
+    expect(lines.pop()).toMatch(/dag\.completed succeeded: 3\/3 completed/);
+    // the events log holds the whole run, journaled part included
+    const logged = readEventLog(log);
+    expect(eventLogViolations(logged)).toEqual([]);
+    expect(logged).toEqual(journalEvents(store, newer));
+    expect(logged.filter((e) => e.type === 'run.resumed')).toHaveLength(1);
+
+    const second = await runCli(['resume', '--quiet'], env);
+    expect(second).toMatchObject({ code: 0 });
+    expect(second.stderr).toMatch(new RegExp(`^rxdag: resuming run ${older} `));
+    // `first` completed before each crash and never ran again; `gate` ran again under attempt 1
+    expect(linesOf(files.MARKERS)).toEqual(['first 1', 'gate 1', 'first 1', 'gate 1', 'gate 1', 'last 1', 'gate 1', 'last 1']);
+
+    const none = await runCli(['resume'], env);
+    expect(none).toEqual({
+      code: 2,
+      signal: null,
+      stdout: '',
+      stderr: `rxdag: no interrupted run to resume in the store ${store}/ (every run ended; rxdag runs lists them)\n`,
+    });
+  }, 60_000);
+
+  it('should refuse an unknown run, an ended run and a missing store with one line, exit 2, running nothing', async () => {
+    const { dir, store, files, env } = setup('refusals');
+    writeFileSync(files.GATE, '');
+    const ended = await runCli(['run', gatedDag(dir, 'ended'), '--quiet'], env);
+    expect(ended.code).toBe(0);
+    const runId = JSON.parse((await runCli(['runs', '--json'], env)).stdout).runId as string;
+    const markers = linesOf(files.MARKERS);
+    const before = storeFiles(store);
+    const missing = path.join(os.tmpdir(), `rxdag-no-such-store-${process.pid}`);
+
+    const results = await Promise.all([
+      runCli(['resume', 'no-such-run'], env),
+      runCli(['resume', runId], env),
+      runCli(['resume', '--store', missing], env),
+      runCli(['resume', runId, '--store', missing], env),
+    ]);
+    expect(results.map((r) => [r.code, r.stdout, r.stderr])).toEqual([
+      [2, '', `rxdag: run "no-such-run" is not in the store ${store}/ (rxdag runs lists its runs)\n`],
+      [2, '', `rxdag: run "${runId}" already ended (succeeded); there is nothing to resume\n`],
+      [2, '', `rxdag: no store at ${missing}/: the folder does not exist (runs are journaled there by rxdag run)\n`],
+      [2, '', `rxdag: no store at ${missing}/: the folder does not exist (runs are journaled there by rxdag run)\n`],
+    ]);
+    expect(linesOf(files.MARKERS)).toEqual(markers);
+    expect(storeFiles(store)).toEqual(before);
+  }, 30_000);
+
+  it('should refuse a run that a live rxdag run owns, naming the owner, and leave that run alone', async () => {
+    const { dir, store, files, env } = setup('locked');
+    const owner = startCli(['run', gatedDag(dir, 'owned'), '--quiet'], env);
+    try {
+      await waitUntil(() => linesOf(files.PIDS).length === 1, 'the gate task to start');
+      const runId = JSON.parse((await runCli(['runs', '--json'], env)).stdout).runId as string;
+      const names = readdirSync(store).sort();
+
+      const [byId, newest] = await Promise.all([runCli(['resume', runId], env), runCli(['resume'], env)]);
+      expect(byId).toMatchObject({ code: 2, stdout: '' });
+      expect(byId.stderr).toBe(
+        `rxdag: run "${runId}" is owned by a live process (${os.hostname()}:${owner.child.pid}); wait for it to end or stop it first (rxdag runs lists it as running)\n`,
+      );
+      expect(newest).toMatchObject({
+        code: 2,
+        stdout: '',
+        stderr: `rxdag: no interrupted run to resume in the store ${store}/ (1 running now, the others ended; rxdag runs lists them)\n`,
+      });
+      expect(linesOf(files.MARKERS)).toEqual(['first 1', 'gate 1']);
+      expect(readdirSync(store).sort()).toEqual(names);
+
+      writeFileSync(files.GATE, '');
+      expect((await owner.done).code).toBe(0);
+      expect(journalEvents(store, runId).filter((e) => e.type === 'run.resumed')).toEqual([]);
+    } finally {
+      owner.child.kill('SIGKILL');
+      await owner.done;
+      await killGroups(files.PIDS);
+    }
+  }, 30_000);
+});

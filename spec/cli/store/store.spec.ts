@@ -1,0 +1,86 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { folderExists, openStore, type PostgresModule } from '../../../src/cli/store/openStore';
+import { newRunId } from '../../../src/cli/store/runId';
+import { redactConnectionString, storeFlag, storeLocation } from '../../../src/cli/store/storeLocation';
+import { InvalidInputError } from '../../../src/cli/problems';
+import { tempDir } from '../support/files';
+
+describe('the store of journaled runs', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.remove());
+
+  it('should take --store, else RXDAG_STORE, else .rxdag/ of the working directory', () => {
+    expect(storeLocation(undefined, {}, '/work')).toEqual({ kind: 'folder', dir: '/work/.rxdag', label: '.rxdag/', source: 'default' });
+    expect(storeLocation(undefined, { RXDAG_STORE: '' }, '/work')).toMatchObject({ dir: '/work/.rxdag', source: 'default' });
+    expect(storeLocation(undefined, { RXDAG_STORE: '/runs' }, '/work')).toEqual({
+      kind: 'folder',
+      dir: '/runs',
+      label: '/runs/',
+      source: 'env',
+    });
+    expect(storeLocation('runs/', { RXDAG_STORE: '/runs' }, '/work')).toEqual({
+      kind: 'folder',
+      dir: '/work/runs',
+      label: 'runs/',
+      source: 'flag',
+    });
+  });
+
+  it('should take a postgres:// store apart: its schema parameter, and its password never shown', () => {
+    const store = storeLocation('postgresql://ci:pa%40ss@db:5432/runs?schema=nightly&sslmode=require', {});
+    expect(store).toEqual({
+      kind: 'postgres',
+      connectionString: 'postgresql://ci:pa%40ss@db:5432/runs?sslmode=require',
+      schema: 'nightly',
+      label: 'postgresql://ci:***@db:5432/runs?schema=nightly&sslmode=require',
+      source: 'flag',
+    });
+    expect(redactConnectionString('host=db password=secret user=ci')).toBe('host=db password=*** user=ci');
+    expect(storeFlag(store)).toBe(" --store 'postgresql://ci:***@db:5432/runs?schema=nightly&sslmode=require'");
+    expect(storeFlag(storeLocation(undefined, { RXDAG_STORE: 'x' }))).toBe('');
+  });
+
+  it('should name a run after its DAG and when it started, shortened to the longest run id', () => {
+    const at = new Date(2026, 11, 2, 7, 12, 30);
+    expect(newRunId('release', at, () => 0.5)).toBe('release-20261202-0712-iiii');
+    expect(newRunId('x'.repeat(300), at)).toHaveLength(256);
+  });
+
+  it('should refuse a folder that cannot take a journal before anything runs, creating nothing', () => {
+    const file = path.join(tmp.dir, 'a-file');
+    writeFileSync(file, '');
+    const refused = (dir: string) => () => openStore(storeLocation(dir, {}), 'write');
+    expect(refused('/proc/rxdag-store')).toThrow(
+      /^--store: cannot journal into "\/proc\/rxdag-store" \(cannot create "\/proc\/rxdag-store"\): ENOENT/,
+    );
+    expect(refused(file)).toThrow(`--store: cannot journal into "${file}": "${file}" is not a directory`);
+    expect(refused(path.join(file, 'below'))).toThrow(/ENOTDIR/);
+    // a folder to be made by the journal is fine, and not made yet
+    const later = path.join(tmp.dir, 'later', 'store');
+    openStore(storeLocation(later, {}), 'write');
+    expect(folderExists(storeLocation(later, {}))).toBe(false);
+  });
+
+  it('should refuse to read a store that does not exist', () => {
+    const missing = path.join(tmp.dir, 'missing');
+    expect(() => openStore(storeLocation(missing, {}), 'read')).toThrow(
+      new InvalidInputError([{ message: `no store at ${missing}/: the folder does not exist (runs are journaled there by rxdag run)` }]),
+    );
+    mkdirSync(missing);
+    expect(openStore(storeLocation(missing, {}), 'read').journal.location).toBe(missing);
+  });
+
+  it('should say in one line that a PostgreSQL store needs the pg package when it is not installed', () => {
+    const noPg = (): PostgresModule => {
+      throw Object.assign(new Error("Cannot find module 'pg'\nRequire stack:\n- /app/node_modules/rxdag/dist/postgres/connection.js"), {
+        code: 'MODULE_NOT_FOUND',
+      });
+    };
+    expect(() => openStore(storeLocation('postgres://ci:secret@db/runs', {}), 'read', noPg)).toThrow(
+      new InvalidInputError([
+        { message: 'the store postgres://ci:***@db/runs is a PostgreSQL database, which needs the "pg" package: npm install pg' },
+      ]),
+    );
+  });
+});

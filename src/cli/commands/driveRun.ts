@@ -1,0 +1,242 @@
+/**
+ * Drives one run to its exit code, the part `rxdag run` and `rxdag resume` share: the display,
+ * the events log, the report, Ctrl-C and SIGTERM, the list of every failure at the end, and the
+ * exit code (0 every task succeeded, 1 a task failed, 2 the store refused the run before
+ * anything ran, 74 an output or the journal could not be written, 130/143 stopped by a signal).
+ *
+ * Every consumer (events log, display, report) listens on the run's hot `events$`, subscribed
+ * before the run starts: unlike the run's own subscriber, it still receives the cancellation
+ * events (`task.cancelled`…, `dag.completed`) when Ctrl-C unsubscribes from the run. A failed
+ * write of the events log cancels the run the way Ctrl-C does: an unlogged run is not wanted. A
+ * failed write of the journal stops the run in the library (a `JournalWriteError`): exit 74.
+ *
+ * It does not load DAG files, open stores or choose the run's options: the commands do.
+ */
+import { writeFileSync } from 'node:fs';
+import type { Subscription } from 'rxjs';
+import {
+  type Dag,
+  type DagCompletedEvent,
+  type DagEvent,
+  type FailurePolicy,
+  type Journal,
+  JournalWriteError,
+  type RunEvents,
+} from '../../index';
+import type { ProcessGroups } from '../agents/processGroups';
+import { ExitCode } from '../exitCodes';
+import { EventLog } from '../output/eventLog';
+import { failureList } from '../output/failureList';
+import { progressReporter } from '../output/progressReporter';
+import { jsonReporter, lineReporter, type Reporter } from '../output/reporter';
+import { renderReport } from '../report/renderReport';
+import { refusalLine } from '../store/storeErrors';
+import type { StoreLocation } from '../store/storeLocation';
+import type { CliIo } from './cliIo';
+import { exitCodeOf, onStopSignals, type StopSignal, stoppingLine } from './interrupts';
+import type { OutputMode } from './runOptions';
+import { describeIoError } from './writeTarget';
+
+/** What cancelled the run before it ended on its own: a signal, or the events log failing. */
+type CancelCause = StopSignal | 'events-log';
+
+/** How the run is shown and what it writes. */
+export interface DriveOptions {
+  readonly output: OutputMode;
+  readonly eventsPath: string | undefined;
+  readonly reportPath: string | undefined;
+}
+
+/** One run, ready to be driven: nothing of it has started. */
+export interface RunToDrive {
+  /** The run's events; subscribing starts it. */
+  readonly run: RunEvents;
+  /** The process groups of its shell tasks. */
+  readonly groups: ProcessGroups;
+  /** The run's DAG as it was defined (a resumed run's from its journal). */
+  readonly dag: Dag;
+  /** The DAG's dependencies by task id, for the report. */
+  readonly deps: Readonly<Record<string, readonly string[]>>;
+  /** What the report names as the run's source (the DAG file, or the store). */
+  readonly source: string;
+  /** Where the run is journaled, if it is, and its journal. */
+  readonly store?: StoreLocation;
+  readonly journal?: Journal;
+  /** A resumed run: its journal's events (the display and outputs start from them) and failure policy. */
+  readonly resumed?: { readonly history: readonly DagEvent[]; readonly failurePolicy: FailurePolicy };
+  /** The line to print on stderr when the run's first event arrives (the run's id), if any. */
+  readonly announce?: (first: DagEvent) => string;
+}
+
+/** Runs `target` to its end and resolves with the exit code. */
+export async function driveRun(target: RunToDrive, options: DriveOptions, io: CliIo): Promise<number> {
+  const { run, groups, resumed } = target;
+  const history = resumed?.history ?? [];
+  const reporter = chooseReporter(options.output, io, target.dag, resumed);
+  const notice = (line: string) => (reporter.notice === undefined ? io.stderr.write(`${line}\n`) : reporter.notice(line));
+  const reportEvents: DagEvent[] | undefined = options.reportPath === undefined ? undefined : [...history];
+  let cancelledBy: CancelCause | undefined;
+  let subscription: Subscription | undefined;
+  const cancel = (cause: CancelCause) => {
+    cancelledBy ??= cause;
+    subscription?.unsubscribe(); // agents are aborted, children get SIGTERM
+  };
+  let seen = 0; // events of this process: none means nothing ran
+  let ended = false; // dag.completed seen: a failing log has nothing left to cancel
+  let outputFailed = false;
+  const logFailed = (error: NodeJS.ErrnoException) => {
+    outputFailed = true;
+    const what = `rxdag: cannot write the events log ${options.eventsPath}: ${describeIoError(error)}`;
+    if (ended) return void notice(what);
+    notice(`${what}; run cancelled`);
+    // not from inside the event being emitted (the log may fail mid-burst): just after it
+    queueMicrotask(() => cancel('events-log'));
+  };
+  // opened at the first event, so that a run the store refuses leaves the file as it was
+  let log: EventLog | undefined;
+  const openLog = () => {
+    if (options.eventsPath === undefined) return;
+    log = EventLog.openDuringRun(options.eventsPath, logFailed);
+    for (const event of history) log.write(event); // a resumed run's log is the whole run's
+  };
+
+  let failRun: (error: unknown) => void = () => {};
+  const completed = new Promise<DagCompletedEvent>((resolve, reject) => {
+    failRun = reject;
+    run.events$.subscribe((event) => {
+      if (seen++ === 0) {
+        if (target.announce !== undefined) io.stderr.write(`${target.announce(event)}\n`);
+        openLog();
+      }
+      log?.write(event);
+      reporter.onEvent(event);
+      reportEvents?.push(event);
+      if (event.type === 'dag.completed') {
+        ended = true;
+        resolve(event);
+      }
+    });
+  });
+  // listening before the run starts: its first flush already prints and spawns children
+  const stopListening = onStopSignals({
+    graceful: (signal) => {
+      notice(stoppingLine(signal, groups.size));
+      cancel(signal);
+    },
+    immediate: (signal) => {
+      // A second Ctrl-C: the user will not wait for the grace period.
+      groups.killAll();
+      log?.close();
+      process.exit(exitCodeOf(signal));
+    },
+  });
+  const writeReport = () => {
+    if (options.reportPath === undefined || reportEvents === undefined) return;
+    try {
+      writeFileSync(options.reportPath, renderReport({ events: reportEvents, deps: target.deps, source: target.source }));
+    } catch (error) {
+      outputFailed = true;
+      io.stderr.write(`rxdag: cannot write the report ${options.reportPath}: ${describeIoError(error)}\n`);
+    }
+  };
+  // the run's own end comes after dag.completed, once its journal holds every event (or failed to)
+  let settle: (error: unknown) => void = () => {};
+  const runEnded = new Promise<unknown>((resolve) => (settle = resolve));
+  subscription = run.subscribe({
+    error: (error: unknown) => {
+      failRun(error);
+      settle(error);
+    },
+    complete: () => settle(undefined),
+  });
+
+  try {
+    const final = await completed;
+    // a cancelled run's subscriber is gone: the library ends its journal without telling
+    const endError = cancelledBy === undefined ? await runEnded : await released(target.journal, final.runId);
+    await groups.whenEmpty(); // no child outlives the CLI
+    reporter.finish();
+    failuresStream(options.output, io).write(failureList(final.failures));
+    if (endError instanceof JournalWriteError) {
+      outputFailed = true;
+      io.stderr.write(`${journalFailureLine(endError, target.store, true)}\n`);
+    } else if (endError !== undefined) throw endError;
+    writeReport();
+    log?.close(); // a failure here is printed by the log's handler
+    if (cancelledBy === 'events-log') return ExitCode.outputFailed;
+    if (cancelledBy !== undefined) return exitCodeOf(cancelledBy);
+    if (final.outcome !== 'succeeded') return ExitCode.taskFailed;
+    return outputFailed ? ExitCode.outputFailed : ExitCode.ok;
+  } catch (error) {
+    groups.killAll();
+    await groups.whenEmpty();
+    reporter.finish();
+    const refused = seen === 0 && target.store !== undefined ? refusalLine(error, target.store) : undefined;
+    if (refused !== undefined) {
+      // the store said no before anything ran
+      io.stderr.write(`rxdag: ${refused}\n`);
+      return ExitCode.invalid;
+    }
+    if (error instanceof JournalWriteError) {
+      io.stderr.write(`${journalFailureLine(error, target.store, false)}\n`);
+      writeReport();
+      return ExitCode.outputFailed;
+    }
+    // The engine failed (a bug, not a task): report it as a failure.
+    io.stderr.write(`rxdag: the run failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return ExitCode.taskFailed;
+  } finally {
+    stopListening();
+    log?.close();
+  }
+}
+
+/**
+ * `rxdag: cannot write the journal .rxdag/ (run "x"): EFBIG (file too large); run stopped (rxdag
+ * resume x continues it once the store can be written)`. What the journal holds stays: the run
+ * is `interrupted`. After the run's end (`ended`) only its last events are missing.
+ */
+function journalFailureLine(error: JournalWriteError, store: StoreLocation | undefined, ended: boolean): string {
+  const cause = error.cause;
+  const why = cause instanceof Error && cause.name === 'PostgresJournalError' ? cause.message : describeIoError(cause);
+  const then = ended ? 'its end is not recorded' : 'run stopped';
+  return `rxdag: cannot write the journal ${store?.label ?? error.location} (run "${error.runId}"): ${why}; ${then} (rxdag resume ${error.runId} continues it once the store can be written)`;
+}
+
+/** How long a cancelled run's journal may take to record its end (a database's last transaction). */
+const RELEASE_TIMEOUT_MS = 10_000;
+
+/**
+ * Waits until the journal no longer lists the run as owned: a cancelled run's last events are
+ * committed and its ownership given up (at once for the file journal, a transaction later for
+ * PostgreSQL), so the CLI does not exit before the run is recorded `cancelled`. Resolves with
+ * nothing either way: a store that cannot answer now leaves the run `interrupted`, resumable.
+ */
+async function released(journal: Journal | undefined, runId: string): Promise<undefined> {
+  if (journal === undefined) return undefined;
+  const deadline = Date.now() + RELEASE_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const runs = await journal.runs().catch(() => undefined);
+    if (runs === undefined || runs.find((run) => run.runId === runId)?.status !== 'running') return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return undefined;
+}
+
+/** Where the list of failures goes: with the display's own lines; never into `--json`'s stdout. */
+function failuresStream(output: OutputMode, io: CliIo): { write(text: string): unknown } {
+  return output === 'lines' || output === 'quiet' ? io.stdout : io.stderr;
+}
+
+function chooseReporter(output: OutputMode, io: CliIo, dag: Dag, resumed: RunToDrive['resumed']): Reporter {
+  switch (output) {
+    case 'json':
+      return jsonReporter(io.stdout);
+    case 'quiet':
+      return lineReporter(io.stdout, { quiet: true, ...(resumed === undefined ? {} : { history: resumed.history }) });
+    case 'lines':
+      return lineReporter(io.stdout, { quiet: false, ...(resumed === undefined ? {} : { history: resumed.history }) });
+    case 'progress':
+      return progressReporter(io.stderr, dag, resumed ?? {});
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * `rxdag resume [RUN_ID]`: continues a journaled run whose process stopped (a crash, `kill -9`,
+ * a reboot) from its journal, with the same display, outputs and exit codes as `rxdag run` (see
+ * `driveRun.ts`); by default the newest `interrupted` run of the store. The run keeps its own
+ * journaled settings (its DAG, the working directories and commands of its shell tasks, its
+ * failure policy); `-c`, `--mode`, `--kill-grace` and the outputs are this process's.
+ *
+ * Refused with one line and exit 2, nothing run: a store that does not exist or cannot be
+ * reached, an unknown run, a run that ended, a run a live process owns, no interrupted run.
+ * It does not decide what runs again: the library's `resumeRun` does (attempts that were in
+ * flight run again under their number; completed tasks do not).
+ */
+import { type DagEvent, defineDag, type JournalHeader, resumeRun, RunNotResumableError } from '../../index';
+import { builtinAgents } from '../agents/builtinAgents';
+import { InvalidInputError } from '../problems';
+import { openStore, type Store } from '../store/openStore';
+import { asRefusal } from '../store/storeErrors';
+import { storeFlag, storeLocation } from '../store/storeLocation';
+import type { CliIo } from './cliIo';
+import { driveRun } from './driveRun';
+import { type RawRunOptions, resolveRunOptions } from './runOptions';
+import { outputProblems } from './writeTarget';
+
+/** `rxdag resume` options as commander hands them over. */
+export type RawResumeOptions = Omit<RawRunOptions, 'failFast' | 'journal'>;
+
+/** Resumes `runId` (or the newest interrupted run) and resolves with the exit code. */
+export async function resumeCommand(runId: string | undefined, raw: RawResumeOptions, io: CliIo): Promise<number> {
+  const options = resolveRunOptions(raw, io.stdout.isTTY === true && io.stderr.isTTY === true);
+  const problems = outputProblems(undefined, options.eventsPath, options.reportPath);
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  const location = storeLocation(options.store, process.env);
+  const store = openStore(location, 'read');
+  try {
+    const id = runId ?? (await newestInterrupted(store));
+    const { header, history } = await journaled(store, id);
+    const last = history[history.length - 1];
+    if (last?.type === 'dag.completed')
+      throw new InvalidInputError([{ message: new RunNotResumableError(id, 'ended', last.outcome).message }]);
+    let dag;
+    try {
+      dag = defineDag(header.spec);
+    } catch (error) {
+      return asRefusal(error, location);
+    }
+    const { agents, groups } = builtinAgents(options.killGraceMs);
+    let run;
+    try {
+      run = resumeRun(store.journal, id, {
+        agents,
+        mode: options.mode,
+        ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
+        ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+      });
+    } catch (error) {
+      if (error instanceof TypeError) throw new InvalidInputError([{ message: error.message }]);
+      throw error;
+    }
+    const completedBefore = history.filter((event) => event.type === 'task.completed').length;
+    return await driveRun(
+      {
+        run,
+        groups,
+        dag,
+        deps: Object.fromEntries(header.spec.tasks.map((task) => [task.id, task.deps ?? []])),
+        source: `run ${id} (journal ${location.label})`,
+        store: location,
+        journal: store.journal,
+        resumed: { history, failurePolicy: header.options.failurePolicy },
+        announce: (first) =>
+          first.type === 'run.resumed'
+            ? `rxdag: resuming run ${id} (journal ${location.label}): ${completedBefore}/${totalOf(history)} tasks had completed${first.interrupted.length === 0 ? '' : `; running again: ${first.interrupted.join(', ')}`}`
+            : `rxdag: resuming run ${id} (journal ${location.label}): it had not started; starting it`,
+      },
+      options,
+      io,
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+/** The newest run of the store whose process stopped before it ended. */
+async function newestInterrupted(store: Store): Promise<string> {
+  const runs = await store.journal.runs().catch((error: unknown) => asRefusal(error, store.location));
+  const interrupted = runs.find((run) => run.status === 'interrupted');
+  if (interrupted !== undefined) return interrupted.runId;
+  const running = runs.filter((run) => run.status === 'running').length;
+  const why = runs.length === 0 ? 'it has no runs' : running > 0 ? `${running} running now, the others ended` : 'every run ended';
+  throw new InvalidInputError([
+    {
+      message: `no interrupted run to resume in the store ${store.location.label} (${why}; rxdag runs${storeFlag(store.location)} lists them)`,
+    },
+  ]);
+}
+
+/** A run's header and events, or its refusal (unknown run, corrupt journal, unreachable store). */
+async function journaled(store: Store, runId: string): Promise<{ header: JournalHeader; history: readonly DagEvent[] }> {
+  try {
+    return { header: await store.journal.header(runId), history: await store.journal.events(runId) };
+  } catch (error) {
+    return asRefusal(error, store.location);
+  }
+}
+
+/** Tasks of the run so far: those of its `dag.created` and those spawned since. */
+function totalOf(history: readonly DagEvent[]): number {
+  return history.reduce(
+    (sum, event) => sum + (event.type === 'dag.created' ? event.taskCount : event.type === 'tasks.spawned' ? event.tasks.length : 0),
+    0,
+  );
+}

@@ -1,0 +1,59 @@
+/**
+ * `rxdag show RUN_ID [--store …] [--json] [--report OUT.html]`: one journaled run from its
+ * journal: a summary (DAG, status, times, counts), every task that failed for good with its
+ * error (a shell task's last stderr lines included), each task's timing, and with `--report` the
+ * HTML report built from the journal's events (the same report as `rxdag run --report`). An
+ * unknown run, a missing or unreachable store: one line, exit 2. It changes nothing in the store.
+ */
+import { writeFileSync } from 'node:fs';
+import { ExitCode } from '../exitCodes';
+import { formatRunDetails, runDetails } from '../output/runDetails';
+import { InvalidInputError } from '../problems';
+import { renderReport } from '../report/renderReport';
+import { openStore } from '../store/openStore';
+import { asRefusal } from '../store/storeErrors';
+import { storeFlag, storeLocation } from '../store/storeLocation';
+import type { CliIo } from './cliIo';
+import { checkWritable, describeIoError } from './writeTarget';
+
+/** `rxdag show` options as commander hands them over. */
+export interface RawShowOptions {
+  readonly store?: string;
+  readonly json?: boolean;
+  readonly report?: string;
+}
+
+export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo): Promise<number> {
+  if (raw.report !== undefined) checkWritable('--report', raw.report);
+  const location = storeLocation(raw.store, process.env);
+  const store = openStore(location, 'read');
+  try {
+    const { journal } = store;
+    const read = async () => {
+      const summary = (await journal.runs()).find((run) => run.runId === runId);
+      if (summary === undefined) {
+        throw new InvalidInputError([
+          { message: `run "${runId}" is not in the store ${location.label} (rxdag runs${storeFlag(location)} lists its runs)` },
+        ]);
+      }
+      return { summary, header: await journal.header(runId), events: await journal.events(runId) };
+    };
+    const { summary, header, events } = await read().catch((error: unknown) =>
+      error instanceof InvalidInputError ? Promise.reject(error) : asRefusal(error, location),
+    );
+    const details = runDetails(header, events, summary);
+    io.stdout.write(raw.json === true ? `${JSON.stringify(details)}\n` : formatRunDetails(details, location.label));
+    if (raw.report === undefined) return ExitCode.ok;
+    const deps = Object.fromEntries(header.spec.tasks.map((task) => [task.id, task.deps ?? []]));
+    try {
+      writeFileSync(raw.report, renderReport({ events, deps, source: `run ${runId} (journal ${location.label})` }));
+    } catch (error) {
+      io.stderr.write(`rxdag: cannot write the report ${raw.report}: ${describeIoError(error)}\n`);
+      return ExitCode.outputFailed;
+    }
+    io.stderr.write(`wrote ${raw.report} (${events.length} events)\n`);
+    return ExitCode.ok;
+  } finally {
+    await store.close();
+  }
+}

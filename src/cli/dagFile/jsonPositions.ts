@@ -1,0 +1,149 @@
+/**
+ * Where the parts of a valid JSON text are written: one pass over the text records where each
+ * value and each key starts, so that a problem found in the parsed value can be placed at its
+ * line and column. Made only when a problem is to be placed (see `sourceText.ts`), and placing
+ * as the `yaml` library placed JSON before: a value at its first character (the quote of a
+ * string, the bracket of a list), a key at its opening quote, a repeated key at its first use.
+ * It checks nothing: the text is valid JSON (`JSON.parse` read it) nested at most
+ * `MAX_NESTING` levels deep.
+ */
+import type { Position, Positions } from './sourceText';
+
+/** A value of the text: where it starts, and its parts when it is an object or an array. */
+interface JsonNode {
+  readonly offset: number;
+  /** An object's keys, in the order written; absent for anything else. */
+  readonly keys?: readonly string[];
+  readonly keyOffsets?: readonly number[];
+  /** An object's values (by key order) or an array's items; absent for a scalar. */
+  readonly children?: readonly JsonNode[];
+}
+
+/** The positions of the parts of `text`, a valid JSON text. */
+export function jsonPositions(text: string): Positions {
+  const root = new JsonScanner(text).value();
+  const lineStarts = lineStartsOf(text);
+  const position = (offset: number): Position => {
+    // the last line start at or before the offset
+    let low = 0;
+    let high = lineStarts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (lineStarts[middle]! <= offset) low = middle;
+      else high = middle - 1;
+    }
+    return { line: low + 1, column: offset - lineStarts[low]! + 1 };
+  };
+  const nodeAt = (path: readonly (string | number)[]): { node: JsonNode | undefined; found: JsonNode } => {
+    let node: JsonNode | undefined = root;
+    let found = root;
+    for (const key of path) {
+      node = childOf(node, key);
+      if (node === undefined) break;
+      found = node;
+    }
+    return { node, found };
+  };
+  return {
+    locate: (path) => position(nodeAt(path).found.offset),
+    locateKey: (path, key) => {
+      const { node, found } = nodeAt(path);
+      const at = node?.keys?.indexOf(key) ?? -1;
+      return position(at < 0 ? found.offset : node!.keyOffsets![at]!);
+    },
+  };
+}
+
+function childOf(node: JsonNode, key: string | number): JsonNode | undefined {
+  if (node.keys !== undefined) {
+    if (typeof key !== 'string') return undefined;
+    const at = node.keys.indexOf(key);
+    return at < 0 ? undefined : node.children![at];
+  }
+  return node.children !== undefined && typeof key === 'number' ? node.children[key] : undefined;
+}
+
+function lineStartsOf(text: string): Int32Array {
+  let count = 1;
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) count++;
+  const starts = new Int32Array(count);
+  let line = 1;
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) starts[line++] = at + 1;
+  return starts;
+}
+
+class JsonScanner {
+  private at = 0;
+
+  constructor(private readonly text: string) {}
+
+  value(): JsonNode {
+    this.space();
+    const offset = this.at;
+    const char = this.text.charCodeAt(offset);
+    if (char === 0x7b /* { */) return this.object(offset);
+    if (char === 0x5b /* [ */) return this.array(offset);
+    if (char === 0x22 /* " */) this.string();
+    else while (this.at < this.text.length && !/[\s,\]}]/.test(this.text[this.at]!)) this.at++;
+    return { offset };
+  }
+
+  private object(offset: number): JsonNode {
+    const keys: string[] = [];
+    const keyOffsets: number[] = [];
+    const children: JsonNode[] = [];
+    this.at++;
+    this.space();
+    if (this.text.charCodeAt(this.at) === 0x7d /* } */) {
+      this.at++;
+      return { offset, keys, keyOffsets, children };
+    }
+    for (;;) {
+      this.space();
+      keyOffsets.push(this.at);
+      keys.push(this.string());
+      this.space();
+      this.at++; // the colon
+      children.push(this.value());
+      this.space();
+      if (this.text.charCodeAt(this.at++) !== 0x2c /* , */) return { offset, keys, keyOffsets, children };
+    }
+  }
+
+  private array(offset: number): JsonNode {
+    const children: JsonNode[] = [];
+    this.at++;
+    this.space();
+    if (this.text.charCodeAt(this.at) === 0x5d /* ] */) {
+      this.at++;
+      return { offset, children };
+    }
+    for (;;) {
+      children.push(this.value());
+      this.space();
+      if (this.text.charCodeAt(this.at++) !== 0x2c /* , */) return { offset, children };
+    }
+  }
+
+  /** Reads the string at the current offset; its value. */
+  private string(): string {
+    const start = this.at;
+    let escaped = false;
+    for (this.at++; this.text.charCodeAt(this.at) !== 0x22; this.at++) {
+      if (this.text.charCodeAt(this.at) === 0x5c /* \ */) {
+        escaped = true;
+        this.at++;
+      }
+    }
+    this.at++;
+    return escaped ? (JSON.parse(this.text.slice(start, this.at)) as string) : this.text.slice(start + 1, this.at - 1);
+  }
+
+  private space(): void {
+    for (;;) {
+      const char = this.text.charCodeAt(this.at);
+      if (char !== 0x20 && char !== 0x0a && char !== 0x0d && char !== 0x09) return;
+      this.at++;
+    }
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The list a failed run ends with: every task that failed for good (from `dag.completed`'s
+ * `failures`, or from the `task.failed` events of a run that has not ended), each with its
+ * attempt and its whole error message, a shell task's last stderr lines included, indented
+ * under it. Text only: the commands decide where it is printed.
+ */
+import type { DagEvent, TaskFailure } from '../../index';
+
+/** Indent of an error's continuation lines (a shell task's stderr lines), under its task. */
+const CONTINUATION = '      ';
+
+/**
+ * `rxdag: 2 tasks failed:` then one entry per failure, or '' for none. `prefix` starts the
+ * heading (`rxdag show` has none: it is not a message of a run going on).
+ *
+ * @example
+ * failureList([{ taskId: 'build', attempt: 2, error: { name: 'ShellCommandError', message: '`make` exited with code 2' } }])
+ * // "rxdag: 1 task failed:\n  build (attempt 2): ShellCommandError: `make` exited with code 2\n"
+ */
+export function failureList(failures: readonly TaskFailure[], prefix = 'rxdag: '): string {
+  if (failures.length === 0) return '';
+  const head = `${prefix}${failures.length} task${failures.length === 1 ? '' : 's'} failed:`;
+  const entries = failures.map(({ taskId, attempt, error }) =>
+    `  ${taskId} (attempt ${attempt}): ${error.name}: ${error.message}`.replace(/\n/g, `\n${CONTINUATION}`),
+  );
+  return `${[head, ...entries].join('\n')}\n`;
+}
+
+/**
+ * Every task that failed for good in `events`: `dag.completed`'s list when the run ended, else
+ * each final `task.failed` so far, in the order they failed.
+ */
+export function failuresOf(events: readonly DagEvent[]): TaskFailure[] {
+  const last = events[events.length - 1];
+  if (last?.type === 'dag.completed') return [...last.failures];
+  return events.flatMap((event) =>
+    event.type === 'task.failed' && !event.willRetry ? [{ taskId: event.taskId, attempt: event.attempt, error: event.error }] : [],
+  );
+}

@@ -1,0 +1,152 @@
+/**
+ * What `rxdag show RUN_ID` says about one journaled run, from its header and events: a summary
+ * (DAG, status, start, duration, counts, how many times it was resumed), every task that failed
+ * for good with its error (a shell task's last stderr lines are in it), and each task's timing:
+ * when it first started (from the run's start), how long it took to its outcome, how many
+ * attempts started, and the worker that ran it when it ran remotely. As data (`--json`) and as
+ * text. Pure: the command reads the store.
+ */
+import type { DagEvent, JournaledRunSummary, JournalHeader, TaskCounts, TaskFailure } from '../../index';
+import { formatMs } from '../report/html';
+import { failureList, failuresOf } from './failureList';
+import { formatClock, textTable } from './textTable';
+
+/** Where one task of the run is. */
+export type TaskState = 'pending' | 'ready' | 'running' | 'interrupted' | 'retrying' | 'completed' | 'failed' | 'skipped' | 'cancelled';
+
+/** One task's line of `rxdag show`. */
+export interface TaskTiming {
+  readonly id: string;
+  readonly state: TaskState;
+  /** Wall-clock ms of its first `task.started`. */
+  readonly startedAt?: number;
+  /** From its first start to its outcome (retries and their backoff included). */
+  readonly durationMs?: number;
+  /** Attempts that started (an attempt run again after a crash counts once). */
+  readonly attempts: number;
+  /** `host:pid` of the worker that completed it, for a remote attempt. */
+  readonly worker?: string;
+}
+
+/** Everything `rxdag show` prints, as `--json` gives it. */
+export interface RunDetails {
+  readonly runId: string;
+  readonly dagId: string;
+  readonly status: JournaledRunSummary['status'];
+  readonly startedAt?: number;
+  readonly endedAt?: number;
+  readonly durationMs?: number;
+  readonly counts: TaskCounts;
+  /** How many times the run was resumed after its process stopped. */
+  readonly resumed: number;
+  readonly failures: readonly TaskFailure[];
+  readonly tasks: readonly TaskTiming[];
+}
+
+/** The details of a run from its journal: header, events, and its line of `journal.runs()`. */
+export function runDetails(header: JournalHeader, events: readonly DagEvent[], summary: JournaledRunSummary): RunDetails {
+  const tasks = new Map<string, { state: TaskState; startedAt?: number; endedAt?: number; attempts: Set<number>; worker?: string }>();
+  const task = (id: string) => {
+    let found = tasks.get(id);
+    if (found === undefined) tasks.set(id, (found = { state: 'pending', attempts: new Set() }));
+    return found;
+  };
+  for (const spec of header.spec.tasks) task(spec.id);
+  let resumed = 0;
+  for (const event of events) {
+    switch (event.type) {
+      case 'tasks.spawned':
+        for (const spec of event.tasks) task(spec.id);
+        break;
+      case 'task.ready':
+      case 'task.retrying':
+        task(event.taskId).state = 'ready';
+        break;
+      case 'task.started': {
+        const row = task(event.taskId);
+        Object.assign(row, { state: 'running', startedAt: row.startedAt ?? event.at });
+        row.attempts.add(event.attempt);
+        break;
+      }
+      case 'task.completed':
+        Object.assign(task(event.taskId), {
+          state: 'completed',
+          endedAt: event.at,
+          ...(event.worker === undefined ? {} : { worker: event.worker }),
+        });
+        break;
+      case 'task.failed':
+        Object.assign(task(event.taskId), event.willRetry ? { state: 'retrying' } : { state: 'failed', endedAt: event.at });
+        break;
+      case 'task.skipped':
+      case 'task.cancelled':
+        Object.assign(task(event.taskId), { state: event.type === 'task.skipped' ? 'skipped' : 'cancelled', endedAt: event.at });
+        break;
+      case 'run.resumed':
+        resumed++;
+        for (const id of event.interrupted) task(id).state = 'ready';
+        break;
+      default:
+        break;
+    }
+  }
+  const { startedAt, endedAt } = summary;
+  return {
+    runId: header.runId,
+    dagId: header.dagId,
+    status: summary.status,
+    ...(startedAt === undefined ? {} : { startedAt }),
+    ...(endedAt === undefined ? {} : { endedAt }),
+    ...(startedAt === undefined || endedAt === undefined ? {} : { durationMs: endedAt - startedAt }),
+    counts: summary.counts,
+    resumed,
+    failures: failuresOf(events),
+    tasks: [...tasks].map(([id, row]) => ({
+      id,
+      // a task whose process stopped under it is not running now
+      state: row.state === 'running' && summary.status === 'interrupted' ? 'interrupted' : row.state,
+      ...(row.startedAt === undefined ? {} : { startedAt: row.startedAt }),
+      ...(row.startedAt === undefined || row.endedAt === undefined ? {} : { durationMs: row.endedAt - row.startedAt }),
+      attempts: row.attempts.size,
+      ...(row.worker === undefined ? {} : { worker: row.worker }),
+    })),
+  };
+}
+
+/** The text of `rxdag show`: summary, failures, then the tasks' timings. */
+export function formatRunDetails(details: RunDetails, storeLabel: string): string {
+  const { counts } = details;
+  const started =
+    details.startedAt === undefined
+      ? 'not started'
+      : `${formatClock(details.startedAt)}${details.durationMs === undefined ? '' : `, took ${formatMs(details.durationMs)}`}`;
+  const summary = [
+    `run ${details.runId}: DAG ${details.dagId}, ${details.status}`,
+    `  store    ${storeLabel}`,
+    `  started  ${started}`,
+    `  tasks    ${counts.total}: ${counts.completed} completed, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.cancelled} cancelled`,
+    ...(details.resumed === 0 ? [] : [`  resumed  ${details.resumed === 1 ? 'once' : `${details.resumed} times`}`]),
+  ];
+  const withWorker = details.tasks.some((task) => task.worker !== undefined);
+  const runStart = details.startedAt ?? 0;
+  const tasks = textTable(
+    [
+      { heading: 'TASK' },
+      { heading: 'STATE' },
+      { heading: 'STARTED', right: true },
+      { heading: 'TOOK', right: true },
+      { heading: 'ATTEMPTS', right: true },
+      ...(withWorker ? [{ heading: 'WORKER' }] : []),
+    ],
+    details.tasks.map((task) => [
+      task.id,
+      task.state,
+      task.startedAt === undefined ? '-' : `+${formatMs(task.startedAt - runStart)}`,
+      task.durationMs === undefined ? '-' : formatMs(task.durationMs),
+      String(task.attempts),
+      ...(withWorker ? [task.worker ?? ''] : []),
+    ]),
+  );
+  const failures = failureList(details.failures, '');
+  return `${summary.join('\n')}\n${failures === '' ? '' : `\n${failures}`}\n${tasks.join('\n')}\n`;
+}

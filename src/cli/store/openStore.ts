@@ -1,0 +1,126 @@
+/**
+ * Opens the store a command names (see `storeLocation.ts`) as a library `Journal`: a folder
+ * through `fileJournal`, a database through `postgresJournal` of `rxdag/postgres`, loaded only
+ * then, since its `pg` client is an optional peer dependency (a clear line when it is missing).
+ * What cannot be opened is one line and exit 2 (an `InvalidInputError`): a folder that cannot
+ * be written (`run`), a folder that does not exist (`resume`, `show`), `pg` not installed.
+ *
+ * It reads and writes no run: a server that cannot be reached is only found by the first
+ * request (the commands turn that failure into its line, see `storeErrors.ts`).
+ */
+import { accessSync, constants, mkdirSync, rmdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileJournal, type Journal } from '../../index';
+import { describeIoError } from '../commands/writeTarget';
+import { InvalidInputError } from '../problems';
+import type { StoreLocation } from './storeLocation';
+
+/** The `rxdag/postgres` entry, typed without loading it. */
+export type PostgresModule = typeof import('../../postgres');
+
+/** An opened store: its journal, where it is, and how to let it go. */
+export interface Store {
+  readonly journal: Journal;
+  readonly location: StoreLocation;
+  /** Ends what the store opened (the PostgreSQL connections); never throws. */
+  close(): Promise<void>;
+}
+
+/** What a command needs of the store: to write runs into it, or to read runs it already has. */
+export type StoreUse = 'write' | 'read';
+
+/**
+ * Opens the store at `location`. For `write` (`rxdag run`) a folder must be writable, or
+ * creatable (the journal creates it with the run's first record); for `read` it must exist (`rxdag runs` checks {@link folderExists} first
+ * and says "no runs" instead). `loadPostgres` is replaceable for specs.
+ */
+export function openStore(location: StoreLocation, use: StoreUse, loadPostgres: () => PostgresModule = requirePostgres): Store {
+  if (location.kind === 'folder') {
+    const problem = use === 'write' ? writableFolderProblem(location.dir) : missingFolderProblem(location.dir, location.label);
+    if (problem !== undefined) throw new InvalidInputError([{ message: problem }]);
+    return { journal: fileJournal(location.dir), location, close: async () => {} };
+  }
+  let postgres: PostgresModule;
+  try {
+    postgres = loadPostgres();
+  } catch (error) {
+    if (isMissingPg(error)) {
+      throw new InvalidInputError([
+        { message: `the store ${location.label} is a PostgreSQL database, which needs the "pg" package: npm install pg` },
+      ]);
+    }
+    throw error;
+  }
+  const journal = postgres.postgresJournal({
+    connectionString: location.connectionString,
+    ...(location.schema === undefined ? {} : { schema: location.schema }),
+  });
+  return { journal, location, close: () => journal.end().catch(() => undefined) };
+}
+
+/** Whether the store's folder exists (always true for a database: asking it is a request). */
+export function folderExists(location: StoreLocation): boolean {
+  if (location.kind !== 'folder') return true;
+  try {
+    return statSync(location.dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The `pg` client, loaded with the `rxdag/postgres` entry that needs it. */
+function requirePostgres(): PostgresModule {
+  // a plain require, not import(): this file is CommonJS, and specs load the TypeScript source
+  return require('../../postgres') as PostgresModule;
+}
+
+function isMissingPg(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as NodeJS.ErrnoException;
+  return code === 'MODULE_NOT_FOUND' && /Cannot find module '(pg|pg\/[^']*)'/.test(String(message));
+}
+
+/**
+ * Why `rxdag run` cannot journal into `dir`, if it cannot. Nothing is created here (the journal
+ * makes the folder with the run's first record): a folder that does not exist yet is judged by
+ * the nearest one above it that does.
+ */
+function writableFolderProblem(dir: string): string | undefined {
+  let existing = dir;
+  for (;;) {
+    try {
+      if (!statSync(existing).isDirectory()) return `--store: cannot journal into "${dir}": "${existing}" is not a directory`;
+      break;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const parent = path.dirname(existing);
+      if (code !== 'ENOENT' || parent === existing) return `--store: cannot journal into "${dir}": ${describeIoError(error)}`;
+      existing = parent;
+    }
+  }
+  try {
+    accessSync(existing, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    const where = existing === dir ? '' : ` (cannot create it in "${existing}")`;
+    return `--store: cannot journal into "${dir}"${where}: ${describeIoError(error)}`;
+  }
+  if (existing === dir) return undefined;
+  // a folder may be writable and still take no new entries (`/proc`, where a recursive mkdir
+  // even loops forever): make the first missing folder for real, and remove it again
+  const first = path.join(existing, path.relative(existing, dir).split(path.sep)[0]!);
+  try {
+    mkdirSync(first);
+    rmdirSync(first);
+    return undefined;
+  } catch (error) {
+    return `--store: cannot journal into "${dir}" (cannot create "${first}"): ${describeIoError(error)}`;
+  }
+}
+
+function missingFolderProblem(dir: string, label: string): string | undefined {
+  try {
+    if (statSync(dir).isDirectory()) return undefined;
+    return `no store at ${label}: "${dir}" is not a directory`;
+  } catch {
+    return `no store at ${label}: the folder does not exist (runs are journaled there by rxdag run)`;
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * How the store's refusals read on the command line: a run that a live process owns, an
+ * unknown or ended run, a run id taken, a journal that cannot be trusted, a server that cannot
+ * be reached or a folder that cannot be read. Each becomes one line for an `InvalidInputError`
+ * (exit 2: nothing ran). It recognizes the library's errors and decides nothing else.
+ */
+import {
+  DagValidationError,
+  JournalCorruptError,
+  JournalWriteError,
+  RunExistsError,
+  RunLockedError,
+  RunNotResumableError,
+} from '../../index';
+import { describeIoError } from '../commands/writeTarget';
+import { InvalidInputError } from '../problems';
+import { type StoreLocation, storeFlag } from './storeLocation';
+
+/**
+ * The one line for an error the store (or the library, about a journaled run) raised before
+ * anything ran, or undefined when it is not such an error (a bug: the caller rethrows it).
+ */
+export function refusalLine(error: unknown, store: StoreLocation): string | undefined {
+  if (error instanceof RunLockedError) return `${error.message} (rxdag runs${storeFlag(store)} lists it as running)`;
+  if (error instanceof RunNotResumableError) {
+    if (error.reason === 'unknown')
+      return `run "${error.runId}" is not in the store ${store.label} (rxdag runs${storeFlag(store)} lists its runs)`;
+    return error.message;
+  }
+  if (error instanceof RunExistsError || error instanceof JournalCorruptError) return error.message;
+  if (error instanceof DagValidationError) return `the journaled run cannot run here: ${error.message.replace(/\s*\n\s*/g, '; ')}`;
+  // PostgresJournalError comes from `rxdag/postgres`, loaded only for a database: known by name
+  if (error instanceof Error && error.name === 'PostgresJournalError') return `cannot reach the store: ${error.message}`;
+  if (error instanceof JournalWriteError) return undefined;
+  if (typeof (error as NodeJS.ErrnoException | null)?.code === 'string' && (error as NodeJS.ErrnoException).syscall !== undefined)
+    return `cannot use the store ${store.label}: ${describeIoError(error)}`;
+  return undefined;
+}
+
+/** Turns a store's refusal into an `InvalidInputError` (exit 2); anything else is rethrown as it is. */
+export function asRefusal(error: unknown, store: StoreLocation): never {
+  const line = refusalLine(error, store);
+  if (line === undefined) throw error;
+  throw new InvalidInputError([{ message: line }]);
+}
