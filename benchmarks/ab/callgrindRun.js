@@ -1,6 +1,6 @@
-// usage: node ab-run.js DIST_DIR SIZE RUNS — runs a seeded layered DAG of no-op tasks RUNS times
+// usage: node benchmarks/ab/callgrindRun.js DIR SIZE RUNS — runs a seeded layered DAG of no-op tasks RUNS times on DIR/dist (under callgrind, for an A/B by instructions)
 const lib = require(process.argv[2] + '/dist/index.js');
-const { lastValueFrom } = require('/work/main/node_modules/rxjs');
+const { lastValueFrom } = require(require.resolve('rxjs', { paths: [process.argv[2], __dirname] }));
 const size = Number(process.argv[3]);
 const runs = Number(process.argv[4]);
 let s = 42;
