@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   // two workers on a 2-core machine: many suites wait on child processes, not on the CPU
   maxWorkers: 2,
+  // many specs start real processes; on a loaded 2-core machine 5 s is too short for some
+  testTimeout: 20_000,
   testMatch: ['<rootDir>/spec/**/*.spec.ts'],
   transform: {
     '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }],

@@ -60,6 +60,8 @@ describe('the published package', () => {
     for (const dependency of [...Object.keys(manifest.dependencies), ...required, '@types/node']) {
       symlinkSync(path.join(root, 'node_modules', dependency), path.join(dir, 'node_modules', dependency), 'dir');
     }
+    // the traced example's optional peer dependency, installed as a user who runs it would
+    symlinkSync(path.join(root, 'node_modules', '@opentelemetry'), path.join(dir, 'node_modules', '@opentelemetry'), 'dir');
     return dir;
   }
 
