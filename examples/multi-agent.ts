@@ -47,7 +47,7 @@ export function researchAgents(): NonNullable<SchedulerOptions['agents']> {
   const llm = defineAgent({
     capacity: 2,
     maxInstances: 2,
-    idleMs: 50,
+    idleMs: 1000, // long enough that a busy machine never disposes a client between two calls of one run
     create: () => new FakeLlm(),
     run: async (ctx, client) => {
       if (ctx.id === 'plan') {
