@@ -126,3 +126,14 @@ describe('named limits', () => {
     );
   });
 });
+
+describe('names that are also Object.prototype keys', () => {
+  it('should refuse an undeclared limit or agent called constructor, and keep a limit called __proto__', () => {
+    const dag = defineDag({ id: 'proto', tasks: [{ id: 'a', agent: 'constructor', limits: ['toString'] }] });
+    expect(() => runDag(dag, { agents: { work: () => 1 } })).toThrow(/unknown agent "constructor"[\s\S]*needs limit "toString", which is not declared/);
+    const limits = JSON.parse('{"__proto__": {"concurrency": 1}}') as Record<string, { concurrency: number }>;
+    const events = run([{ id: 'x', agent: 'work', limits: ['__proto__'] }, { id: 'y', agent: 'work', limits: ['__proto__'] }], { maxConcurrency: 4, limits }, '-(x|)');
+    expect(starts(events)).toEqual(['0 started:x', '1 started:y']);
+    expect(events.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+  });
+});

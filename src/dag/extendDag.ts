@@ -108,7 +108,7 @@ export function extendDagWithAgents(
     if (!(error instanceof DagValidationError) || !Array.isArray(specs)) throw error;
     const unknown = unknownAgentIssues(
       agentsOfSpecs(specs, dag.defaults?.agent),
-      (name) => name === '' || agents[name] !== undefined,
+      (name) => name === '' || Object.hasOwn(agents, name),
       Object.keys(agents),
       {
         pathOf: (task) => ['spawn', task, 'agent'],
@@ -117,7 +117,7 @@ export function extendDagWithAgents(
     if (unknown.length === 0) throw error;
     throw new DagValidationError([...error.issues, ...unknown], dag.id);
   }
-  const problems = unknownAgentIssues(grown, (name) => agents[name] !== undefined, Object.keys(agents), {
+  const problems = unknownAgentIssues(grown, (name) => Object.hasOwn(agents, name), Object.keys(agents), {
     fromTask: dag.size,
     pathOf: (task) => ['spawn', task - dag.size, 'agent'],
   });

@@ -227,7 +227,8 @@ export function resolveSchedulerOptions(options: SchedulerOptions | undefined): 
     stuckAfterMs: o.stuckAfterMs ?? 60_000,
     scheduler: o.scheduler ?? asyncScheduler,
     journal: o.journal,
-    limits: o.limits ?? {},
+    // the caller's own entries, not zod's copy: a limit called `__proto__` would be lost in it
+    limits: ownLimits(options?.limits, o.limits),
   };
 }
 
@@ -243,4 +244,15 @@ export function resolveRunOptions(options: RunOptions | undefined, defaults: Res
     failurePolicy: o.failurePolicy ?? defaults.failurePolicy,
     runId: o.runId ?? defaults.runId,
   };
+}
+
+/** The declared limits as a map object that keeps any name, `__proto__` included. */
+function ownLimits(given: SchedulerOptions['limits'], parsed: SchedulerOptions['limits']): Readonly<Record<string, LimitSpec>> {
+  const limits: Record<string, LimitSpec> = Object.create(null) as Record<string, LimitSpec>;
+  if (given === undefined || parsed === undefined) return limits;
+  for (const name of Object.keys(given)) {
+    const spec = Object.getOwnPropertyDescriptor(given, name)?.value as LimitSpec | undefined;
+    if (spec !== undefined) Object.defineProperty(limits, name, { value: spec, enumerable: true });
+  }
+  return limits;
 }

@@ -29,7 +29,7 @@ export function runIssues(dag: Dag, resources: RunResources, which: CheckedTasks
   const { agents, limits, maxConcurrency } = resources;
   const fromTask = which.fromTask ?? 0;
   const pathOf = which.pathOf ?? ((task: number) => ['tasks', task]);
-  const issues = unknownAgentIssues(dag, (name) => agents[name] !== undefined, Object.keys(agents), {
+  const issues = unknownAgentIssues(dag, (name) => Object.hasOwn(agents, name), Object.keys(agents), {
     fromTask,
     pathOf: (task) => [...pathOf(task), 'agent'],
   });
@@ -41,7 +41,8 @@ export function runIssues(dag: Dag, resources: RunResources, which: CheckedTasks
     const weight = index.weight?.[task] ?? 1;
     const names = index.limits?.[task] ?? [];
     names.forEach((name, k) => {
-      const limit = limits[name];
+      // own keys only: a limit called `constructor` or `__proto__` must be declared to count
+      const limit = Object.hasOwn(limits, name) ? limits[name] : undefined;
       if (limit === undefined) {
         issues.push({
           path: [...pathOf(task), 'limits', k],
