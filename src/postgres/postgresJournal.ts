@@ -21,7 +21,7 @@ import {
 } from '../journal/journal';
 import { Connection, type PostgresJournalOptions, type Session } from './connection';
 import { JournalSql, LOCK_HOLDER, SCHEMA_LOCK, TRY_LOCK, UNLOCK } from './sql';
-import { addToTally, emptyTally } from './tally';
+import { addToTally, emptyTally } from '../journal/tally';
 import { PostgresWriter } from './writer';
 
 /** A journal in PostgreSQL: a {@link Journal} that can also end its connections. */

@@ -9,7 +9,7 @@ import type { DagEvent } from '../events';
 import type { JournalWriter } from '../journal/journal';
 import type { Connection, Session } from './connection';
 import { type JournalSql, UNLOCK } from './sql';
-import { addToTally, type RunTally } from './tally';
+import { addToTally, type RunTally } from '../journal/tally';
 
 /** Appends to one run through the session that owns it. */
 export class PostgresWriter implements JournalWriter {

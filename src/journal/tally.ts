@@ -1,5 +1,6 @@
 /**
- * What the run's row keeps up to date from its events: last `seq`, task counts (spawned tasks
+ * A journaled run's tally, kept up to date from its events as groups are appended (the PostgreSQL
+ * run row) or folded at once (`summarize`): last `seq`, task counts (spawned tasks
  * included), when it started and ended, how it ended. Pure functions over events; it does not
  * check that the events make a legal run (the reducer does, on resume).
  */
