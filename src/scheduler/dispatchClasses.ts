@@ -1,4 +1,7 @@
+import type { AgentKind } from '../agents/pool';
 import type { DagIndex } from '../dag/types';
+import { type DispatchOrder, dispatchOrder } from './dispatchOrder';
+import type { Limit } from './limits';
 
 /**
  * Dispatch classes of a DAG: tasks that wait for the same things (the same agent, the same named
@@ -55,4 +58,28 @@ function byAgentAndLimits(index: DagIndex, limits: readonly (readonly string[] |
     classOf[task] = code;
   }
   return { classOf, agentCodeOf, limitsOf };
+}
+
+/** What the ready tasks of one dispatch class wait for: a slot of their agent kind, room in their limits. */
+export interface DispatchClass {
+  readonly kind: AgentKind;
+  readonly limits: readonly Limit[];
+}
+
+/**
+ * The dispatch order of a DAG's tasks by class, adding to `classes` (a run's, by class code) the
+ * classes the DAG has that are new (a DAG grown by spawning keeps the codes it had).
+ */
+export function classOrder(
+  index: DagIndex,
+  classes: DispatchClass[],
+  kindOf: (agent: string) => AgentKind,
+  limitOf: (name: string) => Limit,
+): DispatchOrder {
+  const { classOf, agentCodeOf, limitsOf } = dispatchClasses(index);
+  for (let code = classes.length; code < agentCodeOf.length; code++) {
+    classes.push({ kind: kindOf(index.agentNames[agentCodeOf[code]!]!), limits: limitsOf[code]!.map(limitOf) });
+  }
+  const { priority, rank, dependents, topologicalOrder } = index;
+  return dispatchOrder({ priority, rank, agentCodes: classOf, dependents, topologicalOrder });
 }

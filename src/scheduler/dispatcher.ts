@@ -1,7 +1,8 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { Attempt } from './attempt';
 import type { FlushClock } from './flushClock';
-import type { DispatchClass, RunController } from './runController';
+import type { DispatchClass } from './dispatchClasses';
+import type { RunController } from './runController';
 
 /**
  * Dispatch: fills free slots of `maxConcurrency` with ready tasks, taking the runs in turn so

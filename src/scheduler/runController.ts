@@ -8,13 +8,13 @@ import { type DagIssue, DagValidationError } from '../dag/errors';
 import { extendDag } from '../dag/extendDag';
 import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo } from '../events';
-import { dependentsToSkip, runOutcome, taskCounts } from '../state/planner';
+import { anyDependencyFailed, dependentsToSkip, firstDependency, runOutcome, taskCounts } from '../state/planner';
 import { routeFailure } from '../state/routeFailure';
 import type { RunState } from '../state/runState';
 import { StatusCode } from '../state/taskTable';
 import type { Attempt } from './attempt';
-import { dispatchClasses } from './dispatchClasses';
-import { type DispatchOrder, dispatchOrder } from './dispatchOrder';
+import { classOrder, type DispatchClass, dispatchClasses } from './dispatchClasses';
+import type { DispatchOrder } from './dispatchOrder';
 import type { Limit } from './limits';
 import { ReadyQueues } from './priorityQueue';
 import type { ReplayedRun } from '../journal/replay';
@@ -63,12 +63,6 @@ export interface RunHost {
   settled(run: RunController): void;
 }
 
-/** What the ready tasks of one dispatch class wait for: a slot of their agent kind, room in their limits. */
-export interface DispatchClass {
-  readonly kind: AgentKind;
-  readonly limits: readonly Limit[];
-}
-
 export class RunController {
   phase: RunPhase = 'queued';
   /** The run's DAG; replaced by a grown one when an agent spawns tasks. */
@@ -111,16 +105,8 @@ export class RunController {
 
   /** The dispatch order of `dag`'s tasks by class, adding the classes it has that are new. */
   private orderOf(dag: Dag): DispatchOrder {
-    const { index } = dag;
-    const { classOf, agentCodeOf, limitsOf } = dispatchClasses(index);
-    for (let code = this.classes.length; code < agentCodeOf.length; code++) {
-      this.classes.push({
-        kind: this.host.kindOf(this.options.agents[index.agentNames[agentCodeOf[code]!]!]!),
-        limits: limitsOf[code]!.map((name) => this.host.limit(name)),
-      });
-    }
-    const { priority, rank, dependents, topologicalOrder } = index;
-    return dispatchOrder({ priority, rank, agentCodes: classOf, dependents, topologicalOrder });
+    const { agents } = this.options;
+    return classOrder(dag.index, this.classes, (agent) => this.host.kindOf(agents[agent]!), (name) => this.host.limit(name));
   }
 
   /** Neither ended nor being ended: its signals still count. */
@@ -281,22 +267,14 @@ export class RunController {
     const ready: number[] = [];
     for (const task of unblocked) {
       if (draft.statusOf(task) !== StatusCode.Pending) continue;
-      if (rules[task] === ANY_FAILED && !this.anyDependencyFailed(task)) this.skipWithDependents(task, this.firstDependency(task), 'skipped');
+      if (rules[task] === ANY_FAILED && !anyDependencyFailed(this.dag, task, (t) => draft.statusOf(t))) {
+        this.skipWithDependents(task, firstDependency(this.dag, task), 'skipped');
+      }
       else ready.push(task);
     }
     this.makeReady(ready);
   }
 
-  private anyDependencyFailed(task: number): boolean {
-    const { start, targets } = this.dag.index.deps;
-    const draft = this.writer.draft;
-    for (let e = start[task]!; e < start[task + 1]!; e++) if (draft.statusOf(targets[e]!) === StatusCode.Failed) return true;
-    return false;
-  }
-
-  private firstDependency(task: number): number {
-    return this.dag.index.deps.targets[this.dag.index.deps.start[task]!]!;
-  }
 
   private completeTask(attempt: Attempt, output: unknown, warning: ErrorInfo | undefined, worker?: string): void {
     this.writer.completed(attempt.task, attempt.attempt, attempt.startedAt, output, warning, worker);

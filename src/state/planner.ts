@@ -75,3 +75,15 @@ export function runOutcome(counts: StatusCounts, endedEarly: 'cancelled' | 'fail
 export function taskCounts(counts: StatusCounts, total: number): TaskCounts {
   return { total, completed: counts.completed, failed: counts.failed, skipped: counts.skipped, cancelled: counts.cancelled };
 }
+
+/** Whether any dependency of `task` failed for good (what an `any-failed` task waits to see). */
+export function anyDependencyFailed(dag: Dag, task: number, statusOf: (task: number) => StatusCode): boolean {
+  const { start, targets } = dag.index.deps;
+  for (let e = start[task]!; e < start[task + 1]!; e++) if (statusOf(targets[e]!) === StatusCode.Failed) return true;
+  return false;
+}
+
+/** The first dependency of `task` (a task with a trigger rule has at least one), to name in `because`. */
+export function firstDependency(dag: Dag, task: number): number {
+  return dag.index.deps.targets[dag.index.deps.start[task]!]!;
+}
