@@ -1,5 +1,14 @@
 import { take } from 'rxjs';
-import { createScheduler, type DagEvent, defineDag, runDag, selectTaskOutput, type RunState, type TaskContext } from '../../src';
+import {
+  createScheduler,
+  type DagEvent,
+  DagValidationError,
+  defineDag,
+  runDag,
+  selectTaskOutput,
+  type RunState,
+  type TaskContext,
+} from '../../src';
 import { inVirtualTime } from '../support/virtualTime';
 
 /**
@@ -143,5 +152,78 @@ describe('core bugs found by the reliability suites', () => {
       ).subscribe((e) => events.push(e));
     });
     expect(events.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded', counts: { total: 2, completed: 2 } });
+  });
+
+  // Found by the property suite extended to named limits (limit names that tempt bugs). The run
+  // check looks limits (and agents) up with `record[name] !== undefined`, so a name every object
+  // has (`toString`, `constructor`…) passes for declared; the engine's Map does not have it, and
+  // its first dispatch throws: every run of the scheduler errors.
+  it.each(['toString', 'constructor', 'hasOwnProperty', '__proto__'])(
+    'should refuse a task needing an undeclared limit named %s',
+    (name) => {
+      const dag = defineDag({ id: 'd', tasks: [{ id: 'a', agent: 'x', limits: [name] }] });
+      let refusal: unknown;
+      try {
+        runDag(dag, { healthCheckIntervalMs: 0, agents: { x: () => 1 } });
+      } catch (error) {
+        refusal = error;
+      }
+      expect(refusal).toBeInstanceOf(DagValidationError);
+      expect((refusal as DagValidationError).issues).toEqual([
+        expect.objectContaining({ path: ['tasks', 0, 'limits', 0], code: 'unknown-limit' }),
+      ]);
+    },
+  );
+
+  it('should fail only the spawning attempt when a spawned task needs an undeclared limit named toString', () => {
+    const outcomes: string[] = [];
+    inVirtualTime(({ cold }, ts) => {
+      const scheduler = createScheduler({
+        scheduler: ts,
+        healthCheckIntervalMs: 0,
+        agents: {
+          x: (ctx: TaskContext) => {
+            if (ctx.id === 'plan') ctx.spawn([{ id: 'step', agent: 'x', limits: ['toString'] }]);
+            return cold(ctx.id === 'plan' ? '-(v|)' : '---(v|)', { v: ctx.id }); // the other run is still going at 1
+          },
+        },
+      });
+      const track = (id: string) => ({
+        next: (e: DagEvent) => {
+          if (e.type === 'task.failed') outcomes.push(`${id} ${e.taskId} failed: ${e.error.name}`);
+          if (e.type === 'dag.completed') outcomes.push(`${id} ${e.outcome}`);
+        },
+        error: (e: unknown) => outcomes.push(`${id} errored: ${(e as Error).message}`),
+      });
+      scheduler.submit(defineDag({ id: 'other', tasks: [{ id: 'a', agent: 'x' }] }), { runId: 'other' }).subscribe(track('other'));
+      scheduler.submit(defineDag({ id: 'spawner', tasks: [{ id: 'plan', agent: 'x' }] }), { runId: 'spawner' }).subscribe(track('spawner'));
+    });
+    expect(outcomes.sort()).toEqual(['other succeeded', 'spawner failed', 'spawner plan failed: DagValidationError']);
+  });
+
+  it('should keep a limit declared as __proto__ (limits read from JSON) and hold tasks to it', () => {
+    const starts: number[] = [];
+    const ends: DagEvent[] = [];
+    inVirtualTime(({ cold }, ts) => {
+      runDag(defineDag({ id: 'd', tasks: ['a', 'b'].map((id) => ({ id, agent: 'x', limits: ['__proto__'] })) }), {
+        scheduler: ts,
+        healthCheckIntervalMs: 0,
+        limits: JSON.parse('{"__proto__": {"concurrency": 1}}') as Record<string, { concurrency: number }>,
+        agents: { x: () => cold('--(v|)', { v: 1 }) },
+      }).subscribe({
+        next: (e) => (e.type === 'task.started' ? starts.push(e.at) : e.type === 'dag.completed' && ends.push(e)),
+        error: (e: unknown) => ends.push({ type: 'errored', message: (e as Error).message } as never),
+      });
+    });
+    expect(ends).toEqual([expect.objectContaining({ type: 'dag.completed', outcome: 'succeeded' })]);
+    expect(starts).toEqual([0, 2]);
+  });
+
+  // Older, found while probing the above: the same lookup lets an agent name every object has pass
+  // the unknown-agent check, and `Object` runs as the task's agent.
+  it('should refuse a task naming an undeclared agent called constructor', () => {
+    expect(() => runDag(defineDag({ id: 'd', tasks: [{ id: 'a', agent: 'constructor' }] }), { agents: { x: () => 1 } })).toThrow(
+      DagValidationError,
+    );
   });
 });

@@ -3,12 +3,14 @@ import { propertyParameters, TARGET_RUNS, testTimeout } from './support/config';
 import { execute } from './support/harness';
 import { totals } from './support/observation';
 import { violationsOf } from './support/invariants';
+import { type RefusalScenario, refusalScenarioArb, refusalViolations } from './support/refusals';
 import { multiScenarioArb, type MultiScenario, singleScenarioArb, type SingleScenario } from './support/scenario';
 
 /**
  * Property-based fault injection in virtual time: random DAGs, agents that succeed late, throw,
- * reject, error, hang, time out, warn or go critical, random retry policies, limits and
- * cancellation points, one run or several on one scheduler. Every run is checked against the
+ * reject, error, hang, time out, warn or go critical, random retry policies, time
+ * limits, named limits (concurrency and rate windows), task weights, trigger rules and
+ * cancellation points, one run or several on one scheduler; and DAGs the scheduler must refuse. Every run is checked against the
  * invariants of `support/invariants.ts`; a failure prints fast-check's seed, path and shrunk
  * counterexample, followed by every violation found.
  */
@@ -22,10 +24,12 @@ async function holds(scenario: SingleScenario | MultiScenario): Promise<void> {
 const SINGLE = 500;
 const POLLING = 100;
 const MULTI = 160;
+const REFUSALS = 300;
 /** Real-time limits per property at the default scale: about 4× what each takes on a busy 2-core machine. */
 const SINGLE_LIMIT = 60_000;
 const POLLING_LIMIT = 20_000;
 const MULTI_LIMIT = 40_000;
+const REFUSALS_LIMIT = 20_000;
 
 describe('scheduler invariants under generated faults (virtual time)', () => {
   it(
@@ -58,10 +62,26 @@ describe('scheduler invariants under generated faults (virtual time)', () => {
     testTimeout(MULTI_LIMIT),
   );
 
+  it(
+    'should refuse, naming every problem, DAGs too heavy for the run or naming undeclared limits, and run the others',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(refusalScenarioArb, async (scenario: RefusalScenario) => {
+          const violations = refusalViolations(scenario);
+          if (violations.length > 0) throw new Error(`${violations.length} violation(s):\n  ${violations.join('\n  ')}`);
+        }),
+        propertyParameters(REFUSALS, REFUSALS_LIMIT),
+      );
+    },
+    testTimeout(REFUSALS_LIMIT),
+  );
+
   afterAll(() => {
     if (process.env.RXDAG_PROPERTY_STATS === '1') {
       process.stdout.write(
-        `property suite: ${totals.runs} runs, ${totals.tasks} tasks, ${totals.attempts} attempts, ${totals.events} events checked; outcomes: ${totals.succeeded} succeeded, ${totals.failed} failed, ${totals.cancelled} cancelled\n`,
+        `property suite: ${totals.runs} runs, ${totals.tasks} tasks, ${totals.attempts} attempts, ${totals.events} events checked; outcomes: ${totals.succeeded} succeeded, ${totals.failed} failed, ${totals.cancelled} cancelled; ` +
+          `starts needing limits ${totals.limitedStarts} (${totals.limitedWaits} of them waited), heavier than 1 ${totals.heavyStarts}, with a trigger rule ${totals.ruleStarts}; skipped by their own rule ${totals.ruleSkips}; ` +
+          `DAGs refused ${totals.refused}, accepted ${totals.accepted}\n`,
       );
     }
   });

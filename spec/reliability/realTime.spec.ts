@@ -13,14 +13,14 @@ import {
 } from '../../src';
 import { eventLogViolations } from '../cli/support/eventLogInvariants';
 import { propertyParameters } from './support/config';
-import { buildDag, behaviourOf } from './support/model';
+import { buildDag, behaviourOf, type DepState, effectiveRule, ruleHolds } from './support/model';
 import { dagArb, failurePolicyArb, kindsArb, type Behaviour } from './support/scenario';
 
 /**
  * The same kind of generated runs in real time (asyncScheduler, real promises and microtasks),
  * where the pipeline's batching meets real promise ordering. Agents settle on microtasks only,
- * so each run takes milliseconds. Checked: the event log contract, the fold, the limits and the
- * dependencies.
+ * so each run takes milliseconds. Checked: the event log contract, the fold, the limits (in units
+ * of weight) and the trigger rules at every start.
  */
 
 /** Plays a behaviour with real promises; time is not simulated, so delays become microtask hops. */
@@ -64,16 +64,17 @@ describe('scheduler invariants in real time', () => {
         fc.constantFrom(0, 10, 40),
         fc.option(fc.integer({ min: 1, max: 200 }), { nil: undefined }),
         async (gen, kinds, maxConcurrency, failurePolicy, faultRate, stopAfter) => {
-          const model = buildDag(gen, 'real', kinds, faultRate);
+          const model = buildDag(gen, 'real', { maxConcurrency, kinds, limits: new Map() }, faultRate);
           const dag = defineDag(model.spec);
-          let running = 0;
+          let running = 0; // units of weight
           let maxRunning = 0;
           const agents: Record<string, Agent> = {};
           for (let k = 0; k < kinds.length; k++) {
             agents[`k${k}`] = (ctx) => {
-              running++;
+              const units = model.tasks.get(ctx.id)!.weight;
+              running += units;
               maxRunning = Math.max(maxRunning, running);
-              const done = () => running--;
+              const done = () => (running -= units);
               try {
                 const result = playReal(behaviourOf(model.tasks.get(ctx.id)!, ctx.attempt), ctx);
                 if (result instanceof Promise) return result.finally(done);
@@ -112,14 +113,22 @@ describe('scheduler invariants in real time', () => {
           const ended = new Map<string, string>();
           for (const e of all) {
             if (e.type === 'task.started') {
-              if (++inFlight > maxConcurrency) problems.push(`${inFlight} running, limit ${maxConcurrency}`);
-              for (const dep of model.tasks.get(e.taskId)!.deps) {
+              const task = model.tasks.get(e.taskId)!;
+              if ((inFlight += task.weight) > maxConcurrency) problems.push(`${inFlight} units running, limit ${maxConcurrency}`);
+              const rule = effectiveRule(task, failurePolicy);
+              const deps = [...task.deps].map((dep): DepState => {
                 const how = ended.get(dep);
-                if (how !== 'task.completed' && !(failurePolicy === 'continue' && how === 'task.failed'))
-                  problems.push(`${e.taskId} started before ${dep} completed`);
-              }
+                return how === 'task.completed'
+                  ? 'completed'
+                  : how === 'task.failed'
+                    ? 'failed'
+                    : how === 'task.skipped'
+                      ? 'skipped'
+                      : 'pending';
+              });
+              if (!ruleHolds(rule, deps)) problems.push(`${e.taskId} (${rule}) started with its dependencies ${deps.join(', ')}`);
             } else if (e.type === 'task.completed' || e.type === 'task.failed' || e.type === 'task.cancelled') {
-              if (e.type !== 'task.cancelled' || ended.get(e.taskId) === 'running') inFlight--;
+              if (e.type !== 'task.cancelled' || ended.get(e.taskId) === 'running') inFlight -= model.tasks.get(e.taskId)!.weight;
             }
             if (e.type === 'task.started') ended.set(e.taskId, 'running');
             if (
@@ -130,7 +139,7 @@ describe('scheduler invariants in real time', () => {
             )
               ended.set(e.taskId, e.type);
           }
-          if (maxRunning > maxConcurrency) problems.push(`${maxRunning} agents ran at once, limit ${maxConcurrency}`);
+          if (maxRunning > maxConcurrency) problems.push(`agents running at once held ${maxRunning} units, limit ${maxConcurrency}`);
           if (problems.length > 0) throw new Error(problems.slice(0, 20).join('\n'));
         },
       ),

@@ -15,6 +15,9 @@ export interface AgentCall {
   readonly taskId: string;
   readonly attempt: number;
   readonly kind: string;
+  /** The task's weight and limits: what its work holds while it runs. */
+  readonly units: number;
+  readonly limits: readonly string[];
   readonly calledAt: number;
   /** Virtual time its work ended (settled, aborted or torn down); undefined while it runs. */
   endedAt: number | undefined;
@@ -158,11 +161,18 @@ function coldError(stage: AgentStage, delay: number, error: unknown): Observable
     .pipe(catchError((boxed: Boxed) => throwError(() => boxed.value)));
 }
 
+/** What an invalid spawn needs to be invalid: the spawning agent's name, a weight too heavy, an undeclared limit. */
+export interface BadSpawnParts {
+  readonly agent: string;
+  readonly tooHeavy: number;
+  readonly undeclaredLimit: string;
+}
+
 /**
  * Plays one attempt. Returns what the agent returns (or throws what it throws); the attempt's
  * end is reported through `stage.ended`.
  */
-export function play(stage: AgentStage, call: AgentCall, ctx: TaskContext, behaviour: Behaviour, spawnAgent: string): unknown {
+export function play(stage: AgentStage, call: AgentCall, ctx: TaskContext, behaviour: Behaviour, bad: BadSpawnParts): unknown {
   const tracked = (source: Observable<unknown>) => source.pipe(finalize(() => stage.ended(call)));
   const fail = (via: 'throw' | 'reject' | 'error', delay: number, error: unknown): unknown => {
     if (via === 'throw') {
@@ -210,7 +220,17 @@ export function play(stage: AgentStage, call: AgentCall, ctx: TaskContext, behav
       // the harness registered the children before calling play
       return succeed('cold', behaviour.delay, output);
     case 'badSpawn':
-      ctx.spawn([{ id: ctx.id, agent: spawnAgent }]); // a duplicate id: the spawn is invalid
+      switch (behaviour.how) {
+        case 'duplicate':
+          ctx.spawn([{ id: ctx.id, agent: bad.agent }]); // a duplicate id: the spawn is invalid
+          break;
+        case 'tooHeavy':
+          ctx.spawn([{ id: `${ctx.id}.heavy`, agent: bad.agent, weight: bad.tooHeavy }]); // more than the run allows
+          break;
+        case 'unknownLimit':
+          ctx.spawn([{ id: `${ctx.id}.limited`, agent: bad.agent, limits: [bad.undeclaredLimit] }]); // a limit nobody declared
+          break;
+      }
       return succeed('cold', behaviour.delay, output);
   }
 }

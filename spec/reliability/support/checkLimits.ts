@@ -1,91 +1,249 @@
+import type { LimitModel, TaskModel } from './model';
 import type { Observation } from './observation';
 import { eventsByTask, type Violations } from './taskEvents';
 
-/** Checks over the scheduler as a whole: limits, idle slots, and agent calls against task.started. */
+/** Checks over the scheduler as a whole: units and limits, idle room, and agent calls against task.started. */
 
-/** Running attempts, counted from the events in global order, never exceed the limits. */
+/** Each run's tasks (spawned ones included), by `runId/taskId`. */
+function modelsOf(o: Observation): Map<string, TaskModel> {
+  const models = new Map<string, TaskModel>();
+  for (const run of o.runs) for (const t of run.tasks.values()) models.set(`${run.runId}/${t.id}`, t);
+  return models;
+}
+
+/** Units started under a rate limit, oldest first: the window `(t − intervalMs, t]` at any `t`. */
+class RateWindow {
+  private readonly starts: { readonly at: number; readonly units: number }[] = [];
+  constructor(readonly limit: LimitModel & { readonly rate: { readonly limit: number; readonly intervalMs: number } }) {}
+
+  add(at: number, units: number): void {
+    this.starts.push({ at, units });
+  }
+
+  /** Units started in `(at − intervalMs, at]`. */
+  unitsAt(at: number): number {
+    const from = at - this.limit.rate.intervalMs;
+    while (this.starts.length > 0 && this.starts[0]!.at <= from) this.starts.shift();
+    return this.starts.reduce((sum, s) => (s.at <= at ? sum + s.units : sum), 0);
+  }
+}
+
+function rateWindows(o: Observation): Map<string, RateWindow> {
+  const windows = new Map<string, RateWindow>();
+  for (const limit of o.limits.values())
+    if (limit.rate !== undefined) windows.set(limit.name, new RateWindow({ ...limit, rate: limit.rate }));
+  return windows;
+}
+
+/** Units held now by running attempts: over all, per kind, per named limit. */
+class Held {
+  total = 0;
+  readonly byKind = new Map<string, number>();
+  readonly byLimit = new Map<string, number>();
+
+  take(task: TaskModel, units: number): void {
+    this.total += units;
+    this.byKind.set(task.kind, (this.byKind.get(task.kind) ?? 0) + units);
+    for (const name of task.limits) this.byLimit.set(name, (this.byLimit.get(name) ?? 0) + units);
+  }
+
+  give(task: TaskModel, units: number): void {
+    this.take(task, -units);
+  }
+}
+
+/**
+ * Fold of the starts and ends of attempts in global order: at every start, the units running
+ * (each attempt its task's weight) fit `maxConcurrency`, its kind's capacity and each named
+ * limit's concurrency, and no rate window `(t − intervalMs, t]` holds more than `limit` units of
+ * starts, over every run of the scheduler.
+ */
 export function checkConcurrency(o: Observation, v: Violations): void {
-  const running = new Map<string, string>(); // run/task -> kind
-  const byKind = new Map<string, number>();
+  const models = modelsOf(o);
+  const running = new Map<string, TaskModel>(); // run/task -> its model
+  const held = new Held();
+  const windows = rateWindows(o);
   for (const event of o.global) {
     const key = 'taskId' in event ? `${event.runId}/${event.taskId}` : '';
     if (event.type === 'task.started') {
+      const task = models.get(key);
+      if (task === undefined) continue; // reported as an event for an unknown task
       if (running.has(key)) v.push(`${key} started while already running`);
-      running.set(key, event.agent);
-      byKind.set(event.agent, (byKind.get(event.agent) ?? 0) + 1);
-      if (running.size > o.options.maxConcurrency)
-        v.push(`t=${event.at}: ${running.size} attempts running (events), maxConcurrency ${o.options.maxConcurrency}`);
+      running.set(key, task);
+      held.take(task, task.weight);
+      if (held.total > o.options.maxConcurrency)
+        v.push(`t=${event.at}: ${held.total} units running (events, ${running.size} attempts), maxConcurrency ${o.options.maxConcurrency}`);
       const capacity = o.kinds.get(event.agent)?.capacity;
-      if (capacity !== undefined && byKind.get(event.agent)! > capacity)
-        v.push(`t=${event.at}: ${byKind.get(event.agent)} ${event.agent} attempts running (events), capacity ${capacity}`);
+      if (capacity !== undefined && held.byKind.get(task.kind)! > capacity)
+        v.push(`t=${event.at}: ${held.byKind.get(task.kind)} units of ${task.kind} running (events), capacity ${capacity}`);
+      for (const name of task.limits) {
+        const limit = o.limits.get(name);
+        if (limit?.concurrency !== undefined && held.byLimit.get(name)! > limit.concurrency)
+          v.push(
+            `t=${event.at}: ${held.byLimit.get(name)} units running under limit ${JSON.stringify(name)} (events), its concurrency is ${limit.concurrency}`,
+          );
+        const window = windows.get(name);
+        if (window === undefined) continue;
+        window.add(event.at, task.weight);
+        const units = window.unitsAt(event.at);
+        if (units > window.limit.rate.limit)
+          v.push(
+            `t=${event.at}: ${units} units started under limit ${JSON.stringify(name)} in (${event.at - window.limit.rate.intervalMs}, ${event.at}], its rate is ${window.limit.rate.limit} per ${window.limit.rate.intervalMs} ms`,
+          );
+      }
     } else if (event.type === 'task.completed' || event.type === 'task.failed' || event.type === 'task.cancelled') {
-      const kind = running.get(key);
-      if (kind !== undefined) {
+      const task = running.get(key);
+      if (task !== undefined) {
         running.delete(key);
-        byKind.set(kind, byKind.get(kind)! - 1);
+        held.give(task, task.weight);
       }
     } else if (event.type === 'agent.available') {
       if (o.kinds.get(event.agent)?.capacity === undefined)
         v.push(`${event.runId}: agent.available for ${event.agent}, which has no capacity`);
     }
+    if (v.length > 50) return;
   }
 }
 
 /**
- * Event mode dispatches in the frame a slot frees: at the end of every frame, no kind may have a
- * ready task while both the scheduler and that kind have a free slot.
+ * Event mode dispatches as soon as there is room: at the end of every frame, and at every moment
+ * a rate window lets a start out of it, no run may have a dispatch class (its tasks of one kind
+ * needing the same limits) whose heaviest ready task fits in the free units of `maxConcurrency`,
+ * of its kind's capacity, of each of its limits' concurrency and rate window. (The heaviest: the
+ * class's first task, which the others wait behind, is no heavier.)
  */
 export function checkWorkConserving(o: Observation, v: Violations): void {
-  const ready = new Map<string, Set<string>>(); // kind -> run/task
-  const running = new Map<string, string>();
-  const byKind = new Map<string, number>();
-  const kindOf = new Map<string, string>();
-  for (const run of o.runs) for (const t of run.tasks.values()) kindOf.set(`${run.runId}/${t.id}`, t.kind);
-  const check = (at: number) => {
-    for (const [kind, waiting] of ready) {
-      if (waiting.size === 0) continue;
-      const capacity = o.kinds.get(kind)?.capacity ?? Number.POSITIVE_INFINITY;
-      if (running.size < o.options.maxConcurrency && (byKind.get(kind) ?? 0) < capacity) {
-        v.push(
-          `t=${at}: ${[...waiting][0]} waits (kind ${kind}) with ${running.size}/${o.options.maxConcurrency} running and ${byKind.get(kind) ?? 0}/${capacity} of its kind`,
-        );
-        return;
-      }
+  const models = modelsOf(o);
+  const waiting = new Map<string, WaitingClass>(); // run + class -> its ready tasks
+  const classOf = new Map<string, string>();
+  const running = new Map<string, TaskModel>();
+  const held = new Held();
+  const windows = rateWindows(o);
+  const opening: number[] = []; // times a start leaves its rate window, ascending
+  const fits = (task: TaskModel, at: number): boolean => {
+    const capacity = o.kinds.get(task.kind)?.capacity ?? Number.POSITIVE_INFINITY;
+    if (held.total + task.weight > o.options.maxConcurrency) return false;
+    if ((held.byKind.get(task.kind) ?? 0) + task.weight > capacity) return false;
+    return task.limits.every((name) => {
+      const limit = o.limits.get(name);
+      if (limit === undefined) return false;
+      if ((held.byLimit.get(name) ?? 0) + task.weight > (limit.concurrency ?? Number.POSITIVE_INFINITY)) return false;
+      const window = windows.get(name);
+      return window === undefined || window.unitsAt(at) + task.weight <= window.limit.rate.limit;
+    });
+  };
+  const check = (at: number, why: string): boolean => {
+    for (const tasks of waiting.values()) {
+      const first = tasks.heaviest();
+      if (first === undefined || !fits(first.task, at)) continue;
+      const { key: heaviestKey, task: heaviest } = first;
+      const limits = heaviest.limits.map((name) => {
+        const window = windows.get(name);
+        return `${JSON.stringify(name)} ${held.byLimit.get(name) ?? 0}/${o.limits.get(name)?.concurrency ?? '∞'}${window === undefined ? '' : `, ${window.unitsAt(at)}/${window.limit.rate.limit} in its window`}`;
+      });
+      v.push(
+        `t=${at} (${why}): ${heaviestKey} (weight ${heaviest.weight}, kind ${heaviest.kind}${limits.length > 0 ? `, limits ${limits.join('; ')}` : ''}) waits with ${held.total}/${o.options.maxConcurrency} units running and ${held.byKind.get(heaviest.kind) ?? 0}/${o.kinds.get(heaviest.kind)?.capacity ?? '∞'} of its kind`,
+      );
+      return true;
     }
+    return false;
   };
   const global = o.global;
   for (let i = 0; i < global.length; i++) {
     const event = global[i]!;
+    // moments with no event when a rate window lets a start out: a wake-up is due then
+    while (opening.length > 0 && opening[0]! < event.at) {
+      const at = opening.shift()!;
+      while (opening[0] === at) opening.shift();
+      if (check(at, 'a rate window opens')) return;
+    }
     if ('taskId' in event) {
       const key = `${event.runId}/${event.taskId}`;
-      const kind = kindOf.get(key) ?? (event.type === 'task.started' ? event.agent : '?');
-      const queue = ready.get(kind) ?? new Set<string>();
-      ready.set(kind, queue);
-      switch (event.type) {
-        case 'task.ready':
-        case 'task.retrying':
-          queue.add(key);
-          break;
-        case 'task.started':
-          queue.delete(key);
-          running.set(key, kind);
-          byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
-          break;
-        case 'task.completed':
-        case 'task.failed':
-        case 'task.cancelled':
-        case 'task.skipped':
-          queue.delete(key);
-          if (running.delete(key)) byKind.set(kind, byKind.get(kind)! - 1);
-          break;
-        default:
-          break;
+      const task = models.get(key);
+      if (task !== undefined) {
+        const cls = classOf.get(key) ?? `${event.runId}\u0000${task.kind}\u0000${[...task.limits].sort().join('\u0000')}`;
+        classOf.set(key, cls);
+        switch (event.type) {
+          case 'task.ready':
+          case 'task.retrying': {
+            let tasks = waiting.get(cls);
+            if (tasks === undefined) waiting.set(cls, (tasks = new WaitingClass()));
+            tasks.add(key, task);
+            break;
+          }
+          case 'task.started':
+            waiting.get(cls)?.remove(key);
+            running.set(key, task);
+            held.take(task, task.weight);
+            for (const name of task.limits) {
+              const window = windows.get(name);
+              if (window === undefined) continue;
+              window.add(event.at, task.weight);
+              const at = event.at + window.limit.rate.intervalMs;
+              opening.splice(sortedIndex(opening, at), 0, at);
+            }
+            break;
+          case 'task.completed':
+          case 'task.failed':
+          case 'task.cancelled':
+          case 'task.skipped':
+            waiting.get(cls)?.remove(key);
+            if (running.delete(key)) held.give(task, task.weight);
+            break;
+          default:
+            break;
+        }
       }
     }
     const next = global[i + 1];
-    if (next === undefined || next.at !== event.at) check(event.at);
+    if (next === undefined || next.at !== event.at) {
+      while (opening[0] === event.at) opening.shift();
+      if (check(event.at, 'end of frame')) return;
+    }
     if (v.length > 50) return;
   }
+}
+
+/** The ready tasks of one dispatch class of a run, by weight, so the heaviest is found at once. */
+class WaitingClass {
+  private readonly byWeight = new Map<number, Map<string, TaskModel>>();
+  private readonly weightOf = new Map<string, number>();
+
+  add(key: string, task: TaskModel): void {
+    if (this.weightOf.has(key)) return;
+    this.weightOf.set(key, task.weight);
+    let tasks = this.byWeight.get(task.weight);
+    if (tasks === undefined) this.byWeight.set(task.weight, (tasks = new Map()));
+    tasks.set(key, task);
+  }
+
+  remove(key: string): void {
+    const weight = this.weightOf.get(key);
+    if (weight === undefined) return;
+    this.weightOf.delete(key);
+    const tasks = this.byWeight.get(weight)!;
+    tasks.delete(key);
+    if (tasks.size === 0) this.byWeight.delete(weight);
+  }
+
+  /** A ready task of the heaviest weight waiting, with its `run/task` key, if any waits. */
+  heaviest(): { readonly key: string; readonly task: TaskModel } | undefined {
+    if (this.byWeight.size === 0) return undefined;
+    const tasks = this.byWeight.get(Math.max(...this.byWeight.keys()))!;
+    const [key, task] = tasks.entries().next().value!;
+    return { key, task };
+  }
+}
+
+function sortedIndex(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** One agent call per task.started, in its frame; each call's work over when its attempt ended. */

@@ -14,7 +14,21 @@ import {
   type TaskContext,
 } from '../../../src';
 import { type AgentCall, type AgentStage, play } from './agents';
-import { behaviourOf, buildDag, type DagModel, kindName, mayHang, spawnedTasks, type TaskModel, workBound } from './model';
+import {
+  behaviourOf,
+  buildDag,
+  type DagModel,
+  kindName,
+  limitModels,
+  limitsOption,
+  mayHang,
+  maxWeight,
+  type Resources,
+  spawnedTasks,
+  type TaskModel,
+  undeclaredLimit,
+  workBound,
+} from './model';
 import { type Observation, type RunRecord, totals } from './observation';
 import type { CancelGen, KindGen, MultiScenario, SingleScenario } from './scenario';
 import { tagLibraryWork, testScheduler } from '../../support/virtualTime';
@@ -47,11 +61,13 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
   const scheduler = library.scheduler;
   const multi = 'runs' in scenario;
   const { options, kinds: kindGens, faultRate } = scenario;
+  const limits = limitModels(scenario.limits);
+  const resources: Resources = { maxConcurrency: options.maxConcurrency, kinds: kindGens, limits };
 
   // plan the runs
   const planned: PlannedRun[] = [];
   if (multi) {
-    const dags = scenario.dags.map((gen, i) => buildDag(gen, `dag${i}`, kindGens, faultRate));
+    const dags = scenario.dags.map((gen, i) => buildDag(gen, `dag${i}`, resources, faultRate));
     const defined = dags.map((model) => defineDag(model.spec));
     scenario.runs.forEach((run, i) => {
       const d = run.dag % dags.length;
@@ -66,7 +82,7 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
       });
     });
   } else {
-    const model = buildDag(scenario.dag, 'dag0', kindGens, faultRate);
+    const model = buildDag(scenario.dag, 'dag0', resources, faultRate);
     planned.push({
       runId: 'r0',
       model,
@@ -109,6 +125,7 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
   const observation: Observation = {
     options,
     kinds,
+    limits,
     runs: records,
     global: [],
     calls: [],
@@ -128,17 +145,21 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
     if (observation.violations.length < MAX_VIOLATIONS) observation.violations.push(`t=${ts.now()}: ${message}`);
   };
 
-  // agents: live work per kind, checked against the limits at every call
+  // agents: live work (in units of weight) per kind and per limit, checked against the ceilings at every call
+  let liveCalls = 0;
   let liveTotal = 0;
   const liveByKind = new Map<string, number>();
+  const liveByLimit = new Map<string, number>();
   const stage: AgentStage = {
     scheduler: ts,
     cold: (marbles, values, error) => ts.createColdObservable(marbles, values, error),
     ended: (call) => {
       if (call.endedAt !== undefined) return;
       call.endedAt = ts.now();
-      liveTotal--;
-      liveByKind.set(call.kind, liveByKind.get(call.kind)! - 1);
+      liveCalls--;
+      liveTotal -= call.units;
+      liveByKind.set(call.kind, liveByKind.get(call.kind)! - call.units);
+      for (const name of call.limits) liveByLimit.set(name, liveByLimit.get(name)! - call.units);
     },
   };
 
@@ -156,26 +177,42 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
       taskId: ctx.id,
       attempt: ctx.attempt,
       kind,
+      units: task.weight,
+      limits: task.limits,
       calledAt: ts.now(),
       endedAt: undefined,
       aborted: false,
     };
     observation.calls.push(call);
     totals.attempts++;
-    liveTotal++;
-    liveByKind.set(kind, (liveByKind.get(kind) ?? 0) + 1);
-    if (liveTotal > options.maxConcurrency) violation(`${liveTotal} agents running at once, maxConcurrency is ${options.maxConcurrency}`);
+    liveCalls++;
+    liveTotal += call.units;
+    liveByKind.set(kind, (liveByKind.get(kind) ?? 0) + call.units);
+    if (liveTotal > options.maxConcurrency)
+      violation(`agents running at once hold ${liveTotal} units, maxConcurrency is ${options.maxConcurrency}`);
     const capacity = kinds.get(kind)?.capacity;
     if (capacity !== undefined && liveByKind.get(kind)! > capacity)
-      violation(`${liveByKind.get(kind)} agents of kind ${kind} running at once, capacity is ${capacity}`);
+      violation(`agents of kind ${kind} running at once hold ${liveByKind.get(kind)} units, capacity is ${capacity}`);
+    for (const name of call.limits) {
+      liveByLimit.set(name, (liveByLimit.get(name) ?? 0) + call.units);
+      const concurrency = limits.get(name)?.concurrency;
+      if (concurrency !== undefined && liveByLimit.get(name)! > concurrency)
+        violation(
+          `agents under limit ${JSON.stringify(name)} hold ${liveByLimit.get(name)} units at once, its concurrency is ${concurrency}`,
+        );
+    }
     checkUpstream(run, task, ctx);
     const behaviour = behaviourOf(task, ctx.attempt);
     if (behaviour.kind === 'spawn') {
-      const { specs, models } = spawnedTasks(ctx.id, behaviour.children, kindGens, faultRate, task.dagDefaults);
+      const { specs, models } = spawnedTasks(ctx.id, behaviour.children, resources, faultRate, task.dagDefaults);
       run.pendingSpawns.set(`${ctx.id}#${ctx.attempt}`, models);
       ctx.spawn(specs);
     }
-    return play(stage, call, ctx, behaviour, kind);
+    return play(stage, call, ctx, behaviour, {
+      agent: kind,
+      tooHeavy: maxWeight(resources, kind, []) + 1,
+      undeclaredLimit: undeclaredLimit(resources),
+    });
   };
 
   const checkUpstream = (run: RunRecord, task: TaskModel, ctx: TaskContext) => {
@@ -236,6 +273,7 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
   }
 
   // events
+  const queuedAt = new Map<string, number>(); // run/task -> when it was last queued (ready or retrying)
   const onEvent = (event: DagEvent) => {
     const run = byId.get(event.runId);
     if (run === undefined) {
@@ -248,6 +286,22 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
     observation.global.push(event);
     totals.events++;
     switch (event.type) {
+      case 'task.started': {
+        const task = run.tasks.get(event.taskId);
+        if (task !== undefined && task.limits.length > 0) totals.limitedStarts++;
+        if (task !== undefined && task.weight > 1) totals.heavyStarts++;
+        if (task?.when !== undefined) totals.ruleStarts++;
+        const queued = queuedAt.get(`${run.runId}/${event.taskId}`);
+        if (queued !== undefined && queued < event.at && task !== undefined && task.limits.length > 0) totals.limitedWaits++;
+        break;
+      }
+      case 'task.ready':
+      case 'task.retrying':
+        queuedAt.set(`${run.runId}/${event.taskId}`, event.at);
+        break;
+      case 'task.skipped':
+        if (run.tasks.get(event.taskId)?.when !== undefined) totals.ruleSkips++;
+        break;
       case 'task.completed':
         if (event.output !== undefined) run.outputs.set(event.taskId, event.output);
         break;
@@ -288,6 +342,7 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
     contextInjection: options.contextInjection,
     failurePolicy: options.failurePolicy,
     ...(options.taskTimeoutMs === undefined ? {} : { taskTimeoutMs: options.taskTimeoutMs }),
+    ...(limits.size === 0 ? {} : { limits: limitsOption(limits) }),
   };
   let shared: Scheduler | undefined;
   let shutdownPromise: Promise<void> | undefined;
@@ -344,7 +399,7 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
     return at === undefined ? undefined : plan.submitAt + at;
   });
   const work = planned.reduce(
-    (sum, plan) => sum + [...plan.model.tasks.values()].reduce((s, t) => s + workBound(t, options.taskTimeoutMs, options), 0),
+    (sum, plan) => sum + [...plan.model.tasks.values()].reduce((s, t) => s + workBound(t, options.taskTimeoutMs, options, resources), 0),
     0,
   );
   const latestStart = Math.max(
@@ -445,6 +500,6 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
   for (const cold of ts.coldObservables) {
     observation.openSubscriptions += cold.subscriptions.filter((log) => log.unsubscribedFrame === Number.POSITIVE_INFINITY).length;
   }
-  if (liveTotal !== 0) violation(`${liveTotal} agent attempts still running after the run`);
+  if (liveCalls !== 0) violation(`${liveCalls} agent attempts still running after the run`);
   return observation;
 }

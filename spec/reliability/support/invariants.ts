@@ -1,6 +1,16 @@
 import { isDeepStrictEqual } from 'node:util';
-import { initialRunState, isTerminalEvent, reduce, reduceAll, type RunState, selectTasks, type TaskEvent } from '../../../src';
+import {
+  type DagEvent,
+  initialRunState,
+  isTerminalEvent,
+  reduce,
+  reduceAll,
+  type RunState,
+  selectTasks,
+  type TaskEvent,
+} from '../../../src';
 import { checkAttempts } from './checkAttempts';
+import { checkRules } from './checkRules';
 import { checkAgentCalls, checkConcurrency, checkWorkConserving } from './checkLimits';
 import type { Observation, RunRecord } from './observation';
 import type { TaskModel } from './model';
@@ -19,24 +29,29 @@ export const INVARIANTS = [
   'the fold of the events is legal (reduce never throws) and health.checked counts match it',
   'the final state equals the fold of the events (reduce one by one, reduceAll, and state$)',
   'every task (spawned ones included) reaches exactly one terminal event',
-  'dag.completed counts match the terminal events; the outcome matches the counts and the cancellation',
-  'no task is ready or starts before all its dependencies completed (ended, under `continue`)',
-  'a task becomes ready in the same frame its last dependency ends',
+  'dag.completed counts match the terminal events; the outcome matches the counts (succeeded: nothing failed or was cancelled) and the cancellation',
+  "a task's trigger rule (its `when`, else the failure policy's) held at its task.ready and task.started, judged on its dependencies then",
+  "a task's rule is decided in the frame it comes to hold (ready) or breaks (skipped), unless the run ends in that frame",
   'attempts go 1, 2, 3… and never exceed the retry policy; willRetry matches the policy',
   'the backoff before attempt n+1 is backoffMs × factor^(n-1), capped by maxBackoffMs',
   'each attempt ends as its agent behaved: output, warning, error name and message, severity, timeout, at the right time',
   'time limits fire at startedAt + timeoutMs with task.timed-out then task.failed',
   'a critical error or a fail-fast failure ends the run in the same frame; others are cancelled',
   'a user cancellation ends the run in the same frame, outcome cancelled; no cancellation, no task.cancelled',
-  'skipped tasks are transitive dependents of a task that failed for good, skipped in that frame; none under continue',
-  "running attempts never exceed maxConcurrency nor a kind's capacity (counted from events and from live agent work)",
-  'no idle slot while a startable task waits (event mode, at the end of every frame)',
+  'a task is skipped only when its rule can no longer hold, because of a task it depends on that ended failed or skipped (any-failed: a dependency)',
+  "the units running (weights) never exceed maxConcurrency nor a kind's capacity (counted from events and from live agent work)",
+  "no idle room while a startable task waits (event mode, at every frame's end and when a rate window lets a start out): no class's heaviest ready task fits",
   "one agent call per task.started, in the same frame; its work ends no later than the attempt's end",
   "upstream holds exactly the outputs of the task's completed dependencies (none without context injection)",
   'task.stuck at most once per attempt, after stuckAfterMs; agent.available only for kinds with a capacity',
   "the run's subscriber sees a prefix of the events, and completes exactly when the run ends uncancelled",
   'a run submitted after shutdown is refused and runs nothing',
   'after the run: no library timer pending, no agent work live, no cold subscription open, pooled instances disposed',
+  'the units running under a named limit never exceed its concurrency, over all runs of the scheduler (events and live agent work)',
+  "no window (t − intervalMs, t] holds more than a rate limit's units of starts, over all runs of the scheduler",
+  'dag.completed.failures lists exactly the tasks that failed for good, in order, with their last attempt and error',
+  'every run ends by a bound on its work (attempts, backoffs, polls and rate-window waits one after another)',
+  'a DAG too heavy for the run or needing an undeclared limit is refused at once naming every problem, no agent called; a valid one runs',
 ] as const;
 
 /**
@@ -256,8 +271,10 @@ function checkTasks(o: Observation, run: RunRecord, v: Violations): void {
   }
   if (!isDeepStrictEqual(end.counts, tally))
     v.push(`${tag}: dag.completed counts ${JSON.stringify(end.counts)}, the terminal events give ${JSON.stringify(tally)}`);
-  if ((end.outcome === 'succeeded') !== (tally.completed === tally.total))
-    v.push(`${tag}: outcome ${end.outcome} with ${tally.completed}/${tally.total} completed`);
+  // an `any-failed` task skipped because nothing failed leaves a run that succeeded
+  if ((end.outcome === 'succeeded') !== (tally.failed === 0 && tally.cancelled === 0))
+    v.push(`${tag}: outcome ${end.outcome} with ${tally.failed} failed and ${tally.cancelled} cancelled of ${tally.total}`);
+  checkFailures(run, terminal, end, v);
   if (end.outcome === 'failed' && tally.failed === 0) v.push(`${tag}: outcome failed, yet no task failed`);
   const created = events[0]!;
   if (end.durationMs !== end.at - created.at) v.push(`${tag}: dag.completed durationMs ${end.durationMs}, ran ${end.at - created.at}`);
@@ -296,50 +313,37 @@ function checkTasks(o: Observation, run: RunRecord, v: Violations): void {
     if (e.at !== end.at) v.push(`${tag}: task ${e.taskId} cancelled at ${e.at}, the run ended at ${end.at}`);
   }
 
-  // dependencies, readiness, skips
-  const endedAt = (id: string, before: number): TaskEvent | undefined => {
-    const e = terminal.get(id);
-    return e !== undefined && e.seq < before ? e : undefined;
-  };
-  const doneFor = (dep: string, seq: number) => {
-    const e = endedAt(dep, seq);
-    return e !== undefined && (e.type === 'task.completed' || (policy === 'continue' && e.type === 'task.failed'));
-  };
-  const failedForGood = new Set<string>([...terminal.values()].filter((e) => e.type === 'task.failed').map((e) => e.taskId));
+  // trigger rules: what readies, starts and skips each task, and when
+  checkRules(run, terminal, created.at, end, (task, on) => dependsOn(run.tasks, task, on), v);
   for (const [taskId, list] of byTask) {
     const task = run.tasks.get(taskId);
     if (task === undefined) continue;
     const readies = list.filter((e) => e.type === 'task.ready');
     if (readies.length > 1) v.push(`${tag}: task ${taskId} ready ${readies.length} times`);
-    for (const e of list) {
-      if (e.type !== 'task.ready' && e.type !== 'task.started') continue;
-      for (const dep of task.deps)
-        if (!doneFor(dep, e.seq)) v.push(`${tag}: ${e.type} of ${taskId} (seq ${e.seq}) before its dependency ${dep} completed`);
-    }
-    const ready = readies[0];
-    if (ready !== undefined) {
-      const depEnds = [...task.deps].map((d) => terminal.get(d)?.at ?? Number.NaN);
-      const expected = depEnds.length === 0 ? created.at : Math.max(...depEnds);
-      // a spawned task becomes ready when its spawner completes, whatever its static dependencies say
-      if (ready.at !== expected && !Number.isNaN(expected))
-        v.push(`${tag}: ${taskId} ready at ${ready.at}, its last dependency ended at ${expected}`);
-    }
-    const ended = terminal.get(taskId);
-    if (ended?.type === 'task.skipped') {
-      if (policy !== 'skip-dependents') v.push(`${tag}: ${taskId} skipped under failurePolicy ${policy}`);
-      const cause = terminal.get(ended.because);
-      if (cause?.type !== 'task.failed' || cause.seq > ended.seq)
-        v.push(`${tag}: ${taskId} skipped because of ${ended.because}, which had not failed for good`);
-      else if (cause.at !== ended.at) v.push(`${tag}: ${taskId} skipped at ${ended.at}, ${ended.because} failed at ${cause.at}`);
-      if (!dependsOn(run.tasks, taskId, ended.because))
-        v.push(`${tag}: ${taskId} skipped because of ${ended.because}, which it does not depend on`);
-    }
-    if (policy === 'skip-dependents' && (ended?.type === 'task.completed' || ended?.type === 'task.failed')) {
-      for (const failed of failedForGood)
-        if (failed !== taskId && dependsOn(run.tasks, taskId, failed))
-          v.push(`${tag}: ${taskId} ended ${ended.type} though it depends on ${failed}, which failed`);
-    }
     checkAttempts(o, run, task, list, within, v);
+  }
+}
+
+/** `dag.completed.failures`: every task that failed for good, in the order they failed, with its last attempt and error. */
+function checkFailures(
+  run: RunRecord,
+  terminal: ReadonlyMap<string, TaskEvent>,
+  end: Extract<DagEvent, { type: 'dag.completed' }>,
+  v: Violations,
+): void {
+  const expected = [...terminal.values()]
+    .filter((e) => e.type === 'task.failed')
+    .sort((a, b) => a.seq - b.seq)
+    .map((e) => ({ taskId: e.taskId, attempt: e.attempt, error: e.type === 'task.failed' ? e.error : undefined }));
+  if (!Array.isArray(end.failures)) {
+    v.push(`${run.runId}: dag.completed has no failures list`);
+    return;
+  }
+  if (!jsonEqual(end.failures, expected)) {
+    const show = (list: readonly { taskId: string; attempt: number }[]) => list.map((f) => `${f.taskId}#${f.attempt}`).join(', ') || 'none';
+    v.push(
+      `${run.runId}: dag.completed.failures lists ${show(end.failures)}, the tasks that failed for good are ${show(expected)} (or their errors differ)`,
+    );
   }
 }
 

@@ -1,5 +1,5 @@
-import type { DagSpec, RetrySpec, TaskSpec } from '../../../src';
-import type { Behaviour, ChildGen, DagGen, KindGen, ScriptedBehaviour, SchedulerOptionsGen } from './scenario';
+import type { DagSpec, FailurePolicy, RetrySpec, TaskSpec, TriggerRule } from '../../../src';
+import type { Behaviour, ChildGen, DagGen, KindGen, LimitsGen, SchedulerOptionsGen, SchedulingGen, ScriptedBehaviour } from './scenario';
 
 /**
  * The test's own model of a generated DAG: what each task depends on, how its agent behaves
@@ -26,6 +26,131 @@ export interface TaskModel {
   readonly script: readonly Behaviour[];
   /** The DAG's defaults, which tasks this one spawns get too. */
   readonly dagDefaults: DagDefaults;
+  /** Units it takes of `maxConcurrency`, of its kind's capacity and of each of its limits. */
+  readonly weight: number;
+  /** Names of the scheduler's limits it needs. */
+  readonly limits: readonly string[];
+  /** Its own trigger rule, if it has one (see {@link effectiveRule}). */
+  readonly when: TriggerRule | undefined;
+}
+
+/** A named limit of the scheduler. */
+export interface LimitModel {
+  readonly name: string;
+  readonly concurrency: number | undefined;
+  readonly rate: { readonly limit: number; readonly intervalMs: number } | undefined;
+}
+
+/** What a scheduler gives its runs: the ceilings every task's weight must fit under. */
+export interface Resources {
+  readonly maxConcurrency: number;
+  readonly kinds: readonly KindGen[];
+  /** The scheduler's named limits, by name, in declaration order. */
+  readonly limits: ReadonlyMap<string, LimitModel>;
+}
+
+/** Limit names that tempt bugs: prototype keys, separators, unicode. */
+const EXOTIC_LIMIT_NAMES = ['__proto__', 'a -> b', 'constructor', 'ü∂\u{1F600}'];
+
+/** The scheduler's limits of a scenario, by name. */
+export function limitModels(gen: LimitsGen): Map<string, LimitModel> {
+  return new Map(
+    gen.limits.map((limit, i) => {
+      const name = gen.exoticNames ? EXOTIC_LIMIT_NAMES[i % EXOTIC_LIMIT_NAMES.length]! : `L${i}`;
+      return [name, { name, concurrency: limit.concurrency, rate: limit.rate }];
+    }),
+  );
+}
+
+/** A limit name the scheduler does not declare (one that tempts bugs when its names do). */
+export function undeclaredLimit(resources: Resources): string {
+  return [...resources.limits.keys()].some((name) => EXOTIC_LIMIT_NAMES.includes(name)) ? 'toString' : 'L9';
+}
+
+/** The `limits` option for the scheduler: own properties, `__proto__` included. */
+export function limitsOption(
+  limits: ReadonlyMap<string, LimitModel>,
+): Record<string, { concurrency?: number; rate?: { limit: number; intervalMs: number } }> {
+  return Object.fromEntries(
+    [...limits.values()].map((l) => [
+      l.name,
+      { ...(l.concurrency === undefined ? {} : { concurrency: l.concurrency }), ...(l.rate === undefined ? {} : { rate: { ...l.rate } }) },
+    ]),
+  );
+}
+
+/** Most units one task may take: `maxConcurrency`, its kind's capacity, each of its limits. */
+export function maxWeight(resources: Resources, kind: string, limits: readonly string[]): number {
+  let most = resources.maxConcurrency;
+  const capacity = resources.kinds[Number(kind.slice(1))]?.capacity;
+  if (capacity !== undefined) most = Math.min(most, capacity);
+  for (const name of limits) {
+    const limit = resources.limits.get(name);
+    if (limit === undefined) continue;
+    most = Math.min(most, limit.concurrency ?? Number.POSITIVE_INFINITY, limit.rate?.limit ?? Number.POSITIVE_INFINITY);
+  }
+  return most;
+}
+
+/** The weight, limits and rule a generated task gets: only declared limits, a weight that fits. */
+function schedulingOf(gen: SchedulingGen, kind: string, resources: Resources): Pick<TaskModel, 'weight' | 'limits' | 'when'> {
+  const names = [...resources.limits.keys()];
+  const limits = names.length === 0 ? [] : [...new Set(gen.limitPicks.map((p) => names[p % names.length]!))];
+  return { weight: Math.min(gen.weight, maxWeight(resources, kind, limits)), limits, when: gen.when };
+}
+
+/** The fields of a task spec that say what it asks of the scheduler. */
+function schedulingSpec(task: Pick<TaskModel, 'weight' | 'limits' | 'when'>): Pick<TaskSpec, 'weight' | 'limits' | 'when'> {
+  return {
+    ...(task.weight === 1 ? {} : { weight: task.weight }),
+    ...(task.limits.length === 0 ? {} : { limits: task.limits }),
+    ...(task.when === undefined ? {} : { when: task.when }),
+  };
+}
+
+/**
+ * The rule a task runs under: its own `when`, else the failure policy's (`continue` runs
+ * dependents of a failure, like `all-done`; the other policies need every dependency completed).
+ */
+export function effectiveRule(task: TaskModel, policy: FailurePolicy): TriggerRule {
+  return task.when ?? (policy === 'continue' ? 'all-done' : 'all-succeeded');
+}
+
+/** How a dependency stands, for the trigger rules: not ended yet, or how it ended. */
+export type DepState = 'pending' | 'completed' | 'failed' | 'skipped' | 'cancelled';
+
+/**
+ * Whether the rule holds: the task may start. A task without dependencies has nothing to wait
+ * for: it runs whatever its rule (an `any-failed` root included), as the scheduler does.
+ */
+export function ruleHolds(rule: TriggerRule, deps: readonly DepState[]): boolean {
+  if (deps.length === 0) return true;
+  const ended = deps.every((d) => d === 'completed' || d === 'failed' || d === 'skipped');
+  switch (rule) {
+    case 'all-succeeded':
+      return deps.every((d) => d === 'completed');
+    case 'none-failed':
+      return ended && !deps.includes('failed');
+    case 'any-failed':
+      return ended && deps.includes('failed');
+    case 'all-done':
+      return ended;
+  }
+}
+
+/** Whether the rule can no longer hold, whatever the dependencies still pending do. */
+export function ruleBroken(rule: TriggerRule, deps: readonly DepState[]): boolean {
+  if (deps.length === 0) return false;
+  switch (rule) {
+    case 'all-succeeded':
+      return deps.some((d) => d === 'failed' || d === 'skipped');
+    case 'none-failed':
+      return deps.includes('failed');
+    case 'any-failed':
+      return deps.every((d) => d === 'completed' || d === 'skipped');
+    case 'all-done':
+      return false;
+  }
 }
 
 /** The `defaults` of a generated DAG. */
@@ -102,13 +227,15 @@ function depIndexes(gen: DagGen, i: number): number[] {
 }
 
 /** The DAG spec and the model of a generated DAG. */
-export function buildDag(gen: DagGen, dagId: string, kinds: readonly KindGen[], faultRate: number): DagModel {
+export function buildDag(gen: DagGen, dagId: string, resources: Resources, faultRate: number): DagModel {
+  const { kinds } = resources;
   const tasks = new Map<string, TaskModel>();
   const specs: TaskSpec[] = [];
   gen.tasks.forEach((task, i) => {
     const id = taskId(gen, i);
     const deps = depIndexes(gen, i).map((d) => taskId(gen, d));
     const kind = kindName(kinds, task.kind);
+    const scheduling = schedulingOf(task, kind, resources);
     tasks.set(id, {
       id,
       deps: new Set(deps),
@@ -117,6 +244,7 @@ export function buildDag(gen: DagGen, dagId: string, kinds: readonly KindGen[], 
       timeoutMs: task.timeoutMs ?? gen.defaults.timeoutMs,
       script: applyFaultRate(task.script, faultRate),
       dagDefaults: gen.defaults,
+      ...scheduling,
     });
     specs.push({
       id,
@@ -126,6 +254,7 @@ export function buildDag(gen: DagGen, dagId: string, kinds: readonly KindGen[], 
       ...(task.timeoutMs === undefined ? {} : { timeoutMs: task.timeoutMs }),
       ...(task.priority === undefined ? {} : { priority: task.priority }),
       ...(task.estimateMs === undefined ? {} : { estimateMs: task.estimateMs }),
+      ...schedulingSpec(scheduling),
     });
   });
   if (gen.reverse) specs.reverse();
@@ -140,22 +269,25 @@ export function buildDag(gen: DagGen, dagId: string, kinds: readonly KindGen[], 
 export function spawnedTasks(
   parent: string,
   children: readonly ChildGen[],
-  kinds: readonly KindGen[],
+  resources: Resources,
   faultRate: number,
   dagDefaults: DagDefaults,
 ): { readonly specs: TaskSpec[]; readonly models: TaskModel[] } {
+  const { kinds } = resources;
   const ids = children.map((_, j) => `${parent}.s${j}`);
   const specs: TaskSpec[] = [];
   const models: TaskModel[] = [];
   children.forEach((child, j) => {
     const siblings = j === 0 ? [] : [...new Set(child.siblingPicks.map((p) => ids[p % j]!))];
     const kind = kindName(kinds, child.kind);
+    const scheduling = schedulingOf(child, kind, resources);
     specs.push({
       id: ids[j]!,
       agent: kind,
       ...(siblings.length > 0 ? { deps: siblings } : {}),
       ...(child.retry === undefined ? {} : { retry: child.retry }),
       ...(child.timeoutMs === undefined ? {} : { timeoutMs: child.timeoutMs }),
+      ...schedulingSpec(scheduling),
     });
     models.push({
       id: ids[j]!,
@@ -166,6 +298,7 @@ export function spawnedTasks(
       timeoutMs: child.timeoutMs ?? dagDefaults.timeoutMs,
       script: applyFaultRate(child.script, faultRate),
       dagDefaults,
+      ...scheduling,
     });
   });
   return { specs, models };
@@ -205,7 +338,8 @@ export function mayHang(task: TaskModel, runTimeoutMs: number | undefined): bool
     (b) =>
       b.kind === 'spawn' &&
       b.children.some(
-        (c) => (c.timeoutMs ?? task.dagDefaults.timeoutMs ?? runTimeoutMs) === undefined && c.script.some((s) => s.behaviour.kind === 'hang'),
+        (c) =>
+          (c.timeoutMs ?? task.dagDefaults.timeoutMs ?? runTimeoutMs) === undefined && c.script.some((s) => s.behaviour.kind === 'hang'),
       ),
   );
   return hangs || childHangs;
@@ -213,23 +347,26 @@ export function mayHang(task: TaskModel, runTimeoutMs: number | undefined): bool
 
 /**
  * An upper bound on the virtual time a work-conserving scheduler needs for `task`, its retries
- * and what it spawns, run one after another: a run must be over by the sum of these.
+ * and what it spawns, run one after another: a run must be over by the sum of these. While
+ * nothing runs, a ready task fits (its weight fits every ceiling) unless a rate window is full,
+ * and a window empties `intervalMs` after its last start: each attempt may wait that long.
  */
-export function workBound(task: TaskModel, runTimeoutMs: number | undefined, options: SchedulerOptionsGen): number {
+export function workBound(task: TaskModel, runTimeoutMs: number | undefined, options: SchedulerOptionsGen, resources: Resources): number {
   const timeout = effectiveTimeout(task, runTimeoutMs) ?? Number.POSITIVE_INFINITY;
-  const poll = options.mode === 'polling' ? 2 * options.pollIntervalMs : 0;
+  const rateWait = Math.max(0, ...[...resources.limits.values()].map((l) => l.rate?.intervalMs ?? 0));
+  const wait = (options.mode === 'polling' ? 2 * options.pollIntervalMs : 0) + rateWait;
   let bound = 0;
   for (let attempt = 1; attempt <= task.retry.attempts; attempt++) {
     const behaviour = behaviourOf(task, attempt);
     const duration = Math.min(settleDelay(behaviour), timeout);
-    bound += (Number.isFinite(duration) ? duration : 0) + expectedBackoff(task.retry, attempt) + poll + 1;
+    bound += (Number.isFinite(duration) ? duration : 0) + expectedBackoff(task.retry, attempt) + wait + 1;
     if (behaviour.kind === 'spawn') {
       for (const child of behaviour.children) {
         const childTimeout = child.timeoutMs ?? task.dagDefaults.timeoutMs ?? runTimeoutMs ?? Number.POSITIVE_INFINITY;
         const attempts = (child.retry ?? task.dagDefaults.retry)?.attempts ?? 1;
         for (const { behaviour: b } of child.script) {
           const d = Math.min(settleDelay(b), childTimeout);
-          bound += attempts * ((Number.isFinite(d) ? d : 0) + 30 + poll + 1);
+          bound += attempts * ((Number.isFinite(d) ? d : 0) + 30 + wait + 1);
         }
       }
     }

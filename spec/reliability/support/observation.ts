@@ -1,7 +1,7 @@
 import type { Subscription } from 'rxjs';
 import type { Dag, DagEvent, FailurePolicy, RunState, SchedulerSnapshot } from '../../../src';
 import type { AgentCall } from './agents';
-import type { TaskModel } from './model';
+import type { LimitModel, TaskModel } from './model';
 import type { KindGen, SchedulerOptionsGen } from './scenario';
 
 /** What the harness records about a scenario's runs; the invariants read only this. */
@@ -45,6 +45,8 @@ export interface RunRecord {
 export interface Observation {
   readonly options: SchedulerOptionsGen;
   readonly kinds: ReadonlyMap<string, KindGen>;
+  /** The scheduler's named limits, by name. */
+  readonly limits: ReadonlyMap<string, LimitModel>;
   readonly runs: readonly RunRecord[];
   /** Every event of every run, in the order the scheduler emitted them. */
   readonly global: DagEvent[];
@@ -69,4 +71,23 @@ export interface Observation {
 }
 
 /** Generated runs executed so far in this process (the figure the suites report). */
-export const totals = { runs: 0, events: 0, tasks: 0, attempts: 0, succeeded: 0, failed: 0, cancelled: 0 };
+export const totals = {
+  runs: 0,
+  events: 0,
+  tasks: 0,
+  attempts: 0,
+  succeeded: 0,
+  failed: 0,
+  cancelled: 0,
+  /** Attempts started of tasks that need named limits, of tasks heavier than 1, of tasks with a `when`. */
+  limitedStarts: 0,
+  heavyStarts: 0,
+  ruleStarts: 0,
+  /** Tasks skipped whose own `when` could no longer hold. */
+  ruleSkips: 0,
+  /** Starts of tasks that need named limits and waited after they were queued (ready or retrying). */
+  limitedWaits: 0,
+  /** Generated DAGs refused, and accepted, by the refusal property. */
+  refused: 0,
+  accepted: 0,
+};

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { FailurePolicy, RetrySpec } from '../../../src';
+import type { FailurePolicy, RetrySpec, TriggerRule } from '../../../src';
 
 /**
  * Generated scenarios: random DAGs, agents that misbehave in scripted ways, options and
@@ -33,7 +33,13 @@ export type Behaviour =
   | { readonly kind: 'hang'; readonly via: 'cold' | 'thenable' }
   | { readonly kind: 'unsafe'; readonly delay: number; readonly what: UnsafeOutput }
   | { readonly kind: 'spawn'; readonly delay: number; readonly children: readonly ChildGen[] }
-  | { readonly kind: 'badSpawn'; readonly delay: number };
+  | { readonly kind: 'badSpawn'; readonly delay: number; readonly how: BadSpawn };
+
+/**
+ * How an invalid spawn is wrong: a duplicate id, a task heavier than the scheduler allows, or a
+ * limit the scheduler does not declare (the spawn is refused and the spawning attempt fails).
+ */
+export type BadSpawn = 'duplicate' | 'tooHeavy' | 'unknownLimit';
 
 /** A behaviour with the dice roll that decides whether a fault is kept (see {@link ScenarioBase.faultRate}). */
 export interface ScriptedBehaviour {
@@ -42,7 +48,7 @@ export interface ScriptedBehaviour {
 }
 
 /** A task an agent spawns: depends on its spawner and on earlier siblings. */
-export interface ChildGen {
+export interface ChildGen extends SchedulingGen {
   readonly kind: number;
   readonly siblingPicks: readonly number[];
   readonly retry: RetrySpec | undefined;
@@ -50,7 +56,16 @@ export interface ChildGen {
   readonly script: readonly ScriptedBehaviour[];
 }
 
-export interface TaskGen {
+/** What a task asks of the scheduler besides its agent: units, named limits, a trigger rule. */
+export interface SchedulingGen {
+  /** Raw weight (mostly 1); the model lowers it to what the run allows, so the DAG stays valid. */
+  readonly weight: number;
+  /** Raw picks among the scheduler's limits (none when it declares none). */
+  readonly limitPicks: readonly number[];
+  readonly when: TriggerRule | undefined;
+}
+
+export interface TaskGen extends SchedulingGen {
   /** Raw picks, turned into dependencies by the DAG's shape. */
   readonly depPicks: readonly number[];
   readonly kind: number;
@@ -100,9 +115,22 @@ export interface SchedulerOptionsGen {
   readonly failurePolicy: FailurePolicy;
 }
 
+/** A named limit of the scheduler: concurrency, a rate window, or both (small numbers, so they bind). */
+export interface LimitGen {
+  readonly concurrency: number | undefined;
+  readonly rate: { readonly limit: number; readonly intervalMs: number } | undefined;
+}
+
+/** The scheduler's named limits: 0–3, named `L0`, `L1`… or with names that tempt bugs. */
+export interface LimitsGen {
+  readonly exoticNames: boolean;
+  readonly limits: readonly LimitGen[];
+}
+
 export interface ScenarioBase {
   readonly kinds: readonly KindGen[];
   readonly options: SchedulerOptionsGen;
+  readonly limits: LimitsGen;
   /** Percentage of scripted faults kept; the others play `ok` instead. */
   readonly faultRate: number;
 }
@@ -186,12 +214,38 @@ function plainBehaviourArb(): fc.Arbitrary<Behaviour> {
 const scripted = (behaviour: fc.Arbitrary<Behaviour>): fc.Arbitrary<ScriptedBehaviour> =>
   fc.record({ behaviour, roll: fc.integer({ min: 0, max: 99 }) });
 
+/** Mostly 1, some 2–3 (lowered to what the run allows). */
+export const weightArb: fc.Arbitrary<number> = fc.oneof(
+  { weight: 80, arbitrary: fc.constant(1) },
+  { weight: 20, arbitrary: fc.integer({ min: 2, max: 3 }) },
+);
+
+export const triggerRuleArb: fc.Arbitrary<TriggerRule> = fc.constantFrom<TriggerRule>(
+  'all-succeeded',
+  'all-done',
+  'any-failed',
+  'none-failed',
+);
+
+/** Weight, limits and trigger rule of a task; `rulePercent` of the tasks have a `when`. */
+function schedulingArb(rulePercent: number) {
+  return {
+    weight: weightArb,
+    limitPicks: fc.oneof(
+      { weight: 1, arbitrary: fc.constant([]) },
+      { weight: 1, arbitrary: fc.array(fc.nat(), { minLength: 1, maxLength: 2 }) },
+    ),
+    when: optional(triggerRuleArb, rulePercent),
+  };
+}
+
 const childArb: fc.Arbitrary<ChildGen> = fc.record({
   kind: fc.nat(),
   siblingPicks: fc.array(fc.nat(), { maxLength: 2 }),
   retry: optional(retryArb),
   timeoutMs: optional(fc.integer({ min: 1, max: 30 })),
   script: fc.array(scripted(plainBehaviourArb()), { minLength: 1, maxLength: 2 }),
+  ...schedulingArb(25),
 });
 
 function behaviourArb(spawning: boolean): fc.Arbitrary<Behaviour> {
@@ -202,7 +256,14 @@ function behaviourArb(spawning: boolean): fc.Arbitrary<Behaviour> {
       weight: 1,
       arbitrary: fc.record({ kind: fc.constant('spawn' as const), delay, children: fc.array(childArb, { minLength: 1, maxLength: 3 }) }),
     },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('badSpawn' as const), delay }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant('badSpawn' as const),
+        delay,
+        how: fc.constantFrom<BadSpawn>('duplicate', 'tooHeavy', 'unknownLimit'),
+      }),
+    },
   );
 }
 
@@ -215,6 +276,7 @@ function taskArb(spawning: boolean): fc.Arbitrary<TaskGen> {
     priority: optional(fc.integer({ min: -2, max: 2 }), 25),
     estimateMs: optional(fc.integer({ min: 0, max: 50 }), 25),
     script: fc.array(scripted(behaviourArb(spawning)), { minLength: 1, maxLength: 4 }),
+    ...schedulingArb(35),
   });
 }
 
@@ -233,6 +295,30 @@ export const kindsArb: fc.Arbitrary<readonly KindGen[]> = fc.array(
   fc.record({ capacity: optional(fc.integer({ min: 1, max: 4 })), pooled: fc.boolean(), idleMs: fc.integer({ min: 0, max: 20 }) }),
   { minLength: 1, maxLength: 3 },
 );
+
+const limitArb: fc.Arbitrary<LimitGen> = fc.oneof(
+  { weight: 2, arbitrary: fc.record({ concurrency: fc.integer({ min: 1, max: 3 }), rate: fc.constant(undefined) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      concurrency: fc.constant(undefined),
+      rate: fc.record({ limit: fc.integer({ min: 1, max: 4 }), intervalMs: fc.integer({ min: 1, max: 20 }) }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      concurrency: fc.integer({ min: 1, max: 3 }),
+      rate: fc.record({ limit: fc.integer({ min: 1, max: 4 }), intervalMs: fc.integer({ min: 1, max: 20 }) }),
+    }),
+  },
+);
+
+/** 0–3 named limits per scheduler (none in a quarter of the scenarios), a fifth of them with exotic names. */
+export const limitsArb: fc.Arbitrary<LimitsGen> = fc.record({
+  exoticNames: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+  limits: fc.oneof({ weight: 1, arbitrary: fc.constant([]) }, { weight: 3, arbitrary: fc.array(limitArb, { minLength: 1, maxLength: 3 }) }),
+});
 
 export const failurePolicyArb = fc.constantFrom<FailurePolicy>('skip-dependents', 'fail-fast', 'continue');
 
@@ -266,6 +352,7 @@ export function singleScenarioArb(config: {
     dag: dagArb(config.maxTasks, config.spawning),
     kinds: kindsArb,
     options: optionsArb(config.mode),
+    limits: limitsArb,
     cancel: cancelArb,
     faultRate: faultRateArb,
   });
@@ -285,6 +372,7 @@ export function multiScenarioArb(config: { readonly maxTasks: number }): fc.Arbi
     ),
     kinds: kindsArb,
     options: optionsArb('any'),
+    limits: limitsArb,
     shutdown: optional(fc.record({ at: fc.integer({ min: 0, max: 200 }), force: fc.boolean() }), 30),
     faultRate: faultRateArb,
   });

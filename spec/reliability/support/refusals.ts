@@ -1,0 +1,202 @@
+import fc from 'fast-check';
+import {
+  createScheduler,
+  type DagEvent,
+  DagValidationError,
+  defineAgent,
+  type AgentDefinition,
+  runDag,
+  type TaskSpec,
+  TRIGGER_RULES,
+} from '../../../src';
+import { kindName, limitModels, limitsOption, type LimitModel } from './model';
+import { totals } from './observation';
+import { kindsArb, type KindGen, limitsArb, type LimitsGen, triggerRuleArb } from './scenario';
+import { testScheduler } from '../../support/virtualTime';
+
+/**
+ * DAGs a scheduler must refuse: tasks heavier than `maxConcurrency`, their agent's capacity or
+ * one of their limits, tasks naming limits nobody declared (names that tempt bugs among them),
+ * and bad values of `weight`, `limits` and `when`. The test's model lists every problem it
+ * expects; `runDag` and `submit` must throw at once a `DagValidationError` naming each one (path
+ * and code, the task and the limit in the message) and call no agent. A DAG with no problem must
+ * be accepted and run.
+ */
+
+/** A weight as written: mostly valid (1–6, often too heavy), sometimes not a valid weight at all. */
+type WeightGen = number | 'zero' | 'negative' | 'fraction' | 'huge';
+/** `when` as written: a rule, or a value that is not one. */
+type WhenGen = (typeof TRIGGER_RULES)[number] | 'bad' | undefined;
+
+interface RefusedTaskGen {
+  readonly kind: number;
+  readonly weight: WeightGen;
+  /** Picks among the declared limits (three in four) and the undeclared names. */
+  readonly limitPicks: readonly number[];
+  readonly repeatLimit: boolean;
+  readonly when: WhenGen;
+  readonly depPick: number | undefined;
+}
+
+export interface RefusalScenario {
+  readonly api: 'runDag' | 'submit';
+  readonly maxConcurrency: number;
+  readonly kinds: readonly KindGen[];
+  readonly limits: LimitsGen;
+  readonly tasks: readonly RefusedTaskGen[];
+}
+
+/** Names no scheduler here declares: plain ones and the keys every object has. */
+const UNDECLARED = ['nope', 'L7', 'constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf'];
+
+export const refusalScenarioArb: fc.Arbitrary<RefusalScenario> = fc.record({
+  api: fc.constantFrom<'runDag' | 'submit'>('runDag', 'submit'),
+  maxConcurrency: fc.integer({ min: 1, max: 4 }),
+  kinds: kindsArb,
+  limits: limitsArb,
+  tasks: fc.array(
+    fc.record({
+      kind: fc.nat(),
+      weight: fc.oneof(
+        { weight: 60, arbitrary: fc.constant(1) },
+        { weight: 30, arbitrary: fc.integer({ min: 2, max: 6 }) },
+        { weight: 1, arbitrary: fc.constantFrom<WeightGen>('zero', 'negative', 'fraction', 'huge') },
+      ),
+      limitPicks: fc.array(fc.nat(), { maxLength: 2 }),
+      repeatLimit: fc.oneof({ weight: 80, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+      when: fc.oneof(
+        { weight: 40, arbitrary: fc.constant(undefined) },
+        { weight: 40, arbitrary: triggerRuleArb },
+        { weight: 1, arbitrary: fc.constant<WhenGen>('bad') },
+      ),
+      depPick: fc.option(fc.nat(), { nil: undefined }),
+    }),
+    { minLength: 1, maxLength: 5 },
+  ),
+});
+
+/** One problem the model expects: where, what kind, and words its message must hold. */
+interface Expected {
+  readonly path: string;
+  readonly code: string;
+  readonly words: readonly string[];
+}
+
+const WEIGHTS: Record<Exclude<WeightGen, number>, number> = { zero: 0, negative: -2, fraction: 1.5, huge: 2_000_000 };
+
+/** The spec, and the problems the model expects (schema problems first: then the run is never checked). */
+export function refusalCase(scenario: RefusalScenario): {
+  readonly tasks: TaskSpec[];
+  readonly limits: ReadonlyMap<string, LimitModel>;
+  readonly expected: Expected[];
+} {
+  const limits = limitModels(scenario.limits);
+  const declared = [...limits.keys()];
+  const schema: Expected[] = [];
+  const run: Expected[] = [];
+  const tasks = scenario.tasks.map((gen, i): TaskSpec => {
+    const id = `t${i}`;
+    const kind = kindName(scenario.kinds, gen.kind);
+    const weight = typeof gen.weight === 'number' ? gen.weight : WEIGHTS[gen.weight];
+    const names = [
+      ...new Set(
+        gen.limitPicks.map((p) =>
+          p % 4 !== 3 && declared.length > 0 ? declared[(p >> 2) % declared.length]! : UNDECLARED[(p >> 2) % UNDECLARED.length]!,
+        ),
+      ),
+    ];
+    if (gen.repeatLimit && names.length > 0) names.push(names[0]!);
+    const here = (...rest: (string | number)[]) => ['tasks', i, ...rest].join('.');
+    if (typeof gen.weight !== 'number') schema.push({ path: here('weight'), code: 'invalid-value', words: [] });
+    if (gen.repeatLimit && names.length > 0) schema.push({ path: here('limits'), code: 'invalid-value', words: [] });
+    if (gen.when === 'bad') schema.push({ path: here('when'), code: 'invalid-value', words: [] });
+    names.forEach((name, k) => {
+      const limit = limits.get(name);
+      if (limit === undefined) run.push({ path: here('limits', k), code: 'unknown-limit', words: [`"${id}"`, `"${name}"`] });
+      else if (weight > Math.min(limit.concurrency ?? Infinity, limit.rate?.limit ?? Infinity))
+        run.push({ path: here('weight'), code: 'too-heavy', words: [`"${id}"`, `"${name}"`, 'could never start'] });
+    });
+    if (weight > scenario.maxConcurrency)
+      run.push({ path: here('weight'), code: 'too-heavy', words: [`"${id}"`, 'maxConcurrency', 'could never start'] });
+    const capacity = scenario.kinds[gen.kind % scenario.kinds.length]!.capacity;
+    if (capacity !== undefined && weight > capacity)
+      run.push({ path: here('weight'), code: 'too-heavy', words: [`"${id}"`, `"${kind}"`, 'could never start'] });
+    return {
+      id,
+      agent: kind,
+      ...(gen.depPick === undefined || i === 0 ? {} : { deps: [`t${gen.depPick % i}`] }),
+      weight,
+      ...(names.length === 0 ? {} : { limits: names }),
+      ...(gen.when === undefined ? {} : { when: gen.when === 'bad' ? ('some-failed' as never) : gen.when }),
+    };
+  });
+  return { tasks, limits, expected: schema.length > 0 ? schema : run };
+}
+
+/** The problems with a refusal case, as sentences (none: it holds). */
+export function refusalViolations(scenario: RefusalScenario): string[] {
+  const { tasks, limits, expected } = refusalCase(scenario);
+  const v: string[] = [];
+  const calls: string[] = [];
+  const agents: Record<string, AgentDefinition> = {};
+  scenario.kinds.forEach((kind, k) => {
+    const run = (ctx: { id: string }) => {
+      calls.push(ctx.id);
+      return ctx.id;
+    };
+    agents[`k${k}`] = kind.capacity === undefined ? run : defineAgent({ capacity: kind.capacity, run });
+  });
+  const spec = { id: 'refused', tasks };
+  const ts = testScheduler();
+  const options = {
+    scheduler: ts,
+    agents,
+    maxConcurrency: scenario.maxConcurrency,
+    healthCheckIntervalMs: 0,
+    ...(limits.size === 0 ? {} : { limits: limitsOption(limits) }),
+  };
+  const events: DagEvent[] = [];
+  let refusal: unknown;
+  let runError: unknown;
+  ts.run(() => {
+    try {
+      const run$ = scenario.api === 'runDag' ? runDag(spec, options) : createScheduler(options).submit(spec, { runId: 'refused' });
+      run$.subscribe({ next: (e) => events.push(e), error: (e: unknown) => (runError = e) });
+    } catch (error) {
+      refusal = error;
+    }
+  });
+  const show = (list: readonly { path: string; code: string }[]) => list.map((e) => `${e.path} ${e.code}`).join(', ') || 'none';
+  if (expected.length === 0) totals.accepted++;
+  else totals.refused++;
+  if (expected.length === 0) {
+    if (refusal !== undefined) v.push(`a valid DAG was refused: ${(refusal as Error).message}`);
+    else if (runError !== undefined) v.push(`a valid DAG's run errored: ${String((runError as Error)?.message ?? runError)}`);
+    else if (events.at(-1)?.type !== 'dag.completed' || (events.at(-1) as { outcome: string }).outcome !== 'succeeded')
+      v.push(`a valid DAG did not run to success: last event ${events.at(-1)?.type}`);
+    return v;
+  }
+  if (calls.length > 0) v.push(`agents were called for a refused DAG: ${calls.join(', ')}`);
+  if (!(refusal instanceof DagValidationError)) {
+    v.push(
+      `expected ${show(expected)}; ${refusal === undefined ? `nothing was thrown${runError === undefined ? '' : ` (the run errored: ${String((runError as Error)?.message ?? runError)})`}` : `got ${String(refusal)}`}`,
+    );
+    return v;
+  }
+  // one issue per expected problem (a task too heavy for two ceilings has two at its weight)
+  const got = refusal.issues.map((issue) => ({ path: issue.path.join('.'), code: issue.code, message: issue.message }));
+  const key = (e: { path: string; code: string }) => `${e.path} ${e.code}`;
+  const unmatched = [...got];
+  for (const e of expected) {
+    const same = unmatched.filter((g) => key(g) === key(e));
+    const match = same.find((g) => e.words.every((word) => g.message.includes(word)));
+    if (match !== undefined) unmatched.splice(unmatched.indexOf(match), 1);
+    else if (same.length === 0) {
+      const times = expected.filter((x) => key(x) === key(e)).length;
+      v.push(`the error misses ${key(e)}${times > 1 ? ` (expected ${times} times)` : ''}; it names ${show(got)}`);
+    } else v.push(`no message at ${key(e)} says ${e.words.join(' and ')}: ${same.map((g) => g.message).join(' | ')}`);
+  }
+  if (unmatched.length > 0) v.push(`the error names ${show(unmatched)}, which the model does not expect (expected ${show(expected)})`);
+  for (const issue of got) if (!refusal.message.includes(issue.message)) v.push(`the error's message leaves out "${issue.message}"`);
+  return v;
+}
