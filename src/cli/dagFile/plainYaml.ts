@@ -14,23 +14,33 @@
  * when there is a problem to place.
  */
 
-/** Thrown inside the reader when the text is not plain YAML; never escapes this module. */
-const NOT_PLAIN: unique symbol = Symbol('not plain YAML');
+import {
+  COLON,
+  DASH,
+  NOT_PLAIN,
+  PLAIN_START_BAD,
+  SPACE,
+  bail,
+  doubleQuoted,
+  flowMapping,
+  flowSequence,
+  isKeyPart,
+  isKeyStart,
+  plainScalar,
+  singleQuoted,
+} from './plainYamlLine';
 
 /** Characters the `yaml` library reads differently, or that only odd files hold: the reader bails on any. */
 const ODD_CHARACTERS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/;
-/** A mapping key the reader takes: a plain word, followed by `:` and a space or the end of the line. */
-const KEY = /^([A-Za-z_][A-Za-z0-9_.-]*):(?= |$)/;
 /** A leading document marker, alone or with a comment. */
 const DOCUMENT_START = /^--- *(?: #.*)?$/;
-/** What may follow a quoted scalar or a flow collection on its line: spaces, a comment. */
-const LINE_END = /^ *(?: #.*)?$/;
 /** A literal block scalar's header: `|`, `|-` or `|+`, then a comment at most. */
 const LITERAL_HEADER = /^\|([-+]?) *(?: #.*)?$/;
 /** Nesting the reader follows; deeper files go to the `yaml` library (which says how deep is too deep). */
 const MAX_DEPTH = 200;
-/** First characters of a plain scalar the reader leaves to the `yaml` library (indicators, reserved). */
-const PLAIN_START_BAD = new Set(['[', ']', '{', '}', ',', '#', '&', '*', '!', '|', '>', "'", '"', '%', '@', '`', '?', ':']);
+
+const LINE_FEED = 10;
+const HASH = 35;
 
 /**
  * The value of a YAML text (one document, the root a block mapping or sequence) exactly as
@@ -39,9 +49,8 @@ const PLAIN_START_BAD = new Set(['[', ']', '{', '}', ',', '#', '&', '*', '!', '|
  */
 export function readPlainYaml(text: string): { readonly value: unknown } | undefined {
   if (ODD_CHARACTERS.test(text)) return undefined;
-  const reader = new PlainYamlReader(text.split('\n'), text.endsWith('\n'));
   try {
-    return { value: reader.document() };
+    return { value: new PlainYamlReader(text).document() };
   } catch (error) {
     if (error === NOT_PLAIN) return undefined;
     // the reader's own limits (a stack this deep is not expected): leave the file to the library
@@ -50,36 +59,21 @@ export function readPlainYaml(text: string): { readonly value: unknown } | undef
   }
 }
 
-function bail(): never {
-  throw NOT_PLAIN;
-}
-
-/** Spaces at the start of `line`. */
-function indentOf(line: string): number {
-  let i = 0;
-  while (line.charCodeAt(i) === 32) i++;
-  return i;
-}
-
-function isSequenceEntry(content: string): boolean {
-  return content.charCodeAt(0) === 45 /* - */ && (content.length === 1 || content.charCodeAt(1) === 32);
-}
-
+/**
+ * Reads the text line by line through offsets (no string per line): `at` is where the current
+ * line starts. Every method bails (throws {@link NOT_PLAIN}) on what it does not take.
+ */
 class PlainYamlReader {
-  /** The line being read. */
+  /** Where the current line starts. */
   private at = 0;
   private depth = 0;
 
-  constructor(
-    private readonly lines: readonly string[],
-    /** Whether the text ends with a line feed (then the last of `lines` is an empty artifact). */
-    private readonly endsWithNewline: boolean,
-  ) {}
+  constructor(private readonly text: string) {}
 
   document(): unknown {
     let indent = this.nextContent();
-    if (indent === 0 && DOCUMENT_START.test(this.lines[this.at]!)) {
-      this.at++;
+    if (indent === 0 && DOCUMENT_START.test(this.text.slice(this.at, this.lineEnd(this.at)))) {
+      this.at = this.lineEnd(this.at) + 1;
       indent = this.nextContent();
     }
     if (indent < 0) bail();
@@ -88,72 +82,98 @@ class PlainYamlReader {
     return value;
   }
 
+  /** Where the line starting at `start` ends (its line feed, or the end of the text). */
+  private lineEnd(start: number): number {
+    const end = this.text.indexOf('\n', start);
+    return end < 0 ? this.text.length : end;
+  }
+
   /** Moves to the next line that is not blank nor a comment; its indentation, or -1 at the end. */
   private nextContent(): number {
-    const { lines } = this;
-    while (this.at < lines.length) {
-      const line = lines[this.at]!;
-      const indent = indentOf(line);
-      if (indent < line.length && line.charCodeAt(indent) !== 35 /* # */) return indent;
-      this.at++;
+    const { text } = this;
+    while (this.at < text.length) {
+      let i = this.at;
+      while (text.charCodeAt(i) === SPACE) i++;
+      const code = text.charCodeAt(i);
+      if (i < text.length && code !== LINE_FEED && code !== HASH) return i - this.at;
+      this.at = code === LINE_FEED ? i + 1 : this.lineEnd(i) + 1;
     }
     return -1;
+  }
+
+  /** Whether the text at `from` (in the line ending at `end`) starts a sequence entry: `-` then a space or the end. */
+  private isEntry(from: number, end: number): boolean {
+    return this.text.charCodeAt(from) === DASH && (from + 1 === end || this.text.charCodeAt(from + 1) === SPACE);
+  }
+
+  /** Where the `:` after a plain key at `from` is (followed by a space or the end of the line at `end`), or -1. */
+  private keyEnd(from: number, end: number): number {
+    const { text } = this;
+    if (!isKeyStart(text.charCodeAt(from))) return -1;
+    let k = from + 1;
+    while (k < end && isKeyPart(text.charCodeAt(k))) k++;
+    if (k >= end || text.charCodeAt(k) !== COLON) return -1;
+    return k + 1 === end || text.charCodeAt(k + 1) === SPACE ? k : -1;
   }
 
   /** The block node whose first line is the current one, at `indent`. */
   private node(indent: number): unknown {
     if (++this.depth > MAX_DEPTH) bail();
-    const content = this.lines[this.at]!.slice(indent);
-    const value = isSequenceEntry(content) ? this.sequence(indent) : this.mapping(indent, content);
+    const from = this.at + indent;
+    const value = this.isEntry(from, this.lineEnd(from)) ? this.sequence(indent) : this.mapping(indent, from);
     this.depth--;
     return value;
   }
 
   /** A block sequence of entries `- …` at `indent`, from the current line. */
   private sequence(indent: number): unknown[] {
+    const { text } = this;
     const items: unknown[] = [];
     for (;;) {
-      const content = this.lines[this.at]!.slice(indent);
-      let p = 1;
-      while (content.charCodeAt(p) === 32) p++;
-      const rest = content.slice(p);
-      if (rest === '' || rest.charCodeAt(0) === 35 /* # */) {
-        this.at++;
+      const dash = this.at + indent;
+      const end = this.lineEnd(dash);
+      let from = dash + 1;
+      while (from < end && text.charCodeAt(from) === SPACE) from++;
+      if (from === end || text.charCodeAt(from) === HASH) {
+        this.at = end + 1;
         items.push(this.childOrNull(indent, false));
-      } else if (isSequenceEntry(rest)) {
+      } else if (this.isEntry(from, end)) {
         bail(); // `- - a`
-      } else if (KEY.test(rest)) {
+      } else if (this.keyEnd(from, end) >= 0) {
         if (++this.depth > MAX_DEPTH) bail();
-        items.push(this.mapping(indent + p, rest));
+        items.push(this.mapping(from - this.at, from));
         this.depth--;
       } else {
-        items.push(this.inlineValue(rest, indent));
+        items.push(this.inlineValue(from, end, indent));
       }
-      if (this.nextContent() !== indent || !isSequenceEntry(this.lines[this.at]!.slice(indent))) return items;
+      if (this.nextContent() !== indent) return items;
+      const next = this.at + indent;
+      if (!this.isEntry(next, this.lineEnd(next))) return items;
     }
   }
 
-  /** A block mapping of `key: …` lines at `indent`; `first` is the current line's content from the first key on. */
-  private mapping(indent: number, first: string): Record<string, unknown> {
+  /** A block mapping of `key: …` lines at `indent`; its first key is at `first`, on the current line. */
+  private mapping(indent: number, first: number): Record<string, unknown> {
+    const { text } = this;
     const map: Record<string, unknown> = {};
-    let content = first;
+    let from = first;
     for (;;) {
-      const match = KEY.exec(content);
-      if (match === null) bail();
-      const key = match[1]!;
+      const end = this.lineEnd(from);
+      const colon = this.keyEnd(from, end);
+      if (colon < 0) bail();
+      const key = text.slice(from, colon);
       if (typeof plainScalar(key) !== 'string' || key === '__proto__' || Object.prototype.hasOwnProperty.call(map, key)) bail();
-      let p = match[0].length;
-      while (content.charCodeAt(p) === 32) p++;
-      const rest = content.slice(p);
-      if (rest === '' || rest.charCodeAt(0) === 35 /* # */) {
-        this.at++;
+      let value = colon + 1;
+      while (value < end && text.charCodeAt(value) === SPACE) value++;
+      if (value === end || text.charCodeAt(value) === HASH) {
+        this.at = end + 1;
         map[key] = this.childOrNull(indent, true);
       } else {
-        map[key] = this.inlineValue(rest, indent);
+        map[key] = this.inlineValue(value, end, indent);
       }
       if (this.nextContent() !== indent) return map;
-      content = this.lines[this.at]!.slice(indent);
-      if (isSequenceEntry(content)) return map;
+      from = this.at + indent;
+      if (this.isEntry(from, this.lineEnd(from))) return map;
     }
   }
 
@@ -165,7 +185,7 @@ class PlainYamlReader {
   private childOrNull(indent: number, sequenceAtSameIndent: boolean): unknown {
     const next = this.nextContent();
     if (next > indent) return this.node(next);
-    if (next === indent && sequenceAtSameIndent && isSequenceEntry(this.lines[this.at]!.slice(indent))) {
+    if (next === indent && sequenceAtSameIndent && this.isEntry(this.at + indent, this.lineEnd(this.at + indent))) {
       if (++this.depth > MAX_DEPTH) bail();
       const value = this.sequence(indent);
       this.depth--;
@@ -174,213 +194,86 @@ class PlainYamlReader {
     return null;
   }
 
-  /** A value written on the current line after its key or dash (`text`); moves past the lines it takes. */
-  private inlineValue(text: string, parentIndent: number): unknown {
-    const first = text[0]!;
-    if (first === '|') return this.literal(text, parentIndent);
-    this.at++;
-    if (first === '"' || first === "'") {
-      const { value, end } = first === '"' ? doubleQuoted(text, 0) : singleQuoted(text, 0);
-      if (!LINE_END.test(text.slice(end))) bail();
-      return value;
-    }
-    if (first === '[' || first === '{') {
-      const { value, end } = first === '[' ? flowSequence(text) : flowMapping(text);
-      if (!LINE_END.test(text.slice(end))) bail();
-      return value;
-    }
-    if (PLAIN_START_BAD.has(first) || (first === '-' && (text.length === 1 || text[1] === ' '))) bail();
-    const comment = text.indexOf(' #');
-    const scalar = (comment < 0 ? text : text.slice(0, comment)).trimEnd();
-    if (scalar.includes(': ') || scalar.endsWith(':')) bail();
-    return plainScalar(scalar);
+  /** Whether only spaces, then a comment after at least one space, are left of the line from `from` to `end`. */
+  private restIsComment(from: number, end: number): boolean {
+    let at = from;
+    while (at < end && this.text.charCodeAt(at) === SPACE) at++;
+    return at === end || (at > from && this.text.charCodeAt(at) === HASH);
   }
 
-  /** A literal block scalar (`|`, `|-`, `|+`) whose header is `header`, its lines below it. */
-  private literal(header: string, parentIndent: number): string {
-    const chomp = LITERAL_HEADER.exec(header)?.[1];
+  /** A value written from `from` to the line's `end` after its key or dash; moves past the lines it takes. */
+  private inlineValue(from: number, end: number, parentIndent: number): unknown {
+    const { text } = this;
+    const first = text[from]!;
+    if (first === '|') return this.literal(from, end, parentIndent);
+    this.at = end + 1;
+    if (first === '"' || first === "'" || first === '[' || first === '{') {
+      const read =
+        first === '"'
+          ? doubleQuoted(text, from, end)
+          : first === "'"
+            ? singleQuoted(text, from, end)
+            : first === '['
+              ? flowSequence(text, from, end)
+              : flowMapping(text, from, end);
+      if (!this.restIsComment(read.end, end)) bail();
+      return read.value;
+    }
+    if (PLAIN_START_BAD.has(first) || (first === '-' && (from + 1 === end || text.charCodeAt(from + 1) === SPACE))) bail();
+    // the scalar ends at a comment (` #`); a `: ` in it, or a `:` at its end, makes a mapping
+    let stop = end;
+    for (let i = from + 1; i < end; i++) {
+      if (text.charCodeAt(i) === HASH && text.charCodeAt(i - 1) === SPACE) {
+        stop = i - 1;
+        break;
+      }
+    }
+    while (text.charCodeAt(stop - 1) === SPACE) stop--;
+    for (let i = from; i < stop; i++) {
+      if (text.charCodeAt(i) === COLON && (i + 1 === stop || text.charCodeAt(i + 1) === SPACE)) bail();
+    }
+    return plainScalar(text.slice(from, stop));
+  }
+
+  /** A literal block scalar (`|`, `|-`, `|+`) whose header is from `from` to `end`, its lines below it. */
+  private literal(from: number, end: number, parentIndent: number): string {
+    const { text } = this;
+    const chomp = LITERAL_HEADER.exec(text.slice(from, end))?.[1];
     if (chomp === undefined) bail(); // `>`, an indentation indicator, anything after the header
-    const { lines } = this;
-    // the text's last line feed leaves an empty last "line" that is no line of the file
-    const end = this.endsWithNewline ? lines.length - 1 : lines.length;
-    let at = this.at + 1;
-    let firstText = at;
-    while (firstText < end && indentOf(lines[firstText]!) === lines[firstText]!.length) firstText++;
-    if (firstText >= end) bail(); // an empty block scalar: rare, left to the library
-    const contentIndent = indentOf(lines[firstText]!);
-    if (contentIndent <= parentIndent) bail();
+    // the text's last line feed ends its last line: no line starts at the very end
+    let contentIndent = -1;
+    for (let line = end + 1; line < text.length && contentIndent < 0;) {
+      let i = line;
+      while (text.charCodeAt(i) === SPACE) i++;
+      if (i < text.length && text.charCodeAt(i) !== LINE_FEED) contentIndent = i - line;
+      else line = i + 1;
+    }
+    if (contentIndent < 0) bail(); // an empty block scalar at the end: rare, left to the library
+    if (contentIndent <= parentIndent) bail(); // an empty one (the next line is not its text): rare too
     const parts: string[] = [];
-    for (; at < end; at++) {
-      const line = lines[at]!;
-      const indent = indentOf(line);
-      if (indent === line.length) {
-        if (indent > contentIndent) bail(); // spaces past the indentation: the library decides
+    let line = end + 1;
+    let ended = false;
+    while (line < text.length) {
+      const lineEnd = this.lineEnd(line);
+      let i = line;
+      while (i < lineEnd && text.charCodeAt(i) === SPACE) i++;
+      if (i === lineEnd) {
+        if (i - line > contentIndent) bail(); // spaces past the indentation: the library decides
         parts.push('');
-      } else if (indent < contentIndent) break;
-      else parts.push(line.slice(contentIndent));
+      } else if (i - line < contentIndent) {
+        ended = true;
+        break;
+      } else parts.push(text.slice(line + contentIndent, lineEnd));
+      line = lineEnd + 1;
     }
     // the last line of a file without a final line feed has no line break to keep or clip
-    if (at === end && !this.endsWithNewline) bail();
-    this.at = at;
+    if (!ended && !text.endsWith('\n')) bail();
+    this.at = line;
     let last = parts.length - 1;
     while (parts[last] === '') last--;
     const body = parts.slice(0, last + 1).join('\n');
     if (chomp === '-') return body;
     if (chomp === '+') return `${body}\n${'\n'.repeat(parts.length - 1 - last)}`;
     return `${body}\n`;
-  }
-}
-
-/** A plain scalar's value in YAML 1.2's core schema, as the `yaml` library resolves it. */
-export function plainScalar(text: string): unknown {
-  const first = text.charCodeAt(0);
-  // only these start a null, a boolean or a number: a letter like the `t` of `t42` ends it here
-  if (!(
-    first === 126 /* ~ */ ||
-    first === 110 ||
-    first === 78 ||
-    first === 116 ||
-    first === 84 ||
-    first === 102 ||
-    first === 70 ||
-    first === 43 ||
-    first === 45 ||
-    first === 46 ||
-    (first >= 48 && first <= 57)
-  )) {
-    return text;
-  }
-  if (/^(?:~|[Nn]ull|NULL)$/.test(text)) return null;
-  if (/^(?:[Tt]rue|TRUE)$/.test(text)) return true;
-  if (/^(?:[Ff]alse|FALSE)$/.test(text)) return false;
-  if (/^0o[0-7]+$/.test(text)) return parseInt(text.slice(2), 8);
-  if (/^[-+]?[0-9]+$/.test(text)) return parseInt(text, 10);
-  if (/^0x[0-9a-fA-F]+$/.test(text)) return parseInt(text.slice(2), 16);
-  if (/^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/.test(text)) {
-    return text.slice(-3).toLowerCase() === 'nan' ? NaN : text[0] === '-' ? -Infinity : Infinity;
-  }
-  if (/^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/.test(text)) return parseFloat(text);
-  if (/^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/.test(text)) return parseFloat(text);
-  return text;
-}
-
-/** The escapes of a double-quoted scalar (as the `yaml` library reads them), but `\x`, `\u`, `\U`. */
-const ESCAPES: Readonly<Record<string, string>> = {
-  '0': '\0',
-  a: '\x07',
-  b: '\b',
-  e: '\x1b',
-  f: '\f',
-  n: '\n',
-  r: '\r',
-  t: '\t',
-  v: '\v',
-  N: '\u0085',
-  _: '\u00a0',
-  L: '\u2028',
-  P: '\u2029',
-  ' ': ' ',
-  '"': '"',
-  '/': '/',
-  '\\': '\\',
-};
-const HEX_DIGITS = { x: 2, u: 4, U: 8 } as const;
-
-/** A double-quoted scalar starting at `from` that ends on the same line; `end` is past its closing quote. */
-function doubleQuoted(text: string, from: number): { value: string; end: number } {
-  let value = '';
-  let run = from + 1; // start of the characters not copied yet
-  for (let i = from + 1; i < text.length; i++) {
-    const char = text[i]!;
-    if (char === '"') return { value: value + text.slice(run, i), end: i + 1 };
-    if (char !== '\\') continue;
-    value += text.slice(run, i);
-    const escape = text[i + 1];
-    if (escape === undefined) bail(); // a line continuation
-    const digits = HEX_DIGITS[escape as keyof typeof HEX_DIGITS];
-    if (digits !== undefined) {
-      const hex = text.slice(i + 2, i + 2 + digits);
-      if (hex.length !== digits || !/^[0-9a-fA-F]+$/.test(hex)) bail();
-      const code = parseInt(hex, 16);
-      if (code > 0x10ffff) bail();
-      value += String.fromCodePoint(code);
-      i += 1 + digits;
-    } else {
-      const replacement = ESCAPES[escape];
-      if (replacement === undefined) bail();
-      value += replacement;
-      i += 1;
-    }
-    run = i + 1;
-  }
-  return bail(); // not closed on its line: a multi-line scalar
-}
-
-/** A single-quoted scalar starting at `from` that ends on the same line (`''` is a quote). */
-function singleQuoted(text: string, from: number): { value: string; end: number } {
-  for (let i = from + 1; i < text.length; i++) {
-    if (text[i] !== "'") continue;
-    if (text[i + 1] === "'") {
-      i++;
-      continue;
-    }
-    return { value: text.slice(from + 1, i).replace(/''/g, "'"), end: i + 1 };
-  }
-  return bail();
-}
-
-/** A scalar in a flow collection starting at `from`: quoted, or plain up to the next `,` or `closer`. */
-function flowScalar(text: string, from: number, closer: string): { value: unknown; end: number } {
-  const first = text[from];
-  if (first === '"') return doubleQuoted(text, from);
-  if (first === "'") return singleQuoted(text, from);
-  let end = from;
-  while (end < text.length && text[end] !== ',' && text[end] !== closer) end++;
-  const scalar = text.slice(from, end).trimEnd();
-  if (scalar === '' || PLAIN_START_BAD.has(scalar[0]!) || (scalar[0] === '-' && (scalar.length === 1 || scalar[1] === ' '))) bail();
-  // a `:` may make a pair, a `#` a comment, a bracket a collection: left to the library
-  if (/[:#[\]{}]/.test(scalar)) bail();
-  return { value: plainScalar(scalar), end: from + scalar.length };
-}
-
-function skipSpaces(text: string, from: number): number {
-  let at = from;
-  while (text.charCodeAt(at) === 32) at++;
-  return at;
-}
-
-/** `[a, "b", 3]` on one line; `end` is past the `]`. */
-function flowSequence(text: string): { value: unknown[]; end: number } {
-  const items: unknown[] = [];
-  let at = skipSpaces(text, 1);
-  if (text[at] === ']') return { value: items, end: at + 1 };
-  for (;;) {
-    const item = flowScalar(text, at, ']');
-    items.push(item.value);
-    at = skipSpaces(text, item.end);
-    if (text[at] === ']') return { value: items, end: at + 1 };
-    if (text[at] !== ',') bail();
-    at = skipSpaces(text, at + 1);
-    if (text[at] === ']' || text[at] === ',') bail(); // a trailing or doubled comma: left to the library
-  }
-}
-
-/** `{ a: 1, b: "x" }` on one line, plain keys only; `end` is past the `}`. */
-function flowMapping(text: string): { value: Record<string, unknown>; end: number } {
-  const map: Record<string, unknown> = {};
-  let at = skipSpaces(text, 1);
-  if (text[at] === '}') return { value: map, end: at + 1 };
-  for (;;) {
-    const match = /^([A-Za-z_][A-Za-z0-9_.-]*): +/.exec(text.slice(at, at + 300));
-    if (match === null) bail();
-    const key = match[1]!;
-    if (typeof plainScalar(key) !== 'string' || key === '__proto__' || Object.prototype.hasOwnProperty.call(map, key)) bail();
-    const item = flowScalar(text, at + match[0].length, '}');
-    map[key] = item.value;
-    at = skipSpaces(text, item.end);
-    if (text[at] === '}') return { value: map, end: at + 1 };
-    if (text[at] !== ',') bail();
-    at = skipSpaces(text, at + 1);
-    if (text[at] === '}' || text[at] === ',') bail();
   }
 }

@@ -6,7 +6,7 @@
  * line and column, at most {@link MAX_SYNTAX_ERRORS} of them. Does not check what the value
  * holds: the file schema and `defineDag` do.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import type { Node } from 'yaml';
 import type { Problem } from '../problems';
 import { jsonPositions } from './jsonPositions';
 import { findJsonSyntaxError, MAX_NESTING } from './jsonSyntax';
@@ -35,6 +35,14 @@ export interface ParsedFile {
   readonly positions: Positions;
 }
 
+/**
+ * The `yaml` library, loaded the first time it is needed: a file the plain YAML reader or
+ * `JSON.parse` reads without a problem never needs it, and loading it costs ~70 modules.
+ */
+function yamlLibrary(): typeof import('yaml') {
+  return require('yaml') as typeof import('yaml');
+}
+
 /** Syntax errors listed before "… and N more": a file of garbage would otherwise print hundreds. */
 export const MAX_SYNTAX_ERRORS = 10;
 
@@ -45,6 +53,7 @@ export type ParseResult = { readonly ok: true; readonly file: ParsedFile } | { r
 export function parseYaml(text: string, fileName: string): ParseResult {
   const plain = readPlainYaml(text);
   if (plain !== undefined) return { ok: true, file: { value: plain.value, positions: lazyPositions(() => yamlPositions(text)) } };
+  const { LineCounter, parseDocument } = yamlLibrary();
   const lineCounter = new LineCounter();
   // prettyErrors would append a multi-line excerpt to each message; we want one line per problem.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -131,6 +140,7 @@ function lazyPositions(build: () => Positions): Positions {
 
 /** Positions in a YAML text, from the `yaml` library's document (none if the text no longer parses). */
 export function yamlPositions(text: string): Positions {
+  const { LineCounter, parseDocument, isMap, isScalar } = yamlLibrary();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const position = (node: Node | undefined): Position | undefined => {
@@ -160,6 +170,7 @@ export function yamlPositions(text: string): Positions {
 }
 
 function child(node: unknown, key: string | number): unknown {
+  const { isMap, isScalar, isSeq } = yamlLibrary();
   if (isSeq(node) && typeof key === 'number') return node.items[key];
   if (isMap(node)) {
     const pair = node.items.find((item) => (isScalar(item.key) ? item.key.value : item.key) === key);
@@ -170,5 +181,6 @@ function child(node: unknown, key: string | number): unknown {
 }
 
 function isNode(value: unknown): value is Node {
+  const { isMap, isScalar, isSeq } = yamlLibrary();
   return isMap(value) || isSeq(value) || isScalar(value);
 }

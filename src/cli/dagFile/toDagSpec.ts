@@ -65,11 +65,14 @@ function toTaskSpec(task: unknown, defaults: UsableDefaults | undefined, baseDir
       cwd: path.resolve(baseDir, defaults?.cwd ?? '.', typeof fileTask.cwd === 'string' && fileTask.cwd !== '' ? fileTask.cwd : '.'),
       env: { ...stringEnv(defaults?.env), ...stringEnv(fileTask.env) },
     };
-    Object.assign(spec, { agent: SHELL_AGENT, input });
+    spec['agent'] = SHELL_AGENT;
+    spec['input'] = input;
   } else if (fileTask.sleep !== undefined) {
-    Object.assign(spec, { agent: SLEEP_AGENT, input: fileTask.sleep });
+    spec['agent'] = SLEEP_AGENT;
+    spec['input'] = fileTask.sleep;
   } else if (fileTask.agent !== undefined) {
-    Object.assign(spec, { agent: fileTask.agent, ...(fileTask.input === undefined ? {} : { input: fileTask.input }) });
+    spec['agent'] = fileTask.agent;
+    if (fileTask.input !== undefined) spec['input'] = fileTask.input;
   } else {
     // Already reported by the file schema; a placeholder keeps defineDag from reporting it twice.
     spec['agent'] = SHELL_AGENT;
@@ -80,7 +83,10 @@ function toTaskSpec(task: unknown, defaults: UsableDefaults | undefined, baseDir
 function pick<K extends string>(source: Partial<Record<K, unknown>> | undefined, keys: readonly K[]): Partial<Record<K, unknown>> {
   const picked: Partial<Record<K, unknown>> = {};
   if (source === undefined) return picked;
-  for (const key of keys) if (source[key] !== undefined) picked[key] = source[key];
+  for (let i = 0; i < keys.length; i++) {
+    const value = source[keys[i]!];
+    if (value !== undefined) picked[keys[i]!] = value;
+  }
   return picked;
 }
 

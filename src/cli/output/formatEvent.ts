@@ -46,13 +46,23 @@ export class EventFormatter {
 
   /** The line of `event`, which must come after every earlier event of the run. */
   format(event: DagEvent): string {
+    this.observe(event);
+    return this.describe(event);
+  }
+
+  /** Follows `event` (which must come after every earlier event of the run) without making its line. */
+  observe(event: DagEvent): void {
     this.runStartedAt ??= event.at;
     if (event.type === 'task.started') this.attempts.set(event.taskId, event.attempt);
     else if (event.type === 'task.completed' || event.type === 'task.failed') {
       const attempt = this.attempts.get(event.taskId);
       if (attempt !== undefined) this.attempts.set(event.taskId, -Math.abs(attempt));
     }
-    return formatEvent(event, this.runStartedAt, this.attemptsOf);
+  }
+
+  /** The line of `event`, the last event {@link observe}d: `format` is `observe` then `describe`. */
+  describe(event: DagEvent): string {
+    return formatEvent(event, this.runStartedAt ?? event.at, this.attemptsOf);
   }
 }
 

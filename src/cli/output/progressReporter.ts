@@ -39,7 +39,7 @@ export function progressReporter(stream: ProgressStream, dag: Dag, resumed: Resu
   const lines = new EventFormatter();
   for (const event of resumed.history ?? []) {
     tally.apply(event);
-    lines.format(event);
+    lines.observe(event);
   }
   const multibar = new MultiBar(
     { format: FORMAT, stream, hideCursor: true, clearOnComplete: false, stopOnComplete: false, fps: 10, barsize: 20, emptyOnZero: true },
@@ -66,7 +66,8 @@ export function progressReporter(stream: ProgressStream, dag: Dag, resumed: Resu
   return {
     onEvent(event: DagEvent) {
       tally.apply(event);
-      const line = lines.format(event);
+      // the bar shows counts: only the events printed above it, or at the end, are made into lines
+      lines.observe(event);
       if (event.type === 'dag.created') {
         bar = multibar.create(event.taskCount, 0, payload());
         return;
@@ -74,7 +75,7 @@ export function progressReporter(stream: ProgressStream, dag: Dag, resumed: Resu
       // a resumed run: the bar starts from the journal's counts
       if (bar === undefined && tally.started) bar = multibar.create(tally.total, tally.count('completed'), payload());
       if (event.type === 'task.failed' || event.type === 'task.timed-out' || event.type === 'task.stuck' || event.type === 'task.skipped') {
-        logAbove(line);
+        logAbove(lines.describe(event));
       }
       if (event.type === 'tasks.spawned') bar?.setTotal(tally.total);
       bar?.update(tally.count('completed'), payload());
@@ -83,7 +84,7 @@ export function progressReporter(stream: ProgressStream, dag: Dag, resumed: Resu
         multibar.update(); // writes the lines logged since the last redraw: stop() would drop them
         multibar.stop();
         stopped = true;
-        stream.write(`${line}\n`);
+        stream.write(`${lines.describe(event)}\n`);
       }
     },
     notice(text: string) {

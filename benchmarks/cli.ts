@@ -1,0 +1,198 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { writeDagFiles } from './cli/generate';
+import { killLiveChildren, measure, type Measured } from './cli/measure';
+import {
+  type CliCase,
+  type CliCaseName,
+  type CliReport,
+  judgeTargets,
+  renderCliSection,
+  renderCliTables,
+  writeCliBlock,
+} from './cli/report';
+import { ensureFreshDist } from './journal/lib';
+import { invocation, machineInfo, sourceInfo } from './machine';
+
+/**
+ * `npm run bench:cli` — what the `rxdag` command line costs on a big DAG file: `rxdag validate`
+ * of a JSON and a YAML file, and `rxdag run` of the JSON file next to the same DAG run through
+ * the library with the same sleep agent. Every sample is a fresh process (Node's start
+ * included), rounds interleaved; medians of `--runs` (default 3).
+ *
+ *   tsx benchmarks/cli.ts [--size N] [--runs N] [--concurrency N] [--dist DIR] [--out DIR] [--timeout SEC]
+ *
+ * Default: 100,000 tasks, 3 runs, `-c 64`, the repository's `dist/` (rebuilt with tsc when older
+ * than `src/`) → `results/cli.json` and the block of RESULTS.md between `<!-- cli:begin -->` and
+ * `<!-- cli:end -->`. `--concurrency 8` runs as `rxdag run` does by default (then ~1 ms timers
+ * of 8 tasks at a time dominate both sides: ~20 s a run). `--dist DIR` measures another compiled
+ * build (e.g. of an older commit; DIR needs `node_modules` next to it or above it). With `--out
+ * DIR`, or another size or build, the results go to `DIR` (default `results/cli-SIZE/`) and
+ * RESULTS.md is left alone.
+ */
+
+const ROOT = path.resolve(__dirname, '..');
+const DEFAULT_SIZE = 100_000;
+
+interface Options {
+  readonly size: number;
+  readonly runs: number;
+  readonly concurrency: number;
+  readonly dist: string | undefined;
+  readonly outDir: string | undefined;
+  readonly timeoutSec: number;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  let size = DEFAULT_SIZE;
+  let runs = 3;
+  let concurrency = 64;
+  let dist: string | undefined;
+  let outDir: string | undefined;
+  let timeoutSec = 600;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = () => {
+      const next = argv[++i];
+      if (next === undefined) throw new TypeError(`\`${arg}\` needs a value`);
+      return next;
+    };
+    const positive = (text: string) => {
+      const n = Number(text);
+      if (!Number.isInteger(n) || n < 1) throw new TypeError(`\`${arg}\` takes a positive integer (got ${text})`);
+      return n;
+    };
+    if (arg === '--size') size = positive(value());
+    else if (arg === '--runs') runs = positive(value());
+    else if (arg === '--concurrency' || arg === '-c') concurrency = positive(value());
+    else if (arg === '--dist') dist = path.resolve(value());
+    else if (arg === '--out') outDir = path.resolve(value());
+    else if (arg === '--timeout') timeoutSec = positive(value());
+    else throw new TypeError(`unknown option \`${arg}\` (see benchmarks/cli.ts)`);
+  }
+  return { size, runs, concurrency, dist, outDir, timeoutSec };
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const official = options.outDir === undefined && options.dist === undefined && options.size === DEFAULT_SIZE;
+  const outDir = options.outDir ?? path.join(__dirname, 'results', official ? '' : `cli-${options.size}`);
+  const markdownPath = official ? path.join(__dirname, 'RESULTS.md') : path.join(outDir, 'RESULTS.md');
+  if (options.dist === undefined) ensureFreshDist(log);
+  const dist = options.dist ?? path.join(ROOT, 'dist');
+  const shownDist = dist.startsWith(`${ROOT}${path.sep}`) ? path.relative(ROOT, dist) : dist;
+  const main = path.join(dist, 'cli', 'main.js');
+  const machine = machineInfo();
+  const source = sourceInfo(ROOT);
+  const started = performance.now();
+
+  const work = mkdtempSync(path.join(os.tmpdir(), 'rxdag-bench-cli-'));
+  const stop = (signal: NodeJS.Signals) => {
+    killLiveChildren();
+    rmSync(work, { recursive: true, force: true });
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const files = writeDagFiles(work, options.size);
+    log(`rxdag CLI benchmark: ${options.size} sleep: 0 tasks, ${files.edges} dependencies, files in ${work}; build ${shownDist}`);
+    const help = spawnSync(process.execPath, [main, 'run', '--help'], { encoding: 'utf8' });
+    if (help.status !== 0) throw new Error(`${main} run --help failed: ${help.stderr}`);
+    const noJournal = help.stdout.includes('--no-journal');
+    const runArgs = [files.json, ...(noJournal ? ['--no-journal'] : []), '-c', String(options.concurrency)];
+    const libraryScript = path.join(__dirname, 'cli', 'libraryRun.cjs');
+    const shown = (file: string) => path.basename(file);
+
+    const plan: { name: CliCaseName; command: string; args: string[]; stdout: 'null' | 'capture' }[] = [
+      { name: 'validateJson', command: `rxdag validate ${shown(files.json)}`, args: [main, 'validate', files.json], stdout: 'capture' },
+      { name: 'validateYaml', command: `rxdag validate ${shown(files.yaml)}`, args: [main, 'validate', files.yaml], stdout: 'capture' },
+      {
+        name: 'runCli',
+        command: `rxdag run ${[shown(files.json), ...runArgs.slice(1)].join(' ')} > /dev/null`,
+        args: [main, 'run', ...runArgs],
+        stdout: 'null',
+      },
+      {
+        name: 'runLibrary',
+        command: `node benchmarks/cli/libraryRun.cjs ${shownDist} ${shown(files.json)} ${options.concurrency}`,
+        args: [libraryScript, dist, files.json, String(options.concurrency)],
+        stdout: 'capture',
+      },
+    ];
+    const samples = new Map<CliCaseName, { measured: Measured[]; loadMs: number[]; runMs: number[] }>(
+      plan.map((entry) => [entry.name, { measured: [], loadMs: [], runMs: [] }]),
+    );
+    for (let round = 1; round <= options.runs; round++) {
+      for (const entry of plan) {
+        const result = await measure(entry.args, {
+          cwd: work,
+          stdout: entry.stdout,
+          rusageFile: path.join(work, 'rusage.json'),
+          timeoutMs: options.timeoutSec * 1000,
+        });
+        const sample = samples.get(entry.name)!;
+        sample.measured.push(result);
+        if (entry.name.startsWith('validate') && !/ is valid: /.test(result.stdout))
+          throw new Error(`${entry.command} printed ${JSON.stringify(result.stdout)}`);
+        if (entry.name === 'runLibrary') {
+          const printed = JSON.parse(result.stdout) as { loadMs: number; runMs: number; completed: number };
+          if (printed.completed !== options.size) throw new Error(`the library completed ${printed.completed} of ${options.size} tasks`);
+          sample.loadMs.push(printed.loadMs);
+          sample.runMs.push(printed.runMs);
+        }
+        log(
+          `  round ${round}/${options.runs}  ${entry.command.padEnd(64)} ${(result.wallMs / 1000).toFixed(2).padStart(7)} s ${Math.round(result.maxRssBytes / 1e6)} MB`,
+        );
+      }
+    }
+
+    const cases: CliCase[] = plan.map((entry) => {
+      const sample = samples.get(entry.name)!;
+      return {
+        name: entry.name,
+        command: entry.command,
+        wallMs: sample.measured.map((m) => m.wallMs),
+        maxRssBytes: sample.measured.map((m) => m.maxRssBytes),
+        cpuMs: sample.measured.map((m) => m.cpuMs),
+        ...(entry.name === 'runLibrary' ? { loadMs: sample.loadMs, runMs: sample.runMs } : {}),
+      };
+    });
+    const report: CliReport = {
+      generatedAt: new Date().toISOString(),
+      command: invocation().command,
+      machine,
+      loadAverageAtEnd: os.loadavg(),
+      source,
+      options: {
+        size: options.size,
+        runs: options.runs,
+        concurrency: options.concurrency,
+        dist: shownDist,
+        noJournal,
+      },
+      files: { jsonBytes: statSync(files.json).size, yamlBytes: statSync(files.yaml).size, tasks: files.size, edges: files.edges },
+      cases,
+      targets: judgeTargets(cases),
+    };
+    mkdirSync(outDir, { recursive: true });
+    const jsonPath = path.join(outDir, 'cli.json');
+    writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+    writeCliBlock(markdownPath, renderCliSection(report));
+    process.stdout.write(`\n${renderCliTables(report)}\n`);
+    log(
+      `\nWrote ${path.relative(process.cwd(), jsonPath)} and the cli block of ${path.relative(process.cwd(), markdownPath)} in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+    );
+  } finally {
+    killLiveChildren();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,88 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * One measured process of `npm run bench:cli`: `node --require peakRss.cjs ARGS…` started
+ * fresh, timed from spawn to exit by the parent (the total wall time a user waits, Node's own
+ * start included), its peak RSS and CPU time written by the preloaded `peakRss.cjs` at exit. Children are
+ * tracked so that an error or Ctrl-C ends them (by pid) and none is left behind.
+ */
+
+const PRELOAD = path.join(__dirname, 'peakRss.cjs');
+/** Kept of a child's stderr for the error message. */
+const STDERR_TAIL_CHARS = 4000;
+
+const live = new Set<ChildProcess>();
+
+/** SIGKILLs every measured process still running. */
+export function killLiveChildren(): void {
+  for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  live.clear();
+}
+
+export interface Measured {
+  /** From spawn to the child's exit, as the parent saw it. */
+  readonly wallMs: number;
+  readonly maxRssBytes: number;
+  /** User + system CPU time of the process: less moved than wall time by other work on the machine. */
+  readonly cpuMs: number;
+  readonly stdout: string;
+}
+
+export interface MeasureOptions {
+  /** Working directory of the child (where a journal would go). */
+  readonly cwd: string;
+  /** Where the child's stdout goes: `/dev/null` (not a terminal, nothing kept) or captured. */
+  readonly stdout: 'null' | 'capture';
+  /** A file for the preload's numbers; removed after. */
+  readonly rusageFile: string;
+  readonly timeoutMs: number;
+}
+
+/** Runs `node ...args` once; rejects when it exits non-zero, times out or leaves no measurement. */
+export function measure(args: readonly string[], options: MeasureOptions): Promise<Measured> {
+  rmSync(options.rusageFile, { force: true });
+  const env: NodeJS.ProcessEnv = { ...process.env, RXDAG_BENCH_RUSAGE: options.rusageFile };
+  delete env.NODE_OPTIONS; // nothing of the parent's (a loader, a heap size) leaks into the measured process
+  const devNull = options.stdout === 'null' ? openSync('/dev/null', 'w') : undefined;
+  return new Promise<Measured>((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, ['--require', PRELOAD, ...args], {
+      cwd: options.cwd,
+      env,
+      stdio: ['ignore', devNull ?? 'pipe', 'pipe'],
+    });
+    live.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-STDERR_TAIL_CHARS)));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, options.timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      live.delete(child);
+      if (devNull !== undefined) closeSync(devNull);
+    };
+    child.on('error', (error) => {
+      done();
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      const wallMs = performance.now() - started;
+      done();
+      const command = `node ${args.join(' ')}`;
+      const tail = stderr.trim() === '' ? '' : `\n${stderr.trim()}`;
+      if (timedOut) return reject(new Error(`${command}: timed out after ${options.timeoutMs / 1000} s (killed)${tail}`));
+      if (code !== 0) return reject(new Error(`${command}: exited with ${signal ?? `code ${code}`}${tail}`));
+      if (!existsSync(options.rusageFile)) return reject(new Error(`${command}: exited without its peak RSS${tail}`));
+      const usage = JSON.parse(readFileSync(options.rusageFile, 'utf8')) as { maxRssBytes: number; cpuMs: number };
+      rmSync(options.rusageFile, { force: true });
+      resolve({ wallMs, maxRssBytes: usage.maxRssBytes, cpuMs: usage.cpuMs, stdout });
+    });
+  });
+}
