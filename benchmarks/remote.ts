@@ -1,0 +1,273 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Queue, QueueEvents, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { lastValueFrom } from 'rxjs';
+import { type DagSpec, runDag, type TaskContext } from '../src/index';
+import { type RemoteAgent, remoteAgent, startWorker } from '../src/bullmq/index';
+
+/**
+ * `npm run bench:remote` — what rxdag's remote agents cost next to raw BullMQ on the same Redis:
+ *   1. throughput: N no-op layered tasks through `remoteAgent` + `startWorker` with 1, 2 and 4
+ *      worker processes, next to raw BullMQ moving N no-op jobs (`addBulk`, `removeOnComplete`)
+ *      through the same number of worker processes, in the same run;
+ *   2. latency: a chain of M no-op tasks, dispatch of one link to dispatch of the next (p50/p99),
+ *      next to a raw BullMQ round trip (add → processed → `waitUntilFinished`), one worker process.
+ *
+ *   tsx benchmarks/remote.ts [--tasks 10000] [--workers 1,2,4] [--chain 200] [--concurrency 8]
+ *                            [--redis redis://127.0.0.1:6379] [--out benchmarks/results/remote.json]
+ *
+ * Workers are child processes running this file with `--role`; all Redis keys are deleted at the end.
+ */
+
+interface Cli {
+  tasks: number;
+  workers: number[];
+  chain: number;
+  concurrency: number;
+  redis: string;
+  out: string;
+  role: string | undefined;
+  prefix: string;
+}
+
+function parseArgs(argv: readonly string[]): Cli {
+  const cli: Cli = {
+    tasks: 10_000,
+    workers: [1, 2, 4],
+    chain: 200,
+    concurrency: 8,
+    redis: 'redis://127.0.0.1:6379',
+    out: path.join(__dirname, 'results', 'remote.json'),
+    role: undefined,
+    prefix: '',
+  };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i]!, argv[i + 1]];
+    if (value === undefined) throw new TypeError(`\`${flag}\` needs a value`);
+    if (flag === '--tasks') cli.tasks = Number(value);
+    else if (flag === '--workers') cli.workers = value.split(',').map(Number);
+    else if (flag === '--chain') cli.chain = Number(value);
+    else if (flag === '--concurrency') cli.concurrency = Number(value);
+    else if (flag === '--redis') cli.redis = value;
+    else if (flag === '--out') cli.out = path.resolve(value);
+    else if (flag === '--role') cli.role = value;
+    else if (flag === '--prefix') cli.prefix = value;
+    else throw new TypeError(`unknown option \`${flag}\` (see benchmarks/remote.ts)`);
+  }
+  return cli;
+}
+
+/** A worker process: `raw` (a bare BullMQ Worker) or `rxdag` (`startWorker`), no-op work, `ready` on stdout. */
+async function workerRole(cli: Cli): Promise<void> {
+  let close: () => Promise<void>;
+  if (cli.role === 'raw') {
+    const worker = new Worker('raw', async () => null, { connection: { url: cli.redis }, prefix: cli.prefix, concurrency: cli.concurrency });
+    await worker.waitUntilReady();
+    close = () => worker.close();
+  } else {
+    const worker = startWorker({ connection: cli.redis, prefix: cli.prefix, agents: { noop: () => undefined }, concurrency: cli.concurrency, leaseMs: 30_000 });
+    await worker.ready();
+    close = () => worker.close();
+  }
+  process.stdout.write('ready\n');
+  process.once('SIGTERM', () => void close().then(() => process.exit(0)));
+}
+
+/** Starts `count` worker processes of `role` and resolves once all are ready. */
+async function startWorkers(cli: Cli, role: 'raw' | 'rxdag', count: number): Promise<ChildProcess[]> {
+  const args = ['--role', role, '--prefix', cli.prefix, '--redis', cli.redis, '--concurrency', String(cli.concurrency)];
+  const children = Array.from({ length: count }, () => spawn(process.execPath, [...process.execArgv, __filename, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  for (const child of children) {
+    live.add(child);
+    child.once('exit', () => live.delete(child));
+  }
+  await Promise.all(children.map((child) => new Promise<void>((resolve, reject) => {
+    child.stdout!.setEncoding('utf8').on('data', (text: string) => text.includes('ready') && resolve());
+    child.once('exit', (code) => reject(new Error(`a ${role} worker exited with ${code} before it was ready`)));
+  })));
+  return children;
+}
+
+async function stopWorkers(children: readonly ChildProcess[]): Promise<void> {
+  await Promise.all(children.map((child) => new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  })));
+}
+
+/** Events of the raw queue from now on (from the stream's last id: `$` would miss events of jobs done before the first read). */
+async function listen(cli: Cli, connection: Redis): Promise<QueueEvents> {
+  const last = await connection.xrevrange(`${cli.prefix}:raw:events`, '+', '-', 'COUNT', 1);
+  const events = new QueueEvents('raw', { connection: { url: cli.redis }, prefix: cli.prefix, lastEventId: last[0]?.[0] ?? '0-0' });
+  await events.waitUntilReady();
+  return events;
+}
+
+/** Raw BullMQ: `tasks` no-op jobs added in bulk, until the last one completed; jobs per second. */
+async function rawThroughput(cli: Cli): Promise<number> {
+  const connection = new Redis(cli.redis, { maxRetriesPerRequest: null });
+  const queue = new Queue('raw', { connection, prefix: cli.prefix });
+  const events = await listen(cli, connection);
+  let done = 0;
+  const allDone = new Promise<void>((resolve) => events.on('completed', () => ++done === cli.tasks && resolve()));
+  const started = performance.now();
+  for (let from = 0; from < cli.tasks; from += 1000) {
+    const size = Math.min(1000, cli.tasks - from);
+    await queue.addBulk(Array.from({ length: size }, (_, i) => ({ name: 'noop', data: { i: from + i }, opts: { removeOnComplete: true } })));
+  }
+  await allDone;
+  const seconds = (performance.now() - started) / 1000;
+  await events.close();
+  await queue.close();
+  connection.disconnect();
+  return cli.tasks / seconds;
+}
+
+/** Layers of 1000 no-op tasks (the last layer shorter), each task depending on two of the layer before. */
+function layered(tasks: number): DagSpec {
+  const width = Math.min(1000, tasks);
+  const specs = Array.from({ length: tasks }, (_, i) => {
+    const layer = Math.floor(i / width);
+    const deps = layer === 0 ? [] : [`t${(layer - 1) * width + (i % width)}`, `t${(layer - 1) * width + ((i + 1) % width)}`];
+    return { id: `t${i}`, agent: 'noop', deps };
+  });
+  return { id: 'remote-bench', tasks: specs };
+}
+
+/** rxdag: the layered DAG through `remoteAgent`, until `dag.completed`; tasks per second. */
+async function rxdagThroughput(cli: Cli): Promise<number> {
+  const noop = remoteAgent({ connection: cli.redis, prefix: cli.prefix, queue: 'noop' });
+  const dag = layered(cli.tasks);
+  const started = performance.now();
+  const last = await lastValueFrom(runDag(dag, { agents: { noop }, maxConcurrency: 1000, healthCheckIntervalMs: 0 }));
+  const seconds = (performance.now() - started) / 1000;
+  await noop.close();
+  if (last.type !== 'dag.completed' || last.outcome !== 'succeeded') throw new Error(`the rxdag run ended ${JSON.stringify(last)}`);
+  return cli.tasks / seconds;
+}
+
+function percentile(samples: readonly number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** rxdag: a chain of no-op tasks; the time from one link's dispatch to the next's, in ms. */
+async function rxdagChain(cli: Cli): Promise<number[]> {
+  const noop = remoteAgent({ connection: cli.redis, prefix: cli.prefix, queue: 'noop' });
+  const dispatchedAt: number[] = [];
+  const timed: RemoteAgent = {
+    ...noop,
+    run: (task: TaskContext, client: Parameters<RemoteAgent['run']>[1]) => {
+      dispatchedAt.push(performance.now());
+      return noop.run(task, client);
+    },
+  };
+  const tasks = Array.from({ length: cli.chain }, (_, i) => ({ id: `c${i}`, agent: 'noop', deps: i === 0 ? [] : [`c${i - 1}`] }));
+  await lastValueFrom(runDag({ id: 'chain', tasks }, { agents: { noop: timed }, healthCheckIntervalMs: 0 }));
+  await noop.close();
+  return dispatchedAt.slice(1).map((at, i) => at - dispatchedAt[i]!);
+}
+
+/** Raw BullMQ: add → processed → `waitUntilFinished`, one job after the other, in ms. */
+async function rawChain(cli: Cli): Promise<number[]> {
+  const connection = new Redis(cli.redis, { maxRetriesPerRequest: null });
+  const queue = new Queue('raw', { connection, prefix: cli.prefix });
+  const events = await listen(cli, connection);
+  const rounds: number[] = [];
+  for (let i = 0; i < cli.chain; i++) {
+    const started = performance.now();
+    const job = await queue.add('link', { i });
+    await job.waitUntilFinished(events);
+    rounds.push(performance.now() - started);
+  }
+  await events.close();
+  await queue.close();
+  connection.disconnect();
+  return rounds;
+}
+
+/** CPU seconds used so far by Redis (from INFO) and by this process. */
+async function cpuNow(url: string): Promise<{ redis: number; producer: number }> {
+  const client = new Redis(url);
+  const info = await client.info('cpu');
+  client.disconnect();
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  const own = process.cpuUsage();
+  return { redis: field('used_cpu_user') + field('used_cpu_sys'), producer: (own.user + own.system) / 1e6 };
+}
+
+/** CPU ms per 1000 tasks used since `before`, by Redis and by this process (the scheduler, or the raw producer). */
+async function cpuSince(cli: Cli, before: { redis: number; producer: number }): Promise<{ redis: number; producer: number }> {
+  const after = await cpuNow(cli.redis);
+  const per1000 = (seconds: number) => Math.round((seconds * 1e6) / cli.tasks);
+  return { redis: per1000(after.redis - before.redis), producer: per1000(after.producer - before.producer) };
+}
+
+async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const client = new Redis(url);
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    if (keys.length > 0) await client.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  await client.quit();
+}
+
+// Worker processes alive now, killed if the run fails.
+const live = new Set<ChildProcess>();
+
+async function main(): Promise<void> {
+  const cli = parseArgs(process.argv.slice(2));
+  if (cli.role !== undefined) return workerRole(cli);
+  cli.prefix = `rxdag-bench-${randomBytes(4).toString('hex')}`;
+  console.log(`rxdag remote agents vs raw BullMQ, same Redis (${cli.redis}), ${cli.tasks} no-op tasks, worker concurrency ${cli.concurrency}`);
+  const throughput: object[] = [];
+  try {
+    for (const workers of cli.workers) {
+      const raw = await startWorkers(cli, 'raw', workers);
+      let cpu = await cpuNow(cli.redis);
+      const rawPerSecond = await rawThroughput(cli);
+      const rawCpu = await cpuSince(cli, cpu);
+      await stopWorkers(raw);
+      const rxdag = await startWorkers(cli, 'rxdag', workers);
+      cpu = await cpuNow(cli.redis);
+      const rxdagPerSecond = await rxdagThroughput(cli);
+      const rxdagCpu = await cpuSince(cli, cpu);
+      await stopWorkers(rxdag);
+      const row = { workers, rawPerSecond: Math.round(rawPerSecond), rxdagPerSecond: Math.round(rxdagPerSecond), ratio: Number((rxdagPerSecond / rawPerSecond).toFixed(2)), rawCpu, rxdagCpu };
+      throughput.push(row);
+      console.log(`  ${workers} worker process(es): raw BullMQ ${row.rawPerSecond} jobs/s, rxdag ${row.rxdagPerSecond} tasks/s (${row.ratio}× raw);` +
+        ` CPU ms per 1000 in Redis / in this process: raw ${rawCpu.redis} / ${rawCpu.producer}, rxdag ${rxdagCpu.redis} / ${rxdagCpu.producer}`);
+    }
+    const raw = await startWorkers(cli, 'raw', 1);
+    const rawRounds = await rawChain(cli);
+    await stopWorkers(raw);
+    const rxdag = await startWorkers(cli, 'rxdag', 1);
+    const links = await rxdagChain(cli);
+    await stopWorkers(rxdag);
+    const latency = {
+      chain: cli.chain,
+      rxdagLinkMs: { p50: percentile(links, 50), p99: percentile(links, 99) },
+      rawRoundTripMs: { p50: percentile(rawRounds, 50), p99: percentile(rawRounds, 99) },
+    };
+    const ms = (value: number) => value.toFixed(2);
+    console.log(`  chain of ${cli.chain}, one worker: rxdag dispatch-to-dispatch p50 ${ms(latency.rxdagLinkMs.p50)} ms / p99 ${ms(latency.rxdagLinkMs.p99)} ms;` +
+      ` raw BullMQ round trip p50 ${ms(latency.rawRoundTripMs.p50)} ms / p99 ${ms(latency.rawRoundTripMs.p99)} ms`);
+    mkdirSync(path.dirname(cli.out), { recursive: true });
+    writeFileSync(cli.out, `${JSON.stringify({ at: new Date().toISOString(), tasks: cli.tasks, concurrency: cli.concurrency, throughput, latency }, null, 2)}\n`);
+    console.log(`  written to ${path.relative(process.cwd(), cli.out)}`);
+  } finally {
+    for (const child of live) child.kill('SIGKILL');
+    await deleteKeys(cli.redis, cli.prefix);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,152 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type Agent, type TaskContext, runDag } from '../../src/index';
+import { remoteAgent, startWorker, type WorkerOptions } from '../../src/bullmq/index';
+import { ProcessGroups } from '../../src/cli/agents/processGroups';
+import { createShellAgent } from '../../src/cli/agents/shellAgent';
+import { eventLogViolations, outcomes } from '../cli/support/eventLogInvariants';
+import { describeRedis } from '../support/redis';
+import { byTask, Closer, collect, ending, sleep, waitFor } from './helpers';
+
+jest.setTimeout(30_000);
+
+const LEASE_MS = 1000;
+
+/** An agent that waits for its signal and says when it fired. */
+function waitsForAbort(log: { started: number; abortedAt?: number; reason?: unknown }[]): Agent {
+  return ({ signal }) =>
+    new Promise((_, reject) => {
+      const entry: { started: number; abortedAt?: number; reason?: unknown } = { started: Date.now() };
+      log.push(entry);
+      signal.addEventListener('abort', () => {
+        entry.abortedAt = Date.now();
+        entry.reason = signal.reason;
+        reject(signal.reason);
+      });
+    });
+}
+
+function fakeContext(runId: string, id: string, attempt = 1): TaskContext {
+  return { id, runId, dagId: 'd', input: null, upstream: {}, attempt, idempotencyKey: `${runId}/${id}`, signal: new AbortController().signal, spawn: () => undefined };
+}
+
+describeRedis('cancelling remote attempts', (env) => {
+  const closer = new Closer();
+  let n = 0;
+  let prefix = '';
+  beforeEach(() => {
+    prefix = `${env.prefix}-${++n}`;
+  });
+  afterEach(() => closer.closeAll());
+
+  const worker = (agents: WorkerOptions['agents'], options: Partial<WorkerOptions> = {}) =>
+    closer.add(startWorker({ connection: env.url, prefix, agents, concurrency: 2, leaseMs: LEASE_MS, onLog: () => undefined, ...options }));
+  const remote = (queue: string) => closer.add(remoteAgent({ connection: env.url, prefix, queue, leaseMs: LEASE_MS }));
+
+  it("should fire the worker's AbortSignal within a lease period when the attempt times out", async () => {
+    const seen: { started: number; abortedAt?: number }[] = [];
+    await worker({ hang: waitsForAbort(seen) }).ready();
+    const events = await collect(runDag({ id: 'timeout', tasks: [{ id: 't', agent: 'hang', timeoutMs: 500 }] }, { agents: { hang: remote('hang') } }));
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['task.timed-out', 'task.failed']));
+    expect(ending(events).outcome).toBe('failed');
+    await waitFor(() => seen[0]?.abortedAt !== undefined, 'the remote abort', LEASE_MS + 500);
+    expect(seen[0]!.abortedAt! - seen[0]!.started).toBeLessThan(500 + LEASE_MS);
+    // nobody reads a cancelled job's outcome: it is removed once it ends (its cancel key expires by itself)
+    const jobKeys = async () => (await env.keys()).filter((key) => key.startsWith(`${prefix}:hang:`) && key.includes('|') && !key.includes('rxdag-cancel'));
+    await waitFor(async () => (await jobKeys()).length === 0, 'the cancelled job to be removed');
+  });
+
+  it("should fire the worker's AbortSignal when the run is cancelled", async () => {
+    const seen: { started: number; abortedAt?: number }[] = [];
+    worker({ hang: waitsForAbort(seen) });
+    const subscription = runDag({ id: 'cancel', tasks: [{ id: 'a', agent: 'hang' }, { id: 'b', agent: 'hang' }] }, { agents: { hang: remote('hang') } }).subscribe();
+    await waitFor(() => seen.length === 2, 'both attempts to start');
+    const cancelledAt = Date.now();
+    subscription.unsubscribe();
+    await waitFor(() => seen.every((entry) => entry.abortedAt !== undefined), 'the remote aborts', LEASE_MS + 500);
+    for (const entry of seen) expect(entry.abortedAt! - cancelledAt).toBeLessThan(LEASE_MS);
+  });
+
+  it('should kill a remote shell task\'s process group on timeout', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rxdag-remote-shell-'));
+    closer.onClose(() => rmSync(dir, { recursive: true, force: true }));
+    const groups = new ProcessGroups(500);
+    worker({ shell: createShellAgent({ groups }) });
+    const pidFile = path.join(dir, 'pid');
+    const command = `echo $$ > ${JSON.stringify(pidFile)}; sleep 30; touch ${JSON.stringify(path.join(dir, 'marker'))}`;
+    const events = await collect(
+      runDag({ id: 'shell-timeout', tasks: [{ id: 'sh', agent: 'shell', timeoutMs: 500, input: { command, cwd: dir, env: { X: '1' } } }] }, { agents: { shell: remote('shell') } }),
+    );
+    expect(byTask(events, 'task.timed-out').get('sh')).toBeDefined();
+    await waitFor(() => existsSync(pidFile), 'the shell to start');
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    await waitFor(() => !alive(pid), 'the shell to be killed', LEASE_MS + 2000);
+    await groups.whenEmpty();
+    expect(existsSync(path.join(dir, 'marker'))).toBe(false);
+  });
+
+  it('should run a remote shell task with its command, cwd and env', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rxdag-remote-shell-'));
+    closer.onClose(() => rmSync(dir, { recursive: true, force: true }));
+    worker({ shell: createShellAgent({ groups: new ProcessGroups(500) }) });
+    const input = { command: 'echo "$GREETING from $(basename "$PWD") attempt $RXDAG_ATTEMPT"', cwd: dir, env: { GREETING: 'hello' } };
+    const events = await collect(runDag({ id: 'shell', tasks: [{ id: 'sh', agent: 'shell', input }] }, { agents: { shell: remote('shell') } }));
+    expect(byTask(events, 'task.completed').get('sh')!.output).toEqual({ exitCode: 0, stdout: `hello from ${path.basename(dir)} attempt 1`, stderr: '' });
+  });
+
+  it('should remove a job still waiting when its attempt is cancelled, so it never runs', async () => {
+    let calls = 0;
+    const events = collect(runDag({ id: 'queued', tasks: [{ id: 'q', agent: 'later', timeoutMs: 200 }] }, { agents: { later: remote('later') } }));
+    expect(ending(await events).outcome).toBe('failed');
+    await sleep(100);
+    worker({ later: () => void calls++ });
+    await sleep(500);
+    expect(calls).toBe(0);
+    expect((await env.keys()).filter((key) => key.startsWith(`${prefix}:later:`) && key.includes('|'))).toEqual([]);
+  });
+
+  it('should hand the attempts of a force-closed worker to another worker, under the same attempt number', async () => {
+    const seen: { started: number; abortedAt?: number }[] = [];
+    const first = worker({ job: waitsForAbort(seen) }, { name: 'first:1' });
+    const run = collect(runDag({ id: 'handover', tasks: [{ id: 'a', agent: 'job' }] }, { agents: { job: remote('job') } }));
+    await waitFor(() => seen.length === 1, 'the first worker to start the attempt');
+    await first.close({ force: true });
+    expect(seen[0]!.abortedAt).toBeDefined();
+    worker({ job: () => 'done' }, { name: 'second:2' });
+    const events = await run;
+    expect(eventLogViolations(events)).toEqual([]);
+    expect(outcomes(events)).toEqual({ a: 'task.completed' });
+    const completed = byTask(events, 'task.completed').get('a')!;
+    expect([completed.worker, completed.attempt]).toEqual(['second:2', 1]);
+  });
+
+  it('should let a resumed scheduler re-attach to a job still running or already finished, not run it again', async () => {
+    let calls = 0;
+    worker({ job: async ({ id }) => (calls++, await sleep(300), `ran ${id}`) });
+    const before = remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS });
+    const client = before.create!();
+    const running = before.run(fakeContext('r1', 'running'), client);
+    const finished = before.run(fakeContext('r1', 'finished'), client);
+    await waitFor(() => calls === 2, 'both attempts to start');
+    await before.close(); // the scheduler dies: its attempts stay on the workers
+    await expect(running).rejects.toThrow(/was closed/);
+    await expect(finished).rejects.toThrow(/was closed/);
+    const after = closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS }));
+    const again = after.create!();
+    const stillRunning = after.run(fakeContext('r1', 'running'), again);
+    await sleep(500); // `finished` finishes before anyone asks
+    await expect(stillRunning).resolves.toMatchObject({ output: 'ran running' });
+    await expect(after.run(fakeContext('r1', 'finished'), again)).resolves.toMatchObject({ output: 'ran finished' });
+    expect(calls).toBe(2);
+  });
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,74 @@
+import { remoteAgent, startWorker } from '../../src/bullmq/index';
+import { isLoopbackHost, redisTarget } from '../../src/bullmq/redisConnection';
+
+const KEY = 'k'.repeat(32);
+const noAgents = { sleep: () => undefined };
+
+describe('Redis connection options', () => {
+  it('should read a redis:// URL with user, password and database', () => {
+    const target = redisTarget('redis://alice:p%40ss@example.com:6380/2', 'test');
+    expect(target.options).toMatchObject({ host: 'example.com', port: 6380, username: 'alice', password: 'p@ss', db: 2 });
+    expect(target.location).toBe('redis://alice:***@example.com:6380/2');
+  });
+
+  it('should turn on TLS for rediss:// URLs', () => {
+    const target = redisTarget('rediss://:secret@cache.internal:6390', 'test');
+    expect(target.options.tls).toEqual({ servername: 'cache.internal' });
+    expect(target.location).toBe('rediss://:***@cache.internal:6390/0');
+  });
+
+  it('should redact the password, raw and URL-encoded, from any text', () => {
+    const target = redisTarget('redis://:s3cr%2Ft!@127.0.0.1:6379', 'test');
+    expect(target.redact('auth s3cr/t! failed, url redis://:s3cr%2Ft!@host')).toBe('auth *** failed, url redis://:***@host');
+  });
+
+  it('should refuse other URL schemes without echoing the password', () => {
+    expect(() => redisTarget('http://:hunter22@x:1', 'test')).toThrow(/redis:\/\/ or rediss:\/\//);
+    expect(() => redisTarget('redis//:hunter22@@', 'test')).toThrow(TypeError);
+    try {
+      redisTarget('::not a url hunter22@x', 'test');
+    } catch (error) {
+      expect(String(error)).not.toContain('hunter22');
+    }
+  });
+
+  it('should know loopback hosts', () => {
+    for (const host of ['localhost', '127.0.0.1', '127.1.2.3', '::1', '[::1]', '::ffff:127.0.0.1']) expect(isLoopbackHost(host)).toBe(true);
+    for (const host of ['10.0.0.5', 'redis', 'example.com', '128.0.0.1', '::2']) expect(isLoopbackHost(host)).toBe(false);
+  });
+});
+
+describe('remoteAgent and startWorker options', () => {
+  it('should refuse a Redis off loopback without a key, saying why', () => {
+    expect(() => remoteAgent({ connection: 'redis://:pw12345@10.1.2.3:6379', queue: 'shell' })).toThrow(
+      /remoteAgent: refusing Redis at redis:\/\/:\*\*\*@10\.1\.2\.3:6379\/0 without a `key`: whoever can write to that Redis could make every worker run commands/,
+    );
+    expect(() => startWorker({ connection: { host: 'redis.internal' }, agents: noAgents, concurrency: 1, leaseMs: 1000 })).toThrow(
+      /startWorker: refusing Redis at redis:\/\/redis\.internal:6379\/0 without a `key`/,
+    );
+  });
+
+  it('should accept a Redis off loopback with a key or insecure: true', () => {
+    expect(() => remoteAgent({ connection: 'redis://10.1.2.3:6379', queue: 'shell', key: KEY })).not.toThrow();
+    expect(() => remoteAgent({ connection: 'redis://10.1.2.3:6379', queue: 'shell', insecure: true })).not.toThrow();
+  });
+
+  it('should refuse a key shorter than 16 bytes', () => {
+    expect(() => remoteAgent({ connection: 'redis://127.0.0.1', queue: 'q', key: 'short' })).toThrow(/`key` must be at least 16 bytes \(got 5\)/);
+  });
+
+  it('should name every bad option', () => {
+    expect(() => remoteAgent({ connection: 'redis://127.0.0.1', queue: 'a:b', leaseMs: -1 } as never)).toThrow(
+      /remoteAgent: `queue` must not contain `:` or whitespace; `leaseMs`/,
+    );
+    expect(() => startWorker({ connection: 'redis://127.0.0.1', agents: noAgents, concurrency: 0, leaseMs: 1000, bogus: 1 } as never)).toThrow(
+      /startWorker: .*`concurrency`.*|startWorker: .*bogus/,
+    );
+  });
+
+  it('should give the scheduler a plain agent spec that passes its option check', () => {
+    const agent = remoteAgent({ connection: 'redis://127.0.0.1', queue: 'q', capacity: 4 });
+    expect(Object.keys(agent).sort()).toEqual(['capacity', 'create', 'dispose', 'idleMs', 'maxInstances', 'run']);
+    expect(typeof agent.close).toBe('function');
+  });
+});

@@ -1,0 +1,173 @@
+import { Queue, QueueEvents } from 'bullmq';
+import { AgentError, type Agent, runDag } from '../../src/index';
+import { remoteAgent, startWorker, type WorkerOptions } from '../../src/bullmq/index';
+import { eventLogViolations, outcomes } from '../cli/support/eventLogInvariants';
+import { redisTarget } from '../../src/bullmq/redisConnection';
+import { describeRedis } from '../support/redis';
+import { byTask, Closer, collect, ending, sleep } from './helpers';
+
+jest.setTimeout(30_000);
+
+describeRedis('remote agents on BullMQ workers', (env) => {
+  const closer = new Closer();
+  let n = 0;
+  let prefix = '';
+  beforeEach(() => {
+    prefix = `${env.prefix}-${++n}`; // a test's leftovers never reach the next one
+  });
+  afterEach(() => closer.closeAll());
+
+  const worker = (agents: WorkerOptions['agents'], options: Partial<WorkerOptions> = {}) =>
+    closer.add(startWorker({ connection: env.url, prefix, agents, concurrency: 4, leaseMs: 1000, onLog: () => undefined, ...options }));
+  const remote = (queue: string) => closer.add(remoteAgent({ connection: env.url, prefix, queue, leaseMs: 1000 }));
+
+  const echo: Agent = ({ id, input, upstream, attempt }) => ({ id, input, upstream: Object.keys(upstream).sort(), attempt });
+
+  it('should run a DAG on remote workers: outputs, upstream, dependencies first, the worker named', async () => {
+    const running = worker({ echo });
+    const events = await collect(
+      runDag(
+        {
+          id: 'diamond',
+          tasks: [
+            { id: 'a', agent: 'echo', input: { n: 1 } },
+            { id: 'b', agent: 'echo', deps: ['a'] },
+            { id: 'c', agent: 'echo', deps: ['a'] },
+            { id: 'd', agent: 'echo', deps: ['b', 'c'], input: 'last' },
+          ],
+        },
+        { agents: { echo: remote('echo') } },
+      ),
+    );
+    expect(eventLogViolations(events)).toEqual([]);
+    expect(ending(events).outcome).toBe('succeeded');
+    const completed = byTask(events, 'task.completed');
+    expect(completed.get('a')!.output).toEqual({ id: 'a', input: { n: 1 }, upstream: [], attempt: 1 });
+    expect(completed.get('d')!.output).toEqual({ id: 'd', input: 'last', upstream: ['b', 'c'], attempt: 1 });
+    for (const event of completed.values()) expect(event.worker).toBe(running.id);
+    expect(running.id).toBe(`${require('node:os').hostname()}:${process.pid}`);
+    const order = events.filter((e) => e.type === 'task.started' || e.type === 'task.completed').map((e) => `${e.type}:${'taskId' in e ? e.taskId : ''}`);
+    expect(order.indexOf('task.started:d')).toBeGreaterThan(Math.max(order.indexOf('task.completed:b'), order.indexOf('task.completed:c')));
+  });
+
+  it('should run as many attempts at once as the worker allows', async () => {
+    let now = 0;
+    let most = 0;
+    const slow: Agent = async () => {
+      most = Math.max(most, ++now);
+      await sleep(150);
+      now--;
+    };
+    worker({ slow }, { concurrency: 3 });
+    const tasks = Array.from({ length: 9 }, (_, i) => ({ id: `t${i}`, agent: 'slow' }));
+    const started = Date.now();
+    const events = await collect(runDag({ id: 'wide', tasks }, { agents: { slow: remote('slow') }, maxConcurrency: 9 }));
+    expect(ending(events).outcome).toBe('succeeded');
+    expect(most).toBe(3);
+    expect(Date.now() - started).toBeLessThan(9 * 150);
+  });
+
+  it('should route remote errors by their severity, as for local agents', async () => {
+    let calls = 0;
+    const moody: Agent = ({ input }) => {
+      calls++;
+      if (input === 'warn') throw new AgentError('disk almost full', { severity: 'warning', output: { kept: true } });
+      if (input === 'fail') throw new TypeError('bad row 7');
+      return input;
+    };
+    worker({ moody });
+    const events = await collect(
+      runDag(
+        {
+          id: 'severities',
+          tasks: [
+            { id: 'warns', agent: 'moody', input: 'warn' },
+            { id: 'fails', agent: 'moody', input: 'fail', retry: { attempts: 2, backoffMs: 10 } },
+            { id: 'after-fail', agent: 'moody', deps: ['fails'], input: 'never' },
+            { id: 'fine', agent: 'moody', input: 'ok' },
+          ],
+        },
+        { agents: { moody: remote('moody') } },
+      ),
+    );
+    expect(eventLogViolations(events)).toEqual([]);
+    expect(outcomes(events)).toEqual({ warns: 'task.completed', fails: 'task.failed', 'after-fail': 'task.skipped', fine: 'task.completed' });
+    const warned = byTask(events, 'task.completed').get('warns')!;
+    expect(warned.warning).toEqual({ name: 'AgentError', message: 'disk almost full' });
+    expect(warned.output).toEqual({ kept: true });
+    const failures = events.filter((e) => e.type === 'task.failed');
+    expect(failures.map((e) => [e.attempt, e.error, e.severity, e.willRetry])).toEqual([
+      [1, { name: 'TypeError', message: 'bad row 7' }, 'error', true],
+      [2, { name: 'TypeError', message: 'bad row 7' }, 'error', false],
+    ]);
+    expect(calls).toBe(4);
+  });
+
+  it('should end the run at once on a remote critical error', async () => {
+    const agents = {
+      boom: (() => {
+        throw new AgentError('quota exhausted', { severity: 'critical' });
+      }) as Agent,
+      wait: (({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))) as Agent,
+    };
+    worker(agents);
+    const events = await collect(
+      runDag(
+        { id: 'critical', tasks: [{ id: 'long', agent: 'wait' }, { id: 'boom', agent: 'boom', deps: [] }] },
+        { agents: { boom: remote('boom'), wait: remote('wait') } },
+      ),
+    );
+    expect(ending(events).outcome).toBe('failed');
+    expect(outcomes(events)).toEqual({ boom: 'task.failed', long: 'task.cancelled' });
+    expect(byTask(events, 'task.failed').get('boom')!.severity).toBe('critical');
+  });
+
+  it('should fail a job for an agent the worker lacks or does not allow, and keep serving', async () => {
+    const logs: string[] = [];
+    worker({ echo, shell: echo }, { queues: ['echo', 'gpu', 'shell'], allow: ['echo'], onLog: (line) => logs.push(line) });
+    const events = await collect(
+      runDag(
+        {
+          id: 'unknown-agents',
+          tasks: [
+            { id: 'gpu-task', agent: 'gpu' },
+            { id: 'shell-task', agent: 'shell' },
+            { id: 'served', agent: 'echo', deps: ['gpu-task', 'shell-task'] },
+          ],
+        },
+        { agents: { gpu: remote('gpu'), shell: remote('shell'), echo: remote('echo') }, failurePolicy: 'continue' },
+      ),
+    );
+    const failed = byTask(events, 'task.failed');
+    expect(failed.get('gpu-task')!.error).toEqual({ name: 'UnknownAgentError', message: expect.stringMatching(/has no agent "gpu" \(it runs: echo\)/) });
+    expect(failed.get('shell-task')!.error.message).toMatch(/does not allow the agent "shell" \(it runs: echo\)/);
+    expect(failed.get('shell-task')!.severity).toBe('error');
+    expect(byTask(events, 'task.completed').get('served')).toBeDefined();
+  });
+
+  it('should fail a job whose data is not an rxdag job, run nothing, and keep serving', async () => {
+    let calls = 0;
+    worker({ echo: (task) => (calls++, echo(task)) });
+    const queue = closer.add(new Queue('echo', { connection: env.client, prefix }));
+    const events = closer.add(new QueueEvents('echo', { connection: redisTarget(env.url, 'spec').bullmqOptions, prefix }));
+    await events.waitUntilReady();
+    const job = await queue.add('bad', { v: 1, runId: 'r', id: 42, attempt: 'one' }, { jobId: 'bad|job|1' });
+    const result = (await job.waitUntilFinished(events, 10_000)) as { ok: boolean; error: { name: string; message: string; severity: string } };
+    expect(result.ok).toBe(false);
+    expect(result.error).toMatchObject({ name: 'InvalidJobError', severity: 'critical' });
+    expect(result.error.message).toMatch(/job "bad\|job\|1" on queue "echo" is not an rxdag job this worker can run: .*dagId/);
+    expect(calls).toBe(0);
+    const run = await collect(runDag({ id: 'after-bad', tasks: [{ id: 'ok', agent: 'echo' }] }, { agents: { echo: remote('echo') } }));
+    expect(ending(run).outcome).toBe('succeeded');
+    expect(calls).toBe(1);
+  });
+
+  it('should remove each job from Redis once its outcome is read', async () => {
+    worker({ echo });
+    const tasks = Array.from({ length: 20 }, (_, i) => ({ id: `t${i}`, agent: 'echo', input: i % 3 === 0 ? 'x' : i }));
+    await collect(runDag({ id: 'clean', tasks }, { agents: { echo: remote('echo') } }));
+    await sleep(100); // removals are sent as outcomes arrive
+    const jobKeys = (await env.keys()).filter((key) => key.startsWith(`${prefix}:`) && key.includes('|'));
+    expect(jobKeys).toEqual([]);
+  });
+});

@@ -1,0 +1,146 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+
+/**
+ * The specs' Redis: finds a server once per spec file (`redis://127.0.0.1:6379`;
+ * `RXDAG_TEST_REDIS_URL` overrides) and gives the suite a key prefix of its own, whose keys are
+ * deleted when the file is done. When no server answers, the suite does not run and says so
+ * loudly: one passing test named "Redis not reachable at …: these tests did not run" and a
+ * console warning, so `npm test` passes on a machine without Redis but never hides it.
+ * Also starts a second, password-protected `redis-server` for the specs that need one.
+ */
+
+/** What a suite gets: where Redis is, a prefix of its own, and a client for checks. */
+export interface RedisTestEnv {
+  readonly url: string;
+  /** `rxdag-test-<random>`: every key the suite makes starts with it; deleted after the suite. */
+  readonly prefix: string;
+  /** A client of the suite's own, for looking at keys and adding jobs by hand. */
+  readonly client: Redis;
+  /** Keys under the suite's prefix now. */
+  keys(): Promise<string[]>;
+}
+
+/** Whether a server answered. */
+export type RedisProbe = { readonly reachable: true; readonly url: string } | { readonly reachable: false; readonly url: string; readonly reason: string };
+
+const PROBE_TIMEOUT_MS = 2000;
+
+// runs in a child so that `describe` (synchronous) knows the answer before defining the tests
+const PROBE_SCRIPT = `
+const { Redis } = require(process.argv[1]);
+const client = new Redis(process.argv[2], { connectTimeout: Number(process.argv[3]), maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+client.on('error', () => {});
+client.connect().then(() => client.ping()).then(
+  () => { process.stdout.write(JSON.stringify({ ok: true })); client.disconnect(); },
+  (error) => { process.stdout.write(JSON.stringify({ reason: error.message || String(error) })); client.disconnect(); },
+);
+`;
+
+let probed: RedisProbe | undefined;
+
+/** Checks once (per spec file) whether the test server answers, with a short connect timeout. */
+export function probeRedis(): RedisProbe {
+  if (probed !== undefined) return probed;
+  const url = process.env['RXDAG_TEST_REDIS_URL'] || 'redis://127.0.0.1:6379';
+  const child = spawnSync(process.execPath, ['-e', PROBE_SCRIPT, require.resolve('ioredis'), url, String(PROBE_TIMEOUT_MS)], {
+    encoding: 'utf8',
+    timeout: PROBE_TIMEOUT_MS + 5000,
+  });
+  let answer: { ok?: boolean; reason?: string } = {};
+  try {
+    answer = JSON.parse(child.stdout) as typeof answer;
+  } catch {
+    answer = { reason: child.error?.message ?? (child.stderr.trim() || `probe exited with ${child.status}`) };
+  }
+  probed = answer.ok === true ? { reachable: true, url } : { reachable: false, url, reason: answer.reason ?? 'no answer' };
+  return probed;
+}
+
+/**
+ * A `describe` whose tests need Redis: `body` defines them with a {@link RedisTestEnv}.
+ * Without a server, the suite is one passing test that says these tests did not run.
+ */
+export function describeRedis(name: string, body: (env: RedisTestEnv) => void): void {
+  const probe = probeRedis();
+  if (!probe.reachable) {
+    const message = `Redis not reachable at ${probe.url}: these tests did not run (${probe.reason})`;
+    console.warn(`\n!!! ${name}: ${message}\n!!! start it (see .ci/run) or set RXDAG_TEST_REDIS_URL\n`);
+    describe(name, () => {
+      it(message, () => {
+        expect(probe.reachable).toBe(false);
+      });
+    });
+    return;
+  }
+  const prefix = `rxdag-test-${randomBytes(6).toString('hex')}`;
+  const client = new Redis(probe.url, { maxRetriesPerRequest: 3 });
+  client.on('error', () => undefined);
+  const keys = async (): Promise<string[]> => {
+    const found: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      found.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+    return found;
+  };
+  describe(name, () => {
+    afterAll(async () => {
+      const left = await keys();
+      for (let start = 0; start < left.length; start += 500) await client.del(...left.slice(start, start + 500));
+      await client.quit();
+    });
+    body({ url: probe.url, prefix, client, keys });
+  });
+}
+
+/** A free TCP port on loopback (asked from the OS, then released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** A second Redis, with a password, started by a spec and stopped after it. */
+export interface PasswordRedis {
+  readonly port: number;
+  readonly child: ChildProcess;
+  /** Kills the server and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/** Starts `redis-server --requirepass PASSWORD` on a free loopback port, no persistence; resolves once it answers. */
+export async function startPasswordRedis(password: string): Promise<PasswordRedis> {
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', password, '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (/Ready to accept connections/i.test(output)) return { port, child, stop };
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`redis-server on port ${port} did not start:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * How a cancel reaches the worker running an attempt, within one lease period: the scheduler
+ * side sets a cancel key (with a time to live) and publishes the job on a pub/sub channel; a
+ * worker aborts the attempt when the message arrives, and also polls the keys of the attempts
+ * it runs every third of a lease, so a message lost with a dropped connection still arrives.
+ * Messages about jobs a worker has not started yet are remembered for a while, for a cancel
+ * that overtakes the job's start. It does not abort anything itself: it calls `onCancel`.
+ */
+import type { Redis } from 'ioredis';
+import type { RedisConnectionError, RedisTarget } from './redisConnection';
+
+/** The key that says an attempt was cancelled. */
+export function cancelKey(prefix: string, queue: string, jobId: string): string {
+  return `${prefix}:${queue}:rxdag-cancel:${jobId}`;
+}
+
+/** The channel every worker of a prefix listens to for cancels. */
+export function cancelChannel(prefix: string): string {
+  return `${prefix}:rxdag-cancel`;
+}
+
+/** How long a cancel key lives: long enough for any worker's next poll. */
+export function cancelKeyTtlMs(leaseMs: number): number {
+  return Math.max(10 * leaseMs, 60_000);
+}
+
+/**
+ * Sends a cancel for one job: key and message in one round trip. Resolves when Redis has both.
+ */
+export async function publishCancel(redis: Redis, prefix: string, queue: string, jobId: string, leaseMs: number): Promise<void> {
+  await redis
+    .multi()
+    .set(cancelKey(prefix, queue, jobId), '1', 'PX', cancelKeyTtlMs(leaseMs))
+    .publish(cancelChannel(prefix), `${queue}\n${jobId}`)
+    .exec();
+}
+
+/** An attempt a worker runs, as the watch sees it. */
+export interface WatchedJob {
+  readonly queue: string;
+  readonly jobId: string;
+}
+
+/** A worker's ear for cancels: one subscriber connection and a poll of the running jobs' keys. */
+export class CancelWatch {
+  private readonly subscriber: Redis;
+  private readonly poller: Redis;
+  private readonly timer: NodeJS.Timeout;
+  // `queue\njobId` of cancels heard recently -> when to forget them: a cancel may overtake a start.
+  private readonly recent = new Map<string, number>();
+  private readonly subscribed: Promise<unknown>;
+  private polling = false;
+
+  constructor(
+    target: RedisTarget,
+    private readonly prefix: string,
+    private readonly leaseMs: number,
+    private readonly running: () => Iterable<WatchedJob>,
+    private readonly onCancel: (queue: string, jobId: string) => void,
+    onError: (error: RedisConnectionError) => void,
+  ) {
+    this.subscriber = target.commandClient('rxdag-worker-cancels', onError);
+    this.poller = target.commandClient('rxdag-worker-cancel-poll', onError);
+    this.subscriber.on('message', (_channel: string, message: string) => this.heard(message));
+    this.subscribed = this.subscriber.subscribe(cancelChannel(prefix)).catch((error: unknown) => onError(target.fail('listen for cancels', error)));
+    this.timer = setInterval(() => void this.poll(), Math.max(10, Math.floor(leaseMs / 3)));
+    this.timer.unref();
+  }
+
+  /** Resolves when the subscription is in place (or failed: the poll still works then). */
+  ready(): Promise<void> {
+    return this.subscribed.then(() => undefined);
+  }
+
+  /** Whether a cancel for this job was heard before it started. */
+  wasCancelled(queue: string, jobId: string): boolean {
+    return this.recent.has(`${queue}\n${jobId}`);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.subscriber.disconnect();
+    await this.poller.quit().catch(() => this.poller.disconnect());
+  }
+
+  private heard(message: string): void {
+    const split = message.indexOf('\n');
+    if (split < 0) return;
+    const queue = message.slice(0, split);
+    const jobId = message.slice(split + 1);
+    this.recent.set(message, Date.now() + 2 * this.leaseMs);
+    this.onCancel(queue, jobId);
+  }
+
+  private async poll(): Promise<void> {
+    const now = Date.now();
+    for (const [entry, forgetAt] of this.recent) if (forgetAt < now) this.recent.delete(entry);
+    if (this.polling) return;
+    const jobs = [...this.running()];
+    if (jobs.length === 0) return;
+    this.polling = true;
+    try {
+      const flags = await this.poller.mget(jobs.map((job) => cancelKey(this.prefix, job.queue, job.jobId)));
+      flags.forEach((flag, index) => {
+        if (flag !== null) this.onCancel(jobs[index]!.queue, jobs[index]!.jobId);
+      });
+    } catch {
+      // Redis unreachable: reported by the connection's error handler; the next poll tries again
+    } finally {
+      this.polling = false;
+    }
+  }
+}

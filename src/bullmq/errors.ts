@@ -1,0 +1,85 @@
+/**
+ * The errors of remote attempts, each with the `severity` that routes it like a local agent's
+ * error: a worker lost too often (`WorkerLostError`), a job or result refused for its signature
+ * (`UnauthorizedJobError`), a job a worker cannot run (`UnknownAgentError`, `InvalidJobError`),
+ * an agent's error carried back from a worker (`RemoteAgentError`), and a job that BullMQ failed
+ * or lost (`RemoteJobError`). Classes only.
+ */
+import type { Severity } from '../index';
+
+/**
+ * The attempt's worker stopped renewing its lease (it died, hung, or lost Redis) more than
+ * `maxLeaseLosses` times. `error`: the task's retry policy applies.
+ */
+export class WorkerLostError extends Error {
+  override readonly name = 'WorkerLostError';
+  readonly severity: Severity = 'error';
+  constructor(
+    readonly jobId: string,
+    /** How many times the lease lapsed, when known. */
+    readonly leaseLosses: number | undefined,
+  ) {
+    const times = leaseLosses === undefined ? 'more times than allowed' : `${leaseLosses} time${leaseLosses === 1 ? '' : 's'}`;
+    super(`job "${jobId}": the workers running it stopped renewing its lease ${times} (a worker died, hung or lost Redis)`);
+  }
+}
+
+/**
+ * A job refused by a worker, or a result refused by the scheduler, because it is unsigned,
+ * signed with another key, altered, or expired. Nothing ran. `critical`: the run ends at once.
+ * The contract says such an attempt is not retried, and a retry could not help: it would be
+ * signed with the same key; a wrong key or a tampered Redis is a fault of the deployment,
+ * where carrying on with other branches would only fail them the same way.
+ */
+export class UnauthorizedJobError extends Error {
+  override readonly name = 'UnauthorizedJobError';
+  readonly severity: Severity = 'critical';
+}
+
+/**
+ * A worker has no agent of the job's name, or does not allow it. `error`: another worker of the
+ * same queue may have it, so the retry policy applies.
+ */
+export class UnknownAgentError extends Error {
+  override readonly name = 'UnknownAgentError';
+  readonly severity: Severity = 'error';
+}
+
+/**
+ * A job whose data is not what a worker expects (another rxdag version, or not written by
+ * rxdag), or a result that is not an rxdag outcome. `critical`: retrying sends the same data.
+ */
+export class InvalidJobError extends Error {
+  override readonly name = 'InvalidJobError';
+  readonly severity: Severity = 'critical';
+}
+
+/**
+ * An agent's error, as a worker reported it: the remote error's `name`, `message` and
+ * `severity` (and a `warning`'s `output`), plus the `worker` that ran the attempt.
+ */
+export class RemoteAgentError extends Error {
+  override readonly name: string;
+  readonly severity: Severity;
+  /** With `warning`: the task's output. */
+  readonly output: unknown;
+  constructor(
+    remote: { readonly name: string; readonly message: string; readonly severity: Severity; readonly output?: unknown },
+    /** `host:pid` of the worker. */
+    readonly worker: string,
+  ) {
+    super(remote.message);
+    this.name = remote.name;
+    this.severity = remote.severity;
+    this.output = remote.output;
+  }
+}
+
+/**
+ * A job BullMQ failed on a worker (not an agent's error: those come back as outcomes), or that
+ * is no longer in Redis. `error`: the retry policy applies.
+ */
+export class RemoteJobError extends Error {
+  override readonly name = 'RemoteJobError';
+  readonly severity: Severity = 'error';
+}

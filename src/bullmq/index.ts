@@ -1,0 +1,14 @@
+/**
+ * `rxdag/bullmq`: remote agents and workers on BullMQ (Redis). `remoteAgent` is an agent kind
+ * whose attempts run as BullMQ jobs; `startWorker` runs them on local agents, on any machine.
+ * The scheduler stays the only one that decides what runs, retries and times out; BullMQ only
+ * carries attempts and results. Needs the `bullmq` and `ioredis` packages (optional peer
+ * dependencies of rxdag); the core package never loads this entry.
+ */
+export { remoteAgent, type RemoteAgent } from './remoteAgent';
+export { startWorker, type RemoteWorker } from './startWorker';
+export type { RemoteAgentOptions, WorkerOptions } from './options';
+export { InvalidJobError, RemoteAgentError, RemoteJobError, UnauthorizedJobError, UnknownAgentError, WorkerLostError } from './errors';
+export { RedisConnectionError, type RedisConnection } from './redisConnection';
+export { jobIdFor } from './jobFormat';
+export type { SigningKey } from './signing';

@@ -1,0 +1,121 @@
+/**
+ * What travels through Redis for one attempt: the BullMQ job id (run, task and attempt, escaped
+ * so it holds no `:`), the job data a worker needs to rebuild the task's context (checked with
+ * zod on arrival), and the outcome a worker returns (output or error with its severity). The
+ * shapes only: signing them is `signing.ts`, sending them is `remoteQueue.ts`, running them is
+ * `jobRunner.ts`.
+ */
+import { z } from 'zod';
+import type { TaskContext } from '../index';
+
+/** Version of the job data and outcome shapes; a worker refuses shapes it does not know. */
+export const FORMAT_VERSION = 1;
+
+/** The Redis key prefix of rxdag's queues unless `prefix` says otherwise. */
+export const DEFAULT_PREFIX = 'rxdag';
+
+/** `%`, `:` (BullMQ refuses it in ids) and `|` (the separator below), percent-encoded. */
+function escapeIdPart(text: string): string {
+  return text.replace(/[%:|]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+/**
+ * The job id of one attempt: `run|task|attempt`, each part escaped, so the same attempt always
+ * has the same id (a resumed scheduler finds it again) and two attempts never share one.
+ *
+ * @example
+ * jobIdFor('nightly:42', 'build', 1) // 'nightly%3A42|build|1'
+ */
+export function jobIdFor(runId: string, taskId: string, attempt: number): string {
+  return `${escapeIdPart(runId)}|${escapeIdPart(taskId)}|${attempt}`;
+}
+
+const text = z.string().max(4096);
+
+/** The data of one job: what `TaskContext` holds that is data, and how long the job may wait. */
+export const jobDataSchema = z.strictObject({
+  v: z.literal(FORMAT_VERSION),
+  runId: text,
+  dagId: text,
+  id: text,
+  attempt: z.number().int().min(1),
+  idempotencyKey: text,
+  input: z.unknown().optional(),
+  upstream: z.record(z.string(), z.unknown()),
+  /** The task's time limit when the scheduler knows it; the worker stops the attempt past it too. */
+  timeoutMs: z.number().positive().finite().optional(),
+  /** When it was signed (ms since the epoch). */
+  issuedAt: z.number().finite(),
+  /** A worker refuses to start the job after this (ms since the epoch); set when signed. */
+  expiresAt: z.number().finite().optional(),
+  /** `v1=<hex HMAC-SHA256>` when the scheduler has a key. */
+  signature: z.string().max(256).optional(),
+});
+
+/** The data of one job. */
+export type JobData = z.infer<typeof jobDataSchema>;
+
+const severity = z.enum(['warning', 'error', 'critical']);
+
+/** What a worker returns as the job's result: the attempt's outcome and who ran it. */
+export const outcomeSchema = z.discriminatedUnion('ok', [
+  z.strictObject({
+    v: z.literal(FORMAT_VERSION),
+    ok: z.literal(true),
+    worker: text,
+    output: z.unknown().optional(),
+    /** Tasks the agent asked for with `spawn`; the scheduler side spawns them. */
+    spawned: z.array(z.record(z.string(), z.unknown())).optional(),
+    signature: z.string().max(256).optional(),
+  }),
+  z.strictObject({
+    v: z.literal(FORMAT_VERSION),
+    ok: z.literal(false),
+    worker: text,
+    error: z.strictObject({
+      name: z.string(),
+      message: z.string(),
+      severity,
+      /** A `warning`'s output. */
+      output: z.unknown().optional(),
+    }),
+    signature: z.string().max(256).optional(),
+  }),
+]);
+
+/** What a worker returns as the job's result. */
+export type Outcome = z.infer<typeof outcomeSchema>;
+
+/** The job data of one attempt, unsigned. */
+export function jobDataFor(task: TaskContext, timeoutMs: number | undefined, now: number): JobData {
+  const data: JobData = {
+    v: FORMAT_VERSION,
+    runId: task.runId,
+    dagId: task.dagId,
+    id: task.id,
+    attempt: task.attempt,
+    idempotencyKey: task.idempotencyKey,
+    input: task.input,
+    upstream: { ...task.upstream },
+    issuedAt: now,
+  };
+  if (timeoutMs !== undefined) data.timeoutMs = timeoutMs;
+  return data;
+}
+
+/**
+ * The task's time limit, when the context carries one. `TaskContext` does not (yet) say it; a
+ * context that has a numeric `timeoutMs` gets it into the job, so workers stop the attempt too.
+ */
+export function timeoutOf(task: TaskContext): number | undefined {
+  const value = (task as { readonly timeoutMs?: unknown }).timeoutMs;
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/** A zod error as one line: `path: message; path: message`. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.length === 0 ? '(data)' : issue.path.join('.')}: ${issue.message}`)
+    .join('; ');
+}

@@ -1,0 +1,179 @@
+/**
+ * A worker's handling of one job: checks its signature and expiry (with a key) before anything
+ * else, checks its data with zod, finds the agent its queue names, rebuilds the task's context
+ * and runs the attempt with the core's `runAttempt` (the same result handling, JSON-safety check
+ * and abort-on-timeout as a local attempt), and turns what happened into an outcome. A refused,
+ * malformed or unknown job runs nothing and fails at once with a clear error. It does not talk to
+ * BullMQ: `startWorker` feeds it jobs and stops it.
+ */
+import { asyncScheduler, type Subscription } from 'rxjs';
+import { type AgentDefinition, type AgentSpec, TaskCancelledError } from '../index';
+import { type AttemptOutcome, runAttempt } from '../agents/runAttempt';
+import { InvalidJobError, UnauthorizedJobError, UnknownAgentError } from './errors';
+import { describeIssues, type JobData, jobDataSchema, type Outcome } from './jobFormat';
+import { failureOutcome, type OutcomeContext, successOutcome } from './outcomes';
+import { verifySignature } from './signing';
+
+/** Why a worker stops an attempt it runs. */
+export type StopReason = 'cancelled' | 'lease-lost' | 'shutdown';
+
+/** One job being run: `stop` aborts its agent (its `AbortSignal` fires) and settles the job at once. */
+export class RunningJob {
+  /** Why it was stopped, once it was. */
+  stoppedFor: StopReason | undefined;
+  private stopAttempt: (() => void) | undefined;
+
+  constructor(
+    readonly queue: string,
+    readonly jobId: string,
+  ) {}
+
+  stop(reason: StopReason): void {
+    if (this.stoppedFor !== undefined) return;
+    this.stoppedFor = reason;
+    this.stopAttempt?.();
+  }
+
+  /** Called by the runner once the agent runs. */
+  onStop(stop: () => void): void {
+    this.stopAttempt = stop;
+    if (this.stoppedFor !== undefined) stop();
+  }
+}
+
+/** What every job of a worker shares. */
+export interface JobRunnerConfig {
+  readonly key: Buffer | undefined;
+  /** `host:pid`, in every outcome. */
+  readonly worker: string;
+  readonly agents: Readonly<Record<string, AgentDefinition>>;
+  readonly allowed: ReadonlySet<string>;
+  /** Extra time a worker gives an attempt past its `timeoutMs`: the scheduler's own timeout decides first. */
+  readonly timeoutGraceMs: number;
+  readonly log: (line: string) => void;
+}
+
+/** A worker's agents, calling an agent with limits on one instance made on first use. */
+export class JobRunner {
+  private readonly instances = new Map<string, unknown>();
+
+  constructor(private readonly config: JobRunnerConfig) {}
+
+  /**
+   * Runs one job to its outcome; `undefined` when the worker stopped the agent before it
+   * finished (see {@link stoppedOutcome}). Never rejects.
+   */
+  async run(job: RunningJob, data: unknown): Promise<Outcome | undefined> {
+    const context: OutcomeContext = { queue: job.queue, key: this.config.key };
+    const { worker } = this.config;
+    const fail = (error: Error): Outcome => failureOutcome(context, job.jobId, worker, error);
+    const refusal = this.refusal(job, data);
+    if (refusal !== undefined) {
+      this.config.log(`rxdag worker ${worker}: refused job ${JSON.stringify(job.jobId)} on queue "${job.queue}": ${refusal}`);
+      return fail(new UnauthorizedJobError(`worker ${worker} refused job "${job.jobId}" on queue "${job.queue}": ${refusal}; nothing ran`));
+    }
+    const parsed = jobDataSchema.safeParse(data);
+    if (!parsed.success) {
+      return fail(new InvalidJobError(`job "${job.jobId}" on queue "${job.queue}" is not an rxdag job this worker can run: ${describeIssues(parsed.error)}`));
+    }
+    const expired = this.expiry(parsed.data);
+    if (expired !== undefined) {
+      this.config.log(`rxdag worker ${worker}: refused job ${JSON.stringify(job.jobId)} on queue "${job.queue}": ${expired}`);
+      return fail(new UnauthorizedJobError(`worker ${worker} refused job "${job.jobId}" on queue "${job.queue}": ${expired}; nothing ran`));
+    }
+    const name = job.queue;
+    const definition = Object.hasOwn(this.config.agents, name) ? this.config.agents[name] : undefined;
+    if (definition === undefined || !this.config.allowed.has(name)) {
+      const known = Object.keys(this.config.agents).filter((agent) => this.config.allowed.has(agent));
+      const why = definition === undefined ? 'has no agent' : 'does not allow the agent';
+      return fail(new UnknownAgentError(`worker ${worker} ${why} "${name}" (it runs: ${known.join(', ') || 'nothing'}); job "${job.jobId}" did not run`));
+    }
+    if (job.stoppedFor !== undefined) return undefined;
+    const outcome = await this.attempt(job, parsed.data, definition);
+    if (outcome === undefined) return undefined;
+    return outcome.ok
+      ? successOutcome(context, job.jobId, worker, outcome.output, outcome.spawned)
+      : failureOutcome(context, job.jobId, worker, outcome.error);
+  }
+
+  /** The outcome of an attempt the worker stopped (its scheduler no longer waits for it, or another worker runs it). */
+  stoppedOutcome(job: RunningJob): Outcome {
+    const why = job.stoppedFor === 'lease-lost' ? 'its lease lapsed (it may run on another worker)' : job.stoppedFor === 'shutdown' ? 'the worker shut down' : 'it was cancelled';
+    const error = new TaskCancelledError(job.jobId);
+    error.message = `job "${job.jobId}" was stopped on worker ${this.config.worker}: ${why}`;
+    return failureOutcome({ queue: job.queue, key: this.config.key }, job.jobId, this.config.worker, error);
+  }
+
+  /** Disposes the instances made for agents with limits. */
+  dispose(): void {
+    for (const [name, instance] of this.instances) {
+      const definition = this.config.agents[name];
+      if (typeof definition === 'object') (definition as AgentSpec<unknown>).dispose?.(instance);
+    }
+    this.instances.clear();
+  }
+
+  /** Why a job is refused before its data is even read (with a key: unsigned or bad signature). */
+  private refusal(job: RunningJob, data: unknown): string | undefined {
+    const { key } = this.config;
+    if (key === undefined) return undefined;
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'its data is not an object';
+    const signature = (data as { signature?: unknown }).signature;
+    if (signature === undefined) return 'it is not signed';
+    if (!verifySignature(key, 'job', job.queue, job.jobId, data, signature)) {
+      return 'its signature does not match (signed with another key, or altered after signing)';
+    }
+    return undefined;
+  }
+
+  private expiry(data: JobData): string | undefined {
+    if (this.config.key === undefined) return undefined;
+    if (data.expiresAt === undefined) return 'it has no expiry';
+    const now = Date.now();
+    return now > data.expiresAt ? `it expired ${now - data.expiresAt} ms ago (at ${new Date(data.expiresAt).toISOString()})` : undefined;
+  }
+
+  /** The attempt through the core's `runAttempt`; `undefined` when the worker stopped it. */
+  private attempt(job: RunningJob, data: JobData, definition: AgentDefinition): Promise<AttemptOutcome | undefined> {
+    const call = this.caller(job.queue, definition);
+    const timeoutMs = data.timeoutMs === undefined ? undefined : data.timeoutMs + this.config.timeoutGraceMs;
+    return new Promise((resolve) => {
+      let subscription: Subscription | undefined;
+      let settled = false;
+      const attempt$ = runAttempt<AttemptOutcome>(
+        {
+          taskId: data.id,
+          runId: data.runId,
+          dagId: data.dagId,
+          input: data.input,
+          attempt: data.attempt,
+          timeoutMs,
+          call,
+          upstream: () => data.upstream,
+          wrap: (outcome) => outcome,
+          bindStop: () => undefined,
+        },
+        asyncScheduler,
+      );
+      subscription = attempt$.subscribe((outcome) => {
+        settled = true;
+        resolve(outcome);
+      });
+      if (settled) return;
+      job.onStop(() => {
+        subscription?.unsubscribe(); // fires the agent's AbortSignal
+        subscription = undefined;
+        resolve(undefined);
+      });
+    });
+  }
+
+  private caller(name: string, definition: AgentDefinition): (context: Parameters<AgentSpec<unknown>['run']>[0]) => unknown {
+    if (typeof definition === 'function') return (context) => definition(context);
+    const spec = definition as AgentSpec<unknown>;
+    return (context) => {
+      if (!this.instances.has(name)) this.instances.set(name, spec.create?.());
+      return spec.run(context, this.instances.get(name));
+    };
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The options of `remoteAgent` and `startWorker`, their defaults, and one check of each that
+ * throws a `TypeError` naming every bad option. Also the check both sides share: a key of at
+ * least 16 bytes, or a Redis on loopback, or `insecure: true`. Does not open connections.
+ */
+import { z } from 'zod';
+import type { AgentDefinition } from '../index';
+import { DEFAULT_PREFIX } from './jobFormat';
+import { assertSafeWithoutKey, type RedisConnection, redisTarget, type RedisTarget } from './redisConnection';
+import { keyBytes, type SigningKey } from './signing';
+
+/** Options shared by schedulers and workers. */
+interface SharedOptions {
+  /** Where Redis is: a `redis://`/`rediss://` URL (password allowed: it is never shown) or ioredis options. */
+  readonly connection: RedisConnection;
+  /** Prefix of every Redis key. @default 'rxdag' */
+  readonly prefix?: string;
+  /**
+   * The key schedulers and workers share (at least 16 bytes). Jobs are signed with it and
+   * workers refuse any job that is not; results are signed back. @default undefined (unsigned)
+   */
+  readonly key?: SigningKey;
+  /** Accept a Redis off loopback without a `key` (whoever can write to it can run commands on workers). @default false */
+  readonly insecure?: boolean;
+  /**
+   * How long a worker's hold on a running attempt lasts without renewal; a worker renews it every
+   * third of it. A cancel reaches a running attempt within this time. @default 30000
+   */
+  readonly leaseMs?: number;
+  /** Lapsed leases an attempt survives (it is re-run elsewhere); one more fails it with `WorkerLostError`. @default 1 */
+  readonly maxLeaseLosses?: number;
+}
+
+/** Options of {@link remoteAgent}. */
+export interface RemoteAgentOptions extends SharedOptions {
+  /** The BullMQ queue of this agent kind, and the agent's name on workers (no `:`). */
+  readonly queue: string;
+  /** A signed job a worker has not started after this long (plus the task's timeout) is refused. @default 3600000 */
+  readonly signatureTtlMs?: number;
+  /** How long Redis keeps a finished job no scheduler removed (one that died), in ms. @default 86400000 */
+  readonly retainMs?: number;
+  /** Most attempts of this kind in flight at once, per scheduler. @default Infinity */
+  readonly capacity?: number;
+  /** Connections are closed after this long without attempts; 0 keeps them until the scheduler shuts down. @default 30000 */
+  readonly idleMs?: number;
+}
+
+/** Options of {@link startWorker}. */
+export interface WorkerOptions extends SharedOptions {
+  /** Agents by name; a job runs the agent named like its queue. The CLI's built-in agents fit as they are. */
+  readonly agents: Readonly<Record<string, AgentDefinition>>;
+  /** Attempts run at once per queue (capped by an agent's `capacity`). */
+  readonly concurrency: number;
+  /** How long a worker's hold on an attempt lasts without renewal (see `SharedOptions.leaseMs`). */
+  readonly leaseMs: number;
+  /** Queues to take jobs from. @default the allowed agents' names */
+  readonly queues?: readonly string[];
+  /** Agents this worker accepts jobs for; a job for another fails at once. @default every agent in `agents` */
+  readonly allow?: readonly string[];
+  /** Where the worker's log lines go (refused jobs, Redis errors). @default a line on stderr */
+  readonly onLog?: (line: string) => void;
+  /** How the worker names itself in results (`task.completed.worker`). @default `${hostname}:${pid}` */
+  readonly name?: string;
+}
+
+const ms = (min: number) => z.number({ error: 'must be a number of milliseconds' }).finite().min(min).max(2_147_483_647);
+const queueName = z
+  .string({ error: 'must be a string' })
+  .min(1, { error: 'must not be empty' })
+  .max(200)
+  .regex(/^[^:\s]+$/, { error: 'must not contain `:` or whitespace' });
+const shared = {
+  connection: z.unknown(),
+  prefix: z.string().min(1).max(200).regex(/^[^\s]+$/, { error: 'must not contain whitespace' }).optional(),
+  key: z.union([z.string(), z.instanceof(Buffer)], { error: 'must be a string or a Buffer' }).optional(),
+  insecure: z.boolean().optional(),
+  maxLeaseLosses: z.number().int().min(0).max(1000).optional(),
+};
+
+const remoteAgentSchema = z.strictObject({
+  ...shared,
+  queue: queueName,
+  leaseMs: ms(50).optional(),
+  signatureTtlMs: ms(1).optional(),
+  retainMs: ms(1000).optional(),
+  capacity: z.union([z.number().int().positive(), z.literal(Number.POSITIVE_INFINITY)]).optional(),
+  idleMs: ms(0).optional(),
+});
+
+const workerSchema = z.strictObject({
+  ...shared,
+  agents: z.record(z.string(), z.unknown(), { error: 'must be an object mapping agent names to agents' }),
+  concurrency: z.number({ error: 'must be a positive integer' }).int().positive(),
+  leaseMs: ms(50),
+  queues: z.array(queueName).min(1).optional(),
+  allow: z.array(z.string()).optional(),
+  onLog: z.custom<(line: string) => void>((value) => typeof value === 'function', { error: 'must be a function' }).optional(),
+  name: z.string().min(1).max(200).optional(),
+});
+
+/** What both sides resolve their options to. */
+export interface ResolvedShared {
+  readonly target: RedisTarget;
+  readonly prefix: string;
+  readonly key: Buffer | undefined;
+  readonly leaseMs: number;
+  readonly maxLeaseLosses: number;
+}
+
+function check<T>(schema: z.ZodType<T>, options: unknown, where: string): T {
+  const parsed = schema.safeParse(options);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `\`${issue.path.join('.') || 'options'}\` ${issue.message}`);
+  throw new TypeError(`${where}: ${problems.join('; ')}`);
+}
+
+function resolveShared(options: z.infer<typeof remoteAgentSchema> | z.infer<typeof workerSchema>, leaseMs: number, where: string): ResolvedShared {
+  const target = redisTarget(options.connection, where);
+  const key = options.key === undefined ? undefined : keyBytes(options.key, where);
+  assertSafeWithoutKey(target, key !== undefined, options.insecure ?? false, where);
+  return { target, prefix: options.prefix ?? DEFAULT_PREFIX, key, leaseMs, maxLeaseLosses: options.maxLeaseLosses ?? 1 };
+}
+
+/** `remoteAgent`'s options, checked, with defaults. */
+export function resolveRemoteAgentOptions(options: RemoteAgentOptions) {
+  const where = 'remoteAgent';
+  const checked = check(remoteAgentSchema, options, where);
+  return {
+    ...resolveShared(checked, checked.leaseMs ?? 30_000, where),
+    queue: checked.queue,
+    signatureTtlMs: checked.signatureTtlMs ?? 3_600_000,
+    retainMs: checked.retainMs ?? 86_400_000,
+    capacity: checked.capacity,
+    idleMs: checked.idleMs ?? 30_000,
+  };
+}
+
+/** `startWorker`'s options, checked, with defaults. */
+export function resolveWorkerOptions(options: WorkerOptions) {
+  const where = 'startWorker';
+  const checked = check(workerSchema, options, where);
+  const agents = options.agents;
+  const allow = checked.allow ?? Object.keys(agents);
+  return {
+    ...resolveShared(checked, checked.leaseMs, where),
+    agents,
+    allowed: new Set(allow),
+    queues: checked.queues ?? allow.filter((name) => Object.hasOwn(agents, name)),
+    concurrency: checked.concurrency,
+    onLog: checked.onLog ?? ((line: string) => void process.stderr.write(`${line}\n`)),
+    name: checked.name,
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * The two ends of an attempt's outcome: a worker turns what its agent did into an outcome
+ * (signed when it has a key), and the scheduler side turns a job's result back into what the
+ * agent resolves or rejects with: a `WorkerResult`, a `RemoteAgentError` with the remote
+ * severity, or the error of a result it cannot trust (`UnauthorizedJobError`) or read
+ * (`InvalidJobError`). Pure functions; nothing here talks to Redis.
+ */
+import { errorInfo, severityOf, type TaskSpec, WorkerResult } from '../index';
+import { warningOutput } from '../agents/agent';
+import { InvalidJobError, RemoteAgentError, RemoteJobError, UnauthorizedJobError, WorkerLostError } from './errors';
+import { FORMAT_VERSION, type Outcome, outcomeSchema } from './jobFormat';
+import { signResult, verifySignature } from './signing';
+
+/** Who signs and checks outcomes, and for which queue. */
+export interface OutcomeContext {
+  readonly queue: string;
+  readonly key: Buffer | undefined;
+}
+
+/** A successful outcome, signed when there is a key. */
+export function successOutcome(context: OutcomeContext, jobId: string, worker: string, output: unknown, spawned?: readonly TaskSpec[]): Outcome {
+  const outcome: Outcome = { v: FORMAT_VERSION, ok: true, worker };
+  if (output !== undefined) outcome.output = output;
+  if (spawned !== undefined && spawned.length > 0) outcome.spawned = spawned as unknown as Record<string, unknown>[];
+  return signed(context, jobId, outcome);
+}
+
+/** A failed outcome from anything thrown: its name, message, severity and a warning's output. */
+export function failureOutcome(context: OutcomeContext, jobId: string, worker: string, error: unknown): Outcome {
+  const { name, message } = errorInfo(error);
+  const severity = severityOf(error);
+  const failure: Extract<Outcome, { ok: false }>['error'] = { name, message, severity };
+  if (severity === 'warning') {
+    const output = warningOutput(error);
+    if (output !== undefined) failure.output = output;
+  }
+  return signed(context, jobId, { v: FORMAT_VERSION, ok: false, worker, error: failure });
+}
+
+function signed(context: OutcomeContext, jobId: string, outcome: Outcome): Outcome {
+  if (context.key !== undefined) outcome.signature = signResult(context.key, context.queue, jobId, outcome);
+  return outcome;
+}
+
+/** What an attempt settles with: a worker's result (and the tasks it spawned), or an error. */
+export type Settlement =
+  | { readonly ok: true; readonly result: WorkerResult; readonly spawned: readonly TaskSpec[] | undefined }
+  | { readonly ok: false; readonly error: Error };
+
+/** Reads a completed job's result; with a key, only a result signed with it is believed. */
+export function settlementOf(context: OutcomeContext, jobId: string, returnvalue: unknown): Settlement {
+  const parsed = outcomeSchema.safeParse(returnvalue);
+  if (!parsed.success) {
+    return { ok: false, error: new InvalidJobError(`job "${jobId}" on queue "${context.queue}" finished with a result that is not an rxdag outcome (is the worker an rxdag worker of the same version?)`) };
+  }
+  const outcome = parsed.data;
+  if (context.key !== undefined && !verifySignature(context.key, 'result', context.queue, jobId, outcome, outcome.signature)) {
+    const message =
+      `job "${jobId}" on queue "${context.queue}": its result is not signed with this scheduler's key ` +
+      '(a worker with another key refused the job, or the result was forged); schedulers and workers must share one key';
+    return { ok: false, error: new UnauthorizedJobError(message) };
+  }
+  if (!outcome.ok) return { ok: false, error: new RemoteAgentError(outcome.error, outcome.worker) };
+  return { ok: true, result: new WorkerResult(outcome.output, outcome.worker), spawned: outcome.spawned as TaskSpec[] | undefined };
+}
+
+/** What BullMQ says of a job that stalled more times than its workers allow. */
+const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
+
+/** The error of a job BullMQ moved to `failed`: its workers lost it too often, or the worker broke. */
+export function failedJobError(queue: string, jobId: string, failedReason: string, leaseLosses: number | undefined): Error {
+  if (failedReason.includes(STALLED_TOO_OFTEN)) return new WorkerLostError(jobId, leaseLosses);
+  return new RemoteJobError(`job "${jobId}" on queue "${queue}" failed on its worker: ${failedReason}`);
+}

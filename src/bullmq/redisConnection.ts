@@ -1,0 +1,165 @@
+/**
+ * How the BullMQ integration reaches Redis: the `connection` option (a `redis://` / `rediss://`
+ * URL or ioredis options) turned into ioredis options, the location messages name (password
+ * replaced by `***`), the redaction of every message that leaves this package, the refusal of a
+ * Redis off loopback when no signing key protects the workers, and one error,
+ * {@link RedisConnectionError}, for a Redis that cannot be reached or refuses us.
+ * It does not know queues, jobs or agents.
+ */
+import type { RedisOptions as BullmqRedisOptions } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+
+/**
+ * Where Redis is: a URL (`redis://[user:password@]host[:port][/db]`, `rediss://` for TLS) or
+ * ioredis options (`{ host, port, password, tls, … }`). ioredis instances are not accepted:
+ * schedulers and workers open several connections of their own (blocking reads, pub/sub).
+ */
+export type RedisConnection = string | RedisOptions;
+
+/** A Redis that cannot be reached, refuses our credentials, or fails a command; never shows a password. */
+export class RedisConnectionError extends Error {
+  override readonly name = 'RedisConnectionError';
+  /** Redis may come back: the task's retry policy applies. */
+  readonly severity = 'error' as const;
+  constructor(
+    /** The redacted location, e.g. `redis://:***@10.0.0.5:6379/0`. */
+    readonly location: string,
+    /** What was being done, e.g. `add job "r|t|1" to queue "shell"`. */
+    readonly action: string,
+    /** The cause's message, passwords removed. */
+    readonly reason: string,
+  ) {
+    super(`Redis at ${location}: cannot ${action}: ${reason}`);
+  }
+}
+
+/** The resolved connection: options for every client, the location for messages, the secrets to redact. */
+export class RedisTarget {
+  /** `redis://user:***@host:port/db`: safe to print. */
+  readonly location: string;
+  private readonly secrets: readonly string[];
+
+  constructor(
+    readonly options: RedisOptions,
+    /** What `connection` was given as, for the scheme of {@link location}. */
+    tls: boolean,
+  ) {
+    const { host = 'localhost', port = 6379, db = 0, username, password, path } = options;
+    const auth = password ? `${username ?? ''}:***@` : username ? `${username}@` : '';
+    const where = path !== undefined ? `unix:${path}` : `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    this.location = `${tls ? 'rediss' : 'redis'}://${auth}${where}/${db}`;
+    const secrets = typeof password === 'string' && password !== '' ? [password, encodeURIComponent(password)] : [];
+    // the longer first, so an encoded password is not half replaced by its decoded form
+    this.secrets = [...new Set(secrets)].sort((a, b) => b.length - a.length);
+  }
+
+  /** `text` with every password it holds replaced by `***`. */
+  redact(text: string): string {
+    return this.secrets.reduce((redacted, secret) => redacted.split(secret).join('***'), text);
+  }
+
+  /** The error for a failure of `action`: names the redacted location, never a password. */
+  fail(action: string, error: unknown): RedisConnectionError {
+    if (error instanceof RedisConnectionError) return error;
+    return new RedisConnectionError(this.location, this.redact(action), this.redact(messageOf(error)));
+  }
+
+  /** The options for BullMQ's own connections (its `RedisOptions` type is its own, loosely typed, copy of ioredis's). */
+  get bullmqOptions(): BullmqRedisOptions {
+    return { ...this.options } as BullmqRedisOptions;
+  }
+
+  /** Whether every host this connects to is this machine (loopback address, `localhost`, or a unix socket). */
+  get isLoopback(): boolean {
+    if (this.options.path !== undefined) return true;
+    return isLoopbackHost(this.options.host ?? 'localhost');
+  }
+
+  /**
+   * A command connection that fails commands after a few reconnect tries instead of queueing
+   * them forever, so an unreachable Redis fails attempts rather than hanging them. Its errors
+   * go to `onError` (redacted), never to an unhandled `error` event. With `autoPipelining`, the
+   * commands of one tick leave in one write (many small removals and cancels).
+   */
+  commandClient(name: string, onError: (error: RedisConnectionError) => void, autoPipelining = false): Redis {
+    const client = new Redis({ maxRetriesPerRequest: 3, connectTimeout: 10_000, enableAutoPipelining: autoPipelining, ...this.options, connectionName: name });
+    client.on('error', (error: unknown) => onError(this.fail('keep a connection', error)));
+    return client;
+  }
+}
+
+/**
+ * Reads `connection` into a {@link RedisTarget}. Throws a `TypeError` (with the password
+ * redacted) for a URL that is not `redis://` or `rediss://`, or options that are not an object.
+ */
+export function redisTarget(connection: unknown, where: string): RedisTarget {
+  if (typeof connection === 'string') return fromUrl(connection, where);
+  if (typeof connection !== 'object' || connection === null || Array.isArray(connection)) {
+    throw new TypeError(`${where}: \`connection\` must be a redis:// or rediss:// URL or ioredis options { host, port, … }`);
+  }
+  if (typeof (connection as { duplicate?: unknown }).duplicate === 'function') {
+    throw new TypeError(`${where}: \`connection\` must be a URL or ioredis options, not a client instance (several connections are opened from it)`);
+  }
+  const options = connection as RedisOptions;
+  if (typeof options.keyPrefix === 'string' && options.keyPrefix !== '') {
+    throw new TypeError(`${where}: ioredis \`keyPrefix\` is not supported; use the \`prefix\` option`);
+  }
+  return new RedisTarget({ ...options }, options.tls !== undefined);
+}
+
+function fromUrl(text: string, where: string): RedisTarget {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    // not echoed: a URL that does not parse may hold a password anywhere
+    throw new TypeError(`${where}: \`connection\` is not a valid redis:// or rediss:// URL`);
+  }
+  const tls = url.protocol === 'rediss:';
+  if (!tls && url.protocol !== 'redis:') {
+    throw new TypeError(`${where}: \`connection\` must be a redis:// or rediss:// URL, got ${url.protocol}//…`);
+  }
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost';
+  const options: RedisOptions = { host, port: url.port === '' ? 6379 : Number(url.port) };
+  if (url.username !== '') options.username = decodeURIComponent(url.username);
+  if (url.password !== '') options.password = decodeURIComponent(url.password);
+  const db = url.pathname.replace(/^\//, '');
+  if (db !== '') {
+    if (!/^\d+$/.test(db)) throw new TypeError(`${where}: the database in \`connection\` must be a number, got "/${db}"`);
+    options.db = Number(db);
+  }
+  if (tls) options.tls = { servername: host };
+  return new RedisTarget(options, tls);
+}
+
+/** 127.0.0.0/8, ::1 (also IPv4-mapped), `localhost`. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (bare === 'localhost' || bare.endsWith('.localhost') || bare === '::1' || bare === '0:0:0:0:0:0:0:1') return true;
+  const v4 = bare.replace(/^::ffff:/, '');
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
+
+/**
+ * Throws unless the connection is safe without a key: anyone who can write to a Redis off this
+ * machine could make workers run commands, so without `key` only loopback is accepted, unless
+ * `insecure` says the operator means it.
+ */
+export function assertSafeWithoutKey(target: RedisTarget, hasKey: boolean, insecure: boolean, where: string): void {
+  if (hasKey || insecure || target.isLoopback) return;
+  throw new TypeError(
+    `${where}: refusing Redis at ${target.location} without a \`key\`: whoever can write to that Redis could make ` +
+      'every worker run commands. Give schedulers and workers the same `key` (jobs are then signed and checked), ' +
+      'or pass `insecure: true` if this Redis is trusted.',
+  );
+}
+
+/** The message of anything thrown; an `AggregateError` (refused IPv4 and IPv6 connect) by its parts. */
+export function messageOf(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return String(error);
+  const { message, code, errors } = error as { message?: unknown; code?: unknown; errors?: unknown };
+  let text = typeof message === 'string' ? message : '';
+  if (text === '' && Array.isArray(errors)) text = errors.map(messageOf).join('; ');
+  if (text === '') text = typeof code === 'string' ? code : String(error);
+  return text;
+}

@@ -1,0 +1,64 @@
+/**
+ * `remoteAgent`: an agent kind whose attempts run on remote workers through one BullMQ queue.
+ * It is an agent with limits (`AgentSpec`) whose single instance is the queue's client, so the
+ * scheduler's agent pool opens its connections on first use and closes them when idle or at
+ * shutdown. It decides nothing about retries, timeouts or cancellation: the scheduler does, and
+ * the attempt's promise and signal carry its decisions to Redis.
+ */
+import type { AgentSpec } from '../index';
+import { type RemoteAgentOptions, resolveRemoteAgentOptions } from './options';
+import { RemoteQueue } from './remoteQueue';
+
+/** An agent kind that runs its attempts on remote workers; `close()` closes its connections now. */
+export interface RemoteAgent extends AgentSpec<RemoteQueue> {
+  /**
+   * Closes every connection this agent has open, after the cancels and removals already sent.
+   * Attempts still waiting fail; their jobs stay in Redis for a resumed scheduler. The scheduler
+   * also closes them by itself when the agent is idle (`idleMs`) or the scheduler shuts down.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * An agent kind whose attempts run on workers started with `startWorker`, through the BullMQ
+ * queue `queue`. Each attempt is one job (id from run, task and attempt); the agent resolves with
+ * the worker's output (`task.completed` then names the `worker`) or rejects with its error and
+ * severity. Cancels and timeouts reach the worker's `AbortSignal` within one lease period.
+ * Throws a `TypeError` for bad options, or for a Redis off loopback without `key` or `insecure`.
+ *
+ * @example
+ * const shell = remoteAgent({ connection: 'redis://:secret@10.0.0.5:6379', queue: 'shell', key: process.env.RXDAG_WORKER_KEY });
+ * runDag(dag, { agents: { shell } }).subscribe(console.log);
+ */
+export function remoteAgent(options: RemoteAgentOptions): RemoteAgent {
+  const resolved = resolveRemoteAgentOptions(options);
+  const clients = new Set<RemoteQueue>();
+  const closing = new Set<Promise<void>>();
+  const dispose = (client: RemoteQueue): Promise<void> => {
+    clients.delete(client);
+    const closed = client.close().finally(() => closing.delete(closed));
+    closing.add(closed);
+    return closed;
+  };
+  const spec: AgentSpec<RemoteQueue> = {
+    run: (task, client) => client.run(task),
+    create: () => {
+      const client = new RemoteQueue(resolved);
+      clients.add(client);
+      return client;
+    },
+    dispose: (client) => void dispose(client),
+    // one client per scheduler: its connections serve every attempt of this kind
+    maxInstances: 1,
+    idleMs: resolved.idleMs,
+    ...(resolved.capacity === undefined ? {} : { capacity: resolved.capacity }),
+  };
+  // not enumerable: the scheduler checks agent objects for unknown fields
+  Object.defineProperty(spec, 'close', {
+    enumerable: false,
+    value: async (): Promise<void> => {
+      await Promise.all([...[...clients].map(dispose), ...closing]);
+    },
+  });
+  return spec as RemoteAgent;
+}

@@ -1,0 +1,279 @@
+/**
+ * The scheduler side of one queue: adds each attempt as a job (adds of one burst go in one
+ * `addBulk`), hears outcomes through `QueueEvents` (read from the stream position taken before
+ * the first add, so no event is missed), re-attaches to a job that already exists (a resumed
+ * scheduler: BullMQ reports the add as `duplicated`, and a finished job's result is read at
+ * once), checks on a silent job every lease period (a missed event, a vanished job, a worker lost
+ * too often), cancels jobs whose attempt was aborted, and removes each job once its outcome is
+ * read. It does not decide retries or timeouts: the scheduler does, through the attempt's promise
+ * and signal.
+ */
+import { Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { TaskContext, WorkerResult } from '../index';
+import { cancelKey, publishCancel } from './cancelSignals';
+import { RemoteJobError, WorkerLostError } from './errors';
+import { type JobData, jobDataFor, jobIdFor, timeoutOf } from './jobFormat';
+import { failedJobError, type Settlement, settlementOf } from './outcomes';
+import type { RedisTarget } from './redisConnection';
+import { signJob } from './signing';
+
+/** What one queue's client needs to know. */
+export interface RemoteQueueConfig {
+  readonly target: RedisTarget;
+  readonly queue: string;
+  readonly prefix: string;
+  readonly key: Buffer | undefined;
+  readonly leaseMs: number;
+  readonly maxLeaseLosses: number;
+  readonly signatureTtlMs: number;
+  /** How long BullMQ keeps a finished job nobody removed (a scheduler that died), in ms. */
+  readonly retainMs: number;
+}
+
+/** The connections of a client, opened on first use. */
+interface Connections {
+  readonly redis: Redis;
+  readonly queue: Queue;
+  readonly events: QueueEvents;
+}
+
+/** One attempt waiting for its job's outcome. */
+interface Waiter {
+  readonly jobId: string;
+  readonly task: TaskContext;
+  readonly data: JobData;
+  resolve(result: WorkerResult): void;
+  reject(error: unknown): void;
+  // the check of a job nothing was heard of for a lease period
+  timer: NodeJS.Timeout | undefined;
+  // its attempt was aborted: a job added after that must be cancelled again
+  aborted: boolean;
+}
+
+export class RemoteQueue {
+  // Attempts in flight, by job id.
+  private readonly waiters = new Map<string, Waiter>();
+  // Attempts of the current burst, added together.
+  private batch: Waiter[] = [];
+  // Cancelled jobs still running somewhere: removed when they finish.
+  private readonly tombstones = new Set<string>();
+  // Removals and cancels not yet answered, so `close` can wait for them.
+  private readonly pending = new Set<Promise<unknown>>();
+  private connections: Promise<Connections> | undefined;
+  private closed = false;
+
+  constructor(private readonly config: RemoteQueueConfig) {}
+
+  /** Runs one attempt remotely: resolves with the worker's result, rejects with its error. */
+  run(task: TaskContext): Promise<WorkerResult> {
+    const { signal } = task;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    if (this.closed) return Promise.reject(new RemoteJobError(`remote agent for queue "${this.config.queue}" is closed`));
+    const jobId = jobIdFor(task.runId, task.id, task.attempt);
+    return new Promise<WorkerResult>((resolve, reject) => {
+      const waiter: Waiter = { jobId, task, data: this.signedData(task, jobId), resolve, reject, timer: undefined, aborted: false };
+      const onAbort = () => {
+        waiter.aborted = true;
+        this.settle(waiter, { ok: false, error: signal.reason as Error });
+        this.cancel(jobId);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      waiter.resolve = (result) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(result);
+      };
+      waiter.reject = (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      };
+      this.waiters.set(jobId, waiter);
+      if (this.batch.push(waiter) === 1) queueMicrotask(() => void this.addBatch());
+    });
+  }
+
+  /** Closes the connections; attempts still waiting fail (their jobs stay for a resumed scheduler). */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const waiter of [...this.waiters.values()]) {
+      this.settle(waiter, { ok: false, error: new RemoteJobError(`remote agent for queue "${this.config.queue}" was closed while job "${waiter.jobId}" ran`) });
+    }
+    await Promise.allSettled([...this.pending]);
+    const opened = this.connections;
+    this.connections = undefined;
+    if (opened === undefined) return;
+    const connections = await opened.catch(() => undefined);
+    if (connections === undefined) return;
+    await Promise.allSettled([connections.events.close(), connections.queue.close()]);
+    await connections.redis.quit().catch(() => connections.redis.disconnect());
+  }
+
+  private signedData(task: TaskContext, jobId: string): JobData {
+    const now = Date.now();
+    const data = jobDataFor(task, timeoutOf(task), now);
+    const { key, queue, signatureTtlMs } = this.config;
+    if (key !== undefined) {
+      data.expiresAt = now + signatureTtlMs + (data.timeoutMs ?? 0);
+      data.signature = signJob(key, queue, jobId, data);
+    }
+    return data;
+  }
+
+  private connect(): Promise<Connections> {
+    if (this.closed) return Promise.reject(new RemoteJobError(`remote agent for queue "${this.config.queue}" is closed`));
+    this.connections ??= this.open().catch((error: unknown) => {
+      this.connections = undefined; // the next attempt tries again
+      throw error;
+    });
+    return this.connections;
+  }
+
+  private async open(): Promise<Connections> {
+    const { target, queue: name, prefix } = this.config;
+    const redis = target.commandClient(`rxdag-scheduler:${name}`, () => undefined, true);
+    try {
+      // events are read from here on: an outcome that arrives before the first read is not lost
+      const last = await redis.xrevrange(`${prefix}:${name}:events`, '+', '-', 'COUNT', 1);
+      const lastEventId = last[0]?.[0] ?? '0-0';
+      const queue = new Queue(name, { connection: redis, prefix, streams: { events: { maxLen: 100_000 } } });
+      queue.on('error', () => undefined);
+      const events = new QueueEvents(name, { connection: target.bullmqOptions, prefix, lastEventId });
+      events.on('error', () => undefined);
+      events.on('completed', ({ jobId, returnvalue }) => this.onFinished(jobId, () => settlementOf(this.config, jobId, returnvalue)));
+      events.on('failed', ({ jobId, failedReason }) => this.onFinished(jobId, () => this.failedSettlement(jobId, failedReason, undefined)));
+      events.on('duplicated', ({ jobId }) => this.nudge(jobId));
+      events.on('stalled', ({ jobId }) => this.nudge(jobId));
+      return { redis, queue, events };
+    } catch (error) {
+      redis.disconnect();
+      throw this.config.target.fail(`reach queue "${name}"`, error);
+    }
+  }
+
+  private async addBatch(): Promise<void> {
+    const batch = this.batch;
+    this.batch = [];
+    const live = batch.filter((waiter) => this.waiters.get(waiter.jobId) === waiter);
+    if (live.length === 0) return;
+    const retainSeconds = Math.ceil(this.config.retainMs / 1000);
+    try {
+      const { queue } = await this.connect();
+      await queue.addBulk(
+        live.map(({ jobId, data }) => ({
+          name: data.id,
+          data,
+          opts: { jobId, attempts: 1, removeOnComplete: { age: retainSeconds }, removeOnFail: { age: retainSeconds } },
+        })),
+      );
+    } catch (error) {
+      const failure = this.config.target.fail(`add ${live.length} job(s) to queue "${this.config.queue}"`, error);
+      for (const waiter of live) this.settle(waiter, { ok: false, error: failure });
+      return;
+    }
+    for (const waiter of live) {
+      if (this.waiters.get(waiter.jobId) === waiter) this.arm(waiter);
+      else if (waiter.aborted) this.cancel(waiter.jobId); // aborted while being added: the first cancel may have come first
+    }
+  }
+
+  /** Checks on a job after a lease period without news. */
+  private arm(waiter: Waiter): void {
+    clearTimeout(waiter.timer);
+    waiter.timer = setTimeout(() => this.nudge(waiter.jobId), this.config.leaseMs);
+  }
+
+  private onFinished(jobId: string, read: () => Settlement): void {
+    if (this.tombstones.delete(jobId)) {
+      this.remove(jobId);
+      return;
+    }
+    const waiter = this.waiters.get(jobId);
+    if (waiter === undefined) return;
+    this.settle(waiter, read());
+    this.remove(jobId);
+  }
+
+  /** Looks at a job in Redis: finished (an event we missed, or re-attached), vanished, or lost too often. */
+  private nudge(jobId: string): void {
+    const waiter = this.waiters.get(jobId);
+    if (waiter === undefined) return;
+    const look = this.look(waiter).catch((error: unknown) => {
+      this.settle(waiter, { ok: false, error: this.config.target.fail(`read job "${jobId}"`, error) });
+    });
+    this.track(look);
+  }
+
+  private async look(waiter: Waiter): Promise<void> {
+    const { jobId } = waiter;
+    const { queue } = await this.connect();
+    const job = await queue.getJob(jobId);
+    if (this.waiters.get(jobId) !== waiter) return;
+    if (job === undefined) {
+      this.settle(waiter, { ok: false, error: new RemoteJobError(`job "${jobId}" on queue "${this.config.queue}" is no longer in Redis (removed by someone else, or Redis lost its data)`) });
+      return;
+    }
+    if (job.finishedOn !== undefined) {
+      this.onFinished(jobId, () =>
+        job.failedReason !== undefined && job.failedReason !== ''
+          ? this.failedSettlement(jobId, job.failedReason, job.stalledCounter)
+          : settlementOf(this.config, jobId, job.returnvalue),
+      );
+      return;
+    }
+    if (job.stalledCounter > this.config.maxLeaseLosses) {
+      this.settle(waiter, { ok: false, error: new WorkerLostError(jobId, job.stalledCounter) });
+      this.cancel(jobId);
+      return;
+    }
+    this.arm(waiter); // waiting or running: look again in a lease period
+  }
+
+  private failedSettlement(jobId: string, failedReason: string, leaseLosses: number | undefined): Settlement {
+    return { ok: false, error: failedJobError(this.config.queue, jobId, failedReason, leaseLosses) };
+  }
+
+  private settle(waiter: Waiter, settlement: Settlement): void {
+    if (this.waiters.get(waiter.jobId) !== waiter) return;
+    this.waiters.delete(waiter.jobId);
+    clearTimeout(waiter.timer);
+    if (!settlement.ok) {
+      waiter.reject(settlement.error);
+      return;
+    }
+    if (settlement.spawned !== undefined) {
+      try {
+        waiter.task.spawn(settlement.spawned);
+      } catch (error) {
+        waiter.reject(error);
+        return;
+      }
+    }
+    waiter.resolve(settlement.result);
+  }
+
+  /** Stops a job: a waiting one is removed, a running one gets a cancel and is removed when it ends. */
+  private cancel(jobId: string): void {
+    const { prefix, queue: name, leaseMs } = this.config;
+    this.tombstones.add(jobId);
+    const cancelling = this.connect().then(async ({ redis, queue }) => {
+      await publishCancel(redis, prefix, name, jobId, leaseMs);
+      if ((await queue.remove(jobId)) !== 1) return; // running: removed when it ends
+      this.tombstones.delete(jobId);
+      await redis.del(cancelKey(prefix, name, jobId)); // no worker has it: the key would only linger
+    });
+    this.track(cancelling.catch(() => undefined));
+  }
+
+  private remove(jobId: string): void {
+    this.track(
+      this.connect()
+        .then(({ queue }) => queue.remove(jobId))
+        .catch(() => undefined), // left to BullMQ's `retainMs` clean-up
+    );
+  }
+
+  private track(promise: Promise<unknown>): void {
+    this.pending.add(promise);
+    void promise.finally(() => this.pending.delete(promise));
+  }
+}

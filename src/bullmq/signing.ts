@@ -1,0 +1,70 @@
+/**
+ * Signed jobs and results: HMAC-SHA256 with the key schedulers and workers share, over the queue
+ * (the agent), the job id (run, task, attempt) and the canonical JSON of the data (which holds
+ * the expiry) or of the outcome. Verification compares in constant time. It decides nothing:
+ * the worker refuses what fails here, the scheduler side fails the attempt.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** The shared key as given: a string (its UTF-8 bytes) or bytes. */
+export type SigningKey = string | Buffer;
+
+/** Shortest key accepted: 128 bits. */
+export const MIN_KEY_BYTES = 16;
+
+const SCHEME = 'v1=';
+
+/** The key's bytes; throws a `TypeError` for a key shorter than {@link MIN_KEY_BYTES}. */
+export function keyBytes(key: SigningKey, where: string): Buffer {
+  const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key);
+  if (bytes.length < MIN_KEY_BYTES) {
+    throw new TypeError(`${where}: \`key\` must be at least ${MIN_KEY_BYTES} bytes (got ${bytes.length}); use a random secret, e.g. \`openssl rand -hex 32\``);
+  }
+  return bytes;
+}
+
+/**
+ * JSON with the keys of every object sorted, so the same value signs the same after a trip
+ * through Redis whatever order its keys were built in.
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key: string, field: unknown): unknown => {
+    if (field === null || typeof field !== 'object' || Array.isArray(field)) return field;
+    const sorted: Record<string, unknown> = {};
+    for (const name of Object.keys(field).sort()) sorted[name] = (field as Record<string, unknown>)[name];
+    return sorted;
+  });
+}
+
+function digest(key: Buffer, kind: 'job' | 'result', queue: string, jobId: string, body: object): string {
+  const { signature: _signature, ...unsigned } = body as { signature?: unknown };
+  return createHmac('sha256', key)
+    .update(`rxdag-${kind}/v1\n${queue}\n${jobId}\n`)
+    .update(canonicalJson(unsigned))
+    .digest('hex');
+}
+
+/** The signature of a job's data (without its `signature` field). */
+export function signJob(key: Buffer, queue: string, jobId: string, data: object): string {
+  return SCHEME + digest(key, 'job', queue, jobId, data);
+}
+
+/** The signature of a worker's outcome (without its `signature` field). */
+export function signResult(key: Buffer, queue: string, jobId: string, outcome: object): string {
+  return SCHEME + digest(key, 'result', queue, jobId, outcome);
+}
+
+/** Whether `signature` is the job's (or result's) signature under `key`; constant-time. */
+export function verifySignature(
+  key: Buffer,
+  kind: 'job' | 'result',
+  queue: string,
+  jobId: string,
+  body: object,
+  signature: unknown,
+): boolean {
+  if (typeof signature !== 'string' || !signature.startsWith(SCHEME)) return false;
+  const given = Buffer.from(signature.slice(SCHEME.length), 'utf8');
+  const expected = Buffer.from(digest(key, kind, queue, jobId, body), 'utf8');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
