@@ -97,8 +97,9 @@ describe('durable runs', () => {
     expect(header).toMatchObject({
       runId: 'full',
       dagId: 'durable',
-      options: { failurePolicy: 'skip-dependents', contextInjection: true },
+      options: { failurePolicy: 'skip-dependents', contextInjection: true, maxConcurrency: quiet.maxConcurrency, mode: 'event' },
     });
+    expect(header.options).not.toHaveProperty('pollIntervalMs'); // only a polling run has one
     expect(defineDag(header.spec).tasks).toEqual(dag.tasks);
     expect(events).toEqual(seen);
     expect(fs.existsSync(path.join(dir, 'full.lock'))).toBe(false);

@@ -1,5 +1,6 @@
-import type { DagSpec, TaskSpec } from './schema';
-import type { Dag, Task } from './types';
+import type { DagSpec, RetrySpec, TaskSpec } from './schema';
+import { normalizeRetry, ruleOf } from './taskColumns';
+import type { Dag, RetryPolicy, Task } from './types';
 
 /**
  * A defined DAG back as a spec: what a journal stores so a run can be resumed without the file
@@ -9,19 +10,13 @@ import type { Dag, Task } from './types';
 
 /** The spec of one task, with its defaults written out; `extraDeps` are added to its deps. */
 export function taskSpecOf(task: Task, extraDeps: readonly string[] = []): TaskSpec {
-  const { retry } = task;
   return {
     id: task.id,
     deps: extraDeps.length === 0 ? task.deps : [...task.deps, ...extraDeps],
     agent: task.agent,
     ...(task.input === undefined ? {} : { input: task.input }),
     ...(task.timeoutMs === undefined ? {} : { timeoutMs: task.timeoutMs }),
-    retry: {
-      attempts: retry.attempts,
-      backoffMs: retry.backoffMs,
-      backoffFactor: retry.backoffFactor,
-      ...(Number.isFinite(retry.maxBackoffMs) ? { maxBackoffMs: retry.maxBackoffMs } : {}),
-    },
+    retry: retrySpecOf(task.retry),
     priority: task.priority,
     ...(task.estimateMs === undefined ? {} : { estimateMs: task.estimateMs }),
     ...(task.weight === 1 ? {} : { weight: task.weight }),
@@ -30,8 +25,58 @@ export function taskSpecOf(task: Task, extraDeps: readonly string[] = []): TaskS
   };
 }
 
-/** The spec of a whole DAG: every task's spec, and the defaults (which spawned tasks still need). */
+/**
+ * The spec of a whole DAG, read from its index (no task objects are built): each task's fields
+ * written only where they differ from what the DAG's `defaults` give, so the spec stays small
+ * and `defineDag` fills in the same values again.
+ */
 export function dagSpecOf(dag: Dag): DagSpec {
-  const tasks = dag.tasks.map((task) => taskSpecOf(task));
-  return dag.defaults === undefined ? { id: dag.id, tasks } : { id: dag.id, tasks, defaults: dag.defaults };
+  const index = dag.index;
+  const defaults = dag.defaults;
+  const defaultRetry = normalizeRetry(defaults?.retry);
+  const defaultPriority = defaults?.priority ?? 0;
+  const { start, targets } = index.deps;
+  const tasks = new Array<TaskSpec>(dag.size);
+  for (let i = 0; i < dag.size; i++) {
+    const spec: Writable<TaskSpec> = { id: index.ids[i]! };
+    if (start[i + 1]! > start[i]!) {
+      const deps: string[] = [];
+      for (let e = start[i]!; e < start[i + 1]!; e++) deps.push(index.ids[targets[e]!]!);
+      spec.deps = deps;
+    }
+    const agent = index.agentNames[index.agentCodes[i]!]!;
+    if (agent !== defaults?.agent) spec.agent = agent;
+    const input = index.inputs[i];
+    if (input !== undefined) spec.input = input;
+    const timeoutMs = index.timeoutMs[i]!;
+    if (!Number.isNaN(timeoutMs) && timeoutMs !== defaults?.timeoutMs) spec.timeoutMs = timeoutMs;
+    const retry = index.retries[i]!;
+    if (!sameRetry(retry, defaultRetry)) spec.retry = retrySpecOf(retry);
+    if (index.priority[i] !== defaultPriority) spec.priority = index.priority[i]!;
+    const estimateMs = index.estimateMs[i]!;
+    if (!Number.isNaN(estimateMs)) spec.estimateMs = estimateMs;
+    const weight = index.weight?.[i] ?? 1;
+    if (weight !== 1) spec.weight = weight;
+    const limits = index.limits?.[i];
+    if (limits !== undefined && limits.length > 0) spec.limits = limits;
+    const when = ruleOf(index, i);
+    if (when !== undefined) spec.when = when;
+    tasks[i] = spec;
+  }
+  return defaults === undefined ? { id: dag.id, tasks } : { id: dag.id, tasks, defaults };
+}
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
+function sameRetry(a: RetryPolicy, b: RetryPolicy): boolean {
+  return a === b || (a.attempts === b.attempts && a.backoffMs === b.backoffMs && a.backoffFactor === b.backoffFactor && a.maxBackoffMs === b.maxBackoffMs);
+}
+
+function retrySpecOf(retry: RetryPolicy): RetrySpec {
+  return {
+    attempts: retry.attempts,
+    backoffMs: retry.backoffMs,
+    backoffFactor: retry.backoffFactor,
+    ...(Number.isFinite(retry.maxBackoffMs) ? { maxBackoffMs: retry.maxBackoffMs } : {}),
+  };
 }

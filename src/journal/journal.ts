@@ -2,6 +2,7 @@ import type { DagSpec } from '../dag/schema';
 import type { DagEvent, RunOutcome, TaskCounts } from '../events';
 import type { FailurePolicy } from '../state/runState';
 import type { LimitSpec } from '../scheduler/limits';
+import type { SchedulingMode } from '../scheduler/options';
 
 /**
  * The journal contract: where a durable run's record lives. A run's record is a header (the DAG
@@ -23,6 +24,14 @@ export interface JournaledOptions {
   readonly taskTimeoutMs?: number;
   /** The named limits of its scheduler, when it had any (a resumed run keeps to them). */
   readonly limits?: Readonly<Record<string, LimitSpec>>;
+  /**
+   * Its scheduler's settings when it began. Recorded, not imposed: a run resumed on a scheduler
+   * runs under that scheduler's settings; the CLI's `resume` takes these unless told otherwise.
+   * Absent in journals written before they were recorded.
+   */
+  readonly maxConcurrency?: number;
+  readonly mode?: SchedulingMode;
+  readonly pollIntervalMs?: number;
 }
 
 /** The first record of a journaled run. */

@@ -134,7 +134,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         if (refused !== undefined) return subscriber.error(refused);
         if (journal === undefined) return launch(subscriber, () => bus, runId, dag, runResolved);
         whenAnswered(
-          () => journal.create(journalHeader(runId, dag, runResolved, resolved.limits)),
+          () => journal.create(journalHeader(runId, dag, runResolved, resolved)),
           (writer) => {
             if (subscriber.closed) return void writer.close(); // left while the journal was answering
             launch(subscriber, () => bus, runId, dag, runResolved, { writer, location: journal.location });

@@ -1,8 +1,7 @@
 import type { Dag } from '../dag/defineDag';
 import { dagSpecOf } from '../dag/specOf';
 import type { JournaledOptions, JournalHeader } from '../journal/journal';
-import type { LimitSpec } from './limits';
-import type { ResolvedRunOptions, RunOptions } from './options';
+import type { ResolvedRunOptions, ResolvedSchedulerOptions, RunOptions } from './options';
 
 /**
  * What a durable run keeps and gets back: the header a journal stores for a new run (its DAG
@@ -11,12 +10,16 @@ import type { ResolvedRunOptions, RunOptions } from './options';
  */
 
 /** The header of a new journaled run. */
-export function journalHeader(runId: string, dag: Dag, options: ResolvedRunOptions, limits: Readonly<Record<string, LimitSpec>>): JournalHeader {
+export function journalHeader(runId: string, dag: Dag, options: ResolvedRunOptions, scheduler: ResolvedSchedulerOptions): JournalHeader {
+  const { limits } = scheduler;
   const journaled: JournaledOptions = {
     failurePolicy: options.failurePolicy,
     contextInjection: options.contextInjection,
     ...(options.taskTimeoutMs === undefined ? {} : { taskTimeoutMs: options.taskTimeoutMs }),
     ...(Object.keys(limits).length === 0 ? {} : { limits }),
+    maxConcurrency: scheduler.maxConcurrency,
+    mode: scheduler.mode,
+    ...(scheduler.mode === 'polling' ? { pollIntervalMs: scheduler.pollIntervalMs } : {}),
   };
   return { runId, dagId: dag.id, spec: dagSpecOf(dag), options: journaled, createdAt: Date.now() };
 }

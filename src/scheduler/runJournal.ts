@@ -39,9 +39,14 @@ export class RunJournal {
     this.pending.push(event);
   }
 
-  /** Appends what was written since the last commit as one group. */
+  /**
+   * Appends what was written since the last commit as one group. An eventual commit while an
+   * asynchronous group is still out is left for the next commit: its events only need their
+   * order, and one transaction for both halves what the backend does per flush.
+   */
   commit(durable: boolean): void {
     if (this.pending.length === 0 || this.failure !== undefined || this.closed) return;
+    if (!durable && this.last !== undefined) return;
     const group = this.pending;
     this.pending = [];
     if (this.last === undefined) {
