@@ -1,4 +1,4 @@
-import { existsSync, linkSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, openSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { ensureBuilt, notices, runCli } from './support/builtCli';
 import { eventLogViolations } from './support/eventLogInvariants';
@@ -116,6 +116,26 @@ describe('rxdag run (output files)', () => {
     }, 20_000);
   });
 
+  describe('standard output that cannot be written', () => {
+    it('should run to its end, say so in one line and exit 74 when stdout is a full disk', async () => {
+      const { file, probe } = probeDag('stdout-full');
+      const log = tmp.file('stdout-full.jsonl');
+      const result = await withFullDisk((fd) => runCli(['run', file, '--events', log], {}, { stdoutFd: fd }));
+      expect(result.code).toBe(74);
+      expect(notices(result.stderr)).toBe(
+        'rxdag: cannot write to standard output: ENOSPC (no space left on device); the command goes on, what it prints is lost\n',
+      );
+      expect(existsSync(probe)).toBe(true);
+      expect(readEventLog(log).pop()).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+    }, 20_000);
+
+    it("should keep the run's own exit code when a task failed", async () => {
+      const result = await withFullDisk((fd) => runCli(['run', 'spec/cli/fixtures/failing.yaml'], {}, { stdoutFd: fd }));
+      expect(result.code).toBe(1);
+      expect(notices(result.stderr)).toMatch(/^rxdag: cannot write to standard output: ENOSPC/);
+    }, 20_000);
+  });
+
   describe('outputs that name the DAG file or each other', () => {
     it('should refuse --events or --report naming the DAG file, and leave the file as it was', async () => {
       const { file, probe, text } = probeDag('self');
@@ -173,6 +193,16 @@ describe('rxdag run (output files)', () => {
 });
 
 /** Pids of the live processes whose environment holds `RXDAG_SPEC_MARKER=marker`. */
+/** `/dev/full` opened for writing (every write fails with ENOSPC), closed after `use`. */
+async function withFullDisk<T>(use: (fd: number) => Promise<T>): Promise<T> {
+  const fd = openSync('/dev/full', 'w');
+  try {
+    return await use(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function processesWith(marker: string): number[] {
   return readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))

@@ -5,6 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { ExitCode } from './exitCodes';
+import { guardedStdout } from './output/guardedStdout';
 import { cli } from './program';
 
 function packageVersion(): string {
@@ -17,26 +19,25 @@ function packageVersion(): string {
   }
 }
 
-// `rxdag run … | head` closes stdout early: the run goes on (its events log and report still
-// matter), only what would have been printed is lost. Without this, Node throws on EPIPE.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-  });
-}
+// stderr is where failures are told: if even it fails (EPIPE or worse), there is no one to tell
+process.stderr.on('error', () => undefined);
+// a full disk or a closed pipe on stdout is told once on stderr; the command goes on
+const stdout = guardedStdout(process.stdout, process.stderr);
 
 /** Resolves once what was written to `stream` has gone out (a piped reader may be slow). */
 function flushed(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => (stream.destroyed ? resolve() : stream.write('', () => resolve())));
 }
 
-cli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }, packageVersion()).then(
+cli(process.argv.slice(2), { stdout, stderr: process.stderr }, packageVersion()).then(
   (code) => {
+    // what the command printed is incomplete: a success says so with the output-failure code
+    const exitCode = stdout.lost && code === ExitCode.ok ? ExitCode.outputFailed : code;
     // Exit as soon as the output is flushed: a run leaves no work behind, and a stray timer
     // (a library's, a reporter's) must not keep the process alive after its outcome is known.
     void flushed(process.stdout)
       .then(() => flushed(process.stderr))
-      .then(() => process.exit(code));
+      .then(() => process.exit(exitCode));
   },
   (error: unknown) => {
     process.stderr.write(`rxdag: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

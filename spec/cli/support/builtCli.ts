@@ -85,6 +85,8 @@ afterAll(() => rmSync(SPEC_STORE, { recursive: true, force: true }));
 /** Where the CLI runs: the repository root unless a spec says otherwise. */
 export interface CliOptions {
   readonly cwd?: string;
+  /** A file descriptor the CLI's stdout goes to instead of a pipe (its `stdout` is then ''). */
+  readonly stdoutFd?: number;
 }
 
 /**
@@ -95,12 +97,12 @@ export function startCli(args: readonly string[], env: Readonly<Record<string, s
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, RXDAG_STORE: SPEC_STORE, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', options.stdoutFd ?? 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
   const stdoutWaiters: (() => void)[] = [];
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk;
     for (const check of [...stdoutWaiters]) check();
   });
