@@ -214,6 +214,16 @@ describe('fileJournal', () => {
     writer.close();
   });
 
+  it('should make the folders of its path that are missing', () => {
+    const dir = path.join(freshDir(), 'a', 'b', 'c');
+    written(dir, 'nested');
+    expect(fs.readdirSync(dir)).toEqual(['nested.jsonl']);
+  });
+
+  it('should fail with the error of a folder that cannot be made (under /proc), not hang', () => {
+    expect(() => fileJournal('/proc/rxdag-no-such/journal').create(header('r'))).toThrow(/ENOENT: no such file or directory, mkdir '\/proc\/rxdag-no-such'/);
+  });
+
   it('should refuse a sync setting it does not know', () => {
     expect(() => fileJournal(freshDir(), { sync: 'sometimes' as 'none' })).toThrow(
       "fileJournal `sync` must be 'fsync' or 'none' (got sometimes)",

@@ -50,7 +50,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
   return {
     location: root,
     create(header) {
-      fs.mkdirSync(root, { recursive: true });
+      makeFolder(root);
       const { journal, lock } = files(header.runId);
       if (fs.existsSync(journal)) throw new RunExistsError(header.runId);
       const held = acquireLock(lock, header.runId);
@@ -161,6 +161,25 @@ function writeGroup(fd: number, text: string, sync: 'fsync' | 'none'): void {
   let written = 0;
   while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
   if (sync === 'fsync') fs.fdatasyncSync(fd);
+}
+
+/**
+ * `mkdir -p`, one folder at a time from the nearest one that exists: Node's recursive
+ * `mkdirSync` never returns for a path under `/proc` (Node 20), this fails with its error.
+ */
+function makeFolder(dir: string): void {
+  const missing: string[] = [];
+  for (let at = dir; !fs.existsSync(at); at = path.dirname(at)) {
+    missing.push(at);
+    if (path.dirname(at) === at) break;
+  }
+  for (const folder of missing.reverse()) {
+    try {
+      fs.mkdirSync(folder);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
 }
 
 /** A new file's name is durable once its folder is synced. */
