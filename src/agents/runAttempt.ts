@@ -5,13 +5,15 @@ import type { ErrorInfo } from '../events';
 import { type JsonCheck, toJsonSafe } from '../jsonSafe';
 import { SyncResult } from './adapters';
 import { type AgentResult, type TaskContext, WorkerResult } from './agent';
+import { AttemptContext } from './attemptContext';
 
 /**
  * One attempt of a task as a cold Observable: calls the agent, follows whatever it returns
  * (value, promise, Observable, async iterable), enforces the time limit on the scheduler's clock,
  * aborts the agent's `AbortSignal` on timeout or cancel, checks the output is JSON-safe, and
  * emits exactly one outcome. It does not decide what an outcome leads to (retry, skip, fail):
- * the run controller does, with `routeFailure`.
+ * the run controller does, with `routeFailure`. What the agent is handed, its `TaskContext`, is
+ * built in `attemptContext.ts`.
  */
 
 /** How one attempt ended. `timedOutAfterMs` is set when the attempt passed its time limit. */
@@ -227,66 +229,6 @@ class AttemptExecution<T> {
       this.settled = true;
       this.controller?.abort(new TaskCancelledError(this.host.taskId));
     }
-  }
-}
-
-/**
- * The context an agent sees. `upstream` and `signal` are built on first read: most agents read
- * neither, and at a million tasks an eager object and AbortController per attempt are measurable.
- */
-class AttemptContext implements TaskContext {
-  readonly id: string;
-  readonly runId: string;
-  readonly dagId: string;
-  readonly attempt: number;
-  /** Tasks asked for through `spawn`, handed over with a successful outcome; made on the first call. */
-  spawned: TaskSpec[] | undefined;
-  private upstreamCache: Readonly<Record<string, unknown>> | undefined;
-
-  constructor(
-    private readonly host: AttemptHost<unknown>,
-    private readonly execution: { signal(): AbortSignal },
-  ) {
-    this.id = host.taskId;
-    this.runId = host.runId;
-    this.dagId = host.dagId;
-    this.attempt = host.attempt;
-  }
-
-  // read on demand: most no-op agents never look, and the task object is a cache miss at 1M tasks
-  get input(): unknown {
-    return this.host.input;
-  }
-
-  get upstream(): Readonly<Record<string, unknown>> {
-    return (this.upstreamCache ??= this.host.upstream());
-  }
-
-  /** Built on read: a string per attempt is measurable at a million tasks. */
-  get idempotencyKey(): string {
-    return `${this.runId}/${this.id}`;
-  }
-
-  get signal(): AbortSignal {
-    return this.execution.signal();
-  }
-
-  spawn(tasks: readonly TaskSpec[]): void {
-    if (!Array.isArray(tasks)) throw new TypeError(`spawn() of task "${this.id}" expects an array of task specs`);
-    (this.spawned ??= []).push(...tasks);
-  }
-
-  /** What `JSON.stringify(ctx)` and loggers show: the data, not the plumbing. */
-  toJSON(): Omit<TaskContext, 'signal' | 'spawn'> {
-    return {
-      id: this.id,
-      runId: this.runId,
-      dagId: this.dagId,
-      input: this.input,
-      attempt: this.attempt,
-      idempotencyKey: this.idempotencyKey,
-      upstream: this.upstream,
-    };
   }
 }
 

@@ -1,6 +1,7 @@
 import { type Dag, defineDag } from '../dag/defineDag';
 import { DagValidationError } from '../dag/errors';
-import { InvalidTransitionError, RunDraft } from '../state/runDraft';
+import { InvalidTransitionError } from '../state/invalidTransition';
+import { RunDraft } from '../state/runDraft';
 import { backoffDelay } from '../state/routeFailure';
 import { initialRunState, type RunState } from '../state/runState';
 import { readRemainingDeps, StatusCode } from '../state/taskTable';

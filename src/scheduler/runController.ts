@@ -1,39 +1,39 @@
-import type { Subscription } from 'rxjs';
 import { errorInfo, severityOf, warningOutput } from '../agents/agent';
-import type { AgentDefinition } from '../agents/agentSpec';
-import type { AgentKind } from '../agents/pool';
 import type { AttemptOutcome } from '../agents/runAttempt';
 import type { Dag } from '../dag/defineDag';
-import { type DagIssue, DagValidationError } from '../dag/errors';
+import { DagValidationError } from '../dag/errors';
 import { extendDag } from '../dag/extendDag';
 import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo } from '../events';
-import { anyDependencyFailed, dependentsToSkip, firstDependency, runOutcome, taskCounts } from '../state/planner';
+import type { ReplayedRun } from '../journal/replay';
+import { runOutcome, taskCounts } from '../state/planner';
 import { routeFailure } from '../state/routeFailure';
 import type { RunState } from '../state/runState';
 import { StatusCode } from '../state/taskTable';
 import type { Attempt } from './attempt';
-import { classOrder, type DispatchClass, dispatchClasses } from './dispatchClasses';
+import { classOrder, type DispatchClass } from './dispatchClasses';
 import type { DispatchOrder } from './dispatchOrder';
-import type { Limit } from './limits';
-import { ReadyQueues } from './priorityQueue';
-import type { ReplayedRun } from '../journal/replay';
 import type { EventWriter } from './eventWriter';
 import type { ResolvedRunOptions } from './options';
-import { type ReadySignal, ReadyTasks, RetryDue } from './pipelineSignals';
+import { ReadyQueues } from './priorityQueue';
+import type { RunHost } from './runHost';
 import type { RunJournal } from './runJournal';
+import { resumeRun } from './resumeRun';
+import { RetryTimers } from './retryTimers';
 import { SwapList } from './swapList';
-import { TRIGGER_RULES } from '../dag/schema';
+import { TaskReadiness } from './taskReadiness';
 
 /**
  * One run, from its start to its settlement: the object every step of a run goes through.
- * It makes tasks ready, queues them, carries out an attempt's outcome (complete, spawn, or a
- * failure routed by the pure `routeFailure`: retry after a backoff, skip dependents, end the run
- * early), cancels, and emits `dag.completed` once every task has ended. Its events go out through
- * its {@link EventWriter}; the state they make lives there.
+ * It keeps the run's `phase`, queues ready tasks, carries out an attempt's outcome (complete,
+ * spawn, or a failure routed by the pure `routeFailure`: retry after a backoff, skip dependents,
+ * end the run early), cancels, and emits `dag.completed` once every task has ended. Its events go
+ * out through its {@link EventWriter}; the state they make lives there.
  *
  * It does not choose which task starts when (the dispatcher does, from its ready queue), call
- * agents (the pipeline's `mergeMap` does), or read the clock for anything but retry timers.
+ * agents (the pipeline's `mergeMap` does), or read the clock (its {@link RetryTimers} wait on the
+ * scheduler's). Which tasks become ready or are skipped is its {@link TaskReadiness}'s work; how a
+ * resumed run picks up, `resumeRun.ts`'s.
  */
 
 /**
@@ -42,26 +42,6 @@ import { TRIGGER_RULES } from '../dag/schema';
  * ended early (failed or cancelled); `done` once `dag.completed` went out (or the pipeline broke).
  */
 export type RunPhase = 'queued' | 'running' | 'cancelling' | 'ending' | 'done';
-
-/** What a run needs from the scheduler around it. */
-export interface RunHost {
-  /** Sends a ready signal into the pipeline: ready tasks, or a retry whose backoff is over. */
-  signalReady(signal: ReadySignal): void;
-  /** Runs `work` after `delayMs` on the scheduler's clock. */
-  schedule(work: () => void, delayMs: number): Subscription;
-  /** The scheduler's time. */
-  now(): number;
-  /** The pool's kind for an agent definition. */
-  kindOf(definition: AgentDefinition): AgentKind;
-  /** The scheduler's limit of this name (the run was checked to name only known ones). */
-  limit(name: string): Limit;
-  /** Whether the scheduler can run spawned tasks `fromTask`… of `dag` (agents, limits, weights). */
-  checkSpawned(dag: Dag, fromTask: number, agents: ResolvedRunOptions['agents']): DagIssue[];
-  /** Gives back `units` slots of `maxConcurrency`. */
-  freeSlot(units: number): void;
-  /** The run emitted `dag.completed`. */
-  settled(run: RunController): void;
-}
 
 export class RunController {
   phase: RunPhase = 'queued';
@@ -73,8 +53,10 @@ export class RunController {
   readonly classes: DispatchClass[] = [];
   /** Attempts launched and not yet handled. */
   readonly running = new SwapList<Attempt>();
-  /** Retry timers by task index. */
-  private readonly backoff = new Map<number, Subscription>();
+  /** Where its tasks become ready or are skipped. */
+  readonly readiness: TaskReadiness;
+  /** Its retries waiting for their backoff. */
+  readonly retries: RetryTimers;
   /** How a run that was ended early ended. */
   private earlyOutcome: 'cancelled' | 'failed' | undefined;
   /** Whether any task has its own `timeoutMs`: most DAGs have none, and then the column is never read. */
@@ -96,6 +78,8 @@ export class RunController {
     const classes = this.classes;
     this.readyQueue = new ReadyQueues<DispatchClass>(this.orderOf(dag), (code) => classes[code]!);
     this.hasTaskTimeouts = anyTimeout(dag);
+    this.readiness = new TaskReadiness(this, writer, host);
+    this.retries = new RetryTimers(this, host);
   }
 
   /** Whether any task weighs more than 1 or needs a limit: the dispatcher then looks at each task. */
@@ -128,9 +112,9 @@ export class RunController {
     this.resumed = undefined;
     if (resumed === undefined || resumed.state.status === 'created') {
       this.writer.created(this.dag.id, this.dag.size);
-      this.makeReady(Array.from(this.dag.index.roots));
+      this.readiness.makeReady(Array.from(this.dag.index.roots));
     } else {
-      this.resume(resumed);
+      resumeRun(this, resumed, this.host);
     }
     this.settleIfDone();
   }
@@ -154,7 +138,7 @@ export class RunController {
   /** A retry's backoff is over: attempt `attempt` of `task` is ready. */
   retry(task: number, attempt: number): void {
     if (!this.live) return;
-    this.backoff.delete(task);
+    this.retries.due(task);
     this.writer.retrying(task, attempt);
     this.readyQueue.push(task);
   }
@@ -187,8 +171,7 @@ export class RunController {
       this.writer.cancelled(attempt.task, attempt.attempt);
       this.freeSlots(attempt);
     }
-    for (const timer of this.backoff.values()) timer.unsubscribe();
-    this.backoff.clear();
+    this.retries.clear();
     this.readyQueue.drain();
     for (let task = 0; task < this.dag.size; task++) {
       if (draft.statusOf(task) < StatusCode.Completed) this.writer.cancelled(task, Math.max(1, draft.attemptOf(task)));
@@ -206,7 +189,7 @@ export class RunController {
       for (const limit of attempt.limits) limit.give(attempt.units);
       attempt.stop();
     }
-    for (const timer of this.backoff.values()) timer.unsubscribe();
+    this.retries.clear();
     this.listener.error(error);
   }
 
@@ -215,70 +198,9 @@ export class RunController {
     return this.writer.snapshot();
   }
 
-  /**
-   * Continues a run whose process died: `run.resumed`, then the attempts that were in flight
-   * and the ready tasks go back to the ready queue (their `task.ready` is in the journal), and
-   * the retries wait for what is left of their backoff.
-   */
-  private resume({ state, interrupted, ready, unblocked, retries, limitedStarts }: ReplayedRun): void {
-    this.writer.resumed(interrupted);
-    // rate windows go on across the crash: starts the journal has still count
-    const { classOf } = dispatchClasses(this.dag.index);
-    for (const [task, at] of limitedStarts) {
-      for (const limit of this.classes[classOf[task]!]!.limits) limit.record(this.dag.index.weight?.[task] ?? 1, at);
-    }
-    if (state.counts.cancelled > 0) {
-      // the process died while ending the run early (tasks are cancelled only then): finish that
-      this.endEarly(state.counts.failed > 0 ? 'failed' : 'cancelled');
-      return;
-    }
-    const readyAgain = [...ready, ...interrupted];
-    if (readyAgain.length > 0) this.host.signalReady(new ReadyTasks(this, readyAgain));
-    this.release(unblocked);
-    this.readyUnblocked();
-    const now = this.host.now();
-    for (const [task, retry] of retries) this.retryAfter(task, retry.attempt, Math.max(0, retry.dueAt - now));
-  }
-
-  /** Emits `task.ready` for each of `tasks`, then sends them down the ready stream together. */
-  private makeReady(tasks: readonly number[]): void {
-    if (tasks.length === 0) return;
-    for (const task of tasks) this.writer.ready(task);
-    this.host.signalReady(new ReadyTasks(this, tasks));
-  }
-
-  /**
-   * Makes ready the tasks whose dependencies all ended as their rules need; an `any-failed` task
-   * none of whose dependencies failed is skipped instead (which may unblock others in turn).
-   */
-  private readyUnblocked(): void {
-    const draft = this.writer.draft;
-    for (let unblocked = draft.takeUnblocked(); unblocked.length > 0; unblocked = draft.takeUnblocked()) this.release(unblocked);
-  }
-
-  /** Tasks whose dependencies all ended as their rules need: ready, or skipped (`any-failed` without a failure). */
-  private release(unblocked: readonly number[]): void {
-    const rules = this.dag.index.when;
-    if (rules === undefined) {
-      this.makeReady(unblocked);
-      return;
-    }
-    const draft = this.writer.draft;
-    const ready: number[] = [];
-    for (const task of unblocked) {
-      if (draft.statusOf(task) !== StatusCode.Pending) continue;
-      if (rules[task] === ANY_FAILED && !anyDependencyFailed(this.dag, task, (t) => draft.statusOf(t))) {
-        this.skipWithDependents(task, firstDependency(this.dag, task), 'skipped');
-      }
-      else ready.push(task);
-    }
-    this.makeReady(ready);
-  }
-
-
   private completeTask(attempt: Attempt, output: unknown, warning: ErrorInfo | undefined, worker?: string): void {
     this.writer.completed(attempt.task, attempt.attempt, attempt.startedAt, output, warning, worker);
-    this.readyUnblocked();
+    this.readiness.readyUnblocked();
   }
 
   /**
@@ -319,36 +241,9 @@ export class RunController {
       return;
     }
     this.writer.failed(task, attempt.attempt, error, route.severity, route.kind === 'retry');
-    if (route.kind === 'retry') this.retryAfter(task, attempt.attempt + 1, route.backoffMs);
+    if (route.kind === 'retry') this.retries.wait(task, attempt.attempt + 1, route.backoffMs);
     else if (route.then === 'end-run') this.endEarly('failed');
-    else {
-      // skip what the failure makes impossible, then start what it releases (trigger rules, `continue`)
-      this.skipDependents(task, 'failed');
-      this.readyUnblocked();
-    }
-  }
-
-  /** Skips `task` itself (its rule cannot hold because of `because`), then what that breaks. */
-  private skipWithDependents(task: number, because: number, ended: 'skipped'): void {
-    const draft = this.writer.draft;
-    this.writer.skipped(task, Math.max(1, draft.attemptOf(task)), this.dag.index.ids[because]!);
-    this.skipDependents(task, ended);
-  }
-
-  /** Skips every dependent whose trigger rule the end of `from` breaks, naming `from` as the cause. */
-  private skipDependents(from: number, ended: 'failed' | 'skipped'): void {
-    const draft = this.writer.draft;
-    const because = this.dag.index.ids[from]!;
-    const cause = { ended, failurePolicy: this.options.failurePolicy };
-    for (const task of dependentsToSkip(this.dag, from, (t) => draft.statusOf(t), cause)) {
-      this.writer.skipped(task, Math.max(1, draft.attemptOf(task)), because);
-    }
-  }
-
-  private retryAfter(task: number, attempt: number, backoffMs: number): void {
-    const signal = new RetryDue(this, task, attempt);
-    if (backoffMs <= 0) this.host.signalReady(signal);
-    else this.backoff.set(task, this.host.schedule(() => this.host.signalReady(signal), backoffMs));
+    else this.readiness.afterFailure(task);
   }
 
   /** Marks an attempt handled: a late outcome is ignored from now on. */
@@ -387,11 +282,7 @@ export class RunController {
     if (this.journal === undefined) this.listener.complete();
     else this.journal.finishThen(this.listener);
   }
-
 }
-
-/** `any-failed`'s code in `DagIndex.when`. */
-const ANY_FAILED = TRIGGER_RULES.indexOf('any-failed') + 1;
 
 function anyTimeout(dag: Dag): boolean {
   return dag.index.timeoutMs.some((ms) => !Number.isNaN(ms));

@@ -11,7 +11,8 @@ import type { RunState } from './runState';
  * node for the whole batch.
  */
 
-export { InvalidTransitionError, RunDraft } from './runDraft';
+export { InvalidTransitionError } from './invalidTransition';
+export { RunDraft } from './runDraft';
 
 /**
  * The reducer: the state after `event`. Pure: `state` is not changed, and the same arguments

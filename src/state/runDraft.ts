@@ -1,47 +1,30 @@
-import { castDraft, Immer } from 'immer';
 import type { Dag } from '../dag/defineDag';
 import { extendDag } from '../dag/extendDag';
 import type { TaskSpec } from '../dag/schema';
 import type { DagEvent, TaskFailure } from '../events';
-import type { FailurePolicy, RunState, RunStatus, StatusCounts } from './runState';
+import { countSpawnedDependencies, Ended, releaseDependents } from './dependencyCountdown';
+import { describeEvent, InvalidTransitionError } from './invalidTransition';
+import { produceRunState, statusCountsOf } from './produceRunState';
+import type { RunState, RunStatus, StatusCounts } from './runState';
 import { OutputTableEditor, readOutput, StatusCode, TASK_STATUSES, TaskTableEditor } from './taskTable';
 
 /**
  * A run draft: a batch of events applied on top of one immutable run state, the engine of the
- * reducer. Reads see the batch so far; the base state never changes; `finish()` gives the new
- * state, through one immer `produce` and one copy of each touched node of the per-task tables,
- * so an event costs O(1) plus the out-degree of its task, never O(tasks). No RxJS, no clock,
- * no I/O. Used by `reduce`, `trackRun` and the scheduler's event writer; not part of the public API.
+ * reducer. It checks that each event is legal where it is applied (else an
+ * {@link InvalidTransitionError}) and moves its task's status; reads see the batch so far; the
+ * base state never changes; `finish()` gives the new state, through one immer `produce` and one
+ * copy of each touched node of the per-task tables, so an event costs O(1) plus the out-degree
+ * of its task, never O(tasks). Used by `reduce`, `trackRun`, replay and the scheduler's event
+ * writer; not part of the public API.
+ *
+ * It does not count dependencies down itself (`dependencyCountdown.ts` does, in the task table),
+ * make the next state (`produceRunState.ts` does, the only user of immer), decide what a run does
+ * next (the planner and the run controller do), or stamp events. No RxJS, no clock, no I/O.
  */
 
 const NOTHING_UNBLOCKED: readonly number[] = Object.freeze([]);
 
-/** Own immer instance, so the application's global immer settings never change ours. */
-const immer = new Immer({ autoFreeze: true });
-
-/** An event that is not legal in the state it was applied to (a corrupt log, or a bug). */
-export class InvalidTransitionError extends Error {
-  override readonly name = 'InvalidTransitionError';
-}
-
-function countsObject(c: readonly number[]): StatusCounts {
-  return {
-    pending: c[StatusCode.Pending]!,
-    ready: c[StatusCode.Ready]!,
-    running: c[StatusCode.Running]!,
-    backoff: c[StatusCode.Backoff]!,
-    completed: c[StatusCode.Completed]!,
-    failed: c[StatusCode.Failed]!,
-    skipped: c[StatusCode.Skipped]!,
-    cancelled: c[StatusCode.Cancelled]!,
-  };
-}
-
-/**
- * A batch of events applied on top of one immutable state. Reads see the batch so far; the base
- * state never changes; `finish()` returns the new state. Used by `reduce` and, for a whole flush
- * of the pipeline, by the scheduler.
- */
+/** A batch of events applied on top of one immutable state (for the scheduler, a whole flush's). */
 export class RunDraft {
   private readonly tasks: TaskTableEditor;
   /** The run's graph; grows when tasks are spawned. */
@@ -85,7 +68,7 @@ export class RunDraft {
   }
   /** Counts of the draft as they are now (a new object each call). */
   get statusCounts(): StatusCounts {
-    return countsObject(this.codeCounts);
+    return statusCountsOf(this.codeCounts);
   }
 
   /** Every task that failed for good so far. */
@@ -164,7 +147,7 @@ export class RunDraft {
           this.outputsEditor ??= new OutputTableEditor(this.base.outputs);
           this.outputsEditor.set(task, event.output);
         }
-        this.releaseDependents(task);
+        releaseDependents(this.tasks, this.graph.index, this.base.failurePolicy, task, this.unblocked);
         return;
       }
       case 'task.failed': {
@@ -172,8 +155,9 @@ export class RunDraft {
         const task = this.move(event.taskId, event.type, StatusCode.Running, to, event.attempt);
         if (!event.willRetry) {
           (this.newFailures ??= []).push(Object.freeze({ taskId: event.taskId, attempt: event.attempt, error: event.error }));
-          if (this.graph.index.when !== undefined) this.releaseDependents(task, Ended.Failed);
-          else if (this.base.failurePolicy === 'continue') this.releaseDependents(task);
+          const policy = this.base.failurePolicy;
+          if (this.graph.index.when !== undefined) releaseDependents(this.tasks, this.graph.index, policy, task, this.unblocked, Ended.Failed);
+          else if (policy === 'continue') releaseDependents(this.tasks, this.graph.index, policy, task, this.unblocked);
         }
         return;
       }
@@ -200,7 +184,9 @@ export class RunDraft {
         }
         this.setStatus(task, from, event.type === 'task.skipped' ? StatusCode.Skipped : StatusCode.Cancelled, event.attempt);
         // a skipped dependency still counts as done for the rules that accept it (`all-done`, …)
-        if (event.type === 'task.skipped' && this.graph.index.when !== undefined) this.releaseDependents(task, Ended.Skipped);
+        if (event.type === 'task.skipped' && this.graph.index.when !== undefined) {
+          releaseDependents(this.tasks, this.graph.index, this.base.failurePolicy, task, this.unblocked, Ended.Skipped);
+        }
         return;
       }
       case 'task.timed-out':
@@ -240,20 +226,10 @@ export class RunDraft {
     const tasks = this.tasks.finish();
     const outputs = this.outputsEditor?.finish();
     if (this.seq === this.base.seq) return this.base;
-    const counts = Object.freeze(countsObject(this.codeCounts));
-    const failures = this.newFailures === undefined ? undefined : Object.freeze([...this.base.failures, ...this.newFailures]);
-    const dag = this.graph;
-    return immer.produce(this.base, (draft) => {
-      if (dag !== this.base.dag) draft.dag = castDraft(dag);
-      draft.status = this.status;
-      draft.seq = this.seq;
-      draft.startedAt = this.startedAt;
-      draft.endedAt = this.endedAt;
-      draft.counts = counts;
-      if (failures !== undefined) draft.failures = castDraft(failures);
-      draft.tasks = tasks;
-      if (outputs !== undefined) draft.outputs = outputs;
-    });
+    const { status, seq, startedAt, endedAt } = this;
+    const counts = statusCountsOf(this.codeCounts);
+    const failures = this.newFailures === undefined ? undefined : [...this.base.failures, ...this.newFailures];
+    return produceRunState(this.base, { dag: this.graph, status, seq, startedAt, endedAt, counts, failures, tasks, outputs });
   }
 
   private taskIndex(taskId: string, type: string): number {
@@ -283,29 +259,14 @@ export class RunDraft {
   }
 
   /**
-   * Counts `task` done for each dependent whose trigger rule accepts how it ended (every rule
-   * accepts `completed`; see `countsAsDone`); a dependent with none left is unblocked.
-   */
-  private releaseDependents(task: number, ended: Ended = Ended.Completed): void {
-    const { dependents, when } = this.graph.index;
-    const { start, targets } = dependents;
-    for (let e = start[task]!; e < start[task + 1]!; e++) {
-      const dependent = targets[e]!;
-      if (ended !== Ended.Completed && when !== undefined && !countsAsDone(when[dependent]!, ended, this.base.failurePolicy)) continue;
-      if (this.tasks.releaseOne(dependent)) this.unblocked.push(dependent);
-    }
-  }
-
-  /**
    * Adds spawned tasks: pending, waiting for the spawner and their other unfinished
    * dependencies; the spawner's dependents now wait for each of them too.
    */
   private spawn(spawner: number, specs: readonly TaskSpec[]): void {
     const before = this.graph.size;
-    const isCompleted = (task: number) => this.tasks.status(task) === StatusCode.Completed;
     let grown: Dag;
     try {
-      grown = this.knownGrowth ?? extendDag(this.graph, spawner, specs, isCompleted);
+      grown = this.knownGrowth ?? extendDag(this.graph, spawner, specs, (task) => this.tasks.status(task) === StatusCode.Completed);
     } catch (error) {
       throw this.refusal(`tasks.spawned by "${this.graph.index.ids[spawner]!}" is invalid: ${(error as Error).message}`);
     }
@@ -314,17 +275,7 @@ export class RunDraft {
     this.tasks.grow(total);
     this.outputsEditor ??= new OutputTableEditor(this.base.outputs);
     this.outputsEditor.grow(total);
-    const { start, targets } = grown.index.deps;
-    for (let task = before; task < total; task++) {
-      let remaining = 0;
-      for (let e = start[task]!; e < start[task + 1]!; e++) if (!isCompleted(targets[e]!)) remaining++;
-      this.tasks.setRemainingDeps(task, remaining);
-    }
-    const dependents = this.graph.index.dependents;
-    for (let e = dependents.start[spawner]!; e < dependents.start[spawner + 1]!; e++) {
-      const dependent = dependents.targets[e]!;
-      if (dependent < before) for (let k = before; k < total; k++) this.tasks.incrementRemaining(dependent);
-    }
+    countSpawnedDependencies(this.tasks, grown, spawner, before);
     this.codeCounts[StatusCode.Pending]! += total - before;
   }
 
@@ -338,35 +289,4 @@ export class RunDraft {
       throw this.refusal(`${event.type} in a run that is ${this.status} (expected ${status})`);
     }
   }
-}
-
-/** How a dependency ended, for the trigger rules of its dependents. */
-const enum Ended {
-  Completed,
-  Failed,
-  Skipped,
-}
-
-/**
- * Whether a dependency that ended so counts as done for a dependent with trigger rule `rule`
- * (its code in `DagIndex.when`; 0: none, which follows the failure policy). A dependency that
- * does not count keeps the dependent waiting; the run controller skips the dependent when its
- * rule can no longer hold.
- */
-function countsAsDone(rule: number, ended: Ended, policy: FailurePolicy): boolean {
-  switch (rule) {
-    case 0: // the policy's rule: `continue` runs dependents anyway, the others only after success
-      return policy === 'continue' || ended === Ended.Completed;
-    case 1: // all-succeeded
-      return ended === Ended.Completed;
-    case 4: // none-failed
-      return ended !== Ended.Failed;
-    default: // all-done, any-failed
-      return true;
-  }
-}
-
-/** `task.ready for task "a"`, or the type alone for run events. */
-function describeEvent(event: DagEvent): string {
-  return 'taskId' in event ? `${event.type} for task "${event.taskId}"` : event.type;
 }

@@ -1,0 +1,71 @@
+import type { TaskSpec } from '../dag/schema';
+import type { TaskContext } from './agent';
+import type { AttemptHost } from './runAttempt';
+
+/**
+ * The {@link TaskContext} an agent is given for one attempt: the task's data, its `upstream`
+ * outputs, the `AbortSignal` and `spawn`, which collects the tasks the agent asks for until the
+ * attempt's outcome hands them over. It does not call the agent, time it out or check what it
+ * returns (`runAttempt.ts` does), and it owns no AbortController: the attempt makes one on the
+ * first read of `signal`.
+ */
+
+/**
+ * The context an agent sees. `upstream` and `signal` are built on first read: most agents read
+ * neither, and at a million tasks an eager object and AbortController per attempt are measurable.
+ */
+export class AttemptContext implements TaskContext {
+  readonly id: string;
+  readonly runId: string;
+  readonly dagId: string;
+  readonly attempt: number;
+  /** Tasks asked for through `spawn`, handed over with a successful outcome; made on the first call. */
+  spawned: TaskSpec[] | undefined;
+  private upstreamCache: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(
+    private readonly host: AttemptHost<unknown>,
+    private readonly execution: { signal(): AbortSignal },
+  ) {
+    this.id = host.taskId;
+    this.runId = host.runId;
+    this.dagId = host.dagId;
+    this.attempt = host.attempt;
+  }
+
+  // read on demand: most no-op agents never look, and the task object is a cache miss at 1M tasks
+  get input(): unknown {
+    return this.host.input;
+  }
+
+  get upstream(): Readonly<Record<string, unknown>> {
+    return (this.upstreamCache ??= this.host.upstream());
+  }
+
+  /** Built on read: a string per attempt is measurable at a million tasks. */
+  get idempotencyKey(): string {
+    return `${this.runId}/${this.id}`;
+  }
+
+  get signal(): AbortSignal {
+    return this.execution.signal();
+  }
+
+  spawn(tasks: readonly TaskSpec[]): void {
+    if (!Array.isArray(tasks)) throw new TypeError(`spawn() of task "${this.id}" expects an array of task specs`);
+    (this.spawned ??= []).push(...tasks);
+  }
+
+  /** What `JSON.stringify(ctx)` and loggers show: the data, not the plumbing. */
+  toJSON(): Omit<TaskContext, 'signal' | 'spawn'> {
+    return {
+      id: this.id,
+      runId: this.runId,
+      dagId: this.dagId,
+      input: this.input,
+      attempt: this.attempt,
+      idempotencyKey: this.idempotencyKey,
+      upstream: this.upstream,
+    };
+  }
+}

@@ -1,0 +1,37 @@
+import type { ReplayedRun } from '../journal/replay';
+import { dispatchClasses } from './dispatchClasses';
+import { ReadyTasks } from './pipelineSignals';
+import type { RunController } from './runController';
+import type { RunHost } from './runHost';
+
+/**
+ * How a run whose process died picks up where it was, once its start is handled: `run.resumed`;
+ * the rate windows of its limits count the starts its journal holds; the attempts that were in
+ * flight and the ready tasks go back to the ready queue (their `task.ready` is in the journal);
+ * the tasks whose dependencies had all ended are made ready; each retry waits for what is left
+ * of its backoff. A run that died while being ended early is ended again.
+ *
+ * It reads no journal (`journal/replay.ts` did) and starts nothing itself: the run controller
+ * and its parts carry each step out, as for a run that never stopped.
+ */
+export function resumeRun(run: RunController, replayed: ReplayedRun, host: Pick<RunHost, 'signalReady' | 'now'>): void {
+  const { state, interrupted, ready, unblocked, retries, limitedStarts } = replayed;
+  run.writer.resumed(interrupted);
+  // rate windows go on across the crash: starts the journal has still count
+  const { index } = run.dag;
+  const { classOf } = dispatchClasses(index);
+  for (const [task, at] of limitedStarts) {
+    for (const limit of run.classes[classOf[task]!]!.limits) limit.record(index.weight?.[task] ?? 1, at);
+  }
+  if (state.counts.cancelled > 0) {
+    // the process died while ending the run early (tasks are cancelled only then): finish that
+    run.endEarly(state.counts.failed > 0 ? 'failed' : 'cancelled');
+    return;
+  }
+  const readyAgain = [...ready, ...interrupted];
+  if (readyAgain.length > 0) host.signalReady(new ReadyTasks(run, readyAgain));
+  run.readiness.readyOrSkip(unblocked);
+  run.readiness.readyUnblocked();
+  const now = host.now();
+  for (const [task, retry] of retries) run.retries.wait(task, retry.attempt, Math.max(0, retry.dueAt - now));
+}

@@ -1,0 +1,91 @@
+import { TRIGGER_RULES } from '../dag/schema';
+import { anyDependencyFailed, dependentsToSkip, firstDependency } from '../state/planner';
+import { StatusCode } from '../state/taskTable';
+import type { EventWriter } from './eventWriter';
+import { ReadyTasks } from './pipelineSignals';
+import type { RunController } from './runController';
+import type { RunHost } from './runHost';
+
+/**
+ * Where a run's tasks become ready, or are skipped. A task whose dependencies all ended as its
+ * trigger rule needs (the run's draft counts them down and says which) gets `task.ready`, and the
+ * tasks made ready together go down the ready stream as one signal; an `any-failed` task none of
+ * whose dependencies failed is skipped instead, and so is every dependent whose rule a failure
+ * or a skip makes impossible (`task.skipped`, naming the cause).
+ *
+ * It does not count dependencies down (`state/dependencyCountdown.ts` does, in the draft), decide
+ * which dependents a failure breaks (the planner's `dependentsToSkip` does), queue or start
+ * tasks (the run controller and the dispatcher do), or route failures.
+ */
+export class TaskReadiness {
+  constructor(
+    private readonly run: RunController,
+    private readonly writer: EventWriter,
+    private readonly host: Pick<RunHost, 'signalReady'>,
+  ) {}
+
+  /** Emits `task.ready` for each of `tasks`, then sends them down the ready stream together. */
+  makeReady(tasks: readonly number[]): void {
+    if (tasks.length === 0) return;
+    for (const task of tasks) this.writer.ready(task);
+    this.host.signalReady(new ReadyTasks(this.run, tasks));
+  }
+
+  /**
+   * Makes ready the tasks the draft unblocked, until none is left: skipping an `any-failed` task
+   * may unblock others in turn.
+   */
+  readyUnblocked(): void {
+    const draft = this.writer.draft;
+    for (let unblocked = draft.takeUnblocked(); unblocked.length > 0; unblocked = draft.takeUnblocked()) this.readyOrSkip(unblocked);
+  }
+
+  /** Tasks whose dependencies all ended as their rules need: ready, or skipped (`any-failed` without a failure). */
+  readyOrSkip(unblocked: readonly number[]): void {
+    const { dag } = this.run;
+    const rules = dag.index.when;
+    if (rules === undefined) {
+      this.makeReady(unblocked);
+      return;
+    }
+    const draft = this.writer.draft;
+    const ready: number[] = [];
+    for (const task of unblocked) {
+      if (draft.statusOf(task) !== StatusCode.Pending) continue;
+      if (rules[task] === ANY_FAILED && !anyDependencyFailed(dag, task, (t) => draft.statusOf(t))) {
+        this.skipWithDependents(task, firstDependency(dag, task));
+      } else ready.push(task);
+    }
+    this.makeReady(ready);
+  }
+
+  /**
+   * A task failed for good and its run goes on: skips what the failure makes impossible, then
+   * makes ready what it releases (trigger rules, the `continue` policy).
+   */
+  afterFailure(task: number): void {
+    this.skipDependents(task, 'failed');
+    this.readyUnblocked();
+  }
+
+  /** Skips `task` itself (its rule cannot hold because of `because`), then what that breaks. */
+  private skipWithDependents(task: number, because: number): void {
+    const draft = this.writer.draft;
+    this.writer.skipped(task, Math.max(1, draft.attemptOf(task)), this.run.dag.index.ids[because]!);
+    this.skipDependents(task, 'skipped');
+  }
+
+  /** Skips every dependent whose trigger rule the end of `from` breaks, naming `from` as the cause. */
+  private skipDependents(from: number, ended: 'failed' | 'skipped'): void {
+    const { dag, options } = this.run;
+    const draft = this.writer.draft;
+    const because = dag.index.ids[from]!;
+    const cause = { ended, failurePolicy: options.failurePolicy };
+    for (const task of dependentsToSkip(dag, from, (t) => draft.statusOf(t), cause)) {
+      this.writer.skipped(task, Math.max(1, draft.attemptOf(task)), because);
+    }
+  }
+}
+
+/** `any-failed`'s code in `DagIndex.when`. */
+const ANY_FAILED = TRIGGER_RULES.indexOf('any-failed') + 1;
