@@ -32,6 +32,8 @@ export interface JournaledOptions {
   readonly maxConcurrency?: number;
   readonly mode?: SchedulingMode;
   readonly pollIntervalMs?: number;
+  /** The run's `metadata` option, when it had one (journals written before it have none). */
+  readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
 /** The first record of a journaled run. */

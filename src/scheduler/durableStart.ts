@@ -20,17 +20,19 @@ export function journalHeader(runId: string, dag: Dag, options: ResolvedRunOptio
     maxConcurrency: scheduler.maxConcurrency,
     mode: scheduler.mode,
     ...(scheduler.mode === 'polling' ? { pollIntervalMs: scheduler.pollIntervalMs } : {}),
+    ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
   };
   return { runId, dagId: dag.id, spec: dagSpecOf(dag), options: journaled, createdAt: Date.now() };
 }
 
 /** The run options of a resumed run: its journaled ones, then what the caller overrides. */
 export function resumedOptions(header: JournalHeader, given: RunOptions | undefined): RunOptions {
-  const { failurePolicy, contextInjection, taskTimeoutMs } = header.options;
+  const { failurePolicy, contextInjection, taskTimeoutMs, metadata } = header.options;
   return {
     failurePolicy,
     contextInjection,
     ...(taskTimeoutMs === undefined ? {} : { taskTimeoutMs }),
+    ...(metadata === undefined ? {} : { metadata }),
     ...given,
     runId: header.runId,
   };

@@ -13,6 +13,7 @@ import { describeValue, unknownFieldMessage } from '../dag/text';
 import type { AgentDefinition } from '../agents/agentSpec';
 import type { FailurePolicy } from '../state/runState';
 import type { Journal } from '../journal/journal';
+import { jsonSafetyProblem, toJsonSafe } from '../jsonSafe';
 import type { LimitSpec } from './limits';
 
 /** How the pipeline notices changes: at once (`event`) or at every poll (`polling`). */
@@ -35,6 +36,12 @@ export interface RunOptions {
   readonly failurePolicy?: FailurePolicy;
   /** The run's id in its events. @default `${dag.id}-` followed by a counter and a random suffix */
   readonly runId?: string;
+  /**
+   * JSON data kept with a journaled run (`header.options.metadata`) and never read by the
+   * scheduler: what a tool wants to know about the run later (the CLI notes which estimates it
+   * took from earlier runs). @default undefined (none)
+   */
+  readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
 /** Options of `runDag` and `createScheduler`. */
@@ -71,6 +78,8 @@ export interface ResolvedSchedulerOptions {
   readonly contextInjection: boolean;
   readonly failurePolicy: FailurePolicy;
   readonly runId: string | undefined;
+  /** A frozen JSON-safe copy of the option. */
+  readonly metadata: Readonly<Record<string, unknown>> | undefined;
   readonly maxConcurrency: number;
   readonly mode: SchedulingMode;
   readonly pollIntervalMs: number;
@@ -84,7 +93,7 @@ export interface ResolvedSchedulerOptions {
 /** Run options with every default filled in from the scheduler's. */
 export type ResolvedRunOptions = Pick<
   ResolvedSchedulerOptions,
-  'agents' | 'taskTimeoutMs' | 'contextInjection' | 'failurePolicy' | 'runId'
+  'agents' | 'taskTimeoutMs' | 'contextInjection' | 'failurePolicy' | 'runId' | 'metadata'
 >;
 
 /** A time that becomes a timer: finite, `> 0` (or `>= 0` when 0 means something), at most {@link MAX_TIMER_MS}. */
@@ -132,6 +141,13 @@ const runOptionsShape = {
     .enum(['skip-dependents', 'fail-fast', 'continue'], { error: "must be 'skip-dependents', 'fail-fast' or 'continue'" })
     .optional(),
   runId: z.string().min(1, { error: 'must be a non-empty string' }).max(256, { error: 'must be at most 256 characters' }).optional(),
+  metadata: z
+    .record(z.string(), z.unknown(), { error: 'must be an object of JSON data' })
+    .superRefine((value, context) => {
+      const problem = jsonSafetyProblem(value);
+      if (problem !== undefined) context.addIssue({ code: 'custom', message: `must be JSON data: ${problem}` });
+    })
+    .optional(),
 };
 
 const NOT_AN_OBJECT = { error: 'must be an object of options' };
@@ -220,6 +236,7 @@ export function resolveSchedulerOptions(options: SchedulerOptions | undefined): 
     contextInjection: o.contextInjection ?? true,
     failurePolicy: o.failurePolicy ?? 'skip-dependents',
     runId: o.runId,
+    metadata: jsonCopy(options?.metadata),
     maxConcurrency: o.maxConcurrency ?? 8,
     mode: o.mode ?? 'event',
     pollIntervalMs: o.pollIntervalMs ?? 50,
@@ -243,7 +260,15 @@ export function resolveRunOptions(options: RunOptions | undefined, defaults: Res
     contextInjection: o.contextInjection ?? defaults.contextInjection,
     failurePolicy: o.failurePolicy ?? defaults.failurePolicy,
     runId: o.runId ?? defaults.runId,
+    metadata: options?.metadata === undefined ? defaults.metadata : jsonCopy(options.metadata),
   };
+}
+
+/** A frozen copy of checked JSON data (so a caller changing its object later changes nothing). */
+function jsonCopy(value: Readonly<Record<string, unknown>> | undefined): Readonly<Record<string, unknown>> | undefined {
+  if (value === undefined) return undefined;
+  const copy = toJsonSafe(value);
+  return copy.ok ? (copy.value as Readonly<Record<string, unknown>>) : undefined;
 }
 
 /** The declared limits as a map object that keeps any name, `__proto__` included. */

@@ -1,0 +1,35 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { lastValueFrom, of, toArray } from 'rxjs';
+import { defineDag, fileJournal, runDag } from '../../src/index';
+
+/** The `metadata` run option: JSON data kept in a journaled run's header, checked and copied. */
+describe('run metadata', () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxdag-metadata-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const dag = defineDag({ id: 'm', tasks: [{ id: 'a', agent: 'fn' }] });
+  const agents = { fn: () => of(1) };
+
+  it('should keep the metadata in the header, as it was when the run was created', async () => {
+    const journal = fileJournal(dir, { sync: 'none' });
+    const metadata = { estimates: { fromHistory: ['a'], runs: ['r0'] } };
+    const run = runDag(dag, { agents, journal, runId: 'r1', metadata });
+    metadata.estimates.runs.push('later');
+    await lastValueFrom(run.pipe(toArray()));
+    expect((await journal.header('r1')).options.metadata).toEqual({ estimates: { fromHistory: ['a'], runs: ['r0'] } });
+  });
+
+  it('should keep no metadata when none is given', async () => {
+    const journal = fileJournal(dir, { sync: 'none' });
+    await lastValueFrom(runDag(dag, { agents, journal, runId: 'r2' }).pipe(toArray()));
+    expect((await journal.header('r2')).options).not.toHaveProperty('metadata');
+  });
+
+  it('should refuse metadata that is not JSON data, naming the option', () => {
+    expect(() => runDag(dag, { agents, metadata: { when: new Date(0) } })).toThrow(/`metadata` must be JSON data: \$\.when is a Date/);
+    expect(() => runDag(dag, { agents, metadata: 5 as never })).toThrow(/`metadata` must be an object of JSON data \(got 5\)/);
+  });
+});
