@@ -80,6 +80,39 @@ describe('rxdag run (invalid input)', () => {
     ]);
   });
 
+  it('should report every problem of limits, weights and trigger rules at once, each where it is written', async () => {
+    const file = dagWith(
+      'limits.yaml',
+      [
+        'id: limited',
+        'limits:',
+        '  api: { concurrency: 0, rate: { limit: 60 } }',
+        '  gpu: { concurrency: 2 }',
+        'tasks:',
+        '  - id: first',
+        '    run: touch PROBE',
+        '  - id: embed',
+        '    sleep: 1',
+        '    limits: [apii, gpu]',
+        '    weight: 3',
+        '  - id: alert',
+        '    deps: [embed]',
+        '    sleep: 1',
+        '    weight: -1',
+        '    when: always',
+        '',
+      ].join('\n'),
+    );
+    expect(await problems(file)).toEqual([
+      `rxdag: ${file}:3:23: limits.api.concurrency: must be a positive integer (got 0)`,
+      `rxdag: ${file}:3:32: limits.api.rate.intervalMs: a \`rate\` needs \`intervalMs\`: the length of its window in milliseconds (got nothing)`,
+      `rxdag: ${file}:10:14: tasks[1].limits[0]: task "embed" needs limit "apii", which is not declared in \`limits:\`; declared: "api", "gpu"`,
+      `rxdag: ${file}:11:13: tasks[1].weight: task "embed" weighs 3, more than limit "gpu" allows (concurrency 2): it could never start`,
+      `rxdag: ${file}:15:13: tasks[2].weight: must be at least 1 (got -1)`,
+      `rxdag: ${file}:16:11: tasks[2].when: must be one of 'all-succeeded', 'all-done', 'any-failed', 'none-failed' (got "always")`,
+    ]);
+  });
+
   it('should refuse in validate exactly what run refuses before starting, by the same check', async () => {
     const file = dagWith(
       'run-only.yaml',

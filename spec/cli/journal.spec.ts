@@ -190,14 +190,22 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
     expect(text).toContain('\n2 tasks failed:\n');
     expect(text).toContain('exited with code 3; last stderr lines:\n      warning: old flag\n      error: missing semicolon\n');
     expect(text).toContain('exited with code 4; last stderr lines:\n      src/a.ts:1 unused\n');
-    expect(text).toMatch(/\nTASK\s+STATE\s+STARTED\s+TOOK\s+ATTEMPTS\n/);
-    expect(text).toMatch(/\nok\s+completed\s+\+\d+ ms\s+\d+ ms\s+1\n/);
-    expect(text).toMatch(/\nship\s+skipped\s+-\s+-\s+0\n/);
+    // a sleep is its own estimate; a skipped task says why
+    expect(text).toMatch(/\nTASK\s+STATE\s+STARTED\s+TOOK\s+ATTEMPTS\s+ESTIMATE\s+WHY\n/);
+    expect(text).toMatch(/\nok\s+completed\s+\+\d+ ms\s+\d+ ms\s+1\s+-\n/);
+    // the first of its two dependencies to fail
+    expect(text).toMatch(/\nship\s+skipped\s+-\s+-\s+0\s+1 ms\s+dependency "(compile|lint)" failed\n/);
 
     const json = JSON.parse((await runCli(['show', runId, '--json'], { RXDAG_STORE: store })).stdout);
     expect(json).toMatchObject({ runId, dagId: 'two-failures', status: 'failed', resumed: 0, counts: { total: 4, failed: 2 } });
     expect(json.failures.map((f: { taskId: string }) => f.taskId).sort()).toEqual(['compile', 'lint']);
-    expect(json.tasks).toContainEqual({ id: 'ship', state: 'skipped', attempts: 0 });
+    expect(json.tasks).toContainEqual({
+      id: 'ship',
+      state: 'skipped',
+      attempts: 0,
+      estimateMs: 1,
+      because: expect.stringMatching(/^dependency "(compile|lint)" failed$/),
+    });
     expect(json.tasks).toContainEqual(
       expect.objectContaining({ id: 'ok', state: 'completed', attempts: 1, durationMs: expect.any(Number) }),
     );

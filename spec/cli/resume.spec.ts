@@ -17,6 +17,12 @@ describe('rxdag resume', () => {
   beforeAll(() => ensureBuilt(), 120_000);
   afterAll(() => tmp.remove());
 
+  function writeFileIn(dir: string, name: string, lines: readonly string[]): string {
+    const file = path.join(dir, name);
+    writeFileSync(file, lines.join('\n'));
+    return file;
+  }
+
   /** A folder of its own for a test: its store, DAG files and the files its tasks write. */
   function setup(name: string) {
     const dir = path.join(tmp.dir, name);
@@ -71,6 +77,34 @@ describe('rxdag resume', () => {
       stdout: '',
       stderr: `rxdag: no interrupted run to resume in the store ${store}/ (every run ended; rxdag runs lists them)\n`,
     });
+  }, 60_000);
+
+  it("should keep the run's own -c and --mode unless given again", async () => {
+    const { dir, env } = setup('settings');
+    const mark = 'echo "$RXDAG_TASK_ID $RXDAG_ATTEMPT" >> "$MARKERS"';
+    const dag = writeFileIn(dir, 'settings.yaml', [
+      'id: settings',
+      'tasks:',
+      '  - id: gate',
+      `    run: echo $$ >> "$PIDS"; ${mark}; while [ ! -f "$GATE" ]; do sleep 0.05; done`,
+      ...['p1', 'p2', 'p3'].flatMap((id) => [`  - id: ${id}`, '    deps: [gate]', `    run: ${mark}; sleep 0.2`]),
+      '',
+    ]);
+    const runId = await interruptedRun(dag, env, ['-c', '1', '--mode', 'polling', '--poll-interval', '20']);
+    writeFileSync(env.GATE, '');
+    const log = path.join(dir, 'resumed.jsonl');
+    const resumed = await runCli(['resume', runId, '--quiet', '--events', log], env);
+    expect(resumed.code).toBe(0);
+    // at most one task at a time, as the run began: -c 1 was kept (the default is 8)
+    let running = 0;
+    let most = 0;
+    for (const event of readEventLog(log)) {
+      if (event.type === 'run.resumed') running = 0; // what ran when the process died runs no more
+      if (event.type === 'task.started') most = Math.max(most, ++running);
+      if (event.type === 'task.completed' || event.type === 'task.failed') running--;
+    }
+    expect(most).toBe(1);
+    expect(linesOf(env.MARKERS).sort()).toEqual(['gate 1', 'gate 1', 'p1 1', 'p2 1', 'p3 1']);
   }, 60_000);
 
   it('should refuse an unknown run, an ended run and a missing store with one line, exit 2, running nothing', async () => {

@@ -14,6 +14,7 @@ import { DEFAULT_KILL_GRACE_MS } from './commands/runOptions';
 import { type RawRunsOptions, runsCommand } from './commands/runs';
 import { type RawShowOptions, showCommand } from './commands/show';
 import { validateCommand } from './commands/validate';
+import { type RawWorkerOptions, workerCommand } from './commands/worker';
 import { ExitCode } from './exitCodes';
 import { formatProblem, InvalidInputError } from './problems';
 
@@ -35,6 +36,7 @@ export async function cli(argv: readonly string[], io: CliIo, version: string): 
     validate: (file) => act(() => validateCommand(file, io))(),
     graph: (file, options) => act(() => graphCommand(file, options, io))(),
     report: (events, options) => act(() => reportCommand(events, options, io))(),
+    worker: (options) => act(() => workerCommand(options, io))(),
   });
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -60,7 +62,16 @@ interface Actions {
   validate(file: string): Promise<void>;
   graph(file: string, options: { format?: string }): Promise<void>;
   report(events: string, options: { output: string; dag?: string }): Promise<void>;
+  worker(options: RawWorkerOptions): Promise<void>;
 }
+
+/** `--redis` and what goes with it, on `run`, `resume` and `worker`. */
+const remote = (command: Command, redisHelp: string) =>
+  command
+    .option('--redis <url>', redisHelp)
+    .option('--redis-prefix <prefix>', 'prefix of every Redis key: schedulers and workers that work together use the same (default: rxdag)')
+    .option('--key-file <path>', 'the key schedulers and workers share: workers run only jobs signed with it (default: $RXDAG_WORKER_KEY)')
+    .option('--insecure', 'accept a Redis off this machine without a key (anyone who can write to it can run commands on workers)');
 
 const STORE_HELP = 'where runs are journaled: a folder, or postgres://… (default: $RXDAG_STORE, else .rxdag)';
 
@@ -73,7 +84,11 @@ Durable runs: "rxdag run" journals every run into the store (.rxdag/ of the work
 default). A run whose process died (a crash, kill -9, a reboot) is "interrupted": "rxdag resume"
 continues it without running again what had completed. A task may run more than once (its
 attempt was in flight when the process died): shell tasks see RXDAG_IDEMPOTENCY_KEY, the same for
-every attempt and resume, to make their side effects idempotent.`;
+every attempt and resume, to make their side effects idempotent.
+
+Remote workers: "rxdag worker --redis URL --key-file KEY" (on any machine) runs the tasks that
+"rxdag run FILE --redis URL --key-file KEY" sends through Redis; the output and "rxdag show" name
+the worker that ran each task.`;
 
 function buildProgram(version: string, io: CliIo, actions: Actions): Command {
   const program = new Command('rxdag')
@@ -95,7 +110,8 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
       .option('--report <out.html>', 'write a self-contained HTML report when the run ends')
       .option('-q, --quiet', 'print only failed tasks and the final line')
       .option('--json', 'print each event as one JSON line on stdout, nothing else')
-      .option('--kill-grace <ms>', `time a stopped shell task gets between SIGTERM and SIGKILL (default: ${DEFAULT_KILL_GRACE_MS})`);
+      .option('--kill-grace <ms>', `time a stopped shell task gets between SIGTERM and SIGKILL (default: ${DEFAULT_KILL_GRACE_MS})`)
+      .option('--metrics-port <port>', 'serve Prometheus /metrics of the run on 127.0.0.1 while it runs (0: a free port; the URL is printed)');
 
   display(
     program
@@ -106,6 +122,7 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
     .option('--fail-fast', 'cancel the whole run at the first task that fails for good')
     .option('--store <dir|postgres://…>', STORE_HELP)
     .option('--no-journal', 'do not journal the run (it cannot be resumed)')
+    .option('--no-history', "do not estimate tasks' durations from earlier runs of the DAG in the store")
     .action(actions.run);
 
   display(
@@ -133,6 +150,17 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
     .option('--report <out.html>', 'write the HTML report of the run from its journal')
     .action(actions.show);
 
+  remote(
+    program
+      .command('worker')
+      .description('run the shell and sleep tasks that "rxdag run --redis" sends through Redis, until SIGTERM or Ctrl-C')
+      .option('-c, --concurrency <n>', 'attempts run at once, per agent (default: 8)')
+      .option('--lease-ms <ms>', "how long a job stays this worker's without renewal; another takes it if this one dies (default: 30000)")
+      .option('--agents <names>', 'the agents this worker runs, comma-separated; jobs for others fail (default: shell,sleep)')
+      .option('--metrics-port <port>', 'serve Prometheus /metrics of this worker on 127.0.0.1 (0: a free port; the URL is printed)'),
+    'the Redis schedulers send attempts through (redis://[:PASSWORD@]HOST:PORT[/DB], rediss:// for TLS)',
+  ).action(actions.worker);
+
   program
     .command('validate')
     .description('check a DAG file without running it: every problem on its own line')
@@ -154,6 +182,10 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
     .option('--dag <file>', 'the DAG file of the run, to draw its real dependencies')
     .action(actions.report);
 
+  for (const command of program.commands) {
+    if (command.name() === 'run' || command.name() === 'resume')
+      remote(command, 'run every attempt on "rxdag worker" processes through this Redis (redis://… or rediss://…)');
+  }
   for (const command of program.commands)
     command.exitOverride().configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
   return program;

@@ -14,6 +14,7 @@ describe('resolveRunOptions', () => {
       killGraceMs: DEFAULT_KILL_GRACE_MS,
       store: undefined,
       journal: true,
+      history: true,
     });
     expect(resolveRunOptions({}, false).output).toBe('lines');
     expect(resolveRunOptions({ quiet: true }, true).output).toBe('quiet');

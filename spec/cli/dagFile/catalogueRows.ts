@@ -3,7 +3,7 @@
  * runs them with its own) about DAG files: empty and binary files, times past the longest timer
  * Node keeps, messages that name the value given, every problem of a file at once and in its
  * order, unknown fields at their key with the field meant, control characters, working
- * directories that do not exist. Data only.
+ * directories that do not exist, named limits and what tasks ask of them. Data only.
  */
 
 /** One bad DAG file or option given to the built `rxdag`, and what stderr must say. */
@@ -171,6 +171,125 @@ export const fileRows: readonly CliRow[] = [
     command: 'validate',
     file: yaml('cwd.yaml', '  - id: b\n    run: echo\n    cwd: /does/not/exist\n'),
     stderr: /:7:10: tasks\[1\]\.cwd: cwd "\/does\/not\/exist" is not an existing directory\n$/,
+  },
+  // named limits (`limits:` at the top) and what tasks ask of them: `limits`, `weight`, `when`
+  {
+    name: 'a task naming a limit the file does not declare, with the names it does',
+    command: 'run',
+    file: yaml(
+      'limit-unknown.yaml',
+      '  - id: b\n    sleep: 1\n    limits: [apii]\n',
+      'id: bad\nlimits:\n  api: { concurrency: 2 }\ntasks:\n',
+    ),
+    stderr: /:9:14: tasks\[1\]\.limits\[0\]: task "b" needs limit "apii", which is not declared in `limits:`; declared: "api"\n$/,
+  },
+  {
+    name: 'a task naming a limit in a file without limits',
+    command: 'validate',
+    file: yaml('limit-none.yaml', '  - id: b\n    sleep: 1\n    limits: [api]\n'),
+    stderr: /:7:14: tasks\[1\]\.limits\[0\]: task "b" needs limit "api", which is not declared in `limits:`; the file declares none/,
+  },
+  ...(
+    [
+      ['a zero concurrency', '{ concurrency: 0 }', ':3:23: limits.api.concurrency: must be a positive integer (got 0)'],
+      ['a negative concurrency', '{ concurrency: -2 }', ':3:23: limits.api.concurrency: must be a positive integer (got -2)'],
+      ['a concurrency that is not an integer', '{ concurrency: 1.5 }', 'limits.api.concurrency: must be a positive integer (got 1.5)'],
+      [
+        'a rate without intervalMs',
+        '{ rate: { limit: 60 } }',
+        ':3:16: limits.api.rate.intervalMs: a `rate` needs `intervalMs`: the length of its window in milliseconds (got nothing)',
+      ],
+      [
+        'a rate without limit',
+        '{ rate: { intervalMs: 1000 } }',
+        ':3:16: limits.api.rate.limit: a `rate` needs `limit`: the most units it lets start in each window (got nothing)',
+      ],
+      ['a zero rate limit', '{ rate: { limit: 0, intervalMs: 1000 } }', ':3:25: limits.api.rate.limit: must be a positive integer (got 0)'],
+      ['a negative intervalMs', '{ rate: { limit: 5, intervalMs: -1 } }', ':3:40: limits.api.rate.intervalMs: must be > 0 (got -1)'],
+      [
+        'a limit with neither concurrency nor rate',
+        '{}',
+        ':3:8: limits.api: a limit needs `concurrency`, `rate: { limit, intervalMs }` or both',
+      ],
+      // that the limit needs one (none is there), and the field meant
+      [
+        'a misspelt limit field',
+        '{ concurency: 2 }',
+        ':3:8: limits.api: a limit needs `concurrency`.*\n.*:3:10: limits.api: unknown field "concurency" (did you mean "concurrency"?)',
+      ],
+    ] as const
+  ).map(([name, limit, stderr], i): CliRow => ({
+    name: `${name} in a limit`,
+    command: i % 2 === 0 ? 'run' : 'validate',
+    file: yaml(`limit-${i}.yaml`, '', `id: bad\nlimits:\n  api: ${limit}\ntasks:\n`),
+    // the text as written, but for `.*` (the rest of a line): the last problem printed
+    stderr: new RegExp(`${stderr.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replaceAll('\\.\\*', '.*')}.*\\n$`),
+  })),
+  {
+    name: 'limits that are a list',
+    command: 'validate',
+    file: yaml('limits-list.yaml', '', 'id: bad\nlimits: [api]\ntasks:\n'),
+    stderr: /:2:9: limits: expected a mapping of limit names to limits .* \(got a list\)\n$/,
+  },
+  {
+    name: 'a zero weight',
+    command: 'run',
+    file: yaml('weight-0.yaml', '  - id: b\n    sleep: 1\n    weight: 0\n'),
+    stderr: /:7:13: tasks\[1\]\.weight: must be at least 1 \(got 0\)\n$/,
+  },
+  {
+    name: 'a weight that is not an integer',
+    command: 'validate',
+    file: yaml('weight-half.yaml', '  - id: b\n    sleep: 1\n    weight: 2.5\n'),
+    stderr: /tasks\[1\]\.weight: must be an integer \(got 2\.5\)\n$/,
+  },
+  {
+    name: 'an unknown when',
+    command: 'run',
+    file: yaml('when.yaml', '  - id: b\n    deps: [probe]\n    sleep: 1\n    when: always\n'),
+    stderr: /:8:11: tasks\[1\]\.when: must be one of 'all-succeeded', 'all-done', 'any-failed', 'none-failed' \(got "always"\)\n$/,
+  },
+  {
+    name: 'a task heavier than a limit it needs, naming both',
+    command: 'run',
+    file: yaml(
+      'too-heavy.yaml',
+      '  - id: embed\n    sleep: 1\n    limits: [api]\n    weight: 4\n',
+      'id: bad\nlimits:\n  api: { concurrency: 2 }\ntasks:\n',
+    ),
+    stderr: /:10:13: tasks\[1\]\.weight: task "embed" weighs 4, more than limit "api" allows \(concurrency 2\): it could never start\n$/,
+  },
+  {
+    name: 'a task heavier than a rate limit it needs',
+    command: 'validate',
+    file: yaml(
+      'too-heavy-rate.yaml',
+      '  - id: embed\n    sleep: 1\n    limits: [api]\n    weight: 4\n',
+      'id: bad\nlimits:\n  api: { rate: { limit: 3, intervalMs: 1000 } }\ntasks:\n',
+    ),
+    stderr: /tasks\[1\]\.weight: task "embed" weighs 4, more than limit "api" allows \(rate limit 3 per 1000 ms\)/,
+  },
+  {
+    name: 'limit problems in a JSON file, at their places',
+    command: 'run',
+    file: {
+      name: 'limits.json',
+      text: () =>
+        JSON.stringify(
+          {
+            id: 'bad',
+            limits: { api: { rate: { limit: 60 } } },
+            tasks: [
+              { id: 'probe', run: 'touch PROBE' },
+              { id: 'b', sleep: 1, limits: ['db'], when: 'sometimes' },
+            ],
+          },
+          null,
+          2,
+        ),
+    },
+    stderr:
+      /:5:15: limits\.api\.rate\.intervalMs: a `rate` needs `intervalMs`.*\n.*:19:9: tasks\[1\]\.limits\[0\]: task "b" needs limit "db".*\n.*:21:15: tasks\[1\]\.when: must be one of/,
   },
   {
     name: 'a default cwd that does not exist',

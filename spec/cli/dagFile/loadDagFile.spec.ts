@@ -38,7 +38,7 @@ describe('loadDagFile', () => {
         id: 'z',
         defaults: { timeoutMs: 900, retry: { attempts: 2 } },
         tasks: [
-          { id: 'nap', sleep: 25, priority: 3, estimateMs: 25 },
+          { id: 'nap', sleep: 25, priority: 3, estimateMs: 40 },
           { id: 'late', deps: ['nap'], sleep: 0, timeoutMs: 50 },
         ],
       }),
@@ -56,8 +56,56 @@ describe('loadDagFile', () => {
         attempts: retry.attempts,
       })),
     ).toEqual([
-      { id: 'nap', agent: 'sleep', input: 25, deps: [], timeoutMs: 900, priority: 3, estimateMs: 25, attempts: 2 },
-      { id: 'late', agent: 'sleep', input: 0, deps: ['nap'], timeoutMs: 50, priority: 0, estimateMs: undefined, attempts: 2 },
+      // a sleep is its own estimate, unless the task gives one
+      { id: 'nap', agent: 'sleep', input: 25, deps: [], timeoutMs: 900, priority: 3, estimateMs: 40, attempts: 2 },
+      { id: 'late', agent: 'sleep', input: 0, deps: ['nap'], timeoutMs: 50, priority: 0, estimateMs: 0, attempts: 2 },
+    ]);
+  });
+
+  it('should read the limits, and pass each task’s limits, weight and when to the library', () => {
+    const file = writeText(
+      tmp.file('limits.yaml'),
+      [
+        'id: l',
+        'limits:',
+        '  api: { concurrency: 2, rate: { limit: 60, intervalMs: 60000 } }',
+        '  db:',
+        '    concurrency: 2',
+        'tasks:',
+        '  - id: a',
+        '    run: echo a',
+        '    limits: [api, db]',
+        '    weight: 2',
+        '  - id: b',
+        '    deps: [a]',
+        '    sleep: 5',
+        '    when: all-done',
+        '',
+      ].join('\n'),
+    );
+    const { dag, limits, spec } = loadDagFile(file);
+    expect({ ...limits }).toEqual({ api: { concurrency: 2, rate: { limit: 60, intervalMs: 60_000 } }, db: { concurrency: 2 } });
+    expect(dag.tasks.map(({ id, limits: names, weight, when, estimateMs }) => ({ id, names, weight, when, estimateMs }))).toEqual([
+      { id: 'a', names: ['api', 'db'], weight: 2, when: undefined, estimateMs: undefined },
+      { id: 'b', names: [], weight: 1, when: 'all-done', estimateMs: 5 },
+    ]);
+    expect(spec.tasks[1]).toMatchObject({ id: 'b', when: 'all-done', estimateMs: 5 });
+  });
+
+  it('should keep a limit whose name is also an Object.prototype key', () => {
+    const file = writeText(
+      tmp.file('proto.json'),
+      '{"id":"p","limits":{"constructor":{"concurrency":1},"__proto__":{"concurrency":2}},"tasks":[{"id":"a","sleep":1,"limits":["constructor","__proto__"]}]}',
+    );
+    const { limits } = loadDagFile(file);
+    expect(Object.keys(limits)).toEqual(['constructor', '__proto__']);
+    expect(Object.getOwnPropertyDescriptor(limits, '__proto__')?.value).toEqual({ concurrency: 2 });
+  });
+
+  it('should refuse a limit name that is only an Object.prototype key, not declared', () => {
+    const file = writeText(tmp.file('toString.json'), '{"id":"p","tasks":[{"id":"a","sleep":1,"limits":["toString"]}]}');
+    expect(problemsOf(file)).toEqual([
+      `${file}:1:50: tasks[0].limits[0]: task "a" needs limit "toString", which is not declared in \`limits:\`; the file declares none (add a top-level \`limits:\` mapping)`,
     ]);
   });
 

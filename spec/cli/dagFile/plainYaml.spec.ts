@@ -52,6 +52,10 @@ describe('readPlainYaml', () => {
     ['null values', 'a:\nb: # comment\nc:\n  # only a comment\nd:\n- \n-\n'],
     ['nested sequences and mappings', 'a:\n  -\n    - x\n    - y\n  - b:\n      c: 1\n    d:\n    - 2\n'],
     ['an indented root', '  a: 1\n  b: 2\n'],
+    [
+      'nested flow collections (a DAG file’s limits)',
+      'limits:\n  api: { concurrency: 2, rate: { limit: 60, intervalMs: 60000 } }\nb: [[x, {y: 1}], [ ]]\nc: {d: [1, "2"], e: {}} # c\n',
+    ],
     ['spaces that are not ASCII spaces, kept', 'a: x\u00a0\nb: [y\u3000, z]\nc: "q\u2003"\n'],
   ])('should read %s as the yaml library does', (_name, text) => {
     expect(readPlainYaml(text)).toBeDefined();
@@ -74,7 +78,9 @@ describe('readPlainYaml', () => {
     ['a syntax error', 'a: b: c\n'],
     ['a bad indentation', 'a:\n    b: 1\n  c: 2\n'],
     ['an unclosed quote', 'a: "x\n'],
-    ['a nested flow collection', 'a: [[x]]\n'],
+    ['flow collections nested deeper than it follows', `a: ${'['.repeat(9)}x${']'.repeat(9)}\n`],
+    ['a nested flow collection followed by a scalar', 'a: [[x] y]\n'],
+    ['a nested flow collection as a key', 'a: {[x]: 1}\n'],
     ['a scalar root', 'just text\n'],
     ['a trailing comma', 'a: [x, ]\n'],
     ['a bad escape', 'a: "\\q"\n'],
@@ -129,15 +135,28 @@ describe('readPlainYaml', () => {
         `"${s}`,
       ),
     );
-    const flowItem = fc.oneof(scalarArb, quoted);
-    const flowList = fc
-      .tuple(fc.array(flowItem, { maxLength: 4 }), spaces, fc.constantFrom(false, false, false, false, false, false, false, true))
-      .map(([items, pad, trailing]) =>
-        items.length === 0 ? `[${pad}]` : `[${pad}${items.join(`,${pad || ' '}`)}${trailing ? ',' : ''}${pad}]`,
-      );
-    const flowMap = fc
-      .tuple(fc.array(fc.tuple(keyArb, flowItem), { maxLength: 3 }), spaces)
-      .map(([pairs, pad]) => (pairs.length === 0 ? '{}' : `{${pad}${pairs.map(([k, v]) => `${k}: ${v}`).join(', ')}${pad}}`));
+    // flow lists and mappings of scalars, and of each other (`{ rate: { limit: 60 } }`)
+    const { flowList, flowMap } = fc.letrec<{ flowItem: string; flowList: string; flowMap: string }>((tie) => ({
+      flowItem: fc.oneof(
+        { maxDepth: 3, depthIdentifier: 'flow' },
+        { weight: 6, arbitrary: scalarArb },
+        { weight: 3, arbitrary: quoted },
+        tie('flowList'),
+        tie('flowMap'),
+      ),
+      flowList: fc
+        .tuple(
+          fc.array(tie('flowItem'), { maxLength: 4, depthIdentifier: 'flow' }),
+          spaces,
+          fc.constantFrom(false, false, false, false, false, false, false, true),
+        )
+        .map(([items, pad, trailing]) =>
+          items.length === 0 ? `[${pad}]` : `[${pad}${items.join(`,${pad || ' '}`)}${trailing ? ',' : ''}${pad}]`,
+        ),
+      flowMap: fc
+        .tuple(fc.array(fc.tuple(keyArb, tie('flowItem')), { maxLength: 3, depthIdentifier: 'flow' }), spaces)
+        .map(([pairs, pad]) => (pairs.length === 0 ? '{}' : `{${pad}${pairs.map(([k, v]) => `${k}: ${v}`).join(', ')}${pad}}`)),
+    }));
     const inline = fc.oneof({ weight: 4, arbitrary: scalarArb }, quoted, flowList, flowMap);
 
     type Doc =

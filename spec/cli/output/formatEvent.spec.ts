@@ -65,6 +65,27 @@ describe('formatEvent', () => {
     );
   });
 
+  it('should say why a task was skipped from how the task it names ended, following the run', () => {
+    const lines = new EventFormatter();
+    const text = eventsOf(
+      { type: 'dag.created', at: 0, dagId: 'd', taskCount: 5 },
+      { type: 'task.started', at: 0, taskId: 'a', attempt: 1, agent: 'fn' },
+      { type: 'task.completed', at: 1, taskId: 'a', attempt: 1, durationMs: 1, output: null },
+      { type: 'task.skipped', at: 1, taskId: 'alert', attempt: 1, because: 'a' },
+      { type: 'task.skipped', at: 1, taskId: 'after-alert', attempt: 1, because: 'alert' },
+      { type: 'task.started', at: 1, taskId: 'b', attempt: 1, agent: 'fn' },
+      { type: 'task.failed', at: 2, taskId: 'b', attempt: 1, error: { name: 'Error', message: 'no' }, severity: 'error', willRetry: false },
+      { type: 'task.skipped', at: 2, taskId: 'publish', attempt: 1, because: 'b' },
+    )
+      .map((event) => lines.format(event))
+      .filter((line) => line.includes('skipped'));
+    expect(text).toEqual([
+      '[   0.001s] task.skipped alert: no dependency failed (when any-failed)',
+      '[   0.001s] task.skipped after-alert: dependency alert was skipped',
+      '[   0.002s] task.skipped publish: dependency b failed',
+    ]);
+  });
+
   it('should show the attempt of a cancelled task only if that attempt ran, following the run', () => {
     const lines = new EventFormatter();
     const shown = eventsOf(

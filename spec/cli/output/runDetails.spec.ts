@@ -65,7 +65,7 @@ describe('what rxdag runs and rxdag show print', () => {
     expect(details.tasks).toEqual([
       { id: 'fetch', state: 'completed', startedAt: 1001, durationMs: 2100, attempts: 1, worker: 'box:42' },
       { id: 'build', state: 'failed', startedAt: 3102, durationMs: 98, attempts: 1 },
-      { id: 'ship', state: 'skipped', attempts: 0 },
+      { id: 'ship', state: 'skipped', attempts: 0, because: 'dependency "build" failed' },
     ]);
     // the same run before its resume: the attempt in flight was cut
     const cut = runDetails(header, events.slice(0, 3), { ...summary, status: 'interrupted', endedAt: undefined });
@@ -87,11 +87,57 @@ describe('what rxdag runs and rxdag show print', () => {
       '\n1 task failed:\n  build (attempt 1): ShellCommandError: `make` exited with code 2; last stderr lines:\n      make: *** [all] Error 1\n',
     );
     expect(text.trimEnd().split('\n').slice(-4)).toEqual([
-      'TASK   STATE      STARTED    TOOK  ATTEMPTS  WORKER',
+      'TASK   STATE      STARTED    TOOK  ATTEMPTS  WORKER  WHY',
       'fetch  completed    +1 ms  2.10 s         1  box:42',
       'build  failed     +2.10 s   98 ms         1',
-      'ship   skipped          -       -         0',
+      'ship   skipped          -       -         0          dependency "build" failed',
     ]);
+  });
+
+  it('should show the limits, each task’s rules and estimate, which came from history, and why each task was skipped', () => {
+    const limited: JournalHeader = {
+      ...header,
+      options: {
+        ...header.options,
+        limits: { api: { concurrency: 2, rate: { limit: 60, intervalMs: 60_000 } } },
+        metadata: { estimates: { fromHistory: ['fetch'], runs: ['run-0'] } },
+      },
+      spec: {
+        id: 'd',
+        tasks: [
+          { id: 'fetch', deps: [], agent: 'shell', estimateMs: 1200, limits: ['api'], weight: 2 },
+          { id: 'build', deps: ['fetch'], agent: 'shell', estimateMs: 300 },
+          { id: 'ship', deps: ['build'], agent: 'shell', when: 'any-failed' },
+        ],
+      },
+    };
+    const succeeded = eventsOf(
+      { type: 'dag.created', at: 1000, dagId: 'd', taskCount: 3 },
+      { type: 'task.started', at: 1000, taskId: 'fetch', attempt: 1, agent: 'shell' },
+      { type: 'task.completed', at: 1100, taskId: 'fetch', attempt: 1, durationMs: 100 },
+      { type: 'task.started', at: 1100, taskId: 'build', attempt: 1, agent: 'shell' },
+      { type: 'task.completed', at: 1200, taskId: 'build', attempt: 1, durationMs: 100 },
+      { type: 'task.skipped', at: 1200, taskId: 'ship', attempt: 1, because: 'build' },
+    );
+    const details = runDetails(limited, succeeded, summary);
+    expect(details.limits).toEqual({ api: { concurrency: 2, rate: { limit: 60, intervalMs: 60_000 } } });
+    expect(details.estimates).toEqual({ fromHistory: ['fetch'], runs: ['run-0'] });
+    expect(details.tasks).toEqual([
+      expect.objectContaining({ id: 'fetch', limits: ['api'], weight: 2, estimateMs: 1200, estimateFromHistory: true }),
+      expect.objectContaining({ id: 'build', estimateMs: 300 }),
+      expect.objectContaining({ id: 'ship', when: 'any-failed', because: 'no dependency failed (when any-failed)' }),
+    ]);
+    expect(details.tasks[1]).not.toHaveProperty('estimateFromHistory');
+    const text = formatRunDetails(details, '.rxdag/');
+    expect(text).toContain('\n  limits   api: 2 at once, 60 per minute\n  history  estimates of 1 task from earlier runs: run-0\n');
+    expect(text.trimEnd().split('\n').slice(-4)).toEqual([
+      'TASK   STATE      STARTED    TOOK  ATTEMPTS          ESTIMATE  RULES                  WHY',
+      'fetch  completed    +0 ms  100 ms         1  1.20 s (history)  limits api · weight 2',
+      'build  completed  +100 ms  100 ms         1            300 ms',
+      'ship   skipped          -       -         0                 -  when any-failed        no dependency failed (when any-failed)',
+    ]);
+    // a journal written before metadata and limits: none shown
+    expect(runDetails(header, succeeded, summary)).not.toHaveProperty('estimates');
   });
 
   it('should list runs in a table, with no duration for a run that has not ended', () => {

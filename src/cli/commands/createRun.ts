@@ -1,21 +1,30 @@
-import { DagValidationError, runDag, type DagRun, type SchedulerOptions } from '../../index';
+import { type AgentDefinition, DagValidationError, runDag, type DagRun, type SchedulerOptions } from '../../index';
 import { type BuiltinAgents, builtinAgents } from '../agents/builtinAgents';
+import { ProcessGroups } from '../agents/processGroups';
 import type { LoadedDag } from '../dagFile/loadDagFile';
 import { InvalidInputError } from '../problems';
 
 /** A run of a DAG file, not started yet, with the process groups its shell tasks will use. */
-export interface PreparedRun extends BuiltinAgents {
+export interface PreparedRun {
   readonly run: DagRun;
+  /** Empty with remote agents: their shell tasks run on workers. */
+  readonly groups: BuiltinAgents['groups'];
 }
 
 /**
- * Creates the run with the CLI's agents. The library checks options and agent names here,
- * before anything starts: its complaints become problems placed in the file (exit 2).
+ * Creates the run with the CLI's agents, or with `remote` agents (`--redis`: no local process
+ * group then). The library checks options and agent names here, before anything starts: its
+ * complaints become problems placed in the file (exit 2).
  */
-export function createRun(loaded: LoadedDag, options: Omit<SchedulerOptions, 'agents'>, killGraceMs: number): PreparedRun {
-  const builtins = builtinAgents(killGraceMs);
+export function createRun(
+  loaded: LoadedDag,
+  options: Omit<SchedulerOptions, 'agents'>,
+  killGraceMs: number,
+  remote?: Readonly<Record<string, AgentDefinition>>,
+): PreparedRun {
+  const { agents, groups } = remote === undefined ? builtinAgents(killGraceMs) : { agents: remote, groups: new ProcessGroups(killGraceMs) };
   try {
-    return { ...builtins, run: runDag(loaded.dag, { ...options, agents: builtins.agents }) };
+    return { groups, run: runDag(loaded.dag, { limits: loaded.limits, ...options, agents }) };
   } catch (error) {
     if (error instanceof DagValidationError) throw new InvalidInputError(loaded.problemsOf(error.issues));
     if (error instanceof TypeError) throw new InvalidInputError([{ message: error.message }]);

@@ -29,6 +29,7 @@ import { EventLog } from '../output/eventLog';
 import { failureList } from '../output/failureList';
 import { progressReporter } from '../output/progressReporter';
 import { jsonReporter, lineReporter, type Reporter } from '../output/reporter';
+import type { RunSetup } from '../output/runSetup';
 import { renderReport } from '../report/renderReport';
 import { refusalLine } from '../store/storeErrors';
 import type { StoreLocation } from '../store/storeLocation';
@@ -57,6 +58,8 @@ export interface RunToDrive {
   readonly dag: Dag;
   /** The DAG's dependencies by task id, for the report. */
   readonly deps: Readonly<Record<string, readonly string[]>>;
+  /** The run's limits and each task's rules and estimate, for the report. */
+  readonly setup?: RunSetup;
   /** What the report names as the run's source (the DAG file, or the store). */
   readonly source: string;
   /** Where the run is journaled, if it is, and its journal. */
@@ -133,7 +136,15 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   const writeReport = () => {
     if (options.reportPath === undefined || reportEvents === undefined) return;
     try {
-      writeFileSync(options.reportPath, renderReport({ events: reportEvents, deps: target.deps, source: target.source }));
+      writeFileSync(
+        options.reportPath,
+        renderReport({
+          events: reportEvents,
+          deps: target.deps,
+          source: target.source,
+          ...(target.setup === undefined ? {} : { setup: target.setup }),
+        }),
+      );
     } catch (error) {
       outputFailed = true;
       io.stderr.write(`rxdag: cannot write the report ${options.reportPath}: ${describeIoError(error)}\n`);

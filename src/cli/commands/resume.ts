@@ -3,7 +3,8 @@
  * a reboot) from its journal, with the same display, outputs and exit codes as `rxdag run` (see
  * `driveRun.ts`); by default the newest `interrupted` run of the store. The run keeps its own
  * journaled settings (its DAG, the working directories and commands of its shell tasks, its
- * failure policy); `-c`, `--mode`, `--kill-grace` and the outputs are this process's.
+ * failure policy, and its `-c`, `--mode` and `--poll-interval` unless given again); `--kill-grace`
+ * and the outputs are this process's.
  *
  * Refused with one line and exit 2, nothing run: a store that does not exist or cannot be
  * reached, an unknown run, a run that ended, a run a live process owns, no interrupted run.
@@ -12,7 +13,11 @@
  */
 import { type DagEvent, defineDag, type JournalHeader, resumeRun, RunNotResumableError } from '../../index';
 import { builtinAgents } from '../agents/builtinAgents';
+import { ProcessGroups } from '../agents/processGroups';
+import { type MetricsEndpoint, openMetricsEndpoint } from '../output/metricsEndpoint';
 import { InvalidInputError } from '../problems';
+import { openRemoteAgents } from '../remote/openRemote';
+import type { RemoteAgents } from '../remote/remoteAgents';
 import { openStore, type Store } from '../store/openStore';
 import { asRefusal } from '../store/storeErrors';
 import { storeFlag, storeLocation } from '../store/storeLocation';
@@ -31,6 +36,8 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
   if (problems.length > 0) throw new InvalidInputError(problems);
   const location = storeLocation(options.store, process.env);
   const store = openStore(location, 'read');
+  let remote: RemoteAgents | undefined;
+  let metrics: MetricsEndpoint | undefined;
   try {
     const id = runId ?? (await newestInterrupted(store));
     const { header, history } = await journaled(store, id);
@@ -43,20 +50,20 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     } catch (error) {
       return asRefusal(error, location);
     }
-    const { agents, groups } = builtinAgents(options.killGraceMs);
+    if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, io.stderr);
+    // with --redis, attempts (also those in flight when the run stopped) go to workers
+    const { agents, groups } =
+      remote === undefined ? builtinAgents(options.killGraceMs) : { agents: remote.agents, groups: new ProcessGroups(options.killGraceMs) };
     let run;
     try {
-      run = resumeRun(store.journal, id, {
-        agents,
-        mode: options.mode,
-        ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
-        ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
-      });
+      run = resumeRun(store.journal, id, { agents, ...schedulingOf(header, raw, options) });
     } catch (error) {
       if (error instanceof TypeError) throw new InvalidInputError([{ message: error.message }]);
       throw error;
     }
     const completedBefore = history.filter((event) => event.type === 'task.completed').length;
+    // counts this process's events: a counter starts at 0 with each process, as Prometheus expects
+    if (options.metricsPort !== undefined) metrics = await openMetricsEndpoint(run.events$, options.metricsPort, io.stderr);
     return await driveRun(
       {
         run,
@@ -76,8 +83,23 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
       io,
     );
   } finally {
+    await metrics?.close();
+    await remote?.close();
     await store.close();
   }
+}
+
+/** The run's concurrency and mode: given now, else journaled when it began, else the defaults. */
+function schedulingOf(header: JournalHeader, raw: RawResumeOptions, options: ReturnType<typeof resolveRunOptions>) {
+  const journaled = header.options;
+  const mode = raw.mode === undefined ? (journaled.mode ?? options.mode) : options.mode;
+  const maxConcurrency = options.maxConcurrency ?? journaled.maxConcurrency;
+  const pollIntervalMs = raw.pollInterval === undefined && raw.mode === undefined ? journaled.pollIntervalMs : options.pollIntervalMs;
+  return {
+    mode,
+    ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
+    ...(mode === 'polling' && pollIntervalMs !== undefined ? { pollIntervalMs } : {}),
+  };
 }
 
 /** The newest run of the store whose process stopped before it ended. */

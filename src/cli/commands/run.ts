@@ -5,13 +5,24 @@
  * before anything runs: the file, the options, the output paths, and whether the store can be
  * written (exit 2 with every problem).
  *
+ * Tasks without an estimate get one from the store's earlier runs of the same DAG (the median
+ * of their durations; `--no-history` turns it off), noted in the run's metadata.
+ *
+ * With `--redis`, every attempt runs on `rxdag worker` processes (`remote/`: BullMQ is loaded
+ * only then), after a check that the Redis answers.
+ *
  * It does not decide how tasks run (the agents do), how output looks (the reporters do) nor
  * what the journal holds (the library does).
  */
 import type { SchedulerOptions } from '../../index';
 import { loadDagFile } from '../dagFile/loadDagFile';
+import { type MetricsEndpoint, openMetricsEndpoint } from '../output/metricsEndpoint';
 import { InvalidInputError } from '../problems';
+import { openRemoteAgents } from '../remote/openRemote';
+import type { RemoteAgents } from '../remote/remoteAgents';
+import { runSetupOf } from '../output/runSetup';
 import { depsOf } from '../report/reportInput';
+import { ESTIMATES_KEY, type EstimatesNote, fillFromHistory } from '../store/historyEstimates';
 import { newRunId } from '../store/runId';
 import { openStore, type Store } from '../store/openStore';
 import { storeFlag, storeLocation } from '../store/storeLocation';
@@ -30,14 +41,22 @@ import { outputProblems } from './writeTarget';
  */
 export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): Promise<number> {
   const options = resolveRunOptions(raw, io.stdout.isTTY === true && io.stderr.isTTY === true);
-  const loaded = loadDagFile(file);
+  const read = loadDagFile(file);
   const store = options.journal ? openStore(storeLocation(options.store, process.env), 'write') : undefined;
+  let remote: RemoteAgents | undefined;
+  let metrics: MetricsEndpoint | undefined;
   try {
+    // estimates of tasks without one, from the store's earlier runs of the DAG (not with --no-history)
+    const { loaded, note } =
+      store !== undefined && options.history ? await fillFromHistory(read, store.journal) : { loaded: read, note: undefined };
     const runId = store === undefined ? undefined : newRunId(loaded.dag.id);
-    const { run, groups } = createRun(loaded, schedulerOptions(options, store, runId), options.killGraceMs);
+    if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, io.stderr);
+    const { run, groups } = createRun(loaded, schedulerOptions(options, store, runId, note), options.killGraceMs, remote?.agents);
     const problems = outputProblems(file, options.eventsPath, options.reportPath);
     if (problems.length > 0) throw new InvalidInputError(problems);
     if (loaded.dag.size === 0) io.stderr.write(`rxdag: warning: ${file} has no tasks; nothing to run\n`);
+    // listening before the run starts: a port that cannot be had is refused with nothing run
+    if (options.metricsPort !== undefined) metrics = await openMetricsEndpoint(run.events$, options.metricsPort, io.stderr);
     const where = store?.location;
     return await driveRun(
       {
@@ -45,6 +64,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
         groups,
         dag: loaded.dag,
         deps: depsOf(loaded.dag),
+        setup: runSetupOf(loaded.spec, loaded.limits, note),
         source: file,
         ...(store === undefined ? {} : { store: store.location, journal: store.journal }),
         ...(where === undefined || runId === undefined
@@ -55,6 +75,8 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
       io,
     );
   } finally {
+    await metrics?.close();
+    await remote?.close(); // after a Ctrl-C, once the workers were told to stop its attempts
     await store?.close();
   }
 }
@@ -63,6 +85,7 @@ function schedulerOptions(
   options: RunCommandOptions,
   store: Store | undefined,
   runId: string | undefined,
+  note: EstimatesNote | undefined,
 ): Omit<SchedulerOptions, 'agents'> {
   return {
     mode: options.mode,
@@ -70,5 +93,6 @@ function schedulerOptions(
     ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
     ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
     ...(store === undefined || runId === undefined ? {} : { journal: store.journal, runId }),
+    ...(note === undefined ? {} : { metadata: { [ESTIMATES_KEY]: note } }),
   };
 }

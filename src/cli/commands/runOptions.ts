@@ -7,9 +7,11 @@
  */
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
 import { InvalidInputError, type Problem } from '../problems';
+import { checkMetricsPort } from '../output/metricsEndpoint';
+import { type RawRemoteOptions, type RemoteSettings, resolveRemoteOptions } from '../remote/remoteOptions';
 
 /** `rxdag run` options as commander hands them over: strings, checked here all at once. */
-export interface RawRunOptions {
+export interface RawRunOptions extends RawRemoteOptions {
   readonly concurrency?: string;
   readonly mode?: string;
   readonly pollInterval?: string;
@@ -23,6 +25,10 @@ export interface RawRunOptions {
   readonly store?: string;
   /** false with `--no-journal` (commander's negated flag); `resume` has no such flag. */
   readonly journal?: boolean;
+  /** false with `--no-history`; `resume` has no such flag (a resumed run keeps its estimates). */
+  readonly history?: boolean;
+  /** `--metrics-port PORT`. */
+  readonly metricsPort?: string;
 }
 
 /** How the run is shown: a live bar, a line per event, failures only, or JSON lines. */
@@ -43,6 +49,12 @@ export interface RunCommandOptions {
   readonly store: string | undefined;
   /** Whether the run is journaled (`--no-journal` turns it off). */
   readonly journal: boolean;
+  /** Whether estimates come from earlier runs in the store (`--no-history` turns it off). */
+  readonly history: boolean;
+  /** `--redis` and its options: attempts go to `rxdag worker` processes. */
+  readonly remote: RemoteSettings | undefined;
+  /** Where `/metrics` is served while the command runs (0: a free port), if anywhere. */
+  readonly metricsPort: number | undefined;
 }
 
 /** Default time between SIGTERM and SIGKILL for a stopped shell task. */
@@ -87,6 +99,8 @@ export function resolveRunOptions(raw: RawRunOptions, interactive: boolean): Run
     problems.push({ message: '--store and --no-journal cannot be used together (--no-journal writes no journal anywhere)' });
   if (raw.quiet === true && raw.json === true)
     problems.push({ message: '--quiet and --json cannot be used together (--json already prints only events)' });
+  const remote = resolveRemoteOptions(raw, process.env, problems);
+  const metricsPort = checkMetricsPort(raw.metricsPort, problems);
   if (problems.length > 0) throw new InvalidInputError(problems);
   return {
     maxConcurrency,
@@ -99,5 +113,8 @@ export function resolveRunOptions(raw: RawRunOptions, interactive: boolean): Run
     killGraceMs: killGraceMs ?? DEFAULT_KILL_GRACE_MS,
     store: raw.store,
     journal: raw.journal !== false,
+    history: raw.history !== false,
+    remote,
+    metricsPort,
   };
 }

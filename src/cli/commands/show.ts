@@ -1,15 +1,18 @@
 /**
  * `rxdag show RUN_ID [--store …] [--json] [--report OUT.html]`: one journaled run from its
- * journal: a summary (DAG, status, times, counts), every task that failed for good with its
- * error (a shell task's last stderr lines included), each task's timing, and with `--report` the
+ * journal: a summary (DAG, status, times, counts, limits, estimates taken from earlier runs),
+ * every task that failed for good with its error (a shell task's last stderr lines included),
+ * each task's timing, rules, estimate and why it was skipped, and with `--report` the
  * HTML report built from the journal's events (the same report as `rxdag run --report`). An
  * unknown run, a missing or unreachable store: one line, exit 2. It changes nothing in the store.
  */
 import { writeFileSync } from 'node:fs';
 import { ExitCode } from '../exitCodes';
 import { formatRunDetails, runDetails } from '../output/runDetails';
+import { runSetupOf } from '../output/runSetup';
 import { InvalidInputError } from '../problems';
 import { renderReport } from '../report/renderReport';
+import { estimatesNoteOf } from '../store/historyEstimates';
 import { openStore } from '../store/openStore';
 import { asRefusal } from '../store/storeErrors';
 import { storeFlag, storeLocation } from '../store/storeLocation';
@@ -46,7 +49,8 @@ export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo)
     if (raw.report === undefined) return ExitCode.ok;
     const deps = Object.fromEntries(header.spec.tasks.map((task) => [task.id, task.deps ?? []]));
     try {
-      writeFileSync(raw.report, renderReport({ events, deps, source: `run ${runId} (journal ${location.label})` }));
+      const setup = runSetupOf(header.spec, header.options.limits, estimatesNoteOf(header.options.metadata));
+      writeFileSync(raw.report, renderReport({ events, deps, setup, source: `run ${runId} (journal ${location.label})` }));
     } catch (error) {
       io.stderr.write(`rxdag: cannot write the report ${raw.report}: ${describeIoError(error)}\n`);
       return ExitCode.outputFailed;

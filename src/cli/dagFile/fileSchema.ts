@@ -1,8 +1,9 @@
 /**
  * The parts of a DAG file that only the CLI knows: `run` (shell command), `sleep`, `cwd` and
- * `env`, the input the built-in agents take when a task names them with `agent:`, and the rule
- * that each task says how it runs. The fields it shares with the library (`id`, `deps`,
- * `timeoutMs`, `retry`, `priority`, `estimateMs`, `agent`, `input`) pass through untyped here:
+ * `env`, the input the built-in agents take when a task names them with `agent:`, the rule
+ * that each task says how it runs, and the top-level `limits:` (`fileLimits.ts`). The fields
+ * it shares with the library (`id`, `deps`, `timeoutMs`, `retry`, `priority`, `estimateMs`,
+ * `weight`, `limits`, `when`, `agent`, `input`) pass through untyped here:
  * `defineDag` checks them, so each problem is reported once, by one owner. Whether a `cwd`
  * exists is not a shape: `directoryProblems` checks it.
  */
@@ -10,6 +11,7 @@ import { z } from 'zod';
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
 import { SHELL_AGENT } from '../agents/shellAgent';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
+import { fileLimitsSchema } from './fileLimits';
 
 const libraryField = z.unknown().optional();
 
@@ -53,6 +55,9 @@ export const fileTaskSchema = z
       retry: libraryField,
       priority: libraryField,
       estimateMs: libraryField,
+      weight: libraryField,
+      limits: libraryField,
+      when: libraryField,
       agent: libraryField,
       input: libraryField,
       run: command.optional(),
@@ -119,6 +124,9 @@ export function isPlainFileTask(task: unknown): task is FileTask {
       case 'retry':
       case 'priority':
       case 'estimateMs':
+      case 'weight':
+      case 'limits':
+      case 'when':
         break;
       case 'sleep':
         if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMER_MS) return false;
@@ -156,6 +164,7 @@ export const dagFileSchema = z.strictObject(
     id: libraryField,
     tasks: z.array(z.unknown(), { error: 'expected a list of tasks' }),
     defaults: fileDefaultsSchema.optional(),
+    limits: fileLimitsSchema.optional(),
   },
   { error: 'expected a mapping with `id` and `tasks` at the top of the file' },
 );

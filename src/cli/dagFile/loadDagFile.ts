@@ -2,13 +2,15 @@
  * Reads a DAG file (`.yaml`, `.yml` or `.json`) into a defined DAG, or throws every problem it
  * has at once, each placed at its line and column and sorted by position: what cannot be read
  * (missing, empty, binary), syntax errors, the file schema's problems, the library's own
- * (`defineDag`: values, duplicates, dependencies, cycles) and working directories that do not
- * exist. It is the one check `run`, `validate` and `graph` share; it runs nothing.
+ * (`defineDag`: values, duplicates, dependencies, cycles), tasks that need a limit the file does
+ * not declare or weigh more than it allows, and working directories that do not exist. It is
+ * the one check `run`, `validate` and `graph` share; it runs nothing.
  */
 import path from 'node:path';
-import { type Dag, type DagIssue, DagValidationError, defineDag } from '../../index';
+import { type Dag, type DagIssue, type DagSpec, DagValidationError, defineDag, type LimitSpec } from '../../index';
 import { InvalidInputError, type Problem, sortProblems } from '../problems';
 import { directoryProblems } from './directories';
+import { limitProblems, usableLimits } from './fileLimits';
 import { dagFileSchema, fileTaskSchema, isPlainFileTask } from './fileSchema';
 import { readDagText } from './readDagText';
 import { parseJson, parseYaml, type Positions } from './sourceText';
@@ -18,6 +20,10 @@ import { type Located, zodProblems } from './zodProblems';
 /** A DAG file that passed every check, with what is needed to point back into it. */
 export interface LoadedDag {
   readonly dag: Dag;
+  /** The spec `dag` was defined from (to define it again with more, e.g. estimates). */
+  readonly spec: DagSpec;
+  /** The file's named limits (`limits:`), for the run's `limits` option; empty when it has none. */
+  readonly limits: Readonly<Record<string, LimitSpec>>;
   /** The file as the user named it. */
   readonly fileName: string;
   /** Problems for library issues found later (e.g. unknown agents), placed in the file and sorted. */
@@ -58,7 +64,7 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
   if (!head.success) problems.push(...zodProblems(head.error, [], dagFileSchema, value, place));
   if (!isMapping(value)) throw new InvalidInputError(problems);
   // read on past a bad head: the tasks' problems are reported with it
-  const file = value as { id?: unknown; tasks?: unknown; defaults?: unknown };
+  const file = value as { id?: unknown; tasks?: unknown; defaults?: unknown; limits?: unknown };
   const fileTasks: readonly unknown[] = Array.isArray(file.tasks) ? file.tasks : [];
   const tasks = fileTasks.map((raw, i) => {
     if (isPlainFileTask(raw)) return raw;
@@ -75,9 +81,10 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
     if (!(error instanceof DagValidationError)) throw error;
     problems.push(...error.issues.map(place));
   }
+  problems.push(...limitProblems(fileTasks, file.limits).map(place));
   if (options.checkDirectories !== false) problems.push(...directoryProblems(spec, fileTasks, file.defaults, place));
   if (problems.length > 0 || dag === undefined) throw new InvalidInputError(sortProblems(problems));
-  return { dag, fileName, problemsOf: (issues) => sortProblems(issues.map(place)) };
+  return { dag, spec, limits: usableLimits(file.limits), fileName, problemsOf: (issues) => sortProblems(issues.map(place)) };
 }
 
 /** Places an issue in the file: at the value its path names, or at the key of an unknown field. */

@@ -3,7 +3,8 @@
  * indented with spaces, one-line scalars (plain, single- or double-quoted), one-line flow lists
  * and mappings of scalars (`deps: [a, b]`, `retry: { attempts: 2 }`), literal block scalars
  * (`run: |`), comments and a leading `---`. It reads such a file an order of magnitude faster
- * than the `yaml` library, which builds a whole document (~80 µs and ~8 KB a task).
+ * than the `yaml` library, which builds a whole document (~80 µs and ~8 KB a task). One-line
+ * flow collections may nest (`api: { concurrency: 2, rate: { limit: 60, intervalMs: 60000 } }`).
  *
  * It is a shortcut, never a judge: it gives the value the `yaml` library gives (YAML 1.2, core
  * schema, unique keys), or `undefined` as soon as the text holds anything else — a tab, a

@@ -1,7 +1,8 @@
 /**
  * The one-line pieces of the plain-YAML reader ({@link readPlainYaml}): plain scalars resolved
- * in YAML 1.2's core schema, single- and double-quoted scalars, and flow lists and mappings of
- * scalars closed on their line. Each takes the text and offsets (no string per line) and bails
+ * in YAML 1.2's core schema, single- and double-quoted scalars, and flow lists and mappings
+ * closed on their line, of scalars and of such lists and mappings (`{ rate: { limit: 60 } }`),
+ * nested at most {@link MAX_FLOW_DEPTH} deep. Each takes the text and offsets (no string per line) and bails
  * (throws {@link NOT_PLAIN}) on anything it leaves to the `yaml` library. It does not read
  * block structure, comments between lines or literal blocks: that is the reader's.
  */
@@ -129,9 +130,17 @@ export function singleQuoted(text: string, from: number, limit: number): { value
   return bail();
 }
 
-/** A scalar in a flow collection starting at `from`: quoted, or plain up to the next `,` or `closer` (before `limit`). */
-function flowScalar(text: string, from: number, closer: string, limit: number): { value: unknown; end: number } {
+/** Flow collections nested deeper than this are left to the `yaml` library. */
+export const MAX_FLOW_DEPTH = 8;
+
+/**
+ * A value in a flow collection starting at `from`: a nested flow list or mapping (at `depth`),
+ * a quoted scalar, or a plain one up to the next `,` or `closer` (before `limit`).
+ */
+function flowValue(text: string, from: number, closer: string, limit: number, depth: number): { value: unknown; end: number } {
   const first = text[from];
+  if (first === '[') return flowSequence(text, from, limit, depth + 1);
+  if (first === '{') return flowMapping(text, from, limit, depth + 1);
   if (first === '"') return doubleQuoted(text, from, limit);
   if (first === "'") return singleQuoted(text, from, limit);
   let end = from;
@@ -151,13 +160,14 @@ function skipSpaces(text: string, from: number, limit: number): number {
 }
 
 /** `[a, "b", 3]` from `from`, closed before `limit` (its line's end); `end` is past the `]`. */
-export function flowSequence(text: string, from: number, limit: number): { value: unknown[]; end: number } {
+export function flowSequence(text: string, from: number, limit: number, depth = 1): { value: unknown[]; end: number } {
+  if (depth > MAX_FLOW_DEPTH) bail();
   const items: unknown[] = [];
   let at = skipSpaces(text, from + 1, limit);
   if (text[at] === ']' && at < limit) return { value: items, end: at + 1 };
   for (;;) {
     if (at >= limit) bail();
-    const item = flowScalar(text, at, ']', limit);
+    const item = flowValue(text, at, ']', limit, depth);
     items.push(item.value);
     at = skipSpaces(text, item.end, limit);
     if (at >= limit) bail(); // not closed on its line
@@ -169,7 +179,8 @@ export function flowSequence(text: string, from: number, limit: number): { value
 }
 
 /** `{ a: 1, b: "x" }` from `from`, closed before `limit`, plain keys only; `end` is past the `}`. */
-export function flowMapping(text: string, from: number, limit: number): { value: Record<string, unknown>; end: number } {
+export function flowMapping(text: string, from: number, limit: number, depth = 1): { value: Record<string, unknown>; end: number } {
+  if (depth > MAX_FLOW_DEPTH) bail();
   const map: Record<string, unknown> = {};
   let at = skipSpaces(text, from + 1, limit);
   if (text[at] === '}' && at < limit) return { value: map, end: at + 1 };
@@ -181,7 +192,7 @@ export function flowMapping(text: string, from: number, limit: number): { value:
     if (colon + 1 >= limit || text.charCodeAt(colon) !== COLON || text.charCodeAt(colon + 1) !== SPACE) bail();
     const key = text.slice(at, colon);
     if (typeof plainScalar(key) !== 'string' || key === '__proto__' || Object.prototype.hasOwnProperty.call(map, key)) bail();
-    const item = flowScalar(text, skipSpaces(text, colon + 1, limit), '}', limit);
+    const item = flowValue(text, skipSpaces(text, colon + 1, limit), '}', limit, depth);
     map[key] = item.value;
     at = skipSpaces(text, item.end, limit);
     if (at >= limit) bail();

@@ -1,6 +1,7 @@
 /**
  * Turns a DAG file into the library's `DagSpec`: `run:` and `sleep:` become the built-in agents
- * with their input, the defaults are applied. Checks nothing (the file schema and `defineDag`
+ * with their input (a sleep's length is its `estimateMs` unless it gives one), the defaults are
+ * applied. The file's `limits:` are not part of the spec: they are the run's option. Checks nothing (the file schema and `defineDag`
  * do) and reads even a file that failed them, so that every problem is reported in one pass.
  */
 import path from 'node:path';
@@ -10,13 +11,15 @@ import { SLEEP_AGENT } from '../agents/sleepAgent';
 import type { FileEnv, FileTask } from './fileSchema';
 
 /** Fields a file task shares with the library's task spec, copied as written. */
-const LIBRARY_TASK_FIELDS = ['id', 'deps', 'timeoutMs', 'retry', 'priority', 'estimateMs'] as const;
+const LIBRARY_TASK_FIELDS = ['id', 'deps', 'timeoutMs', 'retry', 'priority', 'estimateMs', 'weight', 'limits', 'when'] as const;
 const LIBRARY_DEFAULT_FIELDS = ['timeoutMs', 'retry', 'priority'] as const;
 
 /**
  * Turns a DAG file into the library's `DagSpec`: `run` becomes the `shell` agent with input
  * `{command, cwd, env}` (a relative `cwd` is resolved against the file's folder, the default
- * `cwd`), and `sleep` becomes the `sleep` agent with the milliseconds as input.
+ * `cwd`), and `sleep` becomes the `sleep` agent with the milliseconds as input and, when the
+ * task gives no `estimateMs`, as its estimate (a sleep takes what it says: the critical path
+ * needs no hand-written estimate for it).
  *
  * `tasks` holds each task as parsed, or as written when it failed the file schema: it is still
  * handed to `defineDag` so that its other problems (unknown dependencies, cycles) are reported
@@ -70,6 +73,7 @@ function toTaskSpec(task: unknown, defaults: UsableDefaults | undefined, baseDir
   } else if (fileTask.sleep !== undefined) {
     spec['agent'] = SLEEP_AGENT;
     spec['input'] = fileTask.sleep;
+    if (spec['estimateMs'] === undefined && isSleepMs(fileTask.sleep)) spec['estimateMs'] = fileTask.sleep;
   } else if (fileTask.agent !== undefined) {
     spec['agent'] = fileTask.agent;
     if (fileTask.input !== undefined) spec['input'] = fileTask.input;
@@ -78,6 +82,11 @@ function toTaskSpec(task: unknown, defaults: UsableDefaults | undefined, baseDir
     spec['agent'] = SHELL_AGENT;
   }
   return spec as TaskSpec;
+}
+
+/** A sleep the file schema takes (else it is reported, and no estimate is made of it). */
+function isSleepMs(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }
 
 function pick<K extends string>(source: Partial<Record<K, unknown>> | undefined, keys: readonly K[]): Partial<Record<K, unknown>> {

@@ -1,4 +1,5 @@
 import type { DagEvent } from '../../index';
+import { type BecauseEnded, skipReason } from './runSetup';
 
 /**
  * One human-readable line for an event (continuation lines indented, for multi-line errors),
@@ -12,9 +13,14 @@ import type { DagEvent } from '../../index';
  * @example
  * formatEvent(event, 0) // "[   0.412s] task.completed build #1 in 398 ms"
  */
-export function formatEvent(event: DagEvent, runStartedAt: number, attempts?: (taskId: string) => AttemptsSoFar | undefined): string {
+export function formatEvent(
+  event: DagEvent,
+  runStartedAt: number,
+  attempts?: (taskId: string) => AttemptsSoFar | undefined,
+  endedAs?: (taskId: string) => BecauseEnded,
+): string {
   const time = `[${((event.at - runStartedAt) / 1000).toFixed(3).padStart(8)}s]`;
-  const line = `${time} ${describeEvent(event, attempts)}`;
+  const line = `${time} ${describeEvent(event, attempts, endedAs)}`;
   return line.includes('\n') ? line.replace(/\n/g, `\n${' '.repeat(time.length + 1)}`) : line;
 }
 
@@ -31,8 +37,9 @@ export const TEXT_INDENT = '[   0.000s] '.length;
 
 /**
  * Formats the events of one run in order, remembering what a single event does not say: when
- * the run started and which attempt of each task started. A cancelled task shows its attempt
- * only if that attempt ran: `task.cancelled deploy (never started)`.
+ * the run started, which attempt of each task started, and which tasks failed for good or were
+ * skipped. A cancelled task shows its attempt only if that attempt ran: `task.cancelled deploy
+ * (never started)`; a skipped task says why from how the task it names ended.
  */
 export class EventFormatter {
   private runStartedAt: number | undefined;
@@ -42,6 +49,15 @@ export class EventFormatter {
   private readonly attemptsOf = (taskId: string): AttemptsSoFar | undefined => {
     const attempt = this.attempts.get(taskId);
     return attempt === undefined ? undefined : { lastStarted: Math.abs(attempt), running: attempt > 0 };
+  };
+  // tasks that failed for good or were skipped (few, next to the tasks of a run)
+  private readonly failedOrSkipped = new Map<string, 'failed' | 'skipped'>();
+  private readonly endedAs = (taskId: string): BecauseEnded => {
+    const ended = this.failedOrSkipped.get(taskId);
+    if (ended !== undefined) return ended;
+    const attempt = this.attempts.get(taskId);
+    // its last attempt ended, and not in a failure for good: it completed
+    return attempt !== undefined && attempt < 0 ? 'completed' : undefined;
   };
 
   /** The line of `event`, which must come after every earlier event of the run. */
@@ -57,16 +73,21 @@ export class EventFormatter {
     else if (event.type === 'task.completed' || event.type === 'task.failed') {
       const attempt = this.attempts.get(event.taskId);
       if (attempt !== undefined) this.attempts.set(event.taskId, -Math.abs(attempt));
-    }
+      if (event.type === 'task.failed' && !event.willRetry) this.failedOrSkipped.set(event.taskId, 'failed');
+    } else if (event.type === 'task.skipped') this.failedOrSkipped.set(event.taskId, 'skipped');
   }
 
   /** The line of `event`, the last event {@link observe}d: `format` is `observe` then `describe`. */
   describe(event: DagEvent): string {
-    return formatEvent(event, this.runStartedAt ?? event.at, this.attemptsOf);
+    return formatEvent(event, this.runStartedAt ?? event.at, this.attemptsOf, this.endedAs);
   }
 }
 
-function describeEvent(event: DagEvent, attemptsOf?: (taskId: string) => AttemptsSoFar | undefined): string {
+function describeEvent(
+  event: DagEvent,
+  attemptsOf?: (taskId: string) => AttemptsSoFar | undefined,
+  endedAs?: (taskId: string) => BecauseEnded,
+): string {
   switch (event.type) {
     case 'dag.created':
       return `dag.created ${event.dagId}: ${event.taskCount} task${event.taskCount === 1 ? '' : 's'} (run ${event.runId})`;
@@ -75,7 +96,7 @@ function describeEvent(event: DagEvent, attemptsOf?: (taskId: string) => Attempt
     case 'task.started':
       return `task.started ${event.taskId} #${event.attempt} on ${event.agent}`;
     case 'task.completed':
-      return `task.completed ${event.taskId} #${event.attempt} in ${event.durationMs} ms${event.warning === undefined ? '' : ` with warning: ${event.warning.message}`}`;
+      return `task.completed ${event.taskId} #${event.attempt} in ${event.durationMs} ms${event.worker === undefined ? '' : ` on worker ${event.worker}`}${event.warning === undefined ? '' : ` with warning: ${event.warning.message}`}`;
     case 'task.failed':
       return `task.failed ${event.taskId} #${event.attempt} (${event.severity}${event.willRetry ? ', will retry' : ''}): ${event.error.name}: ${event.error.message}`;
     case 'task.retrying':
@@ -89,7 +110,7 @@ function describeEvent(event: DagEvent, attemptsOf?: (taskId: string) => Attempt
     case 'task.stuck':
       return `task.stuck ${event.taskId} #${event.attempt}: running for ${event.runningForMs} ms`;
     case 'task.skipped':
-      return `task.skipped ${event.taskId}: dependency ${event.because} failed`;
+      return `task.skipped ${event.taskId}: ${skipReason(event.because, endedAs?.(event.because), (id) => id)}`;
     case 'task.cancelled': {
       const attempts = attemptsOf === undefined ? { lastStarted: event.attempt, running: true } : attemptsOf(event.taskId);
       if (attempts === undefined) return `task.cancelled ${event.taskId} (never started)`;

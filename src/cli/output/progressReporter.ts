@@ -37,9 +37,11 @@ const DEFAULT_COLUMNS = 80;
 export function progressReporter(stream: ProgressStream, dag: Dag, resumed: ResumedDisplay = {}): Reporter {
   const tally = new RunTally(dag, resumed.failurePolicy);
   const lines = new EventFormatter();
+  const workers = new WorkerCounts();
   for (const event of resumed.history ?? []) {
     tally.apply(event);
     lines.observe(event);
+    workers.observe(event);
   }
   const multibar = new MultiBar(
     { format: FORMAT, stream, hideCursor: true, clearOnComplete: false, stopOnComplete: false, fps: 10, barsize: 20, emptyOnZero: true },
@@ -68,6 +70,7 @@ export function progressReporter(stream: ProgressStream, dag: Dag, resumed: Resu
       tally.apply(event);
       // the bar shows counts: only the events printed above it, or at the end, are made into lines
       lines.observe(event);
+      workers.observe(event);
       if (event.type === 'dag.created') {
         bar = multibar.create(event.taskCount, 0, payload());
         return;
@@ -85,6 +88,8 @@ export function progressReporter(stream: ProgressStream, dag: Dag, resumed: Resu
         multibar.stop();
         stopped = true;
         stream.write(`${lines.describe(event)}\n`);
+        const ranOn = workers.line();
+        if (ranOn !== undefined) stream.write(`${ranOn}\n`);
       }
     },
     notice(text: string) {
@@ -103,6 +108,25 @@ export interface ResumedDisplay {
   /** The run's events so far (from `dag.created`), shown as the state they lead to, not printed. */
   readonly history?: readonly DagEvent[];
   readonly failurePolicy?: FailurePolicy;
+}
+
+/** The remote workers that completed tasks, for the line after the bar (which names no task). */
+class WorkerCounts {
+  private readonly completed = new Map<string, number>();
+
+  observe(event: DagEvent): void {
+    if (event.type === 'task.completed' && event.worker !== undefined)
+      this.completed.set(event.worker, (this.completed.get(event.worker) ?? 0) + 1);
+  }
+
+  /** `ran on 2 workers: box-1:4117 (12 tasks), box-2:981 (9 tasks); rxdag show <run> names each task's`; none for a local run. */
+  line(): string | undefined {
+    if (this.completed.size === 0) return undefined;
+    const each = [...this.completed].map(([worker, tasks]) => `${worker} (${tasks} task${tasks === 1 ? '' : 's'})`);
+    const shown = each.length > 8 ? [...each.slice(0, 8), `${each.length - 8} more`] : each;
+    const count = this.completed.size;
+    return `ran on ${count} worker${count === 1 ? '' : 's'}: ${shown.join(', ')}; rxdag show names each task's worker`;
+  }
 }
 
 function describeRunning(running: readonly string[]): string {

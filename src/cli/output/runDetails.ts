@@ -3,12 +3,16 @@
  * (DAG, status, start, duration, counts, how many times it was resumed), every task that failed
  * for good with its error (a shell task's last stderr lines are in it), and each task's timing:
  * when it first started (from the run's start), how long it took to its outcome, how many
- * attempts started, and the worker that ran it when it ran remotely. As data (`--json`) and as
- * text. Pure: the command reads the store.
+ * attempts started, and the worker that ran it when it ran remotely; the run's limits, what
+ * each task asked of them (`limits`, `weight`, `when`), its estimate (and whether it came from
+ * earlier runs), and why each skipped task was skipped. As data (`--json`) and as text. Pure:
+ * the command reads the store.
  */
-import type { DagEvent, JournaledRunSummary, JournalHeader, TaskCounts, TaskFailure } from '../../index';
+import type { DagEvent, JournaledRunSummary, JournalHeader, LimitSpec, TaskCounts, TaskFailure } from '../../index';
 import { formatMs } from '../report/html';
+import { type EstimatesNote, estimatesNoteOf } from '../store/historyEstimates';
 import { failureList, failuresOf } from './failureList';
+import { type BecauseEnded, describeEstimate, describeLimits, describeRules, runSetupOf, skipReason, type TaskSetup } from './runSetup';
 import { formatClock, textTable } from './textTable';
 
 /** Where one task of the run is. */
@@ -26,7 +30,12 @@ export interface TaskTiming {
   readonly attempts: number;
   /** `host:pid` of the worker that completed it, for a remote attempt. */
   readonly worker?: string;
+  /** Why it was skipped (`dependency "x" failed`, `no dependency failed (when any-failed)`). */
+  readonly because?: string;
 }
+
+/** A task's line with what it asked of the run (present only where it says something). */
+export type TaskDetails = TaskTiming & TaskSetup;
 
 /** Everything `rxdag show` prints, as `--json` gives it. */
 export interface RunDetails {
@@ -40,12 +49,19 @@ export interface RunDetails {
   /** How many times the run was resumed after its process stopped. */
   readonly resumed: number;
   readonly failures: readonly TaskFailure[];
-  readonly tasks: readonly TaskTiming[];
+  /** The named limits the run kept to (absent when it had none). */
+  readonly limits?: Readonly<Record<string, LimitSpec>>;
+  /** The estimates the CLI took from earlier runs (absent when it took none). */
+  readonly estimates?: EstimatesNote;
+  readonly tasks: readonly TaskDetails[];
 }
 
 /** The details of a run from its journal: header, events, and its line of `journal.runs()`. */
 export function runDetails(header: JournalHeader, events: readonly DagEvent[], summary: JournaledRunSummary): RunDetails {
-  const tasks = new Map<string, { state: TaskState; startedAt?: number; endedAt?: number; attempts: Set<number>; worker?: string }>();
+  const tasks = new Map<
+    string,
+    { state: TaskState; startedAt?: number; endedAt?: number; attempts: Set<number>; worker?: string; because?: string }
+  >();
   const task = (id: string) => {
     let found = tasks.get(id);
     if (found === undefined) tasks.set(id, (found = { state: 'pending', attempts: new Set() }));
@@ -78,9 +94,14 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
       case 'task.failed':
         Object.assign(task(event.taskId), event.willRetry ? { state: 'retrying' } : { state: 'failed', endedAt: event.at });
         break;
-      case 'task.skipped':
+      case 'task.skipped': {
+        const cause = tasks.get(event.because)?.state;
+        const ended: BecauseEnded = cause === 'failed' || cause === 'skipped' || cause === 'completed' ? cause : undefined;
+        Object.assign(task(event.taskId), { state: 'skipped', endedAt: event.at, because: skipReason(event.because, ended) });
+        break;
+      }
       case 'task.cancelled':
-        Object.assign(task(event.taskId), { state: event.type === 'task.skipped' ? 'skipped' : 'cancelled', endedAt: event.at });
+        Object.assign(task(event.taskId), { state: 'cancelled', endedAt: event.at });
         break;
       case 'run.resumed':
         resumed++;
@@ -91,6 +112,9 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
     }
   }
   const { startedAt, endedAt } = summary;
+  const limits = header.options.limits;
+  const estimates = estimatesNoteOf(header.options.metadata);
+  const setup = runSetupOf(header.spec, limits, estimates);
   return {
     runId: header.runId,
     dagId: header.dagId,
@@ -101,6 +125,8 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
     counts: summary.counts,
     resumed,
     failures: failuresOf(events),
+    ...(limits === undefined || Object.keys(limits).length === 0 ? {} : { limits }),
+    ...(estimates === undefined ? {} : { estimates }),
     tasks: [...tasks].map(([id, row]) => ({
       id,
       // a task whose process stopped under it is not running now
@@ -109,6 +135,8 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
       ...(row.startedAt === undefined || row.endedAt === undefined ? {} : { durationMs: row.endedAt - row.startedAt }),
       attempts: row.attempts.size,
       ...(row.worker === undefined ? {} : { worker: row.worker }),
+      ...(row.because === undefined ? {} : { because: row.because }),
+      ...setup.tasks.get(id),
     })),
   };
 }
@@ -126,8 +154,17 @@ export function formatRunDetails(details: RunDetails, storeLabel: string): strin
     `  started  ${started}`,
     `  tasks    ${counts.total}: ${counts.completed} completed, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.cancelled} cancelled`,
     ...(details.resumed === 0 ? [] : [`  resumed  ${details.resumed === 1 ? 'once' : `${details.resumed} times`}`]),
+    ...(details.limits === undefined ? [] : [`  limits   ${describeLimits(details.limits)}`]),
+    ...(details.estimates === undefined
+      ? []
+      : [
+          `  history  estimates of ${details.estimates.fromHistory.length} task${details.estimates.fromHistory.length === 1 ? '' : 's'} from earlier runs: ${details.estimates.runs.join(', ')}`,
+        ]),
   ];
   const withWorker = details.tasks.some((task) => task.worker !== undefined);
+  const withRules = details.tasks.some((task) => describeRules(task) !== '');
+  const withEstimates = details.tasks.some((task) => task.estimateMs !== undefined);
+  const withNotes = details.tasks.some((task) => task.because !== undefined);
   const runStart = details.startedAt ?? 0;
   const tasks = textTable(
     [
@@ -137,6 +174,9 @@ export function formatRunDetails(details: RunDetails, storeLabel: string): strin
       { heading: 'TOOK', right: true },
       { heading: 'ATTEMPTS', right: true },
       ...(withWorker ? [{ heading: 'WORKER' }] : []),
+      ...(withEstimates ? [{ heading: 'ESTIMATE', right: true }] : []),
+      ...(withRules ? [{ heading: 'RULES' }] : []),
+      ...(withNotes ? [{ heading: 'WHY' }] : []),
     ],
     details.tasks.map((task) => [
       task.id,
@@ -145,6 +185,9 @@ export function formatRunDetails(details: RunDetails, storeLabel: string): strin
       task.durationMs === undefined ? '-' : formatMs(task.durationMs),
       String(task.attempts),
       ...(withWorker ? [task.worker ?? ''] : []),
+      ...(withEstimates ? [describeEstimate(task) || '-'] : []),
+      ...(withRules ? [describeRules(task)] : []),
+      ...(withNotes ? [task.because ?? ''] : []),
     ]),
   );
   const failures = failureList(details.failures, '');

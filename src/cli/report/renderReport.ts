@@ -2,6 +2,7 @@ import { criticalPath } from './criticalPath';
 import { declaredEdges, inferredEdges, spawnedEdges } from './edges';
 import { ganttSvg } from './ganttSvg';
 import { graphSvg } from './graphSvg';
+import { describeLimits } from '../output/runSetup';
 import { escapeHtml, formatMs } from './html';
 import { LEGEND, SCRIPT, STYLE } from './pageAssets';
 import type { ReportInput } from './reportInput';
@@ -43,6 +44,13 @@ export function renderReport(input: ReportInput): string {
     '<span><span class="swatch-line backoff"></span>backoff before a retry</span>' +
     '<span><span class="swatch-line queued"></span>waited for a slot or its agent</span>' +
     '<span><span class="swatch-line dispatch"></span>dispatch latency (ready → started)</span>';
+  const limits = input.setup === undefined ? '' : describeLimits(input.setup.limits);
+  const fromHistory = input.setup?.estimates;
+  const setupLines =
+    (limits === '' ? '' : `<p class="meta" id="limits">Limits: ${escapeHtml(limits)}</p>\n`) +
+    (fromHistory === undefined || fromHistory.fromHistory.length === 0
+      ? ''
+      : `<p class="meta" id="estimates">Estimates of ${fromHistory.fromHistory.length} task${fromHistory.fromHistory.length === 1 ? '' : 's'} from earlier runs (median duration in ${fromHistory.runs.map((run) => `<code>${escapeHtml(run)}</code>`).join(', ')}), marked "(history)"</p>\n`);
   const edgeNote = edges.inferred
     ? '<p class="note">The DAG file was not given: dashed edges are inferred from the order of events ("unblocked by"), and may differ from the real dependencies. Pass <code>--dag FILE</code> to draw them.</p>'
     : '';
@@ -61,7 +69,7 @@ export function renderReport(input: ReportInput): string {
 <h1>rxdag run of <code>${escapeHtml(model.dagId)}</code> <span class="outcome badge ${outcomeClass}">${model.outcome}</span></h1>
 <p class="meta">run ${escapeHtml(model.runId)}${input.source === undefined ? '' : ` · ${escapeHtml(input.source)}`} · ${formatMs(model.durationMs)}${counts} · ${model.eventCount} events</p>
 <p class="meta" id="critical-path">Critical path (${path.length} task${path.length === 1 ? '' : 's'}): ${path.map((id) => `<code>${escapeHtml(id)}</code>`).join(' → ') || '—'}</p>
-</header>
+${setupLines}</header>
 <section id="timeline">
 <h2>Timeline</h2>
 <div class="legend">${legend}</div>
@@ -74,7 +82,7 @@ ${edgeNote}
 </section>
 <section id="tasks">
 <h2>Tasks</h2>
-${summaryTable(model, critical)}
+${summaryTable(model, critical, input.setup)}
 </section>
 <script>${SCRIPT}</script>
 </body>

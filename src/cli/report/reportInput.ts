@@ -1,4 +1,5 @@
 import type { Dag, DagEvent } from '../../index';
+import type { RunSetup } from '../output/runSetup';
 
 /**
  * What a report is built from: the events of one run, and the DAG's dependencies when known.
@@ -12,6 +13,8 @@ export interface ReportInput {
   readonly deps?: Readonly<Record<string, readonly string[]>>;
   /** The file the run came from, shown in the header. */
   readonly source?: string;
+  /** The run's limits and what each task asked of them, when known (from the DAG file or the journal). */
+  readonly setup?: RunSetup;
 }
 
 /** The dependencies of a defined DAG, by task id. */

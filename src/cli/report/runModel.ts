@@ -5,6 +5,7 @@
  * their run again after `run.resumed` is a bar of its own. It draws nothing.
  */
 import type { DagEvent, RunOutcome, TaskCounts } from '../../index';
+import { skipReason } from '../output/runSetup';
 
 /** How one attempt ended, which is also its colour in the report. */
 export type AttemptOutcome = 'completed' | 'warning' | 'failed' | 'timed-out' | 'cancelled' | 'unfinished';
@@ -133,9 +134,13 @@ export function buildRunModel(events: readonly DagEvent[], knownTaskIds: readonl
         if (!event.willRetry) Object.assign(task, { outcome: 'failed', endMs: at, detail: message });
         break;
       }
-      case 'task.skipped':
-        Object.assign(row(event.taskId), { outcome: 'skipped', endMs: at, detail: `skipped: dependency "${event.because}" failed` });
+      case 'task.skipped': {
+        // how the task it names had ended says why: a failure, a skip, or (any-failed) a success
+        const cause = rows.get(event.because)?.outcome;
+        const ended = cause === 'failed' || cause === 'skipped' || cause === 'completed' ? cause : undefined;
+        Object.assign(row(event.taskId), { outcome: 'skipped', endMs: at, detail: `skipped: ${skipReason(event.because, ended)}` });
         break;
+      }
       case 'task.cancelled': {
         const task = row(event.taskId);
         const bar = open(task, event.attempt);

@@ -1,9 +1,29 @@
+import { describeEstimate, describeRules, type RunSetup } from '../output/runSetup';
 import { escapeHtml, formatMs } from './html';
 import type { RunModel } from './runModel';
 
-/** The summary table: one row per task with its outcome, attempts, timings and error. */
-export function summaryTable(model: RunModel, critical: ReadonlySet<string>): string {
-  const head = ['Task', 'Outcome', 'Attempts', 'Agent', 'Ready', 'Started', 'Ended', 'Busy', 'Details']
+/**
+ * The summary table: one row per task with its outcome, attempts, timings and error; with a
+ * run's setup, what each task asked of the limits (`Rules`) and its `Estimate` too, when any
+ * task has one.
+ */
+export function summaryTable(model: RunModel, critical: ReadonlySet<string>, setup?: RunSetup): string {
+  const tasks = setup?.tasks;
+  const withRules = tasks !== undefined && [...tasks.values()].some((task) => describeRules(task) !== '');
+  const withEstimates = tasks !== undefined && [...tasks.values()].some((task) => task.estimateMs !== undefined);
+  const head = [
+    'Task',
+    'Outcome',
+    'Attempts',
+    'Agent',
+    ...(withRules ? ['Rules'] : []),
+    ...(withEstimates ? ['Estimate'] : []),
+    'Ready',
+    'Started',
+    'Ended',
+    'Busy',
+    'Details',
+  ]
     .map((h) => `<th>${h}</th>`)
     .join('');
   const rows = model.tasks.map((task) => {
@@ -14,6 +34,8 @@ export function summaryTable(model: RunModel, critical: ReadonlySet<string>): st
       `<span class="badge ${task.outcome}">${task.outcome}</span>`,
       String(task.attempts.length),
       escapeHtml(first?.agent ?? ''),
+      ...(withRules ? [escapeHtml(describeRules(tasks.get(task.id)))] : []),
+      ...(withEstimates ? [escapeHtml(describeEstimate(tasks.get(task.id)))] : []),
       time(task.readyMs),
       time(first?.startMs),
       time(task.endMs),

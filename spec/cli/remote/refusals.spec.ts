@@ -1,0 +1,193 @@
+import { execFile } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describeRedis, freePort, type PasswordRedis, startPasswordRedis } from '../../support/redis';
+import { ensureBuilt, printedRunId, ROOT, runCli } from '../support/builtCli';
+import { readEventLog, tempDir } from '../support/files';
+import { exited, WorkerFleet } from './workerProcesses';
+
+/**
+ * What `rxdag run --redis` and `rxdag worker` refuse, and how: a scheduler with the wrong key
+ * (nothing runs, the run fails with UnauthorizedJobError), a worker whose `--agents` leaves out
+ * a job's agent (the attempt fails, the worker goes on), a Redis off this machine without a
+ * key, an unreachable Redis, bad options, and passwords that never appear in any output.
+ */
+jest.setTimeout(60_000);
+
+/** Without a key in the environment unless a test gives one. */
+const NO_KEY = { RXDAG_WORKER_KEY: '' };
+
+describeRedis('rxdag run --redis and rxdag worker refusing what they should', (env) => {
+  const tmp = tempDir();
+  const fleet = new WorkerFleet();
+  let n = 0;
+  let prefix = '';
+  beforeAll(() => ensureBuilt(), 120_000);
+  beforeEach(() => {
+    prefix = `${env.prefix}-${++n}`;
+  });
+  afterEach(() => fleet.stopAll());
+  afterAll(() => tmp.remove());
+
+  /** A DAG whose shell task `touch`es a marker file, and a sleep task that runs after it whatever happened. */
+  function markerDag(name: string): { file: string; marker: string } {
+    const marker = tmp.file(`${name}.marker`);
+    const file = tmp.file(`${name}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        id: name,
+        tasks: [
+          { id: 'touch', run: `touch '${marker}'` },
+          { id: 'after', deps: ['touch'], when: 'all-done', sleep: 50 },
+        ],
+      }),
+    );
+    return { file, marker };
+  }
+
+  it('should run nothing for a scheduler with the wrong key: the run fails with UnauthorizedJobError and the worker goes on', async () => {
+    const workerKey = tmp.file('worker.key');
+    writeFileSync(workerKey, `${'a'.repeat(64)}\n`);
+    const worker = await fleet.start(env.url, prefix, ['--key-file', workerKey]);
+    expect(worker.stderrSoFar()).toContain(`signed jobs only (key of --key-file ${workerKey})`);
+    const { file, marker } = markerDag('wrong-key');
+    const log = tmp.file('wrong-key.jsonl');
+    const result = await runCli(['run', file, '--redis', env.url, '--redis-prefix', prefix, '--events', log], {
+      RXDAG_WORKER_KEY: 'b'.repeat(64),
+    });
+
+    expect(result.code).toBe(1);
+    expect(existsSync(marker)).toBe(false);
+    const failed = readEventLog(log).find((event) => event.type === 'task.failed');
+    expect(failed).toMatchObject({ taskId: 'touch', severity: 'critical', willRetry: false, error: { name: 'UnauthorizedJobError' } });
+    expect(result.stdout).toMatch(
+      /touch \(attempt 1\): UnauthorizedJobError: .*not signed with this scheduler's key.*schedulers and workers must share one key\n/,
+    );
+    expect(worker.stderrSoFar()).toMatch(
+      /^rxdag worker \S+: refused job "wrong-key-[^"|]+\|touch\|1" on queue "shell": its signature does not match/m,
+    );
+    expect(exited(worker)).toBe(false);
+  });
+
+  it('should fail a shell job on a worker run with --agents sleep, and keep serving its sleep jobs', async () => {
+    const worker = await fleet.start(env.url, prefix, ['--agents', 'sleep']);
+    expect(worker.stderrSoFar()).toMatch(/serving queues shell, sleep \(jobs for shell refused: --agents sleep\)/);
+    const { file, marker } = markerDag('sleep-only');
+    const log = tmp.file('sleep-only.jsonl');
+    const result = await runCli(['run', file, '--redis', env.url, '--redis-prefix', prefix, '--events', log], NO_KEY);
+
+    expect(result.code).toBe(1);
+    expect(existsSync(marker)).toBe(false);
+    const events = readEventLog(log);
+    expect(events.find((event) => event.type === 'task.failed')).toMatchObject({
+      taskId: 'touch',
+      willRetry: false,
+      error: {
+        name: 'UnknownAgentError',
+        message: expect.stringContaining(`worker ${worker.id} does not allow the agent "shell" (it runs: sleep)`),
+      },
+    });
+    expect(events.find((event) => event.type === 'task.completed')).toMatchObject({ taskId: 'after', worker: worker.id });
+    expect(exited(worker)).toBe(false);
+  });
+
+  it('should refuse a Redis off this machine without a key or --insecure, saying why, and run nothing', async () => {
+    const { file, marker } = markerDag('off-machine');
+    const run = await runCli(['run', file, '--redis', 'redis://10.0.0.5:6379'], NO_KEY);
+    const worker = await runCli(['worker', '--redis', 'redis://10.0.0.5:6379'], NO_KEY);
+    for (const result of [run, worker]) {
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(
+        /^rxdag: refusing Redis at redis:\/\/10\.0\.0\.5:6379\/0 without a key: it is not on this machine, and whoever can write to it could make every worker run commands\. .*--key-file PATH or RXDAG_WORKER_KEY.* or pass --insecure if this Redis is trusted\n$/,
+      );
+    }
+    expect(printedRunId(run.stderr)).toBeUndefined();
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('should refuse an unreachable Redis, a wrong URL and bad worker options with one line each, exit 2 and no stack trace', async () => {
+    const port = await freePort();
+    const { file } = markerDag('unreachable');
+    const results = await Promise.all([
+      runCli(['run', file, '--redis', `redis://127.0.0.1:${port}`], NO_KEY),
+      runCli(['worker', '--redis', `redis://127.0.0.1:${port}`], NO_KEY),
+      runCli(['worker', '--redis', 'http://127.0.0.1:6379'], NO_KEY),
+      runCli(['worker', '--redis', env.url, '--agents', 'shell,gpu', '--key-file', tmp.file('missing.key'), '--lease-ms', '10'], NO_KEY),
+      runCli(['run', file, '--key-file', tmp.file('missing.key'), '--insecure'], NO_KEY),
+    ]);
+    expect(results.map((result) => [result.code, result.stdout, result.stderr])).toEqual([
+      [2, '', `rxdag: cannot reach Redis at redis://127.0.0.1:${port}/0: connect ECONNREFUSED 127.0.0.1:${port}\n`],
+      [2, '', `rxdag: cannot reach Redis at redis://127.0.0.1:${port}/0: connect ECONNREFUSED 127.0.0.1:${port}\n`],
+      [
+        2,
+        '',
+        'rxdag: --redis: the URL must be a redis:// or rediss:// URL, got http://… (e.g. redis://127.0.0.1:6379 or rediss://:PASSWORD@HOST:6380)\n',
+      ],
+      [
+        2,
+        '',
+        'rxdag: --lease-ms must be a whole number of milliseconds from 50 (got "10")\n' +
+          'rxdag: --agents: unknown agent "gpu" (a worker runs: shell, sleep)\n' +
+          `rxdag: --key-file ${tmp.file('missing.key')}: cannot read the key: ENOENT (no such file or directory)\n`,
+      ],
+      [2, '', 'rxdag: --key-file, --insecure only apply with --redis (attempts sent to rxdag worker processes)\n'],
+    ]);
+  });
+
+  describe('with a password', () => {
+    const PASSWORD = 's3cret p@ss/with:odd&chars';
+    let server: PasswordRedis;
+    beforeAll(async () => {
+      server = await startPasswordRedis(PASSWORD);
+    });
+    afterAll(() => server.stop());
+    const url = (password: string) => `redis://:${encodeURIComponent(password)}@127.0.0.1:${server.port}`;
+    const leaks = (text: string) =>
+      [PASSWORD, encodeURIComponent(PASSWORD), 'wrong-p@ss', encodeURIComponent('wrong-p@ss')].filter((secret) => text.includes(secret));
+
+    it('should run across a worker on a Redis with a password and never print the password', async () => {
+      const worker = await fleet.start(url(PASSWORD), prefix);
+      const { file, marker } = markerDag('password');
+      const log = tmp.file('password.jsonl');
+      const run = await runCli(['run', file, '--redis', url(PASSWORD), '--redis-prefix', prefix, '--events', log], NO_KEY);
+      expect(run.code).toBe(0);
+      expect(existsSync(marker)).toBe(true);
+      const show = await runCli(['show', printedRunId(run.stderr)!, '--json']);
+      expect(show.code).toBe(0);
+      expect(run.stderr).toContain(`through Redis at redis://:***@127.0.0.1:${server.port}/0 `);
+      expect(worker.stderrSoFar()).toContain(`of Redis at redis://:***@127.0.0.1:${server.port}/0, `);
+      expect(leaks([run.stdout, run.stderr, show.stdout, JSON.stringify(readEventLog(log)), worker.stderrSoFar()].join('\n'))).toEqual([]);
+    });
+
+    it('should refuse a wrong password with one line that does not show it', async () => {
+      const { file } = markerDag('wrong-password');
+      const results = await Promise.all([
+        runCli(['run', file, '--redis', url('wrong-p@ss')], NO_KEY),
+        runCli(['worker', '--redis', url('wrong-p@ss')], NO_KEY),
+      ]);
+      for (const result of results) {
+        expect([result.code, result.stdout]).toEqual([2, '']);
+        expect(result.stderr).toMatch(
+          new RegExp(`^rxdag: cannot reach Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${server.port}/0: WRONGPASS[^\\n]*\\n$`),
+        );
+        expect(leaks(result.stderr)).toEqual([]);
+      }
+    });
+  });
+
+  it('should not load BullMQ or a Redis client for a run without --redis', async () => {
+    const { file } = markerDag('local');
+    const script = `
+      const { cli } = require(${JSON.stringify(path.join(ROOT, 'dist', 'cli', 'program.js'))});
+      const sink = { write: () => true };
+      cli(['run', ${JSON.stringify(file)}, '--no-journal', '--quiet'], { stdout: sink, stderr: sink }, '0').then((code) => {
+        const loaded = Object.keys(require.cache).filter((name) => /node_modules[\\\\/](bullmq|ioredis)[\\\\/]/.test(name));
+        process.stdout.write(JSON.stringify({ code, loaded }));
+      });`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { cwd: ROOT, timeout: 30_000 });
+    expect(JSON.parse(stdout)).toEqual({ code: 0, loaded: [] });
+  });
+});

@@ -1,0 +1,147 @@
+import { writeFileSync } from 'node:fs';
+import { describeRedis } from '../../support/redis';
+import { ensureBuilt, runCli, startCli } from '../support/builtCli';
+import { isRunning, readEventLog, tempDir } from '../support/files';
+import { exited, linesOf, waitFor, WorkerFleet } from './workerProcesses';
+
+/**
+ * Signals across processes: Ctrl-C on `rxdag run --redis` kills the remote shell task's
+ * processes on the worker; SIGTERM stops an idle worker with 0; a busy worker waits for its
+ * attempt, and a second SIGTERM hands it back to the queue for another worker. Also the
+ * worker's `/metrics`.
+ */
+jest.setTimeout(60_000);
+
+const NO_KEY = { RXDAG_WORKER_KEY: '' };
+
+describeRedis('signals to rxdag run --redis and rxdag worker', (env) => {
+  const tmp = tempDir();
+  const fleet = new WorkerFleet();
+  // pids a shell task wrote: killed after each test whatever happened
+  const taskPids: number[] = [];
+  let n = 0;
+  let prefix = '';
+  beforeAll(() => ensureBuilt(), 120_000);
+  beforeEach(() => {
+    prefix = `${env.prefix}-${++n}`;
+  });
+  afterEach(async () => {
+    for (const pid of taskPids.splice(0)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await fleet.stopAll();
+  });
+  afterAll(() => tmp.remove());
+
+  const remote = () => ['--redis', env.url, '--redis-prefix', prefix];
+
+  /** A DAG of one shell task that writes its shell's and its `sleep 30`'s pids to `pids` (the first time only, when `once`). */
+  function longTaskDag(name: string, once?: string): { file: string; pids: string } {
+    const pids = tmp.file(`${name}.pids`);
+    const long = `echo $$ >> '${pids}'; sleep 30 & echo $! >> '${pids}'; wait`;
+    const run = once === undefined ? long : `if [ -e '${once}' ]; then echo again; else touch '${once}'; ${long}; fi`;
+    const file = tmp.file(`${name}.json`);
+    writeFileSync(file, JSON.stringify({ id: name, tasks: [{ id: 'long', run }] }));
+    return { file, pids };
+  }
+
+  async function taskStarted(pids: string): Promise<number[]> {
+    await waitFor(() => linesOf(pids).length === 2, 'the shell task to start on the worker', 30_000);
+    const started = linesOf(pids).map(Number);
+    taskPids.push(...started);
+    return started;
+  }
+
+  it("should kill the remote shell task's processes on Ctrl-C of rxdag run --redis", async () => {
+    const worker = await fleet.start(env.url, prefix, ['--lease-ms', '1000']);
+    const { file, pids } = longTaskDag('ctrl-c');
+    const log = tmp.file('ctrl-c.jsonl');
+    const run = fleet.track(startCli(['run', file, ...remote(), '--events', log], NO_KEY));
+    const started = await taskStarted(pids);
+    expect(started.filter(isRunning)).toHaveLength(2);
+    run.child.kill('SIGINT');
+    const result = await run.done;
+
+    expect(result.code).toBe(130);
+    await waitFor(() => started.every((pid) => !isRunning(pid)), "the task's processes to be killed on the worker", 15_000);
+    expect(readEventLog(log).slice(-2)).toMatchObject([
+      { type: 'task.cancelled', taskId: 'long' },
+      { type: 'dag.completed', outcome: 'cancelled' },
+    ]);
+    expect(exited(worker)).toBe(false);
+  });
+
+  it('should exit 0 on SIGTERM when idle', async () => {
+    const worker = await fleet.start(env.url, prefix);
+    worker.child.kill('SIGTERM');
+    const result = await worker.done;
+    expect(result.code).toBe(0);
+    expect(result.stderr.split('\n').slice(-3)).toEqual([
+      `rxdag worker ${worker.id}: stopping on SIGTERM: taking no more jobs`,
+      `rxdag worker ${worker.id}: stopped`,
+      '',
+    ]);
+  });
+
+  it('should wait for a running attempt on SIGTERM, and hand it back to the queue on a second SIGTERM', async () => {
+    const first = await fleet.start(env.url, prefix, ['--lease-ms', '1000']);
+    const { file, pids } = longTaskDag('handed-back', tmp.file('handed-back.flag'));
+    const log = tmp.file('handed-back.jsonl');
+    const run = fleet.track(startCli(['run', file, ...remote(), '--events', log], NO_KEY));
+    const started = await taskStarted(pids);
+    first.child.kill('SIGTERM');
+    const waiting = `rxdag worker ${first.id}: stopping on SIGTERM: taking no more jobs, waiting for 1 running attempt to finish (SIGTERM again hands them back to the queue now)`;
+    await waitFor(() => first.stderrSoFar().includes(waiting), 'the worker to say it waits');
+    expect(exited(first)).toBe(false);
+    first.child.kill('SIGTERM');
+    expect((await first.done).code).toBe(0);
+    expect(started.filter(isRunning)).toEqual([]);
+
+    const second = await fleet.start(env.url, prefix, ['--lease-ms', '1000']);
+    const result = await run.done;
+    expect(result.code).toBe(0);
+    const events = readEventLog(log);
+    expect(events.filter((event) => event.type === 'task.failed')).toEqual([]);
+    expect(events.find((event) => event.type === 'task.completed')).toMatchObject({
+      taskId: 'long',
+      attempt: 1,
+      worker: second.id,
+      output: { stdout: 'again' },
+    });
+  });
+
+  it('should serve its metrics on --metrics-port: attempts by agent and outcome, durations, running attempts', async () => {
+    const worker = await fleet.start(env.url, prefix, ['--metrics-port', '0']);
+    const url = /^rxdag worker \S+: metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)$/m.exec(worker.stderrSoFar())?.[1];
+    expect(url).toBeDefined();
+    const file = tmp.file('metrics.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        id: 'metrics',
+        tasks: [
+          { id: 'a', sleep: 10 },
+          { id: 'b', sleep: 10 },
+          { id: 'c', run: 'exit 3' },
+        ],
+      }),
+    );
+    const run = await runCli(['run', file, ...remote()], NO_KEY);
+    expect(run.code).toBe(1);
+    const text = await (await fetch(url!)).text();
+    const lines = text.split('\n');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'rxdag_worker_attempts_total{agent="sleep",outcome="completed"} 2',
+        'rxdag_worker_attempts_total{agent="shell",outcome="failed"} 1',
+        'rxdag_worker_attempt_duration_seconds_count{agent="sleep"} 2',
+        'rxdag_worker_running_attempts{agent="shell"} 0',
+        'rxdag_worker_running_attempts{agent="sleep"} 0',
+      ]),
+    );
+  });
+});

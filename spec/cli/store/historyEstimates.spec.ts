@@ -1,0 +1,107 @@
+import type { DagEvent, Journal, JournaledRunStatus, JournaledRunSummary } from '../../../src/index';
+import {
+  estimatesNoteOf,
+  HISTORY_RUNS,
+  historyEstimates,
+  tasksWithoutEstimate,
+  withHistory,
+} from '../../../src/cli/store/historyEstimates';
+
+/** A journal of finished runs, newest first: each with its DAG id, status and task durations. */
+function journalOf(runs: readonly { runId: string; dagId?: string; status?: JournaledRunStatus; durations: Record<string, number> }[]) {
+  const read: string[] = [];
+  const journal: Pick<Journal, 'runs' | 'events'> = {
+    runs: async () =>
+      runs.map((run): JournaledRunSummary => ({
+        runId: run.runId,
+        dagId: run.dagId ?? 'd',
+        status: run.status ?? 'succeeded',
+        lastSeq: 0,
+        counts: { total: 0, completed: 0, failed: 0, skipped: 0, cancelled: 0 },
+      })),
+    events: async (runId) => {
+      read.push(runId);
+      const run = runs.find((r) => r.runId === runId)!;
+      return Object.entries(run.durations).map(([taskId, durationMs], i): DagEvent => ({
+        type: 'task.completed',
+        runId,
+        seq: i + 1,
+        at: 0,
+        taskId,
+        attempt: 1,
+        durationMs,
+        output: null,
+      }));
+    },
+  };
+  return { journal: journal as Journal, read };
+}
+
+describe('historyEstimates', () => {
+  it('should give each task the median of its durations in the newest ended runs of the same DAG', async () => {
+    const { journal } = journalOf([
+      { runId: 'r4', durations: { a: 10, b: 7 } },
+      { runId: 'r3', dagId: 'other', durations: { a: 1000 } },
+      { runId: 'r2', status: 'running', durations: { a: 1000 } },
+      { runId: 'r1', status: 'failed', durations: { a: 30 } },
+      { runId: 'r0', status: 'interrupted', durations: { a: 1000 } },
+      { runId: 'rz', status: 'cancelled', durations: { a: 21, c: 5 } },
+    ]);
+    const history = await historyEstimates(journal, 'd', new Set(['a', 'b']));
+    expect(Object.fromEntries(history.estimates)).toEqual({ a: 21, b: 7 });
+    expect(history.runs).toEqual(['r4', 'r1', 'rz']);
+  });
+
+  it('should take the mean of the two middle durations for an even count', async () => {
+    const { journal } = journalOf([
+      { runId: 'r2', durations: { a: 10 } },
+      { runId: 'r1', durations: { a: 15 } },
+    ]);
+    expect((await historyEstimates(journal, 'd', new Set(['a']))).estimates.get('a')).toBe(13);
+  });
+
+  it(`should read no more than the newest ${HISTORY_RUNS} runs`, async () => {
+    const runs = Array.from({ length: HISTORY_RUNS + 3 }, (_, i) => ({ runId: `r${i}`, durations: { a: i } }));
+    const { journal, read } = journalOf(runs);
+    const history = await historyEstimates(journal, 'd', new Set(['a']));
+    expect(read).toEqual(runs.slice(0, HISTORY_RUNS).map((run) => run.runId));
+    expect(history.estimates.get('a')).toBe(2);
+  });
+
+  it('should read nothing when every task has an estimate, and give none when the store fails', async () => {
+    const { journal, read } = journalOf([{ runId: 'r1', durations: { a: 1 } }]);
+    expect((await historyEstimates(journal, 'd', new Set())).estimates.size).toBe(0);
+    expect(read).toEqual([]);
+    const failing = { runs: () => Promise.reject(new Error('down')) } as unknown as Journal;
+    expect(await historyEstimates(failing, 'd', new Set(['a']))).toEqual({ estimates: new Map(), runs: [] });
+  });
+
+  it('should fill in only the tasks without an estimate, and note which', () => {
+    const spec = {
+      id: 'd',
+      tasks: [
+        { id: 'a', agent: 'x' },
+        { id: 'b', agent: 'x', estimateMs: 5 },
+        { id: 'c', agent: 'x' },
+      ],
+    };
+    expect([...tasksWithoutEstimate(spec)]).toEqual(['a', 'c']);
+    const filled = withHistory(spec, {
+      estimates: new Map([
+        ['a', 40],
+        ['b', 1],
+      ]),
+      runs: ['r1'],
+    });
+    expect(filled?.spec.tasks).toEqual([{ id: 'a', agent: 'x', estimateMs: 40 }, spec.tasks[1], spec.tasks[2]]);
+    expect(filled?.note).toEqual({ fromHistory: ['a'], runs: ['r1'] });
+    expect(withHistory(spec, { estimates: new Map([['b', 1]]), runs: ['r1'] })).toBeUndefined();
+  });
+
+  it('should read the note of a run’s metadata, and ignore one of another shape or none (older journals)', () => {
+    expect(estimatesNoteOf({ estimates: { fromHistory: ['a'], runs: ['r1'] } })).toEqual({ fromHistory: ['a'], runs: ['r1'] });
+    expect(estimatesNoteOf(undefined)).toBeUndefined();
+    expect(estimatesNoteOf({ estimates: { fromHistory: 'a', runs: [] } })).toBeUndefined();
+    expect(estimatesNoteOf({ estimates: null })).toBeUndefined();
+  });
+});

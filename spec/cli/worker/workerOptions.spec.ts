@@ -1,0 +1,65 @@
+import { writeFileSync } from 'node:fs';
+import { InvalidInputError } from '../../../src/cli/problems';
+import { resolveWorkerOptions } from '../../../src/cli/worker/workerOptions';
+import { tempDir } from '../support/files';
+
+describe('resolveWorkerOptions', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.remove());
+  const problemsOf = (run: () => unknown): string[] => {
+    try {
+      run();
+    } catch (error) {
+      if (error instanceof InvalidInputError) return error.problems.map((problem) => problem.message);
+      throw error;
+    }
+    return [];
+  };
+
+  it('should fill in the defaults: both agents, concurrency 8, a 30 s lease, no key, no metrics', () => {
+    expect(resolveWorkerOptions({ redis: 'redis://127.0.0.1:6379' }, {})).toEqual({
+      remote: { url: 'redis://127.0.0.1:6379', prefix: 'rxdag', key: undefined, keySource: undefined, insecure: false },
+      concurrency: 8,
+      leaseMs: 30_000,
+      agents: ['shell', 'sleep'],
+      metricsPort: undefined,
+    });
+  });
+
+  it('should read the key from --key-file, surrounding whitespace ignored, before RXDAG_WORKER_KEY', () => {
+    const file = tmp.file('worker.key');
+    writeFileSync(file, '  0123456789abcdef0123\n');
+    const options = resolveWorkerOptions(
+      { redis: 'redis://h', keyFile: file, agents: 'sleep,sleep' },
+      { RXDAG_WORKER_KEY: 'x'.repeat(32) },
+    );
+    expect([options.remote.key?.toString(), options.remote.keySource, options.agents]).toEqual([
+      '0123456789abcdef0123',
+      `--key-file ${file}`,
+      ['sleep'],
+    ]);
+    const fromEnv = resolveWorkerOptions({ redis: 'redis://h' }, { RXDAG_WORKER_KEY: 'x'.repeat(32) });
+    expect([fromEnv.remote.key?.toString(), fromEnv.remote.keySource]).toEqual(['x'.repeat(32), 'RXDAG_WORKER_KEY']);
+  });
+
+  it('should report every bad option at once', () => {
+    expect(
+      problemsOf(() =>
+        resolveWorkerOptions(
+          { concurrency: '1.5', leaseMs: '9999999999', agents: ' , ', metricsPort: '-1', keyFile: '/nonexistent/k' },
+          {},
+        ),
+      ),
+    ).toEqual([
+      '--concurrency must be an integer from 1 to 10000 (got "1.5")',
+      '--lease-ms must be at most 2147483647 ms (about 24.8 days), the longest timer Node keeps (got "9999999999")',
+      '--metrics-port must be a TCP port from 0 to 65535 (0 picks a free one) (got "-1")',
+      '--agents must name at least one agent (shell, sleep)',
+      '--redis is required: the Redis that schedulers send attempts through (e.g. --redis redis://127.0.0.1:6379)',
+    ]);
+    expect(problemsOf(() => resolveWorkerOptions({ redis: 'redis://h', redisPrefix: 'a b' }, { RXDAG_WORKER_KEY: 'short' }))).toEqual([
+      '--redis-prefix must be 1 to 200 characters without whitespace (got "a b")',
+      'RXDAG_WORKER_KEY: the key must be at least 16 bytes (got 5); make one with: openssl rand -hex 32 > worker.key',
+    ]);
+  });
+});

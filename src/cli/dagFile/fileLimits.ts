@@ -1,0 +1,114 @@
+/**
+ * The named limits of a DAG file: the shape of its top-level `limits:` mapping (`name: {
+ * concurrency?, rate?: { limit, intervalMs } }`), and the checks that need both the limits and
+ * the tasks: a task that names a limit the file does not declare, or that weighs more than a
+ * limit it needs allows. The shape is checked where the file is read so that each problem is
+ * placed at its line; the tasks' own `limits`, `weight` and `when` values are `defineDag`'s to
+ * check. What a limit does when the run goes is the library's (the run's `limits` option).
+ */
+import { z } from 'zod';
+import type { LimitSpec } from '../../index';
+import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
+import { quoted } from '../../dag/text';
+import type { Located } from './zodProblems';
+
+/** A positive integer; `missing` is what is said when it is not there. */
+const count = (missing: string) =>
+  z
+    .number({ error: (issue) => (issue.input === undefined ? missing : 'expected a positive integer') })
+    .int({ error: 'must be a positive integer' })
+    .positive({ error: 'must be a positive integer' });
+
+const intervalMs = z
+  .number({
+    error: (issue) =>
+      issue.input === undefined
+        ? 'a `rate` needs `intervalMs`: the length of its window in milliseconds'
+        : 'expected a number of milliseconds',
+  })
+  .finite({ error: 'must be a finite number' })
+  .positive({ error: 'must be > 0' })
+  .max(MAX_TIMER_MS, { error: TIMER_LIMIT_MESSAGE });
+
+/** One limit as a file declares it. */
+export const fileLimitSchema = z
+  .strictObject(
+    {
+      concurrency: count('expected a positive integer').optional(),
+      rate: z
+        .strictObject(
+          { limit: count('a `rate` needs `limit`: the most units it lets start in each window'), intervalMs },
+          { error: 'expected a rate: a mapping `{ limit, intervalMs }`' },
+        )
+        .optional(),
+    },
+    { error: 'expected a limit: a mapping with `concurrency`, `rate: { limit, intervalMs }` or both' },
+  )
+  .refine((limit) => limit.concurrency !== undefined || limit.rate !== undefined, {
+    error: 'a limit needs `concurrency`, `rate: { limit, intervalMs }` or both',
+  });
+
+/** The top-level `limits:` of a DAG file. */
+export const fileLimitsSchema = z.record(z.string(), fileLimitSchema, {
+  error: 'expected a mapping of limit names to limits (`api: { concurrency: 2 }`)',
+});
+
+/**
+ * The limits of a file that are well formed, by name, as an object that keeps any name (a limit
+ * called `__proto__` or `constructor` included): what the run's `limits` option is given. A
+ * limit that failed {@link fileLimitSchema} is left out (the schema reports it).
+ */
+export function usableLimits(limits: unknown): Readonly<Record<string, LimitSpec>> {
+  const usable = Object.create(null) as Record<string, LimitSpec>;
+  if (typeof limits !== 'object' || limits === null || Array.isArray(limits)) return usable;
+  for (const name of Object.keys(limits)) {
+    const spec: unknown = Object.getOwnPropertyDescriptor(limits, name)?.value;
+    if (fileLimitSchema.safeParse(spec).success) Object.defineProperty(usable, name, { value: spec, enumerable: true });
+  }
+  return usable;
+}
+
+/**
+ * What the tasks of a file ask of its limits that the limits cannot give: a limit name the file
+ * does not declare (at `tasks[i].limits[k]`, with the names it does), and a task heavier than a
+ * limit it needs (at `tasks[i].weight`, naming the task, the limit and what it allows: it could
+ * never start). `declared` is the file's `limits:` as written; a limit declared but malformed
+ * counts as declared (its own problem is reported), and only well-formed ones are weighed.
+ */
+export function limitProblems(tasks: readonly unknown[], declared: unknown): Located[] {
+  const names = isMapping(declared) ? Object.keys(declared) : [];
+  const known = new Set(names);
+  const usable = usableLimits(declared);
+  const problems: Located[] = [];
+  tasks.forEach((task, i) => {
+    if (!isMapping(task) || !Array.isArray(task['limits'])) return;
+    const id = typeof task['id'] === 'string' ? quoted(task['id']) : `tasks[${i}]`;
+    const weight = task['weight'] === undefined ? 1 : task['weight'];
+    (task['limits'] as unknown[]).forEach((name, k) => {
+      if (typeof name !== 'string') return; // not a name: defineDag says so
+      if (!known.has(name)) {
+        const list =
+          names.length === 0 ? 'the file declares none (add a top-level `limits:` mapping)' : `declared: ${names.map(quoted).join(', ')}`;
+        problems.push({
+          path: ['tasks', i, 'limits', k],
+          message: `task ${id} needs limit ${quoted(name)}, which is not declared in \`limits:\`; ${list}`,
+        });
+        return;
+      }
+      const limit = Object.hasOwn(usable, name) ? usable[name] : undefined;
+      if (limit === undefined || typeof weight !== 'number' || !Number.isInteger(weight)) return;
+      const room = Math.min(limit.concurrency ?? Number.POSITIVE_INFINITY, limit.rate?.limit ?? Number.POSITIVE_INFINITY);
+      if (weight <= room) return;
+      const what = limit.concurrency === room ? `concurrency ${room}` : `rate limit ${room} per ${limit.rate!.intervalMs} ms`;
+      problems.push({
+        path: ['tasks', i, 'weight'],
+        message: `task ${id} weighs ${weight}, more than limit ${quoted(name)} allows (${what}): it could never start`,
+      });
+    });
+  });
+  return problems;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

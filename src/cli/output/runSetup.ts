@@ -1,0 +1,107 @@
+/**
+ * What a run was set up with, beyond its graph, as `rxdag show` and the report show it: its
+ * named limits, what each task asks of them (`limits`, `weight`), its trigger rule (`when`), its
+ * estimate and whether that came from earlier runs; and why a skipped task was skipped, worded
+ * from how the task it names ended. Built from a DAG spec (the file's, or a journal's header);
+ * events are not needed. Words and data only: the report and `show` lay them out.
+ */
+import type { DagSpec, LimitSpec, TriggerRule } from '../../index';
+import { formatMs } from '../report/html';
+import type { EstimatesNote } from '../store/historyEstimates';
+
+/** What one task asks of the run, where it says anything beyond the defaults. */
+export interface TaskSetup {
+  readonly limits?: readonly string[];
+  /** Present when not 1. */
+  readonly weight?: number;
+  readonly when?: TriggerRule;
+  readonly estimateMs?: number;
+  /** The estimate came from earlier runs of the DAG. */
+  readonly estimateFromHistory?: true;
+}
+
+/** A run's limits, each task's setup (only tasks that have one), and the estimates taken from history. */
+export interface RunSetup {
+  readonly limits: Readonly<Record<string, LimitSpec>>;
+  readonly tasks: ReadonlyMap<string, TaskSetup>;
+  readonly estimates?: EstimatesNote;
+}
+
+/** The setup of a run of `spec` under `limits`, with the estimates `note` says came from history. */
+export function runSetupOf(spec: DagSpec, limits: Readonly<Record<string, LimitSpec>> | undefined, note?: EstimatesNote): RunSetup {
+  const fromHistory = new Set(note?.fromHistory);
+  const tasks = new Map<string, TaskSetup>();
+  for (const task of spec.tasks) {
+    const setup: TaskSetup = {
+      ...(task.limits === undefined || task.limits.length === 0 ? {} : { limits: task.limits }),
+      ...(task.weight === undefined || task.weight === 1 ? {} : { weight: task.weight }),
+      ...(task.when === undefined ? {} : { when: task.when }),
+      ...(task.estimateMs === undefined ? {} : { estimateMs: task.estimateMs }),
+      ...(fromHistory.has(task.id) && task.estimateMs !== undefined ? { estimateFromHistory: true as const } : {}),
+    };
+    if (Object.keys(setup).length > 0) tasks.set(task.id, setup);
+  }
+  return { limits: limits ?? {}, tasks, ...(note === undefined ? {} : { estimates: note }) };
+}
+
+/**
+ * A limit in words.
+ *
+ * @example
+ * describeLimit({ concurrency: 2, rate: { limit: 60, intervalMs: 60_000 } }) // "2 at once, 60 per minute"
+ */
+export function describeLimit(limit: LimitSpec): string {
+  const parts: string[] = [];
+  if (limit.concurrency !== undefined) parts.push(`${limit.concurrency} at once`);
+  if (limit.rate !== undefined) parts.push(`${limit.rate.limit} per ${describeWindow(limit.rate.intervalMs)}`);
+  return parts.join(', ');
+}
+
+/** A rate window as written by people: `minute`, `5 min`, `10 s`, `250 ms`. */
+function describeWindow(ms: number): string {
+  if (ms === 60_000) return 'minute';
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  if (ms === 1000) return 'second';
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/** Every limit of the run: `api: 2 at once, 60 per minute; db: 4 at once`, or '' for none. */
+export function describeLimits(limits: Readonly<Record<string, LimitSpec>>): string {
+  return Object.keys(limits)
+    .map((name) => `${name}: ${describeLimit(limits[name]!)}`)
+    .join('; ');
+}
+
+/** What the rules of a task say (`limits api · weight 4 · when all-done`), or '' for none. */
+export function describeRules(setup: TaskSetup | undefined): string {
+  if (setup === undefined) return '';
+  const parts: string[] = [];
+  if (setup.limits !== undefined) parts.push(`limits ${setup.limits.join(', ')}`);
+  if (setup.weight !== undefined) parts.push(`weight ${setup.weight}`);
+  if (setup.when !== undefined) parts.push(`when ${setup.when}`);
+  return parts.join(' · ');
+}
+
+/** A task's estimate: `1.20 s (history)`, `150 ms`, or '' for none. */
+export function describeEstimate(setup: TaskSetup | undefined): string {
+  if (setup?.estimateMs === undefined) return '';
+  return `${formatMs(setup.estimateMs)}${setup.estimateFromHistory === true ? ' (history)' : ''}`;
+}
+
+/** How the task a `task.skipped` names (`because`) had ended when it was skipped. */
+export type BecauseEnded = 'failed' | 'skipped' | 'completed' | undefined;
+
+/**
+ * Why a task was skipped, from how the task its event names ended: a dependency that failed or
+ * was skipped; or, when that dependency completed, an `any-failed` task none of whose
+ * dependencies failed (the only rule that skips after a success).
+ *
+ * @example
+ * skipReason('summarize-3', 'failed')    // 'dependency "summarize-3" failed'
+ * skipReason('summarize-1', 'completed') // 'no dependency failed (when any-failed)'
+ */
+export function skipReason(because: string, ended: BecauseEnded, name: (id: string) => string = (id) => `"${id}"`): string {
+  if (ended === 'completed') return 'no dependency failed (when any-failed)';
+  if (ended === 'skipped') return `dependency ${name(because)} was skipped`;
+  return `dependency ${name(because)} failed`;
+}

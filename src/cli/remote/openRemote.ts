@@ -1,0 +1,43 @@
+/**
+ * How the CLI loads what needs BullMQ and a Redis client: on demand, only with `--redis` or
+ * `rxdag worker`, so a plain `rxdag run` never loads them; a missing `bullmq` or `ioredis`
+ * package is one line saying what to install (exit 2). Also how `rxdag run --redis` and
+ * `rxdag resume --redis` get their remote agents, saying on stderr where attempts go. It does
+ * not check options (`remoteOptions.ts`) nor make the agents (`remoteAgents.ts`).
+ */
+import { InvalidInputError } from '../problems';
+import type { RemoteAgents } from './remoteAgents';
+import type { RemoteSettings } from './remoteOptions';
+
+/**
+ * `load()` (a `require` of a module that needs BullMQ), with a missing package reported as
+ * invalid input. A plain `require`, not `import()`: these files are CommonJS, and specs load
+ * the TypeScript source.
+ */
+export function loadRemoteModule<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    const { code, message } = (error ?? {}) as NodeJS.ErrnoException;
+    const missing = code === 'MODULE_NOT_FOUND' ? /Cannot find module '(bullmq|ioredis)(?:\/[^']*)?'/.exec(String(message)) : null;
+    if (missing === null) throw error;
+    throw new InvalidInputError([
+      { message: `--redis needs the "${missing[1]}" package (rxdag workers run on BullMQ): npm install bullmq ioredis` },
+    ]);
+  }
+}
+
+/**
+ * The run's remote agents, once Redis answered; throws `InvalidInputError` (exit 2, nothing
+ * run) when it is refused or does not answer. The caller closes them after the run.
+ */
+export async function openRemoteAgents(settings: RemoteSettings, stderr: { write(text: string): unknown }): Promise<RemoteAgents> {
+  const { remoteAgents } = loadRemoteModule(() => require('./remoteAgents') as typeof import('./remoteAgents'));
+  const remote = await remoteAgents(settings);
+  const queues = Object.keys(remote.agents).join(', ');
+  const signed = settings.keySource === undefined ? 'jobs unsigned (no key)' : `jobs signed with the key of ${settings.keySource}`;
+  stderr.write(
+    `rxdag: attempts run on rxdag workers through Redis at ${remote.location} (queues ${queues}, prefix ${settings.prefix}; ${signed})\n`,
+  );
+  return remote;
+}

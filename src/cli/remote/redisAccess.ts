@@ -1,0 +1,73 @@
+/**
+ * The checks a remote command makes before it runs anything: the `--redis` URL is a `redis://`
+ * or `rediss://` URL, a Redis off this machine has a key (or `--insecure`), and Redis answers
+ * (credentials accepted) within a few seconds. Each failure is one line naming the Redis with
+ * its password redacted (exit 2). Loaded only with `--redis`: it imports the BullMQ integration
+ * and the Redis client. It keeps no connection open.
+ */
+import { Redis } from 'ioredis';
+import { messageOf, redisTarget, type RedisTarget } from '../../bullmq/redisConnection';
+import { InvalidInputError } from '../problems';
+import { KEY_VARIABLE, type RemoteSettings } from './remoteOptions';
+
+/** How long Redis gets to accept a connection and answer a PING. */
+const PROBE_TIMEOUT_MS = 5000;
+
+/**
+ * The Redis of `settings`, checked and answering; throws `InvalidInputError` (one line, no
+ * password) for a bad URL, a Redis off loopback without a key or `--insecure`, or a Redis that
+ * cannot be reached or refuses the credentials.
+ */
+export async function reachRedis(settings: RemoteSettings): Promise<RedisTarget> {
+  const target = parseRedisUrl(settings.url);
+  if (settings.key === undefined && !settings.insecure && !target.isLoopback) {
+    refuse(
+      `refusing Redis at ${target.location} without a key: it is not on this machine, and whoever can write to it could make every worker run commands. ` +
+        `Give schedulers and workers the same key (--key-file PATH or ${KEY_VARIABLE}; make one with: openssl rand -hex 32 > worker.key), ` +
+        'or pass --insecure if this Redis is trusted',
+    );
+  }
+  await probe(target);
+  return target;
+}
+
+function parseRedisUrl(url: string): RedisTarget {
+  try {
+    return redisTarget(url, '--redis');
+  } catch (error) {
+    // the library's words name its option; the password never is in them
+    const message = messageOf(error).replace(/`connection`/g, 'the URL');
+    return refuse(`${message} (e.g. redis://127.0.0.1:6379 or rediss://:PASSWORD@HOST:6380)`);
+  }
+}
+
+/** Connects once and sends PING; no retries, bounded in time. */
+async function probe(target: RedisTarget): Promise<void> {
+  const client = new Redis({
+    ...target.options,
+    lazyConnect: true,
+    connectTimeout: PROBE_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectionName: 'rxdag-probe',
+  });
+  // the connection's own error says why better than the rejection ("Connection is closed.")
+  let connectionError: unknown;
+  client.on('error', (error: unknown) => (connectionError ??= error));
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS + 1000);
+  });
+  try {
+    await Promise.race([client.connect().then(() => client.ping()), timeout]);
+  } catch (error) {
+    refuse(`cannot reach Redis at ${target.location}: ${target.redact(messageOf(connectionError ?? error))}`);
+  } finally {
+    clearTimeout(timer);
+    client.disconnect();
+  }
+}
+
+function refuse(message: string): never {
+  throw new InvalidInputError([{ message }]);
+}

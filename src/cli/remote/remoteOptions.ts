@@ -1,0 +1,95 @@
+/**
+ * The options that send attempts through Redis, shared by `rxdag run`, `rxdag resume` and
+ * `rxdag worker`: `--redis URL`, `--redis-prefix`, the signing key (`--key-file PATH`, else
+ * `RXDAG_WORKER_KEY`) and `--insecure`, checked into {@link RemoteSettings}. It reads the key
+ * file but loads no Redis client and opens no connection: the URL itself, its loopback check and
+ * whether Redis answers are `redisAccess.ts`'s, loaded only when `--redis` is given.
+ */
+import { readFileSync } from 'node:fs';
+import { describeIoError } from '../commands/writeTarget';
+import type { Problem } from '../problems';
+
+/** The remote options as commander hands them over. */
+export interface RawRemoteOptions {
+  /** `--redis redis://[:password@]host:port[/db]` or `rediss://…`. */
+  readonly redis?: string;
+  /** `--redis-prefix`: prefix of every Redis key. */
+  readonly redisPrefix?: string;
+  /** `--key-file PATH`: the key schedulers and workers share. */
+  readonly keyFile?: string;
+  /** `--insecure`: accept a Redis off this machine without a key. */
+  readonly insecure?: boolean;
+}
+
+/** Where attempts go and how they are protected, checked. */
+export interface RemoteSettings {
+  /** As given: it may hold a password, so it is never printed (`RedisTarget.location` is). */
+  readonly url: string;
+  readonly prefix: string;
+  /** The shared signing key, if any. */
+  readonly key: Buffer | undefined;
+  /** Where the key came from, for messages: `--key-file PATH` or `RXDAG_WORKER_KEY`. */
+  readonly keySource: string | undefined;
+  readonly insecure: boolean;
+}
+
+/** The environment variable that holds the key when `--key-file` is not given. */
+export const KEY_VARIABLE = 'RXDAG_WORKER_KEY';
+
+/** Shortest key accepted (the library's own minimum): 128 bits. */
+const MIN_KEY_BYTES = 16;
+
+/** The prefix of Redis keys unless `--redis-prefix` says otherwise (the library's default). */
+export const DEFAULT_REDIS_PREFIX = 'rxdag';
+
+/**
+ * Checks the remote options, adding what is wrong to `problems`. `undefined` without `--redis`
+ * (then the other remote options are problems), or when something was wrong.
+ */
+export function resolveRemoteOptions(raw: RawRemoteOptions, env: NodeJS.ProcessEnv, problems: Problem[]): RemoteSettings | undefined {
+  if (raw.redis === undefined) {
+    const stray = [
+      raw.redisPrefix === undefined ? undefined : '--redis-prefix',
+      raw.keyFile === undefined ? undefined : '--key-file',
+      raw.insecure === true ? '--insecure' : undefined,
+    ].filter((flag) => flag !== undefined);
+    if (stray.length > 0)
+      problems.push({ message: `${stray.join(', ')} only apply with --redis (attempts sent to rxdag worker processes)` });
+    return undefined;
+  }
+  const before = problems.length;
+  const prefix = raw.redisPrefix ?? DEFAULT_REDIS_PREFIX;
+  if (!/^[^\s]{1,200}$/.test(prefix))
+    problems.push({ message: `--redis-prefix must be 1 to 200 characters without whitespace (got ${JSON.stringify(prefix)})` });
+  const { key, keySource } = readKey(raw.keyFile, env, problems);
+  if (problems.length > before) return undefined;
+  return { url: raw.redis, prefix, key, keySource, insecure: raw.insecure === true };
+}
+
+/** The key from `--key-file` (surrounding whitespace ignored), else from `RXDAG_WORKER_KEY`. */
+function readKey(keyFile: string | undefined, env: NodeJS.ProcessEnv, problems: Problem[]): { key?: Buffer; keySource?: string } {
+  let text: string;
+  let source: string;
+  if (keyFile !== undefined) {
+    source = `--key-file ${keyFile}`;
+    try {
+      text = readFileSync(keyFile, 'utf8');
+    } catch (error) {
+      problems.push({ message: `${source}: cannot read the key: ${describeIoError(error)}` });
+      return {};
+    }
+  } else {
+    const variable = env[KEY_VARIABLE];
+    if (variable === undefined || variable === '') return {};
+    source = KEY_VARIABLE;
+    text = variable;
+  }
+  const key = Buffer.from(text.trim(), 'utf8');
+  if (key.length < MIN_KEY_BYTES) {
+    problems.push({
+      message: `${source}: the key must be at least ${MIN_KEY_BYTES} bytes (got ${key.length}); make one with: openssl rand -hex 32 > worker.key`,
+    });
+    return {};
+  }
+  return { key, keySource: source };
+}

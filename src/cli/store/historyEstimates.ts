@@ -1,0 +1,123 @@
+/**
+ * Estimates from history: `rxdag run` fills in the `estimateMs` of tasks that have none (no
+ * `estimateMs` in the file, not a `sleep:`) with the median `durationMs` of the same task id in
+ * the newest ended runs of the same DAG id in the store, so the critical path of a real
+ * pipeline starts first without hand-written estimates. Which tasks got one, and from which
+ * runs, is noted in the run's `metadata` (`estimates`), so `rxdag show` and the report can say
+ * so; journals written before it have no note, and a note that is not of this shape is ignored.
+ *
+ * The work is bounded: at most {@link HISTORY_RUNS} runs are read, and no more once
+ * {@link HISTORY_EVENTS} events have been read. It reads the store and changes nothing in it;
+ * a store that cannot answer gives no estimates (the run goes on without them).
+ */
+import { type DagSpec, defineDag, type Journal, type TaskSpec } from '../../index';
+import type { LoadedDag } from '../dagFile/loadDagFile';
+
+/** The most earlier runs whose durations are read. */
+export const HISTORY_RUNS = 5;
+/** Once this many events were read, no further run is. */
+export const HISTORY_EVENTS = 2_000_000;
+
+/** The key of the run's `metadata` that notes the estimates taken from history. */
+export const ESTIMATES_KEY = 'estimates';
+
+/** What a run notes about its estimates from history. */
+export interface EstimatesNote {
+  /** Ids of the tasks whose `estimateMs` came from earlier runs. */
+  readonly fromHistory: readonly string[];
+  /** The runs they came from, newest first. */
+  readonly runs: readonly string[];
+}
+
+/** Estimates by task id, and the runs they came from. */
+export interface HistoryEstimates {
+  readonly estimates: ReadonlyMap<string, number>;
+  readonly runs: readonly string[];
+}
+
+/**
+ * The median duration of each of `taskIds` in the newest ended runs of `dagId` (tasks that never
+ * completed in them get none). Resolves with nothing found when the store cannot answer.
+ */
+export async function historyEstimates(journal: Journal, dagId: string, taskIds: ReadonlySet<string>): Promise<HistoryEstimates> {
+  const durations = new Map<string, number[]>();
+  const runs: string[] = [];
+  if (taskIds.size === 0) return { estimates: new Map(), runs };
+  try {
+    const ended = (await journal.runs()).filter(
+      (run) => run.dagId === dagId && (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled'),
+    );
+    let read = 0;
+    for (const run of ended.slice(0, HISTORY_RUNS)) {
+      if (read >= HISTORY_EVENTS) break;
+      const events = await journal.events(run.runId);
+      read += events.length;
+      let used = false;
+      for (const event of events) {
+        if (event.type !== 'task.completed' || !taskIds.has(event.taskId)) continue;
+        let list = durations.get(event.taskId);
+        if (list === undefined) durations.set(event.taskId, (list = []));
+        list.push(event.durationMs);
+        used = true;
+      }
+      if (used) runs.push(run.runId);
+    }
+  } catch {
+    return { estimates: new Map(), runs: [] };
+  }
+  const estimates = new Map<string, number>();
+  for (const [taskId, list] of durations) estimates.set(taskId, median(list));
+  return { estimates, runs };
+}
+
+/** The ids of the tasks of `spec` that have no `estimateMs`: those history may give one. */
+export function tasksWithoutEstimate(spec: DagSpec): Set<string> {
+  const ids = new Set<string>();
+  for (const task of spec.tasks) if (task.estimateMs === undefined) ids.add(task.id);
+  return ids;
+}
+
+/** `spec` with the estimates filled in (only for tasks without one), and the note to keep. */
+export function withHistory(spec: DagSpec, history: HistoryEstimates): { spec: DagSpec; note: EstimatesNote } | undefined {
+  const fromHistory: string[] = [];
+  const tasks = spec.tasks.map((task): TaskSpec => {
+    const estimateMs = task.estimateMs === undefined ? history.estimates.get(task.id) : undefined;
+    if (estimateMs === undefined) return task;
+    fromHistory.push(task.id);
+    return { ...task, estimateMs };
+  });
+  if (fromHistory.length === 0) return undefined;
+  return { spec: { ...spec, tasks }, note: { fromHistory, runs: history.runs } };
+}
+
+/**
+ * `loaded` with the estimates of its tasks that have none filled in from the store's earlier
+ * runs of its DAG, and the note to keep in the run's `metadata`; `loaded` itself when history
+ * has none to give.
+ */
+export async function fillFromHistory(loaded: LoadedDag, journal: Journal): Promise<{ loaded: LoadedDag; note?: EstimatesNote }> {
+  const history = await historyEstimates(journal, loaded.dag.id, tasksWithoutEstimate(loaded.spec));
+  const filled = withHistory(loaded.spec, history);
+  if (filled === undefined) return { loaded };
+  return { loaded: { ...loaded, spec: filled.spec, dag: defineDag(filled.spec) }, note: filled.note };
+}
+
+/** The note of a run's `metadata`, when it has one of the right shape. */
+export function estimatesNoteOf(metadata: Readonly<Record<string, unknown>> | undefined): EstimatesNote | undefined {
+  const note = metadata?.[ESTIMATES_KEY];
+  if (typeof note !== 'object' || note === null) return undefined;
+  const { fromHistory, runs } = note as Record<string, unknown>;
+  if (!isStringList(fromHistory) || !isStringList(runs)) return undefined;
+  return { fromHistory, runs };
+}
+
+function isStringList(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+/** The middle value (the mean of the two middle ones for an even count), rounded to the millisecond. */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return Math.round(sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2);
+}

@@ -1,0 +1,106 @@
+/**
+ * `rxdag worker` once its options are checked: checks that Redis answers, starts a BullMQ worker
+ * (`startWorker`) on the CLI's built-in agents, says on stderr which Redis and queues it serves,
+ * and serves until SIGTERM or Ctrl-C. The first signal takes no more jobs and lets running
+ * attempts finish; a second hands them back to the queue at once (their shell processes are
+ * stopped) for another worker. Loaded only by `rxdag worker`: it imports BullMQ. It decides
+ * nothing about runs: the schedulers do.
+ */
+import { startWorker, type RemoteWorker } from '../../bullmq/index';
+import { builtinAgents } from '../agents/builtinAgents';
+import type { CliIo } from '../commands/cliIo';
+import { onStopSignals, type StopSignal } from '../commands/interrupts';
+import { DEFAULT_KILL_GRACE_MS } from '../commands/runOptions';
+import { ExitCode } from '../exitCodes';
+import { InvalidInputError } from '../problems';
+import { reachRedis } from '../remote/redisAccess';
+import { WORKER_AGENTS, type WorkerCommandOptions } from './workerOptions';
+import type { WorkerMetrics } from './workerMetrics';
+
+/** Serves jobs until a stop signal, then resolves with the exit code (0 once stopped cleanly). */
+export async function serveWorker(options: WorkerCommandOptions, io: CliIo): Promise<number> {
+  const { remote } = options;
+  const say = (line: string) => io.stderr.write(`${line}\n`);
+  const target = await reachRedis(remote);
+  const { agents, groups } = builtinAgents(DEFAULT_KILL_GRACE_MS);
+  const metrics = options.metricsPort === undefined ? undefined : await metricsOn(options.metricsPort, options.agents);
+  let worker: RemoteWorker;
+  try {
+    worker = startWorker({
+      connection: remote.url,
+      prefix: remote.prefix,
+      ...(remote.key === undefined ? {} : { key: remote.key }),
+      insecure: remote.insecure,
+      agents: metrics === undefined ? agents : metrics.instrument(agents),
+      // every built-in queue, so a job for an agent not allowed fails at once rather than waits
+      queues: WORKER_AGENTS,
+      allow: options.agents,
+      concurrency: options.concurrency,
+      leaseMs: options.leaseMs,
+      onLog: say,
+    });
+  } catch (error) {
+    await metrics?.close();
+    if (error instanceof TypeError) throw new InvalidInputError([{ message: error.message }]);
+    throw error;
+  }
+  const name = `rxdag worker ${worker.id}`;
+
+  let stopRequested: (signal: StopSignal) => void = () => {};
+  let stopping = false;
+  const stopped = new Promise<StopSignal>((resolve) => (stopRequested = resolve));
+  const stopListening = onStopSignals({
+    graceful: (signal) => {
+      const running = worker.running;
+      const waiting =
+        running === 0
+          ? ''
+          : `, waiting for ${running} running attempt${running === 1 ? '' : 's'} to finish (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again hands them back to the queue now)`;
+      say(`${name}: stopping on ${signal}: taking no more jobs${waiting}`);
+      stopping = true;
+      stopRequested(signal);
+    },
+    immediate: () => {
+      say(`${name}: handing ${worker.running} running attempt(s) back to the queue and stopping their processes`);
+      void worker.close({ force: true });
+    },
+  });
+  try {
+    await Promise.race([worker.ready(), stopped]);
+    if (!stopping) announce();
+    await stopped;
+    await worker.close();
+    await groups.whenEmpty(); // no shell process outlives the worker
+    say(`${name}: stopped`);
+    return ExitCode.ok;
+  } finally {
+    stopListening();
+    await metrics?.close();
+  }
+
+  function announce(): void {
+    const allowed =
+      options.agents.length === WORKER_AGENTS.length
+        ? ''
+        : ` (jobs for ${WORKER_AGENTS.filter((agent) => !options.agents.includes(agent)).join(', ')} refused: --agents ${options.agents.join(',')})`;
+    const signed = remote.keySource === undefined ? 'unsigned jobs accepted (no key)' : `signed jobs only (key of ${remote.keySource})`;
+    say(
+      `${name}: serving queues ${worker.queues.join(', ')}${allowed} of Redis at ${target.location}, prefix ${remote.prefix}; ${signed}; concurrency ${options.concurrency}, lease ${options.leaseMs} ms`,
+    );
+    if (metrics !== undefined) say(`${name}: metrics at ${metrics.url}`);
+  }
+}
+
+/** The metrics endpoint; a port that cannot be had is invalid input. */
+async function metricsOn(port: number, agents: readonly string[]): Promise<WorkerMetrics> {
+  try {
+    const { startWorkerMetrics } = require('./workerMetrics') as typeof import('./workerMetrics');
+    return await startWorkerMetrics(port, agents);
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code === 'MODULE_NOT_FOUND' && /'prom-client'/.test(message)) {
+      throw new InvalidInputError([{ message: '--metrics-port needs the "prom-client" package: npm install prom-client' }]);
+    }
+    throw new InvalidInputError([{ message: `--metrics-port ${port}: cannot listen on it: ${code ?? message}` }]);
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * `rxdag worker --metrics-port`: Prometheus metrics of the attempts this worker runs, served at
+ * `/metrics` by the same endpoint as `rxdag/prometheus`. A worker sees no events (its scheduler
+ * writes them), so the metrics come from its agents: each is wrapped to count its attempts when
+ * they start and end. Loaded only with `--metrics-port` (it needs `prom-client`). It changes
+ * nothing an agent does or returns.
+ *
+ * | metric | type | labels |
+ * | --- | --- | --- |
+ * | `rxdag_worker_attempts_total` | counter: attempts that ended here: `completed`, `failed`, `timed-out`, `cancelled` (stopped: a cancel, a lapsed lease, a shutdown) | `agent`, `outcome` |
+ * | `rxdag_worker_attempt_duration_seconds` | histogram: from the agent's call to its end | `agent` |
+ * | `rxdag_worker_running_attempts` | gauge: attempts running now | `agent` |
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Agent, TaskContext } from '../../index';
+import { DEFAULT_BUCKETS } from '../../observe/rxdagMetrics';
+import { serveMetrics } from '../../observe/serveMetrics';
+
+/** How an attempt ended on this worker. */
+type WorkerAttemptOutcome = 'completed' | 'failed' | 'timed-out' | 'cancelled';
+
+/** A worker's metrics endpoint. */
+export interface WorkerMetrics {
+  /** `http://127.0.0.1:PORT/metrics`. */
+  readonly url: string;
+  /** The same agents, counted. */
+  instrument(agents: Readonly<Record<string, Agent>>): Record<string, Agent>;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the worker's metrics on `port` (0: a free one) of 127.0.0.1, with series of every
+ * agent in `agents` present from the start (at 0). Rejects when the port cannot be had.
+ */
+export async function startWorkerMetrics(port: number, agents: readonly string[]): Promise<WorkerMetrics> {
+  const registry = new Registry();
+  const attempts = new Counter({
+    name: 'rxdag_worker_attempts_total',
+    help: 'Attempts this worker ran that ended, by agent and outcome (cancelled: stopped by a cancel, a lapsed lease or a shutdown)',
+    labelNames: ['agent', 'outcome'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'rxdag_worker_attempt_duration_seconds',
+    help: 'Time from the agent being called to its attempt ending, on this worker',
+    labelNames: ['agent'] as const,
+    buckets: [...DEFAULT_BUCKETS],
+    registers: [registry],
+  });
+  const running = new Gauge({
+    name: 'rxdag_worker_running_attempts',
+    help: 'Attempts running on this worker now',
+    labelNames: ['agent'] as const,
+    registers: [registry],
+  });
+  for (const agent of agents) running.set({ agent }, 0);
+  const server = await serveMetrics({ registry, port });
+
+  const counted =
+    (name: string, agent: Agent): Agent =>
+    (task: TaskContext) => {
+      const stopTimer = duration.startTimer({ agent: name });
+      running.inc({ agent: name });
+      const end = (outcome: WorkerAttemptOutcome) => {
+        stopTimer();
+        running.dec({ agent: name });
+        attempts.inc({ agent: name, outcome });
+      };
+      let result: unknown;
+      try {
+        result = agent(task);
+      } catch (error) {
+        end('failed');
+        throw error;
+      }
+      void Promise.resolve(result).then(
+        () => end('completed'),
+        (error: unknown) => end(stoppedBy(task, error)),
+      );
+      return result;
+    };
+
+  return {
+    url: server.url,
+    instrument: (given) => Object.fromEntries(Object.entries(given).map(([name, agent]) => [name, counted(name, agent)])),
+    close: () => server.close(),
+  };
+}
+
+/** A rejection after the attempt's signal fired is a stop (its timeout, or a cancel); any other, a failure. */
+function stoppedBy(task: TaskContext, error: unknown): WorkerAttemptOutcome {
+  if (!task.signal.aborted) return 'failed';
+  return (error as { name?: unknown } | null)?.name === 'TaskTimeoutError' ? 'timed-out' : 'cancelled';
+}

@@ -1,0 +1,95 @@
+/**
+ * The options of `rxdag worker`, from commander's strings to checked values with defaults, every
+ * bad one reported at once (exit 2): `--redis` (required) and the other remote options,
+ * `--concurrency`, `--lease-ms`, `--agents` (the allowlist) and `--metrics-port`. Opens nothing:
+ * whether Redis answers is checked when the worker starts.
+ */
+import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
+import { SHELL_AGENT } from '../agents/shellAgent';
+import { SLEEP_AGENT } from '../agents/sleepAgent';
+import { InvalidInputError, type Problem } from '../problems';
+import { type RawRemoteOptions, type RemoteSettings, resolveRemoteOptions } from '../remote/remoteOptions';
+
+/** `rxdag worker` options as commander hands them over. */
+export interface RawWorkerOptions extends RawRemoteOptions {
+  readonly concurrency?: string;
+  readonly leaseMs?: string;
+  /** `--agents shell,sleep`. */
+  readonly agents?: string;
+  readonly metricsPort?: string;
+}
+
+/** `rxdag worker` options, checked, with defaults. */
+export interface WorkerCommandOptions {
+  readonly remote: RemoteSettings;
+  /** Attempts run at once per queue. */
+  readonly concurrency: number;
+  readonly leaseMs: number;
+  /** The built-in agents this worker runs; jobs for the others are refused. */
+  readonly agents: readonly string[];
+  /** Where `/metrics` is served (0: a free port), if anywhere. */
+  readonly metricsPort: number | undefined;
+}
+
+/** The agents a worker can run: the CLI's built-in ones. */
+export const WORKER_AGENTS: readonly string[] = [SHELL_AGENT, SLEEP_AGENT];
+
+export const DEFAULT_WORKER_CONCURRENCY = 8;
+export const DEFAULT_LEASE_MS = 30_000;
+/** The library's shortest lease: renewals every third of it must still reach Redis in time. */
+const MIN_LEASE_MS = 50;
+
+/** Checks every `rxdag worker` option and reports all bad ones together. */
+export function resolveWorkerOptions(raw: RawWorkerOptions, env: NodeJS.ProcessEnv): WorkerCommandOptions {
+  const problems: Problem[] = [];
+  const integer = (flag: string, value: string | undefined, min: number, max: number, expected: string): number | undefined => {
+    if (value === undefined) return undefined;
+    const parsed = value.trim() === '' ? Number.NaN : Number(value);
+    if (Number.isSafeInteger(parsed) && parsed >= min && parsed <= max) return parsed;
+    problems.push({ message: `${flag} must be ${expected} (got ${JSON.stringify(value)})` });
+    return undefined;
+  };
+  const concurrency = integer('--concurrency', raw.concurrency, 1, 10_000, 'an integer from 1 to 10000');
+  let leaseMs = integer(
+    '--lease-ms',
+    raw.leaseMs,
+    MIN_LEASE_MS,
+    Number.MAX_SAFE_INTEGER,
+    `a whole number of milliseconds from ${MIN_LEASE_MS}`,
+  );
+  if (leaseMs !== undefined && leaseMs > MAX_TIMER_MS) {
+    problems.push({ message: `--lease-ms ${TIMER_LIMIT_MESSAGE} (got ${JSON.stringify(raw.leaseMs)})` });
+    leaseMs = undefined;
+  }
+  const metricsPort = integer('--metrics-port', raw.metricsPort, 0, 65_535, 'a TCP port from 0 to 65535 (0 picks a free one)');
+  const agents = agentList(raw.agents, problems);
+  if (raw.redis === undefined) {
+    problems.push({
+      message: '--redis is required: the Redis that schedulers send attempts through (e.g. --redis redis://127.0.0.1:6379)',
+    });
+  }
+  const remote = raw.redis === undefined ? undefined : resolveRemoteOptions(raw, env, problems);
+  if (problems.length > 0 || remote === undefined) throw new InvalidInputError(problems);
+  return {
+    remote,
+    concurrency: concurrency ?? DEFAULT_WORKER_CONCURRENCY,
+    leaseMs: leaseMs ?? DEFAULT_LEASE_MS,
+    agents,
+    metricsPort,
+  };
+}
+
+/** `--agents shell,sleep`: known names, at least one; every built-in agent when not given. */
+function agentList(text: string | undefined, problems: Problem[]): readonly string[] {
+  if (text === undefined) return WORKER_AGENTS;
+  const names = text
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  const unknown = names.filter((name) => !WORKER_AGENTS.includes(name));
+  for (const name of unknown) {
+    problems.push({ message: `--agents: unknown agent ${JSON.stringify(name)} (a worker runs: ${WORKER_AGENTS.join(', ')})` });
+  }
+  if (names.length === 0) problems.push({ message: `--agents must name at least one agent (${WORKER_AGENTS.join(', ')})` });
+  return [...new Set(names)];
+}
