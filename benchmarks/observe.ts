@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { trace, type Tracer } from '@opentelemetry/api';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Registry } from 'prom-client';
 import { lastValueFrom, type Subscription } from 'rxjs';
@@ -16,8 +17,10 @@ import { cpuMsSince, peakRssBytes } from './cases/measure';
  * `npm run bench:observe` — what tracing and metrics cost a run: the layered 100k graph (seed 42,
  * `maxConcurrency` 64, health checks off, agents returning `Promise.resolve()`) run plain, with
  * `collectMetrics` (a real prom-client registry), with `traceEvents` (a real SDK tracer: a
- * `BasicTracerProvider` with a `BatchSpanProcessor` to an exporter that drops every batch), and
- * with both. Each sample is a fresh child process (tsx, `--expose-gc`) that warms up on 100k
+ * `BasicTracerProvider` with a `BatchSpanProcessor` to an exporter that drops every batch: what
+ * an application with the SDK pays, short of serializing and sending), and with both; then
+ * traced again with the API's no-op tracer (no SDK registered: rxdag's own share of tracing,
+ * the SDK's span objects left out), alone and with metrics. Each sample is a fresh child process (tsx, `--expose-gc`) that warms up on 100k
  * tasks of a 10k graph with the same listeners, then times one run from subscribe to
  * `dag.completed`; the variants run interleaved. Prints the medians and their ratio to plain
  * (target: both ≤ 1.5×) and writes `results/observe.json`.
@@ -25,7 +28,7 @@ import { cpuMsSince, peakRssBytes } from './cases/measure';
  *   tsx benchmarks/observe.ts [--runs N (default 3)] [--size N (default 100000)]
  */
 
-const VARIANTS = ['plain', 'metered', 'traced', 'traced+metered'] as const;
+const VARIANTS = ['plain', 'metered', 'traced', 'traced+metered', 'no-op traced', 'no-op traced+metered'] as const;
 type Variant = (typeof VARIANTS)[number];
 
 interface Sample {
@@ -65,11 +68,12 @@ async function runOnce(dag: Dag, listen: (run: ReturnType<typeof runDag>) => Sub
 
 async function child(variant: Variant, size: number): Promise<Sample> {
   const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropExporter)] });
-  const tracer = provider.getTracer('rxdag-bench');
+  // no SDK registered: the API hands out its no-op tracer, whose spans record nothing
+  const tracer: Tracer = variant.startsWith('no-op') ? trace.getTracer('rxdag-bench') : provider.getTracer('rxdag-bench');
   const registry = new Registry();
   const listen = (run: ReturnType<typeof runDag>): Subscription[] => [
-    ...(variant === 'traced' || variant === 'traced+metered' ? [traceEvents(run.events$, tracer)] : []),
-    ...(variant === 'metered' || variant === 'traced+metered' ? [collectMetrics(run.events$, { registry })] : []),
+    ...(variant.includes('traced') ? [traceEvents(run.events$, tracer)] : []),
+    ...(variant.includes('metered') ? [collectMetrics(run.events$, { registry })] : []),
   ];
   const warm = layered(WARMUP_SIZE, SEED + 1);
   for (let k = 0; k < WARMUP_RUNS; k++) await runOnce(warm, listen);
@@ -137,7 +141,7 @@ async function main(): Promise<void> {
   for (const variant of VARIANTS) {
     const wall = `${medians[variant].toFixed(2).padStart(7)} µs  ${(medians[variant] / medians.plain).toFixed(2)}×`;
     const cpu = `${cpuMedians[variant].toFixed(2).padStart(7)} µs  ${(cpuMedians[variant] / cpuMedians.plain).toFixed(2)}×`;
-    console.log(`  ${variant.padEnd(15)} wall ${wall}   cpu ${cpu}`);
+    console.log(`  ${variant.padEnd(21)} wall ${wall}   cpu ${cpu}`);
   }
   const out = path.join(__dirname, 'results', 'observe.json');
   mkdirSync(path.dirname(out), { recursive: true });

@@ -49,9 +49,29 @@ export function hrTime(ms: number): HrTime {
   return nanos >= 1e9 ? [seconds + 1, nanos - 1e9] : [seconds, nanos];
 }
 
+/**
+ * {@link hrTime} of the last milliseconds asked for, kept: the events of one flush share their
+ * `at` (a 100k-task run has a few hundred distinct times), so most attempts start and end on a
+ * time already converted. The pair is frozen, so no span can change the time another one holds.
+ */
+class RecentHrTime {
+  private lastMs = Number.NaN;
+  private last: HrTime = [0, 0];
+
+  of(ms: number): HrTime {
+    if (ms !== this.lastMs) {
+      this.last = Object.freeze(hrTime(ms)) as HrTime;
+      this.lastMs = ms;
+    }
+    return this.last;
+  }
+}
+
 export class RunSpans {
   /** Open runs by run id: the interleaved runs of one event stream. */
   private readonly runs = new Map<string, OpenRun>();
+  /** Where every event time becomes an `HrTime`. */
+  private readonly time = new RecentHrTime();
 
   constructor(
     private readonly tracer: Tracer,
@@ -87,7 +107,7 @@ export class RunSpans {
     for (const [runId, run] of this.runs) {
       for (const attempt of run.attempts.values()) this.endAttempt(attempt, 'cancelled', Math.max(now, attempt.startedAt));
       run.span.setAttribute('rxdag.outcome', 'cancelled');
-      run.span.end(hrTime(Math.max(now, run.startedAt)));
+      run.span.end(this.time.of(Math.max(now, run.startedAt)));
       this.runs.delete(runId);
     }
   }
@@ -122,18 +142,18 @@ export class RunSpans {
       }
       case 'task.skipped':
         // an event, not a span: a skipped task never ran, so a span would show work that never was
-        run.span.addEvent('task.skipped', { 'rxdag.task_id': event.taskId, 'rxdag.because': event.because }, hrTime(event.at));
+        run.span.addEvent('task.skipped', { 'rxdag.task_id': event.taskId, 'rxdag.because': event.because }, this.time.of(event.at));
         return;
       case 'task.retrying':
-        run.span.addEvent('task.retrying', { 'rxdag.task_id': event.taskId, 'rxdag.attempt': event.attempt }, hrTime(event.at));
+        run.span.addEvent('task.retrying', { 'rxdag.task_id': event.taskId, 'rxdag.attempt': event.attempt }, this.time.of(event.at));
         return;
       case 'task.stuck':
-        run.attempts.get(event.taskId)?.span.addEvent('task.stuck', { 'rxdag.running_for_ms': event.runningForMs }, hrTime(event.at));
+        run.attempts.get(event.taskId)?.span.addEvent('task.stuck', { 'rxdag.running_for_ms': event.runningForMs }, this.time.of(event.at));
         return;
       case 'tasks.spawned':
         run.attempts
           .get(event.taskId)
-          ?.span.addEvent('tasks.spawned', { 'rxdag.spawned_task_ids': event.tasks.map((task) => task.id) }, hrTime(event.at));
+          ?.span.addEvent('tasks.spawned', { 'rxdag.spawned_task_ids': event.tasks.map((task) => task.id) }, this.time.of(event.at));
         return;
     }
   }
@@ -144,12 +164,12 @@ export class RunSpans {
       // the same run id started again: the old run is over for this stream
       for (const attempt of previous.attempts.values()) this.endAttempt(attempt, 'cancelled', Math.max(at, attempt.startedAt));
       previous.span.setAttribute('rxdag.outcome', 'cancelled');
-      previous.span.end(hrTime(Math.max(at, previous.startedAt)));
+      previous.span.end(this.time.of(Math.max(at, previous.startedAt)));
     }
     const span = this.tracer.startSpan(
       dagId === undefined ? 'rxdag.run' : `rxdag.run ${dagId}`,
       {
-        startTime: hrTime(at),
+        startTime: this.time.of(at),
         attributes: { 'rxdag.run_id': runId, ...(dagId === undefined ? {} : { 'rxdag.dag_id': dagId }), ...attributes },
       },
       this.parent,
@@ -170,7 +190,7 @@ export class RunSpans {
     run.span.addEvent(
       'run.resumed',
       { 'rxdag.resumed_after_seq': event.resumedAfterSeq, 'rxdag.interrupted': [...event.interrupted] },
-      hrTime(event.at),
+      this.time.of(event.at),
     );
     for (const taskId of event.interrupted) {
       const attempt = run.attempts.get(taskId);
@@ -190,7 +210,7 @@ export class RunSpans {
     if (run.dagId !== undefined) attributes['rxdag.dag_id'] = run.dagId;
     const unended = run.attempts.get(event.taskId); // only in a stream that lost events
     if (unended !== undefined) this.endAttempt(unended, 'interrupted', Math.max(event.at, unended.startedAt));
-    const span = this.tracer.startSpan(`rxdag.task ${event.taskId}`, { startTime: hrTime(event.at), attributes }, run.context);
+    const span = this.tracer.startSpan(`rxdag.task ${event.taskId}`, { startTime: this.time.of(event.at), attributes }, run.context);
     run.attempts.set(event.taskId, { span, startedAt: event.at, timedOut: false });
   }
 
@@ -203,7 +223,7 @@ export class RunSpans {
       attempt.span.addEvent(
         'task.warning',
         { 'exception.type': event.warning.name, 'exception.message': event.warning.message },
-        hrTime(event.at),
+        this.time.of(event.at),
       );
     }
     this.endAttempt(attempt, 'completed', event.at);
@@ -215,7 +235,7 @@ export class RunSpans {
     run.attempts.delete(event.taskId);
     const { span } = attempt;
     span.setAttributes({ 'rxdag.severity': event.severity, 'rxdag.will_retry': event.willRetry });
-    span.recordException({ name: event.error.name, message: event.error.message }, hrTime(event.at));
+    span.recordException({ name: event.error.name, message: event.error.message }, this.time.of(event.at));
     span.setStatus({ code: SpanStatusCode.ERROR, message: event.error.message });
     this.endAttempt(attempt, attempt.timedOut ? 'timed-out' : 'failed', event.at);
   }
@@ -235,12 +255,12 @@ export class RunSpans {
       'rxdag.tasks.cancelled': counts.cancelled,
     });
     if (event.outcome === 'failed') run.span.setStatus({ code: SpanStatusCode.ERROR, message: failureMessage(event) });
-    run.span.end(hrTime(event.at));
+    run.span.end(this.time.of(event.at));
   }
 
   private endAttempt(attempt: OpenAttempt, outcome: AttemptOutcome, at: number): void {
     attempt.span.setAttribute('rxdag.outcome', outcome);
-    attempt.span.end(hrTime(at));
+    attempt.span.end(this.time.of(at));
   }
 }
 
