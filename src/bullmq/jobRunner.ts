@@ -11,7 +11,7 @@ import { type AgentDefinition, type AgentSpec, TaskCancelledError } from '../ind
 import { type AttemptOutcome, runAttempt } from '../agents/runAttempt';
 import { InvalidJobError, UnauthorizedJobError, UnknownAgentError } from './errors';
 import { describeIssues, type JobData, jobDataSchema, type Outcome } from './jobFormat';
-import { failureOutcome, type OutcomeContext, successOutcome } from './outcomes';
+import { failureOutcome, type OutcomeContext, successOutcome, warningOutcome } from './outcomes';
 import { verifySignature } from './signing';
 
 /** Why a worker stops an attempt it runs. */
@@ -89,11 +89,14 @@ export class JobRunner {
       return fail(new UnknownAgentError(`worker ${worker} ${why} "${name}" (it runs: ${known.join(', ') || 'nothing'}); job "${job.jobId}" did not run`));
     }
     if (job.stoppedFor !== undefined) return undefined;
-    const outcome = await this.attempt(job, parsed.data, definition);
+    // zod's record drops an own `__proto__` key (a dependency of that name): hand on the job's own upstream, as JSON gave it
+    const upstream = (data as { readonly upstream: JobData['upstream'] }).upstream;
+    const outcome = await this.attempt(job, { ...parsed.data, upstream }, definition);
     if (outcome === undefined) return undefined;
-    return outcome.ok
-      ? successOutcome(context, job.jobId, worker, outcome.output, outcome.spawned)
-      : failureOutcome(context, job.jobId, worker, outcome.error);
+    if (!outcome.ok) return failureOutcome(context, job.jobId, worker, outcome.error);
+    // a success with a warning (an agent that completed without a value) goes back as that warning
+    if (outcome.warning !== undefined) return warningOutcome(context, job.jobId, worker, outcome.warning, outcome.output);
+    return successOutcome(context, job.jobId, worker, outcome.output, outcome.spawned);
   }
 
   /** The outcome of an attempt the worker stopped (its scheduler no longer waits for it, or another worker runs it). */

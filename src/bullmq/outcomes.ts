@@ -5,7 +5,7 @@
  * severity, or the error of a result it cannot trust (`UnauthorizedJobError`) or read
  * (`InvalidJobError`). Pure functions; nothing here talks to Redis.
  */
-import { errorInfo, severityOf, type TaskSpec, WorkerResult } from '../index';
+import { type ErrorInfo, errorInfo, severityOf, type TaskSpec, WorkerResult } from '../index';
 import { warningOutput } from '../agents/agent';
 import { InvalidJobError, RemoteAgentError, RemoteJobError, UnauthorizedJobError, WorkerLostError } from './errors';
 import { FORMAT_VERSION, type Outcome, outcomeSchema } from './jobFormat';
@@ -34,6 +34,17 @@ export function failureOutcome(context: OutcomeContext, jobId: string, worker: s
     const output = warningOutput(error);
     if (output !== undefined) failure.output = output;
   }
+  return signed(context, jobId, { v: FORMAT_VERSION, ok: false, worker, error: failure });
+}
+
+/**
+ * A success that carries a warning (an agent that completed without a value), sent as a
+ * `warning`-severity error with the output: the scheduler side completes the task with that
+ * warning, as a local attempt does.
+ */
+export function warningOutcome(context: OutcomeContext, jobId: string, worker: string, warning: ErrorInfo, output: unknown): Outcome {
+  const failure: Extract<Outcome, { ok: false }>['error'] = { name: warning.name, message: warning.message, severity: 'warning' };
+  if (output !== undefined) failure.output = output;
   return signed(context, jobId, { v: FORMAT_VERSION, ok: false, worker, error: failure });
 }
 

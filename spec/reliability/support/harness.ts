@@ -43,7 +43,8 @@ import { tagLibraryWork, testScheduler } from '../../support/virtualTime';
 
 const MAX_VIOLATIONS = 40;
 
-interface PlannedRun {
+/** One run of a scenario, before it is submitted. */
+export interface PlannedRun {
   readonly runId: string;
   readonly model: DagModel;
   /** Runs of a multi scenario share their DAG objects (and indexes); a single run submits the spec. */
@@ -54,19 +55,11 @@ interface PlannedRun {
   readonly cancel: CancelGen;
 }
 
-/** Runs one generated scenario to its end in virtual time. */
-export async function execute(scenario: SingleScenario | MultiScenario): Promise<Observation> {
-  const ts = testScheduler();
-  const library = tagLibraryWork(ts);
-  const scheduler = library.scheduler;
-  const multi = 'runs' in scenario;
-  const { options, kinds: kindGens, faultRate } = scenario;
-  const limits = limitModels(scenario.limits);
-  const resources: Resources = { maxConcurrency: options.maxConcurrency, kinds: kindGens, limits };
-
-  // plan the runs
+/** The runs of a scenario: each one's DAG model, what it submits, when, and how it is cancelled. */
+export function planRuns(scenario: SingleScenario | MultiScenario, resources: Resources): PlannedRun[] {
+  const { faultRate } = scenario;
   const planned: PlannedRun[] = [];
-  if (multi) {
+  if ('runs' in scenario) {
     const dags = scenario.dags.map((gen, i) => buildDag(gen, `dag${i}`, resources, faultRate));
     const defined = dags.map((model) => defineDag(model.spec));
     scenario.runs.forEach((run, i) => {
@@ -93,18 +86,19 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
       cancel: scenario.cancel,
     });
   }
-  const api = multi ? 'scheduler' : scenario.api;
-  const forcedShutdown = multi && scenario.shutdown?.force === true ? scenario.shutdown.at : undefined;
+  return planned;
+}
 
-  const kinds = new Map<string, KindGen>(kindGens.map((k, i) => [kindName(kindGens, i), k]));
-  const records: RunRecord[] = planned.map((p) => ({
-    runId: p.runId,
-    dagId: p.model.id,
-    dag: p.dag,
-    tasks: new Map([...p.model.tasks].map(([id, t]) => [id, { ...t, deps: new Set(t.deps) }])),
-    initialTaskCount: p.model.tasks.size,
-    failurePolicy: p.failurePolicy ?? options.failurePolicy,
-    submittedAt: p.submitAt,
+/** A planned run's record, before anything happened. */
+export function newRecord(plan: PlannedRun, failurePolicy: FailurePolicy): RunRecord {
+  return {
+    runId: plan.runId,
+    dagId: plan.model.id,
+    dag: plan.dag,
+    tasks: new Map([...plan.model.tasks].map(([id, t]) => [id, { ...t, deps: new Set(t.deps) }])),
+    initialTaskCount: plan.model.tasks.size,
+    failurePolicy: plan.failurePolicy ?? failurePolicy,
+    submittedAt: plan.submitAt,
     events: [],
     delivered: [],
     outputs: new Map(),
@@ -119,7 +113,24 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
     endedAt: undefined,
     lastState: undefined,
     started: false,
-  }));
+  };
+}
+
+/** Runs one generated scenario to its end in virtual time. */
+export async function execute(scenario: SingleScenario | MultiScenario): Promise<Observation> {
+  const ts = testScheduler();
+  const library = tagLibraryWork(ts);
+  const scheduler = library.scheduler;
+  const multi = 'runs' in scenario;
+  const { options, kinds: kindGens, faultRate } = scenario;
+  const limits = limitModels(scenario.limits);
+  const resources: Resources = { maxConcurrency: options.maxConcurrency, kinds: kindGens, limits };
+  const planned = planRuns(scenario, resources);
+  const api = multi ? 'scheduler' : scenario.api;
+  const forcedShutdown = multi && scenario.shutdown?.force === true ? scenario.shutdown.at : undefined;
+
+  const kinds = new Map<string, KindGen>(kindGens.map((k, i) => [kindName(kindGens, i), k]));
+  const records: RunRecord[] = planned.map((plan) => newRecord(plan, options.failurePolicy));
   const byId = new Map(records.map((r) => [r.runId, r]));
 
   const observation: Observation = {
@@ -282,51 +293,7 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
     }
     if (event.at !== ts.now()) violation(`${run.runId} seq ${event.seq} ${event.type} has at=${event.at}, emitted at ${ts.now()}`);
     if (run.endedAt !== undefined) violation(`${run.runId} emitted ${event.type} after dag.completed`);
-    run.events.push(event);
-    observation.global.push(event);
-    totals.events++;
-    switch (event.type) {
-      case 'task.started': {
-        const task = run.tasks.get(event.taskId);
-        if (task !== undefined && task.limits.length > 0) totals.limitedStarts++;
-        if (task !== undefined && task.weight > 1) totals.heavyStarts++;
-        if (task?.when !== undefined) totals.ruleStarts++;
-        const queued = queuedAt.get(`${run.runId}/${event.taskId}`);
-        if (queued !== undefined && queued < event.at && task !== undefined && task.limits.length > 0) totals.limitedWaits++;
-        break;
-      }
-      case 'task.ready':
-      case 'task.retrying':
-        queuedAt.set(`${run.runId}/${event.taskId}`, event.at);
-        break;
-      case 'task.skipped':
-        if (run.tasks.get(event.taskId)?.when !== undefined) totals.ruleSkips++;
-        break;
-      case 'task.completed':
-        if (event.output !== undefined) run.outputs.set(event.taskId, event.output);
-        break;
-      case 'tasks.spawned': {
-        const key = `${event.taskId}#${event.attempt}`;
-        const models = run.pendingSpawns.get(key);
-        if (models === undefined) {
-          violation(`${run.runId}: tasks.spawned by ${key}, which asked for no spawn`);
-          break;
-        }
-        run.pendingSpawns.delete(key);
-        const ids = models.map((m) => m.id);
-        for (const task of run.tasks.values()) if (task.deps.has(event.taskId)) for (const id of ids) task.deps.add(id);
-        for (const model of models) run.tasks.set(model.id, model);
-        break;
-      }
-      case 'dag.completed':
-        run.endedAt = ts.now();
-        totals.runs++;
-        totals.tasks += event.counts.total;
-        totals[event.outcome]++;
-        break;
-      default:
-        break;
-    }
+    recordEvent(observation, run, event, queuedAt, ts.now(), violation);
     if (event.type === 'dag.completed') whenAllDone();
   };
 
@@ -502,4 +469,64 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
   }
   if (liveCalls !== 0) violation(`${liveCalls} agent attempts still running after the run`);
   return observation;
+}
+
+/**
+ * Records one event of a run: in the run's log and the global one, in the totals, and in the
+ * run's model (outputs for the upstream check, spawned tasks joining the DAG). `queuedAt` holds
+ * when each `run/task` was last queued (ready or retrying); `now` is when the event was seen.
+ */
+export function recordEvent(
+  observation: Observation,
+  run: RunRecord,
+  event: DagEvent,
+  queuedAt: Map<string, number>,
+  now: number,
+  violation: (message: string) => void,
+): void {
+  run.events.push(event);
+  observation.global.push(event);
+  totals.events++;
+  switch (event.type) {
+    case 'task.started': {
+      const task = run.tasks.get(event.taskId);
+      if (task !== undefined && task.limits.length > 0) totals.limitedStarts++;
+      if (task !== undefined && task.weight > 1) totals.heavyStarts++;
+      if (task?.when !== undefined) totals.ruleStarts++;
+      const queued = queuedAt.get(`${run.runId}/${event.taskId}`);
+      if (queued !== undefined && queued < event.at && task !== undefined && task.limits.length > 0) totals.limitedWaits++;
+      break;
+    }
+    case 'task.ready':
+    case 'task.retrying':
+      queuedAt.set(`${run.runId}/${event.taskId}`, event.at);
+      break;
+    case 'task.skipped':
+      if (run.tasks.get(event.taskId)?.when !== undefined) totals.ruleSkips++;
+      break;
+    case 'task.completed':
+      if (event.output !== undefined) run.outputs.set(event.taskId, event.output);
+      break;
+    case 'tasks.spawned': {
+      const key = `${event.taskId}#${event.attempt}`;
+      const models = run.pendingSpawns.get(key);
+      if (models === undefined) {
+        violation(`${run.runId}: tasks.spawned by ${key}, which asked for no spawn`);
+        break;
+      }
+      run.pendingSpawns.delete(key);
+      const ids = models.map((m) => m.id);
+      for (const task of run.tasks.values()) if (task.deps.has(event.taskId)) for (const id of ids) task.deps.add(id);
+      for (const model of models) run.tasks.set(model.id, model);
+      break;
+    }
+    case 'dag.completed':
+      run.endedAt = now;
+      totals.runs++;
+      totals.tasks += event.counts.total;
+      totals[event.outcome]++;
+      break;
+    default:
+      break;
+  }
 }

@@ -98,7 +98,7 @@ function checkCleanup(o: Observation, v: Violations): void {
 }
 
 /** Terminal events, tallies, fold, dependencies, retries, oracle: everything about one run. */
-function checkRun(o: Observation, run: RunRecord, v: Violations): void {
+export function checkRun(o: Observation, run: RunRecord, v: Violations): void {
   const { events } = run;
   const tag = run.runId;
   if (run.refused) {
@@ -248,7 +248,11 @@ function checkTasks(o: Observation, run: RunRecord, v: Violations): void {
   const byTask = eventsByTask(events);
   const policy = run.failurePolicy;
   const poll = o.options.mode === 'polling' ? o.options.pollIntervalMs : 0;
-  const within = (at: number, expected: number) => at >= expected && at <= expected + poll;
+  // exact in virtual time; real time (see `Observation.tolerance`) stamps a timed event a little early or late
+  const early = o.tolerance?.earlyMs ?? 0;
+  const late = o.tolerance?.lateMs ?? 0;
+  const near = (at: number, expected: number) => at >= expected - early && at <= expected + late;
+  const within = (at: number, expected: number) => at >= expected - early && at <= expected + poll + late;
 
   // how each task ended
   const terminal = new Map<string, TaskEvent>();
@@ -288,7 +292,7 @@ function checkTasks(o: Observation, run: RunRecord, v: Violations): void {
     // A cancellation takes effect in the frame it is asked for, after the signals that arrived
     // before it (an agent that finished earlier in that frame still completes its task; its
     // run may then settle on its own). From the request on, nothing may start.
-    if (end.at !== run.cancelRequestedAt)
+    if (!near(end.at, run.cancelRequestedAt!))
       v.push(`${tag}: cancelled at ${run.cancelRequestedAt} (${run.cancelledBy}) but ended at ${end.at}`);
     const settledByItself = [...terminal.values()].every((e) => e.type !== 'task.cancelled');
     if (end.outcome !== 'cancelled' && !settledByItself && ender?.at !== end.at)

@@ -68,6 +68,17 @@ export interface Observation {
   deadline: number;
   readonly api: 'runDag' | 'scheduler';
   shutdownAt: number | undefined;
+  /**
+   * Set for runs in real time (remote attempts), where a timed event comes a little early or late
+   * (see `remoteScale.ts`); undefined in virtual time, where every time is exact.
+   */
+  readonly tolerance?: RealTimeTolerance;
+}
+
+/** How far from its due time a timed event of a real-time run may be, in ms. */
+export interface RealTimeTolerance {
+  readonly earlyMs: number;
+  readonly lateMs: number;
 }
 
 /** Generated runs executed so far in this process (the figure the suites report). */

@@ -1,0 +1,53 @@
+import { EMPTY } from 'rxjs';
+import { type Agent, type AgentDefinition, type DagSpec, runDag } from '../../src/index';
+import { remoteAgent, startWorker } from '../../src/bullmq/index';
+import { describeRedis } from '../support/redis';
+import { byTask, Closer, collect, ending } from './helpers';
+
+jest.setTimeout(30_000);
+
+/**
+ * A remote attempt ends with the same events as the same agent run locally: cases the remote
+ * property suite (`spec/reliability/remoteProperties.spec.ts`) found to differ.
+ */
+describeRedis('remote attempts end as local ones do', (env) => {
+  const closer = new Closer();
+  let n = 0;
+  let prefix = '';
+  beforeEach(() => {
+    prefix = `${env.prefix}-${++n}`;
+  });
+  afterEach(() => closer.closeAll());
+
+  /** The run's events with `agent` local, then on a worker. */
+  async function bothWays(dag: DagSpec, agent: Agent) {
+    const local = await collect(runDag(dag, { agents: { job: agent } }));
+    closer.add(startWorker({ connection: env.url, prefix, agents: { job: agent }, concurrency: 2, leaseMs: 1000, onLog: () => undefined }));
+    const remote: AgentDefinition = closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: 1000 }));
+    return { local, remote: await collect(runDag(dag, { agents: { job: remote } })) };
+  }
+
+  it('should complete an agent that ends without a value with the EmptyResult warning', async () => {
+    const { local, remote } = await bothWays({ id: 'empty', tasks: [{ id: 'quiet', agent: 'job' }] }, () => EMPTY);
+    const expected = { name: 'EmptyResult', message: 'agent completed without a value' };
+    expect(byTask(local, 'task.completed').get('quiet')!.warning).toEqual(expected);
+    expect(byTask(remote, 'task.completed').get('quiet')!.warning).toEqual(expected);
+    expect(ending(remote).outcome).toBe('succeeded');
+  });
+
+  it('should hand a dependency named __proto__ to its dependent in upstream', async () => {
+    const agent: Agent = ({ id, upstream }) =>
+      id === '__proto__' ? { from: id } : { seen: Object.keys(upstream), proto: upstream['__proto__'] };
+    const dag: DagSpec = {
+      id: 'proto',
+      tasks: [
+        { id: '__proto__', agent: 'job' },
+        { id: 'after', agent: 'job', deps: ['__proto__'] },
+      ],
+    };
+    const { local, remote } = await bothWays(dag, agent);
+    const expected = { seen: ['__proto__'], proto: { from: '__proto__' } };
+    expect(byTask(local, 'task.completed').get('after')!.output).toEqual(expected);
+    expect(byTask(remote, 'task.completed').get('after')!.output).toEqual(expected);
+  });
+});
