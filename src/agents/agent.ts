@@ -124,15 +124,30 @@ export class WorkerResult {
  * @internal
  */
 export function warningOutput(error: unknown): unknown {
-  let output: unknown;
+  return fieldOf(error, 'output', (output) => {
+    const checked = toJsonSafe(output);
+    return checked.ok ? checked.value : undefined;
+  });
+}
+
+/**
+ * The worker a warning names (`error.worker`, a string: a remote agent's errors carry the
+ * `host:pid` that ran the attempt), so its `task.completed` says where it ran.
+ * @internal
+ */
+export function warningWorker(error: unknown): string | undefined {
+  return fieldOf(error, 'worker', (worker) => (typeof worker === 'string' ? worker : undefined));
+}
+
+/** A field of a thrown value read safely (a hostile getter gives `undefined`), then checked. */
+function fieldOf<T>(error: unknown, name: string, check: (value: unknown) => T | undefined): T | undefined {
+  let value: unknown;
   try {
-    output = typeof error === 'object' && error !== null ? (error as { output?: unknown }).output : undefined;
+    value = typeof error === 'object' && error !== null ? (error as Record<string, unknown>)[name] : undefined;
   } catch {
-    return undefined; // a hostile getter: no output rather than a crash
+    return undefined; // a hostile getter: nothing rather than a crash
   }
-  if (output === undefined) return undefined;
-  const checked = toJsonSafe(output);
-  return checked.ok ? checked.value : undefined;
+  return value === undefined ? undefined : check(value);
 }
 
 /**

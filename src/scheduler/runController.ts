@@ -1,4 +1,4 @@
-import { errorInfo, severityOf, warningOutput } from '../agents/agent';
+import { errorInfo, severityOf, warningOutput, warningWorker } from '../agents/agent';
 import type { AttemptOutcome } from '../agents/runAttempt';
 import type { Dag } from '../dag/defineDag';
 import { DagValidationError } from '../dag/errors';
@@ -237,7 +237,7 @@ export class RunController {
     });
     const error = errorInfo(failure);
     if (route.kind === 'warn') {
-      this.completeTask(attempt, warningOutput(failure), error);
+      this.completeTask(attempt, warningOutput(failure), error, warningWorker(failure));
       return;
     }
     this.writer.failed(task, attempt.attempt, error, route.severity, route.kind === 'retry');
