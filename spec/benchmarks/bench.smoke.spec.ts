@@ -8,14 +8,15 @@ import { graphName } from '../../benchmarks/cases/measure';
 import { PROFILES } from '../../benchmarks/profiles';
 
 /**
- * Smoke test of `npm run bench`: its quick mode (`npm run bench:quick`, under a minute on its
- * own), end to end (child processes, benny, JSON, Markdown) into a temporary folder. Only that
+ * Smoke test of `npm run bench`: its tiny mode (`tsx benchmarks/run.ts --tiny`, seconds: every
+ * suite at small sizes, in one process), end to end (benny, JSON, Markdown) into a temporary
+ * folder; the quick and full modes only add sizes, repeats and child processes. Only that
  * results are produced and well-formed: no timing is asserted, numbers taken beside the rest of
  * the jest suite mean nothing.
  */
 
 const ROOT = path.resolve(__dirname, '../..');
-const QUICK = PROFILES.quick;
+const TINY = PROFILES.tiny;
 const RUNNER = path.join(ROOT, 'benchmarks/run.ts');
 const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
 
@@ -35,18 +36,18 @@ function expectPositiveNumber(value: unknown): void {
   expect(Number.isFinite(value as number) && (value as number) >= 0).toBe(true);
 }
 
-describe('npm run bench (quick mode, once)', () => {
+describe('npm run bench (tiny mode, once)', () => {
   let out: string;
   let stderr: string;
 
   beforeAll(async () => {
     out = mkdtempSync(path.join(tmpdir(), 'rxdag-bench-'));
-    ({ stderr } = await promisify(execFile)(process.execPath, ['--import', TSX_LOADER, RUNNER, '--quick', '--quiet', '--out', out], {
+    ({ stderr } = await promisify(execFile)(process.execPath, ['--import', TSX_LOADER, RUNNER, '--tiny', '--quiet', '--out', out], {
       cwd: ROOT,
-      timeout: 170_000,
+      timeout: 100_000,
       env: { ...process.env, npm_lifecycle_event: undefined, npm_lifecycle_script: undefined },
     }));
-  }, 180_000);
+  }, 110_000);
 
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -60,8 +61,8 @@ describe('npm run bench (quick mode, once)', () => {
   it('should report the machine, the command and the date in every JSON file', () => {
     for (const file of ['modes.json', 'executors.json', 'summary.json']) {
       const json = readJson(path.join(out, file));
-      expect(json.profile).toBe('quick');
-      expect(json.command).toContain('benchmarks/run.ts --quick');
+      expect(json.profile).toBe('tiny');
+      expect(json.command).toContain('benchmarks/run.ts --tiny');
       expect(Number.isNaN(Date.parse(json.startedAt as string))).toBe(false);
       const machine = json.machine as Json;
       expect(machine.cpuCount).toBeGreaterThan(0);
@@ -75,7 +76,7 @@ describe('npm run bench (quick mode, once)', () => {
     expect(latency.map((r) => r.executor)).toEqual(['rxdag-event', 'p-graph', 'kahn-async', 'rxdag-polling-1', 'rxdag-polling-10', 'rxdag-polling-50']);
     for (const result of latency) {
       const polled = String(result.executor).startsWith('rxdag-polling');
-      expect(result.chainLength).toBe(polled ? QUICK.latency.pollingChainLength : QUICK.latency.chainLength);
+      expect(result.chainLength).toBe(polled ? TINY.latency.pollingChainLength : TINY.latency.chainLength);
       const us = result.latencyUs as Json;
       expect(us.count).toBeGreaterThanOrEqual((result.chainLength as number) - 1);
       for (const key of ['p50', 'p90', 'p99']) expectPositiveNumber(us[key]);
@@ -83,7 +84,7 @@ describe('npm run bench (quick mode, once)', () => {
     const totals = list(modes.totals);
     expect(totals).toHaveLength(6);
     for (const result of totals) {
-      expect(list(result.graphs).map((g) => g.name)).toEqual(QUICK.totals.graphs.map((g) => graphName(g.shape, g.size)));
+      expect(list(result.graphs).map((g) => g.name)).toEqual(TINY.totals.graphs.map((g) => graphName(g.shape, g.size)));
     }
     const idleCpu = list(modes.idleCpu);
     expect(idleCpu.map((r) => r.executor).sort()).toEqual(
@@ -98,14 +99,15 @@ describe('npm run bench (quick mode, once)', () => {
   it('should run rxdag, the Kahn floor and p-graph on every shape', () => {
     const throughput = list(readJson(path.join(out, 'executors.json')).throughput);
     const cases = throughput.map((r) => `${r.size}/${r.shape}/${r.executor}`).sort();
-    const expected = QUICK.executors.sizes.flatMap((size) =>
-      QUICK.executors.shapes.flatMap((shape) => ['rxdag-event', 'kahn-sync', 'kahn-async', 'p-graph'].map((e) => `${size}/${shape}/${e}`)),
+    const expected = TINY.executors.sizes.flatMap((size) =>
+      TINY.executors.shapes.flatMap((shape) => ['rxdag-event', 'kahn-sync', 'kahn-async', 'p-graph'].map((e) => `${size}/${shape}/${e}`)),
     );
     expect(cases).toEqual(expected.sort());
     for (const result of throughput) {
-      expect(list(result.runMs)).toHaveLength(QUICK.executors.runs(result.size as number));
+      expect(list(result.runMs)).toHaveLength(TINY.executors.runs(result.size as number));
       for (const key of ['buildMs', 'medianRunMs', 'usPerTask', 'tasksPerSecond']) expectPositiveNumber(result[key]);
-      expectPositiveNumber(result.peakRssBytes); // each case in its own child
+      // tiny mode runs every case in the runner's own process: no peak RSS per case (quick and full have one)
+      expect(result.peakRssBytes).toBeNull();
     }
   });
 
@@ -115,7 +117,7 @@ describe('npm run bench (quick mode, once)', () => {
     const targets = list(summary.targets);
     expect(targets).toHaveLength(7);
     for (const target of targets) expect(['met', 'missed', 'not measured']).toContain(target.status);
-    for (const graph of QUICK.benny.graphs) {
+    for (const graph of TINY.benny.graphs) {
       const benny = readJson(path.join(out, `benny-${graph.shape}-${graph.size}.json`));
       expect(list(benny.results).map((r) => r.name)).toEqual(['rxdag event', 'Kahn floor (promise)', 'p-graph 2.0']);
     }
@@ -123,7 +125,7 @@ describe('npm run bench (quick mode, once)', () => {
 
   it('should render the Markdown report with its command and tables', () => {
     const markdown = readFileSync(path.join(out, 'RESULTS.md'), 'utf8');
-    expect(markdown).toContain('benchmarks/run.ts --quick');
+    expect(markdown).toContain('benchmarks/run.ts --tiny');
     for (const heading of ['## Targets', '## 1. Event-driven vs polling', '## 2. rxdag vs the Kahn floor vs p-graph', '## 3. Scaling', '## How this was measured']) {
       expect(markdown).toContain(heading);
     }
