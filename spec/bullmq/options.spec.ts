@@ -17,6 +17,39 @@ describe('Redis connection options', () => {
     expect(target.location).toBe('rediss://:***@cache.internal:6390/0');
   });
 
+  it('should leave the server name of a rediss:// URL with an IP address to Node (an IP is no SNI name)', () => {
+    expect(redisTarget('rediss://127.0.0.1:6390', 'test').options.tls).toEqual({});
+    expect(redisTarget('rediss://[::1]:6390', 'test').options.tls).toEqual({});
+  });
+
+  it('should lay the `tls` option over the TLS settings of a rediss:// URL or ioredis options', () => {
+    const ca = '-----BEGIN CERTIFICATE-----';
+    const fromUrl = redisTarget('rediss://:secret@cache.internal:6390', 'test', { ca });
+    expect(fromUrl.options.tls).toEqual({ servername: 'cache.internal', ca });
+    expect(fromUrl.location).toBe('rediss://:***@cache.internal:6390/0');
+    const fromOptions = redisTarget({ host: 'cache.internal', tls: { servername: 'other', ca: 'old' } }, 'test', { ca });
+    expect(fromOptions.options.tls).toEqual({ servername: 'other', ca });
+    expect(redisTarget({ host: 'cache.internal' }, 'test', { ca }).location).toBe('rediss://cache.internal:6379/0');
+  });
+
+  it('should refuse the `tls` option with a redis:// URL, and a `tls` that is not an object', () => {
+    expect(() => redisTarget('redis://:secret@127.0.0.1:6390', 'test', { ca: 'x' })).toThrow(
+      'test: `tls` needs a rediss:// URL (redis://:***@127.0.0.1:6390/0 connects in clear)',
+    );
+    expect(() => remoteAgent({ connection: 'rediss://127.0.0.1', queue: 'q', tls: 'ca.pem' } as never)).toThrow(
+      'remoteAgent: `tls` must be an object of TLS options, e.g. { ca }',
+    );
+  });
+
+  it('should say a server that hangs up on a plain connection may expect TLS, once', () => {
+    const plain = redisTarget('redis://127.0.0.1:6390', 'test');
+    const hinted = plain.reasonOf(new Error('read ECONNRESET'));
+    expect(hinted).toBe('read ECONNRESET (the server hung up: if it expects TLS, use rediss://)');
+    expect(plain.reasonOf(hinted)).toBe(hinted);
+    expect(plain.reasonOf(new Error('connect ECONNREFUSED 127.0.0.1:6390'))).toBe('connect ECONNREFUSED 127.0.0.1:6390');
+    expect(redisTarget('rediss://127.0.0.1:6390', 'test').reasonOf(new Error('read ECONNRESET'))).toBe('read ECONNRESET');
+  });
+
   it('should redact the password, raw and URL-encoded, from any text', () => {
     const target = redisTarget('redis://:s3cr%2Ft!@127.0.0.1:6379', 'test');
     expect(target.redact('auth s3cr/t! failed, url redis://:s3cr%2Ft!@host')).toBe('auth *** failed, url redis://:***@host');

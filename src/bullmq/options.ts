@@ -3,6 +3,7 @@
  * throws a `TypeError` naming every bad option. Also the check both sides share: a key of at
  * least 16 bytes, or a Redis on loopback, or `insecure: true`. Does not open connections.
  */
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { z } from 'zod';
 import type { AgentDefinition } from '../index';
 import { DEFAULT_PREFIX } from './jobFormat';
@@ -13,6 +14,14 @@ import { keyBytes, type SigningKey } from './signing';
 interface SharedOptions {
   /** Where Redis is: a `redis://`/`rediss://` URL (password allowed: it is never shown) or ioredis options. */
   readonly connection: RedisConnection;
+  /**
+   * TLS settings (Node's `tls.connect` options) over those of a `rediss://` URL or of ioredis
+   * options, turning TLS on for the latter; e.g. `{ ca: readFileSync('redis-ca.pem') }` to trust
+   * a private CA (`NODE_EXTRA_CA_CERTS` does that for a whole process). The server's certificate
+   * is verified unless these settings say otherwise. Refused with a `redis://` URL.
+   * @default undefined (a `rediss://` URL trusts Node's CAs)
+   */
+  readonly tls?: TlsOptions;
   /** Prefix of every Redis key. @default 'rxdag' */
   readonly prefix?: string;
   /**
@@ -71,6 +80,11 @@ const queueName = z
   .regex(/^[^:\s]+$/, { error: 'must not contain `:` or whitespace' });
 const shared = {
   connection: z.unknown(),
+  tls: z
+    .custom<TlsOptions>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), {
+      error: 'must be an object of TLS options, e.g. { ca }',
+    })
+    .optional(),
   prefix: z.string().min(1).max(200).regex(/^[^\s]+$/, { error: 'must not contain whitespace' }).optional(),
   key: z.union([z.string(), z.instanceof(Buffer)], { error: 'must be a string or a Buffer' }).optional(),
   insecure: z.boolean().optional(),
@@ -115,7 +129,7 @@ function check<T>(schema: z.ZodType<T>, options: unknown, where: string): T {
 }
 
 function resolveShared(options: z.infer<typeof remoteAgentSchema> | z.infer<typeof workerSchema>, leaseMs: number, where: string): ResolvedShared {
-  const target = redisTarget(options.connection, where);
+  const target = redisTarget(options.connection, where, options.tls);
   const key = options.key === undefined ? undefined : keyBytes(options.key, where);
   assertSafeWithoutKey(target, key !== undefined, options.insecure ?? false, where);
   return { target, prefix: options.prefix ?? DEFAULT_PREFIX, key, leaseMs, maxLeaseLosses: options.maxLeaseLosses ?? 1 };

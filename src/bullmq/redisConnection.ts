@@ -1,11 +1,14 @@
 /**
  * How the BullMQ integration reaches Redis: the `connection` option (a `redis://` / `rediss://`
- * URL or ioredis options) turned into ioredis options, the location messages name (password
- * replaced by `***`), the redaction of every message that leaves this package, the refusal of a
- * Redis off loopback when no signing key protects the workers, and one error,
- * {@link RedisConnectionError}, for a Redis that cannot be reached or refuses us.
+ * URL or ioredis options, with the `tls` option over its TLS settings) turned into ioredis
+ * options, the location messages name (password replaced by `***`), the redaction of every
+ * message that leaves this package, the refusal of a Redis off loopback when no signing key
+ * protects the workers, and one error, {@link RedisConnectionError}, for a Redis that cannot be
+ * reached or refuses us.
  * It does not know queues, jobs or agents.
  */
+import { isIP } from 'node:net';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { RedisOptions as BullmqRedisOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 
@@ -33,6 +36,8 @@ export class RedisConnectionError extends Error {
   }
 }
 
+const TLS_HINT = ' (the server hung up: if it expects TLS, use rediss://)';
+
 /** The resolved connection: options for every client, the location for messages, the secrets to redact. */
 export class RedisTarget {
   /** `redis://user:***@host:port/db`: safe to print. */
@@ -41,8 +46,8 @@ export class RedisTarget {
 
   constructor(
     readonly options: RedisOptions,
-    /** What `connection` was given as, for the scheme of {@link location}. */
-    tls: boolean,
+    /** Whether it speaks TLS, for the scheme of {@link location}. */
+    private readonly tls: boolean,
   ) {
     const { host = 'localhost', port = 6379, db = 0, username, password, path } = options;
     const auth = password ? `${username ?? ''}:***@` : username ? `${username}@` : '';
@@ -61,7 +66,14 @@ export class RedisTarget {
   /** The error for a failure of `action`: names the redacted location, never a password. */
   fail(action: string, error: unknown): RedisConnectionError {
     if (error instanceof RedisConnectionError) return error;
-    return new RedisConnectionError(this.location, this.redact(action), this.redact(messageOf(error)));
+    return new RedisConnectionError(this.location, this.redact(action), this.reasonOf(error));
+  }
+
+  /** Why `error` happened, passwords removed; a server that hangs up on a plain connection may expect TLS. */
+  reasonOf(error: unknown): string {
+    const reason = this.redact(messageOf(error));
+    if (this.tls || !/\b(ECONNRESET|EPIPE)\b/.test(reason) || reason.endsWith(TLS_HINT)) return reason;
+    return `${reason}${TLS_HINT}`;
   }
 
   /** The options for BullMQ's own connections (its `RedisOptions` type is its own, loosely typed, copy of ioredis's). */
@@ -89,10 +101,20 @@ export class RedisTarget {
 }
 
 /**
- * Reads `connection` into a {@link RedisTarget}. Throws a `TypeError` (with the password
- * redacted) for a URL that is not `redis://` or `rediss://`, or options that are not an object.
+ * Reads `connection` into a {@link RedisTarget}, with `tls` (if given) over its TLS settings.
+ * Throws a `TypeError` (with the password redacted) for a URL that is not `redis://` or
+ * `rediss://`, options that are not an object, or `tls` with a `redis://` URL.
  */
-export function redisTarget(connection: unknown, where: string): RedisTarget {
+export function redisTarget(connection: unknown, where: string, tls?: TlsOptions): RedisTarget {
+  const target = connectionTarget(connection, where);
+  if (tls === undefined) return target;
+  if (typeof connection === 'string' && target.options.tls === undefined) {
+    throw new TypeError(`${where}: \`tls\` needs a rediss:// URL (${target.location} connects in clear)`);
+  }
+  return new RedisTarget({ ...target.options, tls: { ...target.options.tls, ...tls } }, true);
+}
+
+function connectionTarget(connection: unknown, where: string): RedisTarget {
   if (typeof connection === 'string') return fromUrl(connection, where);
   if (typeof connection !== 'object' || connection === null || Array.isArray(connection)) {
     throw new TypeError(`${where}: \`connection\` must be a redis:// or rediss:// URL or ioredis options { host, port, … }`);
@@ -128,7 +150,8 @@ function fromUrl(text: string, where: string): RedisTarget {
     if (!/^\d+$/.test(db)) throw new TypeError(`${where}: the database in \`connection\` must be a number, got "/${db}"`);
     options.db = Number(db);
   }
-  if (tls) options.tls = { servername: host };
+  // Node names the server by `host` already; an IP as SNI name is deprecated (a warning on stderr)
+  if (tls) options.tls = isIP(host) === 0 ? { servername: host } : {};
   return new RedisTarget(options, tls);
 }
 

@@ -15,7 +15,7 @@ import { cancelKey, publishCancel } from './cancelSignals';
 import { RemoteJobError, WorkerLostError } from './errors';
 import { type JobData, jobDataFor, jobIdFor, timeoutOf } from './jobFormat';
 import { failedJobError, type Settlement, settlementOf } from './outcomes';
-import type { RedisTarget } from './redisConnection';
+import type { RedisConnectionError, RedisTarget } from './redisConnection';
 import { signJob } from './signing';
 
 /** What one queue's client needs to know. */
@@ -130,7 +130,9 @@ export class RemoteQueue {
 
   private async open(): Promise<Connections> {
     const { target, queue: name, prefix } = this.config;
-    const redis = target.commandClient(`rxdag-scheduler:${name}`, () => undefined, true);
+    // why the connection fails (a certificate, a reset) says more than "max retries per request"
+    let connectionError: RedisConnectionError | undefined;
+    const redis = target.commandClient(`rxdag-scheduler:${name}`, (error) => (connectionError = error), true);
     try {
       // events are read from here on: an outcome that arrives before the first read is not lost
       const last = await redis.xrevrange(`${prefix}:${name}:events`, '+', '-', 'COUNT', 1);
@@ -146,7 +148,8 @@ export class RemoteQueue {
       return { redis, queue, events };
     } catch (error) {
       redis.disconnect();
-      throw this.config.target.fail(`reach queue "${name}"`, error);
+      const retriedOut = error instanceof Error && error.name === 'MaxRetriesPerRequestError';
+      throw target.fail(`reach queue "${name}"`, retriedOut ? (connectionError?.reason ?? error) : error);
     }
   }
 

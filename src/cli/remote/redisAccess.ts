@@ -61,7 +61,7 @@ async function probe(target: RedisTarget): Promise<void> {
   try {
     await Promise.race([client.connect().then(() => client.ping()), timeout]);
   } catch (error) {
-    refuse(`cannot reach Redis at ${target.location}: ${target.redact(messageOf(connectionError ?? error))}`);
+    refuse(`cannot reach Redis at ${target.location}: ${target.reasonOf(connectionError ?? error)}`);
   } finally {
     clearTimeout(timer);
     client.disconnect();
