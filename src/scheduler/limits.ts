@@ -74,9 +74,16 @@ export class Limit {
   /** `units` that started at `at` in an earlier process (a resumed run's recent starts). */
   record(units: number, at: number): void {
     if (this.rate === undefined) return;
+    this.windowUnits += units;
+    // starts of one flush share its clock reading: one entry for all of them keeps the window
+    // as long as the distinct times in it, not the starts (a wide window holds 100k starts)
+    const last = this.startedAt.length - 1;
+    if (last >= this.head && this.startedAt[last] === at) {
+      this.startedUnits[last]! += units;
+      return;
+    }
     this.startedAt.push(at);
     this.startedUnits.push(units);
-    this.windowUnits += units;
   }
 
   /** `units` ended. */
