@@ -65,7 +65,9 @@ describe('the published package', () => {
     return dir;
   }
 
-  const node = (cwd: string, ...args: string[]) => execFileSync(process.execPath, args, { cwd, encoding: 'utf8', timeout: 110_000 });
+  // stderr captured (a failure's error carries it), not printed among the test results
+  const node = (cwd: string, ...args: string[]) =>
+    execFileSync(process.execPath, args, { cwd, encoding: 'utf8', timeout: 110_000, stdio: ['ignore', 'pipe', 'pipe'] });
 
   it('should ship dist/, the src/ its source maps point at, examples/ and docs/, and none of the repository’s own files', () => {
     expect(manifest.files).toEqual(expect.arrayContaining(['dist', 'src', 'examples', 'docs', 'README.md']));
