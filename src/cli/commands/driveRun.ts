@@ -56,8 +56,8 @@ export interface RunToDrive {
   readonly groups: ProcessGroups;
   /** The run's DAG as it was defined (a resumed run's from its journal). */
   readonly dag: Dag;
-  /** The DAG's dependencies by task id, for the report. */
-  readonly deps: Readonly<Record<string, readonly string[]>>;
+  /** The DAG's dependencies by task id, for the report (given only when there is one). */
+  readonly deps?: Readonly<Record<string, readonly string[]>>;
   /** The run's limits and each task's rules and estimate, for the report. */
   readonly setup?: RunSetup;
   /** What the report names as the run's source (the DAG file, or the store). */
@@ -140,7 +140,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
         options.reportPath,
         renderReport({
           events: reportEvents,
-          deps: target.deps,
+          deps: target.deps ?? {},
           source: target.source,
           ...(target.setup === undefined ? {} : { setup: target.setup }),
         }),

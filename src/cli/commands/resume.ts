@@ -69,7 +69,8 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
         run,
         groups,
         dag,
-        deps: Object.fromEntries(header.spec.tasks.map((task) => [task.id, task.deps ?? []])),
+        // the dependencies only the report reads: made only for a report
+        ...(options.reportPath === undefined ? {} : { deps: Object.fromEntries(header.spec.tasks.map((task) => [task.id, task.deps ?? []])) }),
         source: `run ${id} (journal ${location.label})`,
         store: location,
         journal: store.journal,

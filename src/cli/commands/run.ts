@@ -58,13 +58,15 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
     // listening before the run starts: a port that cannot be had is refused with nothing run
     if (options.metricsPort !== undefined) metrics = await openMetricsEndpoint(run.events$, options.metricsPort, io.stderr);
     const where = store?.location;
+    // what only the report reads, made only for a report: per-task structures a run of 100k
+    // tasks would otherwise carry to its end
+    const report = options.reportPath === undefined ? undefined : { deps: depsOf(loaded.dag), setup: runSetupOf(loaded.spec, loaded.limits, note) };
     return await driveRun(
       {
         run,
         groups,
         dag: loaded.dag,
-        deps: depsOf(loaded.dag),
-        setup: runSetupOf(loaded.spec, loaded.limits, note),
+        ...report,
         source: file,
         ...(store === undefined ? {} : { store: store.location, journal: store.journal }),
         ...(where === undefined || runId === undefined
