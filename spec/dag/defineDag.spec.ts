@@ -253,6 +253,25 @@ describe('defineDag', () => {
     expect(Object.isFrozen(dag.tasks[0])).toBe(true);
     expect(defineDag(dag)).toBe(dag);
   });
+
+  it('should keep one frozen list for the tasks that name the same limits, in their order', () => {
+    const dag = defineDag({
+      id: 'shared-limits',
+      tasks: [
+        { id: 'a', agent: 'x', limits: ['api', 'gpu'] },
+        { id: 'b', agent: 'x', limits: ['api', 'gpu'] },
+        { id: 'c', agent: 'x', limits: ['gpu', 'api'] },
+        { id: 'd', agent: 'x' },
+      ],
+    });
+    const [a, b, c, d] = dag.tasks;
+    expect(a!.limits).toEqual(['api', 'gpu']);
+    expect(b!.limits).toBe(a!.limits);
+    expect(c!.limits).toEqual(['gpu', 'api']);
+    expect(c!.limits).not.toBe(a!.limits);
+    expect(d!.limits).toEqual([]);
+    expect(Object.isFrozen(a!.limits)).toBe(true);
+  });
 });
 
 describe('defineDag with deps that change between reads', () => {

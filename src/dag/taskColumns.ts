@@ -36,6 +36,7 @@ export class TaskColumns {
   readonly agentCodes: Int32Array;
   readonly agentNames: string[] = [];
   private readonly codeOfAgent = new Map<string, number>();
+  private readonly limitLists = new Map<string, readonly string[]>();
   /** Made on the first task with an input: most DAGs (and the big ones) give none. */
   inputs: unknown[] | undefined;
   readonly retries: RetryPolicy[];
@@ -87,8 +88,22 @@ export class TaskColumns {
   addExtras(weight: number | undefined, limits: readonly string[] | undefined, when: TriggerRule | undefined): void {
     const i = this.length - 1;
     if (weight !== undefined && weight !== 1) (this.weights ??= new Int32Array(this.capacity).fill(1))[i] = weight;
-    if (limits !== undefined && limits.length > 0) (this.limits ??= new Array<readonly string[] | undefined>(this.capacity))[i] = Object.freeze([...limits]);
+    if (limits !== undefined && limits.length > 0) (this.limits ??= new Array<readonly string[] | undefined>(this.capacity))[i] = this.sharedLimits(limits);
     if (when !== undefined) (this.rules ??= new Uint8Array(this.capacity))[i] = TRIGGER_RULES.indexOf(when) + 1;
+  }
+
+  /**
+   * One frozen list per distinct list of limit names: a DAG has a few (`['api']` on 100k
+   * tasks), and one array per task would be 100k arrays kept for the DAG's life.
+   */
+  private sharedLimits(limits: readonly string[]): readonly string[] {
+    const key = JSON.stringify(limits); // unambiguous whatever the names hold
+    let shared = this.limitLists.get(key);
+    if (shared === undefined) {
+      shared = Object.freeze([...limits]);
+      this.limitLists.set(key, shared);
+    }
+    return shared;
   }
 
   /** Drops the unused tail (tasks that were rejected); a no-op for a valid spec. */
