@@ -198,7 +198,11 @@ export async function executeRemote(generated: SingleScenario | MultiScenario, r
         next: (event) => {
           record.delivered.push(event);
           // the run ends in the flush of this event, whose time the event carries
-          if (record.delivered.length === afterEvents && event.type !== 'dag.completed') cancelRequested(record, 'events', event.at);
+          if (record.delivered.length === afterEvents && event.type !== 'dag.completed') {
+            cancelRequested(record, 'events', event.at);
+            // a shutdown asked first, but take() ends the subscription here: it sees no more events
+            record.cancelledBy = 'events';
+          }
         },
         complete: () => (record.subscriberCompleted = true),
         error: (error: unknown) => {
