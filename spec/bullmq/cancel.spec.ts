@@ -6,7 +6,7 @@ import { remoteAgent, startWorker, type WorkerOptions } from '../../src/bullmq/i
 import { ProcessGroups } from '../../src/cli/agents/processGroups';
 import { createShellAgent } from '../../src/cli/agents/shellAgent';
 import { eventLogViolations, outcomes } from '../cli/support/eventLogInvariants';
-import { describeRedis } from '../support/redis';
+import { describeRedis, prefixPerTest } from '../support/redis';
 import { byTask, Closer, collect, ending, sleep, waitFor } from './helpers';
 
 jest.setTimeout(30_000);
@@ -33,11 +33,8 @@ function fakeContext(runId: string, id: string, attempt = 1): TaskContext {
 
 describeRedis('cancelling remote attempts', (env) => {
   const closer = new Closer();
-  let n = 0;
   let prefix = '';
-  beforeEach(() => {
-    prefix = `${env.prefix}-${++n}`;
-  });
+  prefixPerTest(env, (fresh) => (prefix = fresh));
   afterEach(() => closer.closeAll());
 
   const worker = (agents: WorkerOptions['agents'], options: Partial<WorkerOptions> = {}) =>

@@ -4,7 +4,7 @@ import { type DagEvent, type DagSpec, runDag } from '../../src/index';
 import { remoteAgent } from '../../src/bullmq/index';
 import { ensureBuilt } from '../cli/support/builtCli';
 import { eventLogViolations } from '../cli/support/eventLogInvariants';
-import { describeRedis } from '../support/redis';
+import { describeRedis, prefixPerTest } from '../support/redis';
 import { byTask, Closer, collect, ending, waitFor } from './helpers';
 
 jest.setTimeout(60_000);
@@ -36,12 +36,9 @@ function layered(layers: number, width: number, sleepMs: number): DagSpec {
 describeRedis('workers in several processes', (env) => {
   const closer = new Closer();
   const children: WorkerProcess[] = [];
-  let n = 0;
   let prefix = '';
+  prefixPerTest(env, (fresh) => (prefix = fresh));
   beforeAll(() => ensureBuilt(), 120_000);
-  beforeEach(() => {
-    prefix = `${env.prefix}-${++n}`;
-  });
   afterEach(async () => {
     await closer.closeAll();
     for (const worker of children.splice(0)) {

@@ -3,18 +3,15 @@ import { AgentError, type Agent, runDag } from '../../src/index';
 import { remoteAgent, startWorker, type WorkerOptions } from '../../src/bullmq/index';
 import { eventLogViolations, outcomes } from '../cli/support/eventLogInvariants';
 import { redisTarget } from '../../src/bullmq/redisConnection';
-import { describeRedis } from '../support/redis';
+import { describeRedis, prefixPerTest } from '../support/redis';
 import { byTask, Closer, collect, ending, sleep } from './helpers';
 
 jest.setTimeout(30_000);
 
 describeRedis('remote agents on BullMQ workers', (env) => {
   const closer = new Closer();
-  let n = 0;
   let prefix = '';
-  beforeEach(() => {
-    prefix = `${env.prefix}-${++n}`; // a test's leftovers never reach the next one
-  });
+  prefixPerTest(env, (fresh) => (prefix = fresh));
   afterEach(() => closer.closeAll());
 
   const worker = (agents: WorkerOptions['agents'], options: Partial<WorkerOptions> = {}) =>

@@ -1,17 +1,14 @@
 import { AgentError, type Agent, runDag } from '../../src/index';
 import { remoteAgent, startWorker } from '../../src/bullmq/index';
-import { describeRedis } from '../support/redis';
+import { describeRedis, prefixPerTest } from '../support/redis';
 import { byTask, Closer, collect } from './helpers';
 
 jest.setTimeout(30_000);
 
 describeRedis('a remote attempt that completes with a warning', (env) => {
   const closer = new Closer();
-  let n = 0;
   let prefix = '';
-  beforeEach(() => {
-    prefix = `${env.prefix}-${++n}`;
-  });
+  prefixPerTest(env, (fresh) => (prefix = fresh));
   afterEach(() => closer.closeAll());
 
   it('should name its worker in task.completed, with the warning and its output', async () => {

@@ -1,7 +1,7 @@
 import { EMPTY } from 'rxjs';
 import { type Agent, type AgentDefinition, type DagSpec, runDag } from '../../src/index';
 import { remoteAgent, startWorker } from '../../src/bullmq/index';
-import { describeRedis } from '../support/redis';
+import { describeRedis, prefixPerTest } from '../support/redis';
 import { byTask, Closer, collect, ending } from './helpers';
 
 jest.setTimeout(30_000);
@@ -12,11 +12,8 @@ jest.setTimeout(30_000);
  */
 describeRedis('remote attempts end as local ones do', (env) => {
   const closer = new Closer();
-  let n = 0;
   let prefix = '';
-  beforeEach(() => {
-    prefix = `${env.prefix}-${++n}`;
-  });
+  prefixPerTest(env, (fresh) => (prefix = fresh));
   afterEach(() => closer.closeAll());
 
   /** The run's events with `agent` local, then on a worker. */

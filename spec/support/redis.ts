@@ -98,6 +98,15 @@ export function describeRedis(name: string, body: (env: RedisTestEnv) => void): 
   });
 }
 
+/**
+ * Gives each test of a `describeRedis` body a key prefix of its own (`<env.prefix>-1`, `-2`, …),
+ * handed to `use` before the test, so one test's leftovers never reach the next.
+ */
+export function prefixPerTest(env: RedisTestEnv, use: (prefix: string) => void): void {
+  let n = 0;
+  beforeEach(() => use(`${env.prefix}-${++n}`));
+}
+
 /** A free TCP port on loopback (asked from the OS, then released). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { describeRedis, freePort, type PasswordRedis, startPasswordRedis } from '../../support/redis';
+import { describeRedis, freePort, type PasswordRedis, prefixPerTest, startPasswordRedis } from '../../support/redis';
 import { ensureBuilt, printedRunId, ROOT, runCli } from '../support/builtCli';
 import { readEventLog, tempDir } from '../support/files';
 import { exited, WorkerFleet } from './workerProcesses';
@@ -21,12 +21,9 @@ const NO_KEY = { RXDAG_WORKER_KEY: '' };
 describeRedis('rxdag run --redis and rxdag worker refusing what they should', (env) => {
   const tmp = tempDir();
   const fleet = new WorkerFleet();
-  let n = 0;
   let prefix = '';
+  prefixPerTest(env, (fresh) => (prefix = fresh));
   beforeAll(() => ensureBuilt(), 120_000);
-  beforeEach(() => {
-    prefix = `${env.prefix}-${++n}`;
-  });
   afterEach(() => fleet.stopAll());
   afterAll(() => tmp.remove());
 

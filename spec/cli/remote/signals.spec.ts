@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { describeRedis } from '../../support/redis';
+import { describeRedis, prefixPerTest } from '../../support/redis';
 import { ensureBuilt, runCli, startCli } from '../support/builtCli';
 import { isRunning, readEventLog, tempDir } from '../support/files';
 import { exited, linesOf, waitFor, WorkerFleet } from './workerProcesses';
@@ -19,12 +19,9 @@ describeRedis('signals to rxdag run --redis and rxdag worker', (env) => {
   const fleet = new WorkerFleet();
   // pids a shell task wrote: killed after each test whatever happened
   const taskPids: number[] = [];
-  let n = 0;
   let prefix = '';
+  prefixPerTest(env, (fresh) => (prefix = fresh));
   beforeAll(() => ensureBuilt(), 120_000);
-  beforeEach(() => {
-    prefix = `${env.prefix}-${++n}`;
-  });
   afterEach(async () => {
     for (const pid of taskPids.splice(0)) {
       try {

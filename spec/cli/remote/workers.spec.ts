@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { DagEvent } from '../../../src/index';
-import { describeRedis } from '../../support/redis';
+import { describeRedis, prefixPerTest } from '../../support/redis';
 import { ensureBuilt, printedRunId, startCli } from '../support/builtCli';
 import { eventLogViolations } from '../support/eventLogInvariants';
 import { readEventLog, tempDir } from '../support/files';
@@ -57,12 +57,9 @@ function completedEvents(events: readonly DagEvent[]) {
 describeRedis('rxdag run --redis with rxdag worker processes', (env) => {
   const tmp = tempDir();
   const fleet = new WorkerFleet();
-  let n = 0;
   let prefix = '';
+  prefixPerTest(env, (fresh) => (prefix = fresh));
   beforeAll(() => ensureBuilt(), 120_000);
-  beforeEach(() => {
-    prefix = `${env.prefix}-${++n}`;
-  });
   afterEach(() => fleet.stopAll());
   afterAll(() => tmp.remove());
 
