@@ -11,6 +11,7 @@ import {
   type FailurePolicy,
   runDag,
   type Scheduler,
+  type SchedulerOptions,
   type TaskContext,
 } from '../../../src';
 import { type AgentCall, type AgentStage, play } from './agents';
@@ -387,33 +388,12 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
   }
   function stageRuns(): void {
     ts.maxFrames = deadline + 10_000; // a timer that keeps rescheduling itself is left in `actions`, not run forever
-    if (api === 'scheduler') {
-      shared = createScheduler(schedulerOptions);
-      shared.events$.subscribe(onEvent);
-      shared.state$.subscribe((snapshot) => {
-        observation.lastSnapshot = snapshot;
-        for (const [runId, state] of snapshot.runs) {
-          const record = byId.get(runId);
-          if (record === undefined) violation(`state$ shows unknown run ${runId}`);
-          else record.lastState = state;
-        }
-      });
-    }
+    if (api === 'scheduler') shared = observedScheduler(schedulerOptions, onEvent, observation, byId, violation);
     planned.forEach((plan, i) => {
       const record = records[i]!;
       const submit = () => {
         submittedCount++;
-        if (api === 'runDag') {
-          const run$ = runDag(plan.submitted, { ...schedulerOptions, runId: plan.runId });
-          run$.events$.subscribe(onEvent);
-          subscribeRun(record, plan, run$);
-        } else {
-          const run$ = shared!.submit(plan.submitted, {
-            runId: plan.runId,
-            ...(plan.failurePolicy === undefined ? {} : { failurePolicy: plan.failurePolicy }),
-          });
-          subscribeRun(record, plan, run$);
-        }
+        subscribeRun(record, plan, submitPlanned(plan, shared, schedulerOptions, onEvent));
         whenAllDone();
       };
       if (plan.submitAt === 0) submit();
@@ -469,6 +449,46 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
   }
   if (liveCalls !== 0) violation(`${liveCalls} agent attempts still running after the run`);
   return observation;
+}
+
+/**
+ * A long-lived scheduler whose events go to `onEvent` and whose `state$` is folded into the
+ * observation (the last snapshot, each run's last state; an unknown run is a violation).
+ */
+export function observedScheduler(
+  options: SchedulerOptions,
+  onEvent: (event: DagEvent) => void,
+  observation: Observation,
+  byId: ReadonlyMap<string, RunRecord>,
+  violation: (message: string) => void,
+): Scheduler {
+  const scheduler = createScheduler(options);
+  scheduler.events$.subscribe(onEvent);
+  scheduler.state$.subscribe((snapshot) => {
+    observation.lastSnapshot = snapshot;
+    for (const [runId, state] of snapshot.runs) {
+      const record = byId.get(runId);
+      if (record === undefined) violation(`state$ shows unknown run ${runId}`);
+      else record.lastState = state;
+    }
+  });
+  return scheduler;
+}
+
+/**
+ * Submits a planned run: to `shared` when there is a long-lived scheduler (its events reach
+ * `onEvent` through the scheduler), else through `runDag` (its events sent to `onEvent` here).
+ */
+export function submitPlanned(plan: PlannedRun, shared: Scheduler | undefined, options: SchedulerOptions, onEvent: (event: DagEvent) => void): DagRun {
+  if (shared === undefined) {
+    const run$ = runDag(plan.submitted, { ...options, runId: plan.runId });
+    run$.events$.subscribe(onEvent);
+    return run$;
+  }
+  return shared.submit(plan.submitted, {
+    runId: plan.runId,
+    ...(plan.failurePolicy === undefined ? {} : { failurePolicy: plan.failurePolicy }),
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { type Observable, take } from 'rxjs';
-import { createScheduler, type DagEvent, type DagRun, runDag, type Scheduler } from '../../../src';
-import { newRecord, type PlannedRun, planRuns, recordEvent } from './harness';
+import { type DagEvent, type DagRun, type Scheduler } from '../../../src';
+import { newRecord, observedScheduler, type PlannedRun, planRuns, recordEvent, submitPlanned } from './harness';
 import { kindName, limitModels, limitsOption, mayHang, type Resources, workBound } from './model';
 import type { Observation, RunRecord } from './observation';
 import { type RemoteCall, WorkerCalls } from './remoteCalls';
@@ -239,33 +239,12 @@ export async function executeRemote(generated: SingleScenario | MultiScenario, r
       latestStart + 2 * work + attempts * ATTEMPT_ALLOWANCE_MS + 3000 + (options.mode === 'polling' ? 10 * options.pollIntervalMs : 0);
     observation.deadline = deadline;
 
-    if (api === 'scheduler') {
-      shared = createScheduler(schedulerOptions);
-      shared.events$.subscribe(onEvent);
-      shared.state$.subscribe((snapshot) => {
-        observation.lastSnapshot = snapshot;
-        for (const [runId, state] of snapshot.runs) {
-          const record = byId.get(runId);
-          if (record === undefined) violation(`state$ shows unknown run ${runId}`);
-          else record.lastState = state;
-        }
-      });
-    }
+    if (api === 'scheduler') shared = observedScheduler(schedulerOptions, onEvent, observation, byId, violation);
     planned.forEach((plan, i) => {
       const record = records[i]!;
       const submit = () => {
         submitted++;
-        if (api === 'runDag') {
-          const run$ = runDag(plan.submitted, { ...schedulerOptions, runId: plan.runId });
-          run$.events$.subscribe(onEvent);
-          subscribeRun(record, plan, run$);
-        } else {
-          const run$ = shared!.submit(plan.submitted, {
-            runId: plan.runId,
-            ...(plan.failurePolicy === undefined ? {} : { failurePolicy: plan.failurePolicy }),
-          });
-          subscribeRun(record, plan, run$);
-        }
+        subscribeRun(record, plan, submitPlanned(plan, shared, schedulerOptions, onEvent));
         whenAllDone();
       };
       if (plan.submitAt === 0) submit();
