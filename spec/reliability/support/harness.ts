@@ -21,10 +21,10 @@ import {
   type DagModel,
   kindName,
   limitModels,
-  limitsOption,
   mayHang,
   maxWeight,
   type Resources,
+  schedulerOptionsOf,
   spawnedTasks,
   type TaskModel,
   undeclaredLimit,
@@ -299,19 +299,7 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
   };
 
   // the scheduler(s)
-  const schedulerOptions = {
-    scheduler,
-    agents,
-    maxConcurrency: options.maxConcurrency,
-    mode: options.mode,
-    pollIntervalMs: options.pollIntervalMs,
-    healthCheckIntervalMs: options.healthCheckIntervalMs,
-    stuckAfterMs: options.stuckAfterMs,
-    contextInjection: options.contextInjection,
-    failurePolicy: options.failurePolicy,
-    ...(options.taskTimeoutMs === undefined ? {} : { taskTimeoutMs: options.taskTimeoutMs }),
-    ...(limits.size === 0 ? {} : { limits: limitsOption(limits) }),
-  };
+  const schedulerOptions = { scheduler, agents, ...schedulerOptionsOf(options, limits) };
   let shared: Scheduler | undefined;
   let shutdownPromise: Promise<void> | undefined;
   let submittedCount = 0;

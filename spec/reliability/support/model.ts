@@ -67,6 +67,21 @@ export function undeclaredLimit(resources: Resources): string {
   return [...resources.limits.keys()].some((name) => EXOTIC_LIMIT_NAMES.includes(name)) ? 'toString' : 'L9';
 }
 
+/** A scenario's scheduler options for the library (the generated ones, and its limits if any), without agents. */
+export function schedulerOptionsOf(options: SchedulerOptionsGen, limits: ReadonlyMap<string, LimitModel>) {
+  return {
+    maxConcurrency: options.maxConcurrency,
+    mode: options.mode,
+    pollIntervalMs: options.pollIntervalMs,
+    healthCheckIntervalMs: options.healthCheckIntervalMs,
+    stuckAfterMs: options.stuckAfterMs,
+    contextInjection: options.contextInjection,
+    failurePolicy: options.failurePolicy,
+    ...(options.taskTimeoutMs === undefined ? {} : { taskTimeoutMs: options.taskTimeoutMs }),
+    ...(limits.size === 0 ? {} : { limits: limitsOption(limits) }),
+  };
+}
+
 /** The `limits` option for the scheduler: own properties, `__proto__` included. */
 export function limitsOption(
   limits: ReadonlyMap<string, LimitModel>,

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { type Observable, take } from 'rxjs';
 import { type DagEvent, type DagRun, type Scheduler } from '../../../src';
 import { newRecord, observedScheduler, type PlannedRun, planRuns, recordEvent, submitPlanned } from './harness';
-import { kindName, limitModels, limitsOption, mayHang, type Resources, workBound } from './model';
+import { kindName, limitModels, mayHang, type Resources, schedulerOptionsOf, workBound } from './model';
 import type { Observation, RunRecord } from './observation';
 import { type RemoteCall, WorkerCalls } from './remoteCalls';
 import { inRealTime, REMOTE_TOLERANCE, UNIT_MS } from './remoteScale';
@@ -155,18 +155,7 @@ export async function executeRemote(generated: SingleScenario | MultiScenario, r
       if (event.type === 'dag.completed') whenAllDone();
     };
 
-    const schedulerOptions = {
-      agents: stage.agents,
-      maxConcurrency: options.maxConcurrency,
-      mode: options.mode,
-      pollIntervalMs: options.pollIntervalMs,
-      healthCheckIntervalMs: options.healthCheckIntervalMs,
-      stuckAfterMs: options.stuckAfterMs,
-      contextInjection: options.contextInjection,
-      failurePolicy: options.failurePolicy,
-      ...(options.taskTimeoutMs === undefined ? {} : { taskTimeoutMs: options.taskTimeoutMs }),
-      ...(limits.size === 0 ? {} : { limits: limitsOption(limits) }),
-    };
+    const schedulerOptions = { agents: stage.agents, ...schedulerOptionsOf(options, limits) };
     let shared: Scheduler | undefined;
     let shutdown: Promise<void> | undefined;
     let submitted = 0;
