@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from 'node:util';
 import { type Observable, type Subscription, take } from 'rxjs';
 import {
   type AgentDefinition,
@@ -31,6 +30,7 @@ import {
   workBound,
 } from './model';
 import { type Observation, type RunRecord, totals } from './observation';
+import { checkUpstream } from './upstreamCheck';
 import type { CancelGen, KindGen, MultiScenario, SingleScenario } from './scenario';
 import { tagLibraryWork, testScheduler } from '../../support/virtualTime';
 
@@ -213,7 +213,7 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
           `agents under limit ${JSON.stringify(name)} hold ${liveByLimit.get(name)} units at once, its concurrency is ${concurrency}`,
         );
     }
-    checkUpstream(run, task, ctx);
+    checkUpstreamOf(run, task, ctx);
     const behaviour = behaviourOf(task, ctx.attempt);
     if (behaviour.kind === 'spawn') {
       const { specs, models } = spawnedTasks(ctx.id, behaviour.children, resources, faultRate, task.dagDefaults);
@@ -227,27 +227,8 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
     });
   };
 
-  const checkUpstream = (run: RunRecord, task: TaskModel, ctx: TaskContext) => {
-    const upstream = ctx.upstream;
-    const proto: unknown = Object.getPrototypeOf(upstream);
-    if (proto !== Object.prototype && proto !== null)
-      violation(`upstream of ${run.runId}/${task.id} has a foreign prototype (a dependency's output became its prototype)`);
-    // a Map, not an object: a dependency may be called `__proto__`
-    const expected = new Map<string, unknown>();
-    if (options.contextInjection) {
-      for (const dep of task.deps) if (run.outputs.has(dep)) expected.set(dep, run.outputs.get(dep));
-    }
-    const keys = Object.keys(upstream).sort();
-    const wanted = [...expected.keys()].sort();
-    if (!isDeepStrictEqual(keys, wanted)) {
-      violation(`upstream of ${run.runId}/${task.id} has keys ${JSON.stringify(keys)}, expected ${JSON.stringify(wanted)}`);
-      return;
-    }
-    for (const key of wanted) {
-      if (!isDeepStrictEqual(upstream[key], expected.get(key)))
-        violation(`upstream["${key}"] of ${run.runId}/${task.id} differs from that task's output`);
-    }
-  };
+  const checkUpstreamOf = (run: RunRecord, task: TaskModel, ctx: TaskContext) =>
+    checkUpstream(ctx.upstream, run, task, options.contextInjection, `${run.runId}/${task.id}`, violation);
 
   let instanceSerial = 0;
   const agents: Record<string, AgentDefinition> = {};

@@ -1,9 +1,9 @@
-import { isDeepStrictEqual } from 'node:util';
 import type { DagEvent, TaskContext } from '../../../src';
 import type { AgentCall } from './agents';
 import { behaviourOf, maxWeight, type Resources, spawnedTasks, type TaskModel, undeclaredLimit } from './model';
 import { type RunRecord, totals } from './observation';
 import { playRemote } from './remoteAgents';
+import { checkUpstream } from './upstreamCheck';
 
 /**
  * The worker side of a remote scenario: each attempt a worker runs is recorded (who ran it, when
@@ -133,25 +133,6 @@ export class WorkerCalls {
 
   /** `upstream` on the worker: exactly the outputs of the task's completed dependencies, after their trip through Redis. */
   private checkUpstream(run: RunRecord, task: TaskModel, ctx: TaskContext): void {
-    const tag = `${run.runId}/${task.id}#${ctx.attempt}`;
-    const upstream = ctx.upstream;
-    const proto: unknown = Object.getPrototypeOf(upstream);
-    if (proto !== Object.prototype && proto !== null)
-      this.violation(`upstream of ${tag} on the worker has a foreign prototype (a dependency's output became its prototype)`);
-    // a Map, not an object: a dependency may be called `__proto__`
-    const expected = new Map<string, unknown>();
-    if (this.contextInjection) {
-      for (const dep of task.deps) if (run.outputs.has(dep)) expected.set(dep, run.outputs.get(dep));
-    }
-    const keys = Object.keys(upstream).sort();
-    const wanted = [...expected.keys()].sort();
-    if (!isDeepStrictEqual(keys, wanted)) {
-      this.violation(`upstream of ${tag} on the worker has keys ${JSON.stringify(keys)}, expected ${JSON.stringify(wanted)}`);
-      return;
-    }
-    for (const key of wanted) {
-      if (!isDeepStrictEqual(upstream[key], expected.get(key)))
-        this.violation(`upstream["${key}"] of ${tag} on the worker differs from that task's output`);
-    }
+    checkUpstream(ctx.upstream, run, task, this.contextInjection, `${run.runId}/${task.id}#${ctx.attempt} on the worker`, (message) => this.violation(message));
   }
 }
