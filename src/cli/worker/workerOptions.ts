@@ -7,6 +7,7 @@
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
 import { SHELL_AGENT } from '../agents/shellAgent';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
+import { checkMetricsPort } from '../output/metricsEndpoint';
 import { InvalidInputError, type Problem } from '../problems';
 import { type RawRemoteOptions, type RemoteSettings, resolveRemoteOptions } from '../remote/remoteOptions';
 
@@ -61,7 +62,7 @@ export function resolveWorkerOptions(raw: RawWorkerOptions, env: NodeJS.ProcessE
     problems.push({ message: `--lease-ms ${TIMER_LIMIT_MESSAGE} (got ${JSON.stringify(raw.leaseMs)})` });
     leaseMs = undefined;
   }
-  const metricsPort = integer('--metrics-port', raw.metricsPort, 0, 65_535, 'a TCP port from 0 to 65535 (0 picks a free one)');
+  const metricsPort = checkMetricsPort(raw.metricsPort, problems);
   const agents = agentList(raw.agents, problems);
   if (raw.redis === undefined) {
     problems.push({
