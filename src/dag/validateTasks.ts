@@ -6,6 +6,7 @@
  */
 import { type DagIssue, quoted } from './errors';
 import { IdIndex } from './idIndex';
+import { isPlainTask } from './plainTask';
 import { noAgentIssue, zodIssues } from './issues';
 import { MAX_ID_LENGTH, type TaskDefaults, type TaskSpec, taskSpecSchema } from './schema';
 import { normalizeRetry, TaskColumns } from './taskColumns';
@@ -44,9 +45,10 @@ export function validateTasks(rawTasks: readonly unknown[], defaults: TaskDefaul
   const fallbackDeps = new Map<number, readonly string[]>();
   const duplicates: RejectedTask[] = [];
   for (let i = 0; i < rawTasks.length; i++) {
-    const parsed = taskSpecSchema.safeParse(rawTasks[i]);
-    if (!parsed.success) issues.push(...zodIssues(parsed.error, ['tasks', i], rawTasks[i], taskSpecSchema));
-    const t = parsed.success ? parsed.data : usableIdAndDeps(rawTasks[i]);
+    const raw = rawTasks[i];
+    const parsed = isPlainTask(raw) ? PLAIN : taskSpecSchema.safeParse(raw);
+    if (!parsed.success) issues.push(...zodIssues(parsed.error, ['tasks', i], raw, taskSpecSchema));
+    const t = !parsed.success ? usableIdAndDeps(raw) : parsed === PLAIN ? (raw as TaskSpec) : parsed.data;
     if (t === undefined) continue;
     const first = indexById.get(t.id);
     if (first !== undefined) {
@@ -88,6 +90,8 @@ export function validateTasks(rawTasks: readonly unknown[], defaults: TaskDefaul
 }
 
 const NO_DEPS: readonly string[] = Object.freeze([]);
+/** What a task that {@link isPlainTask} accepted counts as: parsed, and read as it is. */
+const PLAIN = { success: true, data: undefined } as const;
 
 /**
  * The id and string deps of a task that failed validation, when they are usable. An agent it
