@@ -4,7 +4,7 @@
  * one line, compiler-style, control characters escaped so a file's bytes never reach the
  * terminal raw. Finds no problems itself: the DAG file loader and the option checks do.
  */
-import { formatIssuePath } from '../index';
+import { formatIssuePath } from '../dag/errors';
 import { escapeControls } from '../dag/text';
 
 /** One thing wrong with what the user gave: a file, a line in it, or an option. */

@@ -4,17 +4,13 @@
  * nothing itself: each command lives in `commands/`.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { graphCommand } from './commands/graph';
 import type { CliIo } from './commands/cliIo';
-import { reportCommand } from './commands/report';
-import { type RawResumeOptions, resumeCommand } from './commands/resume';
-import { runCommand } from './commands/run';
+import type { RawResumeOptions } from './commands/resume';
 import type { RawRunOptions } from './commands/runOptions';
 import { DEFAULT_KILL_GRACE_MS } from './commands/runOptions';
-import { type RawRunsOptions, runsCommand } from './commands/runs';
-import { type RawShowOptions, showCommand } from './commands/show';
-import { validateCommand } from './commands/validate';
-import { type RawWorkerOptions, workerCommand } from './commands/worker';
+import type { RawRunsOptions } from './commands/runs';
+import type { RawShowOptions } from './commands/show';
+import type { RawWorkerOptions } from './commands/worker';
 import { ExitCode } from './exitCodes';
 import { formatProblem, InvalidInputError } from './problems';
 
@@ -29,14 +25,14 @@ export async function cli(argv: readonly string[], io: CliIo, version: string): 
     exitCode = await command();
   };
   const program = buildProgram(version, io, {
-    run: (file, options) => act(() => runCommand(file, options, io))(),
-    resume: (runId, options) => act(() => resumeCommand(runId, options, io))(),
-    runs: (options) => act(() => runsCommand(options, io))(),
-    show: (runId, options) => act(() => showCommand(runId, options, io))(),
-    validate: (file) => act(() => validateCommand(file, io))(),
-    graph: (file, options) => act(() => graphCommand(file, options, io))(),
-    report: (events, options) => act(() => reportCommand(events, options, io))(),
-    worker: (options) => act(() => workerCommand(options, io))(),
+    run: (file, options) => act(() => commands.run().runCommand(file, options, io))(),
+    resume: (runId, options) => act(() => commands.resume().resumeCommand(runId, options, io))(),
+    runs: (options) => act(() => commands.runs().runsCommand(options, io))(),
+    show: (runId, options) => act(() => commands.show().showCommand(runId, options, io))(),
+    validate: (file) => act(() => commands.validate().validateCommand(file, io))(),
+    graph: (file, options) => act(() => commands.graph().graphCommand(file, options, io))(),
+    report: (events, options) => act(() => commands.report().reportCommand(events, options, io))(),
+    worker: (options) => act(() => commands.worker().workerCommand(options, io))(),
   });
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -53,6 +49,21 @@ export async function cli(argv: readonly string[], io: CliIo, version: string): 
     throw error;
   }
 }
+
+/**
+ * Each command's module, loaded when the command runs: a command pays only for the modules it
+ * uses (`validate` loads no scheduler, `runs` no report).
+ */
+const commands = {
+  run: () => require('./commands/run') as typeof import('./commands/run'),
+  resume: () => require('./commands/resume') as typeof import('./commands/resume'),
+  runs: () => require('./commands/runs') as typeof import('./commands/runs'),
+  show: () => require('./commands/show') as typeof import('./commands/show'),
+  validate: () => require('./commands/validate') as typeof import('./commands/validate'),
+  graph: () => require('./commands/graph') as typeof import('./commands/graph'),
+  report: () => require('./commands/report') as typeof import('./commands/report'),
+  worker: () => require('./commands/worker') as typeof import('./commands/worker'),
+};
 
 interface Actions {
   run(file: string, options: RawRunOptions): Promise<void>;

@@ -1,4 +1,4 @@
-import type { Observable, Subscriber } from 'rxjs';
+import { asyncScheduler, type Observable, type Subscriber } from 'rxjs';
 import { type Dag, defineDag } from '../dag/defineDag';
 import { DagValidationError, quoted } from '../dag/errors';
 import type { DagSpec } from '../dag/schema';
@@ -10,7 +10,7 @@ import { DagRun, RunEvents } from './dagRun';
 import { journalHeader, resumedOptions, whenAnswered } from './durableStart';
 import { type DurableRun, Engine } from './engine';
 import type { ResolvedRunOptions, ResolvedSchedulerOptions, RunOptions, SchedulerOptions } from './options';
-import { resolveRunOptions, resolveSchedulerOptions } from './options';
+import { parseSchedulerOptions, resolveRunOptions } from './options';
 import type { SchedulerSnapshot } from './snapshot';
 import { type NotificationStreams, notificationStreams } from './views';
 
@@ -69,6 +69,12 @@ function newRunId(dag: Dag): string {
  */
 export function createScheduler(options?: SchedulerOptions): Scheduler {
   return schedulerWith(resolveSchedulerOptions(options), false);
+}
+
+/** Validates scheduler options and fills in every default; throws a `TypeError` naming each bad option. */
+export function resolveSchedulerOptions(options: SchedulerOptions | undefined): ResolvedSchedulerOptions {
+  const parsed = parseSchedulerOptions(options);
+  return { ...parsed, scheduler: parsed.scheduler ?? asyncScheduler };
 }
 
 /**

@@ -5,7 +5,7 @@
  * longest timer Node keeps. Does not check the DAG or its agent names: `defineDag` and the
  * unknown-agent check do.
  */
-import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
 import { z } from 'zod';
 import { fieldsAt, valueAt } from '../dag/issues';
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../dag/schema';
@@ -225,8 +225,11 @@ function optionsError(error: z.ZodError, input: unknown, schema: z.ZodType): Typ
   return new TypeError(`rxdag: invalid options: ${lines.join('; ')}`);
 }
 
-/** Validates scheduler options and fills in defaults; throws a `TypeError` naming each bad option. */
-export function resolveSchedulerOptions(options: SchedulerOptions | undefined): ResolvedSchedulerOptions {
+/** Scheduler options checked, with every default but the clock's (the caller's: this module loads no RxJS). */
+export type ParsedSchedulerOptions = Omit<ResolvedSchedulerOptions, 'scheduler'> & { readonly scheduler: SchedulerLike | undefined };
+
+/** Validates scheduler options and fills in defaults but the clock; throws a `TypeError` naming each bad option. */
+export function parseSchedulerOptions(options: SchedulerOptions | undefined): ParsedSchedulerOptions {
   const parsed = schedulerOptionsSchema.safeParse(options ?? {});
   if (!parsed.success) throw optionsError(parsed.error, options, schedulerOptionsSchema);
   const o = parsed.data;
@@ -242,7 +245,7 @@ export function resolveSchedulerOptions(options: SchedulerOptions | undefined): 
     pollIntervalMs: o.pollIntervalMs ?? 50,
     healthCheckIntervalMs: o.healthCheckIntervalMs ?? 5000,
     stuckAfterMs: o.stuckAfterMs ?? 60_000,
-    scheduler: o.scheduler ?? asyncScheduler,
+    scheduler: o.scheduler,
     journal: o.journal,
     // the caller's own entries, not zod's copy: a limit called `__proto__` would be lost in it
     limits: ownLimits(options?.limits, o.limits),

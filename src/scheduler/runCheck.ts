@@ -1,15 +1,18 @@
-import { quoted } from '../dag/errors';
+import { DagValidationError, quoted } from '../dag/errors';
 import type { DagIssue } from '../dag/errors';
 import type { Dag } from '../dag/types';
 import { unknownAgentIssues } from '../dag/unknownAgents';
 import type { AgentDefinition } from '../agents/agentSpec';
 import type { LimitSpec } from './limits';
+import { parseSchedulerOptions, type SchedulerOptions } from './options';
 
 /**
  * What a run of a DAG needs from its scheduler, checked before it starts (and for spawned tasks
  * before they join): every agent it names, every limit it names, and room for each task's
  * weight in `maxConcurrency`, in its agent's capacity and in each of its limits (a task heavier
  * than one of them could never start). Every problem at once, as `DagIssue`s; it throws nothing.
+ * {@link checkRun} makes the same checks as `runDag` does before it returns, without loading the
+ * scheduler (a tool that only validates, like `rxdag validate`, needs no RxJS).
  */
 
 /** What a run is checked against. */
@@ -25,6 +28,15 @@ export interface CheckedTasks {
   readonly pathOf?: (task: number) => (string | number)[];
 }
 
+/**
+ * Throws what `runDag(dag, options)` would throw on a bad option (`TypeError`) or on a DAG the
+ * options cannot run (`DagValidationError`); creates no run.
+ */
+export function checkRun(dag: Dag, options: SchedulerOptions): void {
+  const problems = runIssues(dag, parseSchedulerOptions(options));
+  if (problems.length > 0) throw new DagValidationError(problems, dag.id);
+}
+
 export function runIssues(dag: Dag, resources: RunResources, which: CheckedTasks = {}): DagIssue[] {
   const { agents, limits, maxConcurrency } = resources;
   const fromTask = which.fromTask ?? 0;
@@ -35,39 +47,53 @@ export function runIssues(dag: Dag, resources: RunResources, which: CheckedTasks
   });
   const { index } = dag;
   if (index.weight === undefined && index.limits === undefined) return issues;
-  const known = Object.keys(limits);
+  // what each limit and agent allows, looked up once per name rather than once per task
+  const roomOf = new Map<string, number | undefined>();
+  const room = (name: string): number | undefined => {
+    if (!roomOf.has(name)) roomOf.set(name, Object.hasOwn(limits, name) ? roomOfLimit(limits[name]!) : undefined);
+    return roomOf.get(name);
+  };
+  const capacities = index.agentNames.map((name) => {
+    const agent = agents[name];
+    return typeof agent === 'object' ? (agent.capacity ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY;
+  });
   for (let task = fromTask; task < dag.size; task++) {
-    const id = quoted(index.ids[task]!);
     const weight = index.weight?.[task] ?? 1;
-    const names = index.limits?.[task] ?? [];
-    names.forEach((name, k) => {
-      // own keys only: a limit called `constructor` or `__proto__` must be declared to count
-      const limit = Object.hasOwn(limits, name) ? limits[name] : undefined;
-      if (limit === undefined) {
-        issues.push({
-          path: [...pathOf(task), 'limits', k],
-          code: 'unknown-limit',
-          message: `task ${id} needs limit ${quoted(name)}, which is not declared; known limits: ${known.length === 0 ? 'none' : known.map(quoted).join(', ')}`,
-        });
-        return;
+    const names = index.limits?.[task];
+    if (names !== undefined) {
+      for (let k = 0; k < names.length; k++) {
+        const name = names[k]!;
+        // own keys only: a limit called `constructor` or `__proto__` must be declared to count
+        const allowed = room(name);
+        if (allowed === undefined) {
+          const known = Object.keys(limits);
+          issues.push({
+            path: [...pathOf(task), 'limits', k],
+            code: 'unknown-limit',
+            message: `task ${quoted(index.ids[task]!)} needs limit ${quoted(name)}, which is not declared; known limits: ${known.length === 0 ? 'none' : known.map(quoted).join(', ')}`,
+          });
+        } else if (weight > allowed) {
+          const limit = limits[name]!;
+          const what = limit.concurrency !== undefined && limit.concurrency === allowed ? `concurrency ${allowed}` : `rate limit ${allowed} per ${limit.rate!.intervalMs} ms`;
+          issues.push(tooHeavy([...pathOf(task), 'weight'], `task ${quoted(index.ids[task]!)} weighs ${weight}, more than limit ${quoted(name)} allows (${what})`));
+        }
       }
-      const room = Math.min(limit.concurrency ?? Number.POSITIVE_INFINITY, limit.rate?.limit ?? Number.POSITIVE_INFINITY);
-      if (weight > room) {
-        const what = limit.concurrency !== undefined && limit.concurrency === room ? `concurrency ${room}` : `rate limit ${room} per ${limit.rate!.intervalMs} ms`;
-        issues.push(tooHeavy([...pathOf(task), 'weight'], `task ${id} weighs ${weight}, more than limit ${quoted(name)} allows (${what})`));
-      }
-    });
-    if (weight > maxConcurrency) {
-      issues.push(tooHeavy([...pathOf(task), 'weight'], `task ${id} weighs ${weight}, more than \`maxConcurrency\` ${maxConcurrency}`));
     }
-    const agent = agents[index.agentNames[index.agentCodes[task]!]!];
-    const capacity = typeof agent === 'object' ? (agent.capacity ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY;
+    if (weight > maxConcurrency) {
+      issues.push(tooHeavy([...pathOf(task), 'weight'], `task ${quoted(index.ids[task]!)} weighs ${weight}, more than \`maxConcurrency\` ${maxConcurrency}`));
+    }
+    const capacity = capacities[index.agentCodes[task]!]!;
     if (weight > capacity) {
       const name = quoted(index.agentNames[index.agentCodes[task]!]!);
-      issues.push(tooHeavy([...pathOf(task), 'weight'], `task ${id} weighs ${weight}, more than the capacity ${capacity} of agent ${name}`));
+      issues.push(tooHeavy([...pathOf(task), 'weight'], `task ${quoted(index.ids[task]!)} weighs ${weight}, more than the capacity ${capacity} of agent ${name}`));
     }
   }
   return issues;
+}
+
+/** The most units one task may take of a limit. */
+function roomOfLimit(limit: LimitSpec): number {
+  return Math.min(limit.concurrency ?? Number.POSITIVE_INFINITY, limit.rate?.limit ?? Number.POSITIVE_INFINITY);
 }
 
 function tooHeavy(path: (string | number)[], message: string): DagIssue {

@@ -1,8 +1,8 @@
 import type { Dag } from '../dag/defineDag';
 import type { DagSpec } from '../dag/schema';
 import type { Journal } from '../journal/journal';
-import { type DagRun, type RunEvents, schedulerWith } from './createScheduler';
-import { resolveSchedulerOptions, type RunOptions, type SchedulerOptions } from './options';
+import { type DagRun, resolveSchedulerOptions, type RunEvents, schedulerWith } from './createScheduler';
+import type { RunOptions, SchedulerOptions } from './options';
 
 /**
  * `runDag` and `resumeRun`: one run on a private scheduler of its own, disposed of when the run

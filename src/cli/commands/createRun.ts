@@ -1,8 +1,8 @@
-import { type AgentDefinition, DagValidationError, runDag, type DagRun, type SchedulerOptions } from '../../index';
+import { type AgentDefinition, runDag, type DagRun, type SchedulerOptions } from '../../index';
 import { type BuiltinAgents, builtinAgents } from '../agents/builtinAgents';
 import { ProcessGroups } from '../agents/processGroups';
 import type { LoadedDag } from '../dagFile/loadDagFile';
-import { InvalidInputError } from '../problems';
+import { asInputError } from './checkFileRun';
 
 /** A run of a DAG file, not started yet, with the process groups its shell tasks will use. */
 export interface PreparedRun {
@@ -26,8 +26,6 @@ export function createRun(
   try {
     return { groups, run: runDag(loaded.dag, { limits: loaded.limits, ...options, agents }) };
   } catch (error) {
-    if (error instanceof DagValidationError) throw new InvalidInputError(loaded.problemsOf(error.issues));
-    if (error instanceof TypeError) throw new InvalidInputError([{ message: error.message }]);
-    throw error;
+    throw asInputError(loaded, error);
   }
 }

@@ -1,13 +1,15 @@
 /**
  * `rxdag validate FILE`: the checks `rxdag run` makes before it starts, made by the same code
- * (`loadDagFile`: the file, its values, graph and working directories; `createRun`: the agents
- * and options), and a one-line summary of a valid DAG. Runs nothing, writes no file.
+ * (`loadDagFile`: the file, its values, graph and working directories; `checkFileRun`: the agents
+ * and options, as `createRun` has them checked), and a one-line summary of a valid DAG. Runs
+ * nothing, writes no file, and loads no scheduler.
  */
 import type { Dag } from '../../index';
 import { loadDagFile } from '../dagFile/loadDagFile';
 import { ExitCode } from '../exitCodes';
+import { builtinAgents } from '../agents/builtinAgents';
 import type { CliIo } from './cliIo';
-import { createRun } from './createRun';
+import { checkFileRun } from './checkFileRun';
 
 /**
  * `rxdag validate FILE`: every check `run` makes, without running anything. Prints a one-line
@@ -16,7 +18,7 @@ import { createRun } from './createRun';
  */
 export function validateCommand(file: string, io: CliIo): number {
   const loaded = loadDagFile(file);
-  createRun(loaded, {}, 0);
+  checkFileRun(loaded, builtinAgents(0).agents);
   io.stdout.write(`${file}: ${describeDag(loaded.dag)}\n`);
   return ExitCode.ok;
 }

@@ -7,7 +7,11 @@
  * the one check `run`, `validate` and `graph` share; it runs nothing.
  */
 import path from 'node:path';
-import { type Dag, type DagIssue, type DagSpec, DagValidationError, defineDag, type LimitSpec } from '../../index';
+// from the modules themselves, not the package's index: loading a DAG file needs no scheduler (nor RxJS)
+import { type Dag, defineDag } from '../../dag/defineDag';
+import { type DagIssue, DagValidationError } from '../../dag/errors';
+import type { DagSpec } from '../../dag/schema';
+import type { LimitSpec } from '../../scheduler/limits';
 import { InvalidInputError, type Problem, sortProblems } from '../problems';
 import { directoryProblems } from './directories';
 import { limitProblems, usableLimits } from './fileLimits';
@@ -60,7 +64,8 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
   const place = placer(fileName, parsed.file.positions);
 
   const problems: Problem[] = [];
-  const head = dagFileSchema.safeParse(value);
+  // the head without its tasks (checked one by one below): zod would copy a 100k-task array
+  const head = dagFileSchema.safeParse(isMapping(value) && Array.isArray((value as { tasks?: unknown }).tasks) ? { ...(value as object), tasks: [] } : value);
   if (!head.success) problems.push(...zodProblems(head.error, [], dagFileSchema, value, place));
   if (!isMapping(value)) throw new InvalidInputError(problems);
   // read on past a bad head: the tasks' problems are reported with it
