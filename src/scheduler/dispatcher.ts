@@ -65,9 +65,10 @@ export class Dispatcher {
       const i = (this.turn + k) % runs.length;
       const run = runs[i]!;
       if (run.readyQueue.size === 0 || run.phase !== 'running' || run.journal?.holdsDispatch === true) continue;
-      const weighs = run.weighsTasks;
-      this.weights = run.dag.index.weight;
-      const code = weighs ? run.readyQueue.nextKind(this.fits, true) : run.readyQueue.nextKind(hasRoom);
+      const weights = run.dag.index.weight;
+      this.weights = weights;
+      // each class's first task is looked up only when tasks weigh differently
+      const code = run.weighsTasks ? run.readyQueue.nextKind(this.fits, weights !== undefined) : run.readyQueue.nextKind(hasRoom);
       if (code < 0) continue;
       this.turn = i + 1;
       this.startAttempt(run, run.readyQueue.pop(code), code);
@@ -78,7 +79,7 @@ export class Dispatcher {
 
   /** Whether `task`, first of its class, fits now: free slots, its agent kind, its limits. */
   private readonly fits = (cls: DispatchClass, task: number): boolean => {
-    const units = this.weights?.[task] ?? 1;
+    const units = task < 0 ? 1 : (this.weights?.[task] ?? 1);
     if (this.running + units > this.maxConcurrency || !cls.kind.hasRoomFor(units)) return false;
     if (cls.limits.length === 0) return true;
     const now = this.clock.now();

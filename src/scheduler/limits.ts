@@ -42,7 +42,8 @@ export class Limit {
   /** Whether `units` more may start at `now`. */
   hasRoom(units: number, now: number): boolean {
     if (this.inUse + units > this.concurrency) return false;
-    if (this.rate === undefined) return true;
+    // a window with room before its old starts are forgotten has room after: nothing to forget now
+    if (this.rate === undefined || this.windowUnits + units <= this.rate.limit) return true;
     this.forgetBefore(now);
     return this.windowUnits + units <= this.rate.limit;
   }
@@ -84,6 +85,8 @@ export class Limit {
     }
     this.startedAt.push(at);
     this.startedUnits.push(units);
+    // a window that never fills is never asked to forget: it forgets as it grows
+    this.forgetBefore(at);
   }
 
   /** `units` ended. */
