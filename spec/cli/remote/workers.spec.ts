@@ -116,8 +116,11 @@ describeRedis('rxdag run --redis with rxdag worker processes', (env) => {
     await first.done;
     const runId = printedRunId(first.stderrSoFar());
     expect(runId).toBeDefined();
+    // the command the run printed to resume it, as a user would copy it: it names the same Redis and prefix
+    const hint = /resume with: rxdag (resume .*)\)$/m.exec(first.stderrSoFar())?.[1]?.split(' ');
+    expect(hint).toEqual(['resume', runId, '--redis', expect.stringMatching(/^redis:\/\/127\.0\.0\.1:6379/), '--redis-prefix', prefix]);
 
-    const resumed = await fleet.track(startCli(['resume', runId!, ...remote, '--events', resumedLog!])).done;
+    const resumed = await fleet.track(startCli([...hint!, '--events', resumedLog!])).done;
     expect(resumed.code).toBe(0);
     const events = readEventLog(resumedLog!);
     expect(eventLogViolations(events)).toEqual([]);

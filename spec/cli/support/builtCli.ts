@@ -132,7 +132,7 @@ export function runCli(args: readonly string[], env?: Readonly<Record<string, st
 }
 
 /** The line `rxdag run` starts a journaled run with: `rxdag: run ID (journal STORE; resume with: …)`. */
-export const RUN_LINE = /^rxdag: run (\S+) \(journal (.+); resume with: rxdag resume \1(?: --store \S+)?\)$/;
+export const RUN_LINE = /^rxdag: run (\S+) \(journal (.+); resume with: rxdag resume \1(?: \S+)*\)$/;
 
 /** What a run printed on stderr besides its run line (see {@link RUN_LINE}). */
 export function notices(stderr: string): string {

@@ -30,6 +30,7 @@ import type { CliIo } from './cliIo';
 import { createRun } from './createRun';
 import { driveRun } from './driveRun';
 import { type RawRunOptions, resolveRunOptions, type RunCommandOptions } from './runOptions';
+import { remoteFlags } from '../remote/remoteOptions';
 import { outputProblems } from './writeTarget';
 
 /**
@@ -58,6 +59,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
     // listening before the run starts: a port that cannot be had is refused with nothing run
     if (options.metricsPort !== undefined) metrics = await openMetricsEndpoint(run.events$, options.metricsPort, io.stderr);
     const where = store?.location;
+    const resumeRemote = options.remote === undefined || remote === undefined ? '' : remoteFlags(options.remote, remote.location);
     // what only the report reads, made only for a report: per-task structures a run of 100k
     // tasks would otherwise carry to its end
     const report = options.reportPath === undefined ? undefined : { deps: depsOf(loaded.dag), setup: runSetupOf(loaded.spec, loaded.limits, note) };
@@ -71,7 +73,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
         ...(store === undefined ? {} : { store: store.location, journal: store.journal }),
         ...(where === undefined || runId === undefined
           ? {}
-          : { announce: () => `rxdag: run ${runId} (journal ${where.label}; resume with: rxdag resume ${runId}${storeFlag(where)})` }),
+          : { announce: () => `rxdag: run ${runId} (journal ${where.label}; resume with: rxdag resume ${runId}${storeFlag(where)}${resumeRemote})` }),
       },
       options,
       io,

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describeIoError } from '../commands/writeTarget';
+import { shellWord } from '../store/storeLocation';
 import type { Problem } from '../problems';
 
 /** The remote options as commander hands them over. */
@@ -64,6 +65,21 @@ export function resolveRemoteOptions(raw: RawRemoteOptions, env: NodeJS.ProcessE
   const { key, keySource } = readKey(raw.keyFile, env, problems);
   if (problems.length > before) return undefined;
   return { url: raw.redis, prefix, key, keySource, insecure: raw.insecure === true };
+}
+
+/**
+ * The remote options again, for the `resume with:` line of a run sent to workers: `--redis` with
+ * the location as printed (a password is `***`: the user puts it back), and the prefix, key file
+ * and `--insecure` when they were given.
+ */
+export function remoteFlags(settings: RemoteSettings, location: string): string {
+  const keyFile = settings.keySource?.startsWith('--key-file ') === true ? settings.keySource.slice('--key-file '.length) : undefined;
+  return [
+    ` --redis ${shellWord(location)}`,
+    settings.prefix === DEFAULT_REDIS_PREFIX ? '' : ` --redis-prefix ${shellWord(settings.prefix)}`,
+    keyFile === undefined ? '' : ` --key-file ${shellWord(keyFile)}`,
+    settings.insecure ? ' --insecure' : '',
+  ].join('');
 }
 
 /** The key from `--key-file` (surrounding whitespace ignored), else from `RXDAG_WORKER_KEY`. */

@@ -62,7 +62,12 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
 export function storeFlag(location: StoreLocation): string {
   if (location.source !== 'flag') return '';
   const shown = location.kind === 'folder' ? location.label.replace(/\/$/, '') : location.label;
-  return ` --store ${/^[\w@%+=:,./-]+$/.test(shown) ? shown : `'${shown.replace(/'/g, `'\\''`)}'`}`;
+  return ` --store ${shellWord(shown)}`;
+}
+
+/** `text` as one word of a shell command line: as it is when it is safe, else single-quoted. */
+export function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /**
