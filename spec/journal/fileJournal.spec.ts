@@ -169,6 +169,28 @@ describe('fileJournal', () => {
     expect(fs.readdirSync(dir).map((name) => [name, fs.readFileSync(path.join(dir, name), 'utf8')])).toEqual(before);
   });
 
+  it('should write the header and each event as the line JSON.stringify gives, in groups small and past the kept buffer', async () => {
+    const dir = freshDir();
+    const runId = 'lines "ü" ✓';
+    const head = (seq: number) => ({ runId, seq, at: seq / 3 });
+    const small = [
+      events.dagCreated({ ...head(1), dagId: 'd', taskCount: 2 }),
+      events.taskReady({ ...head(2), taskId: 'a\u0000\ud800😀', attempt: 1 }),
+      events.taskStarted({ ...head(3), taskId: 'a\u0000\ud800😀', attempt: 1, agent: 'x\u2028"' }),
+    ];
+    // one group of 4 MB of UTF-8 (past what a writer keeps), then small ones again
+    const big = events.taskCompleted({ ...head(4), taskId: 'a\u0000\ud800😀', attempt: 1, durationMs: Number.NaN, output: 'é✓'.repeat(800_000) });
+    const after = [events.taskReady({ ...head(5), taskId: 'b', attempt: 1 }), events.taskStarted({ ...head(6), taskId: 'b', attempt: 1, agent: 'x' })];
+    const writer = fileJournal(dir, { sync: 'none' }).create({ ...header(runId), runId }) as JournalWriter;
+    writer.append(small);
+    writer.append([big]);
+    writer.append(after);
+    writer.close();
+    const expected = [{ ...header(runId), runId }, ...small, big, ...after].map((value) => `${JSON.stringify(value)}\n`).join('');
+    expect(fs.readFileSync(path.join(dir, `${encodeURIComponent(runId)}.jsonl`), 'utf8')).toBe(expected);
+    expect(await fileJournal(dir).events(runId)).toEqual(JSON.parse(`[${[...small, big, ...after].map((e) => JSON.stringify(e)).join(',')}]`));
+  });
+
   it('should say which run is unknown, and where it looked', async () => {
     const dir = path.join(freshDir(), 'no-store-here');
     const { error } = await resumeOutcome(dir, 'ghost');

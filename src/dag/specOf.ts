@@ -1,6 +1,6 @@
 import type { DagSpec, RetrySpec, TaskSpec } from './schema';
 import { normalizeRetry, ruleOf } from './taskColumns';
-import type { Dag, RetryPolicy, Task } from './types';
+import type { Dag, DagIndex, RetryPolicy, Task } from './types';
 
 /**
  * A defined DAG back as a spec: what a journal stores so a run can be resumed without the file
@@ -35,17 +35,10 @@ export function dagSpecOf(dag: Dag): DagSpec {
   const defaults = dag.defaults;
   const defaultRetry = normalizeRetry(defaults?.retry);
   const defaultPriority = defaults?.priority ?? 0;
-  const { start, targets } = index.deps;
   const tasks = new Array<TaskSpec>(dag.size);
   for (let i = 0; i < dag.size; i++) {
-    const spec: Writable<TaskSpec> = { id: index.ids[i]! };
-    if (start[i + 1]! > start[i]!) {
-      const deps: string[] = [];
-      for (let e = start[i]!; e < start[i + 1]!; e++) deps.push(index.ids[targets[e]!]!);
-      spec.deps = deps;
-    }
     const agent = index.agentNames[index.agentCodes[i]!]!;
-    if (agent !== defaults?.agent) spec.agent = agent;
+    const spec = plainTaskSpec(index.ids[i]!, depsOf(index, i), agent === defaults?.agent ? undefined : agent);
     const input = index.inputs[i];
     if (input !== undefined) spec.input = input;
     const timeoutMs = index.timeoutMs[i]!;
@@ -67,6 +60,26 @@ export function dagSpecOf(dag: Dag): DagSpec {
 }
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * `{ id, deps, agent }` with the fields that are given, made by one literal of that shape. Why:
+ * a spec object grown a field at a time keeps its fields out of line, one more allocation a task.
+ */
+function plainTaskSpec(id: string, deps: string[] | undefined, agent: string | undefined): Writable<TaskSpec> {
+  if (deps === undefined) return agent === undefined ? { id } : { id, agent };
+  return agent === undefined ? { id, deps } : { id, deps, agent };
+}
+
+/** The ids of a task's dependencies, `undefined` when it has none (the array sized once). */
+function depsOf(index: DagIndex, task: number): string[] | undefined {
+  const { start, targets } = index.deps;
+  const first = start[task]!;
+  const count = start[task + 1]! - first;
+  if (count === 0) return undefined;
+  const deps = new Array<string>(count);
+  for (let k = 0; k < count; k++) deps[k] = index.ids[targets[first + k]!]!;
+  return deps;
+}
 
 function sameRetry(a: RetryPolicy, b: RetryPolicy): boolean {
   return a === b || (a.attempts === b.attempts && a.backoffMs === b.backoffMs && a.backoffFactor === b.backoffFactor && a.maxBackoffMs === b.maxBackoffMs);

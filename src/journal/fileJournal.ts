@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DagEvent } from '../events';
+import { eventLineEncoder } from './eventLine';
+import { headerText } from './headerText';
 import {
   type Journal,
   JournalCorruptError,
@@ -13,6 +15,7 @@ import {
 } from './journal';
 import { acquireLock, type HeldLock, liveOwner } from './lockFile';
 import { summarize } from './summary';
+import { TextBytes } from './textBytes';
 
 /**
  * The file journal, rxdag's embedded default: a folder with one JSON-lines file per run (the
@@ -61,7 +64,9 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
       try {
         const asideFd = fs.openSync(aside, 'w');
         try {
-          writeGroup(asideFd, `${JSON.stringify(header)}\n`, sync);
+          const bytes = new TextBytes();
+          headerText(header, (piece) => writeAll(asideFd, bytes.of(piece)));
+          writeGroup(asideFd, bytes.of('\n'), sync);
         } finally {
           fs.closeSync(asideFd);
         }
@@ -134,13 +139,15 @@ function fileNameOf(runId: string): string {
 
 function fileWriter(fd: number, held: HeldLock, sync: 'fsync' | 'none'): JournalWriter {
   let open = true;
+  const line = eventLineEncoder();
+  const bytes = new TextBytes();
   return {
     append(events, durable = true) {
       if (!open) throw new Error('rxdag: append to a closed journal writer');
       if (events.length === 0) return;
       let text = '';
-      for (const event of events) text += `${JSON.stringify(event)}\n`;
-      writeGroup(fd, text, durable ? sync : 'none');
+      for (let i = 0; i < events.length; i++) text += `${line(events[i]!)}\n`;
+      writeGroup(fd, bytes.of(text), durable ? sync : 'none');
     },
     close() {
       if (!open) return;
@@ -156,11 +163,15 @@ function fileWriter(fd: number, held: HeldLock, sync: 'fsync' | 'none'): Journal
 }
 
 /** One write of the whole group, then (with `fsync`) one `fdatasync`. */
-function writeGroup(fd: number, text: string, sync: 'fsync' | 'none'): void {
-  const bytes = Buffer.from(text, 'utf8');
+function writeGroup(fd: number, bytes: Buffer, sync: 'fsync' | 'none'): void {
+  writeAll(fd, bytes);
+  if (sync === 'fsync') fs.fdatasyncSync(fd);
+}
+
+/** Writes all of `bytes`: one `write` unless the system takes fewer bytes than given. */
+function writeAll(fd: number, bytes: Buffer): void {
   let written = 0;
   while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
-  if (sync === 'fsync') fs.fdatasyncSync(fd);
 }
 
 /**

@@ -1,0 +1,111 @@
+import fc from 'fast-check';
+import { defineDag } from '../../src/dag/defineDag';
+import { dagSpecOf } from '../../src/dag/specOf';
+import type { JournalHeader } from '../../src/journal/journal';
+import { headerText } from '../../src/journal/headerText';
+
+/** The header's text in pieces against `JSON.stringify(header)`, for headers of any shape. */
+
+const runs = Number(process.env.RXDAG_PROPERTY_RUNS ?? 200);
+
+const hostile = fc.string({
+  unit: fc.oneof(
+    fc.constantFrom('"', '\\', '\u0000', '\n', '\u2028', '\ud800', '\udfff', '😀', 'é'),
+    fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }),
+  ),
+  maxLength: 8,
+});
+const number = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, -0));
+const taskSpec = fc.record(
+  {
+    id: hostile,
+    deps: fc.array(hostile, { maxLength: 3 }),
+    agent: hostile,
+    input: fc.jsonValue({ maxDepth: 2 }),
+    timeoutMs: number,
+    retry: fc.record({ attempts: fc.integer({ min: 1, max: 3 }), backoffMs: number }),
+    priority: number,
+    estimateMs: number,
+    weight: fc.integer({ min: 1, max: 3 }),
+    limits: fc.array(hostile, { maxLength: 2 }),
+    when: fc.constantFrom('all-succeeded', 'all-done'),
+  },
+  { requiredKeys: ['id'] },
+);
+const options = fc.record(
+  {
+    failurePolicy: fc.constantFrom('fail-fast', 'continue', 'skip-dependents'),
+    contextInjection: fc.boolean(),
+    taskTimeoutMs: number,
+    metadata: fc.dictionary(hostile, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+  },
+  { requiredKeys: ['failurePolicy', 'contextInjection'] },
+);
+/** Headers as `journalHeader` builds them: its keys in its order, `defaults` only when given. */
+const header: fc.Arbitrary<JournalHeader> = fc
+  .tuple(
+    hostile,
+    hostile,
+    hostile,
+    fc.array(taskSpec, { maxLength: 12 }),
+    fc.option(fc.record({ agent: hostile, priority: number }), { nil: undefined }),
+    options,
+    number,
+  )
+  .map(
+    ([runId, dagId, id, tasks, defaults, opts, createdAt]) =>
+      ({
+        runId,
+        dagId,
+        spec: defaults === undefined ? { id, tasks } : { id, tasks, defaults },
+        options: opts,
+        createdAt,
+      }) as JournalHeader,
+  );
+/** Other shapes: a key moved, dropped, added or set to undefined, at the header's level or its spec's. */
+const otherHeader: fc.Arbitrary<JournalHeader> = fc
+  .tuple(header, fc.boolean(), fc.nat(), fc.constantFrom('reorder', 'drop', 'extra', 'undefined'))
+  .map(([given, inSpec, pick, change]) => {
+    const target = (inSpec ? given.spec : given) as unknown as Record<string, unknown>;
+    const entries = Object.entries(target);
+    const at = pick % entries.length;
+    if (change === 'reorder') entries.push(entries.splice(at, 1)[0]!);
+    else if (change === 'drop') entries.splice(at, 1);
+    else if (change === 'extra') entries.splice(at, 0, ['extra', [1, 'two']]);
+    else entries[at] = [entries[at]![0], undefined];
+    const changed = Object.fromEntries(entries);
+    return (inSpec ? { ...given, spec: changed } : changed) as unknown as JournalHeader;
+  });
+
+/** The pieces `headerText` hands out. */
+function piecesOf(given: JournalHeader, tasksPerPiece?: number): string[] {
+  const pieces: string[] = [];
+  headerText(given, (piece) => pieces.push(piece), tasksPerPiece);
+  return pieces;
+}
+
+describe('headerText', () => {
+  it('should hand out, piece by piece, exactly what JSON.stringify writes (any slice size)', () => {
+    fc.assert(
+      fc.property(fc.oneof(header, otherHeader), fc.integer({ min: 1, max: 5 }), (given, size) => {
+        expect(piecesOf(given, size).join('')).toBe(JSON.stringify(given));
+      }),
+      { numRuns: runs },
+    );
+  });
+
+  it('should write the task list of a DAG a slice at a time', () => {
+    const tasks = Array.from({ length: 2500 }, (_, i) => ({ id: `t${i}`, agent: 'noop', ...(i === 0 ? {} : { deps: [`t${i - 1}`] }) }));
+    const spec = dagSpecOf(defineDag({ id: 'chain', tasks }));
+    const given: JournalHeader = {
+      runId: 'r',
+      dagId: 'chain',
+      spec,
+      options: { failurePolicy: 'continue', contextInjection: true },
+      createdAt: 1,
+    };
+    const pieces = piecesOf(given);
+    expect(pieces).toHaveLength(2 + 3); // the start, 3 slices of at most 1024 tasks, the end
+    expect(pieces.join('')).toBe(JSON.stringify(given));
+  });
+});
