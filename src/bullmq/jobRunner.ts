@@ -7,10 +7,10 @@
  * BullMQ: `startWorker` feeds it jobs and stops it.
  */
 import { asyncScheduler, type Subscription } from 'rxjs';
-import { type AgentDefinition, type AgentSpec, TaskCancelledError } from '../index';
-import { type AttemptOutcome, runAttempt } from '../agents/runAttempt';
+import { type AgentDefinition, type AgentResult, type AgentSpec, TaskCancelledError, type TaskContext } from '../index';
+import { type AttemptHost, type AttemptOutcome, runAttempt } from '../agents/runAttempt';
 import { InvalidJobError, UnauthorizedJobError, UnknownAgentError } from './errors';
-import { describeIssues, type JobData, jobDataSchema, type Outcome } from './jobFormat';
+import { describeIssues, isPlainJobData, type JobData, jobDataSchema, type Outcome } from './jobFormat';
 import { failureOutcome, type OutcomeContext, successOutcome, warningOutcome } from './outcomes';
 import { verifySignature } from './signing';
 
@@ -53,9 +53,14 @@ export interface JobRunnerConfig {
   readonly log: (line: string) => void;
 }
 
+/** How a worker calls one agent. */
+type Caller = (context: TaskContext) => AgentResult;
+
 /** A worker's agents, calling an agent with limits on one instance made on first use. */
 export class JobRunner {
   private readonly instances = new Map<string, unknown>();
+  // one caller per agent, not one closure per job
+  private readonly callers = new Map<string, Caller>();
 
   constructor(private readonly config: JobRunnerConfig) {}
 
@@ -66,27 +71,27 @@ export class JobRunner {
   async run(job: RunningJob, data: unknown): Promise<Outcome | undefined> {
     const context: OutcomeContext = { queue: job.queue, key: this.config.key };
     const { worker } = this.config;
-    const fail = (error: Error): Outcome => failureOutcome(context, job.jobId, worker, error);
     const refusal = this.refusal(job, data);
     if (refusal !== undefined) {
       this.config.log(`rxdag worker ${worker}: refused job ${JSON.stringify(job.jobId)} on queue "${job.queue}": ${refusal}`);
-      return fail(new UnauthorizedJobError(`worker ${worker} refused job "${job.jobId}" on queue "${job.queue}": ${refusal}; nothing ran`));
+      return failureOutcome(context, job.jobId, worker, new UnauthorizedJobError(`worker ${worker} refused job "${job.jobId}" on queue "${job.queue}": ${refusal}; nothing ran`));
     }
-    const parsed = jobDataSchema.safeParse(data);
+    // the shape every scheduler of this version writes skips zod (see `isPlainJobData`)
+    const parsed = isPlainJobData(data) ? { success: true as const, data } : jobDataSchema.safeParse(data);
     if (!parsed.success) {
-      return fail(new InvalidJobError(`job "${job.jobId}" on queue "${job.queue}" is not an rxdag job this worker can run: ${describeIssues(parsed.error)}`));
+      return failureOutcome(context, job.jobId, worker, new InvalidJobError(`job "${job.jobId}" on queue "${job.queue}" is not an rxdag job this worker can run: ${describeIssues(parsed.error)}`));
     }
     const expired = this.expiry(parsed.data);
     if (expired !== undefined) {
       this.config.log(`rxdag worker ${worker}: refused job ${JSON.stringify(job.jobId)} on queue "${job.queue}": ${expired}`);
-      return fail(new UnauthorizedJobError(`worker ${worker} refused job "${job.jobId}" on queue "${job.queue}": ${expired}; nothing ran`));
+      return failureOutcome(context, job.jobId, worker, new UnauthorizedJobError(`worker ${worker} refused job "${job.jobId}" on queue "${job.queue}": ${expired}; nothing ran`));
     }
     const name = job.queue;
     const definition = Object.hasOwn(this.config.agents, name) ? this.config.agents[name] : undefined;
     if (definition === undefined || !this.config.allowed.has(name)) {
       const known = Object.keys(this.config.agents).filter((agent) => this.config.allowed.has(agent));
       const why = definition === undefined ? 'has no agent' : 'does not allow the agent';
-      return fail(new UnknownAgentError(`worker ${worker} ${why} "${name}" (it runs: ${known.join(', ') || 'nothing'}); job "${job.jobId}" did not run`));
+      return failureOutcome(context, job.jobId, worker, new UnknownAgentError(`worker ${worker} ${why} "${name}" (it runs: ${known.join(', ') || 'nothing'}); job "${job.jobId}" did not run`));
     }
     if (job.stoppedFor !== undefined) return undefined;
     // zod's record drops an own `__proto__` key (a dependency of that name): hand on the job's own upstream, as JSON gave it
@@ -138,26 +143,12 @@ export class JobRunner {
 
   /** The attempt through the core's `runAttempt`; `undefined` when the worker stopped it. */
   private attempt(job: RunningJob, data: JobData, definition: AgentDefinition): Promise<AttemptOutcome | undefined> {
-    const call = this.caller(job.queue, definition);
+    const call = this.callerOf(job.queue, definition);
     const timeoutMs = data.timeoutMs === undefined ? undefined : data.timeoutMs + this.config.timeoutGraceMs;
     return new Promise((resolve) => {
       let subscription: Subscription | undefined;
       let settled = false;
-      const attempt$ = runAttempt<AttemptOutcome>(
-        {
-          taskId: data.id,
-          runId: data.runId,
-          dagId: data.dagId,
-          input: data.input,
-          attempt: data.attempt,
-          timeoutMs,
-          call,
-          upstream: () => data.upstream,
-          wrap: (outcome) => outcome,
-          bindStop: () => undefined,
-        },
-        asyncScheduler,
-      );
+      const attempt$ = runAttempt(new JobAttempt(data, timeoutMs, call), asyncScheduler);
       subscription = attempt$.subscribe((outcome) => {
         settled = true;
         resolve(outcome);
@@ -171,12 +162,52 @@ export class JobRunner {
     });
   }
 
-  private caller(name: string, definition: AgentDefinition): (context: Parameters<AgentSpec<unknown>['run']>[0]) => unknown {
-    if (typeof definition === 'function') return (context) => definition(context);
-    const spec = definition as AgentSpec<unknown>;
-    return (context) => {
-      if (!this.instances.has(name)) this.instances.set(name, spec.create?.());
-      return spec.run(context, this.instances.get(name));
-    };
+  private callerOf(name: string, definition: AgentDefinition): Caller {
+    let caller = this.callers.get(name);
+    if (caller !== undefined) return caller;
+    if (typeof definition === 'function') {
+      caller = (context) => definition(context);
+    } else {
+      const spec = definition as AgentSpec<unknown>;
+      caller = (context) => {
+        if (!this.instances.has(name)) this.instances.set(name, spec.create?.());
+        return spec.run(context, this.instances.get(name));
+      };
+    }
+    this.callers.set(name, caller);
+    return caller;
+  }
+}
+
+/** One job's attempt as `runAttempt` sees it: one object a job, no closures. */
+class JobAttempt implements AttemptHost<AttemptOutcome> {
+  readonly taskId: string;
+  readonly runId: string;
+  readonly dagId: string;
+  readonly input: unknown;
+  readonly attempt: number;
+
+  constructor(
+    private readonly data: JobData,
+    readonly timeoutMs: number | undefined,
+    readonly call: Caller,
+  ) {
+    this.taskId = data.id;
+    this.runId = data.runId;
+    this.dagId = data.dagId;
+    this.input = data.input;
+    this.attempt = data.attempt;
+  }
+
+  upstream(): Readonly<Record<string, unknown>> {
+    return this.data.upstream;
+  }
+
+  wrap(outcome: AttemptOutcome): AttemptOutcome {
+    return outcome;
+  }
+
+  bindStop(): void {
+    // the worker stops an attempt by unsubscribing from it (see `attempt`)
   }
 }

@@ -8,7 +8,7 @@
 import { type ErrorInfo, errorInfo, severityOf, type TaskSpec, WorkerResult } from '../index';
 import { warningOutput } from '../agents/agent';
 import { InvalidJobError, RemoteAgentError, RemoteJobError, UnauthorizedJobError, WorkerLostError } from './errors';
-import { FORMAT_VERSION, type Outcome, outcomeSchema } from './jobFormat';
+import { FORMAT_VERSION, isPlainSuccess, type Outcome, outcomeSchema } from './jobFormat';
 import { signResult, verifySignature } from './signing';
 
 /** Who signs and checks outcomes, and for which queue. */
@@ -60,7 +60,8 @@ export type Settlement =
 
 /** Reads a completed job's result; with a key, only a result signed with it is believed. */
 export function settlementOf(context: OutcomeContext, jobId: string, returnvalue: unknown): Settlement {
-  const parsed = outcomeSchema.safeParse(returnvalue);
+  // the usual success skips zod (see `isPlainSuccess`)
+  const parsed = isPlainSuccess(returnvalue) ? { success: true as const, data: returnvalue } : outcomeSchema.safeParse(returnvalue);
   if (!parsed.success) {
     return { ok: false, error: new InvalidJobError(`job "${jobId}" on queue "${context.queue}" finished with a result that is not an rxdag outcome (is the worker an rxdag worker of the same version?)`) };
   }

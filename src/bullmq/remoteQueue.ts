@@ -1,18 +1,20 @@
 /**
  * The scheduler side of one queue: adds each attempt as a job (adds of one burst go in one
- * `addBulk`), hears outcomes through `QueueEvents` (read from the stream position taken before
- * the first add, so no event is missed), re-attaches to a job that already exists (a resumed
+ * `addBulk`), hears outcomes on the queue's event stream (`eventStream.ts`, read from the position
+ * taken before the first add, so no event is missed), re-attaches to a job that already exists (a resumed
  * scheduler: BullMQ reports the add as `duplicated`, and a finished job's result is read at
  * once), checks on a silent job every lease period (a missed event, a vanished job, a worker lost
  * too often), cancels jobs whose attempt was aborted, and removes each job once its outcome is
- * read. It does not decide retries or timeouts: the scheduler does, through the attempt's promise
- * and signal.
+ * read (the removals of one tick together, `finishedJobs.ts`). It does not decide retries or
+ * timeouts: the scheduler does, through the attempt's promise and signal.
  */
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TaskContext, WorkerResult } from '../index';
 import { cancelKey, publishCancel } from './cancelSignals';
 import { RemoteJobError, WorkerLostError } from './errors';
+import { EventStream } from './eventStream';
+import { FinishedJobs } from './finishedJobs';
 import { type JobData, jobDataFor, jobIdFor, timeoutOf } from './jobFormat';
 import { failedJobError, type Settlement, settlementOf } from './outcomes';
 import type { RedisConnectionError, RedisTarget } from './redisConnection';
@@ -35,7 +37,7 @@ export interface RemoteQueueConfig {
 interface Connections {
   readonly redis: Redis;
   readonly queue: Queue;
-  readonly events: QueueEvents;
+  readonly events: EventStream;
 }
 
 /** One attempt waiting for its job's outcome. */
@@ -61,6 +63,8 @@ export class RemoteQueue {
   // Removals and cancels not yet answered, so `close` can wait for them.
   private readonly pending = new Set<Promise<unknown>>();
   private connections: Promise<Connections> | undefined;
+  // Set once connected: outcomes are only heard after that.
+  private finished: FinishedJobs | undefined;
   private closed = false;
 
   constructor(private readonly config: RemoteQueueConfig) {}
@@ -139,12 +143,13 @@ export class RemoteQueue {
       const lastEventId = last[0]?.[0] ?? '0-0';
       const queue = new Queue(name, { connection: redis, prefix, streams: { events: { maxLen: 100_000 } } });
       queue.on('error', () => undefined);
-      const events = new QueueEvents(name, { connection: target.bullmqOptions, prefix, lastEventId });
-      events.on('error', () => undefined);
-      events.on('completed', ({ jobId, returnvalue }) => this.onFinished(jobId, () => settlementOf(this.config, jobId, returnvalue)));
-      events.on('failed', ({ jobId, failedReason }) => this.onFinished(jobId, () => this.failedSettlement(jobId, failedReason, undefined)));
-      events.on('duplicated', ({ jobId }) => this.nudge(jobId));
-      events.on('stalled', ({ jobId }) => this.nudge(jobId));
+      const keys = { completed: queue.keys.completed, failed: queue.keys.failed, jobPrefix: queue.toKey('') };
+      this.finished = new FinishedJobs(redis, keys, (sending) => this.track(sending));
+      const events = new EventStream(target, `rxdag-scheduler-events:${name}`, queue.keys.events, lastEventId, {
+        completed: (jobId, returnvalue) => this.onFinished(jobId, () => settlementOf(this.config, jobId, parsedJson(returnvalue))),
+        failed: (jobId, failedReason) => this.onFinished(jobId, () => this.failedSettlement(jobId, failedReason, undefined)),
+        changed: (jobId) => this.nudge(jobId),
+      });
       return { redis, queue, events };
     } catch (error) {
       redis.disconnect();
@@ -268,15 +273,20 @@ export class RemoteQueue {
   }
 
   private remove(jobId: string): void {
-    this.track(
-      this.connect()
-        .then(({ queue }) => queue.remove(jobId))
-        .catch(() => undefined), // left to BullMQ's `retainMs` clean-up
-    );
+    this.finished?.remove(jobId);
   }
 
   private track(promise: Promise<unknown>): void {
     this.pending.add(promise);
     void promise.finally(() => this.pending.delete(promise));
+  }
+}
+
+/** `text` parsed as JSON; `undefined` (not an outcome) when it is not JSON. */
+function parsedJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }

@@ -1,0 +1,101 @@
+import fc from 'fast-check';
+import { isPlainJobData, isPlainSuccess, jobDataFor, jobDataSchema, outcomeSchema } from '../../src/bullmq/jobFormat';
+import { failureOutcome, successOutcome } from '../../src/bullmq/outcomes';
+import { keyBytes } from '../../src/bullmq/signing';
+import type { TaskContext } from '../../src/index';
+
+const context: TaskContext = {
+  id: 'build', runId: 'nightly:42', dagId: 'd', input: { command: 'echo hi' }, upstream: { fetch: { files: 3 }, lint: null }, attempt: 2,
+  idempotencyKey: 'nightly:42/build', signal: new AbortController().signal, spawn: () => undefined,
+};
+
+/** Job data as a worker reads it: written by `jobDataFor`, through JSON. */
+function travelled(extra: object = {}): Record<string, unknown> {
+  return JSON.parse(JSON.stringify({ ...jobDataFor(context, 5000, 1_700_000_000_000), ...extra })) as Record<string, unknown>;
+}
+
+describe('the hand check of job data (a shortcut past zod)', () => {
+  it('should accept job data as schedulers write it, signed or not, with and without a time limit', () => {
+    const shapes = [travelled(), travelled({ expiresAt: 1_700_000_060_000, signature: `v1=${'ab'.repeat(32)}` }), JSON.parse(JSON.stringify(jobDataFor(context, undefined, 1)))];
+    for (const data of shapes) {
+      expect(isPlainJobData(data)).toBe(true);
+      expect(jobDataSchema.safeParse(data).success).toBe(true);
+    }
+  });
+
+  it('should leave to zod every value the schema refuses', () => {
+    const refused: Record<string, unknown> = {
+      'another version': travelled({ v: 2 }),
+      'an unknown field': travelled({ command: 'rm -rf /' }),
+      'an own __proto__ field': JSON.parse(JSON.stringify(travelled()).replace(/^\{/, '{"__proto__":{"a":1},')),
+      'a missing field': { ...travelled(), runId: undefined },
+      'a text too long': travelled({ id: 'x'.repeat(4097) }),
+      'a signature too long': travelled({ signature: 'x'.repeat(257) }),
+      'attempt 0': travelled({ attempt: 0 }),
+      'a fractional attempt': travelled({ attempt: 1.5 }),
+      'an unsafe attempt': travelled({ attempt: 2 ** 53 }),
+      'a zero time limit': travelled({ timeoutMs: 0 }),
+      'an infinite issue time': { ...travelled(), issuedAt: Number.POSITIVE_INFINITY },
+      'a NaN expiry': { ...travelled(), expiresAt: Number.NaN },
+      'upstream as an array': travelled({ upstream: [] }),
+      'upstream as a date': { ...travelled(), upstream: new Date(0) },
+      'upstream with a symbol key': { ...travelled(), upstream: { [Symbol('x')]: 1 } },
+      'an array': [travelled()],
+      null: null,
+    };
+    for (const [what, data] of Object.entries(refused)) {
+      expect([what, jobDataSchema.safeParse(data).success]).toEqual([what, false]);
+      expect([what, isPlainJobData(data)]).toEqual([what, false]);
+    }
+  });
+
+  it('should accept nothing the schema refuses, whatever the fields hold', () => {
+    const fields = ['v', 'runId', 'dagId', 'id', 'attempt', 'idempotencyKey', 'input', 'upstream', 'timeoutMs', 'issuedAt', 'expiresAt', 'signature', 'other'];
+    const edges = fc.constantFrom(0, -0, -1, 1.5, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY, 'x'.repeat(4097), [], null, new Date(0));
+    const changes = fc.dictionary(fc.constantFrom(...fields), fc.oneof(fc.anything(), edges, fc.double(), fc.string({ maxLength: 300 })), { maxKeys: 4 });
+    fc.assert(
+      fc.property(changes, fc.boolean(), (change, throughJson) => {
+        const data = { ...travelled(), ...change };
+        const seen = throughJson ? (JSON.parse(JSON.stringify(data) ?? 'null') as unknown) : data;
+        if (isPlainJobData(seen)) expect(jobDataSchema.safeParse(seen).success).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('the hand check of outcomes (a shortcut past zod)', () => {
+  const key = keyBytes('0123456789abcdef0123456789abcdef', 'test');
+  const success = (extra: object = {}, signedWith?: Buffer): Record<string, unknown> =>
+    JSON.parse(JSON.stringify({ ...successOutcome({ queue: 'shell', key: signedWith }, 'r|t|1', 'host:1', { files: 3 }), ...extra })) as Record<string, unknown>;
+
+  it('should accept a success that spawned nothing, signed or not, with or without output', () => {
+    const shapes = [success(), success({}, key), JSON.parse(JSON.stringify(successOutcome({ queue: 'shell', key: undefined }, 'r|t|1', 'host:1', undefined)))];
+    for (const outcome of shapes) {
+      expect(isPlainSuccess(outcome)).toBe(true);
+      expect(outcomeSchema.safeParse(outcome).success).toBe(true);
+    }
+  });
+
+  it('should leave failures and spawning successes to zod', () => {
+    const failure = JSON.parse(JSON.stringify(failureOutcome({ queue: 'shell', key: undefined }, 'r|t|1', 'host:1', new Error('boom')))) as unknown;
+    const spawning = success({ spawned: [{ id: 'later', agent: 'noop' }] });
+    for (const outcome of [failure, spawning]) {
+      expect(outcomeSchema.safeParse(outcome).success).toBe(true);
+      expect(isPlainSuccess(outcome)).toBe(false);
+    }
+  });
+
+  it('should accept nothing the schema refuses, whatever the fields hold', () => {
+    const fields = ['v', 'ok', 'worker', 'output', 'spawned', 'signature', 'error', 'other'];
+    const edges = fc.constantFrom(0, 1, 2, true, false, 'true', 'x'.repeat(257), 'x'.repeat(4097), [], null);
+    const changes = fc.dictionary(fc.constantFrom(...fields), fc.oneof(fc.anything(), edges, fc.string({ maxLength: 300 })), { maxKeys: 3 });
+    fc.assert(
+      fc.property(changes, (change) => {
+        const outcome = { ...success(), ...change };
+        if (isPlainSuccess(outcome)) expect(outcomeSchema.safeParse(outcome).success).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
