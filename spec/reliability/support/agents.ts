@@ -121,7 +121,7 @@ function thenable(
   call: AgentCall,
   ctx: TaskContext,
   delay: number,
-  outcome: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined,
+  outcome: Settling,
 ): VirtualThenable {
   return {
     then(onFulfilled, onRejected) {
@@ -168,31 +168,78 @@ export interface BadSpawnParts {
   readonly undeclaredLimit: string;
 }
 
+/** How an attempt settles after its delay: a value, an error, or never (`undefined`: only its signal ends it). */
+export type Settling = { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
+
 /**
- * Plays one attempt. Returns what the agent returns (or throws what it throws); the attempt's
- * end is reported through `stage.ended`.
+ * The time a scripted attempt is played in (virtual for `play`, real on workers for
+ * `playRemote`) and how its end is reported. Each Observable it gives is tracked: its end, or
+ * its teardown, is the attempt's.
+ */
+export interface AttemptPlay {
+  /** Emits `values` after `delay`, then completes. */
+  emit(delay: number, values: readonly unknown[]): Observable<unknown>;
+  /** Errors with `error` after `delay`. */
+  error(delay: number, error: unknown): Observable<unknown>;
+  /** Never ends by itself. */
+  never(): Observable<unknown>;
+  /** A promise-like that settles after `delay` as `settling` says; the attempt's signal ends it first. */
+  thenable(delay: number, settling: Settling): unknown;
+  /** The attempt ended now (an outcome given at once). */
+  ended(): void;
+}
+
+/**
+ * Plays one attempt in virtual time. Returns what the agent returns (or throws what it throws);
+ * the attempt's end is reported through `stage.ended`.
  */
 export function play(stage: AgentStage, call: AgentCall, ctx: TaskContext, behaviour: Behaviour, bad: BadSpawnParts): unknown {
   const tracked = (source: Observable<unknown>) => source.pipe(finalize(() => stage.ended(call)));
+  const letters = 'abcdefghij';
+  return playBehaviour(
+    {
+      emit: (delay, values) =>
+        tracked(
+          stage.cold<unknown>(
+            values.length === 0 ? `${dashes(delay)}|` : `${dashes(delay)}(${letters.slice(0, values.length)}|)`,
+            Object.fromEntries(values.map((value, k) => [letters[k], value])),
+          ),
+        ),
+      error: (delay, error) => tracked(coldError(stage, delay, error)),
+      never: () => tracked(stage.cold<unknown>('-')),
+      thenable: (delay, settling) => thenable(stage, call, ctx, delay, settling),
+      ended: () => stage.ended(call),
+    },
+    ctx,
+    behaviour,
+    bad,
+  );
+}
+
+/**
+ * Plays one attempt's behaviour in the time `time` gives: what the agent returns (or throws),
+ * with the outputs, errors, warnings and spawns the harness expects of it.
+ */
+export function playBehaviour(time: AttemptPlay, ctx: TaskContext, behaviour: Behaviour, bad: BadSpawnParts): unknown {
   const fail = (via: 'throw' | 'reject' | 'error', delay: number, error: unknown): unknown => {
     if (via === 'throw') {
-      stage.ended(call);
+      time.ended();
       throw error;
     }
-    if (via === 'reject') return thenable(stage, call, ctx, delay, { ok: false, error });
-    return tracked(coldError(stage, delay, error));
+    if (via === 'reject') return time.thenable(delay, { ok: false, error });
+    return time.error(delay, error);
   };
   const succeed = (via: 'cold' | 'thenable' | 'sync' | 'value', delay: number, value: unknown): unknown => {
     switch (via) {
       case 'cold':
-        return tracked(stage.cold<unknown>(`${dashes(delay)}(ab|)`, { a: 'progress', b: value }));
+        return time.emit(delay, ['progress', value]);
       case 'thenable':
-        return thenable(stage, call, ctx, delay, { ok: true, value });
+        return time.thenable(delay, { ok: true, value });
       case 'sync':
-        stage.ended(call);
+        time.ended();
         return syncAgent(() => value)(ctx);
       case 'value':
-        stage.ended(call);
+        time.ended();
         return value;
     }
   };
@@ -201,7 +248,7 @@ export function play(stage: AgentStage, call: AgentCall, ctx: TaskContext, behav
     case 'ok':
       return succeed(behaviour.via, behaviour.delay, output);
     case 'empty':
-      return tracked(stage.cold<unknown>(`${dashes(behaviour.delay)}|`));
+      return time.emit(behaviour.delay, []);
     case 'fail':
       return fail(behaviour.via, behaviour.delay, thrownValue(behaviour.thrown, ctx.id, ctx.attempt));
     case 'warning':
@@ -213,7 +260,7 @@ export function play(stage: AgentStage, call: AgentCall, ctx: TaskContext, behav
     case 'critical':
       return fail(behaviour.via, behaviour.delay, new AgentError(`critical ${ctx.id} #${ctx.attempt}`, { severity: 'critical' }));
     case 'hang':
-      return behaviour.via === 'cold' ? tracked(stage.cold<unknown>('-')) : thenable(stage, call, ctx, 0, undefined);
+      return behaviour.via === 'cold' ? time.never() : time.thenable(0, undefined);
     case 'unsafe':
       return succeed('cold', behaviour.delay, unsafeValue(behaviour.what));
     case 'spawn':

@@ -1,6 +1,6 @@
 import { concat, ignoreElements, NEVER, Observable, of, throwError, timer } from 'rxjs';
-import { AgentError, syncAgent, type TaskContext } from '../../../src';
-import { type AgentCall, type BadSpawnParts, expectedOutput, thrownValue, unsafeValue, warningOutput } from './agents';
+import type { TaskContext } from '../../../src';
+import { type AgentCall, type BadSpawnParts, playBehaviour, type Settling } from './agents';
 import type { Behaviour } from './scenario';
 
 /**
@@ -51,7 +51,7 @@ export function playRemote(
       };
     });
   const after = <T>(delay: number, then: Observable<T>): Observable<T> => concat(timer(delay).pipe(ignoreElements()), then);
-  const promised = (delay: number, outcome: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined) =>
+  const promised = (delay: number, settling: Settling) =>
     new Promise<unknown>((resolve, reject) => {
       const { signal } = ctx;
       let handle: NodeJS.Timeout | undefined;
@@ -61,76 +61,30 @@ export function playRemote(
       };
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
-      if (outcome === undefined) return; // hangs: only the signal ends it
+      if (settling === undefined) return; // hangs: only the signal ends it
       handle = setTimeout(() => {
         signal.removeEventListener('abort', onAbort);
         end(false);
-        if (outcome.ok) resolve(outcome.value);
-        else reject(outcome.error);
+        if (settling.ok) resolve(settling.value);
+        else reject(settling.error);
       }, delay);
     });
-  const fail = (via: 'throw' | 'reject' | 'error', delay: number, error: unknown): unknown => {
-    if (via === 'throw') {
-      end(false);
-      throw error;
-    }
-    if (via === 'reject') return promised(delay, { ok: false, error });
-    return tracked(
-      after(
-        delay,
-        throwError(() => error),
-      ),
-    );
-  };
-  const succeed = (via: 'cold' | 'thenable' | 'sync' | 'value', delay: number, value: unknown): unknown => {
-    switch (via) {
-      case 'cold':
-        return tracked(after(delay, of('progress', value)));
-      case 'thenable':
-        return promised(delay, { ok: true, value });
-      case 'sync':
-        end(false);
-        return syncAgent(() => value)(ctx);
-      case 'value':
-        end(false);
-        return value;
-    }
-  };
-  const output = expectedOutput(ctx.runId, ctx.id, ctx.attempt);
-  switch (behaviour.kind) {
-    case 'ok':
-      return succeed(behaviour.via, behaviour.delay, output);
-    case 'empty':
-      return tracked(after(behaviour.delay, of()));
-    case 'fail':
-      return fail(behaviour.via, behaviour.delay, thrownValue(behaviour.thrown, ctx.id, ctx.attempt));
-    case 'warning':
-      return fail(
-        behaviour.via,
-        behaviour.delay,
-        new AgentError(`warn ${ctx.id} #${ctx.attempt}`, { severity: 'warning', output: warningOutput(ctx.id, ctx.attempt) }),
-      );
-    case 'critical':
-      return fail(behaviour.via, behaviour.delay, new AgentError(`critical ${ctx.id} #${ctx.attempt}`, { severity: 'critical' }));
-    case 'hang':
-      return behaviour.via === 'cold' ? tracked(NEVER) : promised(0, undefined);
-    case 'unsafe':
-      return succeed('cold', behaviour.delay, unsafeValue(behaviour.what));
-    case 'spawn':
-      // the harness asked for the children before calling play
-      return succeed('cold', behaviour.delay, output);
-    case 'badSpawn':
-      switch (behaviour.how) {
-        case 'duplicate':
-          ctx.spawn([{ id: ctx.id, agent: bad.agent }]);
-          break;
-        case 'tooHeavy':
-          ctx.spawn([{ id: `${ctx.id}.heavy`, agent: bad.agent, weight: bad.tooHeavy }]);
-          break;
-        case 'unknownLimit':
-          ctx.spawn([{ id: `${ctx.id}.limited`, agent: bad.agent, limits: [bad.undeclaredLimit] }]);
-          break;
-      }
-      return succeed('cold', behaviour.delay, output);
-  }
+  return playBehaviour(
+    {
+      emit: (delay, values) => tracked(after(delay, of(...values))),
+      error: (delay, error) =>
+        tracked(
+          after(
+            delay,
+            throwError(() => error),
+          ),
+        ),
+      never: () => tracked(NEVER),
+      thenable: promised,
+      ended: () => end(false),
+    },
+    ctx,
+    behaviour,
+    bad,
+  );
 }
