@@ -91,6 +91,39 @@ export function planRuns(scenario: SingleScenario | MultiScenario, resources: Re
 }
 
 /** A planned run's record, before anything happened. */
+/** What both harnesses make of a scenario before anything runs: its limits, its runs planned and recorded, its kinds by name. */
+export function prepareScenario(scenario: SingleScenario | MultiScenario) {
+  const multi = 'runs' in scenario;
+  const { options, kinds: kindGens, faultRate } = scenario;
+  const limits = limitModels(scenario.limits);
+  const resources: Resources = { maxConcurrency: options.maxConcurrency, kinds: kindGens, limits };
+  const planned = planRuns(scenario, resources);
+  const api: Observation['api'] = multi ? 'scheduler' : scenario.api;
+  const kinds = new Map<string, KindGen>(kindGens.map((k, i) => [kindName(kindGens, i), k]));
+  const records: RunRecord[] = planned.map((plan) => newRecord(plan, options.failurePolicy));
+  const byId = new Map(records.map((r) => [r.runId, r]));
+  return { options, faultRate, limits, resources, planned, api, kinds, records, byId };
+}
+
+/** An observation before anything was seen. */
+export function freshObservation<Call extends AgentCall>(
+  given: Pick<Observation, 'options' | 'kinds' | 'limits' | 'runs' | 'violations' | 'api'> & { readonly calls: Call[] },
+): Observation & { readonly calls: Call[] } {
+  return {
+    ...given,
+    global: [],
+    pendingAtEnd: undefined,
+    pendingAfterIdle: undefined,
+    actionsLeft: 0,
+    openSubscriptions: 0,
+    instancesCreated: 0,
+    instancesDisposed: 0,
+    lastSnapshot: undefined,
+    deadline: 0,
+    shutdownAt: undefined,
+  };
+}
+
 export function newRecord(plan: PlannedRun, failurePolicy: FailurePolicy): RunRecord {
   return {
     runId: plan.runId,
@@ -123,36 +156,10 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
   const library = tagLibraryWork(ts);
   const scheduler = library.scheduler;
   const multi = 'runs' in scenario;
-  const { options, kinds: kindGens, faultRate } = scenario;
-  const limits = limitModels(scenario.limits);
-  const resources: Resources = { maxConcurrency: options.maxConcurrency, kinds: kindGens, limits };
-  const planned = planRuns(scenario, resources);
-  const api = multi ? 'scheduler' : scenario.api;
+  const { options, faultRate, limits, resources, planned, api, kinds, records, byId } = prepareScenario(scenario);
   const forcedShutdown = multi && scenario.shutdown?.force === true ? scenario.shutdown.at : undefined;
 
-  const kinds = new Map<string, KindGen>(kindGens.map((k, i) => [kindName(kindGens, i), k]));
-  const records: RunRecord[] = planned.map((plan) => newRecord(plan, options.failurePolicy));
-  const byId = new Map(records.map((r) => [r.runId, r]));
-
-  const observation: Observation = {
-    options,
-    kinds,
-    limits,
-    runs: records,
-    global: [],
-    calls: [],
-    violations: [],
-    pendingAtEnd: undefined,
-    pendingAfterIdle: undefined,
-    actionsLeft: 0,
-    openSubscriptions: 0,
-    instancesCreated: 0,
-    instancesDisposed: 0,
-    lastSnapshot: undefined,
-    deadline: 0,
-    api,
-    shutdownAt: undefined,
-  };
+  const observation = freshObservation({ options, kinds, limits, runs: records, calls: [], violations: [], api });
   const violation = (message: string) => {
     if (observation.violations.length < MAX_VIOLATIONS) observation.violations.push(`t=${ts.now()}: ${message}`);
   };
@@ -322,7 +329,7 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
       observation.pendingAtEnd = library.pendingActions();
       if (shared !== undefined) shutdownPromise ??= shared.shutdown();
     }, 0);
-    const maxIdle = Math.max(0, ...kindGens.map((k) => k.idleMs));
+    const maxIdle = Math.max(0, ...scenario.kinds.map((k) => k.idleMs));
     ts.schedule(() => {
       observation.pendingAfterIdle = library.pendingActions();
       deadlineAction?.unsubscribe();

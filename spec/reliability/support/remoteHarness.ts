@@ -1,13 +1,13 @@
 import type { Redis } from 'ioredis';
 import { type Observable, take } from 'rxjs';
 import { type DagEvent, type DagRun, type Scheduler } from '../../../src';
-import { newRecord, observedScheduler, type PlannedRun, planRuns, recordEvent, submitPlanned } from './harness';
-import { kindName, limitModels, mayHang, type Resources, schedulerOptionsOf, workBound } from './model';
+import { freshObservation, observedScheduler, type PlannedRun, prepareScenario, recordEvent, submitPlanned } from './harness';
+import { mayHang, schedulerOptionsOf, workBound } from './model';
 import type { Observation, RunRecord } from './observation';
 import { type RemoteCall, WorkerCalls } from './remoteCalls';
 import { inRealTime, REMOTE_TOLERANCE, UNIT_MS } from './remoteScale';
 import { RemoteStage } from './remoteStage';
-import type { KindGen, MultiScenario, SingleScenario } from './scenario';
+import type { MultiScenario, SingleScenario } from './scenario';
 
 /**
  * Runs a generated scenario in real time with every agent kind served through `remoteAgent` →
@@ -51,14 +51,7 @@ export interface RemoteRedis {
 export async function executeRemote(generated: SingleScenario | MultiScenario, redis: RemoteRedis): Promise<RemoteObservation> {
   const scenario = inRealTime(generated);
   const multi = 'runs' in scenario;
-  const { options, kinds: kindGens, faultRate } = scenario;
-  const limits = limitModels(scenario.limits);
-  const resources: Resources = { maxConcurrency: options.maxConcurrency, kinds: kindGens, limits };
-  const planned = planRuns(scenario, resources);
-  const api = multi ? 'scheduler' : scenario.api;
-  const kinds = new Map<string, KindGen>(kindGens.map((k, i) => [kindName(kindGens, i), k]));
-  const records: RunRecord[] = planned.map((plan) => newRecord(plan, options.failurePolicy));
-  const byId = new Map(records.map((r) => [r.runId, r]));
+  const { options, faultRate, resources, planned, api, kinds, records, byId, limits } = prepareScenario(scenario);
   // the workers listen before the clock of the scenario starts
   let workerCalls: WorkerCalls | undefined;
   const stage = await RemoteStage.open({
@@ -77,23 +70,7 @@ export async function executeRemote(generated: SingleScenario | MultiScenario, r
   };
   workerCalls = new WorkerCalls(byId, resources, options.contextInjection, faultRate, violation);
   const observation: RemoteObservation = {
-    options,
-    kinds,
-    limits,
-    runs: records,
-    global: [],
-    calls: workerCalls.calls,
-    violations,
-    pendingAtEnd: undefined,
-    pendingAfterIdle: undefined,
-    actionsLeft: 0,
-    openSubscriptions: 0,
-    instancesCreated: 0,
-    instancesDisposed: 0,
-    lastSnapshot: undefined,
-    deadline: 0,
-    api,
-    shutdownAt: undefined,
+    ...freshObservation({ options, kinds, limits, runs: records, calls: workerCalls.calls, violations, api }),
     tolerance: REMOTE_TOLERANCE,
     origin,
     leaseMs: LEASE_MS,
