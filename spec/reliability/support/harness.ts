@@ -14,19 +14,16 @@ import {
   type TaskContext,
 } from '../../../src';
 import { type AgentCall, type AgentStage, play } from './agents';
+import { calledTask, scriptOf } from './calledTask';
 import {
-  behaviourOf,
   buildDag,
   type DagModel,
   kindName,
   limitModels,
   mayHang,
-  maxWeight,
   type Resources,
   schedulerOptionsOf,
-  spawnedTasks,
   type TaskModel,
-  undeclaredLimit,
   workBound,
 } from './model';
 import { type Observation, type RunRecord, totals } from './observation';
@@ -183,27 +180,10 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
   };
 
   const callAgent = (kind: string, ctx: TaskContext): unknown => {
-    const run = byId.get(ctx.runId);
-    const task = run?.tasks.get(ctx.id);
-    if (run === undefined || task === undefined) {
-      violation(`agent "${kind}" called for unknown task ${ctx.runId}/${ctx.id}`);
-      return 1;
-    }
-    if (task.kind !== kind) violation(`task ${ctx.runId}/${ctx.id} of kind ${task.kind} ran on agent ${kind}`);
-    if (ctx.dagId !== run.dagId) violation(`agent of ${ctx.runId}/${ctx.id} saw dagId ${ctx.dagId}`);
-    const call: AgentCall = {
-      runId: ctx.runId,
-      taskId: ctx.id,
-      attempt: ctx.attempt,
-      kind,
-      units: task.weight,
-      limits: task.limits,
-      calledAt: ts.now(),
-      endedAt: undefined,
-      aborted: false,
-    };
+    const called = calledTask(byId, kind, `agent ${JSON.stringify(kind)}`, ctx, ts.now(), violation);
+    if (called === undefined) return 1;
+    const { run, task, call } = called;
     observation.calls.push(call);
-    totals.attempts++;
     liveCalls++;
     liveTotal += call.units;
     liveByKind.set(kind, (liveByKind.get(kind) ?? 0) + call.units);
@@ -221,17 +201,8 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
         );
     }
     checkUpstreamOf(run, task, ctx);
-    const behaviour = behaviourOf(task, ctx.attempt);
-    if (behaviour.kind === 'spawn') {
-      const { specs, models } = spawnedTasks(ctx.id, behaviour.children, resources, faultRate, task.dagDefaults);
-      run.pendingSpawns.set(`${ctx.id}#${ctx.attempt}`, models);
-      ctx.spawn(specs);
-    }
-    return play(stage, call, ctx, behaviour, {
-      agent: kind,
-      tooHeavy: maxWeight(resources, kind, []) + 1,
-      undeclaredLimit: undeclaredLimit(resources),
-    });
+    const { behaviour, bad } = scriptOf(called, kind, ctx, resources, faultRate);
+    return play(stage, call, ctx, behaviour, bad);
   };
 
   const checkUpstreamOf = (run: RunRecord, task: TaskModel, ctx: TaskContext) =>

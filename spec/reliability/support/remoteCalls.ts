@@ -1,7 +1,8 @@
 import type { DagEvent, TaskContext } from '../../../src';
 import type { AgentCall } from './agents';
-import { behaviourOf, maxWeight, type Resources, spawnedTasks, type TaskModel, undeclaredLimit } from './model';
-import { type RunRecord, totals } from './observation';
+import { calledTask, scriptOf } from './calledTask';
+import type { Resources, TaskModel } from './model';
+import type { RunRecord } from './observation';
 import { playRemote } from './remoteAgents';
 import { checkUpstream } from './upstreamCheck';
 
@@ -61,41 +62,18 @@ export class WorkerCalls {
 
   /** What the agent of `kind` does on `worker` for one attempt. */
   call(kind: string, ctx: TaskContext, worker: string): unknown {
-    const run = this.runs.get(ctx.runId);
-    const task = run?.tasks.get(ctx.id);
-    if (run === undefined || task === undefined) {
-      this.violation(`worker ${worker} ran an attempt of unknown task ${ctx.runId}/${ctx.id}`);
-      return 1;
-    }
-    if (task.kind !== kind) this.violation(`task ${ctx.runId}/${ctx.id} of kind ${task.kind} ran on queue ${kind}`);
-    if (ctx.dagId !== run.dagId) this.violation(`the worker's context of ${ctx.runId}/${ctx.id} says dagId ${ctx.dagId}`);
-    const call: RemoteCall = {
-      runId: ctx.runId,
-      taskId: ctx.id,
-      attempt: ctx.attempt,
-      kind,
-      units: task.weight,
-      limits: task.limits,
-      calledAt: Date.now(),
-      endedAt: undefined,
-      aborted: false,
-      worker,
-    };
+    const called = calledTask(this.runs, kind, `queue ${kind} on worker ${worker}`, ctx, Date.now(), this.violation);
+    if (called === undefined) return 1;
+    const { run, task } = called;
+    const call: RemoteCall = { ...called.call, worker };
     this.calls.push(call);
-    totals.attempts++;
     const key = attemptKey(ctx.runId, ctx.id, ctx.attempt);
     if (this.open.has(key) && this.open.get(key) === undefined) {
       this.open.set(key, call);
       this.hold(call);
     }
     this.checkUpstream(run, task, ctx);
-    const behaviour = behaviourOf(task, ctx.attempt);
-    if (behaviour.kind === 'spawn') {
-      const { specs, models } = spawnedTasks(ctx.id, behaviour.children, this.resources, this.faultRate, task.dagDefaults);
-      run.pendingSpawns.set(`${ctx.id}#${ctx.attempt}`, models);
-      ctx.spawn(specs);
-    }
-    const bad = { agent: kind, tooHeavy: maxWeight(this.resources, kind, []) + 1, undeclaredLimit: undeclaredLimit(this.resources) };
+    const { behaviour, bad } = scriptOf(called, kind, ctx, this.resources, this.faultRate);
     return playRemote(call, ctx, behaviour, bad, (ended) => {
       ended.endedAt = Date.now();
       this.release(ended as RemoteCall);
