@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describeIoError } from '../commands/writeTarget';
-import { shellWord } from '../store/storeLocation';
+import { shellWord } from '../shellWord';
 import type { Problem } from '../problems';
 
 /** The remote options as commander hands them over. */

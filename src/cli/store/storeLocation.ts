@@ -7,6 +7,7 @@
  * It opens nothing and touches no file or server: `openStore` does.
  */
 import path from 'node:path';
+import { shellWord } from '../shellWord';
 
 /** The folder `rxdag run` journals into when no store is named. */
 export const DEFAULT_STORE = '.rxdag';
@@ -63,11 +64,6 @@ export function storeFlag(location: StoreLocation): string {
   if (location.source !== 'flag') return '';
   const shown = location.kind === 'folder' ? location.label.replace(/\/$/, '') : location.label;
   return ` --store ${shellWord(shown)}`;
-}
-
-/** `text` as one word of a shell command line: as it is when it is safe, else single-quoted. */
-export function shellWord(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /**
