@@ -139,15 +139,24 @@ function fileNameOf(runId: string): string {
 
 function fileWriter(fd: number, held: HeldLock, sync: 'fsync' | 'none'): JournalWriter {
   let open = true;
+  // a group was written without fsync since the last one
+  let unsynced = false;
   const line = eventLineEncoder();
   const bytes = new TextBytes();
   return {
     append(events, durable = true) {
       if (!open) throw new Error('rxdag: append to a closed journal writer');
-      if (events.length === 0) return;
+      const syncs = durable && sync === 'fsync';
+      if (events.length === 0) {
+        // an empty durable group makes the groups written before it durable
+        if (syncs && unsynced) fs.fdatasyncSync(fd);
+        unsynced = unsynced && !syncs;
+        return;
+      }
       let text = '';
       for (let i = 0; i < events.length; i++) text += `${line(events[i]!)}\n`;
-      writeGroup(fd, bytes.of(text), durable ? sync : 'none');
+      writeGroup(fd, bytes.of(text), syncs ? 'fsync' : 'none');
+      unsynced = !syncs;
     },
     close() {
       if (!open) return;

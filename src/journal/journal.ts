@@ -76,7 +76,8 @@ export interface JournalWriter {
    * one fsync; for PostgreSQL one transaction). Returns when they are durable: at once (void)
    * for a synchronous backend, or a promise. Events are appended in `seq` order, never twice.
    * With `durable: false` the group need only be stored in order (the file journal then skips
-   * its fsync: the next durable group covers it); a backend may ignore the hint.
+   * its fsync: the next durable group covers it); a backend may ignore the hint. An empty
+   * durable group makes durable what was appended before it.
    */
   append(events: readonly DagEvent[], durable?: boolean): void | Promise<void>;
   /** Gives up the run's ownership. Appending afterwards is a bug. */

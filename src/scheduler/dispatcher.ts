@@ -64,14 +64,13 @@ export class Dispatcher {
     for (let k = 0; k < runs.length; k++) {
       const i = (this.turn + k) % runs.length;
       const run = runs[i]!;
-      if (run.readyQueue.size === 0 || run.phase !== 'running' || run.journal?.holdsDispatch === true) continue;
+      if (run.readyQueue.size === 0 || run.phase !== 'running') continue;
       const weights = run.dag.index.weight;
       this.weights = weights;
       // each class's first task is looked up only when tasks weigh differently
       const code = run.weighsTasks ? run.readyQueue.nextKind(this.fits, weights !== undefined) : run.readyQueue.nextKind(hasRoom);
-      if (code < 0) continue;
+      if (code < 0 || !this.startAttempt(run, code)) continue;
       this.turn = i + 1;
-      this.startAttempt(run, run.readyQueue.pop(code), code);
       return true;
     }
     return false;
@@ -93,8 +92,13 @@ export class Dispatcher {
     return fits;
   };
 
-  /** Starts an attempt of `task`, of dispatch class `code` in its run. */
-  private startAttempt(run: RunController, task: number, code: number): void {
+  /**
+   * Starts an attempt of the first task of dispatch class `code` in `run`; false when write-ahead
+   * holds it back (the journal has yet to make durable what released it).
+   */
+  private startAttempt(run: RunController, code: number): boolean {
+    if (run.journal !== undefined && !run.journal.mayStart(run.readyQueue.first(code))) return false;
+    const task = run.readyQueue.pop(code);
     const cls = run.classes[code]!;
     const units = this.weights?.[task] ?? 1;
     const attemptNumber = run.writer.draft.attemptOf(task);
@@ -108,6 +112,7 @@ export class Dispatcher {
     // says the agent was called, and the pending cancel aborts it at once
     this.launch(attempt);
     this.clock.invalidate(); // the agent may have taken time (a synchronous one runs right here)
+    return true;
   }
 
   /** Wakes the pipeline at `at` (the earliest a rate window has room), unless a wake comes sooner. */

@@ -171,10 +171,9 @@ export class Engine {
     }
   }
 
-  /** Fills free slots, once the events that released the tasks are durable. */
+  /** Fills free slots (a durable run's journal commits first what released a task: see `RunJournal`). */
   private dispatch(): void {
     try {
-      for (const run of this.runs) run.journal?.commit(true);
       this.dispatcher.fill();
     } catch (error) {
       this.crash(error);

@@ -186,6 +186,12 @@ export class ReadyQueues<Kind> {
     return best;
   }
 
+  /** The first task of kind `code`, left in its queue; `-1` when it has none. */
+  first(code: number): number {
+    const queue = this.queues[code];
+    return queue === undefined || queue.size === 0 ? -1 : queue.peek();
+  }
+
   /** Removes and returns the first task of kind `code`; `-1` when it has none. */
   pop(code: number): number {
     const queue = this.queues[code];

@@ -133,6 +133,7 @@ export class RunController {
   queueReady(tasks: readonly number[]): void {
     if (!this.live) return;
     for (const task of tasks) this.readyQueue.push(task);
+    this.journal?.queued(tasks);
   }
 
   /** A retry's backoff is over: attempt `attempt` of `task` is ready. */
@@ -141,6 +142,7 @@ export class RunController {
     this.retries.due(task);
     this.writer.retrying(task, attempt);
     this.readyQueue.push(task);
+    this.journal?.queued([task]);
   }
 
   /** Carries out what an attempt's outcome leads to, then frees its slots. */

@@ -3,19 +3,29 @@ import { JournalWriteError, type JournalWriter } from '../journal/journal';
 
 /**
  * A run's side of its journal: the events written since the last group, appended as one group
- * per commit and in order, one commit after the other. A `durable` commit (before a flush
- * dispatches) holds the run's dispatch until the backend acknowledges it, so no task starts
- * before the events that released it are durable; an `eventual` one (at the end of a flush) only
- * keeps the order. A synchronous backend (the file journal) acknowledges at once, so nothing
- * waits. It does not decide when to commit (the engine does) nor what a failure does to the run.
+ * per commit and in order, one commit after the other. An `eventual` commit (at the end of each
+ * flush) only keeps the order. A `durable` one is made when a task is about to start whose
+ * release is not durable yet ({@link RunJournal.mayStart}): no task starts before the events that
+ * released it are durable, and tasks released earlier start without waiting for the disk (or,
+ * with an asynchronous backend, for the group that is out). A synchronous backend (the file
+ * journal) acknowledges at once. It does not decide what a failure does to the run.
+ *
+ * Generations tell what is durable: each durable commit closes the open generation, and each
+ * task queued to start is stamped with the generation open then.
  */
 export class RunJournal {
   // events written and not yet handed to the backend
   private pending: DagEvent[] = [];
   // the last group handed to an asynchronous backend, until it settles: the next waits for it
   private last: Promise<void> | undefined;
-  // the durable group the run's dispatch waits for
+  // the durable group out now, until the backend acknowledges it
   private awaited: Promise<void> | undefined;
+  // the open generation, the last one acknowledged durable, and by task the generation it was queued in
+  private generation = 1;
+  private durableThrough = 0;
+  private queuedIn: Uint32Array = new Uint32Array(64);
+  // an eventual group was handed on since the last durable one: a durable commit must cover it
+  private eventualSinceDurable = false;
   private failure: unknown;
   private closed = false;
 
@@ -30,13 +40,29 @@ export class RunJournal {
     private readonly onFailure: (error: JournalWriteError) => void,
   ) {}
 
-  /** Whether the run must not start tasks now: a durable group is not acknowledged yet. */
-  get holdsDispatch(): boolean {
-    return this.awaited !== undefined;
-  }
-
   record(event: DagEvent): void {
     this.pending.push(event);
+  }
+
+  /** `tasks` were queued to start; the events that released them are recorded (not yet durable). */
+  queued(tasks: readonly number[]): void {
+    let queuedIn = this.queuedIn;
+    for (const task of tasks) {
+      if (task >= queuedIn.length) queuedIn = this.grow(task);
+      queuedIn[task] = this.generation;
+    }
+  }
+
+  /**
+   * Whether `task` may start now: once the generation it was queued in is durable. When that is
+   * the open one and no durable group is out, commits durably first (a synchronous backend
+   * acknowledges at once); otherwise the acknowledgement dispatches again (`onDurable`).
+   */
+  mayStart(task: number): boolean {
+    const queuedIn = this.queuedIn[task]!;
+    if (queuedIn <= this.durableThrough) return true;
+    if (queuedIn === this.generation && this.awaited === undefined) this.commit(true);
+    return queuedIn <= this.durableThrough;
   }
 
   /**
@@ -45,8 +71,15 @@ export class RunJournal {
    * order, and one transaction for both halves what the backend does per flush.
    */
   commit(durable: boolean): void {
-    if (this.pending.length === 0 || this.failure !== undefined || this.closed) return;
+    if (this.failure !== undefined || this.closed) return;
+    // a durable group covers the open generation, and the eventual groups before it
+    const covers = durable ? this.generation++ : 0;
+    if (this.pending.length === 0 && !(durable && (this.eventualSinceDurable || this.last !== undefined))) {
+      if (durable) this.durableThrough = covers;
+      return;
+    }
     if (!durable && this.last !== undefined) return;
+    this.eventualSinceDurable = !durable;
     const group = this.pending;
     this.pending = [];
     if (this.last === undefined) {
@@ -57,11 +90,12 @@ export class RunJournal {
         this.fail(error);
         return;
       }
-      if (result !== undefined) this.track(result, durable);
+      if (result !== undefined) this.track(result, covers);
+      else if (durable) this.durableThrough = covers;
     } else {
       this.track(
         this.last.then(() => this.writer.append(group, durable)),
-        durable,
+        covers,
       );
     }
   }
@@ -109,12 +143,22 @@ export class RunJournal {
     else void this.last.then(close, close);
   }
 
-  private track(group: Promise<void>, durable: boolean): void {
+  /** Room in `queuedIn` for `task` (the DAG grows when tasks spawn). */
+  private grow(task: number): Uint32Array {
+    const grown = new Uint32Array(Math.max(task + 1, 2 * this.queuedIn.length));
+    grown.set(this.queuedIn);
+    this.queuedIn = grown;
+    return grown;
+  }
+
+  /** Follows a group out to an asynchronous backend; a durable one (`covers` > 0) makes its generations durable once acknowledged. */
+  private track(group: Promise<void>, covers: number): void {
     this.last = group;
-    if (durable) this.awaited = group;
+    if (covers > 0) this.awaited = group;
     group.then(
       () => {
         if (this.last === group) this.last = undefined;
+        if (covers > this.durableThrough) this.durableThrough = covers;
         if (this.awaited === group) {
           this.awaited = undefined;
           this.onDurable();
