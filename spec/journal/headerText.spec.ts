@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { defineDag } from '../../src/dag/defineDag';
 import { dagSpecOf } from '../../src/dag/specOf';
 import type { JournalHeader } from '../../src/journal/journal';
-import { headerText } from '../../src/journal/headerText';
+import { headerOfDag, headerText } from '../../src/journal/headerText';
+import type { DagSpec } from '../../src/dag/schema';
 
 /** The header's text in pieces against `JSON.stringify(header)`, for headers of any shape. */
 
@@ -77,6 +78,61 @@ const otherHeader: fc.Arbitrary<JournalHeader> = fc
     return (inSpec ? { ...given, spec: changed } : changed) as unknown as JournalHeader;
   });
 
+/** A task's fields with values `defineDag` takes. */
+const printable = fc.string({
+  unit: fc.oneof(fc.constantFrom('"', '\\', '😀', 'é', '</'), fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 })),
+  maxLength: 8,
+});
+const name = printable.filter((text) => text.trim().length > 0);
+const validTaskSpec = fc.record(
+  {
+    id: printable,
+    agent: name,
+    input: fc.jsonValue({ maxDepth: 2 }),
+    timeoutMs: fc.integer({ min: 1, max: 5000 }),
+    retry: fc.record({ attempts: fc.integer({ min: 1, max: 3 }), backoffMs: fc.integer({ min: 0, max: 100 }) }),
+    priority: fc.integer({ min: -3, max: 3 }),
+    estimateMs: fc.integer({ min: 0, max: 5000 }),
+    weight: fc.integer({ min: 1, max: 3 }),
+    limits: fc.uniqueArray(name, { maxLength: 2 }),
+    when: fc.constantFrom('all-succeeded', 'all-done'),
+  },
+  { requiredKeys: ['id'] },
+);
+/** DAG specs `defineDag` takes: unique hostile ids, deps on earlier tasks, any of a task's fields, defaults or none. */
+const dagSpec: fc.Arbitrary<DagSpec> = fc
+  .tuple(
+    // most tasks plain (id, deps, agent): the ones written by hand
+    fc.array(
+      fc.tuple(
+        fc.oneof({ arbitrary: fc.record({ id: printable, agent: name }, { requiredKeys: ['id'] }), weight: 3 }, { arbitrary: validTaskSpec, weight: 1 }),
+        fc.array(fc.nat(), { maxLength: 3 }),
+      ),
+      { maxLength: 12 },
+    ),
+    fc.option(
+      fc.record(
+        {
+          agent: name,
+          priority: fc.integer({ min: -3, max: 3 }),
+          timeoutMs: fc.integer({ min: 1, max: 5000 }),
+          retry: fc.record({ attempts: fc.integer({ min: 1, max: 3 }), backoffMs: fc.integer({ min: 0, max: 100 }) }),
+        },
+        { requiredKeys: [] },
+      ),
+      { nil: undefined },
+    ),
+  )
+  .map(([drawn, defaults]) => {
+    const ids = drawn.map(([task], i) => `${task.id}#${i}`);
+    const tasks = drawn.map(([task, picks], i) => {
+      const { ...rest } = task;
+      const deps = i === 0 ? [] : [...new Set(picks.map((pick) => ids[pick % i]!))];
+      return { ...rest, id: ids[i]!, agent: task.agent ?? defaults?.agent ?? 'work', ...(deps.length === 0 ? {} : { deps }) };
+    });
+    return defaults === undefined ? { id: 'drawn', tasks } : { id: 'drawn', tasks, defaults };
+  });
+
 /** The pieces `headerText` hands out. */
 function piecesOf(given: JournalHeader, tasksPerPiece?: number): string[] {
   const pieces: string[] = [];
@@ -89,6 +145,20 @@ describe('headerText', () => {
     fc.assert(
       fc.property(fc.oneof(header, otherHeader), fc.integer({ min: 1, max: 5 }), (given, size) => {
         expect(piecesOf(given, size).join('')).toBe(JSON.stringify(given));
+      }),
+      { numRuns: runs },
+    );
+  });
+
+  it("should write a header made from a DAG exactly as JSON.stringify writes its spec (any slice size)", () => {
+    fc.assert(
+      fc.property(dagSpec, fc.integer({ min: 1, max: 5 }), (spec, size) => {
+        const dag = defineDag(spec);
+        const fields = { runId: 'r', dagId: dag.id, options: { failurePolicy: 'continue', contextInjection: true }, createdAt: 1 } as const;
+        const expected = JSON.stringify({ runId: 'r', dagId: dag.id, spec: dagSpecOf(dag), options: fields.options, createdAt: 1 });
+        expect(piecesOf(headerOfDag(fields, dag), size).join('')).toBe(expected);
+        // read as an object (a backend that stores it so), the header gives the same spec
+        expect(JSON.stringify(headerOfDag(fields, dag))).toBe(expected);
       }),
       { numRuns: runs },
     );

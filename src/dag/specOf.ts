@@ -31,21 +31,66 @@ export function taskSpecOf(task: Task, extraDeps: readonly string[] = []): TaskS
  * and `defineDag` fills in the same values again.
  */
 export function dagSpecOf(dag: Dag): DagSpec {
-  const index = dag.index;
-  const defaults = dag.defaults;
-  const defaultRetry = normalizeRetry(defaults?.retry);
-  const defaultPriority = defaults?.priority ?? 0;
+  const specs = new TaskSpecs(dag);
   const tasks = new Array<TaskSpec>(dag.size);
-  for (let i = 0; i < dag.size; i++) {
-    const agent = index.agentNames[index.agentCodes[i]!]!;
-    const spec = plainTaskSpec(index.ids[i]!, depsOf(index, i), agent === defaults?.agent ? undefined : agent);
+  for (let i = 0; i < dag.size; i++) tasks[i] = specs.specOf(i);
+  return dag.defaults === undefined ? { id: dag.id, tasks } : { id: dag.id, tasks, defaults: dag.defaults };
+}
+
+/**
+ * The task specs of `dagSpecOf`, one task at a time, and which tasks write nothing but their
+ * id, deps and agent (the plain ones): what a writer of the spec's JSON text needs to put most
+ * tasks' text together without building their objects (the journal's header).
+ */
+export class TaskSpecs {
+  private readonly index: DagIndex;
+  private readonly defaults: Dag['defaults'];
+  private readonly defaultRetry: RetryPolicy;
+  private readonly defaultPriority: number;
+
+  constructor(dag: Dag) {
+    this.index = dag.index;
+    this.defaults = dag.defaults;
+    this.defaultRetry = normalizeRetry(dag.defaults?.retry);
+    this.defaultPriority = dag.defaults?.priority ?? 0;
+  }
+
+  /** The agent task `i` names in its spec; `undefined` when it is the default one. */
+  agentOf(i: number): string | undefined {
+    const agent = this.index.agentNames[this.index.agentCodes[i]!]!;
+    return agent === this.defaults?.agent ? undefined : agent;
+  }
+
+  /** Whether the spec of task `i` has no field but `id`, `deps` and `agent`. */
+  isPlain(i: number): boolean {
+    const index = this.index;
+    const timeoutMs = index.timeoutMs[i]!;
+    const weight = index.weight?.[i] ?? 1;
+    const limits = index.limits?.[i];
+    return (
+      index.inputs[i] === undefined &&
+      (Number.isNaN(timeoutMs) || timeoutMs === this.defaults?.timeoutMs) &&
+      sameRetry(index.retries[i]!, this.defaultRetry) &&
+      index.priority[i] === this.defaultPriority &&
+      Number.isNaN(index.estimateMs[i]!) &&
+      weight === 1 &&
+      (limits === undefined || limits.length === 0) &&
+      ruleOf(index, i) === undefined
+    );
+  }
+
+  /** The spec of task `i`. */
+  specOf(i: number): TaskSpec {
+    const index = this.index;
+    const defaults = this.defaults;
+    const spec = plainTaskSpec(index.ids[i]!, depsOf(index, i), this.agentOf(i));
     const input = index.inputs[i];
     if (input !== undefined) spec.input = input;
     const timeoutMs = index.timeoutMs[i]!;
     if (!Number.isNaN(timeoutMs) && timeoutMs !== defaults?.timeoutMs) spec.timeoutMs = timeoutMs;
     const retry = index.retries[i]!;
-    if (!sameRetry(retry, defaultRetry)) spec.retry = retrySpecOf(retry);
-    if (index.priority[i] !== defaultPriority) spec.priority = index.priority[i]!;
+    if (!sameRetry(retry, this.defaultRetry)) spec.retry = retrySpecOf(retry);
+    if (index.priority[i] !== this.defaultPriority) spec.priority = index.priority[i]!;
     const estimateMs = index.estimateMs[i]!;
     if (!Number.isNaN(estimateMs)) spec.estimateMs = estimateMs;
     const weight = index.weight?.[i] ?? 1;
@@ -54,9 +99,8 @@ export function dagSpecOf(dag: Dag): DagSpec {
     if (limits !== undefined && limits.length > 0) spec.limits = limits;
     const when = ruleOf(index, i);
     if (when !== undefined) spec.when = when;
-    tasks[i] = spec;
+    return spec;
   }
-  return defaults === undefined ? { id: dag.id, tasks } : { id: dag.id, tasks, defaults };
 }
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };

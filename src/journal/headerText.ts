@@ -1,13 +1,18 @@
+import type { Dag } from '../dag/defineDag';
+import type { DagSpec } from '../dag/schema';
+import { dagSpecOf, TaskSpecs } from '../dag/specOf';
 import type { JournalHeader } from './journal';
-import { hasKeys } from './jsonText';
+import { hasKeys, jsonString } from './jsonText';
 
 /**
  * The JSON text of a run's header, exactly `JSON.stringify(header)`, handed out in pieces: the
- * spec's task list is written a slice of tasks at a time, each slice through `JSON.stringify`.
- * A header whose keys are not those `journalHeader` gives, in its order, goes out in one piece.
- * It writes nothing itself: its caller does, piece by piece.
+ * spec's task list is written a slice of tasks at a time. A header made by {@link headerOfDag}
+ * is written from its DAG's index, a plain task's text put together by hand; any other goes
+ * through `JSON.stringify`, a slice of tasks at a time, or in one piece when its keys are not
+ * those `journalHeader` gives, in its order. It writes nothing itself: its caller does.
  * Why: a big DAG's header is one long line (~60 bytes a task); as one string and one buffer it
- * took twice its size at once (~12 MB at 100k tasks, ~120 MB at 1M) and cost the run more GC.
+ * took twice its size at once (~12 MB at 100k tasks, ~120 MB at 1M) and cost the run more GC;
+ * and the spec's objects, built only to be written, cost the run as much as the writing.
  */
 
 /** Tasks per piece: a few tens of KB of text, which the young generation collects cheaply. */
@@ -26,9 +31,21 @@ const SPEC_KEYS = ['id', 'tasks', 'defaults'];
  * text === JSON.stringify(header) // true
  */
 export function headerText(header: JournalHeader, write: (piece: string) => void, tasksPerPiece = TASKS_PER_PIECE): void {
+  const dag = dagOfHeader.get(header);
+  if (dag !== undefined && hasKeys(header, HEADER_KEYS)) {
+    const ends = endsOf(header, dag.id, dag.defaults);
+    if (ends !== undefined) {
+      write(ends.start);
+      taskListText(dag, write, tasksPerPiece);
+      write(ends.end);
+      return;
+    }
+  }
   const spec = header.spec;
   const ends =
-    hasKeys(header, HEADER_KEYS) && typeof spec === 'object' && spec !== null && hasKeys(spec, SPEC_KEYS, 2) ? endsOf(header) : undefined;
+    hasKeys(header, HEADER_KEYS) && typeof spec === 'object' && spec !== null && hasKeys(spec, SPEC_KEYS, 2)
+      ? endsOf(header, spec.id, spec.defaults)
+      : undefined;
   if (ends === undefined || !Array.isArray(spec.tasks)) {
     write(JSON.stringify(header));
     return;
@@ -48,16 +65,70 @@ export function headerText(header: JournalHeader, write: (piece: string) => void
  * `undefined` when a key `JSON.stringify` would leave out (a value without JSON text) would
  * make them wrong.
  */
-function endsOf(header: JournalHeader): { readonly start: string; readonly end: string } | undefined {
+function endsOf(header: JournalHeader, specId: string, specDefaults: DagSpec['defaults']): { readonly start: string; readonly end: string } | undefined {
   const runId = JSON.stringify(header.runId) as string | undefined;
   const dagId = JSON.stringify(header.dagId) as string | undefined;
-  const id = JSON.stringify(header.spec.id) as string | undefined;
+  const id = JSON.stringify(specId) as string | undefined;
   const options = JSON.stringify(header.options) as string | undefined;
   const createdAt = JSON.stringify(header.createdAt) as string | undefined;
   if (runId === undefined || dagId === undefined || id === undefined || options === undefined || createdAt === undefined) return undefined;
-  const defaults = JSON.stringify(header.spec.defaults) as string | undefined;
+  const defaults = JSON.stringify(specDefaults) as string | undefined;
   return {
     start: `{"runId":${runId},"dagId":${dagId},"spec":{"id":${id},"tasks":[`,
     end: `]${defaults === undefined ? '' : `,"defaults":${defaults}`}},"options":${options},"createdAt":${createdAt}}`,
   };
+}
+
+/** The DAG each header made by {@link headerOfDag} reads its spec from. */
+const dagOfHeader = new WeakMap<JournalHeader, Dag>();
+
+/**
+ * The header of a new run of `dag`: its `spec` is `dagSpecOf(dag)`, built only when read (by a
+ * backend that stores the header as an object), as the file journal writes it from the DAG.
+ */
+export function headerOfDag(fields: Omit<JournalHeader, 'spec'>, dag: Dag): JournalHeader {
+  let spec: DagSpec | undefined;
+  const header: JournalHeader = {
+    runId: fields.runId,
+    dagId: fields.dagId,
+    get spec() {
+      spec ??= dagSpecOf(dag);
+      return spec;
+    },
+    options: fields.options,
+    createdAt: fields.createdAt,
+  };
+  dagOfHeader.set(header, dag);
+  return header;
+}
+
+/** The items of `dagSpecOf(dag).tasks` as JSON, without the brackets, `tasksPerPiece` tasks a piece. */
+function taskListText(dag: Dag, write: (piece: string) => void, tasksPerPiece: number): void {
+  const specs = new TaskSpecs(dag);
+  const { ids, deps } = dag.index;
+  let piece = '';
+  for (let i = 0; i < dag.size; i++) {
+    let text: string;
+    if (specs.isPlain(i)) {
+      // `{"id":…,"deps":[…],"agent":…}`, the keys as `dagSpecOf` orders them, each only when written
+      text = `{"id":${jsonString(ids[i]!)}`;
+      const first = deps.start[i]!;
+      const end = deps.start[i + 1]!;
+      if (end > first) {
+        text += `,"deps":[${jsonString(ids[deps.targets[first]!]!)}`;
+        for (let k = first + 1; k < end; k++) text += `,${jsonString(ids[deps.targets[k]!]!)}`;
+        text += ']';
+      }
+      const agent = specs.agentOf(i);
+      text += agent === undefined ? '}' : `,"agent":${jsonString(agent)}}`;
+    } else {
+      text = JSON.stringify(specs.specOf(i));
+    }
+    if (i === 0) piece = text;
+    else if (i % tasksPerPiece === 0) {
+      write(piece);
+      piece = `,${text}`;
+    } else piece += `,${text}`;
+  }
+  if (piece !== '') write(piece);
 }

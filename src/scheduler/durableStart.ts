@@ -1,5 +1,5 @@
 import type { Dag } from '../dag/defineDag';
-import { dagSpecOf } from '../dag/specOf';
+import { headerOfDag } from '../journal/headerText';
 import type { JournaledOptions, JournalHeader } from '../journal/journal';
 import type { ResolvedRunOptions, ResolvedSchedulerOptions, RunOptions } from './options';
 
@@ -22,7 +22,7 @@ export function journalHeader(runId: string, dag: Dag, options: ResolvedRunOptio
     ...(scheduler.mode === 'polling' ? { pollIntervalMs: scheduler.pollIntervalMs } : {}),
     ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
   };
-  return { runId, dagId: dag.id, spec: dagSpecOf(dag), options: journaled, createdAt: Date.now() };
+  return headerOfDag({ runId, dagId: dag.id, options: journaled, createdAt: Date.now() }, dag);
 }
 
 /** The run options of a resumed run: its journaled ones, then what the caller overrides. */
