@@ -7,7 +7,7 @@ import { ProcessGroups } from '../../src/cli/agents/processGroups';
 import { createShellAgent } from '../../src/cli/agents/shellAgent';
 import { eventLogViolations, outcomes } from '../cli/support/eventLogInvariants';
 import { describeRedis, prefixPerTest } from '../support/redis';
-import { byTask, Closer, collect, ending, sleep, waitFor } from './helpers';
+import { byTask, Closer, collect, ending, runNow, sleep, waitFor } from './helpers';
 
 jest.setTimeout(30_000);
 
@@ -123,18 +123,18 @@ describeRedis('cancelling remote attempts', (env) => {
     worker({ job: async ({ id }) => (calls++, await sleep(300), `ran ${id}`) });
     const before = remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS });
     const client = before.create!();
-    const running = before.run(fakeContext('r1', 'running'), client);
-    const finished = before.run(fakeContext('r1', 'finished'), client);
+    const running = runNow(before, fakeContext('r1', 'running'), client);
+    const finished = runNow(before, fakeContext('r1', 'finished'), client);
     await waitFor(() => calls === 2, 'both attempts to start');
     await before.close(); // the scheduler dies: its attempts stay on the workers
     await expect(running).rejects.toThrow(/was closed/);
     await expect(finished).rejects.toThrow(/was closed/);
     const after = closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS }));
     const again = after.create!();
-    const stillRunning = after.run(fakeContext('r1', 'running'), again);
+    const stillRunning = runNow(after, fakeContext('r1', 'running'), again);
     await sleep(500); // `finished` finishes before anyone asks
     await expect(stillRunning).resolves.toMatchObject({ output: 'ran running' });
-    await expect(after.run(fakeContext('r1', 'finished'), again)).resolves.toMatchObject({ output: 'ran finished' });
+    await expect(runNow(after, fakeContext('r1', 'finished'), again)).resolves.toMatchObject({ output: 'ran finished' });
     expect(calls).toBe(2);
   });
 });

@@ -1,5 +1,5 @@
-import { lastValueFrom, type Observable, toArray } from 'rxjs';
-import type { DagEvent } from '../../src/index';
+import { firstValueFrom, from, lastValueFrom, type Observable, type ObservableInput, toArray } from 'rxjs';
+import type { AgentSpec, DagEvent, TaskContext } from '../../src/index';
 
 /**
  * Small helpers of the BullMQ specs: collecting a run's events, waiting for a condition, and
@@ -9,6 +9,11 @@ import type { DagEvent } from '../../src/index';
 /** Every event of a run, once it ended. */
 export function collect(events$: Observable<DagEvent>): Promise<DagEvent[]> {
   return lastValueFrom(events$.pipe(toArray()));
+}
+
+/** Calls an agent kind's `run` as the scheduler does, subscribed at once: its result as a promise. */
+export function runNow<Instance>(agent: AgentSpec<Instance>, context: TaskContext, instance: Instance): Promise<unknown> {
+  return firstValueFrom(from(agent.run(context, instance) as ObservableInput<unknown>));
 }
 
 /** Resolves when `done()` holds; rejects after `withinMs` with `what` in the message. */

@@ -8,7 +8,7 @@ import { ProcessGroups } from '../../src/cli/agents/processGroups';
 import { createShellAgent } from '../../src/cli/agents/shellAgent';
 import { redisTarget } from '../../src/bullmq/redisConnection';
 import { describeRedis } from '../support/redis';
-import { byTask, Closer, collect, ending, sleep, waitFor } from './helpers';
+import { byTask, Closer, collect, ending, runNow, sleep, waitFor } from './helpers';
 
 jest.setTimeout(30_000);
 
@@ -68,7 +68,7 @@ describeRedis('who may make a worker run something', (env) => {
       id: 'build', runId: 'nightly', dagId: 'd', input: touch('legit'), upstream: {}, attempt: 1,
       idempotencyKey: 'nightly/build', signal: new AbortController().signal, spawn: () => undefined,
     };
-    const legitDone = legit.run(context, client);
+    const legitDone = runNow(legit, context, client);
     const queue = closer.add(new Queue('shell', { connection: env.client, prefix }));
     await waitFor(async () => (await queue.getJob('nightly|build|1')) !== undefined, 'the legitimate job');
     const copied = (await queue.getJob('nightly|build|1'))!.data as Record<string, unknown>;

@@ -3,7 +3,7 @@
  * It is an agent with limits (`AgentSpec`) whose single instance is the queue's client, so the
  * scheduler's agent pool opens its connections on first use and closes them when idle or at
  * shutdown. It decides nothing about retries, timeouts or cancellation: the scheduler does, and
- * the attempt's promise and signal carry its decisions to Redis.
+ * each attempt's Observable carries its decisions to Redis (unsubscribed early: the job is cancelled).
  */
 import type { AgentSpec } from '../index';
 import { type RemoteAgentOptions, resolveRemoteAgentOptions } from './options';

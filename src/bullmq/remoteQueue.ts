@@ -4,12 +4,13 @@
  * taken before the first add, so no event is missed), re-attaches to a job that already exists (a resumed
  * scheduler: BullMQ reports the add as `duplicated`, and a finished job's result is read at
  * once), checks on a silent job every lease period (a missed event, a vanished job, a worker lost
- * too often), cancels jobs whose attempt was aborted, and removes each job once its outcome is
- * read (the removals of one tick together, `finishedJobs.ts`). It does not decide retries or
- * timeouts: the scheduler does, through the attempt's promise and signal.
+ * too often), cancels jobs whose attempt ended early (unsubscribed), and removes each job once
+ * its outcome is read (the removals of one tick together, `finishedJobs.ts`). It does not decide
+ * retries or timeouts: the scheduler does, and ends an attempt by unsubscribing from it.
  */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { Observable } from 'rxjs';
 import type { TaskContext, WorkerResult } from '../index';
 import { cancelKey, publishCancel } from './cancelSignals';
 import { RemoteJobError, WorkerLostError } from './errors';
@@ -69,30 +70,40 @@ export class RemoteQueue {
 
   constructor(private readonly config: RemoteQueueConfig) {}
 
-  /** Runs one attempt remotely: resolves with the worker's result, rejects with its error. */
-  run(task: TaskContext): Promise<WorkerResult> {
-    const { signal } = task;
-    if (signal.aborted) return Promise.reject(signal.reason);
-    if (this.closed) return Promise.reject(new RemoteJobError(`remote agent for queue "${this.config.queue}" is closed`));
-    const jobId = jobIdFor(task.runId, task.id, task.attempt);
-    return new Promise<WorkerResult>((resolve, reject) => {
-      const waiter: Waiter = { jobId, task, data: this.signedData(task, jobId), resolve, reject, timer: undefined, aborted: false };
-      const onAbort = () => {
-        waiter.aborted = true;
-        this.settle(waiter, { ok: false, error: signal.reason as Error });
-        this.cancel(jobId);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      waiter.resolve = (result) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(result);
-      };
-      waiter.reject = (error) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
+  /**
+   * Runs one attempt remotely: emits the worker's result, or errors with its error. Unsubscribed
+   * before that (the scheduler cancelled the attempt or its time ran out), it cancels the job.
+   * Why not the attempt's `signal`: an `AbortController` per attempt cost more than the rest of
+   * the scheduler's work for a remote task; teardown tells the same thing for free.
+   */
+  run(task: TaskContext): Observable<WorkerResult> {
+    return new Observable<WorkerResult>((subscriber) => {
+      if (this.closed) {
+        subscriber.error(new RemoteJobError(`remote agent for queue "${this.config.queue}" is closed`));
+        return undefined;
+      }
+      const jobId = jobIdFor(task.runId, task.id, task.attempt);
+      const waiter: Waiter = {
+        jobId,
+        task,
+        data: this.signedData(task, jobId),
+        resolve: (result) => {
+          subscriber.next(result);
+          subscriber.complete();
+        },
+        reject: (error) => subscriber.error(error),
+        timer: undefined,
+        aborted: false,
       };
       this.waiters.set(jobId, waiter);
       if (this.batch.push(waiter) === 1) queueMicrotask(() => void this.addBatch());
+      return () => {
+        if (this.waiters.get(jobId) !== waiter) return; // settled: nothing to cancel
+        waiter.aborted = true;
+        this.waiters.delete(jobId);
+        clearTimeout(waiter.timer);
+        this.cancel(jobId);
+      };
     });
   }
 
