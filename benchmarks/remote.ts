@@ -110,7 +110,9 @@ async function listen(cli: Cli, connection: Redis): Promise<QueueEvents> {
 /** Raw BullMQ: `tasks` no-op jobs added in bulk, until the last one completed; jobs per second. */
 async function rawThroughput(cli: Cli): Promise<number> {
   const connection = new Redis(cli.redis, { maxRetriesPerRequest: null });
-  const queue = new Queue('raw', { connection, prefix: cli.prefix });
+  // the event stream holds every event of the run (BullMQ keeps 10,000 by default): a listener
+  // that falls behind under load would otherwise lose completions to trimming and wait forever
+  const queue = new Queue('raw', { connection, prefix: cli.prefix, streams: { events: { maxLen: 10 * cli.tasks } } });
   const events = await listen(cli, connection);
   let done = 0;
   const allDone = new Promise<void>((resolve) => events.on('completed', () => ++done === cli.tasks && resolve()));
