@@ -10,7 +10,8 @@ import type { RunController } from './runController';
  * each limit, the launch). Each run's ready queues decide which of its tasks goes first, among
  * the dispatch classes whose first task fits: its weight in free slots, in its agent kind's
  * capacity and in each of its limits. When only a rate window stands in the way, it asks to be
- * woken when the window has room. It does not call agents (the pipeline's `mergeMap` does) nor
+ * woken when the window has room. A durable run's task starts only once its journal says what
+ * released it is durable (`RunJournal.mayStart`, which may commit first). It does not call agents (the pipeline's `mergeMap` does) nor
  * handle outcomes (the run controller does); it runs once a flush has queued every ready task.
  */
 export class Dispatcher {
