@@ -7,9 +7,9 @@ import { hasKeys, jsonString } from './jsonText';
 /**
  * The JSON text of a run's header, exactly `JSON.stringify(header)`, handed out in pieces: the
  * spec's task list is written a slice of tasks at a time. A header made by {@link headerOfDag}
- * is written from its DAG's index, a plain task's text put together by hand; any other goes
- * through `JSON.stringify`, a slice of tasks at a time, or in one piece when its keys are not
- * those `journalHeader` gives, in its order. It writes nothing itself: its caller does.
+ * is written from its DAG's index, a plain task's text put together by hand; any other task
+ * goes through `JSON.stringify`, and a header whose keys are not those `journalHeader` gives, in
+ * its order, goes out in one piece. It writes nothing itself: its caller does.
  * Why: a big DAG's header is one long line (~60 bytes a task); as one string and one buffer it
  * took twice its size at once (~12 MB at 100k tasks, ~120 MB at 1M) and cost the run more GC;
  * and the spec's objects, built only to be written, cost the run as much as the writing.
@@ -32,11 +32,12 @@ const SPEC_KEYS = ['id', 'tasks', 'defaults'];
  */
 export function headerText(header: JournalHeader, write: (piece: string) => void, tasksPerPiece = TASKS_PER_PIECE): void {
   const dag = dagOfHeader.get(header);
-  if (dag !== undefined && hasKeys(header, HEADER_KEYS)) {
+  if (dag !== undefined) {
+    // made by `headerOfDag`: its keys are known, its tasks are read from the DAG
     const ends = endsOf(header, dag.id, dag.defaults);
     if (ends !== undefined) {
       write(ends.start);
-      taskListText(dag, write, tasksPerPiece);
+      writeItems(dag.size, taskTextOf(dag), write, tasksPerPiece);
       write(ends.end);
       return;
     }
@@ -50,14 +51,24 @@ export function headerText(header: JournalHeader, write: (piece: string) => void
     write(JSON.stringify(header));
     return;
   }
-  write(ends.start);
   const tasks = spec.tasks;
-  for (let first = 0; first < tasks.length; first += tasksPerPiece) {
-    const slice = JSON.stringify(tasks.slice(first, first + tasksPerPiece));
-    // the slice's items without its brackets, after a comma unless it is the first
-    write(first === 0 ? slice.slice(1, -1) : `,${slice.slice(1, -1)}`);
-  }
+  write(ends.start);
+  // `null` where JSON.stringify writes an array item without JSON text (undefined, a function)
+  writeItems(tasks.length, (i) => (JSON.stringify(tasks[i]) as string | undefined) ?? 'null', write, tasksPerPiece);
   write(ends.end);
+}
+
+/** Writes the items `textOf(0 .. count - 1)` of a JSON array, comma-separated, `perPiece` items a piece. */
+function writeItems(count: number, textOf: (i: number) => string, write: (piece: string) => void, perPiece: number): void {
+  let piece = '';
+  for (let i = 0; i < count; i++) {
+    if (i > 0 && i % perPiece === 0) {
+      write(piece);
+      piece = ',';
+    } else if (i > 0) piece += ',';
+    piece += textOf(i);
+  }
+  if (piece !== '') write(piece);
 }
 
 /**
@@ -102,33 +113,22 @@ export function headerOfDag(fields: Omit<JournalHeader, 'spec'>, dag: Dag): Jour
   return header;
 }
 
-/** The items of `dagSpecOf(dag).tasks` as JSON, without the brackets, `tasksPerPiece` tasks a piece. */
-function taskListText(dag: Dag, write: (piece: string) => void, tasksPerPiece: number): void {
+/** The JSON text of each task of `dagSpecOf(dag).tasks`: a plain one's put together by hand. */
+function taskTextOf(dag: Dag): (i: number) => string {
   const specs = new TaskSpecs(dag);
   const { ids, deps } = dag.index;
-  let piece = '';
-  for (let i = 0; i < dag.size; i++) {
-    let text: string;
-    if (specs.isPlain(i)) {
-      // `{"id":…,"deps":[…],"agent":…}`, the keys as `dagSpecOf` orders them, each only when written
-      text = `{"id":${jsonString(ids[i]!)}`;
-      const first = deps.start[i]!;
-      const end = deps.start[i + 1]!;
-      if (end > first) {
-        text += `,"deps":[${jsonString(ids[deps.targets[first]!]!)}`;
-        for (let k = first + 1; k < end; k++) text += `,${jsonString(ids[deps.targets[k]!]!)}`;
-        text += ']';
-      }
-      const agent = specs.agentOf(i);
-      text += agent === undefined ? '}' : `,"agent":${jsonString(agent)}}`;
-    } else {
-      text = JSON.stringify(specs.specOf(i));
+  return (i) => {
+    if (!specs.isPlain(i)) return JSON.stringify(specs.specOf(i));
+    // `{"id":…,"deps":[…],"agent":…}`, the keys as `dagSpecOf` orders them, each only when written
+    let text = `{"id":${jsonString(ids[i]!)}`;
+    const first = deps.start[i]!;
+    const end = deps.start[i + 1]!;
+    if (end > first) {
+      text += `,"deps":[${jsonString(ids[deps.targets[first]!]!)}`;
+      for (let k = first + 1; k < end; k++) text += `,${jsonString(ids[deps.targets[k]!]!)}`;
+      text += ']';
     }
-    if (i === 0) piece = text;
-    else if (i % tasksPerPiece === 0) {
-      write(piece);
-      piece = `,${text}`;
-    } else piece += `,${text}`;
-  }
-  if (piece !== '') write(piece);
+    const agent = specs.agentOf(i);
+    return agent === undefined ? `${text}}` : `${text},"agent":${jsonString(agent)}}`;
+  };
 }
