@@ -73,8 +73,8 @@ export class RemoteQueue {
   /**
    * Runs one attempt remotely: emits the worker's result, or errors with its error. Unsubscribed
    * before that (the scheduler cancelled the attempt or its time ran out), it cancels the job.
-   * Why not the attempt's `signal`: an `AbortController` per attempt cost more than the rest of
-   * the scheduler's work for a remote task; teardown tells the same thing for free.
+   * Why not the attempt's `signal`: reading it makes an `AbortController` per attempt (several
+   * µs each), and teardown tells the same thing for free.
    */
   run(task: TaskContext): Observable<WorkerResult> {
     return new Observable<WorkerResult>((subscriber) => {
@@ -98,10 +98,8 @@ export class RemoteQueue {
       this.waiters.set(jobId, waiter);
       if (this.batch.push(waiter) === 1) queueMicrotask(() => void this.addBatch());
       return () => {
-        if (this.waiters.get(jobId) !== waiter) return; // settled: nothing to cancel
+        if (!this.forget(waiter)) return; // settled: nothing to cancel
         waiter.aborted = true;
-        this.waiters.delete(jobId);
-        clearTimeout(waiter.timer);
         this.cancel(jobId);
       };
     });
@@ -251,10 +249,16 @@ export class RemoteQueue {
     return { ok: false, error: failedJobError(this.config.queue, jobId, failedReason, leaseLosses) };
   }
 
-  private settle(waiter: Waiter, settlement: Settlement): void {
-    if (this.waiters.get(waiter.jobId) !== waiter) return;
+  /** Stops waiting for `waiter`'s job; false when it was not waited for any more. */
+  private forget(waiter: Waiter): boolean {
+    if (this.waiters.get(waiter.jobId) !== waiter) return false;
     this.waiters.delete(waiter.jobId);
     clearTimeout(waiter.timer);
+    return true;
+  }
+
+  private settle(waiter: Waiter, settlement: Settlement): void {
+    if (!this.forget(waiter)) return;
     if (!settlement.ok) {
       waiter.reject(settlement.error);
       return;
