@@ -63,43 +63,71 @@ export class TaskSpecs {
 
   /** Whether the spec of task `i` has no field but `id`, `deps` and `agent`. */
   isPlain(i: number): boolean {
-    const index = this.index;
-    const timeoutMs = index.timeoutMs[i]!;
-    const weight = index.weight?.[i] ?? 1;
-    const limits = index.limits?.[i];
     return (
-      index.inputs[i] === undefined &&
-      (Number.isNaN(timeoutMs) || timeoutMs === this.defaults?.timeoutMs) &&
-      sameRetry(index.retries[i]!, this.defaultRetry) &&
-      index.priority[i] === this.defaultPriority &&
-      Number.isNaN(index.estimateMs[i]!) &&
-      weight === 1 &&
-      (limits === undefined || limits.length === 0) &&
-      ruleOf(index, i) === undefined
+      this.index.inputs[i] === undefined &&
+      this.timeoutOf(i) === undefined &&
+      this.retryOf(i) === undefined &&
+      this.priorityOf(i) === undefined &&
+      this.estimateOf(i) === undefined &&
+      this.weightOf(i) === undefined &&
+      this.limitsOf(i) === undefined &&
+      ruleOf(this.index, i) === undefined
     );
   }
 
   /** The spec of task `i`. */
   specOf(i: number): TaskSpec {
     const index = this.index;
-    const defaults = this.defaults;
     const spec = plainTaskSpec(index.ids[i]!, depsOf(index, i), this.agentOf(i));
     const input = index.inputs[i];
     if (input !== undefined) spec.input = input;
-    const timeoutMs = index.timeoutMs[i]!;
-    if (!Number.isNaN(timeoutMs) && timeoutMs !== defaults?.timeoutMs) spec.timeoutMs = timeoutMs;
-    const retry = index.retries[i]!;
-    if (!sameRetry(retry, this.defaultRetry)) spec.retry = retrySpecOf(retry);
-    if (index.priority[i] !== this.defaultPriority) spec.priority = index.priority[i]!;
-    const estimateMs = index.estimateMs[i]!;
-    if (!Number.isNaN(estimateMs)) spec.estimateMs = estimateMs;
-    const weight = index.weight?.[i] ?? 1;
-    if (weight !== 1) spec.weight = weight;
-    const limits = index.limits?.[i];
-    if (limits !== undefined && limits.length > 0) spec.limits = limits;
+    const timeoutMs = this.timeoutOf(i);
+    if (timeoutMs !== undefined) spec.timeoutMs = timeoutMs;
+    const retry = this.retryOf(i);
+    if (retry !== undefined) spec.retry = retrySpecOf(retry);
+    const priority = this.priorityOf(i);
+    if (priority !== undefined) spec.priority = priority;
+    const estimateMs = this.estimateOf(i);
+    if (estimateMs !== undefined) spec.estimateMs = estimateMs;
+    const weight = this.weightOf(i);
+    if (weight !== undefined) spec.weight = weight;
+    const limits = this.limitsOf(i);
+    if (limits !== undefined) spec.limits = limits;
     const when = ruleOf(index, i);
     if (when !== undefined) spec.when = when;
     return spec;
+  }
+
+  // each field of task `i` as its spec writes it: `undefined` where the defaults give it
+
+  private timeoutOf(i: number): number | undefined {
+    const timeoutMs = this.index.timeoutMs[i]!;
+    return Number.isNaN(timeoutMs) || timeoutMs === this.defaults?.timeoutMs ? undefined : timeoutMs;
+  }
+
+  private retryOf(i: number): RetryPolicy | undefined {
+    const retry = this.index.retries[i]!;
+    return sameRetry(retry, this.defaultRetry) ? undefined : retry;
+  }
+
+  private priorityOf(i: number): number | undefined {
+    const priority = this.index.priority[i]!;
+    return priority === this.defaultPriority ? undefined : priority;
+  }
+
+  private estimateOf(i: number): number | undefined {
+    const estimateMs = this.index.estimateMs[i]!;
+    return Number.isNaN(estimateMs) ? undefined : estimateMs;
+  }
+
+  private weightOf(i: number): number | undefined {
+    const weight = this.index.weight?.[i] ?? 1;
+    return weight === 1 ? undefined : weight;
+  }
+
+  private limitsOf(i: number): readonly string[] | undefined {
+    const limits = this.index.limits?.[i];
+    return limits === undefined || limits.length === 0 ? undefined : limits;
   }
 }
 
