@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Queue, QueueEvents, Worker } from 'bullmq';
@@ -8,16 +8,19 @@ import { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
 import { type DagSpec, runDag, type TaskContext } from '../src/index';
 import { type RemoteAgent, remoteAgent, startWorker } from '../src/bullmq/index';
+import { median } from './stats';
 
 /**
  * `npm run bench:remote` — what rxdag's remote agents cost next to raw BullMQ on the same Redis:
  *   1. throughput: N no-op layered tasks through `remoteAgent` + `startWorker` with 1, 2 and 4
  *      worker processes, next to raw BullMQ moving N no-op jobs (`addBulk`, `removeOnComplete`)
- *      through the same number of worker processes, in the same run;
+ *      through the same number of worker processes, in alternating rounds (raw then rxdag, then
+ *      rxdag then raw, …) with both sets of workers started once per worker count: the ratio of
+ *      each pair of rounds, and their median, so the machine's drift falls on both sides alike;
  *   2. latency: a chain of M no-op tasks, dispatch of one link to dispatch of the next (p50/p99),
  *      next to a raw BullMQ round trip (add → processed → `waitUntilFinished`), one worker process.
  *
- *   tsx benchmarks/remote.ts [--tasks 10000] [--workers 1,2,4] [--chain 200] [--concurrency 8]
+ *   tsx benchmarks/remote.ts [--tasks 10000] [--workers 1,2,4] [--rounds 5] [--chain 200] [--concurrency 8]
  *                            [--redis redis://127.0.0.1:6379] [--out benchmarks/results/remote.json]
  *
  * Workers are child processes running this file with `--role`; all Redis keys are deleted at the end.
@@ -26,6 +29,7 @@ import { type RemoteAgent, remoteAgent, startWorker } from '../src/bullmq/index'
 interface Cli {
   tasks: number;
   workers: number[];
+  rounds: number;
   chain: number;
   concurrency: number;
   redis: string;
@@ -38,6 +42,7 @@ function parseArgs(argv: readonly string[]): Cli {
   const cli: Cli = {
     tasks: 10_000,
     workers: [1, 2, 4],
+    rounds: 5,
     chain: 200,
     concurrency: 8,
     redis: 'redis://127.0.0.1:6379',
@@ -50,6 +55,7 @@ function parseArgs(argv: readonly string[]): Cli {
     if (value === undefined) throw new TypeError(`\`${flag}\` needs a value`);
     if (flag === '--tasks') cli.tasks = Number(value);
     else if (flag === '--workers') cli.workers = value.split(',').map(Number);
+    else if (flag === '--rounds') cli.rounds = Number(value);
     else if (flag === '--chain') cli.chain = Number(value);
     else if (flag === '--concurrency') cli.concurrency = Number(value);
     else if (flag === '--redis') cli.redis = value;
@@ -140,14 +146,11 @@ function layered(tasks: number): DagSpec {
   return { id: 'remote-bench', tasks: specs };
 }
 
-/** rxdag: the layered DAG through `remoteAgent`, until `dag.completed`; tasks per second. */
-async function rxdagThroughput(cli: Cli): Promise<number> {
-  const noop = remoteAgent({ connection: cli.redis, prefix: cli.prefix, queue: 'noop' });
-  const dag = layered(cli.tasks);
+/** rxdag: the layered DAG through `agent`, until `dag.completed`; tasks per second. */
+async function rxdagThroughput(cli: Cli, agent: RemoteAgent, dag: DagSpec): Promise<number> {
   const started = performance.now();
-  const last = await lastValueFrom(runDag(dag, { agents: { noop }, maxConcurrency: 1000, healthCheckIntervalMs: 0 }));
+  const last = await lastValueFrom(runDag(dag, { agents: { noop: agent }, maxConcurrency: 1000, healthCheckIntervalMs: 0 }));
   const seconds = (performance.now() - started) / 1000;
-  await noop.close();
   if (last.type !== 'dag.completed' || last.outcome !== 'succeeded') throw new Error(`the rxdag run ended ${JSON.stringify(last)}`);
   return cli.tasks / seconds;
 }
@@ -192,21 +195,119 @@ async function rawChain(cli: Cli): Promise<number[]> {
   return rounds;
 }
 
-/** CPU seconds used so far by Redis (from INFO) and by this process. */
-async function cpuNow(url: string): Promise<{ redis: number; producer: number }> {
+/** CPU seconds used so far: by Redis (from INFO), by this process, by worker processes (from /proc). */
+interface CpuReading {
+  readonly redis: number;
+  readonly producer: number;
+  readonly workers: number;
+}
+
+async function cpuNow(url: string, workers: readonly ChildProcess[]): Promise<CpuReading> {
   const client = new Redis(url);
   const info = await client.info('cpu');
   client.disconnect();
   const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
   const own = process.cpuUsage();
-  return { redis: field('used_cpu_user') + field('used_cpu_sys'), producer: (own.user + own.system) / 1e6 };
+  return { redis: field('used_cpu_user') + field('used_cpu_sys'), producer: (own.user + own.system) / 1e6, workers: workers.reduce((sum, child) => sum + processCpu(child), 0) };
 }
 
-/** CPU ms per 1000 tasks used since `before`, by Redis and by this process (the scheduler, or the raw producer). */
-async function cpuSince(cli: Cli, before: { redis: number; producer: number }): Promise<{ redis: number; producer: number }> {
-  const after = await cpuNow(cli.redis);
+/** utime + stime of a child in seconds (Linux `/proc/PID/stat`; 0 elsewhere). */
+function processCpu(child: ChildProcess): number {
+  try {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** `getconf CLK_TCK` on Linux. */
+const CLOCK_TICKS = 100;
+
+/** CPU ms per 1000 tasks used since `before`: Redis, this process (the scheduler, or the raw producer), the workers, all. */
+interface CpuPer1000 {
+  readonly redis: number;
+  readonly producer: number;
+  readonly workers: number;
+  readonly total: number;
+}
+
+async function cpuSince(cli: Cli, before: CpuReading, workers: readonly ChildProcess[]): Promise<CpuPer1000> {
+  const after = await cpuNow(cli.redis, workers);
   const per1000 = (seconds: number) => Math.round((seconds * 1e6) / cli.tasks);
-  return { redis: per1000(after.redis - before.redis), producer: per1000(after.producer - before.producer) };
+  const redis = per1000(after.redis - before.redis);
+  const producer = per1000(after.producer - before.producer);
+  const workerMs = per1000(after.workers - before.workers);
+  return { redis, producer, workers: workerMs, total: redis + producer + workerMs };
+}
+
+/** One round of one side: its throughput and CPU. */
+interface Round {
+  readonly perSecond: number;
+  readonly cpu: CpuPer1000;
+}
+
+async function timedRound(cli: Cli, workers: readonly ChildProcess[], run: () => Promise<number>): Promise<Round> {
+  const before = await cpuNow(cli.redis, workers);
+  const perSecond = await run();
+  return { perSecond, cpu: await cpuSince(cli, before, workers) };
+}
+
+/** A worker count's rounds. */
+interface ThroughputRow {
+  readonly workers: number;
+  /** rxdag ÷ raw of each pair of rounds. */
+  readonly ratios: number[];
+  readonly medianRatio: number;
+  readonly rawPerSecond: number[];
+  readonly rxdagPerSecond: number[];
+  readonly rawCpuMedian: CpuPer1000;
+  readonly rxdagCpuMedian: CpuPer1000;
+}
+
+/** Rounds of raw BullMQ and rxdag, alternating which goes first, with `count` worker processes of each. */
+async function throughputRow(cli: Cli, count: number): Promise<ThroughputRow> {
+  const rawWorkers = await startWorkers(cli, 'raw', count);
+  const rxdagWorkers = await startWorkers(cli, 'rxdag', count);
+  const agent = remoteAgent({ connection: cli.redis, prefix: cli.prefix, queue: 'noop' });
+  const dag = layered(cli.tasks);
+  const raws: Round[] = [];
+  const rxdags: Round[] = [];
+  try {
+    // the agent's connections are opened before the first timed round, as the raw side's are
+    await lastValueFrom(runDag({ id: 'connect', tasks: [{ id: 'first', agent: 'noop' }] }, { agents: { noop: agent }, healthCheckIntervalMs: 0 }));
+    for (let round = 0; round < cli.rounds; round++) {
+      const raw = () => timedRound(cli, rawWorkers, () => rawThroughput(cli));
+      const rxdag = () => timedRound(cli, rxdagWorkers, () => rxdagThroughput(cli, agent, dag));
+      if (round % 2 === 0) {
+        raws.push(await raw());
+        rxdags.push(await rxdag());
+      } else {
+        rxdags.push(await rxdag());
+        raws.push(await raw());
+      }
+    }
+  } finally {
+    await agent.close();
+    await stopWorkers([...rawWorkers, ...rxdagWorkers]);
+  }
+  const ratios = rxdags.map((round, i) => Number((round.perSecond / raws[i]!.perSecond).toFixed(2)));
+  const medianCpu = (rounds: readonly Round[]): CpuPer1000 => ({
+    redis: median(rounds.map((round) => round.cpu.redis)),
+    producer: median(rounds.map((round) => round.cpu.producer)),
+    workers: median(rounds.map((round) => round.cpu.workers)),
+    total: median(rounds.map((round) => round.cpu.total)),
+  });
+  return {
+    workers: count,
+    ratios,
+    medianRatio: median(ratios),
+    rawPerSecond: raws.map((round) => Math.round(round.perSecond)),
+    rxdagPerSecond: rxdags.map((round) => Math.round(round.perSecond)),
+    rawCpuMedian: medianCpu(raws),
+    rxdagCpuMedian: medianCpu(rxdags),
+  };
 }
 
 async function deleteKeys(url: string, prefix: string): Promise<void> {
@@ -228,23 +329,15 @@ async function main(): Promise<void> {
   if (cli.role !== undefined) return workerRole(cli);
   cli.prefix = `rxdag-bench-${randomBytes(4).toString('hex')}`;
   console.log(`rxdag remote agents vs raw BullMQ, same Redis (${cli.redis}), ${cli.tasks} no-op tasks, worker concurrency ${cli.concurrency}`);
-  const throughput: object[] = [];
+  const throughput: ThroughputRow[] = [];
   try {
     for (const workers of cli.workers) {
-      const raw = await startWorkers(cli, 'raw', workers);
-      let cpu = await cpuNow(cli.redis);
-      const rawPerSecond = await rawThroughput(cli);
-      const rawCpu = await cpuSince(cli, cpu);
-      await stopWorkers(raw);
-      const rxdag = await startWorkers(cli, 'rxdag', workers);
-      cpu = await cpuNow(cli.redis);
-      const rxdagPerSecond = await rxdagThroughput(cli);
-      const rxdagCpu = await cpuSince(cli, cpu);
-      await stopWorkers(rxdag);
-      const row = { workers, rawPerSecond: Math.round(rawPerSecond), rxdagPerSecond: Math.round(rxdagPerSecond), ratio: Number((rxdagPerSecond / rawPerSecond).toFixed(2)), rawCpu, rxdagCpu };
+      const row = await throughputRow(cli, workers);
       throughput.push(row);
-      console.log(`  ${workers} worker process(es): raw BullMQ ${row.rawPerSecond} jobs/s, rxdag ${row.rxdagPerSecond} tasks/s (${row.ratio}× raw);` +
-        ` CPU ms per 1000 in Redis / in this process: raw ${rawCpu.redis} / ${rawCpu.producer}, rxdag ${rxdagCpu.redis} / ${rxdagCpu.producer}`);
+      const cpu = (c: CpuPer1000) => `${c.redis} / ${c.producer} / ${c.workers} (${c.total})`;
+      console.log(`  ${workers} worker process(es), ${cli.rounds} rounds: rxdag ÷ raw ${row.ratios.join(' · ')}, median ${row.medianRatio}×;` +
+        ` raw ${row.rawPerSecond.join(' · ')} jobs/s, rxdag ${row.rxdagPerSecond.join(' · ')} tasks/s;` +
+        ` CPU ms per 1000 (Redis / this process / workers (all)), medians: raw ${cpu(row.rawCpuMedian)}, rxdag ${cpu(row.rxdagCpuMedian)}`);
     }
     const raw = await startWorkers(cli, 'raw', 1);
     const rawRounds = await rawChain(cli);
@@ -261,7 +354,7 @@ async function main(): Promise<void> {
     console.log(`  chain of ${cli.chain}, one worker: rxdag dispatch-to-dispatch p50 ${ms(latency.rxdagLinkMs.p50)} ms / p99 ${ms(latency.rxdagLinkMs.p99)} ms;` +
       ` raw BullMQ round trip p50 ${ms(latency.rawRoundTripMs.p50)} ms / p99 ${ms(latency.rawRoundTripMs.p99)} ms`);
     mkdirSync(path.dirname(cli.out), { recursive: true });
-    writeFileSync(cli.out, `${JSON.stringify({ at: new Date().toISOString(), tasks: cli.tasks, concurrency: cli.concurrency, throughput, latency }, null, 2)}\n`);
+    writeFileSync(cli.out, `${JSON.stringify({ at: new Date().toISOString(), tasks: cli.tasks, concurrency: cli.concurrency, rounds: cli.rounds, throughput, latency }, null, 2)}\n`);
     console.log(`  written to ${path.relative(process.cwd(), cli.out)}`);
   } finally {
     for (const child of live) child.kill('SIGKILL');
