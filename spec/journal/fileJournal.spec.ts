@@ -223,6 +223,48 @@ describe('fileJournal', () => {
     expect(fs.existsSync(file.replace(/\.jsonl$/, '.lock'))).toBe(false);
   });
 
+  it('should clear, when listing, the lock a dead process left on a run that had ended, and keep every other lock', async () => {
+    const dir = freshDir();
+    const dead = spawn(process.execPath, ['-e', '']);
+    await new Promise((resolve) => dead.on('exit', resolve));
+    const lockOf = (file: string) => file.replace(/\.jsonl$/, '.lock');
+    const end = (file: string, runId: string) =>
+      fs.appendFileSync(
+        file,
+        `${JSON.stringify(events.dagCompleted({ runId, seq: 5, at: 5, outcome: 'succeeded', counts: { total: 2, completed: 2, failed: 0, skipped: 0, cancelled: 0 }, durationMs: 4, failures: [] }))}\n`,
+      );
+    // ended, its owner killed before it let go: the lock is litter
+    const endedDead = written(dir, 'ended-dead');
+    end(endedDead, 'ended-dead');
+    fs.writeFileSync(lockOf(endedDead), JSON.stringify({ host: os.hostname(), pid: dead.pid, since: 1 }));
+    // not ended, its owner dead: the lock is left for `resume` to take over
+    const interrupted = written(dir, 'interrupted');
+    fs.writeFileSync(lockOf(interrupted), JSON.stringify({ host: os.hostname(), pid: dead.pid, since: 1 }));
+    // ended, but the lock is this live process's, or another host's: not this listing's to judge
+    const endedLive = written(dir, 'ended-live');
+    end(endedLive, 'ended-live');
+    fs.writeFileSync(lockOf(endedLive), JSON.stringify({ host: os.hostname(), pid: process.pid, since: 1 }));
+    const endedElsewhere = written(dir, 'ended-elsewhere');
+    end(endedElsewhere, 'ended-elsewhere');
+    fs.writeFileSync(lockOf(endedElsewhere), JSON.stringify({ host: `not-${os.hostname()}`, pid: dead.pid, since: 1 }));
+
+    const runs = await fileJournal(dir).runs();
+
+    expect(Object.fromEntries(runs.map((r) => [r.runId, r.status]))).toEqual({
+      'ended-dead': 'succeeded',
+      interrupted: 'interrupted',
+      'ended-live': 'succeeded',
+      'ended-elsewhere': 'succeeded',
+    });
+    expect(fs.existsSync(lockOf(endedDead))).toBe(false);
+    expect(fs.existsSync(lockOf(interrupted))).toBe(true);
+    expect(fs.existsSync(lockOf(endedLive))).toBe(true);
+    expect(fs.existsSync(lockOf(endedElsewhere))).toBe(true);
+    expect(fs.readdirSync(dir).sort()).toEqual(
+      ['ended-dead.jsonl', 'ended-elsewhere.jsonl', 'ended-elsewhere.lock', 'ended-live.jsonl', 'ended-live.lock', 'interrupted.jsonl', 'interrupted.lock'],
+    );
+  });
+
   it('should list a run whose owner died as interrupted, and one owned now as running', async () => {
     const dir = freshDir();
     written(dir, 'died');

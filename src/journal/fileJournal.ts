@@ -13,7 +13,7 @@ import {
   RunExistsError,
   RunNotResumableError,
 } from './journal';
-import { acquireLock, type HeldLock, liveOwner } from './lockFile';
+import { acquireLock, clearStaleLock, type HeldLock, liveOwner } from './lockFile';
 import { summarize } from './summary';
 import { TextBytes } from './textBytes';
 
@@ -118,8 +118,11 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
       const listed: { createdAt: number; summary: JournaledRunSummary }[] = [];
       for (const name of names) {
         const record = readRecord(path.join(root, name), undefined, false);
-        const owned = liveOwner(path.join(root, `${name.slice(0, -'.jsonl'.length)}.lock`)) !== undefined;
-        listed.push({ createdAt: record.header.createdAt, summary: summarize(record.header, record.events, owned) });
+        const lock = path.join(root, `${name.slice(0, -'.jsonl'.length)}.lock`);
+        const owned = liveOwner(lock) !== undefined;
+        const summary = summarize(record.header, record.events, owned);
+        if (isEnded(summary.status)) clearEndedRunLock(lock, summary.runId);
+        listed.push({ createdAt: record.header.createdAt, summary });
       }
       return listed.sort((a, b) => b.createdAt - a.createdAt).map((entry) => entry.summary);
     },
@@ -130,6 +133,23 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
       return readExisting(files(runId).journal, runId, root).header;
     },
   };
+}
+
+function isEnded(status: JournaledRunSummary['status']): boolean {
+  return status === 'succeeded' || status === 'failed' || status === 'cancelled';
+}
+
+/**
+ * A process killed after its run's end was journaled but before it let go of the run leaves
+ * its lock behind; the run needs no owner any more, so the listing clears such a lock of a
+ * dead process. Best effort: a store this process may only read is listed all the same.
+ */
+function clearEndedRunLock(lock: string, runId: string): void {
+  try {
+    clearStaleLock(lock, runId);
+  } catch {
+    // left for the next listing
+  }
 }
 
 /** A run's file name: its id, escaped so any id is one plain file name. */

@@ -46,6 +46,21 @@ export function acquireLock(path: string, runId: string): HeldLock {
   }
 }
 
+/**
+ * Removes the lock at `path` when its owner is gone, through the same takeover as
+ * {@link acquireLock} (so a process taking it at the same time is not robbed); a live owner's
+ * lock, or one of another host, is left.
+ */
+export function clearStaleLock(path: string, runId: string): void {
+  const owner = readOwner(path);
+  if (owner === undefined || !isStale(owner)) return;
+  try {
+    acquireLock(path, runId).release();
+  } catch (error) {
+    if (!(error instanceof RunLockedError)) throw error; // taken meanwhile by a live process
+  }
+}
+
 /** Whether a live owner holds the lock at `path`; its description if so. */
 export function liveOwner(path: string): string | undefined {
   const owner = readOwner(path);
