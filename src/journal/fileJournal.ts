@@ -182,7 +182,7 @@ function fileWriter(fd: number, held: HeldLock, sync: 'fsync' | 'none'): Journal
       if (!open) return;
       open = false;
       try {
-        if (sync === 'fsync') fs.fdatasyncSync(fd);
+        if (sync === 'fsync' && unsynced) fs.fdatasyncSync(fd); // a durable group synced everything before it
         fs.closeSync(fd);
       } finally {
         held.release();
