@@ -265,6 +265,51 @@ describe('fileJournal', () => {
     );
   });
 
+  // where /proc tells (Linux), a lock's pid must still be its owner's; elsewhere the signal decides
+  const procTells = fs.existsSync('/proc/self/stat');
+
+  it('should take over a lock whose pid now belongs to a process that started later (a pid given again)', async () => {
+    const dir = freshDir();
+    const writer = fileJournal(dir).create(header('reused')) as JournalWriter;
+    writer.append(legalStart('reused'));
+    const lock = path.join(dir, 'reused.lock');
+    const owner = JSON.parse(fs.readFileSync(lock, 'utf8')) as { start?: number };
+    expect(owner.start === undefined).toBe(!procTells);
+    await expect(fileJournal(dir).runs()).resolves.toMatchObject([{ runId: 'reused', status: 'running' }]);
+
+    // the same pid, but not the process that took the lock: as after a container restarted
+    fs.writeFileSync(lock, JSON.stringify({ ...owner, start: (owner.start ?? 0) + 1 }));
+
+    await expect(fileJournal(dir).runs()).resolves.toMatchObject([{ runId: 'reused', status: procTells ? 'interrupted' : 'running' }]);
+    const { error } = await resumeOutcome(dir, 'reused');
+    if (procTells) expect(error).toBeUndefined();
+    else expect(error).toBeInstanceOf(RunLockedError);
+    writer.close();
+  });
+
+  it('should take over the lock of a process that exited and was not reaped yet (a zombie)', async () => {
+    const dir = freshDir();
+    written(dir, 'zombie');
+    // `true` exits at once; its parent has become `sleep`, which never reaps it
+    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const pid = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString()))));
+      const isZombie = () => procTells && / Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      for (let tries = 0; tries < 100 && procTells && !isZombie(); tries++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(isZombie()).toBe(procTells);
+      fs.writeFileSync(path.join(dir, 'zombie.lock'), JSON.stringify({ host: os.hostname(), pid, since: Date.now() }));
+
+      await expect(fileJournal(dir).runs()).resolves.toMatchObject([{ runId: 'zombie', status: procTells ? 'interrupted' : 'running' }]);
+      if (procTells) {
+        const { error, events: resumed } = await resumeOutcome(dir, 'zombie');
+        expect(error).toBeUndefined();
+        expect(resumed[resumed.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+      }
+    } finally {
+      parent.kill('SIGKILL');
+    }
+  });
+
   it('should list a run whose owner died as interrupted, and one owned now as running', async () => {
     const dir = freshDir();
     written(dir, 'died');

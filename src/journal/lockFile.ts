@@ -5,9 +5,15 @@ import { RunLockedError } from './journal';
 /**
  * Ownership of a run in a folder: a lock file holding the owner's host and pid, made
  * atomically (written aside, then hard-linked into place, so it is never seen half-written). A
- * lock whose pid is gone on this host is stale and taken over; a lock of another host, or of a
- * live process (this one included), is refused with `RunLockedError`. It does not know what is
+ * lock whose owner is gone on this host is stale and taken over; a lock of another host, or of a
+ * live owner (this process included), is refused with `RunLockedError`. It does not know what is
  * locked: the file journal decides what a lock guards.
+ *
+ * The owner is gone when no process has its pid, and also (where `/proc` tells, on Linux) when
+ * the process with its pid is not the owner: one that exited and was not reaped yet (a zombie
+ * still answers signal 0), or a later process given the same pid, told apart by its start time
+ * (in a container restarted after a crash, the new `rxdag resume` often gets the very pid its
+ * killed predecessor had).
  */
 
 /** Who holds a lock. */
@@ -15,6 +21,8 @@ interface Owner {
   readonly host: string;
   readonly pid: number;
   readonly since: number;
+  /** When the owner process started, in the kernel's clock ticks since boot (Linux; absent elsewhere and in older locks). */
+  readonly start?: number;
 }
 
 /** A held lock; `release()` removes it. */
@@ -24,7 +32,7 @@ export interface HeldLock {
 
 /** Takes the lock at `path` for `runId`, or throws `RunLockedError` naming its live owner. */
 export function acquireLock(path: string, runId: string): HeldLock {
-  const me: Owner = { host: os.hostname(), pid: process.pid, since: Date.now() };
+  const me: Owner = { host: os.hostname(), pid: process.pid, since: Date.now(), start: processOf(process.pid)?.start };
   const aside = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
   fs.writeFileSync(aside, `${JSON.stringify(me)}\n`, { flag: 'wx' });
   try {
@@ -77,22 +85,46 @@ function readOwner(path: string): Owner | undefined {
   }
   try {
     const parsed = JSON.parse(text) as Partial<Owner>;
-    if (typeof parsed.host === 'string' && Number.isInteger(parsed.pid)) return { host: parsed.host, pid: parsed.pid!, since: Number(parsed.since) };
+    if (typeof parsed.host === 'string' && Number.isInteger(parsed.pid)) {
+      const start = Number.isInteger(parsed.start) ? parsed.start : undefined;
+      return { host: parsed.host, pid: parsed.pid!, since: Number(parsed.since), start };
+    }
   } catch {
     // unreadable: treated as held by an unknown owner below
   }
   return { host: 'unknown', pid: -1, since: 0 };
 }
 
-/** Stale: on this host and its process is gone. A lock of another host is never judged stale. */
+/** Stale: on this host and its owner is gone. A lock of another host is never judged stale. */
 function isStale(owner: Owner): boolean {
   if (owner.host !== os.hostname() || owner.pid <= 0) return false;
   try {
     process.kill(owner.pid, 0);
-    return false;
   } catch (error) {
     return isCode(error, 'ESRCH');
   }
+  // a process has the pid: is it the owner, and alive?
+  const found = processOf(owner.pid);
+  if (found === undefined) return false; // nothing more to tell (no /proc): trust the signal
+  return found.zombie || (owner.start !== undefined && found.start !== owner.start);
+}
+
+/**
+ * What Linux's `/proc/PID/stat` says of a process: whether it exited and waits to be reaped,
+ * and its start time (clock ticks since boot); `undefined` where there is no such file.
+ */
+function processOf(pid: number): { readonly zombie: boolean; readonly start: number } | undefined {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // `pid (command) state ppid …`: the command may hold spaces and parentheses, the fields after
+  // its last `)` do not; the start time is the 22nd field of the line, the 20th after the command
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const start = Number(fields[19]);
+  return Number.isInteger(start) ? { zombie: fields[0] === 'Z', start } : undefined;
 }
 
 function describeOwner(owner: Owner): string {
