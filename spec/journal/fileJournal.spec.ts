@@ -265,6 +265,28 @@ describe('fileJournal', () => {
     );
   });
 
+  it("should refuse a lock of another host, naming the file to remove once its owner is known to be gone", async () => {
+    const dir = freshDir();
+    const file = written(dir, 'elsewhere');
+    const lock = file.replace(/\.jsonl$/, '.lock');
+    fs.writeFileSync(lock, JSON.stringify({ host: 'build-7', pid: 1, since: 1 }));
+    const before = fs.readFileSync(file, 'utf8');
+
+    const { error } = await resumeOutcome(dir, 'elsewhere');
+
+    expect(error).toBeInstanceOf(RunLockedError);
+    expect((error as RunLockedError).lockFile).toBe(lock);
+    expect((error as Error).message).toBe(
+      `run "elsewhere" is locked by process 1 of host build-7, which this host cannot check; ` +
+        `if that process is gone (its machine or container no longer runs), remove ${lock} and resume again`,
+    );
+    expect(fs.readFileSync(file, 'utf8')).toBe(before);
+    fs.rmSync(lock);
+    const after = await resumeOutcome(dir, 'elsewhere');
+    expect(after.error).toBeUndefined();
+    expect(after.events.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+  });
+
   // where /proc tells (Linux), a lock's pid must still be its owner's; elsewhere the signal decides
   const procTells = fs.existsSync('/proc/self/stat');
 

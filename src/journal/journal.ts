@@ -122,8 +122,18 @@ export class RunLockedError extends Error {
     readonly runId: string,
     /** Who owns it, e.g. `host:pid`. */
     readonly owner: string,
+    /**
+     * The lock file, when this process cannot tell whether its owner still runs (a lock of
+     * another host, or one it cannot read): the file to remove once the owner is known to be gone.
+     */
+    readonly lockFile?: string,
   ) {
-    super(`run "${runId}" is owned by a live process (${owner}); wait for it to end or stop it first`);
+    super(
+      lockFile === undefined
+        ? `run "${runId}" is owned by a live process (${owner}); wait for it to end or stop it first`
+        : `run "${runId}" is locked by ${owner}, which this host cannot check; if that process is gone ` +
+            `(its machine or container no longer runs), remove ${lockFile} and resume again`,
+    );
   }
 }
 

@@ -45,7 +45,7 @@ export function acquireLock(path: string, runId: string): HeldLock {
       }
       const owner = readOwner(path);
       if (owner === undefined) continue; // removed meanwhile: try again
-      if (!isStale(owner)) throw new RunLockedError(runId, describeOwner(owner));
+      if (!isStale(owner)) throw new RunLockedError(runId, describeOwner(owner), isCheckable(owner) ? undefined : path);
       moveAside(path, `${path}.stale.${owner.pid}`); // one taker wins; the others see it gone and retry
     }
     throw new RunLockedError(runId, 'another process taking it over at the same time');
@@ -95,9 +95,14 @@ function readOwner(path: string): Owner | undefined {
   return { host: 'unknown', pid: -1, since: 0 };
 }
 
+/** Whether this process can tell if the owner lives: it is on this host and its lock was readable. */
+function isCheckable(owner: Owner): boolean {
+  return owner.host === os.hostname() && owner.pid > 0;
+}
+
 /** Stale: on this host and its owner is gone. A lock of another host is never judged stale. */
 function isStale(owner: Owner): boolean {
-  if (owner.host !== os.hostname() || owner.pid <= 0) return false;
+  if (!isCheckable(owner)) return false;
   try {
     process.kill(owner.pid, 0);
   } catch (error) {
@@ -129,7 +134,8 @@ function processOf(pid: number): { readonly zombie: boolean; readonly start: num
 
 function describeOwner(owner: Owner): string {
   if (owner.pid <= 0) return 'an owner whose lock file cannot be read';
-  return `${owner.host}:${owner.pid}${owner.pid === process.pid && owner.host === os.hostname() ? ' (this process)' : ''}`;
+  if (owner.host !== os.hostname()) return `process ${owner.pid} of host ${owner.host}`;
+  return `${owner.host}:${owner.pid}${owner.pid === process.pid ? ' (this process)' : ''}`;
 }
 
 function moveAside(from: string, to: string): void {
