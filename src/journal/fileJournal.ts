@@ -1,18 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { DagEvent } from '../events';
 import { eventLineEncoder } from './eventLine';
+import { type JournalRecord, readRecord } from './fileRecord';
 import { headerText } from './headerText';
-import {
-  type Journal,
-  JournalCorruptError,
-  type JournaledRun,
-  type JournaledRunSummary,
-  type JournalHeader,
-  type JournalWriter,
-  RunExistsError,
-  RunNotResumableError,
-} from './journal';
+import { type Journal, type JournaledRun, type JournaledRunSummary, type JournalWriter, RunExistsError, RunNotResumableError } from './journal';
 import { acquireLock, clearStaleLock, type HeldLock, liveOwner } from './lockFile';
 import { summarize } from './summary';
 import { TextBytes } from './textBytes';
@@ -241,72 +232,7 @@ function keepTornTail(fd: number, completeBytes: number, tornBytes: number, torn
   fs.fdatasyncSync(fd);
 }
 
-interface JournalRecord {
-  readonly header: JournalHeader;
-  readonly events: DagEvent[];
-  /** Bytes up to the end of the last complete line. */
-  readonly completeBytes: number;
-  /** Bytes after it: a torn last line, 0 when none. */
-  readonly tornBytes: number;
-}
-
 function readExisting(file: string, runId: string, root: string): JournalRecord {
   if (!fs.existsSync(file)) throw new RunNotResumableError(runId, 'unknown', undefined, root);
   return readRecord(file, runId, true);
-}
-
-/**
- * Reads a journal file. `strict`: any unreadable line but a torn last one, a gap in `seq` or an
- * event of another run is a `JournalCorruptError`; otherwise (listing) it reads what it can.
- */
-function readRecord(file: string, runId: string | undefined, strict: boolean): JournalRecord {
-  const buffer = fs.readFileSync(file);
-  const end = buffer.lastIndexOf(0x0a) + 1; // a last line without its newline is torn
-  const lines = buffer.subarray(0, end).toString('utf8').split('\n');
-  lines.pop();
-  const name = runId ?? path.basename(file, '.jsonl');
-  const header = parseHeader(lines[0], name, runId);
-  const events: DagEvent[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const where = `line ${i + 1}`;
-    let event: DagEvent;
-    try {
-      event = JSON.parse(lines[i]!) as DagEvent;
-    } catch (error) {
-      if (!strict) break;
-      throw new JournalCorruptError(name, where, `not JSON (${(error as Error).message})`);
-    }
-    const problem = eventProblem(event, header.runId, events.length + 1);
-    if (problem !== undefined) {
-      if (!strict) break;
-      throw new JournalCorruptError(name, where, problem);
-    }
-    events.push(event);
-  }
-  return { header, events, completeBytes: end, tornBytes: buffer.length - end };
-}
-
-function parseHeader(line: string | undefined, name: string, runId: string | undefined): JournalHeader {
-  if (line === undefined) throw new JournalCorruptError(name, 'line 1', 'the file has no header line');
-  let header: JournalHeader;
-  try {
-    header = JSON.parse(line) as JournalHeader;
-  } catch (error) {
-    throw new JournalCorruptError(name, 'line 1', `the header is not JSON (${(error as Error).message})`);
-  }
-  if (typeof header !== 'object' || header === null || typeof header.runId !== 'string' || typeof header.spec !== 'object') {
-    throw new JournalCorruptError(name, 'line 1', 'the header is not an rxdag run header (runId, dagId, spec, options)');
-  }
-  if (runId !== undefined && header.runId !== runId) {
-    throw new JournalCorruptError(name, 'line 1', `the file holds the journal of run "${header.runId}"`);
-  }
-  return header;
-}
-
-function eventProblem(event: unknown, runId: string, seq: number): string | undefined {
-  if (typeof event !== 'object' || event === null || typeof (event as DagEvent).type !== 'string') return 'not an event';
-  const { runId: eventRun, seq: eventSeq, type } = event as DagEvent;
-  if (eventRun !== runId) return `${type} of run "${String(eventRun)}" in the journal of run "${runId}"`;
-  if (eventSeq !== seq) return `${type} has seq ${String(eventSeq)}, expected ${seq} (a gap in seq)`;
-  return undefined;
 }
