@@ -11,10 +11,11 @@ import { TextBytes } from './textBytes';
 /**
  * The file journal, rxdag's embedded default: a folder with one JSON-lines file per run (the
  * header on the first line, then one event per line) and a lock file per run owned now. Each
- * append is one `write` of the whole group, then one `fdatasync` (`sync: 'fsync'`, the default:
- * survives an OS crash) or none (`sync: 'none'`: survives a process crash). It never rewrites a
- * line: the only cut it makes is of a torn last line (a group whose write a crash interrupted,
- * never acknowledged), whose bytes it keeps beside the journal in `<run>.jsonl.torn`.
+ * group is one `write`; a durable one is then synced with one `fdatasync` (`sync: 'fsync'`, the
+ * default: survives an OS crash) or not (`sync: 'none'`: survives a process crash). It never
+ * rewrites a line: the only cut it makes is of a torn last line (a group whose write a crash
+ * interrupted, never acknowledged), whose bytes it keeps beside the journal in `<run>.jsonl.torn`.
+ * Reading a file and judging it is `fileRecord.ts`'s; ownership is `lockFile.ts`'s.
  */
 
 /** Options of {@link fileJournal}. */
