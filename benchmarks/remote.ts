@@ -21,9 +21,10 @@ import { median } from './stats';
  *      next to a raw BullMQ round trip (add → processed → `waitUntilFinished`), one worker process.
  *
  *   tsx benchmarks/remote.ts [--tasks 10000] [--workers 1,2,4] [--rounds 5] [--chain 200] [--concurrency 8]
- *                            [--redis redis://127.0.0.1:6379] [--out benchmarks/results/remote.json]
+ *                            [--redis redis://127.0.0.1:6379] [--prefix rxdag-bench-RANDOM] [--out benchmarks/results/remote.json]
  *
- * Workers are child processes running this file with `--role`; all Redis keys are deleted at the end.
+ * Workers are child processes running this file with `--role`; every Redis key under the prefix is
+ * deleted at the end.
  */
 
 interface Cli {
@@ -327,7 +328,7 @@ const live = new Set<ChildProcess>();
 async function main(): Promise<void> {
   const cli = parseArgs(process.argv.slice(2));
   if (cli.role !== undefined) return workerRole(cli);
-  cli.prefix = `rxdag-bench-${randomBytes(4).toString('hex')}`;
+  cli.prefix ||= `rxdag-bench-${randomBytes(4).toString('hex')}`;
   console.log(`rxdag remote agents vs raw BullMQ, same Redis (${cli.redis}), ${cli.tasks} no-op tasks, worker concurrency ${cli.concurrency}`);
   const throughput: ThroughputRow[] = [];
   try {
