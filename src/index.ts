@@ -45,6 +45,7 @@ export type {
   JournaledRunSummary,
   JournalHeader,
   JournalWriter,
+  RunsOptions,
 } from './journal/journal';
 export type { Scheduler } from './scheduler/createScheduler';
 export type { SchedulerSnapshot } from './scheduler/snapshot';

@@ -173,6 +173,36 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
     });
   }, 30_000);
 
+  it("should list, show and resume around a run's file that cannot be read, naming it and leaving it as it is", async () => {
+    const store = path.join(folder('unreadable'), 'store');
+    const passed = printedRunId((await runCli(['run', passing(), '--quiet'], { RXDAG_STORE: store })).stderr)!;
+    const bad = path.join(store, 'stray.jsonl');
+    writeFileSync(bad, '{"not a header\n');
+    const corrupt = `journal of run "stray" is corrupt at ${bad}:1: the header is not JSON`;
+
+    const table = await runCli(['runs', '--store', store]);
+    expect(table.code).toBe(2);
+    expect(table.stdout).toMatch(new RegExp(`^RUN .*\n${passed}\\s+passing\\s+succeeded`));
+    expect(table.stderr).toMatch(new RegExp(`^rxdag: ${escape(corrupt)} \\(.+\\) \\(left out of the list\\)\n$`));
+    const json = await runCli(['runs', '--store', store, '--json']);
+    expect(json.code).toBe(2);
+    expect(json.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { runId: string }).runId)).toEqual([passed]);
+
+    const shown = await runCli(['show', passed, '--store', store]);
+    expect(shown).toMatchObject({ code: 0, stderr: '' });
+    expect(shown.stdout).toContain(`run ${passed}: DAG passing, succeeded`);
+    const own = await runCli(['show', 'stray', '--store', store]);
+    expect(own).toMatchObject({ code: 2, stdout: '' });
+    expect(own.stderr).toMatch(new RegExp(`^rxdag: ${escape(corrupt)}`));
+
+    const resumed = await runCli(['resume', '--store', store]);
+    expect(resumed).toMatchObject({ code: 2, stdout: '' });
+    expect(resumed.stderr).toContain(`${corrupt}`);
+    expect(resumed.stderr).toContain('name the run (rxdag resume RUN_ID)');
+    expect(readFileSync(bad, 'utf8')).toBe('{"not a header\n');
+    expect(readdirSync(store).sort()).toEqual([`${passed}.jsonl`, 'stray.jsonl']);
+  }, 30_000);
+
   it('should show a failed run: summary, every failure with its stderr lines, timings, --json and --report', async () => {
     const dir = folder('show');
     const store = path.join(dir, 'store');
@@ -293,4 +323,9 @@ function runInShell(script: string, args: readonly string[]): Promise<CliResult>
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   return new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+}
+
+/** `text` for a regular expression that matches it literally. */
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -101,7 +101,7 @@ describe('fileJournal', () => {
         lines[2] = '{"type": "task.ready", garbage';
         fs.writeFileSync(file, lines.join('\n'));
       },
-      /journal of run "bad" is corrupt at line 3: not JSON/,
+      /journal of run "bad" is corrupt at \/.+\/bad\.jsonl:3: not JSON/,
     ],
     [
       'a gap in seq',
@@ -110,7 +110,7 @@ describe('fileJournal', () => {
         lines.splice(2, 1);
         fs.writeFileSync(file, lines.join('\n'));
       },
-      /corrupt at line 3: task.started has seq 3, expected 2 \(a gap in seq\)/,
+      /corrupt at \/.+\/bad\.jsonl:3: task.started has seq 3, expected 2 \(a gap in seq\)/,
     ],
     [
       'an illegal transition',
@@ -128,7 +128,7 @@ describe('fileJournal', () => {
         lines[2] = lines[2]!.replace('"runId":"bad"', '"runId":"other"');
         fs.writeFileSync(file, lines.join('\n'));
       },
-      /corrupt at line 3: task.ready of run "other" in the journal of run "bad"/,
+      /corrupt at \/.+\/bad\.jsonl:3: task.ready of run "other" in the journal of run "bad"/,
     ],
     [
       'the journal of another run under its name',
@@ -137,7 +137,7 @@ describe('fileJournal', () => {
         lines[0] = JSON.stringify(header('someone-else'));
         fs.writeFileSync(file, lines.join('\n'));
       },
-      /corrupt at line 1: the file holds the journal of run "someone-else"/,
+      /corrupt at \/.+\/bad\.jsonl:1: the file holds the journal of run "someone-else"/,
     ],
     [
       'an ended run',
@@ -312,13 +312,15 @@ describe('fileJournal', () => {
   it('should take over the lock of a process that exited and was not reaped yet (a zombie)', async () => {
     const dir = freshDir();
     written(dir, 'zombie');
-    // `true` exits at once; its parent has become `sleep`, which never reaps it
-    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // the short sleep ends after its parent shell has become `sleep 30`, which never reaps it
+    const parent = spawn('sh', ['-c', 'sleep 0.5 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const pid = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString()))));
-      const isZombie = () => procTells && / Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-      for (let tries = 0; tries < 100 && procTells && !isZombie(); tries++) await new Promise((resolve) => setTimeout(resolve, 10));
-      expect(isZombie()).toBe(procTells);
+      const stat = () => (procTells ? fs.readFileSync(`/proc/${pid}/stat`, 'utf8') : '');
+      const isZombie = () => / Z /.test(stat());
+      // up to 5 s on a busy machine
+      for (let tries = 0; tries < 500 && procTells && !isZombie(); tries++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect([pid, isZombie()]).toEqual([pid, procTells]);
       fs.writeFileSync(path.join(dir, 'zombie.lock'), JSON.stringify({ host: os.hostname(), pid, since: Date.now() }));
 
       await expect(fileJournal(dir).runs()).resolves.toMatchObject([{ runId: 'zombie', status: procTells ? 'interrupted' : 'running' }]);
@@ -330,6 +332,23 @@ describe('fileJournal', () => {
     } finally {
       parent.kill('SIGKILL');
     }
+  });
+
+  it("should fail a listing on a file whose header is not a run's, unless told what to do with it: then list the others", async () => {
+    const dir = freshDir();
+    written(dir, 'fine');
+    const stray = path.join(dir, 'a%20stray.jsonl');
+    fs.writeFileSync(stray, '{"runId":"a stray"}\n');
+    const expected = `journal of run "a stray" is corrupt at ${stray}:1: the header is not an rxdag run header (runId, dagId, spec, options)`;
+
+    await expect(fileJournal(dir).runs()).rejects.toBeInstanceOf(JournalCorruptError);
+    await expect(fileJournal(dir).runs()).rejects.toThrow(expected);
+    const unreadable: JournalCorruptError[] = [];
+    const runs = await fileJournal(dir).runs({ onUnreadable: (error) => unreadable.push(error) });
+
+    expect(runs.map((run) => [run.runId, run.status])).toEqual([['fine', 'interrupted']]);
+    expect(unreadable.map((error) => [error.runId, error.message])).toEqual([['a stray', expected]]);
+    expect(fs.readFileSync(stray, 'utf8')).toBe('{"runId":"a stray"}\n');
   });
 
   it('should list a run whose owner died as interrupted, and one owned now as running', async () => {

@@ -3,7 +3,15 @@ import * as path from 'node:path';
 import { eventLineEncoder } from './eventLine';
 import { type JournalRecord, readRecord } from './fileRecord';
 import { headerText } from './headerText';
-import { type Journal, type JournaledRun, type JournaledRunSummary, type JournalWriter, RunExistsError, RunNotResumableError } from './journal';
+import {
+  type Journal,
+  JournalCorruptError,
+  type JournaledRun,
+  type JournaledRunSummary,
+  type JournalWriter,
+  RunExistsError,
+  RunNotResumableError,
+} from './journal';
 import { acquireLock, clearStaleLock, type HeldLock, liveOwner } from './lockFile';
 import { summarize } from './summary';
 import { TextBytes } from './textBytes';
@@ -99,7 +107,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
         throw error;
       }
     },
-    async runs() {
+    async runs(options) {
       let names: string[];
       try {
         names = fs.readdirSync(root).filter((name) => name.endsWith('.jsonl'));
@@ -109,7 +117,14 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
       }
       const listed: { createdAt: number; summary: JournaledRunSummary }[] = [];
       for (const name of names) {
-        const record = readRecord(path.join(root, name), undefined, false);
+        let record: JournalRecord;
+        try {
+          record = readRecord(path.join(root, name), undefined, false);
+        } catch (error) {
+          if (!(error instanceof JournalCorruptError) || options?.onUnreadable === undefined) throw error;
+          options.onUnreadable(error);
+          continue;
+        }
         const lock = path.join(root, `${name.slice(0, -'.jsonl'.length)}.lock`);
         const owned = liveOwner(lock) !== undefined;
         const summary = summarize(record.header, record.events, owned);

@@ -92,6 +92,12 @@ export interface JournaledRun {
   readonly writer: JournalWriter;
 }
 
+/** Options of {@link Journal.runs}. */
+export interface RunsOptions {
+  /** Called with the error of each record that cannot be read; that record is left out of the list. */
+  readonly onUnreadable?: (error: JournalCorruptError) => void;
+}
+
 /** A store of journaled runs. */
 export interface Journal {
   /** Where the journal is, for messages (a folder, a redacted connection string). */
@@ -107,8 +113,12 @@ export interface Journal {
    * cannot be read; then nothing is changed.
    */
   resume(runId: string): JournaledRun | Promise<JournaledRun>;
-  /** Every run of the journal, the newest first. */
-  runs(): Promise<readonly JournaledRunSummary[]>;
+  /**
+   * Every run of the journal, the newest first. A record that cannot be read (a file journal's
+   * file whose header is not a run header) fails the listing with `JournalCorruptError`, unless
+   * `onUnreadable` takes it: then it is left out and the others are listed.
+   */
+  runs(options?: RunsOptions): Promise<readonly JournaledRunSummary[]>;
   /** A run's events in `seq` order (`RunNotResumableError` with reason `unknown` when there is none). */
   events(runId: string): Promise<readonly DagEvent[]>;
   /** The header of a run (`RunNotResumableError` with reason `unknown` when there is none). */
@@ -184,7 +194,7 @@ export class JournalCorruptError extends Error {
   override readonly name = 'JournalCorruptError';
   constructor(
     readonly runId: string,
-    /** Where: `line 12`, `seq 40`, … */
+    /** Where: `<file>:12` (the file journal), `seq 40`, … */
     readonly where: string,
     readonly problem: string,
   ) {

@@ -11,7 +11,7 @@
  * It does not decide what runs again: the library's `resumeRun` does (attempts that were in
  * flight run again under their number; completed tasks do not).
  */
-import { type DagEvent, defineDag, type JournalHeader, resumeRun, RunNotResumableError } from '../../index';
+import { type DagEvent, defineDag, type JournalCorruptError, type JournalHeader, resumeRun, RunNotResumableError } from '../../index';
 import { builtinAgents } from '../agents/builtinAgents';
 import { ProcessGroups } from '../agents/processGroups';
 import { type MetricsEndpoint, openMetricsEndpoint } from '../output/metricsEndpoint';
@@ -105,7 +105,17 @@ function schedulingOf(header: JournalHeader, raw: RawResumeOptions, options: Ret
 
 /** The newest run of the store whose process stopped before it ended. */
 async function newestInterrupted(store: Store): Promise<string> {
-  const runs = await store.journal.runs().catch((error: unknown) => asRefusal(error, store.location));
+  const unreadable: JournalCorruptError[] = [];
+  const onUnreadable = (error: JournalCorruptError) => unreadable.push(error);
+  const runs = await store.journal.runs({ onUnreadable }).catch((error: unknown) => asRefusal(error, store.location));
+  if (unreadable.length > 0) {
+    // the newest interrupted run may be the one that cannot be read: name it rather than guess
+    throw new InvalidInputError(
+      unreadable.map((error) => ({
+        message: `${error.message}; which interrupted run is the newest cannot be told: name the run (rxdag resume RUN_ID)`,
+      })),
+    );
+  }
   const interrupted = runs.find((run) => run.status === 'interrupted');
   if (interrupted !== undefined) return interrupted.runId;
   const running = runs.filter((run) => run.status === 'running').length;

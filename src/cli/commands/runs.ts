@@ -2,9 +2,11 @@
  * `rxdag runs [--store …] [--json]`: the runs of a store, newest first: a table (run id, DAG,
  * status, started, took, completed/failed/skipped/total), or with `--json` one object per line
  * exactly as the library's `journal.runs()` gives it. A folder without a store is no error: it
- * says there are no runs (exit 0). A store that cannot be read or reached: one line, exit 2.
- * It changes nothing in the store.
+ * says there are no runs (exit 0). A store that cannot be read or reached: one line, exit 2; a
+ * run's file that cannot be read: the others listed, then one line for it on stderr, exit 2.
+ * It changes nothing in the store but the lock a killed process left on a run that had ended.
  */
+import type { JournalCorruptError } from '../../index';
 import { ExitCode } from '../exitCodes';
 import { runsTable } from '../output/runsTable';
 import { folderExists, openStore } from '../store/openStore';
@@ -29,11 +31,14 @@ export async function runsCommand(raw: RawRunsOptions, io: CliIo): Promise<numbe
   }
   const store = openStore(location, 'read');
   try {
-    const runs = await store.journal.runs().catch((error: unknown) => asRefusal(error, location));
-    if (runs.length === 0) say(location.kind === 'folder' ? none : `no runs in the store ${location.label}`);
+    const unreadable: JournalCorruptError[] = [];
+    const onUnreadable = (error: JournalCorruptError) => unreadable.push(error);
+    const runs = await store.journal.runs({ onUnreadable }).catch((error: unknown) => asRefusal(error, location));
+    if (runs.length === 0 && unreadable.length === 0) say(location.kind === 'folder' ? none : `no runs in the store ${location.label}`);
     else if (raw.json === true) for (const run of runs) io.stdout.write(`${JSON.stringify(run)}\n`);
-    else io.stdout.write(`${runsTable(runs).join('\n')}\n`);
-    return ExitCode.ok;
+    else if (runs.length > 0) io.stdout.write(`${runsTable(runs).join('\n')}\n`);
+    for (const error of unreadable) io.stderr.write(`rxdag: ${error.message} (left out of the list)\n`);
+    return unreadable.length === 0 ? ExitCode.ok : ExitCode.invalid;
   } finally {
     await store.close();
   }

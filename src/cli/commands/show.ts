@@ -4,9 +4,11 @@
  * every task that failed for good with its error (a shell task's last stderr lines included),
  * each task's timing, rules, estimate and why it was skipped, and with `--report` the
  * HTML report built from the journal's events (the same report as `rxdag run --report`). An
- * unknown run, a missing or unreachable store: one line, exit 2. It changes nothing in the store.
+ * unknown run, a missing or unreachable store: one line, exit 2. It changes nothing in the store
+ * but the lock a killed process left on a run that had ended (`journal.runs()` clears it).
  */
 import { writeFileSync } from 'node:fs';
+import type { JournalCorruptError } from '../../index';
 import { ExitCode } from '../exitCodes';
 import { formatRunDetails, runDetails } from '../output/runDetails';
 import { runSetupOf } from '../output/runSetup';
@@ -33,7 +35,11 @@ export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo)
   try {
     const { journal } = store;
     const read = async () => {
-      const summary = (await journal.runs()).find((run) => run.runId === runId);
+      // another run's unreadable file does not keep this one from being shown; its own does
+      const unreadable: JournalCorruptError[] = [];
+      const summary = (await journal.runs({ onUnreadable: (error) => unreadable.push(error) })).find((run) => run.runId === runId);
+      const own = unreadable.find((error) => error.runId === runId);
+      if (own !== undefined) throw own;
       if (summary === undefined) {
         throw new InvalidInputError([
           { message: `run "${runId}" is not in the store ${location.label} (rxdag runs${storeFlag(location)} lists its runs)` },
