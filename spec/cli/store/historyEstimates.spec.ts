@@ -1,4 +1,8 @@
-import type { DagEvent, Journal, JournaledRunStatus, JournaledRunSummary } from '../../../src/index';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { lastValueFrom } from 'rxjs';
+import { type DagEvent, defineDag, fileJournal, type Journal, type JournaledRunStatus, type JournaledRunSummary, runDag } from '../../../src/index';
 import {
   estimatesNoteOf,
   HISTORY_RUNS,
@@ -74,6 +78,20 @@ describe('historyEstimates', () => {
     expect(read).toEqual([]);
     const failing = { runs: () => Promise.reject(new Error('down')) } as unknown as Journal;
     expect(await historyEstimates(failing, 'd', new Set(['a']))).toEqual({ estimates: new Map(), runs: [] });
+  });
+
+  it("should use the runs a file journal can read when one of its files is not a run's", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rxdag-history-'));
+    try {
+      const dag = defineDag({ id: 'd', tasks: [{ id: 'a', agent: 'x' }] });
+      await lastValueFrom(runDag(dag, { agents: { x: () => 'done' }, journal: fileJournal(dir), runId: 'r1', healthCheckIntervalMs: 0 }));
+      writeFileSync(path.join(dir, 'stray.jsonl'), 'not a header\n');
+      const history = await historyEstimates(fileJournal(dir), 'd', new Set(['a']));
+      expect(history.runs).toEqual(['r1']);
+      expect(history.estimates.has('a')).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('should fill in only the tasks without an estimate, and note which', () => {

@@ -227,7 +227,7 @@ async function released(journal: Journal | undefined, runId: string): Promise<un
   if (journal === undefined) return undefined;
   const deadline = Date.now() + RELEASE_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    const runs = await journal.runs().catch(() => undefined);
+    const runs = await journal.runs({ onUnreadable: () => undefined }).catch(() => undefined);
     if (runs === undefined || runs.find((run) => run.runId === runId)?.status !== 'running') return undefined;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -44,7 +44,7 @@ export async function historyEstimates(journal: Journal, dagId: string, taskIds:
   const runs: string[] = [];
   if (taskIds.size === 0) return { estimates: new Map(), runs };
   try {
-    const ended = (await journal.runs()).filter(
+    const ended = (await journal.runs({ onUnreadable: () => undefined })).filter(
       (run) => run.dagId === dagId && (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled'),
     );
     let read = 0;
