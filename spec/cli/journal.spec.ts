@@ -163,6 +163,15 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
       }),
     ]);
 
+    const file = path.join(folder('a-file-store'), 'store');
+    writeFileSync(file, '');
+    expect(await runCli(['runs', '--store', file])).toEqual({
+      code: 2,
+      signal: null,
+      stdout: '',
+      stderr: `rxdag: no store at ${file}/: "${file}" is not a directory\n`,
+    });
+
     const none = 'no runs: .rxdag/ has no journal (runs are journaled there by rxdag run)\n';
     expect(await runCli(['runs'], { RXDAG_STORE: '' }, { cwd: dir })).toEqual({ code: 0, signal: null, stdout: none, stderr: '' });
     expect(await runCli(['runs', '--json'], { RXDAG_STORE: '' }, { cwd: dir })).toEqual({

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { folderExists, openStore, type PostgresModule } from '../../../src/cli/store/openStore';
+import { openStore, type PostgresModule, storeExists } from '../../../src/cli/store/openStore';
 import { newRunId } from '../../../src/cli/store/runId';
 import { redactConnectionString, storeFlag, storeLocation } from '../../../src/cli/store/storeLocation';
 import { InvalidInputError } from '../../../src/cli/problems';
@@ -59,7 +59,7 @@ describe('the store of journaled runs', () => {
     // a folder to be made by the journal is fine, and not made yet
     const later = path.join(tmp.dir, 'later', 'store');
     openStore(storeLocation(later, {}), 'write');
-    expect(folderExists(storeLocation(later, {}))).toBe(false);
+    expect(storeExists(storeLocation(later, {}))).toBe(false);
   });
 
   it('should refuse to read a store that does not exist', () => {

@@ -9,7 +9,7 @@
 import type { JournalCorruptError } from '../../index';
 import { ExitCode } from '../exitCodes';
 import { runsTable } from '../output/runsTable';
-import { folderExists, openStore } from '../store/openStore';
+import { openStore, storeExists } from '../store/openStore';
 import { asRefusal } from '../store/storeErrors';
 import { storeLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
@@ -25,7 +25,7 @@ export async function runsCommand(raw: RawRunsOptions, io: CliIo): Promise<numbe
   const none = `no runs: ${location.label} has no journal (runs are journaled there by rxdag run)`;
   // with --json, stdout holds JSON lines only: saying there are none is for stderr
   const say = (line: string) => (raw.json === true ? io.stderr : io.stdout).write(`${line}\n`);
-  if (!folderExists(location)) {
+  if (!storeExists(location)) {
     say(none);
     return ExitCode.ok;
   }

@@ -8,7 +8,7 @@
  * It reads and writes no run: a server that cannot be reached is only found by the first
  * request (the commands turn that failure into its line, see `storeErrors.ts`).
  */
-import { accessSync, constants, mkdirSync, rmdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileJournal, type Journal } from '../../index';
 import { describeIoError } from '../commands/writeTarget';
@@ -31,7 +31,7 @@ export type StoreUse = 'write' | 'read';
 
 /**
  * Opens the store at `location`. For `write` (`rxdag run`) a folder must be writable, or
- * creatable (the journal creates it with the run's first record); for `read` it must exist (`rxdag runs` checks {@link folderExists} first
+ * creatable (the journal creates it with the run's first record); for `read` it must exist (`rxdag runs` checks {@link storeExists} first
  * and says "no runs" instead). `loadPostgres` is replaceable for specs.
  */
 export function openStore(location: StoreLocation, use: StoreUse, loadPostgres: () => PostgresModule = requirePostgres): Store {
@@ -58,14 +58,12 @@ export function openStore(location: StoreLocation, use: StoreUse, loadPostgres: 
   return { journal, location, close: () => journal.end().catch(() => undefined) };
 }
 
-/** Whether the store's folder exists (always true for a database: asking it is a request). */
-export function folderExists(location: StoreLocation): boolean {
-  if (location.kind !== 'folder') return true;
-  try {
-    return statSync(location.dir).isDirectory();
-  } catch {
-    return false;
-  }
+/**
+ * Whether the store is there: for a folder, whether anything is at its path (a file there is
+ * refused by {@link openStore} as not a directory; nothing at all means no runs yet).
+ */
+export function storeExists(location: StoreLocation): boolean {
+  return location.kind !== 'folder' || existsSync(location.dir);
 }
 
 /** The `pg` client, loaded with the `rxdag/postgres` entry that needs it. */
