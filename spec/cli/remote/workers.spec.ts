@@ -66,6 +66,21 @@ describeRedis('rxdag run --redis with rxdag worker processes', (env) => {
   const startWorkers = (count: number) =>
     Promise.all(Array.from({ length: count }, () => fleet.start(env.url, prefix, ['--lease-ms', LEASE_MS, '-c', '2'])));
 
+  it('should say when no worker is connected to its queues, wait for one, and say nothing once one is', async () => {
+    const dagFile = tmp.file('lone.yaml');
+    writeFileSync(dagFile, 'id: lone\ntasks:\n  - id: only\n    run: echo done\n');
+    const hint = `rxdag: no worker is connected to these queues yet: attempts wait in Redis until one starts (rxdag worker --redis URL --redis-prefix ${prefix})`;
+    const alone = fleet.track(startCli(['run', dagFile, '--redis', env.url, '--redis-prefix', prefix, '--no-journal', '-q']));
+    await waitFor(() => alone.stderrSoFar().includes(hint), 'the hint', 30_000);
+    await startWorkers(1);
+    expect(await alone.done).toMatchObject({ code: 0 });
+
+    const served = await fleet.track(startCli(['run', dagFile, '--redis', env.url, '--redis-prefix', prefix, '--no-journal', '-q'])).done;
+    expect(served.code).toBe(0);
+    expect(served.stderr).toContain('rxdag: attempts run on rxdag workers through Redis');
+    expect(served.stderr).not.toContain('no worker is connected');
+  }, 60_000);
+
   it('should finish a run when a worker is killed with SIGKILL mid-run: its attempts run elsewhere, no task counted twice', async () => {
     const [dagFile, starts, log] = [tmp.file('kill-worker.json'), tmp.file('kill-worker.starts'), tmp.file('kill-worker.jsonl')];
     const deps = layeredDag(dagFile, starts, 4, 6);

@@ -39,5 +39,6 @@ export async function openRemoteAgents(settings: RemoteSettings, stderr: { write
   stderr.write(
     `rxdag: attempts run on rxdag workers through Redis at ${remote.location} (queues ${queues}, prefix ${settings.prefix}; ${signed})\n`,
   );
+  if (remote.noWorkerHint !== undefined) stderr.write(`${remote.noWorkerHint}\n`);
   return remote;
 }

@@ -8,6 +8,7 @@ import { type RemoteAgent, remoteAgent } from '../../bullmq/index';
 import { SHELL_AGENT } from '../agents/shellAgent';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
 import { reachRedis } from './redisAccess';
+import { connectedWorkers, noWorkerHint } from './workerPresence';
 import type { RemoteSettings } from './remoteOptions';
 
 /** The remote agents of a run and how to close their connections. */
@@ -15,6 +16,8 @@ export interface RemoteAgents {
   readonly agents: Readonly<Record<string, RemoteAgent>>;
   /** Where they send attempts, safe to print: `redis://:***@host:port/db`. */
   readonly location: string;
+  /** A line to say when no worker was connected to their queues as they were made. */
+  readonly noWorkerHint: string | undefined;
   /**
    * Closes their connections once the cancels and removals already sent have gone out (after a
    * Ctrl-C, the workers still hear the cancel of each running attempt).
@@ -41,6 +44,7 @@ export async function remoteAgents(settings: RemoteSettings): Promise<RemoteAgen
   return {
     agents,
     location: target.location,
+    noWorkerHint: noWorkerHint(await connectedWorkers(target, settings.prefix, Object.keys(agents)), settings.prefix, settings.key !== undefined),
     close: async () => {
       await Promise.all(Object.values(agents).map((agent) => agent.close()));
     },

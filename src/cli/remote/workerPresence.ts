@@ -1,0 +1,40 @@
+/**
+ * Whether any worker is connected to a run's queues when `rxdag run --redis` (or `resume`)
+ * starts: a hint for the person at the terminal, who would otherwise watch attempts wait in
+ * Redis with no sign of why. It decides nothing: workers may start later, and a Redis that does
+ * not list its clients (some hosted ones refuse `CLIENT LIST`) gets no hint. Loaded only with
+ * `--redis`. It keeps no connection open.
+ */
+import { Queue } from 'bullmq';
+import { DEFAULT_PREFIX } from '../../bullmq/jobFormat';
+import type { RedisTarget } from '../../bullmq/redisConnection';
+
+/** How long the count may take: past it, no hint. */
+const COUNT_TIMEOUT_MS = 2000;
+
+/**
+ * The number of workers connected to any of `queues` now (BullMQ's count, which `rxdag worker`
+ * processes are part of), or `undefined` when Redis does not tell in time.
+ */
+export async function connectedWorkers(target: RedisTarget, prefix: string, queues: readonly string[]): Promise<number | undefined> {
+  const opened = queues.map((name) => new Queue(name, { connection: { ...target.bullmqOptions, maxRetriesPerRequest: 0 }, prefix }));
+  for (const queue of opened) queue.on('error', () => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), COUNT_TIMEOUT_MS);
+  });
+  try {
+    const counted = Promise.all(opened.map((queue) => queue.getWorkersCount())).then((counts) => counts.reduce((sum, count) => sum + count, 0));
+    return await Promise.race([counted.catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+    await Promise.allSettled(opened.map((queue) => queue.close()));
+  }
+}
+
+/** The line said when no worker is connected, or `undefined` when there is nothing to say. */
+export function noWorkerHint(workers: number | undefined, prefix: string, signed: boolean): string | undefined {
+  if (workers !== 0) return undefined;
+  const flags = `${prefix === DEFAULT_PREFIX ? '' : ` --redis-prefix ${prefix}`}${signed ? ' and the same key' : ''}`;
+  return `rxdag: no worker is connected to these queues yet: attempts wait in Redis until one starts (rxdag worker --redis URL${flags})`;
+}
