@@ -12,7 +12,13 @@ import {
   resumeRun,
   RunLockedError,
   RunNotResumableError,
+  runDag,
+  defineDag,
+  type Agent,
 } from '../../src';
+import { lastValueFrom } from 'rxjs';
+import { readEndedRun } from '../../src/journal/fileRecord';
+import { summarize } from '../../src/journal/summary';
 import { describeJournalContract } from './contract';
 
 /** The file journal's own behaviour; the contract every journal keeps is `contract.ts`'s. */
@@ -349,6 +355,71 @@ describe('fileJournal', () => {
     expect(runs.map((run) => [run.runId, run.status])).toEqual([['fine', 'interrupted']]);
     expect(unreadable.map((error) => [error.runId, error.message])).toEqual([['a stray', expected]]);
     expect(fs.readFileSync(stray, 'utf8')).toBe('{"runId":"a stray"}\n');
+  });
+
+  it('should list an ended run from its first and last lines exactly as from all of them', async () => {
+    const dir = freshDir();
+    const journal = fileJournal(dir);
+    const run = (dag: Parameters<typeof defineDag>[0], agents: Record<string, Agent>, runId: string) =>
+      lastValueFrom(runDag(defineDag(dag), { agents, journal, runId, healthCheckIntervalMs: 0 }));
+    // succeeded, with a retry and tasks spawned on the way
+    let tries = 0;
+    await run(
+      { id: 'grow', tasks: [{ id: 'seed', agent: 'x' }, { id: 'flaky', agent: 'flaky', deps: ['seed'], retry: { attempts: 2, backoffMs: 0 } }] },
+      {
+        x: (ctx) => (ctx.id === 'seed' ? ctx.spawn([{ id: 'child-1', agent: 'x' }, { id: 'child-2', agent: 'x', deps: ['child-1'] }]) : 'ok'),
+        flaky: () => (++tries === 1 ? Promise.reject(new Error('once')) : 'ok'),
+      },
+      'grown',
+    );
+    // failed: a task failed for good, its dependent skipped
+    await run(
+      { id: 'break', tasks: [{ id: 'a', agent: 'x' }, { id: 'b', agent: 'bad', deps: ['a'] }, { id: 'c', agent: 'x', deps: ['b'] }] },
+      { x: () => 'ok', bad: () => Promise.reject(new Error('no')) },
+      'broken',
+    );
+    // and one that did not end: read whole
+    written(dir, 'cut');
+
+    const listed = await journal.runs();
+
+    const whole = await Promise.all(
+      listed.map(async (summary) => summarize(await journal.header(summary.runId), await journal.events(summary.runId), false)),
+    );
+    expect(listed).toEqual(whole);
+    expect(Object.fromEntries(listed.map((summary) => [summary.runId, [summary.status, summary.counts]]))).toEqual({
+      grown: ['succeeded', { total: 4, completed: 4, failed: 0, skipped: 0, cancelled: 0 }],
+      broken: ['failed', { total: 3, completed: 1, failed: 1, skipped: 1, cancelled: 0 }],
+      cut: ['interrupted', { total: 2, completed: 1, failed: 0, skipped: 0, cancelled: 0 }],
+    });
+    for (const runId of ['grown', 'broken']) {
+      const ends = readEndedRun(path.join(dir, `${runId}.jsonl`))!;
+      expect(ends.events.map((event) => event.type)).toEqual(['dag.created', 'dag.completed']);
+      expect(ends.header).toEqual(await journal.header(runId));
+    }
+  });
+
+  it('should read a file whole for a listing unless it ends with a whole dag.completed of its run after a dag.created', () => {
+    const dir = freshDir();
+    const ended = written(dir, 'ended', [
+      ...legalStart('ended'),
+      events.dagCompleted({ runId: 'ended', seq: 5, at: 5, outcome: 'succeeded', counts: { total: 2, completed: 2, failed: 0, skipped: 0, cancelled: 0 }, durationMs: 4, failures: [] }),
+    ]);
+    expect(readEndedRun(ended)?.events.map((event) => event.seq)).toEqual([1, 5]);
+    const text = fs.readFileSync(ended, 'utf8');
+    const lines = text.split('\n');
+    const variant = (name: string, content: string) => {
+      const file = path.join(dir, `${name}.jsonl`);
+      fs.writeFileSync(file, content);
+      return readEndedRun(file);
+    };
+    expect(variant('torn', `${text}{"type":"task.re`)).toBeUndefined();
+    expect(variant('no-newline', text.slice(0, -1))).toBeUndefined();
+    expect(variant('not-ended', `${lines.slice(0, 5).join('\n')}\n`)).toBeUndefined();
+    expect(variant('other-run', text.replace(/"runId":"ended","seq":5/, '"runId":"x","seq":5'))).toBeUndefined();
+    expect(variant('no-created', [lines[0], ...lines.slice(2)].join('\n'))).toBeUndefined();
+    expect(variant('header-only', `${lines[0]}\n`)).toBeUndefined();
+    expect(variant('empty', '')).toBeUndefined();
   });
 
   it('should list a run whose owner died as interrupted, and one owned now as running', async () => {

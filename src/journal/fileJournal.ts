@@ -1,13 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { DagEvent } from '../events';
 import { eventLineEncoder } from './eventLine';
-import { type JournalRecord, readRecord } from './fileRecord';
+import { type JournalRecord, readEndedRun, readRecord } from './fileRecord';
 import { headerText } from './headerText';
 import {
   type Journal,
   JournalCorruptError,
   type JournaledRun,
   type JournaledRunSummary,
+  type JournalHeader,
   type JournalWriter,
   RunExistsError,
   RunNotResumableError,
@@ -117,9 +119,10 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
       }
       const listed: { createdAt: number; summary: JournaledRunSummary }[] = [];
       for (const name of names) {
-        let record: JournalRecord;
+        let record: { readonly header: JournalHeader; readonly events: readonly DagEvent[] };
         try {
-          record = readRecord(path.join(root, name), undefined, false);
+          const file = path.join(root, name);
+          record = readEndedRun(file) ?? readRecord(file, undefined, false);
         } catch (error) {
           if (!(error instanceof JournalCorruptError) || options?.onUnreadable === undefined) throw error;
           options.onUnreadable(error);
