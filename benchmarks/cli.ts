@@ -18,8 +18,8 @@ import { invocation, machineInfo, sourceInfo } from './machine';
 
 /**
  * `npm run bench:cli` — what the `rxdag` command line costs on a big DAG file: `rxdag validate`
- * of a JSON and a YAML file, and `rxdag run` of the JSON file next to the same DAG run through
- * the library with the same sleep agent. Every sample is a fresh process (Node's start
+ * of a JSON and a YAML file, `rxdag run` of the JSON file next to the same DAG run through
+ * the library with the same sleep agent, and `rxdag runs` of a store holding 3 ended runs of it. Every sample is a fresh process (Node's start
  * included), rounds interleaved; medians of `--runs` (default 3).
  *
  *   tsx benchmarks/cli.ts [--size N] [--runs N] [--concurrency N] [--dist DIR] [--out DIR] [--timeout SEC]
@@ -35,6 +35,8 @@ import { invocation, machineInfo, sourceInfo } from './machine';
 
 const ROOT = path.resolve(__dirname, '..');
 const DEFAULT_SIZE = 100_000;
+/** Ended runs of the file in the store `rxdag runs` lists. */
+const STORE_RUNS = 3;
 
 interface Options {
   readonly size: number;
@@ -106,6 +108,20 @@ async function main(): Promise<void> {
     const runArgs = [files.json, ...(noJournal ? ['--no-journal'] : []), '-c', String(options.concurrency)];
     const libraryScript = path.join(__dirname, 'cli', 'libraryRun.cjs');
     const shown = (file: string) => path.basename(file);
+    // a store of ended runs of the file, for `rxdag runs` (a build without the command: no such case)
+    const store = path.join(work, 'store');
+    const hasRuns = spawnSync(process.execPath, [main, 'runs', '--help'], { encoding: 'utf8' }).status === 0;
+    if (hasRuns) {
+      for (let i = 1; i <= STORE_RUNS; i++) {
+        const made = spawnSync(process.execPath, [main, 'run', files.json, '--store', store, '-q', '-c', String(options.concurrency)], {
+          cwd: work,
+          stdio: ['ignore', 'ignore', 'pipe'],
+          encoding: 'utf8',
+        });
+        if (made.status !== 0) throw new Error(`rxdag run into the store failed: ${made.stderr}`);
+        log(`  store: run ${i}/${STORE_RUNS} of ${shown(files.json)} journaled`);
+      }
+    }
 
     const plan: { name: CliCaseName; command: string; args: string[]; stdout: 'null' | 'capture' }[] = [
       { name: 'validateJson', command: `rxdag validate ${shown(files.json)}`, args: [main, 'validate', files.json], stdout: 'capture' },
@@ -122,6 +138,9 @@ async function main(): Promise<void> {
         args: [libraryScript, dist, files.json, String(options.concurrency)],
         stdout: 'capture',
       },
+      ...(hasRuns
+        ? [{ name: 'listRuns' as const, command: 'rxdag runs --store store', args: [main, 'runs', '--store', store], stdout: 'capture' as const }]
+        : []),
     ];
     const samples = new Map<CliCaseName, { measured: Measured[]; loadMs: number[]; runMs: number[] }>(
       plan.map((entry) => [entry.name, { measured: [], loadMs: [], runMs: [] }]),
@@ -136,6 +155,8 @@ async function main(): Promise<void> {
         });
         const sample = samples.get(entry.name)!;
         sample.measured.push(result);
+        if (entry.name === 'listRuns' && (result.stdout.match(/ succeeded /g) ?? []).length !== STORE_RUNS)
+          throw new Error(`${entry.command} printed ${JSON.stringify(result.stdout)}`);
         if (entry.name.startsWith('validate') && !/ is valid: /.test(result.stdout))
           throw new Error(`${entry.command} printed ${JSON.stringify(result.stdout)}`);
         if (entry.name === 'runLibrary') {
@@ -173,6 +194,7 @@ async function main(): Promise<void> {
         concurrency: options.concurrency,
         dist: shownDist,
         noJournal,
+        ...(hasRuns ? { storeRuns: STORE_RUNS } : {}),
       },
       files: { jsonBytes: statSync(files.json).size, yamlBytes: statSync(files.yaml).size, tasks: files.size, edges: files.edges },
       cases,

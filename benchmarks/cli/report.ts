@@ -12,7 +12,7 @@ export const CLI_BEGIN = '<!-- cli:begin -->';
 export const CLI_END = '<!-- cli:end -->';
 
 /** The measured commands, in the order of the table. */
-export const CLI_CASES = ['validateJson', 'validateYaml', 'runCli', 'runLibrary'] as const;
+export const CLI_CASES = ['validateJson', 'validateYaml', 'runCli', 'runLibrary', 'listRuns'] as const;
 export type CliCaseName = (typeof CLI_CASES)[number];
 
 export interface CliCase {
@@ -50,6 +50,8 @@ export interface CliReport {
     readonly dist: string;
     /** Whether `rxdag run` had `--no-journal` (else it journaled into a temporary folder). */
     readonly noJournal: boolean;
+    /** How many ended runs the store listed by `rxdag runs` holds (absent: a build without `rxdag runs`). */
+    readonly storeRuns?: number;
   };
   readonly files: { readonly jsonBytes: number; readonly yamlBytes: number; readonly tasks: number; readonly edges: number };
   readonly cases: readonly CliCase[];
@@ -61,6 +63,7 @@ const LABELS: Record<CliCaseName, string> = {
   validateYaml: '`rxdag validate` YAML',
   runCli: '`rxdag run` JSON',
   runLibrary: 'library: `defineDag` + `runDag`, same sleep agent',
+  listRuns: '`rxdag runs` of a store holding ended runs of the file',
 };
 
 const seconds = (ms: number) => `${formatNumber(ms / 1000)} s`;
@@ -142,7 +145,7 @@ export function renderCliSection(report: CliReport): string {
     '',
     `${report.generatedAt.slice(0, 16).replace('T', ' ')} UTC, commit ${report.source.commit ?? '?'}${report.source.srcDirty === true ? ' + uncommitted changes in src/' : ''}, \`${report.command}\`; ${machine.cpuCount} × ${machine.cpuModel}, Node ${machine.node}; load average ${load(machine.loadAverage)} at the start, ${load(report.loadAverageAtEnd)} at the end.`,
     '',
-    `The generator's \`layered\` DAG (seed 42): ${files.tasks.toLocaleString('en-US')} \`sleep: 0\` tasks, ${files.edges.toLocaleString('en-US')} dependencies, as JSON (${(files.jsonBytes / 1e6).toFixed(1)} MB) and YAML (${(files.yamlBytes / 1e6).toFixed(1)} MB). Each number is the median of ${options.runs} fresh processes (rounds interleaved: validate JSON, validate YAML, run, library), timed from spawn to exit; CPU time (user + system, less moved by other work on the machine than wall time) and peak RSS (\`maxRSS\`) are the process's own at exit. \`rxdag run\`${options.noJournal ? ' `--no-journal`' : ' (journaling into a temporary folder: this build has no `--no-journal`)'} \`-c ${options.concurrency}\` prints its plain lines (not a terminal) to \`/dev/null\`; the library runs the same file's DAG with \`maxConcurrency: ${options.concurrency}\` and the CLI's own sleep agent (a \`sleep: 0\` task waits a ~1 ms Node timer on both sides). Build: \`${options.dist}\`.`,
+    `The generator's \`layered\` DAG (seed 42): ${files.tasks.toLocaleString('en-US')} \`sleep: 0\` tasks, ${files.edges.toLocaleString('en-US')} dependencies, as JSON (${(files.jsonBytes / 1e6).toFixed(1)} MB) and YAML (${(files.yamlBytes / 1e6).toFixed(1)} MB). Each number is the median of ${options.runs} fresh processes (rounds interleaved: validate JSON, validate YAML, run, library, runs), timed from spawn to exit; CPU time (user + system, less moved by other work on the machine than wall time) and peak RSS (\`maxRSS\`) are the process's own at exit. \`rxdag run\`${options.noJournal ? ' `--no-journal`' : ' (journaling into a temporary folder: this build has no `--no-journal`)'} \`-c ${options.concurrency}\` prints its plain lines (not a terminal) to \`/dev/null\`; the library runs the same file's DAG with \`maxConcurrency: ${options.concurrency}\` and the CLI's own sleep agent (a \`sleep: 0\` task waits a ~1 ms Node timer on both sides).${options.storeRuns === undefined ? '' : ` \`rxdag runs\` lists a store into which the file was run ${options.storeRuns} times with \`rxdag run\` (its journal on, \`sync: 'fsync'\`), before the rounds.`} Build: \`${options.dist}\`.`,
     '',
     renderCliTables(report),
     CLI_END,
