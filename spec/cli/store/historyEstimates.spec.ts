@@ -5,6 +5,7 @@ import { lastValueFrom } from 'rxjs';
 import { type DagEvent, defineDag, fileJournal, type Journal, type JournaledRunStatus, type JournaledRunSummary, runDag } from '../../../src/index';
 import {
   estimatesNoteOf,
+  HISTORY_EVENTS,
   HISTORY_RUNS,
   historyEstimates,
   tasksWithoutEstimate,
@@ -12,7 +13,7 @@ import {
 } from '../../../src/cli/store/historyEstimates';
 
 /** A journal of finished runs, newest first: each with its DAG id, status and task durations. */
-function journalOf(runs: readonly { runId: string; dagId?: string; status?: JournaledRunStatus; durations: Record<string, number> }[]) {
+function journalOf(runs: readonly { runId: string; dagId?: string; status?: JournaledRunStatus; lastSeq?: number; durations: Record<string, number> }[]) {
   const read: string[] = [];
   const journal: Pick<Journal, 'runs' | 'events'> = {
     runs: async () =>
@@ -20,7 +21,7 @@ function journalOf(runs: readonly { runId: string; dagId?: string; status?: Jour
         runId: run.runId,
         dagId: run.dagId ?? 'd',
         status: run.status ?? 'succeeded',
-        lastSeq: 0,
+        lastSeq: run.lastSeq ?? 0,
         counts: { total: 0, completed: 0, failed: 0, skipped: 0, cancelled: 0 },
       })),
     events: async (runId) => {
@@ -70,6 +71,20 @@ describe('historyEstimates', () => {
     const history = await historyEstimates(journal, 'd', new Set(['a']));
     expect(read).toEqual(runs.slice(0, HISTORY_RUNS).map((run) => run.runId));
     expect(history.estimates.get('a')).toBe(2);
+  });
+
+  it(`should read the newest run whatever its size, and no other that would take the events read past ${HISTORY_EVENTS}`, async () => {
+    const big = HISTORY_EVENTS * 0.6;
+    const { journal, read } = journalOf([
+      { runId: 'r3', lastSeq: big, durations: { a: 10 } },
+      { runId: 'r2', lastSeq: big, durations: { a: 20 } },
+      { runId: 'r1', lastSeq: 10, durations: { a: 30 } },
+    ]);
+    expect(Object.fromEntries((await historyEstimates(journal, 'd', new Set(['a']))).estimates)).toEqual({ a: 10 });
+    expect(read).toEqual(['r3']);
+    const { journal: huge, read: readHuge } = journalOf([{ runId: 'r1', lastSeq: HISTORY_EVENTS * 3, durations: { a: 5 } }]);
+    expect((await historyEstimates(huge, 'd', new Set(['a']))).estimates.get('a')).toBe(5);
+    expect(readHuge).toEqual(['r1']);
   });
 
   it('should read nothing when every task has an estimate, and give none when the store fails', async () => {
