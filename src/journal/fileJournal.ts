@@ -1,15 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { DagEvent } from '../events';
 import { eventLineEncoder } from './eventLine';
-import { type JournalRecord, readEndedRun, readRecord } from './fileRecord';
+import { type JournalRecord, readEndedRun, readRecord, type RecordedRun } from './fileRecord';
 import { headerText } from './headerText';
 import {
   type Journal,
   JournalCorruptError,
   type JournaledRun,
   type JournaledRunSummary,
-  type JournalHeader,
   type JournalWriter,
   RunExistsError,
   RunNotResumableError,
@@ -119,7 +117,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
       }
       const listed: { createdAt: number; summary: JournaledRunSummary }[] = [];
       for (const name of names) {
-        let record: { readonly header: JournalHeader; readonly events: readonly DagEvent[] };
+        let record: RecordedRun;
         try {
           const file = path.join(root, name);
           record = readEndedRun(file) ?? readRecord(file, undefined, false);
@@ -131,7 +129,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
         const lock = path.join(root, `${name.slice(0, -'.jsonl'.length)}.lock`);
         const owned = liveOwner(lock) !== undefined;
         const summary = summarize(record.header, record.events, owned);
-        if (isEnded(summary.status)) clearEndedRunLock(lock, summary.runId);
+        if (summary.endedAt !== undefined) clearEndedRunLock(lock, summary.runId);
         listed.push({ createdAt: record.header.createdAt, summary });
       }
       return listed.sort((a, b) => b.createdAt - a.createdAt).map((entry) => entry.summary);
@@ -143,10 +141,6 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
       return readExisting(files(runId).journal, runId, root).header;
     },
   };
-}
-
-function isEnded(status: JournaledRunSummary['status']): boolean {
-  return status === 'succeeded' || status === 'failed' || status === 'cancelled';
 }
 
 /**

@@ -10,9 +10,14 @@ import { JournalCorruptError, type JournalHeader } from './journal';
  * of the events' meaning (the reducer does); a problem is placed at `file:line`. It never writes.
  */
 
-/** What a journal file holds, as read. */
-export interface JournalRecord {
+/** A run's header and events as read from its file (all of them, or a listing's few). */
+export interface RecordedRun {
   readonly header: JournalHeader;
+  readonly events: readonly DagEvent[];
+}
+
+/** What a journal file holds, as read. */
+export interface JournalRecord extends RecordedRun {
   readonly events: DagEvent[];
   /** Bytes up to the end of the last complete line. */
   readonly completeBytes: number;
@@ -62,7 +67,7 @@ const CHUNK_BYTES = 256 * 1024;
  * Why: an ended 100k-task run is ~40 MB of lines, and a store keeps many; listing them parsed
  * every line of every run (5 such runs: ~3 s and ~460 MB).
  */
-export function readEndedRun(file: string): { readonly header: JournalHeader; readonly events: readonly DagEvent[] } | undefined {
+export function readEndedRun(file: string): RecordedRun | undefined {
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;
