@@ -11,7 +11,7 @@
  * It does not decide what runs again: the library's `resumeRun` does (attempts that were in
  * flight run again under their number; completed tasks do not).
  */
-import { type DagEvent, defineDag, type JournalCorruptError, type JournalHeader, resumeRun, RunNotResumableError } from '../../index';
+import { type DagEvent, defineDag, type JournalHeader, resumeRun, RunNotResumableError } from '../../index';
 import { builtinAgents } from '../agents/builtinAgents';
 import { ProcessGroups } from '../agents/processGroups';
 import { type MetricsEndpoint, openMetricsEndpoint } from '../output/metricsEndpoint';
@@ -19,6 +19,7 @@ import { InvalidInputError } from '../problems';
 import { openRemoteAgents } from '../remote/openRemote';
 import type { RemoteAgents } from '../remote/remoteAgents';
 import { openStore, type Store } from '../store/openStore';
+import { listRuns } from '../store/runList';
 import { asRefusal } from '../store/storeErrors';
 import { storeFlag, storeLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
@@ -105,9 +106,7 @@ function schedulingOf(header: JournalHeader, raw: RawResumeOptions, options: Ret
 
 /** The newest run of the store whose process stopped before it ended. */
 async function newestInterrupted(store: Store): Promise<string> {
-  const unreadable: JournalCorruptError[] = [];
-  const onUnreadable = (error: JournalCorruptError) => unreadable.push(error);
-  const runs = await store.journal.runs({ onUnreadable }).catch((error: unknown) => asRefusal(error, store.location));
+  const { runs, unreadable } = await listRuns(store.journal).catch((error: unknown) => asRefusal(error, store.location));
   if (unreadable.length > 0) {
     // the newest interrupted run may be the one that cannot be read: name it rather than guess
     throw new InvalidInputError(

@@ -6,10 +6,10 @@
  * run's file that cannot be read: the others listed, then one line for it on stderr, exit 2.
  * It changes nothing in the store but the lock a killed process left on a run that had ended.
  */
-import type { JournalCorruptError } from '../../index';
 import { ExitCode } from '../exitCodes';
 import { runsTable } from '../output/runsTable';
 import { openStore, storeExists } from '../store/openStore';
+import { listRuns } from '../store/runList';
 import { asRefusal } from '../store/storeErrors';
 import { storeLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
@@ -31,9 +31,7 @@ export async function runsCommand(raw: RawRunsOptions, io: CliIo): Promise<numbe
   }
   const store = openStore(location, 'read');
   try {
-    const unreadable: JournalCorruptError[] = [];
-    const onUnreadable = (error: JournalCorruptError) => unreadable.push(error);
-    const runs = await store.journal.runs({ onUnreadable }).catch((error: unknown) => asRefusal(error, location));
+    const { runs, unreadable } = await listRuns(store.journal).catch((error: unknown) => asRefusal(error, location));
     if (runs.length === 0 && unreadable.length === 0) say(location.kind === 'folder' ? none : `no runs in the store ${location.label}`);
     else if (raw.json === true) for (const run of runs) io.stdout.write(`${JSON.stringify(run)}\n`);
     else if (runs.length > 0) io.stdout.write(`${runsTable(runs).join('\n')}\n`);

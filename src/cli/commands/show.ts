@@ -8,7 +8,6 @@
  * but the lock a killed process left on a run that had ended (`journal.runs()` clears it).
  */
 import { writeFileSync } from 'node:fs';
-import type { JournalCorruptError } from '../../index';
 import { ExitCode } from '../exitCodes';
 import { formatRunDetails, runDetails } from '../output/runDetails';
 import { runSetupOf } from '../output/runSetup';
@@ -16,6 +15,7 @@ import { InvalidInputError } from '../problems';
 import { renderReport } from '../report/renderReport';
 import { estimatesNoteOf } from '../store/historyEstimates';
 import { openStore } from '../store/openStore';
+import { listRuns } from '../store/runList';
 import { asRefusal } from '../store/storeErrors';
 import { storeFlag, storeLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
@@ -36,8 +36,8 @@ export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo)
     const { journal } = store;
     const read = async () => {
       // another run's unreadable file does not keep this one from being shown; its own does
-      const unreadable: JournalCorruptError[] = [];
-      const summary = (await journal.runs({ onUnreadable: (error) => unreadable.push(error) })).find((run) => run.runId === runId);
+      const { runs, unreadable } = await listRuns(journal);
+      const summary = runs.find((run) => run.runId === runId);
       const own = unreadable.find((error) => error.runId === runId);
       if (own !== undefined) throw own;
       if (summary === undefined) {
