@@ -227,7 +227,7 @@ function processCpu(child: ChildProcess): number {
 const CLOCK_TICKS = 100;
 
 /** CPU ms per 1000 tasks used since `before`: Redis, this process (the scheduler, or the raw producer), the workers, all. */
-interface CpuPer1000 {
+export interface CpuPer1000 {
   readonly redis: number;
   readonly producer: number;
   readonly workers: number;
@@ -255,8 +255,22 @@ async function timedRound(cli: Cli, workers: readonly ChildProcess[], run: () =>
   return { perSecond, cpu: await cpuSince(cli, before, workers) };
 }
 
+/** What `--out` holds (the smoke spec reads it too). */
+export interface RemoteReport {
+  readonly at: string;
+  readonly tasks: number;
+  readonly concurrency: number;
+  readonly rounds: number;
+  readonly throughput: readonly ThroughputRow[];
+  readonly latency: {
+    readonly chain: number;
+    readonly rxdagLinkMs: { readonly p50: number; readonly p99: number };
+    readonly rawRoundTripMs: { readonly p50: number; readonly p99: number };
+  };
+}
+
 /** A worker count's rounds. */
-interface ThroughputRow {
+export interface ThroughputRow {
   readonly workers: number;
   /** rxdag ÷ raw of each pair of rounds. */
   readonly ratios: number[];
@@ -355,7 +369,8 @@ async function main(): Promise<void> {
     console.log(`  chain of ${cli.chain}, one worker: rxdag dispatch-to-dispatch p50 ${ms(latency.rxdagLinkMs.p50)} ms / p99 ${ms(latency.rxdagLinkMs.p99)} ms;` +
       ` raw BullMQ round trip p50 ${ms(latency.rawRoundTripMs.p50)} ms / p99 ${ms(latency.rawRoundTripMs.p99)} ms`);
     mkdirSync(path.dirname(cli.out), { recursive: true });
-    writeFileSync(cli.out, `${JSON.stringify({ at: new Date().toISOString(), tasks: cli.tasks, concurrency: cli.concurrency, rounds: cli.rounds, throughput, latency }, null, 2)}\n`);
+    const report: RemoteReport = { at: new Date().toISOString(), tasks: cli.tasks, concurrency: cli.concurrency, rounds: cli.rounds, throughput, latency };
+    writeFileSync(cli.out, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`  written to ${path.relative(process.cwd(), cli.out)}`);
   } finally {
     for (const child of live) child.kill('SIGKILL');

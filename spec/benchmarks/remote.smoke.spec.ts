@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import type { RemoteReport } from '../../benchmarks/remote';
 import { describeRedis } from '../support/redis';
 
 /**
@@ -17,31 +18,9 @@ const ROOT = path.resolve(__dirname, '../..');
 const SCRIPT = path.join(ROOT, 'benchmarks/remote.ts');
 const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
 
-interface Cpu {
-  readonly redis: number;
-  readonly producer: number;
-  readonly workers: number;
-  readonly total: number;
-}
-
-interface Report {
-  readonly tasks: number;
-  readonly rounds: number;
-  readonly throughput: readonly {
-    readonly workers: number;
-    readonly ratios: readonly number[];
-    readonly medianRatio: number;
-    readonly rawPerSecond: readonly number[];
-    readonly rxdagPerSecond: readonly number[];
-    readonly rawCpuMedian: Cpu;
-    readonly rxdagCpuMedian: Cpu;
-  }[];
-  readonly latency: { readonly chain: number; readonly rxdagLinkMs: { readonly p50: number; readonly p99: number } };
-}
-
 describeRedis('npm run bench:remote (tiny, once)', (env) => {
   let out: string;
-  let report: Report;
+  let report: RemoteReport;
   let stdout: string;
   const prefix = `${env.prefix}-bench`;
 
@@ -52,7 +31,7 @@ describeRedis('npm run bench:remote (tiny, once)', (env) => {
       cwd: ROOT,
       timeout: 100_000,
     }));
-    report = JSON.parse(readFileSync(path.join(out, 'remote.json'), 'utf8')) as Report;
+    report = JSON.parse(readFileSync(path.join(out, 'remote.json'), 'utf8')) as RemoteReport;
   }, 110_000);
 
   afterAll(() => rmSync(out, { recursive: true, force: true }));
