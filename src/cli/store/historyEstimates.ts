@@ -55,7 +55,7 @@ export async function historyEstimates(journal: Journal, dagId: string, taskIds:
     for (const run of ended.slice(0, HISTORY_RUNS)) {
       if (read > 0 && read + run.lastSeq > HISTORY_EVENTS) break;
       const events = await journal.events(run.runId);
-      read += Math.max(run.lastSeq, events.length);
+      read += run.lastSeq; // its summary's count, the one judged before reading
       let used = false;
       for (const event of events) {
         if (event.type !== 'task.completed' || !taskIds.has(event.taskId)) continue;
