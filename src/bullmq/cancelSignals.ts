@@ -52,7 +52,7 @@ export class CancelWatch {
   private polling = false;
 
   constructor(
-    target: RedisTarget,
+    private readonly target: RedisTarget,
     private readonly prefix: string,
     private readonly leaseMs: number,
     private readonly running: () => Iterable<WatchedJob>,
@@ -67,9 +67,16 @@ export class CancelWatch {
     this.timer.unref();
   }
 
-  /** Resolves when the subscription is in place (or failed: the poll still works then). */
-  ready(): Promise<void> {
-    return this.subscribed.then(() => undefined);
+  /**
+   * Resolves when the subscription is in place (or failed: the poll still works then); rejects
+   * with a `RedisConnectionError` when Redis has no database of the connection's number.
+   */
+  async ready(): Promise<void> {
+    const db = this.target.options.db ?? 0;
+    await this.target.selectDatabase(this.poller).catch((error: unknown) => {
+      throw this.target.fail(`select database ${db}`, error);
+    });
+    await this.subscribed;
   }
 
   /** Whether a cancel for this job was heard before it started. */

@@ -81,6 +81,16 @@ export class RedisTarget {
     return { ...this.options } as BullmqRedisOptions;
   }
 
+  /**
+   * Selects the database of the connection on `client`, rejecting when the server has none of
+   * that number. Why: ioredis reports a failed `SELECT` only as an `error` event and goes on
+   * with the commands, on database 0.
+   */
+  async selectDatabase(client: Redis): Promise<void> {
+    const db = this.options.db ?? 0;
+    if (db !== 0) await client.select(db);
+  }
+
   /** Whether every host this connects to is this machine (loopback address, `localhost`, or a unix socket). */
   get isLoopback(): boolean {
     if (this.options.path !== undefined) return true;

@@ -147,6 +147,7 @@ export class RemoteQueue {
     let connectionError: RedisConnectionError | undefined;
     const redis = target.commandClient(`rxdag-scheduler:${name}`, (error) => (connectionError = error), true);
     try {
+      await target.selectDatabase(redis);
       // events are read from here on: an outcome that arrives before the first read is not lost
       const last = await redis.xrevrange(`${prefix}:${name}:events`, '+', '-', 'COUNT', 1);
       const lastEventId = last[0]?.[0] ?? '0-0';

@@ -22,7 +22,10 @@ export interface RemoteWorker {
   readonly queues: readonly string[];
   /** Attempts running now. */
   readonly running: number;
-  /** Resolves when every queue's connection is up and cancels are heard. */
+  /**
+   * Resolves when every queue's connection is up and cancels are heard; rejects with a
+   * `RedisConnectionError` when Redis has no database of the connection's number.
+   */
   ready(): Promise<void>;
   /**
    * Takes no more jobs and resolves when closed. By default running attempts finish first; with

@@ -134,6 +134,18 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
     ]);
   });
 
+  it('should refuse a Redis database the server does not have, with one line and exit 2, before anything runs', async () => {
+    const url = new URL(env.url);
+    url.pathname = '/999999';
+    const { file, marker } = markerDag('no-such-db');
+    const results = await Promise.all([runCli(['run', file, '--redis', url.href], NO_KEY), runCli(['worker', '--redis', url.href], NO_KEY)]);
+    for (const result of results) {
+      expect([result.code, result.stdout]).toEqual([2, '']);
+      expect(result.stderr).toMatch(/^rxdag: cannot reach Redis at redis:\/\/\S+\/999999: ERR DB index is out of range\n$/);
+    }
+    expect(existsSync(marker)).toBe(false);
+  });
+
   describe('with a password', () => {
     const PASSWORD = 's3cret p@ss/with:odd&chars';
     let server: PasswordRedis;

@@ -41,7 +41,7 @@ function parseRedisUrl(url: string): RedisTarget {
   }
 }
 
-/** Connects once and sends PING; no retries, bounded in time. */
+/** Connects once, selects the URL's database and sends PING; no retries, bounded in time. */
 async function probe(target: RedisTarget): Promise<void> {
   const client = new Redis({
     ...target.options,
@@ -59,7 +59,7 @@ async function probe(target: RedisTarget): Promise<void> {
     timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS + 1000);
   });
   try {
-    await Promise.race([client.connect().then(() => client.ping()), timeout]);
+    await Promise.race([client.connect().then(() => target.selectDatabase(client)).then(() => client.ping()), timeout]);
   } catch (error) {
     refuse(`cannot reach Redis at ${target.location}: ${target.reasonOf(connectionError ?? error)}`);
   } finally {

@@ -1,0 +1,38 @@
+import { runDag } from '../../src/index';
+import { RedisConnectionError, remoteAgent, startWorker } from '../../src/bullmq/index';
+import { describeRedis } from '../support/redis';
+import { byTask, Closer, collect, ending } from './helpers';
+
+jest.setTimeout(30_000);
+
+/**
+ * A connection URL naming a database the server does not have: ioredis only emits an `error`
+ * for the failed SELECT and goes on with database 0, so both sides must refuse it themselves.
+ */
+describeRedis('a Redis database the server does not have', (env) => {
+  const closer = new Closer();
+  afterEach(() => closer.closeAll());
+
+  const missingDb = () => {
+    const url = new URL(env.url);
+    url.pathname = '/999999';
+    return url.href;
+  };
+
+  it('should fail the attempt with the server\'s answer and add no job to database 0', async () => {
+    const echo = closer.add(remoteAgent({ connection: missingDb(), prefix: env.prefix, queue: 'echo', leaseMs: 1000 }));
+    const events = await collect(runDag({ id: 'db', tasks: [{ id: 'a', agent: 'echo', input: 1 }] }, { agents: { echo } }));
+    expect(ending(events).outcome).toBe('failed');
+    const failed = byTask(events, 'task.failed').get('a')!;
+    expect(failed.error.name).toBe('RedisConnectionError');
+    expect(failed.error.message).toMatch(/^Redis at redis:\/\/\S+\/999999: cannot reach queue "echo": ERR DB index is out of range/);
+    expect(await env.keys()).toEqual([]);
+  });
+
+  it('should reject a worker\'s ready() with a RedisConnectionError naming the database', async () => {
+    const worker = closer.add(startWorker({ connection: missingDb(), prefix: env.prefix, agents: { echo: () => 1 }, concurrency: 1, leaseMs: 1000, onLog: () => undefined }));
+    const ready = worker.ready();
+    await expect(ready).rejects.toBeInstanceOf(RedisConnectionError);
+    await expect(ready).rejects.toThrow(/^Redis at redis:\/\/\S+\/999999: cannot select database 999999: ERR DB index is out of range$/);
+  });
+});
