@@ -124,12 +124,17 @@ describeRedis('who may make a worker run something', (env) => {
     ]);
   });
 
-  it('should not believe a result that is not signed with the key (a worker without it)', async () => {
+  it('should have a worker without a key refuse a signed job, run nothing, and its scheduler not believe the unsigned result', async () => {
     worker({ key: undefined });
     const events = await runShell(remote(), 'unsigned-result', touch('ran'));
     const failed = byTask(events, 'task.failed').get('sh')!;
-    expect(failed.error).toEqual({ name: 'UnauthorizedJobError', message: expect.stringMatching(/its result is not signed with this scheduler's key/) });
+    expect(failed.error).toEqual({
+      name: 'UnauthorizedJobError',
+      message: expect.stringMatching(/its result is not signed \(the worker that took it has no key, or the result was forged\); schedulers and workers must share one key$/),
+    });
     expect(ending(events).outcome).toBe('failed');
+    expect(existsSync(marker('ran'))).toBe(false);
+    expect(logs.map((line) => line.replace(/.*: /, ''))).toEqual(["it is signed, and this worker has no key to check it (give workers the schedulers' key)"]);
   });
 
   it('should run signed jobs end to end', async () => {

@@ -121,12 +121,17 @@ export class JobRunner {
     this.instances.clear();
   }
 
-  /** Why a job is refused before its data is even read (with a key: unsigned or bad signature). */
+  /**
+   * Why a job is refused before its data is even read: with a key, unsigned or a bad signature;
+   * without one, signed (its scheduler would refuse the unsigned result of whatever ran).
+   */
   private refusal(job: RunningJob, data: unknown): string | undefined {
     const { key } = this.config;
-    if (key === undefined) return undefined;
+    const signature = typeof data === 'object' && data !== null ? (data as { signature?: unknown }).signature : undefined;
+    if (key === undefined) {
+      return signature === undefined ? undefined : 'it is signed, and this worker has no key to check it (give workers the schedulers\' key)';
+    }
     if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'its data is not an object';
-    const signature = (data as { signature?: unknown }).signature;
     if (signature === undefined) return 'it is not signed';
     if (!verifySignature(key, 'job', job.queue, job.jobId, data, signature)) {
       return 'its signature does not match (signed with another key, or altered after signing)';

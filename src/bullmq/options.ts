@@ -26,7 +26,8 @@ interface SharedOptions {
   readonly prefix?: string;
   /**
    * The key schedulers and workers share (at least 16 bytes). Jobs are signed with it and
-   * workers refuse any job that is not; results are signed back. @default undefined (unsigned)
+   * workers refuse any job that is not; results are signed back. A worker without a key refuses
+   * signed jobs (it cannot check them). @default undefined (unsigned)
    */
   readonly key?: SigningKey;
   /** Accept a Redis off loopback without a `key` (whoever can write to it can run commands on workers). @default false */

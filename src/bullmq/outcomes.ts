@@ -67,9 +67,11 @@ export function settlementOf(context: OutcomeContext, jobId: string, returnvalue
   }
   const outcome = parsed.data;
   if (context.key !== undefined && !verifySignature(context.key, 'result', context.queue, jobId, outcome, outcome.signature)) {
-    const message =
-      `job "${jobId}" on queue "${context.queue}": its result is not signed with this scheduler's key ` +
-      '(a worker with another key refused the job, or the result was forged); schedulers and workers must share one key';
+    const why =
+      outcome.signature === undefined
+        ? 'its result is not signed (the worker that took it has no key, or the result was forged)'
+        : "its result is not signed with this scheduler's key (a worker with another key refused the job, or the result was forged)";
+    const message = `job "${jobId}" on queue "${context.queue}": ${why}; schedulers and workers must share one key`;
     return { ok: false, error: new UnauthorizedJobError(message) };
   }
   if (!outcome.ok) return { ok: false, error: new RemoteAgentError(outcome.error, outcome.worker) };
