@@ -13,10 +13,10 @@ import type { RedisTarget } from '../../bullmq/redisConnection';
 const COUNT_TIMEOUT_MS = 2000;
 
 /**
- * The number of workers connected to any of `queues` now (BullMQ's count, which `rxdag worker`
+ * The number of workers connected to each of `queues` now (BullMQ's count, which `rxdag worker`
  * processes are part of), or `undefined` when Redis does not tell in time.
  */
-export async function connectedWorkers(target: RedisTarget, prefix: string, queues: readonly string[]): Promise<number | undefined> {
+export async function connectedWorkers(target: RedisTarget, prefix: string, queues: readonly string[]): Promise<ReadonlyMap<string, number> | undefined> {
   const opened = queues.map((name) => new Queue(name, { connection: { ...target.bullmqOptions, maxRetriesPerRequest: 0 }, prefix }));
   for (const queue of opened) queue.on('error', () => undefined);
   let timer: NodeJS.Timeout | undefined;
@@ -24,7 +24,7 @@ export async function connectedWorkers(target: RedisTarget, prefix: string, queu
     timer = setTimeout(() => resolve(undefined), COUNT_TIMEOUT_MS);
   });
   try {
-    const counted = Promise.all(opened.map((queue) => queue.getWorkersCount())).then((counts) => counts.reduce((sum, count) => sum + count, 0));
+    const counted = Promise.all(opened.map((queue) => queue.getWorkersCount())).then((counts) => new Map(queues.map((name, i) => [name, counts[i]!])));
     return await Promise.race([counted.catch(() => undefined), late]);
   } finally {
     clearTimeout(timer);
@@ -32,9 +32,21 @@ export async function connectedWorkers(target: RedisTarget, prefix: string, queu
   }
 }
 
-/** The line said when no worker is connected, or `undefined` when there is nothing to say. */
-export function noWorkerHint(workers: number | undefined, prefix: string, signed: boolean): string | undefined {
-  if (workers !== 0) return undefined;
+/**
+ * The line said when no worker is connected to some of the queues (workers started with
+ * `--agents` serve only theirs), or `undefined` when there is nothing to say.
+ */
+export function noWorkerHint(workers: ReadonlyMap<string, number> | undefined, prefix: string, signed: boolean): string | undefined {
+  if (workers === undefined) return undefined;
+  const unserved = [...workers].filter(([, count]) => count === 0).map(([queue]) => queue);
+  if (unserved.length === 0) return undefined;
   const flags = `${prefix === DEFAULT_PREFIX ? '' : ` --redis-prefix ${prefix}`}${signed ? ' and the same key' : ''}`;
-  return `rxdag: no worker is connected to these queues yet: attempts wait in Redis until one starts (rxdag worker --redis URL${flags})`;
+  if (unserved.length === workers.size) {
+    return `rxdag: no worker is connected to these queues yet: attempts wait in Redis until one starts (rxdag worker --redis URL${flags})`;
+  }
+  const names = unserved.join(', ');
+  return (
+    `rxdag: no worker takes jobs of queue ${names} yet (the workers connected run other agents): ` +
+    `${names} tasks wait in Redis until one does (rxdag worker --redis URL${flags} --agents ${unserved.join(',')})`
+  );
 }

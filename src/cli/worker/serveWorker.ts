@@ -32,8 +32,7 @@ export async function serveWorker(options: WorkerCommandOptions, io: CliIo): Pro
       ...(remote.key === undefined ? {} : { key: remote.key }),
       insecure: remote.insecure,
       agents: metrics === undefined ? agents : metrics.instrument(agents),
-      // every built-in queue, so a job for an agent not allowed fails at once rather than waits
-      queues: WORKER_AGENTS,
+      // the queues of the agents allowed only: another worker of the fleet takes the others' jobs
       allow: options.agents,
       concurrency: options.concurrency,
       leaseMs: options.leaseMs,
@@ -79,10 +78,7 @@ export async function serveWorker(options: WorkerCommandOptions, io: CliIo): Pro
   }
 
   function announce(): void {
-    const allowed =
-      options.agents.length === WORKER_AGENTS.length
-        ? ''
-        : ` (jobs for ${WORKER_AGENTS.filter((agent) => !options.agents.includes(agent)).join(', ')} refused: --agents ${options.agents.join(',')})`;
+    const allowed = options.agents.length === WORKER_AGENTS.length ? '' : ` (--agents ${options.agents.join(',')})`;
     const signed = remote.keySource === undefined ? 'unsigned jobs accepted (no key)' : `signed jobs only (key of ${remote.keySource})`;
     say(
       `${name}: serving queues ${worker.queues.join(', ')}${allowed} of Redis at ${target.location}, prefix ${remote.prefix}; ${signed}; concurrency ${options.concurrency}, lease ${options.leaseMs} ms`,
