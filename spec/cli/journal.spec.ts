@@ -318,6 +318,20 @@ describePostgres('rxdag run, runs, show and resume with a PostgreSQL store', (db
     expect(shown).toMatchObject({ runId, status: 'succeeded', resumed: 1, counts: { total: 3, completed: 3 } });
     expect(linesOf(env.MARKERS)).toEqual(['first 1', 'gate 1', 'gate 1', 'last 1']);
   }, 60_000);
+
+  it('should read a schema that holds no run without creating anything in it', async () => {
+    const schema = db.newSchema();
+    const store = `${db.connectionString}?schema=${schema}`;
+    const [runs, show, resume] = await Promise.all([
+      runCli(['runs', '--store', store]),
+      runCli(['show', 'nope', '--store', store]),
+      runCli(['resume', '--store', store]),
+    ]);
+    expect([runs.code, runs.stdout]).toEqual([0, `no runs in the store ${store}\n`]);
+    expect([show.code, show.stderr]).toEqual([2, expect.stringMatching(/^rxdag: run "nope" is not in the store postgres:\/\/[^\n]*\n$/)]);
+    expect([resume.code, resume.stderr]).toEqual([2, expect.stringMatching(/^rxdag: no interrupted run to resume in the store postgres:\/\/[^\n]*\n$/)]);
+    expect(await db.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).toEqual([]);
+  });
 });
 
 /** Runs `script` with `/bin/sh -c` (its `$0`, `$@`: `args`), journaling into the specs' store unless told otherwise. */

@@ -142,10 +142,25 @@ describePostgres('postgresJournal', (db) => {
     });
   });
 
-  it('creates its tables once when several journals start on a new schema at once', async () => {
+  it('creates its tables once when several journals start runs on a new schema at once', async () => {
     const schema = db.newSchema();
     const journals = [1, 2, 3, 4].map(() => journalOf(schema));
-    expect(await Promise.all(journals.map((journal) => journal.runs()))).toEqual([[], [], [], []]);
+    const runIds = journals.map(() => freshRunId('first'));
+    const writers = await Promise.all(journals.map((journal, i) => journal.create(sampleHeader(runIds[i]!))));
+    await Promise.all(writers.map((writer) => writer.close()));
+    expect((await journals[0]!.runs()).map((run) => run.runId).sort()).toEqual([...runIds].sort());
+  });
+
+  it('creates nothing when it lists or reads a schema that has no tables: no runs, every run id unknown', async () => {
+    const schema = db.newSchema();
+    const journal = journalOf(schema);
+    expect(await journal.runs()).toEqual([]);
+    const reads: readonly (() => Promise<unknown>)[] = [() => journal.events('nope'), () => journal.header('nope'), () => journal.resume('nope')];
+    for (const read of reads) {
+      await expect(Promise.resolve().then(read)).rejects.toMatchObject({ name: 'RunNotResumableError', runId: 'nope' });
+    }
+    const [found] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1', [schema]);
+    expect(found?.n).toBe(0);
   });
 
   it("gives a run's client back to an application's pool without its lock or its name", async () => {

@@ -43,7 +43,8 @@ export interface PostgresJournal extends Journal {
 /**
  * A journal of durable runs in PostgreSQL (`pg`), shared by every process that reaches the
  * database: any of them can list the runs and resume one whose owner died. Its tables are
- * created in `schema` (default `rxdag`) on first use.
+ * created in `schema` (default `rxdag`) by the first run journaled there; listing or reading a
+ * schema without them creates nothing (no runs; a run id is unknown).
  *
  * @example
  * const journal = postgresJournal({ connectionString: process.env.DATABASE_URL });
@@ -84,6 +85,7 @@ class PostgresJournalImpl implements PostgresJournal {
   private readonly connection: Connection;
   private readonly sql: JournalSql;
   private tables: Promise<void> | undefined;
+  private tablesFound = false;
 
   constructor(options: PostgresJournalOptions) {
     this.schema = options.schema ?? 'rxdag';
@@ -119,8 +121,8 @@ class PostgresJournalImpl implements PostgresJournal {
   }
 
   async resume(runId: string): Promise<JournaledRun> {
-    await this.ready();
     const action = `resume run "${runId}"`;
+    if (!(await this.hasTables(action))) throw new RunNotResumableError(runId, 'unknown');
     // unknown and ended runs are refused without taking a session
     refuseEnded(runId, await this.lastEvent(runId, action));
     const session = await this.connection.session(action);
@@ -149,7 +151,7 @@ class PostgresJournalImpl implements PostgresJournal {
   }
 
   async runs(): Promise<readonly JournaledRunSummary[]> {
-    await this.ready();
+    if (!(await this.hasTables('list runs'))) return [];
     const rows = await this.connection.query<SummaryRow>('list runs', this.sql.selectRuns, [this.sql.lockPrefix]);
     return rows.map((row) => {
       // an ended run keeps its outcome even while its owner has not closed yet
@@ -168,16 +170,16 @@ class PostgresJournalImpl implements PostgresJournal {
   }
 
   async events(runId: string): Promise<readonly DagEvent[]> {
-    await this.ready();
     const action = `read the events of run "${runId}"`;
+    if (!(await this.hasTables(action))) throw new RunNotResumableError(runId, 'unknown');
     const rows = await this.connection.query<EventRow>(action, this.sql.selectEvents, [runId]);
     if (rows.length === 0) await this.header(runId);
     return rows.map((row) => row.event as DagEvent);
   }
 
   async header(runId: string): Promise<JournalHeader> {
-    await this.ready();
     const action = `read the header of run "${runId}"`;
+    if (!(await this.hasTables(action))) throw new RunNotResumableError(runId, 'unknown');
     const [run] = await this.connection.query<RunRow>(action, this.sql.selectRun, [runId]);
     if (run === undefined) throw new RunNotResumableError(runId, 'unknown');
     return run.header;
@@ -187,7 +189,10 @@ class PostgresJournalImpl implements PostgresJournal {
     return this.connection.end();
   }
 
-  /** Creates the tables once per journal (again after a failure); two processes at once wait on a lock. */
+  /**
+   * Creates the tables once per journal (again after a failure); two processes at once wait on a
+   * lock. Only a new run creates them: reading a schema without them changes nothing.
+   */
   private ready(): Promise<void> {
     this.tables ??= this.createTables().catch((error: unknown) => {
       this.tables = undefined;
@@ -196,10 +201,17 @@ class PostgresJournalImpl implements PostgresJournal {
     return this.tables;
   }
 
+  /** Whether the tables are there (a schema without them holds no run); asked until they are. */
+  private async hasTables(action: string): Promise<boolean> {
+    if (this.tablesFound) return true;
+    const [found] = await this.connection.query<{ exist: boolean }>(action, this.sql.tablesExist, this.sql.tableNames);
+    this.tablesFound = found?.exist === true;
+    return this.tablesFound;
+  }
+
   private async createTables(): Promise<void> {
     const action = `create the journal's tables in schema "${this.schema}"`;
-    const [found] = await this.connection.query<{ exist: boolean }>(action, this.sql.tablesExist, this.sql.tableNames);
-    if (found?.exist === true) return;
+    if (await this.hasTables(action)) return;
     await this.connection.transaction(action, async (client) => {
       await client.query(SCHEMA_LOCK, [this.sql.schemaLockName]);
       await client.query(this.sql.createTables);
