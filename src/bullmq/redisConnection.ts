@@ -69,9 +69,13 @@ export class RedisTarget {
     return new RedisConnectionError(this.location, this.redact(action), this.reasonOf(error));
   }
 
-  /** Why `error` happened, passwords removed; a server that hangs up on a plain connection may expect TLS. */
+  /**
+   * Why `error` happened, passwords removed; a server that hangs up on a plain connection may
+   * expect TLS, and one that answers something else than Redis's protocol is not Redis.
+   */
   reasonOf(error: unknown): string {
     const reason = this.redact(messageOf(error));
+    if (/^Unknown RESP type\b/.test(reason)) return "the server does not answer in Redis's protocol (is it a Redis server?)";
     if (this.tls || !/\b(ECONNRESET|EPIPE)\b/.test(reason) || reason.endsWith(TLS_HINT)) return reason;
     return `${reason}${TLS_HINT}`;
   }

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describeRedis, freePort, type PasswordRedis, prefixPerTest, startPasswordRedis } from '../../support/redis';
@@ -145,6 +146,22 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
       expect(result.stderr).toMatch(/^rxdag: cannot reach Redis at redis:\/\/\S+\/999999: ERR DB index is out of range\n$/);
     }
     expect(existsSync(marker)).toBe(false);
+  });
+
+  it('should refuse a server that does not speak Redis, saying so in one line', async () => {
+    const server = createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const result = await runCli(['worker', '--redis', `redis://127.0.0.1:${port}`], NO_KEY);
+      expect([result.code, result.stdout, result.stderr]).toEqual([
+        2,
+        '',
+        `rxdag: cannot reach Redis at redis://127.0.0.1:${port}/0: the server does not answer in Redis's protocol (is it a Redis server?)\n`,
+      ]);
+    } finally {
+      server.close();
+    }
   });
 
   describe('with a password', () => {
