@@ -8,6 +8,7 @@ import {
   fileJournal,
   JournalCorruptError,
   type JournalHeader,
+  JournalWriteError,
   type JournalWriter,
   resumeRun,
   RunLockedError,
@@ -17,6 +18,7 @@ import {
   type Agent,
 } from '../../src';
 import { lastValueFrom } from 'rxjs';
+import { MAX_NAME_BYTES } from '../../src/journal/fileJournal';
 import { readEndedRun } from '../../src/journal/fileRecord';
 import { summarize } from '../../src/journal/summary';
 import { describeJournalContract } from './contract';
@@ -443,6 +445,35 @@ describe('fileJournal', () => {
 
   it('should fail with the error of a folder that cannot be made (under /proc), not hang', () => {
     expect(() => fileJournal('/proc/rxdag-no-such/journal').create(header('r'))).toThrow(/ENOENT: no such file or directory, mkdir '\/proc\/rxdag-no-such'/);
+  });
+
+  it('should refuse a new run where a file stands in for the folder with a JournalWriteError that says nothing ran', () => {
+    const file = path.join(freshDir(), 'not-a-folder');
+    fs.writeFileSync(file, '');
+    let error: unknown;
+    try {
+      fileJournal(file).create(header('r'));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(JournalWriteError);
+    expect(error).toMatchObject({ runId: 'r', location: file, beforeStart: true });
+    expect((error as Error).message).toMatch(new RegExp(`^cannot write the journal of run "r" at ${file}: ENOTDIR: .*; nothing ran$`));
+  });
+
+  it('should journal, list and resume runs whose escaped ids are longer than a file name may be, each in a file of its own', async () => {
+    const dir = freshDir();
+    const wide = '日本語のパイプライン'.repeat(25); // 250 characters, ~2,250 bytes escaped
+    const runIds = [`${wide}-a`, `${wide}-b`, '/'.repeat(256)];
+    for (const runId of runIds) written(dir, runId);
+    const names = fs.readdirSync(dir);
+    expect(names).toHaveLength(3);
+    for (const name of names) expect(Buffer.byteLength(name.replace(/\.jsonl$/, ''))).toBeLessThanOrEqual(MAX_NAME_BYTES);
+    expect((await fileJournal(dir).runs()).map((run) => run.runId).sort()).toEqual([...runIds].sort());
+    const { error, events: resumed } = await resumeOutcome(dir, runIds[1]!);
+    expect(error).toBeUndefined();
+    expect(resumed[resumed.length - 1]).toMatchObject({ type: 'dag.completed', runId: runIds[1], outcome: 'succeeded' });
+    expect(await fileJournal(dir).events(runIds[0]!)).toHaveLength(legalStart(runIds[0]!).length);
   });
 
   it('should refuse a sync setting it does not know', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { eventLineEncoder } from './eventLine';
@@ -8,6 +9,8 @@ import {
   JournalCorruptError,
   type JournaledRun,
   type JournaledRunSummary,
+  type JournalHeader,
+  JournalWriteError,
   type JournalWriter,
   RunExistsError,
   RunNotResumableError,
@@ -50,41 +53,52 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
     return { journal: `${base}.jsonl`, lock: `${base}.lock`, torn: `${base}.jsonl.torn` };
   };
 
+  /** A new run's record: its header, durable before the writer is handed out. */
+  const createRun = (header: JournalHeader): JournalWriter => {
+    makeFolder(root);
+    const { journal, lock } = files(header.runId);
+    if (fs.existsSync(journal)) throw new RunExistsError(header.runId);
+    const held = acquireLock(lock, header.runId);
+    // the header is written aside and linked into place, so a journal file is never seen
+    // without its whole header, even if the process dies while making it
+    const aside = `${journal}.${process.pid}.new`;
+    let fd: number | undefined;
+    try {
+      const asideFd = fs.openSync(aside, 'w');
+      try {
+        const bytes = new TextBytes();
+        headerText(header, (piece) => writeAll(asideFd, bytes.of(piece)));
+        writeGroup(asideFd, bytes.of('\n'), sync);
+      } finally {
+        fs.closeSync(asideFd);
+      }
+      try {
+        fs.linkSync(aside, journal);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new RunExistsError(header.runId);
+        throw error;
+      }
+      if (sync === 'fsync') syncFolder(root);
+      fd = fs.openSync(journal, 'a');
+    } catch (error) {
+      held.release();
+      throw error;
+    } finally {
+      fs.rmSync(aside, { force: true });
+    }
+    return fileWriter(fd, held, sync);
+  };
+
   return {
     location: root,
     create(header) {
-      makeFolder(root);
-      const { journal, lock } = files(header.runId);
-      if (fs.existsSync(journal)) throw new RunExistsError(header.runId);
-      const held = acquireLock(lock, header.runId);
-      // the header is written aside and linked into place, so a journal file is never seen
-      // without its whole header, even if the process dies while making it
-      const aside = `${journal}.${process.pid}.new`;
-      let fd: number | undefined;
       try {
-        const asideFd = fs.openSync(aside, 'w');
-        try {
-          const bytes = new TextBytes();
-          headerText(header, (piece) => writeAll(asideFd, bytes.of(piece)));
-          writeGroup(asideFd, bytes.of('\n'), sync);
-        } finally {
-          fs.closeSync(asideFd);
-        }
-        try {
-          fs.linkSync(aside, journal);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new RunExistsError(header.runId);
-          throw error;
-        }
-        if (sync === 'fsync') syncFolder(root);
-        fd = fs.openSync(journal, 'a');
+        return createRun(header);
       } catch (error) {
-        held.release();
+        // what the file system refused (a file where the folder should be, no permission, a full disk)
+        if (typeof (error as NodeJS.ErrnoException).code === 'string') throw new JournalWriteError(header.runId, root, error, true);
         throw error;
-      } finally {
-        fs.rmSync(aside, { force: true });
       }
-      return fileWriter(fd, held, sync);
     },
     resume(runId) {
       const { journal, lock, torn } = files(runId);
@@ -156,9 +170,26 @@ function clearEndedRunLock(lock: string, runId: string): void {
   }
 }
 
-/** A run's file name: its id, escaped so any id is one plain file name. */
+/**
+ * Longest name kept whole: 255 bytes (a file name's limit on Linux and macOS) less room for the
+ * longest suffix a run's files get (`.lock.<pid>.<random>`, a lock written aside: < 32 bytes).
+ */
+export const MAX_NAME_BYTES = 255 - 32;
+/** Hex digits of the hash that stands for the rest of a long id. */
+const HASH_DIGITS = 32;
+
+/**
+ * A run's file name: its id, escaped so any id is one plain file name. A name that would be too
+ * long for the file system (an id of 256 wide characters escapes to ~2,300 bytes) keeps its
+ * start and ends in a hash of the whole id, after `%7E` (an escaped `~`, which escaping never
+ * writes, so no whole id's name has it).
+ */
 function fileNameOf(runId: string): string {
-  return encodeURIComponent(runId).replace(/^\./, '%2E');
+  const name = encodeURIComponent(runId).replace(/^\./, '%2E');
+  if (name.length <= MAX_NAME_BYTES) return name;
+  const hash = createHash('sha256').update(runId).digest('hex').slice(0, HASH_DIGITS);
+  const start = name.slice(0, MAX_NAME_BYTES - HASH_DIGITS - 3).replace(/%[0-9A-F]?$/, ''); // no escape cut in two
+  return `${start}%7E${hash}`;
 }
 
 function fileWriter(fd: number, held: HeldLock, sync: 'fsync' | 'none'): JournalWriter {

@@ -175,17 +175,21 @@ export class RunExistsError extends Error {
   }
 }
 
-/** The journal could not store a run's events: the run is stopped, its agents aborted. */
+/**
+ * The journal could not store a run's events: the run is stopped, its agents aborted; or, when
+ * `beforeStart`, it could not make the run's record, and nothing ran.
+ */
 export class JournalWriteError extends Error {
   override readonly name = 'JournalWriteError';
   constructor(
     readonly runId: string,
     readonly location: string,
     cause: unknown,
+    readonly beforeStart = false,
   ) {
-    super(`cannot write the journal of run "${runId}" at ${location}: ${cause instanceof Error ? cause.message : String(cause)}; run stopped`, {
-      cause,
-    });
+    const message = (cause as { message?: unknown } | null)?.message;
+    const reason = typeof message === 'string' ? message : String(cause);
+    super(`cannot write the journal of run "${runId}" at ${location}: ${reason}; ${beforeStart ? 'nothing ran' : 'run stopped'}`, { cause });
   }
 }
 
