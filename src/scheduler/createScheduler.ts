@@ -2,7 +2,7 @@ import { asyncScheduler, type Observable, type Subscriber } from 'rxjs';
 import { type Dag, defineDag } from '../dag/defineDag';
 import { DagValidationError, quoted } from '../dag/errors';
 import type { DagSpec } from '../dag/schema';
-import { runIssues } from './runCheck';
+import { journaledInputIssues, runIssues } from './runCheck';
 import type { DagEvent } from '../events';
 import { replay } from '../journal/replay';
 import { createEventBus, type EventBus } from '../signals';
@@ -130,6 +130,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
     const dag = defineDag(dagOrSpec);
     const runResolved = runOptions === undefined ? resolved : resolveRunOptions(runOptions, resolved);
     const problems = runIssues(dag, { ...resolved, agents: runResolved.agents });
+    if (journal !== undefined) problems.push(...journaledInputIssues(dag));
     if (problems.length > 0) throw new DagValidationError(problems, dag.id);
     let bus: EventBus | undefined; // made when somebody asks for the run's views
     return new DagRun(

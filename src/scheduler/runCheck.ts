@@ -1,7 +1,9 @@
 import { DagValidationError, quoted } from '../dag/errors';
 import type { DagIssue } from '../dag/errors';
 import type { Dag } from '../dag/types';
+import { escapeControls } from '../dag/text';
 import { unknownAgentIssues } from '../dag/unknownAgents';
+import { jsonSafetyProblem } from '../jsonSafe';
 import type { AgentDefinition } from '../agents/agentSpec';
 import type { LimitSpec } from './limits';
 import { parseSchedulerOptions, type SchedulerOptions } from './options';
@@ -10,7 +12,8 @@ import { parseSchedulerOptions, type SchedulerOptions } from './options';
  * What a run of a DAG needs from its scheduler, checked before it starts (and for spawned tasks
  * before they join): every agent it names, every limit it names, and room for each task's
  * weight in `maxConcurrency`, in its agent's capacity and in each of its limits (a task heavier
- * than one of them could never start). Every problem at once, as `DagIssue`s; it throws nothing.
+ * than one of them could never start); and, for a journaled run, inputs that JSON keeps. Every
+ * problem at once, as `DagIssue`s; it throws nothing.
  * {@link checkRun} makes the same checks as `runDag` does before it returns, without loading the
  * scheduler (a tool that only validates, like `rxdag validate`, needs no RxJS).
  */
@@ -86,6 +89,28 @@ export function runIssues(dag: Dag, resources: RunResources, which: CheckedTasks
     if (weight > capacity) {
       const name = quoted(index.agentNames[index.agentCodes[task]!]!);
       issues.push(tooHeavy([...pathOf(task), 'weight'], `task ${quoted(index.ids[task]!)} weighs ${weight}, more than the capacity ${capacity} of agent ${name}`));
+    }
+  }
+  return issues;
+}
+
+/**
+ * What a journaled run needs of its DAG besides: inputs that JSON keeps as they are. Its record
+ * holds the DAG as JSON, so a resumed run would hand its agents a `Date` as a string, a function
+ * or `NaN` not at all. Spawned tasks' inputs are checked when they are spawned.
+ */
+export function journaledInputIssues(dag: Dag): DagIssue[] {
+  const issues: DagIssue[] = [];
+  const { inputs, ids } = dag.index;
+  for (let task = 0; task < inputs.length; task++) {
+    const input = inputs[task];
+    const problem = input === undefined ? undefined : jsonSafetyProblem(input);
+    if (problem !== undefined) {
+      issues.push({
+        path: ['tasks', task, 'input'],
+        code: 'invalid-value',
+        message: `input of task ${quoted(ids[task]!)} is not JSON-safe: ${escapeControls(problem)}; a journaled run keeps its inputs as JSON`,
+      });
     }
   }
   return issues;
