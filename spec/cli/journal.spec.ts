@@ -270,7 +270,7 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
     expect(result.code).toBe(74);
     const runId = printedRunId(result.stderr)!;
     expect(notices(result.stderr)).toBe(
-      `rxdag: cannot write the journal ${store}/ (run "${runId}"): EFBIG (file too large); run stopped (rxdag resume ${runId} continues it once the store can be written)\n`,
+      `rxdag: cannot write the journal ${store}/ (run "${runId}"): EFBIG (file too large); run stopped (rxdag resume ${runId} --store ${store} continues it once the store can be written)\n`,
     );
     // what the journal holds stays: the run can be resumed where the store has room
     const resumed = await runCli(['resume', '--quiet'], { RXDAG_STORE: store });

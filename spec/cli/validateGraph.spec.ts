@@ -76,7 +76,7 @@ describe('rxdag validate and rxdag graph', () => {
     const [help, version] = await Promise.all([runCli(['--help']), runCli(['--version'])]);
     expect(help).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: rxdag [options] [command]') });
     expect(help.stdout).toMatch(
-      /run \[options\] <file>[\s\S]*validate <file>[\s\S]*graph \[options\] <file>[\s\S]*report \[options\] <events>/,
+      /run \[options\] <file>[\s\S]*validate \[options\] <file>[\s\S]*graph \[options\] <file>[\s\S]*report \[options\] <events>/,
     );
     expect(version).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
   });

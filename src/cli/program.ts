@@ -10,6 +10,7 @@ import type { RawRunOptions } from './commands/runOptions';
 import { DEFAULT_KILL_GRACE_MS } from './commands/runOptions';
 import type { RawRunsOptions } from './commands/runs';
 import type { RawShowOptions } from './commands/show';
+import type { RawValidateOptions } from './commands/validate';
 import type { RawWorkerOptions } from './commands/worker';
 import { ExitCode } from './exitCodes';
 import { formatProblem, InvalidInputError } from './problems';
@@ -29,7 +30,7 @@ export async function cli(argv: readonly string[], io: CliIo, version: string): 
     resume: (runId, options) => act(() => commands.resume().resumeCommand(runId, options, io))(),
     runs: (options) => act(() => commands.runs().runsCommand(options, io))(),
     show: (runId, options) => act(() => commands.show().showCommand(runId, options, io))(),
-    validate: (file) => act(() => commands.validate().validateCommand(file, io))(),
+    validate: (file, options) => act(() => commands.validate().validateCommand(file, options, io))(),
     graph: (file, options) => act(() => commands.graph().graphCommand(file, options, io))(),
     report: (events, options) => act(() => commands.report().reportCommand(events, options, io))(),
     worker: (options) => act(() => commands.worker().workerCommand(options, io))(),
@@ -70,7 +71,7 @@ interface Actions {
   resume(runId: string | undefined, options: RawResumeOptions): Promise<void>;
   runs(options: RawRunsOptions): Promise<void>;
   show(runId: string, options: RawShowOptions): Promise<void>;
-  validate(file: string): Promise<void>;
+  validate(file: string, options: RawValidateOptions): Promise<void>;
   graph(file: string, options: { format?: string }): Promise<void>;
   report(events: string, options: { output: string; dag?: string }): Promise<void>;
   worker(options: RawWorkerOptions): Promise<void>;
@@ -176,6 +177,7 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
     .command('validate')
     .description('check a DAG file without running it: every problem on its own line')
     .argument('<file>', 'the DAG file')
+    .option('-c, --concurrency <n>', 'the concurrency of the run, as "rxdag run -c" takes it: no task may weigh more (default: 8)')
     .action(actions.validate);
 
   program

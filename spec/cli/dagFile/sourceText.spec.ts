@@ -63,4 +63,24 @@ describe('parsing a DAG file', () => {
       problems: [{ file: 'comma.json', line: 3, column: 15, message: 'JSON syntax error: expected a value, found "]" (trailing comma?)' }],
     });
   });
+
+  it('should refuse a second YAML document in the product’s words, naming its line', () => {
+    expect(parseYaml('id: m\ntasks: []\n---\nid: n\ntasks: []\n', 'two.yaml')).toEqual({
+      ok: false,
+      problems: [{ message: 'two.yaml holds more than one YAML document (a second `---` at line 3); a DAG file is one document' }],
+    });
+    expect(parseYaml('id: m\ntasks: []\n...\nid: n\n', 'ended.yaml')).toEqual({
+      ok: false,
+      problems: [{ message: 'ended.yaml holds more than one YAML document (a second document from line 4); a DAG file is one document' }],
+    });
+    // a `---` that opens the one document is fine
+    expect(parseYaml('---\nid: m\ntasks: []\n', 'one.yaml').ok).toBe(true);
+  });
+
+  it('should place an empty list item at its dash, and a key written without a value at the key', () => {
+    const positions = yamlPositions('id: x\ntasks:\n  - id: a\n    deps:\n  -\n  -   # nothing\n');
+    expect(positions.locate(['tasks', 1])).toEqual({ line: 5, column: 3 });
+    expect(positions.locate(['tasks', 2])).toEqual({ line: 6, column: 3 });
+    expect(positions.locate(['tasks', 0, 'deps'])).toEqual({ line: 4, column: 5 });
+  });
 });

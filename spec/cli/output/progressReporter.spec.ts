@@ -187,6 +187,44 @@ describe('progressReporter', () => {
     );
   });
 
+  it('should wrap to 80 columns on a terminal that reports 0 columns, not one character per line', () => {
+    const terminal = fakeTerminal(0);
+    const reporter = progressReporter(terminal.stream, dag);
+    const failure = {
+      ...events[5]!,
+      error: {
+        name: 'ShellCommandError',
+        message: `\`npx eslint ${'--fix '.repeat(12)}src\` exited with code 3; last stderr lines:\nsrc/a.ts:1 error`,
+      },
+    };
+    for (const event of [...events.slice(0, 5), failure, ...events.slice(6)]) reporter.onEvent(event as (typeof events)[number]);
+    reporter.finish();
+    const failed = terminal
+      .text()
+      .split(/\r?\n/)
+      .find((line) => line.includes('task.failed lint'));
+    expect(failed?.length).toBeGreaterThan(60);
+    expect(failed?.length).toBeLessThanOrEqual(79);
+  });
+
+  it("should escape the control characters of a task's output above the bar, keeping its line feeds and tabs", () => {
+    const terminal = fakeTerminal();
+    let raw = '';
+    terminal.stream.on('data', (chunk: Buffer) => (raw += chunk.toString()));
+    const reporter = progressReporter(terminal.stream, dag);
+    const failure = {
+      ...events[5]!,
+      error: {
+        name: 'ShellCommandError',
+        message: '`x` exited with code 1; last stderr lines:\n\u001b[2J\u001b]0;PWNED\u0007 hi\n\tat y\r',
+      },
+    };
+    for (const event of [...events.slice(0, 5), failure, ...events.slice(6)]) reporter.onEvent(event as (typeof events)[number]);
+    reporter.finish();
+    expect(raw).not.toMatch(/\u001b\[2J|\u001b\]|\u0007/);
+    expect(terminal.text()).toContain('\n            \\u001b[2J\\u001b]0;PWNED\\u0007 hi\n            \tat y\\r\n');
+  });
+
   it("should start a resumed run's bar from its journal: tasks completed before the crash count as completed", () => {
     const terminal = fakeTerminal();
     const history = eventsOf(

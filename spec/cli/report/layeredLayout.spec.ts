@@ -77,4 +77,12 @@ describe('layeredLayout', () => {
   it('should ignore edges to unknown tasks', () => {
     expect(layeredLayout(['a'], [['ghost', 'a']]).places.get('a')!.layer).toBe(0);
   });
+
+  it('should lay out a DAG without tasks as an empty drawing one column wide', () => {
+    const layout = layeredLayout([], []);
+    expect(layout.places.size).toBe(0);
+    expect(layout.routes).toEqual([]);
+    expect(layout.width).toBe(2 * NODE.margin + NODE.width);
+    expect(layout.height).toBe(2 * NODE.margin + NODE.height);
+  });
 });

@@ -12,7 +12,6 @@
  *
  * It does not load DAG files, open stores or choose the run's options: the commands do.
  */
-import { writeFileSync } from 'node:fs';
 import type { Subscription } from 'rxjs';
 import {
   type Dag,
@@ -30,11 +29,12 @@ import { failureList } from '../output/failureList';
 import { progressReporter } from '../output/progressReporter';
 import { jsonReporter, lineReporter, type Reporter } from '../output/reporter';
 import type { RunSetup } from '../output/runSetup';
-import { renderReport } from '../report/renderReport';
 import { refusalLine } from '../store/storeErrors';
-import type { StoreLocation } from '../store/storeLocation';
+import { commandLine } from '../shellWord';
+import { type StoreLocation, storeFlag } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
 import { exitCodeOf, onStopSignals, type StopSignal, stoppingLine } from './interrupts';
+import { writeReportFile } from './reportFile';
 import type { OutputMode } from './runOptions';
 import { describeIoError } from './writeTarget';
 
@@ -135,20 +135,15 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   });
   const writeReport = () => {
     if (options.reportPath === undefined || reportEvents === undefined) return;
-    try {
-      writeFileSync(
-        options.reportPath,
-        renderReport({
-          events: reportEvents,
-          deps: target.deps ?? {},
-          source: target.source,
-          ...(target.setup === undefined ? {} : { setup: target.setup }),
-        }),
-      );
-    } catch (error) {
-      outputFailed = true;
-      io.stderr.write(`rxdag: cannot write the report ${options.reportPath}: ${describeIoError(error)}\n`);
-    }
+    const failure = writeReportFile(options.reportPath, {
+      events: reportEvents,
+      deps: target.deps ?? {},
+      source: target.source,
+      ...(target.setup === undefined ? {} : { setup: target.setup }),
+    });
+    if (failure === undefined) return;
+    outputFailed = true;
+    io.stderr.write(`${failure}\n`);
   };
   // the run's own end comes after dag.completed, once its journal holds every event (or failed to)
   let settle: (error: unknown) => void = () => {};
@@ -211,7 +206,8 @@ function journalFailureLine(error: JournalWriteError, store: StoreLocation | und
   const cause = error.cause;
   const why = cause instanceof Error && cause.name === 'PostgresJournalError' ? cause.message : describeIoError(cause);
   const then = ended ? 'its end is not recorded' : 'run stopped';
-  return `rxdag: cannot write the journal ${store?.label ?? error.location} (run "${error.runId}"): ${why}; ${then} (rxdag resume ${error.runId} continues it once the store can be written)`;
+  const resume = commandLine('rxdag resume', error.runId, store === undefined ? '' : storeFlag(store));
+  return `rxdag: cannot write the journal ${store?.label ?? error.location} (run "${error.runId}"): ${why}; ${then} (${resume} continues it once the store can be written)`;
 }
 
 /** How long a cancelled run's journal may take to record its end (a database's last transaction). */

@@ -11,7 +11,16 @@
  * It does not decide what runs again: the library's `resumeRun` does (attempts that were in
  * flight run again under their number; completed tasks do not).
  */
-import { type DagEvent, defineDag, type JournalHeader, resumeRun, RunNotResumableError } from '../../index';
+import {
+  type DagEvent,
+  DagValidationError,
+  defineDag,
+  formatIssuePath,
+  type JournalHeader,
+  resumeRun,
+  RunNotResumableError,
+} from '../../index';
+import { quoted } from '../../dag/text';
 import { builtinAgents } from '../agents/builtinAgents';
 import { ProcessGroups } from '../agents/processGroups';
 import { type MetricsEndpoint, openMetricsEndpoint } from '../output/metricsEndpoint';
@@ -33,9 +42,9 @@ export type RawResumeOptions = Omit<RawRunOptions, 'failFast' | 'journal'>;
 /** Resumes `runId` (or the newest interrupted run) and resolves with the exit code. */
 export async function resumeCommand(runId: string | undefined, raw: RawResumeOptions, io: CliIo): Promise<number> {
   const options = resolveRunOptions(raw, io.stdout.isTTY === true && io.stderr.isTTY === true);
-  const problems = outputProblems(undefined, options.eventsPath, options.reportPath);
-  if (problems.length > 0) throw new InvalidInputError(problems);
   const location = storeLocation(options.store, process.env);
+  const problems = outputProblems({ events: options.eventsPath, report: options.reportPath, store: location });
+  if (problems.length > 0) throw new InvalidInputError(problems);
   const store = openStore(location, 'read');
   let remote: RemoteAgents | undefined;
   let metrics: MetricsEndpoint | undefined;
@@ -49,6 +58,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     try {
       dag = defineDag(header.spec);
     } catch (error) {
+      if (error instanceof DagValidationError) throw new InvalidInputError([{ message: invalidJournaledDag(header.dagId, error) }]);
       return asRefusal(error, location);
     }
     if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, io.stderr);
@@ -71,7 +81,9 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
         groups,
         dag,
         // the dependencies only the report reads: made only for a report
-        ...(options.reportPath === undefined ? {} : { deps: Object.fromEntries(header.spec.tasks.map((task) => [task.id, task.deps ?? []])) }),
+        ...(options.reportPath === undefined
+          ? {}
+          : { deps: Object.fromEntries(header.spec.tasks.map((task) => [task.id, task.deps ?? []])) }),
         source: `run ${id} (journal ${location.label})`,
         store: location,
         journal: store.journal,
@@ -133,6 +145,16 @@ async function journaled(store: Store, runId: string): Promise<{ header: Journal
   } catch (error) {
     return asRefusal(error, store.location);
   }
+}
+
+/**
+ * The refusal of a run whose journaled DAG this version does not accept, every problem on the
+ * one line: `the journaled run cannot run here: DAG "d" is invalid (2 problems): tasks[1].deps[0]: …; tasks[2]…`.
+ */
+function invalidJournaledDag(dagId: string, error: DagValidationError): string {
+  const count = `${error.issues.length} problem${error.issues.length === 1 ? '' : 's'}`;
+  const each = error.issues.map((issue) => `${formatIssuePath(issue.path)}: ${issue.message}`).join('; ');
+  return `the journaled run cannot run here: DAG ${quoted(dagId)} is invalid (${count}): ${each}`;
 }
 
 /** Tasks of the run so far: those of its `dag.created` and those spawned since. */

@@ -27,10 +27,13 @@ import { newRunId } from '../store/runId';
 import { openStore, type Store } from '../store/openStore';
 import { storeFlag, storeLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
+import { builtinAgents } from '../agents/builtinAgents';
+import { fileRunCheck } from './checkFileRun';
 import { createRun } from './createRun';
 import { driveRun } from './driveRun';
 import { type RawRunOptions, resolveRunOptions, type RunCommandOptions } from './runOptions';
 import { remoteFlags } from '../remote/remoteOptions';
+import { commandLine } from '../shellWord';
 import { outputProblems } from './writeTarget';
 
 /**
@@ -42,8 +45,11 @@ import { outputProblems } from './writeTarget';
  */
 export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): Promise<number> {
   const options = resolveRunOptions(raw, io.stdout.isTTY === true && io.stderr.isTTY === true);
-  const read = loadDagFile(file);
-  const store = options.journal ? openStore(storeLocation(options.store, process.env), 'write') : undefined;
+  // the checks of the run (agents, each task's weight against -c) in the same pass as the file's: every problem at once
+  const read = loadDagFile(file, { checkRun: fileRunCheck(builtinAgents(0).agents, options.maxConcurrency) });
+  // also without a journal: the store's folder holds other runs' journals, no output may go there
+  const location = storeLocation(options.store, process.env);
+  const store = options.journal ? openStore(location, 'write') : undefined;
   let remote: RemoteAgents | undefined;
   let metrics: MetricsEndpoint | undefined;
   try {
@@ -53,7 +59,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
     const runId = store === undefined ? undefined : newRunId(loaded.dag.id);
     if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, io.stderr);
     const { run, groups } = createRun(loaded, schedulerOptions(options, store, runId, note), options.killGraceMs, remote?.agents);
-    const problems = outputProblems(file, options.eventsPath, options.reportPath);
+    const problems = outputProblems({ dagFile: file, events: options.eventsPath, report: options.reportPath, store: location });
     if (problems.length > 0) throw new InvalidInputError(problems);
     if (loaded.dag.size === 0) io.stderr.write(`rxdag: warning: ${file} has no tasks; nothing to run\n`);
     // listening before the run starts: a port that cannot be had is refused with nothing run
@@ -62,7 +68,8 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
     const resumeRemote = options.remote === undefined || remote === undefined ? '' : remoteFlags(options.remote, remote.location);
     // what only the report reads, made only for a report: per-task structures a run of 100k
     // tasks would otherwise carry to its end
-    const report = options.reportPath === undefined ? undefined : { deps: depsOf(loaded.dag), setup: runSetupOf(loaded.spec, loaded.limits, note) };
+    const report =
+      options.reportPath === undefined ? undefined : { deps: depsOf(loaded.dag), setup: runSetupOf(loaded.spec, loaded.limits, note) };
     return await driveRun(
       {
         run,
@@ -73,7 +80,10 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
         ...(store === undefined ? {} : { store: store.location, journal: store.journal }),
         ...(where === undefined || runId === undefined
           ? {}
-          : { announce: () => `rxdag: run ${runId} (journal ${where.label}; resume with: rxdag resume ${runId}${storeFlag(where)}${resumeRemote})` }),
+          : {
+              announce: () =>
+                `rxdag: run ${runId} (journal ${where.label}; resume with: ${commandLine('rxdag resume', runId, `${storeFlag(where)}${resumeRemote}`)})`,
+            }),
       },
       options,
       io,

@@ -7,19 +7,18 @@
  * unknown run, a missing or unreachable store: one line, exit 2. It changes nothing in the store
  * but the lock a killed process left on a run that had ended (`journal.runs()` clears it).
  */
-import { writeFileSync } from 'node:fs';
 import { ExitCode } from '../exitCodes';
 import { formatRunDetails, runDetails } from '../output/runDetails';
 import { runSetupOf } from '../output/runSetup';
 import { InvalidInputError } from '../problems';
-import { renderReport } from '../report/renderReport';
 import { estimatesNoteOf } from '../store/historyEstimates';
 import { openStore } from '../store/openStore';
 import { listRuns } from '../store/runList';
 import { asRefusal } from '../store/storeErrors';
 import { storeFlag, storeLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
-import { checkWritable, describeIoError } from './writeTarget';
+import { writeReportFile } from './reportFile';
+import { checkWritable } from './writeTarget';
 
 /** `rxdag show` options as commander hands them over. */
 export interface RawShowOptions {
@@ -29,8 +28,8 @@ export interface RawShowOptions {
 }
 
 export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo): Promise<number> {
-  if (raw.report !== undefined) checkWritable('--report', raw.report);
   const location = storeLocation(raw.store, process.env);
+  if (raw.report !== undefined) checkWritable('--report', raw.report, location);
   const store = openStore(location, 'read');
   try {
     const { journal } = store;
@@ -54,11 +53,10 @@ export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo)
     io.stdout.write(raw.json === true ? `${JSON.stringify(details)}\n` : formatRunDetails(details, location.label));
     if (raw.report === undefined) return ExitCode.ok;
     const deps = Object.fromEntries(header.spec.tasks.map((task) => [task.id, task.deps ?? []]));
-    try {
-      const setup = runSetupOf(header.spec, header.options.limits, estimatesNoteOf(header.options.metadata));
-      writeFileSync(raw.report, renderReport({ events, deps, setup, source: `run ${runId} (journal ${location.label})` }));
-    } catch (error) {
-      io.stderr.write(`rxdag: cannot write the report ${raw.report}: ${describeIoError(error)}\n`);
+    const setup = runSetupOf(header.spec, header.options.limits, estimatesNoteOf(header.options.metadata));
+    const failure = writeReportFile(raw.report, { events, deps, setup, source: `run ${runId} (journal ${location.label})` });
+    if (failure !== undefined) {
+      io.stderr.write(`${failure}\n`);
       return ExitCode.outputFailed;
     }
     io.stderr.write(`wrote ${raw.report} (${events.length} events)\n`);

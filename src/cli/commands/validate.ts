@@ -1,24 +1,32 @@
 /**
- * `rxdag validate FILE`: the checks `rxdag run` makes before it starts, made by the same code
- * (`loadDagFile`: the file, its values, graph and working directories; `checkFileRun`: the agents
- * and options, as `createRun` has them checked), and a one-line summary of a valid DAG. Runs
- * nothing, writes no file, and loads no scheduler.
+ * `rxdag validate FILE [-c N]`: the checks `rxdag run` makes before it starts, made by the same
+ * code, in one pass (`loadDagFile`: the file, its values, graph and working directories, and,
+ * through `fileRunCheck`, the agents and the room for each task's weight, as `createRun` has them
+ * checked), and a one-line summary of a valid DAG. `-c` is read as `run` reads it: a file
+ * `run -c N` accepts passes `validate -c N`. Runs nothing, writes no file, and loads no scheduler.
  */
 import type { Dag } from '../../index';
 import { loadDagFile } from '../dagFile/loadDagFile';
 import { ExitCode } from '../exitCodes';
 import { builtinAgents } from '../agents/builtinAgents';
 import type { CliIo } from './cliIo';
-import { checkFileRun } from './checkFileRun';
+import { fileRunCheck } from './checkFileRun';
+import { resolveRunOptions } from './runOptions';
+
+/** `rxdag validate` options as commander hands them over. */
+export interface RawValidateOptions {
+  /** `-c, --concurrency N`: the run's concurrency the tasks' weights are checked against (`run`'s default: 8). */
+  readonly concurrency?: string;
+}
 
 /**
  * `rxdag validate FILE`: every check `run` makes, without running anything. Prints a one-line
- * summary and exits 0, or (through `InvalidInputError`) every problem and exits 2.
- * `run`'s own options are not checked here: `validate` takes none.
+ * summary and exits 0, or (through `InvalidInputError`) every problem and exits 2. Of `run`'s
+ * options only `-c` changes what a file may hold; the others are not taken.
  */
-export function validateCommand(file: string, io: CliIo): number {
-  const loaded = loadDagFile(file);
-  checkFileRun(loaded, builtinAgents(0).agents);
+export function validateCommand(file: string, raw: RawValidateOptions, io: CliIo): number {
+  const { maxConcurrency } = resolveRunOptions({ concurrency: raw.concurrency }, false);
+  const loaded = loadDagFile(file, { checkRun: fileRunCheck(builtinAgents(0).agents, maxConcurrency) });
   io.stdout.write(`${file}: ${describeDag(loaded.dag)}\n`);
   return ExitCode.ok;
 }

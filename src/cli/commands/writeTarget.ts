@@ -1,12 +1,14 @@
 /**
  * The checks made on the files a command will write, before anything runs (exit 2 when one
- * fails): that each can really be written, and that no output names the DAG file or another
- * output. Also how a failed write is described in one line (`ENOSPC (no space left on device)`).
+ * fails): that each path is given (not empty), that each can really be written, and that no
+ * output names the DAG file, another output, or a file in the store's folder (a run's journal).
+ * Also how a failed write is described in one line (`ENOSPC (no space left on device)`).
  *
  * A check opens the path for appending, never truncating it, and removes a file it had to
  * create, so a refused command leaves every file as it was. It does not write the outputs,
  * and it cannot promise the later writes succeed (a full disk, `/dev/full`): the commands
- * handle those failures themselves.
+ * handle those failures themselves. It does not refuse a file only because it exists: a report
+ * or an events log is often written again on purpose.
  */
 import {
   accessSync,
@@ -14,6 +16,7 @@ import {
   constants,
   lstatSync,
   openSync,
+  readdirSync,
   readlinkSync,
   realpathSync,
   statSync,
@@ -22,6 +25,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { InvalidInputError, type Problem } from '../problems';
+import type { StoreLocation } from '../store/storeLocation';
 
 /** An output file of a command: the option that names it and the path as given. */
 export interface OutputTarget {
@@ -29,26 +33,43 @@ export interface OutputTarget {
   readonly file: string;
 }
 
+/** The outputs of `rxdag run` or `rxdag resume`, and what they must not overwrite. */
+export interface RunOutputs {
+  /** The DAG file (`resume` has none). */
+  readonly dagFile?: string | undefined;
+  /** `--events`, `--report`: paths as given. */
+  readonly events?: string | undefined;
+  readonly report?: string | undefined;
+  /** The store runs are journaled into: no output may be a file of its folder. */
+  readonly store?: StoreLocation | undefined;
+}
+
 /**
- * Fails early (exit 2, nothing run) when an output file cannot be written: its folder is
- * missing or read-only, the path is a folder, or the folder takes no new files (`/proc`).
+ * Fails early (exit 2, nothing run) when an output file cannot be written: no path, a file of
+ * the store's folder, a missing or read-only folder, a path that is a folder, or a folder that
+ * takes no new files (`/proc`).
  */
-export function checkWritable(flag: string, file: string): void {
+export function checkWritable(flag: string, file: string, store?: StoreLocation): void {
+  const problem = placeProblem({ flag, file }, store);
+  if (problem !== undefined) throw new InvalidInputError([problem]);
   const reason = folderReason(file) ?? openReason(file);
   if (reason !== undefined) throw new InvalidInputError([{ message: `${flag}: cannot write "${file}": ${reason}` }]);
 }
 
 /**
- * Every problem with the outputs of `rxdag run`, all at once: an output that is the DAG file
- * itself or the same file as another output (compared by real path, through symlinks, and by
- * inode), then any output that cannot be opened for writing. The events log, opened as soon
- * as the run starts, is named by the system's error (`ENOENT (…)`); the report, written only
- * at the end, gets the folder checks of {@link checkWritable} first.
+ * Every problem with the outputs of `rxdag run` and `rxdag resume`, all at once: an empty path,
+ * an output in the store's folder, an output that is the DAG file itself or the same file as
+ * another output (compared by real path, through symlinks, and by inode), then any output that
+ * cannot be opened for writing. The events log, opened as soon as the run starts, is named by
+ * the system's error (`ENOENT (…)`); the report, written only at the end, gets the folder
+ * checks of {@link checkWritable} first.
  */
-export function outputProblems(dagFile: string | undefined, events: string | undefined, report: string | undefined): Problem[] {
+export function outputProblems({ dagFile, events, report, store }: RunOutputs): Problem[] {
   const outputs: OutputTarget[] = [];
   if (events !== undefined) outputs.push({ flag: '--events', file: events });
   if (report !== undefined) outputs.push({ flag: '--report', file: report });
+  const placed = outputs.flatMap((output) => placeProblem(output, store) ?? []);
+  if (placed.length > 0) return placed;
   const problems = sameFileProblems(dagFile, outputs);
   if (problems.length > 0) return problems;
   for (const { flag, file } of outputs) {
@@ -56,6 +77,42 @@ export function outputProblems(dagFile: string | undefined, events: string | und
     if (reason !== undefined) problems.push({ message: `${flag}: cannot write "${file}": ${reason}` });
   }
   return problems;
+}
+
+/**
+ * Where an output must not be: nowhere (an empty path), or in the store's folder, where writing
+ * would replace a run's journal or lock (also through a symlink, or a hard link to one of its
+ * files). A database store has no folder to protect.
+ */
+function placeProblem({ flag, file }: OutputTarget, store: StoreLocation | undefined): Problem | undefined {
+  if (file === '') return { message: `${flag} needs a file path` };
+  if (store?.kind !== 'folder') return undefined;
+  const folder = realTarget(store.dir);
+  const target = realTarget(file);
+  const refuse = (what: string) => ({
+    message: `${flag} "${file}" is ${what}, where runs are journaled: writing it could overwrite a run's journal; give a path outside it`,
+  });
+  if (target === folder || target.startsWith(`${folder}${path.sep}`)) {
+    const written = path.resolve(file);
+    const direct = written === store.dir || written.startsWith(`${store.dir}${path.sep}`);
+    return refuse(`in the store ${store.label}${direct ? '' : ' (through a symlink)'}`);
+  }
+  const stats = statOf(file);
+  if (stats === undefined || stats.nlink < 2) return undefined;
+  const linked = filesOf(store.dir).find((name) => {
+    const other = statOf(path.join(store.dir, name));
+    return other !== undefined && other.dev === stats.dev && other.ino === stats.ino;
+  });
+  return linked === undefined ? undefined : refuse(`a hard link to "${linked}" of the store ${store.label}`);
+}
+
+/** The names in `folder`, none when it cannot be read (then nothing in it is at risk either). */
+function filesOf(folder: string): string[] {
+  try {
+    return readdirSync(folder);
+  } catch {
+    return [];
+  }
 }
 
 /** Outputs that would overwrite the DAG file (when there is one: `resume` has none), or each other. */

@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { DagSpec } from '../../index';
 import { quoted } from '../../dag/text';
-import { SHELL_AGENT, type ShellInput } from '../agents/shellAgent';
+import { SHELL_AGENT } from '../agents/shellAgent';
 import type { Problem } from '../problems';
 import type { Located } from './zodProblems';
 
@@ -26,9 +26,12 @@ export function directoryProblems(
   const isDirectory = new Map<string, boolean>();
   const reported = new Set<string>();
   const problems: Problem[] = [];
-  spec.tasks.forEach((task, i) => {
-    const cwd = (task.input as Partial<ShellInput> | undefined)?.cwd;
-    if (task.agent !== SHELL_AGENT || typeof cwd !== 'string') return;
+  spec.tasks.forEach((task: unknown, i) => {
+    // a task that is not a mapping (`- null`, `- 5`) is the file schema's to report
+    if (!isMapping(task) || task['agent'] !== SHELL_AGENT) return;
+    const input = task['input'];
+    const cwd = isMapping(input) ? input['cwd'] : undefined;
+    if (typeof cwd !== 'string' || cwd.includes('\0')) return; // a NUL is the file schema's to report
     const where = writtenAt(fileTasks[i], i, fileDefaults);
     if (where === undefined) return;
     const resolved = path.resolve(cwd);
@@ -45,13 +48,14 @@ export function directoryProblems(
 
 /** Which `cwd` of the file gives a shell task its directory, as written; `undefined` for the file's own folder. */
 function writtenAt(fileTask: unknown, i: number, fileDefaults: unknown): { path: (string | number)[]; written: string } | undefined {
-  const task = (fileTask ?? {}) as { run?: unknown; cwd?: unknown; input?: { cwd?: unknown } };
-  if (task.run === undefined) {
-    const cwd = task.input?.cwd;
+  const task: Record<string, unknown> = isMapping(fileTask) ? fileTask : {};
+  if (task['run'] === undefined) {
+    const input = task['input'];
+    const cwd = isMapping(input) ? input['cwd'] : undefined;
     return typeof cwd === 'string' ? { path: ['tasks', i, 'input', 'cwd'], written: cwd } : undefined;
   }
-  if (typeof task.cwd === 'string') return { path: ['tasks', i, 'cwd'], written: task.cwd };
-  const defaultCwd = (fileDefaults as { cwd?: unknown } | undefined)?.cwd;
+  if (typeof task['cwd'] === 'string') return { path: ['tasks', i, 'cwd'], written: task['cwd'] };
+  const defaultCwd = isMapping(fileDefaults) ? fileDefaults['cwd'] : undefined;
   return typeof defaultCwd === 'string' ? { path: ['defaults', 'cwd'], written: defaultCwd } : undefined;
 }
 
@@ -61,4 +65,8 @@ function directoryExists(directory: string): boolean {
   } catch {
     return false;
   }
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
+import { quoted } from '../../dag/text';
 import { SHELL_AGENT } from '../agents/shellAgent';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
 import { fileLimitsSchema } from './fileLimits';
@@ -18,25 +19,51 @@ const libraryField = z.unknown().optional();
 /** Marks a custom issue whose message should still say the value it got. */
 export const SHOW_VALUE = { showValue: true } as const;
 
+/** Marks a custom issue about the key its path ends with (a name the mapping cannot hold), to be placed at the key. */
+export const AT_KEY = { atKey: true } as const;
+
 const sleepMs = z
   .number({ error: 'expected a number of milliseconds' })
   .finite({ error: 'must be a finite number' })
   .nonnegative({ error: 'must be >= 0' })
   .max(MAX_TIMER_MS, { error: TIMER_LIMIT_MESSAGE });
 
+/** What ends a name in the environment (`=`) or the entry itself (NUL): a name holding one would reach the task changed or not at all. */
+const envName = z.string().superRefine((name, context) => {
+  const wrong =
+    name === '' ? 'it is empty' : name.includes('=') ? 'it contains "="' : name.includes('\0') ? 'it contains a NUL character' : undefined;
+  if (wrong !== undefined) context.addIssue({ code: 'custom', message: `invalid environment variable name ${quoted(name)}: ${wrong}` });
+});
+
+/** A NUL ends a string where the process starts: a command, directory or value holding one would fail every attempt. */
+const noNul = (text: string) => !text.includes('\0');
+const NUL_MESSAGE = { error: 'must not contain a NUL character', params: SHOW_VALUE };
+
 const envSchema = z.record(
-  z.string(),
-  z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or boolean value' }),
+  envName,
+  z.union([z.string().refine(noNul, NUL_MESSAGE), z.number(), z.boolean()], { error: 'expected a string, number or boolean value' }),
   { error: 'expected a mapping of variable names to values' },
 );
 
-const cwdSchema = z.string({ error: 'expected a directory path' }).min(1, { error: 'must not be empty' });
+const cwdSchema = z.string({ error: 'expected a directory path' }).min(1, { error: 'must not be empty' }).refine(noNul, NUL_MESSAGE);
 
-const command = z.string({ error: 'expected a shell command (a string)' }).trim().min(1, { error: 'must not be empty' });
+const command = z
+  .string({ error: 'expected a shell command (a string)' })
+  .trim()
+  .min(1, { error: 'must not be empty' })
+  .refine(noNul, NUL_MESSAGE);
 
 /** What `agent: shell` takes as `input` (what `run:` builds): the shell agent refuses anything else when the task starts. */
 const shellInputSchema = z.object(
-  { command, cwd: cwdSchema, env: z.record(z.string(), z.string({ error: 'expected a string' })).optional() },
+  {
+    command,
+    cwd: cwdSchema,
+    env: z
+      .record(envName, z.string({ error: 'expected a string' }).refine(noNul, NUL_MESSAGE), {
+        error: 'expected a mapping of variable names to strings',
+      })
+      .optional(),
+  },
   { error: 'the shell agent takes a mapping with `command` and `cwd` (or write `run:` instead of `agent: shell`)' },
 );
 
@@ -98,7 +125,9 @@ export const fileTaskSchema = z
     const input = builtin?.safeParse(task.input);
     for (const issue of input?.success === false ? input.error.issues : []) {
       const at = issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part));
-      context.addIssue({ code: 'custom', path: ['input', ...at], message: issue.message, params: SHOW_VALUE });
+      if (issue.code === 'invalid_key') {
+        context.addIssue({ code: 'custom', path: ['input', ...at], message: issue.issues[0]?.message ?? issue.message, params: AT_KEY });
+      } else context.addIssue({ code: 'custom', path: ['input', ...at], message: issue.message, params: SHOW_VALUE });
     }
   });
 
@@ -133,12 +162,12 @@ export function isPlainFileTask(task: unknown): task is FileTask {
         kinds++;
         break;
       case 'run':
-        if (typeof value !== 'string' || value === '' || value.trim() !== value) return false;
+        if (typeof value !== 'string' || value === '' || value.trim() !== value || !noNul(value)) return false;
         kinds++;
         run = true;
         break;
       case 'cwd':
-        if (typeof value !== 'string' || value === '') return false;
+        if (typeof value !== 'string' || value === '' || !noNul(value)) return false;
         cwd = true;
         break;
       default:

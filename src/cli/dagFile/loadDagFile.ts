@@ -3,8 +3,9 @@
  * has at once, each placed at its line and column and sorted by position: what cannot be read
  * (missing, empty, binary), syntax errors, the file schema's problems, the library's own
  * (`defineDag`: values, duplicates, dependencies, cycles), tasks that need a limit the file does
- * not declare or weigh more than it allows, and working directories that do not exist. It is
- * the one check `run`, `validate` and `graph` share; it runs nothing.
+ * not declare or weigh more than it allows, working directories that do not exist, and, when
+ * the caller gives them, the checks of a run (unknown agents, a task heavier than the
+ * concurrency). It is the one check `run`, `validate` and `graph` share; it runs nothing.
  */
 import path from 'node:path';
 // from the modules themselves, not the package's index: loading a DAG file needs no scheduler (nor RxJS)
@@ -40,6 +41,15 @@ export interface LoadOptions {
    * Off for a file read only for its graph (e.g. the report of a past run). @default true
    */
   readonly checkDirectories?: boolean;
+  /**
+   * The checks of a run of the DAG (the agents its tasks name, room for each task's weight),
+   * made in the same pass as the file's so that they are reported with its other problems:
+   * given the DAG and the file's limits, the library's issues. Made whenever the file defines
+   * a DAG, not when `defineDag` refused it (a cycle, a duplicate id): there is no DAG to check
+   * then. Issues about the file's limits are left to the file's own check, which says them in
+   * the file's words. @default no run check
+   */
+  readonly checkRun?: (dag: Dag, limits: Readonly<Record<string, LimitSpec>>) => readonly DagIssue[];
 }
 
 /**
@@ -65,7 +75,9 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
 
   const problems: Problem[] = [];
   // the head without its tasks (checked one by one below): zod would copy a 100k-task array
-  const head = dagFileSchema.safeParse(isMapping(value) && Array.isArray((value as { tasks?: unknown }).tasks) ? { ...(value as object), tasks: [] } : value);
+  const head = dagFileSchema.safeParse(
+    isMapping(value) && Array.isArray((value as { tasks?: unknown }).tasks) ? { ...(value as object), tasks: [] } : value,
+  );
   if (!head.success) problems.push(...zodProblems(head.error, [], dagFileSchema, value, place));
   if (!isMapping(value)) throw new InvalidInputError(problems);
   // read on past a bad head: the tasks' problems are reported with it
@@ -84,12 +96,31 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
     dag = defineDag(spec);
   } catch (error) {
     if (!(error instanceof DagValidationError)) throw error;
-    problems.push(...error.issues.map(place));
+    // a task that is not a mapping is the file schema's to report: once, in the file's words
+    problems.push(...error.issues.filter((issue) => !aboutNonMapping(issue, fileTasks)).map(place));
   }
-  problems.push(...limitProblems(fileTasks, file.limits).map(place));
+  const limitIssues = limitProblems(fileTasks, file.limits);
+  problems.push(...limitIssues.map(place));
   if (options.checkDirectories !== false) problems.push(...directoryProblems(spec, fileTasks, file.defaults, place));
+  const limits = usableLimits(file.limits);
+  if (dag !== undefined && options.checkRun !== undefined) {
+    const said = new Set(limitIssues.map(issueKey));
+    const runIssues = options.checkRun(dag, limits).filter((issue) => issue.code !== 'unknown-limit' && !said.has(issueKey(issue)));
+    problems.push(...runIssues.map(place));
+  }
   if (problems.length > 0 || dag === undefined) throw new InvalidInputError(sortProblems(problems));
-  return { dag, spec, limits: usableLimits(file.limits), fileName, problemsOf: (issues) => sortProblems(issues.map(place)) };
+  return { dag, spec, limits, fileName, problemsOf: (issues) => sortProblems(issues.map(place)) };
+}
+
+/** Whether a library issue is about (or inside) a task of the file that is not a mapping. */
+function aboutNonMapping(issue: DagIssue, fileTasks: readonly unknown[]): boolean {
+  const [tasks, i] = issue.path;
+  return tasks === 'tasks' && typeof i === 'number' && i < fileTasks.length && !isMapping(fileTasks[i]);
+}
+
+/** What makes two issues the same problem: where it is and what it says. */
+function issueKey(issue: Located): string {
+  return `${JSON.stringify(issue.path)}\n${issue.message}`;
 }
 
 /** Places an issue in the file: at the value its path names, or at the key of an unknown field. */

@@ -1,7 +1,9 @@
 /**
  * Reads a DAG file's text, refusing before any parsing what is not a text DAG file: a missing
  * file or a folder, an empty file, a binary file (NUL bytes, or many control characters or bytes
- * that are not UTF-8), a UTF-16 file. Says nothing about the text's syntax or content.
+ * that are not UTF-8), a UTF-16 file, a text in another encoding (Latin-1: refused at its first
+ * byte that is not UTF-8, rather than read with U+FFFD in its ids and commands). Says nothing
+ * about the text's syntax or content.
  */
 import { isAscii } from 'node:buffer';
 import { readFileSync } from 'node:fs';
@@ -19,9 +21,74 @@ export function readDagText(fileName: string): string {
     throw new InvalidInputError([{ message: `${fileName} is not a text DAG file in UTF-8 (it looks like UTF-16: save it as UTF-8)` }]);
   }
   // ASCII (most DAG files) reads the same in every encoding, and latin1 is the cheapest decoder
-  const text = isAscii(bytes) ? bytes.toString('latin1') : new TextDecoder('utf-8').decode(bytes).replace(/^\uFEFF/, ''); // editors on Windows may add a BOM
-  if (looksBinary(bytes, text)) throw new InvalidInputError([{ message: `${fileName} is not a text DAG file (it looks binary)` }]);
+  const text = isAscii(bytes) ? bytes.toString('latin1') : decodeUtf8(bytes);
+  if (text === undefined || looksBinary(bytes, text)) {
+    const lossy = text ?? new TextDecoder('utf-8').decode(bytes);
+    if (looksBinary(bytes, lossy)) throw new InvalidInputError([{ message: `${fileName} is not a text DAG file (it looks binary)` }]);
+    const offset = firstNonUtf8(bytes);
+    const { line, column } = positionOfByte(bytes, offset);
+    const byte = bytes[offset]!.toString(16).toUpperCase().padStart(2, '0');
+    throw new InvalidInputError([
+      { file: fileName, line, column, message: `not UTF-8 text (byte 0x${byte}): a DAG file is UTF-8 (save it as UTF-8)` },
+    ]);
+  }
   return text;
+}
+
+/** The text of UTF-8 `bytes` without a byte order mark (editors on Windows may add one); `undefined` when they are not UTF-8. */
+function decodeUtf8(bytes: Buffer): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes); // drops a leading BOM
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The offset of the first byte of `bytes` that does not belong to a UTF-8 character, as the
+ * decoder judges them (no overlong forms, no surrogates, nothing past U+10FFFF); a character
+ * cut short by the end of the file is at its first byte.
+ */
+function firstNonUtf8(bytes: Buffer): number {
+  for (let i = 0; i < bytes.length;) {
+    const lead = bytes[i]!;
+    if (lead < 0x80) {
+      i++;
+      continue;
+    }
+    // the continuation bytes the lead byte needs, and the range the first of them must fall in
+    const [length, low, high] =
+      lead >= 0xc2 && lead <= 0xdf
+        ? [2, 0x80, 0xbf]
+        : lead === 0xe0
+          ? [3, 0xa0, 0xbf]
+          : lead === 0xed
+            ? [3, 0x80, 0x9f]
+            : lead >= 0xe1 && lead <= 0xef
+              ? [3, 0x80, 0xbf]
+              : lead === 0xf0
+                ? [4, 0x90, 0xbf]
+                : lead === 0xf4
+                  ? [4, 0x80, 0x8f]
+                  : lead >= 0xf1 && lead <= 0xf3
+                    ? [4, 0x80, 0xbf]
+                    : [0, 0, 0];
+    if (length === 0 || i + length > bytes.length) return i;
+    const second = bytes[i + 1]!;
+    if (second < low || second > high) return i;
+    for (let k = 2; k < length; k++) if (bytes[i + k]! < 0x80 || bytes[i + k]! > 0xbf) return i;
+    i += length;
+  }
+  return 0; // not reached: the decoder found a byte that is not UTF-8
+}
+
+/** The 1-based line and column (in characters of the valid text before it) of the byte at `offset`. */
+function positionOfByte(bytes: Buffer, offset: number): { line: number; column: number } {
+  const lineStart = bytes.lastIndexOf(0x0a, offset - 1) + 1;
+  let line = 1;
+  for (let i = bytes.indexOf(0x0a); i >= 0 && i < offset; i = bytes.indexOf(0x0a, i + 1)) line++;
+  const before = new TextDecoder('utf-8').decode(bytes.subarray(lineStart, offset));
+  return { line, column: before.length + 1 };
 }
 
 /**

@@ -60,6 +60,10 @@ export function parseYaml(text: string, fileName: string): ParseResult {
   if (doc.errors.length > 0) {
     const problems: Problem[] = doc.errors.slice(0, MAX_SYNTAX_ERRORS).map((error) => {
       const { line, col } = lineCounter.linePos(error.pos[0]);
+      if (error.code === 'MULTIPLE_DOCS') {
+        const second = text.startsWith('---', error.pos[0]) ? `a second \`---\` at line ${line}` : `a second document from line ${line}`;
+        return { message: `${fileName} holds more than one YAML document (${second}); a DAG file is one document` };
+      }
       return { file: fileName, line, column: col, message: `YAML syntax error: ${readableYamlError(error.message)}` };
     });
     const more = doc.errors.length - MAX_SYNTAX_ERRORS;
@@ -144,8 +148,10 @@ export function yamlPositions(text: string): Positions {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const position = (node: Node | undefined): Position | undefined => {
-    const offset = node?.range?.[0];
-    if (offset === undefined) return undefined;
+    const range = node?.range;
+    if (range === undefined || range === null) return undefined;
+    // an empty value (`-` alone on its line) starts past the end of its line: point at its indicator
+    const offset = isEmptyNode(node) ? indicatorBefore(text, range[0]) : range[0];
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
@@ -169,15 +175,29 @@ export function yamlPositions(text: string): Positions {
   };
 }
 
+/** Where the `-`, `:` or `?` written before `offset` (past spaces and tabs) is; `offset` when there is none. */
+function indicatorBefore(text: string, offset: number): number {
+  let at = offset - 1;
+  while (at >= 0 && (text[at] === ' ' || text[at] === '\t')) at--;
+  return at >= 0 && (text[at] === '-' || text[at] === ':' || text[at] === '?') ? at : offset;
+}
+
 function child(node: unknown, key: string | number): unknown {
   const { isMap, isScalar, isSeq } = yamlLibrary();
   if (isSeq(node) && typeof key === 'number') return node.items[key];
   if (isMap(node)) {
     const pair = node.items.find((item) => (isScalar(item.key) ? item.key.value : item.key) === key);
-    // A key with no value (`deps:`) has no value node: point at the key instead.
-    return pair === undefined ? undefined : (pair.value ?? pair.key);
+    // A key with no value (`deps:`) has no value node, or an empty one: point at the key instead.
+    if (pair === undefined) return undefined;
+    return pair.value === null || pair.value === undefined || isEmptyNode(pair.value) ? pair.key : pair.value;
   }
   return undefined;
+}
+
+/** A node written as nothing (`-` or `key:` with no value): its range is empty. */
+function isEmptyNode(node: unknown): boolean {
+  const range = isNode(node) ? node.range : undefined;
+  return range !== undefined && range !== null && range[0] === range[1];
 }
 
 function isNode(value: unknown): value is Node {

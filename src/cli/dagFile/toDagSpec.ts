@@ -59,7 +59,8 @@ function usableDefaults(defaults: unknown): UsableDefaults | undefined {
 }
 
 function toTaskSpec(task: unknown, defaults: UsableDefaults | undefined, baseDir: string): TaskSpec {
-  if (typeof task !== 'object' || task === null) return task as TaskSpec;
+  // not a task at all (`- null`, `- 5`, `- [a]`): handed on as written, the file schema reports it
+  if (typeof task !== 'object' || task === null || Array.isArray(task)) return task as TaskSpec;
   const fileTask = task as Partial<FileTask>;
   const spec: Record<string, unknown> = pick(fileTask, LIBRARY_TASK_FIELDS);
   if (typeof fileTask.run === 'string') {

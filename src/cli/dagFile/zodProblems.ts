@@ -1,7 +1,8 @@
 /**
  * The file schema's zod issues as problems placed in the file: each names the value it got in
  * the file's own words (`a list`, `a mapping`), and each unknown field is its own problem, at the
- * key's line and column, with the field most likely meant. Words problems; finds none itself.
+ * key's line and column, with the field most likely meant; so is a key the mapping cannot hold
+ * (an environment variable name with `=`). Words problems; finds none itself.
  */
 import type { z } from 'zod';
 import { fieldsAt, valueAt } from '../../dag/issues';
@@ -12,7 +13,7 @@ import type { Problem } from '../problems';
 export interface Located {
   readonly path: readonly (string | number)[];
   readonly message: string;
-  /** An unknown field: the problem is placed at this key of the mapping at `path`. */
+  /** An unknown field, or a key the mapping cannot hold: the problem is placed at this key of the mapping at `path`. */
   readonly field?: string;
 }
 
@@ -31,8 +32,15 @@ export function zodProblems(
       const known = fieldsAt(schema, at);
       return issue.keys.map((field) => place({ path, field, message: unknownFieldMessage(field, known) }));
     }
+    const params = issue.code === 'custom' ? (issue.params as { showValue?: boolean; atKey?: boolean } | undefined) : undefined;
+    const field = path[path.length - 1];
+    if ((issue.code === 'invalid_key' || params?.atKey === true) && typeof field === 'string') {
+      // a key the mapping cannot hold (an environment variable name with `=`): placed at the key
+      const message = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+      return [place({ path: path.slice(0, -1), field, message })];
+    }
     // a custom issue is about the task as a whole (its value says nothing) unless it asks for the value
-    const showValue = issue.code !== 'custom' || (issue.params as { showValue?: boolean } | undefined)?.showValue === true;
+    const showValue = issue.code !== 'custom' || params?.showValue === true;
     return [place({ path, message: showValue ? `${issue.message} (got ${describeFileValue(valueAt(fileValue, path))})` : issue.message })];
   });
 }

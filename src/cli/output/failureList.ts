@@ -2,9 +2,11 @@
  * The list a failed run ends with: every task that failed for good (from `dag.completed`'s
  * `failures`, or from the `task.failed` events of a run that has not ended), each with its
  * attempt and its whole error message, a shell task's last stderr lines included, indented
- * under it. Text only: the commands decide where it is printed.
+ * under it, its control characters but line feed and tab escaped (`terminalText.ts`). Text
+ * only: the commands decide where it is printed.
  */
 import type { DagEvent, TaskFailure } from '../../index';
+import { terminalText } from './terminalText';
 
 /** Indent of an error's continuation lines (a shell task's stderr lines), under its task. */
 const CONTINUATION = '      ';
@@ -21,7 +23,7 @@ export function failureList(failures: readonly TaskFailure[], prefix = 'rxdag: '
   if (failures.length === 0) return '';
   const head = `${prefix}${failures.length} task${failures.length === 1 ? '' : 's'} failed:`;
   const entries = failures.map(({ taskId, attempt, error }) =>
-    `  ${taskId} (attempt ${attempt}): ${error.name}: ${error.message}`.replace(/\n/g, `\n${CONTINUATION}`),
+    terminalText(`  ${taskId} (attempt ${attempt}): ${error.name}: ${error.message}`).replace(/\n/g, `\n${CONTINUATION}`),
   );
   return `${[head, ...entries].join('\n')}\n`;
 }

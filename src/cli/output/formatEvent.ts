@@ -1,10 +1,12 @@
 import type { DagEvent } from '../../index';
 import { type BecauseEnded, skipReason } from './runSetup';
+import { terminalText } from './terminalText';
 
 /**
  * One human-readable line for an event (continuation lines indented, for multi-line errors),
  * prefixed with the time since the run started: the output of `rxdag run` when it is not on a
- * terminal. Every field a reader needs is there; `--json` gives the exact objects.
+ * terminal. Every field a reader needs is there; control characters of a task's output other
+ * than line feed and tab are escaped (see `terminalText.ts`); `--json` gives the exact objects.
  *
  * This function sees one event alone: it names the attempt of every task event. A
  * `task.cancelled` of a task that never started (or was waiting to retry) has an attempt
@@ -20,7 +22,8 @@ export function formatEvent(
   endedAs?: (taskId: string) => BecauseEnded,
 ): string {
   const time = `[${((event.at - runStartedAt) / 1000).toFixed(3).padStart(8)}s]`;
-  const line = `${time} ${describeEvent(event, attempts, endedAs)}`;
+  // a task's error and stderr lines as text, never as terminal commands
+  const line = `${time} ${terminalText(describeEvent(event, attempts, endedAs))}`;
   return line.includes('\n') ? line.replace(/\n/g, `\n${' '.repeat(time.length + 1)}`) : line;
 }
 

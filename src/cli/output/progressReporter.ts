@@ -7,6 +7,7 @@ import type { Dag, DagEvent, FailurePolicy } from '../../index';
 import { EventFormatter, TEXT_INDENT } from './formatEvent';
 import type { Reporter } from './reporter';
 import { RunTally } from './runTally';
+import { terminalText } from './terminalText';
 import { wrapLines } from './wrapLines';
 
 /** The stream the bar draws on: a TTY (or a stand-in with `isTTY: true` in specs). */
@@ -16,8 +17,14 @@ export type ProgressStream = NodeJS.WritableStream & { readonly isTTY?: boolean;
 const FORMAT =
   '{bar} {value}/{total} completed | {running} running | {ready} ready | {failed} failed{ended} | {duration_formatted} | {now}';
 
-/** Width assumed when the stream does not say (as cli-progress does). */
+/** Width assumed when the stream does not say, or says 0 (as cli-progress does). */
 const DEFAULT_COLUMNS = 80;
+
+/** The terminal's width: what it reports, unless that is no width at all (`script`'s pseudo-terminal says 0). */
+function columnsOf(stream: ProgressStream): number {
+  const columns = stream.columns;
+  return columns !== undefined && Number.isFinite(columns) && columns > 0 ? columns : DEFAULT_COLUMNS;
+}
 
 /**
  * Live progress on a terminal: one bar filled by the tasks that completed, with counts of
@@ -63,7 +70,7 @@ export function progressReporter(stream: ProgressStream, dag: Dag, resumed: Resu
     };
   };
   // Above the bar, each line within the width, continuation lines under the text.
-  const logAbove = (text: string) => multibar.log(`${wrapLines(text, (stream.columns ?? DEFAULT_COLUMNS) - 1, TEXT_INDENT)}\n`);
+  const logAbove = (text: string) => multibar.log(`${wrapLines(text, columnsOf(stream) - 1, TEXT_INDENT)}\n`);
 
   return {
     onEvent(event: DagEvent) {
@@ -89,7 +96,7 @@ export function progressReporter(stream: ProgressStream, dag: Dag, resumed: Resu
         stopped = true;
         stream.write(`${lines.describe(event)}\n`);
         const ranOn = workers.line();
-        if (ranOn !== undefined) stream.write(`${ranOn}\n`);
+        if (ranOn !== undefined) stream.write(`${terminalText(ranOn)}\n`);
       }
     },
     notice(text: string) {

@@ -8,6 +8,7 @@
 import { Queue } from 'bullmq';
 import { DEFAULT_PREFIX } from '../../bullmq/jobFormat';
 import type { RedisTarget } from '../../bullmq/redisConnection';
+import { shellWord } from '../shellWord';
 
 /** How long the count may take: past it, no hint. */
 const COUNT_TIMEOUT_MS = 2000;
@@ -40,7 +41,7 @@ export function noWorkerHint(workers: ReadonlyMap<string, number> | undefined, p
   if (workers === undefined) return undefined;
   const unserved = [...workers].filter(([, count]) => count === 0).map(([queue]) => queue);
   if (unserved.length === 0) return undefined;
-  const flags = `${prefix === DEFAULT_PREFIX ? '' : ` --redis-prefix ${prefix}`}${signed ? ' and the same key' : ''}`;
+  const flags = `${prefix === DEFAULT_PREFIX ? '' : ` --redis-prefix ${shellWord(prefix)}`}${signed ? ' and the same key' : ''}`;
   if (unserved.length === workers.size) {
     return `rxdag: no worker is connected to these queues yet: attempts wait in Redis until one starts (rxdag worker --redis URL${flags})`;
   }

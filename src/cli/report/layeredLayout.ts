@@ -56,7 +56,7 @@ interface Slot {
  * layer between its ends, so it is routed around the nodes there instead of through them; slots
  * of a layer are ordered by the mean position of their neighbours (down, up and down again: fewer
  * crossings), and layers are centred on each other. Pure, O((nodes + edge length) · log).
- * Edges naming unknown ids are ignored.
+ * Edges naming unknown ids are ignored; no ids give an empty drawing of one column's size.
  */
 export function layeredLayout(ids: readonly string[], edges: readonly Edge[]): Layout {
   const known = new Set(ids);
@@ -116,9 +116,12 @@ export function layeredLayout(ids: readonly string[], edges: readonly Edge[]): L
       layer.forEach((slot, i) => (slot.order = i));
     }
   };
-  sweep(1, layers.length, 1, (slot) => slot.up);
-  sweep(layers.length - 2, -1, -1, (slot) => slot.down);
-  sweep(1, layers.length, 1, (slot) => slot.up);
+  // one layer has nothing to be ordered by, and no layer (an empty DAG) no layer to start from
+  if (layers.length > 1) {
+    sweep(1, layers.length, 1, (slot) => slot.up);
+    sweep(layers.length - 2, -1, -1, (slot) => slot.down);
+    sweep(1, layers.length, 1, (slot) => slot.up);
+  }
 
   const heightOf = (slot: Slot) => (slot.dummy ? NODE.lane : NODE.height);
   const columnHeight = (layer: readonly Slot[]) =>

@@ -28,7 +28,7 @@ export function refusalLine(error: unknown, store: StoreLocation): string | unde
     return error.message;
   }
   if (error instanceof RunExistsError || error instanceof JournalCorruptError) return error.message;
-  if (error instanceof DagValidationError) return `the journaled run cannot run here: ${error.message.replace(/\s*\n\s*/g, '; ')}`;
+  if (error instanceof DagValidationError) return `the journaled run cannot run here: ${error.message.replace(/:\s*\n\s*/, ': ').replace(/\s*\n\s*/g, '; ')}`;
   // PostgresJournalError comes from `rxdag/postgres`, loaded only for a database: known by name
   if (error instanceof Error && error.name === 'PostgresJournalError') return `cannot reach the store: ${error.message}`;
   if (error instanceof JournalWriteError) return undefined;

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import type { DagEvent } from '../../../src/index';
+import { writeReportFile } from '../../../src/cli/commands/reportFile';
+import { tempDir, writeText } from '../support/files';
+import { rxdagInProcess as rxdag } from '../support/inProcessCli';
+
+/**
+ * The report of a run is written by every command that makes one (`run`, `resume`, `show`,
+ * `report`), also for a run without tasks; a report that cannot be made is told apart from a
+ * file that cannot be written.
+ */
+describe('the report file', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.remove());
+
+  describe('of a DAG without tasks', () => {
+    const store = tmp.file('store');
+    let events = '';
+    let runId = '';
+    beforeAll(async () => {
+      const dag = writeText(tmp.file('empty.yaml'), 'id: empty\ntasks: []\n');
+      events = tmp.file('empty.jsonl');
+      const run = await rxdag('run', dag, '--store', store, '--events', events, '--report', tmp.file('run.html'));
+      expect(run).toMatchObject({ code: 0 });
+      expect(run.stderr).not.toContain('cannot write');
+      runId = /^rxdag: run (\S+) /m.exec(run.stderr)![1]!;
+    }, 30_000);
+
+    const isReport = (file: string) => {
+      const html = readFileSync(file, 'utf8');
+      expect(html).toMatch(/^<!DOCTYPE html>/);
+      expect(html).toContain('<span class="outcome badge completed">succeeded</span>');
+      expect(html).toContain('<svg data-chart="graph"');
+    };
+
+    it('should be written by rxdag run --report, exit 0', () => {
+      isReport(tmp.file('run.html'));
+    });
+
+    it('should be written by rxdag report from the events log, exit 0', async () => {
+      expect(await rxdag('report', events, '-o', tmp.file('report.html'))).toEqual({
+        code: 0,
+        stdout: `wrote ${tmp.file('report.html')} (2 events)\n`,
+        stderr: '',
+      });
+      isReport(tmp.file('report.html'));
+    });
+
+    it('should be written by rxdag show --report from the journal, exit 0', async () => {
+      const shown = await rxdag('show', runId, '--store', store, '--report', tmp.file('show.html'));
+      expect(shown).toMatchObject({ code: 0, stderr: `wrote ${tmp.file('show.html')} (2 events)\n` });
+      isReport(tmp.file('show.html'));
+    });
+  });
+
+  it('should write the report and say nothing when it works', () => {
+    expect(writeReportFile(tmp.file('ok.html'), { events: [] })).toBeUndefined();
+    expect(readFileSync(tmp.file('ok.html'), 'utf8')).toMatch(/^<!DOCTYPE html>/);
+  });
+
+  it('should call a failed write a failed write', () => {
+    expect(writeReportFile('/dev/full', { events: [] })).toBe('rxdag: cannot write the report /dev/full: ENOSPC (no space left on device)');
+  });
+
+  it('should call a report that cannot be made an internal error, not a failed write, and touch no file', () => {
+    const file = writeText(tmp.file('kept.html'), 'the old report');
+    const line = writeReportFile(file, { events: [undefined] as unknown as DagEvent[] });
+    expect(line).toMatch(new RegExp(`^rxdag: internal error while making the report ${file} \\(the file was not written\\): TypeError: `));
+    expect(line).not.toContain('cannot write');
+    expect(readFileSync(file, 'utf8')).toBe('the old report');
+  });
+});

@@ -1,0 +1,128 @@
+import { writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { cli } from '../../../src/cli/program';
+import { tempDir, writeText } from '../support/files';
+
+/**
+ * `rxdag validate` in this process: every problem at once (those of a run of the file included:
+ * unknown agents, tasks heavier than the concurrency), `-c` read as `run` reads it, and the
+ * CLI's words for the concurrency.
+ */
+describe('rxdag validate', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.remove());
+
+  async function rxdag(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    let stdout = '';
+    let stderr = '';
+    const sink = (add: (text: string) => void) =>
+      new Writable({
+        write(chunk: Buffer | string, _encoding, done) {
+          add(chunk.toString());
+          done();
+        },
+      });
+    const code = await cli(argv, { stdout: sink((text) => (stdout += text)), stderr: sink((text) => (stderr += text)) }, '0.0.0');
+    return { code, stdout, stderr };
+  }
+
+  const heavy = () => writeText(tmp.file('heavy.yaml'), 'id: w\ntasks:\n  - id: d\n    weight: 100\n    sleep: 1\n');
+
+  it('should report an unknown agent with the file’s other problems, not after them', async () => {
+    const file = writeText(tmp.file('agent.yaml'), 'id: x\ntasks:\n  - id: a\n    agent: llm\n  - id: b\n    sleep: -1\n');
+    expect(await rxdag('validate', file)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: [
+        `rxdag: ${file}:4:12: tasks[0].agent: unknown agent "llm" (used by "a"); known agents: "shell", "sleep"`,
+        `rxdag: ${file}:6:12: tasks[1].sleep: must be >= 0 (got -1)`,
+        '',
+      ].join('\n'),
+    });
+  });
+
+  it('should have run report an unknown agent with the file’s other problems too, running nothing', async () => {
+    const file = writeText(tmp.file('run-agent.yaml'), 'id: x\ntasks:\n  - id: a\n    agent: llm\n  - id: b\n    sleep: -1\n');
+    expect(await rxdag('run', file, '--no-journal')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: [
+        `rxdag: ${file}:4:12: tasks[0].agent: unknown agent "llm" (used by "a"); known agents: "shell", "sleep"`,
+        `rxdag: ${file}:6:12: tasks[1].sleep: must be >= 0 (got -1)`,
+        '',
+      ].join('\n'),
+    });
+  });
+
+  it('should report a task heavier than the concurrency with the file’s other problems, in the CLI’s words', async () => {
+    const file = writeText(tmp.file('weight.yaml'), 'id: x\ntasks:\n  - id: a\n    weight: 100\n    sleep: 1\n  - id: b\n    sleep: -1\n');
+    expect((await rxdag('validate', file)).stderr.split('\n')).toEqual([
+      `rxdag: ${file}:4:13: tasks[0].weight: task "a" weighs 100, more than the concurrency 8 (\`-c\`/\`--concurrency\`): it could never start`,
+      `rxdag: ${file}:7:12: tasks[1].sleep: must be >= 0 (got -1)`,
+      '',
+    ]);
+  });
+
+  it('should say each limit problem once when the run’s checks join the file’s', async () => {
+    const text =
+      'id: x\nlimits:\n  api: { concurrency: 2 }\n  bad: { concurrency: 0 }\ntasks:\n  - id: a\n    weight: 5\n    limits: [api, bad, nope]\n    sleep: 1\n  - id: b\n    sleep: -1\n';
+    const file = writeText(tmp.file('limits.yaml'), text);
+    expect((await rxdag('validate', file)).stderr.split('\n')).toEqual([
+      `rxdag: ${file}:4:23: limits.bad.concurrency: must be a positive integer (got 0)`,
+      `rxdag: ${file}:7:13: tasks[0].weight: task "a" weighs 5, more than limit "api" allows (concurrency 2): it could never start`,
+      `rxdag: ${file}:8:24: tasks[0].limits[2]: task "a" needs limit "nope", which is not declared in \`limits:\`; declared: "api", "bad"`,
+      `rxdag: ${file}:11:12: tasks[1].sleep: must be >= 0 (got -1)`,
+      '',
+    ]);
+  });
+
+  it('should take -c/--concurrency as run does: a file run -c 100 accepts passes validate -c 100', async () => {
+    const file = heavy();
+    expect(await rxdag('validate', file)).toMatchObject({ code: 2 });
+    const valid = `${file}: DAG "w" is valid: 1 task (1 sleep), 0 dependencies, longest chain 1 task\n`;
+    expect(await rxdag('validate', file, '-c', '100')).toEqual({ code: 0, stdout: valid, stderr: '' });
+    expect(await rxdag('validate', file, '--concurrency', '100')).toEqual({ code: 0, stdout: valid, stderr: '' });
+    expect(await rxdag('validate', file, '-c', '99')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('more than the concurrency 99'),
+    });
+  });
+
+  it('should refuse a bad -c as run does', async () => {
+    const file = heavy();
+    for (const bad of ['0', 'x', '1.5', '']) {
+      expect(await rxdag('validate', file, '-c', bad)).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `rxdag: --concurrency must be a positive integer (got ${JSON.stringify(bad)})\n`,
+      });
+    }
+  });
+
+  it('should say --concurrency, not maxConcurrency, when run refuses a task too heavy', async () => {
+    const result = await rxdag('run', heavy(), '--no-journal', '-c', '4');
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr).toBe(
+      `rxdag: ${tmp.file('heavy.yaml')}:4:13: tasks[0].weight: task "d" weighs 100, more than the concurrency 4 (\`-c\`/\`--concurrency\`): it could never start\n`,
+    );
+  });
+
+  it('should report a null task as a problem (exit 2), not an internal error', async () => {
+    const file = writeText(tmp.file('null.yaml'), 'id: x\ntasks:\n  - id: a\n    sleep: 1\n  -\n');
+    expect(await rxdag('validate', file)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: ${file}:5:3: tasks[1]: expected a task: a mapping with \`id\` and one of \`run\`, \`sleep\` or \`agent\` (got null)\n`,
+    });
+  });
+
+  it('should refuse a Latin-1 file where its first accent is', async () => {
+    const file = tmp.file('latin1.yaml');
+    writeFileSync(file, Buffer.from('id: caf\xe9\ntasks:\n  - id: t\xe9st\n    run: echo "na\xefve"\n', 'latin1'));
+    expect(await rxdag('validate', file)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: ${file}:1:8: not UTF-8 text (byte 0xE9): a DAG file is UTF-8 (save it as UTF-8)\n`,
+    });
+  });
+});

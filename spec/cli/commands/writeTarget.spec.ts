@@ -1,0 +1,62 @@
+import { linkSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import path from 'node:path';
+import { checkWritable, outputProblems } from '../../../src/cli/commands/writeTarget';
+import { InvalidInputError } from '../../../src/cli/problems';
+import { storeLocation } from '../../../src/cli/store/storeLocation';
+import { tempDir, writeText } from '../support/files';
+
+/**
+ * The outputs of a command are refused before anything runs when they would land nowhere (an
+ * empty path) or in the store's folder, where they would replace a run's journal; an existing
+ * file elsewhere is written again on purpose and is not refused.
+ */
+describe('output paths', () => {
+  const tmp = tempDir();
+  const storeDir = tmp.file('store');
+  const store = storeLocation(storeDir, {});
+  const journal = path.join(storeDir, 'old-20261202-0712-a1b2.jsonl');
+  const journalText = '{"runId":"old-20261202-0712-a1b2"}\n';
+  beforeAll(() => {
+    mkdirSync(storeDir);
+    writeText(journal, journalText);
+  });
+  afterAll(() => tmp.remove());
+
+  const messages = (outputs: Parameters<typeof outputProblems>[0]) => outputProblems(outputs).map((problem) => problem.message);
+  const inStore = (flag: string, file: string, what = `in the store ${storeDir}/`) =>
+    `${flag} "${file}" is ${what}, where runs are journaled: writing it could overwrite a run's journal; give a path outside it`;
+
+  it("should refuse an events log or a report in the store's folder, naming the path", () => {
+    expect(messages({ events: journal, report: path.join(storeDir, 'r.html'), store })).toEqual([
+      inStore('--events', journal),
+      inStore('--report', path.join(storeDir, 'r.html')),
+    ]);
+    expect(readFileSync(journal, 'utf8')).toBe(journalText);
+  });
+
+  it("should refuse a path that leads into the store's folder through a symlink, or a hard link to one of its files", () => {
+    symlinkSync(storeDir, tmp.file('link'));
+    linkSync(journal, tmp.file('hard.jsonl'));
+    expect(messages({ events: tmp.file('link/x.jsonl'), store })).toEqual([
+      inStore('--events', tmp.file('link/x.jsonl'), `in the store ${storeDir}/ (through a symlink)`),
+    ]);
+    expect(messages({ report: tmp.file('hard.jsonl'), store })).toEqual([
+      inStore('--report', tmp.file('hard.jsonl'), `a hard link to "old-20261202-0712-a1b2.jsonl" of the store ${storeDir}/`),
+    ]);
+  });
+
+  it('should accept a path outside the store, an existing file included, and any path with a database store', () => {
+    const existing = writeText(tmp.file('report.html'), 'old report');
+    expect(messages({ events: tmp.file('run.jsonl'), report: existing, store })).toEqual([]);
+    expect(messages({ events: journal, store: storeLocation('postgres://db/rxdag', {}) })).toEqual([]);
+  });
+
+  it('should refuse an empty path as empty, not as a folder that takes no files', () => {
+    expect(messages({ events: '', report: '', store })).toEqual(['--events needs a file path', '--report needs a file path']);
+    expect(() => checkWritable('--output', '')).toThrow(new InvalidInputError([{ message: '--output needs a file path' }]));
+  });
+
+  it('should refuse a report of rxdag show or rxdag report in the store', () => {
+    expect(() => checkWritable('--report', journal, store)).toThrow(new InvalidInputError([{ message: inStore('--report', journal) }]));
+  });
+});

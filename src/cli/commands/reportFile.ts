@@ -1,0 +1,34 @@
+/**
+ * Writes the HTML report of a run to its file, the step `rxdag run --report`, `rxdag resume
+ * --report`, `rxdag show --report` and `rxdag report` share, and says in one line what went
+ * wrong: the file could not be written (`ENOSPC (no space left on device)`), or the report could
+ * not be made at all (a bug in the CLI, with its stack: no file was touched). It does not check
+ * the path beforehand (`writeTarget.ts` does) nor decide the exit code (the commands do).
+ */
+import { writeFileSync } from 'node:fs';
+import { renderReport } from '../report/renderReport';
+import type { ReportInput } from '../report/reportInput';
+import { describeIoError } from './writeTarget';
+
+/**
+ * Renders the report of `input` and writes it to `file`: undefined when both worked, else the
+ * line to print (`rxdag: …`, no line feed at its end).
+ *
+ * @example
+ * writeReportFile('/dev/full', { events }) // "rxdag: cannot write the report /dev/full: ENOSPC (no space left on device)"
+ */
+export function writeReportFile(file: string, input: ReportInput): string | undefined {
+  let html: string;
+  try {
+    html = renderReport(input);
+  } catch (error) {
+    const why = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    return `rxdag: internal error while making the report ${file} (the file was not written): ${why}`;
+  }
+  try {
+    writeFileSync(file, html);
+    return undefined;
+  } catch (error) {
+    return `rxdag: cannot write the report ${file}: ${describeIoError(error)}`;
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Text from a run (a task's error and its last stderr lines, a warning, a worker's name) made
+ * safe to print on a terminal or into a plain log: line feeds and tabs are kept, every other
+ * control character (escape, carriage return, bell, C1 and bidirectional controls…) is written
+ * as an escape (`\u001b`, `\r`), so a task's output cannot clear the screen, retitle the
+ * terminal or rewrite a line that was printed. It measures and cuts nothing, and is not used
+ * where text keeps its exact bytes: `--json`, the events log, the journal, the HTML report.
+ */
+import { escapeControls, hasControlCharacters } from '../../dag/text';
+
+/**
+ * `text` with every control character but line feed and tab escaped.
+ *
+ * @example
+ * terminalText('\u001b[2J\u001b]0;title\u0007 hi\n\tat x') // "\\u001b[2J\\u001b]0;title\\u0007 hi\n\tat x"
+ */
+export function terminalText(text: string): string {
+  if (!hasControlCharacters(text)) return text; // nearly every line: no copy made
+  return text
+    .split('\n')
+    .map((line) => line.split('\t').map(escapeControls).join('\t'))
+    .join('\n');
+}
