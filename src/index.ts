@@ -24,7 +24,7 @@ export type { TaskStatus } from './state/taskTable';
 export { backoffDelay } from './state/routeFailure';
 
 export { AgentError, errorInfo, severityOf, WorkerResult } from './agents/agent';
-export type { Agent, AgentResult, TaskContext } from './agents/agent';
+export type { Agent, AgentResult, TaskContext, UpstreamOutputs } from './agents/agent';
 export { defineAgent } from './agents/agentSpec';
 export { observableAgent, promiseAgent, syncAgent } from './agents/adapters';
 export type { AgentDefinition, AgentSpec } from './agents/agentSpec';

@@ -47,6 +47,8 @@ export interface TaskContext<Input = unknown, Upstream extends UpstreamOutputs =
    * Adds tasks to the run when this attempt succeeds (dynamic work). Spawned tasks depend on
    * this task and may depend on each other and on completed tasks; this task's dependents wait
    * for them. They are validated like any DAG: a bad spawn fails this task, not the run.
+   * Call it before the agent returns (or resolves, or completes): once the attempt has ended
+   * (with its outcome, or cancelled, or timed out) it throws rather than drop the tasks.
    *
    * @example
    * ctx.spawn(topics.map((topic, i) => ({ id: `search-${i}`, agent: 'search', input: topic })));
@@ -71,7 +73,7 @@ export type Agent<Input = unknown, Upstream extends UpstreamOutputs = UpstreamOu
 
 /**
  * An error an agent throws to choose its severity: `warning` (recorded, the task still
- * succeeds with `output`), `error` (retried by the task's policy, then the task fails and its
+ * succeeds with `output`, which must be JSON-safe like a returned one), `error` (retried by the task's policy, then the task fails and its
  * dependents are skipped) or `critical` (the whole run is cancelled at once).
  * Any error with a `severity` property works the same; other errors count as `error`.
  *
@@ -119,14 +121,28 @@ export class WorkerResult {
 }
 
 /**
- * The output a `warning` carries (an `AgentError`'s `output`), when JSON-safe; `undefined`
- * otherwise, or when reading it throws.
+ * The output a `warning` carries (an `AgentError`'s `output`), as a JSON-safe copy; `undefined`
+ * when it is not JSON-safe (the attempt failed such a warning already, see
+ * {@link warningOutputProblem}), or when reading it throws.
  * @internal
  */
 export function warningOutput(error: unknown): unknown {
   return fieldOf(error, 'output', (output) => {
     const checked = toJsonSafe(output);
     return checked.ok ? checked.value : undefined;
+  });
+}
+
+/**
+ * Why a warning's output (an `AgentError`'s `output`) cannot travel in a JSON event, `undefined`
+ * when it can, when there is none, or when reading it throws. The attempt checks it so a warning
+ * is held to the same rule as a returned output.
+ * @internal
+ */
+export function warningOutputProblem(error: unknown): string | undefined {
+  return fieldOf(error, 'output', (output) => {
+    const checked = toJsonSafe(output);
+    return checked.ok ? undefined : checked.problem;
   });
 }
 

@@ -12,19 +12,29 @@ import type { Agent, AgentResult, TaskContext, UpstreamOutputs } from './agent';
  * @example
  * const llm = defineAgent({
  *   capacity: 4,
- *   create: () => new LlmClient(),
+ *   create: async () => LlmClient.connect(),
  *   dispose: (client) => client.close(),
  *   run: ({ input, signal }, client) => client.complete(input, { signal }),
  * });
  */
 export interface AgentSpec<Instance = undefined, Input = unknown, Upstream extends UpstreamOutputs = UpstreamOutputs> {
-  /** Runs one attempt; `instance` comes from `create` (undefined without it). */
+  /** Runs one attempt; `instance` comes from `create` (resolved, if `create` returned a promise; undefined without it). */
   run(task: TaskContext<Input, Upstream>, instance: Instance): AgentResult;
   /** Most attempts of this kind running at once. @default Infinity (only `maxConcurrency` limits it) */
   readonly capacity?: number;
-  /** Makes a stateful instance; attempts go to the least-loaded one. */
-  create?(): Instance;
-  /** Frees an instance that was idle for `idleMs`, or when the scheduler shuts down. */
+  /**
+   * Makes a stateful instance; attempts go to the least-loaded one. Called when the first attempt
+   * on a new instance starts. It may return a promise (any thenable): the attempt waits for it,
+   * within its time limit, and attempts given the same instance meanwhile wait for the same
+   * promise. A throw or a rejection fails those attempts like a failing `run` (retried by the
+   * task's policy, severity honoured), and the next attempt makes a new instance.
+   */
+  create?(): Instance | PromiseLike<Instance>;
+  /**
+   * Frees an instance that was idle for `idleMs`, or when the scheduler shuts down (or a `runDag`
+   * run ends). What it throws, or the rejection of the promise it returns, is ignored: the
+   * instance leaves the pool either way; catch and log inside `dispose` to see it.
+   */
   dispose?(instance: Instance): void;
   /** Most instances alive at once. @default capacity when it is finite, else 1 */
   readonly maxInstances?: number;

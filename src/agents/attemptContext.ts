@@ -25,7 +25,7 @@ export class AttemptContext implements TaskContext {
 
   constructor(
     private readonly host: AttemptHost<unknown>,
-    private readonly execution: { signal(): AbortSignal },
+    private readonly execution: { signal(): AbortSignal; ended(): boolean },
   ) {
     this.id = host.taskId;
     this.runId = host.runId;
@@ -53,6 +53,12 @@ export class AttemptContext implements TaskContext {
 
   spawn(tasks: readonly TaskSpec[]): void {
     if (!Array.isArray(tasks)) throw new TypeError(`spawn() of task "${this.id}" expects an array of task specs`);
+    // an outcome is final: tasks asked for after it would never run, so say so instead
+    if (this.execution.ended()) {
+      throw new Error(
+        `spawn() of task "${this.id}" was called after its attempt ${this.attempt} ended: spawn before the agent returns, resolves or completes (a missing await?)`,
+      );
+    }
     (this.spawned ??= []).push(...tasks);
   }
 

@@ -1,12 +1,13 @@
-import type { SchedulerLike, Subscription } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
 import type { Agent, AgentResult, TaskContext } from './agent';
 import type { AgentDefinition, AgentSpec } from './agentSpec';
+import { PooledInstance } from './pooledInstance';
 
 /**
  * The agent pool: one {@link AgentKind} per agent definition, shared by every run of a
  * scheduler, holding its slots (`capacity`) and its instances (`create`, least-loaded first,
  * disposed after `idleMs`). It does not choose which task runs next (the dispatcher does) nor
- * call agents on its own.
+ * call agents on its own; how one instance is made and disposed is `pooledInstance.ts`.
  *
  * Words: an agent's *name* is what a task says; its *code* is the small integer a DAG gives that
  * name; its *kind* is the pool's object for the definition the name maps to. A *slot* is one
@@ -15,15 +16,10 @@ import type { AgentDefinition, AgentSpec } from './agentSpec';
 
 /** A claim on one slot of a kind (and one instance); give it back with `release`. */
 export interface Lease {
-  readonly instance: unknown;
+  /** The instance the attempt runs on (an agent with `create`), made when the attempt calls the agent. */
+  readonly instance: PooledInstance | undefined;
   /** Frees the slot. Returns true when the kind was full before: a waiting task can start now. */
   release(): boolean;
-}
-
-interface PooledInstance {
-  readonly instance: unknown;
-  load: number;
-  idleTimer: Subscription | undefined;
 }
 
 /** The slots and instances of one agent definition: an agent kind. */
@@ -60,8 +56,9 @@ export class AgentKind {
   }
 
   /**
-   * Takes `units` slots (a task's weight); with `create`, on the least-loaded instance, making
-   * one while under `maxInstances`. Release each lease exactly once.
+   * Takes `units` slots (a task's weight); with `create`, on the least-loaded instance, adding
+   * one while under `maxInstances` (its `create` runs when the attempt calls the agent, so it
+   * never throws here). Release each lease exactly once.
    */
   acquire(units = 1): Lease {
     this.running += units;
@@ -71,7 +68,7 @@ export class AgentKind {
     pooled.idleTimer?.unsubscribe();
     pooled.idleTimer = undefined;
     return {
-      instance: pooled.instance,
+      instance: pooled,
       release: () => {
         const wasFull = this.freeSlot(units);
         if (--pooled.load === 0) this.scheduleIdle(pooled);
@@ -89,37 +86,42 @@ export class AgentKind {
     return wasFull;
   }
 
-  /** Calls the agent for one attempt. */
-  call(task: TaskContext, instance: unknown): AgentResult {
-    return this.spec !== undefined ? this.spec.run(task, instance) : this.plain!(task);
+  /**
+   * Calls the agent for one attempt, on the lease's instance (making it first). Throws what a
+   * synchronous `create` throws; the attempt then fails like one whose `run` threw.
+   */
+  call(task: TaskContext, instance: PooledInstance | undefined): AgentResult {
+    if (this.spec === undefined) return this.plain!(task);
+    return instance !== undefined ? instance.call(task) : this.spec.run(task, undefined);
   }
 
   /** Disposes every instance at once (scheduler shutdown, or the end of a private scheduler's run). */
   disposeAll(): void {
-    for (const pooled of this.instances.splice(0)) {
-      pooled.idleTimer?.unsubscribe();
-      this.spec?.dispose?.(pooled.instance);
-    }
+    for (const pooled of this.instances.splice(0)) pooled.dispose();
   }
 
   private pickInstance(): PooledInstance {
     let best: PooledInstance | undefined;
     for (const pooled of this.instances) if (best === undefined || pooled.load < best.load) best = pooled;
     if (best === undefined || (best.load > 0 && this.instances.length < this.maxInstances)) {
-      best = { instance: this.spec!.create!(), load: 0, idleTimer: undefined };
+      best = new PooledInstance(this.spec!, this.removeInstance);
       this.instances.push(best);
     }
     return best;
   }
 
+  /** Takes an instance out of the pool (its `create` failed, or it was idle): no new attempt gets it. */
+  private readonly removeInstance = (pooled: PooledInstance): boolean => {
+    const index = this.instances.indexOf(pooled);
+    if (index >= 0) this.instances.splice(index, 1);
+    return index >= 0;
+  };
+
   private scheduleIdle(pooled: PooledInstance): void {
-    if (this.idleMs <= 0) return;
+    if (this.idleMs <= 0 || !this.instances.includes(pooled)) return;
     pooled.idleTimer = this.scheduler.schedule(() => {
       pooled.idleTimer = undefined;
-      const index = this.instances.indexOf(pooled);
-      if (pooled.load > 0 || index < 0) return;
-      this.instances.splice(index, 1);
-      this.spec?.dispose?.(pooled.instance);
+      if (pooled.load === 0 && this.removeInstance(pooled)) pooled.dispose();
     }, this.idleMs);
   }
 }

@@ -4,16 +4,16 @@ import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo } from '../events';
 import { type JsonCheck, toJsonSafe } from '../jsonSafe';
 import { SyncResult } from './adapters';
-import { type AgentResult, type TaskContext, WorkerResult } from './agent';
+import { type AgentResult, severityOf, type TaskContext, warningOutputProblem, WorkerResult } from './agent';
 import { AttemptContext } from './attemptContext';
 
 /**
  * One attempt of a task as a cold Observable: calls the agent, follows whatever it returns
  * (value, promise, Observable, async iterable), enforces the time limit on the scheduler's clock,
- * aborts the agent's `AbortSignal` on timeout or cancel, checks the output is JSON-safe, and
- * emits exactly one outcome. It does not decide what an outcome leads to (retry, skip, fail):
- * the run controller does, with `routeFailure`. What the agent is handed, its `TaskContext`, is
- * built in `attemptContext.ts`.
+ * aborts the agent's `AbortSignal` on timeout or cancel, checks the output is JSON-safe (a
+ * warning's output too), and emits exactly one outcome. It does not decide what an outcome
+ * leads to (retry, skip, fail): the run controller does, with `routeFailure`. What the agent is
+ * handed, its `TaskContext`, is built in `attemptContext.ts`.
  */
 
 /** How one attempt ended. `timedOutAfterMs` is set when the attempt passed its time limit. */
@@ -46,9 +46,22 @@ export class TaskCancelledError extends Error {
   }
 }
 
-/** Raised when an agent's output cannot travel in a JSON event. */
+/** Raised when an agent's output (returned, or carried by a warning) cannot travel in a JSON event. */
 export class OutputNotJsonSafeError extends TypeError {
   override readonly name = 'OutputNotJsonSafeError';
+}
+
+/**
+ * What calling an agent gives when the agent cannot be called yet (its instance is being made
+ * by an async `create`): the attempt waits for `ready`, then calls `call` with what it resolved
+ * to, unless the attempt ended meanwhile. A rejection of `ready` fails the attempt.
+ * @internal
+ */
+export class CallWhenReady {
+  constructor(
+    readonly ready: PromiseLike<unknown>,
+    readonly call: (value: unknown) => AgentResult,
+  ) {}
 }
 
 const NO_OUTPUT: JsonCheck = Object.freeze({ ok: true, value: undefined });
@@ -143,23 +156,46 @@ class AttemptExecution<T> {
     try {
       result = host.call(context);
     } catch (error) {
-      this.settle(new Failure(error));
+      this.fail(error);
       return;
     }
+    this.followSafely(result);
+    return () => this.teardown();
+  }
+
+  /** Whether the attempt has its outcome, or was cancelled. */
+  ended(): boolean {
+    return this.settled;
+  }
+
+  private followSafely(result: unknown): void {
     try {
       this.follow(result);
     } catch (error) {
       // a thenable whose `then` throws, a proxy that refuses to be inspected: the attempt fails
-      this.settle(new Failure(error));
-      return;
+      this.fail(error);
     }
-    return () => this.teardown();
   }
 
   /** Waits for what the agent returned, however it delivers it. */
   private follow(result: unknown): void {
     if (result instanceof SyncResult) {
       this.succeed(result.value);
+    } else if (result instanceof CallWhenReady) {
+      result.ready.then(
+        (value) => {
+          if (this.settled) return; // timed out or cancelled while waiting: the agent is not called
+          let next: unknown;
+          try {
+            next = result.call(value);
+          } catch (error) {
+            this.fail(error);
+            return;
+          }
+          this.followSafely(next);
+        },
+        (error: unknown) => this.fail(error),
+      );
     } else if (isObservable(result) || isInteropOrAsyncIterable(result)) {
       let last: unknown;
       let emitted = false;
@@ -168,13 +204,13 @@ class AttemptExecution<T> {
           last = value;
           emitted = true;
         },
-        error: (error: unknown) => this.settle(new Failure(error)),
+        error: (error: unknown) => this.fail(error),
         complete: () => (emitted ? this.succeed(last) : this.settle(new Success(undefined, EMPTY_RESULT))),
       });
     } else if (isPromiseLike(result)) {
       result.then(
         (value) => this.succeed(value),
-        (error: unknown) => this.settle(new Failure(error)),
+        (error: unknown) => this.fail(error),
       );
     } else {
       this.succeed(result);
@@ -213,6 +249,21 @@ class AttemptExecution<T> {
     this.settle(new Success(checked.value, undefined, specs.value as readonly TaskSpec[], worker));
   }
 
+  /**
+   * Fails the attempt with what the agent threw. A warning's output is checked like a returned
+   * one: when it cannot travel in a JSON event, the attempt fails as if the agent had returned it.
+   */
+  private fail(error: unknown): void {
+    if (this.settled) return; // a late error: the outcome is known
+    const problem = severityOf(error) === 'warning' ? warningOutputProblem(error) : undefined;
+    if (problem === undefined) {
+      this.settle(new Failure(error));
+      return;
+    }
+    const message = `output of task "${this.host.taskId}" is not JSON-safe: ${problem}`;
+    this.settle(new Failure(new OutputNotJsonSafeError(message, { cause: error })));
+  }
+
   private settle(outcome: AttemptOutcome): void {
     if (this.settled) return;
     this.settled = true;
@@ -232,7 +283,8 @@ class AttemptExecution<T> {
   }
 }
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+/** Whether a value is a thenable (reading `then` may throw: callers catch). @internal */
+export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }
 

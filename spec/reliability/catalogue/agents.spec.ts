@@ -315,12 +315,13 @@ const rows: readonly AgentRow[] = [
     error: { name: 'DagValidationError', message: /input.*(deep|nest)/i },
   },
   {
-    name: 'warns with an output that is not JSON-safe (the warning is kept, the output dropped)',
+    name: 'warns with an output that is not JSON-safe (failed like returning that output)',
     agent: () => {
       throw new AgentError('partial', { severity: 'warning', output: { n: 1n } });
     },
-    outcome: 'completed',
-    check: (e) => expect(e).toMatchObject({ type: 'task.completed', warning: { name: 'AgentError', message: 'partial' } }),
+    outcome: 'failed',
+    severity: 'error',
+    error: { name: 'OutputNotJsonSafeError', message: /not JSON-safe: \$\.n is a BigInt/ },
   },
   {
     name: 'claims an unknown severity',

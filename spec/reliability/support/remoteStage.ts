@@ -12,7 +12,7 @@ import type { KindGen } from './scenario';
  */
 
 /** The client a remote agent opens for a scheduler. */
-type RemoteClient = ReturnType<NonNullable<RemoteAgent['create']>>;
+type RemoteClient = Awaited<ReturnType<NonNullable<RemoteAgent['create']>>>;
 
 /** The workers' names, as `task.completed.worker` gives them. */
 export const WORKER_NAMES = ['w1', 'w2'] as const;

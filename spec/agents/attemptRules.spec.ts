@@ -1,0 +1,155 @@
+import { asyncScheduler, lastValueFrom, toArray } from 'rxjs';
+import { AgentError, type DagEvent, defineDag, OutputNotJsonSafeError, runDag, type TaskContext } from '../../src';
+import { type AttemptHost, type AttemptOutcome, runAttempt } from '../../src/agents/runAttempt';
+import { scheduling, testScheduler, timeline } from '../helpers';
+
+// Rules an attempt holds the agent to on every path: a warning's output is JSON-safe like a
+// returned one, and `ctx.spawn` works only while the attempt is going on.
+
+const base = { healthCheckIntervalMs: 0, runId: 'r' } as const;
+
+/** The outcome of one attempt of `agent` as task "t". */
+function outcomeOf(agent: (ctx: TaskContext) => unknown): Promise<AttemptOutcome> {
+  const host: AttemptHost<AttemptOutcome> = {
+    taskId: 't',
+    runId: 'r',
+    dagId: 'd',
+    input: undefined,
+    attempt: 1,
+    timeoutMs: undefined,
+    call: agent,
+    upstream: () => ({}),
+    wrap: (outcome) => outcome,
+    bindStop: () => {},
+  };
+  return lastValueFrom(runAttempt(host, asyncScheduler));
+}
+
+describe('a warning whose output is not JSON-safe', () => {
+  it('should fail the attempt with the error a returned output gets', async () => {
+    const warned = await outcomeOf(async () => {
+      throw new AgentError('degraded', { severity: 'warning', output: new Date(0) });
+    });
+    const returned = await outcomeOf(async () => new Date(0));
+    expect(warned).toMatchObject({ ok: false, error: expect.any(OutputNotJsonSafeError) });
+    const { error } = warned as { error: OutputNotJsonSafeError };
+    expect(error.message).toBe(
+      'output of task "t" is not JSON-safe: $ is a Date (only plain objects, arrays and primitives are JSON-safe)',
+    );
+    expect(error.message).toBe((returned as { error: Error }).error.message);
+    expect(error.cause).toMatchObject({ message: 'degraded', severity: 'warning' });
+  });
+
+  it('should keep a warning whose output is JSON-safe, or that has none', async () => {
+    const output = await outcomeOf(() => {
+      throw new AgentError('degraded', { severity: 'warning', output: { rows: 2 } });
+    });
+    const none = await outcomeOf(() => {
+      throw new AgentError('degraded', { severity: 'warning' });
+    });
+    expect(output).toMatchObject({ ok: false, error: { message: 'degraded' } });
+    expect(none).toMatchObject({ ok: false, error: { message: 'degraded' } });
+  });
+
+  it('should fail the task instead of completing it without output', async () => {
+    const dag = defineDag({
+      id: 'w',
+      tasks: [
+        { id: 'w', agent: 'w' },
+        { id: 'next', agent: 'next', deps: ['w'] },
+      ],
+    });
+    const next = jest.fn(() => 1);
+    const events = await lastValueFrom(
+      runDag(dag, {
+        ...base,
+        agents: {
+          w: async () => {
+            throw new AgentError('degraded', { severity: 'warning', output: new Date() });
+          },
+          next,
+        },
+      }).pipe(toArray()),
+    );
+    expect(events.find((e) => e.type === 'task.failed')).toMatchObject({
+      taskId: 'w',
+      error: {
+        name: 'OutputNotJsonSafeError',
+        message: 'output of task "w" is not JSON-safe: $ is a Date (only plain objects, arrays and primitives are JSON-safe)',
+      },
+      severity: 'error',
+    });
+    expect(events.some((e) => e.type === 'task.completed')).toBe(false);
+    expect(next).not.toHaveBeenCalled();
+  });
+});
+
+describe('ctx.spawn after the attempt ended', () => {
+  it('should throw, naming the task and its attempt, and spawn nothing', () => {
+    const scheduler = testScheduler();
+    const events: DagEvent[] = [];
+    const thrown: unknown[] = [];
+    scheduler.run(({ cold }) => {
+      const dag = defineDag({ id: 'late', tasks: [{ id: 'p', agent: 'p' }] });
+      const p = (ctx: TaskContext) => {
+        // a spawn the agent forgot to wait for: it happens after the agent returned
+        scheduler.schedule(() => {
+          try {
+            ctx.spawn([{ id: 'late', agent: 's' }]);
+          } catch (error) {
+            thrown.push(error);
+          }
+        }, 1);
+        return 'ok';
+      };
+      runDag(dag, { ...base, scheduler, agents: { p, s: () => cold('-(x|)') } }).subscribe((e) => events.push(e));
+    });
+    expect(thrown).toEqual([
+      new Error(
+        'spawn() of task "p" was called after its attempt 1 ended: spawn before the agent returns, resolves or completes (a missing await?)',
+      ),
+    ]);
+    expect(timeline(events, scheduling)).toEqual(['0 started:p', '0 completed:p', '0 done:succeeded']);
+  });
+
+  it('should throw once the attempt timed out', () => {
+    const scheduler = testScheduler();
+    const thrown: unknown[] = [];
+    scheduler.run(({ cold }) => {
+      const dag = defineDag({ id: 'late', tasks: [{ id: 'p', agent: 'p', timeoutMs: 2 }] });
+      const p = (ctx: TaskContext) => {
+        scheduler.schedule(() => {
+          try {
+            ctx.spawn([{ id: 'late', agent: 'p' }]);
+          } catch (error) {
+            thrown.push((error as Error).message);
+          }
+        }, 3);
+        return cold('-----(x|)');
+      };
+      runDag(dag, { ...base, scheduler, agents: { p } }).subscribe();
+    });
+    expect(thrown).toEqual([expect.stringContaining('spawn() of task "p" was called after its attempt 1 ended')]);
+  });
+
+  it('should still spawn while the attempt is going on', () => {
+    const scheduler = testScheduler();
+    const events: DagEvent[] = [];
+    scheduler.run(({ cold }) => {
+      const dag = defineDag({ id: 'in-time', tasks: [{ id: 'p', agent: 'p' }] });
+      const p = (ctx: TaskContext) => {
+        scheduler.schedule(() => ctx.spawn([{ id: 'child', agent: 's' }]), 1);
+        return cold('--(x|)');
+      };
+      runDag(dag, { ...base, scheduler, agents: { p, s: () => cold('-(x|)') } }).subscribe((e) => events.push(e));
+    });
+    expect(timeline(events, scheduling)).toEqual([
+      '0 started:p',
+      '2 spawned:p',
+      '2 completed:p',
+      '2 started:child',
+      '3 completed:child',
+      '3 done:succeeded',
+    ]);
+  });
+});

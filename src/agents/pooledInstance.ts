@@ -1,0 +1,102 @@
+import type { Subscription } from 'rxjs';
+import type { AgentResult, TaskContext } from './agent';
+import type { AgentSpec } from './agentSpec';
+import { CallWhenReady, isPromiseLike } from './runAttempt';
+
+/**
+ * The life of one instance of an agent with `create`: made when its first attempt calls the
+ * agent (inside the attempt, so a `create` that throws or rejects fails that attempt like a
+ * throwing `run`), awaited when `create` returns a promise, and disposed at most once, with
+ * whatever `dispose` throws or rejects ignored. It does not choose which instance an attempt
+ * gets, nor decide when one is idle: the agent kind (`pool.ts`) does.
+ */
+export class PooledInstance {
+  /** Attempts holding this instance. */
+  load = 0;
+  /** The pending disposal of an instance without work. */
+  idleTimer: Subscription | undefined;
+  private phase: 'new' | 'creating' | 'ready' | 'failed' = 'new';
+  /** Once out of the pool (idle, shutdown): an instance made later is disposed as soon as it is. */
+  private retired = false;
+  /** The instance once made; while an async `create` is pending, its promise; once failed, the error. */
+  private value: unknown;
+
+  constructor(
+    private readonly spec: AgentSpec<unknown>,
+    /** Takes the instance out of the pool when its `create` failed: the next attempt makes a new one. */
+    private readonly onCreateFailed: (pooled: PooledInstance) => void,
+  ) {}
+
+  /** Calls `run` on the instance, making it first. Throws what a synchronous `create` throws. */
+  call(task: TaskContext): AgentResult {
+    if (this.phase === 'new') this.create();
+    switch (this.phase) {
+      case 'ready':
+        return this.spec.run(task, this.value);
+      case 'creating':
+        return new CallWhenReady(this.value as Promise<unknown>, (instance) => this.spec.run(task, instance));
+      default:
+        throw this.value; // an attempt that shared this instance before its `create` failed
+    }
+  }
+
+  /** Takes the instance out of service: disposed now if made, once made if `create` is pending. */
+  dispose(): void {
+    this.idleTimer?.unsubscribe();
+    this.idleTimer = undefined;
+    if (this.retired) return;
+    this.retired = true;
+    if (this.phase === 'ready') this.disposeQuietly(this.value);
+  }
+
+  private create(): void {
+    let made: unknown;
+    try {
+      made = this.spec.create!();
+      if (!isPromiseLike(made)) {
+        this.phase = 'ready';
+        this.value = made;
+        return;
+      }
+    } catch (error) {
+      this.fail(error);
+      throw error;
+    }
+    this.phase = 'creating';
+    const creating = Promise.resolve(made).then(
+      (instance) => {
+        this.phase = 'ready';
+        this.value = instance;
+        if (this.retired) this.disposeQuietly(instance);
+        return instance;
+      },
+      (error: unknown) => {
+        this.fail(error);
+        throw error;
+      },
+    );
+    creating.catch(ignore); // its attempts see the rejection; nothing else must report it
+    this.value = creating;
+  }
+
+  private fail(error: unknown): void {
+    this.phase = 'failed';
+    this.value = error;
+    this.onCreateFailed(this);
+  }
+
+  /**
+   * `dispose`, with what it throws or rejects ignored: the instance is out of service either way,
+   * and nothing could retry it (see `AgentSpec.dispose`).
+   */
+  private disposeQuietly(instance: unknown): void {
+    try {
+      const disposed: unknown = this.spec.dispose?.(instance);
+      if (isPromiseLike(disposed)) disposed.then(undefined, ignore);
+    } catch {
+      // ignored, as documented on `AgentSpec.dispose`
+    }
+  }
+}
+
+function ignore(): void {}
