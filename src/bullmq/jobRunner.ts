@@ -9,6 +9,7 @@
 import { asyncScheduler, type Subscription } from 'rxjs';
 import { type AgentDefinition, type AgentResult, type AgentSpec, TaskCancelledError, type TaskContext } from '../index';
 import { type AttemptHost, type AttemptOutcome, runAttempt } from '../agents/runAttempt';
+import { PooledInstance } from '../agents/pooledInstance';
 import { InvalidJobError, UnauthorizedJobError, UnknownAgentError } from './errors';
 import { describeIssues, isPlainJobData, type JobData, jobDataSchema, type Outcome } from './jobFormat';
 import { failureOutcome, type OutcomeContext, successOutcome, warningOutcome } from './outcomes';
@@ -58,7 +59,8 @@ type Caller = (context: TaskContext) => AgentResult;
 
 /** A worker's agents, calling an agent with limits on one instance made on first use. */
 export class JobRunner {
-  private readonly instances = new Map<string, unknown>();
+  /** The instance of each agent with `create`, made by its first job (see `PooledInstance`). */
+  private readonly instances = new Map<string, PooledInstance>();
   // one caller per agent, not one closure per job
   private readonly callers = new Map<string, Caller>();
 
@@ -112,12 +114,9 @@ export class JobRunner {
     return failureOutcome({ queue: job.queue, key: this.config.key }, job.jobId, this.config.worker, error);
   }
 
-  /** Disposes the instances made for agents with limits. */
+  /** Disposes the instances made for agents with `create` (what `dispose` throws is ignored). */
   dispose(): void {
-    for (const [name, instance] of this.instances) {
-      const definition = this.config.agents[name];
-      if (typeof definition === 'object') (definition as AgentSpec<unknown>).dispose?.(instance);
-    }
+    for (const pooled of this.instances.values()) pooled.dispose();
     this.instances.clear();
   }
 
@@ -174,10 +173,18 @@ export class JobRunner {
       caller = (context) => definition(context);
     } else {
       const spec = definition as AgentSpec<unknown>;
-      caller = (context) => {
-        if (!this.instances.has(name)) this.instances.set(name, spec.create?.());
-        return spec.run(context, this.instances.get(name));
-      };
+      if (spec.create === undefined) caller = (context) => spec.run(context, undefined);
+      else {
+        // one instance for the worker's life; one whose `create` failed is made again by the next job
+        caller = (context) => {
+          let pooled = this.instances.get(name);
+          if (pooled === undefined) {
+            pooled = new PooledInstance(spec, (failed) => this.instances.get(name) === failed && this.instances.delete(name));
+            this.instances.set(name, pooled);
+          }
+          return pooled.call(context);
+        };
+      }
     }
     this.callers.set(name, caller);
     return caller;
