@@ -141,7 +141,8 @@ describe('rxdag resume', () => {
       const runId = JSON.parse((await runCli(['runs', '--json'], env)).stdout).runId as string;
       const names = readdirSync(store).sort();
 
-      const [byId, newest] = await Promise.all([runCli(['resume', runId], env), runCli(['resume'], env)]);
+      // with --metrics-port, the endpoint's line is said once the run starts: refused, one line only
+      const [byId, newest] = await Promise.all([runCli(['resume', runId, '--metrics-port', '0'], env), runCli(['resume'], env)]);
       expect(byId).toMatchObject({ code: 2, stdout: '' });
       expect(byId.stderr).toBe(
         `rxdag: run "${runId}" is owned by a live process (${os.hostname()}:${owner.child.pid}); wait for it to end or stop it first (rxdag runs lists it as running)\n`,

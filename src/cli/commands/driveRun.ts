@@ -69,6 +69,20 @@ export interface RunToDrive {
   readonly resumed?: { readonly history: readonly DagEvent[]; readonly failurePolicy: FailurePolicy };
   /** The line to print on stderr when the run's first event arrives (the run's id), if any. */
   readonly announce?: (first: DagEvent) => string;
+  /**
+   * What the command set up, said on stderr when the run's first event arrives, before
+   * `announce` (where attempts go, the metrics URL): a run refused before it starts (its
+   * journal locked, say) prints only why.
+   */
+  readonly notes?: SetupNotes;
+}
+
+/** Lines a command's setup writes, kept until its run starts (see {@link RunToDrive.notes}). */
+export class SetupNotes {
+  text = '';
+  write(text: string): void {
+    this.text += text;
+  }
 }
 
 /** Runs `target` to its end and resolves with the exit code. */
@@ -108,6 +122,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     failRun = reject;
     run.events$.subscribe((event) => {
       if (seen++ === 0) {
+        if (target.notes !== undefined) io.stderr.write(target.notes.text);
         if (target.announce !== undefined) io.stderr.write(`${target.announce(event)}\n`);
         openLog();
       }

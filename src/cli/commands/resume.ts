@@ -32,7 +32,7 @@ import { listRuns } from '../store/runList';
 import { asRefusal } from '../store/storeErrors';
 import { storeFlag, storeLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
-import { driveRun } from './driveRun';
+import { driveRun, SetupNotes } from './driveRun';
 import { type RawRunOptions, resolveRunOptions } from './runOptions';
 import { outputProblems } from './writeTarget';
 
@@ -46,6 +46,8 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
   const problems = outputProblems({ events: options.eventsPath, report: options.reportPath, store: location });
   if (problems.length > 0) throw new InvalidInputError(problems);
   const store = openStore(location, 'read');
+  // said once the run starts: a run refused before then prints one line, why
+  const notes = new SetupNotes();
   let remote: RemoteAgents | undefined;
   let metrics: MetricsEndpoint | undefined;
   try {
@@ -61,7 +63,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
       if (error instanceof DagValidationError) throw new InvalidInputError([{ message: invalidJournaledDag(header.dagId, error) }]);
       return asRefusal(error, location);
     }
-    if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, io.stderr);
+    if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes);
     // with --redis, attempts (also those in flight when the run stopped) go to workers
     const { agents, groups } =
       remote === undefined ? builtinAgents(options.killGraceMs) : { agents: remote.agents, groups: new ProcessGroups(options.killGraceMs) };
@@ -74,7 +76,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     }
     const completedBefore = history.filter((event) => event.type === 'task.completed').length;
     // counts this process's events: a counter starts at 0 with each process, as Prometheus expects
-    if (options.metricsPort !== undefined) metrics = await openMetricsEndpoint(run.events$, options.metricsPort, io.stderr);
+    if (options.metricsPort !== undefined) metrics = await openMetricsEndpoint(run.events$, options.metricsPort, notes);
     return await driveRun(
       {
         run,
@@ -84,6 +86,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
         ...(options.reportPath === undefined
           ? {}
           : { deps: Object.fromEntries(header.spec.tasks.map((task) => [task.id, task.deps ?? []])) }),
+        notes,
         source: `run ${id} (journal ${location.label})`,
         store: location,
         journal: store.journal,

@@ -30,7 +30,7 @@ import type { CliIo } from './cliIo';
 import { builtinAgents } from '../agents/builtinAgents';
 import { fileRunCheck } from './checkFileRun';
 import { createRun } from './createRun';
-import { driveRun } from './driveRun';
+import { driveRun, SetupNotes } from './driveRun';
 import { type RawRunOptions, resolveRunOptions, type RunCommandOptions } from './runOptions';
 import { remoteFlags } from '../remote/remoteOptions';
 import { commandLine } from '../shellWord';
@@ -50,6 +50,8 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
   // also without a journal: the store's folder holds other runs' journals, no output may go there
   const location = storeLocation(options.store, process.env);
   const store = options.journal ? openStore(location, 'write') : undefined;
+  // said once the run starts: a run refused before then prints one line, why
+  const notes = new SetupNotes();
   let remote: RemoteAgents | undefined;
   let metrics: MetricsEndpoint | undefined;
   try {
@@ -57,13 +59,13 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
     const { loaded, note } =
       store !== undefined && options.history ? await fillFromHistory(read, store.journal) : { loaded: read, note: undefined };
     const runId = store === undefined ? undefined : newRunId(loaded.dag.id);
-    if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, io.stderr);
+    if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes);
     const { run, groups } = createRun(loaded, schedulerOptions(options, store, runId, note), options.killGraceMs, remote?.agents);
     const problems = outputProblems({ dagFile: file, events: options.eventsPath, report: options.reportPath, store: location });
     if (problems.length > 0) throw new InvalidInputError(problems);
     if (loaded.dag.size === 0) io.stderr.write(`rxdag: warning: ${file} has no tasks; nothing to run\n`);
     // listening before the run starts: a port that cannot be had is refused with nothing run
-    if (options.metricsPort !== undefined) metrics = await openMetricsEndpoint(run.events$, options.metricsPort, io.stderr);
+    if (options.metricsPort !== undefined) metrics = await openMetricsEndpoint(run.events$, options.metricsPort, notes);
     const where = store?.location;
     const resumeRemote = options.remote === undefined || remote === undefined ? '' : remoteFlags(options.remote, remote.location);
     // what only the report reads, made only for a report: per-task structures a run of 100k
@@ -76,6 +78,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
         groups,
         dag: loaded.dag,
         ...report,
+        notes,
         source: file,
         ...(store === undefined ? {} : { store: store.location, journal: store.journal }),
         ...(where === undefined || runId === undefined
