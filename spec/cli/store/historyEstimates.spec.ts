@@ -57,6 +57,32 @@ describe('historyEstimates', () => {
     expect(history.runs).toEqual(['r4', 'r1', 'rz']);
   });
 
+  it('should leave out an attempt a resume restarted: its duration counts from the resume', async () => {
+    const completed = (runId: string, seq: number, taskId: string, durationMs: number): DagEvent =>
+      ({ type: 'task.completed', runId, seq, at: 0, taskId, attempt: 1, durationMs, output: null }) as DagEvent;
+    const byRun: Record<string, DagEvent[]> = {
+      resumed: [
+        completed('resumed', 1, 'b', 40),
+        { type: 'run.resumed', runId: 'resumed', seq: 2, at: 0, resumedAfterSeq: 1, interrupted: ['a'] } as DagEvent,
+        completed('resumed', 3, 'a', 29),
+      ],
+      earlier: [completed('earlier', 1, 'a', 6000), completed('earlier', 2, 'b', 50)],
+    };
+    const journal = {
+      runs: async () =>
+        ['resumed', 'earlier'].map((runId): JournaledRunSummary => ({
+          runId,
+          dagId: 'd',
+          status: 'succeeded',
+          lastSeq: byRun[runId]!.length,
+          counts: { total: 0, completed: 0, failed: 0, skipped: 0, cancelled: 0 },
+        })),
+      events: async (runId: string) => byRun[runId]!,
+    } as unknown as Journal;
+    const history = await historyEstimates(journal, 'd', new Set(['a', 'b']));
+    expect(Object.fromEntries(history.estimates)).toEqual({ a: 6000, b: 45 });
+  });
+
   it('should take the mean of the two middle durations for an even count', async () => {
     const { journal } = journalOf([
       { runId: 'r2', durations: { a: 10 } },

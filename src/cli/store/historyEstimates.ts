@@ -2,7 +2,8 @@
  * Estimates from history: `rxdag run` fills in the `estimateMs` of tasks that have none (no
  * `estimateMs` in the file, not a `sleep:`) with the median `durationMs` of the same task id in
  * the newest ended runs of the same DAG id in the store, so the critical path of a real
- * pipeline starts first without hand-written estimates. Which tasks got one, and from which
+ * pipeline starts first without hand-written estimates. An attempt a resume restarted is left
+ * out (its duration counts from the resume). Which tasks got one, and from which
  * runs, is noted in the run's `metadata` (`estimates`), so `rxdag show` and the report can say
  * so; journals written before it have no note, and a note that is not of this shape is ignored.
  *
@@ -57,8 +58,13 @@ export async function historyEstimates(journal: Journal, dagId: string, taskIds:
       const events = await journal.events(run.runId);
       read += run.lastSeq; // its summary's count, the one judged before reading
       let used = false;
+      // attempts a resume restarted: a remote one re-attached to its job, so its duration counts
+      // from the resume, not from when it began; none of them measures the task
+      let restarted: Set<string> | undefined;
       for (const event of events) {
+        if (event.type === 'run.resumed') for (const taskId of event.interrupted) (restarted ??= new Set()).add(taskId);
         if (event.type !== 'task.completed' || !taskIds.has(event.taskId)) continue;
+        if (restarted?.delete(event.taskId) === true) continue;
         let list = durations.get(event.taskId);
         if (list === undefined) durations.set(event.taskId, (list = []));
         list.push(event.durationMs);
