@@ -153,3 +153,30 @@ describe('ctx.spawn after the attempt ended', () => {
     ]);
   });
 });
+
+describe('a warning after spawn', () => {
+  it('should keep the tasks the agent spawned: a warning is a success with a note', async () => {
+    const dag = defineDag({ id: 'ws', tasks: [{ id: 'p', agent: 'p' }] });
+    const ran: string[] = [];
+    const events = await lastValueFrom(
+      runDag(dag, {
+        ...base,
+        agents: {
+          p: async (ctx: TaskContext) => {
+            ctx.spawn([{ id: 'child', agent: 'c', input: 7 }]);
+            throw new AgentError('partly done', { severity: 'warning', output: { rows: 1 } });
+          },
+          c: ({ id, input }: TaskContext) => (ran.push(id), input),
+        },
+      }).pipe(toArray()),
+    );
+    expect(ran).toEqual(['child']);
+    const types = events.filter((e) => e.taskId === 'p' || e.type === 'tasks.spawned').map((e) => e.type);
+    expect(types).toEqual(['task.ready', 'task.started', 'tasks.spawned', 'task.completed']);
+    expect(events.find((e): e is Extract<DagEvent, { type: 'task.completed' }> => e.type === 'task.completed' && e.taskId === 'p')).toMatchObject({
+      output: { rows: 1 },
+      warning: { name: 'AgentError', message: 'partly done' },
+    });
+    expect(events.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded', counts: { total: 2, completed: 2 } });
+  });
+});

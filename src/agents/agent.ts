@@ -44,7 +44,7 @@ export interface TaskContext<Input = unknown, Upstream extends UpstreamOutputs =
   /** Fires when the attempt is cancelled or times out; pass it to `fetch`, child processes, … */
   readonly signal: AbortSignal;
   /**
-   * Adds tasks to the run when this attempt succeeds (dynamic work). Spawned tasks depend on
+   * Adds tasks to the run when this attempt succeeds, a warning included (dynamic work). Spawned tasks depend on
    * this task and may depend on each other and on completed tasks; this task's dependents wait
    * for them. They are validated like any DAG: a bad spawn fails this task, not the run.
    * Call it before the agent returns (or resolves, or completes): once the attempt has ended

@@ -4,7 +4,7 @@ import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo } from '../events';
 import { type JsonCheck, toJsonSafe } from '../jsonSafe';
 import { SyncResult } from './adapters';
-import { type AgentResult, severityOf, type TaskContext, warningOutputProblem, WorkerResult } from './agent';
+import { type AgentResult, errorInfo, severityOf, type TaskContext, warningOutput, warningOutputProblem, warningWorker, WorkerResult } from './agent';
 import { AttemptContext } from './attemptContext';
 
 /**
@@ -239,29 +239,44 @@ class AttemptExecution<T> {
       else this.settle(checked.value === undefined ? SUCCESS_WITHOUT_OUTPUT : new Success(checked.value));
       return;
     }
-    const specs = toJsonSafe(spawned);
-    if (!specs.ok) {
-      // a bad spawn like any other: the spawner fails with every detail, the run goes on
-      const message = `spawned tasks are not JSON-safe: ${specs.problem.replace(/^\$/, 'spawn')}`;
-      this.settle(new Failure(new DagValidationError([{ path: ['spawn'], code: 'invalid-value', message }], this.host.dagId)));
-      return;
-    }
-    this.settle(new Success(checked.value, undefined, specs.value as readonly TaskSpec[], worker));
+    const specs = this.spawnedSpecs(spawned);
+    if (specs !== undefined) this.settle(new Success(checked.value, undefined, specs, worker));
   }
 
   /**
    * Fails the attempt with what the agent threw. A warning's output is checked like a returned
    * one: when it cannot travel in a JSON event, the attempt fails as if the agent had returned it.
+   * A warning is a success with a note, so the tasks the agent spawned before it are kept.
    */
   private fail(error: unknown): void {
     if (this.settled) return; // a late error: the outcome is known
-    const problem = severityOf(error) === 'warning' ? warningOutputProblem(error) : undefined;
-    if (problem === undefined) {
+    const warning = severityOf(error) === 'warning';
+    const problem = warning ? warningOutputProblem(error) : undefined;
+    if (problem !== undefined) {
+      const message = `output of task "${this.host.taskId}" is not JSON-safe: ${problem}`;
+      this.settle(new Failure(new OutputNotJsonSafeError(message, { cause: error })));
+      return;
+    }
+    const spawned = warning ? this.context?.spawned : undefined;
+    if (spawned === undefined || spawned.length === 0) {
       this.settle(new Failure(error));
       return;
     }
-    const message = `output of task "${this.host.taskId}" is not JSON-safe: ${problem}`;
-    this.settle(new Failure(new OutputNotJsonSafeError(message, { cause: error })));
+    const specs = this.spawnedSpecs(spawned);
+    if (specs !== undefined) this.settle(new Success(warningOutput(error), errorInfo(error), specs, warningWorker(error)));
+  }
+
+  /**
+   * The tasks the agent spawned, as a frozen JSON-safe copy; `undefined` when they are not
+   * JSON-safe, and the attempt has then failed (a bad spawn like any other: the spawner fails
+   * with every detail, the run goes on).
+   */
+  private spawnedSpecs(spawned: readonly TaskSpec[]): readonly TaskSpec[] | undefined {
+    const specs = toJsonSafe(spawned);
+    if (specs.ok) return specs.value as readonly TaskSpec[];
+    const message = `spawned tasks are not JSON-safe: ${specs.problem.replace(/^\$/, 'spawn')}`;
+    this.settle(new Failure(new DagValidationError([{ path: ['spawn'], code: 'invalid-value', message }], this.host.dagId)));
+    return undefined;
   }
 
   private settle(outcome: AttemptOutcome): void {
