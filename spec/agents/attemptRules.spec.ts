@@ -171,7 +171,7 @@ describe('a warning after spawn', () => {
       }).pipe(toArray()),
     );
     expect(ran).toEqual(['child']);
-    const types = events.filter((e) => e.taskId === 'p' || e.type === 'tasks.spawned').map((e) => e.type);
+    const types = events.filter((e) => ('taskId' in e && e.taskId === 'p') || e.type === 'tasks.spawned').map((e) => e.type);
     expect(types).toEqual(['task.ready', 'task.started', 'tasks.spawned', 'task.completed']);
     expect(events.find((e): e is Extract<DagEvent, { type: 'task.completed' }> => e.type === 'task.completed' && e.taskId === 'p')).toMatchObject({
       output: { rows: 1 },

@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
-import { cli } from '../../../src/cli/program';
 import { tempDir, writeText } from '../support/files';
+import { rxdagInProcess } from '../support/inProcessCli';
 
 /**
  * `rxdag validate` in this process: every problem at once (those of a run of the file included:
@@ -12,19 +11,7 @@ describe('rxdag validate', () => {
   const tmp = tempDir();
   afterAll(() => tmp.remove());
 
-  async function rxdag(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const sink = (add: (text: string) => void) =>
-      new Writable({
-        write(chunk: Buffer | string, _encoding, done) {
-          add(chunk.toString());
-          done();
-        },
-      });
-    const code = await cli(argv, { stdout: sink((text) => (stdout += text)), stderr: sink((text) => (stderr += text)) }, '0.0.0');
-    return { code, stdout, stderr };
-  }
+  const rxdag = rxdagInProcess;
 
   const heavy = () => writeText(tmp.file('heavy.yaml'), 'id: w\ntasks:\n  - id: d\n    weight: 100\n    sleep: 1\n');
 

@@ -1,6 +1,6 @@
 import { loadDagFile } from '../../../src/cli/dagFile/loadDagFile';
-import { InvalidInputError } from '../../../src/cli/problems';
 import { tempDir, writeText } from '../support/files';
+import { loadProblems } from '../support/loadProblems';
 
 /**
  * What the environment cannot hold: a variable name that is empty or holds `=` or NUL (the task
@@ -11,16 +11,7 @@ describe('loadDagFile (environment names and NUL characters)', () => {
   const tmp = tempDir();
   afterAll(() => tmp.remove());
 
-  function problemsOf(name: string, text: string): string[] {
-    const file = writeText(tmp.file(name), text);
-    try {
-      loadDagFile(file);
-    } catch (error) {
-      if (error instanceof InvalidInputError) return error.message.split('\n').map((line) => line.replace(`${file}:`, ''));
-      throw error;
-    }
-    throw new Error(`${name} loaded without problems`);
-  }
+  const problemsOf = (name: string, text: string) => loadProblems(tmp.file(name), text);
 
   it('should refuse an empty env name and one with `=`, at its key', () => {
     expect(problemsOf('env.yaml', 'id: e\ntasks:\n  - id: d\n    run: env\n    env: { "A=B": x, "": y, GOOD: z }\n')).toEqual([

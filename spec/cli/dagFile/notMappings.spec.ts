@@ -1,22 +1,12 @@
-import { loadDagFile } from '../../../src/cli/dagFile/loadDagFile';
-import { InvalidInputError } from '../../../src/cli/problems';
-import { tempDir, writeText } from '../support/files';
+import { tempDir } from '../support/files';
+import { loadProblems } from '../support/loadProblems';
 
 /** Values of a DAG file that are not what a place expects (`null`, numbers, strings, lists): one problem each, never a crash. */
 describe('loadDagFile (values that are not mappings)', () => {
   const tmp = tempDir();
   afterAll(() => tmp.remove());
 
-  function problemsOf(name: string, text: string): string[] {
-    const file = writeText(tmp.file(name), text);
-    try {
-      loadDagFile(file);
-    } catch (error) {
-      if (error instanceof InvalidInputError) return error.message.split('\n').map((line) => line.replace(`${file}:`, ''));
-      throw error;
-    }
-    throw new Error(`${name} loaded without problems`);
-  }
+  const problemsOf = (name: string, text: string) => loadProblems(tmp.file(name), text);
 
   const EXPECTED_TASK = 'expected a task: a mapping with `id` and one of `run`, `sleep` or `agent`';
 
