@@ -15,22 +15,9 @@ describe('rxdag validate', () => {
 
   const heavy = () => writeText(tmp.file('heavy.yaml'), 'id: w\ntasks:\n  - id: d\n    weight: 100\n    sleep: 1\n');
 
-  it('should report an unknown agent with the file’s other problems, not after them', async () => {
-    const file = writeText(tmp.file('agent.yaml'), 'id: x\ntasks:\n  - id: a\n    agent: llm\n  - id: b\n    sleep: -1\n');
-    expect(await rxdag('validate', file)).toEqual({
-      code: 2,
-      stdout: '',
-      stderr: [
-        `rxdag: ${file}:4:12: tasks[0].agent: unknown agent "llm" (used by "a"); known agents: "shell", "sleep"`,
-        `rxdag: ${file}:6:12: tasks[1].sleep: must be >= 0 (got -1)`,
-        '',
-      ].join('\n'),
-    });
-  });
-
-  it('should have run report an unknown agent with the file’s other problems too, running nothing', async () => {
-    const file = writeText(tmp.file('run-agent.yaml'), 'id: x\ntasks:\n  - id: a\n    agent: llm\n  - id: b\n    sleep: -1\n');
-    expect(await rxdag('run', file, '--no-journal')).toEqual({
+  it.each([['validate'], ['run', '--no-journal']])('should have %s report an unknown agent with the file’s other problems, not after them', async (...command) => {
+    const file = writeText(tmp.file(`agent-${command[0]}.yaml`), 'id: x\ntasks:\n  - id: a\n    agent: llm\n  - id: b\n    sleep: -1\n');
+    expect(await rxdag(command[0]!, file, ...command.slice(1))).toEqual({
       code: 2,
       stdout: '',
       stderr: [
