@@ -180,3 +180,22 @@ describe('a warning after spawn', () => {
     expect(events.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded', counts: { total: 2, completed: 2 } });
   });
 });
+
+describe('spawn taken out of the context', () => {
+  it('should work as ctx.spawn does when an agent destructures it', async () => {
+    const dag = defineDag({ id: 'ds', tasks: [{ id: 'p', agent: 'p' }] });
+    const events = await lastValueFrom(
+      runDag(dag, {
+        ...base,
+        agents: {
+          p: async ({ spawn }: TaskContext) => {
+            spawn([{ id: 'child', agent: 'c' }]);
+            return 'planned';
+          },
+          c: () => 'done',
+        },
+      }).pipe(toArray()),
+    );
+    expect(events.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded', counts: { total: 2, completed: 2 } });
+  });
+});

@@ -22,6 +22,7 @@ export class AttemptContext implements TaskContext {
   /** Tasks asked for through `spawn`, handed over with a successful outcome; made on the first call. */
   spawned: TaskSpec[] | undefined;
   private upstreamCache: Readonly<Record<string, unknown>> | undefined;
+  private boundSpawn: ((tasks: readonly TaskSpec[]) => void) | undefined;
 
   constructor(
     private readonly host: AttemptHost<unknown>,
@@ -51,7 +52,15 @@ export class AttemptContext implements TaskContext {
     return this.execution.signal();
   }
 
-  spawn(tasks: readonly TaskSpec[]): void {
+  /**
+   * `spawn`, bound to this attempt on first read, so an agent may take it out of its context
+   * (`async ({ spawn }) => …`) as it takes `input` or `signal`.
+   */
+  get spawn(): (tasks: readonly TaskSpec[]) => void {
+    return (this.boundSpawn ??= (tasks) => this.addSpawned(tasks));
+  }
+
+  private addSpawned(tasks: readonly TaskSpec[]): void {
     if (!Array.isArray(tasks)) throw new TypeError(`spawn() of task "${this.id}" expects an array of task specs`);
     // an outcome is final: tasks asked for after it would never run, so say so instead
     if (this.execution.ended()) {
