@@ -20,7 +20,11 @@ export function toDot(source: GraphSource): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** A DOT quoted id: backslashes and quotes escaped, newlines kept as `\n`. */
+/**
+ * A DOT quoted id: backslashes and quotes escaped, newlines kept as `\n`, and `&` as `&amp;`:
+ * Graphviz reads entities in the labels it draws (a node's is its id), so `x&lt;y` would show
+ * as `x<y`.
+ */
 function quote(text: string): string {
-  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+  return `"${text.replace(/&/g, '&amp;').replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }

@@ -19,7 +19,10 @@ export function toMermaid(source: GraphSource): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Mermaid labels take HTML entities; `#quot;` is its escape for a double quote. */
+/**
+ * Mermaid labels take entities (`#quot;`, `#35;`) and HTML ones (`&lt;`): `#` and `&` are
+ * escaped first, so an id that looks like one shows as written.
+ */
 function mermaidLabel(text: string): string {
-  return text.replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;');
+  return text.replace(/#/g, '#35;').replace(/&/g, '#38;').replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;');
 }
