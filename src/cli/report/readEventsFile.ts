@@ -12,11 +12,23 @@ const eventShape = z.looseObject({
   taskId: z.string({ error: 'expected a string `taskId`' }).optional(),
 });
 
+/** Bad lines listed before "… and N more": a file of another kind would otherwise print thousands. */
+const MAX_LISTED = 10;
+
+/** An events log as read: its events in `seq` order, and whether its last line was cut short. */
+export interface EventsLog {
+  readonly events: DagEvent[];
+  /** The number of a last line that is not whole JSON and has no newline (a write a crash cut): left out. */
+  readonly tornLine?: number;
+}
+
 /**
  * Reads an events log (one JSON event per line, as `rxdag run --events` writes it) of one run.
- * Every bad line is reported with its line number (exit 2); blank lines are ignored.
+ * Every bad line is reported with its line number (exit 2; the first {@link MAX_LISTED}, then
+ * how many more); blank lines are ignored. A last line cut short by a crash (not JSON, no
+ * newline after it) is left out and named, as the journal does with its torn line.
  */
-export function readEventsFile(fileName: string): DagEvent[] {
+export function readEventsFile(fileName: string): EventsLog {
   let text: string;
   try {
     text = readFileSync(fileName, 'utf8');
@@ -28,14 +40,17 @@ export function readEventsFile(fileName: string): DagEvent[] {
   }
   const problems: Problem[] = [];
   const events: DagEvent[] = [];
-  text.split('\n').forEach((raw, i) => {
+  const lines = text.split('\n');
+  let tornLine: number | undefined;
+  lines.forEach((raw, i) => {
     const line = i + 1;
     if (raw.trim() === '') return;
     let value: unknown;
     try {
       value = JSON.parse(raw);
     } catch (error) {
-      problems.push({ file: fileName, line, column: 1, message: `not JSON: ${(error as Error).message}` });
+      if (i === lines.length - 1) tornLine = line; // the last line, without its newline
+      else problems.push({ file: fileName, line, column: 1, message: `not JSON: ${(error as Error).message}` });
       return;
     }
     const parsed = eventShape.safeParse(value);
@@ -58,6 +73,14 @@ export function readEventsFile(fileName: string): DagEvent[] {
       file: fileName,
       message: `holds events of ${runs.length} runs (${runs.slice(0, 3).join(', ')}…); a report shows one run`,
     });
-  if (problems.length > 0) throw new InvalidInputError(problems);
-  return events.sort((a, b) => a.seq - b.seq);
+  if (problems.length > 0) throw new InvalidInputError(listed(problems, fileName));
+  events.sort((a, b) => a.seq - b.seq);
+  return tornLine === undefined ? { events } : { events, tornLine };
+}
+
+/** The first {@link MAX_LISTED} problems, then one saying how many more there are. */
+function listed(problems: readonly Problem[], fileName: string): Problem[] {
+  if (problems.length <= MAX_LISTED) return [...problems];
+  const more = problems.length - MAX_LISTED;
+  return [...problems.slice(0, MAX_LISTED), { file: fileName, message: `… and ${more} more bad line${more === 1 ? '' : 's'} (is it an events log of rxdag run --events?)` }];
 }

@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { tempDir, writeText } from '../support/files';
+import { rxdagInProcess as rxdag } from '../support/inProcessCli';
+
+/**
+ * `rxdag report` of an events log as it may be found: cut short by a crash (its torn last line
+ * left out, and said), of another kind (a few bad lines listed, then how many more), or given a
+ * `--dag` file of another DAG (refused: the report would show tasks that never were).
+ */
+describe('rxdag report of an events log', () => {
+  const tmp = tempDir();
+  let log = '';
+  beforeAll(async () => {
+    const dag = writeText(tmp.file('two.yaml'), 'id: two\ntasks:\n  - id: a\n    sleep: 1\n  - id: b\n    deps: [a]\n    sleep: 1\n');
+    log = tmp.file('two.jsonl');
+    expect(await rxdag('run', dag, '--no-journal', '--quiet', '--events', log)).toMatchObject({ code: 0 });
+  });
+  afterAll(() => tmp.remove());
+
+  it('should leave out a last line a crash cut short, and say so', async () => {
+    const lines = readFileSync(log, 'utf8').trimEnd().split('\n');
+    const torn = writeText(tmp.file('torn.jsonl'), `${lines.slice(0, -1).join('\n')}\n${lines.at(-1)!.slice(0, 20)}`);
+    const out = tmp.file('torn.html');
+    expect(await rxdag('report', torn, '-o', out)).toEqual({
+      code: 0,
+      stdout: `wrote ${out} (${lines.length - 1} events)\n`,
+      stderr: `rxdag: ${torn}:${lines.length}: the last line was cut short (a write a crash interrupted); left out\n`,
+    });
+  });
+
+  it('should list ten bad lines of a file of another kind, then how many more', async () => {
+    const other = writeText(tmp.file('other.jsonl'), `${Array.from({ length: 25 }, (_, i) => `line ${i}`).join('\n')}\n`);
+    const result = await rxdag('report', other, '-o', tmp.file('other.html'));
+    const lines = result.stderr.trimEnd().split('\n');
+    expect([result.code, lines.length]).toEqual([2, 11]);
+    expect(lines[10]).toBe(`rxdag: ${other}: … and 15 more bad lines (is it an events log of rxdag run --events?)`);
+  });
+
+  it('should refuse a --dag file of another DAG, or without the run\'s tasks', async () => {
+    const other = writeText(tmp.file('other.yaml'), 'id: other\ntasks:\n  - id: a\n    sleep: 1\n');
+    const same = writeText(tmp.file('same-id.yaml'), 'id: two\ntasks:\n  - id: a\n    sleep: 1\n');
+    const [byId, byTasks] = [await rxdag('report', log, '-o', tmp.file('x.html'), '--dag', other), await rxdag('report', log, '-o', tmp.file('y.html'), '--dag', same)];
+    expect(byId).toEqual({ code: 2, stdout: '', stderr: `rxdag: --dag ${other} is DAG "other", but ${log} is a run of DAG "two"\n` });
+    expect(byTasks).toEqual({ code: 2, stdout: '', stderr: `rxdag: --dag ${same} has no task "b" of the run in ${log}\n` });
+  });
+});
