@@ -223,5 +223,7 @@ describe('traceEvents', () => {
     expect(() => traceEvents({} as never, tracer())).toThrow(new TypeError('`events$` must be an Observable of rxdag events'));
     expect(() => traceEvents(NEVER, {} as never)).toThrow(new TypeError('`tracer` must be an OpenTelemetry Tracer (with startSpan)'));
     expect(() => traceEvents(NEVER, tracer(), { scheduler: {} as never })).toThrow(TypeError);
+    expect(() => traceEvents(NEVER, tracer(), null as never)).toThrow(new TypeError('`options` must be an object { dagIdOf?, scheduler?, parent? }'));
+    expect(() => traceEvents(NEVER, tracer(), { parent: 5 as never })).toThrow(/^`parent` must be an OpenTelemetry Context/);
   });
 });

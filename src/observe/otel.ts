@@ -57,7 +57,11 @@ export interface TraceOptions {
 export function traceEvents(events$: Observable<DagEvent>, tracer: Tracer, options: TraceOptions = {}): Subscription {
   if (typeof events$?.subscribe !== 'function') throw new TypeError('`events$` must be an Observable of rxdag events');
   if (typeof tracer?.startSpan !== 'function') throw new TypeError('`tracer` must be an OpenTelemetry Tracer (with startSpan)');
+  if (typeof options !== 'object' || options === null) throw new TypeError('`options` must be an object { dagIdOf?, scheduler?, parent? }');
   const { dagIdOf = () => undefined, scheduler = asyncScheduler, parent = otelContext.active() } = options;
+  if (typeof (parent as Partial<Context> | null)?.getValue !== 'function') {
+    throw new TypeError('`parent` must be an OpenTelemetry Context (e.g. context.active(), or trace.setSpan(context.active(), span))');
+  }
   if (typeof dagIdOf !== 'function') throw new TypeError('`dagIdOf` must be a function (runId) => dagId | undefined');
   if (typeof scheduler?.now !== 'function') throw new TypeError('`scheduler` must be an RxJS SchedulerLike (with now())');
   const spans = new RunSpans(tracer, parent, dagIdOf);
