@@ -101,6 +101,18 @@ describe('collectMetrics', () => {
     expect(await valueOf(registry, 'rxdag_running_tasks')).toBe(0);
   });
 
+  it('should count a task cancelled while it waited for a retry under the agent it ran on', async () => {
+    const registry = new Registry();
+    // the demo's `a` fails at frame 2 and waits 5 frames to run again; `b` times out at 4 and `c` is skipped; `d` never starts
+    virtualRun({ cancelAt: 5, listen: (events$) => collectMetrics(events$, { registry }) });
+    expect(await valuesOf(registry, 'rxdag_tasks_total')).toEqual([
+      `rxdag_tasks_total{"agent":"${NO_AGENT}","outcome":"cancelled"} 1`,
+      `rxdag_tasks_total{"agent":"${NO_AGENT}","outcome":"skipped"} 1`,
+      'rxdag_tasks_total{"agent":"work","outcome":"cancelled"} 1',
+      'rxdag_tasks_total{"agent":"work","outcome":"failed"} 1',
+    ]);
+  });
+
   it('should register its metrics once per registry, adding the counts of every collector, and keep them after unsubscribing', async () => {
     const registry = new Registry();
     const first = new Subject<DagEvent>();

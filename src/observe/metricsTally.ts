@@ -50,6 +50,8 @@ interface RunBook {
   readonly ready: Map<string, number>;
   /** Running attempts by task id. Small (at most the concurrency). */
   readonly running: Map<string, RunningAttempt>;
+  /** The agent of each task waiting for a retry: a cancel during its backoff is counted under it. Small. */
+  readonly retrying: Map<string, AgentCounts>;
 }
 
 export function emptyCounts(bounds: readonly number[]): Counts {
@@ -110,7 +112,7 @@ export class MetricsTally {
   handle(event: DagEvent): void {
     switch (event.type) {
       case 'dag.created':
-        this.books.set(event.runId, { origin: event.at, ready: new Map(), running: new Map() });
+        this.books.set(event.runId, { origin: event.at, ready: new Map(), running: new Map(), retrying: new Map() });
         return;
       case 'run.resumed': {
         const book = this.bookOf(event.runId, event.at);
@@ -151,6 +153,7 @@ export class MetricsTally {
           agent.queueWait.observe((event.at - book.origin - readyAt) / 1000);
         }
         book.running.set(event.taskId, { agent, startedAt: event.at, timedOut: false });
+        if (book.retrying.size > 0) book.retrying.delete(event.taskId);
         return;
       }
       case 'task.timed-out': {
@@ -168,13 +171,16 @@ export class MetricsTally {
         const attempt = book.running.get(event.taskId);
         if (attempt !== undefined) this.endAttempt(book, event.taskId, attempt, attempt.timedOut ? 'timed-out' : 'failed', event.at);
         if (!event.willRetry) this.endTask(attempt, 'failed');
+        else if (attempt !== undefined) book.retrying.set(event.taskId, attempt.agent);
         return;
       }
       case 'task.cancelled': {
         book.ready.delete(event.taskId);
         const attempt = book.running.get(event.taskId);
         if (attempt !== undefined) this.endAttempt(book, event.taskId, attempt, 'cancelled', event.at);
-        this.endTask(attempt, 'cancelled');
+        const waited = book.retrying.get(event.taskId);
+        if (waited !== undefined) book.retrying.delete(event.taskId);
+        (attempt?.agent ?? waited ?? agentCountsIn(this.counts, NO_AGENT)).tasks.cancelled++;
         return;
       }
       case 'task.skipped':
@@ -186,7 +192,7 @@ export class MetricsTally {
   /** The run's book; made on first sight for a run whose start this stream did not show. */
   private bookOf(runId: string, at: number): RunBook {
     let book = this.books.get(runId);
-    if (book === undefined) this.books.set(runId, (book = { origin: at, ready: new Map(), running: new Map() }));
+    if (book === undefined) this.books.set(runId, (book = { origin: at, ready: new Map(), running: new Map(), retrying: new Map() }));
     return book;
   }
 
@@ -198,7 +204,7 @@ export class MetricsTally {
 
   /**
    * Counts a task's end under the agent of the attempt that just ended, or {@link NO_AGENT} when
-   * none did (it never started, or was cancelled waiting for a retry: events then name no agent).
+   * none did (it never started: events then name no agent).
    */
   private endTask(lastAttempt: RunningAttempt | undefined, outcome: TaskOutcome): void {
     (lastAttempt?.agent ?? agentCountsIn(this.counts, NO_AGENT)).tasks[outcome]++;
