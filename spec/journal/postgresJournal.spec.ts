@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { Pool } from 'pg';
 import type { DagEvent } from '../../src/events';
+import { runDag } from '../../src/index';
 import { JournalCorruptError, RunLockedError } from '../../src/journal/journal';
 import { PostgresJournalError, postgresJournal } from '../../src/postgres';
 import { describePostgres } from '../support/postgres';
@@ -161,6 +162,21 @@ describePostgres('postgresJournal', (db) => {
     }
     const [found] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1', [schema]);
     expect(found?.n).toBe(0);
+  });
+
+  it('records a run whose subscriber left before the run was created as cancelled, calling no agent', async () => {
+    const journal = journalOf();
+    const runId = freshRunId('left');
+    const called: string[] = [];
+    const dag = { id: 'left', tasks: [{ id: 'a', agent: 'w' }] };
+    runDag(dag, { agents: { w: ({ id }) => called.push(id) }, journal, runId }).subscribe().unsubscribe();
+    const deadline = Date.now() + 10_000;
+    let status: string | undefined;
+    while (Date.now() < deadline && status !== 'cancelled') {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      status = (await journal.runs()).find((run) => run.runId === runId)?.status;
+    }
+    expect([status, called]).toEqual(['cancelled', []]);
   });
 
   it("gives a run's client back to an application's pool without its lock or its name", async () => {

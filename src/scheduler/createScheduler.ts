@@ -43,8 +43,10 @@ export interface Scheduler extends NotificationStreams {
    */
   resume(runId: string, options?: RunOptions): RunEvents;
   /**
-   * Refuses new runs and resolves when the runs going on have ended. With `force: true` they
-   * are cancelled first: running agents are aborted, every unfinished task ends `task.cancelled`.
+   * Refuses new runs and resolves when the runs going on have ended, those whose journal is
+   * still answering (creating or resuming their record) included. With `force: true` they are
+   * cancelled first: running agents are aborted, every unfinished task ends `task.cancelled`
+   * (a run whose journal answers later starts cancelled, no agent called).
    */
   shutdown(options?: { readonly force?: boolean }): Promise<void>;
 }
@@ -121,10 +123,49 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
       },
       durable,
     );
+    if (subscriber.closed || forced) {
+      // left, or shut down by force, while the journal was answering: the run is in the journal
+      // now, so it starts cancelled and its record ends `cancelled` (not a run left to resume)
+      engine.startCancelled(run);
+      return;
+    }
     // registered before the start: a subscriber may leave during the run's first flush
     subscriber.add(() => engine.cancel(run));
     engine.start(run);
   };
+
+  // runs whose journal has not answered yet (a database's takes a round trip): shutdown waits
+  // for them, and a forced one cancels them as they start
+  let answering = 0;
+  let answeredWaiters: (() => void)[] = [];
+  let forced = false;
+  const whenJournalAnswers = <T>(answer: () => T | Promise<T>, then: (value: T) => void, fail: (error: unknown) => void): void => {
+    answering += 1;
+    let done = false;
+    const settled = () => {
+      if (done) return;
+      done = true;
+      if (--answering > 0) return;
+      const waiters = answeredWaiters;
+      answeredWaiters = [];
+      for (const resolve of waiters) resolve();
+    };
+    whenAnswered(
+      answer,
+      (value) => {
+        try {
+          then(value);
+        } finally {
+          settled();
+        }
+      },
+      (error) => {
+        settled();
+        fail(error);
+      },
+    );
+  };
+  const whenJournalsAnswered = (): Promise<void> => (answering === 0 ? Promise.resolve() : new Promise((resolve) => answeredWaiters.push(resolve)));
 
   const submit = (dagOrSpec: Dag | DagSpec, runOptions?: RunOptions): DagRun => {
     const dag = defineDag(dagOrSpec);
@@ -140,12 +181,9 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         const refused = refusal(runId, `run of DAG ${quoted(dag.id)}`);
         if (refused !== undefined) return subscriber.error(refused);
         if (journal === undefined) return launch(subscriber, () => bus, runId, dag, runResolved);
-        whenAnswered(
+        whenJournalAnswers(
           () => journal.create(journalHeader(runId, dag, runResolved, resolved)),
-          (writer) => {
-            if (subscriber.closed) return void writer.close(); // left while the journal was answering
-            launch(subscriber, () => bus, runId, dag, runResolved, { writer, location: journal.location });
-          },
+          (writer) => launch(subscriber, () => bus, runId, dag, runResolved, { writer, location: journal.location }),
           (error) => subscriber.error(error),
         );
       },
@@ -160,7 +198,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         if (journal === undefined) return subscriber.error(new TypeError('rxdag: resume needs a scheduler with a `journal`'));
         const refused = refusal(runId, `resume of run ${quoted(runId)}`);
         if (refused !== undefined) return subscriber.error(refused);
-        whenAnswered(
+        whenJournalAnswers(
           () => journal.resume(runId),
           (taken) => {
             try {
@@ -169,7 +207,6 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
               const limits = { ...taken.header.options.limits, ...resolved.limits };
               const problems = runIssues(replayed.dag, { ...resolved, agents: options.agents, limits });
               if (problems.length > 0) throw new DagValidationError(problems, replayed.dag.id);
-              if (subscriber.closed) return void taken.writer.close();
               launch(subscriber, () => bus, runId, replayed.dag, options, {
                 writer: taken.writer,
                 location: journal.location,
@@ -214,8 +251,13 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
     resume,
     shutdown: ({ force = false } = {}) => {
       closed = true;
-      if (force) engine.cancelAll();
-      return engine.whenIdle().then(() => engine.disposeAgents());
+      if (force) {
+        forced = true;
+        engine.cancelAll();
+      }
+      return whenJournalsAnswered()
+        .then(() => engine.whenIdle())
+        .then(() => engine.disposeAgents());
     },
   };
 }

@@ -144,6 +144,15 @@ export class Engine {
     if (run.requestCancel()) this.pipeline.signalControl({ kind: 'cancel', run });
   }
 
+  /**
+   * Starts a run already cancelled (its subscriber left while its journal was answering): it
+   * writes its start and its cancel in one flush, so no agent is called and its record ends.
+   */
+  startCancelled(run: RunController): void {
+    run.requestCancel();
+    this.start(run);
+  }
+
   /** Cancels every run; none of them starts anything from this call on. */
   cancelAll(): void {
     // all marked first: handling one cancel dispatches, and must not start the others' tasks
@@ -185,6 +194,7 @@ export class Engine {
       switch (signal.kind) {
         case 'start':
           signal.run.start();
+          if (signal.run.phase === 'cancelling') signal.run.endEarly('cancelled'); // see startCancelled
           break;
         case 'cancel':
           signal.run.endEarly('cancelled');

@@ -1,0 +1,82 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createScheduler, type DagEvent, fileJournal, type Journal, resumeRun, runDag } from '../../src/index';
+
+/**
+ * A journal that answers later (a database's round trip): a subscriber that leaves before the
+ * answer, and a scheduler shut down meanwhile, must leave the same record as with the file
+ * journal, which answers at once: the run ended `cancelled` (not a run left to resume), no
+ * agent called; a graceful shutdown waits for the run, a forced one cancels it.
+ */
+describe('a journal that answers later', () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxdag-slow-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const later = <T>(value: () => T | Promise<T>) =>
+    new Promise<T>((resolve, reject) =>
+      setTimeout(() => {
+        try {
+          resolve(value());
+        } catch (error) {
+          reject(error);
+        }
+      }, 20),
+    );
+  const slow = (inner: Journal): Journal => ({
+    location: inner.location,
+    create: (header) => later(() => inner.create(header)),
+    resume: (runId) => later(() => inner.resume(runId)),
+    runs: (options) => inner.runs(options),
+    events: (runId) => inner.events(runId),
+    header: (runId) => inner.header(runId),
+  });
+  const dag = { id: 'd', tasks: [{ id: 'a', agent: 'w' }, { id: 'b', agent: 'w', deps: ['a'] }] };
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+
+  function agents(called: string[]) {
+    return { w: ({ id }: { id: string }) => (called.push(id), new Promise((resolve) => setTimeout(() => resolve(id), 10))) };
+  }
+  const typesOf = async (inner: Journal, runId: string) => (await inner.events(runId)).map((event: DagEvent) => event.type);
+
+  it('should end a run cancelled, calling no agent, when its subscriber left before the journal answered', async () => {
+    const inner = fileJournal(dir);
+    const called: string[] = [];
+    runDag(dag, { agents: agents(called), journal: slow(inner), runId: 'left' }).subscribe().unsubscribe();
+    await settle();
+    expect(called).toEqual([]);
+    expect(await typesOf(inner, 'left')).toEqual(['dag.created', 'task.ready', 'task.cancelled', 'task.cancelled', 'dag.completed']);
+    expect((await inner.runs()).map((run) => [run.runId, run.status])).toEqual([['left', 'cancelled']]);
+  });
+
+  it('should end a resumed run cancelled when its subscriber left before the journal answered', async () => {
+    const inner = fileJournal(dir);
+    const writer = await inner.create({ runId: 'half', dagId: 'd', spec: dag, options: { failurePolicy: 'skip-dependents' }, createdAt: 1 } as never);
+    await writer.close(); // a run whose process died before its first event
+    const called: string[] = [];
+    resumeRun(slow(inner), 'half', { agents: agents(called) }).subscribe().unsubscribe();
+    await settle();
+    expect(called).toEqual([]);
+    expect((await inner.runs()).map((run) => [run.runId, run.status])).toEqual([['half', 'cancelled']]);
+  });
+
+  it('should have a graceful shutdown wait for a run whose journal is answering, and a forced one cancel it', async () => {
+    const inner = fileJournal(dir);
+    for (const force of [false, true]) {
+      const called: string[] = [];
+      const scheduler = createScheduler({ agents: agents(called), journal: slow(inner) });
+      const seen: DagEvent[] = [];
+      scheduler.submit(dag, { runId: `shut-${force}` }).subscribe((event) => seen.push(event));
+      await scheduler.shutdown({ force });
+      expect(seen.at(-1)).toMatchObject({ type: 'dag.completed', outcome: force ? 'cancelled' : 'succeeded' });
+      expect(called).toEqual(force ? [] : ['a', 'b']);
+    }
+    expect(new Map((await inner.runs()).map((run) => [run.runId, run.status]))).toEqual(
+      new Map([
+        ['shut-false', 'succeeded'],
+        ['shut-true', 'cancelled'],
+      ]),
+    );
+  });
+});
