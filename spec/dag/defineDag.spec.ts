@@ -291,3 +291,11 @@ describe('defineDag with deps that change between reads', () => {
     );
   });
 });
+
+describe('defineDag trigger rules', () => {
+  it('should refuse `when: any-failed` on a task without dependencies: none can fail, so it could never run', () => {
+    expect(() => defineDag({ id: 'r', tasks: [{ id: 'alert', agent: 'a', when: 'any-failed' }, { id: 'x', agent: 'a', when: 'all-done' }] })).toThrow(
+      'tasks[0].when: task "alert" has `when: any-failed` but no dependencies: none can fail, so it could never run',
+    );
+  });
+});

@@ -31,7 +31,9 @@ const specArb: fc.Arbitrary<DagSpec> = fc
   .map(([defaults, rows]) => {
     const tasks: TaskSpec[] = rows.map(([fields, picks], i) => {
       const deps = i === 0 ? [] : [...new Set(picks.map((p) => `t${p % i}`))];
-      return { id: `t${i}`, deps, ...fields } as TaskSpec;
+      // `any-failed` needs a dependency that could fail
+      const when = fields.when === 'any-failed' && deps.length === 0 ? 'all-done' : fields.when;
+      return { id: `t${i}`, deps, ...fields, ...(when === undefined ? {} : { when }) } as TaskSpec;
     });
     return defaults === undefined ? { id: 'round-trip', tasks } : { id: 'round-trip', tasks, defaults };
   });

@@ -60,6 +60,11 @@ export function validateTasks(rawTasks: readonly unknown[], defaults: TaskDefaul
     }
     const agent = t.agent ?? defaults?.agent;
     if (agent === undefined) issues.push(noAgentIssue(['tasks', i, 'agent'], t.id));
+    // read as written: a task whose other fields are invalid still gets this problem said
+    if ((raw as { when?: unknown }).when === 'any-failed' && (t.deps === undefined || t.deps.length === 0)) {
+      const message = `task ${quoted(t.id)} has \`when: any-failed\` but no dependencies: none can fail, so it could never run`;
+      issues.push({ path: ['tasks', i, 'when'], code: 'invalid-value', message });
+    }
     if (first !== undefined) {
       duplicates.push({ specIndex: i, id: t.id, deps: t.deps ?? NO_DEPS });
       continue;

@@ -107,11 +107,15 @@ export function maxWeight(resources: Resources, kind: string, limits: readonly s
   return most;
 }
 
-/** The weight, limits and rule a generated task gets: only declared limits, a weight that fits. */
-function schedulingOf(gen: SchedulingGen, kind: string, resources: Resources): Pick<TaskModel, 'weight' | 'limits' | 'when'> {
+/**
+ * The weight, limits and rule a generated task gets: only declared limits, a weight that fits,
+ * and no `any-failed` on a task without dependencies (refused: none could fail).
+ */
+function schedulingOf(gen: SchedulingGen, kind: string, resources: Resources, hasDeps = true): Pick<TaskModel, 'weight' | 'limits' | 'when'> {
   const names = [...resources.limits.keys()];
   const limits = names.length === 0 ? [] : [...new Set(gen.limitPicks.map((p) => names[p % names.length]!))];
-  return { weight: Math.min(gen.weight, maxWeight(resources, kind, limits)), limits, when: gen.when };
+  const when = gen.when === 'any-failed' && !hasDeps ? 'all-done' : gen.when;
+  return { weight: Math.min(gen.weight, maxWeight(resources, kind, limits)), limits, when };
 }
 
 /** The fields of a task spec that say what it asks of the scheduler. */
@@ -250,7 +254,7 @@ export function buildDag(gen: DagGen, dagId: string, resources: Resources, fault
     const id = taskId(gen, i);
     const deps = depIndexes(gen, i).map((d) => taskId(gen, d));
     const kind = kindName(kinds, task.kind);
-    const scheduling = schedulingOf(task, kind, resources);
+    const scheduling = schedulingOf(task, kind, resources, deps.length > 0);
     tasks.set(id, {
       id,
       deps: new Set(deps),

@@ -110,6 +110,8 @@ export function refusalCase(scenario: RefusalScenario): {
     if (typeof gen.weight !== 'number') schema.push({ path: here('weight'), code: 'invalid-value', words: [] });
     if (gen.repeatLimit && names.length > 0) schema.push({ path: here('limits'), code: 'invalid-value', words: [] });
     if (gen.when === 'bad') schema.push({ path: here('when'), code: 'invalid-value', words: [] });
+    const hasDeps = gen.depPick !== undefined && i > 0;
+    if (gen.when === 'any-failed' && !hasDeps) schema.push({ path: here('when'), code: 'invalid-value', words: [`"${id}"`, 'no dependencies'] });
     names.forEach((name, k) => {
       const limit = limits.get(name);
       if (limit === undefined) run.push({ path: here('limits', k), code: 'unknown-limit', words: [`"${id}"`, `"${name}"`] });
@@ -124,7 +126,7 @@ export function refusalCase(scenario: RefusalScenario): {
     return {
       id,
       agent: kind,
-      ...(gen.depPick === undefined || i === 0 ? {} : { deps: [`t${gen.depPick % i}`] }),
+      ...(hasDeps ? { deps: [`t${gen.depPick! % i}`] } : {}),
       weight,
       ...(names.length === 0 ? {} : { limits: names }),
       ...(gen.when === undefined ? {} : { when: gen.when === 'bad' ? ('some-failed' as never) : gen.when }),
