@@ -11,6 +11,7 @@ import {
   JournalWriteError,
   type JournalWriter,
   resumeRun,
+  RunExistsError,
   RunLockedError,
   RunNotResumableError,
   runDag,
@@ -217,6 +218,20 @@ describe('fileJournal', () => {
     );
     const { error } = await resumeOutcome(dir, 'ended');
     expect((error as Error).message).toBe('run "ended" already ended (cancelled); there is nothing to resume');
+  });
+
+  it('should refuse a run id another live process is creating right now with RunExistsError, changing nothing', () => {
+    const dir = freshDir();
+    const owner = spawn('sleep', ['5']);
+    try {
+      const lock = path.join(dir, 'being-made.lock');
+      const held = JSON.stringify({ host: os.hostname(), pid: owner.pid, since: 1 });
+      fs.writeFileSync(lock, held);
+      expect(() => fileJournal(dir).create(header('being-made'))).toThrow(RunExistsError);
+      expect([fs.readdirSync(dir), fs.readFileSync(lock, 'utf8')]).toEqual([['being-made.lock'], held]);
+    } finally {
+      owner.kill('SIGKILL');
+    }
   });
 
   it('should take over the lock of a process that is gone', async () => {

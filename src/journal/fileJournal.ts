@@ -13,6 +13,7 @@ import {
   JournalWriteError,
   type JournalWriter,
   RunExistsError,
+  RunLockedError,
   RunNotResumableError,
 } from './journal';
 import { acquireLock, clearStaleLock, type HeldLock, liveOwner } from './lockFile';
@@ -58,7 +59,14 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
     makeFolder(root);
     const { journal, lock } = files(header.runId);
     if (fs.existsSync(journal)) throw new RunExistsError(header.runId);
-    const held = acquireLock(lock, header.runId);
+    let held: HeldLock;
+    try {
+      held = acquireLock(lock, header.runId);
+    } catch (error) {
+      // a live owner of a run id without a journal yet is creating that run right now
+      if (error instanceof RunLockedError) throw new RunExistsError(header.runId);
+      throw error;
+    }
     // the header is written aside and linked into place, so a journal file is never seen
     // without its whole header, even if the process dies while making it
     const aside = `${journal}.${process.pid}.new`;
