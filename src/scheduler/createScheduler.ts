@@ -7,7 +7,7 @@ import type { DagEvent } from '../events';
 import { replay } from '../journal/replay';
 import { createEventBus, type EventBus } from '../signals';
 import { DagRun, RunEvents } from './dagRun';
-import { journalHeader, resumedOptions, whenAnswered } from './durableStart';
+import { JournalAnswers, journalHeader, resumedOptions } from './durableStart';
 import { type DurableRun, Engine } from './engine';
 import type { ResolvedRunOptions, ResolvedSchedulerOptions, RunOptions, SchedulerOptions } from './options';
 import { parseSchedulerOptions, resolveRunOptions } from './options';
@@ -134,38 +134,9 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
     engine.start(run);
   };
 
-  // runs whose journal has not answered yet (a database's takes a round trip): shutdown waits
-  // for them, and a forced one cancels them as they start
-  let answering = 0;
-  let answeredWaiters: (() => void)[] = [];
+  // runs whose journal has not answered yet: shutdown waits for them, and a forced one cancels them as they start
+  const answers = new JournalAnswers();
   let forced = false;
-  const whenJournalAnswers = <T>(answer: () => T | Promise<T>, then: (value: T) => void, fail: (error: unknown) => void): void => {
-    answering += 1;
-    let done = false;
-    const settled = () => {
-      if (done) return;
-      done = true;
-      if (--answering > 0) return;
-      const waiters = answeredWaiters;
-      answeredWaiters = [];
-      for (const resolve of waiters) resolve();
-    };
-    whenAnswered(
-      answer,
-      (value) => {
-        try {
-          then(value);
-        } finally {
-          settled();
-        }
-      },
-      (error) => {
-        settled();
-        fail(error);
-      },
-    );
-  };
-  const whenJournalsAnswered = (): Promise<void> => (answering === 0 ? Promise.resolve() : new Promise((resolve) => answeredWaiters.push(resolve)));
 
   const submit = (dagOrSpec: Dag | DagSpec, runOptions?: RunOptions): DagRun => {
     const dag = defineDag(dagOrSpec);
@@ -181,7 +152,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         const refused = refusal(runId, `run of DAG ${quoted(dag.id)}`);
         if (refused !== undefined) return subscriber.error(refused);
         if (journal === undefined) return launch(subscriber, () => bus, runId, dag, runResolved);
-        whenJournalAnswers(
+        answers.track(
           () => journal.create(journalHeader(runId, dag, runResolved, resolved)),
           (writer) => launch(subscriber, () => bus, runId, dag, runResolved, { writer, location: journal.location }),
           (error) => subscriber.error(error),
@@ -198,7 +169,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         if (journal === undefined) return subscriber.error(new TypeError('rxdag: resume needs a scheduler with a `journal`'));
         const refused = refusal(runId, `resume of run ${quoted(runId)}`);
         if (refused !== undefined) return subscriber.error(refused);
-        whenJournalAnswers(
+        answers.track(
           () => journal.resume(runId),
           (taken) => {
             try {
@@ -255,7 +226,8 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         forced = true;
         engine.cancelAll();
       }
-      return whenJournalsAnswered()
+      return answers
+        .whenAll()
         .then(() => engine.whenIdle())
         .then(() => engine.disposeAgents());
     },

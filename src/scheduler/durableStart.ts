@@ -6,7 +6,8 @@ import type { ResolvedRunOptions, ResolvedSchedulerOptions, RunOptions } from '.
 /**
  * What a durable run keeps and gets back: the header a journal stores for a new run (its DAG
  * as a spec and the run options that are data), the options a resumed run takes from it, and a
- * way to go on once a backend answers, at once or later. It talks to no journal itself.
+ * way to go on once a backend answers, at once or later, with the answers still awaited
+ * counted (a shutdown waits for them). It talks to no journal itself.
  */
 
 /** The header of a new journaled run. */
@@ -58,4 +59,44 @@ export function whenAnswered<T>(answer: () => T | Promise<T>, then: (value: T) =
       fail(error);
     }
   }, fail);
+}
+
+/**
+ * The answers a scheduler still awaits from its journal (a database's take a round trip): each
+ * counted from the question until its `then` (or `fail`) ran, so a shutdown can wait for the
+ * runs whose record is still being made.
+ */
+export class JournalAnswers {
+  private pending = 0;
+  private waiters: (() => void)[] = [];
+
+  /** {@link whenAnswered}, counted until `then` or `fail` ran. */
+  track<T>(answer: () => T | Promise<T>, then: (value: T) => void, fail: (error: unknown) => void): void {
+    this.pending += 1;
+    let done = false;
+    const settled = () => {
+      if (done) return;
+      done = true;
+      if (--this.pending === 0) for (const resolve of this.waiters.splice(0)) resolve();
+    };
+    whenAnswered(
+      answer,
+      (value) => {
+        try {
+          then(value);
+        } finally {
+          settled();
+        }
+      },
+      (error) => {
+        settled();
+        fail(error);
+      },
+    );
+  }
+
+  /** Resolves once no answer is awaited (at once when none is). */
+  whenAll(): Promise<void> {
+    return this.pending === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
 }
