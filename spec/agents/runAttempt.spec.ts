@@ -22,9 +22,9 @@ interface Wrapped {
 /** A small host around one agent, with probes on what the attempt asked of it. */
 function hostFor(
   agent: (ctx: TaskContext) => unknown,
-  options: { readonly timeoutMs?: number; readonly upstream?: Readonly<Record<string, unknown>> } = {},
+  options: { readonly timeoutMs?: number; readonly taskTimeoutMs?: number; readonly upstream?: Readonly<Record<string, unknown>> } = {},
 ) {
-  let stop: (() => void) | undefined;
+  let stop: ((reason?: Error) => void) | undefined;
   const upstream = jest.fn(() => options.upstream ?? {});
   const wrap = jest.fn((outcome: AttemptOutcome): Wrapped => ({ taskId: 't', outcome }));
   const call = jest.fn((ctx: TaskContext) => agent(ctx));
@@ -35,6 +35,7 @@ function hostFor(
     input: { topic: 'rx' },
     attempt: 2,
     timeoutMs: options.timeoutMs,
+    taskTimeoutMs: options.taskTimeoutMs,
     call,
     upstream,
     wrap,
@@ -46,7 +47,7 @@ function hostFor(
     upstream,
     wrap,
     /** Ends the attempt from outside, through the function the attempt gave `bindStop`. */
-    stop: () => stop!(),
+    stop: (reason?: Error) => stop!(reason),
   };
 }
 
@@ -221,6 +222,23 @@ describe('runAttempt', () => {
       return 1;
     });
     expect(seen).toEqual({ id: 't', runId: 'r', dagId: 'd', attempt: 2, input: { topic: 'rx' }, idempotencyKey: 'r/t' });
+  });
+
+  it("should tell the agent its time limit: the host's, or the task's when the host enforces a later one", () => {
+    const limits: (number | undefined)[] = [];
+    const agent = (ctx: TaskContext) => void limits.push(ctx.timeoutMs, JSON.parse(JSON.stringify(ctx)).timeoutMs);
+    for (const options of [{}, { timeoutMs: 500 }, { timeoutMs: 1500, taskTimeoutMs: 500 }]) runAttempt(hostFor(agent, options).host, asyncScheduler).subscribe();
+    expect(limits).toEqual([undefined, undefined, 500, 500, 500, 500]);
+  });
+
+  it("should fire the agent's signal with the reason given to stop, and with TaskCancelledError without one", () => {
+    const reasons: unknown[] = [];
+    for (const reason of [new Error('told to stop'), undefined]) {
+      const attempt = hostFor((ctx) => new Promise(() => ctx.signal.addEventListener('abort', () => reasons.push(ctx.signal.reason))));
+      runAttempt(attempt.host, asyncScheduler).subscribe();
+      attempt.stop(reason);
+    }
+    expect(reasons).toEqual([new Error('told to stop'), expect.objectContaining({ name: 'TaskCancelledError' })]);
   });
 
   describe('upstream', () => {

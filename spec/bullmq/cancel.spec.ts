@@ -42,27 +42,48 @@ describeRedis('cancelling remote attempts', (env) => {
   const remote = (queue: string) => closer.add(remoteAgent({ connection: env.url, prefix, queue, leaseMs: LEASE_MS }));
 
   it("should fire the worker's AbortSignal within a lease period when the attempt times out", async () => {
-    const seen: { started: number; abortedAt?: number }[] = [];
-    await worker({ hang: waitsForAbort(seen) }).ready();
+    const seen: { started: number; abortedAt?: number; reason?: unknown }[] = [];
+    const limits: (number | undefined)[] = [];
+    const hang = waitsForAbort(seen);
+    await worker({ hang: (task) => (limits.push(task.timeoutMs), hang(task)) }).ready();
     const events = await collect(runDag({ id: 'timeout', tasks: [{ id: 't', agent: 'hang', timeoutMs: 500 }] }, { agents: { hang: remote('hang') } }));
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['task.timed-out', 'task.failed']));
     expect(ending(events).outcome).toBe('failed');
     await waitFor(() => seen[0]?.abortedAt !== undefined, 'the remote abort', LEASE_MS + 500);
     expect(seen[0]!.abortedAt! - seen[0]!.started).toBeLessThan(500 + LEASE_MS);
+    // the worker's agent knows the limit, and hears a timeout, not a cancel
+    expect(limits).toEqual([500]);
+    expect(seen[0]!.reason).toMatchObject({ name: 'TaskTimeoutError', message: 'task "t" timed out after 500 ms' });
     // nobody reads a cancelled job's outcome: it is removed once it ends (its cancel key expires by itself)
     const jobKeys = async () => (await env.keys()).filter((key) => key.startsWith(`${prefix}:hang:`) && key.includes('|') && !key.includes('rxdag-cancel'));
     await waitFor(async () => (await jobKeys()).length === 0, 'the cancelled job to be removed');
   });
 
   it("should fire the worker's AbortSignal when the run is cancelled", async () => {
-    const seen: { started: number; abortedAt?: number }[] = [];
+    const seen: { started: number; abortedAt?: number; reason?: unknown }[] = [];
     worker({ hang: waitsForAbort(seen) });
-    const subscription = runDag({ id: 'cancel', tasks: [{ id: 'a', agent: 'hang' }, { id: 'b', agent: 'hang' }] }, { agents: { hang: remote('hang') } }).subscribe();
+    const tasks = [{ id: 'a', agent: 'hang' }, { id: 'b', agent: 'hang', timeoutMs: 60_000 }];
+    const subscription = runDag({ id: 'cancel', tasks }, { agents: { hang: remote('hang') } }).subscribe();
     await waitFor(() => seen.length === 2, 'both attempts to start');
     const cancelledAt = Date.now();
     subscription.unsubscribe();
     await waitFor(() => seen.every((entry) => entry.abortedAt !== undefined), 'the remote aborts', LEASE_MS + 500);
     for (const entry of seen) expect(entry.abortedAt! - cancelledAt).toBeLessThan(LEASE_MS);
+    // with a time limit or without, a cancel is a cancel
+    expect(seen.map((entry) => (entry.reason as Error).name)).toEqual(['TaskCancelledError', 'TaskCancelledError']);
+  });
+
+  it('should stop an attempt on the worker at its time limit and a lease when no scheduler is left to time it out', async () => {
+    const seen: { started: number; abortedAt?: number; reason?: unknown }[] = [];
+    worker({ hang: waitsForAbort(seen) });
+    const agent = remoteAgent({ connection: env.url, prefix, queue: 'hang', leaseMs: LEASE_MS });
+    const attempt = runNow(agent, { ...fakeContext('gone', 'slow'), timeoutMs: 300 }, agent.create!());
+    await waitFor(() => seen.length === 1, 'the attempt to start');
+    await agent.close(); // the scheduler dies: nobody cancels the attempt
+    await expect(attempt).rejects.toThrow(/was closed/);
+    await waitFor(() => seen[0]!.abortedAt !== undefined, "the worker's own timeout", 300 + LEASE_MS + 1000);
+    expect(seen[0]!.abortedAt! - seen[0]!.started).toBeGreaterThanOrEqual(300 + LEASE_MS - 50);
+    expect(seen[0]!.reason).toMatchObject({ name: 'TaskTimeoutError' });
   });
 
   it('should kill a remote shell task\'s process group on timeout', async () => {

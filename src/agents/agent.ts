@@ -43,6 +43,8 @@ export interface TaskContext<Input = unknown, Upstream extends UpstreamOutputs =
   readonly idempotencyKey: string;
   /** Fires when the attempt is cancelled or times out; pass it to `fetch`, child processes, … */
   readonly signal: AbortSignal;
+  /** The attempt's time limit in ms (the task's `timeoutMs`), when it has one: the signal fires then. */
+  readonly timeoutMs?: number | undefined;
   /**
    * Adds tasks to the run when this attempt succeeds, a warning included (dynamic work). Spawned tasks depend on
    * this task and may depend on each other and on completed tasks; this task's dependents wait

@@ -52,6 +52,11 @@ export class AttemptContext implements TaskContext {
     return this.execution.signal();
   }
 
+  get timeoutMs(): number | undefined {
+    const { host } = this;
+    return host.taskTimeoutMs === undefined ? host.timeoutMs : host.taskTimeoutMs;
+  }
+
   /**
    * `spawn`, bound to this attempt on first read, so an agent may take it out of its context
    * (`async ({ spawn }) => …`) as it takes `input` or `signal`.
@@ -81,6 +86,7 @@ export class AttemptContext implements TaskContext {
       attempt: this.attempt,
       idempotencyKey: this.idempotencyKey,
       upstream: this.upstream,
+      timeoutMs: this.timeoutMs,
     };
   }
 }

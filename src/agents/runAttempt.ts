@@ -105,14 +105,19 @@ export interface AttemptHost<T> {
   readonly attempt: number;
   /** Per-attempt time limit, `undefined` for none. */
   readonly timeoutMs: number | undefined;
+  /** The time limit the agent's context tells, when not `timeoutMs` (a worker enforces a later one). */
+  readonly taskTimeoutMs?: number | undefined;
   /** Calls the agent. */
   call(context: TaskContext): AgentResult;
   /** Builds `upstream`; called only if the agent reads it. */
   upstream(): Readonly<Record<string, unknown>>;
   /** What the attempt Observable emits for its outcome. */
   wrap(outcome: AttemptOutcome): T;
-  /** Receives the function that ends the attempt from outside (cancel). */
-  bindStop(stop: () => void): void;
+  /**
+   * Receives the function that ends the attempt from outside: a cancel, whose `reason` (a
+   * `TaskCancelledError` when not given) the agent's `AbortSignal` fires with.
+   */
+  bindStop(stop: (reason?: Error) => void): void;
 }
 
 /**
@@ -134,6 +139,8 @@ class AttemptExecution<T> {
   private timer: Subscription | undefined;
   private settled = false;
   private context: AttemptContext | undefined;
+  // what the signal fires with when the attempt is stopped from outside
+  private stopReason: Error | undefined;
 
   constructor(
     private readonly host: AttemptHost<T>,
@@ -143,7 +150,10 @@ class AttemptExecution<T> {
 
   start(): TeardownLogic {
     const { host } = this;
-    host.bindStop(() => this.subscriber.complete());
+    host.bindStop((reason) => {
+      this.stopReason = reason;
+      this.subscriber.complete();
+    });
     const context = new AttemptContext(host, this);
     this.context = context;
     const timeoutMs = host.timeoutMs;
@@ -293,7 +303,7 @@ class AttemptExecution<T> {
     this.agentSubscription?.unsubscribe();
     if (!this.settled) {
       this.settled = true;
-      this.controller?.abort(new TaskCancelledError(this.host.taskId));
+      this.controller?.abort(this.stopReason ?? new TaskCancelledError(this.host.taskId));
     }
   }
 }

@@ -4,7 +4,10 @@
  * worker aborts the attempt when the message arrives, and also polls the keys of the attempts
  * it runs every third of a lease, so a message lost with a dropped connection still arrives.
  * Messages about jobs a worker has not started yet are remembered for a while, for a cancel
- * that overtakes the job's start. It does not abort anything itself: it calls `onCancel`.
+ * that overtakes the job's start. A cancel says why: the scheduler cancelled the attempt, or its
+ * time ran out there (the key holds `timeout`, the message ends with a `timeout` line; a worker
+ * that does not know the line misreads the message and hears the cancel by its poll instead).
+ * It does not abort anything itself: it calls `onCancel`.
  */
 import type { Redis } from 'ioredis';
 import type { RedisConnectionError, RedisTarget } from './redisConnection';
@@ -13,6 +16,12 @@ import type { RedisConnectionError, RedisTarget } from './redisConnection';
 export function cancelKey(prefix: string, queue: string, jobId: string): string {
   return `${prefix}:${queue}:rxdag-cancel:${jobId}`;
 }
+
+/** Why the scheduler stopped an attempt it had sent. */
+export type CancelReason = 'cancelled' | 'timed-out';
+
+/** What a cancel key holds, and the last line of a cancel message, for an attempt that timed out. */
+const TIMED_OUT = 'timeout';
 
 /** The channel every worker of a prefix listens to for cancels. */
 export function cancelChannel(prefix: string): string {
@@ -27,11 +36,12 @@ export function cancelKeyTtlMs(leaseMs: number): number {
 /**
  * Sends a cancel for one job: key and message in one round trip. Resolves when Redis has both.
  */
-export async function publishCancel(redis: Redis, prefix: string, queue: string, jobId: string, leaseMs: number): Promise<void> {
+export async function publishCancel(redis: Redis, prefix: string, queue: string, jobId: string, leaseMs: number, reason: CancelReason): Promise<void> {
+  const timedOut = reason === 'timed-out';
   await redis
     .multi()
-    .set(cancelKey(prefix, queue, jobId), '1', 'PX', cancelKeyTtlMs(leaseMs))
-    .publish(cancelChannel(prefix), `${queue}\n${jobId}`)
+    .set(cancelKey(prefix, queue, jobId), timedOut ? TIMED_OUT : '1', 'PX', cancelKeyTtlMs(leaseMs))
+    .publish(cancelChannel(prefix), timedOut ? `${queue}\n${jobId}\n${TIMED_OUT}` : `${queue}\n${jobId}`)
     .exec();
 }
 
@@ -46,8 +56,8 @@ export class CancelWatch {
   private readonly subscriber: Redis;
   private readonly poller: Redis;
   private readonly timer: NodeJS.Timeout;
-  // `queue\njobId` of cancels heard recently -> when to forget them: a cancel may overtake a start.
-  private readonly recent = new Map<string, number>();
+  // `queue\njobId` of cancels heard recently -> why, and when to forget them: a cancel may overtake a start.
+  private readonly recent = new Map<string, { readonly reason: CancelReason; readonly forgetAt: number }>();
   private readonly subscribed: Promise<unknown>;
   private polling = false;
 
@@ -56,7 +66,7 @@ export class CancelWatch {
     private readonly prefix: string,
     private readonly leaseMs: number,
     private readonly running: () => Iterable<WatchedJob>,
-    private readonly onCancel: (queue: string, jobId: string) => void,
+    private readonly onCancel: (queue: string, jobId: string, reason: CancelReason) => void,
     onError: (error: RedisConnectionError) => void,
   ) {
     this.subscriber = target.commandClient('rxdag-worker-cancels', onError);
@@ -79,9 +89,9 @@ export class CancelWatch {
     await this.subscribed;
   }
 
-  /** Whether a cancel for this job was heard before it started. */
-  wasCancelled(queue: string, jobId: string): boolean {
-    return this.recent.has(`${queue}\n${jobId}`);
+  /** Why this job was cancelled, when a cancel for it was heard before it started. */
+  cancelledBefore(queue: string, jobId: string): CancelReason | undefined {
+    return this.recent.get(`${queue}\n${jobId}`)?.reason;
   }
 
   async close(): Promise<void> {
@@ -93,15 +103,19 @@ export class CancelWatch {
   private heard(message: string): void {
     const split = message.indexOf('\n');
     if (split < 0) return;
+    // a job id ends with its attempt number, so a last line `timeout` is never part of it
+    const timedOut = message.endsWith(`\n${TIMED_OUT}`);
+    const end = timedOut ? message.length - TIMED_OUT.length - 1 : message.length;
     const queue = message.slice(0, split);
-    const jobId = message.slice(split + 1);
-    this.recent.set(message, Date.now() + 2 * this.leaseMs);
-    this.onCancel(queue, jobId);
+    const jobId = message.slice(split + 1, end);
+    const reason: CancelReason = timedOut ? 'timed-out' : 'cancelled';
+    this.recent.set(`${queue}\n${jobId}`, { reason, forgetAt: Date.now() + 2 * this.leaseMs });
+    this.onCancel(queue, jobId, reason);
   }
 
   private async poll(): Promise<void> {
     const now = Date.now();
-    for (const [entry, forgetAt] of this.recent) if (forgetAt < now) this.recent.delete(entry);
+    for (const [entry, { forgetAt }] of this.recent) if (forgetAt < now) this.recent.delete(entry);
     if (this.polling) return;
     const jobs = [...this.running()];
     if (jobs.length === 0) return;
@@ -109,7 +123,7 @@ export class CancelWatch {
     try {
       const flags = await this.poller.mget(jobs.map((job) => cancelKey(this.prefix, job.queue, job.jobId)));
       flags.forEach((flag, index) => {
-        if (flag !== null) this.onCancel(jobs[index]!.queue, jobs[index]!.jobId);
+        if (flag !== null) this.onCancel(jobs[index]!.queue, jobs[index]!.jobId, flag === TIMED_OUT ? 'timed-out' : 'cancelled');
       });
     } catch {
       // Redis unreachable: reported by the connection's error handler; the next poll tries again

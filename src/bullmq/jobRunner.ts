@@ -6,8 +6,8 @@
  * malformed or unknown job runs nothing and fails at once with a clear error. It does not talk to
  * BullMQ: `startWorker` feeds it jobs and stops it.
  */
-import { asyncScheduler, type Subscription } from 'rxjs';
-import { type AgentDefinition, type AgentResult, type AgentSpec, TaskCancelledError, type TaskContext } from '../index';
+import { asyncScheduler } from 'rxjs';
+import { type AgentDefinition, type AgentResult, type AgentSpec, TaskCancelledError, type TaskContext, TaskTimeoutError } from '../index';
 import { type AttemptHost, type AttemptOutcome, runAttempt } from '../agents/runAttempt';
 import { PooledInstance } from '../agents/pooledInstance';
 import { InvalidJobError, UnauthorizedJobError, UnknownAgentError } from './errors';
@@ -15,8 +15,8 @@ import { describeIssues, isPlainJobData, type JobData, jobDataSchema, type Outco
 import { failureOutcome, type OutcomeContext, successOutcome, warningOutcome } from './outcomes';
 import { verifySignature } from './signing';
 
-/** Why a worker stops an attempt it runs. */
-export type StopReason = 'cancelled' | 'lease-lost' | 'shutdown';
+/** Why a worker stops an attempt it runs (`cancelled`, `timed-out`: its scheduler said so). */
+export type StopReason = 'cancelled' | 'timed-out' | 'lease-lost' | 'shutdown';
 
 /** One job being run: `stop` aborts its agent (its `AbortSignal` fires) and settles the job at once. */
 export class RunningJob {
@@ -41,6 +41,14 @@ export class RunningJob {
     if (this.stoppedFor !== undefined) stop();
   }
 }
+
+/** How a stopped job's outcome says why it stopped. */
+const STOPPED_BECAUSE: Readonly<Record<StopReason, string>> = {
+  cancelled: 'it was cancelled',
+  'timed-out': 'its scheduler timed it out',
+  'lease-lost': 'its lease lapsed (it may run on another worker)',
+  shutdown: 'the worker shut down',
+};
 
 /** What every job of a worker shares. */
 export interface JobRunnerConfig {
@@ -108,7 +116,7 @@ export class JobRunner {
 
   /** The outcome of an attempt the worker stopped (its scheduler no longer waits for it, or another worker runs it). */
   stoppedOutcome(job: RunningJob): Outcome {
-    const why = job.stoppedFor === 'lease-lost' ? 'its lease lapsed (it may run on another worker)' : job.stoppedFor === 'shutdown' ? 'the worker shut down' : 'it was cancelled';
+    const why = STOPPED_BECAUSE[job.stoppedFor ?? 'cancelled'];
     const error = new TaskCancelledError(job.jobId);
     error.message = `job "${job.jobId}" was stopped on worker ${this.config.worker}: ${why}`;
     return failureOutcome({ queue: job.queue, key: this.config.key }, job.jobId, this.config.worker, error);
@@ -150,17 +158,16 @@ export class JobRunner {
     const call = this.callerOf(job.queue, definition);
     const timeoutMs = data.timeoutMs === undefined ? undefined : data.timeoutMs + this.config.timeoutGraceMs;
     return new Promise((resolve) => {
-      let subscription: Subscription | undefined;
       let settled = false;
-      const attempt$ = runAttempt(new JobAttempt(data, timeoutMs, call), asyncScheduler);
-      subscription = attempt$.subscribe((outcome) => {
+      const host = new JobAttempt(data, timeoutMs, call);
+      runAttempt(host, asyncScheduler).subscribe((outcome) => {
         settled = true;
         resolve(outcome);
       });
       if (settled) return;
       job.onStop(() => {
-        subscription?.unsubscribe(); // fires the agent's AbortSignal
-        subscription = undefined;
+        // fires the agent's AbortSignal: with a timeout's error when its scheduler timed it out
+        host.stop(job.stoppedFor === 'timed-out' ? new TaskTimeoutError(data.id, data.timeoutMs ?? 0) : undefined);
         resolve(undefined);
       });
     });
@@ -198,9 +205,13 @@ class JobAttempt implements AttemptHost<AttemptOutcome> {
   readonly dagId: string;
   readonly input: unknown;
   readonly attempt: number;
+  readonly taskTimeoutMs: number | undefined;
+  /** Ends the attempt (see `AttemptHost.bindStop`); a no-op once it has. */
+  stop: (reason?: Error) => void = () => undefined;
 
   constructor(
     private readonly data: JobData,
+    /** The task's time limit and the worker's grace: the scheduler's own timeout decides first. */
     readonly timeoutMs: number | undefined,
     readonly call: Caller,
   ) {
@@ -209,6 +220,7 @@ class JobAttempt implements AttemptHost<AttemptOutcome> {
     this.dagId = data.dagId;
     this.input = data.input;
     this.attempt = data.attempt;
+    this.taskTimeoutMs = data.timeoutMs;
   }
 
   upstream(): Readonly<Record<string, unknown>> {
@@ -219,7 +231,7 @@ class JobAttempt implements AttemptHost<AttemptOutcome> {
     return outcome;
   }
 
-  bindStop(): void {
-    // the worker stops an attempt by unsubscribing from it (see `attempt`)
+  bindStop(stop: (reason?: Error) => void): void {
+    this.stop = stop;
   }
 }

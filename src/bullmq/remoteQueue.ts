@@ -12,7 +12,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Observable } from 'rxjs';
 import type { TaskContext, WorkerResult } from '../index';
-import { cancelKey, publishCancel } from './cancelSignals';
+import { type CancelReason, cancelKey, publishCancel } from './cancelSignals';
 import { RemoteJobError, WorkerLostError } from './errors';
 import { EventStream } from './eventStream';
 import { FinishedJobs } from './finishedJobs';
@@ -50,8 +50,10 @@ interface Waiter {
   reject(error: unknown): void;
   // the check of a job nothing was heard of for a lease period
   timer: NodeJS.Timeout | undefined;
-  // its attempt was aborted: a job added after that must be cancelled again
-  aborted: boolean;
+  // its attempt was aborted: a job added after that must be cancelled again, for this reason
+  aborted: CancelReason | undefined;
+  // the attempt's signal, read only when it has a time limit: its reason tells a timeout from a cancel
+  readonly signal: AbortSignal | undefined;
 }
 
 export class RemoteQueue {
@@ -74,7 +76,8 @@ export class RemoteQueue {
    * Runs one attempt remotely: emits the worker's result, or errors with its error. Unsubscribed
    * before that (the scheduler cancelled the attempt or its time ran out), it cancels the job.
    * Why not the attempt's `signal`: reading it makes an `AbortController` per attempt (several
-   * µs each), and teardown tells the same thing for free.
+   * µs each), and teardown tells the same thing for free; only an attempt with a time limit reads
+   * it, to tell its worker whether the cancel is a timeout.
    */
   run(task: TaskContext): Observable<WorkerResult> {
     return new Observable<WorkerResult>((subscriber) => {
@@ -93,14 +96,15 @@ export class RemoteQueue {
         },
         reject: (error) => subscriber.error(error),
         timer: undefined,
-        aborted: false,
+        aborted: undefined,
+        signal: timeoutOf(task) === undefined ? undefined : task.signal,
       };
       this.waiters.set(jobId, waiter);
       if (this.batch.push(waiter) === 1) queueMicrotask(() => void this.addBatch());
       return () => {
         if (!this.forget(waiter)) return; // settled: nothing to cancel
-        waiter.aborted = true;
-        this.cancel(jobId);
+        waiter.aborted = (waiter.signal?.reason as Error | undefined)?.name === 'TaskTimeoutError' ? 'timed-out' : 'cancelled';
+        this.cancel(jobId, waiter.aborted);
       };
     });
   }
@@ -190,7 +194,7 @@ export class RemoteQueue {
     }
     for (const waiter of live) {
       if (this.waiters.get(waiter.jobId) === waiter) this.arm(waiter);
-      else if (waiter.aborted) this.cancel(waiter.jobId); // aborted while being added: the first cancel may have come first
+      else if (waiter.aborted !== undefined) this.cancel(waiter.jobId, waiter.aborted); // aborted while being added: the first cancel may have come first
     }
   }
 
@@ -240,7 +244,7 @@ export class RemoteQueue {
     }
     if (job.stalledCounter > this.config.maxLeaseLosses) {
       this.settle(waiter, { ok: false, error: new WorkerLostError(jobId, job.stalledCounter) });
-      this.cancel(jobId);
+      this.cancel(jobId, 'cancelled');
       return;
     }
     this.arm(waiter); // waiting or running: look again in a lease period
@@ -276,11 +280,11 @@ export class RemoteQueue {
   }
 
   /** Stops a job: a waiting one is removed, a running one gets a cancel and is removed when it ends. */
-  private cancel(jobId: string): void {
+  private cancel(jobId: string, reason: CancelReason): void {
     const { prefix, queue: name, leaseMs } = this.config;
     this.tombstones.add(jobId);
     const cancelling = this.connect().then(async ({ redis, queue }) => {
-      await publishCancel(redis, prefix, name, jobId, leaseMs);
+      await publishCancel(redis, prefix, name, jobId, leaseMs, reason);
       if ((await queue.remove(jobId)) !== 1) return; // running: removed when it ends
       this.tombstones.delete(jobId);
       await redis.del(cancelKey(prefix, name, jobId)); // no worker has it: the key would only linger

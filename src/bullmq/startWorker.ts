@@ -64,7 +64,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     prefix,
     leaseMs,
     () => running.values(),
-    (queue, jobId) => stop(queue, jobId, 'cancelled'),
+    (queue, jobId, reason) => stop(queue, jobId, reason),
     (error) => log(`rxdag worker ${id}: ${error.message}`),
   );
   // Jobs whose scheduler cancelled them: nobody reads their outcome, so they are removed once done.
@@ -78,7 +78,8 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     const attempt = new RunningJob(queue, jobId);
     running.set(entry(queue, jobId), attempt);
     try {
-      if (cancels.wasCancelled(queue, jobId)) attempt.stop('cancelled');
+      const cancelled = cancels.cancelledBefore(queue, jobId);
+      if (cancelled !== undefined) attempt.stop(cancelled);
       if (force) attempt.stop('shutdown');
       const outcome = await runner.run(attempt, job.data as unknown);
       if (outcome !== undefined) return outcome;
@@ -86,7 +87,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
         await job.moveToWait(token); // another worker runs it: not a failure of the attempt
         throw new WaitingError();
       }
-      if (attempt.stoppedFor === 'cancelled') abandoned.add(entry(queue, jobId));
+      if (attempt.stoppedFor === 'cancelled' || attempt.stoppedFor === 'timed-out') abandoned.add(entry(queue, jobId));
       return runner.stoppedOutcome(attempt);
     } finally {
       running.delete(entry(queue, jobId));

@@ -124,17 +124,25 @@ describeRedis('signals to rxdag run --redis and rxdag worker', (env) => {
           { id: 'a', sleep: 10 },
           { id: 'b', sleep: 10 },
           { id: 'c', run: 'exit 3' },
+          { id: 'd', run: 'sleep 5', timeoutMs: 300 },
         ],
       }),
     );
     const run = await runCli(['run', file, ...remote()], NO_KEY);
     expect(run.code).toBe(1);
-    const text = await (await fetch(url!)).text();
-    const lines = text.split('\n');
+    // the run ends at the scheduler's timeout; the worker counts the attempt once its process is gone
+    const scrape = async () => (await (await fetch(url!)).text()).split('\n');
+    let lines = await scrape();
+    for (const deadline = Date.now() + 10_000; !lines.some((line) => line.includes('outcome="timed-out"')) && Date.now() < deadline; lines = await scrape()) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(lines.filter((line) => line.includes('outcome="cancelled"'))).toEqual([]);
     expect(lines).toEqual(
       expect.arrayContaining([
         'rxdag_worker_attempts_total{agent="sleep",outcome="completed"} 2',
         'rxdag_worker_attempts_total{agent="shell",outcome="failed"} 1',
+        // the scheduler timed it out: its cancel says so
+        'rxdag_worker_attempts_total{agent="shell",outcome="timed-out"} 1',
         'rxdag_worker_attempt_duration_seconds_count{agent="sleep"} 2',
         'rxdag_worker_running_attempts{agent="shell"} 0',
         'rxdag_worker_running_attempts{agent="sleep"} 0',

@@ -7,7 +7,7 @@
  *
  * | metric | type | labels |
  * | --- | --- | --- |
- * | `rxdag_worker_attempts_total` | counter: attempts that ended here: `completed`, `failed`, `timed-out`, `cancelled` (stopped: a cancel, a lapsed lease, a shutdown) | `agent`, `outcome` |
+ * | `rxdag_worker_attempts_total` | counter: attempts that ended here: `completed`, `failed`, `timed-out` (its scheduler's timeout, or the worker's own), `cancelled` (stopped: a cancel, a lapsed lease, a shutdown) | `agent`, `outcome` |
  * | `rxdag_worker_attempt_duration_seconds` | histogram: from the agent's call to its end | `agent` |
  * | `rxdag_worker_running_attempts` | gauge: attempts running now | `agent` |
  */
@@ -75,7 +75,7 @@ export async function startWorkerMetrics(port: number, agents: readonly string[]
       }
       void Promise.resolve(result).then(
         () => end('completed'),
-        (error: unknown) => end(stoppedBy(task, error)),
+        () => end(stoppedBy(task)),
       );
       return result;
     };
@@ -87,8 +87,9 @@ export async function startWorkerMetrics(port: number, agents: readonly string[]
   };
 }
 
-/** A rejection after the attempt's signal fired is a stop (its timeout, or a cancel); any other, a failure. */
-function stoppedBy(task: TaskContext, error: unknown): WorkerAttemptOutcome {
-  if (!task.signal.aborted) return 'failed';
-  return (error as { name?: unknown } | null)?.name === 'TaskTimeoutError' ? 'timed-out' : 'cancelled';
+/** A rejection after the attempt's signal fired is a stop (a timeout, its scheduler's or its own, or a cancel); any other, a failure. */
+function stoppedBy(task: TaskContext): WorkerAttemptOutcome {
+  const { signal } = task;
+  if (!signal.aborted) return 'failed';
+  return (signal.reason as { name?: unknown } | null)?.name === 'TaskTimeoutError' ? 'timed-out' : 'cancelled';
 }
