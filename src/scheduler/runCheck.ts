@@ -25,18 +25,23 @@ export interface RunResources {
   readonly maxConcurrency: number;
 }
 
-/** Which tasks to check (all, or the spawned ones) and where their issues point. */
+/** Which tasks to check (all, or the spawned ones), where their issues point, and in whose words. */
 export interface CheckedTasks {
   readonly fromTask?: number;
   readonly pathOf?: (task: number) => (string | number)[];
+  /** How an issue names the run's `maxConcurrency` of `limit` (a command line has its own flag). */
+  readonly concurrencyName?: (limit: number) => string;
 }
+
+/** The library's name for the run's concurrency. */
+const MAX_CONCURRENCY = (limit: number): string => `\`maxConcurrency\` ${limit}`;
 
 /**
  * Throws what `runDag(dag, options)` would throw on a bad option (`TypeError`) or on a DAG the
  * options cannot run (`DagValidationError`); creates no run.
  */
-export function checkRun(dag: Dag, options: SchedulerOptions): void {
-  const problems = runIssues(dag, parseSchedulerOptions(options));
+export function checkRun(dag: Dag, options: SchedulerOptions, which: Pick<CheckedTasks, 'concurrencyName'> = {}): void {
+  const problems = runIssues(dag, parseSchedulerOptions(options), which);
   if (problems.length > 0) throw new DagValidationError(problems, dag.id);
 }
 
@@ -44,6 +49,7 @@ export function runIssues(dag: Dag, resources: RunResources, which: CheckedTasks
   const { agents, limits, maxConcurrency } = resources;
   const fromTask = which.fromTask ?? 0;
   const pathOf = which.pathOf ?? ((task: number) => ['tasks', task]);
+  const concurrencyName = which.concurrencyName ?? MAX_CONCURRENCY;
   const issues = unknownAgentIssues(dag, (name) => Object.hasOwn(agents, name), Object.keys(agents), {
     fromTask,
     pathOf: (task) => [...pathOf(task), 'agent'],
@@ -83,7 +89,7 @@ export function runIssues(dag: Dag, resources: RunResources, which: CheckedTasks
       }
     }
     if (weight > maxConcurrency) {
-      issues.push(tooHeavy([...pathOf(task), 'weight'], `task ${quoted(index.ids[task]!)} weighs ${weight}, more than \`maxConcurrency\` ${maxConcurrency}`));
+      issues.push(tooHeavy([...pathOf(task), 'weight'], `task ${quoted(index.ids[task]!)} weighs ${weight}, more than ${concurrencyName(maxConcurrency)}`));
     }
     const capacity = capacities[index.agentCodes[task]!]!;
     if (weight > capacity) {

@@ -23,28 +23,26 @@ export function fileRunCheck(
 ): (dag: Dag, limits: Readonly<Record<string, LimitSpec>>) => DagIssue[] {
   return (dag, limits) => {
     try {
-      checkRun(dag, { limits, agents, ...(maxConcurrency === undefined ? {} : { maxConcurrency }) });
+      checkRun(dag, { limits, agents, ...(maxConcurrency === undefined ? {} : { maxConcurrency }) }, { concurrencyName: CONCURRENCY });
       return [];
     } catch (error) {
-      if (error instanceof DagValidationError) return error.issues.map(inCliWords);
+      if (error instanceof DagValidationError) return [...error.issues];
       if (error instanceof TypeError) throw new InvalidInputError([{ message: error.message }]);
       throw error;
     }
   };
 }
 
-/** The library's complaint about a run of `loaded` as the CLI's invalid input (exit 2); other errors as they are. */
+/**
+ * The library's complaint about a run of `loaded` as the CLI's invalid input (exit 2); other
+ * errors as they are. A file is checked with {@link fileRunCheck} first, so what is left here
+ * is what only the run's own agents tell (a remote agent's capacity).
+ */
 export function asInputError(loaded: LoadedDag, error: unknown): unknown {
-  if (error instanceof DagValidationError) return new InvalidInputError(loaded.problemsOf(error.issues.map(inCliWords)));
+  if (error instanceof DagValidationError) return new InvalidInputError(loaded.problemsOf(error.issues));
   if (error instanceof TypeError) return new InvalidInputError([{ message: error.message }]);
   return error;
 }
 
-/** The library names the run's option; the command line sets it with `-c`/`--concurrency`. */
-const MAX_CONCURRENCY = /more than `maxConcurrency` (\d+)/;
-
-/** An issue of the library as the command line says it: `--concurrency` for the run's `maxConcurrency`. */
-export function inCliWords(issue: DagIssue): DagIssue {
-  if (issue.code !== 'too-heavy' || !MAX_CONCURRENCY.test(issue.message)) return issue;
-  return { ...issue, message: issue.message.replace(MAX_CONCURRENCY, 'more than the concurrency $1 (`-c`/`--concurrency`)') };
-}
+/** The run's concurrency as the command line sets it. */
+const CONCURRENCY = (limit: number): string => `the concurrency ${limit} (\`-c\`/\`--concurrency\`)`;

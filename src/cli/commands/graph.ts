@@ -4,7 +4,8 @@ import { toDot } from '../graph/dot';
 import { toMermaid } from '../graph/mermaid';
 import { InvalidInputError } from '../problems';
 import type { CliIo } from './cliIo';
-import { createRun } from './createRun';
+import { builtinAgents } from '../agents/builtinAgents';
+import { fileRunCheck } from './checkFileRun';
 
 const FORMATS = { mermaid: toMermaid, dot: toDot } as const;
 
@@ -14,8 +15,8 @@ export function graphCommand(file: string, options: { readonly format?: string }
   if (format !== 'mermaid' && format !== 'dot') {
     throw new InvalidInputError([{ message: `--format must be "mermaid" or "dot" (got ${JSON.stringify(format)})` }]);
   }
-  const loaded = loadDagFile(file);
-  createRun(loaded, {}, 0); // the same checks as `run`, so a graph is only drawn for a runnable file
+  // the same checks as `run`, so a graph is only drawn for a runnable file
+  const loaded = loadDagFile(file, { checkRun: fileRunCheck(builtinAgents(0).agents, undefined) });
   io.stdout.write(FORMATS[format](loaded.dag));
   return ExitCode.ok;
 }
