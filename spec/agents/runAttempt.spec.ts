@@ -445,6 +445,34 @@ describe('runAttempt', () => {
       expect(signal!.reason).toMatchObject({ name: 'TaskCancelledError', taskId: 't', message: 'task "t" was cancelled' });
     });
 
+    it('should hand an agent that reads its signal only after a timeout or a cancel a signal that has fired, and after a success one that has not', () => {
+      const late: Record<string, AbortSignal> = {};
+      const contexts: Record<string, TaskContext> = {};
+      const keep = (name: string, timeoutMs?: number) =>
+        hostFor(
+          (ctx) => {
+            contexts[name] = ctx; // the agent awaits something, and reads `signal` only later
+            return name === 'succeeds' ? 'ok' : new Promise(() => undefined);
+          },
+          timeoutMs === undefined ? {} : { timeoutMs },
+        );
+      const probes = { timedOut: keep('timedOut', 5), cancelled: keep('cancelled'), succeeds: keep('succeeds', 5) };
+      inVirtualTime(({ expectObservable }, ts) => {
+        expectObservable(runAttempt(probes.timedOut.host, ts)).toBe('-----(o|)', { o: timedOut(5) });
+        expectObservable(runAttempt(probes.cancelled.host, ts), '^--!').toBe('---');
+        runAttempt(probes.succeeds.host, ts).subscribe();
+        ts.schedule(() => {
+          for (const name of Object.keys(contexts)) late[name] = contexts[name]!.signal;
+        }, 8);
+      });
+      expect(late['timedOut']!.aborted).toBe(true);
+      expect(late['timedOut']!.reason).toMatchObject({ name: 'TaskTimeoutError', timeoutMs: 5 });
+      expect(late['timedOut']!.reason).toBe((probes.timedOut.wrap.mock.calls[0]![0] as Extract<AttemptOutcome, { ok: false }>).error);
+      expect(late['cancelled']!.aborted).toBe(true);
+      expect(late['cancelled']!.reason).toMatchObject({ name: 'TaskCancelledError', taskId: 't' });
+      expect(late['succeeds']!.aborted).toBe(false);
+    });
+
     it('should emit nothing for a promise agent cancelled before it settles', async () => {
       let resolve: (value: unknown) => void = () => undefined;
       let signal: AbortSignal | undefined;

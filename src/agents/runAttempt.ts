@@ -141,6 +141,10 @@ class AttemptExecution<T> {
   private context: AttemptContext | undefined;
   // what the signal fires with when the attempt is stopped from outside
   private stopReason: Error | undefined;
+  // the attempt timed out or was cancelled before its agent read `signal`: the signal it reads
+  // afterwards has fired already, with `lateReason` (a `TaskCancelledError` when undefined)
+  private stoppedUnread = false;
+  private lateReason: unknown;
 
   constructor(
     private readonly host: AttemptHost<T>,
@@ -227,10 +231,22 @@ class AttemptExecution<T> {
     }
   }
 
-  /** The attempt's AbortSignal, made on first use. */
+  /** The attempt's AbortSignal, made on first use (fired at once when the attempt was stopped before). */
   signal(): AbortSignal {
-    this.controller ??= new AbortController();
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.stoppedUnread) this.controller.abort(this.lateReason ?? new TaskCancelledError(this.host.taskId));
+    }
     return this.controller.signal;
+  }
+
+  /** Fires the signal with `reason`, or has it fire when first read. */
+  private abort(reason: unknown): void {
+    if (this.controller !== undefined) this.controller.abort(reason ?? new TaskCancelledError(this.host.taskId));
+    else {
+      this.stoppedUnread = true;
+      this.lateReason = reason;
+    }
   }
 
   private succeed(result: unknown): void {
@@ -293,7 +309,7 @@ class AttemptExecution<T> {
     if (this.settled) return;
     this.settled = true;
     this.timer?.unsubscribe();
-    if (!outcome.ok && outcome.timedOutAfterMs !== undefined) this.controller?.abort(outcome.error);
+    if (!outcome.ok && outcome.timedOutAfterMs !== undefined) this.abort(outcome.error);
     this.subscriber.next(this.host.wrap(outcome));
     this.subscriber.complete();
   }
@@ -303,7 +319,7 @@ class AttemptExecution<T> {
     this.agentSubscription?.unsubscribe();
     if (!this.settled) {
       this.settled = true;
-      this.controller?.abort(this.stopReason ?? new TaskCancelledError(this.host.taskId));
+      this.abort(this.stopReason);
     }
   }
 }
