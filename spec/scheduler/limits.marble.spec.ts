@@ -97,6 +97,47 @@ describe('named limits', () => {
     ]);
   });
 
+  describe('a heavy task among lighter ones arriving without end (none starves)', () => {
+    /** Start times of `heavy` (weight 2, submitted at 1) and of one-unit tasks submitted every frame from 0 to 29, in runs of their own. */
+    function heavyAmongLight(light: TaskSpec, heavy: TaskSpec, options: Partial<Parameters<typeof createScheduler>[0]>): { heavy: number; light: number[] } {
+      const events: DagEvent[] = [];
+      inVirtualTime(({ cold }, scheduler) => {
+        const shared = createScheduler({ healthCheckIntervalMs: 0, scheduler, maxConcurrency: 10, agents: { work: () => cold('---(x|)'), other: () => cold('---(x|)') }, ...options });
+        const submit = (id: string, task: TaskSpec) => shared.submit(defineDag({ id, tasks: [task] }), { runId: id }).subscribe((e) => events.push(e));
+        scheduler.schedule(() => submit('heavy', heavy), 1);
+        for (let at = 0; at < 30; at++) scheduler.schedule(() => submit(`light-${at}`, light), at);
+      });
+      const started = events.filter((e) => e.type === 'task.started');
+      return { heavy: started.find((e) => e.runId === 'heavy')!.at, light: started.filter((e) => e.runId !== 'heavy').map((e) => e.at) };
+    }
+
+    it('should hold a named limit for it: lighter tasks of other runs wait until it has started', () => {
+      const { heavy, light } = heavyAmongLight(
+        { id: 'l', agent: 'work', limits: ['api'] },
+        { id: 'h', agent: 'work', limits: ['api'], weight: 2 },
+        { limits: { api: { concurrency: 2 } } },
+      );
+      // the light task of frame 0 ends at 3, and nothing took its place meanwhile
+      expect(heavy).toBe(3);
+      expect(light.slice(0, 3)).toEqual([0, 6, 6]);
+    });
+
+    it('should hold maxConcurrency for it', () => {
+      const { heavy } = heavyAmongLight({ id: 'l', agent: 'work' }, { id: 'h', agent: 'work', weight: 2 }, { maxConcurrency: 2 });
+      expect(heavy).toBe(3);
+    });
+
+    it('should hold only what it waits for: tasks that need none of it go on', () => {
+      const { heavy, light } = heavyAmongLight(
+        { id: 'l', agent: 'other' },
+        { id: 'h', agent: 'work', limits: ['api'], weight: 2 },
+        { limits: { api: { concurrency: 1 + 1 } }, maxConcurrency: 100 },
+      );
+      expect(heavy).toBe(1);
+      expect(light).toEqual(Array.from({ length: 30 }, (_, at) => at));
+    });
+  });
+
   it('should refuse unknown limits and tasks heavier than what they need, every problem at once', () => {
     const dag = defineDag({
       id: 'bad',

@@ -2,6 +2,7 @@ import type { SchedulerLike, Subscription } from 'rxjs';
 import { Attempt } from './attempt';
 import type { FlushClock } from './flushClock';
 import type { DispatchClass } from './dispatchClasses';
+import type { Limit } from './limits';
 import type { RunController } from './runController';
 
 /**
@@ -10,7 +11,10 @@ import type { RunController } from './runController';
  * each limit, the launch). Each run's ready queues decide which of its tasks goes first, among
  * the dispatch classes whose first task fits: its weight in free slots, in its agent kind's
  * capacity and in each of its limits. When only a rate window stands in the way, it asks to be
- * woken when the window has room. A durable run's task starts only once its journal says what
+ * woken when the window has room. A task heavier than one unit that does not fit gets a hold
+ * (one at a time): until it starts, no other task of any run takes what it waits for (slots,
+ * its agent kind, its limits) unless enough is left for both, so lighter tasks arriving without
+ * end cannot starve it. A durable run's task starts only once its journal says what
  * released it is durable (`RunJournal.mayStart`, which may commit first). It does not call agents (the pipeline's `mergeMap` does) nor
  * handle outcomes (the run controller does); it runs once a flush has queued every ready task.
  */
@@ -25,6 +29,10 @@ export class Dispatcher {
   private wakeAt = Number.POSITIVE_INFINITY;
   /** The timer that wakes the pipeline when a rate window has room. */
   private wake: { readonly at: number; readonly timer: Subscription } | undefined;
+  /** The weighted task waiting for room that others must leave room for (see `delays`). */
+  private hold: Hold | undefined;
+  // the run being looked at, for `fits`
+  private current: RunController | undefined;
 
   constructor(
     private readonly maxConcurrency: number,
@@ -41,6 +49,7 @@ export class Dispatcher {
   /** Starts ready tasks while slots are free. */
   fill(): void {
     this.wakeAt = Number.POSITIVE_INFINITY;
+    if (this.hold !== undefined) this.checkHold(this.hold);
     while (this.running < this.maxConcurrency && this.startNext()) {
       // each turn starts one task of the next run that has one it can start
     }
@@ -57,6 +66,7 @@ export class Dispatcher {
     this.running = 0;
     this.wake?.timer.unsubscribe();
     this.wake = undefined;
+    this.hold = undefined;
   }
 
   /** Starts the best startable task of the next run in turn; false when no run has one. */
@@ -68,8 +78,10 @@ export class Dispatcher {
       if (run.readyQueue.size === 0 || run.phase !== 'running') continue;
       const weights = run.dag.index.weight;
       this.weights = weights;
-      // each class's first task is looked up only when tasks weigh differently
-      const code = run.weighsTasks ? run.readyQueue.nextKind(this.fits, weights !== undefined) : run.readyQueue.nextKind(hasRoom);
+      this.current = run;
+      // each class's first task is looked up only when tasks weigh differently; a hold is
+      // checked for every run, since a task of weight 1 may take what the held task waits for
+      const code = run.weighsTasks || this.hold !== undefined ? run.readyQueue.nextKind(this.fits, weights !== undefined) : run.readyQueue.nextKind(hasRoom);
       if (code < 0 || !this.startAttempt(run, code)) continue;
       this.turn = i + 1;
       return true;
@@ -80,18 +92,57 @@ export class Dispatcher {
   /** Whether `task`, first of its class, fits now: free slots, its agent kind, its limits. */
   private readonly fits = (cls: DispatchClass, task: number): boolean => {
     const units = task < 0 ? 1 : (this.weights?.[task] ?? 1);
-    if (this.running + units > this.maxConcurrency || !cls.kind.hasRoomFor(units)) return false;
+    const hold = this.hold;
+    if (hold !== undefined && cls !== hold.cls && this.delays(hold, cls, units)) return false;
+    if (this.running + units > this.maxConcurrency || !cls.kind.hasRoomFor(units)) return this.waits(cls, units);
     if (cls.limits.length === 0) return true;
     const now = this.clock.now();
     let fits = true;
     for (const limit of cls.limits) {
       if (limit.hasRoom(units, now)) continue;
       fits = false;
-      const at = limit.roomAt(units, now);
-      if (at !== undefined && at > now && at < this.wakeAt) this.wakeAt = at;
+      this.wakeWhenRoom(limit, units, now);
     }
-    return fits;
+    return fits || this.waits(cls, units);
   };
+
+  /** Has this fill wake the pipeline when `limit`'s rate window has room for `units`, if only the window stands in the way. */
+  private wakeWhenRoom(limit: Limit, units: number, now: number): void {
+    const at = limit.roomAt(units, now);
+    if (at !== undefined && at > now && at < this.wakeAt) this.wakeAt = at;
+  }
+
+  /** A task of `cls` that does not fit waits; one heavier than a unit gets the hold when it is free. */
+  private waits(cls: DispatchClass, units: number): false {
+    if (units > 1 && this.hold === undefined) this.hold = { run: this.current!, cls, units };
+    return false;
+  }
+
+  /** Whether `units` of class `cls` would take room the held task waits for: too little would be left for both. */
+  private delays(hold: Hold, cls: DispatchClass, units: number): boolean {
+    const both = units + hold.units;
+    if (this.running + both > this.maxConcurrency) return true;
+    const held = hold.cls;
+    if (cls.kind === held.kind && !cls.kind.hasRoomFor(both)) return true;
+    if (cls.limits.length === 0 || held.limits.length === 0) return false;
+    const now = this.clock.now();
+    for (const limit of cls.limits) {
+      if (!held.limits.includes(limit) || limit.hasRoom(both, now)) continue;
+      this.wakeWhenRoom(limit, both, now); // a rate window may make room for both before an attempt ends
+      return true;
+    }
+    return false;
+  }
+
+  /** Keeps the hold while its run goes on and the first task of its class is heavier than a unit (its weight may have changed). */
+  private checkHold(hold: Hold): void {
+    const { run, cls } = hold;
+    const code = run.phase === 'running' && this.runs.includes(run) ? run.classes.indexOf(cls) : -1;
+    const first = code < 0 ? -1 : run.readyQueue.first(code);
+    const units = first < 0 ? 1 : (run.dag.index.weight?.[first] ?? 1);
+    if (units > 1) hold.units = units;
+    else this.hold = undefined;
+  }
 
   /**
    * Starts an attempt of the first task of dispatch class `code` in `run`; false when write-ahead
@@ -102,6 +153,7 @@ export class Dispatcher {
     const task = run.readyQueue.pop(code);
     const cls = run.classes[code]!;
     const units = this.weights?.[task] ?? 1;
+    if (this.hold?.cls === cls) this.hold = undefined; // the held task, or one before it in its class
     const attemptNumber = run.writer.draft.attemptOf(task);
     const agent = run.dag.index.agentNames[run.dag.index.agentCodes[task]!]!;
     const started = run.writer.started(task, attemptNumber, agent);
@@ -126,6 +178,13 @@ export class Dispatcher {
     }, at - this.scheduler.now());
     this.wake = { at, timer };
   }
+}
+
+/** A weighted task's claim on what it waits for: its run, its class (it is that class's first task) and its weight. */
+interface Hold {
+  readonly run: RunController;
+  readonly cls: DispatchClass;
+  units: number;
 }
 
 function hasRoom(cls: DispatchClass): boolean {

@@ -110,7 +110,10 @@ export function checkConcurrency(o: Observation, v: Violations): void {
  * a rate window lets a start out of it, no run may have a dispatch class (its tasks of one kind
  * needing the same limits) whose heaviest ready task fits in the free units of `maxConcurrency`,
  * of its kind's capacity, of each of its limits' concurrency and rate window. (The heaviest: the
- * class's first task, which the others wait behind, is no heavier.)
+ * class's first task, which the others wait behind, is no heavier.) Unless it leaves room for a
+ * heavier waiting task: a task heavier than one unit that does not fit holds what it waits for,
+ * and a task that fits may wait while starting it would leave too little of something they share
+ * for both (so lighter tasks arriving without end cannot starve a heavy one).
  *
  * In real time a frame is not one time: `turnEnds` then holds the indexes of `o.global` after
  * which the scheduler's reaction ended (the event loop went on to timers or I/O), and the moments
@@ -137,10 +140,26 @@ export function checkWorkConserving(o: Observation, v: Violations, turnEnds?: Re
       return window === undefined || window.unitsAt(at) + task.weight <= window.limit.rate.limit;
     });
   };
+  /** Whether `task` and `heavy` do not fit together: they share something with too little room for both. */
+  const crowds = (task: TaskModel, heavy: TaskModel, at: number): boolean => {
+    const both = task.weight + heavy.weight;
+    if (held.total + both > o.options.maxConcurrency) return true;
+    const capacity = o.kinds.get(task.kind)?.capacity ?? Number.POSITIVE_INFINITY;
+    if (task.kind === heavy.kind && (held.byKind.get(task.kind) ?? 0) + both > capacity) return true;
+    return task.limits.some((name) => {
+      if (!heavy.limits.includes(name)) return false;
+      const limit = o.limits.get(name);
+      if ((held.byLimit.get(name) ?? 0) + both > (limit?.concurrency ?? Number.POSITIVE_INFINITY)) return true;
+      const window = windows.get(name);
+      return window !== undefined && window.unitsAt(at) + both > window.limit.rate.limit;
+    });
+  };
   const check = (at: number, why: string): boolean => {
-    for (const tasks of waiting.values()) {
-      const first = tasks.heaviest();
+    const firsts = [...waiting.values()].map((tasks) => tasks.heaviest());
+    const heavyWaiting = firsts.filter((first) => first !== undefined && first.task.weight > 1 && !fits(first.task, at));
+    for (const first of firsts) {
       if (first === undefined || !fits(first.task, at)) continue;
+      if (heavyWaiting.some((heavy) => crowds(first.task, heavy!.task, at))) continue; // it leaves room for a heavier one
       const { key: heaviestKey, task: heaviest } = first;
       const limits = heaviest.limits.map((name) => {
         const window = windows.get(name);
