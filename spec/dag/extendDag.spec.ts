@@ -50,6 +50,19 @@ describe('extendDag', () => {
     ]);
   });
 
+  it('should refuse an any-failed task that depends on no task spawned with it (none can fail), as defineDag refuses one without dependencies', () => {
+    const specs: TaskSpec[] = [
+      { id: 'w1', agent: 'x' },
+      { id: 'alert', agent: 'x', deps: ['w1'], when: 'any-failed' },
+      { id: 'lonely', agent: 'x', when: 'any-failed' },
+      { id: 'late', agent: 'x', deps: ['done', 'plan'], when: 'any-failed' },
+    ];
+    expect(issuesOf(() => extendDag(dag, 0, specs, completed))).toEqual([
+      'spawn[2].when: spawned task "lonely" has `when: any-failed` but depends on no task spawned with it: what it depends on has completed (its spawner too), so none can fail and it could never run',
+      'spawn[3].when: spawned task "late" has `when: any-failed` but depends on no task spawned with it: what it depends on has completed (its spawner too), so none can fail and it could never run',
+    ]);
+  });
+
   it('should still grow the DAG from valid specs', () => {
     const grown = extendDagWithAgents(dag, 0, [{ id: 'child', agent: 'x', deps: ['done'] }], completed, { x: () => 1 });
     expect(grown.tasks.map((t) => [t.id, t.deps])).toEqual([

@@ -43,6 +43,11 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
       issues.push({ path: ['spawn', i, 'id'], code: 'duplicate-id', message: `task id ${quoted(task.id)} is already used in this run` });
     }
     newIds.set(task.id, i);
+    const onSiblings = (task.deps ?? []).some((depId) => dag.taskIndex(depId) === undefined);
+    if ((spec as { when?: unknown }).when === 'any-failed' && !onSiblings) {
+      const message = `spawned task ${quoted(task.id)} has \`when: any-failed\` but depends on no task spawned with it: what it depends on has completed (its spawner too), so none can fail and it could never run`;
+      issues.push({ path: ['spawn', i, 'when'], code: 'invalid-value', message });
+    }
     for (const [d, depId] of (task.deps ?? []).entries()) {
       const existing = dag.taskIndex(depId);
       if (existing === undefined && !specs.some((other) => (other as { id?: unknown })?.id === depId)) {

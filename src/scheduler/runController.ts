@@ -202,7 +202,7 @@ export class RunController {
 
   private completeTask(attempt: Attempt, output: unknown, warning: ErrorInfo | undefined, worker?: string): void {
     this.writer.completed(attempt.task, attempt.attempt, attempt.startedAt, output, warning, worker);
-    this.readiness.readyUnblocked();
+    this.readiness.readyUnblocked(attempt.task);
   }
 
   /**

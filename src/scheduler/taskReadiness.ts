@@ -33,30 +33,38 @@ export class TaskReadiness {
 
   /**
    * Makes ready the tasks the draft unblocked, until none is left: skipping an `any-failed` task
-   * may unblock others in turn.
+   * may unblock others in turn. `ended` is the task whose end unblocked them, if one did.
    */
-  readyUnblocked(): void {
+  readyUnblocked(ended?: number): void {
     const draft = this.writer.draft;
-    for (let unblocked = draft.takeUnblocked(); unblocked.length > 0; unblocked = draft.takeUnblocked()) this.readyOrSkip(unblocked);
+    let endedNow: Ended = ended;
+    for (let unblocked = draft.takeUnblocked(); unblocked.length > 0; unblocked = draft.takeUnblocked()) endedNow = this.readyOrSkip(unblocked, endedNow);
   }
 
-  /** Tasks whose dependencies all ended as their rules need: ready, or skipped (`any-failed` without a failure). */
-  readyOrSkip(unblocked: readonly number[]): void {
+  /**
+   * Tasks whose dependencies all ended as their rules need: ready, or skipped (`any-failed`
+   * without a failure, naming the dependency that decided: the one among `endedNow`, the tasks
+   * whose end unblocked them, else the first). Returns the tasks it skipped so.
+   */
+  readyOrSkip(unblocked: readonly number[], endedNow?: Ended): readonly number[] {
     const { dag } = this.run;
     const rules = dag.index.when;
     if (rules === undefined) {
       this.makeReady(unblocked);
-      return;
+      return NONE;
     }
     const draft = this.writer.draft;
     const ready: number[] = [];
+    const skipped: number[] = [];
     for (const task of unblocked) {
       if (draft.statusOf(task) !== StatusCode.Pending) continue;
       if (rules[task] === ANY_FAILED && !anyDependencyFailed(dag, task, (t) => draft.statusOf(t))) {
-        this.skipWithDependents(task, firstDependency(dag, task));
+        this.skipWithDependents(task, lastDependency(dag, task, endedNow));
+        skipped.push(task);
       } else ready.push(task);
     }
     this.makeReady(ready);
+    return skipped;
   }
 
   /**
@@ -65,7 +73,7 @@ export class TaskReadiness {
    */
   afterFailure(task: number): void {
     this.skipDependents(task, 'failed');
-    this.readyUnblocked();
+    this.readyUnblocked(task);
   }
 
   /** Skips `task` itself (its rule cannot hold because of `because`), then what that breaks. */
@@ -86,6 +94,21 @@ export class TaskReadiness {
     }
   }
 }
+
+/** The task or tasks whose end unblocked others (one number: no array a completion on the hot path). */
+type Ended = number | readonly number[] | undefined;
+
+/** The dependency of `task` among `endedNow` (those whose end unblocked it), else its first. */
+function lastDependency(dag: RunController['dag'], task: number, endedNow: Ended): number {
+  const { start, targets } = dag.index.deps;
+  for (let e = start[task]!; e < start[task + 1]!; e++) {
+    const dep = targets[e]!;
+    if (typeof endedNow === 'number' ? dep === endedNow : endedNow?.includes(dep) === true) return dep;
+  }
+  return firstDependency(dag, task);
+}
+
+const NONE: readonly number[] = Object.freeze([]);
 
 /** `any-failed`'s code in `DagIndex.when`. */
 const ANY_FAILED = TRIGGER_RULES.indexOf('any-failed') + 1;
