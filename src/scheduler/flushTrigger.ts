@@ -1,13 +1,13 @@
 /**
- * What defers a flush of `coalesce`: the next microtask, RxJS's `asapScheduler`, or each
- * emission of an Observable. A trigger only decides when to call `flush`; it does not know
+ * What defers a flush of `coalesce`: the next microtask, RxJS's `asapScheduler` or another
+ * scheduler (an action due now), or each emission of an Observable. A trigger only decides when to call `flush`; it does not know
  * what is waiting, so a flush it fires may find nothing to do.
  */
 
-import { asapScheduler, type Observable, Subscription } from 'rxjs';
+import { asapScheduler, isObservable, type Observable, type SchedulerLike, Subscription } from 'rxjs';
 
 /** When deferred values are handed on; see `CoalesceConfig.flushOn`. */
-export type FlushOn = 'asap' | 'microtask' | Observable<unknown>;
+export type FlushOn = 'asap' | 'microtask' | SchedulerLike | Observable<unknown>;
 
 /** Calls a flush later, when asked ({@link FlushTrigger.request}) or at its own pace. */
 export interface FlushTrigger {
@@ -24,8 +24,9 @@ export interface FlushTrigger {
 /** A trigger that calls `flush` as `flushOn` says. */
 export function createFlushTrigger(flushOn: FlushOn, flush: () => void): FlushTrigger {
   if (flushOn === 'microtask') return new MicrotaskTrigger(flush);
-  if (flushOn === 'asap') return new AsapTrigger(flush);
-  return new ObservableTrigger(flushOn, flush);
+  if (flushOn === 'asap') return new SchedulerTrigger(asapScheduler, flush);
+  if (isObservable(flushOn)) return new ObservableTrigger(flushOn, flush);
+  return new SchedulerTrigger(flushOn, flush);
 }
 
 /** A settled promise: its `then` queues a microtask. */
@@ -62,20 +63,26 @@ class MicrotaskTrigger implements FlushTrigger {
   }
 }
 
-/** RxJS's `asapScheduler`, which `TestScheduler.run` moves into virtual time. */
-class AsapTrigger implements FlushTrigger {
+/**
+ * An action due now on a scheduler: RxJS's `asapScheduler` (which `TestScheduler.run` moves into
+ * virtual time), or a virtual-time scheduler itself, whose `flush()` then runs it.
+ */
+class SchedulerTrigger implements FlushTrigger {
   private pending: Subscription | undefined;
   private readonly fire = () => {
     this.pending = undefined;
     this.flush();
   };
 
-  constructor(private readonly flush: () => void) {}
+  constructor(
+    private readonly scheduler: SchedulerLike,
+    private readonly flush: () => void,
+  ) {}
 
   start(): void {}
 
   request(): void {
-    if (this.pending === undefined) this.pending = asapScheduler.schedule(this.fire);
+    if (this.pending === undefined) this.pending = this.scheduler.schedule(this.fire);
   }
 
   cancel(): void {

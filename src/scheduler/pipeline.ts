@@ -3,6 +3,7 @@ import { runAttempt } from '../agents/runAttempt';
 import { createPipelineSignals } from '../signals';
 import type { Attempt } from './attempt';
 import { coalesce } from './coalesce';
+import type { FlushOn } from './flushTrigger';
 import type { ResolvedSchedulerOptions } from './options';
 import { HEALTH_TICK, isUrgent, type ReadySignal, type RunControl, type Signal, type Wake } from './pipelineSignals';
 
@@ -102,12 +103,13 @@ export class Pipeline {
 }
 
 /**
- * How event mode defers a burst. On a real clock, a microtask (cheapest). On a virtual clock (a
- * `TestScheduler`, or any scheduler inside `TestScheduler.run()`, whose `now()` is far from the
- * wall clock), RxJS's `asapScheduler`, which the test scheduler moves into virtual time, so
- * marble tests see each flush in its frame.
+ * How event mode defers a burst. On a real clock, a microtask (cheapest). On a virtual-time
+ * scheduler (a `TestScheduler`, in `run()` or driven by `flush()`), an action due now on that
+ * scheduler, so its flush runs the whole run and marble tests see each burst in its frame. On
+ * another scheduler inside `TestScheduler.run()` (whose `now()` is far from the wall clock),
+ * RxJS's `asapScheduler`, which the test scheduler moves into virtual time.
  */
-function eventFlush(scheduler: SchedulerLike): 'asap' | 'microtask' {
-  const realClock = Math.abs(scheduler.now() - Date.now()) < 60_000 && !(scheduler instanceof VirtualTimeScheduler);
-  return realClock ? 'microtask' : 'asap';
+function eventFlush(scheduler: SchedulerLike): FlushOn {
+  if (scheduler instanceof VirtualTimeScheduler) return scheduler;
+  return Math.abs(scheduler.now() - Date.now()) < 60_000 ? 'microtask' : 'asap';
 }

@@ -299,7 +299,8 @@ export function spawnedTasks(
   children.forEach((child, j) => {
     const siblings = j === 0 ? [] : [...new Set(child.siblingPicks.map((p) => ids[p % j]!))];
     const kind = kindName(kinds, child.kind);
-    const scheduling = schedulingOf(child, kind, resources);
+    // a spawned task on no sibling depends only on what has completed: `any-failed` is refused there
+    const scheduling = schedulingOf(child, kind, resources, siblings.length > 0);
     specs.push({
       id: ids[j]!,
       agent: kind,
