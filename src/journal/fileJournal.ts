@@ -19,6 +19,7 @@ import {
 import { acquireLock, clearStaleLock, type HeldLock, liveOwner } from './lockFile';
 import { summarize } from './summary';
 import { TextBytes } from './textBytes';
+import { readingFile, runIdOfFileName } from './unreadableFile';
 
 /**
  * The file journal, rxdag's embedded default: a folder with one JSON-lines file per run (the
@@ -27,7 +28,8 @@ import { TextBytes } from './textBytes';
  * default: survives an OS crash) or not (`sync: 'none'`: survives a process crash). It never
  * rewrites a line: the only cut it makes is of a torn last line (a group whose write a crash
  * interrupted, never acknowledged), whose bytes it keeps beside the journal in `<run>.jsonl.torn`.
- * Reading a file and judging it is `fileRecord.ts`'s; ownership is `lockFile.ts`'s.
+ * Reading a file and judging it is `fileRecord.ts`'s; ownership is `lockFile.ts`'s; a file the
+ * system will not read is reported as `unreadableFile.ts` says, like a corrupt one.
  */
 
 /** Options of {@link fileJournal}. */
@@ -114,7 +116,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
       const held = acquireLock(lock, runId);
       let fd: number | undefined;
       try {
-        const record = readRecord(journal, runId, true);
+        const record = readingFile(journal, runId, () => readRecord(journal, runId, true));
         const last = record.events[record.events.length - 1];
         if (last?.type === 'dag.completed') throw new RunNotResumableError(runId, 'ended', last.outcome, root);
         fd = fs.openSync(journal, 'r+');
@@ -139,17 +141,20 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
       }
       const listed: { createdAt: number; summary: JournaledRunSummary }[] = [];
       for (const name of names) {
+        const file = path.join(root, name);
+        const lock = path.join(root, `${name.slice(0, -'.jsonl'.length)}.lock`);
         let record: RecordedRun;
+        let owned: boolean;
         try {
-          const file = path.join(root, name);
-          record = readEndedRun(file) ?? readRecord(file, undefined, false);
+          // a file the system will not read (another user's, a folder) is left out like a corrupt one
+          const runId = runIdOfFileName(file);
+          record = readingFile(file, runId, () => readEndedRun(file) ?? readRecord(file, undefined, false));
+          owned = readingFile(lock, runId, () => liveOwner(lock) !== undefined);
         } catch (error) {
           if (!(error instanceof JournalCorruptError) || options?.onUnreadable === undefined) throw error;
           options.onUnreadable(error);
           continue;
         }
-        const lock = path.join(root, `${name.slice(0, -'.jsonl'.length)}.lock`);
-        const owned = liveOwner(lock) !== undefined;
         const summary = summarize(record.header, record.events, owned);
         if (summary.endedAt !== undefined) clearEndedRunLock(lock, summary.runId);
         listed.push({ createdAt: record.header.createdAt, summary });
@@ -286,5 +291,5 @@ function keepTornTail(fd: number, completeBytes: number, tornBytes: number, torn
 
 function readExisting(file: string, runId: string, root: string): JournalRecord {
   if (!fs.existsSync(file)) throw new RunNotResumableError(runId, 'unknown', undefined, root);
-  return readRecord(file, runId, true);
+  return readingFile(file, runId, () => readRecord(file, runId, true));
 }

@@ -11,11 +11,25 @@
 /** PostgreSQL's longest identifier, in bytes. */
 const MAX_IDENTIFIER_BYTES = 63;
 
+/**
+ * What is wrong with `name` as a schema name, or undefined when PostgreSQL can hold it. The
+ * CLI asks it before loading `pg` (this module needs none).
+ *
+ * @example
+ * schemaNameProblem('') // 'must be 1 to 63 bytes without NUL, got ""'
+ */
+export function schemaNameProblem(name: string): string | undefined {
+  const bytes = Buffer.byteLength(name);
+  if (name !== '' && !name.includes('\0') && bytes <= MAX_IDENTIFIER_BYTES) return undefined;
+  // a long name is counted, not repeated: it is in the message's connection string already
+  const got = bytes > MAX_IDENTIFIER_BYTES ? `${bytes} bytes` : JSON.stringify(name);
+  return `must be 1 to ${MAX_IDENTIFIER_BYTES} bytes without NUL, got ${got}`;
+}
+
 /** A schema name as a quoted SQL identifier; throws on a name PostgreSQL cannot hold. */
 export function quoteIdentifier(name: string): string {
-  if (name === '' || name.includes('\0') || Buffer.byteLength(name) > MAX_IDENTIFIER_BYTES) {
-    throw new TypeError(`postgresJournal: schema must be 1 to ${MAX_IDENTIFIER_BYTES} bytes without NUL, got ${JSON.stringify(name)}`);
-  }
+  const problem = schemaNameProblem(name);
+  if (problem !== undefined) throw new TypeError(`postgresJournal: schema ${problem}`);
   return `"${name.replace(/"/g, '""')}"`;
 }
 

@@ -12,6 +12,7 @@ import {
   RunLockedError,
   RunNotResumableError,
 } from '../../index';
+import type { PostgresJournalError } from '../../postgres';
 import { describeIoError } from '../commands/writeTarget';
 import { InvalidInputError } from '../problems';
 import { type StoreLocation, storeFlag } from './storeLocation';
@@ -30,7 +31,12 @@ export function refusalLine(error: unknown, store: StoreLocation): string | unde
   if (error instanceof RunExistsError || error instanceof JournalCorruptError) return error.message;
   if (error instanceof DagValidationError) return `the journaled run cannot run here: ${error.message.replace(/:\s*\n\s*/, ': ').replace(/\s*\n\s*/g, '; ')}`;
   // PostgresJournalError comes from `rxdag/postgres`, loaded only for a database: known by name
-  if (error instanceof Error && error.name === 'PostgresJournalError') return `cannot reach the store: ${error.message}`;
+  if (error instanceof Error && error.name === 'PostgresJournalError') {
+    // named as the user wrote it: the journal was given it without `schema=`, its SSL mode pinned (`postgresUrl.ts`)
+    const { action, reason } = error as PostgresJournalError;
+    if (store.kind === 'postgres') return `cannot reach the store: PostgreSQL journal at ${store.label}: cannot ${action}: ${reason}`;
+    return `cannot reach the store: ${error.message}`;
+  }
   if (error instanceof JournalWriteError) return undefined;
   if (typeof (error as NodeJS.ErrnoException | null)?.code === 'string' && (error as NodeJS.ErrnoException).syscall !== undefined)
     return `cannot use the store ${store.label}: ${describeIoError(error)}`;

@@ -3,11 +3,17 @@
  * working directory) or a PostgreSQL database (`postgres://…`), chosen by `--store`, else the
  * `RXDAG_STORE` environment variable, else the default. Also how a store is named in messages:
  * a folder as the user wrote it, a connection string with its password replaced by `***`.
+ * What cannot name a store is refused here (an `InvalidInputError`, exit 2): an empty
+ * `--store`, a URL of another scheme, a `schema=` PostgreSQL cannot hold.
  *
  * It opens nothing and touches no file or server: `openStore` does.
  */
 import path from 'node:path';
+// the schema rule of `rxdag/postgres`, from its module that needs no `pg`
+import { schemaNameProblem } from '../../postgres/sql';
+import { InvalidInputError } from '../problems';
 import { shellWord } from '../shellWord';
+import { postgresConnection } from './postgresUrl';
 
 /** The folder `rxdag run` journals into when no store is named. */
 export const DEFAULT_STORE = '.rxdag';
@@ -30,7 +36,7 @@ export type StoreLocation =
     }
   | {
       readonly kind: 'postgres';
-      /** The connection string to connect with, without the CLI's own `schema` parameter. */
+      /** The connection string to connect with: no CLI `schema` parameter, SSL mode as `pg` applies it (`postgresUrl.ts`). */
       readonly connectionString: string;
       /** The schema of the journal's tables (`?schema=NAME`), else the library's default. */
       readonly schema: string | undefined;
@@ -39,24 +45,39 @@ export type StoreLocation =
       readonly source: StoreSource;
     };
 
+/** The forms a store takes, for the line that refuses another. */
+const STORE_FORMS = 'a folder path or a postgres:// (postgresql://) connection string';
+
 /**
  * The store named by `--store` (`flag`), else by `RXDAG_STORE`, else `.rxdag/` of `cwd`. An
- * empty value counts as not given. `postgres://` and `postgresql://` name a database (an extra
- * `schema=NAME` query parameter chooses the schema of its tables); anything else is a folder.
+ * empty `RXDAG_STORE` counts as not set; an empty `--store` is refused. `postgres://` and
+ * `postgresql://` name a database (an extra `schema=NAME` query parameter chooses the schema of
+ * its tables); any other `scheme://` is refused (it is not a folder the user meant); anything
+ * else is a folder. Throws an `InvalidInputError` for what cannot name a store.
  */
 export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string = process.cwd()): StoreLocation {
   const fromEnv = env[STORE_ENV];
   const [given, source]: [string, StoreSource] =
-    flag !== undefined && flag !== ''
-      ? [flag, 'flag']
-      : fromEnv !== undefined && fromEnv !== ''
-        ? [fromEnv, 'env']
-        : [DEFAULT_STORE, 'default'];
+    flag !== undefined ? [flag, 'flag'] : fromEnv !== undefined && fromEnv !== '' ? [fromEnv, 'env'] : [DEFAULT_STORE, 'default'];
+  // the store's name in a refusal: the flag, or the variable with what it holds
+  const named = (shown: string) => (source === 'flag' ? `--store ${shown}` : `${STORE_ENV}=${shown}`);
+  if (given === '') throw refusal(`--store needs ${STORE_FORMS}`);
   if (/^postgres(ql)?:\/\//i.test(given)) {
-    const { connectionString, schema } = withoutSchemaParameter(given);
-    return { kind: 'postgres', connectionString, schema, label: redactConnectionString(given), source };
+    const label = redactConnectionString(given);
+    const { connectionString, schema } = postgresConnection(given);
+    const problem = schema === undefined ? undefined : schemaNameProblem(schema);
+    if (problem !== undefined) throw refusal(`${named(label)}: the schema (schema=) ${problem}`);
+    return { kind: 'postgres', connectionString, schema, label, source };
+  }
+  // a scheme as RFC 3986 spells it: `mysql://…` would otherwise become the folders `mysql:/…`
+  if (/^[a-z][a-z\d+.-]*:\/\//i.test(given)) {
+    throw refusal(`${named(redactConnectionString(given))} is not a store: ${source === 'flag' ? '--store' : STORE_ENV} takes ${STORE_FORMS}`);
   }
   return { kind: 'folder', dir: path.resolve(cwd, given), label: given.endsWith('/') ? given : `${given}/`, source };
+}
+
+function refusal(message: string): InvalidInputError {
+  return new InvalidInputError([{ message }]);
 }
 
 /** ` --store X` when the store was chosen by the flag (a later command needs it too), else ''. */
@@ -79,18 +100,5 @@ export function redactConnectionString(connectionString: string): string {
     return `${url.protocol}//${url.username}:***@${url.host}${url.pathname}${url.search}${url.hash}`;
   } catch {
     return keywords; // not a URL the WHATWG parser takes: the keyword form is redacted above
-  }
-}
-
-/** Takes the CLI's `schema` query parameter out of a connection string (`pg` would pass it on to the server). */
-function withoutSchemaParameter(given: string): { connectionString: string; schema: string | undefined } {
-  try {
-    const url = new URL(given);
-    const schema = url.searchParams.get('schema');
-    if (schema === null) return { connectionString: given, schema: undefined };
-    url.searchParams.delete('schema');
-    return { connectionString: url.toString(), schema };
-  } catch {
-    return { connectionString: given, schema: undefined };
   }
 }

@@ -1,0 +1,44 @@
+import { postgresConnection } from '../../../src/cli/store/postgresUrl';
+import { rxdagInProcess as rxdag } from '../support/inProcessCli';
+
+/**
+ * What the CLI changes in a `postgres://` store URL before `pg` sees it: its own `schema=` taken
+ * out, and the SSL modes `pg` 8 checks as `verify-full` written so, which keeps the checks and
+ * spares the user `pg`'s multi-line SECURITY WARNING about them before rxdag's one line.
+ */
+describe('a postgres:// store URL as pg gets it', () => {
+  it('should take out schema= and write prefer, require and verify-ca as the verify-full pg applies', () => {
+    expect(postgresConnection('postgres://ci@db/runs?schema=nightly&sslmode=require')).toEqual({
+      connectionString: 'postgres://ci@db/runs?sslmode=verify-full',
+      schema: 'nightly',
+    });
+    for (const mode of ['prefer', 'verify-ca'])
+      expect(postgresConnection(`postgres://ci@db/runs?sslmode=${mode}`).connectionString).toBe('postgres://ci@db/runs?sslmode=verify-full');
+    // the other modes, libpq's meanings asked for, or no parameter at all: passed on as written
+    for (const url of [
+      'postgres://ci@db/runs?sslmode=verify-full',
+      'postgres://ci@db/runs?sslmode=disable',
+      'postgres://ci@db/runs?sslmode=no-verify',
+      'postgres://ci@db/runs?uselibpqcompat=true&sslmode=require',
+      'postgresql://ci:pa%40ss@db:5432/runs',
+      'postgres://not a url',
+    ])
+      expect(postgresConnection(url)).toEqual({ connectionString: url, schema: undefined });
+  });
+
+  it("should print one line for a store with sslmode=require that cannot be reached, without pg's warning", async () => {
+    const warnings = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const store = 'postgres://rxdag:s3cret-pw@127.0.0.1:1/runs?sslmode=require';
+      const listed = await rxdag('runs', '--store', store);
+      expect(listed).toMatchObject({ code: 2, stdout: '' });
+      // named as written, its password hidden
+      expect(listed.stderr).toMatch(
+        /^rxdag: cannot reach the store: PostgreSQL journal at postgres:\/\/rxdag:\*\*\*@127\.0\.0\.1:1\/runs\?sslmode=require: cannot .*ECONNREFUSED.*\n$/,
+      );
+      expect(warnings).not.toHaveBeenCalled();
+    } finally {
+      warnings.mockRestore();
+    }
+  });
+});

@@ -1,0 +1,82 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { tempDir, writeText } from '../support/files';
+import { rxdagInProcess as rxdag } from '../support/inProcessCli';
+
+/**
+ * What `--store` and `RXDAG_STORE` refuse before anything runs or is created: one line naming
+ * the store (its password as `***`) and what is wrong, exit 2. An empty `--store`, a URL of
+ * another scheme than `postgres://` (never a folder named `mysql:`), a `schema=` PostgreSQL
+ * cannot hold (refused before `pg` is asked anything). An empty `RXDAG_STORE` counts as unset.
+ */
+describe('the --store option and RXDAG_STORE', () => {
+  const tmp = tempDir();
+  const cwd = process.cwd();
+  const env = process.env['RXDAG_STORE'];
+  // relative stores (the default, a `mysql://` taken as a folder) land in the spec's own folder
+  beforeAll(() => process.chdir(tmp.dir));
+  afterEach(() => (env === undefined ? delete process.env['RXDAG_STORE'] : (process.env['RXDAG_STORE'] = env)));
+  afterAll(() => {
+    process.chdir(cwd);
+    tmp.remove();
+  });
+
+  const dagFile = () => writeText(tmp.file('quick.yaml'), 'id: quick\ntasks:\n  - id: a\n    sleep: 1\n');
+  const FORMS = 'a folder path or a postgres:// (postgresql://) connection string';
+
+  it('should refuse a schema= PostgreSQL cannot hold in one line, the password hidden, before connecting', async () => {
+    const server = 'postgres://ci:secret@127.0.0.1:5432/test';
+    const shown = 'postgres://ci:***@127.0.0.1:5432/test';
+    const long = 'a'.repeat(73);
+    expect(await rxdag('runs', '--store', `${server}?schema=`)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: --store ${shown}?schema=: the schema (schema=) must be 1 to 63 bytes without NUL, got ""\n`,
+    });
+    expect(await rxdag('run', dagFile(), '--store', `${server}?schema=${long}`)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: --store ${shown}?schema=${long}: the schema (schema=) must be 1 to 63 bytes without NUL, got 73 bytes\n`,
+    });
+    process.env['RXDAG_STORE'] = `${server}?schema=a%00b`;
+    expect(await rxdag('show', 'x')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: RXDAG_STORE=${shown}?schema=a%00b: the schema (schema=) must be 1 to 63 bytes without NUL, got "a\\u0000b"\n`,
+    });
+  });
+
+  it('should refuse a URL of another scheme instead of making folders of it', async () => {
+    const mysql = await rxdag('run', dagFile(), '--store', 'mysql://x:secret@y/z');
+    expect(mysql).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: --store mysql://x:***@y/z is not a store: --store takes ${FORMS}\n`,
+    });
+    expect(await rxdag('runs', '--store', 'http://127.0.0.1:5432/')).toMatchObject({
+      code: 2,
+      stderr: `rxdag: --store http://127.0.0.1:5432/ is not a store: --store takes ${FORMS}\n`,
+    });
+    process.env['RXDAG_STORE'] = 'mysql://x@y/z';
+    expect(await rxdag('run', dagFile())).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: RXDAG_STORE=mysql://x@y/z is not a store: RXDAG_STORE takes ${FORMS}\n`,
+    });
+    // a folder whose name has a colon is still a folder when it does not read as a URL
+    expect(await rxdag('run', dagFile(), '--store', './mysql://z', '--quiet')).toMatchObject({ code: 0 });
+    expect(readdirSync(tmp.dir).sort()).toEqual(['mysql:', 'quick.yaml']);
+    expect(readdirSync(tmp.file('mysql:'))).toEqual(['z']);
+  });
+
+  it('should refuse an empty --store like an empty --report, and take an empty RXDAG_STORE as unset', async () => {
+    const refused = { code: 2, stdout: '', stderr: `rxdag: --store needs ${FORMS}\n` };
+    expect(await rxdag('run', dagFile(), '--store', '')).toEqual(refused);
+    expect(await rxdag('runs', '--store', '')).toEqual(refused);
+    expect(await rxdag('show', 'x', '--store', '')).toEqual(refused);
+    expect(await rxdag('resume', '--store', '')).toEqual(refused);
+    expect(existsSync(tmp.file('.rxdag'))).toBe(false);
+
+    process.env['RXDAG_STORE'] = '';
+    expect(await rxdag('runs')).toEqual({ code: 0, stdout: 'no runs: .rxdag/ has no journal (runs are journaled there by rxdag run)\n', stderr: '' });
+  });
+});

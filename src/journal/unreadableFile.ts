@@ -1,0 +1,56 @@
+/**
+ * A file of the file journal that the file system will not read (no permission, a folder where
+ * the file should be, an I/O error): reported like a corrupt one, so a listing leaves it out and
+ * lists the others (`onUnreadable`), and reading another run is not affected. Only its message
+ * differs: the file is not said to be corrupt, only that it cannot be read, and why. It reads no
+ * file itself and judges nothing of what a file holds (`fileRecord.ts` does).
+ */
+import * as path from 'node:path';
+import { JournalCorruptError } from './journal';
+
+/** A journal file the file system refused to read: a `JournalCorruptError` whose `where` is the file. */
+export class UnreadableJournalError extends JournalCorruptError {
+  constructor(
+    runId: string,
+    file: string,
+    /** The Node error code, e.g. `EACCES`. */
+    readonly code: string,
+    reason: string,
+    cause: unknown,
+  ) {
+    super(runId, file, reason);
+    this.message = `journal of run "${runId}" cannot be read at ${file}: ${reason}`;
+    this.cause = cause;
+  }
+}
+
+/**
+ * `read()`, a read of `file` (the journal of `runId`), with what the file system refuses turned
+ * into an {@link UnreadableJournalError}; any other error passes as it is.
+ *
+ * @example
+ * const record = readingFile(file, runId, () => readRecord(file, runId, true));
+ */
+export function readingFile<T>(file: string, runId: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    const { code, message, syscall } = (error ?? {}) as NodeJS.ErrnoException;
+    if (typeof code !== 'string' || syscall === undefined) throw error;
+    // Node's message repeats the call and the path, which this one names already
+    const what = String(message)
+      .replace(new RegExp(`^${code}: `), '')
+      .replace(/, \w+(?: '.*')?$/s, '');
+    throw new UnreadableJournalError(runId, file, code, `${code} (${what})`, error);
+  }
+}
+
+/** The run id a journal file is named after (its id, escaped), as the listing names a file it cannot read. */
+export function runIdOfFileName(file: string): string {
+  const name = path.basename(file, '.jsonl');
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
+}
