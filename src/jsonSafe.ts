@@ -62,12 +62,7 @@ function copy(value: unknown, path: string, depth: number, ancestors: Set<object
     result = Object.freeze(array);
   } else {
     const proto: unknown = Object.getPrototypeOf(object);
-    if (proto !== Object.prototype && proto !== null) {
-      const name = (object as { constructor?: { name?: unknown } }).constructor?.name;
-      throw new JsonProblem(
-        `${path} is a ${typeof name === 'string' ? name : 'object'} (only plain objects, arrays and primitives are JSON-safe)`,
-      );
-    }
+    if (proto !== Object.prototype && proto !== null) throw new JsonProblem(`${path} is ${notPlainObject(object, path === '$')}`);
     const record: Record<string, unknown> = {};
     for (const key of Object.keys(object)) {
       const child = (object as Record<string, unknown>)[key];
@@ -81,6 +76,49 @@ function copy(value: unknown, path: string, depth: number, ancestors: Set<object
   }
   ancestors.delete(object);
   return result;
+}
+
+/** Why a class instance (or a generator, an Observable…) is not JSON-safe, with what to do instead where that is known. */
+function notPlainObject(object: object, whole: boolean): string {
+  const kind = kindOf(object);
+  const rule = 'only plain objects, arrays and primitives are JSON-safe';
+  if (isObservableLike(object)) {
+    // what an async agent resolving to `of(1)` gives: a promise's value is the output as it is
+    const hint = whole ? '; a promise of an Observable is not unwrapped: return the Observable itself, or await firstValueFrom(it)' : '';
+    return `${kind} (${rule}${hint})`;
+  }
+  if (kind === 'a Generator') return `${kind} (${rule}; a generator is not read: return an array, e.g. [...generator])`;
+  if (kind === 'an AsyncGenerator' && whole)
+    return `${kind} (${rule}; a promise of an async generator is not unwrapped: return the generator itself)`;
+  return `${kind} (${rule})`;
+}
+
+/**
+ * What an object is, with its article: `a Date`, `an Error`, `a Generator`, `a Map Iterator`,
+ * `an instance of an anonymous class`. Its class's name, else its `Symbol.toStringTag`.
+ */
+function kindOf(object: object): string {
+  const constructor: unknown = (object as { constructor?: unknown }).constructor;
+  const name = typeof constructor === 'function' ? (constructor as { name?: unknown }).name : undefined;
+  if (typeof name === 'string' && name !== '' && name !== 'Object') return withArticle(name);
+  const tag: unknown = (object as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag];
+  if (typeof tag === 'string' && tag !== '') return withArticle(tag);
+  if (name === '') return 'an instance of an anonymous class';
+  return 'an object whose prototype is not Object.prototype';
+}
+
+/** `a Date`, `an Error`, `a Uint8Array`, `a URL`. */
+function withArticle(name: string): string {
+  // a vowel letter; a U only where it is not read "you" (Uint8Array, URL, User, Unit)
+  const you = /^u(?:int|ni|s[eu]|ti|r[il])/i.test(name) || /^U[A-Z]/.test(name);
+  const vowel = /^[aeio]/i.test(name) || (/^u/i.test(name) && !you);
+  return `${vowel ? 'an' : 'a'} ${name}`;
+}
+
+/** An RxJS Observable or a subclass of it (a Subject), by the two methods RxJS itself looks for. */
+function isObservableLike(object: object): boolean {
+  const { lift, subscribe } = object as { lift?: unknown; subscribe?: unknown };
+  return typeof lift === 'function' && typeof subscribe === 'function';
 }
 
 function describeThrown(error: unknown): string {

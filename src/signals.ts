@@ -1,4 +1,4 @@
-import { BehaviorSubject, defer, type Observable, Subject } from 'rxjs';
+import { BehaviorSubject, defer, type Observable, of, Subject } from 'rxjs';
 import type { DagEvent } from './events';
 
 /**
@@ -47,6 +47,8 @@ export function createPipelineSignals<Ready, Completion, Failure, Control, Launc
 export interface EventBus {
   readonly events$: Observable<DagEvent>;
   publish(event: DagEvent): void;
+  /** Ends the stream: its listeners complete, and so does anyone who subscribes later. */
+  complete(): void;
   /** Whether anyone listens: lets the hot path skip work for nobody. */
   readonly observed: boolean;
 }
@@ -56,6 +58,7 @@ export function createEventBus(): EventBus {
   return {
     events$: subject.asObservable(),
     publish: (event) => subject.next(event),
+    complete: () => subject.complete(),
     get observed() {
       return subject.observed;
     },
@@ -71,6 +74,8 @@ export interface StateCell<T> {
   readonly state$: Observable<T>;
   /** The value changed: recompute and push it now if anyone listens, else on the next subscription. */
   invalidate(): void;
+  /** No more changes: listeners get the last value (if it changed) and complete; later ones get it and complete. */
+  complete(): void;
 }
 
 export function createStateCell<T>(compute: () => T): StateCell<T> {
@@ -82,11 +87,18 @@ export function createStateCell<T>(compute: () => T): StateCell<T> {
     stale = false;
     return subject;
   };
+  let completed = false;
   return {
-    state$: defer(() => current()),
+    state$: defer(() => (completed ? of(compute()) : current())),
     invalidate: () => {
       stale = true;
       if (subject?.observed) current();
+    },
+    complete: () => {
+      if (completed) return;
+      completed = true;
+      if (subject?.observed) current();
+      subject?.complete();
     },
   };
 }

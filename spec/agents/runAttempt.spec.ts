@@ -190,6 +190,21 @@ describe('runAttempt', () => {
     ['a class instance resolved by a promise', () => Promise.resolve(new Map()), '$ is a Map'],
     ['the last value of an Observable', () => of({ ok: 1 }, { bad: Symbol('s') }), '$.bad is a symbol'],
     ['the value of a syncAgent', syncAgent(() => ({ at: new Date(0) })), '$.at is a Date'],
+    ['an Error', () => new Error('x'), '$ is an Error (only plain objects, arrays and primitives are JSON-safe)'],
+    ['an instance of an anonymous class', () => new (class {})(), '$ is an instance of an anonymous class (only plain objects'],
+    [
+      'a sync generator',
+      () =>
+        (function* rows() {
+          yield 1;
+        })(),
+      '$ is a Generator (only plain objects, arrays and primitives are JSON-safe; a generator is not read: return an array, e.g. [...generator])',
+    ],
+    [
+      'an Observable resolved by an async agent',
+      async () => of(1),
+      '$ is an Observable (only plain objects, arrays and primitives are JSON-safe; a promise of an Observable is not unwrapped: return the Observable itself, or await firstValueFrom(it))',
+    ],
   ])('should fail with OutputNotJsonSafeError for an output holding %s', async (_, agent, problem) => {
     const outcome = await outcomeOf(agent);
     expect(outcome.ok).toBe(false);
@@ -227,7 +242,8 @@ describe('runAttempt', () => {
   it("should tell the agent its time limit: the host's, or the task's when the host enforces a later one", () => {
     const limits: (number | undefined)[] = [];
     const agent = (ctx: TaskContext) => void limits.push(ctx.timeoutMs, JSON.parse(JSON.stringify(ctx)).timeoutMs);
-    for (const options of [{}, { timeoutMs: 500 }, { timeoutMs: 1500, taskTimeoutMs: 500 }]) runAttempt(hostFor(agent, options).host, asyncScheduler).subscribe();
+    for (const options of [{}, { timeoutMs: 500 }, { timeoutMs: 1500, taskTimeoutMs: 500 }])
+      runAttempt(hostFor(agent, options).host, asyncScheduler).subscribe();
     expect(limits).toEqual([undefined, undefined, 500, 500, 500, 500]);
   });
 

@@ -1,4 +1,5 @@
-import { backoffDelay, type DagIssue, DagValidationError, defineDag, type DagSpec } from '../../src';
+import { backoffDelay, type DagIssue, DagValidationError, defineDag, type DagSpec, formatIssuePath } from '../../src';
+import { defineDagForRun } from '../../src/dag/defineDag';
 import { MAX_TIMER_MS } from '../../src/dag/schema';
 
 function issuesOf(spec: unknown): DagIssue[] {
@@ -294,8 +295,84 @@ describe('defineDag with deps that change between reads', () => {
 
 describe('defineDag trigger rules', () => {
   it('should refuse `when: any-failed` on a task without dependencies: none can fail, so it could never run', () => {
-    expect(() => defineDag({ id: 'r', tasks: [{ id: 'alert', agent: 'a', when: 'any-failed' }, { id: 'x', agent: 'a', when: 'all-done' }] })).toThrow(
-      'tasks[0].when: task "alert" has `when: any-failed` but no dependencies: none can fail, so it could never run',
-    );
+    expect(() =>
+      defineDag({
+        id: 'r',
+        tasks: [
+          { id: 'alert', agent: 'a', when: 'any-failed' },
+          { id: 'x', agent: 'a', when: 'all-done' },
+        ],
+      }),
+    ).toThrow('tasks[0].when: task "alert" has `when: any-failed` but no dependencies: none can fail, so it could never run');
+  });
+});
+
+describe('defineDagForRun', () => {
+  const agents = { w: () => 1 };
+  const issuesFor = (spec: unknown): DagIssue[] => {
+    try {
+      defineDagForRun(spec as DagSpec, agents);
+    } catch (error) {
+      if (error instanceof DagValidationError) return [...error.issues];
+      throw error;
+    }
+    throw new Error('expected a DagValidationError');
+  };
+
+  it('should name the unknown agents of an invalid spec together with its other problems', () => {
+    const issues = issuesFor({
+      id: 'z',
+      tasks: [
+        { id: 'a', agent: 'nope' },
+        { id: 'b', agent: 'w', deps: ['zz'] },
+        { id: 'c', agent: 'w', timeoutMs: 0 },
+      ],
+    });
+    expect(issues.map((i) => [i.code, formatIssuePath(i.path), i.message])).toEqual([
+      ['invalid-value', 'tasks[2].timeoutMs', 'must be > 0 (got 0)'],
+      ['unknown-dependency', 'tasks[1].deps[0]', 'task "b" depends on "zz", which is not a task of this DAG'],
+      ['unknown-agent', 'tasks[0].agent', 'unknown agent "nope" (used by "a"); known agents: "w"'],
+    ]);
+  });
+
+  it('should point an unknown agent at its task in the spec when tasks before it were left out', () => {
+    const issues = issuesFor({
+      id: 'z',
+      tasks: [
+        { id: '', agent: 'w' },
+        { id: 'a', agent: 'w' },
+        { id: 'a', agent: 'gone' },
+        { id: 'b', agent: 'nope', deps: ['a', 'b'] },
+      ],
+    });
+    expect(issues.filter((i) => i.code === 'unknown-agent').map((i) => [formatIssuePath(i.path), i.message])).toEqual([
+      ['tasks[3].agent', 'unknown agent "nope" (used by "b"); known agents: "w"'],
+    ]);
+  });
+
+  it('should name unknown agents next to a cycle', () => {
+    const issues = issuesFor({
+      id: 'ring',
+      tasks: [
+        { id: 'a', agent: 'nope', deps: ['b'] },
+        { id: 'b', agent: 'w', deps: ['a'] },
+      ],
+    });
+    expect(issues.map((i) => i.code)).toEqual(['cycle', 'unknown-agent']);
+  });
+
+  it('should not call a missing agent unknown: the task is told it names none', () => {
+    const issues = issuesFor({ id: 'none', tasks: [{ id: 'a' }, { id: 'b', agent: 'w', deps: ['zz'] }] });
+    expect(issues.map((i) => i.code)).toEqual(['invalid-value', 'unknown-dependency']);
+  });
+
+  it('should leave a valid spec to the run: its agents are checked with the rest of what the run needs', () => {
+    const dag = defineDagForRun({ id: 'ok', tasks: [{ id: 'a', agent: 'nope' }] }, agents);
+    expect(dag.index.agentNames).toEqual(['nope']);
+    expect(defineDagForRun(dag, {})).toBe(dag);
+  });
+
+  it('should add nothing to the problems defineDag finds when no agents are given', () => {
+    expect(issuesOf({ id: 'z', tasks: [{ id: 'a', agent: 'nope', deps: ['zz'] }] }).map((i) => i.code)).toEqual(['unknown-dependency']);
   });
 });

@@ -234,6 +234,28 @@ describe('runDag', () => {
     expect(called).toEqual([]);
   });
 
+  it('should name the unknown agents of a DAG spec it was given together with the other problems of the spec', () => {
+    const spec = {
+      id: 'z',
+      tasks: [
+        { id: 'a', agent: 'nope' },
+        { id: 'b', agent: 'w', deps: ['zz'] },
+      ],
+    };
+    const expected = [
+      'DAG "z" is invalid (2 problems):',
+      '  tasks[1].deps[0]: task "b" depends on "zz", which is not a task of this DAG',
+      '  tasks[0].agent: unknown agent "nope" (used by "a"); known agents: "w"',
+    ].join('\n');
+    const w = jest.fn(() => 1);
+    expect(() => runDag(spec, { agents: { w } })).toThrow(DagValidationError);
+    expect(() => runDag(spec, { agents: { w } })).toThrow(expected);
+    // a run's own agents are the ones it is checked against
+    const scheduler = createScheduler({ agents: { v: w }, healthCheckIntervalMs: 0 });
+    expect(() => scheduler.submit(spec, { agents: { w } })).toThrow(expected.replace('known agents: "w"', 'known agents: "v", "w"'));
+    expect(w).not.toHaveBeenCalled();
+  });
+
   it('should accept a DAG spec directly and validate it', async () => {
     const events = await run(runDag({ id: 's', tasks: [{ id: 'a', agent: 'x' }] }, { ...quiet, agents: { x: () => 1 } }));
     expect(events.at(-1)).toMatchObject({ outcome: 'succeeded' });
@@ -361,6 +383,22 @@ describe('createScheduler', () => {
     expect(events.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'cancelled' });
     expect(scheduler.closed).toBe(true);
     await expect(run(scheduler.submit(dag))).rejects.toThrow('scheduler is shut down');
+  });
+
+  it("should complete its streams once shutdown has finished, the last state included, and a late listener's at once", async () => {
+    const dag = defineDag({ id: 's', tasks: [{ id: 'a', agent: 'work' }] });
+    const scheduler = createScheduler({ ...quiet, agents: { work: () => Promise.resolve('done') } });
+    const events = lastValueFrom(scheduler.events$.pipe(toArray()));
+    const completions = lastValueFrom(scheduler.completion$.pipe(toArray()));
+    const states = lastValueFrom(scheduler.state$.pipe(toArray()));
+    await run(scheduler.submit(dag));
+    await scheduler.shutdown();
+    expect((await events).at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+    expect(await completions).toHaveLength(1);
+    expect((await states).at(-1)).toMatchObject({ running: 0, ready: 0 });
+    // after the end: the last state, then completion; no event
+    await expect(lastValueFrom(scheduler.state$.pipe(toArray()))).resolves.toEqual([expect.objectContaining({ running: 0 })]);
+    await expect(lastValueFrom(scheduler.events$.pipe(toArray()))).resolves.toEqual([]);
   });
 
   it('should resolve shutdown at once when idle', async () => {

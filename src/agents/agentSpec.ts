@@ -1,7 +1,13 @@
 /**
- * How a user declares an agent with limits (`defineAgent`, `AgentSpec`) and what an agents map
- * holds (`AgentDefinition`). Declarations only: the pool that enforces the limits is `pool.ts`.
+ * How a user declares an agent with limits (`defineAgent`, `AgentSpec`), what an agents map
+ * holds (`AgentDefinition`), and the one check of an agent object's fields (`agentSpecSchema`),
+ * which `defineAgent` and the `agents` option share. Declares and checks; the pool that enforces
+ * the limits is `pool.ts`.
  */
+import { z } from 'zod';
+import { formatIssuePath } from '../dag/errors';
+import { zodIssues } from '../dag/issues';
+import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../dag/schema';
 import type { Agent, AgentResult, TaskContext, UpstreamOutputs } from './agent';
 
 /**
@@ -48,10 +54,62 @@ export interface AgentSpec<Instance = undefined, Input = unknown, Upstream exten
  */
 export type AgentDefinition = Agent | AgentSpec<never> | AgentSpec<undefined> | AgentSpec<unknown>;
 
+const POSITIVE_INTEGER = 'must be a positive integer';
+const IDLE_MS = 'must be a number of milliseconds >= 0 (0 keeps instances until shutdown)';
+
+const positiveInteger = z.number({ error: POSITIVE_INTEGER }).int({ error: POSITIVE_INTEGER }).positive({ error: POSITIVE_INTEGER });
+
+const optionalFunction = z
+  .custom<(...args: never[]) => unknown>((value) => typeof value === 'function', { error: 'must be a function' })
+  .optional();
+
 /**
- * Identity helper that infers the instance type of an {@link AgentSpec}. Type the task where the
+ * The fields of an agent object, each with what it expects, and no others: what `defineAgent`
+ * checks, and the `agents` option for every agent given as an object.
+ * @internal
+ */
+export const agentSpecSchema = z.strictObject(
+  {
+    run: z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', {
+      error: 'must be a function (task, instance) => result',
+    }),
+    // one check, not a union of an integer and Infinity: a union would word 0 and 1.5 differently
+    capacity: z
+      .custom<number>((value) => value === Number.POSITIVE_INFINITY || (Number.isSafeInteger(value) && (value as number) > 0), {
+        error: 'must be a positive integer or Infinity',
+      })
+      .optional(),
+    create: optionalFunction,
+    dispose: optionalFunction,
+    maxInstances: positiveInteger.optional(),
+    idleMs: z
+      .number({ error: IDLE_MS })
+      .finite({ error: IDLE_MS })
+      .nonnegative({ error: IDLE_MS })
+      .max(MAX_TIMER_MS, { error: TIMER_LIMIT_MESSAGE })
+      .optional(),
+  },
+  { error: 'must be an agent object { run, capacity?, create?, dispose?, maxInstances?, idleMs? }' },
+);
+
+/**
+ * Infers the instance type of an {@link AgentSpec}, and checks the spec: a `TypeError` names
+ * each bad field with the value given and what it expects (`capacity` must be a positive integer
+ * or Infinity (got 1.5)), every one at once. Returns the spec itself. Type the task where the
  * agent knows its input: `run: (task: TaskContext<{ url: string }>, client) => …`.
  */
 export function defineAgent<Instance = undefined>(spec: AgentSpec<Instance>): AgentSpec<Instance> {
+  const checked = agentSpecSchema.safeParse(spec);
+  if (!checked.success) throw agentSpecError(checked.error, spec);
   return spec;
+}
+
+/** One TypeError naming each problem of a spec given to `defineAgent`. */
+function agentSpecError(error: z.ZodError, spec: unknown): TypeError {
+  const problems = zodIssues(error, [], spec, agentSpecSchema).map(({ path, message, field }) => {
+    // backquoted names, as in the options' messages
+    if (field !== undefined) return message.replace(/"([^"]*)"/g, '`$1`');
+    return `${path.length === 0 ? 'the spec' : `\`${formatIssuePath(path)}\``} ${message}`;
+  });
+  return new TypeError(`rxdag: invalid agent given to defineAgent: ${problems.join('; ')}`);
 }

@@ -1,7 +1,8 @@
 /**
  * `defineDag`: turns a spec into a frozen, validated {@link Dag} by composing the steps of the
  * other modules (validate the tasks, build the graph, order it, rank it), and `isDag` to tell
- * such a DAG from a look-alike. Holds no checks or graph algorithms of its own.
+ * such a DAG from a look-alike; `defineDagForRun` adds a run's unknown agents to the error of an
+ * invalid spec. Holds no checks or graph algorithms of its own.
  */
 import { buildDepsGraph, type CsrGraph, edgeCounts, rejectedDepIssues, reverse } from './csr';
 import { topologicalOrder } from './cycles';
@@ -12,6 +13,7 @@ import type { DagSpec } from './schema';
 import { checkSpecHead } from './specHead';
 import { materializeTasks, type TaskColumns } from './taskColumns';
 import type { Dag, DagIndex, Task } from './types';
+import { unknownAgentIssues } from './unknownAgents';
 import { validateTasks } from './validateTasks';
 
 export type { Dag, DagIndex, RetryPolicy, Task } from './types';
@@ -31,6 +33,21 @@ export type { Dag, DagIndex, RetryPolicy, Task } from './types';
  * });
  */
 export function defineDag(spec: DagSpec | Dag): Dag {
+  return define(spec, undefined);
+}
+
+/**
+ * {@link defineDag} for a run that has `agents`: when the spec is invalid, the error also names
+ * each agent its tasks use that the run lacks, so one error says all that is wrong (an unknown
+ * dependency does not hide an unknown agent). A valid spec's agents are checked with the rest of
+ * what its run needs (`runIssues`), not here.
+ * @internal
+ */
+export function defineDagForRun(spec: DagSpec | Dag, agents: Readonly<Record<string, unknown>>): Dag {
+  return define(spec, agents);
+}
+
+function define(spec: DagSpec | Dag, agents: Readonly<Record<string, unknown>> | undefined): Dag {
   if (isDag(spec)) return spec;
   const issues: DagIssue[] = [];
   const { tasks: rawTasks, defaults } = checkSpecHead(spec, issues);
@@ -47,7 +64,10 @@ export function defineDag(spec: DagSpec | Dag): Dag {
     const names = cycle.map((i) => columns.ids[i]!);
     issues.push(cycleIssue(names, specIndexOf[cycle[0]!]!));
   }
-  if (issues.length > 0) throw new DagValidationError(issues, dagIdOf(spec));
+  if (issues.length > 0) {
+    if (agents !== undefined) issues.push(...unknownAgentsOfColumns(columns, specIndexOf, agents));
+    throw new DagValidationError(issues, dagIdOf(spec));
+  }
 
   const index = dagIndex(columns, deps, dependents, inDegree, topo.order);
   let tasks: readonly Task[] | undefined;
@@ -70,6 +90,14 @@ const definedDags = new WeakSet<object>();
 /** Whether `value` is a DAG returned by {@link defineDag}. */
 export function isDag(value: unknown): value is Dag {
   return typeof value === 'object' && value !== null && definedDags.has(value);
+}
+
+/** The unknown agents of the tasks a spec's columns hold, at their tasks' paths in the spec. */
+function unknownAgentsOfColumns(columns: TaskColumns, specIndexOf: Int32Array, agents: Readonly<Record<string, unknown>>): DagIssue[] {
+  const tasks = { size: columns.length, index: columns };
+  // '' stands for an agent not given or not a string: that task has its own issue already
+  const hasAgent = (name: string) => name === '' || Object.hasOwn(agents, name);
+  return unknownAgentIssues(tasks, hasAgent, Object.keys(agents), { pathOf: (task) => ['tasks', specIndexOf[task]!, 'agent'] });
 }
 
 /** The frozen index of a valid DAG: the columns' arrays cut to its size, plus the graph's. */

@@ -1,5 +1,5 @@
 import { asyncScheduler, type Observable, type Subscriber } from 'rxjs';
-import { type Dag, defineDag } from '../dag/defineDag';
+import { type Dag, defineDagForRun } from '../dag/defineDag';
 import { DagValidationError, quoted } from '../dag/errors';
 import type { DagSpec } from '../dag/schema';
 import { journaledInputIssues, runIssues } from './runCheck';
@@ -139,8 +139,8 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
   let forced = false;
 
   const submit = (dagOrSpec: Dag | DagSpec, runOptions?: RunOptions): DagRun => {
-    const dag = defineDag(dagOrSpec);
     const runResolved = runOptions === undefined ? resolved : resolveRunOptions(runOptions, resolved);
+    const dag = defineDagForRun(dagOrSpec, runResolved.agents);
     const problems = runIssues(dag, { ...resolved, agents: runResolved.agents });
     if (journal !== undefined) problems.push(...journaledInputIssues(dag));
     if (problems.length > 0) throw new DagValidationError(problems, dag.id);
@@ -229,7 +229,10 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
       return answers
         .whenAll()
         .then(() => engine.whenIdle())
-        .then(() => engine.disposeAgents());
+        .then(() => {
+          engine.disposeAgents();
+          engine.completeStreams();
+        });
     },
   };
 }

@@ -171,6 +171,12 @@ export class Engine {
     this.pool.disposeAll();
   }
 
+  /** Completes `events$` and `state$`: the scheduler has shut down, and no run is going on. */
+  completeStreams(): void {
+    this.bus.complete();
+    this.snapshot.complete();
+  }
+
   /** Routes each signal to its run. */
   private handleBatch(batch: readonly Signal[]): void {
     try {

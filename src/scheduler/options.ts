@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { fieldsAt, valueAt } from '../dag/issues';
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../dag/schema';
 import { describeValue, unknownFieldMessage } from '../dag/text';
-import type { AgentDefinition } from '../agents/agentSpec';
+import { type AgentDefinition, agentSpecSchema } from '../agents/agentSpec';
 import type { FailurePolicy } from '../state/runState';
 import type { Journal } from '../journal/journal';
 import { jsonSafetyProblem, toJsonSafe } from '../jsonSafe';
@@ -109,24 +109,9 @@ const positiveInteger = z
   .int({ error: 'must be a positive integer' })
   .positive({ error: 'must be a positive integer' });
 
-const optionalFunction = z
-  .custom<(...args: never[]) => unknown>((value) => typeof value === 'function', { error: 'must be a function' })
-  .optional();
-
-/** An agent with limits: `run` plus optional `capacity`, `create`/`dispose`, `maxInstances`, `idleMs`. */
-const agentSpecSchema = z.strictObject({
-  run: z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', {
-    error: 'must be a function (task, instance) => result',
-  }),
-  capacity: z.union([positiveInteger, z.literal(Number.POSITIVE_INFINITY)], { error: 'must be a positive integer or Infinity' }).optional(),
-  create: optionalFunction,
-  dispose: optionalFunction,
-  maxInstances: positiveInteger.optional(),
-  idleMs: timerMs('nonnegative', 'must be a number of milliseconds >= 0 (0 keeps instances until shutdown)').optional(),
-});
-
 const agentsSchema = z.record(
   z.string(),
+  // an object is checked field by field (see `fittingOptionIssues`): a bad `capacity` is named as such
   z.union([z.custom<AgentDefinition>((value) => typeof value === 'function'), agentSpecSchema], {
     error: 'must be a function (task) => result or an agent object { run, capacity?, create?, dispose?, maxInstances?, idleMs? }',
   }),
@@ -140,7 +125,11 @@ const runOptionsShape = {
   failurePolicy: z
     .enum(['skip-dependents', 'fail-fast', 'continue'], { error: "must be 'skip-dependents', 'fail-fast' or 'continue'" })
     .optional(),
-  runId: z.string().min(1, { error: 'must be a non-empty string' }).max(256, { error: 'must be at most 256 characters' }).optional(),
+  runId: z
+    .string({ error: 'must be a non-empty string' })
+    .min(1, { error: 'must be a non-empty string' })
+    .max(256, { error: 'must be at most 256 characters' })
+    .optional(),
   metadata: z
     .record(z.string(), z.unknown(), { error: 'must be an object of JSON data' })
     .superRefine((value, context) => {
@@ -210,7 +199,7 @@ const schedulerOptionsSchema = z.strictObject(
 
 /** Turns zod issues into one TypeError that names each bad option and what was given. */
 function optionsError(error: z.ZodError, input: unknown, schema: z.ZodType): TypeError {
-  const lines = error.issues.flatMap((issue) => {
+  const lines = error.issues.flatMap(fittingOptionIssues).flatMap((issue) => {
     const name = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       const known = fieldsAt(schema, issue.path);
@@ -223,6 +212,19 @@ function optionsError(error: z.ZodError, input: unknown, schema: z.ZodType): Typ
     return [`${name === '' ? 'options' : `\`${name}\``} ${issue.message} (got ${given})`];
   });
   return new TypeError(`rxdag: invalid options: ${lines.join('; ')}`);
+}
+
+/**
+ * A failed union's issue, or the issues of the one option of the union that the value's type
+ * fits, at their full paths: an agent object with a bad field fits the object option (all its
+ * problems are inside the object), not the function one, so the field is named. When no option
+ * or several fit, the union's own message says what was expected.
+ */
+function fittingOptionIssues(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union') return [issue];
+  const fitting = issue.errors.filter((issues) => issues.every((inner) => inner.path.length > 0 || inner.code === 'unrecognized_keys'));
+  if (fitting.length !== 1) return [issue];
+  return fitting[0]!.flatMap((inner) => fittingOptionIssues({ ...inner, path: [...issue.path, ...inner.path] }));
 }
 
 /** Scheduler options checked, with every default but the clock's (the caller's: this module loads no RxJS). */

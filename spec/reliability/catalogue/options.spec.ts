@@ -128,6 +128,7 @@ const schedulerRows: readonly OptionRow[] = [
     message: /`scheduler` must be an RxJS SchedulerLike/,
   },
   { name: 'an empty runId', options: { runId: '' }, error: TypeError, message: /`runId` must be a non-empty string/ },
+  { name: 'a runId that is a number', options: { runId: 5 }, error: TypeError, message: /: `runId` must be a non-empty string \(got 5\)$/ },
   { name: 'a huge runId (1 MB)', options: { runId: 'r'.repeat(1_000_000) }, error: TypeError, message: /`runId`/ },
   {
     name: 'agents that are a function',
@@ -135,22 +136,49 @@ const schedulerRows: readonly OptionRow[] = [
     error: TypeError,
     message: /`agents` must be an object mapping agent names to agents/,
   },
-  { name: 'an agent that is a number', options: { agents: { x: 42 } }, error: TypeError, message: /`agents\.x` must be a function/ },
-  { name: 'an agent object without run', options: { agents: { x: { capacity: 2 } } }, error: TypeError, message: /`agents\.x`/ },
-  { name: 'an agent capacity of 0', options: agentSpec({ capacity: 0 }), error: TypeError, message: /`agents\.x(\.capacity)?`/ },
-  { name: 'an agent capacity of NaN', options: agentSpec({ capacity: Number.NaN }), error: TypeError, message: /`agents\.x(\.capacity)?`/ },
   {
-    name: 'an agent maxInstances of 0',
-    options: agentSpec({ maxInstances: 0 }),
+    name: 'an agent that is a number',
+    options: { agents: { x: 42 } },
     error: TypeError,
-    message: /`agents\.x(\.maxInstances)?`/,
+    message: /`agents\.x` must be a function \(task\) => result or an agent object \{ run, .*\} \(got 42\)$/,
   },
-  { name: 'an agent idleMs of -1', options: agentSpec({ idleMs: -1 }), error: TypeError, message: /`agents\.x(\.idleMs)?`/ },
+  {
+    name: 'an agent object without run',
+    options: { agents: { x: { capacity: 2 } } },
+    error: TypeError,
+    message: /: `agents\.x\.run` must be a function \(task, instance\) => result \(got nothing\)$/,
+  },
+  // a bad field of an agent object is named, with its value and what it expects
+  ...(
+    [
+      ['capacity', 0, 'must be a positive integer or Infinity (got 0)'],
+      ['capacity', 1.5, 'must be a positive integer or Infinity (got 1.5)'],
+      ['capacity', '2', 'must be a positive integer or Infinity (got "2")'],
+      ['capacity', Number.NaN, 'must be a positive integer or Infinity (got NaN)'],
+      ['maxInstances', 0, 'must be a positive integer (got 0)'],
+      ['maxInstances', 1.5, 'must be a positive integer (got 1.5)'],
+      ['idleMs', -1, 'must be a number of milliseconds >= 0 (0 keeps instances until shutdown) (got -1)'],
+      ['idleMs', 'x', 'must be a number of milliseconds >= 0 (0 keeps instances until shutdown) (got "x")'],
+      ['create', 'x', 'must be a function (got "x")'],
+      ['dispose', 5, 'must be a function (got 5)'],
+    ] as const
+  ).map(([field, value, expected]): OptionRow => ({
+    name: `an agent ${field} of ${typeof value === 'string' ? `"${value}"` : String(value)}`,
+    options: agentSpec({ [field]: value }),
+    error: TypeError,
+    message: new RegExp(`: \`agents\\.x\\.${field}\` ${expected.replace(/[()[\]{}.*+?^$|\\]/g, '\\$&')}$`),
+  })),
   {
     name: 'a misspelt agent field',
     options: agentSpec({ concurrency: 2 }),
     error: TypeError,
-    message: /`agents\.x`|unknown option `concurrency`/,
+    message: /: `agents\.x` has an unknown field `concurrency`$/,
+  },
+  {
+    name: 'a misspelt agent field, with the field meant',
+    options: agentSpec({ capcity: 2 }),
+    error: TypeError,
+    message: /: `agents\.x` has an unknown field `capcity` \(did you mean `capacity`\?\)$/,
   },
   // times past the longest timer Node keeps (2^31 - 1 ms): Node would fire them after 1 ms
   ...(
@@ -179,7 +207,7 @@ const schedulerRows: readonly OptionRow[] = [
     name: 'an agent idleMs that is not a number (no raw zod text)',
     options: { agents: { x: { run: () => 1, idleMs: 'soon' } } },
     error: TypeError,
-    message: /`agents\.x`/,
+    message: /`agents\.x\.idleMs` must be a number of milliseconds >= 0/,
   },
   {
     name: 'an agent name the DAG does not know',
@@ -233,6 +261,12 @@ describe('bad-input catalogue: options', () => {
       message: /`taskTimeoutMs` must be at most 2147483647 ms \(about 24\.8 days\), the longest timer Node keeps \(got 2147483648\)/,
     },
     { name: 'run options that are a number', options: 3, message: /: options must be an object of options \(got 3\)$/ },
+    { name: 'a runId for one run that is a number', options: { runId: 5 }, message: /: `runId` must be a non-empty string \(got 5\)$/ },
+    {
+      name: 'a bad agent field for one run',
+      options: { agents: { x: { run: () => 1, capacity: 1.5 } } },
+      message: /: `agents\.x\.capacity` must be a positive integer or Infinity \(got 1\.5\)$/,
+    },
   ];
 
   it.each(runRows)('should refuse $name on submit, naming it, and run nothing', (row) => {
@@ -242,6 +276,24 @@ describe('bad-input catalogue: options', () => {
     expect(error).toBeInstanceOf(TypeError);
     expect(error.message).toMatch(row.message);
     expect(agent).not.toHaveBeenCalled();
+  });
+
+  it('should name every bad field of every agent object at once, with the other bad options', () => {
+    const options = {
+      agents: { x: { run: 5, capacity: 1.5, idleMs: 'x', extra: 1 }, y: { run: () => 1, dispose: 5 }, z: 7 },
+      maxConcurrency: 'x',
+    };
+    const error = thrown(() => runDag(dag, options as unknown as SchedulerOptions));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message.replace(/^rxdag: invalid options: /, '').split('; ')).toEqual([
+      '`agents.x.run` must be a function (task, instance) => result (got 5)',
+      '`agents.x.capacity` must be a positive integer or Infinity (got 1.5)',
+      '`agents.x.idleMs` must be a number of milliseconds >= 0 (0 keeps instances until shutdown) (got "x")',
+      '`agents.x` has an unknown field `extra`',
+      '`agents.y.dispose` must be a function (got 5)',
+      '`agents.z` must be a function (task) => result or an agent object { run, capacity?, create?, dispose?, maxInstances?, idleMs? } (got 7)',
+      '`maxConcurrency` must be a positive integer (got "x")',
+    ]);
   });
 
   it('should refuse a run submitted after shutdown when it is subscribed, running nothing', async () => {

@@ -1,0 +1,55 @@
+import { of, Subject } from 'rxjs';
+import { jsonSafetyProblem } from '../src/jsonSafe';
+
+const RULE = 'only plain objects, arrays and primitives are JSON-safe';
+
+function* numbers() {
+  yield 1;
+}
+async function* later() {
+  yield 1;
+}
+
+describe('jsonSafetyProblem', () => {
+  it.each<[string, () => unknown, string | undefined]>([
+    ['a plain object', () => ({ a: [1, 'x', null, true] }), undefined],
+    ['an object without a prototype', () => Object.assign(Object.create(null) as object, { a: 1 }), undefined],
+    ['a Date', () => new Date(0), `$ is a Date (${RULE})`],
+    ['a Map', () => new Map(), `$ is a Map (${RULE})`],
+    ['an Error, with "an"', () => new Error('x'), `$ is an Error (${RULE})`],
+    ['a subclass of Error, by its name', () => new TypeError('x'), `$ is a TypeError (${RULE})`],
+    ['a Uint8Array, with "a"', () => new Uint8Array(1), `$ is a Uint8Array (${RULE})`],
+    ['a URL, with "a"', () => new URL('https://example.test'), `$ is a URL (${RULE})`],
+    ['an instance of an anonymous class', () => new (class {})(), `$ is an instance of an anonymous class (${RULE})`],
+    ['a Map iterator, by its tag', () => new Map().entries(), `$ is a Map Iterator (${RULE})`],
+    [
+      'an object made from a plain prototype',
+      () => Object.create({}) as object,
+      `$ is an object whose prototype is not Object.prototype (${RULE})`,
+    ],
+    [
+      'a sync generator, with what to return instead',
+      () => numbers(),
+      `$ is a Generator (${RULE}; a generator is not read: return an array, e.g. [...generator])`,
+    ],
+    [
+      'an async generator, with what to return instead',
+      () => later(),
+      `$ is an AsyncGenerator (${RULE}; a promise of an async generator is not unwrapped: return the generator itself)`,
+    ],
+    [
+      'an Observable, with what to return instead',
+      () => of(1),
+      `$ is an Observable (${RULE}; a promise of an Observable is not unwrapped: return the Observable itself, or await firstValueFrom(it))`,
+    ],
+    [
+      'a Subject, as an Observable',
+      () => new Subject(),
+      `$ is a Subject (${RULE}; a promise of an Observable is not unwrapped: return the Observable itself, or await firstValueFrom(it))`,
+    ],
+    ['an Observable inside an object, without the hint', () => ({ rows: of(1) }), `$.rows is an Observable (${RULE})`],
+    ['a Date inside an array', () => [1, { at: new Date(0) }], `$[1].at is a Date (${RULE})`],
+  ])('should describe %s', (_, value, problem) => {
+    expect(jsonSafetyProblem(value())).toBe(problem);
+  });
+});
