@@ -335,6 +335,20 @@ describe('defineDagForRun', () => {
     ]);
   });
 
+  it('should name the unknown agent of a task that has other problems too, but not an agent name that is itself invalid', () => {
+    const issues = issuesFor({
+      id: 'z',
+      tasks: [
+        { id: 'a', agent: 'nope', timeoutMs: 0 },
+        { id: 'b', agent: 'bad\nname', timeoutMs: 0 },
+      ],
+    });
+    expect(issues.filter((i) => i.code === 'unknown-agent').map((i) => [formatIssuePath(i.path), i.message])).toEqual([
+      ['tasks[0].agent', 'unknown agent "nope" (used by "a"); known agents: "w"'],
+    ]);
+    expect(issues.map((i) => formatIssuePath(i.path))).toEqual(expect.arrayContaining(['tasks[1].agent', 'tasks[0].timeoutMs', 'tasks[1].timeoutMs']));
+  });
+
   it('should point an unknown agent at its task in the spec when tasks before it were left out', () => {
     const issues = issuesFor({
       id: 'z',

@@ -64,6 +64,11 @@ describe('spawning tasks', () => {
     ['a dependency that has not completed', [{ id: 'x', agent: 'search', deps: ['side'] }], 'which has not completed'],
     ['a cycle among spawned tasks', [{ id: 'x', agent: 'search', deps: ['y'] }, { id: 'y', agent: 'search', deps: ['x'] }], 'cycle: '],
     ['a bad value', [{ id: 'x', agent: 'search', timeoutMs: -1 } as TaskSpec], 'spawn[0].timeoutMs: must be > 0'],
+    [
+      'an unknown dependency, with the unknown agent of another task',
+      [{ id: 'x', agent: 'search', deps: ['ghost'] }, { id: 'y', agent: 'nobody' }],
+      'spawn[1].agent: unknown agent "nobody"',
+    ],
   ])('should fail the spawner, not the run, on %s', (_, spawned, message) => {
     const events = runIn(
       { id: 'bad', tasks: [...plannerDag.tasks, { id: 'side', agent: 'slow' }] },

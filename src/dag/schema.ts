@@ -29,6 +29,9 @@ const id = z
     error: (issue) => `must not contain control characters: ${controlCharacterIn(issue.input as string)}`,
   });
 
+/** What an id of a task, a DAG or an agent must be. */
+export const idSchema = id;
+
 const nonNegativeMs = z
   .number({ error: 'expected a number of milliseconds' })
   .finite({ error: 'must be a finite number' })

@@ -8,7 +8,7 @@ import { type DagIssue, quoted } from './errors';
 import { IdIndex } from './idIndex';
 import { isPlainTask } from './plainTask';
 import { noAgentIssue, zodIssues } from './issues';
-import { MAX_ID_LENGTH, type TaskDefaults, type TaskSpec, taskSpecSchema } from './schema';
+import { idSchema, MAX_ID_LENGTH, type TaskDefaults, type TaskSpec, taskSpecSchema } from './schema';
 import { normalizeRetry, TaskColumns } from './taskColumns';
 
 /** The tasks accepted from a spec (every task whose id is usable and not a duplicate). */
@@ -108,5 +108,7 @@ function usableIdAndDeps(raw: unknown): ({ id: string; deps: string[] } & Partia
   const { id, deps, agent } = raw as { id?: unknown; deps?: unknown; agent?: unknown };
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) return undefined;
   const strings = Array.isArray(deps) ? deps.filter((d): d is string => typeof d === 'string') : [];
-  return { id, deps: strings, ...(agent === undefined ? {} : { agent: '' }) };
+  // an agent named as an id may be reported unknown with the task's other problems; an invalid one is reported already
+  const named = typeof agent === 'string' && idSchema.safeParse(agent).success ? agent : '';
+  return { id, deps: strings, ...(agent === undefined ? {} : { agent: named }) };
 }

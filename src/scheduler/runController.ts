@@ -2,7 +2,7 @@ import { errorInfo, severityOf, warningOutput, warningWorker } from '../agents/a
 import type { AttemptOutcome } from '../agents/runAttempt';
 import type { Dag } from '../dag/defineDag';
 import { DagValidationError } from '../dag/errors';
-import { extendDag } from '../dag/extendDag';
+import { extendDagWithAgents } from '../dag/extendDag';
 import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo } from '../events';
 import type { ReplayedRun } from '../journal/replay';
@@ -214,7 +214,7 @@ export class RunController {
     const draft = this.writer.draft;
     let grown: Dag;
     try {
-      grown = extendDag(this.dag, task, specs, (t) => draft.statusOf(t) === StatusCode.Completed);
+      grown = extendDagWithAgents(this.dag, task, specs, (t) => draft.statusOf(t) === StatusCode.Completed, this.options.agents);
     } catch (error) {
       return error;
     }
