@@ -90,6 +90,9 @@ export interface ResolvedSchedulerOptions {
   readonly limits: Readonly<Record<string, LimitSpec>>;
 }
 
+/** Units of work a scheduler runs at once when `maxConcurrency` is not given. */
+export const DEFAULT_MAX_CONCURRENCY = 8;
+
 /** Run options with every default filled in from the scheduler's. */
 export type ResolvedRunOptions = Pick<
   ResolvedSchedulerOptions,
@@ -242,7 +245,7 @@ export function parseSchedulerOptions(options: SchedulerOptions | undefined): Pa
     failurePolicy: o.failurePolicy ?? 'skip-dependents',
     runId: o.runId,
     metadata: jsonCopy(options?.metadata),
-    maxConcurrency: o.maxConcurrency ?? 8,
+    maxConcurrency: o.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
     mode: o.mode ?? 'event',
     pollIntervalMs: o.pollIntervalMs ?? 50,
     healthCheckIntervalMs: o.healthCheckIntervalMs ?? 5000,

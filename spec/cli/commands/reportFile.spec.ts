@@ -69,4 +69,16 @@ describe('the report file', () => {
     expect(line).not.toContain('cannot write');
     expect(readFileSync(file, 'utf8')).toBe('the old report');
   });
+  it("should tell a wait for a full run from the run's concurrency, in run --report and show --report", async () => {
+    const dag = writeText(tmp.file('full.yaml'), 'id: full\ntasks:\n  - { id: a, sleep: 60 }\n  - { id: b, sleep: 60 }\n');
+    const store = tmp.file('full-store');
+    const run = await rxdag('run', dag, '-c', '1', '--store', store, '--report', tmp.file('full.html'));
+    expect(run).toMatchObject({ code: 0 });
+    const runId = /^rxdag: run (\S+) /m.exec(run.stderr)![1]!;
+    const show = await rxdag('show', runId, '--store', store, '--report', tmp.file('full-show.html'));
+    expect(show).toMatchObject({ code: 0 });
+    for (const file of ['full.html', 'full-show.html']) {
+      expect(readFileSync(tmp.file(file), 'utf8')).toMatch(/waited \d+ ms for a free slot \(the run(&#39;|&#x27;|')s concurrency: 1, 1 running\)/);
+    }
+  }, 30_000);
 });

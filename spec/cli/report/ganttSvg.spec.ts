@@ -4,10 +4,14 @@ import { eventsOf } from '../support/eventBuilder';
 
 const error = { name: 'Error', message: 'flaky' };
 
+/** The setup of a DAG file that declares no limit, weight or trigger rule. */
+const noLimits = { limits: {}, tasks: new Map() };
+
 /**
- * Three ways a task starts after it became ready, with a concurrency limit of 2 and an `llm`
- * agent of capacity 1: `c` waits for a slot (a and b hold both), `d` starts 2 ms after it is
- * ready while nothing is short (dispatch latency), `f` waits for the one `llm` (e holds it).
+ * Three ways a task starts after it became ready, with a concurrency limit of 2, no named limit
+ * and an `llm` agent of capacity 1: `c` waits for a slot (a and b hold both), `d` starts 2 ms
+ * after it is ready while nothing is short (dispatch latency), `f` waits for the one `llm` (e
+ * holds it).
  */
 const events = eventsOf(
   { type: 'dag.created', at: 0, dagId: 'waits', taskCount: 6 },
@@ -53,19 +57,26 @@ function waitLines(svg: string): Record<string, [kind: string, title: string]> {
 
 describe('the report timeline', () => {
   it('should say a task waited for a slot only when every slot was busy, else call the gap dispatch latency', () => {
-    const model = buildRunModel(events);
+    const model = buildRunModel(events, { setup: noLimits, maxConcurrency: 2 });
     expect(Object.fromEntries(model.tasks.map((task) => [task.id, task.wait]))).toEqual({
       a: undefined,
       b: undefined,
-      c: { kind: 'slot', ms: 50, running: 2 },
+      c: { kind: 'waited', ms: 50, thenMs: 0, cause: { kind: 'slot', concurrency: 2, held: { attempts: 2, units: 2 }, weight: 1 } },
       d: { kind: 'dispatch', ms: 2 },
       e: undefined,
-      f: { kind: 'agent', ms: 30, agent: 'llm' },
+      f: { kind: 'waited', ms: 30, thenMs: 0, cause: { kind: 'agent', agent: 'llm' } },
     });
     expect(waitLines(ganttSvg(model, new Set()))).toEqual({
-      c: ['queued', 'c: waited 50 ms for a free slot (the concurrency limit was reached: 2 running)'],
+      c: ['queued', 'c: waited 50 ms for a free slot (the run&#39;s concurrency: 2, 2 running)'],
       d: ['dispatch', 'd: dispatch latency 2 ms (ready → started; no slot was short)'],
       f: ['queued', 'f: waited 30 ms for a free &quot;llm&quot; agent (its capacity was full)'],
+    });
+  });
+
+  it('should draw a wait it cannot explain thin, as it draws dispatch latency, and say why it cannot tell', () => {
+    // without the DAG's limits and the run's concurrency, c's 50 ms may be a limit or the run's slots
+    expect(waitLines(ganttSvg(buildRunModel(events), new Set()))).toMatchObject({
+      c: ['dispatch', 'c: waited 50 ms (ready → started; without the DAG&#39;s limits the report cannot tell what for)'],
     });
   });
 
@@ -84,6 +95,7 @@ describe('the report timeline', () => {
         { type: 'task.completed', at: 288, taskId: 'extract-users', attempt: 1, durationMs: 270 },
         { type: 'task.completed', at: 358, taskId: 'extract-orders', attempt: 1, durationMs: 358 },
       ),
+      { setup: noLimits },
     );
     const svg = ganttSvg(model, new Set());
     expect(svg).not.toContain('for a free slot');

@@ -69,7 +69,7 @@ describe('buildRunModel', () => {
   });
 
   it('should show a log cut short (no dag.completed) as unfinished, open attempts ending at its last event', () => {
-    const model = buildRunModel(events.slice(0, 3), ['a', 'z']);
+    const model = buildRunModel(events.slice(0, 3), { knownTaskIds: ['a', 'z'] });
     expect(model).toMatchObject({ outcome: 'unfinished', counts: undefined, durationMs: 10 });
     expect(model.tasks.map((t) => [t.id, t.outcome, t.attempts.map((a) => `${a.startMs}-${a.endMs}:${a.outcome}`)])).toEqual([
       ['a', 'unfinished', ['10-10:unfinished']],

@@ -60,6 +60,8 @@ export interface RunToDrive {
   readonly deps?: Readonly<Record<string, readonly string[]>>;
   /** The run's limits and each task's rules and estimate, for the report. */
   readonly setup?: RunSetup;
+  /** The run's concurrency, for the report (it tells a full run from one that waited for something else). */
+  readonly maxConcurrency?: number;
   /** What the report names as the run's source (the DAG file, or the store). */
   readonly source: string;
   /** Where the run is journaled, if it is, and its journal. */
@@ -155,6 +157,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
       deps: target.deps ?? {},
       source: target.source,
       ...(target.setup === undefined ? {} : { setup: target.setup }),
+      ...(target.maxConcurrency === undefined ? {} : { maxConcurrency: target.maxConcurrency }),
     });
     if (failure === undefined) return;
     outputFailed = true;

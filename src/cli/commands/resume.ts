@@ -34,6 +34,9 @@ import { storeFlag, storeLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
 import { driveRun, SetupNotes } from './driveRun';
 import { type RawRunOptions, resolveRunOptions } from './runOptions';
+import { DEFAULT_MAX_CONCURRENCY } from '../../scheduler/options';
+import { runSetupOf } from '../output/runSetup';
+import { estimatesNoteOf } from '../store/historyEstimates';
 import { outputProblems } from './writeTarget';
 
 /** `rxdag resume` options as commander hands them over. */
@@ -68,8 +71,9 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     const { agents, groups } =
       remote === undefined ? builtinAgents(options.killGraceMs) : { agents: remote.agents, groups: new ProcessGroups(options.killGraceMs) };
     let run;
+    const scheduling = schedulingOf(header, raw, options);
     try {
-      run = resumeRun(store.journal, id, { agents, ...schedulingOf(header, raw, options) });
+      run = resumeRun(store.journal, id, { agents, ...scheduling });
     } catch (error) {
       if (error instanceof TypeError) throw new InvalidInputError([{ message: error.message }]);
       throw error;
@@ -82,10 +86,14 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
         run,
         groups,
         dag,
-        // the dependencies only the report reads: made only for a report
+        // what only the report reads: made only for a report
         ...(options.reportPath === undefined
           ? {}
-          : { deps: Object.fromEntries(header.spec.tasks.map((task) => [task.id, task.deps ?? []])) }),
+          : {
+              deps: Object.fromEntries(header.spec.tasks.map((task) => [task.id, task.deps ?? []])),
+              setup: runSetupOf(header.spec, header.options.limits, estimatesNoteOf(header.options.metadata)),
+              maxConcurrency: scheduling.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
+            }),
         notes,
         source: `run ${id} (journal ${location.label})`,
         store: location,

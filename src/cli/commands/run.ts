@@ -21,6 +21,7 @@ import { InvalidInputError } from '../problems';
 import { openRemoteAgents } from '../remote/openRemote';
 import type { RemoteAgents } from '../remote/remoteAgents';
 import { runSetupOf } from '../output/runSetup';
+import { DEFAULT_MAX_CONCURRENCY } from '../../scheduler/options';
 import { depsOf } from '../report/reportInput';
 import { ESTIMATES_KEY, type EstimatesNote, fillFromHistory } from '../store/historyEstimates';
 import { newRunId } from '../store/runId';
@@ -71,7 +72,13 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
     // what only the report reads, made only for a report: per-task structures a run of 100k
     // tasks would otherwise carry to its end
     const report =
-      options.reportPath === undefined ? undefined : { deps: depsOf(loaded.dag), setup: runSetupOf(loaded.spec, loaded.limits, note) };
+      options.reportPath === undefined
+        ? undefined
+        : {
+            deps: depsOf(loaded.dag),
+            setup: runSetupOf(loaded.spec, loaded.limits, note),
+            maxConcurrency: options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
+          };
     return await driveRun(
       {
         run,

@@ -10,6 +10,7 @@
 import { ExitCode } from '../exitCodes';
 import { formatRunDetails, runDetails } from '../output/runDetails';
 import { runSetupOf } from '../output/runSetup';
+import { DEFAULT_MAX_CONCURRENCY } from '../../scheduler/options';
 import { InvalidInputError } from '../problems';
 import { estimatesNoteOf } from '../store/historyEstimates';
 import { openStore } from '../store/openStore';
@@ -54,7 +55,8 @@ export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo)
     if (raw.report === undefined) return ExitCode.ok;
     const deps = Object.fromEntries(header.spec.tasks.map((task) => [task.id, task.deps ?? []]));
     const setup = runSetupOf(header.spec, header.options.limits, estimatesNoteOf(header.options.metadata));
-    const failure = writeReportFile(raw.report, { events, deps, setup, source: `run ${runId} (journal ${location.label})` });
+    const maxConcurrency = header.options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+    const failure = writeReportFile(raw.report, { events, deps, setup, maxConcurrency, source: `run ${runId} (journal ${location.label})` });
     if (failure !== undefined) {
       io.stderr.write(`${failure}\n`);
       return ExitCode.outputFailed;

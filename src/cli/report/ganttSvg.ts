@@ -1,5 +1,8 @@
+import { describeLimit } from '../output/runSetup';
 import { escapeHtml, formatMs, truncate } from './html';
-import type { RunModel, TaskRow, TaskWait } from './runModel';
+import type { Held } from './limitUsage';
+import type { RunModel, TaskRow } from './runModel';
+import type { TaskWait, WaitCause } from './taskWaits';
 
 /** Sizes of the chart, in px. */
 const GANTT = { labelWidth: 210, chartWidth: 900, rowHeight: 18, barHeight: 12, axisHeight: 26, right: 40 } as const;
@@ -18,8 +21,8 @@ export function textWidth(text: string, fontPx: number): number {
 /**
  * The Gantt timeline as inline SVG: one row per task, one bar per attempt coloured by how it
  * ended (class = outcome), a dashed line for the backoff before a retry, a thin line from ready
- * to the first start (darker when the task waited for a slot or its agent), and the critical
- * path highlighted. The drawing is as wide as its labels need.
+ * to the first start (darker when the task waited for a slot, a limit or its agent), and the
+ * critical path highlighted. The drawing is as wide as its labels need.
  */
 export function ganttSvg(model: RunModel, critical: ReadonlySet<string>): string {
   const span = Math.max(model.durationMs, ...model.tasks.flatMap((t) => t.attempts.map((a) => a.endMs)), 1);
@@ -58,16 +61,48 @@ function taskLabel(id: string, onCriticalPath: boolean): string {
   return `${onCriticalPath ? '★ ' : ''}${truncate(id, 28)}`;
 }
 
-/** What the line from ready to the first start stands for, in words. */
+/**
+ * What the line from ready to the first start stands for, in words.
+ *
+ * @example
+ * waitTitle('b', { kind: 'waited', ms: 500, thenMs: 1, cause: { kind: 'rate', limit: 'api', rate: { limit: 1, intervalMs: 500 }, weight: 1 } })
+ * // "b: waited 500 ms for limit api (its rate: 1 per 500 ms), started 1 ms later"
+ */
 export function waitTitle(taskId: string, wait: TaskWait): string {
   switch (wait.kind) {
-    case 'slot':
-      return `${taskId}: waited ${formatMs(wait.ms)} for a free slot (the concurrency limit was reached: ${wait.running} running)`;
-    case 'agent':
-      return `${taskId}: waited ${formatMs(wait.ms)} for a free "${wait.agent}" agent (its capacity was full)`;
+    case 'waited':
+      return `${taskId}: waited ${formatMs(wait.ms)} ${waitedFor(wait.cause)}${wait.thenMs > 0 ? `, started ${formatMs(wait.thenMs)} later` : ''}`;
     case 'dispatch':
       return `${taskId}: dispatch latency ${formatMs(wait.ms)} (ready → started; no slot was short)`;
+    case 'unexplained':
+      return `${taskId}: waited ${formatMs(wait.ms)} (ready → started; without the DAG's limits the report cannot tell what for)`;
+    case 'resumed':
+      return `${taskId}: waited ${formatMs(wait.ms)} (ready → started), across a stop and resume of the run`;
   }
+}
+
+function waitedFor(cause: WaitCause): string {
+  switch (cause.kind) {
+    case 'rate':
+      return `for limit ${cause.limit} (its rate: ${describeLimit({ rate: cause.rate })}${weighs(cause.weight)})`;
+    case 'limit':
+      return `for limit ${cause.limit} (its concurrency: ${cause.concurrency}, ${running(cause.held)}${weighs(cause.weight)})`;
+    case 'agent':
+      return `for a free "${cause.agent}" agent (its capacity was full)`;
+    case 'slot':
+      return `for a free slot (the run's concurrency: ${cause.concurrency}, ${running(cause.held)}${weighs(cause.weight)})`;
+    case 'busy':
+      return `until an attempt ended (${running(cause.held)}${weighs(cause.weight)}; the run never held more than ${cause.peak} at once: perhaps its concurrency limit)`;
+  }
+}
+
+/** Attempts running, and their weight when it is not one each: `2 running`, `2 running weighing 5`. */
+function running(held: Held): string {
+  return `${held.attempts} running${held.units === held.attempts ? '' : ` weighing ${held.units}`}`;
+}
+
+function weighs(weight: number): string {
+  return weight === 1 ? '' : `, it weighs ${weight}`;
 }
 
 function row(task: TaskRow, top: number, x: (ms: number) => number, onCriticalPath: boolean, width: number): string {
@@ -82,7 +117,13 @@ function row(task: TaskRow, top: number, x: (ms: number) => number, onCriticalPa
   const first = task.attempts[0];
   if (task.readyMs !== undefined && first !== undefined && task.wait !== undefined) {
     parts.push(
-      line(task.wait.kind === 'dispatch' ? 'dispatch' : 'queued', x(task.readyMs), x(first.startMs), middle, waitTitle(task.id, task.wait)),
+      line(
+        task.wait.kind === 'waited' || task.wait.kind === 'resumed' ? 'queued' : 'dispatch',
+        x(task.readyMs),
+        x(first.startMs),
+        middle,
+        waitTitle(task.id, task.wait),
+      ),
     );
   }
   task.attempts.forEach((bar, i) => {

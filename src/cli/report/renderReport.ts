@@ -19,7 +19,11 @@ const CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-i
  * when known (see {@link ReportInput}).
  */
 export function renderReport(input: ReportInput): string {
-  const model = buildRunModel(input.events, input.deps === undefined ? [] : Object.keys(input.deps));
+  const model = buildRunModel(input.events, {
+    knownTaskIds: input.deps === undefined ? [] : Object.keys(input.deps),
+    setup: input.setup,
+    maxConcurrency: input.maxConcurrency,
+  });
   const ids = new Set(model.tasks.map((task) => task.id));
   const declared = input.deps === undefined ? undefined : declaredEdges(input.deps, ids);
   const edges =
@@ -42,7 +46,7 @@ export function renderReport(input: ReportInput): string {
     LEGEND.map(([cls, label]) => `<span><span class="swatch ${cls}"></span>${label}</span>`).join('') +
     '<span><span class="swatch critical"></span>critical path ★</span>' +
     '<span><span class="swatch-line backoff"></span>backoff before a retry</span>' +
-    '<span><span class="swatch-line queued"></span>waited for a slot or its agent</span>' +
+    '<span><span class="swatch-line queued"></span>waited for a slot, a limit or its agent</span>' +
     '<span><span class="swatch-line dispatch"></span>dispatch latency (ready → started)</span>';
   const limits = input.setup === undefined ? '' : describeLimits(input.setup.limits);
   const fromHistory = input.setup?.estimates;

@@ -15,6 +15,12 @@ export interface ReportInput {
   readonly source?: string;
   /** The run's limits and what each task asked of them, when known (from the DAG file or the journal). */
   readonly setup?: RunSetup;
+  /**
+   * The run's concurrency (`-c`), when known. Without it the report never says a task waited
+   * because the run was full: only that it started when an attempt ended, the run as busy as it
+   * ever was.
+   */
+  readonly maxConcurrency?: number;
 }
 
 /** The dependencies of a defined DAG, by task id. */

@@ -1,0 +1,219 @@
+/**
+ * Why each task's first attempt started after it became ready, read from the run's events and,
+ * when the report has them, the limits the DAG declares, what each task asks of them (`limits`,
+ * `weight`) and the run's concurrency. What it cannot tell from what it has, it does not claim:
+ * without the DAG's limits a wait is left unexplained, and without the run's concurrency a full
+ * run is only said to be as busy as it ever was.
+ */
+import type { DagEvent, LimitSpec } from '../../index';
+import type { RunSetup } from '../output/runSetup';
+import { type Held, HeldUnits, RateStarts } from './limitUsage';
+
+/** What held a task back until there was room for it. */
+export type WaitCause =
+  /** A named limit's rate window: `rate.limit` units started in its last `rate.intervalMs`. */
+  | { readonly kind: 'rate'; readonly limit: string; readonly rate: NonNullable<LimitSpec['rate']>; readonly weight: number }
+  /** A named limit's concurrency, `held` by running attempts of tasks that name it. */
+  | { readonly kind: 'limit'; readonly limit: string; readonly concurrency: number; readonly held: Held; readonly weight: number }
+  /** Its agent kind was at capacity: an `agent.available` for the kind came while it waited. */
+  | { readonly kind: 'agent'; readonly agent: string }
+  /** The run's concurrency (`-c`), `held` by the run's running attempts. */
+  | { readonly kind: 'slot'; readonly concurrency: number; readonly held: Held; readonly weight: number }
+  /**
+   * The run's concurrency is not known, and with this task the run would have held more units
+   * than it ever did (`peak`): maybe its concurrency, maybe not. It started when an attempt ended.
+   */
+  | { readonly kind: 'busy'; readonly peak: number; readonly held: Held; readonly weight: number };
+
+/**
+ * Why a task's first attempt started after it became ready:
+ * - `waited`: something was short (see {@link WaitCause}) for `ms`; it started `thenMs` after
+ *   there was room (dispatch latency, or a rate window's wake-up timer firing late);
+ * - `dispatch`: nothing it needs was short: the gap is dispatch latency (for a shell task,
+ *   mostly spawning its process);
+ * - `unexplained`: nothing the events show was short, and the report was not given the DAG's
+ *   limits, so it cannot tell a limit from dispatch latency;
+ * - `resumed`: the run was stopped and resumed while it waited.
+ */
+export type TaskWait =
+  | { readonly kind: 'waited'; readonly ms: number; readonly thenMs: number; readonly cause: WaitCause }
+  | { readonly kind: 'dispatch'; readonly ms: number }
+  | { readonly kind: 'unexplained'; readonly ms: number }
+  | { readonly kind: 'resumed'; readonly ms: number };
+
+/** What the report knows of a run beyond its events. */
+export interface WaitContext {
+  /** The DAG's limits and what each task asks of them; without them no limit is named. */
+  readonly setup?: RunSetup;
+  /** The run's concurrency (`-c`); without it the report does not say the run was full. */
+  readonly maxConcurrency?: number;
+}
+
+/** What a task asks of the run: its weight, and the limits it takes that weight of. */
+interface Needs {
+  readonly weight: number;
+  readonly limits: readonly string[];
+}
+
+const ONE: Needs = { weight: 1, limits: [] };
+
+/**
+ * Follows the events (`see`, in order), then tells for each task what its first attempt waited
+ * for (`waitOf`). Of everything that was short while a task waited, the one that made room last
+ * is named: the task could not start before it. O(log events) a task, once an index as long as
+ * the log is built for each weight asked about (a run has few).
+ */
+export class WaitTracker {
+  /** Time of each event. */
+  private readonly times: number[] = [];
+  private readonly readyAt = new Map<string, number>();
+  private readonly startedAt = new Map<string, number>();
+  /** Attempts running, by `taskId#attempt`, and what they took. */
+  private readonly open = new Map<string, Needs>();
+  /** Tasks spawned while the run went, with what they ask (the DAG's setup does not list them). */
+  private readonly spawned = new Map<string, Needs>();
+  private readonly run = new HeldUnits();
+  private readonly held = new Map<string, HeldUnits>();
+  private readonly rates = new Map<string, RateStarts>();
+  /** Indices of the `agent.available` events of each agent kind. */
+  private readonly available = new Map<string, number[]>();
+  private readonly resumes: number[] = [];
+
+  constructor(private readonly context: WaitContext) {
+    for (const [name, limit] of Object.entries(context.setup?.limits ?? {})) {
+      if (limit.concurrency !== undefined) this.held.set(name, new HeldUnits());
+      if (limit.rate !== undefined) this.rates.set(name, new RateStarts(limit.rate.intervalMs));
+    }
+  }
+
+  see(index: number, event: DagEvent): void {
+    this.times[index] = event.at;
+    switch (event.type) {
+      case 'task.ready':
+        if (!this.readyAt.has(event.taskId)) this.readyAt.set(event.taskId, index);
+        break;
+      case 'task.started': {
+        if (!this.startedAt.has(event.taskId)) this.startedAt.set(event.taskId, index);
+        const needs = this.needsOf(event.taskId);
+        this.open.set(`${event.taskId}#${event.attempt}`, needs);
+        this.take(index, needs, 1);
+        for (const limit of needs.limits) this.rates.get(limit)?.add(index, event.at, needs.weight);
+        break;
+      }
+      case 'task.completed':
+      case 'task.failed':
+      case 'task.cancelled': {
+        // what the attempt held is given back after its outcome's events
+        const key = `${event.taskId}#${event.attempt}`;
+        const needs = this.open.get(key);
+        if (needs === undefined) break;
+        this.open.delete(key);
+        this.take(index, needs, -1);
+        break;
+      }
+      case 'agent.available': {
+        let list = this.available.get(event.agent);
+        if (list === undefined) this.available.set(event.agent, (list = []));
+        list.push(index);
+        break;
+      }
+      case 'tasks.spawned':
+        if (this.context.setup === undefined || !Array.isArray(event.tasks)) break;
+        for (const task of event.tasks) this.spawned.set(task.id, { weight: task.weight ?? 1, limits: task.limits ?? [] });
+        break;
+      case 'run.resumed':
+        // the stopped process's attempts hold nothing in the new one (its rate windows do keep their starts)
+        this.resumes.push(index);
+        for (const needs of this.open.values()) this.take(index, needs, -1);
+        this.open.clear();
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** What the first attempt of `taskId`, run by `agent`, waited for; `undefined` when it started at once. */
+  waitOf(taskId: string, agent: string): TaskWait | undefined {
+    const ready = this.readyAt.get(taskId);
+    const started = this.startedAt.get(taskId);
+    if (ready === undefined || started === undefined || started < ready) return undefined;
+    const readyTime = this.times[ready]!;
+    const startTime = this.times[started]!;
+    const ms = startTime - readyTime;
+    if (ms <= 0) return undefined;
+    if (this.resumes.some((index) => index > ready && index < started)) return { kind: 'resumed', ms };
+    // the one that made room last held it back to the end; on a tie, the most specific is named
+    let last: { readonly at: number; readonly cause: WaitCause } | undefined;
+    for (const [at, cause] of this.causes(taskId, agent, ready, started)) {
+      if (at > readyTime && (last === undefined || at > last.at)) last = { at, cause };
+    }
+    if (last === undefined) return { kind: this.context.setup === undefined ? 'unexplained' : 'dispatch', ms };
+    return { kind: 'waited', ms: last.at - readyTime, thenMs: startTime - last.at, cause: last.cause };
+  }
+
+  /** Everything that had no room for the task while it waited, with when it had room again, most specific first. */
+  private *causes(taskId: string, agent: string, ready: number, started: number): Generator<readonly [number, WaitCause]> {
+    const { setup, maxConcurrency } = this.context;
+    const { weight, limits } = this.needsOf(taskId);
+    for (const name of limits) {
+      const rate = setup?.limits[name]?.rate;
+      if (rate === undefined) continue;
+      const room = this.rates.get(name)?.lastFull(rate.limit, weight, this.point(ready), this.point(started));
+      if (room !== undefined) yield [room, { kind: 'rate', limit: name, rate, weight }];
+    }
+    for (const name of limits) {
+      const concurrency = setup?.limits[name]?.concurrency;
+      if (concurrency === undefined) continue;
+      const full = this.held.get(name)?.lastFull(concurrency, weight, ready, started);
+      if (full !== undefined) yield [this.times[full.releasedBy]!, { kind: 'limit', limit: name, concurrency, held: full.held, weight }];
+    }
+    const freed = this.lastAvailable(agent, ready, started);
+    if (freed !== undefined) yield [this.times[freed]!, { kind: 'agent', agent }];
+    if (maxConcurrency !== undefined) {
+      const full = this.run.lastFull(maxConcurrency, weight, ready, started);
+      if (full !== undefined) yield [this.times[full.releasedBy]!, { kind: 'slot', concurrency: maxConcurrency, held: full.held, weight }];
+    } else if (setup !== undefined) {
+      // the run's concurrency is at least the most it ever held: more than that may not have fit
+      const peak = this.run.peak;
+      const full = this.run.lastFull(peak, weight, ready, started);
+      if (full !== undefined) yield [this.times[full.releasedBy]!, { kind: 'busy', peak, held: full.held, weight }];
+    }
+  }
+
+  /**
+   * What a task asks of the run. Without the DAG's setup each task counts as weighing 1: a
+   * claim that the run was full then rests on its running attempts alone, each at least 1.
+   */
+  private needsOf(taskId: string): Needs {
+    const setup = this.context.setup;
+    if (setup === undefined) return ONE;
+    const task = setup.tasks.get(taskId);
+    if (task === undefined) return this.spawned.get(taskId) ?? ONE;
+    return { weight: task.weight ?? 1, limits: task.limits ?? [] };
+  }
+
+  /** `sign` 1: an attempt with `needs` starts at event `index`; -1: it ends. */
+  private take(index: number, needs: Needs, sign: 1 | -1): void {
+    this.run.change(index, sign, sign * needs.weight);
+    for (const limit of needs.limits) this.held.get(limit)?.change(index, sign, sign * needs.weight);
+  }
+
+  private point(index: number): { readonly index: number; readonly at: number } {
+    return { index, at: this.times[index]! };
+  }
+
+  /** The last `agent.available` of `agent` after event `from` and before event `to`. */
+  private lastAvailable(agent: string, from: number, to: number): number | undefined {
+    const list = this.available.get(agent);
+    if (list === undefined) return undefined;
+    let low = 0;
+    let high = list.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (list[middle]! < to) low = middle + 1;
+      else high = middle;
+    }
+    const last = list[low - 1];
+    return last !== undefined && last > from ? last : undefined;
+  }
+}
