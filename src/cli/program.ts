@@ -144,6 +144,7 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
       .argument('[run-id]', 'the run to resume, as "rxdag runs" lists it'),
   )
     .option('--store <dir|postgres://…>', STORE_HELP)
+    .option('--local', 'run here, without --redis, the attempts a run sent to workers and had in flight (a worker may run them too)')
     .action(actions.resume);
 
   program

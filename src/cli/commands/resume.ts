@@ -26,6 +26,7 @@ import { ProcessGroups } from '../agents/processGroups';
 import { type MetricsEndpoint, openMetricsEndpoint } from '../output/metricsEndpoint';
 import { InvalidInputError } from '../problems';
 import { openRemoteAgents } from '../remote/openRemote';
+import { localResumeRefusal, remoteNoteOf } from '../remote/remoteNote';
 import type { RemoteAgents } from '../remote/remoteAgents';
 import { openStore, type Store } from '../store/openStore';
 import { listRuns } from '../store/runList';
@@ -40,11 +41,15 @@ import { estimatesNoteOf } from '../store/historyEstimates';
 import { outputProblems } from './writeTarget';
 
 /** `rxdag resume` options as commander hands them over. */
-export type RawResumeOptions = Omit<RawRunOptions, 'failFast' | 'journal'>;
+export type RawResumeOptions = Omit<RawRunOptions, 'failFast' | 'journal'> & {
+  /** `--local`: run here what a remote run had in flight (see `remoteNote.ts`). */
+  readonly local?: boolean;
+};
 
 /** Resumes `runId` (or the newest interrupted run) and resolves with the exit code. */
 export async function resumeCommand(runId: string | undefined, raw: RawResumeOptions, io: CliIo): Promise<number> {
   const options = resolveRunOptions(raw, io.stdout.isTTY === true && io.stderr.isTTY === true);
+  if (raw.local === true && options.remote !== undefined) throw new InvalidInputError([{ message: '--local and --redis cannot go together: --local runs here what --redis sends to workers' }]);
   const location = storeLocation(options.store, process.env);
   const problems = outputProblems({ events: options.eventsPath, report: options.reportPath, store: location });
   if (problems.length > 0) throw new InvalidInputError(problems);
@@ -59,6 +64,8 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     const last = history[history.length - 1];
     if (last?.type === 'dag.completed')
       throw new InvalidInputError([{ message: new RunNotResumableError(id, 'ended', last.outcome).message }]);
+    const remoteRefusal = options.remote === undefined ? localResumeRefusal(id, remoteNoteOf(header.options.metadata), history, raw.local === true) : undefined;
+    if (remoteRefusal !== undefined) throw new InvalidInputError([{ message: remoteRefusal }]);
     let dag;
     try {
       dag = defineDag(header.spec);

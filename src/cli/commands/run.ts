@@ -34,6 +34,7 @@ import { createRun } from './createRun';
 import { driveRun, SetupNotes } from './driveRun';
 import { type RawRunOptions, resolveRunOptions, type RunCommandOptions } from './runOptions';
 import { remoteFlags } from '../remote/remoteOptions';
+import { REMOTE_KEY, type RemoteNote } from '../remote/remoteNote';
 import { commandLine } from '../shellWord';
 import { outputProblems } from './writeTarget';
 
@@ -61,14 +62,15 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
       store !== undefined && options.history ? await fillFromHistory(read, store.journal) : { loaded: read, note: undefined };
     const runId = store === undefined ? undefined : newRunId(loaded.dag.id);
     if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes);
-    const { run, groups } = createRun(loaded, schedulerOptions(options, store, runId, note), options.killGraceMs, remote?.agents);
+    const remoteNote = options.remote === undefined || remote === undefined ? undefined : { resumeFlags: remoteFlags(options.remote, remote.location) };
+    const { run, groups } = createRun(loaded, schedulerOptions(options, store, runId, note, remoteNote), options.killGraceMs, remote?.agents);
     const problems = outputProblems({ dagFile: file, events: options.eventsPath, report: options.reportPath, store: location });
     if (problems.length > 0) throw new InvalidInputError(problems);
     if (loaded.dag.size === 0) io.stderr.write(`rxdag: warning: ${file} has no tasks; nothing to run\n`);
     // listening before the run starts: a port that cannot be had is refused with nothing run
     if (options.metricsPort !== undefined) metrics = await openMetricsEndpoint(run.events$, options.metricsPort, notes);
     const where = store?.location;
-    const resumeRemote = options.remote === undefined || remote === undefined ? '' : remoteFlags(options.remote, remote.location);
+    const resumeRemote = remoteNote?.resumeFlags ?? '';
     // what only the report reads, made only for a report: per-task structures a run of 100k
     // tasks would otherwise carry to its end
     const report =
@@ -110,13 +112,15 @@ function schedulerOptions(
   store: Store | undefined,
   runId: string | undefined,
   note: EstimatesNote | undefined,
+  remoteNote: RemoteNote | undefined,
 ): Omit<SchedulerOptions, 'agents'> {
+  const metadata = { ...(note === undefined ? {} : { [ESTIMATES_KEY]: note }), ...(remoteNote === undefined ? {} : { [REMOTE_KEY]: remoteNote }) };
   return {
     mode: options.mode,
     failurePolicy: options.failFast ? 'fail-fast' : 'skip-dependents',
     ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
     ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
     ...(store === undefined || runId === undefined ? {} : { journal: store.journal, runId }),
-    ...(note === undefined ? {} : { metadata: { [ESTIMATES_KEY]: note } }),
+    ...(Object.keys(metadata).length === 0 ? {} : { metadata }),
   };
 }

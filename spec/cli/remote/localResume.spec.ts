@@ -1,0 +1,68 @@
+import { writeFileSync } from 'node:fs';
+import { describeRedis, prefixPerTest } from '../../support/redis';
+import { ensureBuilt, printedRunId, runCli, startCli } from '../support/builtCli';
+import { tempDir } from '../support/files';
+import { linesOf, WorkerFleet } from './workerProcesses';
+
+/**
+ * `rxdag resume` without `--redis` of a run that sent its attempts to workers: the attempts it
+ * had in flight may still be queued in Redis, and a worker started later would run them a
+ * second time, after the run ended. It refuses, saying how to take them up again; `--local`
+ * runs them here anyway; nothing in flight, it resumes here without a word.
+ */
+jest.setTimeout(60_000);
+
+const NO_KEY = { RXDAG_WORKER_KEY: '' };
+
+describeRedis('rxdag resume without --redis of a remote run', (env) => {
+  const tmp = tempDir();
+  const fleet = new WorkerFleet();
+  let prefix = '';
+  prefixPerTest(env, (fresh) => (prefix = fresh));
+  beforeAll(() => ensureBuilt(), 120_000);
+  afterEach(() => fleet.stopAll());
+  afterAll(() => tmp.remove());
+
+  /** Starts `rxdag run --redis` of two shell tasks with no worker to take them, and kills it once its first attempt is queued. */
+  async function killedWithAttemptsQueued(name: string): Promise<{ runId: string; store: string; marks: string }> {
+    const store = tmp.file(`${name}-store`);
+    const marks = tmp.file(`${name}.marks`);
+    const file = tmp.file(`${name}.json`);
+    writeFileSync(file, JSON.stringify({ id: name, tasks: [{ id: 'p', run: `echo "$RXDAG_TASK_ID" >> '${marks}'` }, { id: 'q', deps: ['p'], run: 'true' }] }));
+    const run = fleet.track(startCli(['run', file, '--store', store, '--redis', env.url, '--redis-prefix', prefix, '--json'], NO_KEY));
+    await run.waitForStdout(/"type":"task\.started"/);
+    // the job is added on the agent's call, in the same turn: a moment lets it reach Redis
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    run.child.kill('SIGKILL');
+    await run.done;
+    const runId = printedRunId(run.stderrSoFar());
+    if (runId === undefined) throw new Error(`no run id in:\n${run.stderrSoFar()}`);
+    return { runId, store, marks };
+  }
+
+  it('should refuse, naming the attempts in flight and the flags that reach their workers, and run nothing', async () => {
+    const { runId, store, marks } = await killedWithAttemptsQueued('refused');
+    const resume = await runCli(['resume', runId, '--store', store], NO_KEY);
+    expect(resume.code).toBe(2);
+    expect(resume.stderr).toBe(
+      `rxdag: run ${runId} sent its attempts to rxdag workers, and one was in flight when it stopped (p): they may still be queued or running there. ` +
+        `Resume with --redis ${env.url}/0 --redis-prefix ${prefix} to take them up again, ` +
+        'or with --local to run them here (a worker may then run them a second time)\n',
+    );
+    expect(linesOf(marks)).toEqual([]);
+    // the flags it gives take the queued attempt up again, on a worker
+    await fleet.start(env.url, prefix, [], NO_KEY);
+    const remote = await runCli(['resume', runId, '--store', store, '--redis', env.url, '--redis-prefix', prefix, '--quiet'], NO_KEY);
+    expect(remote.code).toBe(0);
+    expect(linesOf(marks)).toEqual(['p']);
+  });
+
+  it('should run them here with --local, and refuse --local with --redis', async () => {
+    const { runId, store, marks } = await killedWithAttemptsQueued('local');
+    const both = await runCli(['resume', runId, '--store', store, '--local', '--redis', env.url], NO_KEY);
+    expect(both).toMatchObject({ code: 2, stderr: 'rxdag: --local and --redis cannot go together: --local runs here what --redis sends to workers\n' });
+    const local = await runCli(['resume', runId, '--store', store, '--local', '--quiet'], NO_KEY);
+    expect(local.code).toBe(0);
+    expect(linesOf(marks)).toEqual(['p']);
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * What a journaled run notes of where its attempts went: `rxdag run --redis` writes, in the run's
+ * `metadata` (`remote`), the flags that reach the same workers again (the Redis URL with its
+ * password replaced by `***`). `rxdag resume` without `--redis` reads it: attempts the run had in
+ * flight when it stopped may still be queued or running on workers, and running them here as
+ * well would run them twice, so it refuses unless told `--local`. It opens no connection and
+ * reads no journal itself.
+ */
+import type { DagEvent } from '../../index';
+
+/** The key of the run's `metadata` that notes where its attempts went. */
+export const REMOTE_KEY = 'remote';
+
+/** Where a run sent its attempts. */
+export interface RemoteNote {
+  /** The flags of `rxdag resume` that reach the same workers (a password shown as `***`). */
+  readonly resumeFlags: string;
+}
+
+/** The note of a run's `metadata`; `undefined` for a local run, or a note not of this shape. */
+export function remoteNoteOf(metadata: Readonly<Record<string, unknown>> | undefined): RemoteNote | undefined {
+  const note = metadata?.[REMOTE_KEY];
+  if (typeof note !== 'object' || note === null) return undefined;
+  const { resumeFlags } = note as Record<string, unknown>;
+  return typeof resumeFlags === 'string' ? { resumeFlags } : undefined;
+}
+
+/** Ids of the tasks whose attempt was in flight when the run stopped: started, and nothing of it after. */
+export function inFlightTasks(history: readonly DagEvent[]): string[] {
+  const last = new Map<string, DagEvent['type']>();
+  for (const event of history) if ('taskId' in event) last.set(event.taskId, event.type);
+  return [...last].filter(([, type]) => type === 'task.started').map(([taskId]) => taskId);
+}
+
+/**
+ * Why `rxdag resume` without `--redis` will not run a remote run here; `undefined` when it may (a
+ * local run, nothing in flight, or `--local`).
+ */
+export function localResumeRefusal(runId: string, note: RemoteNote | undefined, history: readonly DagEvent[], local: boolean): string | undefined {
+  if (note === undefined || local) return undefined;
+  const inFlight = inFlightTasks(history);
+  if (inFlight.length === 0) return undefined;
+  const shown = inFlight.length <= 5 ? inFlight.join(', ') : `${inFlight.slice(0, 5).join(', ')} and ${inFlight.length - 5} more`;
+  const counted = inFlight.length === 1 ? 'one was' : `${inFlight.length} were`;
+  const password = note.resumeFlags.includes('***') ? ' (give the password where *** stands)' : '';
+  return (
+    `run ${runId} sent its attempts to rxdag workers, and ${counted} in flight when it stopped (${shown}): ` +
+    `they may still be queued or running there. Resume with${note.resumeFlags} to take them up again${password}, ` +
+    `or with --local to run them here (a worker may then run them a second time)`
+  );
+}
