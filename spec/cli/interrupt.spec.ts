@@ -1,12 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { ensureBuilt, notices, startCli } from './support/builtCli';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { ensureBuilt, notices, printedRunId, runCli, startCli } from './support/builtCli';
 import { eventLogViolations } from './support/eventLogInvariants';
 import { isRunning, readEventLog, readPids, tempDir } from './support/files';
 
 /**
- * Ctrl-C (SIGINT) and SIGTERM cancel the run: running children are killed (SIGTERM to their
- * process group, SIGKILL after the grace period), the events log ends with `dag.completed`
- * `cancelled`, and the CLI exits 128 + the signal number.
+ * Ctrl-C (SIGINT) cancels the run, and so does SIGTERM when it is not journaled: running children
+ * are killed (SIGTERM to their process group, SIGKILL after the grace period), the events log ends
+ * with `dag.completed` `cancelled`. SIGTERM leaves a journaled run interrupted instead, for `rxdag
+ * resume`: its children are killed the same way, nothing of their end is recorded. The CLI exits
+ * 128 + the signal number.
  */
 describe('rxdag run (interrupted)', () => {
   const tmp = tempDir();
@@ -56,9 +58,9 @@ describe('rxdag run (interrupted)', () => {
     expect(result.stdout).toMatch(/task\.cancelled stubborn #1\n/);
   }, 30_000);
 
-  it('should stop the same way on SIGTERM, exit 143 and still write the report', async () => {
+  it('should cancel a run without a journal the same way on SIGTERM, exit 143 and still write the report', async () => {
     const report = tmp.file('sigterm.html');
-    const { cli, log, pidFile } = await startLongRun('sigterm', 700, ['--report', report]);
+    const { cli, log, pidFile } = await startLongRun('sigterm', 700, ['--report', report, '--no-journal']);
     cli.child.kill('SIGTERM');
     const result = await cli.done;
     expect(result.code).toBe(143);
@@ -70,6 +72,52 @@ describe('rxdag run (interrupted)', () => {
     const html = readFileSync(report, 'utf8');
     expect(html).toContain('<span class="outcome badge cancelled">cancelled</span>');
     expect(html.match(/<rect class="bar cancelled/g)).toHaveLength(3);
+  }, 30_000);
+
+  it('should leave a journaled run interrupted on SIGTERM (a service manager, a reboot): its tasks stopped, nothing cancelled, exit 143', async () => {
+    const report = tmp.file('sigterm-journaled.html');
+    const { cli, log, pidFile } = await startLongRun('sigterm-journaled', 700, ['--report', report]);
+    cli.child.kill('SIGTERM');
+    const result = await cli.done;
+    expect(result.code).toBe(143);
+    const runId = printedRunId(result.stderr)!;
+    expect(notices(result.stderr)).toBe(`rxdag: stopping on SIGTERM: the run is left interrupted, its 3 running tasks stopped (rxdag resume ${runId} continues it)\n`);
+    // stubborn ignores SIGTERM: it was killed after the grace period, as on a cancel
+    expect(readPids(pidFile).filter(isRunning)).toEqual([]);
+    // the log and the report end where the journal does: tasks started, none ended
+    const events = readEventLog(log);
+    expect(events.filter((e) => e.type === 'task.started')).toHaveLength(3);
+    expect(events.some((e) => e.type === 'task.cancelled' || e.type === 'task.failed' || e.type === 'dag.completed')).toBe(false);
+    expect(readFileSync(report, 'utf8')).toMatch(/^<!DOCTYPE html>/);
+    const runs = await runCli(['runs', '--json']);
+    expect(runs.stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { runId: string; status: string })).toContainEqual(
+      expect.objectContaining({ runId, status: 'interrupted' }),
+    );
+  }, 30_000);
+
+  it('should resume a run SIGTERM left interrupted, without running again what had completed', async () => {
+    const marks = tmp.file('resumed.marks');
+    const file = tmp.file('resumed.json');
+    const once = tmp.file('resumed.once');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        id: 'resumed',
+        tasks: [
+          { id: 'a', run: `echo a >> '${marks}'` },
+          { id: 'b', deps: ['a'], run: `echo b >> '${marks}'; if [ ! -e '${once}' ]; then touch '${once}'; exec sleep 30; fi` },
+        ],
+      }),
+    );
+    const cli = startCli(['run', file]);
+    await cli.waitForStdout(/task\.started b/);
+    await waitFor(() => existsSync(once), 10_000); // b's first attempt is in its sleep
+    cli.child.kill('SIGTERM');
+    const stopped = await cli.done;
+    expect(stopped.code).toBe(143);
+    const resumed = await runCli(['resume', printedRunId(stopped.stderr)!, '--quiet']);
+    expect(resumed).toMatchObject({ code: 0 });
+    expect(readFileSync(marks, 'utf8')).toBe('a\nb\nb\n');
   }, 30_000);
 
   it('should kill the children at once and exit 130 on a second Ctrl-C', async () => {

@@ -93,8 +93,9 @@ or options, or an unknown, ended or owned run, or a store that is missing or can
 (nothing ran), 74 an output or the journal could not be written, 130 interrupted (143 SIGTERM).
 
 Durable runs: "rxdag run" journals every run into the store (.rxdag/ of the working directory by
-default). A run whose process died (a crash, kill -9, a reboot) is "interrupted": "rxdag resume"
-continues it without running again what had completed. A task may run more than once (its
+default). A run whose process died (a crash, kill -9) or was stopped by SIGTERM (a service
+manager, a reboot) is "interrupted": "rxdag resume" continues it without running again what had
+completed; Ctrl-C cancels a run. A task may run more than once (its
 attempt was in flight when the process died): shell tasks see RXDAG_IDEMPOTENCY_KEY, the same for
 every attempt and resume, to make their side effects idempotent.
 

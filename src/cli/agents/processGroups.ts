@@ -35,6 +35,11 @@ export class ProcessGroups {
     return done;
   }
 
+  /** {@link terminate} of every group; resolves when none is left. */
+  async terminateAll(): Promise<void> {
+    await Promise.all([...this.live.keys()].map((pid) => this.terminate(pid)));
+  }
+
   /** SIGKILL to every group at once: the second Ctrl-C, when waiting is not wanted. */
   killAll(): void {
     for (const pid of this.live.keys()) signalGroup(pid, 'SIGKILL');

@@ -67,8 +67,15 @@ export interface RunToDrive {
   /** Where the run is journaled, if it is, and its journal. */
   readonly store?: StoreLocation;
   readonly journal?: Journal;
+  /**
+   * Halts the journal (see `haltableJournal.ts`): on SIGTERM the run is not cancelled but left
+   * interrupted, its shell tasks stopped, for `rxdag resume`. Without it, SIGTERM cancels.
+   */
+  readonly halt?: () => Promise<void>;
   /** A resumed run: its journal's events (the display and outputs start from them) and failure policy. */
   readonly resumed?: { readonly history: readonly DagEvent[]; readonly failurePolicy: FailurePolicy };
+  /** The command that resumes the run (`rxdag resume ID --store …`), for the line SIGTERM prints. */
+  readonly resumeCommand?: string;
   /** The line to print on stderr when the run's first event arrives (the run's id), if any. */
   readonly announce?: (first: DagEvent) => string;
   /**
@@ -101,6 +108,10 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     subscription?.unsubscribe(); // agents are aborted, children get SIGTERM
   };
   let seen = 0; // events of this process: none means nothing ran
+  // SIGTERM halted the journal: what happens from then on is not recorded, so not shown either
+  let halted = false;
+  let leftInterrupted: (signal: StopSignal) => void = () => {};
+  const interrupted = new Promise<StopSignal>((resolve) => (leftInterrupted = resolve));
   let ended = false; // dag.completed seen: a failing log has nothing left to cancel
   let outputFailed = false;
   const logFailed = (error: NodeJS.ErrnoException) => {
@@ -123,6 +134,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   const completed = new Promise<DagCompletedEvent>((resolve, reject) => {
     failRun = reject;
     run.events$.subscribe((event) => {
+      if (halted) return;
       if (seen++ === 0) {
         if (target.notes !== undefined) io.stderr.write(target.notes.text);
         if (target.announce !== undefined) io.stderr.write(`${target.announce(event)}\n`);
@@ -140,6 +152,14 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   // listening before the run starts: its first flush already prints and spawns children
   const stopListening = onStopSignals({
     graceful: (signal) => {
+      if (signal === 'SIGTERM' && target.halt !== undefined) {
+        halted = true;
+        notice(interruptingLine(groups.size, target.resumeCommand));
+        const halting = target.halt();
+        // stopped once nothing more is recorded: their ends are not, and they run again on resume
+        void halting.then(() => groups.terminateAll()).then(() => leftInterrupted(signal));
+        return;
+      }
       notice(stoppingLine(signal, groups.size));
       cancel(signal);
     },
@@ -175,7 +195,14 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   });
 
   try {
-    const final = await completed;
+    const final = await Promise.race([completed, interrupted]);
+    if (typeof final === 'string') {
+      // left interrupted by SIGTERM: the report holds what the journal holds
+      reporter.finish();
+      writeReport();
+      log?.close();
+      return exitCodeOf(final);
+    }
     // a cancelled run's subscriber is gone: the library ends its journal without telling
     const endError = cancelledBy === undefined ? await runEnded : await released(target.journal, final.runId);
     await groups.whenEmpty(); // no child outlives the CLI
@@ -246,6 +273,15 @@ async function released(journal: Journal | undefined, runId: string): Promise<un
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return undefined;
+}
+
+/**
+ * What SIGTERM on a journaled run does, in one line:
+ * `rxdag: stopping on SIGTERM: the run is left interrupted, 2 running tasks stopped (rxdag resume x continues it)`.
+ */
+function interruptingLine(running: number, resumeCommand: string | undefined): string {
+  const tasks = running === 0 ? '' : running === 1 ? ', its running task stopped' : `, its ${running} running tasks stopped`;
+  return `rxdag: stopping on SIGTERM: the run is left interrupted${tasks} (${resumeCommand ?? 'rxdag resume'} continues it)`;
 }
 
 /** Where the list of failures goes: with the display's own lines; never into `--json`'s stdout. */

@@ -27,11 +27,14 @@ import { type MetricsEndpoint, openMetricsEndpoint } from '../output/metricsEndp
 import { InvalidInputError } from '../problems';
 import { openRemoteAgents } from '../remote/openRemote';
 import { localResumeRefusal, remoteNoteOf } from '../remote/remoteNote';
+import { haltableJournal } from '../store/haltableJournal';
 import type { RemoteAgents } from '../remote/remoteAgents';
 import { openStore, type Store } from '../store/openStore';
 import { listRuns } from '../store/runList';
 import { asRefusal } from '../store/storeErrors';
 import { storeFlag, storeLocation } from '../store/storeLocation';
+import { commandLine } from '../shellWord';
+import { remoteFlags } from '../remote/remoteOptions';
 import type { CliIo } from './cliIo';
 import { driveRun, SetupNotes } from './driveRun';
 import { type RawRunOptions, resolveRunOptions } from './runOptions';
@@ -79,8 +82,10 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
       remote === undefined ? builtinAgents(options.killGraceMs) : { agents: remote.agents, groups: new ProcessGroups(options.killGraceMs) };
     let run;
     const scheduling = schedulingOf(header, raw, options);
+    // halted by SIGTERM: the run is left interrupted again
+    const haltable = haltableJournal(store.journal);
     try {
-      run = resumeRun(store.journal, id, { agents, ...scheduling });
+      run = resumeRun(haltable.journal, id, { agents, ...scheduling });
     } catch (error) {
       if (error instanceof TypeError) throw new InvalidInputError([{ message: error.message }]);
       throw error;
@@ -104,7 +109,9 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
         notes,
         source: `run ${id} (journal ${location.label})`,
         store: location,
-        journal: store.journal,
+        journal: haltable.journal,
+        halt: haltable.halt,
+        resumeCommand: commandLine('rxdag resume', id, `${storeFlag(location)}${options.remote === undefined || remote === undefined ? '' : remoteFlags(options.remote, remote.location)}`),
         resumed: { history, failurePolicy: header.options.failurePolicy },
         announce: (first) =>
           first.type === 'run.resumed'

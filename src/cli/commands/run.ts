@@ -14,7 +14,7 @@
  * It does not decide how tasks run (the agents do), how output looks (the reporters do) nor
  * what the journal holds (the library does).
  */
-import type { SchedulerOptions } from '../../index';
+import type { Journal, SchedulerOptions } from '../../index';
 import { loadDagFile } from '../dagFile/loadDagFile';
 import { type MetricsEndpoint, openMetricsEndpoint } from '../output/metricsEndpoint';
 import { InvalidInputError } from '../problems';
@@ -25,7 +25,8 @@ import { DEFAULT_MAX_CONCURRENCY } from '../../scheduler/options';
 import { depsOf } from '../report/reportInput';
 import { ESTIMATES_KEY, type EstimatesNote, fillFromHistory } from '../store/historyEstimates';
 import { newRunId } from '../store/runId';
-import { openStore, type Store } from '../store/openStore';
+import { openStore } from '../store/openStore';
+import { haltableJournal } from '../store/haltableJournal';
 import { storeFlag, storeLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
 import { builtinAgents } from '../agents/builtinAgents';
@@ -52,6 +53,8 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
   // also without a journal: the store's folder holds other runs' journals, no output may go there
   const location = storeLocation(options.store, process.env);
   const store = options.journal ? openStore(location, 'write') : undefined;
+  // halted by SIGTERM: the run is left interrupted, for rxdag resume
+  const haltable = store === undefined ? undefined : haltableJournal(store.journal);
   // said once the run starts: a run refused before then prints one line, why
   const notes = new SetupNotes();
   let remote: RemoteAgents | undefined;
@@ -63,7 +66,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
     const runId = store === undefined ? undefined : newRunId(loaded.dag.id);
     if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes);
     const remoteNote = options.remote === undefined || remote === undefined ? undefined : { resumeFlags: remoteFlags(options.remote, remote.location) };
-    const { run, groups } = createRun(loaded, schedulerOptions(options, store, runId, note, remoteNote), options.killGraceMs, remote?.agents);
+    const { run, groups } = createRun(loaded, schedulerOptions(options, haltable?.journal, runId, note, remoteNote), options.killGraceMs, remote?.agents);
     const problems = outputProblems({ dagFile: file, events: options.eventsPath, report: options.reportPath, store: location });
     if (problems.length > 0) throw new InvalidInputError(problems);
     if (loaded.dag.size === 0) io.stderr.write(`rxdag: warning: ${file} has no tasks; nothing to run\n`);
@@ -71,6 +74,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
     if (options.metricsPort !== undefined) metrics = await openMetricsEndpoint(run.events$, options.metricsPort, notes);
     const where = store?.location;
     const resumeRemote = remoteNote?.resumeFlags ?? '';
+    const resumeCommand = where === undefined || runId === undefined ? undefined : commandLine('rxdag resume', runId, `${storeFlag(where)}${resumeRemote}`);
     // what only the report reads, made only for a report: per-task structures a run of 100k
     // tasks would otherwise carry to its end
     const report =
@@ -89,13 +93,10 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
         ...report,
         notes,
         source: file,
-        ...(store === undefined ? {} : { store: store.location, journal: store.journal }),
-        ...(where === undefined || runId === undefined
+        ...(store === undefined || haltable === undefined ? {} : { store: store.location, journal: haltable.journal, halt: haltable.halt }),
+        ...(resumeCommand === undefined || where === undefined
           ? {}
-          : {
-              announce: () =>
-                `rxdag: run ${runId} (journal ${where.label}; resume with: ${commandLine('rxdag resume', runId, `${storeFlag(where)}${resumeRemote}`)})`,
-            }),
+          : { resumeCommand, announce: () => `rxdag: run ${runId} (journal ${where.label}; resume with: ${resumeCommand})` }),
       },
       options,
       io,
@@ -109,7 +110,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
 
 function schedulerOptions(
   options: RunCommandOptions,
-  store: Store | undefined,
+  journal: Journal | undefined,
   runId: string | undefined,
   note: EstimatesNote | undefined,
   remoteNote: RemoteNote | undefined,
@@ -120,7 +121,7 @@ function schedulerOptions(
     failurePolicy: options.failFast ? 'fail-fast' : 'skip-dependents',
     ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
     ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
-    ...(store === undefined || runId === undefined ? {} : { journal: store.journal, runId }),
+    ...(journal === undefined || runId === undefined ? {} : { journal, runId }),
     ...(Object.keys(metadata).length === 0 ? {} : { metadata }),
   };
 }

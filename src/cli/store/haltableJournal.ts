@@ -1,0 +1,87 @@
+/**
+ * A journal `rxdag run` and `rxdag resume` can halt on SIGTERM (a service manager stopping the
+ * process, a reboot): from `halt()` on, the run's writer stores nothing more (an append never
+ * settles, so nothing it would release starts) and gives up the run's ownership once the group
+ * being stored, if any, is stored. The run's record ends where it was, as after a crash, but with
+ * no owner left: `interrupted`, and `rxdag resume` continues it. Reading passes through. It
+ * stops no task itself: the command does, once the journal is halted.
+ */
+import type { Journal, JournaledRun, JournalHeader, JournalWriter } from '../../index';
+
+/** A journal and the switch that halts the runs written through it. */
+export interface HaltableJournal {
+  readonly journal: Journal;
+  /** Stores nothing more and gives up ownership; resolves once the owned runs are given up. */
+  halt(): Promise<void>;
+}
+
+/** An append that never settles: what it would release never starts. */
+const NEVER: Promise<void> = new Promise<void>(() => undefined);
+
+export function haltableJournal(inner: Journal): HaltableJournal {
+  let halted = false;
+  const writers = new Set<HaltableWriter>();
+  const wrap = (writer: JournalWriter): JournalWriter => {
+    const haltable = new HaltableWriter(writer, () => halted);
+    writers.add(haltable);
+    if (halted) void haltable.halt(); // halted while the record was being made
+    return haltable;
+  };
+  const journal: Journal = {
+    location: inner.location,
+    create: (header: JournalHeader) => then(inner.create(header), wrap),
+    resume: (runId: string) => then(inner.resume(runId), (run: JournaledRun) => ({ ...run, writer: wrap(run.writer) })),
+    runs: (options) => inner.runs(options),
+    events: (runId) => inner.events(runId),
+    header: (runId) => inner.header(runId),
+  };
+  return {
+    journal,
+    halt: async () => {
+      halted = true;
+      await Promise.all([...writers].map((writer) => writer.halt()));
+    },
+  };
+}
+
+/** A writer that stops storing once halted. */
+class HaltableWriter implements JournalWriter {
+  // the last group being stored, awaited before ownership is given up
+  private storing: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private closing: void | Promise<void> = undefined;
+
+  constructor(
+    private readonly inner: JournalWriter,
+    private readonly halted: () => boolean,
+  ) {}
+
+  append(events: Parameters<JournalWriter['append']>[0], durable?: boolean): void | Promise<void> {
+    if (this.halted()) return NEVER;
+    const stored = this.inner.append(events, durable);
+    if (stored instanceof Promise) this.storing = stored.catch(() => undefined);
+    return stored;
+  }
+
+  close(): void | Promise<void> {
+    return this.closeInner();
+  }
+
+  halt(): Promise<void> {
+    return this.storing.then(() => this.closeInner()).catch(() => undefined);
+  }
+
+  /** Closes the writer once, whoever asks first (the run's end, or the halt); synchronous when the writer is. */
+  private closeInner(): void | Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.closing = this.inner.close();
+    }
+    return this.closing;
+  }
+}
+
+/** `f` of a value that may come later, keeping a value that is there now synchronous. */
+function then<T, U>(value: T | Promise<T>, f: (value: T) => U): U | Promise<U> {
+  return value instanceof Promise ? value.then(f) : f(value);
+}
