@@ -15,7 +15,10 @@ import { edgesOf, type GraphSource } from './graphSource';
 export function toDot(source: GraphSource): string {
   const lines = [`digraph ${quote(source.id)} {`, '  rankdir=LR;', '  node [shape=box];'];
   for (const task of source.tasks) lines.push(`  ${quote(task.id)};`);
-  for (const [from, to] of edgesOf(source)) lines.push(`  ${quote(from)} -> ${quote(to)};`);
+  for (const [from, to, when] of edgesOf(source)) {
+    // a `when` task's edges dashed, labelled with its rule
+    lines.push(`  ${quote(from)} -> ${quote(to)}${when === undefined ? '' : ` [style=dashed, label=${quote(when)}]`};`);
+  }
   lines.push('}');
   return `${lines.join('\n')}\n`;
 }

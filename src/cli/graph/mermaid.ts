@@ -10,12 +10,16 @@ import { edgesOf, type GraphSource } from './graphSource';
  * //   t0["build"]
  * //   t1["test"]
  * //   t0 --> t1
+ * // an edge into a task with `when` is dotted and labelled: t1 -. "all-done" .-> t2
  */
 export function toMermaid(source: GraphSource): string {
   const nodeId = new Map(source.tasks.map((task, i) => [task.id, `t${i}`]));
   const lines = ['flowchart LR'];
   for (const task of source.tasks) lines.push(`  ${nodeId.get(task.id)}["${mermaidLabel(task.id)}"]`);
-  for (const [from, to] of edgesOf(source)) lines.push(`  ${nodeId.get(from)} --> ${nodeId.get(to)}`);
+  for (const [from, to, when] of edgesOf(source)) {
+    // a `when` task's edges dotted, labelled with its rule
+    lines.push(when === undefined ? `  ${nodeId.get(from)} --> ${nodeId.get(to)}` : `  ${nodeId.get(from)} -. "${when}" .-> ${nodeId.get(to)}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
