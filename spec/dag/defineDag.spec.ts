@@ -1,6 +1,7 @@
-import { backoffDelay, type DagIssue, DagValidationError, defineDag, type DagSpec, formatIssuePath } from '../../src';
-import { defineDagForRun } from '../../src/dag/defineDag';
+import { backoffDelay, type Dag, type DagIssue, DagValidationError, defineDag, type DagSpec, formatIssuePath, isDag } from '../../src';
+import { defineCheckedDag, defineDagForRun } from '../../src/dag/defineDag';
 import { MAX_TIMER_MS } from '../../src/dag/schema';
+import { unknownAgentIssues } from '../../src/dag/unknownAgents';
 
 function issuesOf(spec: unknown): DagIssue[] {
   try {
@@ -255,6 +256,14 @@ describe('defineDag', () => {
     expect(defineDag(dag)).toBe(dag);
   });
 
+  it('should name each limit a task names more than once, where it names it again', () => {
+    const issues = issuesOf({ id: 'l', tasks: [{ id: 'a', agent: 'x', limits: ['api', 'gpu', 'api', 'gpu', 'api'] }] });
+    expect(issues.map((i) => [formatIssuePath(i.path), i.message])).toEqual([
+      ['tasks[0].limits[2]', 'names limit "api" 3 times (got "api")'],
+      ['tasks[0].limits[3]', 'names limit "gpu" twice (got "gpu")'],
+    ]);
+  });
+
   it('should keep one frozen list for the tasks that name the same limits, in their order', () => {
     const dag = defineDag({
       id: 'shared-limits',
@@ -388,5 +397,101 @@ describe('defineDagForRun', () => {
 
   it('should add nothing to the problems defineDag finds when no agents are given', () => {
     expect(issuesOf({ id: 'z', tasks: [{ id: 'a', agent: 'nope', deps: ['zz'] }] }).map((i) => i.code)).toEqual(['unknown-dependency']);
+  });
+});
+
+describe('defineCheckedDag', () => {
+  /** A run's check: every task heavier than 4 and every agent but `w`, at `['tasks', task, …]` by the DAG's index. */
+  const check = (dag: Dag): DagIssue[] => [
+    ...unknownAgentIssues(dag, (name) => name === 'w', ['w']),
+    ...dag.tasks
+      .filter((task) => task.weight > 4)
+      .map((task): DagIssue => ({ path: ['tasks', task.index, 'weight'], code: 'too-heavy', message: `task "${task.id}" is too heavy` })),
+  ];
+  const issuesFor = (spec: unknown): string[] => {
+    try {
+      defineCheckedDag(spec as DagSpec, check);
+    } catch (error) {
+      if (error instanceof DagValidationError) return error.issues.map((i) => `${i.code} ${formatIssuePath(i.path)}: ${i.message}`);
+      throw error;
+    }
+    throw new Error('expected a DagValidationError');
+  };
+
+  it('should return a valid DAG its check finds nothing in, and throw what the check finds in one', () => {
+    const dag = defineCheckedDag({ id: 'ok', tasks: [{ id: 'a', agent: 'w', weight: 4 }] }, check);
+    expect(dag.size).toBe(1);
+    expect(isDag(dag)).toBe(true);
+    expect(defineCheckedDag(dag, check)).toBe(dag);
+    expect(issuesFor({ id: 'heavy', tasks: [{ id: 'a', agent: 'llm', weight: 5 }] })).toEqual([
+      'unknown-agent tasks[0].agent: unknown agent "llm" (used by "a"); known agents: "w"',
+      'too-heavy tasks[0].weight: task "a" is too heavy',
+    ]);
+  });
+
+  it.each([
+    ['a zero weight', { weight: 0 }, 'invalid-value tasks[1].weight: must be at least 1 (got 0)'],
+    ['an unknown when', { when: 'always' }, expect.stringMatching(/^invalid-value tasks\[1\]\.when: must be one of/)],
+    ['limits that are a string', { limits: 'api' }, 'invalid-value tasks[1].limits: expected an array of limit names (got "api")'],
+    ['a limit named twice', { limits: ['api', 'api'] }, 'invalid-value tasks[1].limits[1]: names limit "api" twice (got "api")'],
+    [
+      'when: any-failed without dependencies',
+      { when: 'any-failed' },
+      expect.stringMatching(/^invalid-value tasks\[1\]\.when: task "g" has `when: any-failed` but no dependencies/),
+    ],
+    [
+      'an unknown dependency',
+      { deps: ['ghost'] },
+      'unknown-dependency tasks[1].deps[0]: task "g" depends on "ghost", which is not a task of this DAG',
+    ],
+  ])('should check a run of the other tasks when one has %s', (_name, fields, problem) => {
+    const spec = {
+      id: 'w',
+      tasks: [
+        { id: 'f', agent: 'w', weight: 20 },
+        { id: 'g', agent: 'w', ...fields },
+        { id: 'h', agent: 'llm' },
+      ],
+    };
+    expect(issuesFor(spec)).toEqual([
+      problem,
+      'unknown-agent tasks[2].agent: unknown agent "llm" (used by "h"); known agents: "w"',
+      'too-heavy tasks[0].weight: task "f" is too heavy',
+    ]);
+  });
+
+  it('should place what the check finds at the task’s place in the spec when tasks before it were left out', () => {
+    expect(issuesFor({ id: 'w', tasks: [{ id: '', agent: 'w' }, { agent: 'w' }, { id: 'f', agent: 'w', weight: 20 }] })).toEqual([
+      'invalid-value tasks[0].id: must not be empty (got "")',
+      'invalid-value tasks[1].id: expected a string id (got nothing)',
+      'too-heavy tasks[2].weight: task "f" is too heavy',
+    ]);
+  });
+
+  it('should not call an agent missing or invalid unknown: the task is told already', () => {
+    expect(issuesFor({ id: 'w', tasks: [{ id: 'a' }, { id: 'b', agent: 'bad\nname' }, { id: 'c', agent: 'w', weight: 9 }] })).toEqual([
+      'invalid-value tasks[0].agent: task "a" names no agent: set `agent` on the task or `defaults.agent`',
+      'invalid-value tasks[1].agent: must not contain control characters: a line feed (U+000A) at character 4 (got "bad\\nname")',
+      'too-heavy tasks[2].weight: task "c" is too heavy',
+    ]);
+  });
+
+  it('should not check tasks that make no DAG: a cycle, a duplicate id', () => {
+    const cycle = {
+      id: 'ring',
+      tasks: [
+        { id: 'a', agent: 'llm', deps: ['b'], weight: 9 },
+        { id: 'b', agent: 'w', deps: ['a'] },
+      ],
+    };
+    expect(issuesFor(cycle)).toEqual([expect.stringMatching(/^cycle tasks\[0\]\.deps: cycle: a -> b -> a/)]);
+    const duplicate = {
+      id: 'dup',
+      tasks: [
+        { id: 'a', agent: 'llm', weight: 9 },
+        { id: 'a', agent: 'w' },
+      ],
+    };
+    expect(issuesFor(duplicate)).toEqual(['duplicate-id tasks[1].id: duplicate task id "a" (first used by tasks[0])']);
   });
 });

@@ -166,6 +166,42 @@ describe('named limits', () => {
       /`limits\.a` needs `concurrency`, `rate` or both.*`limits\.b\.rate\.intervalMs`/,
     );
   });
+
+  const optionsError = (limits: unknown): string => {
+    try {
+      runDag(defineDag({ id: 'x', tasks: [] }), { limits } as never);
+    } catch (error) {
+      if (error instanceof TypeError) return error.message;
+      throw error;
+    }
+    throw new Error('expected a TypeError');
+  };
+
+  it('should say only the unknown field when a misspelling of concurrency or rate is what the limit lacks', () => {
+    expect(optionsError({ a: { concurency: 2 }, b: { rates: { limit: 1, intervalMs: 5 } } })).toBe(
+      'rxdag: invalid options: `limits.a` has an unknown field `concurency` (did you mean `concurrency`?); ' +
+        '`limits.b` has an unknown field `rates` (did you mean `rate`?)',
+    );
+    expect(optionsError({ a: { parallelism: 2 } })).toBe(
+      'rxdag: invalid options: `limits.a` has an unknown field `parallelism`; `limits.a` needs `concurrency`, `rate` or both (got an object)',
+    );
+  });
+
+  it('should say that a count has a maximum, and take the maximum', () => {
+    expect(optionsError({ a: { concurrency: 2 ** 53 }, b: { rate: { limit: 1e20, intervalMs: 5 } } })).toBe(
+      'rxdag: invalid options: `limits.a.concurrency` must be a positive integer of at most 9007199254740991 (got 9007199254740992); ' +
+        '`limits.b.rate.limit` must be a positive integer of at most 9007199254740991 (got 100000000000000000000)',
+    );
+    expect(() => runDag(defineDag({ id: 'x', tasks: [] }), { limits: { a: { concurrency: 2 ** 53 - 1 } } })).not.toThrow();
+  });
+
+  it('should refuse a limit name no task could name, in the words a task’s limits get, with the limits’ other problems', () => {
+    expect(optionsError({ '': { concurrency: 1 }, 're\u001b[31md': { concurrency: 1 }, ok: { concurrency: 0 } })).toBe(
+      'rxdag: invalid options: `limits.ok.concurrency` must be a positive integer (got 0); ' +
+        '`limits` has an invalid limit name "": must not be empty (got an object); ' +
+        '`limits` has an invalid limit name "re\\u001b[31md": must not contain control characters: an escape (U+001B) at character 3 (got an object)',
+    );
+  });
 });
 
 describe('names that are also Object.prototype keys', () => {

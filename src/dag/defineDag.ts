@@ -2,14 +2,16 @@
  * `defineDag`: turns a spec into a frozen, validated {@link Dag} by composing the steps of the
  * other modules (validate the tasks, build the graph, order it, rank it), and `isDag` to tell
  * such a DAG from a look-alike; `defineDagForRun` adds a run's unknown agents to the error of an
- * invalid spec. Holds no checks or graph algorithms of its own.
+ * invalid spec, and `defineCheckedDag` the checks of a run (made even of a DAG whose only problems
+ * are bad values). Holds no checks or graph algorithms of its own.
  */
 import { buildDepsGraph, type CsrGraph, edgeCounts, rejectedDepIssues, reverse } from './csr';
 import { topologicalOrder } from './cycles';
 import { type DagIssue, DagValidationError } from './errors';
 import { cycleIssue, dagIdOf } from './issues';
 import { upwardRanks } from './ranks';
-import type { DagSpec } from './schema';
+import type { IdIndex } from './idIndex';
+import type { DagSpec, TaskDefaults } from './schema';
 import { checkSpecHead } from './specHead';
 import { materializeTasks, type TaskColumns } from './taskColumns';
 import type { Dag, DagIndex, Task } from './types';
@@ -33,7 +35,7 @@ export type { Dag, DagIndex, RetryPolicy, Task } from './types';
  * });
  */
 export function defineDag(spec: DagSpec | Dag): Dag {
-  return define(spec, undefined);
+  return define(spec, {});
 }
 
 /**
@@ -44,11 +46,31 @@ export function defineDag(spec: DagSpec | Dag): Dag {
  * @internal
  */
 export function defineDagForRun(spec: DagSpec | Dag, agents: Readonly<Record<string, unknown>>): Dag {
-  return define(spec, agents);
+  return define(spec, { agents });
 }
 
-function define(spec: DagSpec | Dag, agents: Readonly<Record<string, unknown>> | undefined): Dag {
-  if (isDag(spec)) return spec;
+/**
+ * {@link defineDag} and the checks of a run of the DAG (`check`: its agents, the room for each
+ * task's weight…), thrown in one error: a bad value in one task hides no other task's run
+ * problems. `check` is made of the DAG when the spec is valid, and when the spec's only problems
+ * are values, of the DAG its tasks still make, an invalid task with only its id, deps and agent
+ * (an agent missing or invalid, already reported, is not called unknown). Not when the tasks make
+ * no DAG (a cycle, a duplicate id): there is nothing to check then. `check` gives its issues at
+ * `['tasks', task, …]` by the DAG's task index; they are moved to the task's place in the spec.
+ * @internal
+ */
+export function defineCheckedDag(spec: DagSpec | Dag, check: (dag: Dag) => readonly DagIssue[]): Dag {
+  return define(spec, { check });
+}
+
+/** What a run adds to the checks of a spec: see {@link defineDagForRun} and {@link defineCheckedDag}. */
+interface RunChecks {
+  readonly agents?: Readonly<Record<string, unknown>>;
+  readonly check?: (dag: Dag) => readonly DagIssue[];
+}
+
+function define(spec: DagSpec | Dag, { agents, check }: RunChecks): Dag {
+  if (isDag(spec)) return checked(spec, check);
   const issues: DagIssue[] = [];
   const { tasks: rawTasks, defaults } = checkSpecHead(spec, issues);
   if (rawTasks === undefined) throw new DagValidationError(issues, dagIdOf(spec));
@@ -66,23 +88,53 @@ function define(spec: DagSpec | Dag, agents: Readonly<Record<string, unknown>> |
   }
   if (issues.length > 0) {
     if (agents !== undefined) issues.push(...unknownAgentsOfColumns(columns, specIndexOf, agents));
+    if (check !== undefined && topo.cycles.length === 0 && duplicates.length === 0) {
+      // not added to `definedDags`: this DAG is only looked at, never returned
+      const draft = frozenDag(spec.id, defaults, dagIndex(columns, deps, dependents, inDegree, topo.order), indexById);
+      issues.push(...draftIssues(check(draft), columns, specIndexOf));
+    }
     throw new DagValidationError(issues, dagIdOf(spec));
   }
 
-  const index = dagIndex(columns, deps, dependents, inDegree, topo.order);
+  const dag = frozenDag(spec.id, defaults, dagIndex(columns, deps, dependents, inDegree, topo.order), indexById);
+  definedDags.add(dag);
+  return checked(dag, check);
+}
+
+/** `dag`, or the error of the issues `check` finds in it. */
+function checked(dag: Dag, check: ((dag: Dag) => readonly DagIssue[]) | undefined): Dag {
+  const issues = check?.(dag) ?? [];
+  if (issues.length > 0) throw new DagValidationError(issues, dag.id);
+  return dag;
+}
+
+/**
+ * The issues a run's check found in the DAG of an invalid spec, at the spec's paths (tasks left
+ * out before a task move it up in the DAG), but for an agent named `''`: a task's agent missing
+ * or invalid, which is reported already.
+ */
+function draftIssues(issues: readonly DagIssue[], columns: TaskColumns, specIndexOf: Int32Array): DagIssue[] {
+  return issues.flatMap((issue) => {
+    const [tasks, task, ...rest] = issue.path;
+    if (tasks !== 'tasks' || typeof task !== 'number') return [issue];
+    if (issue.code === 'unknown-agent' && columns.agentNames[columns.agentCodes[task]!] === '') return [];
+    return [{ ...issue, path: ['tasks', specIndexOf[task]!, ...rest] }];
+  });
+}
+
+/** The DAG over `index`, its task objects built when first asked for. */
+function frozenDag(id: string, defaults: TaskDefaults | undefined, index: DagIndex, indexById: IdIndex): Dag {
   let tasks: readonly Task[] | undefined;
-  const dag: Dag = Object.freeze({
-    id: spec.id,
+  return Object.freeze({
+    id,
     defaults: defaults === undefined ? undefined : Object.freeze(defaults),
-    size: n,
+    size: index.ids.length,
     get tasks() {
       return (tasks ??= materializeTasks(index));
     },
     index,
-    taskIndex: (id: string) => indexById.get(id),
+    taskIndex: (taskId: string) => indexById.get(taskId),
   });
-  definedDags.add(dag);
-  return dag;
 }
 
 const definedDags = new WeakSet<object>();

@@ -5,7 +5,7 @@
  * ids, dependencies, cycles) is checked by `validateTasks`, `buildDepsGraph` and `topologicalOrder`.
  */
 import { z } from 'zod';
-import { controlCharacterIn, hasControlCharacters } from './text';
+import { controlCharacterIn, hasControlCharacters, quoted } from './text';
 
 /** Longest task or DAG id accepted; ids are names, not payloads. */
 export const MAX_ID_LENGTH = 256;
@@ -65,9 +65,15 @@ const weight = z
   .min(1, { error: 'must be at least 1' })
   .max(MAX_WEIGHT, { error: `must be at most ${MAX_WEIGHT}` });
 
-const limitNames = z
-  .array(id, { error: 'expected an array of limit names' })
-  .refine((names) => new Set(names).size === names.length, { error: 'names a limit twice' });
+const limitNames = z.array(id, { error: 'expected an array of limit names' }).superRefine((names, context) => {
+  if (new Set(names).size === names.length) return;
+  names.forEach((name, k) => {
+    // each repeated name once, where it is named the second time
+    if (names.indexOf(name, names.indexOf(name) + 1) !== k) return;
+    const times = names.filter((other) => other === name).length;
+    context.addIssue({ code: 'custom', path: [k], message: `names limit ${quoted(name)} ${times === 2 ? 'twice' : `${times} times`}` });
+  });
+});
 
 const when = z.enum(TRIGGER_RULES, { error: `must be one of ${TRIGGER_RULES.map((rule) => `'${rule}'`).join(', ')}` });
 

@@ -7,6 +7,7 @@
  */
 import type { SchedulerLike } from 'rxjs';
 import { z } from 'zod';
+import { asCount, hasConcurrencyOrRate, limitNameProblem, unlessFieldMisspelt } from '../dag/declaredLimits';
 import { fieldsAt, valueAt } from '../dag/issues';
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../dag/schema';
 import { describeValue, unknownFieldMessage } from '../dag/text';
@@ -66,7 +67,8 @@ export interface SchedulerOptions extends RunOptions {
   /**
    * Named limits shared by every run of the scheduler: `{ api: { concurrency: 2, rate: { limit: 60,
    * intervalMs: 60_000 } } }`. A task lists the ones it needs (`limits: ['api']`) and starts only
-   * when each has room for its `weight`. @default {}
+   * when each has room for its `weight`. A name is one a task can list (an id: not empty, no
+   * control characters); a count is at most `Number.MAX_SAFE_INTEGER`. @default {}
    */
   readonly limits?: Readonly<Record<string, LimitSpec>>;
 }
@@ -146,6 +148,9 @@ const NOT_AN_OBJECT = { error: 'must be an object of options' };
 
 const runOptionsSchema = z.strictObject(runOptionsShape, NOT_AN_OBJECT);
 
+/** A limit's `concurrency` or `rate.limit`. */
+const limitCount = asCount(z.number({ error: 'must be a positive integer' }));
+
 const schedulerOptionsSchema = z.strictObject(
   {
     ...runOptionsShape,
@@ -170,20 +175,28 @@ const schedulerOptionsSchema = z.strictObject(
         z
           .strictObject(
             {
-              concurrency: positiveInteger.optional(),
+              concurrency: limitCount.optional(),
               rate: z
                 .strictObject(
-                  { limit: positiveInteger, intervalMs: timerMs('positive', 'must be a positive number of milliseconds') },
+                  { limit: limitCount, intervalMs: timerMs('positive', 'must be a positive number of milliseconds') },
                   { error: 'must be an object { limit, intervalMs }' },
                 )
                 .optional(),
             },
             { error: 'must be an object { concurrency?, rate?: { limit, intervalMs } }' },
           )
-          .refine((limit) => limit.concurrency !== undefined || limit.rate !== undefined, {
-            error: 'needs `concurrency`, `rate` or both',
-          }),
+          .refine(hasConcurrencyOrRate, { error: 'needs `concurrency`, `rate` or both', when: unlessFieldMisspelt }),
         { error: 'must be an object mapping limit names to limits' },
+      )
+      .superRefine(
+        (limits, context) => {
+          for (const name of Object.keys(limits)) {
+            const problem = limitNameProblem(name);
+            if (problem !== undefined) context.addIssue({ code: 'custom', message: `has an ${problem}` });
+          }
+        },
+        // said with the limits' own problems, not after them (an object of limits whatever they hold)
+        { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
       )
       .optional(),
     journal: z

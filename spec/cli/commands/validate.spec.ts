@@ -37,6 +37,58 @@ describe('rxdag validate', () => {
     ]);
   });
 
+  // a bad value of one task (`defineDag` refuses the spec) hides no other task's run problems
+  it.each([
+    ['a zero weight', 'weight: 0', '10:13: tasks[1].weight: must be at least 1 (got 0)'],
+    [
+      'an unknown when',
+      'when: always',
+      `10:11: tasks[1].when: must be one of 'all-succeeded', 'all-done', 'any-failed', 'none-failed' (got "always")`,
+    ],
+    ['limits given as a string', 'limits: api', '10:13: tasks[1].limits: expected an array of limit names (got "api")'],
+    ['a limit named twice', 'limits: [api, api]', '10:19: tasks[1].limits[1]: names limit "api" twice (got "api")'],
+    [
+      'when: any-failed without dependencies',
+      'when: any-failed',
+      '10:11: tasks[1].when: task "g" has `when: any-failed` but no dependencies: none can fail, so it could never run',
+    ],
+    ['an unknown dependency', 'deps: [ghost]', '10:12: tasks[1].deps[0]: task "g" depends on "ghost", which is not a task of this DAG'],
+  ])('should report a task too heavy and an unknown agent with %s in another task', async (_name, field, problem) => {
+    const text = `id: w\nlimits:\n  api: { concurrency: 2 }\ntasks:\n  - id: f\n    sleep: 10\n    weight: 20\n  - id: g\n    sleep: 1\n    ${field}\n  - id: h\n    agent: llm\n`;
+    const file = writeText(tmp.file('hidden.yaml'), text);
+    expect(await rxdag('validate', file)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: [
+        `rxdag: ${file}:7:13: tasks[0].weight: task "f" weighs 20, more than the concurrency 8 (\`-c\`/\`--concurrency\`): it could never start`,
+        `rxdag: ${file}:${problem}`,
+        `rxdag: ${file}:12:12: tasks[2].agent: unknown agent "llm" (used by "h"); known agents: "shell", "sleep"`,
+        '',
+      ].join('\n'),
+    });
+  });
+
+  it('should still find a task’s run problems when a task before it is left out for its id', async () => {
+    const text = 'id: w\ntasks:\n  - id: ""\n    sleep: 1\n  - id: f\n    sleep: 1\n    weight: 20\n  - id: h\n    agent: "bad\\u0007"\n';
+    const file = writeText(tmp.file('left-out.yaml'), text);
+    expect((await rxdag('validate', file)).stderr.split('\n')).toEqual([
+      `rxdag: ${file}:3:9: tasks[0].id: must not be empty (got "")`,
+      `rxdag: ${file}:7:13: tasks[1].weight: task "f" weighs 20, more than the concurrency 8 (\`-c\`/\`--concurrency\`): it could never start`,
+      // an agent that is no valid name is said to be invalid, not unknown as well
+      `rxdag: ${file}:9:12: tasks[2].agent: must not contain control characters: a control character (U+0007) at character 4 (got "bad\\u0007")`,
+      '',
+    ]);
+  });
+
+  it('should not check a run of tasks that make no DAG (a cycle, a duplicate id)', async () => {
+    const cycle = 'id: w\ntasks:\n  - id: a\n    deps: [b]\n    sleep: 1\n    weight: 20\n  - id: b\n    deps: [a]\n    agent: llm\n';
+    expect((await rxdag('validate', writeText(tmp.file('cycle.yaml'), cycle))).stderr).toMatch(/^rxdag: [^\n]*cycle: a -> b -> a[^\n]*\n$/);
+    const duplicate = 'id: w\ntasks:\n  - id: a\n    sleep: 1\n    weight: 20\n  - id: a\n    agent: llm\n';
+    expect((await rxdag('validate', writeText(tmp.file('duplicate.yaml'), duplicate))).stderr).toMatch(
+      /^rxdag: [^\n]*duplicate task id "a"[^\n]*\n$/,
+    );
+  });
+
   it('should say each limit problem once when the run’s checks join the file’s', async () => {
     const text =
       'id: x\nlimits:\n  api: { concurrency: 2 }\n  bad: { concurrency: 0 }\ntasks:\n  - id: a\n    weight: 5\n    limits: [api, bad, nope]\n    sleep: 1\n  - id: b\n    sleep: -1\n';

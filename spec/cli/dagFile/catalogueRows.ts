@@ -211,11 +211,12 @@ export const fileRows: readonly CliRow[] = [
         '{}',
         ':3:8: limits.api: a limit needs `concurrency`, `rate: { limit, intervalMs }` or both',
       ],
-      // that the limit needs one (none is there), and the field meant
+      // the field meant, which says all: not also that the limit lacks it
+      ['a misspelt limit field', '{ concurency: 2 }', ':3:10: limits.api: unknown field "concurency" (did you mean "concurrency"?)'],
       [
-        'a misspelt limit field',
-        '{ concurency: 2 }',
-        ':3:8: limits.api: a limit needs `concurrency`.*\n.*:3:10: limits.api: unknown field "concurency" (did you mean "concurrency"?)',
+        'a concurrency past the largest integer a number holds',
+        '{ concurrency: 1e20 }',
+        ':3:23: limits.api.concurrency: must be a positive integer of at most 9007199254740991 (got 100000000000000000000)',
       ],
     ] as const
   ).map(([name, limit, stderr], i): CliRow => ({
@@ -225,6 +226,23 @@ export const fileRows: readonly CliRow[] = [
     // the text as written, but for `.*` (the rest of a line): the last problem printed
     stderr: new RegExp(`${stderr.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replaceAll('\\.\\*', '.*')}.*\\n$`),
   })),
+  {
+    name: 'a limit name no task could name',
+    command: 'validate',
+    file: yaml('limit-name.yaml', '', 'id: bad\nlimits:\n  "": { concurrency: 1 }\n  "re\\u001b[31md": { concurrency: 1 }\ntasks:\n'),
+    stderr:
+      /:3:3: limits: invalid limit name "": must not be empty\n.*:4:3: limits: invalid limit name "re\\u001b\[31md": must not contain control characters: an escape \(U\+001B\) at character 3\n$/,
+  },
+  {
+    name: 'a limit a task names twice',
+    command: 'run',
+    file: yaml(
+      'limit-twice.yaml',
+      '  - id: b\n    sleep: 1\n    limits: [api, api]\n',
+      'id: bad\nlimits:\n  api: { concurrency: 2 }\ntasks:\n',
+    ),
+    stderr: /:9:19: tasks\[1\]\.limits\[1\]: names limit "api" twice \(got "api"\)\n$/,
+  },
   {
     name: 'limits that are a list',
     command: 'validate',

@@ -109,6 +109,59 @@ describe('loadDagFile', () => {
     ]);
   });
 
+  it('should say only the unknown field when a misspelling of concurrency or rate is what a limit lacks', () => {
+    const file = writeText(
+      tmp.file('misspelt-limit.yaml'),
+      'id: l\nlimits:\n  a: { concurency: 2 }\n  b: { rates: { limit: 1, intervalMs: 5 } }\n  c: { parallelism: 2 }\ntasks: []\n',
+    );
+    expect(problemsOf(file)).toEqual([
+      `${file}:3:8: limits.a: unknown field "concurency" (did you mean "concurrency"?)`,
+      `${file}:4:8: limits.b: unknown field "rates" (did you mean "rate"?)`,
+      // no field meant: what the limit needs is said too
+      `${file}:5:6: limits.c: a limit needs \`concurrency\`, \`rate: { limit, intervalMs }\` or both`,
+      `${file}:5:8: limits.c: unknown field "parallelism"`,
+    ]);
+  });
+
+  it('should say that a count has a maximum, and take the maximum', () => {
+    const file = writeText(
+      tmp.file('big-count.yaml'),
+      'id: l\nlimits:\n  a: { concurrency: 1e20 }\n  b: { rate: { limit: 9007199254740992, intervalMs: 5 } }\ntasks: []\n',
+    );
+    expect(problemsOf(file)).toEqual([
+      `${file}:3:21: limits.a.concurrency: must be a positive integer of at most 9007199254740991 (got 100000000000000000000)`,
+      `${file}:4:23: limits.b.rate.limit: must be a positive integer of at most 9007199254740991 (got 9007199254740992)`,
+    ]);
+    const largest = writeText(tmp.file('largest-count.yaml'), 'id: l\nlimits:\n  a: { concurrency: 9007199254740991 }\ntasks: []\n');
+    expect(loadDagFile(largest).limits).toEqual({ a: { concurrency: 9007199254740991 } });
+  });
+
+  it('should refuse a limit name no task could name, at its key, in the words a task’s limits get', () => {
+    const file = writeText(
+      tmp.file('limit-names.yaml'),
+      'id: l\nlimits:\n  "": { concurrency: 1 }\n  "re\\u001b[31md": { concurrency: 1 }\n  ok: { concurrency: 0 }\ntasks:\n  - id: a\n    sleep: 1\n    limits: [""]\n',
+    );
+    expect(problemsOf(file)).toEqual([
+      `${file}:3:3: limits: invalid limit name "": must not be empty`,
+      `${file}:4:3: limits: invalid limit name "re\\u001b[31md": must not contain control characters: an escape (U+001B) at character 3`,
+      `${file}:5:22: limits.ok.concurrency: must be a positive integer (got 0)`,
+      `${file}:9:14: tasks[0].limits[0]: must not be empty (got "")`,
+    ]);
+  });
+
+  it('should name a limit a task names twice, and say its other problems once', () => {
+    const file = writeText(
+      tmp.file('limit-twice.yaml'),
+      'id: l\nlimits:\n  api: { concurrency: 2 }\ntasks:\n  - id: a\n    sleep: 1\n    weight: 5\n    limits: [api, nope, api, nope]\n',
+    );
+    expect(problemsOf(file)).toEqual([
+      `${file}:7:13: tasks[0].weight: task "a" weighs 5, more than limit "api" allows (concurrency 2): it could never start`,
+      `${file}:8:19: tasks[0].limits[1]: task "a" needs limit "nope", which is not declared in \`limits:\`; declared: "api"`,
+      `${file}:8:25: tasks[0].limits[2]: names limit "api" twice (got "api")`,
+      `${file}:8:30: tasks[0].limits[3]: names limit "nope" twice (got "nope")`,
+    ]);
+  });
+
   it('should place library problems at the line and column of the field', () => {
     const file = writeText(tmp.file('retry.yaml'), 'id: r\ntasks:\n  - id: a\n    sleep: 1\n    retry:\n      attempts: 0\n');
     expect(problemsOf(file)).toEqual([`${file}:6:17: tasks[0].retry.attempts: must be at least 1 (the first attempt counts) (got 0)`]);

@@ -1,23 +1,22 @@
 /**
  * The named limits of a DAG file: the shape of its top-level `limits:` mapping (`name: {
- * concurrency?, rate?: { limit, intervalMs } }`), and the checks that need both the limits and
- * the tasks: a task that names a limit the file does not declare, or that weighs more than a
- * limit it needs allows. The shape is checked where the file is read so that each problem is
- * placed at its line; the tasks' own `limits`, `weight` and `when` values are `defineDag`'s to
- * check. What a limit does when the run goes is the library's (the run's `limits` option).
+ * concurrency?, rate?: { limit, intervalMs } }`, each name one a task's `limits` can name), and
+ * the checks that need both the limits and the tasks: a task that names a limit the file does
+ * not declare, or that weighs more than a limit it needs allows. The shape is checked where the
+ * file is read so that each problem is placed at its line; the tasks' own `limits`, `weight` and
+ * `when` values are `defineDag`'s to check. What a limit does when the run goes is the library's
+ * (the run's `limits` option).
  */
 import { z } from 'zod';
 import type { LimitSpec } from '../../index';
+import { asCount, hasConcurrencyOrRate, limitNameProblem, unlessFieldMisspelt } from '../../dag/declaredLimits';
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
 import { quoted } from '../../dag/text';
 import type { Located } from './zodProblems';
 
-/** A positive integer; `missing` is what is said when it is not there. */
+/** A count of units (see `asCount`); `missing` is what is said when it is not there. */
 const count = (missing: string) =>
-  z
-    .number({ error: (issue) => (issue.input === undefined ? missing : 'expected a positive integer') })
-    .int({ error: 'must be a positive integer' })
-    .positive({ error: 'must be a positive integer' });
+  asCount(z.number({ error: (issue) => (issue.input === undefined ? missing : 'expected a positive integer') }));
 
 const intervalMs = z
   .number({
@@ -44,26 +43,36 @@ export const fileLimitSchema = z
     },
     { error: 'expected a limit: a mapping with `concurrency`, `rate: { limit, intervalMs }` or both' },
   )
-  .refine((limit) => limit.concurrency !== undefined || limit.rate !== undefined, {
+  .refine(hasConcurrencyOrRate, {
     error: 'a limit needs `concurrency`, `rate: { limit, intervalMs }` or both',
+    when: unlessFieldMisspelt,
   });
 
+/** A limit's name: one a task's `limits` can name (placed at its key, as an environment variable's). */
+const limitName = z.string().superRefine((name, context) => {
+  const problem = limitNameProblem(name);
+  if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+});
+
 /** The top-level `limits:` of a DAG file. */
-export const fileLimitsSchema = z.record(z.string(), fileLimitSchema, {
+export const fileLimitsSchema = z.record(limitName, fileLimitSchema, {
   error: 'expected a mapping of limit names to limits (`api: { concurrency: 2 }`)',
 });
 
 /**
  * The limits of a file that are well formed, by name, as an object that keeps any name (a limit
  * called `__proto__` or `constructor` included): what the run's `limits` option is given. A
- * limit that failed {@link fileLimitSchema} is left out (the schema reports it).
+ * limit that failed {@link fileLimitsSchema}, in its name or its value, is left out (the schema
+ * reports it).
  */
 export function usableLimits(limits: unknown): Readonly<Record<string, LimitSpec>> {
   const usable = Object.create(null) as Record<string, LimitSpec>;
   if (typeof limits !== 'object' || limits === null || Array.isArray(limits)) return usable;
   for (const name of Object.keys(limits)) {
     const spec: unknown = Object.getOwnPropertyDescriptor(limits, name)?.value;
-    if (fileLimitSchema.safeParse(spec).success) Object.defineProperty(usable, name, { value: spec, enumerable: true });
+    if (limitNameProblem(name) === undefined && fileLimitSchema.safeParse(spec).success) {
+      Object.defineProperty(usable, name, { value: spec, enumerable: true });
+    }
   }
   return usable;
 }
@@ -84,8 +93,9 @@ export function limitProblems(tasks: readonly unknown[], declared: unknown): Loc
     if (!isMapping(task) || !Array.isArray(task['limits'])) return;
     const id = typeof task['id'] === 'string' ? quoted(task['id']) : `tasks[${i}]`;
     const weight = task['weight'] === undefined ? 1 : task['weight'];
-    (task['limits'] as unknown[]).forEach((name, k) => {
+    (task['limits'] as unknown[]).forEach((name, k, named) => {
       if (typeof name !== 'string') return; // not a name: defineDag says so
+      if (named.indexOf(name) < k) return; // named again: defineDag says so, and this name's problems are said once
       if (!known.has(name)) {
         const list =
           names.length === 0 ? 'the file declares none (add a top-level `limits:` mapping)' : `declared: ${names.map(quoted).join(', ')}`;

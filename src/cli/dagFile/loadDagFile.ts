@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 // from the modules themselves, not the package's index: loading a DAG file needs no scheduler (nor RxJS)
-import { type Dag, defineDag } from '../../dag/defineDag';
+import { type Dag, defineCheckedDag, defineDag } from '../../dag/defineDag';
 import { type DagIssue, DagValidationError } from '../../dag/errors';
 import type { DagSpec } from '../../dag/schema';
 import type { LimitSpec } from '../../scheduler/limits';
@@ -44,10 +44,11 @@ export interface LoadOptions {
   /**
    * The checks of a run of the DAG (the agents its tasks name, room for each task's weight),
    * made in the same pass as the file's so that they are reported with its other problems:
-   * given the DAG and the file's limits, the library's issues. Made whenever the file defines
-   * a DAG, not when `defineDag` refused it (a cycle, a duplicate id): there is no DAG to check
-   * then. Issues about the file's limits are left to the file's own check, which says them in
-   * the file's words. @default no run check
+   * given the DAG and the file's limits, the library's issues. Made whenever the tasks make a
+   * DAG, even one with bad values (of the DAG the rest of it makes: see `defineCheckedDag`), not
+   * when they make none (a cycle, a duplicate id): there is no DAG to check then. Issues about
+   * the file's limits are left to the file's own check, which says them in the file's words.
+   * @default no run check
    */
   readonly checkRun?: (dag: Dag, limits: Readonly<Record<string, LimitSpec>>) => readonly DagIssue[];
 }
@@ -91,23 +92,22 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
     return raw;
   });
   const spec = toDagSpec(file, tasks, path.dirname(path.resolve(fileName)));
+  const limits = usableLimits(file.limits);
+  const limitIssues = limitProblems(fileTasks, file.limits);
+  const { checkRun } = options;
   let dag: Dag | undefined;
   try {
-    dag = defineDag(spec);
+    dag = checkRun === undefined ? defineDag(spec) : defineCheckedDag(spec, (defined) => checkRun(defined, limits));
   } catch (error) {
     if (!(error instanceof DagValidationError)) throw error;
+    // the run's issues about the file's limits are the file's own check's to say, in the file's words
+    const said = new Set(limitIssues.map(issueKey));
+    const issues = error.issues.filter((issue) => issue.code !== 'unknown-limit' && !said.has(issueKey(issue)));
     // a task that is not a mapping is the file schema's to report: once, in the file's words
-    problems.push(...error.issues.filter((issue) => !aboutNonMapping(issue, fileTasks)).map(place));
+    problems.push(...issues.filter((issue) => !aboutNonMapping(issue, fileTasks)).map(place));
   }
-  const limitIssues = limitProblems(fileTasks, file.limits);
   problems.push(...limitIssues.map(place));
   if (options.checkDirectories !== false) problems.push(...directoryProblems(spec, fileTasks, file.defaults, place));
-  const limits = usableLimits(file.limits);
-  if (dag !== undefined && options.checkRun !== undefined) {
-    const said = new Set(limitIssues.map(issueKey));
-    const runIssues = options.checkRun(dag, limits).filter((issue) => issue.code !== 'unknown-limit' && !said.has(issueKey(issue)));
-    problems.push(...runIssues.map(place));
-  }
   if (problems.length > 0 || dag === undefined) throw new InvalidInputError(sortProblems(problems));
   return { dag, spec, limits, fileName, problemsOf: (issues) => sortProblems(issues.map(place)) };
 }
