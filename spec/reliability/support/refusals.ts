@@ -108,7 +108,9 @@ export function refusalCase(scenario: RefusalScenario): {
     if (gen.repeatLimit && names.length > 0) names.push(names[0]!);
     const here = (...rest: (string | number)[]) => ['tasks', i, ...rest].join('.');
     if (typeof gen.weight !== 'number') schema.push({ path: here('weight'), code: 'invalid-value', words: [] });
-    if (gen.repeatLimit && names.length > 0) schema.push({ path: here('limits'), code: 'invalid-value', words: [] });
+    // said at the repeat, naming the limit
+    if (gen.repeatLimit && names.length > 0)
+      schema.push({ path: here('limits', names.length - 1), code: 'invalid-value', words: [JSON.stringify(names[0]), 'twice'] });
     if (gen.when === 'bad') schema.push({ path: here('when'), code: 'invalid-value', words: [] });
     const hasDeps = gen.depPick !== undefined && i > 0;
     if (gen.when === 'any-failed' && !hasDeps) schema.push({ path: here('when'), code: 'invalid-value', words: [`"${id}"`, 'no dependencies'] });
