@@ -85,7 +85,7 @@ export async function main(): Promise<void> {
     const task = 'taskId' in event ? ` ${event.taskId}#${event.attempt}` : '';
     console.log(`${String(event.seq).padStart(3)} +${event.at - events[0]!.at}ms ${event.type}${task}`);
   }
-  const last = events.at(-1);
+  const last = events[events.length - 1];
   if (last?.type === 'dag.completed') console.log(`outcome: ${last.outcome}`, last.counts);
   const report = events.find((e) => e.type === 'task.completed' && e.taskId === 'report');
   if (report?.type === 'task.completed') console.log('report:', JSON.stringify(report.output));

@@ -191,6 +191,12 @@ describe('the published package', () => {
     ['NodeNext, ES module', 'module', { module: 'NodeNext', moduleResolution: 'NodeNext', skipLibCheck: false }],
     ['NodeNext, CommonJS', 'commonjs', { module: 'NodeNext', moduleResolution: 'NodeNext', skipLibCheck: true }],
     ['bundler', 'module', { module: 'ESNext', moduleResolution: 'bundler', skipLibCheck: true }],
+    // what `tsc --init` of TypeScript 5 writes: CommonJS, whose resolution (node10) reads no `exports` map
+    [
+      'CommonJS as tsc --init of TypeScript 5 sets it up',
+      'commonjs',
+      { module: 'commonjs', moduleResolution: 'node10', target: 'es2016', esModuleInterop: true, skipLibCheck: true, ignoreDeprecations: '6.0' },
+    ],
   ] as const)(
     'should type-check the shipped examples in a TypeScript %s project',
     (name, type, moduleOptions) => {
@@ -198,7 +204,7 @@ describe('the published package', () => {
         `user-ts-${name.replace(/\W+/g, '-')}`,
         { type },
         {
-          compilerOptions: { ...moduleOptions, target: 'ES2022', strict: true, noEmit: true, types: ['node'] },
+          compilerOptions: { target: 'ES2022', ...moduleOptions, strict: true, noEmit: true, types: ['node'] },
           include: ['src'],
         },
       );

@@ -117,7 +117,8 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
   const display = (command: Command) =>
     command
       .option('-c, --concurrency <n>', 'most tasks running at once (default: 8)')
-      .addOption(new Option('--mode <mode>', 'how the scheduler notices changes').choices(['event', 'polling']).default('event'))
+      // no default here: `resume` keeps the mode its run began with unless told
+      .addOption(new Option('--mode <mode>', 'how the scheduler notices changes (default: event)').choices(['event', 'polling']))
       .option('--poll-interval <ms>', 'poll period with --mode polling (default: 50)')
       .option('--events <out.jsonl>', 'write every event, one JSON object per line')
       .option('--report <out.html>', 'write a self-contained HTML report when the run ends')

@@ -51,7 +51,7 @@ export type RawResumeOptions = Omit<RawRunOptions, 'failFast' | 'journal'> & {
 
 /** Resumes `runId` (or the newest interrupted run) and resolves with the exit code. */
 export async function resumeCommand(runId: string | undefined, raw: RawResumeOptions, io: CliIo): Promise<number> {
-  const options = resolveRunOptions(raw, io.stdout.isTTY === true && io.stderr.isTTY === true);
+  const options = resolveRunOptions(raw, io.stdout.isTTY === true && io.stderr.isTTY === true, true);
   if (raw.local === true && options.remote !== undefined) throw new InvalidInputError([{ message: '--local and --redis cannot go together: --local runs here what --redis sends to workers' }]);
   const location = storeLocation(options.store, process.env);
   const problems = outputProblems({ events: options.eventsPath, report: options.reportPath, store: location });
@@ -67,6 +67,9 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     const last = history[history.length - 1];
     if (last?.type === 'dag.completed')
       throw new InvalidInputError([{ message: new RunNotResumableError(id, 'ended', last.outcome).message }]);
+    if (raw.pollInterval !== undefined && raw.mode === undefined && header.options.mode !== 'polling') {
+      throw new InvalidInputError([{ message: `--poll-interval only applies with --mode polling (run ${id} began in event mode)` }]);
+    }
     const remoteRefusal = options.remote === undefined ? localResumeRefusal(id, remoteNoteOf(header.options.metadata), history, raw.local === true) : undefined;
     if (remoteRefusal !== undefined) throw new InvalidInputError([{ message: remoteRefusal }]);
     let dag;

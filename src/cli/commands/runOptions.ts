@@ -63,8 +63,10 @@ export const DEFAULT_KILL_GRACE_MS = 2000;
 /**
  * Checks every `rxdag run` option and reports all bad ones together (exit 2).
  * `interactive` says whether stdout and stderr are terminals (live progress is shown then).
+ * `modeOfJournal`: without `--mode`, the run's mode is the one its journal holds (`resume`), so
+ * `--poll-interval` alone is checked against that mode once it is read, not here.
  */
-export function resolveRunOptions(raw: RawRunOptions, interactive: boolean): RunCommandOptions {
+export function resolveRunOptions(raw: RawRunOptions, interactive: boolean, modeOfJournal = false): RunCommandOptions {
   const problems: Problem[] = [];
   /** The number `value` holds when `check` finds nothing wrong with it (else what is wrong, as "must be …"). */
   const number = (flag: string, value: string | undefined, check: (n: number) => string | undefined): number | undefined => {
@@ -94,7 +96,8 @@ export function resolveRunOptions(raw: RawRunOptions, interactive: boolean): Run
   const mode = raw.mode ?? 'event';
   if (mode !== 'event' && mode !== 'polling')
     problems.push({ message: `--mode must be "event" or "polling" (got ${JSON.stringify(mode)})` });
-  if (raw.pollInterval !== undefined && mode !== 'polling') problems.push({ message: '--poll-interval only applies with --mode polling' });
+  if (raw.pollInterval !== undefined && mode !== 'polling' && !(modeOfJournal && raw.mode === undefined))
+    problems.push({ message: '--poll-interval only applies with --mode polling' });
   if (raw.journal === false && raw.store !== undefined)
     problems.push({ message: '--store and --no-journal cannot be used together (--no-journal writes no journal anywhere)' });
   if (raw.quiet === true && raw.json === true)

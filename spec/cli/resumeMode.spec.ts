@@ -1,0 +1,57 @@
+import { writeFileSync } from 'node:fs';
+import type { DagEvent } from '../../src/index';
+import { ensureBuilt, printedRunId, runCli, startCli } from './support/builtCli';
+import { tempDir } from './support/files';
+
+/**
+ * `rxdag resume` keeps the mode the run began with (`--mode polling`, its `--poll-interval`)
+ * unless told otherwise; `--poll-interval` alone changes the period of a polling run and is
+ * refused for a run that began in event mode.
+ */
+describe('rxdag resume and the scheduling mode', () => {
+  const tmp = tempDir();
+  beforeAll(() => ensureBuilt(), 120_000);
+  afterAll(() => tmp.remove());
+
+  /** A chain of `sleep: 0` tasks run with `args`, killed with SIGKILL once its first task completed. */
+  async function killedChain(name: string, args: readonly string[]): Promise<{ runId: string; store: string }> {
+    const file = tmp.file(`${name}.yaml`);
+    const tasks = ['a', 'b', 'c', 'd', 'e'].map((id, i) => `  - { id: ${id}, sleep: 0${i === 0 ? '' : `, deps: [${'abcde'[i - 1]}]`} }`);
+    writeFileSync(file, `id: ${name}\ntasks:\n${tasks.join('\n')}\n`);
+    const store = tmp.file(`${name}-store`);
+    const run = startCli(['run', file, '--store', store, '--json', ...args]);
+    await run.waitForStdout(/"type":"task\.completed"/);
+    run.child.kill('SIGKILL');
+    const killed = await run.done;
+    return { runId: printedRunId(killed.stderr)!, store };
+  }
+
+  const gapsOf = (stdout: string): number[] => {
+    const starts = stdout
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as DagEvent)
+      .filter((event) => event.type === 'task.started')
+      .map((event) => event.at);
+    return starts.slice(1).map((at, i) => at - starts[i]!);
+  };
+
+  it('should go on polling at the period the run began with, and take --poll-interval alone', async () => {
+    const { runId, store } = await killedChain('polled', ['--mode', 'polling', '--poll-interval', '300']);
+    const resumed = await runCli(['resume', runId, '--store', store, '--json']);
+    expect(resumed.code).toBe(0);
+    // each task starts at a poll after its dependency completed: a poll period apart at least
+    for (const gap of gapsOf(resumed.stdout)) expect(gap).toBeGreaterThanOrEqual(250);
+    const again = await killedChain('repolled', ['--mode', 'polling', '--poll-interval', '300']);
+    expect(await runCli(['resume', again.runId, '--store', again.store, '--poll-interval', '20', '--quiet'])).toMatchObject({ code: 0 });
+  }, 60_000);
+
+  it('should refuse --poll-interval alone for a run that began in event mode', async () => {
+    const { runId, store } = await killedChain('evented', []);
+    const resumed = await runCli(['resume', runId, '--store', store, '--poll-interval', '20']);
+    expect(resumed).toMatchObject({
+      code: 2,
+      stderr: `rxdag: --poll-interval only applies with --mode polling (run ${runId} began in event mode)\n`,
+    });
+  }, 60_000);
+});
