@@ -7,7 +7,8 @@
  * It checks nothing: the text is valid JSON (`JSON.parse` read it) nested at most
  * `MAX_NESTING` levels deep.
  */
-import type { Position, Positions } from './sourceText';
+import type { Positions } from './sourceText';
+import { lineColumnsOf } from './textLines';
 
 /** A value of the text: where it starts, and its parts when it is an object or an array. */
 interface JsonNode {
@@ -22,18 +23,7 @@ interface JsonNode {
 /** The positions of the parts of `text`, a valid JSON text. */
 export function jsonPositions(text: string): Positions {
   const root = new JsonScanner(text).value();
-  const lineStarts = lineStartsOf(text);
-  const position = (offset: number): Position => {
-    // the last line start at or before the offset
-    let low = 0;
-    let high = lineStarts.length - 1;
-    while (low < high) {
-      const middle = (low + high + 1) >> 1;
-      if (lineStarts[middle]! <= offset) low = middle;
-      else high = middle - 1;
-    }
-    return { line: low + 1, column: offset - lineStarts[low]! + 1 };
-  };
+  const position = lineColumnsOf(text);
   const nodeAt = (path: readonly (string | number)[]): { node: JsonNode | undefined; found: JsonNode } => {
     let node: JsonNode | undefined = root;
     let found = root;
@@ -61,15 +51,6 @@ function childOf(node: JsonNode, key: string | number): JsonNode | undefined {
     return at < 0 ? undefined : node.children![at];
   }
   return node.children !== undefined && typeof key === 'number' ? node.children[key] : undefined;
-}
-
-function lineStartsOf(text: string): Int32Array {
-  let count = 1;
-  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) count++;
-  const starts = new Int32Array(count);
-  let line = 1;
-  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) starts[line++] = at + 1;
-  return starts;
 }
 
 class JsonScanner {

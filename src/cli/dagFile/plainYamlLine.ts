@@ -4,8 +4,10 @@
  * closed on their line, of scalars and of such lists and mappings (`{ rate: { limit: 60 } }`),
  * nested at most {@link MAX_FLOW_DEPTH} deep. Each takes the text and offsets (no string per line) and bails
  * (throws {@link NOT_PLAIN}) on anything it leaves to the `yaml` library. It does not read
- * block structure, comments between lines or literal blocks: that is the reader's.
+ * block structure, comments between lines or literal blocks: that is the reader's. Given a
+ * {@link NodeOffsets}, a flow collection records where it, its keys and its items are written.
  */
+import type { NodeOffsets } from './nodeOffsets';
 
 /** Thrown when the text is not plain YAML; {@link readPlainYaml} catches it, it never escapes. */
 export const NOT_PLAIN: unique symbol = Symbol('not plain YAML');
@@ -137,10 +139,18 @@ export const MAX_FLOW_DEPTH = 8;
  * A value in a flow collection starting at `from`: a nested flow list or mapping (at `depth`),
  * a quoted scalar, or a plain one up to the next `,` or `closer` (before `limit`).
  */
-function flowValue(text: string, from: number, closer: string, limit: number, depth: number): { value: unknown; end: number } {
+function flowValue(
+  text: string,
+  from: number,
+  closer: string,
+  limit: number,
+  offsets: NodeOffsets | undefined,
+  depth: number,
+): { value: unknown; end: number } {
   const first = text[from];
-  if (first === '[') return flowSequence(text, from, limit, depth + 1);
-  if (first === '{') return flowMapping(text, from, limit, depth + 1);
+  if (first === '[') return flowSequence(text, from, limit, offsets, depth + 1);
+  if (first === '{') return flowMapping(text, from, limit, offsets, depth + 1);
+  offsets?.scalar(from);
   if (first === '"') return doubleQuoted(text, from, limit);
   if (first === "'") return singleQuoted(text, from, limit);
   let end = from;
@@ -160,18 +170,31 @@ function skipSpaces(text: string, from: number, limit: number): number {
 }
 
 /** `[a, "b", 3]` from `from`, closed before `limit` (its line's end); `end` is past the `]`. */
-export function flowSequence(text: string, from: number, limit: number, depth = 1): { value: unknown[]; end: number } {
+export function flowSequence(
+  text: string,
+  from: number,
+  limit: number,
+  offsets?: NodeOffsets,
+  depth = 1,
+): { value: unknown[]; end: number } {
   if (depth > MAX_FLOW_DEPTH) bail();
   const items: unknown[] = [];
+  const list = offsets?.openList(from) ?? -1;
   let at = skipSpaces(text, from + 1, limit);
-  if (text[at] === ']' && at < limit) return { value: items, end: at + 1 };
+  if (text[at] === ']' && at < limit) {
+    offsets?.close(list);
+    return { value: items, end: at + 1 };
+  }
   for (;;) {
     if (at >= limit) bail();
-    const item = flowValue(text, at, ']', limit, depth);
+    const item = flowValue(text, at, ']', limit, offsets, depth);
     items.push(item.value);
     at = skipSpaces(text, item.end, limit);
     if (at >= limit) bail(); // not closed on its line
-    if (text[at] === ']') return { value: items, end: at + 1 };
+    if (text[at] === ']') {
+      offsets?.close(list);
+      return { value: items, end: at + 1 };
+    }
     if (text[at] !== ',') bail();
     at = skipSpaces(text, at + 1, limit);
     if (text[at] === ']' || text[at] === ',') bail(); // a trailing or doubled comma: left to the library
@@ -179,11 +202,21 @@ export function flowSequence(text: string, from: number, limit: number, depth = 
 }
 
 /** `{ a: 1, b: "x" }` from `from`, closed before `limit`, plain keys only; `end` is past the `}`. */
-export function flowMapping(text: string, from: number, limit: number, depth = 1): { value: Record<string, unknown>; end: number } {
+export function flowMapping(
+  text: string,
+  from: number,
+  limit: number,
+  offsets?: NodeOffsets,
+  depth = 1,
+): { value: Record<string, unknown>; end: number } {
   if (depth > MAX_FLOW_DEPTH) bail();
   const map: Record<string, unknown> = {};
+  const mapping = offsets?.openMapping(from) ?? -1;
   let at = skipSpaces(text, from + 1, limit);
-  if (text[at] === '}' && at < limit) return { value: map, end: at + 1 };
+  if (text[at] === '}' && at < limit) {
+    offsets?.close(mapping);
+    return { value: map, end: at + 1 };
+  }
   for (;;) {
     if (at >= limit || !isKeyStart(text.charCodeAt(at))) bail();
     let colon = at + 1;
@@ -192,11 +225,15 @@ export function flowMapping(text: string, from: number, limit: number, depth = 1
     if (colon + 1 >= limit || text.charCodeAt(colon) !== COLON || text.charCodeAt(colon + 1) !== SPACE) bail();
     const key = text.slice(at, colon);
     if (typeof plainScalar(key) !== 'string' || key === '__proto__' || Object.prototype.hasOwnProperty.call(map, key)) bail();
-    const item = flowValue(text, skipSpaces(text, colon + 1, limit), '}', limit, depth);
+    offsets?.key(at, colon);
+    const item = flowValue(text, skipSpaces(text, colon + 1, limit), '}', limit, offsets, depth);
     map[key] = item.value;
     at = skipSpaces(text, item.end, limit);
     if (at >= limit) bail();
-    if (text[at] === '}') return { value: map, end: at + 1 };
+    if (text[at] === '}') {
+      offsets?.close(mapping);
+      return { value: map, end: at + 1 };
+    }
     if (text[at] !== ',') bail();
     at = skipSpaces(text, at + 1, limit);
     if (text[at] === '}' || text[at] === ',') bail();

@@ -2,7 +2,8 @@
  * Parses the text of a DAG file, YAML or strict JSON, into its value, fast: `JSON.parse`, and
  * for YAML a reader of plain YAML (`plainYaml.ts`) before the `yaml` library. Where each part
  * is written (line and column) is worked out only when a problem is to be placed, by reading
- * the text again with positions; a valid file never pays for it. Syntax errors come with their
+ * the text again with positions (with the reader that read it: the `yaml` library's document
+ * costs ~8 KB a task); a valid file never pays for it. Syntax errors come with their
  * line and column, at most {@link MAX_SYNTAX_ERRORS} of them. Does not check what the value
  * holds: the file schema and `defineDag` do.
  */
@@ -10,7 +11,7 @@ import type { Node } from 'yaml';
 import type { Problem } from '../problems';
 import { jsonPositions } from './jsonPositions';
 import { findJsonSyntaxError, MAX_NESTING } from './jsonSyntax';
-import { readPlainYaml } from './plainYaml';
+import { plainYamlPositions, readPlainYaml } from './plainYaml';
 
 /** A 1-based line and column. */
 export interface Position {
@@ -52,7 +53,10 @@ export type ParseResult = { readonly ok: true; readonly file: ParsedFile } | { r
 /** Parses YAML (1.2, so JSON too), reporting each syntax error at its line and column. */
 export function parseYaml(text: string, fileName: string): ParseResult {
   const plain = readPlainYaml(text);
-  if (plain !== undefined) return { ok: true, file: { value: plain.value, positions: lazyPositions(() => yamlPositions(text)) } };
+  if (plain !== undefined) {
+    // the plain reader places what it reads; the library is for what it does not take
+    return { ok: true, file: { value: plain.value, positions: lazyPositions(() => plainYamlPositions(text) ?? yamlPositions(text)) } };
+  }
   const { LineCounter, parseDocument } = yamlLibrary();
   const lineCounter = new LineCounter();
   // prettyErrors would append a multi-line excerpt to each message; we want one line per problem.
@@ -142,7 +146,10 @@ function lazyPositions(build: () => Positions): Positions {
   };
 }
 
-/** Positions in a YAML text, from the `yaml` library's document (none if the text no longer parses). */
+/**
+ * Positions in a YAML text, from the `yaml` library's document (none if the text no longer
+ * parses): for a text the plain YAML reader does not take, whose places it cannot give.
+ */
 export function yamlPositions(text: string): Positions {
   const { LineCounter, parseDocument, isMap, isScalar } = yamlLibrary();
   const lineCounter = new LineCounter();
