@@ -233,7 +233,7 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
     expect(text).toMatch(/\nTASK\s+STATE\s+STARTED\s+TOOK\s+ATTEMPTS\s+ESTIMATE\s+WHY\n/);
     expect(text).toMatch(/\nok\s+completed\s+\+\d+ ms\s+\d+ ms\s+1\s+-\n/);
     // the first of its two dependencies to fail
-    expect(text).toMatch(/\nship\s+skipped\s+-\s+-\s+0\s+1 ms\s+dependency "(compile|lint)" failed\n/);
+    expect(text).toMatch(/\nship\s+skipped\s+-\s+-\s+0\s+1 ms\s+upstream task "(compile|lint)" failed\n/);
 
     const json = JSON.parse((await runCli(['show', runId, '--json'], { RXDAG_STORE: store })).stdout);
     expect(json).toMatchObject({ runId, dagId: 'two-failures', status: 'failed', resumed: 0, counts: { total: 4, failed: 2 } });
@@ -243,7 +243,7 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
       state: 'skipped',
       attempts: 0,
       estimateMs: 1,
-      because: expect.stringMatching(/^dependency "(compile|lint)" failed$/),
+      because: expect.stringMatching(/^upstream task "(compile|lint)" failed$/),
     });
     expect(json.tasks).toContainEqual(
       expect.objectContaining({ id: 'ok', state: 'completed', attempts: 1, durationMs: expect.any(Number) }),

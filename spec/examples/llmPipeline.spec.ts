@@ -158,7 +158,7 @@ describe('examples/llm-pipeline.yaml through the CLI', () => {
     expect(rowOf(report, 'summarize-1')).toContain('limits api');
     expect(rowOf(report, 'cleanup')).toContain('when all-done');
     expect(rowOf(report, 'alert')).toContain('when any-failed');
-    expect(rowOf(report, 'publish')).toContain('skipped: dependency &quot;summarize-3&quot; failed');
+    expect(rowOf(report, 'publish')).toContain('skipped: upstream task &quot;summarize-3&quot; failed');
   }, 30_000);
 
   it('should skip the alert, naming a dependency, and still clean up when every summary succeeds', async () => {

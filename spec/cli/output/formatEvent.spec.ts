@@ -31,7 +31,7 @@ describe('formatEvent', () => {
       '[   0.500s] task.stuck a #1: running for 499 ms',
       '[   0.600s] task.retrying a #2',
       '[   0.700s] task.completed a #2 in 90 ms with warning: slow',
-      '[   0.700s] task.skipped b: dependency a failed',
+      '[   0.700s] task.skipped b: upstream task a failed',
       '[   0.700s] task.cancelled c #1',
       '[   0.700s] agent.available shell',
       '[   0.700s] health.checked running 1, ready 2, pending 3',
@@ -81,8 +81,8 @@ describe('formatEvent', () => {
       .filter((line) => line.includes('skipped'));
     expect(text).toEqual([
       '[   0.001s] task.skipped alert: no dependency failed (when any-failed)',
-      '[   0.001s] task.skipped after-alert: dependency alert was skipped',
-      '[   0.002s] task.skipped publish: dependency b failed',
+      '[   0.001s] task.skipped after-alert: upstream task alert was skipped',
+      '[   0.002s] task.skipped publish: upstream task b failed',
     ]);
   });
 

@@ -111,7 +111,7 @@ describe('progressReporter', () => {
     reporter.finish();
     const text = terminal.text();
     expect(text).toContain('task.failed lint #1 (error): Error: bad style');
-    expect(text).toContain('task.skipped ship: dependency lint failed');
+    expect(text).toContain('task.skipped ship: upstream task lint failed');
     // the bar counts the tasks that completed; the others are shown by outcome
     expect(text).toMatch(/1\/3 completed \| 0 running \| 0 ready \| 1 failed \| 1 skipped \| \d+s \| failed/);
     expect(text.trimEnd().split('\n').pop()).toBe(

@@ -65,7 +65,7 @@ describe('what rxdag runs and rxdag show print', () => {
     expect(details.tasks).toEqual([
       { id: 'fetch', state: 'completed', startedAt: 1001, durationMs: 2100, attempts: 1, worker: 'box:42' },
       { id: 'build', state: 'failed', startedAt: 3102, durationMs: 98, attempts: 1 },
-      { id: 'ship', state: 'skipped', attempts: 0, because: 'dependency "build" failed' },
+      { id: 'ship', state: 'skipped', attempts: 0, because: 'upstream task "build" failed' },
     ]);
     // the same run before its resume: the attempt in flight was cut
     const cut = runDetails(header, events.slice(0, 3), { ...summary, status: 'interrupted', endedAt: undefined });
@@ -90,7 +90,7 @@ describe('what rxdag runs and rxdag show print', () => {
       'TASK   STATE      STARTED    TOOK  ATTEMPTS  WORKER  WHY',
       'fetch  completed    +1 ms  2.10 s         1  box:42',
       'build  failed     +2.10 s   98 ms         1',
-      'ship   skipped          -       -         0          dependency "build" failed',
+      'ship   skipped          -       -         0          upstream task "build" failed',
     ]);
   });
 

@@ -58,7 +58,7 @@ describe('buildRunModel', () => {
     expect(model.tasks.map((task) => task.detail)).toEqual([
       undefined,
       'ShellCommandError: exited with code 1',
-      'skipped: dependency "b" failed',
+      'skipped: upstream task "b" failed',
       undefined,
     ]);
     expect(model.tasks[0]!.attempts.map((a) => a.detail)).toEqual([

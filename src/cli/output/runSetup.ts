@@ -92,16 +92,16 @@ export function describeEstimate(setup: TaskSetup | undefined): string {
 export type BecauseEnded = 'failed' | 'skipped' | 'completed' | undefined;
 
 /**
- * Why a task was skipped, from how the task its event names ended: a dependency that failed or
- * was skipped; or, when that dependency completed, an `any-failed` task none of whose
+ * Why a task was skipped, from how the task its event names ended: a task upstream (a dependency,
+ * or one further up a chain of skips) that failed or was skipped; or, when that dependency completed, an `any-failed` task none of whose
  * dependencies failed (the only rule that skips after a success).
  *
  * @example
- * skipReason('summarize-3', 'failed')    // 'dependency "summarize-3" failed'
+ * skipReason('summarize-3', 'failed')    // 'upstream task "summarize-3" failed'
  * skipReason('summarize-1', 'completed') // 'no dependency failed (when any-failed)'
  */
 export function skipReason(because: string, ended: BecauseEnded, name: (id: string) => string = (id) => `"${id}"`): string {
   if (ended === 'completed') return 'no dependency failed (when any-failed)';
-  if (ended === 'skipped') return `dependency ${name(because)} was skipped`;
-  return `dependency ${name(because)} failed`;
+  if (ended === 'skipped') return `upstream task ${name(because)} was skipped`;
+  return `upstream task ${name(because)} failed`;
 }
