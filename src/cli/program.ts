@@ -103,6 +103,9 @@ Remote workers: "rxdag worker --redis URL --key-file KEY" (on any machine) runs 
 "rxdag run FILE --redis URL --key-file KEY" sends through Redis; the output and "rxdag show" name
 the worker that ran each task.`;
 
+/** The defaults `rxdag run` shows for the scheduling options. */
+const RUN_DEFAULTS = { concurrency: '8', mode: 'event', pollInterval: '50' };
+
 function buildProgram(version: string, io: CliIo, actions: Actions): Command {
   const program = new Command('rxdag')
     .description(
@@ -114,12 +117,13 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
     .showHelpAfterError('(run "rxdag --help" for usage)')
     .addHelpText('after', EXIT_CODES);
 
-  const display = (command: Command) =>
+  // `resume` keeps the concurrency, mode and poll period its run began with unless told
+  const display = (command: Command, defaults: { concurrency: string; mode: string; pollInterval: string } = RUN_DEFAULTS) =>
     command
-      .option('-c, --concurrency <n>', 'most tasks running at once (default: 8)')
-      // no default here: `resume` keeps the mode its run began with unless told
-      .addOption(new Option('--mode <mode>', 'how the scheduler notices changes (default: event)').choices(['event', 'polling']))
-      .option('--poll-interval <ms>', 'poll period with --mode polling (default: 50)')
+      .option('-c, --concurrency <n>', `most tasks running at once (default: ${defaults.concurrency})`)
+      // no default value here: `resume` would not see that the mode was not given
+      .addOption(new Option('--mode <mode>', `how the scheduler notices changes (default: ${defaults.mode})`).choices(['event', 'polling']))
+      .option('--poll-interval <ms>', `poll period with --mode polling (default: ${defaults.pollInterval})`)
       .option('--events <out.jsonl>', 'write every event, one JSON object per line')
       .option('--report <out.html>', 'write a self-contained HTML report when the run ends')
       .option('-q, --quiet', 'print only failed tasks and the final line')
@@ -144,6 +148,7 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
       .command('resume')
       .description('continue an interrupted run from its journal (default: the newest interrupted run)')
       .argument('[run-id]', 'the run to resume, as "rxdag runs" lists it'),
+    { concurrency: "the run's", mode: "the run's", pollInterval: "the run's, else 50" },
   )
     .option('--store <dir|postgres://…>', STORE_HELP)
     .option('--local', 'run here, without --redis, the attempts a run sent to workers and had in flight (a worker may run them too)')
