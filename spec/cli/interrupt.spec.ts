@@ -81,7 +81,7 @@ describe('rxdag run (interrupted)', () => {
     const result = await cli.done;
     expect(result.code).toBe(143);
     const runId = printedRunId(result.stderr)!;
-    expect(notices(result.stderr)).toBe(`rxdag: stopping on SIGTERM: the run is left interrupted, its 3 running tasks stopped (rxdag resume ${runId} continues it)\n`);
+    expect(notices(result.stderr)).toBe(`rxdag: stopping on SIGTERM: the run is left interrupted, stopping its 3 running tasks (rxdag resume ${runId} continues it)\n`);
     // stubborn ignores SIGTERM: it was killed after the grace period, as on a cancel
     expect(readPids(pidFile).filter(isRunning)).toEqual([]);
     // the log and the report end where the journal does: tasks started, none ended
@@ -120,8 +120,9 @@ describe('rxdag run (interrupted)', () => {
     expect(readFileSync(marks, 'utf8')).toBe('a\nb\nb\n');
   }, 30_000);
 
-  it('should kill the children at once and exit 130 on a second Ctrl-C', async () => {
-    const { cli, log, pidFile } = await startLongRun('twice', 5000);
+  it('should kill the children at once and exit 130 on a second Ctrl-C, writing the report of what it saw', async () => {
+    const report = tmp.file('twice.html');
+    const { cli, log, pidFile } = await startLongRun('twice', 5000, ['--report', report]);
     let stderr = '';
     cli.child.stderr!.on('data', (chunk: string) => (stderr += chunk));
     cli.child.kill('SIGINT');
@@ -138,6 +139,7 @@ describe('rxdag run (interrupted)', () => {
     await waitFor(() => readPids(pidFile).filter(isRunning).length === 0);
     expect(readPids(pidFile).filter(isRunning)).toEqual([]);
     expect(readEventLog(log).pop()).toMatchObject({ type: 'dag.completed', outcome: 'cancelled' });
+    expect(readFileSync(report, 'utf8')).toMatch(/^<!DOCTYPE html>/);
   }, 30_000);
 });
 

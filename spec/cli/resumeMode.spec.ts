@@ -42,6 +42,11 @@ describe('rxdag resume and the scheduling mode', () => {
     expect(resumed.code).toBe(0);
     // each task starts at a poll after its dependency completed: a poll period apart at least
     for (const gap of gapsOf(resumed.stdout)) expect(gap).toBeGreaterThanOrEqual(250);
+    // --mode polling alone keeps the run's period too
+    const restated = await killedChain('restated', ['--mode', 'polling', '--poll-interval', '300']);
+    const polled = await runCli(['resume', restated.runId, '--store', restated.store, '--mode', 'polling', '--json']);
+    expect(polled.code).toBe(0);
+    for (const gap of gapsOf(polled.stdout)) expect(gap).toBeGreaterThanOrEqual(250);
     const again = await killedChain('repolled', ['--mode', 'polling', '--poll-interval', '300']);
     expect(await runCli(['resume', again.runId, '--store', again.store, '--poll-interval', '20', '--quiet'])).toMatchObject({ code: 0 });
   }, 60_000);

@@ -127,6 +127,21 @@ describe('named limits', () => {
       expect(heavy).toBe(3);
     });
 
+    it('should keep no slot empty while it waits for a rate window: what it is not short of goes to others', () => {
+      const events = run(
+        [
+          { id: 'x1', agent: 'work', limits: ['api'], priority: 10 },
+          { id: 'x2', agent: 'work', limits: ['api'], priority: 10 },
+          { id: 'heavy', agent: 'work', limits: ['api'], weight: 2, priority: 5 },
+          { id: 'y', agent: 'work', priority: 1 },
+        ],
+        { maxConcurrency: 2, limits: { api: { rate: { limit: 2, intervalMs: 20 } } } },
+        '--(x|)',
+      );
+      // y takes a slot as x1 and x2 end; heavy starts when the window has room for both of its units
+      expect(starts(events)).toEqual(['0 started:x1', '0 started:x2', '2 started:y', '20 started:heavy']);
+    });
+
     it('should hold only what it waits for: tasks that need none of it go on', () => {
       const { heavy, light } = heavyAmongLight(
         { id: 'l', agent: 'other' },

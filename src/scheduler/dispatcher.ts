@@ -12,9 +12,10 @@ import type { RunController } from './runController';
  * the dispatch classes whose first task fits: its weight in free slots, in its agent kind's
  * capacity and in each of its limits. When only a rate window stands in the way, it asks to be
  * woken when the window has room. A task heavier than one unit that does not fit gets a hold
- * (one at a time): until it starts, no other task of any run takes what it waits for (slots,
- * its agent kind, its limits) unless enough is left for both, so lighter tasks arriving without
- * end cannot starve it. A durable run's task starts only once its journal says what
+ * (one at a time): until it starts, no other task of any run takes what it is short of now
+ * (slots, its agent kind, a limit), so lighter tasks arriving without end cannot starve it,
+ * while what it is not short of stays free for others (a task waiting for a rate window keeps
+ * no slot empty). A durable run's task starts only once its journal says what
  * released it is durable (`RunJournal.mayStart`, which may commit first). It does not call agents (the pipeline's `mergeMap` does) nor
  * handle outcomes (the run controller does); it runs once a flush has queued every ready task.
  */
@@ -93,7 +94,7 @@ export class Dispatcher {
   private readonly fits = (cls: DispatchClass, task: number): boolean => {
     const units = task < 0 ? 1 : (this.weights?.[task] ?? 1);
     const hold = this.hold;
-    if (hold !== undefined && cls !== hold.cls && this.delays(hold, cls, units)) return false;
+    if (hold !== undefined && cls !== hold.cls && this.delays(hold, cls)) return false;
     if (this.running + units > this.maxConcurrency || !cls.kind.hasRoomFor(units)) return this.waits(cls, units);
     if (cls.limits.length === 0) return true;
     const now = this.clock.now();
@@ -118,17 +119,24 @@ export class Dispatcher {
     return false;
   }
 
-  /** Whether `units` of class `cls` would take room the held task waits for: too little would be left for both. */
-  private delays(hold: Hold, cls: DispatchClass, units: number): boolean {
-    const both = units + hold.units;
-    if (this.running + both > this.maxConcurrency) return true;
+  /**
+   * Whether a task of class `cls` must wait for the held task: it fits now (it goes first), or
+   * the task would take something it is short of. What it is not short of may be taken (it may
+   * become short of it then, and is held from then on): every shortage only shrinks while held,
+   * so the held task starts.
+   */
+  private delays(hold: Hold, cls: DispatchClass): boolean {
     const held = hold.cls;
-    if (cls.kind === held.kind && !cls.kind.hasRoomFor(both)) return true;
-    if (cls.limits.length === 0 || held.limits.length === 0) return false;
     const now = this.clock.now();
+    const slotsShort = this.running + hold.units > this.maxConcurrency;
+    const kindShort = !held.kind.hasRoomFor(hold.units);
+    let limitsShort = false;
+    for (const limit of held.limits) if (!limit.hasRoom(hold.units, now)) limitsShort = true;
+    if (!slotsShort && !kindShort && !limitsShort) return true;
+    if (slotsShort || (kindShort && cls.kind === held.kind)) return true;
     for (const limit of cls.limits) {
-      if (!held.limits.includes(limit) || limit.hasRoom(both, now)) continue;
-      this.wakeWhenRoom(limit, both, now); // a rate window may make room for both before an attempt ends
+      if (!held.limits.includes(limit) || limit.hasRoom(hold.units, now)) continue;
+      this.wakeWhenRoom(limit, hold.units, now);
       return true;
     }
     return false;

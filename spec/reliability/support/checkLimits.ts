@@ -111,9 +111,9 @@ export function checkConcurrency(o: Observation, v: Violations): void {
  * needing the same limits) whose heaviest ready task fits in the free units of `maxConcurrency`,
  * of its kind's capacity, of each of its limits' concurrency and rate window. (The heaviest: the
  * class's first task, which the others wait behind, is no heavier.) Unless it leaves room for a
- * heavier waiting task: a task heavier than one unit that does not fit holds what it waits for,
- * and a task that fits may wait while starting it would leave too little of something they share
- * for both (so lighter tasks arriving without end cannot starve a heavy one).
+ * heavier waiting task: a task heavier than one unit that does not fit holds what it is short of,
+ * and a task that fits may wait while it needs something the heavy one is short of now (so
+ * lighter tasks arriving without end cannot starve a heavy one).
  *
  * In real time a frame is not one time: `turnEnds` then holds the indexes of `o.global` after
  * which the scheduler's reaction ended (the event loop went on to timers or I/O), and the moments
@@ -140,18 +140,17 @@ export function checkWorkConserving(o: Observation, v: Violations, turnEnds?: Re
       return window === undefined || window.unitsAt(at) + task.weight <= window.limit.rate.limit;
     });
   };
-  /** Whether `task` and `heavy` do not fit together: they share something with too little room for both. */
+  /** Whether `task` needs something `heavy` is short of now: the slots, their agent kind, a limit they share. */
   const crowds = (task: TaskModel, heavy: TaskModel, at: number): boolean => {
-    const both = task.weight + heavy.weight;
-    if (held.total + both > o.options.maxConcurrency) return true;
+    if (held.total + heavy.weight > o.options.maxConcurrency) return true;
     const capacity = o.kinds.get(task.kind)?.capacity ?? Number.POSITIVE_INFINITY;
-    if (task.kind === heavy.kind && (held.byKind.get(task.kind) ?? 0) + both > capacity) return true;
+    if (task.kind === heavy.kind && (held.byKind.get(task.kind) ?? 0) + heavy.weight > capacity) return true;
     return task.limits.some((name) => {
       if (!heavy.limits.includes(name)) return false;
       const limit = o.limits.get(name);
-      if ((held.byLimit.get(name) ?? 0) + both > (limit?.concurrency ?? Number.POSITIVE_INFINITY)) return true;
+      if ((held.byLimit.get(name) ?? 0) + heavy.weight > (limit?.concurrency ?? Number.POSITIVE_INFINITY)) return true;
       const window = windows.get(name);
-      return window !== undefined && window.unitsAt(at) + both > window.limit.rate.limit;
+      return window !== undefined && window.unitsAt(at) + heavy.weight > window.limit.rate.limit;
     });
   };
   const check = (at: number, why: string): boolean => {

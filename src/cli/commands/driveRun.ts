@@ -167,6 +167,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
       // A second Ctrl-C: the user will not wait for the grace period.
       groups.killAll();
       log?.close();
+      writeReport(); // of what was seen: the run's end, if it comes, is not waited for
       process.exit(exitCodeOf(signal));
     },
   });
@@ -277,10 +278,10 @@ async function released(journal: Journal | undefined, runId: string): Promise<un
 
 /**
  * What SIGTERM on a journaled run does, in one line:
- * `rxdag: stopping on SIGTERM: the run is left interrupted, 2 running tasks stopped (rxdag resume x continues it)`.
+ * `rxdag: stopping on SIGTERM: the run is left interrupted, stopping its 2 running tasks (rxdag resume x continues it)`.
  */
 function interruptingLine(running: number, resumeCommand: string | undefined): string {
-  const tasks = running === 0 ? '' : running === 1 ? ', its running task stopped' : `, its ${running} running tasks stopped`;
+  const tasks = running === 0 ? '' : running === 1 ? ', stopping its running task' : `, stopping its ${running} running tasks`;
   return `rxdag: stopping on SIGTERM: the run is left interrupted${tasks} (${resumeCommand ?? 'rxdag resume'} continues it)`;
 }
 

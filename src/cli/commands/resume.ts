@@ -136,7 +136,8 @@ function schedulingOf(header: JournalHeader, raw: RawResumeOptions, options: Ret
   const journaled = header.options;
   const mode = raw.mode === undefined ? (journaled.mode ?? options.mode) : options.mode;
   const maxConcurrency = options.maxConcurrency ?? journaled.maxConcurrency;
-  const pollIntervalMs = raw.pollInterval === undefined && raw.mode === undefined ? journaled.pollIntervalMs : options.pollIntervalMs;
+  // the run's own period unless given (`--mode polling` alone keeps it too)
+  const pollIntervalMs = raw.pollInterval === undefined ? (journaled.pollIntervalMs ?? options.pollIntervalMs) : options.pollIntervalMs;
   return {
     mode,
     ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
