@@ -1,23 +1,9 @@
 import { renderReport } from '../../../src/cli/report/renderReport';
 import { eventsOf } from '../support/eventBuilder';
+import { rateRun } from './waitRuns';
 
 /** Two tasks of a DAG with one limit, api (1 start a window of 500 ms), run at -c 1: `a` ended at 12 ms. */
-const events = eventsOf(
-  { type: 'dag.created', at: 0, dagId: 'rate', taskCount: 2 },
-  { type: 'task.ready', at: 0, taskId: 'a', attempt: 1 },
-  { type: 'task.ready', at: 0, taskId: 'b', attempt: 1 },
-  { type: 'task.started', at: 0, taskId: 'a', attempt: 1, agent: 'sleep' },
-  { type: 'task.completed', at: 12, taskId: 'a', attempt: 1, durationMs: 12 },
-  { type: 'task.started', at: 501, taskId: 'b', attempt: 1, agent: 'sleep' },
-  { type: 'task.completed', at: 511, taskId: 'b', attempt: 1, durationMs: 10 },
-  {
-    type: 'dag.completed',
-    at: 511,
-    outcome: 'succeeded',
-    counts: { total: 2, completed: 2, failed: 0, skipped: 0, cancelled: 0 },
-    durationMs: 511,
-  },
-);
+const events = rateRun;
 const setup = {
   limits: { api: { rate: { limit: 1, intervalMs: 500 } } },
   tasks: new Map([

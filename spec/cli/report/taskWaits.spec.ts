@@ -4,6 +4,7 @@ import { waitTitle } from '../../../src/cli/report/ganttSvg';
 import { buildRunModel } from '../../../src/cli/report/runModel';
 import type { WaitContext } from '../../../src/cli/report/taskWaits';
 import { eventsOf } from '../support/eventBuilder';
+import { rateRun, succeededAt as done } from './waitRuns';
 
 /** A run's setup as the DAG file would give it: its limits, and what tasks ask of them. */
 function setupOf(limits: Record<string, LimitSpec>, tasks: Record<string, TaskSetup> = {}): RunSetup {
@@ -16,25 +17,6 @@ function waits(events: readonly DagEvent[], context: WaitContext): Record<string
   return Object.fromEntries(model.tasks.flatMap((task) => (task.wait === undefined ? [] : [[task.id, waitTitle(task.id, task.wait)]])));
 }
 
-const done = (at: number, total: number): Parameters<typeof eventsOf>[0] => ({
-  type: 'dag.completed',
-  at,
-  outcome: 'succeeded',
-  counts: { total, completed: total, failed: 0, skipped: 0, cancelled: 0 },
-  durationMs: at,
-});
-
-/** From a run of `api: { rate: { limit: 1, intervalMs: 500 } }`, two tasks naming api, -c 8: `a` ended at 12 ms. */
-const rateRun = eventsOf(
-  { type: 'dag.created', at: 0, dagId: 'rate', taskCount: 2 },
-  { type: 'task.ready', at: 0, taskId: 'a', attempt: 1 },
-  { type: 'task.ready', at: 0, taskId: 'b', attempt: 1 },
-  { type: 'task.started', at: 0, taskId: 'a', attempt: 1, agent: 'sleep' },
-  { type: 'task.completed', at: 12, taskId: 'a', attempt: 1, durationMs: 12 },
-  { type: 'task.started', at: 501, taskId: 'b', attempt: 1, agent: 'sleep' },
-  { type: 'task.completed', at: 511, taskId: 'b', attempt: 1, durationMs: 10 },
-  done(511, 2),
-);
 const rateSetup = setupOf({ api: { rate: { limit: 1, intervalMs: 500 } } }, { a: { limits: ['api'] }, b: { limits: ['api'] } });
 
 /**

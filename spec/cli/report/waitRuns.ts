@@ -1,0 +1,30 @@
+import type { DagEvent } from '../../../src/index';
+import { eventsOf } from '../support/eventBuilder';
+
+/**
+ * Runs the report specs explain the waits of, written as their events logs. The specs of the
+ * timeline (`taskWaits.spec.ts`) and of the page (`renderReport.spec.ts`) read the same runs.
+ */
+
+/** The `dag.completed` of a run of `total` tasks that all succeeded, at `at`. */
+export function succeededAt(at: number, total: number): Parameters<typeof eventsOf>[0] {
+  return {
+    type: 'dag.completed',
+    at,
+    outcome: 'succeeded',
+    counts: { total, completed: total, failed: 0, skipped: 0, cancelled: 0 },
+    durationMs: at,
+  };
+}
+
+/** A run of `api: { rate: { limit: 1, intervalMs: 500 } }`, two tasks naming api: `a` ended at 12 ms, `b` started at 501 ms. */
+export const rateRun: readonly DagEvent[] = eventsOf(
+  { type: 'dag.created', at: 0, dagId: 'rate', taskCount: 2 },
+  { type: 'task.ready', at: 0, taskId: 'a', attempt: 1 },
+  { type: 'task.ready', at: 0, taskId: 'b', attempt: 1 },
+  { type: 'task.started', at: 0, taskId: 'a', attempt: 1, agent: 'sleep' },
+  { type: 'task.completed', at: 12, taskId: 'a', attempt: 1, durationMs: 12 },
+  { type: 'task.started', at: 501, taskId: 'b', attempt: 1, agent: 'sleep' },
+  { type: 'task.completed', at: 511, taskId: 'b', attempt: 1, durationMs: 10 },
+  succeededAt(511, 2),
+);
