@@ -39,8 +39,7 @@ import type { CliIo } from './cliIo';
 import { driveRun, SetupNotes } from './driveRun';
 import { type RawRunOptions, resolveRunOptions } from './runOptions';
 import { DEFAULT_MAX_CONCURRENCY } from '../../scheduler/options';
-import { runSetupOf } from '../output/runSetup';
-import { estimatesNoteOf } from '../store/historyEstimates';
+import { journaledSetupOf } from '../output/runSetup';
 import { outputProblems } from './writeTarget';
 
 /** `rxdag resume` options as commander hands them over. */
@@ -106,7 +105,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
           ? {}
           : {
               deps: Object.fromEntries(header.spec.tasks.map((task) => [task.id, task.deps ?? []])),
-              setup: runSetupOf(header.spec, header.options.limits, estimatesNoteOf(header.options.metadata)),
+              setup: journaledSetupOf(header),
               maxConcurrency: scheduling.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
             }),
         notes,

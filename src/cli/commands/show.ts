@@ -9,10 +9,9 @@
  */
 import { ExitCode } from '../exitCodes';
 import { formatRunDetails, runDetails } from '../output/runDetails';
-import { runSetupOf } from '../output/runSetup';
+import { journaledSetupOf } from '../output/runSetup';
 import { DEFAULT_MAX_CONCURRENCY } from '../../scheduler/options';
 import { InvalidInputError } from '../problems';
-import { estimatesNoteOf } from '../store/historyEstimates';
 import { openStore } from '../store/openStore';
 import { listRuns } from '../store/runList';
 import { asRefusal } from '../store/storeErrors';
@@ -54,7 +53,7 @@ export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo)
     io.stdout.write(raw.json === true ? `${JSON.stringify(details)}\n` : formatRunDetails(details, location.label));
     if (raw.report === undefined) return ExitCode.ok;
     const deps = Object.fromEntries(header.spec.tasks.map((task) => [task.id, task.deps ?? []]));
-    const setup = runSetupOf(header.spec, header.options.limits, estimatesNoteOf(header.options.metadata));
+    const setup = journaledSetupOf(header);
     const maxConcurrency = header.options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
     const failure = writeReportFile(raw.report, { events, deps, setup, maxConcurrency, source: `run ${runId} (journal ${location.label})` });
     if (failure !== undefined) {

@@ -10,9 +10,9 @@
  */
 import type { DagEvent, JournaledRunSummary, JournalHeader, LimitSpec, TaskCounts, TaskFailure } from '../../index';
 import { formatMs } from '../report/html';
-import { type EstimatesNote, estimatesNoteOf } from '../store/historyEstimates';
+import type { EstimatesNote } from '../store/historyEstimates';
 import { failureList, failuresOf } from './failureList';
-import { type BecauseEnded, describeEstimate, describeLimits, describeRules, runSetupOf, skipReason, type TaskSetup } from './runSetup';
+import { type BecauseEnded, describeEstimate, describeLimits, describeRules, journaledSetupOf, skipReason, type TaskSetup } from './runSetup';
 import { formatClock, textTable } from './textTable';
 
 /** Where one task of the run is. */
@@ -112,9 +112,8 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
     }
   }
   const { startedAt, endedAt } = summary;
-  const limits = header.options.limits;
-  const estimates = estimatesNoteOf(header.options.metadata);
-  const setup = runSetupOf(header.spec, limits, estimates);
+  const setup = journaledSetupOf(header);
+  const { limits, estimates } = setup;
   return {
     runId: header.runId,
     dagId: header.dagId,

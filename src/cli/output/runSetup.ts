@@ -5,9 +5,9 @@
  * from how the task it names ended. Built from a DAG spec (the file's, or a journal's header);
  * events are not needed. Words and data only: the report and `show` lay them out.
  */
-import type { DagSpec, LimitSpec, TriggerRule } from '../../index';
+import type { DagSpec, JournalHeader, LimitSpec, TriggerRule } from '../../index';
 import { formatMs } from '../report/html';
-import type { EstimatesNote } from '../store/historyEstimates';
+import { type EstimatesNote, estimatesNoteOf } from '../store/historyEstimates';
 
 /** What one task asks of the run, where it says anything beyond the defaults. */
 export interface TaskSetup {
@@ -25,6 +25,11 @@ export interface RunSetup {
   readonly limits: Readonly<Record<string, LimitSpec>>;
   readonly tasks: ReadonlyMap<string, TaskSetup>;
   readonly estimates?: EstimatesNote;
+}
+
+/** The setup of a journaled run, as its header holds it (its DAG, its limits, its estimates' note). */
+export function journaledSetupOf(header: JournalHeader): RunSetup {
+  return runSetupOf(header.spec, header.options.limits, estimatesNoteOf(header.options.metadata));
 }
 
 /** The setup of a run of `spec` under `limits`, with the estimates `note` says came from history. */
