@@ -66,9 +66,8 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     const last = history[history.length - 1];
     if (last?.type === 'dag.completed')
       throw new InvalidInputError([{ message: new RunNotResumableError(id, 'ended', last.outcome).message }]);
-    if (raw.pollInterval !== undefined && raw.mode === undefined && header.options.mode !== 'polling') {
-      throw new InvalidInputError([{ message: `--poll-interval only applies with --mode polling (run ${id} began in event mode)` }]);
-    }
+    // before anything is opened: a bad --poll-interval is refused with nothing started
+    const scheduling = schedulingOf(id, header, raw, options);
     const remoteRefusal = options.remote === undefined ? localResumeRefusal(id, remoteNoteOf(header.options.metadata), history, raw.local === true) : undefined;
     if (remoteRefusal !== undefined) throw new InvalidInputError([{ message: remoteRefusal }]);
     let dag;
@@ -83,7 +82,6 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     const { agents, groups } =
       remote === undefined ? builtinAgents(options.killGraceMs) : { agents: remote.agents, groups: new ProcessGroups(options.killGraceMs) };
     let run;
-    const scheduling = schedulingOf(header, raw, options);
     // halted by SIGTERM: the run is left interrupted again
     const haltable = haltableJournal(store.journal);
     try {
@@ -130,10 +128,16 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
   }
 }
 
-/** The run's concurrency and mode: given now, else journaled when it began, else the defaults. */
-function schedulingOf(header: JournalHeader, raw: RawResumeOptions, options: ReturnType<typeof resolveRunOptions>) {
+/**
+ * The run's concurrency and mode: given now, else journaled when it began, else the defaults.
+ * `--poll-interval` alone is refused for a run that began in event mode.
+ */
+function schedulingOf(runId: string, header: JournalHeader, raw: RawResumeOptions, options: ReturnType<typeof resolveRunOptions>) {
   const journaled = header.options;
   const mode = raw.mode === undefined ? (journaled.mode ?? options.mode) : options.mode;
+  if (raw.pollInterval !== undefined && mode !== 'polling') {
+    throw new InvalidInputError([{ message: `--poll-interval only applies with --mode polling (run ${runId} began in event mode)` }]);
+  }
   const maxConcurrency = options.maxConcurrency ?? journaled.maxConcurrency;
   // the run's own period unless given (`--mode polling` alone keeps it too)
   const pollIntervalMs = raw.pollInterval === undefined ? (journaled.pollIntervalMs ?? options.pollIntervalMs) : options.pollIntervalMs;
