@@ -134,6 +134,24 @@ describe('rxdag run (output files)', () => {
       expect(result.code).toBe(1);
       expect(notices(result.stderr)).toMatch(/^rxdag: cannot write to standard output: ENOSPC/);
     }, 20_000);
+
+    it('should exit 74 from the commands that only print, once what they printed is lost', async () => {
+      const { file } = probeDag('print-full');
+      const store = tmp.file('print-full-store');
+      const ran = await runCli(['run', file, '--store', store, '--quiet']);
+      expect(ran.code).toBe(0);
+      const runId = (await runCli(['runs', '--store', store, '--json'])).stdout.match(/"runId":\s*"([^"]+)"/)?.[1];
+      expect(runId).toBeDefined();
+      const commands = [['validate', file], ['graph', file], ['runs', '--store', store], ['show', runId!, '--store', store, '--json']];
+      for (const args of commands) {
+        const result = await withFullDisk((fd) => runCli(args, {}, { stdoutFd: fd }));
+        expect({ args, code: result.code, stderr: notices(result.stderr) }).toEqual({
+          args,
+          code: 74,
+          stderr: 'rxdag: cannot write to standard output: ENOSPC (no space left on device); the command goes on, what it prints is lost\n',
+        });
+      }
+    }, 30_000);
   });
 
   describe('outputs that name the DAG file or each other', () => {
@@ -192,7 +210,6 @@ describe('rxdag run (output files)', () => {
   });
 });
 
-/** Pids of the live processes whose environment holds `RXDAG_SPEC_MARKER=marker`. */
 /** `/dev/full` opened for writing (every write fails with ENOSPC), closed after `use`. */
 async function withFullDisk<T>(use: (fd: number) => Promise<T>): Promise<T> {
   const fd = openSync('/dev/full', 'w');
@@ -203,6 +220,7 @@ async function withFullDisk<T>(use: (fd: number) => Promise<T>): Promise<T> {
   }
 }
 
+/** Pids of the live processes whose environment holds `RXDAG_SPEC_MARKER=marker`. */
 function processesWith(marker: string): number[] {
   return readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))

@@ -31,13 +31,13 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
 
 cli(process.argv.slice(2), { stdout, stderr: process.stderr }, packageVersion()).then(
   (code) => {
-    // what the command printed is incomplete: a success says so with the output-failure code
-    const exitCode = stdout.lost && code === ExitCode.ok ? ExitCode.outputFailed : code;
     // Exit as soon as the output is flushed: a run leaves no work behind, and a stray timer
     // (a library's, a reporter's) must not keep the process alive after its outcome is known.
     void flushed(process.stdout)
       .then(() => flushed(process.stderr))
-      .then(() => process.exit(exitCode));
+      // what the command printed is incomplete (a write may fail only as it is flushed): a
+      // success says so with the output-failure code
+      .then(() => process.exit(stdout.lost && code === ExitCode.ok ? ExitCode.outputFailed : code));
   },
   (error: unknown) => {
     process.stderr.write(`rxdag: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
