@@ -4,7 +4,7 @@ import { taskSpecSchema } from '../../src/dag/schema';
 import { defineDag, DagValidationError } from '../../src/index';
 
 // values near every edge the schema draws: ids (empty, too long, control characters), numbers
-// (0, negative, NaN, Infinity, above the longest timer), arrays with holes or non-strings
+// (0, negative, NaN, Infinity, above the longest timer or 2^53 - 1), arrays with holes or non-strings
 const edgyString = fc.oneof(
   fc.string(),
   fc.constantFrom('', 'a', 'x'.repeat(256), 'x'.repeat(257), 'line\nfeed', 'tab\there', '\u001b[31m', 'ü', '__proto__', 'constructor'),
@@ -12,10 +12,46 @@ const edgyString = fc.oneof(
 const edgyNumber = fc.oneof(
   fc.double(),
   fc.integer(),
-  fc.constantFrom(0, -0, -1, 1, 0.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 2_147_483_647, 2_147_483_648),
+  fc.constantFrom(
+    0,
+    -0,
+    -1,
+    1,
+    0.5,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+    2_147_483_647,
+    2_147_483_648,
+    Number.MAX_SAFE_INTEGER,
+    2 ** 53,
+    1e308,
+  ),
 );
-const edgyValue = fc.oneof(edgyString, edgyNumber, fc.constant(undefined), fc.constant(null), fc.boolean(), fc.array(edgyString, { maxLength: 3 }), fc.object({ maxDepth: 1 }));
-const field = fc.constantFrom('id', 'agent', 'deps', 'input', 'timeoutMs', 'priority', 'estimateMs', 'retry', 'weight', 'limits', 'when', 'sleep', 'extra');
+const edgyValue = fc.oneof(
+  edgyString,
+  edgyNumber,
+  fc.constant(undefined),
+  fc.constant(null),
+  fc.boolean(),
+  fc.array(edgyString, { maxLength: 3 }),
+  fc.object({ maxDepth: 1 }),
+);
+const field = fc.constantFrom(
+  'id',
+  'agent',
+  'deps',
+  'input',
+  'timeoutMs',
+  'priority',
+  'estimateMs',
+  'retry',
+  'weight',
+  'limits',
+  'when',
+  'sleep',
+  'extra',
+);
 const taskLike = fc.dictionary(field, edgyValue, { maxKeys: 6 });
 
 describe('isPlainTask: a quick yes only where zod says yes', () => {

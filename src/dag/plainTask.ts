@@ -36,7 +36,7 @@ export function isPlainTask(raw: unknown): raw is TaskSpec {
         if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value))) return false;
         break;
       case 'estimateMs':
-        if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) return false;
+        if (value !== undefined && !(typeof value === 'number' && value >= 0 && value <= Number.MAX_SAFE_INTEGER)) return false;
         break;
       default:
         return false;

@@ -20,37 +20,49 @@ export const MAX_TIMER_MS = 2_147_483_647;
 /** What is said of a time above {@link MAX_TIMER_MS} (followed by the value given). */
 export const TIMER_LIMIT_MESSAGE = `must be at most ${MAX_TIMER_MS} ms (about 24.8 days), the longest timer Node keeps`;
 
-const id = z
-  .string({ error: 'expected a string id' })
-  .min(1, { error: 'must not be empty' })
-  .max(MAX_ID_LENGTH, { error: `must be at most ${MAX_ID_LENGTH} characters` })
-  // a line feed or an escape in an id would break every line that names the task, and the graph exports
-  .refine((value) => !hasControlCharacters(value), {
+/** `name` refused with a control character in it, which is named. */
+export function withoutControlCharacters(name: z.ZodString) {
+  // a line feed or an escape in a name would break every line that prints it, and the graph exports
+  return name.refine((value) => !hasControlCharacters(value), {
     error: (issue) => `must not contain control characters: ${controlCharacterIn(issue.input as string)}`,
   });
+}
+
+const id = withoutControlCharacters(
+  z
+    .string({ error: 'expected a string id' })
+    .min(1, { error: 'must not be empty' })
+    .max(MAX_ID_LENGTH, { error: `must be at most ${MAX_ID_LENGTH} characters` }),
+);
 
 /** What an id of a task, a DAG or an agent must be. */
 export const idSchema = id;
 
-const nonNegativeMs = z
-  .number({ error: 'expected a number of milliseconds' })
-  .finite({ error: 'must be a finite number' })
+/**
+ * A finite number, with `expected` said of anything else: zod's number type refuses Infinity
+ * and NaN itself, so they are named here as not finite.
+ */
+function number(expected: string) {
+  return z.number({ error: (issue) => (typeof issue.input === 'number' ? 'must be a finite number' : expected) });
+}
+
+const nonNegativeMs = number('expected a number of milliseconds')
   .nonnegative({ error: 'must be >= 0' })
   .max(MAX_TIMER_MS, { error: TIMER_LIMIT_MESSAGE });
 
-const positiveMs = z
-  .number({ error: 'expected a number of milliseconds' })
-  .finite({ error: 'must be a finite number' })
+const positiveMs = number('expected a number of milliseconds')
   .positive({ error: 'must be > 0' })
   .max(MAX_TIMER_MS, { error: TIMER_LIMIT_MESSAGE });
 
-/** An estimate is not a timer: any finite duration will do. */
-const estimate = z
-  .number({ error: 'expected a number of milliseconds' })
-  .finite({ error: 'must be a finite number' })
-  .nonnegative({ error: 'must be >= 0' });
+/**
+ * An estimate is not a timer: any duration will do, up to one whose sums along a path stay
+ * finite (the critical path's order compares them).
+ */
+const estimate = number('expected a number of milliseconds')
+  .nonnegative({ error: 'must be >= 0' })
+  .max(Number.MAX_SAFE_INTEGER, { error: `must be at most ${Number.MAX_SAFE_INTEGER} ms` });
 
-const priority = z.number({ error: 'expected a number' }).finite({ error: 'must be a finite number' });
+const priority = number('expected a number');
 
 /** What a task's dependencies must have done for it to run (see `when` on a task). */
 export const TRIGGER_RULES = ['all-succeeded', 'all-done', 'any-failed', 'none-failed'] as const;
@@ -59,8 +71,7 @@ export type TriggerRule = (typeof TRIGGER_RULES)[number];
 /** The heaviest weight a task may have: far above any real concurrency limit. */
 export const MAX_WEIGHT = 1_000_000;
 
-const weight = z
-  .number({ error: 'expected a positive integer weight' })
+const weight = number('expected a positive integer weight')
   .int({ error: 'must be an integer' })
   .min(1, { error: 'must be at least 1' })
   .max(MAX_WEIGHT, { error: `must be at most ${MAX_WEIGHT}` });
@@ -80,17 +91,12 @@ const when = z.enum(TRIGGER_RULES, { error: `must be one of ${TRIGGER_RULES.map(
 /** A retry policy: `attempts` counts every attempt, the first included. */
 export const retrySchema = z.strictObject(
   {
-    attempts: z
-      .number({ error: 'expected an integer number of attempts' })
+    attempts: number('expected an integer number of attempts')
       .int({ error: 'must be an integer' })
       .min(1, { error: 'must be at least 1 (the first attempt counts)' })
       .max(MAX_ATTEMPTS, { error: `must be at most ${MAX_ATTEMPTS}` }),
     backoffMs: nonNegativeMs.optional(),
-    backoffFactor: z
-      .number({ error: 'expected a number' })
-      .finite({ error: 'must be a finite number' })
-      .min(1, { error: 'must be >= 1' })
-      .optional(),
+    backoffFactor: number('expected a number').min(1, { error: 'must be >= 1' }).optional(),
     maxBackoffMs: nonNegativeMs.optional(),
   },
   { error: 'expected a retry policy: an object with `attempts`' },

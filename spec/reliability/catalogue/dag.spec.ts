@@ -117,12 +117,12 @@ const rows: readonly DagRow[] = [
   {
     name: 'retry.attempts NaN',
     spec: () => one({ retry: { attempts: Number.NaN } }),
-    issue: { path: 'tasks[0].retry.attempts', message: /integer/ },
+    issue: { path: 'tasks[0].retry.attempts', message: /^must be a finite number \(got / },
   },
   {
     name: 'retry.attempts Infinity',
     spec: () => one({ retry: { attempts: Number.POSITIVE_INFINITY } }),
-    issue: { path: 'tasks[0].retry.attempts', message: /integer|number/ },
+    issue: { path: 'tasks[0].retry.attempts', message: /^must be a finite number \(got / },
   },
   {
     name: 'retry.attempts fractional',
@@ -142,7 +142,7 @@ const rows: readonly DagRow[] = [
   {
     name: 'retry.backoffMs NaN',
     spec: () => one({ retry: { attempts: 2, backoffMs: Number.NaN } }),
-    issue: { path: 'tasks[0].retry.backoffMs', message: /number/ },
+    issue: { path: 'tasks[0].retry.backoffMs', message: /^must be a finite number \(got / },
   },
   {
     name: 'retry.backoffFactor below 1',
@@ -152,7 +152,7 @@ const rows: readonly DagRow[] = [
   {
     name: 'retry.maxBackoffMs Infinity',
     spec: () => one({ retry: { attempts: 2, maxBackoffMs: Number.POSITIVE_INFINITY } }),
-    issue: { path: 'tasks[0].retry.maxBackoffMs', message: /number|finite/ },
+    issue: { path: 'tasks[0].retry.maxBackoffMs', message: /^must be a finite number \(got / },
   },
   {
     name: 'a misspelt retry field',
@@ -161,24 +161,49 @@ const rows: readonly DagRow[] = [
   },
   { name: 'timeoutMs = 0', spec: () => one({ timeoutMs: 0 }), issue: { path: 'tasks[0].timeoutMs', message: /> 0/ } },
   { name: 'timeoutMs negative', spec: () => one({ timeoutMs: -100 }), issue: { path: 'tasks[0].timeoutMs', message: /> 0/ } },
-  { name: 'timeoutMs NaN', spec: () => one({ timeoutMs: Number.NaN }), issue: { path: 'tasks[0].timeoutMs', message: /number/ } },
+  {
+    name: 'timeoutMs NaN',
+    spec: () => one({ timeoutMs: Number.NaN }),
+    issue: { path: 'tasks[0].timeoutMs', message: /^must be a finite number \(got / },
+  },
   {
     name: 'timeoutMs Infinity',
     spec: () => one({ timeoutMs: Number.POSITIVE_INFINITY }),
-    issue: { path: 'tasks[0].timeoutMs', message: /number|finite/ },
+    issue: { path: 'tasks[0].timeoutMs', message: /^must be a finite number \(got / },
   },
   {
     name: 'timeoutMs as a string',
     spec: () => one({ timeoutMs: '100' }),
     issue: { path: 'tasks[0].timeoutMs', message: /expected a number of milliseconds/ },
   },
-  { name: 'priority NaN', spec: () => one({ priority: Number.NaN }), issue: { path: 'tasks[0].priority', message: /number/ } },
+  {
+    name: 'priority NaN',
+    spec: () => one({ priority: Number.NaN }),
+    issue: { path: 'tasks[0].priority', message: /^must be a finite number \(got / },
+  },
   {
     name: 'priority Infinity',
     spec: () => one({ priority: Number.POSITIVE_INFINITY }),
-    issue: { path: 'tasks[0].priority', message: /number|finite/ },
+    issue: { path: 'tasks[0].priority', message: /^must be a finite number \(got / },
   },
   { name: 'estimateMs negative', spec: () => one({ estimateMs: -1 }), issue: { path: 'tasks[0].estimateMs', message: />= 0/ } },
+  {
+    name: 'estimateMs Infinity',
+    spec: () => one({ estimateMs: Number.POSITIVE_INFINITY }),
+    issue: { path: 'tasks[0].estimateMs', message: /^must be a finite number \(got / },
+  },
+  {
+    // sums of larger ones along a path would become Infinity, and the critical path's order with them
+    name: 'estimateMs above 2^53 - 1',
+    spec: () => one({ estimateMs: 1e308 }),
+    issue: { path: 'tasks[0].estimateMs', message: /^must be at most 9007199254740991 ms \(got / },
+  },
+  { name: 'weight NaN', spec: () => one({ weight: Number.NaN }), issue: { path: 'tasks[0].weight', message: /^must be a finite number \(got / } },
+  {
+    name: 'weight as a string',
+    spec: () => one({ weight: '2' }),
+    issue: { path: 'tasks[0].weight', message: /^expected a positive integer weight \(got / },
+  },
   {
     name: 'a bad default (defaults.timeoutMs = -1)',
     spec: () => ({ id: 'd', defaults: { timeoutMs: -1 }, tasks: [task('a')] }),
