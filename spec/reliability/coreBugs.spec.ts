@@ -175,6 +175,34 @@ describe('core bugs found by the reliability suites', () => {
     },
   );
 
+  // Found by a trial of the library: the options' check refused an object with an agent named
+  // `constructor` ("must be an object mapping agent names to agents"), and its copy of the
+  // agents dropped one named `__proto__` (then "unknown agent").
+  it('should run agents named constructor, __proto__ and toString, given as own keys', () => {
+    const names = ['constructor', '__proto__', 'toString'];
+    const agents: Record<string, (ctx: TaskContext) => string> = {};
+    for (const name of names) Object.defineProperty(agents, name, { value: (ctx: TaskContext) => `${name} ran ${ctx.id}`, enumerable: true });
+    const outputs: unknown[] = [];
+    let outcome: string | undefined;
+    inVirtualTime((_, ts) => {
+      const dag = defineDag({ id: 'd', tasks: names.map((agent, i) => ({ id: `t${i}`, agent })) });
+      const scheduler = createScheduler({ scheduler: ts, healthCheckIntervalMs: 0, agents });
+      // a run's own agents are added to the scheduler's the same way
+      scheduler.submit(dag, { agents }).subscribe((e) => {
+        if (e.type === 'task.completed') outputs.push(e.output);
+        if (e.type === 'dag.completed') outcome = e.outcome;
+      });
+    });
+    expect(outcome).toBe('succeeded');
+    expect(outputs.sort()).toEqual(['__proto__ ran t1', 'constructor ran t0', 'toString ran t2']);
+  });
+
+  it('should name an agent called constructor when it is not an agent', () => {
+    expect(() => runDag(defineDag({ id: 'd', tasks: [{ id: 'a', agent: 'x' }] }), { agents: { x: () => 1, constructor: 3 } as never })).toThrow(
+      /^rxdag: invalid options: `agents\.constructor` must be a function \(task\) => result or an agent object .* \(got 3\)$/,
+    );
+  });
+
   it('should fail only the spawning attempt when a spawned task needs an undeclared limit named toString', () => {
     const outcomes: string[] = [];
     inVirtualTime(({ cold }, ts) => {

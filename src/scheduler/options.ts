@@ -9,7 +9,7 @@ import type { SchedulerLike } from 'rxjs';
 import { z } from 'zod';
 import { asCount, hasConcurrencyOrRate, limitNameProblem, unlessFieldMisspelt } from '../dag/declaredLimits';
 import { fieldsAt, valueAt } from '../dag/issues';
-import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../dag/schema';
+import { MAX_ID_LENGTH, MAX_TIMER_MS, TIMER_LIMIT_MESSAGE, withoutControlCharacters } from '../dag/schema';
 import { describeValue, unknownFieldMessage } from '../dag/text';
 import { type AgentDefinition, agentSpecSchema } from '../agents/agentSpec';
 import type { FailurePolicy } from '../state/runState';
@@ -114,14 +114,28 @@ const positiveInteger = z
   .int({ error: 'must be a positive integer' })
   .positive({ error: 'must be a positive integer' });
 
-const agentsSchema = z.record(
-  z.string(),
-  // an object is checked field by field (see `fittingOptionIssues`): a bad `capacity` is named as such
-  z.union([z.custom<AgentDefinition>((value) => typeof value === 'function'), agentSpecSchema], {
-    error: 'must be a function (task) => result or an agent object { run, capacity?, create?, dispose?, maxInstances?, idleMs? }',
-  }),
-  { error: 'must be an object mapping agent names to agents' },
-);
+// an object is checked field by field (see `fittingOptionIssues`): a bad `capacity` is named as such
+const agentSchema = z.union([z.custom<AgentDefinition>((value) => typeof value === 'function'), agentSpecSchema], {
+  error: 'must be a function (task) => result or an agent object { run, capacity?, create?, dispose?, maxInstances?, idleMs? }',
+});
+
+/**
+ * Agents by name, each checked by its own key: not `z.record`, whose plain-object test fails an
+ * object with an agent called `constructor` and whose copy drops one called `__proto__`.
+ */
+const agentsSchema = z
+  .custom<Readonly<Record<string, AgentDefinition>>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), {
+    error: 'must be an object mapping agent names to agents',
+  })
+  .superRefine((agents, context) => {
+    for (const name of Object.keys(agents)) {
+      const checked = agentSchema.safeParse(Object.getOwnPropertyDescriptor(agents, name)?.value);
+      if (!checked.success) for (const issue of checked.error.issues) context.addIssue({ ...issue, path: [name, ...issue.path] });
+    }
+  });
+
+/** The agents as `fieldsAt` walks them, to suggest the field a misspelt one meant. */
+const agentsFields = z.record(z.string(), agentSchema).optional();
 
 const runOptionsShape = {
   agents: agentsSchema.optional(),
@@ -130,11 +144,12 @@ const runOptionsShape = {
   failurePolicy: z
     .enum(['skip-dependents', 'fail-fast', 'continue'], { error: "must be 'skip-dependents', 'fail-fast' or 'continue'" })
     .optional(),
-  runId: z
-    .string({ error: 'must be a non-empty string' })
-    .min(1, { error: 'must be a non-empty string' })
-    .max(256, { error: 'must be at most 256 characters' })
-    .optional(),
+  runId: withoutControlCharacters(
+    z
+      .string({ error: 'must be a non-empty string' })
+      .min(1, { error: 'must be a non-empty string' })
+      .max(MAX_ID_LENGTH, { error: `must be at most ${MAX_ID_LENGTH} characters` }),
+  ).optional(),
   metadata: z
     .record(z.string(), z.unknown(), { error: 'must be an object of JSON data' })
     .superRefine((value, context) => {
@@ -213,13 +228,21 @@ const schedulerOptionsSchema = z.strictObject(
   NOT_AN_OBJECT,
 );
 
+/** Options a scheduler takes and one run does not (`submit`, `resume`): each run shares them. */
+const SCHEDULER_ONLY: ReadonlySet<string> = new Set(
+  Object.keys(schedulerOptionsSchema.shape).filter((key) => !Object.hasOwn(runOptionsShape, key)),
+);
+
 /** Turns zod issues into one TypeError that names each bad option and what was given. */
-function optionsError(error: z.ZodError, input: unknown, schema: z.ZodType): TypeError {
+function optionsError(error: z.ZodError, input: unknown, schema: z.ZodType, ofOneRun = false): TypeError {
   const lines = error.issues.flatMap(fittingOptionIssues).flatMap((issue) => {
     const name = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       const known = fieldsAt(schema, issue.path);
       return issue.keys.map((key) => {
+        if (ofOneRun && name === '' && SCHEDULER_ONLY.has(key)) {
+          return `\`${key}\` is an option of the scheduler, shared by its runs: give it to createScheduler, not to one run`;
+        }
         const message = unknownFieldMessage(key, known, name === '' ? 'option' : 'field').replace(/"([^"]*)"/g, '`$1`');
         return name === '' ? message : `\`${name}\` has an ${message}`;
       });
@@ -249,7 +272,7 @@ export type ParsedSchedulerOptions = Omit<ResolvedSchedulerOptions, 'scheduler'>
 /** Validates scheduler options and fills in defaults but the clock; throws a `TypeError` naming each bad option. */
 export function parseSchedulerOptions(options: SchedulerOptions | undefined): ParsedSchedulerOptions {
   const parsed = schedulerOptionsSchema.safeParse(options ?? {});
-  if (!parsed.success) throw optionsError(parsed.error, options, schedulerOptionsSchema);
+  if (!parsed.success) throw optionsError(parsed.error, options, schedulerOptionsSchema.extend({ agents: agentsFields }));
   const o = parsed.data;
   return {
     agents: o.agents ?? {},
@@ -273,7 +296,7 @@ export function parseSchedulerOptions(options: SchedulerOptions | undefined): Pa
 /** Validates the options of one run against the scheduler's defaults. */
 export function resolveRunOptions(options: RunOptions | undefined, defaults: ResolvedSchedulerOptions): ResolvedRunOptions {
   const parsed = runOptionsSchema.safeParse(options ?? {});
-  if (!parsed.success) throw optionsError(parsed.error, options, runOptionsSchema);
+  if (!parsed.success) throw optionsError(parsed.error, options, runOptionsSchema.extend({ agents: agentsFields }), true);
   const o = parsed.data;
   return {
     agents: o.agents === undefined ? defaults.agents : { ...defaults.agents, ...o.agents },
@@ -293,7 +316,7 @@ function jsonCopy(value: Readonly<Record<string, unknown>> | undefined): Readonl
 }
 
 /** The declared limits as a map object that keeps any name, `__proto__` included. */
-function ownLimits(given: SchedulerOptions['limits'], parsed: SchedulerOptions['limits']): Readonly<Record<string, LimitSpec>> {
+function ownLimits(given: SchedulerOptions['limits'], parsed: unknown): Readonly<Record<string, LimitSpec>> {
   const limits: Record<string, LimitSpec> = Object.create(null) as Record<string, LimitSpec>;
   if (given === undefined || parsed === undefined) return limits;
   for (const name of Object.keys(given)) {

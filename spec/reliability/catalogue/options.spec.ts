@@ -131,6 +131,12 @@ const schedulerRows: readonly OptionRow[] = [
   { name: 'a runId that is a number', options: { runId: 5 }, error: TypeError, message: /: `runId` must be a non-empty string \(got 5\)$/ },
   { name: 'a huge runId (1 MB)', options: { runId: 'r'.repeat(1_000_000) }, error: TypeError, message: /`runId`/ },
   {
+    name: 'a runId with a line feed',
+    options: { runId: 'a\nb' },
+    error: TypeError,
+    message: /: `runId` must not contain control characters: a line feed \(U\+000A\) at character 2 \(got "a\\nb"\)$/,
+  },
+  {
     name: 'agents that are a function',
     options: { agents: () => 1 },
     error: TypeError,
@@ -251,7 +257,13 @@ describe('bad-input catalogue: options', () => {
     {
       name: 'a scheduler-wide option given to one run (maxConcurrency)',
       options: { maxConcurrency: 2 },
-      message: /unknown option `maxConcurrency`/,
+      message: /: `maxConcurrency` is an option of the scheduler, shared by its runs: give it to createScheduler, not to one run$/,
+    },
+    {
+      name: 'another scheduler-wide option given to one run (limits), with a misspelt one',
+      options: { limits: {}, taskTimeout: 5 },
+      message:
+        /: `limits` is an option of the scheduler, shared by its runs: give it to createScheduler, not to one run; unknown option `taskTimeout` \(did you mean `taskTimeoutMs`\?\)$/,
     },
     { name: 'a bad failurePolicy for one run', options: { failurePolicy: 'retry' }, message: /`failurePolicy` must be/ },
     { name: 'a bad taskTimeoutMs for one run', options: { taskTimeoutMs: 0 }, message: /`taskTimeoutMs`/ },
