@@ -38,4 +38,13 @@ describe('message text', () => {
     ]);
     expect(describeValue('x'.repeat(1000))).toBe(`"${'x'.repeat(80)}…" (1000 characters)`);
   });
+
+  // the id length check counts an emoji as one character: so does the message that quotes the id
+  it('should count characters as the id check does, and never cut a character in two', () => {
+    expect(quoted('🚀'.repeat(257))).toBe(`"${'🚀'.repeat(80)}…" (257 characters)`);
+    expect(quoted('🚀'.repeat(50))).toBe(`"${'🚀'.repeat(50)}"`);
+    expect(quoted(`${'x'.repeat(79)}🚀${'y'.repeat(10)}`)).toBe(`"${'x'.repeat(79)}🚀…" (90 characters)`);
+    // a lone half of a pair is one character, as in the id check
+    expect(quoted(`\ud83d${'x'.repeat(100)}`)).toBe(`"\ud83d${'x'.repeat(79)}…" (101 characters)`);
+  });
 });

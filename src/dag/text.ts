@@ -53,9 +53,32 @@ export function controlCharacterIn(text: string): string | undefined {
  * error about a 1 MB id must not be a 1 MB message.
  */
 export function quoted(text: string): string {
-  return text.length <= QUOTE_LIMIT
-    ? `"${escapeControls(text)}"`
-    : `"${escapeControls(text.slice(0, QUOTE_LIMIT))}…" (${text.length} characters)`;
+  if (text.length <= QUOTE_LIMIT) return `"${escapeControls(text)}"`;
+  const length = characterCount(text);
+  if (length <= QUOTE_LIMIT) return `"${escapeControls(text)}"`;
+  return `"${escapeControls(text.slice(0, indexOfCharacter(text, QUOTE_LIMIT)))}…" (${length} characters)`;
+}
+
+/** How many characters (code points, as the id length check counts them: `🚀` is one) `text` has. */
+function characterCount(text: string): number {
+  let count = text.length;
+  for (let i = 0; i < text.length; i++) if (isPairEnd(text, i)) count--;
+  return count;
+}
+
+/** Where character `n` of `text` starts (counted in code points), never inside a surrogate pair. */
+function indexOfCharacter(text: string, n: number): number {
+  let index = 0;
+  for (let seen = 0; seen < n && index < text.length; seen++) index += isPairEnd(text, index + 1) ? 2 : 1;
+  return index;
+}
+
+/** Whether `text[i]` is the second half of a surrogate pair. */
+function isPairEnd(text: string, i: number): boolean {
+  const code = text.charCodeAt(i);
+  if (code < 0xdc00 || code > 0xdfff || i === 0) return false;
+  const before = text.charCodeAt(i - 1);
+  return before >= 0xd800 && before <= 0xdbff;
 }
 
 /** A value as a message shows it after "got": `-5`, `"abc"`, `null`, `an object`, `nothing` (undefined). */
