@@ -209,6 +209,17 @@ describe('fileJournal', () => {
     await expect(fileJournal(dir).runs()).resolves.toEqual([]);
   });
 
+  it('should refuse a run id that is not a string, naming what was given, and touch nothing', async () => {
+    const dir = path.join(freshDir(), 'untouched');
+    for (const [runId, given] of [[5, '5'], [null, 'null'], [undefined, 'nothing']] as const) {
+      const { error, events } = await resumeOutcome(dir, runId as unknown as string);
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as Error).message).toBe(`rxdag: resume needs the id of a run, a string (got ${given})`);
+      expect(events).toEqual([]);
+    }
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+
   it('should name an ended run and how it ended', async () => {
     const dir = freshDir();
     const file = written(dir, 'ended');

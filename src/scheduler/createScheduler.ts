@@ -1,6 +1,7 @@
 import { asyncScheduler, type Observable, type Subscriber } from 'rxjs';
 import { type Dag, defineDagForRun } from '../dag/defineDag';
 import { DagValidationError, quoted } from '../dag/errors';
+import { describeValue } from '../dag/text';
 import type { DagSpec } from '../dag/schema';
 import { journaledInputIssues, runIssues } from './runCheck';
 import type { DagEvent } from '../events';
@@ -167,6 +168,8 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
     return new RunEvents(
       (subscriber) => {
         if (journal === undefined) return subscriber.error(new TypeError('rxdag: resume needs a scheduler with a `journal`'));
+        if (typeof runId !== 'string')
+          return subscriber.error(new TypeError(`rxdag: resume needs the id of a run, a string (got ${describeValue(runId)})`));
         const refused = refusal(runId, `resume of run ${quoted(runId)}`);
         if (refused !== undefined) return subscriber.error(refused);
         answers.track(
