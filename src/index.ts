@@ -50,5 +50,5 @@ export type {
 export type { Scheduler } from './scheduler/createScheduler';
 export type { SchedulerSnapshot } from './scheduler/snapshot';
 export type { RunOptions, SchedulerOptions, SchedulingMode } from './scheduler/options';
-export type { LimitSpec } from './scheduler/limits';
+export type { LimitRate, LimitSpec } from './scheduler/limits';
 export type { NotificationStreams, TaskErrorNotice } from './scheduler/views';

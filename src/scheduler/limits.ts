@@ -6,12 +6,15 @@
  * `hasRoom`) and schedules nothing itself (the dispatcher asks `roomAt` when to look again).
  */
 
-/** How a named limit is declared (`limits` option, `limits:` in a DAG file). */
-export interface LimitSpec {
-  /** Most units at once. */
-  readonly concurrency?: number;
-  /** Most units started in any window of `intervalMs`. */
-  readonly rate?: { readonly limit: number; readonly intervalMs: number };
+/** How a named limit is declared (`limits` option, `limits:` in a DAG file): `concurrency`, `rate` or both. */
+export type LimitSpec =
+  | { readonly concurrency: number; readonly rate?: LimitRate }
+  | { readonly concurrency?: number; readonly rate: LimitRate };
+
+/** Most units started in any window of `intervalMs`. */
+export interface LimitRate {
+  readonly limit: number;
+  readonly intervalMs: number;
 }
 
 export class Limit {

@@ -1,4 +1,4 @@
-import type { DagSpec, FailurePolicy, RetrySpec, TaskSpec, TriggerRule } from '../../../src';
+import type { DagSpec, FailurePolicy, LimitSpec, RetrySpec, TaskSpec, TriggerRule } from '../../../src';
 import type { Behaviour, ChildGen, DagGen, KindGen, LimitsGen, SchedulerOptionsGen, SchedulingGen, ScriptedBehaviour } from './scenario';
 
 /**
@@ -83,15 +83,15 @@ export function schedulerOptionsOf(options: SchedulerOptionsGen, limits: Readonl
 }
 
 /** The `limits` option for the scheduler: own properties, `__proto__` included. */
-export function limitsOption(
-  limits: ReadonlyMap<string, LimitModel>,
-): Record<string, { concurrency?: number; rate?: { limit: number; intervalMs: number } }> {
-  return Object.fromEntries(
-    [...limits.values()].map((l) => [
-      l.name,
-      { ...(l.concurrency === undefined ? {} : { concurrency: l.concurrency }), ...(l.rate === undefined ? {} : { rate: { ...l.rate } }) },
-    ]),
-  );
+export function limitsOption(limits: ReadonlyMap<string, LimitModel>): Record<string, LimitSpec> {
+  return Object.fromEntries([...limits.values()].map((l) => [l.name, limitSpecOf(l)]));
+}
+
+function limitSpecOf(l: LimitModel): LimitSpec {
+  const rate = l.rate === undefined ? undefined : { ...l.rate };
+  if (l.concurrency !== undefined) return rate === undefined ? { concurrency: l.concurrency } : { concurrency: l.concurrency, rate };
+  if (rate !== undefined) return { rate };
+  throw new Error(`the model's limit ${l.name} has neither concurrency nor rate`);
 }
 
 /** Most units one task may take: `maxConcurrency`, its kind's capacity, each of its limits. */
