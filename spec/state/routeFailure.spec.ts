@@ -122,6 +122,12 @@ describe('backoffDelay', () => {
     expect(backoffDelay(retryPolicy, attempt)).toBe(delay);
   });
 
+  it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('should refuse attempt %p: attempts count from 1', (attempt) => {
+    expect(() => backoffDelay(retry, attempt)).toThrow(
+      new TypeError(`rxdag: backoffDelay needs the number of the attempt that failed, an integer >= 1 (got ${attempt})`),
+    );
+  });
+
   it('should never exceed the cap and never decrease with a factor of at least 1', () => {
     for (const backoffFactor of [1, 1.5, 2, 10]) {
       let previous = 0;

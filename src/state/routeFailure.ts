@@ -1,4 +1,5 @@
 import type { RetryPolicy } from '../dag/defineDag';
+import { describeValue } from '../dag/text';
 import type { Severity } from '../events';
 import type { FailurePolicy } from './runState';
 
@@ -9,8 +10,14 @@ import type { FailurePolicy } from './runState';
  * It does not look at the error itself (severity is read from it by the caller) nor at time.
  */
 
-/** Wait before attempt `attempt + 1`: `backoffMs × backoffFactor^(attempt-1)`, capped by `maxBackoffMs`. */
+/**
+ * Wait before attempt `attempt + 1`: `backoffMs × backoffFactor^(attempt-1)`, capped by `maxBackoffMs`.
+ * `attempt` counts from 1; anything else is a `TypeError`.
+ */
 export function backoffDelay(retry: RetryPolicy, attempt: number): number {
+  if (!Number.isInteger(attempt) || attempt < 1) {
+    throw new TypeError(`rxdag: backoffDelay needs the number of the attempt that failed, an integer >= 1 (got ${describeValue(attempt)})`);
+  }
   return Math.min(retry.backoffMs * retry.backoffFactor ** (attempt - 1), retry.maxBackoffMs);
 }
 
