@@ -55,6 +55,22 @@ describe('defineDag', () => {
     );
   });
 
+  it('should list the first 100 problems in the message and keep every one in issues', () => {
+    let error: unknown;
+    try {
+      defineDag({ id: 'many', tasks: Array.from({ length: 1000 }, (_, i) => ({ id: `t${i}`, agent: 'x', timeoutMs: -1 })) });
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(DagValidationError);
+    const { issues, message } = error as DagValidationError;
+    expect(issues).toHaveLength(1000);
+    const lines = message.split('\n');
+    expect(lines[0]).toBe('DAG "many" is invalid (1000 problems):');
+    expect(lines.slice(1, 101)).toEqual(issues.slice(0, 100).map((issue) => `  ${formatIssuePath(issue.path)}: ${issue.message}`));
+    expect(lines.slice(101)).toEqual(["  … and 900 more (every problem is in the error's `issues`)"]);
+  });
+
   it.each([
     [2, 'cycle: t0 -> t1 -> t0 (each task depends on the next)'],
     [3, 'cycle: t0 -> t2 -> t1 -> t0 (each task depends on the next)'],

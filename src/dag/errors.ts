@@ -20,7 +20,8 @@ export interface DagIssue {
   readonly cycle?: readonly string[];
 }
 
-export type DagIssueCode = 'invalid-value' | 'duplicate-id' | 'unknown-dependency' | 'self-dependency' | 'cycle' | 'unknown-agent' | 'unknown-limit' | 'too-heavy';
+export type DagIssueCode =
+  'invalid-value' | 'duplicate-id' | 'unknown-dependency' | 'self-dependency' | 'cycle' | 'unknown-agent' | 'unknown-limit' | 'too-heavy';
 
 /** Formats a path like `tasks[3].deps[0]`; the empty path is `(dag)`. */
 export function formatIssuePath(path: readonly (string | number)[]): string {
@@ -44,9 +45,14 @@ export class DagValidationError extends Error {
     readonly issues: readonly DagIssue[],
     dagId?: string,
   ) {
+    const shown = issues.slice(0, MESSAGE_ISSUES).map((issue) => `  ${formatIssuePath(issue.path)}: ${issue.message}`);
+    const more = issues.length - shown.length;
+    if (more > 0) shown.push(`  … and ${more} more (every problem is in the error's \`issues\`)`);
     super(
-      `${dagId === undefined ? 'DAG' : `DAG ${quoted(dagId)}`} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n` +
-        issues.map((issue) => `  ${formatIssuePath(issue.path)}: ${issue.message}`).join('\n'),
+      `${dagId === undefined ? 'DAG' : `DAG ${quoted(dagId)}`} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${shown.join('\n')}`,
     );
   }
 }
+
+/** Most problems a `DagValidationError`'s message lists: a DAG of 100k bad tasks must not make a message of megabytes. */
+const MESSAGE_ISSUES = 100;
