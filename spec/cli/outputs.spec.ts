@@ -82,6 +82,25 @@ describe('rxdag run (output files)', () => {
       expect(existsSync(probe)).toBe(false);
     }, 20_000);
 
+    it("should list a bad report path with the DAG file's own problems, and a bad store, all at once", async () => {
+      const bad = writeText(tmp.file('proc-bad.yaml'), 'id: bad\ntasks:\n  - id: a\n    run: echo a\n    timeoutMs: -1\n');
+      const store = tmp.file('proc-bad-store');
+      const result = await runCli(['run', bad, '--report', '/proc/x.html', '--store', store]);
+      expect(result.code).toBe(2);
+      expect(result.stderr.trimEnd().split('\n')).toEqual([
+        `rxdag: ${bad}:5:16: tasks[0].timeoutMs: must be > 0 (got -1)`,
+        'rxdag: --report: cannot write "/proc/x.html": ENOENT (folder "/proc" does not take new files)',
+      ]);
+      // nothing was made of the store either
+      expect(existsSync(store)).toBe(false);
+      const unknownScheme = await runCli(['run', bad, '--store', 'mysql://db/x']);
+      expect(unknownScheme.code).toBe(2);
+      expect(unknownScheme.stderr.trimEnd().split('\n')).toEqual([
+        `rxdag: ${bad}:5:16: tasks[0].timeoutMs: must be > 0 (got -1)`,
+        expect.stringMatching(/^rxdag: .*mysql:\/\/db\/x/),
+      ]);
+    }, 20_000);
+
     it('should leave no file behind and truncate nothing when the check refuses the run', async () => {
       const { file, probe } = probeDag('keep');
       const events = writeText(tmp.file('keep-old.jsonl'), 'the log of an earlier run\n');

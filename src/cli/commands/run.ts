@@ -17,7 +17,7 @@
 import type { Journal, SchedulerOptions } from '../../index';
 import { loadDagFile } from '../dagFile/loadDagFile';
 import { type MetricsEndpoint, openMetricsEndpoint } from '../output/metricsEndpoint';
-import { InvalidInputError } from '../problems';
+import { InvalidInputError, type Problem } from '../problems';
 import { openRemoteAgents } from '../remote/openRemote';
 import type { RemoteAgents } from '../remote/remoteAgents';
 import { runSetupOf } from '../output/runSetup';
@@ -27,7 +27,7 @@ import { ESTIMATES_KEY, type EstimatesNote, fillFromHistory } from '../store/his
 import { newRunId } from '../store/runId';
 import { openStore } from '../store/openStore';
 import { haltableJournal } from '../store/haltableJournal';
-import { storeFlag, storeLocation } from '../store/storeLocation';
+import { type StoreLocation, storeFlag, storeLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
 import { builtinAgents } from '../agents/builtinAgents';
 import { fileRunCheck } from './checkFileRun';
@@ -48,10 +48,12 @@ import { outputProblems } from './writeTarget';
  */
 export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): Promise<number> {
   const options = resolveRunOptions(raw, io.stdout.isTTY === true && io.stderr.isTTY === true);
-  // the checks of the run (agents, each task's weight against -c) in the same pass as the file's: every problem at once
-  const read = loadDagFile(file, { checkRun: fileRunCheck(builtinAgents(0).agents, options.maxConcurrency) });
-  // also without a journal: the store's folder holds other runs' journals, no output may go there
-  const location = storeLocation(options.store, process.env);
+  // every problem of the input at once: the file's and the run's (agents, each task's weight
+  // against -c, in the same pass as the file's), the store's and the output paths'
+  const [read, location] = checkedTogether(
+    () => loadDagFile(file, { checkRun: fileRunCheck(builtinAgents(0).agents, options.maxConcurrency) }),
+    () => checkedStore(file, options),
+  );
   const store = options.journal ? openStore(location, 'write') : undefined;
   // halted by SIGTERM: the run is left interrupted, for rxdag resume
   const haltable = store === undefined ? undefined : haltableJournal(store.journal);
@@ -65,16 +67,21 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
       store !== undefined && options.history ? await fillFromHistory(read, store.journal) : { loaded: read, note: undefined };
     const runId = store === undefined ? undefined : newRunId(loaded.dag.id);
     if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes);
-    const remoteNote = options.remote === undefined || remote === undefined ? undefined : { resumeFlags: remoteFlags(options.remote, remote.location) };
-    const { run, groups } = createRun(loaded, schedulerOptions(options, haltable?.journal, runId, note, remoteNote), options.killGraceMs, remote?.agents);
-    const problems = outputProblems({ dagFile: file, events: options.eventsPath, report: options.reportPath, store: location });
-    if (problems.length > 0) throw new InvalidInputError(problems);
+    const remoteNote =
+      options.remote === undefined || remote === undefined ? undefined : { resumeFlags: remoteFlags(options.remote, remote.location) };
+    const { run, groups } = createRun(
+      loaded,
+      schedulerOptions(options, haltable?.journal, runId, note, remoteNote),
+      options.killGraceMs,
+      remote?.agents,
+    );
     if (loaded.dag.size === 0) io.stderr.write(`rxdag: warning: ${file} has no tasks; nothing to run\n`);
     // listening before the run starts: a port that cannot be had is refused with nothing run
     if (options.metricsPort !== undefined) metrics = await openMetricsEndpoint(run.events$, options.metricsPort, notes);
     const where = store?.location;
     const resumeRemote = remoteNote?.resumeFlags ?? '';
-    const resumeCommand = where === undefined || runId === undefined ? undefined : commandLine('rxdag resume', runId, `${storeFlag(where)}${resumeRemote}`);
+    const resumeCommand =
+      where === undefined || runId === undefined ? undefined : commandLine('rxdag resume', runId, `${storeFlag(where)}${resumeRemote}`);
     // what only the report reads, made only for a report: per-task structures a run of 100k
     // tasks would otherwise carry to its end
     const report =
@@ -115,7 +122,10 @@ function schedulerOptions(
   note: EstimatesNote | undefined,
   remoteNote: RemoteNote | undefined,
 ): Omit<SchedulerOptions, 'agents'> {
-  const metadata = { ...(note === undefined ? {} : { [ESTIMATES_KEY]: note }), ...(remoteNote === undefined ? {} : { [REMOTE_KEY]: remoteNote }) };
+  const metadata = {
+    ...(note === undefined ? {} : { [ESTIMATES_KEY]: note }),
+    ...(remoteNote === undefined ? {} : { [REMOTE_KEY]: remoteNote }),
+  };
   return {
     mode: options.mode,
     failurePolicy: options.failFast ? 'fail-fast' : 'skip-dependents',
@@ -124,4 +134,33 @@ function schedulerOptions(
     ...(journal === undefined || runId === undefined ? {} : { journal, runId }),
     ...(Object.keys(metadata).length === 0 ? {} : { metadata }),
   };
+}
+
+/**
+ * Where the run's store is, once no output would go into it (its folder holds other runs'
+ * journals, also without a journal), overwrite the DAG file or another output, or fail to open.
+ */
+function checkedStore(file: string, options: RunCommandOptions): StoreLocation {
+  const location = storeLocation(options.store, process.env);
+  const problems = outputProblems({ dagFile: file, events: options.eventsPath, report: options.reportPath, store: location });
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  return location;
+}
+
+/** The results of two independent checks, or one `InvalidInputError` with the problems of both. */
+function checkedTogether<A, B>(first: () => A, second: () => B): [A, B] {
+  const problems: Problem[] = [];
+  const attempt = <T>(check: () => T): { readonly value: T } | undefined => {
+    try {
+      return { value: check() };
+    } catch (error) {
+      if (!(error instanceof InvalidInputError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  };
+  const a = attempt(first);
+  const b = attempt(second);
+  if (a === undefined || b === undefined) throw new InvalidInputError(problems);
+  return [a.value, b.value];
 }

@@ -3,8 +3,9 @@
  * safe to print on a terminal or into a plain log: line feeds and tabs are kept, every other
  * control character (escape, carriage return, bell, C1 and bidirectional controls…) is written
  * as an escape (`\u001b`, `\r`), so a task's output cannot clear the screen, retitle the
- * terminal or rewrite a line that was printed. It measures and cuts nothing, and is not used
- * where text keeps its exact bytes: `--json`, the events log, the journal, the HTML report.
+ * terminal or rewrite a line that was printed. The HTML report writes the C0 controls HTML
+ * cannot hold with it too. It measures and cuts nothing, and is not used where text keeps its
+ * exact bytes: `--json`, the events log, the journal.
  */
 import { escapeControls, hasControlCharacters } from '../../dag/text';
 
