@@ -1,4 +1,4 @@
-import { linkSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { checkWritable, outputProblems } from '../../../src/cli/commands/writeTarget';
 import { InvalidInputError } from '../../../src/cli/problems';
@@ -54,6 +54,31 @@ describe('output paths', () => {
   it('should refuse an empty path as empty, not as a folder that takes no files', () => {
     expect(messages({ events: '', report: '', store })).toEqual(['--events needs a file path', '--report needs a file path']);
     expect(() => checkWritable('--output', '')).toThrow(new InvalidInputError([{ message: '--output needs a file path' }]));
+  });
+
+  it('should give every problem at once: one output the DAG file, the other in a folder that takes no files', () => {
+    const dag = writeText(tmp.file('uni.yaml'), 'id: uni\ntasks: []\n');
+    expect(messages({ dagFile: dag, events: dag, report: '/proc/nope.html', store })).toEqual([
+      `--events "${dag}" is the DAG file itself: writing it would overwrite the DAG; give another path`,
+      '--report: cannot write "/proc/nope.html": ENOENT (folder "/proc" does not take new files)',
+    ]);
+  });
+
+  it("should give every problem at once: one output in the store's folder (not opened there), the other not writable", () => {
+    const report = tmp.file('missing/r.html');
+    expect(messages({ events: path.join(storeDir, 'new.jsonl'), report, store })).toEqual([
+      inStore('--events', path.join(storeDir, 'new.jsonl')),
+      `--report: cannot write "${report}": folder "${tmp.file('missing')}" does not exist`,
+    ]);
+    expect(existsSync(path.join(storeDir, 'new.jsonl'))).toBe(false);
+  });
+
+  it('should open two outputs that are one file once: the clash, and why the file cannot be written', () => {
+    const file = tmp.file('gone/out.txt');
+    expect(messages({ events: file, report: file, store })).toEqual([
+      `--events "${file}" and --report "${file}" are the same file: give each its own path`,
+      `--events: cannot write "${file}": ENOENT (folder "${tmp.file('gone')}" does not exist)`,
+    ]);
   });
 
   it('should refuse a report of rxdag show or rxdag report in the store', () => {

@@ -57,26 +57,27 @@ export function checkWritable(flag: string, file: string, store?: StoreLocation)
 }
 
 /**
- * Every problem with the outputs of `rxdag run` and `rxdag resume`, all at once: an empty path,
- * an output in the store's folder, an output that is the DAG file itself or the same file as
- * another output (compared by real path, through symlinks, and by inode), then any output that
- * cannot be opened for writing. The events log, opened as soon as the run starts, is named by
- * the system's error (`ENOENT (…)`); the report, written only at the end, gets the folder
- * checks of {@link checkWritable} first.
+ * Every problem with the outputs of `rxdag run` and `rxdag resume`, all at once, one per output:
+ * an empty path, an output in the store's folder, an output that is the DAG file itself or the
+ * same file as another output (compared by real path, through symlinks, and by inode), else an
+ * output that cannot be opened for writing. The events log, opened as soon as the run starts, is
+ * named by the system's error (`ENOENT (…)`); the report, written only at the end, gets the
+ * folder checks of {@link checkWritable} first. An output with a problem already is not opened:
+ * one in the store's folder would create a file among the journals.
  */
 export function outputProblems({ dagFile, events, report, store }: RunOutputs): Problem[] {
   const outputs: OutputTarget[] = [];
   if (events !== undefined) outputs.push({ flag: '--events', file: events });
   if (report !== undefined) outputs.push({ flag: '--report', file: report });
-  const placed = outputs.flatMap((output) => placeProblem(output, store) ?? []);
-  if (placed.length > 0) return placed;
-  const problems = sameFileProblems(dagFile, outputs);
-  if (problems.length > 0) return problems;
-  for (const { flag, file } of outputs) {
+  const placed = outputs.map((output) => placeProblem(output, store));
+  const wellPlaced = outputs.filter((_, i) => placed[i] === undefined);
+  const clashes = sameFileProblems(dagFile, wellPlaced);
+  const unwritable = wellPlaced.flatMap(({ flag, file }, i) => {
+    if (clashes[i] !== undefined) return [];
     const reason = flag === '--events' ? openReason(file) : (folderReason(file) ?? openReason(file));
-    if (reason !== undefined) problems.push({ message: `${flag}: cannot write "${file}": ${reason}` });
-  }
-  return problems;
+    return reason === undefined ? [] : [{ message: `${flag}: cannot write "${file}": ${reason}` }];
+  });
+  return [...placed, ...clashes].filter((problem) => problem !== undefined).concat(unwritable);
 }
 
 /**
@@ -115,28 +116,23 @@ function filesOf(folder: string): string[] {
   }
 }
 
-/** Outputs that would overwrite the DAG file (when there is one: `resume` has none), or each other. */
-function sameFileProblems(dagFile: string | undefined, outputs: readonly OutputTarget[]): Problem[] {
-  const problems: Problem[] = [];
-  outputs.forEach((output, i) => {
+/**
+ * Outputs that would overwrite the DAG file (when there is one: `resume` has none), or an
+ * earlier output: the problem of each output, at its index (`undefined` for none).
+ */
+function sameFileProblems(dagFile: string | undefined, outputs: readonly OutputTarget[]): (Problem | undefined)[] {
+  return outputs.map((output, i) => {
     if (dagFile !== undefined && sameFile(output.file, dagFile)) {
       const which = output.file === dagFile ? 'itself' : `"${dagFile}"${how(output.file, dagFile)}`;
-      problems.push({
-        message: `${output.flag} "${output.file}" is the DAG file ${which}: writing it would overwrite the DAG; give another path`,
-      });
-      return;
+      return { message: `${output.flag} "${output.file}" is the DAG file ${which}: writing it would overwrite the DAG; give another path` };
     }
     const earlier = outputs
       .slice(0, i)
       .find((other) => sameFile(other.file, output.file) && (dagFile === undefined || !sameFile(other.file, dagFile)));
-    if (earlier !== undefined) {
-      const which = earlier.file === output.file ? 'the same file' : `the same file${how(output.file, earlier.file)}`;
-      problems.push({
-        message: `${earlier.flag} "${earlier.file}" and ${output.flag} "${output.file}" are ${which}: give each its own path`,
-      });
-    }
+    if (earlier === undefined) return undefined;
+    const which = earlier.file === output.file ? 'the same file' : `the same file${how(output.file, earlier.file)}`;
+    return { message: `${earlier.flag} "${earlier.file}" and ${output.flag} "${output.file}" are ${which}: give each its own path` };
   });
-  return problems;
 }
 
 /**
