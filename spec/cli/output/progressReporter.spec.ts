@@ -104,6 +104,20 @@ describe('progressReporter', () => {
     expect(terminal.text()).toMatch(/0\/3 completed \| 1 running \| 1 ready \| 0 failed \| \d+s \| compile/);
   });
 
+  it('should end the line with the elapsed time while nothing runs (a backoff, a rate limit), not with a separator', () => {
+    const terminal = fakeTerminal();
+    const reporter = progressReporter(terminal.stream, dag);
+    for (const event of eventsOf(
+      { type: 'dag.created', at: 0, dagId: 'd', taskCount: 3 },
+      { type: 'task.ready', at: 0, taskId: 'compile', attempt: 1 },
+      { type: 'task.ready', at: 0, taskId: 'lint', attempt: 1 },
+    ))
+      reporter.onEvent(event);
+    reporter.finish();
+    const screen = terminal.screen();
+    expect(screen).toContainEqual(expect.stringMatching(/^░+ 0\/3 completed \| 0 running \| 2 ready \| 0 failed \| \d+s$/));
+  });
+
   it('should print failures above the bar and leave the final counts and line', () => {
     const terminal = fakeTerminal();
     const reporter = progressReporter(terminal.stream, dag);
@@ -240,6 +254,6 @@ describe('progressReporter', () => {
     reporter.onEvent({ type: 'run.resumed', runId: 'run-1', seq: 7, at: 5000, resumedAfterSeq: 6, interrupted: ['lint'] });
     reporter.finish();
     // lint was in flight when the process died: ready again, not running
-    expect(terminal.text()).toMatch(/1\/3 completed \| 0 running \| 1 ready \| 0 failed \| \d+s \|/);
+    expect(terminal.text()).toMatch(/1\/3 completed \| 0 running \| 1 ready \| 0 failed \| \d+s\n/);
   });
 });

@@ -13,9 +13,12 @@ import { wrapLines } from './wrapLines';
 /** The stream the bar draws on: a TTY (or a stand-in with `isTTY: true` in specs). */
 export type ProgressStream = NodeJS.WritableStream & { readonly isTTY?: boolean; readonly columns?: number };
 
-/** Skipped and cancelled counts (`{ended}`) are only shown once one is not zero. */
-const FORMAT =
-  '{bar} {value}/{total} completed | {running} running | {ready} ready | {failed} failed{ended} | {duration_formatted} | {now}';
+/**
+ * Skipped and cancelled counts (`{ended}`) are only shown once one is not zero, and what runs
+ * now (`{now}`, with its separator) once something does: while every task waits (a backoff, a
+ * rate limit) the line ends with the elapsed time, not with a separator.
+ */
+const FORMAT = '{bar} {value}/{total} completed | {running} running | {ready} ready | {failed} failed{ended} | {duration_formatted}{now}';
 
 /** Width assumed when the stream does not say, or says 0 (as cli-progress does). */
 const DEFAULT_COLUMNS = 80;
@@ -66,7 +69,7 @@ export function progressReporter(stream: ProgressStream, dag: Dag, resumed: Resu
       ready: tally.count('ready'),
       failed: tally.count('failed'),
       ended: `${skipped === 0 ? '' : ` | ${skipped} skipped`}${cancelled === 0 ? '' : ` | ${cancelled} cancelled`}`,
-      now: describeRunning(tally.running()),
+      now: lastField(describeRunning(tally.running())),
     };
   };
   // Above the bar, each line within the width, continuation lines under the text.
@@ -90,7 +93,7 @@ export function progressReporter(stream: ProgressStream, dag: Dag, resumed: Resu
       if (event.type === 'tasks.spawned') bar?.setTotal(tally.total);
       bar?.update(tally.count('completed'), payload());
       if (event.type === 'dag.completed') {
-        bar?.update(tally.count('completed'), { ...payload(), now: event.outcome });
+        bar?.update(tally.count('completed'), { ...payload(), now: lastField(event.outcome) });
         multibar.update(); // writes the lines logged since the last redraw: stop() would drop them
         multibar.stop();
         stopped = true;
@@ -134,6 +137,11 @@ class WorkerCounts {
     const count = this.completed.size;
     return `ran on ${count} worker${count === 1 ? '' : 's'}: ${shown.join(', ')}; rxdag show names each task's worker`;
   }
+}
+
+/** The bar's last field with its separator, or nothing when it is empty. */
+function lastField(text: string): string {
+  return text === '' ? '' : ` | ${text}`;
 }
 
 function describeRunning(running: readonly string[]): string {
