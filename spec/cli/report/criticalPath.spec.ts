@@ -12,7 +12,7 @@ function ran(spans: Record<string, [number, number] | undefined>): TaskRow[] {
     attempts:
       span === undefined
         ? []
-        : [{ attempt: 1, agent: 'sleep', startMs: span[0], endMs: span[1], outcome: 'completed', retried: false, detail: undefined }],
+        : [{ attempt: 1, agent: 'sleep', startMs: span[0], endMs: span[1], outcome: 'completed', retry: 'none', detail: undefined }],
   }));
 }
 

@@ -1,4 +1,4 @@
-import { renderReport } from '../../../src/cli/report/renderReport';
+import { LARGE_RUN_TASKS, renderReport } from '../../../src/cli/report/renderReport';
 import { eventsOf } from '../support/eventBuilder';
 import { rateRun } from './waitRuns';
 
@@ -51,5 +51,171 @@ describe('renderReport', () => {
     expect(waitOf(renderReport({ events }), 'b')).toBe(
       'b: waited 501 ms (ready → started; without the DAG&#39;s limits the report cannot tell what for)',
     );
+  });
+});
+
+/** Each bar of `taskId`'s row of the timeline: its class and its tooltip. */
+function barsOf(html: string, taskId: string): [cls: string, title: string][] {
+  const row = new RegExp(`<g class="gantt-row" data-task="${taskId}">(.*?)</g>`, 's').exec(html)?.[1] ?? '';
+  return [...row.matchAll(/<rect class="(bar[^"]*)"[^>]*><title>([^<]*)<\/title>/g)].map((m) => [m[1]!, m[2]!]);
+}
+
+/** The cells of `taskId`'s row of the table, as text. */
+function cellsOf(html: string, taskId: string): Record<string, string> {
+  const head = [...(/<thead><tr>(.*?)<\/tr>/.exec(html)?.[1] ?? '').matchAll(/<th>([^<]*)<\/th>/g)].map((m) => m[1]!);
+  const row = new RegExp(`<tr data-task="${taskId}"[^>]*>(.*?)</tr>`, 's').exec(html)?.[1] ?? '';
+  const cells = [...row.matchAll(/<td>(.*?)<\/td>/gs)].map((m) => m[1]!.replace(/<[^>]*>/g, ''));
+  return Object.fromEntries(head.map((name, i) => [name, cells[i]!]));
+}
+
+describe('renderReport of a run whose process stopped', () => {
+  /** `a -> b -> c` and `a -> d`; SIGTERM stopped the run while `b` ran, after `d` completed at 2.1 s. */
+  const stopped = eventsOf(
+    { type: 'dag.created', at: 0, dagId: 'long', taskCount: 4 },
+    { type: 'task.ready', at: 0, taskId: 'a', attempt: 1 },
+    { type: 'task.started', at: 1, taskId: 'a', attempt: 1, agent: 'shell' },
+    { type: 'task.completed', at: 221, taskId: 'a', attempt: 1, durationMs: 220 },
+    { type: 'task.ready', at: 221, taskId: 'b', attempt: 1 },
+    { type: 'task.ready', at: 221, taskId: 'd', attempt: 1 },
+    { type: 'task.started', at: 226, taskId: 'b', attempt: 1, agent: 'shell' },
+    { type: 'task.started', at: 226, taskId: 'd', attempt: 1, agent: 'sleep' },
+    { type: 'task.completed', at: 2100, taskId: 'd', attempt: 1, durationMs: 1874 },
+  );
+  const resumed = [
+    ...stopped,
+    ...eventsOf(
+      { type: 'run.resumed', at: 9000, resumedAfterSeq: 9, interrupted: ['b'] },
+      { type: 'task.started', at: 9010, taskId: 'b', attempt: 1, agent: 'shell' },
+      { type: 'task.completed', at: 14010, taskId: 'b', attempt: 1, durationMs: 5000 },
+      { type: 'task.ready', at: 14010, taskId: 'c', attempt: 1 },
+      { type: 'task.started', at: 14010, taskId: 'c', attempt: 1, agent: 'shell' },
+      { type: 'task.completed', at: 14020, taskId: 'c', attempt: 1, durationMs: 10 },
+      {
+        type: 'dag.completed',
+        at: 14020,
+        outcome: 'succeeded',
+        counts: { total: 4, completed: 4, failed: 0, skipped: 0, cancelled: 0 },
+        durationMs: 14020,
+      },
+    ).map((event, i) => ({ ...event, seq: stopped.length + i + 1 })),
+  ];
+  const deps = { a: [], b: ['a'], c: ['b'], d: ['a'] };
+
+  it('should draw the attempt the stop cut interrupted, not cancelled, and say what interrupted means', () => {
+    const html = renderReport({ events: resumed, deps });
+    expect(barsOf(html, 'b')).toEqual([
+      [
+        'bar interrupted on-critical-path',
+        'b #1 on shell: interrupted in 1.87 s (226 ms → 2.10 s)\ninterrupted: the process running it stopped; it ran again on resume',
+      ],
+      ['bar completed on-critical-path', 'b #1 on shell: completed in 5.00 s (9.01 s → 14.0 s)'],
+    ]);
+    expect(html).toContain('<span><span class="swatch interrupted"></span>interrupted (its process stopped)</span>');
+    // the gap before the attempt's run again is the stop, not a backoff
+    expect(html).not.toMatch(/<g class="gantt-row" data-task="b">(?:(?!<\/g>).)*class="backoff"/);
+  });
+
+  it('should count an attempt run again by the resume once, as rxdag show does', () => {
+    const html = renderReport({ events: resumed, deps });
+    expect(cellsOf(html, 'b')).toMatchObject({ Outcome: 'completed', Attempts: '1' });
+    expect(html).toMatch(/<g class="node completed critical" data-task="b"[^>]*><title>b: completed\n?<\/title>/);
+  });
+
+  it('should call a run not resumed yet interrupted, and its task cut by the stop too', () => {
+    const html = renderReport({ events: stopped, deps });
+    expect(html).toContain('<title>rxdag report: long (interrupted)</title>');
+    expect(html).toContain('<span class="outcome badge interrupted">interrupted</span>');
+    expect(barsOf(html, 'b')).toEqual([
+      [
+        'bar interrupted',
+        'b #1 on shell: interrupted in 1.87 s (226 ms → 2.10 s)\ninterrupted: the process running it stopped before the attempt ended',
+      ],
+    ]);
+    expect(cellsOf(html, 'b')).toMatchObject({ Outcome: 'interrupted', Attempts: '1' });
+    expect(cellsOf(html, 'c')).toMatchObject({ Outcome: 'unfinished', Attempts: '0' });
+  });
+
+  it('should call a run still going unfinished when told so (rxdag show of a running run)', () => {
+    const html = renderReport({ events: stopped, deps, running: true });
+    expect(html).toContain('<span class="outcome badge unfinished">unfinished</span>');
+    expect(barsOf(html, 'b')[0]![0]).toBe('bar unfinished');
+  });
+});
+
+describe('renderReport of a task cancelled while it waited to retry', () => {
+  const error = { name: 'ShellCommandError', message: '`x` exited with code 3; last stderr lines:\nbad input' };
+  const html = renderReport({
+    events: eventsOf(
+      { type: 'dag.created', at: 0, dagId: 'retry', taskCount: 1 },
+      { type: 'task.ready', at: 0, taskId: 'e', attempt: 1 },
+      { type: 'task.started', at: 0, taskId: 'e', attempt: 1, agent: 'shell' },
+      { type: 'task.failed', at: 28, taskId: 'e', attempt: 1, error, severity: 'error', willRetry: true },
+      { type: 'task.cancelled', at: 1122, taskId: 'e', attempt: 1 },
+      {
+        type: 'dag.completed',
+        at: 1122,
+        outcome: 'cancelled',
+        counts: { total: 1, completed: 0, failed: 0, skipped: 0, cancelled: 1 },
+        durationMs: 1122,
+      },
+    ),
+    deps: { e: [] },
+  });
+
+  it('should draw its attempt failed, its retry cancelled, not retried', () => {
+    expect(barsOf(html, 'e')).toEqual([
+      [
+        'bar failed on-critical-path',
+        'e #1 on shell: failed, its retry cancelled in 28 ms (0 ms → 28 ms)\nShellCommandError: `x` exited with code 3; last stderr lines:\nbad input',
+      ],
+    ]);
+  });
+
+  it('should show its last error in the table', () => {
+    expect(cellsOf(html, 'e')).toMatchObject({
+      Outcome: 'cancelled',
+      Details:
+        'cancelled while waiting to retry; attempt #1 failed: ShellCommandError: `x` exited with code 3; last stderr lines:\nbad input',
+    });
+  });
+});
+
+describe("renderReport of a task's control characters", () => {
+  const error = { name: 'ShellCommandError', message: 'last stderr lines:\n\u001b[31mred\u0000nul\u0007\tat x\r\n' };
+  const html = renderReport({
+    events: eventsOf(
+      { type: 'dag.created', at: 0, dagId: 'ctl', taskCount: 1 },
+      { type: 'task.ready', at: 0, taskId: 'e', attempt: 1 },
+      { type: 'task.started', at: 0, taskId: 'e', attempt: 1, agent: 'shell' },
+      { type: 'task.failed', at: 5, taskId: 'e', attempt: 1, error, severity: 'error', willRetry: false },
+    ),
+    source: 'dir/\u001b]0;title\u0007.yaml',
+  });
+
+  it('should escape C0 controls as the terminal does, keeping tab, line feed and carriage return', () => {
+    expect(html).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/);
+    expect(cellsOf(html, 'e').Details).toBe('ShellCommandError: last stderr lines:\n\\u001b[31mred\\u0000nul\\u0007\tat x\r\n');
+    expect(barsOf(html, 'e')[0]![1]).toContain('\n\\u001b[31mred\\u0000nul\\u0007\tat x\r\n');
+    expect(html).toContain('dir/\\u001b]0;title\\u0007.yaml');
+  });
+});
+
+describe('renderReport of a large run', () => {
+  /** A run of `size` tasks that each completed at once. */
+  const runOf = (size: number) =>
+    eventsOf(
+      { type: 'dag.created', at: 0, dagId: 'wide', taskCount: size },
+      ...Array.from({ length: size }, (_, i) => ({ type: 'task.completed' as const, at: 1, taskId: `t${i}`, attempt: 1, durationMs: 0 })),
+    );
+
+  it(`should say a page of more than ${LARGE_RUN_TASKS} tasks is large, and point to rxdag show`, () => {
+    const html = renderReport({ events: runOf(LARGE_RUN_TASKS + 1) });
+    expect(/<p class="note" id="large-run">.*?<\/p>/.exec(html)?.[0]).toBe(
+      `<p class="note" id="large-run">This run has ${LARGE_RUN_TASKS + 1} tasks: every one is drawn and listed below, so the page is large and may be slow to open. For its summary, failures and each task's timing, run <code>rxdag show run-1</code> (a journaled run).</p>`,
+    );
+  });
+
+  it(`should say nothing of the size of a run of ${LARGE_RUN_TASKS} tasks`, () => {
+    expect(renderReport({ events: runOf(LARGE_RUN_TASKS) }).includes('id="large-run"')).toBe(false);
   });
 });

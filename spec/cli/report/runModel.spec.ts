@@ -1,4 +1,4 @@
-import { buildRunModel } from '../../../src/cli/report/runModel';
+import { attemptsStarted, buildRunModel } from '../../../src/cli/report/runModel';
 import { eventsOf } from '../support/eventBuilder';
 
 describe('buildRunModel', () => {
@@ -47,7 +47,7 @@ describe('buildRunModel', () => {
       task.outcome,
       task.readyMs,
       task.endMs,
-      task.attempts.map((a) => `${a.attempt}:${a.startMs}-${a.endMs}:${a.outcome}${a.retried ? '+retried' : ''}`),
+      task.attempts.map((a) => `${a.attempt}:${a.startMs}-${a.endMs}:${a.outcome}${a.retry === 'none' ? '' : `+${a.retry}`}`),
     ]);
     expect(summary).toEqual([
       ['a', 'completed', 0, 400, ['1:10-100:timed-out+retried', '2:150-200:failed+retried', '3:300-400:warning']],
@@ -68,8 +68,18 @@ describe('buildRunModel', () => {
     ]);
   });
 
-  it('should show a log cut short (no dag.completed) as unfinished, open attempts ending at its last event', () => {
+  it('should call a log cut short (no dag.completed) interrupted, its open attempts cut at its last event', () => {
     const model = buildRunModel(events.slice(0, 3), { knownTaskIds: ['a', 'z'] });
+    expect(model).toMatchObject({ outcome: 'interrupted', counts: undefined, durationMs: 10 });
+    expect(model.tasks.map((t) => [t.id, t.outcome, t.attempts.map((a) => `${a.startMs}-${a.endMs}:${a.outcome}`)])).toEqual([
+      ['a', 'interrupted', ['10-10:interrupted']],
+      ['z', 'unfinished', []],
+    ]);
+    expect(model.tasks[0]!.attempts[0]!.detail).toBe('interrupted: the process running it stopped before the attempt ended');
+  });
+
+  it('should call the log of a run still going unfinished, its open attempts running to its last event', () => {
+    const model = buildRunModel(events.slice(0, 3), { knownTaskIds: ['a', 'z'], running: true });
     expect(model).toMatchObject({ outcome: 'unfinished', counts: undefined, durationMs: 10 });
     expect(model.tasks.map((t) => [t.id, t.outcome, t.attempts.map((a) => `${a.startMs}-${a.endMs}:${a.outcome}`)])).toEqual([
       ['a', 'unfinished', ['10-10:unfinished']],
@@ -77,7 +87,33 @@ describe('buildRunModel', () => {
     ]);
   });
 
-  it('should end an attempt cut by a crash where the journal ended, and draw its run after the resume apart', () => {
+  it('should draw a task cancelled while it waited to retry as failed, its retry cancelled, with its last error', () => {
+    const model = buildRunModel(
+      eventsOf(
+        { type: 'dag.created', at: 0, dagId: 'd', taskCount: 1 },
+        { type: 'task.ready', at: 0, taskId: 'e', attempt: 1 },
+        { type: 'task.started', at: 0, taskId: 'e', attempt: 1, agent: 'shell' },
+        { type: 'task.failed', at: 28, taskId: 'e', attempt: 1, error, severity: 'error', willRetry: true },
+        { type: 'task.cancelled', at: 900, taskId: 'e', attempt: 1 },
+        {
+          type: 'dag.completed',
+          at: 900,
+          outcome: 'cancelled',
+          counts: { total: 1, completed: 0, failed: 0, skipped: 0, cancelled: 1 },
+          durationMs: 900,
+        },
+      ),
+    );
+    const [task] = model.tasks;
+    expect(task!.attempts).toEqual([expect.objectContaining({ startMs: 0, endMs: 28, outcome: 'failed', retry: 'cancelled' })]);
+    expect(task).toMatchObject({
+      outcome: 'cancelled',
+      endMs: 900,
+      detail: 'cancelled while waiting to retry; attempt #1 failed: ShellCommandError: exited with code 1',
+    });
+  });
+
+  it('should end an attempt cut by a crash where the journal ended, interrupted, and draw its run after the resume apart', () => {
     const model = buildRunModel(
       eventsOf(
         { type: 'dag.created', at: 0, dagId: 'd', taskCount: 1 },
@@ -96,9 +132,17 @@ describe('buildRunModel', () => {
       ),
     );
     expect(model.tasks[0]!.attempts).toEqual([
-      expect.objectContaining({ attempt: 1, startMs: 10, endMs: 10, outcome: 'cancelled', detail: expect.stringMatching(/^interrupted/) }),
+      expect.objectContaining({
+        attempt: 1,
+        startMs: 10,
+        endMs: 10,
+        outcome: 'interrupted',
+        detail: expect.stringMatching(/^interrupted/),
+      }),
       expect.objectContaining({ attempt: 1, startMs: 510, endMs: 600, outcome: 'completed' }),
     ]);
     expect(model.tasks[0]!.outcome).toBe('completed');
+    // started again under the same number, it is the same attempt (as rxdag show counts it)
+    expect(attemptsStarted(model.tasks[0]!)).toBe(1);
   });
 });

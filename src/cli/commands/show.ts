@@ -55,7 +55,15 @@ export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo)
     const deps = Object.fromEntries(header.spec.tasks.map((task) => [task.id, task.deps ?? []]));
     const setup = journaledSetupOf(header);
     const maxConcurrency = header.options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
-    const failure = writeReportFile(raw.report, { events, deps, setup, maxConcurrency, source: `run ${runId} (journal ${location.label})` });
+    // the report's header names the run itself: the source says only where it was read
+    const failure = writeReportFile(raw.report, {
+      events,
+      deps,
+      setup,
+      maxConcurrency,
+      source: `journal ${location.label}`,
+      running: summary.status === 'running',
+    });
     if (failure !== undefined) {
       io.stderr.write(`${failure}\n`);
       return ExitCode.outputFailed;

@@ -1,11 +1,19 @@
+/**
+ * The report's Gantt timeline, as inline SVG: a row per task, a bar per attempt, and the lines
+ * between (what a task waited for before its first start, the backoff before a retry). It
+ * lays out and labels; what each attempt was comes from the run model (`runModel.ts`).
+ */
 import { describeLimit } from '../output/runSetup';
 import { escapeHtml, formatMs, truncate } from './html';
 import type { Held } from './limitUsage';
-import type { RunModel, TaskRow } from './runModel';
+import type { RetryAfter, RunModel, TaskRow } from './runModel';
 import type { TaskWait, WaitCause } from './taskWaits';
 
 /** Sizes of the chart, in px. */
 const GANTT = { labelWidth: 210, chartWidth: 900, rowHeight: 18, barHeight: 12, axisHeight: 26, right: 40 } as const;
+
+/** What a bar's tooltip adds after its outcome about the retry that followed. */
+const RETRY_NOTES: Readonly<Record<RetryAfter, string>> = { none: '', retried: ', retried', cancelled: ', its retry cancelled' };
 
 /** Font sizes of the chart's text, in px (the stylesheet's `svg text` and `.attempt-label`). */
 const FONT = { text: 11, attemptLabel: 10 } as const;
@@ -127,13 +135,16 @@ function row(task: TaskRow, top: number, x: (ms: number) => number, onCriticalPa
     );
   }
   task.attempts.forEach((bar, i) => {
+    // after an interrupted attempt comes its run again on resume, not a backoff
     const previous = task.attempts[i - 1];
-    if (previous !== undefined)
+    if (previous?.retry === 'retried')
       parts.push(line('backoff', x(previous.endMs), x(bar.startMs), middle, `${task.id}: backoff before attempt #${bar.attempt}`));
     const left = x(bar.startMs);
     const barWidth = barWidthOf(bar, x);
-    const classes = ['bar', bar.outcome, bar.retried ? 'retried' : '', onCriticalPath ? 'on-critical-path' : ''].filter(Boolean).join(' ');
-    const tip = `${task.id} #${bar.attempt} on ${bar.agent}: ${bar.outcome}${bar.retried ? ', retried' : ''} in ${formatMs(bar.endMs - bar.startMs)} (${formatMs(bar.startMs)} → ${formatMs(bar.endMs)})${bar.detail === undefined ? '' : `\n${bar.detail}`}`;
+    const classes = ['bar', bar.outcome, bar.retry === 'retried' ? 'retried' : '', onCriticalPath ? 'on-critical-path' : '']
+      .filter(Boolean)
+      .join(' ');
+    const tip = `${task.id} #${bar.attempt} on ${bar.agent}: ${bar.outcome}${RETRY_NOTES[bar.retry]} in ${formatMs(bar.endMs - bar.startMs)} (${formatMs(bar.startMs)} → ${formatMs(bar.endMs)})${bar.detail === undefined ? '' : `\n${bar.detail}`}`;
     parts.push(
       `<rect class="${classes}" data-task="${escapeHtml(task.id)}" data-attempt="${bar.attempt}" x="${left.toFixed(1)}" y="${barTop}" width="${barWidth.toFixed(1)}" height="${GANTT.barHeight}" rx="2"><title>${escapeHtml(tip)}</title></rect>`,
     );

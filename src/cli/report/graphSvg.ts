@@ -1,7 +1,11 @@
+/**
+ * The report's drawing of the DAG, as inline SVG, from a layout made here (`layeredLayout.ts`).
+ * It colours and labels; it decides neither the layout nor what became of each task.
+ */
 import type { ReportEdges } from './edges';
 import { escapeHtml, truncate } from './html';
 import { layeredLayout, NODE, type Point } from './layeredLayout';
-import type { RunModel } from './runModel';
+import { attemptsStarted, type RunModel } from './runModel';
 
 /**
  * The DAG as inline SVG, laid out here (no library, no network): nodes coloured by how the task
@@ -28,7 +32,8 @@ export function graphSvg(model: RunModel, { edges, inferred }: ReportEdges, crit
   }
   for (const task of model.tasks) {
     const place = layout.places.get(task.id)!;
-    const tip = `${task.id}: ${task.outcome}${task.attempts.length > 1 ? ` after ${task.attempts.length} attempts` : ''}${task.detail === undefined ? '' : `\n${task.detail}`}`;
+    const attempts = attemptsStarted(task);
+    const tip = `${task.id}: ${task.outcome}${attempts > 1 ? ` after ${attempts} attempts` : ''}${task.detail === undefined ? '' : `\n${task.detail}`}`;
     parts.push(
       `<g class="node ${task.outcome}${onPath.has(task.id) ? ' critical' : ''}" data-task="${escapeHtml(task.id)}" transform="translate(${place.x},${place.y})">` +
         `<title>${escapeHtml(tip)}</title><rect width="${NODE.width}" height="${NODE.height}" rx="5"/>` +

@@ -9,6 +9,7 @@ const OUTCOME_COLOURS = {
   failed: '#d64541',
   'timed-out': '#8e44ad',
   cancelled: '#9aa0a6',
+  interrupted: '#59636e',
   skipped: '#c8ccd0',
   unfinished: '#5b8def',
 } as const;
@@ -21,6 +22,7 @@ export const LEGEND: readonly (readonly [keyof typeof OUTCOME_COLOURS | 'retried
   ['failed', 'failed'],
   ['timed-out', 'timed out'],
   ['cancelled', 'cancelled'],
+  ['interrupted', 'interrupted (its process stopped)'],
   ['skipped', 'skipped'],
   ['unfinished', 'unfinished'],
 ];

@@ -1,3 +1,7 @@
+/**
+ * The HTML report of one run, put together: header, timeline, graph and table, each drawn by
+ * its own module from the run model. It reads no file and writes none (see `reportFile.ts`).
+ */
 import { criticalPath } from './criticalPath';
 import { declaredEdges, inferredEdges, spawnedEdges } from './edges';
 import { ganttSvg } from './ganttSvg';
@@ -8,6 +12,12 @@ import { LEGEND, SCRIPT, STYLE } from './pageAssets';
 import type { ReportInput } from './reportInput';
 import { buildRunModel } from './runModel';
 import { summaryTable } from './summaryTable';
+
+/**
+ * Above this many tasks the page says it is large: every task is drawn and listed (a 10,000-task
+ * run makes a page of about 13 MB), which a browser opens slowly.
+ */
+export const LARGE_RUN_TASKS = 2000;
 
 /** Nothing may be loaded from anywhere: styles and the script are inline, images are SVG. */
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
@@ -23,6 +33,7 @@ export function renderReport(input: ReportInput): string {
     knownTaskIds: input.deps === undefined ? [] : Object.keys(input.deps),
     setup: input.setup,
     maxConcurrency: input.maxConcurrency,
+    running: input.running,
   });
   const ids = new Set(model.tasks.map((task) => task.id));
   const declared = input.deps === undefined ? undefined : declaredEdges(input.deps, ids);
@@ -34,14 +45,7 @@ export function renderReport(input: ReportInput): string {
     model.counts === undefined
       ? ''
       : ` · ${model.counts.completed}/${model.counts.total} completed, ${model.counts.failed} failed, ${model.counts.skipped} skipped, ${model.counts.cancelled} cancelled`;
-  const outcomeClass =
-    model.outcome === 'succeeded'
-      ? 'completed'
-      : model.outcome === 'unfinished'
-        ? 'unfinished'
-        : model.outcome === 'cancelled'
-          ? 'cancelled'
-          : 'failed';
+  const outcomeClass = model.outcome === 'succeeded' ? 'completed' : model.outcome;
   const legend =
     LEGEND.map(([cls, label]) => `<span><span class="swatch ${cls}"></span>${label}</span>`).join('') +
     '<span><span class="swatch critical"></span>critical path ★</span>' +
@@ -55,6 +59,10 @@ export function renderReport(input: ReportInput): string {
     (fromHistory === undefined || fromHistory.fromHistory.length === 0
       ? ''
       : `<p class="meta" id="estimates">Estimates of ${fromHistory.fromHistory.length} task${fromHistory.fromHistory.length === 1 ? '' : 's'} from earlier runs (median duration in ${fromHistory.runs.map((run) => `<code>${escapeHtml(run)}</code>`).join(', ')}), marked "(history)"</p>\n`);
+  const sizeNote =
+    model.tasks.length <= LARGE_RUN_TASKS
+      ? ''
+      : `<p class="note" id="large-run">This run has ${model.tasks.length} tasks: every one is drawn and listed below, so the page is large and may be slow to open. For its summary, failures and each task's timing, run <code>rxdag show ${escapeHtml(model.runId)}</code> (a journaled run).</p>\n`;
   const edgeNote = edges.inferred
     ? '<p class="note">The DAG file was not given: dashed edges are inferred from the order of events ("unblocked by"), and may differ from the real dependencies. Pass <code>--dag FILE</code> to draw them.</p>'
     : '';
@@ -72,7 +80,7 @@ export function renderReport(input: ReportInput): string {
 <header>
 <h1>rxdag run of <code>${escapeHtml(model.dagId)}</code> <span class="outcome badge ${outcomeClass}">${model.outcome}</span></h1>
 <p class="meta">run ${escapeHtml(model.runId)}${input.source === undefined ? '' : ` · ${escapeHtml(input.source)}`} · ${formatMs(model.durationMs)}${counts} · ${model.eventCount} events</p>
-<p class="meta" id="critical-path">Critical path (${path.length} task${path.length === 1 ? '' : 's'}): ${path.map((id) => `<code>${escapeHtml(id)}</code>`).join(' → ') || '—'}</p>
+${sizeNote}<p class="meta" id="critical-path">Critical path (${path.length} task${path.length === 1 ? '' : 's'}): ${path.map((id) => `<code>${escapeHtml(id)}</code>`).join(' → ') || '—'}</p>
 ${setupLines}</header>
 <section id="timeline">
 <h2>Timeline</h2>

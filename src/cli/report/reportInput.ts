@@ -21,6 +21,12 @@ export interface ReportInput {
    * ever was.
    */
   readonly maxConcurrency?: number;
+  /**
+   * The run is still going (`rxdag show` of a run a live process owns): without `dag.completed`
+   * it is then `unfinished`, not `interrupted`.
+   * @default false
+   */
+  readonly running?: boolean;
 }
 
 /** The dependencies of a defined DAG, by task id. */

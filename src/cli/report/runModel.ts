@@ -1,15 +1,25 @@
 /**
  * The report's model of a run, folded from its events: tasks, their attempts (the Gantt bars)
- * and why each waited before its first start (see `taskWaits.ts`). A resumed run's attempts
- * that were in flight when its process stopped end where its journal ended (drawn as cancelled,
- * "interrupted"), and their run again after `run.resumed` is a bar of its own. It draws nothing.
+ * and why each waited before its first start (see `taskWaits.ts`). An attempt in flight when the
+ * run's process stopped is `interrupted`, ending at the run's last event before the stop; run
+ * again after `run.resumed`, under the same attempt number, it is a bar of its own but the same
+ * attempt (counted once, as `rxdag show` counts it). A log without `dag.completed` is of a run
+ * whose process stopped (`interrupted`), unless the run is known to be still going. It draws
+ * nothing.
  */
 import type { DagEvent, RunOutcome, TaskCounts } from '../../index';
 import { skipReason } from '../output/runSetup';
 import { type TaskWait, type WaitContext, WaitTracker } from './taskWaits';
 
 /** How one attempt ended, which is also its colour in the report. */
-export type AttemptOutcome = 'completed' | 'warning' | 'failed' | 'timed-out' | 'cancelled' | 'unfinished';
+export type AttemptOutcome = 'completed' | 'warning' | 'failed' | 'timed-out' | 'cancelled' | 'interrupted' | 'unfinished';
+
+/**
+ * What followed a failed (or timed-out) attempt: nothing (`none`: the task ended with it, or
+ * it did not fail), another attempt (`retried`), or a cancel of the run while the task waited
+ * to retry (`cancelled`: the retry never ran).
+ */
+export type RetryAfter = 'none' | 'retried' | 'cancelled';
 
 /** One attempt of a task: a bar of the Gantt chart. Times are ms from the start of the run. */
 export interface AttemptBar {
@@ -18,14 +28,13 @@ export interface AttemptBar {
   readonly startMs: number;
   endMs: number;
   outcome: AttemptOutcome;
-  /** Another attempt followed this failed one. */
-  retried: boolean;
+  retry: RetryAfter;
   /** The error or warning message. */
   detail: string | undefined;
 }
 
 /** How a task ended. */
-export type TaskOutcome = 'completed' | 'failed' | 'skipped' | 'cancelled' | 'unfinished';
+export type TaskOutcome = 'completed' | 'failed' | 'skipped' | 'cancelled' | 'interrupted' | 'unfinished';
 
 /** One task: a row of the Gantt chart and of the summary table. */
 export interface TaskRow {
@@ -46,14 +55,23 @@ export interface TaskRow {
 export interface RunModelOptions extends WaitContext {
   /** Every task of the DAG: tasks that never became ready get a row too. */
   readonly knownTaskIds?: readonly string[];
+  /**
+   * The run is still going (a live process owns it): a log without `dag.completed` is then
+   * `unfinished` and its open attempts are running, rather than interrupted.
+   * @default false
+   */
+  readonly running?: boolean;
 }
 
 /** A run rebuilt from its events: what the report draws. */
 export interface RunModel {
   readonly dagId: string;
   readonly runId: string;
-  /** `unfinished` when the log has no `dag.completed` (the CLI was killed). */
-  readonly outcome: RunOutcome | 'unfinished';
+  /**
+   * Without `dag.completed`: `interrupted` (its process stopped: a crash, SIGTERM), or
+   * `unfinished` when the run is known to be still going.
+   */
+  readonly outcome: RunOutcome | 'interrupted' | 'unfinished';
   readonly counts: TaskCounts | undefined;
   /** Length of the run: `dag.completed`'s `durationMs`, else the time of the last event. */
   readonly durationMs: number;
@@ -62,12 +80,26 @@ export interface RunModel {
   readonly tasks: readonly TaskRow[];
 }
 
+/** Why an attempt a resume ran again ended early. */
+const RAN_AGAIN = 'interrupted: the process running it stopped; it ran again on resume';
+
+/** Why an attempt of a run whose process stopped (and was not resumed yet) has no end. */
+const STOPPED_UNDER_IT = 'interrupted: the process running it stopped before the attempt ended';
+
+/**
+ * Attempts of `task` that started, each counted once: an attempt interrupted by a stop of the
+ * run and started again by the resume is the same attempt (its number is the same).
+ */
+export function attemptsStarted(task: TaskRow): number {
+  return new Set(task.attempts.map((bar) => bar.attempt)).size;
+}
+
 /**
  * Folds the events of one run into tasks and attempts. Pure and O(events): the report is a
  * view of the events log, like any other reducer of events.
  */
 export function buildRunModel(events: readonly DagEvent[], options: RunModelOptions = {}): RunModel {
-  const { knownTaskIds = [], ...context } = options;
+  const { knownTaskIds = [], running = false, ...context } = options;
   const created = events.find((event) => event.type === 'dag.created');
   const t0 = created?.at ?? events[0]?.at ?? 0;
   const rows = new Map<string, TaskRow>();
@@ -97,7 +129,7 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
           startMs: at,
           endMs: at,
           outcome: 'unfinished',
-          retried: false,
+          retry: 'none',
           detail: undefined,
         });
         break;
@@ -122,7 +154,7 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
           Object.assign(bar, {
             endMs: bar.outcome === 'timed-out' ? bar.endMs : at,
             outcome: bar.outcome === 'timed-out' ? 'timed-out' : 'failed',
-            retried: event.willRetry,
+            retry: event.willRetry ? 'retried' : 'none',
             detail: message,
           });
         if (!event.willRetry) Object.assign(task, { outcome: 'failed', endMs: at, detail: message });
@@ -139,6 +171,12 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
         const task = row(event.taskId);
         const bar = open(task, event.attempt);
         if (bar !== undefined) Object.assign(bar, { endMs: at, outcome: 'cancelled' });
+        const last = task.attempts[task.attempts.length - 1];
+        if (bar === undefined && last?.retry === 'retried') {
+          // cancelled while it waited to retry: the retry never ran, and the last error is why it was waiting
+          last.retry = 'cancelled';
+          task.detail = `cancelled while waiting to retry; attempt #${last.attempt} failed: ${last.detail ?? ''}`;
+        }
         Object.assign(task, { outcome: 'cancelled', endMs: at });
         break;
       }
@@ -150,12 +188,7 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
         const stoppedMs = index === 0 ? at : events[index - 1]!.at - t0;
         for (const taskId of event.interrupted) {
           for (const bar of row(taskId).attempts) {
-            if (bar.outcome === 'unfinished')
-              Object.assign(bar, {
-                endMs: stoppedMs,
-                outcome: 'cancelled',
-                detail: 'interrupted: the process running it stopped; it ran again on resume',
-              });
+            if (bar.outcome === 'unfinished') Object.assign(bar, { endMs: stoppedMs, outcome: 'interrupted', detail: RAN_AGAIN });
           }
         }
         break;
@@ -166,8 +199,18 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
   }
   for (const id of knownTaskIds) row(id);
   const lastAt = events.length === 0 ? t0 : events[events.length - 1]!.at;
-  // Attempts still open at the end of a truncated log run until its last event.
-  for (const task of rows.values()) for (const bar of task.attempts) if (bar.outcome === 'unfinished') bar.endMs = lastAt - t0;
+  // Attempts still open at the end of the log run until its last event: cut there by the stop
+  // of the run's process, unless the run still goes on.
+  const stopped = completed === undefined && !running;
+  for (const task of rows.values()) {
+    for (const bar of task.attempts) {
+      if (bar.outcome !== 'unfinished') continue;
+      bar.endMs = lastAt - t0;
+      if (!stopped) continue;
+      Object.assign(bar, { outcome: 'interrupted', detail: STOPPED_UNDER_IT });
+      task.outcome = 'interrupted';
+    }
+  }
   for (const task of rows.values()) {
     const first = task.attempts[0];
     const wait = first === undefined ? undefined : waits.waitOf(task.id, first.agent);
@@ -176,7 +219,7 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
   return {
     dagId: created?.type === 'dag.created' ? created.dagId : '(unknown)',
     runId: events[0]?.runId ?? '(no events)',
-    outcome: completed?.outcome ?? 'unfinished',
+    outcome: completed?.outcome ?? (running ? 'unfinished' : 'interrupted'),
     counts: completed?.counts,
     durationMs: completed?.durationMs ?? lastAt - t0,
     eventCount: events.length,

@@ -1,6 +1,10 @@
+/**
+ * The report's table of tasks, as HTML: a row per task with what became of it. It computes
+ * nothing the run model (`runModel.ts`) does not hold.
+ */
 import { describeEstimate, describeRules, type RunSetup } from '../output/runSetup';
 import { escapeHtml, formatMs } from './html';
-import type { RunModel } from './runModel';
+import { attemptsStarted, type RunModel } from './runModel';
 
 /**
  * The summary table: one row per task with its outcome, attempts, timings and error; with a
@@ -32,7 +36,7 @@ export function summaryTable(model: RunModel, critical: ReadonlySet<string>, set
     const cells = [
       `${critical.has(task.id) ? '<span class="star" title="on the critical path">★</span> ' : ''}${escapeHtml(task.id)}`,
       `<span class="badge ${task.outcome}">${task.outcome}</span>`,
-      String(task.attempts.length),
+      String(attemptsStarted(task)),
       escapeHtml(first?.agent ?? ''),
       ...(withRules ? [escapeHtml(describeRules(tasks.get(task.id)))] : []),
       ...(withEstimates ? [escapeHtml(describeEstimate(tasks.get(task.id)))] : []),
