@@ -34,6 +34,40 @@ describe('report edges', () => {
   });
 });
 
+describe('inferred edges of a run that spawned tasks', () => {
+  it("should take a spawned task's edges from its tasks.spawned event, not guess them", () => {
+    const events = eventsOf(
+      { type: 'dag.created', at: 0, dagId: 'd', taskCount: 2 },
+      { type: 'task.ready', at: 0, taskId: 'plan', attempt: 1 },
+      {
+        type: 'tasks.spawned',
+        at: 1,
+        taskId: 'plan',
+        attempt: 1,
+        tasks: [
+          { id: 's1', agent: 'sleep' },
+          { id: 's2', agent: 'sleep', deps: ['s1'] },
+        ],
+      },
+      { type: 'task.completed', at: 1, taskId: 'plan', attempt: 1, durationMs: 1 },
+      { type: 'task.ready', at: 1, taskId: 's1', attempt: 1 },
+      { type: 'task.completed', at: 2, taskId: 's1', attempt: 1, durationMs: 1 },
+      { type: 'task.ready', at: 2, taskId: 's2', attempt: 1 },
+      { type: 'task.completed', at: 3, taskId: 's2', attempt: 1, durationMs: 1 },
+      { type: 'task.ready', at: 3, taskId: 'final', attempt: 1 },
+    );
+    const { edges, inferred } = inferredEdges(events, spawnedEdges(events));
+    expect(inferred).toBe(true);
+    // s2 depends on the spawner and on s1 (a guess would give s1 only); final's edge is guessed
+    expect(edges).toEqual([
+      ['plan', 's1'],
+      ['plan', 's2'],
+      ['s1', 's2'],
+      ['s2', 'final'],
+    ]);
+  });
+});
+
 describe('spawnedEdges', () => {
   it('should link each spawned task to the task that spawned it and to its own deps', () => {
     const events = eventsOf(

@@ -23,11 +23,12 @@ export function declaredEdges(deps: Readonly<Record<string, readonly string[]>>,
  * emits a task's first `task.ready` in the same pass as the completion of its last dependency,
  * so the latest `task.completed` before it is most likely that dependency. One edge per task at
  * most, so the result is a forest; when completions arrive together the guess can pick a
- * sibling. The report labels these edges as inferred.
+ * sibling. The report labels these edges as inferred. A spawned task's edges are known from
+ * its `tasks.spawned` event (`spawned`): they are used instead of a guess.
  */
-export function inferredEdges(events: readonly DagEvent[]): ReportEdges {
-  const edges: Edge[] = [];
-  const seen = new Set<string>();
+export function inferredEdges(events: readonly DagEvent[], spawned: readonly Edge[] = []): ReportEdges {
+  const edges: Edge[] = [...spawned];
+  const seen = new Set<string>(spawned.map(([, to]) => to));
   let lastCompleted: string | undefined;
   for (const event of events) {
     if (event.type === 'task.completed') lastCompleted = event.taskId;

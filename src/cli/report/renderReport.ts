@@ -37,8 +37,8 @@ export function renderReport(input: ReportInput): string {
   });
   const ids = new Set(model.tasks.map((task) => task.id));
   const declared = input.deps === undefined ? undefined : declaredEdges(input.deps, ids);
-  const edges =
-    declared === undefined ? inferredEdges(input.events) : { ...declared, edges: [...declared.edges, ...spawnedEdges(input.events)] };
+  const spawned = spawnedEdges(input.events);
+  const edges = declared === undefined ? inferredEdges(input.events, spawned) : { ...declared, edges: [...declared.edges, ...spawned] };
   const path = criticalPath(model.tasks, edges.edges);
   const critical = new Set(path);
   const counts =
