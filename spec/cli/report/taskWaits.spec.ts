@@ -1,8 +1,9 @@
-import type { DagEvent, LimitSpec } from '../../../src/index';
-import type { RunSetup, TaskSetup } from '../../../src/cli/output/runSetup';
+import { type DagEvent, defineDag, type LimitSpec, runDag, type TaskContext } from '../../../src/index';
+import { type RunSetup, runSetupOf, type TaskSetup } from '../../../src/cli/output/runSetup';
 import { waitTitle } from '../../../src/cli/report/ganttSvg';
 import { buildRunModel } from '../../../src/cli/report/runModel';
 import type { WaitContext } from '../../../src/cli/report/taskWaits';
+import { inVirtualTime } from '../../support/virtualTime';
 import { eventsOf } from '../support/eventBuilder';
 import { rateRun, succeededAt as done } from './waitRuns';
 
@@ -154,6 +155,35 @@ describe('what the report says a task waited for', () => {
     // with room for one more, c did not wait for a slot: the report does not say it did
     expect(waits(events, { setup, maxConcurrency: 5 })).toMatchObject({
       c: 'c: dispatch latency 40 ms (ready → started; no slot was short)',
+    });
+  });
+
+  it('should say a task waited while the run kept slots for a heavier task, from a real run', () => {
+    // -c 4: a (2) and b (1) run first; big (3) does not fit and gets the hold; small (1) would
+    // fit beside a and b but waits until big starts as they end, then starts with it
+    const spec = {
+      id: 'hold',
+      tasks: [
+        { id: 'a', agent: 'x', weight: 2, priority: 20 },
+        { id: 'b', agent: 'x', priority: 20 },
+        { id: 'big', agent: 'x', weight: 3, priority: 10 },
+        { id: 'small', agent: 'x' },
+      ],
+    };
+    const events: DagEvent[] = [];
+    inVirtualTime(({ cold }, ts) => {
+      runDag(defineDag(spec), {
+        scheduler: ts,
+        maxConcurrency: 4,
+        healthCheckIntervalMs: 0,
+        agents: { x: ({ id }: TaskContext) => cold(id === 'a' || id === 'b' ? '100ms (v|)' : '10ms (v|)', { v: id }) },
+      }).subscribe((event) => events.push(event));
+    });
+    const started = Object.fromEntries(events.flatMap((e) => (e.type === 'task.started' ? [[e.taskId, e.at]] : [])));
+    expect(started).toEqual({ a: 0, b: 0, big: 100, small: 100 });
+    expect(waits(events, { setup: runSetupOf(spec, undefined), maxConcurrency: 4 })).toEqual({
+      big: "big: waited 100 ms for a free slot (the run's concurrency: 4, 2 running weighing 3, it weighs 3)",
+      small: "small: waited 100 ms while the run kept slots for heavier task big (it weighs 3; the run's concurrency: 4)",
     });
   });
 

@@ -99,6 +99,8 @@ function waitedFor(cause: WaitCause): string {
       return `for a free "${cause.agent}" agent (its capacity was full)`;
     case 'slot':
       return `for a free slot (the run's concurrency: ${cause.concurrency}, ${running(cause.held)}${weighs(cause.weight)})`;
+    case 'hold':
+      return `while the run kept slots for heavier task ${cause.task} (it weighs ${cause.taskWeight}; the run's concurrency: ${cause.concurrency})`;
     case 'busy':
       return `until an attempt ended (${running(cause.held)}${weighs(cause.weight)}; the run never held more than ${cause.peak} at once: perhaps its concurrency limit)`;
   }

@@ -46,7 +46,7 @@ class LastAbove {
  * The last position in `sorted` (up to `end`, excluded) whose value is `<= value` (or `< value`
  * when `strict`), or -1.
  */
-function lastAtMost(sorted: readonly number[], value: number, strict = false, end = sorted.length): number {
+export function lastAtMost(sorted: readonly number[], value: number, strict = false, end = sorted.length): number {
   let low = 0;
   let high = end;
   while (low < high) {

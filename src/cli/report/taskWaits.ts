@@ -7,7 +7,7 @@
  */
 import type { DagEvent, LimitSpec } from '../../index';
 import type { RunSetup } from '../output/runSetup';
-import { type Held, HeldUnits, RateStarts } from './limitUsage';
+import { type Held, HeldUnits, lastAtMost, RateStarts } from './limitUsage';
 
 /** What held a task back until there was room for it. */
 export type WaitCause =
@@ -19,6 +19,11 @@ export type WaitCause =
   | { readonly kind: 'agent'; readonly agent: string }
   /** The run's concurrency (`-c`), `held` by the run's running attempts. */
   | { readonly kind: 'slot'; readonly concurrency: number; readonly held: Held; readonly weight: number }
+  /**
+   * The run's slots were kept for `task`, heavier, which did not fit: what would have fit waited
+   * until it started (the scheduler lets a heavy task go first, so lighter ones cannot starve it).
+   */
+  | { readonly kind: 'hold'; readonly task: string; readonly taskWeight: number; readonly concurrency: number }
   /**
    * The run's concurrency is not known, and with this task the run would have held more units
    * than it ever did (`peak`): maybe its concurrency, maybe not. It started when an attempt ended.
@@ -57,6 +62,9 @@ interface Needs {
 
 const ONE: Needs = { weight: 1, limits: [] };
 
+/** Heavier starts looked at for the one that held a waiting task back: bounds the report's work on runs where every task weighs. */
+const HOLDS_LOOKED_AT = 16;
+
 /**
  * Follows the events (`see`, in order), then tells for each task what its first attempt waited
  * for (`waitOf`). Of everything that was short while a task waited, the one that made room last
@@ -78,6 +86,11 @@ export class WaitTracker {
   /** Indices of the `agent.available` events of each agent kind. */
   private readonly available = new Map<string, number[]>();
   private readonly resumes: number[] = [];
+  /** Starts of attempts heavier than one unit, in event order: each may have held the run's slots. */
+  private readonly heavyStarts: { readonly index: number; readonly ready: number; readonly taskId: string; readonly weight: number }[] = [];
+  private readonly heavyStartIndex: number[] = [];
+  /** The last `task.ready` of each task: when its coming attempt became ready. */
+  private readonly lastReady = new Map<string, number>();
 
   constructor(private readonly context: WaitContext) {
     for (const [name, limit] of Object.entries(context.setup?.limits ?? {})) {
@@ -91,10 +104,16 @@ export class WaitTracker {
     switch (event.type) {
       case 'task.ready':
         if (!this.readyAt.has(event.taskId)) this.readyAt.set(event.taskId, index);
+        this.lastReady.set(event.taskId, index);
         break;
       case 'task.started': {
         if (!this.startedAt.has(event.taskId)) this.startedAt.set(event.taskId, index);
         const needs = this.needsOf(event.taskId);
+        const ready = this.lastReady.get(event.taskId);
+        if (needs.weight > 1 && ready !== undefined) {
+          this.heavyStarts.push({ index, ready, taskId: event.taskId, weight: needs.weight });
+          this.heavyStartIndex.push(index);
+        }
         this.open.set(`${event.taskId}#${event.attempt}`, needs);
         this.take(index, needs, 1);
         for (const limit of needs.limits) this.rates.get(limit)?.add(index, event.at, needs.weight);
@@ -172,12 +191,31 @@ export class WaitTracker {
     if (maxConcurrency !== undefined) {
       const full = this.run.lastFull(maxConcurrency, weight, ready, started);
       if (full !== undefined) yield [this.times[full.releasedBy]!, { kind: 'slot', concurrency: maxConcurrency, held: full.held, weight }];
+      const hold = this.lastHold(maxConcurrency, weight, ready, started);
+      if (hold !== undefined) {
+        yield [this.times[hold.index]!, { kind: 'hold', task: hold.taskId, taskWeight: hold.weight, concurrency: maxConcurrency }];
+      }
     } else if (setup !== undefined) {
       // the run's concurrency is at least the most it ever held: more than that may not have fit
       const peak = this.run.peak;
       const full = this.run.lastFull(peak, weight, ready, started);
       if (full !== undefined) yield [this.times[full.releasedBy]!, { kind: 'busy', peak, held: full.held, weight }];
     }
+  }
+
+  /**
+   * The last start, while a task of `weight` waited (between events `ready` and `started`), of a
+   * heavier attempt that had been short of the run's slots: the scheduler kept the slots for it
+   * until then. Only the last few such starts are looked at: the latest one is what is named.
+   */
+  private lastHold(concurrency: number, weight: number, ready: number, started: number) {
+    const last = lastAtMost(this.heavyStartIndex, started, true);
+    for (let k = last; k >= 0 && k > last - HOLDS_LOOKED_AT; k--) {
+      const start = this.heavyStarts[k]!;
+      if (start.index <= ready) return undefined;
+      if (start.weight > weight && this.run.lastFull(concurrency, start.weight, start.ready, start.index) !== undefined) return start;
+    }
+    return undefined;
   }
 
   /**
