@@ -201,6 +201,17 @@ describe('progressReporter', () => {
     );
   });
 
+  it('should put the counts first and leave out the bar on a narrow terminal, so none is cut off', () => {
+    const columns = 56;
+    const terminal = fakeTerminal(columns);
+    const reporter = progressReporter(terminal.stream, dag);
+    for (const event of events) reporter.onEvent(event);
+    reporter.finish();
+    const screen = terminal.screen();
+    for (const row of screen) expect(row.length).toBeLessThanOrEqual(columns);
+    expect(screen).toContainEqual(expect.stringMatching(/^1\/3 completed \| 1 failed \| 0 running \| \d+s \| 1 skipped$/));
+  });
+
   it('should wrap to 80 columns on a terminal that reports 0 columns, not one character per line', () => {
     const terminal = fakeTerminal(0);
     const reporter = progressReporter(terminal.stream, dag);

@@ -20,6 +20,13 @@ export type ProgressStream = NodeJS.WritableStream & { readonly isTTY?: boolean;
  */
 const FORMAT = '{bar} {value}/{total} completed | {running} running | {ready} ready | {failed} failed{ended} | {duration_formatted}{now}';
 
+/**
+ * The line on a terminal narrower than {@link NARROW_COLUMNS}: the counts that matter first and
+ * no bar (the terminal does not wrap the line while it is drawn: its end would be cut off).
+ */
+const NARROW_FORMAT = '{value}/{total} completed | {failed} failed | {running} running | {duration_formatted}{ended}';
+const NARROW_COLUMNS = 72;
+
 /** Width assumed when the stream does not say, or says 0 (as cli-progress does). */
 const DEFAULT_COLUMNS = 80;
 
@@ -54,7 +61,16 @@ export function progressReporter(stream: ProgressStream, dag: Dag, resumed: Resu
     workers.observe(event);
   }
   const multibar = new MultiBar(
-    { format: FORMAT, stream, hideCursor: true, clearOnComplete: false, stopOnComplete: false, fps: 10, barsize: 20, emptyOnZero: true },
+    {
+      format: columnsOf(stream) < NARROW_COLUMNS ? NARROW_FORMAT : FORMAT,
+      stream,
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+      fps: 10,
+      barsize: 20,
+      emptyOnZero: true,
+    },
     Presets.shades_classic,
   );
   // Created at `dag.created`, when the total is known.
