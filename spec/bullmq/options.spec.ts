@@ -50,6 +50,28 @@ describe('Redis connection options', () => {
     expect(redisTarget('rediss://127.0.0.1:6390', 'test').reasonOf(new Error('read ECONNRESET'))).toBe('read ECONNRESET');
   });
 
+  it('should say a rediss:// client whose handshake never ends may be talking to a plain Redis, once', () => {
+    const secure = redisTarget('rediss://127.0.0.1:6390', 'test');
+    const hinted = secure.reasonOf(new Error('connect ETIMEDOUT'));
+    expect(hinted).toBe('connect ETIMEDOUT (no TLS handshake in time: if the server does not speak TLS, use redis://)');
+    expect(secure.reasonOf(hinted)).toBe(hinted);
+    expect(redisTarget('redis://127.0.0.1:6390', 'test').reasonOf(new Error('connect ETIMEDOUT'))).toBe('connect ETIMEDOUT');
+  });
+
+  it('should give no TLS hint for a connection that was up and dropped (an outage)', () => {
+    expect(redisTarget('redis://127.0.0.1:6390', 'test').reasonOf(new Error('read ECONNRESET'), true)).toBe('read ECONNRESET');
+  });
+
+  it('should say a Redis that answers NOAUTH needs a password in the URL', () => {
+    const noauth = new Error('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used');
+    expect(redisTarget('redis://127.0.0.1:6390', 'test').reasonOf(noauth)).toBe(
+      'this Redis needs a password (NOAUTH): give it in the URL, redis://:PASSWORD@HOST:PORT',
+    );
+    expect(redisTarget('rediss://127.0.0.1:6390', 'test').fail('reach queue "q"', noauth).message).toBe(
+      'Redis at rediss://127.0.0.1:6390/0: cannot reach queue "q": this Redis needs a password (NOAUTH): give it in the URL, rediss://:PASSWORD@HOST:PORT',
+    );
+  });
+
   it('should redact the password, raw and URL-encoded, from any text', () => {
     const target = redisTarget('redis://:s3cr%2Ft!@127.0.0.1:6379', 'test');
     expect(target.redact('auth s3cr/t! failed, url redis://:s3cr%2Ft!@host')).toBe('auth *** failed, url redis://:***@host');

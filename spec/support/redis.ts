@@ -9,7 +9,9 @@ import { Redis } from 'ioredis';
  * deleted when the file is done. When no server answers, the suite does not run and says so
  * loudly: one passing test named "Redis not reachable at …: these tests did not run" and a
  * console warning, so `npm test` passes on a machine without Redis but never hides it.
- * Also starts a second, password-protected `redis-server` for the specs that need one.
+ * Also starts servers of a spec's own (`redis-server` on a free port): a password-protected one,
+ * and throwaway ones that a spec may freeze (SIGSTOP), kill and start again, for outages; never
+ * the shared server, which other suites use at the same time.
  */
 
 /** What a suite gets: where Redis is, a prefix of its own, and a client for checks. */
@@ -119,37 +121,124 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A second Redis, with a password, started by a spec and stopped after it. */
-export interface PasswordRedis {
+/** A `redis-server` of a spec's own on a free loopback port, no persistence. */
+export interface OwnRedis {
   readonly port: number;
+  /** `redis://127.0.0.1:PORT`. */
+  readonly url: string;
   readonly child: ChildProcess;
-  /** Kills the server and waits for it to exit. */
+  /** Stops answering, connections kept open (SIGSTOP), as a hung or overloaded server does. */
+  freeze(): void;
+  /** Answers again (SIGCONT). */
+  thaw(): void;
+  /** Kills the server (SIGKILL) and waits for it to exit: connections are refused from then on. */
   stop(): Promise<void>;
 }
 
-/** Starts `redis-server --requirepass PASSWORD` on a free loopback port, no persistence; resolves once it answers. */
-export async function startPasswordRedis(password: string): Promise<PasswordRedis> {
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', password, '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+/** The Redis with a password of `startPasswordRedis`. */
+export type PasswordRedis = OwnRedis;
+
+/** How long a `redis-server` gets to say it is ready. */
+const SERVER_START_MS = 10_000;
+
+/** Why `redis-server` cannot be started here, or undefined when it can. */
+export function redisServerMissing(): string | undefined {
+  const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8', timeout: SERVER_START_MS });
+  if (probe.error !== undefined || probe.status !== 0) return `redis-server not runnable (${probe.error?.message ?? `exit ${probe.status}`})`;
+  return undefined;
+}
+
+/**
+ * Starts `redis-server` on `port` (a free one by default) with `args`, no persistence; resolves
+ * once it accepts connections.
+ */
+export async function startRedisServer(args: readonly string[] = [], port?: number): Promise<OwnRedis> {
+  const at = port ?? (await freePort());
+  const child = spawn('redis-server', ['--port', String(at), '--bind', '127.0.0.1', ...args, '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); // also ends a frozen one
     await exited;
   };
-  const deadline = Date.now() + 10_000;
+  const server: OwnRedis = {
+    port: at,
+    url: `redis://127.0.0.1:${at}`,
+    child,
+    freeze: () => void child.kill('SIGSTOP'),
+    thaw: () => void child.kill('SIGCONT'),
+    stop,
+  };
+  const deadline = Date.now() + SERVER_START_MS;
   for (;;) {
-    if (/Ready to accept connections/i.test(output)) return { port, child, stop };
+    if (/Ready to accept connections/i.test(output)) return server;
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
-      throw new Error(`redis-server on port ${port} did not start:\n${output}`);
+      throw new Error(`redis-server on port ${at} did not start:\n${output}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** Starts `redis-server --requirepass PASSWORD` on a free loopback port, no persistence; resolves once it answers. */
+export function startPasswordRedis(password: string): Promise<PasswordRedis> {
+  return startRedisServer(['--requirepass', password]);
+}
+
+/** What a test of {@link describeOwnRedis} gets. */
+export interface OwnRedisEnv {
+  /** The test's server. */
+  redis(): OwnRedis;
+  /** Starts a server again on the test's port (after `stop()`): Redis is back. */
+  restart(): Promise<OwnRedis>;
+}
+
+/**
+ * A `describe` whose tests each get a throwaway `redis-server` of their own, started before the
+ * test and killed after it whatever happened (also when frozen). Without `redis-server`, the
+ * suite is one passing test that says these tests did not run, and a console warning.
+ */
+export function describeOwnRedis(name: string, body: (env: OwnRedisEnv) => void): void {
+  const missing = redisServerMissing();
+  if (missing !== undefined) {
+    const message = `${missing}: these tests did not run`;
+    console.warn(`\n!!! ${name}: ${message}\n!!! install redis-server (apt-get install -y redis-server)\n`);
+    describe(name, () => {
+      it(message, () => {
+        expect(missing).toBeDefined();
+      });
+    });
+    return;
+  }
+  let current: OwnRedis | undefined;
+  const started = new Set<OwnRedis>();
+  describe(name, () => {
+    beforeEach(async () => {
+      current = await startRedisServer();
+      started.add(current);
+    }, SERVER_START_MS + 5000);
+    afterEach(async () => {
+      for (const server of started) await server.stop();
+      started.clear();
+    });
+    afterAll(async () => {
+      for (const server of started) await server.stop();
+    });
+    const redis = (): OwnRedis => {
+      if (current === undefined) throw new Error('the throwaway Redis is not started (read it inside a test or hook)');
+      return current;
+    };
+    body({
+      redis,
+      restart: async () => {
+        const again = await startRedisServer([], redis().port);
+        started.add(again);
+        return again;
+      },
+    });
+  });
 }

@@ -7,9 +7,12 @@
  * that overtakes the job's start. A cancel says why: the scheduler cancelled the attempt, or its
  * time ran out there (the key holds `timeout`, the message ends with a `timeout` line; a worker
  * that does not know the line misreads the message and hears the cancel by its poll instead).
- * It does not abort anything itself: it calls `onCancel`.
+ * Its connections' errors and recoveries go to its listener too, each connection's commands have
+ * a time limit, and closing waits for Redis a bounded time. It does not abort anything itself: it
+ * tells its listener.
  */
 import type { Redis } from 'ioredis';
+import { CommandConnection, commandTimeoutFor } from './commandConnection';
 import type { RedisConnectionError, RedisTarget } from './redisConnection';
 
 /** The key that says an attempt was cancelled. */
@@ -51,10 +54,20 @@ export interface WatchedJob {
   readonly jobId: string;
 }
 
+/** What a {@link CancelWatch} tells its worker. */
+export interface CancelWatchListener {
+  /** A cancel for a job, heard by message or by the poll. */
+  cancelled(queue: string, jobId: string, reason: CancelReason): void;
+  /** A connection could not reach Redis (each try of an outage). */
+  failed(error: RedisConnectionError): void;
+  /** A connection is up again. */
+  connected(): void;
+}
+
 /** A worker's ear for cancels: one subscriber connection and a poll of the running jobs' keys. */
 export class CancelWatch {
-  private readonly subscriber: Redis;
-  private readonly poller: Redis;
+  private readonly subscriber: CommandConnection;
+  private readonly poller: CommandConnection;
   private readonly timer: NodeJS.Timeout;
   // `queue\njobId` of cancels heard recently -> why, and when to forget them: a cancel may overtake a start.
   private readonly recent = new Map<string, { readonly reason: CancelReason; readonly forgetAt: number }>();
@@ -66,13 +79,22 @@ export class CancelWatch {
     private readonly prefix: string,
     private readonly leaseMs: number,
     private readonly running: () => Iterable<WatchedJob>,
-    private readonly onCancel: (queue: string, jobId: string, reason: CancelReason) => void,
-    onError: (error: RedisConnectionError) => void,
+    private readonly listener: CancelWatchListener,
   ) {
-    this.subscriber = target.commandClient('rxdag-worker-cancels', onError);
-    this.poller = target.commandClient('rxdag-worker-cancel-poll', onError);
-    this.subscriber.on('message', (_channel: string, message: string) => this.heard(message));
-    this.subscribed = this.subscriber.subscribe(cancelChannel(prefix)).catch((error: unknown) => onError(target.fail('listen for cancels', error)));
+    const connection = (name: string) =>
+      new CommandConnection(target, {
+        name,
+        commandTimeoutMs: commandTimeoutFor(leaseMs),
+        action: 'hear cancels',
+        onError: (error) => listener.failed(error),
+        onReady: () => listener.connected(),
+      });
+    this.subscriber = connection('rxdag-worker-cancels');
+    this.poller = connection('rxdag-worker-cancel-poll');
+    this.subscriber.redis.on('message', (_channel: string, message: string) => this.heard(message));
+    this.subscribed = this.subscriber.redis
+      .subscribe(cancelChannel(prefix))
+      .catch((error: unknown) => listener.failed(this.subscriber.fail('listen for cancels', error)));
     this.timer = setInterval(() => void this.poll(), Math.max(10, Math.floor(leaseMs / 3)));
     this.timer.unref();
   }
@@ -83,8 +105,8 @@ export class CancelWatch {
    */
   async ready(): Promise<void> {
     const db = this.target.options.db ?? 0;
-    await this.target.selectDatabase(this.poller).catch((error: unknown) => {
-      throw this.target.fail(`select database ${db}`, error);
+    await this.target.selectDatabase(this.poller.redis).catch((error: unknown) => {
+      throw this.poller.fail(`select database ${db}`, error);
     });
     await this.subscribed;
   }
@@ -94,10 +116,11 @@ export class CancelWatch {
     return this.recent.get(`${queue}\n${jobId}`)?.reason;
   }
 
-  async close(): Promise<void> {
+  /** Stops listening; waits at most `withinMs` for Redis to answer the poller's `QUIT`. */
+  async close(withinMs: number): Promise<void> {
     clearInterval(this.timer);
-    this.subscriber.disconnect();
-    await this.poller.quit().catch(() => this.poller.disconnect());
+    this.subscriber.redis.disconnect();
+    await this.poller.close(withinMs);
   }
 
   private heard(message: string): void {
@@ -110,7 +133,7 @@ export class CancelWatch {
     const jobId = message.slice(split + 1, end);
     const reason: CancelReason = timedOut ? 'timed-out' : 'cancelled';
     this.recent.set(`${queue}\n${jobId}`, { reason, forgetAt: Date.now() + 2 * this.leaseMs });
-    this.onCancel(queue, jobId, reason);
+    this.listener.cancelled(queue, jobId, reason);
   }
 
   private async poll(): Promise<void> {
@@ -121,9 +144,9 @@ export class CancelWatch {
     if (jobs.length === 0) return;
     this.polling = true;
     try {
-      const flags = await this.poller.mget(jobs.map((job) => cancelKey(this.prefix, job.queue, job.jobId)));
+      const flags = await this.poller.redis.mget(jobs.map((job) => cancelKey(this.prefix, job.queue, job.jobId)));
       flags.forEach((flag, index) => {
-        if (flag !== null) this.onCancel(jobs[index]!.queue, jobs[index]!.jobId, flag === TIMED_OUT ? 'timed-out' : 'cancelled');
+        if (flag !== null) this.listener.cancelled(jobs[index]!.queue, jobs[index]!.jobId, flag === TIMED_OUT ? 'timed-out' : 'cancelled');
       });
     } catch {
       // Redis unreachable: reported by the connection's error handler; the next poll tries again

@@ -5,7 +5,7 @@
  * carries attempts and results. Needs the `bullmq` and `ioredis` packages (optional peer
  * dependencies of rxdag); the core package never loads this entry.
  */
-export { remoteAgent, type RemoteAgent } from './remoteAgent';
+export { type CancelNotSent, remoteAgent, type RemoteAgent, type RemoteAgentClosed } from './remoteAgent';
 export { startWorker, type RemoteWorker } from './startWorker';
 export type { RemoteAgentOptions, WorkerOptions } from './options';
 export { InvalidJobError, RemoteAgentError, RemoteJobError, UnauthorizedJobError, UnknownAgentError, WorkerLostError } from './errors';

@@ -4,13 +4,14 @@
  * options, the location messages name (password replaced by `***`), the redaction of every
  * message that leaves this package, the refusal of a Redis off loopback when no signing key
  * protects the workers, and one error, {@link RedisConnectionError}, for a Redis that cannot be
- * reached or refuses us.
- * It does not know queues, jobs or agents.
+ * reached or refuses us, with a hint when the cause is a likely mistake in the URL (TLS on one
+ * side only, a missing password).
+ * It opens no connection (`commandConnection.ts` does) and does not know queues, jobs or agents.
  */
 import { isIP } from 'node:net';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { RedisOptions as BullmqRedisOptions } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 
 /**
  * Where Redis is: a URL (`redis://[user:password@]host[:port][/db]`, `rediss://` for TLS) or
@@ -37,6 +38,7 @@ export class RedisConnectionError extends Error {
 }
 
 const TLS_HINT = ' (the server hung up: if it expects TLS, use rediss://)';
+const PLAIN_HINT = ' (no TLS handshake in time: if the server does not speak TLS, use redis://)';
 
 /** The resolved connection: options for every client, the location for messages, the secrets to redact. */
 export class RedisTarget {
@@ -63,21 +65,31 @@ export class RedisTarget {
     return this.secrets.reduce((redacted, secret) => redacted.split(secret).join('***'), text);
   }
 
-  /** The error for a failure of `action`: names the redacted location, never a password. */
-  fail(action: string, error: unknown): RedisConnectionError {
+  /**
+   * The error for a failure of `action`: names the redacted location, never a password.
+   * `wasConnected`: the connection was up before (see {@link reasonOf}).
+   */
+  fail(action: string, error: unknown, wasConnected = false): RedisConnectionError {
     if (error instanceof RedisConnectionError) return error;
-    return new RedisConnectionError(this.location, this.redact(action), this.reasonOf(error));
+    return new RedisConnectionError(this.location, this.redact(action), this.reasonOf(error, wasConnected));
   }
 
   /**
    * Why `error` happened, passwords removed; a server that hangs up on a plain connection may
-   * expect TLS, and one that answers something else than Redis's protocol is not Redis.
+   * expect TLS, one that never completes a TLS handshake may not speak TLS (a plain Redis waits
+   * for the end of a line that never comes), one that answers something else than Redis's
+   * protocol is not Redis, and `NOAUTH` means the URL lacks the password. The TLS hints are for
+   * a connection that never came up: one that was up (`wasConnected`) and drops is an outage.
    */
-  reasonOf(error: unknown): string {
+  reasonOf(error: unknown, wasConnected = false): string {
     const reason = this.redact(messageOf(error));
     if (/^Unknown RESP type\b/.test(reason)) return "the server does not answer in Redis's protocol (is it a Redis server?)";
-    if (this.tls || !/\b(ECONNRESET|EPIPE)\b/.test(reason) || reason.endsWith(TLS_HINT)) return reason;
-    return `${reason}${TLS_HINT}`;
+    if (/^NOAUTH\b/.test(reason)) {
+      return `this Redis needs a password (NOAUTH): give it in the URL, ${this.tls ? 'rediss' : 'redis'}://:PASSWORD@HOST:PORT`;
+    }
+    if (wasConnected || reason.endsWith(TLS_HINT) || reason.endsWith(PLAIN_HINT)) return reason;
+    if (this.tls) return /\bETIMEDOUT\b/.test(reason) ? `${reason}${PLAIN_HINT}` : reason;
+    return /\b(ECONNRESET|EPIPE)\b/.test(reason) ? `${reason}${TLS_HINT}` : reason;
   }
 
   /** The options for BullMQ's own connections (its `RedisOptions` type is its own, loosely typed, copy of ioredis's). */
@@ -99,18 +111,6 @@ export class RedisTarget {
   get isLoopback(): boolean {
     if (this.options.path !== undefined) return true;
     return isLoopbackHost(this.options.host ?? 'localhost');
-  }
-
-  /**
-   * A command connection that fails commands after a few reconnect tries instead of queueing
-   * them forever, so an unreachable Redis fails attempts rather than hanging them. Its errors
-   * go to `onError` (redacted), never to an unhandled `error` event. With `autoPipelining`, the
-   * commands of one tick leave in one write (many small removals and cancels).
-   */
-  commandClient(name: string, onError: (error: RedisConnectionError) => void, autoPipelining = false): Redis {
-    const client = new Redis({ maxRetriesPerRequest: 3, connectTimeout: 10_000, enableAutoPipelining: autoPipelining, ...this.options, connectionName: name });
-    client.on('error', (error: unknown) => onError(this.fail('keep a connection', error)));
-    return client;
   }
 }
 

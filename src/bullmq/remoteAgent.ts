@@ -6,17 +6,32 @@
  * each attempt's Observable carries its decisions to Redis (unsubscribed early: the job is cancelled).
  */
 import type { AgentSpec } from '../index';
+import type { CancelNotSent } from './jobCancels';
 import { type RemoteAgentOptions, resolveRemoteAgentOptions } from './options';
 import { RemoteQueue } from './remoteQueue';
+
+export type { CancelNotSent } from './jobCancels';
+
+/** What closing a remote agent could not do. */
+export interface RemoteAgentClosed {
+  /**
+   * Cancels that did not reach Redis (it refused them, was unreachable, or did not answer within
+   * a few seconds of closing), since the last `close()`: no worker was told, so those attempts
+   * may run to their end on a worker.
+   */
+  readonly cancelsNotSent: readonly CancelNotSent[];
+}
 
 /** An agent kind that runs its attempts on remote workers; `close()` closes its connections now. */
 export interface RemoteAgent extends AgentSpec<RemoteQueue> {
   /**
-   * Closes every connection this agent has open, after the cancels and removals already sent.
-   * Attempts still waiting fail; their jobs stay in Redis for a resumed scheduler. The scheduler
-   * also closes them by itself when the agent is idle (`idleMs`) or the scheduler shuts down.
+   * Closes every connection this agent has open, after the cancels and removals already sent;
+   * a Redis that does not answer is waited for a few seconds at most. Attempts still waiting
+   * fail; their jobs stay in Redis for a resumed scheduler. The scheduler also closes them by
+   * itself when the agent is idle (`idleMs`) or the scheduler shuts down. Resolves with what
+   * could not be done, also by those closes.
    */
-  close(): Promise<void>;
+  close(): Promise<RemoteAgentClosed>;
 }
 
 /**
@@ -34,9 +49,14 @@ export function remoteAgent(options: RemoteAgentOptions): RemoteAgent {
   const resolved = resolveRemoteAgentOptions(options);
   const clients = new Set<RemoteQueue>();
   const closing = new Set<Promise<void>>();
+  // cancels the closed clients could not send, until `close()` hands them over
+  const notSent: CancelNotSent[] = [];
   const dispose = (client: RemoteQueue): Promise<void> => {
     clients.delete(client);
-    const closed = client.close().finally(() => closing.delete(closed));
+    const closed = client
+      .close()
+      .then((unsent) => void notSent.push(...unsent))
+      .finally(() => closing.delete(closed));
     closing.add(closed);
     return closed;
   };
@@ -56,8 +76,9 @@ export function remoteAgent(options: RemoteAgentOptions): RemoteAgent {
   // not enumerable: the scheduler checks agent objects for unknown fields
   Object.defineProperty(spec, 'close', {
     enumerable: false,
-    value: async (): Promise<void> => {
+    value: async (): Promise<RemoteAgentClosed> => {
       await Promise.all([...[...clients].map(dispose), ...closing]);
+      return { cancelsNotSent: notSent.splice(0) };
     },
   });
   return spec as RemoteAgent;

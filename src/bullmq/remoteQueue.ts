@@ -4,22 +4,32 @@
  * taken before the first add, so no event is missed), re-attaches to a job that already exists (a resumed
  * scheduler: BullMQ reports the add as `duplicated`, and a finished job's result is read at
  * once), checks on a silent job every lease period (a missed event, a vanished job, a worker lost
- * too often), cancels jobs whose attempt ended early (unsubscribed), and removes each job once
- * its outcome is read (the removals of one tick together, `finishedJobs.ts`). It does not decide
- * retries or timeouts: the scheduler does, and ends an attempt by unsubscribing from it.
+ * too often), cancels jobs whose attempt ended early (unsubscribed, `jobCancels.ts`), and removes
+ * each job once its outcome is read (the removals of one tick together, `finishedJobs.ts`). Every
+ * command has a time limit (`commandConnection.ts`), so a frozen Redis fails attempts, and closing
+ * waits for Redis a bounded time. It does not decide retries or timeouts: the scheduler does, and
+ * ends an attempt by unsubscribing from it.
  */
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { Observable } from 'rxjs';
 import type { TaskContext, WorkerResult } from '../index';
-import { type CancelReason, cancelKey, publishCancel } from './cancelSignals';
+import type { CancelReason } from './cancelSignals';
+import { CommandConnection, commandTimeoutFor, within } from './commandConnection';
 import { RemoteJobError, WorkerLostError } from './errors';
 import { EventStream } from './eventStream';
 import { FinishedJobs } from './finishedJobs';
+import { type CancelNotSent, JobCancels } from './jobCancels';
 import { type JobData, jobDataFor, jobIdFor, timeoutOf } from './jobFormat';
 import { failedJobError, type Settlement, settlementOf } from './outcomes';
 import type { RedisConnectionError, RedisTarget } from './redisConnection';
 import { signJob } from './signing';
+
+/**
+ * How long closing waits for Redis to take the cancels and removals already sent, and a `QUIT`:
+ * milliseconds on a healthy Redis, even a distant one. Past it Redis is frozen or gone, and
+ * whoever pressed Ctrl-C should not wait for it: the connections are dropped.
+ */
+const CLOSE_GRACE_MS = 2_000;
 
 /** What one queue's client needs to know. */
 export interface RemoteQueueConfig {
@@ -36,7 +46,7 @@ export interface RemoteQueueConfig {
 
 /** The connections of a client, opened on first use. */
 interface Connections {
-  readonly redis: Redis;
+  readonly connection: CommandConnection;
   readonly queue: Queue;
   readonly events: EventStream;
 }
@@ -61,16 +71,19 @@ export class RemoteQueue {
   private readonly waiters = new Map<string, Waiter>();
   // Attempts of the current burst, added together.
   private batch: Waiter[] = [];
-  // Cancelled jobs still running somewhere: removed when they finish.
-  private readonly tombstones = new Set<string>();
-  // Removals and cancels not yet answered, so `close` can wait for them.
+  // Removals, cancels and lease checks not yet answered, so `close` can wait for them.
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly cancels: JobCancels;
   private connections: Promise<Connections> | undefined;
+  // The command connection once made (also while opening), so `close` can drop it.
+  private connection: CommandConnection | undefined;
   // Set once connected: outcomes are only heard after that.
   private finished: FinishedJobs | undefined;
   private closed = false;
 
-  constructor(private readonly config: RemoteQueueConfig) {}
+  constructor(private readonly config: RemoteQueueConfig) {
+    this.cancels = new JobCancels(config, (sending) => this.track(sending));
+  }
 
   /**
    * Runs one attempt remotely: emits the worker's result, or errors with its error. Unsubscribed
@@ -109,20 +122,31 @@ export class RemoteQueue {
     });
   }
 
-  /** Closes the connections; attempts still waiting fail (their jobs stay for a resumed scheduler). */
-  async close(): Promise<void> {
+  /**
+   * Closes the connections, after the cancels and removals already sent, waiting for Redis
+   * {@link CLOSE_GRACE_MS} at most; attempts still waiting fail (their jobs stay for a resumed
+   * scheduler). Resolves with the cancels that did not reach Redis: their workers were not told.
+   */
+  async close(): Promise<CancelNotSent[]> {
     this.closed = true;
     for (const waiter of [...this.waiters.values()]) {
       this.settle(waiter, { ok: false, error: new RemoteJobError(`remote agent for queue "${this.config.queue}" was closed while job "${waiter.jobId}" ran`) });
     }
-    await Promise.allSettled([...this.pending]);
-    const opened = this.connections;
+    const deadline = Date.now() + CLOSE_GRACE_MS;
+    await within(Promise.allSettled([...this.pending]), deadline - Date.now());
+    const { connections: opened, connection } = this;
     this.connections = undefined;
-    if (opened === undefined) return;
-    const connections = await opened.catch(() => undefined);
-    if (connections === undefined) return;
-    await Promise.allSettled([connections.events.close(), connections.queue.close()]);
-    await connections.redis.quit().catch(() => connections.redis.disconnect());
+    this.connection = undefined;
+    // still opening past the deadline: dropping the connection below fails the opening
+    const connections = opened !== undefined && (await within(opened, deadline - Date.now())) ? await opened.catch(() => undefined) : undefined;
+    if (connections !== undefined) await within(Promise.allSettled([connections.events.close(), connections.queue.close()]), deadline - Date.now());
+    const notSent = this.cancels.notSent((jobId) =>
+      connection === undefined
+        ? this.config.target.fail(`send the cancel of job "${jobId}"`, 'no connection')
+        : connection.unanswered(`send the cancel of job "${jobId}"`, CLOSE_GRACE_MS),
+    );
+    await connection?.close(deadline - Date.now());
+    return notSent;
   }
 
   private signedData(task: TaskContext, jobId: string): JobData {
@@ -146,10 +170,10 @@ export class RemoteQueue {
   }
 
   private async open(): Promise<Connections> {
-    const { target, queue: name, prefix } = this.config;
-    // why the connection fails (a certificate, a reset) says more than "max retries per request"
-    let connectionError: RedisConnectionError | undefined;
-    const redis = target.commandClient(`rxdag-scheduler:${name}`, (error) => (connectionError = error), true);
+    const { target, queue: name, prefix, leaseMs } = this.config;
+    const connection = new CommandConnection(target, { name: `rxdag-scheduler:${name}`, commandTimeoutMs: commandTimeoutFor(leaseMs), autoPipelining: true });
+    this.connection = connection;
+    const { redis } = connection;
     try {
       await target.selectDatabase(redis);
       // events are read from here on: an outcome that arrives before the first read is not lost
@@ -157,6 +181,8 @@ export class RemoteQueue {
       const lastEventId = last[0]?.[0] ?? '0-0';
       const queue = new Queue(name, { connection: redis, prefix, streams: { events: { maxLen: 100_000 } } });
       queue.on('error', () => undefined);
+      // a queue whose first commands failed would fail every later one: this open fails instead, the next tries again
+      await queue.waitUntilReady();
       const keys = { completed: queue.keys.completed, failed: queue.keys.failed, jobPrefix: queue.toKey('') };
       this.finished = new FinishedJobs(redis, keys, (sending) => this.track(sending));
       const events = new EventStream(target, `rxdag-scheduler-events:${name}`, queue.keys.events, lastEventId, {
@@ -164,11 +190,11 @@ export class RemoteQueue {
         failed: (jobId, failedReason) => this.onFinished(jobId, () => this.failedSettlement(jobId, failedReason, undefined)),
         changed: (jobId) => this.nudge(jobId),
       });
-      return { redis, queue, events };
+      return { connection, queue, events };
     } catch (error) {
       redis.disconnect();
-      const retriedOut = error instanceof Error && error.name === 'MaxRetriesPerRequestError';
-      throw target.fail(`reach queue "${name}"`, retriedOut ? (connectionError?.reason ?? error) : error);
+      if (this.connection === connection) this.connection = undefined;
+      throw connection.fail(`reach queue "${name}"`, error);
     }
   }
 
@@ -188,7 +214,7 @@ export class RemoteQueue {
         })),
       );
     } catch (error) {
-      const failure = this.config.target.fail(`add ${live.length} job(s) to queue "${this.config.queue}"`, error);
+      const failure = this.failure(`add ${live.length} job(s) to queue "${this.config.queue}"`, error);
       for (const waiter of live) this.settle(waiter, { ok: false, error: failure });
       return;
     }
@@ -205,7 +231,7 @@ export class RemoteQueue {
   }
 
   private onFinished(jobId: string, read: () => Settlement): void {
-    if (this.tombstones.delete(jobId)) {
+    if (this.cancels.finished(jobId)) {
       this.remove(jobId);
       return;
     }
@@ -220,7 +246,7 @@ export class RemoteQueue {
     const waiter = this.waiters.get(jobId);
     if (waiter === undefined) return;
     const look = this.look(waiter).catch((error: unknown) => {
-      this.settle(waiter, { ok: false, error: this.config.target.fail(`read job "${jobId}"`, error) });
+      this.settle(waiter, { ok: false, error: this.failure(`read job "${jobId}"`, error) });
     });
     this.track(look);
   }
@@ -281,15 +307,12 @@ export class RemoteQueue {
 
   /** Stops a job: a waiting one is removed, a running one gets a cancel and is removed when it ends. */
   private cancel(jobId: string, reason: CancelReason): void {
-    const { prefix, queue: name, leaseMs } = this.config;
-    this.tombstones.add(jobId);
-    const cancelling = this.connect().then(async ({ redis, queue }) => {
-      await publishCancel(redis, prefix, name, jobId, leaseMs, reason);
-      if ((await queue.remove(jobId)) !== 1) return; // running: removed when it ends
-      this.tombstones.delete(jobId);
-      await redis.del(cancelKey(prefix, name, jobId)); // no worker has it: the key would only linger
-    });
-    this.track(cancelling.catch(() => undefined));
+    this.cancels.send(this.connect(), jobId, reason);
+  }
+
+  /** The error of `action`, naming the real cause when the connection knows it. */
+  private failure(action: string, error: unknown): RedisConnectionError {
+    return this.connection?.fail(action, error) ?? this.config.target.fail(action, error);
   }
 
   private remove(jobId: string): void {

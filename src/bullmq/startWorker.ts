@@ -3,8 +3,10 @@
  * on local agents. The lease on each running job is BullMQ's lock (`leaseMs`, renewed every
  * third of it); a worker that dies stops renewing and BullMQ's stalled-job check hands the job to
  * another worker, up to `maxLeaseLosses` times. Cancels arrive through `CancelWatch`. Closing
- * finishes running attempts (or, forced, aborts them and hands them back to the queue). It does
- * not decide retries: a failed attempt goes back to its scheduler as an outcome.
+ * finishes running attempts (or, forced, aborts them and hands them back to the queue), and never
+ * waits for an unanswering Redis without a limit. Redis errors are logged once an outage
+ * (`OutageLog`). It does not decide retries: a failed attempt goes back to its scheduler as an
+ * outcome.
  */
 import { hostname } from 'node:os';
 import { type Job, WaitingError, Worker } from 'bullmq';
@@ -13,6 +15,7 @@ import { CancelWatch } from './cancelSignals';
 import { JobRunner, RunningJob, type StopReason } from './jobRunner';
 import type { Outcome } from './jobFormat';
 import { resolveWorkerOptions, type WorkerOptions } from './options';
+import { OutageLog } from './outageLog';
 
 /** A running worker. */
 export interface RemoteWorker {
@@ -31,13 +34,22 @@ export interface RemoteWorker {
    * Takes no more jobs and resolves when closed. By default running attempts finish first; with
    * `force`, their agents are aborted and their jobs go back to the queue for another worker
    * (an agent that ignores its signal for a lease period is left behind, and its job is re-run
-   * elsewhere once its lease lapses). Calling it again returns the same promise.
+   * elsewhere once its lease lapses). Redis down or frozen does not hold it: once the attempts
+   * are done it waits a few seconds at most for Redis to record them (those it could not record
+   * run on another worker once their lease lapses), and a forced close returns within a few
+   * seconds. Calling it again returns the same promise.
    */
   close(options?: { readonly force?: boolean }): Promise<void>;
 }
 
-/** How long a forced close waits for aborted agents to return, at most. */
+/** How long a forced close waits for aborted agents to return, at most (a shell task's processes get a grace to exit). */
 const FORCE_GRACE_MS = 5_000;
+/**
+ * How long a close waits for Redis to record what its finished attempts did, and to answer a
+ * `QUIT`: milliseconds on a healthy Redis. Past it, Redis is down or frozen: the worker stops
+ * anyway, and those jobs go to another worker once their lease lapses.
+ */
+const SETTLE_GRACE_MS = 2_000;
 
 /**
  * Starts a worker: one BullMQ worker per queue, `concurrency` attempts at once on each, every job
@@ -55,48 +67,65 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   if (queues.length === 0) throw new TypeError('startWorker: no queue to take jobs from: `agents` (and `allow`) name no agent, and `queues` is not given');
   const id = resolved.name ?? `${hostname()}:${process.pid}`;
   const log = (line: string) => onLog(target.redact(line));
+  const outages = new OutageLog(log);
+  // attempts whose agent runs
   const running = new Map<string, RunningJob>();
+  // attempts whose agent returned and whose outcome (or hand-back) Redis has not recorded yet -> since when
+  const settling = new Map<string, number>();
   const entry = (queue: string, jobId: string) => `${queue}\n${jobId}`;
   const stop = (queue: string, jobId: string, reason: StopReason) => running.get(entry(queue, jobId))?.stop(reason);
   const runner = new JobRunner({ key, worker: id, agents, allowed: resolved.allowed, timeoutGraceMs: leaseMs, log });
-  const cancels = new CancelWatch(
-    target,
-    prefix,
-    leaseMs,
-    () => running.values(),
-    (queue, jobId, reason) => stop(queue, jobId, reason),
-    (error) => log(`rxdag worker ${id}: ${error.message}`),
-  );
+  const cancels = new CancelWatch(target, prefix, leaseMs, () => running.values(), {
+    cancelled: (queue, jobId, reason) => stop(queue, jobId, reason),
+    failed: (error) => outages.failed('cancels', error.reason, `rxdag worker ${id}: ${error.message}`),
+    connected: () => outages.connected('cancels', `rxdag worker ${id}: cancels: connected to Redis again`),
+  });
   // Jobs whose scheduler cancelled them: nobody reads their outcome, so they are removed once done.
   const abandoned = new Set<string>();
   // set once `close` was called, and whether running attempts are to be aborted
   let closing: Promise<void> | undefined;
   let force = false;
+  // wakes a close waiting for running attempts: one ended, or the close was forced
+  let wake: (() => void) | undefined;
+
+  const settled = (jobEntry: string) => settling.delete(jobEntry);
+  const startSettling = (jobEntry: string) => {
+    const now = Date.now();
+    // a job whose outcome Redis never recorded is another worker's once its lease lapsed
+    for (const [other, since] of settling) if (now - since > leaseMs) settling.delete(other);
+    settling.set(jobEntry, now);
+  };
 
   const processor = async (queue: string, job: Job, token: string | undefined): Promise<Outcome> => {
     const jobId = job.id ?? '';
+    const jobEntry = entry(queue, jobId);
     const attempt = new RunningJob(queue, jobId);
-    running.set(entry(queue, jobId), attempt);
+    running.set(jobEntry, attempt);
+    let outcome: Outcome | undefined;
     try {
       const cancelled = cancels.cancelledBefore(queue, jobId);
       if (cancelled !== undefined) attempt.stop(cancelled);
-      if (force) attempt.stop('shutdown');
-      const outcome = await runner.run(attempt, job.data as unknown);
-      if (outcome !== undefined) return outcome;
-      if (attempt.stoppedFor === 'shutdown' && token !== undefined) {
-        await job.moveToWait(token); // another worker runs it: not a failure of the attempt
-        throw new WaitingError();
-      }
-      if (attempt.stoppedFor === 'cancelled' || attempt.stoppedFor === 'timed-out') abandoned.add(entry(queue, jobId));
-      return runner.stoppedOutcome(attempt);
+      // taken while closing (a fetch was under way): it goes back to the queue unrun
+      if (closing !== undefined) attempt.stop('shutdown');
+      outcome = await runner.run(attempt, job.data as unknown);
     } finally {
-      running.delete(entry(queue, jobId));
+      running.delete(jobEntry);
+      startSettling(jobEntry);
+      wake?.();
     }
+    if (outcome !== undefined) return outcome; // settled once BullMQ says it completed
+    if (attempt.stoppedFor === 'shutdown' && token !== undefined) {
+      try {
+        await job.moveToWait(token); // another worker runs it: not a failure of the attempt
+      } finally {
+        settled(jobEntry);
+      }
+      throw new WaitingError();
+    }
+    if (attempt.stoppedFor === 'cancelled' || attempt.stoppedFor === 'timed-out') abandoned.add(jobEntry);
+    return runner.stoppedOutcome(attempt);
   };
 
-  // BullMQ workers that reached Redis: one that never did has nothing running, and its gentle
-  // close would wait for a connection that may never come
-  const connected = new Set<Worker>();
   const workers = queues.map((queue) => {
     const definition = agents[queue];
     const capacity = typeof definition === 'object' ? (definition as AgentSpec<unknown>).capacity : undefined;
@@ -110,26 +139,52 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
       stalledInterval: Math.max(1, Math.floor(leaseMs / 2)),
       maxStalledCount: maxLeaseLosses,
     });
-    worker.on('error', (error: Error) => log(`rxdag worker ${id}: queue "${queue}": ${error.message}`));
-    worker.once('ready', () => connected.add(worker));
-    worker.on('completed', (job: Job) => {
-      if (abandoned.delete(entry(queue, job.id ?? ''))) void job.remove().catch(() => undefined);
+    const source = `queue "${queue}"`;
+    let everReady = false; // a connection that was up and then drops is no sign of a TLS mismatch
+    worker.on('error', (error: Error) => {
+      const reason = target.reasonOf(error, everReady);
+      outages.failed(source, reason, `rxdag worker ${id}: ${source}: ${reason}`);
     });
+    worker.getBackend().on('ready', () => {
+      everReady = true;
+      outages.connected(source, `rxdag worker ${id}: ${source}: connected to Redis again`);
+    });
+    worker.on('completed', (job: Job) => {
+      const jobEntry = entry(queue, job.id ?? '');
+      settled(jobEntry);
+      if (abandoned.delete(jobEntry)) void job.remove().catch(() => undefined);
+    });
+    worker.on('failed', (job: Job | undefined) => job !== undefined && settled(entry(queue, job.id ?? '')));
     // a lapsed lease means the job may already run elsewhere: stop this copy
     worker.on('lockRenewalFailed', (jobIds: string[]) => jobIds.forEach((jobId) => stop(queue, jobId, 'lease-lost')));
     return worker;
   });
 
+  const untilIdle = async (): Promise<void> => {
+    while (running.size > 0 && !force) await new Promise<void>((resolve) => (wake = resolve));
+    wake = undefined;
+  };
   const abortRunning = async (): Promise<void> => {
-    await Promise.allSettled(workers.map((worker) => worker.pause(true)));
     const stopped = [...running.values()];
     stopped.forEach((attempt) => attempt.stop('shutdown'));
     await waitUntil(() => stopped.every((attempt) => running.get(entry(attempt.queue, attempt.jobId)) !== attempt), FORCE_GRACE_MS);
   };
+  // Never waits on Redis without a limit: BullMQ's gentle close waits for Redis (for ever while
+  // it is down), so the workers are paused, then closed with force once their attempts are done.
   const close = async (): Promise<void> => {
+    // take no more jobs (a fetch under way may still bring one: the processor hands it back)
+    await Promise.allSettled(workers.map((worker) => worker.pause(true)));
+    await untilIdle();
     if (force) await abortRunning();
-    await Promise.allSettled(workers.map((worker) => worker.close(force || !connected.has(worker))));
-    await cancels.close();
+    // nothing runs that a cancel could stop: the watch closes while outcomes are recorded
+    const watchClosed = cancels.close(SETTLE_GRACE_MS);
+    if (!(await waitUntil(() => settling.size === 0, SETTLE_GRACE_MS))) {
+      log(
+        `rxdag worker ${id}: Redis did not record what ${settling.size} attempt(s) did in time; ` +
+          'their jobs go to another worker once their lease lapses',
+      );
+    }
+    await Promise.allSettled([...workers.map((worker) => worker.close(true)), watchClosed]);
     runner.dispose();
   };
 
@@ -145,8 +200,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     close: (closeOptions) => {
       if (closeOptions?.force === true && !force) {
         force = true;
-        // forced while a gentle close waits for running attempts: abort them now
-        if (closing !== undefined) void abortRunning();
+        wake?.(); // a gentle close waiting for running attempts: abort them now
       }
       closing ??= close();
       return closing;
@@ -154,8 +208,9 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   };
 }
 
-/** Polls `done` every 10 ms until it holds or `withinMs` passed. */
-async function waitUntil(done: () => boolean, withinMs: number): Promise<void> {
+/** Polls `done` every 10 ms until it holds or `withinMs` passed; whether it holds. */
+async function waitUntil(done: () => boolean, withinMs: number): Promise<boolean> {
   const deadline = Date.now() + withinMs;
   while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  return done();
 }

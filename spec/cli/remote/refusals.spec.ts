@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { describeRedis, freePort, type PasswordRedis, prefixPerTest, startPasswordRedis } from '../../support/redis';
+import { describeRedis, freePort, type PasswordRedis, prefixPerTest, startPasswordRedis, startRedisServer } from '../../support/redis';
 import { ensureBuilt, printedRunId, ROOT, runCli, startCli } from '../support/builtCli';
 import { readEventLog, tempDir } from '../support/files';
 import { exited, waitFor, WorkerFleet } from './workerProcesses';
@@ -203,6 +203,35 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
         expect(leaks(result.stderr)).toEqual([]);
       }
     });
+
+    it('should say this Redis needs a password when the URL has none', async () => {
+      const { file } = markerDag('no-password');
+      const results = await Promise.all([
+        runCli(['run', file, '--redis', `redis://127.0.0.1:${server.port}`], NO_KEY),
+        runCli(['worker', '--redis', `redis://127.0.0.1:${server.port}`], NO_KEY),
+      ]);
+      for (const result of results) {
+        expect([result.code, result.stdout, result.stderr]).toEqual([
+          2,
+          '',
+          `rxdag: cannot reach Redis at redis://127.0.0.1:${server.port}/0: this Redis needs a password (NOAUTH): give it in the URL, redis://:PASSWORD@HOST:PORT\n`,
+        ]);
+      }
+    });
+  });
+
+  it('should say a rediss:// URL to a Redis that does not speak TLS may need redis://', async () => {
+    const plain = await startRedisServer();
+    try {
+      const result = await runCli(['worker', '--redis', `rediss://127.0.0.1:${plain.port}`], NO_KEY);
+      expect([result.code, result.stdout, result.stderr]).toEqual([
+        2,
+        '',
+        `rxdag: cannot reach Redis at rediss://127.0.0.1:${plain.port}/0: connect ETIMEDOUT (no TLS handshake in time: if the server does not speak TLS, use redis://)\n`,
+      ]);
+    } finally {
+      await plain.stop();
+    }
   });
 
   it('should not load BullMQ or a Redis client for a run without --redis', async () => {

@@ -29,11 +29,17 @@ export function loadRemoteModule<T>(load: () => T): T {
 
 /**
  * The run's remote agents, once Redis answered; throws `InvalidInputError` (exit 2, nothing
- * run) when it is refused or does not answer. The caller closes them after the run.
+ * run) when it is refused or does not answer. The caller closes them after the run. `stderr`
+ * gets the lines said as they open; `afterRun`, what their closing could not do (the run's
+ * setup notes are printed before the run, this comes after it).
  */
-export async function openRemoteAgents(settings: RemoteSettings, stderr: { write(text: string): unknown }): Promise<RemoteAgents> {
+export async function openRemoteAgents(
+  settings: RemoteSettings,
+  stderr: { write(text: string): unknown },
+  afterRun: { write(text: string): unknown } = process.stderr,
+): Promise<RemoteAgents> {
   const { remoteAgents } = loadRemoteModule(() => require('./remoteAgents') as typeof import('./remoteAgents'));
-  const remote = await remoteAgents(settings);
+  const remote = await remoteAgents(settings, afterRun);
   const queues = Object.keys(remote.agents).join(', ');
   const signed = settings.keySource === undefined ? 'jobs unsigned (no key)' : `jobs signed with the key of ${settings.keySource}`;
   stderr.write(

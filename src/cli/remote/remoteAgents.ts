@@ -1,10 +1,11 @@
 /**
  * The agents of `rxdag run --redis` and `rxdag resume --redis`: one `remoteAgent` per built-in
  * agent name (`shell`, `sleep`), each on the queue of that name, so every attempt runs on an
- * `rxdag worker` process. Loaded only with `--redis` (it imports the BullMQ integration). It
- * decides nothing about the run: the scheduler does, exactly as with local agents.
+ * `rxdag worker` process. Loaded only with `--redis` (it imports the BullMQ integration). Closing
+ * them says on stderr which attempts the workers could not be told to stop. It decides nothing
+ * about the run: the scheduler does, exactly as with local agents.
  */
-import { type RemoteAgent, remoteAgent } from '../../bullmq/index';
+import { type CancelNotSent, type RemoteAgent, remoteAgent } from '../../bullmq/index';
 import { SHELL_AGENT } from '../agents/shellAgent';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
 import { reachRedis } from './redisAccess';
@@ -20,16 +21,20 @@ export interface RemoteAgents {
   readonly noWorkerHint: string | undefined;
   /**
    * Closes their connections once the cancels and removals already sent have gone out (after a
-   * Ctrl-C, the workers still hear the cancel of each running attempt).
+   * Ctrl-C, the workers still hear the cancel of each running attempt), waiting a few seconds at
+   * most for a Redis that does not answer; says on stderr which cancels did not go out.
    */
   close(): Promise<void>;
 }
+
+/** Job ids a line names at most. */
+const MOST_NAMED = 5;
 
 /**
  * Checks the Redis (see `reachRedis`) and makes the remote agents; throws `InvalidInputError`
  * (exit 2, nothing run) when the Redis is refused or does not answer.
  */
-export async function remoteAgents(settings: RemoteSettings): Promise<RemoteAgents> {
+export async function remoteAgents(settings: RemoteSettings, stderr: { write(text: string): unknown }): Promise<RemoteAgents> {
   const target = await reachRedis(settings);
   const agents: Record<string, RemoteAgent> = {};
   for (const name of [SHELL_AGENT, SLEEP_AGENT]) {
@@ -46,7 +51,24 @@ export async function remoteAgents(settings: RemoteSettings): Promise<RemoteAgen
     location: target.location,
     noWorkerHint: noWorkerHint(await connectedWorkers(target, settings.prefix, Object.keys(agents)), settings.prefix, settings.key !== undefined),
     close: async () => {
-      await Promise.all(Object.values(agents).map((agent) => agent.close()));
+      const closed = await Promise.all(Object.values(agents).map((agent) => agent.close()));
+      const notSent = closed.flatMap(({ cancelsNotSent }) => cancelsNotSent);
+      if (notSent.length > 0) stderr.write(`${notToldLine(notSent)}\n`);
     },
   };
+}
+
+/**
+ * `rxdag: the workers could not be told to stop 1 attempt (job "…"): Redis at …: cannot send the
+ * cancel of job "…": it did not answer within 2000 ms; it may run on a worker until it ends`.
+ */
+export function notToldLine(notSent: readonly CancelNotSent[]): string {
+  const one = notSent.length === 1;
+  const named = notSent.slice(0, MOST_NAMED).map(({ jobId }) => JSON.stringify(jobId));
+  const more = notSent.length > MOST_NAMED ? ` and ${notSent.length - MOST_NAMED} more` : '';
+  return (
+    `rxdag: the workers could not be told to stop ${one ? '1 attempt' : `${notSent.length} attempts`} ` +
+    `(job${one ? '' : 's'} ${named.join(', ')}${more}): ${notSent[0]!.error.message}; ` +
+    `${one ? 'it' : 'they'} may run on a worker until ${one ? 'it ends' : 'they end'}`
+  );
 }

@@ -1,0 +1,109 @@
+import { writeFileSync } from 'node:fs';
+import { describeOwnRedis } from '../../support/redis';
+import { ensureBuilt, startCli } from '../support/builtCli';
+import { isRunning, tempDir } from '../support/files';
+import { exited, linesOf, waitFor, WorkerFleet } from './workerProcesses';
+
+/**
+ * `rxdag run --redis` and `rxdag worker` when Redis stops answering (SIGSTOP) or goes away
+ * (SIGKILL), on a throwaway `redis-server` of the spec's own: Ctrl-C of a run exits within a few
+ * seconds and says the workers could not be told; a worker stops on SIGTERM (idle) or on a second
+ * SIGTERM (busy) within a few seconds, and logs each outage once per connection, not once per
+ * reconnect try.
+ */
+jest.setTimeout(30_000);
+
+const NO_KEY = { RXDAG_WORKER_KEY: '' };
+
+describeOwnRedis('rxdag run --redis and rxdag worker when Redis stops answering or goes away', (env) => {
+  const tmp = tempDir();
+  const fleet = new WorkerFleet();
+  // pids a shell task wrote: killed after each test whatever happened
+  const taskPids: number[] = [];
+  beforeAll(() => ensureBuilt(), 120_000);
+  afterEach(async () => {
+    for (const pid of taskPids.splice(0)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await fleet.stopAll();
+  });
+  afterAll(() => tmp.remove());
+
+  /** A DAG of one shell task that writes its shell's and its `sleep 30`'s pids to `pids`. */
+  function longTaskDag(name: string): { file: string; pids: string } {
+    const pids = tmp.file(`${name}.pids`);
+    const file = tmp.file(`${name}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({ id: name, tasks: [{ id: 'long', run: `echo $$ >> '${pids}'; sleep 30 & echo $! >> '${pids}'; wait` }] }),
+    );
+    return { file, pids };
+  }
+
+  it('should exit within a few seconds on Ctrl-C of a run whose Redis froze, saying the workers could not be told', async () => {
+    const { file } = longTaskDag('frozen-run');
+    const log = tmp.file('frozen-run.jsonl');
+    // no worker: the attempt's job waits in Redis, and the cancel must reach Redis to tell anyone
+    const run = fleet.track(startCli(['run', file, '--redis', env.redis().url, '--events', log], NO_KEY));
+    await waitFor(() => linesOf(log).some((line) => line.includes('"task.started"')), 'the attempt to start');
+    await new Promise((resolve) => setTimeout(resolve, 300)); // its job is in Redis
+    env.redis().freeze();
+    const interrupted = Date.now();
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    const took = Date.now() - interrupted;
+    expect(result.code).toBe(130);
+    expect(took).toBeLessThan(4000);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^rxdag: the workers could not be told to stop 1 attempt \\(job "[^"]+\\|long\\|1"\\): Redis at redis://127\\.0\\.0\\.1:${env.redis().port}/0: ` +
+          'cannot send the cancel of job "[^"]+": it did not answer within 2000 ms; it may run on a worker until it ends$',
+        'm',
+      ),
+    );
+  });
+
+  it('should stop an idle worker on SIGTERM while Redis is gone, having logged the outage once per connection', async () => {
+    const worker = await fleet.start(env.redis().url, 'rxdag', ['--lease-ms', '1000']);
+    await env.redis().stop();
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // several reconnect tries of every connection
+    const stopping = Date.now();
+    worker.child.kill('SIGTERM');
+    const result = await worker.done;
+    expect(Date.now() - stopping).toBeLessThan(4000);
+    expect(result.code).toBe(0);
+    const outage = result.stderr.split('\n').filter((line) => /ECONNREFUSED|ECONNRESET/.test(line));
+    expect(outage.map((line) => line.replace(/: (connect ECONNREFUSED \S+|read ECONNRESET)$/, ''))).toEqual(
+      expect.arrayContaining([
+        `rxdag worker ${worker.id}: Redis at ${env.redis().url}/0: cannot hear cancels`,
+        `rxdag worker ${worker.id}: queue "shell"`,
+        `rxdag worker ${worker.id}: queue "sleep"`,
+      ]),
+    );
+    expect(outage).toHaveLength(3);
+    expect(result.stderr).toMatch(new RegExp(`rxdag worker ${worker.id}: stopped\\n$`));
+  });
+
+  it('should stop a busy worker on a second SIGTERM while Redis is gone, its task killed', async () => {
+    const worker = await fleet.start(env.redis().url, 'rxdag', ['--lease-ms', '1000']);
+    const { file, pids } = longTaskDag('busy');
+    fleet.track(startCli(['run', file, '--redis', env.redis().url], NO_KEY));
+    await waitFor(() => linesOf(pids).length === 2, 'the shell task to start on the worker', 20_000);
+    const started = linesOf(pids).map(Number);
+    taskPids.push(...started);
+    await env.redis().stop();
+    worker.child.kill('SIGTERM');
+    await waitFor(() => worker.stderrSoFar().includes('waiting for 1 running attempt to finish'), 'the worker to say it waits');
+    expect(exited(worker)).toBe(false);
+    const forcing = Date.now();
+    worker.child.kill('SIGTERM');
+    const result = await worker.done;
+    expect(Date.now() - forcing).toBeLessThan(5000);
+    expect(result.code).toBe(0);
+    expect(started.filter(isRunning)).toEqual([]);
+  });
+});

@@ -1,0 +1,128 @@
+/**
+ * One command connection to Redis (not a blocking one): commands fail after a few reconnect
+ * tries or when Redis does not answer within a time limit, instead of waiting forever, so an
+ * unreachable or frozen Redis fails attempts rather than hanging them. Its errors say the real
+ * cause: ioredis's "max retries per request" and "command timed out" hide why the connection is
+ * down, so the connection keeps the last reason it could not connect and names it instead.
+ * Closing waits a bounded time for a polite `QUIT`, then drops the socket. Connection errors go
+ * to `onError` (redacted), never to an unhandled `error` event. It does not log anything, and
+ * it knows nothing of queues or jobs.
+ */
+import { Redis } from 'ioredis';
+import { messageOf, type RedisConnectionError, type RedisTarget } from './redisConnection';
+
+/** The shortest command time limit: a healthy Redis under load, or a network hiccup, can hold a command a moment. */
+const MIN_COMMAND_TIMEOUT_MS = 1_000;
+/** The longest: past it, Redis is frozen or cut off; the slowest command we send (an `addBulk` of thousands of jobs) takes about 1.5 s. */
+const MAX_COMMAND_TIMEOUT_MS = 10_000;
+/** How long a connection may try to reach Redis before its commands fail. */
+const CONNECT_TIMEOUT_MS = 10_000;
+/** Reconnect tries a command waits through before it fails (with the reason the connection is down). */
+const RETRIES_PER_COMMAND = 3;
+
+/**
+ * The time limit of one command for a lease of `leaseMs`: the lease, within [1 s, 10 s]. Why the
+ * lease: a Redis that does not answer for a lease period already makes workers lose their leases,
+ * and the lease check of an attempt then fails it within about two lease periods.
+ */
+export function commandTimeoutFor(leaseMs: number): number {
+  return Math.min(MAX_COMMAND_TIMEOUT_MS, Math.max(MIN_COMMAND_TIMEOUT_MS, leaseMs));
+}
+
+/** How a command connection is made. */
+export interface CommandConnectionOptions {
+  /** `CLIENT SETNAME`, to tell rxdag's connections apart in `CLIENT LIST`. */
+  readonly name: string;
+  /** A command unanswered this long fails (see {@link commandTimeoutFor}). */
+  readonly commandTimeoutMs: number;
+  /** What the connection is for, in its errors: "Redis at …: cannot hear cancels: …". @default 'keep a connection' */
+  readonly action?: string;
+  /** The commands of one tick leave in one write (many small removals and cancels). @default false */
+  readonly autoPipelining?: boolean;
+  /** Each error of the connection (a refused connect, a reset), redacted. */
+  readonly onError?: (error: RedisConnectionError) => void;
+  /** The connection is up (again). */
+  readonly onReady?: () => void;
+}
+
+/** A command connection and what it knows of why it is down. */
+export class CommandConnection {
+  readonly redis: Redis;
+  // why the connection last failed, until it is up again: the cause ioredis's own errors hide
+  private downBecause: unknown;
+  // it was up once: a drop is an outage, no sign of a TLS mismatch
+  private wasReady = false;
+
+  constructor(
+    private readonly target: RedisTarget,
+    private readonly options: CommandConnectionOptions,
+  ) {
+    const { name, commandTimeoutMs, autoPipelining = false } = options;
+    this.redis = new Redis({
+      maxRetriesPerRequest: RETRIES_PER_COMMAND,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      enableAutoPipelining: autoPipelining,
+      ...target.options,
+      commandTimeout: commandTimeoutMs,
+      connectionName: name,
+    });
+    this.redis.on('error', (error: unknown) => {
+      this.downBecause = error;
+      options.onError?.(target.fail(options.action ?? 'keep a connection', error, this.wasReady));
+    });
+    this.redis.on('ready', () => {
+      this.downBecause = undefined;
+      this.wasReady = true;
+      options.onReady?.();
+    });
+  }
+
+  /**
+   * The error for a failure of `action` on this connection, naming the real cause: the reason
+   * the connection is down rather than "max retries per request", and the time limit rather
+   * than "command timed out".
+   */
+  fail(action: string, error: unknown): RedisConnectionError {
+    return this.target.fail(action, this.causeOf(action, error), this.wasReady);
+  }
+
+  /**
+   * The error for `action` given up after `waitedMs` without an answer: the reason the
+   * connection is down if it is, else that Redis did not answer.
+   */
+  unanswered(action: string, waitedMs: number): RedisConnectionError {
+    const down = this.redis.status === 'ready' ? undefined : this.downBecause;
+    const reason = down === undefined ? `it did not answer within ${waitedMs} ms` : `${messageOf(down)} (no connection for ${waitedMs} ms)`;
+    return this.target.fail(action, reason, this.wasReady);
+  }
+
+  /**
+   * Closes the connection: a `QUIT` answered within `withinMs`, else the socket is dropped
+   * (commands still waiting then fail with "Connection is closed").
+   */
+  async close(withinMs: number): Promise<void> {
+    await within(this.redis.quit(), withinMs);
+    this.redis.disconnect();
+  }
+
+  private causeOf(action: string, error: unknown): unknown {
+    if (messageOf(error) === 'Command timed out') return this.unanswered(action, this.options.commandTimeoutMs);
+    const retriedOut = error instanceof Error && error.name === 'MaxRetriesPerRequestError';
+    return retriedOut && this.redis.status !== 'ready' ? (this.downBecause ?? error) : error;
+  }
+}
+
+/** Whether `promise` settled (resolved or rejected) within `ms`; it is not cancelled otherwise. */
+export async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, ms))));
+  const settled = promise.then(
+    () => true,
+    () => true,
+  );
+  try {
+    return await Promise.race([settled, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

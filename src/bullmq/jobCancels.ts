@@ -1,0 +1,88 @@
+/**
+ * The scheduler side's cancels of jobs whose attempt ended early (cancelled, timed out, or its
+ * worker lost too often): each sends a cancel to the workers (`publishCancel`), then removes the
+ * job if it still waits, or remembers it (a tombstone) so that it is removed when it finishes.
+ * It keeps the cancels that did not reach Redis, so that whoever closes the queue can say the
+ * workers were not told. It does not decide what to cancel: `remoteQueue.ts` does.
+ */
+import type { Queue } from 'bullmq';
+import { type CancelReason, cancelKey, publishCancel } from './cancelSignals';
+import type { CommandConnection } from './commandConnection';
+import type { RedisConnectionError, RedisTarget } from './redisConnection';
+
+/** A cancel that did not reach Redis: no worker was told, so the attempt may run to its end. */
+export interface CancelNotSent {
+  readonly queue: string;
+  readonly jobId: string;
+  /** Why: Redis refused it, could not be reached, or did not answer before closing. */
+  readonly error: RedisConnectionError;
+}
+
+/** What a cancel is sent through. */
+export interface CancelRoute {
+  readonly connection: CommandConnection;
+  readonly queue: Queue;
+}
+
+/** Where a queue's cancels go. */
+export interface JobCancelsConfig {
+  readonly target: RedisTarget;
+  readonly queue: string;
+  readonly prefix: string;
+  readonly leaseMs: number;
+}
+
+/** One queue's cancels. */
+export class JobCancels {
+  // cancelled jobs still running somewhere: removed when they finish
+  private readonly tombstones = new Set<string>();
+  // cancels on their way to Redis: not sent yet if closing gives up on them
+  private readonly sending = new Set<string>();
+  // cancels Redis did not take
+  private readonly failed: CancelNotSent[] = [];
+
+  constructor(
+    private readonly config: JobCancelsConfig,
+    /** Receives each cancel under way, so the owner can wait for it before closing. */
+    private readonly track: (sending: Promise<unknown>) => void,
+  ) {}
+
+  /** Stops a job: a waiting one is removed, a running one gets a cancel and is removed when it ends. */
+  send(route: Promise<CancelRoute>, jobId: string, reason: CancelReason): void {
+    const { prefix, queue: name, leaseMs } = this.config;
+    this.tombstones.add(jobId);
+    this.sending.add(jobId);
+    const cancelling = route.then(async ({ connection, queue }) => {
+      try {
+        await publishCancel(connection.redis, prefix, name, jobId, leaseMs, reason);
+      } catch (error) {
+        throw connection.fail(`send the cancel of job "${jobId}"`, error);
+      }
+      this.sending.delete(jobId);
+      if ((await queue.remove(jobId)) !== 1) return; // running: removed when it ends
+      this.tombstones.delete(jobId);
+      await connection.redis.del(cancelKey(prefix, name, jobId)); // no worker has it: the key would only linger
+    });
+    this.track(
+      cancelling.catch((error: unknown) => {
+        if (!this.sending.delete(jobId)) return; // sent: only the clean-up after it failed
+        this.failed.push({ queue: name, jobId, error: this.config.target.fail(`send the cancel of job "${jobId}"`, error) });
+      }),
+    );
+  }
+
+  /** Whether `jobId` was cancelled while it ran (forgotten now: its finish removes it). */
+  finished(jobId: string): boolean {
+    return this.tombstones.delete(jobId);
+  }
+
+  /**
+   * The cancels that did not reach Redis, each once: those that failed, and those still under way,
+   * given up with the error `givenUp` makes.
+   */
+  notSent(givenUp: (jobId: string) => RedisConnectionError): CancelNotSent[] {
+    const pending = [...this.sending].map((jobId) => ({ queue: this.config.queue, jobId, error: givenUp(jobId) }));
+    this.sending.clear();
+    return [...this.failed.splice(0), ...pending];
+  }
+}
