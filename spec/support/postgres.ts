@@ -131,3 +131,25 @@ export function describePostgres(name: string, body: (db: PostgresTestDb) => voi
     body(db);
   });
 }
+
+/** The session of the server holding a journaled run's advisory lock (the run's owner), if one does. */
+export interface LockHolder {
+  readonly pid: number;
+  readonly applicationName: string;
+}
+
+/**
+ * Who holds the lock of run `runId` of the journal in `schema` (its key is that of
+ * `rxdag:<schema>:<runId>`, see `src/postgres/sql.ts`): a spec that ends a session with
+ * `pg_terminate_backend` ends exactly the one that owns its run.
+ */
+export async function runLockHolder(db: PostgresTestDb, schema: string, runId: string): Promise<LockHolder | undefined> {
+  const [row] = await db.query<{ pid: number; application_name: string | null }>(
+    `WITH k AS (SELECT hashtextextended($1, 0) AS key)
+     SELECT l.pid, a.application_name FROM pg_locks l CROSS JOIN k JOIN pg_stat_activity a ON a.pid = l.pid
+     WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+       AND l.classid::bigint = (k.key >> 32) & 4294967295 AND l.objid::bigint = k.key & 4294967295`,
+    [`rxdag:${schema}:${runId}`],
+  );
+  return row === undefined ? undefined : { pid: row.pid, applicationName: row.application_name ?? '' };
+}

@@ -80,8 +80,18 @@ export interface JournalWriter {
    * durable group makes durable what was appended before it.
    */
   append(events: readonly DagEvent[], durable?: boolean): void | Promise<void>;
-  /** Gives up the run's ownership. Appending afterwards is a bug. */
+  /**
+   * Gives up the run's ownership. Called while an append is out, it gives the run up once that
+   * append settled (a backend may bound that wait). Appending afterwards is a bug.
+   */
   close(): void | Promise<void>;
+  /**
+   * For a backend whose ownership can end without an append failing: calls `listener` once,
+   * as soon as the run's ownership ended before `close` (PostgreSQL: the session holding the
+   * run's lock was lost, so another process may resume the run now). The run then stops as on a
+   * failed append. The file journal has none: its lock is a file, held until it is removed.
+   */
+  onLost?(listener: (error: Error) => void): void;
 }
 
 /** A run taken over for resuming: its record so far, and the writer that continues it. */

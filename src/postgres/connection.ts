@@ -1,12 +1,14 @@
 /**
  * How the PostgreSQL journal reaches its server: the location it names in messages (the
  * connection string with its password replaced by `***`), the pool its reads go through, the
- * dedicated sessions that own runs, and one error, {@link PostgresJournalError}, for every
- * failure of the server or the network. It does not know the journal's tables or what a run is.
+ * dedicated sessions that own runs (`session.ts`), the time every query may wait for an answer,
+ * and one error, {@link PostgresJournalError}, for every failure of the server or the network.
+ * It does not know the journal's tables or what a run is.
  */
 
 import { hostname } from 'node:os';
-import { Client, Pool, type PoolClient, type QueryResultRow } from 'pg';
+import { Client, Pool, type PoolClient, type QueryConfig, type QueryResultRow } from 'pg';
+import { endClient, isQueryTimeout, type Session, sessionOf, timedStatement } from './session';
 
 /** Options of `postgresJournal`: exactly one of `connectionString` and `pool`. */
 export interface PostgresJournalOptions {
@@ -39,6 +41,17 @@ export class PostgresJournalError extends Error {
 /** How long connecting may take before it fails (the server or network does not answer). */
 const CONNECT_TIMEOUT_MS = 15_000;
 
+/**
+ * How long each query of the journal waits for the server's answer before it fails: long enough
+ * for a busy server, short enough that a run whose journal stopped answering stops (and can be
+ * resumed) and a read fails, instead of either hanging forever. pg's `query_timeout` (a
+ * parameter of the connection string, or an option of the application's pool) overrides it.
+ */
+export const QUERY_TIMEOUT_MS = 30_000;
+
+/** How long ending the journal's own pool may take (its server not answering); then its sockets are closed. */
+const POOL_END_TIMEOUT_MS = 2000;
+
 /** The connection string with its password (in the URL or a `password` parameter) replaced by `***`. */
 export function redactConnectionString(connectionString: string): string {
   const keywords = connectionString.replace(/(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)/gi, '$1***');
@@ -70,6 +83,20 @@ function secretsOf(connectionString: string | undefined, pool: Pool | undefined)
   return secrets.filter((secret) => secret.length >= 4);
 }
 
+/** pg's `query_timeout` of a connection string (a URL parameter) or a pool, when it is a positive number. */
+function queryTimeoutOf(connectionString: string | undefined, pool: Pool | undefined): number | undefined {
+  let given: unknown = pool?.options.query_timeout;
+  if (connectionString !== undefined) {
+    try {
+      given = new URL(connectionString).searchParams.get('query_timeout') ?? undefined;
+    } catch {
+      // keyword form: pg reads no query_timeout from it either
+    }
+  }
+  const ms = Number(given);
+  return given !== undefined && given !== null && Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}
+
 /** Where a pool connects, for messages: built from its options, never with the password. */
 function describePool(pool: Pool): string {
   const { connectionString, user, host, port, database } = pool.options;
@@ -96,18 +123,8 @@ function messageOf(error: unknown): { message: string; code: string | undefined 
   return { message, code };
 }
 
-/** A connection that holds a run's ownership for the run's life. */
-export interface Session {
-  /** Runs one statement on this session. */
-  query<R extends QueryResultRow>(text: string, values?: readonly unknown[]): Promise<R[]>;
-  /** Set once the connection failed: every later query fails too. */
-  readonly broken: Error | undefined;
-  /**
-   * Gives the connection back (a pool client) or ends it. A broken one, or one released with
-   * `destroy` (it may still hold a lock), is closed, never given back.
-   */
-  release(destroy?: boolean): Promise<void>;
-}
+/** Runs one statement of a transaction (see {@link Connection.transaction}). */
+export type TransactionQuery = (text: string, values?: readonly unknown[]) => Promise<unknown>;
 
 /** The journal's way to its server: pooled reads, dedicated sessions, error wrapping. */
 export class Connection {
@@ -116,6 +133,10 @@ export class Connection {
   private readonly secrets: string[];
   /** `application_name` of the sessions that own runs: tells `RunLockedError` who owns a run. */
   readonly ownerTag = `rxdag ${hostname()}:${process.pid}`.slice(0, 63);
+  /** How long each query waits for an answer (see {@link QUERY_TIMEOUT_MS}). */
+  readonly queryTimeoutMs: number;
+  // the clients of the journal's own pool, closed when ending the pool takes too long
+  private readonly ownClients = new Set<Client>();
 
   constructor(private readonly options: PostgresJournalOptions) {
     const { connectionString, pool } = options;
@@ -124,43 +145,57 @@ export class Connection {
     }
     this.location = pool === undefined ? redactConnectionString(connectionString ?? '') : describePool(pool);
     this.secrets = secretsOf(connectionString, pool);
+    this.queryTimeoutMs = queryTimeoutOf(connectionString, pool) ?? QUERY_TIMEOUT_MS;
     this.pool = pool ?? new Pool({ connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, allowExitOnIdle: true, max: 4 });
-    // an idle pooled connection that dies reports here; the next query reports it to its caller
-    if (pool === undefined) this.pool.on('error', () => undefined);
+    if (pool === undefined) {
+      // an idle pooled connection that dies reports here; the next query reports it to its caller
+      this.pool.on('error', () => undefined);
+      this.pool.on('connect', (client) => this.ownClients.add(client));
+      this.pool.on('remove', (client) => this.ownClients.delete(client));
+    }
   }
 
   /** The error to throw for a failure of `action`: names the redacted location, never a password. */
   fail(action: string, error: unknown): PostgresJournalError {
     if (error instanceof PostgresJournalError) return error;
-    const { message, code } = messageOf(error);
+    const { message, code } = isQueryTimeout(error)
+      ? { message: `no answer from the server within ${this.queryTimeoutMs} ms (query_timeout)`, code: undefined }
+      : messageOf(error);
     const reason = this.secrets.reduce((text, secret) => text.split(secret).join('***'), message);
     return new PostgresJournalError(this.location, action, reason, code, error);
   }
 
-  /** One statement through the pool; its rows. */
+  /** One statement through the pool; its rows. A client whose answer did not come in time is closed by the pool. */
   async query<R extends QueryResultRow>(action: string, text: string, values?: readonly unknown[]): Promise<R[]> {
     try {
-      return (await this.pool.query<R>(text, values === undefined ? undefined : [...values])).rows;
+      return (await this.pool.query<R>(this.statement(text, values))).rows;
     } catch (error) {
       throw this.fail(action, error);
     }
   }
 
   /** Statements in one transaction on one pooled client. */
-  async transaction(action: string, body: (client: PoolClient) => Promise<void>): Promise<void> {
+  async transaction(action: string, body: (query: TransactionQuery) => Promise<void>): Promise<void> {
     let client: PoolClient | undefined;
     try {
       client = await this.pool.connect();
-      await client.query('BEGIN');
-      await body(client);
-      await client.query('COMMIT');
+      const connected = client;
+      const query: TransactionQuery = (text, values) => connected.query(this.statement(text, values));
+      await query('BEGIN');
+      await body(query);
+      await query('COMMIT');
       client.release();
     } catch (error) {
       if (client !== undefined) {
-        await client.query('ROLLBACK').then(
-          () => client?.release(),
-          (rollbackError: Error) => client?.release(rollbackError),
-        );
+        const connected = client;
+        // without an answer, a ROLLBACK would wait as long again: closing the connection rolls back
+        if (isQueryTimeout(error)) connected.release(error as Error);
+        else {
+          await connected.query(this.statement('ROLLBACK')).then(
+            () => connected.release(),
+            (rollbackError: Error) => connected.release(rollbackError),
+          );
+        }
       }
       throw this.fail(action, error);
     }
@@ -169,10 +204,8 @@ export class Connection {
   /** A connection of its own (never shared with other queries), named by {@link ownerTag}. */
   async session(action: string): Promise<Session> {
     const { connectionString, pool } = this.options;
-    let broken: Error | undefined;
-    const onError = (error: Error) => {
-      broken = error;
-    };
+    // until the session listens itself: a connection that fails now fails `connect` or the query
+    const onError = () => undefined;
     let client: Client | PoolClient | undefined;
     try {
       if (pool === undefined) {
@@ -187,44 +220,35 @@ export class Connection {
       } else {
         client = await pool.connect();
         client.on('error', onError);
-        await client.query(`SELECT set_config('application_name', $1, false)`, [this.ownerTag]);
+        await client.query(this.statement(`SELECT set_config('application_name', $1, false)`, [this.ownerTag]));
       }
     } catch (error) {
       if (client !== undefined) await endClient(client, pool !== undefined, error);
       throw this.fail(action, error);
     }
-    const connected = client;
-    return {
-      query: async <R extends QueryResultRow>(text: string, values?: readonly unknown[]) =>
-        (await connected.query<R>(text, values === undefined ? undefined : [...values])).rows,
-      get broken() {
-        return broken;
-      },
-      release: async (destroy = false) => {
-        if (destroy) broken ??= new Error('session destroyed: it may still hold a lock');
-        if (pool !== undefined && broken === undefined) {
-          await connected.query('RESET application_name').catch((error: Error) => {
-            broken = error;
-          });
-        }
-        connected.off('error', onError);
-        await endClient(connected, pool !== undefined, broken);
-      },
-    };
+    const session = sessionOf(client, pool !== undefined, this.queryTimeoutMs);
+    client.off('error', onError);
+    return session;
   }
 
-  /** Ends the journal's own pool (a pool given by the application is left alone). */
+  /**
+   * Ends the journal's own pool (a pool given by the application is left alone). A server that
+   * does not answer is not waited for long: the pool's connections are closed instead.
+   */
   async end(): Promise<void> {
-    if (this.options.pool === undefined && !this.pool.ended) await this.pool.end();
+    if (this.options.pool !== undefined || this.pool.ended) return;
+    const ended = await Promise.race([
+      this.pool.end().then(
+        () => true,
+        () => false,
+      ),
+      new Promise<false>((done) => setTimeout(done, POOL_END_TIMEOUT_MS, false).unref()),
+    ]);
+    if (!ended) for (const client of this.ownClients) client.connection.stream.destroy();
   }
-}
 
-/** Gives a pool client back (destroyed when `error` is set) or ends a client of its own. */
-async function endClient(client: Client | PoolClient, pooled: boolean, error: unknown): Promise<void> {
-  if (pooled && 'release' in client) {
-    client.release(error instanceof Error ? error : error === undefined ? undefined : true);
-    return;
+  /** `text` with its values and the query timeout, as pg takes them. */
+  private statement(text: string, values?: readonly unknown[]): QueryConfig {
+    return timedStatement(text, values, this.queryTimeoutMs);
   }
-  // a client whose connection failed may never answer `end`: do not wait on it
-  await Promise.race([client.end().catch(() => undefined), new Promise((done) => setTimeout(done, 1000).unref())]);
 }

@@ -19,7 +19,8 @@ import {
   RunLockedError,
   RunNotResumableError,
 } from '../journal/journal';
-import { Connection, type PostgresJournalOptions, type Session } from './connection';
+import { Connection, type PostgresJournalOptions } from './connection';
+import type { Session } from './session';
 import { JournalSql, LOCK_HOLDER, SCHEMA_LOCK, TRY_LOCK, UNLOCK } from './sql';
 import { addToTally, emptyTally } from '../journal/tally';
 import { PostgresWriter } from './writer';
@@ -210,11 +211,11 @@ class PostgresJournalImpl implements PostgresJournal {
   }
 
   private async createTables(): Promise<void> {
-    const action = `create the journal's tables in schema "${this.schema}"`;
-    if (await this.hasTables(action)) return;
-    await this.connection.transaction(action, async (client) => {
-      await client.query(SCHEMA_LOCK, [this.sql.schemaLockName]);
-      await client.query(this.sql.createTables);
+    // a failing check is told as what it is: the tables may well be there
+    if (await this.hasTables(`check the journal's tables in schema "${this.schema}"`)) return;
+    await this.connection.transaction(`create the journal's tables in schema "${this.schema}"`, async (query) => {
+      await query(SCHEMA_LOCK, [this.sql.schemaLockName]);
+      await query(this.sql.createTables);
     });
   }
 

@@ -1,15 +1,30 @@
 /**
  * The writer of a run the PostgreSQL journal gave ownership of: appends each flush's events in
- * one statement (so one transaction) on the session that holds the run's advisory lock, and on
- * `close` gives the lock and the session back. It does not read runs, and it checks of the
- * events only that their `seq` continues the run's (a gap would make the record unresumable).
+ * one statement (so one transaction) on the session that holds the run's advisory lock, says at
+ * once when that session was lost (the server released the lock: the run may have another owner
+ * now), and on `close` gives the lock and the session back, without waiting long on a server
+ * that does not answer. It does not read runs, and it checks of the events only that their
+ * `seq` continues the run's (a gap would make the record unresumable).
+ *
+ * An append whose answer did not come (a timeout, a lost connection) may still commit on the
+ * server: its session is then broken and nothing more is appended through it, so the record
+ * holds each event at most once (and in order: `(run_id, seq)` is its key). Resuming re-reads
+ * what the server holds.
  */
 
 import type { DagEvent } from '../events';
 import type { JournalWriter } from '../journal/journal';
-import type { Connection, Session } from './connection';
+import type { Connection } from './connection';
+import type { Session } from './session';
 import { type JournalSql, UNLOCK } from './sql';
 import { addToTally, type RunTally } from '../journal/tally';
+
+/**
+ * How long giving a run up may wait for its queued appends and the unlock. Then its session is
+ * closed instead: the server drops the lock with the connection (a process stopping on SIGTERM
+ * must not hang on a server that stopped answering).
+ */
+const CLOSE_TIMEOUT_MS = 5000;
 
 /** Appends to one run through the session that owns it. */
 export class PostgresWriter implements JournalWriter {
@@ -33,20 +48,33 @@ export class PostgresWriter implements JournalWriter {
     }
     const batch = [...events];
     const run = this.tail.then(() => this.write(batch));
-    // a failed append fails its caller; the next one still runs (and finds the seq it expects)
+    // a statement the server refused fails its caller only: the next append still runs (and finds
+    // the seq it expects); any other failure broke the session, and the next one fails too
     this.tail = run.catch(() => undefined);
     return run;
   }
 
-  /** Gives up the run: releases its advisory lock and the session. Later calls return the same promise. */
+  /**
+   * Gives up the run once the appends queued before are stored: releases its advisory lock and
+   * the session (see {@link CLOSE_TIMEOUT_MS}). Later calls return the same promise.
+   */
   close(): Promise<void> {
-    this.closing ??= this.tail.then(() => this.release());
+    this.closing ??= this.release();
     return this.closing;
+  }
+
+  /** Calls `listener` once if the session holding the run's lock is lost before `close` (see `JournalWriter.onLost`). */
+  onLost(listener: (error: Error) => void): void {
+    this.session.onLost((error) => {
+      if (this.closing === undefined) listener(this.connection.fail(`keep the lock of run "${this.runId}" (its session ended)`, error));
+    });
   }
 
   private async write(events: readonly DagEvent[]): Promise<void> {
     if (events.length === 0) return;
     const first = this.tally.lastSeq + 1;
+    // what broke the session says why, before any check of the events: nothing is sent any more
+    if (this.session.broken !== undefined) throw this.connection.fail(`append to run "${this.runId}"`, this.session.broken);
     events.forEach((event, index) => {
       if (event.seq !== first + index) {
         throw new Error(`journal append to run "${this.runId}" out of order: expected seq ${first + index}, got ${event.seq}`);
@@ -54,7 +82,6 @@ export class PostgresWriter implements JournalWriter {
     });
     const next = addToTally(this.tally, events);
     const action = `append seq ${first}..${next.lastSeq} to run "${this.runId}"`;
-    if (this.session.broken !== undefined) throw this.connection.fail(action, this.session.broken);
     try {
       await this.session.query(this.sql.append, [
         this.runId,
@@ -74,15 +101,24 @@ export class PostgresWriter implements JournalWriter {
   }
 
   private async release(): Promise<void> {
+    const deadline = Date.now() + CLOSE_TIMEOUT_MS;
+    const stored = await settlesWithin(this.tail, CLOSE_TIMEOUT_MS);
     let unlocked = false;
-    if (this.session.broken === undefined) {
-      try {
-        await this.session.query(UNLOCK, [this.sql.lockPrefix + this.runId]);
-        unlocked = true;
-      } catch {
-        // the session is unusable: closing it (below) makes the server drop the lock
-      }
+    if (stored && this.session.broken === undefined) {
+      // a session that fails here is unusable: closing it (below) makes the server drop the lock
+      unlocked = await this.session.query(UNLOCK, [this.sql.lockPrefix + this.runId], Math.max(1, deadline - Date.now())).then(
+        () => true,
+        () => false,
+      );
     }
+    // an append still out fails as its connection closes (and whatever was queued after it, on the broken session)
     await this.session.release(!unlocked);
   }
+}
+
+/** Whether `promise` settles within `ms`. */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  return Promise.race([promise.then(() => true), late]).finally(() => clearTimeout(timer));
 }

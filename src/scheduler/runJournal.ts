@@ -36,9 +36,17 @@ export class RunJournal {
     private readonly writer: JournalWriter,
     /** A durable group was acknowledged: the run may dispatch again. */
     private readonly onDurable: () => void,
-    /** The backend failed (a `JournalWriteError`): called once. */
+    /** The backend failed, or the run's ownership was lost (a `JournalWriteError`): called once. */
     private readonly onFailure: (error: JournalWriteError) => void,
-  ) {}
+  ) {
+    // another process may own the run now: it must stop at once, not at its next append (and
+    // never from inside this constructor, whatever the backend does)
+    writer.onLost?.((error) =>
+      queueMicrotask(() => {
+        if (!this.closed) this.fail(error);
+      }),
+    );
+  }
 
   record(event: DagEvent): void {
     this.pending.push(event);
@@ -104,7 +112,10 @@ export class RunJournal {
   finish(): void | Promise<void> {
     this.commit(true);
     const settle = (): void | Promise<void> => {
-      if (this.failure !== undefined) throw this.failure;
+      if (this.failure !== undefined) {
+        this.abandon(); // what it still holds (a lock) is given up
+        throw this.failure;
+      }
       this.closed = true;
       return this.writer.close();
     };

@@ -30,11 +30,11 @@ import { progressReporter } from '../output/progressReporter';
 import { jsonReporter, lineReporter, type Reporter } from '../output/reporter';
 import type { RunSetup } from '../output/runSetup';
 import { refusalLine } from '../store/storeErrors';
-import { commandLine } from '../shellWord';
-import { type StoreLocation, storeFlag } from '../store/storeLocation';
+import type { StoreLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
 import { exitCodeOf, onStopSignals, type StopSignal, stoppingLine } from './interrupts';
 import { writeReportFile } from './reportFile';
+import { journalFailureLine, released, unrecordedCancelLine } from './journalEnd';
 import type { OutputMode } from './runOptions';
 import { describeIoError } from './writeTarget';
 
@@ -72,6 +72,11 @@ export interface RunToDrive {
    * interrupted, its shell tasks stopped, for `rxdag resume`. Without it, SIGTERM cancels.
    */
   readonly halt?: () => Promise<void>;
+  /**
+   * The first failure of the journal's writers (see `haltableJournal.ts`): a cancelled run's
+   * subscriber is gone, so this tells that its end was not recorded.
+   */
+  readonly journalFailure?: () => unknown;
   /** A resumed run: its journal's events (the display and outputs start from them) and failure policy. */
   readonly resumed?: { readonly history: readonly DagEvent[]; readonly failurePolicy: FailurePolicy };
   /** The command that resumes the run (`rxdag resume ID --store …`), for the line SIGTERM prints. */
@@ -155,9 +160,10 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
       if (signal === 'SIGTERM' && target.halt !== undefined) {
         halted = true;
         notice(interruptingLine(groups.size, target.resumeCommand));
+        // nothing more is recorded from this call on (halt sets that at once), so the tasks are
+        // stopped at once: their ends are not recorded, and they run again on resume
         const halting = target.halt();
-        // stopped once nothing more is recorded: their ends are not, and they run again on resume
-        void halting.then(() => groups.terminateAll()).then(() => leftInterrupted(signal));
+        void Promise.all([halting, groups.terminateAll()]).then(() => leftInterrupted(signal));
         return;
       }
       notice(stoppingLine(signal, groups.size));
@@ -205,7 +211,8 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
       return exitCodeOf(final);
     }
     // a cancelled run's subscriber is gone: the library ends its journal without telling
-    const endError = cancelledBy === undefined ? await runEnded : await released(target.journal, final.runId);
+    const endError = cancelledBy === undefined ? await runEnded : undefined;
+    const recorded = cancelledBy === undefined ? true : await released(target.journal, final.runId, target.journalFailure);
     await groups.whenEmpty(); // no child outlives the CLI
     reporter.finish();
     failuresStream(options.output, io).write(failureList(final.failures));
@@ -213,6 +220,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
       outputFailed = true;
       io.stderr.write(`${journalFailureLine(endError, target.store, true)}\n`);
     } else if (endError !== undefined) throw endError;
+    if (recorded !== true) io.stderr.write(`${unrecordedCancelLine(final.runId, recorded, target.store, target.journal)}\n`);
     writeReport();
     log?.close(); // a failure here is printed by the log's handler
     if (cancelledBy === 'events-log') return ExitCode.outputFailed;
@@ -241,39 +249,6 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     stopListening();
     log?.close();
   }
-}
-
-/**
- * `rxdag: cannot write the journal .rxdag/ (run "x"): EFBIG (file too large); run stopped (rxdag
- * resume x continues it once the store can be written)`. What the journal holds stays: the run
- * is `interrupted`. After the run's end (`ended`) only its last events are missing.
- */
-function journalFailureLine(error: JournalWriteError, store: StoreLocation | undefined, ended: boolean): string {
-  const cause = error.cause;
-  const why = cause instanceof Error && cause.name === 'PostgresJournalError' ? cause.message : describeIoError(cause);
-  const then = ended ? 'its end is not recorded' : 'run stopped';
-  const resume = commandLine('rxdag resume', error.runId, store === undefined ? '' : storeFlag(store));
-  return `rxdag: cannot write the journal ${store?.label ?? error.location} (run "${error.runId}"): ${why}; ${then} (${resume} continues it once the store can be written)`;
-}
-
-/** How long a cancelled run's journal may take to record its end (a database's last transaction). */
-const RELEASE_TIMEOUT_MS = 10_000;
-
-/**
- * Waits until the journal no longer lists the run as owned: a cancelled run's last events are
- * committed and its ownership given up (at once for the file journal, a transaction later for
- * PostgreSQL), so the CLI does not exit before the run is recorded `cancelled`. Resolves with
- * nothing either way: a store that cannot answer now leaves the run `interrupted`, resumable.
- */
-async function released(journal: Journal | undefined, runId: string): Promise<undefined> {
-  if (journal === undefined) return undefined;
-  const deadline = Date.now() + RELEASE_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    const runs = await journal.runs({ onUnreadable: () => undefined }).catch(() => undefined);
-    if (runs === undefined || runs.find((run) => run.runId === runId)?.status !== 'running') return undefined;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return undefined;
 }
 
 /**

@@ -47,7 +47,7 @@ export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo)
       return { summary, header: await journal.header(runId), events: await journal.events(runId) };
     };
     const { summary, header, events } = await read().catch((error: unknown) =>
-      error instanceof InvalidInputError ? Promise.reject(error) : asRefusal(error, location),
+      error instanceof InvalidInputError ? Promise.reject(error) : asRefusal(error, location, `read run "${runId}"`),
     );
     const details = runDetails(header, events, summary);
     io.stdout.write(raw.json === true ? `${JSON.stringify(details)}\n` : formatRunDetails(details, location.label));

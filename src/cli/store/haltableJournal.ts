@@ -2,17 +2,29 @@
  * A journal `rxdag run` and `rxdag resume` can halt on SIGTERM (a service manager stopping the
  * process, a reboot): from `halt()` on, the run's writer stores nothing more (an append never
  * settles, so nothing it would release starts) and gives up the run's ownership once the group
- * being stored, if any, is stored. The run's record ends where it was, as after a crash, but with
- * no owner left: `interrupted`, and `rxdag resume` continues it. Reading passes through. It
- * stops no task itself: the command does, once the journal is halted.
+ * being stored, if any, is stored (the backend bounds that wait). The run's record ends where it
+ * was, as after a crash, but with no owner left: `interrupted`, and `rxdag resume` continues it.
+ * Reading passes through, and so does the loss of a run's ownership (until the halt: nothing is
+ * recorded from then on anyway). It keeps the first failure of its writers, which the command
+ * cannot learn from a run it cancelled. It stops no task itself: the command does, as soon as
+ * the journal is halted.
  */
 import type { Journal, JournaledRun, JournalHeader, JournalWriter } from '../../index';
 
 /** A journal and the switch that halts the runs written through it. */
 export interface HaltableJournal {
   readonly journal: Journal;
-  /** Stores nothing more and gives up ownership; resolves once the owned runs are given up. */
+  /**
+   * Stores nothing more from this call on (synchronously) and gives up ownership; resolves once
+   * the owned runs are given up.
+   */
   halt(): Promise<void>;
+  /**
+   * The first error an append of its runs failed with, or the loss of a run's ownership: a
+   * cancelled run's subscriber is gone, so this is how the command learns that its end was not
+   * recorded.
+   */
+  failure(): unknown;
 }
 
 /** An append that never settles: what it would release never starts. */
@@ -20,9 +32,13 @@ const NEVER: Promise<void> = new Promise<void>(() => undefined);
 
 export function haltableJournal(inner: Journal): HaltableJournal {
   let halted = false;
+  let failure: unknown;
+  const failed = (error: unknown) => {
+    failure ??= error;
+  };
   const writers = new Set<HaltableWriter>();
   const wrap = (writer: JournalWriter): JournalWriter => {
-    const haltable = new HaltableWriter(writer, () => halted);
+    const haltable = new HaltableWriter(writer, () => halted, failed);
     writers.add(haltable);
     if (halted) void haltable.halt(); // halted while the record was being made
     return haltable;
@@ -41,25 +57,32 @@ export function haltableJournal(inner: Journal): HaltableJournal {
       halted = true;
       await Promise.all([...writers].map((writer) => writer.halt()));
     },
+    failure: () => failure,
   };
 }
 
 /** A writer that stops storing once halted. */
 class HaltableWriter implements JournalWriter {
-  // the last group being stored, awaited before ownership is given up
-  private storing: Promise<unknown> = Promise.resolve();
   private closed = false;
   private closing: void | Promise<void> = undefined;
 
   constructor(
     private readonly inner: JournalWriter,
     private readonly halted: () => boolean,
+    /** An append failed, or the run's ownership was lost. */
+    private readonly failed: (error: unknown) => void,
   ) {}
 
   append(events: Parameters<JournalWriter['append']>[0], durable?: boolean): void | Promise<void> {
     if (this.halted()) return NEVER;
-    const stored = this.inner.append(events, durable);
-    if (stored instanceof Promise) this.storing = stored.catch(() => undefined);
+    let stored: void | Promise<void>;
+    try {
+      stored = this.inner.append(events, durable);
+    } catch (error) {
+      this.failed(error);
+      throw error;
+    }
+    if (stored instanceof Promise) stored.catch(this.failed);
     return stored;
   }
 
@@ -67,8 +90,19 @@ class HaltableWriter implements JournalWriter {
     return this.closeInner();
   }
 
+  onLost(listener: (error: Error) => void): void {
+    this.inner.onLost?.((error) => {
+      if (this.halted()) return; // the run is being given up: nothing of it is recorded any more
+      this.failed(error);
+      listener(error);
+    });
+  }
+
+  /** Gives the run up at once: the inner writer orders that after the group being stored, if any. */
   halt(): Promise<void> {
-    return this.storing.then(() => this.closeInner()).catch(() => undefined);
+    return Promise.resolve()
+      .then(() => this.closeInner())
+      .catch(() => undefined);
   }
 
   /** Closes the writer once, whoever asks first (the run's end, or the halt); synchronous when the writer is. */

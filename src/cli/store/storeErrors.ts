@@ -20,8 +20,10 @@ import { type StoreLocation, storeFlag } from './storeLocation';
 /**
  * The one line for an error the store (or the library, about a journaled run) raised before
  * anything ran, or undefined when it is not such an error (a bug: the caller rethrows it).
+ * `doing` names what the command was doing when the server failed it (`read run "x"`), in
+ * place of the journal's own step (`rxdag show` lists the runs to find one).
  */
-export function refusalLine(error: unknown, store: StoreLocation): string | undefined {
+export function refusalLine(error: unknown, store: StoreLocation, doing?: string): string | undefined {
   if (error instanceof RunLockedError) return `${error.message} (rxdag runs${storeFlag(store)} lists it as running)`;
   if (error instanceof RunNotResumableError) {
     if (error.reason === 'unknown')
@@ -33,9 +35,9 @@ export function refusalLine(error: unknown, store: StoreLocation): string | unde
   // PostgresJournalError comes from `rxdag/postgres`, loaded only for a database: known by name
   if (error instanceof Error && error.name === 'PostgresJournalError') {
     // named as the user wrote it: the journal was given it without `schema=`, its SSL mode pinned (`postgresUrl.ts`)
-    const { action, reason } = error as PostgresJournalError;
-    if (store.kind === 'postgres') return `cannot reach the store: PostgreSQL journal at ${store.label}: cannot ${action}: ${reason}`;
-    return `cannot reach the store: ${error.message}`;
+    const { action, reason, location } = error as PostgresJournalError;
+    const label = store.kind === 'postgres' ? store.label : location;
+    return `cannot reach the store: PostgreSQL journal at ${label}: cannot ${doing ?? action}: ${reason}`;
   }
   if (error instanceof JournalWriteError) return undefined;
   if (typeof (error as NodeJS.ErrnoException | null)?.code === 'string' && (error as NodeJS.ErrnoException).syscall !== undefined)
@@ -43,9 +45,9 @@ export function refusalLine(error: unknown, store: StoreLocation): string | unde
   return undefined;
 }
 
-/** Turns a store's refusal into an `InvalidInputError` (exit 2); anything else is rethrown as it is. */
-export function asRefusal(error: unknown, store: StoreLocation): never {
-  const line = refusalLine(error, store);
+/** Turns a store's refusal into an `InvalidInputError` (exit 2); anything else is rethrown as it is. `doing`: see {@link refusalLine}. */
+export function asRefusal(error: unknown, store: StoreLocation, doing?: string): never {
+  const line = refusalLine(error, store, doing);
   if (line === undefined) throw error;
   throw new InvalidInputError([{ message: line }]);
 }

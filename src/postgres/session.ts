@@ -1,0 +1,147 @@
+/**
+ * A session of the PostgreSQL journal: one connection of its own that holds a run's advisory
+ * lock for the run's life. It knows when the connection can no longer be trusted (`broken`) and
+ * says at once when it was lost without a query of ours (the server ended it, the network
+ * dropped it): the server then released the lock, and another process may own the run. It does
+ * not know what a run or a lock is; `writer.ts` and `postgresJournal.ts` do.
+ */
+
+import type { Client, PoolClient, QueryConfig, QueryResultRow } from 'pg';
+
+/** A connection that holds a run's ownership for the run's life. */
+export interface Session {
+  /**
+   * Runs one statement on this session, failing when the server does not answer within
+   * `timeoutMs` (default: the journal's query timeout). A failure that is not the statement's
+   * own (a timeout, a lost connection) breaks the session: a statement whose answer never came
+   * may still commit on the server, so nothing more may be sent through it.
+   */
+  query<R extends QueryResultRow>(text: string, values?: readonly unknown[], timeoutMs?: number): Promise<R[]>;
+  /** Set once the connection failed or could not be trusted: every later query fails too. */
+  readonly broken: Error | undefined;
+  /**
+   * Calls `listener` once, with the first error, when the connection fails before it is
+   * released (in a microtask when it already has). A released session calls no listener.
+   */
+  onLost(listener: (error: Error) => void): void;
+  /**
+   * Gives the connection back (a pool client) or ends it. A broken one, or one released with
+   * `destroy` (it may still hold a lock), is closed, never given back. Later calls do nothing.
+   */
+  release(destroy?: boolean): Promise<void>;
+}
+
+/** How long ending a session's own connection may take before its socket is destroyed (a server that does not answer). */
+const END_TIMEOUT_MS = 1000;
+
+/** pg's error for a query whose `query_timeout` elapsed (it has no code). */
+const PG_QUERY_TIMEOUT_MESSAGE = 'Query read timeout';
+
+/** Whether `error` is pg's `query_timeout` error. */
+export function isQueryTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === PG_QUERY_TIMEOUT_MESSAGE && (error as { code?: unknown }).code === undefined;
+}
+
+/**
+ * Whether `error` is the failure of a statement that the server reported and rolled back (a
+ * constraint, a syntax error): the session is still in a known state. Anything else (a
+ * timeout, a lost connection, a FATAL error of the server) leaves it unknown.
+ */
+function isStatementError(error: unknown): boolean {
+  const { severity } = (error ?? {}) as { severity?: unknown };
+  return error instanceof Error && severity === 'ERROR';
+}
+
+/** A statement with its timeout, as pg takes it (its `QueryConfig` type lacks `query_timeout`). */
+export function timedStatement(text: string, values: readonly unknown[] | undefined, timeoutMs: number): QueryConfig {
+  const config: QueryConfig & { query_timeout: number } = {
+    text,
+    ...(values === undefined ? {} : { values: [...values] }),
+    query_timeout: timeoutMs,
+  };
+  return config;
+}
+
+/**
+ * A {@link Session} over `client`, connected already. `pooled`: a client of a pool, given back
+ * to it on release (unless broken). `timeoutMs`: the default query timeout.
+ */
+export function sessionOf(client: Client | PoolClient, pooled: boolean, timeoutMs: number): Session {
+  let broken: Error | undefined;
+  let released = false;
+  const listeners: ((error: Error) => void)[] = [];
+  const lose = (error: Error) => {
+    // the first error says why (the server's "terminating connection…"); what follows is its echo
+    broken ??= error;
+    if (released) return;
+    for (const listener of listeners.splice(0)) listener(broken);
+  };
+  const onError = (error: Error) => lose(error);
+  const onEnd = () => lose(new Error('the connection was closed'));
+  client.on('error', onError);
+  client.on('end', onEnd);
+  const destroy = () => client.connection.stream.destroy();
+
+  const session: Session = {
+    query: async <R extends QueryResultRow>(text: string, values?: readonly unknown[], ms = timeoutMs) => {
+      if (broken !== undefined) throw broken;
+      try {
+        return (await client.query<R>(timedStatement(text, values, ms))).rows;
+      } catch (error) {
+        if (!isStatementError(error)) {
+          broken ??= error instanceof Error ? error : new Error(String(error));
+          // pg keeps waiting for a timed-out answer on the socket: closing it makes the server
+          // roll back what it had not committed, and drop the session's locks
+          if (isQueryTimeout(error)) destroy();
+        }
+        throw error;
+      }
+    },
+    get broken() {
+      return broken;
+    },
+    onLost(listener) {
+      if (released) return;
+      if (broken === undefined) listeners.push(listener);
+      else {
+        const error = broken;
+        queueMicrotask(() => listener(error));
+      }
+    },
+    release: async (forced = false) => {
+      if (released) return;
+      released = true;
+      listeners.length = 0;
+      if (forced) broken ??= new Error('session destroyed: it may still hold a lock');
+      if (pooled && broken === undefined) {
+        await client.query(timedStatement('RESET application_name', undefined, timeoutMs)).catch((error: Error) => {
+          broken = error;
+        });
+      }
+      client.off('error', onError);
+      client.off('end', onEnd);
+      // an own connection that failed may still report while it ends: it must not crash the
+      // process (a pool client is the pool's again, which listens itself)
+      if (!pooled) client.on('error', () => undefined);
+      await endClient(client, pooled, broken);
+    },
+  };
+  return session;
+}
+
+/** Gives a pool client back (destroyed when `error` is set) or ends a client of its own. */
+export async function endClient(client: Client | PoolClient, pooled: boolean, error: unknown): Promise<void> {
+  if (pooled && 'release' in client) {
+    client.release(error instanceof Error ? error : error === undefined ? undefined : true);
+    return;
+  }
+  // a client whose connection failed may never answer `end`: do not wait on it, close its socket
+  const ended = await Promise.race([
+    client.end().then(
+      () => true,
+      () => false,
+    ),
+    new Promise<false>((done) => setTimeout(done, END_TIMEOUT_MS, false).unref()),
+  ]);
+  if (!ended) client.connection.stream.destroy();
+}
