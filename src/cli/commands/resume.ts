@@ -77,7 +77,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
       if (error instanceof DagValidationError) throw new InvalidInputError([{ message: invalidJournaledDag(header.dagId, error) }]);
       return asRefusal(error, location);
     }
-    if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes);
+    if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes, io.stderr);
     // with --redis, attempts (also those in flight when the run stopped) go to workers
     const { agents, groups } =
       remote === undefined ? builtinAgents(options.killGraceMs) : { agents: remote.agents, groups: new ProcessGroups(options.killGraceMs) };
@@ -111,6 +111,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
         store: location,
         journal: haltable.journal,
         halt: haltable.halt,
+        journalFailure: haltable.failure,
         resumeCommand: commandLine('rxdag resume', id, `${storeFlag(location)}${options.remote === undefined || remote === undefined ? '' : remoteFlags(options.remote, remote.location)}`),
         resumed: { history, failurePolicy: header.options.failurePolicy },
         announce: (first) =>

@@ -66,7 +66,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
     const { loaded, note } =
       store !== undefined && options.history ? await fillFromHistory(read, store.journal) : { loaded: read, note: undefined };
     const runId = store === undefined ? undefined : newRunId(loaded.dag.id);
-    if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes);
+    if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes, io.stderr);
     const remoteNote =
       options.remote === undefined || remote === undefined ? undefined : { resumeFlags: remoteFlags(options.remote, remote.location) };
     const { run, groups } = createRun(
@@ -100,7 +100,9 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
         ...report,
         notes,
         source: file,
-        ...(store === undefined || haltable === undefined ? {} : { store: store.location, journal: haltable.journal, halt: haltable.halt }),
+        ...(store === undefined || haltable === undefined
+          ? {}
+          : { store: store.location, journal: haltable.journal, halt: haltable.halt, journalFailure: haltable.failure }),
         ...(resumeCommand === undefined || where === undefined
           ? {}
           : { resumeCommand, announce: () => `rxdag: run ${runId} (journal ${where.label}; resume with: ${resumeCommand})` }),

@@ -36,7 +36,7 @@ export function loadRemoteModule<T>(load: () => T): T {
 export async function openRemoteAgents(
   settings: RemoteSettings,
   stderr: { write(text: string): unknown },
-  afterRun: { write(text: string): unknown } = process.stderr,
+  afterRun: { write(text: string): unknown },
 ): Promise<RemoteAgents> {
   const { remoteAgents } = loadRemoteModule(() => require('./remoteAgents') as typeof import('./remoteAgents'));
   const remote = await remoteAgents(settings, afterRun);
