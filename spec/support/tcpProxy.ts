@@ -74,12 +74,7 @@ export async function startTcpProxy(target: { readonly host: string; readonly po
   };
   return {
     port: address.port,
-    url: (connectionString) => {
-      const url = new URL(connectionString);
-      url.hostname = '127.0.0.1';
-      url.port = String(address.port);
-      return url.toString();
-    },
+    url: throughPort(address.port),
     freeze: (what = 'both') => {
       frozen = what;
       for (const pair of pairs) hold(pair);
@@ -135,15 +130,20 @@ export async function startMutePostgres(): Promise<{
   if (address === null || typeof address === 'string') throw new Error('the mute server has no port');
   return {
     port: address.port,
-    url: (connectionString) => {
-      const url = new URL(connectionString);
-      url.hostname = '127.0.0.1';
-      url.port = String(address.port);
-      return url.toString();
-    },
+    url: throughPort(address.port),
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+}
+
+/** A connection string's URL sent to `port` on this machine instead (a proxy's, a mute server's). */
+function throughPort(port: number): (connectionString: string) => string {
+  return (connectionString) => {
+    const url = new URL(connectionString);
+    url.hostname = '127.0.0.1';
+    url.port = String(port);
+    return url.toString();
   };
 }

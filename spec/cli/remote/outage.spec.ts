@@ -18,19 +18,8 @@ const NO_KEY = { RXDAG_WORKER_KEY: '' };
 describeOwnRedis('rxdag run --redis and rxdag worker when Redis stops answering or goes away', (env) => {
   const tmp = tempDir();
   const fleet = new WorkerFleet();
-  // pids a shell task wrote: killed after each test whatever happened
-  const taskPids: number[] = [];
   beforeAll(() => ensureBuilt(), 120_000);
-  afterEach(async () => {
-    for (const pid of taskPids.splice(0)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    await fleet.stopAll();
-  });
+  afterEach(() => fleet.stopAll());
   afterAll(() => tmp.remove());
 
   /** A DAG of one shell task that writes its shell's and its `sleep 30`'s pids to `pids`. */
@@ -94,7 +83,7 @@ describeOwnRedis('rxdag run --redis and rxdag worker when Redis stops answering 
     fleet.track(startCli(['run', file, '--redis', env.redis().url], NO_KEY));
     await waitFor(() => linesOf(pids).length === 2, 'the shell task to start on the worker', 20_000);
     const started = linesOf(pids).map(Number);
-    taskPids.push(...started);
+    fleet.trackTaskPids(started);
     await env.redis().stop();
     worker.child.kill('SIGTERM');
     await waitFor(() => worker.stderrSoFar().includes('waiting for 1 running attempt to finish'), 'the worker to say it waits');

@@ -17,21 +17,10 @@ const NO_KEY = { RXDAG_WORKER_KEY: '' };
 describeRedis('signals to rxdag run --redis and rxdag worker', (env) => {
   const tmp = tempDir();
   const fleet = new WorkerFleet();
-  // pids a shell task wrote: killed after each test whatever happened
-  const taskPids: number[] = [];
   let prefix = '';
   prefixPerTest(env, (fresh) => (prefix = fresh));
   beforeAll(() => ensureBuilt(), 120_000);
-  afterEach(async () => {
-    for (const pid of taskPids.splice(0)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    await fleet.stopAll();
-  });
+  afterEach(() => fleet.stopAll());
   afterAll(() => tmp.remove());
 
   const remote = () => ['--redis', env.url, '--redis-prefix', prefix];
@@ -49,7 +38,7 @@ describeRedis('signals to rxdag run --redis and rxdag worker', (env) => {
   async function taskStarted(pids: string): Promise<number[]> {
     await waitFor(() => linesOf(pids).length === 2, 'the shell task to start on the worker', 30_000);
     const started = linesOf(pids).map(Number);
-    taskPids.push(...started);
+    fleet.trackTaskPids(started);
     return started;
   }
 

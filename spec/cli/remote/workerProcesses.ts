@@ -33,6 +33,8 @@ export function exited(cli: RunningCli): boolean {
 /** The workers (and other CLI processes) one test started. */
 export class WorkerFleet {
   private readonly started: RunningCli[] = [];
+  // pids a shell task wrote: killed by `stopAll` whatever happened
+  private readonly taskPids: number[] = [];
 
   /** Starts `rxdag worker --redis url --redis-prefix prefix …args` and waits until it serves. */
   async start(url: string, prefix: string, args: readonly string[] = [], env: Readonly<Record<string, string>> = {}): Promise<WorkerCli> {
@@ -49,8 +51,20 @@ export class WorkerFleet {
     return cli;
   }
 
-  /** Kills every process still running (SIGKILL) and waits until each has exited. */
+  /** Keeps the pids of a task's processes to be killed by {@link stopAll}. */
+  trackTaskPids(pids: readonly number[]): void {
+    this.taskPids.push(...pids);
+  }
+
+  /** Kills every process still running (SIGKILL), tasks' included, and waits until each CLI has exited. */
   async stopAll(): Promise<void> {
+    for (const pid of this.taskPids.splice(0)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
     for (const cli of this.started.splice(0)) {
       if (!exited(cli)) cli.child.kill('SIGKILL');
       await cli.done;
