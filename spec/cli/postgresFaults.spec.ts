@@ -23,7 +23,18 @@ describePostgres('rxdag with a PostgreSQL store that fails', (db) => {
   const target = { host: server.hostname, port: Number(server.port || 5432) };
   const proxies: TcpProxy[] = [];
   const clis: RunningCli[] = [];
+  // files where gate tasks wrote their pids: a task left running by a failed test is killed
+  const pidFiles: string[] = [];
   beforeAll(() => ensureBuilt(), 120_000);
+  afterEach(() => {
+    for (const pid of pidFiles.splice(0).flatMap(linesOf).map(Number)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
   afterAll(() => tmp.remove());
   // before the schemas are dropped: a frozen session may hold locks
   db.onCleanup(async () => {
@@ -48,6 +59,7 @@ describePostgres('rxdag with a PostgreSQL store that fails', (db) => {
     mkdirSync(dir, { recursive: true });
     const cli = startCli(['run', gatedDag(dir, name), '--store', store, '--kill-grace', '1000'], env);
     clis.push(cli);
+    pidFiles.push(env.PIDS);
     await waitUntil(() => linesOf(env.PIDS).length > 0 && printedRunId(cli.stderrSoFar()) !== undefined, 'the gate task to run');
     return { cli, env, runId: printedRunId(cli.stderrSoFar())!, gatePid: Number(linesOf(env.PIDS)[0]) };
   };
