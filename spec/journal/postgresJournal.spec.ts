@@ -1,11 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
+import { userInfo } from 'node:os';
 import { Pool } from 'pg';
 import type { DagEvent } from '../../src/events';
 import { runDag } from '../../src/index';
 import { JournalCorruptError, RunLockedError } from '../../src/journal/journal';
 import { PostgresJournalError, postgresJournal } from '../../src/postgres';
+import { withUserOfProcess } from '../../src/postgres/connection';
 import { describePostgres } from '../support/postgres';
 import { describeJournalContract, eventsOf, freshRunId, sampleHeader } from './contract';
 
@@ -43,6 +45,25 @@ describe('postgresJournal options and location (no server needed)', () => {
     await pool.end();
   });
 
+  it('connects as the user this process runs as when the URL, PGUSER and USER name none, as libpq does', () => {
+    const me = userInfo().username;
+    const none = {};
+    expect(withUserOfProcess('postgres://127.0.0.1:5432/test?schema=s', none)).toBe(
+      `postgres://${encodeURIComponent(me)}@127.0.0.1:5432/test?schema=s`,
+    );
+    expect(withUserOfProcess('postgresql://h/db', none)).toBe(`postgresql://${encodeURIComponent(me)}@h/db`);
+    // a user given anywhere is kept, and other forms are left as they are
+    for (const [given, env] of [
+      ['postgres://alice@h/db', none],
+      ['postgres://h/db?user=bob', none],
+      ['postgres://h/db', { PGUSER: 'carol' }],
+      ['postgres://h/db', { USER: 'dave' }],
+      ['host=h dbname=db', none],
+    ] as const) {
+      expect(withUserOfProcess(given, env)).toBe(given);
+    }
+  });
+
   it('refuses a schema name PostgreSQL cannot hold', () => {
     expect(() => postgresJournal({ connectionString: 'postgres://x@h/db', schema: '' })).toThrow(TypeError);
     expect(() => postgresJournal({ connectionString: 'postgres://x@h/db', schema: 'x'.repeat(64) })).toThrow(/63 bytes/);
@@ -68,6 +89,27 @@ describe('postgresJournal options and location (no server needed)', () => {
 });
 
 describePostgres('postgresJournal', (db) => {
+  it('reaches the server from a process without USER or PGUSER, with a URL that names no user', async () => {
+    const saved = { USER: process.env.USER, PGUSER: process.env.PGUSER };
+    delete process.env.USER;
+    delete process.env.PGUSER;
+    const url = new URL(db.connectionString);
+    url.username = '';
+    url.password = '';
+    const journal = postgresJournal({ connectionString: url.toString(), schema: db.schema });
+    try {
+      const listed = await journal.runs().then(
+        () => 'listed',
+        (error: unknown) => String(error),
+      );
+      // the server heard a user name: ours (it may have no role of that name here)
+      expect(listed).toMatch(new RegExp(`^listed$|role "${userInfo().username}" does not exist`));
+    } finally {
+      await journal.end();
+      for (const [name, value] of Object.entries(saved)) if (value !== undefined) process.env[name] = value;
+    }
+  });
+
   describeJournalContract('PostgreSQL (connection string)', async () => {
     const journal = postgresJournal({ connectionString: db.connectionString, schema: db.schema });
     return { journal, cleanup: () => journal.end() };
@@ -156,7 +198,11 @@ describePostgres('postgresJournal', (db) => {
     const schema = db.newSchema();
     const journal = journalOf(schema);
     expect(await journal.runs()).toEqual([]);
-    const reads: readonly (() => Promise<unknown>)[] = [() => journal.events('nope'), () => journal.header('nope'), () => journal.resume('nope')];
+    const reads: readonly (() => Promise<unknown>)[] = [
+      () => journal.events('nope'),
+      () => journal.header('nope'),
+      () => journal.resume('nope'),
+    ];
     for (const read of reads) {
       await expect(Promise.resolve().then(read)).rejects.toMatchObject({ name: 'RunNotResumableError', runId: 'nope' });
     }
@@ -169,7 +215,9 @@ describePostgres('postgresJournal', (db) => {
     const runId = freshRunId('left');
     const called: string[] = [];
     const dag = { id: 'left', tasks: [{ id: 'a', agent: 'w' }] };
-    runDag(dag, { agents: { w: ({ id }) => called.push(id) }, journal, runId }).subscribe().unsubscribe();
+    runDag(dag, { agents: { w: ({ id }) => called.push(id) }, journal, runId })
+      .subscribe()
+      .unsubscribe();
     const deadline = Date.now() + 10_000;
     let status: string | undefined;
     while (Date.now() < deadline && status !== 'cancelled') {

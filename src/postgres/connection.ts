@@ -6,7 +6,7 @@
  * It does not know the journal's tables or what a run is.
  */
 
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { Client, Pool, type PoolClient, type QueryConfig, type QueryResultRow } from 'pg';
 import { endClient, isQueryTimeout, type Session, sessionOf, timedStatement } from './session';
 
@@ -51,6 +51,30 @@ export const QUERY_TIMEOUT_MS = 30_000;
 
 /** How long ending the journal's own pool may take (its server not answering); then its sockets are closed. */
 const POOL_END_TIMEOUT_MS = 2000;
+
+/**
+ * `postgres://host/db` with the user this process runs as when it names none and neither
+ * `PGUSER` nor `USER` is set (a container, a service): as libpq does, where pg would send no user
+ * name at all and the server would refuse it ("no PostgreSQL user name specified").
+ */
+export function withUserOfProcess(connectionString: string, env: NodeJS.ProcessEnv = process.env): string {
+  if ((env.PGUSER ?? '') !== '' || (env.USER ?? '') !== '') return connectionString;
+  let url: URL;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    return connectionString; // the `host=… user=…` keyword form: as given
+  }
+  if (!/^postgres(ql)?:$/.test(url.protocol) || url.username !== '' || url.searchParams.has('user')) return connectionString;
+  let user: string;
+  try {
+    user = userInfo().username;
+  } catch {
+    return connectionString; // a uid without a name: pg says what is missing
+  }
+  url.username = encodeURIComponent(user);
+  return url.toString();
+}
 
 /** The connection string with its password (in the URL or a `password` parameter) replaced by `***`. */
 export function redactConnectionString(connectionString: string): string {
@@ -137,6 +161,8 @@ export class Connection {
   readonly queryTimeoutMs: number;
   // the clients of the journal's own pool, closed when ending the pool takes too long
   private readonly ownClients = new Set<Client>();
+  // the connection string the journal connects with (see `withUserOfProcess`)
+  private readonly connectTo: string | undefined;
 
   constructor(private readonly options: PostgresJournalOptions) {
     const { connectionString, pool } = options;
@@ -146,7 +172,8 @@ export class Connection {
     this.location = pool === undefined ? redactConnectionString(connectionString ?? '') : describePool(pool);
     this.secrets = secretsOf(connectionString, pool);
     this.queryTimeoutMs = queryTimeoutOf(connectionString, pool) ?? QUERY_TIMEOUT_MS;
-    this.pool = pool ?? new Pool({ connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, allowExitOnIdle: true, max: 4 });
+    this.connectTo = connectionString === undefined ? undefined : withUserOfProcess(connectionString);
+    this.pool = pool ?? new Pool({ connectionString: this.connectTo, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, allowExitOnIdle: true, max: 4 });
     if (pool === undefined) {
       // an idle pooled connection that dies reports here; the next query reports it to its caller
       this.pool.on('error', () => undefined);
@@ -203,14 +230,14 @@ export class Connection {
 
   /** A connection of its own (never shared with other queries), named by {@link ownerTag}. */
   async session(action: string): Promise<Session> {
-    const { connectionString, pool } = this.options;
+    const { pool } = this.options;
     // until the session listens itself: a connection that fails now fails `connect` or the query
     const onError = () => undefined;
     let client: Client | PoolClient | undefined;
     try {
       if (pool === undefined) {
         client = new Client({
-          connectionString,
+          connectionString: this.connectTo,
           application_name: this.ownerTag,
           connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
           keepAlive: true,
