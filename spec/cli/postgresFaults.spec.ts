@@ -63,6 +63,19 @@ describePostgres('rxdag with a PostgreSQL store that fails', (db) => {
     await waitUntil(() => linesOf(env.PIDS).length > 0 && printedRunId(cli.stderrSoFar()) !== undefined, 'the gate task to run');
     return { cli, env, runId: printedRunId(cli.stderrSoFar())!, gatePid: Number(linesOf(env.PIDS)[0]) };
   };
+  /**
+   * Starts a gated run through a proxy (with `queryTimeoutMs` when given), freezes the proxy
+   * once the gate task runs and sends `signal` to the CLI; `signalledAt` is when.
+   */
+  const signalWithFrozenStore = async (name: string, signal: NodeJS.Signals, queryTimeoutMs?: number) => {
+    const network = await proxy();
+    const store = storeOf(network, queryTimeoutMs);
+    const started = await startGated(store, name);
+    network.freeze();
+    const signalledAt = Date.now();
+    started.cli.child.kill(signal);
+    return { ...started, network, store, signalledAt };
+  };
   /** The status `rxdag runs` gives `runId` (read directly, not through a proxy). */
   const statusOf = async (runId: string) => {
     const listed = await runCli(['runs', '--json', '--store', storeOf()]);
@@ -99,12 +112,7 @@ describePostgres('rxdag with a PostgreSQL store that fails', (db) => {
   }, 30_000);
 
   it('should stop the tasks at once on SIGTERM with a frozen store and exit 143 within bounds, the run left interrupted', async () => {
-    const network = await proxy();
-    const store = storeOf(network);
-    const { cli, runId, gatePid } = await startGated(store, 'sigterm-frozen');
-    network.freeze();
-    const signalledAt = Date.now();
-    cli.child.kill('SIGTERM');
+    const { cli, runId, gatePid, network, store, signalledAt } = await signalWithFrozenStore('sigterm-frozen', 'SIGTERM');
     await waitUntil(() => !isRunning(gatePid), 'the gate task to be stopped', 3000);
     const stoppedAfterMs = Date.now() - signalledAt;
     const result = await cli.done;
@@ -120,12 +128,7 @@ describePostgres('rxdag with a PostgreSQL store that fails', (db) => {
   }, 30_000);
 
   it('should exit 130 within bounds on Ctrl-C with a frozen store, saying the cancellation is not recorded and the run can be resumed', async () => {
-    const network = await proxy();
-    const store = storeOf(network);
-    const { cli, runId, gatePid } = await startGated(store, 'sigint-frozen');
-    network.freeze();
-    const signalledAt = Date.now();
-    cli.child.kill('SIGINT');
+    const { cli, runId, gatePid, network, store, signalledAt } = await signalWithFrozenStore('sigint-frozen', 'SIGINT');
     const result = await cli.done;
     const exitedAfterMs = Date.now() - signalledAt;
     expect(result.code).toBe(130);
@@ -142,12 +145,7 @@ describePostgres('rxdag with a PostgreSQL store that fails', (db) => {
   }, 30_000);
 
   it('should say why a Ctrl-C cancellation could not be written, exit 130, and leave the run resumable', async () => {
-    const network = await proxy();
-    const store = storeOf(network, 1000);
-    const { cli, runId } = await startGated(store, 'sigint-unwritten');
-    network.freeze();
-    const signalledAt = Date.now();
-    cli.child.kill('SIGINT');
+    const { cli, runId, network, store, signalledAt } = await signalWithFrozenStore('sigint-unwritten', 'SIGINT', 1000);
     const result = await cli.done;
     const exitedAfterMs = Date.now() - signalledAt;
     expect(result.code).toBe(130);

@@ -195,7 +195,9 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   const runEnded = new Promise<unknown>((resolve) => (settle = resolve));
   subscription = run.subscribe({
     error: (error: unknown) => {
-      failRun(error);
+      // halted by SIGTERM, the run is left interrupted whatever happens to it now (its journal's
+      // last group, cut short by the halt, may fail it)
+      if (!halted) failRun(error);
       settle(error);
     },
     complete: () => settle(undefined),
