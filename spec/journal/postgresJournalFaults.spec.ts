@@ -113,6 +113,12 @@ describePostgres('postgresJournal on a failing server or network', (db) => {
         }),
       );
       await running;
+      // the attempt's start is stored: from here no append is out, only the lost session can tell
+      const stored = direct();
+      const deadline = Date.now() + 5000;
+      while (!(await stored.events(runId).catch(() => [])).some((event) => event.type === 'task.started') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
       const holder = await runLockHolder(db, db.schema, runId);
       expect(holder?.applicationName).toMatch(new RegExp(`^rxdag .*:${process.pid}$`));
       const terminatedAt = Date.now();
