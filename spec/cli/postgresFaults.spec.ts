@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { postgresJournal } from '../../src/postgres';
 import { describePostgres, runLockHolder } from '../support/postgres';
 import { startMutePostgres, startTcpProxy, type TcpProxy } from '../support/tcpProxy';
 import { ensureBuilt, notices, printedRunId, runCli, type RunningCli, startCli } from './support/builtCli';
@@ -90,10 +91,27 @@ describePostgres('rxdag with a PostgreSQL store that fails', (db) => {
     return status;
   };
   const quoted = (store: string) => `'${store}'`;
+  /** Polls `check` until it holds (at most 5 s). */
+  const waitUntilAsync = async (check: () => Promise<boolean>, what: string) => {
+    const deadline = Date.now() + 5000;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
 
   it('should stop a run at once with exit 74 when the session holding its lock is terminated, its task stopped, resumable', async () => {
     const store = storeOf();
     const { cli, runId, gatePid } = await startGated(store, 'lost');
+    // the gate's start is stored: from here no append is out, only the lost session can tell
+    const journal = postgresJournal({ connectionString: db.connectionString, schema: db.schema });
+    try {
+      const stored = async () =>
+        (await journal.events(runId).catch(() => [])).some((e) => e.type === 'task.started' && e.taskId === 'gate');
+      await waitUntilAsync(stored, "the gate task's start to be stored");
+    } finally {
+      await journal.end();
+    }
     const holder = await runLockHolder(db, db.schema, runId);
     expect(holder?.applicationName).toBe(`rxdag ${hostname()}:${cli.child.pid}`.slice(0, 63));
     const terminatedAt = Date.now();
