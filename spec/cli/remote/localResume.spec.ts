@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import { describeRedis, prefixPerTest } from '../../support/redis';
-import { ensureBuilt, printedRunId, runCli, startCli } from '../support/builtCli';
-import { tempDir } from '../support/files';
-import { linesOf, WorkerFleet } from './workerProcesses';
+import { describeRedis } from '../../support/redis';
+import { printedRunId, runCli, startCli } from '../support/builtCli';
+import { linesOf, remoteCliSuite } from './workerProcesses';
 
 /**
  * `rxdag resume` without `--redis` of a run that sent its attempts to workers: the attempts it
@@ -15,20 +14,24 @@ jest.setTimeout(60_000);
 const NO_KEY = { RXDAG_WORKER_KEY: '' };
 
 describeRedis('rxdag resume without --redis of a remote run', (env) => {
-  const tmp = tempDir();
-  const fleet = new WorkerFleet();
   let prefix = '';
-  prefixPerTest(env, (fresh) => (prefix = fresh));
-  beforeAll(() => ensureBuilt(), 120_000);
-  afterEach(() => fleet.stopAll());
-  afterAll(() => tmp.remove());
+  const { tmp, fleet } = remoteCliSuite(env, (fresh) => (prefix = fresh));
 
   /** Starts `rxdag run --redis` of two shell tasks with no worker to take them, and kills it once its first attempt is queued. */
   async function killedWithAttemptsQueued(name: string): Promise<{ runId: string; store: string; marks: string }> {
     const store = tmp.file(`${name}-store`);
     const marks = tmp.file(`${name}.marks`);
     const file = tmp.file(`${name}.json`);
-    writeFileSync(file, JSON.stringify({ id: name, tasks: [{ id: 'p', run: `echo "$RXDAG_TASK_ID" >> '${marks}'` }, { id: 'q', deps: ['p'], run: 'true' }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        id: name,
+        tasks: [
+          { id: 'p', run: `echo "$RXDAG_TASK_ID" >> '${marks}'` },
+          { id: 'q', deps: ['p'], run: 'true' },
+        ],
+      }),
+    );
     const run = fleet.track(startCli(['run', file, '--store', store, '--redis', env.url, '--redis-prefix', prefix, '--json'], NO_KEY));
     await run.waitForStdout(/"type":"task\.started"/);
     // the job is added on the agent's call, in the same turn: a moment lets it reach Redis
@@ -60,7 +63,10 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
   it('should run them here with --local, and refuse --local with --redis', async () => {
     const { runId, store, marks } = await killedWithAttemptsQueued('local');
     const both = await runCli(['resume', runId, '--store', store, '--local', '--redis', env.url], NO_KEY);
-    expect(both).toMatchObject({ code: 2, stderr: 'rxdag: --local and --redis cannot go together: --local runs here what --redis sends to workers\n' });
+    expect(both).toMatchObject({
+      code: 2,
+      stderr: 'rxdag: --local and --redis cannot go together: --local runs here what --redis sends to workers\n',
+    });
     const local = await runCli(['resume', runId, '--store', store, '--local', '--quiet'], NO_KEY);
     expect(local.code).toBe(0);
     expect(linesOf(marks)).toEqual(['p']);

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { describeOwnRedis } from '../../support/redis';
-import { ensureBuilt, startCli } from '../support/builtCli';
-import { isRunning, tempDir } from '../support/files';
-import { exited, linesOf, waitFor, WorkerFleet } from './workerProcesses';
+import { startCli } from '../support/builtCli';
+import { isRunning } from '../support/files';
+import { exited, linesOf, remoteCliSuite, waitFor } from './workerProcesses';
 
 /**
  * `rxdag run --redis` and `rxdag worker` when Redis stops answering (SIGSTOP) or goes away
@@ -16,11 +16,7 @@ jest.setTimeout(30_000);
 const NO_KEY = { RXDAG_WORKER_KEY: '' };
 
 describeOwnRedis('rxdag run --redis and rxdag worker when Redis stops answering or goes away', (env) => {
-  const tmp = tempDir();
-  const fleet = new WorkerFleet();
-  beforeAll(() => ensureBuilt(), 120_000);
-  afterEach(() => fleet.stopAll());
-  afterAll(() => tmp.remove());
+  const { tmp, fleet } = remoteCliSuite();
 
   /** A DAG of one shell task that writes its shell's and its `sleep 30`'s pids to `pids`. */
   function longTaskDag(name: string): { file: string; pids: string } {

@@ -3,10 +3,10 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { describeRedis, freePort, type PasswordRedis, prefixPerTest, startPasswordRedis, startRedisServer } from '../../support/redis';
-import { ensureBuilt, printedRunId, ROOT, runCli, startCli } from '../support/builtCli';
-import { readEventLog, tempDir } from '../support/files';
-import { exited, waitFor, WorkerFleet } from './workerProcesses';
+import { describeRedis, freePort, type PasswordRedis, startPasswordRedis, startRedisServer } from '../../support/redis';
+import { printedRunId, ROOT, runCli, startCli } from '../support/builtCli';
+import { readEventLog } from '../support/files';
+import { exited, remoteCliSuite, waitFor } from './workerProcesses';
 
 /**
  * What `rxdag run --redis` and `rxdag worker` refuse, and how: a scheduler with the wrong key
@@ -20,13 +20,8 @@ jest.setTimeout(60_000);
 const NO_KEY = { RXDAG_WORKER_KEY: '' };
 
 describeRedis('rxdag run --redis and rxdag worker refusing what they should', (env) => {
-  const tmp = tempDir();
-  const fleet = new WorkerFleet();
   let prefix = '';
-  prefixPerTest(env, (fresh) => (prefix = fresh));
-  beforeAll(() => ensureBuilt(), 120_000);
-  afterEach(() => fleet.stopAll());
-  afterAll(() => tmp.remove());
+  const { tmp, fleet } = remoteCliSuite(env, (fresh) => (prefix = fresh));
 
   /** A DAG whose shell task `touch`es a marker file, and a sleep task that runs after it whatever happened. */
   function markerDag(name: string): { file: string; marker: string } {
@@ -140,7 +135,10 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
     const url = new URL(env.url);
     url.pathname = '/999999';
     const { file, marker } = markerDag('no-such-db');
-    const results = await Promise.all([runCli(['run', file, '--redis', url.href], NO_KEY), runCli(['worker', '--redis', url.href], NO_KEY)]);
+    const results = await Promise.all([
+      runCli(['run', file, '--redis', url.href], NO_KEY),
+      runCli(['worker', '--redis', url.href], NO_KEY),
+    ]);
     for (const result of results) {
       expect([result.code, result.stdout]).toEqual([2, '']);
       expect(result.stderr).toMatch(/^rxdag: cannot reach Redis at redis:\/\/\S+\/999999: ERR DB index is out of range\n$/);

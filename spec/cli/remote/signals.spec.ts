@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { describeRedis, prefixPerTest } from '../../support/redis';
-import { ensureBuilt, runCli, startCli } from '../support/builtCli';
-import { isRunning, readEventLog, tempDir } from '../support/files';
-import { exited, linesOf, waitFor, WorkerFleet } from './workerProcesses';
+import { describeRedis } from '../../support/redis';
+import { runCli, startCli } from '../support/builtCli';
+import { isRunning, readEventLog } from '../support/files';
+import { exited, linesOf, remoteCliSuite, waitFor } from './workerProcesses';
 
 /**
  * Signals across processes: Ctrl-C on `rxdag run --redis` kills the remote shell task's
@@ -15,13 +15,8 @@ jest.setTimeout(60_000);
 const NO_KEY = { RXDAG_WORKER_KEY: '' };
 
 describeRedis('signals to rxdag run --redis and rxdag worker', (env) => {
-  const tmp = tempDir();
-  const fleet = new WorkerFleet();
   let prefix = '';
-  prefixPerTest(env, (fresh) => (prefix = fresh));
-  beforeAll(() => ensureBuilt(), 120_000);
-  afterEach(() => fleet.stopAll());
-  afterAll(() => tmp.remove());
+  const { tmp, fleet } = remoteCliSuite(env, (fresh) => (prefix = fresh));
 
   const remote = () => ['--redis', env.url, '--redis-prefix', prefix];
 
@@ -122,7 +117,11 @@ describeRedis('signals to rxdag run --redis and rxdag worker', (env) => {
     // the run ends at the scheduler's timeout; the worker counts the attempt once its process is gone
     const scrape = async () => (await (await fetch(url!)).text()).split('\n');
     let lines = await scrape();
-    for (const deadline = Date.now() + 10_000; !lines.some((line) => line.includes('outcome="timed-out"')) && Date.now() < deadline; lines = await scrape()) {
+    for (
+      const deadline = Date.now() + 10_000;
+      !lines.some((line) => line.includes('outcome="timed-out"')) && Date.now() < deadline;
+      lines = await scrape()
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(lines.filter((line) => line.includes('outcome="cancelled"'))).toEqual([]);

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { type RunningCli, startCli } from '../support/builtCli';
+import { prefixPerTest, type RedisTestEnv } from '../../support/redis';
+import { ensureBuilt, type RunningCli, startCli } from '../support/builtCli';
+import { tempDir } from '../support/files';
 
 /**
  * `rxdag worker` processes for the remote CLI specs: started from the built CLI like every CLI
@@ -81,4 +83,22 @@ export function linesOf(file: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * What every remote CLI spec sets up in its `describe`: the built CLI, a temporary folder removed
+ * at the end, and a fleet stopped after each test; with `env`, `usePrefix` gets each test's own
+ * Redis key prefix before it runs.
+ */
+export function remoteCliSuite(
+  env?: RedisTestEnv,
+  usePrefix?: (prefix: string) => void,
+): { tmp: ReturnType<typeof tempDir>; fleet: WorkerFleet } {
+  const tmp = tempDir();
+  const fleet = new WorkerFleet();
+  if (env !== undefined && usePrefix !== undefined) prefixPerTest(env, usePrefix);
+  beforeAll(() => ensureBuilt(), 120_000);
+  afterEach(() => fleet.stopAll());
+  afterAll(() => tmp.remove());
+  return { tmp, fleet };
 }

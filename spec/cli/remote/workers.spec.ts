@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import type { DagEvent } from '../../../src/index';
-import { describeRedis, prefixPerTest } from '../../support/redis';
-import { ensureBuilt, printedRunId, startCli } from '../support/builtCli';
+import { describeRedis } from '../../support/redis';
+import { printedRunId, startCli } from '../support/builtCli';
 import { eventLogViolations } from '../support/eventLogInvariants';
-import { readEventLog, tempDir } from '../support/files';
-import { linesOf, waitFor, WorkerFleet } from './workerProcesses';
+import { readEventLog } from '../support/files';
+import { linesOf, remoteCliSuite, waitFor } from './workerProcesses';
 
 /**
  * `rxdag run --redis` against real `rxdag worker` processes: a worker killed with SIGKILL
@@ -55,13 +55,8 @@ function completedEvents(events: readonly DagEvent[]) {
 }
 
 describeRedis('rxdag run --redis with rxdag worker processes', (env) => {
-  const tmp = tempDir();
-  const fleet = new WorkerFleet();
   let prefix = '';
-  prefixPerTest(env, (fresh) => (prefix = fresh));
-  beforeAll(() => ensureBuilt(), 120_000);
-  afterEach(() => fleet.stopAll());
-  afterAll(() => tmp.remove());
+  const { tmp, fleet } = remoteCliSuite(env, (fresh) => (prefix = fresh));
 
   const startWorkers = (count: number) =>
     Promise.all(Array.from({ length: count }, () => fleet.start(env.url, prefix, ['--lease-ms', LEASE_MS, '-c', '2'])));
