@@ -1,6 +1,7 @@
 import { ganttSvg } from '../../../src/cli/report/ganttSvg';
 import { buildRunModel } from '../../../src/cli/report/runModel';
 import { eventsOf } from '../support/eventBuilder';
+import { slotWaits } from './waitRuns';
 
 const error = { name: 'Error', message: 'flaky' };
 
@@ -15,17 +16,7 @@ const noLimits = { limits: {}, tasks: new Map() };
  */
 const events = eventsOf(
   { type: 'dag.created', at: 0, dagId: 'waits', taskCount: 6 },
-  { type: 'task.ready', at: 0, taskId: 'a', attempt: 1 },
-  { type: 'task.ready', at: 0, taskId: 'b', attempt: 1 },
-  { type: 'task.ready', at: 0, taskId: 'c', attempt: 1 },
-  { type: 'task.started', at: 0, taskId: 'a', attempt: 1, agent: 'shell' },
-  { type: 'task.started', at: 0, taskId: 'b', attempt: 1, agent: 'shell' },
-  { type: 'task.completed', at: 50, taskId: 'a', attempt: 1, durationMs: 50 },
-  { type: 'task.started', at: 50, taskId: 'c', attempt: 1, agent: 'shell' },
-  { type: 'task.completed', at: 50, taskId: 'b', attempt: 1, durationMs: 50 },
-  { type: 'task.ready', at: 50, taskId: 'd', attempt: 1 },
-  { type: 'task.started', at: 52, taskId: 'd', attempt: 1, agent: 'shell' },
-  { type: 'task.completed', at: 60, taskId: 'c', attempt: 1, durationMs: 10 },
+  ...slotWaits,
   { type: 'task.ready', at: 60, taskId: 'e', attempt: 1 },
   { type: 'task.ready', at: 60, taskId: 'f', attempt: 1 },
   { type: 'task.started', at: 60, taskId: 'e', attempt: 1, agent: 'llm' },

@@ -5,7 +5,7 @@ import { buildRunModel } from '../../../src/cli/report/runModel';
 import type { WaitContext } from '../../../src/cli/report/taskWaits';
 import { inVirtualTime } from '../../support/virtualTime';
 import { eventsOf } from '../support/eventBuilder';
-import { rateRun, succeededAt as done } from './waitRuns';
+import { rateRun, slotWaits, succeededAt as done } from './waitRuns';
 
 /** A run's setup as the DAG file would give it: its limits, and what tasks ask of them. */
 function setupOf(limits: Record<string, LimitSpec>, tasks: Record<string, TaskSetup> = {}): RunSetup {
@@ -26,17 +26,7 @@ const rateSetup = setupOf({ api: { rate: { limit: 1, intervalMs: 500 } } }, { a:
  */
 const fullRun = eventsOf(
   { type: 'dag.created', at: 0, dagId: 'full', taskCount: 4 },
-  { type: 'task.ready', at: 0, taskId: 'a', attempt: 1 },
-  { type: 'task.ready', at: 0, taskId: 'b', attempt: 1 },
-  { type: 'task.ready', at: 0, taskId: 'c', attempt: 1 },
-  { type: 'task.started', at: 0, taskId: 'a', attempt: 1, agent: 'shell' },
-  { type: 'task.started', at: 0, taskId: 'b', attempt: 1, agent: 'shell' },
-  { type: 'task.completed', at: 50, taskId: 'a', attempt: 1, durationMs: 50 },
-  { type: 'task.started', at: 50, taskId: 'c', attempt: 1, agent: 'shell' },
-  { type: 'task.completed', at: 50, taskId: 'b', attempt: 1, durationMs: 50 },
-  { type: 'task.ready', at: 50, taskId: 'd', attempt: 1 },
-  { type: 'task.started', at: 52, taskId: 'd', attempt: 1, agent: 'shell' },
-  { type: 'task.completed', at: 60, taskId: 'c', attempt: 1, durationMs: 10 },
+  ...slotWaits,
   { type: 'task.completed', at: 95, taskId: 'd', attempt: 1, durationMs: 43 },
   done(95, 4),
 );
