@@ -1,7 +1,7 @@
 import { type HrTime, SpanStatusCode, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { from, NEVER, of } from 'rxjs';
-import { createScheduler, type DagEvent, defineDag, events as make } from '../../src';
+import { createScheduler, type DagEvent, defineDag, events as make, runDag } from '../../src';
 import { traceEvents } from '../../src/observe/otel';
 import { inVirtualTime } from '../support/virtualTime';
 import { virtualRun } from './fixtures';
@@ -217,6 +217,26 @@ describe('traceEvents', () => {
     const tracing = traceEvents(NEVER, trace.getTracer('none'));
     expect(() => virtualRun({ listen: (events$) => traceEvents(events$, trace.getTracer('none')) })).not.toThrow();
     tracing.unsubscribe();
+  });
+
+  it('should name the worker of a remote attempt that failed there', () => {
+    traceEvents(
+      from([
+        make.dagCreated({ runId: 'r', seq: 1, at: 0, dagId: 'd', taskCount: 1 }),
+        make.taskStarted({ runId: 'r', seq: 2, at: 1, taskId: 'a', attempt: 1, agent: 'work' }),
+        make.taskFailed({ runId: 'r', seq: 3, at: 5, taskId: 'a', attempt: 1, error: { name: 'E', message: 'm' }, severity: 'error', willRetry: false, worker: 'host:42' }),
+      ]),
+      tracer(),
+    );
+    expect(only('rxdag.task a').attributes).toMatchObject({ 'rxdag.worker': 'host:42', 'rxdag.outcome': 'failed' });
+  });
+
+  it('should refuse a run itself, which would start its DAG again, and run nothing', () => {
+    let calls = 0;
+    const run = runDag(defineDag({ id: 'once', tasks: [{ id: 'a', agent: 'work' }] }), { agents: { work: () => ++calls } });
+    expect(() => traceEvents(run, tracer())).toThrow(/^`events\$` is a run, which starts its DAG again on each subscription: pass `run.events\$`/);
+    expect(calls).toBe(0);
+    expect(() => traceEvents(run.events$, tracer()).unsubscribe()).not.toThrow();
   });
 
   it('should refuse bad arguments with a TypeError', () => {

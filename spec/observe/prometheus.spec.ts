@@ -1,6 +1,6 @@
 import { Counter, type MetricValue, type OpenMetricsContentType, Registry } from 'prom-client';
 import { NEVER, Subject } from 'rxjs';
-import { type DagEvent, defineDag, isTerminalEvent } from '../../src';
+import { type DagEvent, defineDag, isTerminalEvent, runDag } from '../../src';
 import { collectMetrics, NO_AGENT, serveMetrics } from '../../src/observe/prometheus';
 import { virtualRun } from './fixtures';
 
@@ -182,6 +182,15 @@ describe('collectMetrics', () => {
     expect(() => collectMetrics(NEVER, { registry: new Registry(), buckets: [1, 0.5] })).toThrow(TypeError);
     expect(() => collectMetrics(NEVER, {} as never)).toThrow(new TypeError('`registry` must be a prom-client Registry'));
   });
+
+  it('should refuse a run itself, which would start its DAG again, and run nothing', () => {
+    let calls = 0;
+    const run = runDag(defineDag({ id: 'once', tasks: [{ id: 'a', agent: 'work' }] }), { agents: { work: () => ++calls } });
+    const registry = new Registry();
+    expect(() => collectMetrics(run, { registry })).toThrow(/^`events\$` is a run, which starts its DAG again on each subscription: pass `run.events\$`/);
+    expect(calls).toBe(0);
+    expect(registry.getMetricsAsArray()).toHaveLength(0);
+  });
 });
 
 describe('serveMetrics', () => {
@@ -224,5 +233,17 @@ describe('serveMetrics', () => {
     expect(() => serveMetrics({ registry, port: 70_000 })).toThrow(
       new TypeError('`port` must be an integer from 0 to 65535 (0 picks a free port), got 70000'),
     );
+    expect(() => serveMetrics({ registry, port: '0' as never })).toThrow(
+      new TypeError('`port` must be an integer from 0 to 65535 (0 picks a free port), got "0"'),
+    );
+  });
+
+  it('should close once, however often close() is called', async () => {
+    const server = await serveMetrics({ registry: new Registry(), port: 0 });
+    const first = server.close();
+    expect(server.close()).toBe(first);
+    await expect(first).resolves.toBeUndefined();
+    await expect(server.close()).resolves.toBeUndefined();
+    await expect(fetch(server.url)).rejects.toThrow();
   });
 });

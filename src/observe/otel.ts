@@ -10,6 +10,7 @@
 import { type Context, context as otelContext, type Tracer } from '@opentelemetry/api';
 import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { DagEvent } from '../events';
+import { checkEventSource } from './eventSource';
 import { RunSpans } from './runSpans';
 
 export type { AttemptOutcome } from './outcomes';
@@ -55,7 +56,7 @@ export interface TraceOptions {
  * tracing.unsubscribe();
  */
 export function traceEvents(events$: Observable<DagEvent>, tracer: Tracer, options: TraceOptions = {}): Subscription {
-  if (typeof events$?.subscribe !== 'function') throw new TypeError('`events$` must be an Observable of rxdag events');
+  checkEventSource(events$);
   if (typeof tracer?.startSpan !== 'function') throw new TypeError('`tracer` must be an OpenTelemetry Tracer (with startSpan)');
   if (typeof options !== 'object' || options === null) throw new TypeError('`options` must be an object { dagIdOf?, scheduler?, parent? }');
   const { dagIdOf = () => undefined, scheduler = asyncScheduler, parent = otelContext.active() } = options;

@@ -9,6 +9,7 @@
 import type { Registry, RegistryContentType } from 'prom-client';
 import type { Observable, Subscription } from 'rxjs';
 import type { DagEvent } from '../events';
+import { checkEventSource } from './eventSource';
 import { DEFAULT_BUCKETS, rxdagMetrics } from './rxdagMetrics';
 
 export { serveMetrics, type MetricsServer, type ServeMetricsOptions } from './serveMetrics';
@@ -56,7 +57,7 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
  * const server = await serveMetrics({ registry, port: 9464 });
  */
 export function collectMetrics(events$: Observable<DagEvent>, options: MetricsOptions): Subscription {
-  if (typeof events$?.subscribe !== 'function') throw new TypeError('`events$` must be an Observable of rxdag events');
+  checkEventSource(events$);
   if (typeof options !== 'object' || options === null)
     throw new TypeError('collectMetrics needs an object of options { registry, prefix?, buckets? }');
   const { registry, prefix = 'rxdag_', buckets = DEFAULT_BUCKETS } = options;
