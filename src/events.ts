@@ -67,6 +67,8 @@ export interface TaskFailedEvent extends TaskEventBase<'task.failed'> {
   readonly severity: Exclude<Severity, 'warning'>;
   /** When true another attempt follows after the backoff; when false this is the task's terminal event. */
   readonly willRetry: boolean;
+  /** Where a remote attempt failed (`host:pid` of the worker); absent for local agents and for failures no worker reported (a lost worker, a timeout). */
+  readonly worker?: string;
 }
 export type TaskRetryingEvent = TaskEventBase<'task.retrying'>;
 export interface TaskTimedOutEvent extends TaskEventBase<'task.timed-out'> {

@@ -64,7 +64,7 @@ describeRedis('remote agents on BullMQ workers', (env) => {
     expect(Date.now() - started).toBeLessThan(9 * 150);
   });
 
-  it('should route remote errors by their severity, as for local agents', async () => {
+  it('should route remote errors by their severity, as for local agents, each failure naming its worker', async () => {
     let calls = 0;
     const moody: Agent = ({ input }) => {
       calls++;
@@ -72,7 +72,7 @@ describeRedis('remote agents on BullMQ workers', (env) => {
       if (input === 'fail') throw new TypeError('bad row 7');
       return input;
     };
-    worker({ moody });
+    const running = worker({ moody });
     const events = await collect(
       runDag(
         {
@@ -97,6 +97,7 @@ describeRedis('remote agents on BullMQ workers', (env) => {
       [1, { name: 'TypeError', message: 'bad row 7' }, 'error', true],
       [2, { name: 'TypeError', message: 'bad row 7' }, 'error', false],
     ]);
+    expect(failures.map((e) => e.worker)).toEqual([running.id, running.id]);
     expect(calls).toBe(4);
   });
 

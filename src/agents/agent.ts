@@ -149,11 +149,12 @@ export function warningOutputProblem(error: unknown): string | undefined {
 }
 
 /**
- * The worker a warning names (`error.worker`, a string: a remote agent's errors carry the
- * `host:pid` that ran the attempt), so its `task.completed` says where it ran.
+ * The worker a thrown error names (`error.worker`, a string: a remote agent's errors carry the
+ * `host:pid` that ran the attempt), so the attempt's `task.completed` (a warning) or
+ * `task.failed` says where it ran.
  * @internal
  */
-export function warningWorker(error: unknown): string | undefined {
+export function workerOf(error: unknown): string | undefined {
   return fieldOf(error, 'worker', (worker) => (typeof worker === 'string' ? worker : undefined));
 }
 

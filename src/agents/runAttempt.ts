@@ -4,7 +4,7 @@ import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo } from '../events';
 import { type JsonCheck, toJsonSafe } from '../jsonSafe';
 import { SyncResult } from './adapters';
-import { type AgentResult, errorInfo, severityOf, type TaskContext, warningOutput, warningOutputProblem, warningWorker, WorkerResult } from './agent';
+import { type AgentResult, errorInfo, severityOf, type TaskContext, warningOutput, warningOutputProblem, workerOf, WorkerResult } from './agent';
 import { AttemptContext } from './attemptContext';
 
 /**
@@ -289,7 +289,7 @@ class AttemptExecution<T> {
       return;
     }
     const specs = this.spawnedSpecs(spawned);
-    if (specs !== undefined) this.settle(new Success(warningOutput(error), errorInfo(error), specs, warningWorker(error)));
+    if (specs !== undefined) this.settle(new Success(warningOutput(error), errorInfo(error), specs, workerOf(error)));
   }
 
   /**

@@ -235,6 +235,7 @@ export class RunSpans {
     run.attempts.delete(event.taskId);
     const { span } = attempt;
     span.setAttributes({ 'rxdag.severity': event.severity, 'rxdag.will_retry': event.willRetry });
+    if (event.worker !== undefined) span.setAttribute('rxdag.worker', event.worker);
     span.recordException({ name: event.error.name, message: event.error.message }, this.time.of(event.at));
     span.setStatus({ code: SpanStatusCode.ERROR, message: event.error.message });
     this.endAttempt(attempt, attempt.timedOut ? 'timed-out' : 'failed', event.at);

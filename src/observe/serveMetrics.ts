@@ -25,7 +25,7 @@ export interface ServeMetricsOptions {
 export interface MetricsServer {
   /** Where the metrics are, e.g. `http://127.0.0.1:9464/metrics`. */
   readonly url: string;
-  /** Stops listening and closes open connections; resolves when the server is closed. */
+  /** Stops listening and closes open connections; resolves when the server is closed. Calling it again returns the same promise. */
   close(): Promise<void>;
 }
 
@@ -53,13 +53,14 @@ export function serveMetrics(options: ServeMetricsOptions): Promise<MetricsServe
       server.off('error', reject);
       const address = server.address() as AddressInfo;
       const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      let closing: Promise<void> | undefined;
       resolve({
         url: `http://${shownHost}:${address.port}/metrics`,
         close: () =>
-          new Promise<void>((closed, failed) => {
+          (closing ??= new Promise<void>((closed, failed) => {
             server.close((error) => (error === undefined ? closed() : failed(error)));
             server.closeAllConnections(); // keep-alive connections would hold close() open
-          }),
+          })),
       });
     });
   });
@@ -86,7 +87,7 @@ function checkOptions(options: ServeMetricsOptions): ServeMetricsOptions {
   const { registry, port, host } = options;
   if (typeof registry?.metrics !== 'function') throw new TypeError('`registry` must be a prom-client Registry');
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new TypeError(`\`port\` must be an integer from 0 to 65535 (0 picks a free port), got ${String(port)}`);
+    throw new TypeError(`\`port\` must be an integer from 0 to 65535 (0 picks a free port), got ${typeof port === 'string' ? JSON.stringify(port) : String(port)}`);
   }
   if (host !== undefined && (typeof host !== 'string' || host.length === 0)) throw new TypeError('`host` must be a non-empty string');
   return options;

@@ -125,8 +125,10 @@ export class EventWriter {
     return this.write(event, task);
   }
 
-  failed(task: number, attempt: number, error: ErrorInfo, severity: TaskFailedEvent['severity'], willRetry: boolean): DagEvent {
-    return this.write({ type: 'task.failed', ...this.taskHead(task, attempt), error, severity, willRetry }, task);
+  failed(task: number, attempt: number, error: ErrorInfo, severity: TaskFailedEvent['severity'], willRetry: boolean, worker?: string): DagEvent {
+    const event: Mutable<TaskFailedEvent> = { type: 'task.failed', ...this.taskHead(task, attempt), error, severity, willRetry };
+    if (worker !== undefined) event.worker = worker;
+    return this.write(event, task);
   }
 
   timedOut(task: number, attempt: number, timeoutMs: number): DagEvent {

@@ -1,4 +1,4 @@
-import { errorInfo, severityOf, warningOutput, warningWorker } from '../agents/agent';
+import { errorInfo, severityOf, warningOutput, workerOf } from '../agents/agent';
 import type { AttemptOutcome } from '../agents/runAttempt';
 import type { Dag } from '../dag/defineDag';
 import { DagValidationError } from '../dag/errors';
@@ -239,10 +239,10 @@ export class RunController {
     });
     const error = errorInfo(failure);
     if (route.kind === 'warn') {
-      this.completeTask(attempt, warningOutput(failure), error, warningWorker(failure));
+      this.completeTask(attempt, warningOutput(failure), error, workerOf(failure));
       return;
     }
-    this.writer.failed(task, attempt.attempt, error, route.severity, route.kind === 'retry');
+    this.writer.failed(task, attempt.attempt, error, route.severity, route.kind === 'retry', workerOf(failure));
     if (route.kind === 'retry') this.retries.wait(task, attempt.attempt + 1, route.backoffMs);
     else if (route.then === 'end-run') this.endEarly('failed');
     else this.readiness.afterFailure(task);

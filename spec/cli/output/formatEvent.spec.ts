@@ -65,6 +65,20 @@ describe('formatEvent', () => {
     );
   });
 
+  it('should name the worker of a remote attempt that failed there', () => {
+    const [failed] = eventsOf({
+      type: 'task.failed',
+      at: 2,
+      taskId: 't',
+      attempt: 1,
+      error: { name: 'TypeError', message: 'bad row 7' },
+      severity: 'error',
+      willRetry: false,
+      worker: 'gpu-3:4117',
+    });
+    expect(formatEvent(failed!, 0)).toBe('[   0.002s] task.failed t #1 on worker gpu-3:4117 (error): TypeError: bad row 7');
+  });
+
   it('should say why a task was skipped from how the task it names ended, following the run', () => {
     const lines = new EventFormatter();
     const text = eventsOf(

@@ -131,6 +131,22 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
     ]);
   });
 
+  it('should refuse a --metrics-port in use with the words rxdag run uses, and exit 2', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const result = await runCli(['worker', '--redis', env.url, '--redis-prefix', prefix, '--metrics-port', String(port)], NO_KEY);
+      expect([result.code, result.stdout, result.stderr]).toEqual([
+        2,
+        '',
+        `rxdag: --metrics-port ${port}: the port is in use on 127.0.0.1 (choose another, or 0 for a free one)\n`,
+      ]);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
+  });
+
   it('should refuse a Redis database the server does not have, with one line and exit 2, before anything runs', async () => {
     const url = new URL(env.url);
     url.pathname = '/999999';

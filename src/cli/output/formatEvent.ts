@@ -101,7 +101,7 @@ function describeEvent(
     case 'task.completed':
       return `task.completed ${event.taskId} #${event.attempt} in ${event.durationMs} ms${event.worker === undefined ? '' : ` on worker ${event.worker}`}${event.warning === undefined ? '' : ` with warning: ${event.warning.message}`}`;
     case 'task.failed':
-      return `task.failed ${event.taskId} #${event.attempt} (${event.severity}${event.willRetry ? ', will retry' : ''}): ${event.error.name}: ${event.error.message}`;
+      return `task.failed ${event.taskId} #${event.attempt}${event.worker === undefined ? '' : ` on worker ${event.worker}`} (${event.severity}${event.willRetry ? ', will retry' : ''}): ${event.error.name}: ${event.error.message}`;
     case 'task.retrying':
       return `task.retrying ${event.taskId} #${event.attempt}`;
     case 'tasks.spawned': {

@@ -26,6 +26,9 @@ export interface PrometheusModules {
   readonly promClient: typeof import('prom-client');
 }
 
+/** What `--metrics-port` says when prom-client is not installed. */
+export const NO_PROM_CLIENT = '--metrics-port needs the prom-client package, which is not installed: npm install prom-client';
+
 /** The address the endpoint listens on: this machine only (a Prometheus elsewhere needs a proxy). */
 const HOST = '127.0.0.1';
 
@@ -83,16 +86,17 @@ function loadOrRefuse(load: () => PrometheusModules): PrometheusModules {
   } catch (error) {
     const { code, message } = (error ?? {}) as NodeJS.ErrnoException;
     if (code === 'MODULE_NOT_FOUND' && /Cannot find module 'prom-client'/.test(String(message))) {
-      throw new InvalidInputError([
-        { message: '--metrics-port needs the prom-client package, which is not installed: npm install prom-client' },
-      ]);
+      throw new InvalidInputError([{ message: NO_PROM_CLIENT }]);
     }
     throw error;
   }
 }
 
-/** Why the endpoint could not listen on `port`, in one line. */
-function listenProblem(port: number, error: unknown): string {
+/**
+ * Why a metrics endpoint could not listen on `port`, in one line: the words of `rxdag run`,
+ * `resume` and `worker` alike.
+ */
+export function listenProblem(port: number, error: unknown): string {
   const { code, message } = (error ?? {}) as NodeJS.ErrnoException;
   switch (code) {
     case 'EADDRINUSE':

@@ -92,7 +92,10 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
         });
         break;
       case 'task.failed':
-        Object.assign(task(event.taskId), event.willRetry ? { state: 'retrying' } : { state: 'failed', endedAt: event.at });
+        Object.assign(
+          task(event.taskId),
+          event.willRetry ? { state: 'retrying' } : { state: 'failed', endedAt: event.at, ...(event.worker === undefined ? {} : { worker: event.worker }) },
+        );
         break;
       case 'task.skipped': {
         const cause = tasks.get(event.because)?.state;

@@ -12,6 +12,7 @@ import type { CliIo } from '../commands/cliIo';
 import { onStopSignals, type StopSignal } from '../commands/interrupts';
 import { DEFAULT_KILL_GRACE_MS } from '../commands/runOptions';
 import { ExitCode } from '../exitCodes';
+import { listenProblem, NO_PROM_CLIENT } from '../output/metricsEndpoint';
 import { InvalidInputError } from '../problems';
 import { reachRedis } from '../remote/redisAccess';
 import { WORKER_AGENTS, type WorkerCommandOptions } from './workerOptions';
@@ -95,8 +96,8 @@ async function metricsOn(port: number, agents: readonly string[]): Promise<Worke
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
     if (code === 'MODULE_NOT_FOUND' && /'prom-client'/.test(message)) {
-      throw new InvalidInputError([{ message: '--metrics-port needs the "prom-client" package: npm install prom-client' }]);
+      throw new InvalidInputError([{ message: NO_PROM_CLIENT }]);
     }
-    throw new InvalidInputError([{ message: `--metrics-port ${port}: cannot listen on it: ${code ?? message}` }]);
+    throw new InvalidInputError([{ message: listenProblem(port, error) }]);
   }
 }
