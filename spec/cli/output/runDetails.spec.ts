@@ -29,7 +29,7 @@ describe('what rxdag runs and rxdag show print', () => {
     { type: 'task.completed', at: 3101, taskId: 'fetch', attempt: 1, durationMs: 100, worker: 'box:42' },
     { type: 'task.ready', at: 3101, taskId: 'build', attempt: 1 },
     { type: 'task.started', at: 3102, taskId: 'build', attempt: 1, agent: 'shell' },
-    { type: 'task.failed', at: 3200, taskId: 'build', attempt: 1, error, severity: 'error', willRetry: false },
+    { type: 'task.failed', at: 3200, taskId: 'build', attempt: 1, error, severity: 'error', willRetry: false, worker: 'box:7' },
     { type: 'task.skipped', at: 3200, taskId: 'ship', attempt: 1, because: 'build' },
     {
       type: 'dag.completed',
@@ -64,7 +64,7 @@ describe('what rxdag runs and rxdag show print', () => {
     expect(details).toMatchObject({ runId: 'run-1', status: 'failed', durationMs: 2200, resumed: 1, failures: [{ taskId: 'build' }] });
     expect(details.tasks).toEqual([
       { id: 'fetch', state: 'completed', startedAt: 1001, durationMs: 2100, attempts: 1, worker: 'box:42' },
-      { id: 'build', state: 'failed', startedAt: 3102, durationMs: 98, attempts: 1 },
+      { id: 'build', state: 'failed', startedAt: 3102, durationMs: 98, attempts: 1, worker: 'box:7' },
       { id: 'ship', state: 'skipped', attempts: 0, because: 'upstream task "build" failed' },
     ]);
     // the same run before its resume: the attempt in flight was cut
@@ -89,7 +89,7 @@ describe('what rxdag runs and rxdag show print', () => {
     expect(text.trimEnd().split('\n').slice(-4)).toEqual([
       'TASK   STATE      STARTED    TOOK  ATTEMPTS  WORKER  WHY',
       'fetch  completed    +1 ms  2.10 s         1  box:42',
-      'build  failed     +2.10 s   98 ms         1',
+      'build  failed     +2.10 s   98 ms         1  box:7',
       'ship   skipped          -       -         0          upstream task "build" failed',
     ]);
   });
