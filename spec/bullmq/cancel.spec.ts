@@ -139,6 +139,30 @@ describeRedis('cancelling remote attempts', (env) => {
     expect([completed.worker, completed.attempt]).toEqual(['second:2', 1]);
   });
 
+  it('should hand a force-closed attempt on only once its agent has returned, when the agent ignores its signal for a while', async () => {
+    const calls: { worker: string; started: number; ended?: number }[] = [];
+    const stubborn =
+      (worker: string): Agent =>
+      async () => {
+        const call: { worker: string; started: number; ended?: number } = { worker, started: Date.now() };
+        calls.push(call);
+        await sleep(worker === 'first:1' ? 1200 : 0); // deaf to its signal
+        call.ended = Date.now();
+        return worker;
+      };
+    const first = worker({ job: stubborn('first:1') }, { name: 'first:1' });
+    const run = collect(runDag({ id: 'stubborn', tasks: [{ id: 'a', agent: 'job' }] }, { agents: { job: remote('job') } }));
+    await waitFor(() => calls.length === 1, 'the first worker to start the attempt');
+    worker({ job: stubborn('second:2') }, { name: 'second:2' });
+    await first.close({ force: true });
+    const events = await run;
+    expect(outcomes(events)).toEqual({ a: 'task.completed' });
+    expect(byTask(events, 'task.completed').get('a')!.worker).toBe('second:2');
+    expect(calls.map((call) => call.worker)).toEqual(['first:1', 'second:2']);
+    // never two copies at once: the second started after the first returned
+    expect(calls[1]!.started).toBeGreaterThanOrEqual(calls[0]!.ended!);
+  });
+
   it('should let a resumed scheduler re-attach to a job still running or already finished, not run it again', async () => {
     let calls = 0;
     worker({ job: async ({ id }) => (calls++, await sleep(300), `ran ${id}`) });

@@ -8,7 +8,7 @@
  */
 import { asyncScheduler } from 'rxjs';
 import { type AgentDefinition, type AgentResult, type AgentSpec, TaskCancelledError, type TaskContext, TaskTimeoutError } from '../index';
-import { type AttemptHost, type AttemptOutcome, runAttempt } from '../agents/runAttempt';
+import { type AttemptHost, type AttemptOutcome, CallWhenReady, isPromiseLike, runAttempt } from '../agents/runAttempt';
 import { PooledInstance } from '../agents/pooledInstance';
 import { InvalidJobError, UnauthorizedJobError, UnknownAgentError } from './errors';
 import { describeIssues, isPlainJobData, type JobData, jobDataSchema, type Outcome } from './jobFormat';
@@ -22,6 +22,11 @@ export type StopReason = 'cancelled' | 'timed-out' | 'lease-lost' | 'shutdown';
 export class RunningJob {
   /** Why it was stopped, once it was. */
   stoppedFor: StopReason | undefined;
+  /**
+   * False while the promise its agent returned is pending: a stopped job whose agent ignores
+   * its signal still runs, so its job must not go to another worker yet.
+   */
+  agentReturned = true;
   private stopAttempt: (() => void) | undefined;
 
   constructor(
@@ -39,6 +44,21 @@ export class RunningJob {
   onStop(stop: () => void): void {
     this.stopAttempt = stop;
     if (this.stoppedFor !== undefined) stop();
+  }
+
+  /** Watches what the agent returned for {@link agentReturned}, and hands it on unchanged. */
+  track(result: AgentResult): AgentResult {
+    if (result instanceof CallWhenReady) return new CallWhenReady(result.ready, (value) => this.track(result.call(value)));
+    if (isPromiseLike(result)) {
+      this.agentReturned = false;
+      const returned = () => (this.agentReturned = true);
+      try {
+        result.then(returned, returned);
+      } catch {
+        returned(); // a thenable whose `then` throws: the attempt fails on it, nothing runs on
+      }
+    }
+    return result;
   }
 }
 
@@ -159,7 +179,7 @@ export class JobRunner {
     const timeoutMs = data.timeoutMs === undefined ? undefined : data.timeoutMs + this.config.timeoutGraceMs;
     return new Promise((resolve) => {
       let settled = false;
-      const host = new JobAttempt(data, timeoutMs, call);
+      const host = new JobAttempt(data, timeoutMs, call, job);
       runAttempt(host, asyncScheduler).subscribe((outcome) => {
         settled = true;
         resolve(outcome);
@@ -213,7 +233,8 @@ class JobAttempt implements AttemptHost<AttemptOutcome> {
     private readonly data: JobData,
     /** The task's time limit and the worker's grace: the scheduler's own timeout decides first. */
     readonly timeoutMs: number | undefined,
-    readonly call: Caller,
+    private readonly caller: Caller,
+    private readonly job: RunningJob,
   ) {
     this.taskId = data.id;
     this.runId = data.runId;
@@ -221,6 +242,10 @@ class JobAttempt implements AttemptHost<AttemptOutcome> {
     this.input = data.input;
     this.attempt = data.attempt;
     this.taskTimeoutMs = data.timeoutMs;
+  }
+
+  call(context: TaskContext): AgentResult {
+    return this.job.track(this.caller(context));
   }
 
   upstream(): Readonly<Record<string, unknown>> {
