@@ -1,7 +1,7 @@
 import { runDag } from '../../src/index';
 import { RedisConnectionError, remoteAgent, startWorker } from '../../src/bullmq/index';
 import { describeRedis } from '../support/redis';
-import { byTask, Closer, collect, ending } from './helpers';
+import { byTask, Closer, collect, ending, sleep, waitFor } from './helpers';
 
 jest.setTimeout(30_000);
 
@@ -34,5 +34,21 @@ describeRedis('a Redis database the server does not have', (env) => {
     const ready = worker.ready();
     await expect(ready).rejects.toBeInstanceOf(RedisConnectionError);
     await expect(ready).rejects.toThrow(/^Redis at redis:\/\/\S+\/999999: cannot select database 999999: ERR DB index is out of range$/);
+  });
+
+  it("should take no job from database 0 on a worker whose database is missing, and say so", async () => {
+    const echo = closer.add(remoteAgent({ connection: env.url, prefix: env.prefix, queue: 'echo', leaseMs: 1000 }));
+    const run = runDag({ id: 'db', tasks: [{ id: 'a', agent: 'echo', input: 1 }] }, { agents: { echo } }).subscribe();
+    closer.onClose(() => run.unsubscribe());
+    await waitFor(async () => (await env.keys()).some((key) => key.endsWith(':echo:wait')), 'the job to wait on database 0');
+    let calls = 0;
+    const logs: string[] = [];
+    const worker = closer.add(
+      startWorker({ connection: missingDb(), prefix: env.prefix, agents: { echo: () => ++calls }, concurrency: 1, leaseMs: 1000, onLog: (line) => logs.push(line) }),
+    );
+    await expect(worker.ready()).rejects.toBeInstanceOf(RedisConnectionError);
+    await sleep(1000);
+    expect(calls).toBe(0);
+    expect(logs).toContainEqual(expect.stringMatching(/cannot select database 999999: ERR DB index is out of range; this worker takes no jobs$/));
   });
 });

@@ -104,11 +104,16 @@ export class CancelWatch {
    * with a `RedisConnectionError` when Redis has no database of the connection's number.
    */
   async ready(): Promise<void> {
+    await this.selectDatabase();
+    await this.subscribed;
+  }
+
+  /** Selects the connection's database on the poller; rejects with a `RedisConnectionError` when that fails. */
+  async selectDatabase(): Promise<void> {
     const db = this.target.options.db ?? 0;
     await this.target.selectDatabase(this.poller.redis).catch((error: unknown) => {
       throw this.poller.fail(`select database ${db}`, error);
     });
-    await this.subscribed;
   }
 
   /** Why this job was cancelled, when a cancel for it was heard before it started. */

@@ -32,15 +32,20 @@ export interface RemoteWorker {
   ready(): Promise<void>;
   /**
    * Takes no more jobs and resolves when closed. By default running attempts finish first; with
-   * `force`, their agents are aborted and their jobs go back to the queue for another worker
-   * (an agent that ignores its signal for a lease period is left behind, and its job is re-run
-   * elsewhere once its lease lapses). Redis down or frozen does not hold it: once the attempts
+   * `force`, their agents are aborted and, once each has returned, their jobs go back to the
+   * queue for another worker (an agent that ignores its signal for 5 s is left behind, no longer
+   * counted in `running`, and its job is re-run elsewhere once its lease lapses). Redis down or frozen does not hold it: once the attempts
    * are done it waits a few seconds at most for Redis to record them (those it could not record
    * run on another worker once their lease lapses), and a forced close returns within a few
    * seconds. Calling it again returns the same promise.
    */
   close(options?: { readonly force?: boolean }): Promise<void>;
 }
+
+/** What Redis answers a `SELECT` of a database it does not have (Redis 7; older servers). */
+const MISSING_DATABASE = /DB index is out of range|invalid DB index/i;
+/** How often a worker on a database other than 0 tries to select it while Redis is down. */
+const DATABASE_RETRY_MS = 1_000;
 
 /** How long a forced close waits for aborted agents to return, at most (a shell task's processes get a grace to exit). */
 const FORCE_GRACE_MS = 5_000;
@@ -82,6 +87,8 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   });
   // Jobs whose scheduler cancelled them: nobody reads their outcome, so they are removed once done.
   const abandoned = new Set<string>();
+  // attempts a forced close aborted whose agents did not return in time
+  let leftBehind = 0;
   // set once `close` was called, and whether running attempts are to be aborted
   let closing: Promise<void> | undefined;
   let force = false;
@@ -108,12 +115,19 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
       // taken while closing (a fetch was under way): it goes back to the queue unrun
       if (closing !== undefined) attempt.stop('shutdown');
       outcome = await runner.run(attempt, job.data as unknown);
+      // an aborted agent that has not returned still runs: its job goes to no other worker yet
+      if (outcome === undefined && attempt.stoppedFor === 'shutdown') await waitUntil(() => attempt.agentReturned, FORCE_GRACE_MS);
     } finally {
       running.delete(jobEntry);
-      startSettling(jobEntry);
+      if (attempt.agentReturned) startSettling(jobEntry);
       wake?.();
     }
     if (outcome !== undefined) return outcome; // settled once BullMQ says it completed
+    if (!attempt.agentReturned) {
+      // left behind: nothing is written for its job, whose lease lapses once the worker has closed
+      leftBehind++;
+      return new Promise<never>(() => undefined);
+    }
     if (attempt.stoppedFor === 'shutdown' && token !== undefined) {
       try {
         await job.moveToWait(token); // another worker runs it: not a failure of the attempt
@@ -126,6 +140,9 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     return runner.stoppedOutcome(attempt);
   };
 
+  // ioredis goes on with database 0 when a `SELECT` fails: on another database, no job is taken
+  // before the database is known to be there (`startOnDatabase`)
+  const database = target.options.db ?? 0;
   const workers = queues.map((queue) => {
     const definition = agents[queue];
     const capacity = typeof definition === 'object' ? (definition as AgentSpec<unknown>).capacity : undefined;
@@ -138,6 +155,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
       lockRenewTime: Math.max(1, Math.floor(leaseMs / 3)),
       stalledInterval: Math.max(1, Math.floor(leaseMs / 2)),
       maxStalledCount: maxLeaseLosses,
+      autorun: database === 0,
     });
     const source = `queue "${queue}"`;
     let everReady = false; // a connection that was up and then drops is no sign of a TLS mismatch
@@ -160,6 +178,25 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     return worker;
   });
 
+  /** Starts taking jobs once the database is selected; never, when Redis has no such database. */
+  const startOnDatabase = async (): Promise<void> => {
+    for (;;) {
+      try {
+        await cancels.selectDatabase();
+        break;
+      } catch (error) {
+        if (closing !== undefined) return;
+        if (MISSING_DATABASE.test((error as Error).message)) {
+          log(`rxdag worker ${id}: ${(error as Error).message}; this worker takes no jobs`);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, DATABASE_RETRY_MS)); // Redis down: try again
+      }
+    }
+    if (closing === undefined) for (const worker of workers) void worker.run().catch(() => undefined); // its errors are events too
+  };
+  if (database !== 0) void startOnDatabase();
+
   const untilIdle = async (): Promise<void> => {
     while (running.size > 0 && !force) await new Promise<void>((resolve) => (wake = resolve));
     wake = undefined;
@@ -167,7 +204,8 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   const abortRunning = async (): Promise<void> => {
     const stopped = [...running.values()];
     stopped.forEach((attempt) => attempt.stop('shutdown'));
-    await waitUntil(() => stopped.every((attempt) => running.get(entry(attempt.queue, attempt.jobId)) !== attempt), FORCE_GRACE_MS);
+    // a little past the processors' own wait for their agents, so those left behind are counted
+    await waitUntil(() => stopped.every((attempt) => running.get(entry(attempt.queue, attempt.jobId)) !== attempt), FORCE_GRACE_MS + 200);
   };
   // Never waits on Redis without a limit: BullMQ's gentle close waits for Redis (for ever while
   // it is down), so the workers are paused, then closed with force once their attempts are done.
@@ -176,6 +214,12 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     await Promise.allSettled(workers.map((worker) => worker.pause(true)));
     await untilIdle();
     if (force) await abortRunning();
+    if (leftBehind > 0) {
+      log(
+        `rxdag worker ${id}: ${leftBehind} aborted attempt(s) did not return within ${FORCE_GRACE_MS / 1000} s and are left running; ` +
+          'their jobs go to another worker once their lease lapses',
+      );
+    }
     // nothing runs that a cancel could stop: the watch closes while outcomes are recorded
     const watchClosed = cancels.close(SETTLE_GRACE_MS);
     if (!(await waitUntil(() => settling.size === 0, SETTLE_GRACE_MS))) {
