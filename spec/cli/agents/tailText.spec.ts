@@ -14,6 +14,15 @@ describe('TailText', () => {
     expect(tail.text()).toBe('…\n998\n999');
   });
 
+  it('should cut inside a long line rather than keep only the short line after it', () => {
+    const tail = new TailText(100);
+    tail.push(`${'b'.repeat(5000)}\nend\n`);
+    expect(tail.text()).toBe(`…${'b'.repeat(95)}\nend`);
+    const oneLine = new TailText(10);
+    oneLine.push('x'.repeat(50));
+    expect(oneLine.text()).toBe(`…${'x'.repeat(10)}`);
+  });
+
   it('should give the last non-empty lines', () => {
     const tail = new TailText(100);
     tail.push('a\n\nb\r\nc\n\n');

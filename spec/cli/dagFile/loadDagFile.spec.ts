@@ -219,6 +219,18 @@ describe('loadDagFile', () => {
     expect(loadDagFile(file, { checkDirectories: false }).dag.size).toBe(1);
   });
 
+  it('should merge YAML merge keys (`<<: *base`), placing a problem of a merged task at its own line', () => {
+    const text = 'id: m\ntasks:\n  - &base { id: a, timeoutMs: 5000, retry: { attempts: 3 }, run: echo a }\n  - { <<: *base, id: b, run: echo b }\n  - id: c\n    <<: *base\n    run: echo c\n';
+    const { dag } = loadDagFile(writeText(tmp.file('merge.yaml'), text));
+    expect(dag.tasks.map((t) => [t.id, t.timeoutMs, t.retry?.attempts, (t.input as { command: string }).command])).toEqual([
+      ['a', 5000, 3, 'echo a'],
+      ['b', 5000, 3, 'echo b'],
+      ['c', 5000, 3, 'echo c'],
+    ]);
+    const bad = writeText(tmp.file('merge-bad.yaml'), `${text}    timeout: 3\n`);
+    expect(problemsOf(bad)).toEqual([`${bad}:8:5: tasks[2]: unknown field "timeout" (did you mean "timeoutMs"?)`]);
+  });
+
   it('should reject duplicate keys in YAML', () => {
     const file = writeText(tmp.file('dup.yaml'), 'id: a\nid: b\ntasks: []\n');
     expect(problemsOf(file)).toEqual([`${file}:2:1: YAML syntax error: Map keys must be unique`]);

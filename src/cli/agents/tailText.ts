@@ -1,8 +1,12 @@
 /**
  * Keeps the last `maxChars` characters of a stream of text chunks, so a chatty command cannot
  * grow the task's output (and the events log) without bound. The tail is kept because the end
- * of a log is where errors are.
+ * of a log is where errors are. It starts at a line when one starts soon after the cut (half a
+ * line reads like a different message); a long line is cut inside rather than dropped whole.
  */
+/** How near the cut a line must start for the tail to start there: within this fraction of the limit. */
+const NEAR_LINE_FRACTION = 4;
+
 export class TailText {
   // Chunks not yet joined; joining on every chunk would be quadratic.
   private chunks: string[] = [];
@@ -10,6 +14,8 @@ export class TailText {
   private length = 0;
   // Whether anything was dropped from the front.
   private truncated = false;
+  // Whether the cut fell inside a line.
+  private midLine = false;
 
   constructor(private readonly maxChars: number) {}
 
@@ -24,7 +30,8 @@ export class TailText {
   text(): string {
     this.compact();
     const text = this.chunks.join('').trim();
-    return this.truncated ? `…\n${text}` : text;
+    if (!this.truncated) return text;
+    return this.midLine ? `…${text}` : `…\n${text}`;
   }
 
   /** The last `count` non-empty lines. */
@@ -39,11 +46,11 @@ export class TailText {
     let joined = this.chunks.join('');
     if (joined.length > this.maxChars) {
       let cut = joined.length - this.maxChars;
-      // Start at a line: half a line reads like a different message.
       if (joined[cut - 1] !== '\n') {
         const nextLine = joined.indexOf('\n', cut);
-        if (nextLine >= 0 && nextLine < joined.length - 1) cut = nextLine + 1;
+        if (nextLine >= 0 && nextLine < joined.length - 1 && nextLine - cut < this.maxChars / NEAR_LINE_FRACTION) cut = nextLine + 1;
       }
+      this.midLine = joined[cut - 1] !== '\n';
       joined = joined.slice(cut);
       this.truncated = true;
     }

@@ -44,6 +44,12 @@ function yamlLibrary(): typeof import('yaml') {
   return require('yaml') as typeof import('yaml');
 }
 
+/**
+ * How DAG files are parsed as YAML: keys unique, merge keys (`<<: *base`) merged, one line per
+ * error (prettyErrors would append a multi-line excerpt to each message).
+ */
+const YAML_OPTIONS = (lineCounter: import('yaml').LineCounter) => ({ lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
+
 /** Syntax errors listed before "… and N more": a file of garbage would otherwise print hundreds. */
 export const MAX_SYNTAX_ERRORS = 10;
 
@@ -59,8 +65,7 @@ export function parseYaml(text: string, fileName: string): ParseResult {
   }
   const { LineCounter, parseDocument } = yamlLibrary();
   const lineCounter = new LineCounter();
-  // prettyErrors would append a multi-line excerpt to each message; we want one line per problem.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, YAML_OPTIONS(lineCounter));
   if (doc.errors.length > 0) {
     const problems: Problem[] = doc.errors.slice(0, MAX_SYNTAX_ERRORS).map((error) => {
       const { line, col } = lineCounter.linePos(error.pos[0]);
@@ -153,7 +158,7 @@ function lazyPositions(build: () => Positions): Positions {
 export function yamlPositions(text: string): Positions {
   const { LineCounter, parseDocument, isMap, isScalar } = yamlLibrary();
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, YAML_OPTIONS(lineCounter));
   const position = (node: Node | undefined): Position | undefined => {
     const range = node?.range;
     if (range === undefined || range === null) return undefined;

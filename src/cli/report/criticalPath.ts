@@ -14,7 +14,11 @@ export function criticalPath(tasks: readonly TaskRow[], edges: readonly Edge[]):
     if (last !== undefined) endOf.set(task.id, last.endMs);
   }
   const depsOf = new Map<string, string[]>();
-  for (const [from, to] of edges) depsOf.set(to, [...(depsOf.get(to) ?? []), from]);
+  for (const [from, to] of edges) {
+    const deps = depsOf.get(to);
+    if (deps === undefined) depsOf.set(to, [from]);
+    else deps.push(from);
+  }
 
   const latest = (ids: Iterable<string>): string | undefined => {
     let best: string | undefined;
