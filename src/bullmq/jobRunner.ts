@@ -118,10 +118,10 @@ export class JobRunner {
     }
     const name = job.queue;
     const definition = Object.hasOwn(this.config.agents, name) ? this.config.agents[name] : undefined;
+    // `startWorker` serves only queues of allowed agents: this is an agents map changed since
     if (definition === undefined || !this.config.allowed.has(name)) {
       const known = Object.keys(this.config.agents).filter((agent) => this.config.allowed.has(agent));
-      const why = definition === undefined ? 'has no agent' : 'does not allow the agent';
-      return failureOutcome(context, job.jobId, worker, new UnknownAgentError(`worker ${worker} ${why} "${name}" (it runs: ${known.join(', ') || 'nothing'}); job "${job.jobId}" did not run`));
+      return failureOutcome(context, job.jobId, worker, new UnknownAgentError(`worker ${worker} has no agent "${name}" (it runs: ${known.join(', ') || 'nothing'}); job "${job.jobId}" did not run`));
     }
     if (job.stoppedFor !== undefined) return undefined;
     // zod's record drops an own `__proto__` key (a dependency of that name): hand on the job's own upstream, as JSON gave it
@@ -170,7 +170,9 @@ export class JobRunner {
     if (this.config.key === undefined) return undefined;
     if (data.expiresAt === undefined) return 'it has no expiry';
     const now = Date.now();
-    return now > data.expiresAt ? `it expired ${now - data.expiresAt} ms ago (at ${new Date(data.expiresAt).toISOString()})` : undefined;
+    if (now <= data.expiresAt) return undefined;
+    // a job signed moments ago that reads as long expired: this machine's clock is ahead
+    return `it expired ${now - data.expiresAt} ms ago (at ${new Date(data.expiresAt).toISOString()}, by this worker's clock: if it was just sent, this clock is ahead of its scheduler's)`;
   }
 
   /** The attempt through the core's `runAttempt`; `undefined` when the worker stopped it. */

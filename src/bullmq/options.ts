@@ -63,7 +63,7 @@ export interface WorkerOptions extends SharedOptions {
   readonly concurrency: number;
   /** How long a worker's hold on an attempt lasts without renewal (see `SharedOptions.leaseMs`). */
   readonly leaseMs: number;
-  /** Queues to take jobs from. @default the allowed agents' names */
+  /** Queues to take jobs from, each the name of an allowed agent (others are refused). @default the allowed agents' names */
   readonly queues?: readonly string[];
   /** Agents this worker accepts jobs for; a job for another fails at once. @default every agent in `agents` */
   readonly allow?: readonly string[];
@@ -156,11 +156,22 @@ export function resolveWorkerOptions(options: WorkerOptions) {
   const checked = check(workerSchema, options, where);
   const agents = options.agents;
   const allow = checked.allow ?? Object.keys(agents);
+  const served = allow.filter((name) => Object.hasOwn(agents, name));
+  const queues = checked.queues ?? served;
+  // a worker on a queue it cannot serve would take that queue's jobs from workers that can, and fail them
+  const unserved = queues.filter((name) => !served.includes(name));
+  if (unserved.length > 0) {
+    const names = unserved.map((name) => JSON.stringify(name)).join(', ');
+    throw new TypeError(
+      `${where}: \`queues\` names ${unserved.length === 1 ? 'a queue' : 'queues'} ${names} that no agent of this worker runs ` +
+        `(a job runs the agent named like its queue; it runs: ${served.join(', ') || 'nothing'}): leave ${unserved.length === 1 ? 'it' : 'them'} out, so that workers that run ${unserved.length === 1 ? 'it take its' : 'them take their'} jobs`,
+    );
+  }
   return {
     ...resolveShared(checked, checked.leaseMs, where),
     agents,
     allowed: new Set(allow),
-    queues: checked.queues ?? allow.filter((name) => Object.hasOwn(agents, name)),
+    queues,
     concurrency: checked.concurrency,
     onLog: checked.onLog ?? ((line: string) => void process.stderr.write(`${line}\n`)),
     name: checked.name,
