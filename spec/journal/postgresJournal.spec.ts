@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { userInfo } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { Pool } from 'pg';
 import type { DagEvent } from '../../src/events';
 import { runDag } from '../../src/index';
@@ -25,6 +25,14 @@ describe('postgresJournal options and location (no server needed)', () => {
     const pool = new Pool();
     expect(() => postgresJournal({ connectionString: 'postgres://x@h/db', pool })).toThrow(/exactly one/);
     return pool.end();
+  });
+
+  it('refuses a maxSessions that is not a positive integer', () => {
+    for (const maxSessions of [0, 1.5, '3']) {
+      expect(() => postgresJournal({ connectionString: 'postgres://x@h/db', maxSessions: maxSessions as number })).toThrow(
+        new TypeError(`postgresJournal: \`maxSessions\` must be a positive integer (got ${typeof maxSessions === 'string' ? '"3"' : maxSessions})`),
+      );
+    }
   });
 
   it('names its location with the password replaced by ***', async () => {
@@ -225,6 +233,30 @@ describePostgres('postgresJournal', (db) => {
       status = (await journal.runs()).find((run) => run.runId === runId)?.status;
     }
     expect([status, called]).toEqual(['cancelled', []]);
+  });
+
+  it('holds at most maxSessions connections for open runs: the next run waits for one, and starts when a run ends', async () => {
+    const journal = postgresJournal({ connectionString: db.connectionString, schema: db.schema, maxSessions: 2 });
+    db.onCleanup(() => journal.end());
+    const [first, second] = await Promise.all([journal.create(sampleHeader(freshRunId('cap'))), journal.create(sampleHeader(freshRunId('cap')))]);
+    let third: Awaited<ReturnType<typeof journal.create>> | undefined;
+    const creating = journal.create(sampleHeader(freshRunId('cap'))).then((writer) => (third = writer));
+    // closing twice is harmless: a failed expectation must not leave sessions open
+    db.onCleanup(async () => {
+      await first!.close();
+      await Promise.all([second!.close(), creating.then((writer) => writer.close())]);
+    });
+    const owners = async () =>
+      Number(
+        (await db.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1`, [`rxdag ${hostname()}:${process.pid}`]))[0]!.n,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(third).toBeUndefined();
+    expect(await owners()).toBe(2);
+    await first!.close();
+    await creating;
+    expect(third).toBeDefined();
+    await Promise.all([second!.close(), third!.close()]);
   });
 
   it("gives a run's client back to an application's pool without its lock or its name", async () => {

@@ -18,6 +18,32 @@ export interface PostgresJournalOptions {
   readonly pool?: Pool;
   /** The schema of the journal's tables, created on first use. Default `rxdag`. */
   readonly schema?: string;
+  /**
+   * With `connectionString`: how many runs may hold a connection of their own at once (each open
+   * run holds one, for its lock, from its start to its end); more runs wait for one before they
+   * start. With `pool`, the pool's own `max` bounds them. Default 20.
+   */
+  readonly maxSessions?: number;
+}
+
+/** Runs that hold a connection of the journal's own at once, unless `maxSessions` says otherwise. */
+export const DEFAULT_MAX_SESSIONS = 20;
+
+/** A count of free places and the callers waiting for one, first come first served. */
+class Places {
+  private readonly waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+
+  async take(): Promise<void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  give(): void {
+    const next = this.waiting.shift();
+    if (next === undefined) this.free++;
+    else next();
+  }
 }
 
 /** A failure of the PostgreSQL server or of the way to it (unreachable, refused, authentication, SQL error). */
@@ -163,12 +189,18 @@ export class Connection {
   private readonly ownClients = new Set<Client>();
   // the connection string the journal connects with (see `withUserOfProcess`)
   private readonly connectTo: string | undefined;
+  // the sessions of its own the journal may open at once (`maxSessions`)
+  private readonly sessionPlaces: Places;
 
   constructor(private readonly options: PostgresJournalOptions) {
-    const { connectionString, pool } = options;
+    const { connectionString, pool, maxSessions = DEFAULT_MAX_SESSIONS } = options;
     if ((connectionString === undefined) === (pool === undefined)) {
       throw new TypeError('postgresJournal: give exactly one of `connectionString` and `pool`');
     }
+    if (!Number.isSafeInteger(maxSessions) || maxSessions < 1) {
+      throw new TypeError(`postgresJournal: \`maxSessions\` must be a positive integer (got ${typeof maxSessions === 'string' ? JSON.stringify(maxSessions) : String(maxSessions)})`);
+    }
+    this.sessionPlaces = new Places(maxSessions);
     this.location = pool === undefined ? redactConnectionString(connectionString ?? '') : describePool(pool);
     this.secrets = secretsOf(connectionString, pool);
     this.queryTimeoutMs = queryTimeoutOf(connectionString, pool) ?? QUERY_TIMEOUT_MS;
@@ -234,6 +266,8 @@ export class Connection {
     // until the session listens itself: a connection that fails now fails `connect` or the query
     const onError = () => undefined;
     let client: Client | PoolClient | undefined;
+    if (pool === undefined) await this.sessionPlaces.take();
+    const givePlace = pool === undefined ? () => this.sessionPlaces.give() : undefined;
     try {
       if (pool === undefined) {
         client = new Client({
@@ -251,9 +285,10 @@ export class Connection {
       }
     } catch (error) {
       if (client !== undefined) await endClient(client, pool !== undefined, error);
+      givePlace?.();
       throw this.fail(action, error);
     }
-    const session = sessionOf(client, pool !== undefined, this.queryTimeoutMs);
+    const session = sessionOf(client, pool !== undefined, this.queryTimeoutMs, givePlace);
     client.off('error', onError);
     return session;
   }

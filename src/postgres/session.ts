@@ -66,7 +66,7 @@ export function timedStatement(text: string, values: readonly unknown[] | undefi
  * A {@link Session} over `client`, connected already. `pooled`: a client of a pool, given back
  * to it on release (unless broken). `timeoutMs`: the default query timeout.
  */
-export function sessionOf(client: Client | PoolClient, pooled: boolean, timeoutMs: number): Session {
+export function sessionOf(client: Client | PoolClient, pooled: boolean, timeoutMs: number, onReleased?: () => void): Session {
   let broken: Error | undefined;
   let released = false;
   const listeners: ((error: Error) => void)[] = [];
@@ -123,7 +123,11 @@ export function sessionOf(client: Client | PoolClient, pooled: boolean, timeoutM
       // an own connection that failed may still report while it ends: it must not crash the
       // process (a pool client is the pool's again, which listens itself)
       if (!pooled) client.on('error', () => undefined);
-      await endClient(client, pooled, broken);
+      try {
+        await endClient(client, pooled, broken);
+      } finally {
+        onReleased?.();
+      }
     },
   };
   return session;
