@@ -231,6 +231,12 @@ describe('loadDagFile', () => {
     expect(problemsOf(bad)).toEqual([`${bad}:8:5: tasks[2]: unknown field "timeout" (did you mean "timeoutMs"?)`]);
   });
 
+  it('should say that a DAG is not read from stdin', () => {
+    for (const name of ['-', '/dev/stdin']) {
+      expect(problemsOf(name)).toEqual([`${name}: a DAG is read from a file, not from stdin: write it to a .yaml or .json file first`]);
+    }
+  });
+
   it('should reject duplicate keys in YAML', () => {
     const file = writeText(tmp.file('dup.yaml'), 'id: a\nid: b\ntasks: []\n');
     expect(problemsOf(file)).toEqual([`${file}:2:1: YAML syntax error: Map keys must be unique`]);
