@@ -21,8 +21,18 @@ export function zodIssues(error: z.ZodError, prefix: readonly (string | number)[
       const known = fieldsAt(schema, at);
       return issue.keys.map((field) => ({ path, code: 'invalid-value', message: unknownFieldMessage(field, known), field }));
     }
-    return [{ path, code: 'invalid-value', message: `${issue.message} (got ${describeValue(valueAt(input, at))})` }];
+    const value = valueAt(input, at);
+    return [{ path, code: 'invalid-value', message: `${issue.message} (got ${describeValue(value)}${quoteHint(issue, value)})` }];
   });
+}
+
+/**
+ * `; write it in quotes to make it text` when text was expected and a number or a boolean came:
+ * `id: 01` is the number 1 to YAML, `1e3` is 1000, `true` a boolean. Else nothing.
+ */
+export function quoteHint(issue: z.core.$ZodIssue, value: unknown): string {
+  const unquoted = typeof value === 'number' || typeof value === 'boolean';
+  return issue.code === 'invalid_type' && issue.expected === 'string' && unquoted ? '; write it in quotes to make it text' : '';
 }
 
 /** The value at `path` inside `value`, or `undefined` where there is none. */

@@ -231,6 +231,14 @@ describe('loadDagFile', () => {
     expect(problemsOf(bad)).toEqual([`${bad}:8:5: tasks[2]: unknown field "timeout" (did you mean "timeoutMs"?)`]);
   });
 
+  it('should say that an id YAML reads as a number or a boolean wants quotes', () => {
+    const file = writeText(tmp.file('numeric-ids.yaml'), 'id: n\ntasks:\n  - { id: 01, sleep: 0 }\n  - { id: true, sleep: 0 }\n  - { id: "1e3", sleep: 0 }\n');
+    expect(problemsOf(file)).toEqual([
+      `${file}:3:11: tasks[0].id: expected a string id (got 1; write it in quotes to make it text)`,
+      `${file}:4:11: tasks[1].id: expected a string id (got true; write it in quotes to make it text)`,
+    ]);
+  });
+
   it('should say that a DAG is not read from stdin', () => {
     for (const name of ['-', '/dev/stdin']) {
       expect(problemsOf(name)).toEqual([`${name}: a DAG is read from a file, not from stdin: write it to a .yaml or .json file first`]);

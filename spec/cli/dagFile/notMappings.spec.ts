@@ -53,7 +53,7 @@ describe('loadDagFile (values that are not mappings)', () => {
     ].join('\n');
     expect(problemsOf('values.yaml', text)).toEqual([
       '2:18: defaults.env: expected a mapping of variable names to values (got null)',
-      '2:29: defaults.cwd: expected a directory path (got 5)',
+      '2:29: defaults.cwd: expected a directory path (got 5; write it in quotes to make it text)',
       '2:39: defaults.retry: expected a retry policy: an object with `attempts` (got an array)',
       '3:14: limits.a: expected a limit: a mapping with `concurrency`, `rate: { limit, intervalMs }` or both (got null)',
       '3:31: limits.b.rate: expected a rate: a mapping `{ limit, intervalMs }` (got 5)',

@@ -5,7 +5,7 @@
  * (an environment variable name with `=`). Words problems; finds none itself.
  */
 import type { z } from 'zod';
-import { fieldsAt, valueAt } from '../../dag/issues';
+import { fieldsAt, quoteHint, valueAt } from '../../dag/issues';
 import { quoted, unknownFieldMessage } from '../../dag/text';
 import type { Problem } from '../problems';
 
@@ -41,7 +41,9 @@ export function zodProblems(
     }
     // a custom issue is about the task as a whole (its value says nothing) unless it asks for the value
     const showValue = issue.code !== 'custom' || params?.showValue === true;
-    return [place({ path, message: showValue ? `${issue.message} (got ${describeFileValue(valueAt(fileValue, path))})` : issue.message })];
+    if (!showValue) return [place({ path, message: issue.message })];
+    const value = valueAt(fileValue, path);
+    return [place({ path, message: `${issue.message} (got ${describeFileValue(value)}${quoteHint(issue, value)})` })];
   });
 }
 
