@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { type DagEvent, runDag } from '../../src/index';
 import { remoteAgent, startWorker } from '../../src/bullmq/index';
 import { describeOwnRedis } from '../support/redis';
@@ -171,6 +172,23 @@ describeOwnRedis('workers when Redis stops answering or goes away', (env) => {
     );
   });
 
+  it("should keep a worker's ready() waiting while Redis is gone, and resolve it once Redis is back", async () => {
+    await env.redis().stop();
+    const worker = closer.add(
+      startWorker({ connection: env.redis().url, agents: { echo: () => 1 }, concurrency: 1, leaseMs: 1000, onLog: () => undefined }),
+    );
+    let ready: 'pending' | 'resolved' | 'rejected' = 'pending';
+    worker.ready().then(
+      () => (ready = 'resolved'),
+      () => (ready = 'rejected'),
+    );
+    await sleep(2500); // several refused tries of every connection
+    expect(ready).toBe('pending');
+    await env.restart();
+    await waitFor(() => ready !== 'pending', 'ready() to settle once Redis is back', 5000);
+    expect(ready).toBe('resolved');
+  });
+
   it('should close an idle worker within a few seconds while Redis is gone', async () => {
     const worker = startWorker({
       connection: env.redis().url,
@@ -187,6 +205,53 @@ describeOwnRedis('workers when Redis stops answering or goes away', (env) => {
     await worker.close();
     expect(Date.now() - closing).toBeLessThan(3000);
   });
+
+  it('should leave no connection trying to reach Redis once closed, also one BullMQ was bringing back after a blocking read it gave up', async () => {
+    // every ioredis client made while the test runs (the worker's, BullMQ's)
+    const clients = new Set<Redis>();
+    const connect = Redis.prototype.connect;
+    jest.spyOn(Redis.prototype, 'connect').mockImplementation(function (this: Redis, callback) {
+      clients.add(this);
+      return connect.call(this, callback);
+    });
+    const unhandled: string[] = [];
+    const consoleError = console.error;
+    jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+      if (String(args[0]).includes('[ioredis]')) unhandled.push(args.map(String).join(' '));
+      else consoleError(...args);
+    });
+    // clients that start connecting once the worker is closing: none may, or the process never exits
+    const tryingAfterClose = new Set<Redis>();
+    closer.onClose(() => {
+      jest.restoreAllMocks();
+      for (const client of tryingAfterClose) client.disconnect(); // what a failing test left trying
+    });
+    const worker = closer.add(
+      startWorker({ connection: env.redis().url, agents: { echo: () => 1 }, concurrency: 2, leaseMs: 1000, onLog: () => undefined }),
+    );
+    await worker.ready();
+    await sleep(300); // its blocking read of the queue is sent
+    await env.redis().stop();
+    const stoppedAt = Date.now();
+    // BullMQ gives up a blocking read that Redis leaves unanswered for its block time (5 s) plus
+    // 1 s, then waits for that connection to come back, and connects it again if it ends during
+    // the wait. A close ends it there when it comes while the connection tries to connect
+    // (between two tries, the connection just stops). So the close comes past 6 s of outage, as
+    // the connection starts a try: BullMQ's tries are 1 s apart at first, then 7.1 s after the drop.
+    const blocking = [...clients].find((client) => String(client.options.connectionName).endsWith(`:w:${worker.id}`));
+    expect(blocking).toBeDefined();
+    await sleep(6500 - (Date.now() - stoppedAt));
+    const closed = await new Promise<Promise<void>>((resolve) =>
+      blocking!.once('connecting', () => {
+        for (const client of clients) client.on('connecting', () => tryingAfterClose.add(client));
+        resolve(worker.close());
+      }),
+    );
+    await closed;
+    await sleep(1000); // a connection BullMQ brings back tries at once
+    expect([...tryingAfterClose].map((client) => client.options.connectionName)).toEqual([]);
+    expect(unhandled).toEqual([]);
+  }, 30_000);
 
   it('should close a worker whose attempt finished while Redis was frozen, within a few seconds, saying what was not recorded', async () => {
     const logs: string[] = [];

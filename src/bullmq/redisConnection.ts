@@ -37,6 +37,14 @@ export class RedisConnectionError extends Error {
   }
 }
 
+/**
+ * The shortest password replaced wherever it appears in a text. A shorter one is replaced only
+ * where a URL holds it (`user:PASSWORD@host`): elsewhere it is a piece of ordinary words and
+ * numbers ("x" of "rxdag", "1" of 127.0.0.1), and replacing it there garbles every line while
+ * hiding nothing a guess would not find.
+ */
+const MIN_FREE_TEXT_SECRET = 6;
+
 const TLS_HINT = ' (the server hung up: if it expects TLS, use rediss://)';
 const PLAIN_HINT = ' (no TLS handshake in time: if the server does not speak TLS, use redis://)';
 
@@ -60,9 +68,16 @@ export class RedisTarget {
     this.secrets = [...new Set(secrets)].sort((a, b) => b.length - a.length);
   }
 
-  /** `text` with every password it holds replaced by `***`. */
+  /**
+   * `text` with the password replaced by `***`: in a URL (`redis://:***@host`) always, elsewhere
+   * when it has {@link MIN_FREE_TEXT_SECRET} characters or more.
+   */
   redact(text: string): string {
-    return this.secrets.reduce((redacted, secret) => redacted.split(secret).join('***'), text);
+    return this.secrets.reduce(
+      (redacted, secret) =>
+        secret.length >= MIN_FREE_TEXT_SECRET ? redacted.split(secret).join('***') : redacted.split(`:${secret}@`).join(':***@'),
+      text,
+    );
   }
 
   /**
@@ -189,6 +204,15 @@ export function assertSafeWithoutKey(target: RedisTarget, hasKey: boolean, insec
       'every worker run commands. Give schedulers and workers the same `key` (jobs are then signed and checked), ' +
       'or pass `insecure: true` if this Redis is trusted.',
   );
+}
+
+/**
+ * Whether `reason` (as {@link RedisTarget.reasonOf} words it) says Redis refused the credentials:
+ * `NOAUTH` (it needs a password the connection does not give) or `WRONGPASS` (wrong user name or
+ * password). Trying again sends the same credentials: only a change of the URL or of the server fixes it.
+ */
+export function refusesCredentials(reason: string): boolean {
+  return /\b(NOAUTH|WRONGPASS)\b/.test(reason);
 }
 
 /** The message of anything thrown; an `AggregateError` (refused IPv4 and IPv6 connect) by its parts. */

@@ -3,19 +3,22 @@
  * on local agents. The lease on each running job is BullMQ's lock (`leaseMs`, renewed every
  * third of it); a worker that dies stops renewing and BullMQ's stalled-job check hands the job to
  * another worker, up to `maxLeaseLosses` times. Cancels arrive through `CancelWatch`. Closing
- * finishes running attempts (or, forced, aborts them and hands them back to the queue), and never
- * waits for an unanswering Redis without a limit. Redis errors are logged once an outage
- * (`OutageLog`). It does not decide retries: a failed attempt goes back to its scheduler as an
- * outcome.
+ * finishes running attempts (or, forced, aborts them and hands them back to the queue), never
+ * waits for an unanswering Redis without a limit, and leaves no connection behind, BullMQ's
+ * included (`BullmqClients`). Redis errors are logged once an outage (`OutageLog`); credentials
+ * Redis refuses also reject `ready()`. It does not decide retries: a failed attempt goes back to
+ * its scheduler as an outcome.
  */
 import { hostname } from 'node:os';
 import { type Job, WaitingError, Worker } from 'bullmq';
 import type { AgentSpec } from '../index';
 import { CancelWatch } from './cancelSignals';
+import { BullmqClients } from './commandConnection';
 import { JobRunner, RunningJob, type StopReason } from './jobRunner';
 import type { Outcome } from './jobFormat';
 import { resolveWorkerOptions, type WorkerOptions } from './options';
 import { OutageLog } from './outageLog';
+import { type RedisConnectionError, refusesCredentials } from './redisConnection';
 
 /** A running worker. */
 export interface RemoteWorker {
@@ -26,8 +29,11 @@ export interface RemoteWorker {
   /** Attempts running now. */
   readonly running: number;
   /**
-   * Resolves when every queue's connection is up and cancels are heard; rejects with a
-   * `RedisConnectionError` when Redis has no database of the connection's number.
+   * Resolves when every queue's connection is up and cancels are heard. Rejects with a
+   * `RedisConnectionError` when Redis refuses the credentials (`NOAUTH`: it needs a password the
+   * connection does not give; `WRONGPASS`: wrong user name or password), which no retry fixes, or
+   * has no database of the connection's number. While Redis cannot be reached it waits. Either
+   * way the worker goes on trying to connect (and logs it) until closed.
    */
   ready(): Promise<void>;
   /**
@@ -73,6 +79,10 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   const id = resolved.name ?? `${hostname()}:${process.pid}`;
   const log = (line: string) => onLog(target.redact(line));
   const outages = new OutageLog(log);
+  // Redis refused our credentials: `ready()` rejects rather than wait for a connection that retries cannot bring
+  let refuse: (error: RedisConnectionError) => void = () => undefined;
+  const refused = new Promise<never>((_resolve, reject) => (refuse = reject));
+  refused.catch(() => undefined); // also when nobody waits on `ready()`
   // attempts whose agent runs
   const running = new Map<string, RunningJob>();
   // attempts whose agent returned and whose outcome (or hand-back) Redis has not recorded yet -> since when
@@ -82,7 +92,10 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   const runner = new JobRunner({ key, worker: id, agents, allowed: resolved.allowed, timeoutGraceMs: leaseMs, log });
   const cancels = new CancelWatch(target, prefix, leaseMs, () => running.values(), {
     cancelled: (queue, jobId, reason) => stop(queue, jobId, reason),
-    failed: (error) => outages.failed('cancels', error.reason, `rxdag worker ${id}: ${error.message}`),
+    failed: (error) => {
+      if (refusesCredentials(error.reason)) refuse(error);
+      outages.failed('cancels', error.reason, `rxdag worker ${id}: ${error.message}`);
+    },
     connected: () => outages.connected('cancels', `rxdag worker ${id}: cancels: connected to Redis again`),
   });
   // Jobs whose scheduler cancelled them: nobody reads their outcome, so they are removed once done.
@@ -119,11 +132,11 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
       if (outcome === undefined && attempt.stoppedFor === 'shutdown') await waitUntil(() => attempt.agentReturned, FORCE_GRACE_MS);
     } finally {
       running.delete(jobEntry);
-      if (attempt.agentReturned) startSettling(jobEntry);
+      if (attempt.stoppedFor !== 'shutdown' || attempt.agentReturned) startSettling(jobEntry);
       wake?.();
     }
     if (outcome !== undefined) return outcome; // settled once BullMQ says it completed
-    if (!attempt.agentReturned) {
+    if (attempt.stoppedFor === 'shutdown' && !attempt.agentReturned) {
       // left behind: nothing is written for its job, whose lease lapses once the worker has closed
       leftBehind++;
       return new Promise<never>(() => undefined);
@@ -143,11 +156,13 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   // ioredis goes on with database 0 when a `SELECT` fails: on another database, no job is taken
   // before the database is known to be there (`startOnDatabase`)
   const database = target.options.db ?? 0;
+  // every client BullMQ uses, so a close can end them all (BullMQ may bring one back as it closes)
+  const clients = new BullmqClients();
   const workers = queues.map((queue) => {
     const definition = agents[queue];
     const capacity = typeof definition === 'object' ? (definition as AgentSpec<unknown>).capacity : undefined;
     const worker = new Worker(queue, (job: Job, token?: string) => processor(queue, job, token), {
-      connection: target.bullmqOptions,
+      connection: clients.connection(target),
       prefix,
       name: id,
       concurrency: Math.min(resolved.concurrency, capacity ?? Number.POSITIVE_INFINITY),
@@ -161,6 +176,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     let everReady = false; // a connection that was up and then drops is no sign of a TLS mismatch
     worker.on('error', (error: Error) => {
       const reason = target.reasonOf(error, everReady);
+      if (refusesCredentials(reason)) refuse(target.fail(`reach queue "${queue}"`, error, everReady));
       outages.failed(source, reason, `rxdag worker ${id}: ${source}: ${reason}`);
     });
     worker.getBackend().on('ready', () => {
@@ -228,7 +244,8 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
           'their jobs go to another worker once their lease lapses',
       );
     }
-    await Promise.allSettled([...workers.map((worker) => worker.close(true)), watchClosed]);
+    const bullmqClosed = Promise.allSettled(workers.map((worker) => worker.close(true)));
+    await Promise.allSettled([clients.endAfter(bullmqClosed), watchClosed]);
     runner.dispose();
   };
 
@@ -239,7 +256,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
       return running.size;
     },
     ready: async () => {
-      await Promise.all([...workers.map((worker) => worker.waitUntilReady()), cancels.ready()]);
+      await Promise.race([Promise.all([...workers.map((worker) => worker.waitUntilReady()), cancels.ready()]), refused]);
     },
     close: (closeOptions) => {
       if (closeOptions?.force === true && !force) {
