@@ -106,7 +106,7 @@ describe('renderReport of a run whose process stopped', () => {
     expect(barsOf(html, 'b')).toEqual([
       [
         'bar interrupted on-critical-path',
-        'b #1 on shell: interrupted in 1.87 s (226 ms → 2.10 s)\ninterrupted: the process running it stopped; it ran again on resume',
+        'b #1 on shell: interrupted after at least 1.87 s (226 ms → at least 2.10 s, the last event recorded before the stop)\ninterrupted: the process running it stopped; it ran again on resume',
       ],
       ['bar completed on-critical-path', 'b #1 on shell: completed in 5.00 s (9.01 s → 14.0 s)'],
     ]);
@@ -128,7 +128,7 @@ describe('renderReport of a run whose process stopped', () => {
     expect(barsOf(html, 'b')).toEqual([
       [
         'bar interrupted',
-        'b #1 on shell: interrupted in 1.87 s (226 ms → 2.10 s)\ninterrupted: the process running it stopped before the attempt ended',
+        'b #1 on shell: interrupted after at least 1.87 s (226 ms → at least 2.10 s, the last event recorded before the stop)\ninterrupted: the process running it stopped before the attempt ended',
       ],
     ]);
     expect(cellsOf(html, 'b')).toMatchObject({ Outcome: 'interrupted', Attempts: '1' });
@@ -200,6 +200,28 @@ describe("renderReport of a task's control characters", () => {
   });
 });
 
+describe('the critical path line', () => {
+  /** A chain of `size` tasks, each started when the one before completed. */
+  const chainOf = (size: number) =>
+    eventsOf(
+      { type: 'dag.created', at: 0, dagId: 'chain', taskCount: size },
+      ...Array.from({ length: size }, (_, i) => [
+        { type: 'task.started' as const, at: i, taskId: `c${i}`, attempt: 1, agent: 'fn' },
+        { type: 'task.completed' as const, at: i + 1, taskId: `c${i}`, attempt: 1, durationMs: 1 },
+      ]).flat(),
+    );
+  const deps = (size: number) => Object.fromEntries(Array.from({ length: size }, (_, i) => [`c${i}`, i === 0 ? [] : [`c${i - 1}`]]));
+  const line = (html: string) => /<p class="meta" id="critical-path">(.*?)<\/p>/.exec(html)?.[1]?.replace(/<\/?code>/g, '');
+
+  it('should name every task of a short path, and only the ends of a long one', () => {
+    expect(line(renderReport({ events: chainOf(3), deps: deps(3) }))).toBe('Critical path (3 tasks): c0 → c1 → c2');
+    const ids = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `c${from + i}`);
+    expect(line(renderReport({ events: chainOf(1000), deps: deps(1000) }))).toBe(
+      `Critical path (1000 tasks): ${[...ids(0, 10), '… 980 more (★ in the timeline) …', ...ids(990, 1000)].join(' → ')}`,
+    );
+  });
+});
+
 describe('renderReport of a large run', () => {
   /** A run of `size` tasks that each completed at once. */
   const runOf = (size: number) =>
@@ -208,10 +230,15 @@ describe('renderReport of a large run', () => {
       ...Array.from({ length: size }, (_, i) => ({ type: 'task.completed' as const, at: 1, taskId: `t${i}`, attempt: 1, durationMs: 0 })),
     );
 
-  it(`should say a page of more than ${LARGE_RUN_TASKS} tasks is large, and point to rxdag show`, () => {
-    const html = renderReport({ events: runOf(LARGE_RUN_TASKS + 1) });
-    expect(/<p class="note" id="large-run">.*?<\/p>/.exec(html)?.[0]).toBe(
-      `<p class="note" id="large-run">This run has ${LARGE_RUN_TASKS + 1} tasks: every one is drawn and listed below, so the page is large and may be slow to open. For its summary, failures and each task's timing, run <code>rxdag show run-1</code> (a journaled run).</p>`,
+  it(`should say a page of more than ${LARGE_RUN_TASKS} tasks is large, and point to the rxdag show of a journaled run`, () => {
+    const note = (html: string) => /<p class="note" id="large-run">.*?<\/p>/.exec(html)?.[0];
+    const html = renderReport({ events: runOf(LARGE_RUN_TASKS + 1), showCommand: "rxdag show 'my dag (x)-1' --store 'my runs'" });
+    expect(note(html)).toBe(
+      `<p class="note" id="large-run">This run has ${LARGE_RUN_TASKS + 1} tasks: every one is drawn and listed below, so the page is large and may be slow to open. For its summary, failures and each task's timing, run <code>rxdag show &#39;my dag (x)-1&#39; --store &#39;my runs&#39;</code>.</p>`,
+    );
+    // a run that was not journaled (or an events log alone): no command that would fail
+    expect(note(renderReport({ events: runOf(LARGE_RUN_TASKS + 1) }))).toBe(
+      `<p class="note" id="large-run">This run has ${LARGE_RUN_TASKS + 1} tasks: every one is drawn and listed below, so the page is large and may be slow to open.</p>`,
     );
   });
 

@@ -30,7 +30,8 @@ import { progressReporter } from '../output/progressReporter';
 import { jsonReporter, lineReporter, type Reporter } from '../output/reporter';
 import type { RunSetup } from '../output/runSetup';
 import { refusalLine } from '../store/storeErrors';
-import type { StoreLocation } from '../store/storeLocation';
+import { type StoreLocation, storeFlag } from '../store/storeLocation';
+import { commandLine } from '../shellWord';
 import type { CliIo } from './cliIo';
 import { exitCodeOf, onStopSignals, type StopSignal, stoppingLine } from './interrupts';
 import { writeReportFile } from './reportFile';
@@ -183,6 +184,9 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
       events: reportEvents,
       deps: target.deps ?? {},
       source: target.source,
+      ...(target.store === undefined || reportEvents[0] === undefined
+        ? {}
+        : { showCommand: commandLine('rxdag show', reportEvents[0].runId, storeFlag(target.store)) }),
       ...(target.setup === undefined ? {} : { setup: target.setup }),
       ...(target.maxConcurrency === undefined ? {} : { maxConcurrency: target.maxConcurrency }),
     });

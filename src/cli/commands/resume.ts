@@ -107,7 +107,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
               maxConcurrency: scheduling.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
             }),
         notes,
-        source: `run ${id} (journal ${location.label})`,
+        source: `journal ${location.label}`,
         store: location,
         journal: haltable.journal,
         halt: haltable.halt,

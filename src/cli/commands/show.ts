@@ -16,6 +16,7 @@ import { openStore } from '../store/openStore';
 import { listRuns } from '../store/runList';
 import { asRefusal } from '../store/storeErrors';
 import { storeFlag, storeLocation } from '../store/storeLocation';
+import { commandLine } from '../shellWord';
 import type { CliIo } from './cliIo';
 import { writeReportFile } from './reportFile';
 import { checkWritable } from './writeTarget';
@@ -62,6 +63,7 @@ export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo)
       setup,
       maxConcurrency,
       source: `journal ${location.label}`,
+      showCommand: commandLine('rxdag show', runId, storeFlag(location)),
       running: summary.status === 'running',
     });
     if (failure !== undefined) {

@@ -4,7 +4,7 @@
  * lays out and labels; what each attempt was comes from the run model (`runModel.ts`).
  */
 import { describeLimit } from '../output/runSetup';
-import { escapeHtml, formatMs, truncate } from './html';
+import { escapeHtml, formatMs, textWidth, truncate } from './html';
 import type { Held } from './limitUsage';
 import type { RetryAfter, RunModel, TaskRow } from './runModel';
 import type { TaskWait, WaitCause } from './taskWaits';
@@ -18,13 +18,9 @@ const RETRY_NOTES: Readonly<Record<RetryAfter, string>> = { none: '', retried: '
 /** Font sizes of the chart's text, in px (the stylesheet's `svg text` and `.attempt-label`). */
 const FONT = { text: 11, attemptLabel: 10 } as const;
 
-/**
- * A generous guess of how wide a label is drawn, in px: SVG text does not wrap or grow its
- * drawing, so the chart is sized from these to keep every label inside it.
- */
-export function textWidth(text: string, fontPx: number): number {
-  return Math.ceil(text.length * fontPx * 0.62);
-}
+/** The widest a task's label is drawn before it is cut: about 28 letters. */
+const LABEL_MAX_PX = 200;
+
 
 /**
  * The Gantt timeline as inline SVG: one row per task, one bar per attempt coloured by how it
@@ -66,7 +62,7 @@ function barWidthOf(bar: { readonly startMs: number; readonly endMs: number }, x
 
 /** A row's label: the task id, cut short, starred on the critical path. */
 function taskLabel(id: string, onCriticalPath: boolean): string {
-  return `${onCriticalPath ? '★ ' : ''}${truncate(id, 28)}`;
+  return `${onCriticalPath ? '★ ' : ''}${truncate(id, LABEL_MAX_PX, FONT.text)}`;
 }
 
 /**
@@ -146,7 +142,12 @@ function row(task: TaskRow, top: number, x: (ms: number) => number, onCriticalPa
     const classes = ['bar', bar.outcome, bar.retry === 'retried' ? 'retried' : '', onCriticalPath ? 'on-critical-path' : '']
       .filter(Boolean)
       .join(' ');
-    const tip = `${task.id} #${bar.attempt} on ${bar.agent}: ${bar.outcome}${RETRY_NOTES[bar.retry]} in ${formatMs(bar.endMs - bar.startMs)} (${formatMs(bar.startMs)} → ${formatMs(bar.endMs)})${bar.detail === undefined ? '' : `\n${bar.detail}`}`;
+    // an interrupted attempt's bar ends at the last event journaled: it ran on for a time no event tells
+    const took =
+      bar.outcome === 'interrupted'
+        ? `after at least ${formatMs(bar.endMs - bar.startMs)} (${formatMs(bar.startMs)} → at least ${formatMs(bar.endMs)}, the last event recorded before the stop)`
+        : `in ${formatMs(bar.endMs - bar.startMs)} (${formatMs(bar.startMs)} → ${formatMs(bar.endMs)})`;
+    const tip = `${task.id} #${bar.attempt} on ${bar.agent}: ${bar.outcome}${RETRY_NOTES[bar.retry]} ${took}${bar.detail === undefined ? '' : `\n${bar.detail}`}`;
     parts.push(
       `<rect class="${classes}" data-task="${escapeHtml(task.id)}" data-attempt="${bar.attempt}" x="${left.toFixed(1)}" y="${barTop}" width="${barWidth.toFixed(1)}" height="${GANTT.barHeight}" rx="2"><title>${escapeHtml(tip)}</title></rect>`,
     );

@@ -7,6 +7,11 @@ import { escapeHtml, truncate } from './html';
 import { layeredLayout, NODE, type Point } from './layeredLayout';
 import { attemptsStarted, type RunModel } from './runModel';
 
+/** A node's label: 11 px semi-bold (the stylesheet's `.node text`), counted a little wider than regular text. */
+const NODE_FONT_PX = 11.5;
+/** Room left on each side of a node's label, both together, in px. */
+const NODE_PADDING_PX = 12;
+
 /**
  * The DAG as inline SVG, laid out here (no library, no network): nodes coloured by how the task
  * ended, edges as curves from dependency to dependent, the critical path's nodes and edges
@@ -37,7 +42,7 @@ export function graphSvg(model: RunModel, { edges, inferred }: ReportEdges, crit
     parts.push(
       `<g class="node ${task.outcome}${onPath.has(task.id) ? ' critical' : ''}" data-task="${escapeHtml(task.id)}" transform="translate(${place.x},${place.y})">` +
         `<title>${escapeHtml(tip)}</title><rect width="${NODE.width}" height="${NODE.height}" rx="5"/>` +
-        `<text x="${NODE.width / 2}" y="${NODE.height / 2 + 4}" text-anchor="middle">${escapeHtml(truncate(task.id, 20))}</text></g>`,
+        `<text x="${NODE.width / 2}" y="${NODE.height / 2 + 4}" text-anchor="middle">${escapeHtml(truncate(task.id, NODE.width - NODE_PADDING_PX, NODE_FONT_PX))}</text></g>`,
     );
   }
   return (

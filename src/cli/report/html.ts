@@ -1,8 +1,9 @@
 /**
  * How the HTML report writes text, times and labels: text escaped for HTML (and the control
  * characters HTML cannot hold escaped as the terminal output escapes them), milliseconds for
- * people, labels cut short. It builds no markup.
+ * people, labels cut short to a width, and how wide a label is drawn. It builds no markup.
  */
+import { displayWidth } from '../output/displayWidth';
 import { terminalText } from '../output/terminalText';
 
 /**
@@ -33,7 +34,31 @@ export function formatMs(ms: number): string {
   return `${minutes} min ${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')} s`;
 }
 
-/** Cuts a label to `max` characters, with an ellipsis. */
-export function truncate(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+/** Letters drawn about as wide as the font is tall, in the sans-serif fonts of the page. */
+const BROAD = /[A-Z@%&mw]/;
+
+/**
+ * A generous guess of how wide `text` is drawn at `fontPx`, in px: SVG text does not wrap or
+ * grow its drawing, so drawings are sized from this. Broad letters count 0.9 of the font size,
+ * other Latin 0.62, a wide character (CJK, emoji) two of those, a combining mark nothing.
+ */
+export function textWidth(text: string, fontPx: number): number {
+  let em = 0;
+  for (const char of text) em += BROAD.test(char) ? 0.9 : char.codePointAt(0)! < 0x300 ? 0.62 : displayWidth(char) * 0.62;
+  return Math.ceil(em * fontPx);
+}
+
+/**
+ * Cuts a label so that it is drawn at most `maxPx` wide at `fontPx`, with an ellipsis; whole
+ * characters only (an emoji is never split into a replacement character).
+ */
+export function truncate(text: string, maxPx: number, fontPx: number): string {
+  if (textWidth(text, fontPx) <= maxPx) return text;
+  const room = maxPx - textWidth('…', fontPx);
+  let kept = '';
+  for (const char of text) {
+    if (textWidth(kept + char, fontPx) > room) break;
+    kept += char;
+  }
+  return `${kept}…`;
 }

@@ -62,6 +62,7 @@ table.summary { border-collapse: collapse; width: 100%; font-size: 13px; }
 .badge { color: #fff; padding: 0 6px; border-radius: 8px; font-size: 12px; }
 .badge.skipped, .badge.cancelled { color: #1f2328; }
 .detail { white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: 12px; }
+.summary td { overflow-wrap: anywhere; } .summary td:first-child { min-width: 8em; }
 .star { color: #d4a017; }
 ${fills}
 .bar.failed.retried { fill: #e8913a; }

@@ -62,7 +62,9 @@ export function renderReport(input: ReportInput): string {
   const sizeNote =
     model.tasks.length <= LARGE_RUN_TASKS
       ? ''
-      : `<p class="note" id="large-run">This run has ${model.tasks.length} tasks: every one is drawn and listed below, so the page is large and may be slow to open. For its summary, failures and each task's timing, run <code>rxdag show ${escapeHtml(model.runId)}</code> (a journaled run).</p>\n`;
+      : `<p class="note" id="large-run">This run has ${model.tasks.length} tasks: every one is drawn and listed below, so the page is large and may be slow to open.${
+          input.showCommand === undefined ? '' : ` For its summary, failures and each task's timing, run <code>${escapeHtml(input.showCommand)}</code>.`
+        }</p>\n`;
   const edgeNote = edges.inferred
     ? '<p class="note">The DAG file was not given: dashed edges are inferred from the order of events ("unblocked by"), and may differ from the real dependencies. Pass <code>--dag FILE</code> to draw them.</p>'
     : '';
@@ -80,7 +82,7 @@ export function renderReport(input: ReportInput): string {
 <header>
 <h1>rxdag run of <code>${escapeHtml(model.dagId)}</code> <span class="outcome badge ${outcomeClass}">${model.outcome}</span></h1>
 <p class="meta">run ${escapeHtml(model.runId)}${input.source === undefined ? '' : ` · ${escapeHtml(input.source)}`} · ${formatMs(model.durationMs)}${counts} · ${model.eventCount} events</p>
-${sizeNote}<p class="meta" id="critical-path">Critical path (${path.length} task${path.length === 1 ? '' : 's'}): ${path.map((id) => `<code>${escapeHtml(id)}</code>`).join(' → ') || '—'}</p>
+${sizeNote}<p class="meta" id="critical-path">Critical path (${path.length} task${path.length === 1 ? '' : 's'}): ${pathText(path)}</p>
 ${setupLines}</header>
 <section id="timeline">
 <h2>Timeline</h2>
@@ -100,4 +102,16 @@ ${summaryTable(model, critical, input.setup)}
 </body>
 </html>
 `;
+}
+
+/** Tasks of a critical path named at each end of a long one; the rows in between carry its ★. */
+const PATH_ENDS = 10;
+
+/** A critical path as `a → b → c`, its middle left out when it is long (`a → … → z`). */
+function pathText(path: readonly string[]): string {
+  const code = (id: string) => `<code>${escapeHtml(id)}</code>`;
+  if (path.length === 0) return '—';
+  if (path.length <= 2 * PATH_ENDS + 1) return path.map(code).join(' → ');
+  const left = path.length - 2 * PATH_ENDS;
+  return [...path.slice(0, PATH_ENDS).map(code), `… ${left} more (★ in the timeline) …`, ...path.slice(-PATH_ENDS).map(code)].join(' → ');
 }

@@ -13,6 +13,8 @@ export interface ReportInput {
   readonly deps?: Readonly<Record<string, readonly string[]>>;
   /** The file the run came from, shown in the header. */
   readonly source?: string;
+  /** The command that shows the run from its journal (`rxdag show ID --store …`), when it is journaled. */
+  readonly showCommand?: string;
   /** The run's limits and what each task asked of them, when known (from the DAG file or the journal). */
   readonly setup?: RunSetup;
   /**
