@@ -47,6 +47,14 @@ describe('renderReport', () => {
     );
   });
 
+  it('should say in the table what held each task back, where a keyboard reaches it', () => {
+    const html = renderReport({ events, deps, setup, maxConcurrency: 1 });
+    const table = html.slice(html.indexOf('<table'));
+    expect([cellsOf(table, 'a').Waited, cellsOf(table, 'b').Waited]).toEqual(['', '500 ms for limit api (its rate: 1 per 500 ms)']);
+    // nothing held anything back: no column
+    expect(renderReport({ events: rateRun.slice(0, 4) }).includes('<th>Waited</th>')).toBe(false);
+  });
+
   it('should not name a limit it was not told of', () => {
     expect(waitOf(renderReport({ events }), 'b')).toBe(
       'b: waited 501 ms (ready → started; without the DAG&#39;s limits the report cannot tell what for)',

@@ -1,6 +1,6 @@
 import { type DagEvent, defineDag, type LimitSpec, runDag, type TaskContext } from '../../../src/index';
 import { type RunSetup, runSetupOf, type TaskSetup } from '../../../src/cli/output/runSetup';
-import { waitTitle } from '../../../src/cli/report/ganttSvg';
+import { waitTitle } from '../../../src/cli/report/waitText';
 import { buildRunModel } from '../../../src/cli/report/runModel';
 import type { WaitContext } from '../../../src/cli/report/taskWaits';
 import { inVirtualTime } from '../../support/virtualTime';

@@ -3,11 +3,9 @@
  * between (what a task waited for before its first start, the backoff before a retry). It
  * lays out and labels; what each attempt was comes from the run model (`runModel.ts`).
  */
-import { describeLimit } from '../output/runSetup';
 import { escapeHtml, formatMs, textWidth, truncate } from './html';
-import type { Held } from './limitUsage';
 import type { RetryAfter, RunModel, TaskRow } from './runModel';
-import type { TaskWait, WaitCause } from './taskWaits';
+import { waitTitle } from './waitText';
 
 /** Sizes of the chart, in px. */
 const GANTT = { labelWidth: 210, chartWidth: 900, rowHeight: 18, barHeight: 12, axisHeight: 26, right: 40 } as const;
@@ -63,52 +61,6 @@ function barWidthOf(bar: { readonly startMs: number; readonly endMs: number }, x
 /** A row's label: the task id, cut short, starred on the critical path. */
 function taskLabel(id: string, onCriticalPath: boolean): string {
   return `${onCriticalPath ? '★ ' : ''}${truncate(id, LABEL_MAX_PX, FONT.text)}`;
-}
-
-/**
- * What the line from ready to the first start stands for, in words.
- *
- * @example
- * waitTitle('b', { kind: 'waited', ms: 500, thenMs: 1, cause: { kind: 'rate', limit: 'api', rate: { limit: 1, intervalMs: 500 }, weight: 1 } })
- * // "b: waited 500 ms for limit api (its rate: 1 per 500 ms), started 1 ms later"
- */
-export function waitTitle(taskId: string, wait: TaskWait): string {
-  switch (wait.kind) {
-    case 'waited':
-      return `${taskId}: waited ${formatMs(wait.ms)} ${waitedFor(wait.cause)}${wait.thenMs > 0 ? `, started ${formatMs(wait.thenMs)} later` : ''}`;
-    case 'dispatch':
-      return `${taskId}: dispatch latency ${formatMs(wait.ms)} (ready → started; no slot was short)`;
-    case 'unexplained':
-      return `${taskId}: waited ${formatMs(wait.ms)} (ready → started; without the DAG's limits the report cannot tell what for)`;
-    case 'resumed':
-      return `${taskId}: waited ${formatMs(wait.ms)} (ready → started), across a stop and resume of the run`;
-  }
-}
-
-function waitedFor(cause: WaitCause): string {
-  switch (cause.kind) {
-    case 'rate':
-      return `for limit ${cause.limit} (its rate: ${describeLimit({ rate: cause.rate })}${weighs(cause.weight)})`;
-    case 'limit':
-      return `for limit ${cause.limit} (its concurrency: ${cause.concurrency}, ${running(cause.held)}${weighs(cause.weight)})`;
-    case 'agent':
-      return `for a free "${cause.agent}" agent (its capacity was full)`;
-    case 'slot':
-      return `for a free slot (the run's concurrency: ${cause.concurrency}, ${running(cause.held)}${weighs(cause.weight)})`;
-    case 'hold':
-      return `while the run kept slots for heavier task ${cause.task} (it weighs ${cause.taskWeight}; the run's concurrency: ${cause.concurrency})`;
-    case 'busy':
-      return `until an attempt ended (${running(cause.held)}${weighs(cause.weight)}; the run never held more than ${cause.peak} at once: perhaps its concurrency limit)`;
-  }
-}
-
-/** Attempts running, and their weight when it is not one each: `2 running`, `2 running weighing 5`. */
-function running(held: Held): string {
-  return `${held.attempts} running${held.units === held.attempts ? '' : ` weighing ${held.units}`}`;
-}
-
-function weighs(weight: number): string {
-  return weight === 1 ? '' : `, it weighs ${weight}`;
 }
 
 function row(task: TaskRow, top: number, x: (ms: number) => number, onCriticalPath: boolean, width: number): string {

@@ -5,16 +5,19 @@
 import { describeEstimate, describeRules, type RunSetup } from '../output/runSetup';
 import { escapeHtml, formatMs } from './html';
 import { attemptsStarted, type RunModel } from './runModel';
+import { waitCell } from './waitText';
 
 /**
  * The summary table: one row per task with its outcome, attempts, timings and error; with a
  * run's setup, what each task asked of the limits (`Rules`) and its `Estimate` too, when any
- * task has one.
+ * task has one; what held a task back before it started (`Waited`), when anything held one.
  */
 export function summaryTable(model: RunModel, critical: ReadonlySet<string>, setup?: RunSetup): string {
   const tasks = setup?.tasks;
   const withRules = tasks !== undefined && [...tasks.values()].some((task) => describeRules(task) !== '');
   const withEstimates = tasks !== undefined && [...tasks.values()].some((task) => task.estimateMs !== undefined);
+  // what held tasks back, in words a keyboard or a screen reader reaches too (the timeline has it in tooltips)
+  const withWaits = model.tasks.some((task) => waitCell(task.wait) !== '');
   const head = [
     'Task',
     'Outcome',
@@ -26,6 +29,7 @@ export function summaryTable(model: RunModel, critical: ReadonlySet<string>, set
     'Started',
     'Ended',
     'Busy',
+    ...(withWaits ? ['Waited'] : []),
     'Details',
   ]
     .map((h) => `<th>${h}</th>`)
@@ -44,6 +48,7 @@ export function summaryTable(model: RunModel, critical: ReadonlySet<string>, set
       time(first?.startMs),
       time(task.endMs),
       task.attempts.length === 0 ? '' : formatMs(busy),
+      ...(withWaits ? [escapeHtml(waitCell(task.wait))] : []),
       `<span class="detail">${escapeHtml(task.detail ?? task.attempts.find((bar) => bar.outcome === 'warning')?.detail ?? '')}</span>`,
     ];
     return `<tr data-task="${escapeHtml(task.id)}" class="${task.outcome}">${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;

@@ -1,0 +1,68 @@
+/**
+ * What a task's wait before its first start is said as: the timeline's tooltip on the line from
+ * ready to started, and the table's `Waited` cell. Words only: what the wait was is
+ * `taskWaits.ts`'s to find.
+ */
+import { describeLimit } from '../output/runSetup';
+import { formatMs } from './html';
+import type { Held } from './limitUsage';
+import type { TaskWait, WaitCause } from './taskWaits';
+
+/**
+ * What the line from ready to the first start stands for, in words.
+ *
+ * @example
+ * waitTitle('b', { kind: 'waited', ms: 500, thenMs: 1, cause: { kind: 'rate', limit: 'api', rate: { limit: 1, intervalMs: 500 }, weight: 1 } })
+ * // "b: waited 500 ms for limit api (its rate: 1 per 500 ms), started 1 ms later"
+ */
+export function waitTitle(taskId: string, wait: TaskWait): string {
+  switch (wait.kind) {
+    case 'waited':
+      return `${taskId}: waited ${formatMs(wait.ms)} ${waitedFor(wait.cause)}${wait.thenMs > 0 ? `, started ${formatMs(wait.thenMs)} later` : ''}`;
+    case 'dispatch':
+      return `${taskId}: dispatch latency ${formatMs(wait.ms)} (ready → started; no slot was short)`;
+    case 'unexplained':
+      return `${taskId}: waited ${formatMs(wait.ms)} (ready → started; without the DAG's limits the report cannot tell what for)`;
+    case 'resumed':
+      return `${taskId}: waited ${formatMs(wait.ms)} (ready → started), across a stop and resume of the run`;
+  }
+}
+
+function waitedFor(cause: WaitCause): string {
+  switch (cause.kind) {
+    case 'rate':
+      return `for limit ${cause.limit} (its rate: ${describeLimit({ rate: cause.rate })}${weighs(cause.weight)})`;
+    case 'limit':
+      return `for limit ${cause.limit} (its concurrency: ${cause.concurrency}, ${running(cause.held)}${weighs(cause.weight)})`;
+    case 'agent':
+      return `for a free "${cause.agent}" agent (its capacity was full)`;
+    case 'slot':
+      return `for a free slot (the run's concurrency: ${cause.concurrency}, ${running(cause.held)}${weighs(cause.weight)})`;
+    case 'hold':
+      return `while the run kept slots for heavier task ${cause.task} (it weighs ${cause.taskWeight}; the run's concurrency: ${cause.concurrency})`;
+    case 'busy':
+      return `until an attempt ended (${running(cause.held)}${weighs(cause.weight)}; the run never held more than ${cause.peak} at once: perhaps its concurrency limit)`;
+  }
+}
+
+/** Attempts running, and their weight when it is not one each: `2 running`, `2 running weighing 5`. */
+function running(held: Held): string {
+  return `${held.attempts} running${held.units === held.attempts ? '' : ` weighing ${held.units}`}`;
+}
+
+function weighs(weight: number): string {
+  return weight === 1 ? '' : `, it weighs ${weight}`;
+}
+
+/**
+ * A wait for the table, when something held the task back (a wait that was only dispatch
+ * latency, or that the report cannot explain, says nothing there).
+ *
+ * @example
+ * waitCell({ kind: 'waited', ms: 500, thenMs: 1, cause: { kind: 'agent', agent: 'llm' } }) // '500 ms for a free "llm" agent (its capacity was full)'
+ */
+export function waitCell(wait: TaskWait | undefined): string {
+  if (wait?.kind === 'waited') return `${formatMs(wait.ms)} ${waitedFor(wait.cause)}`;
+  if (wait?.kind === 'resumed') return `${formatMs(wait.ms)}, across a stop and resume of the run`;
+  return '';
+}
