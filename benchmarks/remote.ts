@@ -317,7 +317,7 @@ async function throughputRow(cli: Cli, count: number): Promise<ThroughputRow> {
   return {
     workers: count,
     ratios,
-    medianRatio: median(ratios),
+    medianRatio: Math.round(median(ratios) * 1000) / 1000,
     rawPerSecond: raws.map((round) => Math.round(round.perSecond)),
     rxdagPerSecond: rxdags.map((round) => Math.round(round.perSecond)),
     rawCpuMedian: medianCpu(raws),
