@@ -3,15 +3,16 @@
  * open anywhere, offline; the page's Content-Security-Policy forbids loading anything else.
  */
 
+/** Fills of each outcome; those under white text (badges, node labels) contrast with it at least 4.5:1. */
 const OUTCOME_COLOURS = {
-  completed: '#2e9d5b',
-  warning: '#c9a227',
-  failed: '#d64541',
+  completed: '#1a7f37',
+  warning: '#9a6700',
+  failed: '#cf222e',
   'timed-out': '#8e44ad',
   cancelled: '#9aa0a6',
   interrupted: '#59636e',
   skipped: '#c8ccd0',
-  unfinished: '#5b8def',
+  unfinished: '#0969da',
 } as const;
 
 /** Outcomes and what they mean, for the legend. */
@@ -46,7 +47,7 @@ svg text { font: 11px system-ui, sans-serif; fill: #1f2328; }
 .bar { stroke: none; }
 .bar.on-critical-path { stroke: #1f2328; stroke-width: 1.5; }
 .queued { stroke: #57606a; stroke-width: 2; } .dispatch { stroke: #afb8c1; stroke-width: 1; } .backoff { stroke: #e8913a; stroke-width: 1.5; stroke-dasharray: 3 3; }
-.attempt-label { fill: #57606a; font-size: 10px; } .no-attempt { fill: #8c959f; font-style: italic; }
+.attempt-label { fill: #57606a; font-size: 10px; } .no-attempt { fill: #6e7781; font-style: italic; }
 .edge { fill: none; stroke: #8c959f; stroke-width: 1.2; } .edge.inferred { stroke-dasharray: 4 3; }
 .edge.critical { stroke: #d4a017; stroke-width: 3; } .arrow-head { fill: #8c959f; } .arrow-head.critical { fill: #d4a017; }
 .node rect { stroke: #fff; stroke-width: 1; } .node text { fill: #fff; font-weight: 600; }
