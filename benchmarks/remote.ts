@@ -72,11 +72,21 @@ function parseArgs(argv: readonly string[]): Cli {
 async function workerRole(cli: Cli): Promise<void> {
   let close: () => Promise<void>;
   if (cli.role === 'raw') {
-    const worker = new Worker('raw', async () => null, { connection: { url: cli.redis }, prefix: cli.prefix, concurrency: cli.concurrency });
+    const worker = new Worker('raw', async () => null, {
+      connection: { url: cli.redis },
+      prefix: cli.prefix,
+      concurrency: cli.concurrency,
+    });
     await worker.waitUntilReady();
     close = () => worker.close();
   } else {
-    const worker = startWorker({ connection: cli.redis, prefix: cli.prefix, agents: { noop: () => undefined }, concurrency: cli.concurrency, leaseMs: 30_000 });
+    const worker = startWorker({
+      connection: cli.redis,
+      prefix: cli.prefix,
+      agents: { noop: () => undefined },
+      concurrency: cli.concurrency,
+      leaseMs: 30_000,
+    });
     await worker.ready();
     close = () => worker.close();
   }
@@ -87,23 +97,35 @@ async function workerRole(cli: Cli): Promise<void> {
 /** Starts `count` worker processes of `role` and resolves once all are ready. */
 async function startWorkers(cli: Cli, role: 'raw' | 'rxdag', count: number): Promise<ChildProcess[]> {
   const args = ['--role', role, '--prefix', cli.prefix, '--redis', cli.redis, '--concurrency', String(cli.concurrency)];
-  const children = Array.from({ length: count }, () => spawn(process.execPath, [...process.execArgv, __filename, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const children = Array.from({ length: count }, () =>
+    spawn(process.execPath, [...process.execArgv, __filename, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }),
+  );
   for (const child of children) {
     live.add(child);
     child.once('exit', () => live.delete(child));
   }
-  await Promise.all(children.map((child) => new Promise<void>((resolve, reject) => {
-    child.stdout!.setEncoding('utf8').on('data', (text: string) => text.includes('ready') && resolve());
-    child.once('exit', (code) => reject(new Error(`a ${role} worker exited with ${code} before it was ready`)));
-  })));
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve, reject) => {
+          child.stdout!.setEncoding('utf8').on('data', (text: string) => text.includes('ready') && resolve());
+          child.once('exit', (code) => reject(new Error(`a ${role} worker exited with ${code} before it was ready`)));
+        }),
+    ),
+  );
   return children;
 }
 
 async function stopWorkers(children: readonly ChildProcess[]): Promise<void> {
-  await Promise.all(children.map((child) => new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  })));
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
 }
 
 /** Events of the raw queue from now on (from the stream's last id: `$` would miss events of jobs done before the first read). */
@@ -126,7 +148,9 @@ async function rawThroughput(cli: Cli): Promise<number> {
   const started = performance.now();
   for (let from = 0; from < cli.tasks; from += 1000) {
     const size = Math.min(1000, cli.tasks - from);
-    await queue.addBulk(Array.from({ length: size }, (_, i) => ({ name: 'noop', data: { i: from + i }, opts: { removeOnComplete: true } })));
+    await queue.addBulk(
+      Array.from({ length: size }, (_, i) => ({ name: 'noop', data: { i: from + i }, opts: { removeOnComplete: true } })),
+    );
   }
   await allDone;
   const seconds = (performance.now() - started) / 1000;
@@ -209,7 +233,11 @@ async function cpuNow(url: string, workers: readonly ChildProcess[]): Promise<Cp
   client.disconnect();
   const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
   const own = process.cpuUsage();
-  return { redis: field('used_cpu_user') + field('used_cpu_sys'), producer: (own.user + own.system) / 1e6, workers: workers.reduce((sum, child) => sum + processCpu(child), 0) };
+  return {
+    redis: field('used_cpu_user') + field('used_cpu_sys'),
+    producer: (own.user + own.system) / 1e6,
+    workers: workers.reduce((sum, child) => sum + processCpu(child), 0),
+  };
 }
 
 /** utime + stime of a child in seconds (Linux `/proc/PID/stat`; 0 elsewhere). */
@@ -291,7 +319,9 @@ async function throughputRow(cli: Cli, count: number): Promise<ThroughputRow> {
   const rxdags: Round[] = [];
   try {
     // the agent's connections are opened before the first timed round, as the raw side's are
-    await lastValueFrom(runDag({ id: 'connect', tasks: [{ id: 'first', agent: 'noop' }] }, { agents: { noop: agent }, healthCheckIntervalMs: 0 }));
+    await lastValueFrom(
+      runDag({ id: 'connect', tasks: [{ id: 'first', agent: 'noop' }] }, { agents: { noop: agent }, healthCheckIntervalMs: 0 }),
+    );
     for (let round = 0; round < cli.rounds; round++) {
       const raw = () => timedRound(cli, rawWorkers, () => rawThroughput(cli));
       const rxdag = () => timedRound(cli, rxdagWorkers, () => rxdagThroughput(cli, agent, dag));
@@ -343,16 +373,20 @@ async function main(): Promise<void> {
   const cli = parseArgs(process.argv.slice(2));
   if (cli.role !== undefined) return workerRole(cli);
   cli.prefix ||= `rxdag-bench-${randomBytes(4).toString('hex')}`;
-  console.log(`rxdag remote agents vs raw BullMQ, same Redis (${cli.redis}), ${cli.tasks} no-op tasks, worker concurrency ${cli.concurrency}`);
+  console.log(
+    `rxdag remote agents vs raw BullMQ, same Redis (${cli.redis}), ${cli.tasks} no-op tasks, worker concurrency ${cli.concurrency}`,
+  );
   const throughput: ThroughputRow[] = [];
   try {
     for (const workers of cli.workers) {
       const row = await throughputRow(cli, workers);
       throughput.push(row);
       const cpu = (c: CpuPer1000) => `${c.redis} / ${c.producer} / ${c.workers} (${c.total})`;
-      console.log(`  ${workers} worker process(es), ${cli.rounds} rounds: rxdag ÷ raw ${row.ratios.join(' · ')}, median ${row.medianRatio}×;` +
-        ` raw ${row.rawPerSecond.join(' · ')} jobs/s, rxdag ${row.rxdagPerSecond.join(' · ')} tasks/s;` +
-        ` CPU ms per 1000 (Redis / this process / workers (all)), medians: raw ${cpu(row.rawCpuMedian)}, rxdag ${cpu(row.rxdagCpuMedian)}`);
+      console.log(
+        `  ${workers} worker process(es), ${cli.rounds} rounds: rxdag ÷ raw ${row.ratios.join(' · ')}, median ${row.medianRatio}×;` +
+          ` raw ${row.rawPerSecond.join(' · ')} jobs/s, rxdag ${row.rxdagPerSecond.join(' · ')} tasks/s;` +
+          ` CPU ms per 1000 (Redis / this process / workers (all)), medians: raw ${cpu(row.rawCpuMedian)}, rxdag ${cpu(row.rxdagCpuMedian)}`,
+      );
     }
     const raw = await startWorkers(cli, 'raw', 1);
     const rawRounds = await rawChain(cli);
@@ -366,10 +400,19 @@ async function main(): Promise<void> {
       rawRoundTripMs: { p50: percentile(rawRounds, 50), p99: percentile(rawRounds, 99) },
     };
     const ms = (value: number) => value.toFixed(2);
-    console.log(`  chain of ${cli.chain}, one worker: rxdag dispatch-to-dispatch p50 ${ms(latency.rxdagLinkMs.p50)} ms / p99 ${ms(latency.rxdagLinkMs.p99)} ms;` +
-      ` raw BullMQ round trip p50 ${ms(latency.rawRoundTripMs.p50)} ms / p99 ${ms(latency.rawRoundTripMs.p99)} ms`);
+    console.log(
+      `  chain of ${cli.chain}, one worker: rxdag dispatch-to-dispatch p50 ${ms(latency.rxdagLinkMs.p50)} ms / p99 ${ms(latency.rxdagLinkMs.p99)} ms;` +
+        ` raw BullMQ round trip p50 ${ms(latency.rawRoundTripMs.p50)} ms / p99 ${ms(latency.rawRoundTripMs.p99)} ms`,
+    );
     mkdirSync(path.dirname(cli.out), { recursive: true });
-    const report: RemoteReport = { at: new Date().toISOString(), tasks: cli.tasks, concurrency: cli.concurrency, rounds: cli.rounds, throughput, latency };
+    const report: RemoteReport = {
+      at: new Date().toISOString(),
+      tasks: cli.tasks,
+      concurrency: cli.concurrency,
+      rounds: cli.rounds,
+      throughput,
+      latency,
+    };
     writeFileSync(cli.out, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`  written to ${path.relative(process.cwd(), cli.out)}`);
   } finally {

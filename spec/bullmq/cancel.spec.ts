@@ -28,7 +28,17 @@ function waitsForAbort(log: { started: number; abortedAt?: number; reason?: unkn
 }
 
 function fakeContext(runId: string, id: string, attempt = 1): TaskContext {
-  return { id, runId, dagId: 'd', input: null, upstream: {}, attempt, idempotencyKey: `${runId}/${id}`, signal: new AbortController().signal, spawn: () => undefined };
+  return {
+    id,
+    runId,
+    dagId: 'd',
+    input: null,
+    upstream: {},
+    attempt,
+    idempotencyKey: `${runId}/${id}`,
+    signal: new AbortController().signal,
+    spawn: () => undefined,
+  };
 }
 
 describeRedis('cancelling remote attempts', (env) => {
@@ -46,7 +56,9 @@ describeRedis('cancelling remote attempts', (env) => {
     const limits: (number | undefined)[] = [];
     const hang = waitsForAbort(seen);
     await worker({ hang: (task) => (limits.push(task.timeoutMs), hang(task)) }).ready();
-    const events = await collect(runDag({ id: 'timeout', tasks: [{ id: 't', agent: 'hang', timeoutMs: 500 }] }, { agents: { hang: remote('hang') } }));
+    const events = await collect(
+      runDag({ id: 'timeout', tasks: [{ id: 't', agent: 'hang', timeoutMs: 500 }] }, { agents: { hang: remote('hang') } }),
+    );
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['task.timed-out', 'task.failed']));
     expect(ending(events).outcome).toBe('failed');
     await waitFor(() => seen[0]?.abortedAt !== undefined, 'the remote abort', LEASE_MS + 500);
@@ -55,14 +67,18 @@ describeRedis('cancelling remote attempts', (env) => {
     expect(limits).toEqual([500]);
     expect(seen[0]!.reason).toMatchObject({ name: 'TaskTimeoutError', message: 'task "t" timed out after 500 ms' });
     // nobody reads a cancelled job's outcome: it is removed once it ends (its cancel key expires by itself)
-    const jobKeys = async () => (await env.keys()).filter((key) => key.startsWith(`${prefix}:hang:`) && key.includes('|') && !key.includes('rxdag-cancel'));
+    const jobKeys = async () =>
+      (await env.keys()).filter((key) => key.startsWith(`${prefix}:hang:`) && key.includes('|') && !key.includes('rxdag-cancel'));
     await waitFor(async () => (await jobKeys()).length === 0, 'the cancelled job to be removed');
   });
 
   it("should fire the worker's AbortSignal when the run is cancelled", async () => {
     const seen: { started: number; abortedAt?: number; reason?: unknown }[] = [];
     worker({ hang: waitsForAbort(seen) });
-    const tasks = [{ id: 'a', agent: 'hang' }, { id: 'b', agent: 'hang', timeoutMs: 60_000 }];
+    const tasks = [
+      { id: 'a', agent: 'hang' },
+      { id: 'b', agent: 'hang', timeoutMs: 60_000 },
+    ];
     const subscription = runDag({ id: 'cancel', tasks }, { agents: { hang: remote('hang') } }).subscribe();
     await waitFor(() => seen.length === 2, 'both attempts to start');
     const cancelledAt = Date.now();
@@ -86,7 +102,7 @@ describeRedis('cancelling remote attempts', (env) => {
     expect(seen[0]!.reason).toMatchObject({ name: 'TaskTimeoutError' });
   });
 
-  it('should kill a remote shell task\'s process group on timeout', async () => {
+  it("should kill a remote shell task's process group on timeout", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rxdag-remote-shell-'));
     closer.onClose(() => rmSync(dir, { recursive: true, force: true }));
     const groups = new ProcessGroups(500);
@@ -94,7 +110,10 @@ describeRedis('cancelling remote attempts', (env) => {
     const pidFile = path.join(dir, 'pid');
     const command = `echo $$ > ${JSON.stringify(pidFile)}; sleep 30; touch ${JSON.stringify(path.join(dir, 'marker'))}`;
     const events = await collect(
-      runDag({ id: 'shell-timeout', tasks: [{ id: 'sh', agent: 'shell', timeoutMs: 500, input: { command, cwd: dir, env: { X: '1' } } }] }, { agents: { shell: remote('shell') } }),
+      runDag(
+        { id: 'shell-timeout', tasks: [{ id: 'sh', agent: 'shell', timeoutMs: 500, input: { command, cwd: dir, env: { X: '1' } } }] },
+        { agents: { shell: remote('shell') } },
+      ),
     );
     expect(byTask(events, 'task.timed-out').get('sh')).toBeDefined();
     await waitFor(() => existsSync(pidFile), 'the shell to start');
@@ -109,13 +128,21 @@ describeRedis('cancelling remote attempts', (env) => {
     closer.onClose(() => rmSync(dir, { recursive: true, force: true }));
     worker({ shell: createShellAgent({ groups: new ProcessGroups(500) }) });
     const input = { command: 'echo "$GREETING from $(basename "$PWD") attempt $RXDAG_ATTEMPT"', cwd: dir, env: { GREETING: 'hello' } };
-    const events = await collect(runDag({ id: 'shell', tasks: [{ id: 'sh', agent: 'shell', input }] }, { agents: { shell: remote('shell') } }));
-    expect(byTask(events, 'task.completed').get('sh')!.output).toEqual({ exitCode: 0, stdout: `hello from ${path.basename(dir)} attempt 1`, stderr: '' });
+    const events = await collect(
+      runDag({ id: 'shell', tasks: [{ id: 'sh', agent: 'shell', input }] }, { agents: { shell: remote('shell') } }),
+    );
+    expect(byTask(events, 'task.completed').get('sh')!.output).toEqual({
+      exitCode: 0,
+      stdout: `hello from ${path.basename(dir)} attempt 1`,
+      stderr: '',
+    });
   });
 
   it('should remove a job still waiting when its attempt is cancelled, so it never runs', async () => {
     let calls = 0;
-    const events = collect(runDag({ id: 'queued', tasks: [{ id: 'q', agent: 'later', timeoutMs: 200 }] }, { agents: { later: remote('later') } }));
+    const events = collect(
+      runDag({ id: 'queued', tasks: [{ id: 'q', agent: 'later', timeoutMs: 200 }] }, { agents: { later: remote('later') } }),
+    );
     expect(ending(await events).outcome).toBe('failed');
     await sleep(100);
     worker({ later: () => void calls++ });

@@ -19,12 +19,28 @@ describeRedis('a Redis with a password', (env) => {
   afterEach(() => closer.closeAll());
 
   const url = (password: string, port = server.port) => `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`;
-  const leaks = (text: string) => [PASSWORD, encodeURIComponent(PASSWORD), WRONG, encodeURIComponent(WRONG)].filter((secret) => text.includes(secret));
-  const dag = { id: 'pw', tasks: [{ id: 'a', agent: 'echo', input: 1 }, { id: 'b', agent: 'echo', deps: ['a'], input: 2 }] };
+  const leaks = (text: string) =>
+    [PASSWORD, encodeURIComponent(PASSWORD), WRONG, encodeURIComponent(WRONG)].filter((secret) => text.includes(secret));
+  const dag = {
+    id: 'pw',
+    tasks: [
+      { id: 'a', agent: 'echo', input: 1 },
+      { id: 'b', agent: 'echo', deps: ['a'], input: 2 },
+    ],
+  };
 
   it('should work with the password in the URL', async () => {
     const logs: string[] = [];
-    closer.add(startWorker({ connection: url(PASSWORD), prefix: env.prefix, agents: { echo: ({ input }) => input }, concurrency: 2, leaseMs: 1000, onLog: (line) => logs.push(line) }));
+    closer.add(
+      startWorker({
+        connection: url(PASSWORD),
+        prefix: env.prefix,
+        agents: { echo: ({ input }) => input },
+        concurrency: 2,
+        leaseMs: 1000,
+        onLog: (line) => logs.push(line),
+      }),
+    );
     const echo = closer.add(remoteAgent({ connection: url(PASSWORD), prefix: env.prefix, queue: 'echo', leaseMs: 1000 }));
     const events = await collect(runDag(dag, { agents: { echo } }));
     expect(ending(events).outcome).toBe('succeeded');
@@ -34,7 +50,16 @@ describeRedis('a Redis with a password', (env) => {
 
   it('should fail attempts against a wrong password with an error that never shows a password', async () => {
     const logs: string[] = [];
-    closer.add(startWorker({ connection: url(WRONG), prefix: env.prefix, agents: { echo: () => 1 }, concurrency: 1, leaseMs: 1000, onLog: (line) => logs.push(line) }));
+    closer.add(
+      startWorker({
+        connection: url(WRONG),
+        prefix: env.prefix,
+        agents: { echo: () => 1 },
+        concurrency: 1,
+        leaseMs: 1000,
+        onLog: (line) => logs.push(line),
+      }),
+    );
     const echo = closer.add(remoteAgent({ connection: url(WRONG), prefix: env.prefix, queue: 'echo', leaseMs: 1000 }));
     const started = Date.now();
     const events = await collect(runDag(dag, { agents: { echo } }));
@@ -53,7 +78,10 @@ describeRedis('a Redis with a password', (env) => {
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
-        ready.then(() => 'resolved', (error: unknown) => error),
+        ready.then(
+          () => 'resolved',
+          (error: unknown) => error,
+        ),
         new Promise((resolve) => (timer = setTimeout(() => resolve('pending'), withinMs))),
       ]);
     } finally {
@@ -64,7 +92,14 @@ describeRedis('a Redis with a password', (env) => {
   it("should reject a worker's ready() when Redis refuses its password, without showing it", async () => {
     const logs: string[] = [];
     const worker = closer.add(
-      startWorker({ connection: url(WRONG), prefix: env.prefix, agents: { echo: () => 1 }, concurrency: 1, leaseMs: 1000, onLog: (line) => logs.push(line) }),
+      startWorker({
+        connection: url(WRONG),
+        prefix: env.prefix,
+        agents: { echo: () => 1 },
+        concurrency: 1,
+        leaseMs: 1000,
+        onLog: (line) => logs.push(line),
+      }),
     );
     const error = await readyWithin(worker.ready(), 5000);
     expect(error).toBeInstanceOf(RedisConnectionError);
@@ -78,7 +113,14 @@ describeRedis('a Redis with a password', (env) => {
 
   it("should reject a worker's ready() when Redis needs a password the URL does not give", async () => {
     const worker = closer.add(
-      startWorker({ connection: `redis://127.0.0.1:${server.port}`, prefix: env.prefix, agents: { echo: () => 1 }, concurrency: 1, leaseMs: 1000, onLog: () => undefined }),
+      startWorker({
+        connection: `redis://127.0.0.1:${server.port}`,
+        prefix: env.prefix,
+        agents: { echo: () => 1 },
+        concurrency: 1,
+        leaseMs: 1000,
+        onLog: () => undefined,
+      }),
     );
     const error = await readyWithin(worker.ready(), 5000);
     expect(error).toBeInstanceOf(RedisConnectionError);
@@ -92,7 +134,14 @@ describeRedis('a Redis with a password', (env) => {
   it("should keep a worker's ready() waiting while nothing answers at its address (Redis may come)", async () => {
     const port = await freePort();
     const worker = closer.add(
-      startWorker({ connection: url(PASSWORD, port), prefix: env.prefix, agents: { echo: () => 1 }, concurrency: 1, leaseMs: 1000, onLog: () => undefined }),
+      startWorker({
+        connection: url(PASSWORD, port),
+        prefix: env.prefix,
+        agents: { echo: () => 1 },
+        concurrency: 1,
+        leaseMs: 1000,
+        onLog: () => undefined,
+      }),
     );
     expect(await readyWithin(worker.ready(), 2500)).toBe('pending'); // past a few reconnect tries of every connection
   });
@@ -117,7 +166,13 @@ describe('a password of a few characters', () => {
     const port = await freePort(); // nothing answers there: the worker logs the refused connections
     const logs: string[] = [];
     const worker = closer.add(
-      startWorker({ connection: `redis://:x@127.0.0.1:${port}`, agents: { echo: () => 1 }, concurrency: 1, leaseMs: 1000, onLog: (line) => logs.push(line) }),
+      startWorker({
+        connection: `redis://:x@127.0.0.1:${port}`,
+        agents: { echo: () => 1 },
+        concurrency: 1,
+        leaseMs: 1000,
+        onLog: (line) => logs.push(line),
+      }),
     );
     await waitFor(() => logs.length >= 2, 'the worker to log its refused connections');
     const refused = `connect ECONNREFUSED 127.0.0.1:${port}`;
@@ -134,12 +189,16 @@ describe('a password of a few characters', () => {
     );
     const one = redisTarget('redis://:1@127.0.0.1:6391', 'test');
     expect(one.location).toBe('redis://:***@127.0.0.1:6391/0');
-    expect(one.redact('connect ECONNREFUSED 127.0.0.1:6391 (redis://:1@127.0.0.1:6391)')).toBe('connect ECONNREFUSED 127.0.0.1:6391 (redis://:***@127.0.0.1:6391)');
+    expect(one.redact('connect ECONNREFUSED 127.0.0.1:6391 (redis://:1@127.0.0.1:6391)')).toBe(
+      'connect ECONNREFUSED 127.0.0.1:6391 (redis://:***@127.0.0.1:6391)',
+    );
     // an encoded one too: `/` is `%2F` in a URL
     expect(redisTarget('redis://:a%2F@h', 'test').redact('redis://:a%2F@h, a/ and a%2F')).toBe('redis://:***@h, a/ and a%2F');
   });
 
   it('should still be replaced everywhere from six characters on', () => {
-    expect(redisTarget('redis://:abc123@127.0.0.1:6391', 'test').redact('auth abc123 failed; redis://:abc123@h')).toBe('auth *** failed; redis://:***@h');
+    expect(redisTarget('redis://:abc123@127.0.0.1:6391', 'test').redact('auth abc123 failed; redis://:abc123@h')).toBe(
+      'auth *** failed; redis://:***@h',
+    );
   });
 });

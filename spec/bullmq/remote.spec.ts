@@ -43,7 +43,9 @@ describeRedis('remote agents on BullMQ workers', (env) => {
     expect(completed.get('d')!.output).toEqual({ id: 'd', input: 'last', upstream: ['b', 'c'], attempt: 1 });
     for (const event of completed.values()) expect(event.worker).toBe(running.id);
     expect(running.id).toBe(`${require('node:os').hostname()}:${process.pid}`);
-    const order = events.filter((e) => e.type === 'task.started' || e.type === 'task.completed').map((e) => `${e.type}:${'taskId' in e ? e.taskId : ''}`);
+    const order = events
+      .filter((e) => e.type === 'task.started' || e.type === 'task.completed')
+      .map((e) => `${e.type}:${'taskId' in e ? e.taskId : ''}`);
     expect(order.indexOf('task.started:d')).toBeGreaterThan(Math.max(order.indexOf('task.completed:b'), order.indexOf('task.completed:c')));
   });
 
@@ -88,7 +90,12 @@ describeRedis('remote agents on BullMQ workers', (env) => {
       ),
     );
     expect(eventLogViolations(events)).toEqual([]);
-    expect(outcomes(events)).toEqual({ warns: 'task.completed', fails: 'task.failed', 'after-fail': 'task.skipped', fine: 'task.completed' });
+    expect(outcomes(events)).toEqual({
+      warns: 'task.completed',
+      fails: 'task.failed',
+      'after-fail': 'task.skipped',
+      fine: 'task.completed',
+    });
     const warned = byTask(events, 'task.completed').get('warns')!;
     expect(warned.warning).toEqual({ name: 'AgentError', message: 'disk almost full' });
     expect(warned.output).toEqual({ kept: true });
@@ -111,7 +118,13 @@ describeRedis('remote agents on BullMQ workers', (env) => {
     worker(agents);
     const events = await collect(
       runDag(
-        { id: 'critical', tasks: [{ id: 'long', agent: 'wait' }, { id: 'boom', agent: 'boom', deps: [] }] },
+        {
+          id: 'critical',
+          tasks: [
+            { id: 'long', agent: 'wait' },
+            { id: 'boom', agent: 'boom', deps: [] },
+          ],
+        },
         { agents: { boom: remote('boom'), wait: remote('wait') } },
       ),
     );
@@ -146,7 +159,10 @@ describeRedis('remote agents on BullMQ workers', (env) => {
       ),
     );
     const failed = byTask(events, 'task.failed');
-    expect(failed.get('gpu-task')!.error).toEqual({ name: 'UnknownAgentError', message: expect.stringMatching(/has no agent "gpu" \(it runs: echo\)/) });
+    expect(failed.get('gpu-task')!.error).toEqual({
+      name: 'UnknownAgentError',
+      message: expect.stringMatching(/has no agent "gpu" \(it runs: echo\)/),
+    });
     expect(failed.get('gpu-task')!.severity).toBe('error');
     expect(byTask(events, 'task.completed').get('served')).toBeDefined();
   });
@@ -158,7 +174,10 @@ describeRedis('remote agents on BullMQ workers', (env) => {
     const events = closer.add(new QueueEvents('echo', { connection: redisTarget(env.url, 'spec').bullmqOptions, prefix }));
     await events.waitUntilReady();
     const job = await queue.add('bad', { v: 1, runId: 'r', id: 42, attempt: 'one' }, { jobId: 'bad|job|1' });
-    const result = (await job.waitUntilFinished(events, 10_000)) as { ok: boolean; error: { name: string; message: string; severity: string } };
+    const result = (await job.waitUntilFinished(events, 10_000)) as {
+      ok: boolean;
+      error: { name: string; message: string; severity: string };
+    };
     expect(result.ok).toBe(false);
     expect(result.error).toMatchObject({ name: 'InvalidJobError', severity: 'critical' });
     expect(result.error.message).toMatch(/job "bad\|job\|1" on queue "echo" is not an rxdag job this worker can run: .*dagId/);

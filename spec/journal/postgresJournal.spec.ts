@@ -30,7 +30,9 @@ describe('postgresJournal options and location (no server needed)', () => {
   it('refuses a maxSessions that is not a positive integer', () => {
     for (const maxSessions of [0, 1.5, '3']) {
       expect(() => postgresJournal({ connectionString: 'postgres://x@h/db', maxSessions: maxSessions as number })).toThrow(
-        new TypeError(`postgresJournal: \`maxSessions\` must be a positive integer (got ${typeof maxSessions === 'string' ? '"3"' : maxSessions})`),
+        new TypeError(
+          `postgresJournal: \`maxSessions\` must be a positive integer (got ${typeof maxSessions === 'string' ? '"3"' : maxSessions})`,
+        ),
       );
     }
   });
@@ -238,7 +240,10 @@ describePostgres('postgresJournal', (db) => {
   it('holds at most maxSessions connections for open runs: the next run waits for one, and starts when a run ends', async () => {
     const journal = postgresJournal({ connectionString: db.connectionString, schema: db.schema, maxSessions: 2 });
     db.onCleanup(() => journal.end());
-    const [first, second] = await Promise.all([journal.create(sampleHeader(freshRunId('cap'))), journal.create(sampleHeader(freshRunId('cap')))]);
+    const [first, second] = await Promise.all([
+      journal.create(sampleHeader(freshRunId('cap'))),
+      journal.create(sampleHeader(freshRunId('cap'))),
+    ]);
     let third: Awaited<ReturnType<typeof journal.create>> | undefined;
     const creating = journal.create(sampleHeader(freshRunId('cap'))).then((writer) => (third = writer));
     // closing twice is harmless: a failed expectation must not leave sessions open
@@ -248,7 +253,11 @@ describePostgres('postgresJournal', (db) => {
     });
     const owners = async () =>
       Number(
-        (await db.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1`, [`rxdag ${hostname()}:${process.pid}`]))[0]!.n,
+        (
+          await db.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1`, [
+            `rxdag ${hostname()}:${process.pid}`,
+          ])
+        )[0]!.n,
       );
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(third).toBeUndefined();

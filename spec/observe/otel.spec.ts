@@ -224,7 +224,17 @@ describe('traceEvents', () => {
       from([
         make.dagCreated({ runId: 'r', seq: 1, at: 0, dagId: 'd', taskCount: 1 }),
         make.taskStarted({ runId: 'r', seq: 2, at: 1, taskId: 'a', attempt: 1, agent: 'work' }),
-        make.taskFailed({ runId: 'r', seq: 3, at: 5, taskId: 'a', attempt: 1, error: { name: 'E', message: 'm' }, severity: 'error', willRetry: false, worker: 'host:42' }),
+        make.taskFailed({
+          runId: 'r',
+          seq: 3,
+          at: 5,
+          taskId: 'a',
+          attempt: 1,
+          error: { name: 'E', message: 'm' },
+          severity: 'error',
+          willRetry: false,
+          worker: 'host:42',
+        }),
       ]),
       tracer(),
     );
@@ -234,7 +244,9 @@ describe('traceEvents', () => {
   it('should refuse a run itself, which would start its DAG again, and run nothing', () => {
     let calls = 0;
     const run = runDag(defineDag({ id: 'once', tasks: [{ id: 'a', agent: 'work' }] }), { agents: { work: () => ++calls } });
-    expect(() => traceEvents(run, tracer())).toThrow(/^`events\$` is a run, which starts its DAG again on each subscription: pass `run.events\$`/);
+    expect(() => traceEvents(run, tracer())).toThrow(
+      /^`events\$` is a run, which starts its DAG again on each subscription: pass `run.events\$`/,
+    );
     expect(calls).toBe(0);
     expect(() => traceEvents(run.events$, tracer()).unsubscribe()).not.toThrow();
   });
@@ -243,7 +255,9 @@ describe('traceEvents', () => {
     expect(() => traceEvents({} as never, tracer())).toThrow(new TypeError('`events$` must be an Observable of rxdag events'));
     expect(() => traceEvents(NEVER, {} as never)).toThrow(new TypeError('`tracer` must be an OpenTelemetry Tracer (with startSpan)'));
     expect(() => traceEvents(NEVER, tracer(), { scheduler: {} as never })).toThrow(TypeError);
-    expect(() => traceEvents(NEVER, tracer(), null as never)).toThrow(new TypeError('`options` must be an object { dagIdOf?, scheduler?, parent? }'));
+    expect(() => traceEvents(NEVER, tracer(), null as never)).toThrow(
+      new TypeError('`options` must be an object { dagIdOf?, scheduler?, parent? }'),
+    );
     expect(() => traceEvents(NEVER, tracer(), { parent: 5 as never })).toThrow(/^`parent` must be an OpenTelemetry Context/);
   });
 });

@@ -187,7 +187,9 @@ describe('collectMetrics', () => {
     let calls = 0;
     const run = runDag(defineDag({ id: 'once', tasks: [{ id: 'a', agent: 'work' }] }), { agents: { work: () => ++calls } });
     const registry = new Registry();
-    expect(() => collectMetrics(run, { registry })).toThrow(/^`events\$` is a run, which starts its DAG again on each subscription: pass `run.events\$`/);
+    expect(() => collectMetrics(run, { registry })).toThrow(
+      /^`events\$` is a run, which starts its DAG again on each subscription: pass `run.events\$`/,
+    );
     expect(calls).toBe(0);
     expect(registry.getMetricsAsArray()).toHaveLength(0);
   });

@@ -4,7 +4,16 @@ import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo } from '../events';
 import { type JsonCheck, toJsonSafe } from '../jsonSafe';
 import { SyncResult } from './adapters';
-import { type AgentResult, errorInfo, severityOf, type TaskContext, warningOutput, warningOutputProblem, workerOf, WorkerResult } from './agent';
+import {
+  type AgentResult,
+  errorInfo,
+  severityOf,
+  type TaskContext,
+  warningOutput,
+  warningOutputProblem,
+  workerOf,
+  WorkerResult,
+} from './agent';
 import { AttemptContext } from './attemptContext';
 
 /**

@@ -39,7 +39,14 @@ export function cancelKeyTtlMs(leaseMs: number): number {
 /**
  * Sends a cancel for one job: key and message in one round trip. Resolves when Redis has both.
  */
-export async function publishCancel(redis: Redis, prefix: string, queue: string, jobId: string, leaseMs: number, reason: CancelReason): Promise<void> {
+export async function publishCancel(
+  redis: Redis,
+  prefix: string,
+  queue: string,
+  jobId: string,
+  leaseMs: number,
+  reason: CancelReason,
+): Promise<void> {
   const timedOut = reason === 'timed-out';
   await redis
     .multi()

@@ -104,24 +104,48 @@ export class JobRunner {
     const refusal = this.refusal(job, data);
     if (refusal !== undefined) {
       this.config.log(`rxdag worker ${worker}: refused job ${JSON.stringify(job.jobId)} on queue "${job.queue}": ${refusal}`);
-      return failureOutcome(context, job.jobId, worker, new UnauthorizedJobError(`worker ${worker} refused job "${job.jobId}" on queue "${job.queue}": ${refusal}; nothing ran`));
+      return failureOutcome(
+        context,
+        job.jobId,
+        worker,
+        new UnauthorizedJobError(`worker ${worker} refused job "${job.jobId}" on queue "${job.queue}": ${refusal}; nothing ran`),
+      );
     }
     // the shape every scheduler of this version writes skips zod (see `isPlainJobData`)
     const parsed = isPlainJobData(data) ? { success: true as const, data } : jobDataSchema.safeParse(data);
     if (!parsed.success) {
-      return failureOutcome(context, job.jobId, worker, new InvalidJobError(`job "${job.jobId}" on queue "${job.queue}" is not an rxdag job this worker can run: ${describeIssues(parsed.error)}`));
+      return failureOutcome(
+        context,
+        job.jobId,
+        worker,
+        new InvalidJobError(
+          `job "${job.jobId}" on queue "${job.queue}" is not an rxdag job this worker can run: ${describeIssues(parsed.error)}`,
+        ),
+      );
     }
     const expired = this.expiry(parsed.data);
     if (expired !== undefined) {
       this.config.log(`rxdag worker ${worker}: refused job ${JSON.stringify(job.jobId)} on queue "${job.queue}": ${expired}`);
-      return failureOutcome(context, job.jobId, worker, new UnauthorizedJobError(`worker ${worker} refused job "${job.jobId}" on queue "${job.queue}": ${expired}; nothing ran`));
+      return failureOutcome(
+        context,
+        job.jobId,
+        worker,
+        new UnauthorizedJobError(`worker ${worker} refused job "${job.jobId}" on queue "${job.queue}": ${expired}; nothing ran`),
+      );
     }
     const name = job.queue;
     const definition = Object.hasOwn(this.config.agents, name) ? this.config.agents[name] : undefined;
     // `startWorker` serves only queues of allowed agents: this is an agents map changed since
     if (definition === undefined || !this.config.allowed.has(name)) {
       const known = Object.keys(this.config.agents).filter((agent) => this.config.allowed.has(agent));
-      return failureOutcome(context, job.jobId, worker, new UnknownAgentError(`worker ${worker} has no agent "${name}" (it runs: ${known.join(', ') || 'nothing'}); job "${job.jobId}" did not run`));
+      return failureOutcome(
+        context,
+        job.jobId,
+        worker,
+        new UnknownAgentError(
+          `worker ${worker} has no agent "${name}" (it runs: ${known.join(', ') || 'nothing'}); job "${job.jobId}" did not run`,
+        ),
+      );
     }
     if (job.stoppedFor !== undefined) return undefined;
     // zod's record drops an own `__proto__` key (a dependency of that name): hand on the job's own upstream, as JSON gave it
@@ -156,7 +180,9 @@ export class JobRunner {
     const { key } = this.config;
     const signature = typeof data === 'object' && data !== null ? (data as { signature?: unknown }).signature : undefined;
     if (key === undefined) {
-      return signature === undefined ? undefined : 'it is signed, and this worker has no key to check it (give workers the schedulers\' key)';
+      return signature === undefined
+        ? undefined
+        : "it is signed, and this worker has no key to check it (give workers the schedulers' key)";
     }
     if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'its data is not an object';
     if (signature === undefined) return 'it is not signed';

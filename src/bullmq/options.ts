@@ -86,7 +86,12 @@ const shared = {
       error: 'must be an object of TLS options, e.g. { ca }',
     })
     .optional(),
-  prefix: z.string().min(1).max(200).regex(/^[^\s]+$/, { error: 'must not contain whitespace' }).optional(),
+  prefix: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[^\s]+$/, { error: 'must not contain whitespace' })
+    .optional(),
   key: z.union([z.string(), z.instanceof(Buffer)], { error: 'must be a string or a Buffer' }).optional(),
   insecure: z.boolean().optional(),
   maxLeaseLosses: z.number().int().min(0).max(1000).optional(),
@@ -129,7 +134,11 @@ function check<T>(schema: z.ZodType<T>, options: unknown, where: string): T {
   throw new TypeError(`${where}: ${problems.join('; ')}`);
 }
 
-function resolveShared(options: z.infer<typeof remoteAgentSchema> | z.infer<typeof workerSchema>, leaseMs: number, where: string): ResolvedShared {
+function resolveShared(
+  options: z.infer<typeof remoteAgentSchema> | z.infer<typeof workerSchema>,
+  leaseMs: number,
+  where: string,
+): ResolvedShared {
   const target = redisTarget(options.connection, where, options.tls);
   const key = options.key === undefined ? undefined : keyBytes(options.key, where);
   assertSafeWithoutKey(target, key !== undefined, options.insecure ?? false, where);

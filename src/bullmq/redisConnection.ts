@@ -149,7 +149,9 @@ function connectionTarget(connection: unknown, where: string): RedisTarget {
     throw new TypeError(`${where}: \`connection\` must be a redis:// or rediss:// URL or ioredis options { host, port, … }`);
   }
   if (typeof (connection as { duplicate?: unknown }).duplicate === 'function') {
-    throw new TypeError(`${where}: \`connection\` must be a URL or ioredis options, not a client instance (several connections are opened from it)`);
+    throw new TypeError(
+      `${where}: \`connection\` must be a URL or ioredis options, not a client instance (several connections are opened from it)`,
+    );
   }
   const options = connection as RedisOptions;
   if (typeof options.keyPrefix === 'string' && options.keyPrefix !== '') {

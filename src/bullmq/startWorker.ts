@@ -75,7 +75,8 @@ const SETTLE_GRACE_MS = 2_000;
 export function startWorker(options: WorkerOptions): RemoteWorker {
   const resolved = resolveWorkerOptions(options);
   const { target, prefix, key, leaseMs, maxLeaseLosses, agents, queues, onLog } = resolved;
-  if (queues.length === 0) throw new TypeError('startWorker: no queue to take jobs from: `agents` (and `allow`) name no agent, and `queues` is not given');
+  if (queues.length === 0)
+    throw new TypeError('startWorker: no queue to take jobs from: `agents` (and `allow`) name no agent, and `queues` is not given');
   const id = resolved.name ?? `${hostname()}:${process.pid}`;
   const log = (line: string) => onLog(target.redact(line));
   const outages = new OutageLog(log);

@@ -87,7 +87,9 @@ function checkOptions(options: ServeMetricsOptions): ServeMetricsOptions {
   const { registry, port, host } = options;
   if (typeof registry?.metrics !== 'function') throw new TypeError('`registry` must be a prom-client Registry');
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new TypeError(`\`port\` must be an integer from 0 to 65535 (0 picks a free port), got ${typeof port === 'string' ? JSON.stringify(port) : String(port)}`);
+    throw new TypeError(
+      `\`port\` must be an integer from 0 to 65535 (0 picks a free port), got ${typeof port === 'string' ? JSON.stringify(port) : String(port)}`,
+    );
   }
   if (host !== undefined && (typeof host !== 'string' || host.length === 0)) throw new TypeError('`host` must be a non-empty string');
   return options;

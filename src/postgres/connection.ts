@@ -198,14 +198,17 @@ export class Connection {
       throw new TypeError('postgresJournal: give exactly one of `connectionString` and `pool`');
     }
     if (!Number.isSafeInteger(maxSessions) || maxSessions < 1) {
-      throw new TypeError(`postgresJournal: \`maxSessions\` must be a positive integer (got ${typeof maxSessions === 'string' ? JSON.stringify(maxSessions) : String(maxSessions)})`);
+      throw new TypeError(
+        `postgresJournal: \`maxSessions\` must be a positive integer (got ${typeof maxSessions === 'string' ? JSON.stringify(maxSessions) : String(maxSessions)})`,
+      );
     }
     this.sessionPlaces = new Places(maxSessions);
     this.location = pool === undefined ? redactConnectionString(connectionString ?? '') : describePool(pool);
     this.secrets = secretsOf(connectionString, pool);
     this.queryTimeoutMs = queryTimeoutOf(connectionString, pool) ?? QUERY_TIMEOUT_MS;
     this.connectTo = connectionString === undefined ? undefined : withUserOfProcess(connectionString);
-    this.pool = pool ?? new Pool({ connectionString: this.connectTo, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, allowExitOnIdle: true, max: 4 });
+    this.pool =
+      pool ?? new Pool({ connectionString: this.connectTo, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, allowExitOnIdle: true, max: 4 });
     if (pool === undefined) {
       // an idle pooled connection that dies reports here; the next query reports it to its caller
       this.pool.on('error', () => undefined);

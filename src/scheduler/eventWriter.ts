@@ -125,7 +125,14 @@ export class EventWriter {
     return this.write(event, task);
   }
 
-  failed(task: number, attempt: number, error: ErrorInfo, severity: TaskFailedEvent['severity'], willRetry: boolean, worker?: string): DagEvent {
+  failed(
+    task: number,
+    attempt: number,
+    error: ErrorInfo,
+    severity: TaskFailedEvent['severity'],
+    willRetry: boolean,
+    worker?: string,
+  ): DagEvent {
     const event: Mutable<TaskFailedEvent> = { type: 'task.failed', ...this.taskHead(task, attempt), error, severity, willRetry };
     if (worker !== undefined) event.worker = worker;
     return this.write(event, task);

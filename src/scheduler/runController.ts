@@ -90,7 +90,12 @@ export class RunController {
   /** The dispatch order of `dag`'s tasks by class, adding the classes it has that are new. */
   private orderOf(dag: Dag): DispatchOrder {
     const { agents } = this.options;
-    return classOrder(dag.index, this.classes, (agent) => this.host.kindOf(agents[agent]!), (name) => this.host.limit(name));
+    return classOrder(
+      dag.index,
+      this.classes,
+      (agent) => this.host.kindOf(agents[agent]!),
+      (name) => this.host.limit(name),
+    );
   }
 
   /** Neither ended nor being ended: its signals still count. */

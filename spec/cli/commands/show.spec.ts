@@ -41,7 +41,9 @@ describe('rxdag show --report', () => {
     expect(shown.stdout).toMatch(/\nb +interrupted +\+\d+ ms +- +1 /);
     const html = readFileSync(tmp.file('interrupted.html'), 'utf8');
     expect(html).toContain('<span class="outcome badge interrupted">interrupted</span>');
-    expect(html).toMatch(/<rect class="bar interrupted[^"]*" data-task="b" data-attempt="1"[^>]*><title>b #1 on sleep: interrupted after at least /);
+    expect(html).toMatch(
+      /<rect class="bar interrupted[^"]*" data-task="b" data-attempt="1"[^>]*><title>b #1 on sleep: interrupted after at least /,
+    );
     expect(html).toMatch(/<tr data-task="b" class="interrupted">.*?<span class="badge interrupted">interrupted<\/span><\/td><td>1<\/td>/);
   });
 });

@@ -220,7 +220,8 @@ describe('loadDagFile', () => {
   });
 
   it('should merge YAML merge keys (`<<: *base`), placing a problem of a merged task at its own line', () => {
-    const text = 'id: m\ntasks:\n  - &base { id: a, timeoutMs: 5000, retry: { attempts: 3 }, run: echo a }\n  - { <<: *base, id: b, run: echo b }\n  - id: c\n    <<: *base\n    run: echo c\n';
+    const text =
+      'id: m\ntasks:\n  - &base { id: a, timeoutMs: 5000, retry: { attempts: 3 }, run: echo a }\n  - { <<: *base, id: b, run: echo b }\n  - id: c\n    <<: *base\n    run: echo c\n';
     const { dag } = loadDagFile(writeText(tmp.file('merge.yaml'), text));
     expect(dag.tasks.map((t) => [t.id, t.timeoutMs, t.retry?.attempts, (t.input as { command: string }).command])).toEqual([
       ['a', 5000, 3, 'echo a'],
@@ -232,7 +233,10 @@ describe('loadDagFile', () => {
   });
 
   it('should say that an id YAML reads as a number or a boolean wants quotes', () => {
-    const file = writeText(tmp.file('numeric-ids.yaml'), 'id: n\ntasks:\n  - { id: 01, sleep: 0 }\n  - { id: true, sleep: 0 }\n  - { id: "1e3", sleep: 0 }\n');
+    const file = writeText(
+      tmp.file('numeric-ids.yaml'),
+      'id: n\ntasks:\n  - { id: 01, sleep: 0 }\n  - { id: true, sleep: 0 }\n  - { id: "1e3", sleep: 0 }\n',
+    );
     expect(problemsOf(file)).toEqual([
       `${file}:3:11: tasks[0].id: expected a string id (got 1; write it in quotes to make it text)`,
       `${file}:4:11: tasks[1].id: expected a string id (got true; write it in quotes to make it text)`,

@@ -51,7 +51,8 @@ export type RawResumeOptions = Omit<RawRunOptions, 'failFast' | 'journal'> & {
 /** Resumes `runId` (or the newest interrupted run) and resolves with the exit code. */
 export async function resumeCommand(runId: string | undefined, raw: RawResumeOptions, io: CliIo): Promise<number> {
   const options = resolveRunOptions(raw, io.stdout.isTTY === true && io.stderr.isTTY === true, true);
-  if (raw.local === true && options.remote !== undefined) throw new InvalidInputError([{ message: '--local and --redis cannot go together: --local runs here what --redis sends to workers' }]);
+  if (raw.local === true && options.remote !== undefined)
+    throw new InvalidInputError([{ message: '--local and --redis cannot go together: --local runs here what --redis sends to workers' }]);
   const location = storeLocation(options.store, process.env);
   const problems = outputProblems({ events: options.eventsPath, report: options.reportPath, store: location });
   if (problems.length > 0) throw new InvalidInputError(problems);
@@ -68,7 +69,8 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
       throw new InvalidInputError([{ message: new RunNotResumableError(id, 'ended', last.outcome).message }]);
     // before anything is opened: a bad --poll-interval is refused with nothing started
     const scheduling = schedulingOf(id, header, raw, options);
-    const remoteRefusal = options.remote === undefined ? localResumeRefusal(id, remoteNoteOf(header.options.metadata), history, raw.local === true) : undefined;
+    const remoteRefusal =
+      options.remote === undefined ? localResumeRefusal(id, remoteNoteOf(header.options.metadata), history, raw.local === true) : undefined;
     if (remoteRefusal !== undefined) throw new InvalidInputError([{ message: remoteRefusal }]);
     let dag;
     try {
@@ -112,7 +114,11 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
         journal: haltable.journal,
         halt: haltable.halt,
         journalFailure: haltable.failure,
-        resumeCommand: commandLine('rxdag resume', id, `${storeFlag(location)}${options.remote === undefined || remote === undefined ? '' : remoteFlags(options.remote, remote.location)}`),
+        resumeCommand: commandLine(
+          'rxdag resume',
+          id,
+          `${storeFlag(location)}${options.remote === undefined || remote === undefined ? '' : remoteFlags(options.remote, remote.location)}`,
+        ),
         resumed: { history, failurePolicy: header.options.failurePolicy },
         announce: (first) =>
           first.type === 'run.resumed'

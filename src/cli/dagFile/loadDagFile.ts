@@ -60,7 +60,9 @@ export interface LoadOptions {
 export function loadDagFile(fileName: string, options: LoadOptions = {}): LoadedDag {
   if (fileName === '-' || fileName === '/dev/stdin') {
     // the DAG's folder is where its commands run, and its extension says how to read it: a pipe has neither
-    throw new InvalidInputError([{ message: `${fileName}: a DAG is read from a file, not from stdin: write it to a .yaml or .json file first` }]);
+    throw new InvalidInputError([
+      { message: `${fileName}: a DAG is read from a file, not from stdin: write it to a .yaml or .json file first` },
+    ]);
   }
   const text = readDagText(fileName);
   const yaml = /\.ya?ml$/i.test(fileName);

@@ -12,7 +12,15 @@ import type { DagEvent, JournaledRunSummary, JournalHeader, LimitSpec, TaskCount
 import { formatMs } from '../report/html';
 import type { EstimatesNote } from '../store/historyEstimates';
 import { failureList, failuresOf } from './failureList';
-import { type BecauseEnded, describeEstimate, describeLimits, describeRules, journaledSetupOf, skipReason, type TaskSetup } from './runSetup';
+import {
+  type BecauseEnded,
+  describeEstimate,
+  describeLimits,
+  describeRules,
+  journaledSetupOf,
+  skipReason,
+  type TaskSetup,
+} from './runSetup';
 import { formatClock, textTable } from './textTable';
 
 /** Where one task of the run is. */
@@ -94,7 +102,9 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
       case 'task.failed':
         Object.assign(
           task(event.taskId),
-          event.willRetry ? { state: 'retrying' } : { state: 'failed', endedAt: event.at, ...(event.worker === undefined ? {} : { worker: event.worker }) },
+          event.willRetry
+            ? { state: 'retrying' }
+            : { state: 'failed', endedAt: event.at, ...(event.worker === undefined ? {} : { worker: event.worker }) },
         );
         break;
       case 'task.skipped': {

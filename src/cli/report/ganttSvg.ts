@@ -19,7 +19,6 @@ const FONT = { text: 11, attemptLabel: 10 } as const;
 /** The widest a task's label is drawn before it is cut: about 28 letters. */
 const LABEL_MAX_PX = 200;
 
-
 /**
  * The Gantt timeline as inline SVG: one row per task, one bar per attempt coloured by how it
  * ended (class = outcome), a dashed line for the backoff before a retry, a thin line from ready

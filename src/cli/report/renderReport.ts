@@ -63,7 +63,9 @@ export function renderReport(input: ReportInput): string {
     model.tasks.length <= LARGE_RUN_TASKS
       ? ''
       : `<p class="note" id="large-run">This run has ${model.tasks.length} tasks: every one is drawn and listed below, so the page is large and may be slow to open.${
-          input.showCommand === undefined ? '' : ` For its summary, failures and each task's timing, run <code>${escapeHtml(input.showCommand)}</code>.`
+          input.showCommand === undefined
+            ? ''
+            : ` For its summary, failures and each task's timing, run <code>${escapeHtml(input.showCommand)}</code>.`
         }</p>\n`;
   const edgeNote = edges.inferred
     ? '<p class="note">The DAG file was not given: dashed edges are inferred from the order of events ("unblocked by"), and may differ from the real dependencies. Pass <code>--dag FILE</code> to draw them.</p>'
