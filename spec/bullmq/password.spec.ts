@@ -28,6 +28,9 @@ describeRedis('a Redis with a password', (env) => {
       { id: 'b', agent: 'echo', deps: ['a'], input: 2 },
     ],
   };
+  /** A worker of one echo agent on `connection`, its log lines to `onLog`. */
+  const workerAt = (connection: string, onLog: (line: string) => void = () => undefined) =>
+    closer.add(startWorker({ connection, prefix: env.prefix, agents: { echo: () => 1 }, concurrency: 1, leaseMs: 1000, onLog }));
 
   it('should work with the password in the URL', async () => {
     const logs: string[] = [];
@@ -50,16 +53,7 @@ describeRedis('a Redis with a password', (env) => {
 
   it('should fail attempts against a wrong password with an error that never shows a password', async () => {
     const logs: string[] = [];
-    closer.add(
-      startWorker({
-        connection: url(WRONG),
-        prefix: env.prefix,
-        agents: { echo: () => 1 },
-        concurrency: 1,
-        leaseMs: 1000,
-        onLog: (line) => logs.push(line),
-      }),
-    );
+    workerAt(url(WRONG), (line) => logs.push(line));
     const echo = closer.add(remoteAgent({ connection: url(WRONG), prefix: env.prefix, queue: 'echo', leaseMs: 1000 }));
     const started = Date.now();
     const events = await collect(runDag(dag, { agents: { echo } }));
@@ -91,16 +85,7 @@ describeRedis('a Redis with a password', (env) => {
 
   it("should reject a worker's ready() when Redis refuses its password, without showing it", async () => {
     const logs: string[] = [];
-    const worker = closer.add(
-      startWorker({
-        connection: url(WRONG),
-        prefix: env.prefix,
-        agents: { echo: () => 1 },
-        concurrency: 1,
-        leaseMs: 1000,
-        onLog: (line) => logs.push(line),
-      }),
-    );
+    const worker = workerAt(url(WRONG), (line) => logs.push(line));
     const error = await readyWithin(worker.ready(), 5000);
     expect(error).toBeInstanceOf(RedisConnectionError);
     // whichever connection heard the refusal first: a queue's or the cancel watch's
@@ -112,16 +97,7 @@ describeRedis('a Redis with a password', (env) => {
   });
 
   it("should reject a worker's ready() when Redis needs a password the URL does not give", async () => {
-    const worker = closer.add(
-      startWorker({
-        connection: `redis://127.0.0.1:${server.port}`,
-        prefix: env.prefix,
-        agents: { echo: () => 1 },
-        concurrency: 1,
-        leaseMs: 1000,
-        onLog: () => undefined,
-      }),
-    );
+    const worker = workerAt(`redis://127.0.0.1:${server.port}`);
     const error = await readyWithin(worker.ready(), 5000);
     expect(error).toBeInstanceOf(RedisConnectionError);
     expect((error as Error).message).toMatch(
@@ -133,16 +109,7 @@ describeRedis('a Redis with a password', (env) => {
 
   it("should keep a worker's ready() waiting while nothing answers at its address (Redis may come)", async () => {
     const port = await freePort();
-    const worker = closer.add(
-      startWorker({
-        connection: url(PASSWORD, port),
-        prefix: env.prefix,
-        agents: { echo: () => 1 },
-        concurrency: 1,
-        leaseMs: 1000,
-        onLog: () => undefined,
-      }),
-    );
+    const worker = workerAt(url(PASSWORD, port));
     expect(await readyWithin(worker.ready(), 2500)).toBe('pending'); // past a few reconnect tries of every connection
   });
 
