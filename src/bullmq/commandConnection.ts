@@ -5,11 +5,10 @@
  * cause: ioredis's "max retries per request" and "command timed out" hide why the connection is
  * down, so the connection keeps the last reason it could not connect and names it instead.
  * Closing waits a bounded time for a polite `QUIT`, then drops the socket. Connection errors go
- * to `onError` (redacted), never to an unhandled `error` event. Also the clients handed to
- * BullMQ workers (`BullmqClients`), which a closed worker ends for good. It does not log
- * anything, and it knows nothing of queues or jobs.
+ * to `onError` (redacted), never to an unhandled `error` event. It does not log anything, and
+ * it knows nothing of queues or jobs.
  */
-import { type Callback, Redis, type RedisOptions } from 'ioredis';
+import { Redis } from 'ioredis';
 import { messageOf, type RedisConnectionError, type RedisTarget } from './redisConnection';
 
 /** The shortest command time limit: a healthy Redis under load, or a network hiccup, can hold a command a moment. */
@@ -125,80 +124,5 @@ export async function within(promise: Promise<unknown>, ms: number): Promise<boo
     return await Promise.race([settled, late]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** What ioredis and BullMQ say of a command on a closed connection (BullMQ takes it for a connection error, not a failure of its own). */
-const CONNECTION_CLOSED = 'Connection is closed.';
-
-/** BullMQ's reconnect delays for the connections it makes: 1 s apart at first, 20 s apart once Redis has been away for about 20 s. */
-const bullmqRetryDelay = (times: number): number => Math.max(Math.min(Math.exp(times), 20_000), 1_000);
-
-// the owner of each client of `BullmqClients`, set once the client is made (it starts connecting in its constructor)
-const owners = new WeakMap<Redis, BullmqClients>();
-
-/** A client that refuses to connect once its owner ended, and whose copies (`duplicate`) its owner holds too. */
-class OwnedRedis extends Redis {
-  constructor(options: RedisOptions, owner: BullmqClients) {
-    super({ ...options, replyMapping: 'legacy' }); // BullMQ reads replies in their RESP2 shapes
-    owners.set(this, owner);
-    // BullMQ reports a connection's errors to its worker while it listens; after its close, none may reach ioredis's "Unhandled error event"
-    this.on('error', () => undefined);
-  }
-
-  override connect(callback?: Callback<void>): Promise<void> {
-    if (owners.get(this)?.ended !== true) return super.connect(callback);
-    const refused = new Error(CONNECTION_CLOSED);
-    callback?.(refused);
-    return Promise.reject(refused);
-  }
-
-  /** BullMQ's blocking connection is a copy: a command there waits for Redis to come back, as BullMQ requires. */
-  override duplicate(override?: Partial<RedisOptions>): Redis {
-    return owners.get(this)!.make({ ...this.options, ...override, maxRetriesPerRequest: null });
-  }
-}
-
-/**
- * The clients of a worker's BullMQ workers: each BullMQ worker is given one, and makes its
- * blocking connection from it (`duplicate`), so every client BullMQ uses is held here and a
- * closing worker ends them for good. Why: BullMQ gives up a blocking read that Redis has not
- * answered for its block time and waits for the connection to come back, and when that
- * connection ends during the wait it connects it again — also when the end is BullMQ's own
- * close, which has removed its error listeners by then: that client then tries to reach a Redis
- * that is down for ever (the process never exits), and ioredis prints every refused try as an
- * unhandled error event. Ended clients refuse to connect instead.
- */
-export class BullmqClients {
-  private readonly clients: Redis[] = [];
-  private isEnded = false;
-
-  /** Whether {@link endAfter} was called: no client connects again. */
-  get ended(): boolean {
-    return this.isEnded;
-  }
-
-  /** A connection for one BullMQ worker, with BullMQ's own defaults for the connections it makes. */
-  connection(target: RedisTarget): Redis {
-    return this.make({ host: '127.0.0.1', port: 6379, retryStrategy: bullmqRetryDelay, ...target.options });
-  }
-
-  /** A client held here: a connection of {@link connection}, or BullMQ's copy of one. */
-  make(options: RedisOptions): Redis {
-    const client = new OwnedRedis(options, this);
-    this.clients.push(client);
-    return client;
-  }
-
-  /**
-   * Ends every client: none connects again from now on (BullMQ's tries while it closes are
-   * refused), and those BullMQ's close (`closing`) left open are dropped once it settled: the
-   * connections it was given (it leaves those open), any it could not close.
-   */
-  async endAfter(closing: Promise<unknown>): Promise<void> {
-    this.isEnded = true;
-    await closing.catch(() => undefined);
-    // not one already ended: ioredis would wait 2 s for its socket, closed already, to close
-    for (const client of this.clients) if (client.status !== 'end') client.disconnect();
   }
 }

@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import { type Job, WaitingError, Worker } from 'bullmq';
 import type { AgentSpec } from '../index';
 import { CancelWatch } from './cancelSignals';
-import { BullmqClients } from './commandConnection';
+import { BullmqClients } from './bullmqClients';
 import { JobRunner, RunningJob, type StopReason } from './jobRunner';
 import type { Outcome } from './jobFormat';
 import { resolveWorkerOptions, type WorkerOptions } from './options';
@@ -40,10 +40,10 @@ export interface RemoteWorker {
    * Takes no more jobs and resolves when closed. By default running attempts finish first; with
    * `force`, their agents are aborted and, once each has returned, their jobs go back to the
    * queue for another worker (an agent that ignores its signal for 5 s is left behind, no longer
-   * counted in `running`, and its job is re-run elsewhere once its lease lapses). Redis down or frozen does not hold it: once the attempts
-   * are done it waits a few seconds at most for Redis to record them (those it could not record
-   * run on another worker once their lease lapses), and a forced close returns within a few
-   * seconds. Calling it again returns the same promise.
+   * counted in `running`, and its job is re-run elsewhere once its lease lapses). Redis down or
+   * frozen does not hold it: once the attempts are done it waits a few seconds at most for Redis
+   * to record them (those it could not record run on another worker once their lease lapses),
+   * and a forced close returns within a few seconds. Calling it again returns the same promise.
    */
   close(options?: { readonly force?: boolean }): Promise<void>;
 }
@@ -123,22 +123,26 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     const attempt = new RunningJob(queue, jobId);
     running.set(jobEntry, attempt);
     let outcome: Outcome | undefined;
+    // aborted by a forced close, its agent still running after the grace: left behind
+    let leftRunning = false;
     try {
       const cancelled = cancels.cancelledBefore(queue, jobId);
       if (cancelled !== undefined) attempt.stop(cancelled);
       // taken while closing (a fetch was under way): it goes back to the queue unrun
       if (closing !== undefined) attempt.stop('shutdown');
       outcome = await runner.run(attempt, job.data as unknown);
-      // an aborted agent that has not returned still runs: its job goes to no other worker yet
-      if (outcome === undefined && attempt.stoppedFor === 'shutdown') await waitUntil(() => attempt.agentReturned, FORCE_GRACE_MS);
+      // while an aborted agent still runs, its job goes to no other worker
+      if (outcome === undefined && attempt.stoppedFor === 'shutdown') {
+        leftRunning = !(await waitUntil(() => attempt.agentReturned, FORCE_GRACE_MS));
+      }
     } finally {
       running.delete(jobEntry);
-      if (attempt.stoppedFor !== 'shutdown' || attempt.agentReturned) startSettling(jobEntry);
+      if (!leftRunning) startSettling(jobEntry);
       wake?.();
     }
     if (outcome !== undefined) return outcome; // settled once BullMQ says it completed
-    if (attempt.stoppedFor === 'shutdown' && !attempt.agentReturned) {
-      // left behind: nothing is written for its job, whose lease lapses once the worker has closed
+    if (leftRunning) {
+      // nothing is written for its job, whose lease lapses once the worker has closed
       leftBehind++;
       return new Promise<never>(() => undefined);
     }
