@@ -37,14 +37,19 @@ export function formatMs(ms: number): string {
 /** Letters drawn about as wide as the font is tall, in the sans-serif fonts of the page. */
 const BROAD = /[A-Z@%&mw]/;
 
+/** How wide one character is drawn, in ems: broad letters 0.9, other Latin 0.62, a wide character (CJK, emoji) two of those, a combining mark nothing. */
+function charEm(char: string): number {
+  if (BROAD.test(char)) return 0.9;
+  return char.codePointAt(0)! < 0x300 ? 0.62 : displayWidth(char) * 0.62;
+}
+
 /**
  * A generous guess of how wide `text` is drawn at `fontPx`, in px: SVG text does not wrap or
- * grow its drawing, so drawings are sized from this. Broad letters count 0.9 of the font size,
- * other Latin 0.62, a wide character (CJK, emoji) two of those, a combining mark nothing.
+ * grow its drawing, so drawings are sized from this.
  */
 export function textWidth(text: string, fontPx: number): number {
   let em = 0;
-  for (const char of text) em += BROAD.test(char) ? 0.9 : char.codePointAt(0)! < 0x300 ? 0.62 : displayWidth(char) * 0.62;
+  for (const char of text) em += charEm(char);
   return Math.ceil(em * fontPx);
 }
 
@@ -54,10 +59,12 @@ export function textWidth(text: string, fontPx: number): number {
  */
 export function truncate(text: string, maxPx: number, fontPx: number): string {
   if (textWidth(text, fontPx) <= maxPx) return text;
-  const room = maxPx - textWidth('…', fontPx);
+  const room = maxPx / fontPx - charEm('…');
+  let em = 0;
   let kept = '';
   for (const char of text) {
-    if (textWidth(kept + char, fontPx) > room) break;
+    em += charEm(char);
+    if (em > room) break;
     kept += char;
   }
   return `${kept}…`;
