@@ -1,7 +1,8 @@
 /**
  * How the PostgreSQL journal reaches its server: the location it names in messages (the
  * connection string with its password replaced by `***`), the pool its reads go through, the
- * dedicated sessions that own runs (`session.ts`), the time every query may wait for an answer,
+ * dedicated sessions that own runs (`session.ts`; at most `maxSessions` of its own connections
+ * at once, more runs waiting for one), the time every query may wait for an answer,
  * and one error, {@link PostgresJournalError}, for every failure of the server or the network.
  * It does not know the journal's tables or what a run is.
  */
