@@ -62,6 +62,27 @@ describe('loadDagFile (environment names and NUL characters)', () => {
     ]);
   });
 
+  it('should refuse the names rxdag sets for every attempt, which the task would never see', () => {
+    const text = [
+      'id: e',
+      'defaults:',
+      '  env: { RXDAG_RUN_ID: mine }',
+      'tasks:',
+      '  - id: d',
+      '    run: env',
+      '    env: { RXDAG_ATTEMPT: 1, RXDAG_STORE: ok, rxdag_task_id: ok }',
+      '  - id: s',
+      '    agent: shell',
+      '    input: { command: env, cwd: /, env: { RXDAG_IDEMPOTENCY_KEY: k } }',
+      '',
+    ].join('\n');
+    expect(problemsOf('reserved.yaml', text)).toEqual([
+      "3:10: defaults.env: RXDAG_RUN_ID is set by rxdag for every attempt (the run's id); give the variable another name",
+      '7:12: tasks[0].env: RXDAG_ATTEMPT is set by rxdag for every attempt (the attempt number); give the variable another name',
+      "10:43: tasks[1].input.env: RXDAG_IDEMPOTENCY_KEY is set by rxdag for every attempt (the task's idempotency key); give the variable another name",
+    ]);
+  });
+
   it('should keep names that only look odd: lower case, digits first, dots, spaces', () => {
     const file = writeText(
       tmp.file('odd.yaml'),

@@ -11,6 +11,28 @@ import { TailText } from './tailText';
 /** The agent name `run:` tasks use. */
 export const SHELL_AGENT = 'shell';
 
+/**
+ * What a shell task learns of itself from its environment, by variable: set by rxdag for every
+ * attempt, so a task's own `env` cannot give them (the DAG file's check refuses them).
+ */
+export const TASK_ENV = {
+  RXDAG_TASK_ID: "the task's id",
+  RXDAG_ATTEMPT: 'the attempt number',
+  RXDAG_RUN_ID: "the run's id",
+  RXDAG_DAG_ID: "the DAG's id",
+  RXDAG_IDEMPOTENCY_KEY: "the task's idempotency key",
+} as const;
+
+function taskEnv(task: TaskContext): Record<keyof typeof TASK_ENV, string> {
+  return {
+    RXDAG_TASK_ID: task.id,
+    RXDAG_ATTEMPT: String(task.attempt),
+    RXDAG_RUN_ID: task.runId,
+    RXDAG_DAG_ID: task.dagId,
+    RXDAG_IDEMPOTENCY_KEY: task.idempotencyKey,
+  };
+}
+
 /** The input of a shell task, built from the DAG file. */
 export interface ShellInput {
   readonly command: string;
@@ -78,15 +100,7 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
       shell: true,
       detached: true, // its own process group: one kill reaches everything it starts
       cwd,
-      env: {
-        ...process.env,
-        ...env,
-        RXDAG_TASK_ID: task.id,
-        RXDAG_ATTEMPT: String(task.attempt),
-        RXDAG_RUN_ID: task.runId,
-        RXDAG_DAG_ID: task.dagId,
-        RXDAG_IDEMPOTENCY_KEY: task.idempotencyKey,
-      },
+      env: { ...process.env, ...env, ...taskEnv(task) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     options.groups.track(child);

@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
 import { quoted } from '../../dag/text';
-import { SHELL_AGENT } from '../agents/shellAgent';
+import { SHELL_AGENT, TASK_ENV } from '../agents/shellAgent';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
 import { fileLimitsSchema } from './fileLimits';
 
@@ -28,11 +28,19 @@ const sleepMs = z
   .nonnegative({ error: 'must be >= 0' })
   .max(MAX_TIMER_MS, { error: TIMER_LIMIT_MESSAGE });
 
-/** What ends a name in the environment (`=`) or the entry itself (NUL): a name holding one would reach the task changed or not at all. */
+/**
+ * What ends a name in the environment (`=`) or the entry itself (NUL): a name holding one would
+ * reach the task changed or not at all; and the names rxdag sets for every attempt, which would
+ * be overridden without a word.
+ */
 const envName = z.string().superRefine((name, context) => {
   const wrong =
     name === '' ? 'it is empty' : name.includes('=') ? 'it contains "="' : name.includes('\0') ? 'it contains a NUL character' : undefined;
   if (wrong !== undefined) context.addIssue({ code: 'custom', message: `invalid environment variable name ${quoted(name)}: ${wrong}` });
+  else if (Object.hasOwn(TASK_ENV, name)) {
+    const what = TASK_ENV[name as keyof typeof TASK_ENV];
+    context.addIssue({ code: 'custom', message: `${name} is set by rxdag for every attempt (${what}); give the variable another name` });
+  }
 });
 
 /** A NUL ends a string where the process starts: a command, directory or value holding one would fail every attempt. */
