@@ -20,6 +20,11 @@ describe('defineAgent', () => {
     ['a capacity of NaN', { run, capacity: Number.NaN }, '`capacity` must be a positive integer or Infinity (got NaN)'],
     ['a fractional maxInstances', { run, maxInstances: 1.5 }, '`maxInstances` must be a positive integer (got 1.5)'],
     [
+      'more instances than capacity',
+      { run, capacity: 1, maxInstances: 5 },
+      '`maxInstances` must be at most `capacity` (1): no more attempts run at once, so no more instances are made; raise `capacity` for more (got 5)',
+    ],
+    [
       'an idleMs that is a string',
       { run, idleMs: 'x' },
       '`idleMs` must be a number of milliseconds >= 0 (0 keeps instances until shutdown) (got "x")',

@@ -42,7 +42,7 @@ export interface AgentSpec<Instance = undefined, Input = unknown, Upstream exten
    * instance leaves the pool either way; catch and log inside `dispose` to see it.
    */
   dispose?(instance: Instance): void;
-  /** Most instances alive at once. @default capacity when it is finite, else 1 */
+  /** Most instances alive at once; at most `capacity` (each instance has an attempt to run). @default capacity when it is finite, else 1 */
   readonly maxInstances?: number;
   /** An instance without work for this long is disposed; 0 keeps instances until shutdown. @default 30000 */
   readonly idleMs?: number;
@@ -68,29 +68,41 @@ const optionalFunction = z
  * checks, and the `agents` option for every agent given as an object.
  * @internal
  */
-export const agentSpecSchema = z.strictObject(
-  {
-    run: z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', {
-      error: 'must be a function (task, instance) => result',
-    }),
-    // one check, not a union of an integer and Infinity: a union would word 0 and 1.5 differently
-    capacity: z
-      .custom<number>((value) => value === Number.POSITIVE_INFINITY || (Number.isSafeInteger(value) && (value as number) > 0), {
-        error: 'must be a positive integer or Infinity',
-      })
-      .optional(),
-    create: optionalFunction,
-    dispose: optionalFunction,
-    maxInstances: positiveInteger.optional(),
-    idleMs: z
-      .number({ error: IDLE_MS })
-      .finite({ error: IDLE_MS })
-      .nonnegative({ error: IDLE_MS })
-      .max(MAX_TIMER_MS, { error: TIMER_LIMIT_MESSAGE })
-      .optional(),
-  },
-  { error: 'must be an agent object { run, capacity?, create?, dispose?, maxInstances?, idleMs? }' },
-);
+export const agentSpecSchema = z
+  .strictObject(
+    {
+      run: z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', {
+        error: 'must be a function (task, instance) => result',
+      }),
+      // one check, not a union of an integer and Infinity: a union would word 0 and 1.5 differently
+      capacity: z
+        .custom<number>((value) => value === Number.POSITIVE_INFINITY || (Number.isSafeInteger(value) && (value as number) > 0), {
+          error: 'must be a positive integer or Infinity',
+        })
+        .optional(),
+      create: optionalFunction,
+      dispose: optionalFunction,
+      maxInstances: positiveInteger.optional(),
+      idleMs: z
+        .number({ error: IDLE_MS })
+        .finite({ error: IDLE_MS })
+        .nonnegative({ error: IDLE_MS })
+        .max(MAX_TIMER_MS, { error: TIMER_LIMIT_MESSAGE })
+        .optional(),
+    },
+    { error: 'must be an agent object { run, capacity?, create?, dispose?, maxInstances?, idleMs? }' },
+  )
+  .superRefine(({ capacity, maxInstances }, context) => {
+    // never more instances than attempts at once: a larger maxInstances reads as a capacity it does not give
+    if (capacity !== undefined && maxInstances !== undefined && maxInstances > capacity) {
+      context.addIssue({
+        code: 'custom',
+        path: ['maxInstances'],
+        input: maxInstances,
+        message: `must be at most \`capacity\` (${capacity}): no more attempts run at once, so no more instances are made; raise \`capacity\` for more`,
+      });
+    }
+  });
 
 /**
  * Infers the instance type of an {@link AgentSpec}, and checks the spec: a `TypeError` names
