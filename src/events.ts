@@ -69,6 +69,8 @@ export interface TaskFailedEvent extends TaskEventBase<'task.failed'> {
   readonly willRetry: boolean;
   /** Where a remote attempt failed (`host:pid` of the worker); absent for local agents and for failures no worker reported (a lost worker, a timeout). */
   readonly worker?: string;
+  /** With `willRetry`: the wait before the next attempt that the agent's error asked for (`retryAfterMs`), instead of the backoff. */
+  readonly retryAfterMs?: number;
 }
 export type TaskRetryingEvent = TaskEventBase<'task.retrying'>;
 export interface TaskTimedOutEvent extends TaskEventBase<'task.timed-out'> {

@@ -1,12 +1,19 @@
 import fc from 'fast-check';
 import { isPlainJobData, isPlainSuccess, jobDataFor, jobDataSchema, outcomeSchema } from '../../src/bullmq/jobFormat';
-import { failureOutcome, successOutcome } from '../../src/bullmq/outcomes';
+import { failureOutcome, settlementOf, successOutcome } from '../../src/bullmq/outcomes';
 import { keyBytes } from '../../src/bullmq/signing';
-import type { TaskContext } from '../../src/index';
+import { AgentError, type TaskContext } from '../../src/index';
 
 const context: TaskContext = {
-  id: 'build', runId: 'nightly:42', dagId: 'd', input: { command: 'echo hi' }, upstream: { fetch: { files: 3 }, lint: null }, attempt: 2,
-  idempotencyKey: 'nightly:42/build', signal: new AbortController().signal, spawn: () => undefined,
+  id: 'build',
+  runId: 'nightly:42',
+  dagId: 'd',
+  input: { command: 'echo hi' },
+  upstream: { fetch: { files: 3 }, lint: null },
+  attempt: 2,
+  idempotencyKey: 'nightly:42/build',
+  signal: new AbortController().signal,
+  spawn: () => undefined,
 };
 
 /** Job data as a worker reads it: written by `jobDataFor`, through JSON. */
@@ -16,7 +23,11 @@ function travelled(extra: object = {}): Record<string, unknown> {
 
 describe('the hand check of job data (a shortcut past zod)', () => {
   it('should accept job data as schedulers write it, signed or not, with and without a time limit', () => {
-    const shapes = [travelled(), travelled({ expiresAt: 1_700_000_060_000, signature: `v1=${'ab'.repeat(32)}` }), JSON.parse(JSON.stringify(jobDataFor(context, undefined, 1)))];
+    const shapes = [
+      travelled(),
+      travelled({ expiresAt: 1_700_000_060_000, signature: `v1=${'ab'.repeat(32)}` }),
+      JSON.parse(JSON.stringify(jobDataFor(context, undefined, 1))),
+    ];
     for (const data of shapes) {
       expect(isPlainJobData(data)).toBe(true);
       expect(jobDataSchema.safeParse(data).success).toBe(true);
@@ -50,9 +61,25 @@ describe('the hand check of job data (a shortcut past zod)', () => {
   });
 
   it('should accept nothing the schema refuses, whatever the fields hold', () => {
-    const fields = ['v', 'runId', 'dagId', 'id', 'attempt', 'idempotencyKey', 'input', 'upstream', 'timeoutMs', 'issuedAt', 'expiresAt', 'signature', 'other'];
+    const fields = [
+      'v',
+      'runId',
+      'dagId',
+      'id',
+      'attempt',
+      'idempotencyKey',
+      'input',
+      'upstream',
+      'timeoutMs',
+      'issuedAt',
+      'expiresAt',
+      'signature',
+      'other',
+    ];
     const edges = fc.constantFrom(0, -0, -1, 1.5, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY, 'x'.repeat(4097), [], null, new Date(0));
-    const changes = fc.dictionary(fc.constantFrom(...fields), fc.oneof(fc.anything(), edges, fc.double(), fc.string({ maxLength: 300 })), { maxKeys: 4 });
+    const changes = fc.dictionary(fc.constantFrom(...fields), fc.oneof(fc.anything(), edges, fc.double(), fc.string({ maxLength: 300 })), {
+      maxKeys: 4,
+    });
     fc.assert(
       fc.property(changes, fc.boolean(), (change, throughJson) => {
         const data = { ...travelled(), ...change };
@@ -67,10 +94,16 @@ describe('the hand check of job data (a shortcut past zod)', () => {
 describe('the hand check of outcomes (a shortcut past zod)', () => {
   const key = keyBytes('0123456789abcdef0123456789abcdef', 'test');
   const success = (extra: object = {}, signedWith?: Buffer): Record<string, unknown> =>
-    JSON.parse(JSON.stringify({ ...successOutcome({ queue: 'shell', key: signedWith }, 'r|t|1', 'host:1', { files: 3 }), ...extra })) as Record<string, unknown>;
+    JSON.parse(
+      JSON.stringify({ ...successOutcome({ queue: 'shell', key: signedWith }, 'r|t|1', 'host:1', { files: 3 }), ...extra }),
+    ) as Record<string, unknown>;
 
   it('should accept a success that spawned nothing, signed or not, with or without output', () => {
-    const shapes = [success(), success({}, key), JSON.parse(JSON.stringify(successOutcome({ queue: 'shell', key: undefined }, 'r|t|1', 'host:1', undefined)))];
+    const shapes = [
+      success(),
+      success({}, key),
+      JSON.parse(JSON.stringify(successOutcome({ queue: 'shell', key: undefined }, 'r|t|1', 'host:1', undefined))),
+    ];
     for (const outcome of shapes) {
       expect(isPlainSuccess(outcome)).toBe(true);
       expect(outcomeSchema.safeParse(outcome).success).toBe(true);
@@ -78,7 +111,9 @@ describe('the hand check of outcomes (a shortcut past zod)', () => {
   });
 
   it('should leave failures and spawning successes to zod', () => {
-    const failure = JSON.parse(JSON.stringify(failureOutcome({ queue: 'shell', key: undefined }, 'r|t|1', 'host:1', new Error('boom')))) as unknown;
+    const failure = JSON.parse(
+      JSON.stringify(failureOutcome({ queue: 'shell', key: undefined }, 'r|t|1', 'host:1', new Error('boom'))),
+    ) as unknown;
     const spawning = success({ spawned: [{ id: 'later', agent: 'noop' }] });
     for (const outcome of [failure, spawning]) {
       expect(outcomeSchema.safeParse(outcome).success).toBe(true);
@@ -86,10 +121,29 @@ describe('the hand check of outcomes (a shortcut past zod)', () => {
     }
   });
 
+  it("should carry a failed attempt's retry hint, signed, and give it back on the scheduler's side", () => {
+    const context = { queue: 'shell', key };
+    const sent = (error: unknown) => JSON.parse(JSON.stringify(failureOutcome(context, 'r|t|1', 'host:1', error))) as unknown;
+    const settled = (error: unknown) => settlementOf(context, 'r|t|1', sent(error));
+    expect(settled(new AgentError('429', { retryAfterMs: 1500 }))).toMatchObject({
+      ok: false,
+      error: { retry: true, retryAfterMs: 1500, worker: 'host:1' },
+    });
+    expect(settled(new AgentError('no', { retry: false }))).toMatchObject({ ok: false, error: { retry: false, retryAfterMs: undefined } });
+    expect(sent(new Error('plain'))).toMatchObject({ error: { name: 'Error', message: 'plain', severity: 'error' } });
+    expect((sent(new Error('plain')) as { error: object }).error).not.toHaveProperty('retryAfterMs');
+    // a hint changed on the way is a forged result
+    const forged = sent(new AgentError('429', { retryAfterMs: 1500 })) as { error: { retryAfterMs: number } };
+    forged.error.retryAfterMs = 1;
+    expect(settlementOf(context, 'r|t|1', forged)).toMatchObject({ ok: false, error: { name: 'UnauthorizedJobError' } });
+  });
+
   it('should accept nothing the schema refuses, whatever the fields hold', () => {
     const fields = ['v', 'ok', 'worker', 'output', 'spawned', 'signature', 'error', 'other'];
     const edges = fc.constantFrom(0, 1, 2, true, false, 'true', 'x'.repeat(257), 'x'.repeat(4097), [], null);
-    const changes = fc.dictionary(fc.constantFrom(...fields), fc.oneof(fc.anything(), edges, fc.string({ maxLength: 300 })), { maxKeys: 3 });
+    const changes = fc.dictionary(fc.constantFrom(...fields), fc.oneof(fc.anything(), edges, fc.string({ maxLength: 300 })), {
+      maxKeys: 3,
+    });
     fc.assert(
       fc.property(changes, (change) => {
         const outcome = { ...success(), ...change };

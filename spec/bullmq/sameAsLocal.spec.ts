@@ -1,5 +1,5 @@
 import { EMPTY } from 'rxjs';
-import { type Agent, type AgentDefinition, type DagSpec, runDag } from '../../src/index';
+import { type Agent, type AgentDefinition, AgentError, type DagSpec, runDag } from '../../src/index';
 import { remoteAgent, startWorker } from '../../src/bullmq/index';
 import { describeRedis, prefixPerTest } from '../support/redis';
 import { byTask, Closer, collect, ending } from './helpers';
@@ -30,6 +30,37 @@ describeRedis('remote attempts end as local ones do', (env) => {
     expect(byTask(local, 'task.completed').get('quiet')!.warning).toEqual(expected);
     expect(byTask(remote, 'task.completed').get('quiet')!.warning).toEqual(expected);
     expect(ending(remote).outcome).toBe('succeeded');
+  });
+
+  it('should keep to what a failed attempt asked: the wait before the next one, or no retry at all', async () => {
+    const agent: Agent = ({ id, attempt }) => {
+      if (id === 'limited' && attempt === 1) throw new AgentError('429', { retryAfterMs: 300 });
+      if (id === 'hopeless') throw new AgentError('prompt too long', { retry: false });
+      return attempt;
+    };
+    const dag: DagSpec = {
+      id: 'hints',
+      defaults: { retry: { attempts: 3, backoffMs: 0 } },
+      tasks: [
+        { id: 'limited', agent: 'job' },
+        { id: 'hopeless', agent: 'job' },
+      ],
+    };
+    const { local, remote } = await bothWays(dag, agent);
+    for (const events of [local, remote]) {
+      const failed = events.filter((e) => e.type === 'task.failed');
+      expect(failed.map((e) => e.type === 'task.failed' && [e.taskId, e.attempt, e.willRetry, e.retryAfterMs])).toEqual(
+        expect.arrayContaining([
+          ['limited', 1, true, 300],
+          ['hopeless', 1, false, undefined],
+        ]),
+      );
+      expect(failed).toHaveLength(2);
+      const retrying = events.find((e) => e.type === 'task.retrying')!;
+      const first = events.find((e) => e.type === 'task.failed' && e.taskId === 'limited')!;
+      expect(retrying.at - first.at).toBeGreaterThanOrEqual(300);
+      expect(byTask(events, 'task.completed').get('limited')!.output).toBe(2);
+    }
   });
 
   it('should hand a dependency named __proto__ to its dependent in upstream', async () => {

@@ -190,6 +190,25 @@ describe('durable runs', () => {
     expect(seen[seen.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
   });
 
+  it('should wait only for what is left of the wait the failed attempt asked for', () => {
+    const full = fullJournal(dir, 'full');
+    const failedAt = full.findIndex((e) => e.type === 'task.failed' && e.taskId === 'b');
+    // as if b's agent had thrown AgentError('429', { retryAfterMs: 90 }) instead of the plain error
+    const asked = full.map((event, i) => (i === failedAt ? { ...event, retryAfterMs: 90 } : event));
+    cutJournal(dir, 'asked', asked, failedAt + 1);
+    const failed = full[failedAt]!;
+    const seen = inVirtualTime((ts, out) => {
+      const agents: Record<string, Agent> = { work: ({ id }) => of(`${id} done`) };
+      ts.schedule(
+        () => resumeRun(fileJournal(dir), 'asked', { ...quiet, agents, scheduler: ts }).subscribe((e) => out.push(e)),
+        failed.at + 15,
+      );
+    });
+    // 90 ms after the failed attempt (not the policy's 40): 75 ms after the resume
+    expect(seen.find((e) => e.type === 'task.retrying')).toMatchObject({ taskId: 'b', attempt: 2, at: failed.at + 90 });
+    expect(seen[seen.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+  });
+
   it('should bring spawned tasks back on resume', () => {
     const spawning = defineDag({
       id: 'spawning',
@@ -298,19 +317,31 @@ describe('limits across a resume', () => {
     const limited = defineDag({ id: 'limited', tasks: ['a', 'b', 'c'].map((id) => ({ id, agent: 'work', limits: ['api'] })) });
     const limits = { api: { rate: { limit: 2, intervalMs: 100 } } };
     const first = inVirtualTime((ts, out) =>
-      runDag(limited, { ...quiet, maxConcurrency: 5, limits, agents: { work: () => ts.createColdObservable('-') }, journal: fileJournal(dir), runId: 'rate', scheduler: ts }).subscribe((e) =>
-        out.push(e),
-      ),
+      runDag(limited, {
+        ...quiet,
+        maxConcurrency: 5,
+        limits,
+        agents: { work: () => ts.createColdObservable('-') },
+        journal: fileJournal(dir),
+        runId: 'rate',
+        scheduler: ts,
+      }).subscribe((e) => out.push(e)),
     );
     expect(first.filter((e) => e.type === 'task.started').map((e) => e.at)).toEqual([0, 0, 100]); // c waited for the next window
     // the process dies at 50: its journal holds what happened before
     const [header, ...kept] = lines(journalFile(dir, 'rate'));
-    fs.writeFileSync(journalFile(dir, 'rate'), [header, ...kept.filter((line) => (JSON.parse(line) as DagEvent).at < 50)].map((l) => `${l}\n`).join(''));
+    fs.writeFileSync(
+      journalFile(dir, 'rate'),
+      [header, ...kept.filter((line) => (JSON.parse(line) as DagEvent).at < 50)].map((l) => `${l}\n`).join(''),
+    );
     fs.rmSync(path.join(dir, 'rate.lock'), { force: true });
     const resumed = inVirtualTime((ts, out) => {
       const agents: Record<string, Agent> = { work: () => of('ok') };
       // no limits given: the run keeps those its journal holds
-      ts.schedule(() => resumeRun(fileJournal(dir), 'rate', { ...quiet, maxConcurrency: 5, agents, scheduler: ts }).subscribe((e) => out.push(e)), 30);
+      ts.schedule(
+        () => resumeRun(fileJournal(dir), 'rate', { ...quiet, maxConcurrency: 5, agents, scheduler: ts }).subscribe((e) => out.push(e)),
+        30,
+      );
     });
     // a and b were in flight: they run again, but their starts at 0 still fill the window
     // (−70, 30], so they wait until 100; c, for the next window

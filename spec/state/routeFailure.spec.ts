@@ -16,15 +16,15 @@ describe('routeFailure', () => {
     ['a warning past the last attempt', 'warning', 4, retry, 'continue', { kind: 'warn' }],
     ['a warning without retries', 'warning', 1, noRetry, 'fail-fast', { kind: 'warn' }],
     // an error with attempts left: retry after the backoff of the attempt that failed
-    ['an error on attempt 1 of 3', 'error', 1, retry, 'skip-dependents', { kind: 'retry', severity: 'error', backoffMs: 100 }],
-    ['an error on attempt 2 of 3', 'error', 2, retry, 'fail-fast', { kind: 'retry', severity: 'error', backoffMs: 200 }],
+    ['an error on attempt 1 of 3', 'error', 1, retry, 'skip-dependents', { kind: 'retry', severity: 'error', backoffMs: 100, asked: false }],
+    ['an error on attempt 2 of 3', 'error', 2, retry, 'fail-fast', { kind: 'retry', severity: 'error', backoffMs: 200, asked: false }],
     [
       'an error with attempts left, capped wait',
       'error',
       5,
       { ...retry, attempts: 10 },
       'continue',
-      { kind: 'retry', severity: 'error', backoffMs: 1_000 },
+      { kind: 'retry', severity: 'error', backoffMs: 1_000, asked: false },
     ],
     // an error on the last attempt (the boundary) or later: fail, then the run's failure policy
     [
@@ -100,6 +100,35 @@ describe('routeFailure', () => {
   it.each(POLICIES)('should retry an error exactly while attempts are left (failure policy %s)', (failurePolicy) => {
     const kinds = [1, 2, 3, 4, 5].map((attempt) => routeFailure({ severity: 'error', attempt, retry, failurePolicy }).kind);
     expect(kinds).toEqual(['retry', 'retry', 'fail', 'fail', 'fail']);
+  });
+
+  describe('with what the error asked for', () => {
+    it('should wait retryAfterMs instead of the backoff, longer or shorter, 0 included', () => {
+      for (const retryAfterMs of [5_000, 10, 0]) {
+        expect(routeFailure({ severity: 'error', attempt: 2, retry, failurePolicy: 'skip-dependents', retryAfterMs })).toEqual({
+          kind: 'retry',
+          severity: 'error',
+          backoffMs: retryAfterMs,
+          asked: true,
+        });
+      }
+    });
+
+    it('should not give another attempt for retryAfterMs past the policy, nor make a warning or a critical error retry', () => {
+      expect(routeFailure({ severity: 'error', attempt: 3, retry, failurePolicy: 'continue', retryAfterMs: 10 })).toEqual({
+        kind: 'fail',
+        severity: 'error',
+        then: 'release-dependents',
+      });
+      expect(routeFailure({ severity: 'warning', attempt: 1, retry, failurePolicy: 'continue', retryAfterMs: 10 })).toEqual({ kind: 'warn' });
+      expect(routeFailure({ severity: 'critical', attempt: 1, retry, failurePolicy: 'continue', retryAfterMs: 10 }).kind).toBe('fail');
+    });
+
+    it.each(POLICIES)('should fail an error that asks for no retry at once, attempts left, then apply %s', (failurePolicy) => {
+      const asked = routeFailure({ severity: 'error', attempt: 1, retry, failurePolicy, noRetry: true, retryAfterMs: 10 });
+      expect(asked).toEqual(routeFailure({ severity: 'error', attempt: 3, retry, failurePolicy }));
+      expect(asked.kind).toBe('fail');
+    });
   });
 });
 

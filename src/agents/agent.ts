@@ -1,5 +1,5 @@
 import type { ObservableInput } from 'rxjs';
-import type { TaskSpec } from '../dag/schema';
+import { MAX_TIMER_MS, type TaskSpec } from '../dag/schema';
 import type { ErrorInfo, Severity } from '../events';
 import { toJsonSafe } from '../jsonSafe';
 
@@ -62,8 +62,8 @@ export interface TaskContext<Input = unknown, Upstream extends UpstreamOutputs =
 export type AgentResult<T = unknown> = ObservableInput<T> | T;
 
 /**
- * An agent runs one attempt of a task. It may return a value, a promise, an Observable (its last
- * value is the output; it may stream progress before it) or an async iterable. Failing means
+ * An agent runs one attempt of a task. It may return a value, a promise, an Observable or an
+ * async iterable (its last value is the output; values before it are not reported). Failing means
  * throwing, rejecting or erroring; give the error a `severity` (see {@link AgentError}) to say
  * how bad it is. Arrays and other sync iterables are plain values, not streams.
  */
@@ -79,19 +79,43 @@ export type Agent<Input = unknown, Upstream extends UpstreamOutputs = UpstreamOu
  * dependents are skipped) or `critical` (the whole run is cancelled at once).
  * Any error with a `severity` property works the same; other errors count as `error`.
  *
+ * An `error` may also say how to retry: `retry: false` fails the task now, attempts left or not
+ * (a request that can never succeed: a prompt too long, a bad credential), and the run's failure
+ * policy applies as to any task that failed for good; `retryAfterMs` waits that long before the
+ * next attempt instead of the policy's backoff (a server's `Retry-After`), still within the
+ * policy's `attempts`. Any error with these properties works the same.
+ *
  * @example
  * throw new AgentError('quota exhausted', { severity: 'critical' });
+ * throw new AgentError('rate limited', { retryAfterMs: 12_000 });
+ * throw new AgentError('prompt too long', { retry: false });
  */
 export class AgentError extends Error {
   override readonly name: string = 'AgentError';
   readonly severity: Severity;
   /** With `warning`: the task's output. */
   readonly output: unknown;
+  /** `false`: no other attempt, whatever the retry policy allows. */
+  readonly retry: boolean;
+  /** The wait before the next attempt, instead of the policy's backoff. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(message: string, options: { severity?: Severity; output?: unknown; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    options: { severity?: Severity; output?: unknown; cause?: unknown; retry?: boolean; retryAfterMs?: number } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const { retry = true, retryAfterMs } = options;
+    if (typeof retry !== 'boolean') throw new TypeError(`rxdag: AgentError \`retry\` must be true or false (got ${describeValue(retry)})`);
+    if (retryAfterMs !== undefined && !isRetryWait(retryAfterMs)) {
+      throw new TypeError(
+        `rxdag: AgentError \`retryAfterMs\` must be a number of milliseconds from 0 to ${MAX_TIMER_MS} (got ${describeValue(retryAfterMs)})`,
+      );
+    }
     this.severity = options.severity ?? 'error';
     this.output = options.output;
+    this.retry = retry;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -105,6 +129,31 @@ export function severityOf(error: unknown): Severity {
   } catch {
     return 'error';
   }
+}
+
+/** How a failed attempt asks to be retried (see {@link AgentError}). */
+export interface RetryHint {
+  /** `false`: no other attempt. */
+  readonly retry: boolean;
+  /** The wait before the next attempt, instead of the policy's backoff. */
+  readonly retryAfterMs: number | undefined;
+}
+
+const NO_HINT: RetryHint = Object.freeze({ retry: true, retryAfterMs: undefined });
+
+/**
+ * The retry hint an error carries: `retry === false` and a `retryAfterMs` of 0 to
+ * {@link MAX_TIMER_MS} ms; any other value of either (or a getter that throws) is no hint.
+ * @internal
+ */
+export function retryHintOf(error: unknown): RetryHint {
+  const retry = fieldOf(error, 'retry', (value) => (value === false ? false : undefined));
+  const retryAfterMs = fieldOf(error, 'retryAfterMs', (value) => (isRetryWait(value) ? value : undefined));
+  return retry === undefined && retryAfterMs === undefined ? NO_HINT : { retry: retry ?? true, retryAfterMs };
+}
+
+function isRetryWait(value: unknown): value is number {
+  return typeof value === 'number' && value >= 0 && value <= MAX_TIMER_MS;
 }
 
 /**

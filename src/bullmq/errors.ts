@@ -56,15 +56,27 @@ export class InvalidJobError extends Error {
 
 /**
  * An agent's error, as a worker reported it: the remote error's `name`, `message` and
- * `severity` (and a `warning`'s `output`), plus the `worker` that ran the attempt.
+ * `severity` (and a `warning`'s `output`, and the retry hint: `retry`, `retryAfterMs`), plus
+ * the `worker` that ran the attempt.
  */
 export class RemoteAgentError extends Error {
   override readonly name: string;
   readonly severity: Severity;
   /** With `warning`: the task's output. */
   readonly output: unknown;
+  /** `false` when the remote error asked for no other attempt. */
+  readonly retry: boolean;
+  /** The wait before the next attempt the remote error asked for. */
+  readonly retryAfterMs: number | undefined;
   constructor(
-    remote: { readonly name: string; readonly message: string; readonly severity: Severity; readonly output?: unknown },
+    remote: {
+      readonly name: string;
+      readonly message: string;
+      readonly severity: Severity;
+      readonly output?: unknown;
+      readonly retry?: false | undefined;
+      readonly retryAfterMs?: number | undefined;
+    },
     /** `host:pid` of the worker. */
     readonly worker: string,
   ) {
@@ -72,6 +84,8 @@ export class RemoteAgentError extends Error {
     this.name = remote.name;
     this.severity = remote.severity;
     this.output = remote.output;
+    this.retry = remote.retry ?? true;
+    this.retryAfterMs = remote.retryAfterMs;
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { TaskContext } from '../index';
+import { MAX_TIMER_MS } from '../dag/schema';
 
 /** Version of the job data and outcome shapes; a worker refuses shapes it does not know. */
 export const FORMAT_VERSION = 1;
@@ -67,7 +68,10 @@ const JOB_DATA_FIELDS = new Set(Object.keys(jobDataSchema.shape));
 export function isPlainJobData(data: unknown): data is JobData {
   if (!isPlainObject(data)) return false;
   for (const field in data) if (!JOB_DATA_FIELDS.has(field)) return false;
-  const { v, runId, dagId, id, attempt, idempotencyKey, upstream, timeoutMs, issuedAt, expiresAt, signature } = data as Record<string, unknown>;
+  const { v, runId, dagId, id, attempt, idempotencyKey, upstream, timeoutMs, issuedAt, expiresAt, signature } = data as Record<
+    string,
+    unknown
+  >;
   return (
     v === FORMAT_VERSION &&
     isText(runId, 4096) &&
@@ -116,6 +120,10 @@ export const outcomeSchema = z.discriminatedUnion('ok', [
       severity,
       /** A `warning`'s output. */
       output: z.unknown().optional(),
+      /** The agent's error asked for no other attempt. */
+      retry: z.literal(false).optional(),
+      /** The agent's error asked for this wait before the next attempt. */
+      retryAfterMs: z.number().min(0).max(MAX_TIMER_MS).optional(),
     }),
     signature: z.string().max(256).optional(),
   }),

@@ -2,11 +2,11 @@
  * The two ends of an attempt's outcome: a worker turns what its agent did into an outcome
  * (signed when it has a key), and the scheduler side turns a job's result back into what the
  * agent resolves or rejects with: a `WorkerResult`, a `RemoteAgentError` with the remote
- * severity, or the error of a result it cannot trust (`UnauthorizedJobError`) or read
+ * severity and retry hint, or the error of a result it cannot trust (`UnauthorizedJobError`) or read
  * (`InvalidJobError`). Pure functions; nothing here talks to Redis.
  */
 import { type ErrorInfo, errorInfo, severityOf, type TaskSpec, WorkerResult } from '../index';
-import { warningOutput } from '../agents/agent';
+import { retryHintOf, warningOutput } from '../agents/agent';
 import { InvalidJobError, RemoteAgentError, RemoteJobError, UnauthorizedJobError, WorkerLostError } from './errors';
 import { FORMAT_VERSION, isPlainSuccess, type Outcome, outcomeSchema } from './jobFormat';
 import { signResult, verifySignature } from './signing';
@@ -18,14 +18,20 @@ export interface OutcomeContext {
 }
 
 /** A successful outcome, signed when there is a key. */
-export function successOutcome(context: OutcomeContext, jobId: string, worker: string, output: unknown, spawned?: readonly TaskSpec[]): Outcome {
+export function successOutcome(
+  context: OutcomeContext,
+  jobId: string,
+  worker: string,
+  output: unknown,
+  spawned?: readonly TaskSpec[],
+): Outcome {
   const outcome: Outcome = { v: FORMAT_VERSION, ok: true, worker };
   if (output !== undefined) outcome.output = output;
   if (spawned !== undefined && spawned.length > 0) outcome.spawned = spawned as unknown as Record<string, unknown>[];
   return signed(context, jobId, outcome);
 }
 
-/** A failed outcome from anything thrown: its name, message, severity and a warning's output. */
+/** A failed outcome from anything thrown: its name, message, severity, retry hint and a warning's output. */
 export function failureOutcome(context: OutcomeContext, jobId: string, worker: string, error: unknown): Outcome {
   const { name, message } = errorInfo(error);
   const severity = severityOf(error);
@@ -34,6 +40,9 @@ export function failureOutcome(context: OutcomeContext, jobId: string, worker: s
     const output = warningOutput(error);
     if (output !== undefined) failure.output = output;
   }
+  const { retry, retryAfterMs } = retryHintOf(error);
+  if (!retry) failure.retry = false;
+  if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
   return signed(context, jobId, { v: FORMAT_VERSION, ok: false, worker, error: failure });
 }
 
@@ -63,7 +72,12 @@ export function settlementOf(context: OutcomeContext, jobId: string, returnvalue
   // the usual success skips zod (see `isPlainSuccess`)
   const parsed = isPlainSuccess(returnvalue) ? { success: true as const, data: returnvalue } : outcomeSchema.safeParse(returnvalue);
   if (!parsed.success) {
-    return { ok: false, error: new InvalidJobError(`job "${jobId}" on queue "${context.queue}" finished with a result that is not an rxdag outcome (is the worker an rxdag worker of the same version?)`) };
+    return {
+      ok: false,
+      error: new InvalidJobError(
+        `job "${jobId}" on queue "${context.queue}" finished with a result that is not an rxdag outcome (is the worker an rxdag worker of the same version?)`,
+      ),
+    };
   }
   const outcome = parsed.data;
   if (context.key !== undefined && !verifySignature(context.key, 'result', context.queue, jobId, outcome, outcome.signature)) {

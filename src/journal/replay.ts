@@ -57,7 +57,7 @@ export function replay({ header, events }: Pick<JournaledRun, 'header' | 'events
   }
   const draft = new RunDraft(initialRunState(dag, runId, header.options.failurePolicy));
   // task id -> the failed attempt waiting for a retry, and when it failed
-  const waiting = new Map<string, { failedAttempt: number; failedAt: number }>();
+  const waiting = new Map<string, { failedAttempt: number; failedAt: number; retryAfterMs: number | undefined }>();
   const startedIds: (readonly [taskId: string, at: number])[] = [];
   for (const event of events) {
     try {
@@ -66,8 +66,9 @@ export function replay({ header, events }: Pick<JournaledRun, 'header' | 'events
       if (error instanceof InvalidTransitionError) throw new JournalCorruptError(runId, `seq ${event.seq}`, error.message);
       throw error;
     }
-    if (event.type === 'task.failed' && event.willRetry) waiting.set(event.taskId, { failedAttempt: event.attempt, failedAt: event.at });
-    else if (event.type === 'task.retrying' || event.type === 'task.cancelled') waiting.delete(event.taskId);
+    if (event.type === 'task.failed' && event.willRetry) {
+      waiting.set(event.taskId, { failedAttempt: event.attempt, failedAt: event.at, retryAfterMs: event.retryAfterMs });
+    } else if (event.type === 'task.retrying' || event.type === 'task.cancelled') waiting.delete(event.taskId);
     else if (event.type === 'task.started') startedIds.push([event.taskId, event.at]);
   }
   const state = draft.finish();
@@ -80,12 +81,14 @@ export function replay({ header, events }: Pick<JournaledRun, 'header' | 'events
     const status = reading.statusOf(task);
     if (status === StatusCode.Running) interrupted.push(task);
     else if (status === StatusCode.Ready) ready.push(task);
-    else if (status === StatusCode.Pending && readRemainingDeps(state.tasks, task) === 0 && state.status === 'running') unblocked.push(task);
+    else if (status === StatusCode.Pending && readRemainingDeps(state.tasks, task) === 0 && state.status === 'running')
+      unblocked.push(task);
   }
   const retries = new Map<number, PendingRetry>();
-  for (const [taskId, { failedAttempt, failedAt }] of waiting) {
+  for (const [taskId, { failedAttempt, failedAt, retryAfterMs }] of waiting) {
     const task = grown.taskIndex(taskId)!;
-    retries.set(task, { attempt: failedAttempt + 1, dueAt: failedAt + backoffDelay(grown.index.retries[task]!, failedAttempt) });
+    const wait = retryAfterMs ?? backoffDelay(grown.index.retries[task]!, failedAttempt);
+    retries.set(task, { attempt: failedAttempt + 1, dueAt: failedAt + wait });
   }
   const limits = grown.index.limits;
   const limitedStarts: (readonly [number, number])[] = [];

@@ -132,9 +132,11 @@ export class EventWriter {
     severity: TaskFailedEvent['severity'],
     willRetry: boolean,
     worker?: string,
+    retryAfterMs?: number,
   ): DagEvent {
     const event: Mutable<TaskFailedEvent> = { type: 'task.failed', ...this.taskHead(task, attempt), error, severity, willRetry };
     if (worker !== undefined) event.worker = worker;
+    if (retryAfterMs !== undefined) event.retryAfterMs = retryAfterMs;
     return this.write(event, task);
   }
 

@@ -1,4 +1,4 @@
-import { errorInfo, severityOf, warningOutput, workerOf } from '../agents/agent';
+import { errorInfo, retryHintOf, severityOf, warningOutput, workerOf } from '../agents/agent';
 import type { AttemptOutcome } from '../agents/runAttempt';
 import type { Dag } from '../dag/defineDag';
 import { DagValidationError } from '../dag/errors';
@@ -236,18 +236,22 @@ export class RunController {
   private failAttempt(attempt: Attempt, failure: unknown, timedOutAfterMs: number | undefined): void {
     const { task } = attempt;
     if (timedOutAfterMs !== undefined) this.writer.timedOut(task, attempt.attempt, timedOutAfterMs);
+    const hint = retryHintOf(failure);
     const route = routeFailure({
       severity: severityOf(failure),
       attempt: attempt.attempt,
       retry: this.dag.index.retries[task]!,
       failurePolicy: this.options.failurePolicy,
+      noRetry: !hint.retry,
+      retryAfterMs: hint.retryAfterMs,
     });
     const error = errorInfo(failure);
     if (route.kind === 'warn') {
       this.completeTask(attempt, warningOutput(failure), error, workerOf(failure));
       return;
     }
-    this.writer.failed(task, attempt.attempt, error, route.severity, route.kind === 'retry', workerOf(failure));
+    const retryAfterMs = route.kind === 'retry' && route.asked ? route.backoffMs : undefined;
+    this.writer.failed(task, attempt.attempt, error, route.severity, route.kind === 'retry', workerOf(failure), retryAfterMs);
     if (route.kind === 'retry') this.retries.wait(task, attempt.attempt + 1, route.backoffMs);
     else if (route.then === 'end-run') this.endEarly('failed');
     else this.readiness.afterFailure(task);

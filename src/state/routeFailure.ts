@@ -28,8 +28,11 @@ export type AfterFailure = 'skip-dependents' | 'release-dependents' | 'end-run';
 export type FailureRoute =
   /** A `warning`: recorded on the task, which still completes. */
   | { readonly kind: 'warn' }
-  /** `task.failed` with `willRetry: true`, then another attempt after `backoffMs`. */
-  | { readonly kind: 'retry'; readonly severity: 'error'; readonly backoffMs: number }
+  /**
+   * `task.failed` with `willRetry: true`, then another attempt after `backoffMs`: the policy's
+   * backoff, or the wait the agent asked for (`asked`).
+   */
+  | { readonly kind: 'retry'; readonly severity: 'error'; readonly backoffMs: number; readonly asked: boolean }
   /** `task.failed` with `willRetry: false`: the task's terminal event, then `then`. */
   | { readonly kind: 'fail'; readonly severity: 'error' | 'critical'; readonly then: AfterFailure };
 
@@ -40,6 +43,10 @@ export interface FailedAttempt {
   readonly attempt: number;
   readonly retry: RetryPolicy;
   readonly failurePolicy: FailurePolicy;
+  /** The error asked for no other attempt (an agent's `retry: false`). */
+  readonly noRetry?: boolean;
+  /** The wait the error asked for before the next attempt, instead of the backoff. */
+  readonly retryAfterMs?: number | undefined;
 }
 
 const WARN: FailureRoute = Object.freeze({ kind: 'warn' });
@@ -52,16 +59,20 @@ const AFTER_POLICY: Readonly<Record<FailurePolicy, FailureRoute>> = Object.freez
 
 /**
  * Routes a failed attempt: a `warning` lets the task succeed; `critical` fails it and ends the
- * run; an `error` retries while attempts are left, then fails the task and applies the run's
- * failure policy.
+ * run; an `error` retries while attempts are left (after the wait it asked for, else the
+ * backoff), unless it asked for no retry, then fails the task and applies the run's failure
+ * policy.
  *
  * @example
  * routeFailure({ severity: 'error', attempt: 1, retry: { attempts: 3, backoffMs: 100, backoffFactor: 2, maxBackoffMs: Infinity }, failurePolicy: 'skip-dependents' })
- * // { kind: 'retry', severity: 'error', backoffMs: 100 }
+ * // { kind: 'retry', severity: 'error', backoffMs: 100, asked: false }
  */
-export function routeFailure({ severity, attempt, retry, failurePolicy }: FailedAttempt): FailureRoute {
+export function routeFailure({ severity, attempt, retry, failurePolicy, noRetry, retryAfterMs }: FailedAttempt): FailureRoute {
   if (severity === 'warning') return WARN;
   if (severity === 'critical') return CRITICAL;
-  if (attempt < retry.attempts) return { kind: 'retry', severity: 'error', backoffMs: backoffDelay(retry, attempt) };
+  if (attempt < retry.attempts && noRetry !== true) {
+    const asked = retryAfterMs !== undefined;
+    return { kind: 'retry', severity: 'error', backoffMs: asked ? retryAfterMs : backoffDelay(retry, attempt), asked };
+  }
   return AFTER_POLICY[failurePolicy];
 }

@@ -1,0 +1,145 @@
+import { type Observable } from 'rxjs';
+import { AgentError, type DagEvent, defineDag, runDag } from '../../src';
+import { scheduling, testScheduler, timeline } from '../helpers';
+
+/**
+ * What a failed attempt's error asks of the retry policy, in virtual time: `retryAfterMs` waits
+ * that long instead of the backoff (within the policy's attempts), `retry: false` fails the task
+ * at once; an `AgentError` or any error carrying those properties.
+ */
+
+function collectIn(
+  build: (
+    cold: (marbles: string, values?: Record<string, unknown>, error?: unknown) => Observable<unknown>,
+    scheduler: ReturnType<typeof testScheduler>,
+  ) => Observable<DagEvent>,
+): DagEvent[] {
+  const scheduler = testScheduler();
+  const events: DagEvent[] = [];
+  scheduler.run(({ cold }) => {
+    build(cold, scheduler).subscribe((event) => events.push(event));
+  });
+  return events;
+}
+
+const base = { healthCheckIntervalMs: 0, runId: 'r' } as const;
+const failures = (events: readonly DagEvent[]) => events.filter((e) => e.type === 'task.failed');
+
+describe('retry hints of a failed attempt', () => {
+  it('should wait retryAfterMs instead of the backoff, and say so in task.failed', () => {
+    const dag = defineDag({ id: 'h', tasks: [{ id: 'a', agent: 'api', retry: { attempts: 3, backoffMs: 10 } }] });
+    const events = collectIn((cold, scheduler) =>
+      runDag(dag, {
+        ...base,
+        scheduler,
+        agents: {
+          // attempt 1: rate limited, retry after 100; attempt 2: retry after 0; attempt 3 succeeds
+          api: ({ attempt }) =>
+            attempt === 3 ? cold('--(x|)') : cold('--#', undefined, new AgentError('429', { retryAfterMs: attempt === 1 ? 100 : 0 })),
+        },
+      }),
+    );
+    expect(timeline(events, scheduling)).toEqual([
+      '0 started:a',
+      '2 failed:a',
+      '102 retrying:a#2',
+      '102 started:a#2',
+      '104 failed:a#2',
+      '104 retrying:a#3',
+      '104 started:a#3',
+      '106 completed:a#3',
+      '106 done:succeeded',
+    ]);
+    expect(failures(events).map((e) => e.type === 'task.failed' && [e.willRetry, e.retryAfterMs])).toEqual([
+      [true, 100],
+      [true, 0],
+    ]);
+  });
+
+  it('should keep to the policy when retryAfterMs comes on the last attempt: no wait, no extra attempt', () => {
+    const dag = defineDag({ id: 'h', tasks: [{ id: 'a', agent: 'api', retry: { attempts: 2, backoffMs: 10 } }] });
+    const events = collectIn((cold, scheduler) =>
+      runDag(dag, { ...base, scheduler, agents: { api: () => cold('-#', undefined, new AgentError('429', { retryAfterMs: 500 })) } }),
+    );
+    expect(timeline(events, scheduling)).toEqual([
+      '0 started:a',
+      '1 failed:a',
+      '501 retrying:a#2',
+      '501 started:a#2',
+      '502 failed:a#2',
+      '502 done:failed',
+    ]);
+    expect(failures(events)[1]).not.toHaveProperty('retryAfterMs');
+  });
+
+  it('should fail a task whose error asks for no retry at once, attempts left, and apply the failure policy', () => {
+    const dag = defineDag({
+      id: 'h',
+      tasks: [
+        { id: 'a', agent: 'api', retry: { attempts: 5, backoffMs: 10 } },
+        { id: 'after', deps: ['a'], agent: 'ok' },
+        { id: 'free', agent: 'ok' },
+      ],
+    });
+    const calls: number[] = [];
+    const events = collectIn((cold, scheduler) =>
+      runDag(dag, {
+        ...base,
+        scheduler,
+        agents: {
+          api: ({ attempt }) => {
+            calls.push(attempt);
+            return cold('-#', undefined, new AgentError('prompt too long', { retry: false, retryAfterMs: 50 }));
+          },
+          ok: () => cold('---(x|)'),
+        },
+      }),
+    );
+    expect(calls).toEqual([1]);
+    expect(timeline(events, scheduling)).toEqual([
+      '0 started:a',
+      '0 started:free',
+      '1 failed:a',
+      '1 skipped:after',
+      '3 completed:free',
+      '3 done:failed',
+    ]);
+    expect(failures(events)[0]).toMatchObject({
+      willRetry: false,
+      severity: 'error',
+      error: { name: 'AgentError', message: 'prompt too long' },
+    });
+    expect(failures(events)[0]).not.toHaveProperty('retryAfterMs');
+  });
+
+  it('should read the hints from any error, and ignore values that are not hints', () => {
+    const dag = defineDag({ id: 'h', tasks: [{ id: 'a', agent: 'api', retry: { attempts: 2, backoffMs: 10 } }] });
+    const runWith = (error: unknown) =>
+      collectIn((cold, scheduler) =>
+        runDag(dag, {
+          ...base,
+          scheduler,
+          agents: { api: ({ attempt }) => (attempt === 1 ? cold('-#', undefined, error) : cold('-(x|)')) },
+        }),
+      ).find((e) => e.type === 'task.retrying')?.at;
+    // an HTTP client's own error carrying the wait
+    expect(runWith(Object.assign(new Error('429'), { retryAfterMs: 70 }))).toBe(71);
+    // not a wait: the policy's backoff of 10 ms
+    for (const retryAfterMs of [-1, Number.NaN, Number.POSITIVE_INFINITY, '70', 2 ** 31]) {
+      expect(runWith(Object.assign(new Error('429'), { retryAfterMs }))).toBe(11);
+    }
+    // only `retry: false` says no retry; other values of `retry` are not hints
+    expect(runWith(Object.assign(new Error('x'), { retry: 0 }))).toBe(11);
+    expect(runWith(Object.assign(new Error('x'), { retry: false }))).toBeUndefined();
+  });
+
+  it('should check what AgentError is given', () => {
+    expect(() => new AgentError('x', { retryAfterMs: -5 })).toThrow(
+      new TypeError('rxdag: AgentError `retryAfterMs` must be a number of milliseconds from 0 to 2147483647 (got -5)'),
+    );
+    expect(() => new AgentError('x', { retry: 'no' as unknown as boolean })).toThrow(
+      new TypeError('rxdag: AgentError `retry` must be true or false (got "no")'),
+    );
+    expect(new AgentError('x', { retryAfterMs: 0 })).toMatchObject({ retry: true, retryAfterMs: 0, severity: 'error' });
+  });
+});
