@@ -11,8 +11,8 @@ import {
 
 /**
  * The journal contract as a suite every backend runs: `describeJournalContract('file', make)`.
- * It checks what `src/journal/journal.ts` promises (round trips, refusals, ownership, summaries)
- * through the interface only; events are opaque to a journal, so they are built with the
+ * It checks what `src/journal/journal.ts` promises (round trips, refusals, ownership, summaries,
+ * removal) through the interface only; events are opaque to a journal, so they are built with the
  * `events.*` factories and need not make a legal run. Backend-specific checks (transactions,
  * corrupt records, other processes) belong to each backend's own spec.
  *
@@ -109,6 +109,11 @@ export function describeJournalContract(name: string, make: () => Promise<Journa
       await writer.close();
     };
     const summaryOf = async (runId: string) => (await journal.runs()).find((run) => run.runId === runId);
+    /** `journal.remove`, which every built-in backend has (it is optional for others). */
+    const remove = (runId: string): Promise<void> => {
+      if (journal.remove === undefined) throw new Error(`${name} has no remove`);
+      return journal.remove(runId);
+    };
 
     beforeEach(async () => {
       subject = await make();
@@ -231,6 +236,81 @@ export function describeJournalContract(name: string, make: () => Promise<Journa
       await close(resumed.writer);
       expect((await journal.events(runId)).map((event) => event.seq)).toEqual([1, 2, 3, 4, 5, 6]);
       expect((await journal.events(runId)).slice(3)).toEqual(next);
+    });
+
+    it('removes a run whole, ended or interrupted: no longer listed, read or resumed, and its id free again', async () => {
+      const [ended, interrupted, other] = ['removed-ended', 'removed-interrupted', 'kept'].map(freshRunId);
+      const e = eventsOf(ended);
+      const i = eventsOf(interrupted);
+      const o = eventsOf(other);
+      const endedWriter = await create(sampleHeader(ended));
+      await endedWriter.append([e.created(1), e.started('a'), e.completed('a'), e.completedRun('succeeded', 1, 1)]);
+      await close(endedWriter);
+      const interruptedWriter = await create(sampleHeader(interrupted));
+      await interruptedWriter.append([i.created(3), i.started('a')]);
+      await close(interruptedWriter);
+      const otherWriter = await create(sampleHeader(other));
+      const otherEvents = [o.created(3), o.started('a'), o.completed('a', 'kept output')];
+      await otherWriter.append(otherEvents);
+      await close(otherWriter);
+      const otherBefore = await summaryOf(other);
+
+      await remove(ended);
+      await remove(interrupted);
+
+      const listed = (await journal.runs()).map((run) => run.runId);
+      expect(listed).not.toContain(ended);
+      expect(listed).not.toContain(interrupted);
+      for (const runId of [ended, interrupted]) {
+        await expect(journal.events(runId)).rejects.toMatchObject({ name: 'RunNotResumableError', runId, reason: 'unknown' });
+        await expect(journal.header(runId)).rejects.toMatchObject({ name: 'RunNotResumableError', runId, reason: 'unknown' });
+        await expect(attempt(() => journal.resume(runId))).rejects.toMatchObject({ name: 'RunNotResumableError', reason: 'unknown' });
+      }
+      // the other run is as it was
+      expect(await summaryOf(other)).toEqual(otherBefore);
+      expect(await journal.events(other)).toEqual(otherEvents);
+      // a new run may take a removed run's id: it starts from nothing
+      const again = await create(sampleHeader(ended));
+      await again.append([eventsOf(ended).created(3)]);
+      await close(again);
+      expect((await journal.events(ended)).map((event) => event.seq)).toEqual([1]);
+      expect((await summaryOf(ended))?.status).toBe('interrupted');
+    });
+
+    it('refuses to remove a run it does not hold (RunNotResumableError "unknown" naming the journal), also once removed', async () => {
+      const runId = freshRunId('remove-unknown');
+      const refused = await remove(runId).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(RunNotResumableError);
+      expect(refused).toMatchObject({ runId, reason: 'unknown', message: `run "${runId}" is not in the journal at ${journal.location}` });
+
+      const writer = await create(sampleHeader(runId));
+      await close(writer);
+      await remove(runId);
+      await expect(remove(runId)).rejects.toMatchObject({ name: 'RunNotResumableError', runId, reason: 'unknown' });
+    });
+
+    it('refuses to remove a run a live process owns (RunLockedError naming the owner), removing nothing, until it lets go', async () => {
+      const runId = freshRunId('remove-owned');
+      const e = eventsOf(runId);
+      const writer = await create(sampleHeader(runId));
+      const stored = [e.created(3), e.started('a')];
+      await writer.append(stored);
+
+      const refused = await remove(runId).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(RunLockedError);
+      expect(refused).toMatchObject({ runId });
+      expect((refused as RunLockedError).owner).toContain(String(process.pid));
+
+      // the refusal took nothing from the run nor from its owner
+      expect(await journal.events(runId)).toEqual(stored);
+      expect((await summaryOf(runId))?.status).toBe('running');
+      const more = eventsOf(runId, 3);
+      await writer.append([more.completed('a')]);
+      expect((await journal.events(runId)).map((event) => event.seq)).toEqual([1, 2, 3]);
+
+      await close(writer);
+      await remove(runId);
+      expect(await summaryOf(runId)).toBeUndefined();
     });
 
     it('lists runs newest first with status, startedAt/endedAt, lastSeq and counts (spawned tasks in total)', async () => {

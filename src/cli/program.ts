@@ -8,6 +8,7 @@ import type { CliIo } from './commands/cliIo';
 import type { RawResumeOptions } from './commands/resume';
 import type { RawRunOptions } from './commands/runOptions';
 import { DEFAULT_KILL_GRACE_MS } from './commands/runOptions';
+import type { RawPruneOptions } from './commands/prune';
 import type { RawRunsOptions } from './commands/runs';
 import type { RawShowOptions } from './commands/show';
 import type { RawValidateOptions } from './commands/validate';
@@ -30,6 +31,7 @@ export async function cli(argv: readonly string[], io: CliIo, version: string): 
     resume: (runId, options) => act(() => commands.resume().resumeCommand(runId, options, io))(),
     runs: (options) => act(() => commands.runs().runsCommand(options, io))(),
     show: (runId, options) => act(() => commands.show().showCommand(runId, options, io))(),
+    prune: (runIds, options) => act(() => commands.prune().pruneCommand(runIds, options, io))(),
     validate: (file, options) => act(() => commands.validate().validateCommand(file, options, io))(),
     graph: (file, options) => act(() => commands.graph().graphCommand(file, options, io))(),
     report: (events, options) => act(() => commands.report().reportCommand(events, options, io))(),
@@ -60,6 +62,7 @@ const commands = {
   resume: () => require('./commands/resume') as typeof import('./commands/resume'),
   runs: () => require('./commands/runs') as typeof import('./commands/runs'),
   show: () => require('./commands/show') as typeof import('./commands/show'),
+  prune: () => require('./commands/prune') as typeof import('./commands/prune'),
   validate: () => require('./commands/validate') as typeof import('./commands/validate'),
   graph: () => require('./commands/graph') as typeof import('./commands/graph'),
   report: () => require('./commands/report') as typeof import('./commands/report'),
@@ -71,6 +74,7 @@ interface Actions {
   resume(runId: string | undefined, options: RawResumeOptions): Promise<void>;
   runs(options: RawRunsOptions): Promise<void>;
   show(runId: string, options: RawShowOptions): Promise<void>;
+  prune(runIds: string[], options: RawPruneOptions): Promise<void>;
   validate(file: string, options: RawValidateOptions): Promise<void>;
   graph(file: string, options: { format?: string }): Promise<void>;
   report(events: string, options: { output: string; dag?: string }): Promise<void>;
@@ -169,6 +173,17 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
     .option('--json', 'print it as one JSON object')
     .option('--report <out.html>', 'write the HTML report of the run from its journal')
     .action(actions.show);
+
+  program
+    .command('prune')
+    .description('remove runs from the store: those named, or ended runs selected by age and count')
+    .argument('[run-ids...]', 'the runs to remove, as "rxdag runs" lists them')
+    .option('--store <dir|postgres://…>', STORE_HELP)
+    .option('--older-than <duration>', 'runs that ended longer ago than this: a number and s, m, h, d or w (90m, 12h, 30d, 2w)')
+    .option('--keep <n>', 'keep the newest N runs of each DAG, whatever their age')
+    .option('--interrupted', 'remove interrupted runs too (a removed run can no longer be resumed)')
+    .option('--dry-run', 'print what would be removed, remove nothing')
+    .action(actions.prune);
 
   remote(
     program

@@ -17,6 +17,7 @@ import {
   RunNotResumableError,
 } from './journal';
 import { acquireLock, clearStaleLock, type HeldLock, liveOwner } from './lockFile';
+import { removeRun } from './removeRun';
 import { summarize } from './summary';
 import { TextBytes } from './textBytes';
 import { readingFile, runIdOfFileName } from './unreadableFile';
@@ -28,8 +29,9 @@ import { readingFile, runIdOfFileName } from './unreadableFile';
  * default: survives an OS crash) or not (`sync: 'none'`: survives a process crash). It never
  * rewrites a line: the only cut it makes is of a torn last line (a group whose write a crash
  * interrupted, never acknowledged), whose bytes it keeps beside the journal in `<run>.jsonl.torn`.
- * Reading a file and judging it is `fileRecord.ts`'s; ownership is `lockFile.ts`'s; a file the
- * system will not read is reported as `unreadableFile.ts` says, like a corrupt one.
+ * Reading a file and judging it is `fileRecord.ts`'s; ownership is `lockFile.ts`'s; forgetting a
+ * run is `removeRun.ts`'s; a file the system will not read is reported as `unreadableFile.ts`
+ * says, like a corrupt one.
  */
 
 /** Options of {@link fileJournal}. */
@@ -167,6 +169,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
     async header(runId) {
       return readExisting(files(runId).journal, runId, root).header;
     },
+    remove: async (runId) => removeRun(files(runId), runId, root),
   };
 }
 

@@ -133,6 +133,28 @@ export interface Journal {
   events(runId: string): Promise<readonly DagEvent[]>;
   /** The header of a run (`RunNotResumableError` with reason `unknown` when there is none). */
   header(runId: string): Promise<JournalHeader>;
+  /**
+   * Forgets a run: removes its whole record (header, events, and what the backend keeps beside
+   * them, like the file journal's torn tail), so that `runs()` no longer lists it and `events()`,
+   * `header()` and `resume()` call it unknown. Refused, with nothing removed: `RunLockedError`
+   * when a live process owns the run (an owner that is gone is not one: its ownership is taken
+   * over first, as `resume` does), `RunNotResumableError` with reason `unknown` when there is no
+   * such run. The record goes as a whole or not at all: never half-removed, so never listed as
+   * corrupt.
+   *
+   * It removes an ended run and an interrupted one alike: whether a run that could still be
+   * resumed may go is the caller's to decide (`rxdag prune` keeps them unless told). It does not
+   * read the record (one that cannot be read is removed too) and does not shrink the storage
+   * beyond the run's own (a database reclaims the space with its own `VACUUM`).
+   *
+   * Optional, so that other backends need not have it; `fileJournal` and `postgresJournal` do.
+   *
+   * @example
+   * for (const run of await journal.runs()) {
+   *   if (run.status === 'succeeded' && run.endedAt! < Date.now() - 30 * 86_400_000) await journal.remove?.(run.runId);
+   * }
+   */
+  remove?(runId: string): Promise<void>;
 }
 
 /** A run that a live process owns: resuming it is refused. */

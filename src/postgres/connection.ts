@@ -8,7 +8,7 @@
  */
 
 import { hostname, userInfo } from 'node:os';
-import { Client, Pool, type PoolClient, type QueryConfig, type QueryResultRow } from 'pg';
+import { Client, Pool, type PoolClient, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
 import { endClient, isQueryTimeout, type Session, sessionOf, timedStatement } from './session';
 
 /** Options of `postgresJournal`: exactly one of `connectionString` and `pool`. */
@@ -174,8 +174,8 @@ function messageOf(error: unknown): { message: string; code: string | undefined 
   return { message, code };
 }
 
-/** Runs one statement of a transaction (see {@link Connection.transaction}). */
-export type TransactionQuery = (text: string, values?: readonly unknown[]) => Promise<unknown>;
+/** Runs one statement of a transaction (see {@link Connection.transaction}); its rows (a text of several statements: the last one's). */
+export type TransactionQuery = <R extends QueryResultRow>(text: string, values?: readonly unknown[]) => Promise<R[]>;
 
 /** The journal's way to its server: pooled reads, dedicated sessions, error wrapping. */
 export class Connection {
@@ -237,17 +237,21 @@ export class Connection {
     }
   }
 
-  /** Statements in one transaction on one pooled client. */
-  async transaction(action: string, body: (query: TransactionQuery) => Promise<void>): Promise<void> {
+  /** Statements in one transaction on one pooled client; what `body` resolves with, once committed. */
+  async transaction<T>(action: string, body: (query: TransactionQuery) => Promise<T>): Promise<T> {
     let client: PoolClient | undefined;
     try {
       client = await this.pool.connect();
       const connected = client;
-      const query: TransactionQuery = (text, values) => connected.query(this.statement(text, values));
+      const query: TransactionQuery = async <R extends QueryResultRow>(text: string, values?: readonly unknown[]) => {
+        const result: QueryResult<R> | QueryResult<R>[] = await connected.query<R>(this.statement(text, values));
+        return Array.isArray(result) ? (result.at(-1)?.rows ?? []) : result.rows;
+      };
       await query('BEGIN');
-      await body(query);
+      const done = await body(query);
       await query('COMMIT');
       client.release();
+      return done;
     } catch (error) {
       if (client !== undefined) {
         const connected = client;

@@ -3,8 +3,9 @@
  * machines. A run is a row of `<schema>.runs` (header, summary fields kept up to date) and its
  * events are rows of `<schema>.events`; a run is owned by the session holding its advisory lock,
  * which the server releases when that session's connection dies. This module creates the tables,
- * takes and refuses ownership and reads runs; appending is the writer's (`writer.ts`). It never
- * interprets events beyond the summary fields and the `seq` sequence (the reducer checks them).
+ * takes and refuses ownership, reads runs and removes them; appending is the writer's
+ * (`writer.ts`). It never interprets events beyond the summary fields and the `seq` sequence (the
+ * reducer checks them).
  */
 
 import type { DagEvent, RunOutcome, TaskCounts } from '../events';
@@ -19,9 +20,9 @@ import {
   RunLockedError,
   RunNotResumableError,
 } from '../journal/journal';
-import { Connection, type PostgresJournalOptions } from './connection';
+import { Connection, type PostgresJournalOptions, type TransactionQuery } from './connection';
 import type { Session } from './session';
-import { JournalSql, LOCK_HOLDER, SCHEMA_LOCK, TRY_LOCK, UNLOCK } from './sql';
+import { JournalSql, LOCK_HOLDER, SCHEMA_LOCK, TRY_LOCK, TRY_XACT_LOCK, UNLOCK } from './sql';
 import { addToTally, emptyTally } from '../journal/tally';
 import { PostgresWriter } from './writer';
 
@@ -33,6 +34,8 @@ export interface PostgresJournal extends Journal {
   create(header: JournalHeader): Promise<JournalWriter>;
   /** As {@link Journal.resume}; always asynchronous. */
   resume(runId: string): Promise<JournaledRun>;
+  /** As {@link Journal.remove}, which the PostgreSQL journal always has. */
+  remove(runId: string): Promise<void>;
   /**
    * Ends the connections the journal opened for a `connectionString` (a `pool` given by the
    * application is left open). Close the run writers first. Idle connections do not keep the
@@ -74,6 +77,8 @@ interface SummaryRow {
   readonly counts: TaskCounts;
   readonly held: boolean;
 }
+/** What came of removing a run: removed, unknown, or refused since a session holds its lock. */
+type Removal = 'removed' | 'unknown' | { readonly owner: string };
 interface HolderRow {
   readonly pid: number;
   readonly application_name: string | null;
@@ -186,8 +191,40 @@ class PostgresJournalImpl implements PostgresJournal {
     return run.header;
   }
 
+  /**
+   * As {@link Journal.remove}: in one transaction, the run's lock taken without waiting (an
+   * owner's session lock refuses it), then its events and its row deleted; the lock goes with
+   * the transaction. A schema without the journal's tables holds no run.
+   */
+  async remove(runId: string): Promise<void> {
+    const action = `remove run "${runId}"`;
+    const unknown = () => new RunNotResumableError(runId, 'unknown', undefined, this.location);
+    if (!(await this.hasTables(action))) throw unknown();
+    const removal = await this.connection.transaction(action, (query) => this.removeRun(query, runId));
+    if (removal === 'unknown') throw unknown();
+    if (removal !== 'removed') throw new RunLockedError(runId, removal.owner);
+  }
+
   end(): Promise<void> {
     return this.connection.end();
+  }
+
+  /** The statements of {@link remove}, in its transaction: what came of it. */
+  private async removeRun(query: TransactionQuery, runId: string): Promise<Removal> {
+    if ((await query(this.sql.selectRunId, [runId])).length === 0) return 'unknown';
+    const name = this.sql.lockPrefix + runId;
+    // the holder may let go between the two queries: then try again
+    for (let round = 0; round < 3; round += 1) {
+      const [row] = await query<{ locked: boolean }>(TRY_XACT_LOCK, [name]);
+      if (row?.locked === true) {
+        await query(this.sql.deleteEvents, [runId]);
+        // gone when another remover committed since the first look
+        return (await query(this.sql.deleteRun, [runId])).length === 0 ? 'unknown' : 'removed';
+      }
+      const [holder] = await query<HolderRow>(LOCK_HOLDER, [name]);
+      if (holder !== undefined) return { owner: describeOwner(holder) };
+    }
+    return { owner: 'another session (it took and released the lock while we looked)' };
   }
 
   /**

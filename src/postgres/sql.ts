@@ -112,6 +112,21 @@ export class JournalSql {
     return `SELECT header, last_seq FROM ${this.runs} WHERE run_id = $1`;
   }
 
+  /** `$1` run id: a row when the run is there (without its header, which may be large). */
+  get selectRunId(): string {
+    return `SELECT run_id FROM ${this.runs} WHERE run_id = $1`;
+  }
+
+  /** `$1` run id: deletes its events (before its row, which they reference). */
+  get deleteEvents(): string {
+    return `DELETE FROM ${this.events} WHERE run_id = $1`;
+  }
+
+  /** `$1` run id: deletes its row; returns it when there was one. */
+  get deleteRun(): string {
+    return `DELETE FROM ${this.runs} WHERE run_id = $1 RETURNING run_id`;
+  }
+
   /** `$1` run id: its last event, none when it has no event. */
   get selectLastEvent(): string {
     return `SELECT seq, type, event FROM ${this.events} WHERE run_id = $1 ORDER BY seq DESC LIMIT 1`;
@@ -144,6 +159,13 @@ const HELD_LOCKS = `SELECT l.classid::bigint AS classid, l.objid::bigint AS obji
 
 /** `$1` lock name: takes the session lock on its key now, or returns false. */
 export const TRY_LOCK = `SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked`;
+
+/**
+ * `$1` lock name: takes the transaction lock on its key now, or returns false. It conflicts with
+ * the session lock of the same key ({@link TRY_LOCK}, an owner's): taken, no session owns the
+ * run until the transaction ends.
+ */
+export const TRY_XACT_LOCK = `SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked`;
 
 /** `$1` lock name: gives the session lock back. */
 export const UNLOCK = `SELECT pg_advisory_unlock(hashtextextended($1, 0)) AS unlocked`;

@@ -1,0 +1,323 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { events, fileJournal, type Journal, type JournalWriter, type RunOutcome } from '../../src/index';
+import { formatClock } from '../../src/cli/output/textTable';
+import { postgresJournal } from '../../src/postgres';
+import { describePostgres } from '../support/postgres';
+import { ensureBuilt, runCli } from './support/builtCli';
+import { tempDir } from './support/files';
+import { storeFiles } from './support/journaledRuns';
+
+/**
+ * `rxdag prune`: forgets runs of a store, named or selected by age (`--older-than`) and count
+ * per DAG (`--keep`) among the runs that ended; an interrupted run only with `--interrupted`, a
+ * running one never; `--dry-run` changes nothing. Runs are journaled here with the times a spec
+ * needs (a run that ended 40 days ago), through the library, and pruned by the built CLI.
+ */
+
+const DAY = 86_400_000;
+
+/** A run to journal: it started at `startedAt`; it ended at `endedAt` with `outcome`, else it is interrupted (or, `running`, held open). */
+interface RunShape {
+  readonly runId: string;
+  readonly dagId: string;
+  readonly startedAt: number;
+  readonly endedAt?: number;
+  readonly outcome?: RunOutcome;
+  readonly running?: boolean;
+}
+
+/** Journals `run` into `journal`; the writer of a `running` run is left open (this process owns it), and returned. */
+async function journalRun(journal: Journal, run: RunShape): Promise<JournalWriter> {
+  const { runId, dagId, startedAt, endedAt } = run;
+  const writer = await journal.create({
+    runId,
+    dagId,
+    spec: { id: dagId, tasks: [{ id: 'a', agent: 'sleep' }] },
+    options: { failurePolicy: 'skip-dependents', contextInjection: true },
+    createdAt: startedAt,
+  });
+  const created = events.dagCreated({ runId, seq: 1, at: startedAt, dagId, taskCount: 1 });
+  const outcome = run.outcome ?? 'succeeded';
+  const completed = events.dagCompleted({
+    runId,
+    seq: 2,
+    at: endedAt ?? startedAt,
+    outcome,
+    counts: { total: 1, completed: outcome === 'succeeded' ? 1 : 0, failed: outcome === 'failed' ? 1 : 0, skipped: 0, cancelled: 0 },
+    durationMs: (endedAt ?? startedAt) - startedAt,
+    failures: [],
+  });
+  await writer.append(endedAt === undefined ? [created] : [created, completed]);
+  if (run.running !== true) await writer.close();
+  return writer;
+}
+
+/** The line `prune` prints for a run it removes (`verb`: `removed` or `would remove`). */
+function removedLine(run: RunShape, verb = 'removed'): string {
+  const when =
+    run.endedAt !== undefined
+      ? `${run.outcome ?? 'succeeded'}, ended ${formatClock(run.endedAt)}`
+      : `interrupted, started ${formatClock(run.startedAt)}`;
+  return `${verb} ${run.runId}  (${when})`;
+}
+
+/** The run ids `rxdag runs --json` lists in `store`. */
+async function listed(store: string): Promise<string[]> {
+  const result = await runCli(['runs', '--store', store, '--json']);
+  expect(result.code).toBe(0);
+  return result.stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => (JSON.parse(line) as { runId: string }).runId);
+}
+
+describe('rxdag prune', () => {
+  const tmp = tempDir();
+  const open: JournalWriter[] = [];
+  beforeAll(() => ensureBuilt(), 120_000);
+  afterEach(async () => {
+    for (const writer of open.splice(0)) await writer.close();
+  });
+  afterAll(() => tmp.remove());
+
+  /** A store folder of its own holding `runs`. */
+  const storeWith = async (name: string, runs: readonly RunShape[]): Promise<string> => {
+    const store = tmp.file(name);
+    mkdirSync(store);
+    const journal = fileJournal(store);
+    for (const run of runs) {
+      const writer = await journalRun(journal, run);
+      if (run.running === true) open.push(writer);
+    }
+    return store;
+  };
+
+  it('should remove the named runs, a line each and a summary, leaving the others', async () => {
+    const now = Date.now();
+    const old: RunShape = { runId: 'nightly-41', dagId: 'nightly', startedAt: now - 3 * DAY, endedAt: now - 3 * DAY + 60_000 };
+    const failed: RunShape = {
+      runId: 'nightly-42',
+      dagId: 'nightly',
+      startedAt: now - 2 * DAY,
+      endedAt: now - 2 * DAY + 5000,
+      outcome: 'failed',
+    };
+    const store = await storeWith('named', [
+      old,
+      failed,
+      { runId: 'nightly-43', dagId: 'nightly', startedAt: now - DAY, endedAt: now - DAY },
+    ]);
+
+    const result = await runCli(['prune', 'nightly-41', 'nightly-42', '--store', store]);
+
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toBe(`${removedLine(old)}\n${removedLine(failed)}\nremoved 2 runs; 1 kept\n`);
+    expect(await listed(store)).toEqual(['nightly-43']);
+    expect(Object.keys(storeFiles(store))).toEqual(['nightly-43.jsonl']);
+  });
+
+  it('should refuse an unknown, a running and, without --interrupted, an interrupted run, one line each, exit 2, removing the others', async () => {
+    const now = Date.now();
+    const ended: RunShape = { runId: 'ended', dagId: 'd', startedAt: now - 3 * DAY, endedAt: now - 3 * DAY };
+    const interrupted: RunShape = { runId: 'stopped', dagId: 'd', startedAt: now - 2 * DAY };
+    const store = await storeWith('refusals', [ended, interrupted, { runId: 'busy', dagId: 'd', startedAt: now - DAY, running: true }]);
+
+    const result = await runCli(['prune', 'ended', 'stopped', 'busy', 'nope', '--store', store]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      [
+        `rxdag: run "stopped" is interrupted and can still be resumed (rxdag resume stopped --store ${store}); add --interrupted to remove it anyway`,
+        'rxdag: run "busy" is running: a live process owns it; wait for it to end or stop it first',
+        `rxdag: run "nope" is not in the store ${store}/ (rxdag runs --store ${store} lists its runs)`,
+        '',
+      ].join('\n'),
+    );
+    expect(result.stdout).toBe(`${removedLine(ended)}\nremoved 1 run; 2 kept\n`);
+    expect(await listed(store)).toEqual(['busy', 'stopped']);
+
+    const anyway = await runCli(['prune', 'stopped', 'busy', '--interrupted', '--store', store]);
+    expect(anyway.code).toBe(2);
+    expect(anyway.stderr).toBe('rxdag: run "busy" is running: a live process owns it; wait for it to end or stop it first\n');
+    expect(anyway.stdout).toBe(`${removedLine(interrupted)}\nremoved 1 run; 1 kept\n`);
+    expect(await listed(store)).toEqual(['busy']);
+  });
+
+  it('should remove, with --older-than, the runs that ended before then, and interrupted runs started before then only with --interrupted', async () => {
+    const now = Date.now();
+    const oldEnded: RunShape = { runId: 'old-ended', dagId: 'd', startedAt: now - 41 * DAY, endedAt: now - 40 * DAY, outcome: 'cancelled' };
+    const oldInterrupted: RunShape = { runId: 'old-interrupted', dagId: 'd', startedAt: now - 39 * DAY };
+    const store = await storeWith('older-than', [
+      oldEnded,
+      oldInterrupted,
+      // started long ago, ended lately: its end decides
+      { runId: 'long-run', dagId: 'd', startedAt: now - 45 * DAY, endedAt: now - 29 * DAY },
+      { runId: 'recent', dagId: 'd', startedAt: now - DAY, endedAt: now - DAY },
+      { runId: 'old-running', dagId: 'd', startedAt: now - 50 * DAY, running: true },
+    ]);
+
+    const first = await runCli(['prune', '--older-than', '30d', '--store', store]);
+    expect(first).toMatchObject({ code: 0, stderr: '', stdout: `${removedLine(oldEnded)}\nremoved 1 run; 4 kept\n` });
+
+    // 35 days; interrupted runs are candidates now
+    const second = await runCli(['prune', '--older-than', '5w', '--interrupted', '--store', store]);
+    expect(second).toMatchObject({ code: 0, stderr: '', stdout: `${removedLine(oldInterrupted)}\nremoved 1 run; 3 kept\n` });
+    expect(await listed(store)).toEqual(['recent', 'long-run', 'old-running']);
+
+    const none = await runCli(['prune', '--older-than', '720h', '--interrupted', '--store', store]);
+    expect(none).toMatchObject({ code: 0, stderr: '', stdout: 'no runs to remove\n' });
+  });
+
+  it('should keep, with --keep N, the N latest ended runs of each DAG, and with --older-than too remove only what is both', async () => {
+    const now = Date.now();
+    const nightly = (n: number, daysAgo: number): RunShape => ({
+      runId: `nightly-${n}`,
+      dagId: 'nightly',
+      startedAt: now - daysAgo * DAY,
+      endedAt: now - daysAgo * DAY + 1000,
+    });
+    const runs = [nightly(1, 60), nightly(2, 50), nightly(3, 40), nightly(4, 10)];
+    const store = await storeWith('keep', [
+      ...runs,
+      { runId: 'weekly-1', dagId: 'weekly', startedAt: now - 70 * DAY, endedAt: now - 70 * DAY },
+      // the latest nightly run is interrupted: not a candidate, it does not count among the kept
+      { runId: 'nightly-5', dagId: 'nightly', startedAt: now - DAY },
+    ]);
+
+    const both = await runCli(['prune', '--keep', '1', '--older-than', '55d', '--store', store]);
+    expect(both).toMatchObject({ code: 0, stderr: '', stdout: `${removedLine(runs[0]!)}\nremoved 1 run; 5 kept\n` });
+
+    const keep = await runCli(['prune', '--keep', '2', '--store', store]);
+    expect(keep).toMatchObject({ code: 0, stderr: '', stdout: `${removedLine(runs[1]!)}\nremoved 1 run; 4 kept\n` });
+    expect(await listed(store)).toEqual(['nightly-5', 'nightly-4', 'nightly-3', 'weekly-1']);
+
+    const zero = await runCli(['prune', '--keep', '0', '--store', store]);
+    expect(zero.stdout).toMatch(/^removed nightly-4 .*\nremoved nightly-3 .*\nremoved weekly-1 .*\nremoved 3 runs; 1 kept\n$/);
+    expect(await listed(store)).toEqual(['nightly-5']);
+  });
+
+  it('should say, with --dry-run, what it would remove and change nothing', async () => {
+    const now = Date.now();
+    const a: RunShape = { runId: 'a', dagId: 'd', startedAt: now - 40 * DAY, endedAt: now - 40 * DAY };
+    const b: RunShape = { runId: 'b', dagId: 'd', startedAt: now - 39 * DAY };
+    const store = await storeWith('dry-run', [a, b, { runId: 'c', dagId: 'd', startedAt: now, endedAt: now }]);
+    const before = storeFiles(store);
+
+    const selected = await runCli(['prune', '--older-than', '30d', '--interrupted', '--dry-run', '--store', store]);
+    expect(selected).toMatchObject({
+      code: 0,
+      stderr: '',
+      stdout: `${removedLine(b, 'would remove')}\n${removedLine(a, 'would remove')}\nwould remove 2 runs; 1 kept\n`,
+    });
+    const named = await runCli(['prune', 'a', '--dry-run', '--store', store]);
+    expect(named).toMatchObject({ code: 0, stdout: `${removedLine(a, 'would remove')}\nwould remove 1 run; 2 kept\n` });
+
+    expect(storeFiles(store)).toEqual(before);
+  });
+
+  it('should refuse options that select no runs, or select them two ways, or a bad --older-than or --keep: exit 2, nothing removed', async () => {
+    const now = Date.now();
+    const store = await storeWith('bad-options', [{ runId: 'a', dagId: 'd', startedAt: now - 40 * DAY, endedAt: now - 40 * DAY }]);
+    const before = storeFiles(store);
+    const refused = async (...args: string[]) => {
+      const result = await runCli(['prune', ...args, '--store', store]);
+      expect(result).toMatchObject({ code: 2, stdout: '' });
+      return result.stderr;
+    };
+
+    expect(await refused()).toBe(
+      'rxdag: say which runs to remove: name them (rxdag prune RUN_ID...), or select ended runs with --older-than DURATION (e.g. 30d) and/or --keep N (the newest N of each DAG stay)\n',
+    );
+    expect(await refused('--interrupted')).toMatch(/^rxdag: say which runs to remove: /);
+    expect(await refused('a', '--older-than', '30d')).toBe(
+      'rxdag: RUN_ID arguments cannot go with --older-than or --keep: name the runs to remove, or select them by age and count\n',
+    );
+    expect(await refused('a', '--keep', '3')).toMatch(/^rxdag: RUN_ID arguments cannot go with --older-than or --keep/);
+    for (const duration of ['30', '30 days', '1.5h', '-2d', 'd']) {
+      expect(await refused('--older-than', duration)).toBe(
+        `rxdag: --older-than must be a whole number and a unit, s, m, h, d or w, as in 90m, 12h, 30d or 2w (got ${JSON.stringify(duration)})\n`,
+      );
+    }
+    // every problem at once
+    expect(await refused('--older-than', '3y', '--keep', '-1')).toBe(
+      [
+        'rxdag: --older-than must be a whole number and a unit, s, m, h, d or w, as in 90m, 12h, 30d or 2w (got "3y")',
+        'rxdag: --keep must be a whole number of runs, 0 or more (got "-1")',
+        '',
+      ].join('\n'),
+    );
+    expect(storeFiles(store)).toEqual(before);
+  });
+
+  it('should find nothing to remove in a folder without a store, and refuse named runs there', async () => {
+    const missing = tmp.file('no-store');
+    const selected = await runCli(['prune', '--older-than', '1d', '--store', missing]);
+    expect(selected).toMatchObject({
+      code: 0,
+      stderr: '',
+      stdout: `no runs to remove: ${missing}/ has no journal (runs are journaled there by rxdag run)\n`,
+    });
+    const named = await runCli(['prune', 'nightly-1', '--store', missing]);
+    expect(named).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: no store at ${missing}/: the folder does not exist (runs are journaled there by rxdag run)\n`,
+    });
+  });
+
+  it('should name a file of the store it cannot read, as rxdag runs does, and never remove it, exit 2', async () => {
+    const now = Date.now();
+    const old: RunShape = { runId: 'old', dagId: 'd', startedAt: now - 40 * DAY, endedAt: now - 40 * DAY };
+    const store = await storeWith('unreadable', [old]);
+    const junk = path.join(store, 'junk.jsonl');
+    writeFileSync(junk, 'not a run header\n');
+    const line = `journal of run "junk" is corrupt at ${junk}:1: the header is not JSON`;
+
+    const selected = await runCli(['prune', '--older-than', '30d', '--store', store]);
+    expect(selected.code).toBe(2);
+    expect(selected.stderr).toMatch(new RegExp(`^rxdag: ${escape(line)} \\(.*\\) \\(not removed\\)\\n$`));
+    expect(selected.stdout).toBe(`${removedLine(old)}\nremoved 1 run; 0 kept\n`);
+
+    const named = await runCli(['prune', 'junk', '--store', store]);
+    expect(named).toMatchObject({ code: 2, stdout: 'no runs to remove\n' });
+    expect(named.stderr).toMatch(new RegExp(`^rxdag: ${escape(line)} .*\\(not removed\\)\\n$`));
+    expect(Object.keys(storeFiles(store))).toEqual(['junk.jsonl']);
+  });
+});
+
+describePostgres('rxdag prune with a PostgreSQL store', (db) => {
+  beforeAll(() => ensureBuilt(), 120_000);
+
+  it('should remove the runs that ended before --older-than from the database, and keep a running one', async () => {
+    const now = Date.now();
+    const journal = postgresJournal({ connectionString: db.connectionString, schema: db.schema });
+    db.onCleanup(() => journal.end());
+    const old: RunShape = { runId: 'pg-old', dagId: 'd', startedAt: now - 40 * DAY, endedAt: now - 40 * DAY, outcome: 'failed' };
+    await journalRun(journal, old);
+    await journalRun(journal, { runId: 'pg-recent', dagId: 'd', startedAt: now - DAY, endedAt: now - DAY });
+    const running = await journalRun(journal, { runId: 'pg-running', dagId: 'd', startedAt: now - 50 * DAY, running: true });
+    const store = `${db.connectionString}?schema=${db.schema}`;
+    try {
+      const result = await runCli(['prune', '--older-than', '30d', '--store', store]);
+      expect(result).toMatchObject({ code: 0, stderr: '', stdout: `${removedLine(old)}\nremoved 1 run; 2 kept\n` });
+      const rows = await db.query<{ run_id: string }>(`SELECT run_id FROM "${db.schema}".runs ORDER BY run_id`);
+      expect(rows.map((row) => row.run_id)).toEqual(['pg-recent', 'pg-running']);
+      expect(await db.query(`SELECT 1 FROM "${db.schema}".events WHERE run_id = 'pg-old'`)).toEqual([]);
+
+      const named = await runCli(['prune', 'pg-running', '--interrupted', '--store', store]);
+      expect(named).toMatchObject({
+        code: 2,
+        stderr: 'rxdag: run "pg-running" is running: a live process owns it; wait for it to end or stop it first\n',
+      });
+    } finally {
+      await running.close();
+    }
+    expect(await listed(store)).toEqual(['pg-recent', 'pg-running']);
+  }, 60_000);
+});
+
+/** `text` for a regular expression that matches it literally. */
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

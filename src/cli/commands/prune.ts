@@ -1,0 +1,176 @@
+/**
+ * `rxdag prune [RUN_ID...] [--store …] [--older-than DURATION] [--keep N] [--interrupted]
+ * [--dry-run]`: forgets runs of a store, through the library's `journal.remove`. Named runs go
+ * as named; without names, the runs `--older-than` and `--keep` select among those that ended
+ * (see `pruneSelection.ts`). An interrupted run, which could still be resumed, stays unless
+ * `--interrupted`; a running one always stays. Prints one line per run removed and a summary on
+ * stdout (`--dry-run`: what it would remove, removing nothing).
+ *
+ * A run it refuses (unknown, running, interrupted), a run that went or was taken between the
+ * listing and its removal, a file of the store that cannot be read (never removed): one line
+ * each on stderr, the other runs removed all the same, exit 2. Options that select no runs, or
+ * too many ways: exit 2, nothing removed. A store that cannot be read or reached: one line,
+ * exit 2. A folder without a store has nothing to remove (exit 0), unless runs are named.
+ */
+import { type JournaledRunSummary, RunLockedError, RunNotResumableError } from '../../index';
+import { escapeControls } from '../../dag/text';
+import { ExitCode } from '../exitCodes';
+import { formatClock } from '../output/textTable';
+import { formatProblem, InvalidInputError, type Problem } from '../problems';
+import { commandLine } from '../shellWord';
+import { openStore, type Store, storeExists } from '../store/openStore';
+import { DURATION_FORM, parseDuration, type PruneRule, selectRunsToPrune } from '../store/pruneSelection';
+import { listRuns, type RunList } from '../store/runList';
+import { asRefusal, refusalLine } from '../store/storeErrors';
+import { type StoreLocation, storeFlag, storeLocation } from '../store/storeLocation';
+import type { CliIo } from './cliIo';
+
+/** `rxdag prune` options as commander hands them over. */
+export interface RawPruneOptions {
+  readonly store?: string;
+  readonly olderThan?: string;
+  readonly keep?: string;
+  readonly interrupted?: boolean;
+  readonly dryRun?: boolean;
+}
+
+/** What the command will remove, and what it refused before removing anything. */
+interface Plan {
+  readonly remove: readonly JournaledRunSummary[];
+  readonly kept: number;
+  /** One line each: a named run it will not remove, a file of the store it cannot read. */
+  readonly refusals: readonly string[];
+}
+
+/** What the command takes from the world: specs pass their own. */
+export interface PruneWorld {
+  /** The clock `--older-than` counts back from. @default Date.now */
+  readonly now?: () => number;
+  /** Opens the store to prune. @default openStore(location, 'read') */
+  readonly open?: (location: StoreLocation) => Store;
+}
+
+/** Removes the runs named by `runIds`, or selected by the options; resolves with the exit code. */
+export async function pruneCommand(runIds: readonly string[], raw: RawPruneOptions, io: CliIo, world: PruneWorld = {}): Promise<number> {
+  const { now = Date.now, open = (location: StoreLocation) => openStore(location, 'read') } = world;
+  const rule = pruneRuleOf(runIds, raw, now());
+  const location = storeLocation(raw.store, process.env);
+  if (rule !== undefined && !storeExists(location)) {
+    io.stdout.write(`no runs to remove: ${location.label} has no journal (runs are journaled there by rxdag run)\n`);
+    return ExitCode.ok;
+  }
+  const store = open(location);
+  try {
+    const { journal } = store;
+    const listed = await listRuns(journal).catch((error: unknown) => asRefusal(error, location));
+    const plan = rule === undefined ? namedRuns(runIds, listed, raw.interrupted === true, location) : selectedRuns(listed, rule);
+    for (const refusal of plan.refusals) io.stderr.write(`rxdag: ${formatProblem({ message: refusal })}\n`);
+    if (plan.remove.length === 0) {
+      io.stdout.write('no runs to remove\n');
+      return plan.refusals.length === 0 ? ExitCode.ok : ExitCode.invalid;
+    }
+    if (journal.remove === undefined) throw new Error(`the journal at ${journal.location} cannot remove runs`);
+    const verb = raw.dryRun === true ? 'would remove' : 'removed';
+    let failed = 0;
+    for (const run of plan.remove) {
+      if (raw.dryRun !== true) {
+        const failure = await journal.remove(run.runId).then(
+          () => undefined,
+          (error: unknown) => removalFailure(error, run.runId, location),
+        );
+        if (failure !== undefined) {
+          io.stderr.write(`rxdag: ${formatProblem({ message: failure })}\n`);
+          failed += 1;
+          continue;
+        }
+      }
+      io.stdout.write(`${verb} ${escapeControls(run.runId)}  (${whenOf(run)})\n`);
+    }
+    const removed = plan.remove.length - failed;
+    const notRemoved = failed === 0 ? '' : `; ${failed} not removed`;
+    io.stdout.write(`${verb} ${removed} ${removed === 1 ? 'run' : 'runs'}; ${plan.kept} kept${notRemoved}\n`);
+    return plan.refusals.length === 0 && failed === 0 ? ExitCode.ok : ExitCode.invalid;
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * The selection the options ask for, or undefined when runs are named; every problem with them
+ * at once (an `InvalidInputError`, exit 2), before the store is opened.
+ */
+function pruneRuleOf(runIds: readonly string[], raw: RawPruneOptions, now: number): PruneRule | undefined {
+  const problems: Problem[] = [];
+  let olderThanMs: number | undefined;
+  if (raw.olderThan !== undefined) {
+    olderThanMs = parseDuration(raw.olderThan);
+    if (olderThanMs === undefined)
+      problems.push({ message: `--older-than must be ${DURATION_FORM} (got ${JSON.stringify(raw.olderThan)})` });
+  }
+  let keep: number | undefined;
+  if (raw.keep !== undefined) {
+    keep = /^\d+$/.test(raw.keep) ? Number(raw.keep) : Number.NaN;
+    if (!Number.isSafeInteger(keep))
+      problems.push({ message: `--keep must be a whole number of runs, 0 or more (got ${JSON.stringify(raw.keep)})` });
+  }
+  const selecting = raw.olderThan !== undefined || raw.keep !== undefined;
+  if (runIds.length > 0 && selecting)
+    problems.push({
+      message: 'RUN_ID arguments cannot go with --older-than or --keep: name the runs to remove, or select them by age and count',
+    });
+  if (runIds.length === 0 && !selecting)
+    problems.push({
+      message:
+        'say which runs to remove: name them (rxdag prune RUN_ID...), or select ended runs with --older-than DURATION (e.g. 30d) and/or --keep N (the newest N of each DAG stay)',
+    });
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  if (runIds.length > 0) return undefined;
+  return {
+    ...(olderThanMs === undefined ? {} : { before: now - olderThanMs }),
+    ...(keep === undefined ? {} : { keep }),
+    interrupted: raw.interrupted === true,
+  };
+}
+
+/** The runs `runIds` name, each once; a name that is unknown, running, unreadable or (without `--interrupted`) interrupted is refused. */
+function namedRuns(runIds: readonly string[], { runs, unreadable }: RunList, interrupted: boolean, location: StoreLocation): Plan {
+  const byId = new Map(runs.map((run) => [run.runId, run]));
+  const remove: JournaledRunSummary[] = [];
+  const refusals: string[] = [];
+  for (const runId of new Set(runIds)) {
+    const run = byId.get(runId);
+    // another run's unreadable file does not keep this one from going; its own does
+    const own = unreadable.find((error) => error.runId === runId);
+    if (own !== undefined) refusals.push(`${own.message} (not removed)`);
+    else if (run === undefined) refusals.push(refusalLine(new RunNotResumableError(runId, 'unknown'), location)!);
+    else if (run.status === 'running')
+      refusals.push(`run "${runId}" is running: a live process owns it; wait for it to end or stop it first`);
+    else if (run.status === 'interrupted' && !interrupted) {
+      const resume = commandLine('rxdag resume', runId, storeFlag(location));
+      refusals.push(`run "${runId}" is interrupted and can still be resumed (${resume}); add --interrupted to remove it anyway`);
+    } else remove.push(run);
+  }
+  return { remove, kept: runs.length - remove.length, refusals };
+}
+
+/** The runs `rule` selects; the files of the store that cannot be read stay, each refused in one line as `rxdag runs` reports it. */
+function selectedRuns({ runs, unreadable }: RunList, rule: PruneRule): Plan {
+  const { remove, kept } = selectRunsToPrune(runs, rule);
+  return { remove, kept, refusals: unreadable.map((error) => `${error.message} (not removed)`) };
+}
+
+/**
+ * Why `runId` could not be removed when it went or was taken since the listing (the others are
+ * removed all the same); a store that fails is thrown as its refusal (exit 2: nothing more is removed).
+ */
+function removalFailure(error: unknown, runId: string, location: StoreLocation): string {
+  if (error instanceof RunLockedError) return refusalLine(error, location)!;
+  if (error instanceof RunNotResumableError) return `run "${runId}" is no longer in the store ${location.label}: it was removed meanwhile`;
+  return asRefusal(error, location, `remove run "${runId}"`);
+}
+
+/** How a run stands, as its line says it: `succeeded, ended 2026-11-02 03:10:00`. */
+function whenOf(run: JournaledRunSummary): string {
+  if (run.endedAt !== undefined) return `${run.status}, ended ${formatClock(run.endedAt)}`;
+  return run.startedAt === undefined ? `${run.status}, never started` : `${run.status}, started ${formatClock(run.startedAt)}`;
+}
