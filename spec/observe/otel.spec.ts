@@ -253,11 +253,18 @@ describe('traceEvents', () => {
 
   it('should refuse bad arguments with a TypeError', () => {
     expect(() => traceEvents({} as never, tracer())).toThrow(new TypeError('`events$` must be an Observable of rxdag events'));
-    expect(() => traceEvents(NEVER, {} as never)).toThrow(new TypeError('`tracer` must be an OpenTelemetry Tracer (with startSpan)'));
-    expect(() => traceEvents(NEVER, tracer(), { scheduler: {} as never })).toThrow(TypeError);
-    expect(() => traceEvents(NEVER, tracer(), null as never)).toThrow(
-      new TypeError('`options` must be an object { dagIdOf?, scheduler?, parent? }'),
+    expect(() => traceEvents(NEVER, {} as never)).toThrow(
+      new TypeError('`tracer` must be an OpenTelemetry Tracer (with startSpan) (got an object)'),
     );
-    expect(() => traceEvents(NEVER, tracer(), { parent: 5 as never })).toThrow(/^`parent` must be an OpenTelemetry Context/);
+    expect(() => traceEvents(NEVER, tracer(), { scheduler: {} as never })).toThrow(
+      new TypeError('`scheduler` must be an RxJS SchedulerLike (with now()) (got an object)'),
+    );
+    expect(() => traceEvents(NEVER, tracer(), null as never)).toThrow(
+      new TypeError('`options` must be an object { dagIdOf?, attributes?, scheduler?, parent? } (got null)'),
+    );
+    expect(() => traceEvents(NEVER, tracer(), { parent: 5 as never })).toThrow(/^`parent` must be an OpenTelemetry Context .* \(got 5\)$/);
+    expect(() => traceEvents(NEVER, tracer(), { dagIdOf: 'demo' as never })).toThrow(
+      new TypeError('`dagIdOf` must be a function (runId) => dagId | undefined (got "demo")'),
+    );
   });
 });

@@ -7,8 +7,9 @@
  * never loads this entry. It does not set up an SDK, an exporter or a context manager (the
  * application does), and it never changes what a run does: it only listens.
  */
-import { type Context, context as otelContext, type Tracer } from '@opentelemetry/api';
+import { type Attributes, type Context, context as otelContext, type Tracer } from '@opentelemetry/api';
 import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { describeValue } from '../dag/text';
 import type { DagEvent } from '../events';
 import { checkEventSource } from './eventSource';
 import { RunSpans } from './runSpans';
@@ -20,9 +21,36 @@ export interface TraceOptions {
   /**
    * The DAG id of a run first seen at its `run.resumed` (resumed by a new process, which never
    * saw its `dag.created`): its run span is then named `rxdag.run <dagId>` rather than `rxdag.run`.
-   * @default () => undefined
+   * A throw or a value that is not a string is reported on OpenTelemetry's `diag` logger and taken
+   * as `undefined`. @default () => undefined
    */
   readonly dagIdOf?: (runId: string) => string | undefined;
+  /**
+   * Your attributes for the span an event starts, changes or ends (a model, token counts from an
+   * output, a tenant): called synchronously with these events only, its attributes set on that span
+   * after rxdag's own for the event:
+   *
+   * - attempt span: `task.started` (given to `startSpan`, so a sampler sees them), `task.timed-out`,
+   *   and the event that ends it: `task.completed` (its `output` is the agent's result),
+   *   `task.failed`, `task.cancelled`;
+   * - run span: `dag.created`, `run.resumed`, `dag.completed`.
+   *
+   * Not called for other events, for an event of a span rxdag does not hold (a run whose start the
+   * stream did not show), nor for spans ended without an event of their own: attempts ended by the
+   * run's `run.resumed` (`interrupted`) or `dag.completed` (`cancelled`), and whatever is open when
+   * tracing stops. Names starting with `rxdag.` are rxdag's: the hook's are left out (with a
+   * `diag.warn`), so rxdag's attributes keep their meaning. A throw, or a value that is not an object
+   * of attributes (`undefined` and `null` give none), is reported with `diag.error` and sets nothing:
+   * the span ends as it would have and tracing goes on. Values OpenTelemetry cannot hold (an object)
+   * are dropped by the SDK, as on any span. @default undefined (rxdag's attributes only)
+   *
+   * @example
+   * traceEvents(run.events$, tracer, {
+   *   attributes: (event) =>
+   *     event.type === 'task.completed' ? { 'gen_ai.usage.output_tokens': (event.output as Reply).usage.outputTokens } : undefined,
+   * });
+   */
+  readonly attributes?: (event: DagEvent) => Attributes | undefined;
   /**
    * The clock that ends the spans still open when tracing stops; give the runs' own scheduler
    * (a `TestScheduler` in virtual time). @default asyncScheduler
@@ -48,6 +76,7 @@ export interface TraceOptions {
  *   ({@link AttemptOutcome}) and `rxdag.worker` for a remote attempt; status `ERROR` with the error
  *   message when it failed or timed out (then also an `exception` event). Events: `task.stuck`,
  *   `tasks.spawned`, `task.warning`.
+ * - Your own attributes on either span, from its events: the `attributes` option.
  *
  * @example
  * const run = runDag(dag, { agents });
@@ -57,15 +86,28 @@ export interface TraceOptions {
  */
 export function traceEvents(events$: Observable<DagEvent>, tracer: Tracer, options: TraceOptions = {}): Subscription {
   checkEventSource(events$);
-  if (typeof tracer?.startSpan !== 'function') throw new TypeError('`tracer` must be an OpenTelemetry Tracer (with startSpan)');
-  if (typeof options !== 'object' || options === null) throw new TypeError('`options` must be an object { dagIdOf?, scheduler?, parent? }');
-  const { dagIdOf = () => undefined, scheduler = asyncScheduler, parent = otelContext.active() } = options;
-  if (typeof (parent as Partial<Context> | null)?.getValue !== 'function') {
-    throw new TypeError('`parent` must be an OpenTelemetry Context (e.g. context.active(), or trace.setSpan(context.active(), span))');
+  if (typeof tracer?.startSpan !== 'function') {
+    throw new TypeError(`\`tracer\` must be an OpenTelemetry Tracer (with startSpan) (got ${describeValue(tracer)})`);
   }
-  if (typeof dagIdOf !== 'function') throw new TypeError('`dagIdOf` must be a function (runId) => dagId | undefined');
-  if (typeof scheduler?.now !== 'function') throw new TypeError('`scheduler` must be an RxJS SchedulerLike (with now())');
-  const spans = new RunSpans(tracer, parent, dagIdOf);
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`\`options\` must be an object { dagIdOf?, attributes?, scheduler?, parent? } (got ${describeValue(options)})`);
+  }
+  const { dagIdOf = () => undefined, attributes, scheduler = asyncScheduler, parent = otelContext.active() } = options;
+  if (typeof (parent as Partial<Context> | null)?.getValue !== 'function') {
+    throw new TypeError(
+      `\`parent\` must be an OpenTelemetry Context (e.g. context.active(), or trace.setSpan(context.active(), span)) (got ${describeValue(parent)})`,
+    );
+  }
+  if (typeof dagIdOf !== 'function') {
+    throw new TypeError(`\`dagIdOf\` must be a function (runId) => dagId | undefined (got ${describeValue(dagIdOf)})`);
+  }
+  if (attributes !== undefined && typeof attributes !== 'function') {
+    throw new TypeError(`\`attributes\` must be a function (event) => attributes | undefined (got ${describeValue(attributes)})`);
+  }
+  if (typeof scheduler?.now !== 'function') {
+    throw new TypeError(`\`scheduler\` must be an RxJS SchedulerLike (with now()) (got ${describeValue(scheduler)})`);
+  }
+  const spans = new RunSpans(tracer, parent, dagIdOf, attributes);
   const subscription = events$.subscribe({
     next: (event) => spans.handle(event),
     // the run's own subscribers see its error; the spans still open end below

@@ -4,10 +4,13 @@
  * The engine of `traceEvents` (`rxdag/otel`): it holds the spans still open and nothing else, so a
  * finished run leaves nothing behind. It does not subscribe, check arguments or read a clock:
  * `traceEvents` does, and passes the time to close what is still open with {@link RunSpans.endAll}.
+ * The application's `attributes` hook is called with each event that starts a span, ends it or sets
+ * its status (and `run.resumed`), and what it gives is set on that span after rxdag's attributes.
  */
 import { type Attributes, type Context, type HrTime, type Span, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import type {
   DagCompletedEvent,
+  DagCreatedEvent,
   DagEvent,
   RunResumedEvent,
   TaskCompletedEvent,
@@ -16,6 +19,7 @@ import type {
   TaskStartedEvent,
 } from '../events';
 import type { AttemptOutcome } from './outcomes';
+import { type AttributesHook, attributesFor, dagIdFor } from './traceHooks';
 
 /** An attempt span still open. */
 interface OpenAttempt {
@@ -79,13 +83,15 @@ export class RunSpans {
     private readonly parent: Context,
     /** The DAG id of a run first seen at its `run.resumed`. */
     private readonly dagIdOf: (runId: string) => string | undefined,
+    /** The application's attributes for a span, from the events that start, change or end it. */
+    private readonly attributesOf: AttributesHook | undefined,
   ) {}
 
   /** Applies one event of any run; events of a run whose start was not seen are ignored. */
   handle(event: DagEvent): void {
     switch (event.type) {
       case 'dag.created':
-        this.openRun(event.runId, event.dagId, event.at, { 'rxdag.task_count': event.taskCount });
+        this.openRun(event, event.dagId, { 'rxdag.task_count': event.taskCount });
         return;
       case 'run.resumed':
         this.resumed(event);
@@ -131,12 +137,14 @@ export class RunSpans {
         attempt.timedOut = true;
         attempt.span.setAttribute('rxdag.timeout_ms', event.timeoutMs);
         attempt.span.setStatus({ code: SpanStatusCode.ERROR, message: `task "${event.taskId}" timed out after ${event.timeoutMs} ms` });
+        this.setHookAttributes(attempt.span, event);
         return;
       }
       case 'task.cancelled': {
         const attempt = run.attempts.get(event.taskId);
         if (attempt === undefined) return; // never started: the run span's counts have it
         run.attempts.delete(event.taskId);
+        this.setHookAttributes(attempt.span, event);
         this.endAttempt(attempt, 'cancelled', event.at);
         return;
       }
@@ -158,7 +166,8 @@ export class RunSpans {
     }
   }
 
-  private openRun(runId: string, dagId: string | undefined, at: number, attributes: Attributes): void {
+  private openRun(event: DagCreatedEvent | RunResumedEvent, dagId: string | undefined, attributes: Attributes): void {
+    const { runId, at } = event;
     const previous = this.runs.get(runId);
     if (previous !== undefined) {
       // the same run id started again: the old run is over for this stream
@@ -170,7 +179,12 @@ export class RunSpans {
       dagId === undefined ? 'rxdag.run' : `rxdag.run ${dagId}`,
       {
         startTime: this.time.of(at),
-        attributes: { 'rxdag.run_id': runId, ...(dagId === undefined ? {} : { 'rxdag.dag_id': dagId }), ...attributes },
+        attributes: {
+          'rxdag.run_id': runId,
+          ...(dagId === undefined ? {} : { 'rxdag.dag_id': dagId }),
+          ...attributes,
+          ...attributesFor(this.attributesOf, event),
+        },
       },
       this.parent,
     );
@@ -181,7 +195,7 @@ export class RunSpans {
     const run = this.runs.get(event.runId);
     if (run === undefined) {
       // a new process: the run's earlier spans, if any, were another process's
-      this.openRun(event.runId, this.dagIdOf(event.runId), event.at, {
+      this.openRun(event, dagIdFor(this.dagIdOf, event.runId), {
         'rxdag.resumed': true,
         'rxdag.resumed_after_seq': event.resumedAfterSeq,
       });
@@ -192,6 +206,7 @@ export class RunSpans {
       { 'rxdag.resumed_after_seq': event.resumedAfterSeq, 'rxdag.interrupted': [...event.interrupted] },
       this.time.of(event.at),
     );
+    this.setHookAttributes(run.span, event);
     for (const taskId of event.interrupted) {
       const attempt = run.attempts.get(taskId);
       if (attempt === undefined) continue;
@@ -208,6 +223,8 @@ export class RunSpans {
       'rxdag.agent': event.agent,
     };
     if (run.dagId !== undefined) attributes['rxdag.dag_id'] = run.dagId;
+    // given at start, with rxdag's: a sampler sees them
+    Object.assign(attributes, attributesFor(this.attributesOf, event));
     const unended = run.attempts.get(event.taskId); // only in a stream that lost events
     if (unended !== undefined) this.endAttempt(unended, 'interrupted', Math.max(event.at, unended.startedAt));
     const span = this.tracer.startSpan(`rxdag.task ${event.taskId}`, { startTime: this.time.of(event.at), attributes }, run.context);
@@ -226,6 +243,7 @@ export class RunSpans {
         this.time.of(event.at),
       );
     }
+    this.setHookAttributes(attempt.span, event);
     this.endAttempt(attempt, 'completed', event.at);
   }
 
@@ -238,6 +256,7 @@ export class RunSpans {
     if (event.worker !== undefined) span.setAttribute('rxdag.worker', event.worker);
     span.recordException({ name: event.error.name, message: event.error.message }, this.time.of(event.at));
     span.setStatus({ code: SpanStatusCode.ERROR, message: event.error.message });
+    this.setHookAttributes(span, event);
     this.endAttempt(attempt, attempt.timedOut ? 'timed-out' : 'failed', event.at);
   }
 
@@ -256,7 +275,14 @@ export class RunSpans {
       'rxdag.tasks.cancelled': counts.cancelled,
     });
     if (event.outcome === 'failed') run.span.setStatus({ code: SpanStatusCode.ERROR, message: failureMessage(event) });
+    this.setHookAttributes(run.span, event);
     run.span.end(this.time.of(event.at));
+  }
+
+  /** Sets the hook's attributes for `event` on `span`, after rxdag's. */
+  private setHookAttributes(span: Span, event: DagEvent): void {
+    const attributes = attributesFor(this.attributesOf, event);
+    if (attributes !== undefined) span.setAttributes(attributes);
   }
 
   private endAttempt(attempt: OpenAttempt, outcome: AttemptOutcome, at: number): void {
