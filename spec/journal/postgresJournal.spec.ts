@@ -1,5 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { inspect } from 'node:util';
 import { hostname, userInfo } from 'node:os';
 import { Pool } from 'pg';
@@ -10,14 +9,13 @@ import { PostgresJournalError, postgresJournal } from '../../src/postgres';
 import { withUserOfProcess } from '../../src/postgres/connection';
 import { describePostgres } from '../support/postgres';
 import { describeJournalContract, eventsOf, freshRunId, sampleHeader } from './contract';
+import { ownerChild } from './support/ownerChild';
 
 /**
  * `postgresJournal` against a real server: the journal contract (through a connection string and
  * through an application's pool), then what only PostgreSQL has: one transaction per append,
  * corrupt records, ownership across processes (a `kill -9`ed owner), throughput, redaction.
  */
-
-const REPO = join(__dirname, '..', '..');
 
 describe('postgresJournal options and location (no server needed)', () => {
   it('takes exactly one of connectionString and pool', () => {
@@ -305,21 +303,7 @@ describePostgres('postgresJournal', (db) => {
       await writer.append([e.created(1), e.ready('a')]);
       await writer.close();
 
-      const fixture = join(__dirname, 'fixtures', 'holdRun.ts');
-      const started = spawn(process.execPath, ['--import', 'tsx', fixture, db.connectionString, db.schema, runId], {
-        cwd: REPO,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      child = started;
-      let stderr = '';
-      started.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      await new Promise<void>((done, fail) => {
-        const timer = setTimeout(() => fail(new Error(`child did not take the run in 20 s: ${stderr}`)), 20_000);
-        started.stdout?.on('data', (chunk: Buffer) => {
-          if (chunk.toString().startsWith('owned')) (clearTimeout(timer), done());
-        });
-        started.once('exit', (code) => (clearTimeout(timer), fail(new Error(`child exited (${code}): ${stderr}`))));
-      });
+      const started = await ownerChild('holdRun.ts', [db.connectionString, db.schema, runId], (spawned) => (child = spawned));
 
       const refused = await Promise.resolve(journal.resume(runId)).catch((caught: unknown) => caught);
       expect(refused).toBeInstanceOf(RunLockedError);

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { events, fileJournal, type JournalWriter, RunLockedError, RunNotResumableError } from '../../src';
+import { ownerChild } from './support/ownerChild';
 
 /**
  * How the file journal forgets a run (`journal.remove`), beyond the contract every journal keeps
@@ -11,7 +12,6 @@ import { events, fileJournal, type JournalWriter, RunLockedError, RunNotResumabl
  * live child, another host) is refused with nothing touched.
  */
 
-const REPO = path.join(__dirname, '..', '..');
 const roots: string[] = [];
 function freshDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxdag-remove-'));
@@ -84,18 +84,7 @@ describe('fileJournal remove', () => {
 
   it('should refuse a run another live process owns, naming it and touching nothing, then remove it once that process is killed', async () => {
     const dir = freshDir();
-    const fixture = path.join(__dirname, 'fixtures', 'holdFileRun.ts');
-    const started = spawn(process.execPath, ['--import', 'tsx', fixture, dir, 'held'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-    child = started;
-    let stderr = '';
-    started.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    await new Promise<void>((done, fail) => {
-      const timer = setTimeout(() => fail(new Error(`child did not take the run in 20 s: ${stderr}`)), 20_000);
-      started.stdout?.on('data', (chunk: Buffer) => {
-        if (chunk.toString().startsWith('owned')) (clearTimeout(timer), done());
-      });
-      started.once('exit', (code) => (clearTimeout(timer), fail(new Error(`child exited (${code}): ${stderr}`))));
-    });
+    const started = await ownerChild('holdFileRun.ts', [dir, 'held'], (spawned) => (child = spawned));
     const journal = fileJournal(dir);
     const held = contents(dir);
     expect(Object.keys(held).sort()).toEqual(['held.jsonl', 'held.lock']);

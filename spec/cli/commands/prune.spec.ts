@@ -1,11 +1,11 @@
 import { mkdirSync, readdirSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import { hostname } from 'node:os';
 import { events, fileJournal, type JournaledRun, type JournalWriter } from '../../../src/index';
 import { pruneCommand, type RawPruneOptions } from '../../../src/cli/commands/prune';
 import { formatClock } from '../../../src/cli/output/textTable';
 import type { StoreLocation } from '../../../src/cli/store/storeLocation';
 import { tempDir } from '../support/files';
+import { textSink } from '../support/inProcessCli';
 
 /**
  * `rxdag prune` when the store changes under it: a run removed, or taken by a process, between
@@ -53,13 +53,6 @@ describe('pruneCommand', () => {
   const prune = async (dir: string, runIds: string[], raw: RawPruneOptions, before: Record<string, () => void> = {}) => {
     let stdout = '';
     let stderr = '';
-    const sink = (add: (text: string) => void) =>
-      new Writable({
-        write(chunk: Buffer | string, _encoding, done) {
-          add(chunk.toString());
-          done();
-        },
-      });
     const open = (location: StoreLocation) => {
       const inner = fileJournal(dir);
       const remove = async (runId: string) => {
@@ -68,7 +61,7 @@ describe('pruneCommand', () => {
       };
       return { journal: { ...inner, remove }, location, close: async () => {} };
     };
-    const io = { stdout: sink((text) => (stdout += text)), stderr: sink((text) => (stderr += text)) };
+    const io = { stdout: textSink((text) => (stdout += text)), stderr: textSink((text) => (stderr += text)) };
     const code = await pruneCommand(runIds, { ...raw, store: dir }, io, { now: () => NOW, open });
     return { code, stdout, stderr };
   };

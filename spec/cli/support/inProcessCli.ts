@@ -16,13 +16,16 @@ export interface InProcessResult {
 export async function rxdagInProcess(...argv: string[]): Promise<InProcessResult> {
   let stdout = '';
   let stderr = '';
-  const sink = (add: (text: string) => void) =>
-    new Writable({
-      write(chunk: Buffer | string, _encoding, done) {
-        add(chunk.toString());
-        done();
-      },
-    });
-  const code = await cli(argv, { stdout: sink((text) => (stdout += text)), stderr: sink((text) => (stderr += text)) }, '0.0.0');
+  const code = await cli(argv, { stdout: textSink((text) => (stdout += text)), stderr: textSink((text) => (stderr += text)) }, '0.0.0');
   return { code, stdout, stderr };
+}
+
+/** A stream that hands each chunk written to it to `add`, as text: a command's stdout or stderr in a spec. */
+export function textSink(add: (text: string) => void): Writable {
+  return new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      add(chunk.toString());
+      done();
+    },
+  });
 }
