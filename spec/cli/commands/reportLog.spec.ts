@@ -1,11 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { tempDir, writeText } from '../support/files';
 import { rxdagInProcess as rxdag } from '../support/inProcessCli';
 
 /**
  * `rxdag report` of an events log as it may be found: cut short by a crash (its torn last line
- * left out, and said), of another kind (a few bad lines listed, then how many more), or given a
- * `--dag` file of another DAG (refused: the report would show tasks that never were).
+ * left out, and said), of another kind (a few bad lines listed, then how many more), a run's
+ * journal (refused, pointing to the `rxdag show` that writes its report), or given a `--dag`
+ * file of another DAG (refused: the report would show tasks that never were).
  */
 describe('rxdag report of an events log', () => {
   const tmp = tempDir();
@@ -36,10 +38,30 @@ describe('rxdag report of an events log', () => {
     expect(lines[10]).toBe(`rxdag: ${other}: … and 15 more bad lines (is it an events log of rxdag run --events?)`);
   });
 
-  it('should refuse a --dag file of another DAG, or without the run\'s tasks', async () => {
+  it('should refuse a journal given for an events log in one line, giving the rxdag show that writes its report', async () => {
+    const store = tmp.file('my runs');
+    const run = await rxdag('run', tmp.file('two.yaml'), '--store', store, '--quiet');
+    const runId = /^rxdag: run (\S+) /m.exec(run.stderr)![1]!;
+    const journal = path.join(store, `${runId}.jsonl`);
+    const out = tmp.file("kay's report.html");
+    expect(await rxdag('report', journal, '-o', out)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: ${journal} is the journal of run "${runId}", not an events log: write its report with rxdag show ${runId} --store '${store}' --report '${tmp.dir}/kay'\\''s report.html'\n`,
+    });
+    expect(existsSync(out)).toBe(false);
+    // what it says to run writes the report
+    expect(await rxdag('show', runId, '--store', store, '--report', out)).toMatchObject({ code: 0 });
+    expect(readFileSync(out, 'utf8')).toContain(`run ${runId} · journal ${store}/`);
+  });
+
+  it("should refuse a --dag file of another DAG, or without the run's tasks", async () => {
     const other = writeText(tmp.file('other.yaml'), 'id: other\ntasks:\n  - id: a\n    sleep: 1\n');
     const same = writeText(tmp.file('same-id.yaml'), 'id: two\ntasks:\n  - id: a\n    sleep: 1\n');
-    const [byId, byTasks] = [await rxdag('report', log, '-o', tmp.file('x.html'), '--dag', other), await rxdag('report', log, '-o', tmp.file('y.html'), '--dag', same)];
+    const [byId, byTasks] = [
+      await rxdag('report', log, '-o', tmp.file('x.html'), '--dag', other),
+      await rxdag('report', log, '-o', tmp.file('y.html'), '--dag', same),
+    ];
     expect(byId).toEqual({ code: 2, stdout: '', stderr: `rxdag: --dag ${other} is DAG "other", but ${log} is a run of DAG "two"\n` });
     expect(byTasks).toEqual({ code: 2, stdout: '', stderr: `rxdag: --dag ${same} has no task "b" of the run in ${log}\n` });
   });

@@ -28,6 +28,24 @@ describe('renderReport', () => {
     expect(html).toContain('<span class="swatch-line queued"></span>waited for a slot, a limit or its agent</span>');
   });
 
+  it("should give a spawned task's rules in the table from its spawn, and pass over a spawn a log holds malformed", () => {
+    const spawning = eventsOf(
+      { type: 'dag.created', at: 0, dagId: 'spawn', taskCount: 1 },
+      { type: 'task.ready', at: 0, taskId: 'plan', attempt: 1 },
+      { type: 'task.started', at: 0, taskId: 'plan', attempt: 1, agent: 'planner' },
+      { type: 'tasks.spawned', at: 5, taskId: 'plan', attempt: 1, tasks: [{ id: 's1', agent: 'llm', limits: ['api'], weight: 2 }] },
+      { type: 'tasks.spawned', at: 5, taskId: 'plan', attempt: 1, tasks: 'not a list' as never },
+      { type: 'task.completed', at: 5, taskId: 'plan', attempt: 1, durationMs: 5 },
+      { type: 'task.ready', at: 5, taskId: 's1', attempt: 1 },
+      { type: 'task.started', at: 5, taskId: 's1', attempt: 1, agent: 'llm' },
+      { type: 'task.completed', at: 9, taskId: 's1', attempt: 1, durationMs: 4 },
+    );
+    const html = renderReport({ events: spawning, deps: { plan: [] }, setup: { limits: { api: { concurrency: 2 } }, tasks: new Map() } });
+    expect(html).toMatch(/<tr data-task="s1" class="completed">.*?<td>llm<\/td><td>limits api · weight 2<\/td>/);
+    // without the DAG's setup the table has no rules at all, not those of spawned tasks alone
+    expect(renderReport({ events: spawning })).not.toContain('<th>Rules</th>');
+  });
+
   it("should say the run was full only when told the run's concurrency", () => {
     const oneAtATime = eventsOf(
       { type: 'dag.created', at: 0, dagId: 'serial', taskCount: 2 },

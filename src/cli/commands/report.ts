@@ -19,10 +19,11 @@ import { checkWritable } from './writeTarget';
 export function reportCommand(eventsFile: string, options: { readonly output: string; readonly dag?: string }, io: CliIo): number {
   // no --store here: the store of `rxdag run` without one (RXDAG_STORE, else .rxdag/) is kept safe
   checkWritable('--output', options.output, storeLocation(undefined, process.env));
-  const { events, tornLine } = readEventsFile(eventsFile);
+  const { events, tornLine } = readEventsFile(eventsFile, options.output);
   const loaded = options.dag === undefined ? undefined : loadDagFile(options.dag, { checkDirectories: false });
   if (loaded !== undefined) refuseOtherDag(options.dag!, loaded.dag, events, eventsFile);
-  if (tornLine !== undefined) io.stderr.write(`rxdag: ${eventsFile}:${tornLine}: the last line was cut short (a write a crash interrupted); left out\n`);
+  if (tornLine !== undefined)
+    io.stderr.write(`rxdag: ${eventsFile}:${tornLine}: the last line was cut short (a write a crash interrupted); left out\n`);
   const known: Partial<ReportInput> =
     loaded === undefined ? {} : { deps: depsOf(loaded.dag), setup: runSetupOf(loaded.spec, loaded.limits) };
   const failure = writeReportFile(options.output, { events, source: options.dag ?? eventsFile, ...known });
@@ -42,15 +43,29 @@ export function reportCommand(eventsFile: string, options: { readonly output: st
 function refuseOtherDag(file: string, dag: Dag, events: readonly DagEvent[], eventsFile: string): void {
   const created = events.find((event) => event.type === 'dag.created');
   if (created !== undefined && created.dagId !== dag.id) {
-    throw new InvalidInputError([{ message: `--dag ${file} is DAG ${quoted(dag.id)}, but ${eventsFile} is a run of DAG ${quoted(created.dagId)}` }]);
+    throw new InvalidInputError([
+      { message: `--dag ${file} is DAG ${quoted(dag.id)}, but ${eventsFile} is a run of DAG ${quoted(created.dagId)}` },
+    ]);
   }
   // tasks the run spawned are in its log, not in the file
-  const spawned = new Set(events.flatMap((event) => (event.type === 'tasks.spawned' && Array.isArray(event.tasks) ? event.tasks.map((task) => String(task?.id)) : [])));
+  const spawned = new Set(
+    events.flatMap((event) =>
+      event.type === 'tasks.spawned' && Array.isArray(event.tasks) ? event.tasks.map((task) => String(task?.id)) : [],
+    ),
+  );
   const unknown = [
-    ...new Set(events.flatMap((event) => ('taskId' in event && dag.taskIndex(event.taskId) === undefined && !spawned.has(event.taskId) ? [event.taskId] : []))),
+    ...new Set(
+      events.flatMap((event) =>
+        'taskId' in event && dag.taskIndex(event.taskId) === undefined && !spawned.has(event.taskId) ? [event.taskId] : [],
+      ),
+    ),
   ];
   if (unknown.length > 0) {
     const named = unknown.slice(0, 3).map(quoted).join(', ');
-    throw new InvalidInputError([{ message: `--dag ${file} has no task ${named}${unknown.length > 3 ? ` (and ${unknown.length - 3} more)` : ''} of the run in ${eventsFile}` }]);
+    throw new InvalidInputError([
+      {
+        message: `--dag ${file} has no task ${named}${unknown.length > 3 ? ` (and ${unknown.length - 3} more)` : ''} of the run in ${eventsFile}`,
+      },
+    ]);
   }
 }

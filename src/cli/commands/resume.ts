@@ -7,7 +7,9 @@
  * and the outputs are this process's.
  *
  * Refused with one line and exit 2, nothing run: a store that does not exist or cannot be
- * reached, an unknown run, a run that ended, a run a live process owns, no interrupted run.
+ * reached, an unknown run, a run that ended, a run a live process owns, no interrupted run, a
+ * run a program made (its tasks name agents the command line does not have: see
+ * `programRuns.ts`), also when it is the newest interrupted run.
  * It does not decide what runs again: the library's `resumeRun` does (attempts that were in
  * flight run again under their number; completed tasks do not).
  */
@@ -30,6 +32,7 @@ import { localResumeRefusal, remoteNoteOf } from '../remote/remoteNote';
 import { haltableJournal } from '../store/haltableJournal';
 import type { RemoteAgents } from '../remote/remoteAgents';
 import { openStore, type Store } from '../store/openStore';
+import { agentsMissingFromCli, programRunRefusal } from '../store/programRuns';
 import { listRuns } from '../store/runList';
 import { asRefusal } from '../store/storeErrors';
 import { storeFlag, storeLocation } from '../store/storeLocation';
@@ -67,6 +70,9 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     const last = history[history.length - 1];
     if (last?.type === 'dag.completed')
       throw new InvalidInputError([{ message: new RunNotResumableError(id, 'ended', last.outcome).message }]);
+    // before the library takes the run: refused there, it would list every task of an unknown agent
+    const missing = agentsMissingFromCli(header, history);
+    if (missing.length > 0) throw new InvalidInputError([{ message: programRunRefusal(id, missing) }]);
     // before anything is opened: a bad --poll-interval is refused with nothing started
     const scheduling = schedulingOf(id, header, raw, options);
     const remoteRefusal =
@@ -155,7 +161,11 @@ function schedulingOf(runId: string, header: JournalHeader, raw: RawResumeOption
   };
 }
 
-/** The newest run of the store whose process stopped before it ended. */
+/**
+ * The newest run of the store whose process stopped before it ended. When a program made it,
+ * it is refused, naming the newest the command line made: resuming an older run in its place
+ * would run again what its user may have given up on.
+ */
 async function newestInterrupted(store: Store): Promise<string> {
   const { runs, unreadable } = await listRuns(store.journal).catch((error: unknown) => asRefusal(error, store.location));
   if (unreadable.length > 0) {
@@ -166,8 +176,24 @@ async function newestInterrupted(store: Store): Promise<string> {
       })),
     );
   }
-  const interrupted = runs.find((run) => run.status === 'interrupted');
-  if (interrupted !== undefined) return interrupted.runId;
+  const [newest, ...older] = runs.filter((run) => run.status === 'interrupted').map((run) => run.runId);
+  if (newest !== undefined) {
+    const missing = agentsMissingFromCli(await headerOf(store, newest));
+    if (missing.length === 0) return newest;
+    let cliRun: string | undefined;
+    for (const runId of older) {
+      if (agentsMissingFromCli(await headerOf(store, runId)).length > 0) continue;
+      cliRun = runId;
+      break;
+    }
+    const instead =
+      cliRun === undefined
+        ? "no other interrupted run of the store is the command line's"
+        : `the newest the command line made: ${commandLine('rxdag resume', cliRun, storeFlag(store.location))}`;
+    throw new InvalidInputError([
+      { message: `the newest interrupted run is a program's: ${programRunRefusal(newest, missing)}; ${instead}` },
+    ]);
+  }
   const running = runs.filter((run) => run.status === 'running').length;
   const why = runs.length === 0 ? 'it has no runs' : running > 0 ? `${running} running now, the others ended` : 'every run ended';
   throw new InvalidInputError([
@@ -175,6 +201,15 @@ async function newestInterrupted(store: Store): Promise<string> {
       message: `no interrupted run to resume in the store ${store.location.label} (${why}; rxdag runs${storeFlag(store.location)} lists them)`,
     },
   ]);
+}
+
+/** A run's header, or its refusal (a corrupt journal, an unreachable store). */
+async function headerOf(store: Store, runId: string): Promise<JournalHeader> {
+  try {
+    return await store.journal.header(runId);
+  } catch (error) {
+    return asRefusal(error, store.location);
+  }
 }
 
 /** A run's header and events, or its refusal (unknown run, corrupt journal, unreachable store). */

@@ -5,8 +5,9 @@
  * when it first started (from the run's start), how long it took to its outcome, how many
  * attempts started, and the worker that ran it when it ran remotely; the run's limits, what
  * each task asked of them (`limits`, `weight`, `when`), its estimate (and whether it came from
- * earlier runs), and why each skipped task was skipped. As data (`--json`) and as text. Pure:
- * the command reads the store.
+ * earlier runs), and why each skipped task was skipped; a task spawned during the run has its
+ * rules from its `tasks.spawned` event, and in `--json` the task that spawned it. As data
+ * (`--json`) and as text. Pure: the command reads the store.
  */
 import type { DagEvent, JournaledRunSummary, JournalHeader, LimitSpec, TaskCounts, TaskFailure } from '../../index';
 import { formatMs } from '../report/html';
@@ -20,6 +21,7 @@ import {
   journaledSetupOf,
   skipReason,
   type TaskSetup,
+  withSpawnedTasks,
 } from './runSetup';
 import { formatClock, textTable } from './textTable';
 
@@ -40,6 +42,8 @@ export interface TaskTiming {
   readonly worker?: string;
   /** Why it was skipped (`dependency "x" failed`, `no dependency failed (when any-failed)`). */
   readonly because?: string;
+  /** The task whose agent spawned it, for a task spawned during the run (`--json` only). */
+  readonly spawnedBy?: string;
 }
 
 /** A task's line with what it asked of the run (present only where it says something). */
@@ -68,7 +72,7 @@ export interface RunDetails {
 export function runDetails(header: JournalHeader, events: readonly DagEvent[], summary: JournaledRunSummary): RunDetails {
   const tasks = new Map<
     string,
-    { state: TaskState; startedAt?: number; endedAt?: number; attempts: Set<number>; worker?: string; because?: string }
+    { state: TaskState; startedAt?: number; endedAt?: number; attempts: Set<number>; worker?: string; because?: string; spawnedBy?: string }
   >();
   const task = (id: string) => {
     let found = tasks.get(id);
@@ -80,7 +84,7 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
   for (const event of events) {
     switch (event.type) {
       case 'tasks.spawned':
-        for (const spec of event.tasks) task(spec.id);
+        for (const spec of event.tasks) task(spec.id).spawnedBy = event.taskId;
         break;
       case 'task.ready':
       case 'task.retrying':
@@ -125,7 +129,7 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
     }
   }
   const { startedAt, endedAt } = summary;
-  const setup = journaledSetupOf(header);
+  const setup = withSpawnedTasks(journaledSetupOf(header), events);
   const { limits, estimates } = setup;
   return {
     runId: header.runId,
@@ -148,6 +152,7 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
       attempts: row.attempts.size,
       ...(row.worker === undefined ? {} : { worker: row.worker }),
       ...(row.because === undefined ? {} : { because: row.because }),
+      ...(row.spawnedBy === undefined ? {} : { spawnedBy: row.spawnedBy }),
       ...setup.tasks.get(id),
     })),
   };

@@ -2,10 +2,11 @@
  * What a run was set up with, beyond its graph, as `rxdag show` and the report show it: its
  * named limits, what each task asks of them (`limits`, `weight`), its trigger rule (`when`), its
  * estimate and whether that came from earlier runs; and why a skipped task was skipped, worded
- * from how the task it names ended. Built from a DAG spec (the file's, or a journal's header);
- * events are not needed. Words and data only: the report and `show` lay them out.
+ * from how the task it names ended. Built from a DAG spec (the file's, or a journal's header),
+ * and for the tasks a run spawned, from their `tasks.spawned` events. Words and data only: the
+ * report and `show` lay them out.
  */
-import type { DagSpec, JournalHeader, LimitSpec, TriggerRule } from '../../index';
+import type { DagEvent, DagSpec, JournalHeader, LimitSpec, TaskSpec, TriggerRule } from '../../index';
 import { formatMs } from '../report/html';
 import { type EstimatesNote, estimatesNoteOf } from '../store/historyEstimates';
 
@@ -36,17 +37,38 @@ export function journaledSetupOf(header: JournalHeader): RunSetup {
 export function runSetupOf(spec: DagSpec, limits: Readonly<Record<string, LimitSpec>> | undefined, note?: EstimatesNote): RunSetup {
   const fromHistory = new Set(note?.fromHistory);
   const tasks = new Map<string, TaskSetup>();
-  for (const task of spec.tasks) {
-    const setup: TaskSetup = {
-      ...(task.limits === undefined || task.limits.length === 0 ? {} : { limits: task.limits }),
-      ...(task.weight === undefined || task.weight === 1 ? {} : { weight: task.weight }),
-      ...(task.when === undefined ? {} : { when: task.when }),
-      ...(task.estimateMs === undefined ? {} : { estimateMs: task.estimateMs }),
-      ...(fromHistory.has(task.id) && task.estimateMs !== undefined ? { estimateFromHistory: true as const } : {}),
-    };
-    if (Object.keys(setup).length > 0) tasks.set(task.id, setup);
-  }
+  for (const task of spec.tasks) addTaskSetup(tasks, task, fromHistory.has(task.id));
   return { limits: limits ?? {}, tasks, ...(note === undefined ? {} : { estimates: note }) };
+}
+
+/**
+ * `setup` with the tasks the run spawned: their specs are in their `tasks.spawned` events, not
+ * in the DAG the setup was made from. `setup` itself when nothing was spawned.
+ *
+ * @example
+ * withSpawnedTasks(journaledSetupOf(header), events).tasks.get('summarize-1') // { limits: ['provider'] }
+ */
+export function withSpawnedTasks(setup: RunSetup, events: readonly DagEvent[]): RunSetup {
+  let tasks: Map<string, TaskSetup> | undefined;
+  for (const event of events) {
+    // an events log is checked only for the fields every event has
+    if (event.type !== 'tasks.spawned' || !Array.isArray(event.tasks)) continue;
+    tasks ??= new Map(setup.tasks);
+    for (const task of event.tasks) if (typeof task?.id === 'string') addTaskSetup(tasks, task, false);
+  }
+  return tasks === undefined ? setup : { ...setup, tasks };
+}
+
+/** Adds what `task` asks of the run to `tasks`, when it asks anything beyond the defaults. */
+function addTaskSetup(tasks: Map<string, TaskSetup>, task: TaskSpec, estimateFromHistory: boolean): void {
+  const setup: TaskSetup = {
+    ...(task.limits === undefined || task.limits.length === 0 ? {} : { limits: task.limits }),
+    ...(task.weight === undefined || task.weight === 1 ? {} : { weight: task.weight }),
+    ...(task.when === undefined ? {} : { when: task.when }),
+    ...(task.estimateMs === undefined ? {} : { estimateMs: task.estimateMs }),
+    ...(estimateFromHistory && task.estimateMs !== undefined ? { estimateFromHistory: true as const } : {}),
+  };
+  if (Object.keys(setup).length > 0) tasks.set(task.id, setup);
 }
 
 /**

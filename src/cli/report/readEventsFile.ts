@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { type DagEvent, EVENT_TYPES } from '../../index';
+import { quoted } from '../../dag/text';
 import { InvalidInputError, type Problem } from '../problems';
+import { commandLine, shellWord } from '../shellWord';
 
 /** The fields the report relies on; other fields pass through untouched. */
 const eventShape = z.looseObject({
@@ -10,6 +13,15 @@ const eventShape = z.looseObject({
   seq: z.number({ error: 'expected a number `seq`' }).int({ error: '`seq` must be an integer' }),
   at: z.number({ error: 'expected a number `at`' }).finite(),
   taskId: z.string({ error: 'expected a string `taskId`' }).optional(),
+});
+
+/** The first line of a run's journal in a store folder: the run's header, which no event looks like. */
+const journalHeaderShape = z.looseObject({
+  runId: z.string(),
+  dagId: z.string(),
+  spec: z.looseObject({}),
+  options: z.looseObject({}),
+  createdAt: z.number(),
 });
 
 /** Bad lines listed before "… and N more": a file of another kind would otherwise print thousands. */
@@ -26,9 +38,11 @@ export interface EventsLog {
  * Reads an events log (one JSON event per line, as `rxdag run --events` writes it) of one run.
  * Every bad line is reported with its line number (exit 2; the first {@link MAX_LISTED}, then
  * how many more); blank lines are ignored. A last line cut short by a crash (not JSON, no
- * newline after it) is left out and named, as the journal does with its torn line.
+ * newline after it) is left out and named, as the journal does with its torn line. A run's
+ * journal (its first line is the run's header) is refused in one line that gives the
+ * `rxdag show` writing its report to `reportFile`.
  */
-export function readEventsFile(fileName: string): EventsLog {
+export function readEventsFile(fileName: string, reportFile: string): EventsLog {
   let text: string;
   try {
     text = readFileSync(fileName, 'utf8');
@@ -38,9 +52,17 @@ export function readEventsFile(fileName: string): EventsLog {
       { file: fileName, message: `cannot read events log: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}` },
     ]);
   }
+  const lines = text.split('\n');
+  const journaled = journaledRunOf(lines[0]!);
+  if (journaled !== undefined) {
+    // the folder it is in is its store: named always, since RXDAG_STORE may name another
+    const show = commandLine('rxdag show', journaled, ` --store ${shellWord(path.dirname(fileName))} --report ${shellWord(reportFile)}`);
+    throw new InvalidInputError([
+      { message: `${fileName} is the journal of run ${quoted(journaled)}, not an events log: write its report with ${show}` },
+    ]);
+  }
   const problems: Problem[] = [];
   const events: DagEvent[] = [];
-  const lines = text.split('\n');
   let tornLine: number | undefined;
   lines.forEach((raw, i) => {
     const line = i + 1;
@@ -49,7 +71,8 @@ export function readEventsFile(fileName: string): EventsLog {
     try {
       value = JSON.parse(raw);
     } catch (error) {
-      if (i === lines.length - 1) tornLine = line; // the last line, without its newline
+      // the last line, without its newline
+      if (i === lines.length - 1) tornLine = line;
       else problems.push({ file: fileName, line, column: 1, message: `not JSON: ${(error as Error).message}` });
       return;
     }
@@ -78,9 +101,25 @@ export function readEventsFile(fileName: string): EventsLog {
   return tornLine === undefined ? { events } : { events, tornLine };
 }
 
+/** The id of the run whose header `line` is (the first line of its journal), else undefined. */
+function journaledRunOf(line: string): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (eventShape.safeParse(value).success) return undefined;
+  const header = journalHeaderShape.safeParse(value);
+  return header.success ? header.data.runId : undefined;
+}
+
 /** The first {@link MAX_LISTED} problems, then one saying how many more there are. */
 function listed(problems: readonly Problem[], fileName: string): Problem[] {
   if (problems.length <= MAX_LISTED) return [...problems];
   const more = problems.length - MAX_LISTED;
-  return [...problems.slice(0, MAX_LISTED), { file: fileName, message: `… and ${more} more bad line${more === 1 ? '' : 's'} (is it an events log of rxdag run --events?)` }];
+  return [
+    ...problems.slice(0, MAX_LISTED),
+    { file: fileName, message: `… and ${more} more bad line${more === 1 ? '' : 's'} (is it an events log of rxdag run --events?)` },
+  ];
 }

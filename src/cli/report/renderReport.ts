@@ -6,7 +6,7 @@ import { criticalPath } from './criticalPath';
 import { declaredEdges, inferredEdges, spawnedEdges } from './edges';
 import { ganttSvg } from './ganttSvg';
 import { graphSvg } from './graphSvg';
-import { describeLimits } from '../output/runSetup';
+import { describeLimits, withSpawnedTasks } from '../output/runSetup';
 import { escapeHtml, formatMs } from './html';
 import { LEGEND, SCRIPT, STYLE } from './pageAssets';
 import type { ReportInput } from './reportInput';
@@ -29,9 +29,11 @@ const CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-i
  * when known (see {@link ReportInput}).
  */
 export function renderReport(input: ReportInput): string {
+  // the DAG's setup lists its own tasks: those the run spawned ask what their spawn says
+  const setup = input.setup === undefined ? undefined : withSpawnedTasks(input.setup, input.events);
   const model = buildRunModel(input.events, {
     knownTaskIds: input.deps === undefined ? [] : Object.keys(input.deps),
-    setup: input.setup,
+    setup,
     maxConcurrency: input.maxConcurrency,
     running: input.running,
   });
@@ -52,8 +54,8 @@ export function renderReport(input: ReportInput): string {
     '<span><span class="swatch-line backoff"></span>backoff before a retry</span>' +
     '<span><span class="swatch-line queued"></span>waited for a slot, a limit or its agent</span>' +
     '<span><span class="swatch-line dispatch"></span>dispatch latency (ready → started)</span>';
-  const limits = input.setup === undefined ? '' : describeLimits(input.setup.limits);
-  const fromHistory = input.setup?.estimates;
+  const limits = setup === undefined ? '' : describeLimits(setup.limits);
+  const fromHistory = setup?.estimates;
   const setupLines =
     (limits === '' ? '' : `<p class="meta" id="limits">Limits: ${escapeHtml(limits)}</p>\n`) +
     (fromHistory === undefined || fromHistory.fromHistory.length === 0
@@ -98,7 +100,7 @@ ${edgeNote}
 </section>
 <section id="tasks">
 <h2>Tasks</h2>
-${summaryTable(model, critical, input.setup)}
+${summaryTable(model, critical, setup)}
 </section>
 <script>${SCRIPT}</script>
 </body>

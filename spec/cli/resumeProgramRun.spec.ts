@@ -1,0 +1,66 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { tempDir, writeText } from './support/files';
+import { rxdagInProcess as rxdag } from './support/inProcessCli';
+import { interruptedProgramRun } from './support/programRuns';
+
+/**
+ * `rxdag resume` of a run a program made with the library (its tasks name agents the command
+ * line does not have): refused in one line that says where to resume it, exit 2, the store left
+ * as it was (no lock, the journal untouched); and a bare `rxdag resume` does not pick it, nor
+ * an older run in its place: it names the run of the command line to resume instead.
+ */
+describe('rxdag resume of a run a program made', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.remove());
+
+  /** The files of a store folder and what they hold. */
+  const contentsOf = (store: string) =>
+    Object.fromEntries(readdirSync(store).map((name) => [name, readFileSync(path.join(store, name), 'utf8')]));
+
+  const refusal = (runId: string) =>
+    `run "${runId}" uses agents the command line does not have (planner, llm): it was made by a program; resume it there with resumeRun(journal, "${runId}", { agents })`;
+
+  it('should say in one line that a program made it and where to resume it, and change nothing', async () => {
+    const store = tmp.file('named');
+    await interruptedProgramRun(store, tmp.file('named-scratch'), 'drafts-1');
+    const before = contentsOf(store);
+    expect(await rxdag('resume', 'drafts-1', '--store', store, '--events', tmp.file('named.jsonl'))).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: ${refusal('drafts-1')}\n`,
+    });
+    expect(contentsOf(store)).toEqual(before);
+    expect(readdirSync(tmp.dir)).not.toContain('named.jsonl');
+  });
+
+  it('should not pick it as the newest interrupted run, and name the newest run of the command line instead', async () => {
+    const store = tmp.file('newest');
+    // a run of the command line, older, whose process stopped while `b` ran
+    const dag = writeText(tmp.file('chain.yaml'), 'id: chain\ntasks:\n  - { id: a, sleep: 1 }\n  - { id: b, deps: [a], sleep: 1 }\n');
+    const run = await rxdag('run', dag, '--store', store, '--quiet');
+    const cliRun = /^rxdag: run (\S+) /m.exec(run.stderr)![1]!;
+    const journal = path.join(store, `${cliRun}.jsonl`);
+    const lines = readFileSync(journal, 'utf8').split('\n');
+    writeFileSync(
+      journal,
+      `${lines.slice(0, lines.findIndex((line) => line.includes('"task.started"') && line.includes('"taskId":"b"')) + 1).join('\n')}\n`,
+    );
+    await interruptedProgramRun(store, tmp.file('newest-scratch'), 'drafts-2');
+    const before = contentsOf(store);
+
+    expect(await rxdag('resume', '--store', store)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: the newest interrupted run is a program's: ${refusal('drafts-2')}; the newest the command line made: rxdag resume ${cliRun} --store ${store}\n`,
+    });
+    expect(contentsOf(store)).toEqual(before);
+    // which resumes as it says
+    expect(await rxdag('resume', cliRun, '--store', store, '--quiet')).toMatchObject({ code: 0 });
+    expect(await rxdag('resume', '--store', store)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: the newest interrupted run is a program's: ${refusal('drafts-2')}; no other interrupted run of the store is the command line's\n`,
+    });
+  });
+});
