@@ -1,4 +1,5 @@
-import { type AgentSpec, defineAgent } from '../../src';
+import { filter, lastValueFrom } from 'rxjs';
+import { type AgentSpec, defineAgent, defineDag, isEvent, runDag } from '../../src';
 
 const run = () => 1;
 const PREFIX = 'rxdag: invalid agent given to defineAgent: ';
@@ -34,6 +35,20 @@ describe('defineAgent', () => {
     ['a misspelt field', { run, capcity: 2 }, 'unknown field `capcity` (did you mean `capacity`?)'],
   ])('should throw a TypeError naming %s', (_, spec, problem) => {
     expect(() => defineAgent(spec as AgentSpec)).toThrow(new TypeError(`${PREFIX}${problem}`));
+  });
+
+  it('should take the types of its instance and input, and fit an agents map with them', async () => {
+    const agent = defineAgent<{ prefix: string }, { q: string }>({
+      create: () => ({ prefix: '> ' }),
+      run: ({ input }, client) => `${client.prefix}${input.q}`,
+    });
+    const dag = defineDag({ id: 'typed', tasks: [{ id: 'a', agent: 'typed', input: { q: 'hi' } }] });
+    const done = await lastValueFrom(runDag(dag, { agents: { typed: agent }, healthCheckIntervalMs: 0 }));
+    expect(done).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+    const outputs = await lastValueFrom(
+      runDag(dag, { agents: { typed: agent }, healthCheckIntervalMs: 0 }).pipe(filter(isEvent('task.completed'))),
+    );
+    expect(outputs.output).toBe('> hi');
   });
 
   it('should name every bad field at once', () => {

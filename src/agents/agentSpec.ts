@@ -27,7 +27,7 @@ export interface AgentSpec<Instance = undefined, Input = unknown, Upstream exten
   /** Runs one attempt; `instance` comes from `create` (resolved, if `create` returned a promise; undefined without it). */
   run(task: TaskContext<Input, Upstream>, instance: Instance): AgentResult;
   /** Most attempts of this kind running at once. @default Infinity (only `maxConcurrency` limits it) */
-  readonly capacity?: number;
+  readonly capacity?: number | undefined;
   /**
    * Makes a stateful instance; attempts go to the least-loaded one. Called when the first attempt
    * on a new instance starts. It may return a promise (any thenable): the attempt waits for it,
@@ -35,18 +35,24 @@ export interface AgentSpec<Instance = undefined, Input = unknown, Upstream exten
    * promise. A throw or a rejection fails those attempts like a failing `run` (retried by the
    * task's policy, severity honoured), and the next attempt makes a new instance.
    */
-  create?(): Instance | PromiseLike<Instance>;
+  create?: (() => Instance | PromiseLike<Instance>) | undefined;
   /**
    * Frees an instance that was idle for `idleMs`, or when the scheduler shuts down (or a `runDag`
    * run ends). What it throws, or the rejection of the promise it returns, is ignored: the
    * instance leaves the pool either way; catch and log inside `dispose` to see it.
    */
-  dispose?(instance: Instance): void;
+  dispose?: Disposer<Instance> | undefined;
   /** Most instances alive at once; at most `capacity` (each instance has an attempt to run). @default capacity when it is finite, else 1 */
-  readonly maxInstances?: number;
+  readonly maxInstances?: number | undefined;
   /** An instance without work for this long is disposed; 0 keeps instances until shutdown. @default 30000 */
-  readonly idleMs?: number;
+  readonly idleMs?: number | undefined;
 }
+
+/**
+ * `dispose` as a method's type, though a field's (to take `undefined`): method parameters are
+ * bivariant, so an `AgentSpec<Client>` still fits an agents map of `AgentSpec<unknown>`.
+ */
+type Disposer<Instance> = { dispose(instance: Instance): void }['dispose'];
 
 /**
  * What an agents map holds: a plain agent function or an agent with limits, of any input and
@@ -108,9 +114,12 @@ export const agentSpecSchema = z
  * Infers the instance type of an {@link AgentSpec}, and checks the spec: a `TypeError` names
  * each bad field with the value given and what it expects (`capacity` must be a positive integer
  * or Infinity (got 1.5)), every one at once. Returns the spec itself. Type the task where the
- * agent knows its input: `run: (task: TaskContext<{ url: string }>, client) => …`.
+ * agent knows its input: `run: (task: TaskContext<{ url: string }>, client) => …`, or give the
+ * types: `defineAgent<Client, { url: string }>({ … })`.
  */
-export function defineAgent<Instance = undefined>(spec: AgentSpec<Instance>): AgentSpec<Instance> {
+export function defineAgent<Instance = undefined, Input = unknown, Upstream extends UpstreamOutputs = UpstreamOutputs>(
+  spec: AgentSpec<Instance, Input, Upstream>,
+): AgentSpec<Instance, Input, Upstream> {
   const checked = agentSpecSchema.safeParse(spec);
   if (!checked.success) throw agentSpecError(checked.error, spec);
   return spec;
