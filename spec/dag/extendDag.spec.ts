@@ -38,6 +38,26 @@ describe('extendDag', () => {
     ]);
   });
 
+  it('should name the spawner in its message, whichever check refused the spawn', () => {
+    const messageOf = (spawn: () => unknown) => {
+      try {
+        spawn();
+      } catch (error) {
+        return (error as DagValidationError).message.split('\n')[0];
+      }
+      return undefined;
+    };
+    const subject = 'the tasks "plan" spawned in DAG "grow" are invalid';
+    expect(messageOf(() => extendDag(dag, 0, [], completed))).toBe(`${subject} (1 problem):`);
+    expect(messageOf(() => extendDag(dag, 0, [{ id: 'done', agent: 'x' }], completed))).toBe(`${subject} (1 problem):`);
+    expect(messageOf(() => extendDagWithAgents(dag, 0, [{ id: 'new', agent: 'gpt' }], completed, { x: () => 1 }))).toBe(
+      `${subject} (1 problem):`,
+    );
+    expect(messageOf(() => extendDagWithAgents(dag, 0, [{ id: 'done', agent: 'gpt' }], completed, { x: () => 1 }))).toBe(
+      `${subject} (2 problems):`,
+    );
+  });
+
   it('should report the problems of every spawned task, with the unknown agents among them', () => {
     const specs = [
       { id: 'a', agent: 'x', retry: 3 },

@@ -310,7 +310,9 @@ class AttemptExecution<T> {
     const specs = toJsonSafe(spawned);
     if (specs.ok) return specs.value as readonly TaskSpec[];
     const message = `spawned tasks are not JSON-safe: ${specs.problem.replace(/^\$/, 'spawn')}`;
-    this.settle(new Failure(new DagValidationError([{ path: ['spawn'], code: 'invalid-value', message }], this.host.dagId)));
+    this.settle(
+      new Failure(new DagValidationError([{ path: ['spawn'], code: 'invalid-value', message }], this.host.dagId, this.host.taskId)),
+    );
     return undefined;
   }
 

@@ -44,13 +44,15 @@ export class DagValidationError extends Error {
   constructor(
     readonly issues: readonly DagIssue[],
     dagId?: string,
+    /** The task whose agent spawned the tasks at fault (`spawn[…]` paths), when they were spawned. */
+    readonly spawner?: string,
   ) {
     const shown = issues.slice(0, MESSAGE_ISSUES).map((issue) => `  ${formatIssuePath(issue.path)}: ${issue.message}`);
     const more = issues.length - shown.length;
     if (more > 0) shown.push(`  … and ${more} more (every problem is in the error's \`issues\`)`);
-    super(
-      `${dagId === undefined ? 'DAG' : `DAG ${quoted(dagId)}`} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${shown.join('\n')}`,
-    );
+    const dag = dagId === undefined ? 'DAG' : `DAG ${quoted(dagId)}`;
+    const subject = spawner === undefined ? `${dag} is` : `the tasks ${quoted(spawner)} spawned in ${dag} are`;
+    super(`${subject} invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${shown.join('\n')}`);
   }
 }
 

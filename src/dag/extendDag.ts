@@ -26,7 +26,11 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
   const parentId = dag.index.ids[spawner]!;
   const issues: DagIssue[] = [];
   if (!Array.isArray(specs) || specs.length === 0) {
-    throw new DagValidationError([{ path: ['spawn'], code: 'invalid-value', message: 'expected a non-empty array of task specs' }], dag.id);
+    throw new DagValidationError(
+      [{ path: ['spawn'], code: 'invalid-value', message: 'expected a non-empty array of task specs' }],
+      dag.id,
+      parentId,
+    );
   }
   const newIds = new Map<string, number>();
   specs.forEach((spec, i) => {
@@ -65,7 +69,7 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
       }
     }
   });
-  if (issues.length > 0) throw new DagValidationError(issues, dag.id);
+  if (issues.length > 0) throw new DagValidationError(issues, dag.id, parentId);
 
   const spawnedIds = specs.map((spec) => spec.id);
   const dependentsOfSpawner = new Set<number>();
@@ -87,6 +91,7 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
           : issue;
       }),
       dag.id,
+      parentId,
     );
   }
   return result;
@@ -120,13 +125,13 @@ export function extendDagWithAgents(
       },
     );
     if (unknown.length === 0) throw error;
-    throw new DagValidationError([...error.issues, ...unknown], dag.id);
+    throw new DagValidationError([...error.issues, ...unknown], dag.id, error.spawner);
   }
   const problems = unknownAgentIssues(grown, (name) => Object.hasOwn(agents, name), Object.keys(agents), {
     fromTask: dag.size,
     pathOf: (task) => ['spawn', task - dag.size, 'agent'],
   });
-  if (problems.length > 0) throw new DagValidationError(problems, dag.id);
+  if (problems.length > 0) throw new DagValidationError(problems, dag.id, dag.index.ids[spawner]);
   return grown;
 }
 

@@ -224,7 +224,7 @@ export class RunController {
       return error;
     }
     const problems = this.host.checkSpawned(grown, this.dag.size, this.options.agents);
-    if (problems.length > 0) return new DagValidationError(problems, this.dag.id);
+    if (problems.length > 0) return new DagValidationError(problems, this.dag.id, this.dag.index.ids[task]);
     this.writer.spawned(task, attempt.attempt, specs, grown);
     this.dag = grown;
     this.hasTaskTimeouts = anyTimeout(grown);
