@@ -102,7 +102,13 @@ export class AgentError extends Error {
 
   constructor(
     message: string,
-    options: { severity?: Severity; output?: unknown; cause?: unknown; retry?: boolean; retryAfterMs?: number } = {},
+    options: {
+      severity?: Severity | undefined;
+      output?: unknown;
+      cause?: unknown;
+      retry?: boolean | undefined;
+      retryAfterMs?: number | undefined;
+    } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     const { retry = true, retryAfterMs } = options;

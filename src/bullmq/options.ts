@@ -21,24 +21,24 @@ interface SharedOptions {
    * is verified unless these settings say otherwise. Refused with a `redis://` URL.
    * @default undefined (a `rediss://` URL trusts Node's CAs)
    */
-  readonly tls?: TlsOptions;
+  readonly tls?: TlsOptions | undefined;
   /** Prefix of every Redis key. @default 'rxdag' */
-  readonly prefix?: string;
+  readonly prefix?: string | undefined;
   /**
    * The key schedulers and workers share (at least 16 bytes). Jobs are signed with it and
    * workers refuse any job that is not; results are signed back. A worker without a key refuses
    * signed jobs (it cannot check them). @default undefined (unsigned)
    */
-  readonly key?: SigningKey;
+  readonly key?: SigningKey | undefined;
   /** Accept a Redis off loopback without a `key` (whoever can write to it can run commands on workers). @default false */
-  readonly insecure?: boolean;
+  readonly insecure?: boolean | undefined;
   /**
    * How long a worker's hold on a running attempt lasts without renewal; a worker renews it every
    * third of it. A cancel reaches a running attempt within this time. @default 30000
    */
-  readonly leaseMs?: number;
+  readonly leaseMs?: number | undefined;
   /** Lapsed leases an attempt survives (it is re-run elsewhere); one more fails it with `WorkerLostError`. @default 1 */
-  readonly maxLeaseLosses?: number;
+  readonly maxLeaseLosses?: number | undefined;
 }
 
 /** Options of {@link remoteAgent}. */
@@ -46,13 +46,13 @@ export interface RemoteAgentOptions extends SharedOptions {
   /** The BullMQ queue of this agent kind, and the agent's name on workers (no `:`). */
   readonly queue: string;
   /** A signed job a worker has not started after this long (plus the task's timeout) is refused. @default 3600000 */
-  readonly signatureTtlMs?: number;
+  readonly signatureTtlMs?: number | undefined;
   /** How long Redis keeps a finished job no scheduler removed (one that died), in ms. @default 86400000 */
-  readonly retainMs?: number;
+  readonly retainMs?: number | undefined;
   /** Most attempts of this kind in flight at once, per scheduler. @default Infinity */
-  readonly capacity?: number;
+  readonly capacity?: number | undefined;
   /** Connections are closed after this long without attempts; 0 keeps them until the scheduler shuts down. @default 30000 */
-  readonly idleMs?: number;
+  readonly idleMs?: number | undefined;
 }
 
 /** Options of {@link startWorker}. */
@@ -64,13 +64,13 @@ export interface WorkerOptions extends SharedOptions {
   /** How long a worker's hold on an attempt lasts without renewal (see `SharedOptions.leaseMs`). */
   readonly leaseMs: number;
   /** Queues to take jobs from, each the name of an allowed agent (others are refused). @default the allowed agents' names */
-  readonly queues?: readonly string[];
+  readonly queues?: readonly string[] | undefined;
   /** Agents this worker accepts jobs for; a job for another fails at once. @default every agent in `agents` */
-  readonly allow?: readonly string[];
+  readonly allow?: readonly string[] | undefined;
   /** Where the worker's log lines go (refused jobs, Redis errors). @default a line on stderr */
-  readonly onLog?: (line: string) => void;
+  readonly onLog?: ((line: string) => void) | undefined;
   /** How the worker names itself in results (`task.completed.worker`). @default `${hostname}:${pid}` */
-  readonly name?: string;
+  readonly name?: string | undefined;
 }
 
 const ms = (min: number) => z.number({ error: 'must be a number of milliseconds' }).finite().min(min).max(2_147_483_647);

@@ -45,7 +45,7 @@ export interface RemoteWorker {
    * to record them (those it could not record run on another worker once their lease lapses),
    * and a forced close returns within a few seconds. Calling it again returns the same promise.
    */
-  close(options?: { readonly force?: boolean }): Promise<void>;
+  close(options?: { readonly force?: boolean | undefined }): Promise<void>;
 }
 
 /** What Redis answers a `SELECT` of a database it does not have (Redis 7; older servers). */

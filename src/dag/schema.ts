@@ -143,13 +143,13 @@ export const dagSpecSchema = z.strictObject(
 
 export type RetrySpec = z.input<typeof retrySchema>;
 export type TaskSpec = Omit<z.input<typeof taskSpecSchema>, 'deps' | 'limits'> & {
-  readonly deps?: readonly string[];
-  readonly limits?: readonly string[];
+  readonly deps?: readonly string[] | undefined;
+  readonly limits?: readonly string[] | undefined;
 };
 export type TaskDefaults = z.input<typeof taskDefaultsSchema>;
 /** The input of `defineDag`. */
 export interface DagSpec {
   readonly id: string;
   readonly tasks: readonly TaskSpec[];
-  readonly defaults?: TaskDefaults;
+  readonly defaults?: TaskDefaults | undefined;
 }

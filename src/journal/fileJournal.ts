@@ -37,7 +37,7 @@ import { readingFile, runIdOfFileName } from './unreadableFile';
 /** Options of {@link fileJournal}. */
 export interface FileJournalOptions {
   /** `fsync`: each group is on disk before anything it releases starts; `none`: in the OS's cache. @default 'fsync' */
-  readonly sync?: 'fsync' | 'none';
+  readonly sync?: 'fsync' | 'none' | undefined;
 }
 
 /**

@@ -105,7 +105,7 @@ export interface JournaledRun {
 /** Options of {@link Journal.runs}. */
 export interface RunsOptions {
   /** Called with the error of each record that cannot be read; that record is left out of the list. */
-  readonly onUnreadable?: (error: JournalCorruptError) => void;
+  readonly onUnreadable?: ((error: JournalCorruptError) => void) | undefined;
 }
 
 /** A store of journaled runs. */

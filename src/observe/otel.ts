@@ -24,7 +24,7 @@ export interface TraceOptions {
    * A throw or a value that is not a string is reported on OpenTelemetry's `diag` logger and taken
    * as `undefined`. @default () => undefined
    */
-  readonly dagIdOf?: (runId: string) => string | undefined;
+  readonly dagIdOf?: ((runId: string) => string | undefined) | undefined;
   /**
    * Your attributes for the span an event starts, changes or ends (a model, token counts from an
    * output, a tenant): called synchronously with these events only, its attributes set on that span
@@ -50,14 +50,14 @@ export interface TraceOptions {
    *     event.type === 'task.completed' ? { 'gen_ai.usage.output_tokens': (event.output as Reply).usage.outputTokens } : undefined,
    * });
    */
-  readonly attributes?: (event: DagEvent) => Attributes | undefined;
+  readonly attributes?: ((event: DagEvent) => Attributes | undefined) | undefined;
   /**
    * The clock that ends the spans still open when tracing stops; give the runs' own scheduler
    * (a `TestScheduler` in virtual time). @default asyncScheduler
    */
-  readonly scheduler?: SchedulerLike;
+  readonly scheduler?: SchedulerLike | undefined;
   /** The context run spans are children of. @default the context active when `traceEvents` is called */
-  readonly parent?: Context;
+  readonly parent?: Context | undefined;
 }
 
 /**

@@ -22,12 +22,12 @@ export interface MetricsOptions {
   /** The prom-client registry the metrics are registered in (once, however many collectors use it). */
   readonly registry: Registry<RegistryContentType>;
   /** Start of every metric name. @default 'rxdag_' */
-  readonly prefix?: string;
+  readonly prefix?: string | undefined;
   /**
    * Buckets, in seconds, of `attempt_duration_seconds` and `queue_wait_seconds`; used by the first
    * `collectMetrics` of a registry and prefix, which makes the histograms. @default DEFAULT_BUCKETS (1 ms to 1 h)
    */
-  readonly buckets?: readonly number[];
+  readonly buckets?: readonly number[] | undefined;
 }
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;

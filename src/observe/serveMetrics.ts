@@ -18,7 +18,7 @@ export interface ServeMetricsOptions {
    * The address to listen on. The default answers this machine only; `'0.0.0.0'` (or `'::'`)
    * lets a Prometheus elsewhere scrape it. @default '127.0.0.1'
    */
-  readonly host?: string;
+  readonly host?: string | undefined;
 }
 
 /** A running metrics endpoint. */

@@ -14,17 +14,17 @@ import { endClient, isQueryTimeout, type Session, sessionOf, timedStatement } fr
 /** Options of `postgresJournal`: exactly one of `connectionString` and `pool`. */
 export interface PostgresJournalOptions {
   /** `postgres://user:password@host:port/database`; the journal then opens and ends its own connections. */
-  readonly connectionString?: string;
+  readonly connectionString?: string | undefined;
   /** A pool the application already has; the journal never ends it. Each open run holds one of its clients. */
-  readonly pool?: Pool;
+  readonly pool?: Pool | undefined;
   /** The schema of the journal's tables, created on first use. Default `rxdag`. */
-  readonly schema?: string;
+  readonly schema?: string | undefined;
   /**
    * With `connectionString`: how many runs may hold a connection of their own at once (each open
    * run holds one, for its lock, from its start to its end); more runs wait for one before they
    * start. With `pool`, the pool's own `max` bounds them. Default 20.
    */
-  readonly maxSessions?: number;
+  readonly maxSessions?: number | undefined;
 }
 
 /** Runs that hold a connection of the journal's own at once, unless `maxSessions` says otherwise. */

@@ -49,7 +49,7 @@ export interface Scheduler extends NotificationStreams {
    * cancelled first: running agents are aborted, every unfinished task ends `task.cancelled`
    * (a run whose journal answers later starts cancelled, no agent called).
    */
-  shutdown(options?: { readonly force?: boolean }): Promise<void>;
+  shutdown(options?: { readonly force?: boolean | undefined }): Promise<void>;
 }
 
 let runCounter = 0;

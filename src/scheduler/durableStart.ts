@@ -26,7 +26,10 @@ export function journalHeader(runId: string, dag: Dag, options: ResolvedRunOptio
   return headerOfDag({ runId, dagId: dag.id, options: journaled, createdAt: Date.now() }, dag);
 }
 
-/** The run options of a resumed run: its journaled ones, then what the caller overrides. */
+/**
+ * The run options of a resumed run: its journaled ones, then what the caller overrides. An option
+ * the caller gives as `undefined` is not given: the journaled one stays.
+ */
 export function resumedOptions(header: JournalHeader, given: RunOptions | undefined): RunOptions {
   const { failurePolicy, contextInjection, taskTimeoutMs, metadata } = header.options;
   return {
@@ -34,7 +37,7 @@ export function resumedOptions(header: JournalHeader, given: RunOptions | undefi
     contextInjection,
     ...(taskTimeoutMs === undefined ? {} : { taskTimeoutMs }),
     ...(metadata === undefined ? {} : { metadata }),
-    ...given,
+    ...Object.fromEntries(Object.entries(given ?? {}).filter(([, value]) => value !== undefined)),
     runId: header.runId,
   };
 }

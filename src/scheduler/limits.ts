@@ -8,8 +8,8 @@
 
 /** How a named limit is declared (`limits` option, `limits:` in a DAG file): `concurrency`, `rate` or both. */
 export type LimitSpec =
-  | { readonly concurrency: number; readonly rate?: LimitRate }
-  | { readonly concurrency?: number; readonly rate: LimitRate };
+  | { readonly concurrency: number; readonly rate?: LimitRate | undefined }
+  | { readonly concurrency?: number | undefined; readonly rate: LimitRate };
 
 /** Most units started in any window of `intervalMs`. */
 export interface LimitRate {

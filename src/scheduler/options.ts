@@ -23,54 +23,54 @@ export type SchedulingMode = 'event' | 'polling';
 /** Options of one run; on `createScheduler` they are the defaults of every run. */
 export interface RunOptions {
   /** Agents by name; a run's agents are added to (and override) the scheduler's. @default {} */
-  readonly agents?: Readonly<Record<string, AgentDefinition>>;
+  readonly agents?: Readonly<Record<string, AgentDefinition>> | undefined;
   /** Time limit of an attempt for tasks without their own `timeoutMs`. @default undefined (none) */
-  readonly taskTimeoutMs?: number;
+  readonly taskTimeoutMs?: number | undefined;
   /** Give each agent its dependencies' outputs as `upstream`. @default true */
-  readonly contextInjection?: boolean;
+  readonly contextInjection?: boolean | undefined;
   /**
    * What a task that failed for good does to the rest of the run:
    * `skip-dependents` skips what depends on it while independent branches go on;
    * `fail-fast` cancels the run; `continue` runs its dependents anyway (without its output).
    * @default 'skip-dependents'
    */
-  readonly failurePolicy?: FailurePolicy;
+  readonly failurePolicy?: FailurePolicy | undefined;
   /** The run's id in its events. @default `${dag.id}-` followed by a counter and a random suffix */
-  readonly runId?: string;
+  readonly runId?: string | undefined;
   /**
    * JSON data kept with a journaled run (`header.options.metadata`) and never read by the
    * scheduler: what a tool wants to know about the run later (the CLI notes which estimates it
    * took from earlier runs). @default undefined (none)
    */
-  readonly metadata?: Readonly<Record<string, unknown>>;
+  readonly metadata?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** Options of `runDag` and `createScheduler`. */
 export interface SchedulerOptions extends RunOptions {
   /** Most attempts running at once, over all runs of the scheduler. @default 8 */
-  readonly maxConcurrency?: number;
+  readonly maxConcurrency?: number | undefined;
   /** @default 'event' */
-  readonly mode?: SchedulingMode;
+  readonly mode?: SchedulingMode | undefined;
   /** Poll period in `polling` mode. @default 50 */
-  readonly pollIntervalMs?: number;
+  readonly pollIntervalMs?: number | undefined;
   /** Period of `health.checked`; 0 turns health checks off. @default 5000 */
-  readonly healthCheckIntervalMs?: number;
+  readonly healthCheckIntervalMs?: number | undefined;
   /** A running attempt older than this is reported once as `task.stuck` by the health check. @default 60000 */
-  readonly stuckAfterMs?: number;
+  readonly stuckAfterMs?: number | undefined;
   /** Clock and timers of the whole scheduler; a `TestScheduler` makes it run in virtual time. @default asyncScheduler */
-  readonly scheduler?: SchedulerLike;
+  readonly scheduler?: SchedulerLike | undefined;
   /**
    * Makes every run durable: its events are journaled before anything they release starts, and
    * a run whose process died can be resumed (`resumeRun`). @default undefined (runs live in memory)
    */
-  readonly journal?: Journal;
+  readonly journal?: Journal | undefined;
   /**
    * Named limits shared by every run of the scheduler: `{ api: { concurrency: 2, rate: { limit: 60,
    * intervalMs: 60_000 } } }`. A task lists the ones it needs (`limits: ['api']`) and starts only
    * when each has room for its `weight`. A name is one a task can list (an id: not empty, no
    * control characters); a count is at most `Number.MAX_SAFE_INTEGER`. @default {}
    */
-  readonly limits?: Readonly<Record<string, LimitSpec>>;
+  readonly limits?: Readonly<Record<string, LimitSpec>> | undefined;
 }
 
 /** Scheduler options with every default filled in. */
