@@ -130,6 +130,11 @@ describe('the hand check of outcomes (a shortcut past zod)', () => {
       error: { retry: true, retryAfterMs: 1500, worker: 'host:1' },
     });
     expect(settled(new AgentError('no', { retry: false }))).toMatchObject({ ok: false, error: { retry: false, retryAfterMs: undefined } });
+    expect(settled(new AgentError('429', { retryAfterMs: 10, pauseLimits: true }))).toMatchObject({
+      ok: false,
+      error: { retryAfterMs: 10, pauseLimits: true },
+    });
+    expect(settled(new AgentError('429', { retryAfterMs: 10 }))).toMatchObject({ ok: false, error: { pauseLimits: false } });
     expect(sent(new Error('plain'))).toMatchObject({ error: { name: 'Error', message: 'plain', severity: 'error' } });
     expect((sent(new Error('plain')) as { error: object }).error).not.toHaveProperty('retryAfterMs');
     // a hint changed on the way is a forged result

@@ -37,6 +37,24 @@ describe('Limit', () => {
     expect(limit.roomAt(1_000_000, 200_000)).toBe(199_999 + 100);
   });
 
+  it('should have no room while paused, and say when the pause ends as when the window has room', () => {
+    const limit = new Limit('api', { concurrency: 2, rate: { limit: 2, intervalMs: 10 } });
+    limit.pause(30);
+    limit.pause(20); // an earlier end changes nothing
+    expect(limit.hasRoom(1, 0)).toBe(false);
+    expect(limit.roomAt(1, 0)).toBe(30);
+    expect(limit.hasRoom(1, 29)).toBe(false);
+    expect(limit.hasRoom(1, 30)).toBe(true);
+    // a window full past the pause's end: the later of the two
+    limit.take(2, 28);
+    limit.give(2);
+    expect(limit.roomAt(1, 28)).toBe(38);
+    // concurrency short: an attempt's end frees it, not time
+    limit.take(2, 40);
+    limit.pause(100);
+    expect(limit.roomAt(1, 40)).toBeUndefined();
+  });
+
   it('should say how much one task may take at most', () => {
     expect(new Limit('a', { concurrency: 3, rate: { limit: 5, intervalMs: 1 } }).capacity).toBe(3);
     expect(new Limit('b', { rate: { limit: 5, intervalMs: 1 } }).capacity).toBe(5);

@@ -1,5 +1,5 @@
 import { type Observable } from 'rxjs';
-import { AgentError, type DagEvent, defineDag, runDag } from '../../src';
+import { AgentError, createScheduler, type DagEvent, defineDag, runDag } from '../../src';
 import { scheduling, testScheduler, timeline } from '../helpers';
 
 /**
@@ -133,7 +133,79 @@ describe('retry hints of a failed attempt', () => {
     expect(runWith(Object.assign(new Error('x'), { retry: false }))).toBeUndefined();
   });
 
+  it('should pause the limits the task names when its error asks: no task of any run starts on them until then', () => {
+    const events: DagEvent[] = [];
+    const scheduler = testScheduler();
+    scheduler.run(({ cold }) => {
+      const shared = createScheduler({
+        healthCheckIntervalMs: 0,
+        scheduler,
+        limits: { api: { concurrency: 2 } },
+        agents: {
+          // a's first attempt: the provider says "come back in 50 ms" to everyone
+          api: ({ id, attempt }) =>
+            id === 'a' && attempt === 1
+              ? cold('--#', undefined, new AgentError('429', { retryAfterMs: 50, pauseLimits: true }))
+              : cold(id === 'b' ? '----------(x|)' : '-(x|)'),
+          free: () => cold('-(x|)'),
+        },
+      });
+      const dag = defineDag({
+        id: 'p',
+        tasks: [
+          { id: 'a', agent: 'api', limits: ['api'], retry: { attempts: 2, backoffMs: 1 } },
+          { id: 'b', agent: 'api', limits: ['api'] },
+          { id: 'c', agent: 'api', limits: ['api'] },
+          { id: 'e', agent: 'free', deps: ['b'] },
+        ],
+      });
+      shared.submit(dag, { runId: 'one' }).subscribe((e) => events.push(e));
+      const other = defineDag({ id: 'q', tasks: [{ id: 'x', agent: 'api', limits: ['api'] }] });
+      scheduler.schedule(() => shared.submit(other, { runId: 'two' }).subscribe((e) => events.push(e)), 5);
+    });
+    const startedAt = (runId: string, taskId: string, attempt = 1) =>
+      events.find((e) => e.type === 'task.started' && e.runId === runId && e.taskId === taskId && e.attempt === attempt)?.at;
+    // c had room at 2 and x at 5, but the limit was paused until 2 + 50; then its two places
+    // go to a's retry and x (runs take turns), and c takes a's when it ends at 53
+    expect([startedAt('one', 'a'), startedAt('one', 'b'), startedAt('one', 'c'), startedAt('two', 'x')]).toEqual([0, 0, 53, 52]);
+    // a task without the limit goes on meanwhile; a's own retry waits as long
+    expect([startedAt('one', 'e'), startedAt('one', 'a', 2)]).toEqual([10, 52]);
+    expect(events.filter((e) => e.type === 'dag.completed').map((e) => e.type === 'dag.completed' && e.outcome)).toEqual([
+      'succeeded',
+      'succeeded',
+    ]);
+  });
+
+  it('should pause nothing for an error that does not ask, nor for pauseLimits without a wait', () => {
+    const run = (error: unknown) => {
+      const events = collectIn((cold, scheduler) =>
+        runDag(
+          defineDag({
+            id: 'n',
+            tasks: [
+              { id: 'a', agent: 'api', limits: ['api'] },
+              { id: 'b', agent: 'api', limits: ['api'] },
+            ],
+          }),
+          {
+            ...base,
+            scheduler,
+            limits: { api: { concurrency: 1 } },
+            agents: { api: ({ id }) => (id === 'a' ? cold('--#', undefined, error) : cold('-(x|)')) },
+          },
+        ),
+      );
+      return events.find((e) => e.type === 'task.started' && e.taskId === 'b')?.at;
+    };
+    expect(run(new AgentError('429', { retryAfterMs: 50 }))).toBe(2);
+    expect(run(Object.assign(new Error('429'), { pauseLimits: true }))).toBe(2);
+    expect(run(Object.assign(new Error('429'), { retryAfterMs: 50, pauseLimits: true }))).toBe(52);
+  });
+
   it('should check what AgentError is given', () => {
+    expect(() => new AgentError('x', { pauseLimits: true })).toThrow(
+      new TypeError('rxdag: AgentError `pauseLimits` needs `retryAfterMs`: how long the limits are paused'),
+    );
     expect(() => new AgentError('x', { retryAfterMs: -5 })).toThrow(
       new TypeError('rxdag: AgentError `retryAfterMs` must be a number of milliseconds from 0 to 2147483647 (got -5)'),
     );

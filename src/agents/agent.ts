@@ -83,12 +83,15 @@ export type Agent<Input = unknown, Upstream extends UpstreamOutputs = UpstreamOu
  * (a request that can never succeed: a prompt too long, a bad credential), and the run's failure
  * policy applies as to any task that failed for good; `retryAfterMs` waits that long before the
  * next attempt instead of the policy's backoff (a server's `Retry-After`), still within the
- * policy's `attempts`. Any error with these properties works the same.
+ * policy's `attempts`. With `pauseLimits: true` as well, no task starts on the limits the task
+ * names for that long, in any run of the scheduler (a provider's rate limit is everyone's: the
+ * tasks waiting for it would only be refused too). Any error with these properties works the same.
  *
  * @example
  * throw new AgentError('quota exhausted', { severity: 'critical' });
  * throw new AgentError('rate limited', { retryAfterMs: 12_000 });
  * throw new AgentError('prompt too long', { retry: false });
+ * throw new AgentError('429 from the provider', { retryAfterMs: 30_000, pauseLimits: true });
  */
 export class AgentError extends Error {
   override readonly name: string = 'AgentError';
@@ -99,6 +102,8 @@ export class AgentError extends Error {
   readonly retry: boolean;
   /** The wait before the next attempt, instead of the policy's backoff. */
   readonly retryAfterMs: number | undefined;
+  /** No task starts on the limits the task names for `retryAfterMs`. */
+  readonly pauseLimits: boolean;
 
   constructor(
     message: string,
@@ -108,20 +113,28 @@ export class AgentError extends Error {
       cause?: unknown;
       retry?: boolean | undefined;
       retryAfterMs?: number | undefined;
+      pauseLimits?: boolean | undefined;
     } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    const { retry = true, retryAfterMs } = options;
+    const { retry = true, retryAfterMs, pauseLimits = false } = options;
     if (typeof retry !== 'boolean') throw new TypeError(`rxdag: AgentError \`retry\` must be true or false (got ${describeValue(retry)})`);
     if (retryAfterMs !== undefined && !isRetryWait(retryAfterMs)) {
       throw new TypeError(
         `rxdag: AgentError \`retryAfterMs\` must be a number of milliseconds from 0 to ${MAX_TIMER_MS} (got ${describeValue(retryAfterMs)})`,
       );
     }
+    if (typeof pauseLimits !== 'boolean') {
+      throw new TypeError(`rxdag: AgentError \`pauseLimits\` must be true or false (got ${describeValue(pauseLimits)})`);
+    }
+    if (pauseLimits && retryAfterMs === undefined) {
+      throw new TypeError('rxdag: AgentError `pauseLimits` needs `retryAfterMs`: how long the limits are paused');
+    }
     this.severity = options.severity ?? 'error';
     this.output = options.output;
     this.retry = retry;
     this.retryAfterMs = retryAfterMs;
+    this.pauseLimits = pauseLimits;
   }
 }
 
@@ -143,9 +156,11 @@ export interface RetryHint {
   readonly retry: boolean;
   /** The wait before the next attempt, instead of the policy's backoff. */
   readonly retryAfterMs: number | undefined;
+  /** No task starts on the limits the task names for `retryAfterMs` (never without it). */
+  readonly pauseLimits: boolean;
 }
 
-const NO_HINT: RetryHint = Object.freeze({ retry: true, retryAfterMs: undefined });
+const NO_HINT: RetryHint = Object.freeze({ retry: true, retryAfterMs: undefined, pauseLimits: false });
 
 /**
  * The retry hint an error carries: `retry === false` and a `retryAfterMs` of 0 to
@@ -155,7 +170,9 @@ const NO_HINT: RetryHint = Object.freeze({ retry: true, retryAfterMs: undefined 
 export function retryHintOf(error: unknown): RetryHint {
   const retry = fieldOf(error, 'retry', (value) => (value === false ? false : undefined));
   const retryAfterMs = fieldOf(error, 'retryAfterMs', (value) => (isRetryWait(value) ? value : undefined));
-  return retry === undefined && retryAfterMs === undefined ? NO_HINT : { retry: retry ?? true, retryAfterMs };
+  if (retry === undefined && retryAfterMs === undefined) return NO_HINT;
+  const pauseLimits = retryAfterMs !== undefined && fieldOf(error, 'pauseLimits', (value) => value === true) === true;
+  return { retry: retry ?? true, retryAfterMs, pauseLimits };
 }
 
 function isRetryWait(value: unknown): value is number {

@@ -56,7 +56,7 @@ export class InvalidJobError extends Error {
 
 /**
  * An agent's error, as a worker reported it: the remote error's `name`, `message` and
- * `severity` (and a `warning`'s `output`, and the retry hint: `retry`, `retryAfterMs`), plus
+ * `severity` (and a `warning`'s `output`, and the retry hint: `retry`, `retryAfterMs`, `pauseLimits`), plus
  * the `worker` that ran the attempt.
  */
 export class RemoteAgentError extends Error {
@@ -68,6 +68,8 @@ export class RemoteAgentError extends Error {
   readonly retry: boolean;
   /** The wait before the next attempt the remote error asked for. */
   readonly retryAfterMs: number | undefined;
+  /** The remote error asked to pause the task's limits for `retryAfterMs`. */
+  readonly pauseLimits: boolean;
   constructor(
     remote: {
       readonly name: string;
@@ -76,6 +78,7 @@ export class RemoteAgentError extends Error {
       readonly output?: unknown;
       readonly retry?: false | undefined;
       readonly retryAfterMs?: number | undefined;
+      readonly pauseLimits?: true | undefined;
     },
     /** `host:pid` of the worker. */
     readonly worker: string,
@@ -86,6 +89,7 @@ export class RemoteAgentError extends Error {
     this.output = remote.output;
     this.retry = remote.retry ?? true;
     this.retryAfterMs = remote.retryAfterMs;
+    this.pauseLimits = remote.pauseLimits === true;
   }
 }
 

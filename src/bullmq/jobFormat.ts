@@ -124,6 +124,8 @@ export const outcomeSchema = z.discriminatedUnion('ok', [
       retry: z.literal(false).optional(),
       /** The agent's error asked for this wait before the next attempt. */
       retryAfterMs: z.number().min(0).max(MAX_TIMER_MS).optional(),
+      /** The agent's error asked to pause the task's limits for `retryAfterMs`. */
+      pauseLimits: z.literal(true).optional(),
     }),
     signature: z.string().max(256).optional(),
   }),

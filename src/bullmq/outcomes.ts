@@ -40,9 +40,10 @@ export function failureOutcome(context: OutcomeContext, jobId: string, worker: s
     const output = warningOutput(error);
     if (output !== undefined) failure.output = output;
   }
-  const { retry, retryAfterMs } = retryHintOf(error);
+  const { retry, retryAfterMs, pauseLimits } = retryHintOf(error);
   if (!retry) failure.retry = false;
   if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
+  if (pauseLimits) failure.pauseLimits = true;
   return signed(context, jobId, { v: FORMAT_VERSION, ok: false, worker, error: failure });
 }
 

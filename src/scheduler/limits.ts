@@ -4,6 +4,8 @@
  * scheduler's clock: the units started in `(now − intervalMs, now]`). A task takes its `weight`
  * in units of each limit it names. It does not choose which task starts (the dispatcher asks
  * `hasRoom`) and schedules nothing itself (the dispatcher asks `roomAt` when to look again).
+ * A limit may be paused until a time (an agent's error said the service behind it refuses work
+ * till then): it has no room before it.
  */
 
 /** How a named limit is declared (`limits` option, `limits:` in a DAG file): `concurrency`, `rate` or both. */
@@ -25,6 +27,8 @@ export class Limit {
   private readonly startedUnits: number[] = [];
   private head = 0;
   private windowUnits = 0;
+  // no start before this time on the scheduler's clock
+  private pausedUntil = Number.NEGATIVE_INFINITY;
   readonly concurrency: number;
 
   constructor(
@@ -44,7 +48,7 @@ export class Limit {
 
   /** Whether `units` more may start at `now`. */
   hasRoom(units: number, now: number): boolean {
-    if (this.inUse + units > this.concurrency) return false;
+    if (this.inUse + units > this.concurrency || now < this.pausedUntil) return false;
     // a window with room before its old starts are forgotten has room after: nothing to forget now
     if (this.rate === undefined || this.windowUnits + units <= this.rate.limit) return true;
     this.forgetBefore(now);
@@ -52,12 +56,23 @@ export class Limit {
   }
 
   /**
-   * When the rate window will have room for `units`, if only the rate stands in the way
-   * (`now` when it has room; `undefined` when concurrency is what is short: an attempt's end
-   * will free it).
+   * When the rate window (and the pause, if any) will have room for `units`, if only they stand
+   * in the way (`now` when it has room; `undefined` when concurrency is what is short: an
+   * attempt's end will free it).
    */
   roomAt(units: number, now: number): number | undefined {
     if (this.inUse + units > this.concurrency) return undefined;
+    const windowRoom = this.windowRoomAt(units, now);
+    return windowRoom === undefined ? undefined : Math.max(windowRoom, this.pausedUntil);
+  }
+
+  /** No start before `until` (a later pause than one already set wins; an earlier one changes nothing). */
+  pause(until: number): void {
+    if (until > this.pausedUntil) this.pausedUntil = until;
+  }
+
+  /** When the rate window alone has room for `units`. */
+  private windowRoomAt(units: number, now: number): number | undefined {
     if (this.rate === undefined) return now;
     this.forgetBefore(now);
     let excess = this.windowUnits + units - this.rate.limit;

@@ -251,7 +251,17 @@ export class RunController {
       return;
     }
     const retryAfterMs = route.kind === 'retry' && route.asked ? route.backoffMs : undefined;
-    this.writer.failed(task, attempt.attempt, error, route.severity, route.kind === 'retry', workerOf(failure), retryAfterMs);
+    const failed = this.writer.failed(
+      task,
+      attempt.attempt,
+      error,
+      route.severity,
+      route.kind === 'retry',
+      workerOf(failure),
+      retryAfterMs,
+    );
+    // the service behind the task's limits refuses work for a while: so does every limit it names
+    if (hint.pauseLimits) for (const limit of attempt.limits) limit.pause(failed.at + hint.retryAfterMs!);
     if (route.kind === 'retry') this.retries.wait(task, attempt.attempt + 1, route.backoffMs);
     else if (route.then === 'end-run') this.endEarly('failed');
     else this.readiness.afterFailure(task);
