@@ -38,6 +38,21 @@ describe('extendDag', () => {
     ]);
   });
 
+  it("should give spawned tasks the DAG's default limits and weight, and keep what earlier tasks have instead", () => {
+    const limited = defineDag({
+      id: 'limited',
+      defaults: { agent: 'x', limits: ['api'], weight: 2 },
+      tasks: [{ id: 'plan' }, { id: 'free', limits: [], weight: 1 }],
+    });
+    const grown = extendDag(limited, 0, [{ id: 'w1' }, { id: 'w2', limits: ['gpu'] }], () => true);
+    expect(grown.tasks.map((task) => [task.id, task.weight, task.limits])).toEqual([
+      ['plan', 2, ['api']],
+      ['free', 1, []],
+      ['w1', 2, ['api']],
+      ['w2', 2, ['gpu']],
+    ]);
+  });
+
   it('should name the spawner in its message, whichever check refused the spawn', () => {
     const messageOf = (spawn: () => unknown) => {
       try {

@@ -75,7 +75,7 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
   const dependentsOfSpawner = new Set<number>();
   const { start, targets } = dag.index.dependents;
   for (let e = start[spawner]!; e < start[spawner + 1]!; e++) dependentsOfSpawner.add(targets[e]!);
-  const tasks: TaskSpec[] = dag.tasks.map((task) => taskSpecOf(task, dependentsOfSpawner.has(task.index) ? spawnedIds : []));
+  const tasks: TaskSpec[] = dag.tasks.map((task) => taskSpecOf(task, dependentsOfSpawner.has(task.index) ? spawnedIds : [], dag.defaults));
   for (const spec of specs) tasks.push({ ...spec, deps: [parentId, ...(spec.deps ?? [])] });
   let result: Dag;
   try {

@@ -127,8 +127,10 @@ export const taskDefaultsSchema = z.strictObject(
     timeoutMs: positiveMs.optional(),
     retry: retrySchema.optional(),
     priority: priority.optional(),
+    weight: weight.optional(),
+    limits: limitNames.optional(),
   },
-  { error: 'expected an object of task defaults (`agent`, `timeoutMs`, `retry`, `priority`)' },
+  { error: 'expected an object of task defaults (`agent`, `timeoutMs`, `retry`, `priority`, `weight`, `limits`)' },
 );
 
 /** A whole DAG spec: an id, its tasks, and optional run-level defaults. */
@@ -146,7 +148,9 @@ export type TaskSpec = Omit<z.input<typeof taskSpecSchema>, 'deps' | 'limits'> &
   readonly deps?: readonly string[] | undefined;
   readonly limits?: readonly string[] | undefined;
 };
-export type TaskDefaults = z.input<typeof taskDefaultsSchema>;
+export type TaskDefaults = Omit<z.input<typeof taskDefaultsSchema>, 'limits'> & {
+  readonly limits?: readonly string[] | undefined;
+};
 /** The input of `defineDag`. */
 export interface DagSpec {
   readonly id: string;

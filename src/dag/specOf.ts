@@ -1,4 +1,4 @@
-import type { DagSpec, RetrySpec, TaskSpec } from './schema';
+import type { DagSpec, RetrySpec, TaskDefaults, TaskSpec } from './schema';
 import { normalizeRetry, ruleOf } from './taskColumns';
 import type { Dag, DagIndex, RetryPolicy, Task } from './types';
 
@@ -8,8 +8,12 @@ import type { Dag, DagIndex, RetryPolicy, Task } from './types';
  * the same order with the same values. Builds plain objects only (O(tasks)); checks nothing.
  */
 
-/** The spec of one task, with its defaults written out; `extraDeps` are added to its deps. */
-export function taskSpecOf(task: Task, extraDeps: readonly string[] = []): TaskSpec {
+/**
+ * The spec of one task, with its defaults written out, except `weight` and `limits` where they
+ * are what the DAG's `defaults` give (a spec of the same DAG fills them in again); `extraDeps`
+ * are added to its deps.
+ */
+export function taskSpecOf(task: Task, extraDeps: readonly string[] = [], defaults?: TaskDefaults): TaskSpec {
   return {
     id: task.id,
     deps: extraDeps.length === 0 ? task.deps : [...task.deps, ...extraDeps],
@@ -19,8 +23,8 @@ export function taskSpecOf(task: Task, extraDeps: readonly string[] = []): TaskS
     retry: retrySpecOf(task.retry),
     priority: task.priority,
     ...(task.estimateMs === undefined ? {} : { estimateMs: task.estimateMs }),
-    ...(task.weight === 1 ? {} : { weight: task.weight }),
-    ...(task.limits.length === 0 ? {} : { limits: task.limits }),
+    ...(task.weight === (defaults?.weight ?? 1) ? {} : { weight: task.weight }),
+    ...(sameNames(task.limits, defaults?.limits) ? {} : { limits: task.limits }),
     ...(task.when === undefined ? {} : { when: task.when }),
   };
 }
@@ -47,12 +51,14 @@ export class TaskSpecs {
   private readonly defaults: Dag['defaults'];
   private readonly defaultRetry: RetryPolicy;
   private readonly defaultPriority: number;
+  private readonly defaultWeight: number;
 
   constructor(dag: Dag) {
     this.index = dag.index;
     this.defaults = dag.defaults;
     this.defaultRetry = normalizeRetry(dag.defaults?.retry);
     this.defaultPriority = dag.defaults?.priority ?? 0;
+    this.defaultWeight = dag.defaults?.weight ?? 1;
   }
 
   /** The agent task `i` names in its spec; `undefined` when it is the default one. */
@@ -122,12 +128,13 @@ export class TaskSpecs {
 
   private weightOf(i: number): number | undefined {
     const weight = this.index.weight?.[i] ?? 1;
-    return weight === 1 ? undefined : weight;
+    return weight === this.defaultWeight ? undefined : weight;
   }
 
+  /** `[]` too, where the defaults give limits the task does without. */
   private limitsOf(i: number): readonly string[] | undefined {
-    const limits = this.index.limits?.[i];
-    return limits === undefined || limits.length === 0 ? undefined : limits;
+    const limits = this.index.limits?.[i] ?? NO_NAMES;
+    return sameNames(limits, this.defaults?.limits) ? undefined : limits;
   }
 }
 
@@ -154,7 +161,10 @@ function depsOf(index: DagIndex, task: number): string[] | undefined {
 }
 
 function sameRetry(a: RetryPolicy, b: RetryPolicy): boolean {
-  return a === b || (a.attempts === b.attempts && a.backoffMs === b.backoffMs && a.backoffFactor === b.backoffFactor && a.maxBackoffMs === b.maxBackoffMs);
+  return (
+    a === b ||
+    (a.attempts === b.attempts && a.backoffMs === b.backoffMs && a.backoffFactor === b.backoffFactor && a.maxBackoffMs === b.maxBackoffMs)
+  );
 }
 
 function retrySpecOf(retry: RetryPolicy): RetrySpec {
@@ -164,4 +174,12 @@ function retrySpecOf(retry: RetryPolicy): RetrySpec {
     backoffFactor: retry.backoffFactor,
     ...(Number.isFinite(retry.maxBackoffMs) ? { maxBackoffMs: retry.maxBackoffMs } : {}),
   };
+}
+
+const NO_NAMES: readonly string[] = [];
+
+/** Whether a task's limit names are those the defaults give (none when they give none). */
+function sameNames(names: readonly string[], defaults: readonly string[] | undefined): boolean {
+  if (defaults === undefined) return names.length === 0;
+  return names.length === defaults.length && names.every((name, k) => name === defaults[k]);
 }

@@ -81,7 +81,7 @@ export function validateTasks(rawTasks: readonly unknown[], defaults: TaskDefaul
       t.priority ?? defaults?.priority ?? 0,
       t.estimateMs,
     );
-    columns.addExtras(t.weight, t.limits, t.when);
+    columns.addExtras(t.weight ?? defaults?.weight, t.limits ?? defaults?.limits, t.when);
     indexById.add(index);
   }
   columns.trim();

@@ -184,6 +184,27 @@ export const fileRows: readonly CliRow[] = [
     stderr: /:9:14: tasks\[1\]\.limits\[0\]: task "b" needs limit "apii", which is not declared in `limits:`; declared: "api"\n$/,
   },
   {
+    name: 'defaults naming a limit the file does not declare (said once, at the defaults)',
+    command: 'validate',
+    file: yaml(
+      'limit-defaults.yaml',
+      '  - id: b\n    sleep: 1\n',
+      'id: bad\nlimits:\n  api: { concurrency: 2 }\ndefaults:\n  limits: [apii]\ntasks:\n',
+    ),
+    stderr:
+      /^rxdag: \S+:5:12: defaults\.limits\[0\]: the defaults need limit "apii", which is not declared in `limits:`; declared: "api"\n$/,
+  },
+  {
+    name: 'a default weight heavier than a limit the defaults name',
+    command: 'validate',
+    file: yaml(
+      'limit-defaults-heavy.yaml',
+      '',
+      'id: bad\nlimits:\n  api: { concurrency: 2 }\ndefaults:\n  limits: [api]\n  weight: 3\ntasks:\n',
+    ),
+    stderr: /tasks\[0\]\.weight: task "probe" weighs 3, more than limit "api" allows \(concurrency 2\): it could never start\n$/,
+  },
+  {
     name: 'a task naming a limit in a file without limits',
     command: 'validate',
     file: yaml('limit-none.yaml', '  - id: b\n    sleep: 1\n    limits: [api]\n'),

@@ -79,30 +79,46 @@ export function usableLimits(limits: unknown): Readonly<Record<string, LimitSpec
 
 /**
  * What the tasks of a file ask of its limits that the limits cannot give: a limit name the file
- * does not declare (at `tasks[i].limits[k]`, with the names it does), and a task heavier than a
- * limit it needs (at `tasks[i].weight`, naming the task, the limit and what it allows: it could
- * never start). `declared` is the file's `limits:` as written; a limit declared but malformed
- * counts as declared (its own problem is reported), and only well-formed ones are weighed.
+ * does not declare (at `tasks[i].limits[k]`, or once at `defaults.limits[k]` for the names the
+ * defaults give, with the names it does declare), and a task heavier than a limit it needs (at
+ * `tasks[i].weight`, naming the task, the limit and what it allows: it could never start). `declared` is the file's
+ * `limits:` as written; a limit declared but malformed counts as declared (its own problem is
+ * reported), and only well-formed ones are weighed. A task's own `limits` and `weight` stand in
+ * for the defaults', as in the run.
  */
-export function limitProblems(tasks: readonly unknown[], declared: unknown): Located[] {
+export function limitProblems(tasks: readonly unknown[], declared: unknown, defaults?: unknown): Located[] {
   const names = isMapping(declared) ? Object.keys(declared) : [];
   const known = new Set(names);
   const usable = usableLimits(declared);
   const problems: Located[] = [];
+  const said = new Set<string>();
+  const say = (problem: Located) => {
+    const key = `${JSON.stringify(problem.path)}\n${problem.message}`;
+    if (!said.has(key)) (said.add(key), problems.push(problem));
+  };
+  const unknownName = (name: string, path: Located['path'], who: string) => {
+    const list =
+      names.length === 0 ? 'the file declares none (add a top-level `limits:` mapping)' : `declared: ${names.map(quoted).join(', ')}`;
+    say({ path, message: `${who} limit ${quoted(name)}, which is not declared in \`limits:\`; ${list}` });
+  };
+  const defaultLimits = isMapping(defaults) && Array.isArray(defaults['limits']) ? (defaults['limits'] as unknown[]) : undefined;
+  const defaultWeight = isMapping(defaults) ? defaults['weight'] : undefined;
+  defaultLimits?.forEach((name, k, named) => {
+    if (typeof name === 'string' && named.indexOf(name) === k && !known.has(name))
+      unknownName(name, ['defaults', 'limits', k], 'the defaults need');
+  });
   tasks.forEach((task, i) => {
-    if (!isMapping(task) || !Array.isArray(task['limits'])) return;
+    if (!isMapping(task)) return;
+    const own = Array.isArray(task['limits']) ? (task['limits'] as unknown[]) : undefined;
+    const limits = own ?? defaultLimits;
+    if (limits === undefined) return;
     const id = typeof task['id'] === 'string' ? quoted(task['id']) : `tasks[${i}]`;
-    const weight = task['weight'] === undefined ? 1 : task['weight'];
-    (task['limits'] as unknown[]).forEach((name, k, named) => {
+    const weight = task['weight'] ?? defaultWeight ?? 1;
+    limits.forEach((name, k, named) => {
       if (typeof name !== 'string') return; // not a name: defineDag says so
       if (named.indexOf(name) < k) return; // named again: defineDag says so, and this name's problems are said once
       if (!known.has(name)) {
-        const list =
-          names.length === 0 ? 'the file declares none (add a top-level `limits:` mapping)' : `declared: ${names.map(quoted).join(', ')}`;
-        problems.push({
-          path: ['tasks', i, 'limits', k],
-          message: `task ${id} needs limit ${quoted(name)}, which is not declared in \`limits:\`; ${list}`,
-        });
+        if (own !== undefined) unknownName(name, ['tasks', i, 'limits', k], `task ${id} needs`);
         return;
       }
       const limit = Object.hasOwn(usable, name) ? usable[name] : undefined;
@@ -110,7 +126,7 @@ export function limitProblems(tasks: readonly unknown[], declared: unknown): Loc
       const room = Math.min(limit.concurrency ?? Number.POSITIVE_INFINITY, limit.rate?.limit ?? Number.POSITIVE_INFINITY);
       if (weight <= room) return;
       const what = limit.concurrency === room ? `concurrency ${room}` : `rate limit ${room} per ${limit.rate!.intervalMs} ms`;
-      problems.push({
+      say({
         path: ['tasks', i, 'weight'],
         message: `task ${id} weighs ${weight}, more than limit ${quoted(name)} allows (${what}): it could never start`,
       });

@@ -190,10 +190,12 @@ export const fileDefaultsSchema = z.strictObject(
     timeoutMs: libraryField,
     retry: libraryField,
     priority: libraryField,
+    weight: libraryField,
+    limits: libraryField,
     cwd: cwdSchema.optional(),
     env: envSchema.optional(),
   },
-  { error: 'expected a mapping of task defaults (`timeoutMs`, `retry`, `priority`, `cwd`, `env`)' },
+  { error: 'expected a mapping of task defaults (`timeoutMs`, `retry`, `priority`, `weight`, `limits`, `cwd`, `env`)' },
 );
 
 export const dagFileSchema = z.strictObject(

@@ -99,7 +99,7 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
   });
   const spec = toDagSpec(file, tasks, path.dirname(path.resolve(fileName)));
   const limits = usableLimits(file.limits);
-  const limitIssues = limitProblems(fileTasks, file.limits);
+  const limitIssues = limitProblems(fileTasks, file.limits, file.defaults);
   const { checkRun } = options;
   let dag: Dag | undefined;
   try {
@@ -111,6 +111,8 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
     const issues = error.issues.filter((issue) => issue.code !== 'unknown-limit' && !said.has(issueKey(issue)));
     // a task that is not a mapping is the file schema's to report: once, in the file's words
     problems.push(...issues.filter((issue) => !aboutNonMapping(issue, fileTasks)).map(place));
+    // never refused without a word: what the file's own checks did not say, the library's issues say
+    if (problems.length === 0 && limitIssues.length === 0) problems.push(...error.issues.map(place));
   }
   problems.push(...limitIssues.map(place));
   if (options.checkDirectories !== false) problems.push(...directoryProblems(spec, fileTasks, file.defaults, place));

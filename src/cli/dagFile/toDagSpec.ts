@@ -12,7 +12,7 @@ import type { FileEnv, FileTask } from './fileSchema';
 
 /** Fields a file task shares with the library's task spec, copied as written. */
 const LIBRARY_TASK_FIELDS = ['id', 'deps', 'timeoutMs', 'retry', 'priority', 'estimateMs', 'weight', 'limits', 'when'] as const;
-const LIBRARY_DEFAULT_FIELDS = ['timeoutMs', 'retry', 'priority'] as const;
+const LIBRARY_DEFAULT_FIELDS = ['timeoutMs', 'retry', 'priority', 'weight', 'limits'] as const;
 
 /**
  * Turns a DAG file into the library's `DagSpec`: `run` becomes the `shell` agent with input
@@ -48,14 +48,16 @@ interface UsableDefaults {
   readonly timeoutMs?: unknown;
   readonly retry?: unknown;
   readonly priority?: unknown;
+  readonly weight?: unknown;
+  readonly limits?: unknown;
   readonly cwd?: string;
   readonly env?: unknown;
 }
 
 function usableDefaults(defaults: unknown): UsableDefaults | undefined {
   if (typeof defaults !== 'object' || defaults === null || Array.isArray(defaults)) return undefined;
-  const { timeoutMs, retry, priority, cwd, env } = defaults as Record<string, unknown>;
-  return { timeoutMs, retry, priority, env, ...(typeof cwd === 'string' && cwd !== '' ? { cwd } : {}) };
+  const { timeoutMs, retry, priority, weight, limits, cwd, env } = defaults as Record<string, unknown>;
+  return { timeoutMs, retry, priority, weight, limits, env, ...(typeof cwd === 'string' && cwd !== '' ? { cwd } : {}) };
 }
 
 function toTaskSpec(task: unknown, defaults: UsableDefaults | undefined, baseDir: string): TaskSpec {

@@ -26,7 +26,12 @@ export interface RunSetup {
   readonly limits: Readonly<Record<string, LimitSpec>>;
   readonly tasks: ReadonlyMap<string, TaskSetup>;
   readonly estimates?: EstimatesNote;
+  /** What the DAG's defaults ask of every task that does not say (spawned tasks too). */
+  readonly defaults?: TaskAsks;
 }
+
+/** The fields of a task spec (or of the DAG's defaults) that ask something of the run. */
+type TaskAsks = Pick<TaskSpec, 'limits' | 'weight'>;
 
 /** The setup of a journaled run, as its header holds it (its DAG, its limits, its estimates' note). */
 export function journaledSetupOf(header: JournalHeader): RunSetup {
@@ -37,8 +42,14 @@ export function journaledSetupOf(header: JournalHeader): RunSetup {
 export function runSetupOf(spec: DagSpec, limits: Readonly<Record<string, LimitSpec>> | undefined, note?: EstimatesNote): RunSetup {
   const fromHistory = new Set(note?.fromHistory);
   const tasks = new Map<string, TaskSetup>();
-  for (const task of spec.tasks) addTaskSetup(tasks, task, fromHistory.has(task.id));
-  return { limits: limits ?? {}, tasks, ...(note === undefined ? {} : { estimates: note }) };
+  const defaults = spec.defaults;
+  for (const task of spec.tasks) addTaskSetup(tasks, task, fromHistory.has(task.id), defaults);
+  return {
+    limits: limits ?? {},
+    tasks,
+    ...(note === undefined ? {} : { estimates: note }),
+    ...(defaults === undefined ? {} : { defaults }),
+  };
 }
 
 /**
@@ -54,16 +65,18 @@ export function withSpawnedTasks(setup: RunSetup, events: readonly DagEvent[]): 
     // an events log is checked only for the fields every event has
     if (event.type !== 'tasks.spawned' || !Array.isArray(event.tasks)) continue;
     tasks ??= new Map(setup.tasks);
-    for (const task of event.tasks) if (typeof task?.id === 'string') addTaskSetup(tasks, task, false);
+    for (const task of event.tasks) if (typeof task?.id === 'string') addTaskSetup(tasks, task, false, setup.defaults);
   }
   return tasks === undefined ? setup : { ...setup, tasks };
 }
 
-/** Adds what `task` asks of the run to `tasks`, when it asks anything beyond the defaults. */
-function addTaskSetup(tasks: Map<string, TaskSetup>, task: TaskSpec, estimateFromHistory: boolean): void {
+/** Adds what `task` asks of the run to `tasks` (its own, else the DAG's `defaults`), when it asks anything. */
+function addTaskSetup(tasks: Map<string, TaskSetup>, task: TaskSpec, estimateFromHistory: boolean, defaults: TaskAsks | undefined): void {
+  const limits = task.limits ?? defaults?.limits;
+  const weight = task.weight ?? defaults?.weight;
   const setup: TaskSetup = {
-    ...(task.limits === undefined || task.limits.length === 0 ? {} : { limits: task.limits }),
-    ...(task.weight === undefined || task.weight === 1 ? {} : { weight: task.weight }),
+    ...(limits === undefined || limits.length === 0 ? {} : { limits }),
+    ...(weight === undefined || weight === 1 ? {} : { weight }),
     ...(task.when === undefined ? {} : { when: task.when }),
     ...(task.estimateMs === undefined ? {} : { estimateMs: task.estimateMs }),
     ...(estimateFromHistory && task.estimateMs !== undefined ? { estimateFromHistory: true as const } : {}),

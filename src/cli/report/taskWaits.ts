@@ -138,7 +138,10 @@ export class WaitTracker {
       }
       case 'tasks.spawned':
         if (this.context.setup === undefined || !Array.isArray(event.tasks)) break;
-        for (const task of event.tasks) this.spawned.set(task.id, { weight: task.weight ?? 1, limits: task.limits ?? [] });
+        for (const task of event.tasks) {
+          const defaults = this.context.setup.defaults;
+          this.spawned.set(task.id, { weight: task.weight ?? defaults?.weight ?? 1, limits: task.limits ?? defaults?.limits ?? [] });
+        }
         break;
       case 'run.resumed':
         // the stopped process's attempts hold nothing in the new one (its rate windows do keep their starts)
