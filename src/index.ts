@@ -36,7 +36,7 @@ export type { DagRun, RunEvents } from './scheduler/createScheduler';
 
 export { fileJournal } from './journal/fileJournal';
 export type { FileJournalOptions } from './journal/fileJournal';
-export { JournalCorruptError, JournalWriteError, RunExistsError, RunLockedError, RunNotResumableError } from './journal/journal';
+export { JournalCorruptError, JournalWriteError, RunExistsError, RunInterruptedError, RunLockedError, RunNotResumableError } from './journal/journal';
 export type {
   Journal,
   JournaledOptions,

@@ -199,6 +199,17 @@ export class RunNotResumableError extends Error {
   }
 }
 
+/**
+ * A journaled run stopped by `scheduler.shutdown({ interrupt: true })`: its record was left as it
+ * was, `interrupted`, for `resumeRun` (or another scheduler's `resume`) to continue.
+ */
+export class RunInterruptedError extends Error {
+  override readonly name = 'RunInterruptedError';
+  constructor(readonly runId: string) {
+    super(`run "${runId}" was interrupted by the scheduler's shutdown; its journal keeps it resumable (resumeRun)`);
+  }
+}
+
 /** A run id the journal already holds: a new run must have its own. */
 export class RunExistsError extends Error {
   override readonly name = 'RunExistsError';
@@ -221,7 +232,9 @@ export class JournalWriteError extends Error {
   ) {
     const message = (cause as { message?: unknown } | null)?.message;
     const reason = typeof message === 'string' ? message : String(cause);
-    super(`cannot write the journal of run "${runId}" at ${location}: ${reason}; ${beforeStart ? 'nothing ran' : 'run stopped'}`, { cause });
+    super(`cannot write the journal of run "${runId}" at ${location}: ${reason}; ${beforeStart ? 'nothing ran' : 'run stopped'}`, {
+      cause,
+    });
   }
 }
 

@@ -6,6 +6,8 @@ import type { DagSpec } from '../dag/schema';
 import { journaledInputIssues, runIssues } from './runCheck';
 import type { DagEvent } from '../events';
 import { replay } from '../journal/replay';
+import { haltableJournal } from '../journal/haltableJournal';
+import { RunInterruptedError } from '../journal/journal';
 import { createEventBus, type EventBus } from '../signals';
 import { DagRun, RunEvents } from './dagRun';
 import { JournalAnswers, journalHeader, resumedOptions } from './durableStart';
@@ -48,8 +50,14 @@ export interface Scheduler extends NotificationStreams {
    * still answering (creating or resuming their record) included. With `force: true` they are
    * cancelled first: running agents are aborted, every unfinished task ends `task.cancelled`
    * (a run whose journal answers later starts cancelled, no agent called).
+   *
+   * With `interrupt: true` (a deploy, a SIGTERM) the runs are stopped as a crash would stop
+   * them, but at once and cleanly: their journal records nothing more and gives them up, so they
+   * stay `interrupted` and `resumeRun` or another scheduler's `resume` continues them later;
+   * running agents are aborted. Their streams show the cancellation this process saw, then error
+   * with `RunInterruptedError`. Without a journal it is `force`.
    */
-  shutdown(options?: { readonly force?: boolean | undefined }): Promise<void>;
+  shutdown(options?: { readonly force?: boolean | undefined; readonly interrupt?: boolean | undefined }): Promise<void>;
 }
 
 let runCounter = 0;
@@ -87,7 +95,11 @@ export function resolveSchedulerOptions(options: SchedulerOptions | undefined): 
  */
 export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boolean): Scheduler {
   const engine = new Engine(resolved, isPrivate);
-  const { journal } = resolved;
+  // halted by an interrupting shutdown: its runs' records stop where they are, resumable
+  const haltable = resolved.journal === undefined ? undefined : haltableJournal(resolved.journal);
+  const journal = haltable?.journal;
+  // the streams of journaled runs not ended yet, with their run ids: an interrupting shutdown errors them
+  const open = new Map<Subscriber<DagEvent>, string>();
   let closed = false;
 
   /** Why a run may not start now, if it may not. */
@@ -119,11 +131,12 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
           const bus = runBus();
           if (bus?.observed) bus.publish(event);
         },
-        complete: () => subscriber.complete(),
-        error: (error) => subscriber.error(error),
+        complete: () => (open.delete(subscriber), subscriber.complete()),
+        error: (error) => (open.delete(subscriber), subscriber.error(error)),
       },
       durable,
     );
+    if (durable !== undefined) open.set(subscriber, runId);
     if (subscriber.closed || forced) {
       // left, or shut down by force, while the journal was answering: the run is in the journal
       // now, so it starts cancelled and its record ends `cancelled` (not a run left to resume)
@@ -223,19 +236,19 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
     },
     submit,
     resume,
-    shutdown: ({ force = false } = {}) => {
+    shutdown: ({ force = false, interrupt = false } = {}) => {
       closed = true;
-      if (force) {
+      // halted first, in the same turn: the cancellation that follows is not recorded
+      const halted = interrupt ? haltable?.halt() : undefined;
+      if (force || interrupt) {
         forced = true;
         engine.cancelAll();
       }
-      return answers
-        .whenAll()
-        .then(() => engine.whenIdle())
-        .then(() => {
-          engine.disposeAgents();
-          engine.completeStreams();
-        });
+      return Promise.all([halted, answers.whenAll().then(() => engine.whenIdle())]).then(() => {
+        if (halted !== undefined) for (const [subscriber, runId] of [...open]) subscriber.error(new RunInterruptedError(runId));
+        engine.disposeAgents();
+        engine.completeStreams();
+      });
     },
   };
 }

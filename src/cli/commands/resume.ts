@@ -29,7 +29,7 @@ import { type MetricsEndpoint, openMetricsEndpoint } from '../output/metricsEndp
 import { InvalidInputError } from '../problems';
 import { openRemoteAgents } from '../remote/openRemote';
 import { localResumeRefusal, remoteNoteOf } from '../remote/remoteNote';
-import { haltableJournal } from '../store/haltableJournal';
+import { haltableJournal } from '../../journal/haltableJournal';
 import type { RemoteAgents } from '../remote/remoteAgents';
 import { openStore, type Store } from '../store/openStore';
 import { agentsMissingFromCli, programRunRefusal } from '../store/programRuns';

@@ -26,7 +26,7 @@ import { depsOf } from '../report/reportInput';
 import { ESTIMATES_KEY, type EstimatesNote, fillFromHistory } from '../store/historyEstimates';
 import { newRunId } from '../store/runId';
 import { openStore } from '../store/openStore';
-import { haltableJournal } from '../store/haltableJournal';
+import { haltableJournal } from '../../journal/haltableJournal';
 import { type StoreLocation, storeFlag, storeLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
 import { builtinAgents } from '../agents/builtinAgents';

@@ -1,15 +1,16 @@
 /**
- * A journal `rxdag run` and `rxdag resume` can halt on SIGTERM (a service manager stopping the
- * process, a reboot): from `halt()` on, the run's writer stores nothing more (an append never
- * settles, so nothing it would release starts) and gives up the run's ownership once the group
- * being stored, if any, is stored (the backend bounds that wait). The run's record ends where it
- * was, as after a crash, but with no owner left: `interrupted`, and `rxdag resume` continues it.
+ * A journal whose runs can be halted, as a crash would stop them but cleanly: from `halt()` on,
+ * each run's writer stores nothing more (an append never settles, so nothing it would release
+ * starts) and gives up the run's ownership once the group being stored, if any, is stored (the
+ * backend bounds that wait). The run's record ends where it was, with no owner left:
+ * `interrupted`, resumable. Used by `scheduler.shutdown({ interrupt: true })` and by `rxdag run`
+ * and `rxdag resume` on SIGTERM (a service manager stopping the process, a deploy, a reboot).
  * Reading passes through, and so does the loss of a run's ownership (until the halt: nothing is
- * recorded from then on anyway). It keeps the first failure of its writers, which the command
- * cannot learn from a run it cancelled. It stops no task itself: the command does, as soon as
- * the journal is halted.
+ * recorded from then on anyway). It keeps the first failure of its writers, which the owner
+ * cannot learn from a run it cancelled. It stops no task itself: its owner does, as soon as the
+ * journal is halted.
  */
-import type { Journal, JournaledRun, JournalHeader, JournalWriter } from '../../index';
+import type { Journal, JournaledRun, JournalHeader, JournalWriter } from './journal';
 
 /** A journal and the switch that halts the runs written through it. */
 export interface HaltableJournal {
@@ -50,6 +51,7 @@ export function haltableJournal(inner: Journal): HaltableJournal {
     runs: (options) => inner.runs(options),
     events: (runId) => inner.events(runId),
     header: (runId) => inner.header(runId),
+    ...(inner.remove === undefined ? {} : { remove: (runId: string) => inner.remove!(runId) }),
   };
   return {
     journal,

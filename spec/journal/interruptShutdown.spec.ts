@@ -1,0 +1,124 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { lastValueFrom } from 'rxjs';
+import {
+  type Agent,
+  createScheduler,
+  type DagEvent,
+  defineDag,
+  fileJournal,
+  type Journal,
+  resumeRun,
+  RunInterruptedError,
+} from '../../src';
+
+/**
+ * `scheduler.shutdown({ interrupt: true })`, what a service does on a deploy's SIGTERM: runs stop
+ * at once, agents aborted, and their records stay `interrupted` (nothing of the stop is
+ * recorded), so a later process resumes them without running again what had completed.
+ */
+describe('an interrupting shutdown', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxdag-interrupt-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const dag = defineDag({
+    id: 'svc',
+    defaults: { agent: 'work' },
+    tasks: [{ id: 'quick' }, { id: 'slow', deps: ['quick'] }, { id: 'last', deps: ['slow'] }],
+  });
+
+  /** `quick` ends at once; `slow` waits 10 s unless aborted. Calls and aborts are counted. */
+  function counting() {
+    const calls: string[] = [];
+    const aborted: string[] = [];
+    const work: Agent = ({ id, signal }) => {
+      calls.push(id);
+      if (id !== 'slow') return `${id} done`;
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(resolve, 10_000, 'slow done');
+        signal.addEventListener('abort', () => (aborted.push(id), clearTimeout(timer), reject(signal.reason)));
+      });
+    };
+    return { calls, aborted, agents: { work } };
+  }
+
+  it('should abort running agents, leave each run interrupted, error its stream, and let a later scheduler finish it', async () => {
+    const first = counting();
+    const scheduler = createScheduler({ journal: fileJournal(dir), healthCheckIntervalMs: 0, agents: first.agents });
+    const seen = new Map<string, DagEvent[]>();
+    const ended = ['one', 'two'].map(
+      (runId) =>
+        new Promise<unknown>((settle) => {
+          seen.set(runId, []);
+          scheduler
+            .submit(dag, { runId })
+            .subscribe({ next: (e) => seen.get(runId)!.push(e), error: settle, complete: () => settle('completed') });
+        }),
+    );
+    // both runs are in `slow`
+    while (first.calls.filter((id) => id === 'slow').length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+
+    const started = Date.now();
+    await scheduler.shutdown({ interrupt: true });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(first.aborted).toEqual(['slow', 'slow']);
+    const errors = await Promise.all(ended);
+    expect(errors.map((error) => [error instanceof RunInterruptedError, (error as RunInterruptedError).runId])).toEqual([
+      [true, 'one'],
+      [true, 'two'],
+    ]);
+    const journal = fileJournal(dir);
+    expect((await journal.runs()).map((run) => [run.runId, run.status, run.counts.completed]).sort()).toEqual([
+      ['one', 'interrupted', 1],
+      ['two', 'interrupted', 1],
+    ]);
+    // the cancellation this process saw is not in the record
+    expect((await journal.events('one')).some((e) => e.type === 'task.cancelled' || e.type === 'dag.completed')).toBe(false);
+    expect(seen.get('one')!.map((e) => e.type)).toContain('task.cancelled');
+
+    const again: string[] = [];
+    const resumed = resumeRun(fileJournal(dir), 'one', {
+      agents: { work: ({ id }) => (again.push(id), `${id} again`) },
+      healthCheckIntervalMs: 0,
+    });
+    expect(await lastValueFrom(resumed)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+    expect(again).toEqual(['slow', 'last']); // `quick` had completed: not run again
+    const recorded = await journal.events('one');
+    expect(recorded.filter((e) => e.type === 'task.started').map((e) => e.type === 'task.started' && e.taskId)).toEqual([
+      'quick',
+      'slow',
+      'slow',
+      'last',
+    ]);
+  });
+
+  it('should be a forced shutdown without a journal', async () => {
+    const { agents, aborted } = counting();
+    const scheduler = createScheduler({ healthCheckIntervalMs: 0, agents });
+    const last = lastValueFrom(scheduler.submit(dag, { runId: 'mem' }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await scheduler.shutdown({ interrupt: true });
+    expect(await last).toMatchObject({ type: 'dag.completed', outcome: 'cancelled' });
+    expect(aborted).toEqual(['slow']);
+  });
+
+  it('should leave a run whose record was still being made interrupted too, with no agent called', async () => {
+    const { agents, calls } = counting();
+    const inner = fileJournal(dir);
+    // a backend that takes its time to make a run's record (a database's round trips)
+    const slow: Journal = { ...inner, create: (header) => new Promise((resolve) => setTimeout(() => resolve(inner.create(header)), 30)) };
+    const scheduler = createScheduler({ journal: slow, healthCheckIntervalMs: 0, agents });
+    const ended = new Promise<unknown>((settle) =>
+      scheduler.submit(dag, { runId: 'early' }).subscribe({ error: settle, complete: () => settle('completed') }),
+    );
+    await scheduler.shutdown({ interrupt: true });
+    expect(await ended).toBeInstanceOf(RunInterruptedError);
+    expect(calls).toEqual([]);
+    const [run] = await fileJournal(dir).runs();
+    expect(run).toMatchObject({ runId: 'early', status: 'interrupted' });
+  });
+});
