@@ -2,7 +2,7 @@ import { asyncScheduler, type Observable, type Subscriber } from 'rxjs';
 import { type Dag, defineDagForRun } from '../dag/defineDag';
 import { DagValidationError, quoted } from '../dag/errors';
 import { describeValue } from '../dag/text';
-import type { DagSpec } from '../dag/schema';
+import { MAX_ID_LENGTH, type DagSpec } from '../dag/schema';
 import { journaledInputIssues, runIssues } from './runCheck';
 import type { DagEvent } from '../events';
 import { replay } from '../journal/replay';
@@ -62,9 +62,13 @@ export interface Scheduler extends NotificationStreams {
 
 let runCounter = 0;
 
+/** `<dag id>-<counter><random>`, the DAG's id cut (at a whole character) so the run id is an id too, at most {@link MAX_ID_LENGTH} long. */
 function newRunId(dag: Dag): string {
   runCounter++;
-  return `${dag.id}-${runCounter.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const suffix = `${runCounter.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  let head = dag.id.slice(0, MAX_ID_LENGTH - suffix.length - 1);
+  if (/[\uD800-\uDBFF]$/.test(head)) head = head.slice(0, -1);
+  return `${head}-${suffix}`;
 }
 
 /**
@@ -103,11 +107,15 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
   let closed = false;
 
   /** Why a run may not start now, if it may not. */
-  const refusal = (runId: string, what: string): Error | undefined => {
+  const refusal = (runId: string, what: string, resuming = false): Error | undefined => {
     if (closed) return new Error(`rxdag: scheduler is shut down; ${what} refused`);
     // two runs under one id would interleave their seq 1, 2, 3… and collide in state$
     if (engine.activeRuns.some((active) => active.runId === runId)) {
-      return new Error(`rxdag: runId ${quoted(runId)} is already used by a run going on on this scheduler; give each run its own runId`);
+      return new Error(
+        resuming
+          ? `rxdag: run ${quoted(runId)} is going on on this scheduler; there is nothing to resume while it runs`
+          : `rxdag: runId ${quoted(runId)} is already used by a run going on on this scheduler; give each run its own runId`,
+      );
     }
     return undefined;
   };
@@ -183,7 +191,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         if (journal === undefined) return subscriber.error(new TypeError('rxdag: resume needs a scheduler with a `journal`'));
         if (typeof runId !== 'string')
           return subscriber.error(new TypeError(`rxdag: resume needs the id of a run, a string (got ${describeValue(runId)})`));
-        const refused = refusal(runId, `resume of run ${quoted(runId)}`);
+        const refused = refusal(runId, `resume of run ${quoted(runId)}`, true);
         if (refused !== undefined) return subscriber.error(refused);
         answers.track(
           () => journal.resume(runId),
