@@ -147,7 +147,8 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
     if (durable !== undefined) open.set(subscriber, runId);
     if (subscriber.closed || forced) {
       // left, or shut down by force, while the journal was answering: the run is in the journal
-      // now, so it starts cancelled and its record ends `cancelled` (not a run left to resume)
+      // now, so it starts cancelled and its record ends `cancelled` (not a run left to resume);
+      // after an interrupting shutdown the halted journal records none of it: it stays interrupted
       engine.startCancelled(run);
       return;
     }
