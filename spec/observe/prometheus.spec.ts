@@ -1,22 +1,9 @@
-import { Counter, type MetricValue, type OpenMetricsContentType, Registry } from 'prom-client';
+import { Counter, type OpenMetricsContentType, Registry } from 'prom-client';
 import { NEVER, Subject } from 'rxjs';
 import { type DagEvent, defineDag, isTerminalEvent, runDag } from '../../src';
 import { collectMetrics, NO_AGENT, serveMetrics } from '../../src/observe/prometheus';
 import { virtualRun } from './fixtures';
-
-/** A metric's values as `{labels…} → value` lines (`name{labels}` for histogram series), sorted. */
-async function valuesOf(registry: Registry, name: string): Promise<string[]> {
-  const metric = registry.getSingleMetric(name);
-  if (metric === undefined) throw new Error(`no metric ${name}`);
-  const { values } = (await metric.get()) as { values: MetricValue<string>[] };
-  return values.map((v) => `${(v as { metricName?: string }).metricName ?? name}${JSON.stringify(v.labels)} ${v.value}`).sort();
-}
-
-async function valueOf(registry: Registry, name: string, labels: Record<string, string | number> = {}): Promise<number | undefined> {
-  const { values } = (await registry.getSingleMetric(name)!.get()) as { values: MetricValue<string>[] };
-  return values.find((v) => (v as { metricName?: string }).metricName === undefined && JSON.stringify(v.labels) === JSON.stringify(labels))
-    ?.value;
-}
+import { valueOf, valuesOf } from './readMetrics';
 
 /** Tasks by outcome and attempts, straight from the events: what the counters must say. */
 function expectedFromEvents(events: readonly DagEvent[]) {

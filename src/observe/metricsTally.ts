@@ -1,13 +1,16 @@
 /**
  * Folds the events of many interleaved runs into the numbers behind rxdag's Prometheus metrics:
  * attempts and tasks by agent and outcome, runs by outcome, the tasks ready and running now, and
- * the queue waits and durations of attempts, bucketed. All plain numbers, read when Prometheus
- * scrapes, so an event costs a map lookup or two and no metric update. It keeps only what is
- * still open (the ready and running tasks of unfinished runs), knows nothing of prom-client or
- * registries, and does not subscribe: `collectMetrics` does.
+ * the queue waits and durations of attempts, bucketed; all of it by label set when there are run
+ * labels. All plain numbers, read when Prometheus scrapes, so an event costs a map lookup or two
+ * and no metric update: a run's label set is looked up once, when the run is first seen, and kept
+ * with its open tasks. It keeps only what is still open (the ready and running tasks, and the
+ * label set, of unfinished runs), knows nothing of prom-client or registries, and does not
+ * subscribe: `collectMetrics` does.
  */
 import type { DagEvent, RunOutcome, TaskEvent } from '../events';
 import { ATTEMPT_OUTCOMES, type AttemptOutcome, RUN_OUTCOMES, TASK_OUTCOMES, type TaskOutcome } from './outcomes';
+import { type LabelSet, NO_LABELS } from './runLabels';
 import { Buckets } from './tallyHistogram';
 
 /**
@@ -26,12 +29,20 @@ export interface AgentCounts {
   readonly queueWait: Buckets;
 }
 
-/** Everything counted so far: per agent, and runs by outcome. */
-export interface Counts {
+/** What the runs of one label set came to: per agent, and runs by outcome. */
+export interface LabelSetCounts extends LabelSet {
   /** The histograms' bucket bounds, in seconds. */
   readonly bounds: readonly number[];
   readonly agents: Map<string, AgentCounts>;
   readonly runs: Record<RunOutcome, number>;
+}
+
+/** Everything counted so far, by label set: one, {@link NO_LABELS}, without run labels. */
+export interface Counts {
+  /** The histograms' bucket bounds, in seconds. */
+  readonly bounds: readonly number[];
+  /** By the label set's key. Never shrinks: a counter's series stays once it has been shown. */
+  readonly labelSets: Map<string, LabelSetCounts>;
 }
 
 /** An attempt running now. */
@@ -44,6 +55,8 @@ interface RunningAttempt {
 
 /** The open tasks of one unfinished run. */
 interface RunBook {
+  /** Where the run counts: the counts of its label set, looked up once when the run was first seen. */
+  readonly counts: LabelSetCounts;
   /** The run's first time seen: ready times are kept from it, small integers that need no allocation. */
   readonly origin: number;
   /** Ready tasks by id: when they became ready, from `origin`. Large (every task waiting for a slot). */
@@ -55,10 +68,19 @@ interface RunBook {
 }
 
 export function emptyCounts(bounds: readonly number[]): Counts {
-  return { bounds, agents: new Map(), runs: { succeeded: 0, failed: 0, cancelled: 0 } };
+  return { bounds, labelSets: new Map() };
 }
 
-function agentCountsIn(counts: Counts, agent: string): AgentCounts {
+function labelSetCountsIn(counts: Counts, { key, labels }: LabelSet): LabelSetCounts {
+  let found = counts.labelSets.get(key);
+  if (found === undefined) {
+    found = { key, labels, bounds: counts.bounds, agents: new Map(), runs: { succeeded: 0, failed: 0, cancelled: 0 } };
+    counts.labelSets.set(key, found);
+  }
+  return found;
+}
+
+function agentCountsIn(counts: LabelSetCounts, agent: string): AgentCounts {
   let found = counts.agents.get(agent);
   if (found === undefined) {
     found = {
@@ -74,14 +96,17 @@ function agentCountsIn(counts: Counts, agent: string): AgentCounts {
 
 /** Adds `from` into `into` (same bounds). */
 export function addCounts(into: Counts, from: Counts): void {
-  for (const [agent, counts] of from.agents) {
-    const target = agentCountsIn(into, agent);
-    for (const outcome of ATTEMPT_OUTCOMES) target.attempts[outcome] += counts.attempts[outcome];
-    for (const outcome of TASK_OUTCOMES) target.tasks[outcome] += counts.tasks[outcome];
-    target.duration.add(counts.duration);
-    target.queueWait.add(counts.queueWait);
+  for (const fromSet of from.labelSets.values()) {
+    const intoSet = labelSetCountsIn(into, fromSet);
+    for (const [agent, counts] of fromSet.agents) {
+      const target = agentCountsIn(intoSet, agent);
+      for (const outcome of ATTEMPT_OUTCOMES) target.attempts[outcome] += counts.attempts[outcome];
+      for (const outcome of TASK_OUTCOMES) target.tasks[outcome] += counts.tasks[outcome];
+      target.duration.add(counts.duration);
+      target.queueWait.add(counts.queueWait);
+    }
+    for (const outcome of RUN_OUTCOMES) intoSet.runs[outcome] += fromSet.runs[outcome];
   }
-  for (const outcome of RUN_OUTCOMES) into.runs[outcome] += from.runs[outcome];
 }
 
 export class MetricsTally {
@@ -89,30 +114,29 @@ export class MetricsTally {
   /** Unfinished runs by id. */
   private readonly books = new Map<string, RunBook>();
 
-  /** `bounds`: the histograms' bucket bounds, in seconds. */
-  constructor(bounds: readonly number[]) {
+  /**
+   * `bounds`: the histograms' bucket bounds, in seconds. `labelSetOf`: the label set of a run,
+   * asked once when the run is first seen; without it every run counts under {@link NO_LABELS}.
+   */
+  constructor(
+    bounds: readonly number[],
+    private readonly labelSetOf?: ((runId: string) => LabelSet) | undefined,
+  ) {
     this.counts = emptyCounts(bounds);
+    // there from the start, so runs_total shows its zeros before a run has ended
+    if (labelSetOf === undefined) labelSetCountsIn(this.counts, NO_LABELS);
   }
 
-  /** Tasks ready now, over all runs. */
-  ready(): number {
-    let ready = 0;
-    for (const book of this.books.values()) ready += book.ready.size;
-    return ready;
-  }
-
-  /** Attempts running now, over all runs. */
-  running(): number {
-    let running = 0;
-    for (const book of this.books.values()) running += book.running.size;
-    return running;
+  /** Adds the tasks ready (`'ready'`) or the attempts running (`'running'`) now into `into`, by label set key. */
+  addOpen(which: 'ready' | 'running', into: Map<string, number>): void {
+    for (const book of this.books.values()) into.set(book.counts.key, (into.get(book.counts.key) ?? 0) + book[which].size);
   }
 
   /** Applies one event of any run. */
   handle(event: DagEvent): void {
     switch (event.type) {
       case 'dag.created':
-        this.books.set(event.runId, { origin: event.at, ready: new Map(), running: new Map(), retrying: new Map() });
+        this.books.set(event.runId, this.newBook(event.runId, event.at));
         return;
       case 'run.resumed': {
         const book = this.bookOf(event.runId, event.at);
@@ -124,10 +148,13 @@ export class MetricsTally {
         }
         return;
       }
-      case 'dag.completed':
-        this.counts.runs[event.outcome]++;
-        this.books.delete(event.runId);
+      case 'dag.completed': {
+        // the run's label set goes with its book: a long-lived scheduler's ended runs leave nothing here
+        const book = this.books.get(event.runId);
+        (book?.counts ?? this.labelSetCountsOf(event.runId)).runs[event.outcome]++;
+        if (book !== undefined) this.books.delete(event.runId);
         return;
+      }
       case 'agent.available':
       case 'health.checked':
       case 'task.stuck':
@@ -146,7 +173,7 @@ export class MetricsTally {
         book.ready.set(event.taskId, event.at - book.origin);
         return;
       case 'task.started': {
-        const agent = agentCountsIn(this.counts, event.agent);
+        const agent = agentCountsIn(book.counts, event.agent);
         const readyAt = book.ready.get(event.taskId);
         if (readyAt !== undefined) {
           book.ready.delete(event.taskId);
@@ -164,13 +191,13 @@ export class MetricsTally {
       case 'task.completed': {
         const attempt = book.running.get(event.taskId);
         if (attempt !== undefined) this.endAttempt(book, event.taskId, attempt, 'completed', event.at);
-        this.endTask(attempt, 'completed');
+        this.endTask(book, attempt, 'completed');
         return;
       }
       case 'task.failed': {
         const attempt = book.running.get(event.taskId);
         if (attempt !== undefined) this.endAttempt(book, event.taskId, attempt, attempt.timedOut ? 'timed-out' : 'failed', event.at);
-        if (!event.willRetry) this.endTask(attempt, 'failed');
+        if (!event.willRetry) this.endTask(book, attempt, 'failed');
         else if (attempt !== undefined) book.retrying.set(event.taskId, attempt.agent);
         return;
       }
@@ -180,11 +207,11 @@ export class MetricsTally {
         if (attempt !== undefined) this.endAttempt(book, event.taskId, attempt, 'cancelled', event.at);
         const waited = book.retrying.get(event.taskId);
         if (waited !== undefined) book.retrying.delete(event.taskId);
-        (attempt?.agent ?? waited ?? agentCountsIn(this.counts, NO_AGENT)).tasks.cancelled++;
+        (attempt?.agent ?? waited ?? agentCountsIn(book.counts, NO_AGENT)).tasks.cancelled++;
         return;
       }
       case 'task.skipped':
-        this.endTask(undefined, 'skipped');
+        this.endTask(book, undefined, 'skipped');
         return;
     }
   }
@@ -192,8 +219,16 @@ export class MetricsTally {
   /** The run's book; made on first sight for a run whose start this stream did not show. */
   private bookOf(runId: string, at: number): RunBook {
     let book = this.books.get(runId);
-    if (book === undefined) this.books.set(runId, (book = { origin: at, ready: new Map(), running: new Map(), retrying: new Map() }));
+    if (book === undefined) this.books.set(runId, (book = this.newBook(runId, at)));
     return book;
+  }
+
+  private newBook(runId: string, at: number): RunBook {
+    return { counts: this.labelSetCountsOf(runId), origin: at, ready: new Map(), running: new Map(), retrying: new Map() };
+  }
+
+  private labelSetCountsOf(runId: string): LabelSetCounts {
+    return labelSetCountsIn(this.counts, this.labelSetOf?.(runId) ?? NO_LABELS);
   }
 
   private endAttempt(book: RunBook, taskId: string, attempt: RunningAttempt, outcome: AttemptOutcome, at: number): void {
@@ -206,7 +241,7 @@ export class MetricsTally {
    * Counts a task's end under the agent of the attempt that just ended, or {@link NO_AGENT} when
    * none did (it never started: events then name no agent).
    */
-  private endTask(lastAttempt: RunningAttempt | undefined, outcome: TaskOutcome): void {
-    (lastAttempt?.agent ?? agentCountsIn(this.counts, NO_AGENT)).tasks[outcome]++;
+  private endTask(book: RunBook, lastAttempt: RunningAttempt | undefined, outcome: TaskOutcome): void {
+    (lastAttempt?.agent ?? agentCountsIn(book.counts, NO_AGENT)).tasks[outcome]++;
   }
 }

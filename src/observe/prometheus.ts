@@ -10,12 +10,14 @@ import type { Registry, RegistryContentType } from 'prom-client';
 import type { Observable, Subscription } from 'rxjs';
 import type { DagEvent } from '../events';
 import { checkEventSource } from './eventSource';
+import { checkRunLabels, type RunLabels } from './runLabels';
 import { DEFAULT_BUCKETS, rxdagMetrics } from './rxdagMetrics';
 
 export { serveMetrics, type MetricsServer, type ServeMetricsOptions } from './serveMetrics';
 export { NO_AGENT } from './metricsTally';
 export type { AttemptOutcome, TaskOutcome } from './outcomes';
 export { DEFAULT_BUCKETS } from './rxdagMetrics';
+export type { RunLabels } from './runLabels';
 
 /** Options of {@link collectMetrics}. */
 export interface MetricsOptions {
@@ -28,6 +30,24 @@ export interface MetricsOptions {
    * `collectMetrics` of a registry and prefix, which makes the histograms. @default DEFAULT_BUCKETS (1 ms to 1 h)
    */
   readonly buckets?: readonly number[] | undefined;
+  /**
+   * Labels of your own on every metric, with values per run: a tenant, a team. `names` are added
+   * to every metric (the gauges too, which then count each label set apart); `of(runId)` gives a
+   * run's values, asked once when the run starts and forgotten at its `dag.completed`. A name it
+   * gives no value for (`undefined`) has the value `''`; a throw, or a value that is not a string,
+   * is reported with `console.warn` and counts as `''`, and the run and the metrics go on. Each
+   * distinct set of values is a series of every metric for as long as the registry lives: use
+   * values of a few kinds (tenants), not one per run. Every `collectMetrics` of a registry and
+   * prefix must give the same names. @default undefined (no labels but rxdag's)
+   *
+   * @example
+   * // run ids like "acme:3f2a…": the tenant is what comes before the first ":"
+   * collectMetrics(scheduler.events$, {
+   *   registry,
+   *   runLabels: { names: ['tenant'], of: (runId) => ({ tenant: runId.split(':')[0] }) },
+   * });
+   */
+  readonly runLabels?: RunLabels | undefined;
 }
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -46,6 +66,8 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
  * | `rxdag_running_tasks`, `rxdag_ready_tasks` | gauges, over all runs | |
  * | `rxdag_runs_total` | counter: runs that ended (`succeeded`, `failed`, `cancelled`) | `outcome` |
  *
+ * The `runLabels` option adds labels of your own, with values per run, before these on every metric.
+ *
  * Calling it again with the same registry and prefix (another scheduler, another run) adds to
  * the same metrics. Throws a TypeError for bad options, or when a metric of another origin
  * already has one of these names in the registry.
@@ -59,8 +81,8 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 export function collectMetrics(events$: Observable<DagEvent>, options: MetricsOptions): Subscription {
   checkEventSource(events$);
   if (typeof options !== 'object' || options === null)
-    throw new TypeError('collectMetrics needs an object of options { registry, prefix?, buckets? }');
-  const { registry, prefix = 'rxdag_', buckets = DEFAULT_BUCKETS } = options;
+    throw new TypeError('collectMetrics needs an object of options { registry, prefix?, buckets?, runLabels? }');
+  const { registry, prefix = 'rxdag_', buckets = DEFAULT_BUCKETS, runLabels } = options;
   if (typeof registry?.registerMetric !== 'function' || typeof registry.getSingleMetric !== 'function') {
     throw new TypeError('`registry` must be a prom-client Registry');
   }
@@ -76,8 +98,9 @@ export function collectMetrics(events$: Observable<DagEvent>, options: MetricsOp
   ) {
     throw new TypeError('`buckets` must be a non-empty array of increasing positive numbers of seconds');
   }
-  const metrics = rxdagMetrics(registry, prefix, buckets);
-  const tally = metrics.attach();
+  const labelNames = checkRunLabels(runLabels);
+  const metrics = rxdagMetrics(registry, prefix, buckets, labelNames);
+  const tally = metrics.attach(runLabels?.of);
   const subscription = events$.subscribe({
     next: (event) => tally.handle(event),
     // the run's own subscribers see its error; metrics keep what they counted

@@ -1,15 +1,16 @@
 /**
  * rxdag's Prometheus metrics in one registry under one prefix, made once and shared by every
- * `collectMetrics` that uses that registry and prefix. Every metric is filled when the registry
- * is scraped, from the tallies of the collectors attached now plus what detached collectors
- * counted, so counters and histograms never go down and gauges drop what a detached collector
- * held. It refuses a registry where another metric already has one of its names; it does not
- * read events (`MetricsTally` does).
+ * `collectMetrics` that uses that registry and prefix (with the same run label names, which are
+ * part of the metrics). Every metric is filled when the registry is scraped, from the tallies of
+ * the collectors attached now plus what detached collectors counted, so counters and histograms
+ * never go down and gauges drop what a detached collector held. It refuses a registry where
+ * another metric already has one of its names; it does not read events (`MetricsTally` does).
  */
 import { Counter, Gauge, type Registry, type RegistryContentType } from 'prom-client';
-import { addCounts, type Counts, emptyCounts, MetricsTally } from './metricsTally';
+import { addCounts, type AgentCounts, type Counts, emptyCounts, MetricsTally } from './metricsTally';
 import { ATTEMPT_OUTCOMES, RUN_OUTCOMES, TASK_OUTCOMES } from './outcomes';
-import { TallyHistogram } from './tallyHistogram';
+import { labelSetOf, type RunLabels } from './runLabels';
+import { type Buckets, type HistogramSeries, TallyHistogram } from './tallyHistogram';
 
 /** Buckets of both histograms, in seconds: from a millisecond to an hour. */
 export const DEFAULT_BUCKETS: readonly number[] = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
@@ -17,14 +18,33 @@ export const DEFAULT_BUCKETS: readonly number[] = [0.001, 0.005, 0.01, 0.05, 0.1
 /** The shared metrics of each registry, by prefix. */
 const shared = new WeakMap<Registry<RegistryContentType>, Map<string, RxdagMetrics>>();
 
-/** The metrics of `registry` under `prefix`: made and registered on first use, after that the same ones. */
-export function rxdagMetrics(registry: Registry<RegistryContentType>, prefix: string, buckets: readonly number[]): RxdagMetrics {
+/**
+ * The metrics of `registry` under `prefix`: made and registered on first use, after that the same
+ * ones. Throws a TypeError when they were made with other run label names than `labelNames`.
+ */
+export function rxdagMetrics(
+  registry: Registry<RegistryContentType>,
+  prefix: string,
+  buckets: readonly number[],
+  labelNames: readonly string[],
+): RxdagMetrics {
   let byPrefix = shared.get(registry);
   if (byPrefix === undefined) shared.set(registry, (byPrefix = new Map()));
   let metrics = byPrefix.get(prefix);
-  if (metrics === undefined) byPrefix.set(prefix, (metrics = new RxdagMetrics(prefix, buckets)));
+  if (metrics === undefined) byPrefix.set(prefix, (metrics = new RxdagMetrics(prefix, buckets, labelNames)));
+  else if (!sameNames(labelNames, metrics.labelNames)) {
+    const shown = (names: readonly string[]) => (names.length === 0 ? 'none' : names.join(', '));
+    throw new TypeError(
+      `the metrics "${prefix}*" of this registry have the run labels ${shown(metrics.labelNames)}, not ${shown(labelNames)}: give every collectMetrics of a registry and prefix the same \`runLabels.names\`, or give this one another \`registry\` or \`prefix\``,
+    );
+  }
   metrics.registerIn(registry);
   return metrics;
+}
+
+/** Whether `a` and `b` hold the same names, in any order (each holds a name once). */
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((name) => b.includes(name));
 }
 
 export class RxdagMetrics {
@@ -39,63 +59,70 @@ export class RxdagMetrics {
     prefix: string,
     /** The histograms' bucket bounds, in seconds. */
     private readonly buckets: readonly number[],
+    /** The run label names, first on every metric. */
+    readonly labelNames: readonly string[],
   ) {
     this.retired = emptyCounts(buckets);
-    const tasks: Counter<'agent' | 'outcome'> = new Counter({
+    const tasks: Counter<string> = new Counter({
       name: `${prefix}tasks_total`,
       help: 'Tasks that ended, by the agent of their last attempt ("" when they never started) and outcome',
-      labelNames: ['agent', 'outcome'],
+      labelNames: [...labelNames, 'agent', 'outcome'],
       registers: [],
       collect: () => {
         tasks.reset();
-        for (const [agent, counts] of this.totals().agents)
-          for (const outcome of TASK_OUTCOMES) if (counts.tasks[outcome] > 0) tasks.inc({ agent, outcome }, counts.tasks[outcome]);
+        for (const { labels, agents } of this.totals().labelSets.values())
+          for (const [agent, counts] of agents)
+            for (const outcome of TASK_OUTCOMES)
+              if (counts.tasks[outcome] > 0) tasks.inc({ ...labels, agent, outcome }, counts.tasks[outcome]);
       },
     });
-    const attempts: Counter<'agent' | 'outcome'> = new Counter({
+    const attempts: Counter<string> = new Counter({
       name: `${prefix}attempts_total`,
       help: 'Attempts that ended, by agent and outcome',
-      labelNames: ['agent', 'outcome'],
+      labelNames: [...labelNames, 'agent', 'outcome'],
       registers: [],
       collect: () => {
         attempts.reset();
-        for (const [agent, counts] of this.totals().agents)
-          for (const outcome of ATTEMPT_OUTCOMES)
-            if (counts.attempts[outcome] > 0) attempts.inc({ agent, outcome }, counts.attempts[outcome]);
+        for (const { labels, agents } of this.totals().labelSets.values())
+          for (const [agent, counts] of agents)
+            for (const outcome of ATTEMPT_OUTCOMES)
+              if (counts.attempts[outcome] > 0) attempts.inc({ ...labels, agent, outcome }, counts.attempts[outcome]);
       },
     });
-    const runs: Counter<'outcome'> = new Counter({
+    const runs: Counter<string> = new Counter({
       name: `${prefix}runs_total`,
       help: 'Runs that ended, by outcome',
-      labelNames: ['outcome'],
+      labelNames: [...labelNames, 'outcome'],
       registers: [],
       collect: () => {
         runs.reset();
-        const { runs: byOutcome } = this.totals();
-        for (const outcome of RUN_OUTCOMES) runs.inc({ outcome }, byOutcome[outcome]);
+        for (const { labels, runs: byOutcome } of this.totals().labelSets.values())
+          for (const outcome of RUN_OUTCOMES) runs.inc({ ...labels, outcome }, byOutcome[outcome]);
       },
     });
-    const running: Gauge = new Gauge({
+    const running: Gauge<string> = new Gauge({
       name: `${prefix}running_tasks`,
       help: 'Attempts running now, over all runs',
+      labelNames: [...labelNames],
       registers: [],
-      collect: () => running.set(this.sum((source) => source.running())),
+      collect: () => this.setOpen(running, 'running'),
     });
-    const ready: Gauge = new Gauge({
+    const ready: Gauge<string> = new Gauge({
       name: `${prefix}ready_tasks`,
       help: 'Tasks ready and waiting for a slot now, over all runs',
+      labelNames: [...labelNames],
       registers: [],
-      collect: () => ready.set(this.sum((source) => source.ready())),
+      collect: () => this.setOpen(ready, 'ready'),
     });
     const attemptDuration = new TallyHistogram(
       `${prefix}attempt_duration_seconds`,
       'How long attempts ran, from task.started to their end, by agent',
-      () => new Map([...this.totals().agents].map(([agent, counts]) => [agent, counts.duration])),
+      () => this.byAgent((counts) => counts.duration),
     );
     const queueWait = new TallyHistogram(
       `${prefix}queue_wait_seconds`,
       'How long tasks waited from ready (or retrying) to started, by agent',
-      () => new Map([...this.totals().agents].map(([agent, counts]) => [agent, counts.queueWait])),
+      () => this.byAgent((counts) => counts.queueWait),
     );
     this.all = Object.entries({
       tasks_total: tasks,
@@ -127,9 +154,16 @@ export class RxdagMetrics {
     }
   }
 
-  /** A new tally, counted in these metrics until {@link detach}ed. */
-  attach(): MetricsTally {
-    const source = new MetricsTally(this.buckets);
+  /**
+   * A new tally, counted in these metrics until {@link detach}ed; `of` gives the values of a run's
+   * labels (the `runLabels` option), asked in the order of these metrics' {@link labelNames}.
+   */
+  attach(of?: RunLabels['of'] | undefined): MetricsTally {
+    const { labelNames } = this;
+    const source = new MetricsTally(
+      this.buckets,
+      of === undefined || labelNames.length === 0 ? undefined : (runId) => labelSetOf(labelNames, of, runId),
+    );
     this.sources.add(source);
     return source;
   }
@@ -146,9 +180,19 @@ export class RxdagMetrics {
     return totals;
   }
 
-  private sum(of: (source: MetricsTally) => number): number {
-    let total = 0;
-    for (const source of this.sources) total += of(source);
-    return total;
+  /** One histogram's series: `of` each agent's counts, in each label set. */
+  private byAgent(of: (counts: AgentCounts) => Buckets): HistogramSeries[] {
+    const series: HistogramSeries[] = [];
+    for (const { labels, agents } of this.totals().labelSets.values())
+      for (const [agent, counts] of agents) series.push({ labels: { ...labels, agent }, buckets: of(counts) });
+    return series;
+  }
+
+  /** Sets `gauge` to the tasks ready or running now in each label set ever counted: 0 for one with none. */
+  private setOpen(gauge: Gauge<string>, which: 'ready' | 'running'): void {
+    const open = new Map<string, number>();
+    for (const source of this.sources) source.addOpen(which, open);
+    gauge.reset();
+    for (const { key, labels } of this.totals().labelSets.values()) gauge.set(labels, open.get(key) ?? 0);
   }
 }

@@ -2,7 +2,7 @@
  * A Prometheus histogram counted in plain arrays and read by a prom-client Registry when it is
  * scraped. prom-client's own `Histogram` hashes the label values on every observation, which
  * cost more than a short task's whole run; here an observation is a few comparisons and two
- * additions. {@link Buckets} holds one series (one agent); {@link TallyHistogram} is the metric
+ * additions. {@link Buckets} holds one series (one agent, in one label set); {@link TallyHistogram} is the metric
  * a registry serves, summing the buckets it is given when read. It keeps no observations of its
  * own, and offers none of prom-client's histogram methods (`observe`, `startTimer`, exemplars).
  */
@@ -36,6 +36,12 @@ export class Buckets {
   }
 }
 
+/** One series of a histogram: its labels (`le` aside) and its observations. */
+export interface HistogramSeries {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly buckets: Buckets;
+}
+
 /** One line of a histogram as a prom-client Registry reads it. */
 interface HistogramValue {
   readonly labels: Readonly<Record<string, string | number>>;
@@ -59,23 +65,23 @@ export class TallyHistogram {
   constructor(
     readonly name: string,
     readonly help: string,
-    /** The series now, by agent: read at every scrape. */
-    private readonly read: () => ReadonlyMap<string, Buckets>,
+    /** The series now: read at every scrape. */
+    private readonly read: () => Iterable<HistogramSeries>,
   ) {}
 
   /** The metric as prom-client's Registry reads it (`registry.metrics()`, `getMetricsAsJSON()`). */
   get(): Promise<HistogramReading> {
     const values: HistogramValue[] = [];
-    for (const [agent, buckets] of this.read()) {
+    for (const { labels, buckets } of this.read()) {
       if (buckets.count === 0) continue; // e.g. the tasks that never started: no attempt to time
       let cumulative = 0;
       buckets.bounds.forEach((bound, bucket) => {
         cumulative += buckets.perBucket[bucket];
-        values.push({ labels: { le: bound, agent }, value: cumulative, metricName: `${this.name}_bucket` });
+        values.push({ labels: { le: bound, ...labels }, value: cumulative, metricName: `${this.name}_bucket` });
       });
-      values.push({ labels: { le: '+Inf', agent }, value: buckets.count, metricName: `${this.name}_bucket` });
-      values.push({ labels: { agent }, value: buckets.sum, metricName: `${this.name}_sum` });
-      values.push({ labels: { agent }, value: buckets.count, metricName: `${this.name}_count` });
+      values.push({ labels: { le: '+Inf', ...labels }, value: buckets.count, metricName: `${this.name}_bucket` });
+      values.push({ labels, value: buckets.sum, metricName: `${this.name}_sum` });
+      values.push({ labels, value: buckets.count, metricName: `${this.name}_count` });
     }
     return Promise.resolve({ name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values });
   }
