@@ -8,7 +8,8 @@ import { multiScenarioArb, type MultiScenario, singleScenarioArb, type SingleSce
 
 /**
  * Property-based fault injection in virtual time: random DAGs, agents that succeed late, throw,
- * reject, error, hang, time out, warn or go critical, random retry policies, time
+ * reject, error (some asking for no retry, a wait, or a pause of their limits), hang, time out,
+ * warn or go critical, random retry policies, time
  * limits, named limits (concurrency and rate windows), task weights, trigger rules and
  * cancellation points, one run or several on one scheduler; and DAGs the scheduler must refuse. Every run is checked against the
  * invariants of `support/invariants.ts`; a failure prints fast-check's seed, path and shrunk
@@ -24,6 +25,7 @@ async function holds(scenario: SingleScenario | MultiScenario): Promise<void> {
 const SINGLE = 500;
 const POLLING = 100;
 const MULTI = 160;
+const HINTED = 100;
 const REFUSALS = 300;
 /**
  * Real-time limits per property at the default scale: about 4× what each takes on the slowest
@@ -32,6 +34,7 @@ const REFUSALS = 300;
 const SINGLE_LIMIT = 120_000;
 const POLLING_LIMIT = 40_000;
 const MULTI_LIMIT = 80_000;
+const HINTED_LIMIT = 40_000;
 const REFUSALS_LIMIT = 40_000;
 
 describe('scheduler invariants under generated faults (virtual time)', () => {
@@ -66,6 +69,17 @@ describe('scheduler invariants under generated faults (virtual time)', () => {
   );
 
   it(
+    "should hold for several runs at once whose agents' errors often ask for no retry, a wait, or a pause of their limits",
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(multiScenarioArb({ maxTasks: 60, hints: 'often' }), holds),
+        propertyParameters(HINTED, HINTED_LIMIT),
+      );
+    },
+    testTimeout(HINTED_LIMIT),
+  );
+
+  it(
     'should refuse, naming every problem, DAGs too heavy for the run or naming undeclared limits, and run the others',
     async () => {
       await fc.assert(
@@ -83,7 +97,8 @@ describe('scheduler invariants under generated faults (virtual time)', () => {
     if (process.env.RXDAG_PROPERTY_STATS === '1') {
       process.stdout.write(
         `property suite: ${totals.runs} runs, ${totals.tasks} tasks, ${totals.attempts} attempts, ${totals.events} events checked; outcomes: ${totals.succeeded} succeeded, ${totals.failed} failed, ${totals.cancelled} cancelled; ` +
-          `starts needing limits ${totals.limitedStarts} (${totals.limitedWaits} of them waited), heavier than 1 ${totals.heavyStarts}, with a trigger rule ${totals.ruleStarts}; skipped by their own rule ${totals.ruleSkips}; ` +
+          `starts needing limits ${totals.limitedStarts} (${totals.limitedWaits} of them waited, ${totals.pausedStarts} for a pause), heavier than 1 ${totals.heavyStarts}, with a trigger rule ${totals.ruleStarts}; skipped by their own rule ${totals.ruleSkips}; ` +
+          `retry hints: ${totals.askedNoRetry} tasks failed early as asked, ${totals.askedWaits} retries waited as asked, ${totals.pauses} pauses of limits; ` +
           `DAGs refused ${totals.refused}, accepted ${totals.accepted}\n`,
       );
     }

@@ -13,6 +13,7 @@ import {
 } from '../../src';
 import { eventLogViolations } from '../cli/support/eventLogInvariants';
 import { propertyParameters } from './support/config';
+import { hintProperties } from './support/retryHints';
 import { buildDag, behaviourOf, type DepState, effectiveRule, ruleHolds } from './support/model';
 import { dagArb, failurePolicyArb, kindsArb, type Behaviour } from './support/scenario';
 
@@ -43,7 +44,11 @@ function playReal(behaviour: Behaviour, ctx: TaskContext): unknown {
         ? of(ctx.id)
         : hops(behaviour.kind === 'hang' ? 1 : behaviour.delay).then(() => ctx.id);
     case 'fail':
-      return failWith(behaviour.via, new Error(`boom ${ctx.id}`));
+      // with the retry hints it carries (no limits here: a pause holds nothing)
+      return failWith(
+        behaviour.via,
+        Object.assign(new Error(`boom ${ctx.id}`), behaviour.hint === undefined ? {} : hintProperties(behaviour.hint)),
+      );
     case 'warning':
       return failWith(behaviour.via, new AgentError('careful', { severity: 'warning', output: ctx.id }));
     case 'critical':

@@ -9,11 +9,11 @@ import { multiScenarioArb, type MultiScenario, singleScenarioArb, type SingleSce
 
 /**
  * The property-based invariant suite in its remote mode: scenarios from the same generator as
- * `properties.spec.ts` (random DAGs, misbehaving agents, retry policies, time limits, named
- * limits, weights, trigger rules, cancellations, several runs on one scheduler with shutdowns),
- * with every agent kind served through `remoteAgent` → BullMQ → `startWorker` (two workers in this
- * process, a Redis key prefix per scenario, closed and deleted after it), in real time: each
- * generated millisecond lasts `UNIT_MS` real ones. Fewer runs than in virtual time, since each
+ * `properties.spec.ts` (random DAGs, misbehaving agents, retry policies and the retry hints of
+ * agents' errors, time limits, named limits, weights, trigger rules, cancellations, several runs
+ * on one scheduler with shutdowns), with every agent kind served through `remoteAgent` → BullMQ
+ * → `startWorker` (two workers in this process, a Redis key prefix per scenario, closed and
+ * deleted after it), in real time: each generated millisecond lasts `UNIT_MS` real ones. Fewer runs than in virtual time, since each
  * takes real time. The invariants, and which of them hold with a real-time tolerance or in a
  * remote form, are in `support/remoteInvariants.ts`. A failure prints fast-check's seed, path
  * and counterexample (in generated ms), then every violation, times shown from the scenario's start.
@@ -21,9 +21,11 @@ import { multiScenarioArb, type MultiScenario, singleScenarioArb, type SingleSce
 
 const SINGLE = 14;
 const MULTI = 5;
+const HINTED = 10;
 /** Real-time limits per property at the default scale: a few times what each takes on a busy 2-core machine. */
 const SINGLE_LIMIT = 45_000;
 const MULTI_LIMIT = 25_000;
+const HINTED_LIMIT = 25_000;
 
 describeRedis('scheduler invariants with remote attempts on BullMQ workers (real time)', (env) => {
   let scenarios = 0;
@@ -58,16 +60,25 @@ describeRedis('scheduler invariants with remote attempts on BullMQ workers (real
     testTimeout(MULTI_LIMIT),
   );
 
+  it(
+    "should hold for several runs at once whose agents' errors often ask for no retry, a wait, or a pause of their limits, on workers",
+    async () => {
+      await fc.assert(fc.asyncProperty(multiScenarioArb({ maxTasks: 6, hints: 'often' }), holds), propertyParameters(HINTED, HINTED_LIMIT));
+    },
+    testTimeout(HINTED_LIMIT),
+  );
+
   it('should have run every generated scenario to its end', () => {
-    expect(scenarios).toBeGreaterThanOrEqual(SINGLE + MULTI);
-    expect(totals.runs).toBeGreaterThanOrEqual(SINGLE + MULTI);
+    expect(scenarios).toBeGreaterThanOrEqual(SINGLE + MULTI + HINTED);
+    expect(totals.runs).toBeGreaterThanOrEqual(SINGLE + MULTI + HINTED);
   });
 
   afterAll(() => {
     if (process.env.RXDAG_PROPERTY_STATS === '1') {
       process.stdout.write(
         `remote property suite: ${scenarios} scenarios, ${totals.runs} runs, ${totals.tasks} tasks, ${totals.attempts} attempts on workers, ${totals.events} events checked; ` +
-          `outcomes: ${totals.succeeded} succeeded, ${totals.failed} failed, ${totals.cancelled} cancelled\n`,
+          `outcomes: ${totals.succeeded} succeeded, ${totals.failed} failed, ${totals.cancelled} cancelled; ` +
+          `retry hints: ${totals.askedNoRetry} tasks failed early as asked, ${totals.askedWaits} retries waited as asked, ${totals.pauses} pauses of limits (${totals.pausedStarts} starts waited for one)\n`,
       );
     }
   });

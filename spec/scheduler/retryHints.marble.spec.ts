@@ -176,6 +176,30 @@ describe('retry hints of a failed attempt', () => {
     ]);
   });
 
+  it('should pause nothing for a critical error: it ends its run and asks nothing of the others', () => {
+    const events: DagEvent[] = [];
+    const scheduler = testScheduler();
+    scheduler.run(({ cold }) => {
+      const shared = createScheduler({
+        healthCheckIntervalMs: 0,
+        scheduler,
+        limits: { api: { concurrency: 2 } },
+        agents: {
+          api: ({ id }) =>
+            id === 'a'
+              ? cold('--#', undefined, new AgentError('fatal', { severity: 'critical', retryAfterMs: 50, pauseLimits: true }))
+              : cold('-(x|)'),
+        },
+      });
+      shared
+        .submit(defineDag({ id: 'p', tasks: [{ id: 'a', agent: 'api', limits: ['api'] }] }), { runId: 'one' })
+        .subscribe((e) => events.push(e));
+      const other = defineDag({ id: 'q', tasks: [{ id: 'x', agent: 'api', limits: ['api'] }] });
+      scheduler.schedule(() => shared.submit(other, { runId: 'two' }).subscribe((e) => events.push(e)), 5);
+    });
+    expect(events.find((e) => e.type === 'task.started' && e.runId === 'two')?.at).toBe(5);
+  });
+
   it('should pause nothing for an error that does not ask, nor for pauseLimits without a wait', () => {
     const run = (error: unknown) => {
       const events = collectIn((cold, scheduler) =>
@@ -198,6 +222,7 @@ describe('retry hints of a failed attempt', () => {
       return events.find((e) => e.type === 'task.started' && e.taskId === 'b')?.at;
     };
     expect(run(new AgentError('429', { retryAfterMs: 50 }))).toBe(2);
+    expect(run(new AgentError('429', { retryAfterMs: 50, pauseLimits: true, severity: 'warning' }))).toBe(2);
     expect(run(Object.assign(new Error('429'), { pauseLimits: true }))).toBe(2);
     expect(run(Object.assign(new Error('429'), { retryAfterMs: 50, pauseLimits: true }))).toBe(52);
   });

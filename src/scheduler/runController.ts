@@ -261,7 +261,8 @@ export class RunController {
       retryAfterMs,
     );
     // the service behind the task's limits refuses work for a while: so does every limit it names
-    if (hint.pauseLimits) for (const limit of attempt.limits) limit.pause(failed.at + hint.retryAfterMs!);
+    // (an `error`'s hint only, as its retry hints: a critical error ends the run and asks nothing)
+    if (hint.pauseLimits && route.severity === 'error') for (const limit of attempt.limits) limit.pause(failed.at + hint.retryAfterMs!);
     if (route.kind === 'retry') this.retries.wait(task, attempt.attempt + 1, route.backoffMs);
     else if (route.then === 'end-run') this.endEarly('failed');
     else this.readiness.afterFailure(task);

@@ -1,7 +1,8 @@
 import { catchError, finalize, type Observable, type Subscription, throwError } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
-import { AgentError, syncAgent, type TaskContext } from '../../../src';
-import type { Behaviour, Thrown, UnsafeOutput } from './scenario';
+import { AgentError, type Severity, syncAgent, type TaskContext } from '../../../src';
+import { hintProperties, isRetryWait } from './retryHints';
+import type { Behaviour, RetryHintGen, Thrown, UnsafeOutput } from './scenario';
 
 /**
  * Scripted agent behaviours, played in virtual time. Every attempt is tracked from the call to
@@ -48,14 +49,14 @@ export function warningOutput(taskId: string, attempt: number): { readonly warne
   return { warned: taskId, attempt };
 }
 
-/** The value a `fail` behaviour throws. */
-export function thrownValue(thrown: Thrown, taskId: string, attempt: number): unknown {
+/** The value a `fail` behaviour throws: an object carries its retry hint, a primitive cannot. */
+export function thrownValue(thrown: Thrown, taskId: string, attempt: number, hint: RetryHintGen | undefined): unknown {
   const message = `boom ${taskId} #${attempt}`;
   switch (thrown) {
     case 'error':
-      return new Error(message);
+      return hint === undefined ? new Error(message) : Object.assign(new Error(message), hintProperties(hint));
     case 'agentError':
-      return new AgentError(message);
+      return agentError(message, {}, hint);
     case 'string':
       return message;
     case 'number':
@@ -65,12 +66,43 @@ export function thrownValue(thrown: Thrown, taskId: string, attempt: number): un
     case 'null':
       return null;
     case 'object':
-      return { code: 'E_BOOM', attempt };
+      return thrownObject(attempt, hint);
   }
 }
 
+/** The plain object a `fail` behaviour throws: a code, the attempt, and its retry hint. */
+function thrownObject(attempt: number, hint: RetryHintGen | undefined): Record<string, unknown> {
+  return { code: 'E_BOOM', attempt, ...(hint === undefined ? {} : hintProperties(hint)) };
+}
+
+/**
+ * An `AgentError` with a retry hint: what its constructor takes (`retry: false`, a wait,
+ * `pauseLimits` with it) as options; what it refuses (a wait that is no wait, `pauseLimits`
+ * without one) set on the error afterwards, as any error may carry it.
+ */
+function agentError(
+  message: string,
+  options: { readonly severity?: Severity; readonly output?: unknown },
+  hint: RetryHintGen | undefined,
+): AgentError {
+  if (hint === undefined) return new AgentError(message, options);
+  const wait = isRetryWait(hint.retryAfterMs) ? hint.retryAfterMs : undefined;
+  const error = new AgentError(message, {
+    ...options,
+    retry: hint.noRetry ? false : undefined,
+    retryAfterMs: wait,
+    pauseLimits: hint.pauseLimits && wait !== undefined,
+  });
+  return wait === undefined ? Object.assign(error, hintProperties(hint)) : error;
+}
+
 /** The `{ name, message }` the scheduler must report for a thrown value. */
-export function expectedErrorInfo(thrown: Thrown, taskId: string, attempt: number): { readonly name: string; readonly message: string } {
+export function expectedErrorInfo(
+  thrown: Thrown,
+  taskId: string,
+  attempt: number,
+  hint: RetryHintGen | undefined,
+): { readonly name: string; readonly message: string } {
   const message = `boom ${taskId} #${attempt}`;
   const nonError = (text: string) => ({ name: 'NonError', message: `agent threw a non-Error value: ${text}` });
   switch (thrown) {
@@ -87,7 +119,7 @@ export function expectedErrorInfo(thrown: Thrown, taskId: string, attempt: numbe
     case 'null':
       return nonError('null');
     case 'object':
-      return nonError(JSON.stringify({ code: 'E_BOOM', attempt }));
+      return nonError(JSON.stringify(thrownObject(attempt, hint)));
   }
 }
 
@@ -250,15 +282,19 @@ export function playBehaviour(time: AttemptPlay, ctx: TaskContext, behaviour: Be
     case 'empty':
       return time.emit(behaviour.delay, []);
     case 'fail':
-      return fail(behaviour.via, behaviour.delay, thrownValue(behaviour.thrown, ctx.id, ctx.attempt));
+      return fail(behaviour.via, behaviour.delay, thrownValue(behaviour.thrown, ctx.id, ctx.attempt, behaviour.hint));
     case 'warning':
       return fail(
         behaviour.via,
         behaviour.delay,
-        new AgentError(`warn ${ctx.id} #${ctx.attempt}`, { severity: 'warning', output: warningOutput(ctx.id, ctx.attempt) }),
+        agentError(`warn ${ctx.id} #${ctx.attempt}`, { severity: 'warning', output: warningOutput(ctx.id, ctx.attempt) }, behaviour.hint),
       );
     case 'critical':
-      return fail(behaviour.via, behaviour.delay, new AgentError(`critical ${ctx.id} #${ctx.attempt}`, { severity: 'critical' }));
+      return fail(
+        behaviour.via,
+        behaviour.delay,
+        agentError(`critical ${ctx.id} #${ctx.attempt}`, { severity: 'critical' }, behaviour.hint),
+      );
     case 'hang':
       return behaviour.via === 'cold' ? time.never() : time.thenable(0, undefined);
     case 'unsafe':

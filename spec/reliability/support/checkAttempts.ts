@@ -3,14 +3,16 @@ import type { TaskEvent } from '../../../src';
 import { expectedErrorInfo, expectedOutput, warningOutput } from './agents';
 import type { Observation, RunRecord } from './observation';
 import { behaviourOf, effectiveTimeout, expectedBackoff, settleDelay, type TaskModel } from './model';
+import { askedHint, type AskedHint, hintOfFailure, NO_HINT } from './retryHints';
 import type { Violations } from './taskEvents';
 
 /**
- * Per-task checks of attempts: numbering, retry policy, backoff, stuck reports, and the oracle
- * that says how each attempt must end given how its agent behaved.
+ * Per-task checks of attempts: numbering, retry policy and the retry hints of each failed
+ * attempt's error, the wait before each retry, stuck reports, and the oracle that says how each
+ * attempt must end given how its agent behaved.
  */
 
-/** Attempts, retries, backoff and the per-attempt oracle. */
+/** Attempts, retries, the wait before each (asked for, else the backoff) and the per-attempt oracle. */
 export function checkAttempts(
   o: Observation,
   run: RunRecord,
@@ -41,8 +43,11 @@ export function checkAttempts(
       if (next === undefined) v.push(`${tag}: failed with willRetry, then nothing`);
       else if (next.type === 'task.retrying') {
         if (next.attempt !== e.attempt + 1) v.push(`${tag}: retrying as attempt ${next.attempt} after attempt ${e.attempt}`);
-        const backoff = expectedBackoff(task.retry, e.attempt);
-        if (!within(next.at, e.at + backoff)) v.push(`${tag}: retrying at ${next.at}, expected ${e.at} + backoff ${backoff}`);
+        // the wait the failed attempt's error asked for replaces the backoff
+        const asked = hintOfFailure(behaviourOf(task, e.attempt), e).retryAfterMs;
+        const wait = asked ?? expectedBackoff(task.retry, e.attempt);
+        if (!within(next.at, e.at + wait))
+          v.push(`${tag}: retrying at ${next.at}, expected ${e.at} + ${asked === undefined ? 'backoff' : 'retryAfterMs'} ${wait}`);
       } else if (next.type !== 'task.cancelled') v.push(`${tag}: ${next.type} after a failure with willRetry`);
     } else if (e.type === 'task.stuck') {
       const start = [...list.slice(0, i)].reverse().find((x) => x.type === 'task.started');
@@ -98,7 +103,14 @@ function checkOutcome(
     );
   }
   const willRetry = n < task.retry.attempts;
-  const failedAs = (e: TaskEvent | undefined, name: string, severity: 'error' | 'critical', message?: string) => {
+  // `hint`: what the attempt's own error asked for (none when its time limit failed it)
+  const failedAs = (
+    e: TaskEvent | undefined,
+    name: string,
+    severity: 'error' | 'critical',
+    message?: string,
+    hint: AskedHint = NO_HINT,
+  ) => {
     if (e?.type !== 'task.failed') {
       v.push(`${tag}: expected task.failed (${name}), got ${e?.type}`);
       return;
@@ -107,9 +119,14 @@ function checkOutcome(
     if (message !== undefined && e.error.message !== message)
       v.push(`${tag}: failed with message "${e.error.message.slice(0, 80)}", expected "${message}"`);
     if (e.severity !== severity) v.push(`${tag}: failed with severity ${e.severity}, expected ${severity}`);
-    const retry = severity === 'error' && willRetry;
+    const retry = severity === 'error' && willRetry && !hint.noRetry;
     if (e.willRetry !== retry)
-      v.push(`${tag}: willRetry ${e.willRetry}, expected ${retry} (attempt ${n} of ${task.retry.attempts}, ${severity})`);
+      v.push(
+        `${tag}: willRetry ${e.willRetry}, expected ${retry} (attempt ${n} of ${task.retry.attempts}, ${severity}${hint.noRetry ? ', its error asked for no retry' : ''})`,
+      );
+    // a retry that waits what the error asked says so; nothing else carries a wait
+    const asked = retry ? hint.retryAfterMs : undefined;
+    if (e.retryAfterMs !== asked) v.push(`${tag}: task.failed says retryAfterMs ${e.retryAfterMs}, expected ${asked}`);
     if (e.at !== outcome.at) v.push(`${tag}: task.failed at ${e.at} after its outcome at ${outcome.at}`);
   };
   if (outcome.type === 'task.timed-out') {
@@ -160,8 +177,8 @@ function checkOutcome(
       completedWith(outcome, warningOutput(task.id, n), { name: 'AgentError', message: `warn ${task.id} #${n}` });
       return;
     case 'fail': {
-      const info = expectedErrorInfo(behaviour.thrown, task.id, n);
-      failedAs(outcome, info.name, 'error', info.message);
+      const info = expectedErrorInfo(behaviour.thrown, task.id, n, behaviour.hint);
+      failedAs(outcome, info.name, 'error', info.message, askedHint(behaviour));
       return;
     }
     case 'critical':

@@ -1,5 +1,6 @@
 import type { LimitModel, TaskModel } from './model';
 import type { Observation } from './observation';
+import { LimitPauses } from './limitPauses';
 import { eventsByTask, type Violations } from './taskEvents';
 
 /** Checks over the scheduler as a whole: units and limits, idle room, and agent calls against task.started. */
@@ -55,14 +56,18 @@ class Held {
 /**
  * Fold of the starts and ends of attempts in global order: at every start, the units running
  * (each attempt its task's weight) fit `maxConcurrency`, its kind's capacity and each named
- * limit's concurrency, and no rate window `(t − intervalMs, t]` holds more than `limit` units of
- * starts, over every run of the scheduler.
+ * limit's concurrency, no rate window `(t − intervalMs, t]` holds more than `limit` units of
+ * starts, and none of its limits is paused by a failed attempt's error, over every run of the
+ * scheduler. (In real time a start may be stamped `earlyMs` before the clock reading that let it
+ * start.)
  */
 export function checkConcurrency(o: Observation, v: Violations): void {
   const models = modelsOf(o);
   const running = new Map<string, TaskModel>(); // run/task -> its model
   const held = new Held();
   const windows = rateWindows(o);
+  const pauses = new LimitPauses();
+  const early = o.tolerance?.earlyMs ?? 0;
   for (const event of o.global) {
     const key = 'taskId' in event ? `${event.runId}/${event.taskId}` : '';
     if (event.type === 'task.started') {
@@ -77,6 +82,9 @@ export function checkConcurrency(o: Observation, v: Violations): void {
       if (capacity !== undefined && held.byKind.get(task.kind)! > capacity)
         v.push(`t=${event.at}: ${held.byKind.get(task.kind)} units of ${task.kind} running (events), capacity ${capacity}`);
       for (const name of task.limits) {
+        const until = pauses.pausedAt(name, event.at + early);
+        if (until !== undefined)
+          v.push(`t=${event.at}: ${key} started under limit ${JSON.stringify(name)}, which a failed attempt's error paused until ${until}`);
         const limit = o.limits.get(name);
         if (limit?.concurrency !== undefined && held.byLimit.get(name)! > limit.concurrency)
           v.push(
@@ -97,6 +105,10 @@ export function checkConcurrency(o: Observation, v: Violations): void {
         running.delete(key);
         held.give(task, task.weight);
       }
+      if (event.type === 'task.failed') {
+        const failed = models.get(key);
+        if (failed !== undefined) pauses.failed(failed, event);
+      }
     } else if (event.type === 'agent.available') {
       if (o.kinds.get(event.agent)?.capacity === undefined)
         v.push(`${event.runId}: agent.available for ${event.agent}, which has no capacity`);
@@ -107,18 +119,20 @@ export function checkConcurrency(o: Observation, v: Violations): void {
 
 /**
  * Event mode dispatches as soon as there is room: at the end of every frame, and at every moment
- * a rate window lets a start out of it, no run may have a dispatch class (its tasks of one kind
- * needing the same limits) whose heaviest ready task fits in the free units of `maxConcurrency`,
- * of its kind's capacity, of each of its limits' concurrency and rate window. (The heaviest: the
- * class's first task, which the others wait behind, is no heavier.) Unless it leaves room for a
- * heavier waiting task: a task heavier than one unit that does not fit holds what it is short of,
- * and a task that fits may wait while it needs something the heavy one is short of now (so
- * lighter tasks arriving without end cannot starve a heavy one).
+ * a rate window lets a start out of it or a limit's pause ends, no run may have a dispatch class
+ * (its tasks of one kind needing the same limits) whose heaviest ready task fits in the free
+ * units of `maxConcurrency`, of its kind's capacity, of each of its limits' concurrency and rate
+ * window, none of its limits paused by a failed attempt's error (see `LimitPauses`). (The
+ * heaviest: the class's first task, which the others wait behind, is no heavier.) Unless it
+ * leaves room for a heavier waiting task: a task heavier than one unit that does not fit holds
+ * what it is short of, and a task that fits may wait while it needs something the heavy one is
+ * short of now (so lighter tasks arriving without end cannot starve a heavy one).
  *
  * In real time a frame is not one time: `turnEnds` then holds the indexes of `o.global` after
  * which the scheduler's reaction ended (the event loop went on to timers or I/O), and the moments
- * a rate window opens are not checked, since the wake-up is a real timer that fires as late as
- * the machine is busy (the next turn's end still catches a start forgotten for good).
+ * a rate window opens or a pause ends are not checked, since the wake-up is a real timer that
+ * fires as late as the machine is busy (the next turn's end still catches a start forgotten for
+ * good).
  */
 export function checkWorkConserving(o: Observation, v: Violations, turnEnds?: ReadonlySet<number>): void {
   const models = modelsOf(o);
@@ -127,7 +141,11 @@ export function checkWorkConserving(o: Observation, v: Violations, turnEnds?: Re
   const running = new Map<string, TaskModel>();
   const held = new Held();
   const windows = rateWindows(o);
-  const opening: number[] = []; // times a start leaves its rate window, ascending
+  const opening: number[] = []; // times a start leaves its rate window or a pause ends, ascending
+  const pauses = new LimitPauses();
+  const pauseEnds = new Set<number>(); // the times in `opening` a pause ends, to say so
+  // in real time a pause is taken to last `earlyMs` longer: the stamps it is judged by may be early
+  const paused = (name: string, at: number): boolean => pauses.pausedAt(name, at - (o.tolerance?.earlyMs ?? 0)) !== undefined;
   const fits = (task: TaskModel, at: number): boolean => {
     const capacity = o.kinds.get(task.kind)?.capacity ?? Number.POSITIVE_INFINITY;
     if (held.total + task.weight > o.options.maxConcurrency) return false;
@@ -136,6 +154,7 @@ export function checkWorkConserving(o: Observation, v: Violations, turnEnds?: Re
       const limit = o.limits.get(name);
       if (limit === undefined) return false;
       if ((held.byLimit.get(name) ?? 0) + task.weight > (limit.concurrency ?? Number.POSITIVE_INFINITY)) return false;
+      if (paused(name, at)) return false;
       const window = windows.get(name);
       return window === undefined || window.unitsAt(at) + task.weight <= window.limit.rate.limit;
     });
@@ -149,6 +168,7 @@ export function checkWorkConserving(o: Observation, v: Violations, turnEnds?: Re
       if (!heavy.limits.includes(name)) return false;
       const limit = o.limits.get(name);
       if ((held.byLimit.get(name) ?? 0) + heavy.weight > (limit?.concurrency ?? Number.POSITIVE_INFINITY)) return true;
+      if (paused(name, at)) return true;
       const window = windows.get(name);
       return window !== undefined && window.unitsAt(at) + heavy.weight > window.limit.rate.limit;
     });
@@ -162,7 +182,8 @@ export function checkWorkConserving(o: Observation, v: Violations, turnEnds?: Re
       const { key: heaviestKey, task: heaviest } = first;
       const limits = heaviest.limits.map((name) => {
         const window = windows.get(name);
-        return `${JSON.stringify(name)} ${held.byLimit.get(name) ?? 0}/${o.limits.get(name)?.concurrency ?? '∞'}${window === undefined ? '' : `, ${window.unitsAt(at)}/${window.limit.rate.limit} in its window`}`;
+        const until = pauses.pausedAt(name, at);
+        return `${JSON.stringify(name)} ${held.byLimit.get(name) ?? 0}/${o.limits.get(name)?.concurrency ?? '∞'}${window === undefined ? '' : `, ${window.unitsAt(at)}/${window.limit.rate.limit} in its window`}${until === undefined ? '' : `, paused until ${until}`}`;
       });
       v.push(
         `t=${at} (${why}): ${heaviestKey} (weight ${heaviest.weight}, kind ${heaviest.kind}${limits.length > 0 ? `, limits ${limits.join('; ')}` : ''}) waits with ${held.total}/${o.options.maxConcurrency} units running and ${held.byKind.get(heaviest.kind) ?? 0}/${o.kinds.get(heaviest.kind)?.capacity ?? '∞'} of its kind`,
@@ -178,7 +199,7 @@ export function checkWorkConserving(o: Observation, v: Violations, turnEnds?: Re
     while (opening.length > 0 && opening[0]! < event.at) {
       const at = opening.shift()!;
       while (opening[0] === at) opening.shift();
-      if (turnEnds === undefined && check(at, 'a rate window opens')) return;
+      if (turnEnds === undefined && check(at, pauseEnds.has(at) ? 'a pause ends' : 'a rate window opens')) return;
     }
     if ('taskId' in event) {
       const key = `${event.runId}/${event.taskId}`;
@@ -209,10 +230,16 @@ export function checkWorkConserving(o: Observation, v: Violations, turnEnds?: Re
           case 'task.completed':
           case 'task.failed':
           case 'task.cancelled':
-          case 'task.skipped':
+          case 'task.skipped': {
             waiting.get(cls)?.remove(key);
             if (running.delete(key)) held.give(task, task.weight);
+            const until = event.type === 'task.failed' ? pauses.failed(task, event) : undefined;
+            if (until !== undefined && until > event.at) {
+              opening.splice(sortedIndex(opening, until), 0, until);
+              pauseEnds.add(until);
+            }
             break;
+          }
           default:
             break;
         }

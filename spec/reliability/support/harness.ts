@@ -16,6 +16,7 @@ import {
 import { type AgentCall, type AgentStage, play } from './agents';
 import { calledTask, scriptOf } from './calledTask';
 import {
+  behaviourOf,
   buildDag,
   type DagModel,
   kindName,
@@ -27,6 +28,8 @@ import {
   workBound,
 } from './model';
 import { type Observation, type RunRecord, totals } from './observation';
+import { LimitPauses } from './limitPauses';
+import { hintOfFailure } from './retryHints';
 import { checkUpstream } from './upstreamCheck';
 import type { CancelGen, KindGen, MultiScenario, SingleScenario } from './scenario';
 import { tagLibraryWork, testScheduler } from '../../support/virtualTime';
@@ -438,6 +441,9 @@ export function submitPlanned(plan: PlannedRun, shared: Scheduler | undefined, o
   });
 }
 
+/** The pauses of each observation's limits so far, for the totals only. */
+const pausesSeen = new WeakMap<Observation, LimitPauses>();
+
 /**
  * Records one event of a run: in the run's log and the global one, in the totals, and in the
  * run's model (outputs for the upstream check, spawned tasks joining the DAG). `queuedAt` holds
@@ -454,6 +460,8 @@ export function recordEvent(
   run.events.push(event);
   observation.global.push(event);
   totals.events++;
+  let pauses = pausesSeen.get(observation);
+  if (pauses === undefined) pausesSeen.set(observation, (pauses = new LimitPauses()));
   switch (event.type) {
     case 'task.started': {
       const task = run.tasks.get(event.taskId);
@@ -461,7 +469,19 @@ export function recordEvent(
       if (task !== undefined && task.weight > 1) totals.heavyStarts++;
       if (task?.when !== undefined) totals.ruleStarts++;
       const queued = queuedAt.get(`${run.runId}/${event.taskId}`);
-      if (queued !== undefined && queued < event.at && task !== undefined && task.limits.length > 0) totals.limitedWaits++;
+      if (queued !== undefined && queued < event.at && task !== undefined && task.limits.length > 0) {
+        totals.limitedWaits++;
+        if (task.limits.some((name) => (pauses.lastEnd(name) ?? Number.NEGATIVE_INFINITY) > queued)) totals.pausedStarts++;
+      }
+      break;
+    }
+    case 'task.failed': {
+      const task = run.tasks.get(event.taskId);
+      if (task === undefined) break;
+      const hint = hintOfFailure(behaviourOf(task, event.attempt), event);
+      if (hint.noRetry && !event.willRetry && event.severity === 'error' && event.attempt < task.retry.attempts) totals.askedNoRetry++;
+      if (event.retryAfterMs !== undefined) totals.askedWaits++;
+      if (pauses.failed(task, event) !== undefined) totals.pauses++;
       break;
     }
     case 'task.ready':

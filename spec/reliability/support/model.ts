@@ -1,4 +1,5 @@
 import type { DagSpec, FailurePolicy, LimitSpec, RetrySpec, TaskSpec, TriggerRule } from '../../../src';
+import { hintDelay } from './retryHints';
 import type { Behaviour, ChildGen, DagGen, KindGen, LimitsGen, SchedulerOptionsGen, SchedulingGen, ScriptedBehaviour } from './scenario';
 
 /**
@@ -368,8 +369,10 @@ export function mayHang(task: TaskModel, runTimeoutMs: number | undefined): bool
 /**
  * An upper bound on the virtual time a work-conserving scheduler needs for `task`, its retries
  * and what it spawns, run one after another: a run must be over by the sum of these. While
- * nothing runs, a ready task fits (its weight fits every ceiling) unless a rate window is full,
- * and a window empties `intervalMs` after its last start: each attempt may wait that long.
+ * nothing runs, a ready task fits (its weight fits every ceiling) unless a rate window is full
+ * or a limit is paused; a window empties `intervalMs` after its last start: each attempt may
+ * wait that long. A failed attempt's error may ask for a wait instead of the backoff and pause
+ * its task's limits as long (holding back any task on them): each attempt is given both.
  */
 export function workBound(task: TaskModel, runTimeoutMs: number | undefined, options: SchedulerOptionsGen, resources: Resources): number {
   const timeout = effectiveTimeout(task, runTimeoutMs) ?? Number.POSITIVE_INFINITY;
@@ -379,14 +382,14 @@ export function workBound(task: TaskModel, runTimeoutMs: number | undefined, opt
   for (let attempt = 1; attempt <= task.retry.attempts; attempt++) {
     const behaviour = behaviourOf(task, attempt);
     const duration = Math.min(settleDelay(behaviour), timeout);
-    bound += (Number.isFinite(duration) ? duration : 0) + expectedBackoff(task.retry, attempt) + wait + 1;
+    bound += (Number.isFinite(duration) ? duration : 0) + expectedBackoff(task.retry, attempt) + hintDelay(behaviour) + wait + 1;
     if (behaviour.kind === 'spawn') {
       for (const child of behaviour.children) {
         const childTimeout = child.timeoutMs ?? task.dagDefaults.timeoutMs ?? runTimeoutMs ?? Number.POSITIVE_INFINITY;
         const attempts = (child.retry ?? task.dagDefaults.retry)?.attempts ?? 1;
         for (const { behaviour: b } of child.script) {
           const d = Math.min(settleDelay(b), childTimeout);
-          bound += attempts * ((Number.isFinite(d) ? d : 0) + 30 + wait + 1);
+          bound += attempts * ((Number.isFinite(d) ? d : 0) + 30 + hintDelay(b) + wait + 1);
         }
       }
     }

@@ -98,6 +98,15 @@ export const totals = {
   ruleSkips: 0,
   /** Starts of tasks that need named limits and waited after they were queued (ready or retrying). */
   limitedWaits: 0,
+  /**
+   * Failures whose error's retry hints changed the policy's course: ended a task with attempts
+   * left (`retry: false`), waited `retryAfterMs` before a retry, paused limits; and starts that
+   * waited for a pause (one of their limits was paused after they were queued).
+   */
+  askedNoRetry: 0,
+  askedWaits: 0,
+  pauses: 0,
+  pausedStarts: 0,
   /** Generated DAGs refused, and accepted, by the refusal property. */
   refused: 0,
   accepted: 0,

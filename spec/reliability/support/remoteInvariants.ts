@@ -15,9 +15,9 @@ import { eventsByTask, type Violations } from './taskEvents';
  * outcome, trigger rules, attempts and retry policies, each attempt's outcome against its
  * agent's behaviour, cancellation, skips, failures list), with the tolerance real time needs
  * for the times of timed events (`Observation.tolerance`). So are the limits (`checkConcurrency`,
- * weights, named limits' concurrency and rate windows over all runs) and work conservation, at the
- * end of each turn of the event loop rather than of each virtual frame. Three invariants change
- * meaning across machines and are checked in their remote form here:
+ * weights, named limits' concurrency, rate windows and pauses over all runs) and work
+ * conservation, at the end of each turn of the event loop rather than of each virtual frame.
+ * Three invariants change meaning across machines and are checked in their remote form here:
  *
  * - agent calls: an attempt is run at most once, only after its `task.started`, on one of the
  *   workers; one that ended by its agent's outcome ran exactly once and had ended before that

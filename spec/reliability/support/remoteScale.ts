@@ -1,11 +1,13 @@
 import type { RetrySpec } from '../../../src';
 import type { RealTimeTolerance } from './observation';
+import { isRetryWait } from './retryHints';
 import type {
   Behaviour,
   CancelGen,
   ChildGen,
   DagGen,
   MultiScenario,
+  RetryHintGen,
   ScenarioBase,
   ScriptedBehaviour,
   SingleScenario,
@@ -14,11 +16,11 @@ import type {
 
 /**
  * Generated scenarios moved from virtual to real time for the remote suite: every duration a
- * scenario holds (agent delays, time limits, backoffs, rate windows, poll and health intervals,
- * cancellation and submission times, idle times) is multiplied by {@link UNIT_MS}, so the same
- * generator and the same model serve both suites, and the model's expectations come out in real
- * milliseconds. Counts (attempts, weights, `afterEvents`) are left as they are. Also the
- * tolerances real time needs. Pure data; nothing here runs a scenario.
+ * scenario holds (agent delays, time limits, backoffs, the waits errors ask for, rate windows,
+ * poll and health intervals, cancellation and submission times, idle times) is multiplied by
+ * {@link UNIT_MS}, so the same generator and the same model serve both suites, and the model's
+ * expectations come out in real milliseconds. Counts (attempts, weights, `afterEvents`) are left
+ * as they are. Also the tolerances real time needs. Pure data; nothing here runs a scenario.
  */
 
 /** Real milliseconds per generated millisecond: small enough for quick runs, large enough that delays mean something next to a Redis round trip. */
@@ -44,12 +46,22 @@ function scaleRetry(retry: RetrySpec | undefined): RetrySpec | undefined {
   };
 }
 
+/** A hint's wait in real ms; a value that is no wait stays what it is. */
+function scaleHint(hint: RetryHintGen | undefined): RetryHintGen | undefined {
+  if (hint === undefined || !isRetryWait(hint.retryAfterMs)) return hint;
+  return { ...hint, retryAfterMs: hint.retryAfterMs * UNIT_MS };
+}
+
 function scaleBehaviour(behaviour: Behaviour): Behaviour {
   switch (behaviour.kind) {
     case 'hang':
       return behaviour;
     case 'spawn':
       return { ...behaviour, delay: behaviour.delay * UNIT_MS, children: behaviour.children.map(scaleChild) };
+    case 'fail':
+    case 'warning':
+    case 'critical':
+      return { ...behaviour, delay: behaviour.delay * UNIT_MS, hint: scaleHint(behaviour.hint) };
     default:
       return { ...behaviour, delay: behaviour.delay * UNIT_MS };
   }

@@ -27,13 +27,34 @@ export type UnsafeOutput = 'bigint' | 'circular' | 'date' | 'nan' | 'function' |
 export type Behaviour =
   | { readonly kind: 'ok'; readonly delay: number; readonly via: Delivery }
   | { readonly kind: 'empty'; readonly delay: number }
-  | { readonly kind: 'fail'; readonly delay: number; readonly via: FailureDelivery; readonly thrown: Thrown }
-  | { readonly kind: 'warning'; readonly delay: number; readonly via: FailureDelivery }
-  | { readonly kind: 'critical'; readonly delay: number; readonly via: FailureDelivery }
+  | {
+      readonly kind: 'fail';
+      readonly delay: number;
+      readonly via: FailureDelivery;
+      readonly thrown: Thrown;
+      readonly hint: RetryHintGen | undefined;
+    }
+  | { readonly kind: 'warning'; readonly delay: number; readonly via: FailureDelivery; readonly hint: RetryHintGen | undefined }
+  | { readonly kind: 'critical'; readonly delay: number; readonly via: FailureDelivery; readonly hint: RetryHintGen | undefined }
   | { readonly kind: 'hang'; readonly via: 'cold' | 'thenable' }
   | { readonly kind: 'unsafe'; readonly delay: number; readonly what: UnsafeOutput }
   | { readonly kind: 'spawn'; readonly delay: number; readonly children: readonly ChildGen[] }
   | { readonly kind: 'badSpawn'; readonly delay: number; readonly how: BadSpawn };
+
+/**
+ * The retry hints a failing agent's error carries as own properties (see `AgentError`): about a
+ * quarter of the `error` failures are thrown as objects (an `Error`, an `AgentError`, a plain
+ * object) that ask by them, on top of the failures without; half the warnings and critical
+ * errors carry them to be ignored. `retryAfterMs` is mostly a wait of 0–30 ms, sometimes a value
+ * that is no hint (negative, NaN, past the longest timer, a string); `pauseLimits` without a
+ * wait is no hint either.
+ */
+export interface RetryHintGen {
+  /** `retry: false`. */
+  readonly noRetry: boolean;
+  readonly retryAfterMs: number | string | undefined;
+  readonly pauseLimits: boolean;
+}
 
 /**
  * How an invalid spawn is wrong: a duplicate id, a task heavier than the scheduler allows, or a
@@ -173,8 +194,30 @@ export const retryArb: fc.Arbitrary<RetrySpec> = fc.record(
 const optional = <T>(arb: fc.Arbitrary<T>, presentPercent = 50): fc.Arbitrary<T | undefined> =>
   fc.oneof({ weight: 100 - presentPercent, arbitrary: fc.constant(undefined) }, { weight: presentPercent, arbitrary: arb });
 
+const retryHintArb: fc.Arbitrary<RetryHintGen> = fc.record({
+  noRetry: fc.oneof({ weight: 2, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+  retryAfterMs: fc.oneof(
+    { weight: 6, arbitrary: fc.integer({ min: 0, max: 30 }) },
+    { weight: 2, arbitrary: fc.constant(undefined) },
+    { weight: 1, arbitrary: fc.constantFrom<number | string>(-1, Number.NaN, 2 ** 31, '7') },
+  ),
+  pauseLimits: fc.boolean(),
+});
+
+/** Hints a warning or a critical error carries (and the scheduler ignores), on half of them. */
+const ignoredHintArb = optional(retryHintArb, 50);
+
+/**
+ * How many failures ask something by their retry hints: `some` (about a quarter of the errors,
+ * the mix every property runs) or `often` (most of them, for the properties about hints).
+ */
+export type HintShare = 'some' | 'often';
+
+/** Weight of a failure with hints, against 8 for one without and 24 for a success. */
+const HINTED_FAILURE_WEIGHT: Readonly<Record<HintShare, number>> = { some: 3, often: 24 };
+
 /** Behaviours that spawn nothing (those of spawned tasks). */
-function plainBehaviourArb(): fc.Arbitrary<Behaviour> {
+function plainBehaviourArb(hints: HintShare): fc.Arbitrary<Behaviour> {
   return fc.oneof(
     {
       weight: 24,
@@ -192,10 +235,21 @@ function plainBehaviourArb(): fc.Arbitrary<Behaviour> {
         delay,
         via: failureDelivery,
         thrown: fc.constantFrom<Thrown>('error', 'agentError', 'string', 'number', 'undefined', 'null', 'object'),
+        hint: fc.constant(undefined),
       }),
     },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant('warning' as const), delay, via: failureDelivery }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('critical' as const), delay, via: failureDelivery }) },
+    {
+      weight: HINTED_FAILURE_WEIGHT[hints],
+      arbitrary: fc.record({
+        kind: fc.constant('fail' as const),
+        delay,
+        via: failureDelivery,
+        thrown: fc.constantFrom<Thrown>('error', 'agentError', 'object'),
+        hint: retryHintArb,
+      }),
+    },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('warning' as const), delay, via: failureDelivery, hint: ignoredHintArb }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('critical' as const), delay, via: failureDelivery, hint: ignoredHintArb }) },
     {
       weight: 3,
       arbitrary: fc.record({ kind: fc.constant('hang' as const), via: fc.constantFrom<'cold' | 'thenable'>('cold', 'thenable') }),
@@ -239,22 +293,27 @@ function schedulingArb(rulePercent: number) {
   };
 }
 
-const childArb: fc.Arbitrary<ChildGen> = fc.record({
-  kind: fc.nat(),
-  siblingPicks: fc.array(fc.nat(), { maxLength: 2 }),
-  retry: optional(retryArb),
-  timeoutMs: optional(fc.integer({ min: 1, max: 30 })),
-  script: fc.array(scripted(plainBehaviourArb()), { minLength: 1, maxLength: 2 }),
-  ...schedulingArb(25),
-});
+const childArb = (hints: HintShare): fc.Arbitrary<ChildGen> =>
+  fc.record({
+    kind: fc.nat(),
+    siblingPicks: fc.array(fc.nat(), { maxLength: 2 }),
+    retry: optional(retryArb),
+    timeoutMs: optional(fc.integer({ min: 1, max: 30 })),
+    script: fc.array(scripted(plainBehaviourArb(hints)), { minLength: 1, maxLength: 2 }),
+    ...schedulingArb(25),
+  });
 
-function behaviourArb(spawning: boolean): fc.Arbitrary<Behaviour> {
-  if (!spawning) return plainBehaviourArb();
+function behaviourArb(spawning: boolean, hints: HintShare): fc.Arbitrary<Behaviour> {
+  if (!spawning) return plainBehaviourArb(hints);
   return fc.oneof(
-    { weight: 40, arbitrary: plainBehaviourArb() },
+    { weight: 40, arbitrary: plainBehaviourArb(hints) },
     {
       weight: 1,
-      arbitrary: fc.record({ kind: fc.constant('spawn' as const), delay, children: fc.array(childArb, { minLength: 1, maxLength: 3 }) }),
+      arbitrary: fc.record({
+        kind: fc.constant('spawn' as const),
+        delay,
+        children: fc.array(childArb(hints), { minLength: 1, maxLength: 3 }),
+      }),
     },
     {
       weight: 1,
@@ -267,7 +326,7 @@ function behaviourArb(spawning: boolean): fc.Arbitrary<Behaviour> {
   );
 }
 
-function taskArb(spawning: boolean): fc.Arbitrary<TaskGen> {
+function taskArb(spawning: boolean, hints: HintShare): fc.Arbitrary<TaskGen> {
   return fc.record({
     depPicks: fc.array(fc.nat(), { maxLength: 3 }),
     kind: fc.nat(),
@@ -275,18 +334,18 @@ function taskArb(spawning: boolean): fc.Arbitrary<TaskGen> {
     timeoutMs: optional(fc.integer({ min: 1, max: 40 }), 15),
     priority: optional(fc.integer({ min: -2, max: 2 }), 25),
     estimateMs: optional(fc.integer({ min: 0, max: 50 }), 25),
-    script: fc.array(scripted(behaviourArb(spawning)), { minLength: 1, maxLength: 4 }),
+    script: fc.array(scripted(behaviourArb(spawning, hints)), { minLength: 1, maxLength: 4 }),
     ...schedulingArb(35),
   });
 }
 
-export function dagArb(maxTasks: number, spawning = true): fc.Arbitrary<DagGen> {
+export function dagArb(maxTasks: number, spawning = true, hints: HintShare = 'some'): fc.Arbitrary<DagGen> {
   return fc.record({
     shape: fc.constantFrom<Shape>('random', 'chain', 'wide', 'layered', 'tree', 'fanOutIn', 'lattice'),
     width: fc.integer({ min: 1, max: 12 }),
     reverse: fc.boolean(),
     exotic: fc.boolean(),
-    tasks: fc.array(taskArb(spawning), { minLength: 1, maxLength: maxTasks, size: 'max' }),
+    tasks: fc.array(taskArb(spawning, hints), { minLength: 1, maxLength: maxTasks, size: 'max' }),
     defaults: fc.record({ retry: optional(retryArb, 25), timeoutMs: optional(fc.integer({ min: 5, max: 40 }), 10) }),
   });
 }
@@ -342,25 +401,29 @@ export const cancelArb: fc.Arbitrary<CancelGen> = fc.record({
 
 const faultRateArb = fc.constantFrom(0, 0, 2, 10, 30, 80);
 
+/** Scenarios whose failures `often` carry hints keep most of their faults too. */
+const faultRateOf = (hints: HintShare | undefined) => (hints === 'often' ? fc.constantFrom(30, 80) : faultRateArb);
+
 export function singleScenarioArb(config: {
   readonly maxTasks: number;
   readonly mode: 'event' | 'polling' | 'any';
   readonly spawning: boolean;
+  readonly hints?: HintShare;
 }): fc.Arbitrary<SingleScenario> {
   return fc.record({
     api: fc.constantFrom<'runDag' | 'scheduler'>('runDag', 'scheduler'),
-    dag: dagArb(config.maxTasks, config.spawning),
+    dag: dagArb(config.maxTasks, config.spawning, config.hints),
     kinds: kindsArb,
     options: optionsArb(config.mode),
     limits: limitsArb,
     cancel: cancelArb,
-    faultRate: faultRateArb,
+    faultRate: faultRateOf(config.hints),
   });
 }
 
-export function multiScenarioArb(config: { readonly maxTasks: number }): fc.Arbitrary<MultiScenario> {
+export function multiScenarioArb(config: { readonly maxTasks: number; readonly hints?: HintShare }): fc.Arbitrary<MultiScenario> {
   return fc.record({
-    dags: fc.array(dagArb(config.maxTasks), { minLength: 1, maxLength: 3 }),
+    dags: fc.array(dagArb(config.maxTasks, true, config.hints), { minLength: 1, maxLength: 3 }),
     runs: fc.array(
       fc.record({
         dag: fc.nat(),
@@ -374,6 +437,6 @@ export function multiScenarioArb(config: { readonly maxTasks: number }): fc.Arbi
     options: optionsArb('any'),
     limits: limitsArb,
     shutdown: optional(fc.record({ at: fc.integer({ min: 0, max: 200 }), force: fc.boolean() }), 30),
-    faultRate: faultRateArb,
+    faultRate: faultRateOf(config.hints),
   });
 }
