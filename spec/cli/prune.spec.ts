@@ -6,6 +6,7 @@ import { postgresJournal } from '../../src/postgres';
 import { describePostgres } from '../support/postgres';
 import { ensureBuilt, runCli } from './support/builtCli';
 import { tempDir } from './support/files';
+import { rxdagInProcess } from './support/inProcessCli';
 import { storeFiles } from './support/journaledRuns';
 
 /**
@@ -72,6 +73,9 @@ async function listed(store: string): Promise<string[]> {
     .map((line) => (JSON.parse(line) as { runId: string }).runId);
 }
 
+/** The command run in this process: the same code as the built one, without a process to start (the first test and the database's run it built). */
+const inProcess = (args: readonly string[]) => rxdagInProcess(...args);
+
 describe('rxdag prune', () => {
   const tmp = tempDir();
   const open: JournalWriter[] = [];
@@ -123,7 +127,7 @@ describe('rxdag prune', () => {
     const interrupted: RunShape = { runId: 'stopped', dagId: 'd', startedAt: now - 2 * DAY };
     const store = await storeWith('refusals', [ended, interrupted, { runId: 'busy', dagId: 'd', startedAt: now - DAY, running: true }]);
 
-    const result = await runCli(['prune', 'ended', 'stopped', 'busy', 'nope', '--store', store]);
+    const result = await inProcess(['prune', 'ended', 'stopped', 'busy', 'nope', '--store', store]);
 
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
@@ -137,7 +141,7 @@ describe('rxdag prune', () => {
     expect(result.stdout).toBe(`${removedLine(ended)}\nremoved 1 run; 2 kept\n`);
     expect(await listed(store)).toEqual(['busy', 'stopped']);
 
-    const anyway = await runCli(['prune', 'stopped', 'busy', '--interrupted', '--store', store]);
+    const anyway = await inProcess(['prune', 'stopped', 'busy', '--interrupted', '--store', store]);
     expect(anyway.code).toBe(2);
     expect(anyway.stderr).toBe('rxdag: run "busy" is running: a live process owns it; wait for it to end or stop it first\n');
     expect(anyway.stdout).toBe(`${removedLine(interrupted)}\nremoved 1 run; 1 kept\n`);
@@ -157,15 +161,15 @@ describe('rxdag prune', () => {
       { runId: 'old-running', dagId: 'd', startedAt: now - 50 * DAY, running: true },
     ]);
 
-    const first = await runCli(['prune', '--older-than', '30d', '--store', store]);
+    const first = await inProcess(['prune', '--older-than', '30d', '--store', store]);
     expect(first).toMatchObject({ code: 0, stderr: '', stdout: `${removedLine(oldEnded)}\nremoved 1 run; 4 kept\n` });
 
     // 35 days; interrupted runs are candidates now
-    const second = await runCli(['prune', '--older-than', '5w', '--interrupted', '--store', store]);
+    const second = await inProcess(['prune', '--older-than', '5w', '--interrupted', '--store', store]);
     expect(second).toMatchObject({ code: 0, stderr: '', stdout: `${removedLine(oldInterrupted)}\nremoved 1 run; 3 kept\n` });
     expect(await listed(store)).toEqual(['recent', 'long-run', 'old-running']);
 
-    const none = await runCli(['prune', '--older-than', '720h', '--interrupted', '--store', store]);
+    const none = await inProcess(['prune', '--older-than', '720h', '--interrupted', '--store', store]);
     expect(none).toMatchObject({ code: 0, stderr: '', stdout: 'no runs to remove\n' });
   });
 
@@ -185,14 +189,14 @@ describe('rxdag prune', () => {
       { runId: 'nightly-5', dagId: 'nightly', startedAt: now - DAY },
     ]);
 
-    const both = await runCli(['prune', '--keep', '1', '--older-than', '55d', '--store', store]);
+    const both = await inProcess(['prune', '--keep', '1', '--older-than', '55d', '--store', store]);
     expect(both).toMatchObject({ code: 0, stderr: '', stdout: `${removedLine(runs[0]!)}\nremoved 1 run; 5 kept\n` });
 
-    const keep = await runCli(['prune', '--keep', '2', '--store', store]);
+    const keep = await inProcess(['prune', '--keep', '2', '--store', store]);
     expect(keep).toMatchObject({ code: 0, stderr: '', stdout: `${removedLine(runs[1]!)}\nremoved 1 run; 4 kept\n` });
     expect(await listed(store)).toEqual(['nightly-5', 'nightly-4', 'nightly-3', 'weekly-1']);
 
-    const zero = await runCli(['prune', '--keep', '0', '--store', store]);
+    const zero = await inProcess(['prune', '--keep', '0', '--store', store]);
     expect(zero.stdout).toMatch(/^removed nightly-4 .*\nremoved nightly-3 .*\nremoved weekly-1 .*\nremoved 3 runs; 1 kept\n$/);
     expect(await listed(store)).toEqual(['nightly-5']);
   });
@@ -204,13 +208,13 @@ describe('rxdag prune', () => {
     const store = await storeWith('dry-run', [a, b, { runId: 'c', dagId: 'd', startedAt: now, endedAt: now }]);
     const before = storeFiles(store);
 
-    const selected = await runCli(['prune', '--older-than', '30d', '--interrupted', '--dry-run', '--store', store]);
+    const selected = await inProcess(['prune', '--older-than', '30d', '--interrupted', '--dry-run', '--store', store]);
     expect(selected).toMatchObject({
       code: 0,
       stderr: '',
       stdout: `${removedLine(b, 'would remove')}\n${removedLine(a, 'would remove')}\nwould remove 2 runs; 1 kept\n`,
     });
-    const named = await runCli(['prune', 'a', '--dry-run', '--store', store]);
+    const named = await inProcess(['prune', 'a', '--dry-run', '--store', store]);
     expect(named).toMatchObject({ code: 0, stdout: `${removedLine(a, 'would remove')}\nwould remove 1 run; 2 kept\n` });
 
     expect(storeFiles(store)).toEqual(before);
@@ -221,7 +225,7 @@ describe('rxdag prune', () => {
     const store = await storeWith('bad-options', [{ runId: 'a', dagId: 'd', startedAt: now - 40 * DAY, endedAt: now - 40 * DAY }]);
     const before = storeFiles(store);
     const refused = async (...args: string[]) => {
-      const result = await runCli(['prune', ...args, '--store', store]);
+      const result = await inProcess(['prune', ...args, '--store', store]);
       expect(result).toMatchObject({ code: 2, stdout: '' });
       return result.stderr;
     };
@@ -252,13 +256,13 @@ describe('rxdag prune', () => {
 
   it('should find nothing to remove in a folder without a store, and refuse named runs there', async () => {
     const missing = tmp.file('no-store');
-    const selected = await runCli(['prune', '--older-than', '1d', '--store', missing]);
+    const selected = await inProcess(['prune', '--older-than', '1d', '--store', missing]);
     expect(selected).toMatchObject({
       code: 0,
       stderr: '',
       stdout: `no runs to remove: ${missing}/ has no journal (runs are journaled there by rxdag run)\n`,
     });
-    const named = await runCli(['prune', 'nightly-1', '--store', missing]);
+    const named = await inProcess(['prune', 'nightly-1', '--store', missing]);
     expect(named).toMatchObject({
       code: 2,
       stdout: '',
@@ -274,12 +278,12 @@ describe('rxdag prune', () => {
     writeFileSync(junk, 'not a run header\n');
     const line = `journal of run "junk" is corrupt at ${junk}:1: the header is not JSON`;
 
-    const selected = await runCli(['prune', '--older-than', '30d', '--store', store]);
+    const selected = await inProcess(['prune', '--older-than', '30d', '--store', store]);
     expect(selected.code).toBe(2);
     expect(selected.stderr).toMatch(new RegExp(`^rxdag: ${escape(line)} \\(.*\\) \\(not removed\\)\\n$`));
     expect(selected.stdout).toBe(`${removedLine(old)}\nremoved 1 run; 0 kept\n`);
 
-    const named = await runCli(['prune', 'junk', '--store', store]);
+    const named = await inProcess(['prune', 'junk', '--store', store]);
     expect(named).toMatchObject({ code: 2, stdout: 'no runs to remove\n' });
     expect(named.stderr).toMatch(new RegExp(`^rxdag: ${escape(line)} .*\\(not removed\\)\\n$`));
     expect(Object.keys(storeFiles(store))).toEqual(['junk.jsonl']);

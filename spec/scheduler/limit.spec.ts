@@ -28,11 +28,13 @@ describe('Limit', () => {
 
   it('should forget old starts in amortized constant time, however many there were', () => {
     const limit = new Limit('api', { rate: { limit: 1_000_000, intervalMs: 100 } });
+    let roomEachTime = true; // one expect for all: 200,000 of them took seconds
     for (let t = 0; t < 200_000; t++) {
       limit.take(1, t);
       limit.give(1);
-      expect(limit.hasRoom(1, t)).toBe(true);
+      roomEachTime &&= limit.hasRoom(1, t);
     }
+    expect(roomEachTime).toBe(true);
     // the window (199900, 200000] holds the 99 starts from 199901 on: all must leave it first
     expect(limit.roomAt(1_000_000, 200_000)).toBe(199_999 + 100);
   });
