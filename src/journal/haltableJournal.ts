@@ -26,6 +26,8 @@ export interface HaltableJournal {
    * recorded.
    */
   failure(): unknown;
+  /** How many runs written through it are not given up yet (ended runs are not kept). */
+  openWriters(): number;
 }
 
 /** An append that never settles: what it would release never starts. */
@@ -37,9 +39,15 @@ export function haltableJournal(inner: Journal): HaltableJournal {
   const failed = (error: unknown) => {
     failure ??= error;
   };
+  // the writers not closed yet: a long-lived scheduler's ended runs are not kept
   const writers = new Set<HaltableWriter>();
   const wrap = (writer: JournalWriter): JournalWriter => {
-    const haltable = new HaltableWriter(writer, () => halted, failed);
+    const haltable: HaltableWriter = new HaltableWriter(
+      writer,
+      () => halted,
+      failed,
+      () => writers.delete(haltable),
+    );
     writers.add(haltable);
     if (halted) void haltable.halt(); // halted while the record was being made
     return haltable;
@@ -60,6 +68,7 @@ export function haltableJournal(inner: Journal): HaltableJournal {
       await Promise.all([...writers].map((writer) => writer.halt()));
     },
     failure: () => failure,
+    openWriters: () => writers.size,
   };
 }
 
@@ -73,6 +82,8 @@ class HaltableWriter implements JournalWriter {
     private readonly halted: () => boolean,
     /** An append failed, or the run's ownership was lost. */
     private readonly failed: (error: unknown) => void,
+    /** The writer is closed (by the run's end or by the halt). */
+    private readonly onClosed: () => void,
   ) {}
 
   append(events: Parameters<JournalWriter['append']>[0], durable?: boolean): void | Promise<void> {
@@ -111,7 +122,15 @@ class HaltableWriter implements JournalWriter {
   private closeInner(): void | Promise<void> {
     if (!this.closed) {
       this.closed = true;
-      this.closing = this.inner.close();
+      let closing: void | Promise<void> = undefined;
+      try {
+        closing = this.inner.close();
+      } finally {
+        // forgotten once closed: a halt still waits for a close that is under way
+        if (closing instanceof Promise) closing.then(this.onClosed, this.onClosed);
+        else this.onClosed();
+      }
+      this.closing = closing;
     }
     return this.closing;
   }
