@@ -178,7 +178,7 @@ describe('no leaks', () => {
     expect(growthMb).toBeLessThan(8);
   }, 120_000);
 
-  it('should keep nothing of a journaled run once it ended, while its scheduler lives on', async () => {
+  it('should keep no journaled run once it ended, while its scheduler lives on (but the last, until the next flush)', async () => {
     const gc = exposeGc();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxdag-leaks-'));
     try {
@@ -215,7 +215,8 @@ describe('no leaks', () => {
   }, 60_000);
 });
 
-function track2<T extends object>(refs: WeakRef<object>[], value: T): T {
+/** `value`, with a weak reference to it in `refs`. */
+function watched<T extends object>(refs: WeakRef<object>[], value: T): T {
   refs.push(new WeakRef(value));
   return value;
 }
