@@ -1,5 +1,5 @@
 import { type Observable } from 'rxjs';
-import { AgentError, createScheduler, type DagEvent, defineDag, runDag } from '../../src';
+import { type Agent, AgentError, createScheduler, type DagEvent, defineDag, type DagSpec, runDag } from '../../src';
 import { scheduling, testScheduler, timeline } from '../helpers';
 
 /**
@@ -8,12 +8,10 @@ import { scheduling, testScheduler, timeline } from '../helpers';
  * at once; an `AgentError` or any error carrying those properties.
  */
 
-function collectIn(
-  build: (
-    cold: (marbles: string, values?: Record<string, unknown>, error?: unknown) => Observable<unknown>,
-    scheduler: ReturnType<typeof testScheduler>,
-  ) => Observable<DagEvent>,
-): DagEvent[] {
+/** The `cold` helper of `TestScheduler.run`. */
+type Cold = (marbles: string, values?: Record<string, unknown>, error?: unknown) => Observable<unknown>;
+
+function collectIn(build: (cold: Cold, scheduler: ReturnType<typeof testScheduler>) => Observable<DagEvent>): DagEvent[] {
   const scheduler = testScheduler();
   const events: DagEvent[] = [];
   scheduler.run(({ cold }) => {
@@ -133,7 +131,11 @@ describe('retry hints of a failed attempt', () => {
     expect(runWith(Object.assign(new Error('x'), { retry: false }))).toBeUndefined();
   });
 
-  it('should pause the limits the task names when its error asks: no task of any run starts on them until then', () => {
+  /**
+   * Two runs on one scheduler whose limit `api` allows 2 at once: `one` of `tasks` from 0, and
+   * `two` (its task `x` on `api`) from 5. `api` plays its agent; `free` ends after a frame.
+   */
+  function twoRunsOnApi(tasks: DagSpec['tasks'], api: (cold: Cold) => Agent): DagEvent[] {
     const events: DagEvent[] = [];
     const scheduler = testScheduler();
     scheduler.run(({ cold }) => {
@@ -141,28 +143,30 @@ describe('retry hints of a failed attempt', () => {
         healthCheckIntervalMs: 0,
         scheduler,
         limits: { api: { concurrency: 2 } },
-        agents: {
-          // a's first attempt: the provider says "come back in 50 ms" to everyone
-          api: ({ id, attempt }) =>
-            id === 'a' && attempt === 1
-              ? cold('--#', undefined, new AgentError('429', { retryAfterMs: 50, pauseLimits: true }))
-              : cold(id === 'b' ? '----------(x|)' : '-(x|)'),
-          free: () => cold('-(x|)'),
-        },
+        agents: { api: api(cold), free: () => cold('-(x|)') },
       });
-      const dag = defineDag({
-        id: 'p',
-        tasks: [
-          { id: 'a', agent: 'api', limits: ['api'], retry: { attempts: 2, backoffMs: 1 } },
-          { id: 'b', agent: 'api', limits: ['api'] },
-          { id: 'c', agent: 'api', limits: ['api'] },
-          { id: 'e', agent: 'free', deps: ['b'] },
-        ],
-      });
-      shared.submit(dag, { runId: 'one' }).subscribe((e) => events.push(e));
+      shared.submit(defineDag({ id: 'p', tasks }), { runId: 'one' }).subscribe((e) => events.push(e));
       const other = defineDag({ id: 'q', tasks: [{ id: 'x', agent: 'api', limits: ['api'] }] });
       scheduler.schedule(() => shared.submit(other, { runId: 'two' }).subscribe((e) => events.push(e)), 5);
     });
+    return events;
+  }
+
+  it('should pause the limits the task names when its error asks: no task of any run starts on them until then', () => {
+    const events = twoRunsOnApi(
+      [
+        { id: 'a', agent: 'api', limits: ['api'], retry: { attempts: 2, backoffMs: 1 } },
+        { id: 'b', agent: 'api', limits: ['api'] },
+        { id: 'c', agent: 'api', limits: ['api'] },
+        { id: 'e', agent: 'free', deps: ['b'] },
+      ],
+      // a's first attempt: the provider says "come back in 50 ms" to everyone
+      (cold) =>
+        ({ id, attempt }) =>
+          id === 'a' && attempt === 1
+            ? cold('--#', undefined, new AgentError('429', { retryAfterMs: 50, pauseLimits: true }))
+            : cold(id === 'b' ? '----------(x|)' : '-(x|)'),
+    );
     const startedAt = (runId: string, taskId: string, attempt = 1) =>
       events.find((e) => e.type === 'task.started' && e.runId === runId && e.taskId === taskId && e.attempt === attempt)?.at;
     // c had room at 2 and x at 5, but the limit was paused until 2 + 50; then its two places
@@ -177,26 +181,14 @@ describe('retry hints of a failed attempt', () => {
   });
 
   it('should pause nothing for a critical error: it ends its run and asks nothing of the others', () => {
-    const events: DagEvent[] = [];
-    const scheduler = testScheduler();
-    scheduler.run(({ cold }) => {
-      const shared = createScheduler({
-        healthCheckIntervalMs: 0,
-        scheduler,
-        limits: { api: { concurrency: 2 } },
-        agents: {
-          api: ({ id }) =>
-            id === 'a'
-              ? cold('--#', undefined, new AgentError('fatal', { severity: 'critical', retryAfterMs: 50, pauseLimits: true }))
-              : cold('-(x|)'),
-        },
-      });
-      shared
-        .submit(defineDag({ id: 'p', tasks: [{ id: 'a', agent: 'api', limits: ['api'] }] }), { runId: 'one' })
-        .subscribe((e) => events.push(e));
-      const other = defineDag({ id: 'q', tasks: [{ id: 'x', agent: 'api', limits: ['api'] }] });
-      scheduler.schedule(() => shared.submit(other, { runId: 'two' }).subscribe((e) => events.push(e)), 5);
-    });
+    const events = twoRunsOnApi(
+      [{ id: 'a', agent: 'api', limits: ['api'] }],
+      (cold) =>
+        ({ id }) =>
+          id === 'a'
+            ? cold('--#', undefined, new AgentError('fatal', { severity: 'critical', retryAfterMs: 50, pauseLimits: true }))
+            : cold('-(x|)'),
+    );
     expect(events.find((e) => e.type === 'task.started' && e.runId === 'two')?.at).toBe(5);
   });
 
