@@ -6,7 +6,7 @@ import { criticalPath } from './criticalPath';
 import { declaredEdges, inferredEdges, spawnedEdges } from './edges';
 import { ganttSvg } from './ganttSvg';
 import { graphSvg } from './graphSvg';
-import { describeLimits, withSpawnedTasks } from '../output/runSetup';
+import { describeLimits } from '../output/runSetup';
 import { escapeHtml, formatMs } from './html';
 import { LEGEND, SCRIPT, STYLE } from './pageAssets';
 import type { ReportInput } from './reportInput';
@@ -29,14 +29,13 @@ const CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-i
  * when known (see {@link ReportInput}).
  */
 export function renderReport(input: ReportInput): string {
-  // the DAG's setup lists its own tasks: those the run spawned ask what their spawn says
-  const setup = input.setup === undefined ? undefined : withSpawnedTasks(input.setup, input.events);
   const model = buildRunModel(input.events, {
     knownTaskIds: input.deps === undefined ? [] : Object.keys(input.deps),
-    setup,
+    setup: input.setup,
     maxConcurrency: input.maxConcurrency,
     running: input.running,
   });
+  const { setup } = model;
   const ids = new Set(model.tasks.map((task) => task.id));
   const declared = input.deps === undefined ? undefined : declaredEdges(input.deps, ids);
   const spawned = spawnedEdges(input.events);

@@ -8,7 +8,7 @@
  * nothing.
  */
 import type { DagEvent, RunOutcome, TaskCounts } from '../../index';
-import { skipReason } from '../output/runSetup';
+import { type RunSetup, skipReason, withSpawnedTasks } from '../output/runSetup';
 import { type TaskWait, type WaitContext, WaitTracker } from './taskWaits';
 
 /** How one attempt ended, which is also its colour in the report. */
@@ -78,6 +78,8 @@ export interface RunModel {
   readonly eventCount: number;
   /** Tasks in the order they became ready; tasks only named by `deps` come last. */
   readonly tasks: readonly TaskRow[];
+  /** The setup it was given, with what the tasks the run spawned ask (from their `tasks.spawned`). */
+  readonly setup?: RunSetup | undefined;
 }
 
 /** Why an attempt a resume ran again ended early. */
@@ -99,7 +101,10 @@ export function attemptsStarted(task: TaskRow): number {
  * view of the events log, like any other reducer of events.
  */
 export function buildRunModel(events: readonly DagEvent[], options: RunModelOptions = {}): RunModel {
-  const { knownTaskIds = [], running = false, ...context } = options;
+  const { knownTaskIds = [], running = false, maxConcurrency } = options;
+  // the DAG's setup lists its own tasks: those the run spawned ask what their spawn says
+  const setup = options.setup === undefined ? undefined : withSpawnedTasks(options.setup, events);
+  const context = { ...(setup === undefined ? {} : { setup }), ...(maxConcurrency === undefined ? {} : { maxConcurrency }) };
   const created = events.find((event) => event.type === 'dag.created');
   const t0 = created?.at ?? events[0]?.at ?? 0;
   const rows = new Map<string, TaskRow>();
@@ -224,5 +229,6 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
     durationMs: completed?.durationMs ?? lastAt - t0,
     eventCount: events.length,
     tasks: [...rows.values()],
+    setup,
   };
 }

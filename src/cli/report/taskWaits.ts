@@ -48,7 +48,10 @@ export type TaskWait =
 
 /** What the report knows of a run beyond its events. */
 export interface WaitContext {
-  /** The DAG's limits and what each task asks of them; without them no limit is named. */
+  /**
+   * The DAG's limits and what each task asks of them, the tasks the run spawned included
+   * (`withSpawnedTasks`); without them no limit is named.
+   */
   readonly setup?: RunSetup;
   /** The run's concurrency (`-c`); without it the report does not say the run was full. */
   readonly maxConcurrency?: number;
@@ -78,8 +81,6 @@ export class WaitTracker {
   private readonly startedAt = new Map<string, number>();
   /** Attempts running, by `taskId#attempt`, and what they took. */
   private readonly open = new Map<string, Needs>();
-  /** Tasks spawned while the run went, with what they ask (the DAG's setup does not list them). */
-  private readonly spawned = new Map<string, Needs>();
   private readonly run = new HeldUnits();
   private readonly held = new Map<string, HeldUnits>();
   private readonly rates = new Map<string, RateStarts>();
@@ -136,13 +137,6 @@ export class WaitTracker {
         list.push(index);
         break;
       }
-      case 'tasks.spawned':
-        if (this.context.setup === undefined || !Array.isArray(event.tasks)) break;
-        for (const task of event.tasks) {
-          const defaults = this.context.setup.defaults;
-          this.spawned.set(task.id, { weight: task.weight ?? defaults?.weight ?? 1, limits: task.limits ?? defaults?.limits ?? [] });
-        }
-        break;
       case 'run.resumed':
         // the stopped process's attempts hold nothing in the new one (its rate windows do keep their starts)
         this.resumes.push(index);
@@ -229,7 +223,7 @@ export class WaitTracker {
     const setup = this.context.setup;
     if (setup === undefined) return ONE;
     const task = setup.tasks.get(taskId);
-    if (task === undefined) return this.spawned.get(taskId) ?? ONE;
+    if (task === undefined) return ONE;
     return { weight: task.weight ?? 1, limits: task.limits ?? [] };
   }
 
