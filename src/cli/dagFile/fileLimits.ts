@@ -91,15 +91,10 @@ export function limitProblems(tasks: readonly unknown[], declared: unknown, defa
   const known = new Set(names);
   const usable = usableLimits(declared);
   const problems: Located[] = [];
-  const said = new Set<string>();
-  const say = (problem: Located) => {
-    const key = `${JSON.stringify(problem.path)}\n${problem.message}`;
-    if (!said.has(key)) (said.add(key), problems.push(problem));
-  };
   const unknownName = (name: string, path: Located['path'], who: string) => {
     const list =
       names.length === 0 ? 'the file declares none (add a top-level `limits:` mapping)' : `declared: ${names.map(quoted).join(', ')}`;
-    say({ path, message: `${who} limit ${quoted(name)}, which is not declared in \`limits:\`; ${list}` });
+    problems.push({ path, message: `${who} limit ${quoted(name)}, which is not declared in \`limits:\`; ${list}` });
   };
   const defaultLimits = isMapping(defaults) && Array.isArray(defaults['limits']) ? (defaults['limits'] as unknown[]) : undefined;
   const defaultWeight = isMapping(defaults) ? defaults['weight'] : undefined;
@@ -126,7 +121,7 @@ export function limitProblems(tasks: readonly unknown[], declared: unknown, defa
       const room = Math.min(limit.concurrency ?? Number.POSITIVE_INFINITY, limit.rate?.limit ?? Number.POSITIVE_INFINITY);
       if (weight <= room) return;
       const what = limit.concurrency === room ? `concurrency ${room}` : `rate limit ${room} per ${limit.rate!.intervalMs} ms`;
-      say({
+      problems.push({
         path: ['tasks', i, 'weight'],
         message: `task ${id} weighs ${weight}, more than limit ${quoted(name)} allows (${what}): it could never start`,
       });
