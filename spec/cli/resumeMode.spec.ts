@@ -13,10 +13,16 @@ describe('rxdag resume and the scheduling mode', () => {
   beforeAll(() => ensureBuilt(), 120_000);
   afterAll(() => tmp.remove());
 
-  /** A chain of `sleep: 0` tasks run with `args`, killed with SIGKILL once its first task completed. */
-  async function killedChain(name: string, args: readonly string[]): Promise<{ runId: string; store: string }> {
+  /**
+   * A chain of tasks run with `args`, killed with SIGKILL once its first task completed: the
+   * first sleeps 0 ms, the others `laterMs` (in event mode, a chain of `sleep: 0` could end
+   * before the kill lands).
+   */
+  async function killedChain(name: string, args: readonly string[], laterMs = 0): Promise<{ runId: string; store: string }> {
     const file = tmp.file(`${name}.yaml`);
-    const tasks = ['a', 'b', 'c', 'd', 'e'].map((id, i) => `  - { id: ${id}, sleep: 0${i === 0 ? '' : `, deps: [${'abcde'[i - 1]}]`} }`);
+    const tasks = ['a', 'b', 'c', 'd', 'e'].map((id, i) =>
+      i === 0 ? `  - { id: ${id}, sleep: 0 }` : `  - { id: ${id}, sleep: ${laterMs}, deps: [${'abcde'[i - 1]}] }`,
+    );
     writeFileSync(file, `id: ${name}\ntasks:\n${tasks.join('\n')}\n`);
     const store = tmp.file(`${name}-store`);
     const run = startCli(['run', file, '--store', store, '--json', ...args]);
@@ -52,7 +58,7 @@ describe('rxdag resume and the scheduling mode', () => {
   }, 60_000);
 
   it('should refuse --poll-interval alone for a run that began in event mode', async () => {
-    const { runId, store } = await killedChain('evented', []);
+    const { runId, store } = await killedChain('evented', [], 60_000);
     const resumed = await runCli(['resume', runId, '--store', store, '--poll-interval', '20']);
     expect(resumed).toMatchObject({
       code: 2,
