@@ -1,15 +1,20 @@
 import { existsSync } from 'node:fs';
 import { ensureBuilt, runCli } from './support/builtCli';
 import { tempDir, writeText } from './support/files';
+import { rxdagInProcess } from './support/inProcessCli';
 
 /**
  * Bad input: each problem on its own line on stderr, exit 2, nothing run. The probe file in
- * each DAG would be created by its first task: it must not exist afterwards.
+ * each DAG would be created by its first task: it must not exist afterwards. The commands run
+ * in this process (what they print does not depend on being one), but for one in the built
+ * CLI: the executable's exit code and stderr for a refused run.
  */
 describe('rxdag run (invalid input)', () => {
   const tmp = tempDir();
-  beforeAll(() => ensureBuilt(), 120_000);
   afterAll(() => tmp.remove());
+
+  /** `rxdag run` in this process, journaling (were it to get past its checks) into a store of the spec's. */
+  const run = (...argv: string[]) => rxdagInProcess('run', ...argv, '--store', tmp.file('store'));
 
   const probe = () => tmp.file('probe');
   const dagWith = (name: string, text: string) => writeText(tmp.file(name), text.replace('PROBE', probe()));
@@ -17,17 +22,23 @@ describe('rxdag run (invalid input)', () => {
   /** Runs `rxdag run` on a file and returns the problem lines. */
   async function problems(file: string, ...options: string[]): Promise<string[]> {
     const events = tmp.file(`${file.split('/').pop()}.jsonl`);
-    const result = await runCli(['run', file, '--events', events, ...options]);
+    const result = await run(file, '--events', events, ...options);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(existsSync(probe())).toBe(false);
     expect(existsSync(events)).toBe(false);
+    expect(existsSync(tmp.file('store'))).toBe(false);
     return result.stderr.trimEnd().split('\n');
   }
 
-  it('should name a missing file on one line', async () => {
-    expect(await problems('no/such/dag.yaml')).toEqual(['rxdag: no/such/dag.yaml: cannot read DAG file: no such file']);
-  });
+  it('should name a missing file on one line, from the built CLI', async () => {
+    await ensureBuilt();
+    const events = tmp.file('missing.jsonl');
+    const result = await runCli(['run', 'no/such/dag.yaml', '--events', events]);
+    expect(result).toEqual({ code: 2, signal: null, stdout: '', stderr: 'rxdag: no/such/dag.yaml: cannot read DAG file: no such file\n' });
+    expect(existsSync(events)).toBe(false);
+    expect(existsSync(probe())).toBe(false);
+  }, 120_000);
 
   it('should give the line and column of each YAML syntax error, one per line', async () => {
     const file = dagWith(
@@ -135,7 +146,7 @@ describe('rxdag run (invalid input)', () => {
       ].join('\n'),
     );
     const fromRun = await problems(file);
-    const validate = await runCli(['validate', file]);
+    const validate = await rxdagInProcess('validate', file);
     expect({ code: validate.code, stdout: validate.stdout }).toEqual({ code: 2, stdout: '' });
     expect(validate.stderr.trimEnd().split('\n')).toEqual(fromRun);
     const timer = 'must be at most 2147483647 ms (about 24.8 days), the longest timer Node keeps';
@@ -199,7 +210,7 @@ describe('rxdag run (invalid input)', () => {
 
   it('should refuse an unknown --mode and an unknown option with exit 2', async () => {
     const file = dagWith('ok2.yaml', 'id: fine\ntasks:\n  - id: a\n    run: touch PROBE\n');
-    const [mode, unknown] = await Promise.all([runCli(['run', file, '--mode', 'turbo']), runCli(['run', file, '--turbo'])]);
+    const [mode, unknown] = [await run(file, '--mode', 'turbo'), await run(file, '--turbo')];
     expect(mode).toMatchObject({ code: 2, stdout: '' });
     expect(mode.stderr).toMatch(/option '--mode <mode>' argument 'turbo' is invalid\. Allowed choices are event, polling\./);
     expect(unknown).toMatchObject({ code: 2, stdout: '' });
@@ -209,10 +220,8 @@ describe('rxdag run (invalid input)', () => {
 
   it('should refuse an events log or report path it cannot write before running anything', async () => {
     const file = dagWith('ok3.yaml', 'id: fine\ntasks:\n  - id: a\n    run: touch PROBE\n');
-    const [events, report] = await Promise.all([
-      runCli(['run', file, '--events', tmp.file('missing-dir/events.jsonl')]),
-      runCli(['run', file, '--report', tmp.file('missing-dir/report.html')]),
-    ]);
+    const events = await run(file, '--events', tmp.file('missing-dir/events.jsonl'));
+    const report = await run(file, '--report', tmp.file('missing-dir/report.html'));
     expect(events).toMatchObject({
       code: 2,
       stderr: expect.stringMatching(/^rxdag: --events: cannot write ".*missing-dir\/events\.jsonl": ENOENT/),

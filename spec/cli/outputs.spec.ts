@@ -1,18 +1,26 @@
 import { closeSync, existsSync, linkSync, openSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { ensureBuilt, notices, runCli } from './support/builtCli';
+import path from 'node:path';
+import { ensureBuilt, notices, ROOT, runCli } from './support/builtCli';
 import { eventLogViolations } from './support/eventLogInvariants';
 import { isRunning, readEventLog, readPids, tempDir, writeText } from './support/files';
+import { rxdagInProcess } from './support/inProcessCli';
 
 /**
  * The files `rxdag run` writes (`--events`, `--report`): checked for real before anything runs
  * (exit 2), never the DAG file nor each other, and a write that fails during or after the run
  * is one line and exit 74 (not 1: no task failed), never a stack trace or an orphaned child.
+ * What a command prints and returns runs in this process; the built CLI runs where the process
+ * is what is checked: process groups killed, and standard output that the executable writes.
  */
 describe('rxdag run (output files)', () => {
   const tmp = tempDir();
   beforeAll(() => ensureBuilt(), 120_000);
   afterAll(() => tmp.remove());
+
+  /** `rxdag run ...argv` in this process, journaling into a store of the spec's (unless `argv` names one). */
+  const run = (...argv: string[]) => rxdagInProcess('run', ...(argv.includes('--store') ? argv : [...argv, '--store', tmp.file('store')]));
+  const failingDag = path.join(ROOT, 'spec/cli/fixtures/failing.yaml');
 
   /** A one-task DAG whose task creates `probe`: it must not exist when nothing ran. */
   const probeDag = (name: string) => {
@@ -61,10 +69,9 @@ describe('rxdag run (output files)', () => {
   describe('a report path that cannot be written', () => {
     it('should refuse a folder that takes no files (/proc) with exit 2 before anything runs', async () => {
       const { file, probe } = probeDag('proc');
-      const result = await runCli(['run', file, '--report', '/proc/nope.html']);
+      const result = await run(file, '--report', '/proc/nope.html');
       expect(result).toEqual({
         code: 2,
-        signal: null,
         stdout: '',
         stderr: 'rxdag: --report: cannot write "/proc/nope.html": ENOENT (folder "/proc" does not take new files)\n',
       });
@@ -73,7 +80,7 @@ describe('rxdag run (output files)', () => {
 
     it('should refuse an events log there the same way, and report both at once', async () => {
       const { file, probe } = probeDag('proc-both');
-      const result = await runCli(['run', file, '--events', '/proc/nope.jsonl', '--report', tmp.file('no-dir/r.html')]);
+      const result = await run(file, '--events', '/proc/nope.jsonl', '--report', tmp.file('no-dir/r.html'));
       expect(result.code).toBe(2);
       expect(result.stderr.trimEnd().split('\n')).toEqual([
         'rxdag: --events: cannot write "/proc/nope.jsonl": ENOENT (folder "/proc" does not take new files)',
@@ -85,7 +92,7 @@ describe('rxdag run (output files)', () => {
     it("should list a bad report path with the DAG file's own problems, and a bad store, all at once", async () => {
       const bad = writeText(tmp.file('proc-bad.yaml'), 'id: bad\ntasks:\n  - id: a\n    run: echo a\n    timeoutMs: -1\n');
       const store = tmp.file('proc-bad-store');
-      const result = await runCli(['run', bad, '--report', '/proc/x.html', '--store', store]);
+      const result = await run(bad, '--report', '/proc/x.html', '--store', store);
       expect(result.code).toBe(2);
       expect(result.stderr.trimEnd().split('\n')).toEqual([
         `rxdag: ${bad}:5:16: tasks[0].timeoutMs: must be > 0 (got -1)`,
@@ -93,7 +100,7 @@ describe('rxdag run (output files)', () => {
       ]);
       // nothing was made of the store either
       expect(existsSync(store)).toBe(false);
-      const unknownScheme = await runCli(['run', bad, '--store', 'mysql://db/x']);
+      const unknownScheme = await run(bad, '--store', 'mysql://db/x');
       expect(unknownScheme.code).toBe(2);
       expect(unknownScheme.stderr.trimEnd().split('\n')).toEqual([
         `rxdag: ${bad}:5:16: tasks[0].timeoutMs: must be > 0 (got -1)`,
@@ -105,10 +112,8 @@ describe('rxdag run (output files)', () => {
       const { file, probe } = probeDag('keep');
       const events = writeText(tmp.file('keep-old.jsonl'), 'the log of an earlier run\n');
       const fresh = tmp.file('keep-fresh.jsonl');
-      const [kept, created] = await Promise.all([
-        runCli(['run', file, '--events', events, '--report', '/proc/nope.html']),
-        runCli(['run', file, '--events', fresh, '--report', '/proc/nope.html']),
-      ]);
+      const kept = await run(file, '--events', events, '--report', '/proc/nope.html');
+      const created = await run(file, '--events', fresh, '--report', '/proc/nope.html');
       expect([kept.code, created.code]).toEqual([2, 2]);
       expect(readFileSync(events, 'utf8')).toBe('the log of an earlier run\n');
       expect(existsSync(fresh)).toBe(false);
@@ -118,7 +123,7 @@ describe('rxdag run (output files)', () => {
     it('should print one line and exit 74 when the report cannot be written at the end of a successful run', async () => {
       const { file, probe } = probeDag('late');
       const log = tmp.file('late.jsonl');
-      const result = await runCli(['run', file, '--events', log, '--report', '/dev/full', '--quiet']);
+      const result = await run(file, '--events', log, '--report', '/dev/full', '--quiet');
       expect(result.code).toBe(74);
       expect(notices(result.stderr)).toBe('rxdag: cannot write the report /dev/full: ENOSPC (no space left on device)\n');
       // every task succeeded, and the events log says so
@@ -129,7 +134,7 @@ describe('rxdag run (output files)', () => {
     }, 20_000);
 
     it('should keep exit 1 when a task failed and the report cannot be written either', async () => {
-      const result = await runCli(['run', 'spec/cli/fixtures/failing.yaml', '--report', '/dev/full', '--quiet']);
+      const result = await run(failingDag, '--report', '/dev/full', '--quiet');
       expect(result.code).toBe(1);
       expect(notices(result.stderr)).toBe('rxdag: cannot write the report /dev/full: ENOSPC (no space left on device)\n');
     }, 20_000);
@@ -157,29 +162,33 @@ describe('rxdag run (output files)', () => {
     it('should exit 74 from the commands that only print, once what they printed is lost', async () => {
       const { file } = probeDag('print-full');
       const store = tmp.file('print-full-store');
-      const ran = await runCli(['run', file, '--store', store, '--quiet']);
+      const ran = await run(file, '--store', store, '--quiet');
       expect(ran.code).toBe(0);
-      const runId = (await runCli(['runs', '--store', store, '--json'])).stdout.match(/"runId":\s*"([^"]+)"/)?.[1];
+      const runId = (await rxdagInProcess('runs', '--store', store, '--json')).stdout.match(/"runId":\s*"([^"]+)"/)?.[1];
       expect(runId).toBeDefined();
-      const commands = [['validate', file], ['graph', file], ['runs', '--store', store], ['show', runId!, '--store', store, '--json']];
-      for (const args of commands) {
-        const result = await withFullDisk((fd) => runCli(args, {}, { stdoutFd: fd }));
-        expect({ args, code: result.code, stderr: notices(result.stderr) }).toEqual({
+      const commands = [
+        ['validate', file],
+        ['graph', file],
+        ['runs', '--store', store],
+        ['show', runId!, '--store', store, '--json'],
+      ];
+      // the executable's own stdout is what fails: each command in a process of its own, all at once
+      const results = await Promise.all(commands.map((args) => withFullDisk((fd) => runCli(args, {}, { stdoutFd: fd }))));
+      expect(commands.map((args, i) => ({ args, code: results[i]!.code, stderr: notices(results[i]!.stderr) }))).toEqual(
+        commands.map((args) => ({
           args,
           code: 74,
           stderr: 'rxdag: cannot write to standard output: ENOSPC (no space left on device); the command goes on, what it prints is lost\n',
-        });
-      }
+        })),
+      );
     }, 30_000);
   });
 
   describe('outputs that name the DAG file or each other', () => {
     it('should refuse --events or --report naming the DAG file, and leave the file as it was', async () => {
       const { file, probe, text } = probeDag('self');
-      const [events, report] = await Promise.all([
-        runCli(['run', file, '--events', file]),
-        runCli(['run', file, '--report', file.replace(/\/([^/]+)$/, '/./$1')]),
-      ]);
+      const events = await run(file, '--events', file);
+      const report = await run(file, '--report', file.replace(/\/([^/]+)$/, '/./$1'));
       expect(events).toMatchObject({ code: 2, stdout: '' });
       expect(events.stderr).toBe(
         `rxdag: --events "${file}" is the DAG file itself: writing it would overwrite the DAG; give another path\n`,
@@ -198,7 +207,7 @@ describe('rxdag run (output files)', () => {
       const hardLink = tmp.file('linked-hard.jsonl');
       symlinkSync(file, symlink);
       linkSync(file, hardLink);
-      const result = await runCli(['run', file, '--events', hardLink, '--report', symlink]);
+      const result = await run(file, '--events', hardLink, '--report', symlink);
       expect(result.code).toBe(2);
       expect(result.stderr.trimEnd().split('\n')).toEqual([
         `rxdag: --events "${hardLink}" is the DAG file "${file}" (a hard link to it): writing it would overwrite the DAG; give another path`,
@@ -213,10 +222,8 @@ describe('rxdag run (output files)', () => {
       const out = tmp.file('twice-out.txt');
       const dangling = tmp.file('twice-link.html');
       symlinkSync(out, dangling);
-      const [same, linked] = await Promise.all([
-        runCli(['run', file, '--events', out, '--report', out]),
-        runCli(['run', file, '--events', out, '--report', dangling]),
-      ]);
+      const same = await run(file, '--events', out, '--report', out);
+      const linked = await run(file, '--events', out, '--report', dangling);
       expect(same).toMatchObject({ code: 2, stdout: '' });
       expect(same.stderr).toBe(`rxdag: --events "${out}" and --report "${out}" are the same file: give each its own path\n`);
       expect(linked).toMatchObject({ code: 2, stdout: '' });

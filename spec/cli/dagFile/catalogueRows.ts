@@ -6,7 +6,10 @@
  * directories that do not exist, named limits and what tasks ask of them. Data only.
  */
 
-/** One bad DAG file or option given to the built `rxdag`, and what stderr must say. */
+/**
+ * One bad DAG file or option given to `rxdag`, and what stderr must say. A row runs in the
+ * spec's own process unless it asks for the built CLI in a process of its own.
+ */
 export interface CliRow {
   readonly name: string;
   readonly command: 'validate' | 'run';
@@ -17,7 +20,12 @@ export interface CliRow {
   readonly stderr: RegExp;
   /** What stderr must not say. */
   readonly notStderr?: RegExp;
-  /** Read the output only once the CLI exits (or after 3 s), like a busy pipe: output must not be lost. */
+  /**
+   * Run the built CLI (`node dist/cli/main.js`) in a process of its own, for what only a process
+   * shows: its exit code and stderr as the executable gives them, its own stack depth.
+   */
+  readonly ownProcess?: boolean;
+  /** In a process of its own whose stderr is a busy pipe, read only after a second: output must not be lost. */
   readonly slowReader?: boolean;
 }
 

@@ -3,12 +3,16 @@ import { existsSync } from 'node:fs';
 import { CLI, type CliResult, ensureBuilt, ROOT, runCli } from '../../cli/support/builtCli';
 import { type CliRow, fileRows, probeTask, yaml } from '../../cli/dagFile/catalogueRows';
 import { tempDir, writeText } from '../../cli/support/files';
+import { type InProcessResult, rxdagInProcess } from '../../cli/support/inProcessCli';
 
 /**
- * Bad-input catalogue, command line: each row is one bad DAG file or option given to the built
- * `rxdag` (`node dist/cli/main.js`). Every row must exit 2, print each problem on stderr (the
- * whole of it, readable), print nothing on stdout, and run nothing: the file's first task would
- * create a probe file, and the events log must not be written.
+ * Bad-input catalogue, command line: each row is one bad DAG file or option given to `rxdag`.
+ * Every row must exit 2, print each problem on stderr (the whole of it, readable), print nothing
+ * on stdout, and run nothing: the file's first task would create a probe file, and the events log
+ * must not be written. Most rows run the command in this process; those marked `ownProcess` run
+ * the built CLI (`node dist/cli/main.js`), so that the executable's path stays covered: a missing
+ * file, a YAML error and an option error as the process exits with them, stderr flushed into a
+ * busy pipe before the exit, and deep nesting at a real process's stack depth.
  */
 
 /**
@@ -22,6 +26,33 @@ function runCliSlowReader(args: readonly string[]): Promise<CliResult> {
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   return new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout: '', stderr })));
+}
+
+/** The longest timer Node keeps: a longer one fires after 1 ms, with a `TimeoutOverflowWarning`. */
+const LONGEST_TIMER = 2_147_483_647;
+
+/**
+ * Runs `rxdag ...argv` in this process. Node prints a `TimeoutOverflowWarning` on the process's
+ * own stderr, out of the command's: a timer set past the longest Node keeps is added to its
+ * stderr here as that warning, so that rows can refuse it as they would in a process of its own.
+ */
+async function runInProcess(argv: string[]): Promise<InProcessResult> {
+  const warnings: string[] = [];
+  const spies = (['setTimeout', 'setInterval'] as const).map((name) => {
+    const original = globalThis[name] as (callback: () => void, ms?: number, ...args: unknown[]) => NodeJS.Timeout;
+    const watched = (callback: () => void, ms?: number, ...args: unknown[]) => {
+      if (ms !== undefined && ms > LONGEST_TIMER)
+        warnings.push(`(node) TimeoutOverflowWarning: ${ms} does not fit into a 32-bit signed integer.\n`);
+      return original(callback, ms, ...args);
+    };
+    return jest.spyOn(globalThis, name).mockImplementation(watched as never);
+  });
+  try {
+    const result = await rxdagInProcess(...argv);
+    return { ...result, stderr: result.stderr + warnings.join('') };
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
 }
 
 const READABLE = 10_000;
@@ -38,7 +69,7 @@ const nestedJson = (depth: number) =>
   `{"id":"deep","tasks":[{"id":"probe","run":"touch PROBE"},{"id":"a","agent":"sleep","input":${'['.repeat(depth)}${']'.repeat(depth)}}]}`;
 
 const rows: readonly CliRow[] = [
-  { name: 'a file that does not exist', command: 'run', file: undefined, stderr: /cannot read DAG file: no such file/ },
+  { name: 'a file that does not exist', command: 'run', file: undefined, stderr: /cannot read DAG file: no such file/, ownProcess: true },
   {
     name: 'an empty file',
     command: 'run',
@@ -69,6 +100,7 @@ const rows: readonly CliRow[] = [
     command: 'run',
     file: { name: 'syntax.yaml', text: () => `id: broken\ntasks:\n${probeTask}  - id: b\n    deps: [probe\n` },
     stderr: /YAML syntax error/,
+    ownProcess: true,
   },
   {
     name: 'tasks written as a mapping',
@@ -140,6 +172,7 @@ const rows: readonly CliRow[] = [
     command: 'validate',
     file: json('ring.json', () => ring(20_000)),
     stderr: /cycle: t0 -> t1 -> .* -> … 19940 more … -> .* -> t19999 -> t0 \(20000 tasks\) \(each task depends on the next\)\n$/,
+    ownProcess: true,
     slowReader: true,
   },
   {
@@ -187,6 +220,7 @@ const rows: readonly CliRow[] = [
     file: { name: 'deep.json', text: () => nestedJson(100_000) },
     stderr: /nest|deep/i,
     notStderr: /NaN|Maximum call stack/,
+    ownProcess: true,
   },
   {
     name: 'an input nested 5,000 levels deep (YAML)',
@@ -197,6 +231,7 @@ const rows: readonly CliRow[] = [
     },
     stderr: /nest|deep/i,
     notStderr: /NaN|Maximum call stack/,
+    ownProcess: true,
   },
   {
     name: '--concurrency 0',
@@ -226,7 +261,14 @@ const rows: readonly CliRow[] = [
     args: ['--concurrency=-3'],
     stderr: /--concurrency must be a positive integer \(got "-3"\)/,
   },
-  { name: '--mode turbo', command: 'run', file: okFile, args: ['--mode', 'turbo'], stderr: /argument 'turbo' is invalid/ },
+  {
+    name: '--mode turbo',
+    command: 'run',
+    file: okFile,
+    args: ['--mode', 'turbo'],
+    stderr: /argument 'turbo' is invalid/,
+    ownProcess: true,
+  },
   {
     name: 'a negative --poll-interval',
     command: 'run',
@@ -262,39 +304,62 @@ const rows: readonly CliRow[] = [
 /** Control characters other than the line feed ending each line: a message must never carry one raw. */
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/;
 
+/** Whether a row runs the built CLI in a process of its own (a busy pipe needs one). */
+const ownProcess = (row: CliRow) => row.ownProcess === true || row.slowReader === true;
+
 describe('bad-input catalogue: command line', () => {
   const tmp = tempDir();
-  let built: Promise<void> | undefined;
   afterAll(() => tmp.remove());
 
-  it.concurrent.each(rows)(
+  /** The row's files: the DAG file (its probe path filled in), the probe, the events log and a store for `run`. */
+  function filesOf(row: CliRow) {
+    const slug = row.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+    const probe = tmp.file(`${slug}.probe`);
+    const events = tmp.file(`${slug}.events.jsonl`);
+    const store = tmp.file(`${slug}.store`);
+    const file =
+      row.file === undefined
+        ? tmp.file(`${slug}-missing.yaml`)
+        : writeText(tmp.file(`${slug}-${row.file.name}`), row.file.text().replace('PROBE', probe));
+    const argv = [row.command, file, ...(row.args ?? []), ...(row.command === 'run' ? ['--events', events] : [])];
+    return { probe, events, store, argv };
+  }
+
+  function expectRefused(row: CliRow, result: { code: number | null; stdout: string; stderr: string }, made: readonly string[]) {
+    expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 2, stdout: '' });
+    expect(result.stderr).toMatch(row.stderr);
+    if (row.notStderr !== undefined) expect(result.stderr).not.toMatch(row.notStderr);
+    if (!row.name.includes('cycle')) expect(result.stderr.length).toBeLessThan(READABLE);
+    expect(result.stderr).not.toMatch(/internal error|\n\s+at .*\.[jt]s:\d+/);
+    // what was expected in words (never zod's own text), the same prefix once, no raw control byte
+    expect(result.stderr).not.toMatch(/Invalid input|, received |rxdag: rxdag:/);
+    expect(result.stderr).not.toMatch(CONTROL);
+    // nothing ran: no probe file, no events log (nor, in this process, a journal)
+    expect(made.filter((path) => existsSync(path))).toEqual([]);
+  }
+
+  it.each(rows.filter((row) => !ownProcess(row)))(
     'should refuse $name with exit 2, every problem on stderr, and run nothing',
     async (row) => {
-      await (built ??= ensureBuilt());
-      const slug = row.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
-      const probe = tmp.file(`${slug}.probe`);
-      const events = tmp.file(`${slug}.events.jsonl`);
-      const file =
-        row.file === undefined
-          ? tmp.file(`${slug}-missing.yaml`)
-          : writeText(tmp.file(`${slug}-${row.file.name}`), row.file.text().replace('PROBE', probe));
-      const result = await (row.slowReader === true ? runCliSlowReader : runCli)([
-        row.command,
-        file,
-        ...(row.args ?? []),
-        ...(row.command === 'run' ? ['--events', events] : []),
-      ]);
-      expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 2, stdout: '' });
-      expect(result.stderr).toMatch(row.stderr);
-      if (row.notStderr !== undefined) expect(result.stderr).not.toMatch(row.notStderr);
-      if (!row.name.includes('cycle')) expect(result.stderr.length).toBeLessThan(READABLE);
-      expect(result.stderr).not.toMatch(/internal error|\n\s+at .*\.js:\d+/);
-      // what was expected in words (never zod's own text), the same prefix once, no raw control byte
-      expect(result.stderr).not.toMatch(/Invalid input|, received |rxdag: rxdag:/);
-      expect(result.stderr).not.toMatch(CONTROL);
-      expect(existsSync(probe)).toBe(false);
-      expect(existsSync(events)).toBe(false);
+      const { probe, events, store, argv } = filesOf(row);
+      // its own store: a run that got past the checks would journal into the repository's `.rxdag/`
+      const result = await runInProcess(row.command === 'run' ? [...argv, '--store', store] : argv);
+      expectRefused(row, result, [probe, events, store]);
     },
-    180_000,
   );
+
+  describe('in a process of its own', () => {
+    let built: Promise<void> | undefined;
+
+    it.concurrent.each(rows.filter(ownProcess))(
+      'should refuse $name with exit 2, every problem on stderr, and run nothing',
+      async (row) => {
+        await (built ??= ensureBuilt());
+        const { probe, events, argv } = filesOf(row);
+        const result = await (row.slowReader === true ? runCliSlowReader : runCli)(argv);
+        expectRefused(row, result, [probe, events]);
+      },
+      180_000,
+    );
+  });
 });
