@@ -2,16 +2,19 @@ import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import type { DagEvent } from '../../src/index';
-import { ensureBuilt, runCli, startCli } from './support/builtCli';
+import { ensureBuilt, printedRunId, runCli, startCli } from './support/builtCli';
 import { readEventLog, tempDir, writeText } from './support/files';
-import { gatedDag, gatedEnv, interruptedRun, linesOf, storeFiles, waitUntil } from './support/journaledRuns';
+import { rxdagInProcess } from './support/inProcessCli';
+import { gatedDag, gatedEnv, killGroups, linesOf, storeFiles, waitUntil } from './support/journaledRuns';
+import { setProcessEnv, startInProcess } from './support/liveInProcessCli';
 import { type Family, parsePrometheusText, sampleValue, seriesOf } from './support/promText';
 
 /**
  * `--metrics-port` on `rxdag run` and `rxdag resume`: a real Prometheus scrape of `/metrics` over
  * HTTP while the command runs (the text parses strictly; the running gauge counts the task
  * running; counters match the events log), the endpoint gone when the command ends, and every
- * bad port refused with one line and exit 2, nothing run.
+ * bad port refused with one line and exit 2, nothing run. `rxdag run` is scraped as a built CLI
+ * process; `rxdag resume` and most refusals run in this process (one refusal as a process).
  */
 describe('rxdag run/resume --metrics-port', () => {
   const tmp = tempDir();
@@ -151,16 +154,50 @@ describe('rxdag run/resume --metrics-port', () => {
     }
   }, 60_000);
 
+  /**
+   * Starts the built CLI on a gated DAG and SIGKILLs it (and its shell tasks) once the journal in
+   * `store` holds the start of the gate task: a run left `interrupted`. Returns its id. Like
+   * `interruptedRun`, with the journal read by `rxdag show` in this process.
+   */
+  async function crashedRun(dagFile: string, env: Record<string, string> & { PIDS: string }, store: string): Promise<string> {
+    const cli = startCli(['run', dagFile, '--quiet'], { ...env, RXDAG_STORE: store });
+    try {
+      await waitUntil(() => exited() || linesOf(env.PIDS).length > 0, 'the gate task to start');
+      if (exited()) throw new Error(`the run ended before its gate task started: ${cli.stderrSoFar()}`);
+      await waitUntil(() => printedRunId(cli.stderrSoFar()) !== undefined, 'the run id on stderr');
+      const runId = printedRunId(cli.stderrSoFar())!;
+      // the shell may run before the CLI journals its `task.started`: the kill must leave it in flight
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const shown = await rxdagInProcess('show', runId, '--json', '--store', store);
+        const tasks = shown.code === 0 ? (JSON.parse(shown.stdout) as { tasks: { id: string; state: string }[] }).tasks : [];
+        if (tasks.some((task) => task.id === 'gate' && task.state === 'running')) return runId;
+        if (Date.now() > deadline) throw new Error('timed out waiting for the journal to hold the start of the gate task');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      cli.child.kill('SIGKILL');
+      await cli.done;
+      await killGroups(env.PIDS);
+    }
+
+    function exited(): boolean {
+      return cli.child.exitCode !== null || cli.child.signalCode !== null;
+    }
+  }
+
   it('should serve /metrics while `rxdag resume` runs, and stop when it ends', async () => {
     const dir = path.join(tmp.dir, 'resume');
     mkdirSync(dir);
     const files = gatedEnv(dir);
-    const env = { ...files, RXDAG_STORE: path.join(dir, 'store') };
-    const runId = await interruptedRun(gatedDag(dir, 'gated'), env);
+    const store = path.join(dir, 'store');
+    const runId = await crashedRun(gatedDag(dir, 'gated'), files, store);
     const pidsBefore = linesOf(files.PIDS).length;
-    const cli = startCli(['resume', runId, '--metrics-port', '0', '--quiet'], env);
+    // the resumed shell tasks read the gate files from the environment of this process
+    const restoreEnv = setProcessEnv(files);
+    const resume = startInProcess(['resume', runId, '--store', store, '--metrics-port', '0', '--quiet']);
     try {
-      const url = await printedUrl(cli.stderrSoFar);
+      const url = await printedUrl(resume.stderrSoFar);
       await waitUntil(() => linesOf(files.PIDS).length > pidsBefore, 'the gate task to run again');
       const during = await scrape(url);
       expect(sampleValue(during, 'rxdag_running_tasks')).toBe(1);
@@ -168,13 +205,14 @@ describe('rxdag run/resume --metrics-port', () => {
       expect(seriesOf(during, 'rxdag_queue_wait_seconds_count')).toEqual({ 'agent=shell': 1 });
 
       writeFileSync(files.GATE, '');
-      const result = await cli.done;
+      const result = await resume.done;
       expect(result.code).toBe(0);
       expect(result.stderr).toMatch(new RegExp(`^rxdag: metrics at ${url.replace(/[.]/g, '\\.')}\nrxdag: resuming run ${runId} `));
       expect(await listening(url)).toBe(false);
     } finally {
-      cli.child.kill('SIGKILL');
-      await cli.done;
+      writeFileSync(files.GATE, ''); // a failed check must not leave the resume waiting
+      await resume.done;
+      restoreEnv();
     }
   }, 60_000);
 
@@ -194,8 +232,12 @@ describe('rxdag run/resume --metrics-port', () => {
     );
     const env = { NODE_OPTIONS: `--require ${hide}` };
     const dag = writeText(path.join(tmp.dir, 'plain.yaml'), 'id: plain\ntasks:\n  - { id: a, sleep: 1 }\n');
-    expect(await runCli(['run', dag, '--no-journal', '--quiet'], env)).toMatchObject({ code: 0, stderr: '' });
-    expect(await runCli(['run', dag, '--no-journal', '--metrics-port', '0'], env)).toEqual({
+    const [without, withFlag] = await Promise.all([
+      runCli(['run', dag, '--no-journal', '--quiet'], env),
+      runCli(['run', dag, '--no-journal', '--metrics-port', '0'], env),
+    ]);
+    expect(without).toMatchObject({ code: 0, stderr: '' });
+    expect(withFlag).toEqual({
       code: 2,
       signal: null,
       stdout: '',
@@ -218,28 +260,37 @@ describe('rxdag run/resume --metrics-port', () => {
       mkdirSync(dir);
       const dag = writeText(path.join(dir, 'one.yaml'), 'id: one\ntasks:\n  - { id: a, sleep: 1 }\n');
       const store = path.join(dir, 'store');
-      const result = await runCli(['run', dag, '--metrics-port', String(takenPort), '--events', path.join(dir, 'e.jsonl')], {
-        RXDAG_STORE: store,
-      });
+      const events = path.join(dir, 'e.jsonl');
+      const result = await rxdagInProcess('run', dag, '--metrics-port', String(takenPort), '--events', events, '--store', store);
       expect(result).toEqual({
         code: 2,
-        signal: null,
         stdout: '',
         stderr: `rxdag: --metrics-port ${takenPort}: the port is in use on 127.0.0.1 (choose another, or 0 for a free one)\n`,
       });
-      expect(existsSync(path.join(dir, 'e.jsonl'))).toBe(false);
+      expect(existsSync(events)).toBe(false);
       expect(storeFiles(store)).toEqual({});
-    }, 30_000);
+    });
 
-    it.each(['abc', '65536', '1.5', ''])('should refuse --metrics-port %j with one line and exit 2', async (port) => {
-      const dag = writeText(path.join(tmp.dir, 'bad-port.yaml'), 'id: bad\ntasks:\n  - { id: a, sleep: 1 }\n');
-      const result = await runCli(['run', dag, '--metrics-port', port, '--no-journal']);
-      expect(result).toEqual({
-        code: 2,
-        signal: null,
-        stdout: '',
-        stderr: `rxdag: --metrics-port must be a TCP port from 0 to 65535 (0 picks a free one) (got ${JSON.stringify(port)})\n`,
-      });
-    }, 30_000);
+    // one row as the built CLI (its exit code and stderr as a process), the others in this process
+    it.each([
+      ['abc', 'the built CLI'],
+      ['65536', 'in process'],
+      ['1.5', 'in process'],
+      ['', 'in process'],
+    ])(
+      'should refuse --metrics-port %j with one line and exit 2 (%s)',
+      async (port, how) => {
+        const dag = writeText(path.join(tmp.dir, 'bad-port.yaml'), 'id: bad\ntasks:\n  - { id: a, sleep: 1 }\n');
+        const args = ['run', dag, '--metrics-port', port, '--no-journal'];
+        const result = how === 'the built CLI' ? await runCli(args) : { ...(await rxdagInProcess(...args)), signal: null };
+        expect(result).toEqual({
+          code: 2,
+          signal: null,
+          stdout: '',
+          stderr: `rxdag: --metrics-port must be a TCP port from 0 to 65535 (0 picks a free one) (got ${JSON.stringify(port)})\n`,
+        });
+      },
+      30_000,
+    );
   });
 });

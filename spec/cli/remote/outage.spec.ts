@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { describeOwnRedis } from '../../support/redis';
 import { startCli } from '../support/builtCli';
 import { isRunning } from '../support/files';
@@ -35,7 +36,16 @@ describeOwnRedis('rxdag run --redis and rxdag worker when Redis stops answering 
     // no worker: the attempt's job waits in Redis, and the cancel must reach Redis to tell anyone
     const run = fleet.track(startCli(['run', file, '--redis', env.redis().url, '--events', log], NO_KEY));
     await waitFor(() => linesOf(log).some((line) => line.includes('"task.started"')), 'the attempt to start');
-    await new Promise((resolve) => setTimeout(resolve, 300)); // its job is in Redis
+    // its job is in Redis (waiting: no worker takes it)
+    const client = new Redis(env.redis().url, { maxRetriesPerRequest: 0 });
+    try {
+      for (const deadline = Date.now() + 15_000; (await client.llen('rxdag:shell:wait')) === 0;) {
+        if (Date.now() > deadline) throw new Error('the job of the attempt did not reach Redis');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      client.disconnect();
+    }
     env.redis().freeze();
     const interrupted = Date.now();
     run.child.kill('SIGINT');
@@ -55,7 +65,15 @@ describeOwnRedis('rxdag run --redis and rxdag worker when Redis stops answering 
   it('should stop an idle worker on SIGTERM while Redis is gone, having logged the outage once per connection', async () => {
     const worker = await fleet.start(env.redis().url, 'rxdag', ['--lease-ms', '1000']);
     await env.redis().stop();
-    await new Promise((resolve) => setTimeout(resolve, 3000)); // several reconnect tries of every connection
+    const outageLines = () =>
+      worker
+        .stderrSoFar()
+        .split('\n')
+        .filter((line) => /ECONNREFUSED|ECONNRESET/.test(line));
+    await waitFor(() => outageLines().length >= 3, 'the worker to log the outage of each connection');
+    // then reconnect tries of every connection: the queues' every second, the cancel watch's
+    // faster; a line per try would show here
+    await new Promise((resolve) => setTimeout(resolve, 1500));
     const stopping = Date.now();
     worker.child.kill('SIGTERM');
     const result = await worker.done;

@@ -4,8 +4,10 @@ import { type AddressInfo, createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describeRedis, freePort, type PasswordRedis, startPasswordRedis, startRedisServer } from '../../support/redis';
-import { printedRunId, ROOT, runCli, startCli } from '../support/builtCli';
+import { printedRunId, ROOT, runCli, SPEC_STORE, startCli } from '../support/builtCli';
 import { readEventLog } from '../support/files';
+import { type InProcessResult, rxdagInProcess } from '../support/inProcessCli';
+import { useProcessEnv } from '../support/liveInProcessCli';
 import { exited, remoteCliSuite, waitFor } from './workerProcesses';
 
 /**
@@ -13,15 +15,37 @@ import { exited, remoteCliSuite, waitFor } from './workerProcesses';
  * (nothing runs, the run fails with UnauthorizedJobError), a worker whose `--agents` leaves out
  * a job's agent (it takes no such job: another worker does), a Redis off this machine without a
  * key, an unreachable Redis, bad options, and passwords that never appear in any output.
+ * Workers run as built CLI processes; refusals that start no worker run in this process, a few
+ * rows as the built CLI (its exit code and stderr as a process).
  */
 jest.setTimeout(60_000);
 
 /** Without a key in the environment unless a test gives one. */
 const NO_KEY = { RXDAG_WORKER_KEY: '' };
 
+/** `rxdag ...args` in this process, as {@link runCli} reports it (the commands here start nothing that ends with a signal). */
+async function inProcess(...args: string[]): Promise<InProcessResult & { signal: null }> {
+  return { ...(await rxdagInProcess(...args)), signal: null };
+}
+
 describeRedis('rxdag run --redis and rxdag worker refusing what they should', (env) => {
   let prefix = '';
   const { tmp, fleet } = remoteCliSuite(env, (fresh) => (prefix = fresh));
+  // what the commands run in this process read: no key (NO_KEY), and the spec's store
+  useProcessEnv(() => ({ ...NO_KEY, RXDAG_STORE: SPEC_STORE }));
+
+  // a TLS handshake with a Redis that does not speak TLS only ends at the probe's timeout (5 s):
+  // that refusal is started first, in this process, and waits while the other tests run
+  let plain: Awaited<ReturnType<typeof startRedisServer>> | undefined;
+  let redissToPlain: Promise<InProcessResult> | undefined;
+  beforeAll(async () => {
+    plain = await startRedisServer();
+    redissToPlain = rxdagInProcess('worker', '--redis', `rediss://127.0.0.1:${plain.port}`);
+  });
+  afterAll(async () => {
+    await redissToPlain;
+    await plain?.stop();
+  });
 
   /** A DAG whose shell task `touch`es a marker file, and a sleep task that runs after it whatever happened. */
   function markerDag(name: string): { file: string; marker: string } {
@@ -40,6 +64,177 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
     return { file, marker };
   }
 
+  it('should refuse a Redis off this machine without a key or --insecure, saying why, and run nothing', async () => {
+    const { file, marker } = markerDag('off-machine');
+    const [run, worker] = await Promise.all([
+      inProcess('run', file, '--redis', 'redis://10.0.0.5:6379'),
+      inProcess('worker', '--redis', 'redis://10.0.0.5:6379'),
+    ]);
+    for (const result of [run, worker]) {
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(
+        /^rxdag: refusing Redis at redis:\/\/10\.0\.0\.5:6379\/0 without a key: it is not on this machine, and whoever can write to it could make every worker run commands\. .*--key-file PATH or RXDAG_WORKER_KEY.* or pass --insecure if this Redis is trusted\n$/,
+      );
+    }
+    expect(printedRunId(run.stderr)).toBeUndefined();
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('should refuse an unreachable Redis, a wrong URL and bad worker options with one line each, exit 2 and no stack trace', async () => {
+    const port = await freePort();
+    const { file } = markerDag('unreachable');
+    const results = await Promise.all([
+      inProcess('run', file, '--redis', `redis://127.0.0.1:${port}`),
+      runCli(['worker', '--redis', `redis://127.0.0.1:${port}`], NO_KEY),
+      inProcess('worker', '--redis', 'http://127.0.0.1:6379'),
+      inProcess('worker', '--redis', env.url, '--agents', 'shell,gpu', '--key-file', tmp.file('missing.key'), '--lease-ms', '10'),
+      inProcess('run', file, '--key-file', tmp.file('missing.key'), '--insecure'),
+    ]);
+    expect(results.map((result) => [result.code, result.signal, result.stdout, result.stderr])).toEqual([
+      [2, null, '', `rxdag: cannot reach Redis at redis://127.0.0.1:${port}/0: connect ECONNREFUSED 127.0.0.1:${port}\n`],
+      [2, null, '', `rxdag: cannot reach Redis at redis://127.0.0.1:${port}/0: connect ECONNREFUSED 127.0.0.1:${port}\n`],
+      [
+        2,
+        null,
+        '',
+        'rxdag: --redis: the URL must be a redis:// or rediss:// URL, got http://… (e.g. redis://127.0.0.1:6379 or rediss://:PASSWORD@HOST:6380)\n',
+      ],
+      [
+        2,
+        null,
+        '',
+        'rxdag: --lease-ms must be a whole number of milliseconds from 50 (got "10")\n' +
+          'rxdag: --agents: unknown agent "gpu" (a worker runs: shell, sleep)\n' +
+          `rxdag: --key-file ${tmp.file('missing.key')}: cannot read the key: ENOENT (no such file or directory)\n`,
+      ],
+      [2, null, '', 'rxdag: --key-file, --insecure only apply with --redis (attempts sent to rxdag worker processes)\n'],
+    ]);
+  });
+
+  it('should refuse a --metrics-port in use with the words rxdag run uses, and exit 2', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const result = await inProcess('worker', '--redis', env.url, '--redis-prefix', prefix, '--metrics-port', String(port));
+      expect([result.code, result.stdout, result.stderr]).toEqual([
+        2,
+        '',
+        `rxdag: --metrics-port ${port}: the port is in use on 127.0.0.1 (choose another, or 0 for a free one)\n`,
+      ]);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
+  });
+
+  it('should refuse a Redis database the server does not have, with one line and exit 2, before anything runs', async () => {
+    const url = new URL(env.url);
+    url.pathname = '/999999';
+    const { file, marker } = markerDag('no-such-db');
+    const results = await Promise.all([inProcess('run', file, '--redis', url.href), inProcess('worker', '--redis', url.href)]);
+    for (const result of results) {
+      expect([result.code, result.stdout]).toEqual([2, '']);
+      expect(result.stderr).toMatch(/^rxdag: cannot reach Redis at redis:\/\/\S+\/999999: ERR DB index is out of range\n$/);
+    }
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('should refuse a server that does not speak Redis, saying so in one line', async () => {
+    const server = createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const result = await inProcess('worker', '--redis', `redis://127.0.0.1:${port}`);
+      expect([result.code, result.stdout, result.stderr]).toEqual([
+        2,
+        '',
+        `rxdag: cannot reach Redis at redis://127.0.0.1:${port}/0: the server does not answer in Redis's protocol (is it a Redis server?)\n`,
+      ]);
+    } finally {
+      server.close();
+    }
+  });
+
+  describe('with a password', () => {
+    const PASSWORD = 's3cret p@ss/with:odd&chars';
+    let server: PasswordRedis;
+    beforeAll(async () => {
+      server = await startPasswordRedis(PASSWORD);
+    });
+    afterAll(() => server.stop());
+    const url = (password: string) => `redis://:${encodeURIComponent(password)}@127.0.0.1:${server.port}`;
+    const leaks = (text: string) =>
+      [PASSWORD, encodeURIComponent(PASSWORD), 'wrong-p@ss', encodeURIComponent('wrong-p@ss')].filter((secret) => text.includes(secret));
+
+    it('should run across a worker on a Redis with a password and never print the password', async () => {
+      const worker = await fleet.start(url(PASSWORD), prefix);
+      const { file, marker } = markerDag('password');
+      const log = tmp.file('password.jsonl');
+      const run = await runCli(['run', file, '--redis', url(PASSWORD), '--redis-prefix', prefix, '--events', log], NO_KEY);
+      expect(run.code).toBe(0);
+      expect(existsSync(marker)).toBe(true);
+      const show = await rxdagInProcess('show', printedRunId(run.stderr)!, '--json');
+      expect(show.code).toBe(0);
+      expect(run.stderr).toContain(`through Redis at redis://:***@127.0.0.1:${server.port}/0 `);
+      expect(worker.stderrSoFar()).toContain(`of Redis at redis://:***@127.0.0.1:${server.port}/0, `);
+      expect(leaks([run.stdout, run.stderr, show.stdout, JSON.stringify(readEventLog(log)), worker.stderrSoFar()].join('\n'))).toEqual([]);
+    });
+
+    it('should refuse a wrong password with one line that does not show it', async () => {
+      const { file } = markerDag('wrong-password');
+      const results = await Promise.all([
+        runCli(['run', file, '--redis', url('wrong-p@ss')], NO_KEY),
+        inProcess('worker', '--redis', url('wrong-p@ss')),
+      ]);
+      for (const result of results) {
+        expect([result.code, result.signal, result.stdout]).toEqual([2, null, '']);
+        expect(result.stderr).toMatch(
+          new RegExp(`^rxdag: cannot reach Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${server.port}/0: WRONGPASS[^\\n]*\\n$`),
+        );
+        expect(leaks(result.stderr)).toEqual([]);
+      }
+    });
+
+    it('should say this Redis needs a password when the URL has none', async () => {
+      const { file } = markerDag('no-password');
+      const results = await Promise.all([
+        inProcess('run', file, '--redis', `redis://127.0.0.1:${server.port}`),
+        inProcess('worker', '--redis', `redis://127.0.0.1:${server.port}`),
+      ]);
+      for (const result of results) {
+        expect([result.code, result.stdout, result.stderr]).toEqual([
+          2,
+          '',
+          `rxdag: cannot reach Redis at redis://127.0.0.1:${server.port}/0: this Redis needs a password (NOAUTH): give it in the URL, redis://:PASSWORD@HOST:PORT\n`,
+        ]);
+      }
+    });
+  });
+
+  it('should say a rediss:// URL to a Redis that does not speak TLS may need redis://', async () => {
+    const result = await redissToPlain!;
+    expect([result.code, result.stdout, result.stderr]).toEqual([
+      2,
+      '',
+      `rxdag: cannot reach Redis at rediss://127.0.0.1:${plain!.port}/0: connect ETIMEDOUT (no TLS handshake in time: if the server does not speak TLS, use redis://)\n`,
+    ]);
+  });
+
+  it('should not load BullMQ or a Redis client for a run without --redis', async () => {
+    const { file } = markerDag('local');
+    const script = `
+      const { cli } = require(${JSON.stringify(path.join(ROOT, 'dist', 'cli', 'program.js'))});
+      const sink = { write: () => true };
+      cli(['run', ${JSON.stringify(file)}, '--no-journal', '--quiet'], { stdout: sink, stderr: sink }, '0').then((code) => {
+        const loaded = Object.keys(require.cache).filter((name) => /node_modules[\\\\/](bullmq|ioredis)[\\\\/]/.test(name));
+        process.stdout.write(JSON.stringify({ code, loaded }));
+      });`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { cwd: ROOT, timeout: 30_000 });
+    expect(JSON.parse(stdout)).toEqual({ code: 0, loaded: [] });
+  });
+
+  // runs of real workers, after the refusals
   it('should run nothing for a scheduler with the wrong key: the run fails with UnauthorizedJobError and the worker goes on', async () => {
     const workerKey = tmp.file('worker.key');
     writeFileSync(workerKey, `${'a'.repeat(64)}\n`);
@@ -85,179 +280,5 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
     ]);
     expect(existsSync(marker)).toBe(true);
     expect(exited(sleeper)).toBe(false);
-  });
-
-  it('should refuse a Redis off this machine without a key or --insecure, saying why, and run nothing', async () => {
-    const { file, marker } = markerDag('off-machine');
-    const run = await runCli(['run', file, '--redis', 'redis://10.0.0.5:6379'], NO_KEY);
-    const worker = await runCli(['worker', '--redis', 'redis://10.0.0.5:6379'], NO_KEY);
-    for (const result of [run, worker]) {
-      expect(result.code).toBe(2);
-      expect(result.stdout).toBe('');
-      expect(result.stderr).toMatch(
-        /^rxdag: refusing Redis at redis:\/\/10\.0\.0\.5:6379\/0 without a key: it is not on this machine, and whoever can write to it could make every worker run commands\. .*--key-file PATH or RXDAG_WORKER_KEY.* or pass --insecure if this Redis is trusted\n$/,
-      );
-    }
-    expect(printedRunId(run.stderr)).toBeUndefined();
-    expect(existsSync(marker)).toBe(false);
-  });
-
-  it('should refuse an unreachable Redis, a wrong URL and bad worker options with one line each, exit 2 and no stack trace', async () => {
-    const port = await freePort();
-    const { file } = markerDag('unreachable');
-    const results = await Promise.all([
-      runCli(['run', file, '--redis', `redis://127.0.0.1:${port}`], NO_KEY),
-      runCli(['worker', '--redis', `redis://127.0.0.1:${port}`], NO_KEY),
-      runCli(['worker', '--redis', 'http://127.0.0.1:6379'], NO_KEY),
-      runCli(['worker', '--redis', env.url, '--agents', 'shell,gpu', '--key-file', tmp.file('missing.key'), '--lease-ms', '10'], NO_KEY),
-      runCli(['run', file, '--key-file', tmp.file('missing.key'), '--insecure'], NO_KEY),
-    ]);
-    expect(results.map((result) => [result.code, result.stdout, result.stderr])).toEqual([
-      [2, '', `rxdag: cannot reach Redis at redis://127.0.0.1:${port}/0: connect ECONNREFUSED 127.0.0.1:${port}\n`],
-      [2, '', `rxdag: cannot reach Redis at redis://127.0.0.1:${port}/0: connect ECONNREFUSED 127.0.0.1:${port}\n`],
-      [
-        2,
-        '',
-        'rxdag: --redis: the URL must be a redis:// or rediss:// URL, got http://… (e.g. redis://127.0.0.1:6379 or rediss://:PASSWORD@HOST:6380)\n',
-      ],
-      [
-        2,
-        '',
-        'rxdag: --lease-ms must be a whole number of milliseconds from 50 (got "10")\n' +
-          'rxdag: --agents: unknown agent "gpu" (a worker runs: shell, sleep)\n' +
-          `rxdag: --key-file ${tmp.file('missing.key')}: cannot read the key: ENOENT (no such file or directory)\n`,
-      ],
-      [2, '', 'rxdag: --key-file, --insecure only apply with --redis (attempts sent to rxdag worker processes)\n'],
-    ]);
-  });
-
-  it('should refuse a --metrics-port in use with the words rxdag run uses, and exit 2', async () => {
-    const taken = createServer();
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    const { port } = taken.address() as AddressInfo;
-    try {
-      const result = await runCli(['worker', '--redis', env.url, '--redis-prefix', prefix, '--metrics-port', String(port)], NO_KEY);
-      expect([result.code, result.stdout, result.stderr]).toEqual([
-        2,
-        '',
-        `rxdag: --metrics-port ${port}: the port is in use on 127.0.0.1 (choose another, or 0 for a free one)\n`,
-      ]);
-    } finally {
-      await new Promise<void>((resolve) => taken.close(() => resolve()));
-    }
-  });
-
-  it('should refuse a Redis database the server does not have, with one line and exit 2, before anything runs', async () => {
-    const url = new URL(env.url);
-    url.pathname = '/999999';
-    const { file, marker } = markerDag('no-such-db');
-    const results = await Promise.all([
-      runCli(['run', file, '--redis', url.href], NO_KEY),
-      runCli(['worker', '--redis', url.href], NO_KEY),
-    ]);
-    for (const result of results) {
-      expect([result.code, result.stdout]).toEqual([2, '']);
-      expect(result.stderr).toMatch(/^rxdag: cannot reach Redis at redis:\/\/\S+\/999999: ERR DB index is out of range\n$/);
-    }
-    expect(existsSync(marker)).toBe(false);
-  });
-
-  it('should refuse a server that does not speak Redis, saying so in one line', async () => {
-    const server = createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      const { port } = server.address() as AddressInfo;
-      const result = await runCli(['worker', '--redis', `redis://127.0.0.1:${port}`], NO_KEY);
-      expect([result.code, result.stdout, result.stderr]).toEqual([
-        2,
-        '',
-        `rxdag: cannot reach Redis at redis://127.0.0.1:${port}/0: the server does not answer in Redis's protocol (is it a Redis server?)\n`,
-      ]);
-    } finally {
-      server.close();
-    }
-  });
-
-  describe('with a password', () => {
-    const PASSWORD = 's3cret p@ss/with:odd&chars';
-    let server: PasswordRedis;
-    beforeAll(async () => {
-      server = await startPasswordRedis(PASSWORD);
-    });
-    afterAll(() => server.stop());
-    const url = (password: string) => `redis://:${encodeURIComponent(password)}@127.0.0.1:${server.port}`;
-    const leaks = (text: string) =>
-      [PASSWORD, encodeURIComponent(PASSWORD), 'wrong-p@ss', encodeURIComponent('wrong-p@ss')].filter((secret) => text.includes(secret));
-
-    it('should run across a worker on a Redis with a password and never print the password', async () => {
-      const worker = await fleet.start(url(PASSWORD), prefix);
-      const { file, marker } = markerDag('password');
-      const log = tmp.file('password.jsonl');
-      const run = await runCli(['run', file, '--redis', url(PASSWORD), '--redis-prefix', prefix, '--events', log], NO_KEY);
-      expect(run.code).toBe(0);
-      expect(existsSync(marker)).toBe(true);
-      const show = await runCli(['show', printedRunId(run.stderr)!, '--json']);
-      expect(show.code).toBe(0);
-      expect(run.stderr).toContain(`through Redis at redis://:***@127.0.0.1:${server.port}/0 `);
-      expect(worker.stderrSoFar()).toContain(`of Redis at redis://:***@127.0.0.1:${server.port}/0, `);
-      expect(leaks([run.stdout, run.stderr, show.stdout, JSON.stringify(readEventLog(log)), worker.stderrSoFar()].join('\n'))).toEqual([]);
-    });
-
-    it('should refuse a wrong password with one line that does not show it', async () => {
-      const { file } = markerDag('wrong-password');
-      const results = await Promise.all([
-        runCli(['run', file, '--redis', url('wrong-p@ss')], NO_KEY),
-        runCli(['worker', '--redis', url('wrong-p@ss')], NO_KEY),
-      ]);
-      for (const result of results) {
-        expect([result.code, result.stdout]).toEqual([2, '']);
-        expect(result.stderr).toMatch(
-          new RegExp(`^rxdag: cannot reach Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${server.port}/0: WRONGPASS[^\\n]*\\n$`),
-        );
-        expect(leaks(result.stderr)).toEqual([]);
-      }
-    });
-
-    it('should say this Redis needs a password when the URL has none', async () => {
-      const { file } = markerDag('no-password');
-      const results = await Promise.all([
-        runCli(['run', file, '--redis', `redis://127.0.0.1:${server.port}`], NO_KEY),
-        runCli(['worker', '--redis', `redis://127.0.0.1:${server.port}`], NO_KEY),
-      ]);
-      for (const result of results) {
-        expect([result.code, result.stdout, result.stderr]).toEqual([
-          2,
-          '',
-          `rxdag: cannot reach Redis at redis://127.0.0.1:${server.port}/0: this Redis needs a password (NOAUTH): give it in the URL, redis://:PASSWORD@HOST:PORT\n`,
-        ]);
-      }
-    });
-  });
-
-  it('should say a rediss:// URL to a Redis that does not speak TLS may need redis://', async () => {
-    const plain = await startRedisServer();
-    try {
-      const result = await runCli(['worker', '--redis', `rediss://127.0.0.1:${plain.port}`], NO_KEY);
-      expect([result.code, result.stdout, result.stderr]).toEqual([
-        2,
-        '',
-        `rxdag: cannot reach Redis at rediss://127.0.0.1:${plain.port}/0: connect ETIMEDOUT (no TLS handshake in time: if the server does not speak TLS, use redis://)\n`,
-      ]);
-    } finally {
-      await plain.stop();
-    }
-  });
-
-  it('should not load BullMQ or a Redis client for a run without --redis', async () => {
-    const { file } = markerDag('local');
-    const script = `
-      const { cli } = require(${JSON.stringify(path.join(ROOT, 'dist', 'cli', 'program.js'))});
-      const sink = { write: () => true };
-      cli(['run', ${JSON.stringify(file)}, '--no-journal', '--quiet'], { stdout: sink, stderr: sink }, '0').then((code) => {
-        const loaded = Object.keys(require.cache).filter((name) => /node_modules[\\\\/](bullmq|ioredis)[\\\\/]/.test(name));
-        process.stdout.write(JSON.stringify({ code, loaded }));
-      });`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { cwd: ROOT, timeout: 30_000 });
-    expect(JSON.parse(stdout)).toEqual({ code: 0, loaded: [] });
   });
 });

@@ -64,7 +64,9 @@ async function probe(target: RedisTarget): Promise<void> {
     refuse(`cannot reach Redis at ${target.location}: ${target.reasonOf(connectionError ?? error)}`);
   } finally {
     clearTimeout(timer);
-    client.disconnect();
+    // a connection already ended (refused, wrong password) has nothing to close: ioredis would
+    // start a 2 s timer on its closed socket, keeping the caller's process alive for nothing
+    if (client.status !== 'end') client.disconnect();
   }
 }
 
