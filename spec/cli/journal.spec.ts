@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DagEvent } from '../../src/index';
 import { describePostgres } from '../support/postgres';
 import { CLI, type CliResult, ensureBuilt, notices, printedRunId, ROOT, runCli, SPEC_STORE } from './support/builtCli';
 import { tempDir, writeText } from './support/files';
+import { rxdagInProcess } from './support/inProcessCli';
+import { rxdagWith } from './support/inProcessStore';
 import { gatedDag, gatedEnv, interruptedRun, journalEvents, linesOf } from './support/journaledRuns';
 
 /**
@@ -16,31 +18,34 @@ import { gatedDag, gatedEnv, interruptedRun, journalEvents, linesOf } from './su
  */
 describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
   const tmp = tempDir();
-  beforeAll(() => ensureBuilt(), 120_000);
+  beforeAll(async () => {
+    await ensureBuilt();
+    // started now, so that its processes wait beside the first tests' own
+    void journaled();
+  }, 120_000);
   afterAll(() => tmp.remove());
 
   /** A DAG file with two failing shell tasks (stderr lines in their errors), a skipped and a completed one. */
-  const failing = () =>
-    writeText(
-      tmp.file('two-failures.yaml'),
-      [
-        'id: two-failures',
-        'tasks:',
-        '  - id: ok',
-        '    run: echo "$RXDAG_RUN_ID $RXDAG_TASK_ID $RXDAG_IDEMPOTENCY_KEY"',
-        '  - id: compile',
-        '    deps: [ok]',
-        `    run: 'echo "warning: old flag" >&2; echo "error: missing semicolon" >&2; exit 3'`,
-        '  - id: lint',
-        '    deps: [ok]',
-        `    run: 'echo "src/a.ts:1 unused" >&2; exit 4'`,
-        '  - id: ship',
-        '    deps: [compile, lint]',
-        '    sleep: 1',
-        '',
-      ].join('\n'),
-    );
-  const passing = () => writeText(tmp.file('passing.yaml'), 'id: passing\ntasks:\n  - id: only\n    sleep: 1\n');
+  const failing = writeText(
+    tmp.file('two-failures.yaml'),
+    [
+      'id: two-failures',
+      'tasks:',
+      '  - id: ok',
+      '    run: echo "$RXDAG_RUN_ID $RXDAG_TASK_ID $RXDAG_IDEMPOTENCY_KEY"',
+      '  - id: compile',
+      '    deps: [ok]',
+      `    run: 'echo "warning: old flag" >&2; echo "error: missing semicolon" >&2; exit 3'`,
+      '  - id: lint',
+      '    deps: [ok]',
+      `    run: 'echo "src/a.ts:1 unused" >&2; exit 4'`,
+      '  - id: ship',
+      '    deps: [compile, lint]',
+      '    sleep: 1',
+      '',
+    ].join('\n'),
+  );
+  const passing = writeText(tmp.file('passing.yaml'), 'id: passing\ntasks:\n  - id: only\n    sleep: 1\n');
   /** A folder of its own for a test. */
   const folder = (name: string) => {
     const dir = path.join(tmp.dir, name);
@@ -48,9 +53,31 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
     return dir;
   };
 
+  /**
+   * The `rxdag run` processes most tests read (started once, by the first test that asks): the
+   * failing DAG with --quiet, then the passing one, journaled into RXDAG_STORE (`store`); beside
+   * them the failing DAG with --json into a --store of its own (`flagStore`), RXDAG_STORE naming
+   * the other. What the tests then list and show runs in this process.
+   */
+  let journaledRuns: ReturnType<typeof runJournaled> | undefined;
+  const journaled = () => (journaledRuns ??= runJournaled());
+  async function runJournaled() {
+    const dir = folder('journaled');
+    const store = path.join(dir, 'store');
+    const flagStore = path.join(dir, 'flag-store');
+    const env = { RXDAG_STORE: store };
+    const inOrder = async () => {
+      const failed = await runCli(['run', failing, '--quiet'], env);
+      return { failed, passed: await runCli(['run', passing, '--quiet'], env) };
+    };
+    const [{ failed, passed }, json] = await Promise.all([inOrder(), runCli(['run', failing, '--json', '--store', flagStore], env)]);
+    const ids = { failed: printedRunId(failed.stderr)!, passed: printedRunId(passed.stderr)!, json: printedRunId(json.stderr)! };
+    return { dir, store, flagStore, failed, passed, json, ids };
+  }
+
   it('should journal into .rxdag/ of the working directory and print the run id once on stderr, stdout staying JSON lines', async () => {
     const cwd = folder('cwd');
-    const result = await runCli(['run', passing(), '--json'], { RXDAG_STORE: '' }, { cwd });
+    const result = await runCli(['run', passing, '--json'], { RXDAG_STORE: '' }, { cwd });
     expect(result.code).toBe(0);
     const runId = printedRunId(result.stderr)!;
     expect(runId).toMatch(/^passing-\d{8}-\d{4}-[0-9a-z]{4}$/);
@@ -65,32 +92,31 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
 
   it('should write no journal and print no run id with --no-journal', async () => {
     const cwd = folder('no-journal');
-    const result = await runCli(['run', passing(), '--no-journal', '--quiet'], { RXDAG_STORE: '' }, { cwd });
+    const result = await runCli(['run', passing, '--no-journal', '--quiet'], { RXDAG_STORE: '' }, { cwd });
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(readdirSync(cwd)).toEqual([]);
-    const both = await runCli(['run', passing(), '--no-journal', '--store', cwd], {}, { cwd });
-    expect(both).toMatchObject({
+    const both = await rxdagInProcess('run', passing, '--no-journal', '--store', cwd);
+    expect(both).toEqual({
       code: 2,
+      stdout: '',
       stderr: 'rxdag: --store and --no-journal cannot be used together (--no-journal writes no journal anywhere)\n',
     });
+    expect(readdirSync(cwd)).toEqual([]);
   }, 20_000);
 
   it('should journal into RXDAG_STORE, and into --store before it (which the resume hint then names)', async () => {
-    const fromEnv = path.join(folder('env'), 'store');
-    const fromFlag = path.join(folder('flag'), 'store');
-    const byEnv = await runCli(['run', passing(), '--quiet'], { RXDAG_STORE: fromEnv });
-    const byFlag = await runCli(['run', passing(), '--quiet', '--store', fromFlag], { RXDAG_STORE: fromEnv });
-    expect([byEnv.code, byFlag.code]).toEqual([0, 0]);
-    const [envRun, flagRun] = [printedRunId(byEnv.stderr)!, printedRunId(byFlag.stderr)!];
-    expect(readdirSync(fromEnv)).toEqual([`${envRun}.jsonl`]);
-    expect(readdirSync(fromFlag)).toEqual([`${flagRun}.jsonl`]);
-    expect(byEnv.stderr).toBe(`rxdag: run ${envRun} (journal ${fromEnv}/; resume with: rxdag resume ${envRun})\n`);
-    expect(byFlag.stderr).toBe(`rxdag: run ${flagRun} (journal ${fromFlag}/; resume with: rxdag resume ${flagRun} --store ${fromFlag})\n`);
-  }, 20_000);
+    const { store, flagStore, failed, passed, json, ids } = await journaled();
+    expect([failed.code, passed.code, json.code]).toEqual([1, 0, 1]);
+    expect(readdirSync(store).sort()).toEqual([`${ids.failed}.jsonl`, `${ids.passed}.jsonl`].sort());
+    expect(readdirSync(flagStore)).toEqual([`${ids.json}.jsonl`]);
+    expect(passed.stderr).toBe(`rxdag: run ${ids.passed} (journal ${store}/; resume with: rxdag resume ${ids.passed})\n`);
+    expect(json.stderr.split('\n')[0]).toBe(
+      `rxdag: run ${ids.json} (journal ${flagStore}/; resume with: rxdag resume ${ids.json} --store ${flagStore})`,
+    );
+  }, 30_000);
 
   it('should end a failed run with every failure and its stderr lines (on stderr with --json)', async () => {
-    const store = path.join(folder('failures'), 'store');
-    const lines = await runCli(['run', failing(), '--quiet'], { RXDAG_STORE: store });
+    const { failed: lines, json } = await journaled();
     expect(lines.code).toBe(1);
     const list = [
       'rxdag: 2 tasks failed:',
@@ -108,31 +134,30 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
     const printed = sorted(lines.stdout);
     expect(printed).toHaveLength(list.length);
     expect(new Set(printed)).toEqual(new Set(list));
-    const json = await runCli(['run', failing(), '--json'], { RXDAG_STORE: store });
+    expect(notices(lines.stderr)).toBe('');
     expect(json.code).toBe(1);
     for (const line of json.stdout.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
     expect(new Set(sorted(notices(json.stderr)))).toEqual(new Set(list));
-  }, 20_000);
+  }, 30_000);
 
   it('should give shell tasks RXDAG_RUN_ID, RXDAG_TASK_ID and RXDAG_IDEMPOTENCY_KEY', async () => {
-    const store = path.join(folder('env-vars'), 'store');
-    const result = await runCli(['run', failing(), '--json'], { RXDAG_STORE: store });
-    const runId = printedRunId(result.stderr)!;
+    const { json: result, ids } = await journaled();
+    const runId = ids.json;
     const ok = result.stdout
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as DagEvent)
       .find((event) => event.type === 'task.completed' && event.taskId === 'ok');
     expect(ok).toMatchObject({ output: { stdout: `${runId} ok ${runId}/ok` } });
-  }, 20_000);
+  }, 30_000);
 
   it('should list the runs of a store, newest first, as a table or JSON lines, and say when there are none', async () => {
-    const dir = folder('runs');
-    const store = path.join(dir, 'store');
-    const failed = printedRunId((await runCli(['run', failing(), '--quiet'], { RXDAG_STORE: store })).stderr)!;
-    const passed = printedRunId((await runCli(['run', passing(), '--quiet'], { RXDAG_STORE: store })).stderr)!;
+    const {
+      store,
+      ids: { failed, passed },
+    } = await journaled();
 
-    const table = await runCli(['runs', '--store', store]);
+    const table = await rxdagInProcess('runs', '--store', store);
     expect(table).toMatchObject({ code: 0, stderr: '' });
     const rows = table.stdout.trimEnd().split('\n');
     expect(rows[0]).toMatch(/^RUN\s+DAG\s+STATUS\s+STARTED\s+TOOK\s+COMPLETED\s+FAILED\s+SKIPPED\s+TOTAL$/);
@@ -142,7 +167,7 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
     expect(rows[2]).toMatch(new RegExp(`^${failed}\\s+two-failures\\s+failed\\s+\\S+ \\S+\\s+\\d+ ms\\s+1\\s+2\\s+1\\s+4$`));
     expect(rows).toHaveLength(3);
 
-    const json = await runCli(['runs', '--json'], { RXDAG_STORE: store });
+    const json = await rxdagWith({ env: { RXDAG_STORE: store } }, 'runs', '--json');
     expect(
       json.stdout
         .trim()
@@ -165,46 +190,52 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
 
     const file = path.join(folder('a-file-store'), 'store');
     writeFileSync(file, '');
-    expect(await runCli(['runs', '--store', file])).toEqual({
+    expect(await rxdagInProcess('runs', '--store', file)).toEqual({
       code: 2,
-      signal: null,
       stdout: '',
       stderr: `rxdag: no store at ${file}/: "${file}" is not a directory\n`,
     });
 
     const none = 'no runs: .rxdag/ has no journal (runs are journaled there by rxdag run)\n';
-    expect(await runCli(['runs'], { RXDAG_STORE: '' }, { cwd: dir })).toEqual({ code: 0, signal: null, stdout: none, stderr: '' });
-    expect(await runCli(['runs', '--json'], { RXDAG_STORE: '' }, { cwd: dir })).toEqual({
-      code: 0,
-      signal: null,
-      stdout: '',
-      stderr: none,
-    });
+    const empty = { env: { RXDAG_STORE: '' }, cwd: folder('runs') };
+    expect(await rxdagWith(empty, 'runs')).toEqual({ code: 0, stdout: none, stderr: '' });
+    expect(await rxdagWith(empty, 'runs', '--json')).toEqual({ code: 0, stdout: '', stderr: none });
   }, 30_000);
 
   it("should list, show and resume around a run's file that cannot be read, naming it and leaving it as it is", async () => {
+    const {
+      store: journaledStore,
+      ids: { passed },
+    } = await journaled();
+    // a store of its own: the passing run's journal, and a file beside it that is not one
     const store = path.join(folder('unreadable'), 'store');
-    const passed = printedRunId((await runCli(['run', passing(), '--quiet'], { RXDAG_STORE: store })).stderr)!;
+    mkdirSync(store);
+    copyFileSync(path.join(journaledStore, `${passed}.jsonl`), path.join(store, `${passed}.jsonl`));
     const bad = path.join(store, 'stray.jsonl');
     writeFileSync(bad, '{"not a header\n');
     const corrupt = `journal of run "stray" is corrupt at ${bad}:1: the header is not JSON`;
 
-    const table = await runCli(['runs', '--store', store]);
+    const table = await rxdagInProcess('runs', '--store', store);
     expect(table.code).toBe(2);
     expect(table.stdout).toMatch(new RegExp(`^RUN .*\n${passed}\\s+passing\\s+succeeded`));
     expect(table.stderr).toMatch(new RegExp(`^rxdag: ${escape(corrupt)} \\(.+\\) \\(left out of the list\\)\n$`));
-    const json = await runCli(['runs', '--store', store, '--json']);
+    const json = await rxdagInProcess('runs', '--store', store, '--json');
     expect(json.code).toBe(2);
-    expect(json.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { runId: string }).runId)).toEqual([passed]);
+    expect(
+      json.stdout
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { runId: string }).runId),
+    ).toEqual([passed]);
 
-    const shown = await runCli(['show', passed, '--store', store]);
+    const shown = await rxdagInProcess('show', passed, '--store', store);
     expect(shown).toMatchObject({ code: 0, stderr: '' });
     expect(shown.stdout).toContain(`run ${passed}: DAG passing, succeeded`);
-    const own = await runCli(['show', 'stray', '--store', store]);
+    const own = await rxdagInProcess('show', 'stray', '--store', store);
     expect(own).toMatchObject({ code: 2, stdout: '' });
     expect(own.stderr).toMatch(new RegExp(`^rxdag: ${escape(corrupt)}`));
 
-    const resumed = await runCli(['resume', '--store', store]);
+    const resumed = await rxdagInProcess('resume', '--store', store);
     expect(resumed).toMatchObject({ code: 2, stdout: '' });
     expect(resumed.stderr).toContain(`${corrupt}`);
     expect(resumed.stderr).toContain('name the run (rxdag resume RUN_ID)');
@@ -213,12 +244,14 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
   }, 30_000);
 
   it('should show a failed run: summary, every failure with its stderr lines, timings, --json and --report', async () => {
-    const dir = folder('show');
-    const store = path.join(dir, 'store');
-    const runId = printedRunId((await runCli(['run', failing(), '--quiet'], { RXDAG_STORE: store })).stderr)!;
-    const report = path.join(dir, 'report.html');
+    const {
+      store,
+      ids: { failed: runId },
+    } = await journaled();
+    const env = { env: { RXDAG_STORE: store } };
+    const report = path.join(folder('show'), 'report.html');
 
-    const shown = await runCli(['show', runId, '--report', report], { RXDAG_STORE: store });
+    const shown = await rxdagWith(env, 'show', runId, '--report', report);
     expect(shown).toMatchObject({ code: 0, stderr: `wrote ${report} (${journalEvents(store, runId).length} events)\n` });
     const text = shown.stdout;
     expect(text).toMatch(
@@ -235,7 +268,7 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
     // the first of its two dependencies to fail
     expect(text).toMatch(/\nship\s+skipped\s+-\s+-\s+0\s+1 ms\s+upstream task "(compile|lint)" failed\n/);
 
-    const json = JSON.parse((await runCli(['show', runId, '--json'], { RXDAG_STORE: store })).stdout);
+    const json = JSON.parse((await rxdagWith(env, 'show', runId, '--json')).stdout);
     expect(json).toMatchObject({ runId, dagId: 'two-failures', status: 'failed', resumed: 0, counts: { total: 4, failed: 2 } });
     expect(json.failures.map((f: { taskId: string }) => f.taskId).sort()).toEqual(['compile', 'lint']);
     expect(json.tasks).toContainEqual({
@@ -253,7 +286,7 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
     expect(html).toContain(`run ${runId}`);
     expect(html).toContain('<span class="outcome badge failed">failed</span>');
 
-    expect(await runCli(['show', 'nope'], { RXDAG_STORE: store })).toMatchObject({
+    expect(await rxdagWith(env, 'show', 'nope')).toMatchObject({
       code: 2,
       stdout: '',
       stderr: `rxdag: run "nope" is not in the store ${store}/ (rxdag runs lists its runs)\n`,
@@ -273,7 +306,7 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
       `rxdag: cannot write the journal ${store}/ (run "${runId}"): EFBIG (file too large); run stopped (rxdag resume ${runId} --store ${store} continues it once the store can be written)\n`,
     );
     // what the journal holds stays: the run can be resumed where the store has room
-    const resumed = await runCli(['resume', '--quiet'], { RXDAG_STORE: store });
+    const resumed = await rxdagWith({ env: { RXDAG_STORE: store } }, 'resume', '--quiet');
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toMatch(/dag\.completed succeeded: 40\/40 completed/);
   }, 30_000);
@@ -282,10 +315,11 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
     const dir = folder('unreachable');
     const events = path.join(dir, 'events.jsonl');
     const store = 'postgres://rxdag:s3cret-pw@127.0.0.1:1/runs';
+    // run and resume in their own processes, runs and show in this one
     const results = await Promise.all([
-      runCli(['run', failing(), '--store', store, '--events', events]),
-      runCli(['runs', '--store', store]),
-      runCli(['show', 'some-run', '--store', store]),
+      runCli(['run', failing, '--store', store, '--events', events]),
+      rxdagInProcess('runs', '--store', store),
+      rxdagInProcess('show', 'some-run', '--store', store),
       runCli(['resume', '--store', store]),
     ]);
     for (const result of results) {
@@ -308,13 +342,13 @@ describePostgres('rxdag run, runs, show and resume with a PostgreSQL store', (db
     const store = `${db.connectionString}?schema=${db.schema}`;
     const env = { ...gatedEnv(tmp.dir), RXDAG_STORE: store };
     const runId = await interruptedRun(gatedDag(tmp.dir, 'pg-gated'), env);
-    const listed = await runCli(['runs', '--json'], env);
+    const listed = await rxdagWith({ env }, 'runs', '--json');
     expect(JSON.parse(listed.stdout)).toMatchObject({ runId, status: 'interrupted', counts: { completed: 1 } });
     writeFileSync(env.GATE, '');
     const resumed = await runCli(['resume', '--quiet'], env);
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toMatch(new RegExp(`^rxdag: resuming run ${runId} \\(journal postgres://`));
-    const shown = JSON.parse((await runCli(['show', runId, '--json'], env)).stdout);
+    const shown = JSON.parse((await rxdagWith({ env }, 'show', runId, '--json')).stdout);
     expect(shown).toMatchObject({ runId, status: 'succeeded', resumed: 1, counts: { total: 3, completed: 3 } });
     expect(linesOf(env.MARKERS)).toEqual(['first 1', 'gate 1', 'gate 1', 'last 1']);
   }, 60_000);
@@ -323,13 +357,16 @@ describePostgres('rxdag run, runs, show and resume with a PostgreSQL store', (db
     const schema = db.newSchema();
     const store = `${db.connectionString}?schema=${schema}`;
     const [runs, show, resume] = await Promise.all([
-      runCli(['runs', '--store', store]),
-      runCli(['show', 'nope', '--store', store]),
+      rxdagInProcess('runs', '--store', store),
+      rxdagInProcess('show', 'nope', '--store', store),
       runCli(['resume', '--store', store]),
     ]);
     expect([runs.code, runs.stdout]).toEqual([0, `no runs in the store ${store}\n`]);
     expect([show.code, show.stderr]).toEqual([2, expect.stringMatching(/^rxdag: run "nope" is not in the store postgres:\/\/[^\n]*\n$/)]);
-    expect([resume.code, resume.stderr]).toEqual([2, expect.stringMatching(/^rxdag: no interrupted run to resume in the store postgres:\/\/[^\n]*\n$/)]);
+    expect([resume.code, resume.stderr]).toEqual([
+      2,
+      expect.stringMatching(/^rxdag: no interrupted run to resume in the store postgres:\/\/[^\n]*\n$/),
+    ]);
     expect(await db.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).toEqual([]);
   });
 });

@@ -2,10 +2,10 @@ import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import type { DagEvent } from '../../src/index';
-import { ensureBuilt, printedRunId, runCli, startCli } from './support/builtCli';
+import { ensureBuilt, runCli, startCli } from './support/builtCli';
 import { readEventLog, tempDir, writeText } from './support/files';
 import { rxdagInProcess } from './support/inProcessCli';
-import { gatedDag, gatedEnv, killGroups, linesOf, storeFiles, waitUntil } from './support/journaledRuns';
+import { gatedDag, gatedEnv, interruptedRun, linesOf, storeFiles, waitUntil } from './support/journaledRuns';
 import { setProcessEnv, startInProcess } from './support/liveInProcessCli';
 import { type Family, parsePrometheusText, sampleValue, seriesOf } from './support/promText';
 
@@ -154,44 +154,12 @@ describe('rxdag run/resume --metrics-port', () => {
     }
   }, 60_000);
 
-  /**
-   * Starts the built CLI on a gated DAG and SIGKILLs it (and its shell tasks) once the journal in
-   * `store` holds the start of the gate task: a run left `interrupted`. Returns its id. Like
-   * `interruptedRun`, with the journal read by `rxdag show` in this process.
-   */
-  async function crashedRun(dagFile: string, env: Record<string, string> & { PIDS: string }, store: string): Promise<string> {
-    const cli = startCli(['run', dagFile, '--quiet'], { ...env, RXDAG_STORE: store });
-    try {
-      await waitUntil(() => exited() || linesOf(env.PIDS).length > 0, 'the gate task to start');
-      if (exited()) throw new Error(`the run ended before its gate task started: ${cli.stderrSoFar()}`);
-      await waitUntil(() => printedRunId(cli.stderrSoFar()) !== undefined, 'the run id on stderr');
-      const runId = printedRunId(cli.stderrSoFar())!;
-      // the shell may run before the CLI journals its `task.started`: the kill must leave it in flight
-      const deadline = Date.now() + 15_000;
-      for (;;) {
-        const shown = await rxdagInProcess('show', runId, '--json', '--store', store);
-        const tasks = shown.code === 0 ? (JSON.parse(shown.stdout) as { tasks: { id: string; state: string }[] }).tasks : [];
-        if (tasks.some((task) => task.id === 'gate' && task.state === 'running')) return runId;
-        if (Date.now() > deadline) throw new Error('timed out waiting for the journal to hold the start of the gate task');
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    } finally {
-      cli.child.kill('SIGKILL');
-      await cli.done;
-      await killGroups(env.PIDS);
-    }
-
-    function exited(): boolean {
-      return cli.child.exitCode !== null || cli.child.signalCode !== null;
-    }
-  }
-
   it('should serve /metrics while `rxdag resume` runs, and stop when it ends', async () => {
     const dir = path.join(tmp.dir, 'resume');
     mkdirSync(dir);
     const files = gatedEnv(dir);
     const store = path.join(dir, 'store');
-    const runId = await crashedRun(gatedDag(dir, 'gated'), files, store);
+    const runId = await interruptedRun(gatedDag(dir, 'gated'), { ...files, RXDAG_STORE: store });
     const pidsBefore = linesOf(files.PIDS).length;
     // the resumed shell tasks read the gate files from the environment of this process
     const restoreEnv = setProcessEnv(files);

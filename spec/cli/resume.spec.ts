@@ -4,6 +4,8 @@ import path from 'node:path';
 import { ensureBuilt, runCli, startCli } from './support/builtCli';
 import { eventLogViolations } from './support/eventLogInvariants';
 import { readEventLog, tempDir } from './support/files';
+import { rxdagInProcess } from './support/inProcessCli';
+import { rxdagWith } from './support/inProcessStore';
 import { gatedDag, gatedEnv, interruptedRun, journalEvents, killGroups, linesOf, storeFiles, waitUntil } from './support/journaledRuns';
 
 /**
@@ -37,7 +39,7 @@ describe('rxdag resume', () => {
     const older = await interruptedRun(gatedDag(dir, 'older'), env);
     const newer = await interruptedRun(gatedDag(dir, 'newer'), env);
     expect(linesOf(files.MARKERS)).toEqual(['first 1', 'gate 1', 'first 1', 'gate 1']);
-    const listed = await runCli(['runs', '--json'], env);
+    const listed = await rxdagWith({ env }, 'runs', '--json');
     expect(
       listed.stdout
         .trim()
@@ -64,16 +66,16 @@ describe('rxdag resume', () => {
     expect(logged).toEqual(journalEvents(store, newer));
     expect(logged.filter((e) => e.type === 'run.resumed')).toHaveLength(1);
 
-    const second = await runCli(['resume', '--quiet'], env);
+    // the older one next, resumed in this process (its shell tasks see the same variables)
+    const second = await rxdagWith({ env }, 'resume', '--quiet');
     expect(second).toMatchObject({ code: 0 });
     expect(second.stderr).toMatch(new RegExp(`^rxdag: resuming run ${older} `));
     // `first` completed before each crash and never ran again; `gate` ran again under attempt 1
     expect(linesOf(files.MARKERS)).toEqual(['first 1', 'gate 1', 'first 1', 'gate 1', 'gate 1', 'last 1', 'gate 1', 'last 1']);
 
-    const none = await runCli(['resume'], env);
+    const none = await rxdagWith({ env }, 'resume');
     expect(none).toEqual({
       code: 2,
-      signal: null,
       stdout: '',
       stderr: `rxdag: no interrupted run to resume in the store ${store}/ (every run ended; rxdag runs lists them)\n`,
     });
@@ -112,17 +114,20 @@ describe('rxdag resume', () => {
     writeFileSync(files.GATE, '');
     const ended = await runCli(['run', gatedDag(dir, 'ended'), '--quiet'], env);
     expect(ended.code).toBe(0);
-    const runId = JSON.parse((await runCli(['runs', '--json'], env)).stdout).runId as string;
+    const runId = JSON.parse((await rxdagInProcess('runs', '--json', '--store', store)).stdout).runId as string;
     const markers = linesOf(files.MARKERS);
     const before = storeFiles(store);
     const missing = path.join(os.tmpdir(), `rxdag-no-such-store-${process.pid}`);
 
-    const results = await Promise.all([
-      runCli(['resume', 'no-such-run'], env),
-      runCli(['resume', runId], env),
-      runCli(['resume', '--store', missing], env),
-      runCli(['resume', runId, '--store', missing], env),
-    ]);
+    // one refusal in a process of its own (its exit code), the others in this one, one at a time
+    // (they read RXDAG_STORE from this process's environment)
+    const ownProcess = runCli(['resume', runId], env);
+    const results = [
+      await rxdagWith({ env }, 'resume', 'no-such-run'),
+      await ownProcess,
+      await rxdagWith({ env }, 'resume', '--store', missing),
+      await rxdagWith({ env }, 'resume', runId, '--store', missing),
+    ];
     expect(results.map((r) => [r.code, r.stdout, r.stderr])).toEqual([
       [2, '', `rxdag: run "no-such-run" is not in the store ${store}/ (rxdag runs lists its runs)\n`],
       [2, '', `rxdag: run "${runId}" already ended (succeeded); there is nothing to resume\n`],
@@ -138,11 +143,13 @@ describe('rxdag resume', () => {
     const owner = startCli(['run', gatedDag(dir, 'owned'), '--quiet'], env);
     try {
       await waitUntil(() => linesOf(files.PIDS).length === 1, 'the gate task to start');
-      const runId = JSON.parse((await runCli(['runs', '--json'], env)).stdout).runId as string;
+      const runId = JSON.parse((await rxdagInProcess('runs', '--json', '--store', store)).stdout).runId as string;
       const names = readdirSync(store).sort();
 
       // with --metrics-port, the endpoint's line is said once the run starts: refused, one line only
-      const [byId, newest] = await Promise.all([runCli(['resume', runId, '--metrics-port', '0'], env), runCli(['resume'], env)]);
+      const refusedById = runCli(['resume', runId, '--metrics-port', '0'], env);
+      const newest = await rxdagWith({ env }, 'resume');
+      const byId = await refusedById;
       expect(byId).toMatchObject({ code: 2, stdout: '' });
       expect(byId.stderr).toBe(
         `rxdag: run "${runId}" is owned by a live process (${os.hostname()}:${owner.child.pid}); wait for it to end or stop it first (rxdag runs lists it as running)\n`,

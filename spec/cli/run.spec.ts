@@ -1,17 +1,28 @@
 import type { DagEvent } from '../../src/index';
-import { ensureBuilt, notices, RUN_LINE, runCli, startCli } from './support/builtCli';
+import { type CliResult, ensureBuilt, notices, RUN_LINE, runCli, startCli } from './support/builtCli';
 import { eventLogViolations, outcomes } from './support/eventLogInvariants';
 import { readEventLog, tempDir, writeText } from './support/files';
 
-/** `rxdag run` on the example DAG files: exit 0, the events log, and the output modes. */
+/**
+ * `rxdag run` on the example DAG files: exit 0, the events log, and the output modes. The
+ * cases run side by side (`it.concurrent`): each mostly waits for its shell tasks' sleeps, and
+ * each has its own files (runs journal into the specs' store, each under an id of its own).
+ */
 describe('rxdag run (succeeding DAGs)', () => {
   const tmp = tempDir();
   beforeAll(() => ensureBuilt(), 120_000);
   afterAll(() => tmp.remove());
 
-  it('should run the release pipeline of shell tasks, exit 0 and log every event', async () => {
-    const log = tmp.file('release.jsonl');
-    const result = await runCli(['run', 'examples/release.yaml', '--events', log]);
+  /** One `rxdag run examples/release.yaml --events LOG` (lines on stdout), for the two cases that read it. */
+  let releaseRun: Promise<{ result: CliResult; log: string }> | undefined;
+  const release = () =>
+    (releaseRun ??= (async () => {
+      const log = tmp.file('release.jsonl');
+      return { result: await runCli(['run', 'examples/release.yaml', '--events', log]), log };
+    })());
+
+  it.concurrent('should run the release pipeline of shell tasks, exit 0 and log every event', async () => {
+    const { result, log } = await release();
     expect(result.code).toBe(0);
     // the run journals (into the specs' store) and says so in one line, nothing else
     expect(result.stderr.split('\n')[0]).toMatch(RUN_LINE);
@@ -24,9 +35,9 @@ describe('rxdag run (succeeding DAGs)', () => {
     );
     // stdout of the shell command is the task's output; `env` from the file reached it
     expect(build?.output).toEqual({ exitCode: 0, stdout: '{"artifact":"app-1.4.0.tgz","bytes":48213}', stderr: '' });
-  }, 20_000);
+  });
 
-  it('should retry the flaky step of the data pipeline and succeed on its second attempt', async () => {
+  it.concurrent('should retry the flaky step of the data pipeline and succeed on its second attempt', async () => {
     const log = tmp.file('data.jsonl');
     const result = await runCli(['run', 'examples/data-pipeline.yaml', '--events', log, '--quiet']);
     expect(result.code).toBe(0);
@@ -43,37 +54,41 @@ describe('rxdag run (succeeding DAGs)', () => {
     );
     // --quiet: a retried failure is not worth a line; only the final line is printed
     expect(result.stdout.trim().split('\n')).toEqual([expect.stringMatching(/dag\.completed succeeded: 8\/8 completed/)]);
-  }, 20_000);
+  });
 
-  it('should run the 300-task sleep workflow in polling mode within --concurrency', async () => {
-    const log = tmp.file('sim.jsonl');
-    const result = await runCli([
-      'run',
-      'examples/simulation-300.yaml',
-      '--concurrency',
-      '24',
-      '--mode',
-      'polling',
-      '--poll-interval',
-      '5',
-      '--events',
-      log,
-      '--quiet',
-    ]);
-    expect(result.code).toBe(0);
-    const events = readEventLog(log);
-    expect(eventLogViolations(events)).toEqual([]);
-    expect(events[events.length - 1]).toMatchObject({ outcome: 'succeeded', counts: { total: 300, completed: 300 } });
-    let running = 0;
-    let mostRunning = 0;
-    for (const event of events) {
-      if (event.type === 'task.started') mostRunning = Math.max(mostRunning, ++running);
-      if (event.type === 'task.completed') running--;
-    }
-    expect(mostRunning).toBe(24);
-  }, 30_000);
+  it.concurrent(
+    'should run the 300-task sleep workflow in polling mode within --concurrency',
+    async () => {
+      const log = tmp.file('sim.jsonl');
+      const result = await runCli([
+        'run',
+        'examples/simulation-300.yaml',
+        '--concurrency',
+        '24',
+        '--mode',
+        'polling',
+        '--poll-interval',
+        '5',
+        '--events',
+        log,
+        '--quiet',
+      ]);
+      expect(result.code).toBe(0);
+      const events = readEventLog(log);
+      expect(eventLogViolations(events)).toEqual([]);
+      expect(events[events.length - 1]).toMatchObject({ outcome: 'succeeded', counts: { total: 300, completed: 300 } });
+      let running = 0;
+      let mostRunning = 0;
+      for (const event of events) {
+        if (event.type === 'task.started') mostRunning = Math.max(mostRunning, ++running);
+        if (event.type === 'task.completed') running--;
+      }
+      expect(mostRunning).toBe(24);
+    },
+    30_000,
+  );
 
-  it('should print one JSON event per line on stdout with --json, the same as the events log', async () => {
+  it.concurrent('should print one JSON event per line on stdout with --json, the same as the events log', async () => {
     const log = tmp.file('json.jsonl');
     const result = await runCli(['run', 'examples/data-pipeline.yaml', '--json', '--events', log]);
     expect(result.code).toBe(0);
@@ -82,19 +97,18 @@ describe('rxdag run (succeeding DAGs)', () => {
       .split('\n')
       .map((line) => JSON.parse(line) as DagEvent);
     expect(printed).toEqual(readEventLog(log));
-  }, 20_000);
+  });
 
-  it('should print one line per event when stdout is not a terminal', async () => {
-    const log = tmp.file('lines.jsonl');
-    const result = await runCli(['run', 'examples/release.yaml', '--events', log]);
+  it.concurrent('should print one line per event when stdout is not a terminal', async () => {
+    const { result, log } = await release();
     const lines = result.stdout.trim().split('\n');
     expect(lines).toHaveLength(readEventLog(log).length);
     expect(lines[0]).toMatch(/^\[\s+0\.\d{3}s\] dag\.created release: 10 tasks \(run release-[\w-]+\)$/);
     expect(lines).toContainEqual(expect.stringMatching(/task\.completed build #1 in \d+ ms$/));
     expect(lines[lines.length - 1]).toMatch(/dag\.completed succeeded: 10\/10 completed, 0 failed, 0 skipped, 0 cancelled in [\d.]+ s$/);
-  }, 20_000);
+  });
 
-  it('should finish the run when its stdout is closed early (rxdag run … | head)', async () => {
+  it.concurrent('should finish the run when its stdout is closed early (rxdag run … | head)', async () => {
     const log = tmp.file('epipe.jsonl');
     const cli = startCli(['run', 'examples/data-pipeline.yaml', '--events', log]);
     await cli.waitForStdout(/dag\.created/);
@@ -103,9 +117,9 @@ describe('rxdag run (succeeding DAGs)', () => {
     expect(result.code).toBe(0);
     expect(notices(result.stderr)).toBe('');
     expect(readEventLog(log).pop()).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
-  }, 20_000);
+  });
 
-  it('should warn on stderr that an empty DAG has nothing to run, and still exit 0', async () => {
+  it.concurrent('should warn on stderr that an empty DAG has nothing to run, and still exit 0', async () => {
     const file = writeText(tmp.file('empty.yaml'), 'id: empty\ntasks: []\n');
     const log = tmp.file('empty.jsonl');
     const [lines, json] = await Promise.all([runCli(['run', file, '--events', log]), runCli(['run', file, '--json'])]);
@@ -122,5 +136,5 @@ describe('rxdag run (succeeding DAGs)', () => {
         .split('\n')
         .map((line) => (JSON.parse(line) as DagEvent).type),
     ).toEqual(['dag.created', 'dag.completed']);
-  }, 20_000);
+  });
 });

@@ -1,8 +1,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { DagEvent } from '../../../src/index';
-import { printedRunId, runCli, type RunningCli, startCli } from './builtCli';
+import { printedRunId, startCli } from './builtCli';
 import { isRunning, writeText } from './files';
+import { rxdagInProcess } from './inProcessCli';
 
 /**
  * Journaled runs for the CLI specs: a DAG file whose middle task waits for a gate file (so a
@@ -73,21 +74,26 @@ export async function killGroups(pidFile: string): Promise<void> {
 }
 
 /**
- * Starts `rxdag run` of a gated DAG, and once its gate task runs, kills it with SIGKILL (and
- * its shell tasks, see {@link killGroups}): a run left `interrupted` in the store. Returns its id.
+ * Starts `rxdag run` of a gated DAG (journaling into `env.RXDAG_STORE`), and once the journal
+ * says its gate task is running, kills it with SIGKILL (and its shell tasks, see
+ * {@link killGroups}): a run left `interrupted` in the store. Returns its id. The run is a
+ * process of its own; the journal is read in this process.
  */
 export async function interruptedRun(dagFile: string, env: Record<string, string>, args: readonly string[] = []): Promise<string> {
+  const store = env.RXDAG_STORE;
+  if (store === undefined || store === '') throw new Error('interruptedRun needs the store in env.RXDAG_STORE');
   const before = linesOf(env.PIDS!).length;
   const cli = startCli(['run', dagFile, '--quiet', ...args], env);
   let ended = false;
   void cli.done.then(() => (ended = true));
   await waitUntil(() => ended || linesOf(env.PIDS!).length > before, 'the gate task to start');
   if (ended) throw new Error(`the run ended before its gate task started: ${(await cli.done).stderr}`);
+  await waitUntil(() => printedRunId(cli.stderrSoFar()) !== undefined, 'the run id on stderr');
+  const runId = printedRunId(cli.stderrSoFar())!;
   // the shell may run before the CLI journals its `task.started` (at the end of the flush that
   // launched it): wait for the journal to say so, so that the kill leaves the attempt in flight
-  const runId = await runIdOf(cli);
   await waitFor(async () => {
-    const shown = await runCli(['show', runId, '--json'], env);
+    const shown = await rxdagInProcess('show', runId, '--store', store, '--json');
     return (
       shown.code === 0 &&
       (JSON.parse(shown.stdout) as { tasks: { id: string; state: string }[] }).tasks.some((t) => t.id === 'gate' && t.state === 'running')
@@ -99,18 +105,12 @@ export async function interruptedRun(dagFile: string, env: Record<string, string
   return runId;
 }
 
-/** The run id a running CLI printed on stderr (its first line, printed when the run starts). */
-async function runIdOf(cli: RunningCli): Promise<string> {
-  await waitUntil(() => printedRunId(cli.stderrSoFar()) !== undefined, 'the run id on stderr');
-  return printedRunId(cli.stderrSoFar())!;
-}
-
 /** {@link waitUntil} for a condition that takes time to check (a CLI process). */
 async function waitFor(condition: () => Promise<boolean>, what: string, withinMs = 15_000): Promise<void> {
   const deadline = Date.now() + withinMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
