@@ -1,15 +1,19 @@
 import { Redis } from 'ioredis';
 import { type DagEvent, runDag } from '../../src/index';
 import { remoteAgent, startWorker } from '../../src/bullmq/index';
-import { describeOwnRedis } from '../support/redis';
+import { describeOwnRedis, type OwnRedis, startRedisServer } from '../support/redis';
 import { Closer, sleep, waitFor } from './helpers';
 
 /**
- * The scheduler side of a Redis that stops answering or goes away, on a throwaway
- * `redis-server` of the spec's own (frozen with SIGSTOP, or killed): an attempt fails with a
+ * A Redis that stops answering or goes away, on a throwaway `redis-server` of each test's own
+ * (frozen with SIGSTOP, or killed). The scheduler side: an attempt fails with a
  * `RedisConnectionError` that says the real cause, within about a lease period, and is retried by
  * the task's policy; closing the agent does not wait for such a Redis, and says which cancels
- * did not go out. The worker side is `workerOutage.spec.ts`.
+ * did not go out. The worker side: an outage is logged once per source, `ready()` waits for
+ * Redis, and a close neither hangs nor leaves a connection trying to reach Redis.
+ *
+ * The tests mostly wait (on time limits and reconnect delays of the libraries), so they run at
+ * once, each with a `redis-server` of its own ({@link withOwnRedis}).
  */
 jest.setTimeout(20_000);
 
@@ -18,21 +22,70 @@ const LEASE_MS = 500;
 /** The command time limit a lease of {@link LEASE_MS} gives. */
 const COMMAND_TIMEOUT_MS = 1000;
 
-describeOwnRedis('remote agents when Redis stops answering or goes away', (env) => {
-  const closer = new Closer();
-  afterEach(() => closer.closeAll());
+/** What a test of {@link withOwnRedis} gets. */
+interface OwnRedisTest {
+  /** The test's server (the one started again, after {@link restart}). */
+  redis(): OwnRedis;
+  /** Starts a server again on the test's port (after `stop()`): Redis is back. */
+  restart(): Promise<OwnRedis>;
+  /** What the test opened, closed after it (once its servers are stopped). */
+  closer: Closer;
+}
 
+/**
+ * A test with a throwaway `redis-server` of its own, killed after it whatever happened, and then
+ * what it opened closed. `describeOwnRedis` gives one to each test through hooks, which tests
+ * that run at once (`it.concurrent`) do not get; its suite still says loudly when `redis-server`
+ * is missing.
+ */
+function withOwnRedis(test: (own: OwnRedisTest) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const closer = new Closer();
+    const servers: OwnRedis[] = [await startRedisServer()];
+    try {
+      await test({
+        redis: () => servers[servers.length - 1]!,
+        restart: async () => {
+          const again = await startRedisServer([], servers[0]!.port);
+          servers.push(again);
+          return again;
+        },
+        closer,
+      });
+    } finally {
+      for (const server of servers) await server.stop();
+      await closer.closeAll();
+    }
+  };
+}
+
+/** The name of the connections the tests look at Redis with (not the worker's, not BullMQ's). */
+const CHECK_CONNECTION = 'rxdag-spec-check';
+
+/** Resolves once Redis at `url` holds a job `jobId` of a queue (`<prefix>:<queue>:<jobId>`). */
+async function jobAdded(url: string, jobId: string): Promise<void> {
+  const client = new Redis(url, { maxRetriesPerRequest: 1, connectionName: CHECK_CONNECTION });
+  client.on('error', () => undefined);
+  try {
+    await waitFor(async () => (await client.keys(`*:${jobId}`)).length > 0, `job "${jobId}" to be in Redis`);
+  } finally {
+    client.disconnect();
+  }
+}
+
+describeOwnRedis('remote agents and workers when Redis stops answering or goes away', () => {
+  // the tests run at once (five at a time), the longest first
   const echoDag = { id: 'outage', tasks: [{ id: 'a', agent: 'echo', input: 1, retry: { attempts: 2, backoffMs: 0 } }] };
 
   /** Runs `echoDag` with no worker; `onStarted` runs once its first attempt's job is in Redis. */
-  function runWithoutWorker(onStarted: () => void): { events: DagEvent[]; ended: Promise<number> } {
-    const echo = closer.add(remoteAgent({ connection: env.redis().url, queue: 'echo', leaseMs: LEASE_MS }));
+  function runWithoutWorker({ redis, closer }: OwnRedisTest, onStarted: () => void): { events: DagEvent[]; ended: Promise<number> } {
+    const echo = closer.add(remoteAgent({ connection: redis().url, queue: 'echo', leaseMs: LEASE_MS }));
     const events: DagEvent[] = [];
-    const ended = new Promise<number>((resolve) => {
+    const ended = new Promise<number>((resolve, reject) => {
       const subscription = runDag(echoDag, { agents: { echo } }).subscribe({
         next: (event) => {
           events.push(event);
-          if (event.type === 'task.started' && event.attempt === 1) void sleep(200).then(onStarted); // the job is added by then
+          if (event.type === 'task.started' && event.attempt === 1) jobAdded(redis().url, `${event.runId}|a|1`).then(onStarted, reject);
           if (event.type === 'dag.completed') resolve(Date.now());
         },
       });
@@ -46,264 +99,333 @@ describeOwnRedis('remote agents when Redis stops answering or goes away', (env) 
       event.type === 'task.failed' ? [{ attempt: event.attempt, name: event.error.name, message: event.error.message }] : [],
     );
 
-  it('should fail an attempt whose Redis froze, within about a lease period, saying Redis did not answer, and retry it', async () => {
-    let frozenAt = 0;
-    const { events, ended } = runWithoutWorker(() => {
-      env.redis().freeze();
-      frozenAt = Date.now();
-    });
-    const endedAt = await ended;
-    const location = `redis://127.0.0.1:${env.redis().port}/0`;
-    expect(failures(events)).toEqual([
-      {
-        attempt: 1,
-        name: 'RedisConnectionError',
-        message: expect.stringMatching(
-          new RegExp(`^Redis at ${location}: cannot read job ".*\\|a\\|1": it did not answer within ${COMMAND_TIMEOUT_MS} ms$`),
-        ),
-      },
-      {
-        attempt: 2,
-        name: 'RedisConnectionError',
-        message: `Redis at ${location}: cannot add 1 job(s) to queue "echo": it did not answer within ${COMMAND_TIMEOUT_MS} ms`,
-      },
-    ]);
-    expect(events.some((event) => event.type === 'task.retrying')).toBe(true);
-    // the lease check at most a lease after the freeze, its command's time limit, the retry's add
-    expect(endedAt - frozenAt).toBeLessThan(LEASE_MS + 2 * COMMAND_TIMEOUT_MS + 1500);
-  });
-
-  it('should name the refused connection, not the retries of ioredis, when Redis is gone', async () => {
-    const { events, ended } = runWithoutWorker(() => void env.redis().stop());
-    await ended;
-    const refused = `connect ECONNREFUSED 127.0.0.1:${env.redis().port}`;
-    expect(failures(events)).toEqual([
-      {
-        attempt: 1,
-        name: 'RedisConnectionError',
-        message: expect.stringMatching(new RegExp(`: cannot read job ".*\\|a\\|1": ${refused}$`)),
-      },
-      // refused on each reconnect try, or waited for past the command's time limit
-      {
-        attempt: 2,
-        name: 'RedisConnectionError',
-        message: expect.stringMatching(
-          new RegExp(`: cannot add 1 job\\(s\\) to queue "echo": ${refused}( \\(no connection for ${COMMAND_TIMEOUT_MS} ms\\))?$`),
-        ),
-      },
-    ]);
-    expect(JSON.stringify(events)).not.toMatch(/maxRetriesPerRequest|max retries/);
-  });
-
-  it('should close within a few seconds when Redis is frozen, saying which cancels did not go out', async () => {
-    const echo = remoteAgent({ connection: env.redis().url, queue: 'echo', leaseMs: 5000 });
-    let subscription = { unsubscribe: () => undefined as void };
-    const started = new Promise<string>((resolve) => {
-      subscription = runDag(echoDag, { agents: { echo } }).subscribe((event) => {
-        if (event.type === 'task.started') resolve(event.runId);
-      });
-    });
-    const runId = await started;
-    await sleep(200); // the job is in Redis
-    env.redis().freeze();
-    subscription.unsubscribe(); // cancels the attempt: the cancel waits for Redis
-    const closing = Date.now();
-    const closed = await echo.close();
-    expect(Date.now() - closing).toBeLessThan(3000);
-    expect(closed.cancelsNotSent).toEqual([
-      {
-        queue: 'echo',
-        jobId: `${runId}|a|1`,
-        error: expect.objectContaining({
-          name: 'RedisConnectionError',
-          message: `Redis at redis://127.0.0.1:${env.redis().port}/0: cannot send the cancel of job "${runId}|a|1": it did not answer within 2000 ms`,
-        }),
-      },
-    ]);
-    expect((await echo.close()).cancelsNotSent).toEqual([]); // said once
-  });
-
-  it('should say nothing was left unsent when Redis took every cancel', async () => {
-    const echo = remoteAgent({ connection: env.redis().url, queue: 'echo', leaseMs: 5000 });
-    let started = false;
-    const subscription = runDag(echoDag, { agents: { echo } }).subscribe((event) => (started ||= event.type === 'task.started'));
-    await waitFor(() => started, 'the attempt to start');
-    await sleep(200); // the job is in Redis
-    subscription.unsubscribe();
-    expect((await echo.close()).cancelsNotSent).toEqual([]);
-  });
-});
-
-describeOwnRedis('workers when Redis stops answering or goes away', (env) => {
-  const closer = new Closer();
-  afterEach(() => closer.closeAll());
-
-  it('should log an outage once per queue and cancel connection, and once more when Redis is back', async () => {
-    const logs: string[] = [];
-    const worker = closer.add(
-      startWorker({
-        connection: env.redis().url,
-        agents: { echo: ({ input }) => input, nap: () => 1 },
-        concurrency: 1,
-        leaseMs: 1000,
-        onLog: (line) => logs.push(line),
-      }),
-    );
-    await worker.ready();
-    await env.redis().stop();
-    await sleep(3500); // several reconnect tries of every connection
-    // a dropped connection says ECONNRESET, the next tries ECONNREFUSED: one line a source either way
-    const gone = `(connect ECONNREFUSED 127\\.0\\.0\\.1:${env.redis().port}|read ECONNRESET)`;
-    expect([...logs].sort()).toEqual([
-      expect.stringMatching(
-        new RegExp(`^rxdag worker ${worker.id}: Redis at redis://127\\.0\\.0\\.1:${env.redis().port}/0: cannot hear cancels: ${gone}$`),
-      ),
-      expect.stringMatching(new RegExp(`^rxdag worker ${worker.id}: queue "echo": ${gone}$`)),
-      expect.stringMatching(new RegExp(`^rxdag worker ${worker.id}: queue "nap": ${gone}$`)),
-    ]);
-    await env.restart();
-    await waitFor(() => logs.length >= 6, 'the worker to say Redis is back', 8000);
-    expect(logs.slice(3).sort()).toEqual(
-      [
-        `rxdag worker ${worker.id}: cancels: connected to Redis again`,
-        `rxdag worker ${worker.id}: queue "echo": connected to Redis again`,
-        `rxdag worker ${worker.id}: queue "nap": connected to Redis again`,
-      ].sort(),
-    );
-  });
-
-  it("should keep a worker's ready() waiting while Redis is gone, and resolve it once Redis is back", async () => {
-    await env.redis().stop();
-    const worker = closer.add(
-      startWorker({ connection: env.redis().url, agents: { echo: () => 1 }, concurrency: 1, leaseMs: 1000, onLog: () => undefined }),
-    );
-    let ready: 'pending' | 'resolved' | 'rejected' = 'pending';
-    worker.ready().then(
-      () => (ready = 'resolved'),
-      () => (ready = 'rejected'),
-    );
-    await sleep(2500); // several refused tries of every connection
-    expect(ready).toBe('pending');
-    await env.restart();
-    await waitFor(() => ready !== 'pending', 'ready() to settle once Redis is back', 5000);
-    expect(ready).toBe('resolved');
-  });
-
-  it('should close an idle worker within a few seconds while Redis is gone', async () => {
-    const worker = startWorker({
-      connection: env.redis().url,
-      agents: { echo: ({ input }) => input },
-      concurrency: 1,
-      leaseMs: 1000,
-      onLog: () => undefined,
-    });
-    closer.add(worker);
-    await worker.ready();
-    await env.redis().stop();
-    await sleep(1500); // reconnecting
-    const closing = Date.now();
-    await worker.close();
-    expect(Date.now() - closing).toBeLessThan(3000);
-  });
-
-  it('should leave no connection trying to reach Redis once closed, also one BullMQ was bringing back after a blocking read it gave up', async () => {
-    // every ioredis client made while the test runs (the worker's, BullMQ's)
-    const clients = new Set<Redis>();
+  // every connect of an ioredis client, by client (its first connection, then each reconnect
+  // try): the workers', BullMQ's, the remote agents'; a test tells its own by their port
+  const connects = new Map<Redis, number>();
+  let connectSpy: jest.SpyInstance | undefined;
+  beforeAll(() => {
     const connect = Redis.prototype.connect;
-    jest.spyOn(Redis.prototype, 'connect').mockImplementation(function (this: Redis, callback) {
-      clients.add(this);
+    connectSpy = jest.spyOn(Redis.prototype, 'connect').mockImplementation(function (this: Redis, callback) {
+      connects.set(this, (connects.get(this) ?? 0) + 1);
       return connect.call(this, callback);
     });
-    const unhandled: string[] = [];
-    const consoleError = console.error;
-    jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
-      if (String(args[0]).includes('[ioredis]')) unhandled.push(args.map(String).join(' '));
-      else consoleError(...args);
-    });
-    // clients that start connecting once the worker is closing: none may, or the process never exits
-    const tryingAfterClose = new Set<Redis>();
-    closer.onClose(() => {
-      jest.restoreAllMocks();
-      for (const client of tryingAfterClose) client.disconnect(); // what a failing test left trying
-    });
-    const worker = closer.add(
-      startWorker({ connection: env.redis().url, agents: { echo: () => 1 }, concurrency: 2, leaseMs: 1000, onLog: () => undefined }),
-    );
-    await worker.ready();
-    await sleep(300); // its blocking read of the queue is sent
-    await env.redis().stop();
-    const stoppedAt = Date.now();
-    // BullMQ gives up a blocking read that Redis leaves unanswered for its block time (5 s) plus
-    // 1 s, then waits for that connection to come back, and connects it again if it ends during
-    // the wait. A close ends it there when it comes while the connection tries to connect
-    // (between two tries, the connection just stops). So the close comes past 6 s of outage, as
-    // the connection starts a try: BullMQ's tries are 1 s apart at first, then 7.1 s after the drop.
-    const blocking = [...clients].find((client) => String(client.options.connectionName).endsWith(`:w:${worker.id}`));
-    expect(blocking).toBeDefined();
-    await sleep(6500 - (Date.now() - stoppedAt));
-    const closed = await new Promise<Promise<void>>((resolve) =>
-      blocking!.once('connecting', () => {
-        for (const client of clients) client.on('connecting', () => tryingAfterClose.add(client));
-        resolve(worker.close());
-      }),
-    );
-    await closed;
-    await sleep(1000); // a connection BullMQ brings back tries at once
-    expect([...tryingAfterClose].map((client) => client.options.connectionName)).toEqual([]);
-    expect(unhandled).toEqual([]);
-  }, 30_000);
-
-  it('should close a worker whose attempt finished while Redis was frozen, within a few seconds, saying what was not recorded', async () => {
-    const logs: string[] = [];
-    let release = () => undefined as void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const worker = startWorker({
-      connection: env.redis().url,
-      agents: { hold: () => released.then(() => 'done') },
-      concurrency: 1,
-      leaseMs: 1000,
-      onLog: (line) => logs.push(line),
-    });
-    closer.add(worker);
-    const hold = closer.add(remoteAgent({ connection: env.redis().url, queue: 'hold', leaseMs: 1000 }));
-    const subscription = runDag({ id: 'hold', tasks: [{ id: 'a', agent: 'hold' }] }, { agents: { hold } }).subscribe();
-    closer.onClose(() => subscription.unsubscribe());
-    await waitFor(() => worker.running === 1, 'the attempt to start on the worker');
-    env.redis().freeze();
-    const closing = Date.now();
-    const closed = worker.close();
-    await sleep(300);
-    release(); // the attempt ends; Redis cannot record it
-    await closed;
-    expect(Date.now() - closing).toBeLessThan(300 + 3000);
-    expect(logs).toContain(
-      `rxdag worker ${worker.id}: Redis did not record what 1 attempt(s) did in time; their jobs go to another worker once their lease lapses`,
-    );
   });
+  afterAll(() => connectSpy?.mockRestore());
+  /** The clients made for the server on `port`, with how often each has tried to connect so far. */
+  const triesOf = (port: number) =>
+    new Map([...connects].filter(([client]) => client.options.port === port && client.options.connectionName !== CHECK_CONNECTION));
+  /** Waits until each client in `before` (see {@link triesOf}), or each client of `port` then, has tried to connect `times` more times. */
+  const triedAgain = (before: ReadonlyMap<Redis, number> | number, times: number, what: string) =>
+    waitFor(() => {
+      const clients = typeof before === 'number' ? triesOf(before) : before;
+      const since = typeof before === 'number' ? () => 0 : (client: Redis) => before.get(client)!;
+      return clients.size > 0 && [...clients.keys()].every((client) => connects.get(client)! - since(client) >= times);
+    }, what);
 
-  it('should return from a forced close within a few seconds while Redis is gone and an attempt runs', async () => {
-    const worker = startWorker({
-      connection: env.redis().url,
-      agents: {
-        hold: ({ signal }) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))),
-      },
-      concurrency: 1,
-      leaseMs: 1000,
-      onLog: () => undefined,
-    });
-    closer.add(worker);
-    const hold = closer.add(remoteAgent({ connection: env.redis().url, queue: 'hold', leaseMs: 1000 }));
-    const subscription = runDag({ id: 'hold', tasks: [{ id: 'a', agent: 'hold' }] }, { agents: { hold } }).subscribe();
-    closer.onClose(() => subscription.unsubscribe());
-    await waitFor(() => worker.running === 1, 'the attempt to start on the worker');
-    await env.redis().stop();
-    const gentle = worker.close(); // waits for the attempt
-    await sleep(500);
-    expect(worker.running).toBe(1);
-    const forcing = Date.now();
-    await worker.close({ force: true });
-    await gentle;
-    expect(Date.now() - forcing).toBeLessThan(3500);
-    expect(worker.running).toBe(0);
-  });
+  it.concurrent(
+    'should leave no connection trying to reach Redis once closed, also one BullMQ was bringing back after a blocking read it gave up',
+    withOwnRedis(async ({ redis, closer }) => {
+      const unhandled: string[] = [];
+      const consoleError = console.error;
+      // an unhandled error event of ioredis while this test runs (the other tests' too: none may have one)
+      const consoleSpy = jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+        if (String(args[0]).includes('[ioredis]')) unhandled.push(args.map(String).join(' '));
+        else consoleError(...args);
+      });
+      // clients that start connecting once the worker is closing: none may, or the process never exits
+      const tryingAfterClose = new Set<Redis>();
+      closer.onClose(() => {
+        consoleSpy.mockRestore();
+        for (const client of tryingAfterClose) client.disconnect(); // what a failing test left trying
+      });
+      const worker = closer.add(
+        startWorker({ connection: redis().url, agents: { echo: () => 1 }, concurrency: 2, leaseMs: 1000, onLog: () => undefined }),
+      );
+      await worker.ready();
+      await blockingReadSent(redis().url, worker.id);
+      await redis().stop();
+      const stoppedAt = Date.now();
+      // BullMQ gives up a blocking read that Redis leaves unanswered for its block time (5 s) plus
+      // 1 s, then waits for that connection to come back, and connects it again if it ends during
+      // the wait. A close ends it there when it comes while the connection tries to connect
+      // (between two tries, the connection just stops). So the close comes past 6 s of outage, as
+      // the connection starts a try: BullMQ's tries are 1 s apart at first, then 7.1 s after the drop.
+      const blocking = [...triesOf(redis().port).keys()].find((client) =>
+        String(client.options.connectionName).endsWith(`:w:${worker.id}`),
+      );
+      expect(blocking).toBeDefined();
+      await sleep(6500 - (Date.now() - stoppedAt));
+      const closed = await new Promise<Promise<void>>((resolve) =>
+        blocking!.once('connecting', () => {
+          // every ioredis client of the worker made so far (the worker's, BullMQ's)
+          for (const client of triesOf(redis().port).keys()) client.on('connecting', () => tryingAfterClose.add(client));
+          resolve(worker.close());
+        }),
+      );
+      await closed;
+      await sleep(1000); // a connection BullMQ brings back tries at once
+      expect([...tryingAfterClose].map((client) => client.options.connectionName)).toEqual([]);
+      expect(unhandled).toEqual([]);
+    }),
+    30_000,
+  );
+
+  it.concurrent(
+    'should log an outage once per queue and cancel connection, and once more when Redis is back',
+    withOwnRedis(async ({ redis, restart, closer }) => {
+      const logs: string[] = [];
+      const worker = closer.add(
+        startWorker({
+          connection: redis().url,
+          agents: { echo: ({ input }) => input, nap: () => 1 },
+          concurrency: 1,
+          leaseMs: 1000,
+          onLog: (line) => logs.push(line),
+        }),
+      );
+      await worker.ready();
+      const connected = triesOf(redis().port);
+      await redis().stop();
+      // several reconnect tries of every connection: the third starts once the second was refused
+      await triedAgain(connected, 3, 'every connection to try to reconnect three times');
+      // a dropped connection says ECONNRESET, the next tries ECONNREFUSED: one line a source either way
+      const gone = `(connect ECONNREFUSED 127\\.0\\.0\\.1:${redis().port}|read ECONNRESET)`;
+      expect([...logs].sort()).toEqual([
+        expect.stringMatching(
+          new RegExp(`^rxdag worker ${worker.id}: Redis at redis://127\\.0\\.0\\.1:${redis().port}/0: cannot hear cancels: ${gone}$`),
+        ),
+        expect.stringMatching(new RegExp(`^rxdag worker ${worker.id}: queue "echo": ${gone}$`)),
+        expect.stringMatching(new RegExp(`^rxdag worker ${worker.id}: queue "nap": ${gone}$`)),
+      ]);
+      await restart();
+      await waitFor(() => logs.length >= 6, 'the worker to say Redis is back', 8000);
+      expect(logs.slice(3).sort()).toEqual(
+        [
+          `rxdag worker ${worker.id}: cancels: connected to Redis again`,
+          `rxdag worker ${worker.id}: queue "echo": connected to Redis again`,
+          `rxdag worker ${worker.id}: queue "nap": connected to Redis again`,
+        ].sort(),
+      );
+    }),
+  );
+
+  it.concurrent(
+    "should keep a worker's ready() waiting while Redis is gone, and resolve it once Redis is back",
+    withOwnRedis(async ({ redis, restart, closer }) => {
+      await redis().stop();
+      const worker = closer.add(
+        startWorker({ connection: redis().url, agents: { echo: () => 1 }, concurrency: 1, leaseMs: 1000, onLog: () => undefined }),
+      );
+      let ready: 'pending' | 'resolved' | 'rejected' = 'pending';
+      worker.ready().then(
+        () => (ready = 'resolved'),
+        () => (ready = 'rejected'),
+      );
+      await triedAgain(redis().port, 3, 'several refused tries of every connection');
+      expect(ready).toBe('pending');
+      await restart();
+      await waitFor(() => ready !== 'pending', 'ready() to settle once Redis is back', 5000);
+      expect(ready).toBe('resolved');
+    }),
+  );
+
+  it.concurrent(
+    'should close a worker whose attempt finished while Redis was frozen, within a few seconds, saying what was not recorded',
+    withOwnRedis(async ({ redis, closer }) => {
+      const logs: string[] = [];
+      let release = () => undefined as void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const worker = closer.add(
+        startWorker({
+          connection: redis().url,
+          agents: { hold: () => released.then(() => 'done') },
+          concurrency: 1,
+          leaseMs: 1000,
+          onLog: (line) => logs.push(line),
+        }),
+      );
+      const hold = closer.add(remoteAgent({ connection: redis().url, queue: 'hold', leaseMs: 1000 }));
+      const subscription = runDag({ id: 'hold', tasks: [{ id: 'a', agent: 'hold' }] }, { agents: { hold } }).subscribe();
+      closer.onClose(() => subscription.unsubscribe());
+      await waitFor(() => worker.running === 1, 'the attempt to start on the worker');
+      redis().freeze();
+      const closing = Date.now();
+      const closed = worker.close();
+      await sleep(300); // the close is under way
+      release(); // the attempt ends; Redis cannot record it
+      await closed;
+      expect(Date.now() - closing).toBeLessThan(300 + 3000);
+      expect(logs).toContain(
+        `rxdag worker ${worker.id}: Redis did not record what 1 attempt(s) did in time; their jobs go to another worker once their lease lapses`,
+      );
+    }),
+  );
+
+  it.concurrent(
+    'should name the refused connection, not the retries of ioredis, when Redis is gone',
+    withOwnRedis(async (own) => {
+      const { events, ended } = runWithoutWorker(own, () => void own.redis().stop());
+      await ended;
+      const refused = `connect ECONNREFUSED 127.0.0.1:${own.redis().port}`;
+      expect(failures(events)).toEqual([
+        {
+          attempt: 1,
+          name: 'RedisConnectionError',
+          message: expect.stringMatching(new RegExp(`: cannot read job ".*\\|a\\|1": ${refused}$`)),
+        },
+        // refused on each reconnect try, or waited for past the command's time limit
+        {
+          attempt: 2,
+          name: 'RedisConnectionError',
+          message: expect.stringMatching(
+            new RegExp(`: cannot add 1 job\\(s\\) to queue "echo": ${refused}( \\(no connection for ${COMMAND_TIMEOUT_MS} ms\\))?$`),
+          ),
+        },
+      ]);
+      expect(JSON.stringify(events)).not.toMatch(/maxRetriesPerRequest|max retries/);
+    }),
+  );
+
+  it.concurrent(
+    'should fail an attempt whose Redis froze, within about a lease period, saying Redis did not answer, and retry it',
+    withOwnRedis(async (own) => {
+      let frozenAt = 0;
+      const { events, ended } = runWithoutWorker(own, () => {
+        own.redis().freeze();
+        frozenAt = Date.now();
+      });
+      const endedAt = await ended;
+      const location = `redis://127.0.0.1:${own.redis().port}/0`;
+      expect(failures(events)).toEqual([
+        {
+          attempt: 1,
+          name: 'RedisConnectionError',
+          message: expect.stringMatching(
+            new RegExp(`^Redis at ${location}: cannot read job ".*\\|a\\|1": it did not answer within ${COMMAND_TIMEOUT_MS} ms$`),
+          ),
+        },
+        {
+          attempt: 2,
+          name: 'RedisConnectionError',
+          message: `Redis at ${location}: cannot add 1 job(s) to queue "echo": it did not answer within ${COMMAND_TIMEOUT_MS} ms`,
+        },
+      ]);
+      expect(events.some((event) => event.type === 'task.retrying')).toBe(true);
+      // the lease check at most a lease after the freeze, its command's time limit, the retry's add
+      expect(endedAt - frozenAt).toBeLessThan(LEASE_MS + 2 * COMMAND_TIMEOUT_MS + 1500);
+    }),
+  );
+
+  it.concurrent(
+    'should return from a forced close within a few seconds while Redis is gone and an attempt runs',
+    withOwnRedis(async ({ redis, closer }) => {
+      const worker = closer.add(
+        startWorker({
+          connection: redis().url,
+          agents: {
+            hold: ({ signal }) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))),
+          },
+          concurrency: 1,
+          leaseMs: 1000,
+          onLog: () => undefined,
+        }),
+      );
+      const hold = closer.add(remoteAgent({ connection: redis().url, queue: 'hold', leaseMs: 1000 }));
+      const subscription = runDag({ id: 'hold', tasks: [{ id: 'a', agent: 'hold' }] }, { agents: { hold } }).subscribe();
+      closer.onClose(() => subscription.unsubscribe());
+      await waitFor(() => worker.running === 1, 'the attempt to start on the worker');
+      await redis().stop();
+      const gentle = worker.close(); // waits for the attempt
+      await sleep(500);
+      expect(worker.running).toBe(1);
+      const forcing = Date.now();
+      await worker.close({ force: true });
+      await gentle;
+      expect(Date.now() - forcing).toBeLessThan(3500);
+      expect(worker.running).toBe(0);
+    }),
+  );
+
+  it.concurrent(
+    'should close a remote agent within a few seconds when Redis is frozen, saying which cancels did not go out',
+    withOwnRedis(async ({ redis, closer }) => {
+      const echo = closer.add(remoteAgent({ connection: redis().url, queue: 'echo', leaseMs: 5000 }));
+      let subscription = { unsubscribe: () => undefined as void };
+      const started = new Promise<string>((resolve) => {
+        subscription = runDag(echoDag, { agents: { echo } }).subscribe((event) => {
+          if (event.type === 'task.started') resolve(event.runId);
+        });
+      });
+      const runId = await started;
+      await jobAdded(redis().url, `${runId}|a|1`);
+      redis().freeze();
+      subscription.unsubscribe(); // cancels the attempt: the cancel waits for Redis
+      const closing = Date.now();
+      const closed = await echo.close();
+      expect(Date.now() - closing).toBeLessThan(3000);
+      expect(closed.cancelsNotSent).toEqual([
+        {
+          queue: 'echo',
+          jobId: `${runId}|a|1`,
+          error: expect.objectContaining({
+            name: 'RedisConnectionError',
+            message: `Redis at redis://127.0.0.1:${redis().port}/0: cannot send the cancel of job "${runId}|a|1": it did not answer within 2000 ms`,
+          }),
+        },
+      ]);
+      expect((await echo.close()).cancelsNotSent).toEqual([]); // said once
+    }),
+  );
+
+  it.concurrent(
+    'should close an idle worker within a few seconds while Redis is gone',
+    withOwnRedis(async ({ redis, closer }) => {
+      const worker = closer.add(
+        startWorker({
+          connection: redis().url,
+          agents: { echo: ({ input }) => input },
+          concurrency: 1,
+          leaseMs: 1000,
+          onLog: () => undefined,
+        }),
+      );
+      await worker.ready();
+      const connected = triesOf(redis().port);
+      await redis().stop();
+      await triedAgain(connected, 1, 'every connection to be reconnecting');
+      const closing = Date.now();
+      await worker.close();
+      expect(Date.now() - closing).toBeLessThan(3000);
+    }),
+  );
+
+  it.concurrent(
+    'should say a closed remote agent left nothing unsent when Redis took every cancel',
+    withOwnRedis(async ({ redis, closer }) => {
+      const echo = closer.add(remoteAgent({ connection: redis().url, queue: 'echo', leaseMs: 5000 }));
+      let runId: string | undefined;
+      const subscription = runDag(echoDag, { agents: { echo } }).subscribe((event) => {
+        if (event.type === 'task.started') runId = event.runId;
+      });
+      await waitFor(() => runId !== undefined, 'the attempt to start');
+      await jobAdded(redis().url, `${runId}|a|1`);
+      subscription.unsubscribe();
+      expect((await echo.close()).cancelsNotSent).toEqual([]);
+    }),
+  );
 });
+
+/** Resolves once the worker `workerId` waits on Redis at `url` in a blocking read of its queue (BullMQ's `BZPOPMIN`). */
+async function blockingReadSent(url: string, workerId: string): Promise<void> {
+  const client = new Redis(url, { maxRetriesPerRequest: 1, connectionName: CHECK_CONNECTION });
+  client.on('error', () => undefined);
+  try {
+    const blocked = async () =>
+      String(await client.client('LIST'))
+        .split('\n')
+        .some((line) => line.includes(`:w:${workerId} `) && /\bcmd=bzpopmin\b/.test(line));
+    await waitFor(blocked, 'its blocking read of the queue to be sent');
+  } finally {
+    client.disconnect();
+  }
+}

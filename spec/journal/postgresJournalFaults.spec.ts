@@ -15,7 +15,8 @@ import { eventsOf, freshRunId, sampleHeader } from './contract';
  * append whose answer never came breaks its writer, so what the server committed anyway is in
  * the record once; giving a run up and ending the journal do not hang on a frozen network.
  * The network faults come from a TCP proxy (`spec/support/tcpProxy.ts`); short timeouts through
- * pg's `query_timeout` parameter keep each test short.
+ * pg's `query_timeout` parameter keep each test short. The tests wait rather than work, so they run
+ * at once (a test that locks a table has a schema of its own), but for the one with a fake clock.
  */
 
 /** The `query_timeout` (ms) of the journals that go through a faulty network here. */
@@ -53,8 +54,8 @@ describePostgres('postgresJournal on a failing server or network', (db) => {
     proxies.push(started);
     return started;
   };
-  const journalAt = (connectionString: string): PostgresJournal => {
-    const journal = postgresJournal({ connectionString, schema: db.schema });
+  const journalAt = (connectionString: string, schema = db.schema): PostgresJournal => {
+    const journal = postgresJournal({ connectionString, schema });
     ends.push(() => journal.end());
     return journal;
   };
@@ -74,7 +75,7 @@ describePostgres('postgresJournal on a failing server or network', (db) => {
     }
   };
 
-  describe.each([
+  it.concurrent.each([
     ['a connection string', (connectionString: string) => postgresJournal({ connectionString, schema: db.schema })],
     [
       "an application's pool",
@@ -84,8 +85,9 @@ describePostgres('postgresJournal on a failing server or network', (db) => {
         return postgresJournal({ pool, schema: db.schema });
       },
     ],
-  ])('through %s', (_, make) => {
-    it('should stop a run at once when the session holding its lock is ended, before its attempt ends, naming the server reason', async () => {
+  ])(
+    'should stop a run at once when the session holding its lock is ended, before its attempt ends, naming the server reason, through %s',
+    async (_, make) => {
       const journal = make(db.connectionString);
       ends.push(() => journal.end());
       const runId = freshRunId('lost');
@@ -135,131 +137,179 @@ describePostgres('postgresJournal on a failing server or network', (db) => {
       const resumed = await direct().resume(runId);
       expect(resumed.events.at(-1)).toMatchObject({ type: 'task.started', taskId: 'slow' });
       await resumed.writer.close();
-    }, 20_000);
-  });
+    },
+    20_000,
+  );
 
-  it('should fail an append whose answer does not come within query_timeout, append nothing more, and keep what the server committed once', async () => {
-    const network = await proxy();
-    const journal = journalAt(withQueryTimeout(network.url(db.connectionString)));
-    const runId = freshRunId('unanswered');
-    const e = eventsOf(runId);
-    const writer = await journal.create(sampleHeader(runId));
-    await writer.append([e.created(2), e.ready('a')]);
-    // the server gets the next append and commits it; its answer never comes back
-    network.freeze('answers');
-    const sentAt = Date.now();
-    const { error, afterMs } = await settled(Promise.resolve(writer.append([e.started('a'), e.completed('a')])), sentAt);
-    expect(error).toBeInstanceOf(PostgresJournalError);
-    expect(String(error)).toMatch(
-      new RegExp(
-        `cannot append seq 3\\.\\.4 to run "${runId}": no answer from the server within ${SHORT_QUERY_TIMEOUT_MS} ms \\(query_timeout\\)`,
-      ),
-    );
-    expect(afterMs).toBeLessThan(SHORT_QUERY_TIMEOUT_MS + 1500);
-    // the writer cannot tell whether seq 3..4 committed: it appends nothing more on that session
-    await expect(Promise.resolve(writer.append([e.ready('b')]))).rejects.toThrow(/no answer from the server/);
-    await writer.close();
-    network.cut(); // the server drops the session (and its lock) as the connection goes
-    const resumed = await resumeOnceFree(direct(), runId);
-    expect(seqs(resumed.events)).toEqual([1, 2, 3, 4]);
-    await resumed.writer.close();
-  }, 20_000);
+  it.concurrent(
+    'should fail an append whose answer does not come within query_timeout, append nothing more, and keep what the server committed once',
+    async () => {
+      const network = await proxy();
+      const journal = journalAt(withQueryTimeout(network.url(db.connectionString)));
+      const runId = freshRunId('unanswered');
+      const e = eventsOf(runId);
+      const writer = await journal.create(sampleHeader(runId));
+      await writer.append([e.created(2), e.ready('a')]);
+      // the server gets the next append and commits it; its answer never comes back
+      network.freeze('answers');
+      const sentAt = Date.now();
+      const { error, afterMs } = await settled(Promise.resolve(writer.append([e.started('a'), e.completed('a')])), sentAt);
+      expect(error).toBeInstanceOf(PostgresJournalError);
+      expect(String(error)).toMatch(
+        new RegExp(
+          `cannot append seq 3\\.\\.4 to run "${runId}": no answer from the server within ${SHORT_QUERY_TIMEOUT_MS} ms \\(query_timeout\\)`,
+        ),
+      );
+      expect(afterMs).toBeLessThan(SHORT_QUERY_TIMEOUT_MS + 1500);
+      // the writer cannot tell whether seq 3..4 committed: it appends nothing more on that session
+      await expect(Promise.resolve(writer.append([e.ready('b')]))).rejects.toThrow(/no answer from the server/);
+      await writer.close();
+      network.cut(); // the server drops the session (and its lock) as the connection goes
+      const resumed = await resumeOnceFree(direct(), runId);
+      expect(seqs(resumed.events)).toEqual([1, 2, 3, 4]);
+      await resumed.writer.close();
+    },
+    20_000,
+  );
 
-  it('should stop a run whose store freezes with a JournalWriteError naming the timeout, its attempts aborted', async () => {
-    const network = await proxy();
-    const journal = journalAt(withQueryTimeout(network.url(db.connectionString)));
-    const runId = freshRunId('frozen');
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let started: () => void = () => {};
-    const running = new Promise<void>((resolve) => (started = resolve));
-    let aborted = false;
-    const agents: Record<string, Agent> = {
-      gated: async () => {
-        started();
-        await gate;
-        return 'out';
-      },
-      slow: ({ signal }) =>
-        new Promise((resolve) => {
-          const timer = setTimeout(() => resolve('done'), 10_000);
-          signal.addEventListener('abort', () => ((aborted = true), clearTimeout(timer), resolve('aborted')));
+  it.concurrent(
+    'should stop a run whose store freezes with a JournalWriteError naming the timeout, its attempts aborted',
+    async () => {
+      const network = await proxy();
+      const journal = journalAt(withQueryTimeout(network.url(db.connectionString)));
+      const runId = freshRunId('frozen');
+      let release: () => void = () => {};
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let started: () => void = () => {};
+      const running = new Promise<void>((resolve) => (started = resolve));
+      let aborted = false;
+      const agents: Record<string, Agent> = {
+        gated: async () => {
+          started();
+          await gate;
+          return 'out';
+        },
+        slow: ({ signal }) =>
+          new Promise((resolve) => {
+            const timer = setTimeout(() => resolve('done'), 10_000);
+            signal.addEventListener('abort', () => ((aborted = true), clearTimeout(timer), resolve('aborted')));
+          }),
+      };
+      const dag = {
+        id: 'frozen',
+        tasks: [
+          { id: 'gated', agent: 'gated' },
+          { id: 'slow', agent: 'slow' },
+          { id: 'after', agent: 'gated', deps: ['gated'] },
+        ],
+      };
+      const ended = new Promise<unknown>((resolve) =>
+        runDag(dag, { agents, journal, runId, healthCheckIntervalMs: 0 }).subscribe({
+          error: resolve,
+          complete: () => resolve('completed'),
         }),
-    };
-    const dag = {
-      id: 'frozen',
-      tasks: [
-        { id: 'gated', agent: 'gated' },
-        { id: 'slow', agent: 'slow' },
-        { id: 'after', agent: 'gated', deps: ['gated'] },
-      ],
-    };
-    const ended = new Promise<unknown>((resolve) =>
-      runDag(dag, { agents, journal, runId, healthCheckIntervalMs: 0 }).subscribe({ error: resolve, complete: () => resolve('completed') }),
-    );
-    await running;
-    network.freeze();
-    const frozenAt = Date.now();
-    release(); // its completion is appended, and waits for the frozen store
-    const { value: error, afterMs } = await settled(ended, frozenAt);
-    expect(error).toBeInstanceOf(JournalWriteError);
-    expect((error as Error).message).toMatch(/no answer from the server within 600 ms \(query_timeout\); run stopped$/);
-    expect(aborted).toBe(true);
-    expect(afterMs).toBeLessThan(SHORT_QUERY_TIMEOUT_MS + 2000);
-  }, 20_000);
+      );
+      await running;
+      network.freeze();
+      const frozenAt = Date.now();
+      release(); // its completion is appended, and waits for the frozen store
+      const { value: error, afterMs } = await settled(ended, frozenAt);
+      expect(error).toBeInstanceOf(JournalWriteError);
+      expect((error as Error).message).toMatch(/no answer from the server within 600 ms \(query_timeout\); run stopped$/);
+      expect(aborted).toBe(true);
+      expect(afterMs).toBeLessThan(SHORT_QUERY_TIMEOUT_MS + 2000);
+    },
+    20_000,
+  );
 
-  it('should give a run up and end the journal within bounds on a frozen network; the server drops the lock once the connection goes', async () => {
-    const network = await proxy();
-    const journal = postgresJournal({ connectionString: network.url(db.connectionString), schema: db.schema });
-    const runId = freshRunId('halted');
-    const e = eventsOf(runId);
-    const writer = await journal.create(sampleHeader(runId));
-    await writer.append([e.created(1)]);
-    network.freeze();
-    const outstanding = Promise.resolve(writer.append([e.ready('a')])).catch((error: unknown) => error);
-    const reading = journal.runs().catch((error: unknown) => error); // a pooled connection, waiting too
-    const closing = Date.now();
-    const closed = await settled(Promise.resolve(writer.close()), closing);
-    const ended = await settled(journal.end(), Date.now());
-    expect(closed.error).toBeUndefined();
-    expect(closed.afterMs).toBeLessThan(7000);
-    expect(ended.error).toBeUndefined();
-    expect(ended.afterMs).toBeLessThan(3500);
-    expect(await outstanding).toBeInstanceOf(PostgresJournalError);
-    expect(await reading).toBeInstanceOf(PostgresJournalError);
-    network.cut();
-    const resumed = await resumeOnceFree(direct(), runId);
-    expect(seqs(resumed.events)).toEqual([1]);
-    await resumed.writer.close();
-  }, 20_000);
+  it.concurrent(
+    'should give a run up and end the journal within bounds on a frozen network; the server drops the lock once the connection goes',
+    async () => {
+      const network = await proxy();
+      const journal = postgresJournal({ connectionString: network.url(db.connectionString), schema: db.schema });
+      const runId = freshRunId('halted');
+      const e = eventsOf(runId);
+      const writer = await journal.create(sampleHeader(runId));
+      await writer.append([e.created(1)]);
+      network.freeze();
+      const outstanding = Promise.resolve(writer.append([e.ready('a')])).catch((error: unknown) => error);
+      const reading = journal.runs().catch((error: unknown) => error); // a pooled connection, waiting too
+      const closing = Date.now();
+      const closed = await settled(Promise.resolve(writer.close()), closing);
+      const ended = await settled(journal.end(), Date.now());
+      expect(closed.error).toBeUndefined();
+      expect(closed.afterMs).toBeLessThan(7000);
+      expect(ended.error).toBeUndefined();
+      expect(ended.afterMs).toBeLessThan(3500);
+      expect(await outstanding).toBeInstanceOf(PostgresJournalError);
+      expect(await reading).toBeInstanceOf(PostgresJournalError);
+      network.cut();
+      const resumed = await resumeOnceFree(direct(), runId);
+      expect(seqs(resumed.events)).toEqual([1]);
+      await resumed.writer.close();
+    },
+    20_000,
+  );
 
-  it('should fail reads and a new run naming the timeout while a table lock blocks them, and serve them once it is gone', async () => {
-    const journal = journalAt(withQueryTimeout(db.connectionString));
-    const runId = freshRunId('locked-table');
-    await (await journal.create(sampleHeader(runId))).close();
-    const locker = new Client({ connectionString: db.connectionString });
-    await locker.connect();
-    try {
-      await locker.query('BEGIN');
-      await locker.query(`LOCK TABLE "${db.schema}".runs IN ACCESS EXCLUSIVE MODE`);
-      const reads: ReadonlyArray<() => Promise<unknown>> = [
-        () => journal.runs(),
-        () => journal.header(runId),
-        () => journal.create(sampleHeader(freshRunId('blocked'))),
-      ];
-      for (const read of reads) {
-        const { error, afterMs } = await settled(Promise.resolve().then(read), Date.now());
-        expect(error).toBeInstanceOf(PostgresJournalError);
-        expect(String(error)).toMatch(/: no answer from the server within 600 ms \(query_timeout\)$/);
-        expect(afterMs).toBeLessThan(SHORT_QUERY_TIMEOUT_MS + 1500);
+  it.concurrent(
+    'should fail reads and a new run naming the timeout while a table lock blocks them, and serve them once it is gone',
+    async () => {
+      // a schema of its own: the lock would hold up the other tests' journals
+      const schema = db.newSchema();
+      const journal = journalAt(withQueryTimeout(db.connectionString), schema);
+      const runId = freshRunId('locked-table');
+      await (await journal.create(sampleHeader(runId))).close();
+      const locker = new Client({ connectionString: db.connectionString });
+      await locker.connect();
+      try {
+        await locker.query('BEGIN');
+        await locker.query(`LOCK TABLE "${schema}".runs IN ACCESS EXCLUSIVE MODE`);
+        const reads: ReadonlyArray<() => Promise<unknown>> = [
+          () => journal.runs(),
+          () => journal.header(runId),
+          () => journal.create(sampleHeader(freshRunId('blocked'))),
+        ];
+        for (const read of reads) {
+          const { error, afterMs } = await settled(Promise.resolve().then(read), Date.now());
+          expect(error).toBeInstanceOf(PostgresJournalError);
+          expect(String(error)).toMatch(/: no answer from the server within 600 ms \(query_timeout\)$/);
+          expect(afterMs).toBeLessThan(SHORT_QUERY_TIMEOUT_MS + 1500);
+        }
+      } finally {
+        await locker.query('ROLLBACK');
+        await locker.end();
       }
-    } finally {
-      await locker.query('ROLLBACK');
-      await locker.end();
-    }
-    expect((await journal.runs()).map((run) => run.runId)).toContain(runId);
-  }, 20_000);
+      expect((await journal.runs()).map((run) => run.runId)).toContain(runId);
+    },
+    20_000,
+  );
 
+  it.concurrent(
+    'should fail every request to a server that accepts connections but never answers, naming the timeout and what it was doing',
+    async () => {
+      const mute = await startMutePostgres();
+      try {
+        const journal = journalAt(withQueryTimeout(mute.url(db.connectionString)));
+        const requests: Array<[() => Promise<unknown>, RegExp]> = [
+          [() => journal.runs(), /cannot list runs: no answer/],
+          [() => journal.events('r1'), /cannot read the events of run "r1": no answer/],
+          // checking the tables is not creating them
+          [() => journal.create(sampleHeader('r1')), /cannot check the journal's tables in schema "[^"]+": no answer/],
+        ];
+        for (const [request, message] of requests) {
+          const { error, afterMs } = await settled(request(), Date.now());
+          expect(error).toBeInstanceOf(PostgresJournalError);
+          expect(String(error)).toMatch(message);
+          expect(afterMs).toBeLessThan(SHORT_QUERY_TIMEOUT_MS + 1500);
+        }
+      } finally {
+        await mute.close();
+      }
+    },
+    20_000,
+  );
+
+  // not at once with the others: the clock is faked for the whole file
   it('should wait for an answer 30 s by default (QUERY_TIMEOUT_MS), then fail naming the timeout', async () => {
     const mute = await startMutePostgres();
     const journal = postgresJournal({ connectionString: mute.url(db.connectionString), schema: db.schema });
@@ -284,27 +334,6 @@ describePostgres('postgresJournal on a failing server or network', (db) => {
     } finally {
       jest.useRealTimers();
       await journal.end();
-      await mute.close();
-    }
-  }, 20_000);
-
-  it('should fail every request to a server that accepts connections but never answers, naming the timeout and what it was doing', async () => {
-    const mute = await startMutePostgres();
-    try {
-      const journal = journalAt(withQueryTimeout(mute.url(db.connectionString)));
-      const requests: Array<[() => Promise<unknown>, RegExp]> = [
-        [() => journal.runs(), /cannot list runs: no answer/],
-        [() => journal.events('r1'), /cannot read the events of run "r1": no answer/],
-        // checking the tables is not creating them
-        [() => journal.create(sampleHeader('r1')), /cannot check the journal's tables in schema "[^"]+": no answer/],
-      ];
-      for (const [request, message] of requests) {
-        const { error, afterMs } = await settled(request(), Date.now());
-        expect(error).toBeInstanceOf(PostgresJournalError);
-        expect(String(error)).toMatch(message);
-        expect(afterMs).toBeLessThan(SHORT_QUERY_TIMEOUT_MS + 1500);
-      }
-    } finally {
       await mute.close();
     }
   }, 20_000);
