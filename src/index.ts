@@ -9,6 +9,7 @@ export { DagValidationError, formatIssuePath } from './dag/errors';
 export type { DagIssue, DagIssueCode } from './dag/errors';
 export { dagSpecSchema, taskSpecSchema, retrySchema, MAX_ATTEMPTS, MAX_ID_LENGTH, MAX_WEIGHT, TRIGGER_RULES } from './dag/schema';
 export type { DagSpec, RetrySpec, TaskDefaults, TaskSpec, TriggerRule } from './dag/schema';
+export type { TaskLimits } from './dag/taskLimits';
 
 export { events, EVENT_TYPES, isEvent, isTerminalEvent } from './events';
 export type * from './events';

@@ -448,7 +448,7 @@ describe('defineCheckedDag', () => {
   it.each([
     ['a zero weight', { weight: 0 }, 'invalid-value tasks[1].weight: must be at least 1 (got 0)'],
     ['an unknown when', { when: 'always' }, expect.stringMatching(/^invalid-value tasks\[1\]\.when: must be one of/)],
-    ['limits that are a string', { limits: 'api' }, 'invalid-value tasks[1].limits: expected an array of limit names (got "api")'],
+    ['limits that are a string', { limits: 'api' }, 'invalid-value tasks[1].limits: expected a list of limit names (`[api]`) or a mapping of limit names to the units the task takes of each (`{ api: 1, tokens: 3000 }`) (got "api")'],
     ['a limit named twice', { limits: ['api', 'api'] }, 'invalid-value tasks[1].limits[1]: names limit "api" twice (got "api")'],
     [
       'when: any-failed without dependencies',

@@ -17,7 +17,8 @@ import { readEventLog, tempDir, writeText } from '../cli/support/files';
 interface ExampleTask {
   readonly id: string;
   readonly deps?: readonly string[];
-  readonly limits?: readonly string[];
+  /** Names (each taking the task's weight), or names with the units the task takes of each. */
+  readonly limits?: readonly string[] | Readonly<Record<string, number>>;
   readonly weight?: number;
   readonly when?: string;
   readonly run?: string;
@@ -32,6 +33,14 @@ interface Example {
 }
 
 const EXAMPLE = path.join(ROOT, 'examples', 'llm-pipeline.yaml');
+
+/** The units `task` takes of limit `name`, as the file says (0 when it does not name it). */
+function unitsOf(task: ExampleTask | undefined, name: string): number {
+  const limits = task?.limits;
+  if (limits === undefined) return 0;
+  if (Array.isArray(limits)) return limits.includes(name) ? (task?.weight ?? 1) : 0;
+  return (limits as Readonly<Record<string, number>>)[name] ?? 0;
+}
 const CONCURRENCY = 4;
 
 /** Every moment (after each event) where running units exceed what a limit or the run's slots allow. */
@@ -46,7 +55,7 @@ function unitViolations(events: readonly DagEvent[], example: Example, slots: nu
     const units = [...running].reduce((sum, id) => sum + weightOf(id), 0);
     if (units > slots) violations.push(`seq ${event.seq}: ${units} units running, --concurrency ${slots}`);
     for (const [name, limit] of Object.entries(example.limits)) {
-      const held = [...running].filter((id) => tasks.get(id)?.limits?.includes(name)).reduce((sum, id) => sum + weightOf(id), 0);
+      const held = [...running].reduce((sum, id) => sum + unitsOf(tasks.get(id), name), 0);
       if (limit.concurrency !== undefined && held > limit.concurrency)
         violations.push(`seq ${event.seq}: ${held} units of ${name} running, concurrency ${limit.concurrency}`);
     }
@@ -62,11 +71,11 @@ function rateViolations(events: readonly DagEvent[], example: Example): string[]
     if (rate === undefined) continue;
     const starts = events.filter(
       (event): event is Extract<DagEvent, { type: 'task.started' }> =>
-        event.type === 'task.started' && (tasks.get(event.taskId)?.limits?.includes(name) ?? false),
+        event.type === 'task.started' && unitsOf(tasks.get(event.taskId), name) > 0,
     );
     for (const start of starts) {
       const inWindow = starts.filter((other) => other.at > start.at - rate.intervalMs && other.at <= start.at);
-      const units = inWindow.reduce((sum, other) => sum + (tasks.get(other.taskId)?.weight ?? 1), 0);
+      const units = inWindow.reduce((sum, other) => sum + unitsOf(tasks.get(other.taskId), name), 0);
       if (units > rate.limit) violations.push(`${units} units of ${name} started in the ${rate.intervalMs} ms before seq ${start.seq}`);
     }
   }
@@ -107,10 +116,13 @@ describe('examples/llm-pipeline.yaml through the CLI', () => {
     return { code: result.code, events: readEventLog(log), report: readFileSync(report, 'utf8') };
   }
 
-  it('should declare what it shows: a rate-limited api, a weighted step, an all-done clean-up and an any-failed alert', () => {
+  it('should declare what it shows: a rate-limited api, a token budget, a weighted step, an all-done clean-up and an any-failed alert', () => {
     expect(example.limits['api']).toEqual({ concurrency: 2, rate: { limit: 60, intervalMs: 60_000 } });
+    expect(example.limits['tokens']).toEqual({ rate: { limit: 40_000, intervalMs: 60_000 } });
     const byId = new Map(example.tasks.map((task) => [task.id, task]));
-    expect(example.tasks.filter((task) => task.limits?.includes('api')).length).toBeGreaterThan(2);
+    expect(example.tasks.filter((task) => unitsOf(task, 'api') > 0).length).toBeGreaterThan(2);
+    // one call of the api, many tokens: units per limit, which one weight could not say
+    expect(example.tasks.filter((task) => unitsOf(task, 'api') === 1 && unitsOf(task, 'tokens') === 12_000).length).toBeGreaterThan(2);
     expect(byId.get('embed')?.weight).toBe(CONCURRENCY);
     expect(byId.get('cleanup')?.when).toBe('all-done');
     expect(byId.get('alert')?.when).toBe('any-failed');

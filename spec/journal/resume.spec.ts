@@ -313,9 +313,21 @@ describe('durable runs', () => {
 });
 
 describe('limits across a resume', () => {
-  it('should keep a rate window going across a crash, and the run its journaled limits', () => {
-    const limited = defineDag({ id: 'limited', tasks: ['a', 'b', 'c'].map((id) => ({ id, agent: 'work', limits: ['api'] })) });
-    const limits = { api: { rate: { limit: 2, intervalMs: 100 } } };
+  it.each([
+    ['names (a unit each)', ['a', 'b', 'c'].map((id) => ({ id, agent: 'work', limits: ['api'] })), 2],
+    // a and b take 900 of 1000: a window that forgot their units would let a start again at once
+    [
+      'units per limit',
+      [
+        { id: 'a', agent: 'work', limits: { api: 600 } },
+        { id: 'b', agent: 'work', limits: { api: 300 } },
+        { id: 'c', agent: 'work', limits: { api: 300 } },
+      ],
+      1000,
+    ],
+  ])('should keep a rate window going across a crash, and the run its journaled limits, with %s', (_form, tasks, rateLimit) => {
+    const limited = defineDag({ id: 'limited', tasks });
+    const limits = { api: { rate: { limit: rateLimit, intervalMs: 100 } } };
     const first = inVirtualTime((ts, out) =>
       runDag(limited, {
         ...quiet,

@@ -180,6 +180,7 @@ function dagIndex(columns: TaskColumns, deps: CsrGraph, dependents: CsrGraph, in
     estimateMs: columns.estimateMs.subarray(0, n),
     ...(columns.weights === undefined ? {} : { weight: columns.weights.subarray(0, n) }),
     ...(columns.limits === undefined ? {} : { limits: Object.freeze(columns.limits) }),
+    ...(columns.limitUnits === undefined ? {} : { limitUnits: Object.freeze(columns.limitUnits) }),
     ...(columns.rules === undefined ? {} : { when: columns.rules.subarray(0, n) }),
   });
 }

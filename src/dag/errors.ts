@@ -26,7 +26,8 @@ export type DagIssueCode =
 /** Formats a path like `tasks[3].deps[0]`; the empty path is `(dag)`. */
 export function formatIssuePath(path: readonly (string | number)[]): string {
   if (path.length === 0) return '(dag)';
-  return escapeControls(path.map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? part : `.${part}`)).join(''));
+  // an empty key (a mapping may have one) is written as one, not as a dot with nothing after it
+  return escapeControls(path.map((part, i) => (typeof part === 'number' ? `[${part}]` : part === '' ? '[""]' : i === 0 ? part : `.${part}`)).join(''));
 }
 
 /**

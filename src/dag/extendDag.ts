@@ -5,7 +5,7 @@
  */
 import { jsonSafetyProblem } from '../jsonSafe';
 import { type Dag, defineDag } from './defineDag';
-import { taskSpecOf } from './specOf';
+import { TaskSpecs } from './specOf';
 import { type DagIssue, DagValidationError, quoted } from './errors';
 import { noAgentIssue, zodIssues } from './issues';
 import { MAX_ID_LENGTH, type TaskSpec, taskSpecSchema } from './schema';
@@ -75,7 +75,8 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
   const dependentsOfSpawner = new Set<number>();
   const { start, targets } = dag.index.dependents;
   for (let e = start[spawner]!; e < start[spawner + 1]!; e++) dependentsOfSpawner.add(targets[e]!);
-  const tasks: TaskSpec[] = dag.tasks.map((task) => taskSpecOf(task, dependentsOfSpawner.has(task.index) ? spawnedIds : [], dag.defaults));
+  const written = new TaskSpecs(dag);
+  const tasks: TaskSpec[] = Array.from({ length: dag.size }, (_, i) => written.specOf(i, dependentsOfSpawner.has(i) ? spawnedIds : undefined));
   for (const spec of specs) tasks.push({ ...spec, deps: [parentId, ...(spec.deps ?? [])] });
   let result: Dag;
   try {

@@ -5,6 +5,7 @@
  * ids, dependencies, cycles) is checked by `validateTasks`, `buildDepsGraph` and `topologicalOrder`.
  */
 import { z } from 'zod';
+import type { TaskLimits } from './taskLimits';
 import { controlCharacterIn, hasControlCharacters, quoted } from './text';
 
 /** Longest task or DAG id accepted; ids are names, not payloads. */
@@ -86,6 +87,35 @@ const limitNames = z.array(id, { error: 'expected an array of limit names' }).su
   });
 });
 
+/** The most units a task may take of one limit by its own count: past it a number skips integers. */
+export const MAX_LIMIT_UNITS = Number.MAX_SAFE_INTEGER;
+
+const limitUnits = number('expected a positive integer number of units')
+  .int({ error: 'must be an integer' })
+  .min(1, { error: 'must be at least 1 (leave out a limit the task does not need)' })
+  .max(MAX_LIMIT_UNITS, { error: `must be at most ${MAX_LIMIT_UNITS}` });
+
+/** The mapping form of a task's `limits`: each limit's name with the units the task takes of it. */
+const limitUnitsMapping = z
+  .custom<Readonly<Record<string, number>>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), {
+    error: 'expected a list of limit names (`[api]`) or a mapping of limit names to the units the task takes of each (`{ api: 1, tokens: 3000 }`)',
+  })
+  .superRefine((mapping, context) => {
+    // own keys, read as given: a limit may be called `__proto__`
+    for (const name of Object.keys(mapping)) {
+      const parsed = id.safeParse(name);
+      if (!parsed.success) context.addIssue({ code: 'custom', path: [name], message: `invalid limit name ${quoted(name)}: ${parsed.error.issues[0]!.message}` });
+      const units = limitUnits.safeParse(Object.getOwnPropertyDescriptor(mapping, name)!.value);
+      if (!units.success) context.addIssue({ code: 'custom', path: [name], message: units.error.issues[0]!.message });
+    }
+  });
+
+/** A task's `limits`: a list of names (each takes the task's weight) or a mapping of names to units. */
+const taskLimits = z.custom<TaskLimits>().superRefine((value, context) => {
+  const parsed = (Array.isArray(value) ? limitNames : limitUnitsMapping).safeParse(value);
+  if (!parsed.success) for (const issue of parsed.error.issues) context.addIssue({ ...issue });
+});
+
 const when = z.enum(TRIGGER_RULES, { error: `must be one of ${TRIGGER_RULES.map((rule) => `'${rule}'`).join(', ')}` });
 
 /** A retry policy: `attempts` counts every attempt, the first included. */
@@ -114,7 +144,7 @@ export const taskSpecSchema = z.strictObject(
     priority: priority.optional(),
     estimateMs: estimate.optional(),
     weight: weight.optional(),
-    limits: limitNames.optional(),
+    limits: taskLimits.optional(),
     when: when.optional(),
   },
   { error: 'expected a task: an object with an `id` (and `agent`, `deps`, `input`…)' },
@@ -128,7 +158,7 @@ export const taskDefaultsSchema = z.strictObject(
     retry: retrySchema.optional(),
     priority: priority.optional(),
     weight: weight.optional(),
-    limits: limitNames.optional(),
+    limits: taskLimits.optional(),
   },
   { error: 'expected an object of task defaults (`agent`, `timeoutMs`, `retry`, `priority`, `weight`, `limits`)' },
 );
@@ -146,10 +176,14 @@ export const dagSpecSchema = z.strictObject(
 export type RetrySpec = z.input<typeof retrySchema>;
 export type TaskSpec = Omit<z.input<typeof taskSpecSchema>, 'deps' | 'limits'> & {
   readonly deps?: readonly string[] | undefined;
-  readonly limits?: readonly string[] | undefined;
+  /**
+   * The named limits it needs room in: a list of names, each taking its `weight` in units, or a
+   * mapping of names to the units it takes of each (`{ openai: 1, 'openai-tokens': 3000 }`).
+   */
+  readonly limits?: TaskLimits | undefined;
 };
 export type TaskDefaults = Omit<z.input<typeof taskDefaultsSchema>, 'limits'> & {
-  readonly limits?: readonly string[] | undefined;
+  readonly limits?: TaskLimits | undefined;
 };
 /** The input of `defineDag`. */
 export interface DagSpec {

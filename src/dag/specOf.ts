@@ -1,33 +1,13 @@
-import type { DagSpec, RetrySpec, TaskDefaults, TaskSpec } from './schema';
+import type { DagSpec, RetrySpec, TaskSpec } from './schema';
 import { normalizeRetry, ruleOf } from './taskColumns';
-import type { Dag, DagIndex, RetryPolicy, Task } from './types';
+import { sameLimits, type TaskLimits } from './taskLimits';
+import type { Dag, DagIndex, RetryPolicy } from './types';
 
 /**
  * A defined DAG back as a spec: what a journal stores so a run can be resumed without the file
  * it came from, and what `extendDag` grows. `defineDag(dagSpecOf(dag))` gives the same tasks in
  * the same order with the same values. Builds plain objects only (O(tasks)); checks nothing.
  */
-
-/**
- * The spec of one task, with its defaults written out, except `weight` and `limits` where they
- * are what the DAG's `defaults` give (a spec of the same DAG fills them in again); `extraDeps`
- * are added to its deps.
- */
-export function taskSpecOf(task: Task, extraDeps: readonly string[] = [], defaults?: TaskDefaults): TaskSpec {
-  return {
-    id: task.id,
-    deps: extraDeps.length === 0 ? task.deps : [...task.deps, ...extraDeps],
-    agent: task.agent,
-    ...(task.input === undefined ? {} : { input: task.input }),
-    ...(task.timeoutMs === undefined ? {} : { timeoutMs: task.timeoutMs }),
-    retry: retrySpecOf(task.retry),
-    priority: task.priority,
-    ...(task.estimateMs === undefined ? {} : { estimateMs: task.estimateMs }),
-    ...(task.weight === (defaults?.weight ?? 1) ? {} : { weight: task.weight }),
-    ...(sameNames(task.limits, defaults?.limits) ? {} : { limits: task.limits }),
-    ...(task.when === undefined ? {} : { when: task.when }),
-  };
-}
 
 /**
  * The spec of a whole DAG, read from its index (no task objects are built): each task's fields
@@ -81,10 +61,11 @@ export class TaskSpecs {
     );
   }
 
-  /** The spec of task `i`. */
-  specOf(i: number): TaskSpec {
+  /** The spec of task `i`, with `extraDeps` added to its deps. */
+  specOf(i: number, extraDeps: readonly string[] = NO_NAMES): TaskSpec {
     const index = this.index;
-    const spec = plainTaskSpec(index.ids[i]!, depsOf(index, i), this.agentOf(i));
+    const deps = depsOf(index, i);
+    const spec = plainTaskSpec(index.ids[i]!, extraDeps.length === 0 ? deps : [...(deps ?? []), ...extraDeps], this.agentOf(i));
     const input = index.inputs[i];
     if (input !== undefined) spec.input = input;
     const timeoutMs = this.timeoutOf(i);
@@ -131,10 +112,11 @@ export class TaskSpecs {
     return weight === this.defaultWeight ? undefined : weight;
   }
 
-  /** `[]` too, where the defaults give limits the task does without. */
-  private limitsOf(i: number): readonly string[] | undefined {
-    const limits = this.index.limits?.[i] ?? NO_NAMES;
-    return sameNames(limits, this.defaults?.limits) ? undefined : limits;
+  /** `[]` too, where the defaults give limits the task does without; the mapping form where the task gave it. */
+  private limitsOf(i: number): TaskLimits | undefined {
+    const names = this.index.limits?.[i] ?? NO_NAMES;
+    const own = this.index.limitUnits?.[i];
+    return sameLimits(names, own, this.defaults?.limits) ? undefined : (own ?? names);
   }
 }
 
@@ -177,9 +159,3 @@ function retrySpecOf(retry: RetryPolicy): RetrySpec {
 }
 
 const NO_NAMES: readonly string[] = [];
-
-/** Whether a task's limit names are those the defaults give (none when they give none). */
-function sameNames(names: readonly string[], defaults: readonly string[] | undefined): boolean {
-  if (defaults === undefined) return names.length === 0;
-  return names.length === defaults.length && names.every((name, k) => name === defaults[k]);
-}

@@ -4,6 +4,7 @@
  * Stores what it is given: checking the values is `validateTasks`'s work.
  */
 import { MAX_TIMER_MS, type RetrySpec, TRIGGER_RULES, type TriggerRule } from './schema';
+import { limitNamesOf, type LimitUnits, ownUnitsOf, type TaskLimits, unitsIn } from './taskLimits';
 import type { DagIndex, RetryPolicy, Task } from './types';
 
 const DEFAULT_RETRY: RetryPolicy = Object.freeze({
@@ -37,6 +38,7 @@ export class TaskColumns {
   readonly agentNames: string[] = [];
   private readonly codeOfAgent = new Map<string, number>();
   private readonly limitLists = new Map<string, readonly string[]>();
+  private readonly unitRecords = new Map<string, LimitUnits>();
   /** Made on the first task with an input: most DAGs (and the big ones) give none. */
   inputs: unknown[] | undefined;
   readonly retries: RetryPolicy[];
@@ -48,6 +50,8 @@ export class TaskColumns {
   /** Made on the first task that weighs more than 1, has limits or a trigger rule: most have none. */
   weights: Int32Array | undefined;
   limits: (readonly string[] | undefined)[] | undefined;
+  /** Made on the first task that gives its limits as a mapping of names to units. */
+  limitUnits: (LimitUnits | undefined)[] | undefined;
   rules: Uint8Array | undefined;
 
   constructor(readonly capacity: number) {
@@ -85,10 +89,15 @@ export class TaskColumns {
   }
 
   /** The scheduling extras of the task just added, when it has any. */
-  addExtras(weight: number | undefined, limits: readonly string[] | undefined, when: TriggerRule | undefined): void {
+  addExtras(weight: number | undefined, limits: TaskLimits | undefined, when: TriggerRule | undefined): void {
     const i = this.length - 1;
     if (weight !== undefined && weight !== 1) (this.weights ??= new Int32Array(this.capacity).fill(1))[i] = weight;
-    if (limits !== undefined && limits.length > 0) (this.limits ??= new Array<readonly string[] | undefined>(this.capacity))[i] = this.sharedLimits(limits);
+    const names = limitNamesOf(limits);
+    if (names.length > 0) {
+      (this.limits ??= new Array<readonly string[] | undefined>(this.capacity))[i] = this.sharedLimits(names);
+      const own = ownUnitsOf(limits!);
+      if (own !== undefined) (this.limitUnits ??= new Array<LimitUnits | undefined>(this.capacity))[i] = this.sharedUnits(own);
+    }
     if (when !== undefined) (this.rules ??= new Uint8Array(this.capacity))[i] = TRIGGER_RULES.indexOf(when) + 1;
   }
 
@@ -106,12 +115,24 @@ export class TaskColumns {
     return shared;
   }
 
+  /** One record per distinct mapping of limit units, as for lists of names. */
+  private sharedUnits(own: LimitUnits): LimitUnits {
+    const key = JSON.stringify(Object.entries(own));
+    let shared = this.unitRecords.get(key);
+    if (shared === undefined) {
+      shared = own;
+      this.unitRecords.set(key, shared);
+    }
+    return shared;
+  }
+
   /** Drops the unused tail (tasks that were rejected); a no-op for a valid spec. */
   trim(): void {
     if (this.length === this.capacity) return;
     this.ids.length = this.length;
     if (this.inputs !== undefined) this.inputs.length = this.length;
     if (this.limits !== undefined) this.limits.length = this.length;
+    if (this.limitUnits !== undefined) this.limitUnits.length = this.length;
     this.retries.length = this.length;
   }
 }
@@ -125,6 +146,8 @@ export function materializeTasks(index: DagIndex): readonly Task[] {
     for (let e = start[i]!; e < start[i + 1]!; e++) deps.push(index.ids[targets[e]!]!);
     const timeoutMs = index.timeoutMs[i]!;
     const estimateMs = index.estimateMs[i]!;
+    const weight = index.weight?.[i] ?? 1;
+    const limits = index.limits?.[i] ?? NO_LIMITS;
     tasks[i] = Object.freeze({
       id: index.ids[i]!,
       index: i,
@@ -135,8 +158,9 @@ export function materializeTasks(index: DagIndex): readonly Task[] {
       retry: index.retries[i]!,
       priority: index.priority[i]!,
       estimateMs: Number.isNaN(estimateMs) ? undefined : estimateMs,
-      weight: index.weight?.[i] ?? 1,
-      limits: index.limits?.[i] ?? NO_LIMITS,
+      weight,
+      limits,
+      limitUnits: limitUnitsOf(limits, index.limitUnits?.[i], weight),
       when: ruleOf(index, i),
     });
   }
@@ -144,6 +168,14 @@ export function materializeTasks(index: DagIndex): readonly Task[] {
 }
 
 const NO_LIMITS: readonly string[] = Object.freeze([]);
+const NO_UNITS: Readonly<Record<string, number>> = Object.freeze({});
+
+/** The units a task takes of each limit it names, as a plain record (`Task.limitUnits`). */
+function limitUnitsOf(names: readonly string[], own: LimitUnits | undefined, weight: number): Readonly<Record<string, number>> {
+  if (names.length === 0) return NO_UNITS;
+  // entries, not assignments: a limit may be called `__proto__`
+  return Object.freeze(Object.fromEntries(names.map((name) => [name, unitsIn(own, name, weight)])));
+}
 
 /** A task's trigger rule, `undefined` when it gave none. */
 export function ruleOf(index: DagIndex, task: number): TriggerRule | undefined {

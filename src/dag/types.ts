@@ -4,6 +4,7 @@
  */
 import type { CsrGraph } from './csr';
 import type { TaskDefaults, TriggerRule } from './schema';
+import type { LimitUnits } from './taskLimits';
 
 /** A normalized retry policy: every field filled in. */
 export interface RetryPolicy {
@@ -31,10 +32,12 @@ export interface Task {
   readonly retry: RetryPolicy;
   readonly priority: number;
   readonly estimateMs: number | undefined;
-  /** Units it takes of `maxConcurrency`, of its agent's capacity and of each of its limits. */
+  /** Units it takes of `maxConcurrency`, of its agent's capacity, and of each limit it names in a list. */
   readonly weight: number;
-  /** Names of the limits it needs room in. */
+  /** Names of the limits it needs room in, in the order given. */
   readonly limits: readonly string[];
+  /** The units it takes of each limit it needs: its own count where it gave a mapping, else its weight. */
+  readonly limitUnits: Readonly<Record<string, number>>;
   /** What its dependencies must have done; `undefined` follows the run's failure policy. */
   readonly when: TriggerRule | undefined;
 }
@@ -82,6 +85,11 @@ export interface DagIndex {
   readonly weight?: Int32Array;
   /** Each task's limit names (undefined for a task with none); absent when no task has limits. */
   readonly limits?: readonly (readonly string[] | undefined)[];
+  /**
+   * Each task's own units of its limits, for the tasks that gave them as a mapping (undefined for
+   * the others: they take their weight); absent when no task did.
+   */
+  readonly limitUnits?: readonly (LimitUnits | undefined)[];
   /** Each task's trigger rule as an index into `TRIGGER_RULES` plus 1 (0: none given); absent when no task has one. */
   readonly when?: Uint8Array;
 }

@@ -2,6 +2,7 @@ import type { AgentResult, TaskContext } from '../agents/agent';
 import type { AgentKind, Lease } from '../agents/pool';
 import type { AttemptHost, AttemptOutcome } from '../agents/runAttempt';
 import type { RunController } from './runController';
+import { type LimitUnits, unitsIn } from '../dag/taskLimits';
 import type { Limit } from './limits';
 import type { Placed } from './swapList';
 
@@ -31,11 +32,18 @@ export class Attempt implements AttemptHost<Attempt>, Placed {
     /** The agent slot (and instance) the attempt holds. */
     readonly lease: Lease,
     private readonly agentKind: AgentKind,
-    /** Its task's weight: the units it holds of `maxConcurrency`, of its agent kind and of each limit. */
+    /** Its task's weight: the units it holds of `maxConcurrency`, of its agent kind and of each limit it names in a list. */
     readonly units: number = 1,
     /** The limits it holds units of. */
     readonly limits: readonly Limit[] = NO_LIMITS,
+    /** Its task's own units of its limits, when it gave them as a mapping. */
+    private readonly limitUnits: LimitUnits | undefined = undefined,
   ) {}
+
+  /** Gives back the units it holds of its limits. */
+  giveLimits(): void {
+    for (const limit of this.limits) limit.give(unitsIn(this.limitUnits, limit.name, this.units));
+  }
 
   get taskId(): string {
     return this.run.dag.index.ids[this.task]!;

@@ -1,4 +1,6 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
+import { type LimitUnits, takesManyUnits, unitsIn } from '../dag/taskLimits';
+import type { DagIndex } from '../dag/types';
 import { Attempt } from './attempt';
 import type { FlushClock } from './flushClock';
 import type { DispatchClass } from './dispatchClasses';
@@ -24,8 +26,9 @@ export class Dispatcher {
   private running = 0;
   /** Where the turn over runs resumes. */
   private turn = 0;
-  // the run being looked at, and its tasks' weights (undefined: all 1), for `fits`
+  // the run being looked at, its tasks' weights (undefined: all 1) and their own units of limits (undefined: their weights), for `fits`
   private weights: Int32Array | undefined;
+  private limitUnits: DagIndex['limitUnits'];
   /** The earliest time a rate window blocking a ready task has room, in this fill. */
   private wakeAt = Number.POSITIVE_INFINITY;
   /** The timer that wakes the pipeline when a rate window has room. */
@@ -79,10 +82,14 @@ export class Dispatcher {
       if (run.readyQueue.size === 0 || run.phase !== 'running') continue;
       const weights = run.dag.index.weight;
       this.weights = weights;
+      this.limitUnits = run.dag.index.limitUnits;
       this.current = run;
       // each class's first task is looked up only when tasks weigh differently; a hold is
       // checked for every run, since a task of weight 1 may take what the held task waits for
-      const code = run.weighsTasks || this.hold !== undefined ? run.readyQueue.nextKind(this.fits, weights !== undefined) : run.readyQueue.nextKind(hasRoom);
+      const code =
+        run.weighsTasks || this.hold !== undefined
+          ? run.readyQueue.nextKind(this.fits, weights !== undefined || this.limitUnits !== undefined)
+          : run.readyQueue.nextKind(hasRoom);
       if (code < 0 || !this.startAttempt(run, code)) continue;
       this.turn = i + 1;
       return true;
@@ -93,18 +100,20 @@ export class Dispatcher {
   /** Whether `task`, first of its class, fits now: free slots, its agent kind, its limits. */
   private readonly fits = (cls: DispatchClass, task: number): boolean => {
     const units = task < 0 ? 1 : (this.weights?.[task] ?? 1);
+    const own = task < 0 ? undefined : this.limitUnits?.[task];
     const hold = this.hold;
     if (hold !== undefined && cls !== hold.cls && this.delays(hold, cls)) return false;
-    if (this.running + units > this.maxConcurrency || !cls.kind.hasRoomFor(units)) return this.waits(cls, units);
+    if (this.running + units > this.maxConcurrency || !cls.kind.hasRoomFor(units)) return this.waits(cls, units, own);
     if (cls.limits.length === 0) return true;
     const now = this.clock.now();
     let fits = true;
     for (const limit of cls.limits) {
-      if (limit.hasRoom(units, now)) continue;
+      const need = unitsIn(own, limit.name, units);
+      if (limit.hasRoom(need, now)) continue;
       fits = false;
-      this.wakeWhenRoom(limit, units, now);
+      this.wakeWhenRoom(limit, need, now);
     }
-    return fits || this.waits(cls, units);
+    return fits || this.waits(cls, units, own);
   };
 
   /** Has this fill wake the pipeline when `limit`'s rate window has room for `units`, if only the window stands in the way. */
@@ -113,9 +122,9 @@ export class Dispatcher {
     if (at !== undefined && at > now && at < this.wakeAt) this.wakeAt = at;
   }
 
-  /** A task of `cls` that does not fit waits; one heavier than a unit gets the hold when it is free. */
-  private waits(cls: DispatchClass, units: number): false {
-    if (units > 1 && this.hold === undefined) this.hold = { run: this.current!, cls, units };
+  /** A task of `cls` that does not fit waits; one heavier than a unit (of anything) gets the hold when it is free. */
+  private waits(cls: DispatchClass, units: number, own: LimitUnits | undefined): false {
+    if (this.hold === undefined && (units > 1 || takesManyUnits(own))) this.hold = { run: this.current!, cls, units, own };
     return false;
   }
 
@@ -131,25 +140,30 @@ export class Dispatcher {
     const slotsShort = this.running + hold.units > this.maxConcurrency;
     const kindShort = !held.kind.hasRoomFor(hold.units);
     let limitsShort = false;
-    for (const limit of held.limits) if (!limit.hasRoom(hold.units, now)) limitsShort = true;
+    for (const limit of held.limits) if (!limit.hasRoom(unitsIn(hold.own, limit.name, hold.units), now)) limitsShort = true;
     if (!slotsShort && !kindShort && !limitsShort) return true;
     if (slotsShort || (kindShort && cls.kind === held.kind)) return true;
     for (const limit of cls.limits) {
-      if (!held.limits.includes(limit) || limit.hasRoom(hold.units, now)) continue;
-      this.wakeWhenRoom(limit, hold.units, now);
+      if (!held.limits.includes(limit)) continue;
+      const need = unitsIn(hold.own, limit.name, hold.units);
+      if (limit.hasRoom(need, now)) continue;
+      this.wakeWhenRoom(limit, need, now);
       return true;
     }
     return false;
   }
 
-  /** Keeps the hold while its run goes on and the first task of its class is heavier than a unit (its weight may have changed). */
+  /** Keeps the hold while its run goes on and the first task of its class is heavier than a unit (what it takes may have changed). */
   private checkHold(hold: Hold): void {
     const { run, cls } = hold;
     const code = run.phase === 'running' && this.runs.includes(run) ? run.classes.indexOf(cls) : -1;
     const first = code < 0 ? -1 : run.readyQueue.first(code);
     const units = first < 0 ? 1 : (run.dag.index.weight?.[first] ?? 1);
-    if (units > 1) hold.units = units;
-    else this.hold = undefined;
+    const own = first < 0 ? undefined : run.dag.index.limitUnits?.[first];
+    if (units > 1 || takesManyUnits(own)) {
+      hold.units = units;
+      hold.own = own;
+    } else this.hold = undefined;
   }
 
   /**
@@ -161,12 +175,13 @@ export class Dispatcher {
     const task = run.readyQueue.pop(code);
     const cls = run.classes[code]!;
     const units = this.weights?.[task] ?? 1;
+    const own = this.limitUnits?.[task];
     if (this.hold?.cls === cls) this.hold = undefined; // the held task, or one before it in its class
     const attemptNumber = run.writer.draft.attemptOf(task);
     const agent = run.dag.index.agentNames[run.dag.index.agentCodes[task]!]!;
     const started = run.writer.started(task, attemptNumber, agent);
-    for (const limit of cls.limits) limit.take(units, started.at);
-    const attempt = new Attempt(run, task, attemptNumber, started.at, cls.kind.acquire(units), cls.kind, units, cls.limits);
+    for (const limit of cls.limits) limit.take(unitsIn(own, limit.name, units), started.at);
+    const attempt = new Attempt(run, task, attemptNumber, started.at, cls.kind.acquire(units), cls.kind, units, cls.limits, own);
     run.running.add(attempt);
     this.running += units;
     // launched even when a listener of this very `task.started` cancelled the run: the event
@@ -188,11 +203,15 @@ export class Dispatcher {
   }
 }
 
-/** A weighted task's claim on what it waits for: its run, its class (it is that class's first task) and its weight. */
+/**
+ * A weighted task's claim on what it waits for: its run, its class (it is that class's first
+ * task), its weight and its own units of limits (undefined: its weight of each).
+ */
 interface Hold {
   readonly run: RunController;
   readonly cls: DispatchClass;
   units: number;
+  own: LimitUnits | undefined;
 }
 
 function hasRoom(cls: DispatchClass): boolean {

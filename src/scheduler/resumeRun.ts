@@ -1,3 +1,4 @@
+import { unitsIn } from '../dag/taskLimits';
 import type { ReplayedRun } from '../journal/replay';
 import { dispatchClasses } from './dispatchClasses';
 import { ReadyTasks } from './pipelineSignals';
@@ -21,7 +22,9 @@ export function resumeRun(run: RunController, replayed: ReplayedRun, host: Pick<
   const { index } = run.dag;
   const { classOf } = dispatchClasses(index);
   for (const [task, at] of limitedStarts) {
-    for (const limit of run.classes[classOf[task]!]!.limits) limit.record(index.weight?.[task] ?? 1, at);
+    const weight = index.weight?.[task] ?? 1;
+    const own = index.limitUnits?.[task];
+    for (const limit of run.classes[classOf[task]!]!.limits) limit.record(unitsIn(own, limit.name, weight), at);
   }
   if (state.counts.cancelled > 0) {
     // the process died while ending the run early (tasks are cancelled only then): finish that

@@ -1,6 +1,7 @@
 import { DagValidationError, quoted } from '../dag/errors';
 import type { DagIssue } from '../dag/errors';
 import type { Dag } from '../dag/types';
+import { unitsIn } from '../dag/taskLimits';
 import { escapeControls } from '../dag/text';
 import { unknownAgentIssues } from '../dag/unknownAgents';
 import { jsonSafetyProblem } from '../jsonSafe';
@@ -69,22 +70,31 @@ export function runIssues(dag: Dag, resources: RunResources, which: CheckedTasks
   for (let task = fromTask; task < dag.size; task++) {
     const weight = index.weight?.[task] ?? 1;
     const names = index.limits?.[task];
+    const own = index.limitUnits?.[task];
     if (names !== undefined) {
       for (let k = 0; k < names.length; k++) {
         const name = names[k]!;
+        // where the task names it: its place in a list, its key in a mapping
+        const at = own === undefined ? k : name;
         // own keys only: a limit called `constructor` or `__proto__` must be declared to count
         const allowed = room(name);
+        const units = unitsIn(own, name, weight);
         if (allowed === undefined) {
           const known = Object.keys(limits);
           issues.push({
-            path: [...pathOf(task), 'limits', k],
+            path: [...pathOf(task), 'limits', at],
             code: 'unknown-limit',
             message: `task ${quoted(index.ids[task]!)} needs limit ${quoted(name)}, which is not declared; known limits: ${known.length === 0 ? 'none' : known.map(quoted).join(', ')}`,
           });
-        } else if (weight > allowed) {
+        } else if (units > allowed) {
           const limit = limits[name]!;
           const what = limit.concurrency !== undefined && limit.concurrency === allowed ? `concurrency ${allowed}` : `rate limit ${allowed} per ${limit.rate!.intervalMs} ms`;
-          issues.push(tooHeavy([...pathOf(task), 'weight'], `task ${quoted(index.ids[task]!)} weighs ${weight}, more than limit ${quoted(name)} allows (${what})`));
+          const who = `task ${quoted(index.ids[task]!)}`;
+          issues.push(
+            own === undefined
+              ? tooHeavy([...pathOf(task), 'weight'], `${who} weighs ${units}, more than limit ${quoted(name)} allows (${what})`)
+              : tooHeavy([...pathOf(task), 'limits', name], `${who} takes ${units} units of limit ${quoted(name)}, more than it allows (${what})`),
+          );
         }
       }
     }

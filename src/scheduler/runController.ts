@@ -193,7 +193,7 @@ export class RunController {
     this.journal?.abandon();
     for (const attempt of this.running.items) {
       attempt.lease.release();
-      for (const limit of attempt.limits) limit.give(attempt.units);
+      attempt.giveLimits();
       attempt.stop();
     }
     this.retries.clear();
@@ -280,7 +280,7 @@ export class RunController {
    */
   private freeSlots(attempt: Attempt): void {
     this.host.freeSlot(attempt.units);
-    for (const limit of attempt.limits) limit.give(attempt.units);
+    attempt.giveLimits();
     if (attempt.lease.release() && this.phase !== 'done') {
       this.writer.agentAvailable(this.dag.index.agentNames[this.dag.index.agentCodes[attempt.task]!]!);
     }

@@ -63,7 +63,7 @@ describe('what the report says a task waited for', () => {
     );
     expect(waits(events, { setup, maxConcurrency: 8 })).toEqual({
       c: 'c: waited 850 ms for limit api (its rate: 4 per second)',
-      d: 'd: waited 950 ms for limit api (its rate: 4 per second, it weighs 2), started 2 ms later',
+      d: 'd: waited 950 ms for limit api (its rate: 4 per second, it takes 2 units), started 2 ms later',
     });
   });
 
@@ -90,7 +90,7 @@ describe('what the report says a task waited for', () => {
     );
     expect(waits(events, { setup, maxConcurrency: 8 })).toEqual({
       c: 'c: waited 50 ms for limit api (its concurrency: 2, 2 running)',
-      d: 'd: waited 80 ms for limit api (its concurrency: 2, 1 running, it weighs 2)',
+      d: 'd: waited 80 ms for limit api (its concurrency: 2, 1 running, it takes 2 units)',
       e: 'e: dispatch latency 3 ms (ready → started; no slot was short)',
     });
   });

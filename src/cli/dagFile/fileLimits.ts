@@ -79,12 +79,13 @@ export function usableLimits(limits: unknown): Readonly<Record<string, LimitSpec
 
 /**
  * What the tasks of a file ask of its limits that the limits cannot give: a limit name the file
- * does not declare (at `tasks[i].limits[k]`, or once at `defaults.limits[k]` for the names the
- * defaults give, with the names it does declare), and a task heavier than a limit it needs (at
- * `tasks[i].weight`, naming the task, the limit and what it allows: it could never start). `declared` is the file's
- * `limits:` as written; a limit declared but malformed counts as declared (its own problem is
- * reported), and only well-formed ones are weighed. A task's own `limits` and `weight` stand in
- * for the defaults', as in the run.
+ * does not declare (at `tasks[i].limits[k]` or `tasks[i].limits.<name>`, or once in the defaults'
+ * `limits` for the names the defaults give, with the names it does declare), and a task that
+ * takes more of a limit than it allows (at `tasks[i].weight` for a list of names, at the limit's
+ * key for a mapping of units, naming the task, the limit and what it allows: it could never
+ * start). `declared` is the file's `limits:` as written; a limit declared but malformed counts
+ * as declared (its own problem is reported), and only well-formed ones are weighed. A task's own
+ * `limits` and `weight` stand in for the defaults', as in the run.
  */
 export function limitProblems(tasks: readonly unknown[], declared: unknown, defaults?: unknown): Located[] {
   const names = isMapping(declared) ? Object.keys(declared) : [];
@@ -96,38 +97,59 @@ export function limitProblems(tasks: readonly unknown[], declared: unknown, defa
       names.length === 0 ? 'the file declares none (add a top-level `limits:` mapping)' : `declared: ${names.map(quoted).join(', ')}`;
     problems.push({ path, message: `${who} limit ${quoted(name)}, which is not declared in \`limits:\`; ${list}` });
   };
-  const defaultLimits = isMapping(defaults) && Array.isArray(defaults['limits']) ? (defaults['limits'] as unknown[]) : undefined;
+  const defaultLimits = isMapping(defaults) ? namedLimits(defaults['limits']) : undefined;
   const defaultWeight = isMapping(defaults) ? defaults['weight'] : undefined;
-  defaultLimits?.forEach((name, k, named) => {
-    if (typeof name === 'string' && named.indexOf(name) === k && !known.has(name))
-      unknownName(name, ['defaults', 'limits', k], 'the defaults need');
+  defaultLimits?.forEach(({ name, at }) => {
+    if (!known.has(name)) unknownName(name, ['defaults', 'limits', at], 'the defaults need');
   });
   tasks.forEach((task, i) => {
     if (!isMapping(task)) return;
-    const own = Array.isArray(task['limits']) ? (task['limits'] as unknown[]) : undefined;
+    const own = namedLimits(task['limits']);
     const limits = own ?? defaultLimits;
     if (limits === undefined) return;
     const id = typeof task['id'] === 'string' ? quoted(task['id']) : `tasks[${i}]`;
     const weight = task['weight'] ?? defaultWeight ?? 1;
-    limits.forEach((name, k, named) => {
-      if (typeof name !== 'string') return; // not a name: defineDag says so
-      if (named.indexOf(name) < k) return; // named again: defineDag says so, and this name's problems are said once
+    for (const { name, at, units } of limits) {
       if (!known.has(name)) {
-        if (own !== undefined) unknownName(name, ['tasks', i, 'limits', k], `task ${id} needs`);
-        return;
+        if (own !== undefined) unknownName(name, ['tasks', i, 'limits', at], `task ${id} needs`);
+        continue;
       }
       const limit = Object.hasOwn(usable, name) ? usable[name] : undefined;
-      if (limit === undefined || typeof weight !== 'number' || !Number.isInteger(weight)) return;
+      const taken = units ?? weight;
+      if (limit === undefined || typeof taken !== 'number' || !Number.isInteger(taken)) continue;
       const room = Math.min(limit.concurrency ?? Number.POSITIVE_INFINITY, limit.rate?.limit ?? Number.POSITIVE_INFINITY);
-      if (weight <= room) return;
+      if (taken <= room) continue;
       const what = limit.concurrency === room ? `concurrency ${room}` : `rate limit ${room} per ${limit.rate!.intervalMs} ms`;
-      problems.push({
-        path: ['tasks', i, 'weight'],
-        message: `task ${id} weighs ${weight}, more than limit ${quoted(name)} allows (${what}): it could never start`,
-      });
-    });
+      problems.push(
+        units === undefined
+          ? { path: ['tasks', i, 'weight'], message: `task ${id} weighs ${taken}, more than limit ${quoted(name)} allows (${what}): it could never start` }
+          : {
+              path: ['tasks', i, 'limits', name],
+              message: `task ${id} takes ${taken} units of limit ${quoted(name)}, more than it allows (${what}): it could never start`,
+            },
+      );
+    }
   });
   return problems;
+}
+
+/** A limit a task or the defaults name: where (index in a list, key in a mapping), and its own units in a mapping. */
+interface NamedLimit {
+  readonly name: string;
+  readonly at: number | string;
+  readonly units?: unknown;
+}
+
+/**
+ * The limits a `limits` value names, each once (a repeated or non-text name is defineDag's to
+ * report); `undefined` when it is neither a list nor a mapping.
+ */
+function namedLimits(limits: unknown): NamedLimit[] | undefined {
+  if (Array.isArray(limits)) {
+    return limits.flatMap((name: unknown, k) => (typeof name === 'string' && limits.indexOf(name) === k ? [{ name, at: k }] : []));
+  }
+  if (!isMapping(limits)) return undefined;
+  return Object.keys(limits).map((name) => ({ name, at: name, units: Object.getOwnPropertyDescriptor(limits, name)!.value as unknown }));
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {

@@ -7,12 +7,16 @@
  * report and `show` lay them out.
  */
 import type { DagEvent, DagSpec, JournalHeader, LimitSpec, TaskSpec, TriggerRule } from '../../index';
+import { limitNamesOf, type LimitUnits, ownUnitsOf } from '../../dag/taskLimits';
 import { formatMs } from '../report/html';
 import { type EstimatesNote, estimatesNoteOf } from '../store/historyEstimates';
 
 /** What one task asks of the run, where it says anything beyond the defaults. */
 export interface TaskSetup {
+  /** The names of the limits it needs. */
   readonly limits?: readonly string[];
+  /** The units it takes of each of them, where it gave them as a mapping (otherwise its weight of each). */
+  readonly limitUnits?: LimitUnits;
   /** Present when not 1. */
   readonly weight?: number;
   readonly when?: TriggerRule;
@@ -73,9 +77,12 @@ export function withSpawnedTasks(setup: RunSetup, events: readonly DagEvent[]): 
 /** Adds what `task` asks of the run to `tasks` (its own, else the DAG's `defaults`), when it asks anything. */
 function addTaskSetup(tasks: Map<string, TaskSetup>, task: TaskSpec, estimateFromHistory: boolean, defaults: TaskAsks | undefined): void {
   const limits = task.limits ?? defaults?.limits;
+  const names = limitNamesOf(limits);
+  const own = limits === undefined || names.length === 0 ? undefined : ownUnitsOf(limits);
   const weight = task.weight ?? defaults?.weight;
   const setup: TaskSetup = {
-    ...(limits === undefined || limits.length === 0 ? {} : { limits }),
+    ...(names.length === 0 ? {} : { limits: names }),
+    ...(own === undefined ? {} : { limitUnits: own }),
     ...(weight === undefined || weight === 1 ? {} : { weight }),
     ...(task.when === undefined ? {} : { when: task.when }),
     ...(task.estimateMs === undefined ? {} : { estimateMs: task.estimateMs }),
@@ -112,11 +119,12 @@ export function describeLimits(limits: Readonly<Record<string, LimitSpec>>): str
     .join('; ');
 }
 
-/** What the rules of a task say (`limits api · weight 4 · when all-done`), or '' for none. */
+/** What the rules of a task say (`limits api · weight 4 · when all-done`, `limits api ×1, tokens ×3000`), or '' for none. */
 export function describeRules(setup: TaskSetup | undefined): string {
   if (setup === undefined) return '';
   const parts: string[] = [];
-  if (setup.limits !== undefined) parts.push(`limits ${setup.limits.join(', ')}`);
+  const own = setup.limitUnits;
+  if (setup.limits !== undefined) parts.push(`limits ${setup.limits.map((name) => (own === undefined ? name : `${name} ×${own[name]}`)).join(', ')}`);
   if (setup.weight !== undefined) parts.push(`weight ${setup.weight}`);
   if (setup.when !== undefined) parts.push(`when ${setup.when}`);
   return parts.join(' · ');

@@ -5,6 +5,7 @@
  * without the DAG's limits a wait is left unexplained, and without the run's concurrency a full
  * run is only said to be as busy as it ever was.
  */
+import { type LimitUnits, unitsIn } from '../../dag/taskLimits';
 import type { DagEvent, LimitSpec } from '../../index';
 import type { RunSetup } from '../output/runSetup';
 import { type Held, HeldUnits, lastAtMost, RateStarts } from './limitUsage';
@@ -12,9 +13,9 @@ import { type Held, HeldUnits, lastAtMost, RateStarts } from './limitUsage';
 /** What held a task back until there was room for it. */
 export type WaitCause =
   /** A named limit's rate window: `rate.limit` units started in its last `rate.intervalMs`. */
-  | { readonly kind: 'rate'; readonly limit: string; readonly rate: NonNullable<LimitSpec['rate']>; readonly weight: number }
+  | { readonly kind: 'rate'; readonly limit: string; readonly rate: NonNullable<LimitSpec['rate']>; readonly units: number }
   /** A named limit's concurrency, `held` by running attempts of tasks that name it. */
-  | { readonly kind: 'limit'; readonly limit: string; readonly concurrency: number; readonly held: Held; readonly weight: number }
+  | { readonly kind: 'limit'; readonly limit: string; readonly concurrency: number; readonly held: Held; readonly units: number }
   /** Its agent kind was at capacity: an `agent.available` for the kind came while it waited. */
   | { readonly kind: 'agent'; readonly agent: string }
   /** The run's concurrency (`-c`), `held` by the run's running attempts. */
@@ -57,10 +58,11 @@ export interface WaitContext {
   readonly maxConcurrency?: number;
 }
 
-/** What a task asks of the run: its weight, and the limits it takes that weight of. */
+/** What a task asks of the run: its weight, the limits it needs, and its own units of them when it gave a mapping (else its weight of each). */
 interface Needs {
   readonly weight: number;
   readonly limits: readonly string[];
+  readonly own?: LimitUnits | undefined;
 }
 
 const ONE: Needs = { weight: 1, limits: [] };
@@ -117,7 +119,7 @@ export class WaitTracker {
         }
         this.open.set(`${event.taskId}#${event.attempt}`, needs);
         this.take(index, needs, 1);
-        for (const limit of needs.limits) this.rates.get(limit)?.add(index, event.at, needs.weight);
+        for (const limit of needs.limits) this.rates.get(limit)?.add(index, event.at, unitsIn(needs.own, limit, needs.weight));
         break;
       }
       case 'task.completed':
@@ -170,18 +172,20 @@ export class WaitTracker {
   /** Everything that had no room for the task while it waited, with when it had room again, most specific first. */
   private *causes(taskId: string, agent: string, ready: number, started: number): Generator<readonly [number, WaitCause]> {
     const { setup, maxConcurrency } = this.context;
-    const { weight, limits } = this.needsOf(taskId);
+    const { weight, limits, own } = this.needsOf(taskId);
     for (const name of limits) {
       const rate = setup?.limits[name]?.rate;
       if (rate === undefined) continue;
-      const room = this.rates.get(name)?.lastFull(rate.limit, weight, this.point(ready), this.point(started));
-      if (room !== undefined) yield [room, { kind: 'rate', limit: name, rate, weight }];
+      const units = unitsIn(own, name, weight);
+      const room = this.rates.get(name)?.lastFull(rate.limit, units, this.point(ready), this.point(started));
+      if (room !== undefined) yield [room, { kind: 'rate', limit: name, rate, units }];
     }
     for (const name of limits) {
       const concurrency = setup?.limits[name]?.concurrency;
       if (concurrency === undefined) continue;
-      const full = this.held.get(name)?.lastFull(concurrency, weight, ready, started);
-      if (full !== undefined) yield [this.times[full.releasedBy]!, { kind: 'limit', limit: name, concurrency, held: full.held, weight }];
+      const units = unitsIn(own, name, weight);
+      const full = this.held.get(name)?.lastFull(concurrency, units, ready, started);
+      if (full !== undefined) yield [this.times[full.releasedBy]!, { kind: 'limit', limit: name, concurrency, held: full.held, units }];
     }
     const freed = this.lastAvailable(agent, ready, started);
     if (freed !== undefined) yield [this.times[freed]!, { kind: 'agent', agent }];
@@ -224,13 +228,13 @@ export class WaitTracker {
     if (setup === undefined) return ONE;
     const task = setup.tasks.get(taskId);
     if (task === undefined) return ONE;
-    return { weight: task.weight ?? 1, limits: task.limits ?? [] };
+    return { weight: task.weight ?? 1, limits: task.limits ?? [], own: task.limitUnits };
   }
 
   /** `sign` 1: an attempt with `needs` starts at event `index`; -1: it ends. */
   private take(index: number, needs: Needs, sign: 1 | -1): void {
     this.run.change(index, sign, sign * needs.weight);
-    for (const limit of needs.limits) this.held.get(limit)?.change(index, sign, sign * needs.weight);
+    for (const limit of needs.limits) this.held.get(limit)?.change(index, sign, sign * unitsIn(needs.own, limit, needs.weight));
   }
 
   private point(index: number): { readonly index: number; readonly at: number } {

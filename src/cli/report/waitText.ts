@@ -12,7 +12,7 @@ import type { TaskWait, WaitCause } from './taskWaits';
  * What the line from ready to the first start stands for, in words.
  *
  * @example
- * waitTitle('b', { kind: 'waited', ms: 500, thenMs: 1, cause: { kind: 'rate', limit: 'api', rate: { limit: 1, intervalMs: 500 }, weight: 1 } })
+ * waitTitle('b', { kind: 'waited', ms: 500, thenMs: 1, cause: { kind: 'rate', limit: 'api', rate: { limit: 1, intervalMs: 500 }, units: 1 } })
  * // "b: waited 500 ms for limit api (its rate: 1 per 500 ms), started 1 ms later"
  */
 export function waitTitle(taskId: string, wait: TaskWait): string {
@@ -31,9 +31,9 @@ export function waitTitle(taskId: string, wait: TaskWait): string {
 function waitedFor(cause: WaitCause): string {
   switch (cause.kind) {
     case 'rate':
-      return `for limit ${cause.limit} (its rate: ${describeLimit({ rate: cause.rate })}${weighs(cause.weight)})`;
+      return `for limit ${cause.limit} (its rate: ${describeLimit({ rate: cause.rate })}${takes(cause.units)})`;
     case 'limit':
-      return `for limit ${cause.limit} (its concurrency: ${cause.concurrency}, ${running(cause.held)}${weighs(cause.weight)})`;
+      return `for limit ${cause.limit} (its concurrency: ${cause.concurrency}, ${running(cause.held, 'holding')}${takes(cause.units)})`;
     case 'agent':
       return `for a free "${cause.agent}" agent (its capacity was full)`;
     case 'slot':
@@ -45,13 +45,18 @@ function waitedFor(cause: WaitCause): string {
   }
 }
 
-/** Attempts running, and their weight when it is not one each: `2 running`, `2 running weighing 5`. */
-function running(held: Held): string {
-  return `${held.attempts} running${held.units === held.attempts ? '' : ` weighing ${held.units}`}`;
+/** Attempts running, and the units they hold when not one each: `2 running`, `2 running weighing 5`, `2 running holding 5000`. */
+function running(held: Held, verb: 'weighing' | 'holding' = 'weighing'): string {
+  return `${held.attempts} running${held.units === held.attempts ? '' : ` ${verb} ${held.units}`}`;
 }
 
 function weighs(weight: number): string {
   return weight === 1 ? '' : `, it weighs ${weight}`;
+}
+
+/** The units a task takes of a limit, when more than one. */
+function takes(units: number): string {
+  return units === 1 ? '' : `, it takes ${units} units`;
 }
 
 /**
