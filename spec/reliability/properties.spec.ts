@@ -9,11 +9,12 @@ import { multiScenarioArb, type MultiScenario, singleScenarioArb, type SingleSce
 /**
  * Property-based fault injection in virtual time: random DAGs, agents that succeed late, throw,
  * reject, error (some asking for no retry, a wait, or a pause of their limits), hang, time out,
- * warn or go critical, random retry policies, time
- * limits, named limits (concurrency and rate windows), task weights, trigger rules and
- * cancellation points, one run or several on one scheduler; and DAGs the scheduler must refuse. Every run is checked against the
- * invariants of `support/invariants.ts`; a failure prints fast-check's seed, path and shrunk
- * counterexample, followed by every violation found.
+ * warn or go critical, random retry policies, time limits, named limits (concurrency and rate
+ * windows; a task's or the DAG's default `limits` a list of names or a mapping of names to
+ * units), task weights, trigger rules and cancellation points, one run or several on one
+ * scheduler; and DAGs the scheduler must refuse. Every run is checked against the invariants of
+ * `support/invariants.ts`; a failure prints fast-check's seed, path and shrunk counterexample,
+ * followed by every violation found.
  */
 
 async function holds(scenario: SingleScenario | MultiScenario): Promise<void> {
@@ -97,7 +98,7 @@ describe('scheduler invariants under generated faults (virtual time)', () => {
     if (process.env.RXDAG_PROPERTY_STATS === '1') {
       process.stdout.write(
         `property suite: ${totals.runs} runs, ${totals.tasks} tasks, ${totals.attempts} attempts, ${totals.events} events checked; outcomes: ${totals.succeeded} succeeded, ${totals.failed} failed, ${totals.cancelled} cancelled; ` +
-          `starts needing limits ${totals.limitedStarts} (${totals.limitedWaits} of them waited, ${totals.pausedStarts} for a pause), heavier than 1 ${totals.heavyStarts}, with a trigger rule ${totals.ruleStarts}; skipped by their own rule ${totals.ruleSkips}; ` +
+          `starts needing limits ${totals.limitedStarts} (${totals.unitStarts} with units of their own, ${totals.limitedWaits} waited, ${totals.pausedStarts} for a pause), heavier than 1 ${totals.heavyStarts}, with a trigger rule ${totals.ruleStarts}; skipped by their own rule ${totals.ruleSkips}; ` +
           `retry hints: ${totals.askedNoRetry} tasks failed early as asked, ${totals.askedWaits} retries waited as asked, ${totals.pauses} pauses of limits; ` +
           `DAGs refused ${totals.refused}, accepted ${totals.accepted}\n`,
       );

@@ -16,9 +16,9 @@ export interface AgentCall {
   readonly taskId: string;
   readonly attempt: number;
   readonly kind: string;
-  /** The task's weight and limits: what its work holds while it runs. */
+  /** What its work holds while it runs: its task's weight, and the units it takes of each of its limits. */
   readonly units: number;
-  readonly limits: readonly string[];
+  readonly limits: ReadonlyMap<string, number>;
   readonly calledAt: number;
   /** Virtual time its work ended (settled, aborted or torn down); undefined while it runs. */
   endedAt: number | undefined;
@@ -193,10 +193,14 @@ function coldError(stage: AgentStage, delay: number, error: unknown): Observable
     .pipe(catchError((boxed: Boxed) => throwError(() => boxed.value)));
 }
 
-/** What an invalid spawn needs to be invalid: the spawning agent's name, a weight too heavy, an undeclared limit. */
+/**
+ * What an invalid spawn needs to be invalid: the spawning agent's name, a weight too heavy, units
+ * of a limit too many (of an undeclared one when the scheduler declares none), an undeclared limit.
+ */
 export interface BadSpawnParts {
   readonly agent: string;
   readonly tooHeavy: number;
+  readonly tooManyUnits: { readonly limit: string; readonly units: number };
   readonly undeclaredLimit: string;
 }
 
@@ -310,6 +314,12 @@ export function playBehaviour(time: AttemptPlay, ctx: TaskContext, behaviour: Be
         case 'tooHeavy':
           ctx.spawn([{ id: `${ctx.id}.heavy`, agent: bad.agent, weight: bad.tooHeavy }]); // more than the run allows
           break;
+        case 'tooManyUnits': {
+          const { limit, units } = bad.tooManyUnits;
+          // entries, not assignments: a limit may be called `__proto__`
+          ctx.spawn([{ id: `${ctx.id}.greedy`, agent: bad.agent, limits: Object.fromEntries([[limit, units]]) }]); // more than the limit allows
+          break;
+        }
         case 'unknownLimit':
           ctx.spawn([{ id: `${ctx.id}.limited`, agent: bad.agent, limits: [bad.undeclaredLimit] }]); // a limit nobody declared
           break;

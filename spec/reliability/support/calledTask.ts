@@ -1,6 +1,6 @@
 import type { TaskContext } from '../../../src';
 import type { AgentCall, BadSpawnParts } from './agents';
-import { behaviourOf, maxWeight, type Resources, spawnedTasks, type TaskModel, undeclaredLimit } from './model';
+import { behaviourOf, limitCeiling, maxWeight, type Resources, spawnedTasks, type TaskModel, undeclaredLimit, unitsOf } from './model';
 import { type RunRecord, totals } from './observation';
 import type { Behaviour } from './scenario';
 
@@ -45,7 +45,7 @@ export function calledTask(
     attempt: ctx.attempt,
     kind,
     units: task.weight,
-    limits: task.limits,
+    limits: new Map(task.limits.map((name) => [name, unitsOf(task, name)])),
     calledAt,
     endedAt: undefined,
     aborted: false,
@@ -67,5 +67,15 @@ export function scriptOf(
     run.pendingSpawns.set(`${ctx.id}#${ctx.attempt}`, models);
     ctx.spawn(specs);
   }
-  return { behaviour, bad: { agent: kind, tooHeavy: maxWeight(resources, kind, []) + 1, undeclaredLimit: undeclaredLimit(resources) } };
+  const [limit] = resources.limits.keys();
+  return {
+    behaviour,
+    bad: {
+      agent: kind,
+      tooHeavy: maxWeight(resources, kind, []) + 1,
+      tooManyUnits:
+        limit === undefined ? { limit: undeclaredLimit(resources), units: 1 } : { limit, units: limitCeiling(resources, limit) + 1 },
+      undeclaredLimit: undeclaredLimit(resources),
+    },
+  };
 }

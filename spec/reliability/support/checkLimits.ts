@@ -1,4 +1,4 @@
-import type { LimitModel, TaskModel } from './model';
+import { type LimitModel, type TaskModel, unitsOf } from './model';
 import type { Observation } from './observation';
 import { LimitPauses } from './limitPauses';
 import { eventsByTask, type Violations } from './taskEvents';
@@ -36,30 +36,33 @@ function rateWindows(o: Observation): Map<string, RateWindow> {
   return windows;
 }
 
-/** Units held now by running attempts: over all, per kind, per named limit. */
+/**
+ * Units held now by running attempts: over all and per kind (each its task's weight), per named
+ * limit (each the units its task takes of it: see `unitsOf`).
+ */
 class Held {
   total = 0;
   readonly byKind = new Map<string, number>();
   readonly byLimit = new Map<string, number>();
 
-  take(task: TaskModel, units: number): void {
-    this.total += units;
-    this.byKind.set(task.kind, (this.byKind.get(task.kind) ?? 0) + units);
-    for (const name of task.limits) this.byLimit.set(name, (this.byLimit.get(name) ?? 0) + units);
+  take(task: TaskModel, sign: 1 | -1 = 1): void {
+    this.total += sign * task.weight;
+    this.byKind.set(task.kind, (this.byKind.get(task.kind) ?? 0) + sign * task.weight);
+    for (const name of task.limits) this.byLimit.set(name, (this.byLimit.get(name) ?? 0) + sign * unitsOf(task, name));
   }
 
-  give(task: TaskModel, units: number): void {
-    this.take(task, -units);
+  give(task: TaskModel): void {
+    this.take(task, -1);
   }
 }
 
 /**
  * Fold of the starts and ends of attempts in global order: at every start, the units running
- * (each attempt its task's weight) fit `maxConcurrency`, its kind's capacity and each named
- * limit's concurrency, no rate window `(t − intervalMs, t]` holds more than `limit` units of
- * starts, and none of its limits is paused by a failed attempt's error, over every run of the
- * scheduler. (In real time a start may be stamped `earlyMs` before the clock reading that let it
- * start.)
+ * fit `maxConcurrency` and its kind's capacity (each attempt its task's weight) and each named
+ * limit's concurrency (each attempt the units its task takes of it), no rate window
+ * `(t − intervalMs, t]` holds more than `limit` units of starts, and none of its limits is paused
+ * by a failed attempt's error, over every run of the scheduler. (In real time a start may be
+ * stamped `earlyMs` before the clock reading that let it start.)
  */
 export function checkConcurrency(o: Observation, v: Violations): void {
   const models = modelsOf(o);
@@ -75,7 +78,7 @@ export function checkConcurrency(o: Observation, v: Violations): void {
       if (task === undefined) continue; // reported as an event for an unknown task
       if (running.has(key)) v.push(`${key} started while already running`);
       running.set(key, task);
-      held.take(task, task.weight);
+      held.take(task);
       if (held.total > o.options.maxConcurrency)
         v.push(`t=${event.at}: ${held.total} units running (events, ${running.size} attempts), maxConcurrency ${o.options.maxConcurrency}`);
       const capacity = o.kinds.get(event.agent)?.capacity;
@@ -92,7 +95,7 @@ export function checkConcurrency(o: Observation, v: Violations): void {
           );
         const window = windows.get(name);
         if (window === undefined) continue;
-        window.add(event.at, task.weight);
+        window.add(event.at, unitsOf(task, name));
         const units = window.unitsAt(event.at);
         if (units > window.limit.rate.limit)
           v.push(
@@ -103,7 +106,7 @@ export function checkConcurrency(o: Observation, v: Violations): void {
       const task = running.get(key);
       if (task !== undefined) {
         running.delete(key);
-        held.give(task, task.weight);
+        held.give(task);
       }
       if (event.type === 'task.failed') {
         const failed = models.get(key);
@@ -120,13 +123,14 @@ export function checkConcurrency(o: Observation, v: Violations): void {
 /**
  * Event mode dispatches as soon as there is room: at the end of every frame, and at every moment
  * a rate window lets a start out of it or a limit's pause ends, no run may have a dispatch class
- * (its tasks of one kind needing the same limits) whose heaviest ready task fits in the free
- * units of `maxConcurrency`, of its kind's capacity, of each of its limits' concurrency and rate
- * window, none of its limits paused by a failed attempt's error (see `LimitPauses`). (The
- * heaviest: the class's first task, which the others wait behind, is no heavier.) Unless it
- * leaves room for a heavier waiting task: a task heavier than one unit that does not fit holds
- * what it is short of, and a task that fits may wait while it needs something the heavy one is
- * short of now (so lighter tasks arriving without end cannot starve a heavy one).
+ * (its tasks of one kind needing the same limits) whose ready tasks all fit: the most any of them
+ * takes of each thing (its weight of the free units of `maxConcurrency` and of its kind's
+ * capacity, its units of each limit's concurrency and rate window, none of its limits paused by
+ * a failed attempt's error: see `LimitPauses`) fits. (Then the class's first task, which the
+ * others wait behind, fits, whichever it is.) Unless it leaves room for a heavier waiting task: a
+ * task taking more than one unit of something (its weight, or its own units of a limit) that does
+ * not fit holds what it is short of, and a task that fits may wait while it needs something the
+ * heavy one is short of now (so lighter tasks arriving without end cannot starve a heavy one).
  *
  * In real time a frame is not one time: `turnEnds` then holds the indexes of `o.global` after
  * which the scheduler's reaction ended (the event loop went on to timers or I/O), and the moments
@@ -146,47 +150,49 @@ export function checkWorkConserving(o: Observation, v: Violations, turnEnds?: Re
   const pauseEnds = new Set<number>(); // the times in `opening` a pause ends, to say so
   // in real time a pause is taken to last `earlyMs` longer: the stamps it is judged by may be early
   const paused = (name: string, at: number): boolean => pauses.pausedAt(name, at - (o.tolerance?.earlyMs ?? 0)) !== undefined;
-  const fits = (task: TaskModel, at: number): boolean => {
-    const capacity = o.kinds.get(task.kind)?.capacity ?? Number.POSITIVE_INFINITY;
-    if (held.total + task.weight > o.options.maxConcurrency) return false;
-    if ((held.byKind.get(task.kind) ?? 0) + task.weight > capacity) return false;
-    return task.limits.every((name) => {
+  const fits = (demand: Demand, at: number): boolean => {
+    const capacity = o.kinds.get(demand.kind)?.capacity ?? Number.POSITIVE_INFINITY;
+    if (held.total + demand.weight > o.options.maxConcurrency) return false;
+    if ((held.byKind.get(demand.kind) ?? 0) + demand.weight > capacity) return false;
+    for (const [name, units] of demand.units) {
       const limit = o.limits.get(name);
       if (limit === undefined) return false;
-      if ((held.byLimit.get(name) ?? 0) + task.weight > (limit.concurrency ?? Number.POSITIVE_INFINITY)) return false;
+      if ((held.byLimit.get(name) ?? 0) + units > (limit.concurrency ?? Number.POSITIVE_INFINITY)) return false;
       if (paused(name, at)) return false;
       const window = windows.get(name);
-      return window === undefined || window.unitsAt(at) + task.weight <= window.limit.rate.limit;
-    });
+      if (window !== undefined && window.unitsAt(at) + units > window.limit.rate.limit) return false;
+    }
+    return true;
   };
-  /** Whether `task` needs something `heavy` is short of now: the slots, their agent kind, a limit they share. */
-  const crowds = (task: TaskModel, heavy: TaskModel, at: number): boolean => {
+  /** Whether `demand` needs something `heavy` is short of now: the slots, their agent kind, a limit they share. */
+  const crowds = (demand: Demand, heavy: Demand, at: number): boolean => {
     if (held.total + heavy.weight > o.options.maxConcurrency) return true;
-    const capacity = o.kinds.get(task.kind)?.capacity ?? Number.POSITIVE_INFINITY;
-    if (task.kind === heavy.kind && (held.byKind.get(task.kind) ?? 0) + heavy.weight > capacity) return true;
-    return task.limits.some((name) => {
-      if (!heavy.limits.includes(name)) return false;
+    const capacity = o.kinds.get(demand.kind)?.capacity ?? Number.POSITIVE_INFINITY;
+    if (demand.kind === heavy.kind && (held.byKind.get(demand.kind) ?? 0) + heavy.weight > capacity) return true;
+    for (const name of demand.units.keys()) {
+      const need = heavy.units.get(name);
+      if (need === undefined) continue;
       const limit = o.limits.get(name);
-      if ((held.byLimit.get(name) ?? 0) + heavy.weight > (limit?.concurrency ?? Number.POSITIVE_INFINITY)) return true;
+      if ((held.byLimit.get(name) ?? 0) + need > (limit?.concurrency ?? Number.POSITIVE_INFINITY)) return true;
       if (paused(name, at)) return true;
       const window = windows.get(name);
-      return window !== undefined && window.unitsAt(at) + heavy.weight > window.limit.rate.limit;
-    });
+      if (window !== undefined && window.unitsAt(at) + need > window.limit.rate.limit) return true;
+    }
+    return false;
   };
   const check = (at: number, why: string): boolean => {
-    const firsts = [...waiting.values()].map((tasks) => tasks.heaviest());
-    const heavyWaiting = firsts.filter((first) => first !== undefined && first.task.weight > 1 && !fits(first.task, at));
-    for (const first of firsts) {
-      if (first === undefined || !fits(first.task, at)) continue;
-      if (heavyWaiting.some((heavy) => crowds(first.task, heavy!.task, at))) continue; // it leaves room for a heavier one
-      const { key: heaviestKey, task: heaviest } = first;
-      const limits = heaviest.limits.map((name) => {
+    const classes = [...waiting.values()].map((tasks) => tasks.most()).filter((most) => most !== undefined);
+    const heavyWaiting = classes.filter(({ demand }) => isHeavy(demand) && !fits(demand, at));
+    for (const { key, demand } of classes) {
+      if (!fits(demand, at)) continue;
+      if (heavyWaiting.some((heavy) => crowds(demand, heavy.demand, at))) continue; // it leaves room for a heavier one
+      const limits = [...demand.units].map(([name, units]) => {
         const window = windows.get(name);
         const until = pauses.pausedAt(name, at);
-        return `${JSON.stringify(name)} ${held.byLimit.get(name) ?? 0}/${o.limits.get(name)?.concurrency ?? '∞'}${window === undefined ? '' : `, ${window.unitsAt(at)}/${window.limit.rate.limit} in its window`}${until === undefined ? '' : `, paused until ${until}`}`;
+        return `${JSON.stringify(name)} ${units} of ${held.byLimit.get(name) ?? 0}/${o.limits.get(name)?.concurrency ?? '∞'}${window === undefined ? '' : `, ${window.unitsAt(at)}/${window.limit.rate.limit} in its window`}${until === undefined ? '' : `, paused until ${until}`}`;
       });
       v.push(
-        `t=${at} (${why}): ${heaviestKey} (weight ${heaviest.weight}, kind ${heaviest.kind}${limits.length > 0 ? `, limits ${limits.join('; ')}` : ''}) waits with ${held.total}/${o.options.maxConcurrency} units running and ${held.byKind.get(heaviest.kind) ?? 0}/${o.kinds.get(heaviest.kind)?.capacity ?? '∞'} of its kind`,
+        `t=${at} (${why}): ${key} waits, its class taking at most weight ${demand.weight} (kind ${demand.kind}${limits.length > 0 ? `; limits ${limits.join('; ')}` : ''}), with ${held.total}/${o.options.maxConcurrency} units running and ${held.byKind.get(demand.kind) ?? 0}/${o.kinds.get(demand.kind)?.capacity ?? '∞'} of its kind`,
       );
       return true;
     }
@@ -218,11 +224,11 @@ export function checkWorkConserving(o: Observation, v: Violations, turnEnds?: Re
           case 'task.started':
             waiting.get(cls)?.remove(key);
             running.set(key, task);
-            held.take(task, task.weight);
+            held.take(task);
             for (const name of task.limits) {
               const window = windows.get(name);
               if (window === undefined) continue;
-              window.add(event.at, task.weight);
+              window.add(event.at, unitsOf(task, name));
               const at = event.at + window.limit.rate.intervalMs;
               opening.splice(sortedIndex(opening, at), 0, at);
             }
@@ -232,7 +238,7 @@ export function checkWorkConserving(o: Observation, v: Violations, turnEnds?: Re
           case 'task.cancelled':
           case 'task.skipped': {
             waiting.get(cls)?.remove(key);
-            if (running.delete(key)) held.give(task, task.weight);
+            if (running.delete(key)) held.give(task);
             const until = event.type === 'task.failed' ? pauses.failed(task, event) : undefined;
             if (until !== undefined && until > event.at) {
               opening.splice(sortedIndex(opening, until), 0, until);
@@ -254,34 +260,87 @@ export function checkWorkConserving(o: Observation, v: Violations, turnEnds?: Re
   }
 }
 
-/** The ready tasks of one dispatch class of a run, by weight, so the heaviest is found at once. */
+/** What a task takes (or the most the ready tasks of a class take): its weight of the slots and of its kind, its units of each limit. */
+interface Demand {
+  readonly kind: string;
+  readonly weight: number;
+  /** Units of each limit it needs, by name. */
+  readonly units: ReadonlyMap<string, number>;
+}
+
+/** Whether a demand takes more than one unit of something: a task so heavy that does not fit is held a place for. */
+function isHeavy(demand: Demand): boolean {
+  if (demand.weight > 1) return true;
+  for (const units of demand.units.values()) if (units > 1) return true;
+  return false;
+}
+
+/** Each task's demand with its signature (equal for tasks that take the same), made once per task. */
+const demands = new WeakMap<TaskModel, Demand & { readonly signature: string }>();
+
+function demandOf(task: TaskModel): Demand & { readonly signature: string } {
+  let demand = demands.get(task);
+  if (demand === undefined) {
+    const names = [...task.limits].sort();
+    const units = new Map(names.map((name) => [name, unitsOf(task, name)]));
+    demand = { kind: task.kind, weight: task.weight, units, signature: `${task.weight}:${[...units.values()].join(',')}` };
+    demands.set(task, demand);
+  }
+  return demand;
+}
+
+/**
+ * The ready tasks of one dispatch class of a run (one kind, the same limits), by what they take,
+ * so the most they take of each thing is found at once.
+ */
 class WaitingClass {
-  private readonly byWeight = new Map<number, Map<string, TaskModel>>();
-  private readonly weightOf = new Map<string, number>();
+  private readonly bySignature = new Map<string, Map<string, TaskModel>>();
+  private readonly signatureOf = new Map<string, string>();
+  // the most the ready tasks take, with one of their keys; made again after a change
+  private cached: { readonly key: string; readonly demand: Demand } | undefined;
 
   add(key: string, task: TaskModel): void {
-    if (this.weightOf.has(key)) return;
-    this.weightOf.set(key, task.weight);
-    let tasks = this.byWeight.get(task.weight);
-    if (tasks === undefined) this.byWeight.set(task.weight, (tasks = new Map()));
+    if (this.signatureOf.has(key)) return;
+    const { signature } = demandOf(task);
+    this.signatureOf.set(key, signature);
+    let tasks = this.bySignature.get(signature);
+    if (tasks === undefined) {
+      this.bySignature.set(signature, (tasks = new Map()));
+      this.cached = undefined;
+    }
     tasks.set(key, task);
   }
 
   remove(key: string): void {
-    const weight = this.weightOf.get(key);
-    if (weight === undefined) return;
-    this.weightOf.delete(key);
-    const tasks = this.byWeight.get(weight)!;
+    const signature = this.signatureOf.get(key);
+    if (signature === undefined) return;
+    this.signatureOf.delete(key);
+    const tasks = this.bySignature.get(signature)!;
     tasks.delete(key);
-    if (tasks.size === 0) this.byWeight.delete(weight);
+    if (tasks.size === 0) this.bySignature.delete(signature);
+    this.cached = undefined; // the key it names may be this one
   }
 
-  /** A ready task of the heaviest weight waiting, with its `run/task` key, if any waits. */
-  heaviest(): { readonly key: string; readonly task: TaskModel } | undefined {
-    if (this.byWeight.size === 0) return undefined;
-    const tasks = this.byWeight.get(Math.max(...this.byWeight.keys()))!;
-    const [key, task] = tasks.entries().next().value!;
-    return { key, task };
+  /**
+   * The most any ready task takes of each thing (weight, units of each limit: the class's tasks
+   * all need the same limits), with the key `run/task` of a task of the heaviest weight; undefined
+   * when none waits.
+   */
+  most(): { readonly key: string; readonly demand: Demand } | undefined {
+    if (this.cached !== undefined || this.bySignature.size === 0) return this.cached;
+    let key = '';
+    let kind = '';
+    let weight = 0;
+    const units = new Map<string, number>();
+    for (const tasks of this.bySignature.values()) {
+      const [first, task] = tasks.entries().next().value!;
+      const demand = demandOf(task);
+      kind = demand.kind;
+      if (demand.weight > weight) [key, weight] = [first, demand.weight];
+      for (const [name, n] of demand.units) units.set(name, Math.max(units.get(name) ?? 0, n));
+    }
+    this.cached = { key, demand: { kind, weight, units } };
+    return this.cached;
   }
 }
 

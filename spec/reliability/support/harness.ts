@@ -164,7 +164,7 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
     if (observation.violations.length < MAX_VIOLATIONS) observation.violations.push(`t=${ts.now()}: ${message}`);
   };
 
-  // agents: live work (in units of weight) per kind and per limit, checked against the ceilings at every call
+  // agents: live work (units of weight, and of each limit) per kind and per limit, checked against the ceilings at every call
   let liveCalls = 0;
   let liveTotal = 0;
   const liveByKind = new Map<string, number>();
@@ -178,7 +178,7 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
       liveCalls--;
       liveTotal -= call.units;
       liveByKind.set(call.kind, liveByKind.get(call.kind)! - call.units);
-      for (const name of call.limits) liveByLimit.set(name, liveByLimit.get(name)! - call.units);
+      for (const [name, units] of call.limits) liveByLimit.set(name, liveByLimit.get(name)! - units);
     },
   };
 
@@ -195,8 +195,8 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
     const capacity = kinds.get(kind)?.capacity;
     if (capacity !== undefined && liveByKind.get(kind)! > capacity)
       violation(`agents of kind ${kind} running at once hold ${liveByKind.get(kind)} units, capacity is ${capacity}`);
-    for (const name of call.limits) {
-      liveByLimit.set(name, (liveByLimit.get(name) ?? 0) + call.units);
+    for (const [name, units] of call.limits) {
+      liveByLimit.set(name, (liveByLimit.get(name) ?? 0) + units);
       const concurrency = limits.get(name)?.concurrency;
       if (concurrency !== undefined && liveByLimit.get(name)! > concurrency)
         violation(
@@ -466,6 +466,7 @@ export function recordEvent(
     case 'task.started': {
       const task = run.tasks.get(event.taskId);
       if (task !== undefined && task.limits.length > 0) totals.limitedStarts++;
+      if (task?.ownUnits !== undefined && task.limits.length > 0) totals.unitStarts++;
       if (task !== undefined && task.weight > 1) totals.heavyStarts++;
       if (task?.when !== undefined) totals.ruleStarts++;
       const queued = queuedAt.get(`${run.runId}/${event.taskId}`);

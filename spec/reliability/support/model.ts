@@ -1,6 +1,16 @@
-import type { DagSpec, FailurePolicy, LimitSpec, RetrySpec, TaskSpec, TriggerRule } from '../../../src';
+import type { DagSpec, FailurePolicy, LimitSpec, RetrySpec, TaskLimits, TaskSpec, TriggerRule } from '../../../src';
 import { hintDelay } from './retryHints';
-import type { Behaviour, ChildGen, DagGen, KindGen, LimitsGen, SchedulerOptionsGen, SchedulingGen, ScriptedBehaviour } from './scenario';
+import type {
+  Behaviour,
+  ChildGen,
+  DagGen,
+  KindGen,
+  LimitsGen,
+  LimitsPickGen,
+  SchedulerOptionsGen,
+  SchedulingGen,
+  ScriptedBehaviour,
+} from './scenario';
 
 /**
  * The test's own model of a generated DAG: what each task depends on, how its agent behaves
@@ -27,10 +37,12 @@ export interface TaskModel {
   readonly script: readonly Behaviour[];
   /** The DAG's defaults, which tasks this one spawns get too. */
   readonly dagDefaults: DagDefaults;
-  /** Units it takes of `maxConcurrency`, of its kind's capacity and of each of its limits. */
+  /** Units it takes of `maxConcurrency`, of its kind's capacity and of each of its limits it names in a list. */
   readonly weight: number;
-  /** Names of the scheduler's limits it needs. */
+  /** Names of the scheduler's limits it needs (its own or the DAG's default ones). */
   readonly limits: readonly string[];
+  /** The units it takes of each of its limits, where it gives them as a mapping (else each takes its weight: see {@link unitsOf}). */
+  readonly ownUnits: ReadonlyMap<string, number> | undefined;
   /** Its own trigger rule, if it has one (see {@link effectiveRule}). */
   readonly when: TriggerRule | undefined;
 }
@@ -95,38 +107,74 @@ function limitSpecOf(l: LimitModel): LimitSpec {
   throw new Error(`the model's limit ${l.name} has neither concurrency nor rate`);
 }
 
-/** Most units one task may take: `maxConcurrency`, its kind's capacity, each of its limits. */
+/** The units of limit `name` a task takes: its own count where it gives its limits as a mapping, else its weight. */
+export function unitsOf(task: Pick<TaskModel, 'weight' | 'ownUnits'>, name: string): number {
+  return task.ownUnits === undefined ? task.weight : task.ownUnits.get(name)!;
+}
+
+/** The most units of limit `name` one task may take: its concurrency and its rate's limit. */
+export function limitCeiling(resources: Resources, name: string): number {
+  const limit = resources.limits.get(name);
+  return Math.min(limit?.concurrency ?? Number.POSITIVE_INFINITY, limit?.rate?.limit ?? Number.POSITIVE_INFINITY);
+}
+
+/** Most units one task may take: `maxConcurrency`, its kind's capacity, each of the limits it takes its weight of. */
 export function maxWeight(resources: Resources, kind: string, limits: readonly string[]): number {
   let most = resources.maxConcurrency;
   const capacity = resources.kinds[Number(kind.slice(1))]?.capacity;
   if (capacity !== undefined) most = Math.min(most, capacity);
-  for (const name of limits) {
-    const limit = resources.limits.get(name);
-    if (limit === undefined) continue;
-    most = Math.min(most, limit.concurrency ?? Number.POSITIVE_INFINITY, limit.rate?.limit ?? Number.POSITIVE_INFINITY);
-  }
+  for (const name of limits) most = Math.min(most, limitCeiling(resources, name));
   return most;
 }
 
-/**
- * The weight, limits and rule a generated task gets: only declared limits, a weight that fits,
- * and no `any-failed` on a task without dependencies (refused: none could fail).
- */
-function schedulingOf(gen: SchedulingGen, kind: string, resources: Resources, hasDeps = true): Pick<TaskModel, 'weight' | 'limits' | 'when'> {
-  const names = [...resources.limits.keys()];
-  const limits = names.length === 0 ? [] : [...new Set(gen.limitPicks.map((p) => names[p % names.length]!))];
-  const when = gen.when === 'any-failed' && !hasDeps ? 'all-done' : gen.when;
-  return { weight: Math.min(gen.weight, maxWeight(resources, kind, limits)), limits, when };
+/** The named limits a task needs, as the model and as the spec writes them. */
+export interface LimitsNeed extends Pick<TaskModel, 'limits' | 'ownUnits'> {
+  /** Its `limits` as a spec writes them. */
+  readonly written: TaskLimits;
 }
 
-/** The fields of a task spec that say what it asks of the scheduler. */
-function schedulingSpec(task: Pick<TaskModel, 'weight' | 'limits' | 'when'>): Pick<TaskSpec, 'weight' | 'limits' | 'when'> {
+/** The limits `gen` picks among the declared ones; a mapping's units lowered to what each limit allows. */
+function limitsNeedOf(gen: LimitsPickGen, resources: Resources): LimitsNeed {
+  const names = [...resources.limits.keys()];
+  const limits = names.length === 0 ? [] : [...new Set(gen.limitPicks.map((p) => names[p % names.length]!))];
+  const units = gen.limitUnits;
+  if (units === undefined) return { limits, ownUnits: undefined, written: limits };
+  const ownUnits = new Map(limits.map((name, k) => [name, Math.min(units[k % units.length]!, limitCeiling(resources, name))]));
+  // entries, not assignments: a limit may be called `__proto__`
+  return { limits, ownUnits, written: Object.fromEntries(ownUnits) };
+}
+
+/** What a generated task asks of the scheduler, and the fields of its spec that say so. */
+interface Scheduling extends Pick<TaskModel, 'weight' | 'limits' | 'ownUnits' | 'when'> {
+  readonly spec: Pick<TaskSpec, 'weight' | 'limits' | 'when'>;
+}
+
+/**
+ * The weight, limits and rule a generated task gets: only declared limits (its own, else the
+ * DAG's `defaults`), a weight and units that fit, and no `any-failed` on a task without
+ * dependencies (refused: none could fail).
+ */
+function schedulingOf(gen: SchedulingGen, kind: string, resources: Resources, defaults: DagDefaults, hasDeps = true): Scheduling {
+  const inherits = gen.limitPicks.length === 0 && gen.limitUnits === undefined;
+  const own = inherits ? undefined : limitsNeedOf(gen, resources);
+  const { limits, ownUnits } = own ?? defaults.limits ?? NO_LIMITS;
+  // with a mapping the weight counts only for maxConcurrency and the kind's capacity
+  const weight = Math.min(gen.weight, maxWeight(resources, kind, ownUnits === undefined ? limits : []));
+  const when = gen.when === 'any-failed' && !hasDeps ? 'all-done' : gen.when;
   return {
-    ...(task.weight === 1 ? {} : { weight: task.weight }),
-    ...(task.limits.length === 0 ? {} : { limits: task.limits }),
-    ...(task.when === undefined ? {} : { when: task.when }),
+    weight,
+    limits,
+    ownUnits,
+    when,
+    spec: {
+      ...(weight === 1 ? {} : { weight }),
+      ...(own === undefined ? {} : { limits: own.written }),
+      ...(when === undefined ? {} : { when }),
+    },
   };
 }
+
+const NO_LIMITS: LimitsNeed = { limits: [], ownUnits: undefined, written: [] };
 
 /**
  * The rule a task runs under: its own `when`, else the failure policy's (`continue` runs
@@ -177,6 +225,8 @@ export function ruleBroken(rule: TriggerRule, deps: readonly DepState[]): boolea
 export interface DagDefaults {
   readonly retry: RetrySpec | undefined;
   readonly timeoutMs: number | undefined;
+  /** The limits a task writing none takes. */
+  readonly limits: LimitsNeed | undefined;
 }
 
 export interface DagModel {
@@ -251,11 +301,16 @@ export function buildDag(gen: DagGen, dagId: string, resources: Resources, fault
   const { kinds } = resources;
   const tasks = new Map<string, TaskModel>();
   const specs: TaskSpec[] = [];
+  const dagDefaults: DagDefaults = {
+    retry: gen.defaults.retry,
+    timeoutMs: gen.defaults.timeoutMs,
+    limits: gen.defaults.limits === undefined ? undefined : limitsNeedOf(gen.defaults.limits, resources),
+  };
   gen.tasks.forEach((task, i) => {
     const id = taskId(gen, i);
     const deps = depIndexes(gen, i).map((d) => taskId(gen, d));
     const kind = kindName(kinds, task.kind);
-    const scheduling = schedulingOf(task, kind, resources, deps.length > 0);
+    const { spec: scheduling, ...asked } = schedulingOf(task, kind, resources, dagDefaults, deps.length > 0);
     tasks.set(id, {
       id,
       deps: new Set(deps),
@@ -263,8 +318,8 @@ export function buildDag(gen: DagGen, dagId: string, resources: Resources, fault
       retry: normalizeRetry(task.retry ?? gen.defaults.retry),
       timeoutMs: task.timeoutMs ?? gen.defaults.timeoutMs,
       script: applyFaultRate(task.script, faultRate),
-      dagDefaults: gen.defaults,
-      ...scheduling,
+      dagDefaults,
+      ...asked,
     });
     specs.push({
       id,
@@ -274,13 +329,14 @@ export function buildDag(gen: DagGen, dagId: string, resources: Resources, fault
       ...(task.timeoutMs === undefined ? {} : { timeoutMs: task.timeoutMs }),
       ...(task.priority === undefined ? {} : { priority: task.priority }),
       ...(task.estimateMs === undefined ? {} : { estimateMs: task.estimateMs }),
-      ...schedulingSpec(scheduling),
+      ...scheduling,
     });
   });
   if (gen.reverse) specs.reverse();
   const defaults = {
     ...(gen.defaults.retry === undefined ? {} : { retry: gen.defaults.retry }),
     ...(gen.defaults.timeoutMs === undefined ? {} : { timeoutMs: gen.defaults.timeoutMs }),
+    ...(dagDefaults.limits === undefined ? {} : { limits: dagDefaults.limits.written }),
   };
   return { id: dagId, spec: { id: dagId, tasks: specs, ...(Object.keys(defaults).length > 0 ? { defaults } : {}) }, tasks };
 }
@@ -301,14 +357,14 @@ export function spawnedTasks(
     const siblings = j === 0 ? [] : [...new Set(child.siblingPicks.map((p) => ids[p % j]!))];
     const kind = kindName(kinds, child.kind);
     // a spawned task on no sibling depends only on what has completed: `any-failed` is refused there
-    const scheduling = schedulingOf(child, kind, resources, siblings.length > 0);
+    const { spec: scheduling, ...asked } = schedulingOf(child, kind, resources, dagDefaults, siblings.length > 0);
     specs.push({
       id: ids[j]!,
       agent: kind,
       ...(siblings.length > 0 ? { deps: siblings } : {}),
       ...(child.retry === undefined ? {} : { retry: child.retry }),
       ...(child.timeoutMs === undefined ? {} : { timeoutMs: child.timeoutMs }),
-      ...schedulingSpec(scheduling),
+      ...scheduling,
     });
     models.push({
       id: ids[j]!,
@@ -319,7 +375,7 @@ export function spawnedTasks(
       timeoutMs: child.timeoutMs ?? dagDefaults.timeoutMs,
       script: applyFaultRate(child.script, faultRate),
       dagDefaults,
-      ...scheduling,
+      ...asked,
     });
   });
   return { specs, models };

@@ -90,8 +90,12 @@ export const totals = {
   succeeded: 0,
   failed: 0,
   cancelled: 0,
-  /** Attempts started of tasks that need named limits, of tasks heavier than 1, of tasks with a `when`. */
+  /**
+   * Attempts started of tasks that need named limits, of those giving them units of their own (a
+   * mapping), of tasks heavier than 1, of tasks with a `when`.
+   */
   limitedStarts: 0,
+  unitStarts: 0,
   heavyStarts: 0,
   ruleStarts: 0,
   /** Tasks skipped whose own `when` could no longer hold. */

@@ -16,8 +16,9 @@ import { testScheduler } from '../../support/virtualTime';
 
 /**
  * DAGs a scheduler must refuse: tasks heavier than `maxConcurrency`, their agent's capacity or
- * one of their limits, tasks naming limits nobody declared (names that tempt bugs among them),
- * and bad values of `weight`, `limits` and `when`. The test's model lists every problem it
+ * one of the limits they name in a list, tasks taking more units of a limit (given as a mapping
+ * of names to units) than it allows, tasks naming limits nobody declared (names that tempt bugs
+ * among them), and bad values of `weight`, `limits` (units too) and `when`. The test's model lists every problem it
  * expects; `runDag` and `submit` must throw at once a `DagValidationError` naming each one (path
  * and code, the task and the limit in the message) and call no agent. A DAG with no problem must
  * be accepted and run.
@@ -25,6 +26,8 @@ import { testScheduler } from '../../support/virtualTime';
 
 /** A weight as written: mostly valid (1–6, often too heavy), sometimes not a valid weight at all. */
 type WeightGen = number | 'zero' | 'negative' | 'fraction' | 'huge';
+/** Units of a limit as a mapping writes them: mostly valid (1–6, often too many), sometimes not a count at all. */
+type UnitsGen = number | 'zero' | 'fraction';
 /** `when` as written: a rule, or a value that is not one. */
 type WhenGen = (typeof TRIGGER_RULES)[number] | 'bad' | undefined;
 
@@ -33,6 +36,8 @@ interface RefusedTaskGen {
   readonly weight: WeightGen;
   /** Picks among the declared limits (three in four) and the undeclared names. */
   readonly limitPicks: readonly number[];
+  /** The units of each picked limit, in turn, when the task gives its limits as a mapping (no name can repeat there). */
+  readonly limitUnits: readonly UnitsGen[] | undefined;
   readonly repeatLimit: boolean;
   readonly when: WhenGen;
   readonly depPick: number | undefined;
@@ -63,6 +68,17 @@ export const refusalScenarioArb: fc.Arbitrary<RefusalScenario> = fc.record({
         { weight: 1, arbitrary: fc.constantFrom<WeightGen>('zero', 'negative', 'fraction', 'huge') },
       ),
       limitPicks: fc.array(fc.nat(), { maxLength: 2 }),
+      limitUnits: fc.option(
+        fc.array(
+          fc.oneof(
+            { weight: 30, arbitrary: fc.constant(1) },
+            { weight: 30, arbitrary: fc.integer({ min: 2, max: 6 }) },
+            { weight: 1, arbitrary: fc.constantFrom<UnitsGen>('zero', 'fraction') },
+          ),
+          { minLength: 1, maxLength: 2 },
+        ),
+        { nil: undefined, freq: 2 },
+      ),
       repeatLimit: fc.oneof({ weight: 80, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
       when: fc.oneof(
         { weight: 40, arbitrary: fc.constant(undefined) },
@@ -83,6 +99,7 @@ interface Expected {
 }
 
 const WEIGHTS: Record<Exclude<WeightGen, number>, number> = { zero: 0, negative: -2, fraction: 1.5, huge: 2_000_000 };
+const UNITS: Record<Exclude<UnitsGen, number>, number> = { zero: 0, fraction: 2.5 };
 
 /** The spec, and the problems the model expects (schema problems first: then the run is never checked). */
 export function refusalCase(scenario: RefusalScenario): {
@@ -105,20 +122,31 @@ export function refusalCase(scenario: RefusalScenario): {
         ),
       ),
     ];
-    if (gen.repeatLimit && names.length > 0) names.push(names[0]!);
     const here = (...rest: (string | number)[]) => ['tasks', i, ...rest].join('.');
+    // a mapping: each name with its units, said at the name's key; a list: each name its weight, said at its place
+    const unitsGen = gen.limitUnits;
+    const mapping = unitsGen === undefined ? undefined : names.map((name, k) => [name, unitsGen[k % unitsGen.length]!] as const);
+    if (mapping === undefined && gen.repeatLimit && names.length > 0) names.push(names[0]!);
     if (typeof gen.weight !== 'number') schema.push({ path: here('weight'), code: 'invalid-value', words: [] });
     // said at the repeat, naming the limit
-    if (gen.repeatLimit && names.length > 0)
+    if (mapping === undefined && gen.repeatLimit && names.length > 0)
       schema.push({ path: here('limits', names.length - 1), code: 'invalid-value', words: [JSON.stringify(names[0]), 'twice'] });
+    for (const [name, units] of mapping ?? [])
+      if (typeof units !== 'number') schema.push({ path: here('limits', name), code: 'invalid-value', words: [] });
+    const unitsOf = new Map(mapping?.map(([name, units]) => [name, typeof units === 'number' ? units : UNITS[units]]));
     if (gen.when === 'bad') schema.push({ path: here('when'), code: 'invalid-value', words: [] });
     const hasDeps = gen.depPick !== undefined && i > 0;
     if (gen.when === 'any-failed' && !hasDeps) schema.push({ path: here('when'), code: 'invalid-value', words: [`"${id}"`, 'no dependencies'] });
     names.forEach((name, k) => {
       const limit = limits.get(name);
-      if (limit === undefined) run.push({ path: here('limits', k), code: 'unknown-limit', words: [`"${id}"`, `"${name}"`] });
-      else if (weight > Math.min(limit.concurrency ?? Infinity, limit.rate?.limit ?? Infinity))
-        run.push({ path: here('weight'), code: 'too-heavy', words: [`"${id}"`, `"${name}"`, 'could never start'] });
+      const at = mapping === undefined ? here('limits', k) : here('limits', name);
+      if (limit === undefined) run.push({ path: at, code: 'unknown-limit', words: [`"${id}"`, `"${name}"`] });
+      else if ((unitsOf.get(name) ?? weight) > Math.min(limit.concurrency ?? Infinity, limit.rate?.limit ?? Infinity))
+        run.push({
+          path: mapping === undefined ? here('weight') : at,
+          code: 'too-heavy',
+          words: [`"${id}"`, `"${name}"`, ...(mapping === undefined ? [] : [`${unitsOf.get(name)} units`]), 'could never start'],
+        });
     });
     if (weight > scenario.maxConcurrency)
       run.push({ path: here('weight'), code: 'too-heavy', words: [`"${id}"`, 'maxConcurrency', 'could never start'] });
@@ -130,7 +158,8 @@ export function refusalCase(scenario: RefusalScenario): {
       agent: kind,
       ...(hasDeps ? { deps: [`t${gen.depPick! % i}`] } : {}),
       weight,
-      ...(names.length === 0 ? {} : { limits: names }),
+      // entries, not assignments: a limit may be called `__proto__`
+      ...(mapping !== undefined ? { limits: Object.fromEntries(unitsOf) } : names.length === 0 ? {} : { limits: names }),
       ...(gen.when === undefined ? {} : { when: gen.when === 'bad' ? ('some-failed' as never) : gen.when }),
     };
   });

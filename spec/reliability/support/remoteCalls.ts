@@ -9,11 +9,11 @@ import { checkUpstream } from './upstreamCheck';
 /**
  * The worker side of a remote scenario: each attempt a worker runs is recorded (who ran it, when
  * it was called and when its work ended, whether its signal stopped it), checked as it starts
- * (its task, its kind, its `upstream`) and played by `remoteAgents.ts`. The units of weight
- * workers hold are counted only while the scheduler still counts the attempt as running (from
- * `task.started` to its `task.completed`, `task.failed` or `task.cancelled`): an attempt the
- * scheduler gave up on (timed out, cancelled) may go on for up to a lease period on its worker
- * until the cancel reaches it, and is judged on that instead (`remoteInvariants.ts`).
+ * (its task, its kind, its `upstream`) and played by `remoteAgents.ts`. The units workers hold
+ * (of weight, and of each limit) are counted only while the scheduler still counts the attempt
+ * as running (from `task.started` to its `task.completed`, `task.failed` or `task.cancelled`):
+ * an attempt the scheduler gave up on (timed out, cancelled) may go on for up to a lease period
+ * on its worker until the cancel reaches it, and is judged on that instead (`remoteInvariants.ts`).
  */
 
 /** One attempt run on a worker. */
@@ -92,8 +92,8 @@ export class WorkerCalls {
       this.violation(
         `workers run attempts of kind ${call.kind} holding ${this.liveByKind.get(call.kind)} units, its capacity is ${capacity}`,
       );
-    for (const name of call.limits) {
-      this.liveByLimit.set(name, (this.liveByLimit.get(name) ?? 0) + call.units);
+    for (const [name, units] of call.limits) {
+      this.liveByLimit.set(name, (this.liveByLimit.get(name) ?? 0) + units);
       const concurrency = limits.get(name)?.concurrency;
       if (concurrency !== undefined && this.liveByLimit.get(name)! > concurrency)
         this.violation(
@@ -106,7 +106,7 @@ export class WorkerCalls {
     if (!this.holding.delete(call)) return;
     this.liveTotal -= call.units;
     this.liveByKind.set(call.kind, this.liveByKind.get(call.kind)! - call.units);
-    for (const name of call.limits) this.liveByLimit.set(name, this.liveByLimit.get(name)! - call.units);
+    for (const [name, units] of call.limits) this.liveByLimit.set(name, this.liveByLimit.get(name)! - units);
   }
 
   /** `upstream` on the worker: exactly the outputs of the task's completed dependencies, after their trip through Redis. */

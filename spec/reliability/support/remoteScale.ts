@@ -88,7 +88,7 @@ function scaleDag(dag: DagGen): DagGen {
   return {
     ...dag,
     tasks: dag.tasks.map(scaleTask),
-    defaults: { retry: scaleRetry(dag.defaults.retry), timeoutMs: ms(dag.defaults.timeoutMs) },
+    defaults: { ...dag.defaults, retry: scaleRetry(dag.defaults.retry), timeoutMs: ms(dag.defaults.timeoutMs) },
   };
 }
 

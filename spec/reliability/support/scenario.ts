@@ -57,10 +57,11 @@ export interface RetryHintGen {
 }
 
 /**
- * How an invalid spawn is wrong: a duplicate id, a task heavier than the scheduler allows, or a
- * limit the scheduler does not declare (the spawn is refused and the spawning attempt fails).
+ * How an invalid spawn is wrong: a duplicate id, a task heavier than the scheduler allows, a task
+ * taking more units of a limit than it allows (by a mapping of names to units), or a limit the
+ * scheduler does not declare (the spawn is refused and the spawning attempt fails).
  */
-export type BadSpawn = 'duplicate' | 'tooHeavy' | 'unknownLimit';
+export type BadSpawn = 'duplicate' | 'tooHeavy' | 'tooManyUnits' | 'unknownLimit';
 
 /** A behaviour with the dice roll that decides whether a fault is kept (see {@link ScenarioBase.faultRate}). */
 export interface ScriptedBehaviour {
@@ -78,12 +79,22 @@ export interface ChildGen extends SchedulingGen {
 }
 
 /** What a task asks of the scheduler besides its agent: units, named limits, a trigger rule. */
-export interface SchedulingGen {
+export interface SchedulingGen extends LimitsPickGen {
   /** Raw weight (mostly 1); the model lowers it to what the run allows, so the DAG stays valid. */
   readonly weight: number;
+  readonly when: TriggerRule | undefined;
+}
+
+/**
+ * The named limits a task (or the DAG's `defaults`) gives: a list of names, each taking the
+ * task's weight, or a mapping of names to units of their own. A task that picks none in a list
+ * writes no `limits` (it takes the defaults'); one that picks none in a mapping writes `{}`.
+ */
+export interface LimitsPickGen {
   /** Raw picks among the scheduler's limits (none when it declares none). */
   readonly limitPicks: readonly number[];
-  readonly when: TriggerRule | undefined;
+  /** Raw units of each picked limit, in turn, for the mapping form (the model lowers each to what its limit allows); undefined for a list. */
+  readonly limitUnits: readonly number[] | undefined;
 }
 
 export interface TaskGen extends SchedulingGen {
@@ -109,7 +120,12 @@ export interface DagGen {
   /** Names the first tasks with ids that tempt bugs (`__proto__`, `constructor`, unicode, …). */
   readonly exotic: boolean;
   readonly tasks: readonly TaskGen[];
-  readonly defaults: { readonly retry: RetrySpec | undefined; readonly timeoutMs: number | undefined };
+  readonly defaults: {
+    readonly retry: RetrySpec | undefined;
+    readonly timeoutMs: number | undefined;
+    /** The DAG's default limits, which tasks writing none (spawned ones included) take. */
+    readonly limits: LimitsPickGen | undefined;
+  };
 }
 
 /** An agent kind: a plain function, or `defineAgent` with a capacity and pooled instances. */
@@ -281,7 +297,16 @@ export const triggerRuleArb: fc.Arbitrary<TriggerRule> = fc.constantFrom<Trigger
   'none-failed',
 );
 
-/** Weight, limits and trigger rule of a task; `rulePercent` of the tasks have a `when`. */
+/**
+ * Units of a limit by a task's own count: 1 as often as more (2–4, so above, at or below its
+ * weight), lowered to what the limit allows.
+ */
+const limitUnitsArb: fc.Arbitrary<readonly number[]> = fc.array(
+  fc.oneof({ weight: 1, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 2, max: 4 }) }),
+  { minLength: 1, maxLength: 2 },
+);
+
+/** Weight, limits and trigger rule of a task; `rulePercent` of the tasks have a `when`; a third of the limits are a mapping. */
 function schedulingArb(rulePercent: number) {
   return {
     weight: weightArb,
@@ -289,9 +314,16 @@ function schedulingArb(rulePercent: number) {
       { weight: 1, arbitrary: fc.constant([]) },
       { weight: 1, arbitrary: fc.array(fc.nat(), { minLength: 1, maxLength: 2 }) },
     ),
+    limitUnits: optional(limitUnitsArb, 35),
     when: optional(triggerRuleArb, rulePercent),
   };
 }
+
+/** The limits of a DAG's `defaults`, on a fifth of the DAGs: one or two, as a list or (half) a mapping. */
+const defaultLimitsArb: fc.Arbitrary<LimitsPickGen | undefined> = optional(
+  fc.record({ limitPicks: fc.array(fc.nat(), { minLength: 1, maxLength: 2 }), limitUnits: optional(limitUnitsArb) }),
+  20,
+);
 
 const childArb = (hints: HintShare): fc.Arbitrary<ChildGen> =>
   fc.record({
@@ -320,7 +352,7 @@ function behaviourArb(spawning: boolean, hints: HintShare): fc.Arbitrary<Behavio
       arbitrary: fc.record({
         kind: fc.constant('badSpawn' as const),
         delay,
-        how: fc.constantFrom<BadSpawn>('duplicate', 'tooHeavy', 'unknownLimit'),
+        how: fc.constantFrom<BadSpawn>('duplicate', 'tooHeavy', 'tooManyUnits', 'unknownLimit'),
       }),
     },
   );
@@ -346,7 +378,11 @@ export function dagArb(maxTasks: number, spawning = true, hints: HintShare = 'so
     reverse: fc.boolean(),
     exotic: fc.boolean(),
     tasks: fc.array(taskArb(spawning, hints), { minLength: 1, maxLength: maxTasks, size: 'max' }),
-    defaults: fc.record({ retry: optional(retryArb, 25), timeoutMs: optional(fc.integer({ min: 5, max: 40 }), 10) }),
+    defaults: fc.record({
+      retry: optional(retryArb, 25),
+      timeoutMs: optional(fc.integer({ min: 5, max: 40 }), 10),
+      limits: defaultLimitsArb,
+    }),
   });
 }
 
