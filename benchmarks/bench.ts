@@ -44,8 +44,9 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
   const machine = machineInfo();
   const meta = { profile: profile.name, ...invocation(), startedAt, machine, source: sourceInfo(path.resolve(__dirname, '..')), rxdagLib: rxdagLibKind() };
   const runner: CaseRunner = profile.isolate ? childRunner({ quiet: options.quiet }) : inProcessRunner;
-  // CPU time is per process, so these always get their own children, even in tiny mode.
-  const cpuRunner = childRunner({ quiet: true });
+  // CPU time is per process, so these get their own children; a profile that isolates nothing
+  // (tiny: results well-formed, not meaningful) runs them here too, as it runs every other case
+  const cpuRunner = profile.isolate ? childRunner({ quiet: true }) : inProcessRunner;
   const failures: CaseFailure[] = [];
   let done = 0;
 
