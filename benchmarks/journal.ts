@@ -9,7 +9,7 @@ import { renderJournalSection, writeJournalBlock } from './report/journalSection
 /**
  * `npm run bench:journal` — what durable runs cost: the file journal (fsync, none) against a run
  * in memory, the PostgreSQL journal's event rate, the dispatch latency a durable group adds, and
- * how soon a resumed run starts tasks again. Each sample in a fresh child process.
+ * how soon a resumed run starts tasks again. Each sample in a fresh child process (tiny: in this one).
  *
  *   tsx benchmarks/journal.ts           full → results/journal.json, the journal block of RESULTS.md
  *   tsx benchmarks/journal.ts --quick   < 1 min → results/quick/journal.json, results/quick/RESULTS.md

@@ -7,6 +7,8 @@ export interface JournalProfile {
   readonly name: 'full' | 'quick' | 'tiny';
   /** Children per case (per variant in case 1); medians over them. `--runs` overrides. */
   readonly runs: number;
+  /** Each sample in a fresh child; without, in the runner itself (tiny: results well-formed, not meaningful). */
+  readonly isolate: boolean;
   /** A child is SIGKILLed after this (`--timeout` overrides). */
   readonly timeoutMs: number;
   readonly layered: {
@@ -35,6 +37,7 @@ export const SEED = 42;
 export const JOURNAL_PROFILES: Readonly<Record<JournalProfile['name'], JournalProfile>> = {
   full: {
     name: 'full',
+    isolate: true,
     runs: 3,
     timeoutMs: 600_000,
     // warm-up: 100k tasks in memory (the throughput suite's), then one journaled run of 10k
@@ -45,6 +48,7 @@ export const JOURNAL_PROFILES: Readonly<Record<JournalProfile['name'], JournalPr
   },
   quick: {
     name: 'quick',
+    isolate: true,
     runs: 1,
     timeoutMs: 180_000,
     layered: { size: 10_000, warmupSize: 5_000, warmupMemoryRuns: 4, warmupJournalRuns: 1 },
@@ -54,6 +58,7 @@ export const JOURNAL_PROFILES: Readonly<Record<JournalProfile['name'], JournalPr
   },
   tiny: {
     name: 'tiny',
+    isolate: false,
     runs: 1,
     timeoutMs: 90_000,
     layered: { size: 1_000, warmupSize: 500, warmupMemoryRuns: 1, warmupJournalRuns: 1 },

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { invocation, machineInfo, sourceInfo } from '../machine';
 import { formatNumber, formatSize, median } from '../stats';
-import { dropSchema, journalFileName, MAX_CONCURRENCY } from './cases';
+import { dropSchema, journalFileName, MAX_CONCURRENCY, runJournalCase } from './cases';
 import { ROOT } from './lib';
 import { probePostgres, redact } from './postgresProbe';
 import { killLiveChildren, runInChild } from './processes';
@@ -27,8 +27,9 @@ import {
 } from './types';
 
 /**
- * Runs the journal cases of a profile, each sample in a fresh child (the variants of case 1
- * interleaved, their order rotated from one round to the next), and returns the report. A child
+ * Runs the journal cases of a profile, each sample in a fresh child (in the runner itself for a
+ * profile that isolates nothing: tiny), the variants of case 1 interleaved and their order
+ * rotated from one round to the next, and returns the report. A child
  * that fails or times out is recorded and the run goes on. Temporary folders, PostgreSQL schemas
  * and children are removed at the end, also on an error or a signal.
  */
@@ -99,7 +100,7 @@ export async function runJournalSuite(options: JournalSuiteOptions): Promise<Jou
   ): Promise<R | undefined> => {
     const started = performance.now();
     try {
-      const result = (await runInChild(spec, lib, options.timeoutMs)) as R;
+      const result = (await (profile.isolate ? runInChild(spec, lib, options.timeoutMs) : runHere(spec, lib))) as R;
       log(`[${++done}] ${label}: ${summary(result)}  (${((performance.now() - started) / 1000).toFixed(1)} s)`);
       return result;
     } catch (error) {
@@ -385,4 +386,10 @@ export function evaluateTargets({ layered, postgres, resume }: Measured): Journa
     });
   }
   return targets;
+}
+
+/** A case in the runner itself, on the build `lib` as a child would load it. */
+function runHere(spec: JournalCaseSpec, lib: 'src' | 'dist'): Promise<JournalCaseResult> {
+  process.env.RXDAG_BENCH_LIB = lib;
+  return runJournalCase(spec);
 }

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { JOURNAL_PROFILES } from '../../benchmarks/journal/profiles';
 
 /**
- * Smoke test of `npm run bench:journal`: its tiny mode, end to end (a fresh child per sample,
+ * Smoke test of `npm run bench:journal`: its tiny mode, end to end (every sample in the runner,
  * the PostgreSQL case run or skipped with a reason, JSON, the Markdown block) into temporary
  * folders. Only that results are produced and well-formed: no timing is asserted, numbers taken
  * beside the rest of the jest suite mean nothing.
