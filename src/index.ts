@@ -38,6 +38,7 @@ export type { DagRun, RunEvents } from './scheduler/createScheduler';
 export { fileJournal } from './journal/fileJournal';
 export type { FileJournalOptions } from './journal/fileJournal';
 export { JournalCorruptError, JournalWriteError, RunExistsError, RunInterruptedError, RunLockedError, RunNotResumableError } from './journal/journal';
+export { RunActiveError, SchedulerShutDownError } from './scheduler/refusals';
 export type {
   Journal,
   JournaledOptions,

@@ -12,6 +12,7 @@ import { createEventBus, type EventBus } from '../signals';
 import { DagRun, RunEvents } from './dagRun';
 import { JournalAnswers, journalHeader, resumedOptions } from './durableStart';
 import { type DurableRun, Engine } from './engine';
+import { RunActiveError, SchedulerShutDownError } from './refusals';
 import type { ResolvedRunOptions, ResolvedSchedulerOptions, RunOptions, SchedulerOptions } from './options';
 import { parseSchedulerOptions, resolveRunOptions } from './options';
 import type { SchedulerSnapshot } from './snapshot';
@@ -108,15 +109,8 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
 
   /** Why a run may not start now, if it may not. */
   const refusal = (runId: string, what: string, resuming = false): Error | undefined => {
-    if (closed) return new Error(`rxdag: scheduler is shut down; ${what} refused`);
-    // two runs under one id would interleave their seq 1, 2, 3… and collide in state$
-    if (engine.activeRuns.some((active) => active.runId === runId)) {
-      return new Error(
-        resuming
-          ? `rxdag: run ${quoted(runId)} is going on on this scheduler; there is nothing to resume while it runs`
-          : `rxdag: runId ${quoted(runId)} is already used by a run going on on this scheduler; give each run its own runId`,
-      );
-    }
+    if (closed) return new SchedulerShutDownError(what);
+    if (engine.activeRuns.some((active) => active.runId === runId)) return new RunActiveError(runId, resuming);
     return undefined;
   };
 
