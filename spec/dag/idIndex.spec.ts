@@ -2,7 +2,8 @@ import { IdIndex } from '../../src/dag/idIndex';
 
 function indexOf(ids: string[]): IdIndex {
   const index = new IdIndex(ids, ids.length);
-  ids.forEach((_, i) => expect(index.add(i)).toBeUndefined());
+  // no id reported as a duplicate (one assertion for all: one per id took seconds at 50,000)
+  expect(ids.flatMap((id, i) => (index.add(i) === undefined ? [] : [id]))).toEqual([]);
   return index;
 }
 
@@ -10,7 +11,7 @@ describe('IdIndex', () => {
   it('should find every id of 50,000 and nothing else', () => {
     const ids = Array.from({ length: 50_000 }, (_, i) => `task-${(i * 7919) % 50_000}-${i}`);
     const index = indexOf(ids);
-    ids.forEach((id, i) => expect(index.get(id)).toBe(i));
+    expect(ids.filter((id, i) => index.get(id) !== i)).toEqual([]);
     expect(index.get('task-0')).toBeUndefined();
     expect(index.get('')).toBeUndefined();
   });
