@@ -43,18 +43,23 @@ describe('rxdag resume and the scheduling mode', () => {
   };
 
   it('should go on polling at the period the run began with, and take --poll-interval alone', async () => {
-    const { runId, store } = await killedChain('polled', ['--mode', 'polling', '--poll-interval', '300']);
-    const resumed = await runCli(['resume', runId, '--store', store, '--json']);
-    expect(resumed.code).toBe(0);
+    // three runs of their own, side by side: each mostly waits for its polls
+    const killedAndResumed = async (name: string, resumeArgs: readonly string[]) => {
+      const { runId, store } = await killedChain(name, ['--mode', 'polling', '--poll-interval', '300']);
+      return runCli(['resume', runId, '--store', store, ...resumeArgs]);
+    };
+    const [resumed, polled, repolled] = await Promise.all([
+      killedAndResumed('polled', ['--json']),
+      // --mode polling alone keeps the run's period too
+      killedAndResumed('restated', ['--mode', 'polling', '--json']),
+      killedAndResumed('repolled', ['--poll-interval', '20', '--quiet']),
+    ]);
     // each task starts at a poll after its dependency completed: a poll period apart at least
-    for (const gap of gapsOf(resumed.stdout)) expect(gap).toBeGreaterThanOrEqual(250);
-    // --mode polling alone keeps the run's period too
-    const restated = await killedChain('restated', ['--mode', 'polling', '--poll-interval', '300']);
-    const polled = await runCli(['resume', restated.runId, '--store', restated.store, '--mode', 'polling', '--json']);
-    expect(polled.code).toBe(0);
-    for (const gap of gapsOf(polled.stdout)) expect(gap).toBeGreaterThanOrEqual(250);
-    const again = await killedChain('repolled', ['--mode', 'polling', '--poll-interval', '300']);
-    expect(await runCli(['resume', again.runId, '--store', again.store, '--poll-interval', '20', '--quiet'])).toMatchObject({ code: 0 });
+    for (const run of [resumed, polled]) {
+      expect(run.code).toBe(0);
+      for (const gap of gapsOf(run.stdout)) expect(gap).toBeGreaterThanOrEqual(250);
+    }
+    expect(repolled).toMatchObject({ code: 0 });
   }, 60_000);
 
   it('should refuse --poll-interval alone for a run that began in event mode', async () => {
