@@ -163,6 +163,9 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
     .description('list the runs of the store, newest first: id, DAG, status, start, duration, task counts')
     .option('--store <dir|postgres://…>', STORE_HELP)
     .option('--json', 'one JSON object per run and line')
+    .option('--status <statuses>', 'only runs of these statuses, separated by commas (running, interrupted, succeeded, failed, cancelled)')
+    .option('--dag <id>', 'only runs of this DAG')
+    .option('--limit <n>', 'at most the newest N runs (after --status and --dag)')
     .action(actions.runs);
 
   program

@@ -1,12 +1,16 @@
 /**
- * `rxdag runs [--store …] [--json]`: the runs of a store, newest first: a table (run id, DAG,
- * status, started, took, completed/failed/skipped/total), or with `--json` one object per line
- * exactly as the library's `journal.runs()` gives it. A folder without a store is no error: it
+ * `rxdag runs [--store …] [--json] [--status S,…] [--dag ID] [--limit N]`: the runs of a store,
+ * newest first: a table (run id, DAG, status, started, took, completed/failed/skipped/total), or
+ * with `--json` one object per line exactly as the library's `journal.runs()` gives it; only
+ * those of the statuses and the DAG given, at most the newest N. Bad options: every problem on
+ * its own line, exit 2, before the store is opened. A folder without a store is no error: it
  * says there are no runs (exit 0). A store that cannot be read or reached: one line, exit 2; a
  * run's file that cannot be read: the others listed, then one line for it on stderr, exit 2.
  * It changes nothing in the store but the lock a killed process left on a run that had ended.
  */
+import type { JournaledRunStatus, JournaledRunSummary } from '../../index';
 import { ExitCode } from '../exitCodes';
+import { InvalidInputError, type Problem } from '../problems';
 import { runsTable } from '../output/runsTable';
 import { openStore, storeExists } from '../store/openStore';
 import { listRuns } from '../store/runList';
@@ -18,9 +22,22 @@ import type { CliIo } from './cliIo';
 export interface RawRunsOptions {
   readonly store?: string;
   readonly json?: boolean;
+  readonly status?: string;
+  readonly dag?: string;
+  readonly limit?: string;
 }
 
+/** Which runs to list: of these statuses (all when undefined), of this DAG, at most this many (newest first). */
+interface RunFilter {
+  readonly statuses: ReadonlySet<JournaledRunStatus> | undefined;
+  readonly dagId: string | undefined;
+  readonly limit: number;
+}
+
+const STATUSES: readonly JournaledRunStatus[] = ['running', 'interrupted', 'succeeded', 'failed', 'cancelled'];
+
 export async function runsCommand(raw: RawRunsOptions, io: CliIo): Promise<number> {
+  const filter = runFilterOf(raw);
   const location = storeLocation(raw.store, process.env);
   const none = `no runs: ${location.label} has no journal (runs are journaled there by rxdag run)`;
   // with --json, stdout holds JSON lines only: saying there are none is for stderr
@@ -31,8 +48,13 @@ export async function runsCommand(raw: RawRunsOptions, io: CliIo): Promise<numbe
   }
   const store = openStore(location, 'read');
   try {
-    const { runs, unreadable } = await listRuns(store.journal).catch((error: unknown) => asRefusal(error, location));
-    if (runs.length === 0 && unreadable.length === 0) say(location.kind === 'folder' ? none : `no runs in the store ${location.label}`);
+    const listed = await listRuns(store.journal).catch((error: unknown) => asRefusal(error, location));
+    const { unreadable } = listed;
+    const runs = selected(listed.runs, filter);
+    if (runs.length === 0 && unreadable.length === 0) {
+      if (listed.runs.length > 0) say(`no runs of ${listed.runs.length} in ${location.label} match ${describeFilter(filter)}`);
+      else say(location.kind === 'folder' ? none : `no runs in the store ${location.label}`);
+    }
     else if (raw.json === true) for (const run of runs) io.stdout.write(`${JSON.stringify(run)}\n`);
     else if (runs.length > 0) io.stdout.write(`${runsTable(runs).join('\n')}\n`);
     for (const error of unreadable) io.stderr.write(`rxdag: ${error.message} (left out of the list)\n`);
@@ -40,4 +62,42 @@ export async function runsCommand(raw: RawRunsOptions, io: CliIo): Promise<numbe
   } finally {
     await store.close();
   }
+}
+
+/** The filter `raw` asks for; every bad option said at once (exit 2), before the store is opened. */
+function runFilterOf(raw: RawRunsOptions): RunFilter {
+  const problems: Problem[] = [];
+  let statuses: Set<JournaledRunStatus> | undefined;
+  if (raw.status !== undefined) {
+    const given = raw.status.split(',').map((status) => status.trim());
+    const unknown = given.filter((status) => !(STATUSES as readonly string[]).includes(status));
+    if (unknown.length > 0) {
+      problems.push({ message: `--status must be one or more of ${STATUSES.join(', ')}, separated by commas (got ${JSON.stringify(raw.status)})` });
+    } else statuses = new Set(given as JournaledRunStatus[]);
+  }
+  if (raw.dag !== undefined && raw.dag === '') problems.push({ message: '--dag must name a DAG id (got "")' });
+  let limit = Number.POSITIVE_INFINITY;
+  if (raw.limit !== undefined) {
+    limit = /^\d+$/.test(raw.limit) ? Number(raw.limit) : Number.NaN;
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      problems.push({ message: `--limit must be a whole number of runs, 1 or more (got ${JSON.stringify(raw.limit)})` });
+  }
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  return { statuses, dagId: raw.dag, limit };
+}
+
+/** The runs `filter` keeps, newest first as listed. */
+function selected(runs: readonly JournaledRunSummary[], filter: RunFilter): readonly JournaledRunSummary[] {
+  const kept = runs.filter(
+    (run) => (filter.statuses === undefined || filter.statuses.has(run.status)) && (filter.dagId === undefined || run.dagId === filter.dagId),
+  );
+  return kept.length > filter.limit ? kept.slice(0, filter.limit) : kept;
+}
+
+/** What a filter asks, in the words of its options: `--status interrupted --dag etl`. */
+function describeFilter(filter: RunFilter): string {
+  const parts: string[] = [];
+  if (filter.statuses !== undefined) parts.push(`--status ${[...filter.statuses].join(',')}`);
+  if (filter.dagId !== undefined) parts.push(`--dag ${JSON.stringify(filter.dagId)}`);
+  return parts.join(' ');
 }
