@@ -1,4 +1,4 @@
-import { createScheduler, DagValidationError, type DagEvent, defineDag, runDag, type TaskSpec } from '../../src';
+import { DagValidationError, type DagEvent, defineDag, runDag, type TaskSpec } from '../../src';
 import { dagSpecOf } from '../../src/dag/specOf';
 import { inVirtualTime, scheduling, timeline } from '../helpers';
 
@@ -52,31 +52,6 @@ describe('units of a limit given per limit', () => {
       { maxConcurrency: 2, limits: TOKENS },
     );
     expect(starts(events)).toEqual(['0 started:a', '0 started:b']);
-  });
-
-  it('should hold a rate window for a task taking many units among lighter ones arriving without end', () => {
-    const events: DagEvent[] = [];
-    inVirtualTime(({ cold }, scheduler) => {
-      const shared = createScheduler({
-        healthCheckIntervalMs: 0,
-        scheduler,
-        maxConcurrency: 10,
-        limits: { tokens: { rate: { limit: 4000, intervalMs: 10 } } },
-        agents: { llm: () => cold('-(x|)') },
-      });
-      const submit = (id: string, tokens: number) =>
-        shared
-          .submit(defineDag({ id, tasks: [{ id: 't', agent: 'llm', limits: { tokens } }] }), { runId: id })
-          .subscribe((e) => events.push(e));
-      scheduler.schedule(() => submit('big', 4000), 1);
-      for (let at = 0; at < 40; at++) scheduler.schedule(() => submit(`small-${at}`, 1000), at);
-    });
-    const started = events.filter((e) => e.type === 'task.started');
-    const big = started.find((e) => e.runId === 'big')!.at;
-    // the window had 4 small starts at 0..3 when big came at 1; it starts once they left the window,
-    // and no small task took the room meanwhile
-    expect(big).toBe(10);
-    expect(started.filter((e) => e.runId !== 'big' && e.at > 1 && e.at <= big).map((e) => e.at)).toEqual([]);
   });
 
   it('should refuse a task taking more units of a limit than it allows, at the limit it names', () => {

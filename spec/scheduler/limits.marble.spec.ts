@@ -122,6 +122,17 @@ describe('named limits', () => {
       expect(light.slice(0, 3)).toEqual([0, 6, 6]);
     });
 
+    it('should hold a rate window for a task taking many units of it by its own count (limits as a mapping)', () => {
+      const { heavy, light } = heavyAmongLight(
+        { id: 'l', agent: 'work', limits: { tokens: 1000 } },
+        { id: 'h', agent: 'work', limits: { tokens: 4000 } },
+        { limits: { tokens: { rate: { limit: 4000, intervalMs: 10 } } } },
+      );
+      // the light start of frame 0 leaves the window at 10, and no light task took room meanwhile
+      expect(heavy).toBe(10);
+      expect(light.filter((at) => at <= heavy)).toEqual([0]);
+    });
+
     it('should hold maxConcurrency for it', () => {
       const { heavy } = heavyAmongLight({ id: 'l', agent: 'work' }, { id: 'h', agent: 'work', weight: 2 }, { maxConcurrency: 2 });
       expect(heavy).toBe(3);
