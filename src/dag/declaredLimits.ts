@@ -2,7 +2,8 @@
  * What a declared limit must be beyond its shape, shared by the two places that declare limits
  * (the scheduler's `limits` option, a DAG file's `limits:`) so that both refuse the same and say
  * it alike: a name a task's `limits` could name, counts a number holds exactly, and `concurrency`
- * or `rate` (said only when no misspelling of one says it better). The schemas themselves, in
+ * or `rate` (said only when no misspelling of one says it better); and what a task that takes
+ * more of a limit than it allows is told, in both. The schemas themselves, in
  * their own words ("object" or "mapping"), are the option's and the file's; what a limit does
  * in a run is `Limit`'s.
  */
@@ -56,4 +57,34 @@ export function unlessFieldMisspelt(payload: z.core.ParsePayload): boolean {
   return payload.issues.every(
     (issue) => issue.code === 'unrecognized_keys' && issue.keys.every((key) => closestName(key, LIMIT_FIELDS) === undefined),
   );
+}
+
+/** A declared limit's counts (the scheduler's `LimitSpec`, a DAG file's limit once checked). */
+export interface LimitCounts {
+  readonly concurrency?: number | undefined;
+  readonly rate?: { readonly limit: number; readonly intervalMs: number } | undefined;
+}
+
+/** The most units one task may take of `limit`: its concurrency, and its rate's limit per window. */
+export function roomOf(limit: LimitCounts): number {
+  return Math.min(limit.concurrency ?? Number.POSITIVE_INFINITY, limit.rate?.limit ?? Number.POSITIVE_INFINITY);
+}
+
+/**
+ * What is said of a task (`who`) that takes more `units` of limit `name` than it allows (it could
+ * never start): by its weight when it names the limit in a list, by its own count in a mapping
+ * (`ownCount`); `undefined` when they fit.
+ *
+ * @example
+ * tooMuchOf('task "b"', 5, 'api', { concurrency: 2 }, false) // 'task "b" weighs 5, more than limit "api" allows (concurrency 2)'
+ * tooMuchOf('task "c"', 6000, 'tokens', { rate: { limit: 5000, intervalMs: 60000 } }, true)
+ * // 'task "c" takes 6000 units of limit "tokens", more than it allows (rate limit 5000 per 60000 ms)'
+ */
+export function tooMuchOf(who: string, units: number, name: string, limit: LimitCounts, ownCount: boolean): string | undefined {
+  const room = roomOf(limit);
+  if (units <= room) return undefined;
+  const what = limit.concurrency === room ? `concurrency ${room}` : `rate limit ${room} per ${limit.rate!.intervalMs} ms`;
+  return ownCount
+    ? `${who} takes ${units} units of limit ${quoted(name)}, more than it allows (${what})`
+    : `${who} weighs ${units}, more than limit ${quoted(name)} allows (${what})`;
 }

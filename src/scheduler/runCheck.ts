@@ -1,6 +1,7 @@
 import { DagValidationError, quoted } from '../dag/errors';
 import type { DagIssue } from '../dag/errors';
 import type { Dag } from '../dag/types';
+import { roomOf, tooMuchOf } from '../dag/declaredLimits';
 import { unitsIn } from '../dag/taskLimits';
 import { escapeControls } from '../dag/text';
 import { unknownAgentIssues } from '../dag/unknownAgents';
@@ -58,10 +59,10 @@ export function runIssues(dag: Dag, resources: RunResources, which: CheckedTasks
   const { index } = dag;
   if (index.weight === undefined && index.limits === undefined) return issues;
   // what each limit and agent allows, looked up once per name rather than once per task
-  const roomOf = new Map<string, number | undefined>();
+  const roomByName = new Map<string, number | undefined>();
   const room = (name: string): number | undefined => {
-    if (!roomOf.has(name)) roomOf.set(name, Object.hasOwn(limits, name) ? roomOfLimit(limits[name]!) : undefined);
-    return roomOf.get(name);
+    if (!roomByName.has(name)) roomByName.set(name, Object.hasOwn(limits, name) ? roomOf(limits[name]!) : undefined);
+    return roomByName.get(name);
   };
   const capacities = index.agentNames.map((name) => {
     const agent = agents[name];
@@ -87,14 +88,8 @@ export function runIssues(dag: Dag, resources: RunResources, which: CheckedTasks
             message: `task ${quoted(index.ids[task]!)} needs limit ${quoted(name)}, which is not declared; known limits: ${known.length === 0 ? 'none' : known.map(quoted).join(', ')}`,
           });
         } else if (units > allowed) {
-          const limit = limits[name]!;
-          const what = limit.concurrency !== undefined && limit.concurrency === allowed ? `concurrency ${allowed}` : `rate limit ${allowed} per ${limit.rate!.intervalMs} ms`;
-          const who = `task ${quoted(index.ids[task]!)}`;
-          issues.push(
-            own === undefined
-              ? tooHeavy([...pathOf(task), 'weight'], `${who} weighs ${units}, more than limit ${quoted(name)} allows (${what})`)
-              : tooHeavy([...pathOf(task), 'limits', name], `${who} takes ${units} units of limit ${quoted(name)}, more than it allows (${what})`),
-          );
+          const message = tooMuchOf(`task ${quoted(index.ids[task]!)}`, units, name, limits[name]!, own !== undefined)!;
+          issues.push(tooHeavy([...pathOf(task), ...(own === undefined ? ['weight'] : ['limits', name])], message));
         }
       }
     }
@@ -130,11 +125,6 @@ export function journaledInputIssues(dag: Dag): DagIssue[] {
     }
   }
   return issues;
-}
-
-/** The most units one task may take of a limit. */
-function roomOfLimit(limit: LimitSpec): number {
-  return Math.min(limit.concurrency ?? Number.POSITIVE_INFINITY, limit.rate?.limit ?? Number.POSITIVE_INFINITY);
 }
 
 function tooHeavy(path: (string | number)[], message: string): DagIssue {

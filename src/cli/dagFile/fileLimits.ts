@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import type { LimitSpec } from '../../index';
-import { asCount, hasConcurrencyOrRate, limitNameProblem, unlessFieldMisspelt } from '../../dag/declaredLimits';
+import { asCount, hasConcurrencyOrRate, limitNameProblem, tooMuchOf, unlessFieldMisspelt } from '../../dag/declaredLimits';
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
 import { quoted } from '../../dag/text';
 import type { Located } from './zodProblems';
@@ -117,17 +117,9 @@ export function limitProblems(tasks: readonly unknown[], declared: unknown, defa
       const limit = Object.hasOwn(usable, name) ? usable[name] : undefined;
       const taken = units ?? weight;
       if (limit === undefined || typeof taken !== 'number' || !Number.isInteger(taken)) continue;
-      const room = Math.min(limit.concurrency ?? Number.POSITIVE_INFINITY, limit.rate?.limit ?? Number.POSITIVE_INFINITY);
-      if (taken <= room) continue;
-      const what = limit.concurrency === room ? `concurrency ${room}` : `rate limit ${room} per ${limit.rate!.intervalMs} ms`;
-      problems.push(
-        units === undefined
-          ? { path: ['tasks', i, 'weight'], message: `task ${id} weighs ${taken}, more than limit ${quoted(name)} allows (${what}): it could never start` }
-          : {
-              path: ['tasks', i, 'limits', name],
-              message: `task ${id} takes ${taken} units of limit ${quoted(name)}, more than it allows (${what}): it could never start`,
-            },
-      );
+      const tooMuch = tooMuchOf(`task ${id}`, taken, name, limit, units !== undefined);
+      if (tooMuch === undefined) continue;
+      problems.push({ path: ['tasks', i, ...(units === undefined ? ['weight'] : ['limits', name])], message: `${tooMuch}: it could never start` });
     }
   });
   return problems;
