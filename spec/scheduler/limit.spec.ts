@@ -1,3 +1,4 @@
+import { roomOf } from '../../src/dag/declaredLimits';
 import { Limit } from '../../src/scheduler/limits';
 
 describe('Limit', () => {
@@ -58,7 +59,7 @@ describe('Limit', () => {
   });
 
   it('should say how much one task may take at most', () => {
-    expect(new Limit('a', { concurrency: 3, rate: { limit: 5, intervalMs: 1 } }).capacity).toBe(3);
-    expect(new Limit('b', { rate: { limit: 5, intervalMs: 1 } }).capacity).toBe(5);
+    expect(roomOf({ concurrency: 3, rate: { limit: 5, intervalMs: 1 } })).toBe(3);
+    expect(roomOf({ rate: { limit: 5, intervalMs: 1 } })).toBe(5);
   });
 });

@@ -41,11 +41,6 @@ export class Limit {
 
   readonly rate: LimitSpec['rate'];
 
-  /** The most units one task may take: more can never start. */
-  get capacity(): number {
-    return Math.min(this.concurrency, this.rate?.limit ?? Number.POSITIVE_INFINITY);
-  }
-
   /** Whether `units` more may start at `now`. */
   hasRoom(units: number, now: number): boolean {
     if (this.inUse + units > this.concurrency || now < this.pausedUntil) return false;
