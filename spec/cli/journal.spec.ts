@@ -6,7 +6,7 @@ import { describePostgres } from '../support/postgres';
 import { CLI, type CliResult, ensureBuilt, notices, printedRunId, ROOT, runCli, SPEC_STORE } from './support/builtCli';
 import { tempDir, writeText } from './support/files';
 import { rxdagInProcess } from './support/inProcessCli';
-import { rxdagWith } from './support/inProcessStore';
+import { rxdagWith } from './support/liveInProcessCli';
 import { gatedDag, gatedEnv, interruptedRun, journalEvents, linesOf } from './support/journaledRuns';
 
 /**

@@ -5,7 +5,7 @@ import { ensureBuilt, runCli, startCli } from './support/builtCli';
 import { eventLogViolations } from './support/eventLogInvariants';
 import { readEventLog, tempDir } from './support/files';
 import { rxdagInProcess } from './support/inProcessCli';
-import { rxdagWith } from './support/inProcessStore';
+import { rxdagWith } from './support/liveInProcessCli';
 import { gatedDag, gatedEnv, interruptedRun, journalEvents, killGroups, linesOf, storeFiles, waitUntil } from './support/journaledRuns';
 
 /**

@@ -1,11 +1,12 @@
 import { cli } from '../../../src/cli/program';
-import { type InProcessResult, textSink } from './inProcessCli';
+import { type InProcessResult, rxdagInProcess, textSink } from './inProcessCli';
 
 /**
  * Commands run in this process that a spec watches while they run (what they printed so far), and
- * environment variables set for the commands a spec runs in this process. Like `rxdagInProcess`:
- * no build, no child process, for commands that need no terminal, no signal and no exit of their
- * own process.
+ * the environment (variables, working directory) of the commands a spec runs in this process.
+ * Like `rxdagInProcess`: no build, no child process, for commands that need no terminal, no
+ * signal and no exit of their own process. What changes `process.env` or the working directory
+ * may not run beside another test of the same file (`it.concurrent`).
  */
 
 /** A command started in this process. */
@@ -51,4 +52,31 @@ export function useProcessEnv(env: () => Readonly<Record<string, string>>): void
     restore = setProcessEnv(env());
   });
   afterAll(() => restore());
+}
+
+/** Where an in-process command runs: variables it sees in `process.env` and its working directory. */
+export interface InProcessSetting {
+  readonly env?: Readonly<Record<string, string>>;
+  readonly cwd?: string;
+}
+
+/**
+ * Runs `rxdag ...argv` in this process (see {@link rxdagInProcess}) with `setting.env` in
+ * `process.env` and in `setting.cwd`, both restored after it: a command that reads its store
+ * from `RXDAG_STORE` or `.rxdag/` of its working directory, or runs shell tasks that read
+ * variables of their own.
+ *
+ * @example
+ * const listed = await rxdagWith({ env: { RXDAG_STORE: store } }, 'runs', '--json');
+ */
+export async function rxdagWith(setting: InProcessSetting, ...argv: string[]): Promise<InProcessResult> {
+  const restoreEnv = setProcessEnv(setting.env ?? {});
+  const cwd = process.cwd();
+  try {
+    if (setting.cwd !== undefined) process.chdir(setting.cwd);
+    return await rxdagInProcess(...argv);
+  } finally {
+    process.chdir(cwd);
+    restoreEnv();
+  }
 }
