@@ -101,47 +101,30 @@ export class JobRunner {
   async run(job: RunningJob, data: unknown): Promise<Outcome | undefined> {
     const context: OutcomeContext = { queue: job.queue, key: this.config.key };
     const { worker } = this.config;
+    const fail = (error: unknown): Outcome => failureOutcome(context, job.jobId, worker, error);
+    const refuse = (reason: string): Outcome => {
+      this.config.log(`rxdag worker ${worker}: refused job ${JSON.stringify(job.jobId)} on queue "${job.queue}": ${reason}`);
+      return fail(new UnauthorizedJobError(`worker ${worker} refused job "${job.jobId}" on queue "${job.queue}": ${reason}; nothing ran`));
+    };
     const refusal = this.refusal(job, data);
-    if (refusal !== undefined) {
-      this.config.log(`rxdag worker ${worker}: refused job ${JSON.stringify(job.jobId)} on queue "${job.queue}": ${refusal}`);
-      return failureOutcome(
-        context,
-        job.jobId,
-        worker,
-        new UnauthorizedJobError(`worker ${worker} refused job "${job.jobId}" on queue "${job.queue}": ${refusal}; nothing ran`),
-      );
-    }
+    if (refusal !== undefined) return refuse(refusal);
     // the shape every scheduler of this version writes skips zod (see `isPlainJobData`)
     const parsed = isPlainJobData(data) ? { success: true as const, data } : jobDataSchema.safeParse(data);
     if (!parsed.success) {
-      return failureOutcome(
-        context,
-        job.jobId,
-        worker,
+      return fail(
         new InvalidJobError(
           `job "${job.jobId}" on queue "${job.queue}" is not an rxdag job this worker can run: ${describeIssues(parsed.error)}`,
         ),
       );
     }
     const expired = this.expiry(parsed.data);
-    if (expired !== undefined) {
-      this.config.log(`rxdag worker ${worker}: refused job ${JSON.stringify(job.jobId)} on queue "${job.queue}": ${expired}`);
-      return failureOutcome(
-        context,
-        job.jobId,
-        worker,
-        new UnauthorizedJobError(`worker ${worker} refused job "${job.jobId}" on queue "${job.queue}": ${expired}; nothing ran`),
-      );
-    }
+    if (expired !== undefined) return refuse(expired);
     const name = job.queue;
     const definition = Object.hasOwn(this.config.agents, name) ? this.config.agents[name] : undefined;
     // `startWorker` serves only queues of allowed agents: this is an agents map changed since
     if (definition === undefined || !this.config.allowed.has(name)) {
       const known = Object.keys(this.config.agents).filter((agent) => this.config.allowed.has(agent));
-      return failureOutcome(
-        context,
-        job.jobId,
-        worker,
+      return fail(
         new UnknownAgentError(
           `worker ${worker} has no agent "${name}" (it runs: ${known.join(', ') || 'nothing'}); job "${job.jobId}" did not run`,
         ),
@@ -152,7 +135,7 @@ export class JobRunner {
     const upstream = (data as { readonly upstream: JobData['upstream'] }).upstream;
     const outcome = await this.attempt(job, { ...parsed.data, upstream }, definition);
     if (outcome === undefined) return undefined;
-    if (!outcome.ok) return failureOutcome(context, job.jobId, worker, outcome.error);
+    if (!outcome.ok) return fail(outcome.error);
     // a success with a warning (an agent that completed without a value) goes back as that warning
     if (outcome.warning !== undefined) return warningOutcome(context, job.jobId, worker, outcome.warning, outcome.output);
     return successOutcome(context, job.jobId, worker, outcome.output, outcome.spawned);
