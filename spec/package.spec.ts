@@ -174,6 +174,23 @@ describe('the published package', () => {
     expect(node(dir, '--input-type=module', '-e', script)).toBe('dag.completed succeeded\n');
   });
 
+  it('should say in one line which optional peer dependency an entry needs, from require and from import', () => {
+    // a project with rxdag's required dependencies only: no pg, bullmq, ioredis or prom-client
+    const dir = project('user-no-peers', { type: 'commonjs' });
+    const loads = (entry: string) =>
+      `try { require('${entry}'); console.log('loaded') } catch (e) { console.log(e.code + ' | ' + e.message) }`;
+    const missing = (entry: string, peer: string) =>
+      `MODULE_NOT_FOUND | ${entry} needs the package "${peer}" (an optional peer dependency of rxdag), which is not installed: ` +
+      `npm install ${peer} (Cannot find module '${peer}')\n`;
+    expect(node(dir, '-e', loads('rxdag/postgres'))).toBe(missing('rxdag/postgres', 'pg'));
+    expect(node(dir, '-e', loads('rxdag/bullmq'))).toBe(missing('rxdag/bullmq', 'bullmq'));
+    expect(node(dir, '-e', loads('rxdag/prometheus'))).toBe(missing('rxdag/prometheus', 'prom-client'));
+    // this project has @opentelemetry/api (see `project`)
+    expect(node(dir, '-e', loads('rxdag/otel'))).toBe('loaded\n');
+    const imported = node(dir, '--input-type=module', '-e', "import('rxdag/postgres').catch((e) => console.log(e.message))");
+    expect(imported).toBe(missing('rxdag/postgres', 'pg').replace('MODULE_NOT_FOUND | ', ''));
+  });
+
   it('should run the shipped example DAG with the shipped CLI, as the README says (npx rxdag run node_modules/rxdag/examples/release.yaml)', () => {
     const dir = project('user-cli', {});
     const out = node(dir, `node_modules/rxdag/${manifest.bin.rxdag}`, 'run', 'node_modules/rxdag/examples/release.yaml', '--quiet');

@@ -3,10 +3,11 @@ import { inspect } from 'node:util';
 import { hostname, userInfo } from 'node:os';
 import { Pool } from 'pg';
 import type { DagEvent } from '../../src/events';
-import { runDag } from '../../src/index';
-import { JournalCorruptError, RunLockedError } from '../../src/journal/journal';
+import { lastValueFrom } from 'rxjs';
+import { defineDag, runDag } from '../../src/index';
+import { JournalCorruptError, JournalWriteError, RunLockedError } from '../../src/journal/journal';
 import { PostgresJournalError, postgresJournal } from '../../src/postgres';
-import { withUserOfProcess } from '../../src/postgres/connection';
+import { Connection, withUserOfProcess } from '../../src/postgres/connection';
 import { describePostgres } from '../support/postgres';
 import { describeJournalContract, eventsOf, freshRunId, sampleHeader } from './contract';
 import { ownerChild } from './support/ownerChild';
@@ -40,7 +41,6 @@ describe('postgresJournal options and location (no server needed)', () => {
       ['postgres://alice:s3cr%40t-pw@db.example:5433/app', 'postgres://alice:***@db.example:5433/app'],
       ['postgresql://alice@db.example/app?sslmode=require', 'postgresql://alice@db.example/app?sslmode=require'],
       ['postgres://db.example/app?password=hunter22&sslmode=require', 'postgres://db.example/app?password=***&sslmode=require'],
-      ['host=db.example password=hunter22 dbname=app', 'host=db.example password=*** dbname=app'],
     ];
     for (const [connectionString, location] of cases) {
       const journal = postgresJournal({ connectionString });
@@ -70,6 +70,66 @@ describe('postgresJournal options and location (no server needed)', () => {
     ] as const) {
       expect(withUserOfProcess(given, env)).toBe(given);
     }
+  });
+
+  it('refuses a connection string pg cannot connect with, naming it without its password', () => {
+    const expected = 'expected postgres://user:password@host:port/database (or postgresql://…, or socket:/run/postgresql?db=NAME)';
+    const refusals: Array<[string, string]> = [
+      ['', `"" is empty; ${expected}`],
+      ['not a url at all', `"not a url at all" is not a connection string; ${expected}`],
+      ['mysql://alice:hunter22@db/app', `"mysql://alice:***@db/app" names another scheme (mysql:); ${expected}`],
+      // pg reads the keyword form as a database name on a host called "base"
+      ['host=db.example password=hunter22 dbname=app', `"host=db.example password=*** dbname=app" is not a connection string; ${expected}`],
+    ];
+    for (const [connectionString, problem] of refusals) {
+      expect(() => postgresJournal({ connectionString })).toThrow(new TypeError(`postgresJournal: \`connectionString\` ${problem}`));
+    }
+    expect(() => postgresJournal({ connectionString: 42 as unknown as string })).toThrow(
+      new TypeError('postgresJournal: `connectionString` must be a string (got number)'),
+    );
+    // the forms pg connects with
+    for (const connectionString of ['postgresql://h/db', 'socket:/run/postgresql?db=app', '/run/postgresql app']) {
+      expect(postgresJournal({ connectionString }).location).toBe(connectionString);
+    }
+  });
+
+  it('takes its schema from a schema= parameter of the connection string, as the CLI does, and refuses two schemas', () => {
+    expect(postgresJournal({ connectionString: 'postgres://x@h/db?schema=nightly' })).toMatchObject({
+      schema: 'nightly',
+      location: 'postgres://x@h/db?schema=nightly',
+    });
+    expect(postgresJournal({ connectionString: 'postgres://x@h/db?schema=nightly', schema: 'nightly' }).schema).toBe('nightly');
+    expect(() => postgresJournal({ connectionString: 'postgres://x@h/db?schema=nightly', schema: 'daily' })).toThrow(
+      new TypeError('postgresJournal: two schemas given, `schema` "daily" and schema=nightly in the connection string; give one'),
+    );
+    expect(() => postgresJournal({ connectionString: `postgres://x@h/db?schema=${'x'.repeat(64)}` })).toThrow(/63 bytes/);
+  });
+
+  it("refuses maxSessions beside an application's pool, whose own max bounds its runs", async () => {
+    const pool = new Pool();
+    expect(() => postgresJournal({ pool, maxSessions: 3 })).toThrow(
+      new TypeError(
+        "postgresJournal: `maxSessions` is for the journal's own connections (`connectionString`); with `pool`, the pool's `max` bounds the runs open at once",
+      ),
+    );
+    await pool.end();
+  });
+
+  it('fails a run whose record the server cannot take with JournalWriteError (beforeStart), as the file journal does, calling no agent', async () => {
+    const journal = postgresJournal({ connectionString: 'postgres://alice:hunter2-do-not-print@127.0.0.1:1/test' });
+    const agent = jest.fn(() => 1);
+    const failed = await lastValueFrom(
+      runDag(defineDag({ id: 'd', tasks: [{ id: 'a', agent: 'f' }] }), { agents: { f: agent }, journal }),
+    ).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failed).toBeInstanceOf(JournalWriteError);
+    expect(failed).toMatchObject({ beforeStart: true, location: 'postgres://alice:***@127.0.0.1:1/test' });
+    expect((failed as JournalWriteError).cause).toBeInstanceOf(PostgresJournalError);
+    expect((failed as Error).message).toMatch(/ECONNREFUSED.*; nothing ran$/);
+    expect(agent).not.toHaveBeenCalled();
+    await journal.end();
   });
 
   it('refuses a schema name PostgreSQL cannot hold', () => {
@@ -274,14 +334,66 @@ describePostgres('postgresJournal', (db) => {
     const writer = await journal.create(sampleHeader(runId));
     await writer.close();
     const [row] = (
-      await pool.query<{ name: string; locks: string }>(
+      await pool.query<{ name: string; locks: string; idle: string }>(
         `SELECT current_setting('application_name') AS name,
-        (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()) AS locks`,
+        (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()) AS locks,
+        current_setting('tcp_keepalives_idle') AS idle`,
       )
     ).rows;
-    expect(row).toEqual({ name: '', locks: '0' });
+    expect(row).toMatchObject({ name: '', locks: '0' });
+    expect(row?.idle).not.toBe('30'); // the server's own keepalive again, whatever it is here
     await journal.end();
     expect(pool.ended).toBe(false);
+  });
+
+  it('sets TCP keepalives on the sessions that own runs, so that the server drops a vanished client in about a minute', async () => {
+    const connection = new Connection({ connectionString: db.connectionString });
+    const session = await connection.session('read its settings');
+    try {
+      const [row] = await session.query(
+        `SELECT current_setting('tcp_keepalives_idle') AS idle, current_setting('tcp_keepalives_interval') AS interval,
+        current_setting('tcp_keepalives_count') AS count, current_setting('application_name') AS name`,
+      );
+      expect(row).toEqual({ idle: '30', interval: '10', count: '3', name: connection.ownerTag });
+    } finally {
+      await session.release();
+      await connection.end();
+    }
+  });
+
+  it('works in the schema a schema= parameter of its connection string names', async () => {
+    const url = new URL(db.connectionString);
+    url.searchParams.set('schema', db.schema);
+    const byUrl = postgresJournal({ connectionString: url.toString() });
+    db.onCleanup(() => byUrl.end());
+    const runId = freshRunId('url-schema');
+    await (await byUrl.create(sampleHeader(runId))).close();
+    expect((await journalOf().runs()).map((run) => run.runId)).toContain(runId);
+  });
+
+  it('refuses every use after end(), while a run it opened before goes on to its end', async () => {
+    const journal = postgresJournal({ connectionString: db.connectionString, schema: db.schema });
+    const runId = freshRunId('ended');
+    const writer = await journal.create(sampleHeader(runId));
+    await journal.end();
+    await writer.append([eventsOf(runId).created(1)]);
+    await writer.close();
+    const ended = /^PostgreSQL journal at .*: cannot .*: the journal was ended \(its end\(\) was called\); make a new one$/;
+    for (const step of [
+      () => journal.runs(),
+      () => journal.create(sampleHeader(freshRunId('late'))),
+      () => journal.resume(runId),
+      () => journal.events(runId),
+      () => journal.remove(runId),
+    ]) {
+      const error = await step().then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(PostgresJournalError);
+      expect((error as Error).message).toMatch(ended);
+    }
+    expect(await journalOf().events(runId)).toHaveLength(1);
   });
 
   describe('ownership across processes', () => {
@@ -308,6 +420,16 @@ describePostgres('postgresJournal', (db) => {
       const refused = await Promise.resolve(journal.resume(runId)).catch((caught: unknown) => caught);
       expect(refused).toBeInstanceOf(RunLockedError);
       expect((refused as RunLockedError).owner).toContain(`:${started.pid} `);
+      // the session's server process, which an operator can end when the owner's machine is gone
+      const { backendPid } = refused as RunLockedError;
+      const [holder] = await db.query<{ name: string }>('SELECT application_name AS name FROM pg_stat_activity WHERE pid = $1', [
+        backendPid,
+      ]);
+      expect(holder?.name).toBe(`rxdag ${hostname()}:${started.pid}`);
+      expect((refused as Error).message).toBe(
+        `run "${runId}" is owned by ${(refused as RunLockedError).owner}, whose session is still open; wait for it to end or stop it first ` +
+          `(if that process is gone, SELECT pg_terminate_backend(${backendPid}) ends its session)`,
+      );
       expect((await journal.runs()).find((run) => run.runId === runId)?.status).toBe('running');
 
       const exited = new Promise((done) => started.once('exit', done));

@@ -5,6 +5,9 @@
  * carries attempts and results. Needs the `bullmq` and `ioredis` packages (optional peer
  * dependencies of rxdag); the core package never loads this entry.
  */
+// first: a missing `bullmq` or `ioredis` is said in one line
+import './peer';
+
 export { type CancelNotSent, remoteAgent, type RemoteAgent, type RemoteAgentClosed } from './remoteAgent';
 export { startWorker, type RemoteWorker } from './startWorker';
 export type { RemoteAgentOptions, WorkerOptions } from './options';

@@ -169,12 +169,20 @@ export class RunLockedError extends Error {
      * another host, or one it cannot read): the file to remove once the owner is known to be gone.
      */
     readonly lockFile?: string,
+    /**
+     * The PostgreSQL journal: the server process of the session that holds the run. The session
+     * stays open until the server sees its client gone: `pg_terminate_backend(backendPid)` ends it.
+     */
+    readonly backendPid?: number,
   ) {
     super(
-      lockFile === undefined
-        ? `run "${runId}" is owned by a live process (${owner}); wait for it to end or stop it first`
-        : `run "${runId}" is locked by ${owner}, which this host cannot check; if that process is gone ` +
-            `(its machine or container no longer runs), remove ${lockFile} and resume again`,
+      lockFile !== undefined
+        ? `run "${runId}" is locked by ${owner}, which this host cannot check; if that process is gone ` +
+            `(its machine or container no longer runs), remove ${lockFile} and resume again`
+        : backendPid !== undefined
+          ? `run "${runId}" is owned by ${owner}, whose session is still open; wait for it to end or stop it first ` +
+            `(if that process is gone, SELECT pg_terminate_backend(${backendPid}) ends its session)`
+          : `run "${runId}" is owned by a live process (${owner}); wait for it to end or stop it first`,
     );
   }
 }
@@ -206,7 +214,10 @@ export class RunNotResumableError extends Error {
 export class RunInterruptedError extends Error {
   override readonly name = 'RunInterruptedError';
   constructor(readonly runId: string) {
-    super(`run "${runId}" was interrupted by the scheduler's shutdown; its journal keeps it resumable (resumeRun)`);
+    super(
+      `run "${runId}" was interrupted by the scheduler's shutdown; its journal keeps it resumable: ` +
+        `scheduler.resume(${JSON.stringify(runId)}) on a scheduler with that journal, or resumeRun(journal, ${JSON.stringify(runId)}, options)`,
+    );
   }
 }
 
@@ -236,6 +247,16 @@ export class JournalWriteError extends Error {
       cause,
     });
   }
+}
+
+/**
+ * What a failed `journal.create` gives the run's subscriber, whatever the backend: its refusal
+ * of a taken run id (`RunExistsError`) and a `JournalWriteError` as they are, anything else (a
+ * full disk, an unreachable server) as a `JournalWriteError` with `beforeStart`: nothing ran.
+ */
+export function recordNotMade(runId: string, location: string, error: unknown): unknown {
+  if (error instanceof RunExistsError || error instanceof JournalWriteError) return error;
+  return new JournalWriteError(runId, location, error, true);
 }
 
 /** A journal record that cannot be trusted: nothing was run. */

@@ -7,6 +7,8 @@
  * never loads this entry. It does not set up an SDK, an exporter or a context manager (the
  * application does), and it never changes what a run does: it only listens.
  */
+// first: a missing `@opentelemetry/api` is said in one line
+import './otelPeer';
 import { type Attributes, type Context, context as otelContext, type Tracer } from '@opentelemetry/api';
 import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { describeValue } from '../dag/text';

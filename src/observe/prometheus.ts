@@ -6,6 +6,8 @@
  * process or default metrics: `collectDefaultMetrics` of prom-client adds those) and never
  * changes what a run does: it only listens.
  */
+// first: a missing `prom-client` is said in one line
+import './prometheusPeer';
 import type { Registry, RegistryContentType } from 'prom-client';
 import type { Observable, Subscription } from 'rxjs';
 import type { DagEvent } from '../events';

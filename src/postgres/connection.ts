@@ -9,11 +9,15 @@
 
 import { hostname, userInfo } from 'node:os';
 import { Client, Pool, type PoolClient, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
-import { endClient, isQueryTimeout, type Session, sessionOf, timedStatement } from './session';
+import { connectionStringProblem, postgresConnection, redactConnectionString } from './connectionString';
+import { endClient, isQueryTimeout, OWNER_SETTINGS, type Session, sessionOf, timedStatement } from './session';
 
 /** Options of `postgresJournal`: exactly one of `connectionString` and `pool`. */
 export interface PostgresJournalOptions {
-  /** `postgres://user:password@host:port/database`; the journal then opens and ends its own connections. */
+  /**
+   * `postgres://user:password@host:port/database`; the journal then opens and ends its own
+   * connections. A `schema=NAME` parameter chooses the schema, as in the CLI's `--store`.
+   */
   readonly connectionString?: string | undefined;
   /** A pool the application already has; the journal never ends it. Each open run holds one of its clients. */
   readonly pool?: Pool | undefined;
@@ -22,7 +26,7 @@ export interface PostgresJournalOptions {
   /**
    * With `connectionString`: how many runs may hold a connection of their own at once (each open
    * run holds one, for its lock, from its start to its end); more runs wait for one before they
-   * start. With `pool`, the pool's own `max` bounds them. Default 20.
+   * start. Not with `pool`, whose own `max` bounds them. Default 20.
    */
   readonly maxSessions?: number | undefined;
 }
@@ -103,20 +107,6 @@ export function withUserOfProcess(connectionString: string, env: NodeJS.ProcessE
   return url.toString();
 }
 
-/** The connection string with its password (in the URL or a `password` parameter) replaced by `***`. */
-export function redactConnectionString(connectionString: string): string {
-  const keywords = connectionString.replace(/(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)/gi, '$1***');
-  try {
-    const url = new URL(keywords);
-    if (url.password === '') return keywords;
-    const auth = `${url.username}:***@`;
-    return `${url.protocol}//${auth}${url.host}${url.pathname}${url.search}${url.hash}`;
-  } catch {
-    // not a URL: `host=… password=…` keyword form, already redacted above
-    return keywords;
-  }
-}
-
 /** Passwords that must never appear in a message: the URL's (raw and decoded) and the pool's. */
 function secretsOf(connectionString: string | undefined, pool: Pool | undefined): string[] {
   const secrets: string[] = [];
@@ -188,15 +178,32 @@ export class Connection {
   readonly queryTimeoutMs: number;
   // the clients of the journal's own pool, closed when ending the pool takes too long
   private readonly ownClients = new Set<Client>();
-  // the connection string the journal connects with (see `withUserOfProcess`)
+  // the connection string the journal connects with: without `schema=` (see `postgresConnection`), with a user (see `withUserOfProcess`)
   private readonly connectTo: string | undefined;
+  /** The connection string's `schema=NAME` parameter, when it has one. */
+  readonly schemaParameter: string | undefined;
   // the sessions of its own the journal may open at once (`maxSessions`)
   private readonly sessionPlaces: Places;
+  // set by `end()`: from then on every use is refused, the runs open before it keep their sessions
+  private ended = false;
 
   constructor(private readonly options: PostgresJournalOptions) {
     const { connectionString, pool, maxSessions = DEFAULT_MAX_SESSIONS } = options;
     if ((connectionString === undefined) === (pool === undefined)) {
       throw new TypeError('postgresJournal: give exactly one of `connectionString` and `pool`');
+    }
+    if (typeof connectionString === 'string') {
+      const problem = connectionStringProblem(connectionString);
+      if (problem !== undefined) {
+        throw new TypeError(`postgresJournal: \`connectionString\` "${redactConnectionString(connectionString)}" ${problem}`);
+      }
+    } else if (connectionString !== undefined) {
+      throw new TypeError(`postgresJournal: \`connectionString\` must be a string (got ${typeof connectionString})`);
+    }
+    if (pool !== undefined && options.maxSessions !== undefined) {
+      throw new TypeError(
+        "postgresJournal: `maxSessions` is for the journal's own connections (`connectionString`); with `pool`, the pool's `max` bounds the runs open at once",
+      );
     }
     if (!Number.isSafeInteger(maxSessions) || maxSessions < 1) {
       throw new TypeError(
@@ -207,7 +214,9 @@ export class Connection {
     this.location = pool === undefined ? redactConnectionString(connectionString ?? '') : describePool(pool);
     this.secrets = secretsOf(connectionString, pool);
     this.queryTimeoutMs = queryTimeoutOf(connectionString, pool) ?? QUERY_TIMEOUT_MS;
-    this.connectTo = connectionString === undefined ? undefined : withUserOfProcess(connectionString);
+    const target = connectionString === undefined ? undefined : postgresConnection(connectionString);
+    this.schemaParameter = target?.schema;
+    this.connectTo = target === undefined ? undefined : withUserOfProcess(target.connectionString);
     this.pool =
       pool ?? new Pool({ connectionString: this.connectTo, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, allowExitOnIdle: true, max: 4 });
     if (pool === undefined) {
@@ -230,6 +239,7 @@ export class Connection {
 
   /** One statement through the pool; its rows. A client whose answer did not come in time is closed by the pool. */
   async query<R extends QueryResultRow>(action: string, text: string, values?: readonly unknown[]): Promise<R[]> {
+    this.refuseIfEnded(action);
     try {
       return (await this.pool.query<R>(this.statement(text, values))).rows;
     } catch (error) {
@@ -239,6 +249,7 @@ export class Connection {
 
   /** Statements in one transaction on one pooled client; what `body` resolves with, once committed. */
   async transaction<T>(action: string, body: (query: TransactionQuery) => Promise<T>): Promise<T> {
+    this.refuseIfEnded(action);
     let client: PoolClient | undefined;
     try {
       client = await this.pool.connect();
@@ -270,6 +281,7 @@ export class Connection {
 
   /** A connection of its own (never shared with other queries), named by {@link ownerTag}. */
   async session(action: string): Promise<Session> {
+    this.refuseIfEnded(action);
     const { pool } = this.options;
     // until the session listens itself: a connection that fails now fails `connect` or the query
     const onError = () => undefined;
@@ -289,8 +301,8 @@ export class Connection {
       } else {
         client = await pool.connect();
         client.on('error', onError);
-        await client.query(this.statement(`SELECT set_config('application_name', $1, false)`, [this.ownerTag]));
       }
+      await client.query(this.statement(OWNER_SETTINGS, [this.ownerTag]));
     } catch (error) {
       if (client !== undefined) await endClient(client, pool !== undefined, error);
       givePlace?.();
@@ -306,6 +318,7 @@ export class Connection {
    * does not answer is not waited for long: the pool's connections are closed instead.
    */
   async end(): Promise<void> {
+    this.ended = true;
     if (this.options.pool !== undefined || this.pool.ended) return;
     const ended = await Promise.race([
       this.pool.end().then(
@@ -315,6 +328,11 @@ export class Connection {
       new Promise<false>((done) => setTimeout(done, POOL_END_TIMEOUT_MS, false).unref()),
     ]);
     if (!ended) for (const client of this.ownClients) client.connection.stream.destroy();
+  }
+
+  /** After `end()`: a `PostgresJournalError` for `action`, which nothing was tried for. */
+  private refuseIfEnded(action: string): void {
+    if (this.ended) throw this.fail(action, new Error('the journal was ended (its end() was called); make a new one'));
   }
 
   /** `text` with its values and the query timeout, as pg takes them. */

@@ -4,5 +4,9 @@
  * never loads this entry, so applications without PostgreSQL never need `pg`.
  */
 
+// first: a missing `pg` is said in one line
+import './peer';
+
 export { postgresJournal, type PostgresJournal } from './postgresJournal';
-export { PostgresJournalError, redactConnectionString, type PostgresJournalOptions } from './connection';
+export { PostgresJournalError, type PostgresJournalOptions } from './connection';
+export { redactConnectionString } from './connectionString';

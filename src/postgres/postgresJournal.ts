@@ -78,7 +78,7 @@ interface SummaryRow {
   readonly held: boolean;
 }
 /** What came of removing a run: removed, unknown, or refused since a session holds its lock. */
-type Removal = 'removed' | 'unknown' | { readonly owner: string };
+type Removal = 'removed' | 'unknown' | RunLockedError;
 interface HolderRow {
   readonly pid: number;
   readonly application_name: string | null;
@@ -94,9 +94,15 @@ class PostgresJournalImpl implements PostgresJournal {
   private tablesFound = false;
 
   constructor(options: PostgresJournalOptions) {
-    this.schema = options.schema ?? 'rxdag';
-    this.sql = new JournalSql(this.schema);
     this.connection = new Connection(options);
+    const { schemaParameter } = this.connection;
+    if (options.schema !== undefined && schemaParameter !== undefined && options.schema !== schemaParameter) {
+      throw new TypeError(
+        `postgresJournal: two schemas given, \`schema\` ${JSON.stringify(options.schema)} and schema=${schemaParameter} in the connection string; give one`,
+      );
+    }
+    this.schema = options.schema ?? schemaParameter ?? 'rxdag';
+    this.sql = new JournalSql(this.schema);
     this.location = this.connection.location;
   }
 
@@ -135,7 +141,7 @@ class PostgresJournalImpl implements PostgresJournal {
     let locked = false;
     try {
       const owned = await this.tryOwn(session, runId);
-      if (owned !== true) throw new RunLockedError(runId, owned);
+      if (owned !== true) throw owned;
       locked = true;
       // owned now: nothing is appended behind our back while the record is read
       const [run] = await session.query<RunRow>(this.sql.selectRun, [runId]);
@@ -202,7 +208,7 @@ class PostgresJournalImpl implements PostgresJournal {
     if (!(await this.hasTables(action))) throw unknown();
     const removal = await this.connection.transaction(action, (query) => this.removeRun(query, runId));
     if (removal === 'unknown') throw unknown();
-    if (removal !== 'removed') throw new RunLockedError(runId, removal.owner);
+    if (removal !== 'removed') throw removal;
   }
 
   end(): Promise<void> {
@@ -222,9 +228,9 @@ class PostgresJournalImpl implements PostgresJournal {
         return (await query(this.sql.deleteRun, [runId])).length === 0 ? 'unknown' : 'removed';
       }
       const [holder] = await query<HolderRow>(LOCK_HOLDER, [name]);
-      if (holder !== undefined) return { owner: describeOwner(holder) };
+      if (holder !== undefined) return lockedBy(runId, holder);
     }
-    return { owner: 'another session (it took and released the lock while we looked)' };
+    return new RunLockedError(runId, RACING_OWNER);
   }
 
   /**
@@ -263,17 +269,17 @@ class PostgresJournalImpl implements PostgresJournal {
     return (last?.event as DagEvent | undefined) ?? null;
   }
 
-  /** Takes the run's advisory lock on `session`: true, or who holds it. */
-  private async tryOwn(session: Session, runId: string): Promise<true | string> {
+  /** Takes the run's advisory lock on `session`: true, or the refusal naming who holds it. */
+  private async tryOwn(session: Session, runId: string): Promise<true | RunLockedError> {
     const name = this.sql.lockPrefix + runId;
     // the holder may let go between the two queries: then try again
     for (let round = 0; round < 3; round += 1) {
       const [row] = await session.query<{ locked: boolean }>(TRY_LOCK, [name]);
       if (row?.locked === true) return true;
       const [holder] = await session.query<HolderRow>(LOCK_HOLDER, [name]);
-      if (holder !== undefined) return describeOwner(holder);
+      if (holder !== undefined) return lockedBy(runId, holder);
     }
-    return 'another session (it took and released the lock while we looked)';
+    return new RunLockedError(runId, RACING_OWNER);
   }
 
   /** After a failed create or resume: the lock and the session go back, nothing else changed. */
@@ -302,6 +308,14 @@ class PostgresJournalImpl implements PostgresJournal {
 /** An ended run (its last event is `dag.completed`) is not resumed: `RunNotResumableError`. */
 function refuseEnded(runId: string, last: DagEvent | null): void {
   if (last?.type === 'dag.completed') throw new RunNotResumableError(runId, 'ended', last.outcome);
+}
+
+/** The owner named when the lock's holder kept changing while it was looked up. */
+const RACING_OWNER = 'another session (it took and released the lock while we looked)';
+
+/** The refusal of a run whose lock `holder` holds. */
+function lockedBy(runId: string, holder: HolderRow): RunLockedError {
+  return new RunLockedError(runId, describeOwner(holder), undefined, holder.pid);
 }
 
 /** Who holds a run's lock: `host:pid` of an rxdag process (its `application_name`), else what the server knows. */

@@ -34,6 +34,20 @@ export interface Session {
 /** How long ending a session's own connection may take before its socket is destroyed (a server that does not answer). */
 const END_TIMEOUT_MS = 1000;
 
+/**
+ * What every session that owns runs sets first: its name (who owns a run, for `RunLockedError`)
+ * and TCP keepalives, so that the server probes an idle connection after 30 s and drops it after
+ * 3 probes 10 s apart go unanswered. A run whose machine vanished (no FIN, no RST reaches the
+ * server) is then released in about a minute instead of the server's default of over two hours.
+ * A Unix-domain socket ignores them.
+ */
+export const OWNER_SETTINGS =
+  "SELECT set_config('application_name', $1, false), set_config('tcp_keepalives_idle', '30', false), " +
+  "set_config('tcp_keepalives_interval', '10', false), set_config('tcp_keepalives_count', '3', false)";
+
+/** What a session given back to an application's pool undoes of {@link OWNER_SETTINGS}. */
+const OWNER_SETTINGS_RESET = 'RESET application_name; RESET tcp_keepalives_idle; RESET tcp_keepalives_interval; RESET tcp_keepalives_count';
+
 /** pg's error for a query whose `query_timeout` elapsed (it has no code). */
 const PG_QUERY_TIMEOUT_MESSAGE = 'Query read timeout';
 
@@ -114,7 +128,7 @@ export function sessionOf(client: Client | PoolClient, pooled: boolean, timeoutM
       listeners.length = 0;
       if (forced) broken ??= new Error('session destroyed: it may still hold a lock');
       if (pooled && broken === undefined) {
-        await client.query(timedStatement('RESET application_name', undefined, timeoutMs)).catch((error: Error) => {
+        await client.query(timedStatement(OWNER_SETTINGS_RESET, undefined, timeoutMs)).catch((error: Error) => {
           broken = error;
         });
       }

@@ -7,7 +7,7 @@ import { journaledInputIssues, runIssues } from './runCheck';
 import type { DagEvent } from '../events';
 import { replay } from '../journal/replay';
 import { haltableJournal } from '../journal/haltableJournal';
-import { RunInterruptedError } from '../journal/journal';
+import { recordNotMade, RunInterruptedError } from '../journal/journal';
 import { createEventBus, type EventBus } from '../signals';
 import { DagRun, RunEvents } from './dagRun';
 import { JournalAnswers, journalHeader, resumedOptions } from './durableStart';
@@ -172,7 +172,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         answers.track(
           () => journal.create(journalHeader(runId, dag, runResolved, resolved)),
           (writer) => launch(subscriber, () => bus, runId, dag, runResolved, { writer, location: journal.location }),
-          (error) => subscriber.error(error),
+          (error) => subscriber.error(recordNotMade(runId, journal.location, error)),
         );
       },
       () => (bus ??= createEventBus()).events$,

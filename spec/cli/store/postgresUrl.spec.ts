@@ -1,8 +1,8 @@
-import { postgresConnection } from '../../../src/cli/store/postgresUrl';
+import { postgresConnection } from '../../../src/postgres/connectionString';
 import { rxdagInProcess as rxdag } from '../support/inProcessCli';
 
 /**
- * What the CLI changes in a `postgres://` store URL before `pg` sees it: its own `schema=` taken
+ * What the CLI and the journal change in a `postgres://` URL before `pg` sees it: its own `schema=` taken
  * out, and the SSL modes `pg` 8 checks as `verify-full` written so, which keeps the checks and
  * spares the user `pg`'s multi-line SECURITY WARNING about them before rxdag's one line.
  */

@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openStore, type PostgresModule, storeExists } from '../../../src/cli/store/openStore';
 import { newRunId } from '../../../src/cli/store/runId';
-import { redactConnectionString, storeFlag, storeLocation } from '../../../src/cli/store/storeLocation';
+import { redactConnectionString } from '../../../src/postgres/connectionString';
+import { storeFlag, storeLocation } from '../../../src/cli/store/storeLocation';
 import { InvalidInputError } from '../../../src/cli/problems';
 import { tempDir } from '../support/files';
 

@@ -31,11 +31,15 @@ export function refusalLine(error: unknown, store: StoreLocation, doing?: string
     return error.message;
   }
   if (error instanceof RunExistsError || error instanceof JournalCorruptError) return error.message;
-  if (error instanceof DagValidationError) return `the journaled run cannot run here: ${error.message.replace(/:\s*\n\s*/, ': ').replace(/\s*\n\s*/g, '; ')}`;
-  // PostgresJournalError comes from `rxdag/postgres`, loaded only for a database: known by name
-  if (error instanceof Error && error.name === 'PostgresJournalError') {
-    // named as the user wrote it: the journal was given it without `schema=`, its SSL mode pinned (`postgresUrl.ts`)
-    const { action, reason, location } = error as PostgresJournalError;
+  if (error instanceof DagValidationError)
+    return `the journaled run cannot run here: ${error.message.replace(/:\s*\n\s*/, ': ').replace(/\s*\n\s*/g, '; ')}`;
+  // a run's record the server could not make (nothing ran): said as the server's failure
+  if (error instanceof JournalWriteError && error.beforeStart && isPostgresJournalError(error.cause)) {
+    return refusalLine(error.cause, store, doing);
+  }
+  if (isPostgresJournalError(error)) {
+    // named as the user wrote it: the journal was given it without `schema=`, its SSL mode pinned (`postgres/connectionString.ts`)
+    const { action, reason, location } = error;
     const label = store.kind === 'postgres' ? store.label : location;
     return `cannot reach the store: PostgreSQL journal at ${label}: cannot ${doing ?? action}: ${reason}`;
   }
@@ -43,6 +47,11 @@ export function refusalLine(error: unknown, store: StoreLocation, doing?: string
   if (typeof (error as NodeJS.ErrnoException | null)?.code === 'string' && (error as NodeJS.ErrnoException).syscall !== undefined)
     return `cannot use the store ${store.label}: ${describeIoError(error)}`;
   return undefined;
+}
+
+/** PostgresJournalError comes from `rxdag/postgres`, loaded only for a database: known by name. */
+function isPostgresJournalError(error: unknown): error is PostgresJournalError {
+  return error instanceof Error && error.name === 'PostgresJournalError';
 }
 
 /** Turns a store's refusal into an `InvalidInputError` (exit 2); anything else is rethrown as it is. `doing`: see {@link refusalLine}. */

@@ -9,11 +9,11 @@
  * It opens nothing and touches no file or server: `openStore` does.
  */
 import path from 'node:path';
-// the schema rule of `rxdag/postgres`, from its module that needs no `pg`
+// the schema rule and connection strings of `rxdag/postgres`, from its modules that need no `pg`
+import { postgresConnection, redactConnectionString } from '../../postgres/connectionString';
 import { schemaNameProblem } from '../../postgres/sql';
 import { InvalidInputError } from '../problems';
 import { shellWord } from '../shellWord';
-import { postgresConnection } from './postgresUrl';
 
 /** The folder `rxdag run` journals into when no store is named. */
 export const DEFAULT_STORE = '.rxdag';
@@ -36,7 +36,7 @@ export type StoreLocation =
     }
   | {
       readonly kind: 'postgres';
-      /** The connection string to connect with: no CLI `schema` parameter, SSL mode as `pg` applies it (`postgresUrl.ts`). */
+      /** The connection string to connect with: no CLI `schema` parameter, SSL mode as `pg` applies it (`postgres/connectionString.ts`). */
       readonly connectionString: string;
       /** The schema of the journal's tables (`?schema=NAME`), else the library's default. */
       readonly schema: string | undefined;
@@ -87,18 +87,3 @@ export function storeFlag(location: StoreLocation): string {
   return ` --store ${shellWord(shown)}`;
 }
 
-/**
- * A connection string with its password (in the URL, or a `password=` parameter) replaced by
- * `***`, for every message that names the store. `rxdag/postgres` has its own, but loading it
- * needs `pg`, and the CLI names the store before it knows whether `pg` is installed.
- */
-export function redactConnectionString(connectionString: string): string {
-  const keywords = connectionString.replace(/(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)/gi, '$1***');
-  try {
-    const url = new URL(keywords);
-    if (url.password === '') return keywords;
-    return `${url.protocol}//${url.username}:***@${url.host}${url.pathname}${url.search}${url.hash}`;
-  } catch {
-    return keywords; // not a URL the WHATWG parser takes: the keyword form is redacted above
-  }
-}

@@ -1,0 +1,77 @@
+/**
+ * What a PostgreSQL connection string says before `pg` sees it, for the journal and for the
+ * CLI's `--store` alike, without loading `pg`: whether it is one `pg` can connect with, its name
+ * in messages (the password replaced by `***`), and the journal's own `schema=NAME` parameter
+ * taken out of it. It connects to nothing and does not judge the schema's name (`sql.ts` does).
+ */
+
+/** The forms `pg` connects with, for the line that refuses another. */
+const CONNECTION_FORMS = 'postgres://user:password@host:port/database (or postgresql://…, or socket:/run/postgresql?db=NAME)';
+
+/**
+ * Why `pg` could not connect with `given`, or undefined when it has a form `pg` reads:
+ * `postgres://`, `postgresql://`, `socket:` or a socket folder (`/run/postgresql database`).
+ * `pg` reads anything else as a database name on a host called `base`.
+ *
+ * @example
+ * connectionStringProblem('mysql://u@db/x') // 'names another scheme (mysql:); expected postgres://…'
+ */
+export function connectionStringProblem(given: string): string | undefined {
+  if (given === '') return `is empty; expected ${CONNECTION_FORMS}`;
+  if (/^(postgres(ql)?:\/\/|socket:|\/)/i.test(given)) return undefined;
+  const scheme = /^([a-z][a-z\d+.-]*:)\/\//i.exec(given)?.[1];
+  if (scheme !== undefined) return `names another scheme (${scheme}); expected ${CONNECTION_FORMS}`;
+  return `is not a connection string; expected ${CONNECTION_FORMS}`;
+}
+
+/** A connection string split into what `pg` connects with and the journal's schema parameter. */
+export interface PostgresConnection {
+  /** The string to connect with: no `schema` parameter, SSL modes as `pg` 8 applies them. */
+  readonly connectionString: string;
+  /** The `schema=NAME` parameter, when given (not checked here). */
+  readonly schema: string | undefined;
+}
+
+/** The SSL modes `pg` 8 checks as `verify-full` (and warns about, once per process). */
+const VERIFY_FULL_ALIASES: ReadonlySet<string> = new Set(['prefer', 'require', 'verify-ca']);
+
+/**
+ * The connection of a connection string: its `schema` parameter taken out (`pg` would pass it on
+ * to the server as a setting), and the SSL modes `pg` 8 already treats as `verify-full`
+ * (`prefer`, `require`, `verify-ca`) written as `verify-full`, which keeps the same checks and
+ * spares every process `pg`'s multi-line warning that these modes will mean less in `pg` 9.
+ * `uselibpqcompat=true`, `pg`'s switch to libpq's meanings, is passed on untouched. A string the
+ * WHATWG URL parser does not take is passed on as it is.
+ *
+ * @example
+ * postgresConnection('postgres://ci@db/runs?schema=nightly&sslmode=require')
+ * // { connectionString: 'postgres://ci@db/runs?sslmode=verify-full', schema: 'nightly' }
+ */
+export function postgresConnection(given: string): PostgresConnection {
+  let url: URL;
+  try {
+    url = new URL(given);
+  } catch {
+    return { connectionString: given, schema: undefined };
+  }
+  const { searchParams } = url;
+  const schema = searchParams.get('schema') ?? undefined;
+  const sslMode = searchParams.get('sslmode');
+  const pinSslMode = sslMode !== null && VERIFY_FULL_ALIASES.has(sslMode) && searchParams.get('uselibpqcompat') !== 'true';
+  if (schema === undefined && !pinSslMode) return { connectionString: given, schema };
+  searchParams.delete('schema');
+  if (pinSslMode) searchParams.set('sslmode', 'verify-full');
+  return { connectionString: url.toString(), schema };
+}
+
+/** The connection string with its password (in the URL or a `password` parameter) replaced by `***`. */
+export function redactConnectionString(connectionString: string): string {
+  const keywords = connectionString.replace(/(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)/gi, '$1***');
+  try {
+    const url = new URL(keywords);
+    if (url.password === '') return keywords;
+    return `${url.protocol}//${url.username}:***@${url.host}${url.pathname}${url.search}${url.hash}`;
+  } catch {
+    return keywords; // not a URL the WHATWG parser takes: a `password=` in it is redacted above
+  }
+}
