@@ -212,9 +212,19 @@ describe('rxdag run (invalid input)', () => {
     const file = dagWith('ok2.yaml', 'id: fine\ntasks:\n  - id: a\n    run: touch PROBE\n');
     const [mode, unknown] = [await run(file, '--mode', 'turbo'), await run(file, '--turbo')];
     expect(mode).toMatchObject({ code: 2, stdout: '' });
-    expect(mode.stderr).toMatch(/option '--mode <mode>' argument 'turbo' is invalid\. Allowed choices are event, polling\./);
-    expect(unknown).toMatchObject({ code: 2, stdout: '' });
-    expect(unknown.stderr).toMatch(/unknown option '--turbo'/);
+    // worded as rxdag's own problems, with the command's help to read
+    expect(mode.stderr).toBe(
+      "rxdag: option '--mode <mode>' argument 'turbo' is invalid. Allowed choices are event, polling.\n(run \"rxdag run --help\" for usage)\n",
+    );
+    expect(unknown).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: 'rxdag: unknown option \'--turbo\'\n(run "rxdag run --help" for usage)\n',
+    });
+    expect(await rxdagInProcess('--turbo')).toMatchObject({
+      code: 2,
+      stderr: 'rxdag: unknown option \'--turbo\'\n(run "rxdag --help" for usage)\n',
+    });
     expect(existsSync(probe())).toBe(false);
   });
 

@@ -250,6 +250,22 @@ describe('defineDag', () => {
     ]);
   });
 
+  it('should not also say that a field is missing when an unknown field beside it is its misspelling', () => {
+    const issues = issuesOf({
+      id: 'typo',
+      tasks: [
+        { id: 'a', agent: 'x', retry: { attemps: 2 } },
+        { id: 'b', agent: 'x', retry: { tries: 2 } },
+      ],
+    });
+    expect(issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['tasks.0.retry', 'unknown field "attemps" (did you mean "attempts"?)'],
+      // no field meant: the one missing is still said
+      ['tasks.1.retry.attempts', 'expected an integer number of attempts (got nothing)'],
+      ['tasks.1.retry', 'unknown field "tries"'],
+    ]);
+  });
+
   it('should report a bad default together with the problems of the tasks, applying its good fields', () => {
     const issues = issuesOf({ id: 'defaults', defaults: { agent: 'x', timeoutMs: 'soon' }, tasks: [{ id: 'a', retry: { attempts: 0 } }] });
     expect(issues.map((i) => [i.path.join('.'), i.message])).toEqual([
@@ -371,7 +387,9 @@ describe('defineDagForRun', () => {
     expect(issues.filter((i) => i.code === 'unknown-agent').map((i) => [formatIssuePath(i.path), i.message])).toEqual([
       ['tasks[0].agent', 'unknown agent "nope" (used by "a"); known agents: "w"'],
     ]);
-    expect(issues.map((i) => formatIssuePath(i.path))).toEqual(expect.arrayContaining(['tasks[1].agent', 'tasks[0].timeoutMs', 'tasks[1].timeoutMs']));
+    expect(issues.map((i) => formatIssuePath(i.path))).toEqual(
+      expect.arrayContaining(['tasks[1].agent', 'tasks[0].timeoutMs', 'tasks[1].timeoutMs']),
+    );
   });
 
   it('should point an unknown agent at its task in the spec when tasks before it were left out', () => {
@@ -448,7 +466,11 @@ describe('defineCheckedDag', () => {
   it.each([
     ['a zero weight', { weight: 0 }, 'invalid-value tasks[1].weight: must be at least 1 (got 0)'],
     ['an unknown when', { when: 'always' }, expect.stringMatching(/^invalid-value tasks\[1\]\.when: must be one of/)],
-    ['limits that are a string', { limits: 'api' }, 'invalid-value tasks[1].limits: expected a list of limit names (`[api]`) or a mapping of limit names to the units the task takes of each (`{ api: 1, tokens: 3000 }`) (got "api")'],
+    [
+      'limits that are a string',
+      { limits: 'api' },
+      'invalid-value tasks[1].limits: expected a list of limit names (`[api]`) or a mapping of limit names to the units the task takes of each (`{ api: 1, tokens: 3000 }`) (got "api")',
+    ],
     ['a limit named twice', { limits: ['api', 'api'] }, 'invalid-value tasks[1].limits[1]: names limit "api" twice (got "api")'],
     [
       'when: any-failed without dependencies',

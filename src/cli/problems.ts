@@ -26,8 +26,22 @@ export interface Problem {
 export class InvalidInputError extends Error {
   override readonly name = 'InvalidInputError';
   constructor(readonly problems: readonly Problem[]) {
-    super(problems.map(formatProblem).join('\n'));
+    super(problemLines(problems).join('\n'));
   }
+}
+
+/** Most problems printed: a file with one mistake made 100,000 times needs the first few, not 100,000 lines. */
+export const MAX_PRINTED_PROBLEMS = 50;
+
+/**
+ * The lines that print `problems`: the first {@link MAX_PRINTED_PROBLEMS}, then one that says
+ * how many more there are.
+ */
+export function problemLines(problems: readonly Problem[]): string[] {
+  const lines = problems.slice(0, MAX_PRINTED_PROBLEMS).map(formatProblem);
+  const more = problems.length - MAX_PRINTED_PROBLEMS;
+  if (more > 0) lines.push(`… and ${more} more problem${more === 1 ? '' : 's'} (the first ${MAX_PRINTED_PROBLEMS} are shown)`);
+  return lines;
 }
 
 /**

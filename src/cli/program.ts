@@ -3,7 +3,7 @@
  * exit code, and how invalid input is printed (every problem on its own line, exit 2). Runs
  * nothing itself: each command lives in `commands/`.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Option, type OutputConfiguration } from 'commander';
 import type { CliIo } from './commands/cliIo';
 import type { RawResumeOptions } from './commands/resume';
 import type { RawRunOptions } from './commands/runOptions';
@@ -14,7 +14,7 @@ import type { RawShowOptions } from './commands/show';
 import type { RawValidateOptions } from './commands/validate';
 import type { RawWorkerOptions } from './commands/worker';
 import { ExitCode } from './exitCodes';
-import { formatProblem, InvalidInputError } from './problems';
+import { InvalidInputError, problemLines } from './problems';
 
 /**
  * Runs the `rxdag` command line and resolves with the exit code; never calls `process.exit`
@@ -42,7 +42,7 @@ export async function cli(argv: readonly string[], io: CliIo, version: string): 
     return exitCode;
   } catch (error) {
     if (error instanceof InvalidInputError) {
-      for (const problem of error.problems) io.stderr.write(`rxdag: ${formatProblem(problem)}\n`);
+      for (const line of problemLines(error.problems)) io.stderr.write(`rxdag: ${line}\n`);
       return ExitCode.invalid;
     }
     if (error instanceof CommanderError) {
@@ -117,7 +117,7 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
     )
     .version(version)
     .exitOverride()
-    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    .configureOutput(outputTo(io))
     .showHelpAfterError('(run "rxdag --help" for usage)')
     .addHelpText('after', EXIT_CODES);
 
@@ -133,7 +133,10 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
       .option('-q, --quiet', 'print only failed tasks and the final line')
       .option('--json', 'print each event as one JSON line on stdout, nothing else')
       .option('--kill-grace <ms>', `time a stopped shell task gets between SIGTERM and SIGKILL (default: ${DEFAULT_KILL_GRACE_MS})`)
-      .option('--metrics-port <port>', 'serve Prometheus /metrics of the run on 127.0.0.1 while it runs (0: a free port; the URL is printed)');
+      .option(
+        '--metrics-port <port>',
+        'serve Prometheus /metrics of the run on 127.0.0.1 while it runs (0: a free port; the URL is printed)',
+      );
 
   display(
     program
@@ -194,7 +197,10 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
       .description('run the shell and sleep tasks that "rxdag run --redis" sends through Redis, until SIGTERM or Ctrl-C')
       .option('-c, --concurrency <n>', 'attempts run at once, per agent (default: 8)')
       .option('--lease-ms <ms>', "how long a job stays this worker's without renewal; another takes it if this one dies (default: 30000)")
-      .option('--agents <names>', 'the agents this worker runs, comma-separated; jobs for others fail (default: shell,sleep)')
+      .option(
+        '--agents <names>',
+        'the agents this worker runs, comma-separated; tasks of other agents wait in Redis for a worker that runs them (default: shell,sleep)',
+      )
       .option('--metrics-port <port>', 'serve Prometheus /metrics of this worker on 127.0.0.1 (0: a free port; the URL is printed)'),
     'the Redis schedulers send attempts through (redis://[:PASSWORD@]HOST:PORT[/DB], rediss:// for TLS)',
   ).action(actions.worker);
@@ -225,7 +231,20 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
     if (command.name() === 'run' || command.name() === 'resume')
       remote(command, 'run every attempt on "rxdag worker" processes through this Redis (redis://… or rediss://…)');
   }
-  for (const command of program.commands)
-    command.exitOverride().configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
+  for (const command of program.commands) {
+    command.exitOverride().configureOutput(outputTo(io)).showHelpAfterError(`(run "rxdag ${command.name()} --help" for usage)`);
+  }
   return program;
+}
+
+/**
+ * Where commander writes, and its usage errors worded as rxdag's own problems are:
+ * `rxdag: unknown option '--bogus'` rather than `error: unknown option '--bogus'`.
+ */
+function outputTo(io: CliIo): OutputConfiguration {
+  return {
+    writeOut: (text) => io.stdout.write(text),
+    writeErr: (text) => io.stderr.write(text),
+    outputError: (text, write) => write(text.replace(/^error: /, 'rxdag: ')),
+  };
 }

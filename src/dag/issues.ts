@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { type DagIssue, quoted } from './errors';
-import { describeValue, escapeControls, unknownFieldMessage } from './text';
+import { closestName, describeValue, escapeControls, unknownFieldMessage } from './text';
 
 /**
  * Zod's issues of `schema` parsing `input`, with `prefix` in front of their paths. Each names
@@ -14,16 +14,52 @@ import { describeValue, escapeControls, unknownFieldMessage } from './text';
  * holding it, with the known field it most likely stands for.
  */
 export function zodIssues(error: z.ZodError, prefix: readonly (string | number)[], input: unknown, schema: z.ZodType): DagIssue[] {
+  const misspelt = misspeltFields(error, schema);
   return error.issues.flatMap((issue): DagIssue[] => {
-    const at = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+    const at = issuePath(issue);
     const path = [...prefix, ...at];
     if (issue.code === 'unrecognized_keys') {
       const known = fieldsAt(schema, at);
       return issue.keys.map((field) => ({ path, code: 'invalid-value', message: unknownFieldMessage(field, known), field }));
     }
+    if (isMissingButMisspelt(issue, input, misspelt)) return [];
     const value = valueAt(input, at);
     return [{ path, code: 'invalid-value', message: `${issue.message} (got ${describeValue(value)}${quoteHint(issue, value)})` }];
   });
+}
+
+/** A zod issue's path inside the value it checked, symbols as their names. */
+export function issuePath(issue: z.core.$ZodIssue): (string | number)[] {
+  return issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part));
+}
+
+/** Whether the field `field` of the object at `at` is what an unknown field of that object most likely meant. */
+export type Misspelt = (at: readonly (string | number)[], field: string) => boolean;
+
+/**
+ * The fields the unknown fields of `error` most likely meant (`attemps` → `attempts`): that
+ * such a field is missing is the same mistake as the unknown one, said once.
+ */
+export function misspeltFields(error: z.ZodError, schema: z.ZodType): Misspelt {
+  const meant = new Set<string>();
+  for (const issue of error.issues) {
+    if (issue.code !== 'unrecognized_keys') continue;
+    const at = issuePath(issue);
+    const known = fieldsAt(schema, at);
+    for (const key of issue.keys) {
+      const closest = closestName(key, known);
+      if (closest !== undefined) meant.add(JSON.stringify([...at, closest]));
+    }
+  }
+  return (at, field) => meant.size > 0 && meant.has(JSON.stringify([...at, field]));
+}
+
+/** Whether `issue` says that a field of `input` is missing which an unknown field beside it stood for. */
+export function isMissingButMisspelt(issue: z.core.$ZodIssue, input: unknown, misspelt: Misspelt): boolean {
+  if (issue.code !== 'invalid_type') return false;
+  const at = issuePath(issue);
+  const field = at[at.length - 1];
+  return typeof field === 'string' && valueAt(input, at) === undefined && misspelt(at.slice(0, -1), field);
 }
 
 /**

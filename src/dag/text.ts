@@ -100,6 +100,19 @@ export function describeValue(value: unknown): string {
  * or contains it (`concurrency` → `maxConcurrency`).
  */
 export function closestName(word: string, known: readonly string[]): string | undefined {
+  const question = `${word}\0${known.join('\0')}`;
+  if (closestAnswers.has(question)) return closestAnswers.get(question);
+  const answer = nearestName(word, known);
+  if (closestAnswers.size >= MAX_ANSWERS) closestAnswers.clear();
+  closestAnswers.set(question, answer);
+  return answer;
+}
+
+/** Answers of {@link closestName} by question: a big file repeats one misspelt field in every task. */
+const closestAnswers = new Map<string, string | undefined>();
+const MAX_ANSWERS = 1000;
+
+function nearestName(word: string, known: readonly string[]): string | undefined {
   const w = word.toLowerCase();
   let best: string | undefined;
   let bestScore = Number.POSITIVE_INFINITY;
@@ -131,19 +144,25 @@ function commonPrefix(a: string, b: string): number {
   return i;
 }
 
+/** Longest name compared letter by letter: longer ones are payloads, not names. */
+const MAX_NAME = 64;
+/** The distance table, reused by every call: a file with 100,000 misspelt fields asks 100,000 times. */
+const distances = new Int32Array((MAX_NAME + 1) * (MAX_NAME + 1));
+
 /** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */
 function editDistance(a: string, b: string): number {
-  if (a.length > 64 || b.length > 64) return Math.max(a.length, b.length); // names, not payloads
-  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
+  if (a.length > MAX_NAME || b.length > MAX_NAME) return Math.max(a.length, b.length);
+  const width = b.length + 1;
+  const at = (i: number, j: number) => distances[i * width + j]!;
+  for (let j = 0; j <= b.length; j++) distances[j] = j;
   for (let i = 1; i <= a.length; i++) {
+    distances[i * width] = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, rows[i - 2]![j - 2]! + 1);
-      rows[i]![j] = d;
+      let d = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, at(i - 2, j - 2) + 1);
+      distances[i * width + j] = d;
     }
   }
-  return rows[a.length]![b.length]!;
+  return at(a.length, b.length);
 }

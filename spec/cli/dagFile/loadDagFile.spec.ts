@@ -202,6 +202,29 @@ describe('loadDagFile', () => {
     expect(problemsOf(json)).toEqual([`${json}:4:3: (dag): unknown field "defualts" (did you mean "defaults"?)`]);
   });
 
+  it('should say a misspelt field once: not also that the field it meant is missing', () => {
+    const file = writeText(
+      tmp.file('misspelt.yaml'),
+      'id: m\ntasks:\n  - id: a\n    slep: 1\n  - id: b\n    run: "true"\n    retry:\n      attemps: 2\n  - id: c\n    nap: 1\n',
+    );
+    expect(problemsOf(file)).toEqual([
+      `${file}:4:5: tasks[0]: unknown field "slep" (did you mean "sleep"?)`,
+      `${file}:8:7: tasks[1].retry: unknown field "attemps" (did you mean "attempts"?)`,
+      // a field that is no misspelling of run, sleep or agent: the task still lacks one
+      `${file}:9:5: tasks[2]: a task needs one of \`run\` (a shell command), \`sleep\` (milliseconds) or \`agent\``,
+      `${file}:10:5: tasks[2]: unknown field "nap"`,
+    ]);
+  });
+
+  it('should print the first 50 problems of a file and say how many more there are', () => {
+    const tasks = Array.from({ length: 60 }, (_, i) => `  - id: t${i}\n    slep: 1\n`).join('');
+    const file = writeText(tmp.file('many.yaml'), `id: many\ntasks:\n${tasks}`);
+    const lines = problemsOf(file);
+    expect(lines).toHaveLength(51);
+    expect(lines[49]).toBe(`${file}:102:5: tasks[49]: unknown field "slep" (did you mean "sleep"?)`);
+    expect(lines[50]).toBe('… and 10 more problems (the first 50 are shown)');
+  });
+
   it('should check the input of a task that names a built-in agent, as the agent would when it starts', () => {
     const file = writeText(
       tmp.file('builtin.yaml'),

@@ -90,6 +90,7 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
       inProcess('worker', '--redis', 'http://127.0.0.1:6379'),
       inProcess('worker', '--redis', env.url, '--agents', 'shell,gpu', '--key-file', tmp.file('missing.key'), '--lease-ms', '10'),
       inProcess('run', file, '--key-file', tmp.file('missing.key'), '--insecure'),
+      inProcess('run', file, '--insecure'),
     ]);
     expect(results.map((result) => [result.code, result.signal, result.stdout, result.stderr])).toEqual([
       [2, null, '', `rxdag: cannot reach Redis at redis://127.0.0.1:${port}/0: connect ECONNREFUSED 127.0.0.1:${port}\n`],
@@ -109,6 +110,7 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
           `rxdag: --key-file ${tmp.file('missing.key')}: cannot read the key: ENOENT (no such file or directory)\n`,
       ],
       [2, null, '', 'rxdag: --key-file, --insecure only apply with --redis (attempts sent to rxdag worker processes)\n'],
+      [2, null, '', 'rxdag: --insecure only applies with --redis (attempts sent to rxdag worker processes)\n'],
     ]);
   });
 

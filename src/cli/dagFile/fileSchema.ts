@@ -21,6 +21,8 @@ export const SHOW_VALUE = { showValue: true } as const;
 
 /** Marks a custom issue about the key its path ends with (a name the mapping cannot hold), to be placed at the key. */
 export const AT_KEY = { atKey: true } as const;
+/** Params of a custom issue that asks for one of some fields: said only when no unknown field of the mapping was one of them misspelt. */
+export const ONE_OF_KIND = { unlessMisspelt: ['run', 'sleep', 'agent'] } as const;
 
 const sleepMs = z
   .number({ error: 'expected a number of milliseconds' })
@@ -109,6 +111,7 @@ export const fileTaskSchema = z
         code: 'custom',
         path: [],
         message: 'a task needs one of `run` (a shell command), `sleep` (milliseconds) or `agent`',
+        params: ONE_OF_KIND,
       });
     } else if (kinds.length > 1) {
       context.addIssue({

@@ -5,7 +5,7 @@
  * (an environment variable name with `=`). Words problems; finds none itself.
  */
 import type { z } from 'zod';
-import { fieldsAt, quoteHint, valueAt } from '../../dag/issues';
+import { fieldsAt, isMissingButMisspelt, issuePath, misspeltFields, quoteHint, valueAt } from '../../dag/issues';
 import { quoted, unknownFieldMessage } from '../../dag/text';
 import type { Problem } from '../problems';
 
@@ -25,14 +25,18 @@ export function zodProblems(
   fileValue: unknown,
   place: (issue: Located) => Problem,
 ): Problem[] {
+  // a field an unknown field stood for is not also said to be missing (`slep: 0` is not "needs `sleep`")
+  const misspelt = misspeltFields(error, schema);
+  const checked = valueAt(fileValue, prefix);
   return error.issues.flatMap((issue) => {
-    const at = issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part));
+    const at = issuePath(issue);
     const path = [...prefix, ...at];
     if (issue.code === 'unrecognized_keys') {
       const known = fieldsAt(schema, at);
       return issue.keys.map((field) => place({ path, field, message: unknownFieldMessage(field, known) }));
     }
-    const params = issue.code === 'custom' ? (issue.params as { showValue?: boolean; atKey?: boolean } | undefined) : undefined;
+    const params = issue.code === 'custom' ? (issue.params as CustomParams | undefined) : undefined;
+    if (isMissingButMisspelt(issue, checked, misspelt) || params?.unlessMisspelt?.some((name) => misspelt(at, name)) === true) return [];
     const field = path[path.length - 1];
     if ((issue.code === 'invalid_key' || params?.atKey === true) && typeof field === 'string') {
       // a key the mapping cannot hold (an environment variable name with `=`): placed at the key
@@ -45,6 +49,14 @@ export function zodProblems(
     const value = valueAt(fileValue, path);
     return [place({ path, message: `${issue.message} (got ${describeFileValue(value)}${quoteHint(issue, value)})` })];
   });
+}
+
+/** What a custom issue of the file schema may ask of its wording. */
+interface CustomParams {
+  readonly showValue?: boolean;
+  readonly atKey?: boolean;
+  /** Fields the issue asks for: it is not said when an unknown field of the mapping was one of them misspelt. */
+  readonly unlessMisspelt?: readonly string[];
 }
 
 /** A value of a DAG file as a message shows it after "got": `-5`, `"abc"`, `a list`, `a mapping`, `nothing`. */

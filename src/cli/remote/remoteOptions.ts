@@ -55,7 +55,9 @@ export function resolveRemoteOptions(raw: RawRemoteOptions, env: NodeJS.ProcessE
       raw.insecure === true ? '--insecure' : undefined,
     ].filter((flag) => flag !== undefined);
     if (stray.length > 0)
-      problems.push({ message: `${stray.join(', ')} only apply with --redis (attempts sent to rxdag worker processes)` });
+      problems.push({
+        message: `${stray.join(', ')} only ${stray.length === 1 ? 'applies' : 'apply'} with --redis (attempts sent to rxdag worker processes)`,
+      });
     return undefined;
   }
   const before = problems.length;

@@ -61,7 +61,9 @@ export async function serveWorker(options: WorkerCommandOptions, io: CliIo): Pro
       stopRequested(signal);
     },
     immediate: () => {
-      say(`${name}: handing ${worker.running} running attempt(s) back to the queue and stopping their processes`);
+      say(
+        `${name}: handing ${worker.running} running attempt${worker.running === 1 ? '' : 's'} back to the queue and stopping ${worker.running === 1 ? 'its' : 'their'} processes`,
+      );
       void worker.close({ force: true });
     },
   });
