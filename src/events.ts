@@ -124,6 +124,10 @@ export interface RunResumedEvent extends EventBase<'run.resumed'> {
   readonly resumedAfterSeq: number;
   /** Ids of the tasks whose attempt was in flight when the process died. */
   readonly interrupted: readonly string[];
+  /** The run's DAG, as its `dag.created` named it: a process that sees only the resumed run knows it too. Absent in journals of earlier versions. */
+  readonly dagId?: string;
+  /** The run's tasks, spawned ones included. Absent in journals of earlier versions. */
+  readonly taskCount?: number;
 }
 
 /** Every event of a run, discriminated by `type`. */

@@ -240,7 +240,8 @@ describe('durable runs', () => {
     const resumed = inVirtualTime((ts, out) =>
       resumeRun(fileJournal(dir), 'spawn', { ...quiet, agents, scheduler: ts }).subscribe((e) => out.push(e)),
     );
-    expect(resumed[0]).toMatchObject({ type: 'run.resumed', interrupted: ['child-2'] });
+    // the DAG and its tasks now, spawned ones included: what a process that sees only the resumed run needs
+    expect(resumed[0]).toMatchObject({ type: 'run.resumed', interrupted: ['child-2'], dagId: spawning.id, taskCount: 4 });
     expect(resumed[resumed.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded', counts: { total: 4, completed: 4 } });
     expect(ran).toEqual(['child-1', 'child-2', 'child-2', 'end']);
   });

@@ -280,6 +280,23 @@ describe('traceEvents: the attributes option', () => {
     expect(() => traceEvents(from([]), tracer(), { attributes: undefined }).unsubscribe()).not.toThrow();
   });
 
+  it('should name a run first seen at its run.resumed after the DAG the event names, without dagIdOf', () => {
+    const dagIdOf = jest.fn(() => 'from-the-application');
+    traceEvents(
+      from([
+        make.runResumed({ runId: 'r', seq: 4, at: 200, resumedAfterSeq: 3, interrupted: [], dagId: 'nightly', taskCount: 7 }),
+        make.taskStarted({ runId: 'r', seq: 5, at: 210, taskId: 'a', attempt: 1, agent: 'work' }),
+      ]),
+      tracer(),
+      { dagIdOf },
+    ).unsubscribe();
+    expect(spans().map((span) => [span.name, span.attributes['rxdag.dag_id'], span.attributes['rxdag.task_count']])).toEqual([
+      ['rxdag.task a', 'nightly', undefined],
+      ['rxdag.run nightly', 'nightly', 7],
+    ]);
+    expect(dagIdOf).not.toHaveBeenCalled();
+  });
+
   it('should name the run span rxdag.run, and go on, when dagIdOf throws or gives no string', () => {
     const resumedRun = (runId: string) => [
       make.runResumed({ runId, seq: 4, at: 200, resumedAfterSeq: 3, interrupted: [] }),

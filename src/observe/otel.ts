@@ -21,10 +21,11 @@ export type { AttemptOutcome } from './outcomes';
 /** Options of {@link traceEvents}. */
 export interface TraceOptions {
   /**
-   * The DAG id of a run first seen at its `run.resumed` (resumed by a new process, which never
-   * saw its `dag.created`): its run span is then named `rxdag.run <dagId>` rather than `rxdag.run`.
-   * A throw or a value that is not a string is reported on OpenTelemetry's `diag` logger and taken
-   * as `undefined`. @default () => undefined
+   * The DAG id of a run first seen at a `run.resumed` that does not name it (one journaled by an
+   * earlier version of rxdag, resumed by a new process that never saw its `dag.created`): its run
+   * span is then named `rxdag.run <dagId>` rather than `rxdag.run`. A `run.resumed` of this version
+   * names its DAG and task count itself. A throw or a value that is not a string is reported on
+   * OpenTelemetry's `diag` logger and taken as `undefined`. @default () => undefined
    */
   readonly dagIdOf?: ((runId: string) => string | undefined) | undefined;
   /**
@@ -71,7 +72,7 @@ export interface TraceOptions {
  *   (`rxdag.tasks.completed`, …); status `ERROR` naming the failed tasks when the run failed.
  *   Events: `task.skipped` (a skipped task never ran, so it gets no span), `task.retrying`,
  *   `run.resumed`. A run first seen at its `run.resumed` gets a run span from there, with
- *   `rxdag.resumed: true`; events of a run whose start the stream did not show are ignored.
+ *   `rxdag.resumed: true` (and the DAG id and task count the event carries); events of a run whose start the stream did not show are ignored.
  * - Attempt span `rxdag.task <taskId>`, a child of its run span: from `task.started` to the
  *   attempt's `task.completed`, `task.failed` or `task.cancelled`; attributes `rxdag.run_id`,
  *   `rxdag.dag_id`, `rxdag.task_id`, `rxdag.attempt`, `rxdag.agent`, `rxdag.outcome`

@@ -81,7 +81,7 @@ export class RunSpans {
     private readonly tracer: Tracer,
     /** The context run spans are children of. */
     private readonly parent: Context,
-    /** The DAG id of a run first seen at its `run.resumed`. */
+    /** The DAG id of a run first seen at a `run.resumed` that does not carry it (a journal of an earlier version). */
     private readonly dagIdOf: (runId: string) => string | undefined,
     /** The application's attributes for a span, from the events that start, change or end it. */
     private readonly attributesOf: AttributesHook | undefined,
@@ -195,9 +195,10 @@ export class RunSpans {
     const run = this.runs.get(event.runId);
     if (run === undefined) {
       // a new process: the run's earlier spans, if any, were another process's
-      this.openRun(event, dagIdFor(this.dagIdOf, event.runId), {
+      this.openRun(event, event.dagId ?? dagIdFor(this.dagIdOf, event.runId), {
         'rxdag.resumed': true,
         'rxdag.resumed_after_seq': event.resumedAfterSeq,
+        ...(event.taskCount === undefined ? {} : { 'rxdag.task_count': event.taskCount }),
       });
       return;
     }

@@ -179,8 +179,8 @@ export class EventWriter {
     });
   }
 
-  /** `run.resumed`: this process continues the run after `resumedAfterSeq`. */
-  resumed(interrupted: readonly number[]): DagEvent {
+  /** `run.resumed`: this process continues the run of `dagId` (`taskCount` tasks, spawned ones included) after `resumedAfterSeq`. */
+  resumed(dagId: string, taskCount: number, interrupted: readonly number[]): DagEvent {
     const seq = this.nextSeq();
     return this.write({
       type: 'run.resumed',
@@ -189,6 +189,8 @@ export class EventWriter {
       at: this.clock.now(),
       resumedAfterSeq: seq - 1,
       interrupted: interrupted.map((task) => this.ids[task]!),
+      dagId,
+      taskCount,
     });
   }
 

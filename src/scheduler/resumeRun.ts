@@ -17,7 +17,7 @@ import type { RunHost } from './runHost';
  */
 export function resumeRun(run: RunController, replayed: ReplayedRun, host: Pick<RunHost, 'signalReady' | 'now'>): void {
   const { state, interrupted, ready, unblocked, retries, limitedStarts } = replayed;
-  run.writer.resumed(interrupted);
+  run.writer.resumed(run.dag.id, run.dag.size, interrupted);
   // rate windows go on across the crash: starts the journal has still count
   const { index } = run.dag;
   const { classOf } = dispatchClasses(index);
