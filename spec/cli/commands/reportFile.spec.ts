@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { DagEvent } from '../../../src/index';
-import { writeReportFile } from '../../../src/cli/commands/reportFile';
+import { largePageNote, writeReportFile } from '../../../src/cli/commands/reportFile';
 import { tempDir, writeText } from '../support/files';
 import { rxdagInProcess as rxdag } from '../support/inProcessCli';
 
@@ -12,6 +12,16 @@ import { rxdagInProcess as rxdag } from '../support/inProcessCli';
 describe('the report file', () => {
   const tmp = tempDir();
   afterAll(() => tmp.remove());
+
+  it('should say on stderr that a page of 25 MB or more needs a browser with several GB, and nothing of a smaller one', () => {
+    expect(largePageNote('out.html', 24_999_999)).toBeUndefined();
+    expect(largePageNote('out.html', 131_030_684)).toBe(
+      'rxdag: the report out.html is 131 MB, every task drawn and listed: a browser needs several GB of memory to open it (about 2 GB for 20,000 tasks)',
+    );
+    const noted: string[] = [];
+    expect(writeReportFile(tmp.file('small.html'), { events: [] }, (line) => noted.push(line))).toBeUndefined();
+    expect(noted).toEqual([]);
+  });
 
   describe('of a DAG without tasks', () => {
     const store = tmp.file('store');
@@ -78,7 +88,9 @@ describe('the report file', () => {
     const show = await rxdag('show', runId, '--store', store, '--report', tmp.file('full-show.html'));
     expect(show).toMatchObject({ code: 0 });
     for (const file of ['full.html', 'full-show.html']) {
-      expect(readFileSync(tmp.file(file), 'utf8')).toMatch(/waited \d+ ms for a free slot \(the run(&#39;|&#x27;|')s concurrency: 1, 1 running\)/);
+      expect(readFileSync(tmp.file(file), 'utf8')).toMatch(
+        /waited \d+ ms for a free slot \(the run(&#39;|&#x27;|')s concurrency: 1, 1 running\)/,
+      );
     }
   }, 30_000);
 });

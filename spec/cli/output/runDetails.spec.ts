@@ -26,7 +26,15 @@ describe('what rxdag runs and rxdag show print', () => {
     { type: 'task.started', at: 1001, taskId: 'fetch', attempt: 1, agent: 'shell' },
     { type: 'run.resumed', at: 3000, resumedAfterSeq: 3, interrupted: ['fetch'] },
     { type: 'task.started', at: 3001, taskId: 'fetch', attempt: 1, agent: 'shell' },
-    { type: 'task.completed', at: 3101, taskId: 'fetch', attempt: 1, durationMs: 100, worker: 'box:42' },
+    {
+      type: 'task.completed',
+      at: 3101,
+      taskId: 'fetch',
+      attempt: 1,
+      durationMs: 100,
+      worker: 'box:42',
+      output: { exitCode: 0, stdout: 'ok', stderr: '' },
+    },
     { type: 'task.ready', at: 3101, taskId: 'build', attempt: 1 },
     { type: 'task.started', at: 3102, taskId: 'build', attempt: 1, agent: 'shell' },
     { type: 'task.failed', at: 3200, taskId: 'build', attempt: 1, error, severity: 'error', willRetry: false, worker: 'box:7' },
@@ -63,7 +71,17 @@ describe('what rxdag runs and rxdag show print', () => {
     const details = runDetails(header, events, summary);
     expect(details).toMatchObject({ runId: 'run-1', status: 'failed', durationMs: 2200, resumed: 1, failures: [{ taskId: 'build' }] });
     expect(details.tasks).toEqual([
-      { id: 'fetch', state: 'completed', startedAt: 1001, durationMs: 2100, attempts: 1, worker: 'box:42' },
+      // its time spans the stop (the process was down from 1001 to 3000); its output as it completed
+      {
+        id: 'fetch',
+        state: 'completed',
+        startedAt: 1001,
+        durationMs: 2100,
+        acrossResume: true,
+        attempts: 1,
+        worker: 'box:42',
+        output: { exitCode: 0, stdout: 'ok', stderr: '' },
+      },
       { id: 'build', state: 'failed', startedAt: 3102, durationMs: 98, attempts: 1, worker: 'box:7' },
       { id: 'ship', state: 'skipped', attempts: 0, because: 'upstream task "build" failed' },
     ]);
@@ -87,10 +105,10 @@ describe('what rxdag runs and rxdag show print', () => {
       '\n1 task failed:\n  build (attempt 1): ShellCommandError: `make` exited with code 2; last stderr lines:\n      make: *** [all] Error 1\n',
     );
     expect(text.trimEnd().split('\n').slice(-4)).toEqual([
-      'TASK   STATE      STARTED    TOOK  ATTEMPTS  WORKER  WHY',
-      'fetch  completed    +1 ms  2.10 s         1  box:42',
-      'build  failed     +2.10 s   98 ms         1  box:7',
-      'ship   skipped          -       -         0          upstream task "build" failed',
+      'TASK   STATE      STARTED                      TOOK  ATTEMPTS  WORKER  WHY',
+      'fetch  completed    +1 ms  2.10 s (across a resume)         1  box:42',
+      'build  failed     +2.10 s                     98 ms         1  box:7',
+      'ship   skipped          -                         -         0          upstream task "build" failed',
     ]);
   });
 

@@ -180,16 +180,20 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   });
   const writeReport = () => {
     if (options.reportPath === undefined || reportEvents === undefined) return;
-    const failure = writeReportFile(options.reportPath, {
-      events: reportEvents,
-      deps: target.deps ?? {},
-      source: target.source,
-      ...(target.store === undefined || reportEvents[0] === undefined
-        ? {}
-        : { showCommand: commandLine('rxdag show', reportEvents[0].runId, storeFlag(target.store)) }),
-      ...(target.setup === undefined ? {} : { setup: target.setup }),
-      ...(target.maxConcurrency === undefined ? {} : { maxConcurrency: target.maxConcurrency }),
-    });
+    const failure = writeReportFile(
+      options.reportPath,
+      {
+        events: reportEvents,
+        deps: target.deps ?? {},
+        source: target.source,
+        ...(target.store === undefined || reportEvents[0] === undefined
+          ? {}
+          : { showCommand: commandLine('rxdag show', reportEvents[0].runId, storeFlag(target.store)) }),
+        ...(target.setup === undefined ? {} : { setup: target.setup }),
+        ...(target.maxConcurrency === undefined ? {} : { maxConcurrency: target.maxConcurrency }),
+      },
+      (line) => io.stderr.write(`${line}\n`),
+    );
     if (failure === undefined) return;
     outputFailed = true;
     io.stderr.write(`${failure}\n`);

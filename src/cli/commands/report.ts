@@ -26,7 +26,9 @@ export function reportCommand(eventsFile: string, options: { readonly output: st
     io.stderr.write(`rxdag: ${eventsFile}:${tornLine}: the last line was cut short (a write a crash interrupted); left out\n`);
   const known: Partial<ReportInput> =
     loaded === undefined ? {} : { deps: depsOf(loaded.dag), setup: runSetupOf(loaded.spec, loaded.limits) };
-  const failure = writeReportFile(options.output, { events, source: options.dag ?? eventsFile, ...known });
+  const failure = writeReportFile(options.output, { events, source: options.dag ?? eventsFile, ...known }, (line) =>
+    io.stderr.write(`${line}\n`),
+  );
   if (failure !== undefined) {
     io.stderr.write(`${failure}\n`);
     return ExitCode.outputFailed;

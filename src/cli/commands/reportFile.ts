@@ -10,14 +10,18 @@ import { renderReport } from '../report/renderReport';
 import type { ReportInput } from '../report/reportInput';
 import { describeIoError } from './writeTarget';
 
+/** A page this big (bytes) holds about 20,000 tasks, which a browser needs about 2 GB to open. */
+const LARGE_PAGE_BYTES = 25_000_000;
+
 /**
  * Renders the report of `input` and writes it to `file`: undefined when both worked, else the
- * line to print (`rxdag: …`, no line feed at its end).
+ * line to print (`rxdag: …`, no line feed at its end). A page a browser can hardly open is
+ * said to `note` (`rxdag: out.html is 131 MB: …`).
  *
  * @example
  * writeReportFile('/dev/full', { events }) // "rxdag: cannot write the report /dev/full: ENOSPC (no space left on device)"
  */
-export function writeReportFile(file: string, input: ReportInput): string | undefined {
+export function writeReportFile(file: string, input: ReportInput, note?: (line: string) => void): string | undefined {
   let html: string;
   try {
     html = renderReport(input);
@@ -27,8 +31,16 @@ export function writeReportFile(file: string, input: ReportInput): string | unde
   }
   try {
     writeFileSync(file, html);
-    return undefined;
   } catch (error) {
     return `rxdag: cannot write the report ${file}: ${describeIoError(error)}`;
   }
+  const large = largePageNote(file, Buffer.byteLength(html));
+  if (large !== undefined) note?.(large);
+  return undefined;
+}
+
+/** What a page of `bytes` a browser can hardly open says on stderr, else undefined. */
+export function largePageNote(file: string, bytes: number): string | undefined {
+  if (bytes < LARGE_PAGE_BYTES) return undefined;
+  return `rxdag: the report ${file} is ${Math.round(bytes / 1e6)} MB, every task drawn and listed: a browser needs several GB of memory to open it (about 2 GB for 20,000 tasks)`;
 }

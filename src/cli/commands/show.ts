@@ -57,15 +57,19 @@ export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo)
     const setup = journaledSetupOf(header);
     const maxConcurrency = header.options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
     // the report's header names the run itself: the source says only where it was read
-    const failure = writeReportFile(raw.report, {
-      events,
-      deps,
-      setup,
-      maxConcurrency,
-      source: `journal ${location.label}`,
-      showCommand: commandLine('rxdag show', runId, storeFlag(location)),
-      running: summary.status === 'running',
-    });
+    const failure = writeReportFile(
+      raw.report,
+      {
+        events,
+        deps,
+        setup,
+        maxConcurrency,
+        source: `journal ${location.label}`,
+        showCommand: commandLine('rxdag show', runId, storeFlag(location)),
+        running: summary.status === 'running',
+      },
+      (line) => io.stderr.write(`${line}\n`),
+    );
     if (failure !== undefined) {
       io.stderr.write(`${failure}\n`);
       return ExitCode.outputFailed;

@@ -2,11 +2,12 @@
  * What `rxdag show RUN_ID` says about one journaled run, from its header and events: a summary
  * (DAG, status, start, duration, counts, how many times it was resumed), every task that failed
  * for good with its error (a shell task's last stderr lines are in it), and each task's timing:
- * when it first started (from the run's start), how long it took to its outcome, how many
- * attempts started, and the worker that ran it when it ran remotely; the run's limits, what
+ * when it first started (from the run's start), how long it took to its outcome (marked when
+ * that spans a stop and resume of the run), how many attempts started, and the worker that ran it when it ran remotely; the run's limits, what
  * each task asked of them (`limits`, `weight`, `when`), its estimate (and whether it came from
  * earlier runs), and why each skipped task was skipped; a task spawned during the run has its
- * rules from its `tasks.spawned` event, and in `--json` the task that spawned it. As data
+ * rules from its `tasks.spawned` event, and in `--json` the task that spawned it and each
+ * completed task's output. As data
  * (`--json`) and as text. Pure: the command reads the store.
  */
 import type { DagEvent, JournaledRunSummary, JournalHeader, LimitSpec, TaskCounts, TaskFailure } from '../../index';
@@ -36,6 +37,8 @@ export interface TaskTiming {
   readonly startedAt?: number;
   /** From its first start to its outcome (retries and their backoff included). */
   readonly durationMs?: number;
+  /** Its time spans a stop and resume of the run: `durationMs` includes the time no process ran it. */
+  readonly acrossResume?: true;
   /** Attempts that started (an attempt run again after a crash counts once). */
   readonly attempts: number;
   /** `host:pid` of the worker that completed it, for a remote attempt. */
@@ -44,6 +47,8 @@ export interface TaskTiming {
   readonly because?: string;
   /** The task whose agent spawned it, for a task spawned during the run (`--json` only). */
   readonly spawnedBy?: string;
+  /** What it completed with (a shell task's `exitCode`, `stdout` and `stderr`), for a completed task (`--json` only). */
+  readonly output?: unknown;
 }
 
 /** A task's line with what it asked of the run (present only where it says something). */
@@ -72,7 +77,17 @@ export interface RunDetails {
 export function runDetails(header: JournalHeader, events: readonly DagEvent[], summary: JournaledRunSummary): RunDetails {
   const tasks = new Map<
     string,
-    { state: TaskState; startedAt?: number; endedAt?: number; attempts: Set<number>; worker?: string; because?: string; spawnedBy?: string }
+    {
+      state: TaskState;
+      startedAt?: number;
+      endedAt?: number;
+      acrossResume?: true;
+      attempts: Set<number>;
+      worker?: string;
+      because?: string;
+      spawnedBy?: string;
+      output?: unknown;
+    }
   >();
   const task = (id: string) => {
     let found = tasks.get(id);
@@ -101,6 +116,7 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
           state: 'completed',
           endedAt: event.at,
           ...(event.worker === undefined ? {} : { worker: event.worker }),
+          ...(event.output === undefined ? {} : { output: event.output }),
         });
         break;
       case 'task.failed':
@@ -123,6 +139,8 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
       case 'run.resumed':
         resumed++;
         for (const id of event.interrupted) task(id).state = 'ready';
+        // started and not ended: its time now spans the stop
+        for (const row of tasks.values()) if (row.startedAt !== undefined && row.endedAt === undefined) row.acrossResume = true;
         break;
       default:
         break;
@@ -149,10 +167,12 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
       state: row.state === 'running' && summary.status === 'interrupted' ? 'interrupted' : row.state,
       ...(row.startedAt === undefined ? {} : { startedAt: row.startedAt }),
       ...(row.startedAt === undefined || row.endedAt === undefined ? {} : { durationMs: row.endedAt - row.startedAt }),
+      ...(row.acrossResume === undefined ? {} : { acrossResume: row.acrossResume }),
       attempts: row.attempts.size,
       ...(row.worker === undefined ? {} : { worker: row.worker }),
       ...(row.because === undefined ? {} : { because: row.because }),
       ...(row.spawnedBy === undefined ? {} : { spawnedBy: row.spawnedBy }),
+      ...(row.output === undefined ? {} : { output: row.output }),
       ...setup.tasks.get(id),
     })),
   };
@@ -199,7 +219,7 @@ export function formatRunDetails(details: RunDetails, storeLabel: string): strin
       task.id,
       task.state,
       task.startedAt === undefined ? '-' : `+${formatMs(task.startedAt - runStart)}`,
-      task.durationMs === undefined ? '-' : formatMs(task.durationMs),
+      task.durationMs === undefined ? '-' : `${formatMs(task.durationMs)}${task.acrossResume === true ? ' (across a resume)' : ''}`,
       String(task.attempts),
       ...(withWorker ? [task.worker ?? ''] : []),
       ...(withEstimates ? [describeEstimate(task) || '-'] : []),
