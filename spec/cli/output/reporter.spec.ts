@@ -50,6 +50,33 @@ describe('line and JSON reporters', () => {
     ]);
   });
 
+  it('should print a health check only after a quiet spell, as a heartbeat', () => {
+    let text = '';
+    const reporter = lineReporter({ write: (chunk) => (text += chunk) }, { quiet: false });
+    const check = (at: number) => ({ type: 'health.checked' as const, runId: 'run-1', seq: 0, at, running: 1, ready: 0, pending: 0 });
+    const started = (at: number, taskId: string) => ({
+      type: 'task.started' as const,
+      runId: 'run-1',
+      seq: 0,
+      at,
+      taskId,
+      attempt: 1,
+      agent: 'sleep',
+    });
+    for (const event of [events[0]!, started(1000, 'a'), check(5010), check(10010), started(12000, 'b'), check(15010), check(20010)]) {
+      reporter.onEvent(event);
+    }
+    reporter.finish();
+    expect(text.trimEnd().split('\n')).toEqual([
+      '[   0.000s] dag.created d: 1 task (run run-1)',
+      '[   0.990s] task.started a #1 on sleep',
+      // the check at 5 s follows a task's line: not shown; the one at 10 s follows nothing
+      '[  10.000s] health.checked running 1, ready 0, pending 0',
+      '[  11.990s] task.started b #1 on sleep',
+      '[  20.000s] health.checked running 1, ready 0, pending 0',
+    ]);
+  });
+
   it("should not print a resumed run's journaled events again, and time its new ones from the run's start", () => {
     let text = '';
     const reporter = lineReporter({ write: (chunk) => (text += chunk) }, { quiet: false, history: events.slice(0, 2) });

@@ -42,8 +42,10 @@ export function jsonReporter(out: TextSink): Reporter {
 }
 
 /**
- * Plain output, one line per event (when not on a terminal). With `quiet`, only what a script's
- * log needs: tasks that failed for good, and the final `dag.completed` line. Lines are not
+ * Plain output, one line per event (when not on a terminal), but a `health.checked` only after a
+ * quiet spell (no other line since the check before it), as a heartbeat of a run whose tasks
+ * are long. With `quiet`, only what a script's log needs: tasks that failed for good, and the
+ * final `dag.completed` line. Lines are not
  * wrapped: a pipe or a file has no width. A resumed run's `history` (its journal's events) is
  * not printed again: it only sets where times count from and which attempts ran.
  */
@@ -55,10 +57,16 @@ export function lineReporter(
   const lines = new EventFormatter();
   for (const event of history) lines.format(event);
   const batch = lineBatcher(out);
+  // a health check is a heartbeat: shown only when nothing else was since the one before
+  let quietSpell = false;
   return {
     onEvent: (event) => {
       const line = lines.format(event);
-      const shown = !quiet || event.type === 'dag.completed' || (event.type === 'task.failed' && !event.willRetry);
+      const heartbeat = event.type === 'health.checked';
+      const shown = heartbeat
+        ? !quiet && quietSpell
+        : !quiet || event.type === 'dag.completed' || (event.type === 'task.failed' && !event.willRetry);
+      quietSpell = heartbeat || (quietSpell && !shown);
       if (shown) batch.write(`${line}\n`);
       if (event.type === 'dag.completed') batch.flush();
     },
