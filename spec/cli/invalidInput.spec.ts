@@ -46,7 +46,7 @@ describe('rxdag run (invalid input)', () => {
       'id: broken\ntasks:\n  - id: a\n    run: touch PROBE\n  - id: b\n    run: echo error: oops\n    deps: [a\n',
     );
     expect(await problems(file)).toEqual([
-      `rxdag: ${file}:6:10: YAML syntax error: Nested mappings are not allowed in compact mappings`,
+      `rxdag: ${file}:6:10: YAML syntax error: Nested mappings are not allowed in compact mappings (a value holding ": " needs quotes, or \`run: |\`)`,
       `rxdag: ${file}:8:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]`,
     ]);
   });
@@ -120,7 +120,7 @@ describe('rxdag run (invalid input)', () => {
       `rxdag: ${file}:10:14: tasks[1].limits[0]: task "embed" needs limit "apii", which is not declared in \`limits:\`; declared: "api", "gpu"`,
       `rxdag: ${file}:11:13: tasks[1].weight: task "embed" weighs 3, more than limit "gpu" allows (concurrency 2): it could never start`,
       `rxdag: ${file}:15:13: tasks[2].weight: must be at least 1 (got -1)`,
-      `rxdag: ${file}:16:11: tasks[2].when: must be one of 'all-succeeded', 'all-done', 'any-failed', 'none-failed' (got "always")`,
+      `rxdag: ${file}:16:11: tasks[2].when: must be one of "all-succeeded", "all-done", "any-failed", "none-failed" (got "always")`,
     ]);
   });
 

@@ -98,13 +98,19 @@ const limitUnits = number('expected a positive integer number of units')
 /** The mapping form of a task's `limits`: each limit's name with the units the task takes of it. */
 const limitUnitsMapping = z
   .custom<Readonly<Record<string, number>>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), {
-    error: 'expected a list of limit names (`[api]`) or a mapping of limit names to the units the task takes of each (`{ api: 1, tokens: 3000 }`)',
+    error:
+      'expected a list of limit names (`[api]`) or a mapping of limit names to the units the task takes of each (`{ api: 1, tokens: 3000 }`)',
   })
   .superRefine((mapping, context) => {
     // own keys, read as given: a limit may be called `__proto__`
     for (const name of Object.keys(mapping)) {
       const parsed = id.safeParse(name);
-      if (!parsed.success) context.addIssue({ code: 'custom', path: [name], message: `invalid limit name ${quoted(name)}: ${parsed.error.issues[0]!.message}` });
+      if (!parsed.success)
+        context.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `invalid limit name ${quoted(name)}: ${parsed.error.issues[0]!.message}`,
+        });
       const units = limitUnits.safeParse(Object.getOwnPropertyDescriptor(mapping, name)!.value);
       if (!units.success) context.addIssue({ code: 'custom', path: [name], message: units.error.issues[0]!.message });
     }
@@ -116,7 +122,7 @@ const taskLimits = z.custom<TaskLimits>().superRefine((value, context) => {
   if (!parsed.success) for (const issue of parsed.error.issues) context.addIssue({ ...issue });
 });
 
-const when = z.enum(TRIGGER_RULES, { error: `must be one of ${TRIGGER_RULES.map((rule) => `'${rule}'`).join(', ')}` });
+const when = z.enum(TRIGGER_RULES, { error: `must be one of ${TRIGGER_RULES.map((rule) => `"${rule}"`).join(', ')}` });
 
 /** A retry policy: `attempts` counts every attempt, the first included. */
 export const retrySchema = z.strictObject(

@@ -294,7 +294,7 @@ export const fileRows: readonly CliRow[] = [
     name: 'an unknown when',
     command: 'run',
     file: yaml('when.yaml', '  - id: b\n    deps: [probe]\n    sleep: 1\n    when: always\n'),
-    stderr: /:8:11: tasks\[1\]\.when: must be one of 'all-succeeded', 'all-done', 'any-failed', 'none-failed' \(got "always"\)\n$/,
+    stderr: /:8:11: tasks\[1\]\.when: must be one of "all-succeeded", "all-done", "any-failed", "none-failed" \(got "always"\)\n$/,
   },
   {
     name: 'a task heavier than a limit it needs, naming both',

@@ -96,7 +96,11 @@ export function parseYaml(text: string, fileName: string): ParseResult {
 
 /** The parser runs out of stack on very deep nesting; say what that means for the file. */
 function readableYamlError(message: string): string {
-  return /Maximum call stack/.test(message) ? `nested too deeply to read (keep nesting under ${MAX_NESTING} levels)` : message;
+  if (/Maximum call stack/.test(message)) return `nested too deeply to read (keep nesting under ${MAX_NESTING} levels)`;
+  // `run: echo key: value`: a `: ` in a plain value starts a mapping
+  if (/Nested mappings are not allowed in compact mappings/.test(message))
+    return `${message} (a value holding ": " needs quotes, or \`run: |\`)`;
+  return message;
 }
 
 /**
