@@ -68,7 +68,8 @@ export function formatProblem(problem: Problem): string {
   const where = [problem.file, problem.line, problem.line === undefined ? undefined : problem.column]
     .filter((part) => part !== undefined)
     .join(':');
-  const path = problem.path === undefined ? '' : `${formatIssuePath(problem.path)}: `;
+  // the file's top level is where a DAG file's reader looks, not the library's `(dag)`
+  const path = problem.path === undefined ? '' : `${problem.path.length === 0 ? 'top level' : formatIssuePath(problem.path)}: `;
   // One problem on one line whatever the message holds; the CLI prints its own "rxdag: " in front.
   const message = problem.message.replace(/\s*\n\s*/g, ' ').replace(/^rxdag: /, '');
   return escapeControls(`${where === '' ? '' : `${where}: `}${path}${message}`);

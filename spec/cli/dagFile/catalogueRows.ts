@@ -154,7 +154,7 @@ export const fileRows: readonly CliRow[] = [
     name: 'a misspelt top-level field (task), with the field meant',
     command: 'validate',
     file: { name: 'task.yaml', text: () => `id: bad\ntask:\n${probeTask}` },
-    stderr: /:2:1: \(dag\): unknown field "task" \(did you mean "tasks"\?\)/,
+    stderr: /:2:1: top level: unknown field "task" \(did you mean "tasks"\?\)/,
   },
   {
     name: 'problems found by different checks, printed in the order of the file',

@@ -182,7 +182,7 @@ describe('loadDagFile', () => {
   it('should report a file whose top level is not a DAG, an unsupported extension, and a folder', () => {
     const list = writeText(tmp.file('list.yaml'), '- id: a\n');
     expect(problemsOf(list)).toEqual([
-      `${list}:1:1: (dag): expected a mapping with \`id\` and \`tasks\` at the top of the file (got a list)`,
+      `${list}:1:1: top level: expected a mapping with \`id\` and \`tasks\` at the top of the file (got a list)`,
     ]);
     const toml = writeText(tmp.file('dag.toml'), 'id = "a"\n');
     expect(problemsOf(toml)).toEqual([`${toml}: unsupported file type ".toml": expected .yaml, .yml or .json`]);
@@ -199,7 +199,7 @@ describe('loadDagFile', () => {
       `${yaml}:8:5: tasks[0]: unknown field "dep" (did you mean "deps"?)`,
     ]);
     const json = writeText(tmp.file('keys.json'), '{\n  "id": "k",\n  "tasks": [],\n  "defualts": {}\n}\n');
-    expect(problemsOf(json)).toEqual([`${json}:4:3: (dag): unknown field "defualts" (did you mean "defaults"?)`]);
+    expect(problemsOf(json)).toEqual([`${json}:4:3: top level: unknown field "defualts" (did you mean "defaults"?)`]);
   });
 
   it('should say a misspelt field once: not also that the field it meant is missing', () => {

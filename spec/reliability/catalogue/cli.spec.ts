@@ -81,7 +81,7 @@ const rows: readonly CliRow[] = [
     name: 'a YAML list instead of a mapping',
     command: 'validate',
     file: { name: 'list.yaml', text: () => '- a\n- b\n' },
-    stderr: /:1:1: \(dag\): expected a mapping/,
+    stderr: /:1:1: top level: expected a mapping/,
   },
   {
     name: 'binary garbage',
