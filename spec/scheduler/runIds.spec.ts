@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { firstValueFrom, lastValueFrom, NEVER } from 'rxjs';
+import { firstValueFrom, lastValueFrom, NEVER, retry, tap } from 'rxjs';
 import { createScheduler, defineDag, fileJournal, MAX_ID_LENGTH, RunActiveError, runDag, SchedulerShutDownError } from '../../src';
 
 /** The ids a scheduler gives runs, and what it says of a run id already going on. */
@@ -45,6 +45,68 @@ describe('run ids', () => {
     expect(calls).toEqual(['first']);
     live.unsubscribe();
     await scheduler.shutdown();
+  });
+
+  it('should give ids that differ across processes and restarts, whose counters start again at 1', async () => {
+    const spec = { id: 'order', tasks: [{ id: 'a', agent: 'x' }] };
+    // the random part alike in every process: the time must keep the ids apart
+    const random = jest.spyOn(Math, 'random').mockReturnValue(0.5);
+    const firstIdOfNewProcess = async (): Promise<string> => {
+      let fresh: typeof import('../../src') | undefined;
+      jest.isolateModules(() => {
+        fresh = require('../../src') as typeof import('../../src'); // its run counter starts at 1
+      });
+      return (await firstValueFrom(fresh!.runDag(fresh!.defineDag(spec), { agents: { x: () => 1 } }))).runId;
+    };
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        ids.push(await firstIdOfNewProcess());
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      expect(new Set(ids).size).toBe(3);
+      for (const id of ids) expect(id).toMatch(/^order-[0-9a-z]{13,}$/);
+    } finally {
+      random.mockRestore();
+    }
+  });
+
+  it('should free a run id from its dag.completed on: the next run under it may start from there, or from retry()', async () => {
+    const scheduler = createScheduler({ healthCheckIntervalMs: 0, agents: { ok: () => 1 } });
+    const dag = defineDag({ id: 'd', tasks: [{ id: 'a', agent: 'ok' }] });
+    const outcomes: string[] = [];
+    await new Promise<void>((done, failed) => {
+      scheduler.submit(dag, { runId: 'same' }).subscribe({
+        next: (event) => {
+          if (event.type !== 'dag.completed') return;
+          outcomes.push(event.outcome);
+          scheduler.submit(dag, { runId: 'same' }).subscribe({
+            next: (again) => again.type === 'dag.completed' && outcomes.push(again.outcome),
+            error: failed,
+            complete: done,
+          });
+        },
+        error: failed,
+      });
+    });
+    expect(outcomes).toEqual(['succeeded', 'succeeded']);
+    // a whole run retried under a fixed id when it failed
+    let calls = 0;
+    const flaky = createScheduler({
+      healthCheckIntervalMs: 0,
+      agents: { flaky: () => (++calls < 3 ? Promise.reject(new Error('no')) : 1) },
+    });
+    const last = await lastValueFrom(
+      flaky.submit(defineDag({ id: 'f', tasks: [{ id: 'a', agent: 'flaky', retry: { attempts: 1 } }] }), { runId: 'order-123' }).pipe(
+        tap((event) => {
+          if (event.type === 'dag.completed' && event.outcome !== 'succeeded') throw new Error('run failed');
+        }),
+        retry(5),
+      ),
+    );
+    expect(last).toMatchObject({ type: 'dag.completed', runId: 'order-123', outcome: 'succeeded' });
+    expect(calls).toBe(3);
+    await Promise.all([scheduler.shutdown(), flaky.shutdown()]);
   });
 
   it('should refuse a run on a scheduler that was shut down with SchedulerShutDownError', async () => {

@@ -63,10 +63,15 @@ export interface Scheduler extends NotificationStreams {
 
 let runCounter = 0;
 
-/** `<dag id>-<counter><random>`, the DAG's id cut (at a whole character) so the run id is an id too, at most {@link MAX_ID_LENGTH} long. */
+/**
+ * `<dag id>-<time><counter><random>`, the DAG's id cut (at a whole character) so the run id is an
+ * id too, at most {@link MAX_ID_LENGTH} long. The time (milliseconds, base 36) keeps ids apart
+ * across processes and restarts, whose counters start again at 1: two runs of one journal, or
+ * of one Redis, never share an id.
+ */
 function newRunId(dag: Dag): string {
   runCounter++;
-  const suffix = `${runCounter.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const suffix = `${Date.now().toString(36)}${runCounter.toString(36)}${Math.random().toString(36).slice(2, 6).padEnd(4, '0')}`;
   let head = dag.id.slice(0, MAX_ID_LENGTH - suffix.length - 1);
   if (/[\uD800-\uDBFF]$/.test(head)) head = head.slice(0, -1);
   return `${head}-${suffix}`;

@@ -57,6 +57,10 @@ export class Dispatcher {
     while (this.running < this.maxConcurrency && this.startNext()) {
       // each turn starts one task of the next run that has one it can start
     }
+    // the run looked at last is not kept: an idle scheduler must not hold an ended run's state
+    this.current = undefined;
+    this.weights = undefined;
+    this.limitUnits = undefined;
     if (this.wakeAt !== Number.POSITIVE_INFINITY) this.wakeAtRoom(this.wakeAt);
   }
 

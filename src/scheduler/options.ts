@@ -35,7 +35,7 @@ export interface RunOptions {
    * @default 'skip-dependents'
    */
   readonly failurePolicy?: FailurePolicy | undefined;
-  /** The run's id in its events. @default `${dag.id}-` followed by a counter and a random suffix */
+  /** The run's id in its events. @default `${dag.id}-` followed by the time, a counter and a random suffix (unique across processes and restarts) */
   readonly runId?: string | undefined;
   /**
    * JSON data kept with a journaled run (`header.options.metadata`) and never read by the

@@ -292,10 +292,11 @@ export class RunController {
     const draft = this.writer.draft;
     if (!draft.settled) return;
     const counts = draft.statusCounts;
-    this.writer.dagCompleted(runOutcome(counts, this.earlyOutcome), taskCounts(counts, this.dag.size));
+    // let go first: from its `dag.completed` on (its listeners included) the run id is free again
     this.phase = 'done';
-    this.writer.snapshot();
     this.host.settled(this);
+    this.writer.dagCompleted(runOutcome(counts, this.earlyOutcome), taskCounts(counts, this.dag.size));
+    this.writer.snapshot();
     this.complete();
   }
 
