@@ -1,7 +1,19 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Agent, type TaskContext, runDag } from '../../src/index';
+import {
+  type Agent,
+  createScheduler,
+  type DagEvent,
+  fileJournal,
+  type Journal,
+  type JournalWriter,
+  JournalWriteError,
+  resumeRun,
+  RunInterruptedError,
+  runDag,
+  type TaskContext,
+} from '../../src/index';
 import { remoteAgent, startWorker, type WorkerOptions } from '../../src/bullmq/index';
 import { ProcessGroups } from '../../src/cli/agents/processGroups';
 import { createShellAgent } from '../../src/cli/agents/shellAgent';
@@ -188,6 +200,63 @@ describeRedis('cancelling remote attempts', (env) => {
     expect(calls.map((call) => call.worker)).toEqual(['first:1', 'second:2']);
     // never two copies at once: the second started after the first returned
     expect(calls[1]!.started).toBeGreaterThanOrEqual(calls[0]!.ended!);
+  });
+
+  it('should leave a remote attempt running when its run stops resumably (its journal failed, or a shutdown interrupted it), for the resume to re-attach to', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rxdag-remote-resume-'));
+    closer.onClose(() => rmSync(dir, { recursive: true, force: true }));
+    const ran: string[] = [];
+    worker({ job: async ({ id }) => (ran.push(id), await sleep(600), `ran ${id}`) });
+    // `quick` ends while `slow` runs on the worker: what is journaled then decides the stop
+    const dag = {
+      id: 'stopped',
+      tasks: [
+        { id: 'slow', agent: 'job' },
+        { id: 'quick', agent: 'quick' },
+      ],
+    };
+    const quick = () => sleep(150).then(() => 'quick');
+    const resumed = async (runId: string): Promise<DagEvent[]> =>
+      collect(resumeRun(fileJournal(dir), runId, { agents: { job: remote('job'), quick }, healthCheckIntervalMs: 0 }));
+
+    // the journal fails while the attempt runs on the worker (at `quick`'s end): the run errors, its attempt stopped
+    let failing = false;
+    const inner = fileJournal(dir);
+    const journal: Journal = {
+      ...inner,
+      create: (header) => {
+        const writer = inner.create(header) as JournalWriter;
+        return {
+          ...writer,
+          append: (events, durable) => {
+            if (failing) throw new Error('EIO: the disk went away');
+            return writer.append(events, durable);
+          },
+          close: () => writer.close(),
+        };
+      },
+    };
+    const crashed = collect(runDag(dag, { agents: { job: remote('job'), quick }, journal, runId: 'crashed', healthCheckIntervalMs: 0 }));
+    await waitFor(() => ran.length === 1, 'the attempt to start on the worker');
+    failing = true;
+    await expect(crashed).rejects.toBeInstanceOf(JournalWriteError);
+    await sleep(LEASE_MS); // a cancel, had one been sent, would have reached the worker by now
+    const afterCrash = await resumed('crashed');
+    expect(byTask(afterCrash, 'task.completed').get('slow')).toMatchObject({ attempt: 1, output: 'ran slow' });
+    expect(ending(afterCrash).outcome).toBe('succeeded');
+    expect(ran).toEqual(['slow']); // re-attached, not run again
+
+    // a scheduler shut down with interrupt: the same
+    ran.length = 0;
+    const scheduler = createScheduler({ agents: { job: remote('job'), quick }, journal: fileJournal(dir), healthCheckIntervalMs: 0 });
+    const interrupted = collect(scheduler.submit(dag, { runId: 'interrupted' }));
+    await waitFor(() => ran.length === 1, 'the attempt to start on the worker');
+    await scheduler.shutdown({ interrupt: true });
+    await expect(interrupted).rejects.toBeInstanceOf(RunInterruptedError);
+    await sleep(LEASE_MS);
+    const afterShutdown = await resumed('interrupted');
+    expect(byTask(afterShutdown, 'task.completed').get('slow')).toMatchObject({ attempt: 1, output: 'ran slow' });
+    expect(ran).toEqual(['slow']);
   });
 
   it('should let a resumed scheduler re-attach to a job still running or already finished, not run it again', async () => {

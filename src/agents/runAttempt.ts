@@ -327,11 +327,12 @@ class AttemptExecution<T> {
 
   private teardown(): void {
     this.timer?.unsubscribe();
-    this.agentSubscription?.unsubscribe();
+    // the signal fires before the agent's own teardown runs, so that teardown can read why
     if (!this.settled) {
       this.settled = true;
       this.abort(this.stopReason);
     }
+    this.agentSubscription?.unsubscribe();
   }
 }
 

@@ -12,7 +12,7 @@
  */
 import { Queue } from 'bullmq';
 import { Observable } from 'rxjs';
-import type { TaskContext, WorkerResult } from '../index';
+import { JournalWriteError, RunInterruptedError, type TaskContext, type WorkerResult } from '../index';
 import type { CancelReason } from './cancelSignals';
 import { CommandConnection, commandTimeoutFor, within } from './commandConnection';
 import { RemoteJobError, WorkerLostError } from './errors';
@@ -62,8 +62,6 @@ interface Waiter {
   timer: NodeJS.Timeout | undefined;
   // its attempt was aborted: a job added after that must be cancelled again, for this reason
   aborted: CancelReason | undefined;
-  // the attempt's signal, read only when it has a time limit: its reason tells a timeout from a cancel
-  readonly signal: AbortSignal | undefined;
 }
 
 export class RemoteQueue {
@@ -87,10 +85,12 @@ export class RemoteQueue {
 
   /**
    * Runs one attempt remotely: emits the worker's result, or errors with its error. Unsubscribed
-   * before that (the scheduler cancelled the attempt or its time ran out), it cancels the job.
-   * Why not the attempt's `signal`: reading it makes an `AbortController` per attempt (several
-   * µs each), and teardown tells the same thing for free; only an attempt with a time limit reads
-   * it, to tell its worker whether the cancel is a timeout.
+   * before that (the scheduler cancelled the attempt or its time ran out), it cancels the job;
+   * unless its run stopped without ending (its journal failed, or a shutdown interrupted it):
+   * then the job goes on, and the run's resume re-attaches to it. Why not the attempt's `signal`
+   * while it runs: reading it makes an `AbortController` per attempt (several µs each), and
+   * teardown tells the same thing for free; a stopped attempt reads at teardown why its signal
+   * fired (a timeout, a cancel, a stop that leaves the job to the resume).
    */
   run(task: TaskContext): Observable<WorkerResult> {
     return new Observable<WorkerResult>((subscriber) => {
@@ -110,13 +110,14 @@ export class RemoteQueue {
         reject: (error) => subscriber.error(error),
         timer: undefined,
         aborted: undefined,
-        signal: timeoutOf(task) === undefined ? undefined : task.signal,
       };
       this.waiters.set(jobId, waiter);
       if (this.batch.push(waiter) === 1) queueMicrotask(() => void this.addBatch());
       return () => {
         if (!this.forget(waiter)) return; // settled: nothing to cancel
-        waiter.aborted = (waiter.signal?.reason as Error | undefined)?.name === 'TaskTimeoutError' ? 'timed-out' : 'cancelled';
+        const reason: unknown = task.signal.reason;
+        if (reason instanceof JournalWriteError || reason instanceof RunInterruptedError) return; // left to the resume
+        waiter.aborted = (reason as Error | undefined)?.name === 'TaskTimeoutError' ? 'timed-out' : 'cancelled';
         this.cancel(jobId, waiter.aborted);
       };
     });
@@ -130,7 +131,10 @@ export class RemoteQueue {
   async close(): Promise<CancelNotSent[]> {
     this.closed = true;
     for (const waiter of [...this.waiters.values()]) {
-      this.settle(waiter, { ok: false, error: new RemoteJobError(`remote agent for queue "${this.config.queue}" was closed while job "${waiter.jobId}" ran`) });
+      this.settle(waiter, {
+        ok: false,
+        error: new RemoteJobError(`remote agent for queue "${this.config.queue}" was closed while job "${waiter.jobId}" ran`),
+      });
     }
     const deadline = Date.now() + CLOSE_GRACE_MS;
     await within(Promise.allSettled([...this.pending]), deadline - Date.now());
@@ -138,8 +142,10 @@ export class RemoteQueue {
     this.connections = undefined;
     this.connection = undefined;
     // still opening past the deadline: dropping the connection below fails the opening
-    const connections = opened !== undefined && (await within(opened, deadline - Date.now())) ? await opened.catch(() => undefined) : undefined;
-    if (connections !== undefined) await within(Promise.allSettled([connections.events.close(), connections.queue.close()]), deadline - Date.now());
+    const connections =
+      opened !== undefined && (await within(opened, deadline - Date.now())) ? await opened.catch(() => undefined) : undefined;
+    if (connections !== undefined)
+      await within(Promise.allSettled([connections.events.close(), connections.queue.close()]), deadline - Date.now());
     const notSent = this.cancels.notSent((jobId) =>
       connection === undefined
         ? this.config.target.fail(`send the cancel of job "${jobId}"`, 'no connection')
@@ -171,7 +177,11 @@ export class RemoteQueue {
 
   private async open(): Promise<Connections> {
     const { target, queue: name, prefix, leaseMs } = this.config;
-    const connection = new CommandConnection(target, { name: `rxdag-scheduler:${name}`, commandTimeoutMs: commandTimeoutFor(leaseMs), autoPipelining: true });
+    const connection = new CommandConnection(target, {
+      name: `rxdag-scheduler:${name}`,
+      commandTimeoutMs: commandTimeoutFor(leaseMs),
+      autoPipelining: true,
+    });
     this.connection = connection;
     const { redis } = connection;
     try {
@@ -257,7 +267,12 @@ export class RemoteQueue {
     const job = await queue.getJob(jobId);
     if (this.waiters.get(jobId) !== waiter) return;
     if (job === undefined) {
-      this.settle(waiter, { ok: false, error: new RemoteJobError(`job "${jobId}" on queue "${this.config.queue}" is no longer in Redis (removed by someone else, or Redis lost its data)`) });
+      this.settle(waiter, {
+        ok: false,
+        error: new RemoteJobError(
+          `job "${jobId}" on queue "${this.config.queue}" is no longer in Redis (removed by someone else, or Redis lost its data)`,
+        ),
+      });
       return;
     }
     if (job.finishedOn !== undefined) {

@@ -22,7 +22,8 @@ export class Attempt implements AttemptHost<Attempt>, Placed {
   /** Set when the attempt ended, before it is signalled. */
   outcome: AttemptOutcome | undefined;
   /** Tears the attempt down (completes its inner Observable, aborts the agent). */
-  stop: () => void = noop;
+  /** Stops the attempt: its signal fires with `reason` (a `TaskCancelledError` when none). */
+  stop: (reason?: Error) => void = noop;
 
   constructor(
     readonly run: RunController,
@@ -82,7 +83,7 @@ export class Attempt implements AttemptHost<Attempt>, Placed {
     this.outcome = outcome;
     return this;
   }
-  bindStop(stop: () => void): void {
+  bindStop(stop: (reason?: Error) => void): void {
     this.stop = stop;
   }
   /**

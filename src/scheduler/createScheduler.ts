@@ -250,7 +250,8 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
       const halted = interrupt ? haltable?.halt() : undefined;
       if (force || interrupt) {
         forced = true;
-        engine.cancelAll();
+        // interrupted, its attempts' signals say so: a remote agent leaves them to the resume
+        engine.cancelAll(halted === undefined ? undefined : (runId) => new RunInterruptedError(runId));
       }
       return Promise.all([halted, answers.whenAll().then(() => engine.whenIdle())]).then(() => {
         if (halted !== undefined) for (const [subscriber, runId] of [...open]) subscriber.error(new RunInterruptedError(runId));

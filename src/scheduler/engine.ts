@@ -93,10 +93,14 @@ export class Engine {
       kindOf: (definition) => this.pool.kindOf(definition),
       limit: (name) => this.limits.get(name)!,
       checkSpawned: (dag, fromTask, agents) =>
-        runIssues(dag, { agents, limits: this.limitSpecs(), maxConcurrency: options.maxConcurrency }, {
-          fromTask,
-          pathOf: (task) => ['spawn', task - fromTask],
-        }),
+        runIssues(
+          dag,
+          { agents, limits: this.limitSpecs(), maxConcurrency: options.maxConcurrency },
+          {
+            fromTask,
+            pathOf: (task) => ['spawn', task - fromTask],
+          },
+        ),
     };
   }
 
@@ -116,7 +120,8 @@ export class Engine {
             () => this.pipeline.signalControl({ kind: 'durable', run: run! }),
             (error) => this.failRun(run!, error),
           );
-    for (const [name, spec] of Object.entries(durable?.limits ?? {})) if (!this.limits.has(name)) this.limits.set(name, new Limit(name, spec));
+    for (const [name, spec] of Object.entries(durable?.limits ?? {}))
+      if (!this.limits.has(name)) this.limits.set(name, new Limit(name, spec));
     const initial = durable?.resumed?.state ?? initialRunState(dag, runId, options.failurePolicy);
     const writer = new EventWriter(runId, initial, this.clock, listener, this.bus, journal);
     run = new RunController(runId, durable?.resumed?.dag ?? dag, options, listener, writer, this.host, journal, durable?.resumed);
@@ -153,10 +158,13 @@ export class Engine {
     this.start(run);
   }
 
-  /** Cancels every run; none of them starts anything from this call on. */
-  cancelAll(): void {
+  /**
+   * Cancels every run; none of them starts anything from this call on. `stopReason` gives what
+   * their running attempts' signals fire with (a `TaskCancelledError` without it).
+   */
+  cancelAll(stopReason?: (runId: string) => Error): void {
     // all marked first: handling one cancel dispatches, and must not start the others' tasks
-    const cancelling = this.runs.filter((run) => run.requestCancel());
+    const cancelling = this.runs.filter((run) => run.requestCancel(stopReason?.(run.runId)));
     for (const run of cancelling) if (run.live) this.pipeline.signalControl({ kind: 'cancel', run });
   }
 

@@ -59,6 +59,8 @@ export class RunController {
   readonly retries: RetryTimers;
   /** How a run that was ended early ended. */
   private earlyOutcome: 'cancelled' | 'failed' | undefined;
+  /** Why its running attempts were stopped, when a cancel gave a reason (an interrupting shutdown). */
+  private stopReason: Error | undefined;
   /** Whether any task has its own `timeoutMs`: most DAGs have none, and then the column is never read. */
   private hasTaskTimeouts: boolean;
 
@@ -128,9 +130,10 @@ export class RunController {
    * Marks the run as cancelling; true when a cancel signal should be sent (it is live and no
    * cancel was asked for before).
    */
-  requestCancel(): boolean {
+  requestCancel(stopReason?: Error): boolean {
     if (this.phase !== 'queued' && this.phase !== 'running') return false;
     this.phase = 'cancelling';
+    this.stopReason = stopReason;
     return true;
   }
 
@@ -184,17 +187,21 @@ export class RunController {
       if (draft.statusOf(task) < StatusCode.Completed) this.writer.cancelled(task, Math.max(1, draft.attemptOf(task)));
     }
     this.settleIfDone();
-    for (const attempt of running) attempt.stop();
+    for (const attempt of running) attempt.stop(this.stopReason);
   }
 
-  /** A bug in the pipeline, or its journal failed: the run errors at once, giving back what it holds. */
+  /**
+   * A bug in the pipeline, or its journal failed: the run errors at once, giving back what it
+   * holds. Its attempts' signals fire with `error`: a journal's failure leaves the run resumable,
+   * and a remote agent then leaves its attempts to the resume.
+   */
   crash(error: unknown): void {
     this.phase = 'done';
     this.journal?.abandon();
     for (const attempt of this.running.items) {
       attempt.lease.release();
       attempt.giveLimits();
-      attempt.stop();
+      attempt.stop(error instanceof Error ? error : undefined);
     }
     this.retries.clear();
     this.listener.error(error);
