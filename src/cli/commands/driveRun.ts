@@ -228,7 +228,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     failuresStream(options.output, io).write(failureList(final.failures));
     if (endError instanceof JournalWriteError) {
       outputFailed = true;
-      io.stderr.write(`${journalFailureLine(endError, target.store, true)}\n`);
+      io.stderr.write(`${journalFailureLine(endError, target.store, true, target.resumeCommand)}\n`);
     } else if (endError !== undefined) throw endError;
     if (recorded !== true) io.stderr.write(`${unrecordedCancelLine(final.runId, recorded, target.store, target.journal)}\n`);
     writeReport();
@@ -248,7 +248,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
       return ExitCode.invalid;
     }
     if (error instanceof JournalWriteError) {
-      io.stderr.write(`${journalFailureLine(error, target.store, false)}\n`);
+      io.stderr.write(`${journalFailureLine(error, target.store, false, target.resumeCommand)}\n`);
       writeReport();
       return ExitCode.outputFailed;
     }

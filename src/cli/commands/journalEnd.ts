@@ -15,9 +15,15 @@ import { describeIoError } from './writeTarget';
  * resume x continues it once the store can be written)`. What the journal holds stays: the run
  * is `interrupted`. After the run's end (`ended`) only its last events are missing.
  */
-export function journalFailureLine(error: JournalWriteError, store: StoreLocation | undefined, ended: boolean): string {
+export function journalFailureLine(
+  error: JournalWriteError,
+  store: StoreLocation | undefined,
+  ended: boolean,
+  /** The run's own resume command, when it has one (with its remote options: `--redis …`). */
+  resumeCommand?: string,
+): string {
   const then = ended ? 'its end is not recorded' : 'run stopped';
-  const resume = commandLine('rxdag resume', error.runId, store === undefined ? '' : storeFlag(store));
+  const resume = resumeCommand ?? commandLine('rxdag resume', error.runId, store === undefined ? '' : storeFlag(store));
   return `rxdag: cannot write the journal ${store?.label ?? error.location} (run "${error.runId}"): ${journalReason(error.cause)}; ${then} (${resume} continues it once the store can be written)`;
 }
 

@@ -1,0 +1,22 @@
+import { JournalWriteError } from '../../../src/index';
+import { journalFailureLine } from '../../../src/cli/commands/journalEnd';
+import { storeLocation } from '../../../src/cli/store/storeLocation';
+
+/** What a run whose journal could not be written says, and the command it gives to go on. */
+describe('the line of a journal that could not be written', () => {
+  const store = storeLocation('runs-store', {}, '/work');
+  const failure = new JournalWriteError('r1', '/work/runs-store', Object.assign(new Error('EIO'), { code: 'EIO', syscall: 'write' }));
+
+  it('should give the resume command with the store it was given', () => {
+    expect(journalFailureLine(failure, store, false)).toBe(
+      'rxdag: cannot write the journal runs-store/ (run "r1"): EIO (EIO); run stopped (rxdag resume r1 --store runs-store continues it once the store can be written)',
+    );
+  });
+
+  it("should give the run's own resume command when it has one: a run on workers resumes with its --redis options", () => {
+    const resume = 'rxdag resume r1 --store runs-store --redis redis://127.0.0.1:6379/7 --redis-prefix team';
+    expect(journalFailureLine(failure, store, true, resume)).toBe(
+      `rxdag: cannot write the journal runs-store/ (run "r1"): EIO (EIO); its end is not recorded (${resume} continues it once the store can be written)`,
+    );
+  });
+});
