@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ensureBuilt, runCli } from './support/builtCli';
 import { hasChromium, renderedDom } from './support/chromium';
+import { rxdagInProcess } from './support/inProcessCli';
 import { readEventLog, tempDir, writeText } from './support/files';
 import { edgesThroughNodes, readGraphSvg } from './report/svgGeometry';
 
@@ -113,6 +114,26 @@ describe('rxdag report', () => {
       code: 2,
       stderr: expect.stringContaining("required option '-o, --output <out.html>' not specified"),
     });
+  });
+
+  it('should refuse an output that is its own events log or DAG file, with exit 2, changing neither', async () => {
+    const log = writeText(tmp.file('own.jsonl'), readFileSync(events, 'utf8'));
+    const dag = writeText(tmp.file('own.yaml'), readFileSync('examples/data-pipeline.yaml', 'utf8'));
+    const [overLog, overDag] = await Promise.all([
+      rxdagInProcess('report', log, '-o', log),
+      rxdagInProcess('report', log, '-o', dag, '--dag', dag),
+    ]);
+    expect(overLog).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: --output "${log}" is the events log itself: writing it would overwrite it; give another path\n`,
+    });
+    expect(overDag).toMatchObject({
+      code: 2,
+      stderr: `rxdag: --output "${dag}" is the DAG file itself: writing it would overwrite it; give another path\n`,
+    });
+    expect(readFileSync(log, 'utf8')).toBe(readFileSync(events, 'utf8'));
+    expect(readFileSync(dag, 'utf8')).toBe(readFileSync('examples/data-pipeline.yaml', 'utf8'));
   });
 
   it('should render in headless Chromium when it is installed', async () => {

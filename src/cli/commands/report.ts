@@ -9,7 +9,7 @@ import { depsOf, type ReportInput } from '../report/reportInput';
 import { storeLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
 import { writeReportFile } from './reportFile';
-import { checkWritable } from './writeTarget';
+import { checkNotAnInput, checkWritable } from './writeTarget';
 
 /**
  * `rxdag report EVENTS.jsonl -o OUT.html [--dag FILE]`: the HTML report of a logged run.
@@ -19,6 +19,10 @@ import { checkWritable } from './writeTarget';
 export function reportCommand(eventsFile: string, options: { readonly output: string; readonly dag?: string }, io: CliIo): number {
   // no --store here: the store of `rxdag run` without one (RXDAG_STORE, else .rxdag/) is kept safe
   checkWritable('--output', options.output, storeLocation(undefined, process.env));
+  checkNotAnInput('--output', options.output, [
+    { what: 'the events log', file: eventsFile },
+    ...(options.dag === undefined ? [] : [{ what: 'the DAG file', file: options.dag }]),
+  ]);
   const { events, tornLine } = readEventsFile(eventsFile, options.output);
   const loaded = options.dag === undefined ? undefined : loadDagFile(options.dag, { checkDirectories: false });
   if (loaded !== undefined) refuseOtherDag(options.dag!, loaded.dag, events, eventsFile);

@@ -57,6 +57,19 @@ export function checkWritable(flag: string, file: string, store?: StoreLocation)
 }
 
 /**
+ * Fails early (exit 2, nothing written) when the output `file` of `flag` is one of the command's
+ * inputs (`rxdag report`'s events log or DAG file), by real path, through symlinks, or by inode.
+ */
+export function checkNotAnInput(flag: string, file: string, inputs: readonly { readonly what: string; readonly file: string }[]): void {
+  const clash = inputs.find((input) => sameFile(file, input.file));
+  if (clash === undefined) return;
+  const which = clash.file === file ? 'itself' : `"${clash.file}"${how(file, clash.file)}`;
+  throw new InvalidInputError([
+    { message: `${flag} "${file}" is ${clash.what} ${which}: writing it would overwrite it; give another path` },
+  ]);
+}
+
+/**
  * Every problem with the outputs of `rxdag run` and `rxdag resume`, all at once, one per output:
  * an empty path, an output in the store's folder, an output that is the DAG file itself or the
  * same file as another output (compared by real path, through symlinks, and by inode), else an
