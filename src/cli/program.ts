@@ -166,7 +166,12 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
     .description('list the runs of the store, newest first: id, DAG, status, start, duration, task counts')
     .option('--store <dir|postgres://…>', STORE_HELP)
     .option('--json', 'one JSON object per run and line')
-    .option('--status <statuses>', 'only runs of these statuses, separated by commas (running, interrupted, succeeded, failed, cancelled)')
+    .option(
+      '--status <statuses>',
+      'only runs of these statuses, separated by commas, or the option given again (running, interrupted, succeeded, failed, cancelled)',
+      // given again, it adds to the list (the last one alone would silently drop the others)
+      (value: string, previous?: string) => (previous === undefined ? value : `${previous},${value}`),
+    )
     .option('--dag <id>', 'only runs of this DAG')
     .option('--limit <n>', 'at most the newest N runs (after --status and --dag)')
     .action(actions.runs);

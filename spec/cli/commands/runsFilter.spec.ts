@@ -39,6 +39,8 @@ describe('rxdag runs, filtered', () => {
   it('should list only the runs of the statuses given', async () => {
     expect(await listed('--status', 'failed')).toEqual([started[1]]);
     expect(await listed('--status', 'succeeded, failed')).toEqual([...started].reverse());
+    // given twice, the statuses add up
+    expect(await listed('--status', 'succeeded', '--status', 'failed')).toEqual([...started].reverse());
   });
 
   it('should list only the runs of the DAG given, at most the newest N', async () => {
