@@ -103,6 +103,10 @@ describe('postgresJournal options and location (no server needed)', () => {
       new TypeError('postgresJournal: two schemas given, `schema` "daily" and schema=nightly in the connection string; give one'),
     );
     expect(() => postgresJournal({ connectionString: `postgres://x@h/db?schema=${'x'.repeat(64)}` })).toThrow(/63 bytes/);
+    expect(() => postgresJournal({ connectionString: 'postgres://x@h/db?schema=pg_runs' })).toThrow(/must not start with "pg_"/);
+    expect(() => postgresJournal({ connectionString: 'postgres://x@h/db?schema=a&schema=b' })).toThrow(
+      new TypeError('postgresJournal: `connectionString` "postgres://x@h/db?schema=a&schema=b" gives schema= 2 times ("a", "b"); give one'),
+    );
   });
 
   it("refuses maxSessions beside an application's pool, whose own max bounds its runs", async () => {

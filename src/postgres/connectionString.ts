@@ -24,6 +24,22 @@ export function connectionStringProblem(given: string): string | undefined {
   return `is not a connection string; expected ${CONNECTION_FORMS}`;
 }
 
+/**
+ * Why the `schema=` parameters of `given` cannot name one schema (it is given twice), or
+ * undefined. Whether the name itself is one PostgreSQL can hold is `sql.ts`'s to say.
+ */
+export function schemaParameterProblem(given: string): string | undefined {
+  let schemas: string[];
+  try {
+    schemas = new URL(given).searchParams.getAll('schema');
+  } catch {
+    return undefined;
+  }
+  return schemas.length > 1
+    ? `gives schema= ${schemas.length} times (${schemas.map((name) => JSON.stringify(name)).join(', ')}); give one`
+    : undefined;
+}
+
 /** A connection string split into what `pg` connects with and the journal's schema parameter. */
 export interface PostgresConnection {
   /** The string to connect with: no `schema` parameter, SSL modes as `pg` 8 applies them. */

@@ -23,7 +23,7 @@ describe('the --store option and RXDAG_STORE', () => {
   const dagFile = () => writeText(tmp.file('quick.yaml'), 'id: quick\ntasks:\n  - id: a\n    sleep: 1\n');
   const FORMS = 'a folder path or a postgres:// (postgresql://) connection string';
 
-  it('should refuse a schema= PostgreSQL cannot hold in one line, the password hidden, before connecting', async () => {
+  it('should refuse a schema= PostgreSQL cannot hold, or two of them, in one line, the password hidden, before connecting', async () => {
     const server = 'postgres://ci:secret@127.0.0.1:5432/test';
     const shown = 'postgres://ci:***@127.0.0.1:5432/test';
     const long = 'a'.repeat(73);
@@ -36,6 +36,17 @@ describe('the --store option and RXDAG_STORE', () => {
       code: 2,
       stdout: '',
       stderr: `rxdag: --store ${shown}?schema=${long}: the schema (schema=) must be 1 to 63 bytes without NUL, got 73 bytes\n`,
+    });
+    expect(await rxdag('runs', '--store', `${server}?schema=pg_runs`)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: --store ${shown}?schema=pg_runs: the schema (schema=) must not start with "pg_", which PostgreSQL keeps for its own schemas, got "pg_runs"\n`,
+    });
+    // two schemas: which one would be used is not for the URL's order to decide
+    expect(await rxdag('runs', '--store', `${server}?schema=a&schema=b`)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: --store ${shown}?schema=a&schema=b gives schema= 2 times ("a", "b"); give one\n`,
     });
     process.env['RXDAG_STORE'] = `${server}?schema=a%00b`;
     expect(await rxdag('show', 'x')).toEqual({
@@ -77,6 +88,10 @@ describe('the --store option and RXDAG_STORE', () => {
     expect(existsSync(tmp.file('.rxdag'))).toBe(false);
 
     process.env['RXDAG_STORE'] = '';
-    expect(await rxdag('runs')).toEqual({ code: 0, stdout: 'no runs: .rxdag/ has no journal (runs are journaled there by rxdag run)\n', stderr: '' });
+    expect(await rxdag('runs')).toEqual({
+      code: 0,
+      stdout: 'no runs: .rxdag/ has no journal (runs are journaled there by rxdag run)\n',
+      stderr: '',
+    });
   });
 });

@@ -10,7 +10,7 @@
  */
 import path from 'node:path';
 // the schema rule and connection strings of `rxdag/postgres`, from its modules that need no `pg`
-import { postgresConnection, redactConnectionString } from '../../postgres/connectionString';
+import { postgresConnection, redactConnectionString, schemaParameterProblem } from '../../postgres/connectionString';
 import { schemaNameProblem } from '../../postgres/sql';
 import { InvalidInputError } from '../problems';
 import { shellWord } from '../shellWord';
@@ -64,6 +64,8 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
   if (given === '') throw refusal(`--store needs ${STORE_FORMS}`);
   if (/^postgres(ql)?:\/\//i.test(given)) {
     const label = redactConnectionString(given);
+    const twice = schemaParameterProblem(given);
+    if (twice !== undefined) throw refusal(`${named(label)} ${twice}`);
     const { connectionString, schema } = postgresConnection(given);
     const problem = schema === undefined ? undefined : schemaNameProblem(schema);
     if (problem !== undefined) throw refusal(`${named(label)}: the schema (schema=) ${problem}`);
@@ -71,7 +73,9 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
   }
   // a scheme as RFC 3986 spells it: `mysql://…` would otherwise become the folders `mysql:/…`
   if (/^[a-z][a-z\d+.-]*:\/\//i.test(given)) {
-    throw refusal(`${named(redactConnectionString(given))} is not a store: ${source === 'flag' ? '--store' : STORE_ENV} takes ${STORE_FORMS}`);
+    throw refusal(
+      `${named(redactConnectionString(given))} is not a store: ${source === 'flag' ? '--store' : STORE_ENV} takes ${STORE_FORMS}`,
+    );
   }
   return { kind: 'folder', dir: path.resolve(cwd, given), label: given.endsWith('/') ? given : `${given}/`, source };
 }
@@ -86,4 +90,3 @@ export function storeFlag(location: StoreLocation): string {
   const shown = location.kind === 'folder' ? location.label.replace(/\/$/, '') : location.label;
   return ` --store ${shellWord(shown)}`;
 }
-
