@@ -43,7 +43,7 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
     return { runId, store, marks };
   }
 
-  it('should refuse, naming the attempts in flight and the flags that reach their workers, and run nothing', async () => {
+  it('should refuse, naming the attempts in flight and the flags that reach their workers, and run nothing (also under another key prefix)', async () => {
     const { runId, store, marks } = await killedWithAttemptsQueued('refused');
     const resume = await runCli(['resume', runId, '--store', store], NO_KEY);
     expect(resume.code).toBe(2);
@@ -53,6 +53,14 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
         'or with --local to run them here (a worker may then run them a second time)\n',
     );
     expect(linesOf(marks)).toEqual([]);
+    // under another key prefix no worker of the run would take it up: refused too, naming the run's flags
+    const otherPrefix = await runCli(['resume', runId, '--store', store, '--redis', env.url, '--redis-prefix', `${prefix}-other`], NO_KEY);
+    expect(otherPrefix).toMatchObject({
+      code: 2,
+      stderr:
+        `rxdag: run ${runId} sent its attempts under the key prefix "${prefix}", and one was in flight when it stopped: ` +
+        `resumed under "${prefix}-other", no worker of the run would take them up again. Resume with --redis ${env.url}/0 --redis-prefix ${prefix}\n`,
+    });
     // the flags it gives take the queued attempt up again, on a worker
     await fleet.start(env.url, prefix, [], NO_KEY);
     const remote = await runCli(['resume', runId, '--store', store, '--redis', env.url, '--redis-prefix', prefix, '--quiet'], NO_KEY);

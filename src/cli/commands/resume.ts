@@ -28,7 +28,7 @@ import { ProcessGroups } from '../agents/processGroups';
 import { type MetricsEndpoint, openMetricsEndpoint } from '../output/metricsEndpoint';
 import { InvalidInputError } from '../problems';
 import { openRemoteAgents } from '../remote/openRemote';
-import { localResumeRefusal, remoteNoteOf } from '../remote/remoteNote';
+import { localResumeRefusal, otherPrefixRefusal, remoteNoteOf } from '../remote/remoteNote';
 import { haltableJournal } from '../../journal/haltableJournal';
 import type { RemoteAgents } from '../remote/remoteAgents';
 import { openStore, type Store } from '../store/openStore';
@@ -75,8 +75,11 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     if (missing.length > 0) throw new InvalidInputError([{ message: programRunRefusal(id, missing) }]);
     // before anything is opened: a bad --poll-interval is refused with nothing started
     const scheduling = schedulingOf(id, header, raw, options);
+    const note = remoteNoteOf(header.options.metadata);
     const remoteRefusal =
-      options.remote === undefined ? localResumeRefusal(id, remoteNoteOf(header.options.metadata), history, raw.local === true) : undefined;
+      options.remote === undefined
+        ? localResumeRefusal(id, note, history, raw.local === true)
+        : otherPrefixRefusal(id, note, history, options.remote.prefix);
     if (remoteRefusal !== undefined) throw new InvalidInputError([{ message: remoteRefusal }]);
     let dag;
     try {

@@ -68,7 +68,9 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
     const runId = store === undefined ? undefined : newRunId(loaded.dag.id);
     if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes, io.stderr);
     const remoteNote =
-      options.remote === undefined || remote === undefined ? undefined : { resumeFlags: remoteFlags(options.remote, remote.location) };
+      options.remote === undefined || remote === undefined
+        ? undefined
+        : { resumeFlags: remoteFlags(options.remote, remote.location), prefix: options.remote.prefix };
     const { run, groups } = createRun(
       loaded,
       schedulerOptions(options, haltable?.journal, runId, note, remoteNote),

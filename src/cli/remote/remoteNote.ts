@@ -15,14 +15,17 @@ export const REMOTE_KEY = 'remote';
 export interface RemoteNote {
   /** The flags of `rxdag resume` that reach the same workers (a password shown as `***`). */
   readonly resumeFlags: string;
+  /** The key prefix its jobs went under (absent in runs of earlier versions). */
+  readonly prefix?: string;
 }
 
 /** The note of a run's `metadata`; `undefined` for a local run, or a note not of this shape. */
 export function remoteNoteOf(metadata: Readonly<Record<string, unknown>> | undefined): RemoteNote | undefined {
   const note = metadata?.[REMOTE_KEY];
   if (typeof note !== 'object' || note === null) return undefined;
-  const { resumeFlags } = note as Record<string, unknown>;
-  return typeof resumeFlags === 'string' ? { resumeFlags } : undefined;
+  const { resumeFlags, prefix } = note as Record<string, unknown>;
+  if (typeof resumeFlags !== 'string') return undefined;
+  return typeof prefix === 'string' ? { resumeFlags, prefix } : { resumeFlags };
 }
 
 /** Ids of the tasks whose attempt was in flight when the run stopped: started, and nothing of it after. */
@@ -36,7 +39,12 @@ export function inFlightTasks(history: readonly DagEvent[]): string[] {
  * Why `rxdag resume` without `--redis` will not run a remote run here; `undefined` when it may (a
  * local run, nothing in flight, or `--local`).
  */
-export function localResumeRefusal(runId: string, note: RemoteNote | undefined, history: readonly DagEvent[], local: boolean): string | undefined {
+export function localResumeRefusal(
+  runId: string,
+  note: RemoteNote | undefined,
+  history: readonly DagEvent[],
+  local: boolean,
+): string | undefined {
   if (note === undefined || local) return undefined;
   const inFlight = inFlightTasks(history);
   if (inFlight.length === 0) return undefined;
@@ -47,5 +55,27 @@ export function localResumeRefusal(runId: string, note: RemoteNote | undefined, 
     `run ${runId} sent its attempts to rxdag workers, and ${counted} in flight when it stopped (${shown}): ` +
     `they may still be queued or running there. Resume with${note.resumeFlags} to take them up again${password}, ` +
     `or with --local to run them here (a worker may then run them a second time)`
+  );
+}
+
+/**
+ * Why `rxdag resume --redis` under another key prefix than the run's will not resume it; `undefined`
+ * when it may (the same prefix, nothing in flight, or a run that did not note its prefix). Its
+ * attempts in flight are queued under the run's prefix: under another, no worker of the run would
+ * take them again, and their results would never be read.
+ */
+export function otherPrefixRefusal(
+  runId: string,
+  note: RemoteNote | undefined,
+  history: readonly DagEvent[],
+  prefix: string,
+): string | undefined {
+  if (note?.prefix === undefined || note.prefix === prefix) return undefined;
+  const inFlight = inFlightTasks(history);
+  if (inFlight.length === 0) return undefined;
+  const counted = inFlight.length === 1 ? 'one was' : `${inFlight.length} were`;
+  return (
+    `run ${runId} sent its attempts under the key prefix "${note.prefix}", and ${counted} in flight when it stopped: ` +
+    `resumed under "${prefix}", no worker of the run would take them up again. Resume with${note.resumeFlags}`
   );
 }
