@@ -264,10 +264,11 @@ describePostgres('postgresJournal on a failing server or network', (db) => {
       try {
         await locker.query('BEGIN');
         await locker.query(`LOCK TABLE "${schema}".runs IN ACCESS EXCLUSIVE MODE`);
+        const blocked = freshRunId('blocked');
         const reads: ReadonlyArray<() => Promise<unknown>> = [
           () => journal.runs(),
           () => journal.header(runId),
-          () => journal.create(sampleHeader(freshRunId('blocked'))),
+          () => journal.create(sampleHeader(blocked)),
         ];
         for (const read of reads) {
           const { error, afterMs } = await settled(Promise.resolve().then(read), Date.now());
@@ -275,11 +276,25 @@ describePostgres('postgresJournal on a failing server or network', (db) => {
           expect(String(error)).toMatch(/: no answer from the server within 600 ms \(query_timeout\)$/);
           expect(afterMs).toBeLessThan(SHORT_QUERY_TIMEOUT_MS + 1500);
         }
+        await locker.query('ROLLBACK');
+        // the refused run's insert, still waiting on the server, runs once the lock is gone:
+        // it must not leave a run the caller was told did not start (nothing ran, exit 2)
+        const inserting = async () =>
+          Number(
+            (
+              await db.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE $1 AND state <> 'idle'`, [
+                `INSERT INTO "${schema}".runs%`,
+              ])
+            )[0]!.n,
+          );
+        for (let waited = 0; waited < 5000 && (await inserting()) > 0; waited += 50) await new Promise((done) => setTimeout(done, 50));
+        const listed = (await journal.runs()).map((run) => run.runId);
+        expect(listed).toContain(runId);
+        expect(listed).not.toContain(blocked);
       } finally {
         await locker.query('ROLLBACK');
         await locker.end();
       }
-      expect((await journal.runs()).map((run) => run.runId)).toContain(runId);
     },
     20_000,
   );

@@ -113,10 +113,15 @@ class PostgresJournalImpl implements PostgresJournal {
     const tally = emptyTally(header.spec.tasks.length);
     const session = await this.connection.session(action);
     let locked = false;
+    let inTransaction = false;
     try {
       // the lock first: between the insert and the lock, a resume could take the new run
       if ((await this.tryOwn(session, runId)) !== true) throw new RunExistsError(runId);
       locked = true;
+      // in a transaction: a caller that stopped waiting (query_timeout) closes the connection
+      // before its COMMIT, and the server then drops the insert rather than keep a run it refused
+      await session.query('BEGIN');
+      inTransaction = true;
       const inserted = await session.query(this.sql.insertRun, [
         runId,
         header.dagId,
@@ -125,8 +130,11 @@ class PostgresJournalImpl implements PostgresJournal {
         JSON.stringify(tally.counts),
       ]);
       if (inserted.length === 0) throw new RunExistsError(runId);
+      await session.query('COMMIT');
+      inTransaction = false;
       return new PostgresWriter(this.connection, this.sql, session, runId, tally);
     } catch (error) {
+      if (inTransaction && session.broken === undefined) await session.query('ROLLBACK').catch(() => undefined);
       await this.giveUp(session, runId, locked);
       throw this.failure(action, error);
     }
