@@ -361,13 +361,23 @@ describePostgres('rxdag run, runs, show and resume with a PostgreSQL store', (db
       rxdagInProcess('show', 'nope', '--store', store),
       runCli(['resume', '--store', store]),
     ]);
-    expect([runs.code, runs.stdout]).toEqual([0, `no runs in the store ${store}\n`]);
+    // nothing was ever journaled there (a misspelt schema, say): not an emptied store
+    expect([runs.code, runs.stdout]).toEqual([0, `no runs: ${store} has no journal (runs are journaled there by rxdag run)\n`]);
     expect([show.code, show.stderr]).toEqual([2, expect.stringMatching(/^rxdag: run "nope" is not in the store postgres:\/\/[^\n]*\n$/)]);
     expect([resume.code, resume.stderr]).toEqual([
       2,
       expect.stringMatching(/^rxdag: no interrupted run to resume in the store postgres:\/\/[^\n]*\n$/),
     ]);
     expect(await db.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).toEqual([]);
+  });
+
+  it('should tell a store whose runs were all removed from one never journaled into', async () => {
+    const store = `${db.connectionString}?schema=${db.newSchema()}`;
+    const file = writeText(tmp.file('emptied.yaml'), 'id: emptied\ntasks:\n  - id: a\n    sleep: 1\n');
+    const run = await rxdagInProcess('run', file, '--store', store, '--quiet');
+    const runId = printedRunId(run.stderr)!;
+    expect((await rxdagInProcess('prune', runId, '--store', store)).code).toBe(0);
+    expect(await rxdagInProcess('runs', '--store', store)).toMatchObject({ code: 0, stdout: `no runs in the store ${store}\n` });
   });
 });
 

@@ -37,6 +37,12 @@ export interface PostgresJournal extends Journal {
   /** As {@link Journal.remove}, which the PostgreSQL journal always has. */
   remove(runId: string): Promise<void>;
   /**
+   * Whether its schema holds the journal's tables: false until a run was journaled there (an
+   * empty list of runs from a schema never used, a misspelt name, rather than one pruned empty).
+   * Creates nothing.
+   */
+  hasJournal(): Promise<boolean>;
+  /**
    * Ends the connections the journal opened for a `connectionString` (a `pool` given by the
    * application is left open). Close the run writers first. Idle connections do not keep the
    * process alive, so calling it is optional.
@@ -221,6 +227,10 @@ class PostgresJournalImpl implements PostgresJournal {
 
   end(): Promise<void> {
     return this.connection.end();
+  }
+
+  hasJournal(): Promise<boolean> {
+    return this.hasTables(`check the journal's tables in schema "${this.schema}"`);
   }
 
   /** The statements of {@link remove}, in its transaction: what came of it. */

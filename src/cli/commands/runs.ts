@@ -53,9 +53,11 @@ export async function runsCommand(raw: RawRunsOptions, io: CliIo): Promise<numbe
     const runs = selected(listed.runs, filter);
     if (runs.length === 0 && unreadable.length === 0) {
       if (listed.runs.length > 0) say(`no runs of ${listed.runs.length} in ${location.label} match ${describeFilter(filter)}`);
-      else say(location.kind === 'folder' ? none : `no runs in the store ${location.label}`);
-    }
-    else if (raw.json === true) for (const run of runs) io.stdout.write(`${JSON.stringify(run)}\n`);
+      // a schema never journaled into (a misspelt name) is told from one whose runs were all removed
+      else if (location.kind === 'folder' || (await store.hasJournal?.().catch((error: unknown) => asRefusal(error, location))) === false)
+        say(none);
+      else say(`no runs in the store ${location.label}`);
+    } else if (raw.json === true) for (const run of runs) io.stdout.write(`${JSON.stringify(run)}\n`);
     else if (runs.length > 0) io.stdout.write(`${runsTable(runs).join('\n')}\n`);
     for (const error of unreadable) io.stderr.write(`rxdag: ${error.message} (left out of the list)\n`);
     return unreadable.length === 0 ? ExitCode.ok : ExitCode.invalid;
@@ -72,7 +74,9 @@ function runFilterOf(raw: RawRunsOptions): RunFilter {
     const given = raw.status.split(',').map((status) => status.trim());
     const unknown = given.filter((status) => !(STATUSES as readonly string[]).includes(status));
     if (unknown.length > 0) {
-      problems.push({ message: `--status must be one or more of ${STATUSES.join(', ')}, separated by commas (got ${JSON.stringify(raw.status)})` });
+      problems.push({
+        message: `--status must be one or more of ${STATUSES.join(', ')}, separated by commas (got ${JSON.stringify(raw.status)})`,
+      });
     } else statuses = new Set(given as JournaledRunStatus[]);
   }
   if (raw.dag !== undefined && raw.dag === '') problems.push({ message: '--dag must name a DAG id (got "")' });
@@ -89,7 +93,8 @@ function runFilterOf(raw: RawRunsOptions): RunFilter {
 /** The runs `filter` keeps, newest first as listed. */
 function selected(runs: readonly JournaledRunSummary[], filter: RunFilter): readonly JournaledRunSummary[] {
   const kept = runs.filter(
-    (run) => (filter.statuses === undefined || filter.statuses.has(run.status)) && (filter.dagId === undefined || run.dagId === filter.dagId),
+    (run) =>
+      (filter.statuses === undefined || filter.statuses.has(run.status)) && (filter.dagId === undefined || run.dagId === filter.dagId),
   );
   return kept.length > filter.limit ? kept.slice(0, filter.limit) : kept;
 }

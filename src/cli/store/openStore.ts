@@ -22,6 +22,8 @@ export type PostgresModule = typeof import('../../postgres');
 export interface Store {
   readonly journal: Journal;
   readonly location: StoreLocation;
+  /** A database: whether its schema holds the journal's tables (a folder's journal is there when the folder is). */
+  readonly hasJournal?: () => Promise<boolean>;
   /** Ends what the store opened (the PostgreSQL connections); never throws. */
   close(): Promise<void>;
 }
@@ -55,7 +57,7 @@ export function openStore(location: StoreLocation, use: StoreUse, loadPostgres: 
     connectionString: location.connectionString,
     ...(location.schema === undefined ? {} : { schema: location.schema }),
   });
-  return { journal, location, close: () => journal.end().catch(() => undefined) };
+  return { journal, location, hasJournal: () => journal.hasJournal(), close: () => journal.end().catch(() => undefined) };
 }
 
 /**
