@@ -21,8 +21,7 @@ export class Attempt implements AttemptHost<Attempt>, Placed {
   place = -1;
   /** Set when the attempt ended, before it is signalled. */
   outcome: AttemptOutcome | undefined;
-  /** Tears the attempt down (completes its inner Observable, aborts the agent). */
-  /** Stops the attempt: its signal fires with `reason` (a `TaskCancelledError` when none). */
+  /** Tears the attempt down (completes its inner Observable, aborts the agent): its signal fires with `reason` (a `TaskCancelledError` when none). */
   stop: (reason?: Error) => void = noop;
 
   constructor(

@@ -128,7 +128,7 @@ export class RunController {
 
   /**
    * Marks the run as cancelling; true when a cancel signal should be sent (it is live and no
-   * cancel was asked for before).
+   * cancel was asked for before). `stopReason`: what its running attempts' signals fire with.
    */
   requestCancel(stopReason?: Error): boolean {
     if (this.phase !== 'queued' && this.phase !== 'running') return false;
