@@ -49,6 +49,25 @@ describeRedis('remote agents on BullMQ workers', (env) => {
     expect(order.indexOf('task.started:d')).toBeGreaterThan(Math.max(order.indexOf('task.completed:b'), order.indexOf('task.completed:c')));
   });
 
+  it('should tell onJobTaken each job it takes, with how long the job waited in Redis, ignoring what the listener throws', async () => {
+    // queued before any worker serves the queue: it waits there
+    const run = collect(runDag({ id: 'waits', tasks: [{ id: 'a', agent: 'echo' }] }, { agents: { echo: remote('echo') } }));
+    await sleep(400);
+    const taken: { queue: string; waitedMs: number }[] = [];
+    worker(
+      { echo },
+      {
+        onJobTaken: (job) => {
+          taken.push(job);
+          throw new Error('a listener that throws');
+        },
+      },
+    );
+    expect(ending(await run).outcome).toBe('succeeded');
+    expect(taken).toEqual([{ queue: 'echo', waitedMs: expect.any(Number) }]);
+    expect(taken[0]!.waitedMs).toBeGreaterThanOrEqual(350);
+  });
+
   it('should run as many attempts at once as the worker allows', async () => {
     let now = 0;
     let most = 0;

@@ -69,6 +69,12 @@ export interface WorkerOptions extends SharedOptions {
   readonly allow?: readonly string[] | undefined;
   /** Where the worker's log lines go (refused jobs, Redis errors). @default a line on stderr */
   readonly onLog?: ((line: string) => void) | undefined;
+  /**
+   * Called as the worker takes a job, before its agent runs: its queue (the agent's name) and
+   * how long it waited in Redis since its scheduler added it (across two clocks: never below 0).
+   * What it throws is ignored. @default none
+   */
+  readonly onJobTaken?: ((taken: { readonly queue: string; readonly waitedMs: number }) => void) | undefined;
   /** How the worker names itself in results (`task.completed.worker`). @default `${hostname}:${pid}` */
   readonly name?: string | undefined;
 }
@@ -115,6 +121,9 @@ const workerSchema = z.strictObject({
   queues: z.array(queueName).min(1).optional(),
   allow: z.array(z.string()).optional(),
   onLog: z.custom<(line: string) => void>((value) => typeof value === 'function', { error: 'must be a function' }).optional(),
+  onJobTaken: z
+    .custom<NonNullable<WorkerOptions['onJobTaken']>>((value) => typeof value === 'function', { error: 'must be a function' })
+    .optional(),
   name: z.string().min(1).max(200).optional(),
 });
 
@@ -183,6 +192,7 @@ export function resolveWorkerOptions(options: WorkerOptions) {
     queues,
     concurrency: checked.concurrency,
     onLog: checked.onLog ?? ((line: string) => void process.stderr.write(`${line}\n`)),
+    onJobTaken: checked.onJobTaken,
     name: checked.name,
   };
 }

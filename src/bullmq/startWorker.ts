@@ -74,7 +74,7 @@ const SETTLE_GRACE_MS = 2_000;
  */
 export function startWorker(options: WorkerOptions): RemoteWorker {
   const resolved = resolveWorkerOptions(options);
-  const { target, prefix, key, leaseMs, maxLeaseLosses, agents, queues, onLog } = resolved;
+  const { target, prefix, key, leaseMs, maxLeaseLosses, agents, queues, onLog, onJobTaken } = resolved;
   if (queues.length === 0)
     throw new TypeError('startWorker: no queue to take jobs from: `agents` (and `allow`) name no agent, and `queues` is not given');
   const id = resolved.name ?? `${hostname()}:${process.pid}`;
@@ -120,6 +120,13 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   const processor = async (queue: string, job: Job, token: string | undefined): Promise<Outcome> => {
     const jobId = job.id ?? '';
     const jobEntry = entry(queue, jobId);
+    if (onJobTaken !== undefined) {
+      try {
+        onJobTaken({ queue, waitedMs: Math.max(0, Date.now() - job.timestamp) });
+      } catch {
+        // the application's listener: what it throws is not the attempt's
+      }
+    }
     const attempt = new RunningJob(queue, jobId);
     running.set(jobEntry, attempt);
     let outcome: Outcome | undefined;

@@ -135,6 +135,9 @@ describeRedis('signals to rxdag run --redis and rxdag worker', (env) => {
         // the scheduler timed it out: its cancel says so
         'rxdag_worker_attempts_total{agent="shell",outcome="timed-out"} 1',
         'rxdag_worker_attempt_duration_seconds_count{agent="sleep"} 2',
+        // each job taken, with how long it waited in Redis for this worker
+        'rxdag_worker_queue_wait_seconds_count{agent="sleep"} 2',
+        'rxdag_worker_queue_wait_seconds_count{agent="shell"} 2',
         'rxdag_worker_running_attempts{agent="shell"} 0',
         'rxdag_worker_running_attempts{agent="sleep"} 0',
       ]),

@@ -38,6 +38,7 @@ export async function serveWorker(options: WorkerCommandOptions, io: CliIo): Pro
       concurrency: options.concurrency,
       leaseMs: options.leaseMs,
       onLog: say,
+      ...(metrics === undefined ? {} : { onJobTaken: metrics.taken }),
     });
   } catch (error) {
     await metrics?.close();

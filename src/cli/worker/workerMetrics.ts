@@ -10,6 +10,7 @@
  * | `rxdag_worker_attempts_total` | counter: attempts that ended here: `completed`, `failed`, `timed-out` (its scheduler's timeout, or the worker's own), `cancelled` (stopped: a cancel, a lapsed lease, a shutdown) | `agent`, `outcome` |
  * | `rxdag_worker_attempt_duration_seconds` | histogram: from the agent's call to its end | `agent` |
  * | `rxdag_worker_running_attempts` | gauge: attempts running now | `agent` |
+ * | `rxdag_worker_queue_wait_seconds` | histogram: from a job's add (its scheduler's clock) to this worker taking it | `agent` |
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Agent, TaskContext } from '../../index';
@@ -25,6 +26,8 @@ export interface WorkerMetrics {
   readonly url: string;
   /** The same agents, counted. */
   instrument(agents: Readonly<Record<string, Agent>>): Record<string, Agent>;
+  /** Counts a job this worker took after it waited `waitedMs` in Redis (`startWorker`'s `onJobTaken`). */
+  taken(taken: { readonly queue: string; readonly waitedMs: number }): void;
   close(): Promise<void>;
 }
 
@@ -43,6 +46,13 @@ export async function startWorkerMetrics(port: number, agents: readonly string[]
   const duration = new Histogram({
     name: 'rxdag_worker_attempt_duration_seconds',
     help: 'Time from the agent being called to its attempt ending, on this worker',
+    labelNames: ['agent'] as const,
+    buckets: [...DEFAULT_BUCKETS],
+    registers: [registry],
+  });
+  const queueWait = new Histogram({
+    name: 'rxdag_worker_queue_wait_seconds',
+    help: "Time from a job's add by its scheduler to this worker taking it (across the two machines' clocks)",
     labelNames: ['agent'] as const,
     buckets: [...DEFAULT_BUCKETS],
     registers: [registry],
@@ -83,6 +93,7 @@ export async function startWorkerMetrics(port: number, agents: readonly string[]
   return {
     url: server.url,
     instrument: (given) => Object.fromEntries(Object.entries(given).map(([name, agent]) => [name, counted(name, agent)])),
+    taken: ({ queue, waitedMs }) => queueWait.observe({ agent: queue }, waitedMs / 1000),
     close: () => server.close(),
   };
 }
