@@ -43,20 +43,16 @@ export async function startWorkerMetrics(port: number, agents: readonly string[]
     labelNames: ['agent', 'outcome'] as const,
     registers: [registry],
   });
-  const duration = new Histogram({
-    name: 'rxdag_worker_attempt_duration_seconds',
-    help: 'Time from the agent being called to its attempt ending, on this worker',
-    labelNames: ['agent'] as const,
-    buckets: [...DEFAULT_BUCKETS],
-    registers: [registry],
-  });
-  const queueWait = new Histogram({
-    name: 'rxdag_worker_queue_wait_seconds',
-    help: "Time from a job's add by its scheduler to this worker taking it (across the two machines' clocks)",
-    labelNames: ['agent'] as const,
-    buckets: [...DEFAULT_BUCKETS],
-    registers: [registry],
-  });
+  const secondsByAgent = (name: string, help: string) =>
+    new Histogram({ name, help, labelNames: ['agent'] as const, buckets: [...DEFAULT_BUCKETS], registers: [registry] });
+  const duration = secondsByAgent(
+    'rxdag_worker_attempt_duration_seconds',
+    'Time from the agent being called to its attempt ending, on this worker',
+  );
+  const queueWait = secondsByAgent(
+    'rxdag_worker_queue_wait_seconds',
+    "Time from a job's add by its scheduler to this worker taking it (across the two machines' clocks)",
+  );
   const running = new Gauge({
     name: 'rxdag_worker_running_attempts',
     help: 'Attempts running on this worker now',
