@@ -37,7 +37,15 @@ export type { DagRun, RunEvents } from './scheduler/createScheduler';
 
 export { fileJournal } from './journal/fileJournal';
 export type { FileJournalOptions } from './journal/fileJournal';
-export { JournalCorruptError, JournalWriteError, RunExistsError, RunInterruptedError, RunLockedError, RunNotResumableError } from './journal/journal';
+export {
+  JournalCorruptError,
+  JournalWriteError,
+  RunExistsError,
+  RunInterruptedError,
+  RunLockedError,
+  RunNotResumableError,
+  stoppedForResume,
+} from './journal/journal';
 export { RunActiveError, SchedulerShutDownError } from './scheduler/refusals';
 export type {
   Journal,

@@ -11,6 +11,7 @@ import {
   type Journal,
   resumeRun,
   RunInterruptedError,
+  stoppedForResume,
 } from '../../src';
 
 /**
@@ -35,15 +36,20 @@ describe('an interrupting shutdown', () => {
   function counting() {
     const calls: string[] = [];
     const aborted: string[] = [];
+    // for each abort, whether the signal says the run stopped to be resumed
+    const forResume: boolean[] = [];
     const work: Agent = ({ id, signal }) => {
       calls.push(id);
       if (id !== 'slow') return `${id} done`;
       return new Promise((resolve, reject) => {
         const timer = setTimeout(resolve, 10_000, 'slow done');
-        signal.addEventListener('abort', () => (aborted.push(id), clearTimeout(timer), reject(signal.reason)));
+        signal.addEventListener(
+          'abort',
+          () => (aborted.push(id), forResume.push(stoppedForResume(signal)), clearTimeout(timer), reject(signal.reason)),
+        );
       });
     };
-    return { calls, aborted, agents: { work } };
+    return { calls, aborted, forResume, agents: { work } };
   }
 
   it('should abort running agents, leave each run interrupted, error its stream, and let a later scheduler finish it', async () => {
@@ -66,6 +72,8 @@ describe('an interrupting shutdown', () => {
     await scheduler.shutdown({ interrupt: true });
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(first.aborted).toEqual(['slow', 'slow']);
+    // their signals tell an agent whose work lives elsewhere to leave it for the resume
+    expect(first.forResume).toEqual([true, true]);
     const errors = await Promise.all(ended);
     expect(errors.map((error) => [error instanceof RunInterruptedError, (error as RunInterruptedError).runId])).toEqual([
       [true, 'one'],
@@ -97,13 +105,14 @@ describe('an interrupting shutdown', () => {
   });
 
   it('should be a forced shutdown without a journal', async () => {
-    const { agents, aborted } = counting();
+    const { agents, aborted, forResume } = counting();
     const scheduler = createScheduler({ healthCheckIntervalMs: 0, agents });
     const last = lastValueFrom(scheduler.submit(dag, { runId: 'mem' }));
     await new Promise((resolve) => setTimeout(resolve, 50));
     await scheduler.shutdown({ interrupt: true });
     expect(await last).toMatchObject({ type: 'dag.completed', outcome: 'cancelled' });
     expect(aborted).toEqual(['slow']);
+    expect(forResume).toEqual([false]); // cancelled: nothing will resume it
   });
 
   it('should leave a run whose record was still being made interrupted too, with no agent called', async () => {

@@ -12,7 +12,7 @@
  */
 import { Queue } from 'bullmq';
 import { Observable } from 'rxjs';
-import { JournalWriteError, RunInterruptedError, type TaskContext, type WorkerResult } from '../index';
+import { stoppedForResume, type TaskContext, type WorkerResult } from '../index';
 import type { CancelReason } from './cancelSignals';
 import { CommandConnection, commandTimeoutFor, within } from './commandConnection';
 import { RemoteJobError, WorkerLostError } from './errors';
@@ -115,9 +115,8 @@ export class RemoteQueue {
       if (this.batch.push(waiter) === 1) queueMicrotask(() => void this.addBatch());
       return () => {
         if (!this.forget(waiter)) return; // settled: nothing to cancel
-        const reason: unknown = task.signal.reason;
-        if (reason instanceof JournalWriteError || reason instanceof RunInterruptedError) return; // left to the resume
-        waiter.aborted = (reason as Error | undefined)?.name === 'TaskTimeoutError' ? 'timed-out' : 'cancelled';
+        if (stoppedForResume(task.signal)) return; // the job goes on: the run's resume re-attaches to it
+        waiter.aborted = (task.signal.reason as Error | undefined)?.name === 'TaskTimeoutError' ? 'timed-out' : 'cancelled';
         this.cancel(jobId, waiter.aborted);
       };
     });

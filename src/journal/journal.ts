@@ -259,6 +259,17 @@ export function recordNotMade(runId: string, location: string, error: unknown): 
   return new JournalWriteError(runId, location, error, true);
 }
 
+/**
+ * Whether an attempt's `signal` fired because its run stopped without ending, to be resumed
+ * (its journal failed, or a shutdown interrupted it): the resume takes the attempt up again. An
+ * agent whose work lives outside this process (a remote job) may then leave that work running
+ * for the resume to find, rather than cancel it.
+ */
+export function stoppedForResume(signal: AbortSignal): boolean {
+  const reason: unknown = signal.reason;
+  return signal.aborted && (reason instanceof JournalWriteError || reason instanceof RunInterruptedError);
+}
+
 /** A journal record that cannot be trusted: nothing was run. */
 export class JournalCorruptError extends Error {
   override readonly name = 'JournalCorruptError';
