@@ -12,7 +12,7 @@ import type { JournaledRunStatus, JournaledRunSummary } from '../../index';
 import { ExitCode } from '../exitCodes';
 import { InvalidInputError, type Problem } from '../problems';
 import { runsTable } from '../output/runsTable';
-import { openStore, storeExists } from '../store/openStore';
+import { openStore, type Store, storeExists } from '../store/openStore';
 import { listRuns } from '../store/runList';
 import { asRefusal } from '../store/storeErrors';
 import { storeLocation } from '../store/storeLocation';
@@ -36,6 +36,15 @@ interface RunFilter {
 
 const STATUSES: readonly JournaledRunStatus[] = ['running', 'interrupted', 'succeeded', 'failed', 'cancelled'];
 
+/**
+ * Whether nothing was ever journaled into `store`: a folder without runs (it is there), or a
+ * database schema without the journal's tables (a misspelt name), not one whose runs were all removed.
+ */
+async function neverJournaled(store: Store): Promise<boolean> {
+  if (store.hasJournal === undefined) return true;
+  return !(await store.hasJournal().catch((error: unknown) => asRefusal(error, store.location)));
+}
+
 export async function runsCommand(raw: RawRunsOptions, io: CliIo): Promise<number> {
   const filter = runFilterOf(raw);
   const location = storeLocation(raw.store, process.env);
@@ -53,10 +62,7 @@ export async function runsCommand(raw: RawRunsOptions, io: CliIo): Promise<numbe
     const runs = selected(listed.runs, filter);
     if (runs.length === 0 && unreadable.length === 0) {
       if (listed.runs.length > 0) say(`no runs of ${listed.runs.length} in ${location.label} match ${describeFilter(filter)}`);
-      // a schema never journaled into (a misspelt name) is told from one whose runs were all removed
-      else if (location.kind === 'folder' || (await store.hasJournal?.().catch((error: unknown) => asRefusal(error, location))) === false)
-        say(none);
-      else say(`no runs in the store ${location.label}`);
+      else say((await neverJournaled(store)) ? none : `no runs in the store ${location.label}`);
     } else if (raw.json === true) for (const run of runs) io.stdout.write(`${JSON.stringify(run)}\n`);
     else if (runs.length > 0) io.stdout.write(`${runsTable(runs).join('\n')}\n`);
     for (const error of unreadable) io.stderr.write(`rxdag: ${error.message} (left out of the list)\n`);
