@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, watch, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openStore, type PostgresModule, storeExists } from '../../../src/cli/store/openStore';
 import { newRunId } from '../../../src/cli/store/runId';
@@ -62,6 +62,24 @@ describe('the store of journaled runs', () => {
     const later = path.join(tmp.dir, 'later', 'store');
     openStore(storeLocation(later, {}), 'write');
     expect(storeExists(storeLocation(later, {}))).toBe(false);
+  });
+
+  it('should check a new store folder without making or removing the folder itself (runs started side by side into it)', async () => {
+    // one run's check used to make and remove the store folder, so a run started beside it
+    // could find it made (and refuse) or have it removed under its journal
+    const parent = path.join(tmp.dir, 'watched');
+    mkdirSync(parent);
+    const touched: string[] = [];
+    const watcher = watch(parent, (_event, name) => touched.push(String(name)));
+    try {
+      openStore(storeLocation(path.join(parent, 'store'), {}), 'write');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      watcher.close();
+    }
+    expect(touched.length).toBeGreaterThan(0);
+    expect(touched.filter((name) => name === 'store')).toEqual([]);
+    expect(readdirSync(parent)).toEqual([]);
   });
 
   it('should refuse to read a store that does not exist', () => {

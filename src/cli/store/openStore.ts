@@ -105,11 +105,13 @@ function writableFolderProblem(dir: string): string | undefined {
   }
   if (existing === dir) return undefined;
   // a folder may be writable and still take no new entries (`/proc`, where a recursive mkdir
-  // even loops forever): make the first missing folder for real, and remove it again
+  // even loops forever): make a folder there for real, and remove it again. It has a name of
+  // its own: runs started side by side into one new store must not see each other's probe.
   const first = path.join(existing, path.relative(existing, dir).split(path.sep)[0]!);
+  const probe = path.join(existing, `.rxdag-probe-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
   try {
-    mkdirSync(first);
-    rmdirSync(first);
+    mkdirSync(probe);
+    rmdirSync(probe);
     return undefined;
   } catch (error) {
     return `--store: cannot journal into "${dir}" (cannot create "${first}"): ${describeIoError(error)}`;
