@@ -3,12 +3,21 @@ import { inVirtualTime, scheduling, timeline } from '../helpers';
 
 const starts = (events: DagEvent[]) => timeline(events, scheduling).filter((line) => line.includes('started'));
 
-function run(tasks: TaskSpec[], options: Parameters<typeof runDag>[1], marble = '-(x|)'): DagEvent[] {
+/** Runs `tasks` in virtual time, each attempt of agent `work` taking `marble`, or as many frames as `durations` gives its task (default 1). */
+function run(
+  tasks: TaskSpec[],
+  options: Parameters<typeof runDag>[1],
+  marble: string | Readonly<Record<string, number>> = '-(x|)',
+): DagEvent[] {
   const events: DagEvent[] = [];
+  const marbleOf = (id: string) => (typeof marble === 'string' ? marble : `${'-'.repeat(marble[id] ?? 1)}(x|)`);
   inVirtualTime(({ cold }, scheduler) =>
-    runDag(defineDag({ id: 'limited', tasks }), { healthCheckIntervalMs: 0, scheduler, agents: { work: () => cold(marble) }, ...options }).subscribe((e) =>
-      events.push(e),
-    ),
+    runDag(defineDag({ id: 'limited', tasks }), {
+      healthCheckIntervalMs: 0,
+      scheduler,
+      agents: { work: ({ id }) => cold(marbleOf(id)) },
+      ...options,
+    }).subscribe((e) => events.push(e)),
   );
   return events;
 }
@@ -99,11 +108,22 @@ describe('named limits', () => {
 
   describe('a heavy task among lighter ones arriving without end (none starves)', () => {
     /** Start times of `heavy` (weight 2, submitted at 1) and of one-unit tasks submitted every frame from 0 to 29, in runs of their own. */
-    function heavyAmongLight(light: TaskSpec, heavy: TaskSpec, options: Partial<Parameters<typeof createScheduler>[0]>): { heavy: number; light: number[] } {
+    function heavyAmongLight(
+      light: TaskSpec,
+      heavy: TaskSpec,
+      options: Partial<Parameters<typeof createScheduler>[0]>,
+    ): { heavy: number; light: number[] } {
       const events: DagEvent[] = [];
       inVirtualTime(({ cold }, scheduler) => {
-        const shared = createScheduler({ healthCheckIntervalMs: 0, scheduler, maxConcurrency: 10, agents: { work: () => cold('---(x|)'), other: () => cold('---(x|)') }, ...options });
-        const submit = (id: string, task: TaskSpec) => shared.submit(defineDag({ id, tasks: [task] }), { runId: id }).subscribe((e) => events.push(e));
+        const shared = createScheduler({
+          healthCheckIntervalMs: 0,
+          scheduler,
+          maxConcurrency: 10,
+          agents: { work: () => cold('---(x|)'), other: () => cold('---(x|)') },
+          ...options,
+        });
+        const submit = (id: string, task: TaskSpec) =>
+          shared.submit(defineDag({ id, tasks: [task] }), { runId: id }).subscribe((e) => events.push(e));
         scheduler.schedule(() => submit('heavy', heavy), 1);
         for (let at = 0; at < 30; at++) scheduler.schedule(() => submit(`light-${at}`, light), at);
       });
@@ -151,6 +171,53 @@ describe('named limits', () => {
       );
       // y takes a slot as x1 and x2 end; heavy starts when the window has room for both of its units
       expect(starts(events)).toEqual(['0 started:x1', '0 started:x2', '2 started:y', '20 started:heavy']);
+    });
+
+    it('should keep no slot empty while it waits for a limit that has no room for it, and the slots once it has', () => {
+      const events = run(
+        [
+          { id: 'g1', agent: 'work', limits: ['gpu'], weight: 2, priority: 10 },
+          { id: 'heavy', agent: 'work', limits: ['gpu'], weight: 3, priority: 5 },
+          ...['f1', 'f2', 'f3', 'f4'].map((id) => ({ id, agent: 'work' })),
+          { id: 'g-late', agent: 'work', limits: ['gpu'], priority: 1 },
+        ],
+        { maxConcurrency: 4, limits: { gpu: { concurrency: 3 } } },
+        { g1: 30, f1: 5, f2: 35, f3: 40 },
+      );
+      expect(starts(events)).toEqual([
+        '0 started:g1',
+        // heavy waits for gpu until g1 ends: the slots it could not use go to f1, f2, f3
+        '0 started:f1',
+        '0 started:f2',
+        '5 started:f3',
+        // from 30, gpu has room and the slots are kept for it: f4 waits until heavy has started
+        '35 started:heavy',
+        '36 started:g-late',
+        '36 started:f4',
+      ]);
+    });
+
+    it('should go to a weighted task only when it would start before every task that can: no priority inversion', () => {
+      const tasks = [
+        { id: 'long', agent: 'work', priority: 200 },
+        { id: 'low-heavy', agent: 'work', limits: ['gpu'], weight: 3, priority: -10 },
+        ...['hi1', 'hi2', 'hi3', 'hi4'].map((id) => ({ id, agent: 'work', priority: 100 })),
+      ];
+      const events = run(
+        tasks,
+        { maxConcurrency: 3, limits: { gpu: { concurrency: 4 } } },
+        { long: 40, hi1: 10, hi2: 10, hi3: 10, hi4: 10 },
+      );
+      // low-heavy is in a class of its own (its limit never binds): it waits behind the
+      // priority-100 tasks, and takes the hold (all three slots) only when they are done
+      expect(starts(events)).toEqual([
+        '0 started:long',
+        '0 started:hi1',
+        '0 started:hi2',
+        '10 started:hi3',
+        '10 started:hi4',
+        '40 started:low-heavy',
+      ]);
     });
 
     it('should hold only what it waits for: tasks that need none of it go on', () => {
@@ -233,9 +300,18 @@ describe('named limits', () => {
 describe('names that are also Object.prototype keys', () => {
   it('should refuse an undeclared limit or agent called constructor, and keep a limit called __proto__', () => {
     const dag = defineDag({ id: 'proto', tasks: [{ id: 'a', agent: 'constructor', limits: ['toString'] }] });
-    expect(() => runDag(dag, { agents: { work: () => 1 } })).toThrow(/unknown agent "constructor"[\s\S]*needs limit "toString", which is not declared/);
+    expect(() => runDag(dag, { agents: { work: () => 1 } })).toThrow(
+      /unknown agent "constructor"[\s\S]*needs limit "toString", which is not declared/,
+    );
     const limits = JSON.parse('{"__proto__": {"concurrency": 1}}') as Record<string, { concurrency: number }>;
-    const events = run([{ id: 'x', agent: 'work', limits: ['__proto__'] }, { id: 'y', agent: 'work', limits: ['__proto__'] }], { maxConcurrency: 4, limits }, '-(x|)');
+    const events = run(
+      [
+        { id: 'x', agent: 'work', limits: ['__proto__'] },
+        { id: 'y', agent: 'work', limits: ['__proto__'] },
+      ],
+      { maxConcurrency: 4, limits },
+      '-(x|)',
+    );
     expect(starts(events)).toEqual(['0 started:x', '1 started:y']);
     expect(events.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
   });

@@ -13,11 +13,12 @@ import type { RunController } from './runController';
  * each limit, the launch). Each run's ready queues decide which of its tasks goes first, among
  * the dispatch classes whose first task fits: its weight in free slots, in its agent kind's
  * capacity and in each of its limits. When only a rate window stands in the way, it asks to be
- * woken when the window has room. A task heavier than one unit that does not fit gets a hold
- * (one at a time): until it starts, no other task of any run takes what it is short of now
- * (slots, its agent kind, a limit), so lighter tasks arriving without end cannot starve it,
- * while what it is not short of stays free for others (a task waiting for a rate window keeps
- * no slot empty). A durable run's task starts only once its journal says what
+ * woken when the window has room. A task heavier than one unit that does not fit, and that
+ * would go before every task of its run that can start, gets a hold (one at a time): until it
+ * starts, no other task of any run takes what it is short of now, so lighter tasks arriving
+ * without end cannot starve it. While one of its limits has no room for it, only that limit is
+ * kept (it could not start whatever else were free: a task waiting for a limit keeps no slot
+ * empty); once its limits have room, the slots and its agent kind too. A durable run's task starts only once its journal says what
  * released it is durable (`RunJournal.mayStart`, which may commit first). It does not call agents (the pipeline's `mergeMap` does) nor
  * handle outcomes (the run controller does); it runs once a flush has queued every ready task.
  */
@@ -35,6 +36,8 @@ export class Dispatcher {
   private wake: { readonly at: number; readonly timer: Subscription } | undefined;
   /** The weighted task waiting for room that others must leave room for (see `delays`). */
   private hold: Hold | undefined;
+  /** The first weighted task of the run being looked at that does not fit: the hold's taker, if no task before it can start. */
+  private contender: { readonly hold: Hold; readonly task: number } | undefined;
   // the run being looked at, for `fits`
   private current: RunController | undefined;
 
@@ -90,10 +93,16 @@ export class Dispatcher {
       this.current = run;
       // each class's first task is looked up only when tasks weigh differently; a hold is
       // checked for every run, since a task of weight 1 may take what the held task waits for
-      const code =
-        run.weighsTasks || this.hold !== undefined
-          ? run.readyQueue.nextKind(this.fits, weights !== undefined || this.limitUnits !== undefined)
-          : run.readyQueue.nextKind(hasRoom);
+      const withFirst = weights !== undefined || this.limitUnits !== undefined;
+      let code =
+        run.weighsTasks || this.hold !== undefined ? run.readyQueue.nextKind(this.fits, withFirst) : run.readyQueue.nextKind(hasRoom);
+      const contender = this.contender;
+      this.contender = undefined;
+      if (contender !== undefined && (code < 0 || run.readyQueue.before(contender.task, run.readyQueue.first(code)))) {
+        // a weighted task that would go first takes the hold, and what can start is chosen again around it
+        this.hold = contender.hold;
+        if (code >= 0) code = run.readyQueue.nextKind(this.fits, withFirst);
+      }
       if (code < 0 || !this.startAttempt(run, code)) continue;
       this.turn = i + 1;
       return true;
@@ -107,7 +116,7 @@ export class Dispatcher {
     const own = task < 0 ? undefined : this.limitUnits?.[task];
     const hold = this.hold;
     if (hold !== undefined && cls !== hold.cls && this.delays(hold, cls)) return false;
-    if (this.running + units > this.maxConcurrency || !cls.kind.hasRoomFor(units)) return this.waits(cls, units, own);
+    if (this.running + units > this.maxConcurrency || !cls.kind.hasRoomFor(units)) return this.waits(cls, task, units, own);
     if (cls.limits.length === 0) return true;
     const now = this.clock.now();
     let fits = true;
@@ -117,7 +126,7 @@ export class Dispatcher {
       fits = false;
       this.wakeWhenRoom(limit, need, now);
     }
-    return fits || this.waits(cls, units, own);
+    return fits || this.waits(cls, task, units, own);
   };
 
   /** Has this fill wake the pipeline when `limit`'s rate window has room for `units`, if only the window stands in the way. */
@@ -126,27 +135,38 @@ export class Dispatcher {
     if (at !== undefined && at > now && at < this.wakeAt) this.wakeAt = at;
   }
 
-  /** A task of `cls` that does not fit waits; one heavier than a unit (of anything) gets the hold when it is free. */
-  private waits(cls: DispatchClass, units: number, own: LimitUnits | undefined): false {
-    if (this.hold === undefined && (units > 1 || takesManyUnits(own))) this.hold = { run: this.current!, cls, units, own };
+  /**
+   * `task`, first of `cls`, does not fit and waits; one heavier than a unit (of anything) may
+   * take the hold when it is free: the first such task of the run in the dispatch order
+   * contends for it (see `startNext`).
+   */
+  private waits(cls: DispatchClass, task: number, units: number, own: LimitUnits | undefined): false {
+    if (this.hold !== undefined || !(units > 1 || takesManyUnits(own))) return false;
+    const contender = this.contender;
+    if (contender === undefined || this.current!.readyQueue.before(task, contender.task)) {
+      this.contender = { hold: { run: this.current!, cls, units, own }, task };
+    }
     return false;
   }
 
   /**
    * Whether a task of class `cls` must wait for the held task: it fits now (it goes first), or
-   * the task would take something it is short of. What it is not short of may be taken (it may
-   * become short of it then, and is held from then on): every shortage only shrinks while held,
-   * so the held task starts.
+   * the task would take something it is short of. While a limit of the held task has no room
+   * for it, only its limits count (slots taken meanwhile are given back as their tasks end, and
+   * kept for it from when its limits have room); then the slots and its agent kind. What it is
+   * not short of may be taken (it may become short of it then, and is held from then on): its
+   * limits' shortage only shrinks while held, then the others', so the held task starts.
    */
   private delays(hold: Hold, cls: DispatchClass): boolean {
     const held = hold.cls;
     const now = this.clock.now();
-    const slotsShort = this.running + hold.units > this.maxConcurrency;
-    const kindShort = !held.kind.hasRoomFor(hold.units);
     let limitsShort = false;
     for (const limit of held.limits) if (!limit.hasRoom(unitsIn(hold.own, limit.name, hold.units), now)) limitsShort = true;
-    if (!slotsShort && !kindShort && !limitsShort) return true;
-    if (slotsShort || (kindShort && cls.kind === held.kind)) return true;
+    if (!limitsShort) {
+      const slotsShort = this.running + hold.units > this.maxConcurrency;
+      // it fits now (it goes first), or it waits for slots, or for its kind, which `cls` shares
+      return slotsShort || held.kind.hasRoomFor(hold.units) || cls.kind === held.kind;
+    }
     for (const limit of cls.limits) {
       if (!held.limits.includes(limit)) continue;
       const need = unitsIn(hold.own, limit.name, hold.units);

@@ -186,6 +186,11 @@ export class ReadyQueues<Kind> {
     return best;
   }
 
+  /** Whether task `a` goes before task `b` in the dispatch order. */
+  before(a: number, b: number): boolean {
+    return this.order.keys[2 * a]! < this.order.keys[2 * b]!;
+  }
+
   /** The first task of kind `code`, left in its queue; `-1` when it has none. */
   first(code: number): number {
     const queue = this.queues[code];
