@@ -109,6 +109,32 @@ describe('rxdag resume', () => {
     expect(linesOf(env.MARKERS).sort()).toEqual(['gate 1', 'gate 1', 'p1 1', 'p2 1', 'p3 1']);
   }, 60_000);
 
+  it('should take a -c lighter than a task that has completed, and refuse one lighter than a task still to run, in its own words', async () => {
+    const { dir, env } = setup('lighter');
+    const mark = 'echo "$RXDAG_TASK_ID $RXDAG_ATTEMPT" >> "$MARKERS"';
+    const dag = writeFileIn(dir, 'lighter.yaml', [
+      'id: lighter',
+      'tasks:',
+      "  - { id: first, weight: 3, run: '" + mark + "' }",
+      '  - id: gate',
+      '    deps: [first]',
+      `    run: echo $$ >> "$PIDS"; ${mark}; while [ ! -f "$GATE" ]; do sleep 0.05; done`,
+      "  - { id: last, deps: [gate], weight: 2, run: '" + mark + "' }",
+      '',
+    ]);
+    const runId = await interruptedRun(dag, env, ['-c', '3']);
+    writeFileSync(env.GATE, '');
+    const refused = await rxdagWith({ env }, 'resume', runId, '-c', '1', '--quiet');
+    expect(refused).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'rxdag: task "last" weighs 2, more than the concurrency 1 (`-c`/`--concurrency`): it could never start\n',
+    });
+    const resumed = await rxdagWith({ env }, 'resume', runId, '-c', '2', '--quiet');
+    expect(resumed).toMatchObject({ code: 0 });
+    expect(linesOf(env.MARKERS)).toEqual(['first 1', 'gate 1', 'gate 1', 'last 1']);
+  }, 60_000);
+
   it('should refuse an unknown run, an ended run and a missing store with one line, exit 2, running nothing', async () => {
     const { dir, store, files, env } = setup('refusals');
     writeFileSync(files.GATE, '');

@@ -298,6 +298,54 @@ describe('durable runs', () => {
     expect(fs.existsSync(path.join(dir, 'agentless.lock'))).toBe(false);
   });
 
+  it('should resume with less concurrency than a task that has ended weighs, and refuse less than a task still to run weighs', () => {
+    // big (weight 3) completes; then the process dies while small runs; after (weight 2) is still to run
+    const weighted = defineDag({
+      id: 'weighted',
+      defaults: { agent: 'work' },
+      tasks: [
+        { id: 'big', weight: 3 },
+        { id: 'small', deps: ['big'] },
+        { id: 'after', deps: ['small'], weight: 2 },
+      ],
+    });
+    inVirtualTime((ts) =>
+      runDag(weighted, {
+        ...quiet,
+        maxConcurrency: 3,
+        agents: { work: ({ id }) => (id === 'small' ? ts.createColdObservable('-') : of(id)) },
+        journal: fileJournal(dir),
+        runId: 'weighted',
+        scheduler: ts,
+      }).subscribe(),
+    );
+    fs.rmSync(path.join(dir, 'weighted.lock'), { force: true });
+    const resumed = (maxConcurrency: number) => {
+      let error: unknown;
+      const seen = inVirtualTime((ts, out) =>
+        resumeRun(fileJournal(dir), 'weighted', {
+          ...quiet,
+          maxConcurrency,
+          agents: { work: ({ id }) => of(id) },
+          scheduler: ts,
+        }).subscribe({
+          next: (e) => out.push(e),
+          error: (e) => (error = e),
+        }),
+      );
+      return { seen, error };
+    };
+    const before = fs.readFileSync(journalFile(dir, 'weighted'));
+    const refused = resumed(1);
+    expect((refused.error as Error).message).toMatch(/task "after" weighs 2, more than `maxConcurrency` 1: it could never start/);
+    expect((refused.error as Error).message).not.toMatch(/"big"/);
+    expect(fs.readFileSync(journalFile(dir, 'weighted'))).toEqual(before);
+    const { seen, error } = resumed(2);
+    expect(error).toBeUndefined();
+    expect(seen.filter((e) => e.type === 'task.started').map((e) => 'taskId' in e && e.taskId)).toEqual(['small', 'after']);
+    expect(seen.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+  });
+
   it('should not retry a rejected journal write forever: an errored agent still fails its task', () => {
     const seen = inVirtualTime((ts, out) =>
       runDag(defineDag({ id: 'bad', tasks: [{ id: 'x', agent: 'boom' }] }), {

@@ -4,7 +4,7 @@ import { InvalidTransitionError } from '../state/invalidTransition';
 import { RunDraft } from '../state/runDraft';
 import { backoffDelay } from '../state/routeFailure';
 import { initialRunState, type RunState } from '../state/runState';
-import { readRemainingDeps, StatusCode } from '../state/taskTable';
+import { readRemainingDeps, readStatus, StatusCode } from '../state/taskTable';
 import { JournalCorruptError, type JournaledRun } from './journal';
 
 /**
@@ -99,4 +99,9 @@ export function replay({ header, events }: Pick<JournaledRun, 'header' | 'events
     }
   }
   return { state, dag: grown, interrupted, ready, unblocked, retries, limitedStarts };
+}
+
+/** Whether `task` has ended in the replayed run (completed, failed, skipped or cancelled): it never starts again. */
+export function hasEnded(replayed: Pick<ReplayedRun, 'state'>, task: number): boolean {
+  return readStatus(replayed.state.tasks, task) >= StatusCode.Completed;
 }

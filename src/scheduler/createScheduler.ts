@@ -5,7 +5,7 @@ import { describeValue } from '../dag/text';
 import { MAX_ID_LENGTH, type DagSpec } from '../dag/schema';
 import { journaledInputIssues, runIssues } from './runCheck';
 import type { DagEvent } from '../events';
-import { replay } from '../journal/replay';
+import { hasEnded, replay } from '../journal/replay';
 import { haltableJournal } from '../journal/haltableJournal';
 import { recordNotMade, RunInterruptedError } from '../journal/journal';
 import { createEventBus, type EventBus } from '../signals';
@@ -200,7 +200,11 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
               const replayed = replay(taken);
               const options = resolveRunOptions(resumedOptions(taken.header, runOptions), resolved);
               const limits = { ...taken.header.options.limits, ...resolved.limits };
-              const problems = runIssues(replayed.dag, { ...resolved, agents: options.agents, limits });
+              const problems = runIssues(
+                replayed.dag,
+                { ...resolved, agents: options.agents, limits },
+                { mayStart: (task) => !hasEnded(replayed, task) },
+              );
               if (problems.length > 0) throw new DagValidationError(problems, replayed.dag.id);
               launch(subscriber, () => bus, runId, replayed.dag, options, {
                 writer: taken.writer,

@@ -33,6 +33,11 @@ export interface CheckedTasks {
   readonly pathOf?: (task: number) => (string | number)[];
   /** How an issue names the run's `maxConcurrency` of `limit` (a command line has its own flag). */
   readonly concurrencyName?: (limit: number) => string;
+  /**
+   * Whether the task may still start (default: every task): a resumed run's ended tasks never
+   * start again, so their weights need no room (their agents and limits are still checked).
+   */
+  readonly mayStart?: (task: number) => boolean;
 }
 
 /** The library's name for the run's concurrency. */
@@ -52,6 +57,7 @@ export function runIssues(dag: Dag, resources: RunResources, which: CheckedTasks
   const fromTask = which.fromTask ?? 0;
   const pathOf = which.pathOf ?? ((task: number) => ['tasks', task]);
   const concurrencyName = which.concurrencyName ?? MAX_CONCURRENCY;
+  const mayStart = which.mayStart;
   const issues = unknownAgentIssues(dag, (name) => Object.hasOwn(agents, name), Object.keys(agents), {
     fromTask,
     pathOf: (task) => [...pathOf(task), 'agent'],
@@ -87,19 +93,30 @@ export function runIssues(dag: Dag, resources: RunResources, which: CheckedTasks
             code: 'unknown-limit',
             message: `task ${quoted(index.ids[task]!)} needs limit ${quoted(name)}, which is not declared; known limits: ${known.length === 0 ? 'none' : known.map(quoted).join(', ')}`,
           });
-        } else if (units > allowed) {
+        } else if (units > allowed && (mayStart === undefined || mayStart(task))) {
           const message = tooMuchOf(`task ${quoted(index.ids[task]!)}`, units, name, limits[name]!, own !== undefined)!;
           issues.push(tooHeavy([...pathOf(task), ...(own === undefined ? ['weight'] : ['limits', name])], message));
         }
       }
     }
+    if (mayStart !== undefined && !mayStart(task)) continue;
     if (weight > maxConcurrency) {
-      issues.push(tooHeavy([...pathOf(task), 'weight'], `task ${quoted(index.ids[task]!)} weighs ${weight}, more than ${concurrencyName(maxConcurrency)}`));
+      issues.push(
+        tooHeavy(
+          [...pathOf(task), 'weight'],
+          `task ${quoted(index.ids[task]!)} weighs ${weight}, more than ${concurrencyName(maxConcurrency)}`,
+        ),
+      );
     }
     const capacity = capacities[index.agentCodes[task]!]!;
     if (weight > capacity) {
       const name = quoted(index.agentNames[index.agentCodes[task]!]!);
-      issues.push(tooHeavy([...pathOf(task), 'weight'], `task ${quoted(index.ids[task]!)} weighs ${weight}, more than the capacity ${capacity} of agent ${name}`));
+      issues.push(
+        tooHeavy(
+          [...pathOf(task), 'weight'],
+          `task ${quoted(index.ids[task]!)} weighs ${weight}, more than the capacity ${capacity} of agent ${name}`,
+        ),
+      );
     }
   }
   return issues;

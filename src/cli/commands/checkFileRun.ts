@@ -5,12 +5,13 @@
  * the file's own, and for `run`, whose run is created later. Creates and runs nothing.
  */
 import type { Dag } from '../../dag/defineDag';
-import { type DagIssue, DagValidationError } from '../../dag/errors';
+import { type DagIssue, DagValidationError, quoted } from '../../dag/errors';
+import { type DagEvent, isTerminalEvent } from '../../events';
 import { checkRun } from '../../scheduler/runCheck';
 import type { LimitSpec } from '../../scheduler/limits';
 import type { AgentDefinition } from '../../agents/agentSpec';
 import type { LoadedDag } from '../dagFile/loadDagFile';
-import { InvalidInputError } from '../problems';
+import { InvalidInputError, type Problem } from '../problems';
 
 /**
  * The check `rxdag run` makes of a run of the file with `agents` and `maxConcurrency` (the
@@ -42,6 +43,27 @@ export function asInputError(loaded: LoadedDag, error: unknown): unknown {
   if (error instanceof DagValidationError) return new InvalidInputError(loaded.problemsOf(error.issues));
   if (error instanceof TypeError) return new InvalidInputError([{ message: error.message }]);
   return error;
+}
+
+/**
+ * What `rxdag resume -c N` says of a journaled run's tasks still to start that weigh more than
+ * `N`, in the CLI's words, before the library refuses them in its own (a task that ended never
+ * starts again: its weight does not count). Tasks spawned during the run are left to the library.
+ */
+export function resumeConcurrencyProblems(dag: Dag, history: readonly DagEvent[], maxConcurrency: number): Problem[] {
+  const weights = dag.index.weight;
+  if (weights === undefined) return [];
+  const ended = new Set<string>();
+  for (const event of history) if (isTerminalEvent(event) && 'taskId' in event) ended.add(event.taskId);
+  const problems: Problem[] = [];
+  for (let task = 0; task < dag.size; task++) {
+    const id = dag.index.ids[task]!;
+    if (weights[task]! <= maxConcurrency || ended.has(id)) continue;
+    problems.push({
+      message: `task ${quoted(id)} weighs ${weights[task]}, more than ${CONCURRENCY(maxConcurrency)}: it could never start`,
+    });
+  }
+  return problems;
 }
 
 /** The run's concurrency as the command line sets it. */

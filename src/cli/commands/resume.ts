@@ -44,6 +44,7 @@ import { type RawRunOptions, resolveRunOptions } from './runOptions';
 import { DEFAULT_MAX_CONCURRENCY } from '../../scheduler/options';
 import { journaledSetupOf } from '../output/runSetup';
 import { outputProblems } from './writeTarget';
+import { resumeConcurrencyProblems } from './checkFileRun';
 
 /** `rxdag resume` options as commander hands them over. */
 export type RawResumeOptions = Omit<RawRunOptions, 'failFast' | 'journal'> & {
@@ -87,6 +88,10 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     } catch (error) {
       if (error instanceof DagValidationError) throw new InvalidInputError([{ message: invalidJournaledDag(header.dagId, error) }]);
       return asRefusal(error, location);
+    }
+    if (options.maxConcurrency !== undefined) {
+      const tooHeavy = resumeConcurrencyProblems(dag, history, options.maxConcurrency);
+      if (tooHeavy.length > 0) throw new InvalidInputError(tooHeavy);
     }
     if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes, io.stderr);
     // with --redis, attempts (also those in flight when the run stopped) go to workers
