@@ -30,7 +30,8 @@ const countAgent = promiseAgent(async ({ input, upstream }: TaskContext<{ min: n
 const pooled = defineAgent({
   capacity: 1,
   create: () => ({ prefix: '#' }),
-  run: ({ input, upstream }: TaskContext<{ label: string }, { count: number }>, client) => `${client.prefix}${input.label}=${upstream.count}`,
+  run: ({ input, upstream }: TaskContext<{ label: string }, { count: number }>, client) =>
+    `${client.prefix}${input.label}=${upstream.count}`,
 });
 
 const agents = { fetch: fetchAgent, count: countAgent, pooled } satisfies Record<string, AgentDefinition>;
@@ -50,6 +51,12 @@ describe('typed agents', () => {
     };
     const typedSync = syncAgent(({ input }: TaskContext<{ n: number }>) => input.n + 1);
     const map = { plain, typedSync, inline: ({ attempt }) => attempt } satisfies Record<string, AgentDefinition>;
+    // an instance without `create` to make it: `run` would get undefined
+    // @ts-expect-error `create` is required when the instance cannot be undefined
+    expect(() => defineAgent({ run: (_task, client: { q: string }) => client.q })).not.toThrow();
+    // @ts-expect-error the same with the instance type given
+    expect(() => defineAgent<{ q: string }>({ run: (_task, client) => client.q })).not.toThrow();
+    expect(defineAgent<{ q: string } | undefined>({ run: (_task, client) => client?.q ?? 'none' }).create).toBeUndefined();
     expect(Object.keys(map)).toEqual(['plain', 'typedSync', 'inline']);
   });
 });

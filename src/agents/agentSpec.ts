@@ -23,19 +23,29 @@ import type { Agent, AgentResult, TaskContext, UpstreamOutputs } from './agent';
  *   run: ({ input, signal }, client) => client.complete(input, { signal }),
  * });
  */
-export interface AgentSpec<Instance = undefined, Input = unknown, Upstream extends UpstreamOutputs = UpstreamOutputs> {
+export type AgentSpec<Instance = undefined, Input = unknown, Upstream extends UpstreamOutputs = UpstreamOutputs> = AgentFields<
+  Instance,
+  Input,
+  Upstream
+> &
+  // an instance that may not be undefined needs `create`: without it, `run` gets undefined
+  (undefined extends Instance ? { create?: Creator<Instance> | undefined } : { create: Creator<Instance> });
+
+/**
+ * Makes a stateful instance; attempts go to the least-loaded one. Called when the first attempt
+ * on a new instance starts. It may return a promise (any thenable): the attempt waits for it,
+ * within its time limit, and attempts given the same instance meanwhile wait for the same
+ * promise. A throw or a rejection fails those attempts like a failing `run` (retried by the
+ * task's policy, severity honoured), and the next attempt makes a new instance.
+ */
+type Creator<Instance> = () => Instance | PromiseLike<Instance>;
+
+/** The fields of an {@link AgentSpec} but `create`. */
+interface AgentFields<Instance, Input, Upstream extends UpstreamOutputs> {
   /** Runs one attempt; `instance` comes from `create` (resolved, if `create` returned a promise; undefined without it). */
   run(task: TaskContext<Input, Upstream>, instance: Instance): AgentResult;
   /** Most attempts of this kind running at once. @default Infinity (only `maxConcurrency` limits it) */
   readonly capacity?: number | undefined;
-  /**
-   * Makes a stateful instance; attempts go to the least-loaded one. Called when the first attempt
-   * on a new instance starts. It may return a promise (any thenable): the attempt waits for it,
-   * within its time limit, and attempts given the same instance meanwhile wait for the same
-   * promise. A throw or a rejection fails those attempts like a failing `run` (retried by the
-   * task's policy, severity honoured), and the next attempt makes a new instance.
-   */
-  create?: (() => Instance | PromiseLike<Instance>) | undefined;
   /**
    * Frees an instance that was idle for `idleMs`, or when the scheduler shuts down (or a `runDag`
    * run ends). What it throws, or the rejection of the promise it returns, is ignored: the

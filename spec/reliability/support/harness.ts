@@ -222,7 +222,8 @@ export async function execute(scenario: SingleScenario | MultiScenario): Promise
       readonly serial: number;
       disposed: boolean;
     }
-    agents[name] = defineAgent<Instance>({
+    // no instance for a kind that is not pooled
+    agents[name] = defineAgent<Instance | undefined>({
       ...(kind.capacity === undefined ? {} : { capacity: kind.capacity }),
       idleMs: kind.idleMs,
       ...(kind.pooled
