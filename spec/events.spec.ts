@@ -1,4 +1,4 @@
-import { type DagEvent, EVENT_TYPES, events, isEvent, isTerminalEvent } from '../src';
+import { type DagEvent, EVENT_TYPES, events, isEvent, isTerminalEvent, type TerminalEvent } from '../src';
 
 const head = { runId: 'r', seq: 1, at: 0 };
 
@@ -47,6 +47,23 @@ describe('events', () => {
     [events.healthChecked({ ...head, running: 0, ready: 0, pending: 0 }), false],
   ])('should tell whether %o ends its task', (event, terminal) => {
     expect(isTerminalEvent(event)).toBe(terminal);
+  });
+
+  it('should narrow to the events that end a task, and leave a retried failure to the other branch', () => {
+    const failed = events.taskFailed({
+      ...head,
+      taskId: 'a',
+      attempt: 1,
+      error: { name: 'E', message: 'm' },
+      severity: 'error',
+      willRetry: true,
+    });
+    const all: DagEvent[] = [events.taskCompleted({ ...head, taskId: 'a', attempt: 2, durationMs: 1 }), failed];
+    const ended: TerminalEvent[] = all.filter(isTerminalEvent);
+    expect(ended.map((event) => event.taskId)).toEqual(['a']);
+    const retried = all.find((event) => !isTerminalEvent(event));
+    // a `task.failed` is on both sides: only one with `willRetry: false` ends its task
+    expect(retried?.type === 'task.failed' && retried.willRetry).toBe(true);
   });
 
   it('should survive a JSON round trip unchanged', () => {

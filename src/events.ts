@@ -173,8 +173,14 @@ export const EVENT_TYPES = [
   'run.resumed',
 ] as const satisfies readonly DagEventType[];
 
-/** The events that end a task: exactly one per task per run. */
-export function isTerminalEvent(event: DagEvent): boolean {
+/** An event that ends a task: a `task.failed` only when no attempt follows. */
+export type TerminalEvent = TaskCompletedEvent | TaskSkippedEvent | TaskCancelledEvent | (TaskFailedEvent & { readonly willRetry: false });
+
+/**
+ * The events that end a task: exactly one per task per run. A type guard:
+ * `events.filter(isTerminalEvent)` is a `TerminalEvent[]`, each with its `taskId`.
+ */
+export function isTerminalEvent(event: DagEvent): event is TerminalEvent {
   switch (event.type) {
     case 'task.completed':
     case 'task.skipped':

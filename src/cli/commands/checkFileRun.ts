@@ -54,7 +54,7 @@ export function resumeConcurrencyProblems(dag: Dag, history: readonly DagEvent[]
   const weights = dag.index.weight;
   if (weights === undefined) return [];
   const ended = new Set<string>();
-  for (const event of history) if (isTerminalEvent(event) && 'taskId' in event) ended.add(event.taskId);
+  for (const event of history) if (isTerminalEvent(event)) ended.add(event.taskId);
   const problems: Problem[] = [];
   for (let task = 0; task < dag.size; task++) {
     const id = dag.index.ids[task]!;
