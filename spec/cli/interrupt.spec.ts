@@ -51,7 +51,7 @@ describe('rxdag run (interrupted)', () => {
     ]);
     expect(events[events.length - 1]).toMatchObject({ outcome: 'cancelled', counts: { total: 4, cancelled: 4 } });
     // the first Ctrl-C says what the CLI waits for and how not to wait
-    expect(notices(result.stderr)).toBe('rxdag: stopping: waiting for 3 running tasks to exit (Ctrl-C again to kill them now)\n');
+    expect(notices(result.stderr)).toBe('rxdag: stopping: waiting for 3 running shell tasks to exit (Ctrl-C again to kill them now)\n');
     // a task that never started shows no attempt number; the running ones show theirs
     expect(result.stdout).toMatch(/task\.cancelled never-starts \(never started\)\n/);
     expect(result.stdout).not.toMatch(/never-starts #/);
@@ -65,7 +65,7 @@ describe('rxdag run (interrupted)', () => {
     const result = await cli.done;
     expect(result.code).toBe(143);
     expect(notices(result.stderr)).toBe(
-      'rxdag: stopping on SIGTERM: waiting for 3 running tasks to exit (Ctrl-C or a second SIGTERM to kill them now)\n',
+      'rxdag: stopping on SIGTERM: waiting for 3 running shell tasks to exit (Ctrl-C or a second SIGTERM to kill them now)\n',
     );
     expect(readPids(pidFile).filter(isRunning)).toEqual([]);
     expect(readEventLog(log).pop()).toMatchObject({ type: 'dag.completed', outcome: 'cancelled' });
@@ -81,7 +81,7 @@ describe('rxdag run (interrupted)', () => {
     const result = await cli.done;
     expect(result.code).toBe(143);
     const runId = printedRunId(result.stderr)!;
-    expect(notices(result.stderr)).toBe(`rxdag: stopping on SIGTERM: the run is left interrupted, stopping its 3 running tasks (rxdag resume ${runId} continues it)\n`);
+    expect(notices(result.stderr)).toBe(`rxdag: stopping on SIGTERM: the run is left interrupted, stopping its 3 running shell tasks (rxdag resume ${runId} continues it)\n`);
     // stubborn ignores SIGTERM: it was killed after the grace period, as on a cancel
     expect(readPids(pidFile).filter(isRunning)).toEqual([]);
     // the log and the report end where the journal does: tasks started, none ended
@@ -129,7 +129,7 @@ describe('rxdag run (interrupted)', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     // said while the CLI waits, not when it is done
     await waitFor(() => stderr.includes('(Ctrl-C again to kill them now)'));
-    expect(notices(stderr)).toBe('rxdag: stopping: waiting for 3 running tasks to exit (Ctrl-C again to kill them now)\n');
+    expect(notices(stderr)).toBe('rxdag: stopping: waiting for 3 running shell tasks to exit (Ctrl-C again to kill them now)\n');
     const secondAt = Date.now();
     cli.child.kill('SIGINT');
     const result = await cli.done;

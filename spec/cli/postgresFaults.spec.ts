@@ -125,7 +125,7 @@ describePostgres('rxdag with a PostgreSQL store that fails', (db) => {
       expect(isRunning(gatePid)).toBe(false);
       expect(result.stdout).toMatch(/dag\.completed cancelled/);
       expect(notices(result.stderr)).toBe(
-        'rxdag: stopping: waiting for 1 running task to exit (Ctrl-C again to kill it now)\n' +
+        'rxdag: stopping: waiting for 1 running shell task to exit (Ctrl-C again to kill it now)\n' +
           `rxdag: the cancellation of run "${runId}" was not recorded within 10 s (the journal ${store} did not answer); ` +
           `the run may stay interrupted (rxdag resume ${runId} --store ${quoted(store)} would continue it)\n`,
       );
@@ -147,7 +147,7 @@ describePostgres('rxdag with a PostgreSQL store that fails', (db) => {
       const exitedAfterMs = Date.now() - signalledAt;
       expect(result.code).toBe(143);
       expect(notices(result.stderr)).toBe(
-        `rxdag: stopping on SIGTERM: the run is left interrupted, stopping its running task (rxdag resume ${runId} --store ${quoted(store)} continues it)\n`,
+        `rxdag: stopping on SIGTERM: the run is left interrupted, stopping its running shell task (rxdag resume ${runId} --store ${quoted(store)} continues it)\n`,
       );
       expect(stoppedAfterMs).toBeLessThan(1500);
       expect(exitedAfterMs).toBeLessThan(9000);

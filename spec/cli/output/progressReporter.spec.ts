@@ -164,12 +164,12 @@ describe('progressReporter', () => {
     const terminal = fakeTerminal();
     const reporter = progressReporter(terminal.stream, dag);
     for (const event of events.slice(0, 5)) reporter.onEvent(event);
-    reporter.notice!('rxdag: stopping: waiting for 2 running tasks to exit (Ctrl-C again to kill them now)');
+    reporter.notice!('rxdag: stopping: waiting for 2 running shell tasks to exit (Ctrl-C again to kill them now)');
     for (const event of events.slice(5)) reporter.onEvent(event);
     reporter.finish();
     reporter.notice!('rxdag: cannot write the report r.html: ENOSPC (no space left on device)');
     const screen = terminal.screen();
-    expect(screen).toContain('rxdag: stopping: waiting for 2 running tasks to exit (Ctrl-C again to kill them now)');
+    expect(screen).toContain('rxdag: stopping: waiting for 2 running shell tasks to exit (Ctrl-C again to kill them now)');
     expect(screen[screen.length - 2]).toBe('rxdag: cannot write the report r.html: ENOSPC (no space left on device)');
   });
 

@@ -263,10 +263,11 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
 
 /**
  * What SIGTERM on a journaled run does, in one line:
- * `rxdag: stopping on SIGTERM: the run is left interrupted, stopping its 2 running tasks (rxdag resume x continues it)`.
+ * `rxdag: stopping on SIGTERM: the run is left interrupted, stopping its 2 running shell tasks (rxdag resume x continues it)`;
+ * `running` counts the tasks whose processes are still alive (other tasks stop at once).
  */
 function interruptingLine(running: number, resumeCommand: string | undefined): string {
-  const tasks = running === 0 ? '' : running === 1 ? ', stopping its running task' : `, stopping its ${running} running tasks`;
+  const tasks = running === 0 ? '' : running === 1 ? ', stopping its running shell task' : `, stopping its ${running} running shell tasks`;
   return `rxdag: stopping on SIGTERM: the run is left interrupted${tasks} (${resumeCommand ?? 'rxdag resume'} continues it)`;
 }
 

@@ -35,13 +35,13 @@ export function onStopSignals(handlers: {
 
 /**
  * What the first signal does, in one line, with how to skip the wait:
- * `rxdag: stopping: waiting for 3 running tasks to exit (Ctrl-C again to kill them now)`.
- * `waitingFor` counts the tasks whose processes are still alive.
+ * `rxdag: stopping: waiting for 3 running shell tasks to exit (Ctrl-C again to kill them now)`.
+ * `waitingFor` counts the tasks whose processes are still alive (other tasks stop at once).
  */
 export function stoppingLine(signal: StopSignal, waitingFor: number): string {
   const on = signal === 'SIGINT' ? '' : ` on ${signal}`;
   if (waitingFor === 0) return `rxdag: stopping${on}: cancelling the run`;
-  const tasks = waitingFor === 1 ? '1 running task' : `${waitingFor} running tasks`;
+  const tasks = waitingFor === 1 ? '1 running shell task' : `${waitingFor} running shell tasks`;
   const again = signal === 'SIGINT' ? 'Ctrl-C again' : `Ctrl-C or a second ${signal}`;
   return `rxdag: stopping${on}: waiting for ${tasks} to exit (${again} to kill ${waitingFor === 1 ? 'it' : 'them'} now)`;
 }
