@@ -3,7 +3,7 @@
  * 130 and 143 follow the shell convention 128 + signal number.
  */
 export const ExitCode = {
-  /** Every task succeeded (or the command did what it was asked). */
+  /** The run succeeded: no task failed (tasks skipped by their `when` do not count); or the command did what it was asked. */
   ok: 0,
   /** A task failed for good. */
   taskFailed: 1,
