@@ -52,4 +52,14 @@ describe('jsonSafetyProblem', () => {
   ])('should describe %s', (_, value, problem) => {
     expect(jsonSafetyProblem(value())).toBe(problem);
   });
+
+  it('should name a problem deep inside a value by its whole path, and a very long path by its ends', () => {
+    const inner: Record<string, unknown> = { list: [0, 1, { value: Number.NaN }] };
+    expect(jsonSafetyProblem({ a: { b: [inner] } })).toBe('$.a.b[0].list[2].value is NaN');
+    let deep: unknown = 1;
+    for (let level = 0; level < 1001; level++) deep = [deep];
+    const problem = jsonSafetyProblem(deep)!;
+    expect(problem).toMatch(/^\$(\[0\]){40,}…(\[0\]){10,} is nested deeper than 1000 levels$/);
+    expect(problem.length).toBeLessThan(250);
+  });
 });

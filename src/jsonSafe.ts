@@ -18,9 +18,9 @@ export type JsonCheck = { readonly ok: true; readonly value: unknown } | { reado
  */
 export function toJsonSafe(value: unknown): JsonCheck {
   try {
-    return { ok: true, value: copy(value, '$', 0, new Set()) };
+    return { ok: true, value: copy(value, 0, new Set()) };
   } catch (error) {
-    if (error instanceof JsonProblem) return { ok: false, problem: error.message };
+    if (error instanceof JsonProblem) return { ok: false, problem: `${error.path()} ${error.message}` };
     return { ok: false, problem: `$ could not be read (${describeThrown(error)})` };
   }
 }
@@ -31,43 +31,72 @@ export function jsonSafetyProblem(value: unknown): string | undefined {
   return check.ok ? undefined : check.problem;
 }
 
-class JsonProblem extends Error {}
+/** The longest path a problem names whole; a longer one keeps its ends (a value nested 1,000 deep). */
+const MAX_PATH_LENGTH = 200;
 
-function copy(value: unknown, path: string, depth: number, ancestors: Set<object>): unknown {
+/**
+ * What is wrong with a value, and where: the path is put together only for a problem, from the
+ * keys each level adds on the way out (most values have none, and their elements need no path).
+ */
+class JsonProblem extends Error {
+  private readonly keys: string[] = [];
+
+  /** The problem is inside the element at `key` (`[3]`, `.rows`) of the value one level up. */
+  within(key: string): JsonProblem {
+    this.keys.push(key);
+    return this;
+  }
+
+  /** `$.rows[3].at`; past {@link MAX_PATH_LENGTH} characters, its first and last keys around `…`. */
+  path(): string {
+    const keys = this.keys.reverse();
+    const whole = `$${keys.join('')}`;
+    if (whole.length <= MAX_PATH_LENGTH) return whole;
+    let head = '$';
+    let k = 0;
+    while (k < keys.length && head.length + keys[k]!.length <= (MAX_PATH_LENGTH * 3) / 4) head += keys[k++];
+    let tail = '';
+    for (let last = keys.length - 1; last >= k && tail.length + keys[last]!.length <= MAX_PATH_LENGTH / 4; last--) tail = keys[last] + tail;
+    return `${head}…${tail}`;
+  }
+}
+
+/** Copies `value`, or throws the {@link JsonProblem} it has (the `depth` of the top value is 0). */
+function copy(value: unknown, depth: number, ancestors: Set<object>): unknown {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return value;
     case 'number':
       if (Number.isFinite(value)) return value;
-      throw new JsonProblem(`${path} is ${value}`);
+      throw new JsonProblem(`is ${value}`);
     case 'undefined':
-      throw new JsonProblem(`${path} is undefined (inside an array)`);
+      throw new JsonProblem('is undefined (inside an array)');
     case 'bigint':
-      throw new JsonProblem(`${path} is a BigInt`);
+      throw new JsonProblem('is a BigInt');
     case 'symbol':
-      throw new JsonProblem(`${path} is a symbol`);
+      throw new JsonProblem('is a symbol');
     case 'function':
-      throw new JsonProblem(`${path} is a function`);
+      throw new JsonProblem('is a function');
   }
   if (value === null) return null;
   const object = value as object;
-  if (depth >= MAX_JSON_DEPTH) throw new JsonProblem(`${path} is nested deeper than ${MAX_JSON_DEPTH} levels`);
-  if (ancestors.has(object)) throw new JsonProblem(`${path} is a circular reference`);
+  if (depth >= MAX_JSON_DEPTH) throw new JsonProblem(`is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  if (ancestors.has(object)) throw new JsonProblem('is a circular reference');
   ancestors.add(object);
   let result: unknown;
   if (Array.isArray(object)) {
     const array: unknown[] = new Array<unknown>(object.length);
-    for (let i = 0; i < object.length; i++) array[i] = copy(object[i], `${path}[${i}]`, depth + 1, ancestors);
+    for (let i = 0; i < object.length; i++) array[i] = copyWithin(object[i], i, depth, ancestors);
     result = Object.freeze(array);
   } else {
     const proto: unknown = Object.getPrototypeOf(object);
-    if (proto !== Object.prototype && proto !== null) throw new JsonProblem(`${path} is ${notPlainObject(object, path === '$')}`);
+    if (proto !== Object.prototype && proto !== null) throw new JsonProblem(`is ${notPlainObject(object, depth === 0)}`);
     const record: Record<string, unknown> = {};
     for (const key of Object.keys(object)) {
       const child = (object as Record<string, unknown>)[key];
       if (child === undefined) continue; // JSON drops it too
-      const copied = copy(child, `${path}.${key}`, depth + 1, ancestors);
+      const copied = copyWithin(child, key, depth, ancestors);
       // defined, not assigned, when the key is `__proto__` (assigning would set the prototype)
       if (key === '__proto__') Object.defineProperty(record, key, { value: copied, enumerable: true, writable: true, configurable: true });
       else record[key] = copied;
@@ -76,6 +105,16 @@ function copy(value: unknown, path: string, depth: number, ancestors: Set<object
   }
   ancestors.delete(object);
   return result;
+}
+
+/** Copies the element at `key` (an array's index, an object's key) of a value at `depth`. */
+function copyWithin(value: unknown, key: number | string, depth: number, ancestors: Set<object>): unknown {
+  try {
+    return copy(value, depth + 1, ancestors);
+  } catch (error) {
+    if (error instanceof JsonProblem) throw error.within(typeof key === 'number' ? `[${key}]` : `.${key}`);
+    throw error;
+  }
 }
 
 /** Why a class instance (or a generator, an Observable…) is not JSON-safe, with what to do instead where that is known. */
