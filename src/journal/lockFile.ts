@@ -5,8 +5,9 @@ import { RunLockedError } from './journal';
 /**
  * Ownership of a run in a folder: a lock file holding the owner's host and pid, made
  * atomically (written aside, then hard-linked into place, so it is never seen half-written). A
- * lock whose owner is gone on this host is stale and taken over; a lock of another host, or of a
- * live owner (this process included), is refused with `RunLockedError`. It does not know what is
+ * lock whose owner is gone on this host is stale and taken over, by one process at a time (under
+ * a takeover guard); a lock of another host, or of a live owner (this process included), is
+ * refused with `RunLockedError`. It does not know what is
  * locked: the file journal decides what a lock guards.
  *
  * The owner is gone when no process has its pid, and also (where `/proc` tells, on Linux) when
@@ -30,28 +31,86 @@ export interface HeldLock {
   release(): void;
 }
 
+/** Tries to take a lock, at most; each try that finds a takeover going on waits {@link TAKEOVER_WAIT_MS} first. */
+const MAX_TRIES = 100;
+/** A takeover is a few file operations: a try waits this long for another process's to end. */
+const TAKEOVER_WAIT_MS = 2;
+
 /** Takes the lock at `path` for `runId`, or throws `RunLockedError` naming its live owner. */
 export function acquireLock(path: string, runId: string): HeldLock {
   const me: Owner = { host: os.hostname(), pid: process.pid, since: Date.now(), start: processOf(process.pid)?.start };
   const aside = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
   fs.writeFileSync(aside, `${JSON.stringify(me)}\n`, { flag: 'wx' });
   try {
-    for (let tries = 0; tries < 5; tries++) {
+    for (let tries = 0; tries < MAX_TRIES; tries++) {
       try {
         fs.linkSync(aside, path);
         return { release: () => releaseIfMine(path, me) };
       } catch (error) {
         if (!isCode(error, 'EEXIST')) throw error;
       }
-      const owner = readOwner(path);
-      if (owner === undefined) continue; // removed meanwhile: try again
-      if (!isStale(owner)) throw new RunLockedError(runId, describeOwner(owner), isCheckable(owner) ? undefined : path);
-      moveAside(path, `${path}.stale.${owner.pid}`); // one taker wins; the others see it gone and retry
+      const held = readLock(path);
+      if (held === undefined) continue; // removed meanwhile: try again
+      if (!isStale(held.owner)) throw new RunLockedError(runId, describeOwner(held.owner), isCheckable(held.owner) ? undefined : path);
+      if (!removeStale(path, held.text, aside)) waitSync(TAKEOVER_WAIT_MS);
     }
     throw new RunLockedError(runId, 'another process taking it over at the same time');
   } finally {
     fs.rmSync(aside, { force: true });
   }
+}
+
+/**
+ * Removes the lock at `path` if it still is `stale` (its text), holding the takeover guard
+ * (`path.takeover`, linked from `mine`, this process's lock text) meanwhile: only the guard's
+ * holder removes a lock that another process made, so two processes taking over one stale lock
+ * never remove the lock one of them has just made. False when another process holds the guard.
+ */
+function removeStale(path: string, stale: string, mine: string): boolean {
+  const guard = `${path}.takeover`;
+  try {
+    fs.linkSync(mine, guard);
+  } catch (error) {
+    if (!isCode(error, 'EEXIST')) throw error;
+    clearDeadGuard(guard);
+    return false;
+  }
+  try {
+    if (readLock(path)?.text === stale) fs.rmSync(path, { force: true });
+  } finally {
+    fs.rmSync(guard, { force: true });
+  }
+  return true;
+}
+
+/**
+ * Removes a takeover guard whose holder died while it held it (killed in those few file
+ * operations). It is moved under a name of its own and read again: when what was moved is not
+ * the dead holder's guard (another process cleared that one and took the guard meanwhile), it
+ * is put back.
+ */
+function clearDeadGuard(guard: string): void {
+  const held = readLock(guard);
+  if (held === undefined || !isStale(held.owner)) return;
+  const moved = `${guard}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  try {
+    fs.renameSync(guard, moved);
+  } catch (error) {
+    if (isCode(error, 'ENOENT')) return;
+    throw error;
+  }
+  try {
+    if (readLock(moved)?.text !== held.text) fs.linkSync(moved, guard);
+  } catch (error) {
+    if (!isCode(error, 'EEXIST')) throw error;
+  } finally {
+    fs.rmSync(moved, { force: true });
+  }
+}
+
+/** Blocks this thread for `ms` (a takeover is synchronous, and waits only while another process's goes on). */
+function waitSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /**
@@ -76,6 +135,11 @@ export function liveOwner(path: string): string | undefined {
 }
 
 function readOwner(path: string): Owner | undefined {
+  return readLock(path)?.owner;
+}
+
+/** The lock file at `path`: its text and its owner; `undefined` when there is none. */
+function readLock(path: string): { readonly text: string; readonly owner: Owner } | undefined {
   let text: string;
   try {
     text = fs.readFileSync(path, 'utf8');
@@ -87,12 +151,12 @@ function readOwner(path: string): Owner | undefined {
     const parsed = JSON.parse(text) as Partial<Owner>;
     if (typeof parsed.host === 'string' && Number.isInteger(parsed.pid)) {
       const start = Number.isInteger(parsed.start) ? parsed.start : undefined;
-      return { host: parsed.host, pid: parsed.pid!, since: Number(parsed.since), start };
+      return { text, owner: { host: parsed.host, pid: parsed.pid!, since: Number(parsed.since), start } };
     }
   } catch {
     // unreadable: treated as held by an unknown owner below
   }
-  return { host: 'unknown', pid: -1, since: 0 };
+  return { text, owner: { host: 'unknown', pid: -1, since: 0 } };
 }
 
 /** Whether this process can tell if the owner lives: it is on this host and its lock was readable. */
@@ -136,15 +200,6 @@ function describeOwner(owner: Owner): string {
   if (owner.pid <= 0) return 'an owner whose lock file cannot be read';
   if (owner.host !== os.hostname()) return `process ${owner.pid} of host ${owner.host}`;
   return `${owner.host}:${owner.pid}${owner.pid === process.pid ? ' (this process)' : ''}`;
-}
-
-function moveAside(from: string, to: string): void {
-  try {
-    fs.renameSync(from, to);
-    fs.rmSync(to, { force: true });
-  } catch (error) {
-    if (!isCode(error, 'ENOENT')) throw error;
-  }
 }
 
 function releaseIfMine(path: string, me: Owner): void {
