@@ -20,7 +20,7 @@ import { acquireLock, clearStaleLock, type HeldLock, liveOwner } from './lockFil
 import { removeRun } from './removeRun';
 import { summarize } from './summary';
 import { TextBytes } from './textBytes';
-import { readingFile, runIdOfFileName } from './unreadableFile';
+import { isMissingFile, readingFile, runIdOfFileName } from './unreadableFile';
 
 /**
  * The file journal, rxdag's embedded default: a folder with one JSON-lines file per run (the
@@ -31,7 +31,9 @@ import { readingFile, runIdOfFileName } from './unreadableFile';
  * interrupted, never acknowledged), whose bytes it keeps beside the journal in `<run>.jsonl.torn`.
  * Reading a file and judging it is `fileRecord.ts`'s; ownership is `lockFile.ts`'s; forgetting a
  * run is `removeRun.ts`'s; a file the system will not read is reported as `unreadableFile.ts`
- * says, like a corrupt one.
+ * says, like a corrupt one. Other processes may create, end, resume and remove runs while it
+ * reads: a run whose file is removed before it is read is one it does not have (not an error),
+ * and a listing says of each run what held at some moment while it was listed (see {@link listedRun}).
  */
 
 /** Options of {@link fileJournal}. */
@@ -50,7 +52,8 @@ export interface FileJournalOptions {
  */
 export function fileJournal(dir: string, options: FileJournalOptions = {}): Journal {
   const sync = options.sync ?? 'fsync';
-  if (sync !== 'fsync' && sync !== 'none') throw new TypeError(`rxdag: fileJournal \`sync\` must be 'fsync' or 'none' (got ${String(sync)})`);
+  if (sync !== 'fsync' && sync !== 'none')
+    throw new TypeError(`rxdag: fileJournal \`sync\` must be 'fsync' or 'none' (got ${String(sync)})`);
   if (typeof dir !== 'string' || dir.length === 0) throw new TypeError('rxdag: fileJournal needs a folder path');
   const root = path.resolve(dir);
   const files = (runId: string) => {
@@ -130,6 +133,8 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
       } catch (error) {
         if (fd !== undefined) fs.closeSync(fd);
         held.release();
+        // removed by another process between the check above and the lock
+        if (isMissingFile(error)) throw new RunNotResumableError(runId, 'unknown', undefined, root);
         throw error;
       }
     },
@@ -141,25 +146,21 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
         throw error;
       }
-      const listed: { createdAt: number; summary: JournaledRunSummary }[] = [];
+      const listed: ListedRun[] = [];
       for (const name of names) {
-        const file = path.join(root, name);
         const lock = path.join(root, `${name.slice(0, -'.jsonl'.length)}.lock`);
-        let record: RecordedRun;
-        let owned: boolean;
+        let run: ListedRun | undefined;
         try {
-          // a file the system will not read (another user's, a folder) is left out like a corrupt one
-          const runId = runIdOfFileName(file);
-          record = readingFile(file, runId, () => readEndedRun(file) ?? readRecord(file, undefined, false));
-          owned = readingFile(lock, runId, () => liveOwner(lock) !== undefined);
+          run = listedRun(path.join(root, name), lock);
         } catch (error) {
+          // a file the system will not read (another user's, a folder) is left out like a corrupt one
           if (!(error instanceof JournalCorruptError) || options?.onUnreadable === undefined) throw error;
           options.onUnreadable(error);
           continue;
         }
-        const summary = summarize(record.header, record.events, owned);
-        if (summary.endedAt !== undefined) clearEndedRunLock(lock, summary.runId);
-        listed.push({ createdAt: record.header.createdAt, summary });
+        if (run === undefined) continue; // removed since the folder was read
+        if (run.summary.endedAt !== undefined) clearEndedRunLock(lock, run.summary.runId);
+        listed.push(run);
       }
       return listed.sort((a, b) => b.createdAt - a.createdAt).map((entry) => entry.summary);
     },
@@ -171,6 +172,49 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
     },
     remove: async (runId) => removeRun(files(runId), runId, root),
   };
+}
+
+/** A run's line in a listing, and when the run was created (the listing's order). */
+export interface ListedRun {
+  readonly createdAt: number;
+  readonly summary: JournaledRunSummary;
+}
+
+/**
+ * The listing's line of the run whose journal file is `file` (a name the folder listed) and
+ * whose lock is `lock`; `undefined` when the file is not there any more (the run was removed
+ * since the folder was read). A file that cannot be read, or a lock, is an
+ * `UnreadableJournalError`. `hasOwner` tells whether a live process holds a lock; specs pass
+ * their own.
+ *
+ * Other processes act between its steps, so it looks at the lock before it reads the record and
+ * again after, and counts the run as owned when either look found a live owner. What the line
+ * says then held at some moment between the two looks:
+ * - owned at the first look: the run was running then (`running`), unless the record read after
+ *   shows that it ended meanwhile (how it ended). Its owner may also end the run and let go of
+ *   it right after the read: a single look after the read would find no owner and a record
+ *   without its end, and call `interrupted` a run that never was.
+ * - owned at the second look only: a process took the run while it was read (a `resume`, or a
+ *   `remove` about to forget it): `running`.
+ * - owned at neither: no process owned the run at the first look, and its record had not ended
+ *   by the read, so not then either (a record only grows): `interrupted`, as it was then (a
+ *   process that took the run and let go of it between the looks is the next listing's to see).
+ *
+ * @example
+ * listedRun('/store/nightly-42.jsonl', '/store/nightly-42.lock')?.summary.status // 'running'
+ */
+export function listedRun(file: string, lock: string, hasOwner = (at: string) => liveOwner(at) !== undefined): ListedRun | undefined {
+  const runId = runIdOfFileName(file);
+  const ownedBefore = readingFile(lock, runId, () => hasOwner(lock));
+  let record: RecordedRun;
+  try {
+    record = readingFile(file, runId, () => readEndedRun(file) ?? readRecord(file, undefined, false));
+  } catch (error) {
+    if (isMissingFile(error)) return undefined;
+    throw error;
+  }
+  const ownedAfter = readingFile(lock, runId, () => hasOwner(lock));
+  return { createdAt: record.header.createdAt, summary: summarize(record.header, record.events, ownedBefore || ownedAfter) };
 }
 
 /**
@@ -287,12 +331,26 @@ function syncFolder(dir: string): void {
 function keepTornTail(fd: number, completeBytes: number, tornBytes: number, tornPath: string): void {
   const tail = Buffer.alloc(tornBytes);
   fs.readSync(fd, tail, 0, tornBytes, completeBytes);
-  fs.appendFileSync(tornPath, Buffer.concat([Buffer.from(`# torn tail at byte ${completeBytes}, cut on resume ${new Date().toISOString()}\n`), tail, Buffer.from('\n')]));
+  fs.appendFileSync(
+    tornPath,
+    Buffer.concat([
+      Buffer.from(`# torn tail at byte ${completeBytes}, cut on resume ${new Date().toISOString()}\n`),
+      tail,
+      Buffer.from('\n'),
+    ]),
+  );
   fs.ftruncateSync(fd, completeBytes);
   fs.fdatasyncSync(fd);
 }
 
 function readExisting(file: string, runId: string, root: string): JournalRecord {
-  if (!fs.existsSync(file)) throw new RunNotResumableError(runId, 'unknown', undefined, root);
-  return readingFile(file, runId, () => readRecord(file, runId, true));
+  const unknown = () => new RunNotResumableError(runId, 'unknown', undefined, root);
+  if (!fs.existsSync(file)) throw unknown();
+  try {
+    return readingFile(file, runId, () => readRecord(file, runId, true));
+  } catch (error) {
+    // removed by another process between the check and the read
+    if (isMissingFile(error)) throw unknown();
+    throw error;
+  }
 }

@@ -4,6 +4,10 @@
  * lists the others (`onUnreadable`), and reading another run is not affected. Only its message
  * differs: the file is not said to be corrupt, only that it cannot be read, and why. It reads no
  * file itself and judges nothing of what a file holds (`fileRecord.ts` does).
+ *
+ * A file that is not there (`ENOENT`) is told apart ({@link isMissingFile}): its run was removed
+ * since the file was found (by a `remove` in another process, as `rxdag prune` does), so the
+ * journal treats it as a run it does not have, not as a file it cannot read.
  */
 import * as path from 'node:path';
 import { JournalCorruptError } from './journal';
@@ -43,6 +47,17 @@ export function readingFile<T>(file: string, runId: string, read: () => T): T {
       .replace(/, \w+(?: '.*')?$/s, '');
     throw new UnreadableJournalError(runId, file, code, `${code} (${what})`, error);
   }
+}
+
+/**
+ * Whether `error`, of {@link readingFile}, says the file is not there: removed since it was
+ * found (or a link to nothing, which the journal does not count as a run either).
+ *
+ * @example
+ * if (isMissingFile(error)) throw new RunNotResumableError(runId, 'unknown', undefined, root);
+ */
+export function isMissingFile(error: unknown): error is UnreadableJournalError {
+  return error instanceof UnreadableJournalError && error.code === 'ENOENT';
 }
 
 /** The run id a journal file is named after (its id, escaped), as the listing names a file it cannot read. */

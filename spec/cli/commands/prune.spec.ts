@@ -8,10 +8,11 @@ import { tempDir } from '../support/files';
 import { textSink } from '../support/inProcessCli';
 
 /**
- * `rxdag prune` when the store changes under it: a run removed, or taken by a process, between
- * the listing and its removal is one line on stderr; the other runs are removed all the same,
- * and the command ends with exit 2. The store is opened through the command's `open`, whose
- * journal lets another process act just before a given run's removal; its clock is `now`.
+ * `rxdag prune` when the store changes under it: a run another process removed between the
+ * listing and its removal is gone as asked (one line on stdout, no error); a run taken by a
+ * process meanwhile is one line on stderr, the other runs are removed all the same, and the
+ * command ends with exit 2. The store is opened through the command's `open`, whose journal lets
+ * another process act just before a given run's removal; its clock is `now`.
  */
 describe('pruneCommand', () => {
   const tmp = tempDir();
@@ -75,7 +76,7 @@ describe('pruneCommand', () => {
     });
   });
 
-  it('should report a run removed or taken since the listing on stderr, remove the others, and end with exit 2', async () => {
+  it('should count a run removed since the listing as gone, report one taken on stderr, remove the others, and end with exit 2', async () => {
     const dir = await storeWith('changed', ['a', 'b', 'c', 'd'], 40, ['c']);
     let taken: JournaledRun | undefined;
     try {
@@ -94,18 +95,39 @@ describe('pruneCommand', () => {
       expect(result.code).toBe(2);
       const at = formatClock(NOW - 40 * DAY);
       expect(result.stdout).toBe(
-        `removed a  (succeeded, ended ${at})\nremoved d  (succeeded, ended ${at})\nremoved 2 runs; 0 kept; 2 not removed\n`,
-      );
-      expect(result.stderr).toBe(
         [
-          `rxdag: run "b" is no longer in the store ${dir}/: it was removed meanwhile`,
-          `rxdag: run "c" is owned by a live process (${hostname()}:${process.pid} (this process)); wait for it to end or stop it first (rxdag runs --store ${dir} lists it as running)`,
+          `removed a  (succeeded, ended ${at})`,
+          'already removed b  (by another process, since the listing)',
+          `removed d  (succeeded, ended ${at})`,
+          'removed 2 runs; 0 kept; 1 already removed by another process; 1 not removed',
           '',
         ].join('\n'),
+      );
+      expect(result.stderr).toBe(
+        `rxdag: run "c" is owned by a live process (${hostname()}:${process.pid} (this process)); wait for it to end or stop it first (rxdag runs --store ${dir} lists it as running)\n`,
       );
       expect(readdirSync(dir).sort()).toEqual(['c.jsonl', 'c.lock']);
     } finally {
       await taken?.writer.close();
     }
+  });
+
+  it('should end with exit 0 when another prune removed every run it selected first', async () => {
+    const dir = await storeWith('pruned-twice', ['a', 'b']);
+    const otherPrune = (runId: string) => () => void fileJournal(dir).remove!(runId);
+
+    const result = await prune(dir, [], { keep: '0' }, { a: otherPrune('a'), b: otherPrune('b') });
+
+    expect(result).toEqual({
+      code: 0,
+      stdout: [
+        'already removed a  (by another process, since the listing)',
+        'already removed b  (by another process, since the listing)',
+        'removed 0 runs; 0 kept; 2 already removed by another process',
+        '',
+      ].join('\n'),
+      stderr: '',
+    });
+    expect(readdirSync(dir)).toEqual([]);
   });
 });

@@ -6,9 +6,11 @@
  * `--interrupted`; a running one always stays. Prints one line per run removed and a summary on
  * stdout (`--dry-run`: what it would remove, removing nothing).
  *
- * A run it refuses (unknown, running, interrupted), a run that went or was taken between the
- * listing and its removal, a file of the store that cannot be read (never removed): one line
- * each on stderr, the other runs removed all the same, exit 2. Options that select no runs, or
+ * A run that another process removed between the listing and its removal (another `rxdag
+ * prune`) is gone as asked: one line on stdout, counted apart, no error. A run it refuses
+ * (unknown, running, interrupted), a run taken by a process between the listing and its
+ * removal, a file of the store that cannot be read (never removed): one line each on stderr,
+ * the other runs removed all the same, exit 2. Options that select no runs, or
  * too many ways: exit 2, nothing removed. A store that cannot be read or reached: one line,
  * exit 2. A folder without a store has nothing to remove (exit 0), unless runs are named.
  */
@@ -72,23 +74,23 @@ export async function pruneCommand(runIds: readonly string[], raw: RawPruneOptio
     if (journal.remove === undefined) throw new Error(`the journal at ${journal.location} cannot remove runs`);
     const verb = raw.dryRun === true ? 'would remove' : 'removed';
     let failed = 0;
+    // removed by another process since the listing: gone all the same
+    let removedElsewhere = 0;
     for (const run of plan.remove) {
-      if (raw.dryRun !== true) {
-        const failure = await journal.remove(run.runId).then(
-          () => undefined,
-          (error: unknown) => removalFailure(error, run.runId, location),
-        );
-        if (failure !== undefined) {
-          io.stderr.write(`rxdag: ${formatProblem({ message: failure })}\n`);
-          failed += 1;
-          continue;
-        }
-      }
-      io.stdout.write(`${verb} ${escapeControls(run.runId)}  (${whenOf(run)})\n`);
+      const removal =
+        raw.dryRun === true ? undefined : await journal.remove(run.runId).then(() => undefined, removalOf(run.runId, location));
+      if (removal === 'removed elsewhere') {
+        io.stdout.write(`already removed ${escapeControls(run.runId)}  (by another process, since the listing)\n`);
+        removedElsewhere += 1;
+      } else if (removal !== undefined) {
+        io.stderr.write(`rxdag: ${formatProblem({ message: removal.refusal })}\n`);
+        failed += 1;
+      } else io.stdout.write(`${verb} ${escapeControls(run.runId)}  (${whenOf(run)})\n`);
     }
-    const removed = plan.remove.length - failed;
+    const removed = plan.remove.length - failed - removedElsewhere;
+    const elsewhere = removedElsewhere === 0 ? '' : `; ${removedElsewhere} already removed by another process`;
     const notRemoved = failed === 0 ? '' : `; ${failed} not removed`;
-    io.stdout.write(`${verb} ${removed} ${removed === 1 ? 'run' : 'runs'}; ${plan.kept} kept${notRemoved}\n`);
+    io.stdout.write(`${verb} ${removed} ${removed === 1 ? 'run' : 'runs'}; ${plan.kept} kept${elsewhere}${notRemoved}\n`);
     return plan.refusals.length === 0 && failed === 0 ? ExitCode.ok : ExitCode.invalid;
   } finally {
     await store.close();
@@ -160,13 +162,17 @@ function selectedRuns({ runs, unreadable }: RunList, rule: PruneRule): Plan {
 }
 
 /**
- * Why `runId` could not be removed when it went or was taken since the listing (the others are
- * removed all the same); a store that fails is thrown as its refusal (exit 2: nothing more is removed).
+ * What the refusal to remove `runId` means: a run that is not in the store any more was
+ * `removed elsewhere` (by another process since the listing: gone as asked); one a process took
+ * since the listing is refused, with the line why (the others are removed all the same). A
+ * store that fails is thrown as its refusal (exit 2: nothing more is removed).
  */
-function removalFailure(error: unknown, runId: string, location: StoreLocation): string {
-  if (error instanceof RunLockedError) return refusalLine(error, location)!;
-  if (error instanceof RunNotResumableError) return `run "${runId}" is no longer in the store ${location.label}: it was removed meanwhile`;
-  return asRefusal(error, location, `remove run "${runId}"`);
+function removalOf(runId: string, location: StoreLocation) {
+  return (error: unknown): 'removed elsewhere' | { readonly refusal: string } => {
+    if (error instanceof RunNotResumableError) return 'removed elsewhere';
+    if (error instanceof RunLockedError) return { refusal: refusalLine(error, location)! };
+    return asRefusal(error, location, `remove run "${runId}"`);
+  };
 }
 
 /** How a run stands, as its line says it: `succeeded, ended 2026-11-02 03:10:00`. */

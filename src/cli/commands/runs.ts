@@ -5,7 +5,8 @@
  * those of the statuses and the DAG given, at most the newest N. Bad options: every problem on
  * its own line, exit 2, before the store is opened. A folder without a store is no error: it
  * says there are no runs (exit 0). A store that cannot be read or reached: one line, exit 2; a
- * run's file that cannot be read: the others listed, then one line for it on stderr, exit 2.
+ * run's file that cannot be read: the others listed, then one line for it on stderr, exit 2; a
+ * run removed while it lists (by `rxdag prune` in another process) is not listed, no error.
  * It changes nothing in the store but the lock a killed process left on a run that had ended.
  */
 import type { JournaledRunStatus, JournaledRunSummary } from '../../index';
