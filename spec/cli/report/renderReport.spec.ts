@@ -162,9 +162,18 @@ describe('renderReport of a run whose process stopped', () => {
   });
 
   it('should call a run still going unfinished when told so (rxdag show of a running run)', () => {
-    const html = renderReport({ events: stopped, deps, running: true });
+    const html = renderReport({ events: stopped, deps, stillRunningAt: 3120 });
     expect(html).toContain('<span class="outcome badge unfinished">unfinished</span>');
-    expect(barsOf(html, 'b')[0]![0]).toBe('bar unfinished');
+    expect(cellsOf(html, 'b')).toMatchObject({ Outcome: 'unfinished', Attempts: '1' });
+  });
+
+  it('should say how long an attempt of a run still going had run when the report was written, and the run too', () => {
+    // written 1.02 s after the run's last event (d completed at 2.10 s), b running since 226 ms
+    const html = renderReport({ events: stopped, deps, stillRunningAt: 3120 });
+    expect(barsOf(html, 'b')).toEqual([
+      ['bar unfinished on-critical-path', 'b #1 on shell: unfinished, running for 2.89 s when the report was written (226 ms → 3.12 s)'],
+    ]);
+    expect(/<p class="meta">(.*?)<\/p>/.exec(html)?.[1]).toBe('run run-1 · 3.12 s · 9 events');
   });
 });
 

@@ -78,13 +78,19 @@ describe('buildRunModel', () => {
     expect(model.tasks[0]!.attempts[0]!.detail).toBe('interrupted: the process running it stopped before the attempt ended');
   });
 
-  it('should call the log of a run still going unfinished, its open attempts running to its last event', () => {
-    const model = buildRunModel(events.slice(0, 3), { knownTaskIds: ['a', 'z'], running: true });
-    expect(model).toMatchObject({ outcome: 'unfinished', counts: undefined, durationMs: 10 });
+  it('should call the log of a run still going unfinished, its open attempts running until the report was written', () => {
+    const model = buildRunModel(events.slice(0, 3), { knownTaskIds: ['a', 'z'], stillRunningAt: 2020 });
+    expect(model).toMatchObject({ outcome: 'unfinished', counts: undefined, durationMs: 1020 });
     expect(model.tasks.map((t) => [t.id, t.outcome, t.attempts.map((a) => `${a.startMs}-${a.endMs}:${a.outcome}`)])).toEqual([
-      ['a', 'unfinished', ['10-10:unfinished']],
+      ['a', 'unfinished', ['10-1020:unfinished']],
       ['z', 'unfinished', []],
     ]);
+  });
+
+  it('should end the open attempts of a run still going no earlier than its last event, whatever the clock that wrote the report says', () => {
+    const model = buildRunModel(events.slice(0, 3), { stillRunningAt: 1005 });
+    expect(model).toMatchObject({ outcome: 'unfinished', durationMs: 10 });
+    expect(model.tasks[0]!.attempts.map((a) => `${a.startMs}-${a.endMs}:${a.outcome}`)).toEqual(['10-10:unfinished']);
   });
 
   it('should draw a task cancelled while it waited to retry as failed, its retry cancelled, with its last error', () => {

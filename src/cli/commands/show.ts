@@ -4,18 +4,24 @@
  * every task that failed for good with its error (a shell task's last stderr lines included),
  * each task's timing, rules, estimate and why it was skipped, and with `--report` the
  * HTML report built from the journal's events (the same report as `rxdag run --report`). An
- * unknown run, a missing or unreachable store: one line, exit 2. It changes nothing in the store
- * but the lock a killed process left on a run that had ended (`journal.runs()` clears it).
+ * unknown run, a missing or unreachable store: one line, exit 2.
+ *
+ * The summary and the tasks come from one read of the run's events, so they agree while the
+ * run is being written. It reads no other run, except to tell whether a run that has not ended
+ * is running: a live process's ownership is known only from the store's listing (the journal
+ * has no call for one run's), which also clears the lock a killed process left on a run that
+ * had ended (`journal.runs()`). It changes nothing else in the store.
  */
+import { type DagEvent, type Journal, type JournaledRunSummary, type JournalHeader } from '../../index';
+import { summarize } from '../../journal/summary';
 import { ExitCode } from '../exitCodes';
 import { formatRunDetails, runDetails } from '../output/runDetails';
 import { journaledSetupOf } from '../output/runSetup';
 import { DEFAULT_MAX_CONCURRENCY } from '../../scheduler/options';
-import { InvalidInputError } from '../problems';
-import { openStore } from '../store/openStore';
+import { openStore, type Store } from '../store/openStore';
 import { listRuns } from '../store/runList';
 import { asRefusal } from '../store/storeErrors';
-import { storeFlag, storeLocation } from '../store/storeLocation';
+import { type StoreLocation, storeFlag, storeLocation } from '../store/storeLocation';
 import { commandLine } from '../shellWord';
 import type { CliIo } from './cliIo';
 import { writeReportFile } from './reportFile';
@@ -28,27 +34,23 @@ export interface RawShowOptions {
   readonly report?: string;
 }
 
-export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo): Promise<number> {
+/** What the command takes from the world: specs pass their own. */
+export interface ShowWorld {
+  /** The clock that says how long the attempts of a run still going had run when its report was written. @default Date.now */
+  readonly now?: () => number;
+  /** Opens the store the run is read from. @default openStore(location, 'read') */
+  readonly open?: (location: StoreLocation) => Store;
+}
+
+export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo, world: ShowWorld = {}): Promise<number> {
+  const { now = Date.now, open = (location: StoreLocation) => openStore(location, 'read') } = world;
   const location = storeLocation(raw.store, process.env);
   if (raw.report !== undefined) checkWritable('--report', raw.report, location);
-  const store = openStore(location, 'read');
+  const store = open(location);
   try {
-    const { journal } = store;
-    const read = async () => {
-      // another run's unreadable file does not keep this one from being shown; its own does
-      const { runs, unreadable } = await listRuns(journal);
-      const summary = runs.find((run) => run.runId === runId);
-      const own = unreadable.find((error) => error.runId === runId);
-      if (own !== undefined) throw own;
-      if (summary === undefined) {
-        throw new InvalidInputError([
-          { message: `run "${runId}" is not in the store ${location.label} (rxdag runs${storeFlag(location)} lists its runs)` },
-        ]);
-      }
-      return { summary, header: await journal.header(runId), events: await journal.events(runId) };
-    };
-    const { summary, header, events } = await read().catch((error: unknown) =>
-      error instanceof InvalidInputError ? Promise.reject(error) : asRefusal(error, location, `read run "${runId}"`),
+    // an unknown run, its own unreadable record, an unreachable store: one line
+    const { header, events, summary } = await readRun(store.journal, runId).catch((error: unknown) =>
+      asRefusal(error, location, `read run "${runId}"`),
     );
     const details = runDetails(header, events, summary);
     io.stdout.write(raw.json === true ? `${JSON.stringify(details)}\n` : formatRunDetails(details, location.label));
@@ -66,7 +68,7 @@ export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo)
         maxConcurrency,
         source: `journal ${location.label}`,
         showCommand: commandLine('rxdag show', runId, storeFlag(location)),
-        running: summary.status === 'running',
+        ...(summary.status === 'running' ? { stillRunningAt: now() } : {}),
       },
       (line) => io.stderr.write(`${line}\n`),
     );
@@ -79,4 +81,35 @@ export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo)
   } finally {
     await store.close();
   }
+}
+
+/** One read of a run: its header, its events, and the summary made from them. */
+interface RunRead {
+  readonly header: JournalHeader;
+  readonly events: readonly DagEvent[];
+  readonly summary: JournaledRunSummary;
+}
+
+/**
+ * Reads the run `runId` once: its header, its events, and its summary (status, times, counts)
+ * made from those events, as `journal.runs()` makes it. A run that has not ended is `running`
+ * or `interrupted` as the store's listing, asked after the events were read, says.
+ */
+async function readRun(journal: Journal, runId: string): Promise<RunRead> {
+  const header = await journal.header(runId);
+  const events = await journal.events(runId);
+  const ended = events.at(-1)?.type === 'dag.completed';
+  const owned = !ended && (await ownedSinceRead(journal, runId));
+  return { header, events, summary: summarize(header, events, owned) };
+}
+
+/**
+ * Whether a live process owns the run since its events were read, as the store's listing made
+ * after that read says (another run's unreadable record does not keep it from being told):
+ * listed `running`, or listed as ended, which it did after that read, so a process owned it.
+ */
+async function ownedSinceRead(journal: Journal, runId: string): Promise<boolean> {
+  const { runs } = await listRuns(journal);
+  const status = runs.find((run) => run.runId === runId)?.status;
+  return status !== undefined && status !== 'interrupted';
 }

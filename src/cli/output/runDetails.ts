@@ -73,7 +73,7 @@ export interface RunDetails {
   readonly tasks: readonly TaskDetails[];
 }
 
-/** The details of a run from its journal: header, events, and its line of `journal.runs()`. */
+/** The details of a run from its journal: header, events, and its summary as `journal.runs()` makes it from those events. */
 export function runDetails(header: JournalHeader, events: readonly DagEvent[], summary: JournaledRunSummary): RunDetails {
   const tasks = new Map<
     string,

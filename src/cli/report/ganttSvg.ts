@@ -4,7 +4,7 @@
  * lays out and labels; what each attempt was comes from the run model (`runModel.ts`).
  */
 import { escapeHtml, formatMs, textWidth, truncate } from './html';
-import type { RetryAfter, RunModel, TaskRow } from './runModel';
+import type { AttemptBar, RetryAfter, RunModel, TaskRow } from './runModel';
 import { waitTitle } from './waitText';
 
 /** Sizes of the chart, in px. */
@@ -93,12 +93,7 @@ function row(task: TaskRow, top: number, x: (ms: number) => number, onCriticalPa
     const classes = ['bar', bar.outcome, bar.retry === 'retried' ? 'retried' : '', onCriticalPath ? 'on-critical-path' : '']
       .filter(Boolean)
       .join(' ');
-    // an interrupted attempt's bar ends at the last event journaled: it ran on for a time no event tells
-    const took =
-      bar.outcome === 'interrupted'
-        ? `after at least ${formatMs(bar.endMs - bar.startMs)} (${formatMs(bar.startMs)} → at least ${formatMs(bar.endMs)}, the last event recorded before the stop)`
-        : `in ${formatMs(bar.endMs - bar.startMs)} (${formatMs(bar.startMs)} → ${formatMs(bar.endMs)})`;
-    const tip = `${task.id} #${bar.attempt} on ${bar.agent}: ${bar.outcome}${RETRY_NOTES[bar.retry]} ${took}${bar.detail === undefined ? '' : `\n${bar.detail}`}`;
+    const tip = `${task.id} #${bar.attempt} on ${bar.agent}: ${bar.outcome}${RETRY_NOTES[bar.retry]}${tookText(bar)}${bar.detail === undefined ? '' : `\n${bar.detail}`}`;
     parts.push(
       `<rect class="${classes}" data-task="${escapeHtml(task.id)}" data-attempt="${bar.attempt}" x="${left.toFixed(1)}" y="${barTop}" width="${barWidth.toFixed(1)}" height="${GANTT.barHeight}" rx="2"><title>${escapeHtml(tip)}</title></rect>`,
     );
@@ -111,6 +106,21 @@ function row(task: TaskRow, top: number, x: (ms: number) => number, onCriticalPa
     );
   }
   return `<g class="gantt-row" data-task="${escapeHtml(task.id)}">${parts.join('')}</g>`;
+}
+
+/** How long an attempt took, after its outcome in its bar's tooltip. */
+function tookText(bar: AttemptBar): string {
+  const took = formatMs(bar.endMs - bar.startMs);
+  switch (bar.outcome) {
+    // its bar ends at the last event journaled: it ran on for a time no event tells
+    case 'interrupted':
+      return ` after at least ${took} (${formatMs(bar.startMs)} → at least ${formatMs(bar.endMs)}, the last event recorded before the stop)`;
+    // its bar ends when the report was written, the attempt still running
+    case 'unfinished':
+      return `, running for ${took} when the report was written (${formatMs(bar.startMs)} → ${formatMs(bar.endMs)})`;
+    default:
+      return ` in ${took} (${formatMs(bar.startMs)} → ${formatMs(bar.endMs)})`;
+  }
 }
 
 function line(kind: string, from: number, to: number, y: number, tip: string): string {

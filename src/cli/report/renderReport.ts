@@ -33,7 +33,7 @@ export function renderReport(input: ReportInput): string {
     knownTaskIds: input.deps === undefined ? [] : Object.keys(input.deps),
     setup: input.setup,
     maxConcurrency: input.maxConcurrency,
-    running: input.running,
+    stillRunningAt: input.stillRunningAt,
   });
   const { setup } = model;
   const ids = new Set(model.tasks.map((task) => task.id));

@@ -24,11 +24,11 @@ export interface ReportInput {
    */
   readonly maxConcurrency?: number;
   /**
-   * The run is still going (`rxdag show` of a run a live process owns): without `dag.completed`
-   * it is then `unfinished`, not `interrupted`.
-   * @default false
+   * The run was still going when the report was written (`rxdag show` of a run a live process
+   * owns): the wall-clock ms it was written at. Without `dag.completed` the run is then
+   * `unfinished`, not `interrupted`, and its attempts in flight had run until then.
    */
-  readonly running?: boolean;
+  readonly stillRunningAt?: number;
 }
 
 /** The dependencies of a defined DAG, by task id. */

@@ -4,8 +4,8 @@
  * run's process stopped is `interrupted`, ending at the run's last event before the stop; run
  * again after `run.resumed`, under the same attempt number, it is a bar of its own but the same
  * attempt (counted once, as `rxdag show` counts it). A log without `dag.completed` is of a run
- * whose process stopped (`interrupted`), unless the run is known to be still going. It draws
- * nothing.
+ * whose process stopped (`interrupted`), unless the run is known to be still going: its attempts
+ * in flight then run until the report was written. It draws nothing.
  */
 import type { DagEvent, RunOutcome, TaskCounts } from '../../index';
 import { type RunSetup, skipReason, withSpawnedTasks } from '../output/runSetup';
@@ -56,11 +56,11 @@ export interface RunModelOptions extends WaitContext {
   /** Every task of the DAG: tasks that never became ready get a row too. */
   readonly knownTaskIds?: readonly string[];
   /**
-   * The run is still going (a live process owns it): a log without `dag.completed` is then
-   * `unfinished` and its open attempts are running, rather than interrupted.
-   * @default false
+   * The run was still going (a live process owned it) when the report was written, at this
+   * wall-clock ms: a log without `dag.completed` is then `unfinished` and its open attempts ran
+   * until then, rather than being interrupted.
    */
-  readonly running?: boolean;
+  readonly stillRunningAt?: number;
 }
 
 /** A run rebuilt from its events: what the report draws. */
@@ -73,7 +73,10 @@ export interface RunModel {
    */
   readonly outcome: RunOutcome | 'interrupted' | 'unfinished';
   readonly counts: TaskCounts | undefined;
-  /** Length of the run: `dag.completed`'s `durationMs`, else the time of the last event. */
+  /**
+   * Length of the run: `dag.completed`'s `durationMs`, else until its last event (a run still
+   * going: until the report was written).
+   */
   readonly durationMs: number;
   readonly eventCount: number;
   /** Tasks in the order they became ready; tasks only named by `deps` come last. */
@@ -101,7 +104,8 @@ export function attemptsStarted(task: TaskRow): number {
  * view of the events log, like any other reducer of events.
  */
 export function buildRunModel(events: readonly DagEvent[], options: RunModelOptions = {}): RunModel {
-  const { knownTaskIds = [], running = false, maxConcurrency } = options;
+  const { knownTaskIds = [], stillRunningAt, maxConcurrency } = options;
+  const running = stillRunningAt !== undefined;
   // the DAG's setup lists its own tasks: those the run spawned ask what their spawn says
   const setup = options.setup === undefined ? undefined : withSpawnedTasks(options.setup, events);
   const context = { ...(setup === undefined ? {} : { setup }), ...(maxConcurrency === undefined ? {} : { maxConcurrency }) };
@@ -205,12 +209,14 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
   for (const id of knownTaskIds) row(id);
   const lastAt = events.length === 0 ? t0 : events[events.length - 1]!.at;
   // Attempts still open at the end of the log run until its last event: cut there by the stop
-  // of the run's process, unless the run still goes on.
+  // of the run's process, unless the run still goes on: then they ran until the report was
+  // written (never before the last event, whatever the clocks of the two processes say).
   const stopped = completed === undefined && !running;
+  const openUntil = completed === undefined && running ? Math.max(lastAt, stillRunningAt) : lastAt;
   for (const task of rows.values()) {
     for (const bar of task.attempts) {
       if (bar.outcome !== 'unfinished') continue;
-      bar.endMs = lastAt - t0;
+      bar.endMs = openUntil - t0;
       if (!stopped) continue;
       Object.assign(bar, { outcome: 'interrupted', detail: STOPPED_UNDER_IT });
       task.outcome = 'interrupted';
@@ -226,7 +232,7 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
     runId: events[0]?.runId ?? '(no events)',
     outcome: completed?.outcome ?? (running ? 'unfinished' : 'interrupted'),
     counts: completed?.counts,
-    durationMs: completed?.durationMs ?? lastAt - t0,
+    durationMs: completed?.durationMs ?? openUntil - t0,
     eventCount: events.length,
     tasks: [...rows.values()],
     setup,
