@@ -1,4 +1,12 @@
-import { type AgentDefinition, runDag, type DagRun, type SchedulerOptions } from '../../index';
+/**
+ * Creates the run of a DAG file with the CLI's agents (or remote ones), not started yet. A
+ * journaled run gets a new id (`runId.ts`), and another each time the store, when the run
+ * starts, already holds the one drawn (nothing ran then). It does not start the run nor show it
+ * (`driveRun.ts` does).
+ */
+import { Subject, takeWhile } from 'rxjs';
+import { type AgentDefinition, type DagEvent, runDag, RunExistsError, type SchedulerOptions } from '../../index';
+import { RunEvents } from '../../scheduler/dagRun';
 import { type BuiltinAgents, builtinAgents } from '../agents/builtinAgents';
 import { ProcessGroups } from '../agents/processGroups';
 import type { LoadedDag } from '../dagFile/loadDagFile';
@@ -6,9 +14,29 @@ import { asInputError } from './checkFileRun';
 
 /** A run of a DAG file, not started yet, with the process groups its shell tasks will use. */
 export interface PreparedRun {
-  readonly run: DagRun;
+  readonly run: RunEvents;
   /** Empty with remote agents: their shell tasks run on workers. */
   readonly groups: BuiltinAgents['groups'];
+}
+
+/** A journaled run of a DAG file, not started yet, and the id it has. */
+export interface JournaledPreparedRun extends PreparedRun {
+  /** The id of the run: the last one drawn (another is drawn when the store holds one). */
+  runId(): string;
+}
+
+/** Ids a journaled run draws before it gives up: the store holds one only when a run of the DAG drew it in the same minute. */
+export const RUN_ID_DRAWS = 5;
+
+/**
+ * The store held every id a new run drew: nothing ran. A `RunExistsError` of the last id, whose
+ * message says what happened rather than how a library user picks an id.
+ */
+export class RunIdsTakenError extends RunExistsError {
+  constructor(runId: string, draws: number) {
+    super(runId);
+    this.message = `the store already holds each of the ${draws} run ids drawn for the new run (the last: "${runId}"); nothing ran, run it again`;
+  }
 }
 
 /**
@@ -22,9 +50,72 @@ export function createRun(
   killGraceMs: number,
   remote?: Readonly<Record<string, AgentDefinition>>,
 ): PreparedRun {
-  const { agents, groups } = remote === undefined ? builtinAgents(killGraceMs) : { agents: remote, groups: new ProcessGroups(killGraceMs) };
+  const { agents, groups } = agentsOf(killGraceMs, remote);
+  return { groups, run: checkedRun(loaded, { ...options, agents }) };
+}
+
+/**
+ * {@link createRun} for a run journaled into `options.journal` under an id from `drawId`. The
+ * id is drawn now; when the journal refuses it as one it holds (`RunExistsError`, before
+ * anything ran), the run is made again under a new id, up to {@link RUN_ID_DRAWS} ids, then
+ * fails with a {@link RunIdsTakenError}. Its `events$` carry the events of the run made last,
+ * also after its subscriber left (a cancelled run's last events come that way).
+ *
+ * @example
+ * const { run, runId } = createJournaledRun(loaded, { journal }, 5000, () => newRunId(loaded.dag.id));
+ */
+export function createJournaledRun(
+  loaded: LoadedDag,
+  options: Omit<SchedulerOptions, 'agents' | 'runId'>,
+  killGraceMs: number,
+  drawId: () => string,
+  remote?: Readonly<Record<string, AgentDefinition>>,
+): JournaledPreparedRun {
+  const { agents, groups } = agentsOf(killGraceMs, remote);
+  let runId = drawId();
+  // the first run is made now, so that the library's complaints come before anything starts
+  const first = checkedRun(loaded, { ...options, agents, runId });
+  // the events of the run made last, for the listeners of the run's `events$`
+  const relay = new Subject<DagEvent>();
+  const run = new RunEvents(
+    (subscriber) => {
+      const start = (made: RunEvents, draws: number): void => {
+        const relaying = made.events$
+          .pipe(takeWhile((event) => event.type !== 'dag.completed', true))
+          .subscribe((event) => relay.next(event));
+        const started = made.subscribe({
+          next: (event) => subscriber.next(event),
+          complete: () => subscriber.complete(),
+          error: (error: unknown) => {
+            if (!(error instanceof RunExistsError)) return subscriber.error(error);
+            relaying.unsubscribe(); // nothing ran: no event will come
+            if (draws === RUN_ID_DRAWS) return subscriber.error(new RunIdsTakenError(runId, draws));
+            runId = drawId();
+            start(checkedRun(loaded, { ...options, agents, runId }), draws + 1);
+          },
+        });
+        // leaving the run cancels the one made last (a refused one is closed already)
+        subscriber.add(started);
+      };
+      start(first, 1);
+    },
+    () => relay,
+  );
+  return { run, groups, runId: () => runId };
+}
+
+/** The agents of a run: the CLI's, or `remote` ones, and the process groups of their shell tasks. */
+function agentsOf(
+  killGraceMs: number,
+  remote: Readonly<Record<string, AgentDefinition>> | undefined,
+): { readonly agents: Readonly<Record<string, AgentDefinition>>; readonly groups: ProcessGroups } {
+  return remote === undefined ? builtinAgents(killGraceMs) : { agents: remote, groups: new ProcessGroups(killGraceMs) };
+}
+
+/** The library's run of the DAG file, its complaints turned into problems placed in the file. */
+function checkedRun(loaded: LoadedDag, options: SchedulerOptions): RunEvents {
   try {
-    return { groups, run: runDag(loaded.dag, { limits: loaded.limits, ...options, agents }) };
+    return runDag(loaded.dag, { limits: loaded.limits, ...options });
   } catch (error) {
     throw asInputError(loaded, error);
   }

@@ -80,8 +80,12 @@ export interface RunToDrive {
   readonly journalFailure?: () => unknown;
   /** A resumed run: its journal's events (the display and outputs start from them) and failure policy. */
   readonly resumed?: { readonly history: readonly DagEvent[]; readonly failurePolicy: FailurePolicy };
-  /** The command that resumes the run (`rxdag resume ID --store …`), for the line SIGTERM prints. */
-  readonly resumeCommand?: string;
+  /**
+   * The command that resumes the run (`rxdag resume ID --store …`), for the line SIGTERM prints;
+   * a function when the run's id may change until it starts (`rxdag run` draws another id when
+   * the store already holds the one it drew), called when a line needs it.
+   */
+  readonly resumeCommand?: string | (() => string);
   /** The line to print on stderr when the run's first event arrives (the run's id), if any. */
   readonly announce?: (first: DagEvent) => string;
   /**
@@ -160,7 +164,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     graceful: (signal) => {
       if (signal === 'SIGTERM' && target.halt !== undefined) {
         halted = true;
-        notice(interruptingLine(groups.size, target.resumeCommand));
+        notice(interruptingLine(groups.size, resumeCommandOf(target)));
         // nothing more is recorded from this call on (halt sets that at once), so the tasks are
         // stopped at once: their ends are not recorded, and they run again on resume
         const halting = target.halt();
@@ -228,7 +232,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     failuresStream(options.output, io).write(failureList(final.failures));
     if (endError instanceof JournalWriteError) {
       outputFailed = true;
-      io.stderr.write(`${journalFailureLine(endError, target.store, true, target.resumeCommand)}\n`);
+      io.stderr.write(`${journalFailureLine(endError, target.store, true, resumeCommandOf(target))}\n`);
     } else if (endError !== undefined) throw endError;
     if (recorded !== true) io.stderr.write(`${unrecordedCancelLine(final.runId, recorded, target.store, target.journal)}\n`);
     writeReport();
@@ -248,7 +252,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
       return ExitCode.invalid;
     }
     if (error instanceof JournalWriteError) {
-      io.stderr.write(`${journalFailureLine(error, target.store, false, target.resumeCommand)}\n`);
+      io.stderr.write(`${journalFailureLine(error, target.store, false, resumeCommandOf(target))}\n`);
       writeReport();
       return ExitCode.outputFailed;
     }
@@ -259,6 +263,11 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     stopListening();
     log?.close();
   }
+}
+
+/** The command that resumes `target`'s run, as it is now. */
+function resumeCommandOf(target: RunToDrive): string | undefined {
+  return typeof target.resumeCommand === 'function' ? target.resumeCommand() : target.resumeCommand;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * `rxdag run FILE`: loads a DAG file, journals the run into the store (`.rxdag/` of the working
  * directory unless `--store`, `RXDAG_STORE` or `--no-journal` say otherwise) under a new run id
- * printed on stderr, and drives it to its exit code (see `driveRun.ts`). Every check is made
+ * printed on stderr (drawn again when the store already holds it), and drives it to its exit
+ * code (see `driveRun.ts`). Every check is made
  * before anything runs: the file, the options, the output paths, and whether the store can be
  * written (exit 2 with every problem).
  *
@@ -26,27 +27,37 @@ import { depsOf } from '../report/reportInput';
 import { ESTIMATES_KEY, type EstimatesNote, fillFromHistory } from '../store/historyEstimates';
 import { newRunId } from '../store/runId';
 import { openStore } from '../store/openStore';
-import { haltableJournal } from '../../journal/haltableJournal';
+import { type HaltableJournal, haltableJournal } from '../../journal/haltableJournal';
 import { type StoreLocation, storeFlag, storeLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
 import { builtinAgents } from '../agents/builtinAgents';
 import { fileRunCheck } from './checkFileRun';
-import { createRun } from './createRun';
-import { driveRun, SetupNotes } from './driveRun';
+import { createJournaledRun, createRun } from './createRun';
+import { driveRun, type RunToDrive, SetupNotes } from './driveRun';
 import { type RawRunOptions, resolveRunOptions, type RunCommandOptions } from './runOptions';
 import { remoteFlags } from '../remote/remoteOptions';
 import { REMOTE_KEY, type RemoteNote } from '../remote/remoteNote';
 import { commandLine } from '../shellWord';
 import { outputProblems } from './writeTarget';
 
+/** What the command takes from the world: specs pass their own. */
+export interface RunWorld {
+  /** The clock the run's id is stamped with. @default Date.now */
+  readonly now?: () => number;
+  /** The random numbers (in [0, 1)) the run's id ends with. @default Math.random */
+  readonly random?: () => number;
+}
+
 /**
  * Runs a DAG file and resolves with the exit code: 0 every task succeeded, 1 a task failed, 74
  * an output or the journal could not be written, 130/143 stopped by SIGINT/SIGTERM. Invalid
  * input (the file, the options, output paths, a store that cannot be written) throws
  * `InvalidInputError` (exit 2) before anything runs; so does a store that refuses the run when
- * it starts (a database that cannot be reached). An empty DAG runs (and succeeds) after a warning.
+ * it starts (a database that cannot be reached, every run id drawn already in it). An empty DAG
+ * runs (and succeeds) after a warning.
  */
-export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): Promise<number> {
+export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, world: RunWorld = {}): Promise<number> {
+  const { now = Date.now, random = Math.random } = world;
   const options = resolveRunOptions(raw, io.stdout.isTTY === true && io.stderr.isTTY === true);
   // every problem of the input at once: the file's and the run's (agents, each task's weight
   // against -c, in the same pass as the file's), the store's and the output paths'
@@ -65,25 +76,27 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
     // estimates of tasks without one, from the store's earlier runs of the DAG (not with --no-history)
     const { loaded, note } =
       store !== undefined && options.history ? await fillFromHistory(read, store.journal) : { loaded: read, note: undefined };
-    const runId = store === undefined ? undefined : newRunId(loaded.dag.id);
     if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes, io.stderr);
     const remoteNote =
       options.remote === undefined || remote === undefined
         ? undefined
         : { resumeFlags: remoteFlags(options.remote, remote.location), prefix: options.remote.prefix };
-    const { run, groups } = createRun(
-      loaded,
-      schedulerOptions(options, haltable?.journal, runId, note, remoteNote),
-      options.killGraceMs,
-      remote?.agents,
-    );
+    const scheduling = schedulerOptions(options, haltable?.journal, note, remoteNote);
+    // a journaled run's id is drawn again when the store already holds it
+    const journaled =
+      haltable === undefined
+        ? undefined
+        : createJournaledRun(
+            loaded,
+            scheduling,
+            options.killGraceMs,
+            () => newRunId(loaded.dag.id, new Date(now()), random),
+            remote?.agents,
+          );
+    const { run, groups } = journaled ?? createRun(loaded, scheduling, options.killGraceMs, remote?.agents);
     if (loaded.dag.size === 0) io.stderr.write(`rxdag: warning: ${file} has no tasks; nothing to run\n`);
     // listening before the run starts: a port that cannot be had is refused with nothing run
     if (options.metricsPort !== undefined) metrics = await openMetricsEndpoint(run.events$, options.metricsPort, notes);
-    const where = store?.location;
-    const resumeRemote = remoteNote?.resumeFlags ?? '';
-    const resumeCommand =
-      where === undefined || runId === undefined ? undefined : commandLine('rxdag resume', runId, `${storeFlag(where)}${resumeRemote}`);
     // what only the report reads, made only for a report: per-task structures a run of 100k
     // tasks would otherwise carry to its end
     const report =
@@ -102,12 +115,9 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
         ...report,
         notes,
         source: file,
-        ...(store === undefined || haltable === undefined
+        ...(store === undefined || haltable === undefined || journaled === undefined
           ? {}
-          : { store: store.location, journal: haltable.journal, halt: haltable.halt, journalFailure: haltable.failure }),
-        ...(resumeCommand === undefined || where === undefined
-          ? {}
-          : { resumeCommand, announce: () => `rxdag: run ${runId} (journal ${where.label}; resume with: ${resumeCommand})` }),
+          : journaledTarget(store.location, haltable, journaled.runId, remoteNote?.resumeFlags ?? '')),
       },
       options,
       io,
@@ -119,13 +129,28 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo): P
   }
 }
 
+/**
+ * What `driveRun` needs of a journaled run: where it is journaled, how to halt it, and the
+ * command that resumes it, under the id it has (`runId`: it may change until the run starts).
+ */
+function journaledTarget(where: StoreLocation, haltable: HaltableJournal, runId: () => string, resumeFlags: string): Partial<RunToDrive> {
+  const resumeCommandOf = (id: string) => commandLine('rxdag resume', id, `${storeFlag(where)}${resumeFlags}`);
+  return {
+    store: where,
+    journal: haltable.journal,
+    halt: haltable.halt,
+    journalFailure: haltable.failure,
+    resumeCommand: () => resumeCommandOf(runId()),
+    announce: (first) => `rxdag: run ${first.runId} (journal ${where.label}; resume with: ${resumeCommandOf(first.runId)})`,
+  };
+}
+
 function schedulerOptions(
   options: RunCommandOptions,
   journal: Journal | undefined,
-  runId: string | undefined,
   note: EstimatesNote | undefined,
   remoteNote: RemoteNote | undefined,
-): Omit<SchedulerOptions, 'agents'> {
+): Omit<SchedulerOptions, 'agents' | 'runId'> {
   const metadata = {
     ...(note === undefined ? {} : { [ESTIMATES_KEY]: note }),
     ...(remoteNote === undefined ? {} : { [REMOTE_KEY]: remoteNote }),
@@ -135,7 +160,7 @@ function schedulerOptions(
     failurePolicy: options.failFast ? 'fail-fast' : 'skip-dependents',
     ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
     ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
-    ...(journal === undefined || runId === undefined ? {} : { journal, runId }),
+    ...(journal === undefined ? {} : { journal }),
     ...(Object.keys(metadata).length === 0 ? {} : { metadata }),
   };
 }

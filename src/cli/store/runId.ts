@@ -2,7 +2,7 @@
  * The id `rxdag run` gives a journaled run: `${dagId}-${yyyymmdd}-${hhmm}-${4 random}`, e.g.
  * `release-20261202-0712-a1b2`, in local time, so that a person can tell runs apart and type
  * one into `rxdag resume`. It does not check that the id is free: the journal refuses one it
- * already holds.
+ * already holds, and `rxdag run` then draws another (`commands/createRun.ts`).
  */
 
 /** The library's longest run id. */
