@@ -96,11 +96,6 @@ export class ReadyQueue {
     return drained;
   }
 
-  /** Whether task `a` goes before task `b`. */
-  before(a: number, b: number): boolean {
-    return this.order.keys[2 * a]! < this.order.keys[2 * b]!;
-  }
-
   /** The lowest position queued (the queue is not empty). */
   private first(): number {
     const levels = this.levels;
@@ -181,7 +176,7 @@ export class ReadyQueues<Kind> {
       const queue = this.queues[i];
       // the first task is looked up only when asked for (its weight): most runs have none
       if (queue === undefined || queue.size === 0 || !canStart(this.kinds[i]!, withFirst ? queue.peek() : -1)) continue;
-      if (best < 0 || queue.before(queue.peek(), this.queues[best]!.peek())) best = i;
+      if (best < 0 || this.before(queue.peek(), this.queues[best]!.peek())) best = i;
     }
     return best;
   }

@@ -5,8 +5,9 @@
  * the file's own, and for `run`, whose run is created later. Creates and runs nothing.
  */
 import type { Dag } from '../../dag/defineDag';
-import { type DagIssue, DagValidationError, quoted } from '../../dag/errors';
+import { type DagIssue, DagValidationError } from '../../dag/errors';
 import { type DagEvent, isTerminalEvent } from '../../events';
+import type { JournalHeader } from '../../journal/journal';
 import { checkRun } from '../../scheduler/runCheck';
 import type { LimitSpec } from '../../scheduler/limits';
 import type { AgentDefinition } from '../../agents/agentSpec';
@@ -16,15 +17,21 @@ import { InvalidInputError, type Problem } from '../problems';
 /**
  * The check `rxdag run` makes of a run of the file with `agents` and `maxConcurrency` (the
  * library's default when `undefined`), as `loadDagFile`'s `checkRun` option: the issues it
- * finds, in the CLI's words. A bad option is thrown as an {@link InvalidInputError}.
+ * finds, in the CLI's words. A bad option is thrown as an {@link InvalidInputError}. `mayStart`
+ * leaves out the weights of tasks that will not start (a resumed run's ended tasks).
  */
 export function fileRunCheck(
   agents: Readonly<Record<string, AgentDefinition>>,
   maxConcurrency: number | undefined,
+  mayStart?: (task: number) => boolean,
 ): (dag: Dag, limits: Readonly<Record<string, LimitSpec>>) => DagIssue[] {
   return (dag, limits) => {
     try {
-      checkRun(dag, { limits, agents, ...(maxConcurrency === undefined ? {} : { maxConcurrency }) }, { concurrencyName: CONCURRENCY });
+      checkRun(
+        dag,
+        { limits, agents, ...(maxConcurrency === undefined ? {} : { maxConcurrency }) },
+        { concurrencyName: CONCURRENCY, ...(mayStart === undefined ? {} : { mayStart }) },
+      );
       return [];
     } catch (error) {
       if (error instanceof DagValidationError) return [...error.issues];
@@ -46,24 +53,22 @@ export function asInputError(loaded: LoadedDag, error: unknown): unknown {
 }
 
 /**
- * What `rxdag resume -c N` says of a journaled run's tasks still to start that weigh more than
- * `N`, in the CLI's words, before the library refuses them in its own (a task that ended never
- * starts again: its weight does not count). Tasks spawned during the run are left to the library.
+ * What `rxdag resume -c N` says of a journaled run before the library would refuse it in its own
+ * words (`maxConcurrency`): the check of {@link fileRunCheck} with the run's journaled limits,
+ * where a task that ended never starts again, so its weight does not count. Tasks spawned during
+ * the run are left to the library.
  */
-export function resumeConcurrencyProblems(dag: Dag, history: readonly DagEvent[], maxConcurrency: number): Problem[] {
-  const weights = dag.index.weight;
-  if (weights === undefined) return [];
+export function resumeRunProblems(
+  dag: Dag,
+  header: JournalHeader,
+  history: readonly DagEvent[],
+  agents: Readonly<Record<string, AgentDefinition>>,
+  maxConcurrency: number,
+): Problem[] {
   const ended = new Set<string>();
   for (const event of history) if (isTerminalEvent(event)) ended.add(event.taskId);
-  const problems: Problem[] = [];
-  for (let task = 0; task < dag.size; task++) {
-    const id = dag.index.ids[task]!;
-    if (weights[task]! <= maxConcurrency || ended.has(id)) continue;
-    problems.push({
-      message: `task ${quoted(id)} weighs ${weights[task]}, more than ${CONCURRENCY(maxConcurrency)}: it could never start`,
-    });
-  }
-  return problems;
+  const check = fileRunCheck(agents, maxConcurrency, (task) => !ended.has(dag.index.ids[task]!));
+  return check(dag, header.options.limits ?? {}).map((issue) => ({ message: issue.message }));
 }
 
 /** The run's concurrency as the command line sets it. */

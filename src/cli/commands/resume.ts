@@ -44,7 +44,7 @@ import { type RawRunOptions, resolveRunOptions } from './runOptions';
 import { DEFAULT_MAX_CONCURRENCY } from '../../scheduler/options';
 import { journaledSetupOf } from '../output/runSetup';
 import { outputProblems } from './writeTarget';
-import { resumeConcurrencyProblems } from './checkFileRun';
+import { resumeRunProblems } from './checkFileRun';
 
 /** `rxdag resume` options as commander hands them over. */
 export type RawResumeOptions = Omit<RawRunOptions, 'failFast' | 'journal'> & {
@@ -90,8 +90,8 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
       return asRefusal(error, location);
     }
     if (options.maxConcurrency !== undefined) {
-      const tooHeavy = resumeConcurrencyProblems(dag, history, options.maxConcurrency);
-      if (tooHeavy.length > 0) throw new InvalidInputError(tooHeavy);
+      const problems = resumeRunProblems(dag, header, history, builtinAgents(0).agents, options.maxConcurrency);
+      if (problems.length > 0) throw new InvalidInputError(problems);
     }
     if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes, io.stderr);
     // with --redis, attempts (also those in flight when the run stopped) go to workers
