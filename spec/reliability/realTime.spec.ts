@@ -15,6 +15,7 @@ import { eventLogViolations } from '../cli/support/eventLogInvariants';
 import { propertyParameters } from './support/config';
 import { hintProperties } from './support/retryHints';
 import { buildDag, behaviourOf, type DepState, effectiveRule, ruleHolds } from './support/model';
+import { stateOf } from './support/checkRules';
 import { dagArb, failurePolicyArb, kindsArb, type Behaviour } from './support/scenario';
 
 /**
@@ -116,26 +117,22 @@ describe('scheduler invariants in real time', () => {
             problems.push('unfinished tasks in the fold');
           let inFlight = 0;
           const ended = new Map<string, string>();
+          const depStates = new Map<string, DepState>();
           for (const e of all) {
             if (e.type === 'task.started') {
               const task = model.tasks.get(e.taskId)!;
               if ((inFlight += task.weight) > maxConcurrency) problems.push(`${inFlight} units running, limit ${maxConcurrency}`);
               const rule = effectiveRule(task, failurePolicy);
-              const deps = [...task.deps].map((dep): DepState => {
-                const how = ended.get(dep);
-                return how === 'task.completed'
-                  ? 'completed'
-                  : how === 'task.failed'
-                    ? 'failed'
-                    : how === 'task.skipped'
-                      ? 'skipped'
-                      : 'pending';
-              });
+              const deps = [...task.deps].map((dep): DepState => depStates.get(dep) ?? 'pending');
               if (!ruleHolds(rule, deps)) problems.push(`${e.taskId} (${rule}) started with its dependencies ${deps.join(', ')}`);
             } else if (e.type === 'task.completed' || e.type === 'task.failed' || e.type === 'task.cancelled') {
               if (e.type !== 'task.cancelled' || ended.get(e.taskId) === 'running') inFlight -= model.tasks.get(e.taskId)!.weight;
             }
             if (e.type === 'task.started') ended.set(e.taskId, 'running');
+            if ('taskId' in e) {
+              const state = stateOf(e, depStates);
+              if (state !== undefined) depStates.set(e.taskId, state);
+            }
             if (
               e.type === 'task.completed' ||
               (e.type === 'task.failed' && !e.willRetry) ||

@@ -58,7 +58,7 @@ describe('trigger rules (when)', () => {
     expect(events.some((e) => e.type === 'task.started' && e.taskId === 'alert')).toBe(false);
   });
 
-  it('should skip a none-failed task on a failure but run it over a skipped dependency', () => {
+  it('should skip a none-failed task on a failure, and on a dependency skipped because of one', () => {
     const { events } = runWith([
       { id: 'needs-b', agent: 'work', deps: ['b'] }, // skipped when b fails (the default rule)
       { id: 'over-skip', agent: 'work', deps: ['a', 'needs-b'], when: 'none-failed' },
@@ -66,7 +66,28 @@ describe('trigger rules (when)', () => {
     ]);
     expect(ended(events, 'needs-b')).toMatchObject({ type: 'task.skipped', because: 'b' });
     expect(ended(events, 'over-failure')).toMatchObject({ type: 'task.skipped', because: 'b', at: 2 });
-    expect(timeline(events, scheduling).filter((l) => l.includes('over-skip'))).toEqual(['2 started:over-skip', '3 completed:over-skip']);
+    expect(ended(events, 'over-skip')).toMatchObject({ type: 'task.skipped', because: 'b', at: 2 });
+    expect(events.some((e) => e.type === 'task.started' && e.taskId === 'over-skip')).toBe(false);
+  });
+
+  it('should run a none-failed task over a dependency skipped by its own rule while nothing failed', () => {
+    const { events } = runWith([
+      { id: 'alert', agent: 'work', deps: ['a', 'c'], when: 'any-failed' }, // nothing failed: skipped at 3
+      { id: 'after-alert', agent: 'work', deps: ['alert'] }, // skipped in turn
+      { id: 'publish', agent: 'work', deps: ['a', 'after-alert'], when: 'none-failed' },
+    ]);
+    expect(ended(events, 'after-alert')).toMatchObject({ type: 'task.skipped', because: 'alert', at: 3 });
+    expect(timeline(events, scheduling).filter((l) => l.includes('publish'))).toEqual(['3 started:publish', '4 completed:publish']);
+  });
+
+  it('should run an any-failed task whose dependencies were skipped because of a failure further up', () => {
+    const { events } = runWith([
+      { id: 'load', agent: 'work', deps: ['b'] }, // skipped when b fails
+      { id: 'report', agent: 'work', deps: ['load'] }, // skipped in turn, naming b
+      { id: 'alert', agent: 'work', deps: ['a', 'report'], when: 'any-failed' },
+    ]);
+    expect(ended(events, 'report')).toMatchObject({ type: 'task.skipped', because: 'b', at: 2 });
+    expect(timeline(events, scheduling).filter((l) => l.includes('alert'))).toEqual(['2 started:alert', '3 completed:alert']);
   });
 
   it('should skip what depends on a skipped task by its own rule, in turn', () => {

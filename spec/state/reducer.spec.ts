@@ -271,6 +271,36 @@ describe('reduce', () => {
     expect(selectTask(stateAfter(steps, 'continue'), 'b').remainingDeps).toBe(0);
   });
 
+  it('should carry a failure on through a skip it started, and not through a skip by a rule while nothing failed', () => {
+    // f fails: s is skipped because of it; q is an any-failed task with nothing to answer
+    const rules = defineDag({
+      id: 'rules',
+      tasks: [
+        { id: 'f', agent: 'x' },
+        { id: 'ok', agent: 'x' },
+        { id: 's', agent: 'x', deps: ['f'] },
+        { id: 'q', agent: 'x', deps: ['ok'], when: 'any-failed' },
+        { id: 'over-s', agent: 'x', deps: ['s'], when: 'none-failed' },
+        { id: 'alert-s', agent: 'x', deps: ['s'], when: 'any-failed' },
+        { id: 'over-q', agent: 'x', deps: ['q'], when: 'none-failed' },
+      ],
+    });
+    const steps = [
+      dagCreated('rules', 7),
+      ...['f', 'ok'].flatMap((id) => [ready(id), started(id)]),
+      failed('f', false),
+      completed('ok'),
+      skipped('s', 'f'),
+      skipped('q', 'ok'),
+    ];
+    const state = log(steps).reduce(reduce, initialRunState(rules, 'r'));
+    const remaining = (id: string) => selectTask(state, id).remainingDeps;
+    // none-failed waits for good behind a skip that carries a failure (the run skips it), not behind the other
+    expect([remaining('over-s'), remaining('alert-s'), remaining('over-q')]).toEqual([1, 0, 0]);
+    expect([selectTask(state, 's').status, selectTask(state, 'q').status]).toEqual(['skipped', 'skipped']);
+    expect(state.counts).toMatchObject({ failed: 1, completed: 1, skipped: 2, pending: 3 });
+  });
+
   it('should move the run through created, running and its outcome', () => {
     expect(stateAfter([]).status).toBe('created');
     expect(stateAfter([created]).status).toBe('running');

@@ -65,7 +65,13 @@ const estimate = number('expected a number of milliseconds')
 
 const priority = number('expected a number');
 
-/** What a task's dependencies must have done for it to run (see `when` on a task). */
+/**
+ * What a task's dependencies must have done for it to run (`when` on a task): `all-succeeded`
+ * (each completed), `all-done` (each ended, however), `any-failed` (each ended and at least one
+ * failed for good) and `none-failed` (each completed or was skipped, none failed). A dependency
+ * skipped because of a failure further up counts as failed; one skipped by its rule while
+ * nothing failed, as skipped.
+ */
 export const TRIGGER_RULES = ['all-succeeded', 'all-done', 'any-failed', 'none-failed'] as const;
 export type TriggerRule = (typeof TRIGGER_RULES)[number];
 

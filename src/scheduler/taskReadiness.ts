@@ -1,5 +1,6 @@
 import { TRIGGER_RULES } from '../dag/schema';
-import { anyDependencyFailed, dependentsToSkip, firstDependency } from '../state/planner';
+import { Ended } from '../state/dependencyCountdown';
+import { anyDependencyFailed, dependentsToSkip, firstDependency, type SkipCause } from '../state/planner';
 import { StatusCode } from '../state/taskTable';
 import type { EventWriter } from './eventWriter';
 import { ReadyTasks } from './pipelineSignals';
@@ -11,7 +12,8 @@ import type { RunHost } from './runHost';
  * trigger rule needs (the run's draft counts them down and says which) gets `task.ready`, and the
  * tasks made ready together go down the ready stream as one signal; an `any-failed` task none of
  * whose dependencies failed is skipped instead, and so is every dependent whose rule a failure
- * or a skip makes impossible (`task.skipped`, naming the cause).
+ * or a skip makes impossible (`task.skipped`, naming the cause; a skip a failure started counts
+ * as failed for the rules further down, one an `any-failed` task started does not).
  *
  * It does not count dependencies down (`state/dependencyCountdown.ts` does, in the draft), decide
  * which dependents a failure breaks (the planner's `dependentsToSkip` does), queue or start
@@ -37,7 +39,7 @@ export class TaskReadiness {
    */
   readyUnblocked(ended?: number): void {
     const draft = this.writer.draft;
-    let endedNow: Ended = ended;
+    let endedNow: EndedNow = ended;
     for (let unblocked = draft.takeUnblocked(); unblocked.length > 0; unblocked = draft.takeUnblocked()) endedNow = this.readyOrSkip(unblocked, endedNow);
   }
 
@@ -46,7 +48,7 @@ export class TaskReadiness {
    * without a failure, naming the dependency that decided: the one among `endedNow`, the tasks
    * whose end unblocked them, else the first). Returns the tasks it skipped so.
    */
-  readyOrSkip(unblocked: readonly number[], endedNow?: Ended): readonly number[] {
+  readyOrSkip(unblocked: readonly number[], endedNow?: EndedNow): readonly number[] {
     const { dag } = this.run;
     const rules = dag.index.when;
     if (rules === undefined) {
@@ -72,7 +74,7 @@ export class TaskReadiness {
    * makes ready what it releases (trigger rules, the `continue` policy).
    */
   afterFailure(task: number): void {
-    this.skipDependents(task, 'failed');
+    this.skipDependents(task, Ended.Failed);
     this.readyUnblocked(task);
   }
 
@@ -80,11 +82,11 @@ export class TaskReadiness {
   private skipWithDependents(task: number, because: number): void {
     const draft = this.writer.draft;
     this.writer.skipped(task, Math.max(1, draft.attemptOf(task)), this.run.dag.index.ids[because]!);
-    this.skipDependents(task, 'skipped');
+    this.skipDependents(task, Ended.Skipped);
   }
 
   /** Skips every dependent whose trigger rule the end of `from` breaks, naming `from` as the cause. */
-  private skipDependents(from: number, ended: 'failed' | 'skipped'): void {
+  private skipDependents(from: number, ended: SkipCause['ended']): void {
     const { dag, options } = this.run;
     const draft = this.writer.draft;
     const because = dag.index.ids[from]!;
@@ -96,10 +98,10 @@ export class TaskReadiness {
 }
 
 /** The task or tasks whose end unblocked others (one number: no array a completion on the hot path). */
-type Ended = number | readonly number[] | undefined;
+type EndedNow = number | readonly number[] | undefined;
 
 /** The dependency of `task` among `endedNow` (those whose end unblocked it), else its first. */
-function lastDependency(dag: RunController['dag'], task: number, endedNow: Ended): number {
+function lastDependency(dag: RunController['dag'], task: number, endedNow: EndedNow): number {
   const { start, targets } = dag.index.deps;
   for (let e = start[task]!; e < start[task + 1]!; e++) {
     const dep = targets[e]!;

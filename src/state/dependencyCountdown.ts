@@ -14,11 +14,22 @@ import { StatusCode, type TaskTableEditor } from './taskTable';
  * counts live in the task table. Pure bookkeeping: no RxJS, no clock.
  */
 
-/** How a dependency ended, for the trigger rules of its dependents. */
+/**
+ * How a dependency ended, for the trigger rules of its dependents. A task skipped because a
+ * failure made its rule impossible carries that failure on (`SkippedAfterFailure`: for the rules
+ * it counts as failed); one skipped by its own rule while nothing failed (`Skipped`: an
+ * `any-failed` task with nothing to answer, and what that skips) does not.
+ */
 export const enum Ended {
   Completed,
   Failed,
   Skipped,
+  SkippedAfterFailure,
+}
+
+/** Whether a dependency that ended so counts as a failure for the trigger rules. */
+export function carriesFailure(ended: Ended): boolean {
+  return ended === Ended.Failed || ended === Ended.SkippedAfterFailure;
 }
 
 /**
@@ -34,7 +45,7 @@ export function countsAsDone(rule: number, ended: Ended, policy: FailurePolicy):
     case 1: // all-succeeded
       return ended === Ended.Completed;
     case 4: // none-failed
-      return ended !== Ended.Failed;
+      return !carriesFailure(ended);
     default: // all-done, any-failed
       return true;
   }

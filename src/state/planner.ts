@@ -1,6 +1,7 @@
 import type { Dag } from '../dag/defineDag';
 import type { RunOutcome, TaskCounts } from '../events';
 import type { FailurePolicy, StatusCounts } from './runState';
+import { carriesFailure, Ended } from './dependencyCountdown';
 import { StatusCode } from './taskTable';
 
 /**
@@ -9,25 +10,26 @@ import { StatusCode } from './taskTable';
  * leads to is decided in `routeFailure.ts`.
  */
 
-/** How the task a skip starts from ended, and the run's policy (for tasks without a trigger rule). */
+/** How the task a skip starts from ended (not completed), and the run's policy (for tasks without a trigger rule). */
 export interface SkipCause {
-  readonly ended: 'failed' | 'skipped';
+  readonly ended: Exclude<Ended, Ended.Completed>;
   readonly failurePolicy: FailurePolicy;
 }
 
 /**
  * Whether a dependency that ended so (failed, or skipped) makes trigger rule `rule` impossible
  * (its code in `DagIndex.when`; 0 follows the failure policy): `all-succeeded` needs every
- * dependency completed, `none-failed` none failed; `all-done` and `any-failed` wait for the rest.
+ * dependency completed, `none-failed` none failed (a skip that carries a failure counts as one);
+ * `all-done` and `any-failed` wait for the rest.
  */
-export function ruleBroken(rule: number, ended: 'failed' | 'skipped', failurePolicy: FailurePolicy): boolean {
+export function ruleBroken(rule: number, ended: Exclude<Ended, Ended.Completed>, failurePolicy: FailurePolicy): boolean {
   switch (rule) {
     case 0:
       return failurePolicy !== 'continue';
     case 1: // all-succeeded
       return true;
     case 4: // none-failed
-      return ended === 'failed';
+      return carriesFailure(ended);
     default: // all-done, any-failed
       return false;
   }
@@ -35,9 +37,10 @@ export function ruleBroken(rule: number, ended: 'failed' | 'skipped', failurePol
 
 /**
  * The tasks skipped because `from` failed (or was skipped): each transitive dependent that has
- * not ended and whose trigger rule that outcome breaks (deeper ones see a skipped dependency),
- * dependents before their own dependents. Each task is visited once. Without a cause, every
- * dependent that has not ended (the `skip-dependents` policy on a DAG without trigger rules).
+ * not ended and whose trigger rule that outcome breaks (deeper ones see a skipped dependency,
+ * which carries the failure on when `from`'s end did), dependents before their own dependents.
+ * Each task is visited once. Without a cause, every dependent that has not ended (the
+ * `skip-dependents` policy on a DAG without trigger rules).
  */
 export function dependentsToSkip(dag: Dag, from: number, statusOf: (task: number) => StatusCode, cause?: SkipCause): number[] {
   const failed = from;
@@ -46,6 +49,7 @@ export function dependentsToSkip(dag: Dag, from: number, statusOf: (task: number
   const skipped: number[] = [];
   const seen = new Set<number>();
   const stack = [failed];
+  const deeper = cause === undefined || carriesFailure(cause.ended) ? Ended.SkippedAfterFailure : Ended.Skipped;
   while (stack.length > 0) {
     const task = stack.pop()!;
     for (let e = start[task]!; e < start[task + 1]!; e++) {
@@ -53,7 +57,7 @@ export function dependentsToSkip(dag: Dag, from: number, statusOf: (task: number
       if (seen.has(dependent)) continue;
       if (statusOf(dependent) >= StatusCode.Completed) continue;
       if (cause !== undefined) {
-        const ended = task === failed ? cause.ended : 'skipped';
+        const ended = task === failed ? cause.ended : deeper;
         // not broken now: a later outcome of another path may still break it
         if (!ruleBroken(rules?.[dependent] ?? 0, ended, cause.failurePolicy)) continue;
       }
@@ -76,10 +80,16 @@ export function taskCounts(counts: StatusCounts, total: number): TaskCounts {
   return { total, completed: counts.completed, failed: counts.failed, skipped: counts.skipped, cancelled: counts.cancelled };
 }
 
-/** Whether any dependency of `task` failed for good (what an `any-failed` task waits to see). */
+/**
+ * Whether any dependency of `task` failed for good, or was skipped because of a failure (what an
+ * `any-failed` task waits to see).
+ */
 export function anyDependencyFailed(dag: Dag, task: number, statusOf: (task: number) => StatusCode): boolean {
   const { start, targets } = dag.index.deps;
-  for (let e = start[task]!; e < start[task + 1]!; e++) if (statusOf(targets[e]!) === StatusCode.Failed) return true;
+  for (let e = start[task]!; e < start[task + 1]!; e++) {
+    const status = statusOf(targets[e]!);
+    if (status === StatusCode.Failed || status === StatusCode.SkippedAfterFailure) return true;
+  }
   return false;
 }
 

@@ -55,7 +55,7 @@ export function statusCountsOf(codeCounts: readonly number[]): StatusCounts {
     backoff: codeCounts[StatusCode.Backoff]!,
     completed: codeCounts[StatusCode.Completed]!,
     failed: codeCounts[StatusCode.Failed]!,
-    skipped: codeCounts[StatusCode.Skipped]!,
+    skipped: codeCounts[StatusCode.Skipped]! + codeCounts[StatusCode.SkippedAfterFailure]!,
     cancelled: codeCounts[StatusCode.Cancelled]!,
   };
 }

@@ -48,7 +48,8 @@ export class RunDraft {
   constructor(private readonly base: RunState) {
     this.tasks = new TaskTableEditor(base.tasks);
     this.graph = base.dag;
-    this.codeCounts = TASK_STATUSES.map((status) => base.counts[status]);
+    // the two skipped codes are counted as one: every skip so far under `Skipped`
+    this.codeCounts = TASK_STATUSES.map((status, code) => (code === StatusCode.SkippedAfterFailure ? 0 : base.counts[status]));
     this.status = base.status;
     this.seq = base.seq;
     this.startedAt = base.startedAt;
@@ -79,7 +80,8 @@ export class RunDraft {
   /** Whether every task of the run has ended. */
   get settled(): boolean {
     const c = this.codeCounts;
-    return c[StatusCode.Completed]! + c[StatusCode.Failed]! + c[StatusCode.Skipped]! + c[StatusCode.Cancelled]! === this.graph.size;
+    const ended = c[StatusCode.Completed]! + c[StatusCode.Failed]! + c[StatusCode.Skipped]! + c[StatusCode.SkippedAfterFailure]!;
+    return ended + c[StatusCode.Cancelled]! === this.graph.size;
   }
   statusOf(task: number): StatusCode {
     return this.tasks.status(task);
@@ -182,10 +184,17 @@ export class RunDraft {
         if (event.type === 'task.skipped' && from === StatusCode.Running) {
           throw this.refusal(`task.skipped for task "${event.taskId}", which is running`);
         }
-        this.setStatus(task, from, event.type === 'task.skipped' ? StatusCode.Skipped : StatusCode.Cancelled, event.attempt);
+        if (event.type === 'task.cancelled') {
+          this.setStatus(task, from, StatusCode.Cancelled, event.attempt);
+          return;
+        }
+        // only trigger rules tell the two skips apart: without them, every skip is `Skipped`
+        const afterFailure = this.graph.index.when !== undefined && this.carriesFailure(event.because);
+        this.setStatus(task, from, afterFailure ? StatusCode.SkippedAfterFailure : StatusCode.Skipped, event.attempt);
         // a skipped dependency still counts as done for the rules that accept it (`all-done`, …)
-        if (event.type === 'task.skipped' && this.graph.index.when !== undefined) {
-          releaseDependents(this.tasks, this.graph.index, this.base.failurePolicy, task, this.unblocked, Ended.Skipped);
+        if (this.graph.index.when !== undefined) {
+          const ended = afterFailure ? Ended.SkippedAfterFailure : Ended.Skipped;
+          releaseDependents(this.tasks, this.graph.index, this.base.failurePolicy, task, this.unblocked, ended);
         }
         return;
       }
@@ -250,6 +259,18 @@ export class RunDraft {
     }
     this.setStatus(task, from, to, attempt);
     return task;
+  }
+
+  /**
+   * Whether a skip naming `because` carries a failure on: the task it names (the one whose end
+   * started the skip) failed for good, or was itself skipped because of a failure. A name the
+   * DAG does not have carries none.
+   */
+  private carriesFailure(because: string): boolean {
+    const cause = this.graph.taskIndex(because);
+    if (cause === undefined) return false;
+    const status = this.tasks.status(cause);
+    return status === StatusCode.Failed || status === StatusCode.SkippedAfterFailure;
   }
 
   private setStatus(task: number, from: StatusCode, to: StatusCode, attempt: number): void {

@@ -6,9 +6,9 @@ import { type ChunkEditor, PersistentChunks } from './persistentChunks';
  * dependencies are still unfinished in one small-integer word, 32 tasks a chunk, in a persistent
  * trie. An update copies one 256-byte chunk and a few 32-way nodes, whatever the DAG's size.
  *
- * A word is `status | attempt << 3 | remaining << 13`: 3 bits of status, 10 of attempt (at most
- * `MAX_ATTEMPTS`, 1000), 17 of remaining dependencies; it stays below 2^30, a small integer on
- * every V8 build. A task with {@link MANY} or more unfinished dependencies (a join of 131,071
+ * A word is `status | attempt << 4 | remaining << 14`: 4 bits of status, 10 of attempt (at most
+ * `MAX_ATTEMPTS`, 1000), 16 of remaining dependencies; it stays below 2^30, a small integer on
+ * every V8 build. A task with {@link MANY} or more unfinished dependencies (a join of 65,535
  * tasks or more) keeps its exact count after the chunk's 32 words, as an (offset, count) pair.
  * Storage only: which transitions are legal is the run draft's business.
  */
@@ -16,7 +16,12 @@ import { type ChunkEditor, PersistentChunks } from './persistentChunks';
 /** Where a task is in its life. The last four are terminal. */
 export type TaskStatus = 'pending' | 'ready' | 'running' | 'backoff' | 'completed' | 'failed' | 'skipped' | 'cancelled';
 
-/** Status codes as stored; the order matches {@link TASK_STATUSES}. */
+/**
+ * Status codes as stored; the order matches {@link TASK_STATUSES}. Every code from `Completed` on
+ * is terminal. Two codes are `skipped`, told apart for the trigger rules of dependents: a task
+ * skipped because a failure made its rule impossible carries that failure on (`any-failed` sees
+ * it, `none-failed` is broken by it), one skipped by its own rule while nothing failed does not.
+ */
 export const enum StatusCode {
   Pending = 0,
   Ready = 1,
@@ -26,6 +31,7 @@ export const enum StatusCode {
   Failed = 5,
   Skipped = 6,
   Cancelled = 7,
+  SkippedAfterFailure = 8,
 }
 
 /** Every status, indexed by its code. */
@@ -38,12 +44,13 @@ export const TASK_STATUSES: readonly TaskStatus[] = Object.freeze([
   'failed',
   'skipped',
   'cancelled',
+  'skipped',
 ]);
 
 const TASK_BITS = 5;
 const TASKS_PER_CHUNK = 1 << TASK_BITS;
 const TASK_MASK = TASKS_PER_CHUNK - 1;
-const STATUS_BITS = 3;
+const STATUS_BITS = 4;
 const STATUS_MASK = (1 << STATUS_BITS) - 1;
 const ATTEMPT_BITS = 10;
 const MAX_ATTEMPT = (1 << ATTEMPT_BITS) - 1;
@@ -51,7 +58,7 @@ const REMAINING_SHIFT = STATUS_BITS + ATTEMPT_BITS;
 /** Status and attempt: the low bits of a word. */
 const STATE_MASK = (1 << REMAINING_SHIFT) - 1;
 /** The largest count a word holds; from it on, the count is kept after the chunk's words. */
-const MANY = (1 << 17) - 1;
+const MANY = (1 << 16) - 1;
 const ONE_REMAINING = 1 << REMAINING_SHIFT;
 
 /**

@@ -10,15 +10,20 @@ import type { Violations } from './taskEvents';
  * what each rule needs (`ruleHolds`, `ruleBroken` in `model.ts`), never the scheduler's code.
  */
 
-/** How a terminal event leaves a task, for its dependents' rules. */
-function stateOf(event: TaskEvent): DepState | undefined {
+/**
+ * How a terminal event leaves a task, for its dependents' rules; a skip by how the task it names
+ * as its cause stood then (`states`): a failure there makes it `upstream-failed`.
+ */
+export function stateOf(event: TaskEvent, states: ReadonlyMap<string, DepState>): DepState | undefined {
   switch (event.type) {
     case 'task.completed':
       return 'completed';
     case 'task.failed':
       return event.willRetry ? undefined : 'failed';
-    case 'task.skipped':
-      return 'skipped';
+    case 'task.skipped': {
+      const cause = states.get(event.because);
+      return cause === 'failed' || cause === 'upstream-failed' ? 'upstream-failed' : 'skipped';
+    }
     case 'task.cancelled':
       return 'cancelled';
     default:
@@ -59,13 +64,21 @@ export function checkRules(
       if (!ruleBroken(rule, depsOf(task)))
         v.push(`${tag}: ${task.id} skipped (seq ${event.seq}) though its rule ${rule} could still hold: ${describe(task)}`);
       const cause = state.get(event.because);
-      const reason = rule === 'any-failed' ? cause !== undefined && cause !== 'cancelled' : cause === 'failed' || cause === 'skipped';
+      const reason =
+        rule === 'any-failed'
+          ? cause !== undefined && cause !== 'cancelled'
+          : cause === 'failed' || cause === 'upstream-failed' || cause === 'skipped';
       if (!reason) v.push(`${tag}: ${task.id} (${rule}) skipped because of ${event.because}, which is ${cause ?? 'not ended'}`);
       if (!dependsOn(task.id, event.because)) v.push(`${tag}: ${task.id} skipped because of ${event.because}, which it does not depend on`);
       if (rule === 'any-failed' && !task.deps.has(event.because))
         v.push(`${tag}: ${task.id} (any-failed) skipped because of ${event.because}, not one of its dependencies`);
+      // skips are decided at once: had a dependency failed before, the failure would have decided this one
+      if (stateOf(event, state) === 'skipped' && depsOf(task).some((d) => d === 'failed' || d === 'upstream-failed'))
+        v.push(
+          `${tag}: ${task.id} skipped because of ${event.because} (no failure) though a dependency had failed before: ${describe(task)}`,
+        );
     }
-    const ended = stateOf(event);
+    const ended = stateOf(event, state);
     if (ended !== undefined) state.set(task.id, ended);
   }
 
@@ -73,7 +86,7 @@ export function checkRules(
   const readyOf = new Map<string, TaskEvent>();
   for (const e of run.events) if (e.type === 'task.ready' && !readyOf.has(e.taskId)) readyOf.set(e.taskId, e);
   for (const task of run.tasks.values()) {
-    const decided = decision(task, effectiveRule(task, policy), terminal, createdAt);
+    const decided = decision(task, effectiveRule(task, policy), terminal, state, createdAt);
     const own = terminal.get(task.id);
     if (own === undefined) continue; // reported as a task that never ended
     const ready = readyOf.get(task.id);
@@ -102,7 +115,14 @@ interface Decision {
   readonly by: string;
 }
 
-function decision(task: TaskModel, rule: TriggerRule, terminal: ReadonlyMap<string, TaskEvent>, createdAt: number): Decision | undefined {
+/** `ended`: how each task that ended did, for the rules. */
+function decision(
+  task: TaskModel,
+  rule: TriggerRule,
+  terminal: ReadonlyMap<string, TaskEvent>,
+  ended: ReadonlyMap<string, DepState>,
+  createdAt: number,
+): Decision | undefined {
   if (task.deps.size === 0) return { rule, holds: true, at: createdAt, by: 'dag.created' };
   const ends = [...task.deps]
     .map((dep) => terminal.get(dep))
@@ -117,7 +137,7 @@ function decision(task: TaskModel, rule: TriggerRule, terminal: ReadonlyMap<stri
     return undefined;
   };
   for (const e of ends) {
-    seen.set(e.taskId, stateOf(e) ?? 'pending');
+    seen.set(e.taskId, ended.get(e.taskId) ?? 'pending');
     const result = check();
     if (result !== undefined) return { rule, holds: result, at: e.at, by: e.taskId };
   }

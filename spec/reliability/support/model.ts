@@ -184,8 +184,15 @@ export function effectiveRule(task: TaskModel, policy: FailurePolicy): TriggerRu
   return task.when ?? (policy === 'continue' ? 'all-done' : 'all-succeeded');
 }
 
-/** How a dependency stands, for the trigger rules: not ended yet, or how it ended. */
-export type DepState = 'pending' | 'completed' | 'failed' | 'skipped' | 'cancelled';
+/**
+ * How a dependency stands, for the trigger rules: not ended yet, or how it ended. A skip that a
+ * failure started (its `because` failed, or was skipped so in turn) is `upstream-failed`: the
+ * rules count it as failed. A skip by a rule while nothing failed is `skipped`.
+ */
+export type DepState = 'pending' | 'completed' | 'failed' | 'upstream-failed' | 'skipped' | 'cancelled';
+
+/** Whether a dependency that ended so counts as failed for the trigger rules. */
+const failedAsFarAsRulesGo = (d: DepState): boolean => d === 'failed' || d === 'upstream-failed';
 
 /**
  * Whether the rule holds: the task may start. A task without dependencies has nothing to wait
@@ -193,14 +200,14 @@ export type DepState = 'pending' | 'completed' | 'failed' | 'skipped' | 'cancell
  */
 export function ruleHolds(rule: TriggerRule, deps: readonly DepState[]): boolean {
   if (deps.length === 0) return true;
-  const ended = deps.every((d) => d === 'completed' || d === 'failed' || d === 'skipped');
+  const ended = deps.every((d) => d !== 'pending' && d !== 'cancelled');
   switch (rule) {
     case 'all-succeeded':
       return deps.every((d) => d === 'completed');
     case 'none-failed':
-      return ended && !deps.includes('failed');
+      return ended && !deps.some(failedAsFarAsRulesGo);
     case 'any-failed':
-      return ended && deps.includes('failed');
+      return ended && deps.some(failedAsFarAsRulesGo);
     case 'all-done':
       return ended;
   }
@@ -211,9 +218,9 @@ export function ruleBroken(rule: TriggerRule, deps: readonly DepState[]): boolea
   if (deps.length === 0) return false;
   switch (rule) {
     case 'all-succeeded':
-      return deps.some((d) => d === 'failed' || d === 'skipped');
+      return deps.some((d) => d !== 'pending' && d !== 'completed' && d !== 'cancelled');
     case 'none-failed':
-      return deps.includes('failed');
+      return deps.some(failedAsFarAsRulesGo);
     case 'any-failed':
       return deps.every((d) => d === 'completed' || d === 'skipped');
     case 'all-done':
