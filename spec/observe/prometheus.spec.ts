@@ -170,6 +170,20 @@ describe('collectMetrics', () => {
     expect(() => collectMetrics(NEVER, {} as never)).toThrow(new TypeError('`registry` must be a prom-client Registry'));
   });
 
+  it('should refuse other buckets for histograms a registry has, and take theirs when given none', () => {
+    const registry = new Registry();
+    collectMetrics(NEVER, { registry, buckets: [0.5, 2] }).unsubscribe();
+    expect(() => collectMetrics(NEVER, { registry, buckets: [0.02, 2] })).toThrow(
+      new TypeError(
+        'the histograms "rxdag_*" of this registry have the buckets [0.5, 2], not [0.02, 2]: give every collectMetrics of a registry and prefix the same `buckets` (or none), or give this one another `registry` or `prefix`',
+      ),
+    );
+    expect(() => collectMetrics(NEVER, { registry, buckets: [0.5, 2] }).unsubscribe()).not.toThrow();
+    expect(() => collectMetrics(NEVER, { registry }).unsubscribe()).not.toThrow();
+    // another prefix makes histograms of its own
+    expect(() => collectMetrics(NEVER, { registry, prefix: 'other_', buckets: [0.02, 2] }).unsubscribe()).not.toThrow();
+  });
+
   it('should refuse a run itself, which would start its DAG again, and run nothing', () => {
     let calls = 0;
     const run = runDag(defineDag({ id: 'once', tasks: [{ id: 'a', agent: 'work' }] }), { agents: { work: () => ++calls } });

@@ -29,7 +29,9 @@ export interface MetricsOptions {
   readonly prefix?: string | undefined;
   /**
    * Buckets, in seconds, of `attempt_duration_seconds` and `queue_wait_seconds`; used by the first
-   * `collectMetrics` of a registry and prefix, which makes the histograms. @default DEFAULT_BUCKETS (1 ms to 1 h)
+   * `collectMetrics` of a registry and prefix, which makes the histograms. A later one that gives
+   * other buckets is refused with a TypeError; one that gives none uses the histograms' own.
+   * @default DEFAULT_BUCKETS (1 ms to 1 h)
    */
   readonly buckets?: readonly number[] | undefined;
   /**
@@ -84,7 +86,8 @@ export function collectMetrics(events$: Observable<DagEvent>, options: MetricsOp
   checkEventSource(events$);
   if (typeof options !== 'object' || options === null)
     throw new TypeError('collectMetrics needs an object of options { registry, prefix?, buckets?, runLabels? }');
-  const { registry, prefix = 'rxdag_', buckets = DEFAULT_BUCKETS, runLabels } = options;
+  const { registry, prefix = 'rxdag_', buckets: given, runLabels } = options;
+  const buckets = given ?? DEFAULT_BUCKETS;
   if (typeof registry?.registerMetric !== 'function' || typeof registry.getSingleMetric !== 'function') {
     throw new TypeError('`registry` must be a prom-client Registry');
   }
@@ -101,7 +104,7 @@ export function collectMetrics(events$: Observable<DagEvent>, options: MetricsOp
     throw new TypeError('`buckets` must be a non-empty array of increasing positive numbers of seconds');
   }
   const labelNames = checkRunLabels(runLabels);
-  const metrics = rxdagMetrics(registry, prefix, buckets, labelNames);
+  const metrics = rxdagMetrics(registry, prefix, buckets, labelNames, given !== undefined);
   const tally = metrics.attach(runLabels?.of);
   const subscription = events$.subscribe({
     next: (event) => tally.handle(event),

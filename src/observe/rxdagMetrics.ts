@@ -1,7 +1,7 @@
 /**
  * rxdag's Prometheus metrics in one registry under one prefix, made once and shared by every
- * `collectMetrics` that uses that registry and prefix (with the same run label names, which are
- * part of the metrics). Every metric is filled when the registry is scraped, from the tallies of
+ * `collectMetrics` that uses that registry and prefix (with the same run label names and buckets,
+ * which are part of the metrics). Every metric is filled when the registry is scraped, from the tallies of
  * the collectors attached now plus what detached collectors counted, so counters and histograms
  * never go down and gauges drop what a detached collector held. It refuses a registry where
  * another metric already has one of its names; it does not read events (`MetricsTally` does).
@@ -20,13 +20,15 @@ const shared = new WeakMap<Registry<RegistryContentType>, Map<string, RxdagMetri
 
 /**
  * The metrics of `registry` under `prefix`: made and registered on first use, after that the same
- * ones. Throws a TypeError when they were made with other run label names than `labelNames`.
+ * ones. Throws a TypeError when they were made with other run label names than `labelNames`, or
+ * with other buckets than `buckets` when the caller chose them (`bucketsGiven`).
  */
 export function rxdagMetrics(
   registry: Registry<RegistryContentType>,
   prefix: string,
   buckets: readonly number[],
   labelNames: readonly string[],
+  bucketsGiven = true,
 ): RxdagMetrics {
   let byPrefix = shared.get(registry);
   if (byPrefix === undefined) shared.set(registry, (byPrefix = new Map()));
@@ -37,9 +39,18 @@ export function rxdagMetrics(
     throw new TypeError(
       `the metrics "${prefix}*" of this registry have the run labels ${shown(metrics.labelNames)}, not ${shown(labelNames)}: give every collectMetrics of a registry and prefix the same \`runLabels.names\`, or give this one another \`registry\` or \`prefix\``,
     );
+  } else if (bucketsGiven && !sameBuckets(buckets, metrics.buckets)) {
+    throw new TypeError(
+      `the histograms "${prefix}*" of this registry have the buckets [${metrics.buckets.join(', ')}], not [${buckets.join(', ')}]: give every collectMetrics of a registry and prefix the same \`buckets\` (or none), or give this one another \`registry\` or \`prefix\``,
+    );
   }
   metrics.registerIn(registry);
   return metrics;
+}
+
+/** Whether `a` and `b` are the same bucket bounds. */
+function sameBuckets(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((bound, k) => bound === b[k]);
 }
 
 /** Whether `a` and `b` hold the same names, in any order (each holds a name once). */
@@ -58,7 +69,7 @@ export class RxdagMetrics {
   constructor(
     prefix: string,
     /** The histograms' bucket bounds, in seconds. */
-    private readonly buckets: readonly number[],
+    readonly buckets: readonly number[],
     /** The run label names, first on every metric. */
     readonly labelNames: readonly string[],
   ) {
