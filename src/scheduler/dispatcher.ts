@@ -203,6 +203,8 @@ export class Dispatcher {
     if (this.hold?.cls === cls) this.hold = undefined; // the held task, or one before it in its class
     const attemptNumber = run.writer.draft.attemptOf(task);
     const agent = run.dag.index.agentNames[run.dag.index.agentCodes[task]!]!;
+    // read now: the events written since the flush's reading had listeners that may have taken long
+    this.clock.invalidate();
     const started = run.writer.started(task, attemptNumber, agent);
     for (const limit of cls.limits) limit.take(unitsIn(own, limit.name, units), started.at);
     const attempt = new Attempt(run, task, attemptNumber, started.at, cls.kind.acquire(units), cls.kind, units, cls.limits, own);
