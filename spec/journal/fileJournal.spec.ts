@@ -131,6 +131,24 @@ describe('fileJournal', () => {
       /corrupt at seq 3: run "bad": task.completed for task "b" in status pending \(expected running\)/,
     ],
     [
+      'an event of a type rxdag does not write',
+      (file) => {
+        const lines = fs.readFileSync(file, 'utf8').split('\n');
+        lines[3] = lines[3]!.replace('"type":"task.started"', '"type":"task.exploded"');
+        fs.writeFileSync(file, lines.join('\n'));
+      },
+      /corrupt at seq 3: run "bad": "task.exploded" is not an event type/,
+    ],
+    [
+      'a task made ready before its dependency completed',
+      (file) => {
+        const lines = fs.readFileSync(file, 'utf8').split('\n');
+        lines[3] = JSON.stringify(events.taskReady({ runId: 'bad', seq: 3, at: 3, taskId: 'b', attempt: 1 }));
+        fs.writeFileSync(file, lines.join('\n'));
+      },
+      /corrupt at seq 3: run "bad": task.ready for task "b", which waits for a dependency that has not ended as its rule needs/,
+    ],
+    [
       'an event of another run',
       (file) => {
         const lines = fs.readFileSync(file, 'utf8').split('\n');

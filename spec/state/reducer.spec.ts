@@ -336,6 +336,22 @@ describe('reduce', () => {
       ready('a'),
       'task.ready for task "a" in status completed (expected pending)',
     ],
+    // task.ready for a task whose dependencies have not all ended as its rule needs
+    [
+      'making a task ready before its dependency completed',
+      [created],
+      ready('b'),
+      'task.ready for task "b", which waits for a dependency that has not ended as its rule needs',
+    ],
+    [
+      'making a task ready when one of its two dependencies completed',
+      [created, ready('a'), started('a'), completed('a'), ready('b'), started('b'), completed('b')],
+      ready('d'),
+      'task.ready for task "d", which waits for a dependency that has not ended as its rule needs',
+    ],
+    ['making a join ready before any dependency ended', [created], ready('d'), 'task.ready for task "d", which waits for 2 dependencies that have not'],
+    // an event of a type no version of rxdag writes (a damaged record, or one of a newer version)
+    ['an event of an unknown type', [created], (s) => ({ ...s, type: 'task.exploded' }) as unknown as DagEvent, '"task.exploded" is not an event type'],
     // task.started for a task that is not ready
     ['starting a task that is not ready', [created], started('a'), 'task.started for task "a" in status pending (expected ready)'],
     [

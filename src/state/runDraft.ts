@@ -137,9 +137,16 @@ export class RunDraft {
         this.status = 'running';
         this.startedAt = event.at;
         return;
-      case 'task.ready':
+      case 'task.ready': {
+        const task = this.taskIndex(event.taskId, event.type);
+        const waiting = this.tasks.remainingDeps(task);
+        if (waiting > 0) {
+          const what = waiting === 1 ? 'a dependency that has' : `${waiting} dependencies that have`;
+          throw this.refusal(`task.ready for task "${event.taskId}", which waits for ${what} not ended as its rule needs`);
+        }
         this.move(event.taskId, event.type, StatusCode.Pending, StatusCode.Ready, event.attempt);
         return;
+      }
       case 'task.started':
         this.move(event.taskId, event.type, StatusCode.Ready, StatusCode.Running, event.attempt);
         return;
@@ -227,6 +234,9 @@ export class RunDraft {
         this.status = event.outcome;
         this.endedAt = event.at;
         return;
+      default:
+        // a record of another version, or damaged: folding past it would guess what it meant
+        throw this.refusal(`${JSON.stringify((event as { type: unknown }).type)} is not an event type`);
     }
   }
 
