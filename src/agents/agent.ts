@@ -38,7 +38,8 @@ export interface TaskContext<Input = unknown, Upstream extends UpstreamOutputs =
   readonly attempt: number;
   /**
    * `${runId}/${taskId}`: the same for every attempt of the task and across a resume, for agents
-   * whose side effects must happen once (pass it to an API's idempotency key).
+   * whose side effects must happen once (pass it to an API's idempotency key). A `/` or `%` in
+   * either id is escaped (`%2F`, `%25`), so that two tasks never share a key.
    */
   readonly idempotencyKey: string;
   /** Fires when the attempt is cancelled or times out; pass it to `fetch`, child processes, … */

@@ -1,6 +1,7 @@
 import type { TaskSpec } from '../dag/schema';
 import type { TaskContext } from './agent';
 import type { AttemptHost } from './runAttempt';
+import { idempotencyKeyOf } from './idempotencyKey';
 
 /**
  * The {@link TaskContext} an agent is given for one attempt: the task's data, its `upstream`
@@ -45,7 +46,7 @@ export class AttemptContext implements TaskContext {
 
   /** Built on read: a string per attempt is measurable at a million tasks. */
   get idempotencyKey(): string {
-    return `${this.runId}/${this.id}`;
+    return idempotencyKeyOf(this.runId, this.id);
   }
 
   get signal(): AbortSignal {
