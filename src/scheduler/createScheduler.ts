@@ -148,7 +148,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
       // left, or shut down by force, while the journal was answering: the run is in the journal
       // now, so it starts cancelled and its record ends `cancelled` (not a run left to resume);
       // after an interrupting shutdown the halted journal records none of it: it stays interrupted
-      engine.startCancelled(run);
+      engine.startCancelled(run, interrupting && !subscriber.closed ? new RunInterruptedError(runId) : undefined);
       return;
     }
     // registered before the start: a subscriber may leave during the run's first flush
@@ -159,6 +159,8 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
   // runs whose journal has not answered yet: shutdown waits for them, and a forced one cancels them as they start
   const answers = new JournalAnswers();
   let forced = false;
+  // an interrupting shutdown: runs whose journal answers afterwards are left to be resumed
+  let interrupting = false;
 
   const submit = (dagOrSpec: Dag | DagSpec, runOptions?: RunOptions): DagRun => {
     const runResolved = runOptions === undefined ? resolved : resolveRunOptions(runOptions, resolved);
@@ -254,6 +256,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
       const halted = interrupt ? haltable?.halt() : undefined;
       if (force || interrupt) {
         forced = true;
+        interrupting ||= halted !== undefined;
         // interrupted, its attempts' signals say so: a remote agent leaves them to the resume
         engine.cancelAll(halted === undefined ? undefined : (runId) => new RunInterruptedError(runId));
       }

@@ -152,19 +152,23 @@ export class Engine {
   /**
    * Starts a run already cancelled (its subscriber left while its journal was answering): it
    * writes its start and its cancel in one flush, so no agent is called and its record ends.
+   * With `interruption` (an interrupting shutdown came meanwhile) it is left to be resumed
+   * instead, as {@link Engine.cancelAll} leaves the others.
    */
-  startCancelled(run: RunController): void {
-    run.requestCancel();
+  startCancelled(run: RunController, interruption?: Error): void {
+    run.requestCancel(interruption);
     this.start(run);
   }
 
   /**
-   * Cancels every run; none of them starts anything from this call on. `stopReason` gives what
-   * their running attempts' signals fire with (a `TaskCancelledError` without it).
+   * Cancels every run; none of them starts anything from this call on. With `interruption` the
+   * runs stop to be resumed instead: their running attempts' signals fire with its error (a
+   * `TaskCancelledError` without it), and the end they are brought to is not theirs, so its
+   * events go to no subscriber (see `RunController.requestCancel`).
    */
-  cancelAll(stopReason?: (runId: string) => Error): void {
+  cancelAll(interruption?: (runId: string) => Error): void {
     // all marked first: handling one cancel dispatches, and must not start the others' tasks
-    const cancelling = this.runs.filter((run) => run.requestCancel(stopReason?.(run.runId)));
+    const cancelling = this.runs.filter((run) => run.requestCancel(interruption?.(run.runId)));
     for (const run of cancelling) if (run.live) this.pipeline.signalControl({ kind: 'cancel', run });
   }
 

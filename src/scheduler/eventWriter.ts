@@ -21,7 +21,7 @@ import type { RunJournal } from './runJournal';
  * The one place the scheduler builds events. For one run, it stamps each event with `runId`,
  * the next `seq` and `at` from the flush clock, applies it to the run's open draft (the pure
  * reducer: an illegal event throws before anyone sees it), then hands it to the run's listener
- * and the scheduler's bus. It owns the run's state between flushes: the last snapshot and the
+ * and the scheduler's bus (unless the run stopped to be resumed: then to neither). It owns the run's state between flushes: the last snapshot and the
  * open draft, and hands each event to the run's journal when it has one. It decides nothing: the
  * run controller says what happened.
  *
@@ -43,6 +43,8 @@ export class EventWriter {
   private openDraft: RunDraft | undefined;
   // task ids by index; replaced when tasks are spawned
   private ids: readonly string[];
+  // false once the run stopped to be resumed: see hideFromNowOn
+  private shown = true;
 
   constructor(
     private readonly runId: string,
@@ -219,11 +221,21 @@ export class EventWriter {
     return { runId: this.runId, seq: this.nextSeq(), at: this.clock.now(), taskId: this.ids[task]!, attempt };
   }
 
+  /**
+   * From now on events still fold into the run's state (its attempts and slots wind down as
+   * usual) but reach neither its listener nor the bus: a run stopped to be resumed.
+   */
+  hideFromNowOn(): void {
+    this.shown = false;
+  }
+
   private write<E extends DagEvent>(event: E, task?: number, grown?: Dag): E {
     this.draft.applyKnown(event, task, grown);
     if (this.journal !== undefined) this.journal.record(event);
-    this.listener.next(event);
-    if (this.bus.observed) this.bus.publish(event);
+    if (this.shown) {
+      this.listener.next(event);
+      if (this.bus.observed) this.bus.publish(event);
+    }
     return event;
   }
 }

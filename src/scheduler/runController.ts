@@ -59,7 +59,7 @@ export class RunController {
   readonly retries: RetryTimers;
   /** How a run that was ended early ended. */
   private earlyOutcome: 'cancelled' | 'failed' | undefined;
-  /** Why its running attempts were stopped, when a cancel gave a reason (an interrupting shutdown). */
+  /** Why its running attempts were stopped, when an interrupting shutdown stopped them. */
   private stopReason: Error | undefined;
   /** Whether any task has its own `timeoutMs`: most DAGs have none, and then the column is never read. */
   private hasTaskTimeouts: boolean;
@@ -128,12 +128,17 @@ export class RunController {
 
   /**
    * Marks the run as cancelling; true when a cancel signal should be sent (it is live and no
-   * cancel was asked for before). `stopReason`: what its running attempts' signals fire with.
+   * cancel was asked for before). `interruption`: the run stops to be resumed (an interrupting
+   * shutdown), and its running attempts' signals fire with that error. Its journal records
+   * nothing more then, and its subscribers see nothing more either: the `task.cancelled` and
+   * `dag.completed` that wind it down here are not its history (its resume goes on from the last
+   * event recorded, with the seqs that follow it).
    */
-  requestCancel(stopReason?: Error): boolean {
+  requestCancel(interruption?: Error): boolean {
     if (this.phase !== 'queued' && this.phase !== 'running') return false;
     this.phase = 'cancelling';
-    this.stopReason = stopReason;
+    this.stopReason = interruption;
+    if (interruption !== undefined) this.writer.hideFromNowOn();
     return true;
   }
 
