@@ -28,12 +28,19 @@ export function remoteNoteOf(metadata: Readonly<Record<string, unknown>> | undef
   return typeof prefix === 'string' ? { resumeFlags, prefix } : { resumeFlags };
 }
 
-/** Ids of the tasks whose attempt was in flight when the run stopped: started, and nothing of it after. */
+/**
+ * Ids of the tasks whose attempt was in flight when the run stopped: started, and not ended
+ * after. What a running attempt may be told meanwhile (`task.stuck`, `task.timed-out` before its
+ * `task.failed`, `tasks.spawned` before its `task.completed`) leaves it in flight.
+ */
 export function inFlightTasks(history: readonly DagEvent[]): string[] {
   const last = new Map<string, DagEvent['type']>();
-  for (const event of history) if ('taskId' in event) last.set(event.taskId, event.type);
+  for (const event of history) if ('taskId' in event && !DURING_AN_ATTEMPT.has(event.type)) last.set(event.taskId, event.type);
   return [...last].filter(([, type]) => type === 'task.started').map(([taskId]) => taskId);
 }
+
+/** Events of a task that come while its attempt runs, and do not end it. */
+const DURING_AN_ATTEMPT: ReadonlySet<DagEvent['type']> = new Set(['task.stuck', 'task.timed-out', 'tasks.spawned']);
 
 /**
  * Why `rxdag resume` without `--redis` will not run a remote run here; `undefined` when it may (a
