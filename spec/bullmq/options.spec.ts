@@ -121,6 +121,16 @@ describe('remoteAgent and startWorker options', () => {
     );
   });
 
+  it('should say what is wrong with a lease, a prefix or a queue, and only that', () => {
+    const worker = (leaseMs: unknown) => () => startWorker({ connection: 'redis://127.0.0.1', agents: noAgents, concurrency: 1, leaseMs } as never);
+    expect(worker(10)).toThrow(new TypeError('startWorker: `leaseMs` must be at least 50 ms'));
+    expect(worker('10')).toThrow(new TypeError('startWorker: `leaseMs` must be a number of milliseconds'));
+    expect(() => remoteAgent({ connection: 'redis://127.0.0.1', queue: 'q', prefix: '' })).toThrow(new TypeError('remoteAgent: `prefix` must not be empty'));
+    expect(() => remoteAgent({ connection: 'redis://127.0.0.1', queue: '', prefix: 'a b' })).toThrow(
+      new TypeError('remoteAgent: `prefix` must not contain whitespace; `queue` must not be empty'),
+    );
+  });
+
   it('should give the scheduler a plain agent spec that passes its option check', () => {
     const agent = remoteAgent({ connection: 'redis://127.0.0.1', queue: 'q', capacity: 4 });
     expect(Object.keys(agent).sort()).toEqual(['capacity', 'create', 'dispose', 'idleMs', 'maxInstances', 'run']);

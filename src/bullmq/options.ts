@@ -57,7 +57,10 @@ export interface RemoteAgentOptions extends SharedOptions {
 
 /** Options of {@link startWorker}. */
 export interface WorkerOptions extends SharedOptions {
-  /** Agents by name; a job runs the agent named like its queue. The CLI's built-in agents fit as they are. */
+  /**
+   * Agents by name; a job runs the agent named like its queue. Jobs of the CLI's `shell` and
+   * `sleep` tasks are for `rxdag worker`, which has those agents.
+   */
   readonly agents: Readonly<Record<string, AgentDefinition>>;
   /** Attempts run at once per queue (capped by an agent's `capacity`). */
   readonly concurrency: number;
@@ -79,12 +82,20 @@ export interface WorkerOptions extends SharedOptions {
   readonly name?: string | undefined;
 }
 
-const ms = (min: number) => z.number({ error: 'must be a number of milliseconds' }).finite().min(min).max(2_147_483_647);
+/**
+ * Milliseconds from `min` to the longest a timer waits (a number schema takes no infinity); the
+ * type's message only for a value that is not a finite number, each bound's for its own.
+ */
+const ms = (min: number) =>
+  z
+    .number({ error: (issue) => (issue.code === 'invalid_type' ? 'must be a number of milliseconds' : undefined) })
+    .min(min, { error: `must be at least ${min} ms` })
+    .max(2_147_483_647, { error: 'must be at most 2147483647 ms' });
 const queueName = z
   .string({ error: 'must be a string' })
   .min(1, { error: 'must not be empty' })
-  .max(200)
-  .regex(/^[^:\s]+$/, { error: 'must not contain `:` or whitespace' });
+  .max(200, { error: 'must be at most 200 characters' })
+  .regex(/^[^:\s]*$/, { error: 'must not contain `:` or whitespace' });
 const shared = {
   connection: z.unknown(),
   tls: z
@@ -93,10 +104,10 @@ const shared = {
     })
     .optional(),
   prefix: z
-    .string()
-    .min(1)
-    .max(200)
-    .regex(/^[^\s]+$/, { error: 'must not contain whitespace' })
+    .string({ error: 'must be a string' })
+    .min(1, { error: 'must not be empty' })
+    .max(200, { error: 'must be at most 200 characters' })
+    .regex(/^\S*$/, { error: 'must not contain whitespace' })
     .optional(),
   key: z.union([z.string(), z.instanceof(Buffer)], { error: 'must be a string or a Buffer' }).optional(),
   insecure: z.boolean().optional(),

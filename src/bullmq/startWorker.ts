@@ -68,7 +68,8 @@ const SETTLE_GRACE_MS = 2_000;
  * or a Redis off loopback without `key` or `insecure`.
  *
  * @example
- * const { agents } = builtinAgents(2000);           // the CLI's shell and sleep agents
+ * // a worker of your own agents; `rxdag worker` is the one for the CLI's shell and sleep tasks
+ * const agents = { summarize: { run: (ctx: TaskContext) => summarize(ctx.input, ctx.signal) } };
  * const worker = startWorker({ connection: 'redis://127.0.0.1:6379', agents, concurrency: 4, leaseMs: 30_000 });
  * process.once('SIGTERM', () => void worker.close());
  */
