@@ -1,21 +1,24 @@
+import { execFileSync } from 'node:child_process';
+import { getEventListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { from, lastValueFrom } from 'rxjs';
 import type { TaskContext } from '../../../src/index';
 import { taskContext } from '../support/taskContext';
 import { ProcessGroups } from '../../../src/cli/agents/processGroups';
-import { createShellAgent, type ShellInput, ShellCommandError } from '../../../src/cli/agents/shellAgent';
+import { createShellAgent, type ShellAgentOptions, type ShellInput, ShellCommandError } from '../../../src/cli/agents/shellAgent';
 import { isRunning, readPids, tempDir } from '../support/files';
 
 describe('shell agent', () => {
   const tmp = tempDir();
   afterAll(() => tmp.remove());
+  afterEach(() => jest.useRealTimers());
 
   function context(input: Partial<ShellInput> & { command: string }, signal = new AbortController().signal, attempt = 1): TaskContext {
     return taskContext({ attempt, signal, input: { cwd: tmp.dir, env: {}, ...input } });
   }
   /** Runs one attempt the way the library does: whatever the agent returns, as an Observable. */
-  function attempt(groups: ProcessGroups, task: TaskContext, maxOutputChars?: number): Promise<unknown> {
-    const agent = createShellAgent({ groups, ...(maxOutputChars === undefined ? {} : { maxOutputChars }) });
+  function attempt(groups: ProcessGroups, task: TaskContext, options: Omit<ShellAgentOptions, 'groups'> = {}): Promise<unknown> {
+    const agent = createShellAgent({ groups, ...options });
     return lastValueFrom(from(Promise.resolve(agent(task))));
   }
 
@@ -37,7 +40,7 @@ describe('shell agent', () => {
   });
 
   it('should fail with the exit code and the last stderr lines', async () => {
-    const command = 'for i in 1 2 3 4 5 6 7; do echo "line $i" >&2; done; exit 4';
+    const command = 'echo "on stdout"; for i in 1 2 3 4 5 6 7; do echo "line $i" >&2; done; exit 4';
     const failure = attempt(new ProcessGroups(1000), context({ command }));
     await expect(failure).rejects.toBeInstanceOf(ShellCommandError);
     await expect(failure).rejects.toMatchObject({
@@ -45,13 +48,75 @@ describe('shell agent', () => {
       message: `\`${command}\` exited with code 4; last stderr lines:\nline 3\nline 4\nline 5\nline 6\nline 7`,
     });
     await expect(attempt(new ProcessGroups(1000), context({ command: 'exit 9' }))).rejects.toThrow(
-      '`exit 9` exited with code 9 (no stderr output)',
+      '`exit 9` exited with code 9 (no output)',
     );
   });
 
+  it('should quote the last stdout lines when the command wrote nothing but whitespace to stderr', async () => {
+    const command = 'echo compiling; echo "  " >&2; printf "Error in orders\\n  at line 3\\n\\n"; exit 1';
+    const failure = attempt(new ProcessGroups(1000), context({ command }), { stderrLinesInError: 2 });
+    await expect(failure).rejects.toMatchObject({
+      exitCode: 1,
+      message: `\`${command}\` exited with code 1; last stdout lines:\nError in orders\n  at line 3`,
+    });
+  });
+
   it('should keep only the end of a long output', async () => {
-    const output = await attempt(new ProcessGroups(1000), context({ command: 'seq 1 2000' }), 20);
+    const output = await attempt(new ProcessGroups(1000), context({ command: 'seq 1 2000' }), { maxOutputChars: 20 });
     expect(output).toEqual({ exitCode: 0, stdout: '…\n1997\n1998\n1999\n2000', stderr: '' });
+  });
+
+  it('should settle a task that writes a lot right before it exits with all of it, up to the kept maximum', async () => {
+    const command = "head -c 1000000 /dev/zero | tr '\\0' x; echo; echo end";
+    const output = await attempt(new ProcessGroups(1000), context({ command }), { maxOutputChars: 2_000_000 });
+    expect(output).toEqual({ exitCode: 0, stdout: `${'x'.repeat(1_000_000)}\nend`, stderr: '' });
+  });
+
+  it('should settle when its shell exits, waiting for no timer and leaving none', async () => {
+    // timers that run only when told to: a task that waited for one after its exit would never
+    // settle (and the spec would time out)
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'Date', 'hrtime', 'performance'] });
+    const groups = new ProcessGroups(1000);
+    const signal = new AbortController().signal;
+    for (let i = 0; i < 3; i++) await attempt(groups, context({ command: 'echo done' }, signal));
+    await groups.whenEmpty();
+    expect(jest.getTimerCount()).toBe(0);
+    expect(getEventListeners(signal, 'abort')).toEqual([]);
+  }, 5000);
+
+  describe('with a process that left its process group', () => {
+    // a marker no other process has in its command line, to find the sleeper and stop it
+    const sleeper = 'sleep 5.123';
+    afterEach(() => stopProcesses(sleeper));
+    /** Starts the sleeper in a session of its own and waits until it is there. */
+    const daemon = (readyFile: string) =>
+      `setsid sh -c 'touch ${readyFile}; exec ${sleeper}' & until [ -e ${readyFile} ]; do sleep 0.01; done; `;
+
+    it('should end when its shell exits, with what the shell wrote', async () => {
+      const groups = new ProcessGroups(1000);
+      const signal = new AbortController().signal;
+      const startedAt = Date.now();
+      const output = await attempt(groups, context({ command: `${daemon('started')}echo tunnel started; echo ready >&2` }, signal));
+      expect(Date.now() - startedAt).toBeLessThan(1000);
+      expect(output).toEqual({ exitCode: 0, stdout: 'tunnel started', stderr: 'ready' });
+      expect(getEventListeners(signal, 'abort')).toEqual([]);
+      // it is not stopped: it left the group the task owns
+      expect(processesWith(sleeper)).toHaveLength(1);
+      await groups.whenEmpty();
+    });
+
+    it('should fail with the exit code of its shell and its last lines', async () => {
+      const startedAt = Date.now();
+      await expect(
+        attempt(new ProcessGroups(1000), context({ command: `${daemon('refused')}echo "tunnel refused"; exit 3` })),
+      ).rejects.toMatchObject({
+        exitCode: 3,
+        signal: null,
+        message: expect.stringMatching(/ exited with code 3; last stdout lines:\ntunnel refused$/),
+      });
+      expect(Date.now() - startedAt).toBeLessThan(1000);
+      expect(processesWith(sleeper)).toHaveLength(1);
+    });
   });
 
   it('should fail clearly when cwd does not exist', async () => {
@@ -101,6 +166,25 @@ describe('shell agent', () => {
     );
   });
 });
+
+/** The pids of the processes whose command line contains `marker` (pgrep exits 1 when none does). */
+function processesWith(marker: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-f', marker], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch (error) {
+    if ((error as { status?: number }).status === 1) return [];
+    throw error;
+  }
+}
+
+/** Stops every process whose command line contains `marker` (pkill exits 1 when none does). */
+function stopProcesses(marker: string): void {
+  try {
+    execFileSync('pkill', ['-f', marker]);
+  } catch (error) {
+    if ((error as { status?: number }).status !== 1) throw error;
+  }
+}
 
 function readFileSyncSafe(file: string): string {
   try {

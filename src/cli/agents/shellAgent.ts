@@ -1,12 +1,21 @@
 /**
  * The CLI's `shell` agent: a task's command in `/bin/sh`, in its own process group, with the
- * run's variables in its environment. It does not decide retries or timeouts (the scheduler does).
+ * run's variables in its environment. The task ends when its shell exits: what stays of its group
+ * is stopped, and what a process outside the group writes afterwards is not read. It does not
+ * decide retries or timeouts (the scheduler does).
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import type { Agent, TaskContext } from '../../index';
 import type { ProcessGroups } from './processGroups';
 import { TailText } from './tailText';
+
+/**
+ * How long the pipes may still deliver what the command wrote once its shell exited: a process
+ * that left the task's group (`setsid`, a daemon) holds them open, and must not hold the task.
+ */
+const PIPE_GRACE_MS = 200;
 
 /** The agent name `run:` tasks use. */
 export const SHELL_AGENT = 'shell';
@@ -55,11 +64,17 @@ export interface ShellAgentOptions {
   readonly groups: ProcessGroups;
   /** Most characters of stdout and of stderr kept in the output. @default 4000 */
   readonly maxOutputChars?: number;
-  /** Lines of stderr quoted in the error of a failed command. @default 5 */
+  /**
+   * Lines quoted in the error of a failed command: the last of its stderr, or of its stdout when
+   * its stderr has none (a tool that reports its errors on stdout). @default 5
+   */
   readonly stderrLinesInError?: number;
 }
 
-/** A command that exited non-zero or was killed; its message quotes the end of its stderr. */
+/**
+ * A command that exited non-zero or was killed; its message quotes the end of its stderr, or of
+ * its stdout when its stderr is empty.
+ */
 export class ShellCommandError extends Error {
   override readonly name = 'ShellCommandError';
   constructor(
@@ -73,7 +88,8 @@ export class ShellCommandError extends Error {
 
 /**
  * The `shell` agent: runs `input.command` with `/bin/sh` in its own process group, captures
- * stdout and stderr, and succeeds with `{exitCode, stdout, stderr}` when it exits 0. When the
+ * stdout and stderr, and succeeds with `{exitCode, stdout, stderr}` when it exits 0. It ends when
+ * its shell exits, not when the last holder of its pipes closes them. When the
  * attempt is cancelled or times out (its `signal` fires) the whole group gets SIGTERM, then
  * SIGKILL after the grace period. The command sees `RXDAG_TASK_ID`, `RXDAG_ATTEMPT`,
  * `RXDAG_RUN_ID` and `RXDAG_DAG_ID`, so it can tell a retry from a first attempt, and
@@ -117,19 +133,65 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
       signal.removeEventListener('abort', stop);
       reject(new Error(`task "${task.id}": cannot start \`${shorten(command)}\`: ${error.message}`));
     });
-    // Background processes the command left behind would hold its pipes open (no 'close')
-    // and outlive the task: the task owns its group, so they end when its shell does.
-    child.once('exit', stop);
-    child.once('close', (exitCode: number | null, killedBy: NodeJS.Signals | null) => {
-      signal.removeEventListener('abort', stop);
-      if (signal.aborted) return reject(signal.reason);
-      if (exitCode === 0) return resolve({ exitCode, stdout: stdout.text(), stderr: stderr.text() });
-      const lines = stderr.lastLines(options.stderrLinesInError ?? 5);
-      const what = exitCode === null ? `was killed by ${killedBy ?? 'a signal'}` : `exited with code ${exitCode}`;
-      const tail = lines.length > 0 ? `; last stderr lines:\n${lines.join('\n')}` : ' (no stderr output)';
-      reject(new ShellCommandError(`\`${shorten(command)}\` ${what}${tail}`, exitCode, killedBy));
+    child.once('exit', (exitCode: number | null, killedBy: NodeJS.Signals | null) => {
+      // Background processes the command left behind would hold its pipes open (no 'close')
+      // and outlive the task: the task owns its group, so they end when its shell does.
+      stop();
+      whenOutputRead(child, () => {
+        signal.removeEventListener('abort', stop);
+        if (signal.aborted) return reject(signal.reason);
+        if (exitCode === 0) return resolve({ exitCode, stdout: stdout.text(), stderr: stderr.text() });
+        reject(commandError(command, exitCode, killedBy, { stdout, stderr }, options.stderrLinesInError ?? 5));
+      });
     });
   });
+}
+
+/**
+ * Calls `done` once `child`, which has exited, delivered its output: at its 'close', at once for
+ * a normal command; or, when a process that left its group still holds its pipes,
+ * {@link PIPE_GRACE_MS} later with what was read by then, its pipes closed. Leaves no listener
+ * or timer behind.
+ */
+function whenOutputRead(child: ChildProcessByStdio<null, Readable, Readable>, done: () => void): void {
+  // Set when the grace ran out: one more turn of the event loop reads what the pipes already
+  // hold, in case the loop was too busy to read them during the grace.
+  let lastRead: NodeJS.Immediate | undefined;
+  const finish = () => {
+    clearTimeout(grace);
+    clearImmediate(lastRead);
+    child.off('close', finish);
+    done();
+  };
+  const grace = setTimeout(() => {
+    lastRead = setImmediate(() => {
+      child.stdout.destroy();
+      child.stderr.destroy();
+      finish();
+    });
+  }, PIPE_GRACE_MS);
+  child.once('close', finish);
+}
+
+/** The error of a command that failed: how it ended and the last lines it wrote. */
+function commandError(
+  command: string,
+  exitCode: number | null,
+  killedBy: NodeJS.Signals | null,
+  output: { readonly stdout: TailText; readonly stderr: TailText },
+  lineCount: number,
+): ShellCommandError {
+  const what = exitCode === null ? `was killed by ${killedBy ?? 'a signal'}` : `exited with code ${exitCode}`;
+  return new ShellCommandError(`\`${shorten(command)}\` ${what}${lastLinesQuoted(output, lineCount)}`, exitCode, killedBy);
+}
+
+/** The last lines of stderr, or of stdout when stderr has none: many tools report errors on stdout. */
+function lastLinesQuoted(output: { readonly stdout: TailText; readonly stderr: TailText }, lineCount: number): string {
+  for (const stream of ['stderr', 'stdout'] as const) {
+    const lines = output[stream].lastLines(lineCount);
+    if (lines.length > 0) return `; last ${stream} lines:\n${lines.join('\n')}`;
+  }
+  return ' (no output)';
 }
 
 function shellInput(task: TaskContext): ShellInput {

@@ -1,7 +1,7 @@
 /**
  * `rxdag show RUN_ID [--store …] [--json] [--report OUT.html]`: one journaled run from its
  * journal: a summary (DAG, status, times, counts, limits, estimates taken from earlier runs),
- * every task that failed for good with its error (a shell task's last stderr lines included),
+ * every task that failed for good with its error (a shell task's last lines of output included),
  * each task's timing, rules, estimate and why it was skipped, and with `--report` the
  * HTML report built from the journal's events (the same report as `rxdag run --report`). An
  * unknown run, a missing or unreachable store: one line, exit 2.

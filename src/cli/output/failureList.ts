@@ -1,7 +1,7 @@
 /**
  * The list a failed run ends with: every task that failed for good (from `dag.completed`'s
  * `failures`, or from the `task.failed` events of a run that has not ended), each with its
- * attempt and its whole error message, a shell task's last stderr lines included, indented
+ * attempt and its whole error message, a shell task's last lines of output included, indented
  * under it, its control characters but line feed and tab escaped (`terminalText.ts`). Text
  * only: the commands decide where it is printed.
  */

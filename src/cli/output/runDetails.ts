@@ -1,7 +1,7 @@
 /**
  * What `rxdag show RUN_ID` says about one journaled run, from its header and events: a summary
  * (DAG, status, start, duration, counts, how many times it was resumed), every task that failed
- * for good with its error (a shell task's last stderr lines are in it), and each task's timing:
+ * for good with its error (a shell task's last lines of output are in it), and each task's timing:
  * when it first started (from the run's start), how long it took to its outcome (marked when
  * that spans a stop and resume of the run), how many attempts started, and the worker that ran it when it ran remotely; the run's limits, what
  * each task asked of them (`limits`, `weight`, `when`), its estimate (and whether it came from

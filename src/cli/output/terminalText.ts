@@ -1,5 +1,5 @@
 /**
- * Text from a run (a task's error and its last stderr lines, a warning, a worker's name) made
+ * Text from a run (a task's error and its last lines of output, a warning, a worker's name) made
  * safe to print on a terminal or into a plain log: line feeds and tabs are kept, every other
  * control character (escape, carriage return, bell, C1 and bidirectional controls…) is written
  * as an escape (`\u001b`, `\r`), so a task's output cannot clear the screen, retitle the
