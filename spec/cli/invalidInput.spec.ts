@@ -51,6 +51,45 @@ describe('rxdag run (invalid input)', () => {
     ]);
   });
 
+  it('should say what is likely wrong with an over-indented key or `-id:`, at the key, not ask for quotes', async () => {
+    const indented = dagWith('indented.yaml', 'id: d\ntasks:\n  - id: bad\n      run: touch PROBE\n  - id: b\n    run: echo b\n');
+    const dash = dagWith('dash.yaml', 'id: d\ntasks:\n  -id: b\n    run: touch PROBE\n');
+    const nested = 'YAML syntax error: Nested mappings are not allowed in compact mappings';
+    expect(await problems(indented)).toEqual([
+      `rxdag: ${indented}:4:7: ${nested} (\`run\` is at column 7 and \`id\` above it at column 5: the keys of one mapping start at the same column)`,
+    ]);
+    expect(await problems(dash)).toEqual([
+      `rxdag: ${dash}:3:3: ${nested} (\`-id\` needs a space after \`-\` to start a list entry: \`- id:\`)`,
+    ]);
+  });
+
+  it('should refuse an env value whose number would reach the task changed, and run nothing', async () => {
+    const file = dagWith(
+      'numbers.yaml',
+      'id: numbers\ntasks:\n  - id: a\n    run: touch PROBE\n    env: { ZIP: 02134, VERSION: 1.10, PORT: 8080 }\n',
+    );
+    const written = (text: string, number: string) =>
+      `${text} is read as the number ${number}; write it in quotes ("${text}") to keep it as written`;
+    const expected = [
+      `rxdag: ${file}:5:17: tasks[0].env.ZIP: ${written('02134', '2134')}`,
+      `rxdag: ${file}:5:33: tasks[0].env.VERSION: ${written('1.10', '1.1')}`,
+    ];
+    expect(await problems(file)).toEqual(expected);
+    expect(await rxdagInProcess('validate', file)).toEqual({ code: 2, stdout: '', stderr: `${expected.join('\n')}\n` });
+  });
+
+  it('should name the field or trigger rule that a name of another workflow tool stands for', async () => {
+    const file = dagWith(
+      'other-tools.yaml',
+      'id: other\ntasks:\n  - id: a\n    command: touch PROBE\n  - id: b\n    sleep: 1\n    depends_on: a\n    trigger_rule: all_done\n',
+    );
+    expect(await problems(file)).toEqual([
+      `rxdag: ${file}:4:5: tasks[0]: unknown field "command" (did you mean "run"?)`,
+      `rxdag: ${file}:7:5: tasks[1]: unknown field "depends_on" (did you mean "deps"?)`,
+      `rxdag: ${file}:8:5: tasks[1]: unknown field "trigger_rule" (did you mean "when"?)`,
+    ]);
+  });
+
   it('should give the line and column of a JSON syntax error', async () => {
     const file = dagWith('syntax.json', '{\n  "id": "j",\n  "tasks": [\n    {"id": "a", "run": "touch PROBE"},\n  ]\n}\n');
     expect(await problems(file)).toEqual([`rxdag: ${file}:5:3: JSON syntax error: expected a value, found "]" (trailing comma?)`]);

@@ -65,6 +65,8 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
     await fleet.start(env.url, prefix, [], NO_KEY);
     const remote = await runCli(['resume', runId, '--store', store, '--redis', env.url, '--redis-prefix', prefix, '--quiet'], NO_KEY);
     expect(remote.code).toBe(0);
+    // taken up where it waits, not run again
+    expect(remote.stderr).toMatch(/: 0\/2 tasks had completed; taking up on workers: p\n/);
     expect(linesOf(marks)).toEqual(['p']);
   });
 

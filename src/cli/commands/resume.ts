@@ -7,9 +7,10 @@
  * and the outputs are this process's.
  *
  * Refused with one line and exit 2, nothing run: a store that does not exist or cannot be
- * reached, an unknown run, a run that ended, a run a live process owns, no interrupted run, a
- * run a program made (its tasks name agents the command line does not have: see
- * `programRuns.ts`), also when it is the newest interrupted run.
+ * reached, an unknown run, a run that ended, a run a live process owns, no interrupted run (a
+ * cancelled run, or the newest run when none is interrupted and it was cancelled, with how to
+ * stop a run so that it can be resumed), a run a program made (its tasks name agents the
+ * command line does not have: see `programRuns.ts`), also when it is the newest interrupted run.
  * It does not decide what runs again: the library's `resumeRun` does (attempts that were in
  * flight run again under their number; completed tasks do not).
  */
@@ -34,7 +35,7 @@ import type { RemoteAgents } from '../remote/remoteAgents';
 import { openStore, type Store } from '../store/openStore';
 import { agentsMissingFromCli, programRunRefusal } from '../store/programRuns';
 import { listRuns } from '../store/runList';
-import { asRefusal } from '../store/storeErrors';
+import { asRefusal, CANCELLED_RUN_HINT } from '../store/storeErrors';
 import { storeFlag, storeLocation } from '../store/storeLocation';
 import { commandLine } from '../shellWord';
 import { remoteFlags } from '../remote/remoteOptions';
@@ -69,8 +70,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     const id = runId ?? (await newestInterrupted(store));
     const { header, history } = await journaled(store, id);
     const last = history[history.length - 1];
-    if (last?.type === 'dag.completed')
-      throw new InvalidInputError([{ message: new RunNotResumableError(id, 'ended', last.outcome).message }]);
+    if (last?.type === 'dag.completed') return asRefusal(new RunNotResumableError(id, 'ended', last.outcome), location);
     // before the library takes the run: refused there, it would list every task of an unknown agent
     const missing = agentsMissingFromCli(header, history);
     if (missing.length > 0) throw new InvalidInputError([{ message: programRunRefusal(id, missing) }]);
@@ -136,7 +136,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
         resumed: { history, failurePolicy: header.options.failurePolicy },
         announce: (first) =>
           first.type === 'run.resumed'
-            ? `rxdag: resuming run ${id} (journal ${location.label}): ${completedBefore}/${totalOf(history)} tasks had completed${first.interrupted.length === 0 ? '' : `; running again: ${first.interrupted.join(', ')}`}`
+            ? `rxdag: resuming run ${id} (journal ${location.label}): ${completedBefore}/${totalOf(history)} tasks had completed${inFlightNow(first.interrupted, remote !== undefined)}`
             : `rxdag: resuming run ${id} (journal ${location.label}): it had not started; starting it`,
       },
       options,
@@ -204,9 +204,11 @@ async function newestInterrupted(store: Store): Promise<string> {
   }
   const running = runs.filter((run) => run.status === 'running').length;
   const why = runs.length === 0 ? 'it has no runs' : running > 0 ? `${running} running now, the others ended` : 'every run ended';
+  // a run stopped with Ctrl-C is the likely one asked for: say why it cannot be resumed
+  const newestCancelled = runs[0]?.status === 'cancelled' ? `; the newest, ${runs[0].runId}, was cancelled (${CANCELLED_RUN_HINT})` : '';
   throw new InvalidInputError([
     {
-      message: `no interrupted run to resume in the store ${store.location.label} (${why}; rxdag runs${storeFlag(store.location)} lists them)`,
+      message: `no interrupted run to resume in the store ${store.location.label} (${why}; rxdag runs${storeFlag(store.location)} lists them)${newestCancelled}`,
     },
   ]);
 }
@@ -237,6 +239,15 @@ function invalidJournaledDag(dagId: string, error: DagValidationError): string {
   const count = `${error.issues.length} problem${error.issues.length === 1 ? '' : 's'}`;
   const each = error.issues.map((issue) => `${formatIssuePath(issue.path)}: ${issue.message}`).join('; ');
   return `the journaled run cannot run here: DAG ${quoted(dagId)} is invalid (${count}): ${each}`;
+}
+
+/**
+ * What becomes of the attempts in flight when the run stopped: run again here, or, sent to
+ * workers, taken up where they are (still queued, running, or finished with a result to read).
+ */
+function inFlightNow(interrupted: readonly string[], remote: boolean): string {
+  if (interrupted.length === 0) return '';
+  return remote ? `; taking up on workers: ${interrupted.join(', ')}` : `; running again: ${interrupted.join(', ')}`;
 }
 
 /** Tasks of the run so far: those of its `dag.created` and those spawned since. */

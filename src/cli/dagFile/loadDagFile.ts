@@ -1,7 +1,8 @@
 /**
  * Reads a DAG file (`.yaml`, `.yml` or `.json`) into a defined DAG, or throws every problem it
  * has at once, each placed at its line and column and sorted by position: what cannot be read
- * (missing, empty, binary), syntax errors, the file schema's problems, the library's own
+ * (missing, empty, binary), syntax errors, numbers that would not reach a task as written
+ * (`ZIP: 02134`), the file schema's problems, the library's own
  * (`defineDag`: values, duplicates, dependencies, cycles), tasks that need a limit the file does
  * not declare or weigh more than it allows, working directories that do not exist, and, when
  * the caller gives them, the checks of a run (unknown agents, a task heavier than the
@@ -17,8 +18,10 @@ import { InvalidInputError, type Problem, sortProblems } from '../problems';
 import { directoryProblems } from './directories';
 import { limitProblems, usableLimits } from './fileLimits';
 import { dagFileSchema, fileTaskSchema, isPlainFileTask } from './fileSchema';
+import { withSynonymHints } from './knownSynonyms';
 import { readDagText } from './readDagText';
 import { parseJson, parseYaml, type Positions } from './sourceText';
+import { changedEnvValues } from './textAsWritten';
 import { toDagSpec } from './toDagSpec';
 import { type Located, zodProblems } from './zodProblems';
 
@@ -80,7 +83,8 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
   // `place` (kept by `problemsOf` for the whole run) holds the text's positions, not the value
   const place = placer(fileName, parsed.file.positions);
 
-  const problems: Problem[] = [];
+  const problems: Problem[] = [...parsed.file.changedKeys];
+  if (!parsed.file.numbersAsWritten) problems.push(...changedEnvValues(value, text, parsed.file.positions).map(place));
   // the head without its tasks (checked one by one below): zod would copy a 100k-task array
   const head = dagFileSchema.safeParse(
     isMapping(value) && Array.isArray((value as { tasks?: unknown }).tasks) ? { ...(value as object), tasks: [] } : value,
@@ -110,7 +114,8 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
     const said = new Set(limitIssues.map(issueKey));
     const issues = error.issues.filter((issue) => issue.code !== 'unknown-limit' && !said.has(issueKey(issue)));
     // a task that is not a mapping is the file schema's to report: once, in the file's words
-    problems.push(...issues.filter((issue) => !aboutNonMapping(issue, fileTasks)).map(place));
+    const own = issues.filter((issue) => !aboutNonMapping(issue, fileTasks));
+    problems.push(...withSynonymHints(own, value, !yaml).map(place));
     // never refused without a word: what the file's own checks did not say, the library's issues say
     if (problems.length === 0 && limitIssues.length === 0) problems.push(...error.issues.map(place));
   }

@@ -13,7 +13,9 @@
  * not expect, a syntax error. The caller then reads the text with the `yaml` library, which
  * reports the problems. Asked where the parts of a text it takes are written (only when a
  * problem is to be placed), it reads the text again recording each node and key
- * ({@link plainYamlPositions}), placing them as the `yaml` library places them.
+ * ({@link plainYamlPositions}), placing them as the `yaml` library places them. It also says
+ * whether a number or boolean it read is written otherwise than JavaScript writes it (`02134`):
+ * only then need anyone look for where.
  */
 
 import { NodeOffsets } from './nodeOffsets';
@@ -30,6 +32,7 @@ import {
   isKeyPart,
   isKeyStart,
   plainScalar,
+  readsBackOtherwise,
   singleQuoted,
 } from './plainYamlLine';
 import type { Positions } from './sourceText';
@@ -49,12 +52,15 @@ const HASH = 35;
 /**
  * The value of a YAML text (one document, the root a block mapping or sequence) exactly as
  * `yaml`'s `parseDocument(text, { uniqueKeys: true }).toJS()` gives it, or `undefined` when the
- * text is not plain YAML as described above (or is not valid YAML).
+ * text is not plain YAML as described above (or is not valid YAML); `rewritten` when a number
+ * or boolean in it reads back otherwise (`02134` is 2134: see `readsBackOtherwise`).
  */
-export function readPlainYaml(text: string, offsets?: NodeOffsets): { readonly value: unknown } | undefined {
+export function readPlainYaml(text: string, offsets?: NodeOffsets): { readonly value: unknown; readonly rewritten: boolean } | undefined {
   if (ODD_CHARACTERS.test(text)) return undefined;
   try {
-    return { value: new PlainYamlReader(text, offsets).document() };
+    const reader = new PlainYamlReader(text, offsets);
+    const value = reader.document();
+    return { value, rewritten: reader.rewritten };
   } catch (error) {
     if (error === NOT_PLAIN) return undefined;
     // the reader's own limits (a stack this deep is not expected): leave the file to the library
@@ -82,6 +88,8 @@ class PlainYamlReader {
   /** Where the current line starts. */
   private at = 0;
   private depth = 0;
+  /** Whether a number or boolean read so far is written otherwise than JavaScript writes it. */
+  rewritten = false;
 
   /** @param offsets where to record each node and key as it is read; none when only the value is wanted */
   constructor(
@@ -246,6 +254,7 @@ class PlainYamlReader {
               ? flowSequence(text, from, end, this.offsets)
               : flowMapping(text, from, end, this.offsets);
       if (!this.restIsComment(read.end, end)) bail();
+      if (read.rewritten === true) this.rewritten = true;
       return read.value;
     }
     if (PLAIN_START_BAD.has(first) || (first === '-' && (from + 1 === end || text.charCodeAt(from + 1) === SPACE))) bail();
@@ -261,7 +270,10 @@ class PlainYamlReader {
     for (let i = from; i < stop; i++) {
       if (text.charCodeAt(i) === COLON && (i + 1 === stop || text.charCodeAt(i + 1) === SPACE)) bail();
     }
-    return plainScalar(text.slice(from, stop));
+    const scalar = text.slice(from, stop);
+    const value = plainScalar(scalar);
+    if (readsBackOtherwise(scalar, value)) this.rewritten = true;
+    return value;
   }
 
   /** A literal block scalar (`|`, `|-`, `|+`) whose header is from `from` to `end`, its lines below it. */

@@ -5,7 +5,8 @@
  * nested at most {@link MAX_FLOW_DEPTH} deep. Each takes the text and offsets (no string per line) and bails
  * (throws {@link NOT_PLAIN}) on anything it leaves to the `yaml` library. It does not read
  * block structure, comments between lines or literal blocks: that is the reader's. Given a
- * {@link NodeOffsets}, a flow collection records where it, its keys and its items are written.
+ * {@link NodeOffsets}, a flow collection records where it, its keys and its items are written;
+ * it says whether a number or boolean in it reads back otherwise ({@link readsBackOtherwise}).
  */
 import type { NodeOffsets } from './nodeOffsets';
 
@@ -67,6 +68,22 @@ export function plainScalar(text: string): unknown {
   return text;
 }
 
+/**
+ * Whether `value`, read from the plain scalar `text`, is a number or boolean that JavaScript
+ * writes otherwise: `02134` is 2134, `1.10` is 1.1, `True` is true. Such a value written where
+ * text is taken would not reach it as written.
+ */
+export function readsBackOtherwise(text: string, value: unknown): boolean {
+  return (typeof value === 'number' || typeof value === 'boolean') && String(value) !== text;
+}
+
+/** What a one-line piece reads as: its value, where it ends, and (a plain scalar, a flow collection) whether a number or boolean in it reads back otherwise. */
+export interface FlowRead<T> {
+  readonly value: T;
+  readonly end: number;
+  readonly rewritten?: boolean;
+}
+
 /** The escapes of a double-quoted scalar (as the `yaml` library reads them), but `\x`, `\u`, `\U`. */
 const ESCAPES: Readonly<Record<string, string>> = {
   '0': '\0',
@@ -90,7 +107,7 @@ const ESCAPES: Readonly<Record<string, string>> = {
 const HEX_DIGITS = { x: 2, u: 4, U: 8 } as const;
 
 /** A double-quoted scalar starting at `from` that ends before `limit` (its line's end); `end` is past its closing quote. */
-export function doubleQuoted(text: string, from: number, limit: number): { value: string; end: number } {
+export function doubleQuoted(text: string, from: number, limit: number): FlowRead<string> {
   let value = '';
   let run = from + 1; // start of the characters not copied yet
   for (let i = from + 1; i < limit; i++) {
@@ -120,7 +137,7 @@ export function doubleQuoted(text: string, from: number, limit: number): { value
 }
 
 /** A single-quoted scalar starting at `from` that ends before `limit` (`''` is a quote). */
-export function singleQuoted(text: string, from: number, limit: number): { value: string; end: number } {
+export function singleQuoted(text: string, from: number, limit: number): FlowRead<string> {
   for (let i = from + 1; i < limit; i++) {
     if (text[i] !== "'") continue;
     if (i + 1 < limit && text[i + 1] === "'") {
@@ -146,7 +163,7 @@ function flowValue(
   limit: number,
   offsets: NodeOffsets | undefined,
   depth: number,
-): { value: unknown; end: number } {
+): FlowRead<unknown> {
   const first = text[from];
   if (first === '[') return flowSequence(text, from, limit, offsets, depth + 1);
   if (first === '{') return flowMapping(text, from, limit, offsets, depth + 1);
@@ -160,7 +177,8 @@ function flowValue(
   if (scalar === '' || PLAIN_START_BAD.has(scalar[0]!) || (scalar[0] === '-' && (scalar.length === 1 || scalar[1] === ' '))) bail();
   // a `:` may make a pair, a `#` a comment, a bracket a collection: left to the library
   if (/[:#[\]{}]/.test(scalar)) bail();
-  return { value: plainScalar(scalar), end };
+  const value = plainScalar(scalar);
+  return { value, end, rewritten: readsBackOtherwise(scalar, value) };
 }
 
 function skipSpaces(text: string, from: number, limit: number): number {
@@ -170,15 +188,10 @@ function skipSpaces(text: string, from: number, limit: number): number {
 }
 
 /** `[a, "b", 3]` from `from`, closed before `limit` (its line's end); `end` is past the `]`. */
-export function flowSequence(
-  text: string,
-  from: number,
-  limit: number,
-  offsets?: NodeOffsets,
-  depth = 1,
-): { value: unknown[]; end: number } {
+export function flowSequence(text: string, from: number, limit: number, offsets?: NodeOffsets, depth = 1): FlowRead<unknown[]> {
   if (depth > MAX_FLOW_DEPTH) bail();
   const items: unknown[] = [];
+  let rewritten = false;
   const list = offsets?.openList(from) ?? -1;
   let at = skipSpaces(text, from + 1, limit);
   if (text[at] === ']' && at < limit) {
@@ -189,11 +202,12 @@ export function flowSequence(
     if (at >= limit) bail();
     const item = flowValue(text, at, ']', limit, offsets, depth);
     items.push(item.value);
+    if (item.rewritten === true) rewritten = true;
     at = skipSpaces(text, item.end, limit);
     if (at >= limit) bail(); // not closed on its line
     if (text[at] === ']') {
       offsets?.close(list);
-      return { value: items, end: at + 1 };
+      return { value: items, end: at + 1, rewritten };
     }
     if (text[at] !== ',') bail();
     at = skipSpaces(text, at + 1, limit);
@@ -208,9 +222,10 @@ export function flowMapping(
   limit: number,
   offsets?: NodeOffsets,
   depth = 1,
-): { value: Record<string, unknown>; end: number } {
+): FlowRead<Record<string, unknown>> {
   if (depth > MAX_FLOW_DEPTH) bail();
   const map: Record<string, unknown> = {};
+  let rewritten = false;
   const mapping = offsets?.openMapping(from) ?? -1;
   let at = skipSpaces(text, from + 1, limit);
   if (text[at] === '}' && at < limit) {
@@ -228,11 +243,12 @@ export function flowMapping(
     offsets?.key(at, colon);
     const item = flowValue(text, skipSpaces(text, colon + 1, limit), '}', limit, offsets, depth);
     map[key] = item.value;
+    if (item.rewritten === true) rewritten = true;
     at = skipSpaces(text, item.end, limit);
     if (at >= limit) bail();
     if (text[at] === '}') {
       offsets?.close(mapping);
-      return { value: map, end: at + 1 };
+      return { value: map, end: at + 1, rewritten };
     }
     if (text[at] !== ',') bail();
     at = skipSpaces(text, at + 1, limit);

@@ -3,15 +3,20 @@
  * for YAML a reader of plain YAML (`plainYaml.ts`) before the `yaml` library. Where each part
  * is written (line and column) is worked out only when a problem is to be placed, by reading
  * the text again with positions (with the reader that read it: the `yaml` library's document
- * costs ~8 KB a task); a valid file never pays for it. Syntax errors come with their
- * line and column, at most {@link MAX_SYNTAX_ERRORS} of them. Does not check what the value
- * holds: the file schema and `defineDag` do.
+ * costs ~8 KB a task); a valid file pays for it only when numbers of its `env` are compared
+ * with their text (see `textAsWritten.ts`: JSON, or YAML the plain reader did not take, or in
+ * which a number is written otherwise than JavaScript writes it). Syntax errors come with their
+ * line and column (worded by `yamlSyntaxErrors.ts`), and a YAML key that the value holds as
+ * another text than written (`01:` is the key `1`) with its own (`textAsWritten.ts`). Does not
+ * check what the value holds: the file schema and `defineDag` do.
  */
 import type { Node } from 'yaml';
 import type { Problem } from '../problems';
 import { jsonPositions } from './jsonPositions';
 import { findJsonSyntaxError, MAX_NESTING } from './jsonSyntax';
 import { plainYamlPositions, readPlainYaml } from './plainYaml';
+import { changedKeys } from './textAsWritten';
+import { readableYamlError, yamlSyntaxProblems } from './yamlSyntaxErrors';
 
 /** A 1-based line and column. */
 export interface Position {
@@ -34,6 +39,13 @@ export interface Positions {
 export interface ParsedFile {
   readonly value: unknown;
   readonly positions: Positions;
+  /** The keys written as numbers, booleans or null that the value holds as another text (`01:`, the key `1`), each a problem at its key. */
+  readonly changedKeys: readonly Problem[];
+  /**
+   * Whether every number and boolean of the text is written as JavaScript writes it (`8080`, not
+   * `08080`): known of the plain YAML reader's texts; of others, `false` (one may not be).
+   */
+  readonly numbersAsWritten: boolean;
 }
 
 /**
@@ -50,9 +62,6 @@ function yamlLibrary(): typeof import('yaml') {
  */
 const YAML_OPTIONS = (lineCounter: import('yaml').LineCounter) => ({ lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
 
-/** Syntax errors listed before "… and N more": a file of garbage would otherwise print hundreds. */
-export const MAX_SYNTAX_ERRORS = 10;
-
 /** The outcome of parsing: the file, or every syntax problem with its line and column. */
 export type ParseResult = { readonly ok: true; readonly file: ParsedFile } | { readonly ok: false; readonly problems: readonly Problem[] };
 
@@ -61,27 +70,13 @@ export function parseYaml(text: string, fileName: string): ParseResult {
   const plain = readPlainYaml(text);
   if (plain !== undefined) {
     // the plain reader places what it reads; the library is for what it does not take
-    return { ok: true, file: { value: plain.value, positions: lazyPositions(() => plainYamlPositions(text) ?? yamlPositions(text)) } };
+    const positions = lazyPositions(() => plainYamlPositions(text) ?? yamlPositions(text));
+    return { ok: true, file: { value: plain.value, positions, changedKeys: [], numbersAsWritten: !plain.rewritten } };
   }
   const { LineCounter, parseDocument } = yamlLibrary();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, YAML_OPTIONS(lineCounter));
-  if (doc.errors.length > 0) {
-    const problems: Problem[] = doc.errors.slice(0, MAX_SYNTAX_ERRORS).map((error) => {
-      const { line, col } = lineCounter.linePos(error.pos[0]);
-      if (error.code === 'MULTIPLE_DOCS') {
-        const second = text.startsWith('---', error.pos[0]) ? `a second \`---\` at line ${line}` : `a second document from line ${line}`;
-        return { message: `${fileName} holds more than one YAML document (${second}); a DAG file is one document` };
-      }
-      return { file: fileName, line, column: col, message: `YAML syntax error: ${readableYamlError(error.message)}` };
-    });
-    const more = doc.errors.length - MAX_SYNTAX_ERRORS;
-    if (more > 0) {
-      const { line, col } = lineCounter.linePos(doc.errors[MAX_SYNTAX_ERRORS]!.pos[0]);
-      problems.push({ file: fileName, line, column: col, message: `… and ${more} more YAML syntax error${more === 1 ? '' : 's'}` });
-    }
-    return { ok: false, problems };
-  }
+  if (doc.errors.length > 0) return { ok: false, problems: yamlSyntaxProblems(doc.errors, text, lineCounter, fileName) };
   // maxAliasCount guards against "billion laughs" alias bombs in untrusted files.
   let value: unknown;
   try {
@@ -91,16 +86,8 @@ export function parseYaml(text: string, fileName: string): ParseResult {
     return { ok: false, problems: [{ file: fileName, line: 1, column: 1, message: `YAML error: ${message}` }] };
   }
   // the document is dropped here: positions read the text again if a problem needs one
-  return { ok: true, file: { value, positions: lazyPositions(() => yamlPositions(text)) } };
-}
-
-/** The parser runs out of stack on very deep nesting; say what that means for the file. */
-function readableYamlError(message: string): string {
-  if (/Maximum call stack/.test(message)) return `nested too deeply to read (keep nesting under ${MAX_NESTING} levels)`;
-  // `run: echo key: value`: a `: ` in a plain value starts a mapping
-  if (/Nested mappings are not allowed in compact mappings/.test(message))
-    return `${message} (a value holding ": " needs quotes, or \`run: |\`)`;
-  return message;
+  const keys = changedKeys(doc, fileName, (offset) => lineCounter.linePos(offset));
+  return { ok: true, file: { value, positions: lazyPositions(() => yamlPositions(text)), changedKeys: keys, numbersAsWritten: false } };
 }
 
 /**
@@ -122,7 +109,7 @@ export function parseJson(text: string, fileName: string): ParseResult {
     const { line, column } = positionOf(text, syntaxError.offset);
     return { ok: false, problems: [{ file: fileName, line, column, message: `JSON syntax error: ${syntaxError.message}` }] };
   }
-  return { ok: true, file: { value, positions: lazyPositions(() => jsonPositions(text)) } };
+  return { ok: true, file: { value, positions: lazyPositions(() => jsonPositions(text)), changedKeys: [], numbersAsWritten: false } };
 }
 
 /** Whether a valid JSON text opens more than `limit` objects and arrays inside one another. */

@@ -1,7 +1,8 @@
 /**
- * Lines and columns of offsets in a text: where its lines start is found once, then each offset
- * is placed by a binary search. Lines end at a line feed only (a carriage return is a character
- * of its line, as the `yaml` library counts them); columns count UTF-16 code units, 1-based.
+ * Lines and columns of offsets in a text, and back: where its lines start is found once, then
+ * each offset is placed by a binary search (a line and column by a look-up). Lines end at a
+ * line feed only (a carriage return is a character of its line, as the `yaml` library counts
+ * them); columns count UTF-16 code units, 1-based.
  */
 import type { Position } from './sourceText';
 
@@ -19,6 +20,12 @@ export function lineColumnsOf(text: string): (offset: number) => Position {
     }
     return { line: low + 1, column: offset - lineStarts[low]! + 1 };
   };
+}
+
+/** A function giving the offset in `text` of a line and column (as {@link lineColumnsOf} gives them). */
+export function offsetsOf(text: string): (position: Position) => number {
+  const lineStarts = lineStartsOf(text);
+  return ({ line, column }) => lineStarts[line - 1]! + column - 1;
 }
 
 function lineStartsOf(text: string): Int32Array {

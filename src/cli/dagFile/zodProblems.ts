@@ -1,13 +1,15 @@
 /**
  * The file schema's zod issues as problems placed in the file: each names the value it got in
  * the file's own words (`a list`, `a mapping`), and each unknown field is its own problem, at the
- * key's line and column, with the field most likely meant; so is a key the mapping cannot hold
+ * key's line and column, with the field most likely meant (the field a name of another workflow
+ * tool stands for: `knownSynonyms.ts`); so is a key the mapping cannot hold
  * (an environment variable name with `=`). Words problems; finds none itself.
  */
 import type { z } from 'zod';
-import { fieldsAt, isMissingButMisspelt, issuePath, misspeltFields, quoteHint, valueAt } from '../../dag/issues';
-import { quoted, unknownFieldMessage } from '../../dag/text';
+import { fieldsAt, isMissingButMisspelt, issuePath, type Misspelt, misspeltFields, quoteHint, valueAt } from '../../dag/issues';
+import { quoted } from '../../dag/text';
 import type { Problem } from '../problems';
+import { synonymsMeant, unknownField } from './knownSynonyms';
 
 /** What a problem is placed from: a path in the file, and for an unknown field its key. */
 export interface Located {
@@ -26,14 +28,16 @@ export function zodProblems(
   place: (issue: Located) => Problem,
 ): Problem[] {
   // a field an unknown field stood for is not also said to be missing (`slep: 0` is not "needs `sleep`")
-  const misspelt = misspeltFields(error, schema);
+  const closest = misspeltFields(error, schema);
+  const synonyms = synonymsMeant(error, schema);
+  const misspelt: Misspelt = (at, field) => closest(at, field) || synonyms(at, field);
   const checked = valueAt(fileValue, prefix);
   return error.issues.flatMap((issue) => {
     const at = issuePath(issue);
     const path = [...prefix, ...at];
     if (issue.code === 'unrecognized_keys') {
       const known = fieldsAt(schema, at);
-      return issue.keys.map((field) => place({ path, field, message: unknownFieldMessage(field, known) }));
+      return issue.keys.map((field) => place({ path, field, message: unknownField(field, known) }));
     }
     const params = issue.code === 'custom' ? (issue.params as CustomParams | undefined) : undefined;
     if (isMissingButMisspelt(issue, checked, misspelt) || params?.unlessMisspelt?.some((name) => misspelt(at, name)) === true) return [];

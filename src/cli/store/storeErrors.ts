@@ -1,8 +1,9 @@
 /**
  * How the store's refusals read on the command line: a run that a live process owns, an
- * unknown or ended run, a run id taken, a journal that cannot be trusted, a server that cannot
- * be reached or a folder that cannot be read. Each becomes one line for an `InvalidInputError`
- * (exit 2: nothing ran). It recognizes the library's errors and decides nothing else.
+ * unknown or ended run (a cancelled one with how to stop a run so that it can be resumed), a
+ * run id taken, a journal that cannot be trusted, a server that cannot be reached or a folder
+ * that cannot be read. Each becomes one line for an `InvalidInputError` (exit 2: nothing ran).
+ * It recognizes the library's errors and decides nothing else.
  */
 import {
   DagValidationError,
@@ -28,7 +29,7 @@ export function refusalLine(error: unknown, store: StoreLocation, doing?: string
   if (error instanceof RunNotResumableError) {
     if (error.reason === 'unknown')
       return `run "${error.runId}" is not in the store ${store.label} (rxdag runs${storeFlag(store)} lists its runs)`;
-    return error.message;
+    return error.outcome === 'cancelled' ? `${error.message} (${CANCELLED_RUN_HINT})` : error.message;
   }
   if (error instanceof RunExistsError || error instanceof JournalCorruptError) return error.message;
   if (error instanceof DagValidationError)
@@ -48,6 +49,14 @@ export function refusalLine(error: unknown, store: StoreLocation, doing?: string
     return `cannot use the store ${store.label}: ${describeIoError(error)}`;
   return undefined;
 }
+
+/**
+ * What to know of a run that ended `cancelled`, which `rxdag resume` cannot continue: how it
+ * came to be cancelled, how a run is stopped so that it can be, and how to start it over (the
+ * journal does not know the DAG's file, so it is not named).
+ */
+export const CANCELLED_RUN_HINT =
+  'Ctrl-C cancels a run, SIGTERM leaves it resumable; to start it over, run the DAG file again: rxdag run FILE';
 
 /** PostgresJournalError comes from `rxdag/postgres`, loaded only for a database: known by name. */
 function isPostgresJournalError(error: unknown): error is PostgresJournalError {

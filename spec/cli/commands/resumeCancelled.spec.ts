@@ -1,0 +1,86 @@
+import { mkdirSync } from 'node:fs';
+import { events, fileJournal, type JournalWriter, type RunOutcome } from '../../../src/index';
+import { tempDir } from '../support/files';
+import { rxdagInProcess as rxdag } from '../support/inProcessCli';
+
+/**
+ * `rxdag resume` of a run that ended `cancelled` (Ctrl-C cancels a run for good), by id or as
+ * the newest run of the store: the one-line refusal (exit 2) says how a run is stopped so that
+ * it can be resumed, and how to start it over. Other ended runs are refused without it.
+ */
+describe('rxdag resume (a cancelled run)', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.remove());
+
+  /** A store folder holding one run per `[runId, outcome]`, started in that order, each ended so. */
+  const storeWith = async (name: string, runs: readonly (readonly [string, RunOutcome])[]): Promise<string> => {
+    const dir = tmp.file(name);
+    mkdirSync(dir);
+    for (const [i, [runId, outcome]] of runs.entries()) {
+      const at = Date.UTC(2026, 10, 30, 12, i);
+      const writer = fileJournal(dir).create({
+        runId,
+        dagId: 'nightly',
+        spec: { id: 'nightly', tasks: [{ id: 'a', agent: 'sleep', input: 1 }] },
+        options: { failurePolicy: 'skip-dependents', contextInjection: false },
+        createdAt: at,
+      }) as JournalWriter;
+      const cancelled = outcome === 'cancelled' ? 1 : 0;
+      writer.append([
+        events.dagCreated({ runId, seq: 1, at, dagId: 'nightly', taskCount: 1 }),
+        events.dagCompleted({
+          runId,
+          seq: 2,
+          at,
+          outcome,
+          counts: { total: 1, completed: 1 - cancelled, failed: 0, skipped: 0, cancelled },
+          durationMs: 0,
+          failures: [],
+        }),
+      ]);
+      await writer.close();
+    }
+    return dir;
+  };
+
+  const HINT = 'Ctrl-C cancels a run, SIGTERM leaves it resumable; to start it over, run the DAG file again: rxdag run FILE';
+
+  it('should say how a run is stopped so that it can be resumed, refusing a cancelled run by id', async () => {
+    const store = await storeWith('by-id', [['nightly-1', 'cancelled']]);
+    expect(await rxdag('resume', 'nightly-1', '--store', store)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: run "nightly-1" already ended (cancelled); there is nothing to resume (${HINT})\n`,
+    });
+  });
+
+  it('should say it when the newest run of the store was cancelled and none is interrupted', async () => {
+    const store = await storeWith('newest', [
+      ['nightly-1', 'succeeded'],
+      ['nightly-2', 'cancelled'],
+    ]);
+    expect(await rxdag('resume', '--store', store)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        `rxdag: no interrupted run to resume in the store ${store}/ (every run ended; rxdag runs --store ${store} lists them); ` +
+        `the newest, nightly-2, was cancelled (${HINT})\n`,
+    });
+  });
+
+  it('should refuse other ended runs without it', async () => {
+    const store = await storeWith('others', [
+      ['nightly-1', 'cancelled'],
+      ['nightly-2', 'failed'],
+    ]);
+    expect(await rxdag('resume', 'nightly-2', '--store', store)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'rxdag: run "nightly-2" already ended (failed); there is nothing to resume\n',
+    });
+    // the newest ended otherwise: an older cancelled run is not the one asked for
+    expect((await rxdag('resume', '--store', store)).stderr).toBe(
+      `rxdag: no interrupted run to resume in the store ${store}/ (every run ended; rxdag runs --store ${store} lists them)\n`,
+    );
+  });
+});

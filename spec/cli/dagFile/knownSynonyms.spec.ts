@@ -1,0 +1,102 @@
+import { meantList, meantRule } from '../../../src/cli/dagFile/knownSynonyms';
+import { tempDir } from '../support/files';
+import { loadProblems } from '../support/loadProblems';
+
+/**
+ * Names people bring from other workflow tools: an unknown field of theirs is given the field it
+ * stands for (also where edit distance would guess another), and that field is not also said
+ * to be missing; a trigger rule written their way is given the rule; `deps` written as text is
+ * given the list.
+ */
+describe('loadDagFile (names from other workflow tools)', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.remove());
+
+  const problemsOf = (name: string, text: string) => loadProblems(tmp.file(name), text);
+  /** A DAG whose second task has `line` added. */
+  const withField = (line: string) => `id: d\ntasks:\n  - id: a\n    sleep: 1\n  - id: b\n    sleep: 1\n    ${line}\n`;
+
+  it.each([
+    ['trigger_rule', 'when'],
+    ['trigger-rule', 'when'],
+    ['triggerRule', 'when'],
+    ['command', 'run'],
+    ['cmd', 'run'],
+    ['script', 'run'],
+    ['working_dir', 'cwd'],
+    ['workdir', 'cwd'],
+    ['cwd_dir', 'cwd'],
+    ['depends_on', 'deps'],
+    ['dependsOn', 'deps'],
+    ['needs', 'deps'],
+    ['upstream', 'deps'],
+    ['timeout', 'timeoutMs'],
+    ['timeout_ms', 'timeoutMs'],
+  ])('should take the task field %s for %s', (field, meant) => {
+    expect(problemsOf(`${field}.yaml`, withField(`${field}: x`))).toEqual([
+      `7:5: tasks[1]: unknown field "${field}" (did you mean "${meant}"?)`,
+    ]);
+  });
+
+  it('should not also say that a task needs `run` when `command` stood for it, nor that a retry needs `attempts` for `retries`', () => {
+    const text = [
+      'id: d',
+      'defaults:',
+      '  working_dir: /tmp',
+      '  retry: { retries: 2 }',
+      'tasks:',
+      '  - id: a',
+      '    command: echo a',
+      '  - id: b',
+      '    sleep: 1',
+      '    retry: { retries: 3 }',
+      '',
+    ].join('\n');
+    expect(problemsOf('fields.yaml', text)).toEqual([
+      '3:3: defaults: unknown field "working_dir" (did you mean "cwd"?)',
+      '4:12: defaults.retry: unknown field "retries" (did you mean "attempts"?)',
+      '7:5: tasks[0]: unknown field "command" (did you mean "run"?)',
+      '10:14: tasks[1].retry: unknown field "retries" (did you mean "attempts"?)',
+    ]);
+  });
+
+  it('should give the trigger rule written in another case, with underscores or under another name', () => {
+    const rules = ['all_done', 'ALL-DONE', 'one_failed', 'one-failed', 'all_success', 'none_failed'];
+    const text = [
+      'id: d',
+      'tasks:',
+      '  - { id: a, sleep: 1 }',
+      ...rules.map((rule, i) => `  - { id: t${i}, sleep: 1, deps: [a], when: ${rule} }`),
+      '',
+    ];
+    const oneOf = 'must be one of "all-succeeded", "all-done", "any-failed", "none-failed"';
+    expect(problemsOf('rules.yaml', text.join('\n'))).toEqual([
+      `4:42: tasks[1].when: ${oneOf} (got "all_done"; did you mean "all-done"?)`,
+      `5:42: tasks[2].when: ${oneOf} (got "ALL-DONE"; did you mean "all-done"?)`,
+      `6:42: tasks[3].when: ${oneOf} (got "one_failed"; did you mean "any-failed"?)`,
+      `7:42: tasks[4].when: ${oneOf} (got "one-failed"; did you mean "any-failed"?)`,
+      `8:42: tasks[5].when: ${oneOf} (got "all_success"; did you mean "all-succeeded"?)`,
+      `9:42: tasks[6].when: ${oneOf} (got "none_failed"; did you mean "none-failed"?)`,
+    ]);
+    expect(problemsOf('always.yaml', withField('when: always'))).toEqual([`7:11: tasks[1].when: ${oneOf} (got "always")`]);
+  });
+
+  it('should give the list that `deps` written as text stands for, in YAML and in JSON', () => {
+    expect(problemsOf('deps.yaml', withField('deps: a, b'))).toEqual([
+      '7:11: tasks[1].deps: expected an array of task ids (got "a, b"; write a list: [a, b])',
+    ]);
+    expect(problemsOf('deps.json', '{"id": "d", "tasks": [{"id": "a", "sleep": 1}, {"id": "b", "sleep": 1, "deps": "a"}]}')).toEqual([
+      '1:80: tasks[1].deps: expected an array of task ids (got "a"; write a list: ["a"])',
+    ]);
+  });
+
+  it('should say a rule or a list only when the text stands for one', () => {
+    expect(meantRule('All_Succeeded')).toBe('all-succeeded');
+    expect(meantRule('always')).toBeUndefined();
+    expect(meantList('a,b , c', false)).toBe('[a, b, c]');
+    expect(meantList('build test', false)).toBe('[build, test]');
+    expect(meantList('a: b, c', false)).toBe('["a: b", c]');
+    expect(meantList('a,,b', false)).toBeUndefined();
+    expect(meantList('', false)).toBeUndefined();
+  });
+});

@@ -1,0 +1,114 @@
+import { loadDagFile } from '../../../src/cli/dagFile/loadDagFile';
+import { readPlainYaml } from '../../../src/cli/dagFile/plainYaml';
+import type { ShellInput } from '../../../src/cli/agents/shellAgent';
+import { tempDir, writeText } from '../support/files';
+import { loadProblems } from '../support/loadProblems';
+
+/**
+ * A number or boolean written where text is taken reaches the task as JavaScript writes it:
+ * `ZIP: 02134` would be `2134`. Each one whose text changes on the way (an `env` value, a
+ * mapping's key) is a problem where it is written, asking for quotes; one that reads back as
+ * written (`PORT: 8080`) is taken.
+ */
+describe('loadDagFile (numbers written where text is taken)', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.remove());
+
+  const problemsOf = (name: string, text: string) => loadProblems(tmp.file(name), text);
+  const envOf = (name: string, text: string) => (loadDagFile(writeText(tmp.file(name), text)).spec.tasks[0]!.input as ShellInput).env;
+
+  it('should refuse env values whose number is not what is written, at each value', () => {
+    const text = [
+      'id: env',
+      'tasks:',
+      '  - id: a',
+      '    run: echo $ZIP',
+      '    env: { AWS_ACCOUNT: 012345678901, VERSION: 1.10, ZIP: 02134, BIG: 12345678901234567890, PORT: 8080 }',
+      '',
+    ].join('\n');
+    expect(problemsOf('flow.yaml', text)).toEqual([
+      '5:25: tasks[0].env.AWS_ACCOUNT: 012345678901 is read as the number 12345678901; write it in quotes ("012345678901") to keep it as written',
+      '5:48: tasks[0].env.VERSION: 1.10 is read as the number 1.1; write it in quotes ("1.10") to keep it as written',
+      '5:59: tasks[0].env.ZIP: 02134 is read as the number 2134; write it in quotes ("02134") to keep it as written',
+      '5:71: tasks[0].env.BIG: 12345678901234567890 is read as the number 12345678901234567000; write it in quotes ("12345678901234567890") to keep it as written',
+    ]);
+  });
+
+  it('should refuse them in the defaults and in block mappings, and the other ways YAML writes numbers and booleans', () => {
+    const text = [
+      'id: env',
+      'defaults:',
+      '  env:',
+      '    ZIP: 02134 # a comment',
+      'tasks:',
+      '  - id: a',
+      '    run: env',
+      '    env:',
+      '      E: 1e3',
+      '      HEX: 0x1F',
+      '      PLUS: +5',
+      '      DEBUG: True',
+      '      ON: true',
+      '      HALF: 0.5',
+      '',
+    ].join('\n');
+    expect(problemsOf('block.yaml', text)).toEqual([
+      '4:10: defaults.env.ZIP: 02134 is read as the number 2134; write it in quotes ("02134") to keep it as written',
+      '9:10: tasks[0].env.E: 1e3 is read as the number 1000; write it in quotes ("1e3") to keep it as written',
+      '10:12: tasks[0].env.HEX: 0x1F is read as the number 31; write it in quotes ("0x1F") to keep it as written',
+      '11:13: tasks[0].env.PLUS: +5 is read as the number 5; write it in quotes ("+5") to keep it as written',
+      '12:14: tasks[0].env.DEBUG: True is read as the boolean true; write it in quotes ("True") to keep it as written',
+    ]);
+  });
+
+  it('should refuse them in JSON', () => {
+    const text =
+      '{"id": "j", "tasks": [{"id": "a", "run": "env", "env": {"V": 1.10, "BIG": 12345678901234567890, "E": 1E3, "PORT": 8080}}]}';
+    expect(problemsOf('env.json', text)).toEqual([
+      '1:62: tasks[0].env.V: 1.10 is read as the number 1.1; write it in quotes ("1.10") to keep it as written',
+      '1:75: tasks[0].env.BIG: 12345678901234567890 is read as the number 12345678901234567000; write it in quotes ("12345678901234567890") to keep it as written',
+      '1:102: tasks[0].env.E: 1E3 is read as the number 1000; write it in quotes ("1E3") to keep it as written',
+    ]);
+  });
+
+  it('should take numbers and booleans that read back as written, and the same text quoted', () => {
+    const flow = 'id: ok\ntasks:\n  - id: a\n    run: env\n    env: { PORT: 8080, RATIO: 0.25, ON: true, NEG: -3, ZIP: "02134" }\n';
+    expect(envOf('ok.yaml', flow)).toEqual({ PORT: '8080', RATIO: '0.25', ON: 'true', NEG: '-3', ZIP: '02134' });
+    const block = 'id: ok\ndefaults:\n  env:\n    PORT: 8080\ntasks:\n  - id: a\n    run: env\n    env:\n      VERSION: "1.10"\n';
+    expect(envOf('okBlock.yaml', block)).toEqual({ PORT: '8080', VERSION: '1.10' });
+    expect(envOf('ok.json', '{"id": "ok", "tasks": [{"id": "a", "run": "env", "env": {"PORT": 8080, "ZIP": "02134"}}]}')).toEqual({
+      PORT: '8080',
+      ZIP: '02134',
+    });
+  });
+
+  it('should refuse a key written as a number whose text the key does not keep, at the key', () => {
+    const text = [
+      'id: keys',
+      'limits:',
+      '  01: { concurrency: 1 }',
+      '  2024: { concurrency: 1 }',
+      'tasks:',
+      '  - id: a',
+      '    run: env',
+      '    env: { 1.10: x }',
+      '    limits: [2024]',
+      '',
+    ].join('\n');
+    expect(problemsOf('keys.yaml', text)).toEqual([
+      '3:3: limits: the key 01 is read as the number 1 (the name "1"); write it in quotes ("01") to keep it as written',
+      '8:12: tasks[0].env: the key 1.10 is read as the number 1.1 (the name "1.1"); write it in quotes ("1.10") to keep it as written',
+      '9:14: tasks[0].limits[0]: expected a string id (got 2024; write it in quotes to make it text)',
+    ]);
+  });
+
+  it('should have the plain YAML reader say whether a number or boolean it read is written otherwise', () => {
+    expect(readPlainYaml('a: 1\nb: [2, -3, 0.5]\nc: { d: true }\ne: "007"\n')).toEqual({
+      value: { a: 1, b: [2, -3, 0.5], c: { d: true }, e: '007' },
+      rewritten: false,
+    });
+    for (const text of ['a: 007\n', 'a: [1, 1.50]\n', 'a: { b: { c: True } }\n', 'a:\n  - 1e3\n']) {
+      expect(readPlainYaml(text)?.rewritten).toBe(true);
+    }
+  });
+});

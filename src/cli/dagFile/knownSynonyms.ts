@@ -1,0 +1,138 @@
+/**
+ * The names that people who wrote DAGs for other workflow tools bring to a DAG file, and what
+ * the file calls them: fields (`needs` → `deps`, `trigger_rule` → `when`, `command` → `run`) and
+ * trigger rules (`all_done` → `all-done`, `one_failed` → `any-failed`); and a list written as
+ * text (`deps: a, b` → `[a, b]`). One table, for problems to say the name meant where edit
+ * distance guesses wrong (`cmd` is not `cwd`) or not at all. It suggests only names the file
+ * has; it decides nothing about whether a file is valid.
+ */
+import type { z } from 'zod';
+import type { DagIssue } from '../../dag/errors';
+import { fieldsAt, issuePath, type Misspelt, valueAt } from '../../dag/issues';
+import { dagSpecSchema, TRIGGER_RULES, type TriggerRule, taskDefaultsSchema, taskSpecSchema } from '../../dag/schema';
+import { quoted, unknownFieldMessage } from '../../dag/text';
+
+/**
+ * Field names of other tools, lower case, by the field they stand for where that field exists
+ * (`retries` is `attempts` inside `retry`). Names that edit distance already leads to the right
+ * field (`depends_on`, `dependsOn`, `timeout`, `timeout_ms`, `cwd_dir`) need no entry.
+ */
+const FIELD_SYNONYMS: ReadonlyMap<string, string> = new Map([
+  ['trigger_rule', 'when'],
+  ['trigger-rule', 'when'],
+  ['triggerrule', 'when'],
+  ['command', 'run'],
+  ['cmd', 'run'],
+  ['script', 'run'],
+  ['working_dir', 'cwd'],
+  ['workdir', 'cwd'],
+  ['needs', 'deps'],
+  ['upstream', 'deps'],
+  ['retries', 'attempts'],
+]);
+
+/** Trigger rules of other tools, lower case with hyphens, by the rule they stand for. */
+const RULE_SYNONYMS: ReadonlyMap<string, string> = new Map([
+  ['one-failed', 'any-failed'],
+  ['all-success', 'all-succeeded'],
+]);
+
+/** The field of `known` that the unknown field `field` stands for in other tools, if it is one of theirs. */
+export function synonymField(field: string, known: readonly string[]): string | undefined {
+  const meant = FIELD_SYNONYMS.get(field.toLowerCase());
+  return meant !== undefined && known.includes(meant) ? meant : undefined;
+}
+
+/**
+ * The trigger rule `value` stands for when it is not one: the rule in another case or with
+ * underscores (`ALL_DONE`), or another tool's name for it (`one_failed`).
+ */
+export function meantRule(value: string): TriggerRule | undefined {
+  const written = value.trim().toLowerCase().replace(/_/g, '-');
+  const meant = RULE_SYNONYMS.get(written) ?? written;
+  return (TRIGGER_RULES as readonly string[]).includes(meant) && meant !== value ? (meant as TriggerRule) : undefined;
+}
+
+/**
+ * The list that text standing for a list of task ids means, as the file would write it:
+ * `a, b` → `[a, b]` (`["a", "b"]` in JSON); ids apart by commas, else by spaces. `undefined`
+ * when it holds none, or is too long to be a list someone wrote as text.
+ */
+export function meantList(text: string, json: boolean): string | undefined {
+  if (text.length > MAX_LIST_TEXT) return undefined;
+  const ids = (text.includes(',') ? text.split(',') : text.split(/\s+/)).map((id) => id.trim());
+  if (ids.some((id) => id === '')) return undefined;
+  const written = ids.map((id) => (json || !/^[A-Za-z0-9_][\w./-]*$/.test(id) ? JSON.stringify(id) : id));
+  return `[${written.join(', ')}]`;
+}
+
+/** Longest text taken for a list written as text: past it, the hint would be longer than the problem. */
+const MAX_LIST_TEXT = 500;
+
+/** The message of an unknown field among `known`: the field it stands for in other tools, else the closest one. */
+export function unknownField(field: string, known: readonly string[]): string {
+  const meant = synonymField(field, known);
+  return meant === undefined ? unknownFieldMessage(field, known) : unknownFieldMeaning(field, meant);
+}
+
+/** `unknown field "needs" (did you mean "deps"?)`, as `unknownFieldMessage` words the closest field. */
+function unknownFieldMeaning(field: string, meant: string): string {
+  return `unknown field ${quoted(field)} (did you mean ${quoted(meant)}?)`;
+}
+
+/**
+ * The fields the unknown fields of `error` stand for in other tools (`retry.retries` stands for
+ * `retry.attempts`): that such a field is missing is the same mistake, said once.
+ */
+export function synonymsMeant(error: z.ZodError, schema: z.ZodType): Misspelt {
+  const meant = new Set<string>();
+  for (const issue of error.issues) {
+    if (issue.code !== 'unrecognized_keys') continue;
+    const at = issuePath(issue);
+    const known = fieldsAt(schema, at);
+    for (const key of issue.keys) {
+      const field = synonymField(key, known);
+      if (field !== undefined) meant.add(JSON.stringify([...at, field]));
+    }
+  }
+  return (at, field) => meant.size > 0 && meant.has(JSON.stringify([...at, field]));
+}
+
+/**
+ * The library's issues about a DAG file (`file`, read from JSON when `json`), with the names
+ * other tools use said: an unknown field of theirs is given the field it stands for, and the
+ * field it stands for is not also said to be missing; a trigger rule written their way is
+ * given the rule (`when: all_done`), and `deps` written as text the list (`deps: a, b`).
+ */
+export function withSynonymHints(issues: readonly DagIssue[], file: unknown, json: boolean): DagIssue[] {
+  const meant = new Set<string>();
+  const worded = issues.map((issue) => {
+    if (issue.field === undefined) return issue;
+    const field = synonymField(issue.field, libraryFieldsAt(issue.path));
+    if (field === undefined) return issue;
+    meant.add(JSON.stringify([...issue.path, field]));
+    return { ...issue, message: unknownFieldMeaning(issue.field, field) };
+  });
+  return worded.flatMap((issue) => {
+    const value = valueAt(file, issue.path);
+    if (value === undefined && meant.has(JSON.stringify(issue.path))) return [];
+    if (typeof value !== 'string' || issue.field !== undefined) return [issue];
+    const last = issue.path[issue.path.length - 1];
+    const rule = last === 'when' ? meantRule(value) : undefined;
+    if (rule !== undefined) return [{ ...issue, message: withHint(issue.message, `did you mean ${quoted(rule)}?`) }];
+    const list = last === 'deps' && issue.path.length === 3 ? meantList(value, json) : undefined;
+    return [list === undefined ? issue : { ...issue, message: withHint(issue.message, `write a list: ${list}`) }];
+  });
+}
+
+/** The fields of the library's spec at `path` (a task's, the defaults', the DAG's), for an unknown field there. */
+function libraryFieldsAt(path: readonly (string | number)[]): string[] {
+  if (path[0] === 'tasks' && typeof path[1] === 'number') return fieldsAt(taskSpecSchema, path.slice(2));
+  if (path[0] === 'defaults') return fieldsAt(taskDefaultsSchema, path.slice(1));
+  return fieldsAt(dagSpecSchema, path);
+}
+
+/** `message` with `hint` added inside its closing parenthesis (`(got "a, b"; write a list: [a, b])`), else in one of its own. */
+function withHint(message: string, hint: string): string {
+  return message.endsWith(')') ? `${message.slice(0, -1)}; ${hint})` : `${message} (${hint})`;
+}

@@ -1,0 +1,158 @@
+/**
+ * The `yaml` library's syntax errors as problems a DAG file's writer can act on: each at its line
+ * and column (at most {@link MAX_SYNTAX_ERRORS}), with what is likely wrong where the library's
+ * words are about its parser: a value holding `: ` (`run: echo note: hi`), a key indented more
+ * or less than the key above it, `-id:` without a space after its dash. An error placed at a
+ * line's indentation is placed at what the line holds, and one mistake the library reports
+ * twice is said once. It finds no errors itself: the library does.
+ */
+import type { LineCounter, YAMLError } from 'yaml';
+import type { Problem } from '../problems';
+import { MAX_NESTING } from './jsonSyntax';
+
+/** Syntax errors listed before "… and N more": a file of garbage would otherwise print hundreds. */
+export const MAX_SYNTAX_ERRORS = 10;
+
+/** A line that starts with a plain key, after the dashes of the list entries it opens: `  - id: a`. */
+const KEY_LINE = /^((?: *- +)* *)([A-Za-z_][\w.-]*) *:(?: |$)/;
+/** A line whose key is glued to its dash: `  -id: a` (a key `-id`, not a list entry). */
+const DASH_KEY_LINE = /^( *)-([A-Za-z_][\w.-]*) *:(?: |$)/;
+
+/** Problems for the syntax `errors` the library found in `text`. */
+export function yamlSyntaxProblems(errors: readonly YAMLError[], text: string, lineCounter: LineCounter, fileName: string): Problem[] {
+  const said: (Worded & { readonly code: string })[] = [];
+  /** Where the errors a hint explained are: the library's second error there is the same mistake. */
+  const explained = new Set<number>();
+  for (const error of errors) {
+    if (error.code === 'MULTILINE_IMPLICIT_KEY' && explained.has(error.pos[0])) continue;
+    const worded = wordedError(error, text);
+    if (worded.hinted) explained.add(error.pos[0]);
+    said.push({ ...worded, code: error.code });
+  }
+  const problems = said.slice(0, MAX_SYNTAX_ERRORS).map(({ offset, message, code }): Problem => {
+    const { line, col } = lineCounter.linePos(offset);
+    if (code !== 'MULTIPLE_DOCS') return { file: fileName, line, column: col, message: `YAML syntax error: ${message}` };
+    const second = text.startsWith('---', offset) ? `a second \`---\` at line ${line}` : `a second document from line ${line}`;
+    return { message: `${fileName} holds more than one YAML document (${second}); a DAG file is one document` };
+  });
+  const more = said.length - MAX_SYNTAX_ERRORS;
+  if (more > 0) {
+    const { line, col } = lineCounter.linePos(said[MAX_SYNTAX_ERRORS]!.offset);
+    problems.push({ file: fileName, line, column: col, message: `… and ${more} more YAML syntax error${more === 1 ? '' : 's'}` });
+  }
+  return problems;
+}
+
+/** A message of the library (a syntax error, or an error reading the document) in the words of a DAG file. */
+export function readableYamlError(message: string): string {
+  if (/Maximum call stack/.test(message)) return `nested too deeply to read (keep nesting under ${MAX_NESTING} levels)`;
+  return message;
+}
+
+/** An error's message and where it is said, and whether a hint says what is likely wrong. */
+interface Worded {
+  readonly offset: number;
+  readonly message: string;
+  readonly hinted: boolean;
+}
+
+function wordedError(error: YAMLError, text: string): Worded {
+  const at = error.pos[0];
+  const plain = { offset: atContent(text, at), message: readableYamlError(error.message), hinted: false };
+  const line = lineAt(text, at);
+  const dashKey = DASH_KEY_LINE.exec(line.text);
+  if (dashKey !== null) {
+    const [, indent, key] = dashKey;
+    const hint = `\`-${key}\` needs a space after \`-\` to start a list entry: \`- ${key}:\``;
+    return { offset: line.start + indent!.length, message: `${error.message} (${hint})`, hinted: true };
+  }
+  if (error.code === 'BLOCK_AS_IMPLICIT_KEY') {
+    // `run: echo note: hi`: a `: ` in a plain value starts a mapping
+    const value = text.slice(at, line.start + line.text.length).replace(/ #.*$/, '');
+    if (/: |:$/.test(value))
+      return { ...plain, message: `${error.message} (a value holding ": " needs quotes, or \`run: |\`)`, hinted: true };
+    // a key indented more than the key above it reads as the rest of that key's value
+    const above = keyOf(line);
+    const next = nextContentLine(text, line.start + line.text.length + 1);
+    const misplaced = next === undefined ? undefined : keyOf(next);
+    if (above !== undefined && misplaced !== undefined && misplaced.column > above.column) {
+      return { offset: misplaced.offset, message: `${error.message} (${indentationHint(misplaced, above)})`, hinted: true };
+    }
+    return plain;
+  }
+  if (error.code === 'BAD_INDENT' || /Sequence item without - indicator/.test(error.message)) {
+    // placed at the indentation of the comment or blank lines before the item
+    const itemLine = isBlank(line) ? nextContentLine(text, line.start) : line;
+    const misplaced = itemLine === undefined ? undefined : keyOf(itemLine);
+    const aboveLine = previousContentLine(text, line.start);
+    const above = aboveLine === undefined ? undefined : keyOf(aboveLine);
+    if (misplaced !== undefined && above !== undefined && misplaced.column !== above.column) {
+      return { offset: misplaced.offset, message: `${error.message} (${indentationHint(misplaced, above)})`, hinted: true };
+    }
+  }
+  return plain;
+}
+
+/** A line of the text: where it starts, and its text without its line feed. */
+interface Line {
+  readonly start: number;
+  readonly text: string;
+}
+
+/** A key written on a line: its name, its offset and its 1-based column. */
+interface Key {
+  readonly name: string;
+  readonly offset: number;
+  readonly column: number;
+}
+
+function indentationHint(misplaced: Key, above: Key): string {
+  return `\`${misplaced.name}\` is at column ${misplaced.column} and \`${above.name}\` above it at column ${above.column}: the keys of one mapping start at the same column`;
+}
+
+function keyOf(line: Line): Key | undefined {
+  const match = KEY_LINE.exec(line.text);
+  if (match === null) return undefined;
+  const column = match[1]!.length + 1;
+  return { name: match[2]!, offset: line.start + column - 1, column };
+}
+
+function lineAt(text: string, offset: number): Line {
+  const start = text.lastIndexOf('\n', offset - 1) + 1;
+  const end = text.indexOf('\n', start);
+  return { start, text: text.slice(start, end < 0 ? text.length : end) };
+}
+
+/** Whether a line holds only spaces and a comment at most. */
+function isBlank(line: Line): boolean {
+  return /^\s*(#.*)?$/.test(line.text);
+}
+
+/** The first line from offset `start` (a line's start) that is not blank nor a comment. */
+function nextContentLine(text: string, start: number): Line | undefined {
+  for (let at = start; at < text.length;) {
+    const line = lineAt(text, at);
+    if (!isBlank(line)) return line;
+    at = line.start + line.text.length + 1;
+  }
+  return undefined;
+}
+
+/** The last line before the line starting at `start` that is not blank nor a comment. */
+function previousContentLine(text: string, start: number): Line | undefined {
+  // `end`: the line feed that ends the line looked at
+  for (let end = start - 1; end >= 0;) {
+    const line = lineAt(text, end);
+    if (!isBlank(line)) return line;
+    end = line.start - 1;
+  }
+  return undefined;
+}
+
+/** `offset`, or when it is at the start of a line's indentation, where the line's content starts. */
+function atContent(text: string, offset: number): number {
+  if (offset > 0 && text[offset - 1] !== '\n') return offset;
+  let at = offset;
+  while (text[at] === ' ') at++;
+  return at < text.length && text[at] !== '\n' ? at : offset;
+}
