@@ -167,6 +167,15 @@ describe('fileJournal', () => {
       /corrupt at \/.+\/bad\.jsonl:1: the file holds the journal of run "someone-else"/,
     ],
     [
+      'a header whose dagId was renamed',
+      (file) => {
+        const lines = fs.readFileSync(file, 'utf8').split('\n');
+        lines[0] = lines[0]!.replace('"dagId"', '"dagid"');
+        fs.writeFileSync(file, lines.join('\n'));
+      },
+      /journal of run "bad" is corrupt at \/.+\/bad\.jsonl:1: the header is not an rxdag run header: dagId is missing \(expected a string\)$/,
+    ],
+    [
       'an ended run',
       (file) =>
         fs.appendFileSync(
@@ -391,7 +400,10 @@ describe('fileJournal', () => {
     written(dir, 'fine');
     const stray = path.join(dir, 'a%20stray.jsonl');
     fs.writeFileSync(stray, '{"runId":"a stray"}\n');
-    const expected = `journal of run "a stray" is corrupt at ${stray}:1: the header is not an rxdag run header (runId, dagId, spec, options)`;
+    const expected =
+      `journal of run "a stray" is corrupt at ${stray}:1: the header is not an rxdag run header: dagId is missing (expected a string); ` +
+      'spec is missing (expected a DAG spec: an object with id and tasks); options is missing (expected an object of run options); ' +
+      'createdAt is missing (expected a number of milliseconds)';
 
     await expect(fileJournal(dir).runs()).rejects.toBeInstanceOf(JournalCorruptError);
     await expect(fileJournal(dir).runs()).rejects.toThrow(expected);
@@ -401,6 +413,40 @@ describe('fileJournal', () => {
     expect(runs.map((run) => [run.runId, run.status])).toEqual([['fine', 'interrupted']]);
     expect(unreadable.map((error) => [error.runId, error.message])).toEqual([['a stray', expected]]);
     expect(fs.readFileSync(stray, 'utf8')).toBe('{"runId":"a stray"}\n');
+  });
+
+  it.each([
+    ['interrupted', (file: string) => file],
+    [
+      'ended',
+      (file: string) => {
+        const counts = { total: 2, completed: 1, failed: 0, skipped: 0, cancelled: 1 };
+        const end = events.dagCompleted({ runId: 'renamed', seq: 5, at: 5, outcome: 'cancelled', counts, durationMs: 4, failures: [] });
+        fs.appendFileSync(file, `${JSON.stringify(end)}\n`);
+        return file;
+      },
+    ],
+  ])("should refuse to read or list an %s run whose header lacks a field, naming the file's line 1, the field and what was expected", async (_, end) => {
+    const dir = freshDir();
+    const file = end(written(dir, 'renamed'));
+    written(dir, 'fine');
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    lines[0] = lines[0]!.replace('"dagId"', '"dagid"');
+    fs.writeFileSync(file, lines.join('\n'));
+    const journal = fileJournal(dir);
+    const expected = `journal of run "renamed" is corrupt at ${file}:1: the header is not an rxdag run header: dagId is missing (expected a string)`;
+
+    await expect(journal.header('renamed')).rejects.toThrow(expected);
+    await expect(journal.events('renamed')).rejects.toThrow(expected);
+    await expect(journal.runs()).rejects.toThrow(expected);
+    const unreadable: JournalCorruptError[] = [];
+    const runs = await journal.runs({ onUnreadable: (error) => unreadable.push(error) });
+
+    expect(runs.map((run) => [run.runId, run.dagId])).toEqual([['fine', 'd']]);
+    expect(unreadable.map((error) => [error.constructor, error.runId, error.where, error.message])).toEqual([
+      [JournalCorruptError, 'renamed', `${file}:1`, expected],
+    ]);
+    expect(fs.readFileSync(file, 'utf8')).toBe(lines.join('\n'));
   });
 
   it('should list an ended run from its first and last lines exactly as from all of them', async () => {

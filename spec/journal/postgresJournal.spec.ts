@@ -213,7 +213,9 @@ describePostgres('postgresJournal', (db) => {
     const failed = await Promise.resolve(writer.append(batch)).catch((error: unknown) => error);
     expect(failed).toBeInstanceOf(PostgresJournalError);
     expect(failed).toMatchObject({ code: '23505' });
-    expect(seqs(await journal.events(runId))).toEqual([1, 2, 5]);
+    const storedSeqs = async () =>
+      (await db.query<{ seq: number }>(`SELECT seq FROM ${events} WHERE run_id = $1 ORDER BY seq`, [runId])).map((row) => row.seq);
+    expect(await storedSeqs()).toEqual([1, 2, 5]);
     expect((await journal.runs()).find((run) => run.runId === runId)?.lastSeq).toBe(2);
 
     await db.query(`DELETE FROM ${events} WHERE run_id = $1 AND type = 'planted'`, [runId]);
@@ -247,13 +249,95 @@ describePostgres('postgresJournal', (db) => {
       expect(error).toBeInstanceOf(JournalCorruptError);
       expect(error).toMatchObject({ runId, where: 'seq 3' });
     }
-    expect(seqs(await journal.events(runId))).toEqual([1, 2, 4]);
+    await expect(journal.events(runId)).rejects.toMatchObject({ name: 'JournalCorruptError', runId, where: 'seq 3' });
     expect((await journal.runs()).find((run) => run.runId === runId)?.status).toBe('interrupted');
 
     await db.query(`DELETE FROM ${events} WHERE run_id = $1 AND seq = 4`, [runId]);
     await expect(Promise.resolve(journal.resume(runId))).rejects.toMatchObject({
       name: 'JournalCorruptError',
       problem: expect.stringMatching(/last seq is 4/),
+    });
+  });
+
+  describe('reading a record changed behind its back', () => {
+    /** A closed run of seq 1..6 whose stored rows `damage` changes; its rows (seq, event as text) after. */
+    const damaged = async (label: string, damage: (runId: string) => Promise<unknown>) => {
+      const journal = journalOf();
+      const runId = freshRunId(label);
+      const e = eventsOf(runId);
+      const writer = await journal.create(sampleHeader(runId));
+      await writer.append([e.created(2), e.ready('a'), e.started('a'), e.completed('a'), e.ready('b'), e.started('b')]);
+      await writer.close();
+      await damage(runId);
+      const rows = () => db.query(`SELECT seq, event::text FROM ${events} WHERE run_id = $1 ORDER BY seq`, [runId]);
+      const runRow = () => db.query(`SELECT header::text, last_seq, counts FROM "${db.schema}".runs WHERE run_id = $1`, [runId]);
+      return {
+        journal,
+        runId,
+        stored: { events: await rows(), run: await runRow() },
+        now: async () => ({ events: await rows(), run: await runRow() }),
+      };
+    };
+
+    it.each<[string, (runId: string) => string, string, RegExp]>([
+      [
+        'a deleted event',
+        () => `DELETE FROM ${events} WHERE run_id = $1 AND seq = 3`,
+        'seq 3',
+        /^missing: the next stored event is seq 4$/,
+      ],
+      [
+        'an event whose seq was changed',
+        () => `UPDATE ${events} SET seq = 60 WHERE run_id = $1 AND seq = 5`,
+        'seq 5',
+        /^missing: the next stored event is seq 6$/,
+      ],
+      [
+        'a lost last event',
+        () => `DELETE FROM ${events} WHERE run_id = $1 AND seq = 6`,
+        'seq 6',
+        /last seq is 6 but its last stored event is seq 5/,
+      ],
+      [
+        'an event of another run',
+        () => `UPDATE ${events} SET event = replace(event::text, $1, 'other')::json WHERE run_id = $1 AND seq = 2`,
+        'seq 2',
+        /^task\.ready of run "other" in the journal of run "events-[0-9a-f]+"$/,
+      ],
+    ])(
+      'refuses to give the events of a record with %s (JournalCorruptError, as resume does), changing nothing',
+      async (label, damage, where, problem) => {
+        const { journal, runId, stored, now } = await damaged('events', (id) => db.query(damage(id), [id]));
+        const read = await journal.events(runId).catch((error: unknown) => error);
+        expect([label, read]).toEqual([label, expect.any(JournalCorruptError)]);
+        expect(read).toMatchObject({ runId, where, problem: expect.stringMatching(problem) });
+        expect((read as Error).message).toBe(`journal of run "${runId}" is corrupt at ${where}: ${(read as JournalCorruptError).problem}`);
+        await expect(Promise.resolve(journal.resume(runId))).rejects.toMatchObject({ name: 'JournalCorruptError', where });
+        expect(await now()).toEqual(stored);
+      },
+    );
+
+    it('gives the events of a whole record, and none of a run without events', async () => {
+      const { journal, runId } = await damaged('whole', async () => undefined);
+      expect(seqs(await journal.events(runId))).toEqual([1, 2, 3, 4, 5, 6]);
+      const empty = freshRunId('empty');
+      await (await journal.create(sampleHeader(empty))).close();
+      expect(await journal.events(empty)).toEqual([]);
+      await db.query(`UPDATE "${db.schema}".runs SET last_seq = 3 WHERE run_id = $1`, [empty]);
+      await expect(journal.events(empty)).rejects.toMatchObject({ name: 'JournalCorruptError', where: 'seq 1' });
+    });
+
+    it('refuses the header of a run whose dagId was renamed, naming the run, the field and what was expected, and lists it from its row', async () => {
+      const { journal, runId, stored, now } = await damaged('header', (id) =>
+        db.query(`UPDATE "${db.schema}".runs SET header = replace(header::text, '"dagId"', '"dagid"')::json WHERE run_id = $1`, [id]),
+      );
+      const message = `journal of run "${runId}" is corrupt at its header: the header is not an rxdag run header: dagId is missing (expected a string)`;
+      await expect(journal.header(runId)).rejects.toThrow(message);
+      await expect(journal.header(runId)).rejects.toBeInstanceOf(JournalCorruptError);
+      await expect(Promise.resolve(journal.resume(runId))).rejects.toThrow(message);
+      // the listing reads the run's row, not its header: the dag id it was created with
+      expect((await journal.runs()).find((run) => run.runId === runId)).toMatchObject({ dagId: 'contract-dag', status: 'interrupted' });
+      expect(await now()).toEqual(stored);
     });
   });
 

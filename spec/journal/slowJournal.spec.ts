@@ -52,7 +52,8 @@ describe('a journal that answers later', () => {
 
   it('should end a resumed run cancelled when its subscriber left before the journal answered', async () => {
     const inner = fileJournal(dir);
-    const writer = await inner.create({ runId: 'half', dagId: 'd', spec: dag, options: { failurePolicy: 'skip-dependents' }, createdAt: 1 } as never);
+    const options = { failurePolicy: 'skip-dependents', contextInjection: true } as const;
+    const writer = await inner.create({ runId: 'half', dagId: 'd', spec: dag, options, createdAt: 1 });
     await writer.close(); // a run whose process died before its first event
     const called: string[] = [];
     resumeRun(slow(inner), 'half', { agents: agents(called) }).subscribe().unsubscribe();

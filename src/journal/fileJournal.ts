@@ -18,6 +18,7 @@ import {
 } from './journal';
 import { acquireLock, clearStaleLock, type HeldLock, liveOwner } from './lockFile';
 import { removeRun } from './removeRun';
+import { asideFileOf, removeStaleAsides } from './staleAside';
 import { summarize } from './summary';
 import { TextBytes } from './textBytes';
 import { isMissingFile, readingFile, runIdOfFileName } from './unreadableFile';
@@ -31,7 +32,9 @@ import { isMissingFile, readingFile, runIdOfFileName } from './unreadableFile';
  * interrupted, never acknowledged), whose bytes it keeps beside the journal in `<run>.jsonl.torn`.
  * Reading a file and judging it is `fileRecord.ts`'s; ownership is `lockFile.ts`'s; forgetting a
  * run is `removeRun.ts`'s; a file the system will not read is reported as `unreadableFile.ts`
- * says, like a corrupt one. Other processes may create, end, resume and remove runs while it
+ * says, like a corrupt one. A new run's header is written aside first; the first `create` or
+ * `remove` of a journal removes those a killed process left (`staleAside.ts`); a listing removes
+ * nothing of them. Other processes may create, end, resume and remove runs while it
  * reads: a run whose file is removed before it is read is one it does not have (not an error),
  * and a listing says of each run what held at some moment while it was listed (see {@link listedRun}).
  */
@@ -60,10 +63,19 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
     const base = path.join(root, fileNameOf(runId));
     return { journal: `${base}.jsonl`, lock: `${base}.lock`, torn: `${base}.jsonl.torn` };
   };
+  // headers written aside by killed processes are swept once per journal object, at its first
+  // create or remove: a sweep reads the whole folder, and a file left later is the next one's
+  let swept = false;
+  const sweepOnce = () => {
+    if (swept) return;
+    swept = true;
+    removeStaleAsides(root);
+  };
 
   /** A new run's record: its header, durable before the writer is handed out. */
   const createRun = (header: JournalHeader): JournalWriter => {
     makeFolder(root);
+    sweepOnce();
     const { journal, lock } = files(header.runId);
     if (fs.existsSync(journal)) throw new RunExistsError(header.runId);
     let held: HeldLock;
@@ -76,7 +88,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
     }
     // the header is written aside and linked into place, so a journal file is never seen
     // without its whole header, even if the process dies while making it
-    const aside = `${journal}.${process.pid}.new`;
+    const aside = asideFileOf(journal);
     let fd: number | undefined;
     try {
       const asideFd = fs.openSync(aside, 'w');
@@ -170,7 +182,10 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
     async header(runId) {
       return readExisting(files(runId).journal, runId, root).header;
     },
-    remove: async (runId) => removeRun(files(runId), runId, root),
+    remove: async (runId) => {
+      sweepOnce();
+      removeRun(files(runId), runId, root);
+    },
   };
 }
 

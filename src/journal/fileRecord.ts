@@ -1,13 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DagEvent } from '../events';
+import { checkedHeader } from './headerShape';
 import { JournalCorruptError, type JournalHeader } from './journal';
 
 /**
  * Reads one file of the file journal: its header line, its events in order, and where its last
  * complete line ends (a last line without its newline is a torn write, never acknowledged). It
- * checks what makes a record trustworthy (JSON lines, one run, `seq` without a gap) and nothing
- * of the events' meaning (the reducer does); a problem is placed at `file:line`. It never writes.
+ * checks what makes a record trustworthy (JSON lines, a header of the shape `headerShape.ts`
+ * asks for, one run, `seq` without a gap) and nothing of the events' meaning (the reducer does); a
+ * problem is placed at `file:line`. It never writes.
  */
 
 /** A run's header and events as read from its file (all of them, or a listing's few). */
@@ -134,15 +136,13 @@ function parsedEvent(line: string | undefined): DagEvent | undefined {
 
 function parseHeader(line: string | undefined, name: string, runId: string | undefined, where: string): JournalHeader {
   if (line === undefined) throw new JournalCorruptError(name, where, 'the file has no header line');
-  let header: JournalHeader;
+  let parsed: unknown;
   try {
-    header = JSON.parse(line) as JournalHeader;
+    parsed = JSON.parse(line);
   } catch (error) {
     throw new JournalCorruptError(name, where, `the header is not JSON (${(error as Error).message})`);
   }
-  if (typeof header !== 'object' || header === null || typeof header.runId !== 'string' || typeof header.spec !== 'object') {
-    throw new JournalCorruptError(name, where, 'the header is not an rxdag run header (runId, dagId, spec, options)');
-  }
+  const header = checkedHeader(parsed, name, where);
   if (runId !== undefined && header.runId !== runId) {
     throw new JournalCorruptError(name, where, `the file holds the journal of run "${header.runId}"`);
   }

@@ -126,12 +126,23 @@ export interface Journal {
   /**
    * Every run of the journal, the newest first. A record that cannot be read (a file journal's
    * file whose header is not a run header) fails the listing with `JournalCorruptError`, unless
-   * `onUnreadable` takes it: then it is left out and the others are listed.
+   * `onUnreadable` takes it: then it is left out and the others are listed. A listing reads only
+   * what it needs of each record: a run whose record is corrupt further in may be listed (as
+   * `interrupted`) and refused only by `resume` and `events`.
    */
   runs(options?: RunsOptions): Promise<readonly JournaledRunSummary[]>;
-  /** A run's events in `seq` order (`RunNotResumableError` with reason `unknown` when there is none). */
+  /**
+   * A run's events in `seq` order, 1 to its last without a gap (`RunNotResumableError` with reason
+   * `unknown` when there is none). A record that cannot be trusted (a gap in `seq`, an event of
+   * another run, a line that is not JSON) is a `JournalCorruptError`, as on `resume`; a torn
+   * last line, never acknowledged, is left out.
+   */
   events(runId: string): Promise<readonly DagEvent[]>;
-  /** The header of a run (`RunNotResumableError` with reason `unknown` when there is none). */
+  /**
+   * The header of a run (`RunNotResumableError` with reason `unknown` when there is none); one
+   * that is not a run header (a field missing or of another type) is a `JournalCorruptError`
+   * naming the field and what was expected.
+   */
   header(runId: string): Promise<JournalHeader>;
   /**
    * Forgets a run: removes its whole record (header, events, and what the backend keeps beside

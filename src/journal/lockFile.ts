@@ -8,7 +8,8 @@ import { RunLockedError } from './journal';
  * lock whose owner is gone on this host is stale and taken over, by one process at a time (under
  * a takeover guard); a lock of another host, or of a live owner (this process included), is
  * refused with `RunLockedError`. It does not know what is
- * locked: the file journal decides what a lock guards.
+ * locked: the file journal decides what a lock guards. The same judgement of a pid is lent to
+ * files a process names by its pid alone ({@link processGone}).
  *
  * The owner is gone when no process has its pid, and also (where `/proc` tells, on Linux) when
  * the process with its pid is not the owner: one that exited and was not reaped yet (a zombie
@@ -132,6 +133,15 @@ export function clearStaleLock(path: string, runId: string): void {
 export function liveOwner(path: string): string | undefined {
   const owner = readOwner(path);
   return owner !== undefined && !isStale(owner) ? describeOwner(owner) : undefined;
+}
+
+/**
+ * Whether the process `pid` of this host is gone, judged as a lock's owner is (a zombie is gone;
+ * where `/proc` tells nothing more, a process with that pid is taken to be it): for a file a
+ * process names by its pid alone, which only that process removes.
+ */
+export function processGone(pid: number): boolean {
+  return isStale({ host: os.hostname(), pid, since: 0 });
 }
 
 function readOwner(path: string): Owner | undefined {

@@ -4,8 +4,10 @@
  * events are rows of `<schema>.events`; a run is owned by the session holding its advisory lock,
  * which the server releases when that session's connection dies. This module creates the tables,
  * takes and refuses ownership, reads runs and removes them; appending is the writer's
- * (`writer.ts`). It never interprets events beyond the summary fields and the `seq` sequence (the
- * reducer checks them).
+ * (`writer.ts`). What it reads of a run is checked as the file journal checks its files: a header
+ * of a run header's shape, events in `seq` 1..n ending at the run's last seq, or a
+ * `JournalCorruptError`. It never interprets events beyond the summary fields and the `seq`
+ * sequence (the reducer checks them), and never changes a record it finds corrupt.
  */
 
 import type { DagEvent, RunOutcome, TaskCounts } from '../events';
@@ -20,6 +22,7 @@ import {
   RunLockedError,
   RunNotResumableError,
 } from '../journal/journal';
+import { checkedHeader } from '../journal/headerShape';
 import { Connection, type PostgresJournalOptions, type TransactionQuery } from './connection';
 import type { Session } from './session';
 import { JournalSql, LOCK_HOLDER, SCHEMA_LOCK, TRY_LOCK, TRY_XACT_LOCK, UNLOCK } from './sql';
@@ -65,12 +68,20 @@ export function postgresJournal(options: PostgresJournalOptions): PostgresJourna
 }
 
 interface RunRow {
-  readonly header: JournalHeader;
+  /** As stored: checked by {@link headerOf} before it is used. */
+  readonly header: unknown;
   readonly last_seq: number;
 }
 interface EventRow {
   readonly seq: number;
   readonly type: string;
+  readonly event: unknown;
+}
+/** A row of `selectEventsOfRun`: the run's last seq beside one of its events (all null for a run without events). */
+interface RunEventRow {
+  readonly last_seq: number;
+  readonly seq: number | null;
+  readonly type: string | null;
   readonly event: unknown;
 }
 interface SummaryRow {
@@ -160,6 +171,7 @@ class PostgresJournalImpl implements PostgresJournal {
       // owned now: nothing is appended behind our back while the record is read
       const [run] = await session.query<RunRow>(this.sql.selectRun, [runId]);
       if (run === undefined) throw new RunNotResumableError(runId, 'unknown');
+      const header = headerOf(runId, run);
       const events = checkedEvents(runId, await session.query<EventRow>(this.sql.selectEvents, [runId]), run.last_seq);
       refuseEnded(runId, events.at(-1) ?? null);
       const writer = new PostgresWriter(
@@ -167,9 +179,9 @@ class PostgresJournalImpl implements PostgresJournal {
         this.sql,
         session,
         runId,
-        addToTally(emptyTally(run.header.spec.tasks.length), events),
+        addToTally(emptyTally(header.spec.tasks.length), events),
       );
-      return { header: run.header, events, writer };
+      return { header, events, writer };
     } catch (error) {
       await this.giveUp(session, runId, locked);
       throw this.failure(action, error);
@@ -195,20 +207,24 @@ class PostgresJournalImpl implements PostgresJournal {
     });
   }
 
+  /** As {@link Journal.events}: checked as `resume` checks them (`seq` 1..n, ending at the run's last seq). */
   async events(runId: string): Promise<readonly DagEvent[]> {
     const action = `read the events of run "${runId}"`;
     if (!(await this.hasTables(action))) throw new RunNotResumableError(runId, 'unknown');
-    const rows = await this.connection.query<EventRow>(action, this.sql.selectEvents, [runId]);
-    if (rows.length === 0) await this.header(runId);
-    return rows.map((row) => row.event as DagEvent);
+    const rows = await this.connection.query<RunEventRow>(action, this.sql.selectEventsOfRun, [runId]);
+    const [first] = rows;
+    if (first === undefined) throw new RunNotResumableError(runId, 'unknown');
+    const stored = first.seq === null ? [] : (rows as readonly EventRow[]);
+    return checkedEvents(runId, stored, first.last_seq);
   }
 
+  /** As {@link Journal.header}: checked to be a run's header, the one of this run. */
   async header(runId: string): Promise<JournalHeader> {
     const action = `read the header of run "${runId}"`;
     if (!(await this.hasTables(action))) throw new RunNotResumableError(runId, 'unknown');
     const [run] = await this.connection.query<RunRow>(action, this.sql.selectRun, [runId]);
     if (run === undefined) throw new RunNotResumableError(runId, 'unknown');
-    return run.header;
+    return headerOf(runId, run);
   }
 
   /**
@@ -345,7 +361,14 @@ function describeOwner(holder: HolderRow): string {
   return holder.client_addr === null ? `${name} (${backend})` : `${name} from ${holder.client_addr} (${backend})`;
 }
 
-/** The stored events, checked to be `seq` 1..n without a gap and to end where the run's row says. */
+/** The header a run's row holds, checked to be a run's header (`headerShape.ts`), and this run's. */
+function headerOf(runId: string, run: RunRow): JournalHeader {
+  const header = checkedHeader(run.header, runId, 'its header');
+  if (header.runId !== runId) throw new JournalCorruptError(runId, 'its header', `the row holds the header of run "${header.runId}"`);
+  return header;
+}
+
+/** The stored events, checked to be this run's, `seq` 1..n without a gap, ending where the run's row says. */
 function checkedEvents(runId: string, rows: readonly EventRow[], lastSeq: number): DagEvent[] {
   if (rows.length === 0 && lastSeq !== 0) {
     throw new JournalCorruptError(runId, 'seq 1', `missing: the run's last seq is ${lastSeq} but it has no stored event`);
@@ -358,6 +381,10 @@ function checkedEvents(runId: string, rows: readonly EventRow[], lastSeq: number
     const event = row.event;
     if (typeof event !== 'object' || event === null || !('seq' in event) || event.seq !== row.seq) {
       throw new JournalCorruptError(runId, `seq ${row.seq}`, 'the stored event is not an event with this seq');
+    }
+    const eventRun = 'runId' in event ? event.runId : undefined;
+    if (eventRun !== runId) {
+      throw new JournalCorruptError(runId, `seq ${row.seq}`, `${row.type} of run "${String(eventRun)}" in the journal of run "${runId}"`);
     }
     if (index === rows.length - 1 && row.seq !== lastSeq) {
       throw new JournalCorruptError(

@@ -140,6 +140,17 @@ export class JournalSql {
   }
 
   /**
+   * `$1` run id: its last seq as its row says (`last_seq`) beside each of its events in `seq`
+   * order, read in one statement (so from one snapshot, while its owner may append); one row with
+   * a null `seq` for a run without events, none for an unknown run.
+   */
+  get selectEventsOfRun(): string {
+    return `SELECT r.last_seq, e.seq, e.type, e.event
+      FROM ${this.runs} r LEFT JOIN ${this.events} e ON e.run_id = r.run_id
+      WHERE r.run_id = $1 ORDER BY e.seq`;
+  }
+
+  /**
    * Every run, newest first, with `held`: another session holds its advisory lock. A 64-bit key
    * shows in `pg_locks` as `classid` (high 32 bits) and `objid` (low 32 bits), `objsubid` 1.
    * `$1` is {@link lockPrefix}.
