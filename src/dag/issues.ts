@@ -37,18 +37,23 @@ export function issuePath(issue: z.core.$ZodIssue): (string | number)[] {
 export type Misspelt = (at: readonly (string | number)[], field: string) => boolean;
 
 /**
- * The fields the unknown fields of `error` most likely meant (`attemps` → `attempts`): that
- * such a field is missing is the same mistake as the unknown one, said once.
+ * The fields the unknown fields of `error` most likely meant (`attemps` → `attempts`; `meaning`
+ * says which field of those `known` where an unknown one stands, by default the closest name):
+ * that such a field is missing is the same mistake as the unknown one, said once.
  */
-export function misspeltFields(error: z.ZodError, schema: z.ZodType): Misspelt {
+export function misspeltFields(
+  error: z.ZodError,
+  schema: z.ZodType,
+  meaning: (unknown: string, known: readonly string[]) => string | undefined = closestName,
+): Misspelt {
   const meant = new Set<string>();
   for (const issue of error.issues) {
     if (issue.code !== 'unrecognized_keys') continue;
     const at = issuePath(issue);
     const known = fieldsAt(schema, at);
     for (const key of issue.keys) {
-      const closest = closestName(key, known);
-      if (closest !== undefined) meant.add(JSON.stringify([...at, closest]));
+      const field = meaning(key, known);
+      if (field !== undefined) meant.add(JSON.stringify([...at, field]));
     }
   }
   return (at, field) => meant.size > 0 && meant.has(JSON.stringify([...at, field]));

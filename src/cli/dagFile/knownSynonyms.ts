@@ -8,7 +8,7 @@
  */
 import type { z } from 'zod';
 import type { DagIssue } from '../../dag/errors';
-import { fieldsAt, issuePath, type Misspelt, valueAt } from '../../dag/issues';
+import { fieldsAt, type Misspelt, misspeltFields, valueAt } from '../../dag/issues';
 import { dagSpecSchema, TRIGGER_RULES, type TriggerRule, taskDefaultsSchema, taskSpecSchema } from '../../dag/schema';
 import { quoted, unknownFieldMessage } from '../../dag/text';
 
@@ -85,17 +85,7 @@ function unknownFieldMeaning(field: string, meant: string): string {
  * `retry.attempts`): that such a field is missing is the same mistake, said once.
  */
 export function synonymsMeant(error: z.ZodError, schema: z.ZodType): Misspelt {
-  const meant = new Set<string>();
-  for (const issue of error.issues) {
-    if (issue.code !== 'unrecognized_keys') continue;
-    const at = issuePath(issue);
-    const known = fieldsAt(schema, at);
-    for (const key of issue.keys) {
-      const field = synonymField(key, known);
-      if (field !== undefined) meant.add(JSON.stringify([...at, field]));
-    }
-  }
-  return (at, field) => meant.size > 0 && meant.has(JSON.stringify([...at, field]));
+  return misspeltFields(error, schema, synonymField);
 }
 
 /**
