@@ -1,13 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { BOUNDED_REPORT_TASKS } from '../../../src/cli/report/shownTasks';
+import { largeRun } from '../report/largeRuns';
 import { tempDir, writeText } from '../support/files';
 import { rxdagInProcess as rxdag } from '../support/inProcessCli';
 
 /**
  * `rxdag report` of an events log as it may be found: cut short by a crash (its torn last line
- * left out, and said), of another kind (a few bad lines listed, then how many more), a run's
- * journal (refused, pointing to the `rxdag show` that writes its report), or given a `--dag`
- * file of another DAG (refused: the report would show tasks that never were).
+ * left out, and said), of another kind (a few bad lines listed, then how many more; a line of
+ * JSON that is not an event, what is wrong with it), a run's journal (refused, pointing to the
+ * `rxdag show` that writes its report), or given a `--dag` file of another DAG (refused: the
+ * report would show tasks that never were); of a large run, its report points to the log.
  */
 describe('rxdag report of an events log', () => {
   const tmp = tempDir();
@@ -64,5 +67,42 @@ describe('rxdag report of an events log', () => {
     ];
     expect(byId).toEqual({ code: 2, stdout: '', stderr: `rxdag: --dag ${other} is DAG "other", but ${log} is a run of DAG "two"\n` });
     expect(byTasks).toEqual({ code: 2, stdout: '', stderr: `rxdag: --dag ${same} has no task "b" of the run in ${log}\n` });
+  });
+
+  it('should name what is wrong with each line that is JSON but not an event', async () => {
+    const lines = [
+      '{"type":"dag.created","runId":"r","seq":1,"at":0,"dagId":"x","taskCount":1}',
+      '{"type":"task.ready","runId":"r","seq":2.5,"at":0,"taskId":"a","attempt":1}',
+      '{"type":"task.nope","runId":"r","seq":3,"at":0}',
+      '{"type":"task.ready","runId":"r","seq":4,"at":0,"taskId":5,"attempt":1}',
+      '[1]',
+    ];
+    const bad = writeText(tmp.file('bad.jsonl'), `${lines.join('\n')}\n`);
+    const result = await rxdag('report', bad, '-o', tmp.file('bad.html'));
+    expect(result.code).toBe(2);
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      `rxdag: ${bad}:2:1: not an rxdag event: \`seq\` must be an integer`,
+      expect.stringMatching(new RegExp(`^rxdag: ${bad}:3:1: not an rxdag event: expected an event type \\(dag\\.created, `)),
+      `rxdag: ${bad}:4:1: not an rxdag event: expected a string \`taskId\``,
+      `rxdag: ${bad}:5:1: not an rxdag event: Invalid input: expected object, received array`,
+    ]);
+  });
+
+  it(`should say in the report of a run of more than ${BOUNDED_REPORT_TASKS} tasks that every task is in the events log it read`, async () => {
+    const { events, deps } = largeRun(BOUNDED_REPORT_TASKS + 1);
+    const large = writeText(tmp.file('large.jsonl'), `${events.map((event) => JSON.stringify(event)).join('\n')}\n`);
+    const tasks = Object.entries(deps).map(([id, taskDeps]) => ({ id, deps: taskDeps, sleep: 0 }));
+    const dag = writeText(tmp.file('large.json'), JSON.stringify({ id: 'large', tasks }));
+    const out = tmp.file('large.html');
+    expect(await rxdag('report', large, '-o', out, '--dag', dag)).toEqual({
+      code: 0,
+      stdout: `wrote ${out} (${events.length} events)\n`,
+      stderr: '',
+    });
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain(`Every task is in the events log <code>${large}</code> this report was made from (a line per event).</p>`);
+    expect(html).toContain(
+      `<p class="note" id="large-run">This run has ${(BOUNDED_REPORT_TASKS + 1).toLocaleString('en-US')} tasks, too many to draw`,
+    );
   });
 });

@@ -1,3 +1,8 @@
+/**
+ * `rxdag report`: the HTML report of a run from its events log, with the DAG's dependencies and
+ * limits when `--dag` gives its file. It refuses a `--dag` file of another DAG; reading the log
+ * is `readEventsFile.ts`'s, making and writing the page `reportFile.ts`'s.
+ */
 import type { Dag, DagEvent } from '../../index';
 import { quoted } from '../../dag/text';
 import { loadDagFile } from '../dagFile/loadDagFile';
@@ -30,7 +35,7 @@ export function reportCommand(eventsFile: string, options: { readonly output: st
     io.stderr.write(`rxdag: ${eventsFile}:${tornLine}: the last line was cut short (a write a crash interrupted); left out\n`);
   const known: Partial<ReportInput> =
     loaded === undefined ? {} : { deps: depsOf(loaded.dag), setup: runSetupOf(loaded.spec, loaded.limits) };
-  const failure = writeReportFile(options.output, { events, source: options.dag ?? eventsFile, ...known }, (line) =>
+  const failure = writeReportFile(options.output, { events, source: options.dag ?? eventsFile, eventsLog: eventsFile, ...known }, (line) =>
     io.stderr.write(`${line}\n`),
   );
   if (failure !== undefined) {
@@ -54,18 +59,15 @@ function refuseOtherDag(file: string, dag: Dag, events: readonly DagEvent[], eve
     ]);
   }
   // tasks the run spawned are in its log, not in the file
-  const spawned = new Set(
-    events.flatMap((event) =>
-      event.type === 'tasks.spawned' && Array.isArray(event.tasks) ? event.tasks.map((task) => String(task?.id)) : [],
-    ),
-  );
-  const unknown = [
-    ...new Set(
-      events.flatMap((event) =>
-        'taskId' in event && dag.taskIndex(event.taskId) === undefined && !spawned.has(event.taskId) ? [event.taskId] : [],
-      ),
-    ),
-  ];
+  const spawned = new Set<string>();
+  for (const event of events) {
+    if (event.type === 'tasks.spawned' && Array.isArray(event.tasks)) for (const task of event.tasks) spawned.add(String(task?.id));
+  }
+  const missing = new Set<string>();
+  for (const event of events) {
+    if ('taskId' in event && dag.taskIndex(event.taskId) === undefined && !spawned.has(event.taskId)) missing.add(event.taskId);
+  }
+  const unknown = [...missing];
   if (unknown.length > 0) {
     const named = unknown.slice(0, 3).map(quoted).join(', ');
     throw new InvalidInputError([

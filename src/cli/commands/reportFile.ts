@@ -10,7 +10,11 @@ import { renderReport } from '../report/renderReport';
 import type { ReportInput } from '../report/reportInput';
 import { describeIoError } from './writeTarget';
 
-/** A page this big (bytes) holds about 20,000 tasks, which a browser needs about 2 GB to open. */
+/**
+ * A page this big (bytes) takes a browser about 2 GB to open. Drawn whole, about 20,000 tasks made
+ * one; a report draws every task only up to `BOUNDED_REPORT_TASKS` (5,000), so now long errors of
+ * many tasks do.
+ */
 const LARGE_PAGE_BYTES = 25_000_000;
 
 /**

@@ -1,6 +1,8 @@
 /**
  * The HTML report of one run, put together: header, timeline, graph and table, each drawn by
- * its own module from the run model. It reads no file and writes none (see `reportFile.ts`).
+ * its own module from the run model; of a run of more than `BOUNDED_REPORT_TASKS` tasks, the
+ * three show only the tasks `shownTasks.ts` picks, and the header says what was left out. It
+ * reads no file and writes none (see `reportFile.ts`).
  */
 import { criticalPath } from './criticalPath';
 import { declaredEdges, inferredEdges, spawnedEdges } from './edges';
@@ -8,14 +10,17 @@ import { ganttSvg } from './ganttSvg';
 import { graphSvg } from './graphSvg';
 import { describeLimits } from '../output/runSetup';
 import { escapeHtml, formatMs } from './html';
+import { boundedRunNote, slowestLine, waitsLine } from './largeRunSummary';
 import { LEGEND, SCRIPT, STYLE } from './pageAssets';
 import type { ReportInput } from './reportInput';
-import { buildRunModel } from './runModel';
+import { buildRunModel, type RunModel } from './runModel';
+import { BOUNDED_REPORT_TASKS, SHOWN_AT_MOST, type ShownTasks, shownTasks, skipCauses } from './shownTasks';
 import { summaryTable } from './summaryTable';
 
 /**
- * Above this many tasks the page says it is large: every task is drawn and listed (a 10,000-task
- * run makes a page of about 13 MB), which a browser opens slowly.
+ * Above this many tasks (and up to {@link BOUNDED_REPORT_TASKS}) the page says it is large: every
+ * task is drawn and listed (a 5,000-task run makes a page of about 6 MB), which a browser opens
+ * slowly.
  */
 export const LARGE_RUN_TASKS = 2000;
 
@@ -26,7 +31,10 @@ const CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-i
  * The HTML report of one run: a single self-contained file (inline CSS, JS and SVG, no network)
  * with a summary, the Gantt timeline of attempts, the DAG drawn as a graph with the critical
  * path marked, and a table of every task. Built from the events alone, plus the DAG's deps
- * when known (see {@link ReportInput}).
+ * when known (see {@link ReportInput}). Of a run of more than {@link BOUNDED_REPORT_TASKS}
+ * tasks, the timeline, the graph and the table show only the tasks that matter (see
+ * `shownTasks`), the header names the slowest and counts the waits of every task, and a note
+ * says what was left out and where every task is.
  */
 export function renderReport(input: ReportInput): string {
   const model = buildRunModel(input.events, {
@@ -42,6 +50,9 @@ export function renderReport(input: ReportInput): string {
   const edges = declared === undefined ? inferredEdges(input.events, spawned) : { ...declared, edges: [...declared.edges, ...spawned] };
   const path = criticalPath(model.tasks, edges.edges);
   const critical = new Set(path);
+  const shown = model.tasks.length > BOUNDED_REPORT_TASKS ? shownTasks(model, path, skipCauses(input.events)) : undefined;
+  // what the timeline, the graph and the table draw: every task, or those shown
+  const drawn = shown === undefined ? model : { ...model, tasks: shown.tasks };
   const counts =
     model.counts === undefined
       ? ''
@@ -60,14 +71,6 @@ export function renderReport(input: ReportInput): string {
     (fromHistory === undefined || fromHistory.fromHistory.length === 0
       ? ''
       : `<p class="meta" id="estimates">Estimates of ${fromHistory.fromHistory.length} task${fromHistory.fromHistory.length === 1 ? '' : 's'} from earlier runs (median duration in ${fromHistory.runs.map((run) => `<code>${escapeHtml(run)}</code>`).join(', ')}), marked "(history)"</p>\n`);
-  const sizeNote =
-    model.tasks.length <= LARGE_RUN_TASKS
-      ? ''
-      : `<p class="note" id="large-run">This run has ${model.tasks.length} tasks: every one is drawn and listed below, so the page is large and may be slow to open.${
-          input.showCommand === undefined
-            ? ''
-            : ` For its summary, failures and each task's timing, run <code>${escapeHtml(input.showCommand)}</code>.`
-        }</p>\n`;
   const edgeNote = edges.inferred
     ? '<p class="note">The DAG file was not given: dashed edges are inferred from the order of events ("unblocked by"), and may differ from the real dependencies. Pass <code>--dag FILE</code> to draw them.</p>'
     : '';
@@ -85,21 +88,21 @@ export function renderReport(input: ReportInput): string {
 <header>
 <h1>rxdag run of <code>${escapeHtml(model.dagId)}</code> <span class="outcome badge ${outcomeClass}">${model.outcome}</span></h1>
 <p class="meta">run ${escapeHtml(model.runId)}${input.source === undefined ? '' : ` · ${escapeHtml(input.source)}`} · ${formatMs(model.durationMs)}${counts} · ${model.eventCount} events</p>
-${sizeNote}<p class="meta" id="critical-path">Critical path (${path.length} task${path.length === 1 ? '' : 's'}): ${pathText(path)}</p>
+${sizeNote(model, shown, input)}<p class="meta" id="critical-path">Critical path (${path.length} task${path.length === 1 ? '' : 's'}): ${pathText(path, shown === undefined || path.length <= SHOWN_AT_MOST.criticalPath)}</p>
 ${setupLines}</header>
 <section id="timeline">
 <h2>Timeline</h2>
 <div class="legend">${legend}</div>
-<div class="scroll">${ganttSvg(model, critical)}</div>
+<div class="scroll">${ganttSvg(drawn, critical)}</div>
 </section>
 <section id="graph">
 <h2>Graph</h2>
 ${edgeNote}
-<div class="scroll">${graphSvg(model, edges, path)}</div>
+<div class="scroll">${graphSvg(drawn, edges, path)}</div>
 </section>
 <section id="tasks">
 <h2>Tasks</h2>
-${summaryTable(model, critical, setup)}
+${summaryTable(drawn, critical, setup)}
 </section>
 <script>${SCRIPT}</script>
 </body>
@@ -107,14 +110,32 @@ ${summaryTable(model, critical, setup)}
 `;
 }
 
+/**
+ * What the header says of the run's size: of a bounded report, what it shows and leaves out, the
+ * slowest tasks and the waits of every task; of a large run drawn whole, that the page is large;
+ * of a smaller run, nothing.
+ */
+function sizeNote(model: RunModel, shown: ShownTasks | undefined, input: ReportInput): string {
+  if (shown !== undefined) return boundedRunNote(model, shown, input) + slowestLine(shown) + waitsLine(model.tasks);
+  if (model.tasks.length <= LARGE_RUN_TASKS) return '';
+  const show =
+    input.showCommand === undefined
+      ? ''
+      : ` For its summary, failures and each task's timing, run <code>${escapeHtml(input.showCommand)}</code>.`;
+  return `<p class="note" id="large-run">This run has ${model.tasks.length} tasks: every one is drawn and listed below, so the page is large and may be slow to open.${show}</p>\n`;
+}
+
 /** Tasks of a critical path named at each end of a long one; the rows in between carry its ★. */
 const PATH_ENDS = 10;
 
-/** A critical path as `a → b → c`, its middle left out when it is long (`a → … → z`). */
-function pathText(path: readonly string[]): string {
+/**
+ * A critical path as `a → b → c`, its middle left out when it is long (`a → … → z`), pointing to
+ * the timeline for it when the timeline draws every task of the path.
+ */
+function pathText(path: readonly string[], wholeInTimeline: boolean): string {
   const code = (id: string) => `<code>${escapeHtml(id)}</code>`;
   if (path.length === 0) return '—';
   if (path.length <= 2 * PATH_ENDS + 1) return path.map(code).join(' → ');
-  const left = path.length - 2 * PATH_ENDS;
-  return [...path.slice(0, PATH_ENDS).map(code), `… ${left} more (★ in the timeline) …`, ...path.slice(-PATH_ENDS).map(code)].join(' → ');
+  const left = `… ${path.length - 2 * PATH_ENDS} more${wholeInTimeline ? ' (★ in the timeline)' : ''} …`;
+  return [...path.slice(0, PATH_ENDS).map(code), left, ...path.slice(-PATH_ENDS).map(code)].join(' → ');
 }

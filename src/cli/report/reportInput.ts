@@ -1,3 +1,7 @@
+/**
+ * What a report is built from, as the commands that write one hand it over. Types and the
+ * DAG's dependencies by task id only: it reads no file and draws nothing.
+ */
 import type { Dag, DagEvent } from '../../index';
 import type { RunSetup } from '../output/runSetup';
 
@@ -15,6 +19,8 @@ export interface ReportInput {
   readonly source?: string;
   /** The command that shows the run from its journal (`rxdag show ID --store …`), when it is journaled. */
   readonly showCommand?: string;
+  /** The events log the report is made from (`rxdag report`): a large run's report says every task is in it. */
+  readonly eventsLog?: string;
   /** The run's limits and what each task asked of them, when known (from the DAG file or the journal). */
   readonly setup?: RunSetup;
   /**

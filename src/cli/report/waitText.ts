@@ -1,7 +1,7 @@
 /**
  * What a task's wait before its first start is said as: the timeline's tooltip on the line from
- * ready to started, and the table's `Waited` cell. Words only: what the wait was is
- * `taskWaits.ts`'s to find.
+ * ready to started, the table's `Waited` cell, and what tasks are counted by in a large run's
+ * summary of its waits. Words only: what the wait was is `taskWaits.ts`'s to find.
  */
 import { describeLimit } from '../output/runSetup';
 import { formatMs } from './html';
@@ -70,4 +70,32 @@ export function waitCell(wait: TaskWait | undefined): string {
   if (wait?.kind === 'waited') return `${formatMs(wait.ms)} ${waitedFor(wait.cause)}`;
   if (wait?.kind === 'resumed') return `${formatMs(wait.ms)}, across a stop and resume of the run`;
   return '';
+}
+
+/**
+ * What held a task back, without its numbers, to count tasks by (a large run's summary of its
+ * waits); undefined for a wait that held nothing back (dispatch latency, or unexplained).
+ *
+ * @example
+ * waitGroup({ kind: 'waited', ms: 50, thenMs: 0, cause: { kind: 'slot', concurrency: 8, held: { attempts: 8, units: 8 }, weight: 1 } })
+ * // "for a free slot (the run's concurrency: 8)"
+ */
+export function waitGroup(wait: TaskWait | undefined): string | undefined {
+  if (wait?.kind === 'resumed') return 'across a stop and resume of the run';
+  if (wait?.kind !== 'waited') return undefined;
+  const { cause } = wait;
+  switch (cause.kind) {
+    case 'rate':
+      return `for limit ${cause.limit} (its rate: ${describeLimit({ rate: cause.rate })})`;
+    case 'limit':
+      return `for limit ${cause.limit} (its concurrency: ${cause.concurrency})`;
+    case 'agent':
+      return `for a free "${cause.agent}" agent`;
+    case 'slot':
+      return `for a free slot (the run's concurrency: ${cause.concurrency})`;
+    case 'hold':
+      return 'while the run kept slots for a heavier task';
+    case 'busy':
+      return 'until an attempt ended (the run as busy as it ever was: perhaps its concurrency limit)';
+  }
 }

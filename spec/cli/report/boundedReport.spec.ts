@@ -1,0 +1,107 @@
+import { renderReport } from '../../../src/cli/report/renderReport';
+import { BOUNDED_REPORT_TASKS, MOST_SHOWN_TASKS, SHOWN_AT_MOST } from '../../../src/cli/report/shownTasks';
+import { LARGE_RUN_PARTS, largeRun } from './largeRuns';
+
+/** The task ids of the Gantt rows, the graph's nodes and the table's rows of a report. */
+function drawn(html: string): { readonly rows: string[]; readonly nodes: string[]; readonly tableRows: string[] } {
+  const ids = (pattern: RegExp) => [...html.matchAll(pattern)].map((m) => m[1]!);
+  return {
+    rows: ids(/<g class="gantt-row" data-task="([^"]*)">/g),
+    nodes: ids(/<g class="node [^"]*" data-task="([^"]*)"/g),
+    tableRows: ids(/<tr data-task="([^"]*)"/g),
+  };
+}
+
+const note = (html: string) => /<p class="note" id="large-run">(.*?)<\/p>/.exec(html)?.[1]?.replace(/<\/?code>/g, '');
+
+/**
+ * Above `BOUNDED_REPORT_TASKS` tasks, the report draws and lists only the tasks that matter, at
+ * most `MOST_SHOWN_TASKS` of them whatever the size of the run, and says what it left out.
+ */
+describe('renderReport of a run of more than BOUNDED_REPORT_TASKS tasks', () => {
+  const size = BOUNDED_REPORT_TASKS + 1000;
+  const { events, deps } = largeRun(size);
+  const html = renderReport({ events, deps, showCommand: 'rxdag show large-1 --store runs' });
+
+  /**
+   * The page of no task, and per task shown at most its Gantt row and bar, its node and the edges
+   * to it, its table row, and its error in all three (~1.1 KB a task here: its errors are short).
+   */
+  const MOST_BYTES = Buffer.byteLength(renderReport({ events: [] })) + MOST_SHOWN_TASKS * 2_000;
+
+  it(`should draw at most ${MOST_SHOWN_TASKS} tasks, the same in the timeline, the graph and the table, in a page of bounded size`, () => {
+    const { rows, nodes, tableRows } = drawn(html);
+    expect(rows.length).toBeLessThanOrEqual(MOST_SHOWN_TASKS);
+    expect(new Set(nodes)).toEqual(new Set(rows));
+    expect(tableRows).toEqual(rows);
+    expect(Buffer.byteLength(html)).toBeLessThan(MOST_BYTES);
+  });
+
+  it('should show the first failures with their errors and stderr, up to its cap, the earliest first', () => {
+    const { rows } = drawn(html);
+    const failed = rows.filter((id) => /^f\d+$/.test(id));
+    expect(failed).toEqual(Array.from({ length: SHOWN_AT_MOST.failed }, (_, i) => `f${i}`));
+    expect(html).toMatch(/<tr data-task="f0" class="failed">.*?exited with code 3; last stderr lines:\nboom 0<\/span><\/td><\/tr>/);
+  });
+
+  it('should show tasks skipped because their own dependency failed before those skipped after a skip, and no skip by a rule', () => {
+    const { rows } = drawn(html);
+    const skipped = rows.filter((id) => /^s/.test(id));
+    expect(skipped).toHaveLength(SHOWN_AT_MOST.skippedByFailure);
+    expect(skipped.every((id) => /^s\d+[ab]$/.test(id))).toBe(true);
+    expect(rows).not.toContain('alert');
+  });
+
+  it('should show both ends of a long critical path, the slowest and the retried tasks, up to their caps', () => {
+    const { rows } = drawn(html);
+    const half = SHOWN_AT_MOST.criticalPath / 2;
+    for (const id of ['c0', `c${half - 1}`, `c${LARGE_RUN_PARTS.chain - half}`, `c${LARGE_RUN_PARTS.chain - 1}`, 'w1', 'w2', 'w3'])
+      expect(rows).toContain(id);
+    expect(rows).not.toContain(`c${LARGE_RUN_PARTS.chain / 2}`);
+    expect(rows.filter((id) => /^r\d+$/.test(id))).toHaveLength(SHOWN_AT_MOST.retried);
+    // the plain tasks that were not slow are left out
+    expect(rows).not.toContain('w0');
+    expect(rows).not.toContain('w4');
+  });
+
+  it('should say what it shows and what it left out, and where every task is', () => {
+    const shown = drawn(html).rows.length;
+    const skipped = LARGE_RUN_PARTS.skippedBecauseFailed + LARGE_RUN_PARTS.skippedBecauseSkipped;
+    const leftOut = size - shown;
+    const leftOutSkipped = skipped + 1 - SHOWN_AT_MOST.skippedByFailure;
+    const leftOutFailed = LARGE_RUN_PARTS.failed - SHOWN_AT_MOST.failed;
+    const count = (n: number) => n.toLocaleString('en-US');
+    expect(note(html)).toBe(
+      `This run has ${count(size)} tasks, too many to draw: the timeline, the graph (with the dependencies between these tasks) and the table show ${shown} of them: ` +
+        `the first 100 of the 150 that failed, 50 of the ${skipped} skipped because a task failed, the first and last 50 of the 200 on the critical path, ` +
+        `the 50 slowest, the 50 with the most attempts of the 80 retried. ` +
+        `Left out: ${count(leftOut)} tasks (${count(leftOut - leftOutSkipped - leftOutFailed)} completed, ${leftOutFailed} failed, ${leftOutSkipped} skipped). ` +
+        "Every task is in rxdag show large-1 --store runs (each task's timing and every failure) and in the run's events log, when one was written (--events FILE, a line per event).",
+    );
+    expect(html).toContain(
+      '<p class="meta" id="slowest">Slowest (busy, every attempt together): <code>w1</code> 1.50 s, <code>w2</code> 1.50 s, <code>w3</code> 1.50 s, <code>c0</code> 10 ms,',
+    );
+    // the middle of the critical path is not in the timeline
+    expect(html).toMatch(/<p class="meta" id="critical-path">Critical path \(200 tasks\): .*… 180 more … → /);
+  });
+
+  it('should stay the same size for a run four times bigger', () => {
+    const bigger = largeRun(4 * size);
+    const page = renderReport({ events: bigger.events, deps: bigger.deps });
+    expect(drawn(page).rows).toEqual(drawn(html).rows);
+    expect(Buffer.byteLength(page)).toBeLessThan(MOST_BYTES);
+  }, 30_000);
+});
+
+describe(`renderReport of a run of ${BOUNDED_REPORT_TASKS} tasks`, () => {
+  it('should draw and list every task, and say nothing of tasks left out', () => {
+    const { events, deps } = largeRun(BOUNDED_REPORT_TASKS);
+    const html = renderReport({ events, deps });
+    const { rows, nodes, tableRows } = drawn(html);
+    expect([rows.length, nodes.length, tableRows.length]).toEqual([BOUNDED_REPORT_TASKS, BOUNDED_REPORT_TASKS, BOUNDED_REPORT_TASKS]);
+    expect(note(html)).toBe(
+      `This run has ${BOUNDED_REPORT_TASKS} tasks: every one is drawn and listed below, so the page is large and may be slow to open.`,
+    );
+    expect(html).not.toContain('id="slowest"');
+  });
+});
