@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeDagFiles } from './cli/generate';
@@ -19,7 +19,8 @@ import { invocation, machineInfo, sourceInfo } from './machine';
 /**
  * `npm run bench:cli` — what the `rxdag` command line costs on a big DAG file: `rxdag validate`
  * of a JSON and a YAML file, `rxdag run` of the JSON file next to the same DAG run through
- * the library with the same sleep agent, and `rxdag runs` of a store holding 3 ended runs of it. Every sample is a fresh process (Node's start
+ * the library with the same sleep agent, `rxdag runs` of a store holding 3 ended runs of it, and
+ * `rxdag report` of the events log of one run of it. Every sample is a fresh process (Node's start
  * included), rounds interleaved; medians of `--runs` (default 3).
  *
  *   tsx benchmarks/cli.ts [--size N] [--runs N] [--concurrency N] [--dist DIR] [--out DIR] [--timeout SEC]
@@ -123,6 +124,20 @@ async function main(): Promise<void> {
       }
     }
 
+    // the events log of one run of the file, for `rxdag report` (a build without the command: no such case)
+    const eventsLog = path.join(work, 'events.jsonl');
+    const page = path.join(work, 'report.html');
+    const hasReport = spawnSync(process.execPath, [main, 'report', '--help'], { encoding: 'utf8' }).status === 0;
+    if (hasReport) {
+      const made = spawnSync(process.execPath, [main, 'run', ...runArgs, '--events', eventsLog], {
+        cwd: work,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        encoding: 'utf8',
+      });
+      if (made.status !== 0) throw new Error(`rxdag run --events failed: ${made.stderr}`);
+      log(`  events log: ${shown(files.json)} run once with --events ${shown(eventsLog)}`);
+    }
+
     const plan: { name: CliCaseName; command: string; args: string[]; stdout: 'null' | 'capture' }[] = [
       { name: 'validateJson', command: `rxdag validate ${shown(files.json)}`, args: [main, 'validate', files.json], stdout: 'capture' },
       { name: 'validateYaml', command: `rxdag validate ${shown(files.yaml)}`, args: [main, 'validate', files.yaml], stdout: 'capture' },
@@ -139,12 +154,30 @@ async function main(): Promise<void> {
         stdout: 'capture',
       },
       ...(hasRuns
-        ? [{ name: 'listRuns' as const, command: 'rxdag runs --store store', args: [main, 'runs', '--store', store], stdout: 'capture' as const }]
+        ? [
+            {
+              name: 'listRuns' as const,
+              command: 'rxdag runs --store store',
+              args: [main, 'runs', '--store', store],
+              stdout: 'capture' as const,
+            },
+          ]
+        : []),
+      ...(hasReport
+        ? [
+            {
+              name: 'reportHtml' as const,
+              command: `rxdag report ${shown(eventsLog)} -o ${shown(page)} --dag ${shown(files.json)}`,
+              args: [main, 'report', eventsLog, '-o', page, '--dag', files.json],
+              stdout: 'capture' as const,
+            },
+          ]
         : []),
     ];
-    const samples = new Map<CliCaseName, { measured: Measured[]; loadMs: number[]; runMs: number[] }>(
-      plan.map((entry) => [entry.name, { measured: [], loadMs: [], runMs: [] }]),
+    const samples = new Map<CliCaseName, { measured: Measured[]; loadMs: number[]; runMs: number[]; outputBytes: number[] }>(
+      plan.map((entry) => [entry.name, { measured: [], loadMs: [], runMs: [], outputBytes: [] }]),
     );
+    const loggedEvents = hasReport ? lineCount(eventsLog) : 0;
     for (let round = 1; round <= options.runs; round++) {
       for (const entry of plan) {
         const result = await measure(entry.args, {
@@ -155,6 +188,12 @@ async function main(): Promise<void> {
         });
         const sample = samples.get(entry.name)!;
         sample.measured.push(result);
+        if (entry.name === 'reportHtml') {
+          if (!result.stdout.includes(`(${loggedEvents} events)`))
+            throw new Error(`${entry.command} printed ${JSON.stringify(result.stdout)}`);
+          sample.outputBytes.push(statSync(page).size);
+          rmSync(page); // each round writes its page anew
+        }
         if (entry.name === 'listRuns' && (result.stdout.match(/ succeeded /g) ?? []).length !== STORE_RUNS)
           throw new Error(`${entry.command} printed ${JSON.stringify(result.stdout)}`);
         if (entry.name.startsWith('validate') && !/ is valid: /.test(result.stdout))
@@ -180,6 +219,7 @@ async function main(): Promise<void> {
         maxRssBytes: sample.measured.map((m) => m.maxRssBytes),
         cpuMs: sample.measured.map((m) => m.cpuMs),
         ...(entry.name === 'runLibrary' ? { loadMs: sample.loadMs, runMs: sample.runMs } : {}),
+        ...(entry.name === 'reportHtml' ? { outputBytes: sample.outputBytes } : {}),
       };
     });
     const report: CliReport = {
@@ -196,7 +236,13 @@ async function main(): Promise<void> {
         noJournal,
         ...(hasRuns ? { storeRuns: STORE_RUNS } : {}),
       },
-      files: { jsonBytes: statSync(files.json).size, yamlBytes: statSync(files.yaml).size, tasks: files.size, edges: files.edges },
+      files: {
+        jsonBytes: statSync(files.json).size,
+        yamlBytes: statSync(files.yaml).size,
+        tasks: files.size,
+        edges: files.edges,
+        ...(hasReport ? { eventsLog: { bytes: statSync(eventsLog).size, events: loggedEvents } } : {}),
+      },
       cases,
       targets: judgeTargets(cases),
     };
@@ -212,6 +258,14 @@ async function main(): Promise<void> {
     killLiveChildren();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** The lines of a file ending each line with a newline, as an events log does. */
+function lineCount(file: string): number {
+  const text = readFileSync(file);
+  let lines = 0;
+  for (let at = text.indexOf(10); at >= 0; at = text.indexOf(10, at + 1)) lines++;
+  return lines;
 }
 
 main().catch((error: unknown) => {

@@ -12,7 +12,7 @@ export const CLI_BEGIN = '<!-- cli:begin -->';
 export const CLI_END = '<!-- cli:end -->';
 
 /** The measured commands, in the order of the table. */
-export const CLI_CASES = ['validateJson', 'validateYaml', 'runCli', 'runLibrary', 'listRuns'] as const;
+export const CLI_CASES = ['validateJson', 'validateYaml', 'runCli', 'runLibrary', 'listRuns', 'reportHtml'] as const;
 export type CliCaseName = (typeof CLI_CASES)[number];
 
 export interface CliCase {
@@ -27,6 +27,8 @@ export interface CliCase {
   /** The library side: loading (require, JSON.parse, defineDag) and the run, per process. */
   readonly loadMs?: readonly number[];
   readonly runMs?: readonly number[];
+  /** The size of the file each process wrote (the HTML page of `rxdag report`). */
+  readonly outputBytes?: readonly number[];
 }
 
 export interface CliTarget {
@@ -53,7 +55,14 @@ export interface CliReport {
     /** How many ended runs the store listed by `rxdag runs` holds (absent: a build without `rxdag runs`). */
     readonly storeRuns?: number;
   };
-  readonly files: { readonly jsonBytes: number; readonly yamlBytes: number; readonly tasks: number; readonly edges: number };
+  readonly files: {
+    readonly jsonBytes: number;
+    readonly yamlBytes: number;
+    readonly tasks: number;
+    readonly edges: number;
+    /** The events log `rxdag report` reads, made once before the rounds (absent: a build without `rxdag report`). */
+    readonly eventsLog?: { readonly bytes: number; readonly events: number };
+  };
   readonly cases: readonly CliCase[];
   readonly targets: readonly CliTarget[];
 }
@@ -64,10 +73,13 @@ const LABELS: Record<CliCaseName, string> = {
   runCli: '`rxdag run` JSON',
   runLibrary: 'library: `defineDag` + `runDag`, same sleep agent',
   listRuns: '`rxdag runs` of a store holding ended runs of the file',
+  reportHtml: '`rxdag report` of a run’s events log, with the file',
 };
 
 const seconds = (ms: number) => `${formatNumber(ms / 1000)} s`;
 const megabytes = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
+/** A file size to the unit that shows it: `66 KB`, `176 MB`. */
+const fileSize = (bytes: number) => (bytes < 1e6 ? `${Math.round(bytes / 1e3)} KB` : `${formatNumber(bytes / 1e6)} MB`);
 
 /** The median of a case's wall times and peak RSS. */
 export function caseMedians(entry: CliCase): { wallMs: number; maxRssBytes: number; cpuMs: number } {
@@ -145,11 +157,19 @@ export function renderCliSection(report: CliReport): string {
     '',
     `${report.generatedAt.slice(0, 16).replace('T', ' ')} UTC, commit ${report.source.commit ?? '?'}${report.source.srcDirty === true ? ' + uncommitted changes in src/' : ''}, \`${report.command}\`; ${machine.cpuCount} × ${machine.cpuModel}, Node ${machine.node}; load average ${load(machine.loadAverage)} at the start, ${load(report.loadAverageAtEnd)} at the end.`,
     '',
-    `The generator's \`layered\` DAG (seed 42): ${files.tasks.toLocaleString('en-US')} \`sleep: 0\` tasks, ${files.edges.toLocaleString('en-US')} dependencies, as JSON (${(files.jsonBytes / 1e6).toFixed(1)} MB) and YAML (${(files.yamlBytes / 1e6).toFixed(1)} MB). Each number is the median of ${options.runs} fresh processes (rounds interleaved: validate JSON, validate YAML, run, library, runs), timed from spawn to exit; CPU time (user + system, less moved by other work on the machine than wall time) and peak RSS (\`maxRSS\`) are the process's own at exit. \`rxdag run\`${options.noJournal ? ' `--no-journal`' : ' (journaling into a temporary folder: this build has no `--no-journal`)'} \`-c ${options.concurrency}\` prints its plain lines (not a terminal) to \`/dev/null\`; the library runs the same file's DAG with \`maxConcurrency: ${options.concurrency}\` and the CLI's own sleep agent (a \`sleep: 0\` task waits a ~1 ms Node timer on both sides).${options.storeRuns === undefined ? '' : ` \`rxdag runs\` lists a store into which the file was run ${options.storeRuns} times with \`rxdag run\` (its journal on, \`sync: 'fsync'\`), before the rounds.`} Build: \`${options.dist}\`.`,
+    `The generator's \`layered\` DAG (seed 42): ${files.tasks.toLocaleString('en-US')} \`sleep: 0\` tasks, ${files.edges.toLocaleString('en-US')} dependencies, as JSON (${(files.jsonBytes / 1e6).toFixed(1)} MB) and YAML (${(files.yamlBytes / 1e6).toFixed(1)} MB). Each number is the median of ${options.runs} fresh processes (rounds interleaved in the order of the table), timed from spawn to exit; CPU time (user + system, less moved by other work on the machine than wall time) and peak RSS (\`maxRSS\`) are the process's own at exit. \`rxdag run\`${options.noJournal ? ' `--no-journal`' : ' (journaling into a temporary folder: this build has no `--no-journal`)'} \`-c ${options.concurrency}\` prints its plain lines (not a terminal) to \`/dev/null\`; the library runs the same file's DAG with \`maxConcurrency: ${options.concurrency}\` and the CLI's own sleep agent (a \`sleep: 0\` task waits a ~1 ms Node timer on both sides).${options.storeRuns === undefined ? '' : ` \`rxdag runs\` lists a store into which the file was run ${options.storeRuns} times with \`rxdag run\` (its journal on, \`sync: 'fsync'\`), before the rounds.`}${reportLine(report)} Build: \`${options.dist}\`.`,
     '',
     renderCliTables(report),
     CLI_END,
   ].join('\n');
+}
+
+/** What `rxdag report` read and wrote, for the block; empty when it was not measured. */
+function reportLine(report: CliReport): string {
+  const { eventsLog } = report.files;
+  const pages = report.cases.find((entry) => entry.name === 'reportHtml')?.outputBytes;
+  if (eventsLog === undefined || pages === undefined) return '';
+  return ` \`rxdag report\` reads the events log (${fileSize(eventsLog.bytes)}, ${eventsLog.events.toLocaleString('en-US')} events) that the same \`rxdag run\` with \`--events\` wrote once before the rounds, and the JSON file (\`--dag\`), and writes a page of ${fileSize(median(pages))} (median).`;
 }
 
 /** Puts `section` (markers included) into the Markdown file: replaces the block, else appends it. */
