@@ -1,5 +1,3 @@
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,6 +15,7 @@ import {
   runDag,
   type TaskContext,
 } from '../../src';
+import { exposeGc } from '../support/gc';
 
 /**
  * No leaks: 1,000 DAGs started and cancelled midway in real time (timers, promises, streams,
@@ -24,12 +23,6 @@ import {
  * cancelled). Afterwards no timer or handle of ours is left, nothing of the runs is retained,
  * and the heap is back where it was.
  */
-
-/** `global.gc` without `node --expose-gc`: V8 exposes it to contexts created after the flag is set. */
-function exposeGc(): () => void {
-  v8.setFlagsFromString('--expose-gc');
-  return vm.runInNewContext('gc') as () => void;
-}
 
 /** Active handles and requests by type (timers, immediates, sockets, …). */
 function resources(): Map<string, number> {

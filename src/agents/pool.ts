@@ -126,11 +126,41 @@ export class AgentKind {
   }
 }
 
-/** Every agent definition's kind, made on first use and shared by all runs of a scheduler. */
+/**
+ * Every agent definition's kind, made on first use and shared by all runs of a scheduler. The
+ * kinds of the scheduler's own agents (`kept`) stay as long as the scheduler; the kind of an
+ * agent a run brings (`submit(dag, { agents })`) stays while a run uses it: when the last run
+ * that uses it ends, its instances are disposed and the pool forgets it (and what its closures
+ * hold). Runs say so with {@link AgentPool.use} and {@link AgentPool.release}.
+ */
 export class AgentPool {
   private readonly kinds = new Map<AgentDefinition, AgentKind>();
+  /** How many runs going on use each kind of an agent a run brought. */
+  private readonly users = new Map<AgentDefinition, number>();
 
-  constructor(private readonly scheduler: SchedulerLike) {}
+  constructor(
+    private readonly scheduler: SchedulerLike,
+    private readonly kept: ReadonlySet<AgentDefinition> = new Set(),
+  ) {}
+
+  /** The kind of `definition`, counted as used by one more run until that run releases it. */
+  use(definition: AgentDefinition): AgentKind {
+    if (!this.kept.has(definition)) this.users.set(definition, (this.users.get(definition) ?? 0) + 1);
+    return this.kindOf(definition);
+  }
+
+  /** A run that used `definition` ended: a run's own agent no run uses any more is disposed and forgotten. */
+  release(definition: AgentDefinition): void {
+    const users = this.users.get(definition);
+    if (users === undefined) return; // the scheduler's own
+    if (users > 1) {
+      this.users.set(definition, users - 1);
+      return;
+    }
+    this.users.delete(definition);
+    this.kinds.get(definition)?.disposeAll();
+    this.kinds.delete(definition);
+  }
 
   kindOf(definition: AgentDefinition): AgentKind {
     let kind = this.kinds.get(definition);

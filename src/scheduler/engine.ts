@@ -64,7 +64,7 @@ export class Engine {
   ) {
     const { scheduler } = options;
     this.clock = new FlushClock(scheduler);
-    this.pool = new AgentPool(scheduler);
+    this.pool = new AgentPool(scheduler, new Set(Object.values(options.agents)));
     this.pipeline = new Pipeline(options, {
       handleBatch: (batch) => this.handleBatch(batch),
       dispatch: () => this.dispatch(),
@@ -90,7 +90,7 @@ export class Engine {
       now: () => scheduler.now(),
       freeSlot: (units) => this.dispatcher.freeSlot(units),
       settled: (run) => this.settled(run),
-      kindOf: (definition) => this.pool.kindOf(definition),
+      useKind: (definition) => this.pool.use(definition),
       limit: (name) => this.limits.get(name)!,
       checkSpawned: (dag, fromTask, agents) =>
         runIssues(
@@ -241,6 +241,12 @@ export class Engine {
     this.endedThisFlush.push(run);
     const index = this.runs.indexOf(run);
     if (index >= 0) this.runs.splice(index, 1);
+    this.releaseAgents(run);
+  }
+
+  /** A run ended, or failed: agents it brought that no other run uses are let go (see `AgentPool`). */
+  private releaseAgents(run: RunController): void {
+    for (const definition of run.agentsUsed) this.pool.release(definition);
   }
 
   /** After a flush: journal what it wrote, publish a snapshot (if anyone listens), stop when idle. */
@@ -265,6 +271,7 @@ export class Engine {
     if (index >= 0) this.runs.splice(index, 1);
     for (const attempt of run.running.items) this.dispatcher.freeSlot(attempt.units);
     run.crash(error);
+    this.releaseAgents(run);
     if (!this.flushing) this.closeIfIdle();
   }
 
@@ -283,7 +290,10 @@ export class Engine {
 
   /** A throw while routing or dispatching is a bug in the pipeline: every run fails loudly rather than hang. */
   private crash(error: unknown): void {
-    for (const run of this.runs.splice(0)) run.crash(error);
+    for (const run of this.runs.splice(0)) {
+      run.crash(error);
+      this.releaseAgents(run);
+    }
     this.dispatcher.reset();
   }
 }

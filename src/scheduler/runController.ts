@@ -1,4 +1,6 @@
 import { errorInfo, retryHintOf, severityOf, warningOutput, workerOf } from '../agents/agent';
+import type { AgentDefinition } from '../agents/agentSpec';
+import type { AgentKind } from '../agents/pool';
 import type { AttemptOutcome } from '../agents/runAttempt';
 import type { Dag } from '../dag/defineDag';
 import { DagValidationError } from '../dag/errors';
@@ -51,6 +53,8 @@ export class RunController {
   readonly readyQueue: ReadyQueues<DispatchClass>;
   /** What the tasks of each dispatch class wait for, by class code. */
   readonly classes: DispatchClass[] = [];
+  /** The kinds of the agents the run's tasks name, by definition (see `kindOf`). */
+  private readonly kinds = new Map<AgentDefinition, AgentKind>();
   /** Attempts launched and not yet handled. */
   readonly running = new SwapList<Attempt>();
   /** Where its tasks become ready or are skipped. */
@@ -95,9 +99,21 @@ export class RunController {
     return classOrder(
       dag.index,
       this.classes,
-      (agent) => this.host.kindOf(agents[agent]!),
+      (agent) => this.kindOf(agents[agent]!),
       (name) => this.host.limit(name),
     );
+  }
+
+  /** The pool's kind of `definition`, asked of the pool once: the run uses it until it ends. */
+  private kindOf(definition: AgentDefinition): AgentKind {
+    let kind = this.kinds.get(definition);
+    if (kind === undefined) this.kinds.set(definition, (kind = this.host.useKind(definition)));
+    return kind;
+  }
+
+  /** The agent definitions whose kinds the run used: the pool may let a run's own agents go once it ended. */
+  get agentsUsed(): Iterable<AgentDefinition> {
+    return this.kinds.keys();
   }
 
   /** Neither ended nor being ended: its signals still count. */

@@ -1,0 +1,56 @@
+import { lastValueFrom } from 'rxjs';
+import { createScheduler, defineAgent, defineDag } from '../../src';
+import { exposeGc } from '../support/gc';
+
+/**
+ * Agents a run brings (`submit(dag, { agents })`), as a service binds a request's context into
+ * them: a long-lived scheduler keeps them while a run uses them, then disposes their instances
+ * and lets them go, with what their closures hold. Its own agents stay.
+ */
+const dag = defineDag({ id: 'one', tasks: [{ id: 'a', agent: 'work' }] });
+const tick = (ms = 0) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A pooled agent of one run, its instances disposed into `disposed` (idle only after a minute). */
+function runAgent(n: number, disposed: number[], run: () => unknown = () => n) {
+  return defineAgent({ capacity: 1, idleMs: 60_000, create: () => ({ n }), dispose: (instance) => void disposed.push(instance.n), run });
+}
+
+describe("a run's own agents", () => {
+  it('should be disposed when the run ends and then let go, with what they hold', async () => {
+    const gc = exposeGc();
+    const scheduler = createScheduler({ healthCheckIntervalMs: 0 });
+    const held: WeakRef<object>[] = [];
+    const disposed: number[] = [];
+    for (let n = 0; n < 20; n++) {
+      const requestContext = { rows: new Array<number>(10_000).fill(n) };
+      held.push(new WeakRef(requestContext));
+      await lastValueFrom(scheduler.submit(dag, { agents: { work: runAgent(n, disposed, () => requestContext.rows.length) } }));
+    }
+    // at each run's end, not a minute later
+    expect(disposed).toEqual(Array.from({ length: 20 }, (_, n) => n));
+    gc();
+    await tick(); // WeakRefs are cleared after the job that collected them
+    gc();
+    expect(held.filter((ref) => ref.deref() !== undefined)).toHaveLength(0);
+    await scheduler.shutdown();
+  });
+
+  it('should keep an agent two runs share until the last of them ends, and the scheduler\'s own until it shuts down', async () => {
+    const disposed: number[] = [];
+    const own = runAgent(0, disposed);
+    const shared = runAgent(1, disposed, () => new Promise((resolve) => setTimeout(resolve, 30)));
+    const scheduler = createScheduler({ healthCheckIntervalMs: 0, agents: { own } });
+    const both = defineDag({ id: 'both', tasks: [{ id: 'a', agent: 'own' }, { id: 'b', agent: 'work' }] });
+    const quick = lastValueFrom(scheduler.submit(both, { agents: { work: runAgent(2, disposed) } }));
+    const slowFirst = lastValueFrom(scheduler.submit(dag, { agents: { work: shared } }));
+    const slowSecond = lastValueFrom(scheduler.submit(dag, { agents: { work: shared } }));
+    await quick;
+    expect(disposed).toEqual([2]);
+    await slowFirst;
+    expect(disposed).toEqual([2]); // still used by the second run
+    await slowSecond;
+    expect(disposed).toEqual([2, 1]);
+    await scheduler.shutdown();
+    expect(disposed).toEqual([2, 1, 0]);
+  });
+});
