@@ -27,5 +27,17 @@ describe('TailText', () => {
     const tail = new TailText(100);
     tail.push('a\n\nb\r\nc\n\n');
     expect(tail.lastLines(2)).toEqual(['b', 'c']);
+    expect(tail.lastLines(0)).toEqual([]);
+  });
+
+  it('should never cut a character in two (an emoji is two UTF-16 units)', () => {
+    for (const maxChars of [9, 10, 11]) {
+      const tail = new TailText(maxChars);
+      for (let k = 0; k < 20; k++) tail.push('🚀🚀🚀');
+      const text = tail.text();
+      // a lone half of a pair cannot be encoded as UTF-8
+      expect(Buffer.from(text, 'utf8').toString('utf8')).toBe(text);
+      expect(text.replace('…', '')).toMatch(/^(🚀)+$/u);
+    }
   });
 });

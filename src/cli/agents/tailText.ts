@@ -2,7 +2,8 @@
  * Keeps the last `maxChars` characters of a stream of text chunks, so a chatty command cannot
  * grow the task's output (and the events log) without bound. The tail is kept because the end
  * of a log is where errors are. It starts at a line when one starts soon after the cut (half a
- * line reads like a different message); a long line is cut inside rather than dropped whole.
+ * line reads like a different message); a long line is cut inside rather than dropped whole, but
+ * never inside a character.
  */
 /** How near the cut a line must start for the tail to start there: within this fraction of the limit. */
 const NEAR_LINE_FRACTION = 4;
@@ -34,8 +35,9 @@ export class TailText {
     return this.midLine ? `…${text}` : `…\n${text}`;
   }
 
-  /** The last `count` non-empty lines. */
+  /** The last `count` non-empty lines (none for 0). */
   lastLines(count: number): string[] {
+    if (count <= 0) return [];
     return this.text()
       .split(/\r?\n/)
       .filter((line) => line.trim() !== '')
@@ -50,6 +52,8 @@ export class TailText {
         const nextLine = joined.indexOf('\n', cut);
         if (nextLine >= 0 && nextLine < joined.length - 1 && nextLine - cut < this.maxChars / NEAR_LINE_FRACTION) cut = nextLine + 1;
       }
+      // never between the two halves of a character outside the BMP (an emoji): half of one is not text
+      if (isLowSurrogate(joined.charCodeAt(cut))) cut++;
       this.midLine = joined[cut - 1] !== '\n';
       joined = joined.slice(cut);
       this.truncated = true;
@@ -57,4 +61,9 @@ export class TailText {
     this.chunks = [joined];
     this.length = joined.length;
   }
+}
+
+/** The second half of a UTF-16 surrogate pair. */
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
 }
