@@ -16,7 +16,11 @@ export function graphCommand(file: string, options: { readonly format?: string }
     throw new InvalidInputError([{ message: `--format must be "mermaid" or "dot" (got ${JSON.stringify(format)})` }]);
   }
   // the same checks as `run`, so a graph is only drawn for a runnable file
-  const loaded = loadDagFile(file, { checkRun: fileRunCheck(builtinAgents(0).agents, undefined) });
+  // a graph runs nothing: no task is too heavy for it, whatever -c a run of it will have
+  const loaded = loadDagFile(file, { checkRun: fileRunCheck(builtinAgents(0).agents, ANY_CONCURRENCY) });
   io.stdout.write(FORMATS[format](loaded.dag));
   return ExitCode.ok;
 }
+
+/** A concurrency no task's weight exceeds (weights are at most `MAX_WEIGHT`). */
+const ANY_CONCURRENCY = Number.MAX_SAFE_INTEGER;
