@@ -210,6 +210,32 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
   );
 
   it.concurrent(
+    'should log once that a frozen Redis does not answer, and once more when it answers again',
+    withOwnRedis(async ({ redis, closer }) => {
+      const logs: string[] = [];
+      const worker = closer.add(
+        startWorker({
+          connection: redis().url,
+          agents: { echo: () => 1 },
+          concurrency: 1,
+          leaseMs: 1000,
+          onLog: (line) => logs.push(line),
+        }),
+      );
+      await worker.ready();
+      redis().freeze(); // the connections stay open: no connection error says anything
+      const location = `redis://127.0.0.1:${redis().port}/0`;
+      const unanswered = `rxdag worker ${worker.id}: Redis at ${location}: cannot hear cancels: it did not answer within ${COMMAND_TIMEOUT_MS} ms`;
+      await waitFor(() => logs.includes(unanswered), 'the worker to say Redis does not answer', 5000);
+      await sleep(2000); // several more polls Redis does not answer
+      redis().thaw();
+      const back = `rxdag worker ${worker.id}: cancels: connected to Redis again`;
+      await waitFor(() => logs.includes(back), 'the worker to say Redis answers again', 5000);
+      expect(logs.filter((line) => line.includes('cancel'))).toEqual([unanswered, back]);
+    }),
+  );
+
+  it.concurrent(
     "should keep a worker's ready() waiting while Redis is gone, and resolve it once Redis is back",
     withOwnRedis(async ({ redis, restart, closer }) => {
       await redis().stop();

@@ -8,8 +8,11 @@
  * time ran out there (the key holds `timeout`, the message ends with a `timeout` line; a worker
  * that does not know the line misreads the message and hears the cancel by its poll instead).
  * Its connections' errors and recoveries go to its listener too, each connection's commands have
- * a time limit, and closing waits for Redis a bounded time. It does not abort anything itself: it
- * tells its listener.
+ * a time limit, and closing waits for Redis a bounded time. While no attempt runs, the poll pings
+ * Redis instead: a Redis that stops answering and keeps the connection open (hung, or a stalled
+ * network) raises no connection error, so a poll it does not answer goes to the listener as a
+ * failure, and the next answered one as a recovery. It does not abort anything itself: it tells
+ * its listener.
  */
 import type { Redis } from 'ioredis';
 import { CommandConnection, commandTimeoutFor } from './commandConnection';
@@ -65,9 +68,9 @@ export interface WatchedJob {
 export interface CancelWatchListener {
   /** A cancel for a job, heard by message or by the poll. */
   cancelled(queue: string, jobId: string, reason: CancelReason): void;
-  /** A connection could not reach Redis (each try of an outage). */
+  /** A connection could not reach Redis (each try of an outage), or Redis did not answer a poll in time. */
   failed(error: RedisConnectionError): void;
-  /** A connection is up again. */
+  /** A connection is up again, or Redis answered a poll after one it did not. */
   connected(): void;
 }
 
@@ -80,6 +83,8 @@ export class CancelWatch {
   private readonly recent = new Map<string, { readonly reason: CancelReason; readonly forgetAt: number }>();
   private readonly subscribed: Promise<unknown>;
   private polling = false;
+  // the last poll failed on a live connection (Redis did not answer): the next answered one says it is back
+  private unanswered = false;
 
   constructor(
     private readonly target: RedisTarget,
@@ -148,20 +153,33 @@ export class CancelWatch {
     this.listener.cancelled(queue, jobId, reason);
   }
 
+  /** Reads the cancel keys of the running attempts; with none running, pings Redis over a live connection. */
   private async poll(): Promise<void> {
     const now = Date.now();
     for (const [entry, { forgetAt }] of this.recent) if (forgetAt < now) this.recent.delete(entry);
     if (this.polling) return;
     const jobs = [...this.running()];
-    if (jobs.length === 0) return;
+    // a ping queued while the connection is down tells nothing its errors do not, and would hold up its close
+    if (jobs.length === 0 && this.poller.redis.status !== 'ready') return;
     this.polling = true;
     try {
-      const flags = await this.poller.redis.mget(jobs.map((job) => cancelKey(this.prefix, job.queue, job.jobId)));
-      flags.forEach((flag, index) => {
-        if (flag !== null) this.listener.cancelled(jobs[index]!.queue, jobs[index]!.jobId, flag === TIMED_OUT ? 'timed-out' : 'cancelled');
-      });
-    } catch {
-      // Redis unreachable: reported by the connection's error handler; the next poll tries again
+      if (jobs.length === 0) await this.poller.redis.ping();
+      else {
+        const flags = await this.poller.redis.mget(jobs.map((job) => cancelKey(this.prefix, job.queue, job.jobId)));
+        flags.forEach((flag, index) => {
+          if (flag === null) return;
+          const { queue, jobId } = jobs[index]!;
+          this.listener.cancelled(queue, jobId, flag === TIMED_OUT ? 'timed-out' : 'cancelled');
+        });
+      }
+      if (this.unanswered) this.listener.connected();
+      this.unanswered = false;
+    } catch (error) {
+      // on a connection that is down, its error handler has said why; the next poll tries again
+      if (this.poller.redis.status === 'ready') {
+        this.unanswered = true;
+        this.listener.failed(this.poller.fail('hear cancels', error));
+      }
     } finally {
       this.polling = false;
     }

@@ -5,8 +5,9 @@
  * into strings or objects. BullMQ's `QueueEvents` builds an object and emits two events for every
  * entry, one of them named after the job (a new string a job); at three entries a task that was
  * the larger part of reading outcomes (benchmarks/README.md). Like `QueueEvents`, it keeps its
- * position across reconnects and gives up a read that hangs past its block time. It does not
- * interpret what it hands on: `remoteQueue.ts` does.
+ * position across reconnects and gives up a read that hangs past its block time (Redis stopped
+ * answering, the connection still open): it connects again and, once Redis answers, reads on
+ * from where it was. It does not interpret what it hands on: `remoteQueue.ts` does.
  */
 import { Redis } from 'ioredis';
 import type { RedisTarget } from './redisConnection';
@@ -21,12 +22,15 @@ export interface StreamListener {
   changed(jobId: string): void;
 }
 
-/** How long one `XREAD` blocks on the server. */
-const BLOCK_MS = 10_000;
-/** A read not answered this long after its block time is given up, and the connection made again. */
-const HANG_MS = 5_000;
-/** How long to wait before reading again after a read failed. */
-const RETRY_MS = 1_000;
+/** How an {@link EventStream} waits on Redis (specs shorten it). */
+export interface StreamTiming {
+  /** How long one `XREAD` blocks on the server. @default 10_000 */
+  readonly blockMs?: number;
+  /** A read not answered this long after its block time is given up, and the connection made again. @default 5_000 */
+  readonly hangMs?: number;
+  /** How long to wait before reading again after a read failed. @default 1_000 */
+  readonly retryMs?: number;
+}
 
 const EVENT = Buffer.from('event');
 const JOB_ID = Buffer.from('jobId');
@@ -38,8 +42,10 @@ type Entry = [id: Buffer, fields: Buffer[]];
 /** Reads one queue's event stream until closed. */
 export class EventStream {
   private readonly redis: Redis;
+  private readonly timing: Required<StreamTiming>;
   private closed = false;
-  // gives up the read or the wait in progress (the connection dropped or hangs, or closing)
+  // gives up the wait in progress (a read, the pause after a failed one, the wait for the
+  // connection): the connection dropped or hangs, or closing
   private abandon: (() => void) | undefined;
   private readonly reading: Promise<void>;
 
@@ -50,10 +56,21 @@ export class EventStream {
     /** The id of the last entry already seen: reading starts after it. */
     private position: string,
     private readonly listener: StreamListener,
+    { blockMs = 10_000, hangMs = 5_000, retryMs = 1_000 }: StreamTiming = {},
   ) {
-    // blocking reads wait for Redis to come back; a read cut by a reconnect is given up, not sent
-    // again, so the loop reads once more from where it was
-    this.redis = new Redis({ connectTimeout: 10_000, ...target.options, maxRetriesPerRequest: null, autoResendUnfulfilledCommands: false, connectionName });
+    this.timing = { blockMs, hangMs, retryMs };
+    // A read goes out on a live connection or not at all: one queued while the connection is down
+    // would go out once it is back, ahead of the read that counts, and hold the connection for its
+    // block time. A read cut by a reconnect is given up, not sent again: the loop reads once more
+    // from where it was. Reads wait for Redis to come back.
+    this.redis = new Redis({
+      connectTimeout: 10_000,
+      ...target.options,
+      maxRetriesPerRequest: null,
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      connectionName,
+    });
     this.redis.on('error', () => undefined); // a missed outcome is found by the scheduler's lease check
     this.redis.on('close', () => this.abandon?.());
     this.reading = this.loop();
@@ -69,8 +86,6 @@ export class EventStream {
 
   private async loop(): Promise<void> {
     while (!this.closed) {
-      // reads are sent on a live connection only: one queued while Redis is away would block
-      // the connection for its whole block time once sent, ahead of the read that counts
       if (this.redis.status !== 'ready') {
         await this.untilReady();
         continue;
@@ -79,59 +94,79 @@ export class EventStream {
       try {
         entries = await this.read();
       } catch {
-        if (!this.closed) await this.wait(RETRY_MS);
+        // failed, or refused by a connection going down (its close ends the wait)
+        if (!this.closed) await this.wait(this.timing.retryMs);
         continue;
       }
       if (entries !== undefined && entries.length > 0 && !this.closed) this.handOn(entries);
     }
   }
 
+  /**
+   * Makes `giveUp` the wait in progress. Returns what forgets it once its wait is over, which does
+   * so only while it is still the wait in progress: a read given up can settle long after (ioredis
+   * rejects it, or sends it, once the connection is back), and had it forgotten the wait in
+   * progress then, nothing could give that one up: the loop would wait for ever on a read whose
+   * connection dropped, and every later outcome would wait for the scheduler's lease check.
+   */
+  private inProgress(giveUp: () => void): () => void {
+    this.abandon = giveUp;
+    return () => {
+      if (this.abandon === giveUp) this.abandon = undefined;
+    };
+  }
+
   private untilReady(): Promise<void> {
     return new Promise<void>((resolve) => {
-      const ready = () => this.abandon?.();
-      this.redis.once('ready', ready);
-      this.abandon = () => {
+      const ready = (): void => {
         this.redis.off('ready', ready);
-        this.abandon = undefined;
+        forget();
         resolve();
       };
+      const forget = this.inProgress(ready);
+      this.redis.once('ready', ready);
     });
   }
 
   private wait(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => this.abandon?.(), ms);
-      this.abandon = () => {
+      const over = (): void => {
         clearTimeout(timer);
-        this.abandon = undefined;
+        forget();
         resolve();
       };
+      const forget = this.inProgress(over);
+      const timer = setTimeout(over, ms);
     });
   }
 
   /** One blocking read; `undefined` when it timed out, was given up or found nothing. */
   private read(): Promise<Entry[] | undefined> {
-    const reply = this.redis.xreadBuffer('BLOCK', BLOCK_MS, 'STREAMS', this.key, this.position);
+    const { blockMs, hangMs } = this.timing;
+    const reply = this.redis.xreadBuffer('BLOCK', blockMs, 'STREAMS', this.key, this.position);
     return new Promise<Entry[] | undefined>((resolve, reject) => {
-      const hang = setTimeout(() => {
-        this.abandon?.();
-        this.redis.disconnect(true);
-      }, BLOCK_MS + HANG_MS);
-      hang.unref();
-      this.abandon = () => {
+      const over = (): void => {
         clearTimeout(hang);
-        this.abandon = undefined;
+        forget();
+      };
+      const giveUp = (): void => {
+        over();
         resolve(undefined);
       };
+      const forget = this.inProgress(giveUp);
+      // Redis does not answer: the connection is made again, and the loop waits until it is up
+      const hang = setTimeout(() => {
+        giveUp();
+        this.redis.disconnect(true);
+      }, blockMs + hangMs);
+      hang.unref();
       reply.then(
         (streams) => {
-          clearTimeout(hang);
-          this.abandon = undefined;
+          over();
           resolve(streams?.[0]?.[1]);
         },
         (error: unknown) => {
-          clearTimeout(hang);
-          this.abandon = undefined;
+          over();
           reject(error);
         },
       );
