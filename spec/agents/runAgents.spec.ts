@@ -53,4 +53,23 @@ describe("a run's own agents", () => {
     await scheduler.shutdown();
     expect(disposed).toEqual([2, 1, 0]);
   });
+
+  it('should be disposed before shutdown resolves, a slow dispose and a create still pending included', async () => {
+    const steps: string[] = [];
+    const later = (ms: number, what: string) => new Promise<void>((resolve) => setTimeout(() => (steps.push(what), resolve()), ms));
+    const slowDispose = defineAgent({ capacity: 1, create: () => 'client', dispose: () => later(100, 'disposed'), run: () => 'ok' });
+    const slowCreate = defineAgent({
+      capacity: 1,
+      create: () => later(150, 'created').then(() => 'client'),
+      dispose: () => later(50, 'disposed after its create'),
+      run: () => new Promise(() => undefined), // never settles: the forced shutdown ends its run
+    });
+    const scheduler = createScheduler({ healthCheckIntervalMs: 0, agents: { slowDispose, slowCreate } });
+    await lastValueFrom(scheduler.submit(defineDag({ id: 'd', tasks: [{ id: 'a', agent: 'slowDispose' }] })));
+    scheduler.submit(defineDag({ id: 'c', tasks: [{ id: 'b', agent: 'slowCreate' }] })).subscribe({ error: () => undefined });
+    await tick(10); // its create is pending
+    await scheduler.shutdown({ force: true });
+    steps.push('shutdown resolved');
+    expect(steps).toEqual(['disposed', 'created', 'disposed after its create', 'shutdown resolved']);
+  });
 });

@@ -95,9 +95,12 @@ export class AgentKind {
     return instance !== undefined ? instance.call(task) : this.spec.run(task, undefined);
   }
 
-  /** Disposes every instance at once (scheduler shutdown, or the end of a private scheduler's run). */
-  disposeAll(): void {
-    for (const pooled of this.instances.splice(0)) pooled.dispose();
+  /**
+   * Disposes every instance at once (scheduler shutdown, or the end of a private scheduler's run);
+   * resolves when every `dispose` settled (and every `create` still pending, then its `dispose`).
+   */
+  disposeAll(): Promise<void> {
+    return settledAll(this.instances.splice(0).map((pooled) => pooled.dispose()));
   }
 
   private pickInstance(): PooledInstance {
@@ -158,7 +161,7 @@ export class AgentPool {
       return;
     }
     this.users.delete(definition);
-    this.kinds.get(definition)?.disposeAll();
+    void this.kinds.get(definition)?.disposeAll();
     this.kinds.delete(definition);
   }
 
@@ -174,7 +177,13 @@ export class AgentPool {
     return kind;
   }
 
-  disposeAll(): void {
-    for (const kind of this.kinds.values()) kind.disposeAll();
+  /** Disposes every instance of every kind; resolves when each is disposed (see {@link AgentKind.disposeAll}). */
+  disposeAll(): Promise<void> {
+    return settledAll([...this.kinds.values()].map((kind) => kind.disposeAll()));
   }
+}
+
+/** One promise for many that never reject; no array of results kept. */
+function settledAll(promises: readonly Promise<void>[]): Promise<void> {
+  return promises.length === 0 ? Promise.resolve() : Promise.all(promises).then(() => undefined);
 }

@@ -20,6 +20,8 @@ export class PooledInstance {
   private retired = false;
   /** The instance once made; while an async `create` is pending, its promise; once failed, the error. */
   private value: unknown;
+  /** Settles when the instance's disposal is over (at once while it was never made). */
+  private disposal: Promise<void> = DONE;
 
   constructor(
     private readonly spec: AgentSpec<unknown>,
@@ -40,13 +42,19 @@ export class PooledInstance {
     }
   }
 
-  /** Takes the instance out of service: disposed now if made, once made if `create` is pending. */
-  dispose(): void {
+  /**
+   * Takes the instance out of service: disposed now if made, once made if `create` is pending.
+   * Resolves when that is over (its `dispose` settled, or a pending `create` failed); never rejects.
+   */
+  dispose(): Promise<void> {
     this.idleTimer?.unsubscribe();
     this.idleTimer = undefined;
-    if (this.retired) return;
-    this.retired = true;
-    if (this.phase === 'ready') this.disposeQuietly(this.value);
+    if (!this.retired) {
+      this.retired = true;
+      if (this.phase === 'ready') this.disposal = this.disposeQuietly(this.value);
+      else if (this.phase === 'creating') this.disposal = (this.value as Promise<unknown>).then(() => this.disposal, ignore);
+    }
+    return this.disposal;
   }
 
   private create(): void {
@@ -67,7 +75,7 @@ export class PooledInstance {
       (instance) => {
         this.phase = 'ready';
         this.value = instance;
-        if (this.retired) this.disposeQuietly(instance);
+        if (this.retired) this.disposal = this.disposeQuietly(instance);
         return instance;
       },
       (error: unknown) => {
@@ -89,14 +97,17 @@ export class PooledInstance {
    * `dispose`, with what it throws or rejects ignored: the instance is out of service either way,
    * and nothing could retry it (see `AgentSpec.dispose`).
    */
-  private disposeQuietly(instance: unknown): void {
+  private disposeQuietly(instance: unknown): Promise<void> {
     try {
       const disposed: unknown = this.spec.dispose?.(instance);
-      if (isPromiseLike(disposed)) disposed.then(undefined, ignore);
+      if (isPromiseLike(disposed)) return Promise.resolve(disposed).then(ignore, ignore);
     } catch {
       // ignored, as documented on `AgentSpec.dispose`
     }
+    return DONE;
   }
 }
 
 function ignore(): void {}
+
+const DONE: Promise<void> = Promise.resolve();

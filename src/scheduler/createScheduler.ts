@@ -55,8 +55,13 @@ export interface Scheduler extends NotificationStreams {
    * With `interrupt: true` (a deploy, a SIGTERM) the runs are stopped as a crash would stop
    * them, but at once and cleanly: their journal records nothing more and gives them up, so they
    * stay `interrupted` and `resumeRun` or another scheduler's `resume` continues them later;
-   * running agents are aborted. Their streams show the cancellation this process saw, then error
-   * with `RunInterruptedError`. Without a journal it is `force`.
+   * running agents are aborted. Their streams end with the last event recorded, then error with
+   * `RunInterruptedError`. Without a journal it is `force`.
+   *
+   * Agent instances are disposed last: it resolves once every `dispose` settled (and every
+   * `create` still pending, then its `dispose`), so a process may exit right after. A graceful
+   * shutdown waits for agents that never settle; a service gives it a deadline and then calls
+   * `shutdown({ force: true })` (or `interrupt`), which ends their runs at once.
    */
   shutdown(options?: { readonly force?: boolean | undefined; readonly interrupt?: boolean | undefined }): Promise<void>;
 }
@@ -260,9 +265,10 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         // interrupted, its attempts' signals say so: a remote agent leaves them to the resume
         engine.cancelAll(halted === undefined ? undefined : (runId) => new RunInterruptedError(runId));
       }
-      return Promise.all([halted, answers.whenAll().then(() => engine.whenIdle())]).then(() => {
+      return Promise.all([halted, answers.whenAll().then(() => engine.whenIdle())]).then(async () => {
         if (halted !== undefined) for (const [subscriber, runId] of [...open]) subscriber.error(new RunInterruptedError(runId));
-        engine.disposeAgents();
+        // resolved once every instance is disposed: a process may exit right after
+        await engine.disposeAgents();
         engine.completeStreams();
       });
     },

@@ -178,9 +178,9 @@ export class Engine {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Disposes every agent instance (scheduler shutdown). */
-  disposeAgents(): void {
-    this.pool.disposeAll();
+  /** Disposes every agent instance (scheduler shutdown); resolves when each `dispose` settled. */
+  disposeAgents(): Promise<void> {
+    return this.pool.disposeAll();
   }
 
   /** Completes `events$` and `state$`: the scheduler has shut down, and no run is going on. */
@@ -279,7 +279,7 @@ export class Engine {
     if (this.runs.length === 0 && this.pipeline.isOpen) {
       this.pipeline.close();
       this.dispatcher.reset();
-      if (this.disposeWhenIdle) this.pool.disposeAll();
+      if (this.disposeWhenIdle) void this.pool.disposeAll();
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
   }
