@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureBuilt, runCli, startCli } from './support/builtCli';
@@ -133,6 +133,25 @@ describe('rxdag resume', () => {
     const resumed = await rxdagWith({ env }, 'resume', runId, '-c', '2', '--quiet');
     expect(resumed).toMatchObject({ code: 0 });
     expect(linesOf(env.MARKERS)).toEqual(['first 1', 'gate 1', 'gate 1', 'last 1']);
+  }, 60_000);
+
+  it('should refuse a run whose tasks still to run have their folder gone (moved), leaving it interrupted', async () => {
+    const { dir, files, env } = setup('moved');
+    const workspace = path.join(dir, 'ws');
+    mkdirSync(workspace);
+    const runId = await interruptedRun(gatedDag(workspace, 'moved'), env);
+    renameSync(workspace, path.join(dir, 'ws-elsewhere'));
+    writeFileSync(files.GATE, '');
+    const refused = await rxdagWith({ env }, 'resume', runId);
+    expect(refused).toMatchObject({
+      code: 2,
+      stderr: `rxdag: run ${runId} cannot go on here: task "gate" runs in "${workspace}", which is not an existing directory (the run stays interrupted: resume it where that folder is, or make it)\n`,
+    });
+    expect(linesOf(files.MARKERS)).toEqual(['first 1', 'gate 1']);
+    // back where it was, it goes on
+    renameSync(path.join(dir, 'ws-elsewhere'), workspace);
+    expect(await rxdagWith({ env }, 'resume', runId, '--quiet')).toMatchObject({ code: 0 });
+    expect(linesOf(files.MARKERS)).toEqual(['first 1', 'gate 1', 'gate 1', 'last 1']);
   }, 60_000);
 
   it('should refuse an unknown run, an ended run and a missing store with one line, exit 2, running nothing', async () => {

@@ -1,15 +1,18 @@
 /**
  * The CLI's `shell` agent: a task's command in `/bin/sh`, in its own process group, with the
  * run's variables in its environment. The task ends when its shell exits: what stays of its group
- * is stopped, and what a process outside the group writes afterwards is not read. It does not
- * decide retries or timeouts (the scheduler does).
+ * is stopped, and what a process outside the group writes afterwards is not read. It keeps the
+ * tail of the output, and hands every chunk to the attempt's log when the run keeps task logs
+ * (`taskLogs.ts`). It does not decide retries or timeouts (the scheduler does).
  */
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type { Agent, TaskContext } from '../../index';
 import type { ProcessGroups } from './processGroups';
 import { TailText } from './tailText';
+import type { AttemptLog, TaskLogs } from './taskLogs';
 
 /**
  * How long the pipes may still deliver what the command wrote once its shell exited: a process
@@ -69,6 +72,8 @@ export interface ShellAgentOptions {
    * its stderr has none (a tool that reports its errors on stdout). @default 5
    */
   readonly stderrLinesInError?: number;
+  /** Where each attempt also writes its whole output, as it comes (`--logs`). @default none */
+  readonly logs?: TaskLogs;
 }
 
 /**
@@ -88,7 +93,8 @@ export class ShellCommandError extends Error {
 
 /**
  * The `shell` agent: runs `input.command` with `/bin/sh` in its own process group, captures
- * stdout and stderr, and succeeds with `{exitCode, stdout, stderr}` when it exits 0. It ends when
+ * stdout and stderr (the whole of both into the attempt's log with `logs`), and succeeds with
+ * `{exitCode, stdout, stderr}` (their tails) when it exits 0. It ends when
  * its shell exits, not when the last holder of its pipes closes them. When the
  * attempt is cancelled or times out (its `signal` fires) the whole group gets SIGTERM, then
  * SIGKILL after the grace period. The command sees `RXDAG_TASK_ID`, `RXDAG_ATTEMPT`,
@@ -120,10 +126,9 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     options.groups.track(child);
-    const stdout = new TailText(maxChars);
-    const stderr = new TailText(maxChars);
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => stdout.push(chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+    const log = options.logs?.openAttempt(task.id, task.attempt);
+    const stdout = captured(child.stdout, maxChars, log);
+    const stderr = captured(child.stderr, maxChars, log);
 
     const stop = () => {
       if (child.pid !== undefined) void options.groups.terminate(child.pid);
@@ -131,6 +136,7 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
     signal.addEventListener('abort', stop, { once: true });
     child.once('error', (error) => {
       signal.removeEventListener('abort', stop);
+      log?.end(true);
       reject(new Error(`task "${task.id}": cannot start \`${shorten(command)}\`: ${error.message}`));
     });
     child.once('exit', (exitCode: number | null, killedBy: NodeJS.Signals | null) => {
@@ -139,12 +145,31 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
       stop();
       whenOutputRead(child, () => {
         signal.removeEventListener('abort', stop);
+        log?.end(signal.aborted || exitCode !== 0);
         if (signal.aborted) return reject(signal.reason);
         if (exitCode === 0) return resolve({ exitCode, stdout: stdout.text(), stderr: stderr.text() });
         reject(commandError(command, exitCode, killedBy, { stdout, stderr }, options.stderrLinesInError ?? 5));
       });
     });
   });
+}
+
+/**
+ * The tail of what `stream` delivers, each chunk also appended to `log`, when there is one, as it
+ * came: decoded here rather than by the stream, so that the log gets the bytes themselves.
+ */
+function captured(stream: Readable, maxChars: number, log: AttemptLog | undefined): TailText {
+  const tail = new TailText(maxChars);
+  const decoder = new StringDecoder('utf8');
+  stream.on('data', (chunk: Buffer) => {
+    log?.write(chunk);
+    tail.push(decoder.write(chunk));
+  });
+  stream.once('end', () => {
+    const rest = decoder.end(); // a character cut at the very end
+    if (rest !== '') tail.push(rest);
+  });
+  return tail;
 }
 
 /**

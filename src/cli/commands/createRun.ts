@@ -9,6 +9,7 @@ import { type AgentDefinition, type DagEvent, runDag, RunExistsError, type Sched
 import { RunEvents } from '../../scheduler/dagRun';
 import { type BuiltinAgents, builtinAgents } from '../agents/builtinAgents';
 import { ProcessGroups } from '../agents/processGroups';
+import type { TaskLogs } from '../agents/taskLogs';
 import type { LoadedDag } from '../dagFile/loadDagFile';
 import { asInputError } from './checkFileRun';
 
@@ -40,8 +41,8 @@ export class RunIdsTakenError extends RunExistsError {
 }
 
 /**
- * Creates the run with the CLI's agents, or with `remote` agents (`--redis`: no local process
- * group then). The library checks options and agent names here, before anything starts: its
+ * Creates the run with the CLI's agents (their shell attempts writing to `logs`, if given), or
+ * with `remote` agents (`--redis`: no local process group then). The library checks options and agent names here, before anything starts: its
  * complaints become problems placed in the file (exit 2).
  */
 export function createRun(
@@ -49,8 +50,9 @@ export function createRun(
   options: Omit<SchedulerOptions, 'agents'>,
   killGraceMs: number,
   remote?: Readonly<Record<string, AgentDefinition>>,
+  logs?: TaskLogs,
 ): PreparedRun {
-  const { agents, groups } = agentsOf(killGraceMs, remote);
+  const { agents, groups } = agentsOf(killGraceMs, remote, logs);
   return { groups, run: checkedRun(loaded, { ...options, agents }) };
 }
 
@@ -70,8 +72,9 @@ export function createJournaledRun(
   killGraceMs: number,
   drawId: () => string,
   remote?: Readonly<Record<string, AgentDefinition>>,
+  logs?: TaskLogs,
 ): JournaledPreparedRun {
-  const { agents, groups } = agentsOf(killGraceMs, remote);
+  const { agents, groups } = agentsOf(killGraceMs, remote, logs);
   let runId = drawId();
   // the first run is made now, so that the library's complaints come before anything starts
   const first = checkedRun(loaded, { ...options, agents, runId });
@@ -104,12 +107,13 @@ export function createJournaledRun(
   return { run, groups, runId: () => runId };
 }
 
-/** The agents of a run: the CLI's, or `remote` ones, and the process groups of their shell tasks. */
+/** The agents of a run: the CLI's (logging to `logs`, if given), or `remote` ones, and the process groups of their shell tasks. */
 function agentsOf(
   killGraceMs: number,
   remote: Readonly<Record<string, AgentDefinition>> | undefined,
+  logs: TaskLogs | undefined,
 ): { readonly agents: Readonly<Record<string, AgentDefinition>>; readonly groups: ProcessGroups } {
-  return remote === undefined ? builtinAgents(killGraceMs) : { agents: remote, groups: new ProcessGroups(killGraceMs) };
+  return remote === undefined ? builtinAgents(killGraceMs, logs) : { agents: remote, groups: new ProcessGroups(killGraceMs) };
 }
 
 /** The library's run of the DAG file, its complaints turned into problems placed in the file. */

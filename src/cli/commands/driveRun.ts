@@ -8,7 +8,9 @@
  * before the run starts: unlike the run's own subscriber, it still receives the cancellation
  * events (`task.cancelled`…, `dag.completed`) when Ctrl-C unsubscribes from the run. A failed
  * write of the events log cancels the run the way Ctrl-C does: an unlogged run is not wanted. A
- * failed write of the journal stops the run in the library (a `JournalWriteError`): exit 74.
+ * failed write of the journal stops the run in the library (a `JournalWriteError`): exit 74. A
+ * task log (`--logs`) that cannot be written is said once and the run goes on (exit 74 if it
+ * otherwise succeeds); a failure whose attempt was logged names its log under its error.
  *
  * It does not load DAG files, open stores or choose the run's options: the commands do.
  */
@@ -17,12 +19,14 @@ import {
   type Dag,
   type DagCompletedEvent,
   type DagEvent,
+  type ErrorInfo,
   type FailurePolicy,
   type Journal,
   JournalWriteError,
   type RunEvents,
 } from '../../index';
 import type { ProcessGroups } from '../agents/processGroups';
+import type { TaskLogs } from '../agents/taskLogs';
 import { ExitCode } from '../exitCodes';
 import { EventLog } from '../output/eventLog';
 import { failureList } from '../output/failureList';
@@ -55,6 +59,8 @@ export interface RunToDrive {
   readonly run: RunEvents;
   /** The process groups of its shell tasks. */
   readonly groups: ProcessGroups;
+  /** Where its shell attempts write their whole output (`--logs`), if anywhere. */
+  readonly logs?: TaskLogs;
   /** The run's DAG as it was defined (a resumed run's from its journal). */
   readonly dag: Dag;
   /** The DAG's dependencies by task id, for the report (given only when there is one). */
@@ -132,6 +138,13 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     // not from inside the event being emitted (the log may fail mid-burst): just after it
     queueMicrotask(() => cancel('events-log'));
   };
+  target.logs?.whenFailed((file, error) => {
+    outputFailed = true;
+    notice(`rxdag: cannot write the task log ${file}: ${describeIoError(error)}; the run goes on, task output is no longer logged`);
+  });
+  // a failure shown names the log of its attempt; --json prints the events as they are
+  const shown = (event: DagEvent): DagEvent =>
+    target.logs !== undefined && options.output !== 'json' && event.type === 'task.failed' ? withLogNote(event, target.logs) : event;
   // opened at the first event, so that a run the store refuses leaves the file as it was
   let log: EventLog | undefined;
   const openLog = () => {
@@ -151,7 +164,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
         openLog();
       }
       log?.write(event);
-      reporter.onEvent(event);
+      reporter.onEvent(shown(event));
       reportEvents?.push(event);
       if (event.type === 'dag.completed') {
         ended = true;
@@ -229,7 +242,10 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     const recorded = cancelledBy === undefined ? true : await released(target.journal, final.runId, target.journalFailure);
     await groups.whenEmpty(); // no child outlives the CLI
     reporter.finish();
-    failuresStream(options.output, io).write(failureList(final.failures));
+    const { logs } = target; // the list is text, with --json too (on stderr): it names the logs
+    failuresStream(options.output, io).write(
+      failureList(logs === undefined ? final.failures : final.failures.map((failure) => withLogNote(failure, logs))),
+    );
     if (endError instanceof JournalWriteError) {
       outputFailed = true;
       io.stderr.write(`${journalFailureLine(endError, target.store, true, resumeCommandOf(target))}\n`);
@@ -263,6 +279,15 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     stopListening();
     log?.close();
   }
+}
+
+/** `failure` with a line naming the log of its attempt under its error (`full output: logs/test.1.log`), when it has one. */
+function withLogNote<T extends { readonly taskId: string; readonly attempt: number; readonly error: ErrorInfo }>(
+  failure: T,
+  logs: TaskLogs,
+): T {
+  const note = logs.noteOf(failure.taskId, failure.attempt);
+  return note === undefined ? failure : { ...failure, error: { ...failure.error, message: `${failure.error.message}\n${note}` } };
 }
 
 /** The command that resumes `target`'s run, as it is now. */

@@ -19,6 +19,7 @@ import {
   DagValidationError,
   defineDag,
   formatIssuePath,
+  isTerminalEvent,
   type JournalHeader,
   resumeRun,
   RunNotResumableError,
@@ -45,7 +46,10 @@ import { type RawRunOptions, resolveRunOptions } from './runOptions';
 import { DEFAULT_MAX_CONCURRENCY } from '../../scheduler/options';
 import { journaledSetupOf } from '../output/runSetup';
 import { outputProblems } from './writeTarget';
+import { logsFolderProblems } from './logsFolder';
+import { TaskLogs } from '../agents/taskLogs';
 import { resumeRunProblems } from './checkFileRun';
+import { missingJournaledDirectories } from '../dagFile/directories';
 
 /** `rxdag resume` options as commander hands them over. */
 export type RawResumeOptions = Omit<RawRunOptions, 'failFast' | 'journal'> & {
@@ -59,7 +63,10 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
   if (raw.local === true && options.remote !== undefined)
     throw new InvalidInputError([{ message: '--local and --redis cannot go together: --local runs here what --redis sends to workers' }]);
   const location = storeLocation(options.store, process.env);
-  const problems = outputProblems({ events: options.eventsPath, report: options.reportPath, store: location });
+  const problems = [
+    ...outputProblems({ events: options.eventsPath, report: options.reportPath, store: location }),
+    ...logsFolderProblems(options.logsDir),
+  ];
   if (problems.length > 0) throw new InvalidInputError(problems);
   const store = openStore(location, 'read');
   // said once the run starts: a run refused before then prints one line, why
@@ -74,6 +81,9 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     // before the library takes the run: refused there, it would list every task of an unknown agent
     const missing = agentsMissingFromCli(header, history);
     if (missing.length > 0) throw new InvalidInputError([{ message: programRunRefusal(id, missing) }]);
+    // a folder gone (moved, another machine) would fail its tasks for good: refused, the run stays resumable
+    const missingDirectory = missingJournaledDirectories(header.spec, endedTasks(history))[0];
+    if (missingDirectory !== undefined) throw new InvalidInputError([{ message: missingDirectoryRefusal(id, missingDirectory) }]);
     // before anything is opened: a bad --poll-interval is refused with nothing started
     const scheduling = schedulingOf(id, header, raw, options);
     const note = remoteNoteOf(header.options.metadata);
@@ -94,9 +104,13 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
       if (problems.length > 0) throw new InvalidInputError(problems);
     }
     if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes, io.stderr);
+    // --logs (refused with --redis): an attempt run again appends to the log it began
+    const logs = options.logsDir === undefined ? undefined : new TaskLogs(options.logsDir);
     // with --redis, attempts (also those in flight when the run stopped) go to workers
     const { agents, groups } =
-      remote === undefined ? builtinAgents(options.killGraceMs) : { agents: remote.agents, groups: new ProcessGroups(options.killGraceMs) };
+      remote === undefined
+        ? builtinAgents(options.killGraceMs, logs)
+        : { agents: remote.agents, groups: new ProcessGroups(options.killGraceMs) };
     let run;
     // halted by SIGTERM: the run is left interrupted again
     const haltable = haltableJournal(store.journal);
@@ -123,6 +137,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
               maxConcurrency: scheduling.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
             }),
         notes,
+        ...(logs === undefined ? {} : { logs }),
         source: `journal ${location.label}`,
         store: location,
         journal: haltable.journal,
@@ -248,6 +263,21 @@ function invalidJournaledDag(dagId: string, error: DagValidationError): string {
 function inFlightNow(interrupted: readonly string[], remote: boolean): string {
   if (interrupted.length === 0) return '';
   return remote ? `; taking up on workers: ${interrupted.join(', ')}` : `; running again: ${interrupted.join(', ')}`;
+}
+
+/** The tasks that ended for good in `history`: they will not run again. */
+function endedTasks(history: readonly DagEvent[]): Set<string> {
+  const ended = new Set<string>();
+  for (const event of history) if (isTerminalEvent(event)) ended.add(event.taskId);
+  return ended;
+}
+
+/**
+ * `run x cannot go on here: task "build" runs in "/ci/ws-1", which is not an existing directory
+ * (the run stays interrupted: resume it where that folder is, or make it)`.
+ */
+function missingDirectoryRefusal(runId: string, { directory, taskId }: { directory: string; taskId: string }): string {
+  return `run ${runId} cannot go on here: task ${quoted(taskId)} runs in ${quoted(directory)}, which is not an existing directory (the run stays interrupted: resume it where that folder is, or make it)`;
 }
 
 /** Tasks of the run so far: those of its `dag.created` and those spawned since. */

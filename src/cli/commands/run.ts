@@ -31,6 +31,7 @@ import { type HaltableJournal, haltableJournal } from '../../journal/haltableJou
 import { type StoreLocation, storeFlag, storeLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
 import { builtinAgents } from '../agents/builtinAgents';
+import { TaskLogs } from '../agents/taskLogs';
 import { fileRunCheck } from './checkFileRun';
 import { createJournaledRun, createRun } from './createRun';
 import { driveRun, type RunToDrive, SetupNotes } from './driveRun';
@@ -39,6 +40,7 @@ import { remoteFlags } from '../remote/remoteOptions';
 import { REMOTE_KEY, type RemoteNote } from '../remote/remoteNote';
 import { commandLine } from '../shellWord';
 import { outputProblems } from './writeTarget';
+import { logsFolderProblems } from './logsFolder';
 
 /** What the command takes from the world: specs pass their own. */
 export interface RunWorld {
@@ -82,6 +84,8 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
         ? undefined
         : { resumeFlags: remoteFlags(options.remote, remote.location), prefix: options.remote.prefix };
     const scheduling = schedulerOptions(options, haltable?.journal, note, remoteNote);
+    // --logs: each shell attempt's whole output into the folder (refused with --redis)
+    const logs = options.logsDir === undefined ? undefined : new TaskLogs(options.logsDir);
     // a journaled run's id is drawn again when the store already holds it
     const journaled =
       haltable === undefined
@@ -92,8 +96,9 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
             options.killGraceMs,
             () => newRunId(loaded.dag.id, new Date(now()), random),
             remote?.agents,
+            logs,
           );
-    const { run, groups } = journaled ?? createRun(loaded, scheduling, options.killGraceMs, remote?.agents);
+    const { run, groups } = journaled ?? createRun(loaded, scheduling, options.killGraceMs, remote?.agents, logs);
     if (loaded.dag.size === 0) io.stderr.write(`rxdag: warning: ${file} has no tasks; nothing to run\n`);
     // listening before the run starts: a port that cannot be had is refused with nothing run
     if (options.metricsPort !== undefined) metrics = await openMetricsEndpoint(run.events$, options.metricsPort, notes);
@@ -114,6 +119,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
         dag: loaded.dag,
         ...report,
         notes,
+        ...(logs === undefined ? {} : { logs }),
         source: file,
         ...(store === undefined || haltable === undefined || journaled === undefined
           ? {}
@@ -167,11 +173,15 @@ function schedulerOptions(
 
 /**
  * Where the run's store is, once no output would go into it (its folder holds other runs'
- * journals, also without a journal), overwrite the DAG file or another output, or fail to open.
+ * journals, also without a journal), overwrite the DAG file or another output, or fail to open,
+ * and the `--logs` folder can take files.
  */
 function checkedStore(file: string, options: RunCommandOptions): StoreLocation {
   const location = storeLocation(options.store, process.env);
-  const problems = outputProblems({ dagFile: file, events: options.eventsPath, report: options.reportPath, store: location });
+  const problems = [
+    ...outputProblems({ dagFile: file, events: options.eventsPath, report: options.reportPath, store: location }),
+    ...logsFolderProblems(options.logsDir),
+  ];
   if (problems.length > 0) throw new InvalidInputError(problems);
   return location;
 }

@@ -29,6 +29,8 @@ export interface RawRunOptions extends RawRemoteOptions {
   readonly history?: boolean;
   /** `--metrics-port PORT`. */
   readonly metricsPort?: string;
+  /** `--logs DIR`. */
+  readonly logs?: string;
 }
 
 /** How the run is shown: a live bar, a line per event, failures only, or JSON lines. */
@@ -55,6 +57,8 @@ export interface RunCommandOptions {
   readonly remote: RemoteSettings | undefined;
   /** Where `/metrics` is served while the command runs (0: a free port), if anywhere. */
   readonly metricsPort: number | undefined;
+  /** `--logs DIR` as given: where each shell attempt writes its whole output (see `taskLogs.ts`). */
+  readonly logsDir: string | undefined;
 }
 
 /** Default time between SIGTERM and SIGKILL for a stopped shell task. */
@@ -103,6 +107,11 @@ export function resolveRunOptions(raw: RawRunOptions, interactive: boolean, mode
   if (raw.quiet === true && raw.json === true)
     problems.push({ message: '--quiet and --json cannot be used together (--json already prints only events)' });
   const remote = resolveRemoteOptions(raw, process.env, problems);
+  if (raw.logs !== undefined && raw.redis !== undefined)
+    problems.push({
+      message:
+        '--logs and --redis cannot be used together: with --redis the tasks run on the workers, which send back only the end of their output',
+    });
   const metricsPort = checkMetricsPort(raw.metricsPort, problems);
   if (problems.length > 0) throw new InvalidInputError(problems);
   return {
@@ -119,5 +128,6 @@ export function resolveRunOptions(raw: RawRunOptions, interactive: boolean, mode
     history: raw.history !== false,
     remote,
     metricsPort,
+    logsDir: raw.logs,
   };
 }

@@ -2,7 +2,8 @@
  * The check that every shell task's working directory exists, made when the file is read: so
  * `rxdag validate` refuses what `rxdag run` would only find out when the task starts. Each
  * missing directory is one problem, at the `cwd` that names it (the task's, the defaults', or
- * the `input.cwd` of an `agent: shell` task). Does not create directories nor check anything else.
+ * the `input.cwd` of an `agent: shell` task). The same check of a journaled run's tasks still to
+ * run is made before `rxdag resume` goes on. Does not create directories nor check anything else.
  */
 import { statSync } from 'node:fs';
 import path from 'node:path';
@@ -44,6 +45,26 @@ export function directoryProblems(
     problems.push(place({ path: where.path, message: `cwd ${shown} is not an existing directory` }));
   });
   return problems;
+}
+
+/**
+ * The working directories of the shell tasks of a journaled run that are still to run (`ended`
+ * names those that are not) and that are not existing directories here, each with its first
+ * task: a run resumed on another machine, or after its folder moved, would fail those tasks for
+ * good where it should refuse to go on.
+ */
+export function missingJournaledDirectories(spec: DagSpec, ended: ReadonlySet<string>): { directory: string; taskId: string }[] {
+  const missing = new Map<string, string>();
+  const checked = new Set<string>();
+  for (const task of spec.tasks) {
+    if (task.agent !== SHELL_AGENT || ended.has(task.id)) continue;
+    const input: unknown = task.input;
+    const cwd = isMapping(input) ? input['cwd'] : undefined;
+    if (typeof cwd !== 'string' || checked.has(cwd)) continue;
+    checked.add(cwd);
+    if (!directoryExists(cwd)) missing.set(cwd, task.id);
+  }
+  return [...missing].map(([directory, taskId]) => ({ directory, taskId }));
 }
 
 /** Which `cwd` of the file gives a shell task its directory, as written; `undefined` for the file's own folder. */
