@@ -125,6 +125,12 @@ describe('shell agent', () => {
     );
   });
 
+  it('should fail a command longer than the system takes with what to do, not a bare E2BIG', async () => {
+    await expect(attempt(new ProcessGroups(1000), context({ command: `echo ${'x'.repeat(200_000)}`, cwd: tmp.dir }))).rejects.toThrow(
+      /^task "task": cannot start `echo x+…?`: spawn E2BIG \(the command, or it with its environment, is longer than the system takes: write it to a script file and run that\)$/,
+    );
+  });
+
   it('should kill the whole process group when its signal aborts, grandchildren included', async () => {
     const groups = new ProcessGroups(300);
     const controller = new AbortController();

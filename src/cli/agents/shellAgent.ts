@@ -118,13 +118,21 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
     if (signal.aborted) return reject(signal.reason);
     if (!isDirectory(cwd)) return reject(new Error(`task "${task.id}": cwd "${cwd}" is not an existing directory`));
 
-    const child = spawn(command, {
-      shell: true,
-      detached: true, // its own process group: one kill reaches everything it starts
-      cwd,
-      env: { ...process.env, ...env, ...taskEnv(task) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const cannotStart = (error: NodeJS.ErrnoException) =>
+      new Error(`task "${task.id}": cannot start \`${shorten(command)}\`: ${error.message}${startHint(error)}`);
+    let child: ChildProcessByStdio<null, Readable, Readable>;
+    try {
+      child = spawn(command, {
+        shell: true,
+        detached: true, // its own process group: one kill reaches everything it starts
+        cwd,
+        env: { ...process.env, ...env, ...taskEnv(task) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      // some refusals come at once rather than as an 'error' event (a command too long: E2BIG)
+      return reject(cannotStart(error as NodeJS.ErrnoException));
+    }
     options.groups.track(child);
     const log = options.logs?.openAttempt(task.id, task.attempt);
     const stdout = captured(child.stdout, maxChars, log);
@@ -137,7 +145,7 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
     child.once('error', (error) => {
       signal.removeEventListener('abort', stop);
       log?.end(true);
-      reject(new Error(`task "${task.id}": cannot start \`${shorten(command)}\`: ${error.message}`));
+      reject(cannotStart(error));
     });
     child.once('exit', (exitCode: number | null, killedBy: NodeJS.Signals | null) => {
       // Background processes the command left behind would hold its pipes open (no 'close')
@@ -152,6 +160,12 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
       });
     });
   });
+}
+
+/** What to do about a command the system would not start, when that is known. */
+function startHint(error: NodeJS.ErrnoException): string {
+  // Linux takes at most 128 KiB in one argument, and the command is the shell's one argument
+  return error.code === 'E2BIG' ? ' (the command, or it with its environment, is longer than the system takes: write it to a script file and run that)' : '';
 }
 
 /**

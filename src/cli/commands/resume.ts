@@ -40,7 +40,7 @@ import { asRefusal, CANCELLED_RUN_HINT } from '../store/storeErrors';
 import { storeFlag, storeLocation } from '../store/storeLocation';
 import { commandLine } from '../shellWord';
 import { remoteFlags } from '../remote/remoteOptions';
-import type { CliIo } from './cliIo';
+import { type CliIo, drawsProgress } from './cliIo';
 import { driveRun, SetupNotes } from './driveRun';
 import { type RawRunOptions, resolveRunOptions } from './runOptions';
 import { DEFAULT_MAX_CONCURRENCY } from '../../scheduler/options';
@@ -59,7 +59,7 @@ export type RawResumeOptions = Omit<RawRunOptions, 'failFast' | 'journal'> & {
 
 /** Resumes `runId` (or the newest interrupted run) and resolves with the exit code. */
 export async function resumeCommand(runId: string | undefined, raw: RawResumeOptions, io: CliIo): Promise<number> {
-  const options = resolveRunOptions(raw, io.stdout.isTTY === true && io.stderr.isTTY === true, true);
+  const options = resolveRunOptions(raw, drawsProgress(io), true);
   if (raw.local === true && options.remote !== undefined)
     throw new InvalidInputError([{ message: '--local and --redis cannot go together: --local runs here what --redis sends to workers' }]);
   const location = storeLocation(options.store, process.env);

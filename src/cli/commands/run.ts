@@ -29,7 +29,7 @@ import { newRunId } from '../store/runId';
 import { openStore } from '../store/openStore';
 import { type HaltableJournal, haltableJournal } from '../../journal/haltableJournal';
 import { type StoreLocation, storeFlag, storeLocation } from '../store/storeLocation';
-import type { CliIo } from './cliIo';
+import { type CliIo, drawsProgress } from './cliIo';
 import { builtinAgents } from '../agents/builtinAgents';
 import { TaskLogs } from '../agents/taskLogs';
 import { fileRunCheck } from './checkFileRun';
@@ -60,7 +60,7 @@ export interface RunWorld {
  */
 export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, world: RunWorld = {}): Promise<number> {
   const { now = Date.now, random = Math.random } = world;
-  const options = resolveRunOptions(raw, io.stdout.isTTY === true && io.stderr.isTTY === true);
+  const options = resolveRunOptions(raw, drawsProgress(io));
   // every problem of the input at once: the file's and the run's (agents, each task's weight
   // against -c, in the same pass as the file's), the store's and the output paths'
   const [read, location] = checkedTogether(
