@@ -34,6 +34,20 @@ describe('output paths', () => {
     expect(readFileSync(journal, 'utf8')).toBe(journalText);
   });
 
+  it('should refuse --events - (it is no name for standard output here), with the other problems', () => {
+    const cwd = process.cwd();
+    process.chdir(tmp.dir);
+    try {
+      expect(messages({ events: '-', report: path.join(storeDir, 'r.html'), store })).toEqual([
+        '--events - would write a file named "-": for the events on standard output use --json',
+        inStore('--report', path.join(storeDir, 'r.html')),
+      ]);
+      expect(existsSync(tmp.file('-'))).toBe(false);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it("should refuse a path that leads into the store's folder through a symlink, or a hard link to one of its files", () => {
     symlinkSync(storeDir, tmp.file('link'));
     linkSync(journal, tmp.file('hard.jsonl'));

@@ -79,8 +79,10 @@ export function checkNotAnInput(flag: string, file: string, inputs: readonly { r
  * one in the store's folder would create a file among the journals.
  */
 export function outputProblems({ dagFile, events, report, store }: RunOutputs): Problem[] {
+  // `-` is not standard output here (a file of that name would be made): the events on stdout are --json's
+  const dash = events === '-' ? [{ message: '--events - would write a file named "-": for the events on standard output use --json' }] : [];
   const outputs: OutputTarget[] = [];
-  if (events !== undefined) outputs.push({ flag: '--events', file: events });
+  if (events !== undefined && events !== '-') outputs.push({ flag: '--events', file: events });
   if (report !== undefined) outputs.push({ flag: '--report', file: report });
   const placed = outputs.map((output) => placeProblem(output, store));
   const wellPlaced = outputs.filter((_, i) => placed[i] === undefined);
@@ -90,7 +92,7 @@ export function outputProblems({ dagFile, events, report, store }: RunOutputs): 
     const reason = flag === '--events' ? openReason(file) : (folderReason(file) ?? openReason(file));
     return reason === undefined ? [] : [{ message: `${flag}: cannot write "${file}": ${reason}` }];
   });
-  return [...placed, ...clashes].filter((problem) => problem !== undefined).concat(unwritable);
+  return [...dash, ...[...placed, ...clashes].filter((problem) => problem !== undefined), ...unwritable];
 }
 
 /**
