@@ -32,6 +32,11 @@ export function carriesFailure(ended: Ended): boolean {
   return ended === Ended.Failed || ended === Ended.SkippedAfterFailure;
 }
 
+/** Whether a task with status `status` counts as failed for its dependents' trigger rules. */
+export function failedForRules(status: StatusCode): boolean {
+  return status === StatusCode.Failed || status === StatusCode.SkippedAfterFailure;
+}
+
 /**
  * Whether a dependency that ended so counts as done for a dependent with trigger rule `rule`
  * (its code in `DagIndex.when`; 0: none, which follows the failure policy). A dependency that

@@ -1,7 +1,7 @@
 import type { Dag } from '../dag/defineDag';
 import type { RunOutcome, TaskCounts } from '../events';
 import type { FailurePolicy, StatusCounts } from './runState';
-import { carriesFailure, Ended } from './dependencyCountdown';
+import { carriesFailure, Ended, failedForRules } from './dependencyCountdown';
 import { StatusCode } from './taskTable';
 
 /**
@@ -86,10 +86,7 @@ export function taskCounts(counts: StatusCounts, total: number): TaskCounts {
  */
 export function anyDependencyFailed(dag: Dag, task: number, statusOf: (task: number) => StatusCode): boolean {
   const { start, targets } = dag.index.deps;
-  for (let e = start[task]!; e < start[task + 1]!; e++) {
-    const status = statusOf(targets[e]!);
-    if (status === StatusCode.Failed || status === StatusCode.SkippedAfterFailure) return true;
-  }
+  for (let e = start[task]!; e < start[task + 1]!; e++) if (failedForRules(statusOf(targets[e]!))) return true;
   return false;
 }
 

@@ -2,7 +2,7 @@ import type { Dag } from '../dag/defineDag';
 import { extendDag } from '../dag/extendDag';
 import type { TaskSpec } from '../dag/schema';
 import type { DagEvent, TaskFailure } from '../events';
-import { countSpawnedDependencies, Ended, releaseDependents } from './dependencyCountdown';
+import { countSpawnedDependencies, Ended, failedForRules, releaseDependents } from './dependencyCountdown';
 import { describeEvent, InvalidTransitionError } from './invalidTransition';
 import { produceRunState, statusCountsOf } from './produceRunState';
 import type { RunState, RunStatus, StatusCounts } from './runState';
@@ -278,9 +278,7 @@ export class RunDraft {
    */
   private carriesFailure(because: string): boolean {
     const cause = this.graph.taskIndex(because);
-    if (cause === undefined) return false;
-    const status = this.tasks.status(cause);
-    return status === StatusCode.Failed || status === StatusCode.SkippedAfterFailure;
+    return cause !== undefined && failedForRules(this.tasks.status(cause));
   }
 
   private setStatus(task: number, from: StatusCode, to: StatusCode, attempt: number): void {

@@ -65,10 +65,16 @@ export function resumeRunProblems(
   agents: Readonly<Record<string, AgentDefinition>>,
   maxConcurrency: number,
 ): Problem[] {
-  const ended = new Set<string>();
-  for (const event of history) if (isTerminalEvent(event)) ended.add(event.taskId);
+  const ended = endedTasks(history);
   const check = fileRunCheck(agents, maxConcurrency, (task) => !ended.has(dag.index.ids[task]!));
   return check(dag, header.options.limits ?? {}).map((issue) => ({ message: issue.message }));
+}
+
+/** The tasks that ended for good in a journaled run's `history`: a resume starts none of them again. */
+export function endedTasks(history: readonly DagEvent[]): Set<string> {
+  const ended = new Set<string>();
+  for (const event of history) if (isTerminalEvent(event)) ended.add(event.taskId);
+  return ended;
 }
 
 /** The run's concurrency as the command line sets it. */

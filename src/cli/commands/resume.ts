@@ -19,7 +19,6 @@ import {
   DagValidationError,
   defineDag,
   formatIssuePath,
-  isTerminalEvent,
   type JournalHeader,
   resumeRun,
   RunNotResumableError,
@@ -48,7 +47,7 @@ import { journaledSetupOf } from '../output/runSetup';
 import { outputProblems } from './writeTarget';
 import { logsFolderProblems } from './logsFolder';
 import { TaskLogs } from '../agents/taskLogs';
-import { resumeRunProblems } from './checkFileRun';
+import { endedTasks, resumeRunProblems } from './checkFileRun';
 import { missingJournaledDirectories } from '../dagFile/directories';
 
 /** `rxdag resume` options as commander hands them over. */
@@ -263,13 +262,6 @@ function invalidJournaledDag(dagId: string, error: DagValidationError): string {
 function inFlightNow(interrupted: readonly string[], remote: boolean): string {
   if (interrupted.length === 0) return '';
   return remote ? `; taking up on workers: ${interrupted.join(', ')}` : `; running again: ${interrupted.join(', ')}`;
-}
-
-/** The tasks that ended for good in `history`: they will not run again. */
-function endedTasks(history: readonly DagEvent[]): Set<string> {
-  const ended = new Set<string>();
-  for (const event of history) if (isTerminalEvent(event)) ended.add(event.taskId);
-  return ended;
 }
 
 /**
