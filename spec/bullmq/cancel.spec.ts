@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Worker } from 'bullmq';
 import {
   type Agent,
   createScheduler,
@@ -161,6 +162,23 @@ describeRedis('cancelling remote attempts', (env) => {
     await sleep(500);
     expect(calls).toBe(0);
     expect((await env.keys()).filter((key) => key.startsWith(`${prefix}:later:`) && key.includes('|'))).toEqual([]);
+  });
+
+  it('should remove a cancelled job that ends on its worker before the cancel reaches it, even when its run and agent close at once', async () => {
+    // a plain BullMQ worker hears no cancel: its job ends as if the cancel had come too late
+    let started = 0;
+    let ended = 0;
+    const deaf = new Worker('deaf', async () => (started++, await sleep(400), ended++, null), { connection: { url: env.url }, prefix });
+    closer.onClose(() => deaf.close());
+    const agent = remoteAgent({ connection: env.url, prefix, queue: 'deaf', leaseMs: LEASE_MS });
+    const subscription = runDag({ id: 'late', tasks: [{ id: 't', agent: 'deaf' }] }, { agents: { deaf: agent } }).subscribe();
+    const jobKeys = async () =>
+      (await env.keys()).filter((key) => key.startsWith(`${prefix}:deaf:`) && key.includes('|') && !key.includes('rxdag-cancel'));
+    await waitFor(() => started === 1, 'the job to start');
+    subscription.unsubscribe();
+    await agent.close();
+    expect(ended).toBe(1); // closing waited for the job's end
+    expect(await jobKeys()).toEqual([]);
   });
 
   it('should hand the attempts of a force-closed worker to another worker, under the same attempt number', async () => {

@@ -3,7 +3,9 @@
  * worker lost too often): each sends a cancel to the workers (`publishCancel`), then removes the
  * job if it still waits, or remembers it (a tombstone) so that it is removed when it finishes.
  * It keeps the cancels that did not reach Redis, so that whoever closes the queue can say the
- * workers were not told. It does not decide what to cancel: `remoteQueue.ts` does.
+ * workers were not told, and says when no cancelled job is still running, so that closing can
+ * wait for those to finish (a job that ended on its worker before the cancel reached it is
+ * removed only when its finish is heard). It does not decide what to cancel: `remoteQueue.ts` does.
  */
 import type { Queue } from 'bullmq';
 import { type CancelReason, cancelKey, publishCancel } from './cancelSignals';
@@ -40,6 +42,8 @@ export class JobCancels {
   private readonly sending = new Set<string>();
   // cancels Redis did not take
   private readonly failed: CancelNotSent[] = [];
+  // called once no cancelled job is running
+  private whenNoneRunning: Array<() => void> = [];
 
   constructor(
     private readonly config: JobCancelsConfig,
@@ -60,7 +64,7 @@ export class JobCancels {
       }
       this.sending.delete(jobId);
       if ((await queue.remove(jobId)) !== 1) return; // running: removed when it ends
-      this.tombstones.delete(jobId);
+      this.forget(jobId);
       await connection.redis.del(cancelKey(prefix, name, jobId)); // no worker has it: the key would only linger
     });
     this.track(
@@ -73,7 +77,19 @@ export class JobCancels {
 
   /** Whether `jobId` was cancelled while it ran (forgotten now: its finish removes it). */
   finished(jobId: string): boolean {
-    return this.tombstones.delete(jobId);
+    return this.forget(jobId);
+  }
+
+  /** Resolves once no cancelled job is still running (at once when none is). */
+  noneRunning(): Promise<void> {
+    if (this.tombstones.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.whenNoneRunning.push(resolve));
+  }
+
+  private forget(jobId: string): boolean {
+    if (!this.tombstones.delete(jobId)) return false;
+    if (this.tombstones.size === 0) for (const resolve of this.whenNoneRunning.splice(0)) resolve();
+    return true;
   }
 
   /**

@@ -25,8 +25,9 @@ export interface RemoteAgentClosed {
 /** An agent kind that runs its attempts on remote workers; `close()` closes its connections now. */
 export interface RemoteAgent extends AgentSpec<RemoteQueue> {
   /**
-   * Closes every connection this agent has open, after the cancels and removals already sent;
-   * a Redis that does not answer is waited for a few seconds at most. Attempts still waiting
+   * Closes every connection this agent has open, after the cancels and removals already sent
+   * and the end of the jobs it cancelled while they ran (so that their jobs are removed); a Redis
+   * that does not answer, or a cancelled agent that ignores its signal, is waited for 2 s at most. Attempts still waiting
    * fail; their jobs stay in Redis for a resumed scheduler. The scheduler also closes them by
    * itself when the agent is idle (`idleMs`) or the scheduler shuts down. Resolves with what
    * could not be done, also by those closes.

@@ -25,9 +25,11 @@ import type { RedisConnectionError, RedisTarget } from './redisConnection';
 import { signJob } from './signing';
 
 /**
- * How long closing waits for Redis to take the cancels and removals already sent, and a `QUIT`:
- * milliseconds on a healthy Redis, even a distant one. Past it Redis is frozen or gone, and
- * whoever pressed Ctrl-C should not wait for it: the connections are dropped.
+ * How long closing waits for Redis to take the cancels and removals already sent, for cancelled
+ * jobs to end on their workers, and for a `QUIT`: milliseconds on a healthy Redis, even a distant
+ * one, with workers that heed their `AbortSignal`. Past it Redis is frozen or gone (or an agent
+ * ignores its signal), and whoever pressed Ctrl-C should not wait for it: the connections are
+ * dropped, and a job that ends later is left to BullMQ's retention.
  */
 const CLOSE_GRACE_MS = 2_000;
 
@@ -123,9 +125,10 @@ export class RemoteQueue {
   }
 
   /**
-   * Closes the connections, after the cancels and removals already sent, waiting for Redis
-   * {@link CLOSE_GRACE_MS} at most; attempts still waiting fail (their jobs stay for a resumed
-   * scheduler). Resolves with the cancels that did not reach Redis: their workers were not told.
+   * Closes the connections, after the cancels and removals already sent and the finish of the
+   * jobs cancelled while they ran (so that those are removed), waiting {@link CLOSE_GRACE_MS} at
+   * most; attempts still waiting fail (their jobs stay for a resumed scheduler). Resolves with
+   * the cancels that did not reach Redis: their workers were not told.
    */
   async close(): Promise<CancelNotSent[]> {
     this.closed = true;
@@ -137,6 +140,9 @@ export class RemoteQueue {
     }
     const deadline = Date.now() + CLOSE_GRACE_MS;
     await within(Promise.allSettled([...this.pending]), deadline - Date.now());
+    // a cancelled job that ended before its worker heard the cancel is removed when its end is read
+    if (await within(this.cancels.noneRunning(), deadline - Date.now()))
+      await within(Promise.allSettled([...this.pending]), deadline - Date.now());
     const { connections: opened, connection } = this;
     this.connections = undefined;
     this.connection = undefined;
