@@ -310,6 +310,59 @@ describe('an agent whose create returns a promise', () => {
     expect(run).not.toHaveBeenCalled();
   });
 
+  it('should give up an instance whose create outlived every attempt waiting for it, make a new one for the retry, and dispose the old one once made', async () => {
+    const hung = deferred<{ n: number }>();
+    let creates = 0;
+    const dispose = jest.fn();
+    const client = defineAgent({
+      capacity: 1,
+      create: () => (++creates === 1 ? hung.promise : { n: creates }),
+      dispose,
+      run: (_task, conn) => conn.n,
+    });
+    const dag = defineDag({ id: 'hung', tasks: [{ id: 'a', agent: 'client', timeoutMs: 20, retry: { attempts: 2, backoffMs: 1 } }] });
+    const events = await lastValueFrom(runDag(dag, { ...base, agents: { client } }).pipe(toArray()));
+    expect(events.filter((e) => e.type === 'task.timed-out' || e.type === 'task.completed').map((e) => `${e.type}#${e.attempt}`)).toEqual([
+      'task.timed-out#1',
+      'task.completed#2',
+    ]);
+    expect(events.find((e) => e.type === 'task.completed')).toMatchObject({ output: 2 });
+    expect(dispose.mock.calls).toEqual([[{ n: 2 }]]); // at the run's end; the first is not made yet
+    hung.resolve({ n: 1 });
+    await settleMicrotasks();
+    expect(dispose.mock.calls).toEqual([[{ n: 2 }], [{ n: 1 }]]);
+  });
+
+  it('should keep an instance being made while an attempt still waits for it', () => {
+    const scheduler = testScheduler();
+    const events: DagEvent[] = [];
+    let creates = 0;
+    scheduler.run(() => {
+      const slow = defineAgent({
+        capacity: 2,
+        maxInstances: 1,
+        create: () => (++creates, new Promise<object>(() => {})),
+        run: () => 'never',
+      });
+      const dag = defineDag({
+        id: 'two',
+        tasks: [
+          { id: 'a', agent: 'slow', timeoutMs: 5 },
+          { id: 'b', agent: 'slow', timeoutMs: 10 },
+          { id: 'c', agent: 'slow', deps: ['a'], when: 'all-done', timeoutMs: 2 },
+        ],
+      });
+      runDag(dag, { ...base, scheduler, runId: 'two', agents: { slow } }).subscribe((e) => events.push(e));
+    });
+    // c starts while b still waits for the first instance: it waits for it too, no second create
+    expect(creates).toBe(1);
+    expect(timeline(events, scheduling).filter((line) => line.includes('timed-out'))).toEqual([
+      '5 timed-out:a',
+      '7 timed-out:c',
+      '10 timed-out:b',
+    ]);
+  });
+
   it('should not call run for an attempt cancelled while its instance was made, and dispose the instance once made', async () => {
     const connection = deferred<{ id: number }>();
     const run = jest.fn(() => 1);

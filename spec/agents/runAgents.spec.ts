@@ -54,22 +54,37 @@ describe("a run's own agents", () => {
     expect(disposed).toEqual([2, 1, 0]);
   });
 
-  it('should be disposed before shutdown resolves, a slow dispose and a create still pending included', async () => {
+  it('should be disposed before a graceful shutdown resolves, a slow dispose and a create given up while pending included', async () => {
     const steps: string[] = [];
     const later = (ms: number, what: string) => new Promise<void>((resolve) => setTimeout(() => (steps.push(what), resolve()), ms));
     const slowDispose = defineAgent({ capacity: 1, create: () => 'client', dispose: () => later(100, 'disposed'), run: () => 'ok' });
     const slowCreate = defineAgent({
       capacity: 1,
-      create: () => later(150, 'created').then(() => 'client'),
+      create: () => later(250, 'created').then(() => 'client'),
       dispose: () => later(50, 'disposed after its create'),
-      run: () => new Promise(() => undefined), // never settles: the forced shutdown ends its run
+      run: () => 'ok',
     });
     const scheduler = createScheduler({ healthCheckIntervalMs: 0, agents: { slowDispose, slowCreate } });
     await lastValueFrom(scheduler.submit(defineDag({ id: 'd', tasks: [{ id: 'a', agent: 'slowDispose' }] })));
-    scheduler.submit(defineDag({ id: 'c', tasks: [{ id: 'b', agent: 'slowCreate' }] })).subscribe({ error: () => undefined });
-    await tick(10); // its create is pending
-    await scheduler.shutdown({ force: true });
+    // its attempt times out while the instance is made: the run ends, the create goes on
+    const ended = await lastValueFrom(scheduler.submit(defineDag({ id: 'c', tasks: [{ id: 'b', agent: 'slowCreate', timeoutMs: 20 }] })));
+    expect(ended).toMatchObject({ type: 'dag.completed', outcome: 'failed' });
+    await scheduler.shutdown();
     steps.push('shutdown resolved');
     expect(steps).toEqual(['disposed', 'created', 'disposed after its create', 'shutdown resolved']);
+  });
+
+  it('should resolve a forced shutdown without waiting for a create that never settles, and dispose its instance if it is ever made', async () => {
+    let made: (client: string) => void = () => undefined;
+    const dispose = jest.fn();
+    const hung = defineAgent({ create: () => new Promise<string>((resolve) => (made = resolve)), dispose, run: () => 'ok' });
+    const scheduler = createScheduler({ healthCheckIntervalMs: 0, agents: { hung } });
+    scheduler.submit(defineDag({ id: 'h', tasks: [{ id: 'a', agent: 'hung' }] })).subscribe({ error: () => undefined });
+    await tick(10); // its create is pending
+    const resolved = await Promise.race([scheduler.shutdown({ force: true }).then(() => true), tick(1000).then(() => false)]);
+    expect(resolved).toBe(true);
+    made('client');
+    await tick();
+    expect(dispose.mock.calls).toEqual([['client']]);
   });
 });

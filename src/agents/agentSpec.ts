@@ -36,7 +36,9 @@ export type AgentSpec<Instance = undefined, Input = unknown, Upstream extends Up
  * on a new instance starts. It may return a promise (any thenable): the attempt waits for it,
  * within its time limit, and attempts given the same instance meanwhile wait for the same
  * promise. A throw or a rejection fails those attempts like a failing `run` (retried by the
- * task's policy, severity honoured), and the next attempt makes a new instance.
+ * task's policy, severity honoured), and the next attempt makes a new instance. So does a
+ * promise still pending when every attempt waiting for it has timed out or been cancelled (a
+ * hung connect): the instance leaves the pool, disposed if it is ever made.
  */
 type Creator<Instance> = () => Instance | PromiseLike<Instance>;
 

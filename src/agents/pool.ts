@@ -28,6 +28,8 @@ export class AgentKind {
   /** Attempts holding a slot. */
   running = 0;
   private readonly instances: PooledInstance[] = [];
+  /** Instances given up while their `create` was pending, until it settles and they are disposed. */
+  private readonly givenUp = new Set<PooledInstance>();
   private readonly maxInstances: number;
   private readonly idleMs: number;
 
@@ -71,7 +73,11 @@ export class AgentKind {
       instance: pooled,
       release: () => {
         const wasFull = this.freeSlot(units);
-        if (--pooled.load === 0) this.scheduleIdle(pooled);
+        if (--pooled.load > 0) return wasFull;
+        // every attempt that waited for its `create` timed out or was cancelled: it may never
+        // settle (a hung connect), so the next attempt makes a new instance
+        if (pooled.creating) this.retire(pooled);
+        else this.scheduleIdle(pooled);
         return wasFull;
       },
     };
@@ -97,10 +103,13 @@ export class AgentKind {
 
   /**
    * Disposes every instance at once (scheduler shutdown, or the end of a private scheduler's run);
-   * resolves when every `dispose` settled (and every `create` still pending, then its `dispose`).
+   * resolves when every `dispose` settled, and every `create` still pending then its `dispose`
+   * (with `pendingCreates: 'skip'`, without waiting for those: each is disposed once made).
    */
-  disposeAll(): Promise<void> {
-    return settledAll(this.instances.splice(0).map((pooled) => pooled.dispose()));
+  disposeAll(pendingCreates: 'wait' | 'skip' = 'wait'): Promise<void> {
+    const disposals = this.instances.splice(0).map((pooled) => pooled.dispose(pendingCreates));
+    if (pendingCreates === 'wait') for (const pooled of this.givenUp) disposals.push(pooled.dispose());
+    return settledAll(disposals);
   }
 
   private pickInstance(): PooledInstance {
@@ -120,11 +129,20 @@ export class AgentKind {
     return index >= 0;
   };
 
+  /** Takes an instance out of the pool and disposes it (once made, when its `create` is pending). */
+  private retire(pooled: PooledInstance): void {
+    if (!this.removeInstance(pooled)) return;
+    const disposed = pooled.dispose();
+    if (!pooled.creating) return;
+    this.givenUp.add(pooled);
+    void disposed.then(() => this.givenUp.delete(pooled));
+  }
+
   private scheduleIdle(pooled: PooledInstance): void {
     if (this.idleMs <= 0 || !this.instances.includes(pooled)) return;
     pooled.idleTimer = this.scheduler.schedule(() => {
       pooled.idleTimer = undefined;
-      if (pooled.load === 0 && this.removeInstance(pooled)) pooled.dispose();
+      if (pooled.load === 0) this.retire(pooled);
     }, this.idleMs);
   }
 }
@@ -178,8 +196,8 @@ export class AgentPool {
   }
 
   /** Disposes every instance of every kind; resolves when each is disposed (see {@link AgentKind.disposeAll}). */
-  disposeAll(): Promise<void> {
-    return settledAll([...this.kinds.values()].map((kind) => kind.disposeAll()));
+  disposeAll(pendingCreates: 'wait' | 'skip' = 'wait'): Promise<void> {
+    return settledAll([...this.kinds.values()].map((kind) => kind.disposeAll(pendingCreates)));
   }
 }
 

@@ -29,6 +29,11 @@ export class PooledInstance {
     private readonly onCreateFailed: (pooled: PooledInstance) => void,
   ) {}
 
+  /** Whether its `create` returned a promise that has not settled yet. */
+  get creating(): boolean {
+    return this.phase === 'creating';
+  }
+
   /** Calls `run` on the instance, making it first. Throws what a synchronous `create` throws. */
   call(task: TaskContext): AgentResult {
     if (this.phase === 'new') this.create();
@@ -44,9 +49,10 @@ export class PooledInstance {
 
   /**
    * Takes the instance out of service: disposed now if made, once made if `create` is pending.
-   * Resolves when that is over (its `dispose` settled, or a pending `create` failed); never rejects.
+   * Resolves when that is over (its `dispose` settled, or a pending `create` failed), or at once
+   * with `pendingCreate: 'skip'` while `create` is pending; never rejects.
    */
-  dispose(): Promise<void> {
+  dispose(pendingCreate: 'wait' | 'skip' = 'wait'): Promise<void> {
     this.idleTimer?.unsubscribe();
     this.idleTimer = undefined;
     if (!this.retired) {
@@ -54,7 +60,7 @@ export class PooledInstance {
       if (this.phase === 'ready') this.disposal = this.disposeQuietly(this.value);
       else if (this.phase === 'creating') this.disposal = (this.value as Promise<unknown>).then(() => this.disposal, ignore);
     }
-    return this.disposal;
+    return pendingCreate === 'skip' && this.phase === 'creating' ? DONE : this.disposal;
   }
 
   private create(): void {

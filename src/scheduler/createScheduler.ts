@@ -58,10 +58,11 @@ export interface Scheduler extends NotificationStreams {
    * running agents are aborted. Their streams end with the last event recorded, then error with
    * `RunInterruptedError`. Without a journal it is `force`.
    *
-   * Agent instances are disposed last: it resolves once every `dispose` settled (and every
-   * `create` still pending, then its `dispose`), so a process may exit right after. A graceful
-   * shutdown waits for agents that never settle; a service gives it a deadline and then calls
-   * `shutdown({ force: true })` (or `interrupt`), which ends their runs at once.
+   * Agent instances are disposed last: it resolves once every `dispose` settled (and, unless
+   * forced or interrupting, every `create` still pending, then its `dispose`), so a process may
+   * exit right after. A graceful shutdown waits for agents that never settle; a service gives it
+   * a deadline and then calls `shutdown({ force: true })` (or `interrupt`), which ends their runs
+   * at once and does not wait for a pending `create` (its instance is disposed once made).
    */
   shutdown(options?: { readonly force?: boolean | undefined; readonly interrupt?: boolean | undefined }): Promise<void>;
 }
@@ -267,8 +268,9 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
       }
       return Promise.all([halted, answers.whenAll().then(() => engine.whenIdle())]).then(async () => {
         if (halted !== undefined) for (const [subscriber, runId] of [...open]) subscriber.error(new RunInterruptedError(runId));
-        // resolved once every instance is disposed: a process may exit right after
-        await engine.disposeAgents();
+        // resolved once every instance is disposed: a process may exit right after; by force,
+        // without waiting for a `create` that may never settle (disposed once it does)
+        await engine.disposeAgents(force || interrupt ? 'skip' : 'wait');
         engine.completeStreams();
       });
     },

@@ -178,9 +178,12 @@ export class Engine {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Disposes every agent instance (scheduler shutdown); resolves when each `dispose` settled. */
-  disposeAgents(): Promise<void> {
-    return this.pool.disposeAll();
+  /**
+   * Disposes every agent instance (scheduler shutdown); resolves when each `dispose` settled
+   * (see {@link AgentPool.disposeAll} for instances whose `create` is pending).
+   */
+  disposeAgents(pendingCreates: 'wait' | 'skip'): Promise<void> {
+    return this.pool.disposeAll(pendingCreates);
   }
 
   /** Completes `events$` and `state$`: the scheduler has shut down, and no run is going on. */
