@@ -35,17 +35,17 @@ describe('jsonSafetyProblem', () => {
     [
       'an async generator, with what to return instead',
       () => later(),
-      `$ is an AsyncGenerator (${RULE}; a promise of an async generator is not unwrapped: return the generator itself)`,
+      `$ is an AsyncGenerator (${RULE}; an async generator a promise resolves to, or syncAgent returns, is not read: return the generator itself from a plain agent)`,
     ],
     [
       'an Observable, with what to return instead',
       () => of(1),
-      `$ is an Observable (${RULE}; a promise of an Observable is not unwrapped: return the Observable itself, or await firstValueFrom(it))`,
+      `$ is an Observable (${RULE}; an Observable a promise resolves to, or syncAgent returns, is not read: return the Observable itself from a plain agent, or await firstValueFrom(it))`,
     ],
     [
       'a Subject, as an Observable',
       () => new Subject(),
-      `$ is a Subject (${RULE}; a promise of an Observable is not unwrapped: return the Observable itself, or await firstValueFrom(it))`,
+      `$ is a Subject (${RULE}; an Observable a promise resolves to, or syncAgent returns, is not read: return the Observable itself from a plain agent, or await firstValueFrom(it))`,
     ],
     ['an Observable inside an object, without the hint', () => ({ rows: of(1) }), `$.rows is an Observable (${RULE})`],
     ['a Date inside an array', () => [1, { at: new Date(0) }], `$[1].at is a Date (${RULE})`],

@@ -122,13 +122,15 @@ function notPlainObject(object: object, whole: boolean): string {
   const kind = kindOf(object);
   const rule = 'only plain objects, arrays and primitives are JSON-safe';
   if (isObservableLike(object)) {
-    // what an async agent resolving to `of(1)` gives: a promise's value is the output as it is
-    const hint = whole ? '; a promise of an Observable is not unwrapped: return the Observable itself, or await firstValueFrom(it)' : '';
+    // what an async agent resolving to `of(1)`, or a syncAgent returning it, gives: that value is the output as it is
+    const hint = whole
+      ? '; an Observable a promise resolves to, or syncAgent returns, is not read: return the Observable itself from a plain agent, or await firstValueFrom(it)'
+      : '';
     return `${kind} (${rule}${hint})`;
   }
   if (kind === 'a Generator') return `${kind} (${rule}; a generator is not read: return an array, e.g. [...generator])`;
   if (kind === 'an AsyncGenerator' && whole)
-    return `${kind} (${rule}; a promise of an async generator is not unwrapped: return the generator itself)`;
+    return `${kind} (${rule}; an async generator a promise resolves to, or syncAgent returns, is not read: return the generator itself from a plain agent)`;
   return `${kind} (${rule})`;
 }
 

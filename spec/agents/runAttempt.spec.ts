@@ -203,7 +203,7 @@ describe('runAttempt', () => {
     [
       'an Observable resolved by an async agent',
       async () => of(1),
-      '$ is an Observable (only plain objects, arrays and primitives are JSON-safe; a promise of an Observable is not unwrapped: return the Observable itself, or await firstValueFrom(it))',
+      '$ is an Observable (only plain objects, arrays and primitives are JSON-safe; an Observable a promise resolves to, or syncAgent returns, is not read: return the Observable itself from a plain agent, or await firstValueFrom(it))',
     ],
   ])('should fail with OutputNotJsonSafeError for an output holding %s', async (_, agent, problem) => {
     const outcome = await outcomeOf(agent);

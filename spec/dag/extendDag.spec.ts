@@ -38,6 +38,18 @@ describe('extendDag', () => {
     ]);
   });
 
+  it('should name the first of two spawned tasks with the same id, rather than the run', () => {
+    const specs = [
+      { id: 'twin', agent: 'x' },
+      { id: 'twin', agent: 'x' },
+      { id: 'twin', agent: 'x' },
+    ] as TaskSpec[];
+    expect(issuesOf(() => extendDag(dag, 0, specs, completed)).filter((issue) => issue.includes('twin'))).toEqual([
+      'spawn[1].id: task id "twin" is given twice in this spawn (also spawn[0])',
+      'spawn[2].id: task id "twin" is given twice in this spawn (also spawn[0])',
+    ]);
+  });
+
   it("should give spawned tasks the DAG's default limits and weight, and keep what earlier tasks have instead", () => {
     const limited = defineDag({
       id: 'limited',

@@ -43,10 +43,13 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
     if (problem !== undefined)
       issues.push({ path: ['spawn', i, 'input'], code: 'invalid-value', message: `input is not JSON-safe: ${escapeControls(problem)}` });
     if (task.agent === undefined && dag.defaults?.agent === undefined) issues.push(noAgentIssue(['spawn', i, 'agent'], task.id));
-    if (dag.taskIndex(task.id) !== undefined || newIds.has(task.id)) {
+    if (dag.taskIndex(task.id) !== undefined) {
       issues.push({ path: ['spawn', i, 'id'], code: 'duplicate-id', message: `task id ${quoted(task.id)} is already used in this run` });
+    } else if (newIds.has(task.id)) {
+      const message = `task id ${quoted(task.id)} is given twice in this spawn (also spawn[${newIds.get(task.id)!}])`;
+      issues.push({ path: ['spawn', i, 'id'], code: 'duplicate-id', message });
     }
-    newIds.set(task.id, i);
+    if (!newIds.has(task.id)) newIds.set(task.id, i);
     const onSiblings = (task.deps ?? []).some((depId) => dag.taskIndex(depId) === undefined);
     if ((spec as { when?: unknown }).when === 'any-failed' && !onSiblings) {
       const message = `spawned task ${quoted(task.id)} has \`when: any-failed\` but depends on no task spawned with it: what it depends on has completed (its spawner too), so none can fail and it could never run`;
