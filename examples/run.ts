@@ -13,11 +13,20 @@
 import { main as etl } from './etl.js';
 import { main as multiAgent } from './multi-agent.js';
 
+const NO_OPENTELEMETRY = 'trace-run needs the OpenTelemetry packages';
+
 const examples: Record<string, () => Promise<void>> = {
   etl,
   'multi-agent': multiAgent,
   // loaded only when asked for: it needs the optional OpenTelemetry packages
-  'trace-run': () => import('./trace-run.js').then((example) => example.main()),
+  'trace-run': () =>
+    import('./trace-run.js').then(
+      (example) => example.main(),
+      (error: unknown) => {
+        if (!isMissingModule(error)) throw error;
+        throw new Error(`${NO_OPENTELEMETRY}: npm install @opentelemetry/api @opentelemetry/sdk-trace-base`);
+      },
+    ),
 };
 const name = process.argv[2] ?? 'etl';
 const example = examples[name];
@@ -26,7 +35,13 @@ if (example === undefined) {
   process.exitCode = 2;
 } else {
   example().catch((error: unknown) => {
-    console.error(error);
+    // a missing package is said in one line; anything else with its stack, as an example should
+    console.error(error instanceof Error && error.message.startsWith(NO_OPENTELEMETRY) ? error.message : error);
     process.exitCode = 1;
   });
+}
+
+function isMissingModule(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND';
 }

@@ -1,5 +1,5 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ensureBuilt } from './cli/support/builtCli';
@@ -76,6 +76,7 @@ describe('the published package', () => {
       expect.arrayContaining([
         'package.json',
         'README.md',
+        'LICENSE',
         'dist/index.js',
         'dist/index.d.ts',
         'dist/cli/main.js',
@@ -183,12 +184,34 @@ describe('the published package', () => {
       `MODULE_NOT_FOUND | ${entry} needs the package "${peer}" (an optional peer dependency of rxdag), which is not installed: ` +
       `npm install ${peer} (Cannot find module '${peer}')\n`;
     expect(node(dir, '-e', loads('rxdag/postgres'))).toBe(missing('rxdag/postgres', 'pg'));
-    expect(node(dir, '-e', loads('rxdag/bullmq'))).toBe(missing('rxdag/bullmq', 'bullmq'));
+    // both of its packages at once: npm installs neither with the other
+    expect(node(dir, '-e', loads('rxdag/bullmq'))).toBe(
+      'MODULE_NOT_FOUND | rxdag/bullmq needs the packages "bullmq" and "ioredis" (optional peer dependencies of rxdag), which are not installed: ' +
+        "npm install bullmq ioredis (Cannot find module 'bullmq')\n",
+    );
     expect(node(dir, '-e', loads('rxdag/prometheus'))).toBe(missing('rxdag/prometheus', 'prom-client'));
     // this project has @opentelemetry/api (see `project`)
     expect(node(dir, '-e', loads('rxdag/otel'))).toBe('loaded\n');
     const imported = node(dir, '--input-type=module', '-e', "import('rxdag/postgres').catch((e) => console.log(e.message))");
     expect(imported).toBe(missing('rxdag/postgres', 'pg').replace('MODULE_NOT_FOUND | ', ''));
+  });
+
+  it('should tell a global install to install a missing peer dependency globally, where it finds it', () => {
+    // npm's global layout: <prefix>/lib/node_modules/rxdag, used from a project of its own
+    const modules = tmp.file('global-prefix/lib/node_modules');
+    mkdirSync(modules, { recursive: true });
+    execFileSync('tar', ['-xzf', tarball, '-C', modules]);
+    renameSync(path.join(modules, 'package'), path.join(modules, 'rxdag'));
+    for (const dependency of Object.keys(manifest.dependencies)) {
+      symlinkSync(path.join(root, 'node_modules', dependency), path.join(modules, dependency), 'dir');
+    }
+    const elsewhere = project('user-beside-global', { type: 'commonjs' });
+    const loaded = node(
+      elsewhere,
+      '-e',
+      `try { require(${JSON.stringify(path.join(modules, 'rxdag', 'dist', 'postgres', 'index.js'))}) } catch (e) { console.log(e.message) }`,
+    );
+    expect(loaded).toContain('which is not installed: npm install -g pg (rxdag is installed globally)');
   });
 
   it('should run the shipped example DAG with the shipped CLI, as the README says (npx rxdag run node_modules/rxdag/examples/release.yaml)', () => {
@@ -201,6 +224,21 @@ describe('the published package', () => {
     const dir = project('user-tsx', {});
     const out = node(dir, path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'node_modules/rxdag/examples/run.ts', 'etl');
     expect(out).toContain('outcome: succeeded');
+  }, 60_000);
+
+  it('should say in one line that the tracing example needs the OpenTelemetry packages, when they are not installed', () => {
+    const dir = project('user-tsx-no-otel', {});
+    rmSync(path.join(dir, 'node_modules', '@opentelemetry'));
+    const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+    const ran = spawnSync(process.execPath, [tsx, 'node_modules/rxdag/examples/run.ts', 'trace-run'], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect({ status: ran.status, stderr: ran.stderr }).toEqual({
+      status: 1,
+      stderr: 'trace-run needs the OpenTelemetry packages: npm install @opentelemetry/api @opentelemetry/sdk-trace-base\n',
+    });
   }, 60_000);
 
   // The library's own .d.ts (and zod's and rxjs's) are checked in one project only: that takes

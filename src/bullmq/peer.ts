@@ -1,5 +1,4 @@
 /** `rxdag/bullmq` is built on `bullmq` and `ioredis`: this, its first import, says so when either is missing. */
-import { requirePeer } from '../peerDependency';
+import { requirePeers } from '../peerDependency';
 
-requirePeer('bullmq', 'rxdag/bullmq');
-requirePeer('ioredis', 'rxdag/bullmq');
+requirePeers(['bullmq', 'ioredis'], 'rxdag/bullmq');

@@ -1,4 +1,4 @@
 /** `rxdag/otel` is built on `@opentelemetry/api`: this, its first import, says so when it is missing. */
-import { requirePeer } from '../peerDependency';
+import { requirePeers } from '../peerDependency';
 
-requirePeer('@opentelemetry/api', 'rxdag/otel');
+requirePeers(['@opentelemetry/api'], 'rxdag/otel');

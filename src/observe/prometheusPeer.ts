@@ -1,4 +1,4 @@
 /** `rxdag/prometheus` is built on `prom-client`: this, its first import, says so when it is missing. */
-import { requirePeer } from '../peerDependency';
+import { requirePeers } from '../peerDependency';
 
-requirePeer('prom-client', 'rxdag/prometheus');
+requirePeers(['prom-client'], 'rxdag/prometheus');

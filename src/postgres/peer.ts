@@ -1,4 +1,4 @@
 /** `rxdag/postgres` is built on `pg`: this, its first import, says so when `pg` is missing. */
-import { requirePeer } from '../peerDependency';
+import { requirePeers } from '../peerDependency';
 
-requirePeer('pg', 'rxdag/postgres');
+requirePeers(['pg'], 'rxdag/postgres');

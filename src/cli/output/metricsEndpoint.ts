@@ -11,6 +11,7 @@
 import type { Observable } from 'rxjs';
 import type { DagEvent } from '../../index';
 import { InvalidInputError, type Problem } from '../problems';
+import { installCommand } from '../../peerDependency';
 
 /** A command's metrics endpoint, counting its runs' events. */
 export interface MetricsEndpoint {
@@ -27,7 +28,7 @@ export interface PrometheusModules {
 }
 
 /** What `--metrics-port` says when prom-client is not installed. */
-export const NO_PROM_CLIENT = '--metrics-port needs the prom-client package, which is not installed: npm install prom-client';
+export const NO_PROM_CLIENT = `--metrics-port needs the prom-client package, which is not installed: ${installCommand(['prom-client'])}`;
 
 /** The address the endpoint listens on: this machine only (a Prometheus elsewhere needs a proxy). */
 const HOST = '127.0.0.1';
