@@ -2,7 +2,9 @@
  * What the CLI says about bad input: one {@link Problem} per thing wrong (a file, a place in it,
  * or an option), thrown all together in an {@link InvalidInputError}, and how each is printed:
  * one line, compiler-style, control characters escaped so a file's bytes never reach the
- * terminal raw. Finds no problems itself: the DAG file loader and the option checks do.
+ * terminal raw; and the one way a number given on the command line is read
+ * ({@link optionNumber}), so that every numeric option takes the same forms. Finds no problems
+ * itself: the DAG file loader and the option checks do.
  */
 import { formatIssuePath } from '../dag/errors';
 import { escapeControls } from '../dag/text';
@@ -73,4 +75,20 @@ export function formatProblem(problem: Problem): string {
   // One problem on one line whatever the message holds; the CLI prints its own "rxdag: " in front.
   const message = problem.message.replace(/\s*\n\s*/g, ' ').replace(/^rxdag: /, '');
   return escapeControls(`${where === '' ? '' : `${where}: `}${path}${message}`);
+}
+
+/** A number as the options' help and docs write them: decimal digits, a sign and a fraction at most (`8`, `-1`, `0.5`). */
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+/**
+ * The number an option's text writes in plain decimal, else `NaN`: what JavaScript's `Number`
+ * would also take (`0x10`, `1e3`, `0b11`, `" 4"`, `""`) is no number an option takes, and each
+ * option's own check then refuses it as it refuses any other bad value, in its own words.
+ *
+ * @example
+ * optionNumber('16') // 16
+ * optionNumber('0x10') // NaN
+ */
+export function optionNumber(text: string): number {
+  return DECIMAL.test(text) ? Number(text) : Number.NaN;
 }

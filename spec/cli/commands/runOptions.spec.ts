@@ -53,6 +53,12 @@ describe('resolveRunOptions', () => {
     [{ mode: 'polling', pollInterval: '-1' }, '--poll-interval must be a positive number of milliseconds (got "-1")'],
     [{ killGrace: 'never' }, '--kill-grace must be a number of milliseconds >= 0 (got "never")'],
     [{ concurrency: '99999999999999999999' }, '--concurrency must be a positive integer (got "99999999999999999999")'],
+    // plain decimal only, as every numeric option: what JavaScript's Number also reads is refused
+    [{ concurrency: '0x10' }, '--concurrency must be a positive integer (got "0x10")'],
+    [{ concurrency: '1e3' }, '--concurrency must be a positive integer (got "1e3")'],
+    [{ concurrency: ' 4' }, '--concurrency must be a positive integer (got " 4")'],
+    [{ mode: 'polling', pollInterval: '0x10' }, '--poll-interval must be a positive number of milliseconds (got "0x10")'],
+    [{ killGrace: '0b11' }, '--kill-grace must be a number of milliseconds >= 0 (got "0b11")'],
     [
       { killGrace: '3000000000' },
       '--kill-grace must be at most 2147483647 ms (about 24.8 days), the longest timer Node keeps (got "3000000000")',

@@ -9,14 +9,13 @@ describe('checkMetricsPort', () => {
     ['0', 0],
     ['9464', 9464],
     ['65535', 65535],
-    [' 80 ', 80],
   ])('should take %j as port %d', (value, port) => {
     const problems: Problem[] = [];
     expect(checkMetricsPort(value, problems)).toBe(port);
     expect(problems).toEqual([]);
   });
 
-  it.each(['65536', '-1', '1.5', '1e3', '0x10', 'abc', ''])('should refuse %j with one problem naming the flag and the value', (value) => {
+  it.each(['65536', '-1', '1.5', '1e3', '0x10', ' 80 ', 'abc', ''])('should refuse %j with one problem naming the flag and the value', (value) => {
     const problems: Problem[] = [];
     expect(checkMetricsPort(value, problems)).toBeUndefined();
     expect(problems).toEqual([

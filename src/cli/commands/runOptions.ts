@@ -6,7 +6,7 @@
  * check the output paths nor open the store: `loadDagFile`, `writeTarget` and `openStore` do.
  */
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
-import { InvalidInputError, type Problem } from '../problems';
+import { InvalidInputError, optionNumber, type Problem } from '../problems';
 import { checkMetricsPort } from '../output/metricsEndpoint';
 import { type RawRemoteOptions, type RemoteSettings, resolveRemoteOptions } from '../remote/remoteOptions';
 
@@ -75,7 +75,7 @@ export function resolveRunOptions(raw: RawRunOptions, interactive: boolean, mode
   /** The number `value` holds when `check` finds nothing wrong with it (else what is wrong, as "must be …"). */
   const number = (flag: string, value: string | undefined, check: (n: number) => string | undefined): number | undefined => {
     if (value === undefined) return undefined;
-    const parsed = value.trim() === '' ? Number.NaN : Number(value);
+    const parsed = optionNumber(value);
     const wrong = check(parsed);
     if (wrong === undefined) return parsed;
     problems.push({ message: `${flag} ${wrong} (got ${JSON.stringify(value)})` });

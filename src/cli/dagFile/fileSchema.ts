@@ -55,12 +55,19 @@ const envSchema = z.record(
   { error: 'expected a mapping of variable names to values' },
 );
 
-const cwdSchema = z.string({ error: 'expected a directory path' }).min(1, { error: 'must not be empty' }).refine(noNul, NUL_MESSAGE);
+/**
+ * A text that is not empty. Not zod's `.min(1)`: a length check runs on any value with a length,
+ * so a list (`cwd: []`) would be "empty" besides not being a text, one mistake said twice.
+ */
+const notEmpty = (text: string) => text !== '';
+const EMPTY_MESSAGE = { error: 'must not be empty', params: SHOW_VALUE };
+
+const cwdSchema = z.string({ error: 'expected a directory path' }).refine(notEmpty, EMPTY_MESSAGE).refine(noNul, NUL_MESSAGE);
 
 const command = z
   .string({ error: 'expected a shell command (a string)' })
   .trim()
-  .min(1, { error: 'must not be empty' })
+  .refine(notEmpty, EMPTY_MESSAGE)
   .refine(noNul, NUL_MESSAGE);
 
 /** What `agent: shell` takes as `input` (what `run:` builds): the shell agent refuses anything else when the task starts. */
@@ -132,7 +139,8 @@ export const fileTaskSchema = z
         message: '`input` only applies to tasks with `agent` (`run` and `sleep` make their own)',
       });
     }
-    const builtin = typeof task.agent === 'string' ? builtinInputs.get(task.agent) : undefined;
+    // a task that also has `run` or `sleep` is told to keep one: its `agent`'s input is not asked for besides
+    const builtin = typeof task.agent === 'string' && kinds.length === 1 ? builtinInputs.get(task.agent) : undefined;
     const input = builtin?.safeParse(task.input);
     for (const issue of input?.success === false ? input.error.issues : []) {
       const at = issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part));

@@ -92,11 +92,12 @@ function positionOfByte(bytes: Buffer, offset: number): { line: number; column: 
 }
 
 /**
- * Whether the file holds bytes no DAG file has: a NUL anywhere, or, in its first characters,
- * more than {@link BINARY_SHARE} of control characters (other than tab, line feed and carriage
- * return) and bytes that are not UTF-8.
+ * Whether the file holds bytes no DAG file (nor any other text the CLI reads: an events log) has:
+ * a NUL anywhere, or, in its first characters, more than {@link BINARY_SHARE} of control
+ * characters (other than tab, line feed and carriage return) and bytes that are not UTF-8.
+ * `text` is `bytes` decoded (undecodable bytes as U+FFFD).
  */
-function looksBinary(bytes: Buffer, text: string): boolean {
+export function looksBinary(bytes: Buffer, text: string): boolean {
   if (bytes.includes(0)) return true;
   const sample = text.slice(0, SAMPLE);
   let odd = 0;

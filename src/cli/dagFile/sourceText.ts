@@ -6,9 +6,11 @@
  * costs ~8 KB a task); a valid file pays for it only when numbers of its `env` are compared
  * with their text (see `textAsWritten.ts`: JSON, or YAML the plain reader did not take, or in
  * which a number is written otherwise than JavaScript writes it). Syntax errors come with their
- * line and column (worded by `yamlSyntaxErrors.ts`), and a YAML key that the value holds as
- * another text than written (`01:` is the key `1`) with its own (`textAsWritten.ts`). Does not
- * check what the value holds: the file schema and `defineDag` do.
+ * line and column (worded by `yamlSyntaxErrors.ts`), so do the errors of making the YAML document
+ * a value (an unresolved alias, a bad merge key, an alias bomb: placed by `yamlValueErrors.ts`),
+ * and a YAML key that the value holds as another text than written (`01:` is the key `1`) with
+ * its own (`textAsWritten.ts`). Does not check what the value holds: the file schema and
+ * `defineDag` do.
  */
 import type { Node } from 'yaml';
 import type { Problem } from '../problems';
@@ -17,6 +19,7 @@ import { findJsonSyntaxError, MAX_NESTING } from './jsonSyntax';
 import { plainYamlPositions, readPlainYaml } from './plainYaml';
 import { changedKeys } from './textAsWritten';
 import { readableYamlError, yamlSyntaxProblems } from './yamlSyntaxErrors';
+import { valueErrorOffset } from './yamlValueErrors';
 
 /** A 1-based line and column. */
 export interface Position {
@@ -62,6 +65,9 @@ function yamlLibrary(): typeof import('yaml') {
  */
 const YAML_OPTIONS = (lineCounter: import('yaml').LineCounter) => ({ lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
 
+/** Most aliases a YAML file may expand: the library's guard against "billion laughs" alias bombs in untrusted files. */
+const MAX_ALIAS_COUNT = 100;
+
 /** The outcome of parsing: the file, or every syntax problem with its line and column. */
 export type ParseResult = { readonly ok: true; readonly file: ParsedFile } | { readonly ok: false; readonly problems: readonly Problem[] };
 
@@ -77,13 +83,18 @@ export function parseYaml(text: string, fileName: string): ParseResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, YAML_OPTIONS(lineCounter));
   if (doc.errors.length > 0) return { ok: false, problems: yamlSyntaxProblems(doc.errors, text, lineCounter, fileName) };
-  // maxAliasCount guards against "billion laughs" alias bombs in untrusted files.
   let value: unknown;
   try {
-    value = doc.toJS({ maxAliasCount: 100 });
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
     const message = error instanceof Error ? readableYamlError(error.message) : 'the file could not be read';
-    return { ok: false, problems: [{ file: fileName, line: 1, column: 1, message: `YAML error: ${message}` }] };
+    // the library's error has no position: the node it is about is found again
+    const offset = valueErrorOffset(doc, MAX_ALIAS_COUNT);
+    const at = offset === undefined ? undefined : lineCounter.linePos(offset);
+    return {
+      ok: false,
+      problems: [{ file: fileName, ...(at === undefined ? {} : { line: at.line, column: at.col }), message: `YAML error: ${message}` }],
+    };
   }
   // the document is dropped here: positions read the text again if a problem needs one
   const keys = changedKeys(doc, fileName, (offset) => lineCounter.linePos(offset));

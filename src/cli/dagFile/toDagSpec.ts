@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import type { DagSpec, TaskSpec } from '../../index';
+import { MAX_TIMER_MS } from '../../dag/schema';
 import { SHELL_AGENT, type ShellInput } from '../agents/shellAgent';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
 import type { FileEnv, FileTask } from './fileSchema';
@@ -89,7 +90,8 @@ function toTaskSpec(task: unknown, defaults: UsableDefaults | undefined, baseDir
 
 /** A sleep the file schema takes (else it is reported, and no estimate is made of it). */
 function isSleepMs(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+  // past the longest timer the sleep is refused: an estimate made of it would be a second problem the user did not write
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= MAX_TIMER_MS;
 }
 
 function pick<K extends string>(source: Partial<Record<K, unknown>> | undefined, keys: readonly K[]): Partial<Record<K, unknown>> {

@@ -10,7 +10,7 @@
  */
 import type { Observable } from 'rxjs';
 import type { DagEvent } from '../../index';
-import { InvalidInputError, type Problem } from '../problems';
+import { InvalidInputError, optionNumber, type Problem } from '../problems';
 import { installCommand } from '../../peerDependency';
 
 /** A command's metrics endpoint, counting its runs' events. */
@@ -39,7 +39,7 @@ const HOST = '127.0.0.1';
  */
 export function checkMetricsPort(value: string | undefined, problems: Problem[]): number | undefined {
   if (value === undefined) return undefined;
-  const port = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  const port = optionNumber(value);
   if (Number.isInteger(port) && port >= 0 && port <= 65_535) return port;
   problems.push({ message: `--metrics-port must be a TCP port from 0 to 65535 (0 picks a free one) (got ${JSON.stringify(value)})` });
   return undefined;

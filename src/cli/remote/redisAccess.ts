@@ -6,9 +6,9 @@
  * and the Redis client. It keeps no connection open.
  */
 import { Redis } from 'ioredis';
-import { messageOf, redisTarget, type RedisTarget } from '../../bullmq/redisConnection';
+import { redisTarget, type RedisTarget } from '../../bullmq/redisConnection';
 import { InvalidInputError } from '../problems';
-import { KEY_VARIABLE, type RemoteSettings } from './remoteOptions';
+import { KEY_VARIABLE, redisUrlProblem, type RemoteSettings } from './remoteOptions';
 
 /** How long Redis gets to accept a connection and answer a PING. */
 const PROBE_TIMEOUT_MS = 5000;
@@ -32,13 +32,9 @@ export async function reachRedis(settings: RemoteSettings): Promise<RedisTarget>
 }
 
 function parseRedisUrl(url: string): RedisTarget {
-  try {
-    return redisTarget(url, '--redis');
-  } catch (error) {
-    // the library's words name its option; the password never is in them
-    const message = messageOf(error).replace(/`connection`/g, 'the URL');
-    return refuse(`${message} (e.g. redis://127.0.0.1:6379 or rediss://:PASSWORD@HOST:6380)`);
-  }
+  // refused before, with the other options (`remoteOptions.ts`): checked again for callers that did not
+  const problem = redisUrlProblem(url);
+  return problem === undefined ? redisTarget(url, '--redis') : refuse(problem);
 }
 
 /** Connects once, selects the URL's database and sends PING; no retries, bounded in time. */

@@ -1,11 +1,14 @@
 /**
  * The options that send attempts through Redis, shared by `rxdag run`, `rxdag resume` and
  * `rxdag worker`: `--redis URL`, `--redis-prefix`, the signing key (`--key-file PATH`, else
- * `RXDAG_WORKER_KEY`) and `--insecure`, checked into {@link RemoteSettings}. It reads the key
- * file but loads no Redis client and opens no connection: the URL itself, its loopback check and
- * whether Redis answers are `redisAccess.ts`'s, loaded only when `--redis` is given.
+ * `RXDAG_WORKER_KEY`) and `--insecure`, checked into {@link RemoteSettings}: a URL that is not a
+ * `redis://` or `rediss://` URL is refused here, before the store or bullmq is looked at. It reads
+ * the key file but loads no Redis client and opens no connection: the loopback check and whether
+ * Redis answers are `redisAccess.ts`'s, loaded only when `--redis` is given.
  */
 import { readFileSync } from 'node:fs';
+// the URL rules of `rxdag/bullmq`, from its module that loads neither bullmq nor ioredis
+import { messageOf, redisTarget } from '../../bullmq/redisConnection';
 import { describeIoError } from '../commands/writeTarget';
 import { shellWord } from '../shellWord';
 import type { Problem } from '../problems';
@@ -61,12 +64,32 @@ export function resolveRemoteOptions(raw: RawRemoteOptions, env: NodeJS.ProcessE
     return undefined;
   }
   const before = problems.length;
+  const urlProblem = redisUrlProblem(raw.redis);
+  if (urlProblem !== undefined) problems.push({ message: urlProblem });
   const prefix = raw.redisPrefix ?? DEFAULT_REDIS_PREFIX;
   if (!/^[^\s]{1,200}$/.test(prefix))
     problems.push({ message: `--redis-prefix must be 1 to 200 characters without whitespace (got ${JSON.stringify(prefix)})` });
   const { key, keySource } = readKey(raw.keyFile, env, problems);
   if (problems.length > before) return undefined;
   return { url: raw.redis, prefix, key, keySource, insecure: raw.insecure === true };
+}
+
+/**
+ * What is wrong with a `--redis` URL (not `redis://` nor `rediss://`, not a URL, a database that
+ * is not a number), never quoting its password; `undefined` for a Redis URL.
+ *
+ * @example
+ * redisUrlProblem('http://x') // "--redis: the URL must be a redis:// or rediss:// URL, got http://… (e.g. …)"
+ */
+export function redisUrlProblem(url: string): string | undefined {
+  try {
+    redisTarget(url, '--redis');
+    return undefined;
+  } catch (error) {
+    // the library's words name its option; the password never is in them
+    const message = messageOf(error).replace(/`connection`/g, 'the URL');
+    return `${message} (e.g. redis://127.0.0.1:6379 or rediss://:PASSWORD@HOST:6380)`;
+  }
 }
 
 /**

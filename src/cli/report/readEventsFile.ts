@@ -1,13 +1,16 @@
 /**
  * Reads the events log of one run (one JSON event per line, as `rxdag run --events` writes it)
- * for `rxdag report`: every line is checked for the fields the report relies on, every bad line
- * named. It checks nothing else of an event and builds no report.
+ * for `rxdag report`: a folder or a binary file is refused as a whole, every line is checked for
+ * the fields the report relies on, every bad line named. It checks nothing else of an event and
+ * builds no report.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { type DagEvent, EVENT_TYPES } from '../../index';
 import { quoted } from '../../dag/text';
+import { describeIoError } from '../commands/writeTarget';
+import { looksBinary } from '../dagFile/readDagText';
 import { InvalidInputError, type Problem } from '../problems';
 import { commandLine, shellWord } from '../shellWord';
 
@@ -69,16 +72,7 @@ export interface EventsLog {
  * `rxdag show` writing its report to `reportFile`.
  */
 export function readEventsFile(fileName: string, reportFile: string): EventsLog {
-  let text: string;
-  try {
-    text = readFileSync(fileName, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InvalidInputError([
-      { file: fileName, message: `cannot read events log: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}` },
-    ]);
-  }
-  const lines = text.split('\n');
+  const lines = readLogText(fileName).split('\n');
   const journaled = journaledRunOf(lines[0]!);
   if (journaled !== undefined) {
     // the folder it is in is its store: named always, since RXDAG_STORE may name another
@@ -129,6 +123,34 @@ export function readEventsFile(fileName: string, reportFile: string): EventsLog 
   if (problems.length > 0) throw new InvalidInputError(listed(problems, fileName));
   events.sort((a, b) => a.seq - b.seq);
   return tornLine === undefined ? { events } : { events, tornLine };
+}
+
+/**
+ * The text of the events log `fileName`; throws an {@link InvalidInputError} for a file that
+ * cannot be read (missing, a folder) or is binary, whose bytes would otherwise be quoted back
+ * line by line as "not JSON".
+ */
+function readLogText(fileName: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(fileName);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a directory, expected the events log of a run (rxdag run --events FILE)'
+          : describeIoError(error);
+    throw new InvalidInputError([{ file: fileName, message: `cannot read events log: ${reason}` }]);
+  }
+  const text = bytes.toString('utf8');
+  if (looksBinary(bytes, text)) {
+    throw new InvalidInputError([
+      { file: fileName, message: 'not an events log (it looks binary): expected the JSON lines of rxdag run --events FILE' },
+    ]);
+  }
+  return text;
 }
 
 /** The id of the run whose header `line` is (the first line of its journal), else undefined. */

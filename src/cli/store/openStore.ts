@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileJournal, type Journal } from '../../index';
 import { describeIoError } from '../commands/writeTarget';
 import { InvalidInputError } from '../problems';
-import type { StoreLocation } from './storeLocation';
+import { STORE_ENV, type StoreLocation } from './storeLocation';
 
 /** The `rxdag/postgres` entry, typed without loading it. */
 export type PostgresModule = typeof import('../../postgres');
@@ -38,7 +38,8 @@ export type StoreUse = 'write' | 'read';
  */
 export function openStore(location: StoreLocation, use: StoreUse, loadPostgres: () => PostgresModule = requirePostgres): Store {
   if (location.kind === 'folder') {
-    const problem = use === 'write' ? writableFolderProblem(location.dir) : missingFolderProblem(location.dir, location.label);
+    const problem =
+      use === 'write' ? writableFolderProblem(location.dir, chosenBy(location)) : missingFolderProblem(location.dir, location.label);
     if (problem !== undefined) throw new InvalidInputError([{ message: problem }]);
     return { journal: fileJournal(location.dir), location, close: async () => {} };
   }
@@ -80,20 +81,30 @@ function isMissingPg(error: unknown): boolean {
 }
 
 /**
- * Why `rxdag run` cannot journal into `dir`, if it cannot. Nothing is created here (the journal
- * makes the folder with the run's first record): a folder that does not exist yet is judged by
- * the nearest one above it that does.
+ * What chose the store, as a refusal names it: the option or the variable the user set, or the
+ * default folder (which neither of them named).
  */
-function writableFolderProblem(dir: string): string | undefined {
+function chosenBy(location: StoreLocation): string {
+  if (location.source === 'flag') return '--store';
+  if (location.source === 'env') return STORE_ENV;
+  return `the default store ${location.label} (--store or ${STORE_ENV} names another)`;
+}
+
+/**
+ * Why `rxdag run` cannot journal into `dir`, if it cannot; `store` names what chose it (see
+ * {@link chosenBy}). Nothing is created here (the journal makes the folder with the run's first
+ * record): a folder that does not exist yet is judged by the nearest one above it that does.
+ */
+function writableFolderProblem(dir: string, store: string): string | undefined {
   let existing = dir;
   for (;;) {
     try {
-      if (!statSync(existing).isDirectory()) return `--store: cannot journal into "${dir}": "${existing}" is not a directory`;
+      if (!statSync(existing).isDirectory()) return `${store}: cannot journal into "${dir}": "${existing}" is not a directory`;
       break;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       const parent = path.dirname(existing);
-      if (code !== 'ENOENT' || parent === existing) return `--store: cannot journal into "${dir}": ${describeIoError(error)}`;
+      if (code !== 'ENOENT' || parent === existing) return `${store}: cannot journal into "${dir}": ${describeIoError(error)}`;
       existing = parent;
     }
   }
@@ -101,7 +112,7 @@ function writableFolderProblem(dir: string): string | undefined {
     accessSync(existing, constants.W_OK | constants.X_OK);
   } catch (error) {
     const where = existing === dir ? '' : ` (cannot create it in "${existing}")`;
-    return `--store: cannot journal into "${dir}"${where}: ${describeIoError(error)}`;
+    return `${store}: cannot journal into "${dir}"${where}: ${describeIoError(error)}`;
   }
   if (existing === dir) return undefined;
   // a folder may be writable and still take no new entries (`/proc`, where a recursive mkdir
@@ -114,7 +125,7 @@ function writableFolderProblem(dir: string): string | undefined {
     rmdirSync(probe);
     return undefined;
   } catch (error) {
-    return `--store: cannot journal into "${dir}" (cannot create "${first}"): ${describeIoError(error)}`;
+    return `${store}: cannot journal into "${dir}" (cannot create "${first}"): ${describeIoError(error)}`;
   }
 }
 

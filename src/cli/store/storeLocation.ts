@@ -2,7 +2,8 @@
  * Where the CLI keeps its journal of runs (the "store"): a folder (default `.rxdag/` of the
  * working directory) or a PostgreSQL database (`postgres://…`), chosen by `--store`, else the
  * `RXDAG_STORE` environment variable, else the default. Also how a store is named in messages:
- * a folder as the user wrote it, a connection string with its password replaced by `***`.
+ * a folder as the user wrote it, a connection string with its password replaced by `***`, both
+ * with their control characters escaped (`a\nb/`), as the CLI prints every text it was given.
  * What cannot name a store is refused here (an `InvalidInputError`, exit 2): an empty
  * `--store`, a URL of another scheme, a `schema=` PostgreSQL cannot hold.
  *
@@ -12,6 +13,7 @@ import path from 'node:path';
 // the schema rule and connection strings of `rxdag/postgres`, from its modules that need no `pg`
 import { postgresConnection, redactConnectionString, schemaParameterProblem } from '../../postgres/connectionString';
 import { schemaNameProblem } from '../../postgres/sql';
+import { escapeControls } from '../../dag/text';
 import { InvalidInputError } from '../problems';
 import { shellWord } from '../shellWord';
 
@@ -30,7 +32,7 @@ export type StoreLocation =
       readonly kind: 'folder';
       /** Absolute path of the folder. */
       readonly dir: string;
-      /** As messages name it: the path as given, with a trailing `/` (`.rxdag/`). */
+      /** As messages name it: the path as given, with a trailing `/` (`.rxdag/`), its control characters escaped. */
       readonly label: string;
       readonly source: StoreSource;
     }
@@ -40,7 +42,7 @@ export type StoreLocation =
       readonly connectionString: string;
       /** The schema of the journal's tables (`?schema=NAME`), else the library's default. */
       readonly schema: string | undefined;
-      /** The connection string with its password replaced by `***`. */
+      /** The connection string with its password replaced by `***`, its control characters escaped. */
       readonly label: string;
       readonly source: StoreSource;
     };
@@ -63,7 +65,7 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
   const named = (shown: string) => (source === 'flag' ? `--store ${shown}` : `${STORE_ENV}=${shown}`);
   if (given === '') throw refusal(`--store needs ${STORE_FORMS}`);
   if (/^postgres(ql)?:\/\//i.test(given)) {
-    const label = redactConnectionString(given);
+    const label = escapeControls(redactConnectionString(given));
     const twice = schemaParameterProblem(given);
     if (twice !== undefined) throw refusal(`${named(label)} ${twice}`);
     const { connectionString, schema } = postgresConnection(given);
@@ -77,7 +79,9 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
       `${named(redactConnectionString(given))} is not a store: ${source === 'flag' ? '--store' : STORE_ENV} takes ${STORE_FORMS}`,
     );
   }
-  return { kind: 'folder', dir: path.resolve(cwd, given), label: given.endsWith('/') ? given : `${given}/`, source };
+  // every line that names the store prints its label: a line feed or an escape sequence in the path must not reach the terminal raw
+  const label = escapeControls(given.endsWith('/') ? given : `${given}/`);
+  return { kind: 'folder', dir: path.resolve(cwd, given), label, source };
 }
 
 function refusal(message: string): InvalidInputError {

@@ -8,7 +8,7 @@ import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
 import { SHELL_AGENT } from '../agents/shellAgent';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
 import { checkMetricsPort } from '../output/metricsEndpoint';
-import { InvalidInputError, type Problem } from '../problems';
+import { InvalidInputError, optionNumber, type Problem } from '../problems';
 import { type RawRemoteOptions, type RemoteSettings, resolveRemoteOptions } from '../remote/remoteOptions';
 
 /** `rxdag worker` options as commander hands them over. */
@@ -45,7 +45,7 @@ export function resolveWorkerOptions(raw: RawWorkerOptions, env: NodeJS.ProcessE
   const problems: Problem[] = [];
   const integer = (flag: string, value: string | undefined, min: number, max: number, expected: string): number | undefined => {
     if (value === undefined) return undefined;
-    const parsed = value.trim() === '' ? Number.NaN : Number(value);
+    const parsed = optionNumber(value);
     if (Number.isSafeInteger(parsed) && parsed >= min && parsed <= max) return parsed;
     problems.push({ message: `${flag} must be ${expected} (got ${JSON.stringify(value)})` });
     return undefined;

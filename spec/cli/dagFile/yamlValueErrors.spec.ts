@@ -1,0 +1,59 @@
+import { parseYaml } from '../../../src/cli/dagFile/sourceText';
+
+/** The problems of parsing `text` as the YAML DAG file `dag.yaml`. */
+function problemsOf(text: string) {
+  const result = parseYaml(text, 'dag.yaml');
+  return result.ok ? [] : result.problems;
+}
+
+describe('errors of making a YAML document a value', () => {
+  it('should place an alias whose anchor is not set at the alias', () => {
+    expect(problemsOf('id: a\ntasks: *nope\n')).toEqual([
+      { file: 'dag.yaml', line: 2, column: 8, message: 'YAML error: Unresolved alias (the anchor must be set before the alias): nope' },
+    ]);
+  });
+
+  it('should place an alias used before its anchor at the alias, not at the anchor', () => {
+    expect(problemsOf('id: a\ntasks:\n  - id: b\n    sleep: *ms\n  - id: c\n    sleep: &ms 5\n')).toMatchObject([{ line: 4, column: 12 }]);
+  });
+
+  it('should place a merge key whose value is not a mapping at that value', () => {
+    const tasks = Array.from({ length: 7 }, (_, i) => `  - id: t${i}\n    sleep: 1\n`).join('');
+    expect(problemsOf(`id: m\ntasks:\n${tasks}  - id: h\n    <<: 5\n    sleep: 1\n`)).toEqual([
+      { file: 'dag.yaml', line: 18, column: 9, message: 'YAML error: Merge sources must be maps or map aliases' },
+    ]);
+  });
+
+  it('should place a merge of a list holding an alias of a list at that alias', () => {
+    expect(problemsOf('id: x\nbase: &b [1]\ntasks:\n  - id: a\n    <<: [*b]\n    sleep: 1\n')).toMatchObject([{ line: 5, column: 10 }]);
+  });
+
+  it('should place an alias bomb at the alias past the most aliases expanded', () => {
+    const aliases = Array.from({ length: 110 }, () => '  - *a\n').join('');
+    expect(problemsOf(`id: x\na: &a 1\nl:\n${aliases}tasks: []\n`)).toEqual([
+      // the 100th alias makes the anchor's 101st use
+      { file: 'dag.yaml', line: 103, column: 5, message: 'YAML error: Excessive alias count indicates a resource exhaustion attack' },
+    ]);
+  });
+
+  it('should place a nested alias bomb at the alias the library stopped at', () => {
+    const levels = ['  a: &a [1,1,1,1,1,1,1,1,1,1]'];
+    'bcdefghij'.split('').forEach((name, i) => {
+      const previous = 'abcdefghij'[i]!;
+      levels.push(`  ${name}: &${name} [${Array.from({ length: 10 }, () => `*${previous}`).join(',')}]`);
+    });
+    // b's ninth alias of a: 10 uses of b, each standing for 11 uses of a
+    expect(problemsOf(`id: bomb\nx:\n${levels.join('\n')}\ntasks: []\n`)).toMatchObject([{ line: 5, column: 34 }]);
+  });
+
+  it('should still read merges and aliases that resolve', () => {
+    const result = parseYaml('id: x\ntasks:\n  - &t { id: a, sleep: 1 }\n  - <<: *t\n    id: b\n', 'dag.yaml');
+    expect(result.ok && result.file.value).toEqual({
+      id: 'x',
+      tasks: [
+        { id: 'a', sleep: 1 },
+        { id: 'b', sleep: 1 },
+      ],
+    });
+  });
+});
