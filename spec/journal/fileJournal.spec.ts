@@ -128,7 +128,7 @@ describe('fileJournal', () => {
         lines[3] = JSON.stringify(events.taskCompleted({ runId: 'bad', seq: 3, at: 3, taskId: 'b', attempt: 1, durationMs: 1 }));
         fs.writeFileSync(file, lines.join('\n'));
       },
-      /corrupt at seq 3: run "bad": task.completed for task "b" in status pending \(expected running\)/,
+      /corrupt at \/.+\/bad\.jsonl:4: task.completed for task "b" in status pending \(expected running\)/,
     ],
     [
       'an event of a type rxdag does not write',
@@ -137,7 +137,7 @@ describe('fileJournal', () => {
         lines[3] = lines[3]!.replace('"type":"task.started"', '"type":"task.exploded"');
         fs.writeFileSync(file, lines.join('\n'));
       },
-      /corrupt at seq 3: run "bad": "task.exploded" is not an event type/,
+      /corrupt at \/.+\/bad\.jsonl:4: "task.exploded" is not an event type/,
     ],
     [
       'a task made ready before its dependency completed',
@@ -146,7 +146,21 @@ describe('fileJournal', () => {
         lines[3] = JSON.stringify(events.taskReady({ runId: 'bad', seq: 3, at: 3, taskId: 'b', attempt: 1 }));
         fs.writeFileSync(file, lines.join('\n'));
       },
-      /corrupt at seq 3: run "bad": task.ready for task "b", which waits for a dependency that has not ended as its rule needs/,
+      /corrupt at \/.+\/bad\.jsonl:4: task.ready for task "b", which waits for a dependency that has not ended as its rule needs/,
+    ],
+    [
+      'a seq written as a string',
+      (file) => {
+        const lines = fs.readFileSync(file, 'utf8').split('\n');
+        lines[3] = lines[3]!.replace('"seq":3', '"seq":"3"');
+        fs.writeFileSync(file, lines.join('\n'));
+      },
+      /corrupt at \/.+\/bad\.jsonl:4: task.started has seq "3", expected the whole number 3$/,
+    ],
+    [
+      'its last line written twice',
+      (file) => fs.appendFileSync(file, `${fs.readFileSync(file, 'utf8').trimEnd().split('\n').pop()!}\n`),
+      /corrupt at \/.+\/bad\.jsonl:6: task.completed has seq 4, expected 5 \(seq 4 again: a line repeated or out of order\)$/,
     ],
     [
       'an event of another run',
@@ -413,6 +427,22 @@ describe('fileJournal', () => {
     expect(runs.map((run) => [run.runId, run.status])).toEqual([['fine', 'interrupted']]);
     expect(unreadable.map((error) => [error.runId, error.message])).toEqual([['a stray', expected]]);
     expect(fs.readFileSync(stray, 'utf8')).toBe('{"runId":"a stray"}\n');
+  });
+
+  it("should not list a copy of a run's file under another name as a run, but as a file that holds another run's journal", async () => {
+    const dir = freshDir();
+    const file = written(dir, 'fine');
+    const copy = path.join(dir, 'j-copy.jsonl');
+    fs.copyFileSync(file, copy);
+    const expected = `journal of run "j-copy" is corrupt at ${copy}:1: the file holds the journal of run "fine"`;
+    const unreadable: JournalCorruptError[] = [];
+
+    const runs = await fileJournal(dir).runs({ onUnreadable: (error) => unreadable.push(error) });
+
+    expect(runs.map((run) => run.runId)).toEqual(['fine']);
+    expect(unreadable.map((error) => [error.runId, error.where, error.message])).toEqual([['j-copy', `${copy}:1`, expected]]);
+    await expect(fileJournal(dir).runs()).rejects.toThrow(expected);
+    expect(fs.readFileSync(copy, 'utf8')).toBe(fs.readFileSync(file, 'utf8'));
   });
 
   it.each([

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { eventLineEncoder } from './eventLine';
-import { type JournalRecord, readEndedRun, readRecord, type RecordedRun } from './fileRecord';
+import { type JournalRecord, readEndedRun, readHeader, readRecord, readTornTail, type RecordedRun, type TornTail } from './fileRecord';
 import { headerText } from './headerText';
 import {
   type Journal,
@@ -140,7 +140,12 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
         if (record.tornBytes > 0) keepTornTail(fd, record.completeBytes, record.tornBytes, torn);
         fs.closeSync(fd);
         fd = fs.openSync(journal, 'a');
-        const taken: JournaledRun = { header: record.header, events: record.events, writer: fileWriter(fd, held, sync) };
+        const taken: JournaledRun = {
+          header: record.header,
+          events: record.events,
+          writer: fileWriter(fd, held, sync),
+          placeOf: (seq) => `${journal}:${seq + 1}`,
+        };
         return taken;
       } catch (error) {
         if (fd !== undefined) fs.closeSync(fd);
@@ -180,7 +185,9 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
       return readExisting(files(runId).journal, runId, root).events;
     },
     async header(runId) {
-      return readExisting(files(runId).journal, runId, root).header;
+      // the header alone: its events are read by `events` (a big run's file is tens of MB)
+      const { journal } = files(runId);
+      return readExisting(journal, runId, root, () => readHeader(journal, runId));
     },
     remove: async (runId) => {
       sweepOnce();
@@ -228,6 +235,11 @@ export function listedRun(file: string, lock: string, hasOwner = (at: string) =>
     if (isMissingFile(error)) return undefined;
     throw error;
   }
+  // a copy of another run's file (`cp a.jsonl b.jsonl`) is not a run: listed, it would be a
+  // run no other call knows (they find a run's file by its id's name)
+  if (fileNameOf(record.header.runId) !== path.basename(file, '.jsonl')) {
+    throw new JournalCorruptError(runId, `${file}:1`, `the file holds the journal of run "${record.header.runId}"`);
+  }
   const ownedAfter = readingFile(lock, runId, () => hasOwner(lock));
   return { createdAt: record.header.createdAt, summary: summarize(record.header, record.events, ownedBefore || ownedAfter) };
 }
@@ -243,6 +255,54 @@ function clearEndedRunLock(lock: string, runId: string): void {
   } catch {
     // left for the next listing
   }
+}
+
+/**
+ * The journal file of `runId` in the file journal at `dir`, whether there is one or not: for a
+ * message that names the file (its line `seq + 1` holds the event of `seq`).
+ *
+ * @example
+ * journalFileOf('.rxdag', 'nightly-42') // '/home/ci/.rxdag/nightly-42.jsonl'
+ */
+export function journalFileOf(dir: string, runId: string): string {
+  return path.join(path.resolve(dir), `${fileNameOf(runId)}.jsonl`);
+}
+
+/** The torn last line of a run's journal file in the folder `dir` (see `tornTailOf`). */
+export interface JournalTornTail extends TornTail {
+  /** The journal file. */
+  readonly file: string;
+  /** Where `resume` moves it. */
+  readonly keptIn: string;
+}
+
+/**
+ * The torn last line of the journal of `runId` in the file journal at `dir` (bytes after its
+ * last newline: a write a crash cut, never acknowledged), which the run's next `resume` moves to
+ * `<run>.jsonl.torn`; `undefined` when there is none or no such file. Reads the file's end only
+ * and changes nothing.
+ *
+ * @example
+ * tornTailOf('.rxdag', 'nightly-42') // { file: '/…/nightly-42.jsonl', at: 4096, bytes: 13, keptIn: '/…/nightly-42.jsonl.torn' }
+ */
+export function tornTailOf(dir: string, runId: string): JournalTornTail | undefined {
+  const file = journalFileOf(dir, runId);
+  let tail: TornTail | undefined;
+  try {
+    tail = readTornTail(file);
+  } catch {
+    return undefined; // not there, or not readable: the read of its record says so
+  }
+  return tail === undefined ? undefined : { ...tail, file, keptIn: `${file}.torn` };
+}
+
+/**
+ * A torn tail in words, for a message: `13 bytes at byte 4096 of /…/x.jsonl (a last line without
+ * its newline: a write a crash cut short, never acknowledged)`.
+ */
+export function describeTornTail(tail: JournalTornTail): string {
+  const bytes = `${tail.bytes} byte${tail.bytes === 1 ? '' : 's'}`;
+  return `${bytes} at byte ${tail.at} of ${tail.file} (a last line without its newline: a write a crash cut short, never acknowledged)`;
 }
 
 /**
@@ -358,11 +418,16 @@ function keepTornTail(fd: number, completeBytes: number, tornBytes: number, torn
   fs.fdatasyncSync(fd);
 }
 
-function readExisting(file: string, runId: string, root: string): JournalRecord {
+function readExisting<T = JournalRecord>(
+  file: string,
+  runId: string,
+  root: string,
+  read: () => T = () => readRecord(file, runId, true) as T,
+): T {
   const unknown = () => new RunNotResumableError(runId, 'unknown', undefined, root);
   if (!fs.existsSync(file)) throw unknown();
   try {
-    return readingFile(file, runId, () => readRecord(file, runId, true));
+    return readingFile(file, runId, read);
   } catch (error) {
     // removed by another process between the check and the read
     if (isMissingFile(error)) throw unknown();

@@ -100,6 +100,11 @@ export interface JournaledRun {
   /** Every event stored, in `seq` order (a torn last line, never acknowledged, left out). */
   readonly events: readonly DagEvent[];
   readonly writer: JournalWriter;
+  /**
+   * Where the event of `seq` is stored, for the message of one the reducer refuses (`<file>:12`
+   * for the file journal). Optional: without it, such an event is placed at `seq 11`.
+   */
+  readonly placeOf?: (seq: number) => string;
 }
 
 /** Options of {@link Journal.runs}. */

@@ -12,7 +12,7 @@ import { JournalCorruptError, type JournaledRun } from './journal';
  * had when its process died, and says what was under way then: attempts in flight (to run again
  * under the same number) and retries waiting for their backoff (with when each is due). Every
  * event is checked by the reducer on the way: an illegal one is a `JournalCorruptError` naming
- * its `seq`. It runs nothing and writes nothing.
+ * its place (a file and line, or its `seq`). It runs nothing and writes nothing.
  */
 
 /** A retry waiting for its backoff when the process died. */
@@ -46,7 +46,14 @@ export interface ReplayedRun {
   readonly limitedStarts: readonly (readonly [task: number, at: number])[];
 }
 
-export function replay({ header, events }: Pick<JournaledRun, 'header' | 'events'>): ReplayedRun {
+/**
+ * Replays a journaled run; an event the reducer refuses is a `JournalCorruptError` at
+ * `placeOf(seq)` when the journal places its events (a file and line), else at `seq N`.
+ *
+ * @example
+ * const { interrupted, retries } = replay(await journal.resume(runId));
+ */
+export function replay({ header, events, placeOf }: Pick<JournaledRun, 'header' | 'events' | 'placeOf'>): ReplayedRun {
   const { runId } = header;
   let dag: Dag;
   try {
@@ -63,7 +70,10 @@ export function replay({ header, events }: Pick<JournaledRun, 'header' | 'events
     try {
       draft.apply(event);
     } catch (error) {
-      if (error instanceof InvalidTransitionError) throw new JournalCorruptError(runId, `seq ${event.seq}`, error.message);
+      if (error instanceof InvalidTransitionError) {
+        const where = placeOf?.(event.seq) ?? `seq ${event.seq}`;
+        throw new JournalCorruptError(runId, where, withoutRun(error.message, runId));
+      }
       throw error;
     }
     if (event.type === 'task.failed' && event.willRetry) {
@@ -104,4 +114,10 @@ export function replay({ header, events }: Pick<JournaledRun, 'header' | 'events
 /** Whether `task` has ended in the replayed run (completed, failed, skipped or cancelled): it never starts again. */
 export function hasEnded(replayed: Pick<ReplayedRun, 'state'>, task: number): boolean {
   return readStatus(replayed.state.tasks, task) >= StatusCode.Completed;
+}
+
+/** The reducer's message without the run it names first (`run "x": …`): the corruption error names it. */
+function withoutRun(message: string, runId: string): string {
+  const prefix = `run ${JSON.stringify(runId)}: `;
+  return message.startsWith(prefix) ? message.slice(prefix.length) : message;
 }

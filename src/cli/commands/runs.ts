@@ -7,6 +7,8 @@
  * says there are no runs (exit 0). A store that cannot be read or reached: one line, exit 2; a
  * run's file that cannot be read: the others listed, then one line for it on stderr, exit 2; a
  * run removed while it lists (by `rxdag prune` in another process) is not listed, no error.
+ * An interrupted run of a folder whose journal ends with a torn line (a write a crash cut short,
+ * which `rxdag resume` sets aside): one note on stderr, exit 0.
  * It changes nothing in the store but the lock a killed process left on a run that had ended.
  */
 import type { JournaledRunStatus, JournaledRunSummary } from '../../index';
@@ -16,7 +18,8 @@ import { runsTable } from '../output/runsTable';
 import { openStore, type Store, storeExists } from '../store/openStore';
 import { listRuns } from '../store/runList';
 import { asRefusal } from '../store/storeErrors';
-import { storeLocation } from '../store/storeLocation';
+import { tornTailNote } from '../store/tornTailNote';
+import { type StoreLocation, storeLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
 
 /** `rxdag runs` options as commander hands them over. */
@@ -67,6 +70,7 @@ export async function runsCommand(raw: RawRunsOptions, io: CliIo): Promise<numbe
     } else if (raw.json === true) for (const run of runs) io.stdout.write(`${JSON.stringify(run)}\n`);
     else if (runs.length > 0) io.stdout.write(`${runsTable(runs).join('\n')}\n`);
     for (const error of unreadable) io.stderr.write(`rxdag: ${error.message} (left out of the list)\n`);
+    for (const line of tornTailNotes(location, runs)) io.stderr.write(`${line}\n`);
     return unreadable.length === 0 ? ExitCode.ok : ExitCode.invalid;
   } finally {
     await store.close();
@@ -112,4 +116,13 @@ function describeFilter(filter: RunFilter): string {
   if (filter.statuses !== undefined) parts.push(`--status ${[...filter.statuses].join(',')}`);
   if (filter.dagId !== undefined) parts.push(`--dag ${JSON.stringify(filter.dagId)}`);
   return parts.join(' ');
+}
+
+/**
+ * A note for each listed `interrupted` run of a folder whose journal ends with a torn line (read
+ * from each file's end: one byte when it is whole). Not for a running run: its owner may be
+ * writing that line.
+ */
+function tornTailNotes(location: StoreLocation, runs: readonly JournaledRunSummary[]): string[] {
+  return runs.flatMap((run) => (run.status === 'interrupted' ? (tornTailNote(location, run.runId) ?? []) : []));
 }

@@ -4,7 +4,9 @@
  * every task that failed for good with its error (a shell task's last lines of output included),
  * each task's timing, rules, estimate and why it was skipped, and with `--report` the
  * HTML report built from the journal's events (the same report as `rxdag run --report`). An
- * unknown run, a missing or unreachable store: one line, exit 2.
+ * unknown run, a missing or unreachable store, a journal `rxdag resume` would refuse as corrupt
+ * (its events replayed as resume replays them): one line, exit 2. A torn last line of a folder's
+ * journal (which `rxdag resume` sets aside) is told on stderr.
  *
  * The summary and the tasks come from one read of the run's events, so they agree while the
  * run is being written. It reads no other run, except to tell whether a run that has not ended
@@ -13,6 +15,8 @@
  * had ended (`journal.runs()`). It changes nothing else in the store.
  */
 import { type DagEvent, type Journal, type JournaledRunSummary, type JournalHeader } from '../../index';
+import { journalFileOf } from '../../journal/fileJournal';
+import { replay } from '../../journal/replay';
 import { summarize } from '../../journal/summary';
 import { ExitCode } from '../exitCodes';
 import { formatRunDetails, runDetails } from '../output/runDetails';
@@ -22,6 +26,7 @@ import { openStore, type Store } from '../store/openStore';
 import { listRuns } from '../store/runList';
 import { asRefusal } from '../store/storeErrors';
 import { type StoreLocation, storeFlag, storeLocation } from '../store/storeLocation';
+import { tornTailNote } from '../store/tornTailNote';
 import { commandLine } from '../shellWord';
 import type { CliIo } from './cliIo';
 import { writeReportFile } from './reportFile';
@@ -49,9 +54,11 @@ export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo,
   const store = open(location);
   try {
     // an unknown run, its own unreadable record, an unreachable store: one line
-    const { header, events, summary } = await readRun(store.journal, runId).catch((error: unknown) =>
+    const { header, events, summary } = await readRun(store.journal, runId, location).catch((error: unknown) =>
       asRefusal(error, location, `read run "${runId}"`),
     );
+    const torn = summary.status === 'interrupted' ? tornTailNote(location, runId) : undefined;
+    if (torn !== undefined) io.stderr.write(`${torn}\n`);
     const details = runDetails(header, events, summary);
     io.stdout.write(raw.json === true ? `${JSON.stringify(details)}\n` : formatRunDetails(details, location.label));
     if (raw.report === undefined) return ExitCode.ok;
@@ -93,11 +100,15 @@ interface RunRead {
 /**
  * Reads the run `runId` once: its header, its events, and its summary (status, times, counts)
  * made from those events, as `journal.runs()` makes it. A run that has not ended is `running`
- * or `interrupted` as the store's listing, asked after the events were read, says.
+ * or `interrupted` as the store's listing, asked after the events were read, says. Its events
+ * are replayed as `rxdag resume` replays them: one the reducer refuses is the same
+ * `JournalCorruptError`, placed at the file and line of a folder's journal.
  */
-async function readRun(journal: Journal, runId: string): Promise<RunRead> {
+async function readRun(journal: Journal, runId: string, location: StoreLocation): Promise<RunRead> {
   const header = await journal.header(runId);
   const events = await journal.events(runId);
+  const file = location.kind === 'folder' ? journalFileOf(location.dir, runId) : undefined;
+  replay({ header, events, ...(file === undefined ? {} : { placeOf: (seq: number) => `${file}:${seq + 1}` }) });
   const ended = events.at(-1)?.type === 'dag.completed';
   const owned = !ended && (await ownedSinceRead(journal, runId));
   return { header, events, summary: summarize(header, events, owned) };

@@ -1,0 +1,109 @@
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { tempDir, writeText } from './support/files';
+import { rxdagInProcess as rxdag } from './support/inProcessCli';
+
+/**
+ * What the commands say of a journal that is not what a run left: a copy of a run's file under
+ * another name (not a run), events `rxdag resume` refuses (`rxdag show` refuses them alike, with
+ * the same line and exit code), and a torn last line (`rxdag resume` says what it set aside;
+ * `show` and `runs` tell of it and change nothing).
+ */
+describe('rxdag show, runs, prune and resume of a journal that cannot be trusted', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.remove());
+  const dag = writeText(tmp.file('chain.yaml'), 'id: chain\ntasks:\n  - { id: a, sleep: 0 }\n  - { id: b, deps: [a], sleep: 0 }\n');
+
+  let stores = 0;
+  /** A store of its own with one ended run of `chain`; its folder and the run's id and file. */
+  async function storeWithRun(name: string): Promise<{ store: string; runId: string; file: string }> {
+    const store = tmp.file(`${name}-${++stores}`);
+    const run = await rxdag('run', dag, '--store', store);
+    expect(run).toMatchObject({ code: 0 });
+    const runId = /^rxdag: run (\S+) /m.exec(run.stderr)![1]!;
+    return { store, runId, file: path.join(store, `${runId}.jsonl`) };
+  }
+
+  /** The files of a folder and what they hold. */
+  const contents = (dir: string) => readdirSync(dir).map((name) => [name, readFileSync(path.join(dir, name), 'utf8')]);
+
+  it("should report a copy of a run's file as a file that holds another run's journal: not listed, not pruned, not resumed", async () => {
+    const { store, runId, file } = await storeWithRun('copied');
+    const copy = path.join(store, 'j-copy.jsonl');
+    copyFileSync(file, copy);
+    const line = `rxdag: journal of run "j-copy" is corrupt at ${copy}:1: the file holds the journal of run "${runId}"`;
+
+    const listed = await rxdag('runs', '--store', store, '--json');
+    expect(listed.code).toBe(2);
+    expect(listed.stdout.trim().split('\n').map((text) => (JSON.parse(text) as { runId: string }).runId)).toEqual([runId]);
+    expect(listed.stderr).toBe(`${line} (left out of the list)\n`);
+
+    const pruned = await rxdag('prune', '--store', store, '--keep', '0');
+    expect(pruned.code).toBe(2);
+    expect(pruned.stdout).toMatch(new RegExp(`^removed ${runId} .*\\nremoved 1 run; 0 kept\\n$`));
+    expect(pruned.stderr).toBe(`${line} (not removed)\n`);
+
+    const after = await rxdag('runs', '--store', store);
+    expect(after).toMatchObject({ code: 2, stdout: '', stderr: `${line} (left out of the list)\n` });
+    const resumed = await rxdag('resume', '--store', store);
+    expect(resumed.code).toBe(2);
+    expect(resumed.stderr).toContain(`${line.slice('rxdag: '.length)}; which interrupted run is the newest cannot be told`);
+    expect(existsSync(copy)).toBe(true);
+  });
+
+  /** The journal of an ended run cut after `task.completed a` (seq 4, line 5), that line changed by `edit`. */
+  const interruptedWith = (text: string, edit: (line: string) => string) => {
+    const lines = text.split('\n').slice(0, 5);
+    lines[4] = edit(lines[4]!);
+    return `${lines.join('\n')}\n`;
+  };
+
+  it.each<[string, (line: string) => string, string]>([
+    ['an event type rxdag does not write', (line) => line.replace('task.completed', 'task.exploded'), '"task.exploded" is not an event type'],
+    ['an unknown task', (line) => line.replace('"taskId":"a"', '"taskId":"zzz"'), 'task.completed for unknown task "zzz"'],
+    ['an event without its task', (line) => line.replace('"taskId":"a",', ''), 'task.completed for unknown task "undefined"'],
+    [
+      'a task completed that was pending',
+      (line) => line.replace('"taskId":"a"', '"taskId":"b"'),
+      'task.completed for task "b" in status pending (expected running)',
+    ],
+  ])('should refuse to show a journal with %s as resume refuses it: the same line, exit 2, the journal unchanged', async (_, edit, problem) => {
+    const { store, runId, file } = await storeWithRun('corrupt');
+    writeFileSync(file, interruptedWith(readFileSync(file, 'utf8'), edit));
+    const before = contents(store);
+    const line = `rxdag: journal of run "${runId}" is corrupt at ${file}:5: ${problem}\n`;
+
+    for (const flags of [[], ['--json'], ['--report', tmp.file('corrupt.html')]]) {
+      expect(await rxdag('show', runId, '--store', store, ...flags)).toEqual({ code: 2, stdout: '', stderr: line });
+    }
+    expect(existsSync(tmp.file('corrupt.html'))).toBe(false);
+    expect(await rxdag('resume', runId, '--store', store)).toMatchObject({ code: 2, stderr: line });
+    expect(contents(store)).toEqual(before);
+  });
+
+  it.each([
+    ['its final newline removed', (text: string) => text.slice(0, -1)],
+    ['a line without a newline appended', (text: string) => `${text}hello garbage`],
+  ])('should tell of a torn last line (%s) on show and runs, changing nothing, and say once on resume what it set aside', async (_, tear) => {
+    const { store, runId, file } = await storeWithRun('torn');
+    const whole = interruptedWith(readFileSync(file, 'utf8'), (line) => line);
+    const torn = tear(whole);
+    writeFileSync(file, torn);
+    const at = Buffer.byteLength(torn.slice(0, torn.lastIndexOf('\n') + 1));
+    const bytes = Buffer.byteLength(torn) - at;
+    const tail = `${bytes} bytes at byte ${at} of ${file} (a last line without its newline: a write a crash cut short, never acknowledged)`;
+    const note = `rxdag: the journal of run ${runId} ends with a torn line: ${tail}; rxdag resume moves it to ${file}.torn\n`;
+
+    const shown = await rxdag('show', runId, '--store', store);
+    expect(shown).toMatchObject({ code: 0, stderr: note });
+    expect(shown.stdout).toMatch(/DAG chain, interrupted\n/);
+    expect(await rxdag('runs', '--store', store)).toMatchObject({ code: 0, stderr: note });
+    expect(readFileSync(file, 'utf8')).toBe(torn);
+
+    const resumed = await rxdag('resume', runId, '--store', store);
+    expect(resumed.code).toBe(0);
+    const said = `rxdag: set aside the torn last line of run ${runId}'s journal: ${tail}; kept in ${file}.torn\n`;
+    expect(resumed.stderr.split(said)).toHaveLength(2);
+    expect(readFileSync(`${file}.torn`, 'utf8')).toContain(torn.slice(at));
+  });
+});

@@ -1,0 +1,18 @@
+/**
+ * The note `rxdag show` and `rxdag runs` give about a run whose journal, in a folder, ends with a
+ * torn line (a write a crash cut short, never acknowledged) that `rxdag resume` will set aside.
+ * It reads the file's end only and changes nothing; a database store has no torn lines.
+ */
+import { describeTornTail, tornTailOf } from '../../journal/fileJournal';
+import type { StoreLocation } from './storeLocation';
+
+/**
+ * `rxdag: the journal of run x ends with a torn line: 13 bytes at byte 4096 of …; rxdag resume
+ * moves it to ….torn`, or `undefined` when the journal ends with a whole line.
+ */
+export function tornTailNote(location: StoreLocation, runId: string): string | undefined {
+  if (location.kind !== 'folder') return undefined;
+  const tail = tornTailOf(location.dir, runId);
+  if (tail === undefined) return undefined;
+  return `rxdag: the journal of run ${runId} ends with a torn line: ${describeTornTail(tail)}; rxdag resume moves it to ${tail.keptIn}`;
+}
