@@ -35,7 +35,12 @@ describe('rxdag show, runs, prune and resume of a journal that cannot be trusted
 
     const listed = await rxdag('runs', '--store', store, '--json');
     expect(listed.code).toBe(2);
-    expect(listed.stdout.trim().split('\n').map((text) => (JSON.parse(text) as { runId: string }).runId)).toEqual([runId]);
+    expect(
+      listed.stdout
+        .trim()
+        .split('\n')
+        .map((text) => (JSON.parse(text) as { runId: string }).runId),
+    ).toEqual([runId]);
     expect(listed.stderr).toBe(`${line} (left out of the list)\n`);
 
     const pruned = await rxdag('prune', '--store', store, '--keep', '0');
@@ -59,7 +64,11 @@ describe('rxdag show, runs, prune and resume of a journal that cannot be trusted
   };
 
   it.each<[string, (line: string) => string, string]>([
-    ['an event type rxdag does not write', (line) => line.replace('task.completed', 'task.exploded'), '"task.exploded" is not an event type'],
+    [
+      'an event type rxdag does not write',
+      (line) => line.replace('task.completed', 'task.exploded'),
+      '"task.exploded" is not an event type',
+    ],
     ['an unknown task', (line) => line.replace('"taskId":"a"', '"taskId":"zzz"'), 'task.completed for unknown task "zzz"'],
     ['an event without its task', (line) => line.replace('"taskId":"a",', ''), 'task.completed for unknown task "undefined"'],
     [
@@ -67,43 +76,49 @@ describe('rxdag show, runs, prune and resume of a journal that cannot be trusted
       (line) => line.replace('"taskId":"a"', '"taskId":"b"'),
       'task.completed for task "b" in status pending (expected running)',
     ],
-  ])('should refuse to show a journal with %s as resume refuses it: the same line, exit 2, the journal unchanged', async (_, edit, problem) => {
-    const { store, runId, file } = await storeWithRun('corrupt');
-    writeFileSync(file, interruptedWith(readFileSync(file, 'utf8'), edit));
-    const before = contents(store);
-    const line = `rxdag: journal of run "${runId}" is corrupt at ${file}:5: ${problem}\n`;
+  ])(
+    'should refuse to show a journal with %s as resume refuses it: the same line, exit 2, the journal unchanged',
+    async (_, edit, problem) => {
+      const { store, runId, file } = await storeWithRun('corrupt');
+      writeFileSync(file, interruptedWith(readFileSync(file, 'utf8'), edit));
+      const before = contents(store);
+      const line = `rxdag: journal of run "${runId}" is corrupt at ${file}:5: ${problem}\n`;
 
-    for (const flags of [[], ['--json'], ['--report', tmp.file('corrupt.html')]]) {
-      expect(await rxdag('show', runId, '--store', store, ...flags)).toEqual({ code: 2, stdout: '', stderr: line });
-    }
-    expect(existsSync(tmp.file('corrupt.html'))).toBe(false);
-    expect(await rxdag('resume', runId, '--store', store)).toMatchObject({ code: 2, stderr: line });
-    expect(contents(store)).toEqual(before);
-  });
+      for (const flags of [[], ['--json'], ['--report', tmp.file('corrupt.html')]]) {
+        expect(await rxdag('show', runId, '--store', store, ...flags)).toEqual({ code: 2, stdout: '', stderr: line });
+      }
+      expect(existsSync(tmp.file('corrupt.html'))).toBe(false);
+      expect(await rxdag('resume', runId, '--store', store)).toMatchObject({ code: 2, stderr: line });
+      expect(contents(store)).toEqual(before);
+    },
+  );
 
   it.each([
     ['its final newline removed', (text: string) => text.slice(0, -1)],
     ['a line without a newline appended', (text: string) => `${text}hello garbage`],
-  ])('should tell of a torn last line (%s) on show and runs, changing nothing, and say once on resume what it set aside', async (_, tear) => {
-    const { store, runId, file } = await storeWithRun('torn');
-    const whole = interruptedWith(readFileSync(file, 'utf8'), (line) => line);
-    const torn = tear(whole);
-    writeFileSync(file, torn);
-    const at = Buffer.byteLength(torn.slice(0, torn.lastIndexOf('\n') + 1));
-    const bytes = Buffer.byteLength(torn) - at;
-    const tail = `${bytes} bytes at byte ${at} of ${file} (a last line without its newline: a write a crash cut short, never acknowledged)`;
-    const note = `rxdag: the journal of run ${runId} ends with a torn line: ${tail}; rxdag resume moves it to ${file}.torn\n`;
+  ])(
+    'should tell of a torn last line (%s) on show and runs, changing nothing, and say once on resume what it set aside',
+    async (_, tear) => {
+      const { store, runId, file } = await storeWithRun('torn');
+      const whole = interruptedWith(readFileSync(file, 'utf8'), (line) => line);
+      const torn = tear(whole);
+      writeFileSync(file, torn);
+      const at = Buffer.byteLength(torn.slice(0, torn.lastIndexOf('\n') + 1));
+      const bytes = Buffer.byteLength(torn) - at;
+      const tail = `${bytes} bytes at byte ${at} of ${file} (a last line without its newline: a write a crash cut short, never acknowledged)`;
+      const note = `rxdag: the journal of run ${runId} ends with a torn line: ${tail}; rxdag resume moves it to ${file}.torn\n`;
 
-    const shown = await rxdag('show', runId, '--store', store);
-    expect(shown).toMatchObject({ code: 0, stderr: note });
-    expect(shown.stdout).toMatch(/DAG chain, interrupted\n/);
-    expect(await rxdag('runs', '--store', store)).toMatchObject({ code: 0, stderr: note });
-    expect(readFileSync(file, 'utf8')).toBe(torn);
+      const shown = await rxdag('show', runId, '--store', store);
+      expect(shown).toMatchObject({ code: 0, stderr: note });
+      expect(shown.stdout).toMatch(/DAG chain, interrupted\n/);
+      expect(await rxdag('runs', '--store', store)).toMatchObject({ code: 0, stderr: note });
+      expect(readFileSync(file, 'utf8')).toBe(torn);
 
-    const resumed = await rxdag('resume', runId, '--store', store);
-    expect(resumed.code).toBe(0);
-    const said = `rxdag: set aside the torn last line of run ${runId}'s journal: ${tail}; kept in ${file}.torn\n`;
-    expect(resumed.stderr.split(said)).toHaveLength(2);
-    expect(readFileSync(`${file}.torn`, 'utf8')).toContain(torn.slice(at));
-  });
+      const resumed = await rxdag('resume', runId, '--store', store);
+      expect(resumed.code).toBe(0);
+      const said = `rxdag: set aside the torn last line of run ${runId}'s journal: ${tail}; kept in ${file}.torn\n`;
+      expect(resumed.stderr.split(said)).toHaveLength(2);
+      expect(readFileSync(`${file}.torn`, 'utf8')).toContain(torn.slice(at));
+    },
+  );
 });
