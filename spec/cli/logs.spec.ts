@@ -113,12 +113,12 @@ describe('rxdag run --logs', () => {
     expect(result.stderr).toContain(`      2 problems\n      full output: ${path.join(logs, 'lint.1.log')}\n`);
   });
 
-  it('should name the log of an attempt that timed out, holding what it wrote', async () => {
+  it('should quote what an attempt that timed out had written, and name its log', async () => {
     const { dir, store, logs } = place('timed-out');
     const file = dagFile(dir, ['id: slow', 'tasks:', '  - id: e2e', '    timeoutMs: 300', '    run: echo started; sleep 10']);
     const result = await rxdag('run', file, '--store', store, '--logs', logs, '--kill-grace', '100', '--quiet');
     expect(result.code).toBe(1);
-    const note = `      full output: ${path.join(logs, 'e2e.1.log')}`;
+    const note = `      before its time ran out, last stdout lines:\n      started\n      full output: ${path.join(logs, 'e2e.1.log')}`;
     expect(result.stdout).toContain(`  e2e (attempt 1): TaskTimeoutError: task "e2e" timed out after 300 ms\n${note}\n`);
     expect(readFileSync(path.join(logs, 'e2e.1.log'), 'utf8')).toBe('started\n');
   });

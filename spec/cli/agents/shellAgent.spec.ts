@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { getEventListeners } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { from, lastValueFrom } from 'rxjs';
 import type { TaskContext } from '../../../src/index';
 import { taskContext } from '../support/taskContext';
 import { ProcessGroups } from '../../../src/cli/agents/processGroups';
 import { createShellAgent, type ShellAgentOptions, type ShellInput, ShellCommandError } from '../../../src/cli/agents/shellAgent';
+import { TimedOutOutput } from '../../../src/cli/agents/timedOutOutput';
 import { isRunning, readPids, tempDir } from '../support/files';
 
 describe('shell agent', () => {
@@ -145,6 +146,27 @@ describe('shell agent', () => {
     await expect(running).rejects.toThrow('cancelled by the spec');
     await groups.whenEmpty();
     expect(readPids(pidFile).filter(isRunning)).toEqual([]);
+  });
+
+  it('should keep the last lines an attempt had written when its time ran out, and nothing for a cancel', async () => {
+    const timedOut = new TimedOutOutput();
+    const stopped = async (taskId: string, reason: Error) => {
+      const controller = new AbortController();
+      const started = tmp.file(`${taskId}.started`);
+      const task = {
+        ...context({ command: `echo one; echo two >&2; echo three >&2; touch ${started}; sleep 30` }, controller.signal),
+        id: taskId,
+      };
+      const running = attempt(new ProcessGroups(300), task, { timedOut, stderrLinesInError: 1 });
+      while (!existsSync(started)) await new Promise((resolve) => setTimeout(resolve, 10));
+      controller.abort(reason);
+      await expect(running).rejects.toBe(reason);
+    };
+    await stopped('slow', Object.assign(new Error('task "slow" timed out after 50 ms'), { name: 'TaskTimeoutError' }));
+    await stopped('cancelled', Object.assign(new Error('cancelled'), { name: 'TaskCancelledError' }));
+    expect(timedOut.noteOf('slow', 1)).toBe('before its time ran out, last stderr lines:\nthree');
+    expect(timedOut.noteOf('slow', 2)).toBeUndefined();
+    expect(timedOut.noteOf('cancelled', 1)).toBeUndefined();
   });
 
   it('should end background processes the command left when it exits', async () => {

@@ -13,6 +13,7 @@ import type { Agent, TaskContext } from '../../index';
 import type { ProcessGroups } from './processGroups';
 import { TailText } from './tailText';
 import type { AttemptLog, TaskLogs } from './taskLogs';
+import type { TimedOutOutput } from './timedOutOutput';
 
 /**
  * How long the pipes may still deliver what the command wrote once its shell exited: a process
@@ -74,6 +75,8 @@ export interface ShellAgentOptions {
   readonly stderrLinesInError?: number;
   /** Where each attempt also writes its whole output, as it comes (`--logs`). @default none */
   readonly logs?: TaskLogs;
+  /** Where an attempt whose time limit ran out leaves the last lines it had written. @default none */
+  readonly timedOut?: TimedOutOutput;
 }
 
 /**
@@ -141,9 +144,20 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
     const stop = () => {
       if (child.pid !== undefined) void options.groups.terminate(child.pid);
     };
-    signal.addEventListener('abort', stop, { once: true });
+    const aborted = () => {
+      // the scheduler's timeout error knows nothing of the output: what was written by now is kept for it
+      if ((signal.reason as Error | undefined)?.name === 'TaskTimeoutError') {
+        options.timedOut?.record(
+          task.id,
+          task.attempt,
+          lastLinesOf({ stdout, stderr }, options.stderrLinesInError ?? 5) ?? 'it had written nothing',
+        );
+      }
+      stop();
+    };
+    signal.addEventListener('abort', aborted, { once: true });
     child.once('error', (error) => {
-      signal.removeEventListener('abort', stop);
+      signal.removeEventListener('abort', aborted);
       log?.end(true);
       reject(cannotStart(error));
     });
@@ -152,7 +166,7 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
       // and outlive the task: the task owns its group, so they end when its shell does.
       stop();
       whenOutputRead(child, () => {
-        signal.removeEventListener('abort', stop);
+        signal.removeEventListener('abort', aborted);
         log?.end(signal.aborted || exitCode !== 0);
         if (signal.aborted) return reject(signal.reason);
         if (exitCode === 0) return resolve({ exitCode, stdout: stdout.text(), stderr: stderr.text() });
@@ -165,7 +179,9 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
 /** What to do about a command the system would not start, when that is known. */
 function startHint(error: NodeJS.ErrnoException): string {
   // Linux takes at most 128 KiB in one argument, and the command is the shell's one argument
-  return error.code === 'E2BIG' ? ' (the command, or it with its environment, is longer than the system takes: write it to a script file and run that)' : '';
+  return error.code === 'E2BIG'
+    ? ' (the command, or it with its environment, is longer than the system takes: write it to a script file and run that)'
+    : '';
 }
 
 /**
@@ -221,16 +237,20 @@ function commandError(
   lineCount: number,
 ): ShellCommandError {
   const what = exitCode === null ? `was killed by ${killedBy ?? 'a signal'}` : `exited with code ${exitCode}`;
-  return new ShellCommandError(`\`${shorten(command)}\` ${what}${lastLinesQuoted(output, lineCount)}`, exitCode, killedBy);
+  const lines = lastLinesOf(output, lineCount);
+  return new ShellCommandError(`\`${shorten(command)}\` ${what}${lines === undefined ? ' (no output)' : `; ${lines}`}`, exitCode, killedBy);
 }
 
-/** The last lines of stderr, or of stdout when stderr has none: many tools report errors on stdout. */
-function lastLinesQuoted(output: { readonly stdout: TailText; readonly stderr: TailText }, lineCount: number): string {
+/**
+ * `last stderr lines:\n…`: the last lines of stderr, or of stdout when stderr has none (many
+ * tools report errors on stdout); undefined when the command wrote nothing.
+ */
+function lastLinesOf(output: { readonly stdout: TailText; readonly stderr: TailText }, lineCount: number): string | undefined {
   for (const stream of ['stderr', 'stdout'] as const) {
     const lines = output[stream].lastLines(lineCount);
-    if (lines.length > 0) return `; last ${stream} lines:\n${lines.join('\n')}`;
+    if (lines.length > 0) return `last ${stream} lines:\n${lines.join('\n')}`;
   }
-  return ' (no output)';
+  return undefined;
 }
 
 function shellInput(task: TaskContext): ShellInput {

@@ -18,6 +18,8 @@ export interface PreparedRun {
   readonly run: RunEvents;
   /** Empty with remote agents: their shell tasks run on workers. */
   readonly groups: BuiltinAgents['groups'];
+  /** What its shell attempts had written when their time ran out (none with remote agents). */
+  readonly timedOut?: BuiltinAgents['timedOut'];
 }
 
 /** A journaled run of a DAG file, not started yet, and the id it has. */
@@ -52,8 +54,8 @@ export function createRun(
   remote?: Readonly<Record<string, AgentDefinition>>,
   logs?: TaskLogs,
 ): PreparedRun {
-  const { agents, groups } = agentsOf(killGraceMs, remote, logs);
-  return { groups, run: checkedRun(loaded, { ...options, agents }) };
+  const { agents, ...local } = agentsOf(killGraceMs, remote, logs);
+  return { ...local, run: checkedRun(loaded, { ...options, agents }) };
 }
 
 /**
@@ -74,7 +76,7 @@ export function createJournaledRun(
   remote?: Readonly<Record<string, AgentDefinition>>,
   logs?: TaskLogs,
 ): JournaledPreparedRun {
-  const { agents, groups } = agentsOf(killGraceMs, remote, logs);
+  const { agents, ...local } = agentsOf(killGraceMs, remote, logs);
   let runId = drawId();
   // the first run is made now, so that the library's complaints come before anything starts
   const first = checkedRun(loaded, { ...options, agents, runId });
@@ -104,15 +106,18 @@ export function createJournaledRun(
     },
     () => relay,
   );
-  return { run, groups, runId: () => runId };
+  return { ...local, run, runId: () => runId };
 }
 
-/** The agents of a run: the CLI's (logging to `logs`, if given), or `remote` ones, and the process groups of their shell tasks. */
+/**
+ * The agents of a run: the CLI's (logging to `logs`, if given), or `remote` ones, with the
+ * process groups of their shell tasks and what those had written when their time ran out.
+ */
 function agentsOf(
   killGraceMs: number,
   remote: Readonly<Record<string, AgentDefinition>> | undefined,
   logs: TaskLogs | undefined,
-): { readonly agents: Readonly<Record<string, AgentDefinition>>; readonly groups: ProcessGroups } {
+): Omit<PreparedRun, 'run'> & { readonly agents: Readonly<Record<string, AgentDefinition>> } {
   return remote === undefined ? builtinAgents(killGraceMs, logs) : { agents: remote, groups: new ProcessGroups(killGraceMs) };
 }
 

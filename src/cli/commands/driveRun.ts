@@ -27,6 +27,7 @@ import {
 } from '../../index';
 import type { ProcessGroups } from '../agents/processGroups';
 import type { TaskLogs } from '../agents/taskLogs';
+import type { TimedOutOutput } from '../agents/timedOutOutput';
 import { ExitCode } from '../exitCodes';
 import { EventLog } from '../output/eventLog';
 import { failureList } from '../output/failureList';
@@ -61,6 +62,8 @@ export interface RunToDrive {
   readonly groups: ProcessGroups;
   /** Where its shell attempts write their whole output (`--logs`), if anywhere. */
   readonly logs?: TaskLogs;
+  /** What its shell attempts had written when their time ran out, named under their failure. */
+  readonly timedOut?: TimedOutOutput;
   /** The run's DAG as it was defined (a resumed run's from its journal). */
   readonly dag: Dag;
   /** The DAG's dependencies by task id, for the report (given only when there is one). */
@@ -142,9 +145,11 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     outputFailed = true;
     notice(`rxdag: cannot write the task log ${file}: ${describeIoError(error)}; the run goes on, task output is no longer logged`);
   });
-  // a failure shown names the log of its attempt; --json prints the events as they are
+  // a failure shown names the log of its attempt, and quotes what a timed-out one had written;
+  // --json prints the events as they are
+  const notes = [target.timedOut, target.logs].filter((source) => source !== undefined);
   const shown = (event: DagEvent): DagEvent =>
-    target.logs !== undefined && options.output !== 'json' && event.type === 'task.failed' ? withLogNote(event, target.logs) : event;
+    notes.length > 0 && options.output !== 'json' && event.type === 'task.failed' ? withNotes(event, notes) : event;
   // opened at the first event, so that a run the store refuses leaves the file as it was
   let log: EventLog | undefined;
   const openLog = () => {
@@ -242,10 +247,8 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     const recorded = cancelledBy === undefined ? true : await released(target.journal, final.runId, target.journalFailure);
     await groups.whenEmpty(); // no child outlives the CLI
     reporter.finish();
-    const { logs } = target; // the list is text, with --json too (on stderr): it names the logs
-    failuresStream(options.output, io).write(
-      failureList(logs === undefined ? final.failures : final.failures.map((failure) => withLogNote(failure, logs))),
-    );
+    // the list is text, with --json too (on stderr): it names the logs
+    failuresStream(options.output, io).write(failureList(final.failures.map((failure) => withNotes(failure, notes))));
     if (endError instanceof JournalWriteError) {
       outputFailed = true;
       io.stderr.write(`${journalFailureLine(endError, target.store, true, resumeCommandOf(target))}\n`);
@@ -281,13 +284,21 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   }
 }
 
-/** `failure` with a line naming the log of its attempt under its error (`full output: logs/test.1.log`), when it has one. */
-function withLogNote<T extends { readonly taskId: string; readonly attempt: number; readonly error: ErrorInfo }>(
+/** What a command knows of an attempt that its failure does not say. */
+interface AttemptNotes {
+  noteOf(taskId: string, attempt: number): string | undefined;
+}
+
+/**
+ * `failure` with what `sources` know of its attempt under its error: the last lines a timed-out
+ * shell attempt had written, the log of its output (`full output: logs/test.1.log`).
+ */
+function withNotes<T extends { readonly taskId: string; readonly attempt: number; readonly error: ErrorInfo }>(
   failure: T,
-  logs: TaskLogs,
+  sources: readonly AttemptNotes[],
 ): T {
-  const note = logs.noteOf(failure.taskId, failure.attempt);
-  return note === undefined ? failure : { ...failure, error: { ...failure.error, message: `${failure.error.message}\n${note}` } };
+  const notes = sources.flatMap((source) => source.noteOf(failure.taskId, failure.attempt) ?? []);
+  return notes.length === 0 ? failure : { ...failure, error: { ...failure.error, message: [failure.error.message, ...notes].join('\n') } };
 }
 
 /** The command that resumes `target`'s run, as it is now. */

@@ -11,7 +11,9 @@
  * cancelled run, or the newest run when none is interrupted and it was cancelled, with how to
  * stop a run so that it can be resumed), a run a program made (its tasks name agents the
  * command line does not have: see `programRuns.ts`), also when it is the newest interrupted run.
- * It does not decide what runs again: the library's `resumeRun` does (attempts that were in
+ * A journal that ends with a torn line (a write the crash cut short, never acknowledged) has it
+ * moved aside by the journal: said once on stderr, with the file, the byte offset and where it
+ * went. It does not decide what runs again: the library's `resumeRun` does (attempts that were in
  * flight run again under their number; completed tasks do not).
  */
 import {
@@ -30,6 +32,7 @@ import { type MetricsEndpoint, openMetricsEndpoint } from '../output/metricsEndp
 import { InvalidInputError } from '../problems';
 import { openRemoteAgents } from '../remote/openRemote';
 import { localResumeRefusal, otherPrefixRefusal, remoteNoteOf } from '../remote/remoteNote';
+import { describeTornTail, type JournalTornTail, tornTailOf } from '../../journal/fileJournal';
 import { haltableJournal } from '../../journal/haltableJournal';
 import type { RemoteAgents } from '../remote/remoteAgents';
 import { openStore, type Store } from '../store/openStore';
@@ -106,10 +109,10 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     // --logs (refused with --redis): an attempt run again appends to the log it began
     const logs = options.logsDir === undefined ? undefined : new TaskLogs(options.logsDir);
     // with --redis, attempts (also those in flight when the run stopped) go to workers
-    const { agents, groups } =
+    const { agents, groups, timedOut } =
       remote === undefined
         ? builtinAgents(options.killGraceMs, logs)
-        : { agents: remote.agents, groups: new ProcessGroups(options.killGraceMs) };
+        : { agents: remote.agents, groups: new ProcessGroups(options.killGraceMs), timedOut: undefined };
     let run;
     // halted by SIGTERM: the run is left interrupted again
     const haltable = haltableJournal(store.journal);
@@ -119,6 +122,9 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
       if (error instanceof TypeError) throw new InvalidInputError([{ message: error.message }]);
       throw error;
     }
+    // the journal takes the run on subscription and moves a torn last line aside: said once, when the run starts
+    const torn = location.kind === 'folder' ? tornTailOf(location.dir, id) : undefined;
+    if (torn !== undefined) notes.write(`${tornTailSetAside(id, torn)}\n`);
     const completedBefore = history.filter((event) => event.type === 'task.completed').length;
     // counts this process's events: a counter starts at 0 with each process, as Prometheus expects
     if (options.metricsPort !== undefined) metrics = await openMetricsEndpoint(run.events$, options.metricsPort, notes);
@@ -126,6 +132,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
       {
         run,
         groups,
+        ...(timedOut === undefined ? {} : { timedOut }),
         dag,
         // what only the report reads: made only for a report
         ...(options.reportPath === undefined
@@ -278,4 +285,12 @@ function totalOf(history: readonly DagEvent[]): number {
     (sum, event) => sum + (event.type === 'dag.created' ? event.taskCount : event.type === 'tasks.spawned' ? event.tasks.length : 0),
     0,
   );
+}
+
+/**
+ * `rxdag: set aside the torn last line of run x's journal: 13 bytes at byte 4096 of /…/x.jsonl
+ * (…); kept in /…/x.jsonl.torn`: what the journal moved when it took the run.
+ */
+function tornTailSetAside(runId: string, tail: JournalTornTail): string {
+  return `rxdag: set aside the torn last line of run ${runId}'s journal: ${describeTornTail(tail)}; kept in ${tail.keptIn}`;
 }

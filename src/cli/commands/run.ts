@@ -98,7 +98,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
             remote?.agents,
             logs,
           );
-    const { run, groups } = journaled ?? createRun(loaded, scheduling, options.killGraceMs, remote?.agents, logs);
+    const { run, groups, timedOut } = journaled ?? createRun(loaded, scheduling, options.killGraceMs, remote?.agents, logs);
     if (loaded.dag.size === 0) io.stderr.write(`rxdag: warning: ${file} has no tasks; nothing to run\n`);
     // listening before the run starts: a port that cannot be had is refused with nothing run
     if (options.metricsPort !== undefined) metrics = await openMetricsEndpoint(run.events$, options.metricsPort, notes);
@@ -120,6 +120,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
         ...report,
         notes,
         ...(logs === undefined ? {} : { logs }),
+        ...(timedOut === undefined ? {} : { timedOut }),
         source: file,
         ...(store === undefined || haltable === undefined || journaled === undefined
           ? {}
