@@ -26,6 +26,8 @@ interface RunShape {
   readonly endedAt?: number;
   readonly outcome?: RunOutcome;
   readonly running?: boolean;
+  /** The agent of its one task: `sleep` (a run of the command line) unless given. */
+  readonly agent?: string;
 }
 
 /** Journals `run` into `journal`; the writer of a `running` run is left open (this process owns it), and returned. */
@@ -34,7 +36,7 @@ async function journalRun(journal: Journal, run: RunShape): Promise<JournalWrite
   const writer = await journal.create({
     runId,
     dagId,
-    spec: { id: dagId, tasks: [{ id: 'a', agent: 'sleep' }] },
+    spec: { id: dagId, tasks: [{ id: 'a', agent: run.agent ?? 'sleep' }] },
     options: { failurePolicy: 'skip-dependents', contextInjection: true },
     createdAt: startedAt,
   });
@@ -119,6 +121,15 @@ describe('rxdag prune', () => {
     expect(result.stdout).toBe(`${removedLine(old)}\n${removedLine(failed)}\nremoved 2 runs; 1 kept\n`);
     expect(await listed(store)).toEqual(['nightly-43']);
     expect(Object.keys(storeFiles(store))).toEqual(['nightly-43.jsonl']);
+  });
+
+  it("should point an interrupted run a program made at the program's resumeRun, not at rxdag resume", async () => {
+    const store = await storeWith('program', [{ runId: 'drafts', dagId: 'd', startedAt: Date.now() - DAY, agent: 'llm' }]);
+    const result = await inProcess(['prune', 'drafts', '--store', store]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'rxdag: run "drafts" is interrupted and can still be resumed (resumeRun(journal, "drafts", { agents }) in the program that made it); add --interrupted to remove it anyway\n',
+    );
   });
 
   it('should refuse an unknown, a running and, without --interrupted, an interrupted run, one line each, exit 2, removing the others', async () => {

@@ -298,6 +298,18 @@ describe('durable runs', () => {
     expect(fs.existsSync(path.join(dir, 'agentless.lock'))).toBe(false);
   });
 
+  it('should refuse at the call a run id that is not a string, and a journal or run id given in the options', () => {
+    const journal = fileJournal(dir);
+    expect(() => resumeRun(journal, 5 as unknown as string)).toThrow(
+      new TypeError('rxdag: resumeRun needs the id of the run to resume, a non-empty string (got 5)'),
+    );
+    const misplaced = { journal, agents: {} } as unknown as Parameters<typeof resumeRun>[2];
+    expect(() => resumeRun(journal, 'r', misplaced)).toThrow(
+      new TypeError('rxdag: resumeRun takes the journal and the run id as its first two arguments, not `journal` in its options'),
+    );
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
   it('should resume with less concurrency than a task that has ended weighs, and refuse less than a task still to run weighs', () => {
     // big (weight 3) completes; then the process dies while small runs; after (weight 2) is still to run
     const weighted = defineDag({

@@ -229,6 +229,9 @@ describe('retry hints of a failed attempt', () => {
     expect(() => new AgentError('x', { retry: 'no' as unknown as boolean })).toThrow(
       new TypeError('rxdag: AgentError `retry` must be true or false (got "no")'),
     );
+    expect(() => new AgentError('x', { severity: 'fatal' as unknown as 'critical' })).toThrow(
+      new TypeError('rxdag: AgentError `severity` must be "warning", "error" or "critical" (got "fatal")'),
+    );
     expect(new AgentError('x', { retryAfterMs: 0 })).toMatchObject({ retry: true, retryAfterMs: 0, severity: 'error' });
   });
 });

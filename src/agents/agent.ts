@@ -74,6 +74,9 @@ export type Agent<Input = unknown, Upstream extends UpstreamOutputs = UpstreamOu
   agent(task: TaskContext<Input, Upstream>): AgentResult;
 }['agent'];
 
+/** The severities an error may carry. */
+const SEVERITIES: ReadonlySet<unknown> = new Set<Severity>(['warning', 'error', 'critical']);
+
 /**
  * An error an agent throws to choose its severity: `warning` (recorded, the task still
  * succeeds with `output`, which must be JSON-safe like a returned one), `error` (retried by the task's policy, then the task fails and its
@@ -118,7 +121,10 @@ export class AgentError extends Error {
     } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    const { retry = true, retryAfterMs, pauseLimits = false } = options;
+    const { severity = 'error', retry = true, retryAfterMs, pauseLimits = false } = options;
+    if (!SEVERITIES.has(severity)) {
+      throw new TypeError(`rxdag: AgentError \`severity\` must be "warning", "error" or "critical" (got ${describeValue(severity)})`);
+    }
     if (typeof retry !== 'boolean') throw new TypeError(`rxdag: AgentError \`retry\` must be true or false (got ${describeValue(retry)})`);
     if (retryAfterMs !== undefined && !isRetryWait(retryAfterMs)) {
       throw new TypeError(
@@ -131,15 +137,13 @@ export class AgentError extends Error {
     if (pauseLimits && retryAfterMs === undefined) {
       throw new TypeError('rxdag: AgentError `pauseLimits` needs `retryAfterMs`: how long the limits are paused');
     }
-    this.severity = options.severity ?? 'error';
+    this.severity = severity;
     this.output = options.output;
     this.retry = retry;
     this.retryAfterMs = retryAfterMs;
     this.pauseLimits = pauseLimits;
   }
 }
-
-const SEVERITIES: ReadonlySet<unknown> = new Set<Severity>(['warning', 'error', 'critical']);
 
 /** The severity an error carries, `error` when it carries none (or reading it throws). */
 export function severityOf(error: unknown): Severity {

@@ -1,4 +1,5 @@
 import type { Dag } from '../dag/defineDag';
+import { describeValue } from '../dag/text';
 import type { DagSpec } from '../dag/schema';
 import type { Journal } from '../journal/journal';
 import { type DagRun, resolveSchedulerOptions, type RunEvents, schedulerWith } from './createScheduler';
@@ -38,6 +39,14 @@ export function runDag(dag: Dag | DagSpec, options?: SchedulerOptions): DagRun {
  * resumeRun(fileJournal('.rxdag'), 'nightly-42', { agents }).subscribe(log);
  */
 export function resumeRun(journal: Journal, runId: string, options?: Omit<SchedulerOptions, 'journal' | 'runId'>): RunEvents {
+  if (typeof runId !== 'string' || runId === '') {
+    throw new TypeError(`rxdag: resumeRun needs the id of the run to resume, a non-empty string (got ${describeValue(runId)})`);
+  }
+  for (const given of ['journal', 'runId'] as const) {
+    if (options !== undefined && given in options) {
+      throw new TypeError(`rxdag: resumeRun takes the journal and the run id as its first two arguments, not \`${given}\` in its options`);
+    }
+  }
   const { agents, taskTimeoutMs, contextInjection, failurePolicy, ...scheduling } = options ?? {};
   const runOptions: RunOptions = {
     ...(agents === undefined ? {} : { agents }),

@@ -14,13 +14,14 @@
  * too many ways: exit 2, nothing removed. A store that cannot be read or reached: one line,
  * exit 2. A folder without a store has nothing to remove (exit 0), unless runs are named.
  */
-import { type JournaledRunSummary, RunLockedError, RunNotResumableError } from '../../index';
+import { type Journal, type JournaledRunSummary, RunLockedError, RunNotResumableError } from '../../index';
 import { escapeControls } from '../../dag/text';
 import { ExitCode } from '../exitCodes';
 import { formatClock } from '../output/textTable';
 import { formatProblem, InvalidInputError, type Problem } from '../problems';
 import { commandLine } from '../shellWord';
 import { openStore, type Store, storeExists } from '../store/openStore';
+import { agentsMissingFromCli } from '../store/programRuns';
 import { DURATION_FORM, parseDuration, type PruneRule, selectRunsToPrune } from '../store/pruneSelection';
 import { listRuns, type RunList } from '../store/runList';
 import { asRefusal, refusalLine } from '../store/storeErrors';
@@ -65,7 +66,10 @@ export async function pruneCommand(runIds: readonly string[], raw: RawPruneOptio
   try {
     const { journal } = store;
     const listed = await listRuns(journal).catch((error: unknown) => asRefusal(error, location));
-    const plan = rule === undefined ? namedRuns(runIds, listed, raw.interrupted === true, location) : selectedRuns(listed, rule);
+    const plan =
+      rule === undefined
+        ? namedRuns(runIds, listed, raw.interrupted === true, location, await resumeHints(journal, runIds, listed, location))
+        : selectedRuns(listed, rule);
     for (const refusal of plan.refusals) io.stderr.write(`rxdag: ${formatProblem({ message: refusal })}\n`);
     if (plan.remove.length === 0) {
       io.stdout.write('no runs to remove\n');
@@ -134,8 +138,39 @@ function pruneRuleOf(runIds: readonly string[], raw: RawPruneOptions, now: numbe
   };
 }
 
+/**
+ * How each interrupted run `runIds` name is resumed, for its refusal: `rxdag resume ID`, or, for
+ * a run a program made (its tasks name agents the command line does not have), `resumeRun` there.
+ */
+async function resumeHints(
+  journal: Journal,
+  runIds: readonly string[],
+  { runs }: RunList,
+  location: StoreLocation,
+): Promise<ReadonlyMap<string, string>> {
+  const hints = new Map<string, string>();
+  for (const run of runs) {
+    if (run.status !== 'interrupted' || !runIds.includes(run.runId)) continue;
+    const header = await journal.header(run.runId).catch(() => undefined);
+    const programs = header !== undefined && agentsMissingFromCli(header).length > 0;
+    hints.set(
+      run.runId,
+      programs
+        ? `resumeRun(journal, ${JSON.stringify(run.runId)}, { agents }) in the program that made it`
+        : commandLine('rxdag resume', run.runId, storeFlag(location)),
+    );
+  }
+  return hints;
+}
+
 /** The runs `runIds` name, each once; a name that is unknown, running, unreadable or (without `--interrupted`) interrupted is refused. */
-function namedRuns(runIds: readonly string[], { runs, unreadable }: RunList, interrupted: boolean, location: StoreLocation): Plan {
+function namedRuns(
+  runIds: readonly string[],
+  { runs, unreadable }: RunList,
+  interrupted: boolean,
+  location: StoreLocation,
+  hints: ReadonlyMap<string, string>,
+): Plan {
   const byId = new Map(runs.map((run) => [run.runId, run]));
   const remove: JournaledRunSummary[] = [];
   const refusals: string[] = [];
@@ -148,8 +183,7 @@ function namedRuns(runIds: readonly string[], { runs, unreadable }: RunList, int
     else if (run.status === 'running')
       refusals.push(`run "${runId}" is running: a live process owns it; wait for it to end or stop it first`);
     else if (run.status === 'interrupted' && !interrupted) {
-      const resume = commandLine('rxdag resume', runId, storeFlag(location));
-      refusals.push(`run "${runId}" is interrupted and can still be resumed (${resume}); add --interrupted to remove it anyway`);
+      refusals.push(`run "${runId}" is interrupted and can still be resumed (${hints.get(runId)!}); add --interrupted to remove it anyway`);
     } else remove.push(run);
   }
   return { remove, kept: runs.length - remove.length, refusals };
