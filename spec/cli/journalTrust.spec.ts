@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir, writeText } from './support/files';
 import { rxdagInProcess as rxdag } from './support/inProcessCli';
@@ -54,6 +54,16 @@ describe('rxdag show, runs, prune and resume of a journal that cannot be trusted
     expect(resumed.code).toBe(2);
     expect(resumed.stderr).toContain(`${line.slice('rxdag: '.length)}; which interrupted run is the newest cannot be told`);
     expect(existsSync(copy)).toBe(true);
+  });
+
+  it('should name the lock file that is a folder when resume cannot read it', async () => {
+    const { store, runId, file } = await storeWithRun('lock-folder');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/[^\n]*\n$/, '')); // its dag.completed cut: interrupted
+    const lock = path.join(store, `${runId}.lock`);
+    mkdirSync(lock);
+    const resumed = await rxdag('resume', runId, '--store', store);
+    expect(resumed.code).toBe(2);
+    expect(resumed.stderr).toBe(`rxdag: cannot use the store ${store}/ (at ${lock}): EISDIR (illegal operation on a directory)\n`);
   });
 
   /** The journal of an ended run cut after `task.completed a` (seq 4, line 5), that line changed by `edit`. */

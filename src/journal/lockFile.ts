@@ -155,6 +155,8 @@ function readLock(path: string): { readonly text: string; readonly owner: Owner 
     text = fs.readFileSync(path, 'utf8');
   } catch (error) {
     if (isCode(error, 'ENOENT')) return undefined;
+    // a read of a folder fails without naming it: the lock's path is added, for the message
+    if (isCode(error, 'EISDIR')) throw Object.assign(error as Error, { path });
     throw error;
   }
   try {

@@ -45,8 +45,10 @@ export function refusalLine(error: unknown, store: StoreLocation, doing?: string
     return `cannot reach the store: PostgreSQL journal at ${label}: cannot ${doing ?? action}: ${reason}`;
   }
   if (error instanceof JournalWriteError) return undefined;
-  if (typeof (error as NodeJS.ErrnoException | null)?.code === 'string' && (error as NodeJS.ErrnoException).syscall !== undefined)
-    return `cannot use the store ${store.label}: ${describeIoError(error)}`;
+  if (typeof (error as NodeJS.ErrnoException | null)?.code === 'string' && (error as NodeJS.ErrnoException).syscall !== undefined) {
+    const file = (error as NodeJS.ErrnoException).path;
+    return `cannot use the store ${store.label}${file === undefined ? '' : ` (at ${file})`}: ${describeIoError(error)}`;
+  }
   return undefined;
 }
 
