@@ -80,7 +80,7 @@ describe('rxdag show, runs, prune and resume of a journal that cannot be trusted
       '"task.exploded" is not an event type',
     ],
     ['an unknown task', (line) => line.replace('"taskId":"a"', '"taskId":"zzz"'), 'task.completed for unknown task "zzz"'],
-    ['an event without its task', (line) => line.replace('"taskId":"a",', ''), 'task.completed for unknown task "undefined"'],
+    ['an event without its task', (line) => line.replace('"taskId":"a",', ''), 'task.completed without a taskId'],
     [
       'a task completed that was pending',
       (line) => line.replace('"taskId":"a"', '"taskId":"b"'),

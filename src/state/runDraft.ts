@@ -255,7 +255,9 @@ export class RunDraft {
     const known = this.knownTask;
     if (known !== undefined) return known;
     const task = this.graph.taskIndex(taskId);
-    if (task === undefined) throw this.refusal(`${type} for unknown task "${taskId}"`);
+    if (task === undefined) {
+      throw this.refusal(typeof taskId === 'string' ? `${type} for unknown task "${taskId}"` : `${type} without a taskId`);
+    }
     return task;
   }
 

@@ -149,6 +149,17 @@ describe('loadDagFile', () => {
     ]);
   });
 
+  it('should not list an empty limit name among the declared ones a missing limit is told of', () => {
+    const file = writeText(
+      tmp.file('limit-empty-declared.yaml'),
+      'id: l\nlimits:\n  api: { concurrency: 2 }\n  "": { concurrency: 1 }\ntasks:\n  - id: a\n    sleep: 1\n    limits: [nope]\n',
+    );
+    expect(problemsOf(file)).toEqual([
+      `${file}:4:3: limits: invalid limit name "": must not be empty`,
+      `${file}:8:14: tasks[0].limits[0]: task "a" needs limit "nope", which is not declared in \`limits:\`; declared: "api"`,
+    ]);
+  });
+
   it('should name a limit a task names twice, and say its other problems once', () => {
     const file = writeText(
       tmp.file('limit-twice.yaml'),

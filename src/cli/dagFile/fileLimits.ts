@@ -90,11 +90,13 @@ export function usableLimits(limits: unknown): Readonly<Record<string, LimitSpec
 export function limitProblems(tasks: readonly unknown[], declared: unknown, defaults?: unknown): Located[] {
   const names = isMapping(declared) ? Object.keys(declared) : [];
   const known = new Set(names);
+  // listed as declared: an empty name is a problem of its own, no name to use
+  const named = names.filter((name) => name.trim() !== '');
   const usable = usableLimits(declared);
   const problems: Located[] = [];
   const unknownName = (name: string, path: Located['path'], who: string) => {
     const list =
-      names.length === 0 ? 'the file declares none (add a top-level `limits:` mapping)' : `declared: ${names.map(quoted).join(', ')}`;
+      named.length === 0 ? 'the file declares none (add a top-level `limits:` mapping)' : `declared: ${named.map(quoted).join(', ')}`;
     problems.push({ path, message: `${who} limit ${quoted(name)}, which is not declared in \`limits:\`; ${list}` });
   };
   const defaultLimits = isMapping(defaults) ? namedLimits(defaults['limits']) : undefined;
