@@ -108,6 +108,8 @@ export interface RunToDrive {
 /** Lines a command's setup writes, kept until its run starts (see {@link RunToDrive.notes}). */
 export class SetupNotes {
   text = '';
+  /** Whether they were said: the run started. */
+  said = false;
   write(text: string): void {
     this.text += text;
   }
@@ -147,9 +149,9 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   });
   // a failure shown names the log of its attempt, and quotes what a timed-out one had written;
   // --json prints the events as they are
-  const notes = [target.timedOut, target.logs].filter((source) => source !== undefined);
+  const attemptNotes = [target.timedOut, target.logs].filter((source) => source !== undefined);
   const shown = (event: DagEvent): DagEvent =>
-    notes.length > 0 && options.output !== 'json' && event.type === 'task.failed' ? withNotes(event, notes) : event;
+    attemptNotes.length > 0 && options.output !== 'json' && event.type === 'task.failed' ? withNotes(event, attemptNotes) : event;
   // opened at the first event, so that a run the store refuses leaves the file as it was
   let log: EventLog | undefined;
   const openLog = () => {
@@ -164,7 +166,10 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     run.events$.subscribe((event) => {
       if (halted) return;
       if (seen++ === 0) {
-        if (target.notes !== undefined) io.stderr.write(target.notes.text);
+        if (target.notes !== undefined) {
+          io.stderr.write(target.notes.text);
+          target.notes.said = true;
+        }
         if (target.announce !== undefined) io.stderr.write(`${target.announce(event)}\n`);
         openLog();
       }
@@ -248,7 +253,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     await groups.whenEmpty(); // no child outlives the CLI
     reporter.finish();
     // the list is text, with --json too (on stderr): it names the logs
-    failuresStream(options.output, io).write(failureList(final.failures.map((failure) => withNotes(failure, notes))));
+    failuresStream(options.output, io).write(failureList(final.failures.map((failure) => withNotes(failure, attemptNotes))));
     if (endError instanceof JournalWriteError) {
       outputFailed = true;
       io.stderr.write(`${journalFailureLine(endError, target.store, true, resumeCommandOf(target))}\n`);

@@ -128,7 +128,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     const completedBefore = history.filter((event) => event.type === 'task.completed').length;
     // counts this process's events: a counter starts at 0 with each process, as Prometheus expects
     if (options.metricsPort !== undefined) metrics = await openMetricsEndpoint(run.events$, options.metricsPort, notes);
-    return await driveRun(
+    const code = await driveRun(
       {
         run,
         groups,
@@ -163,6 +163,11 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
       options,
       io,
     );
+    // refused after the journal took the run (an event it cannot replay): the torn line moved all the same
+    if (torn !== undefined && !notes.said && location.kind === 'folder' && tornTailOf(location.dir, id) === undefined) {
+      io.stderr.write(`${tornTailSetAside(id, torn)}\n`);
+    }
+    return code;
   } finally {
     await metrics?.close();
     await remote?.close();
