@@ -109,6 +109,14 @@ export function looksBinary(bytes: Buffer, text: string): boolean {
 }
 
 function readBytes(fileName: string): Buffer {
+  return readInputBytes(fileName, 'DAG file', 'is a directory, expected a DAG file');
+}
+
+/**
+ * The bytes of a file the user named as input (`what`: `DAG file`, `events log`); an
+ * {@link InvalidInputError} naming it and why when it cannot be read, `folder` when it is a folder.
+ */
+export function readInputBytes(fileName: string, what: string, folder: string): Buffer {
   try {
     return readFileSync(fileName);
   } catch (error) {
@@ -117,10 +125,10 @@ function readBytes(fileName: string): Buffer {
       code === 'ENOENT'
         ? 'no such file'
         : code === 'EISDIR'
-          ? 'is a directory, expected a DAG file'
+          ? folder
           : code === 'EACCES'
             ? 'permission denied'
             : String((error as Error).message);
-    throw new InvalidInputError([{ file: fileName, message: `cannot read DAG file: ${reason}` }]);
+    throw new InvalidInputError([{ file: fileName, message: `cannot read ${what}: ${reason}` }]);
   }
 }

@@ -4,13 +4,11 @@
  * the fields the report relies on, every bad line named. It checks nothing else of an event and
  * builds no report.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { type DagEvent, EVENT_TYPES } from '../../index';
 import { quoted } from '../../dag/text';
-import { describeIoError } from '../commands/writeTarget';
-import { looksBinary } from '../dagFile/readDagText';
+import { looksBinary, readInputBytes } from '../dagFile/readDagText';
 import { InvalidInputError, type Problem } from '../problems';
 import { commandLine, shellWord } from '../shellWord';
 
@@ -131,19 +129,7 @@ export function readEventsFile(fileName: string, reportFile: string): EventsLog 
  * line by line as "not JSON".
  */
 function readLogText(fileName: string): string {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(fileName);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'it is a directory, expected the events log of a run (rxdag run --events FILE)'
-          : describeIoError(error);
-    throw new InvalidInputError([{ file: fileName, message: `cannot read events log: ${reason}` }]);
-  }
+  const bytes = readInputBytes(fileName, 'events log', 'it is a directory, expected the events log of a run (rxdag run --events FILE)');
   const text = bytes.toString('utf8');
   if (looksBinary(bytes, text)) {
     throw new InvalidInputError([
