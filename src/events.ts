@@ -87,7 +87,11 @@ export interface TasksSpawnedEvent extends TaskEventBase<'tasks.spawned'> {
   readonly tasks: readonly TaskSpec[];
 }
 export interface TaskSkippedEvent extends TaskEventBase<'task.skipped'> {
-  /** Id of the dependency that failed for good. */
+  /**
+   * Id of the task whose end made its rule impossible: a dependency (one that failed, or one
+   * that completed when the rule was `any-failed`), or, down a chain of skips, the task that
+   * failed first.
+   */
   readonly because: string;
 }
 export type TaskCancelledEvent = TaskEventBase<'task.cancelled'>;

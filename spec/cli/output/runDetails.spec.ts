@@ -91,6 +91,23 @@ describe('what rxdag runs and rxdag show print', () => {
     expect(cut.durationMs).toBeUndefined();
   });
 
+  it('should give the warning a task completed with', () => {
+    const warned = eventsOf(
+      { type: 'dag.created', at: 0, dagId: 'd', taskCount: 1 },
+      { type: 'task.ready', at: 0, taskId: 'fetch', attempt: 1 },
+      { type: 'task.started', at: 1, taskId: 'fetch', attempt: 1, agent: 'shell' },
+      {
+        type: 'task.completed',
+        at: 5,
+        taskId: 'fetch',
+        attempt: 1,
+        durationMs: 4,
+        warning: { name: 'AgentError', message: 'stale cache' },
+      },
+    );
+    expect(runDetails(header, warned, { ...summary, status: 'running' }).tasks[0]).toMatchObject({ id: 'fetch', warning: 'stale cache' });
+  });
+
   it('should print the summary, the failures, then a table of the tasks', () => {
     const text = formatRunDetails(runDetails(header, events, summary), '.rxdag/');
     const lines = text.split('\n');

@@ -68,6 +68,14 @@ describe('buildRunModel', () => {
     ]);
   });
 
+  it("should take the DAG's id from run.resumed when the log starts there (a resumed process's --json)", () => {
+    const resumedOnly = eventsOf(
+      { type: 'run.resumed', at: 2000, resumedAfterSeq: 3, interrupted: [], dagId: 'etl', taskCount: 1 },
+      { type: 'task.ready', at: 2000, taskId: 'a', attempt: 1 },
+    );
+    expect(buildRunModel(resumedOnly).dagId).toBe('etl');
+  });
+
   it('should call a log cut short (no dag.completed) interrupted, its open attempts cut at its last event', () => {
     const model = buildRunModel(events.slice(0, 3), { knownTaskIds: ['a', 'z'] });
     expect(model).toMatchObject({ outcome: 'interrupted', counts: undefined, durationMs: 10 });

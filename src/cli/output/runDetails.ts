@@ -49,6 +49,8 @@ export interface TaskTiming {
   readonly spawnedBy?: string;
   /** What it completed with (a shell task's `exitCode`, `stdout` and `stderr`), for a completed task (`--json` only). */
   readonly output?: unknown;
+  /** The warning it completed with (an agent's error of severity `warning`): its message. */
+  readonly warning?: string;
 }
 
 /** A task's line with what it asked of the run (present only where it says something). */
@@ -87,6 +89,7 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
       because?: string;
       spawnedBy?: string;
       output?: unknown;
+      warning?: string;
     }
   >();
   const task = (id: string) => {
@@ -117,6 +120,7 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
           endedAt: event.at,
           ...(event.worker === undefined ? {} : { worker: event.worker }),
           ...(event.output === undefined ? {} : { output: event.output }),
+          ...(event.warning === undefined ? {} : { warning: event.warning.message }),
         });
         break;
       case 'task.failed':
@@ -173,6 +177,7 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
       ...(row.because === undefined ? {} : { because: row.because }),
       ...(row.spawnedBy === undefined ? {} : { spawnedBy: row.spawnedBy }),
       ...(row.output === undefined ? {} : { output: row.output }),
+      ...(row.warning === undefined ? {} : { warning: row.warning }),
       ...setup.tasks.get(id),
     })),
   };

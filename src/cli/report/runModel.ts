@@ -228,7 +228,7 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
     if (wait !== undefined) task.wait = wait;
   }
   return {
-    dagId: created?.type === 'dag.created' ? created.dagId : '(unknown)',
+    dagId: dagIdOf(created, events),
     runId: events[0]?.runId ?? '(no events)',
     outcome: completed?.outcome ?? (running ? 'unfinished' : 'interrupted'),
     counts: completed?.counts,
@@ -237,4 +237,14 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
     tasks: [...rows.values()],
     setup,
   };
+}
+
+/**
+ * The DAG's id: from `dag.created`, else from a `run.resumed` (the events a resumed process
+ * printed with `--json` start there), else `(unknown)`.
+ */
+function dagIdOf(created: DagEvent | undefined, events: readonly DagEvent[]): string {
+  if (created?.type === 'dag.created') return created.dagId;
+  const resumed = events.find((event) => event.type === 'run.resumed');
+  return resumed?.type === 'run.resumed' && resumed.dagId !== undefined ? resumed.dagId : '(unknown)';
 }
