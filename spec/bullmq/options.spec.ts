@@ -62,6 +62,13 @@ describe('Redis connection options', () => {
     expect(redisTarget('redis://127.0.0.1:6390', 'test').reasonOf(new Error('read ECONNRESET'), true)).toBe('read ECONNRESET');
   });
 
+  it('should say a server that does not answer in the Redis protocol may be no Redis, as ioredis 6 and ioredis 5 report it', () => {
+    const target = redisTarget('redis://127.0.0.1:6390', 'test');
+    for (const said of ['Unknown RESP type 72 "H"', 'Protocol error, got "H" as reply type byte. Please report this.']) {
+      expect(target.reasonOf(new Error(said))).toBe("the server does not answer in Redis's protocol (is it a Redis server?)");
+    }
+  });
+
   it('should say a Redis that answers NOAUTH needs a password in the URL', () => {
     const noauth = new Error('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used');
     expect(redisTarget('redis://127.0.0.1:6390', 'test').reasonOf(noauth)).toBe(

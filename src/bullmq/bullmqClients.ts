@@ -18,7 +18,8 @@ class OwnedRedis extends Redis {
   private readonly owner: BullmqClients;
 
   constructor(options: RedisOptions, owner: BullmqClients) {
-    super({ ...options, replyMapping: 'legacy' }); // BullMQ reads replies in their RESP2 shapes
+    // BullMQ reads replies in their RESP2 shapes; the cast: ioredis 5 has only those, and no `replyMapping` option
+    super({ ...options, replyMapping: 'legacy' } as RedisOptions & { replyMapping: 'legacy' });
     this.owner = owner;
     // BullMQ reports a connection's errors to its worker while it listens; after its close, none may reach ioredis's "Unhandled error event"
     this.on('error', () => undefined);

@@ -19,6 +19,8 @@ const MAX_COMMAND_TIMEOUT_MS = 10_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 /** Reconnect tries a command waits through before it fails (with the reason the connection is down). */
 const RETRIES_PER_COMMAND = 3;
+/** What ioredis says of a command on a closed connection. */
+const CONNECTION_CLOSED = 'Connection is closed.';
 
 /**
  * The time limit of one command for a lease of `leaseMs`: the lease, within [1 s, 10 s]. Why the
@@ -67,8 +69,9 @@ export class CommandConnection {
       connectionName: name,
     });
     this.redis.on('error', (error: unknown) => {
-      this.downBecause = error;
-      options.onError?.(target.fail(options.action ?? 'keep a connection', error, this.wasReady));
+      // a command given up (ioredis 5 emits that of the AUTH it sends) hides the cause known: that stays
+      if (this.downBecause === undefined || !givenUp(error)) this.downBecause = error;
+      options.onError?.(target.fail(options.action ?? 'keep a connection', this.downBecause, this.wasReady));
     });
     this.redis.on('ready', () => {
       this.downBecause = undefined;
@@ -110,6 +113,11 @@ export class CommandConnection {
     const retriedOut = error instanceof Error && error.name === 'MaxRetriesPerRequestError';
     return retriedOut && this.redis.status !== 'ready' ? (this.downBecause ?? error) : error;
   }
+}
+
+/** Whether `error` is ioredis giving up a command on a connection that is down or closed: it says nothing of why. */
+function givenUp(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'MaxRetriesPerRequestError' || error.message === CONNECTION_CLOSED);
 }
 
 /** Whether `promise` settled (resolved or rejected) within `ms`; it is not cancelled otherwise. */

@@ -47,6 +47,8 @@ const MIN_FREE_TEXT_SECRET = 6;
 
 const TLS_HINT = ' (the server hung up: if it expects TLS, use rediss://)';
 const PLAIN_HINT = ' (no TLS handshake in time: if the server does not speak TLS, use redis://)';
+/** A reply that is not in Redis's protocol, as ioredis 6's decoder and ioredis 5's redis-parser say it. */
+const NOT_REDIS_PROTOCOL = /^(Unknown RESP type|Protocol error, got)\b/;
 
 /** The resolved connection: options for every client, the location for messages, the secrets to redact. */
 export class RedisTarget {
@@ -98,7 +100,7 @@ export class RedisTarget {
    */
   reasonOf(error: unknown, wasConnected = false): string {
     const reason = this.redact(messageOf(error));
-    if (/^Unknown RESP type\b/.test(reason)) return "the server does not answer in Redis's protocol (is it a Redis server?)";
+    if (NOT_REDIS_PROTOCOL.test(reason)) return "the server does not answer in Redis's protocol (is it a Redis server?)";
     if (/^NOAUTH\b/.test(reason)) {
       return `this Redis needs a password (NOAUTH): give it in the URL, ${this.tls ? 'rediss' : 'redis'}://:PASSWORD@HOST:PORT`;
     }

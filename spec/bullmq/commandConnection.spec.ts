@@ -1,0 +1,51 @@
+import { CommandConnection } from '../../src/bullmq/commandConnection';
+import type { RedisConnectionError } from '../../src/bullmq/redisConnection';
+import { redisTarget } from '../../src/bullmq/redisConnection';
+
+/**
+ * What a command connection says of a connection that is down: the cause it last met, not the
+ * errors of ioredis giving commands up. The connection never connects (`lazyConnect`); the
+ * test emits its errors as ioredis would.
+ */
+describe('CommandConnection', () => {
+  const HUNG_UP = 'read ECONNRESET (the server hung up: if it expects TLS, use rediss://)';
+
+  function givenUp(): Error {
+    const error = new Error('Reached the max retries per request limit (which is 3). Refer to "maxRetriesPerRequest" option for details.');
+    error.name = 'MaxRetriesPerRequestError';
+    return error;
+  }
+
+  function downConnection(): { connection: CommandConnection; reported: RedisConnectionError[] } {
+    const reported: RedisConnectionError[] = [];
+    const target = redisTarget({ host: '127.0.0.1', port: 6390, lazyConnect: true }, 'test');
+    const connection = new CommandConnection(target, { name: 'spec', commandTimeoutMs: 1000, onError: (error) => reported.push(error) });
+    return { connection, reported };
+  }
+
+  it('should keep the cause of an outage when ioredis then emits a command it gave up (ioredis 5 does, for its AUTH)', () => {
+    const { connection, reported } = downConnection();
+    try {
+      connection.redis.emit('error', new Error('read ECONNRESET'));
+      connection.redis.emit('error', givenUp());
+      connection.redis.emit('error', new Error('Connection is closed.'));
+      expect(reported.map((error) => error.reason)).toEqual([HUNG_UP, HUNG_UP, HUNG_UP]);
+      expect(connection.fail('reach queue "q"', givenUp()).message).toBe(
+        `Redis at redis://127.0.0.1:6390/0: cannot reach queue "q": ${HUNG_UP}`,
+      );
+    } finally {
+      connection.redis.disconnect();
+    }
+  });
+
+  it('should take a later cause over the one before', () => {
+    const { connection } = downConnection();
+    try {
+      connection.redis.emit('error', new Error('read ECONNRESET'));
+      connection.redis.emit('error', new Error('connect ECONNREFUSED 127.0.0.1:6390'));
+      expect(connection.fail('reach queue "q"', givenUp()).reason).toBe('connect ECONNREFUSED 127.0.0.1:6390');
+    } finally {
+      connection.redis.disconnect();
+    }
+  });
+});
