@@ -1,4 +1,5 @@
 import { formatEvent, TEXT_INDENT } from '../../../src/cli/output/formatEvent';
+import { displayWidth } from '../../../src/cli/output/displayWidth';
 import { wrapLines } from '../../../src/cli/output/wrapLines';
 import { eventsOf } from '../support/eventBuilder';
 
@@ -45,5 +46,21 @@ describe('wrapLines', () => {
     const starts = wrapped.split('\n').map((row) => row.trimStart());
     expect(starts).toContainEqual(expect.stringMatching(/^GET \/rates: 503/));
     expect(starts).toContain('retrying later');
+  });
+
+  it('should count wide characters as two columns and never break inside one', () => {
+    const emoji = `${'🚀'.repeat(50)}FIN`;
+    const rows = wrapLines(emoji, 20, 4).split('\n');
+    for (const row of rows) {
+      expect(displayWidth(row)).toBeLessThanOrEqual(20);
+      expect(row).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/); // no half a character
+    }
+    expect(rows.map((row) => row.trimStart()).join('')).toBe(emoji);
+    const cjk = wrapLines(`${'中'.repeat(60)}END`, 80);
+    expect(cjk.split('\n').map(displayWidth)).toEqual([80, 43]);
+  });
+
+  it('should put a character wider than the whole width on a line of its own rather than loop', () => {
+    expect(wrapLines('中文', 1)).toBe('中\n文');
   });
 });

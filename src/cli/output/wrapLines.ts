@@ -1,3 +1,5 @@
+import { displayWidth } from './displayWidth';
+
 /**
  * Wraps text to a terminal's width so that nothing is cut: while the progress bar is drawn,
  * the terminal's own line wrapping is off (a long line would lose its end, e.g. a failure's
@@ -5,8 +7,9 @@
  * fits (anywhere, for a word longer than a line), and the rest continues on the next lines
  * after `indent` spaces. Every character is kept; only spaces at a break are dropped.
  *
- * It counts UTF-16 code units, not screen cells: wide characters (CJK, emoji) may still make
- * a line overflow. It does not shorten anything nor know about ANSI escape sequences.
+ * It counts screen columns (`displayWidth.ts`: wide characters such as CJK and emoji take two)
+ * and never breaks inside a character. It does not shorten anything nor know about ANSI escape
+ * sequences (the CLI escapes them before).
  *
  * @example
  * wrapLines('[   0.1s] task.failed x: exited with code 3', 30, 10)
@@ -26,16 +29,30 @@ function wrapLine(line: string, width: number, pad: string): string[] {
   const out: string[] = [];
   let rest = line;
   let prefix = '';
-  while (prefix.length + rest.length > width) {
-    const room = width - prefix.length;
+  while (prefix.length + displayWidth(rest) > width) {
+    const room = fitting(rest, width - prefix.length);
     // The last space within the room, not in the line's own indentation.
     const leading = rest.length - rest.trimStart().length;
     const space = rest.lastIndexOf(' ', room);
-    const cut = space > leading ? space : room;
+    // a character wider than the whole room still goes on a line of its own
+    const cut = space > leading ? space : Math.max(room, String.fromCodePoint(rest.codePointAt(0)!).length);
     out.push(prefix + rest.slice(0, cut).trimEnd());
     rest = rest.slice(cut).trimStart();
     prefix = pad;
   }
-  out.push(prefix + rest);
+  // nothing left after the last break (its spaces dropped): no empty line for it
+  if (rest !== '' || out.length === 0) out.push(prefix + rest);
   return out;
+}
+
+/** How many UTF-16 units of `text`, whole characters, fit in `columns` screen columns. */
+function fitting(text: string, columns: number): number {
+  let used = 0;
+  let units = 0;
+  for (const char of text) {
+    used += displayWidth(char);
+    if (used > columns) break;
+    units += char.length;
+  }
+  return units;
 }
