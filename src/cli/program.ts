@@ -137,6 +137,10 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
       .option(
         '--metrics-port <port>',
         'serve Prometheus /metrics of the run on 127.0.0.1 while it runs (0: a free port; the URL is printed)',
+      )
+      .option(
+        '--metrics-push <url>',
+        'push the metrics of the run to this Prometheus Pushgateway (http://… or https://…) when the command ends: job rxdag, label dag',
       );
 
   display(

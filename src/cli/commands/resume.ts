@@ -28,7 +28,8 @@ import {
 import { quoted } from '../../dag/text';
 import { builtinAgents } from '../agents/builtinAgents';
 import { ProcessGroups } from '../agents/processGroups';
-import { type MetricsEndpoint, openMetricsEndpoint } from '../output/metricsEndpoint';
+import { openRunMetrics, type RunMetrics } from '../output/metricsEndpoint';
+import { exitCodeAfterPush } from '../output/metricsPush';
 import { InvalidInputError } from '../problems';
 import { openRemoteAgents } from '../remote/openRemote';
 import { localResumeRefusal, otherPrefixRefusal, remoteNoteOf } from '../remote/remoteNote';
@@ -74,7 +75,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
   // said once the run starts: a run refused before then prints one line, why
   const notes = new SetupNotes();
   let remote: RemoteAgents | undefined;
-  let metrics: MetricsEndpoint | undefined;
+  let metrics: RunMetrics | undefined;
   try {
     const id = runId ?? (await newestInterrupted(store));
     const { header, history } = await journaled(store, id);
@@ -126,8 +127,9 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     const torn = location.kind === 'folder' ? tornTailOf(location.dir, id) : undefined;
     if (torn !== undefined) notes.write(`${tornTailSetAside(id, torn)}\n`);
     const completedBefore = history.filter((event) => event.type === 'task.completed').length;
-    // counts this process's events: a counter starts at 0 with each process, as Prometheus expects
-    if (options.metricsPort !== undefined) metrics = await openMetricsEndpoint(run.events$, options.metricsPort, notes);
+    // counts this process's events: a counter starts at 0 with each process, as Prometheus
+    // expects (a push too holds only what this process saw)
+    metrics = await openRunMetrics(run.events$, { port: options.metricsPort, pushUrl: options.metricsPush }, notes);
     const code = await driveRun(
       {
         run,
@@ -167,7 +169,8 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     if (torn !== undefined && !notes.said && location.kind === 'folder' && tornTailOf(location.dir, id) === undefined) {
       io.stderr.write(`${tornTailSetAside(id, torn)}\n`);
     }
-    return code;
+    // --metrics-push: once the run ended, however it ended
+    return await exitCodeAfterPush(code, metrics?.push, header.dagId, io.stderr);
   } finally {
     await metrics?.close();
     await remote?.close();

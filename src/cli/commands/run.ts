@@ -17,7 +17,8 @@
  */
 import type { Journal, SchedulerOptions } from '../../index';
 import { loadDagFile } from '../dagFile/loadDagFile';
-import { type MetricsEndpoint, openMetricsEndpoint } from '../output/metricsEndpoint';
+import { openRunMetrics, type RunMetrics } from '../output/metricsEndpoint';
+import { exitCodeAfterPush } from '../output/metricsPush';
 import { InvalidInputError, type Problem } from '../problems';
 import { openRemoteAgents } from '../remote/openRemote';
 import type { RemoteAgents } from '../remote/remoteAgents';
@@ -52,7 +53,8 @@ export interface RunWorld {
 
 /**
  * Runs a DAG file and resolves with the exit code: 0 every task succeeded, 1 a task failed, 74
- * an output or the journal could not be written, 130/143 stopped by SIGINT/SIGTERM. Invalid
+ * an output or the journal could not be written (or, for a run that succeeded, `--metrics-push`
+ * failed), 130/143 stopped by SIGINT/SIGTERM. Invalid
  * input (the file, the options, output paths, a store that cannot be written) throws
  * `InvalidInputError` (exit 2) before anything runs; so does a store that refuses the run when
  * it starts (a database that cannot be reached, every run id drawn already in it). An empty DAG
@@ -73,7 +75,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
   // said once the run starts: a run refused before then prints one line, why
   const notes = new SetupNotes();
   let remote: RemoteAgents | undefined;
-  let metrics: MetricsEndpoint | undefined;
+  let metrics: RunMetrics | undefined;
   try {
     // estimates of tasks without one, from the store's earlier runs of the DAG (not with --no-history)
     const { loaded, note } =
@@ -100,8 +102,8 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
           );
     const { run, groups, timedOut } = journaled ?? createRun(loaded, scheduling, options.killGraceMs, remote?.agents, logs);
     if (loaded.dag.size === 0) io.stderr.write(`rxdag: warning: ${file} has no tasks; nothing to run\n`);
-    // listening before the run starts: a port that cannot be had is refused with nothing run
-    if (options.metricsPort !== undefined) metrics = await openMetricsEndpoint(run.events$, options.metricsPort, notes);
+    // counting and listening before the run starts: a port that cannot be had is refused with nothing run
+    metrics = await openRunMetrics(run.events$, { port: options.metricsPort, pushUrl: options.metricsPush }, notes);
     // what only the report reads, made only for a report: per-task structures a run of 100k
     // tasks would otherwise carry to its end
     const report =
@@ -112,7 +114,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
             setup: runSetupOf(loaded.spec, loaded.limits, note),
             maxConcurrency: options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
           };
-    return await driveRun(
+    const code = await driveRun(
       {
         run,
         groups,
@@ -129,6 +131,8 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
       options,
       io,
     );
+    // --metrics-push: once the run ended, however it ended
+    return await exitCodeAfterPush(code, metrics?.push, loaded.dag.id, io.stderr);
   } finally {
     await metrics?.close();
     await remote?.close(); // after a Ctrl-C, once the workers were told to stop its attempts

@@ -8,6 +8,7 @@
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
 import { InvalidInputError, optionNumber, type Problem } from '../problems';
 import { checkMetricsPort } from '../output/metricsEndpoint';
+import { checkMetricsPush } from '../output/metricsPush';
 import { type RawRemoteOptions, type RemoteSettings, resolveRemoteOptions } from '../remote/remoteOptions';
 
 /** `rxdag run` options as commander hands them over: strings, checked here all at once. */
@@ -29,6 +30,8 @@ export interface RawRunOptions extends RawRemoteOptions {
   readonly history?: boolean;
   /** `--metrics-port PORT`. */
   readonly metricsPort?: string;
+  /** `--metrics-push URL`. */
+  readonly metricsPush?: string;
   /** `--logs DIR`. */
   readonly logs?: string;
 }
@@ -57,6 +60,8 @@ export interface RunCommandOptions {
   readonly remote: RemoteSettings | undefined;
   /** Where `/metrics` is served while the command runs (0: a free port), if anywhere. */
   readonly metricsPort: number | undefined;
+  /** The Pushgateway the run's metrics are pushed to when the command ends (http:// or https://), if any. */
+  readonly metricsPush: string | undefined;
   /** `--logs DIR` as given: where each shell attempt writes its whole output (see `taskLogs.ts`). */
   readonly logsDir: string | undefined;
 }
@@ -113,6 +118,7 @@ export function resolveRunOptions(raw: RawRunOptions, interactive: boolean, mode
         '--logs and --redis cannot be used together: with --redis the tasks run on the workers, which send back only the end of their output',
     });
   const metricsPort = checkMetricsPort(raw.metricsPort, problems);
+  const metricsPush = checkMetricsPush(raw.metricsPush, problems);
   if (problems.length > 0) throw new InvalidInputError(problems);
   return {
     maxConcurrency,
@@ -128,6 +134,7 @@ export function resolveRunOptions(raw: RawRunOptions, interactive: boolean, mode
     history: raw.history !== false,
     remote,
     metricsPort,
+    metricsPush,
     logsDir: raw.logs,
   };
 }

@@ -1,34 +1,55 @@
 /**
- * `--metrics-port PORT`: the Prometheus metrics of a command's runs (`rxdag/prometheus`, counted
- * from their events) served at `http://127.0.0.1:PORT/metrics` while the command runs, its URL
- * printed on stderr. prom-client and `rxdag/prometheus` are loaded only here, when the flag is
- * given, so a command without it never loads them. A port that cannot be had (in use, no
- * permission) or a missing prom-client is invalid input (exit 2), found before anything runs.
+ * The Prometheus metrics of a command's run (`rxdag/prometheus`, counted from its events into one
+ * registry), served with `--metrics-port PORT` at `http://127.0.0.1:PORT/metrics` while the
+ * command runs, its URL printed on stderr, and pushed with `--metrics-push URL` when it ends
+ * (see `metricsPush.ts`); with both flags, the endpoint and the push show the same registry.
+ * prom-client and `rxdag/prometheus` are loaded only here, when a flag is given, so a command
+ * without them never loads them. A port that cannot be had (in use, no permission) or a missing
+ * prom-client is invalid input (exit 2), found before anything runs.
  *
- * It does not decide when the endpoint closes (the command does, when it ends) nor what the
- * metrics are (`rxdag/prometheus` does).
+ * It does not decide when the endpoint closes or the push happens (the command does, when it
+ * ends) nor what the metrics are (`rxdag/prometheus` does).
  */
 import type { Observable } from 'rxjs';
 import type { DagEvent } from '../../index';
 import { InvalidInputError, optionNumber, type Problem } from '../problems';
 import { installCommand } from '../../peerDependency';
+import { pushMetrics } from './metricsPush';
 
-/** A command's metrics endpoint, counting its runs' events. */
-export interface MetricsEndpoint {
-  /** `http://127.0.0.1:PORT/metrics`, the port chosen when 0 was asked for. */
-  readonly url: string;
+/** What a command does with its run's metrics: either flag, or both. */
+export interface RunMetricsOptions {
+  /** `--metrics-port`: where `/metrics` is served (0: a free port), if anywhere. */
+  readonly port: number | undefined;
+  /** `--metrics-push`: the Pushgateway the metrics go to when the command ends, if any. */
+  readonly pushUrl: string | undefined;
+}
+
+/** A command's run metrics, counting its run's events. */
+export interface RunMetrics {
+  /** `http://127.0.0.1:PORT/metrics` (the port chosen when 0 was asked for), with `--metrics-port`. */
+  readonly url: string | undefined;
+  /**
+   * With `--metrics-push`, pushes what was counted for the DAG `dagId` and resolves with the
+   * line that says why it failed, if it did (see `pushMetrics`); undefined without the flag.
+   */
+  readonly push: ((dagId: string) => Promise<string | undefined>) | undefined;
   /** Stops counting and closes the server (open connections too). */
   close(): Promise<void>;
 }
 
-/** What the endpoint loads on demand: `rxdag/prometheus` and prom-client. */
+/** What the metrics load on demand: `rxdag/prometheus` and prom-client. */
 export interface PrometheusModules {
   readonly prometheus: typeof import('../../observe/prometheus');
   readonly promClient: typeof import('prom-client');
 }
 
 /** What `--metrics-port` says when prom-client is not installed. */
-export const NO_PROM_CLIENT = `--metrics-port needs the prom-client package, which is not installed: ${installCommand(['prom-client'])}`;
+export const NO_PROM_CLIENT = noPromClient(['--metrics-port']);
+
+/** What the metrics flags given say when prom-client is not installed. */
+function noPromClient(flags: readonly string[]): string {
+  return `${flags.join(' and ')} ${flags.length === 1 ? 'needs' : 'need'} the prom-client package, which is not installed: ${installCommand(['prom-client'])}`;
+}
 
 /** The address the endpoint listens on: this machine only (a Prometheus elsewhere needs a proxy). */
 const HOST = '127.0.0.1';
@@ -46,31 +67,54 @@ export function checkMetricsPort(value: string | undefined, problems: Problem[])
 }
 
 /**
- * Counts the runs on `events$` into a registry of their own and serves it on `port` (0: a free
- * one) of 127.0.0.1, then prints `rxdag: metrics at URL` on `stderr`. Throws `InvalidInputError`
- * when the port cannot be had or prom-client is not installed; nothing is left open then.
- * `load` is for tests: the default loads the modules from this package.
+ * Counts the run on `events$` into a registry of its own; with a `port`, serves it on that port
+ * (0: a free one) of 127.0.0.1 and prints `rxdag: metrics at URL` on `stderr`; with a `pushUrl`,
+ * makes `push` ready for the command's end. Undefined when neither is given (nothing is loaded).
+ * Throws `InvalidInputError` when the port cannot be had or prom-client is not installed;
+ * nothing is left open then. `load` is for tests: the default loads the modules from this package.
+ */
+export async function openRunMetrics(
+  events$: Observable<DagEvent>,
+  { port, pushUrl }: RunMetricsOptions,
+  stderr: { write(text: string): unknown },
+  load: () => PrometheusModules = loadPrometheus,
+): Promise<RunMetrics | undefined> {
+  if (port === undefined && pushUrl === undefined) return undefined;
+  const flags = [...(port === undefined ? [] : ['--metrics-port']), ...(pushUrl === undefined ? [] : ['--metrics-push'])];
+  const { prometheus, promClient } = loadOrRefuse(load, flags);
+  const registry = new promClient.Registry();
+  const server =
+    port === undefined
+      ? undefined
+      : await prometheus.serveMetrics({ registry, port, host: HOST }).catch((error: unknown) => {
+          throw new InvalidInputError([{ message: listenProblem(port, error) }]);
+        });
+  const counting = prometheus.collectMetrics(events$, { registry });
+  if (server !== undefined) stderr.write(`rxdag: metrics at ${server.url}\n`);
+  return {
+    url: server?.url,
+    push: pushUrl === undefined ? undefined : (dagId) => pushMetrics(promClient, registry, pushUrl, dagId),
+    close: async () => {
+      counting.unsubscribe();
+      await server?.close();
+    },
+  };
+}
+
+/**
+ * {@link openRunMetrics} with `--metrics-port` alone: the endpoint, served on `port`.
+ *
+ * @example
+ * const endpoint = await openMetricsEndpoint(run.events$, 0, process.stderr); // rxdag: metrics at http://127.0.0.1:40713/metrics
  */
 export async function openMetricsEndpoint(
   events$: Observable<DagEvent>,
   port: number,
   stderr: { write(text: string): unknown },
   load: () => PrometheusModules = loadPrometheus,
-): Promise<MetricsEndpoint> {
-  const { prometheus, promClient } = loadOrRefuse(load);
-  const registry = new promClient.Registry();
-  const server = await prometheus.serveMetrics({ registry, port, host: HOST }).catch((error: unknown) => {
-    throw new InvalidInputError([{ message: listenProblem(port, error) }]);
-  });
-  const counting = prometheus.collectMetrics(events$, { registry });
-  stderr.write(`rxdag: metrics at ${server.url}\n`);
-  return {
-    url: server.url,
-    close: async () => {
-      counting.unsubscribe();
-      await server.close();
-    },
-  };
+): Promise<{ readonly url: string; close(): Promise<void> }> {
+  const metrics = (await openRunMetrics(events$, { port, pushUrl: undefined }, stderr, load))!;
+  return { url: metrics.url!, close: () => metrics.close() };
 }
 
 function loadPrometheus(): PrometheusModules {
@@ -81,13 +125,13 @@ function loadPrometheus(): PrometheusModules {
   };
 }
 
-function loadOrRefuse(load: () => PrometheusModules): PrometheusModules {
+function loadOrRefuse(load: () => PrometheusModules, flags: readonly string[]): PrometheusModules {
   try {
     return load();
   } catch (error) {
     const { code, message } = (error ?? {}) as NodeJS.ErrnoException;
     if (code === 'MODULE_NOT_FOUND' && /Cannot find module 'prom-client'/.test(String(message))) {
-      throw new InvalidInputError([{ message: NO_PROM_CLIENT }]);
+      throw new InvalidInputError([{ message: noPromClient(flags) }]);
     }
     throw error;
   }

@@ -1,0 +1,132 @@
+/**
+ * `--metrics-push URL`: the metrics of a run (the registry `metricsEndpoint.ts` counts) pushed
+ * once to a Prometheus Pushgateway when `rxdag run` or `rxdag resume` ends — the run succeeded,
+ * failed, was cancelled by Ctrl-C or left interrupted by SIGTERM — so that a run shorter than
+ * Prometheus's scrape interval (a cron job, a CI step) is still seen. The push is a PUT
+ * (prom-client's `push`, not `pushAdd`'s POST) to job `rxdag`, grouped by label `dag` = the
+ * DAG's id: each run of a DAG replaces the whole group its last run pushed, so the group holds
+ * one run's metrics, not a mix of series from runs that had different ones.
+ *
+ * A push that fails (no gateway, an HTTP error, no answer within {@link PUSH_TIMEOUT_MS}) never
+ * changes what the run did: one line on stderr, and exit 74 only for a run that succeeded, as
+ * for the report and the task logs. It does not count the metrics nor load prom-client
+ * (`metricsEndpoint.ts` does), and it pushes nothing for a command that ran nothing.
+ */
+import type { Registry } from 'prom-client';
+import { escapeControls } from '../../dag/text';
+import { ExitCode } from '../exitCodes';
+import type { Problem } from '../problems';
+
+/** The Pushgateway job every push of the CLI goes to. */
+export const PUSH_JOB = 'rxdag';
+
+/**
+ * Longest a push may take, connection included: a gateway that does not answer cannot hold the
+ * command past it.
+ */
+export const PUSH_TIMEOUT_MS = 5000;
+
+/**
+ * The URL `--metrics-push` names, or undefined when the flag is absent or wrong (then a problem
+ * is added to `problems`: the CLI reports every bad option at once). A password in the URL is
+ * never quoted back.
+ */
+export function checkMetricsPush(value: string | undefined, problems: Problem[]): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url !== undefined && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '') return value;
+  problems.push({
+    message: `--metrics-push must be the http:// or https:// URL of a Prometheus Pushgateway, such as http://localhost:9091 (got ${JSON.stringify(printableUrl(value))})`,
+  });
+  return undefined;
+}
+
+/**
+ * The grouping of a DAG's pushes: `{ dag: id }`, or `{ 'dag@base64': … }` for an id with a `/`,
+ * which the Pushgateway takes in a URL path only base64url-encoded (it reads the `dag` label
+ * the same).
+ */
+export function pushGroupingOf(dagId: string): Record<string, string> {
+  return dagId.includes('/') ? { 'dag@base64': Buffer.from(dagId).toString('base64url') } : { dag: dagId };
+}
+
+/** What a push needs of prom-client: its `Pushgateway` class. */
+export interface PushClient {
+  readonly Pushgateway: typeof import('prom-client').Pushgateway;
+}
+
+/**
+ * Pushes `registry` to the Pushgateway at `url` (PUT, job {@link PUSH_JOB}, grouped by the
+ * DAG's id) and resolves with undefined, or with the line that says why it could not (the
+ * request is aborted after `timeoutMs`). Never rejects.
+ */
+export async function pushMetrics(
+  promClient: PushClient,
+  registry: Registry,
+  url: string,
+  dagId: string,
+  timeoutMs: number = PUSH_TIMEOUT_MS,
+): Promise<string | undefined> {
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  // the race bounds the push whatever the request does; the abort frees its socket
+  const timedOut = new Promise<string>((resolve) => {
+    timer = setTimeout(() => {
+      resolve(`no answer within ${timeoutMs / 1000} s`);
+      abort.abort();
+    }, timeoutMs);
+  });
+  const gateway = new promClient.Pushgateway(url, { signal: abort.signal }, registry);
+  const pushed = gateway.push({ jobName: PUSH_JOB, groupings: pushGroupingOf(dagId) }).then(
+    () => undefined,
+    (error: unknown) => reasonOf(error),
+  );
+  try {
+    const reason = await Promise.race([pushed, timedOut]);
+    return reason === undefined ? undefined : `rxdag: cannot push the metrics to the Pushgateway ${printableUrl(url)}: ${reason}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The exit code of a command whose run of the DAG `dagId` ended with `code`, once its metrics
+ * are pushed (`push` resolves with the line of a failed push, printed on `stderr`): the run's
+ * own code, or 74 for a run that succeeded but whose push failed. A command that ran nothing
+ * (exit 2: the store refused the run) pushes nothing: the DAG's last run stays in the gateway.
+ */
+export async function exitCodeAfterPush(
+  code: number,
+  push: ((dagId: string) => Promise<string | undefined>) | undefined,
+  dagId: string,
+  stderr: { write(text: string): unknown },
+): Promise<number> {
+  if (push === undefined || code === ExitCode.invalid) return code;
+  const failure = await push(dagId);
+  if (failure === undefined) return code;
+  stderr.write(`${failure}\n`);
+  return code === ExitCode.ok ? ExitCode.outputFailed : code;
+}
+
+/** Why a push failed, in one line: the gateway's status and the first line of its answer, or the network error. */
+function reasonOf(error: unknown): string {
+  // not `instanceof Error`: Node's network errors may come from another realm
+  const { message } = (error ?? {}) as { message?: unknown };
+  if (typeof message !== 'string') return escapeControls(String(error));
+  // prom-client's words for an answer of 400 or more: "push failed with status 500, <body>"
+  const refused = /^push failed with status (\d+), ?([\s\S]*)$/.exec(message);
+  if (refused === null) return escapeControls(message);
+  const said = refused[2]!.split('\n').find((line) => line.trim() !== '');
+  const answer = said === undefined ? '' : `: ${escapeControls(said.trim().slice(0, 200))}`;
+  return `it answered HTTP ${refused[1]!}${answer}`;
+}
+
+/** `url` as it may be printed: a password in it replaced by `***`. */
+function printableUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:***@');
+}
