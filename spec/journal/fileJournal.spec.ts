@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
+  createScheduler,
   type DagEvent,
   events,
   fileJournal,
@@ -253,10 +254,14 @@ describe('fileJournal', () => {
   it('should refuse a run id that is not a string, naming what was given, and touch nothing', async () => {
     const dir = path.join(freshDir(), 'untouched');
     for (const [runId, given] of [[5, '5'], [null, 'null'], [undefined, 'nothing']] as const) {
-      const { error, events } = await resumeOutcome(dir, runId as unknown as string);
-      expect(error).toBeInstanceOf(TypeError);
-      expect((error as Error).message).toBe(`rxdag: resume needs the id of a run, a string (got ${given})`);
-      expect(events).toEqual([]);
+      // resumeRun at the call; a scheduler's resume when subscribed, as its other refusals
+      expect(() => resumeRun(fileJournal(dir), runId as unknown as string)).toThrow(
+        new TypeError(`rxdag: resumeRun needs the id of a run, a non-empty string (got ${given})`),
+      );
+      const scheduler = createScheduler({ journal: fileJournal(dir), healthCheckIntervalMs: 0 });
+      const error = await new Promise((resolve) => scheduler.resume(runId as unknown as string).subscribe({ error: resolve }));
+      expect(error).toEqual(new TypeError(`rxdag: resume needs the id of a run, a string (got ${given})`));
+      await scheduler.shutdown();
     }
     expect(fs.existsSync(dir)).toBe(false);
   });

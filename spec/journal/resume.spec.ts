@@ -301,7 +301,7 @@ describe('durable runs', () => {
   it('should refuse at the call a run id that is not a string, and a journal or run id given in the options', () => {
     const journal = fileJournal(dir);
     expect(() => resumeRun(journal, 5 as unknown as string)).toThrow(
-      new TypeError('rxdag: resumeRun needs the id of the run to resume, a non-empty string (got 5)'),
+      new TypeError('rxdag: resumeRun needs the id of a run, a non-empty string (got 5)'),
     );
     const misplaced = { journal, agents: {} } as unknown as Parameters<typeof resumeRun>[2];
     expect(() => resumeRun(journal, 'r', misplaced)).toThrow(

@@ -40,7 +40,7 @@ export function runDag(dag: Dag | DagSpec, options?: SchedulerOptions): DagRun {
  */
 export function resumeRun(journal: Journal, runId: string, options?: Omit<SchedulerOptions, 'journal' | 'runId'>): RunEvents {
   if (typeof runId !== 'string' || runId === '') {
-    throw new TypeError(`rxdag: resumeRun needs the id of the run to resume, a non-empty string (got ${describeValue(runId)})`);
+    throw new TypeError(`rxdag: resumeRun needs the id of a run, a non-empty string (got ${describeValue(runId)})`);
   }
   for (const given of ['journal', 'runId'] as const) {
     if (options !== undefined && given in options) {
