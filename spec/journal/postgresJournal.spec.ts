@@ -107,6 +107,9 @@ describe('postgresJournal options and location (no server needed)', () => {
     expect(() => postgresJournal({ connectionString: 'postgres://x@h/db?schema=a&schema=b' })).toThrow(
       new TypeError('postgresJournal: `connectionString` "postgres://x@h/db?schema=a&schema=b" gives schema= 2 times ("a", "b"); give one'),
     );
+    expect(() => postgresJournal({ connectionString: 'postgres://x@h/db?connect_timeout=5s' })).toThrow(
+      new TypeError('postgresJournal: `connectionString` "postgres://x@h/db?connect_timeout=5s" gives connect_timeout="5s"; expected a whole number'),
+    );
   });
 
   it("refuses maxSessions beside an application's pool, whose own max bounds its runs", async () => {

@@ -9,7 +9,7 @@
 
 import { hostname, userInfo } from 'node:os';
 import { Client, Pool, type PoolClient, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
-import { connectionStringProblem, postgresConnection, redactConnectionString, schemaParameterProblem } from './connectionString';
+import { connectionStringProblem, parameterProblem, postgresConnection, redactConnectionString } from './connectionString';
 import { endClient, isQueryTimeout, OWNER_SETTINGS, type Session, sessionOf, timedStatement } from './session';
 
 /** Options of `postgresJournal`: exactly one of `connectionString` and `pool`. */
@@ -193,7 +193,7 @@ export class Connection {
       throw new TypeError('postgresJournal: give exactly one of `connectionString` and `pool`');
     }
     if (typeof connectionString === 'string') {
-      const problem = connectionStringProblem(connectionString) ?? schemaParameterProblem(connectionString);
+      const problem = connectionStringProblem(connectionString) ?? parameterProblem(connectionString);
       if (problem !== undefined) {
         throw new TypeError(`postgresJournal: \`connectionString\` "${redactConnectionString(connectionString)}" ${problem}`);
       }

@@ -40,6 +40,45 @@ export function schemaParameterProblem(given: string): string | undefined {
     : undefined;
 }
 
+/** The SSL modes `pg` takes in `sslmode=`. */
+const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
+
+/** Parameters `pg` reads as whole milliseconds (or seconds, for `connect_timeout`): a word there is taken as none. */
+const WHOLE_NUMBER_PARAMETERS = [
+  'connect_timeout',
+  'query_timeout',
+  'statement_timeout',
+  'lock_timeout',
+  'idle_in_transaction_session_timeout',
+];
+
+/**
+ * Why the `schema=` parameters of `given` cannot name one schema (it is given twice), or a
+ * parameter `pg` reads has a value it would misread (`sslmode=bogus` as a demand for SSL, which a
+ * server without it refuses in words that do not name the parameter; `query_timeout=abc` as no
+ * time limit), or undefined. Whether the schema's name is one
+ * PostgreSQL can hold is `sql.ts`'s to say.
+ */
+export function parameterProblem(given: string): string | undefined {
+  let searchParams: URLSearchParams;
+  try {
+    searchParams = new URL(given).searchParams;
+  } catch {
+    return undefined;
+  }
+  const twice = schemaParameterProblem(given);
+  if (twice !== undefined) return twice;
+  const sslMode = searchParams.get('sslmode');
+  if (sslMode !== null && !SSL_MODES.includes(sslMode)) {
+    return `gives sslmode=${JSON.stringify(sslMode)}; expected one of ${SSL_MODES.join(', ')}`;
+  }
+  for (const name of WHOLE_NUMBER_PARAMETERS) {
+    const value = searchParams.get(name);
+    if (value !== null && !/^\d+$/.test(value)) return `gives ${name}=${JSON.stringify(value)}; expected a whole number`;
+  }
+  return undefined;
+}
+
 /** A connection string split into what `pg` connects with and the journal's schema parameter. */
 export interface PostgresConnection {
   /** The string to connect with: no `schema` parameter, SSL modes as `pg` 8 applies them. */

@@ -48,6 +48,17 @@ describe('the --store option and RXDAG_STORE', () => {
       stdout: '',
       stderr: `rxdag: --store ${shown}?schema=a&schema=b gives schema= 2 times ("a", "b"); give one\n`,
     });
+    // values pg would misread: a demand for SSL, no time limit
+    expect(await rxdag('runs', '--store', `${server}?sslmode=bogus`)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: --store ${shown}?sslmode=bogus gives sslmode="bogus"; expected one of disable, prefer, require, verify-ca, verify-full, no-verify\n`,
+    });
+    expect(await rxdag('runs', '--store', `${server}?query_timeout=abc`)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: --store ${shown}?query_timeout=abc gives query_timeout="abc"; expected a whole number\n`,
+    });
     process.env['RXDAG_STORE'] = `${server}?schema=a%00b`;
     expect(await rxdag('show', 'x')).toEqual({
       code: 2,

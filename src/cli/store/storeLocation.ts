@@ -11,7 +11,7 @@
  */
 import path from 'node:path';
 // the schema rule and connection strings of `rxdag/postgres`, from its modules that need no `pg`
-import { postgresConnection, redactConnectionString, schemaParameterProblem } from '../../postgres/connectionString';
+import { parameterProblem, postgresConnection, redactConnectionString } from '../../postgres/connectionString';
 import { schemaNameProblem } from '../../postgres/sql';
 import { escapeControls } from '../../dag/text';
 import { InvalidInputError } from '../problems';
@@ -66,8 +66,8 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
   if (given === '') throw refusal(`--store needs ${STORE_FORMS}`);
   if (/^postgres(ql)?:\/\//i.test(given)) {
     const label = escapeControls(redactConnectionString(given));
-    const twice = schemaParameterProblem(given);
-    if (twice !== undefined) throw refusal(`${named(label)} ${twice}`);
+    const wrong = parameterProblem(given);
+    if (wrong !== undefined) throw refusal(`${named(label)} ${wrong}`);
     const { connectionString, schema } = postgresConnection(given);
     const problem = schema === undefined ? undefined : schemaNameProblem(schema);
     if (problem !== undefined) throw refusal(`${named(label)}: the schema (schema=) ${problem}`);
