@@ -69,8 +69,20 @@ describe('Redis connection options', () => {
     }
   });
 
+  it('should refuse the ioredis options that would keep its connections from working', () => {
+    expect(() => remoteAgent({ connection: { host: '127.0.0.1', lazyConnect: true }, queue: 'q' })).toThrow(
+      new TypeError('remoteAgent: ioredis `lazyConnect: true` is not supported: rxdag opens its connections itself; leave it out'),
+    );
+    const worker = { agents: { q: () => 1 }, concurrency: 1, leaseMs: 1000 };
+    expect(() => startWorker({ ...worker, connection: { host: '127.0.0.1', enableOfflineQueue: false } })).toThrow(
+      /ioredis `enableOfflineQueue: false` is not supported: rxdag's first commands go out while a connection opens; leave it out/,
+    );
+  });
+
   it('should say a Redis that answers NOAUTH needs a password in the URL', () => {
-    const noauth = new Error('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used');
+    const noauth = new Error(
+      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used',
+    );
     expect(redisTarget('redis://127.0.0.1:6390', 'test').reasonOf(noauth)).toBe(
       'this Redis needs a password (NOAUTH): give it in the URL, redis://:PASSWORD@HOST:PORT',
     );
@@ -116,23 +128,28 @@ describe('remoteAgent and startWorker options', () => {
   });
 
   it('should refuse a key shorter than 16 bytes', () => {
-    expect(() => remoteAgent({ connection: 'redis://127.0.0.1', queue: 'q', key: 'short' })).toThrow(/`key` must be at least 16 bytes \(got 5\)/);
+    expect(() => remoteAgent({ connection: 'redis://127.0.0.1', queue: 'q', key: 'short' })).toThrow(
+      /`key` must be at least 16 bytes \(got 5\)/,
+    );
   });
 
   it('should name every bad option', () => {
     expect(() => remoteAgent({ connection: 'redis://127.0.0.1', queue: 'a:b', leaseMs: -1 } as never)).toThrow(
       /remoteAgent: `queue` must not contain `:` or whitespace; `leaseMs`/,
     );
-    expect(() => startWorker({ connection: 'redis://127.0.0.1', agents: noAgents, concurrency: 0, leaseMs: 1000, bogus: 1 } as never)).toThrow(
-      /startWorker: .*`concurrency`.*|startWorker: .*bogus/,
-    );
+    expect(() =>
+      startWorker({ connection: 'redis://127.0.0.1', agents: noAgents, concurrency: 0, leaseMs: 1000, bogus: 1 } as never),
+    ).toThrow(/startWorker: .*`concurrency`.*|startWorker: .*bogus/);
   });
 
   it('should say what is wrong with a lease, a prefix or a queue, and only that', () => {
-    const worker = (leaseMs: unknown) => () => startWorker({ connection: 'redis://127.0.0.1', agents: noAgents, concurrency: 1, leaseMs } as never);
+    const worker = (leaseMs: unknown) => () =>
+      startWorker({ connection: 'redis://127.0.0.1', agents: noAgents, concurrency: 1, leaseMs } as never);
     expect(worker(10)).toThrow(new TypeError('startWorker: `leaseMs` must be at least 50 ms'));
     expect(worker('10')).toThrow(new TypeError('startWorker: `leaseMs` must be a number of milliseconds'));
-    expect(() => remoteAgent({ connection: 'redis://127.0.0.1', queue: 'q', prefix: '' })).toThrow(new TypeError('remoteAgent: `prefix` must not be empty'));
+    expect(() => remoteAgent({ connection: 'redis://127.0.0.1', queue: 'q', prefix: '' })).toThrow(
+      new TypeError('remoteAgent: `prefix` must not be empty'),
+    );
     expect(() => remoteAgent({ connection: 'redis://127.0.0.1', queue: '', prefix: 'a b' })).toThrow(
       new TypeError('remoteAgent: `prefix` must not contain whitespace; `queue` must not be empty'),
     );

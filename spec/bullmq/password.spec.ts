@@ -61,7 +61,9 @@ describeRedis('a Redis with a password', (env) => {
     expect(ending(events).outcome).toBe('failed');
     const failed = byTask(events, 'task.failed').get('a')!;
     expect(failed.error.name).toBe('RedisConnectionError');
-    expect(failed.error.message).toContain(`Redis at redis://:***@127.0.0.1:${server.port}/0: cannot reach queue "echo": WRONGPASS`);
+    expect(failed.error.message).toContain(
+      `Redis at redis://:***@127.0.0.1:${server.port}/0: cannot reach queue "echo": this Redis refused the user name or password of the URL (WRONGPASS`,
+    );
     await sleep(300); // the worker's connections report their refusal
     expect(logs.length).toBeGreaterThan(0);
     expect(leaks(JSON.stringify(events) + logs.join('\n'))).toEqual([]);
@@ -90,7 +92,9 @@ describeRedis('a Redis with a password', (env) => {
     expect(error).toBeInstanceOf(RedisConnectionError);
     // whichever connection heard the refusal first: a queue's or the cancel watch's
     expect((error as Error).message).toMatch(
-      new RegExp(`^Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${server.port}/0: cannot (reach queue "echo"|hear cancels): WRONGPASS `),
+      new RegExp(
+        `^Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${server.port}/0: cannot (reach queue "echo"|hear cancels): this Redis refused the user name or password of the URL \\(WRONGPASS `,
+      ),
     );
     await expect(readyWithin(worker.ready(), 100)).resolves.toBe(error); // asked again: the same answer
     expect(leaks(String(error) + logs.join('\n'))).toEqual([]);

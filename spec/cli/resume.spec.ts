@@ -57,7 +57,7 @@ describe('rxdag resume', () => {
     expect(first.stderr).toBe(`rxdag: resuming run ${newer} (journal ${store}/): 1/3 tasks had completed; running again: gate\n`);
     // the display starts from the journal: times count from the run's start, nothing printed twice
     const lines = first.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^\[\s+\d+\.\d{3}s\] run\.resumed after seq \d+; restarting gate$/);
+    expect(lines[0]).toMatch(/^\[\s+\d+\.\d{3}s\] run\.resumed after seq \d+; in flight when it stopped: gate$/);
     expect(lines).not.toContainEqual(expect.stringMatching(/task\.completed first/));
     expect(lines.pop()).toMatch(/dag\.completed succeeded: 3\/3 completed/);
     // the events log holds the whole run, journaled part included

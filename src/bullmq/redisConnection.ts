@@ -104,6 +104,7 @@ export class RedisTarget {
     if (/^NOAUTH\b/.test(reason)) {
       return `this Redis needs a password (NOAUTH): give it in the URL, ${this.tls ? 'rediss' : 'redis'}://:PASSWORD@HOST:PORT`;
     }
+    if (/^WRONGPASS\b/.test(reason)) return `this Redis refused the user name or password of the URL (${reason})`;
     if (wasConnected || reason.endsWith(TLS_HINT) || reason.endsWith(PLAIN_HINT)) return reason;
     if (this.tls) return /\bETIMEDOUT\b/.test(reason) ? `${reason}${PLAIN_HINT}` : reason;
     return /\b(ECONNRESET|EPIPE)\b/.test(reason) ? `${reason}${TLS_HINT}` : reason;
@@ -158,6 +159,15 @@ function connectionTarget(connection: unknown, where: string): RedisTarget {
   const options = connection as RedisOptions;
   if (typeof options.keyPrefix === 'string' && options.keyPrefix !== '') {
     throw new TypeError(`${where}: ioredis \`keyPrefix\` is not supported; use the \`prefix\` option`);
+  }
+  // rxdag opens its connections itself and sends commands as soon as they are up
+  if (options.lazyConnect === true) {
+    throw new TypeError(`${where}: ioredis \`lazyConnect: true\` is not supported: rxdag opens its connections itself; leave it out`);
+  }
+  if (options.enableOfflineQueue === false) {
+    throw new TypeError(
+      `${where}: ioredis \`enableOfflineQueue: false\` is not supported: rxdag's first commands go out while a connection opens; leave it out`,
+    );
   }
   return new RedisTarget({ ...options }, options.tls !== undefined);
 }

@@ -81,6 +81,6 @@ describe('line and JSON reporters', () => {
     let text = '';
     const reporter = lineReporter({ write: (chunk) => (text += chunk) }, { quiet: false, history: events.slice(0, 2) });
     reporter.onEvent({ type: 'run.resumed', runId: 'run-1', seq: 3, at: 1010, resumedAfterSeq: 2, interrupted: ['a'] });
-    expect(text).toBe('[   1.000s] run.resumed after seq 2; restarting a\n');
+    expect(text).toBe('[   1.000s] run.resumed after seq 2; in flight when it stopped: a\n');
   });
 });

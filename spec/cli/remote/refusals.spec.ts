@@ -192,7 +192,9 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
       for (const result of results) {
         expect([result.code, result.signal, result.stdout]).toEqual([2, null, '']);
         expect(result.stderr).toMatch(
-          new RegExp(`^rxdag: cannot reach Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${server.port}/0: WRONGPASS[^\\n]*\\n$`),
+          new RegExp(
+            `^rxdag: Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${server.port}/0: this Redis refused the user name or password of the URL \\(WRONGPASS[^\\n]*\\)\\n$`,
+          ),
         );
         expect(leaks(result.stderr)).toEqual([]);
       }
@@ -208,7 +210,7 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
         expect([result.code, result.stdout, result.stderr]).toEqual([
           2,
           '',
-          `rxdag: cannot reach Redis at redis://127.0.0.1:${server.port}/0: this Redis needs a password (NOAUTH): give it in the URL, redis://:PASSWORD@HOST:PORT\n`,
+          `rxdag: Redis at redis://127.0.0.1:${server.port}/0: this Redis needs a password (NOAUTH): give it in the URL, redis://:PASSWORD@HOST:PORT\n`,
         ]);
       }
     });

@@ -129,6 +129,6 @@ function describeEvent(
       return `dag.completed ${event.outcome}: ${completed}/${total} completed, ${failed} failed, ${skipped} skipped, ${cancelled} cancelled in ${(event.durationMs / 1000).toFixed(2)} s`;
     }
     case 'run.resumed':
-      return `run.resumed after seq ${event.resumedAfterSeq}${event.interrupted.length === 0 ? '' : `; restarting ${event.interrupted.join(', ')}`}`;
+      return `run.resumed after seq ${event.resumedAfterSeq}${event.interrupted.length === 0 ? '' : `; in flight when it stopped: ${event.interrupted.join(', ')}`}`;
   }
 }

@@ -57,7 +57,9 @@ async function probe(target: RedisTarget): Promise<void> {
   try {
     await Promise.race([client.connect().then(() => target.selectDatabase(client)).then(() => client.ping()), timeout]);
   } catch (error) {
-    refuse(`cannot reach Redis at ${target.location}: ${target.reasonOf(connectionError ?? error)}`);
+    const reason = target.reasonOf(connectionError ?? error);
+    // reached, and refused: not a matter of reaching it
+    refuse(`${/^this Redis /.test(reason) ? 'Redis at' : 'cannot reach Redis at'} ${target.location}: ${reason}`);
   } finally {
     clearTimeout(timer);
     // a connection already ended (refused, wrong password) has nothing to close: ioredis would
