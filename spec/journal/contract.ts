@@ -7,6 +7,7 @@ import {
   RunExistsError,
   RunLockedError,
   RunNotResumableError,
+  type RunsOptions,
 } from '../../src/journal/journal';
 
 /**
@@ -368,6 +369,12 @@ export function describeJournalContract(name: string, make: () => Promise<Journa
         },
       ]);
       expect(mine[1]).not.toHaveProperty('endedAt');
+      // asked for ended runs, or another DAG's: a backend may list more (a hint), never fewer of those asked for
+      const mineOf = async (options: RunsOptions) =>
+        (await journal.runs(options)).filter((run) => [running, interrupted, succeeded].includes(run.runId)).map((run) => run.runId);
+      expect(await mineOf({ endedOnly: true })).toEqual([succeeded]);
+      expect(await mineOf({ dagId: 'contract-dag' })).toEqual([succeeded, interrupted, running]);
+      expect(await mineOf({ dagId: 'another-dag' })).toEqual([]);
 
       // a run without events yet: lastSeq 0, no startedAt, its total from the header's spec
       const empty = freshRunId('empty');

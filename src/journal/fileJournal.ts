@@ -15,6 +15,7 @@ import {
   RunExistsError,
   RunLockedError,
   RunNotResumableError,
+  type RunsOptions,
 } from './journal';
 import { acquireLock, clearStaleLock, type HeldLock, liveOwner } from './lockFile';
 import { removeRun } from './removeRun';
@@ -168,15 +169,16 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
         const lock = path.join(root, `${name.slice(0, -'.jsonl'.length)}.lock`);
         let run: ListedRun | undefined;
         try {
-          run = listedRun(path.join(root, name), lock);
+          run = listedRun(path.join(root, name), lock, undefined, options ?? {});
         } catch (error) {
           // a file the system will not read (another user's, a folder) is left out like a corrupt one
           if (!(error instanceof JournalCorruptError) || options?.onUnreadable === undefined) throw error;
           options.onUnreadable(error);
           continue;
         }
-        if (run === undefined) continue; // removed since the folder was read
+        if (run === undefined) continue; // removed since the folder was read, or not asked for
         if (run.summary.endedAt !== undefined) clearEndedRunLock(lock, run.summary.runId);
+        if (options?.dagId !== undefined && run.summary.dagId !== options.dagId) continue;
         listed.push(run);
       }
       return listed.sort((a, b) => b.createdAt - a.createdAt).map((entry) => entry.summary);
@@ -225,16 +227,26 @@ export interface ListedRun {
  * @example
  * listedRun('/store/nightly-42.jsonl', '/store/nightly-42.lock')?.summary.status // 'running'
  */
-export function listedRun(file: string, lock: string, hasOwner = (at: string) => liveOwner(at) !== undefined): ListedRun | undefined {
+export function listedRun(
+  file: string,
+  lock: string,
+  hasOwner = (at: string) => liveOwner(at) !== undefined,
+  only: Pick<RunsOptions, 'dagId' | 'endedOnly'> = {},
+): ListedRun | undefined {
   const runId = runIdOfFileName(file);
   const ownedBefore = readingFile(lock, runId, () => hasOwner(lock));
-  let record: RecordedRun;
+  let record: RecordedRun | undefined;
   try {
-    record = readingFile(file, runId, () => readEndedRun(file) ?? readRecord(file, undefined, false));
+    record = readingFile(
+      file,
+      runId,
+      () => readEndedRun(file) ?? (notAskedFor(file, only) ? undefined : readRecord(file, undefined, false)),
+    );
   } catch (error) {
     if (isMissingFile(error)) return undefined;
     throw error;
   }
+  if (record === undefined) return undefined;
   // a copy of another run's file (`cp a.jsonl b.jsonl`) is not a run: listed, it would be a
   // run no other call knows (they find a run's file by its id's name)
   if (fileNameOf(record.header.runId) !== path.basename(file, '.jsonl')) {
@@ -242,6 +254,21 @@ export function listedRun(file: string, lock: string, hasOwner = (at: string) =>
   }
   const ownedAfter = readingFile(lock, runId, () => hasOwner(lock));
   return { createdAt: record.header.createdAt, summary: summarize(record.header, record.events, ownedBefore || ownedAfter) };
+}
+
+/**
+ * Whether the run of `file`, which has not ended, is left out of a listing asked `only` for
+ * ended runs or another DAG's (its header's first line read for that). A header that cannot be
+ * read is not left out: the whole read says what is wrong with it.
+ */
+function notAskedFor(file: string, only: Pick<RunsOptions, 'dagId' | 'endedOnly'>): boolean {
+  if (only.endedOnly === true) return true;
+  if (only.dagId === undefined) return false;
+  try {
+    return readHeader(file, runIdOfFileName(file)).dagId !== only.dagId;
+  } catch {
+    return false;
+  }
 }
 
 /**

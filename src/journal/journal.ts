@@ -111,6 +111,18 @@ export interface JournaledRun {
 export interface RunsOptions {
   /** Called with the error of each record that cannot be read; that record is left out of the list. */
   readonly onUnreadable?: ((error: JournalCorruptError) => void) | undefined;
+  /**
+   * Only the runs of this DAG. A backend may list others too (one that does not know this
+   * option): a caller that needs only these filters the list again. The file journal then reads
+   * only the first line of another DAG's run that has not ended.
+   */
+  readonly dagId?: string | undefined;
+  /**
+   * Only the runs that ended (`succeeded`, `failed`, `cancelled`), as `dagId` a hint a caller
+   * filters again. The file journal then never reads a run that has not ended, whose whole
+   * record it would otherwise parse (a 100k-task run: ~0.5 s).
+   */
+  readonly endedOnly?: boolean | undefined;
 }
 
 /** A store of journaled runs. */

@@ -21,6 +21,7 @@ import {
   RunExistsError,
   RunLockedError,
   RunNotResumableError,
+  type RunsOptions,
 } from '../journal/journal';
 import { checkedHeader } from '../journal/headerShape';
 import { Connection, type PostgresJournalOptions, type TransactionQuery } from './connection';
@@ -188,10 +189,13 @@ class PostgresJournalImpl implements PostgresJournal {
     }
   }
 
-  async runs(): Promise<readonly JournaledRunSummary[]> {
+  /** As {@link Journal.runs}; `dagId` and `endedOnly` filter the rows read (one query either way). */
+  async runs(options: RunsOptions = {}): Promise<readonly JournaledRunSummary[]> {
     if (!(await this.hasTables('list runs'))) return [];
     const rows = await this.connection.query<SummaryRow>('list runs', this.sql.selectRuns, [this.sql.lockPrefix]);
-    return rows.map((row) => {
+    const { dagId, endedOnly } = options;
+    const wanted = rows.filter((row) => (dagId === undefined || row.dag_id === dagId) && (endedOnly !== true || row.outcome !== null));
+    return wanted.map((row) => {
       // an ended run keeps its outcome even while its owner has not closed yet
       const status = row.outcome ?? (row.held ? 'running' : 'interrupted');
       const { total, completed, failed, skipped, cancelled } = row.counts;

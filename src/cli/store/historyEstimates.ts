@@ -49,7 +49,8 @@ export async function historyEstimates(journal: Journal, dagId: string, taskIds:
   const runs: string[] = [];
   if (taskIds.size === 0) return { estimates: new Map(), runs };
   try {
-    const ended = (await journal.runs({ onUnreadable: () => undefined })).filter(
+    // asked only for the DAG's ended runs: a store's runs that never ended are not read whole
+    const ended = (await journal.runs({ onUnreadable: () => undefined, dagId, endedOnly: true })).filter(
       (run) => run.dagId === dagId && (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled'),
     );
     let read = 0;
