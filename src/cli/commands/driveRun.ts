@@ -249,7 +249,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     }
     // a cancelled run's subscriber is gone: the library ends its journal without telling
     const endError = cancelledBy === undefined ? await runEnded : undefined;
-    const recorded = cancelledBy === undefined ? true : await released(target.journal, final.runId, target.journalFailure);
+    const recorded = cancelledBy === undefined ? true : await released(target.journal, final.runId, target.dag.id, target.journalFailure);
     await groups.whenEmpty(); // no child outlives the CLI
     reporter.finish();
     // the list is text, with --json too (on stderr): it names the logs

@@ -73,13 +73,15 @@ export interface NotRecorded {
 export async function released(
   journal: Journal | undefined,
   runId: string,
+  dagId: string,
   failure: (() => unknown) | undefined,
 ): Promise<true | NotRecorded> {
   if (journal === undefined) return true;
   const failed = () => failure?.();
   const deadline = Date.now() + RELEASE_TIMEOUT_MS;
   while (failed() === undefined && Date.now() < deadline) {
-    const runs = await beforeDeadline(journal.runs({ onUnreadable: () => undefined }), deadline);
+    // its DAG's runs only: another DAG's run that has not ended is not read whole
+    const runs = await beforeDeadline(journal.runs({ onUnreadable: () => undefined, dagId }), deadline);
     const status = runs?.find((run) => run.runId === runId)?.status;
     // a run the store does not hold has nothing to be recorded as
     if (status === 'cancelled' || status === 'succeeded' || status === 'failed' || (runs !== undefined && status === undefined))

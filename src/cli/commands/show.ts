@@ -110,7 +110,7 @@ async function readRun(journal: Journal, runId: string, location: StoreLocation)
   const file = location.kind === 'folder' ? journalFileOf(location.dir, runId) : undefined;
   replay({ header, events, ...(file === undefined ? {} : { placeOf: (seq: number) => `${file}:${seq + 1}` }) });
   const ended = events.at(-1)?.type === 'dag.completed';
-  const owned = !ended && (await ownedSinceRead(journal, runId));
+  const owned = !ended && (await ownedSinceRead(journal, runId, header.dagId));
   return { header, events, summary: summarize(header, events, owned) };
 }
 
@@ -119,8 +119,9 @@ async function readRun(journal: Journal, runId: string, location: StoreLocation)
  * after that read says (another run's unreadable record does not keep it from being told):
  * listed `running`, or listed as ended, which it did after that read, so a process owned it.
  */
-async function ownedSinceRead(journal: Journal, runId: string): Promise<boolean> {
-  const { runs } = await listRuns(journal);
+async function ownedSinceRead(journal: Journal, runId: string, dagId: string): Promise<boolean> {
+  // its DAG's runs only: another DAG's run that has not ended is not read whole
+  const { runs } = await listRuns(journal, { dagId });
   const status = runs.find((run) => run.runId === runId)?.status;
   return status !== undefined && status !== 'interrupted';
 }

@@ -4,7 +4,7 @@
  * command to report or weigh. It reads the store; what is done about an unreadable record is
  * the command's to decide.
  */
-import type { Journal, JournalCorruptError, JournaledRunSummary } from '../../index';
+import type { Journal, JournalCorruptError, JournaledRunSummary, RunsOptions } from '../../index';
 
 /** The readable runs, newest first, and the errors of the records that cannot be read. */
 export interface RunList {
@@ -13,13 +13,14 @@ export interface RunList {
 }
 
 /**
- * Lists `journal`'s runs past any record that cannot be read.
+ * Lists `journal`'s runs (of the DAG `only.dagId`, when given: another DAG's run that has not
+ * ended is then not read whole) past any record that cannot be read.
  *
  * @example
  * const { runs, unreadable } = await listRuns(store.journal);
  */
-export async function listRuns(journal: Journal): Promise<RunList> {
+export async function listRuns(journal: Journal, only: Pick<RunsOptions, 'dagId'> = {}): Promise<RunList> {
   const unreadable: JournalCorruptError[] = [];
-  const runs = await journal.runs({ onUnreadable: (error) => unreadable.push(error) });
-  return { runs, unreadable };
+  const runs = await journal.runs({ ...only, onUnreadable: (error) => unreadable.push(error) });
+  return { runs: only.dagId === undefined ? runs : runs.filter((run) => run.dagId === only.dagId), unreadable };
 }
