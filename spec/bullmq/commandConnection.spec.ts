@@ -1,6 +1,5 @@
 import { CommandConnection } from '../../src/bullmq/commandConnection';
-import type { RedisConnectionError } from '../../src/bullmq/redisConnection';
-import { redisTarget } from '../../src/bullmq/redisConnection';
+import { type RedisConnectionError, RedisTarget } from '../../src/bullmq/redisConnection';
 
 /**
  * What a command connection says of a connection that is down: the cause it last met, not the
@@ -18,7 +17,8 @@ describe('CommandConnection', () => {
 
   function downConnection(): { connection: CommandConnection; reported: RedisConnectionError[] } {
     const reported: RedisConnectionError[] = [];
-    const target = redisTarget({ host: '127.0.0.1', port: 6390, lazyConnect: true }, 'test');
+    // made directly: the options a user gives refuse `lazyConnect` (rxdag connects its connections itself)
+    const target = new RedisTarget({ host: '127.0.0.1', port: 6390, lazyConnect: true }, false);
     const connection = new CommandConnection(target, { name: 'spec', commandTimeoutMs: 1000, onError: (error) => reported.push(error) });
     return { connection, reported };
   }
