@@ -6,7 +6,7 @@ import { readEventLog, tempDir, writeText } from './support/files';
 import { rxdagInProcess } from './support/inProcessCli';
 import { journalEvents, storeFiles, waitUntil } from './support/journaledRuns';
 import { startInProcess } from './support/liveInProcessCli';
-import { type Family, parsePrometheusText, sampleValue, seriesOf } from './support/promText';
+import { type Family, parsePrometheusText, RUN_METRIC_NAMES, sampleValue, seriesOf } from './support/promText';
 
 /**
  * `--metrics-push URL` on `rxdag run` and `rxdag resume`: the run's metrics pushed once, when the
@@ -102,15 +102,7 @@ describe('rxdag run/resume --metrics-push', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).not.toMatch(/push/);
     const pushed = thePush(at, '/dag/nightly-etl');
-    expect([...pushed.keys()].sort()).toEqual([
-      'rxdag_attempt_duration_seconds',
-      'rxdag_attempts_total',
-      'rxdag_queue_wait_seconds',
-      'rxdag_ready_tasks',
-      'rxdag_running_tasks',
-      'rxdag_runs_total',
-      'rxdag_tasks_total',
-    ]);
+    expect([...pushed.keys()].sort()).toEqual(RUN_METRIC_NAMES);
     const events = readEventLog(log);
     expectCountersOf(pushed, events);
     expect(seriesOf(pushed, 'rxdag_tasks_total')).toEqual({

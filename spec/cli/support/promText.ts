@@ -130,7 +130,11 @@ function parseValue(text: string, fail: (why: string) => never): number {
 }
 
 /** The value of the sample `name` with exactly `labels` (undefined when there is none). */
-export function sampleValue(families: Map<string, Family>, name: string, labels: Readonly<Record<string, string>> = {}): number | undefined {
+export function sampleValue(
+  families: Map<string, Family>,
+  name: string,
+  labels: Readonly<Record<string, string>> = {},
+): number | undefined {
   const wanted = JSON.stringify(Object.entries(labels).sort());
   for (const family of families.values()) {
     const found = family.samples.find((sample) => sample.name === name && JSON.stringify(Object.entries(sample.labels).sort()) === wanted);
@@ -154,3 +158,14 @@ export function seriesOf(families: Map<string, Family>, name: string): Record<st
   }
   return series;
 }
+
+/** The metric families a CLI run's registry holds (`rxdag/prometheus`), sorted: what a scrape or a push of one shows. */
+export const RUN_METRIC_NAMES = [
+  'rxdag_attempt_duration_seconds',
+  'rxdag_attempts_total',
+  'rxdag_queue_wait_seconds',
+  'rxdag_ready_tasks',
+  'rxdag_running_tasks',
+  'rxdag_runs_total',
+  'rxdag_tasks_total',
+];
