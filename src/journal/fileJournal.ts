@@ -20,7 +20,8 @@ import {
 import { acquireLock, clearStaleLock, type HeldLock, liveOwner } from './lockFile';
 import { removeRun } from './removeRun';
 import { asideFileOf, removeStaleAsides } from './staleAside';
-import { summarize } from './summary';
+import { summarize, summaryOfTally } from './summary';
+import { type TalliedRun, tallyOfFile } from './fileTally';
 import { TextBytes } from './textBytes';
 import { isMissingFile, readingFile, runIdOfFileName } from './unreadableFile';
 
@@ -235,12 +236,12 @@ export function listedRun(
 ): ListedRun | undefined {
   const runId = runIdOfFileName(file);
   const ownedBefore = readingFile(lock, runId, () => hasOwner(lock));
-  let record: RecordedRun | undefined;
+  let record: RecordedRun | TalliedRun | undefined;
   try {
     record = readingFile(
       file,
       runId,
-      () => readEndedRun(file) ?? (notAskedFor(file, only) ? undefined : readRecord(file, undefined, false)),
+      () => readEndedRun(file) ?? (notAskedFor(file, only) ? undefined : (tallyOfFile(file) ?? readRecord(file, undefined, false))),
     );
   } catch (error) {
     if (isMissingFile(error)) return undefined;
@@ -253,7 +254,9 @@ export function listedRun(
     throw new JournalCorruptError(runId, `${file}:1`, `the file holds the journal of run "${record.header.runId}"`);
   }
   const ownedAfter = readingFile(lock, runId, () => hasOwner(lock));
-  return { createdAt: record.header.createdAt, summary: summarize(record.header, record.events, ownedBefore || ownedAfter) };
+  const owned = ownedBefore || ownedAfter;
+  const summary = 'tally' in record ? summaryOfTally(record.header, record.tally, owned) : summarize(record.header, record.events, owned);
+  return { createdAt: record.header.createdAt, summary };
 }
 
 /**

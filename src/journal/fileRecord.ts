@@ -179,6 +179,11 @@ function parsedEvent(line: string | undefined): DagEvent | undefined {
   }
 }
 
+/** The header on the first line of `file`, as a listing reads it (any run's). */
+export function listedHeader(line: string | undefined, file: string): JournalHeader {
+  return parseHeader(line, runIdOfFile(file), undefined, `${file}:1`);
+}
+
 function parseHeader(line: string | undefined, name: string, runId: string | undefined, where: string): JournalHeader {
   if (line === undefined) throw new JournalCorruptError(name, where, 'the file has no header line');
   let parsed: unknown;

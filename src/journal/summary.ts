@@ -1,6 +1,6 @@
 import type { DagEvent } from '../events';
 import type { JournaledRunSummary, JournalHeader } from './journal';
-import { addToTally, emptyTally } from './tally';
+import { addToTally, emptyTally, type RunTally } from './tally';
 
 /**
  * A journaled run's line in `journal.runs()`, from its header and events: status, times, last
@@ -8,7 +8,11 @@ import { addToTally, emptyTally } from './tally';
  * Whether a process owns the run is the backend's to say (`owned`).
  */
 export function summarize(header: JournalHeader, events: readonly DagEvent[], owned: boolean): JournaledRunSummary {
-  const tally = addToTally(emptyTally(Array.isArray(header.spec.tasks) ? header.spec.tasks.length : 0), events);
+  return summaryOfTally(header, addToTally(emptyTally(Array.isArray(header.spec.tasks) ? header.spec.tasks.length : 0), events), owned);
+}
+
+/** {@link summarize} from a tally already made (`fileTally.ts` makes one without parsing every line). */
+export function summaryOfTally(header: JournalHeader, tally: RunTally, owned: boolean): JournaledRunSummary {
   return {
     runId: header.runId,
     dagId: header.dagId,
