@@ -10,7 +10,7 @@ import {
   type JournalWriter,
   RunNotResumableError,
 } from '../../src/index';
-import { listedRun } from '../../src/journal/fileJournal';
+import { listedRun } from '../../src/journal/fileListing';
 import { liveOwner } from '../../src/journal/lockFile';
 
 /**

@@ -20,7 +20,7 @@ import {
   type Agent,
 } from '../../src';
 import { lastValueFrom } from 'rxjs';
-import { MAX_NAME_BYTES } from '../../src/journal/fileJournal';
+import { MAX_NAME_BYTES } from '../../src/journal/fileNames';
 import { readEndedRun } from '../../src/journal/fileRecord';
 import { summarize } from '../../src/journal/summary';
 import { describeJournalContract } from './contract';

@@ -1,29 +1,26 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { eventLineEncoder } from './eventLine';
-import { type JournalRecord, readEndedRun, readHeader, readRecord, readTornTail, type RecordedRun, type TornTail } from './fileRecord';
+import { clearEndedRunLock, type ListedRun, listedRun } from './fileListing';
+import { fileNameOf } from './fileNames';
+import { type JournalRecord, readHeader, readRecord } from './fileRecord';
 import { headerText } from './headerText';
 import {
   type Journal,
   JournalCorruptError,
   type JournaledRun,
-  type JournaledRunSummary,
   type JournalHeader,
   JournalWriteError,
   type JournalWriter,
   RunExistsError,
   RunLockedError,
   RunNotResumableError,
-  type RunsOptions,
 } from './journal';
-import { acquireLock, clearStaleLock, type HeldLock, liveOwner } from './lockFile';
+import { acquireLock, type HeldLock } from './lockFile';
 import { removeRun } from './removeRun';
 import { asideFileOf, removeStaleAsides } from './staleAside';
-import { summarize, summaryOfTally } from './summary';
-import { type TalliedRun, tallyOfFile } from './fileTally';
 import { TextBytes } from './textBytes';
-import { isMissingFile, readingFile, runIdOfFileName } from './unreadableFile';
+import { isMissingFile, readingFile } from './unreadableFile';
 
 /**
  * The file journal, rxdag's embedded default: a folder with one JSON-lines file per run (the
@@ -197,164 +194,6 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
       removeRun(files(runId), runId, root);
     },
   };
-}
-
-/** A run's line in a listing, and when the run was created (the listing's order). */
-export interface ListedRun {
-  readonly createdAt: number;
-  readonly summary: JournaledRunSummary;
-}
-
-/**
- * The listing's line of the run whose journal file is `file` (a name the folder listed) and
- * whose lock is `lock`; `undefined` when the file is not there any more (the run was removed
- * since the folder was read). A file that cannot be read, or a lock, is an
- * `UnreadableJournalError`. `hasOwner` tells whether a live process holds a lock; specs pass
- * their own.
- *
- * Other processes act between its steps, so it looks at the lock before it reads the record and
- * again after, and counts the run as owned when either look found a live owner. What the line
- * says then held at some moment between the two looks:
- * - owned at the first look: the run was running then (`running`), unless the record read after
- *   shows that it ended meanwhile (how it ended). Its owner may also end the run and let go of
- *   it right after the read: a single look after the read would find no owner and a record
- *   without its end, and call `interrupted` a run that never was.
- * - owned at the second look only: a process took the run while it was read (a `resume`, or a
- *   `remove` about to forget it): `running`.
- * - owned at neither: no process owned the run at the first look, and its record had not ended
- *   by the read, so not then either (a record only grows): `interrupted`, as it was then (a
- *   process that took the run and let go of it between the looks is the next listing's to see).
- *
- * @example
- * listedRun('/store/nightly-42.jsonl', '/store/nightly-42.lock')?.summary.status // 'running'
- */
-export function listedRun(
-  file: string,
-  lock: string,
-  hasOwner = (at: string) => liveOwner(at) !== undefined,
-  only: Pick<RunsOptions, 'dagId' | 'endedOnly'> = {},
-): ListedRun | undefined {
-  const runId = runIdOfFileName(file);
-  const ownedBefore = readingFile(lock, runId, () => hasOwner(lock));
-  let record: RecordedRun | TalliedRun | undefined;
-  try {
-    record = readingFile(
-      file,
-      runId,
-      () => readEndedRun(file) ?? (notAskedFor(file, only) ? undefined : (tallyOfFile(file) ?? readRecord(file, undefined, false))),
-    );
-  } catch (error) {
-    if (isMissingFile(error)) return undefined;
-    throw error;
-  }
-  if (record === undefined) return undefined;
-  // a copy of another run's file (`cp a.jsonl b.jsonl`) is not a run: listed, it would be a
-  // run no other call knows (they find a run's file by its id's name)
-  if (fileNameOf(record.header.runId) !== path.basename(file, '.jsonl')) {
-    throw new JournalCorruptError(runId, `${file}:1`, `the file holds the journal of run "${record.header.runId}"`);
-  }
-  const ownedAfter = readingFile(lock, runId, () => hasOwner(lock));
-  const owned = ownedBefore || ownedAfter;
-  const summary = 'tally' in record ? summaryOfTally(record.header, record.tally, owned) : summarize(record.header, record.events, owned);
-  return { createdAt: record.header.createdAt, summary };
-}
-
-/**
- * Whether the run of `file`, which has not ended, is left out of a listing asked `only` for
- * ended runs or another DAG's (its header's first line read for that). A header that cannot be
- * read is not left out: the whole read says what is wrong with it.
- */
-function notAskedFor(file: string, only: Pick<RunsOptions, 'dagId' | 'endedOnly'>): boolean {
-  if (only.endedOnly === true) return true;
-  if (only.dagId === undefined) return false;
-  try {
-    return readHeader(file, runIdOfFileName(file)).dagId !== only.dagId;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * A process killed after its run's end was journaled but before it let go of the run leaves
- * its lock behind; the run needs no owner any more, so the listing clears such a lock of a
- * dead process. Best effort: a store this process may only read is listed all the same.
- */
-function clearEndedRunLock(lock: string, runId: string): void {
-  try {
-    clearStaleLock(lock, runId);
-  } catch {
-    // left for the next listing
-  }
-}
-
-/**
- * The journal file of `runId` in the file journal at `dir`, whether there is one or not: for a
- * message that names the file (its line `seq + 1` holds the event of `seq`).
- *
- * @example
- * journalFileOf('.rxdag', 'nightly-42') // '/home/ci/.rxdag/nightly-42.jsonl'
- */
-export function journalFileOf(dir: string, runId: string): string {
-  return path.join(path.resolve(dir), `${fileNameOf(runId)}.jsonl`);
-}
-
-/** The torn last line of a run's journal file in the folder `dir` (see `tornTailOf`). */
-export interface JournalTornTail extends TornTail {
-  /** The journal file. */
-  readonly file: string;
-  /** Where `resume` moves it. */
-  readonly keptIn: string;
-}
-
-/**
- * The torn last line of the journal of `runId` in the file journal at `dir` (bytes after its
- * last newline: a write a crash cut, never acknowledged), which the run's next `resume` moves to
- * `<run>.jsonl.torn`; `undefined` when there is none or no such file. Reads the file's end only
- * and changes nothing.
- *
- * @example
- * tornTailOf('.rxdag', 'nightly-42') // { file: '/…/nightly-42.jsonl', at: 4096, bytes: 13, keptIn: '/…/nightly-42.jsonl.torn' }
- */
-export function tornTailOf(dir: string, runId: string): JournalTornTail | undefined {
-  const file = journalFileOf(dir, runId);
-  let tail: TornTail | undefined;
-  try {
-    tail = readTornTail(file);
-  } catch {
-    return undefined; // not there, or not readable: the read of its record says so
-  }
-  return tail === undefined ? undefined : { ...tail, file, keptIn: `${file}.torn` };
-}
-
-/**
- * A torn tail in words, for a message: `13 bytes at byte 4096 of /…/x.jsonl (a last line without
- * its newline: a write a crash cut short, never acknowledged)`.
- */
-export function describeTornTail(tail: JournalTornTail): string {
-  const bytes = `${tail.bytes} byte${tail.bytes === 1 ? '' : 's'}`;
-  return `${bytes} at byte ${tail.at} of ${tail.file} (a last line without its newline: a write a crash cut short, never acknowledged)`;
-}
-
-/**
- * Longest name kept whole: 255 bytes (a file name's limit on Linux and macOS) less room for the
- * longest suffix a run's files get (`.lock.<pid>.<random>`, a lock written aside: < 32 bytes).
- */
-export const MAX_NAME_BYTES = 255 - 32;
-/** Hex digits of the hash that stands for the rest of a long id. */
-const HASH_DIGITS = 32;
-
-/**
- * A run's file name: its id, escaped so any id is one plain file name. A name that would be too
- * long for the file system (an id of 256 wide characters escapes to ~2,300 bytes) keeps its
- * start and ends in a hash of the whole id, after `%7E` (an escaped `~`, which escaping never
- * writes, so no whole id's name has it).
- */
-function fileNameOf(runId: string): string {
-  const name = encodeURIComponent(runId).replace(/^\./, '%2E');
-  if (name.length <= MAX_NAME_BYTES) return name;
-  const hash = createHash('sha256').update(runId).digest('hex').slice(0, HASH_DIGITS);
-  const start = name.slice(0, MAX_NAME_BYTES - HASH_DIGITS - 3).replace(/%[0-9A-F]?$/, ''); // no escape cut in two
-  return `${start}%7E${hash}`;
 }
 
 function fileWriter(fd: number, held: HeldLock, sync: 'fsync' | 'none'): JournalWriter {

@@ -4,13 +4,13 @@
  * events are rows of `<schema>.events`; a run is owned by the session holding its advisory lock,
  * which the server releases when that session's connection dies. This module creates the tables,
  * takes and refuses ownership, reads runs and removes them; appending is the writer's
- * (`writer.ts`). What it reads of a run is checked as the file journal checks its files: a header
+ * (`writer.ts`). What it reads of a run is checked (`rows.ts`) as the file journal checks its files: a header
  * of a run header's shape, events in `seq` 1..n ending at the run's last seq, or a
  * `JournalCorruptError`. It never interprets events beyond the summary fields and the `seq`
  * sequence (the reducer checks them), and never changes a record it finds corrupt.
  */
 
-import type { DagEvent, RunOutcome, TaskCounts } from '../events';
+import type { DagEvent } from '../events';
 import {
   type Journal,
   JournalCorruptError,
@@ -23,8 +23,8 @@ import {
   RunNotResumableError,
   type RunsOptions,
 } from '../journal/journal';
-import { checkedHeader } from '../journal/headerShape';
 import { Connection, type PostgresJournalOptions, type TransactionQuery } from './connection';
+import { checkedEvents, type EventRow, headerOf, type RunEventRow, type RunRow, type SummaryRow, summaryOfRow } from './rows';
 import type { Session } from './session';
 import { JournalSql, LOCK_HOLDER, SCHEMA_LOCK, TRY_LOCK, TRY_XACT_LOCK, UNLOCK } from './sql';
 import { addToTally, emptyTally } from '../journal/tally';
@@ -68,33 +68,6 @@ export function postgresJournal(options: PostgresJournalOptions): PostgresJourna
   return new PostgresJournalImpl(options);
 }
 
-interface RunRow {
-  /** As stored: checked by {@link headerOf} before it is used. */
-  readonly header: unknown;
-  readonly last_seq: number;
-}
-interface EventRow {
-  readonly seq: number;
-  readonly type: string;
-  readonly event: unknown;
-}
-/** A row of `selectEventsOfRun`: the run's last seq beside one of its events (all null for a run without events). */
-interface RunEventRow {
-  readonly last_seq: number;
-  readonly seq: number | null;
-  readonly type: string | null;
-  readonly event: unknown;
-}
-interface SummaryRow {
-  readonly run_id: string;
-  readonly dag_id: string;
-  readonly outcome: RunOutcome | null;
-  readonly started_at: number | null;
-  readonly ended_at: number | null;
-  readonly last_seq: number;
-  readonly counts: TaskCounts;
-  readonly held: boolean;
-}
 /** What came of removing a run: removed, unknown, or refused since a session holds its lock. */
 type Removal = 'removed' | 'unknown' | RunLockedError;
 interface HolderRow {
@@ -195,20 +168,7 @@ class PostgresJournalImpl implements PostgresJournal {
     const rows = await this.connection.query<SummaryRow>('list runs', this.sql.selectRuns, [this.sql.lockPrefix]);
     const { dagId, endedOnly } = options;
     const wanted = rows.filter((row) => (dagId === undefined || row.dag_id === dagId) && (endedOnly !== true || row.outcome !== null));
-    return wanted.map((row) => {
-      // an ended run keeps its outcome even while its owner has not closed yet
-      const status = row.outcome ?? (row.held ? 'running' : 'interrupted');
-      const { total, completed, failed, skipped, cancelled } = row.counts;
-      return {
-        runId: row.run_id,
-        dagId: row.dag_id,
-        status,
-        ...(row.started_at === null ? {} : { startedAt: row.started_at }),
-        ...(row.ended_at === null ? {} : { endedAt: row.ended_at }),
-        lastSeq: row.last_seq,
-        counts: { total, completed, failed, skipped, cancelled },
-      };
-    });
+    return wanted.map(summaryOfRow);
   }
 
   /** As {@link Journal.events}: checked as `resume` checks them (`seq` 1..n, ending at the run's last seq). */
@@ -363,40 +323,4 @@ function describeOwner(holder: HolderRow): string {
   if (app.startsWith('rxdag ')) return `${app.slice('rxdag '.length)} (${backend})`;
   const name = app === '' ? 'a session' : `"${app}"`;
   return holder.client_addr === null ? `${name} (${backend})` : `${name} from ${holder.client_addr} (${backend})`;
-}
-
-/** The header a run's row holds, checked to be a run's header (`headerShape.ts`), and this run's. */
-function headerOf(runId: string, run: RunRow): JournalHeader {
-  const header = checkedHeader(run.header, runId, 'its header');
-  if (header.runId !== runId) throw new JournalCorruptError(runId, 'its header', `the row holds the header of run "${header.runId}"`);
-  return header;
-}
-
-/** The stored events, checked to be this run's, `seq` 1..n without a gap, ending where the run's row says. */
-function checkedEvents(runId: string, rows: readonly EventRow[], lastSeq: number): DagEvent[] {
-  if (rows.length === 0 && lastSeq !== 0) {
-    throw new JournalCorruptError(runId, 'seq 1', `missing: the run's last seq is ${lastSeq} but it has no stored event`);
-  }
-  return rows.map((row, index) => {
-    const expected = index + 1;
-    if (row.seq !== expected) {
-      throw new JournalCorruptError(runId, `seq ${expected}`, `missing: the next stored event is seq ${row.seq}`);
-    }
-    const event = row.event;
-    if (typeof event !== 'object' || event === null || !('seq' in event) || event.seq !== row.seq) {
-      throw new JournalCorruptError(runId, `seq ${row.seq}`, 'the stored event is not an event with this seq');
-    }
-    const eventRun = 'runId' in event ? event.runId : undefined;
-    if (eventRun !== runId) {
-      throw new JournalCorruptError(runId, `seq ${row.seq}`, `${row.type} of run "${String(eventRun)}" in the journal of run "${runId}"`);
-    }
-    if (index === rows.length - 1 && row.seq !== lastSeq) {
-      throw new JournalCorruptError(
-        runId,
-        `seq ${lastSeq}`,
-        `the run's last seq is ${lastSeq} but its last stored event is seq ${row.seq}`,
-      );
-    }
-    return event as DagEvent;
-  });
 }

@@ -33,7 +33,7 @@ import { exitCodeAfterPush } from '../output/metricsPush';
 import { InvalidInputError } from '../problems';
 import { openRemoteAgents } from '../remote/openRemote';
 import { localResumeRefusal, otherPrefixRefusal, remoteNoteOf } from '../remote/remoteNote';
-import { describeTornTail, type JournalTornTail, tornTailOf } from '../../journal/fileJournal';
+import { describeTornTail, type JournalTornTail, tornTailOf } from '../../journal/tornTail';
 import { haltableJournal } from '../../journal/haltableJournal';
 import type { RemoteAgents } from '../remote/remoteAgents';
 import { openStore, type Store } from '../store/openStore';

@@ -15,7 +15,7 @@
  * had ended (`journal.runs()`). It changes nothing else in the store.
  */
 import { type DagEvent, type Journal, type JournaledRunSummary, type JournalHeader } from '../../index';
-import { journalFileOf } from '../../journal/fileJournal';
+import { journalFileOf } from '../../journal/fileNames';
 import { replay } from '../../journal/replay';
 import { summarize } from '../../journal/summary';
 import { ExitCode } from '../exitCodes';

@@ -3,7 +3,7 @@
  * torn line (a write a crash cut short, never acknowledged) that `rxdag resume` will set aside.
  * It reads the file's end only and changes nothing; a database store has no torn lines.
  */
-import { describeTornTail, tornTailOf } from '../../journal/fileJournal';
+import { describeTornTail, tornTailOf } from '../../journal/tornTail';
 import type { StoreLocation } from './storeLocation';
 
 /**

@@ -1,0 +1,89 @@
+/**
+ * The rows the PostgreSQL journal reads (a run's, its events', the listing's) and how each
+ * becomes what the journal contract gives: a header checked to be this run's, events checked to
+ * run `seq` 1..n up to the run's last seq (else a `JournalCorruptError` placed at a `seq`), a
+ * run's summary line. It queries nothing (`postgresJournal.ts` does) and never changes a row.
+ */
+import type { DagEvent, RunOutcome, TaskCounts } from '../events';
+import { checkedHeader } from '../journal/headerShape';
+import { JournalCorruptError, type JournaledRunSummary, type JournalHeader } from '../journal/journal';
+
+export interface RunRow {
+  /** As stored: checked by {@link headerOf} before it is used. */
+  readonly header: unknown;
+  readonly last_seq: number;
+}
+export interface EventRow {
+  readonly seq: number;
+  readonly type: string;
+  readonly event: unknown;
+}
+/** A row of `selectEventsOfRun`: the run's last seq beside one of its events (all null for a run without events). */
+export interface RunEventRow {
+  readonly last_seq: number;
+  readonly seq: number | null;
+  readonly type: string | null;
+  readonly event: unknown;
+}
+export interface SummaryRow {
+  readonly run_id: string;
+  readonly dag_id: string;
+  readonly outcome: RunOutcome | null;
+  readonly started_at: number | null;
+  readonly ended_at: number | null;
+  readonly last_seq: number;
+  readonly counts: TaskCounts;
+  readonly held: boolean;
+}
+
+/** A run's line in `journal.runs()`, from its row. */
+export function summaryOfRow(row: SummaryRow): JournaledRunSummary {
+  // an ended run keeps its outcome even while its owner has not closed yet
+  const status = row.outcome ?? (row.held ? 'running' : 'interrupted');
+  const { total, completed, failed, skipped, cancelled } = row.counts;
+  return {
+    runId: row.run_id,
+    dagId: row.dag_id,
+    status,
+    ...(row.started_at === null ? {} : { startedAt: row.started_at }),
+    ...(row.ended_at === null ? {} : { endedAt: row.ended_at }),
+    lastSeq: row.last_seq,
+    counts: { total, completed, failed, skipped, cancelled },
+  };
+}
+
+/** The header a run's row holds, checked to be a run's header (`headerShape.ts`), and this run's. */
+export function headerOf(runId: string, run: RunRow): JournalHeader {
+  const header = checkedHeader(run.header, runId, 'its header');
+  if (header.runId !== runId) throw new JournalCorruptError(runId, 'its header', `the row holds the header of run "${header.runId}"`);
+  return header;
+}
+
+/** The stored events, checked to be this run's, `seq` 1..n without a gap, ending where the run's row says. */
+export function checkedEvents(runId: string, rows: readonly EventRow[], lastSeq: number): DagEvent[] {
+  if (rows.length === 0 && lastSeq !== 0) {
+    throw new JournalCorruptError(runId, 'seq 1', `missing: the run's last seq is ${lastSeq} but it has no stored event`);
+  }
+  return rows.map((row, index) => {
+    const expected = index + 1;
+    if (row.seq !== expected) {
+      throw new JournalCorruptError(runId, `seq ${expected}`, `missing: the next stored event is seq ${row.seq}`);
+    }
+    const event = row.event;
+    if (typeof event !== 'object' || event === null || !('seq' in event) || event.seq !== row.seq) {
+      throw new JournalCorruptError(runId, `seq ${row.seq}`, 'the stored event is not an event with this seq');
+    }
+    const eventRun = 'runId' in event ? event.runId : undefined;
+    if (eventRun !== runId) {
+      throw new JournalCorruptError(runId, `seq ${row.seq}`, `${row.type} of run "${String(eventRun)}" in the journal of run "${runId}"`);
+    }
+    if (index === rows.length - 1 && row.seq !== lastSeq) {
+      throw new JournalCorruptError(
+        runId,
+        `seq ${lastSeq}`,
+        `the run's last seq is ${lastSeq} but its last stored event is seq ${row.seq}`,
+      );
+    }
+    return event as DagEvent;
+  });
+}
