@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { eventLineEncoder } from './eventLine';
 import { clearEndedRunLock, type ListedRun, listedRun } from './fileListing';
-import { fileNameOf } from './fileNames';
+import { fileNameOf, placeInFile } from './fileNames';
 import { type JournalRecord, readHeader, readRecord } from './fileRecord';
 import { headerText } from './headerText';
 import {
@@ -143,7 +143,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
           header: record.header,
           events: record.events,
           writer: fileWriter(fd, held, sync),
-          placeOf: (seq) => `${journal}:${seq + 1}`,
+          placeOf: (seq) => placeInFile(journal, seq),
         };
         return taken;
       } catch (error) {

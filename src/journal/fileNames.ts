@@ -38,3 +38,14 @@ export function fileNameOf(runId: string): string {
 export function journalFileOf(dir: string, runId: string): string {
   return path.join(path.resolve(dir), `${fileNameOf(runId)}.jsonl`);
 }
+
+/**
+ * Where the event of `seq` stands in the journal file `file`, for a message: `<file>:<line>`
+ * (the header is line 1, so the event of `seq` is on line `seq + 1`).
+ *
+ * @example
+ * placeInFile('/home/ci/.rxdag/nightly-42.jsonl', 4) // '/home/ci/.rxdag/nightly-42.jsonl:5'
+ */
+export function placeInFile(file: string, seq: number): string {
+  return `${file}:${seq + 1}`;
+}

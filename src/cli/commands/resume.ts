@@ -33,10 +33,11 @@ import { exitCodeAfterPush } from '../output/metricsPush';
 import { InvalidInputError } from '../problems';
 import { openRemoteAgents } from '../remote/openRemote';
 import { localResumeRefusal, otherPrefixRefusal, remoteNoteOf } from '../remote/remoteNote';
-import { describeTornTail, type JournalTornTail, tornTailOf } from '../../journal/tornTail';
+import { tornTailOf } from '../../journal/tornTail';
 import { haltableJournal } from '../../journal/haltableJournal';
 import type { RemoteAgents } from '../remote/remoteAgents';
 import { openStore, type Store } from '../store/openStore';
+import { tornTailSetAside } from '../store/tornTailNote';
 import { agentsMissingFromCli, programRunRefusal } from '../store/programRuns';
 import { listRuns } from '../store/runList';
 import { asRefusal, CANCELLED_RUN_HINT } from '../store/storeErrors';
@@ -293,12 +294,4 @@ function totalOf(history: readonly DagEvent[]): number {
     (sum, event) => sum + (event.type === 'dag.created' ? event.taskCount : event.type === 'tasks.spawned' ? event.tasks.length : 0),
     0,
   );
-}
-
-/**
- * `rxdag: set aside the torn last line of run x's journal: 13 bytes at byte 4096 of /…/x.jsonl
- * (…); kept in /…/x.jsonl.torn`: what the journal moved when it took the run.
- */
-function tornTailSetAside(runId: string, tail: JournalTornTail): string {
-  return `rxdag: set aside the torn last line of run ${runId}'s journal: ${describeTornTail(tail)}; kept in ${tail.keptIn}`;
 }

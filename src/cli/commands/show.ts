@@ -15,7 +15,7 @@
  * had ended (`journal.runs()`). It changes nothing else in the store.
  */
 import { type DagEvent, type Journal, type JournaledRunSummary, type JournalHeader } from '../../index';
-import { journalFileOf } from '../../journal/fileNames';
+import { journalFileOf, placeInFile } from '../../journal/fileNames';
 import { replay } from '../../journal/replay';
 import { summarize } from '../../journal/summary';
 import { ExitCode } from '../exitCodes';
@@ -108,7 +108,7 @@ async function readRun(journal: Journal, runId: string, location: StoreLocation)
   const header = await journal.header(runId);
   const events = await journal.events(runId);
   const file = location.kind === 'folder' ? journalFileOf(location.dir, runId) : undefined;
-  replay({ header, events, ...(file === undefined ? {} : { placeOf: (seq: number) => `${file}:${seq + 1}` }) });
+  replay({ header, events, ...(file === undefined ? {} : { placeOf: (seq: number) => placeInFile(file, seq) }) });
   const ended = events.at(-1)?.type === 'dag.completed';
   const owned = !ended && (await ownedSinceRead(journal, runId, header.dagId));
   return { header, events, summary: summarize(header, events, owned) };

@@ -1,9 +1,10 @@
 /**
- * The note `rxdag show` and `rxdag runs` give about a run whose journal, in a folder, ends with a
- * torn line (a write a crash cut short, never acknowledged) that `rxdag resume` will set aside.
+ * What the commands say of a run whose journal, in a folder, ends with a torn line (a write a
+ * crash cut short, never acknowledged): the note of `rxdag show` and `rxdag runs` (that
+ * `rxdag resume` will set it aside), and the line of `rxdag resume` (that it did).
  * It reads the file's end only and changes nothing; a database store has no torn lines.
  */
-import { describeTornTail, tornTailOf } from '../../journal/tornTail';
+import { describeTornTail, type JournalTornTail, tornTailOf } from '../../journal/tornTail';
 import type { StoreLocation } from './storeLocation';
 
 /**
@@ -15,4 +16,12 @@ export function tornTailNote(location: StoreLocation, runId: string): string | u
   const tail = tornTailOf(location.dir, runId);
   if (tail === undefined) return undefined;
   return `rxdag: the journal of run ${runId} ends with a torn line: ${describeTornTail(tail)}; rxdag resume moves it to ${tail.keptIn}`;
+}
+
+/**
+ * `rxdag: set aside the torn last line of run x's journal: 13 bytes at byte 4096 of /…/x.jsonl
+ * (…); kept in /…/x.jsonl.torn`: what the journal moved when it took the run.
+ */
+export function tornTailSetAside(runId: string, tail: JournalTornTail): string {
+  return `rxdag: set aside the torn last line of run ${runId}'s journal: ${describeTornTail(tail)}; kept in ${tail.keptIn}`;
 }
