@@ -6,7 +6,7 @@
  * and the Redis client. It keeps no connection open.
  */
 import { Redis } from 'ioredis';
-import { redisTarget, type RedisTarget } from '../../bullmq/redisConnection';
+import { redisTarget, type RedisTarget, refusesCredentials } from '../../bullmq/redisConnection';
 import { InvalidInputError } from '../problems';
 import { KEY_VARIABLE, redisUrlProblem, type RemoteSettings } from './remoteOptions';
 
@@ -59,7 +59,7 @@ async function probe(target: RedisTarget): Promise<void> {
   } catch (error) {
     const reason = target.reasonOf(connectionError ?? error);
     // reached, and refused: not a matter of reaching it
-    refuse(`${/^this Redis /.test(reason) ? 'Redis at' : 'cannot reach Redis at'} ${target.location}: ${reason}`);
+    refuse(`${refusesCredentials(reason) ? 'Redis at' : 'cannot reach Redis at'} ${target.location}: ${reason}`);
   } finally {
     clearTimeout(timer);
     // a connection already ended (refused, wrong password) has nothing to close: ioredis would
