@@ -144,15 +144,15 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
     const stop = () => {
       if (child.pid !== undefined) void options.groups.terminate(child.pid);
     };
+    // the scheduler's timeout error knows nothing of the output: what was read is kept for it,
+    // at the timeout (for its task.failed line) and again once the output is all read
+    const noteTimeout = () => {
+      if ((signal.reason as Error | undefined)?.name !== 'TaskTimeoutError') return;
+      const lines = lastLinesOf({ stdout, stderr }, options.stderrLinesInError ?? 5) ?? 'it had written nothing';
+      options.timedOut?.record(task.id, task.attempt, lines);
+    };
     const aborted = () => {
-      // the scheduler's timeout error knows nothing of the output: what was written by now is kept for it
-      if ((signal.reason as Error | undefined)?.name === 'TaskTimeoutError') {
-        options.timedOut?.record(
-          task.id,
-          task.attempt,
-          lastLinesOf({ stdout, stderr }, options.stderrLinesInError ?? 5) ?? 'it had written nothing',
-        );
-      }
+      noteTimeout();
       stop();
     };
     signal.addEventListener('abort', aborted, { once: true });
@@ -168,7 +168,10 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
       whenOutputRead(child, () => {
         signal.removeEventListener('abort', aborted);
         log?.end(signal.aborted || exitCode !== 0);
-        if (signal.aborted) return reject(signal.reason);
+        if (signal.aborted) {
+          noteTimeout();
+          return reject(signal.reason);
+        }
         if (exitCode === 0) return resolve({ exitCode, stdout: stdout.text(), stderr: stderr.text() });
         reject(commandError(command, exitCode, killedBy, { stdout, stderr }, options.stderrLinesInError ?? 5));
       });
