@@ -6,8 +6,11 @@ import { performance } from 'node:perf_hooks';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
-import { type DagSpec, runDag, type TaskContext } from '../src/index';
-import { type RemoteAgent, remoteAgent, startWorker } from '../src/bullmq/index';
+import type * as bullmqEntry from '../src/bullmq/index';
+import type { RemoteAgent } from '../src/bullmq/index';
+import type * as coreEntry from '../src/index';
+import type { DagSpec, TaskContext } from '../src/index';
+import { ensureFreshDist, type LibKind, ROOT } from './journal/lib';
 import { median } from './stats';
 
 /**
@@ -20,7 +23,11 @@ import { median } from './stats';
  *   2. latency: a chain of M no-op tasks, dispatch of one link to dispatch of the next (p50/p99),
  *      next to a raw BullMQ round trip (add → processed → `waitUntilFinished`), one worker process.
  *
- *   tsx benchmarks/remote.ts [--tasks 10000] [--workers 1,2,4] [--rounds 5] [--chain 200] [--concurrency 8]
+ * rxdag's side runs the compiled `dist/` (rebuilt first when a file of `src/` is newer), as raw
+ * BullMQ runs its published JavaScript and `rxdag worker` runs `dist/`; `--lib src` runs `src/`
+ * through tsx, which wraps each closure the code makes in a naming call.
+ *
+ *   tsx benchmarks/remote.ts [--tasks 10000] [--workers 1,2,4] [--rounds 5] [--chain 200] [--concurrency 8] [--lib dist|src]
  *                            [--redis redis://127.0.0.1:6379] [--prefix rxdag-bench-RANDOM] [--out benchmarks/results/remote.json]
  *
  * Workers are child processes running this file with `--role`; every Redis key under the prefix is
@@ -37,6 +44,7 @@ interface Cli {
   out: string;
   role: string | undefined;
   prefix: string;
+  lib: LibKind;
 }
 
 function parseArgs(argv: readonly string[]): Cli {
@@ -50,6 +58,7 @@ function parseArgs(argv: readonly string[]): Cli {
     out: path.join(__dirname, 'results', 'remote.json'),
     role: undefined,
     prefix: '',
+    lib: 'dist',
   };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i]!, argv[i + 1]];
@@ -63,9 +72,28 @@ function parseArgs(argv: readonly string[]): Cli {
     else if (flag === '--out') cli.out = path.resolve(value);
     else if (flag === '--role') cli.role = value;
     else if (flag === '--prefix') cli.prefix = value;
-    else throw new TypeError(`unknown option \`${flag}\` (see benchmarks/remote.ts)`);
+    else if (flag === '--lib') {
+      if (value !== 'src' && value !== 'dist') throw new TypeError(`\`--lib\` takes src or dist (got ${value})`);
+      cli.lib = value;
+    } else throw new TypeError(`unknown option \`${flag}\` (see benchmarks/remote.ts)`);
   }
   return cli;
+}
+
+/** What the benchmark uses of rxdag, from the build `--lib` names. */
+type RemoteLib = Pick<typeof coreEntry, 'runDag'> & Pick<typeof bullmqEntry, 'remoteAgent' | 'startWorker'>;
+
+let loaded: RemoteLib | undefined;
+
+/** rxdag's entries from `src/` or `dist/`, loaded on first use (only the chosen build is loaded). */
+function lib(cli: Cli): RemoteLib {
+  if (loaded === undefined) {
+    const from = (name: string) => path.join(ROOT, cli.lib, cli.lib === 'src' ? `${name}.ts` : `${name}.js`);
+    const { runDag } = require(from('index')) as typeof coreEntry;
+    const { remoteAgent, startWorker } = require(from('bullmq/index')) as typeof bullmqEntry;
+    loaded = { runDag, remoteAgent, startWorker };
+  }
+  return loaded;
 }
 
 /** A worker process: `raw` (a bare BullMQ Worker) or `rxdag` (`startWorker`), no-op work, `ready` on stdout. */
@@ -80,7 +108,7 @@ async function workerRole(cli: Cli): Promise<void> {
     await worker.waitUntilReady();
     close = () => worker.close();
   } else {
-    const worker = startWorker({
+    const worker = lib(cli).startWorker({
       connection: cli.redis,
       prefix: cli.prefix,
       agents: { noop: () => undefined },
@@ -96,7 +124,7 @@ async function workerRole(cli: Cli): Promise<void> {
 
 /** Starts `count` worker processes of `role` and resolves once all are ready. */
 async function startWorkers(cli: Cli, role: 'raw' | 'rxdag', count: number): Promise<ChildProcess[]> {
-  const args = ['--role', role, '--prefix', cli.prefix, '--redis', cli.redis, '--concurrency', String(cli.concurrency)];
+  const args = ['--role', role, '--prefix', cli.prefix, '--redis', cli.redis, '--concurrency', String(cli.concurrency), '--lib', cli.lib];
   const children = Array.from({ length: count }, () =>
     spawn(process.execPath, [...process.execArgv, __filename, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }),
   );
@@ -174,7 +202,7 @@ function layered(tasks: number): DagSpec {
 /** rxdag: the layered DAG through `agent`, until `dag.completed`; tasks per second. */
 async function rxdagThroughput(cli: Cli, agent: RemoteAgent, dag: DagSpec): Promise<number> {
   const started = performance.now();
-  const last = await lastValueFrom(runDag(dag, { agents: { noop: agent }, maxConcurrency: 1000, healthCheckIntervalMs: 0 }));
+  const last = await lastValueFrom(lib(cli).runDag(dag, { agents: { noop: agent }, maxConcurrency: 1000, healthCheckIntervalMs: 0 }));
   const seconds = (performance.now() - started) / 1000;
   if (last.type !== 'dag.completed' || last.outcome !== 'succeeded') throw new Error(`the rxdag run ended ${JSON.stringify(last)}`);
   return cli.tasks / seconds;
@@ -187,6 +215,7 @@ function percentile(samples: readonly number[], p: number): number {
 
 /** rxdag: a chain of no-op tasks; the time from one link's dispatch to the next's, in ms. */
 async function rxdagChain(cli: Cli): Promise<number[]> {
+  const { remoteAgent, runDag } = lib(cli);
   const noop = remoteAgent({ connection: cli.redis, prefix: cli.prefix, queue: 'noop' });
   const dispatchedAt: number[] = [];
   const timed: RemoteAgent = {
@@ -286,6 +315,8 @@ async function timedRound(cli: Cli, workers: readonly ChildProcess[], run: () =>
 /** What `--out` holds (the smoke spec reads it too). */
 export interface RemoteReport {
   readonly at: string;
+  /** Which build of rxdag ran. */
+  readonly lib: LibKind;
   readonly tasks: number;
   readonly concurrency: number;
   readonly rounds: number;
@@ -313,6 +344,7 @@ export interface ThroughputRow {
 async function throughputRow(cli: Cli, count: number): Promise<ThroughputRow> {
   const rawWorkers = await startWorkers(cli, 'raw', count);
   const rxdagWorkers = await startWorkers(cli, 'rxdag', count);
+  const { remoteAgent, runDag } = lib(cli);
   const agent = remoteAgent({ connection: cli.redis, prefix: cli.prefix, queue: 'noop' });
   const dag = layered(cli.tasks);
   const raws: Round[] = [];
@@ -373,8 +405,10 @@ async function main(): Promise<void> {
   const cli = parseArgs(process.argv.slice(2));
   if (cli.role !== undefined) return workerRole(cli);
   cli.prefix ||= `rxdag-bench-${randomBytes(4).toString('hex')}`;
+  if (cli.lib === 'dist') ensureFreshDist((line) => console.log(`  ${line}`));
   console.log(
-    `rxdag remote agents vs raw BullMQ, same Redis (${cli.redis}), ${cli.tasks} no-op tasks, worker concurrency ${cli.concurrency}`,
+    `rxdag remote agents vs raw BullMQ, same Redis (${cli.redis}), ${cli.tasks} no-op tasks, worker concurrency ${cli.concurrency},` +
+      ` rxdag from ${cli.lib === 'dist' ? 'dist/ (compiled)' : 'src/ through tsx'}`,
   );
   const throughput: ThroughputRow[] = [];
   try {
@@ -407,6 +441,7 @@ async function main(): Promise<void> {
     mkdirSync(path.dirname(cli.out), { recursive: true });
     const report: RemoteReport = {
       at: new Date().toISOString(),
+      lib: cli.lib,
       tasks: cli.tasks,
       concurrency: cli.concurrency,
       rounds: cli.rounds,

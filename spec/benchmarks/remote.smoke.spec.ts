@@ -26,7 +26,7 @@ describeRedis('npm run bench:remote (tiny, once)', (env) => {
 
   beforeAll(async () => {
     out = mkdtempSync(path.join(tmpdir(), 'rxdag-bench-remote-'));
-    const args = ['--tasks', '100', '--workers', '1', '--rounds', '2', '--chain', '3', '--redis', env.url, '--prefix', prefix];
+    const args = ['--tasks', '100', '--workers', '1', '--rounds', '2', '--chain', '3', '--redis', env.url, '--prefix', prefix, '--lib', 'src'];
     ({ stdout } = await promisify(execFile)(process.execPath, ['--import', TSX_LOADER, SCRIPT, ...args, '--out', path.join(out, 'remote.json')], {
       cwd: ROOT,
       timeout: 100_000,
@@ -37,7 +37,7 @@ describeRedis('npm run bench:remote (tiny, once)', (env) => {
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it('should give a row per worker count with one ratio per pair of rounds, and their median', () => {
-    expect(report).toMatchObject({ tasks: 100, rounds: 2 });
+    expect(report).toMatchObject({ lib: 'src', tasks: 100, rounds: 2 });
     expect(report.throughput).toHaveLength(1);
     const [row] = report.throughput;
     expect(row!.workers).toBe(1);
