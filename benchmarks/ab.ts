@@ -23,7 +23,7 @@ import { formatNumber } from './stats';
  * `benchmarks/results/ab.json`. Worktrees and children are removed on exit, error or ctrl-c.
  *
  * Options: `--base REF`, `--candidate REF`, `--runs N` (default 5), `--cases NAMES`
- * (default all: layered-100k, layered-1m, latency-chain-1k), `--timeout SEC` (per child; default
+ * (default all: layered-100k, layered-1m, layered-100k-wide, latency-chain-1k), `--timeout SEC` (per child; default
  * per case), `--json PATH`, `--allow-type-errors` (measure tsc's output even when it reports errors).
  */
 

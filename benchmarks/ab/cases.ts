@@ -40,6 +40,12 @@ function latencySpec(): CaseSpec {
   return spec;
 }
 
+/** `spec` with rxdag's `maxConcurrency` at `maxConcurrency` instead of the comparisons' common limit. */
+function wide(spec: CaseSpec, maxConcurrency: number): CaseSpec {
+  if (spec.kind !== 'throughput' || spec.executor.kind !== 'rxdag') throw new Error('only an rxdag throughput case can be made wide');
+  return { ...spec, executor: { ...spec.executor, maxConcurrency } };
+}
+
 const usPerTask = (label: string): Metric => ({
   key: 'usPerTask',
   label: `${label} µs/task`,
@@ -63,6 +69,13 @@ export const AB_CASES: readonly AbCase[] = [
     spec: throughputSpec('layered', 1_000_000),
     metrics: [usPerTask('layered 1M'), peakRssMb('layered 1M')],
     timeoutMs: 600_000,
+  },
+  {
+    // every task of a layer in flight at once (I/O-bound agents run so): the cost of a running attempt's bookkeeping
+    name: 'layered-100k-wide',
+    spec: wide(throughputSpec('layered', 100_000), 10_000),
+    metrics: [usPerTask('layered 100k, 10,000 in flight'), peakRssMb('layered 100k, 10,000 in flight')],
+    timeoutMs: 300_000,
   },
   {
     name: 'latency-chain-1k',

@@ -29,8 +29,10 @@ export interface Executor {
   load(graph: CompactDag): () => Runnable;
 }
 
-/** Options of the rxdag executor. */
-export type RxdagMode = { readonly mode: 'event' } | { readonly mode: 'polling'; readonly pollIntervalMs: number };
+/** Options of the rxdag executor: its mode, and `maxConcurrency` when not {@link CONCURRENCY}. */
+export type RxdagMode = ({ readonly mode: 'event' } | { readonly mode: 'polling'; readonly pollIntervalMs: number }) & {
+  readonly maxConcurrency?: number;
+};
 
 /** Every executor the suites compare, as plain data (it crosses process boundaries). */
 export type ExecutorSpec =
@@ -39,14 +41,16 @@ export type ExecutorSpec =
   | { readonly kind: 'kahn-async' }
   | { readonly kind: 'p-graph' };
 
-/** Concurrency limit of every comparison (issue 4). */
+/** Concurrency limit of every comparison (the executors compared all get the same). */
 export const CONCURRENCY = 64;
 
 /** A readable name of an executor. */
 export function executorLabel(spec: ExecutorSpec): string {
   switch (spec.kind) {
     case 'rxdag':
-      return spec.mode === 'event' ? 'rxdag event' : `rxdag polling ${spec.pollIntervalMs} ms`;
+      return (
+        (spec.mode === 'event' ? 'rxdag event' : `rxdag polling ${spec.pollIntervalMs} ms`) + inFlight(spec, (n) => `, ${n} in flight`)
+      );
     case 'kahn-sync':
       return 'Kahn floor (sync)';
     case 'kahn-async':
@@ -60,10 +64,15 @@ export function executorLabel(spec: ExecutorSpec): string {
 export function executorKey(spec: ExecutorSpec): string {
   switch (spec.kind) {
     case 'rxdag':
-      return spec.mode === 'event' ? 'rxdag-event' : `rxdag-polling-${spec.pollIntervalMs}`;
+      return (spec.mode === 'event' ? 'rxdag-event' : `rxdag-polling-${spec.pollIntervalMs}`) + inFlight(spec, (n) => `-${n}`);
     default:
       return spec.kind;
   }
+}
+
+/** How a label or key names an rxdag executor's own `maxConcurrency` (nothing when it is the common one). */
+function inFlight(mode: RxdagMode, name: (maxConcurrency: number) => string): string {
+  return mode.maxConcurrency === undefined || mode.maxConcurrency === CONCURRENCY ? '' : name(mode.maxConcurrency);
 }
 
 /** The no-op task of every executor: a fresh, already resolved promise, as a trivial async agent returns. */

@@ -1,7 +1,7 @@
 import { lastValueFrom } from 'rxjs';
 import type { DagSpec } from '../../src/index';
 import { type CompactDag, toDagSpec } from '../dagGenerator';
-import { CONCURRENCY, type Executor, noopPromise, type RxdagMode, type TaskBody } from './executor';
+import { CONCURRENCY, type Executor, executorLabel, noopPromise, type RxdagMode, type TaskBody } from './executor';
 import { loadRxdag } from './rxdagLib';
 
 /**
@@ -12,7 +12,7 @@ import { loadRxdag } from './rxdagLib';
 export function rxdagExecutor(mode: RxdagMode): Executor {
   const lib = loadRxdag();
   return {
-    label: mode.mode === 'event' ? 'rxdag event' : `rxdag polling ${mode.pollIntervalMs} ms`,
+    label: executorLabel({ kind: 'rxdag', ...mode }),
     load: (graph: CompactDag) => {
       // Dropped once built, as a user would: at 1M tasks these objects weigh ~146 MB of heap.
       let spec: DagSpec | undefined = toDagSpec(graph);
@@ -26,7 +26,7 @@ export function rxdagExecutor(mode: RxdagMode): Executor {
             const last = await lastValueFrom(
               lib.runDag(dag, {
                 agents: { noop: agent },
-                maxConcurrency: CONCURRENCY,
+                maxConcurrency: mode.maxConcurrency ?? CONCURRENCY,
                 healthCheckIntervalMs: 0,
                 ...(mode.mode === 'event' ? { mode: 'event' } : { mode: 'polling', pollIntervalMs: mode.pollIntervalMs }),
               }),

@@ -1,16 +1,17 @@
-import { EMPTY, interval, map, merge, mergeMap, type Observable, type SchedulerLike, Subscription, VirtualTimeScheduler } from 'rxjs';
+import { EMPTY, interval, map, merge, type Observable, type SchedulerLike, Subscription, VirtualTimeScheduler } from 'rxjs';
 import { runAttempt } from '../agents/runAttempt';
 import { createPipelineSignals } from '../signals';
 import type { Attempt } from './attempt';
 import { coalesce } from './coalesce';
 import type { FlushOn } from './flushTrigger';
+import { mergeLaunches } from './mergeLaunches';
 import type { ResolvedSchedulerOptions } from './options';
 import { HEALTH_TICK, isUrgent, type ReadySignal, type RunControl, type Signal, type Wake } from './pipelineSignals';
 
 /**
  * The pipeline: the signal Subjects merged into one stream, coalesced into batches (a burst of
  * completions is handled in one step), each batch handed to the engine; attempts launched
- * through `mergeMap` with the concurrency limit, their outcomes flowing back as signals. In
+ * through `mergeLaunches` (`mergeMap` built the same way) with the concurrency limit, their outcomes flowing back as signals. In
  * event mode a burst is handled on the next microtask; in polling mode at each `interval` tick.
  * It holds no run state and decides nothing: what a signal means is the engine's and the run
  * controllers' business. Subscribed while runs go on, torn down when the last one ends.
@@ -52,7 +53,7 @@ export class Pipeline {
     this.subscription = subscription;
     subscription.add(
       launch
-        .pipe(mergeMap((attempt) => runAttempt(attempt, scheduler), maxConcurrency))
+        .pipe(mergeLaunches((attempt: Attempt) => runAttempt(attempt, scheduler), maxConcurrency))
         .subscribe((attempt) => (attempt.outcome!.ok ? completion : error).next(attempt)),
     );
     if (healthCheckIntervalMs > 0) subscription.add(interval(healthCheckIntervalMs, scheduler).subscribe(health));
