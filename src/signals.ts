@@ -74,6 +74,8 @@ export interface StateCell<T> {
   readonly state$: Observable<T>;
   /** The value changed: recompute and push it now if anyone listens, else on the next subscription. */
   invalidate(): void;
+  /** The value held is out of date, but worth no push: the next subscriber gets it afresh (and current listeners with it). */
+  expire(): void;
   /** No more changes: listeners get the last value (if it changed) and complete; later ones get it and complete. */
   complete(): void;
 }
@@ -93,6 +95,9 @@ export function createStateCell<T>(compute: () => T): StateCell<T> {
     invalidate: () => {
       stale = true;
       if (subject?.observed) current();
+    },
+    expire: () => {
+      stale = true;
     },
     complete: () => {
       if (completed) return;

@@ -1,4 +1,4 @@
-import { lastValueFrom, of, Subject as RxSubject, toArray } from 'rxjs';
+import { firstValueFrom, lastValueFrom, of, Subject as RxSubject, toArray } from 'rxjs';
 import {
   AgentError,
   createScheduler,
@@ -8,6 +8,7 @@ import {
   initialRunState,
   reduce,
   type RunState,
+  type SchedulerSnapshot,
   runDag,
   selectTasks,
   type TaskContext,
@@ -399,6 +400,22 @@ describe('createScheduler', () => {
     // after the end: the last state, then completion; no event
     await expect(lastValueFrom(scheduler.state$.pipe(toArray()))).resolves.toEqual([expect.objectContaining({ running: 0 })]);
     await expect(lastValueFrom(scheduler.events$.pipe(toArray()))).resolves.toEqual([]);
+  });
+
+  it('should show an ended run in the snapshot of its end only, whoever listened before', async () => {
+    const dag = defineDag({ id: 's', tasks: [{ id: 'a', agent: 'work' }] });
+    const runIdsOf = (snapshot: SchedulerSnapshot) => [...snapshot.runs.keys()];
+    for (const listenedBefore of [true, false]) {
+      const scheduler = createScheduler({ ...quiet, agents: { work: () => Promise.resolve('done') } });
+      const seen: SchedulerSnapshot[] = [];
+      if (listenedBefore) scheduler.state$.subscribe((snapshot) => seen.push(snapshot));
+      await run(scheduler.submit(dag, { runId: 'one' }));
+      if (listenedBefore) expect(seen.at(-1)!.runs.get('one')?.status).toBe('succeeded');
+      const late = await firstValueFrom(scheduler.state$);
+      expect(runIdsOf(late)).toEqual([]);
+      if (listenedBefore) expect(runIdsOf(seen.at(-1)!)).toEqual([]);
+      await scheduler.shutdown();
+    }
   });
 
   it('should resolve shutdown at once when idle', async () => {

@@ -258,7 +258,11 @@ export class Engine {
     for (const run of this.runs) run.journal?.commit(false);
     this.clock.invalidate();
     this.snapshot.invalidate();
-    this.endedThisFlush.length = 0;
+    if (this.endedThisFlush.length > 0) {
+      // the snapshot just pushed showed how they ended; a listener who comes later is not shown them again
+      this.endedThisFlush.length = 0;
+      this.snapshot.expire();
+    }
     this.closeIfIdle();
   }
 
