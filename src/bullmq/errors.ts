@@ -20,7 +20,7 @@ export class WorkerLostError extends Error {
     readonly leaseLosses: number | undefined,
   ) {
     const times = leaseLosses === undefined ? 'more times than allowed' : `${leaseLosses} time${leaseLosses === 1 ? '' : 's'}`;
-    super(`job "${jobId}": the workers running it stopped renewing its lease ${times} (a worker died, hung or lost Redis)`);
+    super(`job "${jobId}": the workers running it stopped renewing its lease ${times} (a worker died, hung, lost Redis, or paused longer than two thirds of its lease)`);
   }
 }
 

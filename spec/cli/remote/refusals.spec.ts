@@ -105,7 +105,7 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
         2,
         null,
         '',
-        'rxdag: --lease-ms must be a whole number of milliseconds from 50 (got "10")\n' +
+        "rxdag: --lease-ms must be a whole number of milliseconds from 1000 (a shorter lease is lost while the worker's event loop pauses, as when it spawns a task) (got \"10\")\n" +
           'rxdag: --agents: unknown agent "gpu" (a worker runs: shell, sleep)\n' +
           `rxdag: --key-file ${tmp.file('missing.key')}: cannot read the key: ENOENT (no such file or directory)\n`,
       ],

@@ -22,7 +22,7 @@ describe('numbers given to options', () => {
   it('should refuse -c and --lease-ms written in hexadecimal, binary, exponent or with spaces, in their own words', () => {
     expect(problemsOf({ concurrency: '0x10', leaseMs: '1e5' })).toEqual([
       '--concurrency must be an integer from 1 to 10000 (got "0x10")',
-      '--lease-ms must be a whole number of milliseconds from 50 (got "1e5")',
+      '--lease-ms must be a whole number of milliseconds from 1000 (a shorter lease is lost while the worker\'s event loop pauses, as when it spawns a task) (got "1e5")',
     ]);
     expect(problemsOf({ concurrency: ' 4' })).toEqual(['--concurrency must be an integer from 1 to 10000 (got " 4")']);
     expect(problemsOf({ concurrency: '0b11' })).toEqual(['--concurrency must be an integer from 1 to 10000 (got "0b11")']);

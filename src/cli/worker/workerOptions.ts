@@ -37,8 +37,12 @@ export const WORKER_AGENTS: readonly string[] = [SHELL_AGENT, SLEEP_AGENT];
 
 export const DEFAULT_WORKER_CONCURRENCY = 8;
 export const DEFAULT_LEASE_MS = 30_000;
-/** The library's shortest lease: renewals every third of it must still reach Redis in time. */
-const MIN_LEASE_MS = 50;
+/**
+ * The shortest lease the CLI takes. A worker renews its leases every third of one, so a pause of
+ * its event loop (spawning a process, a long GC) of two thirds of a lease loses the job to
+ * another worker: below a second, a busy machine's pauses did. (`startWorker` takes 50 ms.)
+ */
+const MIN_LEASE_MS = 1000;
 
 /** Checks every `rxdag worker` option and reports all bad ones together. */
 export function resolveWorkerOptions(raw: RawWorkerOptions, env: NodeJS.ProcessEnv): WorkerCommandOptions {
@@ -56,7 +60,7 @@ export function resolveWorkerOptions(raw: RawWorkerOptions, env: NodeJS.ProcessE
     raw.leaseMs,
     MIN_LEASE_MS,
     Number.MAX_SAFE_INTEGER,
-    `a whole number of milliseconds from ${MIN_LEASE_MS}`,
+    `a whole number of milliseconds from ${MIN_LEASE_MS} (a shorter lease is lost while the worker's event loop pauses, as when it spawns a task)`,
   );
   if (leaseMs !== undefined && leaseMs > MAX_TIMER_MS) {
     problems.push({ message: `--lease-ms ${TIMER_LIMIT_MESSAGE} (got ${JSON.stringify(raw.leaseMs)})` });
