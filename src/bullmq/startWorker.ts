@@ -80,6 +80,8 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     throw new TypeError('startWorker: no queue to take jobs from: `agents` (and `allow`) name no agent, and `queues` is not given');
   const id = resolved.name ?? `${hostname()}:${process.pid}`;
   const log = (line: string) => onLog(target.redact(line));
+  const lostLeases = new RecentIds();
+  const LOST_LEASE = `(not renewed within ${leaseMs} ms: the attempt runs again on a worker, and what this worker did with it is not recorded)`;
   const outages = new OutageLog(log);
   // Redis refused our credentials: `ready()` rejects rather than wait for a connection that retries cannot bring
   let refuse: (error: RedisConnectionError) => void = () => undefined;
@@ -188,6 +190,11 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     const source = `queue "${queue}"`;
     let everReady = false; // a connection that was up and then drops is no sign of a TLS mismatch
     worker.on('error', (error: Error) => {
+      const lostJob = lostLeaseOf(error.message);
+      if (lostJob !== undefined) {
+        if (lostLeases.first(lostJob)) log(`rxdag worker ${id}: ${source}: lost the lease of job "${lostJob}" ${LOST_LEASE}`);
+        return;
+      }
       const reason = target.reasonOf(error, everReady);
       if (refusesCredentials(reason)) refuse(target.fail(`reach queue "${queue}"`, error, everReady));
       outages.failed(source, reason, `rxdag worker ${id}: ${source}: ${reason}`);
@@ -287,4 +294,25 @@ async function waitUntil(done: () => boolean, withinMs: number): Promise<boolean
   const deadline = Date.now() + withinMs;
   while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   return done();
+}
+
+/** BullMQ's words for a job whose lock this worker lost: its renewal came late, or another worker took the job. */
+const LOST_LOCK = /\b(?:could not renew lock|Lock mismatch|Missing lock) for job (\S+?)\.?(?=\s|$)/;
+
+/** The job of a BullMQ error saying this worker lost its lock, if it says so. */
+export function lostLeaseOf(message: string): string | undefined {
+  return LOST_LOCK.exec(message)?.[1];
+}
+
+/** Job ids seen lately (the last 1,000): BullMQ reports a lost lock once per command that finds it gone. */
+class RecentIds {
+  private readonly seen = new Set<string>();
+
+  /** Whether `jobId` is new; it is remembered. */
+  first(jobId: string): boolean {
+    if (this.seen.has(jobId)) return false;
+    if (this.seen.size >= 1000) this.seen.clear();
+    this.seen.add(jobId);
+    return true;
+  }
 }

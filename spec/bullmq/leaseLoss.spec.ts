@@ -1,0 +1,50 @@
+import { type Agent, runDag } from '../../src/index';
+import { remoteAgent, startWorker } from '../../src/bullmq/index';
+import { lostLeaseOf } from '../../src/bullmq/startWorker';
+import { describeRedis, prefixPerTest } from '../support/redis';
+import { Closer, collect, ending } from './helpers';
+
+jest.setTimeout(30_000);
+
+describe('lostLeaseOf', () => {
+  it.each([
+    ['could not renew lock for job r1|build.x|1', 'r1|build.x|1'],
+    ['Lock mismatch for job r1|a|2. Cmd moveToFinished from active', 'r1|a|2'],
+    ['Missing lock for job 17. moveToFinished', '17'],
+  ])('should find the job of %j', (message, jobId) => expect(lostLeaseOf(message)).toBe(jobId));
+
+  it('should find none in other errors', () => {
+    expect(lostLeaseOf('connect ECONNREFUSED 127.0.0.1:6379')).toBeUndefined();
+  });
+});
+
+describeRedis('a worker that loses the lease of a job', (env) => {
+  const closer = new Closer();
+  let prefix = '';
+  prefixPerTest(env, (fresh) => (prefix = fresh));
+  afterEach(() => closer.closeAll());
+
+  it("should say so once per job in its own words, not in BullMQ's", async () => {
+    // the agent holds the event loop past the lease, so no renewal can go out
+    const blocks: Agent = () => {
+      const until = Date.now() + 400;
+      while (Date.now() < until);
+      return 'done late';
+    };
+    const lines: string[] = [];
+    const worker = closer.add(
+      startWorker({ connection: env.url, prefix, agents: { blocks }, concurrency: 1, leaseMs: 100, onLog: (line) => lines.push(line) }),
+    );
+    await worker.ready();
+    const agent = closer.add(remoteAgent({ connection: env.url, prefix, queue: 'blocks', leaseMs: 100 }));
+    const events = await collect(
+      runDag({ id: 'l', tasks: [{ id: 'a', agent: 'blocks' }] }, { agents: { blocks: agent }, healthCheckIntervalMs: 0 }),
+    );
+    expect(ending(events).outcome).toBe('failed');
+    const lost = lines.filter((line) => line.includes('lost the lease of job'));
+    expect(lost.length).toBeGreaterThan(0);
+    expect(new Set(lost).size).toBe(lost.length);
+    expect(lost[0]).toContain('not renewed within 100 ms');
+    expect(lines.filter((line) => /could not renew lock|Lock mismatch|Missing lock/.test(line))).toEqual([]);
+  });
+});
