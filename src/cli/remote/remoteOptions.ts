@@ -2,7 +2,8 @@
  * The options that send attempts through Redis, shared by `rxdag run`, `rxdag resume` and
  * `rxdag worker`: `--redis URL`, `--redis-prefix`, the signing key (`--key-file PATH`, else
  * `RXDAG_WORKER_KEY`) and `--insecure`, checked into {@link RemoteSettings}: a URL that is not a
- * `redis://` or `rediss://` URL is refused here, before the store or bullmq is looked at. It reads
+ * `redis://` or `rediss://` URL is refused here, before the store or bullmq is looked at. A
+ * password may come from `RXDAG_REDIS_PASSWORD` instead of the URL, which `ps` shows. It reads
  * the key file but loads no Redis client and opens no connection: the loopback check and whether
  * Redis answers are `redisAccess.ts`'s, loaded only when `--redis` is given.
  */
@@ -37,6 +38,9 @@ export interface RemoteSettings {
   readonly insecure: boolean;
 }
 
+/** The environment variable that holds Redis's password, kept off the command line. */
+export const PASSWORD_VARIABLE = 'RXDAG_REDIS_PASSWORD';
+
 /** The environment variable that holds the key when `--key-file` is not given. */
 export const KEY_VARIABLE = 'RXDAG_WORKER_KEY';
 
@@ -69,9 +73,27 @@ export function resolveRemoteOptions(raw: RawRemoteOptions, env: NodeJS.ProcessE
   const prefix = raw.redisPrefix ?? DEFAULT_REDIS_PREFIX;
   if (!/^[^\s]{1,200}$/.test(prefix))
     problems.push({ message: `--redis-prefix must be 1 to 200 characters without whitespace (got ${JSON.stringify(prefix)})` });
+  const url = urlProblem === undefined ? withEnvPassword(raw.redis, env, problems) : raw.redis;
   const { key, keySource } = readKey(raw.keyFile, env, problems);
   if (problems.length > before) return undefined;
-  return { url: raw.redis, prefix, key, keySource, insecure: raw.insecure === true };
+  return { url, prefix, key, keySource, insecure: raw.insecure === true };
+}
+
+/**
+ * `url` with the password of `RXDAG_REDIS_PASSWORD`, when that is set (a URL on the command line
+ * is seen by `ps`); a URL that has a password of its own as well is a problem: one of the two
+ * would be ignored.
+ */
+function withEnvPassword(url: string, env: NodeJS.ProcessEnv, problems: Problem[]): string {
+  const password = env[PASSWORD_VARIABLE];
+  if (password === undefined || password === '') return url;
+  const parsed = new URL(url);
+  if (parsed.password !== '') {
+    problems.push({ message: `--redis has a password and ${PASSWORD_VARIABLE} is set too: give the password in one of them` });
+    return url;
+  }
+  parsed.password = password;
+  return parsed.href;
 }
 
 /**

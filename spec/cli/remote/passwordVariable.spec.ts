@@ -1,0 +1,67 @@
+import { startWorker } from '../../../src/bullmq/index';
+import { describeRedis, type PasswordRedis, startPasswordRedis } from '../../support/redis';
+import { tempDir, writeText } from '../support/files';
+import { rxdagWith } from '../support/liveInProcessCli';
+
+jest.setTimeout(30_000);
+
+const PASSWORD = 'env p@ss/with:odd&chars';
+
+/**
+ * `RXDAG_REDIS_PASSWORD` keeps Redis's password off the command line, where `ps` shows it: the
+ * `--redis` URL goes without one, and the commands use the variable's.
+ */
+describeRedis('RXDAG_REDIS_PASSWORD', (env) => {
+  const tmp = tempDir();
+  let server: PasswordRedis;
+  beforeAll(async () => {
+    server = await startPasswordRedis(PASSWORD);
+  });
+  afterAll(async () => {
+    await server.stop();
+    tmp.remove();
+  });
+  const dag = () => writeText(tmp.file('nap.json'), JSON.stringify({ id: 'nap', tasks: [{ id: 'a', sleep: 1 }] }));
+
+  it('should give rxdag run the password its --redis URL leaves out, and never print it', async () => {
+    const worker = startWorker({
+      connection: `redis://:${encodeURIComponent(PASSWORD)}@127.0.0.1:${server.port}`,
+      prefix: env.prefix,
+      agents: { sleep: () => undefined },
+      concurrency: 1,
+      leaseMs: 1000,
+      onLog: () => undefined,
+    });
+    try {
+      await worker.ready();
+      const result = await rxdagWith(
+        { env: { RXDAG_REDIS_PASSWORD: PASSWORD, RXDAG_WORKER_KEY: '' } },
+        'run',
+        dag(),
+        '--no-journal',
+        '--redis',
+        `redis://127.0.0.1:${server.port}`,
+        '--redis-prefix',
+        env.prefix,
+      );
+      expect([result.code, result.stderr]).toEqual([0, expect.any(String)]);
+      expect(result.stdout).toContain('dag.completed succeeded');
+      for (const text of [result.stdout, result.stderr]) expect(text).not.toContain('p@ss');
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('should refuse a --redis URL that has a password of its own as well', async () => {
+    const result = await rxdagWith(
+      { env: { RXDAG_REDIS_PASSWORD: PASSWORD, RXDAG_WORKER_KEY: '' } },
+      'run',
+      dag(),
+      '--no-journal',
+      '--redis',
+      `redis://:other@127.0.0.1:${server.port}`,
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('rxdag: --redis has a password and RXDAG_REDIS_PASSWORD is set too: give the password in one of them\n');
+  });
+});
