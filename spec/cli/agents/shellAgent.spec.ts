@@ -40,6 +40,24 @@ describe('shell agent', () => {
     await groups.whenEmpty();
   });
 
+  it("should keep the CLI's secrets from the task's environment, unless the task gives them itself", async () => {
+    const secrets = { RXDAG_WORKER_KEY: 'k'.repeat(32), RXDAG_REDIS_PASSWORD: 's3cret' };
+    const saved = { ...process.env };
+    Object.assign(process.env, secrets, { KEPT: 'yes' });
+    try {
+      const groups = new ProcessGroups(1000);
+      const command = 'echo "[$RXDAG_WORKER_KEY] [$RXDAG_REDIS_PASSWORD] [$KEPT]"';
+      await expect(attempt(groups, context({ command }))).resolves.toMatchObject({ stdout: '[] [] [yes]' });
+      await expect(attempt(groups, context({ command, env: { RXDAG_REDIS_PASSWORD: 'its own' } }))).resolves.toMatchObject({
+        stdout: '[] [its own] [yes]',
+      });
+      await groups.whenEmpty();
+    } finally {
+      for (const name of [...Object.keys(secrets), 'KEPT']) delete process.env[name];
+      Object.assign(process.env, saved);
+    }
+  });
+
   it('should fail with the exit code and the last stderr lines', async () => {
     const command = 'echo "on stdout"; for i in 1 2 3 4 5 6 7; do echo "line $i" >&2; done; exit 4';
     const failure = attempt(new ProcessGroups(1000), context({ command }));

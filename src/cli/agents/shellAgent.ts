@@ -1,6 +1,6 @@
 /**
  * The CLI's `shell` agent: a task's command in `/bin/sh`, in its own process group, with the
- * run's variables in its environment. The task ends when its shell exits: what stays of its group
+ * run's variables in its environment (the CLI's own, but for its secrets). The task ends when its shell exits: what stays of its group
  * is stopped, and what a process outside the group writes afterwards is not read. It keeps the
  * tail of the output, and hands every chunk to the attempt's log when the run keeps task logs
  * (`taskLogs.ts`). It does not decide retries or timeouts (the scheduler does).
@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { Agent, TaskContext } from '../../index';
 import type { ProcessGroups } from './processGroups';
+import { withoutSecrets } from '../secretVariables';
 import { TailText } from './tailText';
 import type { AttemptLog, TaskLogs } from './taskLogs';
 import type { TimedOutOutput } from './timedOutOutput';
@@ -51,7 +52,7 @@ export interface ShellInput {
   readonly command: string;
   /** Absolute working directory. */
   readonly cwd: string;
-  /** Variables added to the CLI's own environment. */
+  /** Variables added to the CLI's own environment (less its secrets: `secretVariables.ts`). */
   readonly env: Readonly<Record<string, string>>;
 }
 
@@ -129,7 +130,7 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
         shell: true,
         detached: true, // its own process group: one kill reaches everything it starts
         cwd,
-        env: { ...process.env, ...env, ...taskEnv(task) },
+        env: { ...withoutSecrets(process.env), ...env, ...taskEnv(task) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
     } catch (error) {

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 // the URL rules of `rxdag/bullmq`, from its module that loads neither bullmq nor ioredis
 import { messageOf, redisTarget } from '../../bullmq/redisConnection';
 import { describeIoError } from '../commands/writeTarget';
+import { KEY_VARIABLE, PASSWORD_VARIABLE } from '../secretVariables';
 import { shellWord } from '../shellWord';
 import type { Problem } from '../problems';
 
@@ -38,11 +39,7 @@ export interface RemoteSettings {
   readonly insecure: boolean;
 }
 
-/** The environment variable that holds Redis's password, kept off the command line. */
-export const PASSWORD_VARIABLE = 'RXDAG_REDIS_PASSWORD';
-
-/** The environment variable that holds the key when `--key-file` is not given. */
-export const KEY_VARIABLE = 'RXDAG_WORKER_KEY';
+export { KEY_VARIABLE, PASSWORD_VARIABLE } from '../secretVariables';
 
 /** Shortest key accepted (the library's own minimum): 128 bits. */
 const MIN_KEY_BYTES = 16;
