@@ -25,7 +25,7 @@ describe('the hand check of job data (a shortcut past zod)', () => {
   it('should accept job data as schedulers write it, signed or not, with and without a time limit', () => {
     const shapes = [
       travelled(),
-      travelled({ expiresAt: 1_700_000_060_000, signature: `v1=${'ab'.repeat(32)}` }),
+      travelled({ expiresAt: 1_700_000_060_000, signature: `v2=${'ab'.repeat(32)}` }),
       JSON.parse(JSON.stringify(jobDataFor(context, undefined, 1))),
     ];
     for (const data of shapes) {
@@ -95,14 +95,14 @@ describe('the hand check of outcomes (a shortcut past zod)', () => {
   const key = keyBytes('0123456789abcdef0123456789abcdef', 'test');
   const success = (extra: object = {}, signedWith?: Buffer): Record<string, unknown> =>
     JSON.parse(
-      JSON.stringify({ ...successOutcome({ queue: 'shell', key: signedWith }, 'r|t|1', 'host:1', { files: 3 }), ...extra }),
+      JSON.stringify({ ...successOutcome({ queue: 'shell', prefix: 'rxdag', key: signedWith }, 'r|t|1', 'host:1', { files: 3 }), ...extra }),
     ) as Record<string, unknown>;
 
   it('should accept a success that spawned nothing, signed or not, with or without output', () => {
     const shapes = [
       success(),
       success({}, key),
-      JSON.parse(JSON.stringify(successOutcome({ queue: 'shell', key: undefined }, 'r|t|1', 'host:1', undefined))),
+      JSON.parse(JSON.stringify(successOutcome({ queue: 'shell', prefix: 'rxdag', key: undefined }, 'r|t|1', 'host:1', undefined))),
     ];
     for (const outcome of shapes) {
       expect(isPlainSuccess(outcome)).toBe(true);
@@ -112,7 +112,7 @@ describe('the hand check of outcomes (a shortcut past zod)', () => {
 
   it('should leave failures and spawning successes to zod', () => {
     const failure = JSON.parse(
-      JSON.stringify(failureOutcome({ queue: 'shell', key: undefined }, 'r|t|1', 'host:1', new Error('boom'))),
+      JSON.stringify(failureOutcome({ queue: 'shell', prefix: 'rxdag', key: undefined }, 'r|t|1', 'host:1', new Error('boom'))),
     ) as unknown;
     const spawning = success({ spawned: [{ id: 'later', agent: 'noop' }] });
     for (const outcome of [failure, spawning]) {
@@ -122,7 +122,7 @@ describe('the hand check of outcomes (a shortcut past zod)', () => {
   });
 
   it("should carry a failed attempt's retry hint, signed, and give it back on the scheduler's side", () => {
-    const context = { queue: 'shell', key };
+    const context = { queue: 'shell', prefix: 'rxdag', key };
     const sent = (error: unknown) => JSON.parse(JSON.stringify(failureOutcome(context, 'r|t|1', 'host:1', error))) as unknown;
     const settled = (error: unknown) => settlementOf(context, 'r|t|1', sent(error));
     expect(settled(new AgentError('429', { retryAfterMs: 1500 }))).toMatchObject({

@@ -72,7 +72,7 @@ describeRedis('who may make a worker run something', (env) => {
     const queue = closer.add(new Queue('shell', { connection: env.client, prefix }));
     await waitFor(async () => (await queue.getJob('nightly|build|1')) !== undefined, 'the legitimate job');
     const copied = (await queue.getJob('nightly|build|1'))!.data as Record<string, unknown>;
-    expect(copied['signature']).toMatch(/^v1=[0-9a-f]{64}$/);
+    expect(copied['signature']).toMatch(/^v2=[0-9a-f]{64}$/);
 
     worker();
     const unsigned = await attackerAdds('evil|unsigned|1', { ...copied, signature: undefined, input: touch('unsigned') });

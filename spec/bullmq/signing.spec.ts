@@ -3,6 +3,7 @@ import { canonicalJson, keyBytes, signJob, signResult, verifySignature } from '.
 
 const key = keyBytes('0123456789abcdef0123456789abcdef', 'test');
 const other = keyBytes('fedcba9876543210fedcba9876543210', 'test');
+const shell = { prefix: 'rxdag', queue: 'shell' };
 const data = { v: 1, runId: 'r', id: 't', attempt: 1, input: { command: 'echo hi', env: { B: '2', A: '1' } }, expiresAt: 10 };
 
 describe('job ids', () => {
@@ -18,28 +19,29 @@ describe('signatures', () => {
   it('should not depend on the order of keys', () => {
     const reordered = { expiresAt: 10, input: { env: { A: '1', B: '2' }, command: 'echo hi' }, attempt: 1, id: 't', runId: 'r', v: 1 };
     expect(canonicalJson(reordered)).toBe(canonicalJson(data));
-    expect(signJob(key, 'shell', 'r|t|1', reordered)).toBe(signJob(key, 'shell', 'r|t|1', data));
+    expect(signJob(key, shell, 'r|t|1', reordered)).toBe(signJob(key, shell, 'r|t|1', data));
   });
 
   it('should verify a signed job after a JSON round trip, and leave its own field out', () => {
-    const signed = { ...data, signature: signJob(key, 'shell', 'r|t|1', data) };
+    const signed = { ...data, signature: signJob(key, shell, 'r|t|1', data) };
     const travelled = JSON.parse(JSON.stringify(signed)) as typeof signed;
-    expect(verifySignature(key, 'job', 'shell', 'r|t|1', travelled, travelled.signature)).toBe(true);
+    expect(verifySignature(key, 'job', shell, 'r|t|1', travelled, travelled.signature)).toBe(true);
   });
 
-  it('should refuse another key, altered data, another queue, another job id, or a result signature', () => {
-    const signature = signJob(key, 'shell', 'r|t|1', data);
-    expect(verifySignature(other, 'job', 'shell', 'r|t|1', data, signature)).toBe(false);
-    expect(verifySignature(key, 'job', 'shell', 'r|t|1', { ...data, input: { command: 'rm -rf /' } }, signature)).toBe(false);
-    expect(verifySignature(key, 'job', 'shell', 'r|t|1', { ...data, expiresAt: 99 }, signature)).toBe(false);
-    expect(verifySignature(key, 'job', 'sleep', 'r|t|1', data, signature)).toBe(false);
-    expect(verifySignature(key, 'job', 'shell', 'r|t|2', data, signature)).toBe(false);
-    expect(verifySignature(key, 'job', 'shell', 'r|t|1', data, signResult(key, 'shell', 'r|t|1', data))).toBe(false);
+  it('should refuse another key, altered data, another queue, another prefix, another job id, or a result signature', () => {
+    const signature = signJob(key, shell, 'r|t|1', data);
+    expect(verifySignature(other, 'job', shell, 'r|t|1', data, signature)).toBe(false);
+    expect(verifySignature(key, 'job', shell, 'r|t|1', { ...data, input: { command: 'rm -rf /' } }, signature)).toBe(false);
+    expect(verifySignature(key, 'job', shell, 'r|t|1', { ...data, expiresAt: 99 }, signature)).toBe(false);
+    expect(verifySignature(key, 'job', { prefix: 'rxdag', queue: 'sleep' }, 'r|t|1', data, signature)).toBe(false);
+    expect(verifySignature(key, 'job', { prefix: 'other-fleet', queue: 'shell' }, 'r|t|1', data, signature)).toBe(false);
+    expect(verifySignature(key, 'job', shell, 'r|t|2', data, signature)).toBe(false);
+    expect(verifySignature(key, 'job', shell, 'r|t|1', data, signResult(key, shell, 'r|t|1', data))).toBe(false);
   });
 
   it('should refuse missing or malformed signatures', () => {
-    for (const signature of [undefined, '', 'v1=', 'v1=zz', 42, 'v2=' + 'a'.repeat(64)]) {
-      expect(verifySignature(key, 'job', 'shell', 'r|t|1', data, signature)).toBe(false);
+    for (const signature of [undefined, '', 'v2=', 'v2=zz', 42, 'v1=' + 'a'.repeat(64), 'v2=' + 'a'.repeat(64)]) {
+      expect(verifySignature(key, 'job', shell, 'r|t|1', data, signature)).toBe(false);
     }
   });
 });

@@ -49,7 +49,7 @@ export const jobDataSchema = z.strictObject({
   issuedAt: z.number().finite(),
   /** A worker refuses to start the job after this (ms since the epoch); set when signed. */
   expiresAt: z.number().finite().optional(),
-  /** `v1=<hex HMAC-SHA256>` when the scheduler has a key. */
+  /** `v2=<hex HMAC-SHA256>` when the scheduler has a key. */
   signature: z.string().max(256).optional(),
 });
 

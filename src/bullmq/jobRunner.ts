@@ -73,6 +73,8 @@ const STOPPED_BECAUSE: Readonly<Record<StopReason, string>> = {
 /** What every job of a worker shares. */
 export interface JobRunnerConfig {
   readonly key: Buffer | undefined;
+  /** The key prefix of the queues it serves: a job is signed for its queue under this prefix. */
+  readonly prefix: string;
   /** `host:pid`, in every outcome. */
   readonly worker: string;
   readonly agents: Readonly<Record<string, AgentDefinition>>;
@@ -99,7 +101,7 @@ export class JobRunner {
    * finished (see {@link stoppedOutcome}). Never rejects.
    */
   async run(job: RunningJob, data: unknown): Promise<Outcome | undefined> {
-    const context: OutcomeContext = { queue: job.queue, key: this.config.key };
+    const context: OutcomeContext = { queue: job.queue, prefix: this.config.prefix, key: this.config.key };
     const { worker } = this.config;
     const fail = (error: unknown): Outcome => failureOutcome(context, job.jobId, worker, error);
     const refuse = (reason: string): Outcome => {
@@ -146,7 +148,7 @@ export class JobRunner {
     const why = STOPPED_BECAUSE[job.stoppedFor ?? 'cancelled'];
     const error = new TaskCancelledError(job.jobId);
     error.message = `job "${job.jobId}" was stopped on worker ${this.config.worker}: ${why}`;
-    return failureOutcome({ queue: job.queue, key: this.config.key }, job.jobId, this.config.worker, error);
+    return failureOutcome({ queue: job.queue, prefix: this.config.prefix, key: this.config.key }, job.jobId, this.config.worker, error);
   }
 
   /** Disposes the instances made for agents with `create` (what `dispose` throws is ignored). */
@@ -169,7 +171,7 @@ export class JobRunner {
     }
     if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'its data is not an object';
     if (signature === undefined) return 'it is not signed';
-    if (!verifySignature(key, 'job', job.queue, job.jobId, data, signature)) {
+    if (!verifySignature(key, 'job', { prefix: this.config.prefix, queue: job.queue }, job.jobId, data, signature)) {
       return 'its signature does not match (signed with another key, or altered after signing)';
     }
     return undefined;

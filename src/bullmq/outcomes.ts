@@ -14,6 +14,8 @@ import { signResult, verifySignature } from './signing';
 /** Who signs and checks outcomes, and for which queue. */
 export interface OutcomeContext {
   readonly queue: string;
+  /** The queue's key prefix: results are signed for the queue of one prefix. */
+  readonly prefix: string;
   readonly key: Buffer | undefined;
 }
 
@@ -59,7 +61,7 @@ export function warningOutcome(context: OutcomeContext, jobId: string, worker: s
 }
 
 function signed(context: OutcomeContext, jobId: string, outcome: Outcome): Outcome {
-  if (context.key !== undefined) outcome.signature = signResult(context.key, context.queue, jobId, outcome);
+  if (context.key !== undefined) outcome.signature = signResult(context.key, context, jobId, outcome);
   return outcome;
 }
 
@@ -81,7 +83,7 @@ export function settlementOf(context: OutcomeContext, jobId: string, returnvalue
     };
   }
   const outcome = parsed.data;
-  if (context.key !== undefined && !verifySignature(context.key, 'result', context.queue, jobId, outcome, outcome.signature)) {
+  if (context.key !== undefined && !verifySignature(context.key, 'result', context, jobId, outcome, outcome.signature)) {
     const why =
       outcome.signature === undefined
         ? 'its result is not signed (the worker that took it has no key, or the result was forged)'

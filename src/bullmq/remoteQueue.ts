@@ -163,10 +163,10 @@ export class RemoteQueue {
   private signedData(task: TaskContext, jobId: string): JobData {
     const now = Date.now();
     const data = jobDataFor(task, timeoutOf(task), now);
-    const { key, queue, signatureTtlMs } = this.config;
+    const { key, signatureTtlMs } = this.config;
     if (key !== undefined) {
       data.expiresAt = now + signatureTtlMs + (data.timeoutMs ?? 0);
-      data.signature = signJob(key, queue, jobId, data);
+      data.signature = signJob(key, this.config, jobId, data);
     }
     return data;
   }

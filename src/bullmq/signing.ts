@@ -1,7 +1,9 @@
 /**
  * Signed jobs and results: HMAC-SHA256 with the key schedulers and workers share, over the queue
- * (the agent), the job id (run, task, attempt) and the canonical JSON of the data (which holds
- * the expiry) or of the outcome. Verification compares in constant time. It decides nothing:
+ * (its key prefix and the agent: a job signed for one fleet's queue is refused by another's on
+ * the same Redis), the job id (run, task, attempt) and the canonical JSON of the data (which holds
+ * the expiry) or of the outcome. A signed job can still be added again, unchanged, until it
+ * expires: signing stops forged and altered jobs, not replayed ones. Verification compares in constant time. It decides nothing:
  * the worker refuses what fails here, the scheduler side fails the attempt.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -12,7 +14,7 @@ export type SigningKey = string | Buffer;
 /** Shortest key accepted: 128 bits. */
 export const MIN_KEY_BYTES = 16;
 
-const SCHEME = 'v1=';
+const SCHEME = 'v2=';
 
 /** The key's bytes; throws a `TypeError` for a key shorter than {@link MIN_KEY_BYTES}. */
 export function keyBytes(key: SigningKey, where: string): Buffer {
@@ -36,35 +38,41 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
-function digest(key: Buffer, kind: 'job' | 'result', queue: string, jobId: string, body: object): string {
+/** Where a job is signed for: its queue's key prefix and name (`rxdag` and `shell` give `rxdag:shell`). */
+export interface SignedQueue {
+  readonly prefix: string;
+  readonly queue: string;
+}
+
+function digest(key: Buffer, kind: 'job' | 'result', place: SignedQueue, jobId: string, body: object): string {
   const { signature: _signature, ...unsigned } = body as { signature?: unknown };
   return createHmac('sha256', key)
-    .update(`rxdag-${kind}/v1\n${queue}\n${jobId}\n`)
+    .update(`rxdag-${kind}/v2\n${place.prefix}\n${place.queue}\n${jobId}\n`)
     .update(canonicalJson(unsigned))
     .digest('hex');
 }
 
 /** The signature of a job's data (without its `signature` field). */
-export function signJob(key: Buffer, queue: string, jobId: string, data: object): string {
-  return SCHEME + digest(key, 'job', queue, jobId, data);
+export function signJob(key: Buffer, place: SignedQueue, jobId: string, data: object): string {
+  return SCHEME + digest(key, 'job', place, jobId, data);
 }
 
 /** The signature of a worker's outcome (without its `signature` field). */
-export function signResult(key: Buffer, queue: string, jobId: string, outcome: object): string {
-  return SCHEME + digest(key, 'result', queue, jobId, outcome);
+export function signResult(key: Buffer, place: SignedQueue, jobId: string, outcome: object): string {
+  return SCHEME + digest(key, 'result', place, jobId, outcome);
 }
 
 /** Whether `signature` is the job's (or result's) signature under `key`; constant-time. */
 export function verifySignature(
   key: Buffer,
   kind: 'job' | 'result',
-  queue: string,
+  place: SignedQueue,
   jobId: string,
   body: object,
   signature: unknown,
 ): boolean {
   if (typeof signature !== 'string' || !signature.startsWith(SCHEME)) return false;
   const given = Buffer.from(signature.slice(SCHEME.length), 'utf8');
-  const expected = Buffer.from(digest(key, kind, queue, jobId, body), 'utf8');
+  const expected = Buffer.from(digest(key, kind, place, jobId, body), 'utf8');
   return given.length === expected.length && timingSafeEqual(given, expected);
 }

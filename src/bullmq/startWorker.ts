@@ -93,7 +93,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   const settling = new Map<string, number>();
   const entry = (queue: string, jobId: string) => `${queue}\n${jobId}`;
   const stop = (queue: string, jobId: string, reason: StopReason) => running.get(entry(queue, jobId))?.stop(reason);
-  const runner = new JobRunner({ key, worker: id, agents, allowed: resolved.allowed, timeoutGraceMs: leaseMs, log });
+  const runner = new JobRunner({ key, prefix, worker: id, agents, allowed: resolved.allowed, timeoutGraceMs: leaseMs, log });
   const cancels = new CancelWatch(target, prefix, leaseMs, () => running.values(), {
     cancelled: (queue, jobId, reason) => stop(queue, jobId, reason),
     failed: (error) => {
