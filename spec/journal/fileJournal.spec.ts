@@ -88,6 +88,19 @@ async function resumeOutcome(dir: string, runId: string): Promise<{ error?: unkn
 }
 
 describe('fileJournal', () => {
+  it("should make the store's own folder for its user only, and leave a folder that exists as it is", () => {
+    const parent = freshDir();
+    const store = path.join(parent, 'made', '.rxdag');
+    written(store, 'private');
+    expect(fs.statSync(store).mode & 0o777).toBe(0o700 & ~process.umask());
+    expect(fs.statSync(path.dirname(store)).mode & 0o777).toBe(0o777 & ~process.umask());
+    const shared = path.join(parent, 'shared');
+    fs.mkdirSync(shared, { mode: 0o775 });
+    fs.chmodSync(shared, 0o775);
+    written(shared, 'team');
+    expect(fs.statSync(shared).mode & 0o777).toBe(0o775);
+  });
+
   it('should ignore a torn last line on resume, keeping its bytes beside the journal', async () => {
     const dir = freshDir();
     const file = written(dir, 'torn');

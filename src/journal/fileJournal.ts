@@ -244,7 +244,9 @@ function writeAll(fd: number, bytes: Buffer): void {
 
 /**
  * `mkdir -p`, one folder at a time from the nearest one that exists: Node's recursive
- * `mkdirSync` never returns for a path under `/proc` (Node 20), this fails with its error.
+ * `mkdirSync` never returns for a path under `/proc` (Node 20), this fails with its error. The
+ * store's own folder, when it makes it, is its user's only (0700): journals hold what tasks were
+ * given (a shell task's `env`) and what they output. A folder that exists keeps its permissions.
  */
 function makeFolder(dir: string): void {
   const missing: string[] = [];
@@ -254,7 +256,7 @@ function makeFolder(dir: string): void {
   }
   for (const folder of missing.reverse()) {
     try {
-      fs.mkdirSync(folder);
+      fs.mkdirSync(folder, folder === dir ? { mode: 0o700 } : undefined);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }

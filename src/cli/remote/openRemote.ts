@@ -41,7 +41,10 @@ export async function openRemoteAgents(
   const { remoteAgents } = loadRemoteModule(() => require('./remoteAgents') as typeof import('./remoteAgents'));
   const remote = await remoteAgents(settings, afterRun);
   const queues = Object.keys(remote.agents).join(', ');
-  const signed = settings.keySource === undefined ? 'jobs unsigned (no key)' : `jobs signed with the key of ${settings.keySource}`;
+  const signed =
+    settings.keySource === undefined
+      ? 'jobs unsigned (no key)'
+      : `jobs signed with the key of ${settings.keySource}${settings.keyNote === undefined ? '' : `, ${settings.keyNote}`}`;
   stderr.write(
     `rxdag: attempts run on rxdag workers through Redis at ${remote.location} (queues ${queues}, prefix ${settings.prefix}; ${signed})\n`,
   );

@@ -7,7 +7,7 @@
  * the key file but loads no Redis client and opens no connection: the loopback check and whether
  * Redis answers are `redisAccess.ts`'s, loaded only when `--redis` is given.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 // the URL rules of `rxdag/bullmq`, from its module that loads neither bullmq nor ioredis
 import { messageOf, redisTarget } from '../../bullmq/redisConnection';
 import { describeIoError } from '../commands/writeTarget';
@@ -36,6 +36,8 @@ export interface RemoteSettings {
   readonly key: Buffer | undefined;
   /** Where the key came from, for messages: `--key-file PATH` or `RXDAG_WORKER_KEY`. */
   readonly keySource: string | undefined;
+  /** A word of warning about the key, said where the key is named: a key file other users can read. */
+  readonly keyNote?: string | undefined;
   readonly insecure: boolean;
 }
 
@@ -71,9 +73,9 @@ export function resolveRemoteOptions(raw: RawRemoteOptions, env: NodeJS.ProcessE
   if (!/^[^\s]{1,200}$/.test(prefix))
     problems.push({ message: `--redis-prefix must be 1 to 200 characters without whitespace (got ${JSON.stringify(prefix)})` });
   const url = urlProblem === undefined ? withEnvPassword(raw.redis, env, problems) : raw.redis;
-  const { key, keySource } = readKey(raw.keyFile, env, problems);
+  const { key, keySource, keyNote } = readKey(raw.keyFile, env, problems);
   if (problems.length > before) return undefined;
-  return { url, prefix, key, keySource, insecure: raw.insecure === true };
+  return { url, prefix, key, keySource, keyNote, insecure: raw.insecure === true };
 }
 
 /**
@@ -127,13 +129,28 @@ export function remoteFlags(settings: RemoteSettings, location: string): string 
 }
 
 /** The key from `--key-file` (surrounding whitespace ignored), else from `RXDAG_WORKER_KEY`. */
-function readKey(keyFile: string | undefined, env: NodeJS.ProcessEnv, problems: Problem[]): { key?: Buffer; keySource?: string } {
+function readKey(
+  keyFile: string | undefined,
+  env: NodeJS.ProcessEnv,
+  problems: Problem[],
+): { key?: Buffer; keySource?: string; keyNote?: string } {
   let text: string;
   let source: string;
+  let keyNote: string | undefined;
   if (keyFile !== undefined) {
     source = `--key-file ${keyFile}`;
     try {
+      // a device or a FIFO would be read for ever, a big file is not a key
+      const stat = statSync(keyFile);
+      if (!stat.isFile() || stat.size > MAX_KEY_FILE_BYTES) {
+        const what = stat.isFile() ? `a file of ${stat.size} bytes` : 'not a regular file';
+        problems.push({ message: `${source}: ${what}; the key file holds one key (e.g. the 64 hex characters of: openssl rand -hex 32)` });
+        return {};
+      }
       text = readFileSync(keyFile, 'utf8');
+      if ((stat.mode & 0o077) !== 0) {
+        keyNote = `which other users of this machine can read (mode ${(stat.mode & 0o777).toString(8)}): chmod 600 ${shellWord(keyFile)}`;
+      }
     } catch (error) {
       problems.push({ message: `${source}: cannot read the key: ${describeIoError(error)}` });
       return {};
@@ -151,5 +168,8 @@ function readKey(keyFile: string | undefined, env: NodeJS.ProcessEnv, problems: 
     });
     return {};
   }
-  return { key, keySource: source };
+  return keyNote === undefined ? { key, keySource: source } : { key, keySource: source, keyNote };
 }
+
+/** The biggest key file read: a key is a line of text. */
+const MAX_KEY_FILE_BYTES = 4096;

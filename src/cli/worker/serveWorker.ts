@@ -83,7 +83,10 @@ export async function serveWorker(options: WorkerCommandOptions, io: CliIo): Pro
 
   function announce(): void {
     const allowed = options.agents.length === WORKER_AGENTS.length ? '' : ` (--agents ${options.agents.join(',')})`;
-    const signed = remote.keySource === undefined ? 'unsigned jobs accepted (no key)' : `signed jobs only (key of ${remote.keySource})`;
+    const signed =
+      remote.keySource === undefined
+        ? 'unsigned jobs accepted (no key)'
+        : `signed jobs only (key of ${remote.keySource}${remote.keyNote === undefined ? '' : `, ${remote.keyNote}`})`;
     const serving = `${name}: serving queues ${worker.queues.join(', ')}${allowed} of Redis at ${target.location}, prefix ${remote.prefix}; ${signed}; concurrency ${options.concurrency}, lease ${options.leaseMs} ms`;
     // one write: whoever waits for the "serving" line finds where the metrics are with it
     say(metrics === undefined ? serving : `${serving}\n${name}: metrics at ${metrics.url}`);
