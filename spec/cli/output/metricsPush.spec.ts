@@ -23,6 +23,8 @@ describe('checkMetricsPush', () => {
     ['', ''],
     ['http://', 'http://'],
     ['redis://user:secret@host:6379', 'redis://user:***@host:6379'],
+    ['http://u:ab/cd9@127.0.0.1:1/', 'http://u:***@127.0.0.1:1/'],
+    ['http://u:p@ss@host:notaport/', 'http://u:***@host:notaport/'],
   ])('should refuse %j with one problem naming the flag, never quoting a password', (value, quoted) => {
     const problems: Problem[] = [];
     expect(checkMetricsPush(value, problems)).toBeUndefined();

@@ -14,6 +14,7 @@
  */
 import type { Registry } from 'prom-client';
 import { escapeControls } from '../../dag/text';
+import { withoutPassword } from '../../urlCredentials';
 import { ExitCode } from '../exitCodes';
 import type { Problem } from '../problems';
 
@@ -41,7 +42,7 @@ export function checkMetricsPush(value: string | undefined, problems: Problem[])
   }
   if (url !== undefined && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '') return value;
   problems.push({
-    message: `--metrics-push must be the http:// or https:// URL of a Prometheus Pushgateway, such as http://localhost:9091 (got ${JSON.stringify(printableUrl(value))})`,
+    message: `--metrics-push must be the http:// or https:// URL of a Prometheus Pushgateway, such as http://localhost:9091 (got ${JSON.stringify(withoutPassword(value))})`,
   });
   return undefined;
 }
@@ -88,7 +89,7 @@ export async function pushMetrics(
   );
   try {
     const reason = await Promise.race([pushed, timedOut]);
-    return reason === undefined ? undefined : `rxdag: cannot push the metrics to the Pushgateway ${printableUrl(url)}: ${reason}`;
+    return reason === undefined ? undefined : `rxdag: cannot push the metrics to the Pushgateway ${withoutPassword(url)}: ${reason}`;
   } finally {
     clearTimeout(timer);
   }
@@ -126,7 +127,3 @@ function reasonOf(error: unknown): string {
   return `it answered HTTP ${refused[1]!}${answer}`;
 }
 
-/** `url` as it may be printed: a password in it replaced by `***`. */
-function printableUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:***@');
-}

@@ -1,0 +1,16 @@
+import { withoutPassword } from '../src/urlCredentials';
+
+describe('withoutPassword', () => {
+  it.each([
+    ['postgres://root:pw123@127.0.0.1:5432/test', 'postgres://root:***@127.0.0.1:5432/test'],
+    ['postgres://root:p#ss9@127.0.0.1:5432/nodb?schema=x', 'postgres://root:***@127.0.0.1:5432/nodb?schema=x'],
+    ['postgres://root:ab/c?d@127.0.0.1:notaport/x', 'postgres://root:***@127.0.0.1:notaport/x'],
+    ['http://u:p@ss@host/', 'http://u:***@host/'],
+    ['redis://:secret@host:6379', 'redis://:***@host:6379'],
+  ])('should hide the password of %j', (text, shown) => expect(withoutPassword(text)).toBe(shown));
+
+  it.each(['postgres://root@db/x', 'http://host/path?mail=a@b', 'not a url', '/var/run/postgresql'])(
+    'should leave %j, which has no password, as it is',
+    (text) => expect(withoutPassword(text)).toBe(text),
+  );
+});
