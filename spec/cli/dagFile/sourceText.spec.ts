@@ -45,6 +45,30 @@ describe('parsing a DAG file', () => {
     expect(yaml.ok && yaml.file.positions.locate(['tasks'])).toEqual({ line: 2, column: 8 });
   });
 
+  it('should read a YAML file with Windows line ends on the fast path, to the same value and places', () => {
+    const lines = [
+      'id: win',
+      'tasks:',
+      '  - id: a',
+      '    run: |',
+      '      echo one',
+      '      echo two',
+      '  - id: b',
+      '    deps: [a, c]',
+      '    sleep: 5',
+    ];
+    const lf = parseYaml(`${lines.join('\n')}\n`, 'lf.yaml');
+    const crlf = parseYaml(`${lines.join('\r\n')}\r\n`, 'crlf.yaml');
+    expect(crlf.ok && crlf.file.value).toEqual(lf.ok && lf.file.value);
+    expect(crlf.ok && crlf.file.value).toEqual(require('yaml').parse(`${lines.join('\r\n')}\r\n`));
+    // the plain reader's mark: every number as written (the yaml library's reading says nothing of it)
+    expect(crlf.ok && crlf.file.numbersAsWritten).toBe(true);
+    expect(crlf.ok && crlf.file.positions.locate(['tasks', 1, 'deps', 1])).toEqual({ line: 8, column: 15 });
+    // a lone carriage return is another file: the yaml library reads it
+    const lone = parseYaml('id: x\rtasks: []\n', 'lone.yaml');
+    expect(lone.ok && lone.file.numbersAsWritten).toBe(false);
+  });
+
   it('should refuse JSON nested deeper than the limit, at the bracket past it, as the syntax check does', () => {
     const deep = `{"a": ${'['.repeat(1000)}${']'.repeat(1000)}}`;
     const result = parseJson(deep, 'deep.json');

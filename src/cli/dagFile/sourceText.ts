@@ -65,18 +65,37 @@ function yamlLibrary(): typeof import('yaml') {
  */
 const YAML_OPTIONS = (lineCounter: import('yaml').LineCounter) => ({ lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
 
-/** Most aliases a YAML file may expand: the library's guard against "billion laughs" alias bombs in untrusted files. */
-const MAX_ALIAS_COUNT = 100;
+/**
+ * Most alias expansions a YAML file may make, the library's guard against "billion laughs" alias
+ * bombs (each use of an anchor counts the aliases inside it too): 100 (the library's default),
+ * or 4 a line of the file. Why: a flat file uses an anchor at most a few times a line (`<<: *base`
+ * in every task), and what a bomb expands to then stays within a few times the file's size.
+ */
+function maxAliasCountOf(text: string): number {
+  let lines = 1;
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lines++;
+  return Math.max(100, 4 * lines);
+}
+
+/**
+ * `text` with its CRLF line ends as LF, when every carriage return ends a line (a file written on
+ * Windows): YAML reads both the same, and the plain reader takes LF only. Lines and columns stay.
+ */
+function withLineFeeds(text: string): string {
+  if (!text.includes('\r') || /\r(?!\n)/.test(text)) return text;
+  return text.replace(/\r\n/g, '\n');
+}
 
 /** The outcome of parsing: the file, or every syntax problem with its line and column. */
 export type ParseResult = { readonly ok: true; readonly file: ParsedFile } | { readonly ok: false; readonly problems: readonly Problem[] };
 
 /** Parses YAML (1.2, so JSON too), reporting each syntax error at its line and column. */
 export function parseYaml(text: string, fileName: string): ParseResult {
-  const plain = readPlainYaml(text);
+  const plainText = withLineFeeds(text);
+  const plain = readPlainYaml(plainText);
   if (plain !== undefined) {
     // the plain reader places what it reads; the library is for what it does not take
-    const positions = lazyPositions(() => plainYamlPositions(text) ?? yamlPositions(text));
+    const positions = lazyPositions(() => plainYamlPositions(plainText) ?? yamlPositions(text));
     return { ok: true, file: { value: plain.value, positions, changedKeys: [], numbersAsWritten: !plain.rewritten } };
   }
   const { LineCounter, parseDocument } = yamlLibrary();
@@ -84,12 +103,13 @@ export function parseYaml(text: string, fileName: string): ParseResult {
   const doc = parseDocument(text, YAML_OPTIONS(lineCounter));
   if (doc.errors.length > 0) return { ok: false, problems: yamlSyntaxProblems(doc.errors, text, lineCounter, fileName) };
   let value: unknown;
+  const maxAliasCount = maxAliasCountOf(text);
   try {
-    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    value = doc.toJS({ maxAliasCount });
   } catch (error) {
     const message = error instanceof Error ? readableYamlError(error.message) : 'the file could not be read';
     // the library's error has no position: the node it is about is found again
-    const offset = valueErrorOffset(doc, MAX_ALIAS_COUNT);
+    const offset = valueErrorOffset(doc, maxAliasCount);
     const at = offset === undefined ? undefined : lineCounter.linePos(offset);
     return {
       ok: false,

@@ -46,6 +46,9 @@ export function yamlSyntaxProblems(errors: readonly YAMLError[], text: string, l
 /** A message of the library (a syntax error, or an error reading the document) in the words of a DAG file. */
 export function readableYamlError(message: string): string {
   if (/Maximum call stack/.test(message)) return `nested too deeply to read (keep nesting under ${MAX_NESTING} levels)`;
+  if (/^Excessive alias count/.test(message)) {
+    return 'the aliases expand more than a file this size may (4 uses of an anchor a line, each counting the aliases inside it): an alias bomb?';
+  }
   return message;
 }
 
