@@ -4,9 +4,9 @@ import { hostname, userInfo } from 'node:os';
 import { Pool } from 'pg';
 import type { DagEvent } from '../../src/events';
 import { lastValueFrom } from 'rxjs';
-import { defineDag, runDag } from '../../src/index';
+import { defineDag, resumeRun, runDag } from '../../src/index';
 import { JournalCorruptError, JournalWriteError, RunLockedError } from '../../src/journal/journal';
-import { PostgresJournalError, postgresJournal } from '../../src/postgres';
+import { PostgresJournalError, type PostgresJournalOptions, postgresJournal } from '../../src/postgres';
 import { Connection, withUserOfProcess } from '../../src/postgres/connection';
 import { describePostgres } from '../support/postgres';
 import { describeJournalContract, eventsOf, freshRunId, sampleHeader } from './contract';
@@ -85,7 +85,7 @@ describe('postgresJournal options and location (no server needed)', () => {
       expect(() => postgresJournal({ connectionString })).toThrow(new TypeError(`postgresJournal: \`connectionString\` ${problem}`));
     }
     expect(() => postgresJournal({ connectionString: 42 as unknown as string })).toThrow(
-      new TypeError('postgresJournal: `connectionString` must be a string (got number)'),
+      new TypeError('postgresJournal: `connectionString` must be a string (got 42)'),
     );
     // the forms pg connects with
     for (const connectionString of ['postgresql://h/db', 'socket:/run/postgresql?db=app', '/run/postgresql app']) {
@@ -137,6 +137,26 @@ describe('postgresJournal options and location (no server needed)', () => {
     expect((failed as Error).message).toMatch(/ECONNREFUSED.*; nothing ran$/);
     expect(agent).not.toHaveBeenCalled();
     await journal.end();
+  });
+
+  it('refuses options of the wrong type before connecting, naming each option, its value and what was expected', () => {
+    const url = 'postgres://x@h/db';
+    const pool = '`pool` must be a pg Pool (an object with connect(), query() and options;';
+    const refusals: Array<[Record<string, unknown>, string]> = [
+      [{ connectionString: url, schema: 42 }, '`schema` must be a string (got 42)'],
+      [{ connectionString: url, schema: null }, '`schema` must be a string (got null)'],
+      [{ connectionString: 5 }, '`connectionString` must be a string (got 5)'],
+      [{ connectionString: url, maxSessions: 'x' }, '`maxSessions` must be a positive integer (got "x")'],
+      [{ pool: 'y' }, `${pool} got "y")`],
+      [{ pool: {} }, `${pool} got an object)`],
+      [{ pool: 'y', schema: ['a'] }, `${pool} got "y"); \`schema\` must be a string (got an array)`],
+    ];
+    for (const [options, problem] of refusals) {
+      expect(() => postgresJournal(options as PostgresJournalOptions)).toThrow(new TypeError(`postgresJournal: ${problem}`));
+    }
+    expect(() => postgresJournal(null as unknown as PostgresJournalOptions)).toThrow(
+      new TypeError('postgresJournal: the options must be an object with `connectionString` or `pool` (got null)'),
+    );
   });
 
   it('refuses a schema name PostgreSQL cannot hold', () => {
@@ -485,6 +505,35 @@ describePostgres('postgresJournal', (db) => {
       expect((error as Error).message).toMatch(ended);
     }
     expect(await journalOf().events(runId)).toHaveLength(1);
+  });
+
+  it('names a run this process owns as this process, without pg_terminate_backend, which would end its own session', async () => {
+    const runId = freshRunId('own');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let taskStarted!: () => void;
+    const started = new Promise<void>((resolve) => (taskStarted = resolve));
+    const agents = {
+      wait: async () => {
+        taskStarted();
+        await gate;
+        return 'done';
+      },
+    };
+    const dag = defineDag({ id: 'own', tasks: [{ id: 'a', agent: 'wait' }] });
+    const running = lastValueFrom(runDag(dag, { agents, journal: journalOf(), runId }));
+    try {
+      await started;
+      const refused = await lastValueFrom(resumeRun(journalOf(), runId, { agents })).catch((caught: unknown) => caught);
+      expect(refused).toBeInstanceOf(RunLockedError);
+      expect(refused).toMatchObject({ runId, owner: `${hostname()}:${process.pid} (this process)`, backendPid: undefined });
+      expect((refused as Error).message).toContain('(this process)');
+      expect((refused as Error).message).not.toContain('pg_terminate_backend');
+    } finally {
+      release();
+      await running.catch(() => undefined);
+    }
+    expect((await journalOf().runs()).find((run) => run.runId === runId)?.status).toBe('succeeded');
   });
 
   describe('ownership across processes', () => {

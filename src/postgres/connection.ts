@@ -10,6 +10,7 @@
 import { hostname, userInfo } from 'node:os';
 import { Client, Pool, type PoolClient, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
 import { connectionStringProblem, parameterProblem, postgresConnection, redactConnectionString } from './connectionString';
+import { refuseMistypedOptions } from './options';
 import { endClient, isQueryTimeout, OWNER_SETTINGS, type Session, sessionOf, timedStatement } from './session';
 
 /** Options of `postgresJournal`: exactly one of `connectionString` and `pool`. */
@@ -21,7 +22,7 @@ export interface PostgresJournalOptions {
   readonly connectionString?: string | undefined;
   /** A pool the application already has; the journal never ends it. Each open run holds one of its clients. */
   readonly pool?: Pool | undefined;
-  /** The schema of the journal's tables, created on first use. Default `rxdag`. */
+  /** The schema of the journal's tables, created on first use; case-sensitive (quoted as given). Default `rxdag`. */
   readonly schema?: string | undefined;
   /**
    * With `connectionString`: how many runs may hold a connection of their own at once (each open
@@ -51,7 +52,10 @@ class Places {
   }
 }
 
-/** A failure of the PostgreSQL server or of the way to it (unreachable, refused, authentication, SQL error). */
+/**
+ * A failure of the PostgreSQL server or of the way to it (unreachable, refused, authentication, SQL
+ * error), or a schema whose tables named `runs` or `events` are not the journal's.
+ */
 export class PostgresJournalError extends Error {
   override readonly name = 'PostgresJournalError';
   constructor(
@@ -64,9 +68,21 @@ export class PostgresJournalError extends Error {
     /** The SQLSTATE of a server error or the Node error code (`ECONNREFUSED`), when there is one. */
     readonly code: string | undefined,
     cause: unknown,
+    /**
+     * Whether the server was reached and answered: it refused a statement (an `ERROR`: a missing
+     * privilege, a statement timeout) or its schema holds tables that are not the journal's. False
+     * when it could not be reached, refused the connection or the login (`FATAL`), ended the
+     * session, or did not answer in time.
+     */
+    readonly serverAnswered: boolean = refusedStatement(cause),
   ) {
     super(`PostgreSQL journal at ${location}: cannot ${action}: ${reason}`, { cause });
   }
+}
+
+/** Whether `error` is the server's refusal of one statement (pg's error of severity `ERROR`; `FATAL` ends the session). */
+function refusedStatement(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { severity?: unknown }).severity === 'ERROR';
 }
 
 /** How long connecting may take before it fails (the server or network does not answer). */
@@ -188,6 +204,7 @@ export class Connection {
   private ended = false;
 
   constructor(private readonly options: PostgresJournalOptions) {
+    refuseMistypedOptions(options);
     const { connectionString, pool, maxSessions = DEFAULT_MAX_SESSIONS } = options;
     if ((connectionString === undefined) === (pool === undefined)) {
       throw new TypeError('postgresJournal: give exactly one of `connectionString` and `pool`');
@@ -197,8 +214,6 @@ export class Connection {
       if (problem !== undefined) {
         throw new TypeError(`postgresJournal: \`connectionString\` "${redactConnectionString(connectionString)}" ${problem}`);
       }
-    } else if (connectionString !== undefined) {
-      throw new TypeError(`postgresJournal: \`connectionString\` must be a string (got ${typeof connectionString})`);
     }
     if (pool !== undefined && options.maxSessions !== undefined) {
       throw new TypeError(

@@ -5,6 +5,8 @@
  * taken out of it. It connects to nothing and does not judge the schema's name (`sql.ts` does).
  */
 
+import { withoutPassword } from '../urlCredentials';
+
 /** The forms `pg` connects with, for the line that refuses another. */
 const CONNECTION_FORMS = 'postgres://user:password@host:port/database (or postgresql://…, or socket:/run/postgresql?db=NAME)';
 
@@ -127,6 +129,8 @@ export function redactConnectionString(connectionString: string): string {
     if (url.password === '') return keywords;
     return `${url.protocol}//${url.username}:***@${url.host}${url.pathname}${url.search}${url.hash}`;
   } catch {
-    return keywords; // not a URL the WHATWG parser takes: a `password=` in it is redacted above
+    // not a URL the WHATWG parser takes (a `#` or `/` in the password, a bad port): its
+    // credentials are found by their `://` and `@`, and a `password=` in it is redacted above
+    return withoutPassword(keywords);
   }
 }

@@ -23,8 +23,18 @@ import {
   RunNotResumableError,
   type RunsOptions,
 } from '../journal/journal';
-import { Connection, type PostgresJournalOptions, type TransactionQuery } from './connection';
-import { checkedEvents, type EventRow, headerOf, type RunEventRow, type RunRow, type SummaryRow, summaryOfRow } from './rows';
+import { Connection, PostgresJournalError, type PostgresJournalOptions, type TransactionQuery } from './connection';
+import {
+  checkedEvents,
+  type EventRow,
+  foreignTablesProblem,
+  headerOf,
+  type RunEventRow,
+  type RunRow,
+  type SummaryRow,
+  summaryOfRow,
+  type TableRow,
+} from './rows';
 import type { Session } from './session';
 import { JournalSql, LOCK_HOLDER, SCHEMA_LOCK, TRY_LOCK, TRY_XACT_LOCK, UNLOCK } from './sql';
 import { addToTally, emptyTally } from '../journal/tally';
@@ -43,7 +53,9 @@ export interface PostgresJournal extends Journal {
   /**
    * Whether its schema holds the journal's tables: false until a run was journaled there (an
    * empty list of runs from a schema never used, a misspelt name, rather than one pruned empty).
-   * Creates nothing.
+   * Creates nothing. A schema whose `runs` or `events` are someone else's (without the journal's
+   * columns) is not said to hold no journal, since a run there would fail: it throws the
+   * `PostgresJournalError` every use of such a schema throws, naming the schema and the table.
    */
   hasJournal(): Promise<boolean>;
   /**
@@ -58,7 +70,8 @@ export interface PostgresJournal extends Journal {
  * A journal of durable runs in PostgreSQL (`pg`), shared by every process that reaches the
  * database: any of them can list the runs and resume one whose owner died. Its tables are
  * created in `schema` (default `rxdag`) by the first run journaled there; listing or reading a
- * schema without them creates nothing (no runs; a run id is unknown).
+ * schema without them creates nothing (no runs; a run id is unknown). A schema holding someone
+ * else's `runs` or `events` is refused by every use (`PostgresJournalError`), and left unchanged.
  *
  * @example
  * const journal = postgresJournal({ connectionString: process.env.DATABASE_URL });
@@ -226,7 +239,7 @@ class PostgresJournalImpl implements PostgresJournal {
         return (await query(this.sql.deleteRun, [runId])).length === 0 ? 'unknown' : 'removed';
       }
       const [holder] = await query<HolderRow>(LOCK_HOLDER, [name]);
-      if (holder !== undefined) return lockedBy(runId, holder);
+      if (holder !== undefined) return lockedBy(runId, holder, this.connection.ownerTag);
     }
     return new RunLockedError(runId, RACING_OWNER);
   }
@@ -243,19 +256,32 @@ class PostgresJournalImpl implements PostgresJournal {
     return this.tables;
   }
 
-  /** Whether the tables are there (a schema without them holds no run); asked until they are. */
+  /**
+   * Whether the tables are there (a schema without them holds no run); asked until they are. The
+   * same query checks them to be the journal's: someone else's `runs` would fail every statement.
+   */
   private async hasTables(action: string): Promise<boolean> {
     if (this.tablesFound) return true;
-    const [found] = await this.connection.query<{ exist: boolean }>(action, this.sql.tablesExist, this.sql.tableNames);
-    this.tablesFound = found?.exist === true;
+    const tables = await this.connection.query<TableRow>(action, this.sql.tablesFound, this.sql.tablesFoundArguments);
+    this.tablesFound = this.journalTables(action, tables);
     return this.tablesFound;
+  }
+
+  /** Whether `tables` are all there; a `PostgresJournalError` for `action` when one is not the journal's. */
+  private journalTables(action: string, tables: readonly TableRow[]): boolean {
+    const problem = foreignTablesProblem(this.schema, tables);
+    if (problem !== undefined) throw new PostgresJournalError(this.location, action, problem, undefined, undefined, true);
+    return tables.length > 0 && tables.every((table) => table.found);
   }
 
   private async createTables(): Promise<void> {
     // a failing check is told as what it is: the tables may well be there
     if (await this.hasTables(`check the journal's tables in schema "${this.schema}"`)) return;
-    await this.connection.transaction(`create the journal's tables in schema "${this.schema}"`, async (query) => {
+    const action = `create the journal's tables in schema "${this.schema}"`;
+    await this.connection.transaction(action, async (query) => {
       await query(SCHEMA_LOCK, [this.sql.schemaLockName]);
+      // looked at again under the lock: what was made since is not adopted unchecked
+      if (this.journalTables(action, await query<TableRow>(this.sql.tablesFound, this.sql.tablesFoundArguments))) return;
       await query(this.sql.createTables);
     });
   }
@@ -275,7 +301,7 @@ class PostgresJournalImpl implements PostgresJournal {
       const [row] = await session.query<{ locked: boolean }>(TRY_LOCK, [name]);
       if (row?.locked === true) return true;
       const [holder] = await session.query<HolderRow>(LOCK_HOLDER, [name]);
-      if (holder !== undefined) return lockedBy(runId, holder);
+      if (holder !== undefined) return lockedBy(runId, holder, this.connection.ownerTag);
     }
     return new RunLockedError(runId, RACING_OWNER);
   }
@@ -311,8 +337,12 @@ function refuseEnded(runId: string, last: DagEvent | null): void {
 /** The owner named when the lock's holder kept changing while it was looked up. */
 const RACING_OWNER = 'another session (it took and released the lock while we looked)';
 
-/** The refusal of a run whose lock `holder` holds. */
-function lockedBy(runId: string, holder: HolderRow): RunLockedError {
+/**
+ * The refusal of a run whose lock `holder` holds. A session of this process (`ownTag`) is not
+ * to be ended from outside: it is named as this process, without the server's pid to end it by.
+ */
+function lockedBy(runId: string, holder: HolderRow, ownTag: string): RunLockedError {
+  if (holder.application_name === ownTag) return new RunLockedError(runId, `${ownTag.slice('rxdag '.length)} (this process)`);
   return new RunLockedError(runId, describeOwner(holder), undefined, holder.pid);
 }
 

@@ -1,8 +1,9 @@
 /**
- * The rows the PostgreSQL journal reads (a run's, its events', the listing's) and how each
- * becomes what the journal contract gives: a header checked to be this run's, events checked to
- * run `seq` 1..n up to the run's last seq (else a `JournalCorruptError` placed at a `seq`), a
- * run's summary line. It queries nothing (`postgresJournal.ts` does) and never changes a row.
+ * The rows the PostgreSQL journal reads (a run's, its events', the listing's, its tables') and
+ * how each becomes what the journal contract gives: a header checked to be this run's, events
+ * checked to run `seq` 1..n up to the run's last seq (else a `JournalCorruptError` placed at a
+ * `seq`), a run's summary line, the tables found and whether they are the journal's. It queries
+ * nothing (`postgresJournal.ts` does) and never changes a row.
  */
 import type { DagEvent, RunOutcome, TaskCounts } from '../events';
 import { checkedHeader } from '../journal/headerShape';
@@ -86,4 +87,30 @@ export function checkedEvents(runId: string, rows: readonly EventRow[], lastSeq:
     }
     return event as DagEvent;
   });
+}
+
+/** A row of `tablesFound`: one of the journal's tables, whether the schema has it, the journal's columns it lacks. */
+export interface TableRow {
+  readonly name: string;
+  readonly found: boolean;
+  readonly missing: readonly string[];
+}
+
+/**
+ * Why the tables `schema` has under the journal's names are not the journal's (they lack
+ * columns it uses), or undefined when each is the journal's or missing.
+ *
+ * @example
+ * foreignTablesProblem('app', [{ name: 'runs', found: true, missing: ['run_id'] }, { name: 'events', found: false, missing: [] }])
+ * // 'schema "app" has a table "runs" that is not an rxdag journal's (no column run_id): use another schema (?schema=NAME)'
+ */
+export function foreignTablesProblem(schema: string, tables: readonly TableRow[]): string | undefined {
+  const foreign = tables.filter((table) => table.found && table.missing.length > 0);
+  if (foreign.length === 0) return undefined;
+  const lacking = (table: TableRow) => `no column${table.missing.length === 1 ? '' : 's'} ${table.missing.join(', ')}`;
+  const which =
+    foreign.length === 1
+      ? `a table "${foreign[0]!.name}" that is not an rxdag journal's (${lacking(foreign[0]!)})`
+      : `tables ${foreign.map((table) => `"${table.name}" (${lacking(table)})`).join(' and ')} that are not an rxdag journal's`;
+  return `schema ${JSON.stringify(schema)} has ${which}: use another schema (?schema=NAME)`;
 }

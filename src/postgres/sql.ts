@@ -35,6 +35,15 @@ export function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/**
+ * The columns of the journal's tables that its statements use: a table of that name without one
+ * of them is not the journal's (someone else's `runs`), and the journal neither reads nor adopts it.
+ */
+const JOURNAL_COLUMNS = {
+  runs: ['run_id', 'dag_id', 'header', 'created_at', 'outcome', 'started_at', 'ended_at', 'last_seq', 'counts'],
+  events: ['run_id', 'seq', 'type', 'event'],
+} as const;
+
 /** Statement texts for one schema. */
 export class JournalSql {
   private readonly runs: string;
@@ -52,14 +61,26 @@ export class JournalSql {
     this.schemaLockName = `rxdag-schema:${schema}`;
   }
 
-  /** Both tables exist (`to_regclass` needs no privilege on the database, unlike `CREATE SCHEMA`). */
-  get tablesExist(): string {
-    return `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS exist`;
+  /**
+   * A row per table of the journal (`name`, as in {@link JOURNAL_COLUMNS}): whether the schema
+   * has a table of that name (`found`), and which of the journal's columns it lacks (`missing`:
+   * none when it is the journal's, or when there is no such table). `to_regclass` and
+   * `pg_attribute` need no privilege, unlike `CREATE SCHEMA`, and show every column, unlike
+   * `information_schema.columns`.
+   */
+  get tablesFound(): string {
+    return `SELECT t.name, c.oid IS NOT NULL AS found,
+        ARRAY(SELECT wanted FROM unnest(t.columns) WITH ORDINALITY AS w (wanted, n)
+          WHERE c.oid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_attribute a
+            WHERE a.attrelid = c.oid AND a.attname = w.wanted AND a.attnum > 0 AND NOT a.attisdropped)
+          ORDER BY w.n) AS missing
+      FROM (VALUES ('runs', $1::text, $2::text[]), ('events', $3::text, $4::text[])) AS t (name, qualified, columns)
+        CROSS JOIN LATERAL (SELECT to_regclass(t.qualified)::oid AS oid) c`;
   }
 
-  /** Arguments of {@link tablesExist}. */
-  get tableNames(): readonly string[] {
-    return [this.runs, this.events];
+  /** Arguments of {@link tablesFound}. */
+  get tablesFoundArguments(): readonly unknown[] {
+    return [this.runs, JOURNAL_COLUMNS.runs, this.events, JOURNAL_COLUMNS.events];
   }
 
   /** Creates what is missing; run after `pg_advisory_xact_lock` on {@link schemaLockName}. */

@@ -18,6 +18,9 @@ describe('a folder store with a run the user cannot read', () => {
   async function storeWithRun(name: string): Promise<{ store: string; runId: string }> {
     chmodSync(tmp.dir, 0o755);
     const store = tmp.file(name);
+    // made by its user, open to others (a store rxdag makes is its user's only)
+    mkdirSync(store, { mode: 0o755 });
+    chmodSync(store, 0o755);
     const dag = writeText(tmp.file('quick.yaml'), 'id: quick\ntasks:\n  - id: a\n    sleep: 1\n');
     const run = await rxdag('run', dag, '--store', store, '--quiet');
     expect(run.code).toBe(0);

@@ -1,8 +1,8 @@
 /**
  * How the store's refusals read on the command line: a run that a live process owns, an
  * unknown or ended run (a cancelled one with how to stop a run so that it can be resumed), a
- * run id taken, a journal that cannot be trusted, a server that cannot be reached or a folder
- * that cannot be read. Each becomes one line for an `InvalidInputError` (exit 2: nothing ran).
+ * run id taken, a journal that cannot be trusted, a server that cannot be reached or that
+ * refused what was asked, or a folder that cannot be read. Each becomes one line for an `InvalidInputError` (exit 2: nothing ran).
  * It recognizes the library's errors and decides nothing else.
  */
 import {
@@ -40,9 +40,10 @@ export function refusalLine(error: unknown, store: StoreLocation, doing?: string
   }
   if (isPostgresJournalError(error)) {
     // named as the user wrote it: the journal was given it without `schema=`, its SSL mode pinned (`postgres/connectionString.ts`)
-    const { action, reason, location } = error;
+    const { action, reason, location, serverAnswered } = error;
     const label = store.kind === 'postgres' ? store.label : location;
-    return `cannot reach the store: PostgreSQL journal at ${label}: cannot ${doing ?? action}: ${reason}`;
+    // a server that answered was reached: it refused a statement, or the schema's tables are not a journal's
+    return `${serverAnswered ? '' : 'cannot reach the store: '}PostgreSQL journal at ${label}: cannot ${doing ?? action}: ${reason}`;
   }
   if (error instanceof JournalWriteError) return undefined;
   if (typeof (error as NodeJS.ErrnoException | null)?.code === 'string' && (error as NodeJS.ErrnoException).syscall !== undefined) {

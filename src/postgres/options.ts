@@ -1,0 +1,49 @@
+/**
+ * The types of `postgresJournal`'s options, checked before anything else reads them: a
+ * JavaScript caller's `schema: 42` or `pool: 'y'` is refused with a `TypeError` naming the
+ * option, the value and what was expected, rather than failing deep inside Node or `pg`. It
+ * checks types only: which options go together, and what their values may be (a connection
+ * string `pg` reads, a schema name PostgreSQL can hold), is `connection.ts`'s and `sql.ts`'s.
+ */
+
+/** What `value` was, for a message: a short value as written, anything else by its kind. */
+function described(value: unknown): string {
+  if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
+  if (value === null || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** Whether `value` has what the journal uses of a `pg` Pool (known by shape: `pg` may be loaded twice). */
+function isPoolLike(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const { connect, query, options } = value as Record<string, unknown>;
+  return typeof connect === 'function' && typeof query === 'function' && typeof options === 'object' && options !== null;
+}
+
+/**
+ * Throws a `TypeError` listing every option of `options` that has the wrong type; a
+ * `connectionString` is not read in it, as it may hold a password.
+ *
+ * @example
+ * refuseMistypedOptions({ connectionString: 'postgres://db/app', schema: 42 })
+ * // TypeError: postgresJournal: `schema` must be a string (got 42)
+ */
+export function refuseMistypedOptions(options: unknown): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`postgresJournal: the options must be an object with \`connectionString\` or \`pool\` (got ${described(options)})`);
+  }
+  const { connectionString, pool, schema, maxSessions } = options as Record<string, unknown>;
+  const problems: string[] = [];
+  if (connectionString !== undefined && typeof connectionString !== 'string') {
+    problems.push(`\`connectionString\` must be a string (got ${described(connectionString)})`);
+  }
+  if (pool !== undefined && !isPoolLike(pool)) {
+    problems.push(`\`pool\` must be a pg Pool (an object with connect(), query() and options; got ${described(pool)})`);
+  }
+  if (schema !== undefined && typeof schema !== 'string') problems.push(`\`schema\` must be a string (got ${described(schema)})`);
+  if (maxSessions !== undefined && typeof maxSessions !== 'number') {
+    problems.push(`\`maxSessions\` must be a positive integer (got ${described(maxSessions)})`);
+  }
+  if (problems.length > 0) throw new TypeError(`postgresJournal: ${problems.join('; ')}`);
+}
