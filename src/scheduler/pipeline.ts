@@ -1,10 +1,11 @@
-import { EMPTY, interval, map, merge, type Observable, type SchedulerLike, Subscription, VirtualTimeScheduler } from 'rxjs';
+import { EMPTY, map, merge, type Observable, type SchedulerLike, Subscription, VirtualTimeScheduler } from 'rxjs';
 import { runAttempt } from '../agents/runAttempt';
 import { createPipelineSignals } from '../signals';
 import type { Attempt } from './attempt';
 import { coalesce } from './coalesce';
 import type { FlushOn } from './flushTrigger';
 import { mergeLaunches } from './mergeLaunches';
+import { ticks } from './ticks';
 import type { ResolvedSchedulerOptions } from './options';
 import { HEALTH_TICK, isUrgent, type ReadySignal, type RunControl, type Signal, type Wake } from './pipelineSignals';
 
@@ -12,7 +13,7 @@ import { HEALTH_TICK, isUrgent, type ReadySignal, type RunControl, type Signal, 
  * The pipeline: the signal Subjects merged into one stream, coalesced into batches (a burst of
  * completions is handled in one step), each batch handed to the engine; attempts launched
  * through `mergeLaunches` (`mergeMap` built the same way) with the concurrency limit, their outcomes flowing back as signals. In
- * event mode a burst is handled on the next microtask; in polling mode at each `interval` tick.
+ * event mode a burst is handled on the next microtask; in polling mode at each tick of an interval (`ticks`).
  * It holds no run state and decides nothing: what a signal means is the engine's and the run
  * controllers' business. Subscribed while runs go on, torn down when the last one ends.
  */
@@ -56,7 +57,7 @@ export class Pipeline {
         .pipe(mergeLaunches((attempt: Attempt) => runAttempt(attempt, scheduler), maxConcurrency))
         .subscribe((attempt) => (attempt.outcome!.ok ? completion : error).next(attempt)),
     );
-    if (healthCheckIntervalMs > 0) subscription.add(interval(healthCheckIntervalMs, scheduler).subscribe(health));
+    if (healthCheckIntervalMs > 0) subscription.add(ticks(healthCheckIntervalMs, scheduler).subscribe(health));
     const input$: Observable<Signal> = merge(
       control,
       ready,
@@ -68,7 +69,7 @@ export class Pipeline {
       input$
         .pipe(
           coalesce<Signal>({
-            flushOn: mode === 'event' ? eventFlush(scheduler) : interval(pollIntervalMs, scheduler),
+            flushOn: mode === 'event' ? eventFlush(scheduler) : ticks(pollIntervalMs, scheduler),
             isUrgent,
             joinFlush: mode === 'event',
             onDrained: () => handlers.dispatch(),
