@@ -241,7 +241,7 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
   // runs of real workers, after the refusals
   it('should run nothing for a scheduler with the wrong key: the run fails with UnauthorizedJobError and the worker goes on', async () => {
     const workerKey = tmp.file('worker.key');
-    writeFileSync(workerKey, `${'a'.repeat(64)}\n`);
+    writeFileSync(workerKey, `${'a'.repeat(64)}\n`, { mode: 0o600 });
     const worker = await fleet.start(env.url, prefix, ['--key-file', workerKey]);
     expect(worker.stderrSoFar()).toContain(`signed jobs only (key of --key-file ${workerKey})`);
     const { file, marker } = markerDag('wrong-key');
