@@ -156,7 +156,7 @@ describe('rxdag run (invalid input)', () => {
     expect(await problems(file)).toEqual([
       `rxdag: ${file}:3:23: limits.api.concurrency: must be a positive integer (got 0)`,
       `rxdag: ${file}:3:32: limits.api.rate.intervalMs: a \`rate\` needs \`intervalMs\`: the length of its window in milliseconds (got nothing)`,
-      `rxdag: ${file}:10:14: tasks[1].limits[0]: task "embed" needs limit "apii", which is not declared in \`limits:\`; declared: "api", "gpu"`,
+      `rxdag: ${file}:10:14: tasks[1].limits[0]: task "embed" needs limit "apii", which is not declared in \`limits:\` (did you mean "api"?); declared: "api", "gpu"`,
       `rxdag: ${file}:11:13: tasks[1].weight: task "embed" weighs 3, more than limit "gpu" allows (concurrency 2): it could never start`,
       `rxdag: ${file}:15:13: tasks[2].weight: must be at least 1 (got -1)`,
       `rxdag: ${file}:16:11: tasks[2].when: must be one of "all-succeeded", "all-done", "any-failed", "none-failed" (got "always")`,

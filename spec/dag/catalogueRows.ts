@@ -1,7 +1,8 @@
 /**
  * Rows of the DAG bad-input catalogue (`spec/reliability/catalogue/dag.spec.ts`, which runs them
  * with its own) about limits and wording: times past the longest timer Node keeps, messages that
- * name the value given and never quote zod, unknown fields with the field meant, every problem of
+ * name the value given and never quote zod, unknown fields with the field meant, trigger rules
+ * written another tool's way with the rule meant, every problem of
  * a task reported, control characters refused in ids and escaped in messages. Data only.
  */
 import type { DagIssueCode } from '../../src';
@@ -90,6 +91,30 @@ export const messageRows: readonly DagRow[] = [
     spec: () => one({ dep: ['b'], retries: 2 }),
     issue: { path: 'tasks[0]', message: /^unknown field "retries" \(did you mean "retry"\?\)$/ },
     also: [{ path: 'tasks[0]', message: /^unknown field "dep" / }],
+  },
+  // a trigger rule written as other tools write it, with the rule meant (as a DAG file is told)
+  ...(
+    [
+      ['all_done', 'all-done'],
+      ['ONE_FAILED', 'any-failed'],
+      ['all-success', 'all-succeeded'],
+      ['none-faild', 'none-failed'],
+    ] as const
+  ).map(([written, meant]): DagRow => ({
+    name: `a trigger rule written "${written}", with the rule meant`,
+    spec: () => ({ id: 'd', tasks: [task('a'), task('b', { deps: ['a'], when: written })] }),
+    issue: {
+      path: 'tasks[1].when',
+      code: 'invalid-value',
+      message: new RegExp(
+        `^must be one of "all-succeeded", "all-done", "any-failed", "none-failed" \\(got "${written}"; did you mean "${meant}"\\?\\)$`,
+      ),
+    },
+  })),
+  {
+    name: 'a trigger rule that stands for none, with no rule offered',
+    spec: () => ({ id: 'd', tasks: [task('a'), task('b', { deps: ['a'], when: 'always' })] }),
+    issue: { path: 'tasks[1].when', message: /^must be one of "all-succeeded", "all-done", "any-failed", "none-failed" \(got "always"\)$/ },
   },
   {
     name: 'a duplicate id whose task has other problems (all reported)',

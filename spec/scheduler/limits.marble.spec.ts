@@ -288,11 +288,11 @@ describe('named limits', () => {
     expect(() => runDag(defineDag({ id: 'x', tasks: [] }), { limits: { a: { concurrency: 2 ** 53 - 1 } } })).not.toThrow();
   });
 
-  it('should refuse a limit name no task could name, in the words a task’s limits get, with the limits’ other problems', () => {
+  it('should refuse a limit name no task could name, in the words a task’s limits get, naming the name and not the limit’s value', () => {
     expect(optionsError({ '': { concurrency: 1 }, 're\u001b[31md': { concurrency: 1 }, ok: { concurrency: 0 } })).toBe(
       'rxdag: invalid options: `limits.ok.concurrency` must be a positive integer (got 0); ' +
-        '`limits` has an invalid limit name "": must not be empty (got an object); ' +
-        '`limits` has an invalid limit name "re\\u001b[31md": must not contain control characters: an escape (U+001B) at character 3 (got an object)',
+        '`limits` has an invalid limit name "": must not be empty; ' +
+        '`limits` has an invalid limit name "re\\u001b[31md": must not contain control characters: an escape (U+001B) at character 3',
     );
   });
 });

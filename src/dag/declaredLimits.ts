@@ -3,7 +3,8 @@
  * (the scheduler's `limits` option, a DAG file's `limits:`) so that both refuse the same and say
  * it alike: a name a task's `limits` could name, counts a number holds exactly, and `concurrency`
  * or `rate` (said only when no misspelling of one says it better); and what a task that takes
- * more of a limit than it allows is told, in both. The schemas themselves, in
+ * more of a limit than it allows is told, in both, or the defaults when the tasks take it from
+ * them (said once, with the tasks it keeps from starting). The schemas themselves, in
  * their own words ("object" or "mapping"), are the option's and the file's; what a limit does
  * in a run is `Limit`'s.
  */
@@ -71,8 +72,9 @@ export function roomOf(limit: LimitCounts): number {
 }
 
 /**
- * What is said of a task (`who`) that takes more `units` of limit `name` than it allows (it could
- * never start): by its weight when it names the limit in a list, by its own count in a mapping
+ * What is said of a task (`who`: `task "b"`, or {@link THE_DEFAULTS} for the tasks that take the
+ * field from them) that takes more `units` of limit `name` than it allows (it could never
+ * start): by its weight when it names the limit in a list, by its own count in a mapping
  * (`ownCount`); `undefined` when they fit.
  *
  * @example
@@ -85,6 +87,47 @@ export function tooMuchOf(who: string, units: number, name: string, limit: Limit
   if (units <= room) return undefined;
   const what = limit.concurrency === room ? `concurrency ${room}` : `rate limit ${room} per ${limit.rate!.intervalMs} ms`;
   return ownCount
-    ? `${who} takes ${units} units of limit ${quoted(name)}, more than it allows (${what})`
-    : `${who} weighs ${units}, more than limit ${quoted(name)} allows (${what})`;
+    ? `${who} ${who === THE_DEFAULTS ? 'take' : 'takes'} ${units} units of limit ${quoted(name)}, more than it allows (${what})`
+    : `${who} ${weighs(who)} ${units}, more than limit ${quoted(name)} allows (${what})`;
+}
+
+/** Who a problem of the defaults is said of: the tasks that take the field from them share it. */
+export const THE_DEFAULTS = 'the defaults';
+
+/** `weighs`, or `weigh` said of {@link THE_DEFAULTS}. */
+function weighs(who: string): string {
+  return who === THE_DEFAULTS ? 'weigh' : 'weighs';
+}
+
+/** Most tasks a problem of the defaults names; the others are counted. */
+const TASKS_NAMED = 3;
+
+/**
+ * The tasks a problem of the defaults' `field` keeps from starting (those that take the field
+ * from them), as they are met: the first few named, all counted; {@link KeptFromStarting.ending}
+ * ends the problem's message with them.
+ */
+export class KeptFromStarting {
+  private readonly names: string[] = [];
+  private count = 0;
+
+  constructor(private readonly field: 'weight' | 'limits') {}
+
+  /** One more task, by its name as a message shows it (quoted). */
+  add(name: string): void {
+    if (this.names.length < TASKS_NAMED) this.names.push(name);
+    this.count++;
+  }
+
+  /**
+   * @example
+   * // one task: ': task "a", which takes the default weight, could never start'
+   * // 200 tasks: ': the 200 tasks that take the default weight ("t0", "t1", "t2" and 197 more) could never start'
+   */
+  ending(): string {
+    const { field, names, count } = this;
+    if (count === 1) return `: task ${names[0]}, which takes the default ${field}, could never start`;
+    const more = count - names.length;
+    return `: the ${count} tasks that take the default ${field} (${names.join(', ')}${more > 0 ? ` and ${more} more` : ''}) could never start`;
+  }
 }

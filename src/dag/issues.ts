@@ -1,17 +1,19 @@
 /**
  * Problems found in a DAG spec, worded as `DagIssue`s: zod's issues under the spec's paths with
- * the value given, unknown fields with the field most likely meant, a task without an agent, a
- * cycle as a readable path, and the DAG id an error can name. Finds nothing itself: the schemas
- * and the checks (`validateTasks`, `buildDepsGraph`, `topologicalOrder`) decide what is wrong.
+ * the value given, unknown fields with the field most likely meant, a trigger rule with the rule
+ * most likely meant (`all_done`, another tool's `one_failed`), a task without an agent, a cycle
+ * as a readable path, and the DAG id an error can name. Finds nothing itself: the schemas and
+ * the checks (`validateTasks`, `buildDepsGraph`, `topologicalOrder`) decide what is wrong.
  */
 import { z } from 'zod';
 import { type DagIssue, quoted } from './errors';
+import { TRIGGER_RULES, type TriggerRule } from './schema';
 import { closestName, describeValue, escapeControls, unknownFieldMessage } from './text';
 
 /**
  * Zod's issues of `schema` parsing `input`, with `prefix` in front of their paths. Each names
- * the value it got (`must be > 0 (got -5)`); each unknown field is its own issue, at the object
- * holding it, with the known field it most likely stands for.
+ * the value it got (`must be > 0 (got -5)`), and a trigger rule the rule meant; each unknown
+ * field is its own issue, at the object holding it, with the known field it most likely stands for.
  */
 export function zodIssues(error: z.ZodError, prefix: readonly (string | number)[], input: unknown, schema: z.ZodType): DagIssue[] {
   const misspelt = misspeltFields(error, schema);
@@ -24,7 +26,8 @@ export function zodIssues(error: z.ZodError, prefix: readonly (string | number)[
     }
     if (isMissingButMisspelt(issue, input, misspelt)) return [];
     const value = valueAt(input, at);
-    return [{ path, code: 'invalid-value', message: `${issue.message} (got ${describeValue(value)}${quoteHint(issue, value)})` }];
+    const hints = `${quoteHint(issue, value)}${ruleHint(issue, value)}`;
+    return [{ path, code: 'invalid-value', message: `${issue.message} (got ${describeValue(value)}${hints})` }];
   });
 }
 
@@ -74,6 +77,31 @@ export function isMissingButMisspelt(issue: z.core.$ZodIssue, input: unknown, mi
 export function quoteHint(issue: z.core.$ZodIssue, value: unknown): string {
   const unquoted = typeof value === 'number' || typeof value === 'boolean';
   return issue.code === 'invalid_type' && issue.expected === 'string' && unquoted ? '; write it in quotes to make it text' : '';
+}
+
+/** `; did you mean "all-done"?` when a task's `when` is text that stands for a trigger rule ({@link meantRule}). Else nothing. */
+function ruleHint(issue: z.core.$ZodIssue, value: unknown): string {
+  if (issue.code !== 'invalid_value' || issue.path[issue.path.length - 1] !== 'when' || typeof value !== 'string') return '';
+  const rule = meantRule(value);
+  return rule === undefined ? '' : `; did you mean ${quoted(rule)}?`;
+}
+
+/** Trigger rules of other tools, lower case with hyphens, by the rule they stand for. */
+const RULE_SYNONYMS: ReadonlyMap<string, string> = new Map([
+  ['one-failed', 'any-failed'],
+  ['all-success', 'all-succeeded'],
+]);
+
+/**
+ * The trigger rule `value` stands for when it is not one: the rule in another case or with
+ * underscores (`ALL_DONE`), another tool's name for it (`one_failed`), else the closest rule
+ * (`all-sucess`).
+ */
+export function meantRule(value: string): TriggerRule | undefined {
+  const written = value.trim().toLowerCase().replace(/_/g, '-');
+  const meant = RULE_SYNONYMS.get(written) ?? written;
+  if ((TRIGGER_RULES as readonly string[]).includes(meant)) return meant !== value ? (meant as TriggerRule) : undefined;
+  return closestName(written, TRIGGER_RULES) as TriggerRule | undefined;
 }
 
 /** The value at `path` inside `value`, or `undefined` where there is none. */

@@ -134,8 +134,16 @@ function nearestName(word: string, known: readonly string[]): string | undefined
 
 /** The message of an unknown field: `unknown field "dep" (did you mean "deps"?)`. */
 export function unknownFieldMessage(field: string, known: readonly string[], noun = 'field'): string {
-  const meant = closestName(field, known);
-  return `unknown ${noun} ${quoted(field)}${meant === undefined ? '' : ` (did you mean ${quoted(meant)}?)`}`;
+  return `unknown ${noun} ${quoted(field)}${meantHint(field, known)}`;
+}
+
+/**
+ * ` (did you mean "api"?)` after an unknown `name`, with the known name closest to it
+ * ({@link closestName}); nothing when none is close.
+ */
+export function meantHint(name: string, known: readonly string[]): string {
+  const meant = closestName(name, known);
+  return meant === undefined ? '' : ` (did you mean ${quoted(meant)}?)`;
 }
 
 function commonPrefix(a: string, b: string): number {

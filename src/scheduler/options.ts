@@ -163,6 +163,12 @@ const NOT_AN_OBJECT = { error: 'must be an object of options' };
 
 const runOptionsSchema = z.strictObject(runOptionsShape, NOT_AN_OBJECT);
 
+/**
+ * The mark of an issue whose message names the value at fault itself (a limit's name, not the
+ * object of limits at its path): no "(got …)" is added to it.
+ */
+const NAMES_WHAT_IT_GOT = { namesWhatItGot: true } as const;
+
 /** A limit's `concurrency` or `rate.limit`. */
 const limitCount = asCount(z.number({ error: 'must be a positive integer' }));
 
@@ -207,7 +213,7 @@ const schedulerOptionsSchema = z.strictObject(
         (limits, context) => {
           for (const name of Object.keys(limits)) {
             const problem = limitNameProblem(name);
-            if (problem !== undefined) context.addIssue({ code: 'custom', message: `has an ${problem}` });
+            if (problem !== undefined) context.addIssue({ code: 'custom', message: `has an ${problem}`, params: NAMES_WHAT_IT_GOT });
           }
         },
         // said with the limits' own problems, not after them (an object of limits whatever they hold)
@@ -247,8 +253,9 @@ function optionsError(error: z.ZodError, input: unknown, schema: z.ZodType, ofOn
         return name === '' ? message : `\`${name}\` has an ${message}`;
       });
     }
-    const given = describeValue(valueAt(input, issue.path));
-    return [`${name === '' ? 'options' : `\`${name}\``} ${issue.message} (got ${given})`];
+    const got =
+      issue.code === 'custom' && issue.params?.['namesWhatItGot'] === true ? '' : ` (got ${describeValue(valueAt(input, issue.path))})`;
+    return [`${name === '' ? 'options' : `\`${name}\``} ${issue.message}${got}`];
   });
   return new TypeError(`rxdag: invalid options: ${lines.join('; ')}`);
 }

@@ -1,9 +1,9 @@
 import { DagValidationError, quoted } from '../dag/errors';
-import type { DagIssue } from '../dag/errors';
+import type { DagIssue, DagIssueCode } from '../dag/errors';
 import type { Dag } from '../dag/types';
-import { roomOf, tooMuchOf } from '../dag/declaredLimits';
-import { unitsIn } from '../dag/taskLimits';
-import { escapeControls } from '../dag/text';
+import { KeptFromStarting, roomOf, THE_DEFAULTS, tooMuchOf } from '../dag/declaredLimits';
+import { sameLimits, unitsIn } from '../dag/taskLimits';
+import { escapeControls, meantHint } from '../dag/text';
 import { unknownAgentIssues } from '../dag/unknownAgents';
 import { jsonSafetyProblem } from '../jsonSafe';
 import type { AgentDefinition } from '../agents/agentSpec';
@@ -15,7 +15,10 @@ import { parseSchedulerOptions, type SchedulerOptions } from './options';
  * before they join): every agent it names, every limit it names, and room for each task's
  * weight in `maxConcurrency`, in its agent's capacity and in each of its limits (a task heavier
  * than one of them could never start); and, for a journaled run, inputs that JSON keeps. Every
- * problem at once, as `DagIssue`s; it throws nothing.
+ * problem at once, as `DagIssue`s; it throws nothing. A problem the tasks have because they take
+ * a field from the DAG's `defaults` (a limit the defaults name, the defaults' weight) is the
+ * defaults', said once at `defaults.limits…` or `defaults.weight`; a task that sets the field
+ * itself is told at its own path.
  * {@link checkRun} makes the same checks as `runDag` does before it returns, without loading the
  * scheduler (a tool that only validates, like `rxdag validate`, needs no RxJS).
  */
@@ -38,7 +41,15 @@ export interface CheckedTasks {
    * start again, so their weights need no room (their agents and limits are still checked).
    */
   readonly mayStart?: (task: number) => boolean;
+  /**
+   * Whether a task leaves `weight` or `limits` to the DAG's `defaults` (default: when its value is
+   * the defaults', see `sameAsDefaults`). A caller that has the spec as written tells it exactly.
+   */
+  readonly takesDefault?: TakesDefault;
 }
+
+/** Whether `task` takes `field` from the DAG's `defaults` rather than setting it itself. */
+export type TakesDefault = (task: number, field: 'weight' | 'limits') => boolean;
 
 /** The library's name for the run's concurrency. */
 const MAX_CONCURRENCY = (limit: number): string => `\`maxConcurrency\` ${limit}`;
@@ -47,7 +58,11 @@ const MAX_CONCURRENCY = (limit: number): string => `\`maxConcurrency\` ${limit}`
  * Throws what `runDag(dag, options)` would throw on a bad option (`TypeError`) or on a DAG the
  * options cannot run (`DagValidationError`); creates no run.
  */
-export function checkRun(dag: Dag, options: SchedulerOptions, which: Pick<CheckedTasks, 'concurrencyName'> = {}): void {
+export function checkRun(
+  dag: Dag,
+  options: SchedulerOptions,
+  which: Pick<CheckedTasks, 'concurrencyName' | 'mayStart' | 'takesDefault'> = {},
+): void {
   const problems = runIssues(dag, parseSchedulerOptions(options), which);
   if (problems.length > 0) throw new DagValidationError(problems, dag.id);
 }
@@ -64,20 +79,33 @@ export function runIssues(dag: Dag, resources: RunResources, which: CheckedTasks
   });
   const { index } = dag;
   if (index.weight === undefined && index.limits === undefined) return issues;
+  const takesDefault = which.takesDefault ?? sameAsDefaults(dag);
+  const ofDefaults = new DefaultsIssues(issues);
   // what each limit and agent allows, looked up once per name rather than once per task
   const roomByName = new Map<string, number | undefined>();
   const room = (name: string): number | undefined => {
     if (!roomByName.has(name)) roomByName.set(name, Object.hasOwn(limits, name) ? roomOf(limits[name]!) : undefined);
     return roomByName.get(name);
   };
+  const known = Object.keys(limits);
+  const knownList = known.length === 0 ? 'none' : known.map(quoted).join(', ');
   const capacities = index.agentNames.map((name) => {
     const agent = agents[name];
     return typeof agent === 'object' ? (agent.capacity ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY;
   });
+  // a task whose weight is more than `than` allows: its own problem, or its defaults'
+  const weighsMoreThan = (task: number, weight: number, than: string) => {
+    if (takesDefault(task, 'weight')) {
+      ofDefaults.keepFromStarting(['defaults', 'weight'], `${THE_DEFAULTS} weigh ${weight}, more than ${than}`, 'weight', index.ids[task]!);
+    } else {
+      issues.push(tooHeavy([...pathOf(task), 'weight'], `task ${quoted(index.ids[task]!)} weighs ${weight}, more than ${than}`));
+    }
+  };
   for (let task = fromTask; task < dag.size; task++) {
     const weight = index.weight?.[task] ?? 1;
     const names = index.limits?.[task];
     const own = index.limitUnits?.[task];
+    const starts = mayStart === undefined || mayStart(task);
     if (names !== undefined) {
       for (let k = 0; k < names.length; k++) {
         const name = names[k]!;
@@ -87,39 +115,86 @@ export function runIssues(dag: Dag, resources: RunResources, which: CheckedTasks
         const allowed = room(name);
         const units = unitsIn(own, name, weight);
         if (allowed === undefined) {
-          const known = Object.keys(limits);
-          issues.push({
-            path: [...pathOf(task), 'limits', at],
-            code: 'unknown-limit',
-            message: `task ${quoted(index.ids[task]!)} needs limit ${quoted(name)}, which is not declared; known limits: ${known.length === 0 ? 'none' : known.map(quoted).join(', ')}`,
-          });
-        } else if (units > allowed && (mayStart === undefined || mayStart(task))) {
-          const message = tooMuchOf(`task ${quoted(index.ids[task]!)}`, units, name, limits[name]!, own !== undefined)!;
-          issues.push(tooHeavy([...pathOf(task), ...(own === undefined ? ['weight'] : ['limits', name])], message));
+          const needs = `limit ${quoted(name)}, which is not declared${meantHint(name, known)}; known limits: ${knownList}`;
+          if (takesDefault(task, 'limits')) ofDefaults.say(['defaults', 'limits', at], 'unknown-limit', `${THE_DEFAULTS} need ${needs}`);
+          else {
+            const message = `task ${quoted(index.ids[task]!)} needs ${needs}`;
+            issues.push({ path: [...pathOf(task), 'limits', at], code: 'unknown-limit', message });
+          }
+        } else if (units > allowed && starts) {
+          // the units are the task's weight for a list of names, its own count for a mapping
+          const field = own === undefined ? 'weight' : 'limits';
+          const ownCount = own !== undefined;
+          if (takesDefault(task, field)) {
+            const path = ownCount ? ['defaults', 'limits', name] : ['defaults', 'weight'];
+            ofDefaults.keepFromStarting(path, tooMuchOf(THE_DEFAULTS, units, name, limits[name]!, ownCount)!, field, index.ids[task]!);
+          } else {
+            const message = tooMuchOf(`task ${quoted(index.ids[task]!)}`, units, name, limits[name]!, ownCount)!;
+            issues.push(tooHeavy([...pathOf(task), ...(ownCount ? ['limits', name] : ['weight'])], message));
+          }
         }
       }
     }
-    if (mayStart !== undefined && !mayStart(task)) continue;
-    if (weight > maxConcurrency) {
-      issues.push(
-        tooHeavy(
-          [...pathOf(task), 'weight'],
-          `task ${quoted(index.ids[task]!)} weighs ${weight}, more than ${concurrencyName(maxConcurrency)}`,
-        ),
-      );
-    }
+    if (!starts) continue;
+    if (weight > maxConcurrency) weighsMoreThan(task, weight, concurrencyName(maxConcurrency));
     const capacity = capacities[index.agentCodes[task]!]!;
-    if (weight > capacity) {
-      const name = quoted(index.agentNames[index.agentCodes[task]!]!);
-      issues.push(
-        tooHeavy(
-          [...pathOf(task), 'weight'],
-          `task ${quoted(index.ids[task]!)} weighs ${weight}, more than the capacity ${capacity} of agent ${name}`,
-        ),
-      );
-    }
+    if (weight > capacity)
+      weighsMoreThan(task, weight, `the capacity ${capacity} of agent ${quoted(index.agentNames[index.agentCodes[task]!]!)}`);
   }
-  return issues;
+  return ofDefaults.said();
+}
+
+/**
+ * Whether a task takes a field from the DAG's defaults by its value: the defaults give the field
+ * and the task's is the same (as `dagSpecOf` writes the task, leaving the field out; a DAG keeps
+ * no more than that of how its spec was written).
+ */
+function sameAsDefaults({ defaults, index }: Dag): TakesDefault {
+  if (defaults === undefined) return () => false;
+  return (task, field) =>
+    field === 'weight'
+      ? defaults.weight !== undefined && (index.weight?.[task] ?? 1) === defaults.weight
+      : defaults.limits !== undefined && sameLimits(index.limits?.[task] ?? [], index.limitUnits?.[task], defaults.limits);
+}
+
+/**
+ * The problems of a DAG's defaults among a run's issues: each said once, at the defaults, where
+ * the first task that takes the field from them meets it, and naming every such task a weight
+ * keeps from starting.
+ */
+class DefaultsIssues {
+  // by path and message: the issue's place among the others, and the tasks it keeps from starting
+  private readonly found = new Map<string, { readonly at: number; readonly kept?: KeptFromStarting }>();
+
+  constructor(private readonly issues: DagIssue[]) {}
+
+  /** A problem of the defaults that is theirs alone (a limit they name is not declared). */
+  say(path: (string | number)[], code: DagIssueCode, message: string): void {
+    const key = `${JSON.stringify(path)}\n${message}`;
+    if (this.found.has(key)) return;
+    this.found.set(key, { at: this.issues.length });
+    this.issues.push({ path, code, message });
+  }
+
+  /** A weight or units of the defaults too much for something: the task `id` could never start. */
+  keepFromStarting(path: (string | number)[], message: string, field: 'weight' | 'limits', id: string): void {
+    const key = `${JSON.stringify(path)}\n${message}`;
+    let found = this.found.get(key);
+    if (found === undefined) {
+      found = { at: this.issues.length, kept: new KeptFromStarting(field) };
+      this.found.set(key, found);
+      this.issues.push({ path, code: 'too-heavy', message });
+    }
+    found.kept!.add(quoted(id));
+  }
+
+  /** The run's issues, each of the defaults' ending with the tasks it keeps from starting. */
+  said(): DagIssue[] {
+    for (const { at, kept } of this.found.values()) {
+      if (kept !== undefined) this.issues[at] = { ...this.issues[at]!, message: this.issues[at]!.message + kept.ending() };
+    }
+    return this.issues;
+  }
 }
 
 /**

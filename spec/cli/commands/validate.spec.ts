@@ -4,8 +4,8 @@ import { rxdagInProcess } from '../support/inProcessCli';
 
 /**
  * `rxdag validate` in this process: every problem at once (those of a run of the file included:
- * unknown agents, tasks heavier than the concurrency), `-c` read as `run` reads it, and the
- * CLI's words for the concurrency.
+ * unknown agents, tasks heavier than the concurrency), a problem of the defaults once, `-c` read
+ * as `run` reads it, and the CLI's words for the concurrency.
  */
 describe('rxdag validate', () => {
   const tmp = tempDir();
@@ -66,6 +66,40 @@ describe('rxdag validate', () => {
         '',
       ].join('\n'),
     });
+  });
+
+  it('should say a problem of the defaults once, at the defaults, and a task’s own weight at the task', async () => {
+    const text = [
+      'id: w',
+      'limits:',
+      '  api: { concurrency: 2 }',
+      'defaults:',
+      '  weight: 10',
+      '  limits: [aip]',
+      'tasks:',
+      '  - id: ""',
+      '    sleep: 1',
+      '  - id: a',
+      '    sleep: 1',
+      // as heavy as the defaults, but written by the task itself
+      '  - id: b',
+      '    sleep: 1',
+      '    weight: 10',
+      '  - id: c',
+      '    sleep: 1',
+      '    limits: [api]',
+      '',
+    ].join('\n');
+    const file = writeText(tmp.file('defaults.yaml'), text);
+    const concurrency = 'the concurrency 8 (`-c`/`--concurrency`)';
+    expect((await rxdag('validate', file)).stderr.split('\n')).toEqual([
+      `rxdag: ${file}:5:11: defaults.weight: the defaults weigh 10, more than ${concurrency}: the 2 tasks that take the default weight ("a", "c") could never start`,
+      `rxdag: ${file}:5:11: defaults.weight: the defaults weigh 10, more than limit "api" allows (concurrency 2): task "c", which takes the default weight, could never start`,
+      `rxdag: ${file}:6:12: defaults.limits[0]: the defaults need limit "aip", which is not declared in \`limits:\` (did you mean "api"?); declared: "api"`,
+      `rxdag: ${file}:8:9: tasks[0].id: must not be empty (got "")`,
+      `rxdag: ${file}:14:13: tasks[2].weight: task "b" weighs 10, more than ${concurrency}: it could never start`,
+      '',
+    ]);
   });
 
   it('should still find a task’s run problems when a task before it is left out for its id', async () => {

@@ -189,7 +189,8 @@ export const fileRows: readonly CliRow[] = [
       '  - id: b\n    sleep: 1\n    limits: [apii]\n',
       'id: bad\nlimits:\n  api: { concurrency: 2 }\ntasks:\n',
     ),
-    stderr: /:9:14: tasks\[1\]\.limits\[0\]: task "b" needs limit "apii", which is not declared in `limits:`; declared: "api"\n$/,
+    stderr:
+      /:9:14: tasks\[1\]\.limits\[0\]: task "b" needs limit "apii", which is not declared in `limits:` \(did you mean "api"\?\); declared: "api"\n$/,
   },
   {
     name: 'defaults naming a limit the file does not declare (said once, at the defaults)',
@@ -200,17 +201,30 @@ export const fileRows: readonly CliRow[] = [
       'id: bad\nlimits:\n  api: { concurrency: 2 }\ndefaults:\n  limits: [apii]\ntasks:\n',
     ),
     stderr:
-      /^rxdag: \S+:5:12: defaults\.limits\[0\]: the defaults need limit "apii", which is not declared in `limits:`; declared: "api"\n$/,
+      /^rxdag: \S+:5:12: defaults\.limits\[0\]: the defaults need limit "apii", which is not declared in `limits:` \(did you mean "api"\?\); declared: "api"\n$/,
   },
   {
-    name: 'a default weight heavier than a limit the defaults name',
+    name: 'a default weight heavier than a limit the defaults name (said once, at the defaults)',
     command: 'validate',
     file: yaml(
       'limit-defaults-heavy.yaml',
-      '',
+      '  - id: b\n    sleep: 1\n',
       'id: bad\nlimits:\n  api: { concurrency: 2 }\ndefaults:\n  limits: [api]\n  weight: 3\ntasks:\n',
     ),
-    stderr: /tasks\[0\]\.weight: task "probe" weighs 3, more than limit "api" allows \(concurrency 2\): it could never start\n$/,
+    stderr:
+      /^rxdag: \S+:6:11: defaults\.weight: the defaults weigh 3, more than limit "api" allows \(concurrency 2\): the 2 tasks that take the default weight \("probe", "b"\) could never start\n$/,
+  },
+  {
+    name: 'a default weight heavier than the concurrency (said once, at the defaults; a task’s own weight at the task)',
+    command: 'run',
+    file: yaml(
+      'weight-defaults-heavy.yaml',
+      `${Array.from({ length: 50 }, (_, i) => `  - id: t${i}\n    sleep: 1\n`).join('')}  - id: own\n    sleep: 1\n    weight: 12\n`,
+      'id: bad\ndefaults:\n  weight: 10\ntasks:\n',
+    ),
+    args: ['-c', '4'],
+    stderr:
+      /^rxdag: \S+:3:11: defaults\.weight: the defaults weigh 10, more than the concurrency 4 \(`-c`\/`--concurrency`\): the 51 tasks that take the default weight \("probe", "t0", "t1" and 48 more\) could never start\nrxdag: \S+:109:13: tasks\[51\]\.weight: task "own" weighs 12, more than the concurrency 4 \(`-c`\/`--concurrency`\): it could never start\n$/,
   },
   {
     name: 'a task naming a limit in a file without limits',
@@ -305,6 +319,17 @@ export const fileRows: readonly CliRow[] = [
       'id: bad\nlimits:\n  api: { concurrency: 2 }\ntasks:\n',
     ),
     stderr: /:10:13: tasks\[1\]\.weight: task "embed" weighs 4, more than limit "api" allows \(concurrency 2\): it could never start\n$/,
+  },
+  {
+    name: 'a task heavier than the concurrency of a limit whose rate is malformed (both said at once)',
+    command: 'validate',
+    file: yaml(
+      'too-heavy-bad-rate.yaml',
+      '  - id: a\n    sleep: 1\n    limits: [api]\n    weight: 3\n',
+      'id: bad\nlimits:\n  api: { concurrency: 2, rate: { limit: -5, intervalMs: 1000 } }\ntasks:\n',
+    ),
+    stderr:
+      /:3:41: limits\.api\.rate\.limit: must be a positive integer \(got -5\)\n.*:10:13: tasks\[1\]\.weight: task "a" weighs 3, more than limit "api" allows \(concurrency 2\): it could never start\n$/,
   },
   {
     name: 'a task heavier than a rate limit it needs',

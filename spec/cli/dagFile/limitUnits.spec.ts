@@ -23,7 +23,7 @@ describe('DAG file: units per limit', () => {
     [
       'a limit the file does not declare',
       '    limits: { api: 1, tokenz: 5 }\n',
-      '8:31: tasks[0].limits.tokenz: task "a" needs limit "tokenz", which is not declared in `limits:`; declared: "api", "tokens"',
+      '8:31: tasks[0].limits.tokenz: task "a" needs limit "tokenz", which is not declared in `limits:` (did you mean "tokens"?); declared: "api", "tokens"',
     ],
     [
       'more units than a limit allows',
@@ -41,13 +41,13 @@ describe('DAG file: units per limit', () => {
     }
   });
 
-  it('should place an undeclared limit of the defaults’ mapping there, and a task that takes too many of its units at the task', async () => {
+  it('should place an undeclared limit of the defaults’ mapping there, and too many of its units there too, once', async () => {
     const path = file('defaults.yaml', '  - id: a\n    sleep: 1\n', 'defaults:\n  limits: { ghost: 1, tokens: 9000 }\n');
     const { code, stderr } = await rxdagInProcess('validate', path);
     expect(code).toBe(2);
     expect(stderr.split('\n')).toEqual([
       `rxdag: ${path}:6:20: defaults.limits.ghost: the defaults need limit "ghost", which is not declared in \`limits:\`; declared: "api", "tokens"`,
-      `rxdag: ${path}:8:5: tasks[0].limits.tokens: task "a" takes 9000 units of limit "tokens", more than it allows (rate limit 5000 per 60000 ms): it could never start`,
+      `rxdag: ${path}:6:31: defaults.limits.tokens: the defaults take 9000 units of limit "tokens", more than it allows (rate limit 5000 per 60000 ms): task "a", which takes the default limits, could never start`,
       '',
     ]);
   });

@@ -8,7 +8,7 @@ import type { Dag } from '../../dag/defineDag';
 import { type DagIssue, DagValidationError } from '../../dag/errors';
 import { type DagEvent, isTerminalEvent } from '../../events';
 import type { JournalHeader } from '../../journal/journal';
-import { checkRun } from '../../scheduler/runCheck';
+import { checkRun, type TakesDefault } from '../../scheduler/runCheck';
 import type { LimitSpec } from '../../scheduler/limits';
 import type { AgentDefinition } from '../../agents/agentSpec';
 import type { LoadedDag } from '../dagFile/loadDagFile';
@@ -18,19 +18,24 @@ import { InvalidInputError, type Problem } from '../problems';
  * The check `rxdag run` makes of a run of the file with `agents` and `maxConcurrency` (the
  * library's default when `undefined`), as `loadDagFile`'s `checkRun` option: the issues it
  * finds, in the CLI's words. A bad option is thrown as an {@link InvalidInputError}. `mayStart`
- * leaves out the weights of tasks that will not start (a resumed run's ended tasks).
+ * leaves out the weights of tasks that will not start (a resumed run's ended tasks); the check's
+ * `takesDefault` says which tasks leave a field to the defaults, as the file is written.
  */
 export function fileRunCheck(
   agents: Readonly<Record<string, AgentDefinition>>,
   maxConcurrency: number | undefined,
   mayStart?: (task: number) => boolean,
-): (dag: Dag, limits: Readonly<Record<string, LimitSpec>>) => DagIssue[] {
-  return (dag, limits) => {
+): (dag: Dag, limits: Readonly<Record<string, LimitSpec>>, takesDefault?: TakesDefault) => DagIssue[] {
+  return (dag, limits, takesDefault) => {
     try {
       checkRun(
         dag,
         { limits, agents, ...(maxConcurrency === undefined ? {} : { maxConcurrency }) },
-        { concurrencyName: CONCURRENCY, ...(mayStart === undefined ? {} : { mayStart }) },
+        {
+          concurrencyName: CONCURRENCY,
+          ...(mayStart === undefined ? {} : { mayStart }),
+          ...(takesDefault === undefined ? {} : { takesDefault }),
+        },
       );
       return [];
     } catch (error) {

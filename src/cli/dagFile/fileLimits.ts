@@ -2,16 +2,25 @@
  * The named limits of a DAG file: the shape of its top-level `limits:` mapping (`name: {
  * concurrency?, rate?: { limit, intervalMs } }`, each name one a task's `limits` can name), and
  * the checks that need both the limits and the tasks: a task that names a limit the file does
- * not declare, or that weighs more than a limit it needs allows. The shape is checked where the
- * file is read so that each problem is placed at its line; the tasks' own `limits`, `weight` and
- * `when` values are `defineDag`'s to check. What a limit does when the run goes is the library's
- * (the run's `limits` option).
+ * not declare, or that weighs more than a limit it needs allows (a problem of the defaults said
+ * once, at the defaults). The shape is checked where the file is read so that each problem is
+ * placed at its line; the tasks' own `limits`, `weight` and `when` values are `defineDag`'s to
+ * check. What a limit does when the run goes is the library's (the run's `limits` option).
  */
 import { z } from 'zod';
 import type { LimitSpec } from '../../index';
-import { asCount, hasConcurrencyOrRate, limitNameProblem, tooMuchOf, unlessFieldMisspelt } from '../../dag/declaredLimits';
+import {
+  asCount,
+  hasConcurrencyOrRate,
+  type LimitCounts,
+  limitNameProblem,
+  KeptFromStarting,
+  THE_DEFAULTS,
+  tooMuchOf,
+  unlessFieldMisspelt,
+} from '../../dag/declaredLimits';
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
-import { quoted } from '../../dag/text';
+import { meantHint, quoted } from '../../dag/text';
 import type { Located } from './zodProblems';
 
 /** A count of units (see `asCount`); `missing` is what is said when it is not there. */
@@ -29,20 +38,20 @@ const intervalMs = z
   .positive({ error: 'must be > 0' })
   .max(MAX_TIMER_MS, { error: TIMER_LIMIT_MESSAGE });
 
+/** The fields of a limit, each checked on its own too (see {@link weighableLimits}). */
+const limitFields = {
+  concurrency: count('expected a positive integer').optional(),
+  rate: z
+    .strictObject(
+      { limit: count('a `rate` needs `limit`: the most units it lets start in each window'), intervalMs },
+      { error: 'expected a rate: a mapping `{ limit, intervalMs }`' },
+    )
+    .optional(),
+};
+
 /** One limit as a file declares it. */
 export const fileLimitSchema = z
-  .strictObject(
-    {
-      concurrency: count('expected a positive integer').optional(),
-      rate: z
-        .strictObject(
-          { limit: count('a `rate` needs `limit`: the most units it lets start in each window'), intervalMs },
-          { error: 'expected a rate: a mapping `{ limit, intervalMs }`' },
-        )
-        .optional(),
-    },
-    { error: 'expected a limit: a mapping with `concurrency`, `rate: { limit, intervalMs }` or both' },
-  )
+  .strictObject(limitFields, { error: 'expected a limit: a mapping with `concurrency`, `rate: { limit, intervalMs }` or both' })
   .refine(hasConcurrencyOrRate, {
     error: 'a limit needs `concurrency`, `rate: { limit, intervalMs }` or both',
     when: unlessFieldMisspelt,
@@ -78,32 +87,59 @@ export function usableLimits(limits: unknown): Readonly<Record<string, LimitSpec
 }
 
 /**
+ * What each limit of a file, well named, holds a task's weight to while the rest of it is
+ * reported: its `concurrency` and its `rate` where each is well formed on its own (a bad
+ * `rate.limit` hides no weight above a good `concurrency`); a limit with neither is left out.
+ */
+function weighableLimits(limits: unknown): ReadonlyMap<string, LimitCounts> {
+  const weighable = new Map<string, LimitCounts>();
+  if (!isMapping(limits)) return weighable;
+  for (const name of Object.keys(limits)) {
+    const spec: unknown = Object.getOwnPropertyDescriptor(limits, name)?.value;
+    if (limitNameProblem(name) !== undefined || !isMapping(spec)) continue;
+    const concurrency = limitFields.concurrency.safeParse(spec['concurrency']);
+    const rate = limitFields.rate.safeParse(spec['rate']);
+    const counts: LimitCounts = {
+      ...(concurrency.success && concurrency.data !== undefined ? { concurrency: concurrency.data } : {}),
+      ...(rate.success && rate.data !== undefined ? { rate: rate.data } : {}),
+    };
+    if (hasConcurrencyOrRate(counts)) weighable.set(name, counts);
+  }
+  return weighable;
+}
+
+/**
  * What the tasks of a file ask of its limits that the limits cannot give: a limit name the file
  * does not declare (at `tasks[i].limits[k]` or `tasks[i].limits.<name>`, or once in the defaults'
- * `limits` for the names the defaults give, with the names it does declare), and a task that
- * takes more of a limit than it allows (at `tasks[i].weight` for a list of names, at the limit's
- * key for a mapping of units, naming the task, the limit and what it allows: it could never
- * start). `declared` is the file's `limits:` as written; a limit declared but malformed counts
- * as declared (its own problem is reported), and only well-formed ones are weighed. A task's own
- * `limits` and `weight` stand in for the defaults', as in the run.
+ * `limits` for the names the defaults give, with the names it does declare and the one most
+ * likely meant), and a task that takes more of a limit than it allows (at `tasks[i].weight` for
+ * a list of names, at the limit's key for a mapping of units, naming the task, the limit and what
+ * it allows: it could never start). `declared` is the file's `limits:` as written; a limit
+ * declared but malformed counts as declared (its own problem is reported), and is weighed by its
+ * well-formed parts. A task's own `limits` and `weight` stand in for the defaults', as in the
+ * run; when the units too many are the defaults' (the task does not set the field), the problem is
+ * said once at `defaults.weight` or `defaults.limits.<name>`, with the tasks it keeps from
+ * starting, in the words of the run's check.
  */
 export function limitProblems(tasks: readonly unknown[], declared: unknown, defaults?: unknown): Located[] {
   const names = isMapping(declared) ? Object.keys(declared) : [];
   const known = new Set(names);
   // listed as declared: an empty name is a problem of its own, no name to use
   const named = names.filter((name) => name.trim() !== '');
-  const usable = usableLimits(declared);
+  const weighable = weighableLimits(declared);
   const problems: Located[] = [];
   const unknownName = (name: string, path: Located['path'], who: string) => {
     const list =
       named.length === 0 ? 'the file declares none (add a top-level `limits:` mapping)' : `declared: ${named.map(quoted).join(', ')}`;
-    problems.push({ path, message: `${who} limit ${quoted(name)}, which is not declared in \`limits:\`; ${list}` });
+    problems.push({ path, message: `${who} limit ${quoted(name)}, which is not declared in \`limits:\`${meantHint(name, named)}; ${list}` });
   };
   const defaultLimits = isMapping(defaults) ? namedLimits(defaults['limits']) : undefined;
   const defaultWeight = isMapping(defaults) ? defaults['weight'] : undefined;
   defaultLimits?.forEach(({ name, at }) => {
     if (!known.has(name)) unknownName(name, ['defaults', 'limits', at], 'the defaults need');
   });
+  // the defaults' problems, by where they are and what they say: the tasks each keeps from starting
+  const ofDefaults = new Map<string, { readonly problem: Located; readonly kept: KeptFromStarting }>();
   tasks.forEach((task, i) => {
     if (!isMapping(task)) return;
     const own = namedLimits(task['limits']);
@@ -116,14 +152,26 @@ export function limitProblems(tasks: readonly unknown[], declared: unknown, defa
         if (own !== undefined) unknownName(name, ['tasks', i, 'limits', at], `task ${id} needs`);
         continue;
       }
-      const limit = Object.hasOwn(usable, name) ? usable[name] : undefined;
+      const limit = weighable.get(name);
       const taken = units ?? weight;
       if (limit === undefined || typeof taken !== 'number' || !Number.isInteger(taken)) continue;
-      const tooMuch = tooMuchOf(`task ${id}`, taken, name, limit, units !== undefined);
+      // the units are the weight for a list of names, the mapping's own for a mapping
+      const field = units === undefined ? 'weight' : 'limits';
+      const ofTheDefaults = field === 'weight' ? task['weight'] === undefined && defaultWeight !== undefined : own === undefined;
+      const tooMuch = tooMuchOf(ofTheDefaults ? THE_DEFAULTS : `task ${id}`, taken, name, limit, units !== undefined);
       if (tooMuch === undefined) continue;
-      problems.push({ path: ['tasks', i, ...(units === undefined ? ['weight'] : ['limits', name])], message: `${tooMuch}: it could never start` });
+      if (!ofTheDefaults) {
+        problems.push({ path: ['tasks', i, ...(units === undefined ? ['weight'] : ['limits', name])], message: `${tooMuch}: it could never start` });
+        continue;
+      }
+      const path = field === 'weight' ? ['defaults', 'weight'] : ['defaults', 'limits', name];
+      const key = `${JSON.stringify(path)}\n${tooMuch}`;
+      let found = ofDefaults.get(key);
+      if (found === undefined) ofDefaults.set(key, (found = { problem: { path, message: tooMuch }, kept: new KeptFromStarting(field) }));
+      found.kept.add(id);
     }
   });
+  for (const { problem, kept } of ofDefaults.values()) problems.push({ ...problem, message: problem.message + kept.ending() });
   return problems;
 }
 

@@ -1,16 +1,18 @@
 /**
  * The names that people who wrote DAGs for other workflow tools bring to a DAG file, and what
- * the file calls them: fields (`needs` → `deps`, `trigger_rule` → `when`, `command` → `run`) and
- * trigger rules (`all_done` → `all-done`, `one_failed` → `any-failed`); and a list written as
- * text (`deps: a, b` → `[a, b]`). One table, for problems to say the name meant where edit
- * distance guesses wrong (`cmd` is not `cwd`) or not at all. It suggests only names the file
- * has; it decides nothing about whether a file is valid.
+ * the file calls them: fields (`needs` → `deps`, `trigger_rule` → `when`, `command` → `run`);
+ * and a list written as text (`deps: a, b` → `[a, b]`). One table, for problems to say the name
+ * meant where edit distance guesses wrong (`cmd` is not `cwd`) or not at all. It suggests only
+ * names the file has; it decides nothing about whether a file is valid. Trigger rules written
+ * their way (`all_done`, `one_failed`) are the library's to say: `defineDag` gives the rule meant.
  */
 import type { z } from 'zod';
 import type { DagIssue } from '../../dag/errors';
 import { fieldsAt, type Misspelt, misspeltFields, valueAt } from '../../dag/issues';
-import { dagSpecSchema, TRIGGER_RULES, type TriggerRule, taskDefaultsSchema, taskSpecSchema } from '../../dag/schema';
+import { dagSpecSchema, taskDefaultsSchema, taskSpecSchema } from '../../dag/schema';
 import { quoted, unknownFieldMessage } from '../../dag/text';
+
+export { meantRule } from '../../dag/issues';
 
 /**
  * Field names of other tools, lower case, by the field they stand for where that field exists
@@ -31,26 +33,10 @@ const FIELD_SYNONYMS: ReadonlyMap<string, string> = new Map([
   ['retries', 'attempts'],
 ]);
 
-/** Trigger rules of other tools, lower case with hyphens, by the rule they stand for. */
-const RULE_SYNONYMS: ReadonlyMap<string, string> = new Map([
-  ['one-failed', 'any-failed'],
-  ['all-success', 'all-succeeded'],
-]);
-
 /** The field of `known` that the unknown field `field` stands for in other tools, if it is one of theirs. */
 export function synonymField(field: string, known: readonly string[]): string | undefined {
   const meant = FIELD_SYNONYMS.get(field.toLowerCase());
   return meant !== undefined && known.includes(meant) ? meant : undefined;
-}
-
-/**
- * The trigger rule `value` stands for when it is not one: the rule in another case or with
- * underscores (`ALL_DONE`), or another tool's name for it (`one_failed`).
- */
-export function meantRule(value: string): TriggerRule | undefined {
-  const written = value.trim().toLowerCase().replace(/_/g, '-');
-  const meant = RULE_SYNONYMS.get(written) ?? written;
-  return (TRIGGER_RULES as readonly string[]).includes(meant) && meant !== value ? (meant as TriggerRule) : undefined;
 }
 
 /**
@@ -91,8 +77,8 @@ export function synonymsMeant(error: z.ZodError, schema: z.ZodType): Misspelt {
 /**
  * The library's issues about a DAG file (`file`, read from JSON when `json`), with the names
  * other tools use said: an unknown field of theirs is given the field it stands for, and the
- * field it stands for is not also said to be missing; a trigger rule written their way is
- * given the rule (`when: all_done`), and `deps` written as text the list (`deps: a, b`).
+ * field it stands for is not also said to be missing; `deps` written as text is given the list
+ * (`deps: a, b`).
  */
 export function withSynonymHints(issues: readonly DagIssue[], file: unknown, json: boolean): DagIssue[] {
   const meant = new Set<string>();
@@ -107,10 +93,7 @@ export function withSynonymHints(issues: readonly DagIssue[], file: unknown, jso
     const value = valueAt(file, issue.path);
     if (value === undefined && meant.has(JSON.stringify(issue.path))) return [];
     if (typeof value !== 'string' || issue.field !== undefined) return [issue];
-    const last = issue.path[issue.path.length - 1];
-    const rule = last === 'when' ? meantRule(value) : undefined;
-    if (rule !== undefined) return [{ ...issue, message: withHint(issue.message, `did you mean ${quoted(rule)}?`) }];
-    const list = last === 'deps' && issue.path.length === 3 ? meantList(value, json) : undefined;
+    const list = issue.path[issue.path.length - 1] === 'deps' && issue.path.length === 3 ? meantList(value, json) : undefined;
     return [list === undefined ? issue : { ...issue, message: withHint(issue.message, `write a list: ${list}`) }];
   });
 }

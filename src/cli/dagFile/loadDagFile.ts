@@ -6,7 +6,8 @@
  * (`defineDag`: values, duplicates, dependencies, cycles), tasks that need a limit the file does
  * not declare or weigh more than it allows, working directories that do not exist, and, when
  * the caller gives them, the checks of a run (unknown agents, a task heavier than the
- * concurrency). It is the one check `run`, `validate` and `graph` share; it runs nothing.
+ * concurrency). A problem the tasks share because they leave a field to the defaults is placed
+ * once, at the defaults. It is the one check `run`, `validate` and `graph` share; it runs nothing.
  */
 import path from 'node:path';
 // from the modules themselves, not the package's index: loading a DAG file needs no scheduler (nor RxJS)
@@ -14,6 +15,7 @@ import { type Dag, defineCheckedDag, defineDag } from '../../dag/defineDag';
 import { type DagIssue, DagValidationError } from '../../dag/errors';
 import type { DagSpec } from '../../dag/schema';
 import type { LimitSpec } from '../../scheduler/limits';
+import type { TakesDefault } from '../../scheduler/runCheck';
 import { InvalidInputError, type Problem, sortProblems } from '../problems';
 import { directoryProblems } from './directories';
 import { limitProblems, usableLimits } from './fileLimits';
@@ -51,9 +53,10 @@ export interface LoadOptions {
    * DAG, even one with bad values (of the DAG the rest of it makes: see `defineCheckedDag`), not
    * when they make none (a cycle, a duplicate id): there is no DAG to check then. Issues about
    * the file's limits are left to the file's own check, which says them in the file's words.
+   * `takesDefault` says which tasks leave their `weight` or `limits` to the file's defaults.
    * @default no run check
    */
-  readonly checkRun?: (dag: Dag, limits: Readonly<Record<string, LimitSpec>>) => readonly DagIssue[];
+  readonly checkRun?: (dag: Dag, limits: Readonly<Record<string, LimitSpec>>, takesDefault: TakesDefault) => readonly DagIssue[];
 }
 
 /**
@@ -107,7 +110,10 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
   const { checkRun } = options;
   let dag: Dag | undefined;
   try {
-    dag = checkRun === undefined ? defineDag(spec) : defineCheckedDag(spec, (defined) => checkRun(defined, limits));
+    dag =
+      checkRun === undefined
+        ? defineDag(spec)
+        : defineCheckedDag(spec, (defined) => checkRun(defined, limits, leftToDefaults(defined, fileTasks, file.defaults)));
   } catch (error) {
     if (!(error instanceof DagValidationError)) throw error;
     // the run's issues about the file's limits are the file's own check's to say, in the file's words
@@ -123,6 +129,26 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
   if (options.checkDirectories !== false) problems.push(...directoryProblems(spec, fileTasks, file.defaults, place));
   if (problems.length > 0 || dag === undefined) throw new InvalidInputError(sortProblems(problems));
   return { dag, spec, limits, fileName, problemsOf: (issues) => sortProblems(issues.map(place)) };
+}
+
+/**
+ * Whether the file's task that is `task` of `dag` leaves `field` to the file's defaults: the
+ * defaults give it and the task does not (a task's place in the DAG is its place in the file
+ * unless tasks before it were left out of the DAG: then it is found by its id).
+ */
+function leftToDefaults(dag: Dag, fileTasks: readonly unknown[], defaults: unknown): TakesDefault {
+  let byId: Map<unknown, unknown> | undefined;
+  return (task, field) => {
+    if (!isMapping(defaults) || (defaults as Record<string, unknown>)[field] === undefined) return false;
+    const id = dag.index.ids[task];
+    let fileTask = fileTasks[task];
+    if (!isMapping(fileTask) || (fileTask as { id?: unknown }).id !== id) {
+      // ids are unique in a DAG that is checked: a duplicate id leaves no DAG
+      byId ??= new Map(fileTasks.map((raw) => [isMapping(raw) ? (raw as { id?: unknown }).id : undefined, raw]));
+      fileTask = byId.get(id);
+    }
+    return isMapping(fileTask) && (fileTask as Record<string, unknown>)[field] === undefined;
+  };
 }
 
 /** Whether a library issue is about (or inside) a task of the file that is not a mapping. */
