@@ -22,6 +22,9 @@ describeRedis('RXDAG_REDIS_PASSWORD', (env) => {
     tmp.remove();
   });
   const dag = () => writeText(tmp.file('nap.json'), JSON.stringify({ id: 'nap', tasks: [{ id: 'a', sleep: 1 }] }));
+  /** `rxdag run` of the DAG through the test's Redis at `url`, the password in the environment. */
+  const runWith = (url: string, ...more: string[]) =>
+    rxdagWith({ env: { RXDAG_REDIS_PASSWORD: PASSWORD, RXDAG_WORKER_KEY: '' } }, 'run', dag(), '--no-journal', '--redis', url, ...more);
 
   it('should give rxdag run the password its --redis URL leaves out, and never print it', async () => {
     const worker = startWorker({
@@ -34,16 +37,7 @@ describeRedis('RXDAG_REDIS_PASSWORD', (env) => {
     });
     try {
       await worker.ready();
-      const result = await rxdagWith(
-        { env: { RXDAG_REDIS_PASSWORD: PASSWORD, RXDAG_WORKER_KEY: '' } },
-        'run',
-        dag(),
-        '--no-journal',
-        '--redis',
-        `redis://127.0.0.1:${server.port}`,
-        '--redis-prefix',
-        env.prefix,
-      );
+      const result = await runWith(`redis://127.0.0.1:${server.port}`, '--redis-prefix', env.prefix);
       expect([result.code, result.stderr]).toEqual([0, expect.any(String)]);
       expect(result.stdout).toContain('dag.completed succeeded');
       for (const text of [result.stdout, result.stderr]) expect(text).not.toContain('p@ss');
@@ -53,14 +47,7 @@ describeRedis('RXDAG_REDIS_PASSWORD', (env) => {
   });
 
   it('should refuse a --redis URL that has a password of its own as well', async () => {
-    const result = await rxdagWith(
-      { env: { RXDAG_REDIS_PASSWORD: PASSWORD, RXDAG_WORKER_KEY: '' } },
-      'run',
-      dag(),
-      '--no-journal',
-      '--redis',
-      `redis://:other@127.0.0.1:${server.port}`,
-    );
+    const result = await runWith(`redis://:other@127.0.0.1:${server.port}`);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe('rxdag: --redis has a password and RXDAG_REDIS_PASSWORD is set too: give the password in one of them\n');
   });
