@@ -1,7 +1,7 @@
 import { type HrTime, SpanStatusCode, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { from, NEVER, of } from 'rxjs';
-import { createScheduler, type DagEvent, defineDag, events as make, runDag } from '../../src';
+import { from, NEVER, of, Subject } from 'rxjs';
+import { createScheduler, type DagEvent, defineDag, events as make, runDag, RunInterruptedError } from '../../src';
 import { traceEvents } from '../../src/observe/otel';
 import { inVirtualTime } from '../support/virtualTime';
 import { virtualRun } from './fixtures';
@@ -211,6 +211,25 @@ describe('traceEvents', () => {
       traceEvents(of(make.taskStarted({ runId: 'elsewhere', seq: 7, at: 1, taskId: 'z', attempt: 1, agent: 'work' })), tracer());
       expect(spans().map((span) => span.name)).toEqual(['rxdag.task a', 'rxdag.run']);
     });
+  });
+
+  it('should end the spans of a run stopped for a resume as interrupted, and of one whose stream failed otherwise as cancelled', () => {
+    const base = { runId: 'r', dagId: 'd' };
+    const started = [
+      make.dagCreated({ ...base, seq: 1, at: 0, taskCount: 1 }),
+      make.taskReady({ ...base, seq: 2, at: 0, taskId: 'a' }),
+      make.taskStarted({ ...base, seq: 3, at: 1, taskId: 'a', attempt: 1, agent: 'x' }),
+    ];
+    const outcomes = (error: Error) => {
+      exporter.reset();
+      const events$ = new Subject<DagEvent>();
+      traceEvents(events$, tracer());
+      for (const event of started) events$.next(event);
+      events$.error(error);
+      return spans().map((span) => `${span.name} ${span.attributes['rxdag.outcome']}`);
+    };
+    expect(outcomes(new RunInterruptedError('r'))).toEqual(['rxdag.task a interrupted', 'rxdag.run d interrupted']);
+    expect(outcomes(new Error('the journal broke'))).toEqual(['rxdag.task a cancelled', 'rxdag.run d cancelled']);
   });
 
   it('should do nothing harmful with the API’s no-op tracer', () => {

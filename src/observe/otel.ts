@@ -111,11 +111,15 @@ export function traceEvents(events$: Observable<DagEvent>, tracer: Tracer, optio
     throw new TypeError(`\`scheduler\` must be an RxJS SchedulerLike (with now()) (got ${describeValue(scheduler)})`);
   }
   const spans = new RunSpans(tracer, parent, dagIdOf, attributes);
+  let endedAs: 'cancelled' | 'interrupted' = 'cancelled';
   const subscription = events$.subscribe({
     next: (event) => spans.handle(event),
-    // the run's own subscribers see its error; the spans still open end below
-    error: () => undefined,
+    // the run's own subscribers see its error; the spans still open end below, a run stopped
+    // for a resume (`shutdown({ interrupt: true })`) as `interrupted`
+    error: (error: unknown) => {
+      if ((error as { name?: unknown } | null)?.name === 'RunInterruptedError') endedAs = 'interrupted';
+    },
   });
-  subscription.add(() => spans.endAll(scheduler.now()));
+  subscription.add(() => spans.endAll(scheduler.now(), endedAs));
   return subscription;
 }

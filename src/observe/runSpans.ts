@@ -108,11 +108,14 @@ export class RunSpans {
     }
   }
 
-  /** Ends every open span at `now` (attempts first, as `cancelled`), as when tracing stops. */
-  endAll(now: number): void {
+  /**
+   * Ends every open span at `now` (attempts first) as `cancelled`, as when tracing stops, or as
+   * `interrupted` when the run's stream ended with `RunInterruptedError` (left to be resumed).
+   */
+  endAll(now: number, as: 'cancelled' | 'interrupted' = 'cancelled'): void {
     for (const [runId, run] of this.runs) {
-      for (const attempt of run.attempts.values()) this.endAttempt(attempt, 'cancelled', Math.max(now, attempt.startedAt));
-      run.span.setAttribute('rxdag.outcome', 'cancelled');
+      for (const attempt of run.attempts.values()) this.endAttempt(attempt, as, Math.max(now, attempt.startedAt));
+      run.span.setAttribute('rxdag.outcome', as);
       run.span.end(this.time.of(Math.max(now, run.startedAt)));
       this.runs.delete(runId);
     }
