@@ -217,7 +217,7 @@ describe('traceEvents', () => {
     const base = { runId: 'r', dagId: 'd' };
     const started = [
       make.dagCreated({ ...base, seq: 1, at: 0, taskCount: 1 }),
-      make.taskReady({ ...base, seq: 2, at: 0, taskId: 'a' }),
+      make.taskReady({ ...base, seq: 2, at: 0, taskId: 'a', attempt: 1 }),
       make.taskStarted({ ...base, seq: 3, at: 1, taskId: 'a', attempt: 1, agent: 'x' }),
     ];
     const outcomes = (error: Error) => {
