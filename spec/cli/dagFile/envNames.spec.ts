@@ -83,6 +83,20 @@ describe('loadDagFile (environment names and NUL characters)', () => {
     ]);
   });
 
+  it('should refuse __proto__ as a name, in a task and in the defaults, YAML or JSON, rather than lose it', () => {
+    const why =
+      'invalid environment variable name "__proto__": rxdag cannot pass a variable of that name (set it in the CLI\'s environment)';
+    expect(
+      problemsOf(
+        'proto.yaml',
+        'id: e\ndefaults:\n  env: { __proto__: d }\ntasks:\n  - id: d\n    run: env\n    env:\n      __proto__: t\n',
+      ),
+    ).toEqual([`3:8: defaults.env: ${why}`, `8:7: tasks[0].env: ${why}`]);
+    expect(problemsOf('proto.json', '{"id":"e","tasks":[{"id":"d","run":"env","env":{"__proto__":"t"}}]}')).toEqual([
+      `1:48: tasks[0].env: ${why}`,
+    ]);
+  });
+
   it('should keep names that only look odd: lower case, digits first, dots, spaces', () => {
     const file = writeText(
       tmp.file('odd.yaml'),

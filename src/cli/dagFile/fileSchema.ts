@@ -49,10 +49,27 @@ const envName = z.string().superRefine((name, context) => {
 const noNul = (text: string) => !text.includes('\0');
 const NUL_MESSAGE = { error: 'must not contain a NUL character', params: SHOW_VALUE };
 
-const envSchema = z.record(
-  envName,
-  z.union([z.string().refine(noNul, NUL_MESSAGE), z.number(), z.boolean()], { error: 'expected a string, number or boolean value' }),
-  { error: 'expected a mapping of variable names to values' },
+/**
+ * `__proto__` as a variable name: zod's record leaves the key out without a word (a JavaScript
+ * object of variables would not keep it as a name either), so it is refused before.
+ */
+function refuseProtoName(env: unknown, context: z.core.$RefinementCtx): unknown {
+  if (typeof env === 'object' && env !== null && Object.hasOwn(env, '__proto__')) {
+    context.addIssue({
+      code: 'custom',
+      message: `invalid environment variable name "__proto__": rxdag cannot pass a variable of that name (set it in the CLI's environment)`,
+    });
+  }
+  return env;
+}
+
+const envSchema = z.preprocess(
+  refuseProtoName,
+  z.record(
+    envName,
+    z.union([z.string().refine(noNul, NUL_MESSAGE), z.number(), z.boolean()], { error: 'expected a string, number or boolean value' }),
+    { error: 'expected a mapping of variable names to values' },
+  ),
 );
 
 /**
