@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -445,6 +445,24 @@ describe('fileJournal', () => {
     expect(runs.map((run) => [run.runId, run.status])).toEqual([['fine', 'interrupted']]);
     expect(unreadable.map((error) => [error.runId, error.message])).toEqual([['a stray', expected]]);
     expect(fs.readFileSync(stray, 'utf8')).toBe('{"runId":"a stray"}\n');
+  });
+
+  it('should name a FIFO where a journal or a lock file should be, at once, rather than wait on it for ever', async () => {
+    const dir = freshDir();
+    written(dir, 'fine');
+    const pipe = path.join(dir, 'piped.jsonl');
+    const lock = path.join(dir, 'fine.lock');
+    for (const fifo of [pipe, lock]) expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const unreadable: JournalCorruptError[] = [];
+
+    const runs = await fileJournal(dir).runs({ onUnreadable: (error) => unreadable.push(error) });
+
+    expect(runs).toEqual([]);
+    expect(unreadable.map((error) => error.message)).toEqual([
+      `journal of run "fine" cannot be read at ${lock}: EFTYPE (a FIFO where a lock file was expected)`,
+      `journal of run "piped" cannot be read at ${pipe}: EFTYPE (a FIFO where a journal file was expected)`,
+    ]);
+    await expect(fileJournal(dir).header('piped')).rejects.toThrow(`${pipe}: EFTYPE (a FIFO where a journal file was expected)`);
   });
 
   it("should not list a copy of a run's file under another name as a run, but as a file that holds another run's journal", async () => {

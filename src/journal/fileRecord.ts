@@ -4,6 +4,7 @@ import { describeValue } from '../dag/text';
 import type { DagEvent } from '../events';
 import { checkedHeader } from './headerShape';
 import { JournalCorruptError, type JournalHeader } from './journal';
+import { JOURNAL_FILE, openToRead, readWhole } from './unreadableFile';
 
 /**
  * Reads one file of the file journal: its header line, its events in order, and where its last
@@ -33,7 +34,7 @@ export interface JournalRecord extends RecordedRun {
  * event of another run is a `JournalCorruptError`; otherwise (listing) it reads what it can.
  */
 export function readRecord(file: string, runId: string | undefined, strict: boolean): JournalRecord {
-  const buffer = fs.readFileSync(file);
+  const buffer = readWhole(file, JOURNAL_FILE);
   const end = buffer.lastIndexOf(0x0a) + 1; // a last line without its newline is torn
   const lines = buffer.subarray(0, end).toString('utf8').split('\n');
   lines.pop();
@@ -61,7 +62,7 @@ export function readRecord(file: string, runId: string | undefined, strict: bool
 
 /** The header of the journal file of `runId`, read from its first line alone (its events are not read). */
 export function readHeader(file: string, runId: string): JournalHeader {
-  const fd = fs.openSync(file, 'r');
+  const fd = openToRead(file, JOURNAL_FILE);
   try {
     const [line] = firstLines(fd, fs.fstatSync(fd).size, 1);
     return parseHeader(line, runId, runId, `${file}:1`);
@@ -82,7 +83,7 @@ const CHUNK_BYTES = 256 * 1024;
  * every line of every run (5 such runs: ~3 s and ~460 MB).
  */
 export function readEndedRun(file: string): RecordedRun | undefined {
-  const fd = fs.openSync(file, 'r');
+  const fd = openToRead(file, JOURNAL_FILE);
   try {
     const size = fs.fstatSync(fd).size;
     const last = parsedEvent(lastLine(fd, size));
@@ -110,10 +111,10 @@ export interface TornTail {
  * Why: `rxdag show` and `rxdag runs` tell of a torn tail without reading a 40 MB journal again.
  */
 export function readTornTail(file: string): TornTail | undefined {
-  const fd = fs.openSync(file, 'r');
+  const fd = openToRead(file, JOURNAL_FILE);
   try {
     const size = fs.fstatSync(fd).size;
-    for (let start = size; start > 0; ) {
+    for (let start = size; start > 0;) {
       const from = Math.max(0, start - (start === size ? 1 : CHUNK_BYTES));
       const chunk = Buffer.allocUnsafe(start - from);
       const read = fs.readSync(fd, chunk, 0, chunk.length, from);
@@ -133,7 +134,7 @@ export function readTornTail(file: string): TornTail | undefined {
 /** The file's last line, when the file ends with a newline (else it is torn: `undefined`). */
 function lastLine(fd: number, size: number): string | undefined {
   let tail = Buffer.alloc(0);
-  for (let start = size; start > 0; ) {
+  for (let start = size; start > 0;) {
     const from = Math.max(0, start - CHUNK_BYTES);
     const chunk = Buffer.allocUnsafe(start - from);
     if (fs.readSync(fd, chunk, 0, chunk.length, from) !== chunk.length) return undefined; // changed meanwhile
@@ -150,7 +151,7 @@ function lastLine(fd: number, size: number): string | undefined {
 function firstLines(fd: number, size: number, count: number): string[] {
   const lines: string[] = [];
   let parts: Buffer[] = [];
-  for (let at = 0; at < size && lines.length < count; ) {
+  for (let at = 0; at < size && lines.length < count;) {
     const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, size - at));
     const read = fs.readSync(fd, chunk, 0, chunk.length, at);
     if (read === 0) break; // shortened meanwhile

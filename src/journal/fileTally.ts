@@ -10,11 +10,11 @@
  * `resume`, which read strictly): a line it cannot read so is left to the slow path, which the
  * caller takes when this gives up (`undefined`). It never writes.
  */
-import * as fs from 'node:fs';
 import type { DagEvent } from '../events';
 import { listedHeader } from './fileRecord';
 import type { JournalHeader } from './journal';
 import { addToTally, emptyTally, type RunTally } from './tally';
+import { JOURNAL_FILE, readWhole } from './unreadableFile';
 
 /** What a journal line begins with: its event's type comes next. */
 const TYPE_PREFIX = Buffer.from('{"type":"');
@@ -62,7 +62,7 @@ export interface TalliedRun {
  * reads the file the slow way). Throws what the header's read throws.
  */
 export function tallyOfFile(file: string): TalliedRun | undefined {
-  const buffer = fs.readFileSync(file);
+  const buffer = readWhole(file, JOURNAL_FILE);
   const end = buffer.lastIndexOf(NEWLINE) + 1; // a last line without its newline is torn
   const headerEnd = buffer.indexOf(NEWLINE);
   const header = listedHeader(headerEnd < 0 || headerEnd >= end ? undefined : buffer.toString('utf8', 0, headerEnd), file);

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { RunLockedError } from './journal';
+import { readWhole } from './unreadableFile';
 
 /**
  * Ownership of a run in a folder: a lock file holding the owner's host and pid, made
@@ -152,7 +153,7 @@ function readOwner(path: string): Owner | undefined {
 function readLock(path: string): { readonly text: string; readonly owner: Owner } | undefined {
   let text: string;
   try {
-    text = fs.readFileSync(path, 'utf8');
+    text = readWhole(path, 'a lock file').toString('utf8');
   } catch (error) {
     if (isCode(error, 'ENOENT')) return undefined;
     // a read of a folder fails without naming it: the lock's path is added, for the message

@@ -5,10 +5,14 @@
  * differs: the file is not said to be corrupt, only that it cannot be read, and why. It reads no
  * file itself and judges nothing of what a file holds (`fileRecord.ts` does).
  *
+ * A FIFO, socket or device where a file should be is refused when opened ({@link openToRead}),
+ * before a read that would never end.
+ *
  * A file that is not there (`ENOENT`) is told apart ({@link isMissingFile}): its run was removed
  * since the file was found (by a `remove` in another process, as `rxdag prune` does), so the
  * journal treats it as a run it does not have, not as a file it cannot read.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { JournalCorruptError } from './journal';
 
@@ -67,5 +71,37 @@ export function runIdOfFileName(file: string): string {
     return decodeURIComponent(name);
   } catch {
     return name;
+  }
+}
+
+/** What a journal file is called in {@link openToRead}'s refusal. */
+export const JOURNAL_FILE = 'a journal file';
+
+/**
+ * Opens `file` to read it, refusing what is neither a file nor a folder (a FIFO would hold the
+ * read for ever, a device never end it) with `EFTYPE`, as the file system's own refusals are
+ * (worded by {@link readingFile}); `what` names what was expected there. A folder fails its
+ * read with `EISDIR`.
+ */
+export function openToRead(file: string, what: string): number {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const stat = fs.fstatSync(fd);
+  if (stat.isFile() || stat.isDirectory()) return fd;
+  fs.closeSync(fd);
+  const kind = stat.isFIFO() ? 'a FIFO' : stat.isSocket() ? 'a socket' : 'a device';
+  throw Object.assign(new Error(`EFTYPE: ${kind} where ${what} was expected, open '${file}'`), {
+    code: 'EFTYPE',
+    syscall: 'open',
+    path: file,
+  });
+}
+
+/** The bytes of `file` (see {@link openToRead}). */
+export function readWhole(file: string, what: string): Buffer {
+  const fd = openToRead(file, what);
+  try {
+    return fs.readFileSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }
