@@ -99,6 +99,8 @@ export class Engine {
           {
             fromTask,
             pathOf: (task) => ['spawn', task - fromTask],
+            // a spawned task's fields are its own spec's: its problems are said at the spawn
+            takesDefault: () => false,
           },
         ),
     };

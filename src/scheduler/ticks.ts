@@ -12,9 +12,10 @@ export function ticks(periodMs: number, scheduler: SchedulerLike): Observable<nu
   return new Observable<number>((subscriber) => {
     let count = 0;
     let next: Subscription;
+    // the next tick is set before this one is handled, so a slow handler does not stretch the period
     const tick = (): void => {
+      next = scheduler.schedule(tick, periodMs);
       subscriber.next(count++);
-      if (!subscriber.closed) next = scheduler.schedule(tick, periodMs);
     };
     next = scheduler.schedule(tick, periodMs);
     return () => next.unsubscribe();

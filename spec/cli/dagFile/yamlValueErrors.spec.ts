@@ -28,8 +28,8 @@ describe('errors of making a YAML document a value', () => {
     expect(problemsOf('id: x\nbase: &b [1]\ntasks:\n  - id: a\n    <<: [*b]\n    sleep: 1\n')).toMatchObject([{ line: 5, column: 10 }]);
   });
 
-  it('should place an alias bomb at the alias past the most aliases a file of its size may expand', () => {
-    // five lines may expand 100 aliases (the floor): the 100th alias makes the anchor's 101st use
+  it('should place an alias bomb at the alias past the most aliases expanded', () => {
+    // the 100th alias makes the anchor's 101st use
     const aliases = Array.from({ length: 110 }, () => '*a').join(', ');
     expect(problemsOf(`id: x\na: &a 1\nl: [${aliases}]\ntasks: []\n`)).toEqual([
       {
@@ -37,18 +37,9 @@ describe('errors of making a YAML document a value', () => {
         line: 3,
         column: 5 + 4 * 99,
         message:
-          'YAML error: the aliases expand more than a file this size may (4 uses of an anchor a line, each counting the aliases inside it): an alias bomb?',
+          'YAML error: the aliases expand past 100 uses of anchors (each counting the aliases inside it), the guard against alias bombs',
       },
     ]);
-  });
-
-  it('should take an anchor used by every task of a big file, as the docs show', () => {
-    const tasks = Array.from({ length: 500 }, (_, i) => `  - <<: *base\n    id: t${i + 1}\n`).join('');
-    const result = parseYaml(`id: shared\ntasks:\n  - &base { id: t0, sleep: 1, retry: { attempts: 2 } }\n${tasks}`, 'dag.yaml');
-    expect(result.ok).toBe(true);
-    const value = (result.ok ? result.file.value : undefined) as { tasks: object[] };
-    expect(value.tasks).toHaveLength(501);
-    expect(value.tasks[500]).toEqual({ sleep: 1, retry: { attempts: 2 }, id: 't500' });
   });
 
   it('should place a nested alias bomb at the alias the library stopped at', () => {

@@ -5,7 +5,7 @@ import { rxdagWith } from '../support/liveInProcessCli';
 
 jest.setTimeout(30_000);
 
-const PASSWORD = 'env p@ss/with:odd&chars';
+const PASSWORD = 'env p@ss/with:odd&chars%41 100%';
 
 /**
  * `RXDAG_REDIS_PASSWORD` keeps Redis's password off the command line, where `ps` shows it: the

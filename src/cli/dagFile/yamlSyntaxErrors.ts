@@ -47,7 +47,7 @@ export function yamlSyntaxProblems(errors: readonly YAMLError[], text: string, l
 export function readableYamlError(message: string): string {
   if (/Maximum call stack/.test(message)) return `nested too deeply to read (keep nesting under ${MAX_NESTING} levels)`;
   if (/^Excessive alias count/.test(message)) {
-    return 'the aliases expand more than a file this size may (4 uses of an anchor a line, each counting the aliases inside it): an alias bomb?';
+    return 'the aliases expand past 100 uses of anchors (each counting the aliases inside it), the guard against alias bombs';
   }
   return message;
 }

@@ -91,7 +91,7 @@ function withEnvPassword(url: string, env: NodeJS.ProcessEnv, problems: Problem[
     problems.push({ message: `--redis has a password and ${PASSWORD_VARIABLE} is set too: give the password in one of them` });
     return url;
   }
-  parsed.password = password;
+  parsed.password = encodeURIComponent(password);
   return parsed.href;
 }
 
