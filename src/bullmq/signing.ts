@@ -3,8 +3,9 @@
  * (its key prefix and the agent: a job signed for one fleet's queue is refused by another's on
  * the same Redis), the job id (run, task, attempt) and the canonical JSON of the data (which holds
  * the expiry) or of the outcome. A signed job can still be added again, unchanged, until it
- * expires: signing stops forged and altered jobs, not replayed ones. Verification compares in constant time. It decides nothing:
- * the worker refuses what fails here, the scheduler side fails the attempt.
+ * expires: signing stops forged and altered jobs, not replayed ones. Verification compares in
+ * constant time. It decides nothing: the worker refuses what fails here, the scheduler side fails
+ * the attempt.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 

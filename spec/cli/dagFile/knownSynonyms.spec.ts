@@ -1,4 +1,5 @@
-import { meantList, meantRule } from '../../../src/cli/dagFile/knownSynonyms';
+import { meantList } from '../../../src/cli/dagFile/knownSynonyms';
+import { meantRule } from '../../../src/dag/issues';
 import { tempDir } from '../support/files';
 import { loadProblems } from '../support/loadProblems';
 

@@ -12,8 +12,6 @@ import { fieldsAt, type Misspelt, misspeltFields, valueAt } from '../../dag/issu
 import { dagSpecSchema, taskDefaultsSchema, taskSpecSchema } from '../../dag/schema';
 import { quoted, unknownFieldMessage } from '../../dag/text';
 
-export { meantRule } from '../../dag/issues';
-
 /**
  * Field names of other tools, lower case, by the field they stand for where that field exists
  * (`retries` is `attempts` inside `retry`). Names that edit distance already leads to the right

@@ -66,14 +66,11 @@ function yamlLibrary(): typeof import('yaml') {
 const YAML_OPTIONS = (lineCounter: import('yaml').LineCounter) => ({ lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
 
 /**
- * Most alias expansions a YAML file may make, the library's guard against "billion laughs" alias
- * bombs (each use of an anchor counts the aliases inside it too): 100, the library's default.
- * Scaling it with the file's lines let comment lines buy a quadratic expansion; a guard weighing
- * each use by the anchored node's size would lift it safely (not built).
+ * Most aliases a YAML file may expand: the library's guard against "billion laughs" alias bombs
+ * in untrusted files. It is not scaled with the file's lines: comment lines would then buy a
+ * quadratic expansion (a guard weighing each use by the anchored node's size would lift it safely).
  */
-function maxAliasCountOf(_text: string): number {
-  return 100;
-}
+const MAX_ALIAS_COUNT = 100;
 
 /**
  * `text` with its CRLF line ends as LF, when every carriage return ends a line (a file written on
@@ -101,13 +98,12 @@ export function parseYaml(text: string, fileName: string): ParseResult {
   const doc = parseDocument(text, YAML_OPTIONS(lineCounter));
   if (doc.errors.length > 0) return { ok: false, problems: yamlSyntaxProblems(doc.errors, text, lineCounter, fileName) };
   let value: unknown;
-  const maxAliasCount = maxAliasCountOf(text);
   try {
-    value = doc.toJS({ maxAliasCount });
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
     const message = error instanceof Error ? readableYamlError(error.message) : 'the file could not be read';
     // the library's error has no position: the node it is about is found again
-    const offset = valueErrorOffset(doc, maxAliasCount);
+    const offset = valueErrorOffset(doc, MAX_ALIAS_COUNT);
     const at = offset === undefined ? undefined : lineCounter.linePos(offset);
     return {
       ok: false,
