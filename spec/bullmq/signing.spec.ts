@@ -15,6 +15,19 @@ describe('job ids', () => {
   });
 });
 
+describe('keys', () => {
+  it('should leave out surrounding whitespace, as `--key-file` does, whether the key is text or bytes', () => {
+    const text = '0123456789abcdef0123456789abcdef';
+    expect(keyBytes(`${text}\n`, 'test')).toEqual(key);
+    expect(keyBytes(Buffer.from(` \t${text}\r\n`), 'test')).toEqual(key);
+    expect(keyBytes(Buffer.from([0xff, 0x0a, ...Buffer.from(text), 0x00]), 'test')).toHaveLength(text.length + 3);
+  });
+
+  it("should count a key's length without its whitespace", () => {
+    expect(() => keyBytes(`short${' '.repeat(20)}\n`, 'test')).toThrow('`key` must be at least 16 bytes (got 5)');
+  });
+});
+
 describe('signatures', () => {
   it('should not depend on the order of keys', () => {
     const reordered = { expiresAt: 10, input: { env: { A: '1', B: '2' }, command: 'echo hi' }, attempt: 1, id: 't', runId: 'r', v: 1 };

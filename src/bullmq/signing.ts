@@ -17,13 +17,26 @@ export const MIN_KEY_BYTES = 16;
 
 const SCHEME = 'v2=';
 
-/** The key's bytes; throws a `TypeError` for a key shorter than {@link MIN_KEY_BYTES}. */
+/** The key's bytes, surrounding whitespace left out; throws a `TypeError` for a key shorter than {@link MIN_KEY_BYTES}. */
 export function keyBytes(key: SigningKey, where: string): Buffer {
-  const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key);
+  const bytes = typeof key === 'string' ? Buffer.from(key.trim(), 'utf8') : withoutSurroundingSpace(Buffer.from(key));
   if (bytes.length < MIN_KEY_BYTES) {
-    throw new TypeError(`${where}: \`key\` must be at least ${MIN_KEY_BYTES} bytes (got ${bytes.length}); use a random secret, e.g. \`openssl rand -hex 32\``);
+    throw new TypeError(
+      `${where}: \`key\` must be at least ${MIN_KEY_BYTES} bytes (got ${bytes.length}); use a random secret, e.g. \`openssl rand -hex 32\``,
+    );
   }
   return bytes;
+}
+
+/** ASCII space, tab, CR, LF, VT, FF: what ends a key file read as bytes (`readFileSync(path)`), which `--key-file` leaves out too. */
+const isSpaceByte = (byte: number): boolean => byte === 0x20 || (byte >= 0x09 && byte <= 0x0d);
+
+function withoutSurroundingSpace(bytes: Buffer): Buffer {
+  let start = 0;
+  let end = bytes.length;
+  while (start < end && isSpaceByte(bytes[start]!)) start++;
+  while (end > start && isSpaceByte(bytes[end - 1]!)) end--;
+  return bytes.subarray(start, end);
 }
 
 /**

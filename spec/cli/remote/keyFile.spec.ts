@@ -1,9 +1,10 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { resolveRemoteOptions } from '../../../src/cli/remote/remoteOptions';
 import type { Problem } from '../../../src/cli/problems';
 import { tempDir, writeText } from '../support/files';
 
-/** How `--key-file` is read: one key in a regular file, and a word when others can read it. */
+/** How `--key-file` is read: one key in a regular file or a pipe, and a word when others can read it. */
 describe('--key-file', () => {
   const tmp = tempDir();
   afterAll(() => tmp.remove());
@@ -34,13 +35,38 @@ describe('--key-file', () => {
   it('should refuse a device, a folder and a big file before reading them', () => {
     const big = writeText(tmp.file('big.key'), 'x'.repeat(5000));
     expect(resolve('/dev/zero').problems).toEqual([
-      '--key-file /dev/zero: not a regular file; the key file holds one key (e.g. the 64 hex characters of: openssl rand -hex 32)',
+      '--key-file /dev/zero: not a regular file or a pipe; the key file holds one key (e.g. the 64 hex characters of: openssl rand -hex 32)',
     ]);
     expect(resolve(tmp.dir).problems).toEqual([
-      `--key-file ${tmp.dir}: not a regular file; the key file holds one key (e.g. the 64 hex characters of: openssl rand -hex 32)`,
+      `--key-file ${tmp.dir}: not a regular file or a pipe; the key file holds one key (e.g. the 64 hex characters of: openssl rand -hex 32)`,
     ]);
     expect(resolve(big).problems).toEqual([
       `--key-file ${big}: a file of 5000 bytes; the key file holds one key (e.g. the 64 hex characters of: openssl rand -hex 32)`,
+    ]);
+  });
+
+  // the writers of the pipes below: one whose pipe is never read would wait for a reader for ever
+  const writers: ChildProcess[] = [];
+  afterEach(() => writers.splice(0).forEach((writer) => writer.kill('SIGKILL')));
+
+  /** A pipe that `writer` (a shell command) fills, as `--key-file <(pass show worker-key)` gives one. */
+  const pipeFrom = (name: string, writer: string): string => {
+    const fifo = tmp.file(name);
+    execFileSync('mkfifo', [fifo]);
+    writers.push(spawn('sh', ['-c', `exec ${writer} > "$0"`, fifo], { stdio: 'ignore' }));
+    return fifo;
+  };
+
+  it('should read a key from a pipe, as process substitution gives it', () => {
+    const { settings, problems } = resolve(pipeFrom('substituted.key', `printf '%s\\n' ${KEY}`));
+    expect(problems).toEqual([]);
+    expect(settings?.key?.toString()).toBe(KEY);
+  });
+
+  it("should refuse a pipe that holds more than a key, having read only a key's worth", () => {
+    const fifo = pipeFrom('endless.key', 'yes');
+    expect(resolve(fifo).problems).toEqual([
+      `--key-file ${fifo}: more than 4096 bytes; the key file holds one key (e.g. the 64 hex characters of: openssl rand -hex 32)`,
     ]);
   });
 });

@@ -7,7 +7,7 @@
  * the key file but loads no Redis client and opens no connection: the loopback check and whether
  * Redis answers are `redisAccess.ts`'s, loaded only when `--redis` is given.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 // the URL rules of `rxdag/bullmq`, from its module that loads neither bullmq nor ioredis
 import { messageOf, redisTarget } from '../../bullmq/redisConnection';
 import { describeIoError } from '../commands/writeTarget';
@@ -140,14 +140,24 @@ function readKey(
   if (keyFile !== undefined) {
     source = `--key-file ${keyFile}`;
     try {
-      // a device or a FIFO would be read for ever, a big file is not a key
+      // a device would be read for ever, a big file is not a key; a pipe (`--key-file <(pass show key)`) is read up to a key's size
       const stat = statSync(keyFile);
-      if (!stat.isFile() || stat.size > MAX_KEY_FILE_BYTES) {
-        const what = stat.isFile() ? `a file of ${stat.size} bytes` : 'not a regular file';
-        problems.push({ message: `${source}: ${what}; the key file holds one key (e.g. the 64 hex characters of: openssl rand -hex 32)` });
+      const piped = stat.isFIFO() ? readAtMost(keyFile, MAX_KEY_FILE_BYTES + 1) : undefined;
+      const notKey =
+        !stat.isFile() && piped === undefined
+          ? 'not a regular file or a pipe'
+          : stat.isFile() && stat.size > MAX_KEY_FILE_BYTES
+            ? `a file of ${stat.size} bytes`
+            : piped !== undefined && piped.length > MAX_KEY_FILE_BYTES
+              ? `more than ${MAX_KEY_FILE_BYTES} bytes`
+              : undefined;
+      if (notKey !== undefined) {
+        problems.push({
+          message: `${source}: ${notKey}; the key file holds one key (e.g. the 64 hex characters of: openssl rand -hex 32)`,
+        });
         return {};
       }
-      text = readFileSync(keyFile, 'utf8');
+      text = piped === undefined ? readFileSync(keyFile, 'utf8') : piped.toString('utf8');
       if ((stat.mode & 0o077) !== 0) {
         keyNote = `which other users of this machine can read (mode ${(stat.mode & 0o777).toString(8)}): chmod 600 ${shellWord(keyFile)}`;
       }
@@ -173,3 +183,20 @@ function readKey(
 
 /** The biggest key file read: a key is a line of text. */
 const MAX_KEY_FILE_BYTES = 4096;
+
+/** The first `limit` bytes of a pipe, or all it held until its writer closed it. */
+function readAtMost(path: string, limit: number): Buffer {
+  const buffer = Buffer.alloc(limit);
+  const fd = openSync(path, 'r');
+  try {
+    let length = 0;
+    while (length < limit) {
+      const read = readSync(fd, buffer, length, limit - length, null);
+      if (read === 0) break;
+      length += read;
+    }
+    return buffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
