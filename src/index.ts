@@ -24,7 +24,7 @@ export type { TaskSnapshot } from './state/selectors';
 export type { TaskStatus } from './state/taskTable';
 export { backoffDelay } from './state/routeFailure';
 
-export { AgentError, errorInfo, severityOf, WorkerResult } from './agents/agent';
+export { AgentError, type AgentErrorOptions, errorInfo, severityOf, WorkerResult } from './agents/agent';
 export type { Agent, AgentResult, TaskContext, UpstreamOutputs } from './agents/agent';
 export { defineAgent } from './agents/agentSpec';
 export { observableAgent, promiseAgent, syncAgent } from './agents/adapters';

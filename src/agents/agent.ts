@@ -77,6 +77,20 @@ export type Agent<Input = unknown, Upstream extends UpstreamOutputs = UpstreamOu
 /** The severities an error may carry. */
 const SEVERITIES: ReadonlySet<unknown> = new Set<Severity>(['warning', 'error', 'critical']);
 
+/** What an {@link AgentError} says besides its message: see there. */
+export interface AgentErrorOptions {
+  readonly severity?: Severity | undefined;
+  /** With `warning`: the task's output. */
+  readonly output?: unknown;
+  readonly cause?: unknown;
+  /** `false`: no other attempt, whatever the retry policy allows. @default true */
+  readonly retry?: boolean | undefined;
+  /** The wait before the next attempt, instead of the policy's backoff. */
+  readonly retryAfterMs?: number | undefined;
+  /** With `retryAfterMs`: no task starts on the limits the task names for that long. @default false */
+  readonly pauseLimits?: boolean | undefined;
+}
+
 /**
  * An error an agent throws to choose its severity: `warning` (recorded, the task still
  * succeeds with `output`, which must be JSON-safe like a returned one), `error` (retried by the task's policy, then the task fails and its
@@ -109,17 +123,7 @@ export class AgentError extends Error {
   /** No task starts on the limits the task names for `retryAfterMs`. */
   readonly pauseLimits: boolean;
 
-  constructor(
-    message: string,
-    options: {
-      severity?: Severity | undefined;
-      output?: unknown;
-      cause?: unknown;
-      retry?: boolean | undefined;
-      retryAfterMs?: number | undefined;
-      pauseLimits?: boolean | undefined;
-    } = {},
-  ) {
+  constructor(message: string, options: AgentErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     const { severity = 'error', retry = true, retryAfterMs, pauseLimits = false } = options;
     if (!SEVERITIES.has(severity)) {

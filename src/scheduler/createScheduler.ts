@@ -14,7 +14,7 @@ import { JournalAnswers, journalHeader, resumedOptions } from './durableStart';
 import { type DurableRun, Engine } from './engine';
 import { RunActiveError, SchedulerShutDownError } from './refusals';
 import type { ResolvedRunOptions, ResolvedSchedulerOptions, RunOptions, SchedulerOptions } from './options';
-import { parseSchedulerOptions, resolveRunOptions } from './options';
+import { parseSchedulerOptions, parseShutdownOptions, resolveRunOptions } from './options';
 import type { SchedulerSnapshot } from './snapshot';
 import { type NotificationStreams, notificationStreams } from './views';
 
@@ -256,7 +256,9 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
     },
     submit,
     resume,
-    shutdown: ({ force = false, interrupt = false } = {}) => {
+    // async: bad options reject; the rest runs in this turn as before, up to the first await
+    shutdown: async (options) => {
+      const { force, interrupt } = parseShutdownOptions(options);
       closed = true;
       // halted first, in the same turn: the cancellation that follows is not recorded
       const halted = interrupt ? haltable?.halt() : undefined;

@@ -315,6 +315,21 @@ export function resolveRunOptions(options: RunOptions | undefined, defaults: Res
   };
 }
 
+const shutdownOptionsSchema = z.strictObject(
+  {
+    force: z.boolean({ error: 'must be true or false' }).optional(),
+    interrupt: z.boolean({ error: 'must be true or false' }).optional(),
+  },
+  NOT_AN_OBJECT,
+);
+
+/** The options of `shutdown()`, checked; throws a `TypeError` naming each bad one. */
+export function parseShutdownOptions(options: unknown): { readonly force: boolean; readonly interrupt: boolean } {
+  const parsed = shutdownOptionsSchema.safeParse(options ?? {});
+  if (!parsed.success) throw optionsError(parsed.error, options, shutdownOptionsSchema);
+  return { force: parsed.data.force ?? false, interrupt: parsed.data.interrupt ?? false };
+}
+
 /** A frozen copy of checked JSON data (so a caller changing its object later changes nothing). */
 function jsonCopy(value: Readonly<Record<string, unknown>> | undefined): Readonly<Record<string, unknown>> | undefined {
   if (value === undefined) return undefined;

@@ -39,6 +39,26 @@ describe('loadDagFile (names from other workflow tools)', () => {
     ]);
   });
 
+  it("should take `name` for a DAG's or a task's `id`, and `jobs` or `steps` for `tasks`, without saying the id or the tasks are missing", () => {
+    expect(problemsOf('named.yaml', 'name: ci\ntasks:\n  - name: build\n    sleep: 1\n')).toEqual([
+      '1:1: top level: unknown field "name" (did you mean "id"?)',
+      '3:5: tasks[0]: unknown field "name" (did you mean "id"?)',
+    ]);
+    expect(problemsOf('jobs.yaml', 'id: ci\njobs:\n  - id: build\n    sleep: 1\n')).toEqual([
+      '2:1: top level: unknown field "jobs" (did you mean "tasks"?)',
+    ]);
+    expect(problemsOf('steps.json', '{"id": "ci", "steps": []}')).toEqual([
+      '1:14: top level: unknown field "steps" (did you mean "tasks"?)',
+    ]);
+  });
+
+  it('should say how to write tasks given as a mapping keyed by id, as other tools write jobs', () => {
+    expect(problemsOf('keyed.yaml', 'id: ci\ntasks:\n  build:\n    run: make\n')).toEqual([
+      '3:3: tasks: expected a list of tasks, each with its `id` inside (YAML `- id: build`, JSON `[{"id": "build"}]`), not tasks keyed by id (got a mapping)',
+    ]);
+    expect(problemsOf('text.yaml', 'id: ci\ntasks: build\n')).toEqual(['2:8: tasks: expected a list of tasks (got "build")']);
+  });
+
   it('should not also say that a task needs `run` when `command` stood for it, nor that a retry needs `attempts` for `retries`', () => {
     const text = [
       'id: d',

@@ -321,6 +321,19 @@ describe('bad-input catalogue: options', () => {
     expect(agent).not.toHaveBeenCalled();
   });
 
+  it('should refuse bad shutdown options, naming each, and leave the scheduler open', async () => {
+    const scheduler = createScheduler({ agents: { x: () => 1 }, healthCheckIntervalMs: 0 });
+    const bad = { force: 'yes', interupt: true } as unknown as Parameters<typeof scheduler.shutdown>[0];
+    await expect(scheduler.shutdown(bad)).rejects.toThrow(
+      new TypeError(
+        'rxdag: invalid options: `force` must be true or false (got "yes"); unknown option `interupt` (did you mean `interrupt`?)',
+      ),
+    );
+    expect(scheduler.closed).toBe(false);
+    await scheduler.shutdown({ force: undefined });
+    expect(scheduler.closed).toBe(true);
+  });
+
   it('should refuse a second run with the runId of a run still going on the same scheduler', () => {
     const outcomes: string[] = [];
     const events: DagEvent[] = [];

@@ -229,7 +229,12 @@ export const fileDefaultsSchema = z.strictObject(
 export const dagFileSchema = z.strictObject(
   {
     id: libraryField,
-    tasks: z.array(z.unknown(), { error: 'expected a list of tasks' }),
+    tasks: z.array(z.unknown(), {
+      error: (issue) =>
+        typeof issue.input === 'object' && issue.input !== null
+          ? 'expected a list of tasks, each with its `id` inside (YAML `- id: build`, JSON `[{"id": "build"}]`), not tasks keyed by id'
+          : 'expected a list of tasks',
+    }),
     defaults: fileDefaultsSchema.optional(),
     limits: fileLimitsSchema.optional(),
   },

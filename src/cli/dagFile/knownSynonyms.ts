@@ -1,6 +1,7 @@
 /**
  * The names that people who wrote DAGs for other workflow tools bring to a DAG file, and what
- * the file calls them: fields (`needs` → `deps`, `trigger_rule` → `when`, `command` → `run`);
+ * the file calls them: fields (`needs` → `deps`, `trigger_rule` → `when`, `command` → `run`,
+ * `name` → `id`, `jobs` → `tasks`);
  * and a list written as text (`deps: a, b` → `[a, b]`). One table, for problems to say the name
  * meant where edit distance guesses wrong (`cmd` is not `cwd`) or not at all. It suggests only
  * names the file has; it decides nothing about whether a file is valid. Trigger rules written
@@ -29,6 +30,10 @@ const FIELD_SYNONYMS: ReadonlyMap<string, string> = new Map([
   ['needs', 'deps'],
   ['upstream', 'deps'],
   ['retries', 'attempts'],
+  ['name', 'id'],
+  ['task_id', 'id'],
+  ['jobs', 'tasks'],
+  ['steps', 'tasks'],
 ]);
 
 /** The field of `known` that the unknown field `field` stands for in other tools, if it is one of theirs. */
@@ -89,11 +94,20 @@ export function withSynonymHints(issues: readonly DagIssue[], file: unknown, jso
   });
   return worded.flatMap((issue) => {
     const value = valueAt(file, issue.path);
-    if (value === undefined && meant.has(JSON.stringify(issue.path))) return [];
+    if (value === undefined && (meant.has(JSON.stringify(issue.path)) || writtenUnderOtherName(file, issue.path))) return [];
     if (typeof value !== 'string' || issue.field !== undefined) return [issue];
     const list = issue.path[issue.path.length - 1] === 'deps' && issue.path.length === 3 ? meantList(value, json) : undefined;
     return [list === undefined ? issue : { ...issue, message: withHint(issue.message, `write a list: ${list}`) }];
   });
+}
+
+/** Whether the field at `path`, missing, is in its mapping under another tool's name (`name: ci` for `id`): that name is reported, not the field. */
+function writtenUnderOtherName(file: unknown, path: readonly (string | number)[]): boolean {
+  const field = path[path.length - 1];
+  const mapping = valueAt(file, path.slice(0, -1));
+  if (typeof field !== 'string' || typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)) return false;
+  const known = libraryFieldsAt(path.slice(0, -1));
+  return Object.keys(mapping).some((name) => synonymField(name, known) === field);
 }
 
 /** The fields of the library's spec at `path` (a task's, the defaults', the DAG's), for an unknown field there. */
