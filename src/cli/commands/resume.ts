@@ -232,15 +232,27 @@ async function newestInterrupted(store: Store): Promise<string> {
       { message: `the newest interrupted run is a program's: ${programRunRefusal(newest, missing)}; ${instead}` },
     ]);
   }
-  const running = runs.filter((run) => run.status === 'running').length;
-  const why = runs.length === 0 ? 'it has no runs' : running > 0 ? `${running} running now, the others ended` : 'every run ended';
+  const running = runs.filter((run) => run.status === 'running').map((run) => run.runId);
+  const why =
+    runs.length === 0 ? 'it has no runs' : running.length > 0 ? `${running.length} running now, the others ended` : 'every run ended';
   // a run stopped with Ctrl-C is the likely one asked for: say why it cannot be resumed
   const newestCancelled = runs[0]?.status === 'cancelled' ? `; the newest, ${runs[0].runId}, was cancelled (${CANCELLED_RUN_HINT})` : '';
   throw new InvalidInputError([
     {
-      message: `no interrupted run to resume in the store ${store.location.label} (${why}; rxdag runs${storeFlag(store.location)} lists them)${newestCancelled}`,
+      message: `no interrupted run to resume in the store ${store.location.label} (${why}; rxdag runs${storeFlag(store.location)} lists them)${newestCancelled}${ownerHint(running, store)}`,
     },
   ]);
+}
+
+/**
+ * What to do when the newest running run's owner is gone: a lock of another host looks live from
+ * here (a CI job that carried the store of a container killed before it), and resuming the run
+ * by id names the owner and how to free the lock.
+ */
+function ownerHint(running: readonly string[], store: Store): string {
+  const newest = running[0];
+  if (newest === undefined) return '';
+  return `; if the process of the newest running one is gone (its host or container no longer runs), ${commandLine('rxdag resume', newest, storeFlag(store.location))} says whose lock holds it`;
 }
 
 /** A run's header, or its refusal (a corrupt journal, an unreachable store). */
