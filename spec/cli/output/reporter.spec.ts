@@ -63,17 +63,43 @@ describe('line and JSON reporters', () => {
       attempt: 1,
       agent: 'sleep',
     });
-    for (const event of [events[0]!, started(1000, 'a'), check(5010), check(10010), started(12000, 'b'), check(15010), check(20010)]) {
+    const completed = (at: number, taskId: string) => ({
+      type: 'task.completed' as const,
+      runId: 'run-1',
+      seq: 0,
+      at,
+      taskId,
+      attempt: 1,
+      durationMs: 0,
+      output: null,
+    });
+    const idle = { ...check(30010), running: 0 };
+    for (const event of [
+      events[0]!,
+      started(1000, 'a'),
+      check(5010),
+      check(10010),
+      started(12000, 'b'),
+      completed(13000, 'a'),
+      check(15010),
+      check(20010),
+      completed(21000, 'b'),
+      check(25010),
+      idle,
+    ]) {
       reporter.onEvent(event);
     }
     reporter.finish();
     expect(text.trimEnd().split('\n')).toEqual([
       '[   0.000s] dag.created d: 1 task (run run-1)',
       '[   0.990s] task.started a #1 on sleep',
-      // the check at 5 s follows a task's line: not shown; the one at 10 s follows nothing
-      '[  10.000s] health.checked running 1, ready 0, pending 0',
+      // the check at 5 s follows a task's line: not shown; the one at 10 s follows nothing, and names what runs
+      '[  10.000s] health.checked running 1, ready 0, pending 0: a for 9.0 s',
       '[  11.990s] task.started b #1 on sleep',
-      '[  20.000s] health.checked running 1, ready 0, pending 0',
+      '[  12.990s] task.completed a #1 in 0 ms',
+      '[  20.000s] health.checked running 1, ready 0, pending 0: b for 8.0 s',
+      '[  20.990s] task.completed b #1 in 0 ms',
+      '[  30.000s] health.checked running 0, ready 0, pending 0',
     ]);
   });
 

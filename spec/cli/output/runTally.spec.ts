@@ -40,7 +40,7 @@ describe('RunTally', () => {
     const { finished, ...phases } = expected;
     for (const [phase, n] of Object.entries(phases)) expect([phase, tally.count(phase as 'pending')]).toEqual([phase, n]);
     expect(tally.finished).toBe(finished);
-    expect(tally.running()).toEqual(running);
+    expect(tally.running.ids()).toEqual(running);
   });
 
   it('should add tasks an agent spawned to the total, as pending', () => {

@@ -85,7 +85,7 @@ export function progressReporter(stream: ProgressStream, dag: Dag, resumed: Resu
       ready: tally.count('ready'),
       failed: tally.count('failed'),
       ended: `${skipped === 0 ? '' : ` | ${skipped} skipped`}${cancelled === 0 ? '' : ` | ${cancelled} cancelled`}`,
-      now: lastField(describeRunning(tally.running())),
+      now: lastField(tally.running.describe()),
     };
   };
   // Above the bar, each line within the width, continuation lines under the text.
@@ -158,10 +158,4 @@ class WorkerCounts {
 /** The bar's last field with its separator, or nothing when it is empty. */
 function lastField(text: string): string {
   return text === '' ? '' : ` | ${text}`;
-}
-
-function describeRunning(running: readonly string[]): string {
-  if (running.length === 0) return '';
-  const shown = running.slice(0, 3).join(', ');
-  return running.length > 3 ? `${shown} +${running.length - 3} more` : shown;
 }

@@ -5,6 +5,8 @@
  */
 import type { DagEvent } from '../../index';
 import { EventFormatter } from './formatEvent';
+import { RunningTasks } from './runningTasks';
+import { terminalText } from './terminalText';
 
 /**
  * Shows a run to the user as it goes. Gets every event, `dag.completed` last.
@@ -44,7 +46,7 @@ export function jsonReporter(out: TextSink): Reporter {
 /**
  * Plain output, one line per event (when not on a terminal), but a `health.checked` only after a
  * quiet spell (no other line since the check before it), as a heartbeat of a run whose tasks
- * are long. With `quiet`, only what a script's log needs: tasks that failed for good, and the
+ * are long, naming the longest running ones and how long they ran. With `quiet`, only what a script's log needs: tasks that failed for good, and the
  * final `dag.completed` line. Lines are not wrapped: a pipe or a file has no width. A resumed run's `history` (its journal's events) is
  * not printed again: it only sets where times count from and which attempts ran.
  */
@@ -54,19 +56,25 @@ export function lineReporter(
 ): Reporter {
   // Times are shown from the start of the run; a cancelled task's attempt only if it ran.
   const lines = new EventFormatter();
-  for (const event of history) lines.format(event);
+  // named by the heartbeat: in a log where a step has been quiet for minutes, which one it is
+  const running = new RunningTasks();
+  for (const event of history) {
+    lines.format(event);
+    running.apply(event);
+  }
   const batch = lineBatcher(out);
   // a health check is a heartbeat: shown only when nothing else was since the one before
   let quietSpell = false;
   return {
     onEvent: (event) => {
       const line = lines.format(event);
+      running.apply(event);
       const heartbeat = event.type === 'health.checked';
       const shown = heartbeat
         ? !quiet && quietSpell
         : !quiet || event.type === 'dag.completed' || (event.type === 'task.failed' && !event.willRetry);
       quietSpell = heartbeat || (quietSpell && !shown);
-      if (shown) batch.write(`${line}\n`);
+      if (shown) batch.write(heartbeat && event.running > 0 ? `${line}: ${terminalText(running.describe(event.at))}\n` : `${line}\n`);
       if (event.type === 'dag.completed') batch.flush();
     },
     finish: () => batch.flush(),

@@ -3,22 +3,23 @@
  * `trackRun`, and which tasks run now. It prints nothing.
  */
 import { type Dag, type DagEvent, type FailurePolicy, type RunTracker, type TaskCounts, type TaskStatus, trackRun } from '../../index';
+import { RunningTasks } from './runningTasks';
 
 /** Where a task is in its life, as the CLI shows it: the library's task status. */
 export type TaskPhase = TaskStatus;
 
 /**
  * Counts of tasks by phase for the progress display, kept by the library's own reducer through
- * `trackRun` (O(1) per event), so the CLI never keeps a second copy of the run's rules.
- * Also remembers which tasks run now, in the order they started. A resumed run's tally is
+ * `trackRun` (O(1) per event), so the CLI never keeps a second copy of the run's rules,
+ * and which tasks run now ({@link RunningTasks}). A resumed run's tally is
  * first given the journal's events (`run.resumed` then puts the attempts that were in flight
  * back among the ready tasks).
  */
 export class RunTally {
   // Made at `dag.created`, when the run's id is known.
   private tracker: RunTracker | undefined;
-  // Running task ids in the order they started (a Map keeps insertion order).
-  private readonly runningSince = new Map<string, number>();
+  /** The tasks that run now, in the order they started. */
+  readonly running = new RunningTasks();
 
   constructor(
     private readonly dag: Dag,
@@ -29,12 +30,7 @@ export class RunTally {
   apply(event: DagEvent): void {
     if (event.type === 'dag.created') this.tracker = trackRun(this.dag, event.runId, this.failurePolicy);
     this.tracker?.apply(event);
-    if (event.type === 'task.started') this.runningSince.set(event.taskId, event.at);
-    else if (event.type === 'task.completed' || event.type === 'task.failed' || event.type === 'task.cancelled') {
-      this.runningSince.delete(event.taskId);
-    } else if (event.type === 'run.resumed') {
-      for (const taskId of event.interrupted) this.runningSince.delete(taskId);
-    }
+    this.running.apply(event);
   }
 
   /** Whether the run's `dag.created` was seen (a resumed run's, in its journal). */
@@ -57,11 +53,6 @@ export class RunTally {
   get finished(): number {
     const { completed, failed, skipped, cancelled } = this.taskCounts();
     return completed + failed + skipped + cancelled;
-  }
-
-  /** Ids of the running tasks, longest running first. */
-  running(): string[] {
-    return [...this.runningSince.keys()];
   }
 
   /** The tally as the `counts` of `dag.completed` would give it. */
