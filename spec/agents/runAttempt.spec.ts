@@ -389,6 +389,30 @@ describe('runAttempt', () => {
       expect(signal!.reason).toBe(outcome.error);
     });
 
+    it("should emit a timeout's error with the detail the agent's abort listener added to it", () => {
+      const probe = hostFor(
+        (ctx) => {
+          ctx.signal.addEventListener('abort', () => {
+            const reason: unknown = ctx.signal.reason;
+            if (reason instanceof TaskTimeoutError) reason.addDetail('last line: e2e start');
+          });
+          return NEVER;
+        },
+        { timeoutMs: 5 },
+      );
+      // the message as the outcome goes out: what the task.failed event is built from
+      let messageWhenEmitted: string | undefined;
+      probe.wrap.mockImplementationOnce((outcome) => {
+        messageWhenEmitted = outcome.ok ? undefined : (outcome.error as Error).message;
+        return { taskId: 't', outcome };
+      });
+      inVirtualTime(({ expectObservable }, ts) => {
+        expectObservable(runAttempt(probe.host, ts)).toBe('-----(o|)', { o: timedOut(5) });
+      });
+      expect(messageWhenEmitted).toBe('task "t" timed out after 5 ms\nlast line: e2e start');
+      expect(probe.wrap.mock.calls[0]![0]).toMatchObject({ error: { name: 'TaskTimeoutError', timeoutMs: 5 } });
+    });
+
     it('should time out an agent whose promise never settles, and ignore it settling afterwards', async () => {
       let resolve: (value: unknown) => void = () => undefined;
       const probe = hostFor(() => new Promise((r) => (resolve = r)), { timeoutMs: 7 });

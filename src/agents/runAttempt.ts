@@ -36,7 +36,18 @@ export type AttemptOutcome =
     }
   | { readonly ok: false; readonly error: unknown; readonly timedOutAfterMs?: number };
 
-/** Raised in an attempt's `AbortSignal` and its outcome when it passes its time limit. */
+/**
+ * Raised in an attempt's `AbortSignal` and its outcome when it passes its time limit. The same
+ * error is both: an agent that knows where its attempt was when the time ran out (the last lines
+ * a command wrote) says so with {@link TaskTimeoutError.addDetail} from the signal's `abort`
+ * listener, which runs before the attempt's failure is recorded, and its `task.failed` carries it.
+ *
+ * @example
+ * task.signal.addEventListener('abort', () => {
+ *   const reason: unknown = task.signal.reason;
+ *   if (reason instanceof TaskTimeoutError) reason.addDetail(`last step: ${step}`);
+ * });
+ */
 export class TaskTimeoutError extends Error {
   override readonly name = 'TaskTimeoutError';
   constructor(
@@ -44,6 +55,15 @@ export class TaskTimeoutError extends Error {
     readonly timeoutMs: number,
   ) {
     super(`task "${taskId}" timed out after ${timeoutMs} ms`);
+  }
+
+  /**
+   * Adds `detail` to the message, on a line of its own (`task "x" timed out after 800 ms\n…`).
+   * Recorded when added from the `abort` listener of the attempt's signal; what is added later
+   * reaches no event.
+   */
+  addDetail(detail: string): void {
+    this.message += `\n${detail}`;
   }
 }
 
@@ -320,6 +340,7 @@ class AttemptExecution<T> {
     if (this.settled) return;
     this.settled = true;
     this.timer?.unsubscribe();
+    // before the outcome goes out: the agent's abort listeners may add to the timeout's error
     if (!outcome.ok && outcome.timedOutAfterMs !== undefined) this.abort(outcome.error);
     this.subscriber.next(this.host.wrap(outcome));
     this.subscriber.complete();

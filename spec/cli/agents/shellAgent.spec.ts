@@ -2,11 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { getEventListeners } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { from, lastValueFrom } from 'rxjs';
-import type { TaskContext } from '../../../src/index';
+import { type TaskContext, TaskTimeoutError } from '../../../src/index';
 import { taskContext } from '../support/taskContext';
 import { ProcessGroups } from '../../../src/cli/agents/processGroups';
 import { createShellAgent, type ShellAgentOptions, type ShellInput, ShellCommandError } from '../../../src/cli/agents/shellAgent';
-import { TimedOutOutput } from '../../../src/cli/agents/timedOutOutput';
 import { isRunning, readPids, tempDir } from '../support/files';
 
 describe('shell agent', () => {
@@ -166,25 +165,41 @@ describe('shell agent', () => {
     expect(readPids(pidFile).filter(isRunning)).toEqual([]);
   });
 
-  it('should keep the last lines an attempt had written when its time ran out, and nothing for a cancel', async () => {
-    const timedOut = new TimedOutOutput();
-    const stopped = async (taskId: string, reason: Error) => {
+  describe('when its time runs out', () => {
+    /** Starts `command`, waits until it has written what it writes first, and aborts its signal with `reason`. */
+    const stopped = async (taskId: string, command: string, reason: Error, options: Omit<ShellAgentOptions, 'groups'> = {}) => {
       const controller = new AbortController();
       const started = tmp.file(`${taskId}.started`);
-      const task = {
-        ...context({ command: `echo one; echo two >&2; echo three >&2; touch ${started}; sleep 30` }, controller.signal),
-        id: taskId,
-      };
-      const running = attempt(new ProcessGroups(300), task, { timedOut, stderrLinesInError: 1 });
+      const task = { ...context({ command: `${command}; touch ${started}; sleep 30` }, controller.signal), id: taskId };
+      const running = attempt(new ProcessGroups(300), task, options);
       while (!existsSync(started)) await new Promise((resolve) => setTimeout(resolve, 10));
       controller.abort(reason);
+      // what the failure records is read at once, as the scheduler reads it
+      const atAbort = reason.message;
       await expect(running).rejects.toBe(reason);
+      return atAbort;
     };
-    await stopped('slow', Object.assign(new Error('task "slow" timed out after 50 ms'), { name: 'TaskTimeoutError' }));
-    await stopped('cancelled', Object.assign(new Error('cancelled'), { name: 'TaskCancelledError' }));
-    expect(timedOut.noteOf('slow', 1)).toBe('before its time ran out, last stderr lines:\nthree');
-    expect(timedOut.noteOf('slow', 2)).toBeUndefined();
-    expect(timedOut.noteOf('cancelled', 1)).toBeUndefined();
+
+    it('should quote the last lines of stderr in the timeout error, as soon as the signal fires', async () => {
+      const timeout = new TaskTimeoutError('slow', 50);
+      const message = await stopped('slow', 'echo one; echo two >&2; echo three >&2', timeout, { stderrLinesInError: 1 });
+      expect(message).toBe('task "slow" timed out after 50 ms\nbefore its time ran out, last stderr lines:\nthree');
+      expect(timeout).toMatchObject({ name: 'TaskTimeoutError', message });
+    });
+
+    it('should quote stdout when stderr is empty, and say when the command wrote nothing', async () => {
+      expect(await stopped('quiet-err', 'echo e2e start', new TaskTimeoutError('quiet-err', 800))).toBe(
+        'task "quiet-err" timed out after 800 ms\nbefore its time ran out, last stdout lines:\ne2e start',
+      );
+      expect(await stopped('silent', 'true', new TaskTimeoutError('silent', 800))).toBe(
+        'task "silent" timed out after 800 ms\nbefore its time ran out, it had written nothing',
+      );
+    });
+
+    it('should leave the error of a cancel as it is', async () => {
+      const cancel = Object.assign(new Error('task "cancelled" was cancelled'), { name: 'TaskCancelledError' });
+      expect(await stopped('cancelled', 'echo one >&2', cancel)).toBe('task "cancelled" was cancelled');
+    });
   });
 
   it('should end background processes the command left when it exits', async () => {

@@ -3,13 +3,11 @@ import { ProcessGroups } from './processGroups';
 import { createShellAgent, SHELL_AGENT } from './shellAgent';
 import { SLEEP_AGENT, sleepAgent } from './sleepAgent';
 import type { TaskLogs } from './taskLogs';
-import { TimedOutOutput } from './timedOutOutput';
 
-/** The agents a DAG file can name, the process groups the shell agent started, and what its timed-out attempts had written. */
+/** The agents a DAG file can name, and the process groups the shell agent started. */
 export interface BuiltinAgents {
   readonly agents: Readonly<Record<string, Agent>>;
   readonly groups: ProcessGroups;
-  readonly timedOut: TimedOutOutput;
 }
 
 /**
@@ -19,7 +17,6 @@ export interface BuiltinAgents {
  */
 export function builtinAgents(killGraceMs: number, logs?: TaskLogs): BuiltinAgents {
   const groups = new ProcessGroups(killGraceMs);
-  const timedOut = new TimedOutOutput();
-  const shell = createShellAgent({ groups, timedOut, ...(logs === undefined ? {} : { logs }) });
-  return { agents: { [SHELL_AGENT]: shell, [SLEEP_AGENT]: sleepAgent }, groups, timedOut };
+  const shell = createShellAgent({ groups, ...(logs === undefined ? {} : { logs }) });
+  return { agents: { [SHELL_AGENT]: shell, [SLEEP_AGENT]: sleepAgent }, groups };
 }

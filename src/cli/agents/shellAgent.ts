@@ -9,12 +9,11 @@ import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import type { Agent, TaskContext } from '../../index';
+import { type Agent, type TaskContext, TaskTimeoutError } from '../../index';
 import type { ProcessGroups } from './processGroups';
 import { withoutSecrets } from '../secretVariables';
 import { TailText } from './tailText';
 import type { AttemptLog, TaskLogs } from './taskLogs';
-import type { TimedOutOutput } from './timedOutOutput';
 
 /**
  * How long the pipes may still deliver what the command wrote once its shell exited: a process
@@ -70,14 +69,13 @@ export interface ShellAgentOptions {
   /** Most characters of stdout and of stderr kept in the output. @default 4000 */
   readonly maxOutputChars?: number;
   /**
-   * Lines quoted in the error of a failed command: the last of its stderr, or of its stdout when
-   * its stderr has none (a tool that reports its errors on stdout). @default 5
+   * Lines quoted in the error of a failed command, and of one whose time ran out: the last of
+   * its stderr, or of its stdout when its stderr has none (a tool that reports its errors on
+   * stdout). @default 5
    */
   readonly stderrLinesInError?: number;
   /** Where each attempt also writes its whole output, as it comes (`--logs`). @default none */
   readonly logs?: TaskLogs;
-  /** Where an attempt whose time limit ran out leaves the last lines it had written. @default none */
-  readonly timedOut?: TimedOutOutput;
 }
 
 /**
@@ -101,8 +99,10 @@ export class ShellCommandError extends Error {
  * `{exitCode, stdout, stderr}` (their tails) when it exits 0. It ends when
  * its shell exits, not when the last holder of its pipes closes them. When the
  * attempt is cancelled or times out (its `signal` fires) the whole group gets SIGTERM, then
- * SIGKILL after the grace period. The command sees `RXDAG_TASK_ID`, `RXDAG_ATTEMPT`,
- * `RXDAG_RUN_ID` and `RXDAG_DAG_ID`, so it can tell a retry from a first attempt, and
+ * SIGKILL after the grace period; a timeout's error then quotes the last lines the command had
+ * written (`before its time ran out, last stdout lines:\n…`), as a failed command's does. The
+ * command sees `RXDAG_TASK_ID`, `RXDAG_ATTEMPT`, `RXDAG_RUN_ID` and `RXDAG_DAG_ID`, so it can
+ * tell a retry from a first attempt, and
  * `RXDAG_IDEMPOTENCY_KEY` (`${runId}/${taskId}`: the same for every attempt and every resume of
  * a journaled run), so it can make its side effects idempotent.
  *
@@ -145,15 +145,14 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
     const stop = () => {
       if (child.pid !== undefined) void options.groups.terminate(child.pid);
     };
-    // the scheduler's timeout error knows nothing of the output: what was read is kept for it,
-    // at the timeout (for its task.failed line) and again once the output is all read
-    const noteTimeout = () => {
-      if ((signal.reason as Error | undefined)?.name !== 'TaskTimeoutError') return;
-      const lines = lastLinesOf({ stdout, stderr }, options.stderrLinesInError ?? 5) ?? 'it had written nothing';
-      options.timedOut?.record(task.id, task.attempt, lines);
-    };
     const aborted = () => {
-      noteTimeout();
+      // the scheduler's timeout error knows nothing of the output: it is told now, before its
+      // failure is recorded (`TaskTimeoutError.addDetail`)
+      const reason: unknown = signal.reason;
+      if (reason instanceof TaskTimeoutError) {
+        const lines = lastLinesOf({ stdout, stderr }, options.stderrLinesInError ?? 5) ?? 'it had written nothing';
+        reason.addDetail(`before its time ran out, ${lines}`);
+      }
       stop();
     };
     signal.addEventListener('abort', aborted, { once: true });
@@ -169,10 +168,7 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
       whenOutputRead(child, () => {
         signal.removeEventListener('abort', aborted);
         log?.end(signal.aborted || exitCode !== 0);
-        if (signal.aborted) {
-          noteTimeout();
-          return reject(signal.reason);
-        }
+        if (signal.aborted) return reject(signal.reason);
         if (exitCode === 0) return resolve({ exitCode, stdout: stdout.text(), stderr: stderr.text() });
         reject(commandError(command, exitCode, killedBy, { stdout, stderr }, options.stderrLinesInError ?? 5));
       });

@@ -18,8 +18,6 @@ export interface PreparedRun {
   readonly run: RunEvents;
   /** Empty with remote agents: their shell tasks run on workers. */
   readonly groups: BuiltinAgents['groups'];
-  /** What its shell attempts had written when their time ran out (none with remote agents). */
-  readonly timedOut?: BuiltinAgents['timedOut'];
 }
 
 /** A journaled run of a DAG file, not started yet, and the id it has. */
@@ -111,7 +109,7 @@ export function createJournaledRun(
 
 /**
  * The agents of a run: the CLI's (logging to `logs`, if given), or `remote` ones, with the
- * process groups of their shell tasks and what those had written when their time ran out.
+ * process groups of their shell tasks.
  */
 function agentsOf(
   killGraceMs: number,

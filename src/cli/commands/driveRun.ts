@@ -27,7 +27,6 @@ import {
 } from '../../index';
 import type { ProcessGroups } from '../agents/processGroups';
 import type { TaskLogs } from '../agents/taskLogs';
-import type { TimedOutOutput } from '../agents/timedOutOutput';
 import { ExitCode } from '../exitCodes';
 import { EventLog } from '../output/eventLog';
 import { failureList } from '../output/failureList';
@@ -62,8 +61,6 @@ export interface RunToDrive {
   readonly groups: ProcessGroups;
   /** Where its shell attempts write their whole output (`--logs`), if anywhere. */
   readonly logs?: TaskLogs;
-  /** What its shell attempts had written when their time ran out, named under their failure. */
-  readonly timedOut?: TimedOutOutput;
   /** The run's DAG as it was defined (a resumed run's from its journal). */
   readonly dag: Dag;
   /** The DAG's dependencies by task id, for the report (given only when there is one). */
@@ -147,9 +144,8 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     outputFailed = true;
     notice(`rxdag: cannot write the task log ${file}: ${describeIoError(error)}; the run goes on, task output is no longer logged`);
   });
-  // a failure shown names the log of its attempt, and quotes what a timed-out one had written;
-  // --json prints the events as they are
-  const attemptNotes = [target.timedOut, target.logs].filter((source) => source !== undefined);
+  // a failure shown names the log of its attempt; --json prints the events as they are
+  const attemptNotes: readonly AttemptNotes[] = target.logs === undefined ? [] : [target.logs];
   const shown = (event: DagEvent): DagEvent =>
     attemptNotes.length > 0 && options.output !== 'json' && event.type === 'task.failed' ? withNotes(event, attemptNotes) : event;
   // opened at the first event, so that a run the store refuses leaves the file as it was
@@ -295,8 +291,8 @@ interface AttemptNotes {
 }
 
 /**
- * `failure` with what `sources` know of its attempt under its error: the last lines a timed-out
- * shell attempt had written, the log of its output (`full output: logs/test.1.log`).
+ * `failure` with what `sources` know of its attempt under its error: the log of its output
+ * (`full output: logs/test.1.log`).
  */
 function withNotes<T extends { readonly taskId: string; readonly attempt: number; readonly error: ErrorInfo }>(
   failure: T,

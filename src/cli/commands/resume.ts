@@ -111,10 +111,10 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     // --logs (refused with --redis): an attempt run again appends to the log it began
     const logs = options.logsDir === undefined ? undefined : new TaskLogs(options.logsDir);
     // with --redis, attempts (also those in flight when the run stopped) go to workers
-    const { agents, groups, timedOut } =
+    const { agents, groups } =
       remote === undefined
         ? builtinAgents(options.killGraceMs, logs)
-        : { agents: remote.agents, groups: new ProcessGroups(options.killGraceMs), timedOut: undefined };
+        : { agents: remote.agents, groups: new ProcessGroups(options.killGraceMs) };
     let run;
     // halted by SIGTERM: the run is left interrupted again
     const haltable = haltableJournal(store.journal);
@@ -135,7 +135,6 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
       {
         run,
         groups,
-        ...(timedOut === undefined ? {} : { timedOut }),
         dag,
         // what only the report reads: made only for a report
         ...(options.reportPath === undefined

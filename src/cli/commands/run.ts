@@ -100,7 +100,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
             remote?.agents,
             logs,
           );
-    const { run, groups, timedOut } = journaled ?? createRun(loaded, scheduling, options.killGraceMs, remote?.agents, logs);
+    const { run, groups } = journaled ?? createRun(loaded, scheduling, options.killGraceMs, remote?.agents, logs);
     if (loaded.dag.size === 0) io.stderr.write(`rxdag: warning: ${file} has no tasks; nothing to run\n`);
     // counting and listening before the run starts: a port that cannot be had is refused with nothing run
     metrics = await openRunMetrics(run.events$, { port: options.metricsPort, pushUrl: options.metricsPush }, notes);
@@ -122,7 +122,6 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
         ...report,
         notes,
         ...(logs === undefined ? {} : { logs }),
-        ...(timedOut === undefined ? {} : { timedOut }),
         source: file,
         ...(store === undefined || haltable === undefined || journaled === undefined
           ? {}
