@@ -1,4 +1,4 @@
-import { firstValueFrom, lastValueFrom, of, Subject as RxSubject, toArray } from 'rxjs';
+import { firstValueFrom, lastValueFrom, of, Subject as RxSubject, takeWhile, toArray } from 'rxjs';
 import {
   AgentError,
   createScheduler,
@@ -199,6 +199,18 @@ describe('runDag', () => {
       ['task.cancelled', 'b'],
       ['dag.completed', ''],
     ]);
+  });
+
+  it('should call an agent whose task.started a listener answered by cancelling the run with its signal fired already', () => {
+    const dag = defineDag({ id: 'early', tasks: [{ id: 'a', agent: 'work' }] });
+    const calls: [boolean, string][] = [];
+    const work = ({ signal }: TaskContext) => (calls.push([signal.aborted, (signal.reason as Error | undefined)?.name ?? '']), 1);
+    const seen: string[] = [];
+    runDag(dag, { ...quiet, agents: { work } })
+      .pipe(takeWhile((event) => event.type !== 'task.started', true))
+      .subscribe((event) => seen.push(event.type));
+    expect(seen).toEqual(['dag.created', 'task.ready', 'task.started']);
+    expect(calls).toEqual([[true, 'TaskCancelledError']]);
   });
 
   it('should throw a TypeError naming a bad option, before anything runs', () => {

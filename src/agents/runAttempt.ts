@@ -136,6 +136,12 @@ export interface AttemptHost<T> {
   readonly timeoutMs: number | undefined;
   /** The time limit the agent's context tells, when not `timeoutMs` (a worker enforces a later one). */
   readonly taskTimeoutMs?: number | undefined;
+  /**
+   * Whether the attempt was stopped before its agent is called (its run cancelled by a listener
+   * of its `task.started`): the reason its signal fires with (`true`: a `TaskCancelledError`).
+   * The agent is still called, as `task.started` said, with its signal fired already.
+   */
+  abortedBeforeCall?(): Error | true | undefined;
   /** Calls the agent. */
   call(context: TaskContext): AgentResult;
   /** Builds `upstream`; called only if the agent reads it. */
@@ -195,6 +201,8 @@ class AttemptExecution<T> {
         this.settle(new Failure(new TaskTimeoutError(host.taskId, timeoutMs), timeoutMs));
       }, timeoutMs);
     }
+    const early = host.abortedBeforeCall?.();
+    if (early !== undefined) this.abort(early === true ? undefined : early);
     let result: unknown;
     try {
       result = host.call(context);

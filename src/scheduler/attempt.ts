@@ -60,6 +60,9 @@ export class Attempt implements AttemptHost<Attempt>, Placed {
   get timeoutMs(): number | undefined {
     return this.run.timeoutOf(this.task);
   }
+  abortedBeforeCall(): Error | true | undefined {
+    return this.run.cancelPending;
+  }
   call(context: TaskContext): AgentResult {
     return this.agentKind.call(context, this.lease.instance);
   }

@@ -211,7 +211,7 @@ export class Dispatcher {
     run.running.add(attempt);
     this.running += units;
     // launched even when a listener of this very `task.started` cancelled the run: the event
-    // says the agent was called, and the pending cancel aborts it at once
+    // says the agent was called; its signal has fired by then, and the pending cancel ends it
     this.launch(attempt);
     this.clock.invalidate(); // the agent may have taken time (a synchronous one runs right here)
     return true;

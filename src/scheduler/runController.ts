@@ -150,6 +150,15 @@ export class RunController {
    * `dag.completed` that wind it down here are not its history (its resume goes on from the last
    * event recorded, with the seqs that follow it).
    */
+  /**
+   * What a running attempt's signal fires with now, when a cancel was asked for and its
+   * attempts are not stopped yet (a listener of a `task.started` unsubscribed): the interrupting
+   * shutdown's error, else `true` (a `TaskCancelledError`). `undefined` while nothing cancels it.
+   */
+  get cancelPending(): Error | true | undefined {
+    return this.phase === 'cancelling' ? (this.stopReason ?? true) : undefined;
+  }
+
   requestCancel(interruption?: Error): boolean {
     if (this.phase !== 'queued' && this.phase !== 'running') return false;
     this.phase = 'cancelling';
