@@ -1,20 +1,22 @@
 import { type Agent, runDag } from '../../src/index';
 import { remoteAgent, startWorker } from '../../src/bullmq/index';
-import { lostLeaseOf } from '../../src/bullmq/startWorker';
+import { lostJobOf } from '../../src/bullmq/lostJobs';
 import { describeRedis, prefixPerTest } from '../support/redis';
 import { Closer, collect, ending } from './helpers';
 
 jest.setTimeout(30_000);
 
-describe('lostLeaseOf', () => {
+describe('lostJobOf', () => {
   it.each([
-    ['could not renew lock for job r1|build.x|1', 'r1|build.x|1'],
-    ['Lock mismatch for job r1|a|2. Cmd moveToFinished from active', 'r1|a|2'],
-    ['Missing lock for job 17. moveToFinished', '17'],
-  ])('should find the job of %j', (message, jobId) => expect(lostLeaseOf(message)).toBe(jobId));
+    ['could not renew lock for job r1|build.x|1', { jobId: 'r1|build.x|1', loss: 'renewal' }],
+    ['Lock mismatch for job r1|a|2. Cmd moveToFinished from active', { jobId: 'r1|a|2', loss: 'lease' }],
+    ['Missing lock for job 17. moveToFinished', { jobId: '17', loss: 'lease' }],
+    ['Missing key for job r1|c0|1. moveToFinished', { jobId: 'r1|c0|1', loss: 'gone' }],
+  ])('should find the job and the loss of %j', (message, lost) => expect(lostJobOf(message)).toEqual(lost));
 
   it('should find none in other errors', () => {
-    expect(lostLeaseOf('connect ECONNREFUSED 127.0.0.1:6379')).toBeUndefined();
+    expect(lostJobOf('connect ECONNREFUSED 127.0.0.1:6379')).toBeUndefined();
+    expect(lostJobOf('Missing key for parent job p:q:1. moveToFinished')).toBeUndefined();
   });
 });
 

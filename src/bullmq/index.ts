@@ -10,7 +10,7 @@ import './peer';
 
 export { type CancelNotSent, remoteAgent, type RemoteAgent, type RemoteAgentClosed } from './remoteAgent';
 export { startWorker, type RemoteWorker } from './startWorker';
-export type { RemoteAgentOptions, WorkerOptions } from './options';
+export type { RedisConnectionChange, RemoteAgentOptions, WorkerOptions } from './options';
 export { InvalidJobError, RemoteAgentError, RemoteJobError, UnauthorizedJobError, UnknownAgentError, WorkerLostError } from './errors';
 export { RedisConnectionError, type RedisConnection } from './redisConnection';
 export { jobIdFor } from './jobFormat';

@@ -7,7 +7,7 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { z } from 'zod';
 import type { AgentDefinition } from '../index';
 import { DEFAULT_PREFIX } from './jobFormat';
-import { assertSafeWithoutKey, type RedisConnection, redisTarget, type RedisTarget } from './redisConnection';
+import { assertSafeWithoutKey, type RedisConnection, type RedisConnectionError, redisTarget, type RedisTarget } from './redisConnection';
 import { keyBytes, type SigningKey } from './signing';
 
 /** Options shared by schedulers and workers. */
@@ -43,6 +43,16 @@ interface SharedOptions {
   readonly maxLeaseLosses?: number | undefined;
 }
 
+/** A remote agent's connection to Redis went down, or came back (`RemoteAgentOptions.onConnectionChange`). */
+export interface RedisConnectionChange {
+  /** The agent's queue. */
+  readonly queue: string;
+  /** Whether it is connected now. */
+  readonly connected: boolean;
+  /** Why it went down (no password in it); only when not `connected`. */
+  readonly error?: RedisConnectionError | undefined;
+}
+
 /** Options of {@link remoteAgent}. */
 export interface RemoteAgentOptions extends SharedOptions {
   /** The BullMQ queue of this agent kind, and the agent's name on workers (no `:`). */
@@ -55,6 +65,13 @@ export interface RemoteAgentOptions extends SharedOptions {
   readonly capacity?: number | undefined;
   /** Connections are closed after this long without attempts; 0 keeps them until the scheduler shuts down. @default 30000 */
   readonly idleMs?: number | undefined;
+  /**
+   * Hears when the agent loses Redis (once an outage, with the first error: the reconnect tries
+   * that follow are not told) and when it is connected again, e.g. to say so where the scheduler
+   * logs. Meanwhile the agent keeps trying to reconnect; an attempt whose lease check finds Redis
+   * still away fails with a `RedisConnectionError`. What it throws is ignored. @default none
+   */
+  readonly onConnectionChange?: ((change: RedisConnectionChange) => void) | undefined;
 }
 
 /** Options of {@link startWorker}. */
@@ -124,6 +141,9 @@ const remoteAgentSchema = z.strictObject({
   retainMs: ms(1000).optional(),
   capacity: z.union([z.number().int().positive(), z.literal(Number.POSITIVE_INFINITY)]).optional(),
   idleMs: ms(0).optional(),
+  onConnectionChange: z
+    .custom<NonNullable<RemoteAgentOptions['onConnectionChange']>>((value) => typeof value === 'function', { error: 'must be a function' })
+    .optional(),
 });
 
 const workerSchema = z.strictObject({
@@ -178,6 +198,7 @@ export function resolveRemoteAgentOptions(options: RemoteAgentOptions) {
     retainMs: checked.retainMs ?? 86_400_000,
     capacity: checked.capacity,
     idleMs: checked.idleMs ?? 30_000,
+    onConnectionChange: checked.onConnectionChange,
   };
 }
 

@@ -11,6 +11,11 @@
 const CONNECTION_DOWN =
   /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|NOAUTH|WRONGPASS)\b|Connection is closed|certificate|did not answer/i;
 
+/** Whether `reason` (as `RedisTarget.reasonOf` words it) says the connection is down, not that a command failed. */
+export function saysConnectionDown(reason: string): boolean {
+  return CONNECTION_DOWN.test(reason);
+}
+
 export class OutageLog {
   // sources in an outage
   private readonly down = new Set<string>();
@@ -19,7 +24,7 @@ export class OutageLog {
 
   /** Logs `line` for `source`, unless `reason` says the connection is down and this outage was logged. */
   failed(source: string, reason: string, line: string): void {
-    if (CONNECTION_DOWN.test(reason)) {
+    if (saysConnectionDown(reason)) {
       if (this.down.has(source)) return;
       this.down.add(source);
     }

@@ -7,8 +7,9 @@
  */
 import type { AgentSpec } from '../index';
 import type { CancelNotSent } from './jobCancels';
-import { type RemoteAgentOptions, resolveRemoteAgentOptions } from './options';
-import { RemoteQueue } from './remoteQueue';
+import { type RedisConnectionChange, type RemoteAgentOptions, resolveRemoteAgentOptions } from './options';
+import { saysConnectionDown } from './outageLog';
+import { type ConnectionWatch, RemoteQueue } from './remoteQueue';
 
 export type { CancelNotSent } from './jobCancels';
 
@@ -48,6 +49,9 @@ export interface RemoteAgent extends AgentSpec<RemoteQueue> {
  */
 export function remoteAgent(options: RemoteAgentOptions): RemoteAgent {
   const resolved = resolveRemoteAgentOptions(options);
+  const { onConnectionChange } = resolved;
+  const config =
+    onConnectionChange === undefined ? resolved : { ...resolved, connectionWatch: outageWatch(resolved.queue, onConnectionChange) };
   const clients = new Set<RemoteQueue>();
   const closing = new Set<Promise<void>>();
   // cancels the closed clients could not send, until `close()` hands them over
@@ -64,7 +68,7 @@ export function remoteAgent(options: RemoteAgentOptions): RemoteAgent {
   const spec: AgentSpec<RemoteQueue> = {
     run: (task, client) => client.run(task),
     create: () => {
-      const client = new RemoteQueue(resolved);
+      const client = new RemoteQueue(config);
       clients.add(client);
       return client;
     },
@@ -83,4 +87,33 @@ export function remoteAgent(options: RemoteAgentOptions): RemoteAgent {
     },
   });
   return spec as RemoteAgent;
+}
+
+/**
+ * Tells `tell` of the outages of an agent's connections: the first error that says Redis is away,
+ * and the next connection up after it. Kept by the agent, not by one client: a client closed while
+ * Redis is away (idle, or shut down) leaves the news of its return to the next one.
+ */
+function outageWatch(queue: string, tell: (change: RedisConnectionChange) => void): ConnectionWatch {
+  // an outage was told, and no connection came up since
+  let away = false;
+  const told = (change: RedisConnectionChange) => {
+    try {
+      tell(change);
+    } catch {
+      // the application's listener: what it throws is not the agent's
+    }
+  };
+  return {
+    failed: (error) => {
+      if (away || !saysConnectionDown(error.reason)) return;
+      away = true;
+      told({ queue, connected: false, error });
+    },
+    ready: () => {
+      if (!away) return;
+      away = false;
+      told({ queue, connected: true });
+    },
+  };
 }

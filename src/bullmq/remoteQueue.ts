@@ -44,6 +44,14 @@ export interface RemoteQueueConfig {
   readonly signatureTtlMs: number;
   /** How long BullMQ keeps a finished job nobody removed (a scheduler that died), in ms. */
   readonly retainMs: number;
+  /** Hears each error of the command connection (each reconnect try's), and each time it is up. */
+  readonly connectionWatch?: ConnectionWatch | undefined;
+}
+
+/** What hears of a client's command connection (see `CommandConnectionOptions`). */
+export interface ConnectionWatch {
+  failed(error: RedisConnectionError): void;
+  ready(): void;
 }
 
 /** The connections of a client, opened on first use. */
@@ -182,10 +190,16 @@ export class RemoteQueue {
 
   private async open(): Promise<Connections> {
     const { target, queue: name, prefix, leaseMs } = this.config;
+    const watch = this.config.connectionWatch;
     const connection = new CommandConnection(target, {
       name: `rxdag-scheduler:${name}`,
       commandTimeoutMs: commandTimeoutFor(leaseMs),
+      action: `reach queue "${name}"`,
       autoPipelining: true,
+      // a closing client's connection ends: that is no news of Redis
+      ...(watch === undefined
+        ? {}
+        : { onError: (error) => !this.closed && watch.failed(error), onReady: () => !this.closed && watch.ready() }),
     });
     this.connection = connection;
     const { redis } = connection;

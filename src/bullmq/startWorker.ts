@@ -2,8 +2,10 @@
  * `startWorker`: takes attempts from BullMQ queues (one BullMQ `Worker` per queue) and runs them
  * on local agents. The lease on each running job is BullMQ's lock (`leaseMs`, renewed every
  * third of it); a worker that dies stops renewing and BullMQ's stalled-job check hands the job to
- * another worker, up to `maxLeaseLosses` times. Cancels arrive through `CancelWatch`. Closing
- * finishes running attempts (or, forced, aborts them and hands them back to the queue), never
+ * another worker, up to `maxLeaseLosses` times. A job whose lease lapsed, or that is no longer in
+ * Redis at all (`LostJobs` says which, once), is stopped and nothing more is written for it.
+ * Cancels arrive through `CancelWatch`. Closing finishes running attempts (or, forced, aborts
+ * them and hands them back to the queue), never
  * waits for an unanswering Redis without a limit, and leaves no connection behind, BullMQ's
  * included (`BullmqClients`). Redis errors are logged once an outage (`OutageLog`); credentials
  * Redis refuses also reject `ready()`. It does not decide retries: a failed attempt goes back to
@@ -11,11 +13,13 @@
  */
 import { hostname } from 'node:os';
 import { type Job, WaitingError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { AgentSpec } from '../index';
 import { CancelWatch } from './cancelSignals';
 import { BullmqClients } from './bullmqClients';
 import { JobRunner, RunningJob, type StopReason } from './jobRunner';
 import type { Outcome } from './jobFormat';
+import { type JobLoss, lostJobOf, LostJobs } from './lostJobs';
 import { resolveWorkerOptions, type WorkerOptions } from './options';
 import { OutageLog } from './outageLog';
 import { type RedisConnectionError, refusesCredentials } from './redisConnection';
@@ -80,8 +84,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     throw new TypeError('startWorker: no queue to take jobs from: `agents` (and `allow`) name no agent, and `queues` is not given');
   const id = resolved.name ?? `${hostname()}:${process.pid}`;
   const log = (line: string) => onLog(target.redact(line));
-  const lostLeases = new RecentIds();
-  const LOST_LEASE = `(not renewed within ${leaseMs} ms: the attempt runs again on a worker, and what this worker did with it is not recorded)`;
+  const lostJobs = new LostJobs(log, id, leaseMs);
   const outages = new OutageLog(log);
   // Redis refused our credentials: `ready()` rejects rather than wait for a connection that retries cannot bring
   let refuse: (error: RedisConnectionError) => void = () => undefined;
@@ -164,6 +167,12 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
       }
       throw new WaitingError();
     }
+    if (attempt.stoppedFor === 'lease-lost') {
+      // the lock is another's or gone, with the job or not: BullMQ would refuse any outcome (and
+      // say so twice), so none is written and the job is left to whoever holds it now, if anyone
+      settled(jobEntry);
+      throw new WaitingError();
+    }
     if (attempt.stoppedFor === 'cancelled' || attempt.stoppedFor === 'timed-out') abandoned.add(jobEntry);
     return runner.stoppedOutcome(attempt);
   };
@@ -176,8 +185,9 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   const workers = queues.map((queue) => {
     const definition = agents[queue];
     const capacity = typeof definition === 'object' ? (definition as AgentSpec<unknown>).capacity : undefined;
+    const connection = clients.connection(target);
     const worker = new Worker(queue, (job: Job, token?: string) => processor(queue, job, token), {
-      connection: clients.connection(target),
+      connection,
       prefix,
       name: id,
       concurrency: Math.min(resolved.concurrency, capacity ?? Number.POSITIVE_INFINITY),
@@ -190,9 +200,12 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     const source = `queue "${queue}"`;
     let everReady = false; // a connection that was up and then drops is no sign of a TLS mismatch
     worker.on('error', (error: Error) => {
-      const lostJob = lostLeaseOf(error.message);
-      if (lostJob !== undefined) {
-        if (lostLeases.first(lostJob)) log(`rxdag worker ${id}: ${source}: lost the lease of job "${lostJob}" ${LOST_LEASE}`);
+      const lost = lostJobOf(error.message);
+      if (lost !== undefined) {
+        // a renewal that failed is said by `lockRenewalFailed`, once it is known whether the job is still there
+        if (lost.loss === 'renewal') return;
+        lostJobs.lost(queue, lost.jobId, lost.loss);
+        settled(entry(queue, lost.jobId)); // Redis will not record it: a close need not wait for it
         return;
       }
       const reason = target.reasonOf(error, everReady);
@@ -209,8 +222,14 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
       if (abandoned.delete(jobEntry)) void job.remove().catch(() => undefined);
     });
     worker.on('failed', (job: Job | undefined) => job !== undefined && settled(entry(queue, job.id ?? '')));
-    // a lapsed lease means the job may already run elsewhere: stop this copy
-    worker.on('lockRenewalFailed', (jobIds: string[]) => jobIds.forEach((jobId) => stop(queue, jobId, 'lease-lost')));
+    // a lapsed lease means the job may already run elsewhere, a vanished job that nothing reads
+    // what this copy does: either way it is stopped
+    worker.on('lockRenewalFailed', (jobIds: string[]) => {
+      for (const jobId of jobIds) {
+        stop(queue, jobId, 'lease-lost');
+        void lossOf(connection, worker.toKey(jobId)).then((loss) => lostJobs.lost(queue, jobId, loss));
+      }
+    });
     return worker;
   });
 
@@ -296,23 +315,23 @@ async function waitUntil(done: () => boolean, withinMs: number): Promise<boolean
   return done();
 }
 
-/** BullMQ's words for a job whose lock this worker lost: its renewal came late, or another worker took the job. */
-const LOST_LOCK = /\b(?:could not renew lock|Lock mismatch|Missing lock) for job (\S+?)\.?(?=\s|$)/;
+/** How long a worker waits for Redis to say whether a job whose lease it lost is still there. */
+const LOSS_CHECK_MS = 2_000;
 
-/** The job of a BullMQ error saying this worker lost its lock, if it says so. */
-export function lostLeaseOf(message: string): string | undefined {
-  return LOST_LOCK.exec(message)?.[1];
-}
-
-/** Job ids seen lately (the last 1,000): BullMQ reports a lost lock once per command that finds it gone. */
-class RecentIds {
-  private readonly seen = new Set<string>();
-
-  /** Whether `jobId` is new; it is remembered. */
-  first(jobId: string): boolean {
-    if (this.seen.has(jobId)) return false;
-    if (this.seen.size >= 1000) this.seen.clear();
-    this.seen.add(jobId);
-    return true;
+/**
+ * Whether the job of a lease this worker could not renew (at `jobKey`) is gone from Redis, or
+ * only its lease is lost (also when Redis does not say in time: the lease was lost either way).
+ */
+async function lossOf(client: Pick<Redis, 'exists'>, jobKey: string): Promise<JobLoss> {
+  let timer: NodeJS.Timeout | undefined;
+  const unknown = new Promise<JobLoss>((resolve) => (timer = setTimeout(() => resolve('lease'), LOSS_CHECK_MS)));
+  const found = client.exists(jobKey).then(
+    (count): JobLoss => (count === 0 ? 'gone' : 'lease'),
+    (): JobLoss => 'lease',
+  );
+  try {
+    return await Promise.race([found, unknown]);
+  } finally {
+    clearTimeout(timer);
   }
 }

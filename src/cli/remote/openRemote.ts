@@ -30,8 +30,9 @@ export function loadRemoteModule<T>(load: () => T): T {
 /**
  * The run's remote agents, once Redis answered; throws `InvalidInputError` (exit 2, nothing
  * run) when it is refused or does not answer. The caller closes them after the run. `stderr`
- * gets the lines said as they open; `afterRun`, what their closing could not do (the run's
- * setup notes are printed before the run, this comes after it).
+ * gets the lines said as they open; `afterRun`, what happens to them once the run started (Redis
+ * lost and back) and what their closing could not do (the run's setup notes are printed before
+ * the run, these come during and after it).
  */
 export async function openRemoteAgents(
   settings: RemoteSettings,

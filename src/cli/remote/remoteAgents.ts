@@ -2,10 +2,11 @@
  * The agents of `rxdag run --redis` and `rxdag resume --redis`: one `remoteAgent` per built-in
  * agent name (`shell`, `sleep`), each on the queue of that name, so every attempt runs on an
  * `rxdag worker` process. Loaded only with `--redis` (it imports the BullMQ integration). Closing
- * them says on stderr which attempts the workers could not be told to stop. It decides nothing
- * about the run: the scheduler does, exactly as with local agents.
+ * them says on stderr which attempts the workers could not be told to stop; while the run goes on,
+ * one line says when they lose Redis and one when it is back. It decides nothing about the run:
+ * the scheduler does, exactly as with local agents.
  */
-import { type CancelNotSent, type RemoteAgent, remoteAgent } from '../../bullmq/index';
+import { type CancelNotSent, type RedisConnectionChange, type RemoteAgent, remoteAgent } from '../../bullmq/index';
 import { SHELL_AGENT } from '../agents/shellAgent';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
 import { reachRedis } from './redisAccess';
@@ -32,10 +33,12 @@ const MOST_NAMED = 5;
 
 /**
  * Checks the Redis (see `reachRedis`) and makes the remote agents; throws `InvalidInputError`
- * (exit 2, nothing run) when the Redis is refused or does not answer.
+ * (exit 2, nothing run) when the Redis is refused or does not answer. `stderr` gets what happens
+ * to them during and after the run: Redis lost and back, cancels that did not go out.
  */
 export async function remoteAgents(settings: RemoteSettings, stderr: { write(text: string): unknown }): Promise<RemoteAgents> {
   const target = await reachRedis(settings);
+  const onConnectionChange = outageLines(target.location, (line) => stderr.write(`${line}\n`));
   const agents: Record<string, RemoteAgent> = {};
   for (const name of [SHELL_AGENT, SLEEP_AGENT]) {
     agents[name] = remoteAgent({
@@ -44,6 +47,7 @@ export async function remoteAgents(settings: RemoteSettings, stderr: { write(tex
       prefix: settings.prefix,
       ...(settings.key === undefined ? {} : { key: settings.key }),
       insecure: settings.insecure,
+      onConnectionChange,
     });
   }
   return {
@@ -55,6 +59,27 @@ export async function remoteAgents(settings: RemoteSettings, stderr: { write(tex
       const notSent = closed.flatMap(({ cancelsNotSent }) => cancelsNotSent);
       if (notSent.length > 0) stderr.write(`${notToldLine(notSent)}\n`);
     },
+  };
+}
+
+/**
+ * What says when the agents lose Redis and when it is back: one line when the first of them loses
+ * it, one when the last of those is connected again (each agent's queue has a connection of its
+ * own, and they go down and come back together).
+ */
+export function outageLines(location: string, say: (line: string) => void): (change: RedisConnectionChange) => void {
+  // queues whose agent lost Redis and is not connected again
+  const away = new Set<string>();
+  return ({ queue, connected, error }) => {
+    if (!connected) {
+      if (away.size === 0) {
+        say(
+          `rxdag: lost Redis at ${location}${error === undefined ? '' : ` (${error.reason})`}: reconnecting; ` +
+            'attempts on the workers go on, and their outcomes are read once it is back',
+        );
+      }
+      away.add(queue);
+    } else if (away.delete(queue) && away.size === 0) say(`rxdag: connected to Redis at ${location} again`);
   };
 }
 

@@ -1,0 +1,65 @@
+import { writeFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { outageLines } from '../../../src/cli/remote/remoteAgents';
+import { describeOwnRedis } from '../../support/redis';
+import { tempDir } from '../support/files';
+import { startInProcess, useProcessEnv } from '../support/liveInProcessCli';
+import { waitFor } from '../../bullmq/helpers';
+
+/**
+ * `rxdag run --redis` says on stderr when it loses Redis and when it is back, one line each
+ * however many queues and reconnect tries: in this process, on a throwaway `redis-server` killed
+ * and started again while an attempt waits for a worker.
+ */
+jest.setTimeout(20_000);
+
+describe('outageLines', () => {
+  it('should say one line when the first queue loses Redis and one when the last is back', () => {
+    const lines: string[] = [];
+    const tell = outageLines('redis://127.0.0.1:6391/0', (line) => lines.push(line));
+    const error = { reason: 'connect ECONNREFUSED 127.0.0.1:6391' } as never;
+    tell({ queue: 'shell', connected: false, error });
+    tell({ queue: 'sleep', connected: false, error });
+    tell({ queue: 'shell', connected: true });
+    expect(lines).toHaveLength(1);
+    tell({ queue: 'sleep', connected: true });
+    tell({ queue: 'sleep', connected: true });
+    expect(lines).toEqual([
+      'rxdag: lost Redis at redis://127.0.0.1:6391/0 (connect ECONNREFUSED 127.0.0.1:6391): reconnecting; ' +
+        'attempts on the workers go on, and their outcomes are read once it is back',
+      'rxdag: connected to Redis at redis://127.0.0.1:6391/0 again',
+    ]);
+  });
+});
+
+describeOwnRedis('rxdag run --redis when Redis goes away and comes back', (env) => {
+  const tmp = tempDir();
+  afterAll(() => tmp.remove());
+  useProcessEnv(() => ({ RXDAG_WORKER_KEY: '' }));
+
+  it('should say once on stderr that it lost Redis, and once that it is back', async () => {
+    const file = tmp.file('lost.json');
+    // no worker: the attempt waits in Redis until its time runs out, which ends the run
+    writeFileSync(file, JSON.stringify({ id: 'lost', tasks: [{ id: 'wait', run: 'true', timeoutMs: 3000 }] }));
+    const { url } = env.redis();
+    const run = startInProcess(['run', file, '--redis', url, '--no-journal']);
+    const client = new Redis(url, { maxRetriesPerRequest: 1 });
+    client.on('error', () => undefined);
+    await waitFor(async () => (await client.keys('*|wait|1')).length > 0, 'the job to be in Redis');
+    client.disconnect();
+    await env.redis().stop();
+    const location = `redis://127.0.0.1:${env.redis().port}/0`;
+    await waitFor(() => run.stderrSoFar().includes('rxdag: lost Redis'), 'the outage to be said');
+    await env.restart();
+    const { code, stderr } = await run.done;
+    expect(code).toBe(1);
+    const said = stderr.split('\n').filter((line) => line.includes('Redis at'));
+    expect(said).toEqual([
+      expect.stringMatching(/^rxdag: attempts run on rxdag workers through Redis at /),
+      expect.stringMatching(
+        new RegExp(`^rxdag: lost Redis at ${location} \\((connect ECONNREFUSED|read ECONNRESET)[^)]*\\): reconnecting; `),
+      ),
+      `rxdag: connected to Redis at ${location} again`,
+    ]);
+  });
+});
