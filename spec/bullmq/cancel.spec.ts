@@ -74,6 +74,8 @@ describeRedis('cancelling remote attempts', (env) => {
     );
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['task.timed-out', 'task.failed']));
     expect(ending(events).outcome).toBe('failed');
+    // a worker took the job: the timeout says no more than that
+    expect(byTask(events, 'task.failed').get('t')!.error).toEqual({ name: 'TaskTimeoutError', message: 'task "t" timed out after 500 ms' });
     await waitFor(() => seen[0]?.abortedAt !== undefined, 'the remote abort', LEASE_MS + 500);
     expect(seen[0]!.abortedAt! - seen[0]!.started).toBeLessThan(500 + LEASE_MS);
     // the worker's agent knows the limit, and hears a timeout, not a cancel
@@ -83,6 +85,19 @@ describeRedis('cancelling remote attempts', (env) => {
     const jobKeys = async () =>
       (await env.keys()).filter((key) => key.startsWith(`${prefix}:hang:`) && key.includes('|') && !key.includes('rxdag-cancel'));
     await waitFor(async () => (await jobKeys()).length === 0, 'the cancelled job to be removed');
+  });
+
+  it('should say in a timeout that no worker took the job, when none serves its queue', async () => {
+    worker({ other: () => 1 }); // a worker of another queue only
+    const events = await collect(
+      runDag({ id: 'unserved', tasks: [{ id: 't', agent: 'hang', timeoutMs: 300 }] }, { agents: { hang: remote('hang') } }),
+    );
+    expect(byTask(events, 'task.failed').get('t')!.error).toEqual({
+      name: 'TaskTimeoutError',
+      message:
+        'task "t" timed out after 300 ms\n' +
+        `no worker took its job (queue "hang", prefix "${prefix}") as far as this scheduler heard: is a worker serving that queue, with the same prefix and key?`,
+    });
   });
 
   it("should fire the worker's AbortSignal when the run is cancelled", async () => {

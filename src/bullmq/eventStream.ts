@@ -1,7 +1,7 @@
 /**
  * The scheduler side's reading of a queue's event stream: one blocking `XREAD` loop from a given
- * position that hands on the entries the scheduler acts on (a job completed, failed, was added
- * again, or stalled) and skips every other entry (waiting, active, drained…) without decoding it
+ * position that hands on the entries the scheduler acts on (a job taken by a worker, completed,
+ * failed, added again, or stalled) and skips every other entry (waiting, drained…) without decoding it
  * into strings or objects. BullMQ's `QueueEvents` builds an object and emits two events for every
  * entry, one of them named after the job (a new string a job); at three entries a task that was
  * the larger part of reading outcomes (benchmarks/README.md). Like `QueueEvents`, it keeps its
@@ -20,6 +20,8 @@ export interface StreamListener {
   failed(jobId: string, failedReason: string): void;
   /** A job was added again while it existed (`duplicated`) or its worker stopped renewing it (`stalled`). */
   changed(jobId: string): void;
+  /** A worker took a job (`active`). */
+  taken?(jobId: string): void;
 }
 
 /** How an {@link EventStream} waits on Redis (specs shorten it). */
@@ -177,12 +179,13 @@ export class EventStream {
     this.position = entries[entries.length - 1]![0].toString();
     for (const [, fields] of entries) {
       const event = valueOf(fields, EVENT)?.toString();
-      if (event !== 'completed' && event !== 'failed' && event !== 'duplicated' && event !== 'stalled') continue;
+      if (event !== 'completed' && event !== 'failed' && event !== 'duplicated' && event !== 'stalled' && event !== 'active') continue;
       const jobId = valueOf(fields, JOB_ID)?.toString();
       if (jobId === undefined) continue;
       try {
         if (event === 'completed') this.listener.completed(jobId, valueOf(fields, RETURN_VALUE)?.toString() ?? '');
         else if (event === 'failed') this.listener.failed(jobId, valueOf(fields, FAILED_REASON)?.toString() ?? '');
+        else if (event === 'active') this.listener.taken?.(jobId);
         else this.listener.changed(jobId);
       } catch {
         // one listener's failure must not stop the reading of every later outcome

@@ -12,7 +12,7 @@
  */
 import { Queue } from 'bullmq';
 import { Observable } from 'rxjs';
-import { stoppedForResume, type TaskContext, type WorkerResult } from '../index';
+import { stoppedForResume, type TaskContext, TaskTimeoutError, type WorkerResult } from '../index';
 import type { CancelReason } from './cancelSignals';
 import { CommandConnection, commandTimeoutFor, within } from './commandConnection';
 import { RemoteJobError, WorkerLostError } from './errors';
@@ -72,6 +72,8 @@ interface Waiter {
   timer: NodeJS.Timeout | undefined;
   // its attempt was aborted: a job added after that must be cancelled again, for this reason
   aborted: CancelReason | undefined;
+  // a worker took its job (read from the event stream)
+  taken: boolean;
 }
 
 export class RemoteQueue {
@@ -120,9 +122,12 @@ export class RemoteQueue {
         reject: (error) => subscriber.error(error),
         timer: undefined,
         aborted: undefined,
+        taken: false,
       };
       this.waiters.set(jobId, waiter);
       if (this.batch.push(waiter) === 1) queueMicrotask(() => void this.addBatch());
+      // only a task with a time limit pays for its signal: its timeout may say that no worker answers
+      if (waiter.data.timeoutMs !== undefined) task.signal.addEventListener('abort', () => this.timedOut(waiter), { once: true });
       return () => {
         if (!this.forget(waiter)) return; // settled: nothing to cancel
         if (stoppedForResume(task.signal)) return; // the job goes on: the run's resume re-attaches to it
@@ -218,6 +223,10 @@ export class RemoteQueue {
         completed: (jobId, returnvalue) => this.onFinished(jobId, () => settlementOf(this.config, jobId, parsedJson(returnvalue))),
         failed: (jobId, failedReason) => this.onFinished(jobId, () => this.failedSettlement(jobId, failedReason, undefined)),
         changed: (jobId) => this.nudge(jobId),
+        taken: (jobId) => {
+          const waiter = this.waiters.get(jobId);
+          if (waiter !== undefined) waiter.taken = true;
+        },
       });
       return { connection, queue, events };
     } catch (error) {
@@ -257,6 +266,21 @@ export class RemoteQueue {
   private arm(waiter: Waiter): void {
     clearTimeout(waiter.timer);
     waiter.timer = setTimeout(() => this.nudge(waiter.jobId), this.config.leaseMs);
+  }
+
+  /**
+   * A timed-out attempt whose job no worker took says so in its error: the likely cause is that
+   * none serves the queue (a wrong prefix, queue or key, or no worker started), which a time
+   * limit alone cannot tell from a slow attempt.
+   */
+  private timedOut(waiter: Waiter): void {
+    const reason: unknown = waiter.task.signal.reason;
+    if (waiter.taken || !(reason instanceof TaskTimeoutError)) return;
+    const { queue, prefix } = this.config;
+    reason.addDetail(
+      `no worker took its job (queue "${queue}", prefix "${prefix}") as far as this scheduler heard: ` +
+        'is a worker serving that queue, with the same prefix and key?',
+    );
   }
 
   private onFinished(jobId: string, read: () => Settlement): void {
