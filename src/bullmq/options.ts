@@ -92,7 +92,8 @@ export interface WorkerOptions extends SharedOptions {
   /** Where the worker's log lines go (refused jobs, Redis errors). @default a line on stderr */
   readonly onLog?: ((line: string) => void) | undefined;
   /**
-   * Called as the worker takes a job, before its agent runs: its queue (the agent's name) and
+   * Called as the worker takes a job, before its agent runs and before the job is checked (a
+   * job it then refuses, unsigned or malformed, was taken too): its queue (the agent's name) and
    * how long it waited in Redis since its scheduler added it (across two clocks: never below 0).
    * What it throws is ignored. @default none
    */
