@@ -105,7 +105,7 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
         2,
         null,
         '',
-        "rxdag: --lease-ms must be a whole number of milliseconds from 1000 (a shorter lease is lost while the worker's event loop pauses, as when it spawns a task) (got \"10\")\n" +
+        'rxdag: --lease-ms must be a whole number of milliseconds from 1000 (a shorter lease is lost while the worker\'s event loop pauses, as when it spawns a task) (got "10")\n' +
           'rxdag: --agents: unknown agent "gpu" (a worker runs: shell, sleep)\n' +
           `rxdag: --key-file ${tmp.file('missing.key')}: cannot read the key: ENOENT (no such file or directory)\n`,
       ],
@@ -210,7 +210,7 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
         expect([result.code, result.stdout, result.stderr]).toEqual([
           2,
           '',
-          `rxdag: Redis at redis://127.0.0.1:${server.port}/0: this Redis needs a password (NOAUTH): give it in the URL, redis://:PASSWORD@HOST:PORT\n`,
+          `rxdag: Redis at redis://127.0.0.1:${server.port}/0: this Redis needs a password (NOAUTH): give it in the URL, redis://:PASSWORD@HOST:PORT (or in RXDAG_REDIS_PASSWORD, which ps does not show)\n`,
         ]);
       }
     });

@@ -8,7 +8,7 @@
 import { Redis } from 'ioredis';
 import { redisTarget, type RedisTarget, refusesCredentials } from '../../bullmq/redisConnection';
 import { InvalidInputError } from '../problems';
-import { KEY_VARIABLE, redisUrlProblem, type RemoteSettings } from './remoteOptions';
+import { KEY_VARIABLE, PASSWORD_VARIABLE, redisUrlProblem, type RemoteSettings } from './remoteOptions';
 
 /** How long Redis gets to accept a connection and answer a PING. */
 const PROBE_TIMEOUT_MS = 5000;
@@ -55,11 +55,19 @@ async function probe(target: RedisTarget): Promise<void> {
     timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS + 1000);
   });
   try {
-    await Promise.race([client.connect().then(() => target.selectDatabase(client)).then(() => client.ping()), timeout]);
+    await Promise.race([
+      client
+        .connect()
+        .then(() => target.selectDatabase(client))
+        .then(() => client.ping()),
+      timeout,
+    ]);
   } catch (error) {
     const reason = target.reasonOf(connectionError ?? error);
+    // the command line has a way to give the password that the library's words do not know
+    const orVariable = reason.includes('(NOAUTH)') ? ` (or in ${PASSWORD_VARIABLE}, which ps does not show)` : '';
     // reached, and refused: not a matter of reaching it
-    refuse(`${refusesCredentials(reason) ? 'Redis at' : 'cannot reach Redis at'} ${target.location}: ${reason}`);
+    refuse(`${refusesCredentials(reason) ? 'Redis at' : 'cannot reach Redis at'} ${target.location}: ${reason}${orVariable}`);
   } finally {
     clearTimeout(timer);
     // a connection already ended (refused, wrong password) has nothing to close: ioredis would
