@@ -1,4 +1,7 @@
 import { startWorker } from '../../../src/bullmq/index';
+import { redisTarget } from '../../../src/bullmq/redisConnection';
+import type { Problem } from '../../../src/cli/problems';
+import { remoteFlags, resolveRemoteOptions } from '../../../src/cli/remote/remoteOptions';
 import { describeRedis, type PasswordRedis, startPasswordRedis } from '../../support/redis';
 import { tempDir, writeText } from '../support/files';
 import { rxdagWith } from '../support/liveInProcessCli';
@@ -50,5 +53,23 @@ describeRedis('RXDAG_REDIS_PASSWORD', (env) => {
     const result = await runWith(`redis://:other@127.0.0.1:${server.port}`);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe('rxdag: --redis has a password and RXDAG_REDIS_PASSWORD is set too: give the password in one of them\n');
+  });
+});
+
+describe('RXDAG_REDIS_PASSWORD in the resume hint', () => {
+  const hintFor = (url: string, env: NodeJS.ProcessEnv) => {
+    const problems: Problem[] = [];
+    const settings = resolveRemoteOptions({ redis: url }, env, problems)!;
+    expect(problems).toEqual([]);
+    return remoteFlags(settings, redisTarget(settings.url, '--redis').location);
+  };
+
+  it('should leave out of the --redis of a resume hint the password the variable gave, which gives it again', () => {
+    expect(hintFor('redis://10.0.0.5:6379', { RXDAG_REDIS_PASSWORD: 'secret' })).toBe(' --redis redis://10.0.0.5:6379/0');
+    expect(hintFor('redis://ops@10.0.0.5:6379', { RXDAG_REDIS_PASSWORD: 'secret' })).toBe(' --redis redis://ops@10.0.0.5:6379/0');
+  });
+
+  it('should keep the *** of a password given in the URL, for the user to put back', () => {
+    expect(hintFor('redis://:secret@10.0.0.5:6379', {})).toBe(" --redis 'redis://:***@10.0.0.5:6379/0'");
   });
 });

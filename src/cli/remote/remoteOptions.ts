@@ -39,6 +39,8 @@ export interface RemoteSettings {
   /** A word of warning about the key, said where the key is named: a key file other users can read. */
   readonly keyNote?: string | undefined;
   readonly insecure: boolean;
+  /** The password came from `RXDAG_REDIS_PASSWORD`, not from the URL given. */
+  readonly passwordFromEnv?: boolean | undefined;
 }
 
 export { KEY_VARIABLE, PASSWORD_VARIABLE } from '../secretVariables';
@@ -75,7 +77,8 @@ export function resolveRemoteOptions(raw: RawRemoteOptions, env: NodeJS.ProcessE
   const url = urlProblem === undefined ? withEnvPassword(raw.redis, env, problems) : raw.redis;
   const { key, keySource, keyNote } = readKey(raw.keyFile, env, problems);
   if (problems.length > before) return undefined;
-  return { url, prefix, key, keySource, keyNote, insecure: raw.insecure === true };
+  const passwordFromEnv = url !== raw.redis;
+  return { url, prefix, key, keySource, keyNote, insecure: raw.insecure === true, passwordFromEnv };
 }
 
 /**
@@ -115,13 +118,15 @@ export function redisUrlProblem(url: string): string | undefined {
 
 /**
  * The remote options again, for the `resume with:` line of a run sent to workers: `--redis` with
- * the location as printed (a password is `***`: the user puts it back), and the prefix, key file
- * and `--insecure` when they were given.
+ * the location as printed (a password is `***`: the user puts it back; one from
+ * `RXDAG_REDIS_PASSWORD` is left out, the variable gives it again), and the prefix, key file and
+ * `--insecure` when they were given.
  */
 export function remoteFlags(settings: RemoteSettings, location: string): string {
   const keyFile = settings.keySource?.startsWith('--key-file ') === true ? settings.keySource.slice('--key-file '.length) : undefined;
+  const url = settings.passwordFromEnv === true ? location.replace(':***@', '@').replace('//@', '//') : location;
   return [
-    ` --redis ${shellWord(location)}`,
+    ` --redis ${shellWord(url)}`,
     settings.prefix === DEFAULT_REDIS_PREFIX ? '' : ` --redis-prefix ${shellWord(settings.prefix)}`,
     keyFile === undefined ? '' : ` --key-file ${shellWord(keyFile)}`,
     settings.insecure ? ' --insecure' : '',
