@@ -18,7 +18,14 @@ describe('resolveWorkerOptions', () => {
 
   it('should fill in the defaults: both agents, concurrency 8, a 30 s lease, no key, no metrics', () => {
     expect(resolveWorkerOptions({ redis: 'redis://127.0.0.1:6379' }, {})).toEqual({
-      remote: { url: 'redis://127.0.0.1:6379', prefix: 'rxdag', key: undefined, keySource: undefined, insecure: false },
+      remote: {
+        url: 'redis://127.0.0.1:6379',
+        prefix: 'rxdag',
+        key: undefined,
+        keySource: undefined,
+        insecure: false,
+        passwordFromEnv: false,
+      },
       concurrency: 8,
       leaseMs: 30_000,
       agents: ['shell', 'sleep'],
