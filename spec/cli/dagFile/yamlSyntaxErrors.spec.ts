@@ -47,6 +47,10 @@ describe('parseYaml (syntax errors)', () => {
     expect(errorsOf('id: d', 'tasks:', '  -id: a', '  -id: b')).toEqual([
       '4:3: YAML syntax error: Map keys must be unique (`-id` needs a space after `-` to start a list entry: `- id:`)',
     ]);
+    // after a well-formed entry the library reports this one mistake twice: it is said once
+    expect(errorsOf('id: d', 'tasks:', '  - id: a', '    run: echo', '  -id: b', '    run: echo')).toEqual([
+      '5:3: YAML syntax error: All mapping items must start at the same column (`-id` needs a space after `-` to start a list entry: `- id:`)',
+    ]);
   });
 
   it("should keep the library's words where no hint fits", () => {

@@ -23,10 +23,16 @@ export function yamlSyntaxProblems(errors: readonly YAMLError[], text: string, l
   const said: (Worded & { readonly code: string })[] = [];
   /** Where the errors a hint explained are: the library's second error there is the same mistake. */
   const explained = new Set<number>();
+  /** Where a hint was placed: another error the same hint explains there (`-id:` gives two) is the same mistake. */
+  const hintedAt = new Set<number>();
   for (const error of errors) {
     if (error.code === 'MULTILINE_IMPLICIT_KEY' && explained.has(error.pos[0])) continue;
     const worded = wordedError(error, text);
-    if (worded.hinted) explained.add(error.pos[0]);
+    if (worded.hinted) {
+      if (hintedAt.has(worded.offset)) continue;
+      hintedAt.add(worded.offset);
+      explained.add(error.pos[0]);
+    }
     said.push({ ...worded, code: error.code });
   }
   const problems = said.slice(0, MAX_SYNTAX_ERRORS).map(({ offset, message, code }): Problem => {
