@@ -101,6 +101,20 @@ describe('pushMetrics', () => {
     }
   });
 
+  it("should name the words of an HTML error page, not its first line's doctype", async () => {
+    const page =
+      '<!DOCTYPE HTML>\n<html>\n<head>\n<title>Error response</title>\n</head>\n<body>\n<h1>Error response</h1>\n' +
+      '<p>Message: Unsupported method (&#x27;PUT&#x27;).</p>\n</body>\n</html>\n';
+    const gateway = await startFakePushgateway({ kind: 'error', status: 501, body: page });
+    try {
+      expect(await pushMetrics({ Pushgateway }, registryWithOne(), gateway.url, 'etl')).toBe(
+        `rxdag: cannot push the metrics to the Pushgateway ${gateway.url}: it answered HTTP 501: Error response Message: Unsupported method ('PUT').`,
+      );
+    } finally {
+      await gateway.close();
+    }
+  });
+
   it('should never print the password of the URL', async () => {
     const gateway = await startFakePushgateway({ kind: 'error', status: 401, body: '' });
     const withPassword = gateway.url.replace('http://', 'http://user:secret@');

@@ -114,6 +114,22 @@ export async function exitCodeAfterPush(
   return code === ExitCode.ok ? ExitCode.outputFailed : code;
 }
 
+/** The text of an HTML page, its title and head left out, one line per block of text. */
+function htmlText(html: string): string {
+  return html
+    .replace(/<head[\s\S]*?<\/head>|<title[\s\S]*?<\/title>|<(script|style)[\s\S]*?<\/\1>/gi, '')
+    .replace(/<[^>]*>/g, '\n')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#x?27;|&apos;/g, "'")
+    .replace(/&amp;/g, '&')
+    .split('\n')
+    .map((line) => line.replace(/\s+/g, ' ').trim())
+    .filter((line) => line !== '')
+    .join(' ');
+}
+
 /** Why a push failed, in one line: the gateway's status and the first line of its answer, or the network error. */
 function reasonOf(error: unknown): string {
   // not `instanceof Error`: Node's network errors may come from another realm
@@ -122,7 +138,9 @@ function reasonOf(error: unknown): string {
   // prom-client's words for an answer of 400 or more: "push failed with status 500, <body>"
   const refused = /^push failed with status (\d+), ?([\s\S]*)$/.exec(message);
   if (refused === null) return escapeControls(message);
-  const said = refused[2]!.split('\n').find((line) => line.trim() !== '');
+  // an HTML error page says its words between tags: `<!DOCTYPE HTML>` alone says nothing
+  const body = /^\s*<(!doctype|html)\b/i.test(refused[2]!) ? htmlText(refused[2]!) : refused[2]!;
+  const said = body.split('\n').find((line) => line.trim() !== '');
   const answer = said === undefined ? '' : `: ${escapeControls(said.trim().slice(0, 200))}`;
   return `it answered HTTP ${refused[1]!}${answer}`;
 }
