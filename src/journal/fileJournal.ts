@@ -20,6 +20,7 @@ import { acquireLock, type HeldLock } from './lockFile';
 import { removeRun } from './removeRun';
 import { asideFileOf, removeStaleAsides } from './staleAside';
 import { TextBytes } from './textBytes';
+import { makePrivateFolder } from './privateFolder';
 import { isMissingFile, readingFile } from './unreadableFile';
 
 /**
@@ -73,7 +74,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): Jour
 
   /** A new run's record: its header, durable before the writer is handed out. */
   const createRun = (header: JournalHeader): JournalWriter => {
-    makeFolder(root);
+    makePrivateFolder(root);
     sweepOnce();
     const { journal, lock } = files(header.runId);
     if (fs.existsSync(journal)) throw new RunExistsError(header.runId);
@@ -240,27 +241,6 @@ function writeGroup(fd: number, bytes: Buffer, sync: 'fsync' | 'none'): void {
 function writeAll(fd: number, bytes: Buffer): void {
   let written = 0;
   while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
-}
-
-/**
- * `mkdir -p`, one folder at a time from the nearest one that exists: Node's recursive
- * `mkdirSync` never returns for a path under `/proc` (Node 20), this fails with its error. The
- * store's own folder, when it makes it, is its user's only (0700): journals hold what tasks were
- * given (a shell task's `env`) and what they output. A folder that exists keeps its permissions.
- */
-function makeFolder(dir: string): void {
-  const missing: string[] = [];
-  for (let at = dir; !fs.existsSync(at); at = path.dirname(at)) {
-    missing.push(at);
-    if (path.dirname(at) === at) break;
-  }
-  for (const folder of missing.reverse()) {
-    try {
-      fs.mkdirSync(folder, folder === dir ? { mode: 0o700 } : undefined);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
 }
 
 /** A new file's name is durable once its folder is synced. */

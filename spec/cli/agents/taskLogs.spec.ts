@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { from, lastValueFrom } from 'rxjs';
 import { ProcessGroups } from '../../../src/cli/agents/processGroups';
@@ -64,6 +64,9 @@ describe('task logs (--logs)', () => {
     expect(readFileSync(path.join(logs.dir, 'task.1.log'), 'utf8')).toBe('one\ntwo\nthree\n');
     // a task that succeeded is not named
     expect(logs.noteOf('task', 1)).toBeUndefined();
+    // the folder it made is its user's only, as the store is; the folders on the way are not
+    expect(statSync(logs.dir).mode & 0o777).toBe(0o700 & ~process.umask());
+    expect(statSync(path.dirname(logs.dir)).mode & 0o777).toBe(0o777 & ~process.umask());
   });
 
   it('should keep the bytes as the command wrote them, not only valid UTF-8', async () => {

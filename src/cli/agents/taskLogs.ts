@@ -2,7 +2,7 @@
  * The task logs of `--logs DIR`: each attempt of a shell task appends the whole of its stdout
  * and stderr, chunk by chunk as the pipes deliver them, to `DIR/<task>.<attempt>.log` (the
  * task's id made a file name by {@link logFileName}); the folder is made, with its parents, when
- * the first attempt logs. Writes are synchronous, one per chunk: nothing waits in memory, the
+ * the first attempt logs, its user's only (0700) as the store is: the logs hold what the tasks wrote. Writes are synchronous, one per chunk: nothing waits in memory, the
  * file holds everything once the attempt ends, and the two streams are in the order their chunks
  * came. The first write that fails (a full disk) stops every log of the run there and is told
  * once ({@link TaskLogs.whenFailed}); the tasks go on. Attempts that fail keep the name of their
@@ -14,8 +14,9 @@
  * (the commands do).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { makePrivateFolder } from '../../journal/privateFolder';
 
 /** The writer of one attempt's log. */
 export interface AttemptLog {
@@ -107,7 +108,7 @@ export class TaskLogs {
     const file = this.fileOf(taskId, attempt);
     let fd: number | undefined;
     try {
-      if (!this.folderMade) mkdirSync(this.dir, { recursive: true });
+      if (!this.folderMade) makePrivateFolder(this.dir);
       this.folderMade = true;
       fd = openSync(file, 'a');
     } catch (error) {
