@@ -215,6 +215,29 @@ describe('renderReport of a task cancelled while it waited to retry', () => {
   });
 });
 
+describe('renderReport of a task that completed after a retry', () => {
+  const error = { name: 'AgentError', message: 'rate limited' };
+  const html = renderReport({
+    events: eventsOf(
+      { type: 'dag.created', at: 0, dagId: 'flaky', taskCount: 1 },
+      { type: 'task.ready', at: 0, taskId: 'f', attempt: 1 },
+      { type: 'task.started', at: 0, taskId: 'f', attempt: 1, agent: 'api' },
+      { type: 'task.failed', at: 10, taskId: 'f', attempt: 1, error, severity: 'error', willRetry: true },
+      { type: 'task.retrying', at: 30, taskId: 'f', attempt: 2 },
+      { type: 'task.started', at: 30, taskId: 'f', attempt: 2, agent: 'api' },
+      { type: 'task.completed', at: 40, taskId: 'f', attempt: 2, durationMs: 10, output: null },
+    ),
+  });
+
+  it('should say in the table what its failed attempt failed with', () => {
+    expect(cellsOf(html, 'f')).toMatchObject({
+      Outcome: 'completed',
+      Attempts: '2',
+      Details: 'completed after 1 failed attempt; attempt #1 failed: AgentError: rate limited',
+    });
+  });
+});
+
 describe("renderReport of a task's control characters", () => {
   const error = { name: 'ShellCommandError', message: 'last stderr lines:\n\u001b[31mred\u0000nul\u0007\tat x\r\n' };
   const html = renderReport({

@@ -49,11 +49,26 @@ export function summaryTable(model: RunModel, critical: ReadonlySet<string>, set
       time(task.endMs),
       task.attempts.length === 0 ? '' : formatMs(busy),
       ...(withWaits ? [escapeHtml(waitCell(task.wait))] : []),
-      `<span class="detail">${escapeHtml(task.detail ?? task.attempts.find((bar) => bar.outcome === 'warning')?.detail ?? '')}</span>`,
+      `<span class="detail">${escapeHtml(detailOf(task))}</span>`,
     ];
     return `<tr data-task="${escapeHtml(task.id)}" class="${task.outcome}">${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
   });
   return `<table class="summary"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+/**
+ * What the Details cell says of a task: its own detail (why it failed, was skipped, cancelled),
+ * else a warning it completed with, else, for a task that completed after attempts that failed,
+ * the last of those failures (the timeline has each one in its tooltip).
+ */
+function detailOf(task: RunModel['tasks'][number]): string {
+  if (task.detail !== undefined) return task.detail;
+  const warning = task.attempts.find((bar) => bar.outcome === 'warning');
+  if (warning?.detail !== undefined) return warning.detail;
+  const failed = task.attempts.filter((bar) => bar.outcome === 'failed' || bar.outcome === 'timed-out');
+  const last = failed[failed.length - 1];
+  if (task.outcome !== 'completed' || last === undefined) return '';
+  return `completed after ${failed.length} failed attempt${failed.length === 1 ? '' : 's'}; attempt #${last.attempt} failed: ${last.detail ?? ''}`;
 }
 
 function time(ms: number | undefined): string {
