@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { getEventListeners } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { from, lastValueFrom } from 'rxjs';
 import { type TaskContext, TaskTimeoutError } from '../../../src/index';
 import { taskContext } from '../support/taskContext';
 import { ProcessGroups } from '../../../src/cli/agents/processGroups';
 import { createShellAgent, type ShellAgentOptions, type ShellInput, ShellCommandError } from '../../../src/cli/agents/shellAgent';
+import { logFileName, TaskLogs } from '../../../src/cli/agents/taskLogs';
 import { isRunning, readPids, tempDir } from '../support/files';
 
 describe('shell agent', () => {
@@ -166,13 +168,27 @@ describe('shell agent', () => {
   });
 
   describe('when its time runs out', () => {
-    /** Starts `command`, waits until it has written what it writes first, and aborts its signal with `reason`. */
-    const stopped = async (taskId: string, command: string, reason: Error, options: Omit<ShellAgentOptions, 'groups'> = {}) => {
+    /**
+     * Starts `command`, waits until the agent has read the `written` bytes it writes first (its
+     * task log has them: the log and the tail take each chunk together), and aborts its signal
+     * with `reason`.
+     */
+    const stopped = async (
+      taskId: string,
+      command: string,
+      reason: Error,
+      written: number,
+      options: Omit<ShellAgentOptions, 'groups'> = {},
+    ) => {
       const controller = new AbortController();
       const started = tmp.file(`${taskId}.started`);
+      const logs = new TaskLogs(tmp.file(`${taskId}-logs`));
+      const logged = path.join(logs.dir, logFileName(taskId, 1));
       const task = { ...context({ command: `${command}; touch ${started}; sleep 30` }, controller.signal), id: taskId };
-      const running = attempt(new ProcessGroups(300), task, options);
-      while (!existsSync(started)) await new Promise((resolve) => setTimeout(resolve, 10));
+      const running = attempt(new ProcessGroups(300), task, { ...options, logs });
+      while (!existsSync(started) || (written > 0 && readFileSyncSafe(logged).length < written)) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
       controller.abort(reason);
       // what the failure records is read at once, as the scheduler reads it
       const atAbort = reason.message;
@@ -182,23 +198,25 @@ describe('shell agent', () => {
 
     it('should quote the last lines of stderr in the timeout error, as soon as the signal fires', async () => {
       const timeout = new TaskTimeoutError('slow', 50);
-      const message = await stopped('slow', 'echo one; echo two >&2; echo three >&2', timeout, { stderrLinesInError: 1 });
+      const message = await stopped('slow', 'echo one; echo two >&2; echo three >&2', timeout, 'one\ntwo\nthree\n'.length, {
+        stderrLinesInError: 1,
+      });
       expect(message).toBe('task "slow" timed out after 50 ms\nbefore its time ran out, last stderr lines:\nthree');
       expect(timeout).toMatchObject({ name: 'TaskTimeoutError', message });
     });
 
     it('should quote stdout when stderr is empty, and say when the command wrote nothing', async () => {
-      expect(await stopped('quiet-err', 'echo e2e start', new TaskTimeoutError('quiet-err', 800))).toBe(
+      expect(await stopped('quiet-err', 'echo e2e start', new TaskTimeoutError('quiet-err', 800), 'e2e start\n'.length)).toBe(
         'task "quiet-err" timed out after 800 ms\nbefore its time ran out, last stdout lines:\ne2e start',
       );
-      expect(await stopped('silent', 'true', new TaskTimeoutError('silent', 800))).toBe(
+      expect(await stopped('silent', 'true', new TaskTimeoutError('silent', 800), 0)).toBe(
         'task "silent" timed out after 800 ms\nbefore its time ran out, it had written nothing',
       );
     });
 
     it('should leave the error of a cancel as it is', async () => {
       const cancel = Object.assign(new Error('task "cancelled" was cancelled'), { name: 'TaskCancelledError' });
-      expect(await stopped('cancelled', 'echo one >&2', cancel)).toBe('task "cancelled" was cancelled');
+      expect(await stopped('cancelled', 'echo one >&2', cancel, 'one\n'.length)).toBe('task "cancelled" was cancelled');
     });
   });
 
