@@ -12,13 +12,13 @@ describe('rxdag run and rxdag show of a shell task whose time ran out', () => {
   const tmp = tempDir();
   const store = tmp.file('store');
   const eventsFile = tmp.file('events.jsonl');
-  const tail = 'task "slow-e2e" timed out after 300 ms\nbefore its time ran out, last stdout lines:\ne2e start';
+  const tail = 'task "slow-e2e" timed out after 1500 ms\nbefore its time ran out, last stdout lines:\ne2e start';
   let run: Awaited<ReturnType<typeof rxdag>>;
   let runId = '';
   beforeAll(async () => {
     const dag = writeText(
       tmp.file('ci.yaml'),
-      ['id: ci', 'tasks:', '  - id: slow-e2e', '    run: "echo e2e start; sleep 5"', '    timeoutMs: 300', ''].join('\n'),
+      ['id: ci', 'tasks:', '  - id: slow-e2e', '    run: "echo e2e start; sleep 5"', '    timeoutMs: 1500', ''].join('\n'),
     );
     run = await rxdag('run', dag, '--store', store, '--events', eventsFile, '--kill-grace', '100');
     runId = /^rxdag: run (\S+) /m.exec(run.stderr)![1]!;
@@ -41,10 +41,10 @@ describe('rxdag run and rxdag show of a shell task whose time ran out', () => {
 
   it('should print the last lines once under the task.failed line and in the list of failures', () => {
     const quoted = '            before its time ran out, last stdout lines:\n            e2e start\n';
-    expect(run.stdout).toContain(`task.failed slow-e2e #1 (error): TaskTimeoutError: task "slow-e2e" timed out after 300 ms\n${quoted}`);
+    expect(run.stdout).toContain(`task.failed slow-e2e #1 (error): TaskTimeoutError: task "slow-e2e" timed out after 1500 ms\n${quoted}`);
     expect(run.stdout.split('before its time ran out')).toHaveLength(3);
     expect(run.stdout).toContain(
-      '  slow-e2e (attempt 1): TaskTimeoutError: task "slow-e2e" timed out after 300 ms\n      before its time ran out, last stdout lines:\n      e2e start\n',
+      '  slow-e2e (attempt 1): TaskTimeoutError: task "slow-e2e" timed out after 1500 ms\n      before its time ran out, last stdout lines:\n      e2e start\n',
     );
   });
 
@@ -53,7 +53,7 @@ describe('rxdag run and rxdag show of a shell task whose time ran out', () => {
     const shown = await rxdag('show', runId, '--store', store, '--report', report);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain(
-      '  slow-e2e (attempt 1): TaskTimeoutError: task "slow-e2e" timed out after 300 ms\n      before its time ran out, last stdout lines:\n      e2e start\n',
+      '  slow-e2e (attempt 1): TaskTimeoutError: task "slow-e2e" timed out after 1500 ms\n      before its time ran out, last stdout lines:\n      e2e start\n',
     );
     const json = JSON.parse((await rxdag('show', runId, '--store', store, '--json')).stdout) as { failures: unknown[] };
     expect(json.failures).toEqual([expect.objectContaining({ taskId: 'slow-e2e', error: { name: 'TaskTimeoutError', message: tail } })]);
