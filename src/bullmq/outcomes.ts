@@ -87,7 +87,7 @@ export function settlementOf(context: OutcomeContext, jobId: string, returnvalue
     const why =
       outcome.signature === undefined
         ? 'its result is not signed (the worker that took it has no key, or the result was forged)'
-        : "its result is not signed with this scheduler's key (a worker with another key refused the job, or the result was forged)";
+        : "its result is not signed with this scheduler's key (the worker that took it has another key: the worker's or this scheduler's is not the fleet's, or the result was forged)";
     const message = `job "${jobId}" on queue "${context.queue}": ${why}; schedulers and workers must share one key`;
     return { ok: false, error: new UnauthorizedJobError(message) };
   }

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { keyIdOf } from '../../../src/cli/remote/remoteNote';
 import { describeRedis } from '../../support/redis';
 import { printedRunId, runCli, startCli } from '../support/builtCli';
 import { linesOf, remoteCliSuite } from './workerProcesses';
@@ -43,7 +44,7 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
     return { runId, store, marks };
   }
 
-  it('should refuse, naming the attempts in flight and the flags that reach their workers, and run nothing (also under another key prefix)', async () => {
+  it('should refuse, naming the attempts in flight and the flags that reach their workers, and run nothing (also under another key prefix or signing key)', async () => {
     const { runId, store, marks } = await killedWithAttemptsQueued('refused');
     const resume = await runCli(['resume', runId, '--store', store], NO_KEY);
     expect(resume.code).toBe(2);
@@ -60,6 +61,17 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
       stderr:
         `rxdag: run ${runId} sent its attempts under the key prefix "${prefix}", and one was in flight when it stopped: ` +
         `resumed under "${prefix}-other", no worker of the run would take them up again. Resume with --redis ${env.url}/0 --redis-prefix ${prefix}\n`,
+    });
+    // signed with another key than the run's, the results of its attempts in flight would be refused as forged
+    const key = 'k'.repeat(32);
+    const otherKey = await runCli(['resume', runId, '--store', store, '--redis', env.url, '--redis-prefix', prefix, '--insecure'], {
+      RXDAG_WORKER_KEY: key,
+    });
+    expect(otherKey).toMatchObject({
+      code: 2,
+      stderr:
+        `rxdag: run ${runId} signed its jobs with no key, and one was in flight when it stopped: resumed with the key of id ` +
+        `${keyIdOf(Buffer.from(key))}, their results would be refused and the run would fail. Resume with --redis ${env.url}/0 --redis-prefix ${prefix}\n`,
     });
     // the flags it gives take the queued attempt up again, on a worker
     await fleet.start(env.url, prefix, [], NO_KEY);

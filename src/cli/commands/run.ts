@@ -38,7 +38,7 @@ import { createJournaledRun, createRun } from './createRun';
 import { driveRun, type RunToDrive, SetupNotes } from './driveRun';
 import { type RawRunOptions, resolveRunOptions, type RunCommandOptions } from './runOptions';
 import { remoteFlags } from '../remote/remoteOptions';
-import { REMOTE_KEY, type RemoteNote } from '../remote/remoteNote';
+import { keyIdOf, REMOTE_KEY, type RemoteNote } from '../remote/remoteNote';
 import { commandLine } from '../shellWord';
 import { outputProblems } from './writeTarget';
 import { logsFolderProblems } from './logsFolder';
@@ -84,7 +84,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
     const remoteNote =
       options.remote === undefined || remote === undefined
         ? undefined
-        : { resumeFlags: remoteFlags(options.remote, remote.location), prefix: options.remote.prefix };
+        : { resumeFlags: remoteFlags(options.remote, remote.location), prefix: options.remote.prefix, keyId: keyIdOf(options.remote.key) };
     const scheduling = schedulerOptions(options, haltable?.journal, note, remoteNote);
     // --logs: each shell attempt's whole output into the folder (refused with --redis)
     const logs = options.logsDir === undefined ? undefined : new TaskLogs(options.logsDir);

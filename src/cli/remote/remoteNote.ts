@@ -6,6 +6,7 @@
  * well would run them twice, so it refuses unless told `--local`. It opens no connection and
  * reads no journal itself.
  */
+import { createHmac } from 'node:crypto';
 import type { DagEvent } from '../../index';
 
 /** The key of the run's `metadata` that notes where its attempts went. */
@@ -17,15 +18,26 @@ export interface RemoteNote {
   readonly resumeFlags: string;
   /** The key prefix its jobs went under (absent in runs of earlier versions). */
   readonly prefix?: string;
+  /** Which key signed its jobs ({@link keyIdOf}; absent in runs of earlier versions). */
+  readonly keyId?: string;
+}
+
+/**
+ * A short name of a signing key that gives nothing of the key away (the first 12 hex digits of an
+ * HMAC of a fixed text under it), `unsigned` without one: a run notes which key signed its jobs,
+ * and its resume compares its own.
+ */
+export function keyIdOf(key: Buffer | undefined): string {
+  return key === undefined ? 'unsigned' : createHmac('sha256', key).update('rxdag key id').digest('hex').slice(0, 12);
 }
 
 /** The note of a run's `metadata`; `undefined` for a local run, or a note not of this shape. */
 export function remoteNoteOf(metadata: Readonly<Record<string, unknown>> | undefined): RemoteNote | undefined {
   const note = metadata?.[REMOTE_KEY];
   if (typeof note !== 'object' || note === null) return undefined;
-  const { resumeFlags, prefix } = note as Record<string, unknown>;
+  const { resumeFlags, prefix, keyId } = note as Record<string, unknown>;
   if (typeof resumeFlags !== 'string') return undefined;
-  return typeof prefix === 'string' ? { resumeFlags, prefix } : { resumeFlags };
+  return { resumeFlags, ...(typeof prefix === 'string' ? { prefix } : {}), ...(typeof keyId === 'string' ? { keyId } : {}) };
 }
 
 /**
@@ -84,5 +96,28 @@ export function otherPrefixRefusal(
   return (
     `run ${runId} sent its attempts under the key prefix "${note.prefix}", and ${counted} in flight when it stopped: ` +
     `resumed under "${prefix}", no worker of the run would take them up again. Resume with${note.resumeFlags}`
+  );
+}
+
+/**
+ * Why `rxdag resume --redis` with another signing key than the run's will not resume it;
+ * `undefined` when it may (the same key, nothing in flight, or a run that did not note its key).
+ * The results of its attempts in flight come back signed with the run's key: under another, each
+ * would be refused as forged, a critical failure that ends the run `failed`, its finished work lost.
+ */
+export function otherKeyRefusal(
+  runId: string,
+  note: RemoteNote | undefined,
+  history: readonly DagEvent[],
+  key: Buffer | undefined,
+): string | undefined {
+  if (note?.keyId === undefined || note.keyId === keyIdOf(key)) return undefined;
+  const inFlight = inFlightTasks(history);
+  if (inFlight.length === 0) return undefined;
+  const counted = inFlight.length === 1 ? 'one was' : `${inFlight.length} were`;
+  const signed = (id: string) => (id === 'unsigned' ? 'no key' : `the key of id ${id}`);
+  return (
+    `run ${runId} signed its jobs with ${signed(note.keyId)}, and ${counted} in flight when it stopped: ` +
+    `resumed with ${signed(keyIdOf(key))}, their results would be refused and the run would fail. Resume with${note.resumeFlags}`
   );
 }
