@@ -127,7 +127,12 @@ describeRedis('cancelling remote attempts', (env) => {
     await expect(attempt).rejects.toThrow(/was closed/);
     await waitFor(() => seen[0]!.abortedAt !== undefined, "the worker's own timeout", 300 + LEASE_MS + 1000);
     expect(seen[0]!.abortedAt! - seen[0]!.started).toBeGreaterThanOrEqual(300 + LEASE_MS - 50);
-    expect(seen[0]!.reason).toMatchObject({ name: 'TaskTimeoutError' });
+    // the error names the task's own limit, and when and why the worker stopped it
+    await waitFor(() => (seen[0]!.reason as Error).message.includes('\n'), "the worker's word on its timeout");
+    expect(seen[0]!.reason).toMatchObject({
+      name: 'TaskTimeoutError',
+      message: `task "slow" timed out after 300 ms\nthis worker stopped it at ${300 + LEASE_MS} ms, a lease period past its limit, as no scheduler had timed it out`,
+    });
   });
 
   it("should kill a remote shell task's process group on timeout", async () => {

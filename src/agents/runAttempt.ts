@@ -198,7 +198,8 @@ class AttemptExecution<T> {
     const timeoutMs = host.timeoutMs;
     if (timeoutMs !== undefined) {
       this.timer = this.scheduler.schedule(() => {
-        this.settle(new Failure(new TaskTimeoutError(host.taskId, timeoutMs), timeoutMs));
+        // the error names the task's own limit, also when this host enforces a later one
+        this.settle(new Failure(new TaskTimeoutError(host.taskId, host.taskTimeoutMs ?? timeoutMs), timeoutMs));
       }, timeoutMs);
     }
     const early = host.abortedBeforeCall?.();

@@ -195,6 +195,11 @@ export class JobRunner {
       const host = new JobAttempt(data, timeoutMs, call, job);
       runAttempt(host, asyncScheduler).subscribe((outcome) => {
         settled = true;
+        if (!outcome.ok && outcome.timedOutAfterMs !== undefined && outcome.error instanceof TaskTimeoutError) {
+          outcome.error.addDetail(
+            `this worker stopped it at ${outcome.timedOutAfterMs} ms, a lease period past its limit, as no scheduler had timed it out`,
+          );
+        }
         resolve(outcome);
       });
       if (settled) return;
