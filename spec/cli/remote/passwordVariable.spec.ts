@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { startWorker } from '../../../src/bullmq/index';
 import { redisTarget } from '../../../src/bullmq/redisConnection';
 import type { Problem } from '../../../src/cli/problems';
@@ -71,5 +72,21 @@ describe('RXDAG_REDIS_PASSWORD in the resume hint', () => {
 
   it('should keep the *** of a password given in the URL, for the user to put back', () => {
     expect(hintFor('redis://:secret@10.0.0.5:6379', {})).toBe(" --redis 'redis://:***@10.0.0.5:6379/0'");
+  });
+});
+
+describe('the key file in the resume hint', () => {
+  it('should name the key file by its absolute path, for a resume in another folder', () => {
+    const tmp = tempDir();
+    try {
+      const file = writeText(tmp.file('worker.key'), `${'ab'.repeat(32)}\n`);
+      const problems: Problem[] = [];
+      const relative = path.relative(process.cwd(), file);
+      const settings = resolveRemoteOptions({ redis: 'redis://127.0.0.1:6379', keyFile: relative }, {}, problems)!;
+      expect(problems).toEqual([]);
+      expect(remoteFlags(settings, 'redis://127.0.0.1:6379/0')).toBe(` --redis redis://127.0.0.1:6379/0 --key-file ${file}`);
+    } finally {
+      tmp.remove();
+    }
   });
 });

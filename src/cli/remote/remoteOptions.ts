@@ -8,6 +8,7 @@
  * Redis answers are `redisAccess.ts`'s, loaded only when `--redis` is given.
  */
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import path from 'node:path';
 // the URL rules of `rxdag/bullmq`, from its module that loads neither bullmq nor ioredis
 import { messageOf, redisTarget } from '../../bullmq/redisConnection';
 import { describeIoError } from '../commands/writeTarget';
@@ -123,7 +124,9 @@ export function redisUrlProblem(url: string): string | undefined {
  * `--insecure` when they were given.
  */
 export function remoteFlags(settings: RemoteSettings, location: string): string {
-  const keyFile = settings.keySource?.startsWith('--key-file ') === true ? settings.keySource.slice('--key-file '.length) : undefined;
+  // the key file's absolute path: the hint is kept in the run's journal, and read in other folders
+  const keyFile =
+    settings.keySource?.startsWith('--key-file ') === true ? path.resolve(settings.keySource.slice('--key-file '.length)) : undefined;
   const url = settings.passwordFromEnv === true ? location.replace(':***@', '@').replace('//@', '//') : location;
   return [
     ` --redis ${shellWord(url)}`,
