@@ -139,7 +139,9 @@ function reasonOf(error: unknown): string {
   const refused = /^push failed with status (\d+), ?([\s\S]*)$/.exec(message);
   if (refused === null) return escapeControls(message);
   // an HTML error page says its words between tags: `<!DOCTYPE HTML>` alone says nothing
-  const body = /^\s*<(!doctype|html)\b/i.test(refused[2]!) ? htmlText(refused[2]!) : refused[2]!;
+  // the first 16 KB: an error page says what it says at its start, and the patterns read no further
+  const answered = refused[2]!.slice(0, 16_384);
+  const body = /^\s*<(!doctype|html)\b/i.test(answered) ? htmlText(answered) : answered;
   const said = body.split('\n').find((line) => line.trim() !== '');
   const answer = said === undefined ? '' : `: ${escapeControls(said.trim().slice(0, 200))}`;
   return `it answered HTTP ${refused[1]!}${answer}`;
