@@ -27,9 +27,10 @@ interface SharedOptions {
   /**
    * The key schedulers and workers share (at least 16 bytes). Jobs are signed with it and
    * workers refuse any job that is not; results are signed back. A worker without a key refuses
-   * signed jobs (it cannot check them). Surrounding whitespace is left out, as `--key-file`
-   * leaves it out, so a key read from a file (`readFileSync('worker.key')`, newline and all)
-   * matches the CLI's. @default undefined (unsigned)
+   * signed jobs (it cannot check them). The surrounding whitespace of a key written as text is
+   * left out, as `--key-file` leaves it out, so a key read from a file (`readFileSync('worker.key')`,
+   * newline and all) matches the CLI's; random bytes (`randomBytes(32)`) are used as they are.
+   * @default undefined (unsigned)
    */
   readonly key?: SigningKey | undefined;
   /** Accept a Redis off loopback without a `key` (whoever can write to it can run commands on workers). @default false */

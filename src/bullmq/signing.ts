@@ -17,9 +17,11 @@ export const MIN_KEY_BYTES = 16;
 
 const SCHEME = 'v2=';
 
-/** The key's bytes, surrounding whitespace left out; throws a `TypeError` for a key shorter than {@link MIN_KEY_BYTES}. */
+/** The key's bytes, surrounding whitespace left out of a key that is text; throws a `TypeError` for a key shorter than {@link MIN_KEY_BYTES}. */
 export function keyBytes(key: SigningKey, where: string): Buffer {
-  const bytes = typeof key === 'string' ? Buffer.from(key.trim(), 'utf8') : withoutSurroundingSpace(Buffer.from(key));
+  const given = typeof key === 'string' ? undefined : Buffer.from(key);
+  // bytes that are text (a key file read as bytes) are trimmed as text is; binary ones are the key as they are
+  const bytes = given === undefined ? Buffer.from((key as string).trim(), 'utf8') : isText(given) ? withoutSurroundingSpace(given) : given;
   if (bytes.length < MIN_KEY_BYTES) {
     throw new TypeError(
       `${where}: \`key\` must be at least ${MIN_KEY_BYTES} bytes (got ${bytes.length}); use a random secret, e.g. \`openssl rand -hex 32\``,
@@ -30,6 +32,12 @@ export function keyBytes(key: SigningKey, where: string): Buffer {
 
 /** ASCII space, tab, CR, LF, VT, FF: what ends a key file read as bytes (`readFileSync(path)`), which `--key-file` leaves out too. */
 const isSpaceByte = (byte: number): boolean => byte === 0x20 || (byte >= 0x09 && byte <= 0x0d);
+
+/** Whether every byte is printable ASCII or a space: a key written as text (hex, base64), not random bytes. */
+function isText(bytes: Buffer): boolean {
+  for (const byte of bytes) if (!(isSpaceByte(byte) || (byte > 0x20 && byte < 0x7f))) return false;
+  return true;
+}
 
 function withoutSurroundingSpace(bytes: Buffer): Buffer {
   let start = 0;
