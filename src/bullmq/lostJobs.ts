@@ -57,9 +57,9 @@ export class LostJobs {
     this.said.add(key);
     const what =
       loss === 'gone'
-        ? `job "${jobId}" is no longer in Redis (Redis restarted without its data, or someone removed it): ` +
+        ? `job ${JSON.stringify(jobId)} is no longer in Redis (Redis restarted without its data, or someone removed it): ` +
           'what this worker did with it is dropped, and no worker runs it again'
-        : `lost the lease of job "${jobId}" ${this.lapsed}`;
+        : `lost the lease of job ${JSON.stringify(jobId)} ${this.lapsed}`;
     this.log(`rxdag worker ${this.worker}: queue "${queue}": ${what}`);
   }
 }

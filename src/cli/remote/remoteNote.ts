@@ -6,7 +6,7 @@
  * well would run them twice, so it refuses unless told `--local`. It opens no connection and
  * reads no journal itself.
  */
-import { createHmac } from 'node:crypto';
+import { scryptSync } from 'node:crypto';
 import type { DagEvent } from '../../index';
 
 /** The key of the run's `metadata` that notes where its attempts went. */
@@ -23,12 +23,14 @@ export interface RemoteNote {
 }
 
 /**
- * A short name of a signing key that gives nothing of the key away (the first 12 hex digits of an
- * HMAC of a fixed text under it), `unsigned` without one: a run notes which key signed its jobs,
- * and its resume compares its own.
+ * A short name of a signing key, `unsigned` without one: a run notes which key signed its jobs,
+ * and its resume compares its own. 12 hex digits of scrypt (N 2^15, ~80 ms): whoever reads the
+ * journal but not Redis can test guessed keys against it only that slowly (a fast hash would
+ * give a weak key away to a word list).
  */
 export function keyIdOf(key: Buffer | undefined): string {
-  return key === undefined ? 'unsigned' : createHmac('sha256', key).update('rxdag key id').digest('hex').slice(0, 12);
+  if (key === undefined) return 'unsigned';
+  return scryptSync(key, 'rxdag key id', 6, { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }).toString('hex');
 }
 
 /** The note of a run's `metadata`; `undefined` for a local run, or a note not of this shape. */
