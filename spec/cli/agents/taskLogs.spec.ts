@@ -67,7 +67,9 @@ describe('task logs (--logs)', () => {
     // the folder it made is its user's only, as the store is; the folders on the way are not
     expect(statSync(logs.dir).mode & 0o777).toBe(0o700 & ~process.umask());
     expect(statSync(path.dirname(logs.dir)).mode & 0o777).toBe(0o777 & ~process.umask());
+    expect(statSync(path.join(logs.dir, 'task.1.log')).mode & 0o777).toBe(0o600);
   });
+
 
   it('should keep the bytes as the command wrote them, not only valid UTF-8', async () => {
     const logs = new TaskLogs(path.join(tmp.dir, 'bytes'));

@@ -2,7 +2,9 @@
  * The task logs of `--logs DIR`: each attempt of a shell task appends the whole of its stdout
  * and stderr, chunk by chunk as the pipes deliver them, to `DIR/<task>.<attempt>.log` (the
  * task's id made a file name by {@link logFileName}); the folder is made, with its parents, when
- * the first attempt logs, its user's only (0700) as the store is: the logs hold what the tasks wrote. Writes are synchronous, one per chunk: nothing waits in memory, the
+ * the first attempt logs, its user's only (0700) as the store is, and so are the logs it makes
+ * (0600): they hold what the tasks wrote. A folder that exists keeps its permissions: give
+ * `--logs` one that others cannot write to. Writes are synchronous, one per chunk: nothing waits in memory, the
  * file holds everything once the attempt ends, and the two streams are in the order their chunks
  * came. The first write that fails (a full disk) stops every log of the run there and is told
  * once ({@link TaskLogs.whenFailed}); the tasks go on. Attempts that fail keep the name of their
@@ -110,7 +112,8 @@ export class TaskLogs {
     try {
       if (!this.folderMade) makePrivateFolder(this.dir);
       this.folderMade = true;
-      fd = openSync(file, 'a');
+      // its user's only, as the folder rxdag makes
+      fd = openSync(file, 'a', 0o600);
     } catch (error) {
       this.fail(file, error);
       return undefined;
