@@ -309,6 +309,8 @@ export class RemoteQueue {
     const { queue } = await this.connect();
     const job = await queue.getJob(jobId);
     if (this.waiters.get(jobId) !== waiter) return;
+    // a job re-attached to (a resumed run's) may have been taken before this client read events
+    if (job?.processedOn !== undefined) waiter.taken = true;
     if (job === undefined) {
       this.settle(waiter, {
         ok: false,

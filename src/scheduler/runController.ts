@@ -143,14 +143,6 @@ export class RunController {
   }
 
   /**
-   * Marks the run as cancelling; true when a cancel signal should be sent (it is live and no
-   * cancel was asked for before). `interruption`: the run stops to be resumed (an interrupting
-   * shutdown), and its running attempts' signals fire with that error. Its journal records
-   * nothing more then, and its subscribers see nothing more either: the `task.cancelled` and
-   * `dag.completed` that wind it down here are not its history (its resume goes on from the last
-   * event recorded, with the seqs that follow it).
-   */
-  /**
    * What a running attempt's signal fires with now, when a cancel was asked for and its
    * attempts are not stopped yet (a listener of a `task.started` unsubscribed): the interrupting
    * shutdown's error, else `true` (a `TaskCancelledError`). `undefined` while nothing cancels it.
@@ -159,6 +151,14 @@ export class RunController {
     return this.phase === 'cancelling' ? (this.stopReason ?? true) : undefined;
   }
 
+  /**
+   * Marks the run as cancelling; true when a cancel signal should be sent (it is live and no
+   * cancel was asked for before). `interruption`: the run stops to be resumed (an interrupting
+   * shutdown), and its running attempts' signals fire with that error. Its journal records
+   * nothing more then, and its subscribers see nothing more either: the `task.cancelled` and
+   * `dag.completed` that wind it down here are not its history (its resume goes on from the last
+   * event recorded, with the seqs that follow it).
+   */
   requestCancel(interruption?: Error): boolean {
     if (this.phase !== 'queued' && this.phase !== 'running') return false;
     this.phase = 'cancelling';

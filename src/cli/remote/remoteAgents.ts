@@ -53,7 +53,11 @@ export async function remoteAgents(settings: RemoteSettings, stderr: { write(tex
   return {
     agents,
     location: target.location,
-    noWorkerHint: noWorkerHint(await connectedWorkers(target, settings.prefix, Object.keys(agents)), settings.prefix, settings.key !== undefined),
+    noWorkerHint: noWorkerHint(
+      await connectedWorkers(target, settings.prefix, Object.keys(agents)),
+      settings.prefix,
+      settings.key !== undefined,
+    ),
     close: async () => {
       const closed = await Promise.all(Object.values(agents).map((agent) => agent.close()));
       const notSent = closed.flatMap(({ cancelsNotSent }) => cancelsNotSent);
@@ -64,22 +68,21 @@ export async function remoteAgents(settings: RemoteSettings, stderr: { write(tex
 
 /**
  * What says when the agents lose Redis and when it is back: one line when the first of them loses
- * it, one when the last of those is connected again (each agent's queue has a connection of its
- * own, and they go down and come back together).
+ * it, one when the first is connected again (they share one Redis; an agent closed while it was
+ * away, idle, never says it is back).
  */
 export function outageLines(location: string, say: (line: string) => void): (change: RedisConnectionChange) => void {
-  // queues whose agent lost Redis and is not connected again
-  const away = new Set<string>();
-  return ({ queue, connected, error }) => {
-    if (!connected) {
-      if (away.size === 0) {
-        say(
-          `rxdag: lost Redis at ${location}${error === undefined ? '' : ` (${error.reason})`}: reconnecting; ` +
-            'attempts on the workers go on, and their outcomes are read once it is back',
-        );
-      }
-      away.add(queue);
-    } else if (away.delete(queue) && away.size === 0) say(`rxdag: connected to Redis at ${location} again`);
+  let away = false;
+  return ({ connected, error }) => {
+    if (connected === !away) return; // nothing new: up while up, or down while down
+    away = !connected;
+    if (connected) say(`rxdag: connected to Redis at ${location} again`);
+    else {
+      say(
+        `rxdag: lost Redis at ${location}${error === undefined ? '' : ` (${error.reason})`}: reconnecting; ` +
+          'attempts on the workers go on, and their outcomes are read once it is back',
+      );
+    }
   };
 }
 
