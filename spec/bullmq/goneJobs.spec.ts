@@ -94,4 +94,25 @@ describeOwnRedis('a worker whose running jobs are no longer in Redis', (env) => 
     expect(lines.filter((line) => line.includes('did not record'))).toEqual([]);
     await closer.closeAll(); // while the test's Redis is up (the hooks stop it)
   });
+
+  it('should say that jobs finishing while it closes are gone, and close without saying Redis did not record them', async () => {
+    let running = 0;
+    let finish: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const agent: Agent = async () => {
+      running++;
+      await finished;
+      return 'done';
+    };
+    const { worker, lines } = await twoRunning(agent, 30_000, () => running);
+    // a closing worker is paused, and BullMQ then reports no errors: the close itself asks Redis
+    const started = Date.now();
+    const closed = worker.close();
+    finish();
+    await closed;
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(goneLines(lines)).toHaveLength(2);
+    expect(lines.filter((line) => line.includes('did not record'))).toEqual([]);
+    await closer.closeAll(); // while the test's Redis is up (the hooks stop it)
+  });
 });

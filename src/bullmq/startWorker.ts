@@ -65,6 +65,8 @@ const FORCE_GRACE_MS = 5_000;
  * anyway, and those jobs go to another worker once their lease lapses.
  */
 const SETTLE_GRACE_MS = 2_000;
+/** How long a closing worker waits for outcomes before it asks Redis whether their jobs are still there. */
+const SETTLE_GRACE_SHORT_MS = 500;
 
 /**
  * Starts a worker: one BullMQ worker per queue, `concurrency` attempts at once on each, every job
@@ -182,10 +184,13 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   const database = target.options.db ?? 0;
   // every client BullMQ uses, so a close can end them all (BullMQ may bring one back as it closes)
   const clients = new BullmqClients();
+  // each BullMQ worker's connection, by the index of its queue
+  const connections: Redis[] = [];
   const workers = queues.map((queue) => {
     const definition = agents[queue];
     const capacity = typeof definition === 'object' ? (definition as AgentSpec<unknown>).capacity : undefined;
     const connection = clients.connection(target);
+    connections.push(connection);
     const worker = new Worker(queue, (job: Job, token?: string) => processor(queue, job, token), {
       connection,
       prefix,
@@ -262,6 +267,20 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     // a little past the processors' own wait for their agents, so those left behind are counted
     await waitUntil(() => stopped.every((attempt) => running.get(entry(attempt.queue, attempt.jobId)) !== attempt), FORCE_GRACE_MS + 200);
   };
+  /**
+   * Settles the jobs whose outcome is still being written that are no longer in Redis, saying
+   * so: a paused BullMQ worker reports no errors, so the close would wait for them in vain.
+   */
+  const settleGone = async (withinMs: number): Promise<void> => {
+    const checks = [...settling.keys()].map(async (jobEntry) => {
+      const [queue, jobId] = jobEntry.split('\n') as [string, string];
+      const worker = workers[queues.indexOf(queue)];
+      if (worker === undefined || (await lossOf(connections[queues.indexOf(queue)]!, worker.toKey(jobId), withinMs)) !== 'gone') return;
+      lostJobs.lost(queue, jobId, 'gone');
+      settled(jobEntry);
+    });
+    await Promise.allSettled(checks);
+  };
   // Never waits on Redis without a limit: BullMQ's gentle close waits for Redis (for ever while
   // it is down), so the workers are paused, then closed with force once their attempts are done.
   const close = async (): Promise<void> => {
@@ -277,7 +296,9 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     }
     // nothing runs that a cancel could stop: the watch closes while outcomes are recorded
     const watchClosed = cancels.close(SETTLE_GRACE_MS);
-    if (!(await waitUntil(() => settling.size === 0, SETTLE_GRACE_MS))) {
+    const settleBy = Date.now() + SETTLE_GRACE_MS;
+    if (!(await waitUntil(() => settling.size === 0, SETTLE_GRACE_SHORT_MS))) await settleGone(settleBy - Date.now());
+    if (!(await waitUntil(() => settling.size === 0, Math.max(0, settleBy - Date.now())))) {
       log(
         `rxdag worker ${id}: Redis did not record what ${settling.size} attempt(s) did in time; ` +
           'their jobs go to another worker once their lease lapses',
@@ -322,9 +343,9 @@ const LOSS_CHECK_MS = 2_000;
  * Whether the job of a lease this worker could not renew (at `jobKey`) is gone from Redis, or
  * only its lease is lost (also when Redis does not say in time: the lease was lost either way).
  */
-async function lossOf(client: Pick<Redis, 'exists'>, jobKey: string): Promise<JobLoss> {
+async function lossOf(client: Pick<Redis, 'exists'>, jobKey: string, withinMs = LOSS_CHECK_MS): Promise<JobLoss> {
   let timer: NodeJS.Timeout | undefined;
-  const unknown = new Promise<JobLoss>((resolve) => (timer = setTimeout(() => resolve('lease'), LOSS_CHECK_MS)));
+  const unknown = new Promise<JobLoss>((resolve) => (timer = setTimeout(() => resolve('lease'), withinMs)));
   const found = client.exists(jobKey).then(
     (count): JobLoss => (count === 0 ? 'gone' : 'lease'),
     (): JobLoss => 'lease',
