@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync } from 'node:fs';
-import { resolveRemoteOptions } from '../../../src/cli/remote/remoteOptions';
+import { remoteFlags, resolveRemoteOptions } from '../../../src/cli/remote/remoteOptions';
 import type { Problem } from '../../../src/cli/problems';
 import { tempDir, writeText } from '../support/files';
 
@@ -57,10 +57,21 @@ describe('--key-file', () => {
     return fifo;
   };
 
-  it('should read a key from a pipe, as process substitution gives it', () => {
+  it('should read a key from a pipe, as process substitution gives it, and not name the pipe in a resume hint', () => {
     const { settings, problems } = resolve(pipeFrom('substituted.key', `printf '%s\\n' ${KEY}`));
     expect(problems).toEqual([]);
     expect(settings?.key?.toString()).toBe(KEY);
+    expect(remoteFlags(settings!, 'redis://127.0.0.1:6379/0')).toBe(' --redis redis://127.0.0.1:6379/0 --key-file <(…)');
+  });
+
+  it('should refuse a pipe other users can write to: they could give their key', () => {
+    const fifo = tmp.file('shared.key');
+    execFileSync('mkfifo', ['-m', '622', fifo]);
+    chmodSync(fifo, 0o622);
+    writers.push(spawn('sh', ['-c', `exec printf '%s' ${KEY} > "$0"`, fifo], { stdio: 'ignore' }));
+    expect(resolve(fifo).problems).toEqual([
+      `--key-file ${fifo}: a pipe other users can write to (mode 622); the key file holds one key (e.g. the 64 hex characters of: openssl rand -hex 32)`,
+    ]);
   });
 
   it("should refuse a pipe that holds more than a key, having read only a key's worth", () => {

@@ -71,7 +71,8 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
       code: 2,
       stderr:
         `rxdag: run ${runId} signed its jobs with no key, and one was in flight when it stopped: resumed with the key of id ` +
-        `${keyIdOf(Buffer.from(key))}, their results would be refused and the run would fail. Resume with --redis ${env.url}/0 --redis-prefix ${prefix}\n`,
+        `${keyIdOf(Buffer.from(key))}, their results would be refused and the run would fail. Resume with --redis ${env.url}/0 --redis-prefix ${prefix} ` +
+        'and no key (no --key-file, RXDAG_WORKER_KEY unset)\n',
     });
     // the flags it gives take the queued attempt up again, on a worker
     await fleet.start(env.url, prefix, [], NO_KEY);

@@ -118,8 +118,14 @@ export function otherKeyRefusal(
   if (inFlight.length === 0) return undefined;
   const counted = inFlight.length === 1 ? 'one was' : `${inFlight.length} were`;
   const signed = (id: string) => (id === 'unsigned' ? 'no key' : `the key of id ${id}`);
+  const withKey =
+    note.keyId === 'unsigned'
+      ? ' and no key (no --key-file, RXDAG_WORKER_KEY unset)'
+      : note.resumeFlags.includes(' --key-file ')
+        ? ''
+        : " and the run's key in RXDAG_WORKER_KEY";
   return (
     `run ${runId} signed its jobs with ${signed(note.keyId)}, and ${counted} in flight when it stopped: ` +
-    `resumed with ${signed(keyIdOf(key))}, their results would be refused and the run would fail. Resume with${note.resumeFlags}`
+    `resumed with ${signed(keyIdOf(key))}, their results would be refused and the run would fail. Resume with${note.resumeFlags}${withKey}`
   );
 }

@@ -7,7 +7,7 @@
  * the key file but loads no Redis client and opens no connection: the loopback check and whether
  * Redis answers are `redisAccess.ts`'s, loaded only when `--redis` is given.
  */
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 // the URL rules of `rxdag/bullmq`, from its module that loads neither bullmq nor ioredis
 import { messageOf, redisTarget } from '../../bullmq/redisConnection';
@@ -39,6 +39,8 @@ export interface RemoteSettings {
   readonly keySource: string | undefined;
   /** A word of warning about the key, said where the key is named: a key file other users can read. */
   readonly keyNote?: string | undefined;
+  /** The key file was a pipe (`--key-file <(pass show key)`): a hint cannot name it again. */
+  readonly keyFromPipe?: boolean | undefined;
   readonly insecure: boolean;
   /** The password came from `RXDAG_REDIS_PASSWORD`, not from the URL given. */
   readonly passwordFromEnv?: boolean | undefined;
@@ -76,10 +78,19 @@ export function resolveRemoteOptions(raw: RawRemoteOptions, env: NodeJS.ProcessE
   if (!/^[^\s]{1,200}$/.test(prefix))
     problems.push({ message: `--redis-prefix must be 1 to 200 characters without whitespace (got ${JSON.stringify(prefix)})` });
   const url = urlProblem === undefined ? withEnvPassword(raw.redis, env, problems) : raw.redis;
-  const { key, keySource, keyNote } = readKey(raw.keyFile, env, problems);
+  const { key, keySource, keyNote, keyFromPipe } = readKey(raw.keyFile, env, problems);
   if (problems.length > before) return undefined;
   const passwordFromEnv = url !== raw.redis;
-  return { url, prefix, key, keySource, keyNote, insecure: raw.insecure === true, passwordFromEnv };
+  return {
+    url,
+    prefix,
+    key,
+    keySource,
+    keyNote,
+    ...(keyFromPipe === true ? { keyFromPipe } : {}),
+    insecure: raw.insecure === true,
+    passwordFromEnv,
+  };
 }
 
 /**
@@ -126,12 +137,16 @@ export function redisUrlProblem(url: string): string | undefined {
 export function remoteFlags(settings: RemoteSettings, location: string): string {
   // the key file's absolute path: the hint is kept in the run's journal, and read in other folders
   const keyFile =
-    settings.keySource?.startsWith('--key-file ') === true ? path.resolve(settings.keySource.slice('--key-file '.length)) : undefined;
+    settings.keySource?.startsWith('--key-file ') !== true
+      ? undefined
+      : settings.keyFromPipe === true
+        ? '<(…)'
+        : shellWord(path.resolve(settings.keySource.slice('--key-file '.length)));
   const url = settings.passwordFromEnv === true ? location.replace(':***@', '@').replace('//@', '//') : location;
   return [
     ` --redis ${shellWord(url)}`,
     settings.prefix === DEFAULT_REDIS_PREFIX ? '' : ` --redis-prefix ${shellWord(settings.prefix)}`,
-    keyFile === undefined ? '' : ` --key-file ${shellWord(keyFile)}`,
+    keyFile === undefined ? '' : ` --key-file ${keyFile}`,
     settings.insecure ? ' --insecure' : '',
   ].join('');
 }
@@ -141,33 +156,43 @@ function readKey(
   keyFile: string | undefined,
   env: NodeJS.ProcessEnv,
   problems: Problem[],
-): { key?: Buffer; keySource?: string; keyNote?: string } {
+): { key?: Buffer; keySource?: string; keyNote?: string; keyFromPipe?: boolean } {
   let text: string;
   let source: string;
   let keyNote: string | undefined;
+  let keyFromPipe = false;
   if (keyFile !== undefined) {
     source = `--key-file ${keyFile}`;
     try {
-      // a device would be read for ever, a big file is not a key; a pipe (`--key-file <(pass show key)`) is read up to a key's size
-      const stat = statSync(keyFile);
-      const piped = stat.isFIFO() ? readAtMost(keyFile, MAX_KEY_FILE_BYTES + 1) : undefined;
-      const notKey =
-        !stat.isFile() && piped === undefined
-          ? 'not a regular file or a pipe'
-          : stat.isFile() && stat.size > MAX_KEY_FILE_BYTES
-            ? `a file of ${stat.size} bytes`
-            : piped !== undefined && piped.length > MAX_KEY_FILE_BYTES
-              ? `more than ${MAX_KEY_FILE_BYTES} bytes`
-              : undefined;
-      if (notKey !== undefined) {
-        problems.push({
-          message: `${source}: ${notKey}; the key file holds one key (e.g. the 64 hex characters of: openssl rand -hex 32)`,
-        });
-        return {};
-      }
-      text = piped === undefined ? readFileSync(keyFile, 'utf8') : piped.toString('utf8');
-      if ((stat.mode & 0o077) !== 0) {
-        keyNote = `which other users of this machine can read (mode ${(stat.mode & 0o777).toString(8)}): chmod 600 ${shellWord(keyFile)}`;
+      // opened once, and what it is asked of that: a device would be read for ever, a big file is
+      // not a key; a pipe (`--key-file <(pass show key)`) is read up to a key's size
+      const fd = openSync(keyFile, 'r');
+      try {
+        const stat = fstatSync(fd);
+        const piped = stat.isFIFO();
+        const notKey =
+          !stat.isFile() && !piped
+            ? 'not a regular file or a pipe'
+            : piped && (stat.mode & 0o022) !== 0
+              ? `a pipe other users can write to (mode ${(stat.mode & 0o777).toString(8)})`
+              : stat.size > MAX_KEY_FILE_BYTES
+                ? `a file of ${stat.size} bytes`
+                : undefined;
+        const bytes = notKey === undefined ? readAtMost(fd, MAX_KEY_FILE_BYTES + 1) : undefined;
+        const tooLong = bytes !== undefined && bytes.length > MAX_KEY_FILE_BYTES ? `more than ${MAX_KEY_FILE_BYTES} bytes` : undefined;
+        if (bytes === undefined || tooLong !== undefined) {
+          problems.push({
+            message: `${source}: ${notKey ?? tooLong}; the key file holds one key (e.g. the 64 hex characters of: openssl rand -hex 32)`,
+          });
+          return {};
+        }
+        text = bytes.toString('utf8');
+        keyFromPipe = piped;
+        if (!piped && (stat.mode & 0o077) !== 0) {
+          keyNote = `which other users of this machine can read (mode ${(stat.mode & 0o777).toString(8)}): chmod 600 ${shellWord(keyFile)}`;
+        }
+      } finally {
+        closeSync(fd);
       }
     } catch (error) {
       problems.push({ message: `${source}: cannot read the key: ${describeIoError(error)}` });
@@ -186,25 +211,20 @@ function readKey(
     });
     return {};
   }
-  return keyNote === undefined ? { key, keySource: source } : { key, keySource: source, keyNote };
+  return { key, keySource: source, ...(keyNote === undefined ? {} : { keyNote }), ...(keyFromPipe ? { keyFromPipe } : {}) };
 }
 
 /** The biggest key file read: a key is a line of text. */
 const MAX_KEY_FILE_BYTES = 4096;
 
-/** The first `limit` bytes of a pipe, or all it held until its writer closed it. */
-function readAtMost(path: string, limit: number): Buffer {
+/** The first `limit` bytes of an open file or pipe, or all it held (until its writer closed it). */
+function readAtMost(fd: number, limit: number): Buffer {
   const buffer = Buffer.alloc(limit);
-  const fd = openSync(path, 'r');
-  try {
-    let length = 0;
-    while (length < limit) {
-      const read = readSync(fd, buffer, length, limit - length, null);
-      if (read === 0) break;
-      length += read;
-    }
-    return buffer.subarray(0, length);
-  } finally {
-    closeSync(fd);
+  let length = 0;
+  while (length < limit) {
+    const read = readSync(fd, buffer, length, limit - length, null);
+    if (read === 0) break;
+    length += read;
   }
+  return buffer.subarray(0, length);
 }
