@@ -102,7 +102,8 @@ export class RemoteQueue {
    * then the job goes on, and the run's resume re-attaches to it. Why not the attempt's `signal`
    * while it runs: reading it makes an `AbortController` per attempt (several µs each), and
    * teardown tells the same thing for free; a stopped attempt reads at teardown why its signal
-   * fired (a timeout, a cancel, a stop that leaves the job to the resume).
+   * fired (a timeout, a cancel, a stop that leaves the job to the resume). Only an attempt with a
+   * time limit listens to it, to say in its timeout's error that no worker took its job.
    */
   run(task: TaskContext): Observable<WorkerResult> {
     return new Observable<WorkerResult>((subscriber) => {
