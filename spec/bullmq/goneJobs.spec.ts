@@ -44,6 +44,19 @@ describeOwnRedis('a worker whose running jobs are no longer in Redis', (env) => 
     return { worker, lines };
   }
 
+  /** An agent whose attempts end, with an output, once `finish` is called; `running` counts those that started. */
+  function heldUntilFinished(): { agent: Agent; finish: () => void; running: () => number } {
+    let started = 0;
+    let finish: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const agent: Agent = async () => {
+      started++;
+      await finished;
+      return 'done';
+    };
+    return { agent, finish, running: () => started };
+  }
+
   const goneLines = (lines: readonly string[]) => lines.filter((line) => line.includes('is no longer in Redis'));
 
   it('should say once a job, in its own words, that a job whose lease it renews is gone, and stop its attempt', async () => {
@@ -72,16 +85,9 @@ describeOwnRedis('a worker whose running jobs are no longer in Redis', (env) => 
   });
 
   it('should say once a job that a job that finished is gone, and close without waiting for Redis to record it', async () => {
-    let running = 0;
-    let finish: () => void = () => undefined;
-    const finished = new Promise<void>((resolve) => (finish = resolve));
-    const agent: Agent = async () => {
-      running++;
-      await finished;
-      return 'done';
-    };
+    const { agent, finish, running } = heldUntilFinished();
     // no renewal before the attempts end: the finish is what finds the jobs gone
-    const { worker, lines } = await twoRunning(agent, 30_000, () => running);
+    const { worker, lines } = await twoRunning(agent, 30_000, running);
     finish();
     await waitFor(() => goneLines(lines).length === 2, 'both jobs to be said gone');
     await new Promise((resolve) => setTimeout(resolve, 200)); // BullMQ's second try to finish each: nothing more is said
@@ -96,15 +102,8 @@ describeOwnRedis('a worker whose running jobs are no longer in Redis', (env) => 
   });
 
   it('should say that jobs finishing while it closes are gone, and close without saying Redis did not record them', async () => {
-    let running = 0;
-    let finish: () => void = () => undefined;
-    const finished = new Promise<void>((resolve) => (finish = resolve));
-    const agent: Agent = async () => {
-      running++;
-      await finished;
-      return 'done';
-    };
-    const { worker, lines } = await twoRunning(agent, 30_000, () => running);
+    const { agent, finish, running } = heldUntilFinished();
+    const { worker, lines } = await twoRunning(agent, 30_000, running);
     // a closing worker is paused, and BullMQ then reports no errors: the close itself asks Redis
     const started = Date.now();
     const closed = worker.close();
