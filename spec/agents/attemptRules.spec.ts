@@ -105,10 +105,11 @@ describe('ctx.spawn after the attempt ended', () => {
       runDag(dag, { ...base, scheduler, agents: { p, s: () => cold('-(x|)') } }).subscribe((e) => events.push(e));
     });
     expect(thrown).toEqual([
-      new Error(
+      new TypeError(
         'spawn() of task "p" was called after its attempt 1 ended: spawn before the agent returns, resolves or completes (a missing await?)',
       ),
     ]);
+    expect(thrown[0]).toBeInstanceOf(TypeError);
     expect(timeline(events, scheduling)).toEqual(['0 started:p', '0 completed:p', '0 done:succeeded']);
   });
 

@@ -68,9 +68,9 @@ export class AttemptContext implements TaskContext {
 
   private addSpawned(tasks: readonly TaskSpec[]): void {
     if (!Array.isArray(tasks)) throw new TypeError(`spawn() of task "${this.id}" expects an array of task specs`);
-    // an outcome is final: tasks asked for after it would never run, so say so instead
+    // an outcome is final: tasks asked for after it would never run, so say so instead (a misuse, as above)
     if (this.execution.ended()) {
-      throw new Error(
+      throw new TypeError(
         `spawn() of task "${this.id}" was called after its attempt ${this.attempt} ended: spawn before the agent returns, resolves or completes (a missing await?)`,
       );
     }
