@@ -53,6 +53,12 @@ describe('parseYaml (syntax errors)', () => {
     ]);
   });
 
+  it('should say a stray list entry inside a task once, without the hint for a value holding ": "', () => {
+    expect(errorsOf('id: d', 'tasks:', '  - id: a', '    deps: [b]', '    - id: x')).toEqual([
+      '5:5: YAML syntax error: A block sequence may not be used as an implicit map key',
+    ]);
+  });
+
   it("should keep the library's words where no hint fits", () => {
     expect(errorsOf('id: d', 'tasks:', '  - { id: a, run: x }', '    - id: b')).toEqual([
       '4:5: YAML syntax error: All sequence items must start at the same column',

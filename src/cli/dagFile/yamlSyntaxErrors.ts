@@ -23,16 +23,14 @@ export function yamlSyntaxProblems(errors: readonly YAMLError[], text: string, l
   const said: (Worded & { readonly code: string })[] = [];
   /** Where the errors a hint explained are: the library's second error there is the same mistake. */
   const explained = new Set<number>();
-  /** Where a hint was placed: another error the same hint explains there (`-id:` gives two) is the same mistake. */
-  const hintedAt = new Set<number>();
+  /** Where an error was said: the library's next ones there (`-id:` gives two, a stray `- id:` three) are the same mistake. */
+  const saidAt = new Set<number>();
   for (const error of errors) {
     if (error.code === 'MULTILINE_IMPLICIT_KEY' && explained.has(error.pos[0])) continue;
     const worded = wordedError(error, text);
-    if (worded.hinted) {
-      if (hintedAt.has(worded.offset)) continue;
-      hintedAt.add(worded.offset);
-      explained.add(error.pos[0]);
-    }
+    if (saidAt.has(worded.offset)) continue;
+    saidAt.add(worded.offset);
+    if (worded.hinted) explained.add(error.pos[0]);
     said.push({ ...worded, code: error.code });
   }
   const problems = said.slice(0, MAX_SYNTAX_ERRORS).map(({ offset, message, code }): Problem => {
@@ -76,9 +74,10 @@ function wordedError(error: YAMLError, text: string): Worded {
     return { offset: line.start + indent!.length, message: `${error.message} (${hint})`, hinted: true };
   }
   if (error.code === 'BLOCK_AS_IMPLICIT_KEY') {
-    // `run: echo note: hi`: a `: ` in a plain value starts a mapping
+    // `run: echo note: hi`: a `: ` in a plain value starts a mapping (a value: after a key on its line)
     const value = text.slice(at, line.start + line.text.length).replace(/ #.*$/, '');
-    if (/: |:$/.test(value))
+    const afterKey = /^[\s-]*[^\s:][^:]*: /.test(text.slice(line.start, at));
+    if (afterKey && /: |:$/.test(value))
       return { ...plain, message: `${error.message} (a value holding ": " needs quotes, or \`run: |\`)`, hinted: true };
     // a key indented more than the key above it reads as the rest of that key's value
     const above = keyOf(line);
