@@ -72,6 +72,8 @@ export async function pruneCommand(runIds: readonly string[], raw: RawPruneOptio
         : selectedRuns(listed, rule);
     for (const refusal of plan.refusals) io.stderr.write(`rxdag: ${formatProblem({ message: refusal })}\n`);
     if (plan.remove.length === 0) {
+      // every run named was refused: the refusals said why, nothing more is to say
+      if (rule === undefined && plan.refusals.length > 0) return ExitCode.invalid;
       io.stdout.write('no runs to remove\n');
       return plan.refusals.length === 0 ? ExitCode.ok : ExitCode.invalid;
     }
