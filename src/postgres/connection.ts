@@ -142,16 +142,27 @@ function secretsOf(connectionString: string | undefined, pool: Pool | undefined)
 
 /** pg's `query_timeout` of a connection string (a URL parameter) or a pool, when it is a positive number. */
 function queryTimeoutOf(connectionString: string | undefined, pool: Pool | undefined): number | undefined {
-  let given: unknown = pool?.options.query_timeout;
-  if (connectionString !== undefined) {
-    try {
-      given = new URL(connectionString).searchParams.get('query_timeout') ?? undefined;
-    } catch {
-      // keyword form: pg reads no query_timeout from it either
-    }
-  }
+  const given: unknown = connectionString === undefined ? pool?.options.query_timeout : urlParameter(connectionString, 'query_timeout');
   const ms = Number(given);
   return given !== undefined && given !== null && Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}
+
+/**
+ * The connect time limit a connection string's `connect_timeout` gives (seconds, as libpq reads
+ * it), in ms: `pg` itself reads only its `connectionTimeoutMillis` option, which this journal sets.
+ */
+function connectTimeoutOf(connectionString: string | undefined): number | undefined {
+  const seconds = Number(connectionString === undefined ? undefined : urlParameter(connectionString, 'connect_timeout'));
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+}
+
+/** A parameter of a URL connection string; `undefined` in the keyword form, whose parameters pg reads itself. */
+function urlParameter(connectionString: string, name: string): string | undefined {
+  try {
+    return new URL(connectionString).searchParams.get(name) ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Where a pool connects, for messages: built from its options, never with the password. */
@@ -192,6 +203,8 @@ export class Connection {
   readonly ownerTag = `rxdag ${hostname()}:${process.pid}`.slice(0, 63);
   /** How long each query waits for an answer (see {@link QUERY_TIMEOUT_MS}). */
   readonly queryTimeoutMs: number;
+  /** How long connecting may take: the connection string's `connect_timeout`, else {@link CONNECT_TIMEOUT_MS}. */
+  private readonly connectTimeoutMs: number;
   // the clients of the journal's own pool, closed when ending the pool takes too long
   private readonly ownClients = new Set<Client>();
   // the connection string the journal connects with: without `schema=` (see `postgresConnection`), with a user (see `withUserOfProcess`)
@@ -229,11 +242,12 @@ export class Connection {
     this.location = pool === undefined ? redactConnectionString(connectionString ?? '') : describePool(pool);
     this.secrets = secretsOf(connectionString, pool);
     this.queryTimeoutMs = queryTimeoutOf(connectionString, pool) ?? QUERY_TIMEOUT_MS;
+    this.connectTimeoutMs = connectTimeoutOf(connectionString) ?? CONNECT_TIMEOUT_MS;
     const target = connectionString === undefined ? undefined : postgresConnection(connectionString);
     this.schemaParameter = target?.schema;
     this.connectTo = target === undefined ? undefined : withUserOfProcess(target.connectionString);
     this.pool =
-      pool ?? new Pool({ connectionString: this.connectTo, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, allowExitOnIdle: true, max: 4 });
+      pool ?? new Pool({ connectionString: this.connectTo, connectionTimeoutMillis: this.connectTimeoutMs, allowExitOnIdle: true, max: 4 });
     if (pool === undefined) {
       // an idle pooled connection that dies reports here; the next query reports it to its caller
       this.pool.on('error', () => undefined);
@@ -308,7 +322,7 @@ export class Connection {
         client = new Client({
           connectionString: this.connectTo,
           application_name: this.ownerTag,
-          connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+          connectionTimeoutMillis: this.connectTimeoutMs,
           keepAlive: true,
         });
         client.on('error', onError);

@@ -2,7 +2,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { lastValueFrom } from 'rxjs';
-import { type DagEvent, defineDag, fileJournal, type Journal, type JournaledRunStatus, type JournaledRunSummary, runDag } from '../../../src/index';
+import {
+  type DagEvent,
+  defineDag,
+  fileJournal,
+  type Journal,
+  type JournaledRunStatus,
+  type JournaledRunSummary,
+  runDag,
+} from '../../../src/index';
 import {
   estimatesNoteOf,
   HISTORY_EVENTS,
@@ -13,7 +21,9 @@ import {
 } from '../../../src/cli/store/historyEstimates';
 
 /** A journal of finished runs, newest first: each with its DAG id, status and task durations. */
-function journalOf(runs: readonly { runId: string; dagId?: string; status?: JournaledRunStatus; lastSeq?: number; durations: Record<string, number> }[]) {
+function journalOf(
+  runs: readonly { runId: string; dagId?: string; status?: JournaledRunStatus; lastSeq?: number; durations: Record<string, number> }[],
+) {
   const read: string[] = [];
   const journal: Pick<Journal, 'runs' | 'events'> = {
     runs: async () =>
@@ -119,6 +129,14 @@ describe('historyEstimates', () => {
     expect(read).toEqual([]);
     const failing = { runs: () => Promise.reject(new Error('down')) } as unknown as Journal;
     expect(await historyEstimates(failing, 'd', new Set(['a']))).toEqual({ estimates: new Map(), runs: [] });
+  });
+
+  it('should throw what a store that could not be reached says: the run would wait as long again for its record', async () => {
+    const unreached = Object.assign(new Error('cannot list runs: Connection terminated due to connection timeout'), {
+      serverAnswered: false,
+    });
+    const unreachable = { runs: () => Promise.reject(unreached) } as unknown as Journal;
+    await expect(historyEstimates(unreachable, 'd', new Set(['a']))).rejects.toBe(unreached);
   });
 
   it("should use the runs a file journal can read when one of its files is not a run's", async () => {

@@ -27,6 +27,7 @@ import { DEFAULT_MAX_CONCURRENCY } from '../../scheduler/options';
 import { depsOf } from '../report/reportInput';
 import { ESTIMATES_KEY, type EstimatesNote, fillFromHistory } from '../store/historyEstimates';
 import { newRunId } from '../store/runId';
+import { asRefusal } from '../store/storeErrors';
 import { openStore } from '../store/openStore';
 import { type HaltableJournal, haltableJournal } from '../../journal/haltableJournal';
 import { type StoreLocation, storeFlag, storeLocation } from '../store/storeLocation';
@@ -79,7 +80,9 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
   try {
     // estimates of tasks without one, from the store's earlier runs of the DAG (not with --no-history)
     const { loaded, note } =
-      store !== undefined && options.history ? await fillFromHistory(read, store.journal) : { loaded: read, note: undefined };
+      store !== undefined && options.history
+        ? await fillFromHistory(read, store.journal).catch((error: unknown) => asRefusal(error, store.location))
+        : { loaded: read, note: undefined };
     if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes, io.stderr);
     const remoteNote =
       options.remote === undefined || remote === undefined

@@ -10,7 +10,8 @@
  * The work is bounded: at most {@link HISTORY_RUNS} runs are read, and a run is not read when its
  * events would take those read past {@link HISTORY_EVENTS} (the newest is read whatever its
  * size): for a 100k-task DAG, one earlier run. It reads the store and changes nothing in it;
- * a store that cannot answer gives no estimates (the run goes on without them).
+ * a store that answers with an error gives no estimates (the run goes on without them); one that
+ * cannot be reached is the run's refusal, thrown as it came.
  */
 import { type DagSpec, defineDag, type Journal, type TaskSpec } from '../../index';
 import type { LoadedDag } from '../dagFile/loadDagFile';
@@ -73,7 +74,9 @@ export async function historyEstimates(journal: Journal, dagId: string, taskIds:
       }
       if (used) runs.push(run.runId);
     }
-  } catch {
+  } catch (error) {
+    // a server that could not be reached would fail the run's own record too, after as long a wait: said now
+    if ((error as { readonly serverAnswered?: unknown } | null)?.serverAnswered === false) throw error;
     return { estimates: new Map(), runs: [] };
   }
   const estimates = new Map<string, number>();
