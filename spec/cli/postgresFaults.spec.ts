@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -239,6 +240,32 @@ describePostgres('rxdag with a PostgreSQL store that fails', (db) => {
       expect(exitedAfterMs).toBeLessThan(5000);
       network.cut();
       expect(await interruptedOnceFree(runId)).toBe('interrupted');
+    },
+    30_000,
+  );
+
+  it.concurrent(
+    "should give up connecting to a server that never answers its startup after the connection string's connect_timeout",
+    async () => {
+      await headStart();
+      // accepts connections and says nothing, not even to the startup message
+      const sockets = new Set<Socket>();
+      const silent = createServer((socket) => (sockets.add(socket), socket.on('error', () => undefined)));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = silent.address() as AddressInfo;
+        const store = `postgres://postgres@127.0.0.1:${port}/test?schema=${db.schema}&connect_timeout=1`;
+        const started = Date.now();
+        const runs = await rxdagInProcess('runs', '--store', store);
+        expect(runs).toMatchObject({
+          code: 2,
+          stderr: expect.stringContaining('cannot list runs: Connection terminated due to connection timeout'),
+        });
+        expect(Date.now() - started).toBeLessThan(5000); // not the 15 s it waits without one
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => silent.close(resolve));
+      }
     },
     30_000,
   );
