@@ -174,7 +174,8 @@ describePostgres('rxdag with a PostgreSQL store that fails', (db) => {
       expect(notices(result.stderr)).toMatch(
         new RegExp(
           `^rxdag: cannot write the journal ${escape(store)} \\(run "${runId}"\\): cannot append seq \\d+\\.\\.\\d+ to run "${runId}": ` +
-            `no answer from the server within 1000 ms \\(query_timeout\\); run stopped \\(rxdag resume ${runId} --store ${escape(quoted(store))} ` +
+            `no answer from the server within 1000 ms \\(query_timeout\\); the server may still write them \\(a resume reads what it holds\\); ` +
+            `run stopped \\(rxdag resume ${runId} --store ${escape(quoted(store))} ` +
             'continues it once the store can be written\\)\\n$',
         ),
       );
@@ -233,7 +234,8 @@ describePostgres('rxdag with a PostgreSQL store that fails', (db) => {
       expect(notices(result.stderr)).toMatch(
         new RegExp(
           `\\nrxdag: the cancellation of run "${runId}" is not recorded \\(cannot write the journal ${escape(store)}: ` +
-            `cannot append seq \\d+\\.\\.\\d+ to run "${runId}": no answer from the server within 1000 ms \\(query_timeout\\)\\); ` +
+            `cannot append seq \\d+\\.\\.\\d+ to run "${runId}": no answer from the server within 1000 ms \\(query_timeout\\); ` +
+            `the server may still write them \\(a resume reads what it holds\\)\\); ` +
             `the run stays interrupted \\(rxdag resume ${runId} --store ${escape(quoted(store))} would continue it\\)\\n$`,
         ),
       );

@@ -14,7 +14,7 @@
 
 import type { DagEvent } from '../events';
 import type { JournalWriter } from '../journal/journal';
-import type { Connection } from './connection';
+import { type Connection, PostgresJournalError } from './connection';
 import type { Session } from './session';
 import { type JournalSql, UNLOCK } from './sql';
 import { addToTally, type RunTally } from '../journal/tally';
@@ -95,7 +95,18 @@ export class PostgresWriter implements JournalWriter {
         next.outcome,
       ]);
     } catch (error) {
-      throw this.connection.fail(action, error);
+      const failure = this.connection.fail(action, error);
+      if (failure.serverAnswered) throw failure;
+      // no answer: the server may still have written the group (its transaction goes on without us)
+      const { location, reason, code } = failure;
+      throw new PostgresJournalError(
+        location,
+        action,
+        `${reason}; the server may still write them (a resume reads what it holds)`,
+        code,
+        error,
+        false,
+      );
     }
     this.tally = next;
   }
