@@ -37,6 +37,25 @@ describePostgres("rxdag with a PostgreSQL store whose schema holds someone else'
     expect(tables.map((table) => table.name)).toEqual(['events', 'runs']);
   });
 
+  it('should not word a login the server refused (an unknown user or database) as a store it cannot reach', async () => {
+    const url = new URL(db.connectionString);
+    const asUser = new URL(url.href);
+    asUser.username = 'rxdag_nobody_here';
+    const inDatabase = new URL(url.href);
+    inDatabase.pathname = '/rxdag_no_such_database';
+    for (const [store, reason] of [
+      [`${asUser.href}?schema=x`, 'role "rxdag_nobody_here" does not exist'],
+      [`${inDatabase.href}?schema=x`, 'database "rxdag_no_such_database" does not exist'],
+    ] as const) {
+      const runs = await rxdagInProcess('runs', '--store', store);
+      expect(runs).toMatchObject({
+        code: 2,
+        stdout: '',
+        stderr: expect.stringMatching(new RegExp(`^rxdag: PostgreSQL journal at .*: cannot list runs: ${reason}\\n$`)),
+      });
+    }
+  });
+
   it('should not word a statement the server refused as a store it cannot reach', async () => {
     const schema = db.newSchema();
     const dag = writeText(path.join(tmp.dir, 'locked.yaml'), ['id: locked', 'tasks:', '  - id: only', '    run: "true"', ''].join('\n'));

@@ -40,10 +40,12 @@ export function refusalLine(error: unknown, store: StoreLocation, doing?: string
   }
   if (isPostgresJournalError(error)) {
     // named as the user wrote it: the journal was given it without `schema=`, its SSL mode pinned (`postgres/connectionString.ts`)
-    const { action, reason, location, serverAnswered } = error;
+    const { action, reason, location, serverAnswered, code } = error;
     const label = store.kind === 'postgres' ? store.label : location;
-    // a server that answered was reached: it refused a statement, or the schema's tables are not a journal's
-    return `${serverAnswered ? '' : 'cannot reach the store: '}PostgreSQL journal at ${label}: cannot ${doing ?? action}: ${reason}`;
+    // a server that answered was reached: it refused a statement, or the schema's tables are not a
+    // journal's; one that refused the login (a user, password or database it does not know) was reached too
+    const reached = serverAnswered || (code !== undefined && LOGIN_REFUSED.test(code));
+    return `${reached ? '' : 'cannot reach the store: '}PostgreSQL journal at ${label}: cannot ${doing ?? action}: ${reason}`;
   }
   if (error instanceof JournalWriteError) return undefined;
   if (typeof (error as NodeJS.ErrnoException | null)?.code === 'string' && (error as NodeJS.ErrnoException).syscall !== undefined) {
@@ -67,6 +69,9 @@ function isPostgresJournalError(error: unknown): error is PostgresJournalError {
 }
 
 /** Turns a store's refusal into an `InvalidInputError` (exit 2); anything else is rethrown as it is. `doing`: see {@link refusalLine}. */
+/** SQLSTATEs of a login the server refused: authorization (28xxx), an unknown database (3D000). */
+const LOGIN_REFUSED = /^(28...|3D000)$/;
+
 export function asRefusal(error: unknown, store: StoreLocation, doing?: string): never {
   const line = refusalLine(error, store, doing);
   if (line === undefined) throw error;
