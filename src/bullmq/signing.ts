@@ -19,9 +19,7 @@ const SCHEME = 'v2=';
 
 /** The key's bytes, surrounding whitespace left out of a key that is text; throws a `TypeError` for a key shorter than {@link MIN_KEY_BYTES}. */
 export function keyBytes(key: SigningKey, where: string): Buffer {
-  const given = typeof key === 'string' ? undefined : Buffer.from(key);
-  // bytes that are text (a key file read as bytes) are trimmed as text is; binary ones are the key as they are
-  const bytes = given === undefined ? Buffer.from((key as string).trim(), 'utf8') : isText(given) ? withoutSurroundingSpace(given) : given;
+  const bytes = typeof key === 'string' ? Buffer.from(key.trim(), 'utf8') : textTrimmed(Buffer.from(key));
   if (bytes.length < MIN_KEY_BYTES) {
     throw new TypeError(
       `${where}: \`key\` must be at least ${MIN_KEY_BYTES} bytes (got ${bytes.length}); use a random secret, e.g. \`openssl rand -hex 32\``,
@@ -39,7 +37,9 @@ function isText(bytes: Buffer): boolean {
   return true;
 }
 
-function withoutSurroundingSpace(bytes: Buffer): Buffer {
+/** Bytes that are text (a key file read as bytes) trimmed as text is; binary ones are the key as they are. */
+function textTrimmed(bytes: Buffer): Buffer {
+  if (!isText(bytes)) return bytes;
   let start = 0;
   let end = bytes.length;
   while (start < end && isSpaceByte(bytes[start]!)) start++;

@@ -274,8 +274,9 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   const settleGone = async (withinMs: number): Promise<void> => {
     const checks = [...settling.keys()].map(async (jobEntry) => {
       const [queue, jobId] = jobEntry.split('\n') as [string, string];
-      const worker = workers[queues.indexOf(queue)];
-      if (worker === undefined || (await lossOf(connections[queues.indexOf(queue)]!, worker.toKey(jobId), withinMs)) !== 'gone') return;
+      const at = queues.indexOf(queue);
+      const worker = workers[at];
+      if (worker === undefined || (await lossOf(connections[at]!, worker.toKey(jobId), withinMs)) !== 'gone') return;
       lostJobs.lost(queue, jobId, 'gone');
       settled(jobEntry);
     });

@@ -115,6 +115,18 @@ describe('pushMetrics', () => {
     }
   });
 
+  it('should read &#39; as an apostrophe in an HTML error page, and leave other character references as written', async () => {
+    const page = '<!DOCTYPE html><html><body><p>can&#39;t store &#27;this&#27; &amp; that</p></body></html>';
+    const gateway = await startFakePushgateway({ kind: 'error', status: 500, body: page });
+    try {
+      expect(await pushMetrics({ Pushgateway }, registryWithOne(), gateway.url, 'etl')).toBe(
+        `rxdag: cannot push the metrics to the Pushgateway ${gateway.url}: it answered HTTP 500: can't store &#27;this&#27; & that`,
+      );
+    } finally {
+      await gateway.close();
+    }
+  });
+
   it('should never print the password of the URL', async () => {
     const gateway = await startFakePushgateway({ kind: 'error', status: 401, body: '' });
     const withPassword = gateway.url.replace('http://', 'http://user:secret@');

@@ -4,9 +4,9 @@
  * task's id made a file name by {@link logFileName}); the folder is made, with its parents, when
  * the first attempt logs, its user's only (0700) as the store is, and so are the logs it makes
  * (0600): they hold what the tasks wrote. A folder that exists keeps its permissions: give
- * `--logs` one that others cannot write to. Writes are synchronous, one per chunk: nothing waits in memory, the
- * file holds everything once the attempt ends, and the two streams are in the order their chunks
- * came. The first write that fails (a full disk) stops every log of the run there and is told
+ * `--logs` one that others cannot write to. Writes are synchronous, one per chunk: nothing waits
+ * in memory, the file holds everything once the attempt ends, and the two streams are in the
+ * order their chunks came. The first write that fails (a full disk) stops every log of the run there and is told
  * once ({@link TaskLogs.whenFailed}); the tasks go on. Attempts that fail keep the name of their
  * log, so that a failure can point at it ({@link TaskLogs.noteOf}); those that succeed are
  * forgotten.

@@ -122,7 +122,7 @@ function htmlText(html: string): string {
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&quot;/g, '"')
-    .replace(/&#x?27;|&apos;/g, "'")
+    .replace(/&#x27;|&#39;|&apos;/g, "'")
     .replace(/&amp;/g, '&')
     .split('\n')
     .map((line) => line.replace(/\s+/g, ' ').trim())

@@ -46,9 +46,10 @@ export function jsonReporter(out: TextSink): Reporter {
 /**
  * Plain output, one line per event (when not on a terminal), but a `health.checked` only after a
  * quiet spell (no other line since the check before it), as a heartbeat of a run whose tasks
- * are long, naming the longest running ones and how long they ran. With `quiet`, only what a script's log needs: tasks that failed for good, and the
- * final `dag.completed` line. Lines are not wrapped: a pipe or a file has no width. A resumed run's `history` (its journal's events) is
- * not printed again: it only sets where times count from and which attempts ran.
+ * are long, naming the longest running ones and how long they ran. With `quiet`, only what a
+ * script's log needs: tasks that failed for good, and the final `dag.completed` line. Lines are
+ * not wrapped: a pipe or a file has no width. A resumed run's `history` (its journal's events)
+ * is not printed again: it only sets where times count from and which attempts ran.
  */
 export function lineReporter(
   out: TextSink,
