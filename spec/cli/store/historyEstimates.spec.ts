@@ -133,6 +133,7 @@ describe('historyEstimates', () => {
 
   it('should throw what a store that could not be reached says: the run would wait as long again for its record', async () => {
     const unreached = Object.assign(new Error('cannot list runs: Connection terminated due to connection timeout'), {
+      name: 'PostgresJournalError',
       serverAnswered: false,
     });
     const unreachable = { runs: () => Promise.reject(unreached) } as unknown as Journal;

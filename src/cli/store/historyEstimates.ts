@@ -15,6 +15,7 @@
  */
 import { type DagSpec, defineDag, type Journal, type TaskSpec } from '../../index';
 import type { LoadedDag } from '../dagFile/loadDagFile';
+import { storeUnanswered } from './storeErrors';
 
 /** The most earlier runs whose durations are read. */
 export const HISTORY_RUNS = 5;
@@ -76,7 +77,7 @@ export async function historyEstimates(journal: Journal, dagId: string, taskIds:
     }
   } catch (error) {
     // a server that could not be reached would fail the run's own record too, after as long a wait: said now
-    if ((error as { readonly serverAnswered?: unknown } | null)?.serverAnswered === false) throw error;
+    if (storeUnanswered(error)) throw error;
     return { estimates: new Map(), runs: [] };
   }
   const estimates = new Map<string, number>();

@@ -68,9 +68,15 @@ function isPostgresJournalError(error: unknown): error is PostgresJournalError {
   return error instanceof Error && error.name === 'PostgresJournalError';
 }
 
-/** Turns a store's refusal into an `InvalidInputError` (exit 2); anything else is rethrown as it is. `doing`: see {@link refusalLine}. */
+/** Whether `error` is a PostgreSQL store's that gave no answer: not reached, or not in time. */
+export function storeUnanswered(error: unknown): boolean {
+  return isPostgresJournalError(error) && !error.serverAnswered;
+}
+
 /** SQLSTATEs of a login the server refused: authorization (28xxx), an unknown database (3D000). */
 const LOGIN_REFUSED = /^(28...|3D000)$/;
+
+/** Turns a store's refusal into an `InvalidInputError` (exit 2); anything else is rethrown as it is. `doing`: see {@link refusalLine}. */
 
 export function asRefusal(error: unknown, store: StoreLocation, doing?: string): never {
   const line = refusalLine(error, store, doing);
