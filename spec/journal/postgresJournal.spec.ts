@@ -149,6 +149,10 @@ describe('postgresJournal options and location (no server needed)', () => {
       [{ connectionString: url, maxSessions: 'x' }, '`maxSessions` must be a positive integer (got "x")'],
       [{ pool: 'y' }, `${pool} got "y")`],
       [{ pool: {} }, `${pool} got an object)`],
+      [
+        { connectionString: url, pool: { max: 5 } },
+        `${pool} got an object) (settings for the pool rxdag makes go elsewhere: \`maxSessions\` bounds the runs open at once, and \`pg\` reads the rest from the connection string)`,
+      ],
       [{ pool: 'y', schema: ['a'] }, `${pool} got "y"); \`schema\` must be a string (got an array)`],
     ];
     for (const [options, problem] of refusals) {

@@ -21,6 +21,14 @@ function isPoolLike(value: unknown): boolean {
   return typeof connect === 'function' && typeof query === 'function' && typeof options === 'object' && options !== null;
 }
 
+/** For pool settings given where a Pool goes (`pool: { max: 5 }`): where such settings go. */
+function poolSettingsHint(pool: unknown): string {
+  const plain = typeof pool === 'object' && pool !== null && Object.getPrototypeOf(pool) === Object.prototype;
+  return plain && Object.keys(pool).length > 0
+    ? ' (settings for the pool rxdag makes go elsewhere: `maxSessions` bounds the runs open at once, and `pg` reads the rest from the connection string)'
+    : '';
+}
+
 /**
  * Throws a `TypeError` listing every option of `options` that has the wrong type; a
  * `connectionString` is not read in it, as it may hold a password.
@@ -39,7 +47,9 @@ export function refuseMistypedOptions(options: unknown): void {
     problems.push(`\`connectionString\` must be a string (got ${described(connectionString)})`);
   }
   if (pool !== undefined && !isPoolLike(pool)) {
-    problems.push(`\`pool\` must be a pg Pool (an object with connect(), query() and options; got ${described(pool)})`);
+    problems.push(
+      `\`pool\` must be a pg Pool (an object with connect(), query() and options; got ${described(pool)})${poolSettingsHint(pool)}`,
+    );
   }
   if (schema !== undefined && typeof schema !== 'string') problems.push(`\`schema\` must be a string (got ${described(schema)})`);
   if (maxSessions !== undefined && typeof maxSessions !== 'number') {
