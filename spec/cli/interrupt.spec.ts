@@ -6,9 +6,9 @@ import { isRunning, readEventLog, readPids, tempDir } from './support/files';
 /**
  * Ctrl-C (SIGINT) cancels the run, and so does SIGTERM when it is not journaled: running children
  * are killed (SIGTERM to their process group, SIGKILL after the grace period), the events log ends
- * with `dag.completed` `cancelled`. SIGTERM leaves a journaled run interrupted instead, for `rxdag
- * resume`: its children are killed the same way, nothing of their end is recorded. The CLI exits
- * 128 + the signal number.
+ * with `dag.completed` `cancelled`. SIGTERM (and SIGHUP) leaves a journaled run interrupted
+ * instead, for `rxdag resume`: its children are killed the same way, nothing of their end is
+ * recorded. SIGQUIT kills them at once. The CLI exits 128 + the signal number.
  */
 describe('rxdag run (interrupted)', () => {
   const tmp = tempDir();
@@ -93,6 +93,33 @@ describe('rxdag run (interrupted)', () => {
     expect(runs.stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { runId: string; status: string })).toContainEqual(
       expect.objectContaining({ runId, status: 'interrupted' }),
     );
+  }, 30_000);
+
+  it('should take SIGHUP (a closed terminal, a dropped SSH session) as SIGTERM: the journaled run left interrupted, its tasks stopped, exit 129', async () => {
+    const { cli, log, pidFile } = await startLongRun('sighup', 700);
+    cli.child.kill('SIGHUP');
+    const result = await cli.done;
+    expect(result.code).toBe(129);
+    const runId = printedRunId(result.stderr)!;
+    expect(notices(result.stderr)).toBe(`rxdag: stopping on SIGHUP: the run is left interrupted, stopping its 3 running shell tasks (rxdag resume ${runId} continues it)\n`);
+    expect(readPids(pidFile).filter(isRunning)).toEqual([]);
+    expect(readEventLog(log).some((e) => e.type === 'task.cancelled' || e.type === 'dag.completed')).toBe(false);
+    const runs = await runCli(['runs', '--json']);
+    expect(runs.stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { runId: string; status: string })).toContainEqual(
+      expect.objectContaining({ runId, status: 'interrupted' }),
+    );
+  }, 30_000);
+
+  it('should kill the children at once and exit 131 on SIGQUIT (Ctrl-\\), as on a second Ctrl-C', async () => {
+    const { cli, pidFile } = await startLongRun('sigquit', 5000, ['--no-journal']);
+    const quitAt = Date.now();
+    cli.child.kill('SIGQUIT');
+    const result = await cli.done;
+    expect(result.code).toBe(131);
+    // the grace period (5 s) was not waited for
+    expect(Date.now() - quitAt).toBeLessThan(3000);
+    await waitFor(() => readPids(pidFile).filter(isRunning).length === 0);
+    expect(readPids(pidFile).filter(isRunning)).toEqual([]);
   }, 30_000);
 
   it('should resume a run SIGTERM left interrupted, without running again what had completed', async () => {

@@ -1,6 +1,6 @@
 /**
  * The CLI's exit codes, the contract scripts and CI rely on (docs/cli.md, "Exit codes").
- * 130 and 143 follow the shell convention 128 + signal number.
+ * 129, 130, 131 and 143 follow the shell convention 128 + signal number.
  */
 export const ExitCode = {
   /** The run succeeded: no task failed (tasks skipped by their `when` do not count); or the command did what it was asked. */
@@ -14,8 +14,12 @@ export const ExitCode = {
    * cancelled, or it had ended and only its output is missing. 74 is the conventional I/O error.
    */
   outputFailed: 74,
+  /** Stopped by SIGHUP (its terminal closed): as SIGTERM. */
+  hungUp: 129,
   /** Interrupted by Ctrl-C (SIGINT): the run was cancelled. */
   interrupted: 130,
-  /** Stopped by SIGTERM: the run was cancelled. */
+  /** Stopped by Ctrl-\\ (SIGQUIT): at once, its shell tasks killed, as a second Ctrl-C does. */
+  quit: 131,
+  /** Stopped by SIGTERM: a journaled run was left interrupted, to resume; any other was cancelled. */
   terminated: 143,
 } as const;

@@ -94,7 +94,8 @@ const STORE_HELP = 'where runs are journaled: a folder, or postgres://… (defau
 const EXIT_CODES = `
 Exit codes: 0 all tasks succeeded (or the command did its job), 1 a task failed, 2 invalid file
 or options, or an unknown, ended or owned run, or a store that is missing or cannot be reached
-(nothing ran), 74 an output or the journal could not be written, 130 interrupted (143 SIGTERM).
+(nothing ran), 74 an output or the journal could not be written, 130 interrupted (143 SIGTERM,
+129 SIGHUP, 131 SIGQUIT).
 
 Durable runs: "rxdag run" journals every run into the store (.rxdag/ of the working directory by
 default). A run whose process died (a crash, kill -9) or was stopped by SIGTERM (a service

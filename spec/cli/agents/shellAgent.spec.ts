@@ -167,6 +167,35 @@ describe('shell agent', () => {
     expect(readPids(pidFile).filter(isRunning)).toEqual([]);
   });
 
+  const onLinux = process.platform === 'linux' ? it : it.skip;
+
+  onLinux(
+    "should stop the groups a command made inside the task's session (coreutils timeout, set -m jobs) when its signal aborts",
+    async () => {
+      const groups = new ProcessGroups(300);
+      const controller = new AbortController();
+      const pidFile = tmp.file('own-groups.pids');
+      // `timeout` and a job under `set -m` each move into a process group of their own
+      const command = `timeout 60 sh -c 'echo $$ >> ${pidFile}; exec sleep 31' & set -m; sleep 32 & echo $! >> ${pidFile}; wait`;
+      const running = attempt(groups, context({ command }, controller.signal));
+      while (readFileSyncSafe(pidFile).split('\n').length < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+      const pids = readPids(pidFile);
+      expect(pids.filter(isRunning)).toHaveLength(2);
+      controller.abort(new Error('cancelled by the spec'));
+      await expect(running).rejects.toThrow('cancelled by the spec');
+      await groups.whenEmpty();
+      expect(pids.filter(isRunning)).toEqual([]);
+    },
+  );
+
+  onLinux("should end a `timeout` the command left in the background when it exits, as it ends the task's other processes", async () => {
+    const groups = new ProcessGroups(300);
+    const pidFile = tmp.file('left-timeout.pids');
+    await attempt(groups, context({ command: `timeout 60 sh -c 'echo $$ > ${pidFile}; exec sleep 33' > /dev/null 2>&1 & sleep 0.2` }));
+    await groups.whenEmpty();
+    expect(readPids(pidFile).filter(isRunning)).toEqual([]);
+  });
+
   describe('when its time runs out', () => {
     /**
      * Starts `command`, waits until the agent has read the `written` bytes it writes first (its

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { processGroupAlive } from './processGroupAlive';
+import { signalTaskProcesses, taskProcessesAlive } from './taskProcesses';
 
 /** How often a terminated group is checked for processes left. */
 const POLL_MS = 20;
@@ -7,8 +7,9 @@ const POLL_MS = 20;
 const AFTER_KILL_MS = 500;
 
 /**
- * The process groups of the shell tasks still alive. Each shell task runs in its own group
- * (`detached: true`), so stopping a task stops everything it started, grandchildren included.
+ * The process groups of the shell tasks still alive. Each shell task runs in its own group and
+ * session (`detached: true`), so stopping a task stops everything it started, grandchildren
+ * included, and on Linux the groups it made inside its session (`taskProcesses.ts`).
  * The CLI waits on {@link ProcessGroups.whenEmpty} before it exits, so no child outlives it.
  */
 export class ProcessGroups {
@@ -42,7 +43,7 @@ export class ProcessGroups {
 
   /** SIGKILL to every group at once: the second Ctrl-C, when waiting is not wanted. */
   killAll(): void {
-    for (const pid of this.live.keys()) signalGroup(pid, 'SIGKILL');
+    for (const pid of this.live.keys()) signalTaskProcesses(pid, 'SIGKILL');
   }
 
   /** Resolves when no tracked group is left (at once when none is). */
@@ -56,9 +57,9 @@ export class ProcessGroups {
   }
 
   private async stopGroup(pid: number): Promise<void> {
-    if (!signalGroup(pid, 'SIGTERM')) return;
+    if (!signalTaskProcesses(pid, 'SIGTERM')) return;
     if (await waitUntilGone(pid, this.killGraceMs)) return;
-    signalGroup(pid, 'SIGKILL');
+    signalTaskProcesses(pid, 'SIGKILL');
     await waitUntilGone(pid, AFTER_KILL_MS);
   }
 
@@ -68,21 +69,10 @@ export class ProcessGroups {
   }
 }
 
-/** Signals every process of a group; false when the group has no process left. */
-function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw error;
-  }
-}
-
 /** Polls the group until it is empty or `withinMs` passed; true when it emptied. */
 async function waitUntilGone(pid: number, withinMs: number): Promise<boolean> {
   const deadline = Date.now() + withinMs;
-  while (processGroupAlive(pid)) {
+  while (taskProcessesAlive(pid)) {
     if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }

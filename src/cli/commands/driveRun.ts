@@ -37,7 +37,7 @@ import { refusalLine } from '../store/storeErrors';
 import { type StoreLocation, storeFlag } from '../store/storeLocation';
 import { commandLine } from '../shellWord';
 import type { CliIo } from './cliIo';
-import { exitCodeOf, onStopSignals, type StopSignal, stoppingLine } from './interrupts';
+import { exitCodeOf, leavesRunInterrupted, onStopSignals, type StopSignal, stoppingLine } from './interrupts';
 import { writeReportFile } from './reportFile';
 import { journalFailureLine, released, unrecordedCancelLine } from './journalEnd';
 import type { OutputMode } from './runOptions';
@@ -126,7 +126,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     subscription?.unsubscribe(); // agents are aborted, children get SIGTERM
   };
   let seen = 0; // events of this process: none means nothing ran
-  // SIGTERM halted the journal: what happens from then on is not recorded, so not shown either
+  // SIGTERM (or SIGHUP) halted the journal: what happens from then on is not recorded, so not shown either
   let halted = false;
   let leftInterrupted: (signal: StopSignal) => void = () => {};
   const interrupted = new Promise<StopSignal>((resolve) => (leftInterrupted = resolve));
@@ -181,9 +181,9 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   // listening before the run starts: its first flush already prints and spawns children
   const stopListening = onStopSignals({
     graceful: (signal) => {
-      if (signal === 'SIGTERM' && target.halt !== undefined) {
+      if (leavesRunInterrupted(signal) && target.halt !== undefined) {
         halted = true;
-        notice(interruptingLine(groups.size, resumeCommandOf(target)));
+        notice(interruptingLine(signal, groups.size, resumeCommandOf(target)));
         // nothing more is recorded from this call on (halt sets that at once), so the tasks are
         // stopped at once: their ends are not recorded, and they run again on resume
         const halting = target.halt();
@@ -308,13 +308,13 @@ function resumeCommandOf(target: RunToDrive): string | undefined {
 }
 
 /**
- * What SIGTERM on a journaled run does, in one line:
+ * What SIGTERM (or SIGHUP) on a journaled run does, in one line:
  * `rxdag: stopping on SIGTERM: the run is left interrupted, stopping its 2 running shell tasks (rxdag resume x continues it)`;
  * `running` counts the tasks whose processes are still alive (other tasks stop at once).
  */
-function interruptingLine(running: number, resumeCommand: string | undefined): string {
+function interruptingLine(signal: StopSignal, running: number, resumeCommand: string | undefined): string {
   const tasks = running === 0 ? '' : running === 1 ? ', stopping its running shell task' : `, stopping its ${running} running shell tasks`;
-  return `rxdag: stopping on SIGTERM: the run is left interrupted${tasks} (${resumeCommand ?? 'rxdag resume'} continues it)`;
+  return `rxdag: stopping on ${signal}: the run is left interrupted${tasks} (${resumeCommand ?? 'rxdag resume'} continues it)`;
 }
 
 /** Where the list of failures goes: with the display's own lines; never into `--json`'s stdout. */

@@ -1,14 +1,21 @@
 import { ExitCode } from '../exitCodes';
 
 /**
- * How `rxdag run` reacts to Ctrl-C (SIGINT) and SIGTERM: the first asks for a graceful stop,
- * any later one for an immediate one; each signal ends the run with 128 + its number. Also the
- * line that tells the user what the graceful stop waits for. It does not stop anything itself:
- * the run command does, through the handlers it passes.
+ * How `rxdag run` and `rxdag worker` react to the signals that stop them: Ctrl-C (SIGINT),
+ * SIGTERM and SIGHUP (a closed terminal, a dropped SSH session) ask first for a graceful stop,
+ * any later one for an immediate one; Ctrl-\ (SIGQUIT) asks for an immediate one at once. Each
+ * ends the command with 128 + the signal's number. Also the line that tells the user what the
+ * graceful stop waits for. It does not stop anything itself: the command does, through the
+ * handlers it passes.
  */
 
 /** The signals that stop a run, with the exit code each ends with (128 + signal number). */
-const STOP_SIGNALS = { SIGINT: ExitCode.interrupted, SIGTERM: ExitCode.terminated } as const;
+const STOP_SIGNALS = {
+  SIGINT: ExitCode.interrupted,
+  SIGTERM: ExitCode.terminated,
+  SIGHUP: ExitCode.hungUp,
+  SIGQUIT: ExitCode.quit,
+} as const;
 
 export type StopSignal = keyof typeof STOP_SIGNALS;
 
@@ -17,8 +24,18 @@ export function exitCodeOf(signal: StopSignal): number {
 }
 
 /**
- * Listens for Ctrl-C (SIGINT) and SIGTERM while a run goes on: the first one asks for a
- * graceful stop, any later one for an immediate one. Returns the function that stops listening.
+ * Whether `signal` stops a journaled run as a crash would, leaving it to `rxdag resume`: a
+ * deploy's SIGTERM, a lost terminal's SIGHUP. Ctrl-C cancels it.
+ */
+export function leavesRunInterrupted(signal: StopSignal): boolean {
+  return signal === 'SIGTERM' || signal === 'SIGHUP';
+}
+
+/**
+ * Listens for the stop signals while a run goes on: the first one asks for a graceful stop, any
+ * later one (and SIGQUIT, always) for an immediate one. After SIGHUP, what the command writes to
+ * its terminal is lost rather than an error that would end it before its tasks are stopped.
+ * Returns the function that stops listening.
  */
 export function onStopSignals(handlers: {
   readonly graceful: (signal: StopSignal) => void;
@@ -26,11 +43,19 @@ export function onStopSignals(handlers: {
 }): () => void {
   let received = 0;
   const listeners = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((signal) => {
-    const listener = () => (++received === 1 ? handlers.graceful : handlers.immediate)(signal);
+    const listener = () => {
+      if (signal === 'SIGHUP') ignoreWriteErrors();
+      (++received === 1 && signal !== 'SIGQUIT' ? handlers.graceful : handlers.immediate)(signal);
+    };
     process.on(signal, listener);
     return () => process.off(signal, listener);
   });
   return () => listeners.forEach((off) => off());
+}
+
+/** The terminal is gone: writes to it fail (EIO), and nobody is left to read them. */
+function ignoreWriteErrors(): void {
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 }
 
 /**

@@ -55,7 +55,7 @@ export interface RunWorld {
 /**
  * Runs a DAG file and resolves with the exit code: 0 every task succeeded, 1 a task failed, 74
  * an output or the journal could not be written (or, for a run that succeeded, `--metrics-push`
- * failed), 130/143 stopped by SIGINT/SIGTERM. Invalid
+ * failed), 130/143/129/131 stopped by SIGINT/SIGTERM/SIGHUP/SIGQUIT. Invalid
  * input (the file, the options, output paths, a store that cannot be written) throws
  * `InvalidInputError` (exit 2) before anything runs; so does a store that refuses the run when
  * it starts (a database that cannot be reached, every run id drawn already in it). An empty DAG

@@ -61,7 +61,9 @@ export async function serveWorker(options: WorkerCommandOptions, io: CliIo): Pro
       stopping = true;
       stopRequested(signal);
     },
-    immediate: () => {
+    immediate: (signal) => {
+      stopping = true;
+      stopRequested(signal); // SIGQUIT comes first
       say(
         `${name}: handing ${worker.running} running attempt${worker.running === 1 ? '' : 's'} back to the queue and stopping ${worker.running === 1 ? 'its' : 'their'} processes`,
       );
