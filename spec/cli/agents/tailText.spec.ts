@@ -30,6 +30,15 @@ describe('TailText', () => {
     expect(tail.lastLines(0)).toEqual([]);
   });
 
+  it('should give a line a progress bar redrew with \\r as a terminal shows it: its last drawing', () => {
+    const tail = new TailText(4000);
+    for (let percent = 0; percent <= 100; percent += 10) tail.push(`\r[${String(percent).padStart(3)}%] downloading`);
+    tail.push('\nerror: connection reset\r\nretrying\r\r\n');
+    expect(tail.lastLines(3)).toEqual(['[100%] downloading', 'error: connection reset', 'retrying']);
+    // the output itself keeps every byte
+    expect(tail.text()).toContain('\r[ 50%] downloading\r');
+  });
+
   it('should never cut a character in two (an emoji is two UTF-16 units)', () => {
     for (const maxChars of [9, 10, 11]) {
       const tail = new TailText(maxChars);

@@ -35,11 +35,15 @@ export class TailText {
     return this.midLine ? `…${text}` : `…\n${text}`;
   }
 
-  /** The last `count` non-empty lines (none for 0). */
+  /**
+   * The last `count` non-empty lines (none for 0), each as a terminal shows it: a line a progress
+   * bar redrew with `\r` is its last drawing, not every one.
+   */
   lastLines(count: number): string[] {
     if (count <= 0) return [];
     return this.text()
-      .split(/\r?\n/)
+      .split('\n')
+      .map(lastDrawing)
       .filter((line) => line.trim() !== '')
       .slice(-count);
   }
@@ -61,6 +65,12 @@ export class TailText {
     this.chunks = [joined];
     this.length = joined.length;
   }
+}
+
+/** What is left of a line after its carriage returns (`\r` at its end, as in `\r\n`, redraws nothing). */
+function lastDrawing(line: string): string {
+  const end = line.replace(/\r+$/, '');
+  return end.slice(end.lastIndexOf('\r') + 1);
 }
 
 /** The second half of a UTF-16 surrogate pair. */
