@@ -36,7 +36,7 @@ export { createScheduler } from './scheduler/createScheduler';
 export type { DagRun, RunEvents } from './scheduler/createScheduler';
 
 export { fileJournal } from './journal/fileJournal';
-export type { FileJournalOptions } from './journal/fileJournal';
+export type { FileJournal, FileJournalOptions } from './journal/fileJournal';
 export {
   JournalCorruptError,
   JournalWriteError,

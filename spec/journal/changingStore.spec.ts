@@ -117,7 +117,7 @@ describe('fileJournal while other processes change its folder', () => {
     const { file, lock } = filesOf(dir, 'removed');
 
     // another process removes the run as its lock is looked at, before its record is read
-    const listed = listedRun(file, lock, lookingAt([], { 0: () => void fileJournal(dir).remove!('removed') }));
+    const listed = listedRun(file, lock, lookingAt([], { 0: () => void fileJournal(dir).remove('removed') }));
 
     expect(listed).toBeUndefined();
     expect(fs.readdirSync(dir)).toEqual([]);

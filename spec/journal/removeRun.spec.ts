@@ -66,7 +66,7 @@ describe('fileJournal remove', () => {
     fs.writeFileSync(`${file}.torn`, '# torn tail at byte 10, cut on resume\n{"type":"task.sta\n');
     const before = contents(dir);
 
-    await fileJournal(dir).remove!('gone');
+    await fileJournal(dir).remove('gone');
 
     expect(contents(dir)).toEqual({ 'other.jsonl': before['other.jsonl'] });
   });
@@ -76,7 +76,7 @@ describe('fileJournal remove', () => {
     const file = written(dir, 'stale');
     fs.writeFileSync(path.join(dir, 'stale.lock'), JSON.stringify({ host: os.hostname(), pid: await deadPid(), since: 1 }));
 
-    await fileJournal(dir).remove!('stale');
+    await fileJournal(dir).remove('stale');
 
     expect(fs.readdirSync(dir)).toEqual([]);
     expect(fs.existsSync(file)).toBe(false);
@@ -89,7 +89,7 @@ describe('fileJournal remove', () => {
     const held = contents(dir);
     expect(Object.keys(held).sort()).toEqual(['held.jsonl', 'held.lock']);
 
-    const refused = await journal.remove!('held').catch((error: unknown) => error);
+    const refused = await journal.remove('held').catch((error: unknown) => error);
 
     expect(refused).toBeInstanceOf(RunLockedError);
     expect(refused).toMatchObject({ runId: 'held', owner: `${os.hostname()}:${started.pid}`, lockFile: undefined });
@@ -99,7 +99,7 @@ describe('fileJournal remove', () => {
     const exited = new Promise((resolve) => started.once('exit', resolve));
     started.kill('SIGKILL');
     await exited;
-    await journal.remove!('held');
+    await journal.remove('held');
     expect(fs.readdirSync(dir)).toEqual([]);
   }, 30_000);
 
@@ -110,7 +110,7 @@ describe('fileJournal remove', () => {
     fs.writeFileSync(lock, JSON.stringify({ host: `not-${os.hostname()}`, pid: 4242, since: 1 }));
     const before = contents(dir);
 
-    const refused = await fileJournal(dir).remove!('elsewhere').catch((error: unknown) => error);
+    const refused = await fileJournal(dir).remove('elsewhere').catch((error: unknown) => error);
 
     expect(refused).toBeInstanceOf(RunLockedError);
     expect(refused).toMatchObject({ owner: `process 4242 of host not-${os.hostname()}`, lockFile: lock });
@@ -122,10 +122,10 @@ describe('fileJournal remove', () => {
     fs.writeFileSync(path.join(dir, 'junk.jsonl'), 'not a run header\n');
     const journal = fileJournal(dir);
 
-    await journal.remove!('junk');
+    await journal.remove('junk');
     expect(fs.readdirSync(dir)).toEqual([]);
 
-    const refused = await journal.remove!('junk').catch((error: unknown) => error);
+    const refused = await journal.remove('junk').catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(RunNotResumableError);
     expect((refused as Error).message).toBe(`run "junk" is not in the journal at ${dir}`);
     // a folder that does not exist holds no run either

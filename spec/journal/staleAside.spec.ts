@@ -65,7 +65,7 @@ describe('fileJournal and the header files of killed processes', () => {
 
     // a live process may still be writing it: neither a create nor a remove takes it
     written(dir, 'beside');
-    await expect(fileJournal(dir).remove!('beside')).resolves.toBeUndefined();
+    await expect(fileJournal(dir).remove('beside')).resolves.toBeUndefined();
     expect(names(dir)).toEqual([aside, 'made.lock']);
 
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -108,7 +108,7 @@ describe('fileJournal and the header files of killed processes', () => {
     for (const name of stale) fs.writeFileSync(path.join(dir, name), '{"runId":"lost"');
     fs.writeFileSync(path.join(dir, 'left%20lock.lock'), JSON.stringify({ host: os.hostname(), pid: gone, since: 1 }));
 
-    await fileJournal(dir).remove!('ended');
+    await fileJournal(dir).remove('ended');
 
     expect(names(dir)).toEqual([...kept, 'left%20lock.lock'].sort());
   });

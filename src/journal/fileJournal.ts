@@ -45,6 +45,11 @@ export interface FileJournalOptions {
   readonly sync?: 'fsync' | 'none' | undefined;
 }
 
+/** The file journal: a {@link Journal} that can always forget a run (`remove`). */
+export interface FileJournal extends Journal {
+  remove(runId: string): Promise<void>;
+}
+
 /**
  * A journal in the folder `dir` (created on first use).
  *
@@ -53,7 +58,7 @@ export interface FileJournalOptions {
  * runDag(dag, { agents, journal, runId: 'nightly-42' }).subscribe(log);
  * // after a crash, in any process: resumeRun(journal, 'nightly-42', { agents })
  */
-export function fileJournal(dir: string, options: FileJournalOptions = {}): Journal {
+export function fileJournal(dir: string, options: FileJournalOptions = {}): FileJournal {
   const sync = options.sync ?? 'fsync';
   if (sync !== 'fsync' && sync !== 'none')
     throw new TypeError(`rxdag: fileJournal \`sync\` must be 'fsync' or 'none' (got ${String(sync)})`);
