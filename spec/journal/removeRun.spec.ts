@@ -110,7 +110,9 @@ describe('fileJournal remove', () => {
     fs.writeFileSync(lock, JSON.stringify({ host: `not-${os.hostname()}`, pid: 4242, since: 1 }));
     const before = contents(dir);
 
-    const refused = await fileJournal(dir).remove('elsewhere').catch((error: unknown) => error);
+    const refused = await fileJournal(dir)
+      .remove('elsewhere')
+      .catch((error: unknown) => error);
 
     expect(refused).toBeInstanceOf(RunLockedError);
     expect(refused).toMatchObject({ owner: `process 4242 of host not-${os.hostname()}`, lockFile: lock });
