@@ -101,6 +101,34 @@ describe('trigger rules (when)', () => {
     expect(events.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'failed', counts: { failed: 1, skipped: 2 } });
   });
 
+  it('should count a task skipped over a rule-skipped dependency as failed when another of its dependencies failed, whichever ended first', () => {
+    // `x` needs both: the alert (skipped by its rule, nothing failed by then) and b (fails at 2)
+    const downstream = (alertDeps: string[]): TaskSpec[] => [
+      { id: 'alert', agent: 'work', deps: alertDeps, when: 'any-failed' },
+      { id: 'x', agent: 'work', deps: ['alert', 'b'] },
+      { id: 'deploy', agent: 'work', deps: ['x'], when: 'none-failed' },
+      { id: 'page', agent: 'work', deps: ['x'], when: 'any-failed' },
+    ];
+    const alertFirst = runWith(downstream(['a'])).events; // the alert is skipped at 1, before b fails
+    const failureFirst = runWith(downstream(['c'])).events; // at 3, after
+    for (const events of [alertFirst, failureFirst]) {
+      expect(ended(events, 'x')).toMatchObject({ type: 'task.skipped', because: 'b', at: 2 });
+      expect(ended(events, 'deploy')).toMatchObject({ type: 'task.skipped', because: 'b' });
+      expect(ended(events, 'page')).toMatchObject({ type: 'task.completed' });
+    }
+    expect(ended(alertFirst, 'alert')).toMatchObject({ type: 'task.skipped', because: 'a', at: 1 });
+  });
+
+  it('should skip an all-succeeded task over a rule-skipped dependency once its other dependencies ended, naming the skipped one', () => {
+    const { events } = runWith([
+      { id: 'alert', agent: 'work', deps: ['a'], when: 'any-failed' }, // skipped at 1
+      { id: 'x', agent: 'work', deps: ['alert', 'c'] },
+      { id: 'publish', agent: 'work', deps: ['x'], when: 'none-failed' },
+    ]);
+    expect(ended(events, 'x')).toMatchObject({ type: 'task.skipped', because: 'alert', at: 3 });
+    expect(timeline(events, scheduling).filter((l) => l.includes('publish'))).toEqual(['3 started:publish', '4 completed:publish']);
+  });
+
   it('should keep the failure policy as the rule of tasks without one', () => {
     const continued = runWith([{ id: 'x', agent: 'work', deps: ['b'] }, { id: 'y', agent: 'work', deps: ['b'], when: 'all-succeeded' }], 'continue');
     expect(ended(continued.events, 'x')).toMatchObject({ type: 'task.completed' });

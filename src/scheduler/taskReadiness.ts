@@ -1,6 +1,6 @@
 import { TRIGGER_RULES } from '../dag/schema';
 import { Ended } from '../state/dependencyCountdown';
-import { anyDependencyFailed, dependentsToSkip, firstDependency, type SkipCause } from '../state/planner';
+import { anyDependencyFailed, dependentsToSkip, firstDependency, type SkipCause, skippedDependency } from '../state/planner';
 import { StatusCode } from '../state/taskTable';
 import type { EventWriter } from './eventWriter';
 import { ReadyTasks } from './pipelineSignals';
@@ -9,11 +9,13 @@ import type { RunHost } from './runHost';
 
 /**
  * Where a run's tasks become ready, or are skipped. A task whose dependencies all ended as its
- * trigger rule needs (the run's draft counts them down and says which) gets `task.ready`, and the
- * tasks made ready together go down the ready stream as one signal; an `any-failed` task none of
- * whose dependencies failed is skipped instead, and so is every dependent whose rule a failure
- * or a skip makes impossible (`task.skipped`, naming the cause; a skip a failure started counts
- * as failed for the rules further down, one an `any-failed` task started does not).
+ * trigger rule counts them (the run's draft counts them down and says which) gets `task.ready`,
+ * and the tasks made ready together go down the ready stream as one signal; it is skipped
+ * instead when its rule does not hold after all: an `any-failed` task none of whose dependencies
+ * failed, a task that needs every dependency completed with one skipped while nothing failed.
+ * A failure skips every dependent whose rule it makes impossible at once (`task.skipped`, naming
+ * the cause; a skip a failure started counts as failed for the rules further down, one that
+ * began with a rule while nothing failed does not).
  *
  * It does not count dependencies down (`state/dependencyCountdown.ts` does, in the draft), decide
  * which dependents a failure breaks (the planner's `dependentsToSkip` does), queue or start
@@ -58,12 +60,17 @@ export class TaskReadiness {
     const draft = this.writer.draft;
     const ready: number[] = [];
     const skipped: number[] = [];
+    const statusOf = (t: number) => draft.statusOf(t);
     for (const task of unblocked) {
       if (draft.statusOf(task) !== StatusCode.Pending) continue;
-      if (rules[task] === ANY_FAILED && !anyDependencyFailed(dag, task, (t) => draft.statusOf(t))) {
-        this.skipWithDependents(task, lastDependency(dag, task, endedNow));
-        skipped.push(task);
-      } else ready.push(task);
+      if (rules[task] === ANY_FAILED) {
+        if (anyDependencyFailed(dag, task, statusOf)) ready.push(task);
+        else this.skip(task, lastDependency(dag, task, endedNow), skipped);
+        continue;
+      }
+      const skippedDep = skippedDependency(dag, task, statusOf, this.run.options.failurePolicy);
+      if (skippedDep === undefined) ready.push(task);
+      else this.skip(task, skippedDep, skipped);
     }
     this.makeReady(ready);
     return skipped;
@@ -78,11 +85,13 @@ export class TaskReadiness {
     this.readyUnblocked(task);
   }
 
-  /** Skips `task` itself (its rule cannot hold because of `because`), then what that breaks. */
-  private skipWithDependents(task: number, because: number): void {
-    const draft = this.writer.draft;
-    this.writer.skipped(task, Math.max(1, draft.attemptOf(task)), this.run.dag.index.ids[because]!);
-    this.skipDependents(task, Ended.Skipped);
+  /**
+   * Skips `task` (its rule cannot hold because of `because`, and nothing failed): its dependents
+   * count the skip down, and are decided once their other dependencies have ended too.
+   */
+  private skip(task: number, because: number, skipped: number[]): void {
+    this.writer.skipped(task, Math.max(1, this.writer.draft.attemptOf(task)), this.run.dag.index.ids[because]!);
+    skipped.push(task);
   }
 
   /** Skips every dependent whose trigger rule the end of `from` breaks, naming `from` as the cause. */

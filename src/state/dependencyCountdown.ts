@@ -41,14 +41,16 @@ export function failedForRules(status: StatusCode): boolean {
  * Whether a dependency that ended so counts as done for a dependent with trigger rule `rule`
  * (its code in `DagIndex.when`; 0: none, which follows the failure policy). A dependency that
  * does not count keeps the dependent waiting; the run controller skips the dependent when its
- * rule can no longer hold.
+ * rule can no longer hold. A skip that carries no failure counts for every rule: the rules that
+ * need success are decided once every dependency has ended, so that a failure among the others
+ * decides how the dependent's own skip counts, whichever ended first.
  */
 export function countsAsDone(rule: number, ended: Ended, policy: FailurePolicy): boolean {
   switch (rule) {
     case 0: // the policy's rule: `continue` runs dependents anyway, the others only after success
-      return policy === 'continue' || ended === Ended.Completed;
+      return policy === 'continue' || ended === Ended.Completed || ended === Ended.Skipped;
     case 1: // all-succeeded
-      return ended === Ended.Completed;
+      return ended === Ended.Completed || ended === Ended.Skipped;
     case 4: // none-failed
       return !carriesFailure(ended);
     default: // all-done, any-failed

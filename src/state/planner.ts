@@ -18,18 +18,21 @@ export interface SkipCause {
 
 /**
  * Whether a dependency that ended so (failed, or skipped) makes trigger rule `rule` impossible
- * (its code in `DagIndex.when`; 0 follows the failure policy): `all-succeeded` needs every
- * dependency completed, `none-failed` none failed (a skip that carries a failure counts as one);
- * `all-done` and `any-failed` wait for the rest.
+ * at once (its code in `DagIndex.when`; 0 follows the failure policy): a failure (or a skip that
+ * carries one) breaks `all-succeeded` and `none-failed`. `all-done` and `any-failed` wait for
+ * the rest, and so does every rule after a skip that carries no failure: such a skip breaks
+ * `all-succeeded` only once the other dependencies have ended ({@link skippedDependency}), so that
+ * a failure among them, whenever it comes, makes the dependent's skip count as one.
  */
 export function ruleBroken(rule: number, ended: Exclude<Ended, Ended.Completed>, failurePolicy: FailurePolicy): boolean {
+  if (!carriesFailure(ended)) return false;
   switch (rule) {
     case 0:
       return failurePolicy !== 'continue';
     case 1: // all-succeeded
       return true;
     case 4: // none-failed
-      return carriesFailure(ended);
+      return true;
     default: // all-done, any-failed
       return false;
   }
@@ -88,6 +91,24 @@ export function anyDependencyFailed(dag: Dag, task: number, statusOf: (task: num
   const { start, targets } = dag.index.deps;
   for (let e = start[task]!; e < start[task + 1]!; e++) if (failedForRules(statusOf(targets[e]!))) return true;
   return false;
+}
+
+/**
+ * For a task whose dependencies have all ended as its rule counts them: a dependency skipped
+ * while nothing failed, when the task's rule needs every dependency completed (`all-succeeded`,
+ * or none under a policy other than `continue`), which then skips it; else undefined.
+ */
+export function skippedDependency(
+  dag: Dag,
+  task: number,
+  statusOf: (task: number) => StatusCode,
+  failurePolicy: FailurePolicy,
+): number | undefined {
+  const rule = dag.index.when?.[task] ?? 0;
+  if (rule !== 1 && !(rule === 0 && failurePolicy !== 'continue')) return undefined;
+  const { start, targets } = dag.index.deps;
+  for (let e = start[task]!; e < start[task + 1]!; e++) if (statusOf(targets[e]!) === StatusCode.Skipped) return targets[e]!;
+  return undefined;
 }
 
 /** The first dependency of `task` (a task with a trigger rule has at least one), to name in `because`. */

@@ -213,12 +213,17 @@ export function ruleHolds(rule: TriggerRule, deps: readonly DepState[]): boolean
   }
 }
 
-/** Whether the rule can no longer hold, whatever the dependencies still pending do. */
+/**
+ * Whether the rule is broken: it can no longer hold, whatever the dependencies still pending do.
+ * A failure breaks `all-succeeded` at once; a skip while nothing failed breaks it only once every
+ * dependency has ended, so that a failure among the others, whenever it comes, decides how the
+ * task's own skip counts.
+ */
 export function ruleBroken(rule: TriggerRule, deps: readonly DepState[]): boolean {
   if (deps.length === 0) return false;
   switch (rule) {
     case 'all-succeeded':
-      return deps.some((d) => d !== 'pending' && d !== 'completed' && d !== 'cancelled');
+      return deps.some(failedAsFarAsRulesGo) || (deps.includes('skipped') && deps.every((d) => d !== 'pending' && d !== 'cancelled'));
     case 'none-failed':
       return deps.some(failedAsFarAsRulesGo);
     case 'any-failed':
