@@ -304,6 +304,26 @@ describe('fileJournal', () => {
     }
   });
 
+  it('should stop writing a run whose lock file was removed, or taken by another process after that, changing nothing more', async () => {
+    const dir = freshDir();
+    const lock = path.join(dir, 'held.lock');
+    const writer = fileJournal(dir).create(header('held')) as JournalWriter;
+    writer.append(legalStart('held').slice(0, 2));
+    const before = fs.readFileSync(path.join(dir, 'held.jsonl'), 'utf8');
+    fs.rmSync(lock); // by hand, or by a process that judged the run interrupted
+    expect(() => writer.append(legalStart('held').slice(2))).toThrow(
+      `the run no longer owns its record: its lock file ${lock} was removed while it ran; another process may own the run now, so nothing more is written`,
+    );
+    // another owner took it meanwhile: its lock is left as it is
+    fs.writeFileSync(lock, JSON.stringify({ host: os.hostname(), pid: process.ppid, since: 2 }));
+    expect(() => writer.append(legalStart('held').slice(2))).toThrow(
+      `its lock file ${lock} was replaced while it ran (now held by ${os.hostname()}:${process.ppid})`,
+    );
+    expect(fs.readFileSync(path.join(dir, 'held.jsonl'), 'utf8')).toBe(before);
+    writer.close();
+    expect(fs.existsSync(lock)).toBe(true);
+  });
+
   it('should take over the lock of a process that is gone', async () => {
     const dir = freshDir();
     const file = written(dir, 'stale');

@@ -211,6 +211,7 @@ function fileWriter(fd: number, held: HeldLock, sync: 'fsync' | 'none'): Journal
   return {
     append(events, durable = true) {
       if (!open) throw new Error('rxdag: append to a closed journal writer');
+      refuseIfLost(held);
       const syncs = durable && sync === 'fsync';
       if (events.length === 0) {
         // an empty durable group makes the groups written before it durable
@@ -234,6 +235,17 @@ function fileWriter(fd: number, held: HeldLock, sync: 'fsync' | 'none'): Journal
       }
     },
   };
+}
+
+/**
+ * Stops a writer whose run another process may own now (its lock file was removed, or taken over
+ * after that): two writers would interleave their events and both run the tasks. Nothing is
+ * written then; the run stops with the error.
+ */
+function refuseIfLost(held: HeldLock): void {
+  const lost = held.lost();
+  if (lost !== undefined)
+    throw new Error(`the run no longer owns its record: ${lost}; another process may own the run now, so nothing more is written`);
 }
 
 /** One write of the whole group, then (with `fsync`) one `fdatasync`. */

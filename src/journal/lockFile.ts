@@ -31,6 +31,11 @@ interface Owner {
 /** A held lock; `release()` removes it. */
 export interface HeldLock {
   release(): void;
+  /**
+   * Why the lock is no longer this holder's, if it is not: its file was removed (by hand, or by
+   * a process that judged the run interrupted) or replaced by another owner's. One `stat`.
+   */
+  lost(): string | undefined;
 }
 
 /** Tries to take a lock, at most; each try that finds a takeover going on waits {@link TAKEOVER_WAIT_MS} first. */
@@ -47,7 +52,7 @@ export function acquireLock(path: string, runId: string): HeldLock {
     for (let tries = 0; tries < MAX_TRIES; tries++) {
       try {
         fs.linkSync(aside, path);
-        return { release: () => releaseIfMine(path, me) };
+        return heldLock(path, aside, me);
       } catch (error) {
         if (!isCode(error, 'EEXIST')) throw error;
       }
@@ -213,6 +218,36 @@ function describeOwner(owner: Owner): string {
   if (owner.pid <= 0) return 'an owner whose lock file cannot be read';
   if (owner.host !== os.hostname()) return `process ${owner.pid} of host ${owner.host}`;
   return `${owner.host}:${owner.pid}${owner.pid === process.pid ? ' (this process)' : ''}`;
+}
+
+/**
+ * The lock at `path`, just linked from `aside`. The file stays open while held: its inode cannot
+ * be given to another file meanwhile, so a lock file with another inode at `path` is another's.
+ */
+function heldLock(path: string, aside: string, me: Owner): HeldLock {
+  const fd = fs.openSync(aside, 'r');
+  const made = fs.fstatSync(fd);
+  let released = false;
+  return {
+    release: () => {
+      if (released) return;
+      released = true;
+      fs.closeSync(fd);
+      releaseIfMine(path, me);
+    },
+    lost: () => {
+      let now: fs.Stats;
+      try {
+        now = fs.statSync(path);
+      } catch (error) {
+        if (isCode(error, 'ENOENT')) return `its lock file ${path} was removed while it ran`;
+        throw error;
+      }
+      if (now.ino === made.ino && now.dev === made.dev) return undefined;
+      const owner = readOwner(path) ?? { host: 'unknown', pid: -1, since: 0 };
+      return `its lock file ${path} was replaced while it ran (now held by ${describeOwner(owner)})`;
+    },
+  };
 }
 
 function releaseIfMine(path: string, me: Owner): void {
