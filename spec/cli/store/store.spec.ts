@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, watch, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, symlinkSync, watch, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openStore, type PostgresModule, storeExists } from '../../../src/cli/store/openStore';
 import { newRunId } from '../../../src/cli/store/runId';
@@ -61,6 +61,12 @@ describe('the store of journaled runs', () => {
     );
     expect(refused(file)).toThrow(`--store: cannot journal into "${file}": "${file}" is not a directory`);
     expect(refused(path.join(file, 'below'))).toThrow(/ENOTDIR/);
+    // a link to a folder that is not there (not mounted): named, rather than followed into a failed run
+    const link = path.join(tmp.dir, 'unmounted');
+    symlinkSync(path.join(tmp.dir, 'mnt', 'runs'), link);
+    const dangling = `"${link}" is a symbolic link to "${path.join(tmp.dir, 'mnt', 'runs')}", which does not exist (a folder not mounted?)`;
+    expect(refused(link)).toThrow(`--store: cannot journal into "${link}": ${dangling}`);
+    expect(refused(path.join(link, 'below'))).toThrow(`--store: cannot journal into "${path.join(link, 'below')}": ${dangling}`);
     // a folder to be made by the journal is fine, and not made yet
     const later = path.join(tmp.dir, 'later', 'store');
     openStore(storeLocation(later, {}), 'write');

@@ -8,7 +8,7 @@
  * It reads and writes no run: a server that cannot be reached is only found by the first
  * request (the commands turn that failure into its line, see `storeErrors.ts`).
  */
-import { accessSync, constants, existsSync, mkdirSync, rmdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, readlinkSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileJournal, type Journal } from '../../index';
 import { describeIoError } from '../commands/writeTarget';
@@ -105,6 +105,10 @@ function writableFolderProblem(dir: string, store: string): string | undefined {
       const code = (error as NodeJS.ErrnoException).code;
       const parent = path.dirname(existing);
       if (code !== 'ENOENT' || parent === existing) return `${store}: cannot journal into "${dir}": ${describeIoError(error)}`;
+      const dangling = danglingLink(existing);
+      if (dangling !== undefined) {
+        return `${store}: cannot journal into "${dir}": "${existing}" is a symbolic link to "${dangling}", which does not exist (a folder not mounted?)`;
+      }
       existing = parent;
     }
   }
@@ -135,5 +139,14 @@ function missingFolderProblem(dir: string, label: string): string | undefined {
     return `no store at ${label}: "${dir}" is not a directory`;
   } catch {
     return `no store at ${label}: the folder does not exist (runs are journaled there by rxdag run)`;
+  }
+}
+
+/** Where `file` points, when it is a symbolic link (to nothing: the caller's `stat` said so). */
+function danglingLink(file: string): string | undefined {
+  try {
+    return lstatSync(file).isSymbolicLink() ? readlinkSync(file) : undefined;
+  } catch {
+    return undefined;
   }
 }

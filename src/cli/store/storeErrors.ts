@@ -34,9 +34,10 @@ export function refusalLine(error: unknown, store: StoreLocation, doing?: string
   if (error instanceof RunExistsError || error instanceof JournalCorruptError) return error.message;
   if (error instanceof DagValidationError)
     return `the journaled run cannot run here: ${error.message.replace(/:\s*\n\s*/, ': ').replace(/\s*\n\s*/g, '; ')}`;
-  // a run's record the server could not make (nothing ran): said as the server's failure
-  if (error instanceof JournalWriteError && error.beforeStart && isPostgresJournalError(error.cause)) {
-    return refusalLine(error.cause, store, doing);
+  // a run's record the store could not make (nothing ran): said as the server's, or the system's, failure
+  if (error instanceof JournalWriteError && error.beforeStart) {
+    const cause = refusalLine(error.cause, store, doing);
+    if (cause !== undefined) return cause;
   }
   if (isPostgresJournalError(error)) {
     // named as the user wrote it: the journal was given it without `schema=`, its SSL mode pinned (`postgres/connectionString.ts`)
