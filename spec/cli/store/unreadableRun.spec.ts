@@ -62,4 +62,15 @@ describe('a folder store with a run the user cannot read', () => {
     expect(await rxdag('show', runId, '--store', store)).toMatchObject({ code: 0, stderr: '' });
     expect(readdirSync(store).sort()).toEqual([`${runId}.jsonl`, 'stray.jsonl']);
   });
+
+  it('should name a file that is no journal with its terminal controls escaped, in its name and in what it holds', async () => {
+    const { store, runId } = await storeWithRun('controls');
+    writeText(path.join(store, 'a\u001b[2Jb.jsonl'), '\u001b]0;title\u0007{"x":1}\n');
+    const listed = await rxdag('runs', '--store', store);
+    expect(listed.code).toBe(2);
+    expect(listed.stdout).toContain(runId);
+    expect(listed.stderr).toContain('run "a\\u001b[2Jb"');
+    expect(listed.stderr).toContain('\\u001b]0;title\\u0007');
+    expect(listed.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+  });
 });

@@ -11,6 +11,7 @@
  * which `rxdag resume` sets aside): one note on stderr, exit 0.
  * It changes nothing in the store but the lock a killed process left on a run that had ended.
  */
+import { escapeControls } from '../../dag/text';
 import type { JournaledRunStatus, JournaledRunSummary } from '../../index';
 import { ExitCode } from '../exitCodes';
 import { InvalidInputError, type Problem } from '../problems';
@@ -69,7 +70,8 @@ export async function runsCommand(raw: RawRunsOptions, io: CliIo): Promise<numbe
       else say((await neverJournaled(store)) ? none : `no runs in the store ${location.label}`);
     } else if (raw.json === true) for (const run of runs) io.stdout.write(`${JSON.stringify(run)}\n`);
     else if (runs.length > 0) io.stdout.write(`${runsTable(runs).join('\n')}\n`);
-    for (const error of unreadable) io.stderr.write(`rxdag: ${error.message} (left out of the list)\n`);
+    // escaped: a file name or a line of a file not rxdag's may hold terminal controls
+    for (const error of unreadable) io.stderr.write(`rxdag: ${escapeControls(error.message)} (left out of the list)\n`);
     for (const line of tornTailNotes(location, runs)) io.stderr.write(`${line}\n`);
     return unreadable.length === 0 ? ExitCode.ok : ExitCode.invalid;
   } finally {
