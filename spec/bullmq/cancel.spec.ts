@@ -316,6 +316,34 @@ describeRedis('cancelling remote attempts', (env) => {
     await expect(runNow(after, fakeContext('r1', 'finished'), again)).resolves.toMatchObject({ output: 'ran finished' });
     expect(calls).toBe(2);
   });
+
+  it('should not take the job of another run that has the same id on the prefix (another DAG, another input), running or finished, and leave it to that run', async () => {
+    let calls = 0;
+    worker({ job: async ({ id, dagId }) => (calls++, await sleep(300), `${dagId} ran ${id}`) });
+    const teamA = closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS }));
+    const teamB = closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS }));
+    const clientA = teamA.create!();
+    const clientB = teamB.create!();
+    const ownRun = runNow(teamA, { ...fakeContext('nightly-42', 'build'), dagId: 'etl' }, clientA);
+    await waitFor(() => calls === 1, 'team A to start');
+    // running: another DAG under the same run id
+    await expect(runNow(teamB, { ...fakeContext('nightly-42', 'build'), dagId: 'report' }, clientB)).rejects.toMatchObject({
+      name: 'RunIdTakenError',
+      severity: 'critical',
+      message: expect.stringContaining('is another run\'s (DAG "etl"), not this attempt\'s'),
+    });
+    await expect(ownRun).resolves.toMatchObject({ output: 'etl ran build' });
+    // finished and kept (its scheduler died): the same DAG with another input
+    const left = runNow(teamA, { ...fakeContext('nightly-43', 'build'), dagId: 'etl', input: 'yesterday' }, clientA);
+    await waitFor(() => calls === 2, 'the second job to start');
+    await teamA.close();
+    await expect(left).rejects.toThrow(/was closed/);
+    await sleep(400); // it finishes with nobody to read it
+    await expect(runNow(teamB, { ...fakeContext('nightly-43', 'build'), dagId: 'etl', input: 'today' }, clientB)).rejects.toThrow(
+      'is another run\'s (DAG "etl" with another input for task "build")',
+    );
+    expect(calls).toBe(2);
+  });
 });
 
 function alive(pid: number): boolean {

@@ -1,7 +1,8 @@
 /**
  * The errors of remote attempts, each with the `severity` that routes it like a local agent's
  * error: a worker lost too often (`WorkerLostError`), a job or result refused for its signature
- * (`UnauthorizedJobError`), a job a worker cannot run (`UnknownAgentError`, `InvalidJobError`),
+ * (`UnauthorizedJobError`), a job a worker cannot run (`UnknownAgentError`, `InvalidJobError`), a
+ * job id another run's job already has (`RunIdTakenError`),
  * an agent's error carried back from a worker (`RemoteAgentError`), and a job that BullMQ failed
  * or lost (`RemoteJobError`). Classes only.
  */
@@ -34,6 +35,23 @@ export class WorkerLostError extends Error {
 export class UnauthorizedJobError extends Error {
   override readonly name = 'UnauthorizedJobError';
   readonly severity: Severity = 'critical';
+}
+
+/**
+ * An attempt whose job id (`run|task|attempt`) already names another run's job on the queue: two
+ * schedulers give runs the same id on one prefix (a fixed `runId`), or a run of that id left its
+ * jobs there (kept for `retainMs`). Its outcome is not taken, and the job is left alone.
+ * `critical`: every task of the run would meet the other's jobs; the run needs an id of its own.
+ */
+export class RunIdTakenError extends Error {
+  override readonly name = 'RunIdTakenError';
+  readonly severity: Severity = 'critical';
+  constructor(jobId: string, where: { readonly queue: string; readonly prefix: string }, other: string) {
+    super(
+      `job "${jobId}" of queue "${where.queue}" (prefix "${where.prefix}") is another run's (${other}), not this attempt's: ` +
+        'another scheduler runs a run of the same id on this prefix, or one did recently; give each run an id of its own there',
+    );
+  }
 }
 
 /**

@@ -19,7 +19,7 @@ export interface StreamListener {
   /** A job failed (BullMQ moved it to `failed`): its worker broke, or lost it too often. */
   failed(jobId: string, failedReason: string): void;
   /** A job was added again while it existed (`duplicated`) or its worker stopped renewing it (`stalled`). */
-  changed(jobId: string): void;
+  changed(jobId: string, event: 'duplicated' | 'stalled'): void;
   /** A worker took a job (`active`). */
   taken?(jobId: string): void;
 }
@@ -186,7 +186,7 @@ export class EventStream {
         if (event === 'completed') this.listener.completed(jobId, valueOf(fields, RETURN_VALUE)?.toString() ?? '');
         else if (event === 'failed') this.listener.failed(jobId, valueOf(fields, FAILED_REASON)?.toString() ?? '');
         else if (event === 'active') this.listener.taken?.(jobId);
-        else this.listener.changed(jobId);
+        else this.listener.changed(jobId, event);
       } catch {
         // one listener's failure must not stop the reading of every later outcome
       }

@@ -11,7 +11,15 @@ import './peer';
 export { type CancelNotSent, remoteAgent, type RemoteAgent, type RemoteAgentClosed } from './remoteAgent';
 export { startWorker, type RemoteWorker } from './startWorker';
 export type { RedisConnectionChange, RemoteAgentOptions, WorkerOptions } from './options';
-export { InvalidJobError, RemoteAgentError, RemoteJobError, UnauthorizedJobError, UnknownAgentError, WorkerLostError } from './errors';
+export {
+  InvalidJobError,
+  RemoteAgentError,
+  RemoteJobError,
+  RunIdTakenError,
+  UnauthorizedJobError,
+  UnknownAgentError,
+  WorkerLostError,
+} from './errors';
 export { RedisConnectionError, type RedisConnection } from './redisConnection';
 export { jobIdFor } from './jobFormat';
 export type { SigningKey } from './signing';

@@ -182,3 +182,22 @@ export function describeIssues(error: z.ZodError): string {
     .map((issue) => `${issue.path.length === 0 ? '(data)' : issue.path.join('.')}: ${issue.message}`)
     .join('; ');
 }
+
+/**
+ * Whether the job data `found` in Redis under an attempt's job id is another run's than `mine`
+ * (a scheduler re-attaching to a job finds either its own run's attempt, resumed, or a job of
+ * another run that has the same run id on this prefix): what tells them apart, named, e.g.
+ * `DAG "report"`; undefined when it is this attempt's (its task, DAG, input and upstream; when it
+ * was signed may differ). Data that is not job data at all is another's too.
+ */
+export function otherRunsJob(mine: JobData, found: unknown): string | undefined {
+  if (!isPlainObject(found)) return 'data that is not an rxdag job';
+  const theirs = found as Partial<Record<keyof JobData, unknown>>;
+  if (theirs.dagId !== mine.dagId) return `DAG ${JSON.stringify(theirs.dagId)}`;
+  if (theirs.runId !== mine.runId || theirs.id !== mine.id || theirs.attempt !== mine.attempt) return 'another attempt';
+  if (JSON.stringify(theirs.input) !== JSON.stringify(mine.input))
+    return `DAG ${JSON.stringify(mine.dagId)} with another input for task ${JSON.stringify(mine.id)}`;
+  if (JSON.stringify(theirs.upstream) !== JSON.stringify(mine.upstream))
+    return `DAG ${JSON.stringify(mine.dagId)} with other outputs upstream of task ${JSON.stringify(mine.id)}`;
+  return undefined;
+}

@@ -15,11 +15,11 @@ import { Observable } from 'rxjs';
 import { stoppedForResume, type TaskContext, TaskTimeoutError, type WorkerResult } from '../index';
 import type { CancelReason } from './cancelSignals';
 import { CommandConnection, commandTimeoutFor, within } from './commandConnection';
-import { RemoteJobError, WorkerLostError } from './errors';
+import { RemoteJobError, RunIdTakenError, WorkerLostError } from './errors';
 import { EventStream } from './eventStream';
 import { FinishedJobs } from './finishedJobs';
 import { type CancelNotSent, JobCancels } from './jobCancels';
-import { type JobData, jobDataFor, jobIdFor, timeoutOf } from './jobFormat';
+import { type JobData, jobDataFor, jobIdFor, otherRunsJob, timeoutOf } from './jobFormat';
 import { failedJobError, type Settlement, settlementOf } from './outcomes';
 import type { RedisConnectionError, RedisTarget } from './redisConnection';
 import { signJob } from './signing';
@@ -74,6 +74,12 @@ interface Waiter {
   aborted: CancelReason | undefined;
   // a worker took its job (read from the event stream)
   taken: boolean;
+  /**
+   * Its add found a job of its id in Redis (`duplicated`): a resumed run's attempt, or another
+   * run's of the same id on this prefix. Until its data is found to be this attempt's, no outcome
+   * is taken from it.
+   */
+  reattached: 'unchecked' | 'checked' | undefined;
 }
 
 export class RemoteQueue {
@@ -124,6 +130,7 @@ export class RemoteQueue {
         timer: undefined,
         aborted: undefined,
         taken: false,
+        reattached: undefined,
       };
       this.waiters.set(jobId, waiter);
       if (this.batch.push(waiter) === 1) queueMicrotask(() => void this.addBatch());
@@ -223,7 +230,11 @@ export class RemoteQueue {
       const events = new EventStream(target, `rxdag-scheduler-events:${name}`, queue.keys.events, lastEventId, {
         completed: (jobId, returnvalue) => this.onFinished(jobId, () => settlementOf(this.config, jobId, parsedJson(returnvalue))),
         failed: (jobId, failedReason) => this.onFinished(jobId, () => this.failedSettlement(jobId, failedReason, undefined)),
-        changed: (jobId) => this.nudge(jobId),
+        changed: (jobId, event) => {
+          const waiter = this.waiters.get(jobId);
+          if (event === 'duplicated' && waiter !== undefined && waiter.reattached === undefined) waiter.reattached = 'unchecked';
+          this.nudge(jobId);
+        },
         taken: (jobId) => {
           const waiter = this.waiters.get(jobId);
           if (waiter !== undefined) waiter.taken = true;
@@ -291,6 +302,8 @@ export class RemoteQueue {
     }
     const waiter = this.waiters.get(jobId);
     if (waiter === undefined) return;
+    // the end of a job found in Redis whose data was not checked yet: read the job whole first
+    if (waiter.reattached === 'unchecked') return this.nudge(jobId);
     this.settle(waiter, read());
     this.remove(jobId);
   }
@@ -320,6 +333,15 @@ export class RemoteQueue {
         ),
       });
       return;
+    }
+    if (waiter.reattached === 'unchecked') {
+      const other = otherRunsJob(waiter.data, job.data);
+      if (other !== undefined) {
+        // not this attempt's job: its outcome is not taken, and the job is left to its own run
+        this.settle(waiter, { ok: false, error: new RunIdTakenError(jobId, this.config, other) });
+        return;
+      }
+      waiter.reattached = 'checked';
     }
     if (job.finishedOn !== undefined) {
       this.onFinished(jobId, () =>
