@@ -103,3 +103,12 @@ export function failedJobError(queue: string, jobId: string, failedReason: strin
   if (failedReason.includes(STALLED_TOO_OFTEN)) return new WorkerLostError(jobId, leaseLosses);
   return new RemoteJobError(`job "${jobId}" on queue "${queue}" failed on its worker: ${failedReason}`);
 }
+
+/** `text` parsed as JSON; `undefined` (not an outcome) when it is not JSON. */
+export function parsedJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

@@ -20,7 +20,8 @@ import { EventStream } from './eventStream';
 import { FinishedJobs } from './finishedJobs';
 import { type CancelNotSent, JobCancels } from './jobCancels';
 import { type JobData, jobDataFor, jobIdFor, otherRunsJob, timeoutOf } from './jobFormat';
-import { failedJobError, type Settlement, settlementOf } from './outcomes';
+import { failedJobError, parsedJson, type Settlement, settlementOf } from './outcomes';
+import type { Waiter } from './waiter';
 import type { RedisConnectionError, RedisTarget } from './redisConnection';
 import { signJob } from './signing';
 
@@ -59,27 +60,6 @@ interface Connections {
   readonly connection: CommandConnection;
   readonly queue: Queue;
   readonly events: EventStream;
-}
-
-/** One attempt waiting for its job's outcome. */
-interface Waiter {
-  readonly jobId: string;
-  readonly task: TaskContext;
-  readonly data: JobData;
-  resolve(result: WorkerResult): void;
-  reject(error: unknown): void;
-  // the check of a job nothing was heard of for a lease period
-  timer: NodeJS.Timeout | undefined;
-  // its attempt was aborted: a job added after that must be cancelled again, for this reason
-  aborted: CancelReason | undefined;
-  // a worker took its job (read from the event stream)
-  taken: boolean;
-  /**
-   * Its add found a job of its id in Redis (`duplicated`): a resumed run's attempt, or another
-   * run's of the same id on this prefix. Until its data is found to be this attempt's, no outcome
-   * is taken from it.
-   */
-  reattached: 'unchecked' | 'checked' | undefined;
 }
 
 export class RemoteQueue {
@@ -405,14 +385,5 @@ export class RemoteQueue {
   private track(promise: Promise<unknown>): void {
     this.pending.add(promise);
     void promise.finally(() => this.pending.delete(promise));
-  }
-}
-
-/** `text` parsed as JSON; `undefined` (not an outcome) when it is not JSON. */
-function parsedJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
   }
 }
