@@ -258,6 +258,40 @@ describe("renderReport of a task's control characters", () => {
   });
 });
 
+describe("renderReport of an edited events log (an untrusted job's)", () => {
+  const script = '<script>document.documentElement.dataset.pwned = 1</script>';
+  const html = renderReport({
+    events: eventsOf(
+      { type: 'dag.created', at: 0, dagId: 'edited', taskCount: 1 },
+      { type: 'task.ready', at: 0, taskId: 'e', attempt: 1 },
+      { type: 'task.started', at: 0, taskId: 'e', attempt: `1">${script}` as unknown as number, agent: 'shell' },
+      { type: 'task.completed', at: 5, taskId: 'e', attempt: 1, durationMs: 5 },
+      {
+        type: 'dag.completed',
+        at: 5,
+        outcome: `x</title>${script}` as unknown as 'succeeded',
+        counts: { total: 1, completed: `<b>${script}</b>` as unknown as number, failed: 0, skipped: 0, cancelled: 0 },
+        durationMs: script as unknown as number,
+        failures: [],
+      },
+    ),
+  });
+
+  it('should show only numbers and a known outcome where the page expects them', () => {
+    expect(html).not.toContain('pwned');
+    expect(html).toContain('<title>rxdag report: edited (failed)</title>');
+    expect(html).toContain('0/1 completed');
+  });
+
+  it('should let only its own script run (by its hash), whatever text came in', () => {
+    const own = /<script>([\s\S]*?)<\/script>/.exec(html)![1]!;
+    const hash = require('node:crypto').createHash('sha256').update(own).digest('base64') as string;
+    expect(html).toContain(`script-src 'sha256-${hash}'`);
+    expect(html).not.toContain("'unsafe-inline'; img-src");
+    expect(html.match(/<script>/g)).toHaveLength(1);
+  });
+});
+
 describe('the critical path line', () => {
   /** A chain of `size` tasks, each started when the one before completed. */
   const chainOf = (size: number) =>

@@ -133,7 +133,7 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
         break;
       case 'task.started':
         row(event.taskId).attempts.push({
-          attempt: event.attempt,
+          attempt: wholeNumber(event.attempt),
           agent: event.agent,
           startMs: at,
           endMs: at,
@@ -230,13 +230,41 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
   return {
     dagId: dagIdOf(created, events),
     runId: events[0]?.runId ?? '(no events)',
-    outcome: completed?.outcome ?? (running ? 'unfinished' : 'interrupted'),
-    counts: completed?.counts,
-    durationMs: completed?.durationMs ?? openUntil - t0,
+    outcome: completed === undefined ? (running ? 'unfinished' : 'interrupted') : knownOutcome(completed.outcome),
+    counts: completed?.counts === undefined ? undefined : wholeCounts(completed.counts),
+    durationMs: Number.isFinite(completed?.durationMs) ? completed!.durationMs : openUntil - t0,
     eventCount: events.length,
     tasks: [...rows.values()],
     setup,
   };
+}
+
+/*
+ * A log or a journal may have been edited (a report of an untrusted job's events): the fields
+ * the page shows as numbers or as a known word are taken as such, or not at all.
+ */
+
+/** `value` when it is a whole number, else 0. */
+function wholeNumber(value: unknown): number {
+  return Number.isSafeInteger(value) ? (value as number) : 0;
+}
+
+function wholeCounts(counts: TaskCounts): TaskCounts {
+  const { total, completed, failed, skipped, cancelled } = counts;
+  return {
+    total: wholeNumber(total),
+    completed: wholeNumber(completed),
+    failed: wholeNumber(failed),
+    skipped: wholeNumber(skipped),
+    cancelled: wholeNumber(cancelled),
+  };
+}
+
+const RUN_OUTCOMES: ReadonlySet<unknown> = new Set<RunOutcome>(['succeeded', 'failed', 'cancelled']);
+
+/** A run's outcome as `dag.completed` gives it, when it is one; `failed` for anything else. */
+function knownOutcome(outcome: unknown): RunOutcome {
+  return RUN_OUTCOMES.has(outcome) ? (outcome as RunOutcome) : 'failed';
 }
 
 /**
