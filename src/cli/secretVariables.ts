@@ -1,9 +1,13 @@
 /**
  * The environment variables that hold the CLI's own secrets (the key schedulers and workers
- * share, Redis's password). They are read by the commands and kept from the processes of shell
- * tasks, whose environment is otherwise the CLI's: a task, or any tool it runs, must not be able
- * to sign jobs or reach Redis with them. Nothing else is here.
+ * share, Redis's password, the store's address when it carries a password). They are read by the
+ * commands and kept from the processes of shell tasks, whose environment is otherwise the CLI's:
+ * a task, or any tool it runs, must not be handed the means to sign jobs, reach Redis or rewrite
+ * the store's journals. (A task running as the same user can still read the CLI's environment from
+ * `/proc`: this keeps the secrets out of the tools' way, it is no barrier to a hostile task.)
+ * Nothing else is here.
  */
+import { withoutPassword } from '../urlCredentials';
 
 /** The key schedulers and workers share, when `--key-file` is not given. */
 export const KEY_VARIABLE = 'RXDAG_WORKER_KEY';
@@ -13,9 +17,19 @@ export const PASSWORD_VARIABLE = 'RXDAG_REDIS_PASSWORD';
 
 const SECRET_VARIABLES: readonly string[] = [KEY_VARIABLE, PASSWORD_VARIABLE];
 
+/** Where runs are journaled (`store/storeLocation.ts` reads it): a secret when it carries a password. */
+const STORE_VARIABLE = 'RXDAG_STORE';
+
 /** `env` without the CLI's secrets. */
 export function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const kept = { ...env };
   for (const name of SECRET_VARIABLES) delete kept[name];
+  const store = kept[STORE_VARIABLE];
+  if (store !== undefined && carriesPassword(store)) delete kept[STORE_VARIABLE];
   return kept;
+}
+
+/** Whether a store's address holds a password: in its credentials, or as a `password` parameter. */
+function carriesPassword(store: string): boolean {
+  return withoutPassword(store) !== store || /[?&]password=/i.test(store);
 }

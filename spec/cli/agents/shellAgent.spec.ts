@@ -59,6 +59,26 @@ describe('shell agent', () => {
     }
   });
 
+  it('should keep the store from the task when its address holds a password, and pass it on when it does not', async () => {
+    const saved = process.env.RXDAG_STORE;
+    const groups = new ProcessGroups(1000);
+    const command = 'echo "[$RXDAG_STORE]"';
+    const seen = async (store: string) => {
+      process.env.RXDAG_STORE = store;
+      return ((await attempt(groups, context({ command }))) as { stdout: string }).stdout;
+    };
+    try {
+      expect(await seen('postgres://ci:S3cret@db:5432/runs?schema=nightly')).toBe('[]');
+      expect(await seen('postgres://ci@db/runs?sslmode=require&password=S3cret')).toBe('[]');
+      expect(await seen('postgres://ci@db:5432/runs')).toBe('[postgres://ci@db:5432/runs]');
+      expect(await seen('/var/lib/rxdag')).toBe('[/var/lib/rxdag]');
+      await groups.whenEmpty();
+    } finally {
+      if (saved === undefined) delete process.env.RXDAG_STORE;
+      else process.env.RXDAG_STORE = saved;
+    }
+  });
+
   it('should fail with the exit code and the last stderr lines', async () => {
     const command = 'echo "on stdout"; for i in 1 2 3 4 5 6 7; do echo "line $i" >&2; done; exit 4';
     const failure = attempt(new ProcessGroups(1000), context({ command }));
