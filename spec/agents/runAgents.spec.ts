@@ -87,4 +87,23 @@ describe("a run's own agents", () => {
     await tick();
     expect(dispose.mock.calls).toEqual([['client']]);
   });
+
+  it('should resolve a graceful shutdown waiting for a create that never settles once a forced one comes (a deadline), both calls together', async () => {
+    let made: (client: string) => void = () => undefined;
+    const dispose = jest.fn();
+    const hung = defineAgent({ create: () => new Promise<string>((resolve) => (made = resolve)), dispose, run: () => 'ok' });
+    const scheduler = createScheduler({ healthCheckIntervalMs: 0, agents: { hung } });
+    // its attempt times out while the instance is made: the run ends, the create goes on
+    await lastValueFrom(scheduler.submit(defineDag({ id: 'h', tasks: [{ id: 'a', agent: 'hung', timeoutMs: 20 }] })));
+    const settled: string[] = [];
+    const graceful = scheduler.shutdown().then(() => settled.push('graceful'));
+    await tick(50);
+    expect(settled).toEqual([]); // it waits for the create
+    await scheduler.shutdown({ force: true }).then(() => settled.push('forced'));
+    await Promise.race([graceful, tick(1000)]);
+    expect(settled.sort()).toEqual(['forced', 'graceful']);
+    made('client');
+    await tick();
+    expect(dispose.mock.calls).toEqual([['client']]);
+  });
 });

@@ -30,6 +30,8 @@ export class AgentKind {
   private readonly instances: PooledInstance[] = [];
   /** Instances given up while their `create` was pending, until it settles and they are disposed. */
   private readonly givenUp = new Set<PooledInstance>();
+  /** Instances a {@link disposeAll} took out whose disposal it still waits for. */
+  private readonly disposing = new Set<PooledInstance>();
   private readonly maxInstances: number;
   private readonly idleMs: number;
 
@@ -107,8 +109,17 @@ export class AgentKind {
    * (with `pendingCreates: 'skip'`, without waiting for those: each is disposed once made).
    */
   disposeAll(pendingCreates: 'wait' | 'skip' = 'wait'): Promise<void> {
-    const disposals = this.instances.splice(0).map((pooled) => pooled.dispose(pendingCreates));
-    if (pendingCreates === 'wait') for (const pooled of this.givenUp) disposals.push(pooled.dispose());
+    const taken = this.instances.splice(0);
+    if (pendingCreates === 'wait') taken.push(...this.givenUp);
+    // a forced disposal after a graceful one: the graceful one no longer waits for pending
+    // creates either, and this one waits for the disposals that one started
+    if (pendingCreates === 'skip') for (const pooled of this.disposing) pooled.stopWaitingForCreate();
+    const disposals = [...new Set([...taken, ...this.disposing])].map((pooled) => {
+      this.disposing.add(pooled);
+      const disposed = pooled.dispose(pendingCreates);
+      void disposed.then(() => this.disposing.delete(pooled));
+      return disposed;
+    });
     return settledAll(disposals);
   }
 

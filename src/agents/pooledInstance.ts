@@ -22,6 +22,9 @@ export class PooledInstance {
   private value: unknown;
   /** Settles when the instance's disposal is over (at once while it was never made). */
   private disposal: Promise<void> = DONE;
+  /** Ends the waits of disposals for a pending `create` (see {@link stopWaitingForCreate}). */
+  private endCreateWait: (() => void) | undefined;
+  private createWaitEnded: Promise<void> | undefined;
 
   constructor(
     private readonly spec: AgentSpec<unknown>,
@@ -50,7 +53,8 @@ export class PooledInstance {
   /**
    * Takes the instance out of service: disposed now if made, once made if `create` is pending.
    * Resolves when that is over (its `dispose` settled, or a pending `create` failed), or at once
-   * with `pendingCreate: 'skip'` while `create` is pending; never rejects.
+   * with `pendingCreate: 'skip'` while `create` is pending (or once {@link stopWaitingForCreate}
+   * is called); never rejects.
    */
   dispose(pendingCreate: 'wait' | 'skip' = 'wait'): Promise<void> {
     this.idleTimer?.unsubscribe();
@@ -60,7 +64,19 @@ export class PooledInstance {
       if (this.phase === 'ready') this.disposal = this.disposeQuietly(this.value);
       else if (this.phase === 'creating') this.disposal = (this.value as Promise<unknown>).then(() => this.disposal, ignore);
     }
-    return pendingCreate === 'skip' && this.phase === 'creating' ? DONE : this.disposal;
+    if (this.phase !== 'creating') return this.disposal;
+    if (pendingCreate === 'skip') return DONE;
+    this.createWaitEnded ??= new Promise((resolve) => (this.endCreateWait = resolve));
+    return Promise.race([this.disposal, this.createWaitEnded]);
+  }
+
+  /**
+   * Disposals that wait for this instance's pending `create` resolve now (a forced shutdown after
+   * a graceful one: neither waits for a `create` that may never settle); the instance is still
+   * disposed once made.
+   */
+  stopWaitingForCreate(): void {
+    this.endCreateWait?.();
   }
 
   private create(): void {
