@@ -96,8 +96,29 @@ describeRedis('cancelling remote attempts', (env) => {
       name: 'TaskTimeoutError',
       message:
         'task "t" timed out after 300 ms\n' +
-        `no worker took its job (queue "hang", prefix "${prefix}") as far as this scheduler heard: is a worker serving that queue, with the same prefix and key?`,
+        `no worker took its job (queue "hang", prefix "${prefix}") as far as this scheduler heard: is a worker serving that queue, with the same prefix and key? (or were they all busy with other schedulers' jobs)`,
     });
+  });
+
+  it("should say in a timeout that the workers were busy, when they took this scheduler's other jobs", async () => {
+    worker({ slow: () => sleep(600) }, { concurrency: 1 });
+    const events = await collect(
+      runDag(
+        {
+          id: 'busy',
+          tasks: [
+            { id: 'first', agent: 'slow', priority: 10 },
+            { id: 'second', agent: 'slow', timeoutMs: 300 },
+          ],
+        },
+        { agents: { slow: remote('slow') }, healthCheckIntervalMs: 0 },
+      ),
+    );
+    expect(byTask(events, 'task.failed').get('second')!.error.message).toBe(
+      'task "second" timed out after 300 ms\n' +
+        `no worker took its job (queue "slow", prefix "${prefix}") as far as this scheduler heard: its workers were busy ` +
+        "(they took 1 of this scheduler's jobs, 1 running now; other schedulers' jobs may be ahead in the queue)",
+    );
   });
 
   it("should fire the worker's AbortSignal when the run is cancelled", async () => {

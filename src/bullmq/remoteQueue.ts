@@ -76,6 +76,8 @@ export class RemoteQueue {
   // Set once connected: outcomes are only heard after that.
   private finished: FinishedJobs | undefined;
   private closed = false;
+  // Jobs of this client a worker was heard taking: a queue with workers, when a job waits long.
+  private takenJobs = 0;
 
   constructor(private readonly config: RemoteQueueConfig) {
     this.cancels = new JobCancels(config, (sending) => this.track(sending));
@@ -217,7 +219,9 @@ export class RemoteQueue {
         },
         taken: (jobId) => {
           const waiter = this.waiters.get(jobId);
-          if (waiter !== undefined) waiter.taken = true;
+          if (waiter === undefined || waiter.taken) return;
+          waiter.taken = true;
+          this.takenJobs++;
         },
       });
       return { connection, queue, events };
@@ -269,9 +273,12 @@ export class RemoteQueue {
     const reason: unknown = waiter.task.signal.reason;
     if (waiter.taken || !(reason instanceof TaskTimeoutError)) return;
     const { queue, prefix } = this.config;
+    const running = [...this.waiters.values()].filter((other) => other.taken).length;
     reason.addDetail(
       `no worker took its job (queue "${queue}", prefix "${prefix}") as far as this scheduler heard: ` +
-        'is a worker serving that queue, with the same prefix and key?',
+        (this.takenJobs > 0
+          ? `its workers were busy (they took ${this.takenJobs} of this scheduler's jobs, ${running} running now; other schedulers' jobs may be ahead in the queue)`
+          : "is a worker serving that queue, with the same prefix and key? (or were they all busy with other schedulers' jobs)"),
     );
   }
 
