@@ -30,7 +30,16 @@ describe('resolveWorkerOptions', () => {
       leaseMs: 30_000,
       agents: ['shell', 'sleep'],
       metricsPort: undefined,
+      name: undefined,
     });
+  });
+
+  it('should take a name of printable text for --name (containers of one host share pids), and refuse others', () => {
+    expect(resolveWorkerOptions({ redis: 'redis://h', name: 'gpu-box-2/worker-a' }, {}).name).toBe('gpu-box-2/worker-a');
+    const refused = (name: string) => `--name must be 1 to 200 printable characters, not only spaces (got ${JSON.stringify(name)})`;
+    for (const name of ['', '  ', 'a\u001b[2Jb', 'x'.repeat(201)]) {
+      expect(problemsOf(() => resolveWorkerOptions({ redis: 'redis://h', name }, {}))).toEqual([refused(name)]);
+    }
   });
 
   it('should read the key from --key-file, surrounding whitespace ignored, before RXDAG_WORKER_KEY', () => {

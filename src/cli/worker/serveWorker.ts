@@ -37,6 +37,7 @@ export async function serveWorker(options: WorkerCommandOptions, io: CliIo): Pro
       allow: options.agents,
       concurrency: options.concurrency,
       leaseMs: options.leaseMs,
+      ...(options.name === undefined ? {} : { name: options.name }),
       onLog: say,
       ...(metrics === undefined ? {} : { onJobTaken: metrics.taken }),
     });

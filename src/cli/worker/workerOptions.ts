@@ -1,10 +1,11 @@
 /**
  * The options of `rxdag worker`, from commander's strings to checked values with defaults, every
  * bad one reported at once (exit 2): `--redis` (required) and the other remote options,
- * `--concurrency`, `--lease-ms`, `--agents` (the allowlist) and `--metrics-port`. Opens nothing:
+ * `--concurrency`, `--lease-ms`, `--agents` (the allowlist), `--name` and `--metrics-port`. Opens nothing:
  * whether Redis answers is checked when the worker starts.
  */
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
+import { hasControlCharacters } from '../../dag/text';
 import { SHELL_AGENT } from '../agents/shellAgent';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
 import { checkMetricsPort } from '../output/metricsEndpoint';
@@ -18,6 +19,7 @@ export interface RawWorkerOptions extends RawRemoteOptions {
   /** `--agents shell,sleep`. */
   readonly agents?: string;
   readonly metricsPort?: string;
+  readonly name?: string;
 }
 
 /** `rxdag worker` options, checked, with defaults. */
@@ -30,6 +32,8 @@ export interface WorkerCommandOptions {
   readonly agents: readonly string[];
   /** Where `/metrics` is served (0: a free port), if anywhere. */
   readonly metricsPort: number | undefined;
+  /** How the worker names itself (results, `rxdag show`, its lines); `HOST:PID` when not given. */
+  readonly name: string | undefined;
 }
 
 /** The agents a worker can run: the CLI's built-in ones. */
@@ -67,6 +71,7 @@ export function resolveWorkerOptions(raw: RawWorkerOptions, env: NodeJS.ProcessE
     leaseMs = undefined;
   }
   const metricsPort = checkMetricsPort(raw.metricsPort, problems);
+  const name = workerName(raw.name, problems);
   const agents = agentList(raw.agents, problems);
   if (raw.redis === undefined) {
     problems.push({
@@ -81,8 +86,24 @@ export function resolveWorkerOptions(raw: RawWorkerOptions, env: NodeJS.ProcessE
     leaseMs: leaseMs ?? DEFAULT_LEASE_MS,
     agents,
     metricsPort,
+    name,
   };
 }
+
+/** `--name`: a name to show, as the `HOST:PID` it stands for is: one line of printable text. */
+function workerName(name: string | undefined, problems: Problem[]): string | undefined {
+  if (name === undefined) return undefined;
+  if (name.trim() === '' || name.length > MAX_NAME_LENGTH || hasControlCharacters(name)) {
+    problems.push({
+      message: `--name must be 1 to ${MAX_NAME_LENGTH} printable characters, not only spaces (got ${JSON.stringify(name)})`,
+    });
+    return undefined;
+  }
+  return name;
+}
+
+/** The longest worker name `startWorker` takes. */
+const MAX_NAME_LENGTH = 200;
 
 /** `--agents shell,sleep`: known names, at least one; every built-in agent when not given. */
 function agentList(text: string | undefined, problems: Problem[]): readonly string[] {
