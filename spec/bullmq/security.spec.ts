@@ -130,7 +130,7 @@ describeRedis('who may make a worker run something', (env) => {
     const failed = byTask(events, 'task.failed').get('sh')!;
     expect(failed.error).toEqual({
       name: 'UnauthorizedJobError',
-      message: expect.stringMatching(/its result is not signed \(the worker that took it has no key, or the result was forged\); schedulers and workers must share one key$/),
+      message: expect.stringMatching(/its result is not signed \(the worker that took it has no key, or the result was forged\); schedulers and workers must share one key\. The result names worker "[^"]+:\d+" \(unverified\)\.$/),
     });
     expect(ending(events).outcome).toBe('failed');
     expect(existsSync(marker('ran'))).toBe(false);

@@ -7,6 +7,7 @@
  */
 import { type ErrorInfo, errorInfo, severityOf, type TaskSpec, WorkerResult } from '../index';
 import { retryHintOf, warningOutput } from '../agents/agent';
+import { escapeControls } from '../dag/text';
 import { InvalidJobError, RemoteAgentError, RemoteJobError, UnauthorizedJobError, WorkerLostError } from './errors';
 import { FORMAT_VERSION, isPlainSuccess, type Outcome, outcomeSchema } from './jobFormat';
 import { signResult, verifySignature } from './signing';
@@ -88,7 +89,10 @@ export function settlementOf(context: OutcomeContext, jobId: string, returnvalue
       outcome.signature === undefined
         ? 'its result is not signed (the worker that took it has no key, or the result was forged)'
         : "its result is not signed with this scheduler's key (the worker that took it has another key: the worker's or this scheduler's is not the fleet's, or the result was forged)";
-    const message = `job "${jobId}" on queue "${context.queue}": ${why}; schedulers and workers must share one key`;
+    // which worker it was, as the result says: unverified, but where to look first
+    const named =
+      typeof outcome.worker === 'string' ? ` The result names worker ${JSON.stringify(escapeControls(outcome.worker))} (unverified).` : '';
+    const message = `job "${jobId}" on queue "${context.queue}": ${why}; schedulers and workers must share one key.${named}`;
     return { ok: false, error: new UnauthorizedJobError(message) };
   }
   if (!outcome.ok) return { ok: false, error: new RemoteAgentError(outcome.error, outcome.worker) };
