@@ -250,6 +250,27 @@ describe("renderReport of a task's control characters", () => {
     source: 'dir/\u001b]0;title\u0007.yaml',
   });
 
+  it('should escape DEL, C1 and bidirectional controls as the terminal does (no text shown reversed)', () => {
+    const bidi = renderReport({
+      events: eventsOf(
+        { type: 'dag.created', at: 0, dagId: 'bidi', taskCount: 1 },
+        { type: 'task.ready', at: 0, taskId: 'e', attempt: 1 },
+        { type: 'task.started', at: 0, taskId: 'e', attempt: 1, agent: 'shell' },
+        {
+          type: 'task.failed',
+          at: 5,
+          taskId: 'e',
+          attempt: 1,
+          error: { name: 'E', message: 'wrote report\u202etxt.exe \u009b2J\u007f' },
+          severity: 'error',
+          willRetry: false,
+        },
+      ),
+    });
+    expect(bidi).not.toMatch(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(cellsOf(bidi, 'e').Details).toBe('E: wrote report\\u202etxt.exe \\u009b2J\\u007f');
+  });
+
   it('should escape C0 controls as the terminal does, keeping tab, line feed and carriage return', () => {
     expect(html).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/);
     expect(cellsOf(html, 'e').Details).toBe('ShellCommandError: last stderr lines:\n\\u001b[31mred\\u0000nul\\u0007\tat x\r\n');

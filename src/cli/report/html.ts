@@ -7,15 +7,17 @@ import { displayWidth } from '../output/displayWidth';
 import { terminalText } from '../output/terminalText';
 
 /**
- * C0 control characters other than tab, line feed and carriage return (the whitespace HTML
- * keeps). HTML text may not hold them: browsers drop or replace them, and one NUL makes the file
- * binary to `grep`. A task's error or output may well hold them (a NUL, colour escapes).
+ * Control characters other than tab, line feed and carriage return (the whitespace HTML keeps):
+ * C0, which HTML text may not hold (browsers drop or replace them, and one NUL makes the file
+ * binary to `grep`), DEL and C1, and the bidirectional controls, which would show text reversed
+ * (`report\u202etxt.exe`) as they would on a terminal. A task's error or output may well hold
+ * them (a NUL, colour escapes).
  */
-const C0_CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]+/g;
+const CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g;
 
 /**
- * Escapes text for HTML and SVG content and attribute values; C0 controls but tab, line feed and
- * carriage return are written as escapes, as on the terminal (`\u001b`, `\u0000`).
+ * Escapes text for HTML and SVG content and attribute values; controls but tab, line feed and
+ * carriage return are written as escapes, as on the terminal (`\u001b`, `\u0000`, `\u202e`).
  *
  * @example
  * escapeHtml('<b>\u001b[31mred</b>') // "&lt;b&gt;\\u001b[31mred&lt;/b&gt;"
@@ -23,7 +25,7 @@ const C0_CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]+/g;
 export function escapeHtml(text: string): string {
   return text
     .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
-    .replace(C0_CONTROLS, (controls) => terminalText(controls));
+    .replace(CONTROLS, (controls) => terminalText(controls));
 }
 
 /** Milliseconds for people: `850 ms`, `12.4 s`, `3 min 05 s`. */
