@@ -22,6 +22,7 @@ import { asRefusal } from '../store/storeErrors';
 import { tornTailNote } from '../store/tornTailNote';
 import { type StoreLocation, storeLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
+import { jsonLine } from '../output/jsonLine';
 
 /** `rxdag runs` options as commander hands them over. */
 export interface RawRunsOptions {
@@ -68,7 +69,7 @@ export async function runsCommand(raw: RawRunsOptions, io: CliIo): Promise<numbe
     if (runs.length === 0 && unreadable.length === 0) {
       if (listed.runs.length > 0) say(`no runs of ${listed.runs.length} in ${location.label} match ${describeFilter(filter)}`);
       else say((await neverJournaled(store)) ? none : `no runs in the store ${location.label}`);
-    } else if (raw.json === true) for (const run of runs) io.stdout.write(`${JSON.stringify(run)}\n`);
+    } else if (raw.json === true) for (const run of runs) io.stdout.write(jsonLine(run));
     else if (runs.length > 0) io.stdout.write(`${runsTable(runs).join('\n')}\n`);
     // escaped: a file name or a line of a file not rxdag's may hold terminal controls
     for (const error of unreadable) io.stderr.write(`rxdag: ${escapeControls(error.message)} (left out of the list)\n`);

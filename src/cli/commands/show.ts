@@ -31,6 +31,7 @@ import { commandLine } from '../shellWord';
 import type { CliIo } from './cliIo';
 import { writeReportFile } from './reportFile';
 import { checkWritable } from './writeTarget';
+import { jsonLine } from '../output/jsonLine';
 
 /** `rxdag show` options as commander hands them over. */
 export interface RawShowOptions {
@@ -60,7 +61,7 @@ export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo,
     const torn = summary.status === 'interrupted' ? tornTailNote(location, runId) : undefined;
     if (torn !== undefined) io.stderr.write(`${torn}\n`);
     const details = runDetails(header, events, summary);
-    io.stdout.write(raw.json === true ? `${JSON.stringify(details)}\n` : formatRunDetails(details, location.label));
+    io.stdout.write(raw.json === true ? jsonLine(details) : formatRunDetails(details, location.label));
     if (raw.report === undefined) return ExitCode.ok;
     const deps = Object.fromEntries(header.spec.tasks.map((task) => [task.id, task.deps ?? []]));
     const setup = journaledSetupOf(header);

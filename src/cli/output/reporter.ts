@@ -7,6 +7,7 @@ import type { DagEvent } from '../../index';
 import { EventFormatter } from './formatEvent';
 import { RunningTasks } from './runningTasks';
 import { terminalText } from './terminalText';
+import { jsonLine } from './jsonLine';
 
 /**
  * Shows a run to the user as it goes. Gets every event, `dag.completed` last.
@@ -36,7 +37,7 @@ export function jsonReporter(out: TextSink): Reporter {
   const lines = lineBatcher(out);
   return {
     onEvent: (event) => {
-      lines.write(`${JSON.stringify(event)}\n`);
+      lines.write(jsonLine(event));
       if (event.type === 'dag.completed') lines.flush();
     },
     finish: () => lines.flush(),
