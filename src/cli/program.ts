@@ -159,7 +159,9 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
   display(
     program
       .command('resume')
-      .description('continue an interrupted run from its journal (default: the newest interrupted run)')
+      .description(
+        'continue an interrupted run from its journal, with the DAG it started with (the DAG file is not read again; default: the newest interrupted run)',
+      )
       .argument('[run-id]', 'the run to resume, as "rxdag runs" lists it'),
     { concurrency: "the run's", mode: "the run's", pollInterval: "the run's, else 50" },
   )

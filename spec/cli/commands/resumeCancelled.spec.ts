@@ -13,7 +13,7 @@ describe('rxdag resume (a cancelled run)', () => {
   afterAll(() => tmp.remove());
 
   /** A store folder holding one run per `[runId, outcome]`, started in that order, each ended so. */
-  const storeWith = async (name: string, runs: readonly (readonly [string, RunOutcome])[]): Promise<string> => {
+  const storeWith = async (name: string, runs: readonly (readonly [string, RunOutcome | 'interrupted'])[]): Promise<string> => {
     const dir = tmp.file(name);
     mkdirSync(dir);
     for (const [i, [runId, outcome]] of runs.entries()) {
@@ -26,6 +26,12 @@ describe('rxdag resume (a cancelled run)', () => {
         createdAt: at,
       }) as JournalWriter;
       const cancelled = outcome === 'cancelled' ? 1 : 0;
+      if (outcome === 'interrupted') {
+        // its process died: no end, no owner
+        writer.append([events.dagCreated({ runId, seq: 1, at, dagId: 'nightly', taskCount: 1 })]);
+        await writer.close();
+        continue;
+      }
       writer.append([
         events.dagCreated({ runId, seq: 1, at, dagId: 'nightly', taskCount: 1 }),
         events.dagCompleted({
@@ -44,6 +50,8 @@ describe('rxdag resume (a cancelled run)', () => {
   };
 
   const HINT = 'Ctrl-C cancels a run, SIGTERM leaves it resumable; to start it over, run the DAG file again: rxdag run FILE';
+  const FAILED_RUN_HINT =
+    'a run that failed is not continued: after a fix, run the DAG file again (rxdag run FILE), and every task runs again';
 
   it('should say how a run is stopped so that it can be resumed, refusing a cancelled run by id', async () => {
     const store = await storeWith('by-id', [['nightly-1', 'cancelled']]);
@@ -68,7 +76,7 @@ describe('rxdag resume (a cancelled run)', () => {
     });
   });
 
-  it('should refuse other ended runs without it', async () => {
+  it('should refuse a failed run, saying that a fixed run is a new run of the file', async () => {
     const store = await storeWith('others', [
       ['nightly-1', 'cancelled'],
       ['nightly-2', 'failed'],
@@ -76,11 +84,33 @@ describe('rxdag resume (a cancelled run)', () => {
     expect(await rxdag('resume', 'nightly-2', '--store', store)).toEqual({
       code: 2,
       stdout: '',
-      stderr: 'rxdag: run "nightly-2" already ended (failed); there is nothing to resume\n',
+      stderr: `rxdag: run "nightly-2" already ended (failed); there is nothing to resume (${FAILED_RUN_HINT})\n`,
     });
-    // the newest ended otherwise: an older cancelled run is not the one asked for
+    // the newest failed: an older cancelled run is not the one asked for
     expect((await rxdag('resume', '--store', store)).stderr).toBe(
-      `rxdag: no interrupted run to resume in the store ${store}/ (every run ended; rxdag runs --store ${store} lists them)\n`,
+      `rxdag: no interrupted run to resume in the store ${store}/ (every run ended; rxdag runs --store ${store} lists them); ` +
+        `the newest, nightly-2, failed (${FAILED_RUN_HINT})\n`,
+    );
+  });
+
+  it('should not take up, unnamed, an interrupted run a later run of its DAG followed (started over after a fix)', async () => {
+    const store = await storeWith('superseded', [
+      ['nightly-1', 'interrupted'],
+      ['nightly-2', 'succeeded'],
+    ]);
+    expect(await rxdag('resume', '--store', store)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'rxdag: the newest interrupted run, nightly-1, was followed by run nightly-2 of the same DAG (succeeded): resuming it would run ' +
+        `its tasks as they were journaled then, after the newer run; to resume it all the same, name it: rxdag resume nightly-1 --store ${store}\n`,
+    });
+  });
+
+  it('should refuse a succeeded run as such', async () => {
+    const store = await storeWith('succeeded', [['nightly-1', 'succeeded']]);
+    expect((await rxdag('resume', 'nightly-1', '--store', store)).stderr).toBe(
+      'rxdag: run "nightly-1" already ended (succeeded); there is nothing to resume\n',
     );
   });
 });

@@ -21,6 +21,7 @@ import {
   DagValidationError,
   defineDag,
   formatIssuePath,
+  type JournaledRunSummary,
   type JournalHeader,
   resumeRun,
   RunNotResumableError,
@@ -40,7 +41,7 @@ import { openStore, type Store } from '../store/openStore';
 import { tornTailSetAside } from '../store/tornTailNote';
 import { agentsMissingFromCli, programRunRefusal } from '../store/programRuns';
 import { listRuns } from '../store/runList';
-import { asRefusal, CANCELLED_RUN_HINT } from '../store/storeErrors';
+import { asRefusal, CANCELLED_RUN_HINT, FAILED_RUN_HINT } from '../store/storeErrors';
 import { storeFlag, storeLocation } from '../store/storeLocation';
 import { commandLine } from '../shellWord';
 import { remoteFlags } from '../remote/remoteOptions';
@@ -198,10 +199,19 @@ function schedulingOf(runId: string, header: JournalHeader, raw: RawResumeOption
   };
 }
 
+/** A run of the same DAG as `runId` started after it (`runs` newest first), if any: the nearest. */
+function laterRunOfItsDag(runs: readonly JournaledRunSummary[], runId: string): JournaledRunSummary | undefined {
+  const index = runs.findIndex((run) => run.runId === runId);
+  const dagId = runs[index]?.dagId;
+  const later = runs.slice(0, Math.max(0, index)).filter((run) => run.dagId === dagId);
+  return later[later.length - 1];
+}
+
 /**
  * The newest run of the store whose process stopped before it ended. When a program made it,
  * it is refused, naming the newest the command line made: resuming an older run in its place
- * would run again what its user may have given up on.
+ * would run again what its user may have given up on. So is one a later run of its DAG followed
+ * (a run started over, after a fix): its old commands would run after the new ones.
  */
 async function newestInterrupted(store: Store): Promise<string> {
   const { runs, unreadable } = await listRuns(store.journal).catch((error: unknown) => asRefusal(error, store.location));
@@ -216,7 +226,18 @@ async function newestInterrupted(store: Store): Promise<string> {
   const [newest, ...older] = runs.filter((run) => run.status === 'interrupted').map((run) => run.runId);
   if (newest !== undefined) {
     const missing = agentsMissingFromCli(await headerOf(store, newest));
-    if (missing.length === 0) return newest;
+    if (missing.length === 0) {
+      const superseded = laterRunOfItsDag(runs, newest);
+      if (superseded === undefined) return newest;
+      throw new InvalidInputError([
+        {
+          message:
+            `the newest interrupted run, ${newest}, was followed by run ${superseded.runId} of the same DAG ` +
+            `(${superseded.status}): resuming it would run its tasks as they were journaled then, after the newer run; ` +
+            `to resume it all the same, name it: ${commandLine('rxdag resume', newest, storeFlag(store.location))}`,
+        },
+      ]);
+    }
     let cliRun: string | undefined;
     for (const runId of older) {
       if (agentsMissingFromCli(await headerOf(store, runId)).length > 0) continue;
@@ -235,7 +256,13 @@ async function newestInterrupted(store: Store): Promise<string> {
   const why =
     runs.length === 0 ? 'it has no runs' : running.length > 0 ? `${running.length} running now, the others ended` : 'every run ended';
   // a run stopped with Ctrl-C is the likely one asked for: say why it cannot be resumed
-  const newestCancelled = runs[0]?.status === 'cancelled' ? `; the newest, ${runs[0].runId}, was cancelled (${CANCELLED_RUN_HINT})` : '';
+  const last = runs[0];
+  const newestCancelled =
+    last?.status === 'cancelled'
+      ? `; the newest, ${last.runId}, was cancelled (${CANCELLED_RUN_HINT})`
+      : last?.status === 'failed'
+        ? `; the newest, ${last.runId}, failed (${FAILED_RUN_HINT})`
+        : '';
   throw new InvalidInputError([
     {
       message: `no interrupted run to resume in the store ${store.location.label} (${why}; rxdag runs${storeFlag(store.location)} lists them)${newestCancelled}${ownerHint(running, store)}`,

@@ -29,7 +29,8 @@ export function refusalLine(error: unknown, store: StoreLocation, doing?: string
   if (error instanceof RunNotResumableError) {
     if (error.reason === 'unknown')
       return `run "${error.runId}" is not in the store ${store.label} (rxdag runs${storeFlag(store)} lists its runs)`;
-    return error.outcome === 'cancelled' ? `${error.message} (${CANCELLED_RUN_HINT})` : error.message;
+    if (error.outcome === 'cancelled') return `${error.message} (${CANCELLED_RUN_HINT})`;
+    return error.outcome === 'failed' ? `${error.message} (${FAILED_RUN_HINT})` : error.message;
   }
   if (error instanceof RunExistsError || error instanceof JournalCorruptError) return error.message;
   if (error instanceof DagValidationError)
@@ -63,6 +64,13 @@ export function refusalLine(error: unknown, store: StoreLocation, doing?: string
  */
 export const CANCELLED_RUN_HINT =
   'Ctrl-C cancels a run, SIGTERM leaves it resumable; to start it over, run the DAG file again: rxdag run FILE';
+
+/**
+ * What to know of a run that ended `failed`, which `rxdag resume` cannot continue: a fixed run
+ * is a new run, whose tasks all run again (a finished task is not carried over from another run).
+ */
+export const FAILED_RUN_HINT =
+  'a run that failed is not continued: after a fix, run the DAG file again (rxdag run FILE), and every task runs again';
 
 /** PostgresJournalError comes from `rxdag/postgres`, loaded only for a database: known by name. */
 function isPostgresJournalError(error: unknown): error is PostgresJournalError {
