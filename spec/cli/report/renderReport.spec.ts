@@ -177,6 +177,32 @@ describe('renderReport of a run whose process stopped', () => {
   });
 });
 
+describe('renderReport of a retry whose wait a stop and resume cut', () => {
+  const error = { name: 'ShellCommandError', message: '`x` exited with code 1' };
+  const retryAfter = (resumedAt: number | undefined) =>
+    renderReport({
+      events: eventsOf(
+        { type: 'dag.created', at: 0, dagId: 'retry', taskCount: 1 },
+        { type: 'task.ready', at: 0, taskId: 'f', attempt: 1 },
+        { type: 'task.started', at: 0, taskId: 'f', attempt: 1, agent: 'shell' },
+        { type: 'task.failed', at: 10, taskId: 'f', attempt: 1, error, severity: 'error', willRetry: true },
+        ...(resumedAt === undefined ? [] : [{ type: 'run.resumed' as const, at: resumedAt, resumedAfterSeq: 4, interrupted: [] }]),
+        { type: 'task.ready', at: 8400, taskId: 'f', attempt: 2 },
+        { type: 'task.started', at: 8400, taskId: 'f', attempt: 2, agent: 'shell' },
+        { type: 'task.completed', at: 8410, taskId: 'f', attempt: 2, durationMs: 10 },
+      ),
+      deps: { f: [] },
+    });
+  const backoffOf = (html: string) => /<line class="backoff"[^>]*><title>([^<]*)<\/title>/.exec(html)?.[1];
+
+  it('should say the backoff line holds the time the run was stopped', () => {
+    expect(backoffOf(retryAfter(6000))).toBe(
+      'f: backoff before attempt #2, across a stop and resume of the run (the time it was stopped included)',
+    );
+    expect(backoffOf(retryAfter(undefined))).toBe('f: backoff before attempt #2');
+  });
+});
+
 describe('renderReport of a task cancelled while it waited to retry', () => {
   const error = { name: 'ShellCommandError', message: '`x` exited with code 3; last stderr lines:\nbad input' };
   const html = renderReport({

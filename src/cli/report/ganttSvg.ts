@@ -35,7 +35,10 @@ export function ganttSvg(model: RunModel, critical: ReadonlySet<string>): string
   const width = Math.ceil(Math.max(labelWidth + GANTT.chartWidth + GANTT.right, ...model.tasks.map((task) => rightEdge(task, x) + 8)));
   const height = GANTT.axisHeight + model.tasks.length * GANTT.rowHeight + 8;
   const parts: string[] = [axis(span, x, height)];
-  model.tasks.forEach((task, i) => parts.push(row(task, GANTT.axisHeight + i * GANTT.rowHeight, x, critical.has(task.id), width)));
+  const resumedAtMs = model.resumedAtMs ?? [];
+  model.tasks.forEach((task, i) =>
+    parts.push(row(task, GANTT.axisHeight + i * GANTT.rowHeight, x, critical.has(task.id), width, resumedAtMs)),
+  );
   return (
     `<svg data-chart="gantt" class="gantt" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="Timeline of task attempts">` +
     `${parts.join('')}</svg>`
@@ -62,7 +65,14 @@ function taskLabel(id: string, onCriticalPath: boolean): string {
   return `${onCriticalPath ? '★ ' : ''}${truncate(id, LABEL_MAX_PX, FONT.text)}`;
 }
 
-function row(task: TaskRow, top: number, x: (ms: number) => number, onCriticalPath: boolean, width: number): string {
+function row(
+  task: TaskRow,
+  top: number,
+  x: (ms: number) => number,
+  onCriticalPath: boolean,
+  width: number,
+  resumedAtMs: readonly number[],
+): string {
   const middle = top + GANTT.rowHeight / 2;
   const barTop = middle - GANTT.barHeight / 2;
   const parts: string[] = [];
@@ -86,8 +96,12 @@ function row(task: TaskRow, top: number, x: (ms: number) => number, onCriticalPa
   task.attempts.forEach((bar, i) => {
     // after an interrupted attempt comes its run again on resume, not a backoff
     const previous = task.attempts[i - 1];
-    if (previous?.retry === 'retried')
-      parts.push(line('backoff', x(previous.endMs), x(bar.startMs), middle, `${task.id}: backoff before attempt #${bar.attempt}`));
+    if (previous?.retry === 'retried') {
+      // the process stopped while the retry waited: the line holds the time it was down too
+      const resumed = resumedAtMs.some((at) => at > previous.endMs && at <= bar.startMs);
+      const across = resumed ? ', across a stop and resume of the run (the time it was stopped included)' : '';
+      parts.push(line('backoff', x(previous.endMs), x(bar.startMs), middle, `${task.id}: backoff before attempt #${bar.attempt}${across}`));
+    }
     const left = x(bar.startMs);
     const barWidth = barWidthOf(bar, x);
     const classes = ['bar', bar.outcome, bar.retry === 'retried' ? 'retried' : '', onCriticalPath ? 'on-critical-path' : '']

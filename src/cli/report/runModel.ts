@@ -83,6 +83,8 @@ export interface RunModel {
   readonly tasks: readonly TaskRow[];
   /** The setup it was given, with what the tasks the run spawned ask (from their `tasks.spawned`). */
   readonly setup?: RunSetup | undefined;
+  /** When the run was resumed (its `run.resumed` events, in ms from its start): its process was down before each. */
+  readonly resumedAtMs?: readonly number[] | undefined;
 }
 
 /** Why an attempt a resume ran again ended early. */
@@ -124,6 +126,7 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
   let completed: Extract<DagEvent, { type: 'dag.completed' }> | undefined;
   const waits = new WaitTracker(context);
 
+  const resumedAtMs: number[] = [];
   for (const [index, event] of events.entries()) {
     const at = event.at - t0;
     waits.see(index, event);
@@ -193,6 +196,7 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
         completed = event;
         break;
       case 'run.resumed': {
+        resumedAtMs.push(at);
         // in flight when the process stopped: the attempt ends with the journal, and runs again
         const stoppedMs = index === 0 ? at : events[index - 1]!.at - t0;
         for (const taskId of event.interrupted) {
@@ -236,6 +240,7 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
     eventCount: events.length,
     tasks: [...rows.values()],
     setup,
+    resumedAtMs,
   };
 }
 
