@@ -149,7 +149,7 @@ describe('rxdag run (invalid input)', () => {
         '    deps: [embed]',
         '    sleep: 1',
         '    weight: -1',
-        '    when: always',
+        '    when: sometimes',
         '',
       ].join('\n'),
     );
@@ -159,7 +159,7 @@ describe('rxdag run (invalid input)', () => {
       `rxdag: ${file}:10:14: tasks[1].limits[0]: task "embed" needs limit "apii", which is not declared in \`limits:\` (did you mean "api"?); declared: "api", "gpu"`,
       `rxdag: ${file}:11:13: tasks[1].weight: task "embed" weighs 3, more than limit "gpu" allows (concurrency 2): it could never start`,
       `rxdag: ${file}:15:13: tasks[2].weight: must be at least 1 (got -1)`,
-      `rxdag: ${file}:16:11: tasks[2].when: must be one of "all-succeeded", "all-done", "any-failed", "none-failed" (got "always")`,
+      `rxdag: ${file}:16:11: tasks[2].when: must be one of "all-succeeded", "all-done", "any-failed", "none-failed" (got "sometimes")`,
     ]);
   });
 

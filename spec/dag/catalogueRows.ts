@@ -47,7 +47,11 @@ export const messageRows: readonly DagRow[] = [
   {
     name: 'a retry policy that is a number (no raw zod text)',
     spec: () => one({ retry: 5 }),
-    issue: { path: 'tasks[0].retry', message: /^expected a retry policy: an object with `attempts` \(got 5\)$/ },
+    issue: {
+      path: 'tasks[0].retry',
+      message:
+        /^expected a retry policy: an object with `attempts` \(got 5; write \{ attempts: 6 \} for the first attempt and 5 retries\)$/,
+    },
   },
   {
     name: 'defaults that are a number, next to a bad task (both reported)',
@@ -113,8 +117,11 @@ export const messageRows: readonly DagRow[] = [
   })),
   {
     name: 'a trigger rule that stands for none, with no rule offered',
-    spec: () => ({ id: 'd', tasks: [task('a'), task('b', { deps: ['a'], when: 'always' })] }),
-    issue: { path: 'tasks[1].when', message: /^must be one of "all-succeeded", "all-done", "any-failed", "none-failed" \(got "always"\)$/ },
+    spec: () => ({ id: 'd', tasks: [task('a'), task('b', { deps: ['a'], when: 'sometimes' })] }),
+    issue: {
+      path: 'tasks[1].when',
+      message: /^must be one of "all-succeeded", "all-done", "any-failed", "none-failed" \(got "sometimes"\)$/,
+    },
   },
   {
     name: 'a duplicate id whose task has other problems (all reported)',

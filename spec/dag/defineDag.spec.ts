@@ -236,6 +236,20 @@ describe('defineDag', () => {
     ]);
   });
 
+  it('should name the task a misspelt dependency most likely meant, and none when nothing is close', () => {
+    const issues = issuesOf({
+      id: 'mono',
+      tasks: [
+        { id: 'build:core', agent: 'x' },
+        { id: 'test:core', agent: 'x', deps: ['build:cor', 'lint'] },
+      ],
+    });
+    expect(issues.map((i) => i.message)).toEqual([
+      'task "test:core" depends on "build:cor", which is not a task of this DAG (did you mean "build:core"?)',
+      'task "test:core" depends on "lint", which is not a task of this DAG',
+    ]);
+  });
+
   it('should report each unknown field on its own, naming it and the field most likely meant', () => {
     const issues = issuesOf({ id: 'typo', tasks: [{ id: 'a', agent: 'x', dep: ['b'], retry: { attempts: 2, backof: 5 }, colour: 1 }] });
     expect(issues).toEqual([

@@ -91,7 +91,7 @@ describe('extendDag', () => {
       { id: 'b', agent: 'gpt', deps: ['a', 'nope'] },
     ] as unknown as TaskSpec[];
     expect(issuesOf(() => extendDagWithAgents(dag, 0, specs, completed, { x: () => 1 }))).toEqual([
-      'spawn[0].retry: expected a retry policy: an object with `attempts` (got 3)',
+      'spawn[0].retry: expected a retry policy: an object with `attempts` (got 3; write { attempts: 4 } for the first attempt and 3 retries)',
       'spawn[1].deps[1]: spawned task "b" depends on "nope", which is not a task of this run',
       'spawn[1].agent: unknown agent "gpt" (used by "b"); known agents: "x"',
     ]);

@@ -5,6 +5,7 @@
  * graph); cycles are not looked for here (see `cycles.ts`).
  */
 import { type DagIssue, quoted } from './errors';
+import { closestName } from './text';
 import type { IdIndex } from './idIndex';
 import type { RejectedTask } from './validateTasks';
 
@@ -29,6 +30,7 @@ export function buildDepsGraph(
   // at most one edge per listed dependency: one allocation, trimmed below if some were dropped
   const targets = new Int32Array(listed);
   let edges = 0;
+  let suggestions = 0;
   for (let i = 0; i < n; i++) {
     const deps = depsOf(i);
     const taskId = ids[i]!;
@@ -40,7 +42,8 @@ export function buildDepsGraph(
       const depId = deps[d]!;
       const dep = indexById.get(depId);
       if (dep === undefined) {
-        issues.push(unknownDependency(taskId, depId, specIndexOf[i]!, d));
+        const meant = suggestions++ < MAX_SUGGESTIONS && n <= MAX_IDS_SEARCHED ? closestName(String(depId), ids) : undefined;
+        issues.push(unknownDependency(taskId, depId, specIndexOf[i]!, d, meant));
       } else if (dep === i) {
         issues.push(selfDependency(taskId, specIndexOf[i]!, d));
       } else if (seen === undefined ? !includesFrom(targets, first, edges, dep) : !seen.has(dep)) {
@@ -66,11 +69,20 @@ export function rejectedDepIssues(rejected: readonly RejectedTask[], indexById: 
   }
 }
 
-function unknownDependency(taskId: string, depId: string, specIndex: number, d: number): DagIssue {
+/**
+ * Unknown dependencies given a did-you-mean: the first few of a file, and only in DAGs whose ids
+ * can be searched at once (each search compares the name with every id).
+ */
+const MAX_SUGGESTIONS = 20;
+const MAX_IDS_SEARCHED = 20_000;
+
+function unknownDependency(taskId: string, depId: string, specIndex: number, d: number, meant?: string): DagIssue {
   return {
     path: ['tasks', specIndex, 'deps', d],
     code: 'unknown-dependency',
-    message: `task ${quoted(taskId)} depends on ${quoted(String(depId))}, which is not a task of this DAG`,
+    message:
+      `task ${quoted(taskId)} depends on ${quoted(String(depId))}, which is not a task of this DAG` +
+      (meant === undefined || meant === taskId ? '' : ` (did you mean ${quoted(meant)}?)`),
   };
 }
 

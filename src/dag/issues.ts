@@ -26,7 +26,7 @@ export function zodIssues(error: z.ZodError, prefix: readonly (string | number)[
     }
     if (isMissingButMisspelt(issue, input, misspelt)) return [];
     const value = valueAt(input, at);
-    const hints = `${quoteHint(issue, value)}${ruleHint(issue, value)}`;
+    const hints = `${quoteHint(issue, value)}${ruleHint(issue, value)}${retryHint(issue, value)}`;
     return [{ path, code: 'invalid-value', message: `${issue.message} (got ${describeValue(value)}${hints})` }];
   });
 }
@@ -86,10 +86,25 @@ function ruleHint(issue: z.core.$ZodIssue, value: unknown): string {
   return rule === undefined ? '' : `; did you mean ${quoted(rule)}?`;
 }
 
+/**
+ * `; write { attempts: 3 }` when a task's `retry` (or the defaults') is a count: what other tools
+ * write as `retries: 3` or `retry: 3` is a policy here. Else nothing.
+ */
+function retryHint(issue: z.core.$ZodIssue, value: unknown): string {
+  if (issue.path[issue.path.length - 1] !== 'retry' || typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) return '';
+  return `; write { attempts: ${value + 1} } for the first attempt and ${value} ${value === 1 ? 'retry' : 'retries'}`;
+}
+
 /** Trigger rules of other tools, lower case with hyphens, by the rule they stand for. */
 const RULE_SYNONYMS: ReadonlyMap<string, string> = new Map([
   ['one-failed', 'any-failed'],
   ['all-success', 'all-succeeded'],
+  ['all-successful', 'all-succeeded'],
+  ['on-success', 'all-succeeded'],
+  ['on-failure', 'any-failed'],
+  ['always', 'all-done'],
+  ['all-finished', 'all-done'],
+  ['none-failed-min-one-success', 'none-failed'],
 ]);
 
 /**

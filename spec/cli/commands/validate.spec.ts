@@ -42,8 +42,8 @@ describe('rxdag validate', () => {
     ['a zero weight', 'weight: 0', '10:13: tasks[1].weight: must be at least 1 (got 0)'],
     [
       'an unknown when',
-      'when: always',
-      `10:11: tasks[1].when: must be one of "all-succeeded", "all-done", "any-failed", "none-failed" (got "always")`,
+      'when: sometimes',
+      `10:11: tasks[1].when: must be one of "all-succeeded", "all-done", "any-failed", "none-failed" (got "sometimes")`,
     ],
     ['limits given as a string', 'limits: api', '10:13: tasks[1].limits: expected a list of limit names (`[api]`) or a mapping of limit names to the units the task takes of each (`{ api: 1, tokens: 3000 }`) (got "api")'],
     ['a limit named twice', 'limits: [api, api]', '10:19: tasks[1].limits[1]: names limit "api" twice (got "api")'],

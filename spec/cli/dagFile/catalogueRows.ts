@@ -105,7 +105,8 @@ export const fileRows: readonly CliRow[] = [
     name: 'a retry policy that is a number (no raw zod text)',
     command: 'validate',
     file: yaml('retry-number.yaml', '  - id: b\n    sleep: 1\n    retry: 5\n'),
-    stderr: /tasks\[1\]\.retry: expected a retry policy: an object with `attempts` \(got 5\)/,
+    stderr:
+      /tasks\[1\]\.retry: expected a retry policy: an object with `attempts` \(got 5; write \{ attempts: 6 \} for the first attempt and 5 retries\)/,
   },
   {
     name: 'a misspelt default, next to other problems (all reported)',
@@ -307,8 +308,8 @@ export const fileRows: readonly CliRow[] = [
   {
     name: 'an unknown when',
     command: 'run',
-    file: yaml('when.yaml', '  - id: b\n    deps: [probe]\n    sleep: 1\n    when: always\n'),
-    stderr: /:8:11: tasks\[1\]\.when: must be one of "all-succeeded", "all-done", "any-failed", "none-failed" \(got "always"\)\n$/,
+    file: yaml('when.yaml', '  - id: b\n    deps: [probe]\n    sleep: 1\n    when: sometimes\n'),
+    stderr: /:8:11: tasks\[1\]\.when: must be one of "all-succeeded", "all-done", "any-failed", "none-failed" \(got "sometimes"\)\n$/,
   },
   {
     name: 'a task heavier than a limit it needs, naming both',

@@ -99,7 +99,21 @@ describe('loadDagFile (names from other workflow tools)', () => {
       `8:42: tasks[5].when: ${oneOf} (got "all_success"; did you mean "all-succeeded"?)`,
       `9:42: tasks[6].when: ${oneOf} (got "none_failed"; did you mean "none-failed"?)`,
     ]);
-    expect(problemsOf('always.yaml', withField('when: always'))).toEqual([`7:11: tasks[1].when: ${oneOf} (got "always")`]);
+    // GitLab's and GitHub's words for the same rules
+    const ci = ['on_failure', 'on_success', 'always'].map((rule, i) => `  - { id: c${i}, sleep: 1, deps: [a], when: ${rule} }`);
+    expect(problemsOf('ci.yaml', ['id: d', 'tasks:', '  - { id: a, sleep: 1 }', ...ci, ''].join('\n'))).toEqual([
+      `4:42: tasks[1].when: ${oneOf} (got "on_failure"; did you mean "any-failed"?)`,
+      `5:42: tasks[2].when: ${oneOf} (got "on_success"; did you mean "all-succeeded"?)`,
+      `6:42: tasks[3].when: ${oneOf} (got "always"; did you mean "all-done"?)`,
+    ]);
+    expect(problemsOf('later.yaml', withField('when: later'))).toEqual([`7:11: tasks[1].when: ${oneOf} (got "later")`]);
+  });
+
+  it("should say that the run's concurrency is the command's, and how to write a retry count", () => {
+    expect(problemsOf('concurrency.yaml', 'id: d\nconcurrency: 4\ntasks:\n  - { id: a, sleep: 1, retry: 2 }\n')).toEqual([
+      '2:1: top level: unknown field "concurrency" (the run\'s concurrency is not set in the file: rxdag run -c N; to bound some tasks only, declare a limit (`limits`) they name)',
+      '4:31: tasks[0].retry: expected a retry policy: an object with `attempts` (got 2; write { attempts: 3 } for the first attempt and 2 retries)',
+    ]);
   });
 
   it('should give the list that `deps` written as text stands for, in YAML and in JSON', () => {
@@ -113,7 +127,8 @@ describe('loadDagFile (names from other workflow tools)', () => {
 
   it('should say a rule or a list only when the text stands for one', () => {
     expect(meantRule('All_Succeeded')).toBe('all-succeeded');
-    expect(meantRule('always')).toBeUndefined();
+    expect(meantRule('always')).toBe('all-done');
+    expect(meantRule('later')).toBeUndefined();
     expect(meantList('a,b , c', false)).toBe('[a, b, c]');
     expect(meantList('build test', false)).toBe('[build, test]');
     expect(meantList('a: b, c', false)).toBe('["a: b", c]');

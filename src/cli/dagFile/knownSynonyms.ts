@@ -58,10 +58,23 @@ export function meantList(text: string, json: boolean): string | undefined {
 /** Longest text taken for a list written as text: past it, the hint would be longer than the problem. */
 const MAX_LIST_TEXT = 500;
 
+/**
+ * Settings other tools take in the file that rxdag takes elsewhere, lower case, by where: a
+ * run's concurrency is the command's (`-c`), as it may differ between machines.
+ */
+const FIELDS_ELSEWHERE: ReadonlyMap<string, string> = new Map(
+  ['concurrency', 'maxconcurrency', 'max_concurrency', 'parallelism', 'max_parallel', 'max-parallel', 'workers'].map((name) => [
+    name,
+    "the run's concurrency is not set in the file: rxdag run -c N; to bound some tasks only, declare a limit (`limits`) they name",
+  ]),
+);
+
 /** The message of an unknown field among `known`: the field it stands for in other tools, else the closest one. */
 export function unknownField(field: string, known: readonly string[]): string {
   const meant = synonymField(field, known);
-  return meant === undefined ? unknownFieldMessage(field, known) : unknownFieldMeaning(field, meant);
+  if (meant !== undefined) return unknownFieldMeaning(field, meant);
+  const elsewhere = known.includes('tasks') ? FIELDS_ELSEWHERE.get(field.toLowerCase()) : undefined;
+  return elsewhere === undefined ? unknownFieldMessage(field, known) : `unknown field ${quoted(field)} (${elsewhere})`;
 }
 
 /** `unknown field "needs" (did you mean "deps"?)`, as `unknownFieldMessage` words the closest field. */
