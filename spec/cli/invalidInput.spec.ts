@@ -247,6 +247,14 @@ describe('rxdag run (invalid input)', () => {
     ]);
   });
 
+  it("should report the file's problems beside a bad option's, not after it is fixed", async () => {
+    const file = dagWith('both.yaml', 'id: both\ntasks:\n  - id: a\n    run: touch PROBE\n    deps: [zz]\n');
+    expect(await problems(file, '--concurrency', '0')).toEqual([
+      'rxdag: --concurrency must be a positive integer (got "0")',
+      `rxdag: ${file}:5:12: tasks[0].deps[0]: task "a" depends on "zz", which is not a task of this DAG`,
+    ]);
+  });
+
   it('should refuse an unknown --mode and an unknown option with exit 2', async () => {
     const file = dagWith('ok2.yaml', 'id: fine\ntasks:\n  - id: a\n    run: touch PROBE\n');
     const [mode, unknown] = [await run(file, '--mode', 'turbo'), await run(file, '--turbo')];

@@ -63,7 +63,7 @@ export interface RunWorld {
  */
 export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, world: RunWorld = {}): Promise<number> {
   const { now = Date.now, random = Math.random } = world;
-  const options = resolveRunOptions(raw, drawsProgress(io));
+  const options = optionsOrEveryProblem(raw, io, file);
   // every problem of the input at once: the file's and the run's (agents, each task's weight
   // against -c, in the same pass as the file's), the store's and the output paths'
   const [read, location] = checkedTogether(
@@ -191,6 +191,26 @@ function checkedStore(file: string, options: RunCommandOptions): StoreLocation {
   ];
   if (problems.length > 0) throw new InvalidInputError(problems);
   return location;
+}
+
+/**
+ * The run's options; when some are bad, one `InvalidInputError` with the file's problems too
+ * (checked at the default concurrency), so that one round of fixes finds them all.
+ */
+function optionsOrEveryProblem(raw: RawRunOptions, io: CliIo, file: string): RunCommandOptions {
+  try {
+    return resolveRunOptions(raw, drawsProgress(io));
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+    let fileProblems: readonly Problem[] = [];
+    try {
+      loadDagFile(file, { checkRun: fileRunCheck(builtinAgents(0).agents, undefined) });
+    } catch (fileError) {
+      if (!(fileError instanceof InvalidInputError)) throw fileError;
+      fileProblems = fileError.problems;
+    }
+    throw new InvalidInputError([...error.problems, ...fileProblems]);
+  }
 }
 
 /** The results of two independent checks, or one `InvalidInputError` with the problems of both. */
