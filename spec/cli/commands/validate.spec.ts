@@ -28,6 +28,24 @@ describe('rxdag validate', () => {
     });
   });
 
+  it.each([['validate'], ['run', '--no-journal', '--quiet']])(
+    'should have %s warn once of an env value the shell would expand, which rxdag passes as written, and run nothing else differently',
+    async (...command) => {
+      const file = writeText(
+        tmp.file(`env-${command[0]}.yaml`),
+        'id: e\ndefaults:\n  env: { PATH: "./node_modules/.bin:$PATH", PRICE: "5 $" }\ntasks:\n  - { id: a, run: "true" }\n  - { id: b, run: "true", env: { HOME_DIR: "${HOME}/x" } }\n',
+      );
+      const result = await rxdag(command[0]!, file, ...command.slice(1));
+      expect(result.code).toBe(0);
+      expect(result.stderr.split('\n').filter((line) => line.startsWith('rxdag: warning:'))).toEqual([
+        'rxdag: warning: env PATH of 2 tasks ("a", …) is "./node_modules/.bin:$PATH", passed as written: rxdag does not expand $PATH ' +
+          '(the command\'s shell does: write it in the command, e.g. PATH="./node_modules/.bin:$PATH" your-command)',
+        'rxdag: warning: env HOME_DIR of task "b" is "${HOME}/x", passed as written: rxdag does not expand ${HOME} ' +
+          '(the command\'s shell does: write it in the command, e.g. HOME_DIR="${HOME}/x" your-command)',
+      ]);
+    },
+  );
+
   it('should report a task heavier than the concurrency with the file’s other problems, in the CLI’s words', async () => {
     const file = writeText(tmp.file('weight.yaml'), 'id: x\ntasks:\n  - id: a\n    weight: 100\n    sleep: 1\n  - id: b\n    sleep: -1\n');
     expect((await rxdag('validate', file)).stderr.split('\n')).toEqual([

@@ -43,6 +43,8 @@ import { keyIdOf, REMOTE_KEY, type RemoteNote } from '../remote/remoteNote';
 import { commandLine } from '../shellWord';
 import { outputProblems } from './writeTarget';
 import { logsFolderProblems } from './logsFolder';
+import { escapeControls } from '../../dag/text';
+import { envExpansionWarnings } from '../dagFile/envWarnings';
 
 /** What the command takes from the world: specs pass their own. */
 export interface RunWorld {
@@ -105,6 +107,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
           );
     const { run, groups } = journaled ?? createRun(loaded, scheduling, options.killGraceMs, remote?.agents, logs);
     if (loaded.dag.size === 0) io.stderr.write(`rxdag: warning: ${file} has no tasks; nothing to run\n`);
+    for (const warning of envExpansionWarnings(read.spec)) io.stderr.write(`rxdag: warning: ${escapeControls(warning)}\n`);
     // counting and listening before the run starts: a port that cannot be had is refused with nothing run
     metrics = await openRunMetrics(run.events$, { port: options.metricsPort, pushUrl: options.metricsPush }, notes);
     // what only the report reads, made only for a report: per-task structures a run of 100k
