@@ -60,6 +60,24 @@ describe('the hand check of job data (a shortcut past zod)', () => {
     }
   });
 
+  it('should name the worker of a result that is not an outcome of this format, when the result names one', () => {
+    const context = { queue: 'shell', prefix: 'rxdag', key: undefined };
+    const otherFormat = { v: 2, ok: true, worker: 'gpu-7:1', output: 'x' };
+    expect(settlementOf(context, 'r|t|1', otherFormat)).toMatchObject({
+      ok: false,
+      error: {
+        name: 'InvalidJobError',
+        message:
+          'job "r|t|1" on queue "shell" finished with a result from worker "gpu-7:1" that is not an rxdag outcome of job format 1 ' +
+          '(is the worker an rxdag worker of the same version? its own lines say why, if it refused the job)',
+      },
+    });
+    expect(settlementOf(context, 'r|t|1', 'junk')).toMatchObject({
+      ok: false,
+      error: { message: expect.stringContaining('finished with a result that is not') },
+    });
+  });
+
   it('should accept nothing the schema refuses, whatever the fields hold', () => {
     const fields = [
       'v',
@@ -95,7 +113,10 @@ describe('the hand check of outcomes (a shortcut past zod)', () => {
   const key = keyBytes('0123456789abcdef0123456789abcdef', 'test');
   const success = (extra: object = {}, signedWith?: Buffer): Record<string, unknown> =>
     JSON.parse(
-      JSON.stringify({ ...successOutcome({ queue: 'shell', prefix: 'rxdag', key: signedWith }, 'r|t|1', 'host:1', { files: 3 }), ...extra }),
+      JSON.stringify({
+        ...successOutcome({ queue: 'shell', prefix: 'rxdag', key: signedWith }, 'r|t|1', 'host:1', { files: 3 }),
+        ...extra,
+      }),
     ) as Record<string, unknown>;
 
   it('should accept a success that spawned nothing, signed or not, with or without output', () => {

@@ -186,9 +186,10 @@ describeRedis('remote agents on BullMQ workers', (env) => {
     expect(byTask(events, 'task.completed').get('served')).toBeDefined();
   });
 
-  it('should fail a job whose data is not an rxdag job, run nothing, and keep serving', async () => {
+  it('should fail a job whose data is not an rxdag job, run nothing, say so in its own lines, and keep serving', async () => {
     let calls = 0;
-    worker({ echo: (task) => (calls++, echo(task)) });
+    const logs: string[] = [];
+    const running = worker({ echo: (task) => (calls++, echo(task)) }, { onLog: (line) => logs.push(line) });
     const queue = closer.add(new Queue('echo', { connection: env.client, prefix }));
     const events = closer.add(new QueueEvents('echo', { connection: redisTarget(env.url, 'spec').bullmqOptions, prefix }));
     await events.waitUntilReady();
@@ -199,7 +200,16 @@ describeRedis('remote agents on BullMQ workers', (env) => {
     };
     expect(result.ok).toBe(false);
     expect(result.error).toMatchObject({ name: 'InvalidJobError', severity: 'critical' });
-    expect(result.error.message).toMatch(/job "bad\|job\|1" on queue "echo" is not an rxdag job this worker can run: .*dagId/);
+    expect(result.error.message).toMatch(
+      /job "bad\|job\|1" on queue "echo" is not an rxdag job this worker can run \(job format 1\): .*dagId/,
+    );
+    expect(logs).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^rxdag worker ${running.id}: refused job "bad\\|job\\|1" on queue "echo": it is not an rxdag job this worker can run \\(job format 1\\): .*dagId`,
+        ),
+      ),
+    ]);
     expect(calls).toBe(0);
     const run = await collect(runDag({ id: 'after-bad', tasks: [{ id: 'ok', agent: 'echo' }] }, { agents: { echo: remote('echo') } }));
     expect(ending(run).outcome).toBe('succeeded');

@@ -11,7 +11,7 @@ import { type AgentDefinition, type AgentResult, type AgentSpec, TaskCancelledEr
 import { type AttemptHost, type AttemptOutcome, CallWhenReady, isPromiseLike, runAttempt } from '../agents/runAttempt';
 import { PooledInstance } from '../agents/pooledInstance';
 import { InvalidJobError, UnauthorizedJobError, UnknownAgentError } from './errors';
-import { describeIssues, isPlainJobData, type JobData, jobDataSchema, type Outcome } from './jobFormat';
+import { describeIssues, FORMAT_VERSION, isPlainJobData, type JobData, jobDataSchema, type Outcome } from './jobFormat';
 import { failureOutcome, type OutcomeContext, successOutcome, warningOutcome } from './outcomes';
 import { verifySignature } from './signing';
 
@@ -113,11 +113,10 @@ export class JobRunner {
     // the shape every scheduler of this version writes skips zod (see `isPlainJobData`)
     const parsed = isPlainJobData(data) ? { success: true as const, data } : jobDataSchema.safeParse(data);
     if (!parsed.success) {
-      return fail(
-        new InvalidJobError(
-          `job "${job.jobId}" on queue "${job.queue}" is not an rxdag job this worker can run: ${describeIssues(parsed.error)}`,
-        ),
-      );
+      const why = `is not an rxdag job this worker can run (job format ${FORMAT_VERSION}): ${describeIssues(parsed.error)}`;
+      // said here too: a scheduler of another version may not read the outcome that says it
+      this.config.log(`rxdag worker ${worker}: refused job ${JSON.stringify(job.jobId)} on queue "${job.queue}": it ${why}`);
+      return fail(new InvalidJobError(`job "${job.jobId}" on queue "${job.queue}" ${why}`));
     }
     const expired = this.expiry(parsed.data);
     if (expired !== undefined) return refuse(expired);

@@ -76,10 +76,13 @@ export function settlementOf(context: OutcomeContext, jobId: string, returnvalue
   // the usual success skips zod (see `isPlainSuccess`)
   const parsed = isPlainSuccess(returnvalue) ? { success: true as const, data: returnvalue } : outcomeSchema.safeParse(returnvalue);
   if (!parsed.success) {
+    const worker = (returnvalue as { readonly worker?: unknown } | null)?.worker;
+    const named = typeof worker === 'string' ? ` from worker ${JSON.stringify(escapeControls(worker))}` : '';
     return {
       ok: false,
       error: new InvalidJobError(
-        `job "${jobId}" on queue "${context.queue}" finished with a result that is not an rxdag outcome (is the worker an rxdag worker of the same version?)`,
+        `job "${jobId}" on queue "${context.queue}" finished with a result${named} that is not an rxdag outcome of job format ${FORMAT_VERSION} ` +
+          '(is the worker an rxdag worker of the same version? its own lines say why, if it refused the job)',
       ),
     };
   }

@@ -7,6 +7,7 @@
  * nothing about runs: the schedulers do.
  */
 import { startWorker, type RemoteWorker } from '../../bullmq/index';
+import { FORMAT_VERSION as JOB_FORMAT } from '../../bullmq/jobFormat';
 import { builtinAgents } from '../agents/builtinAgents';
 import type { CliIo } from '../commands/cliIo';
 import { onStopSignals, type StopSignal } from '../commands/interrupts';
@@ -90,7 +91,7 @@ export async function serveWorker(options: WorkerCommandOptions, io: CliIo): Pro
       remote.keySource === undefined
         ? 'unsigned jobs accepted (no key)'
         : `signed jobs only (key of ${remote.keySource}${remote.keyNote === undefined ? '' : `, ${remote.keyNote}`})`;
-    const serving = `${name}: serving queues ${worker.queues.join(', ')}${allowed} of Redis at ${target.location}, prefix ${remote.prefix}; ${signed}; concurrency ${options.concurrency}, lease ${options.leaseMs} ms`;
+    const serving = `${name}: serving queues ${worker.queues.join(', ')}${allowed} of Redis at ${target.location}, prefix ${remote.prefix}; ${signed}; concurrency ${options.concurrency}, lease ${options.leaseMs} ms; job format ${JOB_FORMAT}`;
     // one write: whoever waits for the "serving" line finds where the metrics are with it
     say(metrics === undefined ? serving : `${serving}\n${name}: metrics at ${metrics.url}`);
   }
