@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'bullmq';
+import { filter, lastValueFrom, take } from 'rxjs';
 import {
   type Agent,
   createScheduler,
@@ -336,6 +337,40 @@ describeRedis('cancelling remote attempts', (env) => {
     await expect(stillRunning).resolves.toMatchObject({ output: 'ran running' });
     await expect(runNow(after, fakeContext('r1', 'finished'), again)).resolves.toMatchObject({ output: 'ran finished' });
     expect(calls).toBe(2);
+  });
+
+  it('should not cancel the job of another run that has the same id on the prefix when it leaves at once, before its check', async () => {
+    const aborted: string[] = [];
+    worker({
+      job: ({ id, dagId, signal }) =>
+        new Promise((resolve, reject) => {
+          const done = setTimeout(() => resolve(`${dagId} ran ${id}`), 800);
+          signal.addEventListener('abort', () => (clearTimeout(done), aborted.push(`${dagId}/${id}`), reject(signal.reason)));
+        }),
+    });
+    const teamA = closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS }));
+    const clientA = teamA.create!();
+    const own = ['build', 'test'].map((id) => runNow(teamA, { ...fakeContext('nightly', id), dagId: 'etl' }, clientA));
+    await sleep(200); // both run on the worker
+    const teamB = closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS }));
+    // leaves on its second start, at once: its adds may not even be read back yet
+    await lastValueFrom(
+      runDag(
+        {
+          id: 'report',
+          tasks: [
+            { id: 'build', agent: 'job' },
+            { id: 'test', agent: 'job' },
+          ],
+        },
+        { agents: { job: teamB }, runId: 'nightly', healthCheckIntervalMs: 0 },
+      ).pipe(
+        filter((event) => event.type === 'task.started'),
+        take(2),
+      ),
+    );
+    expect(await Promise.all(own)).toMatchObject([{ output: 'etl ran build' }, { output: 'etl ran test' }]);
+    expect(aborted).toEqual([]);
   });
 
   it('should not take the job of another run that has the same id on the prefix (another DAG, another input), running or finished, and leave it to that run', async () => {

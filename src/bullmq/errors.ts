@@ -21,7 +21,9 @@ export class WorkerLostError extends Error {
     readonly leaseLosses: number | undefined,
   ) {
     const times = leaseLosses === undefined ? 'more times than allowed' : `${leaseLosses} time${leaseLosses === 1 ? '' : 's'}`;
-    super(`job "${jobId}": the workers running it stopped renewing its lease ${times} (a worker died, hung, lost Redis, or paused longer than two thirds of its lease)`);
+    super(
+      `job "${jobId}": the workers running it stopped renewing its lease ${times} (a worker died, hung, lost Redis, or paused longer than two thirds of its lease)`,
+    );
   }
 }
 
@@ -118,4 +120,19 @@ export class RemoteAgentError extends Error {
 export class RemoteJobError extends Error {
   override readonly name = 'RemoteJobError';
   readonly severity: Severity = 'error';
+}
+
+/**
+ * What a timed-out attempt whose job no worker took adds to its error: that its workers were busy,
+ * when they took `taken` of this scheduler's jobs (`running` of them now), else that none may
+ * serve the queue (a wrong prefix, queue or key, or no worker started), which a time limit alone
+ * cannot tell from a slow attempt.
+ */
+export function notTakenDetail(where: { readonly queue: string; readonly prefix: string }, taken: number, running: number): string {
+  return (
+    `no worker took its job (queue "${where.queue}", prefix "${where.prefix}") as far as this scheduler heard: ` +
+    (taken > 0
+      ? `its workers were busy (they took ${taken} of this scheduler's jobs, ${running} running now; other schedulers' jobs may be ahead in the queue)`
+      : "is a worker serving that queue, with the same prefix and key? (or were they all busy with other schedulers' jobs)")
+  );
 }

@@ -22,6 +22,8 @@ export interface StreamListener {
   changed(jobId: string, event: 'duplicated' | 'stalled'): void;
   /** A worker took a job (`active`). */
   taken?(jobId: string): void;
+  /** A job was added (`waiting`; also a stalled one put back). */
+  added?(jobId: string): void;
 }
 
 /** How an {@link EventStream} waits on Redis (specs shorten it). */
@@ -179,13 +181,22 @@ export class EventStream {
     this.position = entries[entries.length - 1]![0].toString();
     for (const [, fields] of entries) {
       const event = valueOf(fields, EVENT)?.toString();
-      if (event !== 'completed' && event !== 'failed' && event !== 'duplicated' && event !== 'stalled' && event !== 'active') continue;
+      if (
+        event !== 'completed' &&
+        event !== 'failed' &&
+        event !== 'duplicated' &&
+        event !== 'stalled' &&
+        event !== 'active' &&
+        event !== 'waiting'
+      )
+        continue;
       const jobId = valueOf(fields, JOB_ID)?.toString();
       if (jobId === undefined) continue;
       try {
         if (event === 'completed') this.listener.completed(jobId, valueOf(fields, RETURN_VALUE)?.toString() ?? '');
         else if (event === 'failed') this.listener.failed(jobId, valueOf(fields, FAILED_REASON)?.toString() ?? '');
         else if (event === 'active') this.listener.taken?.(jobId);
+        else if (event === 'waiting') this.listener.added?.(jobId);
         else this.listener.changed(jobId, event);
       } catch {
         // one listener's failure must not stop the reading of every later outcome

@@ -21,6 +21,9 @@ export interface CancelNotSent {
 }
 
 /** What a cancel is sent through. */
+/** Whether the job of that id in Redis is the cancelling attempt's own (see `RemoteQueue`). */
+export type OwnershipCheck = (queue: Queue) => Promise<boolean>;
+
 export interface CancelRoute {
   readonly connection: CommandConnection;
   readonly queue: Queue;
@@ -52,11 +55,17 @@ export class JobCancels {
   ) {}
 
   /** Stops a job: a waiting one is removed, a running one gets a cancel and is removed when it ends. */
-  send(route: Promise<CancelRoute>, jobId: string, reason: CancelReason): void {
+  send(route: Promise<CancelRoute>, jobId: string, reason: CancelReason, owned?: OwnershipCheck): void {
     const { prefix, queue: name, leaseMs } = this.config;
     this.tombstones.add(jobId);
     this.sending.add(jobId);
     const cancelling = route.then(async ({ connection, queue }) => {
+      if (owned !== undefined && !(await owned(queue))) {
+        // another run's job under the same id: left alone
+        this.sending.delete(jobId);
+        this.forget(jobId);
+        return;
+      }
       try {
         await publishCancel(connection.redis, prefix, name, jobId, leaseMs, reason);
       } catch (error) {

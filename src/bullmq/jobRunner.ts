@@ -11,6 +11,7 @@ import { type AgentDefinition, type AgentResult, type AgentSpec, TaskCancelledEr
 import { type AttemptHost, type AttemptOutcome, CallWhenReady, isPromiseLike, runAttempt } from '../agents/runAttempt';
 import { PooledInstance } from '../agents/pooledInstance';
 import { InvalidJobError, UnauthorizedJobError, UnknownAgentError } from './errors';
+import { escapeControls } from '../dag/text';
 import { describeIssues, FORMAT_VERSION, isPlainJobData, type JobData, jobDataSchema, type Outcome } from './jobFormat';
 import { failureOutcome, type OutcomeContext, successOutcome, warningOutcome } from './outcomes';
 import { verifySignature } from './signing';
@@ -115,7 +116,10 @@ export class JobRunner {
     if (!parsed.success) {
       const why = `is not an rxdag job this worker can run (job format ${FORMAT_VERSION}): ${describeIssues(parsed.error)}`;
       // said here too: a scheduler of another version may not read the outcome that says it
-      this.config.log(`rxdag worker ${worker}: refused job ${JSON.stringify(job.jobId)} on queue "${job.queue}": it ${why}`);
+      // the data's unknown keys are quoted as written: controls escaped
+      this.config.log(
+        escapeControls(`rxdag worker ${worker}: refused job ${JSON.stringify(job.jobId)} on queue "${job.queue}": it ${why}`),
+      );
       return fail(new InvalidJobError(`job "${job.jobId}" on queue "${job.queue}" ${why}`));
     }
     const expired = this.expiry(parsed.data);

@@ -15,13 +15,13 @@ import { Observable } from 'rxjs';
 import { stoppedForResume, type TaskContext, TaskTimeoutError, type WorkerResult } from '../index';
 import type { CancelReason } from './cancelSignals';
 import { CommandConnection, commandTimeoutFor, within } from './commandConnection';
-import { RemoteJobError, RunIdTakenError, WorkerLostError } from './errors';
+import { notTakenDetail, RemoteJobError, RunIdTakenError, WorkerLostError } from './errors';
 import { EventStream } from './eventStream';
 import { FinishedJobs } from './finishedJobs';
-import { type CancelNotSent, JobCancels } from './jobCancels';
+import { type CancelNotSent, JobCancels, type OwnershipCheck } from './jobCancels';
 import { type JobData, jobDataFor, jobIdFor, otherRunsJob, timeoutOf } from './jobFormat';
 import { failedJobError, parsedJson, type Settlement, settlementOf } from './outcomes';
-import type { Waiter } from './waiter';
+import { ownershipOf, type Waiter } from './waiter';
 import type { RedisConnectionError, RedisTarget } from './redisConnection';
 import { signJob } from './signing';
 
@@ -112,7 +112,7 @@ export class RemoteQueue {
         timer: undefined,
         aborted: undefined,
         taken: false,
-        reattached: undefined,
+        origin: undefined,
       };
       this.waiters.set(jobId, waiter);
       if (this.batch.push(waiter) === 1) queueMicrotask(() => void this.addBatch());
@@ -122,7 +122,7 @@ export class RemoteQueue {
         if (!this.forget(waiter)) return; // settled: nothing to cancel
         if (stoppedForResume(task.signal)) return; // the job goes on: the run's resume re-attaches to it
         waiter.aborted = (task.signal.reason as Error | undefined)?.name === 'TaskTimeoutError' ? 'timed-out' : 'cancelled';
-        this.cancel(jobId, waiter.aborted);
+        this.cancel(jobId, waiter.aborted, ownershipOf(waiter));
       };
     });
   }
@@ -214,8 +214,12 @@ export class RemoteQueue {
         failed: (jobId, failedReason) => this.onFinished(jobId, () => this.failedSettlement(jobId, failedReason, undefined)),
         changed: (jobId, event) => {
           const waiter = this.waiters.get(jobId);
-          if (event === 'duplicated' && waiter !== undefined && waiter.reattached === undefined) waiter.reattached = 'unchecked';
+          if (event === 'duplicated' && waiter !== undefined && waiter.origin === undefined) waiter.origin = 'unchecked';
           this.nudge(jobId);
+        },
+        added: (jobId) => {
+          const waiter = this.waiters.get(jobId);
+          if (waiter !== undefined && waiter.origin === undefined) waiter.origin = 'fresh';
         },
         taken: (jobId) => {
           const waiter = this.waiters.get(jobId);
@@ -254,7 +258,7 @@ export class RemoteQueue {
     }
     for (const waiter of live) {
       if (this.waiters.get(waiter.jobId) === waiter) this.arm(waiter);
-      else if (waiter.aborted !== undefined) this.cancel(waiter.jobId, waiter.aborted); // aborted while being added: the first cancel may have come first
+      else if (waiter.aborted !== undefined) this.cancel(waiter.jobId, waiter.aborted, ownershipOf(waiter)); // aborted while being added: the first cancel may have come first
     }
   }
 
@@ -264,22 +268,12 @@ export class RemoteQueue {
     waiter.timer = setTimeout(() => this.nudge(waiter.jobId), this.config.leaseMs);
   }
 
-  /**
-   * A timed-out attempt whose job no worker took says so in its error: the likely cause is that
-   * none serves the queue (a wrong prefix, queue or key, or no worker started), which a time
-   * limit alone cannot tell from a slow attempt.
-   */
+  /** A timed-out attempt whose job no worker took says so in its error (see `notTakenDetail`). */
   private timedOut(waiter: Waiter): void {
     const reason: unknown = waiter.task.signal.reason;
     if (waiter.taken || !(reason instanceof TaskTimeoutError)) return;
-    const { queue, prefix } = this.config;
     const running = [...this.waiters.values()].filter((other) => other.taken).length;
-    reason.addDetail(
-      `no worker took its job (queue "${queue}", prefix "${prefix}") as far as this scheduler heard: ` +
-        (this.takenJobs > 0
-          ? `its workers were busy (they took ${this.takenJobs} of this scheduler's jobs, ${running} running now; other schedulers' jobs may be ahead in the queue)`
-          : "is a worker serving that queue, with the same prefix and key? (or were they all busy with other schedulers' jobs)"),
-    );
+    reason.addDetail(notTakenDetail(this.config, this.takenJobs, running));
   }
 
   private onFinished(jobId: string, read: () => Settlement): void {
@@ -289,8 +283,10 @@ export class RemoteQueue {
     }
     const waiter = this.waiters.get(jobId);
     if (waiter === undefined) return;
-    // the end of a job found in Redis whose data was not checked yet: read the job whole first
-    if (waiter.reattached === 'unchecked') return this.nudge(jobId);
+    // the end of another job of its id, before its add (not this attempt's); or of a job found in
+    // Redis whose data was not checked yet: read the job whole first
+    if (waiter.origin === undefined) return;
+    if (waiter.origin === 'unchecked') return this.nudge(jobId);
     this.settle(waiter, read());
     this.remove(jobId);
   }
@@ -310,8 +306,8 @@ export class RemoteQueue {
     const { queue } = await this.connect();
     const job = await queue.getJob(jobId);
     if (this.waiters.get(jobId) !== waiter) return;
-    // a job re-attached to (a resumed run's) may have been taken before this client read events
-    if (job?.processedOn !== undefined) waiter.taken = true;
+    // what its add did is not known yet: a job there may be another's, or gone before the add
+    if (waiter.origin === undefined) return this.arm(waiter);
     if (job === undefined) {
       this.settle(waiter, {
         ok: false,
@@ -321,14 +317,19 @@ export class RemoteQueue {
       });
       return;
     }
-    if (waiter.reattached === 'unchecked') {
+    if (waiter.origin === 'unchecked') {
       const other = otherRunsJob(waiter.data, job.data);
       if (other !== undefined) {
         // not this attempt's job: its outcome is not taken, and the job is left to its own run
         this.settle(waiter, { ok: false, error: new RunIdTakenError(jobId, this.config, other) });
         return;
       }
-      waiter.reattached = 'checked';
+      waiter.origin = 'checked';
+    }
+    // a job re-attached to (a resumed run's) may have been taken before this client read events
+    if (job.processedOn !== undefined && !waiter.taken) {
+      waiter.taken = true;
+      this.takenJobs++;
     }
     if (job.finishedOn !== undefined) {
       this.onFinished(jobId, () =>
@@ -376,8 +377,8 @@ export class RemoteQueue {
   }
 
   /** Stops a job: a waiting one is removed, a running one gets a cancel and is removed when it ends. */
-  private cancel(jobId: string, reason: CancelReason): void {
-    this.cancels.send(this.connect(), jobId, reason);
+  private cancel(jobId: string, reason: CancelReason, owned?: OwnershipCheck): void {
+    this.cancels.send(this.connect(), jobId, reason, owned);
   }
 
   /** The error of `action`, naming the real cause when the connection knows it. */

@@ -1,10 +1,12 @@
 /**
  * What the scheduler side of a queue keeps of one attempt while its job is out: how to settle it,
- * and what it heard of the job so far. State only: `remoteQueue.ts` acts on it.
+ * what it heard of the job so far, and so whether the job in Redis under its id is its own.
+ * `remoteQueue.ts` acts on it.
  */
 import type { TaskContext, WorkerResult } from '../index';
 import type { CancelReason } from './cancelSignals';
-import type { JobData } from './jobFormat';
+import type { OwnershipCheck } from './jobCancels';
+import { type JobData, otherRunsJob } from './jobFormat';
 
 /** One attempt waiting for its job's outcome. */
 export interface Waiter {
@@ -20,9 +22,24 @@ export interface Waiter {
   // a worker took its job (read from the event stream)
   taken: boolean;
   /**
-   * Its add found a job of its id in Redis (`duplicated`): a resumed run's attempt, or another
-   * run's of the same id on this prefix. Until its data is found to be this attempt's, no outcome
-   * is taken from it.
+   * What its add did, as the event stream tells it (the add writes one entry, in order with the
+   * job's later ones): undefined until then, so an earlier entry of its id is another job's;
+   * `fresh`, a job of its own (`waiting`); `unchecked`, a job of its id was there already
+   * (`duplicated`: a resumed run's attempt, or another run's of the same id on this prefix), whose
+   * outcome is not taken until its data is found to be this attempt's (`checked`).
    */
-  reattached: 'unchecked' | 'checked' | undefined;
+  origin: 'fresh' | 'unchecked' | 'checked' | undefined;
+}
+
+/**
+ * How to tell, before cancelling `waiter`'s job, that it is this attempt's: undefined when known
+ * (its add made it, or its data was checked), else a look at its data, so that an attempt of a
+ * run whose id another run on this prefix has never cancels that run's job.
+ */
+export function ownershipOf(waiter: Waiter): OwnershipCheck | undefined {
+  if (waiter.origin === 'fresh' || waiter.origin === 'checked') return undefined;
+  return async (queue) => {
+    const job = await queue.getJob(waiter.jobId);
+    return job === undefined || otherRunsJob(waiter.data, job.data) === undefined;
+  };
 }
