@@ -8,6 +8,7 @@ import path from 'node:path';
 import { ExitCode } from './exitCodes';
 import { guardedStdout } from './output/guardedStdout';
 import { cli } from './program';
+import { exitAfterStop } from './commands/interrupts';
 
 function packageVersion(): string {
   try {
@@ -37,7 +38,7 @@ cli(process.argv.slice(2), { stdout, stderr: process.stderr }, packageVersion())
       .then(() => flushed(process.stderr))
       // what the command printed is incomplete (a write may fail only as it is flushed): a
       // success says so with the output-failure code
-      .then(() => process.exit(stdout.lost && code === ExitCode.ok ? ExitCode.outputFailed : code));
+      .then(() => exitAfterStop(stdout.lost && code === ExitCode.ok ? ExitCode.outputFailed : code));
   },
   (error: unknown) => {
     process.stderr.write(`rxdag: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

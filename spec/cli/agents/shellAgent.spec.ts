@@ -208,14 +208,6 @@ describe('shell agent', () => {
     },
   );
 
-  onLinux("should end a `timeout` the command left in the background when it exits, as it ends the task's other processes", async () => {
-    const groups = new ProcessGroups(300);
-    const pidFile = tmp.file('left-timeout.pids');
-    await attempt(groups, context({ command: `timeout 60 sh -c 'echo $$ > ${pidFile}; exec sleep 33' > /dev/null 2>&1 & sleep 0.2` }));
-    await groups.whenEmpty();
-    expect(readPids(pidFile).filter(isRunning)).toEqual([]);
-  });
-
   describe('when its time runs out', () => {
     /**
      * Starts `command`, waits until the agent has read the `written` bytes it writes first (its

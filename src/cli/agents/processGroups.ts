@@ -26,12 +26,17 @@ export class ProcessGroups {
 
   /**
    * Sends SIGTERM to the whole group, then SIGKILL if anything in it is still there after the
-   * grace period. Resolves when the group is empty. Calling it again returns the same promise.
+   * grace period; with `session` (a stop, not a task's own end), to the groups it made inside its
+   * session too. Resolves when they are empty, never rejects. Calling it again returns the same
+   * promise; for a group no longer tracked, it does nothing (its leader's pid may be another's now).
    */
-  terminate(pid: number): Promise<void> {
+  terminate(pid: number, session = true): Promise<void> {
+    if (!this.live.has(pid)) return Promise.resolve();
     const pending = this.live.get(pid);
     if (pending !== undefined) return pending;
-    const done = this.stopGroup(pid).finally(() => this.forget(pid));
+    const done = this.stopGroup(pid, session)
+      .catch(() => undefined) // a signal refused otherwise: nothing more to do for it
+      .finally(() => this.forget(pid));
     this.live.set(pid, done);
     return done;
   }
@@ -43,7 +48,7 @@ export class ProcessGroups {
 
   /** SIGKILL to every group at once: the second Ctrl-C, when waiting is not wanted. */
   killAll(): void {
-    for (const pid of this.live.keys()) signalTaskProcesses(pid, 'SIGKILL');
+    for (const pid of this.live.keys()) signalTaskProcesses(pid, 'SIGKILL', true);
   }
 
   /** Resolves when no tracked group is left (at once when none is). */
@@ -56,11 +61,11 @@ export class ProcessGroups {
     return this.live.size;
   }
 
-  private async stopGroup(pid: number): Promise<void> {
-    if (!signalTaskProcesses(pid, 'SIGTERM')) return;
-    if (await waitUntilGone(pid, this.killGraceMs)) return;
-    signalTaskProcesses(pid, 'SIGKILL');
-    await waitUntilGone(pid, AFTER_KILL_MS);
+  private async stopGroup(pid: number, session: boolean): Promise<void> {
+    if (!signalTaskProcesses(pid, 'SIGTERM', session)) return;
+    if (await waitUntilGone(pid, session, this.killGraceMs)) return;
+    signalTaskProcesses(pid, 'SIGKILL', session);
+    await waitUntilGone(pid, session, AFTER_KILL_MS);
   }
 
   private forget(pid: number): void {
@@ -70,9 +75,9 @@ export class ProcessGroups {
 }
 
 /** Polls the group until it is empty or `withinMs` passed; true when it emptied. */
-async function waitUntilGone(pid: number, withinMs: number): Promise<boolean> {
+async function waitUntilGone(pid: number, session: boolean, withinMs: number): Promise<boolean> {
   const deadline = Date.now() + withinMs;
-  while (taskProcessesAlive(pid)) {
+  while (taskProcessesAlive(pid, session)) {
     if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }

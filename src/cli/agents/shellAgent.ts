@@ -142,8 +142,10 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
     const stdout = captured(child.stdout, maxChars, log);
     const stderr = captured(child.stderr, maxChars, log);
 
-    const stop = () => {
-      if (child.pid !== undefined) void options.groups.terminate(child.pid);
+    // a stop reaches the groups the command made in its session too; its own end, its group
+    // (one read of /proc a task would cost every task)
+    const stop = (session: boolean) => {
+      if (child.pid !== undefined) void options.groups.terminate(child.pid, session);
     };
     const aborted = () => {
       // the scheduler's timeout error knows nothing of the output: it is told now, before its
@@ -153,7 +155,7 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
         const lines = lastLinesOf({ stdout, stderr }, options.stderrLinesInError ?? 5) ?? 'it had written nothing';
         reason.addDetail(`before its time ran out, ${lines}`);
       }
-      stop();
+      stop(true);
     };
     signal.addEventListener('abort', aborted, { once: true });
     child.once('error', (error) => {
@@ -164,7 +166,7 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
     child.once('exit', (exitCode: number | null, killedBy: NodeJS.Signals | null) => {
       // Background processes the command left behind would hold its pipes open (no 'close')
       // and outlive the task: the task owns its group, so they end when its shell does.
-      stop();
+      stop(false);
       whenOutputRead(child, () => {
         signal.removeEventListener('abort', aborted);
         log?.end(signal.aborted || exitCode !== 0);

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /**
  * The processes of a shell task, found and signalled together. A task's shell leads a session
@@ -9,10 +9,14 @@ import { readdirSync, readFileSync } from 'node:fs';
  * alone. Elsewhere, the group alone is what a task is.
  */
 
-/** Signals every process of the task led by `leader`; false when none is left. */
-export function signalTaskProcesses(leader: number, signal: NodeJS.Signals): boolean {
+/**
+ * Signals every process of the task led by `leader` that this process may signal: its group, and
+ * with `session` the groups made inside its session (one read of /proc: a stop's, not every
+ * task's end); false when none was reached.
+ */
+export function signalTaskProcesses(leader: number, signal: NodeJS.Signals, session: boolean): boolean {
   let reached = signalled(-leader, signal);
-  for (const pid of strayMembers(leader)) reached = signalled(pid, signal) || reached;
+  if (session) for (const group of strayGroups(leader)) reached = signalled(-group, signal) || reached;
   return reached;
 }
 
@@ -23,14 +27,16 @@ export function signalTaskProcesses(leader: number, signal: NodeJS.Signals): boo
  * reap orphans (minimal containers) the orphaned grandchildren of a killed task stay zombies
  * forever. On Linux the task's processes are read from /proc and zombies are not counted.
  */
-export function taskProcessesAlive(leader: number): boolean {
-  const members = liveMembers(leader);
+export function taskProcessesAlive(leader: number, session: boolean): boolean {
+  const members = liveMembers(leader, session);
   return members === undefined ? signalled(-leader, 0) : members.length > 0;
 }
 
-/** The task's processes outside its own group (in groups it made inside its session). */
-function strayMembers(leader: number): number[] {
-  return (liveMembers(leader) ?? []).filter((member) => member.pgrp !== leader).map((member) => member.pid);
+/** The process groups the task made inside its session, other than its own. */
+function strayGroups(leader: number): Set<number> {
+  const groups = new Set<number>();
+  for (const member of liveMembers(leader, true) ?? []) if (member.pgrp !== leader) groups.add(member.pgrp);
+  return groups;
 }
 
 interface Member {
@@ -38,9 +44,12 @@ interface Member {
   readonly pgrp: number;
 }
 
-/** Live processes in the task's group or session, from /proc; undefined where there is none. */
-function liveMembers(leader: number): Member[] | undefined {
-  if (process.platform !== 'linux') return undefined;
+/**
+ * Live processes in the task's group (or session), from /proc; undefined where there is none, or
+ * where it is not this process's (a pid namespace without its own /proc: its pids are not ours).
+ */
+function liveMembers(leader: number, session: boolean): Member[] | undefined {
+  if (process.platform !== 'linux' || !procIsOurs()) return undefined;
   let entries: string[];
   try {
     entries = readdirSync('/proc');
@@ -52,20 +61,37 @@ function liveMembers(leader: number): Member[] | undefined {
     if (!/^\d+$/.test(entry)) continue;
     const stat = readStat(entry);
     if (stat === undefined || stat.state === 'Z' || stat.state === 'X') continue;
-    if (stat.pgrp === leader || stat.session === leader) members.push({ pid: Number(entry), pgrp: stat.pgrp });
+    if (stat.pgrp === leader || (session && stat.session === leader)) members.push({ pid: Number(entry), pgrp: stat.pgrp });
   }
   return members;
 }
 
-/** `kill(target, signal)`; false when no such process (or group) is left. */
+/**
+ * `kill(target, signal)`; false when no such process (or group) is left, or none of it may be
+ * signalled by this process (another user's: a task's `sudo`).
+ */
 function signalled(target: number, signal: NodeJS.Signals | 0): boolean {
   try {
     process.kill(target, signal);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ESRCH' || code === 'EPERM') return false;
     throw error;
   }
+}
+
+/** Whether /proc shows this process's pids (it does not in a pid namespace that kept the host's /proc). */
+let procOurs: boolean | undefined;
+function procIsOurs(): boolean {
+  if (procOurs === undefined) {
+    try {
+      procOurs = readlinkSync('/proc/self') === String(process.pid);
+    } catch {
+      procOurs = false;
+    }
+  }
+  return procOurs;
 }
 
 /** State, process group and session from /proc/PID/stat; the name in parentheses may hold spaces. */

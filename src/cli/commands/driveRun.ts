@@ -37,7 +37,7 @@ import { refusalLine } from '../store/storeErrors';
 import { type StoreLocation, storeFlag } from '../store/storeLocation';
 import { commandLine } from '../shellWord';
 import type { CliIo } from './cliIo';
-import { exitCodeOf, leavesRunInterrupted, onStopSignals, type StopSignal, stoppingLine } from './interrupts';
+import { exitAfterStop, exitCodeOf, leavesRunInterrupted, onStopSignals, type StopSignal, stoppingLine } from './interrupts';
 import { writeReportFile } from './reportFile';
 import { journalFailureLine, released, unrecordedCancelLine } from './journalEnd';
 import type { OutputMode } from './runOptions';
@@ -198,7 +198,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
       groups.killAll();
       log?.close();
       writeReport(); // of what was seen: the run's end, if it comes, is not waited for
-      process.exit(exitCodeOf(signal));
+      exitAfterStop(exitCodeOf(signal));
     },
   });
   const writeReport = () => {

@@ -3,8 +3,9 @@ import { ExitCode } from '../exitCodes';
 /**
  * How `rxdag run` and `rxdag worker` react to the signals that stop them: Ctrl-C (SIGINT),
  * SIGTERM and SIGHUP (a closed terminal, a dropped SSH session) ask first for a graceful stop,
- * any later one for an immediate one; Ctrl-\ (SIGQUIT) asks for an immediate one at once. Each
- * ends the command with 128 + the signal's number. Also the line that tells the user what the
+ * any later one for an immediate one; Ctrl-\ (SIGQUIT) asks for an immediate one at once. A run
+ * ends with 128 + the signal's number (a worker with 0), and after SIGHUP by that signal itself
+ * (see {@link exitAfterStop}). Also the line that tells the user what the
  * graceful stop waits for. It does not stop anything itself: the command does, through the
  * handlers it passes.
  */
@@ -55,7 +56,24 @@ export function onStopSignals(handlers: {
 
 /** The terminal is gone: writes to it fail (EIO), and nobody is left to read them. */
 function ignoreWriteErrors(): void {
+  hungUp = true;
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+}
+
+/** Whether a SIGHUP stopped the command: it then ends by that signal (see {@link exitAfterStop}). */
+let hungUp = false;
+
+/**
+ * Ends the process with `code`; after a SIGHUP, by SIGHUP itself (a shell shows 129): Node 20,
+ * exiting normally, restores the terminal's mode first, and a terminal that is gone makes that
+ * crash (SIGSEGV or SIGABRT instead of the exit code).
+ */
+export function exitAfterStop(code: number): void {
+  if (hungUp) {
+    process.removeAllListeners('SIGHUP');
+    process.kill(process.pid, 'SIGHUP');
+  }
+  process.exit(code);
 }
 
 /**

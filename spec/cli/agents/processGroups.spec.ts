@@ -1,0 +1,29 @@
+import { spawn } from 'node:child_process';
+import { ProcessGroups } from '../../../src/cli/agents/processGroups';
+
+describe('ProcessGroups', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it("should treat a group it may not signal (another user's processes) as out of reach, never reject or throw", async () => {
+    const child = spawn('sleep', ['5'], { detached: true, stdio: 'ignore' });
+    const groups = new ProcessGroups(100);
+    groups.track(child);
+    const kill = process.kill.bind(process);
+    const refuse = jest.spyOn(process, 'kill').mockImplementation((pid, signal) => {
+      if (pid === -child.pid! && signal !== 0) throw Object.assign(new Error('kill EPERM'), { code: 'EPERM' });
+      return kill(pid, signal);
+    });
+    await expect(groups.terminate(child.pid!)).resolves.toBeUndefined();
+    expect(() => groups.killAll()).not.toThrow();
+    await expect(groups.whenEmpty()).resolves.toBeUndefined();
+    refuse.mockRestore();
+    process.kill(-child.pid!, 'SIGKILL');
+  });
+
+  it('should do nothing for a group it no longer tracks (its pid may be another process now)', async () => {
+    const groups = new ProcessGroups(100);
+    const kill = jest.spyOn(process, 'kill');
+    await groups.terminate(999_999);
+    expect(kill).not.toHaveBeenCalled();
+  });
+});
