@@ -248,7 +248,8 @@ describe('rxdag run (invalid input)', () => {
   });
 
   it("should report the file's problems beside a bad option's, not after it is fixed", async () => {
-    const file = dagWith('both.yaml', 'id: both\ntasks:\n  - id: a\n    run: touch PROBE\n    deps: [zz]\n');
+    // a heavy task is no problem of the file's: no concurrency was given but the bad one
+    const file = dagWith('both.yaml', 'id: both\ntasks:\n  - id: a\n    run: touch PROBE\n    deps: [zz]\n    weight: 16\n');
     expect(await problems(file, '--concurrency', '0')).toEqual([
       'rxdag: --concurrency must be a positive integer (got "0")',
       `rxdag: ${file}:5:12: tasks[0].deps[0]: task "a" depends on "zz", which is not a task of this DAG`,

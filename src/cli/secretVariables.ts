@@ -31,5 +31,5 @@ export function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 /** Whether a store's address holds a password: in its credentials, or as a `password` parameter. */
 function carriesPassword(store: string): boolean {
-  return withoutPassword(store) !== store || /[?&]password=/i.test(store);
+  return withoutPassword(store) !== store || /[?&](?:ssl)?password=/i.test(store);
 }

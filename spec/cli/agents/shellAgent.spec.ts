@@ -70,6 +70,7 @@ describe('shell agent', () => {
     try {
       expect(await seen('postgres://ci:S3cret@db:5432/runs?schema=nightly')).toBe('[]');
       expect(await seen('postgres://ci@db/runs?sslmode=require&password=S3cret')).toBe('[]');
+      expect(await seen('postgres://ci@db/runs?sslmode=verify-full&sslpassword=K3y')).toBe('[]');
       expect(await seen('postgres://ci@db:5432/runs')).toBe('[postgres://ci@db:5432/runs]');
       expect(await seen('/var/lib/rxdag')).toBe('[/var/lib/rxdag]');
       await groups.whenEmpty();

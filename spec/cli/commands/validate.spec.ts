@@ -38,10 +38,10 @@ describe('rxdag validate', () => {
       const result = await rxdag(command[0]!, file, ...command.slice(1));
       expect(result.code).toBe(0);
       expect(result.stderr.split('\n').filter((line) => line.startsWith('rxdag: warning:'))).toEqual([
-        'rxdag: warning: env PATH of 2 tasks ("a", …) is "./node_modules/.bin:$PATH", passed as written: rxdag does not expand $PATH ' +
-          '(the command\'s shell does: write it in the command, e.g. PATH="./node_modules/.bin:$PATH" your-command)',
-        'rxdag: warning: env HOME_DIR of task "b" is "${HOME}/x", passed as written: rxdag does not expand ${HOME} ' +
-          '(the command\'s shell does: write it in the command, e.g. HOME_DIR="${HOME}/x" your-command)',
+        'rxdag: warning: env PATH of 2 tasks ("a", …) holds $PATH, passed as written: rxdag does not expand it ' +
+          "(the command's shell does: to extend $PATH, set PATH in the command itself)",
+        'rxdag: warning: env HOME_DIR of task "b" holds ${HOME}, passed as written: rxdag does not expand it ' +
+          "(the command's shell does: to extend ${HOME}, set HOME_DIR in the command itself)",
       ]);
     },
   );

@@ -207,7 +207,8 @@ function optionsOrEveryProblem(raw: RawRunOptions, io: CliIo, file: string): Run
     if (!(error instanceof InvalidInputError)) throw error;
     let fileProblems: readonly Problem[] = [];
     try {
-      loadDagFile(file, { checkRun: fileRunCheck(builtinAgents(0).agents, undefined) });
+      // at no concurrency of the user's: the one given is the bad option
+      loadDagFile(file, { checkRun: fileRunCheck(builtinAgents(0).agents, Number.MAX_SAFE_INTEGER) });
     } catch (fileError) {
       if (!(fileError instanceof InvalidInputError)) throw fileError;
       fileProblems = fileError.problems;

@@ -25,12 +25,13 @@ export function envExpansionWarnings(spec: DagSpec): string[] {
       entry.tasks.push(task.id);
     }
   }
+  // the value itself is not quoted: it may be a secret (a hash with `$` in it)
   return [...seen.values()].map(({ name, value, tasks }) => {
     const which = tasks.length === 1 ? `task ${quoted(tasks[0]!)}` : `${tasks.length} tasks (${quoted(tasks[0]!)}, …)`;
     const variable = EXPANSION.exec(value)![0];
     return (
-      `env ${name} of ${which} is ${quoted(value)}, passed as written: rxdag does not expand ${variable} ` +
-      `(the command's shell does: write it in the command, e.g. ${name}="${value}" your-command)`
+      `env ${name} of ${which} holds ${variable}, passed as written: rxdag does not expand it ` +
+      `(the command's shell does: to extend ${variable}, set ${name} in the command itself)`
     );
   });
 }
