@@ -18,22 +18,23 @@ describe('rxdag resume (a cancelled run)', () => {
     mkdirSync(dir);
     for (const [i, [runId, outcome]] of runs.entries()) {
       const at = Date.UTC(2026, 10, 30, 12, i);
+      const dagId = runId.replace(/-\d+$/, ''); // nightly-2 is a run of DAG nightly
       const writer = fileJournal(dir).create({
         runId,
-        dagId: 'nightly',
-        spec: { id: 'nightly', tasks: [{ id: 'a', agent: 'sleep', input: 1 }] },
+        dagId,
+        spec: { id: dagId, tasks: [{ id: 'a', agent: 'sleep', input: 1 }] },
         options: { failurePolicy: 'skip-dependents', contextInjection: false },
         createdAt: at,
       }) as JournalWriter;
       const cancelled = outcome === 'cancelled' ? 1 : 0;
       if (outcome === 'interrupted') {
         // its process died: no end, no owner
-        writer.append([events.dagCreated({ runId, seq: 1, at, dagId: 'nightly', taskCount: 1 })]);
+        writer.append([events.dagCreated({ runId, seq: 1, at, dagId, taskCount: 1 })]);
         await writer.close();
         continue;
       }
       writer.append([
-        events.dagCreated({ runId, seq: 1, at, dagId: 'nightly', taskCount: 1 }),
+        events.dagCreated({ runId, seq: 1, at, dagId, taskCount: 1 }),
         events.dagCompleted({
           runId,
           seq: 2,
@@ -105,6 +106,17 @@ describe('rxdag resume (a cancelled run)', () => {
         'rxdag: the newest interrupted run, nightly-1, was followed by run nightly-2 of the same DAG (succeeded): resuming it would run ' +
         `its tasks as they were journaled then, after the newer run; to resume it all the same, name it: rxdag resume nightly-1 --store ${store}\n`,
     });
+  });
+
+  it('should pass over such a run for an interrupted run of another DAG', async () => {
+    const store = await storeWith('passed-over', [
+      ['weekly-1', 'interrupted'],
+      ['nightly-1', 'interrupted'],
+      ['nightly-2', 'succeeded'],
+    ]);
+    const resumed = await rxdag('resume', '--store', store, '--quiet');
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(/^rxdag: resuming run weekly-1 /);
   });
 
   it('should refuse a succeeded run as such', async () => {

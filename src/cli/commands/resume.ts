@@ -210,8 +210,9 @@ function laterRunOfItsDag(runs: readonly JournaledRunSummary[], runId: string): 
 /**
  * The newest run of the store whose process stopped before it ended. When a program made it,
  * it is refused, naming the newest the command line made: resuming an older run in its place
- * would run again what its user may have given up on. So is one a later run of its DAG followed
- * (a run started over, after a fix): its old commands would run after the new ones.
+ * would run again what its user may have given up on. One a later run of its DAG followed (a run
+ * started over, after a fix) is passed over, and named when no other is left: its old commands
+ * would run after the new ones.
  */
 async function newestInterrupted(store: Store): Promise<string> {
   const { runs, unreadable } = await listRuns(store.journal).catch((error: unknown) => asRefusal(error, store.location));
@@ -223,21 +224,25 @@ async function newestInterrupted(store: Store): Promise<string> {
       })),
     );
   }
-  const [newest, ...older] = runs.filter((run) => run.status === 'interrupted').map((run) => run.runId);
+  // interrupted runs a later run of their DAG followed are passed over, named if none is left
+  const interrupted = runs.filter((run) => run.status === 'interrupted').map((run) => run.runId);
+  const current = interrupted.filter((runId) => laterRunOfItsDag(runs, runId) === undefined);
+  const [newest, ...older] = current;
+  if (newest === undefined && interrupted[0] !== undefined) {
+    const passed = interrupted[0];
+    const superseded = laterRunOfItsDag(runs, passed)!;
+    throw new InvalidInputError([
+      {
+        message:
+          `the newest interrupted run, ${passed}, was followed by run ${superseded.runId} of the same DAG ` +
+          `(${superseded.status}): resuming it would run its tasks as they were journaled then, after the newer run; ` +
+          `to resume it all the same, name it: ${commandLine('rxdag resume', passed, storeFlag(store.location))}`,
+      },
+    ]);
+  }
   if (newest !== undefined) {
     const missing = agentsMissingFromCli(await headerOf(store, newest));
-    if (missing.length === 0) {
-      const superseded = laterRunOfItsDag(runs, newest);
-      if (superseded === undefined) return newest;
-      throw new InvalidInputError([
-        {
-          message:
-            `the newest interrupted run, ${newest}, was followed by run ${superseded.runId} of the same DAG ` +
-            `(${superseded.status}): resuming it would run its tasks as they were journaled then, after the newer run; ` +
-            `to resume it all the same, name it: ${commandLine('rxdag resume', newest, storeFlag(store.location))}`,
-        },
-      ]);
-    }
+    if (missing.length === 0) return newest;
     let cliRun: string | undefined;
     for (const runId of older) {
       if (agentsMissingFromCli(await headerOf(store, runId)).length > 0) continue;
