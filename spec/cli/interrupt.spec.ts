@@ -118,6 +118,7 @@ describe('rxdag run (interrupted)', () => {
     cli.child.kill('SIGQUIT');
     const result = await cli.done;
     expect(result.code).toBe(131);
+    expect(notices(result.stderr)).toBe('rxdag: stopping at once on SIGQUIT, killing its 3 running shell tasks\n');
     // the grace period (5 s) was not waited for
     expect(Date.now() - quitAt).toBeLessThan(3000);
     await waitFor(() => readPids(pidFile).filter(isRunning).length === 0);

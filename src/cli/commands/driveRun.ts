@@ -194,7 +194,8 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
       cancel(signal);
     },
     immediate: (signal) => {
-      // A second Ctrl-C: the user will not wait for the grace period.
+      // A second Ctrl-C (or Ctrl-\\ first): the user will not wait for the grace period.
+      if (signal === 'SIGQUIT') notice(quitLine(groups.size, target.halt === undefined ? undefined : resumeCommandOf(target)));
       groups.killAll();
       log?.close();
       writeReport(); // of what was seen: the run's end, if it comes, is not waited for
@@ -315,6 +316,17 @@ function resumeCommandOf(target: RunToDrive): string | undefined {
 function interruptingLine(signal: StopSignal, running: number, resumeCommand: string | undefined): string {
   const tasks = running === 0 ? '' : running === 1 ? ', stopping its running shell task' : `, stopping its ${running} running shell tasks`;
   return `rxdag: stopping on ${signal}: the run is left interrupted${tasks} (${resumeCommand ?? 'rxdag resume'} continues it)`;
+}
+
+/**
+ * What SIGQUIT does, in one line: `rxdag: stopping at once on SIGQUIT, killing 2 running shell
+ * tasks (the run stays interrupted: rxdag resume x continues it)`; a run without a journal is not
+ * resumable, and its line says nothing of it.
+ */
+function quitLine(running: number, resumeCommand: string | undefined): string {
+  const tasks = running === 0 ? '' : running === 1 ? ', killing its running shell task' : `, killing its ${running} running shell tasks`;
+  const resume = resumeCommand === undefined ? '' : ` (the run stays interrupted: ${resumeCommand} continues it)`;
+  return `rxdag: stopping at once on SIGQUIT${tasks}${resume}`;
 }
 
 /** Where the list of failures goes: with the display's own lines; never into `--json`'s stdout. */
