@@ -74,6 +74,20 @@ describe("a run's own agents", () => {
     expect(steps).toEqual(['disposed', 'created', 'disposed after its create', 'shutdown resolved']);
   });
 
+  it("should resolve a graceful shutdown only once a run's own agent, disposed as its run ended, is disposed", async () => {
+    const log: string[] = [];
+    const own = defineAgent({
+      create: async () => 'conn',
+      dispose: () => new Promise<void>((resolve) => setTimeout(() => (log.push('disposed'), resolve()), 150)),
+      run: () => 'ok',
+    });
+    const scheduler = createScheduler({ healthCheckIntervalMs: 0 });
+    await lastValueFrom(scheduler.submit(defineDag({ id: 'own', tasks: [{ id: 'a', agent: 'db' }] }), { agents: { db: own } }));
+    await scheduler.shutdown();
+    log.push('shutdown resolved');
+    expect(log).toEqual(['disposed', 'shutdown resolved']);
+  });
+
   it('should resolve a forced shutdown without waiting for a create that never settles, and dispose its instance if it is ever made', async () => {
     let made: (client: string) => void = () => undefined;
     const dispose = jest.fn();

@@ -169,6 +169,8 @@ export class AgentPool {
   private readonly kinds = new Map<AgentDefinition, AgentKind>();
   /** How many runs going on use each kind of an agent a run brought. */
   private readonly users = new Map<AgentDefinition, number>();
+  /** Kinds of agents runs brought, forgotten when their last run ended, until they are disposed. */
+  private readonly released = new Set<AgentKind>();
 
   constructor(
     private readonly scheduler: SchedulerLike,
@@ -190,8 +192,12 @@ export class AgentPool {
       return;
     }
     this.users.delete(definition);
-    void this.kinds.get(definition)?.disposeAll();
+    const kind = this.kinds.get(definition);
     this.kinds.delete(definition);
+    if (kind === undefined) return;
+    // still disposing when the scheduler shuts down: its disposal waits for this one too
+    this.released.add(kind);
+    void kind.disposeAll().then(() => this.released.delete(kind));
   }
 
   kindOf(definition: AgentDefinition): AgentKind {
@@ -208,7 +214,7 @@ export class AgentPool {
 
   /** Disposes every instance of every kind; resolves when each is disposed (see {@link AgentKind.disposeAll}). */
   disposeAll(pendingCreates: 'wait' | 'skip' = 'wait'): Promise<void> {
-    return settledAll([...this.kinds.values()].map((kind) => kind.disposeAll(pendingCreates)));
+    return settledAll([...this.kinds.values(), ...this.released].map((kind) => kind.disposeAll(pendingCreates)));
   }
 }
 

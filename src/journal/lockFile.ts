@@ -52,7 +52,12 @@ export function acquireLock(path: string, runId: string): HeldLock {
     for (let tries = 0; tries < MAX_TRIES; tries++) {
       try {
         fs.linkSync(aside, path);
-        return heldLock(path, aside, me);
+        try {
+          return heldLock(path, me);
+        } catch (error) {
+          fs.rmSync(path, { force: true }); // just made, and not held: not left to refuse this run id
+          throw error;
+        }
       } catch (error) {
         if (!isCode(error, 'EEXIST')) throw error;
       }
@@ -221,11 +226,12 @@ function describeOwner(owner: Owner): string {
 }
 
 /**
- * The lock at `path`, just linked from `aside`. The file stays open while held: its inode cannot
- * be given to another file meanwhile, so a lock file with another inode at `path` is another's.
+ * The lock at `path`, just made. The file stays open while held: its inode cannot be given to
+ * another file meanwhile, so a lock file with another inode at `path` is another's. It is opened
+ * by that name, as it is looked at later (some file systems number a file's names apart).
  */
-function heldLock(path: string, aside: string, me: Owner): HeldLock {
-  const fd = fs.openSync(aside, 'r');
+function heldLock(path: string, me: Owner): HeldLock {
+  const fd = fs.openSync(path, 'r');
   const made = fs.fstatSync(fd);
   let released = false;
   return {
