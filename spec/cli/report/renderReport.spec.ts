@@ -1,5 +1,5 @@
 import { LARGE_RUN_TASKS, renderReport } from '../../../src/cli/report/renderReport';
-import { eventsOf } from '../support/eventBuilder';
+import { eventsOf, oneTaskStarted } from '../support/eventBuilder';
 import { rateRun } from './waitRuns';
 
 /** Two tasks of a DAG with one limit, api (1 start a window of 500 ms), run at -c 1: `a` ended at 12 ms. */
@@ -30,9 +30,7 @@ describe('renderReport', () => {
 
   it("should give a spawned task's rules in the table from its spawn, and pass over a spawn a log holds malformed", () => {
     const spawning = eventsOf(
-      { type: 'dag.created', at: 0, dagId: 'spawn', taskCount: 1 },
-      { type: 'task.ready', at: 0, taskId: 'plan', attempt: 1 },
-      { type: 'task.started', at: 0, taskId: 'plan', attempt: 1, agent: 'planner' },
+      ...oneTaskStarted('spawn', 'plan', 'planner'),
       { type: 'tasks.spawned', at: 5, taskId: 'plan', attempt: 1, tasks: [{ id: 's1', agent: 'llm', limits: ['api'], weight: 2 }] },
       { type: 'tasks.spawned', at: 5, taskId: 'plan', attempt: 1, tasks: 'not a list' as never },
       { type: 'task.completed', at: 5, taskId: 'plan', attempt: 1, durationMs: 5 },
@@ -182,9 +180,7 @@ describe('renderReport of a retry whose wait a stop and resume cut', () => {
   const retryAfter = (resumedAt: number | undefined) =>
     renderReport({
       events: eventsOf(
-        { type: 'dag.created', at: 0, dagId: 'retry', taskCount: 1 },
-        { type: 'task.ready', at: 0, taskId: 'f', attempt: 1 },
-        { type: 'task.started', at: 0, taskId: 'f', attempt: 1, agent: 'shell' },
+        ...oneTaskStarted('retry', 'f'),
         { type: 'task.failed', at: 10, taskId: 'f', attempt: 1, error, severity: 'error', willRetry: true },
         ...(resumedAt === undefined ? [] : [{ type: 'run.resumed' as const, at: resumedAt, resumedAfterSeq: 4, interrupted: [] }]),
         { type: 'task.ready', at: 8400, taskId: 'f', attempt: 2 },
@@ -207,9 +203,7 @@ describe('renderReport of a task cancelled while it waited to retry', () => {
   const error = { name: 'ShellCommandError', message: '`x` exited with code 3; last stderr lines:\nbad input' };
   const html = renderReport({
     events: eventsOf(
-      { type: 'dag.created', at: 0, dagId: 'retry', taskCount: 1 },
-      { type: 'task.ready', at: 0, taskId: 'e', attempt: 1 },
-      { type: 'task.started', at: 0, taskId: 'e', attempt: 1, agent: 'shell' },
+      ...oneTaskStarted('retry', 'e'),
       { type: 'task.failed', at: 28, taskId: 'e', attempt: 1, error, severity: 'error', willRetry: true },
       { type: 'task.cancelled', at: 1122, taskId: 'e', attempt: 1 },
       {
@@ -245,9 +239,7 @@ describe('renderReport of a task that completed after a retry', () => {
   const error = { name: 'AgentError', message: 'rate limited' };
   const html = renderReport({
     events: eventsOf(
-      { type: 'dag.created', at: 0, dagId: 'flaky', taskCount: 1 },
-      { type: 'task.ready', at: 0, taskId: 'f', attempt: 1 },
-      { type: 'task.started', at: 0, taskId: 'f', attempt: 1, agent: 'api' },
+      ...oneTaskStarted('flaky', 'f', 'api'),
       { type: 'task.failed', at: 10, taskId: 'f', attempt: 1, error, severity: 'error', willRetry: true },
       { type: 'task.retrying', at: 30, taskId: 'f', attempt: 2 },
       { type: 'task.started', at: 30, taskId: 'f', attempt: 2, agent: 'api' },
@@ -267,31 +259,29 @@ describe('renderReport of a task that completed after a retry', () => {
 describe("renderReport of a task's control characters", () => {
   const error = { name: 'ShellCommandError', message: 'last stderr lines:\n\u001b[31mred\u0000nul\u0007\tat x\r\n' };
   const html = renderReport({
-    events: eventsOf(
-      { type: 'dag.created', at: 0, dagId: 'ctl', taskCount: 1 },
-      { type: 'task.ready', at: 0, taskId: 'e', attempt: 1 },
-      { type: 'task.started', at: 0, taskId: 'e', attempt: 1, agent: 'shell' },
-      { type: 'task.failed', at: 5, taskId: 'e', attempt: 1, error, severity: 'error', willRetry: false },
-    ),
+    events: eventsOf(...oneTaskStarted('ctl', 'e'), {
+      type: 'task.failed',
+      at: 5,
+      taskId: 'e',
+      attempt: 1,
+      error,
+      severity: 'error',
+      willRetry: false,
+    }),
     source: 'dir/\u001b]0;title\u0007.yaml',
   });
 
   it('should escape DEL, C1 and bidirectional controls as the terminal does (no text shown reversed)', () => {
     const bidi = renderReport({
-      events: eventsOf(
-        { type: 'dag.created', at: 0, dagId: 'bidi', taskCount: 1 },
-        { type: 'task.ready', at: 0, taskId: 'e', attempt: 1 },
-        { type: 'task.started', at: 0, taskId: 'e', attempt: 1, agent: 'shell' },
-        {
-          type: 'task.failed',
-          at: 5,
-          taskId: 'e',
-          attempt: 1,
-          error: { name: 'E', message: 'wrote report\u202etxt.exe \u009b2J\u007f' },
-          severity: 'error',
-          willRetry: false,
-        },
-      ),
+      events: eventsOf(...oneTaskStarted('bidi', 'e'), {
+        type: 'task.failed',
+        at: 5,
+        taskId: 'e',
+        attempt: 1,
+        error: { name: 'E', message: 'wrote report\u202etxt.exe \u009b2J\u007f' },
+        severity: 'error',
+        willRetry: false,
+      }),
     });
     expect(bidi).not.toMatch(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
     expect(cellsOf(bidi, 'e').Details).toBe('E: wrote report\\u202etxt.exe \\u009b2J\\u007f');
