@@ -105,8 +105,14 @@ export class JobRunner {
     const context: OutcomeContext = { queue: job.queue, prefix: this.config.prefix, key: this.config.key };
     const { worker } = this.config;
     const fail = (error: unknown): Outcome => failureOutcome(context, job.jobId, worker, error);
+    // said in the worker's own lines too (a scheduler of another version may not read the outcome);
+    // a job's data quoted in a reason (its unknown keys) has its controls escaped
+    const logRefusal = (reason: string) =>
+      this.config.log(
+        escapeControls(`rxdag worker ${worker}: refused job ${JSON.stringify(job.jobId)} on queue "${job.queue}": ${reason}`),
+      );
     const refuse = (reason: string): Outcome => {
-      this.config.log(`rxdag worker ${worker}: refused job ${JSON.stringify(job.jobId)} on queue "${job.queue}": ${reason}`);
+      logRefusal(reason);
       return fail(new UnauthorizedJobError(`worker ${worker} refused job "${job.jobId}" on queue "${job.queue}": ${reason}; nothing ran`));
     };
     const refusal = this.refusal(job, data);
@@ -115,11 +121,7 @@ export class JobRunner {
     const parsed = isPlainJobData(data) ? { success: true as const, data } : jobDataSchema.safeParse(data);
     if (!parsed.success) {
       const why = `is not an rxdag job this worker can run (job format ${FORMAT_VERSION}): ${describeIssues(parsed.error)}`;
-      // said here too: a scheduler of another version may not read the outcome that says it
-      // the data's unknown keys are quoted as written: controls escaped
-      this.config.log(
-        escapeControls(`rxdag worker ${worker}: refused job ${JSON.stringify(job.jobId)} on queue "${job.queue}": it ${why}`),
-      );
+      logRefusal(`it ${why}`);
       return fail(new InvalidJobError(`job "${job.jobId}" on queue "${job.queue}" ${why}`));
     }
     const expired = this.expiry(parsed.data);

@@ -76,8 +76,8 @@ export function settlementOf(context: OutcomeContext, jobId: string, returnvalue
   // the usual success skips zod (see `isPlainSuccess`)
   const parsed = isPlainSuccess(returnvalue) ? { success: true as const, data: returnvalue } : outcomeSchema.safeParse(returnvalue);
   if (!parsed.success) {
-    const worker = (returnvalue as { readonly worker?: unknown } | null)?.worker;
-    const named = typeof worker === 'string' ? ` from worker ${JSON.stringify(escapeControls(worker))}` : '';
+    const worker = claimedWorker(returnvalue);
+    const named = worker === undefined ? '' : ` from worker ${worker}`;
     return {
       ok: false,
       error: new InvalidJobError(
@@ -92,14 +92,22 @@ export function settlementOf(context: OutcomeContext, jobId: string, returnvalue
       outcome.signature === undefined
         ? 'its result is not signed (the worker that took it has no key, or the result was forged)'
         : "its result is not signed with this scheduler's key (the worker that took it has another key: the worker's or this scheduler's is not the fleet's, or the result was forged)";
-    // which worker it was, as the result says: unverified, but where to look first
-    const named =
-      typeof outcome.worker === 'string' ? ` The result names worker ${JSON.stringify(escapeControls(outcome.worker))} (unverified).` : '';
+    const worker = claimedWorker(outcome);
+    const named = worker === undefined ? '' : ` The result names worker ${worker} (unverified).`;
     const message = `job "${jobId}" on queue "${context.queue}": ${why}; schedulers and workers must share one key.${named}`;
     return { ok: false, error: new UnauthorizedJobError(message) };
   }
   if (!outcome.ok) return { ok: false, error: new RemoteAgentError(outcome.error, outcome.worker) };
   return { ok: true, result: new WorkerResult(outcome.output, outcome.worker), spawned: outcome.spawned as TaskSpec[] | undefined };
+}
+
+/**
+ * The worker a result it refused says it came from, quoted for a message: unverified, but where
+ * to look first on a Redis that several workers share. Undefined when it names none.
+ */
+function claimedWorker(result: unknown): string | undefined {
+  const worker = (result as { readonly worker?: unknown } | null)?.worker;
+  return typeof worker === 'string' ? JSON.stringify(escapeControls(worker)) : undefined;
 }
 
 /** What BullMQ says of a job that stalled more times than its workers allow. */
