@@ -199,12 +199,16 @@ function schedulingOf(runId: string, header: JournalHeader, raw: RawResumeOption
   };
 }
 
-/** A run of the same DAG as `runId` started after it (`runs` newest first), if any: the nearest. */
-function laterRunOfItsDag(runs: readonly JournaledRunSummary[], runId: string): JournaledRunSummary | undefined {
-  const index = runs.findIndex((run) => run.runId === runId);
-  const dagId = runs[index]?.dagId;
-  const later = runs.slice(0, Math.max(0, index)).filter((run) => run.dagId === dagId);
-  return later[later.length - 1];
+/** For each run that a later run of its DAG followed (`runs` newest first), the nearest such run. */
+function laterRunsOfTheirDag(runs: readonly JournaledRunSummary[]): Map<string, JournaledRunSummary> {
+  const later = new Map<string, JournaledRunSummary>();
+  const newestSoFar = new Map<string, JournaledRunSummary>(); // by DAG id
+  for (const run of runs) {
+    const next = newestSoFar.get(run.dagId);
+    if (next !== undefined) later.set(run.runId, next);
+    newestSoFar.set(run.dagId, run);
+  }
+  return later;
 }
 
 /**
@@ -226,11 +230,11 @@ async function newestInterrupted(store: Store): Promise<string> {
   }
   // interrupted runs a later run of their DAG followed are passed over, named if none is left
   const interrupted = runs.filter((run) => run.status === 'interrupted').map((run) => run.runId);
-  const current = interrupted.filter((runId) => laterRunOfItsDag(runs, runId) === undefined);
-  const [newest, ...older] = current;
+  const later = laterRunsOfTheirDag(runs);
+  const [newest, ...older] = interrupted.filter((runId) => !later.has(runId));
   if (newest === undefined && interrupted[0] !== undefined) {
     const passed = interrupted[0];
-    const superseded = laterRunOfItsDag(runs, passed)!;
+    const superseded = later.get(passed)!;
     throw new InvalidInputError([
       {
         message:
