@@ -45,7 +45,10 @@ export function onStopSignals(handlers: {
   let received = 0;
   const listeners = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((signal) => {
     const listener = () => {
-      if (signal === 'SIGHUP') ignoreWriteErrors();
+      if (signal === 'SIGHUP') {
+        hungUp = true;
+        ignoreWriteErrors();
+      }
       (++received === 1 && signal !== 'SIGQUIT' ? handlers.graceful : handlers.immediate)(signal);
     };
     process.on(signal, listener);
@@ -56,7 +59,6 @@ export function onStopSignals(handlers: {
 
 /** The terminal is gone: writes to it fail (EIO), and nobody is left to read them. */
 function ignoreWriteErrors(): void {
-  hungUp = true;
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 }
 
