@@ -29,12 +29,17 @@ export function withoutControlCharacters(name: z.ZodString) {
   });
 }
 
-const id = withoutControlCharacters(
-  z
-    .string({ error: 'expected a string id' })
-    .min(1, { error: 'must not be empty' })
-    .max(MAX_ID_LENGTH, { error: `must be at most ${MAX_ID_LENGTH} characters` }),
-);
+/** An id, with `expected` said of anything but text. */
+function idOf(expected: string) {
+  return withoutControlCharacters(
+    z
+      .string({ error: expected })
+      .min(1, { error: 'must not be empty' })
+      .max(MAX_ID_LENGTH, { error: `must be at most ${MAX_ID_LENGTH} characters` }),
+  );
+}
+
+const id = idOf('expected a string id');
 
 /** What an id of a task, a DAG or an agent must be. */
 export const idSchema = id;
@@ -178,7 +183,8 @@ export const taskDefaultsSchema = z.strictObject(
 /** A whole DAG spec: an id, its tasks, and optional run-level defaults. */
 export const dagSpecSchema = z.strictObject(
   {
-    id,
+    // a file without one is the usual case: say what the id is for
+    id: idOf('expected a string id naming the DAG, which its runs go by (`id: nightly`)'),
     tasks: z.array(z.unknown(), { error: 'expected an array of tasks' }),
     defaults: taskDefaultsSchema.optional(),
   },

@@ -35,6 +35,11 @@ const rows: readonly DagRow[] = [
     issue: { path: '(dag)', message: /^expected a DAG spec: an object with `id` and `tasks` \(got an array\)$/ },
   },
   {
+    name: 'a spec without a DAG id',
+    spec: () => ({ tasks: [task('a')] }),
+    issue: { path: 'id', message: /^expected a string id naming the DAG, which its runs go by \(`id: nightly`\) \(got nothing\)$/ },
+  },
+  {
     name: 'a DAG id of the wrong type',
     spec: () => ({ id: 7, tasks: [task('a')] }),
     issue: { path: 'id', message: /expected a string id/ },
