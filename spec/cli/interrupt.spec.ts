@@ -96,17 +96,19 @@ describe('rxdag run (interrupted)', () => {
   }, 30_000);
 
   it('should take SIGHUP (a closed terminal, a dropped SSH session) as SIGTERM: the journaled run left interrupted, its tasks stopped, ended by SIGHUP (129)', async () => {
-    const { cli, log, pidFile } = await startLongRun('sighup', 700);
+    // a store of its own: the SIGTERM run left one interrupted, of which a run in its store says a word
+    const store = tmp.file('sighup-store');
+    const { cli, log, pidFile } = await startLongRun('sighup', 700, ['--store', store]);
     cli.child.kill('SIGHUP');
     const result = await cli.done;
     // it stops its run, then ends by the signal itself (a shell shows 129): exiting normally on a
     // terminal that is gone crashes Node 20
     expect([result.code, result.signal]).toEqual([null, 'SIGHUP']);
     const runId = printedRunId(result.stderr)!;
-    expect(notices(result.stderr)).toBe(`rxdag: stopping on SIGHUP: the run is left interrupted, stopping its 3 running shell tasks (rxdag resume ${runId} continues it)\n`);
+    expect(notices(result.stderr)).toBe(`rxdag: stopping on SIGHUP: the run is left interrupted, stopping its 3 running shell tasks (rxdag resume ${runId} --store ${store} continues it)\n`);
     expect(readPids(pidFile).filter(isRunning)).toEqual([]);
     expect(readEventLog(log).some((e) => e.type === 'task.cancelled' || e.type === 'dag.completed')).toBe(false);
-    const runs = await runCli(['runs', '--json']);
+    const runs = await runCli(['runs', '--json', '--store', store]);
     expect(runs.stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { runId: string; status: string })).toContainEqual(
       expect.objectContaining({ runId, status: 'interrupted' }),
     );

@@ -7,7 +7,8 @@
  * written (exit 2 with every problem).
  *
  * Tasks without an estimate get one from the store's earlier runs of the same DAG (the median
- * of their durations; `--no-history` turns it off), noted in the run's metadata.
+ * of their durations; `--no-history` turns it off), noted in the run's metadata. When the newest
+ * of those runs was interrupted, a note names it and the command that resumes it instead.
  *
  * With `--redis`, every attempt runs on `rxdag worker` processes (`remote/`: BullMQ is loaded
  * only then), after a check that the Redis answers.
@@ -29,6 +30,7 @@ import { ESTIMATES_KEY, type EstimatesNote, fillFromHistory } from '../store/his
 import { newRunId } from '../store/runId';
 import { asRefusal } from '../store/storeErrors';
 import { openStore } from '../store/openStore';
+import { interruptedRunNote } from '../store/interruptedNote';
 import { type HaltableJournal, haltableJournal } from '../../journal/haltableJournal';
 import { type StoreLocation, storeFlag, storeLocation } from '../store/storeLocation';
 import { type CliIo, drawsProgress } from './cliIo';
@@ -85,6 +87,12 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
       store !== undefined && options.history
         ? await fillFromHistory(read, store.journal).catch((error: unknown) => asRefusal(error, store.location))
         : { loaded: read, note: undefined };
+    // before this run is the newest of its DAG: one interrupted before it is said, with its resume
+    if (store !== undefined) {
+      const resumeOf = (runId: string, flags: string) => commandLine('rxdag resume', runId, `${storeFlag(store.location)}${flags}`);
+      const interrupted = await interruptedRunNote(store.journal, read.dag.id, resumeOf);
+      if (interrupted !== undefined) notes.write(`rxdag: ${escapeControls(interrupted)}\n`);
+    }
     if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes, io.stderr);
     const remoteNote =
       options.remote === undefined || remote === undefined
