@@ -16,6 +16,18 @@ function ran(spans: Record<string, [number, number] | undefined>): TaskRow[] {
   }));
 }
 
+/** A task whose one attempt failed, from start to end ms. */
+function failedRun(id: string, startMs: number, endMs: number): TaskRow {
+  return {
+    id,
+    outcome: 'failed',
+    readyMs: undefined,
+    endMs,
+    detail: 'exit 1',
+    attempts: [{ attempt: 1, agent: 'shell', startMs, endMs, outcome: 'failed', retry: 'none', detail: 'exit 1' }],
+  };
+}
+
 describe('criticalPath', () => {
   it('should walk back from the task that ended last through the dependency that ended last', () => {
     // a -> c, b -> c, c -> e, d -> e: b ends after a, c after d
@@ -32,6 +44,22 @@ describe('criticalPath', () => {
   it('should leave out tasks that never ran, and be empty when nothing ran', () => {
     expect(criticalPath(ran({ a: [0, 10], b: undefined }), [['a', 'b']])).toEqual(['a']);
     expect(criticalPath(ran({ a: undefined }), [])).toEqual([]);
+  });
+
+  it('should walk back through a skipped dependency, when it was skipped, to the failure that skipped it', () => {
+    // quick -> alert, slow -> downstream -> alert: slow failed at 400, downstream was skipped then,
+    // and alert (any-failed) started once both of its dependencies had ended
+    const tasks: TaskRow[] = [
+      ...ran({ quick: [0, 100], alert: [400, 410] }),
+      failedRun('slow', 0, 400),
+      { id: 'downstream', outcome: 'skipped', readyMs: undefined, endMs: 400, detail: 'skipped: slow failed', attempts: [] },
+    ];
+    const edges = [
+      ['quick', 'alert'],
+      ['slow', 'downstream'],
+      ['downstream', 'alert'],
+    ] as const;
+    expect(criticalPath(tasks, edges)).toEqual(['slow', 'downstream', 'alert']);
   });
 
   it('should stop rather than loop on edges that form a cycle', () => {

@@ -3,15 +3,17 @@ import type { TaskRow } from './runModel';
 
 /**
  * The run's critical path: the chain of tasks that decided when the run ended. It starts from
- * the task whose last attempt ended last and walks back, each time to the dependency that
- * ended last (the one the task waited for). Tasks that never ran are not on it.
- * Returns task ids, first to last.
+ * the task that ended last and walks back, each time to the dependency that ended last (the one
+ * the task waited for). A task ends with its last attempt; a skipped one when it was skipped (a
+ * skip is what its dependents waited for: a failure further back decided it). Other tasks that
+ * never ran are not on it. Returns task ids, first to last.
  */
 export function criticalPath(tasks: readonly TaskRow[], edges: readonly Edge[]): string[] {
   const endOf = new Map<string, number>();
   for (const task of tasks) {
     const last = task.attempts[task.attempts.length - 1];
     if (last !== undefined) endOf.set(task.id, last.endMs);
+    else if (task.outcome === 'skipped' && task.endMs !== undefined) endOf.set(task.id, task.endMs);
   }
   const depsOf = new Map<string, string[]>();
   for (const [from, to] of edges) {
