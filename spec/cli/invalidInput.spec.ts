@@ -122,7 +122,7 @@ describe('rxdag run (invalid input)', () => {
     expect(await problems(file)).toEqual([
       `rxdag: ${file}:7:12: tasks[1].sleep: give only one of \`run\`, \`sleep\` or \`agent\` (this task has \`run\` and \`sleep\`)`,
       `rxdag: ${file}:8:5: tasks[2]: a task needs one of \`run\` (a shell command), \`sleep\` (milliseconds) or \`agent\``,
-      `rxdag: ${file}:12:5: tasks[3]: unknown field "retries" (did you mean "retry"?)`,
+      `rxdag: ${file}:12:5: tasks[3]: unknown field "retries" (retries are \`retry: { attempts: N }\`, N counting the first attempt too: write \`retry: { attempts: 4 }\` for 3 retries)`,
       `rxdag: ${file}:14:12: tasks[4].sleep: must be >= 0 (got -5)`,
       `rxdag: ${file}:15:9: tasks[5].id: duplicate task id "first" (first used by tasks[0])`,
       // a duplicate's other problems are its own too

@@ -26,7 +26,7 @@ export function zodIssues(error: z.ZodError, prefix: readonly (string | number)[
     }
     if (isMissingButMisspelt(issue, input, misspelt)) return [];
     const value = valueAt(input, at);
-    const hints = `${quoteHint(issue, value)}${ruleHint(issue, value)}${retryHint(issue, value)}`;
+    const hints = `${quoteHint(issue, value)}${ruleHint(issue, value)}${retryHint(issue, value)}${millisecondsHint(issue, value)}`;
     return [{ path, code: 'invalid-value', message: `${issue.message} (got ${describeValue(value)}${hints})` }];
   });
 }
@@ -93,6 +93,25 @@ function ruleHint(issue: z.core.$ZodIssue, value: unknown): string {
 function retryHint(issue: z.core.$ZodIssue, value: unknown): string {
   if (issue.path[issue.path.length - 1] !== 'retry' || typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) return '';
   return `; write { attempts: ${value + 1} } for the first attempt and ${value} ${value === 1 ? 'retry' : 'retries'}`;
+}
+
+/** Milliseconds in each unit a duration may be written in. */
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * `; in milliseconds that is 1800000` when a field of milliseconds (`timeoutMs`, `backoffMs`…) is text
+ * that says a duration (`"30m"`, `"1.5s"`), `; write it without quotes` when it is a number in
+ * quotes. Else nothing.
+ */
+function millisecondsHint(issue: z.core.$ZodIssue, value: unknown): string {
+  const field = issue.path[issue.path.length - 1];
+  if (issue.code !== 'invalid_type' || typeof field !== 'string' || !field.endsWith('Ms') || typeof value !== 'string') return '';
+  if (/^\s*\d+(\.\d+)?\s*$/.test(value)) return '; write it without quotes';
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(value);
+  const unit = match === null ? undefined : UNIT_MS[match[2]!.toLowerCase()];
+  if (unit === undefined) return '';
+  const ms = Math.round(Number(match![1]) * unit);
+  return Number.isSafeInteger(ms) ? `; in milliseconds that is ${ms}` : '';
 }
 
 /** Trigger rules of other tools, lower case with hyphens, by the rule they stand for. */

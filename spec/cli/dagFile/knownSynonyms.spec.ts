@@ -33,6 +33,11 @@ describe('loadDagFile (names from other workflow tools)', () => {
     ['upstream', 'deps'],
     ['timeout', 'timeoutMs'],
     ['timeout_ms', 'timeoutMs'],
+    ['bash_command', 'run'],
+    ['bash', 'run'],
+    ['execution_timeout', 'timeoutMs'],
+    ['pool', 'limits'],
+    ['pool_slots', 'weight'],
   ])('should take the task field %s for %s', (field, meant) => {
     expect(problemsOf(`${field}.yaml`, withField(`${field}: x`))).toEqual([
       `7:5: tasks[1]: unknown field "${field}" (did you mean "${meant}"?)`,
@@ -75,9 +80,9 @@ describe('loadDagFile (names from other workflow tools)', () => {
     ].join('\n');
     expect(problemsOf('fields.yaml', text)).toEqual([
       '3:3: defaults: unknown field "working_dir" (did you mean "cwd"?)',
-      '4:12: defaults.retry: unknown field "retries" (did you mean "attempts"?)',
+      '4:12: defaults.retry: unknown field "retries" (did you mean "attempts"? It counts the first attempt too: `attempts: 3` for 2 retries)',
       '7:5: tasks[0]: unknown field "command" (did you mean "run"?)',
-      '10:14: tasks[1].retry: unknown field "retries" (did you mean "attempts"?)',
+      '10:14: tasks[1].retry: unknown field "retries" (did you mean "attempts"? It counts the first attempt too: `attempts: 4` for 3 retries)',
     ]);
   });
 
@@ -107,6 +112,32 @@ describe('loadDagFile (names from other workflow tools)', () => {
       `6:42: tasks[3].when: ${oneOf} (got "always"; did you mean "all-done"?)`,
     ]);
     expect(problemsOf('later.yaml', withField('when: later'))).toEqual([`7:11: tasks[1].when: ${oneOf} (got "later")`]);
+  });
+
+  it("should say where a task's retry count and retry delay go, written as the task's own fields", () => {
+    expect(problemsOf('airflow.yaml', withField('retries: 3\n    retry_delay: 300'))).toEqual([
+      '7:5: tasks[1]: unknown field "retries" (retries are `retry: { attempts: N }`, N counting the first attempt too: write `retry: { attempts: 4 }` for 3 retries)',
+      '8:5: tasks[1]: unknown field "retry_delay" (the wait before a retry is `retry: { backoffMs: MS }`)',
+    ]);
+    expect(problemsOf('delay.yaml', withField('retry: { attempts: 2, delay: 300 }'))).toEqual([
+      '7:27: tasks[1].retry: unknown field "delay" (did you mean "backoffMs"?)',
+    ]);
+    expect(problemsOf('dag_id.yaml', 'dag_id: ci\ntasks:\n  - { id: a, sleep: 1 }\n')).toEqual([
+      '1:1: top level: unknown field "dag_id" (did you mean "id"?)',
+    ]);
+  });
+
+  it('should give milliseconds for a duration written as text, and the list that `limits` written as text stands for', () => {
+    expect(
+      problemsOf('durations.yaml', withField('timeoutMs: 30m\n    retry: { attempts: 2, backoffMs: "1.5s" }\n    estimateMs: "5000"')),
+    ).toEqual([
+      '7:16: tasks[1].timeoutMs: expected a number of milliseconds (got "30m"; in milliseconds that is 1800000)',
+      '8:38: tasks[1].retry.backoffMs: expected a number of milliseconds (got "1.5s"; in milliseconds that is 1500)',
+      '9:17: tasks[1].estimateMs: expected a number of milliseconds (got "5000"; write it without quotes)',
+    ]);
+    expect(problemsOf('limits.yaml', `id: d\nlimits:\n  db: { concurrency: 1 }\ntasks:\n  - { id: a, sleep: 1, limits: db }\n`)).toEqual([
+      expect.stringMatching(/^5:32: tasks\[0\]\.limits: expected a list of limit names .*\(got "db"; write a list: \[db\]\)$/),
+    ]);
   });
 
   it("should say that the run's concurrency is the command's, and how to write a retry count", () => {

@@ -25,6 +25,15 @@ const FIELD_SYNONYMS: ReadonlyMap<string, string> = new Map([
   ['command', 'run'],
   ['cmd', 'run'],
   ['script', 'run'],
+  ['bash_command', 'run'],
+  ['bash', 'run'],
+  ['shell', 'run'],
+  ['execution_timeout', 'timeoutMs'],
+  ['pool', 'limits'],
+  ['pools', 'limits'],
+  ['pool_slots', 'weight'],
+  ['delay', 'backoffMs'],
+  ['retry_delay', 'backoffMs'],
   ['working_dir', 'cwd'],
   ['workdir', 'cwd'],
   ['needs', 'deps'],
@@ -32,6 +41,7 @@ const FIELD_SYNONYMS: ReadonlyMap<string, string> = new Map([
   ['retries', 'attempts'],
   ['name', 'id'],
   ['task_id', 'id'],
+  ['dag_id', 'id'],
   ['jobs', 'tasks'],
   ['steps', 'tasks'],
 ]);
@@ -69,17 +79,61 @@ const FIELDS_ELSEWHERE: ReadonlyMap<string, string> = new Map(
   ]),
 );
 
-/** The message of an unknown field among `known`: the field it stands for in other tools, else the closest one. */
-export function unknownField(field: string, known: readonly string[]): string {
+/**
+ * Settings of a task that other tools write as its own fields and a task holds in its `retry`,
+ * lower case, with what to write (given the value written).
+ */
+const RETRY_FIELDS: ReadonlyMap<string, (value: unknown) => string> = new Map([
+  [
+    'retries',
+    (value: unknown) => {
+      const attempts = attemptsFor(value);
+      const example = attempts === undefined ? '' : `: write \`retry: { attempts: ${attempts} }\` for ${retriesText(value)}`;
+      return `retries are \`retry: { attempts: N }\`, N counting the first attempt too${example}`;
+    },
+  ],
+  ...['retry_delay', 'retry_delay_ms', 'retrydelay', 'retry_backoff'].map(
+    (name) => [name, () => 'the wait before a retry is `retry: { backoffMs: MS }`'] as const,
+  ),
+]);
+
+/** The attempts of a task that `retries` retries (the first attempt and the retries), when it is a count. */
+function attemptsFor(retries: unknown): number | undefined {
+  return typeof retries === 'number' && Number.isSafeInteger(retries) && retries >= 0 ? retries + 1 : undefined;
+}
+
+/** `3 retries`, `1 retry`. */
+function retriesText(retries: unknown): string {
+  return `${String(retries)} ${retries === 1 ? 'retry' : 'retries'}`;
+}
+
+/**
+ * The message of an unknown field among `known` (`value` is what the file gives it): the field it
+ * stands for in other tools, else the closest one.
+ */
+export function unknownField(field: string, known: readonly string[], value?: unknown): string {
   const meant = synonymField(field, known);
-  if (meant !== undefined) return unknownFieldMeaning(field, meant);
-  const elsewhere = known.includes('tasks') ? FIELDS_ELSEWHERE.get(field.toLowerCase()) : undefined;
+  if (meant !== undefined) return unknownFieldMeaning(field, meant, value);
+  const name = field.toLowerCase();
+  const elsewhere = known.includes('tasks')
+    ? FIELDS_ELSEWHERE.get(name)
+    : known.includes('retry')
+      ? RETRY_FIELDS.get(name)?.(value)
+      : undefined;
   return elsewhere === undefined ? unknownFieldMessage(field, known) : `unknown field ${quoted(field)} (${elsewhere})`;
 }
 
-/** `unknown field "needs" (did you mean "deps"?)`, as `unknownFieldMessage` words the closest field. */
-function unknownFieldMeaning(field: string, meant: string): string {
-  return `unknown field ${quoted(field)} (did you mean ${quoted(meant)}?)`;
+/**
+ * `unknown field "needs" (did you mean "deps"?)`, as `unknownFieldMessage` words the closest
+ * field; a retry's `retries` is told that `attempts` counts the first attempt too.
+ */
+function unknownFieldMeaning(field: string, meant: string, value?: unknown): string {
+  const attempts = meant === 'attempts' ? attemptsFor(value) : undefined;
+  const counted =
+    meant !== 'attempts'
+      ? ''
+      : ` It counts the first attempt too${attempts === undefined ? '' : `: \`attempts: ${attempts}\` for ${retriesText(value)}`}`;
+  return `unknown field ${quoted(field)} (did you mean ${quoted(meant)}?${counted})`;
 }
 
 /**
@@ -103,15 +157,22 @@ export function withSynonymHints(issues: readonly DagIssue[], file: unknown, jso
     const field = synonymField(issue.field, libraryFieldsAt(issue.path));
     if (field === undefined) return issue;
     meant.add(JSON.stringify([...issue.path, field]));
-    return { ...issue, message: unknownFieldMeaning(issue.field, field) };
+    return { ...issue, message: unknownFieldMeaning(issue.field, field, valueAt(file, [...issue.path, issue.field])) };
   });
   return worded.flatMap((issue) => {
     const value = valueAt(file, issue.path);
     if (value === undefined && (meant.has(JSON.stringify(issue.path)) || writtenUnderOtherName(file, issue.path))) return [];
     if (typeof value !== 'string' || issue.field !== undefined) return [issue];
-    const list = issue.path[issue.path.length - 1] === 'deps' && issue.path.length === 3 ? meantList(value, json) : undefined;
+    const list = isListOfIds(issue.path) ? meantList(value, json) : undefined;
     return [list === undefined ? issue : { ...issue, message: withHint(issue.message, `write a list: ${list}`) }];
   });
+}
+
+/** Whether `path` is a task's `deps` or `limits`, or the defaults' `limits`: lists of names a file may write as text. */
+function isListOfIds(path: readonly (string | number)[]): boolean {
+  const field = path[path.length - 1];
+  if (path[0] === 'defaults') return path.length === 2 && field === 'limits';
+  return path[0] === 'tasks' && path.length === 3 && (field === 'deps' || field === 'limits');
 }
 
 /** Whether the field at `path`, missing, is in its mapping under another tool's name (`name: ci` for `id`): that name is reported, not the field. */

@@ -37,7 +37,7 @@ export function zodProblems(
     const path = [...prefix, ...at];
     if (issue.code === 'unrecognized_keys') {
       const known = fieldsAt(schema, at);
-      return issue.keys.map((field) => place({ path, field, message: unknownField(field, known) }));
+      return issue.keys.map((field) => place({ path, field, message: unknownField(field, known, valueAt(checked, [...at, field])) }));
     }
     const params = issue.code === 'custom' ? (issue.params as CustomParams | undefined) : undefined;
     if (isMissingButMisspelt(issue, checked, misspelt) || params?.unlessMisspelt?.some((name) => misspelt(at, name)) === true) return [];
