@@ -63,7 +63,7 @@ describe('rxdag validate', () => {
       'when: sometimes',
       `10:11: tasks[1].when: must be one of "all-succeeded", "all-done", "any-failed", "none-failed" (got "sometimes")`,
     ],
-    ['limits given as a string', 'limits: api', '10:13: tasks[1].limits: expected a list of limit names (`[api]`) or a mapping of limit names to the units the task takes of each (`{ api: 1, tokens: 3000 }`) (got "api")'],
+    ['limits given as a string', 'limits: api', '10:13: tasks[1].limits: expected a list of limit names (`[api]`) or a mapping of limit names to the units the task takes of each (`{ api: 1, tokens: 3000 }`) (got "api"; write a list: [api])'],
     ['a limit named twice', 'limits: [api, api]', '10:19: tasks[1].limits[1]: names limit "api" twice (got "api")'],
     [
       'when: any-failed without dependencies',
