@@ -73,4 +73,19 @@ describe('fileJournal with a file it cannot read', () => {
     await expect(asAnotherUser(() => fileJournal(dir).events('fine'))).resolves.toHaveLength(1);
     await expect(asAnotherUser(() => fileJournal(dir).events('private'))).rejects.toThrow(expected);
   });
+
+  it('should not call a run unknown when it may not look into the store folder: its reads, resume and remove name why', async () => {
+    const dir = storeWithOneRun();
+    fs.chmodSync(dir, 0o700); // its owner's only, as rxdag makes a store
+    const file = path.join(dir, 'fine.jsonl');
+    const expected = `journal of run "fine" cannot be read at ${file}: EACCES (permission denied)`;
+
+    await expect(asAnotherUser(() => fileJournal(dir).events('fine'))).rejects.toThrow(expected);
+    await expect(asAnotherUser(() => fileJournal(dir).header('fine'))).rejects.toThrow(expected);
+    await expect(asAnotherUser(async () => fileJournal(dir).resume('fine'))).rejects.toThrow(expected);
+    await expect(asAnotherUser(async () => fileJournal(dir).remove('fine'))).rejects.toThrow(expected);
+    // a run that is not there is still one the journal does not have
+    await expect(fileJournal(dir).events('gone')).rejects.toThrow('is not in the journal');
+    await expect(fileJournal(dir).events('fine')).resolves.toHaveLength(1);
+  });
 });

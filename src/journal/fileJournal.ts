@@ -21,7 +21,7 @@ import { removeRun } from './removeRun';
 import { asideFileOf, removeStaleAsides } from './staleAside';
 import { TextBytes } from './textBytes';
 import { makePrivateFolder } from './privateFolder';
-import { isMissingFile, readingFile } from './unreadableFile';
+import { isMissingFile, journalFileExists, readingFile } from './unreadableFile';
 
 /**
  * The file journal, rxdag's embedded default: a folder with one JSON-lines file per run (the
@@ -134,7 +134,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
     },
     resume(runId) {
       const { journal, lock, torn } = files(runId);
-      if (!fs.existsSync(journal)) throw new RunNotResumableError(runId, 'unknown', undefined, root);
+      if (!journalFileExists(journal, runId)) throw new RunNotResumableError(runId, 'unknown', undefined, root);
       const held = acquireLock(lock, runId);
       let fd: number | undefined;
       try {
@@ -293,7 +293,7 @@ function readExisting<T = JournalRecord>(
   read: () => T = () => readRecord(file, runId, true) as T,
 ): T {
   const unknown = () => new RunNotResumableError(runId, 'unknown', undefined, root);
-  if (!fs.existsSync(file)) throw unknown();
+  if (!journalFileExists(file, runId)) throw unknown();
   try {
     return readingFile(file, runId, read);
   } catch (error) {

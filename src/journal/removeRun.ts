@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { RunNotResumableError } from './journal';
 import { acquireLock } from './lockFile';
+import { journalFileExists } from './unreadableFile';
 
 /**
  * How the file journal forgets a run: under the run's lock (so no process owns it meanwhile, and
@@ -25,7 +26,7 @@ export interface RunFiles {
  */
 export function removeRun(files: RunFiles, runId: string, root: string): void {
   const unknown = () => new RunNotResumableError(runId, 'unknown', undefined, root);
-  if (!fs.existsSync(files.journal)) throw unknown();
+  if (!journalFileExists(files.journal, runId)) throw unknown();
   const held = acquireLock(files.lock, runId);
   try {
     // another process may have removed it between the check and the lock

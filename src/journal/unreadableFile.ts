@@ -105,3 +105,21 @@ export function readWhole(file: string, what: string): Buffer {
     fs.closeSync(fd);
   }
 }
+
+/**
+ * Whether the journal file `file` of `runId` is there: `false` when it is not (nor its folder, or
+ * it is a link to nothing), an {@link UnreadableJournalError} when the file system will not say
+ * (no permission to look in the folder): such a run is not one the journal does not have.
+ *
+ * @example
+ * if (!journalFileExists(file, runId)) throw new RunNotResumableError(runId, 'unknown', undefined, root);
+ */
+export function journalFileExists(file: string, runId: string): boolean {
+  try {
+    readingFile(file, runId, () => fs.statSync(file));
+    return true;
+  } catch (error) {
+    if (error instanceof UnreadableJournalError && (error.code === 'ENOENT' || error.code === 'ENOTDIR')) return false;
+    throw error;
+  }
+}
