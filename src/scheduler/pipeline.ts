@@ -1,4 +1,4 @@
-import { EMPTY, map, merge, type Observable, type SchedulerLike, Subscription, VirtualTimeScheduler } from 'rxjs';
+import { EMPTY, map, merge, type Observable, type SchedulerLike, Subscription, takeWhile, VirtualTimeScheduler } from 'rxjs';
 import { runAttempt } from '../agents/runAttempt';
 import { createPipelineSignals } from '../signals';
 import type { Attempt } from './attempt';
@@ -14,6 +14,7 @@ import { HEALTH_TICK, isUrgent, type ReadySignal, type RunControl, type Signal, 
  * completions is handled in one step), each batch handed to the engine; attempts launched
  * through `mergeLaunches` (`mergeMap` built the same way) with the concurrency limit, their outcomes flowing back as signals. In
  * event mode a burst is handled on the next microtask; in polling mode at each tick of an interval (`ticks`).
+ * Health checks tick on an interval too, which in virtual time stops when nothing else is left.
  * It holds no run state and decides nothing: what a signal means is the engine's and the run
  * controllers' business. Subscribed while runs go on, torn down when the last one ends.
  */
@@ -28,12 +29,17 @@ export interface PipelineHandlers {
   flushEnded(): void;
 }
 
-type PipelineOptions = Pick<ResolvedSchedulerOptions, 'maxConcurrency' | 'healthCheckIntervalMs' | 'mode' | 'pollIntervalMs' | 'scheduler'>;
+type PipelineOptions = Pick<
+  ResolvedSchedulerOptions,
+  'maxConcurrency' | 'healthCheckIntervalMs' | 'stuckAfterMs' | 'mode' | 'pollIntervalMs' | 'scheduler'
+>;
 
 export class Pipeline {
   private readonly signals = createPipelineSignals<ReadySignal, Attempt, Attempt, RunControl | Wake, Attempt>();
   /** The live subscription, while runs go on. */
   private subscription: Subscription | undefined;
+  /** Health ticks stopped while the pipeline is open: nothing but them was left in virtual time (`idleTicks`). */
+  private healthIdle = false;
 
   constructor(
     private readonly options: PipelineOptions,
@@ -57,7 +63,8 @@ export class Pipeline {
         .pipe(mergeLaunches((attempt: Attempt) => runAttempt(attempt, scheduler), maxConcurrency))
         .subscribe((attempt) => (attempt.outcome!.ok ? completion : error).next(attempt)),
     );
-    if (healthCheckIntervalMs > 0) subscription.add(ticks(healthCheckIntervalMs, scheduler).subscribe(health));
+    this.healthIdle = false;
+    this.startHealthTicks();
     const input$: Observable<Signal> = merge(
       control,
       ready,
@@ -81,6 +88,36 @@ export class Pipeline {
     );
   }
 
+  /**
+   * Health ticks, every `healthCheckIntervalMs`. On a virtual-time scheduler they stop once
+   * nothing but them has been left to run for longer than an attempt takes to be reported stuck:
+   * nothing can happen any more inside that flush (a promise settles only after it), so ticking
+   * on would keep `flush()` (and `TestScheduler.run`) from ever returning. They start again with
+   * the pipeline's next run or attempt.
+   */
+  private startHealthTicks(): void {
+    const { healthCheckIntervalMs, stuckAfterMs, scheduler } = this.options;
+    const subscription = this.subscription;
+    if (healthCheckIntervalMs <= 0 || subscription === undefined) return;
+    const ticks$ = ticks(healthCheckIntervalMs, scheduler);
+    const health = this.signals.health;
+    if (!(scheduler instanceof VirtualTimeScheduler)) {
+      subscription.add(ticks$.subscribe(health));
+      return;
+    }
+    // the tick scheduled the next one before it is handled: that one alone means nothing else is left
+    let idleSince: number | undefined;
+    const lastIdleTick = stuckAfterMs + healthCheckIntervalMs;
+    const untilIdle = ticks$.pipe(
+      takeWhile(() => {
+        if (scheduler.actions.length > 1) idleSince = undefined;
+        else idleSince ??= scheduler.now();
+        return idleSince === undefined || scheduler.now() - idleSince <= lastIdleTick;
+      }),
+    );
+    subscription.add(untilIdle.subscribe({ next: (tick) => health.next(tick), complete: () => (this.healthIdle = true) }));
+  }
+
   /** Tears the pipeline down: timers, running attempts' subscriptions, pending flushes. */
   close(): void {
     const subscription = this.subscription;
@@ -95,12 +132,19 @@ export class Pipeline {
 
   /** Start or cancel a run; a run's journal is durable; a rate window has room. */
   signalControl(signal: RunControl | Wake): void {
+    if (this.healthIdle) this.wakeHealthTicks();
     this.signals.control.next(signal);
   }
 
   /** Hands an attempt to `mergeMap`, which calls its agent now (a slot is free: the dispatcher checked). */
   launch(attempt: Attempt): void {
+    if (this.healthIdle) this.wakeHealthTicks();
     this.signals.launch.next(attempt);
+  }
+
+  private wakeHealthTicks(): void {
+    this.healthIdle = false;
+    this.startHealthTicks();
   }
 }
 
