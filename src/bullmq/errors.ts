@@ -57,6 +57,17 @@ export class RunIdTakenError extends Error {
 }
 
 /**
+ * An attempt whose task input JSON would not keep as it is (a `Date`, a `Map`, `NaN`, a BigInt,
+ * a cycle): a job carries its task's input to the worker as JSON, so the worker's agent would be
+ * given another value. `error` with `retry: false`: every attempt would send the same input.
+ */
+export class InputNotJsonSafeError extends TypeError {
+  override readonly name = 'InputNotJsonSafeError';
+  readonly severity: Severity = 'error';
+  readonly retry = false;
+}
+
+/**
  * A worker has no agent of the job's name, or does not allow it. `error`: another worker of the
  * same queue may have it, so the retry policy applies.
  */

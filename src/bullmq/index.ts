@@ -12,6 +12,7 @@ export { type CancelNotSent, remoteAgent, type RemoteAgent, type RemoteAgentClos
 export { startWorker, type RemoteWorker } from './startWorker';
 export type { RedisConnectionChange, RemoteAgentOptions, WorkerOptions } from './options';
 export {
+  InputNotJsonSafeError,
   InvalidJobError,
   RemoteAgentError,
   RemoteJobError,

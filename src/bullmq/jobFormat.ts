@@ -8,6 +8,9 @@
 import { z } from 'zod';
 import type { TaskContext } from '../index';
 import { MAX_TIMER_MS } from '../dag/schema';
+import { escapeControls, quoted } from '../dag/text';
+import { jsonSafetyProblem } from '../jsonSafe';
+import { InputNotJsonSafeError } from './errors';
 
 /** Version of the job data and outcome shapes; a worker refuses shapes it does not know. */
 export const FORMAT_VERSION = 1;
@@ -32,6 +35,18 @@ export function jobIdFor(runId: string, taskId: string, attempt: number): string
 }
 
 const text = z.string().max(4096);
+
+/**
+ * The error of an attempt whose task input JSON would not keep as it is (the job carries it as
+ * JSON: the worker's agent would be given another value), or `undefined`.
+ */
+export function unsendableInput(task: TaskContext): InputNotJsonSafeError | undefined {
+  const problem = task.input === undefined ? undefined : jsonSafetyProblem(task.input);
+  if (problem === undefined) return undefined;
+  return new InputNotJsonSafeError(
+    `input of task ${quoted(task.id)} is not JSON-safe: ${escapeControls(problem)}; a remote agent sends it to workers as JSON`,
+  );
+}
 
 /** The data of one job: what `TaskContext` holds that is data, and how long the job may wait. */
 export const jobDataSchema = z.strictObject({

@@ -19,7 +19,7 @@ import { notTakenDetail, RemoteJobError, RunIdTakenError, WorkerLostError } from
 import { EventStream } from './eventStream';
 import { FinishedJobs } from './finishedJobs';
 import { type CancelNotSent, JobCancels, type OwnershipCheck } from './jobCancels';
-import { type JobData, jobDataFor, jobIdFor, otherRunsJob, timeoutOf } from './jobFormat';
+import { type JobData, jobDataFor, jobIdFor, otherRunsJob, timeoutOf, unsendableInput } from './jobFormat';
 import { failedJobError, parsedJson, type Settlement, settlementOf } from './outcomes';
 import { ownershipOf, type Waiter } from './waiter';
 import type { RedisConnectionError, RedisTarget } from './redisConnection';
@@ -99,6 +99,8 @@ export class RemoteQueue {
         subscriber.error(new RemoteJobError(`remote agent for queue "${this.config.queue}" is closed`));
         return undefined;
       }
+      const unsendable = unsendableInput(task); // the job would carry another value
+      if (unsendable !== undefined) return void subscriber.error(unsendable);
       const jobId = jobIdFor(task.runId, task.id, task.attempt);
       const waiter: Waiter = {
         jobId,

@@ -1,0 +1,65 @@
+import { type DagSpec, runDag } from '../../src/index';
+import { remoteAgent, startWorker } from '../../src/bullmq/index';
+import { describeRedis, prefixPerTest } from '../support/redis';
+import { byTask, Closer, collect, ending } from './helpers';
+
+jest.setTimeout(30_000);
+
+/**
+ * A job carries its task's input to the worker as JSON. An input JSON would not keep as it is (a
+ * `Date`, a `Map`, `NaN`, a BigInt, a cycle) fails its attempt with `InputNotJsonSafeError`,
+ * naming the task and the value, and is not retried (every attempt would send the same); a plain
+ * input reaches the worker's agent as it is.
+ */
+describeRedis('remote attempts of tasks with inputs', (env) => {
+  const closer = new Closer();
+  let prefix = '';
+  prefixPerTest(env, (fresh) => (prefix = fresh));
+  afterEach(() => closer.closeAll());
+
+  it('should refuse an input JSON would change, naming the task and the value, with no retry; and send a plain one as it is', async () => {
+    const cycle: Record<string, unknown> = {};
+    cycle['self'] = cycle;
+    const inputs: Record<string, unknown> = {
+      date: { at: new Date(0) },
+      map: new Map([['k', 1]]),
+      nan: [1, Number.NaN],
+      big: 10n,
+      cycle,
+      plain: { prompt: 'hi', n: [1, 2.5, null], nested: { ok: true } },
+    };
+    const dag: DagSpec = {
+      id: 'inputs',
+      defaults: { retry: { attempts: 3, backoffMs: 0 } },
+      tasks: Object.entries(inputs).map(([id, input]) => ({ id, agent: 'job', input })),
+    };
+    const seen: unknown[] = [];
+    closer.add(
+      startWorker({
+        connection: env.url,
+        prefix,
+        agents: { job: ({ input }) => (seen.push(input), input) },
+        concurrency: 2,
+        leaseMs: 5000,
+        onLog: () => undefined,
+      }),
+    );
+    const job = closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job' }));
+    const events = await collect(runDag(dag, { agents: { job } }));
+
+    const failed = byTask(events, 'task.failed');
+    expect([...failed.keys()].sort()).toEqual(['big', 'cycle', 'date', 'map', 'nan']);
+    for (const [taskId, event] of failed) {
+      expect(event).toMatchObject({ attempt: 1, willRetry: false, severity: 'error', error: { name: 'InputNotJsonSafeError' } });
+      expect(event.error.message).toMatch(
+        new RegExp(`^input of task "${taskId}" is not JSON-safe: .+; a remote agent sends it to workers as JSON$`),
+      );
+    }
+    expect(failed.get('date')!.error.message).toContain('Date');
+    expect(failed.get('big')!.error.message).toContain('BigInt');
+    expect(byTask(events, 'task.completed').get('plain')!.output).toEqual(inputs['plain']);
+    // only the plain input went to a worker
+    expect(seen).toEqual([inputs['plain']]);
+    expect(ending(events).outcome).toBe('failed');
+  });
+});
