@@ -210,6 +210,7 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
       .description('run the shell and sleep tasks that "rxdag run --redis" sends through Redis, until SIGTERM or Ctrl-C')
       .option('-c, --concurrency <n>', 'attempts run at once, per agent (default: 8)')
       .option('--lease-ms <ms>', "how long a job stays this worker's without renewal; another takes it if this one dies (default: 30000)")
+      .option('--kill-grace <ms>', `time a stopped shell task gets between SIGTERM and SIGKILL (default: ${DEFAULT_KILL_GRACE_MS})`)
       .option(
         '--agents <names>',
         'the agents this worker runs, comma-separated; tasks of other agents wait in Redis for a worker that runs them (default: shell,sleep)',

@@ -29,6 +29,17 @@ describe('resolveRunOptions', () => {
     );
   });
 
+  it("should refuse --kill-grace with --redis: a stopped task's grace is the workers' (rxdag worker --kill-grace)", () => {
+    expect(() => resolveRunOptions({ killGrace: '8000', redis: 'redis://127.0.0.1:6379' }, false)).toThrow(
+      new InvalidInputError([
+        {
+          message:
+            "--kill-grace and --redis cannot be used together: with --redis the tasks run on the workers, and a stopped task's grace is theirs (rxdag worker --kill-grace MS)",
+        },
+      ]),
+    );
+  });
+
   it('should turn the strings of the command line into numbers and flags', () => {
     expect(
       resolveRunOptions(

@@ -16,7 +16,7 @@ describe('resolveWorkerOptions', () => {
     return [];
   };
 
-  it('should fill in the defaults: both agents, concurrency 8, a 30 s lease, no key, no metrics', () => {
+  it('should fill in the defaults: both agents, concurrency 8, a 30 s lease, a 2 s kill grace, no key, no metrics', () => {
     expect(resolveWorkerOptions({ redis: 'redis://127.0.0.1:6379' }, {})).toEqual({
       remote: {
         url: 'redis://127.0.0.1:6379',
@@ -28,6 +28,7 @@ describe('resolveWorkerOptions', () => {
       },
       concurrency: 8,
       leaseMs: 30_000,
+      killGraceMs: 2000,
       agents: ['shell', 'sleep'],
       metricsPort: undefined,
       name: undefined,
@@ -56,6 +57,14 @@ describe('resolveWorkerOptions', () => {
     ]);
     const fromEnv = resolveWorkerOptions({ redis: 'redis://h' }, { RXDAG_WORKER_KEY: 'x'.repeat(32) });
     expect([fromEnv.remote.key?.toString(), fromEnv.remote.keySource]).toEqual(['x'.repeat(32), 'RXDAG_WORKER_KEY']);
+  });
+
+  it("should take --kill-grace, the time a stopped shell task gets between SIGTERM and SIGKILL, as run's", () => {
+    expect(resolveWorkerOptions({ redis: 'redis://h', killGrace: '8000' }, {}).killGraceMs).toBe(8000);
+    expect(resolveWorkerOptions({ redis: 'redis://h', killGrace: '0' }, {}).killGraceMs).toBe(0);
+    expect(problemsOf(() => resolveWorkerOptions({ redis: 'redis://h', killGrace: '-1' }, {}))).toEqual([
+      '--kill-grace must be a whole number of milliseconds from 0 to 2147483647 (got "-1")',
+    ]);
   });
 
   it('should report every bad option at once', () => {

@@ -117,6 +117,11 @@ export function resolveRunOptions(raw: RawRunOptions, interactive: boolean, mode
       message:
         '--logs and --redis cannot be used together: with --redis the tasks run on the workers, which send back only the end of their output',
     });
+  if (raw.killGrace !== undefined && raw.redis !== undefined)
+    problems.push({
+      message:
+        "--kill-grace and --redis cannot be used together: with --redis the tasks run on the workers, and a stopped task's grace is theirs (rxdag worker --kill-grace MS)",
+    });
   const metricsPort = checkMetricsPort(raw.metricsPort, problems);
   const metricsPush = checkMetricsPush(raw.metricsPush, problems);
   if (problems.length > 0) throw new InvalidInputError(problems);

@@ -11,7 +11,6 @@ import { FORMAT_VERSION as JOB_FORMAT } from '../../bullmq/jobFormat';
 import { builtinAgents } from '../agents/builtinAgents';
 import type { CliIo } from '../commands/cliIo';
 import { onStopSignals, type StopSignal } from '../commands/interrupts';
-import { DEFAULT_KILL_GRACE_MS } from '../commands/runOptions';
 import { ExitCode } from '../exitCodes';
 import { listenProblem, NO_PROM_CLIENT } from '../output/metricsEndpoint';
 import { InvalidInputError } from '../problems';
@@ -24,7 +23,7 @@ export async function serveWorker(options: WorkerCommandOptions, io: CliIo): Pro
   const { remote } = options;
   const say = (line: string) => io.stderr.write(`${line}\n`);
   const target = await reachRedis(remote);
-  const { agents, groups } = builtinAgents(DEFAULT_KILL_GRACE_MS);
+  const { agents, groups } = builtinAgents(options.killGraceMs);
   const metrics = options.metricsPort === undefined ? undefined : await metricsOn(options.metricsPort, options.agents);
   let worker: RemoteWorker;
   try {

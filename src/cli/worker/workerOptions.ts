@@ -1,7 +1,7 @@
 /**
  * The options of `rxdag worker`, from commander's strings to checked values with defaults, every
  * bad one reported at once (exit 2): `--redis` (required) and the other remote options,
- * `--concurrency`, `--lease-ms`, `--agents` (the allowlist), `--name` and `--metrics-port`. Opens nothing:
+ * `--concurrency`, `--lease-ms`, `--kill-grace`, `--agents` (the allowlist), `--name` and `--metrics-port`. Opens nothing:
  * whether Redis answers is checked when the worker starts.
  */
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
@@ -9,6 +9,7 @@ import { hasControlCharacters } from '../../dag/text';
 import { SHELL_AGENT } from '../agents/shellAgent';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
 import { checkMetricsPort } from '../output/metricsEndpoint';
+import { DEFAULT_KILL_GRACE_MS } from '../commands/runOptions';
 import { InvalidInputError, optionNumber, type Problem } from '../problems';
 import { type RawRemoteOptions, type RemoteSettings, resolveRemoteOptions } from '../remote/remoteOptions';
 
@@ -16,6 +17,7 @@ import { type RawRemoteOptions, type RemoteSettings, resolveRemoteOptions } from
 export interface RawWorkerOptions extends RawRemoteOptions {
   readonly concurrency?: string;
   readonly leaseMs?: string;
+  readonly killGrace?: string;
   /** `--agents shell,sleep`. */
   readonly agents?: string;
   readonly metricsPort?: string;
@@ -28,6 +30,8 @@ export interface WorkerCommandOptions {
   /** Attempts run at once per queue. */
   readonly concurrency: number;
   readonly leaseMs: number;
+  /** The time a stopped shell task gets between SIGTERM and SIGKILL. */
+  readonly killGraceMs: number;
   /** The built-in agents this worker runs; jobs for the others are refused. */
   readonly agents: readonly string[];
   /** Where `/metrics` is served (0: a free port), if anywhere. */
@@ -70,6 +74,7 @@ export function resolveWorkerOptions(raw: RawWorkerOptions, env: NodeJS.ProcessE
     problems.push({ message: `--lease-ms ${TIMER_LIMIT_MESSAGE} (got ${JSON.stringify(raw.leaseMs)})` });
     leaseMs = undefined;
   }
+  const killGraceMs = integer('--kill-grace', raw.killGrace, 0, MAX_TIMER_MS, `a whole number of milliseconds from 0 to ${MAX_TIMER_MS}`);
   const metricsPort = checkMetricsPort(raw.metricsPort, problems);
   const name = workerName(raw.name, problems);
   const agents = agentList(raw.agents, problems);
@@ -84,6 +89,7 @@ export function resolveWorkerOptions(raw: RawWorkerOptions, env: NodeJS.ProcessE
     remote,
     concurrency: concurrency ?? DEFAULT_WORKER_CONCURRENCY,
     leaseMs: leaseMs ?? DEFAULT_LEASE_MS,
+    killGraceMs: killGraceMs ?? DEFAULT_KILL_GRACE_MS,
     agents,
     metricsPort,
     name,
