@@ -155,6 +155,25 @@ describe('remoteAgent and startWorker options', () => {
     );
   });
 
+  it('should refuse an agent whose name cannot name its queue, naming the option, unless `allow` leaves it out', () => {
+    const agents = { 'g:pu': () => 1, 'big model': () => 2, cpu: () => 3 };
+    expect(() => startWorker({ connection: 'redis://127.0.0.1', agents, concurrency: 1, leaseMs: 1000 })).toThrow(
+      new TypeError(
+        'startWorker: `agents` names "g:pu", "big model", which cannot name a queue (a job\'s queue is named like its agent, and a queue ' +
+          "name has no `:` or whitespace, as `remoteAgent`'s `queue`): rename the agent, or leave it out with `allow`",
+      ),
+    );
+    const worker = startWorker({
+      connection: 'redis://127.0.0.1:1', // no Redis needed: it is closed before it connects
+      agents,
+      allow: ['cpu'],
+      concurrency: 1,
+      leaseMs: 1000,
+      onLog: () => undefined,
+    });
+    return worker.close({ force: true });
+  });
+
   it('should give the scheduler a plain agent spec that passes its option check', () => {
     const agent = remoteAgent({ connection: 'redis://127.0.0.1', queue: 'q', capacity: 4 });
     expect(Object.keys(agent).sort()).toEqual(['capacity', 'create', 'dispose', 'idleMs', 'maxInstances', 'run']);
