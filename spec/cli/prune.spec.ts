@@ -144,7 +144,7 @@ describe('rxdag prune', () => {
     expect(result.stderr).toBe(
       [
         `rxdag: run "stopped" is interrupted and can still be resumed (rxdag resume stopped --store ${store}); add --interrupted to remove it anyway`,
-        'rxdag: run "busy" is running: a live process owns it; wait for it to end or stop it first',
+        `rxdag: run "busy" is running: a process owns it (rxdag resume busy --store ${store} names it, and what to do if it is gone); wait for it to end or stop it first`,
         `rxdag: run "nope" is not in the store ${store}/ (rxdag runs --store ${store} lists its runs)`,
         '',
       ].join('\n'),
@@ -154,7 +154,9 @@ describe('rxdag prune', () => {
 
     const anyway = await inProcess(['prune', 'stopped', 'busy', '--interrupted', '--store', store]);
     expect(anyway.code).toBe(2);
-    expect(anyway.stderr).toBe('rxdag: run "busy" is running: a live process owns it; wait for it to end or stop it first\n');
+    expect(anyway.stderr).toBe(
+      `rxdag: run "busy" is running: a process owns it (rxdag resume busy --store ${store} names it, and what to do if it is gone); wait for it to end or stop it first\n`,
+    );
     expect(anyway.stdout).toBe(`${removedLine(interrupted)}\nremoved 1 run; 1 kept\n`);
     expect(await listed(store)).toEqual(['busy']);
   });
@@ -324,7 +326,7 @@ describePostgres('rxdag prune with a PostgreSQL store', (db) => {
       const named = await runCli(['prune', 'pg-running', '--interrupted', '--store', store]);
       expect(named).toMatchObject({
         code: 2,
-        stderr: 'rxdag: run "pg-running" is running: a live process owns it; wait for it to end or stop it first\n',
+        stderr: `rxdag: run "pg-running" is running: a process owns it (rxdag resume pg-running --store '${store}' names it, and what to do if it is gone); wait for it to end or stop it first\n`,
       });
     } finally {
       await running.close();
