@@ -264,6 +264,14 @@ describe('rxdag prune', () => {
         '',
       ].join('\n'),
     );
+    // whole numbers past the largest there is: the largest is said
+    expect(await refused('--older-than', '104249992d', '--keep', '99999999999999999999')).toBe(
+      [
+        'rxdag: --older-than must be at most 104249991d (got "104249992d")',
+        'rxdag: --keep must be at most 9007199254740991 runs (got "99999999999999999999")',
+        '',
+      ].join('\n'),
+    );
     expect(storeFiles(store)).toEqual(before);
   });
 

@@ -73,5 +73,8 @@ describe('rxdag runs, filtered', () => {
         'rxdag: --dag must name a DAG id (got "")\n' +
         'rxdag: --limit must be a whole number of runs, 1 or more (got "0")\n',
     });
+    expect((await rxdag('runs', '--store', missing, '--limit', '9007199254740992')).stderr).toBe(
+      'rxdag: --limit must be at most 9007199254740991 runs (got "9007199254740992")\n',
+    );
   });
 });

@@ -22,7 +22,7 @@ import { formatProblem, InvalidInputError, type Problem } from '../problems';
 import { commandLine } from '../shellWord';
 import { openStore, type Store, storeExists } from '../store/openStore';
 import { agentsMissingFromCli } from '../store/programRuns';
-import { DURATION_FORM, parseDuration, type PruneRule, selectRunsToPrune } from '../store/pruneSelection';
+import { durationProblem, parseDuration, type PruneRule, runCountProblem, selectRunsToPrune } from '../store/pruneSelection';
 import { listRuns, type RunList } from '../store/runList';
 import { asRefusal, refusalLine } from '../store/storeErrors';
 import { type StoreLocation, storeFlag, storeLocation } from '../store/storeLocation';
@@ -112,14 +112,13 @@ function pruneRuleOf(runIds: readonly string[], raw: RawPruneOptions, now: numbe
   let olderThanMs: number | undefined;
   if (raw.olderThan !== undefined) {
     olderThanMs = parseDuration(raw.olderThan);
-    if (olderThanMs === undefined)
-      problems.push({ message: `--older-than must be ${DURATION_FORM} (got ${JSON.stringify(raw.olderThan)})` });
+    const problem = durationProblem(raw.olderThan);
+    if (problem !== undefined) problems.push({ message: `--older-than ${problem} (got ${JSON.stringify(raw.olderThan)})` });
   }
   let keep: number | undefined;
   if (raw.keep !== undefined) {
     keep = /^\d+$/.test(raw.keep) ? Number(raw.keep) : Number.NaN;
-    if (!Number.isSafeInteger(keep))
-      problems.push({ message: `--keep must be a whole number of runs, 0 or more (got ${JSON.stringify(raw.keep)})` });
+    if (!Number.isSafeInteger(keep)) problems.push({ message: `--keep ${runCountProblem(raw.keep, 0)} (got ${JSON.stringify(raw.keep)})` });
   }
   const selecting = raw.olderThan !== undefined || raw.keep !== undefined;
   if (runIds.length > 0 && selecting)

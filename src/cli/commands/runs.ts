@@ -18,6 +18,7 @@ import { InvalidInputError, type Problem } from '../problems';
 import { runsTable } from '../output/runsTable';
 import { openStore, type Store, storeExists } from '../store/openStore';
 import { listRuns } from '../store/runList';
+import { runCountProblem } from '../store/pruneSelection';
 import { asRefusal } from '../store/storeErrors';
 import { tornTailNote } from '../store/tornTailNote';
 import { type StoreLocation, storeLocation } from '../store/storeLocation';
@@ -98,7 +99,7 @@ function runFilterOf(raw: RawRunsOptions): RunFilter {
   if (raw.limit !== undefined) {
     limit = /^\d+$/.test(raw.limit) ? Number(raw.limit) : Number.NaN;
     if (!Number.isSafeInteger(limit) || limit < 1)
-      problems.push({ message: `--limit must be a whole number of runs, 1 or more (got ${JSON.stringify(raw.limit)})` });
+      problems.push({ message: `--limit ${runCountProblem(raw.limit, 1)} (got ${JSON.stringify(raw.limit)})` });
   }
   if (problems.length > 0) throw new InvalidInputError(problems);
   return { statuses, dagId: raw.dag, limit };

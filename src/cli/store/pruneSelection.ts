@@ -26,6 +26,23 @@ export function parseDuration(text: string): number | undefined {
   return Number.isSafeInteger(ms) ? ms : undefined;
 }
 
+/**
+ * What is wrong with `text` as a duration: `must be …` (its form, or the longest there is in its
+ * unit), for `--older-than`; `undefined` when {@link parseDuration} takes it.
+ */
+export function durationProblem(text: string): string | undefined {
+  if (parseDuration(text) !== undefined) return undefined;
+  const unit = /^\d+([smhdw])$/.exec(text)?.[1];
+  return unit === undefined ? `must be ${DURATION_FORM}` : `must be at most ${Math.floor(Number.MAX_SAFE_INTEGER / UNIT_MS[unit]!)}${unit}`;
+}
+
+/** What is wrong with `text` as a count of runs from `least` on: its form, or past the largest count there is. */
+export function runCountProblem(text: string, least: number): string {
+  return /^\d+$/.test(text) && Number(text) >= least
+    ? `must be at most ${Number.MAX_SAFE_INTEGER} runs`
+    : `must be a whole number of runs, ${least} or more`;
+}
+
 /** How runs are selected; a selection without `before` or `keep` takes every candidate. */
 export interface PruneRule {
   /** A run goes only when it ended before this time (ms since the epoch); an interrupted run, when it started before it. */
