@@ -147,7 +147,7 @@ describe('rxdag run (output files)', () => {
       const result = await withFullDisk((fd) => runCli(['run', file, '--events', log], {}, { stdoutFd: fd }));
       expect(result.code).toBe(74);
       expect(notices(result.stderr)).toBe(
-        'rxdag: cannot write to standard output: ENOSPC (no space left on device); the command goes on, what it prints is lost\n',
+        'rxdag: cannot write to standard output: ENOSPC (no space left on device); the rest of what is printed there is lost\n',
       );
       expect(existsSync(probe)).toBe(true);
       expect(readEventLog(log).pop()).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
@@ -178,7 +178,7 @@ describe('rxdag run (output files)', () => {
         commands.map((args) => ({
           args,
           code: 74,
-          stderr: 'rxdag: cannot write to standard output: ENOSPC (no space left on device); the command goes on, what it prints is lost\n',
+          stderr: 'rxdag: cannot write to standard output: ENOSPC (no space left on device); the rest of what is printed there is lost\n',
         })),
       );
     }, 30_000);

@@ -22,7 +22,7 @@ function packageVersion(): string {
 
 // stderr is where failures are told: if even it fails (EPIPE or worse), there is no one to tell
 process.stderr.on('error', () => undefined);
-// a full disk or a closed pipe on stdout is told once on stderr; the command goes on
+// a full disk or a closed pipe on stdout is told once on stderr; a run goes on
 const stdout = guardedStdout(process.stdout, process.stderr);
 
 /** Resolves once what was written to `stream` has gone out (a piped reader may be slow). */

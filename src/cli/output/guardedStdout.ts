@@ -28,7 +28,7 @@ export function guardedStdout(stdout: NodeJS.WriteStream, stderr: TextSink): Gua
     dropping = true;
     if (error.code === 'EPIPE') return;
     lost = true;
-    stderr.write(`rxdag: cannot write to standard output: ${describeIoError(error)}; the command goes on, what it prints is lost\n`);
+    stderr.write(`rxdag: cannot write to standard output: ${describeIoError(error)}; the rest of what is printed there is lost\n`);
   };
   stdout.on('error', fail);
   return {
