@@ -181,4 +181,16 @@ describe('what rxdag runs and rxdag show print', () => {
     expect(lines[1]).toMatch(/^run-1  d    failed       \S+ \S+  2\.20 s          1       1        1      3$/);
     expect(lines[2]).toMatch(/^run-2  d    interrupted  \S+ \S+       -          1       1        1      3$/);
   });
+
+  it('should mark an interrupted run a later run of its DAG followed, and say what the mark means under the table', () => {
+    const newer = { ...summary, runId: 'run-3' };
+    const followed = { ...summary, runId: 'run-2', status: 'interrupted' as const, endedAt: undefined };
+    const lines = runsTable([newer, followed, { ...summary, runId: 'run-1' }], new Set(['run-2', 'run-1']));
+    expect(lines.map((line) => line.split(/\s{2,}/)[2])).toEqual(['STATUS', 'failed', 'interrupted*', 'failed', undefined]);
+    expect(lines.at(-1)).toBe(
+      '* a later run of its DAG followed it (started over): rxdag resume without a run id passes it over; name it to resume it',
+    );
+    // no mark, no footnote
+    expect(runsTable([newer, followed], new Set())).toHaveLength(3);
+  });
 });

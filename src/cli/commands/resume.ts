@@ -21,7 +21,6 @@ import {
   DagValidationError,
   defineDag,
   formatIssuePath,
-  type JournaledRunSummary,
   type JournalHeader,
   resumeRun,
   RunNotResumableError,
@@ -40,7 +39,7 @@ import type { RemoteAgents } from '../remote/remoteAgents';
 import { openStore, type Store } from '../store/openStore';
 import { tornTailSetAside } from '../store/tornTailNote';
 import { agentsMissingFromCli, programRunRefusal } from '../store/programRuns';
-import { listRuns } from '../store/runList';
+import { laterRunsOfTheirDag, listRuns } from '../store/runList';
 import { asRefusal, CANCELLED_RUN_HINT, FAILED_RUN_HINT } from '../store/storeErrors';
 import { storeFlag, storeLocation } from '../store/storeLocation';
 import { commandLine } from '../shellWord';
@@ -197,18 +196,6 @@ function schedulingOf(runId: string, header: JournalHeader, raw: RawResumeOption
     ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
     ...(mode === 'polling' && pollIntervalMs !== undefined ? { pollIntervalMs } : {}),
   };
-}
-
-/** For each run that a later run of its DAG followed (`runs` newest first), the nearest such run. */
-function laterRunsOfTheirDag(runs: readonly JournaledRunSummary[]): Map<string, JournaledRunSummary> {
-  const later = new Map<string, JournaledRunSummary>();
-  const newestSoFar = new Map<string, JournaledRunSummary>(); // by DAG id
-  for (const run of runs) {
-    const next = newestSoFar.get(run.dagId);
-    if (next !== undefined) later.set(run.runId, next);
-    newestSoFar.set(run.dagId, run);
-  }
-  return later;
 }
 
 /**

@@ -24,3 +24,15 @@ export async function listRuns(journal: Journal, only: Pick<RunsOptions, 'dagId'
   const runs = await journal.runs({ ...only, onUnreadable: (error) => unreadable.push(error) });
   return { runs: only.dagId === undefined ? runs : runs.filter((run) => run.dagId === only.dagId), unreadable };
 }
+
+/** For each run that a later run of its DAG followed (`runs` newest first), the nearest such run. */
+export function laterRunsOfTheirDag(runs: readonly JournaledRunSummary[]): Map<string, JournaledRunSummary> {
+  const later = new Map<string, JournaledRunSummary>();
+  const newestSoFar = new Map<string, JournaledRunSummary>(); // by DAG id
+  for (const run of runs) {
+    const next = newestSoFar.get(run.dagId);
+    if (next !== undefined) later.set(run.runId, next);
+    newestSoFar.set(run.dagId, run);
+  }
+  return later;
+}
