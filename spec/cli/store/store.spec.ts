@@ -28,6 +28,12 @@ describe('the store of journaled runs', () => {
     });
   });
 
+  it('should refuse a store of only spaces, from --store or RXDAG_STORE, showing it quoted', () => {
+    const forms = 'a folder path or a postgres:// (postgresql://) connection string';
+    expect(() => storeLocation(undefined, { RXDAG_STORE: '  ' }, '/work')).toThrow(`RXDAG_STORE="  " names no store: give ${forms}`);
+    expect(() => storeLocation(' \t', {}, '/work')).toThrow(`--store " \\t" names no store: give ${forms}`);
+  });
+
   it('should take a postgres:// store apart: its schema parameter, and its password never shown', () => {
     const store = storeLocation('postgresql://ci:pa%40ss@db:5432/runs?schema=nightly&sslmode=require', {});
     expect(store).toEqual({

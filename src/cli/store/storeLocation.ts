@@ -52,7 +52,7 @@ const STORE_FORMS = 'a folder path or a postgres:// (postgresql://) connection s
 
 /**
  * The store named by `--store` (`flag`), else by `RXDAG_STORE`, else `.rxdag/` of `cwd`. An
- * empty `RXDAG_STORE` counts as not set; an empty `--store` is refused. `postgres://` and
+ * empty `RXDAG_STORE` counts as not set; an empty `--store`, and either of only spaces, is refused. `postgres://` and
  * `postgresql://` name a database (an extra `schema=NAME` query parameter chooses the schema of
  * its tables); any other `scheme://` is refused (it is not a folder the user meant); anything
  * else is a folder. Throws an `InvalidInputError` for what cannot name a store.
@@ -64,6 +64,8 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
   // the store's name in a refusal: the flag, or the variable with what it holds
   const named = (shown: string) => (source === 'flag' ? `--store ${shown}` : `${STORE_ENV}=${shown}`);
   if (given === '') throw refusal(`--store needs ${STORE_FORMS}`);
+  // a folder of spaces is a slip (a variable set to a blank line), and invisible in every message
+  if (given.trim() === '') throw refusal(`${named(JSON.stringify(given))} names no store: give ${STORE_FORMS}`);
   if (/^postgres(ql)?:\/\//i.test(given)) {
     const label = escapeControls(redactConnectionString(given));
     const wrong = parameterProblem(given);
