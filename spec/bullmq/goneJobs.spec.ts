@@ -84,7 +84,7 @@ describeOwnRedis('a worker whose running jobs are no longer in Redis', (env) => 
     await new Promise((resolve) => setTimeout(resolve, 300)); // a renewal more: nothing more is said
     expect([...goneLines(lines)].sort()).toEqual([
       expect.stringMatching(
-        /: queue "hold": job "[^"]+\|a\|1" is no longer in Redis \(Redis restarted without its data, or someone removed it\): .*no worker runs it again$/,
+        /: queue "hold": job "[^"]+\|a\|1" is no longer in Redis \(its scheduler ended the attempt and removed it, .*\): what this worker did with it is dropped$/,
       ),
       expect.stringMatching(/: queue "hold": job "[^"]+\|b\|1" is no longer in Redis/),
     ]);

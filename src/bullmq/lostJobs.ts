@@ -1,9 +1,9 @@
 /**
  * What a worker says of a job it can no longer finish, once per job in its own words rather than
  * BullMQ's (which repeats itself once per command that finds the job lost): its lease lapsed (the
- * job goes back to a worker), or the job is no longer in Redis at all (Redis restarted without its
- * data, or someone removed it: nothing runs it again, and what this worker did with it has nowhere
- * to go). It also reads BullMQ's error messages for the job they are about. It decides nothing:
+ * job goes to another worker, or the scheduler fails it after too many lost leases), or the job is
+ * no longer in Redis at all (its scheduler ended the attempt and removed it, or Redis restarted
+ * without its data: what this worker did with it has nowhere to go). It also reads BullMQ's error messages for the job they are about. It decides nothing:
  * `startWorker` stops the attempt and writes nothing more for its job.
  */
 
@@ -46,7 +46,9 @@ export class LostJobs {
     private readonly worker: string,
     leaseMs: number,
   ) {
-    this.lapsed = `(not renewed within ${leaseMs} ms: the attempt runs again on a worker, and what this worker did with it is not recorded)`;
+    this.lapsed =
+      `(not renewed within ${leaseMs} ms: another worker takes the attempt, or after too many lost leases the scheduler ` +
+      'fails it; what this worker did with it is not recorded)';
   }
 
   /** Says, once for the job, that it was lost that way. */
@@ -57,8 +59,8 @@ export class LostJobs {
     this.said.add(key);
     const what =
       loss === 'gone'
-        ? `job ${JSON.stringify(jobId)} is no longer in Redis (Redis restarted without its data, or someone removed it): ` +
-          'what this worker did with it is dropped, and no worker runs it again'
+        ? `job ${JSON.stringify(jobId)} is no longer in Redis (its scheduler ended the attempt and removed it, as after lost leases ` +
+          'or a cancel, or Redis restarted without its data): what this worker did with it is dropped'
         : `lost the lease of job ${JSON.stringify(jobId)} ${this.lapsed}`;
     this.log(`rxdag worker ${this.worker}: queue "${queue}": ${what}`);
   }
