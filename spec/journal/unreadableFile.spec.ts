@@ -88,4 +88,18 @@ describe('fileJournal with a file it cannot read', () => {
     await expect(fileJournal(dir).events('gone')).rejects.toThrow('is not in the journal');
     await expect(fileJournal(dir).events('fine')).resolves.toHaveLength(1);
   });
+
+  it('should name the store folder, not the lock file it was making, when the folder takes no new file', async () => {
+    const dir = storeWithOneRun(); // 0755: others may read it, not write to it
+    const refused = await asAnotherUser(async () => {
+      try {
+        fileJournal(dir).resume('fine');
+      } catch (error) {
+        return error as NodeJS.ErrnoException;
+      }
+      return undefined;
+    });
+    expect(refused).toMatchObject({ code: 'EACCES', path: dir });
+    expect(fs.readdirSync(dir)).toEqual(['fine.jsonl']);
+  });
 });

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as nodePath from 'node:path';
 import { RunLockedError } from './journal';
 import { readWhole } from './unreadableFile';
 
@@ -47,7 +48,14 @@ const TAKEOVER_WAIT_MS = 2;
 export function acquireLock(path: string, runId: string): HeldLock {
   const me: Owner = { host: os.hostname(), pid: process.pid, since: Date.now(), start: processOf(process.pid)?.start };
   const aside = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-  fs.writeFileSync(aside, `${JSON.stringify(me)}\n`, { flag: 'wx' });
+  try {
+    fs.writeFileSync(aside, `${JSON.stringify(me)}\n`, { flag: 'wx' });
+  } catch (error) {
+    // the folder that refused the file is what the user can act on, not the file's passing name
+    const refused = error as NodeJS.ErrnoException;
+    if (refused.path === aside) refused.path = nodePath.dirname(path);
+    throw error;
+  }
   try {
     for (let tries = 0; tries < MAX_TRIES; tries++) {
       try {
