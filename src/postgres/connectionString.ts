@@ -5,6 +5,7 @@
  * taken out of it. It connects to nothing and does not judge the schema's name (`sql.ts` does).
  */
 
+import { closestName } from '../dag/text';
 import { withoutPassword } from '../urlCredentials';
 
 /** The forms `pg` connects with, for the line that refuses another. */
@@ -77,6 +78,23 @@ export function parameterProblem(given: string): string | undefined {
   for (const name of WHOLE_NUMBER_PARAMETERS) {
     const value = searchParams.get(name);
     if (value !== null && !/^\d+$/.test(value)) return `gives ${name}=${JSON.stringify(value)}; expected a whole number`;
+  }
+  return schemaMeantBy(searchParams);
+}
+
+/** Other names people give the schema: `pg` would drop them without a word, and the runs would go to the default schema. */
+const SCHEMA_SYNONYMS = ['search_path', 'currentschema', 'current_schema', 'searchpath'];
+
+/**
+ * `gives schem=…; did you mean schema=?` for a parameter that stands for `schema` (misspelt, or
+ * another tool's name for it), when there is no `schema=`; else undefined.
+ */
+function schemaMeantBy(searchParams: URLSearchParams): string | undefined {
+  if (searchParams.has('schema')) return undefined;
+  for (const [name, value] of searchParams) {
+    const lower = name.toLowerCase();
+    if (SCHEMA_SYNONYMS.includes(lower) || (lower !== 'schema' && closestName(lower, ['schema']) === 'schema'))
+      return `gives ${name}=${JSON.stringify(value)}, which rxdag does not read; did you mean schema=${value}?`;
   }
   return undefined;
 }

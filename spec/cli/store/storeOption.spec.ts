@@ -59,6 +59,18 @@ describe('the --store option and RXDAG_STORE', () => {
       stdout: '',
       stderr: `rxdag: --store ${shown}?query_timeout=abc gives query_timeout="abc"; expected a whole number\n`,
     });
+    // a parameter that stands for the schema: pg would drop it, and the runs would go to the default schema
+    for (const [name, value] of [
+      ['schem', 'nightly'],
+      ['search_path', 'nightly'],
+      ['Schemas', 'nightly'],
+    ]) {
+      expect(await rxdag('runs', '--store', `${server}?${name}=${value}`)).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `rxdag: --store ${shown}?${name}=${value} gives ${name}="${value}", which rxdag does not read; did you mean schema=${value}?\n`,
+      });
+    }
     process.env['RXDAG_STORE'] = `${server}?schema=a%00b`;
     expect(await rxdag('show', 'x')).toEqual({
       code: 2,
