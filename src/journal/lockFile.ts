@@ -18,6 +18,11 @@ import { readWhole } from './unreadableFile';
  * still answers signal 0), or a later process given the same pid, told apart by its start time
  * (in a container restarted after a crash, the new `rxdag resume` often gets the very pid its
  * killed predecessor had).
+ *
+ * A lock of this host's name made in another pid namespace (a container sharing the host's name,
+ * or a container restarted: its pids are not this process's to look up) is judged by its
+ * heartbeat instead: a held lock's file has its time set every {@link HEARTBEAT_MS}, and such a
+ * lock is stale once that time is {@link HEARTBEAT_STALE_MS} old.
  */
 
 /** Who holds a lock. */
@@ -27,7 +32,23 @@ interface Owner {
   readonly since: number;
   /** When the owner process started, in the kernel's clock ticks since boot (Linux; absent elsewhere and in older locks). */
   readonly start?: number;
+  /** The owner's pid namespace, as `/proc/self/ns/pid` names it (Linux; absent elsewhere and in older locks). */
+  readonly ns?: string;
 }
+
+/** How often a held lock's file gets its time set: a sign of life for processes of other pid namespaces. */
+export const HEARTBEAT_MS = 10_000;
+/** A lock of another pid namespace whose file's time is older than this is stale (its owner gave no sign of life). */
+export const HEARTBEAT_STALE_MS = 60_000;
+
+/** This process's pid namespace (`pid:[4026531836]`), where `/proc` tells it. */
+const ownNamespace: string | undefined = (() => {
+  try {
+    return fs.readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
+})();
 
 /** A held lock; `release()` removes it. */
 export interface HeldLock {
@@ -46,7 +67,7 @@ const TAKEOVER_WAIT_MS = 2;
 
 /** Takes the lock at `path` for `runId`, or throws `RunLockedError` naming its live owner. */
 export function acquireLock(path: string, runId: string): HeldLock {
-  const me: Owner = { host: os.hostname(), pid: process.pid, since: Date.now(), start: processOf(process.pid)?.start };
+  const me: Owner = { host: os.hostname(), pid: process.pid, since: Date.now(), start: processOf(process.pid)?.start, ns: ownNamespace };
   const aside = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
   try {
     fs.writeFileSync(aside, `${JSON.stringify(me)}\n`, { flag: 'wx' });
@@ -71,7 +92,12 @@ export function acquireLock(path: string, runId: string): HeldLock {
       }
       const held = readLock(path);
       if (held === undefined) continue; // removed meanwhile: try again
-      if (!isStale(held.owner)) throw new RunLockedError(runId, describeOwner(held.owner), isCheckable(held.owner) ? undefined : path);
+      if (!isStale(held.owner, path))
+        throw new RunLockedError(
+          runId,
+          describeOwner(held.owner, path),
+          isCheckable(held.owner) && !ofOtherNamespace(held.owner) ? undefined : path,
+        );
       if (!removeStale(path, held.text, aside)) waitSync(TAKEOVER_WAIT_MS);
     }
     throw new RunLockedError(runId, 'another process taking it over at the same time');
@@ -111,7 +137,7 @@ function removeStale(path: string, stale: string, mine: string): boolean {
  */
 function clearDeadGuard(guard: string): void {
   const held = readLock(guard);
-  if (held === undefined || !isStale(held.owner)) return;
+  if (held === undefined || !isStale(held.owner, guard)) return;
   const moved = `${guard}.${process.pid}.${Math.random().toString(36).slice(2)}`;
   try {
     fs.renameSync(guard, moved);
@@ -140,7 +166,7 @@ function waitSync(ms: number): void {
  */
 export function clearStaleLock(path: string, runId: string): void {
   const owner = readOwner(path);
-  if (owner === undefined || !isStale(owner)) return;
+  if (owner === undefined || !isStale(owner, path)) return;
   try {
     acquireLock(path, runId).release();
   } catch (error) {
@@ -151,7 +177,7 @@ export function clearStaleLock(path: string, runId: string): void {
 /** Whether a live owner holds the lock at `path`; its description if so. */
 export function liveOwner(path: string): string | undefined {
   const owner = readOwner(path);
-  return owner !== undefined && !isStale(owner) ? describeOwner(owner) : undefined;
+  return owner !== undefined && !isStale(owner, path) ? describeOwner(owner, path) : undefined;
 }
 
 /**
@@ -182,7 +208,8 @@ function readLock(path: string): { readonly text: string; readonly owner: Owner 
     const parsed = JSON.parse(text) as Partial<Owner>;
     if (typeof parsed.host === 'string' && Number.isInteger(parsed.pid)) {
       const start = Number.isInteger(parsed.start) ? parsed.start : undefined;
-      return { text, owner: { host: parsed.host, pid: parsed.pid!, since: Number(parsed.since), start } };
+      const ns = typeof parsed.ns === 'string' ? parsed.ns : undefined;
+      return { text, owner: { host: parsed.host, pid: parsed.pid!, since: Number(parsed.since), start, ns } };
     }
   } catch {
     // unreadable: treated as held by an unknown owner below
@@ -195,9 +222,31 @@ function isCheckable(owner: Owner): boolean {
   return owner.host === os.hostname() && owner.pid > 0;
 }
 
-/** Stale: on this host and its owner is gone. A lock of another host is never judged stale. */
-function isStale(owner: Owner): boolean {
+/** Whether the owner's pids are another pid namespace's (a container sharing this host's name): not ours to look up. */
+function ofOtherNamespace(owner: Owner): boolean {
+  return owner.ns !== undefined && ownNamespace !== undefined && owner.ns !== ownNamespace;
+}
+
+/** How long ago the lock file at `path` last had its time set (its owner's heartbeat), if it is there. */
+function silentForMs(path: string): number | undefined {
+  try {
+    return Date.now() - fs.statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Stale: on this host and its owner is gone; for an owner of another pid namespace, its lock at
+ * `path` gave no sign of life for {@link HEARTBEAT_STALE_MS}. A lock of another host is never
+ * judged stale.
+ */
+function isStale(owner: Owner, path?: string): boolean {
   if (!isCheckable(owner)) return false;
+  if (ofOtherNamespace(owner)) {
+    const silent = path === undefined ? undefined : silentForMs(path);
+    return silent !== undefined && silent > HEARTBEAT_STALE_MS;
+  }
   try {
     process.kill(owner.pid, 0);
   } catch (error) {
@@ -227,9 +276,17 @@ function processOf(pid: number): { readonly zombie: boolean; readonly start: num
   return Number.isInteger(start) ? { zombie: fields[0] === 'Z', start } : undefined;
 }
 
-function describeOwner(owner: Owner): string {
+function describeOwner(owner: Owner, path?: string): string {
   if (owner.pid <= 0) return 'an owner whose lock file cannot be read';
   if (owner.host !== os.hostname()) return `process ${owner.pid} of host ${owner.host}`;
+  if (ofOtherNamespace(owner)) {
+    const silent = path === undefined ? undefined : silentForMs(path);
+    const lastSign = silent === undefined ? '' : `, last sign of life ${Math.max(0, Math.round(silent / 1000))} s ago`;
+    return (
+      `${owner.host}:${owner.pid} of another pid namespace (a container sharing this host's name${lastSign}; ` +
+      `taken as gone after ${HEARTBEAT_STALE_MS / 1000} s without one)`
+    );
+  }
   return `${owner.host}:${owner.pid}${owner.pid === process.pid ? ' (this process)' : ''}`;
 }
 
@@ -242,10 +299,21 @@ function heldLock(path: string, me: Owner): HeldLock {
   const fd = fs.openSync(path, 'r');
   const made = fs.fstatSync(fd);
   let released = false;
+  // the heartbeat, through this lock's own file (never a lock that replaced it)
+  const heartbeat = setInterval(() => {
+    const now = new Date();
+    try {
+      fs.futimesSync(fd, now, now); // synchronous: no call still pending once the file is closed
+    } catch {
+      // a file system that keeps no times: the lock is then judged as it would be without one
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
   return {
     release: () => {
       if (released) return;
       released = true;
+      clearInterval(heartbeat);
       fs.closeSync(fd);
       releaseIfMine(path, me);
     },
