@@ -33,6 +33,8 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
     );
   }
   const newIds = new Map<string, number>();
+  // every id of the spawn, for deps on a sibling given later: one lookup a dep, not a scan of the spawn
+  const siblingIds = new Set<unknown>(specs.map((spec) => (spec as { id?: unknown } | null)?.id));
   specs.forEach((spec, i) => {
     // every problem of the task: a bad field does not hide its id, agent, input or deps
     const parsed = taskSpecSchema.safeParse(spec);
@@ -57,7 +59,7 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
     }
     for (const [d, depId] of (task.deps ?? []).entries()) {
       const existing = dag.taskIndex(depId);
-      if (existing === undefined && !specs.some((other) => (other as { id?: unknown })?.id === depId)) {
+      if (existing === undefined && !siblingIds.has(depId)) {
         issues.push({
           path: ['spawn', i, 'deps', d],
           code: 'unknown-dependency',
