@@ -89,4 +89,33 @@ describe('spawnedEdges', () => {
       ['s1', 's2'],
     ]);
   });
+
+  it('should make what depended on the spawner wait for the spawned tasks, through nested spawns', () => {
+    // plan -> reduce declared; plan spawns a and b (b after a); a spawns a-sub, which reduce and b then wait for
+    const events = eventsOf(
+      { type: 'dag.created', at: 0, dagId: 'd', taskCount: 2 },
+      {
+        type: 'tasks.spawned',
+        at: 1,
+        taskId: 'plan',
+        attempt: 1,
+        tasks: [
+          { id: 'a', agent: 'sleep' },
+          { id: 'b', agent: 'sleep', deps: ['a'] },
+        ],
+      },
+      { type: 'tasks.spawned', at: 2, taskId: 'a', attempt: 1, tasks: [{ id: 'a-sub', agent: 'sleep' }] },
+    );
+    expect(spawnedEdges(events, [['plan', 'reduce']])).toEqual([
+      ['plan', 'a'],
+      ['a', 'reduce'],
+      ['plan', 'b'],
+      ['a', 'b'],
+      ['b', 'reduce'],
+      ['a', 'a-sub'],
+      // what waited for a (reduce, through plan's spawn, and b) waits for what a spawned
+      ['a-sub', 'reduce'],
+      ['a-sub', 'b'],
+    ]);
+  });
 });

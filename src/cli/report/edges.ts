@@ -42,15 +42,29 @@ export function inferredEdges(events: readonly DagEvent[], spawned: readonly Edg
 
 /**
  * Edges of tasks an agent added while the run went on (`tasks.spawned`): each spawned task
- * depends on the task that spawned it and on the `deps` it was given.
+ * depends on the task that spawned it and on the `deps` it was given, and what depended on the
+ * spawner then (by `declared` edges, or an earlier spawn) waits for the spawned tasks too.
  */
-export function spawnedEdges(events: readonly DagEvent[]): Edge[] {
+export function spawnedEdges(events: readonly DagEvent[], declared: readonly Edge[] = []): Edge[] {
   const edges: Edge[] = [];
+  const dependents = new Map<string, string[]>();
+  const link = ([from, to]: Edge) => {
+    const of = dependents.get(from);
+    if (of === undefined) dependents.set(from, [to]);
+    else of.push(to);
+  };
+  for (const edge of declared) link(edge);
+  const add = (edge: Edge) => {
+    edges.push(edge);
+    link(edge);
+  };
   for (const event of events) {
     if (event.type !== 'tasks.spawned') continue;
+    const waiting = [...(dependents.get(event.taskId) ?? [])]; // before the spawn's own tasks join them
     for (const task of event.tasks) {
-      edges.push([event.taskId, task.id]);
-      for (const dep of task.deps ?? []) if (dep !== event.taskId) edges.push([dep, task.id]);
+      add([event.taskId, task.id]);
+      for (const dep of task.deps ?? []) if (dep !== event.taskId) add([dep, task.id]);
+      for (const dependent of waiting) add([task.id, dependent]);
     }
   }
   return edges;

@@ -51,7 +51,7 @@ export function renderReport(input: ReportInput): string {
   const { setup } = model;
   const ids = new Set(model.tasks.map((task) => task.id));
   const declared = input.deps === undefined ? undefined : declaredEdges(input.deps, ids);
-  const spawned = spawnedEdges(input.events);
+  const spawned = spawnedEdges(input.events, declared?.edges);
   const edges = declared === undefined ? inferredEdges(input.events, spawned) : { ...declared, edges: [...declared.edges, ...spawned] };
   const path = criticalPath(model.tasks, edges.edges);
   const critical = new Set(path);
