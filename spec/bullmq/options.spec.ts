@@ -156,17 +156,17 @@ describe('remoteAgent and startWorker options', () => {
   });
 
   it('should refuse an agent whose name cannot name its queue, naming the option, unless `allow` leaves it out', () => {
-    const agents = { 'g:pu': () => 1, 'big model': () => 2, cpu: () => 3 };
+    const agents = { 'g:pu': () => 1, '': () => 2, 'big model': () => 3, cpu: () => 4 };
     expect(() => startWorker({ connection: 'redis://127.0.0.1', agents, concurrency: 1, leaseMs: 1000 })).toThrow(
       new TypeError(
-        'startWorker: `agents` names "g:pu", "big model", which cannot name a queue (a job\'s queue is named like its agent, and a queue ' +
-          "name has no `:` or whitespace, as `remoteAgent`'s `queue`): rename the agent, or leave it out with `allow`",
+        'startWorker: `agents` names "g:pu", "", which cannot name a queue (a job\'s queue is named like its agent, and BullMQ refuses ' +
+          'an empty queue name or one with `:`): rename the agent, or leave it out with `allow`',
       ),
     );
     const worker = startWorker({
       connection: 'redis://127.0.0.1:1', // no Redis needed: it is closed before it connects
       agents,
-      allow: ['cpu'],
+      allow: ['cpu', 'big model'], // a name with a space names a queue
       concurrency: 1,
       leaseMs: 1000,
       onLog: () => undefined,

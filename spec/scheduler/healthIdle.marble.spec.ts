@@ -65,4 +65,31 @@ describe('health checks in virtual time with nothing else left to run', () => {
     // idle again from 1,015,000 (the stalled run is still there) until that run could be reported stuck
     expect(checks(stalled).filter((at) => at > 1_000_000)).toEqual(Array.from({ length: 16 }, (_, i) => 1_005_000 + i * 5000));
   });
+
+  it('should stop the checks of two runs of their own on one test scheduler, whose ticks do not count as work', () => {
+    const scheduler = boundedScheduler(3_600_000);
+    const events: DagEvent[][] = [[], []];
+    for (const [i, seen] of events.entries()) {
+      const dag = defineDag({ id: `stalled-${i}`, tasks: [{ id: 'a', agent: 'never' }] });
+      runDag(dag, { scheduler, agents: { never: () => NEVER } }).subscribe((event) => seen.push(event));
+    }
+    scheduler.flush();
+    for (const seen of events) expect(summary(seen)).toEqual(['0 dag.created', '0 task.ready', '0 task.started', '60000 task.stuck']);
+    // the first to stop stops at 70 s; the other's flushes kept its checks from being idle until then
+    expect(events.map((seen) => checks(seen).at(-1)!).sort((a, b) => a - b)).toEqual([70_000, 140_000]);
+    expect(scheduler.now()).toBeLessThan(3_600_000); // stopped by itself, not by maxFrames
+  });
+
+  it('should count a run that starts while the checks wind down as work: its attempt is reported stuck too', () => {
+    const scheduler = boundedScheduler(3_600_000);
+    const dagRuns = createScheduler({ scheduler, agents: { never: () => NEVER } });
+    const later: DagEvent[] = [];
+    dagRuns.submit(defineDag({ id: 'first', tasks: [{ id: 'a', agent: 'never' }] })).subscribe((event) => {
+      // started by the first stuck report, within the first run's last idle minute
+      if (event.type === 'task.stuck')
+        dagRuns.submit(defineDag({ id: 'second', tasks: [{ id: 'b', agent: 'never' }] })).subscribe((e) => later.push(e));
+    });
+    scheduler.flush();
+    expect(summary(later)).toEqual(['60000 dag.created', '60000 task.ready', '60000 task.started', '120000 task.stuck']);
+  });
 });

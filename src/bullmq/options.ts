@@ -213,11 +213,11 @@ export function resolveWorkerOptions(options: WorkerOptions) {
   const served = allow.filter((name) => Object.hasOwn(agents, name));
   const queues = checked.queues ?? served;
   // a queue named by default after an agent: BullMQ's own error would not say which option
-  const unnamable = checked.queues === undefined ? queues.filter((name) => !queueName.safeParse(name).success) : [];
+  const unnamable = checked.queues === undefined ? queues.filter((name) => name === '' || name.includes(':')) : [];
   if (unnamable.length > 0) {
     throw new TypeError(
       `${where}: \`agents\` names ${unnamable.map((name) => JSON.stringify(name)).join(', ')}, which cannot name a queue (a job's queue is named ` +
-        "like its agent, and a queue name has no `:` or whitespace, as `remoteAgent`'s `queue`): rename the agent, or leave it out with `allow`",
+        'like its agent, and BullMQ refuses an empty queue name or one with `:`): rename the agent, or leave it out with `allow`',
     );
   }
   // a worker on a queue it cannot serve would take that queue's jobs from workers that can, and fail them

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { type DagIssue, quoted } from './errors';
-import { TRIGGER_RULES, type TriggerRule } from './schema';
+import { MAX_TIMER_MS, TRIGGER_RULES, type TriggerRule } from './schema';
 import { closestName, describeValue, escapeControls, unknownFieldMessage } from './text';
 
 /**
@@ -103,15 +103,17 @@ const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, sec: 1000, m
  * that says a duration (`"30m"`, `"1.5s"`), `; write it without quotes` when it is a number in
  * quotes. Else nothing.
  */
-function millisecondsHint(issue: z.core.$ZodIssue, value: unknown): string {
+export function millisecondsHint(issue: z.core.$ZodIssue, value: unknown): string {
   const field = issue.path[issue.path.length - 1];
-  if (issue.code !== 'invalid_type' || typeof field !== 'string' || !field.endsWith('Ms') || typeof value !== 'string') return '';
+  const ofMs = typeof field === 'string' && (field.endsWith('Ms') || field === 'sleep');
+  if (issue.code !== 'invalid_type' || !ofMs || typeof value !== 'string') return '';
   if (/^\s*\d+(\.\d+)?\s*$/.test(value)) return '; write it without quotes';
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(value);
   const unit = match === null ? undefined : UNIT_MS[match[2]!.toLowerCase()];
   if (unit === undefined) return '';
   const ms = Math.round(Number(match![1]) * unit);
-  return Number.isSafeInteger(ms) ? `; in milliseconds that is ${ms}` : '';
+  if (ms < 1) return '';
+  return ms <= MAX_TIMER_MS ? `; in milliseconds that is ${ms}` : `; that is ${ms} ms, longer than the longest timer Node keeps`;
 }
 
 /** Trigger rules of other tools, lower case with hyphens, by the rule they stand for. */

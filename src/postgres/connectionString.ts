@@ -93,7 +93,8 @@ function schemaMeantBy(searchParams: URLSearchParams): string | undefined {
   if (searchParams.has('schema')) return undefined;
   for (const [name, value] of searchParams) {
     const lower = name.toLowerCase();
-    if (SCHEMA_SYNONYMS.includes(lower) || (lower !== 'schema' && closestName(lower, ['schema']) === 'schema'))
+    // `Schema=` too: the parameter is read as written, in lower case
+    if (name !== 'schema' && (SCHEMA_SYNONYMS.includes(lower) || lower === 'schema' || closestName(lower, ['schema']) === 'schema'))
       return `gives ${name}=${JSON.stringify(value)}, which rxdag does not read; did you mean schema=${value}?`;
   }
   return undefined;

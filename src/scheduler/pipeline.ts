@@ -5,7 +5,7 @@ import type { Attempt } from './attempt';
 import { coalesce } from './coalesce';
 import type { FlushOn } from './flushTrigger';
 import { mergeLaunches } from './mergeLaunches';
-import { ticks } from './ticks';
+import { onlyTicksPending, ticks } from './ticks';
 import type { ResolvedSchedulerOptions } from './options';
 import { HEALTH_TICK, isUrgent, type ReadySignal, type RunControl, type Signal, type Wake } from './pipelineSignals';
 
@@ -38,8 +38,10 @@ export class Pipeline {
   private readonly signals = createPipelineSignals<ReadySignal, Attempt, Attempt, RunControl | Wake, Attempt>();
   /** The live subscription, while runs go on. */
   private subscription: Subscription | undefined;
-  /** Health ticks stopped while the pipeline is open: nothing but them was left in virtual time (`idleTicks`). */
+  /** Health ticks stopped while the pipeline is open: nothing but ticks was left in virtual time (`startHealthTicks`). */
   private healthIdle = false;
+  /** Since when (virtual time) nothing but ticks was left; reset by every run signal and attempt. */
+  private idleSince: number | undefined;
 
   constructor(
     private readonly options: PipelineOptions,
@@ -105,14 +107,13 @@ export class Pipeline {
       subscription.add(ticks$.subscribe(health));
       return;
     }
-    // the tick scheduled the next one before it is handled: that one alone means nothing else is left
-    let idleSince: number | undefined;
     const lastIdleTick = stuckAfterMs + healthCheckIntervalMs;
+    this.idleSince = undefined;
     const untilIdle = ticks$.pipe(
       takeWhile(() => {
-        if (scheduler.actions.length > 1) idleSince = undefined;
-        else idleSince ??= scheduler.now();
-        return idleSince === undefined || scheduler.now() - idleSince <= lastIdleTick;
+        if (!onlyTicksPending(scheduler)) this.idleSince = undefined;
+        else this.idleSince ??= scheduler.now();
+        return this.idleSince === undefined || scheduler.now() - this.idleSince <= lastIdleTick;
       }),
     );
     subscription.add(untilIdle.subscribe({ next: (tick) => health.next(tick), complete: () => (this.healthIdle = true) }));
@@ -132,12 +133,14 @@ export class Pipeline {
 
   /** Start or cancel a run; a run's journal is durable; a rate window has room. */
   signalControl(signal: RunControl | Wake): void {
+    this.idleSince = undefined;
     if (this.healthIdle) this.wakeHealthTicks();
     this.signals.control.next(signal);
   }
 
   /** Hands an attempt to `mergeMap`, which calls its agent now (a slot is free: the dispatcher checked). */
   launch(attempt: Attempt): void {
+    this.idleSince = undefined;
     if (this.healthIdle) this.wakeHealthTicks();
     this.signals.launch.next(attempt);
   }

@@ -33,7 +33,13 @@ describe('rxdag run (the newest run of its DAG was interrupted)', () => {
       const writer = fileJournal(store).create({
         runId,
         dagId,
-        spec: { id: dagId, tasks: [{ id: 'a', agent, input: 1 }, { id: 'b', agent, input: 1, deps: ['a'] }] },
+        spec: {
+          id: dagId,
+          tasks: [
+            { id: 'a', agent, input: 1 },
+            { id: 'b', agent, input: 1, deps: ['a'] },
+          ],
+        },
         options: { failurePolicy: 'skip-dependents', contextInjection: false, ...(metadata === undefined ? {} : { metadata }) },
         createdAt: at,
       }) as JournalWriter;
@@ -83,10 +89,12 @@ describe('rxdag run (the newest run of its DAG was interrupted)', () => {
 
   it('should give the flags that reach the workers of a run sent to them', async () => {
     const { file, store } = await folderWith('remote', [
-      { runId: 'nightly-1', ended: 'interrupted', metadata: { remote: { resumeFlags: ' --redis redis://127.0.0.1:6379' } } },
+      { runId: 'nightly-1', ended: 'interrupted', metadata: { remote: { resumeFlags: " --redis 'redis://:***@127.0.0.1:6379'" } } },
     ]);
     expect(noteOf((await rxdag('run', file, '--store', store, '-q')).stderr)).toEqual([
-      expect.stringMatching(/stop this one and run: rxdag resume nightly-1 --store \S+ --redis redis:\/\/127\.0\.0\.1:6379$/),
+      expect.stringMatching(
+        /stop this one and run: rxdag resume nightly-1 --store \S+ --redis 'redis:\/\/:\*\*\*@127\.0\.0\.1:6379' \(give the password where \*\*\* stands\)$/,
+      ),
     ]);
   });
 

@@ -35,7 +35,6 @@ describe('loadDagFile (names from other workflow tools)', () => {
     ['timeout_ms', 'timeoutMs'],
     ['bash_command', 'run'],
     ['bash', 'run'],
-    ['execution_timeout', 'timeoutMs'],
     ['pool', 'limits'],
     ['pool_slots', 'weight'],
   ])('should take the task field %s for %s', (field, meant) => {
@@ -120,8 +119,14 @@ describe('loadDagFile (names from other workflow tools)', () => {
       '8:5: tasks[1]: unknown field "retry_delay" (the wait before a retry is `retry: { backoffMs: MS }`)',
     ]);
     expect(problemsOf('delay.yaml', withField('retry: { attempts: 2, delay: 300 }'))).toEqual([
-      '7:27: tasks[1].retry: unknown field "delay" (did you mean "backoffMs"?)',
+      '7:27: tasks[1].retry: unknown field "delay" (did you mean "backoffMs"? It is in milliseconds)',
     ]);
+    // other tools give these in seconds: the unit of the field meant is said
+    expect(problemsOf('execution_timeout.yaml', withField('execution_timeout: 300'))).toEqual([
+      '7:5: tasks[1]: unknown field "execution_timeout" (did you mean "timeoutMs"? It is in milliseconds)',
+    ]);
+    // GitHub's `shell` names the interpreter beside `run`, not the command
+    expect(problemsOf('shell.yaml', withField('shell: bash'))).toEqual(['7:5: tasks[1]: unknown field "shell"']);
     expect(problemsOf('dag_id.yaml', 'dag_id: ci\ntasks:\n  - { id: a, sleep: 1 }\n')).toEqual([
       '1:1: top level: unknown field "dag_id" (did you mean "id"?)',
     ]);
@@ -134,6 +139,11 @@ describe('loadDagFile (names from other workflow tools)', () => {
       '7:16: tasks[1].timeoutMs: expected a number of milliseconds (got "30m"; in milliseconds that is 1800000)',
       '8:38: tasks[1].retry.backoffMs: expected a number of milliseconds (got "1.5s"; in milliseconds that is 1500)',
       '9:17: tasks[1].estimateMs: expected a number of milliseconds (got "5000"; write it without quotes)',
+    ]);
+    // past the longest timer, or less than a millisecond: said so, or no number given
+    expect(problemsOf('far.yaml', 'id: d\ntasks:\n  - { id: a, sleep: 5s }\n  - { id: b, sleep: 1, timeoutMs: 30d }\n')).toEqual([
+      '3:21: tasks[0].sleep: expected a number of milliseconds (got "5s"; in milliseconds that is 5000)',
+      '4:35: tasks[1].timeoutMs: expected a number of milliseconds (got "30d"; that is 2592000000 ms, longer than the longest timer Node keeps)',
     ]);
     expect(problemsOf('limits.yaml', `id: d\nlimits:\n  db: { concurrency: 1 }\ntasks:\n  - { id: a, sleep: 1, limits: db }\n`)).toEqual([
       expect.stringMatching(/^5:32: tasks\[0\]\.limits: expected a list of limit names .*\(got "db"; write a list: \[db\]\)$/),

@@ -188,7 +188,7 @@ describe('what rxdag runs and rxdag show print', () => {
     const lines = runsTable([newer, followed, { ...summary, runId: 'run-1' }], new Set(['run-2', 'run-1']));
     expect(lines.map((line) => line.split(/\s{2,}/)[2])).toEqual(['STATUS', 'failed', 'interrupted*', 'failed', undefined]);
     expect(lines.at(-1)).toBe(
-      '* a later run of its DAG followed it (started over): rxdag resume without a run id passes it over; name it to resume it',
+      '* a later run of its DAG followed it (started over): rxdag resume without a run id passes it over',
     );
     // no mark, no footnote
     expect(runsTable([newer, followed], new Set())).toHaveLength(3);

@@ -62,9 +62,33 @@ describe('criticalPath', () => {
     expect(criticalPath(tasks, edges)).toEqual(['slow', 'downstream', 'alert']);
   });
 
-  it('should stop rather than loop on edges that form a cycle', () => {
+  it('should not walk back to a dependency that ended after the task was skipped, nor end at a skip tied with a task that ran', () => {
+    // b fails at 100; c (deps b, x) is skipped at 115, before x ends at 1010; d (all-done) runs after c's skip
+    const skippedC: TaskRow = { id: 'c', outcome: 'skipped', readyMs: undefined, endMs: 115, detail: 'skipped: b failed', attempts: [] };
+    const tasks = [...ran({ x: [0, 1010] }), failedRun('b', 0, 100), skippedC, ...ran({ d: [115, 1615] })];
+    const edges = [
+      ['b', 'c'],
+      ['x', 'c'],
+      ['c', 'd'],
+    ] as const;
+    expect(criticalPath(tasks, edges)).toEqual(['b', 'c', 'd']);
+    // a run that succeeded: the alert its rule skipped as the last test ended is not where the path ends
+    const alert: TaskRow = { id: 'alert', outcome: 'skipped', readyMs: undefined, endMs: 500, detail: 'skipped', attempts: [] };
     expect(
-      criticalPath(ran({ a: [0, 10], b: [0, 20] }), [
+      criticalPath(
+        [...ran({ build: [0, 300], test: [300, 500] }), alert],
+        [
+          ['build', 'test'],
+          ['test', 'alert'],
+        ],
+      ),
+    ).toEqual(['build', 'test']);
+  });
+
+  it('should stop rather than loop on edges that form a cycle', () => {
+    // tasks of no length, so that each could have waited for the other
+    expect(
+      criticalPath(ran({ a: [0, 0], b: [0, 0] }), [
         ['a', 'b'],
         ['b', 'a'],
       ]),

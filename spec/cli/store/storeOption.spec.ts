@@ -64,6 +64,7 @@ describe('the --store option and RXDAG_STORE', () => {
       ['schem', 'nightly'],
       ['search_path', 'nightly'],
       ['Schemas', 'nightly'],
+      ['Schema', 'nightly'], // read as written: `schema` only
     ]) {
       expect(await rxdag('runs', '--store', `${server}?${name}=${value}`)).toEqual({
         code: 2,

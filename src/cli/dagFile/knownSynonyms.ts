@@ -27,7 +27,6 @@ const FIELD_SYNONYMS: ReadonlyMap<string, string> = new Map([
   ['script', 'run'],
   ['bash_command', 'run'],
   ['bash', 'run'],
-  ['shell', 'run'],
   ['execution_timeout', 'timeoutMs'],
   ['pool', 'limits'],
   ['pools', 'limits'],
@@ -133,7 +132,9 @@ function unknownFieldMeaning(field: string, meant: string, value?: unknown): str
     meant !== 'attempts'
       ? ''
       : ` It counts the first attempt too${attempts === undefined ? '' : `: \`attempts: ${attempts}\` for ${retriesText(value)}`}`;
-  return `unknown field ${quoted(field)} (did you mean ${quoted(meant)}?${counted})`;
+  // other tools' durations are in seconds or timedeltas: say the unit of the field meant
+  const unit = meant.endsWith('Ms') && !field.toLowerCase().endsWith('ms') ? ' It is in milliseconds' : '';
+  return `unknown field ${quoted(field)} (did you mean ${quoted(meant)}?${counted}${unit})`;
 }
 
 /**

@@ -6,7 +6,16 @@
  * (an environment variable name with `=`). Words problems; finds none itself.
  */
 import type { z } from 'zod';
-import { fieldsAt, isMissingButMisspelt, issuePath, type Misspelt, misspeltFields, quoteHint, valueAt } from '../../dag/issues';
+import {
+  fieldsAt,
+  isMissingButMisspelt,
+  issuePath,
+  millisecondsHint,
+  type Misspelt,
+  misspeltFields,
+  quoteHint,
+  valueAt,
+} from '../../dag/issues';
 import { quoted } from '../../dag/text';
 import type { Problem } from '../problems';
 import { synonymsMeant, unknownField } from './knownSynonyms';
@@ -51,7 +60,12 @@ export function zodProblems(
     const showValue = issue.code !== 'custom' || params?.showValue === true;
     if (!showValue) return [place({ path, message: issue.message })];
     const value = valueAt(fileValue, path);
-    return [place({ path, message: `${issue.message} (got ${describeFileValue(value)}${quoteHint(issue, value)})` })];
+    return [
+      place({
+        path,
+        message: `${issue.message} (got ${describeFileValue(value)}${quoteHint(issue, value)}${millisecondsHint(issue, value)})`,
+      }),
+    ];
   });
 }
 

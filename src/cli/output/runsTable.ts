@@ -10,8 +10,7 @@ import { formatMs } from '../report/html';
 import { formatClock, textTable } from './textTable';
 
 /** What `interrupted*` means, the line under a table that has one. */
-export const FOLLOWED_FOOTNOTE =
-  '* a later run of its DAG followed it (started over): rxdag resume without a run id passes it over; name it to resume it';
+export const FOLLOWED_FOOTNOTE = '* a later run of its DAG followed it (started over): rxdag resume without a run id passes it over';
 
 /** The table of `runs` (as the journal lists them), heading first; `followed` holds the runs a later run of their DAG followed. */
 export function runsTable(runs: readonly JournaledRunSummary[], followed: ReadonlySet<string> = new Set()): string[] {

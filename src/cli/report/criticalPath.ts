@@ -3,17 +3,27 @@ import type { TaskRow } from './runModel';
 
 /**
  * The run's critical path: the chain of tasks that decided when the run ended. It starts from
- * the task that ended last and walks back, each time to the dependency that ended last (the one
- * the task waited for). A task ends with its last attempt; a skipped one when it was skipped (a
- * skip is what its dependents waited for: a failure further back decided it). Other tasks that
- * never ran are not on it. Returns task ids, first to last.
+ * the task that ended last (one that ran, at a tie) and walks back, each time to the dependency
+ * that ended last by the time the task could begin (became ready; a skipped task, when it was
+ * skipped): the one it waited for. A task ends with its last attempt; a skipped one when it was
+ * skipped (a skip is what its dependents waited for: a failure further back decided it). Other
+ * tasks that never ran are not on it. Returns task ids, first to last.
  */
 export function criticalPath(tasks: readonly TaskRow[], edges: readonly Edge[]): string[] {
   const endOf = new Map<string, number>();
+  // when a task could begin: what a dependency ended after could not have held it
+  const beganOf = new Map<string, number>();
+  const ran = new Set<string>();
   for (const task of tasks) {
     const last = task.attempts[task.attempts.length - 1];
-    if (last !== undefined) endOf.set(task.id, last.endMs);
-    else if (task.outcome === 'skipped' && task.endMs !== undefined) endOf.set(task.id, task.endMs);
+    if (last !== undefined) {
+      endOf.set(task.id, last.endMs);
+      ran.add(task.id);
+      beganOf.set(task.id, task.readyMs ?? task.attempts[0]!.startMs);
+    } else if (task.outcome === 'skipped' && task.endMs !== undefined) {
+      endOf.set(task.id, task.endMs);
+      beganOf.set(task.id, task.endMs);
+    }
   }
   const depsOf = new Map<string, string[]>();
   for (const [from, to] of edges) {
@@ -22,18 +32,21 @@ export function criticalPath(tasks: readonly TaskRow[], edges: readonly Edge[]):
     else deps.push(from);
   }
 
-  const latest = (ids: Iterable<string>): string | undefined => {
+  // the task among `ids` that ended last, by `before` at the latest; at a tie, one that ran
+  const latest = (ids: Iterable<string>, before = Number.POSITIVE_INFINITY): string | undefined => {
     let best: string | undefined;
     for (const id of ids) {
       const end = endOf.get(id);
-      if (end !== undefined && (best === undefined || end >= endOf.get(best)!)) best = id;
+      if (end === undefined || end > before) continue;
+      const bestEnd = best === undefined ? undefined : endOf.get(best)!;
+      if (bestEnd === undefined || end > bestEnd || (end === bestEnd && (ran.has(id) || !ran.has(best!)))) best = id;
     }
     return best;
   };
   const path: string[] = [];
   const onPath = new Set<string>();
   // onPath guards against a cycle in edges given from outside; a DAG has none.
-  for (let task = latest(endOf.keys()); task !== undefined && !onPath.has(task); task = latest(depsOf.get(task) ?? [])) {
+  for (let task = latest(endOf.keys()); task !== undefined && !onPath.has(task); task = latest(depsOf.get(task) ?? [], beganOf.get(task))) {
     path.push(task);
     onPath.add(task);
   }

@@ -32,10 +32,11 @@ export async function interruptedRunNote(
     if (agentsMissingFromCli(header).length > 0) return undefined; // a program's run: not the command line's to resume
     const { total, completed, failed, skipped, cancelled } = newest.counts;
     const ended = completed + failed + skipped + cancelled;
-    const command = resumeCommand(newest.runId, remoteNoteOf(header.options.metadata)?.resumeFlags ?? '');
+    const flags = remoteNoteOf(header.options.metadata)?.resumeFlags ?? '';
+    const password = flags.includes('***') ? ' (give the password where *** stands)' : '';
     return (
       `note: run ${newest.runId} of this DAG was interrupted with ${ended} of ${total} tasks ended; this run starts over. ` +
-      `To go on with that one instead, stop this one and run: ${command}`
+      `To go on with that one instead, stop this one and run: ${resumeCommand(newest.runId, flags)}${password}`
     );
   } catch {
     return undefined;

@@ -5,7 +5,7 @@
  * a folder as the user wrote it, a connection string with its password replaced by `***`, both
  * with their control characters escaped (`a\nb/`), as the CLI prints every text it was given.
  * What cannot name a store is refused here (an `InvalidInputError`, exit 2): an empty
- * `--store`, a URL of another scheme, a `schema=` PostgreSQL cannot hold.
+ * `--store`, a store of only spaces, a URL of another scheme, a `schema=` PostgreSQL cannot hold.
  *
  * It opens nothing and touches no file or server: `openStore` does.
  */
