@@ -41,11 +41,22 @@ const text = z.string().max(4096);
  * JSON: the worker's agent would be given another value), or `undefined`.
  */
 export function unsendableInput(task: TaskContext): InputNotJsonSafeError | undefined {
-  const problem = task.input === undefined ? undefined : jsonSafetyProblem(task.input);
+  const problem = inputProblem(task.input);
   if (problem === undefined) return undefined;
   return new InputNotJsonSafeError(
     `input of task ${quoted(task.id)} is not JSON-safe: ${escapeControls(problem)}; a remote agent sends it to workers as JSON`,
   );
+}
+
+/** Problems of the inputs checked already, by input: a task's input is the same object on each attempt, and its check copies it. */
+const checkedInputs = new WeakMap<object, string | null>();
+
+/** What JSON would not keep of `input`, checked once per object. */
+function inputProblem(input: unknown): string | undefined {
+  if (typeof input !== 'object' || input === null) return input === undefined ? undefined : jsonSafetyProblem(input);
+  let problem = checkedInputs.get(input);
+  if (problem === undefined) checkedInputs.set(input, (problem = jsonSafetyProblem(input) ?? null));
+  return problem ?? undefined;
 }
 
 /** The data of one job: what `TaskContext` holds that is data, and how long the job may wait. */
