@@ -246,6 +246,56 @@ describe('durable runs', () => {
     expect(ran).toEqual(['child-1', 'child-2', 'child-2', 'end']);
   });
 
+  it('should take a restarted spawner’s same spawn as the one the journal kept when its completion was torn off', () => {
+    const spawning = defineDag({
+      id: 'torn-spawn',
+      tasks: [
+        { id: 'plan', agent: 'plan' },
+        { id: 'end', agent: 'work', deps: ['plan'] },
+      ],
+    });
+    const ran: string[] = [];
+    const agents: Record<string, Agent> = {
+      plan: (ctx) => {
+        ran.push(`plan#${ctx.attempt}`);
+        ctx.spawn([
+          { id: 'child-1', agent: 'work' },
+          { id: 'child-2', agent: 'work', deps: ['child-1'] },
+        ]);
+        return 'planned';
+      },
+      work: ({ id }) => (ran.push(id), `${id} ok`),
+    };
+    const full = inVirtualTime((ts, out) =>
+      runDag(spawning, { ...quiet, agents, journal: fileJournal(dir), runId: 'torn-full', scheduler: ts }).subscribe((e) => out.push(e)),
+    );
+    // the journal as a torn group leaves it: plan's tasks.spawned kept, its task.completed and what followed lost
+    const cut = full.findIndex((e) => e.type === 'tasks.spawned') + 1;
+    expect(full[cut]).toMatchObject({ type: 'task.completed', taskId: 'plan' });
+    const [header] = lines(journalFile(dir, 'torn-full'));
+    const kept = full.slice(0, cut).map((event) => `${JSON.stringify({ ...event, runId: 'torn' })}\n`);
+    fs.writeFileSync(journalFile(dir, 'torn'), `${JSON.stringify({ ...JSON.parse(header!), runId: 'torn' })}\n${kept.join('')}`);
+    ran.length = 0;
+    const resumed = inVirtualTime((ts, out) =>
+      resumeRun(fileJournal(dir), 'torn', { ...quiet, agents, scheduler: ts }).subscribe((e) => out.push(e)),
+    );
+    expect(resumed[0]).toMatchObject({ type: 'run.resumed', interrupted: ['plan'], taskCount: 4 });
+    expect(resumed.some((e) => e.type === 'tasks.spawned')).toBe(false);
+    expect(resumed[resumed.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded', counts: { total: 4, completed: 4 } });
+    expect(ran).toEqual(['plan#1', 'child-1', 'child-2', 'end']);
+    // the whole record folds as the live run went
+    const journal = lines(journalFile(dir, 'torn'))
+      .slice(1)
+      .map((line) => JSON.parse(line) as DagEvent);
+    expect(journal.map((e) => e.seq)).toEqual(journal.map((_, k) => k + 1));
+    expect(
+      journal
+        .filter(isTerminalEvent)
+        .map((e) => ('taskId' in e ? e.taskId : ''))
+        .sort(),
+    ).toEqual(['child-1', 'child-2', 'end', 'plan']);
+  });
+
   it('should stop a run whose journal cannot be written, aborting its agents', async () => {
     const failing: Journal = {
       ...fileJournal(dir),

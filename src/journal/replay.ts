@@ -1,4 +1,6 @@
 import { type Dag, defineDag } from '../dag/defineDag';
+import type { TaskSpec } from '../dag/schema';
+import { isTerminalEvent } from '../events';
 import { DagValidationError } from '../dag/errors';
 import { InvalidTransitionError } from '../state/invalidTransition';
 import { RunDraft } from '../state/runDraft';
@@ -44,6 +46,18 @@ export interface ReplayedRun {
    * windows count them. Empty when no task has limits.
    */
   readonly limitedStarts: readonly (readonly [task: number, at: number])[];
+  /**
+   * What each interrupted attempt had spawned before the process died (a torn write can keep its
+   * `tasks.spawned` and lose its `task.completed`): the attempt runs again and spawns the same, which
+   * the run takes as the spawn it has, not as tasks given twice. By task index.
+   */
+  readonly spawnedBefore: ReadonlyMap<number, SpawnedBefore>;
+}
+
+/** The tasks an attempt spawned, as its `tasks.spawned` events gave them. */
+export interface SpawnedBefore {
+  readonly attempt: number;
+  readonly tasks: readonly TaskSpec[];
 }
 
 /**
@@ -66,6 +80,8 @@ export function replay({ header, events, placeOf }: Pick<JournaledRun, 'header' 
   // task id -> the failed attempt waiting for a retry, and when it failed
   const waiting = new Map<string, { failedAttempt: number; failedAt: number; retryAfterMs: number | undefined }>();
   const startedIds: (readonly [taskId: string, at: number])[] = [];
+  // spawner id -> what its attempt spawned, until the attempt ends
+  const spawns = new Map<string, SpawnedBefore>();
   for (const event of events) {
     try {
       draft.apply(event);
@@ -80,6 +96,11 @@ export function replay({ header, events, placeOf }: Pick<JournaledRun, 'header' 
       waiting.set(event.taskId, { failedAttempt: event.attempt, failedAt: event.at, retryAfterMs: event.retryAfterMs });
     } else if (event.type === 'task.retrying' || event.type === 'task.cancelled') waiting.delete(event.taskId);
     else if (event.type === 'task.started') startedIds.push([event.taskId, event.at]);
+    if (event.type === 'tasks.spawned') {
+      const earlier = spawns.get(event.taskId);
+      const kept = earlier?.attempt === event.attempt ? earlier.tasks : [];
+      spawns.set(event.taskId, { attempt: event.attempt, tasks: [...kept, ...event.tasks] });
+    } else if (isTerminalEvent(event) || event.type === 'task.failed') spawns.delete(event.taskId);
   }
   const state = draft.finish();
   const grown = state.dag;
@@ -108,7 +129,12 @@ export function replay({ header, events, placeOf }: Pick<JournaledRun, 'header' 
       if (limits[task] !== undefined) limitedStarts.push([task, at]);
     }
   }
-  return { state, dag: grown, interrupted, ready, unblocked, retries, limitedStarts };
+  const spawnedBefore = new Map<number, SpawnedBefore>();
+  for (const task of interrupted) {
+    const spawned = spawns.get(grown.index.ids[task]!);
+    if (spawned !== undefined) spawnedBefore.set(task, spawned);
+  }
+  return { state, dag: grown, interrupted, ready, unblocked, retries, limitedStarts, spawnedBefore };
 }
 
 /** Whether `task` has ended in the replayed run (completed, failed, skipped or cancelled): it never starts again. */

@@ -7,7 +7,7 @@ import { DagValidationError } from '../dag/errors';
 import { extendDagWithAgents } from '../dag/extendDag';
 import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo } from '../events';
-import type { ReplayedRun } from '../journal/replay';
+import type { ReplayedRun, SpawnedBefore } from '../journal/replay';
 import { runOutcome, taskCounts } from '../state/planner';
 import { routeFailure } from '../state/routeFailure';
 import type { RunState } from '../state/runState';
@@ -67,6 +67,9 @@ export class RunController {
   private stopReason: Error | undefined;
   /** Whether any task has its own `timeoutMs`: most DAGs have none, and then the column is never read. */
   private hasTaskTimeouts: boolean;
+
+  /** What the attempts a resume restarted had spawned before (see `notSpawnedBefore`). */
+  private spawnedBefore: ReadonlyMap<number, SpawnedBefore> | undefined;
 
   constructor(
     readonly runId: string,
@@ -133,6 +136,7 @@ export class RunController {
     if (this.phase === 'queued') this.phase = 'running';
     const resumed = this.resumed;
     this.resumed = undefined;
+    this.spawnedBefore = resumed?.spawnedBefore;
     if (resumed === undefined || resumed.state.status === 'created') {
       this.writer.created(this.dag.id, this.dag.size);
       this.readiness.makeReady(Array.from(this.dag.index.roots));
@@ -251,8 +255,10 @@ export class RunController {
    * Adds the tasks an attempt spawned, before its `task.completed`. Returns the problem (a
    * `DagValidationError`) when the spawn is invalid: then the attempt fails instead.
    */
-  private spawn(attempt: Attempt, specs: readonly TaskSpec[]): unknown {
+  private spawn(attempt: Attempt, given: readonly TaskSpec[]): unknown {
     const { task } = attempt;
+    const specs = this.notSpawnedBefore(attempt, given);
+    if (specs.length === 0) return undefined;
     const draft = this.writer.draft;
     let grown: Dag;
     try {
@@ -267,6 +273,18 @@ export class RunController {
     this.hasTaskTimeouts = anyTimeout(grown);
     this.readyQueue.reorder(this.orderOf(grown));
     return undefined;
+  }
+
+  /**
+   * The tasks of a spawn that the attempt did not spawn already: an attempt a resume restarted
+   * spawns again what its `tasks.spawned` (kept by the journal, its `task.completed` lost) holds,
+   * and the same task spawned the same way is the one the run has.
+   */
+  private notSpawnedBefore(attempt: Attempt, specs: readonly TaskSpec[]): readonly TaskSpec[] {
+    const before = this.spawnedBefore?.get(attempt.task);
+    if (before === undefined || before.attempt !== attempt.attempt) return specs;
+    const had = new Map(before.tasks.map((spec) => [spec.id, JSON.stringify(spec)]));
+    return specs.filter((spec) => had.get(spec.id) !== JSON.stringify(spec));
   }
 
   /** Carries out the route `routeFailure` gives a failed attempt. */
