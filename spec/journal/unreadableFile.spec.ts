@@ -99,7 +99,7 @@ describe('fileJournal with a file it cannot read', () => {
       }
       return undefined;
     });
-    expect(refused).toMatchObject({ code: 'EACCES', path: dir });
+    expect(refused).toMatchObject({ code: 'EACCES', path: dir, message: `EACCES: permission denied, open '${dir}'` });
     expect(fs.readdirSync(dir)).toEqual(['fine.jsonl']);
   });
 });

@@ -74,7 +74,10 @@ export function acquireLock(path: string, runId: string): HeldLock {
   } catch (error) {
     // the folder that refused the file is what the user can act on, not the file's passing name
     const refused = error as NodeJS.ErrnoException;
-    if (refused.path === aside) refused.path = nodePath.dirname(path);
+    if (refused.path === aside) {
+      refused.path = nodePath.dirname(path);
+      refused.message = refused.message.replace(aside, refused.path);
+    }
     throw error;
   }
   try {
