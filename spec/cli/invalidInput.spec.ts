@@ -273,6 +273,13 @@ describe('rxdag run (invalid input)', () => {
       code: 2,
       stderr: 'rxdag: unknown option \'--turbo\'\n(run "rxdag --help" for usage)\n',
     });
+    // other tools' flags of concurrency are given -c, not their closest name (`--jobs` is not `--logs`)
+    for (const flag of ['-j4', '--jobs', '--jobs=4', '--parallel']) {
+      expect(await rxdagInProcess('run', file, flag)).toMatchObject({
+        code: 2,
+        stderr: `rxdag: unknown option '${flag}' (-c N, --concurrency N: how many tasks run at once)\n(run "rxdag run --help" for usage)\n`,
+      });
+    }
     expect(existsSync(probe())).toBe(false);
   });
 

@@ -260,6 +260,18 @@ function outputTo(io: CliIo): OutputConfiguration {
   return {
     writeOut: (text) => io.stdout.write(text),
     writeErr: (text) => io.stderr.write(text),
-    outputError: (text, write) => write(text.replace(/^error: /, 'rxdag: ')),
+    outputError: (text, write) => write(withConcurrencyHint(text.replace(/^error: /, 'rxdag: '))),
   };
+}
+
+/** Other tools' flags for how many jobs run at once (make's `-j`), by their name in commander's message. */
+const CONCURRENCY_FLAGS =
+  /^rxdag: unknown option '(-j\d*|--jobs|--parallel|--parallelism|--max-parallel|--threads)(?:=[^']*)?'\n(?:\(Did you mean [^)]*\)\n)?/;
+
+/** Commander's message for an unknown option, with `-c` named for another tool's flag of concurrency (not its closest name: `--jobs` is not `--logs`). */
+function withConcurrencyHint(text: string): string {
+  return text.replace(
+    CONCURRENCY_FLAGS,
+    (whole: string) => `${whole.split('\n')[0]!} (-c N, --concurrency N: how many tasks run at once)\n`,
+  );
 }
