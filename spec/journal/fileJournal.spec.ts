@@ -243,8 +243,17 @@ describe('fileJournal', () => {
       events.taskStarted({ ...head(3), taskId: 'a\u0000\ud800😀', attempt: 1, agent: 'x\u2028"' }),
     ];
     // one group of 4 MB of UTF-8 (past what a writer keeps), then small ones again
-    const big = events.taskCompleted({ ...head(4), taskId: 'a\u0000\ud800😀', attempt: 1, durationMs: Number.NaN, output: 'é✓'.repeat(800_000) });
-    const after = [events.taskReady({ ...head(5), taskId: 'b', attempt: 1 }), events.taskStarted({ ...head(6), taskId: 'b', attempt: 1, agent: 'x' })];
+    const big = events.taskCompleted({
+      ...head(4),
+      taskId: 'a\u0000\ud800😀',
+      attempt: 1,
+      durationMs: Number.NaN,
+      output: 'é✓'.repeat(800_000),
+    });
+    const after = [
+      events.taskReady({ ...head(5), taskId: 'b', attempt: 1 }),
+      events.taskStarted({ ...head(6), taskId: 'b', attempt: 1, agent: 'x' }),
+    ];
     const writer = fileJournal(dir, { sync: 'none' }).create({ ...header(runId), runId }) as JournalWriter;
     writer.append(small);
     writer.append([big]);
@@ -252,7 +261,9 @@ describe('fileJournal', () => {
     writer.close();
     const expected = [{ ...header(runId), runId }, ...small, big, ...after].map((value) => `${JSON.stringify(value)}\n`).join('');
     expect(fs.readFileSync(path.join(dir, `${encodeURIComponent(runId)}.jsonl`), 'utf8')).toBe(expected);
-    expect(await fileJournal(dir).events(runId)).toEqual(JSON.parse(`[${[...small, big, ...after].map((e) => JSON.stringify(e)).join(',')}]`));
+    expect(await fileJournal(dir).events(runId)).toEqual(
+      JSON.parse(`[${[...small, big, ...after].map((e) => JSON.stringify(e)).join(',')}]`),
+    );
   });
 
   it('should say which run is unknown, and where it looked', async () => {
@@ -266,7 +277,11 @@ describe('fileJournal', () => {
 
   it('should refuse a run id that is not a string, naming what was given, and touch nothing', async () => {
     const dir = path.join(freshDir(), 'untouched');
-    for (const [runId, given] of [[5, '5'], [null, 'null'], [undefined, 'nothing']] as const) {
+    for (const [runId, given] of [
+      [5, '5'],
+      [null, 'null'],
+      [undefined, 'nothing'],
+    ] as const) {
       // resumeRun at the call; a scheduler's resume when subscribed, as its other refusals
       expect(() => resumeRun(fileJournal(dir), runId as unknown as string)).toThrow(
         new TypeError(`rxdag: resumeRun needs the id of a run, a non-empty string (got ${given})`),
@@ -324,6 +339,26 @@ describe('fileJournal', () => {
     expect(fs.existsSync(lock)).toBe(true);
   });
 
+  it('should say that a run whose record was removed while it ran (lock and journal, as prune does) cannot be resumed', () => {
+    const dir = freshDir();
+    const writer = fileJournal(dir).create(header('pruned')) as JournalWriter;
+    writer.append(legalStart('pruned').slice(0, 2));
+    fs.rmSync(path.join(dir, 'pruned.lock'));
+    fs.rmSync(path.join(dir, 'pruned.jsonl'));
+    let refused: unknown;
+    try {
+      writer.append(legalStart('pruned').slice(2));
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toMatchObject({
+      message: `the run no longer owns its record: its lock file ${path.join(dir, 'pruned.lock')} was removed while it ran, and its journal was removed; nothing more is written`,
+      recordRemoved: true,
+    });
+    writer.close();
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
   it('should take over the lock of a process that is gone', async () => {
     const dir = freshDir();
     const file = written(dir, 'stale');
@@ -373,12 +408,18 @@ describe('fileJournal', () => {
     expect(fs.existsSync(lockOf(interrupted))).toBe(true);
     expect(fs.existsSync(lockOf(endedLive))).toBe(true);
     expect(fs.existsSync(lockOf(endedElsewhere))).toBe(true);
-    expect(fs.readdirSync(dir).sort()).toEqual(
-      ['ended-dead.jsonl', 'ended-elsewhere.jsonl', 'ended-elsewhere.lock', 'ended-live.jsonl', 'ended-live.lock', 'interrupted.jsonl', 'interrupted.lock'],
-    );
+    expect(fs.readdirSync(dir).sort()).toEqual([
+      'ended-dead.jsonl',
+      'ended-elsewhere.jsonl',
+      'ended-elsewhere.lock',
+      'ended-live.jsonl',
+      'ended-live.lock',
+      'interrupted.jsonl',
+      'interrupted.lock',
+    ]);
   });
 
-  it("should refuse a lock of another host, naming the file to remove once its owner is known to be gone", async () => {
+  it('should refuse a lock of another host, naming the file to remove once its owner is known to be gone', async () => {
     const dir = freshDir();
     const file = written(dir, 'elsewhere');
     const lock = file.replace(/\.jsonl$/, '.lock');
@@ -512,28 +553,31 @@ describe('fileJournal', () => {
         return file;
       },
     ],
-  ])("should refuse to read or list an %s run whose header lacks a field, naming the file's line 1, the field and what was expected", async (_, end) => {
-    const dir = freshDir();
-    const file = end(written(dir, 'renamed'));
-    written(dir, 'fine');
-    const lines = fs.readFileSync(file, 'utf8').split('\n');
-    lines[0] = lines[0]!.replace('"dagId"', '"dagid"');
-    fs.writeFileSync(file, lines.join('\n'));
-    const journal = fileJournal(dir);
-    const expected = `journal of run "renamed" is corrupt at ${file}:1: the header is not an rxdag run header: dagId is missing (expected a string)`;
+  ])(
+    "should refuse to read or list an %s run whose header lacks a field, naming the file's line 1, the field and what was expected",
+    async (_, end) => {
+      const dir = freshDir();
+      const file = end(written(dir, 'renamed'));
+      written(dir, 'fine');
+      const lines = fs.readFileSync(file, 'utf8').split('\n');
+      lines[0] = lines[0]!.replace('"dagId"', '"dagid"');
+      fs.writeFileSync(file, lines.join('\n'));
+      const journal = fileJournal(dir);
+      const expected = `journal of run "renamed" is corrupt at ${file}:1: the header is not an rxdag run header: dagId is missing (expected a string)`;
 
-    await expect(journal.header('renamed')).rejects.toThrow(expected);
-    await expect(journal.events('renamed')).rejects.toThrow(expected);
-    await expect(journal.runs()).rejects.toThrow(expected);
-    const unreadable: JournalCorruptError[] = [];
-    const runs = await journal.runs({ onUnreadable: (error) => unreadable.push(error) });
+      await expect(journal.header('renamed')).rejects.toThrow(expected);
+      await expect(journal.events('renamed')).rejects.toThrow(expected);
+      await expect(journal.runs()).rejects.toThrow(expected);
+      const unreadable: JournalCorruptError[] = [];
+      const runs = await journal.runs({ onUnreadable: (error) => unreadable.push(error) });
 
-    expect(runs.map((run) => [run.runId, run.dagId])).toEqual([['fine', 'd']]);
-    expect(unreadable.map((error) => [error.constructor, error.runId, error.where, error.message])).toEqual([
-      [JournalCorruptError, 'renamed', `${file}:1`, expected],
-    ]);
-    expect(fs.readFileSync(file, 'utf8')).toBe(lines.join('\n'));
-  });
+      expect(runs.map((run) => [run.runId, run.dagId])).toEqual([['fine', 'd']]);
+      expect(unreadable.map((error) => [error.constructor, error.runId, error.where, error.message])).toEqual([
+        [JournalCorruptError, 'renamed', `${file}:1`, expected],
+      ]);
+      expect(fs.readFileSync(file, 'utf8')).toBe(lines.join('\n'));
+    },
+  );
 
   it('should list an ended run from its first and last lines exactly as from all of them', async () => {
     const dir = freshDir();
@@ -543,16 +587,35 @@ describe('fileJournal', () => {
     // succeeded, with a retry and tasks spawned on the way
     let tries = 0;
     await run(
-      { id: 'grow', tasks: [{ id: 'seed', agent: 'x' }, { id: 'flaky', agent: 'flaky', deps: ['seed'], retry: { attempts: 2, backoffMs: 0 } }] },
       {
-        x: (ctx) => (ctx.id === 'seed' ? ctx.spawn([{ id: 'child-1', agent: 'x' }, { id: 'child-2', agent: 'x', deps: ['child-1'] }]) : 'ok'),
+        id: 'grow',
+        tasks: [
+          { id: 'seed', agent: 'x' },
+          { id: 'flaky', agent: 'flaky', deps: ['seed'], retry: { attempts: 2, backoffMs: 0 } },
+        ],
+      },
+      {
+        x: (ctx) =>
+          ctx.id === 'seed'
+            ? ctx.spawn([
+                { id: 'child-1', agent: 'x' },
+                { id: 'child-2', agent: 'x', deps: ['child-1'] },
+              ])
+            : 'ok',
         flaky: () => (++tries === 1 ? Promise.reject(new Error('once')) : 'ok'),
       },
       'grown',
     );
     // failed: a task failed for good, its dependent skipped
     await run(
-      { id: 'break', tasks: [{ id: 'a', agent: 'x' }, { id: 'b', agent: 'bad', deps: ['a'] }, { id: 'c', agent: 'x', deps: ['b'] }] },
+      {
+        id: 'break',
+        tasks: [
+          { id: 'a', agent: 'x' },
+          { id: 'b', agent: 'bad', deps: ['a'] },
+          { id: 'c', agent: 'x', deps: ['b'] },
+        ],
+      },
       { x: () => 'ok', bad: () => Promise.reject(new Error('no')) },
       'broken',
     );
@@ -581,7 +644,15 @@ describe('fileJournal', () => {
     const dir = freshDir();
     const ended = written(dir, 'ended', [
       ...legalStart('ended'),
-      events.dagCompleted({ runId: 'ended', seq: 5, at: 5, outcome: 'succeeded', counts: { total: 2, completed: 2, failed: 0, skipped: 0, cancelled: 0 }, durationMs: 4, failures: [] }),
+      events.dagCompleted({
+        runId: 'ended',
+        seq: 5,
+        at: 5,
+        outcome: 'succeeded',
+        counts: { total: 2, completed: 2, failed: 0, skipped: 0, cancelled: 0 },
+        durationMs: 4,
+        failures: [],
+      }),
     ]);
     expect(readEndedRun(ended)?.events.map((event) => event.seq)).toEqual([1, 5]);
     const text = fs.readFileSync(ended, 'utf8');
@@ -620,7 +691,9 @@ describe('fileJournal', () => {
   });
 
   it('should fail with the error of a folder that cannot be made (under /proc), not hang', () => {
-    expect(() => fileJournal('/proc/rxdag-no-such/journal').create(header('r'))).toThrow(/ENOENT: no such file or directory, mkdir '\/proc\/rxdag-no-such'/);
+    expect(() => fileJournal('/proc/rxdag-no-such/journal').create(header('r'))).toThrow(
+      /ENOENT: no such file or directory, mkdir '\/proc\/rxdag-no-such'/,
+    );
   });
 
   it('should refuse a new run where a file stands in for the folder with a JournalWriteError that says nothing ran', () => {

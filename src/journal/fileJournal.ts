@@ -211,7 +211,7 @@ function fileWriter(fd: number, held: HeldLock, sync: 'fsync' | 'none'): Journal
   return {
     append(events, durable = true) {
       if (!open) throw new Error('rxdag: append to a closed journal writer');
-      refuseIfLost(held);
+      refuseIfLost(held, fd);
       const syncs = durable && sync === 'fsync';
       if (events.length === 0) {
         // an empty durable group makes the groups written before it durable
@@ -242,10 +242,16 @@ function fileWriter(fd: number, held: HeldLock, sync: 'fsync' | 'none'): Journal
  * after that): two writers would interleave their events and both run the tasks. Nothing is
  * written then; the run stops with the error.
  */
-function refuseIfLost(held: HeldLock): void {
+function refuseIfLost(held: HeldLock, fd: number): void {
   const lost = held.lost();
-  if (lost !== undefined)
-    throw new Error(`the run no longer owns its record: ${lost}; another process may own the run now, so nothing more is written`);
+  if (lost === undefined) return;
+  // its journal gone as well (`prune` of a run it took for interrupted): nothing is left to resume
+  if (fs.fstatSync(fd).nlink === 0) {
+    throw Object.assign(new Error(`the run no longer owns its record: ${lost}, and its journal was removed; nothing more is written`), {
+      recordRemoved: true,
+    });
+  }
+  throw new Error(`the run no longer owns its record: ${lost}; another process may own the run now, so nothing more is written`);
 }
 
 /** One write of the whole group, then (with `fsync`) one `fdatasync`. */

@@ -19,4 +19,13 @@ describe('the line of a journal that could not be written', () => {
       `rxdag: cannot write the journal runs-store/ (run "r1"): EIO (EIO); its end is not recorded (${resume} continues it once the store can be written)`,
     );
   });
+
+  it('should give no resume command for a run whose record was removed while it ran', () => {
+    const removed = Object.assign(new Error('the run no longer owns its record: …, and its journal was removed; nothing more is written'), {
+      recordRemoved: true,
+    });
+    expect(journalFailureLine(new JournalWriteError('r1', '/work/runs-store', removed), store, false)).toBe(
+      'rxdag: cannot write the journal runs-store/ (run "r1"): the run no longer owns its record: …, and its journal was removed; nothing more is written; run stopped, and cannot be resumed',
+    );
+  });
 });

@@ -23,8 +23,11 @@ export function journalFailureLine(
   resumeCommand?: string,
 ): string {
   const then = ended ? 'its end is not recorded' : 'run stopped';
+  const head = `rxdag: cannot write the journal ${store?.label ?? error.location} (run "${error.runId}"): ${journalReason(error.cause)}; ${then}`;
+  // a record removed while the run went on (`rxdag prune`) cannot be resumed
+  if ((error.cause as { recordRemoved?: unknown } | undefined)?.recordRemoved === true) return `${head}, and cannot be resumed`;
   const resume = resumeCommand ?? commandLine('rxdag resume', error.runId, store === undefined ? '' : storeFlag(store));
-  return `rxdag: cannot write the journal ${store?.label ?? error.location} (run "${error.runId}"): ${journalReason(error.cause)}; ${then} (${resume} continues it once the store can be written)`;
+  return `${head} (${resume} continues it once the store can be written)`;
 }
 
 /** Why a journal could not be written, without naming the store again (the line names it as the user wrote it). */
