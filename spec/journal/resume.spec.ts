@@ -209,14 +209,18 @@ describe('durable runs', () => {
     expect(seen[seen.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
   });
 
-  it('should bring spawned tasks back on resume', () => {
-    const spawning = defineDag({
-      id: 'spawning',
+  /** A planner that spawns its work, and a task after it: the DAG of the spawn specs. */
+  const planThenEnd = (id: string) =>
+    defineDag({
+      id,
       tasks: [
         { id: 'plan', agent: 'plan' },
         { id: 'end', agent: 'work', deps: ['plan'] },
       ],
     });
+
+  it('should bring spawned tasks back on resume', () => {
+    const spawning = planThenEnd('spawning');
     const ran: string[] = [];
     const agents: Record<string, Agent> = {
       plan: (ctx) => {
@@ -247,13 +251,7 @@ describe('durable runs', () => {
   });
 
   it('should take a restarted spawner’s same spawn as the one the journal kept when its completion was torn off', () => {
-    const spawning = defineDag({
-      id: 'torn-spawn',
-      tasks: [
-        { id: 'plan', agent: 'plan' },
-        { id: 'end', agent: 'work', deps: ['plan'] },
-      ],
-    });
+    const spawning = planThenEnd('torn-spawn');
     const ran: string[] = [];
     const agents: Record<string, Agent> = {
       plan: (ctx) => {
