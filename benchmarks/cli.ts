@@ -15,6 +15,7 @@ import {
 } from './cli/report';
 import { ensureFreshDist } from './journal/lib';
 import { invocation, machineInfo, sourceInfo } from './machine';
+import { endOnFailure, UsageError } from './usage';
 
 /**
  * `npm run bench:cli` — what the `rxdag` command line costs on a big DAG file: `rxdag validate`
@@ -59,12 +60,12 @@ function parseArgs(argv: readonly string[]): Options {
     const arg = argv[i]!;
     const value = () => {
       const next = argv[++i];
-      if (next === undefined) throw new TypeError(`\`${arg}\` needs a value`);
+      if (next === undefined) throw new UsageError(`\`${arg}\` needs a value`);
       return next;
     };
     const positive = (text: string) => {
       const n = Number(text);
-      if (!Number.isInteger(n) || n < 1) throw new TypeError(`\`${arg}\` takes a positive integer (got ${text})`);
+      if (!Number.isInteger(n) || n < 1) throw new UsageError(`\`${arg}\` takes a positive integer (got ${text})`);
       return n;
     };
     if (arg === '--size') size = positive(value());
@@ -73,7 +74,7 @@ function parseArgs(argv: readonly string[]): Options {
     else if (arg === '--dist') dist = path.resolve(value());
     else if (arg === '--out') outDir = path.resolve(value());
     else if (arg === '--timeout') timeoutSec = positive(value());
-    else throw new TypeError(`unknown option \`${arg}\` (see benchmarks/cli.ts)`);
+    else throw new UsageError(`unknown option \`${arg}\` (see benchmarks/cli.ts)`);
   }
   return { size, runs, concurrency, dist, outDir, timeoutSec };
 }
@@ -268,7 +269,4 @@ function lineCount(file: string): number {
   return lines;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exitCode = 1;
-});
+main().catch(endOnFailure('bench:cli'));

@@ -5,6 +5,7 @@ import { ensureFreshDist, type LibKind, libKind } from './journal/lib';
 import { JOURNAL_CASE_NAMES, JOURNAL_PROFILES, type JournalCaseName, type JournalProfile } from './journal/profiles';
 import { runJournalSuite } from './journal/suite';
 import { renderJournalSection, writeJournalBlock } from './report/journalSection';
+import { endOnFailure, UsageError } from './usage';
 
 /**
  * `npm run bench:journal` — what durable runs cost: the file journal (fsync, none) against a run
@@ -46,12 +47,12 @@ function parseArgs(argv: readonly string[]): Cli {
     const arg = argv[i]!;
     const value = () => {
       const next = argv[++i];
-      if (next === undefined) throw new TypeError(`\`${arg}\` needs a value`);
+      if (next === undefined) throw new UsageError(`\`${arg}\` needs a value`);
       return next;
     };
     const positive = (text: string) => {
       const n = Number(text);
-      if (!Number.isInteger(n) || n < 1) throw new TypeError(`\`${arg}\` takes a positive integer (got ${text})`);
+      if (!Number.isInteger(n) || n < 1) throw new UsageError(`\`${arg}\` takes a positive integer (got ${text})`);
       return n;
     };
     if (arg === '--quick') profile = JOURNAL_PROFILES.quick;
@@ -62,14 +63,14 @@ function parseArgs(argv: readonly string[]): Cli {
     else if (arg === '--dir') baseDir = path.resolve(value());
     else if (arg === '--lib') {
       const kind = value();
-      if (kind !== 'src' && kind !== 'dist') throw new TypeError(`\`--lib\` takes src or dist (got ${kind})`);
+      if (kind !== 'src' && kind !== 'dist') throw new UsageError(`\`--lib\` takes src or dist (got ${kind})`);
       lib = kind;
     } else if (arg === '--only') {
       const names = value().split(',');
       const unknown = names.filter((n) => !(JOURNAL_CASE_NAMES as readonly string[]).includes(n));
-      if (unknown.length > 0) throw new TypeError(`\`--only\` takes ${JOURNAL_CASE_NAMES.join(', ')} (got ${unknown.join(', ')})`);
+      if (unknown.length > 0) throw new UsageError(`\`--only\` takes ${JOURNAL_CASE_NAMES.join(', ')} (got ${unknown.join(', ')})`);
       cases = new Set(names as JournalCaseName[]);
-    } else throw new TypeError(`unknown option \`${arg}\` (see benchmarks/journal.ts)`);
+    } else throw new UsageError(`unknown option \`${arg}\` (see benchmarks/journal.ts)`);
   }
   return { profile, runs, cases, outDir, baseDir, timeoutSec, lib };
 }
@@ -140,7 +141,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exitCode = 1;
-});
+main().catch(endOnFailure('bench:journal'));

@@ -12,6 +12,7 @@ import type * as coreEntry from '../src/index';
 import type { DagSpec, TaskContext } from '../src/index';
 import { ensureFreshDist, type LibKind, ROOT } from './journal/lib';
 import { median } from './stats';
+import { endOnFailure, UsageError } from './usage';
 
 /**
  * `npm run bench:remote` — what rxdag's remote agents cost next to raw BullMQ on the same Redis:
@@ -47,6 +48,9 @@ interface Cli {
   lib: LibKind;
 }
 
+/** The flags `parseArgs` takes, each with a value. */
+const FLAGS = ['--tasks', '--workers', '--rounds', '--chain', '--concurrency', '--redis', '--out', '--role', '--prefix', '--lib'];
+
 function parseArgs(argv: readonly string[]): Cli {
   const cli: Cli = {
     tasks: 10_000,
@@ -62,7 +66,8 @@ function parseArgs(argv: readonly string[]): Cli {
   };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i]!, argv[i + 1]];
-    if (value === undefined) throw new TypeError(`\`${flag}\` needs a value`);
+    if (!FLAGS.includes(flag)) throw new UsageError(`unknown option \`${flag}\` (see benchmarks/remote.ts)`);
+    if (value === undefined) throw new UsageError(`\`${flag}\` needs a value`);
     if (flag === '--tasks') cli.tasks = Number(value);
     else if (flag === '--workers') cli.workers = value.split(',').map(Number);
     else if (flag === '--rounds') cli.rounds = Number(value);
@@ -73,9 +78,9 @@ function parseArgs(argv: readonly string[]): Cli {
     else if (flag === '--role') cli.role = value;
     else if (flag === '--prefix') cli.prefix = value;
     else if (flag === '--lib') {
-      if (value !== 'src' && value !== 'dist') throw new TypeError(`\`--lib\` takes src or dist (got ${value})`);
+      if (value !== 'src' && value !== 'dist') throw new UsageError(`\`--lib\` takes src or dist (got ${value})`);
       cli.lib = value;
-    } else throw new TypeError(`unknown option \`${flag}\` (see benchmarks/remote.ts)`);
+    } else throw new UsageError(`unknown option \`${flag}\` (see benchmarks/remote.ts)`);
   }
   return cli;
 }
@@ -457,6 +462,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
+  endOnFailure('bench:remote')(error);
+  process.exit(); // its worker processes and connections would keep it alive
 });

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { runBenchmarks, SUITE_NAMES, type SuiteName } from './bench';
 import { type BenchProfile, PROFILES } from './profiles';
+import { endOnFailure, UsageError } from './usage';
 
 /**
  * `npm run bench` — runs the benchmark suites and writes JSON results and a Markdown report.
@@ -34,7 +35,7 @@ function parseArgs(argv: readonly string[]): Cli {
     const arg = argv[i]!;
     const value = () => {
       const next = argv[++i];
-      if (next === undefined) throw new TypeError(`\`${arg}\` needs a value`);
+      if (next === undefined) throw new UsageError(`\`${arg}\` needs a value`);
       return next;
     };
     if (arg === '--quick') profile = PROFILES.quick;
@@ -44,24 +45,29 @@ function parseArgs(argv: readonly string[]): Cli {
     else if (arg === '--only') {
       const names = value().split(',');
       const unknown = names.filter((n) => !(SUITE_NAMES as readonly string[]).includes(n));
-      if (unknown.length > 0) throw new TypeError(`\`--only\` takes ${SUITE_NAMES.join(', ')} (got ${unknown.join(', ')})`);
+      if (unknown.length > 0) throw new UsageError(`\`--only\` takes ${SUITE_NAMES.join(', ')} (got ${unknown.join(', ')})`);
       suites = new Set(names as SuiteName[]);
     } else if (arg === '--sizes') {
       sizes = value().split(',').map(Number);
-      if (sizes.some((s) => !Number.isInteger(s) || s < 1)) throw new TypeError('`--sizes` takes positive integers, e.g. 1000,100000');
-    } else throw new TypeError(`unknown option \`${arg}\` (see benchmarks/run.ts)`);
+      if (sizes.some((s) => !Number.isInteger(s) || s < 1)) throw new UsageError('`--sizes` takes positive integers, e.g. 1000,100000');
+    } else throw new UsageError(`unknown option \`${arg}\` (see benchmarks/run.ts)`);
   }
   return { profile, outDir, suites, sizes, quiet };
 }
 
 async function main(): Promise<void> {
   const cli = parseArgs(process.argv.slice(2));
-  const profile: BenchProfile = cli.sizes === undefined ? cli.profile : { ...cli.profile, executors: { ...cli.profile.executors, sizes: cli.sizes } };
+  const profile: BenchProfile =
+    cli.sizes === undefined ? cli.profile : { ...cli.profile, executors: { ...cli.profile.executors, sizes: cli.sizes } };
   const partial = cli.suites.size < SUITE_NAMES.length || cli.sizes !== undefined;
   // Only a complete full run may replace the committed RESULTS.md and results/*.json.
-  const defaultDir = profile.name === 'full' && !partial ? path.join(HERE, 'results') : path.join(HERE, 'results', partial ? `${profile.name}-partial` : profile.name);
+  const defaultDir =
+    profile.name === 'full' && !partial
+      ? path.join(HERE, 'results')
+      : path.join(HERE, 'results', partial ? `${profile.name}-partial` : profile.name);
   const outDir = cli.outDir ?? defaultDir;
-  const markdownPath = cli.outDir === undefined && profile.name === 'full' && !partial ? path.join(HERE, 'RESULTS.md') : path.join(outDir, 'RESULTS.md');
+  const markdownPath =
+    cli.outDir === undefined && profile.name === 'full' && !partial ? path.join(HERE, 'RESULTS.md') : path.join(outDir, 'RESULTS.md');
   const log = (line: string) => process.stderr.write(`${line}\n`);
   log(`rxdag benchmarks, ${profile.name} profile → ${path.relative(process.cwd(), markdownPath)}`);
   const started = performance.now();
@@ -69,14 +75,13 @@ async function main(): Promise<void> {
   const report = await runBenchmarks({ profile, outDir, markdownPath, suites: cli.suites, quiet: cli.quiet, recordHistory, log });
   log(`\nTargets:`);
   for (const t of report.targets) log(`  ${t.status.padEnd(12)} ${t.target}: ${t.measured}`);
-  log(`\nWrote ${path.relative(process.cwd(), outDir)}/*.json and ${path.relative(process.cwd(), markdownPath)} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  log(
+    `\nWrote ${path.relative(process.cwd(), outDir)}/*.json and ${path.relative(process.cwd(), markdownPath)} in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+  );
   if (report.failures.length > 0) {
     log(`${report.failures.length} case(s) failed; see the report.`);
     process.exitCode = 1;
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exitCode = 1;
-});
+main().catch(endOnFailure('bench'));
