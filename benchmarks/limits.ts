@@ -3,6 +3,7 @@ import { lastValueFrom } from 'rxjs';
 import { generateDag, toDagSpec } from './dagGenerator';
 import { loadRxdag } from './executors/rxdagLib';
 import { median } from './stats';
+import { checkFlags, endOnFailure } from './usage';
 
 /**
  * `npm run bench:limits`: what named limits cost a run. Layered 100k no-op tasks (seed 42,
@@ -29,7 +30,10 @@ async function child(variant: Variant, size: number, timed: number): Promise<voi
     healthCheckIntervalMs: 0,
     ...(variant === 'limited' ? { limits: { api: { concurrency: 1_000_000, rate: { limit: 1_000_000_000, intervalMs: 1000 } } } } : {}),
   };
-  const warm = lib.defineDag({ ...spec, tasks: tasks.slice(0, Math.min(10_000, size)).map((t) => ({ ...t, deps: (t.deps ?? []).filter((d) => Number(d.slice(1)) < 10_000) })) });
+  const warm = lib.defineDag({
+    ...spec,
+    tasks: tasks.slice(0, Math.min(10_000, size)).map((t) => ({ ...t, deps: (t.deps ?? []).filter((d) => Number(d.slice(1)) < 10_000) })),
+  });
   for (let k = 0; k < 5; k++) await lastValueFrom(lib.runDag(warm, options));
   const dag = lib.defineDag({ ...spec, tasks });
   const usPerTask: number[] = [];
@@ -56,6 +60,7 @@ function main(): void {
     });
     return;
   }
+  checkFlags(args, ['--runs', '--timed', '--size'], 'benchmarks/limits.ts');
   const runs = arg('--runs', 5);
   const timed = arg('--timed', 5);
   const size = arg('--size', 100_000);
@@ -88,4 +93,8 @@ function main(): void {
   );
 }
 
-main();
+try {
+  main();
+} catch (error) {
+  endOnFailure('bench:limits')(error);
+}

@@ -12,6 +12,7 @@ import { traceEvents } from '../src/observe/otel';
 import { collectMetrics } from '../src/observe/prometheus';
 import { generateDag, toDagSpec } from './dagGenerator';
 import { cpuMsSince, peakRssBytes } from './cases/measure';
+import { checkFlags, endOnFailure, UsageError } from './usage';
 
 /**
  * `npm run bench:observe` — what tracing and metrics cost a run: the layered 100k graph (seed 42,
@@ -116,11 +117,12 @@ function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(name);
   if (at === -1) return fallback;
   const value = Number(process.argv[at + 1]);
-  if (!Number.isInteger(value) || value < 1) throw new TypeError(`\`${name}\` takes a positive integer (got ${process.argv[at + 1]})`);
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`\`${name}\` takes a positive integer (got ${process.argv[at + 1]})`);
   return value;
 }
 
 async function main(): Promise<void> {
+  checkFlags(process.argv.slice(2), ['--runs', '--size'], 'benchmarks/observe.ts');
   const runs = option('--runs', 3);
   const size = option('--size', 100_000);
   const samples: Sample[] = [];
@@ -163,8 +165,5 @@ if (process.argv[2] === '--child') {
     },
   );
 } else {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  });
+  main().catch(endOnFailure('bench:observe'));
 }

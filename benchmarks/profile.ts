@@ -6,9 +6,17 @@ import { childRunner } from './child';
 import type { DagShape } from './dagGenerator';
 import { DAG_SHAPES } from './dagGenerator';
 import { invocation, machineInfo, sourceInfo } from './machine';
-import { type AllocationProfileNode, type AllocationSummary, type CpuProfile, type ProfileSummary, summarizeAllocations, summarizeProfile } from './profile/analyze';
+import {
+  type AllocationProfileNode,
+  type AllocationSummary,
+  type CpuProfile,
+  type ProfileSummary,
+  summarizeAllocations,
+  summarizeProfile,
+} from './profile/analyze';
 import { markdownTable } from './report/table';
 import { formatNumber, median } from './stats';
+import { endOnFailure, UsageError } from './usage';
 
 /**
  * `npm run bench:profile -- [shape] [size]` — where rxdag's time goes on a run of no-op tasks.
@@ -46,10 +54,10 @@ function parseArgs(argv: readonly string[]): Cli {
     else positional.push(arg);
   }
   const shape = (positional[0] ?? 'layered') as DagShape;
-  if (!DAG_SHAPES.includes(shape)) throw new TypeError(`shape must be one of ${DAG_SHAPES.join(', ')} (got ${shape})`);
+  if (!DAG_SHAPES.includes(shape)) throw new UsageError(`shape must be one of ${DAG_SHAPES.join(', ')} (got ${shape})`);
   const size = Number(positional[1] ?? 100_000);
   if (!Number.isInteger(size) || size < 1 || !Number.isInteger(runs) || runs < 1 || !Number.isInteger(top) || top < 1) {
-    throw new TypeError('size, --runs and --top take positive integers');
+    throw new UsageError('size, --runs and --top take positive integers');
   }
   return { shape, size, runs, top, build };
 }
@@ -57,7 +65,10 @@ function parseArgs(argv: readonly string[]): Cli {
 function buildDist(log: (line: string) => void): void {
   log('building dist/ with tsc -p tsconfig.build.json …');
   try {
-    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (error) {
     // tsc still emits on type errors (the core may be mid-change); only a missing output is fatal.
     log(`tsc reported errors (dist/ emitted anyway):\n${String((error as { stdout?: Buffer }).stdout ?? error).slice(0, 2000)}`);
@@ -67,7 +78,9 @@ function buildDist(log: (line: string) => void): void {
 
 /** The timed runs in a few words: each of a handful, or their count and median. */
 function describeRuns(runMs: readonly number[]): string {
-  return runMs.length <= 5 ? `runs ${runMs.map((ms) => formatNumber(ms)).join(', ')} ms` : `${runMs.length} runs, median ${formatNumber(median(runMs))} ms`;
+  return runMs.length <= 5
+    ? `runs ${runMs.map((ms) => formatNumber(ms)).join(', ')} ms`
+    : `${runMs.length} runs, median ${formatNumber(median(runMs))} ms`;
 }
 
 interface Profiled {
@@ -92,19 +105,33 @@ function render(cli: Cli, profiled: Profiled): string {
     '',
     '### Self time by area',
     '',
-    markdownTable(['area', 'self ms', 'share'], cpu.summary.areas.slice(0, 12).map((a) => [a.area, formatNumber(a.selfMs), percent(a.selfMs, cpu.summary.totalMs)])),
+    markdownTable(
+      ['area', 'self ms', 'share'],
+      cpu.summary.areas.slice(0, 12).map((a) => [a.area, formatNumber(a.selfMs), percent(a.selfMs, cpu.summary.totalMs)]),
+    ),
     '',
     `### Top ${cli.top} functions by self time`,
     '',
     markdownTable(
       ['function', 'where', 'self ms', 'self', 'total (incl. callees)'],
-      cpu.summary.functions.slice(0, cli.top).map((f) => [`\`${f.name}\``, f.location, formatNumber(f.selfMs), percent(f.selfMs, cpu.summary.totalMs), percent(f.totalMs, cpu.summary.totalMs)]),
+      cpu.summary.functions
+        .slice(0, cli.top)
+        .map((f) => [
+          `\`${f.name}\``,
+          f.location,
+          formatNumber(f.selfMs),
+          percent(f.selfMs, cpu.summary.totalMs),
+          percent(f.totalMs, cpu.summary.totalMs),
+        ]),
       new Set([2, 3, 4]),
     ),
     '',
     `### Top ${cli.top} source lines by self time (repository files)`,
     '',
-    markdownTable(['line', 'self ms', 'share'], cpu.summary.lines.slice(0, cli.top).map((l) => [l.location, formatNumber(l.selfMs), percent(l.selfMs, cpu.summary.totalMs)])),
+    markdownTable(
+      ['line', 'self ms', 'share'],
+      cpu.summary.lines.slice(0, cli.top).map((l) => [l.location, formatNumber(l.selfMs), percent(l.selfMs, cpu.summary.totalMs)]),
+    ),
     '',
     `## Allocations: ${perTask(allocations.summary.totalBytes / cli.runs)} bytes per task (${formatNumber(allocations.summary.totalBytes / 1e6)} MB over ${cli.runs} runs, garbage included)`,
     '',
@@ -112,14 +139,22 @@ function render(cli: Cli, profiled: Profiled): string {
     '',
     markdownTable(
       ['area', 'bytes/task', 'share'],
-      allocations.summary.areas.slice(0, 10).map((a) => [a.area, perTask(a.selfBytes / cli.runs), percent(a.selfBytes, allocations.summary.totalBytes)]),
+      allocations.summary.areas
+        .slice(0, 10)
+        .map((a) => [a.area, perTask(a.selfBytes / cli.runs), percent(a.selfBytes, allocations.summary.totalBytes)]),
     ),
     '',
     markdownTable(
       ['function', 'where', 'self bytes/task', 'self', 'total (incl. callees)'],
       allocations.summary.functions
         .slice(0, cli.top)
-        .map((f) => [`\`${f.name}\``, f.location, perTask(f.selfBytes / cli.runs), percent(f.selfBytes, allocations.summary.totalBytes), percent(f.totalBytes, allocations.summary.totalBytes)]),
+        .map((f) => [
+          `\`${f.name}\``,
+          f.location,
+          perTask(f.selfBytes / cli.runs),
+          percent(f.selfBytes, allocations.summary.totalBytes),
+          percent(f.totalBytes, allocations.summary.totalBytes),
+        ]),
       new Set([2, 3, 4]),
     ),
     '',
@@ -149,7 +184,11 @@ async function main(): Promise<void> {
       warmupTasks: 100_000,
       profile: { kind, path: file },
     };
-    return { result: (await runner(spec)) as ThroughputResult, raw: JSON.parse(readFileSync(file, 'utf8')) as unknown, file: path.relative(ROOT, file) };
+    return {
+      result: (await runner(spec)) as ThroughputResult,
+      raw: JSON.parse(readFileSync(file, 'utf8')) as unknown,
+      file: path.relative(ROOT, file),
+    };
   };
   const cpu = await profileIn('cpu', `${base}.cpuprofile`);
   const allocations = await profileIn('allocations', `${base}.heapprofile`);
@@ -163,13 +202,23 @@ async function main(): Promise<void> {
   };
   const top = <T>(list: readonly T[]) => list.slice(0, 200);
   // Thousands of per-run times say nothing a median does not.
-  const compact = (result: ThroughputResult) => (result.runMs.length <= 20 ? result : { ...result, runMs: [], runCount: result.runMs.length });
+  const compact = (result: ThroughputResult) =>
+    result.runMs.length <= 20 ? result : { ...result, runMs: [], runCount: result.runMs.length };
   writeFileSync(
     `${base}.json`,
     `${JSON.stringify(
       {
-        cpu: { result: compact(cpu.result), ...profiled.cpu.summary, functions: top(profiled.cpu.summary.functions), lines: top(profiled.cpu.summary.lines) },
-        allocations: { result: compact(allocations.result), ...profiled.allocations.summary, functions: top(profiled.allocations.summary.functions) },
+        cpu: {
+          result: compact(cpu.result),
+          ...profiled.cpu.summary,
+          functions: top(profiled.cpu.summary.functions),
+          lines: top(profiled.cpu.summary.lines),
+        },
+        allocations: {
+          result: compact(allocations.result),
+          ...profiled.allocations.summary,
+          functions: top(profiled.allocations.summary.functions),
+        },
       },
       null,
       2,
@@ -180,7 +229,4 @@ async function main(): Promise<void> {
   process.stdout.write(markdown);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exitCode = 1;
-});
+main().catch(endOnFailure('bench:profile'));

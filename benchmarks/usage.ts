@@ -26,3 +26,18 @@ export function endOnFailure(script: string): (error: unknown) => void {
     process.exitCode = 1;
   };
 }
+
+/**
+ * Refuses with a {@link UsageError} a command line of flags that each take a value, when one is
+ * not among `known` or has no value: for scripts that read their flags where they need them.
+ *
+ * @example
+ * checkFlags(process.argv.slice(2), ['--runs', '--size'], 'benchmarks/observe.ts');
+ */
+export function checkFlags(argv: readonly string[], known: readonly string[], file: string): void {
+  for (let i = 0; i < argv.length; i += 2) {
+    const flag = argv[i]!;
+    if (!known.includes(flag)) throw new UsageError(`unknown option \`${flag}\` (see ${file})`);
+    if (argv[i + 1] === undefined) throw new UsageError(`\`${flag}\` needs a value`);
+  }
+}

@@ -1,4 +1,4 @@
-import { endOnFailure, UsageError } from '../../benchmarks/usage';
+import { checkFlags, endOnFailure, UsageError } from '../../benchmarks/usage';
 
 /** How a benchmark script ends: a mistake in its command line in one line (exit 2), a failure with its stack (exit 1). */
 describe('endOnFailure', () => {
@@ -26,5 +26,15 @@ describe('endOnFailure', () => {
     const { written, code } = ended(new TypeError("Cannot read properties of undefined (reading 'x')"));
     expect(code).toBe(1);
     expect(written).toMatch(/^TypeError: Cannot read properties of undefined \(reading 'x'\)\n\s+at /);
+  });
+});
+
+describe('checkFlags', () => {
+  it('should take known flags with values, and refuse an unknown flag or one without its value', () => {
+    expect(() => checkFlags(['--runs', '3', '--size', '10'], ['--runs', '--size'], 'benchmarks/x.ts')).not.toThrow();
+    expect(() => checkFlags(['--bogus', '1'], ['--runs'], 'benchmarks/x.ts')).toThrow(
+      new UsageError('unknown option `--bogus` (see benchmarks/x.ts)'),
+    );
+    expect(() => checkFlags(['--runs'], ['--runs'], 'benchmarks/x.ts')).toThrow(new UsageError('`--runs` needs a value'));
   });
 });
