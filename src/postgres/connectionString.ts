@@ -86,16 +86,24 @@ export function parameterProblem(given: string): string | undefined {
 const SCHEMA_SYNONYMS = ['search_path', 'currentschema', 'current_schema', 'searchpath'];
 
 /**
- * `gives schem=…; did you mean schema=?` for a parameter that stands for `schema` (misspelt, or
- * another tool's name for it), when there is no `schema=`; else undefined.
+ * `gives schem=…; did you mean schema=?` for a parameter that stands for `schema` (misspelt,
+ * another tool's name for it, or a `search_path` set through `options`); else undefined. Said
+ * with `schema=` given too (the same string is checked again once `schema=` is taken out of it).
  */
 function schemaMeantBy(searchParams: URLSearchParams): string | undefined {
-  if (searchParams.has('schema')) return undefined;
+  const given = searchParams.has('schema');
   for (const [name, value] of searchParams) {
     const lower = name.toLowerCase();
     // `Schema=` too: the parameter is read as written, in lower case
-    if (name !== 'schema' && (SCHEMA_SYNONYMS.includes(lower) || lower === 'schema' || closestName(lower, ['schema']) === 'schema'))
-      return `gives ${name}=${JSON.stringify(value)}, which rxdag does not read; did you mean schema=${value}?`;
+    const meansSchema = SCHEMA_SYNONYMS.includes(lower) || lower === 'schema' || closestName(lower, ['schema']) === 'schema';
+    const setsPath = lower === 'options' && /search_path/i.test(value);
+    if (name === 'schema' || !(meansSchema || setsPath)) continue;
+    const written = `gives ${name}=${JSON.stringify(value)}`;
+    const only = 'only schema= chooses the schema of the journal';
+    if (given) return `${written}: ${only}; leave ${setsPath ? 'its search_path' : name} out`;
+    return setsPath
+      ? `${written}: a search_path does not choose the schema of the journal; give schema=NAME`
+      : `${written}, which rxdag does not read; did you mean schema=${value}?`;
   }
   return undefined;
 }

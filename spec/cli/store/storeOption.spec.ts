@@ -72,6 +72,17 @@ describe('the --store option and RXDAG_STORE', () => {
         stderr: `rxdag: --store ${shown}?${name}=${value} gives ${name}="${value}", which rxdag does not read; did you mean schema=${value}?\n`,
       });
     }
+    // with schema= as well, and a search_path given through options: one line, before anything is opened
+    expect(await rxdag('runs', '--store', `${server}?schema=nightly&currentSchema=x`)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: --store ${shown}?schema=nightly&currentSchema=x gives currentSchema="x": only schema= chooses the schema of the journal; leave currentSchema out\n`,
+    });
+    expect(await rxdag('runs', '--store', `${server}?options=-csearch_path%3Dnightly`)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: --store ${shown}?options=-csearch_path%3Dnightly gives options="-csearch_path=nightly": a search_path does not choose the schema of the journal; give schema=NAME\n`,
+    });
     process.env['RXDAG_STORE'] = `${server}?schema=a%00b`;
     expect(await rxdag('show', 'x')).toEqual({
       code: 2,
