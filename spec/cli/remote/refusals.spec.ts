@@ -285,4 +285,17 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
     expect(existsSync(marker)).toBe(true);
     expect(exited(sleeper)).toBe(false);
   });
+
+  it('should not say that a queue its tasks do not use has no worker', async () => {
+    const shells = await fleet.start(env.url, prefix, ['--agents', 'shell']);
+    const marker = tmp.file('shell-only.marker');
+    const file = tmp.file('shell-only.json');
+    writeFileSync(file, JSON.stringify({ id: 'shell-only', tasks: [{ id: 'touch', run: `touch '${marker}'` }] }));
+    const run = fleet.track(startCli(['run', file, '--redis', env.url, '--redis-prefix', prefix, '--no-journal'], NO_KEY));
+    const result = await run.done;
+    expect(result.code).toBe(0);
+    expect(existsSync(marker)).toBe(true);
+    expect(result.stderr).not.toMatch(/no worker/);
+    expect(exited(shells)).toBe(false);
+  });
 });

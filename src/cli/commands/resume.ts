@@ -31,7 +31,7 @@ import { ProcessGroups } from '../agents/processGroups';
 import { openRunMetrics, type RunMetrics } from '../output/metricsEndpoint';
 import { exitCodeAfterPush } from '../output/metricsPush';
 import { InvalidInputError } from '../problems';
-import { openRemoteAgents } from '../remote/openRemote';
+import { agentsOf, openRemoteAgents } from '../remote/openRemote';
 import { localResumeRefusal, otherKeyRefusal, otherPrefixRefusal, remoteNoteOf } from '../remote/remoteNote';
 import { tornTailOf } from '../../journal/tornTail';
 import { haltableJournal } from '../../journal/haltableJournal';
@@ -107,7 +107,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
       const problems = resumeRunProblems(dag, header, history, builtinAgents(0).agents, options.maxConcurrency);
       if (problems.length > 0) throw new InvalidInputError(problems);
     }
-    if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes, io.stderr);
+    if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes, io.stderr, agentsOf(header.spec));
     // --logs (refused with --redis): an attempt run again appends to the log it began
     const logs = options.logsDir === undefined ? undefined : new TaskLogs(options.logsDir);
     // with --redis, attempts (also those in flight when the run stopped) go to workers

@@ -21,7 +21,7 @@ import { loadDagFile } from '../dagFile/loadDagFile';
 import { openRunMetrics, type RunMetrics } from '../output/metricsEndpoint';
 import { exitCodeAfterPush } from '../output/metricsPush';
 import { InvalidInputError, type Problem } from '../problems';
-import { openRemoteAgents } from '../remote/openRemote';
+import { agentsOf, openRemoteAgents } from '../remote/openRemote';
 import type { RemoteAgents } from '../remote/remoteAgents';
 import { runSetupOf } from '../output/runSetup';
 import { DEFAULT_MAX_CONCURRENCY } from '../../scheduler/options';
@@ -93,7 +93,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
       const interrupted = await interruptedRunNote(store.journal, read.dag.id, resumeOf);
       if (interrupted !== undefined) notes.write(`rxdag: ${escapeControls(interrupted)}\n`);
     }
-    if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes, io.stderr);
+    if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes, io.stderr, agentsOf(read.spec));
     const remoteNote =
       options.remote === undefined || remote === undefined
         ? undefined

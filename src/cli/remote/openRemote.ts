@@ -5,6 +5,7 @@
  * `rxdag resume --redis` get their remote agents, saying on stderr where attempts go. It does
  * not check options (`remoteOptions.ts`) nor make the agents (`remoteAgents.ts`).
  */
+import type { DagSpec } from '../../index';
 import { InvalidInputError } from '../problems';
 import type { RemoteAgents } from './remoteAgents';
 import type { RemoteSettings } from './remoteOptions';
@@ -38,9 +39,11 @@ export async function openRemoteAgents(
   settings: RemoteSettings,
   stderr: { write(text: string): unknown },
   afterRun: { write(text: string): unknown },
+  /** The agents the run's tasks name: only their queues are looked at for connected workers. */
+  used?: ReadonlySet<string>,
 ): Promise<RemoteAgents> {
   const { remoteAgents } = loadRemoteModule(() => require('./remoteAgents') as typeof import('./remoteAgents'));
-  const remote = await remoteAgents(settings, afterRun);
+  const remote = await remoteAgents(settings, afterRun, used);
   const queues = Object.keys(remote.agents).join(', ');
   const signed =
     settings.keySource === undefined
@@ -51,4 +54,14 @@ export async function openRemoteAgents(
   );
   if (remote.noWorkerHint !== undefined) stderr.write(`${remote.noWorkerHint}\n`);
   return remote;
+}
+
+/** The agents the tasks of `spec` name (a task's own, else the defaults'). */
+export function agentsOf(spec: DagSpec): Set<string> {
+  const agents = new Set<string>();
+  for (const task of spec.tasks) {
+    const agent = task.agent ?? spec.defaults?.agent;
+    if (agent !== undefined) agents.add(agent);
+  }
+  return agents;
 }

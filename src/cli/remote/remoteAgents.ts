@@ -36,7 +36,12 @@ const MOST_NAMED = 5;
  * (exit 2, nothing run) when the Redis is refused or does not answer. `stderr` gets what happens
  * to them during and after the run: Redis lost and back, cancels that did not go out.
  */
-export async function remoteAgents(settings: RemoteSettings, stderr: { write(text: string): unknown }): Promise<RemoteAgents> {
+export async function remoteAgents(
+  settings: RemoteSettings,
+  stderr: { write(text: string): unknown },
+  /** The agents the run's tasks name: a queue no task uses needs no worker. @default every agent */
+  used?: ReadonlySet<string>,
+): Promise<RemoteAgents> {
   const target = await reachRedis(settings);
   const onConnectionChange = outageLines(target.location, (line) => stderr.write(`${line}\n`));
   const agents: Record<string, RemoteAgent> = {};
@@ -54,7 +59,11 @@ export async function remoteAgents(settings: RemoteSettings, stderr: { write(tex
     agents,
     location: target.location,
     noWorkerHint: noWorkerHint(
-      await connectedWorkers(target, settings.prefix, Object.keys(agents)),
+      await connectedWorkers(
+        target,
+        settings.prefix,
+        Object.keys(agents).filter((name) => used === undefined || used.has(name)),
+      ),
       settings.prefix,
       settings.key !== undefined,
     ),
