@@ -287,7 +287,9 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
   });
 
   it('should not say that a queue its tasks do not use has no worker', async () => {
-    const shells = await fleet.start(env.url, prefix, ['--agents', 'shell']);
+    const shells = await fleet.start(env.url, prefix, ['--agents', 'shell', '--kill-grace', '4000']);
+    // the start line says the grace it gives a stopped task
+    expect(shells.stderrSoFar()).toMatch(/; concurrency 8, lease 30000 ms, kill grace 4000 ms; job format 1$/m);
     const marker = tmp.file('shell-only.marker');
     const file = tmp.file('shell-only.json');
     writeFileSync(file, JSON.stringify({ id: 'shell-only', tasks: [{ id: 'touch', run: `touch '${marker}'` }] }));

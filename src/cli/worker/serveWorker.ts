@@ -90,7 +90,7 @@ export async function serveWorker(options: WorkerCommandOptions, io: CliIo): Pro
       remote.keySource === undefined
         ? 'unsigned jobs accepted (no key)'
         : `signed jobs only (key of ${remote.keySource}${remote.keyNote === undefined ? '' : `, ${remote.keyNote}`})`;
-    const serving = `${name}: serving queues ${worker.queues.join(', ')}${allowed} of Redis at ${target.location}, prefix ${remote.prefix}; ${signed}; concurrency ${options.concurrency}, lease ${options.leaseMs} ms; job format ${JOB_FORMAT}`;
+    const serving = `${name}: serving queues ${worker.queues.join(', ')}${allowed} of Redis at ${target.location}, prefix ${remote.prefix}; ${signed}; concurrency ${options.concurrency}, lease ${options.leaseMs} ms, kill grace ${options.killGraceMs} ms; job format ${JOB_FORMAT}`;
     // one write: whoever waits for the "serving" line finds where the metrics are with it
     say(metrics === undefined ? serving : `${serving}\n${name}: metrics at ${metrics.url}`);
   }
