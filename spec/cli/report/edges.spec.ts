@@ -1,5 +1,11 @@
 import { declaredEdges, inferredEdges, spawnedEdges } from '../../../src/cli/report/edges';
 import { eventsOf } from '../support/eventBuilder';
+import type { TaskSpec } from '../../../src/index';
+
+/** The `tasks.spawned` of `taskId`'s first attempt at `at`. */
+function spawnedBy(taskId: string, at: number, tasks: TaskSpec[]) {
+  return { type: 'tasks.spawned', at, taskId, attempt: 1, tasks } as const;
+}
 
 describe('report edges', () => {
   it('should take declared edges from deps, dropping tasks the report does not know', () => {
@@ -39,16 +45,10 @@ describe('inferred edges of a run that spawned tasks', () => {
     const events = eventsOf(
       { type: 'dag.created', at: 0, dagId: 'd', taskCount: 2 },
       { type: 'task.ready', at: 0, taskId: 'plan', attempt: 1 },
-      {
-        type: 'tasks.spawned',
-        at: 1,
-        taskId: 'plan',
-        attempt: 1,
-        tasks: [
-          { id: 's1', agent: 'sleep' },
-          { id: 's2', agent: 'sleep', deps: ['s1'] },
-        ],
-      },
+      spawnedBy('plan', 1, [
+        { id: 's1', agent: 'sleep' },
+        { id: 's2', agent: 'sleep', deps: ['s1'] },
+      ]),
       { type: 'task.completed', at: 1, taskId: 'plan', attempt: 1, durationMs: 1 },
       { type: 'task.ready', at: 1, taskId: 's1', attempt: 1 },
       { type: 'task.completed', at: 2, taskId: 's1', attempt: 1, durationMs: 1 },
@@ -72,16 +72,10 @@ describe('spawnedEdges', () => {
   it('should link each spawned task to the task that spawned it and to its own deps', () => {
     const events = eventsOf(
       { type: 'dag.created', at: 0, dagId: 'd', taskCount: 1 },
-      {
-        type: 'tasks.spawned',
-        at: 1,
-        taskId: 'plan',
-        attempt: 1,
-        tasks: [
-          { id: 's1', agent: 'sleep' },
-          { id: 's2', agent: 'sleep', deps: ['s1', 'plan'] },
-        ],
-      },
+      spawnedBy('plan', 1, [
+        { id: 's1', agent: 'sleep' },
+        { id: 's2', agent: 'sleep', deps: ['s1', 'plan'] },
+      ]),
     );
     expect(spawnedEdges(events)).toEqual([
       ['plan', 's1'],
@@ -94,17 +88,11 @@ describe('spawnedEdges', () => {
     // plan -> reduce declared; plan spawns a and b (b after a); a spawns a-sub, which reduce and b then wait for
     const events = eventsOf(
       { type: 'dag.created', at: 0, dagId: 'd', taskCount: 2 },
-      {
-        type: 'tasks.spawned',
-        at: 1,
-        taskId: 'plan',
-        attempt: 1,
-        tasks: [
-          { id: 'a', agent: 'sleep' },
-          { id: 'b', agent: 'sleep', deps: ['a'] },
-        ],
-      },
-      { type: 'tasks.spawned', at: 2, taskId: 'a', attempt: 1, tasks: [{ id: 'a-sub', agent: 'sleep' }] },
+      spawnedBy('plan', 1, [
+        { id: 'a', agent: 'sleep' },
+        { id: 'b', agent: 'sleep', deps: ['a'] },
+      ]),
+      spawnedBy('a', 2, [{ id: 'a-sub', agent: 'sleep' }]),
     );
     expect(spawnedEdges(events, [['plan', 'reduce']])).toEqual([
       ['plan', 'a'],

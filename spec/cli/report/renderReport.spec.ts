@@ -257,9 +257,9 @@ describe('renderReport of a task that completed after a retry', () => {
 });
 
 describe("renderReport of a task's control characters", () => {
-  const error = { name: 'ShellCommandError', message: 'last stderr lines:\n\u001b[31mred\u0000nul\u0007\tat x\r\n' };
-  const html = renderReport({
-    events: eventsOf(...oneTaskStarted('ctl', 'e'), {
+  /** The events of a run of one task, `e`, whose first attempt failed for good with `error`. */
+  const failedOnce = (dagId: string, error: { name: string; message: string }) =>
+    eventsOf(...oneTaskStarted(dagId, 'e'), {
       type: 'task.failed',
       at: 5,
       taskId: 'e',
@@ -267,22 +267,12 @@ describe("renderReport of a task's control characters", () => {
       error,
       severity: 'error',
       willRetry: false,
-    }),
-    source: 'dir/\u001b]0;title\u0007.yaml',
-  });
+    });
+  const error = { name: 'ShellCommandError', message: 'last stderr lines:\n\u001b[31mred\u0000nul\u0007\tat x\r\n' };
+  const html = renderReport({ events: failedOnce('ctl', error), source: 'dir/\u001b]0;title\u0007.yaml' });
 
   it('should escape DEL, C1 and bidirectional controls as the terminal does (no text shown reversed)', () => {
-    const bidi = renderReport({
-      events: eventsOf(...oneTaskStarted('bidi', 'e'), {
-        type: 'task.failed',
-        at: 5,
-        taskId: 'e',
-        attempt: 1,
-        error: { name: 'E', message: 'wrote report\u202etxt.exe \u009b2J\u007f' },
-        severity: 'error',
-        willRetry: false,
-      }),
-    });
+    const bidi = renderReport({ events: failedOnce('bidi', { name: 'E', message: 'wrote report\u202etxt.exe \u009b2J\u007f' }) });
     expect(bidi).not.toMatch(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
     expect(cellsOf(bidi, 'e').Details).toBe('E: wrote report\\u202etxt.exe \\u009b2J\\u007f');
   });
