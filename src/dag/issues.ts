@@ -91,8 +91,19 @@ function ruleHint(issue: z.core.$ZodIssue, value: unknown): string {
  * write as `retries: 3` or `retry: 3` is a policy here. Else nothing.
  */
 function retryHint(issue: z.core.$ZodIssue, value: unknown): string {
-  if (issue.path[issue.path.length - 1] !== 'retry' || typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) return '';
-  return `; write { attempts: ${value + 1} } for the first attempt and ${value} ${value === 1 ? 'retry' : 'retries'}`;
+  const attempts = attemptsFor(value);
+  if (issue.path[issue.path.length - 1] !== 'retry' || attempts === undefined || attempts < 2) return '';
+  return `; write { attempts: ${attempts} } for the first attempt and ${retriesText(attempts - 1)}`;
+}
+
+/** The attempts of a task that `retries` retries (the first attempt and the retries), when it is a count. */
+export function attemptsFor(retries: unknown): number | undefined {
+  return typeof retries === 'number' && Number.isSafeInteger(retries) && retries >= 0 ? retries + 1 : undefined;
+}
+
+/** `3 retries`, `1 retry`. */
+export function retriesText(retries: number): string {
+  return `${retries} ${retries === 1 ? 'retry' : 'retries'}`;
 }
 
 /** Milliseconds in each unit a duration may be written in. */

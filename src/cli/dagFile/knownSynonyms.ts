@@ -9,7 +9,7 @@
  */
 import type { z } from 'zod';
 import type { DagIssue } from '../../dag/errors';
-import { fieldsAt, type Misspelt, misspeltFields, valueAt } from '../../dag/issues';
+import { attemptsFor, fieldsAt, type Misspelt, misspeltFields, retriesText, valueAt } from '../../dag/issues';
 import { dagSpecSchema, taskDefaultsSchema, taskSpecSchema } from '../../dag/schema';
 import { quoted, unknownFieldMessage } from '../../dag/text';
 
@@ -87,7 +87,7 @@ const RETRY_FIELDS: ReadonlyMap<string, (value: unknown) => string> = new Map([
     'retries',
     (value: unknown) => {
       const attempts = attemptsFor(value);
-      const example = attempts === undefined ? '' : `: write \`retry: { attempts: ${attempts} }\` for ${retriesText(value)}`;
+      const example = attempts === undefined ? '' : `: write \`retry: { attempts: ${attempts} }\` for ${retriesText(attempts - 1)}`;
       return `retries are \`retry: { attempts: N }\`, N counting the first attempt too${example}`;
     },
   ],
@@ -95,16 +95,6 @@ const RETRY_FIELDS: ReadonlyMap<string, (value: unknown) => string> = new Map([
     (name) => [name, () => 'the wait before a retry is `retry: { backoffMs: MS }`'] as const,
   ),
 ]);
-
-/** The attempts of a task that `retries` retries (the first attempt and the retries), when it is a count. */
-function attemptsFor(retries: unknown): number | undefined {
-  return typeof retries === 'number' && Number.isSafeInteger(retries) && retries >= 0 ? retries + 1 : undefined;
-}
-
-/** `3 retries`, `1 retry`. */
-function retriesText(retries: unknown): string {
-  return `${String(retries)} ${retries === 1 ? 'retry' : 'retries'}`;
-}
 
 /**
  * The message of an unknown field among `known` (`value` is what the file gives it): the field it
@@ -131,7 +121,7 @@ function unknownFieldMeaning(field: string, meant: string, value?: unknown): str
   const counted =
     meant !== 'attempts'
       ? ''
-      : ` It counts the first attempt too${attempts === undefined ? '' : `: \`attempts: ${attempts}\` for ${retriesText(value)}`}`;
+      : ` It counts the first attempt too${attempts === undefined ? '' : `: \`attempts: ${attempts}\` for ${retriesText(attempts - 1)}`}`;
   // other tools' durations are in seconds or timedeltas: say the unit of the field meant
   const unit = meant.endsWith('Ms') && !field.toLowerCase().endsWith('ms') ? ' It is in milliseconds' : '';
   return `unknown field ${quoted(field)} (did you mean ${quoted(meant)}?${counted}${unit})`;

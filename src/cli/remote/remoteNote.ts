@@ -42,6 +42,11 @@ export function remoteNoteOf(metadata: Readonly<Record<string, unknown>> | undef
   return { resumeFlags, ...(typeof prefix === 'string' ? { prefix } : {}), ...(typeof keyId === 'string' ? { keyId } : {}) };
 }
 
+/** ` (give the password where *** stands)` after a command whose `flags` show a password as `***`, else nothing. */
+export function passwordToGive(flags: string): string {
+  return flags.includes('***') ? ' (give the password where *** stands)' : '';
+}
+
 /**
  * Ids of the tasks whose attempt was in flight when the run stopped: started, and not ended
  * after. What a running attempt may be told meanwhile (`task.stuck`, `task.timed-out` before its
@@ -71,7 +76,7 @@ export function localResumeRefusal(
   if (inFlight.length === 0) return undefined;
   const shown = inFlight.length <= 5 ? inFlight.join(', ') : `${inFlight.slice(0, 5).join(', ')} and ${inFlight.length - 5} more`;
   const counted = inFlight.length === 1 ? 'one was' : `${inFlight.length} were`;
-  const password = note.resumeFlags.includes('***') ? ' (give the password where *** stands)' : '';
+  const password = passwordToGive(note.resumeFlags);
   return (
     `run ${runId} sent its attempts to rxdag workers, and ${counted} in flight when it stopped (${shown}): ` +
     `they may still be queued or running there. Resume with${note.resumeFlags} to take them up again${password}, ` +

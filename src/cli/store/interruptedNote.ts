@@ -8,7 +8,7 @@
  */
 import type { Journal } from '../../index';
 import { agentsMissingFromCli } from './programRuns';
-import { remoteNoteOf } from '../remote/remoteNote';
+import { passwordToGive, remoteNoteOf } from '../remote/remoteNote';
 
 /**
  * The note's line (without `rxdag: `), or `undefined` when the newest run of `dagId` is not an
@@ -33,7 +33,7 @@ export async function interruptedRunNote(
     const { total, completed, failed, skipped, cancelled } = newest.counts;
     const ended = completed + failed + skipped + cancelled;
     const flags = remoteNoteOf(header.options.metadata)?.resumeFlags ?? '';
-    const password = flags.includes('***') ? ' (give the password where *** stands)' : '';
+    const password = passwordToGive(flags);
     return (
       `note: run ${newest.runId} of this DAG was interrupted with ${ended} of ${total} tasks ended; this run starts over. ` +
       `To go on with that one instead, stop this one and run: ${resumeCommand(newest.runId, flags)}${password}`
