@@ -278,6 +278,13 @@ describe('defineDag', () => {
       ['tasks.1.retry.attempts', 'expected an integer number of attempts (got nothing)'],
       ['tasks.1.retry', 'unknown field "tries"'],
     ]);
+    // an agent misspelt is not also an agent missing; a field not close to `agent` leaves it missing
+    const agents = issuesOf({ id: 'typo', tasks: [{ id: 'a', agnet: 'x' }, { id: 'b', colour: 'x' }] });
+    expect(agents.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['tasks.0', 'unknown field "agnet" (did you mean "agent"?)'],
+      ['tasks.1', 'unknown field "colour"'],
+      ['tasks.1.agent', 'task "b" names no agent: set `agent` on the task or `defaults.agent`'],
+    ]);
   });
 
   it('should report a bad default together with the problems of the tasks, applying its good fields', () => {

@@ -7,7 +7,7 @@ import { jsonSafetyProblem } from '../jsonSafe';
 import { type Dag, defineDag } from './defineDag';
 import { TaskSpecs } from './specOf';
 import { type DagIssue, DagValidationError, quoted } from './errors';
-import { noAgentIssue, zodIssues } from './issues';
+import { noAgentIssues, zodIssues } from './issues';
 import { MAX_ID_LENGTH, type TaskSpec, taskSpecSchema } from './schema';
 import { escapeControls } from './text';
 import { type AgentsOfTasks, unknownAgentIssues } from './unknownAgents';
@@ -44,7 +44,7 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
     const problem = task.input === undefined ? undefined : jsonSafetyProblem(task.input);
     if (problem !== undefined)
       issues.push({ path: ['spawn', i, 'input'], code: 'invalid-value', message: `input is not JSON-safe: ${escapeControls(problem)}` });
-    if (task.agent === undefined && dag.defaults?.agent === undefined) issues.push(noAgentIssue(['spawn', i, 'agent'], task.id));
+    if (task.agent === undefined && dag.defaults?.agent === undefined) issues.push(...noAgentIssues(['spawn', i, 'agent'], task.id, spec));
     if (dag.taskIndex(task.id) !== undefined) {
       issues.push({ path: ['spawn', i, 'id'], code: 'duplicate-id', message: `task id ${quoted(task.id)} is already used in this run` });
     } else if (newIds.has(task.id)) {

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { type DagIssue, quoted } from './errors';
-import { MAX_TIMER_MS, TRIGGER_RULES, type TriggerRule } from './schema';
+import { MAX_TIMER_MS, TRIGGER_RULES, type TriggerRule, taskSpecSchema } from './schema';
 import { closestName, describeValue, escapeControls, unknownFieldMessage } from './text';
 
 /**
@@ -82,6 +82,7 @@ export function quoteHint(issue: z.core.$ZodIssue, value: unknown): string {
 /** `; did you mean "all-done"?` when a task's `when` is text that stands for a trigger rule ({@link meantRule}). Else nothing. */
 function ruleHint(issue: z.core.$ZodIssue, value: unknown): string {
   if (issue.code !== 'invalid_value' || issue.path[issue.path.length - 1] !== 'when' || typeof value !== 'string') return '';
+  if (isRuleWithoutCounterpart(value)) return '; no rule here means what that rule means in other tools';
   const rule = meantRule(value);
   return rule === undefined ? '' : `; did you mean ${quoted(rule)}?`;
 }
@@ -140,15 +141,35 @@ const RULE_SYNONYMS: ReadonlyMap<string, string> = new Map([
 ]);
 
 /**
+ * Trigger rules of other tools that no rule here stands for, lower case with hyphens: each is
+ * close in spelling to a rule that means something else (`all-failed` is not `any-failed`).
+ */
+const RULES_WITHOUT_COUNTERPART: ReadonlySet<string> = new Set([
+  'all-failed',
+  'all-skipped',
+  'none-skipped',
+  'one-success',
+  'one-done',
+  'all-done-min-one-success',
+  'all-done-setup-success',
+]);
+
+/**
  * The trigger rule `value` stands for when it is not one: the rule in another case or with
  * underscores (`ALL_DONE`), another tool's name for it (`one_failed`), else the closest rule
- * (`all-sucess`).
+ * (`all-sucess`); none for another tool's rule that no rule here stands for (`all_failed`).
  */
 export function meantRule(value: string): TriggerRule | undefined {
   const written = value.trim().toLowerCase().replace(/_/g, '-');
   const meant = RULE_SYNONYMS.get(written) ?? written;
   if ((TRIGGER_RULES as readonly string[]).includes(meant)) return meant !== value ? (meant as TriggerRule) : undefined;
+  if (RULES_WITHOUT_COUNTERPART.has(written)) return undefined;
   return closestName(written, TRIGGER_RULES) as TriggerRule | undefined;
+}
+
+/** Whether `value` is another tool's trigger rule that no rule here stands for (`all_failed`). */
+function isRuleWithoutCounterpart(value: string): boolean {
+  return RULES_WITHOUT_COUNTERPART.has(value.trim().toLowerCase().replace(/_/g, '-'));
 }
 
 /** The value at `path` inside `value`, or `undefined` where there is none. */
@@ -186,13 +207,22 @@ function unwrap(schema: z.ZodType): z.ZodType {
   return current;
 }
 
-/** The issue for a task that names no agent, and whose DAG has no default one. */
-export function noAgentIssue(path: readonly (string | number)[], taskId: string): DagIssue {
-  return {
-    path,
-    code: 'invalid-value',
-    message: `task ${quoted(taskId)} names no agent: set \`agent\` on the task or \`defaults.agent\``,
-  };
+/**
+ * The issue for a task that names no agent, and whose DAG has no default one; none when the task
+ * as `written` has an unknown field spelt closest to `agent` (`agnet`): that field is the mistake, said once.
+ */
+export function noAgentIssues(path: readonly (string | number)[], taskId: string, written: unknown): DagIssue[] {
+  if (typeof written === 'object' && written !== null) {
+    const known = fieldsAt(taskSpecSchema, []);
+    if (Object.keys(written).some((field) => !known.includes(field) && closestName(field, known) === 'agent')) return [];
+  }
+  return [
+    {
+      path,
+      code: 'invalid-value',
+      message: `task ${quoted(taskId)} names no agent: set \`agent\` on the task or \`defaults.agent\``,
+    },
+  ];
 }
 
 /** The issue for a cycle through `names` (each depending on the next), at the deps of `tasks[specIndex]`. */

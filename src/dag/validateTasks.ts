@@ -7,7 +7,7 @@
 import { type DagIssue, quoted } from './errors';
 import { IdIndex } from './idIndex';
 import { isPlainTask } from './plainTask';
-import { noAgentIssue, zodIssues } from './issues';
+import { noAgentIssues, zodIssues } from './issues';
 import { idSchema, MAX_ID_LENGTH, type TaskDefaults, type TaskSpec, taskSpecSchema } from './schema';
 import { normalizeRetry, TaskColumns } from './taskColumns';
 
@@ -59,7 +59,7 @@ export function validateTasks(rawTasks: readonly unknown[], defaults: TaskDefaul
       });
     }
     const agent = t.agent ?? defaults?.agent;
-    if (agent === undefined) issues.push(noAgentIssue(['tasks', i, 'agent'], t.id));
+    if (agent === undefined) issues.push(...noAgentIssues(['tasks', i, 'agent'], t.id, raw));
     // read as written: a task whose other fields are invalid still gets this problem said
     if ((raw as { when?: unknown }).when === 'any-failed' && (t.deps === undefined || t.deps.length === 0)) {
       const message = `task ${quoted(t.id)} has \`when: any-failed\` but no dependencies: none can fail, so it could never run`;

@@ -113,6 +113,20 @@ describe('loadDagFile (names from other workflow tools)', () => {
     expect(problemsOf('later.yaml', withField('when: later'))).toEqual([`7:11: tasks[1].when: ${oneOf} (got "later")`]);
   });
 
+  it('should not give a rule close in spelling for a rule of other tools that none here stands for', () => {
+    const unmatched = ['all_failed', 'none_skipped', 'ONE_SUCCESS'];
+    const text = ['id: d', 'tasks:', '  - { id: a, sleep: 1 }', ...unmatched.map((rule, i) => `  - { id: t${i}, sleep: 1, deps: [a], when: ${rule} }`)];
+    const oneOf = 'must be one of "all-succeeded", "all-done", "any-failed", "none-failed"';
+    const none = 'no rule here means what that rule means in other tools';
+    expect(problemsOf('unmatched.yaml', `${text.join('\n')}\n`)).toEqual([
+      `4:42: tasks[1].when: ${oneOf} (got "all_failed"; ${none})`,
+      `5:42: tasks[2].when: ${oneOf} (got "none_skipped"; ${none})`,
+      `6:42: tasks[3].when: ${oneOf} (got "ONE_SUCCESS"; ${none})`,
+    ]);
+    expect(meantRule('all_failed')).toBeUndefined();
+    expect(meantRule('all-succeded')).toBe('all-succeeded');
+  });
+
   it("should say where a task's retry count and retry delay go, written as the task's own fields", () => {
     expect(problemsOf('airflow.yaml', withField('retries: 3\n    retry_delay: 300'))).toEqual([
       '7:5: tasks[1]: unknown field "retries" (retries are `retry: { attempts: N }`, N counting the first attempt too: write `retry: { attempts: 4 }` for 3 retries)',

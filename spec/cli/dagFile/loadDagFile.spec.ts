@@ -225,6 +225,13 @@ describe('loadDagFile', () => {
       `${file}:9:5: tasks[2]: a task needs one of \`run\` (a shell command), \`sleep\` (milliseconds) or \`agent\``,
       `${file}:10:5: tasks[2]: unknown field "nap"`,
     ]);
+    // an id misspelt, of a task or of the DAG, is not also an id missing
+    const ids = writeText(tmp.file('ids.yaml'), 'ID: m\ntasks:\n  - Id: a\n    run: "true"\n  - idd: b\n    run: "true"\n');
+    expect(problemsOf(ids)).toEqual([
+      `${ids}:1:1: top level: unknown field "ID" (did you mean "id"?)`,
+      `${ids}:3:5: tasks[0]: unknown field "Id" (did you mean "id"?)`,
+      `${ids}:5:5: tasks[1]: unknown field "idd" (did you mean "id"?)`,
+    ]);
   });
 
   it('should print the first 50 problems of a file and say how many more there are', () => {

@@ -23,6 +23,9 @@ export const SHOW_VALUE = { showValue: true } as const;
 export const AT_KEY = { atKey: true } as const;
 /** Params of a custom issue that asks for one of some fields: said only when no unknown field of the mapping was one of them misspelt. */
 export const ONE_OF_KIND = { unlessMisspelt: ['run', 'sleep', 'agent'] } as const;
+/** Params of an issue about a field that needs `run` (or `agent`) beside it: not said when an unknown field beside it stood for that one (`bash_command`). */
+const BESIDE_RUN = { besideMisspelt: ['run'] } as const;
+const BESIDE_AGENT = { besideMisspelt: ['agent'] } as const;
 
 const sleepMs = z
   .number({ error: 'expected a number of milliseconds' })
@@ -146,7 +149,7 @@ export const fileTaskSchema = z
     }
     for (const key of ['cwd', 'env'] as const) {
       if (task[key] !== undefined && task.run === undefined) {
-        context.addIssue({ code: 'custom', path: [key], message: `\`${key}\` only applies to tasks with \`run\`` });
+        context.addIssue({ code: 'custom', path: [key], message: `\`${key}\` only applies to tasks with \`run\``, params: BESIDE_RUN });
       }
     }
     if (task.input !== undefined && task.agent === undefined) {
@@ -154,6 +157,7 @@ export const fileTaskSchema = z
         code: 'custom',
         path: ['input'],
         message: '`input` only applies to tasks with `agent` (`run` and `sleep` make their own)',
+        params: BESIDE_AGENT,
       });
     }
     // a task that also has `run` or `sleep` is told to keep one: its `agent`'s input is not asked for besides

@@ -11,7 +11,8 @@ import type { z } from 'zod';
 import type { DagIssue } from '../../dag/errors';
 import { attemptsFor, fieldsAt, type Misspelt, misspeltFields, retriesText, valueAt } from '../../dag/issues';
 import { dagSpecSchema, taskDefaultsSchema, taskSpecSchema } from '../../dag/schema';
-import { quoted, unknownFieldMessage } from '../../dag/text';
+import { closestName, quoted, unknownFieldMessage } from '../../dag/text';
+import { dagFileSchema, fileDefaultsSchema, fileTaskSchema } from './fileSchema';
 
 /**
  * Field names of other tools, lower case, by the field they stand for where that field exists
@@ -172,7 +173,18 @@ function writtenUnderOtherName(file: unknown, path: readonly (string | number)[]
   const mapping = valueAt(file, path.slice(0, -1));
   if (typeof field !== 'string' || typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)) return false;
   const known = libraryFieldsAt(path.slice(0, -1));
-  return Object.keys(mapping).some((name) => synonymField(name, known) === field);
+  const fileKnown = fileFieldsAt(path.slice(0, -1));
+  // an unknown key of the file's mapping, told the field it stands for (`task_id`) or is spelt closest to (`Id`)
+  return Object.keys(mapping).some(
+    (name) => !fileKnown.includes(name) && (synonymField(name, known) ?? closestName(name, fileKnown)) === field,
+  );
+}
+
+/** The fields of the file's schema at `path` (a task's, the defaults', the file's top level). */
+function fileFieldsAt(path: readonly (string | number)[]): string[] {
+  if (path[0] === 'tasks' && typeof path[1] === 'number') return fieldsAt(fileTaskSchema, path.slice(2));
+  if (path[0] === 'defaults') return fieldsAt(fileDefaultsSchema, path.slice(1));
+  return fieldsAt(dagFileSchema, path);
 }
 
 /** The fields of the library's spec at `path` (a task's, the defaults', the DAG's), for an unknown field there. */

@@ -49,7 +49,14 @@ export function zodProblems(
       return issue.keys.map((field) => place({ path, field, message: unknownField(field, known, valueAt(checked, [...at, field])) }));
     }
     const params = issue.code === 'custom' ? (issue.params as CustomParams | undefined) : undefined;
-    if (isMissingButMisspelt(issue, checked, misspelt) || params?.unlessMisspelt?.some((name) => misspelt(at, name)) === true) return [];
+    const standsFor = (names: readonly string[] | undefined, mapping: readonly (string | number)[]) =>
+      names?.some((name) => misspelt(mapping, name)) === true;
+    if (
+      isMissingButMisspelt(issue, checked, misspelt) ||
+      standsFor(params?.unlessMisspelt, at) ||
+      standsFor(params?.besideMisspelt, at.slice(0, -1))
+    )
+      return [];
     const field = path[path.length - 1];
     if ((issue.code === 'invalid_key' || params?.atKey === true) && typeof field === 'string') {
       // a key the mapping cannot hold (an environment variable name with `=`): placed at the key
@@ -75,6 +82,8 @@ interface CustomParams {
   readonly atKey?: boolean;
   /** Fields the issue asks for: it is not said when an unknown field of the mapping was one of them misspelt. */
   readonly unlessMisspelt?: readonly string[];
+  /** The same, for an issue at a field of the mapping (`cwd` needs `run` beside it). */
+  readonly besideMisspelt?: readonly string[];
 }
 
 /** A value of a DAG file as a message shows it after "got": `-5`, `"abc"`, `a list`, `a mapping`, `nothing`. */
