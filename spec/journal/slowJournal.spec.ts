@@ -40,6 +40,35 @@ describe('a journal that answers later', () => {
   }
   const typesOf = async (inner: Journal, runId: string) => (await inner.events(runId)).map((event: DagEvent) => event.type);
 
+  it('should append the events of flushes made while a group was out once it settles, not at a next flush that never comes', async () => {
+    const inner = fileJournal(dir);
+    const journal: Journal = {
+      ...slow(inner),
+      create: async (header) => {
+        const writer = await inner.create(header);
+        return { append: (group, durable) => later(() => writer.append(group, durable)), close: () => writer.close() };
+      },
+    };
+    // `long` keeps the run going; each `aN` completes in a flush of its own while the group before is out
+    const tasks = [{ id: 'long', agent: 'w' }, ...[0, 1, 2, 3].map((n) => ({ id: `a${n}`, agent: 'w' }))];
+    let release = () => {};
+    const finishLong = new Promise<void>((resolve) => (release = resolve));
+    const w = ({ id }: { id: string }) =>
+      id === 'long' ? finishLong.then(() => id) : new Promise((resolve) => setTimeout(() => resolve(id), 40 + Number(id.slice(1))));
+    const done = new Promise<void>((resolve) => {
+      runDag({ id: 'held', tasks }, { agents: { w }, journal, runId: 'held', healthCheckIntervalMs: 0 }).subscribe({ complete: resolve });
+    });
+    // nothing flushes again until `long` ends: without the fix the journal never gets the later completions
+    const completedIn = async () =>
+      (await inner.events('held')).filter((event) => event.type === 'task.completed').map((event) => event.taskId);
+    const deadline = Date.now() + 3000;
+    while ((await completedIn()).length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const completed = await completedIn();
+    release();
+    await done;
+    expect(completed.sort()).toEqual(['a0', 'a1', 'a2', 'a3']);
+  });
+
   it('should end a run cancelled, calling no agent, when its subscriber left before the journal answered', async () => {
     const inner = fileJournal(dir);
     const called: string[] = [];

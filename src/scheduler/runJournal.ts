@@ -75,8 +75,9 @@ export class RunJournal {
 
   /**
    * Appends what was written since the last commit as one group. An eventual commit while an
-   * asynchronous group is still out is left for the next commit: its events only need their
-   * order, and one transaction for both halves what the backend does per flush.
+   * asynchronous group is still out is left until that group settles (or a durable commit comes
+   * first): its events only need their order, and one transaction for both halves what the
+   * backend does per flush.
    */
   commit(durable: boolean): void {
     if (this.failure !== undefined || this.closed) return;
@@ -174,6 +175,8 @@ export class RunJournal {
           this.awaited = undefined;
           this.onDurable();
         }
+        // what flushes left while this group was out goes now, not at a next flush that may never come
+        if (this.last === undefined && this.pending.length > 0) this.commit(false);
       },
       (error: unknown) => this.fail(error),
     );
