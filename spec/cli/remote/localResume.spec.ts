@@ -62,6 +62,14 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
         `rxdag: run ${runId} sent its attempts under the key prefix "${prefix}", and one was in flight when it stopped: ` +
         `resumed under "${prefix}-other", no worker of the run would take them up again. Resume with --redis ${env.url}/0 --redis-prefix ${prefix}\n`,
     });
+    // in another Redis database the queued attempt would be added again, and run twice once a worker there takes it
+    const otherDb = await runCli(['resume', runId, '--store', store, '--redis', `${env.url}/3`, '--redis-prefix', prefix], NO_KEY);
+    expect(otherDb).toMatchObject({
+      code: 2,
+      stderr:
+        `rxdag: run ${runId} sent its attempts to Redis database 0, and one was in flight when it stopped: ` +
+        `resumed on database 3, no worker of the run would take them up again. Resume with --redis ${env.url}/0 --redis-prefix ${prefix}\n`,
+    });
     // signed with another key than the run's, the results of its attempts in flight would be refused as forged
     const key = 'k'.repeat(32);
     const otherKey = await runCli(['resume', runId, '--store', store, '--redis', env.url, '--redis-prefix', prefix, '--insecure'], {

@@ -32,7 +32,7 @@ import { openRunMetrics, type RunMetrics } from '../output/metricsEndpoint';
 import { exitCodeAfterPush } from '../output/metricsPush';
 import { InvalidInputError } from '../problems';
 import { agentsOf, openRemoteAgents } from '../remote/openRemote';
-import { localResumeRefusal, otherKeyRefusal, otherPrefixRefusal, remoteNoteOf } from '../remote/remoteNote';
+import { localResumeRefusal, otherDatabaseRefusal, otherKeyRefusal, otherPrefixRefusal, remoteNoteOf } from '../remote/remoteNote';
 import { tornTailOf } from '../../journal/tornTail';
 import { haltableJournal } from '../../journal/haltableJournal';
 import type { RemoteAgents } from '../remote/remoteAgents';
@@ -94,7 +94,9 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     const remoteRefusal =
       options.remote === undefined
         ? localResumeRefusal(id, note, history, raw.local === true)
-        : (otherPrefixRefusal(id, note, history, options.remote.prefix) ?? otherKeyRefusal(id, note, history, options.remote.key));
+        : (otherPrefixRefusal(id, note, history, options.remote.prefix) ??
+          otherDatabaseRefusal(id, note, history, options.remote.db) ??
+          otherKeyRefusal(id, note, history, options.remote.key));
     if (remoteRefusal !== undefined) throw new InvalidInputError([{ message: remoteRefusal }]);
     let dag;
     try {

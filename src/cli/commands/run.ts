@@ -97,7 +97,12 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
     const remoteNote =
       options.remote === undefined || remote === undefined
         ? undefined
-        : { resumeFlags: remoteFlags(options.remote, remote.location), prefix: options.remote.prefix, keyId: keyIdOf(options.remote.key) };
+        : {
+            resumeFlags: remoteFlags(options.remote, remote.location),
+            prefix: options.remote.prefix,
+            keyId: keyIdOf(options.remote.key),
+            db: options.remote.db,
+          };
     const scheduling = schedulerOptions(options, haltable?.journal, note, remoteNote);
     // --logs: each shell attempt's whole output into the folder (refused with --redis)
     const logs = options.logsDir === undefined ? undefined : new TaskLogs(options.logsDir);

@@ -20,6 +20,8 @@ export interface RemoteNote {
   readonly prefix?: string;
   /** Which key signed its jobs ({@link keyIdOf}; absent in runs of earlier versions). */
   readonly keyId?: string;
+  /** The Redis database its jobs went to (absent in runs of earlier versions). */
+  readonly db?: number;
 }
 
 /**
@@ -37,9 +39,14 @@ export function keyIdOf(key: Buffer | undefined): string {
 export function remoteNoteOf(metadata: Readonly<Record<string, unknown>> | undefined): RemoteNote | undefined {
   const note = metadata?.[REMOTE_KEY];
   if (typeof note !== 'object' || note === null) return undefined;
-  const { resumeFlags, prefix, keyId } = note as Record<string, unknown>;
+  const { resumeFlags, prefix, keyId, db } = note as Record<string, unknown>;
   if (typeof resumeFlags !== 'string') return undefined;
-  return { resumeFlags, ...(typeof prefix === 'string' ? { prefix } : {}), ...(typeof keyId === 'string' ? { keyId } : {}) };
+  return {
+    resumeFlags,
+    ...(typeof prefix === 'string' ? { prefix } : {}),
+    ...(typeof keyId === 'string' ? { keyId } : {}),
+    ...(typeof db === 'number' ? { db } : {}),
+  };
 }
 
 /** ` (give the password where *** stands)` after a command whose `flags` show a password as `***`, else nothing. */
@@ -97,13 +104,40 @@ export function otherPrefixRefusal(
   prefix: string,
 ): string | undefined {
   if (note?.prefix === undefined || note.prefix === prefix) return undefined;
-  const inFlight = inFlightTasks(history);
-  if (inFlight.length === 0) return undefined;
-  const counted = inFlight.length === 1 ? 'one was' : `${inFlight.length} were`;
+  const counted = countedInFlight(history);
+  if (counted === undefined) return undefined;
   return (
     `run ${runId} sent its attempts under the key prefix "${note.prefix}", and ${counted} in flight when it stopped: ` +
     `resumed under "${prefix}", no worker of the run would take them up again. Resume with${note.resumeFlags}`
   );
+}
+
+/**
+ * Why `rxdag resume --redis` to another Redis database than the run's will not resume it;
+ * `undefined` when it may (the same database, nothing in flight, or a run that did not note it).
+ * Its attempts in flight are queued in the run's database: added again in another, they would
+ * run a second time wherever a worker of that database takes them, and those in the run's would
+ * never be read.
+ */
+export function otherDatabaseRefusal(
+  runId: string,
+  note: RemoteNote | undefined,
+  history: readonly DagEvent[],
+  db: number,
+): string | undefined {
+  if (note?.db === undefined || note.db === db) return undefined;
+  const counted = countedInFlight(history);
+  if (counted === undefined) return undefined;
+  return (
+    `run ${runId} sent its attempts to Redis database ${note.db}, and ${counted} in flight when it stopped: ` +
+    `resumed on database ${db}, no worker of the run would take them up again. Resume with${note.resumeFlags}`
+  );
+}
+
+/** `one was`, `3 were`: how many attempts were in flight when the run stopped; `undefined` for none. */
+function countedInFlight(history: readonly DagEvent[]): string | undefined {
+  const inFlight = inFlightTasks(history).length;
+  return inFlight === 0 ? undefined : inFlight === 1 ? 'one was' : `${inFlight} were`;
 }
 
 /**
@@ -119,9 +153,8 @@ export function otherKeyRefusal(
   key: Buffer | undefined,
 ): string | undefined {
   if (note?.keyId === undefined || note.keyId === keyIdOf(key)) return undefined;
-  const inFlight = inFlightTasks(history);
-  if (inFlight.length === 0) return undefined;
-  const counted = inFlight.length === 1 ? 'one was' : `${inFlight.length} were`;
+  const counted = countedInFlight(history);
+  if (counted === undefined) return undefined;
   const signed = (id: string) => (id === 'unsigned' ? 'no key' : `the key of id ${id}`);
   const withKey =
     note.keyId === 'unsigned'

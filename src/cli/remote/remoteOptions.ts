@@ -33,6 +33,8 @@ export interface RemoteSettings {
   /** As given: it may hold a password, so it is never printed (`RedisTarget.location` is). */
   readonly url: string;
   readonly prefix: string;
+  /** The Redis database the URL selects (0 when it names none). */
+  readonly db: number;
   /** The shared signing key, if any. */
   readonly key: Buffer | undefined;
   /** Where the key came from, for messages: `--key-file PATH` or `RXDAG_WORKER_KEY`. */
@@ -84,6 +86,7 @@ export function resolveRemoteOptions(raw: RawRemoteOptions, env: NodeJS.ProcessE
   return {
     url,
     prefix,
+    db: redisTarget(url, '--redis').options.db ?? 0,
     key,
     keySource,
     keyNote,
