@@ -14,10 +14,15 @@ import { shellWord } from '../shellWord';
 const COUNT_TIMEOUT_MS = 2000;
 
 /**
- * The number of workers connected to each of `queues` now (BullMQ's count, which `rxdag worker`
- * processes are part of), or `undefined` when Redis does not tell in time.
+ * The number of workers connected to each of `queues` of `target`'s database now (BullMQ's list,
+ * which `rxdag worker` processes are part of; Redis lists the clients of every database), or
+ * `undefined` when Redis does not tell in time.
  */
-export async function connectedWorkers(target: RedisTarget, prefix: string, queues: readonly string[]): Promise<ReadonlyMap<string, number> | undefined> {
+export async function connectedWorkers(
+  target: RedisTarget,
+  prefix: string,
+  queues: readonly string[],
+): Promise<ReadonlyMap<string, number> | undefined> {
   const opened = queues.map((name) => new Queue(name, { connection: { ...target.bullmqOptions, maxRetriesPerRequest: 0 }, prefix }));
   for (const queue of opened) queue.on('error', () => undefined);
   let timer: NodeJS.Timeout | undefined;
@@ -25,7 +30,12 @@ export async function connectedWorkers(target: RedisTarget, prefix: string, queu
     timer = setTimeout(() => resolve(undefined), COUNT_TIMEOUT_MS);
   });
   try {
-    const counted = Promise.all(opened.map((queue) => queue.getWorkersCount())).then((counts) => new Map(queues.map((name, i) => [name, counts[i]!])));
+    const db = String(target.options.db ?? 0);
+    // a Redis that lists no database (a hosted one's stand-in entry) counts as this one
+    const ofThisDatabase = (workers: readonly Record<string, string>[]) => workers.filter((worker) => (worker.db ?? db) === db).length;
+    const counted = Promise.all(opened.map((queue) => queue.getWorkers().then(ofThisDatabase))).then(
+      (counts) => new Map(queues.map((name, i) => [name, counts[i]!])),
+    );
     return await Promise.race([counted.catch(() => undefined), late]);
   } finally {
     clearTimeout(timer);
