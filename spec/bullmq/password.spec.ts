@@ -69,6 +69,41 @@ describeRedis('a Redis with a password', (env) => {
     expect(leaks(JSON.stringify(events) + logs.join('\n'))).toEqual([]);
   });
 
+  it('should take a user name without a password for a password written without its colon: hidden, and said how to write it', async () => {
+    const echo = closer.add(
+      remoteAgent({
+        connection: `redis://${encodeURIComponent(WRONG)}@127.0.0.1:${server.port}`,
+        prefix: env.prefix,
+        queue: 'echo',
+        leaseMs: 1000,
+      }),
+    );
+    const events = await collect(runDag(dag, { agents: { echo } }));
+    const failed = byTask(events, 'task.failed').get('a')!;
+    expect(failed.error.message).toMatch(
+      new RegExp(
+        `^Redis at redis://\\*\\*\\*@127\\.0\\.0\\.1:${server.port}/0: cannot reach queue "echo": this Redis refused the user name or password of the URL \\(WRONGPASS [^)]*\\): ` +
+          'it gives a user name and no password; a password alone is written redis://:PASSWORD@HOST$',
+      ),
+    );
+    expect(leaks(JSON.stringify(events))).toEqual([]);
+  });
+
+  it('should not call ioredis options a URL when Redis refuses their password', async () => {
+    const echo = closer.add(
+      remoteAgent({
+        connection: { host: '127.0.0.1', port: server.port, password: WRONG },
+        prefix: env.prefix,
+        queue: 'echo',
+        leaseMs: 1000,
+      }),
+    );
+    const events = await collect(runDag(dag, { agents: { echo } }));
+    expect(byTask(events, 'task.failed').get('a')!.error.message).toContain(
+      'this Redis refused the user name or password given (WRONGPASS',
+    );
+  });
+
   /** What `ready()` of a worker did within `withinMs`: resolved, rejected (with what), or neither. */
   const readyWithin = async (ready: Promise<void>, withinMs: number): Promise<unknown> => {
     let timer: NodeJS.Timeout | undefined;

@@ -60,12 +60,16 @@ export class RedisTarget {
     readonly options: RedisOptions,
     /** Whether it speaks TLS, for the scheme of {@link location}. */
     private readonly tls: boolean,
+    /** Whether a URL gave it (not ioredis options), for messages. */
+    readonly fromUrl = false,
   ) {
     const { host = 'localhost', port = 6379, db = 0, username, password, path } = options;
-    const auth = password ? `${username ?? ''}:***@` : username ? `${username}@` : '';
+    // a user name without a password is most likely the password written without its colon (`redis://PASSWORD@host`)
+    const secret = password ? password : (username ?? '');
+    const auth = password ? `${username ?? ''}:***@` : username ? '***@' : '';
     const where = path !== undefined ? `unix:${path}` : `${host.includes(':') ? `[${host}]` : host}:${port}`;
     this.location = `${tls ? 'rediss' : 'redis'}://${auth}${where}/${db}`;
-    const secrets = typeof password === 'string' && password !== '' ? [password, encodeURIComponent(password)] : [];
+    const secrets = secret !== '' ? [secret, encodeURIComponent(secret)] : [];
     // the longer first, so an encoded password is not half replaced by its decoded form
     this.secrets = [...new Set(secrets)].sort((a, b) => b.length - a.length);
   }
@@ -104,7 +108,14 @@ export class RedisTarget {
     if (/^NOAUTH\b/.test(reason)) {
       return `this Redis needs a password (NOAUTH): give it in the URL, ${this.tls ? 'rediss' : 'redis'}://:PASSWORD@HOST:PORT`;
     }
-    if (/^WRONGPASS\b/.test(reason)) return `this Redis refused the user name or password of the URL (${reason})`;
+    if (/^WRONGPASS\b/.test(reason)) {
+      const { username, password } = this.options;
+      const userOnly =
+        username && !password
+          ? `: it gives a user name and no password; a password alone is written ${this.tls ? 'rediss' : 'redis'}://:PASSWORD@HOST`
+          : '';
+      return `this Redis refused the user name or password ${this.fromUrl ? 'of the URL' : 'given'} (${reason})${userOnly}`;
+    }
     if (wasConnected || reason.endsWith(TLS_HINT) || reason.endsWith(PLAIN_HINT)) return reason;
     if (this.tls) return /\bETIMEDOUT\b/.test(reason) ? `${reason}${PLAIN_HINT}` : reason;
     return /\b(ECONNRESET|EPIPE)\b/.test(reason) ? `${reason}${TLS_HINT}` : reason;
@@ -143,7 +154,7 @@ export function redisTarget(connection: unknown, where: string, tls?: TlsOptions
   if (typeof connection === 'string' && target.options.tls === undefined) {
     throw new TypeError(`${where}: \`tls\` needs a rediss:// URL (${target.location} connects in clear)`);
   }
-  return new RedisTarget({ ...target.options, tls: { ...target.options.tls, ...tls } }, true);
+  return new RedisTarget({ ...target.options, tls: { ...target.options.tls, ...tls } }, true, target.fromUrl);
 }
 
 function connectionTarget(connection: unknown, where: string): RedisTarget {
@@ -195,7 +206,7 @@ function fromUrl(text: string, where: string): RedisTarget {
   }
   // Node names the server by `host` already; an IP as SNI name is deprecated (a warning on stderr)
   if (tls) options.tls = isIP(host) === 0 ? { servername: host } : {};
-  return new RedisTarget(options, tls);
+  return new RedisTarget(options, tls, true);
 }
 
 /** 127.0.0.0/8, ::1 (also IPv4-mapped), `localhost`. */
