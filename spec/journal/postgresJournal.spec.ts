@@ -53,11 +53,27 @@ describe('postgresJournal options and location (no server needed)', () => {
     await pool.end();
   });
 
+  it("takes the schema of a pool's connection string, and refuses what it refuses in a connectionString", async () => {
+    const pool = new Pool({ connectionString: 'postgres://alice@db.example/app?schema=rxdag_pooled' });
+    const pooled = postgresJournal({ pool });
+    expect(pooled.schema).toBe('rxdag_pooled');
+    expect(() => postgresJournal({ pool, schema: 'other' })).toThrow(/two schemas given/);
+    const misspelt = new Pool({ connectionString: 'postgres://alice@db.example/app?schem=rxdag_pooled' });
+    expect(() => postgresJournal({ pool: misspelt })).toThrow(
+      /^postgresJournal: the connection string of `pool` "postgres:\/\/alice@db\.example\/app\?schem=rxdag_pooled" gives schem=/,
+    );
+    await Promise.all([pool.end(), misspelt.end()]);
+  });
+
   it('connects as the user this process runs as when the URL, PGUSER and USER name none, as libpq does', () => {
     const me = userInfo().username;
     const none = {};
     expect(withUserOfProcess('postgres://127.0.0.1:5432/test?schema=s', none)).toBe(
       `postgres://${encodeURIComponent(me)}@127.0.0.1:5432/test?schema=s`,
+    );
+    // no host in the URL (a socket folder in `host=`): no user name can go before one, a `user` parameter does
+    expect(withUserOfProcess('postgres:///test?host=/var/run/postgresql', none)).toBe(
+      `postgres:///test?host=%2Fvar%2Frun%2Fpostgresql&user=${encodeURIComponent(me)}`,
     );
     expect(withUserOfProcess('postgresql://h/db', none)).toBe(`postgresql://${encodeURIComponent(me)}@h/db`);
     // a user given anywhere is kept, and other forms are left as they are
@@ -93,7 +109,7 @@ describe('postgresJournal options and location (no server needed)', () => {
     }
   });
 
-  it('takes its schema from a schema= parameter of the connection string, as the CLI does, and refuses two schemas', () => {
+  it('takes its schema from a schema= parameter of the connection string, as the CLI does, and refuses two schemas', async () => {
     expect(postgresJournal({ connectionString: 'postgres://x@h/db?schema=nightly' })).toMatchObject({
       schema: 'nightly',
       location: 'postgres://x@h/db?schema=nightly',
@@ -104,6 +120,8 @@ describe('postgresJournal options and location (no server needed)', () => {
     );
     expect(() => postgresJournal({ connectionString: `postgres://x@h/db?schema=${'x'.repeat(64)}` })).toThrow(/63 bytes/);
     expect(() => postgresJournal({ connectionString: 'postgres://x@h/db?schema=pg_runs' })).toThrow(/must not start with "pg_"/);
+    // PostgreSQL keeps only lower-case pg_ names (schema names are case-sensitive here)
+    await postgresJournal({ connectionString: 'postgres://x@h/db?schema=PG_runs' }).end();
     expect(() => postgresJournal({ connectionString: 'postgres://x@h/db?schema=a&schema=b' })).toThrow(
       new TypeError('postgresJournal: `connectionString` "postgres://x@h/db?schema=a&schema=b" gives schema= 2 times ("a", "b"); give one'),
     );

@@ -119,7 +119,9 @@ export function withUserOfProcess(connectionString: string, env: NodeJS.ProcessE
   } catch {
     return connectionString; // a uid without a name: pg says what is missing
   }
-  url.username = encodeURIComponent(user);
+  // a URL without a host (`postgres:///db?host=/run/postgresql`) holds no user name: a `user` parameter does
+  if (url.host === '') url.searchParams.set('user', user);
+  else url.username = encodeURIComponent(user);
   return url.toString();
 }
 
@@ -228,6 +230,12 @@ export class Connection {
         throw new TypeError(`postgresJournal: \`connectionString\` "${redactConnectionString(connectionString)}" ${problem}`);
       }
     }
+    // a pool built from a connection string with `schema=`: the journal goes where it says, as with `connectionString`
+    const poolString = typeof pool?.options.connectionString === 'string' ? pool.options.connectionString : undefined;
+    const poolProblem = poolString === undefined ? undefined : parameterProblem(poolString);
+    if (poolProblem !== undefined) {
+      throw new TypeError(`postgresJournal: the connection string of \`pool\` "${redactConnectionString(poolString!)}" ${poolProblem}`);
+    }
     if (pool !== undefined && options.maxSessions !== undefined) {
       throw new TypeError(
         "postgresJournal: `maxSessions` is for the journal's own connections (`connectionString`); with `pool`, the pool's `max` bounds the runs open at once",
@@ -244,7 +252,7 @@ export class Connection {
     this.queryTimeoutMs = queryTimeoutOf(connectionString, pool) ?? QUERY_TIMEOUT_MS;
     this.connectTimeoutMs = connectTimeoutOf(connectionString) ?? CONNECT_TIMEOUT_MS;
     const target = connectionString === undefined ? undefined : postgresConnection(connectionString);
-    this.schemaParameter = target?.schema;
+    this.schemaParameter = target?.schema ?? (poolString === undefined ? undefined : postgresConnection(poolString).schema);
     this.connectTo = target === undefined ? undefined : withUserOfProcess(target.connectionString);
     this.pool =
       pool ?? new Pool({ connectionString: this.connectTo, connectionTimeoutMillis: this.connectTimeoutMs, allowExitOnIdle: true, max: 4 });

@@ -21,7 +21,7 @@ const MAX_IDENTIFIER_BYTES = 63;
 export function schemaNameProblem(name: string): string | undefined {
   const bytes = Buffer.byteLength(name);
   // PostgreSQL refuses to create such a schema ("unacceptable schema name")
-  if (/^pg_/i.test(name)) return `must not start with "pg_", which PostgreSQL keeps for its own schemas, got ${JSON.stringify(name)}`;
+  if (/^pg_/.test(name)) return `must not start with "pg_", which PostgreSQL keeps for its own schemas, got ${JSON.stringify(name)}`;
   if (name !== '' && !name.includes('\0') && bytes <= MAX_IDENTIFIER_BYTES) return undefined;
   // a long name is counted, not repeated: it is in the message's connection string already
   const got = bytes > MAX_IDENTIFIER_BYTES ? `${bytes} bytes` : JSON.stringify(name);
