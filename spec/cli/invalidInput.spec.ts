@@ -280,6 +280,15 @@ describe('rxdag run (invalid input)', () => {
         stderr: `rxdag: unknown option '${flag}' (-c N, --concurrency N: how many tasks run at once)\n(run "rxdag run --help" for usage)\n`,
       });
     }
+    // BullMQ's `prefix` is --redis-prefix, not --redis; a command without it is given nothing
+    expect(await rxdagInProcess('run', file, '--prefix', 'p')).toMatchObject({
+      code: 2,
+      stderr: `rxdag: unknown option '--prefix' (--redis-prefix PREFIX: the prefix of every Redis key)\n(run "rxdag run --help" for usage)\n`,
+    });
+    expect(await rxdagInProcess('runs', '--prefix', 'p')).toMatchObject({
+      code: 2,
+      stderr: `rxdag: unknown option '--prefix'\n(run "rxdag runs --help" for usage)\n`,
+    });
     expect(existsSync(probe())).toBe(false);
   });
 

@@ -247,31 +247,46 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
       remote(command, 'run every attempt on "rxdag worker" processes through this Redis (redis://… or rediss://…)');
   }
   for (const command of program.commands) {
-    command.exitOverride().configureOutput(outputTo(io)).showHelpAfterError(`(run "rxdag ${command.name()} --help" for usage)`);
+    command.exitOverride().configureOutput(outputTo(io, command)).showHelpAfterError(`(run "rxdag ${command.name()} --help" for usage)`);
   }
   return program;
 }
 
 /**
  * Where commander writes, and its usage errors worded as rxdag's own problems are:
- * `rxdag: unknown option '--bogus'` rather than `error: unknown option '--bogus'`.
+ * `rxdag: unknown option '--bogus'` rather than `error: unknown option '--bogus'`. Another tool's
+ * name for a flag of `command` gets that flag, not commander's closest name.
  */
-function outputTo(io: CliIo): OutputConfiguration {
+function outputTo(io: CliIo, command?: Command): OutputConfiguration {
   return {
     writeOut: (text) => io.stdout.write(text),
     writeErr: (text) => io.stderr.write(text),
-    outputError: (text, write) => write(withConcurrencyHint(text.replace(/^error: /, 'rxdag: '))),
+    outputError: (text, write) => write(withFlagHint(text.replace(/^error: /, 'rxdag: '), command)),
   };
 }
 
-/** Other tools' flags for how many jobs run at once (make's `-j`), by their name in commander's message. */
-const CONCURRENCY_FLAGS =
-  /^rxdag: unknown option '(-j\d*|--jobs|--parallel|--parallelism|--max-parallel|--threads)(?:=[^']*)?'\n(?:\(Did you mean [^)]*\)\n)?/;
+/** Other tools' names of rxdag's flags, by their name in commander's message, and the flag meant. */
+const FLAG_HINTS: readonly { readonly given: string; readonly flag: string; readonly hint: string }[] = [
+  // make's `-j`; `--jobs` is not `--logs`
+  {
+    given: '-j\\d*|--jobs|--parallel|--parallelism|--max-parallel|--threads',
+    flag: '--concurrency',
+    hint: '-c N, --concurrency N: how many tasks run at once',
+  },
+  // `--prefix` is not `--redis`
+  {
+    given: '--prefix|--key-prefix|--queue-prefix|--bullmq-prefix',
+    flag: '--redis-prefix',
+    hint: '--redis-prefix PREFIX: the prefix of every Redis key',
+  },
+];
 
-/** Commander's message for an unknown option, with `-c` named for another tool's flag of concurrency (not its closest name: `--jobs` is not `--logs`). */
-function withConcurrencyHint(text: string): string {
-  return text.replace(
-    CONCURRENCY_FLAGS,
-    (whole: string) => `${whole.split('\n')[0]!} (-c N, --concurrency N: how many tasks run at once)\n`,
-  );
+/** Commander's message for an unknown option, with the flag of `command` meant by another tool's name for it in place of commander's guess. */
+function withFlagHint(text: string, command: Command | undefined): string {
+  for (const { given, flag, hint } of FLAG_HINTS) {
+    if (command !== undefined && !command.options.some((option) => option.long === flag)) continue;
+    const unknown = new RegExp(`^rxdag: unknown option '(${given})(?:=[^']*)?'\\n(?:\\(Did you mean [^)]*\\)\\n)?`);
+    if (unknown.test(text)) return text.replace(unknown, (whole: string) => `${whole.split('\n')[0]!} (${hint})\n`);
+  }
+  return text;
 }

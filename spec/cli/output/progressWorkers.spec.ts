@@ -14,11 +14,14 @@ describe('progressReporter with remote workers', () => {
     ],
   });
 
-  function finalText(events: ReturnType<typeof eventsOf>, history?: ReturnType<typeof eventsOf>): string {
+  function finalText(events: ReturnType<typeof eventsOf>, history?: ReturnType<typeof eventsOf>, journaled = true): string {
     const stream = Object.assign(new PassThrough(), { isTTY: true, columns: 160 });
     let written = '';
     stream.on('data', (chunk: Buffer) => (written += chunk.toString()));
-    const reporter = progressReporter(stream, dag, history === undefined ? {} : { history, failurePolicy: 'skip-dependents' });
+    const reporter = progressReporter(stream, dag, {
+      journaled,
+      ...(history === undefined ? {} : { history, failurePolicy: 'skip-dependents' }),
+    });
     for (const event of events) reporter.onEvent(event);
     reporter.finish();
     return written.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, '');
@@ -47,6 +50,12 @@ describe('progressReporter with remote workers', () => {
   it('should name each worker with the tasks it completed after the final line', () => {
     expect(finalText(run)).toMatch(
       /dag\.completed succeeded: 3\/3 completed[^\n]*\nran on 2 workers: box-1:10 \(2 tasks\), box-2:20 \(1 task\); rxdag show names each task's worker\n$/,
+    );
+  });
+
+  it('should not send a run that is not journaled (--no-journal) to rxdag show', () => {
+    expect(finalText(run, undefined, false)).toMatch(
+      /\nran on 2 workers: box-1:10 \(2 tasks\), box-2:20 \(1 task\) \(the events, --json or --events, name each task's\)\n$/,
     );
   });
 

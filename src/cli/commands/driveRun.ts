@@ -30,7 +30,7 @@ import type { TaskLogs } from '../agents/taskLogs';
 import { ExitCode } from '../exitCodes';
 import { EventLog } from '../output/eventLog';
 import { failureList } from '../output/failureList';
-import { progressReporter } from '../output/progressReporter';
+import { type DisplayStart, progressReporter } from '../output/progressReporter';
 import { jsonReporter, lineReporter, type Reporter } from '../output/reporter';
 import type { RunSetup } from '../output/runSetup';
 import { refusalLine } from '../store/storeErrors';
@@ -116,7 +116,7 @@ export class SetupNotes {
 export async function driveRun(target: RunToDrive, options: DriveOptions, io: CliIo): Promise<number> {
   const { run, groups, resumed } = target;
   const history = resumed?.history ?? [];
-  const reporter = chooseReporter(options.output, io, target.dag, resumed);
+  const reporter = chooseReporter(options.output, io, target.dag, { ...resumed, journaled: target.store !== undefined });
   const notice = (line: string) => (reporter.notice === undefined ? io.stderr.write(`${line}\n`) : reporter.notice(line));
   const reportEvents: DagEvent[] | undefined = options.reportPath === undefined ? undefined : [...history];
   let cancelledBy: CancelCause | undefined;
@@ -334,15 +334,15 @@ function failuresStream(output: OutputMode, io: CliIo): { write(text: string): u
   return output === 'lines' || output === 'quiet' ? io.stdout : io.stderr;
 }
 
-function chooseReporter(output: OutputMode, io: CliIo, dag: Dag, resumed: RunToDrive['resumed']): Reporter {
+function chooseReporter(output: OutputMode, io: CliIo, dag: Dag, start: DisplayStart): Reporter {
   switch (output) {
     case 'json':
       return jsonReporter(io.stdout);
     case 'quiet':
-      return lineReporter(io.stdout, { quiet: true, ...(resumed === undefined ? {} : { history: resumed.history }) });
+      return lineReporter(io.stdout, { quiet: true, ...(start.history === undefined ? {} : { history: start.history }) });
     case 'lines':
-      return lineReporter(io.stdout, { quiet: false, ...(resumed === undefined ? {} : { history: resumed.history }) });
+      return lineReporter(io.stdout, { quiet: false, ...(start.history === undefined ? {} : { history: start.history }) });
     case 'progress':
-      return progressReporter(io.stderr, dag, resumed ?? {});
+      return progressReporter(io.stderr, dag, start);
   }
 }

@@ -51,11 +51,11 @@ function columnsOf(stream: ProgressStream): number {
  * It does not print every event (see `lineReporter`), and draws nothing when the stream is
  * not a terminal.
  */
-export function progressReporter(stream: ProgressStream, dag: Dag, resumed: ResumedDisplay = {}): Reporter {
-  const tally = new RunTally(dag, resumed.failurePolicy);
+export function progressReporter(stream: ProgressStream, dag: Dag, start: DisplayStart = {}): Reporter {
+  const tally = new RunTally(dag, start.failurePolicy);
   const lines = new EventFormatter();
-  const workers = new WorkerCounts();
-  for (const event of resumed.history ?? []) {
+  const workers = new WorkerCounts(start.journaled === true);
+  for (const event of start.history ?? []) {
     tally.apply(event);
     lines.observe(event);
     workers.observe(event);
@@ -129,29 +129,34 @@ export function progressReporter(stream: ProgressStream, dag: Dag, resumed: Resu
   };
 }
 
-/** Where a resumed run's display starts: the journal's events, and the run's failure policy. */
-export interface ResumedDisplay {
+/** What the display knows before the run's first event: a resumed run's journaled events and failure policy, and whether the run is journaled. */
+export interface DisplayStart {
   /** The run's events so far (from `dag.created`), shown as the state they lead to, not printed. */
   readonly history?: readonly DagEvent[];
   readonly failurePolicy?: FailurePolicy;
+  /** The run is journaled: `rxdag show` can name each task's worker afterwards. */
+  readonly journaled?: boolean;
 }
 
 /** The remote workers that completed tasks, for the line after the bar (which names no task). */
 class WorkerCounts {
   private readonly completed = new Map<string, number>();
 
+  constructor(private readonly journaled: boolean) {}
+
   observe(event: DagEvent): void {
     if (event.type === 'task.completed' && event.worker !== undefined)
       this.completed.set(event.worker, (this.completed.get(event.worker) ?? 0) + 1);
   }
 
-  /** `ran on 2 workers: box-1:4117 (12 tasks), box-2:981 (9 tasks); rxdag show <run> names each task's`; none for a local run. */
+  /** `ran on 2 workers: box-1:4117 (12 tasks), box-2:981 (9 tasks); rxdag show names each task's worker` (journaled); none for a local run. */
   line(): string | undefined {
     if (this.completed.size === 0) return undefined;
     const each = [...this.completed].map(([worker, tasks]) => `${worker} (${tasks} task${tasks === 1 ? '' : 's'})`);
     const shown = each.length > 8 ? [...each.slice(0, 8), `${each.length - 8} more`] : each;
     const count = this.completed.size;
-    return `ran on ${count} worker${count === 1 ? '' : 's'}: ${shown.join(', ')}; rxdag show names each task's worker`;
+    const show = this.journaled ? "; rxdag show names each task's worker" : " (the events, --json or --events, name each task's)";
+    return `ran on ${count} worker${count === 1 ? '' : 's'}: ${shown.join(', ')}${show}`;
   }
 }
 
