@@ -292,6 +292,6 @@ describe('loadDagFile', () => {
 
   it('should reject duplicate keys in YAML', () => {
     const file = writeText(tmp.file('dup.yaml'), 'id: a\nid: b\ntasks: []\n');
-    expect(problemsOf(file)).toEqual([`${file}:2:1: YAML syntax error: Map keys must be unique`]);
+    expect(problemsOf(file)).toEqual([`${file}:2:1: YAML syntax error: Map keys must be unique (\`id\` is given twice in this mapping)`]);
   });
 });

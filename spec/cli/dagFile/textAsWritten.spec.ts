@@ -102,6 +102,32 @@ describe('loadDagFile (numbers written where text is taken)', () => {
     ]);
   });
 
+  it('should refuse a key that is a list or a mapping, at the key, with no warning of the YAML library on stderr', () => {
+    const warnings: string[] = [];
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation((warning: string | Error) => void warnings.push(String(warning)));
+    try {
+      const text = [
+        'id: keys',
+        'tasks:',
+        '  - id: a',
+        '    run: env',
+        '    env:',
+        '      ? [A, B]',
+        '      : x',
+        '      ? { C: 1 }',
+        '      : y',
+        '',
+      ];
+      expect(problemsOf('collections.yaml', text.join('\n'))).toEqual([
+        '6:9: tasks[0].env: a key must be a name, not a list (a `? ` key of YAML)',
+        '8:9: tasks[0].env: a key must be a name, not a mapping (a `? ` key of YAML)',
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+    expect(warnings).toEqual([]);
+  });
+
   it('should have the plain YAML reader say whether a number or boolean it read is written otherwise', () => {
     expect(readPlainYaml('a: 1\nb: [2, -3, 0.5]\nc: { d: true }\ne: "007"\n')).toEqual({
       value: { a: 1, b: [2, -3, 0.5], c: { d: true }, e: '007' },

@@ -53,6 +53,13 @@ describe('parseYaml (syntax errors)', () => {
     ]);
   });
 
+  it('should name the key given twice in a mapping, as written', () => {
+    expect(errorsOf('id: d', 'tasks:', '  - id: a', '    run: echo', '    env: { "A b": 1, "A b": 2 }', '    run : echo')).toEqual([
+      '5:22: YAML syntax error: Map keys must be unique ("A b" is given twice in this mapping)',
+      '6:5: YAML syntax error: Map keys must be unique (`run` is given twice in this mapping)',
+    ]);
+  });
+
   it('should say a stray list entry inside a task once, without the hint for a value holding ": "', () => {
     expect(errorsOf('id: d', 'tasks:', '  - id: a', '    deps: [b]', '    - id: x')).toEqual([
       '5:5: YAML syntax error: A block sequence may not be used as an implicit map key',

@@ -61,9 +61,16 @@ function yamlLibrary(): typeof import('yaml') {
 
 /**
  * How DAG files are parsed as YAML: keys unique, merge keys (`<<: *base`) merged, one line per
- * error (prettyErrors would append a multi-line excerpt to each message).
+ * error (prettyErrors would append a multi-line excerpt to each message), and no warnings on
+ * stderr (a key that is a list or a mapping is a problem of the file: `changedKeys`).
  */
-const YAML_OPTIONS = (lineCounter: import('yaml').LineCounter) => ({ lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
+const YAML_OPTIONS = (lineCounter: import('yaml').LineCounter) => ({
+  lineCounter,
+  prettyErrors: false,
+  uniqueKeys: true,
+  merge: true,
+  logLevel: 'error' as const,
+});
 
 /**
  * Most aliases a YAML file may expand: the library's guard against "billion laughs" alias bombs

@@ -51,8 +51,9 @@ export function changedEnvValues(file: unknown, text: string, positions: Positio
 
 /**
  * The keys of a document the `yaml` library read that are written as numbers, booleans or null
- * and become another text as keys (`01:` is the key `1`, `~:` the key ``), each at its key. (The
- * plain YAML reader takes no such key, and JSON's keys are text.)
+ * and become another text as keys (`01:` is the key `1`, `~:` the key ``), or are lists or
+ * mappings (`? [a, b]`, which would become the text `[ a, b ]`), each at its key. (The plain YAML
+ * reader takes no such key, and JSON's keys are text.)
  */
 export function changedKeys(doc: Document.Parsed, fileName: string, linePos: (offset: number) => { line: number; col: number }): Problem[] {
   // loaded already: the document is the library's
@@ -68,6 +69,12 @@ export function changedKeys(doc: Document.Parsed, fileName: string, linePos: (of
       // the key as the value holds it (what `toJS` makes of it)
       const name = isScalar(key) ? (key.value === null ? '' : String(key.value)) : key === null ? '' : String(key);
       stack.push({ node: value, path: [...path, name] });
+      if (isMap(key) || isSeq(key)) {
+        const { line, col } = linePos(key.range?.[0] ?? 0);
+        const what = isMap(key) ? 'a mapping' : 'a list';
+        found.push({ file: fileName, line, column: col, path, message: `a key must be a name, not ${what} (a \`? \` key of YAML)` });
+        continue;
+      }
       if (!isScalar(key) || key.type !== 'PLAIN' || !isNumberLike(key.value) || key.source === name) continue;
       const written = key.source ?? name;
       const { line, col } = linePos(key.range?.[0] ?? 0);

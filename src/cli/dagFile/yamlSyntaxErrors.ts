@@ -18,6 +18,11 @@ const KEY_LINE = /^((?: *- +)* *)([A-Za-z_][\w.-]*) *:(?: |$)/;
 /** A line whose key is glued to its dash: `  -id: a` (a key `-id`, not a list entry). */
 const DASH_KEY_LINE = /^( *)-([A-Za-z_][\w.-]*) *:(?: |$)/;
 
+/** A key as written before its `:`: quoted, or plain up to the colon. */
+const DUPLICATE_KEY = /^("(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|[^\s"'#:][^:\n]*?) *:(?:[ \t]|$)/m;
+/** The longest key a message quotes. */
+const MAX_KEY_SHOWN = 200;
+
 /** Problems for the syntax `errors` the library found in `text`. */
 export function yamlSyntaxProblems(errors: readonly YAMLError[], text: string, lineCounter: LineCounter, fileName: string): Problem[] {
   const said: (Worded & { readonly code: string })[] = [];
@@ -72,6 +77,12 @@ function wordedError(error: YAMLError, text: string): Worded {
     const [, indent, key] = dashKey;
     const hint = `\`-${key}\` needs a space after \`-\` to start a list entry: \`- ${key}:\``;
     return { offset: line.start + indent!.length, message: `${error.message} (${hint})`, hinted: true };
+  }
+  if (error.code === 'DUPLICATE_KEY') {
+    // the library names no key: the one at the error, as written
+    const key = DUPLICATE_KEY.exec(text.slice(plain.offset, plain.offset + MAX_KEY_SHOWN))?.[1];
+    const shown = key === undefined ? undefined : /^["']/.test(key) ? key : `\`${key}\``;
+    return shown === undefined ? plain : { ...plain, message: `${error.message} (${shown} is given twice in this mapping)` };
   }
   if (error.code === 'BLOCK_AS_IMPLICIT_KEY') {
     // `run: echo note: hi`: a `: ` in a plain value starts a mapping (a value: after a key on its line)
