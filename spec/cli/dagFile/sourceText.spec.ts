@@ -88,6 +88,20 @@ describe('parsing a DAG file', () => {
     });
   });
 
+  it('should say that a .json file that reads as YAML is YAML', () => {
+    expect(parseJson('id: a\ntasks:\n  - id: b\n    run: "true"\n', 'dag.json')).toEqual({
+      ok: false,
+      problems: [
+        {
+          file: 'dag.json',
+          line: 1,
+          column: 1,
+          message: 'JSON syntax error: expected a value, found "i" (the file reads as YAML: name it .yaml)',
+        },
+      ],
+    });
+  });
+
   it('should refuse a second YAML document in the product’s words, naming its line', () => {
     expect(parseYaml('id: m\ntasks: []\n---\nid: n\ntasks: []\n', 'two.yaml')).toEqual({
       ok: false,
