@@ -88,6 +88,25 @@ describe('rxdag report of an events log', () => {
     ]);
   });
 
+  it('should name the field of its type an edited event lacks, and read a log saved with a byte order mark', async () => {
+    const lines = [
+      '\uFEFF{"type":"dag.created","runId":"r","seq":1,"at":0,"dagId":"x","taskCount":1}',
+      '{"type":"task.ready","runId":"r","seq":2,"at":0,"attempt":1}',
+      '{"type":"task.failed","runId":"r","seq":3,"at":0,"taskId":"a","attempt":1,"willRetry":false,"error":null}',
+      '{"type":"run.resumed","runId":"r","seq":4,"at":0,"resumedAfterSeq":3}',
+      '{"type":"tasks.spawned","runId":"r","seq":5,"at":0,"taskId":"a","attempt":1,"tasks":[{"deps":["a"]}]}',
+    ];
+    const edited = writeText(tmp.file('edited.jsonl'), `${lines.join('\n')}\n`);
+    const result = await rxdag('report', edited, '-o', tmp.file('edited.html'));
+    expect(result.code).toBe(2);
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      `rxdag: ${edited}:2:1: not an rxdag event: task.ready needs \`taskId\`: expected a string (got nothing)`,
+      `rxdag: ${edited}:3:1: not an rxdag event: task.failed needs \`error\`: expected an error { name, message } (got null)`,
+      `rxdag: ${edited}:4:1: not an rxdag event: run.resumed needs \`interrupted\`: expected a list of task ids (got nothing)`,
+      `rxdag: ${edited}:5:1: not an rxdag event: tasks.spawned needs \`tasks\`: expected a list of tasks, each with its \`id\` (got an array)`,
+    ]);
+  });
+
   it(`should say in the report of a run of more than ${BOUNDED_REPORT_TASKS} tasks that every task is in the events log it read`, async () => {
     const { events, deps } = largeRun(BOUNDED_REPORT_TASKS + 1);
     const large = writeText(tmp.file('large.jsonl'), `${events.map((event) => JSON.stringify(event)).join('\n')}\n`);

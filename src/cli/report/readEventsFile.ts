@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { type DagEvent, EVENT_TYPES } from '../../index';
-import { quoted } from '../../dag/text';
+import { describeValue, quoted } from '../../dag/text';
 import { looksBinary, readInputBytes } from '../dagFile/readDagText';
 import { InvalidInputError, type Problem } from '../problems';
 import { commandLine, shellWord } from '../shellWord';
@@ -22,6 +22,70 @@ const eventShape = z.looseObject({
 });
 
 const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
+
+/** What a field the report reads must be. */
+type Kind = 'text' | 'count' | 'number' | 'boolean' | 'ids' | 'error' | 'specs';
+
+const KIND_CHECKS: Readonly<Record<Kind, (value: unknown) => boolean>> = {
+  text: (value) => typeof value === 'string',
+  count: (value) => Number.isSafeInteger(value),
+  number: (value) => Number.isFinite(value),
+  boolean: (value) => typeof value === 'boolean',
+  ids: (value) => Array.isArray(value) && value.every((id) => typeof id === 'string'),
+  error: (value) => isObject(value) && typeof value.name === 'string' && typeof value.message === 'string',
+  specs: (value) =>
+    Array.isArray(value) &&
+    value.every((task) => isObject(task) && typeof task.id === 'string' && (task.deps === undefined || KIND_CHECKS.ids(task.deps))),
+};
+
+const KIND_WORDS: Readonly<Record<Kind, string>> = {
+  text: 'a string',
+  count: 'an integer',
+  number: 'a number',
+  boolean: 'true or false',
+  ids: 'a list of task ids',
+  error: 'an error { name, message }',
+  specs: 'a list of tasks, each with its `id`',
+};
+
+const TASK_FIELDS: readonly (readonly [string, Kind])[] = [
+  ['taskId', 'text'],
+  ['attempt', 'count'],
+];
+
+/**
+ * The fields of each type of event that the report reads, besides those every event has: an
+ * edited or hand-made log without them is refused at its line, not drawn with a crash.
+ */
+const FIELDS_OF_TYPE: Readonly<Partial<Record<DagEvent['type'], readonly (readonly [string, Kind])[]>>> = {
+  'dag.created': [['dagId', 'text']],
+  'task.ready': TASK_FIELDS,
+  'task.started': [...TASK_FIELDS, ['agent', 'text']],
+  'task.completed': TASK_FIELDS,
+  'task.failed': [...TASK_FIELDS, ['error', 'error'], ['willRetry', 'boolean']],
+  'task.retrying': TASK_FIELDS,
+  'tasks.spawned': [...TASK_FIELDS, ['tasks', 'specs']],
+  'task.timed-out': [...TASK_FIELDS, ['timeoutMs', 'number']],
+  'task.stuck': TASK_FIELDS,
+  'task.skipped': [...TASK_FIELDS, ['because', 'text']],
+  'task.cancelled': TASK_FIELDS,
+  'agent.available': [['agent', 'text']],
+  'run.resumed': [['interrupted', 'ids']],
+};
+
+/** What is wrong with the fields of its type that `event` holds, or `undefined`. */
+function fieldProblem(event: Readonly<Record<string, unknown>>): string | undefined {
+  for (const [field, kind] of FIELDS_OF_TYPE[event.type as DagEvent['type']] ?? []) {
+    const value = event[field];
+    if (!KIND_CHECKS[kind](value))
+      return `${String(event.type)} needs \`${field}\`: expected ${KIND_WORDS[kind]} (got ${describeValue(value)})`;
+  }
+  return undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 /**
  * An event whose fields {@link eventShape} checks are plainly right, checked by hand: a log of a
@@ -70,7 +134,7 @@ export interface EventsLog {
  * `rxdag show` writing its report to `reportFile`.
  */
 export function readEventsFile(fileName: string, reportFile: string): EventsLog {
-  const lines = readLogText(fileName).split('\n');
+  const lines = readLogLines(fileName);
   const journaled = journaledRunOf(lines[0]!);
   if (journaled !== undefined) {
     // the folder it is in is its store: named always, since RXDAG_STORE may name another
@@ -94,18 +158,24 @@ export function readEventsFile(fileName: string, reportFile: string): EventsLog 
       else problems.push({ file: fileName, line, column: 1, message: `not JSON: ${(error as Error).message}` });
       return;
     }
-    if (isPlainEvent(value)) {
-      events.push(value);
-      return;
-    }
-    const parsed = eventShape.safeParse(value);
-    if (!parsed.success) {
+    const plain = isPlainEvent(value);
+    const parsed = plain ? undefined : eventShape.safeParse(value);
+    if (parsed !== undefined && !parsed.success) {
       problems.push({
         file: fileName,
         line,
         column: 1,
         message: `not an rxdag event: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`,
       });
+      return;
+    }
+    const missing = fieldProblem(value as Record<string, unknown>);
+    if (missing !== undefined) {
+      problems.push({ file: fileName, line, column: 1, message: `not an rxdag event: ${missing}` });
+      return;
+    }
+    if (parsed === undefined) {
+      events.push(value as DagEvent);
       return;
     }
     // The discriminant and common fields were checked; the rest is the library's own output.
@@ -124,20 +194,31 @@ export function readEventsFile(fileName: string, reportFile: string): EventsLog 
 }
 
 /**
- * The text of the events log `fileName`; throws an {@link InvalidInputError} for a file that
+ * The lines of the events log `fileName`; throws an {@link InvalidInputError} for a file that
  * cannot be read (missing, a folder) or is binary, whose bytes would otherwise be quoted back
- * line by line as "not JSON".
+ * line by line as "not JSON". Decoded a line at a time: a log of a big run may hold more text
+ * than one string can (~512 MiB).
  */
-function readLogText(fileName: string): string {
+function readLogLines(fileName: string): string[] {
   const bytes = readInputBytes(fileName, 'events log', 'it is a directory, expected the events log of a run (rxdag run --events FILE)');
-  const text = bytes.toString('utf8');
-  if (looksBinary(bytes, text)) {
+  if (looksBinary(bytes, bytes.toString('utf8', 0, Math.min(bytes.length, BINARY_SAMPLE_BYTES)))) {
     throw new InvalidInputError([
       { file: fileName, message: 'not an events log (it looks binary): expected the JSON lines of rxdag run --events FILE' },
     ]);
   }
-  return text;
+  const lines: string[] = [];
+  for (let start = 0; start <= bytes.length;) {
+    const end = bytes.indexOf(0x0a, start);
+    lines.push(bytes.toString('utf8', start, end < 0 ? bytes.length : end));
+    start = end < 0 ? bytes.length + 1 : end + 1;
+  }
+  // a byte order mark, as an editor on Windows saves a file: not part of the first event
+  if (lines[0]!.startsWith('\uFEFF')) lines[0] = lines[0]!.slice(1);
+  return lines;
 }
+
+/** Bytes decoded to judge whether a log is binary: more than `looksBinary` looks at. */
+const BINARY_SAMPLE_BYTES = 256 * 1024;
 
 /** The id of the run whose header `line` is (the first line of its journal), else undefined. */
 function journaledRunOf(line: string): string | undefined {
