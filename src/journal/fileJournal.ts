@@ -202,6 +202,9 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
   };
 }
 
+/** The most text of a group written at once: far below the longest string V8 makes (~512 MiB). */
+const MAX_PIECE_CHARS = 64 * 1024 * 1024;
+
 function fileWriter(fd: number, held: HeldLock, sync: 'fsync' | 'none'): JournalWriter {
   let open = true;
   // a group was written without fsync since the last one
@@ -220,7 +223,14 @@ function fileWriter(fd: number, held: HeldLock, sync: 'fsync' | 'none'): Journal
         return;
       }
       let text = '';
-      for (let i = 0; i < events.length; i++) text += `${line(events[i]!)}\n`;
+      for (let i = 0; i < events.length; i++) {
+        text += `${line(events[i]!)}\n`;
+        // a group of more text than one string holds (~512 MiB) is written a piece at a time, the last one synced
+        if (text.length > MAX_PIECE_CHARS) {
+          writeAll(fd, bytes.of(text));
+          text = '';
+        }
+      }
       writeGroup(fd, bytes.of(text), syncs ? 'fsync' : 'none');
       unsynced = !syncs;
     },

@@ -36,16 +36,23 @@ export interface JournalRecord extends RecordedRun {
 export function readRecord(file: string, runId: string | undefined, strict: boolean): JournalRecord {
   const buffer = readWhole(file, JOURNAL_FILE);
   const end = buffer.lastIndexOf(0x0a) + 1; // a last line without its newline is torn
-  const lines = buffer.subarray(0, end).toString('utf8').split('\n');
-  lines.pop();
+  // a line at a time: a journal may hold more text than one string can (~512 MiB)
+  let start = 0;
+  const nextLine = (): string | undefined => {
+    if (start >= end) return undefined;
+    const lineEnd = buffer.indexOf(0x0a, start);
+    const line = buffer.toString('utf8', start, lineEnd);
+    start = lineEnd + 1;
+    return line;
+  };
   const name = runId ?? runIdOfFile(file);
-  const header = parseHeader(lines[0], name, runId, `${file}:1`);
+  const header = parseHeader(nextLine(), name, runId, `${file}:1`);
   const events: DagEvent[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const where = `${file}:${i + 1}`;
+  for (let i = 2, line = nextLine(); line !== undefined; i++, line = nextLine()) {
+    const where = `${file}:${i}`;
     let event: DagEvent;
     try {
-      event = JSON.parse(lines[i]!) as DagEvent;
+      event = JSON.parse(line) as DagEvent;
     } catch (error) {
       if (!strict) break;
       throw new JournalCorruptError(name, where, `not JSON (${(error as Error).message})`);
