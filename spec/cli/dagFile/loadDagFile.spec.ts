@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, symlinkSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { loadDagFile } from '../../../src/cli/dagFile/loadDagFile';
 import { InvalidInputError } from '../../../src/cli/problems';
@@ -198,6 +198,16 @@ describe('loadDagFile', () => {
     const toml = writeText(tmp.file('dag.toml'), 'id = "a"\n');
     expect(problemsOf(toml)).toEqual([`${toml}: unsupported file type ".toml": expected .yaml, .yml or .json`]);
     expect(problemsOf(tmp.dir + '/.yaml')).toEqual([`${tmp.dir}/.yaml: cannot read DAG file: no such file`]);
+  });
+
+  it('should not read a device, which never ends, nor a file past what one string holds', () => {
+    const device = tmp.file('zero.yaml');
+    symlinkSync('/dev/zero', device);
+    expect(problemsOf(device)).toEqual([`${device}: cannot read DAG file: it is a device, not a file`]);
+    const huge = tmp.file('huge.json');
+    closeSync(openSync(huge, 'w'));
+    truncateSync(huge, 501 * 2 ** 20); // sparse: nothing written
+    expect(problemsOf(huge)).toEqual([`${huge}: cannot read DAG file: it is 501 MiB, more than rxdag reads (500 MiB)`]);
   });
 
   it('should place an unknown field at its key, in YAML and in JSON, with the field meant', () => {

@@ -6,7 +6,7 @@
  * about the text's syntax or content.
  */
 import { isAscii } from 'node:buffer';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { InvalidInputError } from '../problems';
 
 /** Share of control characters and undecodable bytes above which a file is taken for binary. */
@@ -113,13 +113,32 @@ function readBytes(fileName: string): Buffer {
 }
 
 /**
+ * The largest input file read: a DAG file is read as one string, which V8 keeps under 512 MiB
+ * (an events log, read a line at a time, is given Node's 2 GiB limit of one read).
+ */
+const MAX_INPUT_BYTES = 500 * 2 ** 20;
+export const MAX_LOG_BYTES = 2 * 2 ** 30 - 1;
+
+/**
  * The bytes of a file the user named as input (`what`: `DAG file`, `events log`); an
  * {@link InvalidInputError} naming it and why when it cannot be read, `folder` when it is a folder.
  */
-export function readInputBytes(fileName: string, what: string, folder: string): Buffer {
+export function readInputBytes(fileName: string, what: string, folder: string, maxBytes = MAX_INPUT_BYTES): Buffer {
   try {
+    // a device (`/dev/zero`) never ends, a file past the longest string cannot be read as text: neither is read
+    const stat = statSync(fileName);
+    if (stat.isCharacterDevice() || stat.isBlockDevice() || stat.isSocket()) {
+      throw new InvalidInputError([{ file: fileName, message: `cannot read ${what}: it is a device, not a file` }]);
+    }
+    if (stat.isFile() && stat.size > maxBytes) {
+      const size = `${(stat.size / 2 ** 20).toFixed(0)} MiB`;
+      throw new InvalidInputError([
+        { file: fileName, message: `cannot read ${what}: it is ${size}, more than rxdag reads (${Math.floor(maxBytes / 2 ** 20)} MiB)` },
+      ]);
+    }
     return readFileSync(fileName);
   } catch (error) {
+    if (error instanceof InvalidInputError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const reason =
       code === 'ENOENT'

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { type DagEvent, EVENT_TYPES } from '../../index';
 import { describeValue, quoted } from '../../dag/text';
-import { looksBinary, readInputBytes } from '../dagFile/readDagText';
+import { looksBinary, MAX_LOG_BYTES, readInputBytes } from '../dagFile/readDagText';
 import { InvalidInputError, type Problem } from '../problems';
 import { commandLine, shellWord } from '../shellWord';
 
@@ -200,7 +200,12 @@ export function readEventsFile(fileName: string, reportFile: string): EventsLog 
  * than one string can (~512 MiB).
  */
 function readLogLines(fileName: string): string[] {
-  const bytes = readInputBytes(fileName, 'events log', 'it is a directory, expected the events log of a run (rxdag run --events FILE)');
+  const bytes = readInputBytes(
+    fileName,
+    'events log',
+    'it is a directory, expected the events log of a run (rxdag run --events FILE)',
+    MAX_LOG_BYTES,
+  );
   if (looksBinary(bytes, bytes.toString('utf8', 0, Math.min(bytes.length, BINARY_SAMPLE_BYTES)))) {
     throw new InvalidInputError([
       { file: fileName, message: 'not an events log (it looks binary): expected the JSON lines of rxdag run --events FILE' },
