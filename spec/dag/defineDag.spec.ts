@@ -287,6 +287,14 @@ describe('defineDag', () => {
     ]);
   });
 
+  it('should refuse an id holding half of a surrogate pair: no file, terminal or journal name can hold it', () => {
+    const issues = issuesOf({ id: 'ok🚀', tasks: [{ id: 'lone\ud800x', agent: 'x' }, { id: 'tail\udc00', agent: 'x' }] });
+    expect(issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['tasks.0.id', 'must not contain control characters: a lone surrogate (U+D800) at character 5 (got "lone\\ud800x")'],
+      ['tasks.1.id', 'must not contain control characters: a lone surrogate (U+DC00) at character 5 (got "tail\\udc00")'],
+    ]);
+  });
+
   it('should report a bad default together with the problems of the tasks, applying its good fields', () => {
     const issues = issuesOf({ id: 'defaults', defaults: { agent: 'x', timeoutMs: 'soon' }, tasks: [{ id: 'a', retry: { attempts: 0 } }] });
     expect(issues.map((i) => [i.path.join('.'), i.message])).toEqual([

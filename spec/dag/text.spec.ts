@@ -44,7 +44,7 @@ describe('message text', () => {
     expect(quoted('🚀'.repeat(257))).toBe(`"${'🚀'.repeat(80)}…" (257 characters)`);
     expect(quoted('🚀'.repeat(50))).toBe(`"${'🚀'.repeat(50)}"`);
     expect(quoted(`${'x'.repeat(79)}🚀${'y'.repeat(10)}`)).toBe(`"${'x'.repeat(79)}🚀…" (90 characters)`);
-    // a lone half of a pair is one character, as in the id check
-    expect(quoted(`\ud83d${'x'.repeat(100)}`)).toBe(`"\ud83d${'x'.repeat(79)}…" (101 characters)`);
+    // a lone half of a pair is one character, as in the id check, and written as its escape (no character has it)
+    expect(quoted(`\ud83d${'x'.repeat(100)}`)).toBe(`"\\ud83d${'x'.repeat(79)}…" (101 characters)`);
   });
 });

@@ -10,9 +10,12 @@ const QUOTE_LIMIT = 80;
 
 /**
  * C0 controls (line feed, tab, escape…), DEL, C1 controls, the Unicode line and paragraph
- * separators and the bidirectional controls: characters that change how a line is shown.
+ * separators and the bidirectional controls: characters that change how a line is shown; and a
+ * lone surrogate (half of a pair, no character: UTF-8 has no bytes for it, so a file or a
+ * terminal gets U+FFFD in its place, and a journal file named after it cannot be named).
  */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const CONTROL =
+  /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const CONTROLS = new RegExp(CONTROL.source, 'g');
 
 const NAMES: Readonly<Record<string, string>> = {
@@ -44,7 +47,9 @@ export function controlCharacterIn(text: string): string | undefined {
   if (match === null) return undefined;
   const char = match[0];
   const code = `U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
-  const name = NAMES[char] ?? (char >= '\u200e' ? 'bidirectional control' : 'control character');
+  const name =
+    NAMES[char] ??
+    (char >= '\uD800' && char <= '\uDFFF' ? 'lone surrogate' : char >= '\u200e' ? 'bidirectional control' : 'control character');
   return `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name} (${code}) at character ${match.index + 1}`;
 }
 
@@ -173,4 +178,10 @@ function editDistance(a: string, b: string): number {
     }
   }
   return at(a.length, b.length);
+}
+
+/** The first `length` UTF-16 units of `text`, one fewer where the cut would split a surrogate pair (an emoji). */
+export function headOf(text: string, length: number): string {
+  const head = text.slice(0, length);
+  return /[\uD800-\uDBFF]$/.test(head) && /^[\uDC00-\uDFFF]/.test(text.slice(length)) ? head.slice(0, -1) : head;
 }

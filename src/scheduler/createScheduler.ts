@@ -1,7 +1,7 @@
 import { asyncScheduler, type Observable, type Subscriber } from 'rxjs';
 import { type Dag, defineDagForRun } from '../dag/defineDag';
 import { DagValidationError, quoted } from '../dag/errors';
-import { describeValue } from '../dag/text';
+import { describeValue, headOf } from '../dag/text';
 import { MAX_ID_LENGTH, type DagSpec } from '../dag/schema';
 import { journaledInputIssues, runIssues } from './runCheck';
 import type { DagEvent } from '../events';
@@ -78,9 +78,7 @@ let runCounter = 0;
 function newRunId(dag: Dag): string {
   runCounter++;
   const suffix = `${Date.now().toString(36)}${runCounter.toString(36)}${Math.random().toString(36).slice(2, 6).padEnd(4, '0')}`;
-  let head = dag.id.slice(0, MAX_ID_LENGTH - suffix.length - 1);
-  if (/[\uD800-\uDBFF]$/.test(head)) head = head.slice(0, -1);
-  return `${head}-${suffix}`;
+  return `${headOf(dag.id, MAX_ID_LENGTH - suffix.length - 1)}-${suffix}`;
 }
 
 /**

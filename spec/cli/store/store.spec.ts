@@ -56,6 +56,10 @@ describe('the store of journaled runs', () => {
     const at = new Date(2026, 11, 2, 7, 12, 30);
     expect(newRunId('release', at, () => 0.5)).toBe('release-20261202-0712-iiii');
     expect(newRunId('x'.repeat(300), at)).toHaveLength(256);
+    // cut between two emoji, never inside one (a lone half could not name the journal's file)
+    const emoji = newRunId('🚀'.repeat(128), at);
+    expect(emoji).toMatch(/^(🚀)+-20261202-0712-[0-9a-z]{4}$/u);
+    expect(() => encodeURIComponent(emoji)).not.toThrow();
   });
 
   it('should refuse a folder that cannot take a journal before anything runs, creating nothing', () => {
