@@ -88,6 +88,21 @@ describe('parsing a DAG file', () => {
     });
   });
 
+  it('should refuse a %YAML 1.1 directive, under which values would change unseen, and take %YAML 1.2', () => {
+    expect(parseYaml('%YAML 1.1\n---\nid: y\ntasks: []\n', 'old.yaml')).toEqual({
+      ok: false,
+      problems: [
+        {
+          file: 'old.yaml',
+          line: 1,
+          column: 1,
+          message: '%YAML 1.1: DAG files are read as YAML 1.2 (where `yes` is text and 0777 is 777); remove the directive',
+        },
+      ],
+    });
+    expect(parseYaml('%YAML 1.2\n---\nid: y\ntasks: []\n', 'new.yaml').ok).toBe(true);
+  });
+
   it('should say that a .json file that reads as YAML is YAML', () => {
     expect(parseJson('id: a\ntasks:\n  - id: b\n    run: "true"\n', 'dag.json')).toEqual({
       ok: false,

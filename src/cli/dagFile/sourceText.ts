@@ -104,6 +104,13 @@ export function parseYaml(text: string, fileName: string): ParseResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, YAML_OPTIONS(lineCounter));
   if (doc.errors.length > 0) return { ok: false, problems: yamlSyntaxProblems(doc.errors, text, lineCounter, fileName) };
+  const version = doc.directives?.yaml.version;
+  if (version !== undefined && version !== '1.2') {
+    // YAML 1.1 reads `yes` as true and 0777 as 511: values the file's checks would not see change
+    const line = text.split('\n').findIndex((written) => written.startsWith('%YAML')) + 1;
+    const message = `%YAML ${version}: DAG files are read as YAML 1.2 (where \`yes\` is text and 0777 is 777); remove the directive`;
+    return { ok: false, problems: [{ file: fileName, ...(line > 0 ? { line, column: 1 } : {}), message }] };
+  }
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
