@@ -109,6 +109,13 @@ describe('loadDagFile', () => {
     ]);
   });
 
+  it('should not call the limits of a `limits:` written as a list undeclared: the list is the problem', () => {
+    const file = writeText(tmp.file('limitList.yaml'), 'id: x\nlimits: [api]\ntasks:\n  - id: a\n    run: "true"\n    limits: [api]\n');
+    expect(problemsOf(file)).toEqual([
+      `${file}:2:9: limits: expected a mapping of limit names to limits (\`api: { concurrency: 2 }\`) (got a list)`,
+    ]);
+  });
+
   it('should say only the unknown field when a misspelling of concurrency or rate is what a limit lacks', () => {
     const file = writeText(
       tmp.file('misspelt-limit.yaml'),

@@ -129,6 +129,8 @@ export function limitProblems(tasks: readonly unknown[], declared: unknown, defa
   const weighable = weighableLimits(declared);
   const problems: Located[] = [];
   const unknownName = (name: string, path: Located['path'], who: string) => {
+    // `limits:` written, but not as a mapping: its own problem says so, and names in it are not "undeclared"
+    if (declared !== undefined && declared !== null && !isMapping(declared)) return;
     const list =
       named.length === 0 ? 'the file declares none (add a top-level `limits:` mapping)' : `declared: ${named.map(quoted).join(', ')}`;
     problems.push({ path, message: `${who} limit ${quoted(name)}, which is not declared in \`limits:\`${meantHint(name, named)}; ${list}` });
