@@ -107,8 +107,51 @@ export function retriesText(retries: number): string {
   return `${retries} ${retries === 1 ? 'retry' : 'retries'}`;
 }
 
-/** Milliseconds in each unit a duration may be written in. */
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+/** Milliseconds in each unit a duration may be written in, by the unit's names (singular: a plural's `s` is dropped). */
+const UNIT_MS: Readonly<Record<string, number>> = {
+  ms: 1,
+  msec: 1,
+  millisecond: 1,
+  s: 1000,
+  sec: 1000,
+  second: 1000,
+  m: 60_000,
+  min: 60_000,
+  minute: 60_000,
+  h: 3_600_000,
+  hr: 3_600_000,
+  hour: 3_600_000,
+  d: 86_400_000,
+  day: 86_400_000,
+};
+
+/**
+ * The milliseconds a text written as a duration stands for: amounts with units (`30m`, `1.5s`,
+ * `5 mins`, `1h30m`, `2h 5m`), an ISO 8601 duration (`PT30S`) or a clock time (`00:00:30`);
+ * `undefined` for any other text.
+ *
+ * @example
+ * durationMs('1h30m') // 5400000
+ */
+export function durationMs(text: string): number | undefined {
+  const written = text.trim().toLowerCase();
+  const clock = /^(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)$/.exec(written);
+  if (clock !== null) return Math.round((Number(clock[1]) * 3600 + Number(clock[2]) * 60 + Number(clock[3])) * 1000);
+  const iso = /^p(?:(\d+(?:\.\d+)?)d)?(?:t(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?)?$/.exec(written);
+  if (iso !== null && written !== 'p' && written !== 'pt') {
+    const [, d = '0', h = '0', m = '0', sec = '0'] = iso;
+    return Math.round(Number(d) * 86_400_000 + Number(h) * 3_600_000 + Number(m) * 60_000 + Number(sec) * 1000);
+  }
+  const parts = [...written.matchAll(/(\d+(?:\.\d+)?)\s*([a-z]+)\s*,?\s*/g)];
+  if (parts.length === 0 || parts.map((part) => part[0]).join('') !== written.replace(/^\s+/, '')) return undefined;
+  let total = 0;
+  for (const [, amount, unit] of parts) {
+    const ms = UNIT_MS[unit!] ?? (unit!.endsWith('s') ? UNIT_MS[unit!.slice(0, -1)] : undefined);
+    if (ms === undefined) return undefined;
+    total += Number(amount) * ms;
+  }
+  return Math.round(total);
+}
 
 /**
  * `; in milliseconds that is 1800000` when a field of milliseconds (`timeoutMs`, `backoffMs`…) is text
@@ -120,11 +163,8 @@ export function millisecondsHint(issue: z.core.$ZodIssue, value: unknown): strin
   const ofMs = typeof field === 'string' && (field.endsWith('Ms') || field === 'sleep');
   if (issue.code !== 'invalid_type' || !ofMs || typeof value !== 'string') return '';
   if (/^\s*\d+(\.\d+)?\s*$/.test(value)) return '; write it without quotes';
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(value);
-  const unit = match === null ? undefined : UNIT_MS[match[2]!.toLowerCase()];
-  if (unit === undefined) return '';
-  const ms = Math.round(Number(match![1]) * unit);
-  if (ms < 1) return '';
+  const ms = durationMs(value);
+  if (ms === undefined || ms < 1) return '';
   return ms <= MAX_TIMER_MS ? `; in milliseconds that is ${ms}` : `; that is ${ms} ms, longer than the longest timer Node keeps`;
 }
 

@@ -164,6 +164,31 @@ describe('loadDagFile (names from other workflow tools)', () => {
     ]);
   });
 
+  it('should read durations in the forms people write them, and give fields in seconds their milliseconds', () => {
+    const forms = ['"5 mins"', '"1h30m"', '"2h 5m"', 'PT30S', '"00:00:30"', '"10 seconds"'];
+    const text = ['id: d', 'tasks:', ...forms.map((form, i) => `  - { id: t${i}, sleep: ${form} }`), ''].join('\n');
+    expect(problemsOf('forms.yaml', text).map((line) => line.replace(/^.*\(got (.*)\)$/, '$1'))).toEqual([
+      '"5 mins"; in milliseconds that is 300000',
+      '"1h30m"; in milliseconds that is 5400000',
+      '"2h 5m"; in milliseconds that is 7500000',
+      '"PT30S"; in milliseconds that is 30000',
+      '"00:00:30"; in milliseconds that is 30000',
+      '"10 seconds"; in milliseconds that is 10000',
+    ]);
+    expect(problemsOf('seconds.yaml', withField('timeout_seconds: 60\n    retry_delay_seconds: 5\n    execution_timeout: 30m'))).toEqual([
+      '7:5: tasks[1]: unknown field "timeout_seconds" (did you mean "timeoutMs"? It is in milliseconds: 60000 for 60 s)',
+      '8:5: tasks[1]: unknown field "retry_delay_seconds" (the wait before a retry is `retry: { backoffMs: MS }`: 5000 for 5 s)',
+      '9:5: tasks[1]: unknown field "execution_timeout" (did you mean "timeoutMs"? It is in milliseconds: "30m" is 1800000)',
+    ]);
+  });
+
+  it("should give Airflow's max_active_tasks the command's concurrency, and weight_rule no look-alike", () => {
+    expect(problemsOf('airflow.yaml', `id: d\nmax_active_tasks: 4\ntasks:\n  - { id: a, sleep: 1, weight_rule: downstream }\n`)).toEqual([
+      '2:1: top level: unknown field "max_active_tasks" (the run\'s concurrency is not set in the file: rxdag run -c N; to bound some tasks only, declare a limit (`limits`) they name)',
+      '4:24: tasks[0]: unknown field "weight_rule" (no counterpart: a task waiting with others starts by its `priority`, then by the longest path of tasks still to run after it)',
+    ]);
+  });
+
   it("should say that the run's concurrency is the command's, and how to write a retry count", () => {
     expect(problemsOf('concurrency.yaml', 'id: d\nconcurrency: 4\ntasks:\n  - { id: a, sleep: 1, retry: 2 }\n')).toEqual([
       '2:1: top level: unknown field "concurrency" (the run\'s concurrency is not set in the file: rxdag run -c N; to bound some tasks only, declare a limit (`limits`) they name)',

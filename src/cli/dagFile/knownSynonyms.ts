@@ -9,7 +9,7 @@
  */
 import type { z } from 'zod';
 import type { DagIssue } from '../../dag/errors';
-import { attemptsFor, fieldsAt, type Misspelt, misspeltFields, retriesText, valueAt } from '../../dag/issues';
+import { attemptsFor, durationMs, fieldsAt, type Misspelt, misspeltFields, retriesText, valueAt } from '../../dag/issues';
 import { dagSpecSchema, taskDefaultsSchema, taskSpecSchema } from '../../dag/schema';
 import { closestName, quoted, unknownFieldMessage } from '../../dag/text';
 import { dagFileSchema, fileDefaultsSchema, fileTaskSchema } from './fileSchema';
@@ -29,6 +29,11 @@ const FIELD_SYNONYMS: ReadonlyMap<string, string> = new Map([
   ['bash_command', 'run'],
   ['bash', 'run'],
   ['execution_timeout', 'timeoutMs'],
+  ['timeout_seconds', 'timeoutMs'],
+  ['timeout_secs', 'timeoutMs'],
+  ['timeout_sec', 'timeoutMs'],
+  ['execution_timeout_seconds', 'timeoutMs'],
+  ['retry_delay_seconds', 'backoffMs'],
   ['pool', 'limits'],
   ['pools', 'limits'],
   ['pool_slots', 'weight'],
@@ -73,7 +78,19 @@ const MAX_LIST_TEXT = 500;
  * run's concurrency is the command's (`-c`), as it may differ between machines.
  */
 const FIELDS_ELSEWHERE: ReadonlyMap<string, string> = new Map(
-  ['concurrency', 'maxconcurrency', 'max_concurrency', 'parallelism', 'max_parallel', 'max-parallel', 'workers'].map((name) => [
+  [
+    'concurrency',
+    'maxconcurrency',
+    'max_concurrency',
+    'parallelism',
+    'max_parallel',
+    'max-parallel',
+    'workers',
+    'max_workers',
+    'max_active_tasks',
+    'max_active_tis_per_dag',
+    'concurrency_limit',
+  ].map((name) => [
     name,
     "the run's concurrency is not set in the file: rxdag run -c N; to bound some tasks only, declare a limit (`limits`) they name",
   ]),
@@ -81,9 +98,9 @@ const FIELDS_ELSEWHERE: ReadonlyMap<string, string> = new Map(
 
 /**
  * Settings of a task that other tools write as its own fields and a task holds in its `retry`,
- * lower case, with what to write (given the value written).
+ * or has no counterpart for, lower case, with what to write (given the value written).
  */
-const RETRY_FIELDS: ReadonlyMap<string, (value: unknown) => string> = new Map([
+const TASK_FIELDS_ELSEWHERE: ReadonlyMap<string, (value: unknown) => string> = new Map([
   [
     'retries',
     (value: unknown) => {
@@ -92,10 +109,25 @@ const RETRY_FIELDS: ReadonlyMap<string, (value: unknown) => string> = new Map([
       return `retries are \`retry: { attempts: N }\`, N counting the first attempt too${example}`;
     },
   ],
-  ...['retry_delay', 'retry_delay_ms', 'retrydelay', 'retry_backoff'].map(
-    (name) => [name, () => 'the wait before a retry is `retry: { backoffMs: MS }`'] as const,
+  ...['retry_delay', 'retry_delay_ms', 'retrydelay', 'retry_backoff', 'retry_delay_seconds'].map(
+    (name) => [name, (value: unknown) => `the wait before a retry is \`retry: { backoffMs: MS }\`${inMilliseconds(name, value)}`] as const,
   ),
+  [
+    'weight_rule',
+    () => 'no counterpart: a task waiting with others starts by its `priority`, then by the longest path of tasks still to run after it',
+  ],
 ]);
+
+/**
+ * `: 30000 for 30 s` when a field of another tool in seconds (`timeout_seconds: 30`) gives a
+ * number, `: "30m" is 1800000` when one gives a duration as text: what to write in milliseconds.
+ */
+function inMilliseconds(field: string, value: unknown): string {
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0 && /sec/i.test(field))
+    return `: ${Math.round(value * 1000)} for ${value} s`;
+  const ms = typeof value === 'string' ? durationMs(value) : undefined;
+  return ms === undefined ? '' : `: ${JSON.stringify(value)} is ${ms}`;
+}
 
 /**
  * The message of an unknown field among `known` (`value` is what the file gives it): the field it
@@ -108,7 +140,7 @@ export function unknownField(field: string, known: readonly string[], value?: un
   const elsewhere = known.includes('tasks')
     ? FIELDS_ELSEWHERE.get(name)
     : known.includes('retry')
-      ? RETRY_FIELDS.get(name)?.(value)
+      ? TASK_FIELDS_ELSEWHERE.get(name)?.(value)
       : undefined;
   return elsewhere === undefined ? unknownFieldMessage(field, known) : `unknown field ${quoted(field)} (${elsewhere})`;
 }
@@ -124,7 +156,7 @@ function unknownFieldMeaning(field: string, meant: string, value?: unknown): str
       ? ''
       : ` It counts the first attempt too${attempts === undefined ? '' : `: \`attempts: ${attempts}\` for ${retriesText(attempts - 1)}`}`;
   // other tools' durations are in seconds or timedeltas: say the unit of the field meant
-  const unit = meant.endsWith('Ms') && !field.toLowerCase().endsWith('ms') ? ' It is in milliseconds' : '';
+  const unit = meant.endsWith('Ms') && !field.toLowerCase().endsWith('ms') ? ` It is in milliseconds${inMilliseconds(field, value)}` : '';
   return `unknown field ${quoted(field)} (did you mean ${quoted(meant)}?${counted}${unit})`;
 }
 
