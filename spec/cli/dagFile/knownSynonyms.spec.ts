@@ -115,7 +115,12 @@ describe('loadDagFile (names from other workflow tools)', () => {
 
   it('should not give a rule close in spelling for a rule of other tools that none here stands for', () => {
     const unmatched = ['all_failed', 'none_skipped', 'ONE_SUCCESS'];
-    const text = ['id: d', 'tasks:', '  - { id: a, sleep: 1 }', ...unmatched.map((rule, i) => `  - { id: t${i}, sleep: 1, deps: [a], when: ${rule} }`)];
+    const text = [
+      'id: d',
+      'tasks:',
+      '  - { id: a, sleep: 1 }',
+      ...unmatched.map((rule, i) => `  - { id: t${i}, sleep: 1, deps: [a], when: ${rule} }`),
+    ];
     const oneOf = 'must be one of "all-succeeded", "all-done", "any-failed", "none-failed"';
     const none = 'no rule here means what that rule means in other tools';
     expect(problemsOf('unmatched.yaml', `${text.join('\n')}\n`)).toEqual([
@@ -139,8 +144,10 @@ describe('loadDagFile (names from other workflow tools)', () => {
     expect(problemsOf('execution_timeout.yaml', withField('execution_timeout: 300'))).toEqual([
       '7:5: tasks[1]: unknown field "execution_timeout" (did you mean "timeoutMs"? It is in milliseconds)',
     ]);
-    // GitHub's `shell` names the interpreter beside `run`, not the command
-    expect(problemsOf('shell.yaml', withField('shell: bash'))).toEqual(['7:5: tasks[1]: unknown field "shell"']);
+    // GitHub's `shell` names the interpreter beside `run`, not the command: the interpreter is said
+    expect(problemsOf('shell.yaml', withField('shell: bash'))).toEqual([
+      "7:5: tasks[1]: unknown field \"shell\" (a task's `run` goes to /bin/sh -c: for bash, write `run: bash -c '…'`, or a script whose first line is #!/bin/bash)",
+    ]);
     expect(problemsOf('dag_id.yaml', 'dag_id: ci\ntasks:\n  - { id: a, sleep: 1 }\n')).toEqual([
       '1:1: top level: unknown field "dag_id" (did you mean "id"?)',
     ]);
@@ -186,6 +193,13 @@ describe('loadDagFile (names from other workflow tools)', () => {
     expect(problemsOf('airflow.yaml', `id: d\nmax_active_tasks: 4\ntasks:\n  - { id: a, sleep: 1, weight_rule: downstream }\n`)).toEqual([
       '2:1: top level: unknown field "max_active_tasks" (the run\'s concurrency is not set in the file: rxdag run -c N; to bound some tasks only, declare a limit (`limits`) they name)',
       '4:24: tasks[0]: unknown field "weight_rule" (no counterpart: a task waiting with others starts by its `priority`, then by the longest path of tasks still to run after it)',
+    ]);
+  });
+
+  it("should give Prefect's names their fields", () => {
+    expect(problemsOf('prefect.yaml', withField('wait_for: [a]\n    max_retries: 2'))).toEqual([
+      '7:5: tasks[1]: unknown field "wait_for" (did you mean "deps"?)',
+      '8:5: tasks[1]: unknown field "max_retries" (retries are `retry: { attempts: N }`, N counting the first attempt too: write `retry: { attempts: 3 }` for 2 retries)',
     ]);
   });
 

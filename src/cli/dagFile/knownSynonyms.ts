@@ -42,6 +42,9 @@ const FIELD_SYNONYMS: ReadonlyMap<string, string> = new Map([
   ['working_dir', 'cwd'],
   ['workdir', 'cwd'],
   ['needs', 'deps'],
+  ['wait_for', 'deps'],
+  ['requires', 'deps'],
+  ['after', 'deps'],
   ['upstream', 'deps'],
   ['retries', 'attempts'],
   ['name', 'id'],
@@ -101,14 +104,18 @@ const FIELDS_ELSEWHERE: ReadonlyMap<string, string> = new Map(
  * or has no counterpart for, lower case, with what to write (given the value written).
  */
 const TASK_FIELDS_ELSEWHERE: ReadonlyMap<string, (value: unknown) => string> = new Map([
-  [
-    'retries',
-    (value: unknown) => {
-      const attempts = attemptsFor(value);
-      const example = attempts === undefined ? '' : `: write \`retry: { attempts: ${attempts} }\` for ${retriesText(attempts - 1)}`;
-      return `retries are \`retry: { attempts: N }\`, N counting the first attempt too${example}`;
-    },
-  ],
+  ...['retries', 'max_retries'].map(
+    (name) =>
+      [
+        name,
+        (value: unknown) => {
+          const attempts = attemptsFor(value);
+          const example = attempts === undefined ? '' : `: write \`retry: { attempts: ${attempts} }\` for ${retriesText(attempts - 1)}`;
+          return `retries are \`retry: { attempts: N }\`, N counting the first attempt too${example}`;
+        },
+      ] as const,
+  ),
+  ['shell', () => "a task's `run` goes to /bin/sh -c: for bash, write `run: bash -c '…'`, or a script whose first line is #!/bin/bash"],
   ...['retry_delay', 'retry_delay_ms', 'retrydelay', 'retry_backoff', 'retry_delay_seconds'].map(
     (name) => [name, (value: unknown) => `the wait before a retry is \`retry: { backoffMs: MS }\`${inMilliseconds(name, value)}`] as const,
   ),
