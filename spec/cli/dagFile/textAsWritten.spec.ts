@@ -50,6 +50,8 @@ describe('loadDagFile (numbers written where text is taken)', () => {
       '      DEBUG: True',
       '      ON: true',
       '      HALF: 0.5',
+      '      NAN: .nan',
+      '      INF: -.inf',
       '',
     ].join('\n');
     expect(problemsOf('block.yaml', text)).toEqual([
@@ -58,6 +60,9 @@ describe('loadDagFile (numbers written where text is taken)', () => {
       '10:12: tasks[0].env.HEX: 0x1F is read as the number 31; write it in quotes ("0x1F") to keep it as written',
       '11:13: tasks[0].env.PLUS: +5 is read as the number 5; write it in quotes ("+5") to keep it as written',
       '12:14: tasks[0].env.DEBUG: True is read as the boolean true; write it in quotes ("True") to keep it as written',
+      // said once: not also "expected a string, number or boolean value"
+      '15:12: tasks[0].env.NAN: .nan is read as the number NaN; write it in quotes (".nan") to keep it as written',
+      '16:12: tasks[0].env.INF: -.inf is read as the number -Infinity; write it in quotes ("-.inf") to keep it as written',
     ]);
   });
 
