@@ -125,6 +125,9 @@ describe('postgresJournal options and location (no server needed)', () => {
     expect(() => postgresJournal({ connectionString: 'postgres://x@h/db?schema=a&schema=b' })).toThrow(
       new TypeError('postgresJournal: `connectionString` "postgres://x@h/db?schema=a&schema=b" gives schema= 2 times ("a", "b"); give one'),
     );
+    expect(() => postgresJournal({ connectionString: 'postgres://x@h:99999/db' })).toThrow(
+      new TypeError('postgresJournal: `connectionString` "postgres://x@h:99999/db" gives port 99999; expected a port from 1 to 65535'),
+    );
     expect(() => postgresJournal({ connectionString: 'postgres://x@h/db?connect_timeout=5s' })).toThrow(
       new TypeError('postgresJournal: `connectionString` "postgres://x@h/db?connect_timeout=5s" gives connect_timeout="5s"; expected a whole number'),
     );

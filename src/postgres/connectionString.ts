@@ -63,6 +63,9 @@ const WHOLE_NUMBER_PARAMETERS = [
  * PostgreSQL can hold is `sql.ts`'s to say.
  */
 export function parameterProblem(given: string): string | undefined {
+  // a port no server can have: `pg` would fail with "Invalid URL", naming nothing
+  const port = /^postgres(?:ql)?:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(given)?.[1];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return `gives port ${port}; expected a port from 1 to 65535`;
   let searchParams: URLSearchParams;
   try {
     searchParams = new URL(given).searchParams;

@@ -42,6 +42,12 @@ describe('the --store option and RXDAG_STORE', () => {
       stdout: '',
       stderr: `rxdag: --store ${shown}?schema=pg_runs: the schema (schema=) must not start with "pg_", which PostgreSQL keeps for its own schemas, got "pg_runs"\n`,
     });
+    // a port no server has: named, not "Invalid URL"
+    expect(await rxdag('runs', '--store', 'postgres://u@127.0.0.1:99999/test')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'rxdag: --store postgres://u@127.0.0.1:99999/test gives port 99999; expected a port from 1 to 65535\n',
+    });
     // two schemas: which one would be used is not for the URL's order to decide
     expect(await rxdag('runs', '--store', `${server}?schema=a&schema=b`)).toEqual({
       code: 2,
