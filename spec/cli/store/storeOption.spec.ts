@@ -108,6 +108,14 @@ describe('the --store option and RXDAG_STORE', () => {
       code: 2,
       stderr: `rxdag: --store http://127.0.0.1:5432/ is not a store: --store takes ${FORMS}\n`,
     });
+    // pg's socket form, and a PostgreSQL URL without its `//`: a store meant, not a folder named `socket:`
+    for (const given of ['socket:/var/run/postgresql?db=test', 'postgres:test']) {
+      expect(await rxdag('run', dagFile(), '--store', given)).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `rxdag: --store ${given} is not a store: --store takes ${FORMS} (through a Unix socket: postgres:///DATABASE?host=/var/run/postgresql)\n`,
+      });
+    }
     process.env['RXDAG_STORE'] = 'mysql://x@y/z';
     expect(await rxdag('run', dagFile())).toEqual({
       code: 2,

@@ -75,6 +75,13 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
     if (problem !== undefined) throw refusal(`${named(label)}: the schema (schema=) ${problem}`);
     return { kind: 'postgres', connectionString, schema, label, source };
   }
+  // pg's socket form, or a PostgreSQL URL without its `//`: a store meant, not a folder `socket:`
+  if (/^(socket|postgres(ql)?):/i.test(given)) {
+    throw refusal(
+      `${named(redactConnectionString(given))} is not a store: ${source === 'flag' ? '--store' : STORE_ENV} takes ${STORE_FORMS}` +
+        ' (through a Unix socket: postgres:///DATABASE?host=/var/run/postgresql)',
+    );
+  }
   // a scheme as RFC 3986 spells it: `mysql://…` would otherwise become the folders `mysql:/…`
   if (/^[a-z][a-z\d+.-]*:\/\//i.test(given)) {
     throw refusal(
