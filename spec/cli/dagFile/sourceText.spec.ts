@@ -28,9 +28,11 @@ describe('parsing a DAG file', () => {
     );
   });
 
-  it('should place a repeated JSON key at its first use, as before', () => {
+  it('should place a repeated JSON key at its last use, whose value JSON.parse keeps', () => {
     const text = '{\n  "id": "a",\n  "id": "b",\n  "tasks": [ {"x": 1} ]\n}';
-    expect(jsonPositions(text).locateKey([], 'id')).toEqual({ line: 2, column: 3 });
+    expect(jsonPositions(text).locateKey([], 'id')).toEqual({ line: 3, column: 3 });
+    const twice = '{"tasks": [{"id": "a", "sleep": 1}],\n "tasks": [{"id": "a", "sleep": 1, "sleep": -5}]}';
+    expect(jsonPositions(twice).locate(['tasks', 0, 'sleep'])).toEqual({ line: 2, column: 45 });
     expect(jsonPositions(text).locate(['tasks', 0, 'x'])).toEqual({ line: 4, column: 20 });
     expect(jsonPositions('{"a\\u0062": 1}').locateKey([], 'ab')).toEqual({ line: 1, column: 2 });
   });

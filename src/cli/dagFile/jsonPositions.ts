@@ -3,7 +3,8 @@
  * value and each key starts, so that a problem found in the parsed value can be placed at its
  * line and column. Made only when a problem is to be placed (see `sourceText.ts`), and placing
  * as the `yaml` library placed JSON before: a value at its first character (the quote of a
- * string, the bracket of a list), a key at its opening quote, a repeated key at its first use.
+ * string, the bracket of a list), a key at its opening quote, a repeated key at its last use
+ * (the value `JSON.parse` keeps: a problem of it is placed where that value is written).
  * It checks nothing: the text is valid JSON (`JSON.parse` read it) nested at most
  * `MAX_NESTING` levels deep.
  */
@@ -38,7 +39,7 @@ export function jsonPositions(text: string): Positions {
     locate: (path) => position(nodeAt(path).found.offset),
     locateKey: (path, key) => {
       const { node, found } = nodeAt(path);
-      const at = node?.keys?.indexOf(key) ?? -1;
+      const at = node?.keys?.lastIndexOf(key) ?? -1;
       return position(at < 0 ? found.offset : node!.keyOffsets![at]!);
     },
   };
@@ -47,7 +48,7 @@ export function jsonPositions(text: string): Positions {
 function childOf(node: JsonNode, key: string | number): JsonNode | undefined {
   if (node.keys !== undefined) {
     if (typeof key !== 'string') return undefined;
-    const at = node.keys.indexOf(key);
+    const at = node.keys.lastIndexOf(key);
     return at < 0 ? undefined : node.children![at];
   }
   return node.children !== undefined && typeof key === 'number' ? node.children[key] : undefined;
