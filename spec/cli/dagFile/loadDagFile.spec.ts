@@ -307,6 +307,11 @@ describe('loadDagFile', () => {
     }
   });
 
+  it('should place a problem of a task written as a YAML alias at the alias', () => {
+    const file = writeText(tmp.file('alias.yaml'), 'id: x\ntasks:\n  - &t\n    id: a\n    run: "true"\n  - id: b\n    run: "true"\n  - *t\n');
+    expect(problemsOf(file)).toEqual([`${file}:8:5: tasks[2].id: duplicate task id "a" (first used by tasks[0])`]);
+  });
+
   it('should reject duplicate keys in YAML', () => {
     const file = writeText(tmp.file('dup.yaml'), 'id: a\nid: b\ntasks: []\n');
     expect(problemsOf(file)).toEqual([`${file}:2:1: YAML syntax error: Map keys must be unique (\`id\` is given twice in this mapping)`]);

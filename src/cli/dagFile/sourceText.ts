@@ -245,6 +245,7 @@ function isEmptyNode(node: unknown): boolean {
 }
 
 function isNode(value: unknown): value is Node {
-  const { isMap, isScalar, isSeq } = yamlLibrary();
-  return isMap(value) || isSeq(value) || isScalar(value);
+  const { isAlias, isMap, isScalar, isSeq } = yamlLibrary();
+  // an alias (`- *base`) is where its value is written at that place: a problem of it is placed there
+  return isMap(value) || isSeq(value) || isScalar(value) || isAlias(value);
 }
