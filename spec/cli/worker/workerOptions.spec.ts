@@ -21,6 +21,7 @@ describe('resolveWorkerOptions', () => {
       remote: {
         url: 'redis://127.0.0.1:6379',
         prefix: 'rxdag',
+        db: 0,
         key: undefined,
         keySource: undefined,
         insecure: false,
