@@ -8,7 +8,12 @@ function fakeTerminal(columns = 160) {
   const stream = Object.assign(new PassThrough(), { isTTY: true, columns });
   let written = '';
   stream.on('data', (chunk: Buffer) => (written += chunk.toString()));
-  return { stream, text: () => written.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, ''), screen: () => screenOf(written, columns) };
+  return {
+    stream,
+    text: () => written.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, ''),
+    screen: () => screenOf(written, stream.columns),
+    raw: () => written,
+  };
 }
 
 /**
@@ -210,6 +215,38 @@ describe('progressReporter', () => {
     const screen = terminal.screen();
     for (const row of screen) expect(row.length).toBeLessThanOrEqual(columns);
     expect(screen).toContainEqual(expect.stringMatching(/^1\/3 completed \| 1 failed \| 0 running \| \d+s \| 1 skipped$/));
+  });
+
+  it("should fit the bar's line to the terminal, from the wide line to the narrow one, also after a resize", () => {
+    const wide = fakeTerminal(160);
+    const reporter = progressReporter(wide.stream, dag);
+    for (const event of events.slice(0, 5)) reporter.onEvent(event);
+    wide.stream.columns = 70; // a resize while the run goes on
+    for (const event of events.slice(5)) reporter.onEvent(event);
+    reporter.finish();
+    const screen = wide.screen();
+    // nothing reaches the last column, which a line too long would overwrite
+    for (const row of screen) expect(row.length).toBeLessThan(70);
+    expect(screen).toContainEqual(expect.stringMatching(/^1\/3 completed \| 1 failed \| 0 running \| \d+s \| 1 skipped$/));
+    // at 80 columns the wide counts of this run do not fit either: never cut in the middle of a count;
+    // the final line is wrapped as the lines above the bar are
+    const eighty = fakeTerminal(80);
+    const many = progressReporter(eighty.stream, dag);
+    for (const event of events) many.onEvent(event);
+    many.finish();
+    for (const row of eighty.screen()) expect(row.length).toBeLessThan(80);
+  });
+
+  it('should show a notice given just before the bar stops, and give the cursor and line wrapping back', () => {
+    const terminal = fakeTerminal();
+    const reporter = progressReporter(terminal.stream, dag);
+    for (const event of events.slice(0, 5)) reporter.onEvent(event);
+    reporter.notice!('rxdag: stopping: run r left interrupted; rxdag resume r continues it');
+    reporter.finish(); // SIGTERM: no dag.completed comes
+    expect(terminal.screen()).toContain('rxdag: stopping: run r left interrupted; rxdag resume r continues it');
+    const raw = terminal.raw();
+    expect(raw.lastIndexOf('\x1b[?25h')).toBeGreaterThan(raw.lastIndexOf('\x1b[?25l'));
+    expect(raw.lastIndexOf('\x1b[?7h')).toBeGreaterThan(raw.lastIndexOf('\x1b[?7l'));
   });
 
   it('should wrap to 80 columns on a terminal that reports 0 columns, not one character per line', () => {

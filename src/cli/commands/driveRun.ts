@@ -196,6 +196,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     immediate: (signal) => {
       // A second Ctrl-C (or Ctrl-\\ first): the user will not wait for the grace period.
       if (signal === 'SIGQUIT') notice(quitLine(groups.size, target.halt === undefined ? undefined : resumeCommandOf(target)));
+      reporter.finish(); // the notice written, the terminal's cursor and line wrapping given back
       groups.killAll();
       log?.close();
       writeReport(); // of what was seen: the run's end, if it comes, is not waited for

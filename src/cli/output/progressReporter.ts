@@ -2,7 +2,8 @@
  * The live progress bar of a run on a terminal (cli-progress), with failures and notices printed
  * above it; a resumed run's bar starts from its journal's counts. Not used off a terminal.
  */
-import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import { Format, type GenericFormatter, MultiBar, Presets, type SingleBar } from 'cli-progress';
+import { displayWidth } from './displayWidth';
 import type { Dag, DagEvent, FailurePolicy } from '../../index';
 import { EventFormatter, TEXT_INDENT } from './formatEvent';
 import type { Reporter } from './reporter';
@@ -19,16 +20,72 @@ export type ProgressStream = NodeJS.WritableStream & { readonly isTTY?: boolean;
  * rate limit) the line ends with the elapsed time, not with a separator.
  */
 const FORMAT = '{bar} {value}/{total} completed | {running} running | {ready} ready | {failed} failed{ended} | {duration_formatted}{now}';
+/** {@link FORMAT} without what runs now: the part that must fit for the wide line to be drawn. */
+const WIDE_COUNTS = FORMAT.replace('{now}', '');
 
 /**
- * The line on a terminal narrower than {@link NARROW_COLUMNS}: the counts that matter first and
- * no bar (the terminal does not wrap the line while it is drawn: its end would be cut off).
+ * The line on a terminal narrower than {@link NARROW_COLUMNS}, or where the wide line's counts do
+ * not fit: the counts that matter first and no bar (the terminal does not wrap the line while it
+ * is drawn: what passes its width would overwrite its last column).
  */
 const NARROW_FORMAT = '{value}/{total} completed | {failed} failed | {running} running | {duration_formatted}{ended}';
 const NARROW_COLUMNS = 72;
 
 /** Width assumed when the stream does not say, or says 0 (as cli-progress does). */
 const DEFAULT_COLUMNS = 80;
+
+/**
+ * The bar's line as wide as the terminal is now (read at each redraw: a resize changes it): the
+ * wide line when its counts fit (what runs now cut short at the edge), else the narrow one, cut
+ * to the width with `…`.
+ */
+function fittedLine(stream: ProgressStream): GenericFormatter {
+  return (options, params, payload) => {
+    const width = columnsOf(stream) - 1;
+    const line = (format: string) => Format.Formatter({ ...options, format }, params, payload);
+    if (width >= NARROW_COLUMNS && displayWidth(line(WIDE_COUNTS)) <= width) return cutTo(line(FORMAT), width);
+    return cutTo(line(NARROW_FORMAT), width);
+  };
+}
+
+/** `text` within `width` screen columns: whole, or cut at a character with `…` in the last column. */
+function cutTo(text: string, width: number): string {
+  if (displayWidth(text) <= width) return text;
+  let cut = '';
+  let used = 0;
+  for (const char of text) {
+    used += displayWidth(char);
+    if (used > width - 1) break;
+    cut += char;
+  }
+  return `${cut}…`;
+}
+
+/** Shows the cursor and turns the terminal's line wrapping on; hides it and turns it off. */
+const TERMINAL_BACK = '\x1b[?25h\x1b[?7h';
+const TERMINAL_TAKEN = '\x1b[?25l\x1b[?7l';
+
+/**
+ * Ctrl-Z while the bar is drawn: the shell gets the cursor and line wrapping back while the CLI
+ * is stopped, and the bar takes them again on `fg` (while `drawing()`). Handling SIGTSTP replaces
+ * its default, so the process stops itself. Returns what removes the handlers.
+ */
+function onSuspend(stream: ProgressStream, drawing: () => boolean): () => void {
+  if (stream.isTTY !== true) return () => {};
+  const suspend = () => {
+    stream.write(TERMINAL_BACK);
+    process.kill(process.pid, 'SIGSTOP');
+  };
+  const resume = () => {
+    if (drawing()) stream.write(TERMINAL_TAKEN);
+  };
+  process.on('SIGTSTP', suspend);
+  process.on('SIGCONT', resume);
+  return () => {
+    process.off('SIGTSTP', suspend);
+    process.off('SIGCONT', resume);
+  };
+}
 
 /** The terminal's width: what it reports, unless that is no width at all (`script`'s pseudo-terminal says 0). */
 function columnsOf(stream: ProgressStream): number {
@@ -62,7 +119,7 @@ export function progressReporter(stream: ProgressStream, dag: Dag, start: Displa
   }
   const multibar = new MultiBar(
     {
-      format: columnsOf(stream) < NARROW_COLUMNS ? NARROW_FORMAT : FORMAT,
+      format: fittedLine(stream),
       stream,
       hideCursor: true,
       clearOnComplete: false,
@@ -76,6 +133,7 @@ export function progressReporter(stream: ProgressStream, dag: Dag, start: Displa
   // Created at `dag.created`, when the total is known.
   let bar: SingleBar | undefined;
   let stopped = false;
+  const releaseTerminal = onSuspend(stream, () => !stopped);
 
   const payload = () => {
     const skipped = tally.count('skipped');
@@ -113,9 +171,11 @@ export function progressReporter(stream: ProgressStream, dag: Dag, start: Displa
         multibar.update(); // writes the lines logged since the last redraw: stop() would drop them
         multibar.stop();
         stopped = true;
-        stream.write(`${lines.describe(event)}\n`);
+        releaseTerminal();
+        // wrapped as the lines above the bar are: a word cut by the terminal's edge is hard to read
+        stream.write(`${wrapLines(lines.describe(event), columnsOf(stream) - 1, TEXT_INDENT)}\n`);
         const ranOn = workers.line();
-        if (ranOn !== undefined) stream.write(`${terminalText(ranOn)}\n`);
+        if (ranOn !== undefined) stream.write(`${wrapLines(terminalText(ranOn), columnsOf(stream) - 1, TEXT_INDENT)}\n`);
       }
     },
     notice(text: string) {
@@ -123,8 +183,12 @@ export function progressReporter(stream: ProgressStream, dag: Dag, start: Displa
       else logAbove(text);
     },
     finish: () => {
-      if (!stopped) multibar.stop();
+      if (!stopped) {
+        multibar.update(); // the lines logged since the last redraw (a stopping notice): stop() would drop them
+        multibar.stop(); // shows the cursor again and turns the terminal's line wrapping back on
+      }
       stopped = true;
+      releaseTerminal();
     },
   };
 }
