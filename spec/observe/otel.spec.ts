@@ -1,7 +1,10 @@
 import { type HrTime, SpanStatusCode, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { from, NEVER, of, Subject } from 'rxjs';
-import { createScheduler, type DagEvent, defineDag, events as make, runDag, RunInterruptedError } from '../../src';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createScheduler, type DagEvent, defineDag, events as make, fileJournal, runDag, RunInterruptedError } from '../../src';
 import { traceEvents } from '../../src/observe/otel';
 import { inVirtualTime } from '../support/virtualTime';
 import { virtualRun } from './fixtures';
@@ -230,6 +233,26 @@ describe('traceEvents', () => {
     };
     expect(outcomes(new RunInterruptedError('r'))).toEqual(['rxdag.task a interrupted', 'rxdag.run d interrupted']);
     expect(outcomes(new Error('the journal broke'))).toEqual(['rxdag.task a cancelled', 'rxdag.run d cancelled']);
+  });
+
+  it("should end the spans of runs a scheduler's shutdown left to be resumed as interrupted, not cancelled", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rxdag-otel-'));
+    const journal = fileJournal(dir);
+    const scheduler = createScheduler({ agents: { slow: () => new Promise(() => {}) }, healthCheckIntervalMs: 0, journal });
+    traceEvents(scheduler.events$, tracer());
+    const errors: unknown[] = [];
+    scheduler
+      .submit(defineDag({ id: 'd', tasks: [{ id: 'a', agent: 'slow' }] }), { runId: 'r' })
+      .subscribe({ error: (error) => errors.push(error) });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await scheduler.shutdown({ interrupt: true });
+    expect(errors).toEqual([expect.any(RunInterruptedError)]);
+    expect(spans().map((span) => `${span.name} ${span.attributes['rxdag.outcome']}`)).toEqual([
+      'rxdag.task a interrupted',
+      'rxdag.run d interrupted',
+    ]);
+    expect((await journal.runs()).map((run) => run.status)).toEqual(['interrupted']);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('should do nothing harmful with the API’s no-op tracer', () => {

@@ -119,6 +119,9 @@ export function traceEvents(events$: Observable<DagEvent>, tracer: Tracer, optio
     error: (error: unknown) => {
       if ((error as { name?: unknown } | null)?.name === 'RunInterruptedError') endedAs = 'interrupted';
     },
+    // a stream that ends (a scheduler's, at its shutdown) ends every run it cancels with a
+    // `dag.completed`: a run still open was stopped for a resume (`shutdown({ interrupt: true })`)
+    complete: () => (endedAs = 'interrupted'),
   });
   subscription.add(() => spans.endAll(scheduler.now(), endedAs));
   return subscription;
