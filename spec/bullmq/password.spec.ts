@@ -200,6 +200,12 @@ describe('a password of a few characters', () => {
     );
     // an encoded one too: `/` is `%2F` in a URL
     expect(redisTarget('redis://:a%2F@h', 'test').redact('redis://:a%2F@h, a/ and a%2F')).toBe('redis://:***@h, a/ and a%2F');
+    // a short password written without its colon (as the user name) is replaced in a URL too
+    const bare = redisTarget('redis://abc@10.0.0.5:6379', 'test');
+    expect([bare.location, bare.redact('failed: redis://abc@10.0.0.5:6379 (abc)')]).toEqual([
+      'redis://***@10.0.0.5:6379/0',
+      'failed: redis://***@10.0.0.5:6379 (abc)',
+    ]);
   });
 
   it('should still be replaced everywhere from six characters on', () => {

@@ -53,16 +53,19 @@ describe('postgresJournal options and location (no server needed)', () => {
     await pool.end();
   });
 
-  it("takes the schema of a pool's connection string, and refuses what it refuses in a connectionString", async () => {
+  it("takes the schema of a pool's connection string, and leaves its other parameters to the application", async () => {
     const pool = new Pool({ connectionString: 'postgres://alice@db.example/app?schema=rxdag_pooled' });
     const pooled = postgresJournal({ pool });
     expect(pooled.schema).toBe('rxdag_pooled');
     expect(() => postgresJournal({ pool, schema: 'other' })).toThrow(/two schemas given/);
-    const misspelt = new Pool({ connectionString: 'postgres://alice@db.example/app?schem=rxdag_pooled' });
-    expect(() => postgresJournal({ pool: misspelt })).toThrow(
-      /^postgresJournal: the connection string of `pool` "postgres:\/\/alice@db\.example\/app\?schem=rxdag_pooled" gives schem=/,
+    const twice = new Pool({ connectionString: 'postgres://alice@db.example/app?schema=a&schema=b' });
+    expect(() => postgresJournal({ pool: twice })).toThrow(
+      /^postgresJournal: the connection string of `pool` "postgres:\/\/alice@db\.example\/app\?schema=a&schema=b" gives schema= 2 times/,
     );
-    await Promise.all([pool.end(), misspelt.end()]);
+    // the application's own search_path and sslmode: its pool, its choice (the journal names its schema in every query)
+    const own = new Pool({ connectionString: 'postgres://alice@db.example/app?options=-c%20search_path%3Dapp&sslmode=allow' });
+    expect(postgresJournal({ pool: own, schema: 'rxdag_pooled' }).schema).toBe('rxdag_pooled');
+    await Promise.all([pool.end(), twice.end(), own.end()]);
   });
 
   it('connects as the user this process runs as when the URL, PGUSER and USER name none, as libpq does', () => {
@@ -126,7 +129,7 @@ describe('postgresJournal options and location (no server needed)', () => {
       new TypeError('postgresJournal: `connectionString` "postgres://x@h/db?schema=a&schema=b" gives schema= 2 times ("a", "b"); give one'),
     );
     expect(() => postgresJournal({ connectionString: 'postgres://x@h:99999/db' })).toThrow(
-      new TypeError('postgresJournal: `connectionString` "postgres://x@h:99999/db" gives port 99999; expected a port from 1 to 65535'),
+      new TypeError('postgresJournal: `connectionString` "postgres://x@h:99999/db" has a port outside 1 to 65535 (or a password holding / ? or #, to be written %2F %3F %23)'),
     );
     expect(() => postgresJournal({ connectionString: 'postgres://x@h/db?connect_timeout=5s' })).toThrow(
       new TypeError('postgresJournal: `connectionString` "postgres://x@h/db?connect_timeout=5s" gives connect_timeout="5s"; expected a whole number'),

@@ -81,7 +81,10 @@ export class RedisTarget {
   redact(text: string): string {
     return this.secrets.reduce(
       (redacted, secret) =>
-        secret.length >= MIN_FREE_TEXT_SECRET ? redacted.split(secret).join('***') : redacted.split(`:${secret}@`).join(':***@'),
+        secret.length >= MIN_FREE_TEXT_SECRET
+          ? redacted.split(secret).join('***')
+          : // in a URL: after the user name's colon, or as the user name itself (a password written without its colon)
+            redacted.split(`:${secret}@`).join(':***@').split(`//${secret}@`).join('//***@'),
       text,
     );
   }

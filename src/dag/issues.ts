@@ -107,23 +107,21 @@ export function retriesText(retries: number): string {
   return `${retries} ${retries === 1 ? 'retry' : 'retries'}`;
 }
 
-/** Milliseconds in each unit a duration may be written in, by the unit's names (singular: a plural's `s` is dropped). */
-const UNIT_MS: Readonly<Record<string, number>> = {
-  ms: 1,
-  msec: 1,
-  millisecond: 1,
-  s: 1000,
-  sec: 1000,
-  second: 1000,
-  m: 60_000,
-  min: 60_000,
-  minute: 60_000,
-  h: 3_600_000,
-  hr: 3_600_000,
-  hour: 3_600_000,
-  d: 86_400_000,
-  day: 86_400_000,
-};
+/** Milliseconds in each unit a duration may be written in, by each name of the unit. */
+const UNIT_MS: Readonly<Record<string, number>> = Object.fromEntries(
+  (
+    [
+      [1, ['ms', 'msec', 'msecs', 'millisecond', 'milliseconds']],
+      [1000, ['s', 'sec', 'secs', 'second', 'seconds']],
+      [60_000, ['m', 'min', 'mins', 'minute', 'minutes']],
+      [3_600_000, ['h', 'hr', 'hrs', 'hour', 'hours']],
+      [86_400_000, ['d', 'day', 'days']],
+    ] as const
+  ).flatMap(([ms, names]) => names.map((name) => [name, ms])),
+);
+
+/** The longest text read as a duration: a hint for a slip, not a parser for any length (its pattern is not linear in it). */
+const MAX_DURATION_TEXT = 64;
 
 /**
  * The milliseconds a text written as a duration stands for: amounts with units (`30m`, `1.5s`,
@@ -134,23 +132,29 @@ const UNIT_MS: Readonly<Record<string, number>> = {
  * durationMs('1h30m') // 5400000
  */
 export function durationMs(text: string): number | undefined {
+  if (text.length > MAX_DURATION_TEXT) return undefined;
   const written = text.trim().toLowerCase();
   const clock = /^(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)$/.exec(written);
-  if (clock !== null) return Math.round((Number(clock[1]) * 3600 + Number(clock[2]) * 60 + Number(clock[3])) * 1000);
-  const iso = /^p(?:(\d+(?:\.\d+)?)d)?(?:t(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?)?$/.exec(written);
-  if (iso !== null && written !== 'p' && written !== 'pt') {
+  if (clock !== null) return finite((Number(clock[1]) * 3600 + Number(clock[2]) * 60 + Number(clock[3])) * 1000);
+  const iso = /^p(?:(\d+(?:\.\d+)?)d)?(?:t(?=\d)(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?)?$/.exec(written);
+  if (iso !== null && written !== 'p') {
     const [, d = '0', h = '0', m = '0', sec = '0'] = iso;
-    return Math.round(Number(d) * 86_400_000 + Number(h) * 3_600_000 + Number(m) * 60_000 + Number(sec) * 1000);
+    return finite(Number(d) * 86_400_000 + Number(h) * 3_600_000 + Number(m) * 60_000 + Number(sec) * 1000);
   }
   const parts = [...written.matchAll(/(\d+(?:\.\d+)?)\s*([a-z]+)\s*,?\s*/g)];
-  if (parts.length === 0 || parts.map((part) => part[0]).join('') !== written.replace(/^\s+/, '')) return undefined;
+  if (parts.length === 0 || parts.map((part) => part[0]).join('') !== written) return undefined;
   let total = 0;
   for (const [, amount, unit] of parts) {
-    const ms = UNIT_MS[unit!] ?? (unit!.endsWith('s') ? UNIT_MS[unit!.slice(0, -1)] : undefined);
+    const ms = UNIT_MS[unit!];
     if (ms === undefined) return undefined;
     total += Number(amount) * ms;
   }
-  return Math.round(total);
+  return finite(total);
+}
+
+/** `ms` rounded, when it is a number a timer could be given at all. */
+function finite(ms: number): number | undefined {
+  return Number.isFinite(ms) ? Math.round(ms) : undefined;
 }
 
 /**

@@ -9,7 +9,7 @@
 
 import { hostname, userInfo } from 'node:os';
 import { Client, Pool, type PoolClient, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
-import { connectionStringProblem, parameterProblem, postgresConnection, redactConnectionString } from './connectionString';
+import { connectionStringProblem, parameterProblem, postgresConnection, redactConnectionString, schemaParameterProblem } from './connectionString';
 import { refuseMistypedOptions } from './options';
 import { endClient, isQueryTimeout, OWNER_SETTINGS, type Session, sessionOf, timedStatement } from './session';
 
@@ -230,9 +230,10 @@ export class Connection {
         throw new TypeError(`postgresJournal: \`connectionString\` "${redactConnectionString(connectionString)}" ${problem}`);
       }
     }
-    // a pool built from a connection string with `schema=`: the journal goes where it says, as with `connectionString`
+    // a pool built from a connection string with `schema=`: the journal goes where it says, as with
+    // `connectionString`; its other parameters are the application's (its own search_path, its sslmode)
     const poolString = typeof pool?.options.connectionString === 'string' ? pool.options.connectionString : undefined;
-    const poolProblem = poolString === undefined ? undefined : parameterProblem(poolString);
+    const poolProblem = poolString === undefined ? undefined : schemaParameterProblem(poolString);
     if (poolProblem !== undefined) {
       throw new TypeError(`postgresJournal: the connection string of \`pool\` "${redactConnectionString(poolString!)}" ${poolProblem}`);
     }

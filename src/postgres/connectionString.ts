@@ -63,9 +63,12 @@ const WHOLE_NUMBER_PARAMETERS = [
  * PostgreSQL can hold is `sql.ts`'s to say.
  */
 export function parameterProblem(given: string): string | undefined {
-  // a port no server can have: `pg` would fail with "Invalid URL", naming nothing
+  // a port no server can have: `pg` would fail with "Invalid URL", naming nothing; the number is
+  // not echoed (digits of a password holding a `/` would read as a port)
   const port = /^postgres(?:ql)?:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(given)?.[1];
-  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return `gives port ${port}; expected a port from 1 to 65535`;
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
+    return 'has a port outside 1 to 65535 (or a password holding / ? or #, to be written %2F %3F %23)';
+  }
   let searchParams: URLSearchParams;
   try {
     searchParams = new URL(given).searchParams;

@@ -1,5 +1,5 @@
 import { meantList } from '../../../src/cli/dagFile/knownSynonyms';
-import { meantRule } from '../../../src/dag/issues';
+import { durationMs, meantRule } from '../../../src/dag/issues';
 import { tempDir } from '../support/files';
 import { loadProblems } from '../support/loadProblems';
 
@@ -223,6 +223,9 @@ describe('loadDagFile (names from other workflow tools)', () => {
     expect(meantRule('All_Succeeded')).toBe('all-succeeded');
     expect(meantRule('always')).toBe('all-done');
     expect(meantRule('later')).toBeUndefined();
+    expect([durationMs('2 hours 30 minutes'), durationMs('P1D'), durationMs('10 msec')]).toEqual([9_000_000, 86_400_000, 10]);
+    // no unit made up of another's letters, no ISO time part without a time, no text past a slip's length
+    for (const text of ['5ss', '5 mss', '3 hs', 'P1DT', 'PT', '5', `${'1'.repeat(80_000)}!`]) expect(durationMs(text)).toBeUndefined();
     expect(meantList('a,b , c', false)).toBe('[a, b, c]');
     expect(meantList('build test', false)).toBe('[build, test]');
     expect(meantList('a: b, c', false)).toBe('["a: b", c]');

@@ -46,8 +46,12 @@ describe('the --store option and RXDAG_STORE', () => {
     expect(await rxdag('runs', '--store', 'postgres://u@127.0.0.1:99999/test')).toEqual({
       code: 2,
       stdout: '',
-      stderr: 'rxdag: --store postgres://u@127.0.0.1:99999/test gives port 99999; expected a port from 1 to 65535\n',
+      stderr: 'rxdag: --store postgres://u@127.0.0.1:99999/test has a port outside 1 to 65535 (or a password holding / ? or #, to be written %2F %3F %23)\n',
     });
+    // digits of a password holding a `/` read as a port: not echoed
+    const slash = await rxdag('runs', '--store', 'postgres://app:834921/Zq@db.example/runs');
+    expect(slash.code).toBe(2);
+    expect(slash.stderr).not.toContain('834921');
     // two schemas: which one would be used is not for the URL's order to decide
     expect(await rxdag('runs', '--store', `${server}?schema=a&schema=b`)).toEqual({
       code: 2,
