@@ -64,6 +64,10 @@ describe('loadDagFile (numbers written where text is taken)', () => {
       '15:12: tasks[0].env.NAN: .nan is read as the number NaN; write it in quotes (".nan") to keep it as written',
       '16:12: tasks[0].env.INF: -.inf is read as the number -Infinity; write it in quotes ("-.inf") to keep it as written',
     ]);
+    // tagged, the text is not a number as written: refused as no value a variable can hold
+    expect(problemsOf('tagged.yaml', 'id: env\ntasks:\n  - id: a\n    run: env\n    env:\n      A: !!float ".inf"\n')).toEqual([
+      '6:18: tasks[0].env.A: expected a string, number or boolean value (got Infinity)',
+    ]);
   });
 
   it('should refuse them in JSON', () => {
@@ -126,6 +130,11 @@ describe('loadDagFile (numbers written where text is taken)', () => {
       expect(problemsOf('collections.yaml', text.join('\n'))).toEqual([
         '6:9: tasks[0].env: a key must be a name, not a list (a `? ` key of YAML)',
         '8:9: tasks[0].env: a key must be a name, not a mapping (a `? ` key of YAML)',
+      ]);
+      // an alias of a list, as a key: the same
+      const alias = ['id: keys', 'tasks:', '  - id: a', '    deps: &m []', '    run: env', '    env:', '      *m : 1', ''];
+      expect(problemsOf('aliasKey.yaml', alias.join('\n'))).toEqual([
+        '7:7: tasks[0].env: a key must be a name, not a list (a `? ` key of YAML)',
       ]);
     } finally {
       warn.mockRestore();

@@ -70,10 +70,7 @@ const envSchema = z.preprocess(
   refuseProtoName,
   z.record(
     envName,
-    // any number: YAML's .nan and .inf are told to be quoted where they are written (`changedEnvValues`), said once
-    z.union([z.string().refine(noNul, NUL_MESSAGE), z.custom<number>((value) => typeof value === 'number'), z.boolean()], {
-      error: 'expected a string, number or boolean value',
-    }),
+    z.union([z.string().refine(noNul, NUL_MESSAGE), z.number(), z.boolean()], { error: 'expected a string, number or boolean value' }),
     { error: 'expected a mapping of variable names to values' },
   ),
 );

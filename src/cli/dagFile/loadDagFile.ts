@@ -88,11 +88,14 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
 
   const problems: Problem[] = [...parsed.file.changedKeys];
   if (!parsed.file.numbersAsWritten) problems.push(...changedEnvValues(value, text, parsed.file.positions).map(place));
+  // a value told to be quoted (`.nan`) is not also refused as no value: one mistake, said once
+  const told = new Set(problems.map((problem) => JSON.stringify(problem.path)));
+  const untold = (found: Problem[]) => (told.size === 0 ? found : found.filter((problem) => !told.has(JSON.stringify(problem.path))));
   // the head without its tasks (checked one by one below): zod would copy a 100k-task array
   const head = dagFileSchema.safeParse(
     isMapping(value) && Array.isArray((value as { tasks?: unknown }).tasks) ? { ...(value as object), tasks: [] } : value,
   );
-  if (!head.success) problems.push(...zodProblems(head.error, [], dagFileSchema, value, place));
+  if (!head.success) problems.push(...untold(zodProblems(head.error, [], dagFileSchema, value, place)));
   if (!isMapping(value)) throw new InvalidInputError(problems);
   // read on past a bad head: the tasks' problems are reported with it
   const file = value as { id?: unknown; tasks?: unknown; defaults?: unknown; limits?: unknown };
@@ -101,7 +104,7 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
     if (isPlainFileTask(raw)) return raw;
     const task = fileTaskSchema.safeParse(raw);
     if (task.success) return task.data;
-    problems.push(...zodProblems(task.error, ['tasks', i], fileTaskSchema, value, place));
+    problems.push(...untold(zodProblems(task.error, ['tasks', i], fileTaskSchema, value, place)));
     return raw;
   });
   const spec = toDagSpec(file, tasks, path.dirname(path.resolve(fileName)));

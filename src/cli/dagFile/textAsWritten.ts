@@ -57,7 +57,7 @@ export function changedEnvValues(file: unknown, text: string, positions: Positio
  */
 export function changedKeys(doc: Document.Parsed, fileName: string, linePos: (offset: number) => { line: number; col: number }): Problem[] {
   // loaded already: the document is the library's
-  const { isMap, isScalar, isSeq } = require('yaml') as typeof import('yaml');
+  const { isAlias, isMap, isScalar, isSeq } = require('yaml') as typeof import('yaml');
   const found: Problem[] = [];
   // depth first, without recursion: a deep document must not exhaust the stack here
   const stack: { node: unknown; path: readonly (string | number)[] }[] = [{ node: doc.contents, path: [] }];
@@ -69,9 +69,11 @@ export function changedKeys(doc: Document.Parsed, fileName: string, linePos: (of
       // the key as the value holds it (what `toJS` makes of it)
       const name = isScalar(key) ? (key.value === null ? '' : String(key.value)) : key === null ? '' : String(key);
       stack.push({ node: value, path: [...path, name] });
-      if (isMap(key) || isSeq(key)) {
-        const { line, col } = linePos(key.range?.[0] ?? 0);
-        const what = isMap(key) ? 'a mapping' : 'a list';
+      // an alias as a key (`*m :`) stands for what it names: a list or mapping there is no name either
+      const named = isAlias(key) ? key.resolve(doc) : key;
+      if (isMap(named) || isSeq(named)) {
+        const { line, col } = linePos((key as { range?: readonly number[] | null }).range?.[0] ?? 0);
+        const what = isMap(named) ? 'a mapping' : 'a list';
         found.push({ file: fileName, line, column: col, path, message: `a key must be a name, not ${what} (a \`? \` key of YAML)` });
         continue;
       }
