@@ -109,7 +109,7 @@ describe('progressReporter', () => {
     expect(terminal.text()).toMatch(/0\/3 completed \| 1 running \| 1 ready \| 0 failed \| \d+s \| compile/);
   });
 
-  it('should end the line with the elapsed time while nothing runs (a backoff, a rate limit), not with a separator', () => {
+  it('should end the line with the elapsed time while nothing runs (a backoff, a rate limit), not with a separator', async () => {
     const terminal = fakeTerminal();
     const reporter = progressReporter(terminal.stream, dag);
     for (const event of eventsOf(
@@ -118,9 +118,13 @@ describe('progressReporter', () => {
       { type: 'task.ready', at: 0, taskId: 'lint', attempt: 1 },
     ))
       reporter.onEvent(event);
+    // the frame drawn while the tasks wait (the bar redraws 10 times a second), before the bar stopped and said so
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(terminal.text()).toMatch(/░+ 0\/3 completed \| 0 running \| 2 ready \| 0 failed \| \d+s$/);
     reporter.finish();
-    const screen = terminal.screen();
-    expect(screen).toContainEqual(expect.stringMatching(/^░+ 0\/3 completed \| 0 running \| 2 ready \| 0 failed \| \d+s$/));
+    expect(terminal.screen()).toContainEqual(
+      expect.stringMatching(/^░+ 0\/3 completed \| 0 running \| 2 ready \| 0 failed \| \d+s \| stopped$/),
+    );
   });
 
   it('should print failures above the bar and leave the final counts and line', () => {
@@ -243,10 +247,23 @@ describe('progressReporter', () => {
     for (const event of events.slice(0, 5)) reporter.onEvent(event);
     reporter.notice!('rxdag: stopping: run r left interrupted; rxdag resume r continues it');
     reporter.finish(); // SIGTERM: no dag.completed comes
-    expect(terminal.screen()).toContain('rxdag: stopping: run r left interrupted; rxdag resume r continues it');
+    const screen = terminal.screen();
+    expect(screen).toContain('rxdag: stopping: run r left interrupted; rxdag resume r continues it');
+    // the bar's counts stay under it, saying the run stopped
+    expect(screen).toContainEqual(expect.stringMatching(/0\/3 completed \| 2 running \| 0 ready \| 0 failed \| \d+s \| stopped$/));
     const raw = terminal.raw();
     expect(raw.lastIndexOf('\x1b[?25h')).toBeGreaterThan(raw.lastIndexOf('\x1b[?25l'));
     expect(raw.lastIndexOf('\x1b[?7h')).toBeGreaterThan(raw.lastIndexOf('\x1b[?7l'));
+  });
+
+  it('should hear Ctrl-Z with one handler for every bar of the process, and none once they stopped', () => {
+    const before = process.listeners('SIGTSTP').length;
+    const [first, second] = [fakeTerminal(), fakeTerminal()];
+    const reporters = [progressReporter(first.stream, dag), progressReporter(second.stream, dag)];
+    expect(process.listeners('SIGTSTP').length).toBe(before + 1);
+    for (const reporter of reporters) reporter.finish();
+    expect(process.listeners('SIGTSTP').length).toBe(before);
+    expect(process.listeners('SIGCONT').length).toBe(0);
   });
 
   it('should wrap to 80 columns on a terminal that reports 0 columns, not one character per line', () => {
@@ -302,6 +319,6 @@ describe('progressReporter', () => {
     reporter.onEvent({ type: 'run.resumed', runId: 'run-1', seq: 7, at: 5000, resumedAfterSeq: 6, interrupted: ['lint'] });
     reporter.finish();
     // lint was in flight when the process died: ready again, not running
-    expect(terminal.text()).toMatch(/1\/3 completed \| 0 running \| 1 ready \| 0 failed \| \d+s\n/);
+    expect(terminal.text()).toMatch(/1\/3 completed \| 0 running \| 1 ready \| 0 failed \| \d+s \| stopped\n/);
   });
 });

@@ -65,23 +65,40 @@ function cutTo(text: string, width: number): string {
 const TERMINAL_BACK = '\x1b[?25h\x1b[?7h';
 const TERMINAL_TAKEN = '\x1b[?25l\x1b[?7l';
 
+/** The streams whose bar is drawn now, and whether it is (a bar appears at the run's first event). */
+const drawnOn = new Map<ProgressStream, () => boolean>();
+
+/** Ctrl-Z: each terminal gets its cursor and line wrapping back, then the process stops as SIGTSTP stops it. */
+function suspend(): void {
+  for (const [stream, drawing] of drawnOn) if (drawing()) stream.write(TERMINAL_BACK);
+  // the handler out of the way, the signal again stops the process by its default action
+  process.off('SIGTSTP', suspend);
+  process.kill(process.pid, 'SIGTSTP');
+}
+
+/** `fg`: each bar takes the terminal again, and the next Ctrl-Z is heard. */
+function resume(): void {
+  for (const [stream, drawing] of drawnOn) if (drawing()) stream.write(TERMINAL_TAKEN);
+  listen();
+}
+
+function listen(): void {
+  if (!process.listeners('SIGTSTP').includes(suspend)) process.on('SIGTSTP', suspend);
+  if (!process.listeners('SIGCONT').includes(resume)) process.on('SIGCONT', resume);
+}
+
 /**
  * Ctrl-Z while the bar is drawn: the shell gets the cursor and line wrapping back while the CLI
- * is stopped, and the bar takes them again on `fg` (while `drawing()`). Handling SIGTSTP replaces
- * its default, so the process stops itself. Returns what removes the handlers.
+ * is stopped, and the bar takes them again on `fg` (while `drawing()`). One handler for every
+ * bar of the process. Returns what forgets this stream's bar (the last one removes the handler).
  */
 function onSuspend(stream: ProgressStream, drawing: () => boolean): () => void {
   if (stream.isTTY !== true) return () => {};
-  const suspend = () => {
-    stream.write(TERMINAL_BACK);
-    process.kill(process.pid, 'SIGSTOP');
-  };
-  const resume = () => {
-    if (drawing()) stream.write(TERMINAL_TAKEN);
-  };
-  process.on('SIGTSTP', suspend);
-  process.on('SIGCONT', resume);
+  drawnOn.set(stream, drawing);
+  listen();
   return () => {
+    drawnOn.delete(stream);
+    if (drawnOn.size > 0) return;
     process.off('SIGTSTP', suspend);
     process.off('SIGCONT', resume);
   };
@@ -133,7 +150,7 @@ export function progressReporter(stream: ProgressStream, dag: Dag, start: Displa
   // Created at `dag.created`, when the total is known.
   let bar: SingleBar | undefined;
   let stopped = false;
-  const releaseTerminal = onSuspend(stream, () => !stopped);
+  const releaseTerminal = onSuspend(stream, () => bar !== undefined && !stopped);
 
   const payload = () => {
     const skipped = tally.count('skipped');
@@ -184,6 +201,8 @@ export function progressReporter(stream: ProgressStream, dag: Dag, start: Displa
     },
     finish: () => {
       if (!stopped) {
+        // its last line says the run stopped: a changed line is drawn again, under the notices logged above it
+        bar?.update(tally.count('completed'), { ...payload(), now: lastField('stopped') });
         multibar.update(); // the lines logged since the last redraw (a stopping notice): stop() would drop them
         multibar.stop(); // shows the cursor again and turns the terminal's line wrapping back on
       }
