@@ -285,6 +285,7 @@ describe('rxdag run (invalid input)', () => {
       code: 2,
       stderr: `rxdag: unknown option '--prefix' (--redis-prefix PREFIX: the prefix of every Redis key)\n(run "rxdag run --help" for usage)\n`,
     });
+    expect(await rxdagInProcess('--prefix', 'p')).toMatchObject({ code: 2, stderr: expect.not.stringContaining('--redis-prefix') });
     expect(await rxdagInProcess('runs', '--prefix', 'p')).toMatchObject({
       code: 2,
       stderr: `rxdag: unknown option '--prefix'\n(run "rxdag runs --help" for usage)\n`,

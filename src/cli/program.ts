@@ -118,7 +118,6 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
     )
     .version(version)
     .exitOverride()
-    .configureOutput(outputTo(io))
     .showHelpAfterError('(run "rxdag --help" for usage)')
     .addHelpText('after', EXIT_CODES);
 
@@ -246,6 +245,8 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
     if (command.name() === 'run' || command.name() === 'resume')
       remote(command, 'run every attempt on "rxdag worker" processes through this Redis (redis://… or rediss://…)');
   }
+  // the top level's own flags are only --help and --version: another tool's flag there is given none of a command's
+  program.configureOutput(outputTo(io, program));
   for (const command of program.commands) {
     command.exitOverride().configureOutput(outputTo(io, command)).showHelpAfterError(`(run "rxdag ${command.name()} --help" for usage)`);
   }
@@ -257,7 +258,7 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
  * `rxdag: unknown option '--bogus'` rather than `error: unknown option '--bogus'`. Another tool's
  * name for a flag of `command` gets that flag, not commander's closest name.
  */
-function outputTo(io: CliIo, command?: Command): OutputConfiguration {
+function outputTo(io: CliIo, command: Command): OutputConfiguration {
   return {
     writeOut: (text) => io.stdout.write(text),
     writeErr: (text) => io.stderr.write(text),
@@ -282,9 +283,9 @@ const FLAG_HINTS: readonly { readonly given: string; readonly flag: string; read
 ];
 
 /** Commander's message for an unknown option, with the flag of `command` meant by another tool's name for it in place of commander's guess. */
-function withFlagHint(text: string, command: Command | undefined): string {
+function withFlagHint(text: string, command: Command): string {
   for (const { given, flag, hint } of FLAG_HINTS) {
-    if (command !== undefined && !command.options.some((option) => option.long === flag)) continue;
+    if (!command.options.some((option) => option.long === flag)) continue;
     const unknown = new RegExp(`^rxdag: unknown option '(${given})(?:=[^']*)?'\\n(?:\\(Did you mean [^)]*\\)\\n)?`);
     if (unknown.test(text)) return text.replace(unknown, (whole: string) => `${whole.split('\n')[0]!} (${hint})\n`);
   }

@@ -105,6 +105,11 @@ describe('parsing a DAG file', () => {
     expect(parseYaml('%YAML 1.2\n---\nid: y\ntasks: []\n', 'new.yaml').ok).toBe(true);
   });
 
+  it('should say that a .json file starting with a key alone on its line is YAML too', () => {
+    const parsed = parseJson('tasks:\n  - id: b\n', 'dag.json');
+    expect(!parsed.ok && parsed.problems[0]!.message).toMatch(/\(the file reads as YAML: name it \.yaml\)$/);
+  });
+
   it('should say that a .json file that reads as YAML is YAML', () => {
     expect(parseJson('id: a\ntasks:\n  - id: b\n    run: "true"\n', 'dag.json')).toEqual({
       ok: false,

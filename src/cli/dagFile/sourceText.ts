@@ -147,7 +147,7 @@ export function parseJson(text: string, fileName: string): ParseResult {
     const syntaxError = findJsonSyntaxError(text) ?? { offset: 0, message: failure };
     const { line, column } = positionOf(text, syntaxError.offset);
     // a YAML file named .json: its first line is a key, not `{`
-    const yaml = /^\s*[A-Za-z_][\w.-]*[ \t]*:(?:[ \t]|$)/.test(text) ? ' (the file reads as YAML: name it .yaml)' : '';
+    const yaml = /^\s*[A-Za-z_][\w.-]*[ \t]*:(?:\s|$)/.test(text) ? ' (the file reads as YAML: name it .yaml)' : '';
     return { ok: false, problems: [{ file: fileName, line, column, message: `JSON syntax error: ${syntaxError.message}${yaml}` }] };
   }
   return { ok: true, file: { value, positions: lazyPositions(() => jsonPositions(text)), changedKeys: [], numbersAsWritten: false } };

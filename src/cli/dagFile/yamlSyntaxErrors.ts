@@ -19,7 +19,7 @@ const KEY_LINE = /^((?: *- +)* *)([A-Za-z_][\w.-]*) *:(?: |$)/;
 const DASH_KEY_LINE = /^( *)-([A-Za-z_][\w.-]*) *:(?: |$)/;
 
 /** A key as written before its `:`: quoted, or plain up to the colon. */
-const DUPLICATE_KEY = /^("(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|[^\s"'#:][^:\n]*?) *:(?:[ \t]|$)/m;
+const DUPLICATE_KEY = /^("(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|[^\s"'#:][^:\n]*?)[ \t]*:(?:[ \t]|$)/m;
 /** The longest key a message quotes. */
 const MAX_KEY_SHOWN = 200;
 
