@@ -6,6 +6,7 @@ import { type AbCase, DEFAULT_CASES, pickCases } from './ab/cases';
 import { killLiveChildren, runCaseOnBuild } from './ab/processes';
 import { type AbReport, type AbRun, renderMarkdown, type Side, summarize } from './ab/report';
 import { invocation, machineInfo } from './machine';
+import { relayUnderTsx, stopOnSignals, stoppedBy } from './signals';
 import { formatNumber } from './stats';
 
 /**
@@ -20,7 +21,9 @@ import { formatNumber } from './stats';
  *   `ab/libRedirect.ts` making its `src/` imports load that side's build.
  *
  * Prints a Markdown table (medians, candidate/base ratio, every run) and writes
- * `benchmarks/results/ab.json`. Worktrees and children are removed on exit, error or ctrl-c.
+ * `benchmarks/results/ab.json`, or `benchmarks/results/ab-partial/ab.json` for a trial (fewer
+ * runs or cases than the default), or `--json PATH`. Worktrees and children are removed on exit,
+ * error, ctrl-c, SIGTERM or SIGHUP (after a signal no new child starts; exit 128 + its number).
  *
  * Options: `--base REF`, `--candidate REF`, `--runs N` (default 5), `--cases NAMES`
  * (default all: layered-100k, layered-1m, layered-100k-wide, latency-chain-1k), `--timeout SEC` (per child; default
@@ -35,17 +38,31 @@ interface Cli {
   readonly runs: number;
   readonly cases: readonly AbCase[];
   readonly timeoutMs: number | undefined;
-  readonly jsonPath: string;
+  /** `--json`, or `undefined`: see {@link jsonPathOf}. */
+  readonly jsonPath: string | undefined;
   readonly allowTypeErrors: boolean;
+}
+
+const DEFAULT_RUNS = 5;
+
+/** Whether the run has the default runs and cases (whichever refs it compares): only it may replace `results/ab.json`. */
+function isFullRun(cli: Cli): boolean {
+  const names = new Set(cli.cases.map((c) => c.name));
+  return cli.runs === DEFAULT_RUNS && names.size === DEFAULT_CASES.length && DEFAULT_CASES.every((name) => names.has(name));
+}
+
+/** `--json`, else `results/ab.json` for a full run and `results/ab-partial/ab.json` for a trial. */
+function jsonPathOf(cli: Cli): string {
+  return cli.jsonPath ?? path.join(__dirname, 'results', isFullRun(cli) ? 'ab.json' : 'ab-partial/ab.json');
 }
 
 function parseArgs(argv: readonly string[]): Cli | 'help' {
   let base = 'HEAD';
   let candidate: string | undefined;
-  let runs = 5;
+  let runs = DEFAULT_RUNS;
   let caseNames: readonly string[] = DEFAULT_CASES;
   let timeoutMs: number | undefined;
-  let jsonPath = path.join(__dirname, 'results/ab.json');
+  let jsonPath: string | undefined;
   let allowTypeErrors = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -84,6 +101,9 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const relay = relayUnderTsx(signals); // a process busy in sync work cannot answer tsx's relayed ctrl-c in time
+  if (relay !== undefined) return relay;
   // Every ref is checked before anything is built.
   const baseSource = resolveSource(cli.base);
   const candidateSource = resolveSource(cli.candidate);
@@ -91,23 +111,23 @@ async function main(): Promise<number> {
   const machine = machineInfo();
 
   const workspace = new Workspace(log);
-  const stop = (signal: NodeJS.Signals) => {
+  const stops = stopOnSignals(async (signal) => {
     log(`\n${signal}: stopping the children and removing the worktrees`);
-    killLiveChildren();
-    workspace.dispose();
-    process.exit(128 + (os.constants.signals[signal] ?? 1));
-  };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, stop);
+    killLiveChildren(); // the child running now fails, and the loop starts no other
+    await workspace.dispose();
+  }, signals);
 
   try {
     // The candidate first: a working tree is snapshot as close as possible to the command.
     const candidate = await workspace.build('candidate', candidateSource, cli.allowTypeErrors);
+    stops.check();
     const builds: Record<Side, Build> = { base: await workspace.build('base', baseSource, cli.allowTypeErrors), candidate };
     const runs: AbRun[] = [];
     for (const abCase of cli.cases) {
       const timeoutMs = cli.timeoutMs ?? abCase.timeoutMs;
       for (let index = 1; index <= cli.runs; index++) {
         for (const side of ['base', 'candidate'] as const) {
+          stops.check();
           const started = performance.now();
           const prefix = `[${abCase.name} ${index}/${cli.runs}] ${side} ${builds[side].label}:`;
           try {
@@ -119,6 +139,7 @@ async function main(): Promise<number> {
               `${prefix} ${abCase.metrics.map((m) => `${m.label} ${formatNumber(values[m.key])}`).join(', ')}  (${(childMs / 1000).toFixed(1)} s)`,
             );
           } catch (error) {
+            stops.check(); // a child killed by the stop is no failed run
             const message = error instanceof Error ? error.message : String(error);
             const values = Object.fromEntries(abCase.metrics.map((m) => [m.key, null]));
             runs.push({ case: abCase.name, side, index, childMs: performance.now() - started, values, error: message });
@@ -143,21 +164,26 @@ async function main(): Promise<number> {
       runs,
       complete: runs.every((r) => r.error === undefined),
     };
-    mkdirSync(path.dirname(cli.jsonPath), { recursive: true });
-    writeFileSync(cli.jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+    const jsonPath = jsonPathOf(cli);
+    mkdirSync(path.dirname(jsonPath), { recursive: true });
+    writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+    const trial = cli.jsonPath === undefined && !isFullRun(cli) ? ' (a trial: results/ab.json is left as it was)' : '';
     process.stdout.write(
-      `\n${renderMarkdown(report)}\nJSON: ${cli.jsonPath.startsWith(ROOT + path.sep) ? path.relative(ROOT, cli.jsonPath) : cli.jsonPath}\n`,
+      `\n${renderMarkdown(report)}\nJSON: ${jsonPath.startsWith(ROOT + path.sep) ? path.relative(ROOT, jsonPath) : jsonPath}${trial}\n`,
     );
     return report.complete ? 0 : 1;
   } finally {
     killLiveChildren();
-    workspace.dispose();
+    await workspace.dispose();
+    stops.dispose(); // kept after a signal: its handler exits once the worktrees are removed
   }
 }
 
+// after a signal, its handler exits once the clean-up is done
 main().then(
-  (code) => process.exit(code),
+  (code) => stoppedBy() === undefined && process.exit(code),
   (error: unknown) => {
+    if (stoppedBy() !== undefined) return;
     log(`bench:ab: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   },

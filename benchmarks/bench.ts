@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BennyResult, CaseResult, CaseSpec, IdleCpuResult, LatencyResult, ResultOf, ThroughputResult, TotalsResult } from './cases';
@@ -34,8 +34,8 @@ export interface BenchOptions {
 
 /**
  * Runs the chosen suites of a profile and writes `modes.json`, `executors.json`, benny's JSON
- * and `summary.json` to `outDir`, then the Markdown report. A case that fails is recorded in the
- * report and the run goes on.
+ * and `summary.json` to `outDir`, then the Markdown report (keeping the marked blocks of the file
+ * it replaces). A case that fails is recorded in the report and the run goes on.
  */
 export async function runBenchmarks(options: BenchOptions): Promise<BenchReport> {
   const { profile, outDir, log } = options;
@@ -121,7 +121,9 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
   const report: BenchReport = { ...partial, targets, history };
   write('summary.json', { finishedAt: report.finishedAt, loadAverageAtEnd: report.loadAverageAtEnd, targets: report.targets, failures });
   mkdirSync(path.dirname(options.markdownPath), { recursive: true });
-  writeFileSync(options.markdownPath, renderMarkdown(report));
+  // the blocks other commands wrote into the file (or that were written by hand) are kept
+  const previous = existsSync(options.markdownPath) ? readFileSync(options.markdownPath, 'utf8') : undefined;
+  writeFileSync(options.markdownPath, renderMarkdown(report, previous));
   return report;
 }
 

@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeDagFiles } from './cli/generate';
-import { killLiveChildren, measure, type Measured } from './cli/measure';
+import { killLiveChildren, measure, type Measured, runNode } from './cli/measure';
 import {
   type CliCase,
   type CliCaseName,
@@ -15,6 +15,7 @@ import {
 } from './cli/report';
 import { ensureFreshDist } from './journal/lib';
 import { invocation, machineInfo, sourceInfo } from './machine';
+import { relayUnderTsx, stopOnSignals } from './signals';
 import { endOnFailure, UsageError } from './usage';
 
 /**
@@ -31,12 +32,15 @@ import { endOnFailure, UsageError } from './usage';
  * `<!-- cli:end -->`. `--concurrency 8` runs as `rxdag run` does by default (then ~1 ms timers
  * of 8 tasks at a time dominate both sides: ~20 s a run). `--dist DIR` measures another compiled
  * build (e.g. of an older commit; DIR needs `node_modules` next to it or above it). With `--out
- * DIR`, or another size or build, the results go to `DIR` (default `results/cli-SIZE/`) and
- * RESULTS.md is left alone.
+ * DIR`, or any run but the default (another size, number of runs, concurrency or build), the
+ * results go to `DIR` (default `results/cli-SIZE/`, RESULTS.md inside) and `results/cli.json`
+ * and RESULTS.md are left alone. Ctrl-c or SIGTERM kill the children and remove the files.
  */
 
 const ROOT = path.resolve(__dirname, '..');
 const DEFAULT_SIZE = 100_000;
+const DEFAULT_RUNS = 3;
+const DEFAULT_CONCURRENCY = 64;
 /** Ended runs of the file in the store `rxdag runs` lists. */
 const STORE_RUNS = 3;
 
@@ -51,8 +55,8 @@ interface Options {
 
 function parseArgs(argv: readonly string[]): Options {
   let size = DEFAULT_SIZE;
-  let runs = 3;
-  let concurrency = 64;
+  let runs = DEFAULT_RUNS;
+  let concurrency = DEFAULT_CONCURRENCY;
   let dist: string | undefined;
   let outDir: string | undefined;
   let timeoutSec = 600;
@@ -81,8 +85,16 @@ function parseArgs(argv: readonly string[]): Options {
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
+  const relay = relayUnderTsx(); // a busy process cannot answer tsx's relayed ctrl-c in time: tsx would SIGKILL it
+  if (relay !== undefined) return relay;
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const official = options.outDir === undefined && options.dist === undefined && options.size === DEFAULT_SIZE;
+  // only the documented run may replace results/cli.json and the block of RESULTS.md
+  const official =
+    options.outDir === undefined &&
+    options.dist === undefined &&
+    options.size === DEFAULT_SIZE &&
+    options.runs === DEFAULT_RUNS &&
+    options.concurrency === DEFAULT_CONCURRENCY;
   const outDir = options.outDir ?? path.join(__dirname, 'results', official ? '' : `cli-${options.size}`);
   const markdownPath = official ? path.join(__dirname, 'RESULTS.md') : path.join(outDir, 'RESULTS.md');
   if (options.dist === undefined) ensureFreshDist(log);
@@ -94,17 +106,22 @@ async function main(): Promise<void> {
   const started = performance.now();
 
   const work = mkdtempSync(path.join(os.tmpdir(), 'rxdag-bench-cli-'));
-  const stop = (signal: NodeJS.Signals) => {
-    killLiveChildren();
-    rmSync(work, { recursive: true, force: true });
-    process.kill(process.pid, signal);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  let removed: Promise<void> | undefined;
+  // once, at the end or on a signal; the children first (a run journaling into the folder)
+  const cleanUp = () =>
+    (removed ??= (async () => {
+      killLiveChildren();
+      await rm(work, { recursive: true, force: true });
+    })());
+  const stops = stopOnSignals(async (signal) => {
+    log(`\n${signal}: stopping the children, removing ${work}`);
+    await cleanUp();
+  });
   try {
     const files = writeDagFiles(work, options.size);
     log(`rxdag CLI benchmark: ${options.size} sleep: 0 tasks, ${files.edges} dependencies, files in ${work}; build ${shownDist}`);
-    const help = spawnSync(process.execPath, [main, 'run', '--help'], { encoding: 'utf8' });
+    stops.check();
+    const help = await runNode([main, 'run', '--help']);
     if (help.status !== 0) throw new Error(`${main} run --help failed: ${help.stderr}`);
     const noJournal = help.stdout.includes('--no-journal');
     const runArgs = [files.json, ...(noJournal ? ['--no-journal'] : []), '-c', String(options.concurrency)];
@@ -112,14 +129,15 @@ async function main(): Promise<void> {
     const shown = (file: string) => path.basename(file);
     // a store of ended runs of the file, for `rxdag runs` (a build without the command: no such case)
     const store = path.join(work, 'store');
-    const hasRuns = spawnSync(process.execPath, [main, 'runs', '--help'], { encoding: 'utf8' }).status === 0;
+    const hasRuns = (await runNode([main, 'runs', '--help'])).status === 0;
     if (hasRuns) {
       for (let i = 1; i <= STORE_RUNS; i++) {
-        const made = spawnSync(process.execPath, [main, 'run', files.json, '--store', store, '-q', '-c', String(options.concurrency)], {
+        stops.check();
+        const made = await runNode([main, 'run', files.json, '--store', store, '-q', '-c', String(options.concurrency)], {
           cwd: work,
-          stdio: ['ignore', 'ignore', 'pipe'],
-          encoding: 'utf8',
+          stdout: 'ignore',
         });
+        stops.check();
         if (made.status !== 0) throw new Error(`rxdag run into the store failed: ${made.stderr}`);
         log(`  store: run ${i}/${STORE_RUNS} of ${shown(files.json)} journaled`);
       }
@@ -128,13 +146,11 @@ async function main(): Promise<void> {
     // the events log of one run of the file, for `rxdag report` (a build without the command: no such case)
     const eventsLog = path.join(work, 'events.jsonl');
     const page = path.join(work, 'report.html');
-    const hasReport = spawnSync(process.execPath, [main, 'report', '--help'], { encoding: 'utf8' }).status === 0;
+    const hasReport = (await runNode([main, 'report', '--help'])).status === 0;
     if (hasReport) {
-      const made = spawnSync(process.execPath, [main, 'run', ...runArgs, '--events', eventsLog], {
-        cwd: work,
-        stdio: ['ignore', 'ignore', 'pipe'],
-        encoding: 'utf8',
-      });
+      stops.check();
+      const made = await runNode([main, 'run', ...runArgs, '--events', eventsLog], { cwd: work, stdout: 'ignore' });
+      stops.check();
       if (made.status !== 0) throw new Error(`rxdag run --events failed: ${made.stderr}`);
       log(`  events log: ${shown(files.json)} run once with --events ${shown(eventsLog)}`);
     }
@@ -181,6 +197,7 @@ async function main(): Promise<void> {
     const loggedEvents = hasReport ? lineCount(eventsLog) : 0;
     for (let round = 1; round <= options.runs; round++) {
       for (const entry of plan) {
+        stops.check();
         const result = await measure(entry.args, {
           cwd: work,
           stdout: entry.stdout,
@@ -253,11 +270,12 @@ async function main(): Promise<void> {
     writeCliBlock(markdownPath, renderCliSection(report));
     process.stdout.write(`\n${renderCliTables(report)}\n`);
     log(
-      `\nWrote ${path.relative(process.cwd(), jsonPath)} and the cli block of ${path.relative(process.cwd(), markdownPath)} in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+      `\nWrote ${path.relative(process.cwd(), jsonPath)} and the cli block of ${path.relative(process.cwd(), markdownPath)} in ${((performance.now() - started) / 1000).toFixed(0)} s` +
+        (official ? '' : ' (not the default run: results/cli.json and RESULTS.md are left as they were)'),
     );
   } finally {
-    killLiveChildren();
-    rmSync(work, { recursive: true, force: true });
+    await cleanUp();
+    stops.dispose(); // kept after a signal: its handler exits once the files are removed
   }
 }
 

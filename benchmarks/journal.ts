@@ -5,6 +5,7 @@ import { ensureFreshDist, type LibKind, libKind } from './journal/lib';
 import { JOURNAL_CASE_NAMES, JOURNAL_PROFILES, type JournalCaseName, type JournalProfile } from './journal/profiles';
 import { runJournalSuite } from './journal/suite';
 import { renderJournalSection, writeJournalBlock } from './report/journalSection';
+import { relayUnderTsx } from './signals';
 import { endOnFailure, UsageError } from './usage';
 
 /**
@@ -88,6 +89,8 @@ function caseCommand(cli: Cli, name: JournalCaseName): string {
 
 async function main(): Promise<void> {
   const cli = parseArgs(process.argv.slice(2));
+  const relay = relayUnderTsx(); // a busy process cannot answer tsx's relayed ctrl-c in time: tsx would SIGKILL it
+  if (relay !== undefined) return relay;
   const { profile } = cli;
   const partial = cli.cases.size < JOURNAL_CASE_NAMES.length;
   // Only a complete full run may replace results/journal.json and the block of RESULTS.md.

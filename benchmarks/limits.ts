@@ -3,7 +3,7 @@ import { lastValueFrom } from 'rxjs';
 import { generateDag, toDagSpec } from './dagGenerator';
 import { loadRxdag } from './executors/rxdagLib';
 import { median } from './stats';
-import { checkFlags, endOnFailure } from './usage';
+import { checkFlags, endOnFailure, integerOf } from './usage';
 
 /**
  * `npm run bench:limits`: what named limits cost a run. Layered 100k no-op tasks (seed 42,
@@ -49,9 +49,10 @@ async function child(variant: Variant, size: number, timed: number): Promise<voi
 
 function main(): void {
   const args = process.argv.slice(2);
+  // a positive integer, refused in one line here rather than as NaN in the table or a child's stack trace
   const arg = (name: string, fallback: number) => {
     const at = args.indexOf(name);
-    return at < 0 ? fallback : Number(args[at + 1]);
+    return at < 0 ? fallback : integerOf(name, args[at + 1]!);
   };
   if (args[0] === '--child') {
     void child(args[1] as Variant, Number(args[2]), Number(args[3])).catch((error: unknown) => {

@@ -24,9 +24,10 @@ import { checkFlags, endOnFailure, UsageError } from './usage';
  * the SDK's span objects left out), alone and with metrics. Each sample is a fresh child process (tsx, `--expose-gc`) that warms up on 100k
  * tasks of a 10k graph with the same listeners, then times one run from subscribe to
  * `dag.completed`; the variants run interleaved. Prints the medians and their ratio to plain
- * (target: both ≤ 1.5×) and writes `results/observe.json`.
+ * (target: both ≤ 1.5×) and writes `results/observe.json` — only the default run does: any other
+ * `--runs` or `--size` writes `results/observe-partial/observe.json`, `--out FILE` that file.
  *
- *   tsx benchmarks/observe.ts [--runs N (default 3)] [--size N (default 100000)]
+ *   tsx benchmarks/observe.ts [--runs N (default 3)] [--size N (default 100000)] [--out FILE]
  */
 
 const VARIANTS = ['plain', 'metered', 'traced', 'traced+metered', 'no-op traced', 'no-op traced+metered'] as const;
@@ -42,6 +43,8 @@ interface Sample {
 }
 
 const SEED = 42;
+const DEFAULT_RUNS = 3;
+const DEFAULT_SIZE = 100_000;
 const WARMUP_SIZE = 10_000;
 const WARMUP_RUNS = 10;
 const SCHEDULING = { maxConcurrency: 64, healthCheckIntervalMs: 0, agents: { noop: () => Promise.resolve() } } as const;
@@ -122,9 +125,16 @@ function option(name: string, fallback: number): number {
 }
 
 async function main(): Promise<void> {
-  checkFlags(process.argv.slice(2), ['--runs', '--size'], 'benchmarks/observe.ts');
-  const runs = option('--runs', 3);
-  const size = option('--size', 100_000);
+  checkFlags(process.argv.slice(2), ['--runs', '--size', '--out'], 'benchmarks/observe.ts');
+  const runs = option('--runs', DEFAULT_RUNS);
+  const size = option('--size', DEFAULT_SIZE);
+  const outAt = process.argv.indexOf('--out');
+  // only the default run may replace the committed results/observe.json
+  const partial = outAt === -1 && (runs !== DEFAULT_RUNS || size !== DEFAULT_SIZE);
+  const out =
+    outAt === -1
+      ? path.join(__dirname, 'results', partial ? 'observe-partial' : '', 'observe.json')
+      : path.resolve(process.argv[outAt + 1]!);
   const samples: Sample[] = [];
   for (let round = 0; round < runs; round++) {
     // rotated each round, so no variant always runs first on a cold machine
@@ -145,7 +155,6 @@ async function main(): Promise<void> {
     const cpu = `${cpuMedians[variant].toFixed(2).padStart(7)} µs  ${(cpuMedians[variant] / cpuMedians.plain).toFixed(2)}×`;
     console.log(`  ${variant.padEnd(21)} wall ${wall}   cpu ${cpu}`);
   }
-  const out = path.join(__dirname, 'results', 'observe.json');
   mkdirSync(path.dirname(out), { recursive: true });
   const ratios = Object.fromEntries(VARIANTS.map((v) => [v, medians[v] / medians.plain]));
   const cpuRatios = Object.fromEntries(VARIANTS.map((v) => [v, cpuMedians[v] / cpuMedians.plain]));
@@ -153,7 +162,7 @@ async function main(): Promise<void> {
     out,
     `${JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, load: os.loadavg() }, size, runs, medians, ratios, cpuMedians, cpuRatios, samples }, null, 2)}\n`,
   );
-  console.log(`→ ${path.relative(process.cwd(), out)}`);
+  console.log(`→ ${path.relative(process.cwd(), out)}${partial ? ' (not the default run: results/observe.json is left as it was)' : ''}`);
 }
 
 if (process.argv[2] === '--child') {

@@ -5,14 +5,15 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { lastValueFrom } from 'rxjs';
+import { lastValueFrom, type Observable, ReplaySubject, takeUntil } from 'rxjs';
 import type * as bullmqEntry from '../src/bullmq/index';
 import type { RemoteAgent } from '../src/bullmq/index';
 import type * as coreEntry from '../src/index';
 import type { DagSpec, TaskContext } from '../src/index';
 import { ensureFreshDist, type LibKind, ROOT } from './journal/lib';
+import { relayUnderTsx, type StopSignals, Stopped, stoppedBy, stopOnSignals } from './signals';
 import { median } from './stats';
-import { endOnFailure, UsageError } from './usage';
+import { endOnFailure, integerOf, UsageError } from './usage';
 
 /**
  * `npm run bench:remote` — what rxdag's remote agents cost next to raw BullMQ on the same Redis:
@@ -29,10 +30,13 @@ import { endOnFailure, UsageError } from './usage';
  * through tsx, which wraps each closure the code makes in a naming call.
  *
  *   tsx benchmarks/remote.ts [--tasks 10000] [--workers 1,2,4] [--rounds 5] [--chain 200] [--concurrency 8] [--lib dist|src]
- *                            [--redis redis://127.0.0.1:6379] [--prefix rxdag-bench-RANDOM] [--out benchmarks/results/remote.json]
+ *                            [--redis redis://127.0.0.1:6379] [--prefix rxdag-bench-RANDOM] [--out FILE]
  *
- * Workers are child processes running this file with `--role`; every Redis key under the prefix is
- * deleted at the end.
+ * Only the default run (no option but `--prefix`) writes `benchmarks/results/remote.json`; any other
+ * writes `benchmarks/results/remote-partial/remote.json`, or `--out FILE`.
+ * Workers are child processes running this file with `--role`. Its Redis keys (`PREFIX:raw:…`,
+ * `PREFIX:noop:…`: its two queues, no other key of the prefix) are deleted at the end, also on
+ * ctrl-c or SIGTERM, which stop the run and kill the workers first.
  */
 
 interface Cli {
@@ -42,7 +46,8 @@ interface Cli {
   chain: number;
   concurrency: number;
   redis: string;
-  out: string;
+  /** `--out`, or `undefined`: see {@link resultsFile}. */
+  out: string | undefined;
   role: string | undefined;
   prefix: string;
   lib: LibKind;
@@ -51,28 +56,66 @@ interface Cli {
 /** The flags `parseArgs` takes, each with a value. */
 const FLAGS = ['--tasks', '--workers', '--rounds', '--chain', '--concurrency', '--redis', '--out', '--role', '--prefix', '--lib'];
 
+/** The documented run, whose results are the committed `results/remote.json`. */
+const DEFAULTS = {
+  tasks: 10_000,
+  workers: [1, 2, 4],
+  rounds: 5,
+  chain: 200,
+  concurrency: 8,
+  redis: 'redis://127.0.0.1:6379',
+  lib: 'dist',
+} as const;
+
+/** The queues the benchmark makes under its prefix: raw BullMQ's, and rxdag's remote agent's (the workers' agent `noop`). */
+const RAW_QUEUE = 'raw';
+const RXDAG_QUEUE = 'noop';
+
+/** The signal handlers of the measuring process (none in a worker process). */
+let stops: StopSignals | undefined;
+/** Emits once a signal came: rxdag runs are unsubscribed (cancelling their jobs). */
+const stopRuns$ = new ReplaySubject<void>(1);
+let rejectStopped: (error: Stopped) => void = () => undefined;
+/** Rejects once a signal came: what the run waits for is given up. */
+const stopped = new Promise<never>((_, reject) => (rejectStopped = reject));
+stopped.catch(() => undefined);
+
+/** Throws {@link Stopped} once a signal came: called before each new step (a round, a batch of jobs, a link). */
+function checkStopped(): void {
+  stops?.check();
+}
+
+/** `promise`, or {@link Stopped} as soon as a signal comes. */
+function orStop<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined); // given up on a signal: its own failure later is no one's
+  return Promise.race([promise, stopped]);
+}
+
+/** The last event of a run, or {@link Stopped} (the run unsubscribed) as soon as a signal comes. */
+async function lastOf<T>(run: Observable<T>): Promise<T> {
+  checkStopped();
+  const last = await lastValueFrom(run.pipe(takeUntil(stopRuns$)), { defaultValue: undefined });
+  checkStopped();
+  if (last === undefined) throw new Error('the run ended without an event');
+  return last;
+}
+
 function parseArgs(argv: readonly string[]): Cli {
-  const cli: Cli = {
-    tasks: 10_000,
-    workers: [1, 2, 4],
-    rounds: 5,
-    chain: 200,
-    concurrency: 8,
-    redis: 'redis://127.0.0.1:6379',
-    out: path.join(__dirname, 'results', 'remote.json'),
-    role: undefined,
-    prefix: '',
-    lib: 'dist',
-  };
+  const cli: Cli = { ...DEFAULTS, workers: [...DEFAULTS.workers], out: undefined, role: undefined, prefix: '' };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i]!, argv[i + 1]];
     if (!FLAGS.includes(flag)) throw new UsageError(`unknown option \`${flag}\` (see benchmarks/remote.ts)`);
     if (value === undefined) throw new UsageError(`\`${flag}\` needs a value`);
-    if (flag === '--tasks') cli.tasks = Number(value);
-    else if (flag === '--workers') cli.workers = value.split(',').map(Number);
-    else if (flag === '--rounds') cli.rounds = Number(value);
-    else if (flag === '--chain') cli.chain = Number(value);
-    else if (flag === '--concurrency') cli.concurrency = Number(value);
+    if (flag === '--tasks') cli.tasks = integerOf(flag, value);
+    else if (flag === '--workers') {
+      cli.workers = value.split(',').map(Number);
+      if (cli.workers.some((count) => !Number.isInteger(count) || count < 1)) {
+        throw new UsageError(`\`--workers\` takes positive integers, e.g. 1,2,4 (got ${value})`);
+      }
+    } else if (flag === '--rounds') cli.rounds = integerOf(flag, value);
+    else if (flag === '--chain')
+      cli.chain = integerOf(flag, value, 2); // a latency is from one link to the next
+    else if (flag === '--concurrency') cli.concurrency = integerOf(flag, value);
     else if (flag === '--redis') cli.redis = value;
     else if (flag === '--out') cli.out = path.resolve(value);
     else if (flag === '--role') cli.role = value;
@@ -83,6 +126,24 @@ function parseArgs(argv: readonly string[]): Cli {
     } else throw new UsageError(`unknown option \`${flag}\` (see benchmarks/remote.ts)`);
   }
   return cli;
+}
+
+/** Whether the run is the documented one (the prefix aside): only it may replace `results/remote.json`. */
+function isDefaultRun(cli: Cli): boolean {
+  return (
+    cli.tasks === DEFAULTS.tasks &&
+    cli.workers.join(',') === DEFAULTS.workers.join(',') &&
+    cli.rounds === DEFAULTS.rounds &&
+    cli.chain === DEFAULTS.chain &&
+    cli.concurrency === DEFAULTS.concurrency &&
+    cli.redis === DEFAULTS.redis &&
+    cli.lib === DEFAULTS.lib
+  );
+}
+
+/** `--out`, else `results/remote.json` for the default run and `results/remote-partial/remote.json` for any other. */
+function resultsFile(cli: Cli): string {
+  return cli.out ?? path.join(__dirname, 'results', isDefaultRun(cli) ? 'remote.json' : path.join('remote-partial', 'remote.json'));
 }
 
 /** What the benchmark uses of rxdag, from the build `--lib` names. */
@@ -105,7 +166,7 @@ function lib(cli: Cli): RemoteLib {
 async function workerRole(cli: Cli): Promise<void> {
   let close: () => Promise<void>;
   if (cli.role === 'raw') {
-    const worker = new Worker('raw', async () => null, {
+    const worker = new Worker(RAW_QUEUE, async () => null, {
       connection: { url: cli.redis },
       prefix: cli.prefix,
       concurrency: cli.concurrency,
@@ -129,6 +190,7 @@ async function workerRole(cli: Cli): Promise<void> {
 
 /** Starts `count` worker processes of `role` and resolves once all are ready. */
 async function startWorkers(cli: Cli, role: 'raw' | 'rxdag', count: number): Promise<ChildProcess[]> {
+  checkStopped();
   const args = ['--role', role, '--prefix', cli.prefix, '--redis', cli.redis, '--concurrency', String(cli.concurrency), '--lib', cli.lib];
   const children = Array.from({ length: count }, () =>
     spawn(process.execPath, [...process.execArgv, __filename, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }),
@@ -154,6 +216,7 @@ async function stopWorkers(children: readonly ChildProcess[]): Promise<void> {
     children.map(
       (child) =>
         new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve(); // killed on a signal already
           child.once('exit', () => resolve());
           child.kill('SIGTERM');
         }),
@@ -163,8 +226,8 @@ async function stopWorkers(children: readonly ChildProcess[]): Promise<void> {
 
 /** Events of the raw queue from now on (from the stream's last id: `$` would miss events of jobs done before the first read). */
 async function listen(cli: Cli, connection: Redis): Promise<QueueEvents> {
-  const last = await connection.xrevrange(`${cli.prefix}:raw:events`, '+', '-', 'COUNT', 1);
-  const events = new QueueEvents('raw', { connection: { url: cli.redis }, prefix: cli.prefix, lastEventId: last[0]?.[0] ?? '0-0' });
+  const last = await connection.xrevrange(`${cli.prefix}:${RAW_QUEUE}:events`, '+', '-', 'COUNT', 1);
+  const events = new QueueEvents(RAW_QUEUE, { connection: { url: cli.redis }, prefix: cli.prefix, lastEventId: last[0]?.[0] ?? '0-0' });
   await events.waitUntilReady();
   return events;
 }
@@ -174,23 +237,29 @@ async function rawThroughput(cli: Cli): Promise<number> {
   const connection = new Redis(cli.redis, { maxRetriesPerRequest: null });
   // the event stream holds every event of the run (BullMQ keeps 10,000 by default): a listener
   // that falls behind under load would otherwise lose completions to trimming and wait forever
-  const queue = new Queue('raw', { connection, prefix: cli.prefix, streams: { events: { maxLen: 10 * cli.tasks } } });
-  const events = await listen(cli, connection);
-  let done = 0;
-  const allDone = new Promise<void>((resolve) => events.on('completed', () => ++done === cli.tasks && resolve()));
-  const started = performance.now();
-  for (let from = 0; from < cli.tasks; from += 1000) {
-    const size = Math.min(1000, cli.tasks - from);
-    await queue.addBulk(
-      Array.from({ length: size }, (_, i) => ({ name: 'noop', data: { i: from + i }, opts: { removeOnComplete: true } })),
-    );
+  const queue = new Queue(RAW_QUEUE, { connection, prefix: cli.prefix, streams: { events: { maxLen: 10 * cli.tasks } } });
+  try {
+    const events = await listen(cli, connection);
+    try {
+      let done = 0;
+      const allDone = new Promise<void>((resolve) => events.on('completed', () => ++done === cli.tasks && resolve()));
+      const started = performance.now();
+      for (let from = 0; from < cli.tasks; from += 1000) {
+        checkStopped();
+        const size = Math.min(1000, cli.tasks - from);
+        await queue.addBulk(
+          Array.from({ length: size }, (_, i) => ({ name: 'noop', data: { i: from + i }, opts: { removeOnComplete: true } })),
+        );
+      }
+      await orStop(allDone);
+      return cli.tasks / ((performance.now() - started) / 1000);
+    } finally {
+      await events.close();
+    }
+  } finally {
+    await queue.close();
+    connection.disconnect();
   }
-  await allDone;
-  const seconds = (performance.now() - started) / 1000;
-  await events.close();
-  await queue.close();
-  connection.disconnect();
-  return cli.tasks / seconds;
 }
 
 /** Layers of 1000 no-op tasks (the last layer shorter), each task depending on two of the layer before. */
@@ -207,7 +276,7 @@ function layered(tasks: number): DagSpec {
 /** rxdag: the layered DAG through `agent`, until `dag.completed`; tasks per second. */
 async function rxdagThroughput(cli: Cli, agent: RemoteAgent, dag: DagSpec): Promise<number> {
   const started = performance.now();
-  const last = await lastValueFrom(lib(cli).runDag(dag, { agents: { noop: agent }, maxConcurrency: 1000, healthCheckIntervalMs: 0 }));
+  const last = await lastOf(lib(cli).runDag(dag, { agents: { noop: agent }, maxConcurrency: 1000, healthCheckIntervalMs: 0 }));
   const seconds = (performance.now() - started) / 1000;
   if (last.type !== 'dag.completed' || last.outcome !== 'succeeded') throw new Error(`the rxdag run ended ${JSON.stringify(last)}`);
   return cli.tasks / seconds;
@@ -221,7 +290,7 @@ function percentile(samples: readonly number[], p: number): number {
 /** rxdag: a chain of no-op tasks; the time from one link's dispatch to the next's, in ms. */
 async function rxdagChain(cli: Cli): Promise<number[]> {
   const { remoteAgent, runDag } = lib(cli);
-  const noop = remoteAgent({ connection: cli.redis, prefix: cli.prefix, queue: 'noop' });
+  const noop = remoteAgent({ connection: cli.redis, prefix: cli.prefix, queue: RXDAG_QUEUE });
   const dispatchedAt: number[] = [];
   const timed: RemoteAgent = {
     ...noop,
@@ -231,27 +300,37 @@ async function rxdagChain(cli: Cli): Promise<number[]> {
     },
   };
   const tasks = Array.from({ length: cli.chain }, (_, i) => ({ id: `c${i}`, agent: 'noop', deps: i === 0 ? [] : [`c${i - 1}`] }));
-  await lastValueFrom(runDag({ id: 'chain', tasks }, { agents: { noop: timed }, healthCheckIntervalMs: 0 }));
-  await noop.close();
+  try {
+    await lastOf(runDag({ id: 'chain', tasks }, { agents: { noop: timed }, healthCheckIntervalMs: 0 }));
+  } finally {
+    await noop.close();
+  }
   return dispatchedAt.slice(1).map((at, i) => at - dispatchedAt[i]!);
 }
 
 /** Raw BullMQ: add → processed → `waitUntilFinished`, one job after the other, in ms. */
 async function rawChain(cli: Cli): Promise<number[]> {
   const connection = new Redis(cli.redis, { maxRetriesPerRequest: null });
-  const queue = new Queue('raw', { connection, prefix: cli.prefix });
-  const events = await listen(cli, connection);
-  const rounds: number[] = [];
-  for (let i = 0; i < cli.chain; i++) {
-    const started = performance.now();
-    const job = await queue.add('link', { i });
-    await job.waitUntilFinished(events);
-    rounds.push(performance.now() - started);
+  const queue = new Queue(RAW_QUEUE, { connection, prefix: cli.prefix });
+  try {
+    const events = await listen(cli, connection);
+    try {
+      const rounds: number[] = [];
+      for (let i = 0; i < cli.chain; i++) {
+        checkStopped();
+        const started = performance.now();
+        const job = await queue.add('link', { i });
+        await orStop(job.waitUntilFinished(events));
+        rounds.push(performance.now() - started);
+      }
+      return rounds;
+    } finally {
+      await events.close();
+    }
+  } finally {
+    await queue.close();
+    connection.disconnect();
   }
-  await events.close();
-  await queue.close();
-  connection.disconnect();
-  return rounds;
 }
 
 /** CPU seconds used so far: by Redis (from INFO), by this process, by worker processes (from /proc). */
@@ -350,16 +429,15 @@ async function throughputRow(cli: Cli, count: number): Promise<ThroughputRow> {
   const rawWorkers = await startWorkers(cli, 'raw', count);
   const rxdagWorkers = await startWorkers(cli, 'rxdag', count);
   const { remoteAgent, runDag } = lib(cli);
-  const agent = remoteAgent({ connection: cli.redis, prefix: cli.prefix, queue: 'noop' });
+  const agent = remoteAgent({ connection: cli.redis, prefix: cli.prefix, queue: RXDAG_QUEUE });
   const dag = layered(cli.tasks);
   const raws: Round[] = [];
   const rxdags: Round[] = [];
   try {
     // the agent's connections are opened before the first timed round, as the raw side's are
-    await lastValueFrom(
-      runDag({ id: 'connect', tasks: [{ id: 'first', agent: 'noop' }] }, { agents: { noop: agent }, healthCheckIntervalMs: 0 }),
-    );
+    await lastOf(runDag({ id: 'connect', tasks: [{ id: 'first', agent: 'noop' }] }, { agents: { noop: agent }, healthCheckIntervalMs: 0 }));
     for (let round = 0; round < cli.rounds; round++) {
+      checkStopped();
       const raw = () => timedRound(cli, rawWorkers, () => rawThroughput(cli));
       const rxdag = () => timedRound(cli, rxdagWorkers, () => rxdagThroughput(cli, agent, dag));
       if (round % 2 === 0) {
@@ -392,76 +470,126 @@ async function throughputRow(cli: Cli, count: number): Promise<ThroughputRow> {
   };
 }
 
-async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const client = new Redis(url);
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    if (keys.length > 0) await client.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  await client.quit();
+/** A Redis glob matching `text` itself (`*`, `?`, `[`, `]` and `\\` escaped). */
+function globLiteral(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
 }
 
-// Worker processes alive now, killed if the run fails.
+/** Deletes the benchmark's own keys: those of its two queues under its prefix, no other key of the prefix. */
+async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const client = new Redis(url);
+  try {
+    for (const queue of [RAW_QUEUE, RXDAG_QUEUE]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await client.scan(cursor, 'MATCH', `${globLiteral(`${prefix}:${queue}:`)}*`, 'COUNT', 1000);
+        if (keys.length > 0) await client.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    }
+  } finally {
+    client.disconnect();
+  }
+}
+
+// Worker processes alive now, killed if the run fails or is stopped.
 const live = new Set<ChildProcess>();
+
+function killWorkers(): void {
+  for (const child of live) child.kill('SIGKILL');
+}
+
+/** How long a signal waits for the run to unwind (agents and queues closed) before the keys are deleted anyway. */
+const STOP_GRACE_MS = 10_000;
 
 async function main(): Promise<void> {
   const cli = parseArgs(process.argv.slice(2));
   if (cli.role !== undefined) return workerRole(cli);
+  const relay = relayUnderTsx(); // the measuring process is often busy: tsx would SIGKILL it on ctrl-c
+  if (relay !== undefined) return relay;
   cli.prefix ||= `rxdag-bench-${randomBytes(4).toString('hex')}`;
   if (cli.lib === 'dist') ensureFreshDist((line) => console.log(`  ${line}`));
   console.log(
     `rxdag remote agents vs raw BullMQ, same Redis (${cli.redis}), ${cli.tasks} no-op tasks, worker concurrency ${cli.concurrency},` +
       ` rxdag from ${cli.lib === 'dist' ? 'dist/ (compiled)' : 'src/ through tsx'}`,
   );
-  const throughput: ThroughputRow[] = [];
-  try {
-    for (const workers of cli.workers) {
-      const row = await throughputRow(cli, workers);
-      throughput.push(row);
-      const cpu = (c: CpuPer1000) => `${c.redis} / ${c.producer} / ${c.workers} (${c.total})`;
-      console.log(
-        `  ${workers} worker process(es), ${cli.rounds} rounds: rxdag ÷ raw ${row.ratios.join(' · ')}, median ${row.medianRatio}×;` +
-          ` raw ${row.rawPerSecond.join(' · ')} jobs/s, rxdag ${row.rxdagPerSecond.join(' · ')} tasks/s;` +
-          ` CPU ms per 1000 (Redis / this process / workers (all)), medians: raw ${cpu(row.rawCpuMedian)}, rxdag ${cpu(row.rxdagCpuMedian)}`,
-      );
-    }
-    const raw = await startWorkers(cli, 'raw', 1);
-    const rawRounds = await rawChain(cli);
-    await stopWorkers(raw);
-    const rxdag = await startWorkers(cli, 'rxdag', 1);
-    const links = await rxdagChain(cli);
-    await stopWorkers(rxdag);
-    const latency = {
-      chain: cli.chain,
-      rxdagLinkMs: { p50: percentile(links, 50), p99: percentile(links, 99) },
-      rawRoundTripMs: { p50: percentile(rawRounds, 50), p99: percentile(rawRounds, 99) },
-    };
-    const ms = (value: number) => value.toFixed(2);
+  let cleaned: Promise<void> | undefined;
+  // once: on the run's end, or on a signal (its repeats ignored)
+  const cleanUp = () =>
+    (cleaned ??= (async () => {
+      killWorkers();
+      await deleteKeys(cli.redis, cli.prefix);
+    })());
+  let measured: Promise<void> | undefined;
+  stops = stopOnSignals(async (signal) => {
     console.log(
-      `  chain of ${cli.chain}, one worker: rxdag dispatch-to-dispatch p50 ${ms(latency.rxdagLinkMs.p50)} ms / p99 ${ms(latency.rxdagLinkMs.p99)} ms;` +
-        ` raw BullMQ round trip p50 ${ms(latency.rawRoundTripMs.p50)} ms / p99 ${ms(latency.rawRoundTripMs.p99)} ms`,
+      `\n${signal}: stopping the run, killing its worker processes, deleting its keys (${cli.prefix}:${RAW_QUEUE}:…, ${cli.prefix}:${RXDAG_QUEUE}:…)`,
     );
-    mkdirSync(path.dirname(cli.out), { recursive: true });
-    const report: RemoteReport = {
-      at: new Date().toISOString(),
-      lib: cli.lib,
-      tasks: cli.tasks,
-      concurrency: cli.concurrency,
-      rounds: cli.rounds,
-      throughput,
-      latency,
-    };
-    writeFileSync(cli.out, `${JSON.stringify(report, null, 2)}\n`);
-    console.log(`  written to ${path.relative(process.cwd(), cli.out)}`);
+    rejectStopped(new Stopped(signal));
+    stopRuns$.next();
+    killWorkers();
+    // its runs unsubscribed and its queues closed first, so nothing of it writes a key after they are deleted
+    await Promise.race([measured?.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS))]);
+    await cleanUp();
+  });
+  try {
+    measured = measure(cli);
+    await measured;
   } finally {
-    for (const child of live) child.kill('SIGKILL');
-    await deleteKeys(cli.redis, cli.prefix);
+    await cleanUp();
+    stops.dispose();
   }
 }
 
+/** The throughput rows and the chain, then the report written to {@link resultsFile}. */
+async function measure(cli: Cli): Promise<void> {
+  const throughput: ThroughputRow[] = [];
+  for (const workers of cli.workers) {
+    const row = await throughputRow(cli, workers);
+    throughput.push(row);
+    const cpu = (c: CpuPer1000) => `${c.redis} / ${c.producer} / ${c.workers} (${c.total})`;
+    console.log(
+      `  ${workers} worker process(es), ${cli.rounds} rounds: rxdag ÷ raw ${row.ratios.join(' · ')}, median ${row.medianRatio}×;` +
+        ` raw ${row.rawPerSecond.join(' · ')} jobs/s, rxdag ${row.rxdagPerSecond.join(' · ')} tasks/s;` +
+        ` CPU ms per 1000 (Redis / this process / workers (all)), medians: raw ${cpu(row.rawCpuMedian)}, rxdag ${cpu(row.rxdagCpuMedian)}`,
+    );
+  }
+  const raw = await startWorkers(cli, 'raw', 1);
+  const rawRounds = await rawChain(cli);
+  await stopWorkers(raw);
+  const rxdag = await startWorkers(cli, 'rxdag', 1);
+  const links = await rxdagChain(cli);
+  await stopWorkers(rxdag);
+  const latency = {
+    chain: cli.chain,
+    rxdagLinkMs: { p50: percentile(links, 50), p99: percentile(links, 99) },
+    rawRoundTripMs: { p50: percentile(rawRounds, 50), p99: percentile(rawRounds, 99) },
+  };
+  const ms = (value: number) => value.toFixed(2);
+  console.log(
+    `  chain of ${cli.chain}, one worker: rxdag dispatch-to-dispatch p50 ${ms(latency.rxdagLinkMs.p50)} ms / p99 ${ms(latency.rxdagLinkMs.p99)} ms;` +
+      ` raw BullMQ round trip p50 ${ms(latency.rawRoundTripMs.p50)} ms / p99 ${ms(latency.rawRoundTripMs.p99)} ms`,
+  );
+  const out = resultsFile(cli);
+  mkdirSync(path.dirname(out), { recursive: true });
+  const report: RemoteReport = {
+    at: new Date().toISOString(),
+    lib: cli.lib,
+    tasks: cli.tasks,
+    concurrency: cli.concurrency,
+    rounds: cli.rounds,
+    throughput,
+    latency,
+  };
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  const partial = cli.out === undefined && !isDefaultRun(cli);
+  console.log(
+    `  written to ${path.relative(process.cwd(), out)}${partial ? ' (not the default run: results/remote.json is left as it was)' : ''}`,
+  );
+}
+
 main().catch((error: unknown) => {
+  if (stoppedBy() !== undefined) return; // the signal's handler exits once the keys are deleted
   endOnFailure('bench:remote')(error);
   process.exit(); // its worker processes and connections would keep it alive
 });

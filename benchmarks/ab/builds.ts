@@ -1,5 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runCommand } from './processes';
@@ -44,13 +45,22 @@ function gitRaw(args: readonly string[], cwd = ROOT): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** `git` for the clean-up: its output, or '' when it fails (best effort). */
-function gitOrEmpty(args: readonly string[]): string {
-  try {
-    return git(args);
-  } catch {
-    return '';
-  }
+/**
+ * `git` for the clean-up, without blocking the event loop (a signal's handler runs it, and the
+ * process must stay free to answer a repeated signal): its trimmed output; rejects when it fails.
+ * Not tracked as a child: the clean-up's own processes must outlive `killLiveChildren`.
+ */
+function gitAsync(args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile('git', args, { cwd: ROOT, encoding: 'utf8' }, (error, stdout, stderr) =>
+      error === null ? resolve(stdout.trim()) : reject(new Error(`${error.message}${stderr ? `\n${stderr}` : ''}`)),
+    ),
+  );
+}
+
+/** {@link gitAsync}, or '' when it fails (best effort). */
+function gitOrEmpty(args: readonly string[]): Promise<string> {
+  return gitAsync(args).catch(() => '');
 }
 
 /** Resolves a ref to its commit, or throws a readable error. */
@@ -77,13 +87,15 @@ export function resolveSource(ref: string | undefined): BuildSource {
 }
 
 /**
- * Temporary worktrees and build folders, removed by `dispose()` (idempotent, synchronous, so a
- * signal handler can call it): `git worktree remove --force`, then the temporary folder.
+ * Temporary worktrees and build folders, removed by `dispose()` (once: a second call gets the
+ * first's promise; asynchronous, so that a signal's handler calling it leaves the event loop
+ * free): `git worktree remove --force --force` (a worktree whose add was interrupted is locked),
+ * then the temporary folder, then `git worktree prune`.
  */
 export class Workspace {
   readonly dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'rxdag-ab-'))); // as git lists worktrees
   private readonly worktrees: string[] = [];
-  private disposed = false;
+  private disposing: Promise<void> | undefined;
 
   constructor(private readonly log: (line: string) => void) {}
 
@@ -126,22 +138,25 @@ export class Workspace {
     return { ...source, dist: outDir, typeErrors };
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    const registered = gitOrEmpty(['worktree', 'list', '--porcelain']);
+  dispose(): Promise<void> {
+    this.disposing ??= this.removeAll();
+    return this.disposing;
+  }
+
+  private async removeAll(): Promise<void> {
+    const registered = this.worktrees.length > 0 ? await gitOrEmpty(['worktree', 'list', '--porcelain']) : '';
     for (const worktree of this.worktrees) {
       if (!registered.split('\n').includes(`worktree ${worktree}`)) continue;
       try {
-        git(['worktree', 'remove', '--force', worktree]);
+        await gitAsync(['worktree', 'remove', '--force', '--force', worktree]);
       } catch (error) {
         this.log(
           `warning: git worktree remove --force ${worktree} failed: ${error instanceof Error ? error.message.trim() : String(error)}`,
         );
       }
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    await rm(this.dir, { recursive: true, force: true });
     // Drops the entry of a worktree whose add was interrupted half-way (its folder is gone now).
-    if (this.worktrees.length > 0) gitOrEmpty(['worktree', 'prune']);
+    if (this.worktrees.length > 0) await gitOrEmpty(['worktree', 'prune']);
   }
 }

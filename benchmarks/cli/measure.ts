@@ -5,8 +5,10 @@ import * as path from 'node:path';
 /**
  * One measured process of `npm run bench:cli`: `node --require peakRss.cjs ARGS…` started
  * fresh, timed from spawn to exit by the parent (the total wall time a user waits, Node's own
- * start included), its peak RSS and CPU time written by the preloaded `peakRss.cjs` at exit. Children are
- * tracked so that an error or Ctrl-C ends them (by pid) and none is left behind.
+ * start included), its peak RSS and CPU time written by the preloaded `peakRss.cjs` at exit; and
+ * the untimed processes around them (`runNode`: `--help` probes, the runs that fill the store).
+ * Children are tracked so that an error or Ctrl-C ends them (by pid) and none is left behind; none
+ * blocks the parent's event loop, which must stay free to answer a signal.
  */
 
 const PRELOAD = path.join(__dirname, 'peakRss.cjs');
@@ -83,6 +85,42 @@ export function measure(args: readonly string[], options: MeasureOptions): Promi
       const usage = JSON.parse(readFileSync(options.rusageFile, 'utf8')) as { maxRssBytes: number; cpuMs: number };
       rmSync(options.rusageFile, { force: true });
       resolve({ wallMs, maxRssBytes: usage.maxRssBytes, cpuMs: usage.cpuMs, stdout });
+    });
+  });
+}
+
+/** How an untimed process ended: its exit code (`null` when a signal ended it) and its output. */
+export interface Ran {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `node ...args` to its end, untimed (a `--help` probe, a run that fills the store), its
+ * stdout kept or ignored (`stdout: 'ignore'`, '' then); rejects only when it cannot start.
+ */
+export function runNode(
+  args: readonly string[],
+  options: { readonly cwd?: string; readonly stdout?: 'ignore' | 'capture' } = {},
+): Promise<Ran> {
+  return new Promise<Ran>((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: options.cwd,
+      stdio: ['ignore', options.stdout === 'ignore' ? 'ignore' : 'pipe', 'pipe'],
+    });
+    live.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-STDERR_TAIL_CHARS)));
+    child.on('error', (error) => {
+      live.delete(child);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      live.delete(child);
+      resolve({ status: code, stdout, stderr });
     });
   });
 }

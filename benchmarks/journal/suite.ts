@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -10,6 +11,7 @@ import { ROOT } from './lib';
 import { probePostgres, redact } from './postgresProbe';
 import { killLiveChildren, runInChild } from './processes';
 import { count, plural } from '../report/journalSection';
+import { Stopped, stopOnSignals } from '../signals';
 import { type JournalCaseName, type JournalProfile, SEED } from './profiles';
 import {
   JOURNAL_VARIANTS,
@@ -31,7 +33,9 @@ import {
  * profile that isolates nothing: tiny), the variants of case 1 interleaved and their order
  * rotated from one round to the next, and returns the report. A child
  * that fails or times out is recorded and the run goes on. Temporary folders, PostgreSQL schemas
- * and children are removed at the end, also on an error or a signal.
+ * and children are removed at the end, also on an error or a signal (SIGINT, SIGTERM): the
+ * children are killed, no new one starts, then the clean-up runs once and the process exits
+ * with 128 + the signal's number.
  */
 
 export interface JournalSuiteOptions {
@@ -77,20 +81,23 @@ export async function runJournalSuite(options: JournalSuiteOptions): Promise<Jou
   const schemas: { connectionString: string; schema: string }[] = [];
   const failures: JournalFailure[] = [];
 
-  let cleaned = false;
-  const cleanUp = async () => {
-    if (cleaned) return;
-    cleaned = true;
-    killLiveChildren();
-    rmSync(base, { recursive: true, force: true });
-    for (const { connectionString, schema } of schemas) await dropSchema(connectionString, schema).catch(() => undefined);
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
-    log(`\n${signal}: stopping the children, removing ${base}`);
-    void cleanUp().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // once, by the end of the loop or by a signal (whichever first; the other waits for it)
+  let cleaning: Promise<void> | undefined;
+  const cleanUp = () =>
+    (cleaning ??= (async () => {
+      killLiveChildren();
+      await rm(base, { recursive: true, force: true });
+      for (const { connectionString, schema } of schemas) await dropSchema(connectionString, schema).catch(() => undefined);
+    })());
+  let endLoop: () => void = () => undefined;
+  const loopEnded = new Promise<void>((resolve) => (endLoop = resolve));
+  const stops = stopOnSignals(async (signal) => {
+    log(`\n${signal}: stopping the children, then removing ${base}${schemas.length > 0 ? ' and the PostgreSQL schemas' : ''}`);
+    killLiveChildren(); // the child running now fails, and the loop starts no other
+    // the loop's last step first (a case running in this process, tiny, cannot be killed), so nothing recreates the folder
+    await Promise.race([loopEnded, new Promise((resolve) => setTimeout(resolve, LOOP_STOP_GRACE_MS))]);
+    await cleanUp();
+  });
 
   let done = 0;
   const attempt = async <R extends JournalCaseResult>(
@@ -98,12 +105,16 @@ export async function runJournalSuite(options: JournalSuiteOptions): Promise<Jou
     spec: JournalCaseSpec,
     summary: (result: R) => string,
   ): Promise<R | undefined> => {
+    stops.check();
     const started = performance.now();
     try {
       const result = (await (profile.isolate ? runInChild(spec, lib, options.timeoutMs) : runHere(spec, lib))) as R;
+      stops.check();
       log(`[${++done}] ${label}: ${summary(result)}  (${((performance.now() - started) / 1000).toFixed(1)} s)`);
       return result;
     } catch (error) {
+      if (error instanceof Stopped) throw error;
+      stops.check(); // a child killed by the stop is no failure: the loop ends here
       const message = error instanceof Error ? error.message : String(error);
       failures.push({ case: label, spec, error: message });
       log(`[${++done}] ${label}: FAILED ${message.split('\n').slice(0, 3).join(' | ')}`);
@@ -259,6 +270,7 @@ export async function runJournalSuite(options: JournalSuiteOptions): Promise<Jou
       const samples: ResumeSample[] = [];
       if (prepared !== undefined) {
         for (let r = 0; r < runs; r++) {
+          stops.check(); // before the folder is made: the clean-up may be removing `base`
           const dir = path.join(base, `resume-${r}`);
           mkdirSync(dir, { recursive: true });
           copyFileSync(crashedFile, path.join(dir, journalFileName(runId)));
@@ -282,9 +294,9 @@ export async function runJournalSuite(options: JournalSuiteOptions): Promise<Jou
       };
     }
   } finally {
+    endLoop();
     await cleanUp();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stops.dispose(); // kept after a signal: its handler exits once the clean-up is done
   }
 
   const partial = { layered, postgres, latency, resume };
@@ -308,6 +320,9 @@ export async function runJournalSuite(options: JournalSuiteOptions): Promise<Jou
     failures,
   };
 }
+
+/** How long a signal waits for the loop's current step to end before cleaning up anyway. */
+const LOOP_STOP_GRACE_MS = 10_000;
 
 export function variantLabel(variant: LayeredSample['variant']): string {
   return variant === 'memory' ? 'in memory' : `file journal, sync: '${variant}'`;

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,7 +10,8 @@ import { PROFILES } from '../../benchmarks/profiles';
 /**
  * Smoke test of `npm run bench`: its tiny mode (`tsx benchmarks/run.ts --tiny`, seconds: every
  * suite at small sizes, in one process), end to end (benny, JSON, Markdown) into a temporary
- * folder; the quick and full modes only add sizes, repeats and child processes. Only that
+ * folder (over a RESULTS.md holding a hand-written block, which must be kept); the quick and full
+ * modes only add sizes, repeats and child processes. Only that
  * results are produced and well-formed: no timing is asserted, numbers taken beside the rest of
  * the jest suite mean nothing.
  */
@@ -21,6 +22,9 @@ const RUNNER = path.join(ROOT, 'benchmarks/run.ts');
 const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
 
 type Json = Record<string, unknown>;
+
+/** A block of the RESULTS.md the run replaces that it does not write itself (as `bench:cli`'s, `observe`'s). */
+const KEPT_BLOCK = '<!-- remote:begin -->\n## Remote agents, written by hand\n\nkept as it is\n<!-- remote:end -->';
 
 function readJson(file: string): Json {
   return JSON.parse(readFileSync(file, 'utf8')) as Json;
@@ -42,6 +46,7 @@ describe('npm run bench (tiny mode, once)', () => {
 
   beforeAll(async () => {
     out = mkdtempSync(path.join(tmpdir(), 'rxdag-bench-'));
+    writeFileSync(path.join(out, 'RESULTS.md'), `# rxdag benchmark results\n\nan older run\n\n## How this was measured\n\n- before\n\n${KEPT_BLOCK}\n`);
     ({ stderr } = await promisify(execFile)(process.execPath, ['--import', TSX_LOADER, RUNNER, '--tiny', '--quiet', '--out', out], {
       cwd: ROOT,
       timeout: 100_000,
@@ -132,5 +137,12 @@ describe('npm run bench (tiny mode, once)', () => {
       expect(markdown).toContain(heading);
     }
     expect(markdown).toMatch(/^\| executor \| chain \| samples \| p50 µs/m);
+  });
+
+  it('should keep the blocks of the file it replaced that it does not write, in their place', () => {
+    const markdown = readFileSync(path.join(out, 'RESULTS.md'), 'utf8');
+    expect(markdown).not.toContain('an older run');
+    expect(markdown.split(KEPT_BLOCK)).toHaveLength(2);
+    expect(markdown.indexOf(KEPT_BLOCK)).toBeGreaterThan(markdown.indexOf('## How this was measured'));
   });
 });

@@ -1,4 +1,7 @@
-import { checkFlags, endOnFailure, UsageError } from '../../benchmarks/usage';
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { checkFlags, endOnFailure, integerOf, UsageError } from '../../benchmarks/usage';
 
 /** How a benchmark script ends: a mistake in its command line in one line (exit 2), a failure with its stack (exit 1). */
 describe('endOnFailure', () => {
@@ -37,4 +40,47 @@ describe('checkFlags', () => {
     );
     expect(() => checkFlags(['--runs'], ['--runs'], 'benchmarks/x.ts')).toThrow(new UsageError('`--runs` needs a value'));
   });
+});
+
+describe('integerOf', () => {
+  it('should take an integer of at least the minimum, and refuse anything else in one line', () => {
+    expect(integerOf('--runs', '3')).toBe(3);
+    expect(integerOf('--chain', '2', 2)).toBe(2);
+    for (const text of ['0', '-1', '1.5', 'abc', '', ' ', 'NaN', 'Infinity']) {
+      expect(() => integerOf('--runs', text)).toThrow(new UsageError(`\`--runs\` takes a positive integer (got ${text})`));
+    }
+    expect(() => integerOf('--chain', '1', 2)).toThrow(new UsageError('`--chain` takes an integer of at least 2 (got 1)'));
+  });
+});
+
+describe("the scripts' numbers", () => {
+  const ROOT = path.resolve(__dirname, '../..');
+  const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
+  const run = (script: string, args: readonly string[]) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        ['--import', TSX_LOADER, path.join(ROOT, 'benchmarks', script), ...args],
+        { cwd: ROOT, timeout: 60_000 },
+        (error, _stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stderr }),
+      ),
+    );
+
+  // each refused before anything runs: without the check they hung, crashed later or printed NaN
+  it.each([
+    ['remote.ts', ['--tasks', 'abc'], '`--tasks` takes a positive integer (got abc)'],
+    ['remote.ts', ['--workers', '0'], '`--workers` takes positive integers, e.g. 1,2,4 (got 0)'],
+    ['remote.ts', ['--chain', '0'], '`--chain` takes an integer of at least 2 (got 0)'],
+    ['remote.ts', ['--rounds', '0'], '`--rounds` takes a positive integer (got 0)'],
+    ['limits.ts', ['--runs', '0'], '`--runs` takes a positive integer (got 0)'],
+    ['limits.ts', ['--timed', '0'], '`--timed` takes a positive integer (got 0)'],
+    ['limits.ts', ['--size', 'abc'], '`--size` takes a positive integer (got abc)'],
+  ])(
+    'should refuse %s %j in one line, exit 2',
+    async (script, args, message) => {
+      const { code, stderr } = await run(script, args);
+      expect({ code, stderr }).toEqual({ code: 2, stderr: `bench:${script.replace('.ts', '')}: ${message}\n` });
+    },
+    60_000,
+  );
 });
