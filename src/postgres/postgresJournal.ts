@@ -276,12 +276,19 @@ class PostgresJournalImpl implements PostgresJournal {
 
   private async createTables(): Promise<void> {
     // a failing check is told as what it is: the tables may well be there
-    if (await this.hasTables(`check the journal's tables in schema "${this.schema}"`)) return;
+    const check = `check the journal's tables in schema "${this.schema}"`;
+    const found = await this.hasTables(check).catch((error: unknown) => {
+      // tables another journal commits during this check are found (`to_regclass`) before their
+      // columns are seen (the query's snapshot): they look foreign here, and are judged again under the lock
+      if (error instanceof PostgresJournalError && error.serverAnswered) return false;
+      throw error;
+    });
+    if (found) return;
     const action = `create the journal's tables in schema "${this.schema}"`;
     await this.connection.transaction(action, async (query) => {
       await query(SCHEMA_LOCK, [this.sql.schemaLockName]);
       // looked at again under the lock: what was made since is not adopted unchecked
-      if (this.journalTables(action, await query<TableRow>(this.sql.tablesFound, this.sql.tablesFoundArguments))) return;
+      if (this.journalTables(check, await query<TableRow>(this.sql.tablesFound, this.sql.tablesFoundArguments))) return;
       await query(this.sql.createTables);
     });
   }
