@@ -12,6 +12,9 @@ import type { BenchReport } from '../../benchmarks/report/types';
 
 const block = (name: string, body: string) => `<!-- ${name}:begin -->\n## ${body}\n\n${body} text\n<!-- ${name}:end -->`;
 
+/** The blocks other scripts (or a person) write after the method, in their order. */
+const handWritten = [block('cli', 'CLI'), block('observe', 'Observe'), block('remote', 'Remote'), block('limits', 'Limits')];
+
 const rendered = [
   '# rxdag benchmark results',
   'new header',
@@ -34,14 +37,9 @@ describe('keepBlocks', () => {
       block('journal', 'Journal, old'),
       '## How this was measured',
       '- old method',
-      block('cli', 'CLI'),
-      block('observe', 'Observe'),
-      block('remote', 'Remote'),
-      block('limits', 'Limits'),
+      ...handWritten,
     ].join('\n\n');
-    expect(keepBlocks(`${rendered}\n`, `${previous}\n`)).toBe(
-      `${[rendered, block('cli', 'CLI'), block('observe', 'Observe'), block('remote', 'Remote'), block('limits', 'Limits')].join('\n\n')}\n`,
-    );
+    expect(keepBlocks(`${rendered}\n`, `${previous}\n`)).toBe(`${[rendered, ...handWritten].join('\n\n')}\n`);
   });
 
   it('should put a block back after the heading or block it followed, else after an earlier one still there', () => {
@@ -120,10 +118,7 @@ describe('renderMarkdown', () => {
       block('journal', 'Journal, old'),
       '## How this was measured',
       '- old method',
-      block('cli', 'CLI'),
-      block('observe', 'Observe'),
-      block('remote', 'Remote'),
-      block('limits', 'Limits'),
+      ...handWritten,
     ].join('\n\n');
     const markdown = renderMarkdown(report, `${previous}\n`);
     const kept = ['cli', 'observe', 'remote', 'limits'].map((name) => markdown.indexOf(`<!-- ${name}:begin -->`));
