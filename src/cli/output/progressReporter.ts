@@ -9,7 +9,7 @@ import { EventFormatter, TEXT_INDENT } from './formatEvent';
 import type { Reporter } from './reporter';
 import { RunTally } from './runTally';
 import { terminalText } from './terminalText';
-import { wrapLines } from './wrapLines';
+import { fitting, wrapLines } from './wrapLines';
 
 /** The stream the bar draws on: a TTY (or a stand-in with `isTTY: true` in specs). */
 export type ProgressStream = NodeJS.WritableStream & { readonly isTTY?: boolean; readonly columns?: number };
@@ -50,15 +50,7 @@ function fittedLine(stream: ProgressStream): GenericFormatter {
 
 /** `text` within `width` screen columns: whole, or cut at a character with `…` in the last column. */
 function cutTo(text: string, width: number): string {
-  if (displayWidth(text) <= width) return text;
-  let cut = '';
-  let used = 0;
-  for (const char of text) {
-    used += displayWidth(char);
-    if (used > width - 1) break;
-    cut += char;
-  }
-  return `${cut}…`;
+  return displayWidth(text) <= width ? text : `${text.slice(0, fitting(text, width - 1))}…`;
 }
 
 /** Shows the cursor and turns the terminal's line wrapping on; hides it and turns it off. */

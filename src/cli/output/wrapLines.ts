@@ -46,7 +46,7 @@ function wrapLine(line: string, width: number, pad: string): string[] {
 }
 
 /** How many UTF-16 units of `text`, whole characters, fit in `columns` screen columns. */
-function fitting(text: string, columns: number): number {
+export function fitting(text: string, columns: number): number {
   let used = 0;
   let units = 0;
   for (const char of text) {
