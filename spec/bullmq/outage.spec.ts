@@ -305,7 +305,7 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
         {
           attempt: 2,
           name: 'RedisConnectionError',
-          message: expect.stringMatching(new RegExp(`: cannot add 1 job\\(s\\) to queue "echo": ${refused}${orTimedOut}`)),
+          message: expect.stringMatching(new RegExp(`: cannot (reach|add 1 job\\(s\\) to) queue "echo": ${refused}${orTimedOut}`)),
         },
       ]);
       expect(JSON.stringify(events)).not.toMatch(/maxRetriesPerRequest|max retries/);
@@ -339,6 +339,72 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
       expect(events.some((event) => event.type === 'task.retrying')).toBe(true);
       // the lease check at most a lease after the freeze, its command's time limit, the retry's add
       expect(endedAt - frozenAt).toBeLessThan(LEASE_MS + 2 * COMMAND_TIMEOUT_MS + 1500);
+    }),
+  );
+
+  it.concurrent(
+    'should add an attempt whose Redis was gone for less than a lease period once it is back, without using up a retry',
+    withOwnRedis(async ({ redis, restart, closer }) => {
+      const worker = closer.add(
+        startWorker({
+          connection: redis().url,
+          agents: { echo: ({ input }) => input },
+          concurrency: 1,
+          leaseMs: 1000,
+          onLog: () => undefined,
+        }),
+      );
+      await worker.ready();
+      await redis().stop();
+      const echo = closer.add(remoteAgent({ connection: redis().url, queue: 'echo', leaseMs: 4000 }));
+      const events: DagEvent[] = [];
+      const ended = new Promise<void>((resolve) => {
+        const dag = { id: 'back', tasks: [{ id: 'a', agent: 'echo', input: 7 }] }; // no retry
+        const subscription = runDag(dag, { agents: { echo } }).subscribe({
+          next: (event) => void events.push(event),
+          complete: resolve,
+        });
+        closer.onClose(() => subscription.unsubscribe());
+      });
+      await sleep(1200); // several adds refused
+      await restart();
+      await ended;
+      expect(failures(events)).toEqual([]);
+      expect(events.filter((event) => event.type === 'task.started').map((event) => event.attempt)).toEqual([1]);
+      expect(events.find((event) => event.type === 'task.completed')).toMatchObject({ taskId: 'a', output: 7, worker: worker.id });
+      expect(events.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+    }),
+  );
+
+  it.concurrent(
+    'should fail an attempt whose job cannot be added for a lease period, saying how long it was tried',
+    withOwnRedis(async ({ redis, closer }) => {
+      await redis().stop();
+      const leaseMs = 1500;
+      const echo = closer.add(remoteAgent({ connection: redis().url, queue: 'echo', leaseMs }));
+      const events: DagEvent[] = [];
+      const startedAt = Date.now();
+      await new Promise<void>((resolve) => {
+        const subscription = runDag({ id: 'gone', tasks: [{ id: 'a', agent: 'echo' }] }, { agents: { echo } }).subscribe({
+          next: (event) => void events.push(event),
+          complete: resolve,
+        });
+        closer.onClose(() => subscription.unsubscribe());
+      });
+      const elapsed = Date.now() - startedAt;
+      const refused = `connect ECONNREFUSED 127.0.0.1:${redis().port}`;
+      expect(failures(events)).toEqual([
+        {
+          attempt: 1,
+          name: 'RedisConnectionError',
+          message: expect.stringMatching(
+            new RegExp(`: cannot (reach|add 1 job\\(s\\) to) queue "echo": ${refused}.* \\(tried \\d+ times in \\d+ ms\\)$`),
+          ),
+        },
+      ]);
+      // tried until the next pause would pass the lease (the longest pause is 1 s), not failed at once
+      expect(elapsed).toBeGreaterThanOrEqual(leaseMs - 1000);
+      expect(elapsed).toBeLessThan(leaseMs + 3 * COMMAND_TIMEOUT_MS);
     }),
   );
 

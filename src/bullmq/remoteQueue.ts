@@ -6,8 +6,9 @@
  * once), checks on a silent job every lease period (a missed event, a vanished job, a worker lost
  * too often), cancels jobs whose attempt ended early (unsubscribed, `jobCancels.ts`), and removes
  * each job once its outcome is read (the removals of one tick together, `finishedJobs.ts`). Every
- * command has a time limit (`commandConnection.ts`), so a frozen Redis fails attempts, and closing
- * waits for Redis a bounded time. It does not decide retries or timeouts: the scheduler does, and
+ * command has a time limit (`commandConnection.ts`), an add is tried again while Redis is away for
+ * up to a lease period (`jobAdds.ts`), so an outage fails attempts rather than hangs them, and
+ * closing waits for Redis a bounded time. It does not decide retries or timeouts: the scheduler does, and
  * ends an attempt by unsubscribing from it.
  */
 import { Queue } from 'bullmq';
@@ -18,6 +19,7 @@ import { CommandConnection, commandTimeoutFor, within } from './commandConnectio
 import { notTakenDetail, RemoteJobError, RunIdTakenError, WorkerLostError } from './errors';
 import { EventStream } from './eventStream';
 import { FinishedJobs } from './finishedJobs';
+import { addRidingOutages } from './jobAdds';
 import { type CancelNotSent, JobCancels, type OwnershipCheck } from './jobCancels';
 import { type JobData, jobDataFor, jobIdFor, otherRunsJob, timeoutOf, unsendableInput } from './jobFormat';
 import { failedJobError, parsedJson, type Settlement, settlementOf } from './outcomes';
@@ -241,24 +243,26 @@ export class RemoteQueue {
   private async addBatch(): Promise<void> {
     const batch = this.batch;
     this.batch = [];
-    const live = batch.filter((waiter) => this.waiters.get(waiter.jobId) === waiter);
-    if (live.length === 0) return;
     const retainSeconds = Math.ceil(this.config.retainMs / 1000);
-    try {
-      const { queue } = await this.connect();
-      await queue.addBulk(
-        live.map(({ jobId, data }) => ({
-          name: data.id,
-          data,
-          opts: { jobId, attempts: 1, removeOnComplete: { age: retainSeconds }, removeOnFail: { age: retainSeconds } },
-        })),
-      );
-    } catch (error) {
-      const failure = this.failure(`add ${live.length} job(s) to queue "${this.config.queue}"`, error);
-      for (const waiter of live) this.settle(waiter, { ok: false, error: failure });
+    const result = await addRidingOutages(this.config.leaseMs, {
+      pending: () => batch.filter((waiter) => this.waiters.get(waiter.jobId) === waiter),
+      add: async (live) => {
+        const { queue } = await this.connect();
+        await queue.addBulk(
+          live.map(({ jobId, data }) => ({
+            name: data.id,
+            data,
+            opts: { jobId, attempts: 1, removeOnComplete: { age: retainSeconds }, removeOnFail: { age: retainSeconds } },
+          })),
+        );
+      },
+      failure: (error, count) => this.failure(`add ${count} job(s) to queue "${this.config.queue}"`, error),
+    });
+    if ('failed' in result) {
+      for (const waiter of result.failed) this.settle(waiter, { ok: false, error: result.error });
       return;
     }
-    for (const waiter of live) {
+    for (const waiter of result.added) {
       if (this.waiters.get(waiter.jobId) === waiter) this.arm(waiter);
       else if (waiter.aborted !== undefined) this.cancel(waiter.jobId, waiter.aborted, ownershipOf(waiter)); // aborted while being added: the first cancel may have come first
     }
@@ -363,17 +367,11 @@ export class RemoteQueue {
 
   private settle(waiter: Waiter, settlement: Settlement): void {
     if (!this.forget(waiter)) return;
-    if (!settlement.ok) {
-      waiter.reject(settlement.error);
-      return;
-    }
-    if (settlement.spawned !== undefined) {
-      try {
-        waiter.task.spawn(settlement.spawned);
-      } catch (error) {
-        waiter.reject(error);
-        return;
-      }
+    if (!settlement.ok) return waiter.reject(settlement.error);
+    try {
+      if (settlement.spawned !== undefined) waiter.task.spawn(settlement.spawned);
+    } catch (error) {
+      return waiter.reject(error); // children the run refuses
     }
     waiter.resolve(settlement.result);
   }

@@ -1,0 +1,108 @@
+import { addRidingOutages, type JobAdds, saysRedisAway } from '../../src/bullmq/jobAdds';
+import { RedisConnectionError } from '../../src/bullmq/redisConnection';
+
+/**
+ * The tries of an add while Redis is away, in virtual time (jest's fake timers move `Date.now`
+ * and `setTimeout` together): pauses of 100 ms doubling to 1 s, within one lease period.
+ */
+describe('addRidingOutages', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  const location = 'redis://127.0.0.1:6379/0';
+  const refused = (count: number) => new RedisConnectionError(location, `add ${count} job(s)`, 'connect ECONNREFUSED 127.0.0.1:6379');
+
+  /** A burst of `items` whose add throws each of `errors` in turn (each after `tryMs`), then succeeds. */
+  function burst(items: string[], errors: readonly (RedisConnectionError | undefined)[], tryMs = 0) {
+    const tries: { at: number; items: readonly string[] }[] = [];
+    const adds: JobAdds<string> = {
+      pending: () => [...items],
+      add: async (pending) => {
+        tries.push({ at: Date.now(), items: pending });
+        if (tryMs > 0) await new Promise((resolve) => setTimeout(resolve, tryMs));
+        const error = errors[tries.length - 1];
+        if (error !== undefined) throw error;
+      },
+      failure: (error) => error as RedisConnectionError,
+    };
+    return { adds, tries };
+  }
+
+  async function settled<T>(promise: Promise<T>): Promise<T> {
+    await jest.runAllTimersAsync();
+    return promise;
+  }
+
+  it('should try again after 100, 200, 400, 800 and 1000 ms while Redis refuses, and add once it is back', async () => {
+    const start = Date.now();
+    const { adds, tries } = burst(['a', 'b'], [refused(2), refused(2), refused(2), refused(2), refused(2), refused(2)]);
+    const result = await settled(addRidingOutages(30_000, adds));
+    expect(tries.map((one) => one.at - start)).toEqual([0, 100, 300, 700, 1500, 2500, 3500]);
+    expect(result).toEqual({ added: ['a', 'b'] });
+  });
+
+  it('should fail the burst once the next pause would pass the lease period, saying how often and how long it tried', async () => {
+    const start = Date.now();
+    const { adds, tries } = burst(
+      ['a'],
+      Array.from({ length: 20 }, () => refused(1)),
+    );
+    const result = await settled(addRidingOutages(2_000, adds));
+    // tries at 0, 100, 300, 700 and 1500: the next pause (1 s) would end past 2 s
+    expect(tries.map((one) => one.at - start)).toEqual([0, 100, 300, 700, 1500]);
+    expect(result).toEqual({ failed: ['a'], error: expect.any(RedisConnectionError) });
+    const { error } = result as { error: RedisConnectionError };
+    expect(error.message).toBe(`Redis at ${location}: cannot add 1 job(s): connect ECONNREFUSED 127.0.0.1:6379 (tried 5 times in 1500 ms)`);
+    expect(error.severity).toBe('error');
+  });
+
+  it('should count the time a try waited for an answer against the lease period, starting no try past it', async () => {
+    const unanswered = new RedisConnectionError(location, 'add 1 job(s)', 'it did not answer within 1000 ms');
+    const { adds, tries } = burst(['a'], [unanswered, unanswered, unanswered], 1000);
+    const result = await settled(addRidingOutages(2_500, adds));
+    // 0–1000 (fails), pause 100, 1100–2100 (fails), pause 200, 2300–3300 (fails): the next try would start past 2.5 s
+    expect(tries.map((one) => one.at - tries[0]!.at)).toEqual([0, 1100, 2300]);
+    expect((result as { error: RedisConnectionError }).error.message).toMatch(
+      /did not answer within 1000 ms \(tried 3 times in 3300 ms\)$/,
+    );
+  });
+
+  it('should fail at once, with the error unchanged, when Redis refuses the credentials or the command', async () => {
+    for (const reason of ['this Redis refused the user name or password of the URL (WRONGPASS …)', 'OOM command not allowed']) {
+      const error = new RedisConnectionError(location, 'add 1 job(s)', reason);
+      const { adds, tries } = burst(['a'], [error]);
+      expect(await settled(addRidingOutages(30_000, adds))).toEqual({ failed: ['a'], error });
+      expect(tries).toHaveLength(1);
+    }
+  });
+
+  it('should try again only the attempts still waiting, and stop when none is', async () => {
+    const items = ['a', 'b', 'c'];
+    const tries: string[][] = [];
+    const adds: JobAdds<string> = {
+      pending: () => [...items],
+      add: async (pending) => {
+        tries.push([...pending]);
+        items.shift(); // an attempt ends (cancelled, timed out) while its add waits
+        throw refused(pending.length);
+      },
+      failure: (error) => error as RedisConnectionError,
+    };
+    expect(await settled(addRidingOutages(30_000, adds))).toEqual({ added: [] });
+    expect(tries).toEqual([['a', 'b', 'c'], ['b', 'c'], ['c']]);
+  });
+
+  it('should tell a Redis that is away from one that refuses', () => {
+    const says = (reason: string) => saysRedisAway(new RedisConnectionError(location, 'add', reason));
+    expect(says('connect ECONNREFUSED 127.0.0.1:6379')).toBe(true);
+    expect(says('read ECONNRESET')).toBe(true);
+    expect(says('read ECONNRESET (the server hung up: if it expects TLS, use rediss://)')).toBe(false);
+    expect(says('it did not answer within 1000 ms (no TLS handshake in time: if the server does not speak TLS, use redis://)')).toBe(false);
+    expect(says('Connection is closed.')).toBe(true);
+    expect(says('connect ECONNREFUSED 127.0.0.1:6379 (no connection for 1000 ms)')).toBe(true);
+    expect(says('LOADING Redis is loading the dataset in memory')).toBe(true);
+    expect(says('this Redis needs a password (NOAUTH): give it in the URL, redis://:PASSWORD@HOST:PORT')).toBe(false);
+    expect(says('getaddrinfo ENOTFOUND redis.example')).toBe(false);
+    expect(says('ERR Error running script (call to f_…): @user_script:1: user_script:1: attempt to compare nil')).toBe(false);
+  });
+});

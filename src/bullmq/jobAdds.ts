@@ -1,0 +1,68 @@
+/**
+ * Adding a burst of attempts' jobs while Redis may be away for a moment (restarting, failing
+ * over, a dropped connection): an add that failed because Redis could not be reached, or did not
+ * answer, is tried again, after 100 ms and then twice as long each time up to 1 s, until a lease
+ * period has passed since the first try. Then, or at once for any other failure (refused
+ * credentials, a command's own error), the attempts still waiting fail. A lease period is what
+ * an attempt whose job is already in Redis waits through before its lease check fails it, so an
+ * attempt rides out the same outage wherever it is.
+ * It knows nothing of jobs' contents, outcomes or connections: the caller's `add` does.
+ */
+import { RedisConnectionError } from './redisConnection';
+
+/** The first pause before an add is tried again; each next one is twice as long. */
+const FIRST_PAUSE_MS = 100;
+/** The longest pause: a Redis that is back is found within a second. */
+const LONGEST_PAUSE_MS = 1_000;
+
+/** What a Redis that is away for now says (as `RedisTarget.reasonOf` words it), not one that refuses us. */
+const AWAY =
+  /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|LOADING)\b|Connection is closed|did not answer|no connection for/;
+
+/** What `RedisTarget.reasonOf` adds when a connection that never came up looks like a TLS mismatch. */
+const TLS_MISMATCH = /if it expects TLS|if the server does not speak TLS/;
+
+/** Whether `error` says Redis cannot be reached or did not answer, which may pass (a mistake in the URL does not). */
+export function saysRedisAway(error: RedisConnectionError): boolean {
+  return AWAY.test(error.reason) && !TLS_MISMATCH.test(error.reason);
+}
+
+/** One burst to add. */
+export interface JobAdds<T> {
+  /** Those of the burst still to add, asked before each try: attempts that ended meanwhile drop out. */
+  pending(): T[];
+  /** Adds them all (one `addBulk`). */
+  add(items: readonly T[]): Promise<void>;
+  /** The error of a failed add of `count` jobs, naming its cause. */
+  failure(error: unknown, count: number): RedisConnectionError;
+}
+
+/** What became of a burst: the items added by the last try, or those that failed and why. */
+export type AddResult<T> = { readonly added: readonly T[] } | { readonly failed: readonly T[]; readonly error: RedisConnectionError };
+
+/** Adds a burst, trying again for up to `leaseMs` while Redis is away (see the module's comment). */
+export async function addRidingOutages<T>(leaseMs: number, adds: JobAdds<T>): Promise<AddResult<T>> {
+  const firstTry = Date.now();
+  let tries = 0;
+  for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(2 * pause, LONGEST_PAUSE_MS)) {
+    const items = adds.pending();
+    if (items.length === 0) return { added: items };
+    try {
+      tries++;
+      await adds.add(items);
+      return { added: items };
+    } catch (thrown) {
+      const error = adds.failure(thrown, items.length);
+      const triedFor = Date.now() - firstTry;
+      if (!saysRedisAway(error) || triedFor + pause > leaseMs) {
+        return { failed: items, error: tries === 1 ? error : triedAgain(error, tries, triedFor) };
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+}
+
+/** `error`, saying how often and how long the add was tried. */
+function triedAgain(error: RedisConnectionError, tries: number, triedForMs: number): RedisConnectionError {
+  return new RedisConnectionError(error.location, error.action, `${error.reason} (tried ${tries} times in ${triedForMs} ms)`);
+}
