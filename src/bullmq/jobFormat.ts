@@ -11,6 +11,7 @@ import { MAX_TIMER_MS } from '../dag/schema';
 import { escapeControls, quoted } from '../dag/text';
 import { jsonSafetyProblem } from '../jsonSafe';
 import { InputNotJsonSafeError } from './errors';
+import { type SignedQueue, signJob } from './signing';
 
 /** Version of the job data and outcome shapes; a worker refuses shapes it does not know. */
 export const FORMAT_VERSION = 1;
@@ -173,6 +174,24 @@ export function isPlainSuccess(outcome: unknown): outcome is Outcome {
   for (const field in outcome) if (!PLAIN_SUCCESS_FIELDS.has(field)) return false;
   const { v, ok, worker, signature } = outcome as Record<string, unknown>;
   return v === FORMAT_VERSION && ok === true && isText(worker, 4096) && (signature === undefined || isText(signature, 256));
+}
+
+/** How a queue's jobs are signed: not at all without a key. */
+export interface JobSigning extends SignedQueue {
+  readonly key: Buffer | undefined;
+  /** A signed job expires this long (plus its timeout) after it is made. */
+  readonly signatureTtlMs: number;
+}
+
+/** The job data of one attempt, signed when there is a key. */
+export function signedJobData(task: TaskContext, jobId: string, signing: JobSigning): JobData {
+  const now = Date.now();
+  const data = jobDataFor(task, timeoutOf(task), now);
+  if (signing.key !== undefined) {
+    data.expiresAt = now + signing.signatureTtlMs + (data.timeoutMs ?? 0);
+    data.signature = signJob(signing.key, signing, jobId, data);
+  }
+  return data;
 }
 
 /** The job data of one attempt, unsigned. */

@@ -7,7 +7,7 @@
  * too often), cancels jobs whose attempt ended early (unsubscribed, `jobCancels.ts`), and removes
  * each job once its outcome is read (the removals of one tick together, `finishedJobs.ts`). Every
  * command has a time limit (`commandConnection.ts`), an add is tried again while Redis is away for
- * up to a lease period (`jobAdds.ts`), so an outage fails attempts rather than hangs them, and
+ * up to a lease period (`redisAway.ts`), so an outage fails attempts rather than hangs them, and
  * closing waits for Redis a bounded time. It does not decide retries or timeouts: the scheduler does, and
  * ends an attempt by unsubscribing from it.
  */
@@ -19,13 +19,12 @@ import { CommandConnection, commandTimeoutFor, within } from './commandConnectio
 import { notTakenDetail, RemoteJobError, RunIdTakenError, WorkerLostError } from './errors';
 import { EventStream } from './eventStream';
 import { FinishedJobs } from './finishedJobs';
-import { addRidingOutages } from './jobAdds';
+import { addRidingOutages } from './redisAway';
 import { type CancelNotSent, JobCancels, type OwnershipCheck } from './jobCancels';
-import { type JobData, jobDataFor, jobIdFor, otherRunsJob, timeoutOf, unsendableInput } from './jobFormat';
+import { jobIdFor, otherRunsJob, signedJobData, unsendableInput } from './jobFormat';
 import { failedJobError, parsedJson, type Settlement, settlementOf } from './outcomes';
 import { ownershipOf, type Waiter } from './waiter';
 import type { RedisConnectionError, RedisTarget } from './redisConnection';
-import { signJob } from './signing';
 
 /**
  * How long closing waits for Redis to take the cancels and removals already sent, for cancelled
@@ -107,7 +106,7 @@ export class RemoteQueue {
       const waiter: Waiter = {
         jobId,
         task,
-        data: this.signedData(task, jobId),
+        data: signedJobData(task, jobId, this.config),
         resolve: (result) => {
           subscriber.next(result);
           subscriber.complete();
@@ -165,17 +164,6 @@ export class RemoteQueue {
     );
     await connection?.close(deadline - Date.now());
     return notSent;
-  }
-
-  private signedData(task: TaskContext, jobId: string): JobData {
-    const now = Date.now();
-    const data = jobDataFor(task, timeoutOf(task), now);
-    const { key, signatureTtlMs } = this.config;
-    if (key !== undefined) {
-      data.expiresAt = now + signatureTtlMs + (data.timeoutMs ?? 0);
-      data.signature = signJob(key, this.config, jobId, data);
-    }
-    return data;
   }
 
   private connect(): Promise<Connections> {

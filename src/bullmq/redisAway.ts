@@ -1,16 +1,16 @@
 /**
- * Adding a burst of attempts' jobs while Redis may be away for a moment (restarting, failing
- * over, a dropped connection): an add that failed because Redis could not be reached, or did not
- * answer, is tried again, after 100 ms and then twice as long each time up to 1 s, until a lease
- * period has passed since the first try. Then, or at once for any other failure (refused
- * credentials, a command's own error), the attempts still waiting fail. A lease period is what
- * an attempt whose job is already in Redis waits through before its lease check fails it, so an
- * attempt rides out the same outage wherever it is.
- * It knows nothing of jobs' contents, outcomes or connections: the caller's `add` does.
+ * How the scheduler side of a queue adds a burst of jobs while Redis may be away for a moment
+ * (restarting, failing over, a dropped connection): an add that failed because Redis could not be
+ * reached or did not answer is tried again, after 100 ms and then twice as long each time up to
+ * 1 s, until a lease period has passed since the first try. Then, or at once for any other failure
+ * (refused credentials, a command's own error), the attempts still waiting fail with the last
+ * error, which says how often and how long it was tried. A lease period is also about how long an
+ * attempt whose job is in Redis waits for Redis before its lease check fails it.
+ * It knows nothing of jobs' contents, outcomes or connections: `remoteQueue.ts` does.
  */
 import { RedisConnectionError } from './redisConnection';
 
-/** The first pause before an add is tried again; each next one is twice as long. */
+/** The first pause before a failed try is made again; each next one is twice as long. */
 const FIRST_PAUSE_MS = 100;
 /** The longest pause: a Redis that is back is found within a second. */
 const LONGEST_PAUSE_MS = 1_000;
@@ -62,7 +62,7 @@ export async function addRidingOutages<T>(leaseMs: number, adds: JobAdds<T>): Pr
   }
 }
 
-/** `error`, saying how often and how long the add was tried. */
+/** `error`, saying how often and how long it was tried. */
 function triedAgain(error: RedisConnectionError, tries: number, triedForMs: number): RedisConnectionError {
   return new RedisConnectionError(error.location, error.action, `${error.reason} (tried ${tries} times in ${triedForMs} ms)`);
 }

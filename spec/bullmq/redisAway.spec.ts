@@ -1,4 +1,4 @@
-import { addRidingOutages, type JobAdds, saysRedisAway } from '../../src/bullmq/jobAdds';
+import { addRidingOutages, type JobAdds, saysRedisAway } from '../../src/bullmq/redisAway';
 import { RedisConnectionError } from '../../src/bullmq/redisConnection';
 
 /**
