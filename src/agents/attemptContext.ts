@@ -8,8 +8,39 @@ import { idempotencyKeyOf } from './idempotencyKey';
  * outputs, the `AbortSignal` and `spawn`, which collects the tasks the agent asks for until the
  * attempt's outcome hands them over. It does not call the agent, time it out or check what it
  * returns (`runAttempt.ts` does), and it owns no AbortController: the attempt makes one on the
- * first read of `signal`.
+ * first read of `signal`. {@link afterRecorded} hands an agent's wish to hear when its outcome is
+ * recorded to the attempt's host.
  */
+
+/** Hears whether an attempt's outcome was recorded (see {@link afterRecorded}). */
+export type RecordedCallback = (recorded: boolean) => void;
+
+/**
+ * Calls `callback` once the outcome of `task`'s attempt is recorded in its run's journal, durably
+ * as its `sync` says (at once after the outcome when the run has no journal), with `true`; or
+ * with `false` if the run stops before that (its journal failed, or a shutdown interrupted it):
+ * its resume then runs the attempt again, or re-attaches to it. For an agent that keeps the
+ * outcome somewhere a resume looks (a remote job) and must not drop it before the journal holds
+ * it. Call it before the agent returns (or resolves, or completes). A context not made by a
+ * scheduler (a worker's, a test's) gets `true` at once.
+ */
+export function afterRecorded(task: TaskContext, callback: RecordedCallback): void {
+  if (task instanceof AttemptContext && task.host.afterRecorded !== undefined) task.host.afterRecorded(callback);
+  else tell([callback], true);
+}
+
+/** Calls each of `callbacks` with `recorded`; one that throws does not keep the others from hearing, and its error is thrown on its own (as RxJS reports an error it cannot deliver). */
+export function tell(callbacks: readonly RecordedCallback[], recorded: boolean): void {
+  for (const callback of callbacks) {
+    try {
+      callback(recorded);
+    } catch (error) {
+      setTimeout(() => {
+        throw error;
+      });
+    }
+  }
+}
 
 /**
  * The context an agent sees. `upstream` and `signal` are built on first read: most agents read
@@ -26,7 +57,8 @@ export class AttemptContext implements TaskContext {
   private boundSpawn: ((tasks: readonly TaskSpec[]) => void) | undefined;
 
   constructor(
-    private readonly host: AttemptHost<unknown>,
+    /** @internal */
+    readonly host: AttemptHost<unknown>,
     private readonly execution: { signal(): AbortSignal; ended(): boolean },
   ) {
     this.id = host.taskId;

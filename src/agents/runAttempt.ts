@@ -14,7 +14,7 @@ import {
   workerOf,
   WorkerResult,
 } from './agent';
-import { AttemptContext } from './attemptContext';
+import { AttemptContext, type RecordedCallback } from './attemptContext';
 
 /**
  * One attempt of a task as a cold Observable: calls the agent, follows whatever it returns
@@ -144,6 +144,8 @@ export interface AttemptHost<T> {
   abortedBeforeCall?(): Error | true | undefined;
   /** Calls the agent. */
   call(context: TaskContext): AgentResult;
+  /** Calls back once the attempt's outcome is recorded, or not (see `afterRecorded`); without it, at once with `true`. */
+  afterRecorded?(callback: RecordedCallback): void;
   /** Builds `upstream`; called only if the agent reads it. */
   upstream(): Readonly<Record<string, unknown>>;
   /** What the attempt Observable emits for its outcome. */

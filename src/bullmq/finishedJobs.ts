@@ -1,6 +1,8 @@
 /**
  * The removal of finished jobs, in bulk: the scheduler side hands over the id of each job whose
- * outcome it read, and the ids handed over in the same tick leave in one Lua script call instead
+ * outcome it read, which is removed once that outcome is recorded in the run's journal (until
+ * then a resume after a crash re-attaches to the job and reads its outcome again; if the run stops
+ * first, the job stays for that resume), and the ids of the same tick leave in one Lua script call instead
  * of one BullMQ `remove` each (BullMQ's removal also looks for locks, parents and children, which
  * an rxdag job never has, and writes a `removed` event every scheduler of the queue must read).
  * Only jobs BullMQ holds as completed or failed are removed; a job waiting or running again is
@@ -8,6 +10,7 @@
  * it writes no `removed` event.
  */
 import type { Redis } from 'ioredis';
+import { afterRecorded, type TaskContext } from '../index';
 
 /**
  * KEYS: the queue's completed and failed sets. ARGV: the queue's job key prefix, then job ids.
@@ -46,6 +49,9 @@ type RemoveFinished = (completed: string, failed: string, jobPrefix: string, ...
 export class FinishedJobs {
   // ids handed over since the last removal was sent
   private batch: string[] = [];
+  // jobs whose outcome was read and is not recorded yet, and who waits for there to be none
+  private unrecorded = 0;
+  private whenAllRecorded: Array<() => void> = [];
   private readonly removeFinished: RemoveFinished;
 
   constructor(
@@ -57,6 +63,21 @@ export class FinishedJobs {
     if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { numberOfKeys: 2, lua: REMOVE_FINISHED });
     const command = (redis as unknown as Record<string, RemoveFinished>)[COMMAND];
     this.removeFinished = command.bind(redis);
+  }
+
+  /** Removes the job once the outcome `task`'s attempt read from it is recorded (see {@link afterRecorded}); kept if the run stops first. */
+  removeOnceRecorded(task: TaskContext, jobId: string): void {
+    this.unrecorded++;
+    afterRecorded(task, (recorded) => {
+      if (recorded) this.remove(jobId);
+      if (--this.unrecorded === 0) for (const resolve of this.whenAllRecorded.splice(0)) resolve();
+    });
+  }
+
+  /** Resolves once each outcome read is recorded, or will not be (at once when none waits). */
+  allRecorded(): Promise<void> {
+    if (this.unrecorded === 0) return Promise.resolve();
+    return new Promise((resolve) => this.whenAllRecorded.push(resolve));
   }
 
   /** Removes the job in this tick's call; a failed removal is left to BullMQ's own clean-up (`retainMs`). */

@@ -60,7 +60,10 @@ export interface RemoteAgentOptions extends SharedOptions {
   readonly queue: string;
   /** A signed job a worker has not started after this long (plus the task's timeout) is refused. @default 3600000 */
   readonly signatureTtlMs?: number | undefined;
-  /** How long Redis keeps a finished job no scheduler removed (one that died), in ms. @default 86400000 */
+  /**
+   * How old a finished job no scheduler removed (one that died, a run never resumed) must be for
+   * BullMQ to remove it, in ms; BullMQ does so only when a later job of the queue finishes. @default 86400000
+   */
   readonly retainMs?: number | undefined;
   /** Most attempts of this kind in flight at once, per scheduler. @default Infinity */
   readonly capacity?: number | undefined;

@@ -5,7 +5,8 @@
  * scheduler: BullMQ reports the add as `duplicated`, and a finished job's result is read at
  * once), checks on a silent job every lease period (a missed event, a vanished job, a worker lost
  * too often), cancels jobs whose attempt ended early (unsubscribed, `jobCancels.ts`), and removes
- * each job once its outcome is read (the removals of one tick together, `finishedJobs.ts`). Every
+ * each job once the outcome read from it is recorded in the run's journal (the removals of one
+ * tick together, `finishedJobs.ts`). Every
  * command has a time limit (`commandConnection.ts`), an add is tried again while Redis is away for
  * up to a lease period (`redisAway.ts`), so an outage fails attempts rather than hangs them, and
  * closing waits for Redis a bounded time. It does not decide retries or timeouts: the scheduler does, and
@@ -131,8 +132,9 @@ export class RemoteQueue {
   }
 
   /**
-   * Closes the connections, after the cancels and removals already sent and the finish of the
-   * jobs cancelled while they ran (so that those are removed), waiting {@link CLOSE_GRACE_MS} at
+   * Closes the connections, after the outcomes read are recorded (so that their jobs are removed),
+   * the cancels and removals sent, and the finish of the jobs cancelled while they ran (so that
+   * those are removed), waiting {@link CLOSE_GRACE_MS} at
    * most; attempts still waiting fail (their jobs stay for a resumed scheduler). Resolves with
    * the cancels that did not reach Redis: their workers were not told.
    */
@@ -145,6 +147,8 @@ export class RemoteQueue {
       });
     }
     const deadline = Date.now() + CLOSE_GRACE_MS;
+    // the outcomes read are recorded as the run's journal commits them (at its end, at the latest)
+    if (this.finished !== undefined) await within(this.finished.allRecorded(), deadline - Date.now());
     await within(Promise.allSettled([...this.pending]), deadline - Date.now());
     // a cancelled job that ended before its worker heard the cancel is removed when its end is read
     if (await within(this.cancels.noneRunning(), deadline - Date.now()))
@@ -281,8 +285,9 @@ export class RemoteQueue {
     // Redis whose data was not checked yet: read the job whole first
     if (waiter.origin === undefined) return;
     if (waiter.origin === 'unchecked') return this.nudge(jobId);
-    this.settle(waiter, read());
-    this.remove(jobId);
+    const settlement = read();
+    this.finished?.removeOnceRecorded(waiter.task, jobId);
+    this.settle(waiter, settlement);
   }
 
   /** Looks at a job in Redis: finished (an event we missed, or re-attached), vanished, or lost too often. */

@@ -1,4 +1,5 @@
 import type { AgentResult, TaskContext } from '../agents/agent';
+import type { RecordedCallback } from '../agents/attemptContext';
 import type { AgentKind, Lease } from '../agents/pool';
 import type { AttemptHost, AttemptOutcome } from '../agents/runAttempt';
 import type { RunController } from './runController';
@@ -21,6 +22,8 @@ export class Attempt implements AttemptHost<Attempt>, Placed {
   place = -1;
   /** Set when the attempt ended, before it is signalled. */
   outcome: AttemptOutcome | undefined;
+  /** What its agent asked to hear once its outcome is recorded (`afterRecorded`); the run controller takes them. */
+  recorded: RecordedCallback[] | undefined;
   /** Tears the attempt down (completes its inner Observable, aborts the agent): its signal fires with `reason` (a `TaskCancelledError` when none). */
   stop: (reason?: Error) => void = noop;
 
@@ -65,6 +68,9 @@ export class Attempt implements AttemptHost<Attempt>, Placed {
   }
   call(context: TaskContext): AgentResult {
     return this.agentKind.call(context, this.lease.instance);
+  }
+  afterRecorded(callback: RecordedCallback): void {
+    (this.recorded ??= []).push(callback);
   }
   /** Outputs of the task's dependencies by id (context injection). */
   upstream(): Readonly<Record<string, unknown>> {

@@ -1,6 +1,7 @@
 import { errorInfo, retryHintOf, severityOf, warningOutput, workerOf } from '../agents/agent';
 import type { AgentDefinition } from '../agents/agentSpec';
 import type { AgentKind } from '../agents/pool';
+import { tell } from '../agents/attemptContext';
 import type { AttemptOutcome } from '../agents/runAttempt';
 import type { Dag } from '../dag/defineDag';
 import { DagValidationError } from '../dag/errors';
@@ -189,12 +190,13 @@ export class RunController {
 
   /** Carries out what an attempt's outcome leads to, then frees its slots. */
   handleOutcome(attempt: Attempt, outcome: AttemptOutcome): void {
-    if (!attempt.live) return; // cancelled before its outcome arrived
+    if (!attempt.live) return; // cancelled before its outcome arrived (and told then)
     this.closeAttempt(attempt);
     const spawnProblem = outcome.ok && outcome.spawned !== undefined ? this.spawn(attempt, outcome.spawned) : undefined;
     if (spawnProblem !== undefined) this.failAttempt(attempt, spawnProblem, undefined);
     else if (outcome.ok) this.completeTask(attempt, outcome.output, outcome.warning, outcome.worker);
     else this.failAttempt(attempt, outcome.error, outcome.timedOutAfterMs);
+    this.tellRecorded(attempt, true);
     this.freeSlots(attempt);
     attempt.release();
     this.settleIfDone();
@@ -213,6 +215,7 @@ export class RunController {
     for (const attempt of running) {
       this.closeAttempt(attempt);
       this.writer.cancelled(attempt.task, attempt.attempt);
+      this.tellRecorded(attempt, this.stopReason === undefined); // an interruption's cancels are not journaled
       this.freeSlots(attempt);
     }
     this.retries.clear();
@@ -233,12 +236,26 @@ export class RunController {
     this.phase = 'done';
     this.journal?.abandon();
     for (const attempt of this.running.items) {
+      this.tellRecorded(attempt, false);
       attempt.lease.release();
       attempt.giveLimits();
       attempt.stop(error instanceof Error ? error : undefined);
     }
     this.retries.clear();
     this.listener.error(error);
+  }
+
+  /**
+   * Hands what `attempt`'s agent asked to hear (`afterRecorded`) to the journal, to be told once
+   * what the run wrote so far is durable; without a journal, tells it now. `written`: false when
+   * its outcome will not be journaled (the run stops to be resumed): told so now.
+   */
+  private tellRecorded(attempt: Attempt, written: boolean): void {
+    const callbacks = attempt.recorded;
+    if (callbacks === undefined) return;
+    attempt.recorded = undefined;
+    if (written && this.journal !== undefined) this.journal.whenDurable(callbacks);
+    else tell(callbacks, written);
   }
 
   /** The run's state now, as an immutable snapshot. */

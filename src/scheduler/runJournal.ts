@@ -1,4 +1,5 @@
 import type { DagEvent } from '../events';
+import { type RecordedCallback, tell } from '../agents/attemptContext';
 import { JournalWriteError, type JournalWriter } from '../journal/journal';
 
 /**
@@ -11,7 +12,9 @@ import { JournalWriteError, type JournalWriter } from '../journal/journal';
  * journal) acknowledges at once. It does not decide what a failure does to the run.
  *
  * Generations tell what is durable: each durable commit closes the open generation, and each
- * task queued to start is stamped with the generation open then.
+ * task queued to start is stamped with the generation open then. Agents that asked to hear when
+ * their outcome is recorded (`afterRecorded`) are told as the generation it was written in
+ * becomes durable, or told it will not be when the journal fails or is given up.
  */
 export class RunJournal {
   // events written and not yet handed to the backend
@@ -28,6 +31,8 @@ export class RunJournal {
   private eventualSinceDurable = false;
   private failure: unknown;
   private closed = false;
+  // callbacks waiting for a generation to be durable (`whenDurable`), in the order of their generations
+  private recordedWaits: { readonly generation: number; readonly callbacks: readonly RecordedCallback[] }[] = [];
 
   constructor(
     private readonly runId: string,
@@ -50,6 +55,16 @@ export class RunJournal {
 
   record(event: DagEvent): void {
     this.pending.push(event);
+  }
+
+  /**
+   * Calls each of `callbacks` with `true` once the events written so far are durable, or with
+   * `false` if the journal fails or is given up first (see `afterRecorded`).
+   */
+  whenDurable(callbacks: readonly RecordedCallback[]): void {
+    if (this.failure !== undefined || this.closed) return tell(callbacks, false);
+    // what was written so far goes in the open generation's durable group at the latest
+    this.recordedWaits.push({ generation: this.generation, callbacks });
   }
 
   /** `tasks` were queued to start; the events that released them are recorded (not yet durable). */
@@ -84,7 +99,7 @@ export class RunJournal {
     // a durable group covers the open generation, and the eventual groups before it
     const covers = durable ? this.generation++ : 0;
     if (this.pending.length === 0 && !(durable && (this.eventualSinceDurable || this.last !== undefined))) {
-      if (durable) this.durableThrough = covers;
+      if (durable) this.durableTo(covers);
       return;
     }
     if (!durable && this.last !== undefined) return;
@@ -100,7 +115,7 @@ export class RunJournal {
         return;
       }
       if (result !== undefined) this.track(result, covers);
-      else if (durable) this.durableThrough = covers;
+      else if (durable) this.durableTo(covers);
     } else {
       this.track(
         this.last.then(() => this.writer.append(group, durable)),
@@ -144,6 +159,7 @@ export class RunJournal {
   abandon(): void {
     if (this.closed) return;
     this.closed = true;
+    this.giveUpWaits();
     const close = () => {
       try {
         void Promise.resolve(this.writer.close()).catch(() => undefined);
@@ -153,6 +169,21 @@ export class RunJournal {
     };
     if (this.last === undefined) close();
     else void this.last.then(close, close);
+  }
+
+  /** Generations through `covers` are durable: tells those waiting for them. */
+  private durableTo(covers: number): void {
+    this.durableThrough = covers;
+    const waits = this.recordedWaits;
+    let told = 0;
+    while (told < waits.length && waits[told]!.generation <= covers) told++;
+    if (told === 0) return;
+    for (const { callbacks } of waits.splice(0, told)) tell(callbacks, true);
+  }
+
+  /** Nothing more will be durable: tells every callback still waiting. */
+  private giveUpWaits(): void {
+    for (const { callbacks } of this.recordedWaits.splice(0)) tell(callbacks, false);
   }
 
   /** Room in `queuedIn` for `task` (the DAG grows when tasks spawn). */
@@ -170,7 +201,7 @@ export class RunJournal {
     group.then(
       () => {
         if (this.last === group) this.last = undefined;
-        if (covers > this.durableThrough) this.durableThrough = covers;
+        if (covers > this.durableThrough) this.durableTo(covers);
         if (this.awaited === group) {
           this.awaited = undefined;
           this.onDurable();
@@ -186,6 +217,7 @@ export class RunJournal {
     if (this.failure !== undefined) return;
     const failure = new JournalWriteError(this.runId, this.location, error);
     this.failure = failure;
+    this.giveUpWaits();
     this.onFailure(failure);
   }
 }
