@@ -91,6 +91,24 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
     expect(linesOf(marks)).toEqual(['p']);
   });
 
+  it('should say that a run which ran its tasks here runs its attempts in flight again on workers, not that it takes them up', async () => {
+    const store = tmp.file('here-store');
+    const marks = tmp.file('here.marks');
+    const file = tmp.file('here.json');
+    writeFileSync(file, JSON.stringify({ id: 'here', tasks: [{ id: 'p', run: `echo "$RXDAG_TASK_ID" >> '${marks}'; sleep 2` }] }));
+    const run = fleet.track(startCli(['run', file, '--store', store, '--json'], NO_KEY));
+    await run.waitForStdout(/"type":"task\.started"/);
+    run.child.kill('SIGKILL');
+    await run.done;
+    const runId = printedRunId(run.stderrSoFar());
+    if (runId === undefined) throw new Error(`no run id in:\n${run.stderrSoFar()}`);
+    await fleet.start(env.url, prefix, [], NO_KEY);
+    const resume = await runCli(['resume', runId, '--store', store, '--redis', env.url, '--redis-prefix', prefix, '--quiet'], NO_KEY);
+    expect(resume.code).toBe(0);
+    expect(resume.stderr).toMatch(/: 0\/1 tasks had completed; running again on workers: p\n/);
+    expect(linesOf(marks)).toEqual(['p', 'p']); // here, then on a worker
+  });
+
   it('should run them here with --local, and refuse --local with --redis', async () => {
     const { runId, store, marks } = await killedWithAttemptsQueued('local');
     const both = await runCli(['resume', runId, '--store', store, '--local', '--redis', env.url], NO_KEY);

@@ -161,7 +161,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
         resumed: { history, failurePolicy: header.options.failurePolicy },
         announce: (first) =>
           first.type === 'run.resumed'
-            ? `rxdag: resuming run ${id} (journal ${location.label}): ${completedBefore}/${totalOf(history)} tasks had completed${inFlightNow(first.interrupted, remote !== undefined)}`
+            ? `rxdag: resuming run ${id} (journal ${location.label}): ${completedBefore}/${totalOf(history)} tasks had completed${inFlightNow(first.interrupted, remote !== undefined, note !== undefined)}`
             : `rxdag: resuming run ${id} (journal ${location.label}): it had not started; starting it`,
       },
       options,
@@ -308,12 +308,14 @@ function invalidJournaledDag(dagId: string, error: DagValidationError): string {
 }
 
 /**
- * What becomes of the attempts in flight when the run stopped: run again here, or, sent to
- * workers, taken up where they are (still queued, running, or finished with a result to read).
+ * What becomes of the attempts in flight when the run stopped: run again (here, or on workers
+ * when the run ran them here and resumes with `--redis`), or, sent to workers before, taken up
+ * where they are (still queued, running, or finished with a result to read).
  */
-function inFlightNow(interrupted: readonly string[], remote: boolean): string {
+function inFlightNow(interrupted: readonly string[], remote: boolean, ranRemote: boolean): string {
   if (interrupted.length === 0) return '';
-  return remote ? `; taking up on workers: ${interrupted.join(', ')}` : `; running again: ${interrupted.join(', ')}`;
+  if (remote && ranRemote) return `; taking up on workers: ${interrupted.join(', ')}`;
+  return `; running again${remote ? ' on workers' : ''}: ${interrupted.join(', ')}`;
 }
 
 /**
