@@ -220,6 +220,63 @@ describe('named limits', () => {
       ]);
     });
 
+    /**
+     * Start time of `heavy` (submitted at 1) among two streams of one-unit tasks, `lights[0]` and
+     * `lights[1]`, each submitted every frame from 0 to 39 in runs of their own, the second
+     * stream from frame `offset` on: what each stream takes frees at other times than the other's.
+     */
+    function heavyAmongTwoStreams(
+      heavy: TaskSpec,
+      lights: readonly [TaskSpec, TaskSpec],
+      options: Partial<Parameters<typeof createScheduler>[0]>,
+      workCapacity = Number.POSITIVE_INFINITY,
+      offset = 2,
+    ): number {
+      const events: DagEvent[] = [];
+      inVirtualTime(({ cold }, scheduler) => {
+        const shared = createScheduler({
+          healthCheckIntervalMs: 0,
+          scheduler,
+          maxConcurrency: 100,
+          agents: { work: defineAgent({ capacity: workCapacity, run: () => cold('---(x|)') }), other: () => cold('---(x|)') },
+          ...options,
+        });
+        const submit = (id: string, task: TaskSpec) =>
+          shared.submit(defineDag({ id, tasks: [task] }), { runId: id }).subscribe((e) => events.push(e));
+        scheduler.schedule(() => submit('heavy', heavy), 1);
+        for (let at = 0; at < 40; at++) scheduler.schedule(() => submit(`a-${at}`, lights[0]), at);
+        for (let at = offset; at < 40; at++) scheduler.schedule(() => submit(`b-${at}`, lights[1]), at);
+      });
+      return events.find((e) => e.type === 'task.started' && e.runId === 'heavy')!.at;
+    }
+
+    it('should keep each of its limits for it, not only the one it is short of at the moment', () => {
+      const heavy = heavyAmongTwoStreams(
+        { id: 'h', agent: 'work', limits: ['l1', 'l2'], weight: 2 },
+        [
+          { id: 'a', agent: 'work', limits: ['l1'] },
+          { id: 'b', agent: 'work', limits: ['l2'] },
+        ],
+        { limits: { l1: { concurrency: 2 }, l2: { concurrency: 2 } } },
+      );
+      // l1's light task of frame 0 ends at 3, and no light task took l2 meanwhile
+      expect(heavy).toBe(3);
+    });
+
+    it('should keep its limit for it while it waits for its agent kind, and its kind once the limit has room', () => {
+      const heavy = heavyAmongTwoStreams(
+        { id: 'h', agent: 'work', limits: ['api'], weight: 2 },
+        [
+          { id: 'a', agent: 'work' },
+          { id: 'b', agent: 'other', limits: ['api'] },
+        ],
+        { limits: { api: { concurrency: 2 } } },
+        2,
+      );
+      // its kind's light task of frame 0 ends at 3, and no light task took api meanwhile
+      expect(heavy).toBe(3);
+    });
+
     it('should hold only what it waits for: tasks that need none of it go on', () => {
       const { heavy, light } = heavyAmongLight(
         { id: 'l', agent: 'other' },

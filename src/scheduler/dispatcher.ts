@@ -115,7 +115,7 @@ export class Dispatcher {
     const units = task < 0 ? 1 : (this.weights?.[task] ?? 1);
     const own = task < 0 ? undefined : this.limitUnits?.[task];
     const hold = this.hold;
-    if (hold !== undefined && cls !== hold.cls && this.delays(hold, cls)) return false;
+    if (hold !== undefined && cls !== hold.cls && this.delays(hold, cls, units, own)) return false;
     if (this.running + units > this.maxConcurrency || !cls.kind.hasRoomFor(units)) return this.waits(cls, task, units, own);
     if (cls.limits.length === 0) return true;
     const now = this.clock.now();
@@ -150,31 +150,29 @@ export class Dispatcher {
   }
 
   /**
-   * Whether a task of class `cls` must wait for the held task: it fits now (it goes first), or
-   * the task would take something it is short of. While a limit of the held task has no room
-   * for it, only its limits count (slots taken meanwhile are given back as their tasks end, and
-   * kept for it from when its limits have room); then the slots and its agent kind. What it is
-   * not short of may be taken (it may become short of it then, and is held from then on): its
-   * limits' shortage only shrinks while held, then the others', so the held task starts.
+   * Whether a task of class `cls`, taking `units` (and `own` of its limits), must wait for the
+   * held task. It would leave the held task short of one of its limits: what it needs of each is
+   * kept for it from when it holds (so its limits' shortage only shrinks, whichever of them is
+   * short at the moment). While a limit of the held task is short, slots and agent kinds may be
+   * taken (they are given back as their tasks end); once none is, they are kept for it too: it
+   * fits now (it goes first), or it waits for slots, or for its agent kind, which `cls` shares.
    */
-  private delays(hold: Hold, cls: DispatchClass): boolean {
+  private delays(hold: Hold, cls: DispatchClass, units: number, own: LimitUnits | undefined): boolean {
     const held = hold.cls;
     const now = this.clock.now();
     let limitsShort = false;
-    for (const limit of held.limits) if (!limit.hasRoom(unitsIn(hold.own, limit.name, hold.units), now)) limitsShort = true;
-    if (!limitsShort) {
-      const slotsShort = this.running + hold.units > this.maxConcurrency;
-      // it fits now (it goes first), or it waits for slots, or for its kind, which `cls` shares
-      return slotsShort || held.kind.hasRoomFor(hold.units) || cls.kind === held.kind;
-    }
-    for (const limit of cls.limits) {
-      if (!held.limits.includes(limit)) continue;
+    for (const limit of held.limits) {
       const need = unitsIn(hold.own, limit.name, hold.units);
-      if (limit.hasRoom(need, now)) continue;
-      this.wakeWhenRoom(limit, need, now);
-      return true;
+      const both = cls.limits.includes(limit) ? need + unitsIn(own, limit.name, units) : 0;
+      if (both > 0 && !limit.hasRoom(both, now)) {
+        this.wakeWhenRoom(limit, both, now);
+        return true;
+      }
+      if (!limit.hasRoom(need, now)) limitsShort = true;
     }
-    return false;
+    if (limitsShort) return false;
+    const slotsShort = this.running + hold.units > this.maxConcurrency;
+    return slotsShort || held.kind.hasRoomFor(hold.units) || cls.kind === held.kind;
   }
 
   /** Keeps the hold while its run goes on and the first task of its class is heavier than a unit (what it takes may have changed). */

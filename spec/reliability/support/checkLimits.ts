@@ -130,7 +130,8 @@ export function checkConcurrency(o: Observation, v: Violations): void {
  * others wait behind, fits, whichever it is.) Unless it leaves room for a heavier waiting task: a
  * task taking more than one unit of something (its weight, or its own units of a limit) that does
  * not fit holds what it is short of, and a task that fits may wait while it needs something the
- * heavy one is short of now (so lighter tasks arriving without end cannot starve a heavy one).
+ * heavy one is short of now, or would leave it short of one of its limits (so lighter tasks
+ * arriving without end cannot starve a heavy one).
  *
  * In real time a frame is not one time: `turnEnds` then holds the indexes of `o.global` after
  * which the scheduler's reaction ended (the event loop went on to timers or I/O), and the moments
@@ -164,19 +165,22 @@ export function checkWorkConserving(o: Observation, v: Violations, turnEnds?: Re
     }
     return true;
   };
-  /** Whether `demand` needs something `heavy` is short of now: the slots, their agent kind, a limit they share. */
+  /**
+   * Whether `demand` needs something `heavy` is short of now (the slots, their agent kind), or
+   * would leave it short of a limit they share (what it needs of each is kept for it).
+   */
   const crowds = (demand: Demand, heavy: Demand, at: number): boolean => {
     if (held.total + heavy.weight > o.options.maxConcurrency) return true;
     const capacity = o.kinds.get(demand.kind)?.capacity ?? Number.POSITIVE_INFINITY;
     if (demand.kind === heavy.kind && (held.byKind.get(demand.kind) ?? 0) + heavy.weight > capacity) return true;
-    for (const name of demand.units.keys()) {
+    for (const [name, units] of demand.units) {
       const need = heavy.units.get(name);
       if (need === undefined) continue;
       const limit = o.limits.get(name);
-      if ((held.byLimit.get(name) ?? 0) + need > (limit?.concurrency ?? Number.POSITIVE_INFINITY)) return true;
+      if ((held.byLimit.get(name) ?? 0) + need + units > (limit?.concurrency ?? Number.POSITIVE_INFINITY)) return true;
       if (paused(name, at)) return true;
       const window = windows.get(name);
-      if (window !== undefined && window.unitsAt(at) + need > window.limit.rate.limit) return true;
+      if (window !== undefined && window.unitsAt(at) + need + units > window.limit.rate.limit) return true;
     }
     return false;
   };
