@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { of, throwError } from 'rxjs';
+import { lastValueFrom, of, throwError } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import {
   type Agent,
+  createScheduler,
   type DagEvent,
   defineDag,
   type DagSpec,
@@ -473,5 +474,43 @@ describe('limits across a resume', () => {
       ['c', 200],
     ]);
     expect(resumed.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+  });
+});
+
+describe('resuming runs whose journals hold a limit of one name with different specs, on one scheduler', () => {
+  /** Leaves run `runId` of one task on limit `api` interrupted, its journal holding `api` as `spec`. */
+  async function interrupted(runId: string, spec: { concurrency: number }, weight: number): Promise<void> {
+    let called: () => void = () => undefined;
+    const agentCalled = new Promise<void>((resolve) => (called = resolve));
+    const scheduler = createScheduler({
+      journal: fileJournal(dir),
+      limits: { api: spec },
+      healthCheckIntervalMs: 0,
+      agents: { work: () => (called(), new Promise(() => undefined)) },
+    });
+    const ended = lastValueFrom(
+      scheduler.submit({ id: runId, tasks: [{ id: 'a', agent: 'work', limits: ['api'], weight }] }, { runId }),
+    ).catch(() => undefined);
+    await agentCalled;
+    await scheduler.shutdown({ interrupt: true });
+    await ended;
+  }
+
+  it("should refuse the second run, naming both specs, rather than run it under the first one's limit; a limit the scheduler declares goes for both", async () => {
+    await interrupted('one', { concurrency: 1 }, 1);
+    await interrupted('three', { concurrency: 3 }, 3);
+    const agents = { work: () => 'ok' };
+    const undeclared = createScheduler({ journal: fileJournal(dir), agents, healthCheckIntervalMs: 0 });
+    await expect(lastValueFrom(undeclared.resume('one'))).resolves.toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+    await expect(lastValueFrom(undeclared.resume('three'))).rejects.toThrow(
+      new TypeError(
+        'rxdag: resume of run "three": its journal holds limit "api" as concurrency 3, and this scheduler has it as concurrency 1, from a run resumed before; ' +
+          "declare `limits.api` in the scheduler's options to choose it for every run",
+      ),
+    );
+    await undeclared.shutdown();
+    const declared = createScheduler({ journal: fileJournal(dir), agents, limits: { api: { concurrency: 3 } }, healthCheckIntervalMs: 0 });
+    await expect(lastValueFrom(declared.resume('three'))).resolves.toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+    await declared.shutdown();
   });
 });

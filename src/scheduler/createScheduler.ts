@@ -205,7 +205,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
             try {
               const replayed = replay(taken);
               const options = resolveRunOptions(resumedOptions(taken.header, runOptions), resolved);
-              const limits = { ...taken.header.options.limits, ...resolved.limits };
+              const limits = engine.limitsForResume(runId, taken.header.options.limits ?? {});
               const problems = runIssues(
                 replayed.dag,
                 { ...resolved, agents: options.agents, limits },

@@ -16,7 +16,8 @@ import { type Signal, WAKE } from './pipelineSignals';
 import { RunController } from './runController';
 import type { RunHost } from './runHost';
 import { RunJournal } from './runJournal';
-import { Limit, type LimitSpec } from './limits';
+import { describeLimit, Limit, type LimitSpec, sameLimit } from './limits';
+import { quoted } from '../dag/text';
 import { runIssues } from './runCheck';
 import { type SchedulerSnapshot, schedulerSnapshot } from './snapshot';
 
@@ -41,8 +42,9 @@ export class Engine {
   private readonly bus = createEventBus();
   private readonly snapshot = createStateCell<SchedulerSnapshot>(() => this.computeSnapshot());
   private readonly clock: FlushClock;
-  /** Named limits, shared by every run. */
+  /** Named limits, shared by every run: the scheduler's own, and those resumed runs brought. */
   private readonly limits: Map<string, Limit>;
+  private readonly declaredLimits: Readonly<Record<string, LimitSpec>>;
   /** Agent slots and instances, shared by every run. */
   private readonly pool: AgentPool;
   /** Runs started and not yet done, in start order (the dispatcher takes them in turn). */
@@ -82,6 +84,7 @@ export class Engine {
       scheduler,
       () => this.pipeline.signalControl(WAKE),
     );
+    this.declaredLimits = options.limits;
     this.limits = new Map(Object.entries(options.limits).map(([name, spec]) => [name, new Limit(name, spec)]));
     this.health = new HealthMonitor(scheduler, options.stuckAfterMs);
     this.host = {
@@ -128,6 +131,25 @@ export class Engine {
     const writer = new EventWriter(runId, initial, this.clock, listener, this.bus, journal);
     run = new RunController(runId, durable?.resumed?.dag ?? dag, options, listener, writer, this.host, journal, durable?.resumed);
     return run;
+  }
+
+  /**
+   * The limits a resumed run goes on with: those its journal holds, or the scheduler's own of
+   * the same name (which win). One that an earlier resumed run brought under the same name with
+   * another spec is shared by name, so the run would go on under the earlier run's: refused,
+   * naming both (a `TypeError`, as for a bad option).
+   */
+  limitsForResume(runId: string, journaled: Readonly<Record<string, LimitSpec>>): Record<string, LimitSpec> {
+    const limits: Record<string, LimitSpec> = { ...journaled, ...this.declaredLimits };
+    for (const [name, spec] of Object.entries(journaled)) {
+      const installed = this.limits.get(name);
+      if (installed === undefined || Object.hasOwn(this.declaredLimits, name) || sameLimit(installed.spec, spec)) continue;
+      throw new TypeError(
+        `rxdag: resume of run ${quoted(runId)}: its journal holds limit ${quoted(name)} as ${describeLimit(spec)}, and this scheduler has it as ${describeLimit(installed.spec)}, from a run resumed before; ` +
+          `declare \`limits.${name}\` in the scheduler's options to choose it for every run`,
+      );
+    }
+    return limits;
   }
 
   /** Every event of every run. */

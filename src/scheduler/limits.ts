@@ -19,6 +19,20 @@ export interface LimitRate {
   readonly intervalMs: number;
 }
 
+/** Whether two specs limit the same way (a journal's copy of a spec is equal, not the same object). */
+export function sameLimit(a: LimitSpec, b: LimitSpec): boolean {
+  return a.concurrency === b.concurrency && a.rate?.limit === b.rate?.limit && a.rate?.intervalMs === b.rate?.intervalMs;
+}
+
+/** `concurrency 2, rate 10 per 1000 ms`, for messages. */
+export function describeLimit(spec: LimitSpec): string {
+  const parts = [
+    ...(spec.concurrency === undefined ? [] : [`concurrency ${spec.concurrency}`]),
+    ...(spec.rate === undefined ? [] : [`rate ${spec.rate.limit} per ${spec.rate.intervalMs} ms`]),
+  ];
+  return parts.join(', ');
+}
+
 export class Limit {
   /** Units held by running attempts. */
   private inUse = 0;
