@@ -175,6 +175,12 @@ describe('what the report says a task waited for', () => {
       big: "big: waited 100 ms for a free slot (the run's concurrency: 4, 2 running weighing 3, it weighs 3)",
       small: "small: waited 100 ms while the run kept slots for heavier task big (it weighs 3; the run's concurrency: 4)",
     });
+    // an events log read without the run's concurrency: the same, in the words of the most it held
+    expect(waits(events, { setup: runSetupOf(spec, undefined) })).toEqual({
+      big: 'big: waited 100 ms until an attempt ended (2 running weighing 3, it weighs 3; the run never held more than 4 at once: perhaps its concurrency limit)',
+      small:
+        'small: waited 100 ms while the run kept slots for heavier task big (it weighs 3; the run never held more than 4 at once: perhaps its concurrency limit)',
+    });
   });
 
   it("should only say a run was as busy as it ever was when the run's concurrency is not known", () => {

@@ -24,7 +24,8 @@ export type WaitCause =
    * The run's slots were kept for `task`, heavier, which did not fit: what would have fit waited
    * until it started (the scheduler lets a heavy task go first, so lighter ones cannot starve it).
    */
-  | { readonly kind: 'hold'; readonly task: string; readonly taskWeight: number; readonly concurrency: number }
+  /** `concurrency`: the run's, or, not known (an events log read without it), the most it ever held (`peak`). */
+  | { readonly kind: 'hold'; readonly task: string; readonly taskWeight: number; readonly concurrency: number; readonly peak?: true }
   /**
    * The run's concurrency is not known, and with this task the run would have held more units
    * than it ever did (`peak`): maybe its concurrency, maybe not. It started when an attempt ended.
@@ -201,6 +202,10 @@ export class WaitTracker {
       const peak = this.run.peak;
       const full = this.run.lastFull(peak, weight, ready, started);
       if (full !== undefined) yield [this.times[full.releasedBy]!, { kind: 'busy', peak, held: full.held, weight }];
+      const hold = this.lastHold(peak, weight, ready, started);
+      if (hold !== undefined) {
+        yield [this.times[hold.index]!, { kind: 'hold', task: hold.taskId, taskWeight: hold.weight, concurrency: peak, peak: true }];
+      }
     }
   }
 

@@ -39,7 +39,11 @@ function waitedFor(cause: WaitCause): string {
     case 'slot':
       return `for a free slot (the run's concurrency: ${cause.concurrency}, ${running(cause.held)}${weighs(cause.weight)})`;
     case 'hold':
-      return `while the run kept slots for heavier task ${cause.task} (it weighs ${cause.taskWeight}; the run's concurrency: ${cause.concurrency})`;
+      return `while the run kept slots for heavier task ${cause.task} (it weighs ${cause.taskWeight}; ${
+        cause.peak === true
+          ? `the run never held more than ${cause.concurrency} at once: perhaps its concurrency limit`
+          : `the run's concurrency: ${cause.concurrency}`
+      })`;
     case 'busy':
       return `until an attempt ended (${running(cause.held)}${weighs(cause.weight)}; the run never held more than ${cause.peak} at once: perhaps its concurrency limit)`;
   }
