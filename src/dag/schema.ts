@@ -88,15 +88,17 @@ const weight = number('expected a positive integer weight')
   .min(1, { error: 'must be at least 1' })
   .max(MAX_WEIGHT, { error: `must be at most ${MAX_WEIGHT}` });
 
-const limitNames = z.array(id, { error: 'expected an array of limit names' }).superRefine((names, context) => {
-  if (new Set(names).size === names.length) return;
-  names.forEach((name, k) => {
-    // each repeated name once, where it is named the second time
-    if (names.indexOf(name, names.indexOf(name) + 1) !== k) return;
-    const times = names.filter((other) => other === name).length;
-    context.addIssue({ code: 'custom', path: [k], message: `names limit ${quoted(name)} ${times === 2 ? 'twice' : `${times} times`}` });
+const limitNames = z
+  .array(idOf('expected a string, the name of a limit'), { error: 'expected an array of limit names' })
+  .superRefine((names, context) => {
+    if (new Set(names).size === names.length) return;
+    names.forEach((name, k) => {
+      // each repeated name once, where it is named the second time
+      if (names.indexOf(name, names.indexOf(name) + 1) !== k) return;
+      const times = names.filter((other) => other === name).length;
+      context.addIssue({ code: 'custom', path: [k], message: `names limit ${quoted(name)} ${times === 2 ? 'twice' : `${times} times`}` });
+    });
   });
-});
 
 /** The most units a task may take of one limit by its own count: past it a number skips integers. */
 export const MAX_LIMIT_UNITS = Number.MAX_SAFE_INTEGER;

@@ -107,7 +107,7 @@ describe('loadDagFile (numbers written where text is taken)', () => {
     expect(problemsOf('keys.yaml', text)).toEqual([
       '3:3: limits: the key 01 is read as the number 1 (the name "1"); write it in quotes ("01") to keep it as written',
       '8:12: tasks[0].env: the key 1.10 is read as the number 1.1 (the name "1.1"); write it in quotes ("1.10") to keep it as written',
-      '9:14: tasks[0].limits[0]: expected a string id (got 2024; write it in quotes to make it text)',
+      '9:14: tasks[0].limits[0]: expected a string, the name of a limit (got 2024; write it in quotes to make it text)',
     ]);
   });
 
