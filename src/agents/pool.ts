@@ -1,4 +1,4 @@
-import type { SchedulerLike } from 'rxjs';
+import { asyncScheduler, type SchedulerLike, type Unsubscribable } from 'rxjs';
 import type { Agent, AgentResult, TaskContext } from './agent';
 import type { AgentDefinition, AgentSpec } from './agentSpec';
 import { PooledInstance } from './pooledInstance';
@@ -151,10 +151,10 @@ export class AgentKind {
 
   private scheduleIdle(pooled: PooledInstance): void {
     if (this.idleMs <= 0 || !this.instances.includes(pooled)) return;
-    pooled.idleTimer = this.scheduler.schedule(() => {
+    pooled.idleTimer = idleTimer(this.scheduler, this.idleMs, () => {
       pooled.idleTimer = undefined;
       if (pooled.load === 0) this.retire(pooled);
-    }, this.idleMs);
+    });
   }
 }
 
@@ -221,4 +221,17 @@ export class AgentPool {
 /** One promise for many that never reject; no array of results kept. */
 function settledAll(promises: readonly Promise<void>[]): Promise<void> {
   return promises.length === 0 ? Promise.resolve() : Promise.all(promises).then(() => undefined);
+}
+
+/**
+ * The timer that frees an idle instance: on the real clock (`asyncScheduler`) it keeps no
+ * process alive, since an idle instance is no reason to stay (a scheduler left without
+ * `shutdown()` would keep Node running `idleMs`); on another scheduler (virtual time), that
+ * scheduler's.
+ */
+function idleTimer(scheduler: SchedulerLike, ms: number, fire: () => void): Unsubscribable {
+  if (scheduler !== asyncScheduler) return scheduler.schedule(fire, ms);
+  const timer = setTimeout(fire, ms);
+  timer.unref();
+  return { unsubscribe: () => clearTimeout(timer) };
 }

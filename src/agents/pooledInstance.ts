@@ -1,4 +1,4 @@
-import type { Subscription } from 'rxjs';
+import type { Unsubscribable } from 'rxjs';
 import type { AgentResult, TaskContext } from './agent';
 import type { AgentSpec } from './agentSpec';
 import { CallWhenReady, isPromiseLike } from './runAttempt';
@@ -14,7 +14,7 @@ export class PooledInstance {
   /** Attempts holding this instance. */
   load = 0;
   /** The pending disposal of an instance without work. */
-  idleTimer: Subscription | undefined;
+  idleTimer: Unsubscribable | undefined;
   private phase: 'new' | 'creating' | 'ready' | 'failed' = 'new';
   /** Once out of the pool (idle, shutdown): an instance made later is disposed as soon as it is. */
   private retired = false;
