@@ -45,9 +45,16 @@ export interface TaskCounts {
   readonly cancelled: number;
 }
 
+/** What a run does with the dependents of a task that failed for good. */
+export type FailurePolicy = (typeof FAILURE_POLICIES)[number];
+/** Every failure policy, the default first. */
+export const FAILURE_POLICIES = ['skip-dependents', 'fail-fast', 'continue'] as const;
+
 export interface DagCreatedEvent extends EventBase<'dag.created'> {
   readonly dagId: string;
   readonly taskCount: number;
+  /** The run's failure policy, which folding its events needs (`reduce` takes it from here). Absent in events of earlier versions. */
+  readonly failurePolicy?: FailurePolicy;
 }
 export type TaskReadyEvent = TaskEventBase<'task.ready'>;
 export interface TaskStartedEvent extends TaskEventBase<'task.started'> {

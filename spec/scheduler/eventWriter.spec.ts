@@ -51,7 +51,7 @@ describe('EventWriter', () => {
     const error = { name: 'Error', message: 'boom' };
     const spawnSpecs = [{ id: 'd', agent: 'x' }];
 
-    writer.created('writer', 3);
+    writer.created('writer', 3, 'skip-dependents');
     writer.ready(0);
     writer.ready(2);
     writer.started(0, 1, 'x');
@@ -72,7 +72,7 @@ describe('EventWriter', () => {
     writer.dagCompleted('cancelled', { total: 4, completed: 1, failed: 0, skipped: 2, cancelled: 1 });
 
     const expected: DagEvent[] = [
-      events.dagCreated({ ...head(1), dagId: 'writer', taskCount: 3 }),
+      events.dagCreated({ ...head(1), dagId: 'writer', taskCount: 3, failurePolicy: 'skip-dependents' }),
       events.taskReady({ ...head(2), taskId: 'a', attempt: 1 }),
       events.taskReady({ ...head(3), taskId: 'c', attempt: 1 }),
       events.taskStarted({ ...head(4), taskId: 'a', attempt: 1, agent: 'x' }),
@@ -96,7 +96,7 @@ describe('EventWriter', () => {
 
   it('should apply each event to the run state before anyone sees it, and refuse an illegal one', () => {
     const { writer, written } = writerOf();
-    writer.created('writer', 3);
+    writer.created('writer', 3, 'skip-dependents');
     writer.ready(0);
     expect(writer.draft.statusCounts).toMatchObject({ pending: 2, ready: 1 });
     expect(() => writer.completed(0, 1, 0, undefined, undefined)).toThrow(/task\.completed for task "a" in status ready/);
@@ -106,7 +106,7 @@ describe('EventWriter', () => {
 
   it('should read the clock once per flush until it is invalidated', () => {
     const { writer, written, clock, flushClock } = writerOf();
-    writer.created('writer', 3);
+    writer.created('writer', 3, 'skip-dependents');
     clock.set(40);
     writer.ready(0);
     expect(written.map((e) => e.at)).toEqual([0, 0]);
@@ -118,13 +118,13 @@ describe('EventWriter', () => {
 
   it('should publish on the bus only while someone listens there', () => {
     const { writer, written, onBus } = writerOf();
-    writer.created('writer', 3);
+    writer.created('writer', 3, 'skip-dependents');
     expect(onBus).toEqual(written);
   });
 
   it('should keep a snapshot until new events, and give outputs from the draft or the snapshot', () => {
     const { writer } = writerOf();
-    writer.created('writer', 3);
+    writer.created('writer', 3, 'skip-dependents');
     writer.ready(0);
     writer.started(0, 1, 'x');
     writer.completed(0, 1, 0, 'out', undefined);

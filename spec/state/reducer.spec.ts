@@ -6,6 +6,7 @@ import {
   InvalidTransitionError,
   reduce,
   reduceAll,
+  runDag,
   type RunOutcome,
   type RunState,
   selectTask,
@@ -13,6 +14,7 @@ import {
   type TaskSpec,
 } from '../../src';
 import { RunDraft } from '../../src/state/reducer';
+import { lastValueFrom, toArray } from 'rxjs';
 
 // a -> b, a -> c, (b, c) -> d; e independent
 const dag = defineDag({
@@ -95,7 +97,13 @@ const healthChecked =
 const dagCompleted =
   (outcome: RunOutcome, durationMs = 0): Step =>
   (s) =>
-    events.dagCompleted({ ...s, outcome, durationMs, counts: { total: 5, completed: 0, failed: 0, skipped: 0, cancelled: 0 }, failures: [] });
+    events.dagCompleted({
+      ...s,
+      outcome,
+      durationMs,
+      counts: { total: 5, completed: 0, failed: 0, skipped: 0, cancelled: 0 },
+      failures: [],
+    });
 /** The same event stamped as if it belonged to another run. */
 const ofRun =
   (runId: string, step: Step): Step =>
@@ -349,9 +357,19 @@ describe('reduce', () => {
       ready('d'),
       'task.ready for task "d", which waits for a dependency that has not ended as its rule needs',
     ],
-    ['making a join ready before any dependency ended', [created], ready('d'), 'task.ready for task "d", which waits for 2 dependencies that have not'],
+    [
+      'making a join ready before any dependency ended',
+      [created],
+      ready('d'),
+      'task.ready for task "d", which waits for 2 dependencies that have not',
+    ],
     // an event of a type no version of rxdag writes (a damaged record, or one of a newer version)
-    ['an event of an unknown type', [created], (s) => ({ ...s, type: 'task.exploded' }) as unknown as DagEvent, '"task.exploded" is not an event type'],
+    [
+      'an event of an unknown type',
+      [created],
+      (s) => ({ ...s, type: 'task.exploded' }) as unknown as DagEvent,
+      '"task.exploded" is not an event type',
+    ],
     // task.started for a task that is not ready
     ['starting a task that is not ready', [created], started('a'), 'task.started for task "a" in status pending (expected ready)'],
     [
@@ -475,7 +493,12 @@ describe('reduce', () => {
   it.each<[string, Step[], Step, string]>([
     ['an event of another run', [created], ofRun('other', ready('a')), 'run "r": task.ready for task "a" belongs to run "other"'],
     ['an event out of sequence (ahead)', [created], atSeq(5, ready('a')), 'run "r": task.ready for task "a" has seq 5, expected 2'],
-    ['an event out of sequence (repeated)', [created, ready('a')], atSeq(2, started('a')), 'run "r": task.started for task "a" has seq 2, expected 3'],
+    [
+      'an event out of sequence (repeated)',
+      [created, ready('a')],
+      atSeq(2, started('a')),
+      'run "r": task.started for task "a" has seq 2, expected 3',
+    ],
     ['an event out of sequence before dag.created', [], atSeq(2, created), 'run "r": dag.created has seq 2, expected 1'],
   ])('should refuse %s, naming the run, the event and its task', (_, steps, next, message) => {
     const { event, error } = refused(steps, next, message);
@@ -527,5 +550,52 @@ describe('reduce', () => {
 
   it('should share the initial per-task tables between runs of the same DAG', () => {
     expect(initialRunState(dag, 'r1').tasks).toBe(initialRunState(dag, 'r2').tasks);
+  });
+});
+
+describe("the run's failure policy, from its dag.created", () => {
+  const chain = defineDag({
+    id: 'c',
+    tasks: [
+      { id: 'a', agent: 'bad', retry: { attempts: 1 } },
+      { id: 'b', agent: 'ok', deps: ['a'] },
+    ],
+  });
+
+  it("should fold the events of a run that went on past a failure ('continue') without being told the policy again", async () => {
+    const run = await lastValueFrom(
+      runDag(chain, {
+        agents: {
+          bad: () => {
+            throw new Error('x');
+          },
+          ok: () => 1,
+        },
+        failurePolicy: 'continue',
+      }).pipe(toArray()),
+    );
+    expect(run[0]).toMatchObject({ type: 'dag.created', failurePolicy: 'continue' });
+    const state = reduceAll(initialRunState(chain, run[0]!.runId), run);
+    expect(state.failurePolicy).toBe('continue');
+    expect(selectTasks(state).map((task) => [task.id, task.status])).toEqual([
+      ['a', 'failed'],
+      ['b', 'completed'],
+    ]);
+  });
+
+  it('should refuse a dag.created with a policy that is not one', () => {
+    const created = {
+      type: 'dag.created',
+      runId: 'r',
+      seq: 1,
+      at: 0,
+      dagId: 'c',
+      taskCount: 2,
+      failurePolicy: 'ignore',
+    } as unknown as DagEvent;
+    expect(() => reduce(initialRunState(chain, 'r'), created)).toThrow(InvalidTransitionError);
+    expect(() => reduce(initialRunState(chain, 'r'), created)).toThrow(
+      /dag\.created with failurePolicy "ignore" \(expected one of skip-dependents, fail-fast, continue\)/,
+    );
   });
 });

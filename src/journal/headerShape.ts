@@ -1,5 +1,5 @@
 import type { SchedulingMode } from '../scheduler/options';
-import type { FailurePolicy } from '../state/runState';
+import { FAILURE_POLICIES } from '../events';
 import { JournalCorruptError, type JournalHeader } from './journal';
 
 /**
@@ -19,7 +19,6 @@ const isString: Check = (value) => typeof value === 'string';
 const isNumber: Check = (value) => typeof value === 'number' && Number.isFinite(value);
 const isObject: Check = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const FAILURE_POLICIES: readonly unknown[] = ['skip-dependents', 'fail-fast', 'continue'] satisfies readonly FailurePolicy[];
 const MODES: readonly unknown[] = ['event', 'polling'] satisfies readonly SchedulingMode[];
 
 /** The header's own fields: name, check, what is expected. */
@@ -39,7 +38,12 @@ const SPEC_FIELDS: readonly (readonly [string, Check, string])[] = [
 
 /** The options every run has, then those it may have (absent in older journals, or when not set). */
 const OPTION_FIELDS: readonly (readonly [string, Check, string, 'required' | 'optional'])[] = [
-  ['failurePolicy', (value) => FAILURE_POLICIES.includes(value), "'skip-dependents', 'fail-fast' or 'continue'", 'required'],
+  [
+    'failurePolicy',
+    (value) => (FAILURE_POLICIES as readonly unknown[]).includes(value),
+    "'skip-dependents', 'fail-fast' or 'continue'",
+    'required',
+  ],
   ['contextInjection', (value) => typeof value === 'boolean', 'true or false', 'required'],
   ['taskTimeoutMs', isNumber, 'a number of milliseconds', 'optional'],
   ['limits', isObject, 'an object of named limits', 'optional'],

@@ -1,6 +1,7 @@
 import type { Dag } from '../dag/defineDag';
 import type { TaskSpec } from '../dag/schema';
 import type {
+  FailurePolicy,
   DagCompletedEvent,
   DagEvent,
   ErrorInfo,
@@ -82,8 +83,16 @@ export class EventWriter {
     return this.openDraft !== undefined ? this.openDraft.outputOf(task) : readOutput(this.state.outputs, task);
   }
 
-  created(dagId: string, taskCount: number): DagEvent {
-    return this.write({ type: 'dag.created', runId: this.runId, seq: this.nextSeq(), at: this.clock.now(), dagId, taskCount });
+  created(dagId: string, taskCount: number, failurePolicy: FailurePolicy): DagEvent {
+    return this.write({
+      type: 'dag.created',
+      runId: this.runId,
+      seq: this.nextSeq(),
+      at: this.clock.now(),
+      dagId,
+      taskCount,
+      failurePolicy,
+    });
   }
 
   ready(task: number): DagEvent {

@@ -12,7 +12,7 @@ import { fieldsAt, valueAt } from '../dag/issues';
 import { MAX_ID_LENGTH, MAX_TIMER_MS, TIMER_LIMIT_MESSAGE, withoutControlCharacters } from '../dag/schema';
 import { describeValue, unknownFieldMessage } from '../dag/text';
 import { type AgentDefinition, agentSpecSchema } from '../agents/agentSpec';
-import type { FailurePolicy } from '../state/runState';
+import { FAILURE_POLICIES, type FailurePolicy } from '../events';
 import type { Journal } from '../journal/journal';
 import { jsonSafetyProblem, toJsonSafe } from '../jsonSafe';
 import type { LimitSpec } from './limits';
@@ -141,9 +141,7 @@ const runOptionsShape = {
   agents: agentsSchema.optional(),
   taskTimeoutMs: timerMs('positive', 'must be a positive number of milliseconds').optional(),
   contextInjection: z.boolean({ error: 'must be true or false' }).optional(),
-  failurePolicy: z
-    .enum(['skip-dependents', 'fail-fast', 'continue'], { error: "must be 'skip-dependents', 'fail-fast' or 'continue'" })
-    .optional(),
+  failurePolicy: z.enum(FAILURE_POLICIES, { error: "must be 'skip-dependents', 'fail-fast' or 'continue'" }).optional(),
   runId: withoutControlCharacters(
     z
       .string({ error: 'must be a non-empty string' })

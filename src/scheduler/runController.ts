@@ -139,7 +139,7 @@ export class RunController {
     this.resumed = undefined;
     this.spawnedBefore = resumed?.spawnedBefore;
     if (resumed === undefined || resumed.state.status === 'created') {
-      this.writer.created(this.dag.id, this.dag.size);
+      this.writer.created(this.dag.id, this.dag.size, this.options.failurePolicy);
       this.readiness.makeReady(Array.from(this.dag.index.roots));
     } else {
       resumeRun(this, resumed, this.host);

@@ -1,7 +1,7 @@
 import { castDraft, Immer } from 'immer';
 import type { Dag } from '../dag/defineDag';
 import type { TaskFailure } from '../events';
-import type { RunState, RunStatus, StatusCounts } from './runState';
+import type { FailurePolicy, RunState, RunStatus, StatusCounts } from './runState';
 import { type OutputTable, StatusCode, type TaskTable } from './taskTable';
 
 /**
@@ -18,6 +18,7 @@ const immer = new Immer({ autoFreeze: true });
 export interface RunStateChanges {
   readonly dag: Dag;
   readonly status: RunStatus;
+  readonly failurePolicy: FailurePolicy;
   readonly seq: number;
   readonly startedAt: number | undefined;
   readonly endedAt: number | undefined;
@@ -36,6 +37,7 @@ export function produceRunState(base: RunState, changes: RunStateChanges): RunSt
   return immer.produce(base, (draft) => {
     if (changes.dag !== base.dag) draft.dag = castDraft(changes.dag);
     draft.status = changes.status;
+    draft.failurePolicy = changes.failurePolicy;
     draft.seq = changes.seq;
     draft.startedAt = changes.startedAt;
     draft.endedAt = changes.endedAt;

@@ -1,7 +1,7 @@
 import type { Dag } from '../dag/defineDag';
 import { extendDag } from '../dag/extendDag';
 import type { TaskSpec } from '../dag/schema';
-import type { DagEvent, TaskFailure } from '../events';
+import { type DagEvent, FAILURE_POLICIES, type FailurePolicy, type TaskFailure } from '../events';
 import { countSpawnedDependencies, Ended, failedForRules, releaseDependents } from './dependencyCountdown';
 import { describeEvent, InvalidTransitionError } from './invalidTransition';
 import { produceRunState, statusCountsOf } from './produceRunState';
@@ -33,6 +33,7 @@ export class RunDraft {
   /** Tasks per status code: an array indexed by code, because a keyed update by status name is a slow path in V8. */
   private readonly codeCounts: number[];
   private status: RunStatus;
+  private failurePolicy: FailurePolicy;
   private seq: number;
   private startedAt: number | undefined;
   private endedAt: number | undefined;
@@ -51,6 +52,7 @@ export class RunDraft {
     // the two skipped codes are counted as one: every skip so far under `Skipped`
     this.codeCounts = TASK_STATUSES.map((status, code) => (code === StatusCode.SkippedAfterFailure ? 0 : base.counts[status]));
     this.status = base.status;
+    this.failurePolicy = base.failurePolicy;
     this.seq = base.seq;
     this.startedAt = base.startedAt;
     this.endedAt = base.endedAt;
@@ -134,6 +136,14 @@ export class RunDraft {
     switch (event.type) {
       case 'dag.created':
         this.expectRun('created', event);
+        // the policy the run had: events read back need no one to say it again
+        if (event.failurePolicy !== undefined) {
+          if (!(FAILURE_POLICIES as readonly unknown[]).includes(event.failurePolicy))
+            throw this.refusal(
+              `dag.created with failurePolicy ${JSON.stringify(event.failurePolicy)} (expected one of ${FAILURE_POLICIES.join(', ')})`,
+            );
+          this.failurePolicy = event.failurePolicy;
+        }
         this.status = 'running';
         this.startedAt = event.at;
         return;
@@ -156,7 +166,7 @@ export class RunDraft {
           this.outputsEditor ??= new OutputTableEditor(this.base.outputs);
           this.outputsEditor.set(task, event.output);
         }
-        releaseDependents(this.tasks, this.graph.index, this.base.failurePolicy, task, this.unblocked);
+        releaseDependents(this.tasks, this.graph.index, this.failurePolicy, task, this.unblocked);
         return;
       }
       case 'task.failed': {
@@ -164,8 +174,9 @@ export class RunDraft {
         const task = this.move(event.taskId, event.type, StatusCode.Running, to, event.attempt);
         if (!event.willRetry) {
           (this.newFailures ??= []).push(Object.freeze({ taskId: event.taskId, attempt: event.attempt, error: event.error }));
-          const policy = this.base.failurePolicy;
-          if (this.graph.index.when !== undefined) releaseDependents(this.tasks, this.graph.index, policy, task, this.unblocked, Ended.Failed);
+          const policy = this.failurePolicy;
+          if (this.graph.index.when !== undefined)
+            releaseDependents(this.tasks, this.graph.index, policy, task, this.unblocked, Ended.Failed);
           else if (policy === 'continue') releaseDependents(this.tasks, this.graph.index, policy, task, this.unblocked);
         }
         return;
@@ -201,7 +212,7 @@ export class RunDraft {
         // a skipped dependency still counts as done for the rules that accept it (`all-done`, …)
         if (this.graph.index.when !== undefined) {
           const ended = afterFailure ? Ended.SkippedAfterFailure : Ended.Skipped;
-          releaseDependents(this.tasks, this.graph.index, this.base.failurePolicy, task, this.unblocked, ended);
+          releaseDependents(this.tasks, this.graph.index, this.failurePolicy, task, this.unblocked, ended);
         }
         return;
       }
@@ -245,10 +256,21 @@ export class RunDraft {
     const tasks = this.tasks.finish();
     const outputs = this.outputsEditor?.finish();
     if (this.seq === this.base.seq) return this.base;
-    const { status, seq, startedAt, endedAt } = this;
+    const { status, failurePolicy, seq, startedAt, endedAt } = this;
     const counts = statusCountsOf(this.codeCounts);
     const failures = this.newFailures === undefined ? undefined : [...this.base.failures, ...this.newFailures];
-    return produceRunState(this.base, { dag: this.graph, status, seq, startedAt, endedAt, counts, failures, tasks, outputs });
+    return produceRunState(this.base, {
+      dag: this.graph,
+      status,
+      failurePolicy,
+      seq,
+      startedAt,
+      endedAt,
+      counts,
+      failures,
+      tasks,
+      outputs,
+    });
   }
 
   private taskIndex(taskId: string, type: string): number {
@@ -265,9 +287,7 @@ export class RunDraft {
     const task = this.taskIndex(taskId, type);
     const current = this.tasks.status(task);
     if (current !== from) {
-      throw this.refusal(
-        `${type} for task "${taskId}" in status ${TASK_STATUSES[current]} (expected ${TASK_STATUSES[from]})`,
-      );
+      throw this.refusal(`${type} for task "${taskId}" in status ${TASK_STATUSES[current]} (expected ${TASK_STATUSES[from]})`);
     }
     this.setStatus(task, from, to, attempt);
     return task;

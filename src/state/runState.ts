@@ -1,5 +1,5 @@
 import type { Dag } from '../dag/defineDag';
-import type { TaskFailure } from '../events';
+import type { FailurePolicy, TaskFailure } from '../events';
 import { initialOutputTable, initialTaskTable, type OutputTable, type TaskStatus, type TaskTable } from './taskTable';
 
 /**
@@ -7,8 +7,7 @@ import { initialOutputTable, initialTaskTable, type OutputTable, type TaskStatus
  * produces later states; nothing here changes one.
  */
 
-/** What a run does with the dependents of a task that failed for good. */
-export type FailurePolicy = 'skip-dependents' | 'fail-fast' | 'continue';
+export type { FailurePolicy } from '../events';
 
 /** Lifecycle of a run, as a status union: `created` until `dag.created`, then `running`, then how it ended. */
 export type RunStatus = 'created' | 'running' | 'succeeded' | 'failed' | 'cancelled';
