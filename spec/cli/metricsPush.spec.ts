@@ -270,7 +270,15 @@ describe('rxdag run/resume --metrics-push', () => {
     const store = path.join(dir, 'store');
     const dag = writeText(
       path.join(dir, 'halted.yaml'),
-      ['id: halted', 'tasks:', '  - { id: done, sleep: 1 }', '  - { id: slow, deps: [done], sleep: 1500 }', ''].join('\n'),
+      [
+        'id: halted',
+        'tasks:',
+        '  - { id: done, sleep: 1 }',
+        '  - { id: slow, deps: [done], sleep: 1500 }',
+        // a shell task: its process killed after the halt fails its attempt, which is not recorded, so not counted
+        '  - { id: shell, deps: [done], run: "sleep 2" }',
+        '',
+      ].join('\n'),
     );
     const before = process.listeners('SIGTERM');
     const command = startInProcess(['run', dag, '--store', store, '--quiet', '--metrics-push', at.url]);
@@ -281,7 +289,10 @@ describe('rxdag run/resume --metrics-push', () => {
     expect(halted.code).toBe(143);
     const pushed = thePush(at, '/dag/halted');
     expect(seriesOf(pushed, 'rxdag_tasks_total')).toEqual({ 'agent=sleep,outcome=completed': 1 });
+    expect(seriesOf(pushed, 'rxdag_attempts_total')).toEqual({ 'agent=sleep,outcome=completed': 1 });
     expect(seriesOf(pushed, 'rxdag_runs_total')).toEqual({ 'outcome=succeeded': 0, 'outcome=failed': 0, 'outcome=cancelled': 0 });
+    // this process runs nothing any more: the attempts it left to the resume are not running here
+    expect(seriesOf(pushed, 'rxdag_running_tasks')).toEqual({ '': 0 });
 
     const resumed = await rxdagInProcess('resume', '--store', store, '--quiet', '--metrics-push', at.url);
     expect(resumed.code).toBe(0);
@@ -291,7 +302,7 @@ describe('rxdag run/resume --metrics-push', () => {
     ]);
     // what this process saw: `slow` run again, and the run's end
     const again = parsePrometheusText(at.requests[1]!.body);
-    expect(seriesOf(again, 'rxdag_tasks_total')).toEqual({ 'agent=sleep,outcome=completed': 1 });
+    expect(seriesOf(again, 'rxdag_tasks_total')).toEqual({ 'agent=sleep,outcome=completed': 1, 'agent=shell,outcome=completed': 1 });
     expect(seriesOf(again, 'rxdag_runs_total')).toEqual({ 'outcome=succeeded': 1, 'outcome=failed': 0, 'outcome=cancelled': 0 });
   }, 30_000);
 

@@ -28,6 +28,8 @@ export interface HaltableJournal {
   failure(): unknown;
   /** How many runs written through it are not given up yet (ended runs are not kept). */
   openWriters(): number;
+  /** Resolves when `halt()` is called: what the runs do from then on is not recorded. */
+  whenHalted(): Promise<void>;
 }
 
 /** An append that never settles: what it would release never starts. */
@@ -35,6 +37,8 @@ const NEVER: Promise<void> = new Promise<void>(() => undefined);
 
 export function haltableJournal(inner: Journal): HaltableJournal {
   let halted = false;
+  let haltCalled: () => void = () => undefined;
+  const haltedAt = new Promise<void>((resolve) => (haltCalled = resolve));
   let failure: unknown;
   const failed = (error: unknown) => {
     failure ??= error;
@@ -65,10 +69,12 @@ export function haltableJournal(inner: Journal): HaltableJournal {
     journal,
     halt: async () => {
       halted = true;
+      haltCalled();
       await Promise.all([...writers].map((writer) => writer.halt()));
     },
     failure: () => failure,
     openWriters: () => writers.size,
+    whenHalted: () => haltedAt,
   };
 }
 

@@ -132,7 +132,11 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     const completedBefore = history.filter((event) => event.type === 'task.completed').length;
     // counts this process's events: a counter starts at 0 with each process, as Prometheus
     // expects (a push too holds only what this process saw)
-    metrics = await openRunMetrics(run.events$, { port: options.metricsPort, pushUrl: options.metricsPush }, notes);
+    metrics = await openRunMetrics(
+      run.events$,
+      { port: options.metricsPort, pushUrl: options.metricsPush, until: haltable.whenHalted() },
+      notes,
+    );
     const code = await driveRun(
       {
         run,

@@ -122,7 +122,11 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
     if (loaded.dag.size === 0) io.stderr.write(`rxdag: warning: ${file} has no tasks; nothing to run\n`);
     for (const warning of envExpansionWarnings(read.spec)) io.stderr.write(`rxdag: warning: ${escapeControls(warning)}\n`);
     // counting and listening before the run starts: a port that cannot be had is refused with nothing run
-    metrics = await openRunMetrics(run.events$, { port: options.metricsPort, pushUrl: options.metricsPush }, notes);
+    metrics = await openRunMetrics(
+      run.events$,
+      { port: options.metricsPort, pushUrl: options.metricsPush, until: haltable?.whenHalted() },
+      notes,
+    );
     // what only the report reads, made only for a report: per-task structures a run of 100k
     // tasks would otherwise carry to its end
     const report =

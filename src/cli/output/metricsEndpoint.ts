@@ -22,6 +22,11 @@ export interface RunMetricsOptions {
   readonly port: number | undefined;
   /** `--metrics-push`: the Pushgateway the metrics go to when the command ends, if any. */
   readonly pushUrl: string | undefined;
+  /**
+   * When counting ends before the run does: the run's journal halted (SIGTERM), so that what its
+   * stopped tasks do next is not counted, as it is not recorded, and its running ones leave the gauges.
+   */
+  readonly until?: Promise<void> | undefined;
 }
 
 /** A command's run metrics, counting its run's events. */
@@ -75,7 +80,7 @@ export function checkMetricsPort(value: string | undefined, problems: Problem[])
  */
 export async function openRunMetrics(
   events$: Observable<DagEvent>,
-  { port, pushUrl }: RunMetricsOptions,
+  { port, pushUrl, until }: RunMetricsOptions,
   stderr: { write(text: string): unknown },
   load: () => PrometheusModules = loadPrometheus,
 ): Promise<RunMetrics | undefined> {
@@ -90,6 +95,7 @@ export async function openRunMetrics(
           throw new InvalidInputError([{ message: listenProblem(port, error) }]);
         });
   const counting = prometheus.collectMetrics(events$, { registry });
+  void until?.then(() => counting.unsubscribe());
   if (server !== undefined) stderr.write(`rxdag: metrics at ${server.url}\n`);
   return {
     url: server?.url,
