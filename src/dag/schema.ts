@@ -182,8 +182,11 @@ export const taskDefaultsSchema = z.strictObject(
   { error: 'expected an object of task defaults (`agent`, `timeoutMs`, `retry`, `priority`, `weight`, `limits`)' },
 );
 
-/** A whole DAG spec: an id, its tasks, and optional run-level defaults. */
-export const dagSpecSchema = z.strictObject(
+/**
+ * A DAG spec's own fields: its id, an array of tasks (each checked on its own by `defineDag`,
+ * which says every problem of every task at once, also on 100,000 of them) and its defaults.
+ */
+export const dagHeadSchema = z.strictObject(
   {
     // a file without one is the usual case: say what the id is for
     id: idOf('expected a string id naming the DAG, which its runs go by (`id: nightly`)'),
@@ -192,6 +195,12 @@ export const dagSpecSchema = z.strictObject(
   },
   { error: 'expected a DAG spec: an object with `id` and `tasks`' },
 );
+
+/**
+ * A whole DAG spec, each task's fields checked too: for tools that validate or extend specs.
+ * What only the whole DAG shows (unknown dependencies, cycles, ids given twice) `defineDag` checks.
+ */
+export const dagSpecSchema = dagHeadSchema.extend({ tasks: z.array(taskSpecSchema, { error: 'expected an array of tasks' }) });
 
 export type RetrySpec = z.input<typeof retrySchema>;
 export type TaskSpec = Omit<z.input<typeof taskSpecSchema>, 'deps' | 'limits'> & {

@@ -6,7 +6,7 @@
  */
 import type { DagIssue } from './errors';
 import { zodIssues } from './issues';
-import { dagSpecSchema, type TaskDefaults, taskDefaultsSchema } from './schema';
+import { dagHeadSchema, type TaskDefaults, taskDefaultsSchema } from './schema';
 
 /** What the rest of `defineDag` can use of a spec's top level. */
 export interface SpecHead {
@@ -18,10 +18,10 @@ export interface SpecHead {
 
 /** Checks the top of `spec`, pushing its problems (not the tasks') to `issues`. */
 export function checkSpecHead(spec: unknown, issues: DagIssue[]): SpecHead {
-  const parsed = dagSpecSchema.safeParse(spec);
+  const parsed = dagHeadSchema.safeParse(spec);
   // the caller's own list, not zod's copy: at a million tasks a second array is megabytes of garbage
   if (parsed.success) return { tasks: (spec as { tasks: readonly unknown[] }).tasks, defaults: parsed.data.defaults };
-  issues.push(...zodIssues(parsed.error, [], spec, dagSpecSchema));
+  issues.push(...zodIssues(parsed.error, [], spec, dagHeadSchema));
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return { tasks: undefined, defaults: undefined };
   const { tasks, defaults } = spec as { tasks?: unknown; defaults?: unknown };
   return { tasks: Array.isArray(tasks) ? tasks : undefined, defaults: usableDefaults(defaults) };

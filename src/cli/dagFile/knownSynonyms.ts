@@ -10,7 +10,7 @@
 import type { z } from 'zod';
 import type { DagIssue } from '../../dag/errors';
 import { attemptsFor, durationMs, fieldsAt, type Misspelt, misspeltFields, retriesText, valueAt } from '../../dag/issues';
-import { dagSpecSchema, taskDefaultsSchema, taskSpecSchema } from '../../dag/schema';
+import { dagHeadSchema, taskDefaultsSchema, taskSpecSchema } from '../../dag/schema';
 import { closestName, quoted, unknownFieldMessage } from '../../dag/text';
 import { dagFileSchema, fileDefaultsSchema, fileTaskSchema } from './fileSchema';
 
@@ -230,7 +230,7 @@ function fileFieldsAt(path: readonly (string | number)[]): string[] {
 function libraryFieldsAt(path: readonly (string | number)[]): string[] {
   if (path[0] === 'tasks' && typeof path[1] === 'number') return fieldsAt(taskSpecSchema, path.slice(2));
   if (path[0] === 'defaults') return fieldsAt(taskDefaultsSchema, path.slice(1));
-  return fieldsAt(dagSpecSchema, path);
+  return fieldsAt(dagHeadSchema, path);
 }
 
 /** `message` with `hint` added inside its closing parenthesis (`(got "a, b"; write a list: [a, b])`), else in one of its own. */
