@@ -226,6 +226,9 @@ describe('retry hints of a failed attempt', () => {
     expect(() => new AgentError('x', { retryAfterMs: -5 })).toThrow(
       new TypeError('rxdag: AgentError `retryAfterMs` must be a number of milliseconds from 0 to 2147483647 (got -5)'),
     );
+    expect(() => new AgentError('x', { retryAfterMs: Number.NaN })).toThrow(
+      new TypeError('rxdag: AgentError `retryAfterMs` must be a number of milliseconds from 0 to 2147483647 (got NaN)'),
+    );
     expect(() => new AgentError('x', { retry: 'no' as unknown as boolean })).toThrow(
       new TypeError('rxdag: AgentError `retry` must be true or false (got "no")'),
     );

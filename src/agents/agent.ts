@@ -269,6 +269,7 @@ export function errorInfo(error: unknown): ErrorInfo {
 function describeValue(value: unknown): string {
   try {
     if (typeof value === 'bigint') return `${value}n`;
+    if (typeof value === 'number') return String(value); // NaN and Infinity, which JSON writes as null
     if (typeof value === 'symbol' || typeof value === 'function') return String(value);
     const json = JSON.stringify(value);
     return json === undefined ? String(value) : json.length > 200 ? `${json.slice(0, 200)}…` : json;
