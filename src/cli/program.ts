@@ -216,7 +216,7 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
       )
       .option('--metrics-port <port>', 'serve Prometheus /metrics of this worker on 127.0.0.1 (0: a free port; the URL is printed)')
       .option('--name <name>', "how this worker is named in results and rxdag show, e.g. a container's (default: HOST:PID)"),
-    'the Redis schedulers send attempts through (redis://[:PASSWORD@]HOST:PORT[/DB], rediss:// for TLS)',
+    'the Redis schedulers send attempts through (redis://[USER:PASSWORD@]HOST[:PORT][/DB], rediss:// for TLS)',
   ).action(actions.worker);
 
   program
