@@ -145,7 +145,7 @@ describe('rxdag resume', () => {
     const refused = await rxdagWith({ env }, 'resume', runId);
     expect(refused).toMatchObject({
       code: 2,
-      stderr: `rxdag: run ${runId} cannot go on here: task "gate" runs in "${workspace}", which is not an existing directory (the run stays interrupted: resume it where that folder is, or make it)\n`,
+      stderr: `rxdag: run ${runId} cannot go on here: task "gate" runs in "${workspace}", which is not an existing directory (the run stays interrupted: resume it where that folder is, or make it, or with --redis for workers that have it)\n`,
     });
     expect(linesOf(files.MARKERS)).toEqual(['first 1', 'gate 1']);
     // back where it was, it goes on

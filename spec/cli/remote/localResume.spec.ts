@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { keyIdOf } from '../../../src/cli/remote/remoteNote';
 import { describeRedis } from '../../support/redis';
 import { printedRunId, runCli, startCli } from '../support/builtCli';
@@ -107,6 +107,33 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
     expect(resume.code).toBe(0);
     expect(resume.stderr).toMatch(/: 0\/1 tasks had completed; running again on workers: p\n/);
     expect(linesOf(marks)).toEqual(['p', 'p']); // here, then on a worker
+  });
+
+  it('should resume with --redis a run whose folder is not here, saying the workers need it, where a local resume refuses', async () => {
+    const workspace = tmp.file('moved-ws');
+    mkdirSync(workspace);
+    const store = tmp.file('moved-store');
+    const file = tmp.file('moved.json');
+    writeFileSync(file, JSON.stringify({ id: 'moved', tasks: [{ id: 'p', run: 'sleep 2', cwd: workspace }] }));
+    const run = fleet.track(startCli(['run', file, '--store', store, '--json'], NO_KEY));
+    await run.waitForStdout(/"type":"task\.started"/);
+    run.child.kill('SIGKILL');
+    await run.done;
+    const runId = printedRunId(run.stderrSoFar());
+    if (runId === undefined) throw new Error(`no run id in:\n${run.stderrSoFar()}`);
+    renameSync(workspace, `${workspace}-elsewhere`);
+    expect(await runCli(['resume', runId, '--store', store], NO_KEY)).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/cannot go on here/),
+    });
+    await fleet.start(env.url, prefix, [], NO_KEY);
+    // the workers of this spec share this machine, so they lack the folder too: the task fails there
+    const remote = await runCli(['resume', runId, '--store', store, '--redis', env.url, '--redis-prefix', prefix, '--quiet'], NO_KEY);
+    expect(remote.stderr).toContain(
+      `rxdag: warning: task "p" runs in "${workspace}", which is not an existing directory here: the workers must have it (a worker without it fails the task)\n`,
+    );
+    expect(remote.stderr).not.toMatch(/cannot go on here/);
+    expect(remote.code).toBe(1);
   });
 
   it('should run them here with --local, and refuse --local with --redis', async () => {

@@ -86,8 +86,11 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     const missing = agentsMissingFromCli(header, history);
     if (missing.length > 0) throw new InvalidInputError([{ message: programRunRefusal(id, missing) }]);
     // a folder gone (moved, another machine) would fail its tasks for good: refused, the run stays resumable
+    // (with --redis the workers run the tasks, and only they need the folders: said, not refused)
     const missingDirectory = missingJournaledDirectories(header.spec, endedTasks(history))[0];
-    if (missingDirectory !== undefined) throw new InvalidInputError([{ message: missingDirectoryRefusal(id, missingDirectory) }]);
+    if (missingDirectory !== undefined && options.remote === undefined)
+      throw new InvalidInputError([{ message: missingDirectoryRefusal(id, missingDirectory) }]);
+    if (missingDirectory !== undefined) notes.write(`rxdag: ${missingOnWorkersNote(missingDirectory)}\n`);
     // before anything is opened: a bad --poll-interval is refused with nothing started
     const scheduling = schedulingOf(id, header, raw, options);
     const note = remoteNoteOf(header.options.metadata);
@@ -327,7 +330,12 @@ function inFlightNow(interrupted: readonly string[], remote: boolean, ranRemote:
  * (the run stays interrupted: resume it where that folder is, or make it)`.
  */
 function missingDirectoryRefusal(runId: string, { directory, taskId }: { directory: string; taskId: string }): string {
-  return `run ${runId} cannot go on here: task ${quoted(taskId)} runs in ${quoted(directory)}, which is not an existing directory (the run stays interrupted: resume it where that folder is, or make it)`;
+  return `run ${runId} cannot go on here: task ${quoted(taskId)} runs in ${quoted(directory)}, which is not an existing directory (the run stays interrupted: resume it where that folder is, or make it, or with --redis for workers that have it)`;
+}
+
+/** `warning: task "build" runs in "/ci/ws-1", which is not an existing directory here: the workers must have it …`. */
+function missingOnWorkersNote({ directory, taskId }: { directory: string; taskId: string }): string {
+  return `warning: task ${quoted(taskId)} runs in ${quoted(directory)}, which is not an existing directory here: the workers must have it (a worker without it fails the task)`;
 }
 
 /** Tasks of the run so far: those of its `dag.created` and those spawned since. */
