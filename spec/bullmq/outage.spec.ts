@@ -410,6 +410,27 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
   );
 
   it.concurrent(
+    'should cancel nothing in Redis for an attempt that timed out while its add waited for Redis, and close at once',
+    withOwnRedis(async ({ redis, closer }) => {
+      await redis().stop();
+      const echo = remoteAgent({ connection: redis().url, queue: 'echo', leaseMs: 5000 });
+      const events: DagEvent[] = [];
+      await new Promise<void>((resolve) => {
+        const dag = { id: 'waits', tasks: [{ id: 'a', agent: 'echo', timeoutMs: 300 }] };
+        const subscription = runDag(dag, { agents: { echo } }).subscribe({ next: (event) => void events.push(event), complete: resolve });
+        closer.onClose(() => subscription.unsubscribe());
+      });
+      const failed = events.find((event) => event.type === 'task.failed');
+      expect(failed).toMatchObject({ error: { name: 'TaskTimeoutError' } });
+      // its job never reached Redis: no worker to blame, nothing to cancel there
+      expect(JSON.stringify(failed)).not.toMatch(/no worker took its job/);
+      const closing = Date.now();
+      await expect(echo.close()).resolves.toEqual({ cancelsNotSent: [] });
+      expect(Date.now() - closing).toBeLessThan(1000);
+    }),
+  );
+
+  it.concurrent(
     'should return from a forced close within a few seconds while Redis is gone and an attempt runs',
     withOwnRedis(async ({ redis, closer }) => {
       const worker = closer.add(

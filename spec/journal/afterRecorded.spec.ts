@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
 import {
+  AgentError,
   afterRecorded,
   type Agent,
   createScheduler,
@@ -156,6 +157,52 @@ describe('afterRecorded', () => {
     expect(heard.get('b#1')!.durableThen.has('task.completed b#1')).toBe(true);
   });
 
+  it.each(['fail-fast', 'skip-dependents with a critical error'] as const)(
+    'should tell the attempt whose failure ends the run (%s), once its failure is durable',
+    async (how) => {
+      const { journal, gate } = gatedJournal();
+      const heard: Heard = new Map();
+      const fail = (task: TaskContext) => {
+        if (task.id !== 'a') return new Promise(() => undefined); // b runs until the run ends
+        return Promise.reject(how === 'fail-fast' ? new Error('boom') : new AgentError('boom', { severity: 'critical' }));
+      };
+      const events = await lastValueFrom(
+        runDag(
+          { id: 'ends', defaults: { agent: 'w', retry: { attempts: 1 } }, tasks: [{ id: 'a' }, { id: 'b' }] },
+          {
+            agents: { w: listeningAgent(heard, gate, fail) },
+            journal,
+            healthCheckIntervalMs: 0,
+            failurePolicy: how === 'fail-fast' ? 'fail-fast' : 'skip-dependents',
+          },
+        ).pipe(toArray()),
+      );
+      expect(events.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'failed' });
+      await waitUntil(() => heard.has('a#1'));
+      expect(heard.get('a#1')!.recorded).toBe(true);
+      expect(heard.get('a#1')!.durableThen.has('task.failed a#1')).toBe(true);
+    },
+  );
+
+  it('should tell once the flush that wrote the outcome ends, not at a later start', async () => {
+    const { journal, gate } = gatedJournal();
+    const heard: Heard = new Map();
+    let release: () => void = () => undefined;
+    const long = new Promise((resolve) => (release = () => resolve('long')));
+    const done = lastValueFrom(
+      runDag(
+        { id: 'soon', defaults: { agent: 'w' }, tasks: [{ id: 'quick' }, { id: 'long' }] },
+        { agents: { w: listeningAgent(heard, gate, (task) => (task.id === 'long' ? long : 'quick')) }, journal, healthCheckIntervalMs: 0 },
+      ),
+    );
+    // nothing starts after `quick` ends: only its own flush can make its completion durable
+    await waitUntil(() => heard.has('quick#1'));
+    expect(heard.get('quick#1')).toMatchObject({ recorded: true });
+    expect(heard.get('quick#1')!.durableThen.has('task.completed quick#1')).toBe(true);
+    release();
+    await done;
+  });
+
   it('should tell at once, after the outcome, when the run has no journal', async () => {
     const heard: Heard = new Map();
     const order: string[] = [];
@@ -209,6 +256,33 @@ describe('afterRecorded', () => {
     await scheduler.shutdown({ interrupt: true });
     await ended;
     expect(told).toEqual([false]);
+  });
+
+  it('should tell `false` at once to an attempt whose outcome waits for the journal when an interrupting shutdown comes', async () => {
+    const { journal, gate } = gatedJournal();
+    const heard: Heard = new Map();
+    let release: () => void = () => undefined;
+    const quick = new Promise((resolve) => (release = () => resolve('quick')));
+    const scheduler = createScheduler({
+      agents: { w: listeningAgent(heard, gate, (task) => (task.id === 'slow' ? new Promise(() => undefined) : quick)) },
+      journal,
+      healthCheckIntervalMs: 0,
+    });
+    const events: DagEvent[] = [];
+    const ended = new Promise<void>((resolve) =>
+      scheduler
+        .submit({ id: 'cut', defaults: { agent: 'w' }, tasks: [{ id: 'slow' }, { id: 'quick' }] })
+        .subscribe({ next: (event) => events.push(event), error: () => resolve(), complete: resolve }),
+    );
+    await waitUntil(() => events.filter((event) => event.type === 'task.started').length === 2);
+    gate.held = true; // `quick`'s completion is written, never acknowledged
+    release();
+    await waitUntil(() => events.some((event) => event.type === 'task.completed'));
+    expect(heard.has('quick#1')).toBe(false);
+    await scheduler.shutdown({ interrupt: true });
+    await ended;
+    expect(heard.get('quick#1')).toMatchObject({ recorded: false });
+    expect(heard.get('slow#1')).toMatchObject({ recorded: false });
   });
 
   it('should tell `true` at once for a context not made by a scheduler', () => {

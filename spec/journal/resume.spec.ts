@@ -496,21 +496,52 @@ describe('resuming runs whose journals hold a limit of one name with different s
     await ended;
   }
 
-  it("should refuse the second run, naming both specs, rather than run it under the first one's limit; a limit the scheduler declares goes for both", async () => {
+  it('should refuse the second run while the first goes on, naming both specs, and take its own spec once the first ended; a limit the scheduler declares goes for both', async () => {
     await interrupted('one', { concurrency: 1 }, 1);
     await interrupted('three', { concurrency: 3 }, 3);
-    const agents = { work: () => 'ok' };
+    let release: () => void = () => undefined;
+    const held = new Promise<string>((resolve) => (release = () => resolve('ok')));
+    const agents = { work: ({ runId }: { runId: string }) => (runId === 'one' ? held : 'ok') };
     const undeclared = createScheduler({ journal: fileJournal(dir), agents, healthCheckIntervalMs: 0 });
-    await expect(lastValueFrom(undeclared.resume('one'))).resolves.toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+    const one = lastValueFrom(undeclared.resume('one'));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // `one` has its task running under `api`
     await expect(lastValueFrom(undeclared.resume('three'))).rejects.toThrow(
       new TypeError(
-        'rxdag: resume of run "three": its journal holds limit "api" as concurrency 3, and this scheduler has it as concurrency 1, from a run resumed before; ' +
+        'rxdag: resume of run "three": its journal holds limit "api" as concurrency 3, and this scheduler has it as concurrency 1, from a run going on; ' +
           "declare `limits.api` in the scheduler's options to choose it for every run",
       ),
     );
+    release();
+    await expect(one).resolves.toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+    // no run uses `api` now: `three` goes on under its own (its task weighs 3)
+    await expect(lastValueFrom(undeclared.resume('three'))).resolves.toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
     await undeclared.shutdown();
-    const declared = createScheduler({ journal: fileJournal(dir), agents, limits: { api: { concurrency: 3 } }, healthCheckIntervalMs: 0 });
-    await expect(lastValueFrom(declared.resume('three'))).resolves.toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+  });
+
+  it('should refuse a resume that would change the failure policy the run began with, and take one that repeats it', async () => {
+    await interrupted('policy', { concurrency: 1 }, 1);
+    const agents = { work: () => 'ok' };
+    await expect(lastValueFrom(resumeRun(fileJournal(dir), 'policy', { agents, failurePolicy: 'continue' }))).rejects.toThrow(
+      new TypeError(
+        "rxdag: resume of run \"policy\": it runs with failurePolicy 'skip-dependents', and a resume cannot change it (got 'continue')",
+      ),
+    );
+    await expect(
+      lastValueFrom(
+        resumeRun(fileJournal(dir), 'policy', { agents, failurePolicy: 'skip-dependents', limits: { api: { concurrency: 1 } } }),
+      ),
+    ).resolves.toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+  });
+
+  it('should resume a run under the limit the scheduler declares, whatever its journal holds', async () => {
+    await interrupted('declared', { concurrency: 1 }, 1);
+    const declared = createScheduler({
+      journal: fileJournal(dir),
+      agents: { work: () => 'ok' },
+      limits: { api: { concurrency: 3 } },
+      healthCheckIntervalMs: 0,
+    });
+    await expect(lastValueFrom(declared.resume('declared'))).resolves.toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
     await declared.shutdown();
   });
 });

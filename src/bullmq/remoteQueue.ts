@@ -115,6 +115,7 @@ export class RemoteQueue {
         reject: (error) => subscriber.error(error),
         timer: undefined,
         aborted: undefined,
+        sent: false,
         taken: false,
         origin: undefined,
       };
@@ -124,6 +125,7 @@ export class RemoteQueue {
       if (waiter.data.timeoutMs !== undefined) task.signal.addEventListener('abort', () => this.timedOut(waiter), { once: true });
       return () => {
         if (!this.forget(waiter)) return; // settled: nothing to cancel
+        if (!waiter.sent) return; // its add never went out (Redis away, or not yet): the burst leaves it out
         if (stoppedForResume(task.signal)) return; // the job goes on: the run's resume re-attaches to it
         waiter.aborted = (task.signal.reason as Error | undefined)?.name === 'TaskTimeoutError' ? 'timed-out' : 'cancelled';
         this.cancel(jobId, waiter.aborted, ownershipOf(waiter));
@@ -240,6 +242,7 @@ export class RemoteQueue {
       pending: () => batch.filter((waiter) => this.waiters.get(waiter.jobId) === waiter),
       add: async (live) => {
         const { queue } = await this.connect();
+        for (const waiter of live) waiter.sent = true;
         await queue.addBulk(
           live.map(({ jobId, data }) => ({
             name: data.id,
@@ -269,7 +272,8 @@ export class RemoteQueue {
   /** A timed-out attempt whose job no worker took says so in its error (see `notTakenDetail`). */
   private timedOut(waiter: Waiter): void {
     const reason: unknown = waiter.task.signal.reason;
-    if (waiter.taken || !(reason instanceof TaskTimeoutError)) return;
+    // (a job not added yet, Redis away, is no sign of a queue without workers)
+    if (waiter.taken || !waiter.sent || !(reason instanceof TaskTimeoutError)) return;
     const running = [...this.waiters.values()].filter((other) => other.taken).length;
     reason.addDetail(notTakenDetail(this.config, this.takenJobs, running));
   }

@@ -19,6 +19,8 @@ export interface Waiter {
   timer: NodeJS.Timeout | undefined;
   // its attempt was aborted: a job added after that must be cancelled again, for this reason
   aborted: CancelReason | undefined;
+  // an add of its job went out to Redis (it may be there, even if the add failed): else nothing is to cancel
+  sent: boolean;
   // a worker took its job (read from the event stream)
   taken: boolean;
   /**

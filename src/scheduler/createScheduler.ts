@@ -204,6 +204,13 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
           (taken) => {
             try {
               const replayed = replay(taken);
+              const journaledPolicy = taken.header.options.failurePolicy;
+              if (runOptions?.failurePolicy !== undefined && runOptions.failurePolicy !== journaledPolicy) {
+                // what its failures did so far followed the journaled one; its events say so
+                throw new TypeError(
+                  `rxdag: resume of run ${quoted(runId)}: it runs with failurePolicy '${journaledPolicy}', and a resume cannot change it (got '${runOptions.failurePolicy}')`,
+                );
+              }
               const options = resolveRunOptions(resumedOptions(taken.header, runOptions), resolved);
               const limits = engine.limitsForResume(runId, taken.header.options.limits ?? {});
               const problems = runIssues(

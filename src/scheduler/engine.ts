@@ -125,8 +125,12 @@ export class Engine {
             () => this.pipeline.signalControl({ kind: 'durable', run: run! }),
             (error) => this.failRun(run!, error),
           );
-    for (const [name, spec] of Object.entries(durable?.limits ?? {}))
-      if (!this.limits.has(name)) this.limits.set(name, new Limit(name, spec));
+    for (const [name, spec] of Object.entries(durable?.limits ?? {})) {
+      const installed = this.limits.get(name);
+      // another spec than an earlier resumed run's, which no run uses now (see `limitsForResume`)
+      if (installed === undefined || (!Object.hasOwn(this.declaredLimits, name) && !sameLimit(installed.spec, spec)))
+        this.limits.set(name, new Limit(name, spec));
+    }
     const initial = durable?.resumed?.state ?? initialRunState(dag, runId, options.failurePolicy);
     const writer = new EventWriter(runId, initial, this.clock, listener, this.bus, journal);
     run = new RunController(runId, durable?.resumed?.dag ?? dag, options, listener, writer, this.host, journal, durable?.resumed);
@@ -135,17 +139,18 @@ export class Engine {
 
   /**
    * The limits a resumed run goes on with: those its journal holds, or the scheduler's own of
-   * the same name (which win). One that an earlier resumed run brought under the same name with
-   * another spec is shared by name, so the run would go on under the earlier run's: refused,
-   * naming both (a `TypeError`, as for a bad option).
+   * the same name (which win). A limit is shared by name: one that an earlier resumed run brought
+   * with another spec, and that a run going on uses, would hold this run too: refused, naming
+   * both (a `TypeError`, as for a bad option). One no run uses is replaced.
    */
   limitsForResume(runId: string, journaled: Readonly<Record<string, LimitSpec>>): Record<string, LimitSpec> {
     const limits: Record<string, LimitSpec> = { ...journaled, ...this.declaredLimits };
     for (const [name, spec] of Object.entries(journaled)) {
       const installed = this.limits.get(name);
       if (installed === undefined || Object.hasOwn(this.declaredLimits, name) || sameLimit(installed.spec, spec)) continue;
+      if (!this.runs.some((run) => run.classes.some((cls) => cls.limits.includes(installed)))) continue;
       throw new TypeError(
-        `rxdag: resume of run ${quoted(runId)}: its journal holds limit ${quoted(name)} as ${describeLimit(spec)}, and this scheduler has it as ${describeLimit(installed.spec)}, from a run resumed before; ` +
+        `rxdag: resume of run ${quoted(runId)}: its journal holds limit ${quoted(name)} as ${describeLimit(spec)}, and this scheduler has it as ${describeLimit(installed.spec)}, from a run going on; ` +
           `declare \`limits.${name}\` in the scheduler's options to choose it for every run`,
       );
     }

@@ -168,7 +168,11 @@ export class RunController {
     if (this.phase !== 'queued' && this.phase !== 'running') return false;
     this.phase = 'cancelling';
     this.stopReason = interruption;
-    if (interruption !== undefined) this.writer.hideFromNowOn();
+    if (interruption !== undefined) {
+      this.writer.hideFromNowOn();
+      // the run stops to be resumed: what its journal has not acknowledged yet may never be
+      this.journal?.giveUpWaits();
+    }
     return true;
   }
 
@@ -192,11 +196,12 @@ export class RunController {
   handleOutcome(attempt: Attempt, outcome: AttemptOutcome): void {
     if (!attempt.live) return; // cancelled before its outcome arrived (and told then)
     this.closeAttempt(attempt);
+    // before its events, which go in the open generation with it: carrying them out may end the run (and finish its journal)
+    this.tellRecorded(attempt, true);
     const spawnProblem = outcome.ok && outcome.spawned !== undefined ? this.spawn(attempt, outcome.spawned) : undefined;
     if (spawnProblem !== undefined) this.failAttempt(attempt, spawnProblem, undefined);
     else if (outcome.ok) this.completeTask(attempt, outcome.output, outcome.warning, outcome.worker);
     else this.failAttempt(attempt, outcome.error, outcome.timedOutAfterMs);
-    this.tellRecorded(attempt, true);
     this.freeSlots(attempt);
     attempt.release();
     this.settleIfDone();
@@ -247,8 +252,9 @@ export class RunController {
 
   /**
    * Hands what `attempt`'s agent asked to hear (`afterRecorded`) to the journal, to be told once
-   * what the run wrote so far is durable; without a journal, tells it now. `written`: false when
-   * its outcome will not be journaled (the run stops to be resumed): told so now.
+   * what the run wrote so far (and writes in this turn: the attempt's outcome) is durable; without
+   * a journal, tells it now. `written`: false when its outcome will not be journaled (the run
+   * stops to be resumed): told so now.
    */
   private tellRecorded(attempt: Attempt, written: boolean): void {
     const callbacks = attempt.recorded;

@@ -63,7 +63,9 @@ export class RunJournal {
    */
   whenDurable(callbacks: readonly RecordedCallback[]): void {
     if (this.failure !== undefined || this.closed) return tell(callbacks, false);
-    // what was written so far goes in the open generation's durable group at the latest
+    // what was written so far goes in the open generation's durable group at the latest, which
+    // the end of this flush makes (see `commit`): a removal it holds back should not wait for a
+    // next start that may be long in coming
     this.recordedWaits.push({ generation: this.generation, callbacks });
   }
 
@@ -96,6 +98,8 @@ export class RunJournal {
    */
   commit(durable: boolean): void {
     if (this.failure !== undefined || this.closed) return;
+    // someone waits to hear that the open generation is durable (`whenDurable`)
+    if (!durable && this.recordedWaits.at(-1)?.generation === this.generation) durable = true;
     // a durable group covers the open generation, and the eventual groups before it
     const covers = durable ? this.generation++ : 0;
     if (this.pending.length === 0 && !(durable && (this.eventualSinceDurable || this.last !== undefined))) {
@@ -181,8 +185,8 @@ export class RunJournal {
     for (const { callbacks } of waits.splice(0, told)) tell(callbacks, true);
   }
 
-  /** Nothing more will be durable: tells every callback still waiting. */
-  private giveUpWaits(): void {
+  /** Tells every callback still waiting that it will not be told `true`: nothing more will be durable, or may be (an interrupted run). */
+  giveUpWaits(): void {
     for (const { callbacks } of this.recordedWaits.splice(0)) tell(callbacks, false);
   }
 
