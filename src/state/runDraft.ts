@@ -152,7 +152,9 @@ export class RunDraft {
         const waiting = this.tasks.remainingDeps(task);
         if (waiting > 0) {
           const what = waiting === 1 ? 'a dependency that has' : `${waiting} dependencies that have`;
-          throw this.refusal(`task.ready for task "${event.taskId}", which waits for ${what} not ended as its rule needs`);
+          throw this.refusal(
+            `task.ready for task "${event.taskId}", which waits for ${what} not ended as its rule needs${this.policyHint(task)}`,
+          );
         }
         this.move(event.taskId, event.type, StatusCode.Pending, StatusCode.Ready, event.attempt);
         return;
@@ -271,6 +273,17 @@ export class RunDraft {
       tasks,
       outputs,
     });
+  }
+
+  /** Why a task after a failed dependency may have been ready: the run went on past failures, which older events do not say. */
+  private policyHint(task: number): string {
+    if (this.failurePolicy === 'continue') return '';
+    const { start, targets } = this.graph.index.deps;
+    for (let e = start[task]!; e < start[task + 1]!; e++) {
+      if (this.tasks.status(targets[e]!) !== StatusCode.Failed) continue;
+      return ` (a dependency failed: a run with failurePolicy 'continue' makes it ready; events of an earlier version do not say the run's policy: give it to initialRunState or trackRun, e.g. from journal.header(runId).options.failurePolicy)`;
+    }
+    return '';
   }
 
   private taskIndex(taskId: string, type: string): number {
