@@ -3,6 +3,7 @@ import { type DagEvent, runDag } from '../../src/index';
 import { remoteAgent, startWorker } from '../../src/bullmq/index';
 import { describeOwnRedis, type OwnRedis, startRedisServer } from '../support/redis';
 import { Closer, sleep, waitFor } from './helpers';
+import { PausableProxy } from './pausableProxy';
 
 /**
  * A Redis that stops answering or goes away, on a throwaway `redis-server` of each test's own
@@ -427,6 +428,53 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
       const closing = Date.now();
       await expect(echo.close()).resolves.toEqual({ cancelsNotSent: [] });
       expect(Date.now() - closing).toBeLessThan(1000);
+    }),
+  );
+
+  it.concurrent(
+    'should cancel the job of an attempt its lease check failed while Redis was away, once Redis is back',
+    withOwnRedis(async ({ redis, closer }) => {
+      // the worker reaches Redis directly: only the scheduler side loses it
+      const signalled: string[] = [];
+      const worker = closer.add(
+        startWorker({
+          connection: redis().url,
+          agents: {
+            nap: ({ signal }) =>
+              new Promise((resolve) => {
+                const timer = setTimeout(() => resolve('rested'), 8000);
+                signal.addEventListener('abort', () => {
+                  clearTimeout(timer);
+                  signalled.push(String((signal.reason as Error | undefined)?.name));
+                  resolve('stopped');
+                });
+              }),
+          },
+          concurrency: 1,
+          leaseMs: 5000,
+          onLog: () => undefined,
+        }),
+      );
+      await worker.ready();
+      const proxy = await PausableProxy.start(redis().url);
+      closer.onClose(() => proxy.close());
+      const nap = remoteAgent({ connection: proxy.url, queue: 'nap', leaseMs: LEASE_MS });
+      const events: DagEvent[] = [];
+      const ended = new Promise<void>((resolve) => {
+        const subscription = runDag({ id: 'lost', tasks: [{ id: 'a', agent: 'nap' }] }, { agents: { nap } }).subscribe({
+          next: (event) => void events.push(event),
+          complete: resolve,
+        });
+        closer.onClose(() => subscription.unsubscribe());
+      });
+      await waitFor(() => worker.running === 1, 'the job to run on the worker');
+      await proxy.refuse(); // away before its first lease check
+      await waitFor(() => events.some((event) => event.type === 'task.failed'), 'the lease check to fail the attempt', 8000);
+      expect(failures(events)).toEqual([{ attempt: 1, name: 'RedisConnectionError', message: expect.stringMatching(/cannot read job/) }]);
+      await proxy.admit(); // back: the cancel goes out, and the job does not run on for an attempt that failed
+      await ended;
+      await waitFor(() => signalled.length > 0, "the worker's attempt to be told to stop", 5000);
+      expect(signalled).toEqual(['TaskCancelledError']);
     }),
   );
 

@@ -4,8 +4,10 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  * A TCP proxy in front of the specs' Redis that stops passing bytes without closing anything, as
  * a Redis that hangs or a network that stalls does: {@link pause} holds every byte of every
  * connection, also of those made while paused (accepted, and then nothing passes), {@link resume}
- * lets them through again, nothing lost, and {@link drop} cuts the connections open now. It does
- * not read what passes.
+ * lets them through again, nothing lost, {@link drop} cuts the connections open now, and
+ * {@link refuse} also stops listening until {@link admit}, so connections are refused, as a Redis
+ * that is restarting does (its data kept, unlike a `redis-server` without persistence started
+ * again). It does not read what passes.
  */
 export class PausableProxy {
   // each client connection with its connection to Redis
@@ -56,6 +58,21 @@ export class PausableProxy {
   drop(): void {
     for (const pair of this.pairs) for (const socket of pair) socket.destroy();
     this.pairs.clear();
+  }
+
+  /** Cuts every connection and stops listening on its port: connections are refused until {@link admit}. */
+  async refuse(): Promise<void> {
+    this.drop();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Listens again on its port after {@link refuse}. */
+  async admit(): Promise<void> {
+    const { port } = new URL(this.url);
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(Number(port), '127.0.0.1', () => resolve());
+    });
   }
 
   /** Cuts every connection and stops listening. */

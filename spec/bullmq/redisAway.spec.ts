@@ -36,7 +36,7 @@ describe('addRidingOutages', () => {
   it('should try again after 100, 200, 400, 800 and 1000 ms while Redis refuses, and add once it is back', async () => {
     const start = Date.now();
     const { adds, tries } = burst(['a', 'b'], [refused(2), refused(2), refused(2), refused(2), refused(2), refused(2)]);
-    const result = await settled(addRidingOutages(30_000, adds));
+    const result = await settled(addRidingOutages(30_000, { since: undefined }, adds));
     expect(tries.map((one) => one.at - start)).toEqual([0, 100, 300, 700, 1500, 2500, 3500]);
     expect(result).toEqual({ added: ['a', 'b'] });
   });
@@ -47,7 +47,7 @@ describe('addRidingOutages', () => {
       ['a'],
       Array.from({ length: 20 }, () => refused(1)),
     );
-    const result = await settled(addRidingOutages(2_000, adds));
+    const result = await settled(addRidingOutages(2_000, { since: undefined }, adds));
     // tries at 0, 100, 300, 700 and 1500: the next pause (1 s) would end past 2 s
     expect(tries.map((one) => one.at - start)).toEqual([0, 100, 300, 700, 1500]);
     expect(result).toEqual({ failed: ['a'], error: expect.any(RedisConnectionError) });
@@ -59,7 +59,7 @@ describe('addRidingOutages', () => {
   it('should count the time a try waited for an answer against the lease period, starting no try past it', async () => {
     const unanswered = new RedisConnectionError(location, 'add 1 job(s)', 'it did not answer within 1000 ms');
     const { adds, tries } = burst(['a'], [unanswered, unanswered, unanswered], 1000);
-    const result = await settled(addRidingOutages(2_500, adds));
+    const result = await settled(addRidingOutages(2_500, { since: undefined }, adds));
     // 0–1000 (fails), pause 100, 1100–2100 (fails), pause 200, 2300–3300 (fails): the next try would start past 2.5 s
     expect(tries.map((one) => one.at - tries[0]!.at)).toEqual([0, 1100, 2300]);
     expect((result as { error: RedisConnectionError }).error.message).toMatch(
@@ -67,11 +67,33 @@ describe('addRidingOutages', () => {
     );
   });
 
+  it('should count the lease period from when the outage began: a burst in an outage older than that fails at its first try', async () => {
+    const outage = { since: undefined as number | undefined };
+    const first = burst(
+      ['a'],
+      Array.from({ length: 20 }, () => refused(1)),
+    );
+    await settled(addRidingOutages(2_000, outage, first.adds));
+    expect(outage.since).toBeDefined();
+    await jest.advanceTimersByTimeAsync(1_000); // the outage is 2.5 s old now
+    const later = burst(
+      ['b'],
+      Array.from({ length: 20 }, () => refused(1)),
+    );
+    const result = await settled(addRidingOutages(2_000, outage, later.adds));
+    expect(later.tries).toHaveLength(1);
+    expect(result).toMatchObject({ failed: ['b'] });
+    // once an add goes through, the outage is over
+    const back = burst(['c'], []);
+    expect(await settled(addRidingOutages(2_000, outage, back.adds))).toEqual({ added: ['c'] });
+    expect(outage.since).toBeUndefined();
+  });
+
   it('should fail at once, with the error unchanged, when Redis refuses the credentials or the command', async () => {
     for (const reason of ['this Redis refused the user name or password of the URL (WRONGPASS …)', 'OOM command not allowed']) {
       const error = new RedisConnectionError(location, 'add 1 job(s)', reason);
       const { adds, tries } = burst(['a'], [error]);
-      expect(await settled(addRidingOutages(30_000, adds))).toEqual({ failed: ['a'], error });
+      expect(await settled(addRidingOutages(30_000, { since: undefined }, adds))).toEqual({ failed: ['a'], error });
       expect(tries).toHaveLength(1);
     }
   });
@@ -88,7 +110,7 @@ describe('addRidingOutages', () => {
       },
       failure: (error) => error as RedisConnectionError,
     };
-    expect(await settled(addRidingOutages(30_000, adds))).toEqual({ added: [] });
+    expect(await settled(addRidingOutages(30_000, { since: undefined }, adds))).toEqual({ added: [] });
     expect(tries).toEqual([['a', 'b', 'c'], ['b', 'c'], ['c']]);
   });
 

@@ -11,6 +11,7 @@ import type { Queue } from 'bullmq';
 import { type CancelReason, cancelKey, publishCancel } from './cancelSignals';
 import type { CommandConnection } from './commandConnection';
 import type { RedisConnectionError, RedisTarget } from './redisConnection';
+import { FIRST_PAUSE_MS, LONGEST_PAUSE_MS, saysRedisAway } from './redisAway';
 
 /** A cancel that did not reach Redis: no worker was told, so the attempt may run to its end. */
 export interface CancelNotSent {
@@ -47,6 +48,8 @@ export class JobCancels {
   private readonly failed: CancelNotSent[] = [];
   // called once no cancelled job is running
   private whenNoneRunning: Array<() => void> = [];
+  // closing: a cancel Redis does not take is not tried again
+  private stopped = false;
 
   constructor(
     private readonly config: JobCancelsConfig,
@@ -54,34 +57,68 @@ export class JobCancels {
     private readonly track: (sending: Promise<unknown>) => void,
   ) {}
 
-  /** Stops a job: a waiting one is removed, a running one gets a cancel and is removed when it ends. */
-  send(route: Promise<CancelRoute>, jobId: string, reason: CancelReason, owned?: OwnershipCheck): void {
-    const { prefix, queue: name, leaseMs } = this.config;
+  /**
+   * Stops a job: a waiting one is removed, a running one gets a cancel and is removed when it
+   * ends. While Redis is away the cancel is tried again (see `redisAway.ts`) until it is sent or
+   * the queue closes ({@link stop}): a job Redis had, or gets once back (an add that was under
+   * way), must not run for an attempt that ended.
+   */
+  send(route: () => Promise<CancelRoute>, jobId: string, reason: CancelReason, owned?: OwnershipCheck): void {
     this.tombstones.add(jobId);
     this.sending.add(jobId);
-    const cancelling = route.then(async ({ connection, queue }) => {
-      if (owned !== undefined && !(await owned(queue))) {
-        // another run's job under the same id: left alone
+    this.track(this.sendUntilTaken(route, jobId, reason, owned));
+  }
+
+  /** No more tries: the queue is closing (what is still under way is reported by {@link notSent}). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async sendUntilTaken(
+    route: () => Promise<CancelRoute>,
+    jobId: string,
+    reason: CancelReason,
+    owned?: OwnershipCheck,
+  ): Promise<void> {
+    for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(2 * pause, LONGEST_PAUSE_MS)) {
+      let failure: RedisConnectionError;
+      try {
+        return await this.sendOnce(await route(), jobId, reason, owned);
+      } catch (error) {
+        if (!this.sending.has(jobId)) return; // sent: only the clean-up after it failed
+        failure = this.config.target.fail(`send the cancel of job "${jobId}"`, error);
+      }
+      if (this.stopped || !saysRedisAway(failure)) {
         this.sending.delete(jobId);
-        this.forget(jobId);
+        this.failed.push({ queue: this.config.queue, jobId, error: failure });
         return;
       }
-      try {
-        await publishCancel(connection.redis, prefix, name, jobId, leaseMs, reason);
-      } catch (error) {
-        throw connection.fail(`send the cancel of job "${jobId}"`, error);
-      }
+      await new Promise((resolve) => setTimeout(resolve, pause).unref());
+      if (!this.sending.has(jobId)) return; // given up by the close meanwhile
+    }
+  }
+
+  private async sendOnce({ connection, queue }: CancelRoute, jobId: string, reason: CancelReason, owned?: OwnershipCheck): Promise<void> {
+    const { prefix, queue: name, leaseMs } = this.config;
+    if (owned !== undefined && !(await owned(queue))) {
+      // another run's job under the same id: left alone
       this.sending.delete(jobId);
-      if ((await queue.remove(jobId)) !== 1) return; // running: removed when it ends
+      this.forget(jobId);
+      return;
+    }
+    try {
+      await publishCancel(connection.redis, prefix, name, jobId, leaseMs, reason);
+    } catch (error) {
+      throw connection.fail(`send the cancel of job "${jobId}"`, error);
+    }
+    this.sending.delete(jobId);
+    if ((await queue.remove(jobId)) === 1) {
       this.forget(jobId);
       await connection.redis.del(cancelKey(prefix, name, jobId)); // no worker has it: the key would only linger
-    });
-    this.track(
-      cancelling.catch((error: unknown) => {
-        if (!this.sending.delete(jobId)) return; // sent: only the clean-up after it failed
-        this.failed.push({ queue: name, jobId, error: this.config.target.fail(`send the cancel of job "${jobId}"`, error) });
-      }),
-    );
+    } else if ((await connection.redis.exists(queue.toKey(jobId))) === 0) {
+      // never added (or gone): nothing runs; the cancel key stays for an add still under way
+      this.forget(jobId);
+    } // else running: removed when it ends
   }
 
   /** Whether `jobId` was cancelled while it ran (forgotten now: its finish removes it). */

@@ -11,9 +11,9 @@
 import { RedisConnectionError } from './redisConnection';
 
 /** The first pause before a failed try is made again; each next one is twice as long. */
-const FIRST_PAUSE_MS = 100;
+export const FIRST_PAUSE_MS = 100;
 /** The longest pause: a Redis that is back is found within a second. */
-const LONGEST_PAUSE_MS = 1_000;
+export const LONGEST_PAUSE_MS = 1_000;
 
 /** What a Redis that is away for now says (as `RedisTarget.reasonOf` words it), not one that refuses us. */
 const AWAY =
@@ -40,8 +40,17 @@ export interface JobAdds<T> {
 /** What became of a burst: the items added by the last try, or those that failed and why. */
 export type AddResult<T> = { readonly added: readonly T[] } | { readonly failed: readonly T[]; readonly error: RedisConnectionError };
 
-/** Adds a burst, trying again for up to `leaseMs` while Redis is away (see the module's comment). */
-export async function addRidingOutages<T>(leaseMs: number, adds: JobAdds<T>): Promise<AddResult<T>> {
+/** When the current outage of a queue's Redis began, as its adds found it (undefined while adds go through). */
+export interface Outage {
+  since: number | undefined;
+}
+
+/**
+ * Adds a burst, trying again while Redis is away, until a lease period (`leaseMs`) has passed
+ * since the outage began (see the module's comment): an outage older than that fails the bursts
+ * that come later at once, so a run whose Redis is gone ends rather than wait a lease per burst.
+ */
+export async function addRidingOutages<T>(leaseMs: number, outage: Outage, adds: JobAdds<T>): Promise<AddResult<T>> {
   const firstTry = Date.now();
   let tries = 0;
   for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(2 * pause, LONGEST_PAUSE_MS)) {
@@ -50,11 +59,14 @@ export async function addRidingOutages<T>(leaseMs: number, adds: JobAdds<T>): Pr
     try {
       tries++;
       await adds.add(items);
+      outage.since = undefined;
       return { added: items };
     } catch (thrown) {
       const error = adds.failure(thrown, items.length);
       const triedFor = Date.now() - firstTry;
-      if (!saysRedisAway(error) || triedFor + pause > leaseMs) {
+      const away = saysRedisAway(error);
+      if (away) outage.since ??= firstTry;
+      if (!away || Date.now() - outage.since! + pause > leaseMs) {
         return { failed: items, error: tries === 1 ? error : triedAgain(error, tries, triedFor) };
       }
     }

@@ -20,7 +20,7 @@ import { CommandConnection, commandTimeoutFor, within } from './commandConnectio
 import { notTakenDetail, RemoteJobError, RunIdTakenError, WorkerLostError } from './errors';
 import { EventStream } from './eventStream';
 import { FinishedJobs } from './finishedJobs';
-import { addRidingOutages } from './redisAway';
+import { addRidingOutages, type Outage } from './redisAway';
 import { type CancelNotSent, JobCancels, type OwnershipCheck } from './jobCancels';
 import { jobIdFor, otherRunsJob, signedJobData, unsendableInput } from './jobFormat';
 import { failedJobError, parsedJson, type Settlement, settlementOf } from './outcomes';
@@ -80,6 +80,7 @@ export class RemoteQueue {
   private closed = false;
   // Jobs of this client a worker was heard taking: a queue with workers, when a job waits long.
   private takenJobs = 0;
+  private readonly outage: Outage = { since: undefined };
 
   constructor(private readonly config: RemoteQueueConfig) {
     this.cancels = new JobCancels(config, (sending) => this.track(sending));
@@ -142,6 +143,7 @@ export class RemoteQueue {
    */
   async close(): Promise<CancelNotSent[]> {
     this.closed = true;
+    this.cancels.stop();
     for (const waiter of [...this.waiters.values()]) {
       this.settle(waiter, {
         ok: false,
@@ -238,7 +240,7 @@ export class RemoteQueue {
     const batch = this.batch;
     this.batch = [];
     const retainSeconds = Math.ceil(this.config.retainMs / 1000);
-    const result = await addRidingOutages(this.config.leaseMs, {
+    const result = await addRidingOutages(this.config.leaseMs, this.outage, {
       pending: () => batch.filter((waiter) => this.waiters.get(waiter.jobId) === waiter),
       add: async (live) => {
         const { queue } = await this.connect();
@@ -254,7 +256,10 @@ export class RemoteQueue {
       failure: (error, count) => this.failure(`add ${count} job(s) to queue "${this.config.queue}"`, error),
     });
     if ('failed' in result) {
-      for (const waiter of result.failed) this.settle(waiter, { ok: false, error: result.error });
+      for (const waiter of result.failed) {
+        this.settle(waiter, { ok: false, error: result.error });
+        if (waiter.sent) this.cancel(waiter.jobId, 'cancelled', ownershipOf(waiter)); // an add under way may land once Redis is back
+      }
       return;
     }
     for (const waiter of result.added) {
@@ -280,8 +285,7 @@ export class RemoteQueue {
 
   private onFinished(jobId: string, read: () => Settlement): void {
     if (this.cancels.finished(jobId)) {
-      this.remove(jobId);
-      return;
+      return this.finished?.remove(jobId);
     }
     const waiter = this.waiters.get(jobId);
     if (waiter === undefined) return;
@@ -299,7 +303,9 @@ export class RemoteQueue {
     const waiter = this.waiters.get(jobId);
     if (waiter === undefined) return;
     const look = this.look(waiter).catch((error: unknown) => {
-      this.settle(waiter, { ok: false, error: this.failure(`read job "${jobId}"`, error) });
+      if (!this.forget(waiter)) return;
+      waiter.reject(this.failure(`read job "${jobId}"`, error));
+      this.cancel(jobId, 'cancelled', ownershipOf(waiter)); // it may run once Redis is back: not for an attempt that failed
     });
     this.track(look);
   }
@@ -375,16 +381,12 @@ export class RemoteQueue {
 
   /** Stops a job: a waiting one is removed, a running one gets a cancel and is removed when it ends. */
   private cancel(jobId: string, reason: CancelReason, owned?: OwnershipCheck): void {
-    this.cancels.send(this.connect(), jobId, reason, owned);
+    this.cancels.send(() => this.connect(), jobId, reason, owned);
   }
 
   /** The error of `action`, naming the real cause when the connection knows it. */
   private failure(action: string, error: unknown): RedisConnectionError {
     return this.connection?.fail(action, error) ?? this.config.target.fail(action, error);
-  }
-
-  private remove(jobId: string): void {
-    this.finished?.remove(jobId);
   }
 
   private track(promise: Promise<unknown>): void {

@@ -62,6 +62,21 @@ describeOwnRedis('rxdag run --redis and rxdag worker when Redis stops answering 
     );
   });
 
+  it('should wait a few seconds for a Redis that refuses connections at start (restarting) rather than refuse at once', async () => {
+    const dag = tmp.file('restarting.json');
+    const marks = tmp.file('restarting.marks');
+    writeFileSync(dag, JSON.stringify({ id: 'restarting', tasks: [{ id: 'a', run: `echo ran >> '${marks}'` }] }));
+    await fleet.start(env.redis().url, 'rxdag');
+    await env.redis().stop();
+    const run = fleet.track(startCli(['run', dag, '--redis', env.redis().url, '--no-journal', '--quiet'], NO_KEY));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await env.restart();
+    const result = await run.done;
+    expect(result).toMatchObject({ code: 0 });
+    expect(result.stderr).not.toMatch(/cannot reach Redis/);
+    await waitFor(() => linesOf(marks).length === 1, 'the task to have run on the worker');
+  });
+
   it('should stop an idle worker on SIGTERM while Redis is gone, having logged the outage once per connection', async () => {
     const worker = await fleet.start(env.redis().url, 'rxdag', ['--lease-ms', '1000']);
     await env.redis().stop();

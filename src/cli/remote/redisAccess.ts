@@ -7,6 +7,7 @@
  */
 import { Redis } from 'ioredis';
 import { redisTarget, type RedisTarget, refusesCredentials } from '../../bullmq/redisConnection';
+import { saysRedisAway } from '../../bullmq/redisAway';
 import { InvalidInputError } from '../problems';
 import { KEY_VARIABLE, PASSWORD_VARIABLE, redisUrlProblem, type RemoteSettings } from './remoteOptions';
 
@@ -37,8 +38,34 @@ function parseRedisUrl(url: string): RedisTarget {
   return problem === undefined ? redisTarget(url, '--redis') : refuse(problem);
 }
 
-/** Connects once, selects the URL's database and sends PING; no retries, bounded in time. */
+/** A Redis that refuses connections (restarting) is tried again this often, within {@link PROBE_TIMEOUT_MS}. */
+const PROBE_AGAIN_MS = 250;
+
+/**
+ * Connects, selects the URL's database and sends PING, bounded in time; a Redis that is away
+ * for a moment (refusing connections while it restarts) is tried again until then, one that
+ * refuses the credentials or answers something else is not.
+ */
 async function probe(target: RedisTarget): Promise<void> {
+  const deadline = Date.now() + PROBE_TIMEOUT_MS;
+  for (;;) {
+    const failure = await probeOnce(target);
+    if (failure === undefined) return;
+    if (!saysRedisAway(target.fail('reach it', failure)) || Date.now() + PROBE_AGAIN_MS > deadline) return refuseProbe(target, failure);
+    await new Promise((resolve) => setTimeout(resolve, PROBE_AGAIN_MS));
+  }
+}
+
+function refuseProbe(target: RedisTarget, failure: unknown): never {
+  const reason = target.reasonOf(failure);
+  // the command line has a way to give the password that the library's words do not know
+  const orVariable = reason.includes('(NOAUTH)') ? ` (or in ${PASSWORD_VARIABLE}, which ps does not show)` : '';
+  // reached, and refused: not a matter of reaching it
+  refuse(`${refusesCredentials(reason) ? 'Redis at' : 'cannot reach Redis at'} ${target.location}: ${reason}${orVariable}`);
+}
+
+/** One try of {@link probe}: what went wrong, or undefined when Redis answered. */
+async function probeOnce(target: RedisTarget): Promise<unknown> {
   const client = new Redis({
     ...target.options,
     lazyConnect: true,
@@ -62,12 +89,9 @@ async function probe(target: RedisTarget): Promise<void> {
         .then(() => client.ping()),
       timeout,
     ]);
+    return undefined;
   } catch (error) {
-    const reason = target.reasonOf(connectionError ?? error);
-    // the command line has a way to give the password that the library's words do not know
-    const orVariable = reason.includes('(NOAUTH)') ? ` (or in ${PASSWORD_VARIABLE}, which ps does not show)` : '';
-    // reached, and refused: not a matter of reaching it
-    refuse(`${refusesCredentials(reason) ? 'Redis at' : 'cannot reach Redis at'} ${target.location}: ${reason}${orVariable}`);
+    return connectionError ?? error;
   } finally {
     clearTimeout(timer);
     // a connection already ended (refused, wrong password) has nothing to close: ioredis would
