@@ -1,8 +1,9 @@
 import { Redis } from 'ioredis';
-import { type DagEvent, runDag } from '../../src/index';
+import { from, type ObservableInput } from 'rxjs';
+import { type DagEvent, runDag, type TaskContext } from '../../src/index';
 import { remoteAgent, startWorker } from '../../src/bullmq/index';
 import { describeOwnRedis, type OwnRedis, startRedisServer } from '../support/redis';
-import { Closer, sleep, waitFor } from './helpers';
+import { Closer, runNow, sleep, waitFor } from './helpers';
 import { PausableProxy } from './pausableProxy';
 
 /**
@@ -475,6 +476,106 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
       await ended;
       await waitFor(() => signalled.length > 0, "the worker's attempt to be told to stop", 5000);
       expect(signalled).toEqual(['TaskCancelledError']);
+    }),
+  );
+
+  it.concurrent(
+    'should cancel the job of an attempt whose add Redis left unanswered, once Redis answers and runs the add after all',
+    withOwnRedis(async ({ redis, closer }) => {
+      const seen: string[] = [];
+      const worker = closer.add(
+        startWorker({
+          connection: redis().url,
+          agents: {
+            nap: ({ id, signal }) =>
+              new Promise((resolve) => {
+                seen.push(`start ${id}`);
+                const timer = setTimeout(() => resolve(seen.push(`done ${id}`)), 1500);
+                signal.addEventListener('abort', () => {
+                  clearTimeout(timer);
+                  resolve(seen.push(`aborted ${id}`));
+                });
+              }),
+          },
+          concurrency: 2,
+          leaseMs: 500,
+          onLog: () => undefined,
+        }),
+      );
+      await worker.ready();
+      const proxy = await PausableProxy.start(redis().url);
+      closer.onClose(() => proxy.close());
+      const nap = remoteAgent({ connection: proxy.url, queue: 'nap', leaseMs: 500 });
+      const client = nap.create!();
+      const context = (id: string): TaskContext => ({
+        id,
+        runId: 'r1',
+        dagId: 'd',
+        input: null,
+        upstream: {},
+        attempt: 1,
+        idempotencyKey: `r1/${id}`,
+        signal: new AbortController().signal,
+        spawn: () => undefined,
+      });
+      await runNow(nap, context('warm'), client); // its connections are open
+      proxy.pause(); // Redis stops answering: the add of `b` goes out and is held
+      await expect(runNow(nap, context('b'), client)).rejects.toThrow(/cannot add 1 job\(s\) to queue "nap": it did not answer/);
+      await sleep(2000); // away on: the cancel's own commands go unanswered too, and are tried again
+      proxy.resume(); // the add lands after all, and the cancel right after it
+      // removed before a worker took it, or taken and told to stop: never run to its end (1.5 s)
+      await sleep(2500);
+      expect(seen.filter((line) => line.endsWith(' b'))).toEqual(
+        expect.arrayContaining(seen.includes('start b') ? ['start b', 'aborted b'] : []),
+      );
+      expect(seen).not.toContain('done b');
+      await expect(nap.close()).resolves.toEqual({ cancelsNotSent: [] });
+    }),
+  );
+
+  it.concurrent(
+    'should not add the job of an attempt that ended while its connection was being made',
+    withOwnRedis(async ({ redis, closer }) => {
+      const seen: string[] = [];
+      const worker = closer.add(
+        startWorker({
+          connection: redis().url,
+          agents: { nap: ({ id }) => seen.push(id) },
+          concurrency: 1,
+          leaseMs: 1000,
+          onLog: () => undefined,
+        }),
+      );
+      await worker.ready();
+      const proxy = await PausableProxy.start(redis().url);
+      closer.onClose(() => proxy.close());
+      const nap = remoteAgent({ connection: proxy.url, queue: 'nap', leaseMs: 1000 });
+      proxy.pause(); // the agent's first connection is made, and waits for Redis's answers
+      const context: TaskContext = {
+        id: 'gone',
+        runId: 'r1',
+        dagId: 'd',
+        input: null,
+        upstream: {},
+        attempt: 1,
+        idempotencyKey: 'r1/gone',
+        signal: new AbortController().signal,
+        spawn: () => undefined,
+      };
+      const subscription = from(nap.run(context, await nap.create!()) as ObservableInput<unknown>).subscribe({ error: () => undefined });
+      await sleep(100);
+      subscription.unsubscribe(); // cancelled before its job went out
+      await sleep(100);
+      proxy.resume(); // connected now: nothing of it is to be sent
+      await sleep(1500);
+      expect(seen).toEqual([]);
+      const client = new Redis(redis().url, { maxRetriesPerRequest: 1, connectionName: CHECK_CONNECTION });
+      try {
+        expect(await client.keys('*r1|gone*')).toEqual([]);
+      } finally {
+        client.disconnect();
+      }
+      await expect(nap.close()).resolves.toEqual({ cancelsNotSent: [] });
     }),
   );
 

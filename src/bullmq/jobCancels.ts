@@ -91,6 +91,7 @@ export class JobCancels {
       if (this.stopped || !saysRedisAway(failure)) {
         this.sending.delete(jobId);
         this.failed.push({ queue: this.config.queue, jobId, error: failure });
+        this.forget(jobId); // no worker was told: its end is not to be waited for
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, pause).unref());
@@ -100,7 +101,13 @@ export class JobCancels {
 
   private async sendOnce({ connection, queue }: CancelRoute, jobId: string, reason: CancelReason, owned?: OwnershipCheck): Promise<void> {
     const { prefix, queue: name, leaseMs } = this.config;
-    if (owned !== undefined && !(await owned(queue))) {
+    let mine: boolean;
+    try {
+      mine = owned === undefined || (await owned(queue));
+    } catch (error) {
+      throw connection.fail(`send the cancel of job "${jobId}"`, error);
+    }
+    if (!mine) {
       // another run's job under the same id: left alone
       this.sending.delete(jobId);
       this.forget(jobId);

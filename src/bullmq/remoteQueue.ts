@@ -135,11 +135,10 @@ export class RemoteQueue {
   }
 
   /**
-   * Closes the connections, after the outcomes read are recorded (so that their jobs are removed),
-   * the cancels and removals sent, and the finish of the jobs cancelled while they ran (so that
-   * those are removed), waiting {@link CLOSE_GRACE_MS} at
-   * most; attempts still waiting fail (their jobs stay for a resumed scheduler). Resolves with
-   * the cancels that did not reach Redis: their workers were not told.
+   * Closes the connections, after the outcomes read are recorded, the cancels and removals sent
+   * and the jobs cancelled while they ran ended (so that all those are removed), waiting
+   * {@link CLOSE_GRACE_MS} at most; attempts still waiting fail (their jobs stay for a resumed
+   * scheduler). Resolves with the cancels that did not reach Redis: their workers were not told.
    */
   async close(): Promise<CancelNotSent[]> {
     this.closed = true;
@@ -192,9 +191,9 @@ export class RemoteQueue {
       action: `reach queue "${name}"`,
       autoPipelining: true,
       // a closing client's connection ends: that is no news of Redis
-      ...(watch === undefined
-        ? {}
-        : { onError: (error) => !this.closed && watch.failed(error), onReady: () => !this.closed && watch.ready() }),
+      onError: (error) => !this.closed && watch?.failed(error),
+      // back: a later outage gets its own lease period
+      onReady: () => void ((this.outage.since = undefined), !this.closed && watch?.ready()),
     });
     this.connection = connection;
     const { redis } = connection;
@@ -242,8 +241,10 @@ export class RemoteQueue {
     const retainSeconds = Math.ceil(this.config.retainMs / 1000);
     const result = await addRidingOutages(this.config.leaseMs, this.outage, {
       pending: () => batch.filter((waiter) => this.waiters.get(waiter.jobId) === waiter),
-      add: async (live) => {
+      add: async (pending) => {
         const { queue } = await this.connect();
+        // those that ended while connecting cancelled nothing (not sent): they are not sent now either
+        const live = pending.filter((waiter) => this.waiters.get(waiter.jobId) === waiter);
         for (const waiter of live) waiter.sent = true;
         await queue.addBulk(
           live.map(({ jobId, data }) => ({
@@ -257,7 +258,8 @@ export class RemoteQueue {
     });
     if ('failed' in result) {
       for (const waiter of result.failed) {
-        this.settle(waiter, { ok: false, error: result.error });
+        if (!this.forget(waiter)) continue; // ended meanwhile: its teardown cancelled it
+        waiter.reject(result.error);
         if (waiter.sent) this.cancel(waiter.jobId, 'cancelled', ownershipOf(waiter)); // an add under way may land once Redis is back
       }
       return;
@@ -314,6 +316,7 @@ export class RemoteQueue {
     const { jobId } = waiter;
     const { queue } = await this.connect();
     const job = await queue.getJob(jobId);
+    this.outage.since = undefined; // Redis answers
     if (this.waiters.get(jobId) !== waiter) return;
     // what its add did is not known yet: a job there may be another's, or gone before the add
     if (waiter.origin === undefined) return this.arm(waiter);
