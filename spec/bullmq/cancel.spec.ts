@@ -8,8 +8,6 @@ import {
   createScheduler,
   type DagEvent,
   fileJournal,
-  type Journal,
-  type JournalWriter,
   JournalWriteError,
   resumeRun,
   RunInterruptedError,
@@ -21,7 +19,7 @@ import { ProcessGroups } from '../../src/cli/agents/processGroups';
 import { createShellAgent } from '../../src/cli/agents/shellAgent';
 import { eventLogViolations, outcomes } from '../cli/support/eventLogInvariants';
 import { describeRedis, prefixPerTest } from '../support/redis';
-import { byTask, Closer, collect, ending, runNow, sleep, waitFor } from './helpers';
+import { byTask, Closer, collect, ending, failingJournal, runNow, sleep, waitFor } from './helpers';
 
 jest.setTimeout(30_000);
 
@@ -281,21 +279,7 @@ describeRedis('cancelling remote attempts', (env) => {
 
     // the journal fails while the attempt runs on the worker (at `quick`'s end): the run errors, its attempt stopped
     let failing = false;
-    const inner = fileJournal(dir);
-    const journal: Journal = {
-      ...inner,
-      create: (header) => {
-        const writer = inner.create(header) as JournalWriter;
-        return {
-          ...writer,
-          append: (events, durable) => {
-            if (failing) throw new Error('EIO: the disk went away');
-            return writer.append(events, durable);
-          },
-          close: () => writer.close(),
-        };
-      },
-    };
+    const journal = failingJournal(dir, () => failing);
     const crashed = collect(runDag(dag, { agents: { job: remote('job'), quick }, journal, runId: 'crashed', healthCheckIntervalMs: 0 }));
     await waitFor(() => ran.length === 1, 'the attempt to start on the worker');
     failing = true;

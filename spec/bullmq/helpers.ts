@@ -1,9 +1,10 @@
 import { firstValueFrom, from, lastValueFrom, type Observable, type ObservableInput, toArray } from 'rxjs';
-import type { AgentSpec, DagEvent, TaskContext } from '../../src/index';
+import { type AgentSpec, type DagEvent, fileJournal, type Journal, type JournalWriter, type TaskContext } from '../../src/index';
 
 /**
- * Small helpers of the BullMQ specs: collecting a run's events, waiting for a condition, and
- * closing whatever a test opened (workers, remote agents, child processes) after it.
+ * Small helpers of the BullMQ specs: collecting a run's events, waiting for a condition,
+ * closing whatever a test opened (workers, remote agents, child processes) after it, and a
+ * journal whose disk goes away.
  */
 
 /** Every event of a run, once it ended. */
@@ -48,7 +49,8 @@ export class Closer {
 /** Task events of one type, by task id. */
 export function byTask<T extends DagEvent['type']>(events: readonly DagEvent[], type: T): Map<string, Extract<DagEvent, { type: T }>> {
   const found = new Map<string, Extract<DagEvent, { type: T }>>();
-  for (const event of events) if (event.type === type && 'taskId' in event) found.set(event.taskId, event as Extract<DagEvent, { type: T }>);
+  for (const event of events)
+    if (event.type === type && 'taskId' in event) found.set(event.taskId, event as Extract<DagEvent, { type: T }>);
   return found;
 }
 
@@ -57,4 +59,23 @@ export function ending(events: readonly DagEvent[]): Extract<DagEvent, { type: '
   const last = events[events.length - 1];
   if (last?.type !== 'dag.completed') throw new Error(`the run did not end: last event ${last?.type}`);
   return last;
+}
+
+/** `fileJournal(dir)` whose appends throw once `failing()` says so, as a disk that went away. */
+export function failingJournal(dir: string, failing: () => boolean): Journal {
+  const inner = fileJournal(dir);
+  return {
+    ...inner,
+    create: (header) => {
+      const writer = inner.create(header) as JournalWriter;
+      return {
+        ...writer,
+        append: (events, durable) => {
+          if (failing()) throw new Error('EIO: the disk went away');
+          return writer.append(events, durable);
+        },
+        close: () => writer.close(),
+      };
+    },
+  };
 }

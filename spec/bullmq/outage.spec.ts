@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { from, type ObservableInput } from 'rxjs';
 import { type DagEvent, runDag, type TaskContext } from '../../src/index';
-import { remoteAgent, startWorker } from '../../src/bullmq/index';
+import { remoteAgent, startWorker, type WorkerOptions } from '../../src/bullmq/index';
 import { describeOwnRedis, type OwnRedis, startRedisServer } from '../support/redis';
 import { Closer, runNow, sleep, waitFor } from './helpers';
 import { PausableProxy } from './pausableProxy';
@@ -76,6 +76,22 @@ async function jobAdded(url: string, jobId: string): Promise<void> {
 }
 
 describeOwnRedis('remote agents and workers when Redis stops answering or goes away', () => {
+  /** A worker on `url` (one attempt at a time, a lease of 1 s, quiet unless `options.onLog`), closed after its test. */
+  const workerOf = (closer: Closer, url: string, agents: WorkerOptions['agents'], options: Partial<WorkerOptions> = {}) =>
+    closer.add(startWorker({ connection: url, agents, concurrency: 1, leaseMs: 1000, onLog: () => undefined, ...options }));
+  /** The context a scheduler gives attempt 1 of task `id` of run `r1`, for calling a remote agent directly. */
+  const contextOf = (id: string): TaskContext => ({
+    id,
+    runId: 'r1',
+    dagId: 'd',
+    input: null,
+    upstream: {},
+    attempt: 1,
+    idempotencyKey: `r1/${id}`,
+    signal: new AbortController().signal,
+    spawn: () => undefined,
+  });
+
   // the tests run at once (five at a time), the longest first
   const echoDag = { id: 'outage', tasks: [{ id: 'a', agent: 'echo', input: 1, retry: { attempts: 2, backoffMs: 0 } }] };
 
@@ -140,9 +156,7 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
         consoleSpy.mockRestore();
         for (const client of tryingAfterClose) client.disconnect(); // what a failing test left trying
       });
-      const worker = closer.add(
-        startWorker({ connection: redis().url, agents: { echo: () => 1 }, concurrency: 2, leaseMs: 1000, onLog: () => undefined }),
-      );
+      const worker = workerOf(closer, redis().url, { echo: () => 1 }, { concurrency: 2 });
       await worker.ready();
       await blockingReadSent(redis().url, worker.id);
       await redis().stop();
@@ -176,15 +190,7 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
     'should log an outage once per queue and cancel connection, and once more when Redis is back',
     withOwnRedis(async ({ redis, restart, closer }) => {
       const logs: string[] = [];
-      const worker = closer.add(
-        startWorker({
-          connection: redis().url,
-          agents: { echo: ({ input }) => input, nap: () => 1 },
-          concurrency: 1,
-          leaseMs: 1000,
-          onLog: (line) => logs.push(line),
-        }),
-      );
+      const worker = workerOf(closer, redis().url, { echo: ({ input }) => input, nap: () => 1 }, { onLog: (line) => logs.push(line) });
       await worker.ready();
       const connected = triesOf(redis().port);
       await redis().stop();
@@ -215,15 +221,7 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
     'should log once that a frozen Redis does not answer, and once more when it answers again',
     withOwnRedis(async ({ redis, closer }) => {
       const logs: string[] = [];
-      const worker = closer.add(
-        startWorker({
-          connection: redis().url,
-          agents: { echo: () => 1 },
-          concurrency: 1,
-          leaseMs: 1000,
-          onLog: (line) => logs.push(line),
-        }),
-      );
+      const worker = workerOf(closer, redis().url, { echo: () => 1 }, { onLog: (line) => logs.push(line) });
       await worker.ready();
       redis().freeze(); // the connections stay open: no connection error says anything
       const location = `redis://127.0.0.1:${redis().port}/0`;
@@ -241,9 +239,7 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
     "should keep a worker's ready() waiting while Redis is gone, and resolve it once Redis is back",
     withOwnRedis(async ({ redis, restart, closer }) => {
       await redis().stop();
-      const worker = closer.add(
-        startWorker({ connection: redis().url, agents: { echo: () => 1 }, concurrency: 1, leaseMs: 1000, onLog: () => undefined }),
-      );
+      const worker = workerOf(closer, redis().url, { echo: () => 1 });
       let ready: 'pending' | 'resolved' | 'rejected' = 'pending';
       worker.ready().then(
         () => (ready = 'resolved'),
@@ -263,15 +259,7 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
       const logs: string[] = [];
       let release = () => undefined as void;
       const released = new Promise<void>((resolve) => (release = resolve));
-      const worker = closer.add(
-        startWorker({
-          connection: redis().url,
-          agents: { hold: () => released.then(() => 'done') },
-          concurrency: 1,
-          leaseMs: 1000,
-          onLog: (line) => logs.push(line),
-        }),
-      );
+      const worker = workerOf(closer, redis().url, { hold: () => released.then(() => 'done') }, { onLog: (line) => logs.push(line) });
       const hold = closer.add(remoteAgent({ connection: redis().url, queue: 'hold', leaseMs: 1000 }));
       const subscription = runDag({ id: 'hold', tasks: [{ id: 'a', agent: 'hold' }] }, { agents: { hold } }).subscribe();
       closer.onClose(() => subscription.unsubscribe());
@@ -348,15 +336,7 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
   it.concurrent(
     'should add an attempt whose Redis was gone for less than a lease period once it is back, without using up a retry',
     withOwnRedis(async ({ redis, restart, closer }) => {
-      const worker = closer.add(
-        startWorker({
-          connection: redis().url,
-          agents: { echo: ({ input }) => input },
-          concurrency: 1,
-          leaseMs: 1000,
-          onLog: () => undefined,
-        }),
-      );
+      const worker = workerOf(closer, redis().url, { echo: ({ input }) => input });
       await worker.ready();
       await redis().stop();
       const echo = closer.add(remoteAgent({ connection: redis().url, queue: 'echo', leaseMs: 4000 }));
@@ -437,24 +417,21 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
     withOwnRedis(async ({ redis, closer }) => {
       // the worker reaches Redis directly: only the scheduler side loses it
       const signalled: string[] = [];
-      const worker = closer.add(
-        startWorker({
-          connection: redis().url,
-          agents: {
-            nap: ({ signal }) =>
-              new Promise((resolve) => {
-                const timer = setTimeout(() => resolve('rested'), 8000);
-                signal.addEventListener('abort', () => {
-                  clearTimeout(timer);
-                  signalled.push(String((signal.reason as Error | undefined)?.name));
-                  resolve('stopped');
-                });
-              }),
-          },
-          concurrency: 1,
-          leaseMs: 5000,
-          onLog: () => undefined,
-        }),
+      const worker = workerOf(
+        closer,
+        redis().url,
+        {
+          nap: ({ signal }) =>
+            new Promise((resolve) => {
+              const timer = setTimeout(() => resolve('rested'), 8000);
+              signal.addEventListener('abort', () => {
+                clearTimeout(timer);
+                signalled.push(String((signal.reason as Error | undefined)?.name));
+                resolve('stopped');
+              });
+            }),
+        },
+        { leaseMs: 5000 },
       );
       await worker.ready();
       const proxy = await PausableProxy.start(redis().url);
@@ -483,44 +460,30 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
     'should cancel the job of an attempt whose add Redis left unanswered, once Redis answers and runs the add after all',
     withOwnRedis(async ({ redis, closer }) => {
       const seen: string[] = [];
-      const worker = closer.add(
-        startWorker({
-          connection: redis().url,
-          agents: {
-            nap: ({ id, signal }) =>
-              new Promise((resolve) => {
-                seen.push(`start ${id}`);
-                const timer = setTimeout(() => resolve(seen.push(`done ${id}`)), 1500);
-                signal.addEventListener('abort', () => {
-                  clearTimeout(timer);
-                  resolve(seen.push(`aborted ${id}`));
-                });
-              }),
-          },
-          concurrency: 2,
-          leaseMs: 500,
-          onLog: () => undefined,
-        }),
+      const worker = workerOf(
+        closer,
+        redis().url,
+        {
+          nap: ({ id, signal }) =>
+            new Promise((resolve) => {
+              seen.push(`start ${id}`);
+              const timer = setTimeout(() => resolve(seen.push(`done ${id}`)), 1500);
+              signal.addEventListener('abort', () => {
+                clearTimeout(timer);
+                resolve(seen.push(`aborted ${id}`));
+              });
+            }),
+        },
+        { concurrency: 2, leaseMs: 500 },
       );
       await worker.ready();
       const proxy = await PausableProxy.start(redis().url);
       closer.onClose(() => proxy.close());
       const nap = remoteAgent({ connection: proxy.url, queue: 'nap', leaseMs: 500 });
       const client = nap.create!();
-      const context = (id: string): TaskContext => ({
-        id,
-        runId: 'r1',
-        dagId: 'd',
-        input: null,
-        upstream: {},
-        attempt: 1,
-        idempotencyKey: `r1/${id}`,
-        signal: new AbortController().signal,
-        spawn: () => undefined,
-      });
-      await runNow(nap, context('warm'), client); // its connections are open
+      await runNow(nap, contextOf('warm'), client); // its connections are open
       proxy.pause(); // Redis stops answering: the add of `b` goes out and is held
-      await expect(runNow(nap, context('b'), client)).rejects.toThrow(/cannot add 1 job\(s\) to queue "nap": it did not answer/);
+      await expect(runNow(nap, contextOf('b'), client)).rejects.toThrow(/cannot add 1 job\(s\) to queue "nap": it did not answer/);
       await sleep(2000); // away on: the cancel's own commands go unanswered too, and are tried again
       proxy.resume(); // the add lands after all, and the cancel right after it
       // removed before a worker took it, or taken and told to stop: never run to its end (1.5 s)
@@ -537,32 +500,15 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
     'should not add the job of an attempt that ended while its connection was being made',
     withOwnRedis(async ({ redis, closer }) => {
       const seen: string[] = [];
-      const worker = closer.add(
-        startWorker({
-          connection: redis().url,
-          agents: { nap: ({ id }) => seen.push(id) },
-          concurrency: 1,
-          leaseMs: 1000,
-          onLog: () => undefined,
-        }),
-      );
+      const worker = workerOf(closer, redis().url, { nap: ({ id }) => seen.push(id) });
       await worker.ready();
       const proxy = await PausableProxy.start(redis().url);
       closer.onClose(() => proxy.close());
       const nap = remoteAgent({ connection: proxy.url, queue: 'nap', leaseMs: 1000 });
       proxy.pause(); // the agent's first connection is made, and waits for Redis's answers
-      const context: TaskContext = {
-        id: 'gone',
-        runId: 'r1',
-        dagId: 'd',
-        input: null,
-        upstream: {},
-        attempt: 1,
-        idempotencyKey: 'r1/gone',
-        signal: new AbortController().signal,
-        spawn: () => undefined,
-      };
-      const subscription = from(nap.run(context, await nap.create!()) as ObservableInput<unknown>).subscribe({ error: () => undefined });
+      const subscription = from(nap.run(contextOf('gone'), await nap.create!()) as ObservableInput<unknown>).subscribe({
+        error: () => undefined,
+      });
       await sleep(100);
       subscription.unsubscribe(); // cancelled before its job went out
       await sleep(100);
@@ -582,17 +528,9 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
   it.concurrent(
     'should return from a forced close within a few seconds while Redis is gone and an attempt runs',
     withOwnRedis(async ({ redis, closer }) => {
-      const worker = closer.add(
-        startWorker({
-          connection: redis().url,
-          agents: {
-            hold: ({ signal }) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))),
-          },
-          concurrency: 1,
-          leaseMs: 1000,
-          onLog: () => undefined,
-        }),
-      );
+      const worker = workerOf(closer, redis().url, {
+        hold: ({ signal }) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))),
+      });
       const hold = closer.add(remoteAgent({ connection: redis().url, queue: 'hold', leaseMs: 1000 }));
       const subscription = runDag({ id: 'hold', tasks: [{ id: 'a', agent: 'hold' }] }, { agents: { hold } }).subscribe();
       closer.onClose(() => subscription.unsubscribe());
@@ -643,15 +581,7 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
   it.concurrent(
     'should close an idle worker within a few seconds while Redis is gone',
     withOwnRedis(async ({ redis, closer }) => {
-      const worker = closer.add(
-        startWorker({
-          connection: redis().url,
-          agents: { echo: ({ input }) => input },
-          concurrency: 1,
-          leaseMs: 1000,
-          onLog: () => undefined,
-        }),
-      );
+      const worker = workerOf(closer, redis().url, { echo: ({ input }) => input });
       await worker.ready();
       const connected = triesOf(redis().port);
       await redis().stop();

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { type DagEvent, fileJournal, type Journal, type JournalWriter, JournalWriteError, resumeRun, runDag } from '../../src/index';
+import { type DagEvent, fileJournal, JournalWriteError, resumeRun, runDag } from '../../src/index';
 import { remoteAgent, startWorker } from '../../src/bullmq/index';
 import { describeRedis, prefixPerTest } from '../support/redis';
-import { byTask, Closer, collect, ending, sleep, waitFor } from './helpers';
+import { byTask, Closer, collect, ending, failingJournal, sleep, waitFor } from './helpers';
 
 /**
  * A finished job stays in Redis until the outcome read from it is recorded in the run's journal:
@@ -48,25 +48,6 @@ describeRedis('removing a finished job once its outcome is recorded', (env) => {
     }
   }
 
-  /** `fileJournal(dir)` whose appends throw once `failing()` says so. */
-  function failingJournal(failing: () => boolean): Journal {
-    const inner = fileJournal(dir);
-    return {
-      ...inner,
-      create: (header) => {
-        const writer = inner.create(header) as JournalWriter;
-        return {
-          ...writer,
-          append: (events, durable) => {
-            if (failing()) throw new Error('EIO: the disk went away');
-            return writer.append(events, durable);
-          },
-          close: () => writer.close(),
-        };
-      },
-    };
-  }
-
   it('should keep the job whose outcome the journal failed to record, so the resume reads it instead of running the attempt again', async () => {
     const ran: string[] = [];
     let finishedOnWorker = false;
@@ -81,7 +62,7 @@ describeRedis('removing a finished job once its outcome is recorded', (env) => {
       }),
     );
     // every append after the job finished fails: the group holding its completion among them
-    const journal = failingJournal(() => finishedOnWorker);
+    const journal = failingJournal(dir, () => finishedOnWorker);
     const crashed = collect(runDag(dag, { agents: { job: remote(), local }, journal, runId: 'crashed', healthCheckIntervalMs: 0 }));
     await expect(crashed).rejects.toBeInstanceOf(JournalWriteError);
     await sleep(200); // a removal, had one been sent, would have reached Redis by now

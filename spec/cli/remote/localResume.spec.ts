@@ -44,6 +44,17 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
     return { runId, store, marks };
   }
 
+  /** Runs `file` here (no --redis) into `store`, kills it once a task started and resolves with its run id. */
+  async function killedHereMidTask(file: string, store: string): Promise<string> {
+    const run = fleet.track(startCli(['run', file, '--store', store, '--json'], NO_KEY));
+    await run.waitForStdout(/"type":"task\.started"/);
+    run.child.kill('SIGKILL');
+    await run.done;
+    const runId = printedRunId(run.stderrSoFar());
+    if (runId === undefined) throw new Error(`no run id in:\n${run.stderrSoFar()}`);
+    return runId;
+  }
+
   it('should refuse, naming the attempts in flight and the flags that reach their workers, and run nothing (also under another key prefix or signing key)', async () => {
     const { runId, store, marks } = await killedWithAttemptsQueued('refused');
     const resume = await runCli(['resume', runId, '--store', store], NO_KEY);
@@ -96,12 +107,7 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
     const marks = tmp.file('here.marks');
     const file = tmp.file('here.json');
     writeFileSync(file, JSON.stringify({ id: 'here', tasks: [{ id: 'p', run: `echo "$RXDAG_TASK_ID" >> '${marks}'; sleep 2` }] }));
-    const run = fleet.track(startCli(['run', file, '--store', store, '--json'], NO_KEY));
-    await run.waitForStdout(/"type":"task\.started"/);
-    run.child.kill('SIGKILL');
-    await run.done;
-    const runId = printedRunId(run.stderrSoFar());
-    if (runId === undefined) throw new Error(`no run id in:\n${run.stderrSoFar()}`);
+    const runId = await killedHereMidTask(file, store);
     await fleet.start(env.url, prefix, [], NO_KEY);
     const resume = await runCli(['resume', runId, '--store', store, '--redis', env.url, '--redis-prefix', prefix, '--quiet'], NO_KEY);
     expect(resume.code).toBe(0);
@@ -115,12 +121,7 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
     const store = tmp.file('moved-store');
     const file = tmp.file('moved.json');
     writeFileSync(file, JSON.stringify({ id: 'moved', tasks: [{ id: 'p', run: 'sleep 2', cwd: workspace }] }));
-    const run = fleet.track(startCli(['run', file, '--store', store, '--json'], NO_KEY));
-    await run.waitForStdout(/"type":"task\.started"/);
-    run.child.kill('SIGKILL');
-    await run.done;
-    const runId = printedRunId(run.stderrSoFar());
-    if (runId === undefined) throw new Error(`no run id in:\n${run.stderrSoFar()}`);
+    const runId = await killedHereMidTask(file, store);
     renameSync(workspace, `${workspace}-elsewhere`);
     expect(await runCli(['resume', runId, '--store', store], NO_KEY)).toMatchObject({
       code: 2,
