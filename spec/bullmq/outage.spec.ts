@@ -526,6 +526,36 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
   );
 
   it.concurrent(
+    'should find at once, not at its next lease check, that a Redis back from a restart lost the job of an attempt',
+    withOwnRedis(async ({ redis, restart, closer }) => {
+      const worker = workerOf(closer, redis().url, { nap: () => sleep(3000).then(() => 'rested') }, { leaseMs: 8000 });
+      await worker.ready();
+      const nap = closer.add(remoteAgent({ connection: redis().url, queue: 'nap', leaseMs: 8000 }));
+      const events: DagEvent[] = [];
+      const ended = new Promise<void>((resolve) => {
+        const subscription = runDag({ id: 'lost', tasks: [{ id: 'a', agent: 'nap' }] }, { agents: { nap } }).subscribe({
+          next: (event) => void events.push(event),
+          complete: resolve,
+        });
+        closer.onClose(() => subscription.unsubscribe());
+      });
+      await waitFor(() => worker.running === 1, 'the job to run on the worker');
+      await redis().stop();
+      await restart(); // without its data: the job is gone
+      const backAt = Date.now();
+      await ended;
+      expect(failures(events)).toEqual([
+        {
+          attempt: 1,
+          name: 'RemoteJobError',
+          message: expect.stringMatching(/is no longer in Redis \(removed by someone else, or Redis lost its data\)/),
+        },
+      ]);
+      expect(Date.now() - backAt).toBeLessThan(4000); // its lease check would come 8 s after the add
+    }),
+  );
+
+  it.concurrent(
     'should return from a forced close within a few seconds while Redis is gone and an attempt runs',
     withOwnRedis(async ({ redis, closer }) => {
       const worker = workerOf(closer, redis().url, {

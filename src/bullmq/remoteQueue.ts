@@ -1,25 +1,24 @@
 /**
  * The scheduler side of one queue: adds each attempt as a job (adds of one burst go in one
- * `addBulk`), hears outcomes on the queue's event stream (`eventStream.ts`, read from the position
- * taken before the first add, so no event is missed), re-attaches to a job that already exists (a resumed
- * scheduler: BullMQ reports the add as `duplicated`, and a finished job's result is read at
- * once), checks on a silent job every lease period (a missed event, a vanished job, a worker lost
- * too often), cancels jobs whose attempt ended early (unsubscribed, `jobCancels.ts`), and removes
- * each job once the outcome read from it is recorded in the run's journal (the removals of one
- * tick together, `finishedJobs.ts`). Every
- * command has a time limit (`commandConnection.ts`), an add is tried again while Redis is away for
- * up to a lease period (`redisAway.ts`), so an outage fails attempts rather than hangs them, and
- * closing waits for Redis a bounded time. It does not decide retries or timeouts: the scheduler does, and
- * ends an attempt by unsubscribing from it.
+ * `addBulk`), hears outcomes on the queue's event stream (its connections: `queueConnections.ts`),
+ * re-attaches to a job that already exists (a resumed scheduler: BullMQ reports the add as
+ * `duplicated`, and a finished job's result is read at once), checks on a silent job every lease
+ * period and on every job when Redis is back after an outage (a missed event, a vanished job, a
+ * worker lost too often), cancels jobs whose attempt ended early (unsubscribed, `jobCancels.ts`),
+ * and removes each job once the outcome read from it is recorded in the run's journal (the
+ * removals of one tick together, `finishedJobs.ts`). Every command has a time limit
+ * (`commandConnection.ts`), an add is tried again while Redis is away for up to a lease period
+ * (`redisAway.ts`), so an outage fails attempts rather than hangs them, and closing waits for
+ * Redis a bounded time. It does not decide retries or timeouts: the scheduler does, and ends an
+ * attempt by unsubscribing from it.
  */
-import { Queue } from 'bullmq';
 import { Observable } from 'rxjs';
 import { stoppedForResume, type TaskContext, TaskTimeoutError, type WorkerResult } from '../index';
 import type { CancelReason } from './cancelSignals';
-import { CommandConnection, commandTimeoutFor, within } from './commandConnection';
+import { type CommandConnection, within } from './commandConnection';
 import { notTakenDetail, RemoteJobError, RunIdTakenError, WorkerLostError } from './errors';
-import { EventStream } from './eventStream';
-import { FinishedJobs } from './finishedJobs';
+import type { FinishedJobs } from './finishedJobs';
+import { type Connections, openConnections } from './queueConnections';
 import { addRidingOutages, type Outage } from './redisAway';
 import { type CancelNotSent, JobCancels, type OwnershipCheck } from './jobCancels';
 import { jobIdFor, otherRunsJob, signedJobData, unsendableInput } from './jobFormat';
@@ -55,13 +54,6 @@ export interface RemoteQueueConfig {
 export interface ConnectionWatch {
   failed(error: RedisConnectionError): void;
   ready(): void;
-}
-
-/** The connections of a client, opened on first use. */
-interface Connections {
-  readonly connection: CommandConnection;
-  readonly queue: Queue;
-  readonly events: EventStream;
 }
 
 export class RemoteQueue {
@@ -183,32 +175,23 @@ export class RemoteQueue {
   }
 
   private async open(): Promise<Connections> {
-    const { target, queue: name, prefix, leaseMs } = this.config;
     const watch = this.config.connectionWatch;
-    const connection = new CommandConnection(target, {
-      name: `rxdag-scheduler:${name}`,
-      commandTimeoutMs: commandTimeoutFor(leaseMs),
-      action: `reach queue "${name}"`,
-      autoPipelining: true,
+    let upBefore = false;
+    let made: CommandConnection | undefined;
+    const connections = await openConnections(this.config, {
+      made: (connection) => (made = this.connection = connection),
       // a closing client's connection ends: that is no news of Redis
-      onError: (error) => !this.closed && watch?.failed(error),
-      // back: a later outage gets its own lease period
-      onReady: () => void ((this.outage.since = undefined), !this.closed && watch?.ready()),
-    });
-    this.connection = connection;
-    const { redis } = connection;
-    try {
-      await target.selectDatabase(redis);
-      // events are read from here on: an outcome that arrives before the first read is not lost
-      const last = await redis.xrevrange(`${prefix}:${name}:events`, '+', '-', 'COUNT', 1);
-      const lastEventId = last[0]?.[0] ?? '0-0';
-      const queue = new Queue(name, { connection: redis, prefix, streams: { events: { maxLen: 100_000 } } });
-      queue.on('error', () => undefined);
-      // a queue whose first commands failed would fail every later one: this open fails instead, the next tries again
-      await queue.waitUntilReady();
-      const keys = { completed: queue.keys.completed, failed: queue.keys.failed, jobPrefix: queue.toKey('') };
-      this.finished = new FinishedJobs(redis, keys, (sending) => this.track(sending));
-      const events = new EventStream(target, `rxdag-scheduler-events:${name}`, queue.keys.events, lastEventId, {
+      failed: (error) => !this.closed && watch?.failed(error),
+      ready: () => {
+        this.outage.since = undefined; // back: a later outage gets its own lease period
+        if (this.closed) return;
+        watch?.ready();
+        // up again after an outage: Redis may have lost jobs (restarted without its data), look now
+        if (upBefore) for (const jobId of [...this.waiters.keys()]) this.nudge(jobId);
+        upBefore = true;
+      },
+      track: (sending) => this.track(sending),
+      listener: {
         completed: (jobId, returnvalue) => this.onFinished(jobId, () => settlementOf(this.config, jobId, parsedJson(returnvalue))),
         failed: (jobId, failedReason) => this.onFinished(jobId, () => this.failedSettlement(jobId, failedReason, undefined)),
         changed: (jobId, event) => {
@@ -226,13 +209,13 @@ export class RemoteQueue {
           waiter.taken = true;
           this.takenJobs++;
         },
-      });
-      return { connection, queue, events };
-    } catch (error) {
-      redis.disconnect();
-      if (this.connection === connection) this.connection = undefined;
-      throw connection.fail(`reach queue "${name}"`, error);
-    }
+      },
+    }).catch((error: unknown) => {
+      if (this.connection === made) this.connection = undefined;
+      throw error;
+    });
+    this.finished = connections.finished;
+    return connections;
   }
 
   private async addBatch(): Promise<void> {
