@@ -109,6 +109,7 @@ export class RemoteQueue {
         timer: undefined,
         aborted: undefined,
         sent: false,
+        added: false,
         taken: false,
         origin: undefined,
       };
@@ -248,6 +249,7 @@ export class RemoteQueue {
       return;
     }
     for (const waiter of result.added) {
+      waiter.added = true;
       if (this.waiters.get(waiter.jobId) === waiter) this.arm(waiter);
       else if (waiter.aborted !== undefined) this.cancel(waiter.jobId, waiter.aborted, ownershipOf(waiter)); // aborted while being added: the first cancel may have come first
     }
@@ -298,11 +300,12 @@ export class RemoteQueue {
   private async look(waiter: Waiter): Promise<void> {
     const { jobId } = waiter;
     const { queue } = await this.connect();
+    const added = waiter.added; // before the read: Redis took the add before it
     const job = await queue.getJob(jobId);
     this.outage.since = undefined; // Redis answers
     if (this.waiters.get(jobId) !== waiter) return;
-    // what its add did is not known yet: a job there may be another's, or gone before the add
-    if (waiter.origin === undefined) return this.arm(waiter);
+    // what its add did is not heard yet: a job there may be another's, or read before the add
+    if (waiter.origin === undefined && !(added && job === undefined)) return this.arm(waiter);
     if (job === undefined) {
       this.settle(waiter, {
         ok: false,

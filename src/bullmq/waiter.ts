@@ -21,6 +21,8 @@ export interface Waiter {
   aborted: CancelReason | undefined;
   // an add of its job went out to Redis (it may be there, even if the add failed): else nothing is to cancel
   sent: boolean;
+  // Redis took the add of its job: a job missing since then vanished (whatever its add did)
+  added: boolean;
   // a worker took its job (read from the event stream)
   taken: boolean;
   /**
