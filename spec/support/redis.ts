@@ -26,7 +26,8 @@ export interface RedisTestEnv {
 }
 
 /** Whether a server answered. */
-export type RedisProbe = { readonly reachable: true; readonly url: string } | { readonly reachable: false; readonly url: string; readonly reason: string };
+export type RedisProbe =
+  { readonly reachable: true; readonly url: string } | { readonly reachable: false; readonly url: string; readonly reason: string };
 
 const PROBE_TIMEOUT_MS = 2000;
 
@@ -138,13 +139,25 @@ export interface OwnRedis {
 /** The Redis with a password of `startPasswordRedis`. */
 export type PasswordRedis = OwnRedis;
 
+/**
+ * Every `redis-server` a spec started and that still runs: killed when the test process exits,
+ * so that a test cut short (its time limit passed before its own clean-up ran) leaves none behind.
+ */
+const serversRunning = new Set<(signal: NodeJS.Signals) => void>();
+process.once('exit', () => {
+  for (const signal of serversRunning) signal('SIGKILL');
+});
+/** The longest a spec's `redis-server` lives, stopped or not. */
+const SERVER_LIFETIME_S = 600;
+
 /** How long a `redis-server` gets to say it is ready. */
 const SERVER_START_MS = 10_000;
 
 /** Why `redis-server` cannot be started here, or undefined when it can. */
 export function redisServerMissing(): string | undefined {
   const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8', timeout: SERVER_START_MS });
-  if (probe.error !== undefined || probe.status !== 0) return `redis-server not runnable (${probe.error?.message ?? `exit ${probe.status}`})`;
+  if (probe.error !== undefined || probe.status !== 0)
+    return `redis-server not runnable (${probe.error?.message ?? `exit ${probe.status}`})`;
   return undefined;
 }
 
@@ -154,23 +167,42 @@ export function redisServerMissing(): string | undefined {
  */
 export async function startRedisServer(args: readonly string[] = [], port?: number): Promise<OwnRedis> {
   const at = port ?? (await freePort());
-  const child = spawn('redis-server', ['--port', String(at), '--bind', '127.0.0.1', ...args, '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // in a process group of its own under `timeout`: signals go to the group, and a server whose
+  // test process died without stopping it (a worker killed by jest) ends by itself
+  const child = spawn(
+    'timeout',
+    [
+      '-s',
+      'KILL',
+      String(SERVER_LIFETIME_S),
+      'redis-server',
+      ...['--port', String(at), '--bind', '127.0.0.1', ...args, '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, name);
+    } catch {
+      // the group is gone already
+    }
+  };
+  serversRunning.add(signal);
+  child.once('exit', () => serversRunning.delete(signal));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); // also ends a frozen one
+    if (child.exitCode === null && child.signalCode === null) signal('SIGKILL'); // also ends a frozen one
     await exited;
   };
   const server: OwnRedis = {
     port: at,
     url: `redis://127.0.0.1:${at}`,
     child,
-    freeze: () => void child.kill('SIGSTOP'),
-    thaw: () => void child.kill('SIGCONT'),
+    freeze: () => signal('SIGSTOP'),
+    thaw: () => signal('SIGCONT'),
     stop,
   };
   const deadline = Date.now() + SERVER_START_MS;
