@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { from, type ObservableInput } from 'rxjs';
-import { type DagEvent, runDag, type TaskContext } from '../../src/index';
+import { type AgentDefinition, type DagEvent, type DagSpec, runDag, type TaskContext } from '../../src/index';
 import { remoteAgent, startWorker, type WorkerOptions } from '../../src/bullmq/index';
 import { describeOwnRedis, type OwnRedis, startRedisServer } from '../support/redis';
 import { Closer, runNow, sleep, waitFor } from './helpers';
@@ -91,6 +91,16 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
     signal: new AbortController().signal,
     spawn: () => undefined,
   });
+
+  /** Runs `dag` on `agents`, its events collected; `ended` resolves at its end (it is unsubscribed after the test). */
+  function collected(closer: Closer, dag: DagSpec, agents: Record<string, AgentDefinition>): { events: DagEvent[]; ended: Promise<void> } {
+    const events: DagEvent[] = [];
+    const ended = new Promise<void>((resolve) => {
+      const subscription = runDag(dag, { agents }).subscribe({ next: (event) => void events.push(event), complete: resolve });
+      closer.onClose(() => subscription.unsubscribe());
+    });
+    return { events, ended };
+  }
 
   // the tests run at once (five at a time), the longest first
   const echoDag = { id: 'outage', tasks: [{ id: 'a', agent: 'echo', input: 1, retry: { attempts: 2, backoffMs: 0 } }] };
@@ -340,15 +350,7 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
       await worker.ready();
       await redis().stop();
       const echo = closer.add(remoteAgent({ connection: redis().url, queue: 'echo', leaseMs: 4000 }));
-      const events: DagEvent[] = [];
-      const ended = new Promise<void>((resolve) => {
-        const dag = { id: 'back', tasks: [{ id: 'a', agent: 'echo', input: 7 }] }; // no retry
-        const subscription = runDag(dag, { agents: { echo } }).subscribe({
-          next: (event) => void events.push(event),
-          complete: resolve,
-        });
-        closer.onClose(() => subscription.unsubscribe());
-      });
+      const { events, ended } = collected(closer, { id: 'back', tasks: [{ id: 'a', agent: 'echo', input: 7 }] }, { echo }); // no retry
       await sleep(1200); // several adds refused
       await restart();
       await ended;
@@ -365,15 +367,9 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
       await redis().stop();
       const leaseMs = 3000;
       const echo = closer.add(remoteAgent({ connection: redis().url, queue: 'echo', leaseMs }));
-      const events: DagEvent[] = [];
       const startedAt = Date.now();
-      await new Promise<void>((resolve) => {
-        const subscription = runDag({ id: 'gone', tasks: [{ id: 'a', agent: 'echo' }] }, { agents: { echo } }).subscribe({
-          next: (event) => void events.push(event),
-          complete: resolve,
-        });
-        closer.onClose(() => subscription.unsubscribe());
-      });
+      const { events, ended } = collected(closer, { id: 'gone', tasks: [{ id: 'a', agent: 'echo' }] }, { echo });
+      await ended;
       const elapsed = Date.now() - startedAt;
       const refused = `connect ECONNREFUSED 127.0.0.1:${redis().port}`;
       expect(failures(events)).toEqual([
@@ -396,12 +392,8 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
     withOwnRedis(async ({ redis, closer }) => {
       await redis().stop();
       const echo = remoteAgent({ connection: redis().url, queue: 'echo', leaseMs: 5000 });
-      const events: DagEvent[] = [];
-      await new Promise<void>((resolve) => {
-        const dag = { id: 'waits', tasks: [{ id: 'a', agent: 'echo', timeoutMs: 300 }] };
-        const subscription = runDag(dag, { agents: { echo } }).subscribe({ next: (event) => void events.push(event), complete: resolve });
-        closer.onClose(() => subscription.unsubscribe());
-      });
+      const { events, ended } = collected(closer, { id: 'waits', tasks: [{ id: 'a', agent: 'echo', timeoutMs: 300 }] }, { echo });
+      await ended;
       const failed = events.find((event) => event.type === 'task.failed');
       expect(failed).toMatchObject({ error: { name: 'TaskTimeoutError' } });
       // its job never reached Redis: no worker to blame, nothing to cancel there
@@ -437,14 +429,7 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
       const proxy = await PausableProxy.start(redis().url);
       closer.onClose(() => proxy.close());
       const nap = remoteAgent({ connection: proxy.url, queue: 'nap', leaseMs: LEASE_MS });
-      const events: DagEvent[] = [];
-      const ended = new Promise<void>((resolve) => {
-        const subscription = runDag({ id: 'lost', tasks: [{ id: 'a', agent: 'nap' }] }, { agents: { nap } }).subscribe({
-          next: (event) => void events.push(event),
-          complete: resolve,
-        });
-        closer.onClose(() => subscription.unsubscribe());
-      });
+      const { events, ended } = collected(closer, { id: 'lost', tasks: [{ id: 'a', agent: 'nap' }] }, { nap });
       await waitFor(() => worker.running === 1, 'the job to run on the worker');
       await proxy.refuse(); // away before its first lease check
       await waitFor(() => events.some((event) => event.type === 'task.failed'), 'the lease check to fail the attempt', 8000);
@@ -531,14 +516,7 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
       const worker = workerOf(closer, redis().url, { nap: () => sleep(3000).then(() => 'rested') }, { leaseMs: 8000 });
       await worker.ready();
       const nap = closer.add(remoteAgent({ connection: redis().url, queue: 'nap', leaseMs: 8000 }));
-      const events: DagEvent[] = [];
-      const ended = new Promise<void>((resolve) => {
-        const subscription = runDag({ id: 'lost', tasks: [{ id: 'a', agent: 'nap' }] }, { agents: { nap } }).subscribe({
-          next: (event) => void events.push(event),
-          complete: resolve,
-        });
-        closer.onClose(() => subscription.unsubscribe());
-      });
+      const { events, ended } = collected(closer, { id: 'lost', tasks: [{ id: 'a', agent: 'nap' }] }, { nap });
       await waitFor(() => worker.running === 1, 'the job to run on the worker');
       await redis().stop();
       await restart(); // without its data: the job is gone
