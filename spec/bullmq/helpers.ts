@@ -1,5 +1,6 @@
 import { firstValueFrom, from, lastValueFrom, type Observable, type ObservableInput, toArray } from 'rxjs';
-import { type AgentSpec, type DagEvent, fileJournal, type Journal, type JournalWriter, type TaskContext } from '../../src/index';
+import { type AgentSpec, type DagEvent, fileJournal, type Journal, type TaskContext } from '../../src/index';
+import { withWrappedWriters } from '../support/journals';
 
 /**
  * Small helpers of the BullMQ specs: collecting a run's events, waiting for a condition,
@@ -63,19 +64,12 @@ export function ending(events: readonly DagEvent[]): Extract<DagEvent, { type: '
 
 /** `fileJournal(dir)` whose appends throw once `failing()` says so, as a disk that went away. */
 export function failingJournal(dir: string, failing: () => boolean): Journal {
-  const inner = fileJournal(dir);
-  return {
-    ...inner,
-    create: (header) => {
-      const writer = inner.create(header) as JournalWriter;
-      return {
-        ...writer,
-        append: (events, durable) => {
-          if (failing()) throw new Error('EIO: the disk went away');
-          return writer.append(events, durable);
-        },
-        close: () => writer.close(),
-      };
+  return withWrappedWriters(fileJournal(dir), (writer) => ({
+    ...writer,
+    append: (events, durable) => {
+      if (failing()) throw new Error('EIO: the disk went away');
+      return writer.append(events, durable);
     },
-  };
+    close: () => writer.close(),
+  }));
 }

@@ -14,6 +14,7 @@ import {
   runDag,
   type TaskContext,
 } from '../../src';
+import { withWrappedWriters } from '../support/journals';
 
 /**
  * `afterRecorded`: an agent hears once its attempt's outcome is in the journal (durable, as
@@ -77,17 +78,7 @@ function gatedJournal(): { journal: Journal; gate: Gate } {
       close: () => writer.close(),
     };
   };
-  const journal: Journal = {
-    location: inner.location,
-    create: async (header) => gated(await inner.create(header)),
-    resume: async (runId) => {
-      const taken = await inner.resume(runId);
-      return { ...taken, writer: gated(taken.writer) };
-    },
-    runs: () => inner.runs(),
-    events: (runId) => inner.events(runId),
-    header: (runId) => inner.header(runId),
-  };
+  const journal = withWrappedWriters(inner, gated);
   return { journal, gate };
 }
 

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { lastValueFrom, of, throwError, timer, map, toArray } from 'rxjs';
 import { type Agent, type DagEvent, type DagSpec, defineDag, fileJournal, type Journal, type JournalWriter, runDag } from '../../src';
+import { withWrappedWriters } from '../support/journals';
 
 /**
  * Write-ahead, checked at each agent call: the events that released the attempt (its task's
@@ -55,17 +56,7 @@ function watchedJournal(watch: Watch, acknowledgeLater: boolean): Journal {
       close: () => writer.close(),
     };
   };
-  return {
-    location: inner.location,
-    create: async (header) => watchWriter(await inner.create(header)),
-    resume: async (runId) => {
-      const taken = await inner.resume(runId);
-      return { ...taken, writer: watchWriter(taken.writer) };
-    },
-    runs: () => inner.runs(),
-    events: (runId) => inner.events(runId),
-    header: (runId) => inner.header(runId),
-  };
+  return withWrappedWriters(inner, watchWriter);
 }
 
 /** 300 tasks, each depending on up to 3 earlier ones (a seeded draw); every 7th fails its first attempt. */
