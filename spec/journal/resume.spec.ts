@@ -507,7 +507,7 @@ describe('resuming runs whose journals hold a limit of one name with different s
     await new Promise((resolve) => setTimeout(resolve, 50)); // `one` has its task running under `api`
     await expect(lastValueFrom(undeclared.resume('three'))).rejects.toThrow(
       new TypeError(
-        'rxdag: resume of run "three": its journal holds limit "api" as concurrency 3, and this scheduler has it as concurrency 1, from a run going on; ' +
+        'rxdag: resume of run "three": its journal holds limit "api" as 3 at once, and this scheduler has it as 1 at once, from a run going on; ' +
           "declare `limits.api` in the scheduler's options to choose it for every run",
       ),
     );

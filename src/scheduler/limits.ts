@@ -24,13 +24,25 @@ export function sameLimit(a: LimitSpec, b: LimitSpec): boolean {
   return a.concurrency === b.concurrency && a.rate?.limit === b.rate?.limit && a.rate?.intervalMs === b.rate?.intervalMs;
 }
 
-/** `concurrency 2, rate 10 per 1000 ms`, for messages. */
-export function describeLimit(spec: LimitSpec): string {
-  const parts = [
-    ...(spec.concurrency === undefined ? [] : [`concurrency ${spec.concurrency}`]),
-    ...(spec.rate === undefined ? [] : [`rate ${spec.rate.limit} per ${spec.rate.intervalMs} ms`]),
-  ];
+/**
+ * A limit in words.
+ *
+ * @example
+ * describeLimit({ concurrency: 2, rate: { limit: 60, intervalMs: 60_000 } }) // "2 at once, 60 per minute"
+ */
+export function describeLimit(limit: LimitSpec): string {
+  const parts: string[] = [];
+  if (limit.concurrency !== undefined) parts.push(`${limit.concurrency} at once`);
+  if (limit.rate !== undefined) parts.push(`${limit.rate.limit} per ${describeWindow(limit.rate.intervalMs)}`);
   return parts.join(', ');
+}
+
+/** A rate window as written by people: `minute`, `5 min`, `10 s`, `250 ms`. */
+function describeWindow(ms: number): string {
+  if (ms === 60_000) return 'minute';
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  if (ms === 1000) return 'second';
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 export class Limit {

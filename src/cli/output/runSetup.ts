@@ -8,6 +8,7 @@
  */
 import type { DagEvent, DagSpec, JournalHeader, LimitSpec, TaskSpec, TriggerRule } from '../../index';
 import { limitNamesOf, type LimitUnits, ownUnitsOf } from '../../dag/taskLimits';
+import { describeLimit } from '../../scheduler/limits';
 import { formatMs } from '../report/html';
 import { type EstimatesNote, estimatesNoteOf } from '../store/historyEstimates';
 
@@ -91,27 +92,6 @@ function addTaskSetup(tasks: Map<string, TaskSetup>, task: TaskSpec, estimateFro
   if (Object.keys(setup).length > 0) tasks.set(task.id, setup);
 }
 
-/**
- * A limit in words.
- *
- * @example
- * describeLimit({ concurrency: 2, rate: { limit: 60, intervalMs: 60_000 } }) // "2 at once, 60 per minute"
- */
-export function describeLimit(limit: LimitSpec): string {
-  const parts: string[] = [];
-  if (limit.concurrency !== undefined) parts.push(`${limit.concurrency} at once`);
-  if (limit.rate !== undefined) parts.push(`${limit.rate.limit} per ${describeWindow(limit.rate.intervalMs)}`);
-  return parts.join(', ');
-}
-
-/** A rate window as written by people: `minute`, `5 min`, `10 s`, `250 ms`. */
-function describeWindow(ms: number): string {
-  if (ms === 60_000) return 'minute';
-  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
-  if (ms === 1000) return 'second';
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
-}
-
 /** Every limit of the run: `api: 2 at once, 60 per minute; db: 4 at once`, or '' for none. */
 export function describeLimits(limits: Readonly<Record<string, LimitSpec>>): string {
   return Object.keys(limits)
@@ -124,7 +104,8 @@ export function describeRules(setup: TaskSetup | undefined): string {
   if (setup === undefined) return '';
   const parts: string[] = [];
   const own = setup.limitUnits;
-  if (setup.limits !== undefined) parts.push(`limits ${setup.limits.map((name) => (own === undefined ? name : `${name} ×${own[name]}`)).join(', ')}`);
+  if (setup.limits !== undefined)
+    parts.push(`limits ${setup.limits.map((name) => (own === undefined ? name : `${name} ×${own[name]}`)).join(', ')}`);
   if (setup.weight !== undefined) parts.push(`weight ${setup.weight}`);
   if (setup.when !== undefined) parts.push(`when ${setup.when}`);
   return parts.join(' · ');

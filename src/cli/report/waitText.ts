@@ -3,7 +3,7 @@
  * ready to started, the table's `Waited` cell, and what tasks are counted by in a large run's
  * summary of its waits. Words only: what the wait was is `taskWaits.ts`'s to find.
  */
-import { describeLimit } from '../output/runSetup';
+import { describeLimit } from '../../scheduler/limits';
 import { formatMs } from './html';
 import type { Held } from './limitUsage';
 import type { TaskWait, WaitCause } from './taskWaits';
