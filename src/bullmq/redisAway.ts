@@ -1,11 +1,11 @@
 /**
- * How the scheduler side of a queue adds a burst of jobs while Redis may be away for a moment
- * (restarting, failing over, a dropped connection): an add that failed because Redis could not be
- * reached or did not answer is tried again, after 100 ms and then twice as long each time up to
- * 1 s, until a lease period has passed since the first try. Then, or at once for any other failure
- * (refused credentials, a command's own error), the attempts still waiting fail with the last
- * error, which says how often and how long it was tried. A lease period is also about how long an
- * attempt whose job is in Redis waits for Redis before its lease check fails it.
+ * Riding out a Redis that is away for a moment (restarting, failing over, a dropped connection):
+ * which failures say so (`saysRedisAway`), the pauses between tries (100 ms, then twice as long
+ * each time up to 1 s; the cancels of `jobCancels.ts` use them too), and the adds of a burst of
+ * jobs, tried again until a lease period has passed since the outage began. Then, or at once for
+ * any other failure (refused credentials, a command's own error), the attempts still waiting fail
+ * with the last error, which says how often and how long it was tried. A lease period is also
+ * about how long an attempt whose job is in Redis waits for Redis before its lease check fails it.
  * It knows nothing of jobs' contents, outcomes or connections: `remoteQueue.ts` does.
  */
 import { RedisConnectionError } from './redisConnection';

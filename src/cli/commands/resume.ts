@@ -88,9 +88,10 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     // a folder gone (moved, another machine) would fail its tasks for good: refused, the run stays resumable
     // (with --redis the workers run the tasks, and only they need the folders: said, not refused)
     const missingDirectory = missingJournaledDirectories(header.spec, endedTasks(history))[0];
-    if (missingDirectory !== undefined && options.remote === undefined)
-      throw new InvalidInputError([{ message: missingDirectoryRefusal(id, missingDirectory) }]);
-    if (missingDirectory !== undefined) notes.write(`rxdag: ${missingOnWorkersNote(missingDirectory)}\n`);
+    if (missingDirectory !== undefined) {
+      if (options.remote === undefined) throw new InvalidInputError([{ message: missingDirectoryRefusal(id, missingDirectory) }]);
+      notes.write(`rxdag: ${missingOnWorkersNote(missingDirectory)}\n`);
+    }
     // before anything is opened: a bad --poll-interval is refused with nothing started
     const scheduling = schedulingOf(id, header, raw, options);
     const note = remoteNoteOf(header.options.metadata);
