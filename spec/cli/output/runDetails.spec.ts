@@ -129,6 +129,19 @@ describe('what rxdag runs and rxdag show print', () => {
     ]);
   });
 
+  it('should name a failure policy other than the default, in the summary and in the data', () => {
+    const policyLine = (failurePolicy: JournalHeader['options']['failurePolicy']) => {
+      const details = runDetails({ ...header, options: { ...header.options, failurePolicy } }, events, summary);
+      expect(details.failurePolicy).toBe(failurePolicy);
+      return formatRunDetails(details, '.rxdag/')
+        .split('\n')
+        .filter((line) => line.startsWith('  policy '));
+    };
+    expect(policyLine('skip-dependents')).toEqual([]);
+    expect(policyLine('fail-fast')).toEqual(['  policy   fail-fast (the first task to fail for good cancelled the rest)']);
+    expect(policyLine('continue')).toEqual(['  policy   continue (a task without `when` ran once its dependencies were done, failed or not)']);
+  });
+
   it('should show the limits, each task’s rules and estimate, which came from history, and why each task was skipped', () => {
     const limited: JournalHeader = {
       ...header,

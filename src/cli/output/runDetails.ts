@@ -10,7 +10,7 @@
  * completed task's output. As data
  * (`--json`) and as text. Pure: the command reads the store.
  */
-import type { DagEvent, JournaledRunSummary, JournalHeader, LimitSpec, TaskCounts, TaskFailure } from '../../index';
+import type { DagEvent, FailurePolicy, JournaledRunSummary, JournalHeader, LimitSpec, TaskCounts, TaskFailure } from '../../index';
 import { formatMs } from '../report/html';
 import type { EstimatesNote } from '../store/historyEstimates';
 import { failureList, failuresOf } from './failureList';
@@ -65,6 +65,8 @@ export interface RunDetails {
   readonly endedAt?: number;
   readonly durationMs?: number;
   readonly counts: TaskCounts;
+  /** What a task failing for good did to the others (the run's `failurePolicy`). */
+  readonly failurePolicy: FailurePolicy;
   /** How many times the run was resumed after its process stopped. */
   readonly resumed: number;
   readonly failures: readonly TaskFailure[];
@@ -161,6 +163,7 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
     ...(endedAt === undefined ? {} : { endedAt }),
     ...(startedAt === undefined || endedAt === undefined ? {} : { durationMs: endedAt - startedAt }),
     counts: summary.counts,
+    failurePolicy: header.options.failurePolicy,
     resumed,
     failures: failuresOf(events),
     ...(limits === undefined || Object.keys(limits).length === 0 ? {} : { limits }),
@@ -183,6 +186,12 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
   };
 }
 
+/** What a failure policy other than the default did, in `rxdag show`'s summary. */
+const POLICY_WORDS: Readonly<Record<Exclude<FailurePolicy, 'skip-dependents'>, string>> = {
+  'fail-fast': 'fail-fast (the first task to fail for good cancelled the rest)',
+  continue: 'continue (a task without `when` ran once its dependencies were done, failed or not)',
+};
+
 /** The text of `rxdag show`: summary, failures, then the tasks' timings. */
 export function formatRunDetails(details: RunDetails, storeLabel: string): string {
   const { counts } = details;
@@ -195,6 +204,7 @@ export function formatRunDetails(details: RunDetails, storeLabel: string): strin
     `  store    ${storeLabel}`,
     `  started  ${started}`,
     `  tasks    ${counts.total}: ${counts.completed} completed, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.cancelled} cancelled`,
+    ...(details.failurePolicy === 'skip-dependents' ? [] : [`  policy   ${POLICY_WORDS[details.failurePolicy]}`]),
     ...(details.resumed === 0 ? [] : [`  resumed  ${details.resumed === 1 ? 'once' : `${details.resumed} times`}`]),
     ...(details.limits === undefined ? [] : [`  limits   ${describeLimits(details.limits)}`]),
     ...(details.estimates === undefined
