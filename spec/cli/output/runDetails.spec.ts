@@ -139,7 +139,9 @@ describe('what rxdag runs and rxdag show print', () => {
     };
     expect(policyLine('skip-dependents')).toEqual([]);
     expect(policyLine('fail-fast')).toEqual(['  policy   fail-fast (the first task to fail for good cancelled the rest)']);
-    expect(policyLine('continue')).toEqual(['  policy   continue (a task without `when` ran once its dependencies were done, failed or not)']);
+    expect(policyLine('continue')).toEqual([
+      '  policy   continue (a task without `when` ran once its dependencies were done, failed or not)',
+    ]);
   });
 
   it('should show the limits, each task’s rules and estimate, which came from history, and why each task was skipped', () => {
@@ -200,9 +202,7 @@ describe('what rxdag runs and rxdag show print', () => {
     const followed = { ...summary, runId: 'run-2', status: 'interrupted' as const, endedAt: undefined };
     const lines = runsTable([newer, followed, { ...summary, runId: 'run-1' }], new Set(['run-2', 'run-1']));
     expect(lines.map((line) => line.split(/\s{2,}/)[2])).toEqual(['STATUS', 'failed', 'interrupted*', 'failed', undefined]);
-    expect(lines.at(-1)).toBe(
-      '* a later run of its DAG followed it (started over): rxdag resume without a run id passes it over',
-    );
+    expect(lines.at(-1)).toBe('* a later run of its DAG followed it (started over): rxdag resume without a run id passes it over');
     // no mark, no footnote
     expect(runsTable([newer, followed], new Set())).toHaveLength(3);
   });
