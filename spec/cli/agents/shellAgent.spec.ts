@@ -8,7 +8,8 @@ import { taskContext } from '../support/taskContext';
 import { ProcessGroups } from '../../../src/cli/agents/processGroups';
 import { createShellAgent, type ShellAgentOptions, type ShellInput, ShellCommandError } from '../../../src/cli/agents/shellAgent';
 import { logFileName, TaskLogs } from '../../../src/cli/agents/taskLogs';
-import { isRunning, readPids, tempDir } from '../support/files';
+import { isRunning, readPids, shutFolders, tempDir } from '../support/files';
+import { asAnotherUser } from '../../journal/support/anotherUser';
 
 describe('shell agent', () => {
   const tmp = tempDir();
@@ -166,10 +167,29 @@ describe('shell agent', () => {
     );
   });
 
-  it('should fail a command longer than the system takes with what to do, not a bare E2BIG', async () => {
-    await expect(attempt(new ProcessGroups(1000), context({ command: `echo ${'x'.repeat(200_000)}`, cwd: tmp.dir }))).rejects.toThrow(
+  it('should fail a command longer than the system takes with what to do, not a bare E2BIG, and with no other attempt', async () => {
+    const failure = attempt(new ProcessGroups(1000), context({ command: `echo ${'x'.repeat(200_000)}`, cwd: tmp.dir }));
+    await expect(failure).rejects.toThrow(
       /^task "task": cannot start `echo x+…?`: spawn E2BIG \(the command, or it with its environment, is longer than the system takes: write it to a script file and run that\)$/,
     );
+    // too long stays too long: a retry would fail the same
+    await expect(failure).rejects.toMatchObject({ name: 'AgentError', retry: false, severity: 'error' });
+  });
+
+  it('should name a cwd the user may not enter, not a bare `spawn /bin/sh EACCES`', async () => {
+    const { shut, inside, remove } = shutFolders();
+    try {
+      for (const [cwd, problem] of [
+        [shut, 'cannot be entered (permission denied)'],
+        [inside, 'cannot be reached (permission denied on a folder above it)'],
+      ] as const) {
+        await expect(asAnotherUser(() => attempt(new ProcessGroups(1000), context({ command: 'pwd', cwd })))).rejects.toThrow(
+          `task "task": cwd "${cwd}" ${problem}`,
+        );
+      }
+    } finally {
+      remove();
+    }
   });
 
   it('should kill the whole process group when its signal aborts, grandchildren included', async () => {

@@ -1,8 +1,9 @@
-import { closeSync, mkdirSync, openSync, symlinkSync, truncateSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, symlinkSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { loadDagFile } from '../../../src/cli/dagFile/loadDagFile';
 import { InvalidInputError } from '../../../src/cli/problems';
-import { tempDir, writeText } from '../support/files';
+import { shutFolders, tempDir, writeText } from '../support/files';
+import { asAnotherUser } from '../../journal/support/anotherUser';
 
 describe('loadDagFile', () => {
   const tmp = tempDir();
@@ -277,6 +278,52 @@ describe('loadDagFile', () => {
     expect(loadDagFile(file, { checkDirectories: false }).dag.size).toBe(1);
   });
 
+  it('should refuse a cwd the user may not enter or reach, as the task would fail to start there', async () => {
+    const { shut, inside, remove } = shutFolders();
+    try {
+      const text = JSON.stringify({
+        id: 's',
+        tasks: [
+          { id: 'a', run: 'pwd', cwd: shut },
+          { id: 'b', run: 'pwd', cwd: inside },
+        ],
+      });
+      const file = writeText(tmp.file('shut.json'), text);
+      chmodSync(tmp.dir, 0o755); // the file itself must be readable to the other user
+      chmodSync(file, 0o644);
+      const column = (cwd: string) => text.indexOf(`"cwd":${JSON.stringify(cwd)}`) + 7;
+      expect(await asAnotherUser(async () => problemsOf(file))).toEqual([
+        `${file}:1:${column(shut)}: tasks[0].cwd: cwd "${shut}" cannot be entered (permission denied)`,
+        `${file}:1:${column(inside)}: tasks[1].cwd: cwd "${inside}" cannot be reached (permission denied on a folder above it)`,
+      ]);
+    } finally {
+      remove();
+    }
+  });
+
+  it('should refuse a command or a variable longer than the system passes to a process, each at its place', () => {
+    const most = 131_071; // Linux's longest argument, its NUL left out
+    const fits = `: ${'x'.repeat(most - 2)}`;
+    const file = writeText(
+      tmp.file('long.json'),
+      JSON.stringify({
+        id: 'l',
+        tasks: [
+          { id: 'fits', run: fits },
+          { id: 'long', run: `${fits}x` },
+          { id: 'wide', run: `: ${'é'.repeat(most / 2)}` }, // 2 bytes a character
+          { id: 'env', run: 'true', env: { BIG: 'y'.repeat(most - 3) } }, // with "BIG=": one byte too many
+        ],
+      }),
+    );
+    const problems = problemsOf(file).map((problem) => problem.replace(/:1:\d+:/, ':1:…:'));
+    expect(problems).toEqual([
+      `${file}:1:…: tasks[1].run: the command is 131,072 bytes, longer than the 131,071 the system takes in one argument (write it to a script file and run that)`,
+      `${file}:1:…: tasks[2].run: the command is 131,072 bytes, longer than the 131,071 the system takes in one argument (write it to a script file and run that)`,
+      `${file}:1:…: tasks[3].env.BIG: the variable is 131,072 bytes (NAME=value), longer than the 131,071 the system takes in one environment entry (write the value to a file and pass its path)`,
+    ]);
+  });
+
   it('should merge YAML merge keys (`<<: *base`), placing a problem of a merged task at its own line', () => {
     const text =
       'id: m\ntasks:\n  - &base { id: a, timeoutMs: 5000, retry: { attempts: 3 }, run: echo a }\n  - { <<: *base, id: b, run: echo b }\n  - id: c\n    <<: *base\n    run: echo c\n';
@@ -308,7 +355,10 @@ describe('loadDagFile', () => {
   });
 
   it('should place a problem of a task written as a YAML alias at the alias', () => {
-    const file = writeText(tmp.file('alias.yaml'), 'id: x\ntasks:\n  - &t\n    id: a\n    run: "true"\n  - id: b\n    run: "true"\n  - *t\n');
+    const file = writeText(
+      tmp.file('alias.yaml'),
+      'id: x\ntasks:\n  - &t\n    id: a\n    run: "true"\n  - id: b\n    run: "true"\n  - *t\n',
+    );
     expect(problemsOf(file)).toEqual([`${file}:8:5: tasks[2].id: duplicate task id "a" (first used by tasks[0])`]);
   });
 

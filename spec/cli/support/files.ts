@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DagEvent } from '../../../src/index';
@@ -7,6 +7,28 @@ import type { DagEvent } from '../../../src/index';
 export function tempDir(): { readonly dir: string; readonly file: (name: string) => string; readonly remove: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rxdag-cli-spec-'));
   return { dir, file: (name) => path.join(dir, name), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A folder no one but root may enter (mode 0000), with a folder inside it, under a new folder of
+ * `os.tmpdir()` open to others (so another user reaches the shut one), and a function that opens
+ * and removes them. For reads made {@link asAnotherUser}.
+ */
+export function shutFolders(): { readonly shut: string; readonly inside: string; readonly remove: () => void } {
+  const base = mkdtempSync(path.join(os.tmpdir(), 'rxdag-cli-spec-shut-'));
+  chmodSync(base, 0o755);
+  const shut = path.join(base, 'shut');
+  const inside = path.join(shut, 'inside');
+  mkdirSync(inside, { recursive: true });
+  chmodSync(shut, 0o000);
+  return {
+    shut,
+    inside,
+    remove: () => {
+      chmodSync(shut, 0o700);
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Writes a file and returns its path. */

@@ -6,14 +6,14 @@
  * (`taskLogs.ts`). It does not decide retries or timeouts (the scheduler does).
  */
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { type Agent, type TaskContext, TaskTimeoutError } from '../../index';
+import { type Agent, AgentError, type TaskContext, TaskTimeoutError } from '../../index';
 import type { ProcessGroups } from './processGroups';
 import { withoutSecrets } from '../secretVariables';
 import { TailText } from './tailText';
 import type { AttemptLog, TaskLogs } from './taskLogs';
+import { workingDirectoryProblem } from './workingDirectory';
 
 /**
  * How long the pipes may still deliver what the command wrote once its shell exited: a process
@@ -120,10 +120,14 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
   const maxChars = options.maxOutputChars ?? 4000;
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
-    if (!isDirectory(cwd)) return reject(new Error(`task "${task.id}": cwd "${cwd}" is not an existing directory`));
+    const cwdProblem = workingDirectoryProblem(cwd);
+    if (cwdProblem !== undefined) return reject(new Error(`task "${task.id}": cwd "${cwd}" ${cwdProblem}`));
 
-    const cannotStart = (error: NodeJS.ErrnoException) =>
-      new Error(`task "${task.id}": cannot start \`${shorten(command)}\`: ${error.message}${startHint(error)}`);
+    const cannotStart = (error: NodeJS.ErrnoException) => {
+      const message = `task "${task.id}": cannot start \`${shorten(command)}\`: ${error.message}`;
+      // too long stays too long: no other attempt
+      return error.code === 'E2BIG' ? new AgentError(`${message}${TOO_LONG_HINT}`, { retry: false }) : new Error(message);
+    };
     let child: ChildProcessByStdio<null, Readable, Readable>;
     try {
       child = spawn(command, {
@@ -178,13 +182,8 @@ function runShell(task: TaskContext, options: ShellAgentOptions): Promise<ShellO
   });
 }
 
-/** What to do about a command the system would not start, when that is known. */
-function startHint(error: NodeJS.ErrnoException): string {
-  // Linux takes at most 128 KiB in one argument, and the command is the shell's one argument
-  return error.code === 'E2BIG'
-    ? ' (the command, or it with its environment, is longer than the system takes: write it to a script file and run that)'
-    : '';
-}
+/** What to do about a command the system would not start because it is too long (Linux takes at most 128 KiB in one argument, and the command is the shell's one argument). */
+const TOO_LONG_HINT = ' (the command, or it with its environment, is longer than the system takes: write it to a script file and run that)';
 
 /**
  * The tail of what `stream` delivers, each chunk also appended to `log`, when there is one, as it
@@ -263,14 +262,6 @@ function shellInput(task: TaskContext): ShellInput {
     );
   }
   return { command: input.command, cwd: input.cwd, env: input.env ?? {} };
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /** The command as errors quote it: its first line, at most 80 characters. */

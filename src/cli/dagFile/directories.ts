@@ -1,7 +1,7 @@
 /**
- * The check that every shell task's working directory exists, made when the file is read: so
- * `rxdag validate` refuses what `rxdag run` would only find out when the task starts. Each
- * missing directory is one problem, at the `cwd` that names it (the task's, the defaults', or
+ * The check that every shell task's working directory exists and can be entered, made when the
+ * file is read: so `rxdag validate` refuses what `rxdag run` would only find out when the task
+ * starts. Each such directory is one problem, at the `cwd` that names it (the task's, the defaults', or
  * the `input.cwd` of an `agent: shell` task). The same check of a journaled run's tasks still to
  * run is made before `rxdag resume` goes on. Does not create directories nor check anything else.
  */
@@ -10,11 +10,12 @@ import path from 'node:path';
 import type { DagSpec } from '../../index';
 import { quoted } from '../../dag/text';
 import { SHELL_AGENT } from '../agents/shellAgent';
+import { workingDirectoryProblem } from '../agents/workingDirectory';
 import type { Problem } from '../problems';
 import type { Located } from './zodProblems';
 
 /**
- * The shell tasks of `spec` whose `cwd` is not an existing directory. `fileTasks` and
+ * The shell tasks of `spec` whose `cwd` is not an existing directory they can enter. `fileTasks` and
  * `fileDefaults` are the tasks and defaults as written, to say which `cwd` is at fault; the
  * folder of the DAG file (the default `cwd`) is not checked: the file was just read from it.
  */
@@ -24,7 +25,7 @@ export function directoryProblems(
   fileDefaults: unknown,
   place: (issue: Located) => Problem,
 ): Problem[] {
-  const isDirectory = new Map<string, boolean>();
+  const problemOf = new Map<string, string | undefined>();
   const reported = new Set<string>();
   const problems: Problem[] = [];
   spec.tasks.forEach((task: unknown, i) => {
@@ -36,13 +37,13 @@ export function directoryProblems(
     const where = writtenAt(fileTasks[i], i, fileDefaults);
     if (where === undefined) return;
     const resolved = path.resolve(cwd);
-    let exists = isDirectory.get(resolved);
-    if (exists === undefined) isDirectory.set(resolved, (exists = directoryExists(resolved)));
+    if (!problemOf.has(resolved)) problemOf.set(resolved, workingDirectoryProblem(resolved));
+    const problem = problemOf.get(resolved);
     const key = `${where.path.join('.')}\n${resolved}`;
-    if (exists || reported.has(key)) return;
+    if (problem === undefined || reported.has(key)) return;
     reported.add(key);
     const shown = where.written === resolved ? quoted(resolved) : `${quoted(where.written)} (${quoted(resolved)})`;
-    problems.push(place({ path: where.path, message: `cwd ${shown} is not an existing directory` }));
+    problems.push(place({ path: where.path, message: `cwd ${shown} ${problem}` }));
   });
   return problems;
 }

@@ -48,6 +48,33 @@ const envName = z.string().superRefine((name, context) => {
   }
 });
 
+/**
+ * The most bytes Linux passes in one argument or one environment entry (`MAX_ARG_STRLEN`, 32
+ * pages, its NUL included): a shell task's command is `/bin/sh`'s one argument, so a longer one
+ * would fail every attempt with E2BIG. Other systems bound only the total, which is not checked.
+ */
+const LONGEST_ARGUMENT = process.platform === 'linux' ? 131_071 : Number.POSITIVE_INFINITY;
+
+/** Whether `text` fits in one argument (a UTF-8 character takes at most 3 bytes per UTF-16 unit: short texts are not measured). */
+const fitsOneArgument = (text: string) => text.length * 3 <= LONGEST_ARGUMENT || Buffer.byteLength(text) <= LONGEST_ARGUMENT;
+
+/** The problem of a command or variable longer than one argument or entry, in bytes. */
+function tooLongMessage(what: 'command' | 'variable', text: string): string {
+  const bytes = Buffer.byteLength(text).toLocaleString('en-US');
+  const most = LONGEST_ARGUMENT.toLocaleString('en-US');
+  return what === 'command'
+    ? `the command is ${bytes} bytes, longer than the ${most} the system takes in one argument (write it to a script file and run that)`
+    : `the variable is ${bytes} bytes (NAME=value), longer than the ${most} the system takes in one environment entry (write the value to a file and pass its path)`;
+}
+
+/** Each `NAME=value` entry of `env` fits in one environment entry. */
+function checkEntryLengths(env: Readonly<Record<string, unknown>>, context: z.core.$RefinementCtx): void {
+  for (const [name, value] of Object.entries(env)) {
+    const entry = `${name}=${String(value)}`;
+    if (!fitsOneArgument(entry)) context.addIssue({ code: 'custom', path: [name], message: tooLongMessage('variable', entry) });
+  }
+}
+
 /** A NUL ends a string where the process starts: a command, directory or value holding one would fail every attempt. */
 const noNul = (text: string) => !text.includes('\0');
 const NUL_MESSAGE = { error: 'must not contain a NUL character', params: SHOW_VALUE };
@@ -68,11 +95,13 @@ function refuseProtoName(env: unknown, context: z.core.$RefinementCtx): unknown 
 
 const envSchema = z.preprocess(
   refuseProtoName,
-  z.record(
-    envName,
-    z.union([z.string().refine(noNul, NUL_MESSAGE), z.number(), z.boolean()], { error: 'expected a string, number or boolean value' }),
-    { error: 'expected a mapping of variable names to values' },
-  ),
+  z
+    .record(
+      envName,
+      z.union([z.string().refine(noNul, NUL_MESSAGE), z.number(), z.boolean()], { error: 'expected a string, number or boolean value' }),
+      { error: 'expected a mapping of variable names to values' },
+    )
+    .superRefine(checkEntryLengths),
 );
 
 /**
@@ -88,7 +117,10 @@ const command = z
   .string({ error: 'expected a shell command (a string)' })
   .trim()
   .refine(notEmpty, EMPTY_MESSAGE)
-  .refine(noNul, NUL_MESSAGE);
+  .refine(noNul, NUL_MESSAGE)
+  .superRefine((text, context) => {
+    if (!fitsOneArgument(text)) context.addIssue({ code: 'custom', message: tooLongMessage('command', text) });
+  });
 
 /** What `agent: shell` takes as `input` (what `run:` builds): the shell agent refuses anything else when the task starts. */
 const shellInputSchema = z.object(
@@ -99,6 +131,7 @@ const shellInputSchema = z.object(
       .record(envName, z.string({ error: 'expected a string' }).refine(noNul, NUL_MESSAGE), {
         error: 'expected a mapping of variable names to strings',
       })
+      .superRefine(checkEntryLengths)
       .optional(),
   },
   { error: 'the shell agent takes a mapping with `command` and `cwd` (or write `run:` instead of `agent: shell`)' },
@@ -202,7 +235,7 @@ export function isPlainFileTask(task: unknown): task is FileTask {
         kinds++;
         break;
       case 'run':
-        if (typeof value !== 'string' || value === '' || value.trim() !== value || !noNul(value)) return false;
+        if (typeof value !== 'string' || value === '' || value.trim() !== value || !noNul(value) || !fitsOneArgument(value)) return false;
         kinds++;
         run = true;
         break;

@@ -1,0 +1,27 @@
+/**
+ * Whether a shell task can start in a folder: it must be an existing directory this process may
+ * enter, or `/bin/sh` fails to start with a bare `spawn /bin/sh EACCES` that names neither the
+ * folder nor the cause. Used when a DAG file is read (`rxdag validate` refuses what `run` would
+ * only find out when the task starts) and by the shell agent before each attempt. Reads the file
+ * system; changes nothing, creates no folder.
+ */
+import { statSync } from 'node:fs';
+
+/** What keeps a shell task from starting in `directory` (`is not an existing directory`), or `undefined` when nothing does. */
+export function workingDirectoryProblem(directory: string): string | undefined {
+  try {
+    if (!statSync(directory).isDirectory()) return 'is not an existing directory';
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EACCES'
+      ? 'cannot be reached (permission denied on a folder above it)'
+      : 'is not an existing directory';
+  }
+  try {
+    // the folder's own `.` resolves only with the permission to enter it, checked as the
+    // effective user (`access()` would check the real one)
+    statSync(`${directory}/.`);
+    return undefined;
+  } catch {
+    return 'cannot be entered (permission denied)';
+  }
+}
