@@ -15,25 +15,28 @@ describe('rxdag validate', () => {
 
   const heavy = () => writeText(tmp.file('heavy.yaml'), 'id: w\ntasks:\n  - id: d\n    weight: 100\n    sleep: 1\n');
 
-  it.each([['validate'], ['run', '--no-journal']])('should have %s report an unknown agent with the file’s other problems, not after them', async (...command) => {
-    const file = writeText(tmp.file(`agent-${command[0]}.yaml`), 'id: x\ntasks:\n  - id: a\n    agent: llm\n  - id: b\n    sleep: -1\n');
-    expect(await rxdag(command[0]!, file, ...command.slice(1))).toEqual({
-      code: 2,
-      stdout: '',
-      stderr: [
-        `rxdag: ${file}:4:12: tasks[0].agent: unknown agent "llm" (used by "a"); known agents: "shell", "sleep"`,
-        `rxdag: ${file}:6:12: tasks[1].sleep: must be >= 0 (got -1)`,
-        '',
-      ].join('\n'),
-    });
-  });
+  it.each([['validate'], ['run', '--no-journal']])(
+    'should have %s report an unknown agent with the file’s other problems, not after them',
+    async (...command) => {
+      const file = writeText(tmp.file(`agent-${command[0]}.yaml`), 'id: x\ntasks:\n  - id: a\n    agent: llm\n  - id: b\n    sleep: -1\n');
+      expect(await rxdag(command[0]!, file, ...command.slice(1))).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: [
+          `rxdag: ${file}:4:12: tasks[0].agent: unknown agent "llm" (used by "a"); known agents: "shell", "sleep"`,
+          `rxdag: ${file}:6:12: tasks[1].sleep: must be >= 0 (got -1)`,
+          '',
+        ].join('\n'),
+      });
+    },
+  );
 
   it.each([['validate'], ['run', '--no-journal', '--quiet']])(
-    'should have %s warn once of an env value the shell would expand, which rxdag passes as written, and run nothing else differently',
+    'should have %s warn once of an env value the shell would expand (rxdag passes it as written) and of a name the shell may drop, and run nothing else differently',
     async (...command) => {
       const file = writeText(
         tmp.file(`env-${command[0]}.yaml`),
-        'id: e\ndefaults:\n  env: { PATH: "./node_modules/.bin:$PATH", PRICE: "5 $" }\ntasks:\n  - { id: a, run: "true" }\n  - { id: b, run: "true", env: { HOME_DIR: "${HOME}/x" } }\n',
+        'id: e\ndefaults:\n  env: { PATH: "./node_modules/.bin:$PATH", PRICE: "5 $", MY-VAR: x }\ntasks:\n  - { id: a, run: "true" }\n  - { id: b, run: "true", env: { HOME_DIR: "${HOME}/x", 1ST: y, _OK_2: z } }\n',
       );
       const result = await rxdag(command[0]!, file, ...command.slice(1));
       expect(result.code).toBe(0);
@@ -42,6 +45,10 @@ describe('rxdag validate', () => {
           "(the command's shell does: to extend $PATH, set PATH in the command itself)",
         'rxdag: warning: env HOME_DIR of task "b" holds ${HOME}, passed as written: rxdag does not expand it ' +
           "(the command's shell does: to extend ${HOME}, set HOME_DIR in the command itself)",
+        'rxdag: warning: env "MY-VAR" of 2 tasks ("a", …) is not a shell variable name: /bin/sh may leave it out of ' +
+          "the command's environment (dash does); use letters, digits and _, not starting with a digit",
+        'rxdag: warning: env "1ST" of task "b" is not a shell variable name: /bin/sh may leave it out of ' +
+          "the command's environment (dash does); use letters, digits and _, not starting with a digit",
       ]);
     },
   );
@@ -63,7 +70,11 @@ describe('rxdag validate', () => {
       'when: sometimes',
       `10:11: tasks[1].when: must be one of "all-succeeded", "all-done", "any-failed", "none-failed" (got "sometimes")`,
     ],
-    ['limits given as a string', 'limits: api', '10:13: tasks[1].limits: expected a list of limit names (`[api]`) or a mapping of limit names to the units the task takes of each (`{ api: 1, tokens: 3000 }`) (got "api"; write a list: [api])'],
+    [
+      'limits given as a string',
+      'limits: api',
+      '10:13: tasks[1].limits: expected a list of limit names (`[api]`) or a mapping of limit names to the units the task takes of each (`{ api: 1, tokens: 3000 }`) (got "api"; write a list: [api])',
+    ],
     ['a limit named twice', 'limits: [api, api]', '10:19: tasks[1].limits[1]: names limit "api" twice (got "api")'],
     [
       'when: any-failed without dependencies',
@@ -185,8 +196,11 @@ describe('rxdag validate', () => {
     );
   });
 
-  it('should refuse to draw a file no run could take, in the CLI\'s words, but not judge weights against a -c it is not given', async () => {
-    const file = writeText(tmp.file('graph-heavy.yaml'), 'id: x\ntasks:\n  - id: d\n    sleep: 1\n    weight: 100\n  - id: e\n    agent: llm\n');
+  it("should refuse to draw a file no run could take, in the CLI's words, but not judge weights against a -c it is not given", async () => {
+    const file = writeText(
+      tmp.file('graph-heavy.yaml'),
+      'id: x\ntasks:\n  - id: d\n    sleep: 1\n    weight: 100\n  - id: e\n    agent: llm\n',
+    );
     const result = await rxdag('graph', file);
     expect(result).toMatchObject({ code: 2, stdout: '' });
     expect(result.stderr.split('\n')).toEqual([expect.stringMatching(/^rxdag: .*graph-heavy\.yaml:7:12: tasks\[1\]\.agent: .*"llm"/), '']);

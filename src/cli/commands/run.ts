@@ -46,7 +46,7 @@ import { commandLine } from '../shellWord';
 import { outputProblems } from './writeTarget';
 import { logsFolderProblems } from './logsFolder';
 import { escapeControls } from '../../dag/text';
-import { envExpansionWarnings } from '../dagFile/envWarnings';
+import { envWarnings } from '../dagFile/envWarnings';
 
 /** What the command takes from the world: specs pass their own. */
 export interface RunWorld {
@@ -120,7 +120,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
           );
     const { run, groups } = journaled ?? createRun(loaded, scheduling, options.killGraceMs, remote?.agents, logs);
     if (loaded.dag.size === 0) io.stderr.write(`rxdag: warning: ${file} has no tasks; nothing to run\n`);
-    for (const warning of envExpansionWarnings(read.spec)) io.stderr.write(`rxdag: warning: ${escapeControls(warning)}\n`);
+    for (const warning of envWarnings(read.spec)) io.stderr.write(`rxdag: warning: ${escapeControls(warning)}\n`);
     // counting and listening before the run starts: a port that cannot be had is refused with nothing run
     metrics = await openRunMetrics(
       run.events$,

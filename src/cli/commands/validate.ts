@@ -13,7 +13,7 @@ import type { CliIo } from './cliIo';
 import { fileRunCheck } from './checkFileRun';
 import { resolveRunOptions } from './runOptions';
 import { escapeControls } from '../../dag/text';
-import { envExpansionWarnings } from '../dagFile/envWarnings';
+import { envWarnings } from '../dagFile/envWarnings';
 
 /** `rxdag validate` options as commander hands them over. */
 export interface RawValidateOptions {
@@ -30,7 +30,7 @@ export function validateCommand(file: string, raw: RawValidateOptions, io: CliIo
   const { maxConcurrency } = resolveRunOptions({ concurrency: raw.concurrency }, false);
   const loaded = loadDagFile(file, { checkRun: fileRunCheck(builtinAgents(0).agents, maxConcurrency) });
   io.stdout.write(`${file}: ${describeDag(loaded.dag)}\n`);
-  for (const warning of envExpansionWarnings(loaded.spec)) io.stderr.write(`rxdag: warning: ${escapeControls(warning)}\n`);
+  for (const warning of envWarnings(loaded.spec)) io.stderr.write(`rxdag: warning: ${escapeControls(warning)}\n`);
   return ExitCode.ok;
 }
 

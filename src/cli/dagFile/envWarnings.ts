@@ -1,9 +1,14 @@
 /**
- * Warnings about `env` values that look like they expect the shell to expand them
- * (`PATH: ./bin:$PATH`): rxdag passes each value as written, so the task gets those characters,
- * and a command then fails far from the cause (`sleep: not found`). Said once per variable and
- * value, however many tasks share it (the defaults' `env` reaches every task). Nothing is
- * refused: a value may mean the characters. It reads the DAG's spec and writes nothing.
+ * Warnings about shell tasks' `env` that would not reach the command as the file reads:
+ * - values that look like they expect the shell to expand them (`PATH: ./bin:$PATH`): rxdag
+ *   passes each value as written, so the task gets those characters, and a command then fails
+ *   far from the cause (`sleep: not found`). Said once per variable and value;
+ * - names that are not shell variable names (`MY-VAR`, `1X`): `/bin/sh` may leave them out of
+ *   the environment it gives the command (dash does), so the command sees nothing. Said once
+ *   per name.
+ * However many tasks share one (the defaults' `env` reaches every task). Nothing is refused: a
+ * value may mean the characters, and a shell may keep the name. It reads the DAG's spec and
+ * writes nothing.
  */
 import type { DagSpec } from '../../index';
 import { quoted } from '../../dag/text';
@@ -11,27 +16,47 @@ import { quoted } from '../../dag/text';
 /** `$NAME` or `${NAME}`: what a shell would expand. */
 const EXPANSION = /\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)/;
 
+/** A name a POSIX shell keeps as a variable. */
+const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /** The warnings of `spec`'s shell tasks' `env`, each one line without the `rxdag: warning: ` in front. */
-export function envExpansionWarnings(spec: DagSpec): string[] {
-  const seen = new Map<string, { readonly name: string; readonly value: string; readonly tasks: string[] }>();
+export function envWarnings(spec: DagSpec): string[] {
+  const expansions = new Map<string, { readonly name: string; readonly value: string; readonly tasks: string[] }>();
+  const badNames = new Map<string, string[]>();
+  const add = <K>(found: Map<K, string[]>, key: K, taskId: string) => {
+    const tasks = found.get(key);
+    if (tasks === undefined) found.set(key, [taskId]);
+    else tasks.push(taskId);
+  };
   for (const task of spec.tasks) {
     const env = (task.input as { readonly env?: unknown } | undefined)?.env;
     if (typeof env !== 'object' || env === null) continue;
     for (const [name, value] of Object.entries(env as Record<string, unknown>)) {
+      if (!SHELL_NAME.test(name)) add(badNames, name, task.id);
       if (typeof value !== 'string' || !EXPANSION.test(value)) continue;
       const key = `${name}\0${value}`;
-      let entry = seen.get(key);
-      if (entry === undefined) seen.set(key, (entry = { name, value, tasks: [] }));
+      let entry = expansions.get(key);
+      if (entry === undefined) expansions.set(key, (entry = { name, value, tasks: [] }));
       entry.tasks.push(task.id);
     }
   }
   // the value itself is not quoted: it may be a secret (a hash with `$` in it)
-  return [...seen.values()].map(({ name, value, tasks }) => {
-    const which = tasks.length === 1 ? `task ${quoted(tasks[0]!)}` : `${tasks.length} tasks (${quoted(tasks[0]!)}, …)`;
+  const expanded = [...expansions.values()].map(({ name, value, tasks }) => {
     const variable = EXPANSION.exec(value)![0];
     return (
-      `env ${name} of ${which} holds ${variable}, passed as written: rxdag does not expand it ` +
+      `env ${name} of ${whichTasks(tasks)} holds ${variable}, passed as written: rxdag does not expand it ` +
       `(the command's shell does: to extend ${variable}, set ${name} in the command itself)`
     );
   });
+  const named = [...badNames].map(
+    ([name, tasks]) =>
+      `env ${quoted(name)} of ${whichTasks(tasks)} is not a shell variable name: /bin/sh may leave it out of the command's ` +
+      `environment (dash does); use letters, digits and _, not starting with a digit`,
+  );
+  return [...expanded, ...named];
+}
+
+/** `task "a"`, or `3 tasks ("a", …)`. */
+function whichTasks(tasks: readonly string[]): string {
+  return tasks.length === 1 ? `task ${quoted(tasks[0]!)}` : `${tasks.length} tasks (${quoted(tasks[0]!)}, …)`;
 }
