@@ -41,6 +41,24 @@ describe('defineDag', () => {
     ]);
   });
 
+  it('should tell an unknown dependency from the task it was meant to be when both would show alike', () => {
+    const messageOf = (id: string, dep: string) =>
+      issuesOf({
+        id: 'd',
+        tasks: [
+          { id, agent: 'x' },
+          { id: 'b', agent: 'x', deps: [dep] },
+        ],
+      })[0]?.message;
+    expect(messageOf('build\u200b', 'build')).toBe(
+      'task "b" depends on "build", which is not a task of this DAG (did you mean "build\\u{200b}"? the two differ only in characters that do not show, escaped here: "build" against "build\\u{200b}")',
+    );
+    expect(messageOf('caf\u00e9', 'cafe\u0301')).toBe(
+      'task "b" depends on "cafe\u0301", which is not a task of this DAG (did you mean "caf\u00e9"? the same letters written with other Unicode code points: write the id alike in both places)',
+    );
+    expect(messageOf('build', 'biuld')).toBe('task "b" depends on "biuld", which is not a task of this DAG (did you mean "build"?)');
+  });
+
   it('should put every problem in the error message, one per line', () => {
     expect(() =>
       defineDag({
@@ -279,7 +297,13 @@ describe('defineDag', () => {
       ['tasks.1.retry', 'unknown field "tries"'],
     ]);
     // an agent misspelt is not also an agent missing; a field not close to `agent` leaves it missing
-    const agents = issuesOf({ id: 'typo', tasks: [{ id: 'a', agnet: 'x' }, { id: 'b', colour: 'x' }] });
+    const agents = issuesOf({
+      id: 'typo',
+      tasks: [
+        { id: 'a', agnet: 'x' },
+        { id: 'b', colour: 'x' },
+      ],
+    });
     expect(agents.map((i) => [i.path.join('.'), i.message])).toEqual([
       ['tasks.0', 'unknown field "agnet" (did you mean "agent"?)'],
       ['tasks.1', 'unknown field "colour"'],
@@ -288,7 +312,13 @@ describe('defineDag', () => {
   });
 
   it('should refuse an id holding half of a surrogate pair: no file, terminal or journal name can hold it', () => {
-    const issues = issuesOf({ id: 'ok🚀', tasks: [{ id: 'lone\ud800x', agent: 'x' }, { id: 'tail\udc00', agent: 'x' }] });
+    const issues = issuesOf({
+      id: 'ok🚀',
+      tasks: [
+        { id: 'lone\ud800x', agent: 'x' },
+        { id: 'tail\udc00', agent: 'x' },
+      ],
+    });
     expect(issues.map((i) => [i.path.join('.'), i.message])).toEqual([
       ['tasks.0.id', 'must not contain control characters: a lone surrogate (U+D800) at character 5 (got "lone\\ud800x")'],
       ['tasks.1.id', 'must not contain control characters: a lone surrogate (U+DC00) at character 5 (got "tail\\udc00")'],

@@ -5,7 +5,7 @@
  * graph); cycles are not looked for here (see `cycles.ts`).
  */
 import { type DagIssue, quoted } from './errors';
-import { closestName } from './text';
+import { closestName, didYouMean } from './text';
 import type { IdIndex } from './idIndex';
 import type { RejectedTask } from './validateTasks';
 
@@ -82,7 +82,7 @@ function unknownDependency(taskId: string, depId: string, specIndex: number, d: 
     code: 'unknown-dependency',
     message:
       `task ${quoted(taskId)} depends on ${quoted(String(depId))}, which is not a task of this DAG` +
-      (meant === undefined || meant === taskId ? '' : ` (did you mean ${quoted(meant)}?)`),
+      (meant === undefined || meant === taskId ? '' : didYouMean(depId, meant)),
   };
 }
 

@@ -148,7 +148,25 @@ export function unknownFieldMessage(field: string, known: readonly string[], nou
  */
 export function meantHint(name: string, known: readonly string[]): string {
   const meant = closestName(name, known);
-  return meant === undefined ? '' : ` (did you mean ${quoted(meant)}?)`;
+  return meant === undefined ? '' : didYouMean(name, meant);
+}
+
+/** Characters that show as nothing, or as a plain space: format characters (zero-width space, joiners, BOM, soft hyphen) and spaces other than U+0020. */
+const INVISIBLE = /[\p{Cf}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/gu;
+
+/**
+ * ` (did you mean "build"?)`, said so that `meant` can be told from `written` when both would
+ * show alike: a character that does not show escaped (`"build\u200b"`), or letters written
+ * with other Unicode code points (`é` as `e` and a combining accent) named as such.
+ */
+export function didYouMean(written: string, meant: string): string {
+  const plain = (text: string) => text.normalize('NFC').replace(INVISIBLE, '');
+  if (plain(written) !== plain(meant)) return ` (did you mean ${quoted(meant)}?)`;
+  const invisible = (text: string) => text.replace(INVISIBLE, (char) => `\\u{${char.codePointAt(0)!.toString(16)}}`);
+  if (invisible(written) !== written || invisible(meant) !== meant) {
+    return ` (did you mean ${quoted(invisible(meant))}? the two differ only in characters that do not show, escaped here: ${quoted(invisible(written))} against ${quoted(invisible(meant))})`;
+  }
+  return ` (did you mean ${quoted(meant)}? the same letters written with other Unicode code points: write the id alike in both places)`;
 }
 
 function commonPrefix(a: string, b: string): number {
