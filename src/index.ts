@@ -30,7 +30,7 @@ export { defineAgent } from './agents/agentSpec';
 export { observableAgent, promiseAgent, syncAgent } from './agents/adapters';
 export type { AgentDefinition, AgentSpec } from './agents/agentSpec';
 export { OutputNotJsonSafeError, TaskCancelledError, TaskTimeoutError } from './agents/runAttempt';
-export { afterRecorded, type RecordedCallback } from './agents/attemptContext';
+export { afterRecorded, type RecordedCallback, withInput } from './agents/attemptContext';
 
 export { runDag, resumeRun } from './scheduler/runDag';
 export { createScheduler } from './scheduler/createScheduler';

@@ -276,6 +276,28 @@ describe('afterRecorded', () => {
     expect(heard.get('slow#1')).toMatchObject({ recorded: false });
   });
 
+  it('should tell `false` at once to a callback given after the attempt’s outcome was taken, journal or not', async () => {
+    for (const journal of [undefined, fileJournal(dir)]) {
+      const told: string[] = [];
+      let lateDone: () => void = () => undefined;
+      const late = new Promise<void>((resolve) => (lateDone = resolve));
+      const agent: Agent = (task) => {
+        setTimeout(() => {
+          afterRecorded(task, (recorded) => told.push(`late ${recorded}`));
+          lateDone();
+        }, 5);
+        return 'ok';
+      };
+      const run = runDag(
+        { id: 'late', defaults: { agent: 'w' }, tasks: [{ id: 'a' }] },
+        { agents: { w: agent }, ...(journal && { journal }) },
+      );
+      expect((await lastValueFrom(run)).type).toBe('dag.completed');
+      await late;
+      expect(told).toEqual(['late false']);
+    }
+  });
+
   it('should tell `true` at once for a context not made by a scheduler', () => {
     const told: boolean[] = [];
     afterRecorded({ id: 'a', attempt: 1 } as TaskContext, (recorded) => told.push(recorded));

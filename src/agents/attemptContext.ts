@@ -1,15 +1,16 @@
 import type { TaskSpec } from '../dag/schema';
-import type { TaskContext } from './agent';
+import type { TaskContext, UpstreamOutputs } from './agent';
 import type { AttemptHost } from './runAttempt';
 import { idempotencyKeyOf } from './idempotencyKey';
 
 /**
  * The {@link TaskContext} an agent is given for one attempt: the task's data, its `upstream`
- * outputs, the `AbortSignal` and `spawn`, which collects the tasks the agent asks for until the
- * attempt's outcome hands them over. It does not call the agent, time it out or check what it
- * returns (`runAttempt.ts` does), and it owns no AbortController: the attempt makes one on the
- * first read of `signal`. {@link afterRecorded} hands an agent's wish to hear when its outcome is
- * recorded to the attempt's host.
+ * outputs, the `AbortSignal` and `spawn`, which hands the tasks the agent asks for to the attempt
+ * (its outcome carries them). It does not call the agent, time it out or check what it returns
+ * (`runAttempt.ts` does), and it owns no AbortController: the attempt makes one on the first read
+ * of `signal`. {@link afterRecorded} hands an agent's wish to hear when its outcome is recorded to
+ * the attempt's host; {@link withInput} makes a context for calling another agent with another
+ * input (a spread copy cannot: see there).
  */
 
 /** Hears whether an attempt's outcome was recorded (see {@link afterRecorded}). */
@@ -21,10 +22,12 @@ export type RecordedCallback = (recorded: boolean) => void;
  * with `false` if the run stops before that (its journal failed, or a shutdown interrupted it):
  * its resume then runs the attempt again, or re-attaches to it. For an agent that keeps the
  * outcome somewhere a resume looks (a remote job) and must not drop it before the journal holds
- * it. Call it before the agent returns (or resolves, or completes). A context not made by a
- * scheduler (a worker's, a test's) gets `true` at once.
+ * it. Call it before the agent returns (or resolves, or completes): called after the attempt's
+ * outcome was taken, it hears `false` at once (nothing tells it when that outcome is durable). A
+ * context not made by a scheduler (a worker's, a test's) gets `true` at once.
  */
 export function afterRecorded(task: TaskContext, callback: RecordedCallback): void {
+  // a context made by withInput reaches the attempt's through its prototype
   if (task instanceof AttemptContext && task.host.afterRecorded !== undefined) task.host.afterRecorded(callback);
   else tell([callback], true);
 }
@@ -43,23 +46,49 @@ export function tell(callbacks: readonly RecordedCallback[], recorded: boolean):
 }
 
 /**
+ * `task` with another `input`, for an agent that calls another agent (a prompt added, a call
+ * logged, a cache in front): everything else is still the attempt's: its `signal` (a cancel or a
+ * timeout reaches the inner agent), `upstream`, `idempotencyKey`, `timeoutMs`, `spawn` and
+ * {@link afterRecorded}. A spread copy (`{ ...task, input }`) has none of those: a context keeps
+ * them as getters of its class, which a spread does not copy.
+ *
+ * @example
+ * const withSystemPrompt: Agent<{ prompt: string }> = (task) =>
+ *   llm(withInput(task, { prompt: SYSTEM + task.input.prompt }));
+ */
+export function withInput<Input, Upstream extends UpstreamOutputs, NewInput>(
+  task: TaskContext<Input, Upstream>,
+  input: NewInput,
+): TaskContext<NewInput, Upstream> {
+  // inherits every field and getter of `task`; only `input` is its own
+  return Object.create(task, { input: { value: input, enumerable: true } }) as TaskContext<NewInput, Upstream>;
+}
+
+/** What an attempt gives its context: the signal on demand, whether it ended, and where spawned tasks go. */
+export interface ExecutionForContext {
+  signal(): AbortSignal;
+  ended(): boolean;
+  keepSpawned(tasks: readonly TaskSpec[]): void;
+}
+
+/**
  * The context an agent sees. `upstream` and `signal` are built on first read: most agents read
  * neither, and at a million tasks an eager object and AbortController per attempt are measurable.
+ * The data an agent reads are getters of the class (so a spread copy lacks them: `withInput`);
+ * loggers (`console.log`, `util.inspect`, `JSON.stringify`) show that data, not the plumbing.
  */
 export class AttemptContext implements TaskContext {
   readonly id: string;
   readonly runId: string;
   readonly dagId: string;
   readonly attempt: number;
-  /** Tasks asked for through `spawn`, handed over with a successful outcome; made on the first call. */
-  spawned: TaskSpec[] | undefined;
   private upstreamCache: Readonly<Record<string, unknown>> | undefined;
   private boundSpawn: ((tasks: readonly TaskSpec[]) => void) | undefined;
 
   constructor(
     /** @internal */
     readonly host: AttemptHost<unknown>,
-    private readonly execution: { signal(): AbortSignal; ended(): boolean },
+    private readonly execution: ExecutionForContext,
   ) {
     this.id = host.taskId;
     this.runId = host.runId;
@@ -106,7 +135,12 @@ export class AttemptContext implements TaskContext {
         `spawn() of task "${this.id}" was called after its attempt ${this.attempt} ended: spawn before the agent returns, resolves or completes (a missing await?)`,
       );
     }
-    (this.spawned ??= []).push(...tasks);
+    this.execution.keepSpawned(tasks);
+  }
+
+  /** What `console.log(ctx)` and `util.inspect` show: the data, not the plumbing. */
+  [Symbol.for('nodejs.util.inspect.custom')](): Omit<TaskContext, 'signal' | 'spawn'> {
+    return this.toJSON();
   }
 
   /** What `JSON.stringify(ctx)` and loggers show: the data, not the plumbing. */

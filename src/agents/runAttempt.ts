@@ -175,7 +175,8 @@ class AttemptExecution<T> {
   private agentSubscription: Subscription | undefined;
   private timer: Subscription | undefined;
   private settled = false;
-  private context: AttemptContext | undefined;
+  /** Tasks its agent asked for through `spawn`, handed over with a successful outcome; made on the first call. */
+  private spawned: TaskSpec[] | undefined;
   // what the signal fires with when the attempt is stopped from outside
   private stopReason: Error | undefined;
   // the attempt timed out or was cancelled before its agent read `signal`: the signal it reads
@@ -196,7 +197,6 @@ class AttemptExecution<T> {
       this.subscriber.complete();
     });
     const context = new AttemptContext(host, this);
-    this.context = context;
     const timeoutMs = host.timeoutMs;
     if (timeoutMs !== undefined) {
       this.timer = this.scheduler.schedule(() => {
@@ -220,6 +220,10 @@ class AttemptExecution<T> {
   /** Whether the attempt has its outcome, or was cancelled. */
   ended(): boolean {
     return this.settled;
+  }
+
+  keepSpawned(tasks: readonly TaskSpec[]): void {
+    (this.spawned ??= []).push(...tasks);
   }
 
   private followSafely(result: unknown): void {
@@ -299,7 +303,7 @@ class AttemptExecution<T> {
       this.settle(new Failure(new OutputNotJsonSafeError(`output of task "${this.host.taskId}" is not JSON-safe: ${checked.problem}`)));
       return;
     }
-    const spawned = this.context?.spawned;
+    const spawned = this.spawned;
     if (spawned === undefined || spawned.length === 0) {
       if (worker !== undefined) this.settle(new Success(checked.value, undefined, undefined, worker));
       else this.settle(checked.value === undefined ? SUCCESS_WITHOUT_OUTPUT : new Success(checked.value));
@@ -323,7 +327,7 @@ class AttemptExecution<T> {
       this.settle(new Failure(new OutputNotJsonSafeError(message, { cause: error })));
       return;
     }
-    const spawned = warning ? this.context?.spawned : undefined;
+    const spawned = warning ? this.spawned : undefined;
     if (spawned === undefined || spawned.length === 0) {
       this.settle(new Failure(error));
       return;

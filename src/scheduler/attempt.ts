@@ -1,5 +1,5 @@
 import type { AgentResult, TaskContext } from '../agents/agent';
-import type { RecordedCallback } from '../agents/attemptContext';
+import { type RecordedCallback, tell } from '../agents/attemptContext';
 import type { AgentKind, Lease } from '../agents/pool';
 import type { AttemptHost, AttemptOutcome } from '../agents/runAttempt';
 import type { RunController } from './runController';
@@ -24,6 +24,8 @@ export class Attempt implements AttemptHost<Attempt>, Placed {
   outcome: AttemptOutcome | undefined;
   /** What its agent asked to hear once its outcome is recorded (`afterRecorded`); the run controller takes them. */
   recorded: RecordedCallback[] | undefined;
+  /** The run controller took `recorded`: a callback given later would never be told, so it hears `false` at once. */
+  recordedTaken = false;
   /** Tears the attempt down (completes its inner Observable, aborts the agent): its signal fires with `reason` (a `TaskCancelledError` when none). */
   stop: (reason?: Error) => void = noop;
 
@@ -70,7 +72,8 @@ export class Attempt implements AttemptHost<Attempt>, Placed {
     return this.agentKind.call(context, this.lease.instance);
   }
   afterRecorded(callback: RecordedCallback): void {
-    (this.recorded ??= []).push(callback);
+    if (this.recordedTaken) tell([callback], false);
+    else (this.recorded ??= []).push(callback);
   }
   /** Outputs of the task's dependencies by id (context injection). */
   upstream(): Readonly<Record<string, unknown>> {

@@ -257,6 +257,7 @@ export class RunController {
    * stops to be resumed): told so now.
    */
   private tellRecorded(attempt: Attempt, written: boolean): void {
+    attempt.recordedTaken = true;
     const callbacks = attempt.recorded;
     if (callbacks === undefined) return;
     attempt.recorded = undefined;
