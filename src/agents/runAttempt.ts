@@ -15,6 +15,7 @@ import {
   WorkerResult,
 } from './agent';
 import { AttemptContext, type RecordedCallback } from './attemptContext';
+import { appendAll } from '../appendAll';
 
 /**
  * One attempt of a task as a cold Observable: calls the agent, follows whatever it returns
@@ -223,7 +224,7 @@ class AttemptExecution<T> {
   }
 
   keepSpawned(tasks: readonly TaskSpec[]): void {
-    (this.spawned ??= []).push(...tasks);
+    appendAll((this.spawned ??= []), tasks);
   }
 
   private followSafely(result: unknown): void {

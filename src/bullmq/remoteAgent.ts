@@ -10,6 +10,7 @@ import type { CancelNotSent } from './jobCancels';
 import { type RedisConnectionChange, type RemoteAgentOptions, resolveRemoteAgentOptions } from './options';
 import { saysConnectionDown } from './outageLog';
 import { type ConnectionWatch, RemoteQueue } from './remoteQueue';
+import { appendAll } from '../appendAll';
 
 export type { CancelNotSent } from './jobCancels';
 
@@ -60,7 +61,7 @@ export function remoteAgent(options: RemoteAgentOptions): RemoteAgent {
     clients.delete(client);
     const closed = client
       .close()
-      .then((unsent) => void notSent.push(...unsent))
+      .then((unsent) => void appendAll(notSent, unsent))
       .finally(() => closing.delete(closed));
     closing.add(closed);
     return closed;

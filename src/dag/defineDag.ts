@@ -17,6 +17,7 @@ import { materializeTasks, type TaskColumns } from './taskColumns';
 import type { Dag, DagIndex, Task } from './types';
 import { unknownAgentIssues } from './unknownAgents';
 import { validateTasks } from './validateTasks';
+import { appendAll } from '../appendAll';
 
 export type { Dag, DagIndex, RetryPolicy, Task } from './types';
 
@@ -87,11 +88,11 @@ function define(spec: DagSpec | Dag, { agents, check }: RunChecks): Dag {
     issues.push(cycleIssue(names, specIndexOf[cycle[0]!]!));
   }
   if (issues.length > 0) {
-    if (agents !== undefined) issues.push(...unknownAgentsOfColumns(columns, specIndexOf, agents));
+    if (agents !== undefined) appendAll(issues, unknownAgentsOfColumns(columns, specIndexOf, agents));
     if (check !== undefined && topo.cycles.length === 0 && duplicates.length === 0) {
       // not added to `definedDags`: this DAG is only looked at, never returned
       const draft = frozenDag(spec.id, defaults, dagIndex(columns, deps, dependents, inDegree, topo.order), indexById);
-      issues.push(...draftIssues(check(draft), columns, specIndexOf));
+      appendAll(issues, draftIssues(check(draft), columns, specIndexOf));
     }
     throw new DagValidationError(issues, dagIdOf(spec));
   }

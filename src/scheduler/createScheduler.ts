@@ -17,6 +17,7 @@ import type { ResolvedRunOptions, ResolvedSchedulerOptions, RunOptions, Schedule
 import { parseSchedulerOptions, parseShutdownOptions, resolveRunOptions } from './options';
 import type { SchedulerSnapshot } from './snapshot';
 import { type NotificationStreams, notificationStreams } from './views';
+import { appendAll } from '../appendAll';
 
 /**
  * The scheduler's public face: `createScheduler` (many runs sharing one engine). It validates a
@@ -170,7 +171,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
     const runResolved = runOptions === undefined ? resolved : resolveRunOptions(runOptions, resolved);
     const dag = defineDagForRun(dagOrSpec, runResolved.agents);
     const problems = runIssues(dag, { ...resolved, agents: runResolved.agents });
-    if (journal !== undefined) problems.push(...journaledInputIssues(dag));
+    if (journal !== undefined) appendAll(problems, journaledInputIssues(dag));
     if (problems.length > 0) throw new DagValidationError(problems, dag.id);
     let bus: EventBus | undefined; // made when somebody asks for the run's views
     return new DagRun(

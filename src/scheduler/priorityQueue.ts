@@ -1,4 +1,5 @@
 import type { DispatchOrder } from './dispatchOrder';
+import { appendAll } from '../appendAll';
 
 /**
  * Ready queues: which ready task starts next, in the DAG's dispatch order (`dispatchOrder.ts`:
@@ -203,7 +204,7 @@ export class ReadyQueues<Kind> {
   /** Empties every queue and returns what they held. */
   drain(): number[] {
     const drained: number[] = [];
-    for (const queue of this.queues) if (queue !== undefined) drained.push(...queue.drain());
+    for (const queue of this.queues) if (queue !== undefined) appendAll(drained, queue.drain());
     this.total = 0;
     return drained;
   }

@@ -252,6 +252,16 @@ describe('loadDagFile', () => {
     ]);
   });
 
+  it('should count every problem of a file that has more than one call takes (a problem per dependency of 150,000)', () => {
+    const many = 75_000;
+    const tasks = Array.from({ length: many }, (_, i) => ({ id: `t${i}`, deps: ['gone', 'lost'], sleep: 0 }));
+    const file = writeText(tmp.file('renamed.json'), JSON.stringify({ id: 'renamed', tasks }));
+    const lines = problemsOf(file);
+    expect(lines).toHaveLength(51);
+    expect(lines[0]).toMatch(/:1:\d+: tasks\[0\]\.deps\[0\]: task "t0" depends on "gone", which is not a task of this DAG$/);
+    expect(lines[50]).toBe(`… and ${2 * many - 50} more problems (the first 50 are shown)`);
+  });
+
   it('should print the first 50 problems of a file and say how many more there are', () => {
     const tasks = Array.from({ length: 60 }, (_, i) => `  - id: t${i}\n    slep: 1\n`).join('');
     const file = writeText(tmp.file('many.yaml'), `id: many\ntasks:\n${tasks}`);

@@ -47,6 +47,7 @@ import { outputProblems } from './writeTarget';
 import { logsFolderProblems } from './logsFolder';
 import { escapeControls } from '../../dag/text';
 import { envWarnings } from '../dagFile/envWarnings';
+import { appendAll } from '../../appendAll';
 
 /** What the command takes from the world: specs pass their own. */
 export interface RunWorld {
@@ -242,7 +243,7 @@ function checkedTogether<A, B>(first: () => A, second: () => B): [A, B] {
       return { value: check() };
     } catch (error) {
       if (!(error instanceof InvalidInputError)) throw error;
-      problems.push(...error.problems);
+      appendAll(problems, error.problems);
       return undefined;
     }
   };

@@ -26,6 +26,7 @@ import { parseJson, parseYaml, type Positions } from './sourceText';
 import { changedEnvValues } from './textAsWritten';
 import { toDagSpec } from './toDagSpec';
 import { type Located, zodProblems } from './zodProblems';
+import { appendAll } from '../../appendAll';
 
 /** A DAG file that passed every check, with what is needed to point back into it. */
 export interface LoadedDag {
@@ -87,7 +88,7 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
   const place = placer(fileName, parsed.file.positions);
 
   const problems: Problem[] = [...parsed.file.changedKeys];
-  if (!parsed.file.numbersAsWritten) problems.push(...changedEnvValues(value, text, parsed.file.positions).map(place));
+  if (!parsed.file.numbersAsWritten) appendAll(problems, changedEnvValues(value, text, parsed.file.positions).map(place));
   // a value told to be quoted (`.nan`) is not also refused as no value: one mistake, said once
   const told = new Set(problems.map((problem) => JSON.stringify(problem.path)));
   const untold = (found: Problem[]) => (told.size === 0 ? found : found.filter((problem) => !told.has(JSON.stringify(problem.path))));
@@ -124,12 +125,12 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
     const issues = error.issues.filter((issue) => issue.code !== 'unknown-limit' && !said.has(issueKey(issue)));
     // a task that is not a mapping is the file schema's to report: once, in the file's words
     const own = issues.filter((issue) => !aboutNonMapping(issue, fileTasks));
-    problems.push(...withSynonymHints(own, value, !yaml).map(place));
+    appendAll(problems, withSynonymHints(own, value, !yaml).map(place));
     // never refused without a word: what the file's own checks did not say, the library's issues say
-    if (problems.length === 0 && limitIssues.length === 0) problems.push(...error.issues.map(place));
+    if (problems.length === 0 && limitIssues.length === 0) appendAll(problems, error.issues.map(place));
   }
-  problems.push(...limitIssues.map(place));
-  if (options.checkDirectories !== false) problems.push(...directoryProblems(spec, fileTasks, file.defaults, place));
+  appendAll(problems, limitIssues.map(place));
+  if (options.checkDirectories !== false) appendAll(problems, directoryProblems(spec, fileTasks, file.defaults, place));
   if (problems.length > 0 || dag === undefined) throw new InvalidInputError(sortProblems(problems));
   return { dag, spec, limits, fileName, problemsOf: (issues) => sortProblems(issues.map(place)) };
 }
