@@ -142,6 +142,51 @@ describe('progressReporter', () => {
     );
   });
 
+  it('should give the first skipped tasks a line each and only count the rest, so the failure stays in sight', () => {
+    const size = 40;
+    const wide = defineDag({
+      id: 'wide',
+      defaults: { agent: 'shell' },
+      tasks: [{ id: 'root' }, ...Array.from({ length: size }, (_, i) => ({ id: `leaf${i}`, deps: ['root'] }))],
+    });
+    const terminal = fakeTerminal();
+    const reporter = progressReporter(terminal.stream, wide);
+    for (const event of eventsOf(
+      { type: 'dag.created', at: 0, dagId: 'wide', taskCount: size + 1 },
+      { type: 'task.ready', at: 0, taskId: 'root', attempt: 1 },
+      { type: 'task.started', at: 1, taskId: 'root', attempt: 1, agent: 'shell' },
+      {
+        type: 'task.failed',
+        at: 2,
+        taskId: 'root',
+        attempt: 1,
+        error: { name: 'Error', message: 'broken' },
+        severity: 'error',
+        willRetry: false,
+      },
+      ...Array.from({ length: size }, (_, i) => ({
+        type: 'task.skipped' as const,
+        at: 2,
+        taskId: `leaf${i}`,
+        attempt: 1,
+        because: 'root',
+      })),
+    ))
+      reporter.onEvent(event);
+    reporter.finish();
+    const text = terminal.text();
+    expect(text).toContain('task.failed root #1 (error): Error: broken');
+    expect(text.match(/task\.skipped leaf\d+/g)).toEqual([
+      'task.skipped leaf0',
+      'task.skipped leaf1',
+      'task.skipped leaf2',
+      'task.skipped leaf3',
+      'task.skipped leaf4',
+    ]);
+    expect(text.match(/more tasks skipped: the bar counts them, without a line each/g)).toHaveLength(1);
+    expect(text).toMatch(/0\/41 completed \| 0 running \| 0 ready \| 1 failed \| 40 skipped/);
+  });
+
   it('should count cancelled tasks apart, not as done, after Ctrl-C', () => {
     const terminal = fakeTerminal();
     const reporter = progressReporter(terminal.stream, dag);

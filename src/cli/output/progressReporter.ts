@@ -102,11 +102,14 @@ function columnsOf(stream: ProgressStream): number {
   return columns !== undefined && Number.isFinite(columns) && columns > 0 ? columns : DEFAULT_COLUMNS;
 }
 
+/** Skipped tasks given a line above the bar each; the rest are only counted. */
+const MOST_SKIPS_SHOWN = 5;
+
 /**
  * Live progress on a terminal: one bar filled by the tasks that completed, with counts of
  * running, ready and failed tasks (skipped and cancelled ones too once there are any), the
  * elapsed time and what runs now, redrawn at most 10 times a second whatever the event rate.
- * Failures, retries and the CLI's notices are printed above the bar as they happen, wrapped
+ * Failures, retries, the first skipped tasks and the CLI's notices are printed above the bar as they happen, wrapped
  * to the terminal's width (the terminal does not wrap while the bar is drawn, so a long line
  * would lose its end); the final line stays.
  *
@@ -157,6 +160,12 @@ export function progressReporter(stream: ProgressStream, dag: Dag, start: Displa
   };
   // Above the bar, each line within the width, continuation lines under the text.
   const logAbove = (text: string) => multibar.log(`${wrapLines(text, columnsOf(stream) - 1, TEXT_INDENT)}\n`);
+  // a failure early in a big DAG skips thousands of tasks: their lines would scroll the failures away
+  let skipsShown = 0;
+  const logSkipped = (event: DagEvent) => {
+    if (++skipsShown <= MOST_SKIPS_SHOWN) logAbove(lines.describe(event));
+    else if (skipsShown === MOST_SKIPS_SHOWN + 1) logAbove('more tasks skipped: the bar counts them, without a line each');
+  };
 
   return {
     onEvent(event: DagEvent) {
@@ -170,9 +179,8 @@ export function progressReporter(stream: ProgressStream, dag: Dag, start: Displa
       }
       // a resumed run: the bar starts from the journal's counts
       if (bar === undefined && tally.started) bar = multibar.create(tally.total, tally.count('completed'), payload());
-      if (event.type === 'task.failed' || event.type === 'task.timed-out' || event.type === 'task.stuck' || event.type === 'task.skipped') {
-        logAbove(lines.describe(event));
-      }
+      if (event.type === 'task.failed' || event.type === 'task.timed-out' || event.type === 'task.stuck') logAbove(lines.describe(event));
+      else if (event.type === 'task.skipped') logSkipped(event);
       if (event.type === 'tasks.spawned') bar?.setTotal(tally.total);
       bar?.update(tally.count('completed'), payload());
       if (event.type === 'dag.completed') {
