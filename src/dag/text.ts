@@ -86,6 +86,15 @@ function isPairEnd(text: string, i: number): boolean {
   return before >= 0xd800 && before <= 0xdbff;
 }
 
+/**
+ * The first `most` of `names` joined with commas, and how many more there are:
+ * `build, test, lint and 997 more`. A line about a run's tasks must not be a line per thousand.
+ */
+export function firstNames(names: readonly string[], most: number): string {
+  if (names.length <= most) return names.join(', ');
+  return `${names.slice(0, most).join(', ')} and ${names.length - most} more`;
+}
+
 /** A value as a message shows it after "got": `-5`, `"abc"`, `null`, `an object`, `nothing` (undefined). */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';

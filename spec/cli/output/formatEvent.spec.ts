@@ -2,6 +2,18 @@ import { EventFormatter, formatEvent } from '../../../src/cli/output/formatEvent
 import { eventsOf } from '../support/eventBuilder';
 
 describe('formatEvent', () => {
+  it('should name the first ten attempts a resumed run had in flight and count the others', () => {
+    const interrupted = Array.from({ length: 1000 }, (_, i) => `t${i}`);
+    const [few, many] = eventsOf(
+      { type: 'run.resumed', at: 2000, resumedAfterSeq: 7, interrupted: ['a', 'b'] },
+      { type: 'run.resumed', at: 2000, resumedAfterSeq: 7, interrupted },
+    ).map((event) => formatEvent(event, 1000));
+    expect(few).toBe('[   1.000s] run.resumed after seq 7; in flight when it stopped: a, b');
+    expect(many).toBe(
+      '[   1.000s] run.resumed after seq 7; in flight when it stopped: t0, t1, t2, t3, t4, t5, t6, t7, t8, t9 and 990 more',
+    );
+  });
+
   it('should describe each event on one line, timed from the start of the run', () => {
     const lines = eventsOf(
       { type: 'dag.created', at: 1000, dagId: 'etl', taskCount: 1 },

@@ -25,7 +25,7 @@ import {
   resumeRun,
   RunNotResumableError,
 } from '../../index';
-import { quoted } from '../../dag/text';
+import { firstNames, quoted } from '../../dag/text';
 import { builtinAgents } from '../agents/builtinAgents';
 import { ProcessGroups } from '../agents/processGroups';
 import { openRunMetrics, type RunMetrics } from '../output/metricsEndpoint';
@@ -315,6 +315,9 @@ function invalidJournaledDag(dagId: string, error: DagValidationError): string {
   return `the journaled run cannot run here: DAG ${quoted(dagId)} is invalid (${count}): ${each}`;
 }
 
+/** Attempts in flight named on the resume line (a run with `-c 1000` may have a thousand). */
+const IN_FLIGHT_NAMED = 10;
+
 /**
  * What becomes of the attempts in flight when the run stopped: run again (here, or on workers
  * when the run ran them here and resumes with `--redis`), or, sent to workers before, taken up
@@ -322,8 +325,9 @@ function invalidJournaledDag(dagId: string, error: DagValidationError): string {
  */
 function inFlightNow(interrupted: readonly string[], remote: boolean, ranRemote: boolean): string {
   if (interrupted.length === 0) return '';
-  if (remote && ranRemote) return `; taking up on workers: ${interrupted.join(', ')}`;
-  return `; running again${remote ? ' on workers' : ''}: ${interrupted.join(', ')}`;
+  const tasks = firstNames(interrupted, IN_FLIGHT_NAMED);
+  if (remote && ranRemote) return `; taking up on workers: ${tasks}`;
+  return `; running again${remote ? ' on workers' : ''}: ${tasks}`;
 }
 
 /**

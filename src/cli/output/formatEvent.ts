@@ -1,6 +1,10 @@
 import type { DagEvent } from '../../index';
+import { firstNames } from '../../dag/text';
 import { type BecauseEnded, skipReason } from './runSetup';
 import { terminalText } from './terminalText';
+
+/** Attempts in flight named on a `run.resumed` line (the event keeps them all). */
+const IN_FLIGHT_NAMED = 10;
 
 /**
  * One human-readable line for an event (continuation lines indented, for multi-line errors),
@@ -129,6 +133,6 @@ function describeEvent(
       return `dag.completed ${event.outcome}: ${completed}/${total} completed, ${failed} failed, ${skipped} skipped, ${cancelled} cancelled in ${(event.durationMs / 1000).toFixed(2)} s`;
     }
     case 'run.resumed':
-      return `run.resumed after seq ${event.resumedAfterSeq}${event.interrupted.length === 0 ? '' : `; in flight when it stopped: ${event.interrupted.join(', ')}`}`;
+      return `run.resumed after seq ${event.resumedAfterSeq}${event.interrupted.length === 0 ? '' : `; in flight when it stopped: ${firstNames(event.interrupted, IN_FLIGHT_NAMED)}`}`;
   }
 }
