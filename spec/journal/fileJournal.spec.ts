@@ -636,7 +636,8 @@ describe('fileJournal', () => {
     for (const runId of ['grown', 'broken']) {
       const ends = readEndedRun(path.join(dir, `${runId}.jsonl`))!;
       expect(ends.events.map((event) => event.type)).toEqual(['dag.created', 'dag.completed']);
-      expect(ends.header).toEqual(await journal.header(runId));
+      const { runId: id, dagId, createdAt } = await journal.header(runId);
+      expect(ends.header).toEqual({ runId: id, dagId, createdAt }); // what a listing needs: the spec is not parsed
     }
   });
 

@@ -58,9 +58,9 @@ const header: fc.Arbitrary<JournalHeader> = fc
       ({
         runId,
         dagId,
-        spec: defaults === undefined ? { id, tasks } : { id, tasks, defaults },
         options: opts,
         createdAt,
+        spec: defaults === undefined ? { id, tasks } : { id, tasks, defaults },
       }) as JournalHeader,
   );
 /** Other shapes: a key moved, dropped, added or set to undefined, at the header's level or its spec's. */
@@ -155,7 +155,7 @@ describe('headerText', () => {
       fc.property(dagSpec, fc.integer({ min: 1, max: 5 }), (spec, size) => {
         const dag = defineDag(spec);
         const fields = { runId: 'r', dagId: dag.id, options: { failurePolicy: 'continue', contextInjection: true }, createdAt: 1 } as const;
-        const expected = JSON.stringify({ runId: 'r', dagId: dag.id, spec: dagSpecOf(dag), options: fields.options, createdAt: 1 });
+        const expected = JSON.stringify({ runId: 'r', dagId: dag.id, options: fields.options, createdAt: 1, spec: dagSpecOf(dag) });
         expect(piecesOf(headerOfDag(fields, dag), size).join('')).toBe(expected);
         // read as an object (a backend that stores it so), the header gives the same spec
         expect(JSON.stringify(headerOfDag(fields, dag))).toBe(expected);
@@ -170,9 +170,9 @@ describe('headerText', () => {
     const given: JournalHeader = {
       runId: 'r',
       dagId: 'chain',
-      spec,
       options: { failurePolicy: 'continue', contextInjection: true },
       createdAt: 1,
+      spec,
     };
     const pieces = piecesOf(given);
     expect(pieces).toHaveLength(2 + 3); // the start, 3 slices of at most 1024 tasks, the end

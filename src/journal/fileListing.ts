@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 import { fileNameOf } from './fileNames';
-import { readEndedRun, readHeader, readRecord, type RecordedRun } from './fileRecord';
+import { type EndedRun, readEndedRun, readHeaderHead, readRecord, type RecordedRun } from './fileRecord';
 import { type TalliedRun, tallyOfFile } from './fileTally';
 import { JournalCorruptError, type JournaledRunSummary, type RunsOptions } from './journal';
 import { clearStaleLock, liveOwner } from './lockFile';
@@ -51,7 +51,7 @@ export function listedRun(
 ): ListedRun | undefined {
   const runId = runIdOfFileName(file);
   const ownedBefore = readingFile(lock, runId, () => hasOwner(lock));
-  let record: RecordedRun | TalliedRun | undefined;
+  let record: EndedRun | RecordedRun | TalliedRun | undefined;
   try {
     record = readingFile(
       file,
@@ -83,7 +83,7 @@ function notAskedFor(file: string, only: Pick<RunsOptions, 'dagId' | 'endedOnly'
   if (only.endedOnly === true) return true;
   if (only.dagId === undefined) return false;
   try {
-    return readHeader(file, runIdOfFileName(file)).dagId !== only.dagId;
+    return readHeaderHead(file, runIdOfFileName(file)).dagId !== only.dagId;
   } catch {
     return false;
   }

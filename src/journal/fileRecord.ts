@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { describeValue } from '../dag/text';
 import type { DagEvent } from '../events';
 import { checkedHeader } from './headerShape';
+import { HEAD_BYTES, type HeaderHead, headerHeadOf } from './headerHead';
 import { JournalCorruptError, type JournalHeader } from './journal';
 import { JOURNAL_FILE, openToRead, readWhole } from './unreadableFile';
 
@@ -14,9 +15,15 @@ import { JOURNAL_FILE, openToRead, readWhole } from './unreadableFile';
  * problem is placed at `file:line`. It never writes.
  */
 
-/** A run's header and events as read from its file (all of them, or a listing's few). */
+/** A run's header and events as read from its file. */
 export interface RecordedRun {
   readonly header: JournalHeader;
+  readonly events: readonly DagEvent[];
+}
+
+/** What a listing reads of an ended run: its header's head, its first event and its last. */
+export interface EndedRun {
+  readonly header: HeaderHead;
   readonly events: readonly DagEvent[];
 }
 
@@ -67,6 +74,22 @@ export function readRecord(file: string, runId: string | undefined, strict: bool
   return { header, events, completeBytes: end, tornBytes: buffer.length - end };
 }
 
+/**
+ * The head of the header of the journal file `file` (who, which DAG, when), from the first bytes
+ * of its first line when the spec comes last there, else from the whole line; its spec is not
+ * checked.
+ */
+export function readHeaderHead(file: string, runId: string): HeaderHead {
+  const fd = openToRead(file, JOURNAL_FILE);
+  try {
+    const size = fs.fstatSync(fd).size;
+    const [start] = firstLines(fd, size, 1, HEAD_BYTES);
+    return headerHeadOf(start ?? '') ?? parseHeader(firstLines(fd, size, 1)[0], runId, runId, `${file}:1`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** The header of the journal file of `runId`, read from its first line alone (its events are not read). */
 export function readHeader(file: string, runId: string): JournalHeader {
   const fd = openToRead(file, JOURNAL_FILE);
@@ -89,16 +112,16 @@ const CHUNK_BYTES = 256 * 1024;
  * Why: an ended 100k-task run is ~40 MB of lines, and a store keeps many; listing them parsed
  * every line of every run (5 such runs: ~3 s and ~460 MB).
  */
-export function readEndedRun(file: string): RecordedRun | undefined {
+export function readEndedRun(file: string): EndedRun | undefined {
   const fd = openToRead(file, JOURNAL_FILE);
   try {
     const size = fs.fstatSync(fd).size;
     const last = parsedEvent(lastLine(fd, size));
     if (last?.type !== 'dag.completed') return undefined;
-    const [headerLine, firstLine] = firstLines(fd, size, 2);
+    const [headerStart, firstLine] = firstLines(fd, size, 2, HEAD_BYTES);
     const first = parsedEvent(firstLine);
     if (first?.type !== 'dag.created' || first.seq !== 1) return undefined;
-    const header = parseHeader(headerLine, runIdOfFile(file), undefined, `${file}:1`);
+    const header = headerHeadOf(headerStart ?? '') ?? parseHeader(firstLines(fd, size, 1)[0], runIdOfFile(file), undefined, `${file}:1`);
     return first.runId === header.runId && last.runId === header.runId ? { header, events: [first, last] } : undefined;
   } finally {
     fs.closeSync(fd);
@@ -154,10 +177,21 @@ function lastLine(fd: number, size: number): string | undefined {
   return tail.length > 0 ? tail.subarray(0, tail.length - 1).toString('utf8') : undefined;
 }
 
-/** The file's first `count` whole lines (fewer when it has fewer); each chunk is copied once. */
-function firstLines(fd: number, size: number, count: number): string[] {
+/**
+ * The file's first `count` whole lines (fewer when it has fewer); each chunk is copied once. Of
+ * the first line only its first `firstBytes` bytes are kept (a header's head: the rest is read
+ * past, not decoded).
+ */
+function firstLines(fd: number, size: number, count: number, firstBytes = Number.POSITIVE_INFINITY): string[] {
   const lines: string[] = [];
   let parts: Buffer[] = [];
+  let kept = 0;
+  const keep = (part: Buffer) => {
+    const room = lines.length === 0 ? firstBytes - kept : Number.POSITIVE_INFINITY;
+    if (room <= 0) return;
+    parts.push(part.length > room ? part.subarray(0, room) : part);
+    kept += part.length;
+  };
   for (let at = 0; at < size && lines.length < count;) {
     const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, size - at));
     const read = fs.readSync(fd, chunk, 0, chunk.length, at);
@@ -166,12 +200,12 @@ function firstLines(fd: number, size: number, count: number): string[] {
     let rest = chunk.subarray(0, read);
     let end: number;
     while (lines.length < count && (end = rest.indexOf(0x0a)) >= 0) {
-      parts.push(rest.subarray(0, end));
+      keep(rest.subarray(0, end));
       lines.push(Buffer.concat(parts).toString('utf8'));
       parts = [];
       rest = rest.subarray(end + 1);
     }
-    parts.push(rest);
+    keep(rest);
   }
   return lines;
 }

@@ -18,7 +18,8 @@ import { hasKeys, jsonString } from './jsonText';
 /** Tasks per piece: a few tens of KB of text, which the young generation collects cheaply. */
 export const TASKS_PER_PIECE = 1024;
 
-const HEADER_KEYS = ['runId', 'dagId', 'spec', 'options', 'createdAt'];
+/** The spec last: a listing reads the fields before it without parsing it (`headerHead.ts`). */
+const HEADER_KEYS = ['runId', 'dagId', 'options', 'createdAt', 'spec'];
 /** `defaults` is optional. */
 const SPEC_KEYS = ['id', 'tasks', 'defaults'];
 
@@ -72,11 +73,15 @@ function writeItems(count: number, textOf: (i: number) => string, write: (piece:
 }
 
 /**
- * The text before the first task (`{"runId":…,"spec":{"id":…,"tasks":[`) and after the last,
+ * The text before the first task (`{"runId":…,"createdAt":…,"spec":{"id":…,"tasks":[`) and after the last,
  * `undefined` when a key `JSON.stringify` would leave out (a value without JSON text) would
  * make them wrong.
  */
-function endsOf(header: JournalHeader, specId: string, specDefaults: DagSpec['defaults']): { readonly start: string; readonly end: string } | undefined {
+function endsOf(
+  header: JournalHeader,
+  specId: string,
+  specDefaults: DagSpec['defaults'],
+): { readonly start: string; readonly end: string } | undefined {
   const runId = JSON.stringify(header.runId) as string | undefined;
   const dagId = JSON.stringify(header.dagId) as string | undefined;
   const id = JSON.stringify(specId) as string | undefined;
@@ -85,8 +90,8 @@ function endsOf(header: JournalHeader, specId: string, specDefaults: DagSpec['de
   if (runId === undefined || dagId === undefined || id === undefined || options === undefined || createdAt === undefined) return undefined;
   const defaults = JSON.stringify(specDefaults) as string | undefined;
   return {
-    start: `{"runId":${runId},"dagId":${dagId},"spec":{"id":${id},"tasks":[`,
-    end: `]${defaults === undefined ? '' : `,"defaults":${defaults}`}},"options":${options},"createdAt":${createdAt}}`,
+    start: `{"runId":${runId},"dagId":${dagId},"options":${options},"createdAt":${createdAt},"spec":{"id":${id},"tasks":[`,
+    end: `]${defaults === undefined ? '' : `,"defaults":${defaults}`}}}`,
   };
 }
 
@@ -102,12 +107,12 @@ export function headerOfDag(fields: Omit<JournalHeader, 'spec'>, dag: Dag): Jour
   const header: JournalHeader = {
     runId: fields.runId,
     dagId: fields.dagId,
+    options: fields.options,
+    createdAt: fields.createdAt,
     get spec() {
       spec ??= dagSpecOf(dag);
       return spec;
     },
-    options: fields.options,
-    createdAt: fields.createdAt,
   };
   dagOfHeader.set(header, dag);
   return header;

@@ -1,5 +1,6 @@
 import type { DagEvent } from '../events';
 import type { JournaledRunSummary, JournalHeader } from './journal';
+import type { HeaderHead } from './headerHead';
 import { addToTally, emptyTally, type RunTally } from './tally';
 
 /**
@@ -7,12 +8,14 @@ import { addToTally, emptyTally, type RunTally } from './tally';
  * `seq` and how its tasks ended so far (the same tally the PostgreSQL journal keeps per append).
  * Whether a process owns the run is the backend's to say (`owned`).
  */
-export function summarize(header: JournalHeader, events: readonly DagEvent[], owned: boolean): JournaledRunSummary {
-  return summaryOfTally(header, addToTally(emptyTally(Array.isArray(header.spec.tasks) ? header.spec.tasks.length : 0), events), owned);
+export function summarize(header: JournalHeader | HeaderHead, events: readonly DagEvent[], owned: boolean): JournaledRunSummary {
+  // the spec's tasks until `dag.created` gives the count (a listing's header has no spec: it reads that event)
+  const tasks = 'spec' in header && Array.isArray(header.spec.tasks) ? header.spec.tasks.length : 0;
+  return summaryOfTally(header, addToTally(emptyTally(tasks), events), owned);
 }
 
 /** {@link summarize} from a tally already made (`fileTally.ts` makes one without parsing every line). */
-export function summaryOfTally(header: JournalHeader, tally: RunTally, owned: boolean): JournaledRunSummary {
+export function summaryOfTally(header: HeaderHead, tally: RunTally, owned: boolean): JournaledRunSummary {
   return {
     runId: header.runId,
     dagId: header.dagId,
