@@ -1,3 +1,4 @@
+import type { DagEvent } from '../../../src/index';
 import { renderReport } from '../../../src/cli/report/renderReport';
 import { BOUNDED_REPORT_TASKS, MOST_SHOWN_TASKS, SHOWN_AT_MOST } from '../../../src/cli/report/shownTasks';
 import { LARGE_RUN_PARTS, largeRun } from './largeRuns';
@@ -91,6 +92,22 @@ describe('renderReport of a run of more than BOUNDED_REPORT_TASKS tasks', () => 
     expect(drawn(page).rows).toEqual(drawn(html).rows);
     expect(Buffer.byteLength(page)).toBeLessThan(MOST_BYTES);
   }, 30_000);
+});
+
+describe('renderReport of an events log cut before every task became ready', () => {
+  it('should count the tasks the log does not name and say how to list them', () => {
+    const { events } = largeRun(BOUNDED_REPORT_TASKS + 1000);
+    const created = events[0]!;
+    const cut = [{ ...created, taskCount: BOUNDED_REPORT_TASKS + 3000 } as DagEvent, ...events.slice(1)];
+    expect(note(renderReport({ events: cut }))).toMatch(
+      /^This run has 8,000 tasks, too many to draw: .* Left out: [\d,]+ tasks \(.*, 2,000 never ready, which the events do not name: give --dag FILE to list them\)\. /,
+    );
+    const small = largeRun(1000).events;
+    const smallCut = [{ ...small[0]!, taskCount: 1002 } as DagEvent, ...small.slice(1)];
+    expect(renderReport({ events: smallCut })).toContain(
+      '<p class="note" id="unnamed">2 more tasks of this run never became ready, which the events do not name: give <code>--dag FILE</code> to list them.</p>',
+    );
+  });
 });
 
 describe(`renderReport of a run of ${BOUNDED_REPORT_TASKS} tasks`, () => {

@@ -16,6 +16,7 @@ function modelOf(ids: readonly string[]): RunModel {
     durationMs: 1,
     eventCount: 0,
     tasks: ids.map((id) => ({ id, outcome: 'completed', attempts: [], readyMs: 0, endMs: 1, detail: undefined })),
+    unnamedTasks: 0,
   };
 }
 

@@ -86,6 +86,19 @@ describe('buildRunModel', () => {
     expect(model.tasks[0]!.attempts[0]!.detail).toBe('interrupted: the process running it stopped before the attempt ended');
   });
 
+  it('should count the tasks a log cut short does not name, from dag.created and each spawn, unless the DAG names them', () => {
+    const cut = events.slice(0, 3); // `dag.created` says 4 tasks; only `a` became ready
+    expect(buildRunModel(cut).unnamedTasks).toBe(3);
+    expect(buildRunModel(cut, { knownTaskIds: ['a', 'b', 'c', 'd'] }).unnamedTasks).toBe(0);
+    const spawned = eventsOf(
+      { type: 'dag.created', at: 1000, dagId: 'etl', taskCount: 1 },
+      { type: 'task.ready', at: 1000, taskId: 'plan', attempt: 1 },
+      { type: 'tasks.spawned', at: 1001, taskId: 'plan', attempt: 1, tasks: [{ id: 'x' }, { id: 'y' }] },
+    );
+    expect(buildRunModel(spawned).unnamedTasks).toBe(2);
+    expect(buildRunModel(events).unnamedTasks).toBe(0);
+  });
+
   it('should call the log of a run still going unfinished, its open attempts running until the report was written', () => {
     const model = buildRunModel(events.slice(0, 3), { knownTaskIds: ['a', 'z'], stillRunningAt: 2020 });
     expect(model).toMatchObject({ outcome: 'unfinished', counts: undefined, durationMs: 1020 });

@@ -23,6 +23,9 @@ const SLOWEST_NAMED = 10;
 /** Kinds of wait named in the header, the most common first; the rest are counted together. */
 const WAIT_GROUPS_NAMED = 6;
 
+/** Where the tasks an events log cut short does not name are. */
+export const UNNAMED_HINT = 'give <code>--dag FILE</code> to list them';
+
 /** Outcomes in the order the left-out tasks are counted. */
 const OUTCOMES: readonly TaskOutcome[] = ['completed', 'failed', 'skipped', 'cancelled', 'interrupted', 'unfinished'];
 
@@ -40,10 +43,11 @@ export function boundedRunNote(model: RunModel, shown: ShownTasks, everyTaskIn: 
   const shownIds = new Set(shown.tasks.map((task) => task.id));
   const leftOut = new Map<TaskOutcome, number>();
   for (const task of model.tasks) if (!shownIds.has(task.id)) leftOut.set(task.outcome, (leftOut.get(task.outcome) ?? 0) + 1);
-  const leftOutCount = model.tasks.length - shown.tasks.length;
+  const leftOutCount = model.tasks.length + model.unnamedTasks - shown.tasks.length;
   const byOutcome = OUTCOMES.flatMap((outcome) => (leftOut.has(outcome) ? [`${many(leftOut.get(outcome)!)} ${outcome}`] : []));
+  if (model.unnamedTasks > 0) byOutcome.push(`${many(model.unnamedTasks)} never ready, which the events do not name: ${UNNAMED_HINT}`);
   return (
-    `<p class="note" id="large-run">This run has ${many(model.tasks.length)} tasks, too many to draw: the timeline, the graph ` +
+    `<p class="note" id="large-run">This run has ${many(model.tasks.length + model.unnamedTasks)} tasks, too many to draw: the timeline, the graph ` +
     `(with the dependencies between these tasks) and the table show ${many(shown.tasks.length)} of them` +
     `${kinds.length === 0 ? '' : `: ${kinds.join(', ')}`}. ` +
     `Left out: ${many(leftOutCount)} task${leftOutCount === 1 ? '' : 's'}${byOutcome.length === 0 ? '' : ` (${byOutcome.join(', ')})`}. ` +

@@ -11,7 +11,7 @@ import { ganttSvg } from './ganttSvg';
 import { graphSvg } from './graphSvg';
 import { describeLimits } from '../output/runSetup';
 import { escapeHtml, formatMs } from './html';
-import { boundedRunNote, slowestLine, waitsLine } from './largeRunSummary';
+import { boundedRunNote, slowestLine, UNNAMED_HINT, waitsLine } from './largeRunSummary';
 import { LEGEND, SCRIPT, STYLE } from './pageAssets';
 import type { ReportInput } from './reportInput';
 import { buildRunModel, type RunModel } from './runModel';
@@ -122,12 +122,16 @@ ${summaryTable(drawn, critical, setup)}
  */
 function sizeNote(model: RunModel, shown: ShownTasks | undefined, input: ReportInput): string {
   if (shown !== undefined) return boundedRunNote(model, shown, input) + slowestLine(shown) + waitsLine(model.tasks);
-  if (model.tasks.length <= LARGE_RUN_TASKS) return '';
+  const unnamed =
+    model.unnamedTasks === 0
+      ? ''
+      : `<p class="note" id="unnamed">${model.unnamedTasks} more task${model.unnamedTasks === 1 ? '' : 's'} of this run never became ready, which the events do not name: ${UNNAMED_HINT}.</p>\n`;
+  if (model.tasks.length <= LARGE_RUN_TASKS) return unnamed;
   const show =
     input.showCommand === undefined
       ? ''
       : ` For its summary, failures and each task's timing, run <code>${escapeHtml(input.showCommand)}</code>.`;
-  return `<p class="note" id="large-run">This run has ${model.tasks.length} tasks: every one is drawn and listed below, so the page is large and may be slow to open.${show}</p>\n`;
+  return `<p class="note" id="large-run">This run has ${model.tasks.length} tasks: every one is drawn and listed below, so the page is large and may be slow to open.${show}</p>\n${unnamed}`;
 }
 
 /** Tasks of a critical path named at each end of a long one; the rows in between carry its ★. */

@@ -81,6 +81,11 @@ export interface RunModel {
   readonly eventCount: number;
   /** Tasks in the order they became ready; tasks only named by `deps` come last. */
   readonly tasks: readonly TaskRow[];
+  /**
+   * Tasks of the run that have no row: `dag.created` and `tasks.spawned` count them, but a log
+   * cut before they became ready does not name them (the DAG, when given, does: then 0).
+   */
+  readonly unnamedTasks: number;
   /** The setup it was given, with what the tasks the run spawned ask (from their `tasks.spawned`). */
   readonly setup?: RunSetup | undefined;
   /** When the run was resumed (its `run.resumed` events, in ms from its start): its process was down before each. */
@@ -231,6 +236,8 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
     const wait = first === undefined ? undefined : waits.waitOf(task.id, first.agent);
     if (wait !== undefined) task.wait = wait;
   }
+  let declared = created?.type === 'dag.created' ? wholeNumber(created.taskCount) : 0;
+  for (const event of events) if (event.type === 'tasks.spawned' && Array.isArray(event.tasks)) declared += event.tasks.length;
   return {
     dagId: dagIdOf(created, events),
     runId: events[0]?.runId ?? '(no events)',
@@ -239,6 +246,7 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
     durationMs: Number.isFinite(completed?.durationMs) ? completed!.durationMs : openUntil - t0,
     eventCount: events.length,
     tasks: [...rows.values()],
+    unnamedTasks: Math.max(0, declared - rows.size),
     setup,
     resumedAtMs,
   };
