@@ -334,6 +334,26 @@ describe('loadDagFile', () => {
     ]);
   });
 
+  it('should say that rxdag does not expand ~ or variables in a cwd that is not there', () => {
+    const file = writeText(
+      tmp.file('home.yaml'),
+      'id: h\ntasks:\n  - id: a\n    run: ls\n    cwd: ~/work\n  - id: b\n    run: ls\n    cwd: $HOME/work\n  - id: c\n    run: ls\n    cwd: gone\n',
+    );
+    expect(problemsOf(file)).toEqual([
+      `${file}:5:10: tasks[0].cwd: cwd "~/work" ("${tmp.file('~/work')}") is not an existing directory: rxdag does not expand ~ (write the whole path, or one relative to the DAG file)`,
+      `${file}:8:10: tasks[1].cwd: cwd "$HOME/work" ("${tmp.file('$HOME/work')}") is not an existing directory: rxdag does not expand variables in cwd (write the whole path, or one relative to the DAG file)`,
+      `${file}:11:10: tasks[2].cwd: cwd "gone" ("${tmp.file('gone')}") is not an existing directory`,
+    ]);
+  });
+
+  it('should name a loop of symbolic links as such', () => {
+    symlinkSync(tmp.file('loop-b.yaml'), tmp.file('loop-a.yaml'));
+    symlinkSync(tmp.file('loop-a.yaml'), tmp.file('loop-b.yaml'));
+    expect(problemsOf(tmp.file('loop-a.yaml'))).toEqual([
+      `${tmp.file('loop-a.yaml')}: cannot read DAG file: its symbolic links lead round in a loop`,
+    ]);
+  });
+
   it('should merge YAML merge keys (`<<: *base`), placing a problem of a merged task at its own line', () => {
     const text =
       'id: m\ntasks:\n  - &base { id: a, timeoutMs: 5000, retry: { attempts: 3 }, run: echo a }\n  - { <<: *base, id: b, run: echo b }\n  - id: c\n    <<: *base\n    run: echo c\n';

@@ -43,7 +43,7 @@ export function directoryProblems(
     if (problem === undefined || reported.has(key)) return;
     reported.add(key);
     const shown = where.written === resolved ? quoted(resolved) : `${quoted(where.written)} (${quoted(resolved)})`;
-    problems.push(place({ path: where.path, message: `cwd ${shown} ${problem}` }));
+    problems.push(place({ path: where.path, message: `cwd ${shown} ${problem}${unexpandedHint(where.written)}` }));
   });
   return problems;
 }
@@ -66,6 +66,15 @@ export function missingJournaledDirectories(spec: DagSpec, ended: ReadonlySet<st
     if (!directoryExists(cwd)) missing.set(cwd, task.id);
   }
   return [...missing].map(([directory, taskId]) => ({ directory, taskId }));
+}
+
+/** What a shell would have made of a `cwd` that rxdag takes as written (`~/x`, `$HOME/x`). */
+function unexpandedHint(written: string): string {
+  if (written === '~' || written.startsWith('~/'))
+    return ': rxdag does not expand ~ (write the whole path, or one relative to the DAG file)';
+  if (/\$(?:\{?[A-Za-z_])/.test(written))
+    return ': rxdag does not expand variables in cwd (write the whole path, or one relative to the DAG file)';
+  return '';
 }
 
 /** Which `cwd` of the file gives a shell task its directory, as written; `undefined` for the file's own folder. */

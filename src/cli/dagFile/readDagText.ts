@@ -147,7 +147,11 @@ export function readInputBytes(fileName: string, what: string, folder: string, m
           ? folder
           : code === 'EACCES'
             ? 'permission denied'
-            : String((error as Error).message);
+            : code === 'ELOOP'
+              ? 'its symbolic links lead round in a loop'
+              : code === 'ENOTDIR'
+                ? 'a folder of its path is a file'
+                : String((error as Error).message);
     throw new InvalidInputError([{ file: fileName, message: `cannot read ${what}: ${reason}` }]);
   }
 }
