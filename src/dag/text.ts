@@ -16,7 +16,8 @@ const QUOTE_LIMIT = 80;
  */
 const CONTROL =
   /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const CONTROLS = new RegExp(CONTROL.source, 'g');
+/** Every control character of a text (see above), for `replace`. */
+export const CONTROLS = new RegExp(CONTROL.source, 'g');
 
 const NAMES: Readonly<Record<string, string>> = {
   '\0': 'NUL',

@@ -53,6 +53,15 @@ describe('rxdag validate', () => {
     },
   );
 
+  it('should print the name of a valid file with its control characters escaped', async () => {
+    const file = writeText(tmp.file('new\nline\u001b[31m.yaml'), 'id: ok\ntasks:\n  - id: a\n    sleep: 1\n');
+    const { code, stdout } = await rxdag('validate', file);
+    expect(code).toBe(0);
+    expect(stdout).toBe(
+      `${tmp.file('new\\nline\\u001b[31m.yaml')}: DAG "ok" is valid: 1 task (1 sleep), 0 dependencies, longest chain 1 task\n`,
+    );
+  });
+
   it('should report a task heavier than the concurrency with the file’s other problems, in the CLI’s words', async () => {
     const file = writeText(tmp.file('weight.yaml'), 'id: x\ntasks:\n  - id: a\n    weight: 100\n    sleep: 1\n  - id: b\n    sleep: -1\n');
     expect((await rxdag('validate', file)).stderr.split('\n')).toEqual([

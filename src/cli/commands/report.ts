@@ -4,7 +4,7 @@
  * is `readEventsFile.ts`'s, making and writing the page `reportFile.ts`'s.
  */
 import type { Dag, DagEvent } from '../../index';
-import { quoted } from '../../dag/text';
+import { escapeControls, quoted } from '../../dag/text';
 import { loadDagFile } from '../dagFile/loadDagFile';
 import { InvalidInputError } from '../problems';
 import { ExitCode } from '../exitCodes';
@@ -42,7 +42,7 @@ export function reportCommand(eventsFile: string, options: { readonly output: st
     io.stderr.write(`${failure}\n`);
     return ExitCode.outputFailed;
   }
-  io.stdout.write(`wrote ${options.output} (${events.length} events)\n`);
+  io.stdout.write(`wrote ${escapeControls(options.output)} (${events.length} events)\n`);
   return ExitCode.ok;
 }
 

@@ -15,6 +15,7 @@
  * had ended (`journal.runs()`). It changes nothing else in the store.
  */
 import { type DagEvent, type Journal, type JournaledRunSummary, type JournalHeader } from '../../index';
+import { escapeControls } from '../../dag/text';
 import { journalFileOf, placeInFile } from '../../journal/fileNames';
 import { replay } from '../../journal/replay';
 import { summarize } from '../../journal/summary';
@@ -84,7 +85,7 @@ export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo,
       io.stderr.write(`${failure}\n`);
       return ExitCode.outputFailed;
     }
-    io.stderr.write(`wrote ${raw.report} (${events.length} events)\n`);
+    io.stderr.write(`wrote ${escapeControls(raw.report)} (${events.length} events)\n`);
     return ExitCode.ok;
   } finally {
     await store.close();
