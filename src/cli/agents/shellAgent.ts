@@ -111,8 +111,8 @@ export class ShellCommandError extends Error {
  * runDag(dag, { agents: { shell: createShellAgent({ groups }) } });
  */
 export function createShellAgent(options: ShellAgentOptions): Agent {
-  // the CLI's environment as its tasks inherit it, taken once: reading `process.env` whole costs
-  // ~0.7 ms, a task's spawn ~10 ms
+  // the CLI's environment as its tasks inherit it, taken once: reading `process.env` whole asks
+  // the system for every variable
   const inherited = withoutSecrets(process.env);
   return (task) => runShell(task, options, inherited);
 }
