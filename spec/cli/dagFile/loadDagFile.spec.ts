@@ -334,6 +334,13 @@ describe('loadDagFile', () => {
     ]);
   });
 
+  it('should ask for a space after the dash of `-id:` at the start of a line, where YAML reads a field of the file', () => {
+    const file = writeText(tmp.file('dash.yaml'), 'id: x\ntasks:\n- id: a\n  sleep: 1\n-id: b\n');
+    expect(problemsOf(file)).toEqual([
+      `${file}:5:1: top level: unknown field "-id" (\`-id\` needs a space after \`-\` to start a list entry: \`- id:\`)`,
+    ]);
+  });
+
   it('should say that rxdag does not expand ~ or variables in a cwd that is not there', () => {
     const file = writeText(
       tmp.file('home.yaml'),

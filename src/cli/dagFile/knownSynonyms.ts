@@ -141,6 +141,10 @@ function inMilliseconds(field: string, value: unknown): string {
  * stands for in other tools, else the closest one.
  */
 export function unknownField(field: string, known: readonly string[], value?: unknown): string {
+  // `-id: b` at the start of a line: a list entry without the space after its `-`
+  if (/^-[A-Za-z]/.test(field)) {
+    return `unknown field ${quoted(field)} (\`${field}\` needs a space after \`-\` to start a list entry: \`- ${field.slice(1)}:\`)`;
+  }
   const meant = synonymField(field, known);
   if (meant !== undefined) return unknownFieldMeaning(field, meant, value);
   const name = field.toLowerCase();
