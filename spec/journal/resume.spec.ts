@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { withWrappedWriters } from '../support/journals';
 import { lastValueFrom, of, throwError } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import {
@@ -330,6 +331,42 @@ describe('durable runs', () => {
     expect((error as Error).message).toMatch(/cannot write the journal of run "nospace" at .*: no space left on device; run stopped/);
     expect(aborted).toBe(true);
     expect(fs.existsSync(path.join(dir, 'nospace.lock'))).toBe(false);
+  });
+
+  it('should end with a JournalWriteError, after dag.completed, a run whose last groups the store never took', async () => {
+    const dag = defineDag({
+      id: 'wide',
+      tasks: [
+        { id: 'a', agent: 'work' },
+        { id: 'b', agent: 'work' },
+      ],
+    });
+    // an asynchronous backend that takes the first groups, then fails every later one (its server stopped answering)
+    const failing = withWrappedWriters(fileJournal(dir), (writer) => {
+      let groups = 0;
+      return {
+        append: async (events, durable) => {
+          if (++groups > 1) throw new Error('no answer from the server within 30000 ms');
+          await writer.append(events, durable);
+        },
+        close: () => writer.close(),
+      };
+    });
+    const events: DagEvent[] = [];
+    const error = await new Promise<unknown>((resolve) =>
+      runDag(dag, { ...quiet, agents: { work: () => 'ok' }, journal: failing, runId: 'unanswered' }).subscribe({
+        next: (event) => events.push(event),
+        error: resolve,
+        complete: () => resolve(undefined),
+      }),
+    );
+    expect(events.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+    expect(error).toBeInstanceOf(JournalWriteError);
+    expect((error as Error).message).toMatch(
+      /cannot write the journal of run "unanswered" at .*: no answer from the server within 30000 ms; run stopped/,
+    );
+    // the store holds the run as it took it: not ended, so resumable
+    expect((await fileJournal(dir).runs()).find((run) => run.runId === 'unanswered')).toMatchObject({ status: 'interrupted' });
   });
 
   it('should fail an agent-less resume clearly, running nothing and changing nothing', () => {

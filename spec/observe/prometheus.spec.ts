@@ -128,6 +128,25 @@ describe('collectMetrics', () => {
     expect([await valueOf(registry, 'rxdag_running_tasks'), await valueOf(registry, 'rxdag_ready_tasks')]).toEqual([0, 0]);
   });
 
+  it.each([
+    ['ends', (events: Subject<DagEvent>) => events.complete()],
+    ['errors (a run stopped to be resumed)', (events: Subject<DagEvent>) => events.error(new Error('RunInterruptedError'))],
+  ])('should count the attempts still running as interrupted when the stream %s, timed to its last event', async (_how, end) => {
+    const registry = new Registry();
+    const events = new Subject<DagEvent>();
+    collectMetrics(events, { registry });
+    events.next({ type: 'dag.created', runId: 'cut', seq: 1, at: 0, dagId: 'd', taskCount: 2 });
+    events.next({ type: 'task.started', runId: 'cut', seq: 2, at: 1000, taskId: 'a', attempt: 1, agent: 'work' });
+    events.next({ type: 'task.started', runId: 'cut', seq: 3, at: 2000, taskId: 'b', attempt: 1, agent: 'work' });
+    events.next({ type: 'task.completed', runId: 'cut', seq: 4, at: 3000, taskId: 'b', attempt: 1, durationMs: 1000 });
+    end(events);
+    expect(await valueOf(registry, 'rxdag_attempts_total', { agent: 'work', outcome: 'interrupted' })).toBe(1);
+    expect(await valueOf(registry, 'rxdag_attempts_total', { agent: 'work', outcome: 'completed' })).toBe(1);
+    expect(await valueOf(registry, 'rxdag_running_tasks')).toBe(0);
+    // `a` ran from 1 s to the last event, at 3 s
+    expect(await valuesOf(registry, 'rxdag_attempt_duration_seconds')).toContain('rxdag_attempt_duration_seconds_sum{"agent":"work"} 3');
+  });
+
   it('should serve the same metrics from a registry in the OpenMetrics format', async () => {
     const registry = new Registry<OpenMetricsContentType>();
     registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);

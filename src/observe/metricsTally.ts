@@ -113,6 +113,8 @@ export class MetricsTally {
   readonly counts: Counts;
   /** Unfinished runs by id. */
   private readonly books = new Map<string, RunBook>();
+  /** The time of the last event handled: when the stream ended, as far as its events tell. */
+  private lastAt = 0;
 
   /**
    * `bounds`: the histograms' bucket bounds, in seconds. `labelSetOf`: the label set of a run,
@@ -134,6 +136,7 @@ export class MetricsTally {
 
   /** Applies one event of any run. */
   handle(event: DagEvent): void {
+    if (event.at > this.lastAt) this.lastAt = event.at;
     switch (event.type) {
       case 'dag.created':
         this.books.set(event.runId, this.newBook(event.runId, event.at));
@@ -214,6 +217,19 @@ export class MetricsTally {
         this.endTask(book, undefined, 'skipped');
         return;
     }
+  }
+
+  /**
+   * The stream of events ended (its scheduler shut down, a run stopped to be resumed: its attempts
+   * in flight get no event of their end): each attempt still running ends as `interrupted`, at the
+   * last event's time, and the runs not ended are forgotten (their gauges drop).
+   */
+  streamEnded(): void {
+    for (const book of this.books.values()) {
+      for (const [taskId, attempt] of book.running)
+        this.endAttempt(book, taskId, attempt, 'interrupted', Math.max(this.lastAt, attempt.startedAt));
+    }
+    this.books.clear();
   }
 
   /** The run's book; made on first sight for a run whose start this stream did not show. */

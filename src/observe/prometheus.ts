@@ -108,8 +108,10 @@ export function collectMetrics(events$: Observable<DagEvent>, options: MetricsOp
   const tally = metrics.attach(runLabels?.of);
   const subscription = events$.subscribe({
     next: (event) => tally.handle(event),
-    // the run's own subscribers see its error; metrics keep what they counted
-    error: () => undefined,
+    // the run's own subscribers see its error; metrics keep what they counted, and the attempts
+    // the stop cut (an interrupting shutdown, a journal that failed) end as interrupted
+    error: () => tally.streamEnded(),
+    complete: () => tally.streamEnded(),
   });
   subscription.add(() => metrics.detach(tally));
   return subscription;

@@ -139,7 +139,14 @@ export class RunJournal {
       this.closed = true;
       return this.writer.close();
     };
-    return this.last === undefined ? settle() : this.last.then(settle);
+    // a group still out that fails (a store that stopped answering) fails the run's end with the
+    // same error as any other group, not the backend's own
+    return this.last === undefined
+      ? settle()
+      : this.last.then(settle, (error: unknown) => {
+          this.fail(error);
+          return settle();
+        });
   }
 
   /** {@link RunJournal.finish}, then tells `listener` how it went. */
