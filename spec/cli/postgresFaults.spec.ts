@@ -190,6 +190,40 @@ describePostgres('rxdag with a PostgreSQL store that fails', (db) => {
   );
 
   it.concurrent(
+    'should exit 74 naming the timeout when the store stops answering as the last task ends, though the run reached its end',
+    async () => {
+      await headStart();
+      const network = await proxy();
+      const store = storeOf(network, 1000);
+      const dir = path.join(tmp.dir, 'frozen-end');
+      const env = { ...gatedEnv(dir), RXDAG_STORE: '' };
+      mkdirSync(dir, { recursive: true });
+      // the gate task is the last: once it ends, nothing waits for the store before dag.completed
+      const dag = writeText(
+        path.join(dir, 'frozen-end.yaml'),
+        'id: frozen-end\ntasks:\n  - id: first\n    run: "true"\n  - id: gate\n    deps: [first]\n    run: while [ ! -f "$GATE" ]; do sleep 0.05; done\n',
+      );
+      const cli = startCli(['run', dag, '--store', store], env);
+      clis.push(cli);
+      await cli.waitForStdout(/task\.started gate/);
+      const runId = printedRunId(cli.stderrSoFar())!;
+      network.freeze();
+      writeFileSync(env.GATE, '');
+      const result = await cli.done;
+      expect(result.stdout).toMatch(/dag\.completed succeeded/);
+      expect(result.code).toBe(74);
+      expect(notices(result.stderr)).toMatch(
+        new RegExp(
+          `^rxdag: cannot write the journal ${escape(store)} \\(run "${runId}"\\): .*no answer from the server within 1000 ms \\(query_timeout\\).*; its end is not recorded \\(rxdag resume ${runId} `,
+        ),
+      );
+      network.cut();
+      expect(await interruptedOnceFree(runId)).toBe('interrupted');
+    },
+    30_000,
+  );
+
+  it.concurrent(
     'should stop a run at once with exit 74 when the session holding its lock is terminated, its task stopped, resumable',
     async () => {
       await headStart();
