@@ -102,9 +102,11 @@ export async function startTcpProxy(target: { readonly host: string; readonly po
 
 /**
  * A server that speaks just enough of PostgreSQL's protocol to accept a connection (any
- * startup, no password) and then never answers a query: a server that hangs.
+ * startup, no password) and then never answers a query: a server that hangs. With
+ * `askPassword`, it answers the startup by asking for a SCRAM password instead, takes the
+ * client's first SASL message, and goes on no further.
  */
-export async function startMutePostgres(): Promise<{
+export async function startMutePostgres({ askPassword = false } = {}): Promise<{
   readonly port: number;
   url(connectionString: string): string;
   close(): Promise<void>;
@@ -116,10 +118,28 @@ export async function startMutePostgres(): Promise<{
     socket.on('close', () => sockets.delete(socket));
     let started = false;
     socket.on('data', (chunk: Buffer) => {
+      if (started && askPassword && chunk[0] === 0x70) {
+        // the client's first SASL message: AuthenticationSASLContinue (code 11), where it needs the password
+        const first = Buffer.from('r=nonce,s=c2FsdA==,i=4096');
+        const head = Buffer.alloc(9);
+        head.write('R', 0);
+        head.writeInt32BE(8 + first.length, 1);
+        head.writeInt32BE(11, 5);
+        return void socket.write(Buffer.concat([head, first]));
+      }
       if (started) return; // a query: never answered
       // an SSL request (length 8, code 80877103) is refused with 'N'; the startup message is answered
       if (chunk.length === 8 && chunk.readInt32BE(4) === 80877103) return void socket.write('N');
       started = true;
+      if (askPassword) {
+        // AuthenticationSASL (code 10) offering SCRAM-SHA-256
+        const mechanisms = Buffer.from('SCRAM-SHA-256\0\0');
+        const head = Buffer.alloc(9);
+        head.write('R', 0);
+        head.writeInt32BE(8 + mechanisms.length, 1);
+        head.writeInt32BE(10, 5);
+        return void socket.write(Buffer.concat([head, mechanisms]));
+      }
       const authenticationOk = Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 0]);
       const readyForQuery = Buffer.from([0x5a, 0, 0, 0, 5, 0x49]);
       socket.write(Buffer.concat([authenticationOk, readyForQuery]));

@@ -9,7 +9,13 @@
 
 import { hostname, userInfo } from 'node:os';
 import { Client, Pool, type PoolClient, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
-import { connectionStringProblem, parameterProblem, postgresConnection, redactConnectionString, schemaParameterProblem } from './connectionString';
+import {
+  connectionStringProblem,
+  parameterProblem,
+  postgresConnection,
+  redactConnectionString,
+  schemaParameterProblem,
+} from './connectionString';
 import { refuseMistypedOptions } from './options';
 import { endClient, isQueryTimeout, OWNER_SETTINGS, type Session, sessionOf, timedStatement } from './session';
 
@@ -84,6 +90,9 @@ export class PostgresJournalError extends Error {
 function refusedStatement(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { severity?: unknown }).severity === 'ERROR';
 }
+
+/** pg's error for a password the server asked for and the connection string did not give. */
+const NO_PASSWORD = /client password must be a string/;
 
 /** How long connecting may take before it fails (the server or network does not answer). */
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -268,6 +277,13 @@ export class Connection {
   /** The error to throw for a failure of `action`: names the redacted location, never a password. */
   fail(action: string, error: unknown): PostgresJournalError {
     if (error instanceof PostgresJournalError) return error;
+    if (NO_PASSWORD.test(messageOf(error).message)) {
+      // pg's own words (`SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string`) for
+      // a login the server answered by asking for a password: refused at login (SQLSTATE class 28)
+      const reason =
+        'the server asks for a password and none was given (put it in the connection string, postgres://USER:PASSWORD@HOST/…, or in PGPASSWORD or ~/.pgpass)';
+      return new PostgresJournalError(this.location, action, reason, '28000', error);
+    }
     const { message, code } = isQueryTimeout(error)
       ? { message: `no answer from the server within ${this.queryTimeoutMs} ms (query_timeout)`, code: undefined }
       : messageOf(error);
