@@ -24,7 +24,13 @@ describe('withInput', () => {
       afterRecorded(task, (recorded) => told.push(recorded));
       return `${task.input.prompt}!`;
     };
-    const wrapper: Agent<string, { plan: string }> = (task) => inner(withInput(task, { prompt: `${task.upstream.plan} ${task.input}` }));
+    const shared: boolean[] = [];
+    const wrapper: Agent<string, { plan: string }> = (task) => {
+      const derived = withInput(task, { prompt: `${task.upstream.plan} ${task.input}` });
+      // what the attempt builds once is the same object through either context
+      shared.push(derived.upstream === task.upstream, derived.spawn === task.spawn);
+      return inner(derived);
+    };
     const events = await lastValueFrom(
       runDag(
         {
@@ -45,6 +51,20 @@ describe('withInput', () => {
     expect(events.find((event) => event.type === 'task.completed' && event.taskId === 'child')).toBeDefined();
     expect(events.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
     expect(told).toEqual([true]);
+    expect(shared).toEqual([true, true]);
+  });
+
+  it('should leave only the data in a spread copy, which then lacks the getters (the reason for withInput)', async () => {
+    let copy: Record<string, unknown> = {};
+    await lastValueFrom(
+      runDag(
+        { id: 'copy', tasks: [{ id: 'a', agent: 'w', input: 1 }] },
+        { agents: { w: (task: TaskContext) => void (copy = { ...task }) }, runId: 'r3' },
+      ),
+    );
+    expect(Object.keys(copy)).toEqual(['id', 'runId', 'dagId', 'attempt']);
+    expect(JSON.parse(JSON.stringify(copy))).toEqual({ id: 'a', runId: 'r3', dagId: 'copy', attempt: 1 });
+    expect(copy['signal']).toBeUndefined();
   });
 
   it('should let a cancel reach the inner agent through the signal', async () => {

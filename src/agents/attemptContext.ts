@@ -28,7 +28,8 @@ export type RecordedCallback = (recorded: boolean) => void;
  */
 export function afterRecorded(task: TaskContext, callback: RecordedCallback): void {
   // a context made by withInput reaches the attempt's through its prototype
-  if (task instanceof AttemptContext && task.host.afterRecorded !== undefined) task.host.afterRecorded(callback);
+  const host = task instanceof AttemptContext ? task[HOST] : undefined;
+  if (host?.afterRecorded !== undefined) host.afterRecorded(callback);
   else tell([callback], true);
 }
 
@@ -60,9 +61,23 @@ export function withInput<Input, Upstream extends UpstreamOutputs, NewInput>(
   task: TaskContext<Input, Upstream>,
   input: NewInput,
 ): TaskContext<NewInput, Upstream> {
-  // inherits every field and getter of `task`; only `input` is its own
-  return Object.create(task, { input: { value: input, enumerable: true } }) as TaskContext<NewInput, Upstream>;
+  // inherits every field and getter of `task`; `input` is its own, and what `task` builds once
+  // on first read (`upstream`, `spawn`) is read from `task`, so that both share it
+  return Object.create(task, {
+    input: { value: input, enumerable: true },
+    upstream: { get: () => task.upstream },
+    spawn: { get: () => task.spawn },
+  }) as TaskContext<NewInput, Upstream>;
 }
+
+/*
+ * The plumbing of a context is kept under symbols: a spread copy or `Object.keys` shows only its
+ * data, and `JSON.stringify` of a copy does not walk into the scheduler.
+ */
+const HOST = Symbol('host');
+const EXECUTION = Symbol('execution');
+const UPSTREAM = Symbol('upstream');
+const SPAWN = Symbol('spawn');
 
 /** What an attempt gives its context: the signal on demand, whether it ended, and where spawned tasks go. */
 export interface ExecutionForContext {
@@ -82,27 +97,30 @@ export class AttemptContext implements TaskContext {
   readonly runId: string;
   readonly dagId: string;
   readonly attempt: number;
-  private upstreamCache: Readonly<Record<string, unknown>> | undefined;
-  private boundSpawn: ((tasks: readonly TaskSpec[]) => void) | undefined;
+  /** @internal */
+  readonly [HOST]: AttemptHost<unknown>;
+  private readonly [EXECUTION]: ExecutionForContext;
+  private [UPSTREAM]: Readonly<Record<string, unknown>> | undefined;
+  private [SPAWN]: ((tasks: readonly TaskSpec[]) => void) | undefined;
 
-  constructor(
-    /** @internal */
-    readonly host: AttemptHost<unknown>,
-    private readonly execution: ExecutionForContext,
-  ) {
+  constructor(host: AttemptHost<unknown>, execution: ExecutionForContext) {
     this.id = host.taskId;
     this.runId = host.runId;
     this.dagId = host.dagId;
     this.attempt = host.attempt;
+    this[HOST] = host;
+    this[EXECUTION] = execution;
+    this[UPSTREAM] = undefined;
+    this[SPAWN] = undefined;
   }
 
   // read on demand: most no-op agents never look, and the task object is a cache miss at 1M tasks
   get input(): unknown {
-    return this.host.input;
+    return this[HOST].input;
   }
 
   get upstream(): Readonly<Record<string, unknown>> {
-    return (this.upstreamCache ??= this.host.upstream());
+    return (this[UPSTREAM] ??= this[HOST].upstream());
   }
 
   /** Built on read: a string per attempt is measurable at a million tasks. */
@@ -111,11 +129,11 @@ export class AttemptContext implements TaskContext {
   }
 
   get signal(): AbortSignal {
-    return this.execution.signal();
+    return this[EXECUTION].signal();
   }
 
   get timeoutMs(): number | undefined {
-    const { host } = this;
+    const host = this[HOST];
     return host.taskTimeoutMs === undefined ? host.timeoutMs : host.taskTimeoutMs;
   }
 
@@ -124,18 +142,18 @@ export class AttemptContext implements TaskContext {
    * (`async ({ spawn }) => …`) as it takes `input` or `signal`.
    */
   get spawn(): (tasks: readonly TaskSpec[]) => void {
-    return (this.boundSpawn ??= (tasks) => this.addSpawned(tasks));
+    return (this[SPAWN] ??= (tasks) => this.addSpawned(tasks));
   }
 
   private addSpawned(tasks: readonly TaskSpec[]): void {
     if (!Array.isArray(tasks)) throw new TypeError(`spawn() of task "${this.id}" expects an array of task specs`);
     // an outcome is final: tasks asked for after it would never run, so say so instead (a misuse, as above)
-    if (this.execution.ended()) {
+    if (this[EXECUTION].ended()) {
       throw new TypeError(
         `spawn() of task "${this.id}" was called after its attempt ${this.attempt} ended: spawn before the agent returns, resolves or completes (a missing await?)`,
       );
     }
-    this.execution.keepSpawned(tasks);
+    this[EXECUTION].keepSpawned(tasks);
   }
 
   /** What `console.log(ctx)` and `util.inspect` show: the data, not the plumbing. */
