@@ -1,6 +1,7 @@
 import { chmodSync, closeSync, mkdirSync, openSync, symlinkSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { loadDagFile } from '../../../src/cli/dagFile/loadDagFile';
+import { missingJournaledDirectories } from '../../../src/cli/dagFile/directories';
 import { InvalidInputError } from '../../../src/cli/problems';
 import { shutFolders, tempDir, writeText } from '../support/files';
 import { asAnotherUser } from '../../journal/support/anotherUser';
@@ -305,6 +306,27 @@ describe('loadDagFile', () => {
       expect(await asAnotherUser(async () => problemsOf(file))).toEqual([
         `${file}:1:${column(shut)}: tasks[0].cwd: cwd "${shut}" cannot be entered (permission denied)`,
         `${file}:1:${column(inside)}: tasks[1].cwd: cwd "${inside}" cannot be reached (permission denied on a folder above it)`,
+      ]);
+    } finally {
+      remove();
+    }
+  });
+
+  it('should find the folders a resumed run’s tasks still to run could not start in, entering them as this user', async () => {
+    const { shut, remove } = shutFolders();
+    try {
+      const spec = {
+        id: 'r',
+        tasks: [
+          { id: 'done', agent: 'shell', input: { command: 'true', cwd: '/nowhere-done' } },
+          { id: 'gone', agent: 'shell', input: { command: 'true', cwd: '/nowhere' } },
+          { id: 'shut', agent: 'shell', input: { command: 'true', cwd: shut } },
+          { id: 'fine', agent: 'shell', input: { command: 'true', cwd: '/' } },
+        ],
+      };
+      expect(await asAnotherUser(async () => missingJournaledDirectories(spec, new Set(['done'])))).toEqual([
+        { directory: '/nowhere', taskId: 'gone', problem: 'is not an existing directory' },
+        { directory: shut, taskId: 'shut', problem: 'cannot be entered (permission denied)' },
       ]);
     } finally {
       remove();

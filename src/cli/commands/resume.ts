@@ -330,17 +330,20 @@ function inFlightNow(interrupted: readonly string[], remote: boolean, ranRemote:
   return `; running again${remote ? ' on workers' : ''}: ${tasks}`;
 }
 
+/** A working directory a task of the run cannot start in here, and why (`is not an existing directory`). */
+type UnusableDirectory = { readonly directory: string; readonly taskId: string; readonly problem: string };
+
 /**
  * `run x cannot go on here: task "build" runs in "/ci/ws-1", which is not an existing directory
  * (the run stays interrupted: resume it where that folder is, or make it)`.
  */
-function missingDirectoryRefusal(runId: string, { directory, taskId }: { directory: string; taskId: string }): string {
-  return `run ${runId} cannot go on here: task ${quoted(taskId)} runs in ${quoted(directory)}, which is not an existing directory (the run stays interrupted: resume it where that folder is, or make it, or with --redis for workers that have it)`;
+function missingDirectoryRefusal(runId: string, { directory, taskId, problem }: UnusableDirectory): string {
+  return `run ${runId} cannot go on here: task ${quoted(taskId)} runs in ${quoted(directory)}, which ${problem} (the run stays interrupted: resume it where that folder is, or make it, or with --redis for workers that have it)`;
 }
 
 /** `warning: task "build" runs in "/ci/ws-1", which is not an existing directory here: the workers must have it …`. */
-function missingOnWorkersNote({ directory, taskId }: { directory: string; taskId: string }): string {
-  return `warning: task ${quoted(taskId)} runs in ${quoted(directory)}, which is not an existing directory here: the workers must have it (a worker without it fails the task)`;
+function missingOnWorkersNote({ directory, taskId, problem }: UnusableDirectory): string {
+  return `warning: task ${quoted(taskId)} runs in ${quoted(directory)}, which ${problem} here: the workers must have it (a worker without it fails the task)`;
 }
 
 /** Tasks of the run so far: those of its `dag.created` and those spawned since. */

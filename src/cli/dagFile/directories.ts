@@ -5,7 +5,6 @@
  * the `input.cwd` of an `agent: shell` task). The same check of a journaled run's tasks still to
  * run is made before `rxdag resume` goes on. Does not create directories nor check anything else.
  */
-import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { DagSpec } from '../../index';
 import { quoted } from '../../dag/text';
@@ -50,12 +49,16 @@ export function directoryProblems(
 
 /**
  * The working directories of the shell tasks of a journaled run that are still to run (`ended`
- * names those that are not) and that are not existing directories here, each with its first
- * task: a run resumed on another machine, or after its folder moved, would fail those tasks for
- * good where it should refuse to go on.
+ * names those that are not) and that they could not start in here (not an existing directory, or
+ * one this user may not enter), each with its first task and the problem: a run resumed on
+ * another machine, or after its folder moved, would fail those tasks for good where it should
+ * refuse to go on.
  */
-export function missingJournaledDirectories(spec: DagSpec, ended: ReadonlySet<string>): { directory: string; taskId: string }[] {
-  const missing = new Map<string, string>();
+export function missingJournaledDirectories(
+  spec: DagSpec,
+  ended: ReadonlySet<string>,
+): { directory: string; taskId: string; problem: string }[] {
+  const missing: { directory: string; taskId: string; problem: string }[] = [];
   const checked = new Set<string>();
   for (const task of spec.tasks) {
     if (task.agent !== SHELL_AGENT || ended.has(task.id)) continue;
@@ -63,9 +66,10 @@ export function missingJournaledDirectories(spec: DagSpec, ended: ReadonlySet<st
     const cwd = isMapping(input) ? input['cwd'] : undefined;
     if (typeof cwd !== 'string' || checked.has(cwd)) continue;
     checked.add(cwd);
-    if (!directoryExists(cwd)) missing.set(cwd, task.id);
+    const problem = workingDirectoryProblem(cwd);
+    if (problem !== undefined) missing.push({ directory: cwd, taskId: task.id, problem });
   }
-  return [...missing].map(([directory, taskId]) => ({ directory, taskId }));
+  return missing;
 }
 
 /** What a shell would have made of a `cwd` that rxdag takes as written (`~/x`, `$HOME/x`). */
@@ -88,14 +92,6 @@ function writtenAt(fileTask: unknown, i: number, fileDefaults: unknown): { path:
   if (typeof task['cwd'] === 'string') return { path: ['tasks', i, 'cwd'], written: task['cwd'] };
   const defaultCwd = isMapping(fileDefaults) ? fileDefaults['cwd'] : undefined;
   return typeof defaultCwd === 'string' ? { path: ['defaults', 'cwd'], written: defaultCwd } : undefined;
-}
-
-function directoryExists(directory: string): boolean {
-  try {
-    return statSync(directory).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {
