@@ -56,6 +56,9 @@ describe('defineDag', () => {
     expect(messageOf('caf\u00e9', 'cafe\u0301')).toBe(
       'task "b" depends on "cafe\u0301", which is not a task of this DAG (did you mean "caf\u00e9"? the same letters written with other Unicode code points: write the id alike in both places)',
     );
+    expect(messageOf('a\u00a0b', 'a b')).toBe(
+      'task "b" depends on "a b", which is not a task of this DAG (did you mean "a\\u{a0}b"? the two differ only in characters that do not show, escaped here: "a b" against "a\\u{a0}b")',
+    );
     expect(messageOf('build', 'biuld')).toBe('task "b" depends on "biuld", which is not a task of this DAG (did you mean "build"?)');
   });
 

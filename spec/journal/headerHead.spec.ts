@@ -25,9 +25,12 @@ describe('headerHeadOf', () => {
     expect(headerHeadOf(line.slice(0, line.indexOf('"tasks"')))).toEqual(head);
   });
 
-  it('should pass over a "spec" key inside the options (a limit so named)', () => {
+  it('should pass over a "spec" key inside the options (a limit so named, metadata)', () => {
     const line = lineOf(header({ ...plain, limits: { other: { concurrency: 1 }, spec: { concurrency: 2 } } }));
     expect(headerHeadOf(line)).toEqual({ runId: 'run "1"', dagId: 'd,"spec":', createdAt: 1700000000000 });
+    // an object of the metadata that ends as the header's head does
+    const nested = lineOf(header({ ...plain, metadata: { job: { createdAt: 5, spec: 1 } } }));
+    expect(headerHeadOf(nested)).toEqual({ runId: 'run "1"', dagId: 'd,"spec":', createdAt: 1700000000000 });
   });
 
   it('should give nothing for a header written otherwise, or cut before its spec, so that the caller reads it whole', () => {

@@ -161,20 +161,30 @@ export function meantHint(name: string, known: readonly string[]): string {
   return meant === undefined ? '' : didYouMean(name, meant);
 }
 
-/** Characters that show as nothing, or as a plain space: format characters (zero-width space, joiners, BOM, soft hyphen) and spaces other than U+0020. */
-const INVISIBLE = /[\p{Cf}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/gu;
+/** Characters that show as nothing: format characters (zero-width space, joiners, BOM, soft hyphen). */
+const INVISIBLE = /\p{Cf}/gu;
+/** Characters that show as a plain space. */
+const SPACES = /[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/gu;
+
+/** `text` with the characters that do not show as what they are escaped (`\u{200b}`, `\u{a0}`). */
+function visibly(text: string): string {
+  return text.replace(INVISIBLE, codePointEscape).replace(SPACES, codePointEscape);
+}
+
+function codePointEscape(char: string): string {
+  return `\\u{${char.codePointAt(0)!.toString(16)}}`;
+}
 
 /**
  * ` (did you mean "build"?)`, said so that `meant` can be told from `written` when both would
- * show alike: a character that does not show escaped (`"build\u200b"`), or letters written
- * with other Unicode code points (`é` as `e` and a combining accent) named as such.
+ * show alike: a character that does not show as what it is escaped (`"build\u{200b}"`), or
+ * letters written with other Unicode code points (`é` as `e` and a combining accent) named as such.
  */
 export function didYouMean(written: string, meant: string): string {
-  const plain = (text: string) => text.normalize('NFC').replace(INVISIBLE, '');
+  const plain = (text: string) => text.normalize('NFC').replace(INVISIBLE, '').replace(SPACES, ' ');
   if (plain(written) !== plain(meant)) return ` (did you mean ${quoted(meant)}?)`;
-  const invisible = (text: string) => text.replace(INVISIBLE, (char) => `\\u{${char.codePointAt(0)!.toString(16)}}`);
-  if (invisible(written) !== written || invisible(meant) !== meant) {
-    return ` (did you mean ${quoted(invisible(meant))}? the two differ only in characters that do not show, escaped here: ${quoted(invisible(written))} against ${quoted(invisible(meant))})`;
+  if (visibly(written) !== written || visibly(meant) !== meant) {
+    return ` (did you mean ${quoted(visibly(meant))}? the two differ only in characters that do not show, escaped here: ${quoted(visibly(written))} against ${quoted(visibly(meant))})`;
   }
   return ` (did you mean ${quoted(meant)}? the same letters written with other Unicode code points: write the id alike in both places)`;
 }

@@ -21,7 +21,8 @@ export function workingDirectoryProblem(directory: string): string | undefined {
     // effective user (`access()` would check the real one)
     statSync(`${directory}/.`);
     return undefined;
-  } catch {
-    return 'cannot be entered (permission denied)';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'EACCES' ? 'cannot be entered (permission denied)' : `cannot be entered (${code ?? String(error)})`;
   }
 }

@@ -7,6 +7,7 @@
  * `defineDag` checks them, so each problem is reported once, by one owner. Whether a `cwd`
  * exists is not a shape: `directoryProblems` checks it.
  */
+import { execFileSync } from 'node:child_process';
 import { z } from 'zod';
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
 import { quoted } from '../../dag/text';
@@ -49,19 +50,36 @@ const envName = z.string().superRefine((name, context) => {
 });
 
 /**
- * The most bytes Linux passes in one argument or one environment entry (`MAX_ARG_STRLEN`, 32
+ * The most bytes Linux passes in one argument or one environment entry (`MAX_ARG_STRLEN`: 32
  * pages, its NUL included): a shell task's command is `/bin/sh`'s one argument, so a longer one
  * would fail every attempt with E2BIG. Other systems bound only the total, which is not checked.
+ * Asked of the system only for a text that may be that long (most pages are 4 KiB; some arm64
+ * and ppc64 kernels have 64 KiB ones).
  */
-const LONGEST_ARGUMENT = process.platform === 'linux' ? 131_071 : Number.POSITIVE_INFINITY;
+let longestArgument: number | undefined;
+function longestArgumentBytes(): number {
+  if (longestArgument !== undefined) return longestArgument;
+  if (process.platform !== 'linux') return (longestArgument = Number.POSITIVE_INFINITY);
+  let pageBytes = 4096;
+  try {
+    const asked = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8', timeout: 5000 }).trim());
+    if (Number.isSafeInteger(asked) && asked > 0) pageBytes = asked;
+  } catch {
+    // no getconf: the usual page
+  }
+  return (longestArgument = 32 * pageBytes - 1);
+}
 
-/** Whether `text` fits in one argument (a UTF-8 character takes at most 3 bytes per UTF-16 unit: short texts are not measured). */
-const fitsOneArgument = (text: string) => text.length * 3 <= LONGEST_ARGUMENT || Buffer.byteLength(text) <= LONGEST_ARGUMENT;
+/** The fewest bytes one argument may take on any Linux: a text this short is not measured. */
+const SURELY_FITS = 32 * 4096 - 1;
+
+/** Whether `text` fits in one argument (a UTF-16 unit takes at most 3 bytes of UTF-8). */
+const fitsOneArgument = (text: string) => text.length * 3 <= SURELY_FITS || Buffer.byteLength(text) <= longestArgumentBytes();
 
 /** The problem of a command or variable longer than one argument or entry, in bytes. */
 function tooLongMessage(what: 'command' | 'variable', text: string): string {
   const bytes = Buffer.byteLength(text).toLocaleString('en-US');
-  const most = LONGEST_ARGUMENT.toLocaleString('en-US');
+  const most = longestArgumentBytes().toLocaleString('en-US');
   return what === 'command'
     ? `the command is ${bytes} bytes, longer than the ${most} the system takes in one argument (write it to a script file and run that)`
     : `the variable is ${bytes} bytes (NAME=value), longer than the ${most} the system takes in one environment entry (write the value to a file and pass its path)`;
