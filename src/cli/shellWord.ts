@@ -3,7 +3,7 @@
  * argument quoted for a POSIX shell, and a command with its operand placed so that commander
  * reads it as one. It runs nothing and parses nothing.
  */
-import { CONTROLS, hasControlCharacters } from '../dag/text';
+import { hasControlCharacters, replaceControls } from '../dag/text';
 
 /**
  * `text` as one word of a shell command line: as it is when it is safe, else single-quoted; a
@@ -13,7 +13,10 @@ import { CONTROLS, hasControlCharacters } from '../dag/text';
 export function shellWord(text: string): string {
   if (/^[\w@%+=:,./-]+$/.test(text)) return text;
   if (!hasControlCharacters(text)) return `'${text.replace(/'/g, `'\\''`)}'`;
-  return `$'${text.replace(/[\\']/g, (char) => `\\${char}`).replace(CONTROLS, controlEscape)}'`;
+  return `$'${replaceControls(
+    text.replace(/[\\']/g, (char) => `\\${char}`),
+    controlEscape,
+  )}'`;
 }
 
 /** One control character as `$'…'` writes it: `\n`, `\t`, `\x1b`, `\u2028`. */

@@ -16,8 +16,7 @@ const QUOTE_LIMIT = 80;
  */
 const CONTROL =
   /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-/** Every control character of a text (see above), for `replace`. */
-export const CONTROLS = new RegExp(CONTROL.source, 'g');
+const CONTROLS = new RegExp(CONTROL.source, 'g');
 
 const NAMES: Readonly<Record<string, string>> = {
   '\0': 'NUL',
@@ -35,6 +34,11 @@ const ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\
 /** `text` with every control character written as an escape (`\n`, `\t`, `\u001b`…). */
 export function escapeControls(text: string): string {
   return text.replace(CONTROLS, (char) => ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** `text` with each control character (see above) replaced by what `escape` makes of it. */
+export function replaceControls(text: string, escape: (char: string) => string): string {
+  return text.replace(CONTROLS, escape);
 }
 
 /** Whether `text` holds a control character (see {@link controlCharacterIn}). */

@@ -7,6 +7,9 @@ import { type LimitUnits, unitsIn } from '../dag/taskLimits';
 import type { Limit } from './limits';
 import type { Placed } from './swapList';
 
+/** `Attempt.recorded` once the run controller took its callbacks. */
+const TAKEN = 'taken';
+
 /**
  * One launched attempt of a task: what `runAttempt` asks for (the task's data, the agent call),
  * the agent slot it holds, and, once it ended, the outcome signal itself that flows back into
@@ -22,10 +25,12 @@ export class Attempt implements AttemptHost<Attempt>, Placed {
   place = -1;
   /** Set when the attempt ended, before it is signalled. */
   outcome: AttemptOutcome | undefined;
-  /** What its agent asked to hear once its outcome is recorded (`afterRecorded`); the run controller takes them. */
-  recorded: RecordedCallback[] | undefined;
-  /** The run controller took `recorded`: a callback given later would never be told, so it hears `false` at once. */
-  recordedTaken = false;
+  /**
+   * What its agent asked to hear once its outcome is recorded (`afterRecorded`), until the run
+   * controller takes them; `TAKEN` after: a callback given then would never be told, so it hears
+   * `false` at once.
+   */
+  recorded: RecordedCallback[] | typeof TAKEN | undefined;
   /** Tears the attempt down (completes its inner Observable, aborts the agent): its signal fires with `reason` (a `TaskCancelledError` when none). */
   stop: (reason?: Error) => void = noop;
 
@@ -72,8 +77,17 @@ export class Attempt implements AttemptHost<Attempt>, Placed {
     return this.agentKind.call(context, this.lease.instance);
   }
   afterRecorded(callback: RecordedCallback): void {
-    if (this.recordedTaken) tell([callback], false);
-    else (this.recorded ??= []).push(callback);
+    const recorded = this.recorded;
+    if (recorded === TAKEN) tell([callback], false);
+    else if (recorded === undefined) this.recorded = [callback];
+    else recorded.push(callback);
+  }
+
+  /** What its agent asked to hear (`afterRecorded`), taken once: later callbacks hear `false` at once. */
+  takeRecorded(): RecordedCallback[] | undefined {
+    const callbacks = this.recorded;
+    this.recorded = TAKEN;
+    return callbacks === TAKEN ? undefined : callbacks;
   }
   /** Outputs of the task's dependencies by id (context injection). */
   upstream(): Readonly<Record<string, unknown>> {

@@ -257,10 +257,8 @@ export class RunController {
    * stops to be resumed): told so now.
    */
   private tellRecorded(attempt: Attempt, written: boolean): void {
-    attempt.recordedTaken = true;
-    const callbacks = attempt.recorded;
+    const callbacks = attempt.takeRecorded();
     if (callbacks === undefined) return;
-    attempt.recorded = undefined;
     if (written && this.journal !== undefined) this.journal.whenDurable(callbacks);
     else tell(callbacks, written);
   }

@@ -142,49 +142,52 @@ describe('progressReporter', () => {
     );
   });
 
-  it('should give the first skipped tasks a line each and only count the rest, so the failure stays in sight', () => {
+  it('should give the first skipped tasks of each failure a line each and only count the rest, so the failure stays in sight', () => {
     const size = 40;
     const wide = defineDag({
       id: 'wide',
       defaults: { agent: 'shell' },
-      tasks: [{ id: 'root' }, ...Array.from({ length: size }, (_, i) => ({ id: `leaf${i}`, deps: ['root'] }))],
+      tasks: [
+        { id: 'root' },
+        { id: 'other' },
+        ...Array.from({ length: size }, (_, i) => ({ id: `leaf${i}`, deps: ['root'] })),
+        ...Array.from({ length: 7 }, (_, i) => ({ id: `twig${i}`, deps: ['other'] })),
+      ],
     });
+    const failed = (taskId: string) => ({
+      type: 'task.failed' as const,
+      at: 2,
+      taskId,
+      attempt: 1,
+      error: { name: 'Error', message: 'broken' },
+      severity: 'error' as const,
+      willRetry: false,
+    });
+    const skipped = (prefix: string, count: number, because: string) =>
+      Array.from({ length: count }, (_, i) => ({ type: 'task.skipped' as const, at: 2, taskId: `${prefix}${i}`, attempt: 1, because }));
     const terminal = fakeTerminal();
     const reporter = progressReporter(terminal.stream, wide);
     for (const event of eventsOf(
-      { type: 'dag.created', at: 0, dagId: 'wide', taskCount: size + 1 },
+      { type: 'dag.created', at: 0, dagId: 'wide', taskCount: size + 9 },
       { type: 'task.ready', at: 0, taskId: 'root', attempt: 1 },
       { type: 'task.started', at: 1, taskId: 'root', attempt: 1, agent: 'shell' },
-      {
-        type: 'task.failed',
-        at: 2,
-        taskId: 'root',
-        attempt: 1,
-        error: { name: 'Error', message: 'broken' },
-        severity: 'error',
-        willRetry: false,
-      },
-      ...Array.from({ length: size }, (_, i) => ({
-        type: 'task.skipped' as const,
-        at: 2,
-        taskId: `leaf${i}`,
-        attempt: 1,
-        because: 'root',
-      })),
+      failed('root'),
+      ...skipped('leaf', size, 'root'),
+      { type: 'task.ready', at: 0, taskId: 'other', attempt: 1 },
+      { type: 'task.started', at: 1, taskId: 'other', attempt: 1, agent: 'shell' },
+      failed('other'),
+      ...skipped('twig', 7, 'other'),
     ))
       reporter.onEvent(event);
     reporter.finish();
     const text = terminal.text();
     expect(text).toContain('task.failed root #1 (error): Error: broken');
-    expect(text.match(/task\.skipped leaf\d+/g)).toEqual([
-      'task.skipped leaf0',
-      'task.skipped leaf1',
-      'task.skipped leaf2',
-      'task.skipped leaf3',
-      'task.skipped leaf4',
+    expect(text.match(/task\.skipped \w+/g)).toEqual([
+      ...['leaf0', 'leaf1', 'leaf2', 'leaf3', 'leaf4'].map((id) => `task.skipped ${id}`),
+      ...['twig0', 'twig1', 'twig2', 'twig3', 'twig4'].map((id) => `task.skipped ${id}`),
     ]);
-    expect(text.match(/more tasks skipped: the bar counts them, without a line each/g)).toHaveLength(1);
-    expect(text).toMatch(/0\/41 completed \| 0 running \| 0 ready \| 1 failed \| 40 skipped/);
+    expect(text.match(/more tasks skipped: the bar counts them, without a line each/g)).toHaveLength(2);
+    expect(text).toMatch(/0\/49 completed \| 0 running \| 0 ready \| 2 failed \| 47 skipped/);
   });
 
   it('should count cancelled tasks apart, not as done, after Ctrl-C', () => {

@@ -103,9 +103,9 @@ describe('renderReport of an events log cut before every task became ready', () 
       /^This run has 8,000 tasks, too many to draw: .* Left out: [\d,]+ tasks \(.*, 2,000 never ready, which the events do not name: give --dag FILE to list them\)\. /,
     );
     const small = largeRun(1000).events;
-    const smallCut = [{ ...small[0]!, taskCount: 1002 } as DagEvent, ...small.slice(1)];
+    const smallCut = [{ ...small[0]!, taskCount: 3500 } as DagEvent, ...small.slice(1)];
     expect(renderReport({ events: smallCut })).toContain(
-      '<p class="note" id="unnamed">2 more tasks of this run never became ready, which the events do not name: give <code>--dag FILE</code> to list them.</p>',
+      '<p class="note" id="unnamed">2,500 more tasks of this run never became ready, which the events do not name: give <code>--dag FILE</code> to list them.</p>',
     );
   });
 });

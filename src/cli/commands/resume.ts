@@ -26,6 +26,7 @@ import {
   RunNotResumableError,
 } from '../../index';
 import { firstNames, quoted } from '../../dag/text';
+import { IN_FLIGHT_NAMED } from '../output/formatEvent';
 import { builtinAgents } from '../agents/builtinAgents';
 import { ProcessGroups } from '../agents/processGroups';
 import { openRunMetrics, type RunMetrics } from '../output/metricsEndpoint';
@@ -314,9 +315,6 @@ function invalidJournaledDag(dagId: string, error: DagValidationError): string {
   const each = error.issues.map((issue) => `${formatIssuePath(issue.path)}: ${issue.message}`).join('; ');
   return `the journaled run cannot run here: DAG ${quoted(dagId)} is invalid (${count}): ${each}`;
 }
-
-/** Attempts in flight named on the resume line (a run with `-c 1000` may have a thousand). */
-const IN_FLIGHT_NAMED = 10;
 
 /**
  * What becomes of the attempts in flight when the run stopped: run again (here, or on workers

@@ -12,6 +12,7 @@ import { SHELL_AGENT } from '../agents/shellAgent';
 import { workingDirectoryProblem } from '../agents/workingDirectory';
 import type { Problem } from '../problems';
 import type { Located } from './zodProblems';
+import { EXPANSION } from './envWarnings';
 
 /**
  * The shell tasks of `spec` whose `cwd` is not an existing directory they can enter. `fileTasks` and
@@ -76,8 +77,7 @@ export function missingJournaledDirectories(
 function unexpandedHint(written: string): string {
   if (written === '~' || written.startsWith('~/'))
     return ': rxdag does not expand ~ (write the whole path, or one relative to the DAG file)';
-  if (/\$(?:\{?[A-Za-z_])/.test(written))
-    return ': rxdag does not expand variables in cwd (write the whole path, or one relative to the DAG file)';
+  if (EXPANSION.test(written)) return ': rxdag does not expand variables in cwd (write the whole path, or one relative to the DAG file)';
   return '';
 }
 

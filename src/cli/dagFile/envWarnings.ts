@@ -14,7 +14,7 @@ import type { DagSpec } from '../../index';
 import { quoted } from '../../dag/text';
 
 /** `$NAME` or `${NAME}`: what a shell would expand. */
-const EXPANSION = /\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)/;
+export const EXPANSION = /\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)/;
 
 /** A name a POSIX shell keeps as a variable. */
 const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -3,8 +3,8 @@ import { firstNames } from '../../dag/text';
 import { type BecauseEnded, skipReason } from './runSetup';
 import { terminalText } from './terminalText';
 
-/** Attempts in flight named on a `run.resumed` line (the event keeps them all). */
-const IN_FLIGHT_NAMED = 10;
+/** Attempts in flight named on a `run.resumed` line and `rxdag resume`'s (the event keeps them all). */
+export const IN_FLIGHT_NAMED = 10;
 
 /**
  * One human-readable line for an event (continuation lines indented, for multi-line errors),

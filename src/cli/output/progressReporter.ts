@@ -102,7 +102,7 @@ function columnsOf(stream: ProgressStream): number {
   return columns !== undefined && Number.isFinite(columns) && columns > 0 ? columns : DEFAULT_COLUMNS;
 }
 
-/** Skipped tasks given a line above the bar each; the rest are only counted. */
+/** Skipped tasks given a line above the bar each after a failure; the rest are only counted. */
 const MOST_SKIPS_SHOWN = 5;
 
 /**
@@ -179,8 +179,10 @@ export function progressReporter(stream: ProgressStream, dag: Dag, start: Displa
       }
       // a resumed run: the bar starts from the journal's counts
       if (bar === undefined && tally.started) bar = multibar.create(tally.total, tally.count('completed'), payload());
-      if (event.type === 'task.failed' || event.type === 'task.timed-out' || event.type === 'task.stuck') logAbove(lines.describe(event));
-      else if (event.type === 'task.skipped') logSkipped(event);
+      if (event.type === 'task.failed' || event.type === 'task.timed-out' || event.type === 'task.stuck') {
+        if (event.type === 'task.failed') skipsShown = 0; // its own skips get their lines
+        logAbove(lines.describe(event));
+      } else if (event.type === 'task.skipped') logSkipped(event);
       if (event.type === 'tasks.spawned') bar?.setTotal(tally.total);
       bar?.update(tally.count('completed'), payload());
       if (event.type === 'dag.completed') {

@@ -125,13 +125,17 @@ function sizeNote(model: RunModel, shown: ShownTasks | undefined, input: ReportI
   const unnamed =
     model.unnamedTasks === 0
       ? ''
-      : `<p class="note" id="unnamed">${model.unnamedTasks} more task${model.unnamedTasks === 1 ? '' : 's'} of this run never became ready, which the events do not name: ${UNNAMED_HINT}.</p>\n`;
+      : `<p class="note" id="unnamed">${model.unnamedTasks.toLocaleString('en-US')} more task${model.unnamedTasks === 1 ? '' : 's'} of this run never became ready, which the events do not name: ${UNNAMED_HINT}.</p>\n`;
   if (model.tasks.length <= LARGE_RUN_TASKS) return unnamed;
   const show =
     input.showCommand === undefined
       ? ''
       : ` For its summary, failures and each task's timing, run <code>${escapeHtml(input.showCommand)}</code>.`;
-  return `<p class="note" id="large-run">This run has ${model.tasks.length} tasks: every one is drawn and listed below, so the page is large and may be slow to open.${show}</p>\n${unnamed}`;
+  const every =
+    model.unnamedTasks === 0
+      ? `This run has ${model.tasks.length} tasks: every one is`
+      : `The events name ${model.tasks.length} tasks: each is`;
+  return `<p class="note" id="large-run">${every} drawn and listed below, so the page is large and may be slow to open.${show}</p>\n${unnamed}`;
 }
 
 /** Tasks of a critical path named at each end of a long one; the rows in between carry its ★. */
