@@ -579,6 +579,31 @@ describe('fileJournal', () => {
     },
   );
 
+  it('should let the event loop turn while it lists a store of thousands of runs', async () => {
+    const dir = freshDir();
+    const journal = fileJournal(dir);
+    await lastValueFrom(
+      runDag(defineDag({ id: 'd', tasks: [{ id: 'a', agent: 'x' }] }), { agents: { x: () => 'ok' }, journal, runId: 'copy-0' }),
+    );
+    const text = fs.readFileSync(path.join(dir, 'copy-0.jsonl'), 'utf8');
+    const copies = 3000;
+    for (let i = 1; i < copies; i++) fs.writeFileSync(path.join(dir, `copy-${i}.jsonl`), text.split('"copy-0"').join(`"copy-${i}"`));
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const startedAt = Date.now();
+    const runs = await journal.runs();
+    const tookMs = Date.now() - startedAt;
+    ticking = false;
+    expect(runs).toHaveLength(copies);
+    expect(tookMs).toBeGreaterThan(20); // long enough to be sliced
+    expect(turns).toBeGreaterThan(1);
+  });
+
   it('should list an ended run from its first and last lines exactly as from all of them', async () => {
     const dir = freshDir();
     const journal = fileJournal(dir);

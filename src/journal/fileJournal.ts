@@ -169,7 +169,13 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
         throw error;
       }
       const listed: ListedRun[] = [];
+      let sliceStart = Date.now();
       for (const name of names) {
+        // its reads are synchronous: a store of thousands of runs lets the process's other work in between
+        if (Date.now() - sliceStart > LISTING_SLICE_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          sliceStart = Date.now();
+        }
         const lock = path.join(root, `${name.slice(0, -'.jsonl'.length)}.lock`);
         let run: ListedRun | undefined;
         try {
@@ -201,6 +207,9 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
     },
   };
 }
+
+/** How long a listing reads files before it lets the event loop turn. */
+const LISTING_SLICE_MS = 10;
 
 /** The most text of a group written at once: far below the longest string V8 makes (~512 MiB). */
 const MAX_PIECE_CHARS = 64 * 1024 * 1024;
