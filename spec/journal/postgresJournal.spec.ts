@@ -129,10 +129,14 @@ describe('postgresJournal options and location (no server needed)', () => {
       new TypeError('postgresJournal: `connectionString` "postgres://x@h/db?schema=a&schema=b" gives schema= 2 times ("a", "b"); give one'),
     );
     expect(() => postgresJournal({ connectionString: 'postgres://x@h:99999/db' })).toThrow(
-      new TypeError('postgresJournal: `connectionString` "postgres://x@h:99999/db" has a port outside 1 to 65535 (or a password holding / ? or #, to be written %2F %3F %23)'),
+      new TypeError(
+        'postgresJournal: `connectionString` "postgres://x@h:99999/db" has a port outside 1 to 65535 (or a password holding / ? or #, to be written %2F %3F %23)',
+      ),
     );
     expect(() => postgresJournal({ connectionString: 'postgres://x@h/db?connect_timeout=5s' })).toThrow(
-      new TypeError('postgresJournal: `connectionString` "postgres://x@h/db?connect_timeout=5s" gives connect_timeout="5s"; expected a whole number'),
+      new TypeError(
+        'postgresJournal: `connectionString` "postgres://x@h/db?connect_timeout=5s" gives connect_timeout="5s"; expected a whole number',
+      ),
     );
   });
 
@@ -483,6 +487,16 @@ describePostgres('postgresJournal', (db) => {
     expect(row?.idle).not.toBe('30'); // the server's own keepalive again, whatever it is here
     await journal.end();
     expect(pool.ended).toBe(false);
+  });
+
+  it("names its pool's connections beside the sessions that own runs, so that `rxdag%` finds them", async () => {
+    const connection = new Connection({ connectionString: db.connectionString });
+    try {
+      const [row] = await connection.query<{ name: string }>('read its name', `SELECT current_setting('application_name') AS name`);
+      expect(row?.name).toBe(`rxdag-pool ${hostname()}:${process.pid}`);
+    } finally {
+      await connection.end();
+    }
   });
 
   it('sets TCP keepalives on the sessions that own runs, so that the server drops a vanished client in about a minute', async () => {

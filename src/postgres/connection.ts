@@ -265,7 +265,15 @@ export class Connection {
     this.schemaParameter = target?.schema ?? (poolString === undefined ? undefined : postgresConnection(poolString).schema);
     this.connectTo = target === undefined ? undefined : withUserOfProcess(target.connectionString);
     this.pool =
-      pool ?? new Pool({ connectionString: this.connectTo, connectionTimeoutMillis: this.connectTimeoutMs, allowExitOnIdle: true, max: 4 });
+      pool ??
+      new Pool({
+        connectionString: this.connectTo,
+        // named beside the sessions that own runs (`rxdag HOST:PID`): `rxdag%` finds every one
+        application_name: `rxdag-pool ${hostname()}:${process.pid}`.slice(0, 63),
+        connectionTimeoutMillis: this.connectTimeoutMs,
+        allowExitOnIdle: true,
+        max: 4,
+      });
     if (pool === undefined) {
       // an idle pooled connection that dies reports here; the next query reports it to its caller
       this.pool.on('error', () => undefined);
