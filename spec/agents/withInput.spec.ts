@@ -63,6 +63,8 @@ describe('withInput', () => {
       ),
     );
     expect(Object.keys(copy)).toEqual(['id', 'runId', 'dagId', 'attempt']);
+    expect(Object.getOwnPropertySymbols(copy)).toEqual([]);
+    expect(inspect(copy)).not.toMatch(/RunController|Attempt \{/);
     expect(JSON.parse(JSON.stringify(copy))).toEqual({ id: 'a', runId: 'r3', dagId: 'copy', attempt: 1 });
     expect(copy['signal']).toBeUndefined();
   });

@@ -9,8 +9,9 @@ import { startMutePostgres } from '../support/tcpProxy';
 describe('postgresJournal when the server asks for a password none was given', () => {
   it('should say that a password is needed and where to give it, as a refused login', async () => {
     const server = await startMutePostgres({ askPassword: true });
-    const given = process.env['PGPASSWORD'];
-    delete process.env['PGPASSWORD']; // pg would take it
+    const given = { PGPASSWORD: process.env['PGPASSWORD'], PGPASSFILE: process.env['PGPASSFILE'] };
+    delete process.env['PGPASSWORD']; // pg would take it, or one of ~/.pgpass
+    process.env['PGPASSFILE'] = '/dev/null';
     const journal = postgresJournal({ connectionString: `postgres://nopw@127.0.0.1:${server.port}/test`, schema: 'rxdag_nopw' });
     try {
       const error = await journal.runs().then(
@@ -25,7 +26,10 @@ describe('postgresJournal when the server asks for a password none was given', (
           'the server asks for a password and none was given (put it in the connection string, postgres://USER:PASSWORD@HOST/…, or in PGPASSWORD or ~/.pgpass)',
       });
     } finally {
-      if (given !== undefined) process.env['PGPASSWORD'] = given;
+      for (const [name, value] of Object.entries(given)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
       await journal.end();
       await server.close();
     }

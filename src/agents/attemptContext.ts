@@ -28,7 +28,7 @@ export type RecordedCallback = (recorded: boolean) => void;
  */
 export function afterRecorded(task: TaskContext, callback: RecordedCallback): void {
   // a context made by withInput reaches the attempt's through its prototype
-  const host = task instanceof AttemptContext ? task[HOST] : undefined;
+  const host = task instanceof AttemptContext ? AttemptContext.hostOf(task) : undefined;
   if (host?.afterRecorded !== undefined) host.afterRecorded(callback);
   else tell([callback], true);
 }
@@ -61,23 +61,10 @@ export function withInput<Input, Upstream extends UpstreamOutputs, NewInput>(
   task: TaskContext<Input, Upstream>,
   input: NewInput,
 ): TaskContext<NewInput, Upstream> {
-  // inherits every field and getter of `task`; `input` is its own, and what `task` builds once
-  // on first read (`upstream`, `spawn`) is read from `task`, so that both share it
-  return Object.create(task, {
-    input: { value: input, enumerable: true },
-    upstream: { get: () => task.upstream },
-    spawn: { get: () => task.spawn },
-  }) as TaskContext<NewInput, Upstream>;
+  if (task instanceof AttemptContext) return new DerivedContext(task, input) as unknown as TaskContext<NewInput, Upstream>;
+  // a context not made by a scheduler (a test's): every field and getter inherited but `input`
+  return Object.create(task, { input: { value: input, enumerable: true } }) as TaskContext<NewInput, Upstream>;
 }
-
-/*
- * The plumbing of a context is kept under symbols: a spread copy or `Object.keys` shows only its
- * data, and `JSON.stringify` of a copy does not walk into the scheduler.
- */
-const HOST = Symbol('host');
-const EXECUTION = Symbol('execution');
-const UPSTREAM = Symbol('upstream');
-const SPAWN = Symbol('spawn');
 
 /** What an attempt gives its context: the signal on demand, whether it ended, and where spawned tasks go. */
 export interface ExecutionForContext {
@@ -97,30 +84,38 @@ export class AttemptContext implements TaskContext {
   readonly runId: string;
   readonly dagId: string;
   readonly attempt: number;
-  /** @internal */
-  readonly [HOST]: AttemptHost<unknown>;
-  private readonly [EXECUTION]: ExecutionForContext;
-  private [UPSTREAM]: Readonly<Record<string, unknown>> | undefined;
-  private [SPAWN]: ((tasks: readonly TaskSpec[]) => void) | undefined;
+  // private fields: neither a spread copy nor a logger sees the plumbing
+  readonly #host: AttemptHost<unknown>;
+  readonly #execution: ExecutionForContext;
+  #upstream: Readonly<Record<string, unknown>> | undefined;
+  #spawn: ((tasks: readonly TaskSpec[]) => void) | undefined;
 
   constructor(host: AttemptHost<unknown>, execution: ExecutionForContext) {
     this.id = host.taskId;
     this.runId = host.runId;
     this.dagId = host.dagId;
     this.attempt = host.attempt;
-    this[HOST] = host;
-    this[EXECUTION] = execution;
-    this[UPSTREAM] = undefined;
-    this[SPAWN] = undefined;
+    this.#host = host;
+    this.#execution = execution;
+  }
+
+  /** @internal The attempt behind `context`. */
+  static hostOf(context: AttemptContext): AttemptHost<unknown> {
+    return context.#host;
+  }
+
+  /** @internal What the attempt behind `context` gives it. */
+  static executionOf(context: AttemptContext): ExecutionForContext {
+    return context.#execution;
   }
 
   // read on demand: most no-op agents never look, and the task object is a cache miss at 1M tasks
   get input(): unknown {
-    return this[HOST].input;
+    return this.#host.input;
   }
 
   get upstream(): Readonly<Record<string, unknown>> {
-    return (this[UPSTREAM] ??= this[HOST].upstream());
+    return (this.#upstream ??= this.#host.upstream());
   }
 
   /** Built on read: a string per attempt is measurable at a million tasks. */
@@ -129,11 +124,11 @@ export class AttemptContext implements TaskContext {
   }
 
   get signal(): AbortSignal {
-    return this[EXECUTION].signal();
+    return this.#execution.signal();
   }
 
   get timeoutMs(): number | undefined {
-    const host = this[HOST];
+    const host = this.#host;
     return host.taskTimeoutMs === undefined ? host.timeoutMs : host.taskTimeoutMs;
   }
 
@@ -142,18 +137,18 @@ export class AttemptContext implements TaskContext {
    * (`async ({ spawn }) => …`) as it takes `input` or `signal`.
    */
   get spawn(): (tasks: readonly TaskSpec[]) => void {
-    return (this[SPAWN] ??= (tasks) => this.addSpawned(tasks));
+    return (this.#spawn ??= (tasks) => this.addSpawned(tasks));
   }
 
   private addSpawned(tasks: readonly TaskSpec[]): void {
     if (!Array.isArray(tasks)) throw new TypeError(`spawn() of task "${this.id}" expects an array of task specs`);
     // an outcome is final: tasks asked for after it would never run, so say so instead (a misuse, as above)
-    if (this[EXECUTION].ended()) {
+    if (this.#execution.ended()) {
       throw new TypeError(
         `spawn() of task "${this.id}" was called after its attempt ${this.attempt} ended: spawn before the agent returns, resolves or completes (a missing await?)`,
       );
     }
-    this[EXECUTION].keepSpawned(tasks);
+    this.#execution.keepSpawned(tasks);
   }
 
   /** What `console.log(ctx)` and `util.inspect` show: the data, not the plumbing. */
@@ -173,5 +168,29 @@ export class AttemptContext implements TaskContext {
       upstream: this.upstream,
       timeoutMs: this.timeoutMs,
     };
+  }
+}
+
+/** A context made by {@link withInput}: its own input; the rest, and what is built once (`upstream`, `spawn`), its origin's. */
+class DerivedContext extends AttemptContext {
+  readonly #from: AttemptContext;
+  readonly #input: unknown;
+
+  constructor(from: AttemptContext, input: unknown) {
+    super(AttemptContext.hostOf(from), AttemptContext.executionOf(from));
+    this.#from = from;
+    this.#input = input;
+  }
+
+  override get input(): unknown {
+    return this.#input;
+  }
+
+  override get upstream(): Readonly<Record<string, unknown>> {
+    return this.#from.upstream;
+  }
+
+  override get spawn(): (tasks: readonly TaskSpec[]) => void {
+    return this.#from.spawn;
   }
 }

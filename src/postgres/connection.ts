@@ -3,8 +3,8 @@
  * connection string with its password replaced by `***`), the pool its reads go through, the
  * dedicated sessions that own runs (`session.ts`; at most `maxSessions` of its own connections
  * at once, more runs waiting for one), the time every query may wait for an answer,
- * and one error, {@link PostgresJournalError}, for every failure of the server or the network.
- * It does not know the journal's tables or what a run is.
+ * and one error, {@link PostgresJournalError} (`journalError.ts`), for every failure of the server
+ * or the network. It does not know the journal's tables or what a run is.
  */
 
 import { hostname, userInfo } from 'node:os';
@@ -16,6 +16,7 @@ import {
   redactConnectionString,
   schemaParameterProblem,
 } from './connectionString';
+import { messageOf, noPasswordFailure, PostgresJournalError } from './journalError';
 import { refuseMistypedOptions } from './options';
 import { endClient, isQueryTimeout, OWNER_SETTINGS, type Session, sessionOf, timedStatement } from './session';
 
@@ -57,42 +58,6 @@ class Places {
     else next();
   }
 }
-
-/**
- * A failure of the PostgreSQL server or of the way to it (unreachable, refused, authentication, SQL
- * error), or a schema whose tables named `runs` or `events` are not the journal's.
- */
-export class PostgresJournalError extends Error {
-  override readonly name = 'PostgresJournalError';
-  constructor(
-    /** The journal's redacted location. */
-    readonly location: string,
-    /** What the journal was doing, e.g. `connect`, `append to run "r1"`. */
-    readonly action: string,
-    /** The cause's message, password removed. */
-    readonly reason: string,
-    /** The SQLSTATE of a server error or the Node error code (`ECONNREFUSED`), when there is one. */
-    readonly code: string | undefined,
-    cause: unknown,
-    /**
-     * Whether the server was reached and answered: it refused a statement (an `ERROR`: a missing
-     * privilege, a statement timeout) or its schema holds tables that are not the journal's. False
-     * when it could not be reached, refused the connection or the login (`FATAL`), ended the
-     * session, or did not answer in time.
-     */
-    readonly serverAnswered: boolean = refusedStatement(cause),
-  ) {
-    super(`PostgreSQL journal at ${location}: cannot ${action}: ${reason}`, { cause });
-  }
-}
-
-/** Whether `error` is the server's refusal of one statement (pg's error of severity `ERROR`; `FATAL` ends the session). */
-function refusedStatement(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { severity?: unknown }).severity === 'ERROR';
-}
-
-/** pg's error for a password the server asked for and the connection string did not give. */
-const NO_PASSWORD = /client password must be a string/;
 
 /** How long connecting may take before it fails (the server or network does not answer). */
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -185,23 +150,6 @@ function describePool(pool: Pool): string {
   return `postgres://${who}${where}${port === undefined ? '' : `:${port}`}/${database ?? ''} (pool)`;
 }
 
-/**
- * The message and code of an error, also for an `AggregateError` (Node's refused IPv4+IPv6
- * connect has an empty message). Read by shape, not `instanceof`: errors may come from another realm.
- */
-function messageOf(error: unknown): { message: string; code: string | undefined } {
-  if (typeof error !== 'object' || error === null) return { message: String(error), code: undefined };
-  const field = (key: string): unknown => (key in error ? (error as Record<string, unknown>)[key] : undefined);
-  const code = typeof field('code') === 'string' ? (field('code') as string) : undefined;
-  const inner = field('errors');
-  let message = typeof field('message') === 'string' ? (field('message') as string) : '';
-  if (message === '' && Array.isArray(inner)) {
-    message = inner.map((each: unknown) => messageOf(each).message).join('; ');
-  }
-  if (message === '') message = code ?? String(error);
-  return { message, code };
-}
-
 /** Runs one statement of a transaction (see {@link Connection.transaction}); its rows (a text of several statements: the last one's). */
 export type TransactionQuery = <R extends QueryResultRow>(text: string, values?: readonly unknown[]) => Promise<R[]>;
 
@@ -285,13 +233,8 @@ export class Connection {
   /** The error to throw for a failure of `action`: names the redacted location, never a password. */
   fail(action: string, error: unknown): PostgresJournalError {
     if (error instanceof PostgresJournalError) return error;
-    if (NO_PASSWORD.test(messageOf(error).message)) {
-      // pg's own words (`SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string`) for
-      // a login the server answered by asking for a password: refused at login (SQLSTATE class 28)
-      const reason =
-        'the server asks for a password and none was given (put it in the connection string, postgres://USER:PASSWORD@HOST/…, or in PGPASSWORD or ~/.pgpass)';
-      return new PostgresJournalError(this.location, action, reason, '28000', error);
-    }
+    const noPassword = noPasswordFailure(this.location, action, error);
+    if (noPassword !== undefined) return noPassword;
     const { message, code } = isQueryTimeout(error)
       ? { message: `no answer from the server within ${this.queryTimeoutMs} ms (query_timeout)`, code: undefined }
       : messageOf(error);

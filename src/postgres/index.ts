@@ -8,5 +8,6 @@
 import './peer';
 
 export { postgresJournal, type PostgresJournal } from './postgresJournal';
-export { PostgresJournalError, type PostgresJournalOptions } from './connection';
+export { type PostgresJournalOptions } from './connection';
+export { PostgresJournalError } from './journalError';
 export { redactConnectionString } from './connectionString';

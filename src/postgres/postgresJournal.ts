@@ -23,7 +23,8 @@ import {
   RunNotResumableError,
   type RunsOptions,
 } from '../journal/journal';
-import { Connection, PostgresJournalError, type PostgresJournalOptions, type TransactionQuery } from './connection';
+import { Connection, type PostgresJournalOptions, type TransactionQuery } from './connection';
+import { PostgresJournalError } from './journalError';
 import {
   checkedEvents,
   type EventRow,

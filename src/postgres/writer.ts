@@ -14,7 +14,8 @@
 
 import type { DagEvent } from '../events';
 import type { JournalWriter } from '../journal/journal';
-import { type Connection, PostgresJournalError } from './connection';
+import type { Connection } from './connection';
+import { PostgresJournalError } from './journalError';
 import type { Session } from './session';
 import { type JournalSql, UNLOCK } from './sql';
 import { addToTally, type RunTally } from '../journal/tally';

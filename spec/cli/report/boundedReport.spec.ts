@@ -102,8 +102,9 @@ describe('renderReport of an events log cut before every task became ready', () 
     expect(note(renderReport({ events: cut }))).toMatch(
       /^This run has 8,000 tasks, too many to draw: .* Left out: [\d,]+ tasks \(.*, 2,000 never ready, which the events do not name: give --dag FILE to list them\)\. /,
     );
-    const small = largeRun(1000).events;
-    const smallCut = [{ ...small[0]!, taskCount: 3500 } as DagEvent, ...small.slice(1)];
+    const small = largeRun(2500).events; // drawn whole, but more than a small run
+    const smallCut = [{ ...small[0]!, taskCount: 5000 } as DagEvent, ...small.slice(1)];
+    expect(note(renderReport({ events: smallCut }))).toMatch(/^The events name 2,500 tasks: each is drawn and listed below/);
     expect(renderReport({ events: smallCut })).toContain(
       '<p class="note" id="unnamed">2,500 more tasks of this run never became ready, which the events do not name: give <code>--dag FILE</code> to list them.</p>',
     );
@@ -117,7 +118,7 @@ describe(`renderReport of a run of ${BOUNDED_REPORT_TASKS} tasks`, () => {
     const { rows, nodes, tableRows } = drawn(html);
     expect([rows.length, nodes.length, tableRows.length]).toEqual([BOUNDED_REPORT_TASKS, BOUNDED_REPORT_TASKS, BOUNDED_REPORT_TASKS]);
     expect(note(html)).toBe(
-      `This run has ${BOUNDED_REPORT_TASKS} tasks: every one is drawn and listed below, so the page is large and may be slow to open.`,
+      `This run has ${BOUNDED_REPORT_TASKS.toLocaleString('en-US')} tasks: every one is drawn and listed below, so the page is large and may be slow to open.`,
     );
     expect(html).not.toContain('id="slowest"');
   });

@@ -353,11 +353,11 @@ describe('renderReport of a large run', () => {
     const note = (html: string) => /<p class="note" id="large-run">.*?<\/p>/.exec(html)?.[0];
     const html = renderReport({ events: runOf(LARGE_RUN_TASKS + 1), showCommand: "rxdag show 'my dag (x)-1' --store 'my runs'" });
     expect(note(html)).toBe(
-      `<p class="note" id="large-run">This run has ${LARGE_RUN_TASKS + 1} tasks: every one is drawn and listed below, so the page is large and may be slow to open. For its summary, failures and each task's timing, run <code>rxdag show &#39;my dag (x)-1&#39; --store &#39;my runs&#39;</code>.</p>`,
+      `<p class="note" id="large-run">This run has ${(LARGE_RUN_TASKS + 1).toLocaleString('en-US')} tasks: every one is drawn and listed below, so the page is large and may be slow to open. For its summary, failures and each task's timing, run <code>rxdag show &#39;my dag (x)-1&#39; --store &#39;my runs&#39;</code>.</p>`,
     );
     // a run that was not journaled (or an events log alone): no command that would fail
     expect(note(renderReport({ events: runOf(LARGE_RUN_TASKS + 1) }))).toBe(
-      `<p class="note" id="large-run">This run has ${LARGE_RUN_TASKS + 1} tasks: every one is drawn and listed below, so the page is large and may be slow to open.</p>`,
+      `<p class="note" id="large-run">This run has ${(LARGE_RUN_TASKS + 1).toLocaleString('en-US')} tasks: every one is drawn and listed below, so the page is large and may be slow to open.</p>`,
     );
   });
 

@@ -336,7 +336,8 @@ type UnusableDirectory = { readonly directory: string; readonly taskId: string; 
  * (the run stays interrupted: resume it where that folder is, or make it)`.
  */
 function missingDirectoryRefusal(runId: string, { directory, taskId, problem }: UnusableDirectory): string {
-  return `run ${runId} cannot go on here: task ${quoted(taskId)} runs in ${quoted(directory)}, which ${problem} (the run stays interrupted: resume it where that folder is, or make it, or with --redis for workers that have it)`;
+  const remedy = problem.startsWith('is not') ? 'or make it' : 'or let this user enter it';
+  return `run ${runId} cannot go on here: task ${quoted(taskId)} runs in ${quoted(directory)}, which ${problem} (the run stays interrupted: resume it where that folder is, ${remedy}, or with --redis for workers that have it)`;
 }
 
 /** `warning: task "build" runs in "/ci/ws-1", which is not an existing directory here: the workers must have it …`. */

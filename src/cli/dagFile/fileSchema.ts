@@ -62,7 +62,9 @@ function longestArgumentBytes(): number {
   if (process.platform !== 'linux') return (longestArgument = Number.POSITIVE_INFINITY);
   let pageBytes = 4096;
   try {
-    const asked = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8', timeout: 5000 }).trim());
+    const asked = Number(
+      execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] }).trim(),
+    );
     if (Number.isSafeInteger(asked) && asked > 0) pageBytes = asked;
   } catch {
     // no getconf: the usual page
@@ -74,7 +76,11 @@ function longestArgumentBytes(): number {
 const SURELY_FITS = 32 * 4096 - 1;
 
 /** Whether `text` fits in one argument (a UTF-16 unit takes at most 3 bytes of UTF-8). */
-const fitsOneArgument = (text: string) => text.length * 3 <= SURELY_FITS || Buffer.byteLength(text) <= longestArgumentBytes();
+function fitsOneArgument(text: string): boolean {
+  if (text.length * 3 <= SURELY_FITS) return true;
+  const bytes = Buffer.byteLength(text);
+  return bytes <= SURELY_FITS || bytes <= longestArgumentBytes();
+}
 
 /** The problem of a command or variable longer than one argument or entry, in bytes. */
 function tooLongMessage(what: 'command' | 'variable', text: string): string {

@@ -131,10 +131,8 @@ function sizeNote(model: RunModel, shown: ShownTasks | undefined, input: ReportI
     input.showCommand === undefined
       ? ''
       : ` For its summary, failures and each task's timing, run <code>${escapeHtml(input.showCommand)}</code>.`;
-  const every =
-    model.unnamedTasks === 0
-      ? `This run has ${model.tasks.length} tasks: every one is`
-      : `The events name ${model.tasks.length} tasks: each is`;
+  const count = model.tasks.length.toLocaleString('en-US');
+  const every = model.unnamedTasks === 0 ? `This run has ${count} tasks: every one is` : `The events name ${count} tasks: each is`;
   return `<p class="note" id="large-run">${every} drawn and listed below, so the page is large and may be slow to open.${show}</p>\n${unnamed}`;
 }
 
