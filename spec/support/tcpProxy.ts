@@ -100,6 +100,16 @@ export async function startTcpProxy(target: { readonly host: string; readonly po
   };
 }
 
+/** A PostgreSQL authentication message (`R`) of `code`, with `data` after it. */
+function authentication(code: number, data: string): Buffer {
+  const body = Buffer.from(data);
+  const head = Buffer.alloc(9);
+  head.write('R', 0);
+  head.writeInt32BE(8 + body.length, 1);
+  head.writeInt32BE(code, 5);
+  return Buffer.concat([head, body]);
+}
+
 /**
  * A server that speaks just enough of PostgreSQL's protocol to accept a connection (any
  * startup, no password) and then never answers a query: a server that hangs. With
@@ -119,27 +129,15 @@ export async function startMutePostgres({ askPassword = false } = {}): Promise<{
     let started = false;
     socket.on('data', (chunk: Buffer) => {
       if (started && askPassword && chunk[0] === 0x70) {
-        // the client's first SASL message: AuthenticationSASLContinue (code 11), where it needs the password
-        const first = Buffer.from('r=nonce,s=c2FsdA==,i=4096');
-        const head = Buffer.alloc(9);
-        head.write('R', 0);
-        head.writeInt32BE(8 + first.length, 1);
-        head.writeInt32BE(11, 5);
-        return void socket.write(Buffer.concat([head, first]));
+        // the client's first SASL message: AuthenticationSASLContinue, where it needs the password
+        return void socket.write(authentication(11, 'r=nonce,s=c2FsdA==,i=4096'));
       }
       if (started) return; // a query: never answered
       // an SSL request (length 8, code 80877103) is refused with 'N'; the startup message is answered
       if (chunk.length === 8 && chunk.readInt32BE(4) === 80877103) return void socket.write('N');
       started = true;
-      if (askPassword) {
-        // AuthenticationSASL (code 10) offering SCRAM-SHA-256
-        const mechanisms = Buffer.from('SCRAM-SHA-256\0\0');
-        const head = Buffer.alloc(9);
-        head.write('R', 0);
-        head.writeInt32BE(8 + mechanisms.length, 1);
-        head.writeInt32BE(10, 5);
-        return void socket.write(Buffer.concat([head, mechanisms]));
-      }
+      // AuthenticationSASL offering SCRAM-SHA-256
+      if (askPassword) return void socket.write(authentication(10, 'SCRAM-SHA-256\0\0'));
       const authenticationOk = Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 0]);
       const readyForQuery = Buffer.from([0x5a, 0, 0, 0, 5, 0x49]);
       socket.write(Buffer.concat([authenticationOk, readyForQuery]));
