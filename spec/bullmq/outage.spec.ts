@@ -62,6 +62,23 @@ function withOwnRedis(test: (own: OwnRedisTest) => Promise<void>): () => Promise
 }
 
 /** The name of the connections the tests look at Redis with (not the worker's, not BullMQ's). */
+/** An agent that rests `ms`, or until its signal fires; `note` hears each step of each attempt. */
+function napping(ms: number, note: (step: 'start' | 'done' | 'aborted', task: TaskContext) => void) {
+  return (task: TaskContext) =>
+    new Promise<string>((resolve) => {
+      note('start', task);
+      const timer = setTimeout(() => {
+        note('done', task);
+        resolve('rested');
+      }, ms);
+      task.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        note('aborted', task);
+        resolve('stopped');
+      });
+    });
+}
+
 const CHECK_CONNECTION = 'rxdag-spec-check';
 
 /** Resolves once Redis at `url` holds a job `jobId` of a queue (`<prefix>:<queue>:<jobId>`). */
@@ -413,15 +430,9 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
         closer,
         redis().url,
         {
-          nap: ({ signal }) =>
-            new Promise((resolve) => {
-              const timer = setTimeout(() => resolve('rested'), 8000);
-              signal.addEventListener('abort', () => {
-                clearTimeout(timer);
-                signalled.push(String((signal.reason as Error | undefined)?.name));
-                resolve('stopped');
-              });
-            }),
+          nap: napping(8000, (step, { signal }) => {
+            if (step === 'aborted') signalled.push(String((signal.reason as Error | undefined)?.name));
+          }),
         },
         { leaseMs: 5000 },
       );
@@ -449,15 +460,7 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
         closer,
         redis().url,
         {
-          nap: ({ id, signal }) =>
-            new Promise((resolve) => {
-              seen.push(`start ${id}`);
-              const timer = setTimeout(() => resolve(seen.push(`done ${id}`)), 1500);
-              signal.addEventListener('abort', () => {
-                clearTimeout(timer);
-                resolve(seen.push(`aborted ${id}`));
-              });
-            }),
+          nap: napping(1500, (step, { id }) => seen.push(`${step} ${id}`)),
         },
         { concurrency: 2, leaseMs: 500 },
       );
