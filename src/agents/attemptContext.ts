@@ -27,7 +27,6 @@ export type RecordedCallback = (recorded: boolean) => void;
  * context not made by a scheduler (a worker's, a test's) gets `true` at once.
  */
 export function afterRecorded(task: TaskContext, callback: RecordedCallback): void {
-  // a context made by withInput reaches the attempt's through its prototype
   const host = task instanceof AttemptContext ? AttemptContext.hostOf(task) : undefined;
   if (host?.afterRecorded !== undefined) host.afterRecorded(callback);
   else tell([callback], true);

@@ -33,7 +33,7 @@ const ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\
 
 /** `text` with every control character written as an escape (`\n`, `\t`, `\u001b`…). */
 export function escapeControls(text: string): string {
-  return text.replace(CONTROLS, (char) => ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return replaceControls(text, (char) => ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** `text` with each control character (see above) replaced by what `escape` makes of it. */

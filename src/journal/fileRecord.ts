@@ -84,7 +84,7 @@ export function readHeaderHead(file: string, runId: string): HeaderHead {
   try {
     const size = fs.fstatSync(fd).size;
     const [start] = firstLines(fd, size, 1, HEAD_BYTES);
-    return headerHeadOf(start ?? '') ?? parseHeader(firstLines(fd, size, 1)[0], runId, runId, `${file}:1`);
+    return headOf(fd, size, start, file, runId);
   } finally {
     fs.closeSync(fd);
   }
@@ -121,11 +121,20 @@ export function readEndedRun(file: string): EndedRun | undefined {
     const [headerStart, firstLine] = firstLines(fd, size, 2, HEAD_BYTES);
     const first = parsedEvent(firstLine);
     if (first?.type !== 'dag.created' || first.seq !== 1) return undefined;
-    const header = headerHeadOf(headerStart ?? '') ?? parseHeader(firstLines(fd, size, 1)[0], runIdOfFile(file), undefined, `${file}:1`);
+    const header = headOf(fd, size, headerStart, file, undefined);
     return first.runId === header.runId && last.runId === header.runId ? { header, events: [first, last] } : undefined;
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * The head of the header of the open journal file `file` from `start`, its first line's first
+ * bytes; else (an older journal, options longer than those bytes) from its whole first line,
+ * checked as the header of `runId` when given.
+ */
+function headOf(fd: number, size: number, start: string | undefined, file: string, runId: string | undefined): HeaderHead {
+  return headerHeadOf(start ?? '') ?? parseHeader(firstLines(fd, size, 1)[0], runId ?? runIdOfFile(file), runId, `${file}:1`);
 }
 
 /** A torn last line of a journal file: where it starts and how long it is. */

@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, mkdirSync, openSync, symlinkSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { loadDagFile } from '../../../src/cli/dagFile/loadDagFile';
-import { missingJournaledDirectories } from '../../../src/cli/dagFile/directories';
+import { unusableJournaledDirectories } from '../../../src/cli/dagFile/directories';
 import { InvalidInputError } from '../../../src/cli/problems';
 import { shutFolders, tempDir, writeText } from '../support/files';
 import { asAnotherUser } from '../../journal/support/anotherUser';
@@ -324,7 +324,7 @@ describe('loadDagFile', () => {
           { id: 'fine', agent: 'shell', input: { command: 'true', cwd: '/' } },
         ],
       };
-      expect(await asAnotherUser(async () => missingJournaledDirectories(spec, new Set(['done'])))).toEqual([
+      expect(await asAnotherUser(async () => unusableJournaledDirectories(spec, new Set(['done'])))).toEqual([
         { directory: '/nowhere', taskId: 'gone', problem: 'is not an existing directory' },
         { directory: shut, taskId: 'shut', problem: 'cannot be entered (permission denied)' },
       ]);

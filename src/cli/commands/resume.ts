@@ -54,7 +54,7 @@ import { outputProblems } from './writeTarget';
 import { logsFolderProblems } from './logsFolder';
 import { TaskLogs } from '../agents/taskLogs';
 import { endedTasks, resumeRunProblems } from './checkFileRun';
-import { missingJournaledDirectories } from '../dagFile/directories';
+import { type UnusableDirectory, unusableJournaledDirectories } from '../dagFile/directories';
 
 /** `rxdag resume` options as commander hands them over. */
 export type RawResumeOptions = Omit<RawRunOptions, 'failFast' | 'journal'> & {
@@ -88,7 +88,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     if (missing.length > 0) throw new InvalidInputError([{ message: programRunRefusal(id, missing) }]);
     // a folder gone (moved, another machine) would fail its tasks for good: refused, the run stays resumable
     // (with --redis the workers run the tasks, and only they need the folders: said, not refused)
-    const missingDirectory = missingJournaledDirectories(header.spec, endedTasks(history))[0];
+    const missingDirectory = unusableJournaledDirectories(header.spec, endedTasks(history))[0];
     if (missingDirectory !== undefined) {
       if (options.remote === undefined) throw new InvalidInputError([{ message: missingDirectoryRefusal(id, missingDirectory) }]);
       notes.write(`rxdag: ${missingOnWorkersNote(missingDirectory)}\n`);
@@ -327,9 +327,6 @@ function inFlightNow(interrupted: readonly string[], remote: boolean, ranRemote:
   if (remote && ranRemote) return `; taking up on workers: ${tasks}`;
   return `; running again${remote ? ' on workers' : ''}: ${tasks}`;
 }
-
-/** A working directory a task of the run cannot start in here, and why (`is not an existing directory`). */
-type UnusableDirectory = { readonly directory: string; readonly taskId: string; readonly problem: string };
 
 /**
  * `run x cannot go on here: task "build" runs in "/ci/ws-1", which is not an existing directory

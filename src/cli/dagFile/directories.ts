@@ -48,6 +48,13 @@ export function directoryProblems(
   return problems;
 }
 
+/** A working directory a task cannot start in here, its first such task, and why (`is not an existing directory`). */
+export interface UnusableDirectory {
+  readonly directory: string;
+  readonly taskId: string;
+  readonly problem: string;
+}
+
 /**
  * The working directories of the shell tasks of a journaled run that are still to run (`ended`
  * names those that are not) and that they could not start in here (not an existing directory, or
@@ -55,11 +62,8 @@ export function directoryProblems(
  * another machine, or after its folder moved, would fail those tasks for good where it should
  * refuse to go on.
  */
-export function missingJournaledDirectories(
-  spec: DagSpec,
-  ended: ReadonlySet<string>,
-): { directory: string; taskId: string; problem: string }[] {
-  const missing: { directory: string; taskId: string; problem: string }[] = [];
+export function unusableJournaledDirectories(spec: DagSpec, ended: ReadonlySet<string>): UnusableDirectory[] {
+  const unusable: UnusableDirectory[] = [];
   const checked = new Set<string>();
   for (const task of spec.tasks) {
     if (task.agent !== SHELL_AGENT || ended.has(task.id)) continue;
@@ -68,9 +72,9 @@ export function missingJournaledDirectories(
     if (typeof cwd !== 'string' || checked.has(cwd)) continue;
     checked.add(cwd);
     const problem = workingDirectoryProblem(cwd);
-    if (problem !== undefined) missing.push({ directory: cwd, taskId: task.id, problem });
+    if (problem !== undefined) unusable.push({ directory: cwd, taskId: task.id, problem });
   }
-  return missing;
+  return unusable;
 }
 
 /** What a shell would have made of a `cwd` that rxdag takes as written (`~/x`, `$HOME/x`). */
