@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Queue, QueueEvents, Worker } from 'bullmq';
@@ -13,7 +13,9 @@ import type { DagSpec, TaskContext } from '../src/index';
 import { ensureFreshDist, type LibKind, ROOT } from './journal/lib';
 import { relayUnderTsx, type StopSignals, Stopped, stoppedBy, stopOnSignals } from './signals';
 import { median } from './stats';
-import { endOnFailure, integerOf, UsageError } from './usage';
+import { endOnFailure } from './usage';
+import { type Cli, isDefaultRun, parseArgs, resultsFile } from './remote/options';
+import { type CpuPer1000, cpuNow, cpuSince } from './remote/cpu';
 
 /**
  * `npm run bench:remote` — what rxdag's remote agents cost next to raw BullMQ on the same Redis:
@@ -38,34 +40,6 @@ import { endOnFailure, integerOf, UsageError } from './usage';
  * `PREFIX:noop:…`: its two queues, no other key of the prefix) are deleted at the end, also on
  * ctrl-c or SIGTERM, which stop the run and kill the workers first.
  */
-
-interface Cli {
-  tasks: number;
-  workers: number[];
-  rounds: number;
-  chain: number;
-  concurrency: number;
-  redis: string;
-  /** `--out`, or `undefined`: see {@link resultsFile}. */
-  out: string | undefined;
-  role: string | undefined;
-  prefix: string;
-  lib: LibKind;
-}
-
-/** The flags `parseArgs` takes, each with a value. */
-const FLAGS = ['--tasks', '--workers', '--rounds', '--chain', '--concurrency', '--redis', '--out', '--role', '--prefix', '--lib'];
-
-/** The documented run, whose results are the committed `results/remote.json`. */
-const DEFAULTS = {
-  tasks: 10_000,
-  workers: [1, 2, 4],
-  rounds: 5,
-  chain: 200,
-  concurrency: 8,
-  redis: 'redis://127.0.0.1:6379',
-  lib: 'dist',
-} as const;
 
 /** The queues the benchmark makes under its prefix: raw BullMQ's, and rxdag's remote agent's (the workers' agent `noop`). */
 const RAW_QUEUE = 'raw';
@@ -98,52 +72,6 @@ async function lastOf<T>(run: Observable<T>): Promise<T> {
   checkStopped();
   if (last === undefined) throw new Error('the run ended without an event');
   return last;
-}
-
-function parseArgs(argv: readonly string[]): Cli {
-  const cli: Cli = { ...DEFAULTS, workers: [...DEFAULTS.workers], out: undefined, role: undefined, prefix: '' };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i]!, argv[i + 1]];
-    if (!FLAGS.includes(flag)) throw new UsageError(`unknown option \`${flag}\` (see benchmarks/remote.ts)`);
-    if (value === undefined) throw new UsageError(`\`${flag}\` needs a value`);
-    if (flag === '--tasks') cli.tasks = integerOf(flag, value);
-    else if (flag === '--workers') {
-      cli.workers = value.split(',').map(Number);
-      if (cli.workers.some((count) => !Number.isInteger(count) || count < 1)) {
-        throw new UsageError(`\`--workers\` takes positive integers, e.g. 1,2,4 (got ${value})`);
-      }
-    } else if (flag === '--rounds') cli.rounds = integerOf(flag, value);
-    else if (flag === '--chain')
-      cli.chain = integerOf(flag, value, 2); // a latency is from one link to the next
-    else if (flag === '--concurrency') cli.concurrency = integerOf(flag, value);
-    else if (flag === '--redis') cli.redis = value;
-    else if (flag === '--out') cli.out = path.resolve(value);
-    else if (flag === '--role') cli.role = value;
-    else if (flag === '--prefix') cli.prefix = value;
-    else if (flag === '--lib') {
-      if (value !== 'src' && value !== 'dist') throw new UsageError(`\`--lib\` takes src or dist (got ${value})`);
-      cli.lib = value;
-    } else throw new UsageError(`unknown option \`${flag}\` (see benchmarks/remote.ts)`);
-  }
-  return cli;
-}
-
-/** Whether the run is the documented one (the prefix aside): only it may replace `results/remote.json`. */
-function isDefaultRun(cli: Cli): boolean {
-  return (
-    cli.tasks === DEFAULTS.tasks &&
-    cli.workers.join(',') === DEFAULTS.workers.join(',') &&
-    cli.rounds === DEFAULTS.rounds &&
-    cli.chain === DEFAULTS.chain &&
-    cli.concurrency === DEFAULTS.concurrency &&
-    cli.redis === DEFAULTS.redis &&
-    cli.lib === DEFAULTS.lib
-  );
-}
-
-/** `--out`, else `results/remote.json` for the default run and `results/remote-partial/remote.json` for any other. */
-function resultsFile(cli: Cli): string {
-  return cli.out ?? path.join(__dirname, 'results', isDefaultRun(cli) ? 'remote.json' : path.join('remote-partial', 'remote.json'));
 }
 
 /** What the benchmark uses of rxdag, from the build `--lib` names. */
@@ -333,57 +261,6 @@ async function rawChain(cli: Cli): Promise<number[]> {
   }
 }
 
-/** CPU seconds used so far: by Redis (from INFO), by this process, by worker processes (from /proc). */
-interface CpuReading {
-  readonly redis: number;
-  readonly producer: number;
-  readonly workers: number;
-}
-
-async function cpuNow(url: string, workers: readonly ChildProcess[]): Promise<CpuReading> {
-  const client = new Redis(url);
-  const info = await client.info('cpu');
-  client.disconnect();
-  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
-  const own = process.cpuUsage();
-  return {
-    redis: field('used_cpu_user') + field('used_cpu_sys'),
-    producer: (own.user + own.system) / 1e6,
-    workers: workers.reduce((sum, child) => sum + processCpu(child), 0),
-  };
-}
-
-/** utime + stime of a child in seconds (Linux `/proc/PID/stat`; 0 elsewhere). */
-function processCpu(child: ChildProcess): number {
-  try {
-    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return 0;
-  }
-}
-
-/** `getconf CLK_TCK` on Linux. */
-const CLOCK_TICKS = 100;
-
-/** CPU ms per 1000 tasks used since `before`: Redis, this process (the scheduler, or the raw producer), the workers, all. */
-export interface CpuPer1000 {
-  readonly redis: number;
-  readonly producer: number;
-  readonly workers: number;
-  readonly total: number;
-}
-
-async function cpuSince(cli: Cli, before: CpuReading, workers: readonly ChildProcess[]): Promise<CpuPer1000> {
-  const after = await cpuNow(cli.redis, workers);
-  const per1000 = (seconds: number) => Math.round((seconds * 1e6) / cli.tasks);
-  const redis = per1000(after.redis - before.redis);
-  const producer = per1000(after.producer - before.producer);
-  const workerMs = per1000(after.workers - before.workers);
-  return { redis, producer, workers: workerMs, total: redis + producer + workerMs };
-}
-
 /** One round of one side: its throughput and CPU. */
 interface Round {
   readonly perSecond: number;
@@ -393,7 +270,7 @@ interface Round {
 async function timedRound(cli: Cli, workers: readonly ChildProcess[], run: () => Promise<number>): Promise<Round> {
   const before = await cpuNow(cli.redis, workers);
   const perSecond = await run();
-  return { perSecond, cpu: await cpuSince(cli, before, workers) };
+  return { perSecond, cpu: await cpuSince(cli.redis, cli.tasks, before, workers) };
 }
 
 /** What `--out` holds (the smoke spec reads it too). */

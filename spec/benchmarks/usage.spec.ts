@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from '../../benchmarks/remote/options';
 import { checkFlags, endOnFailure, integerOf, UsageError } from '../../benchmarks/usage';
 
 /** How a benchmark script ends: a mistake in its command line in one line (exit 2), a failure with its stack (exit 1). */
@@ -68,13 +69,8 @@ describe("the scripts' numbers", () => {
 
   // each refused before anything runs: without the check they hung, crashed later or printed NaN
   it.each([
-    ['remote.ts', ['--tasks', 'abc'], '`--tasks` takes a positive integer (got abc)'],
-    ['remote.ts', ['--workers', '0'], '`--workers` takes positive integers, e.g. 1,2,4 (got 0)'],
     ['remote.ts', ['--chain', '0'], '`--chain` takes an integer of at least 2 (got 0)'],
-    ['remote.ts', ['--rounds', '0'], '`--rounds` takes a positive integer (got 0)'],
     ['limits.ts', ['--runs', '0'], '`--runs` takes a positive integer (got 0)'],
-    ['limits.ts', ['--timed', '0'], '`--timed` takes a positive integer (got 0)'],
-    ['limits.ts', ['--size', 'abc'], '`--size` takes a positive integer (got abc)'],
   ])(
     'should refuse %s %j in one line, exit 2',
     async (script, args, message) => {
@@ -83,4 +79,31 @@ describe("the scripts' numbers", () => {
     },
     60_000,
   );
+});
+
+describe('the options of bench:remote', () => {
+  it.each([
+    [['--tasks', 'abc'], '`--tasks` takes a positive integer (got abc)'],
+    [['--workers', '0'], '`--workers` takes positive integers, e.g. 1,2,4 (got 0)'],
+    [['--workers', '1,,2'], '`--workers` takes positive integers, e.g. 1,2,4 (got 1,,2)'],
+    [['--chain', '1'], '`--chain` takes an integer of at least 2 (got 1)'],
+    [['--rounds', '0'], '`--rounds` takes a positive integer (got 0)'],
+    [['--concurrency', '-1'], '`--concurrency` takes a positive integer (got -1)'],
+    [['--lib', 'build'], '`--lib` takes src or dist (got build)'],
+    [['--bogus', '1'], 'unknown option `--bogus` (see benchmarks/remote.ts)'],
+    [['--tasks'], '`--tasks` needs a value'],
+  ])('should refuse %j in one line', (args, message) => {
+    expect(() => parseArgs(args)).toThrow(new UsageError(message));
+  });
+
+  it('should take every flag with its value, the defaults otherwise', () => {
+    expect(parseArgs(['--tasks', '50', '--workers', '1,3', '--rounds', '2', '--chain', '2', '--lib', 'src'])).toMatchObject({
+      tasks: 50,
+      workers: [1, 3],
+      rounds: 2,
+      chain: 2,
+      concurrency: 8,
+      lib: 'src',
+    });
+  });
 });
