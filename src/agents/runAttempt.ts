@@ -1,3 +1,4 @@
+import type { AsyncResource } from 'node:async_hooks';
 import { from, isObservable, Observable, type SchedulerLike, type Subscriber, type Subscription, type TeardownLogic } from 'rxjs';
 import { DagValidationError } from '../dag/errors';
 import type { TaskSpec } from '../dag/schema';
@@ -143,6 +144,12 @@ export interface AttemptHost<T> {
    * The agent is still called, as `task.started` said, with its signal fired already.
    */
   abortedBeforeCall?(): Error | true | undefined;
+  /**
+   * The async context the attempt runs in (its agent call, timers and callbacks), when not the
+   * one it is subscribed in: its run's, so that AsyncLocalStorage stores (a request's logger, the
+   * active OpenTelemetry span) reach the agent and not those of whatever dispatched it.
+   */
+  readonly scope?: AsyncResource;
   /** Calls the agent. */
   call(context: TaskContext): AgentResult;
   /** Calls back once the attempt's outcome is recorded, or not (see `afterRecorded`); without it, at once with `true`. */
@@ -192,6 +199,11 @@ class AttemptExecution<T> {
   ) {}
 
   start(): TeardownLogic {
+    const scope = this.host.scope;
+    return scope === undefined ? this.begin() : scope.runInAsyncScope(this.begin, this);
+  }
+
+  private begin(): TeardownLogic {
     const { host } = this;
     host.bindStop((reason) => {
       this.stopReason = reason;

@@ -1,3 +1,4 @@
+import type { AsyncResource } from 'node:async_hooks';
 import type { AgentResult, TaskContext } from '../agents/agent';
 import { type RecordedCallback, tell } from '../agents/attemptContext';
 import type { AgentKind, Lease } from '../agents/pool';
@@ -69,6 +70,9 @@ export class Attempt implements AttemptHost<Attempt>, Placed {
   }
   get timeoutMs(): number | undefined {
     return this.run.timeoutOf(this.task);
+  }
+  get scope(): AsyncResource {
+    return this.run.scope;
   }
   abortedBeforeCall(): Error | true | undefined {
     return this.run.cancelPending;

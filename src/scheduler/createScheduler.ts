@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { asyncScheduler, type Observable, type Subscriber } from 'rxjs';
 import { type Dag, defineDagForRun } from '../dag/defineDag';
 import { DagValidationError, quoted } from '../dag/errors';
@@ -131,6 +132,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
     runId: string,
     dag: Dag,
     options: ResolvedRunOptions,
+    scope: AsyncResource,
     durable?: DurableRun,
   ): void => {
     const run = engine.createRun(
@@ -146,6 +148,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         complete: () => (open.delete(subscriber), subscriber.complete()),
         error: (error) => (open.delete(subscriber), subscriber.error(error)),
       },
+      scope,
       durable,
     );
     if (durable !== undefined) open.set(subscriber, runId);
@@ -180,10 +183,11 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         const runId = runResolved.runId ?? newRunId(dag);
         const refused = refusal(runId, `run of DAG ${quoted(dag.id)}`);
         if (refused !== undefined) return subscriber.error(refused);
-        if (journal === undefined) return launch(subscriber, () => bus, runId, dag, runResolved);
+        const scope = subscriberScope();
+        if (journal === undefined) return launch(subscriber, () => bus, runId, dag, runResolved, scope);
         answers.track(
           () => journal.create(journalHeader(runId, dag, runResolved, resolved)),
-          (writer) => launch(subscriber, () => bus, runId, dag, runResolved, { writer, location: journal.location }),
+          (writer) => launch(subscriber, () => bus, runId, dag, runResolved, scope, { writer, location: journal.location }),
           (error) => subscriber.error(recordNotMade(runId, journal.location, error)),
         );
       },
@@ -200,6 +204,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
           return subscriber.error(new TypeError(`rxdag: resume needs the id of a run, a string (got ${describeValue(runId)})`));
         const refused = refusal(runId, `resume of run ${quoted(runId)}`, true);
         if (refused !== undefined) return subscriber.error(refused);
+        const scope = subscriberScope();
         answers.track(
           () => journal.resume(runId),
           (taken) => {
@@ -220,7 +225,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
                 { mayStart: (task) => !hasEnded(replayed, task) },
               );
               if (problems.length > 0) throw new DagValidationError(problems, replayed.dag.id);
-              launch(subscriber, () => bus, runId, replayed.dag, options, {
+              launch(subscriber, () => bus, runId, replayed.dag, options, scope, {
                 writer: taken.writer,
                 location: journal.location,
                 resumed: replayed,
@@ -283,4 +288,14 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
       });
     },
   };
+}
+
+/**
+ * The async context of a run's subscriber (an HTTP request's, say), which its agents are called
+ * in: without it an agent would run in the context of whatever dispatched it, often another
+ * run's completion, and AsyncLocalStorage stores (a request's logger, OpenTelemetry's active
+ * span) would reach the wrong run's agents.
+ */
+function subscriberScope(): AsyncResource {
+  return new AsyncResource('rxdag.run');
 }

@@ -1,3 +1,4 @@
+import type { AsyncResource } from 'node:async_hooks';
 import type { Observable } from 'rxjs';
 import { AgentPool } from '../agents/pool';
 import type { Dag } from '../dag/defineDag';
@@ -113,7 +114,14 @@ export class Engine {
    * A new run; start it with {@link Engine.start}. A durable run has a journal writer, and a
    * resumed one what it was doing when its process died.
    */
-  createRun(runId: string, dag: Dag, options: ResolvedRunOptions, listener: RunListener, durable?: DurableRun): RunController {
+  createRun(
+    runId: string,
+    dag: Dag,
+    options: ResolvedRunOptions,
+    listener: RunListener,
+    scope: AsyncResource,
+    durable?: DurableRun,
+  ): RunController {
     let run: RunController | undefined;
     const journal =
       durable === undefined
@@ -133,7 +141,7 @@ export class Engine {
     }
     const initial = durable?.resumed?.state ?? initialRunState(dag, runId, options.failurePolicy);
     const writer = new EventWriter(runId, initial, this.clock, listener, this.bus, journal);
-    run = new RunController(runId, durable?.resumed?.dag ?? dag, options, listener, writer, this.host, journal, durable?.resumed);
+    run = new RunController(runId, durable?.resumed?.dag ?? dag, options, listener, writer, this.host, scope, journal, durable?.resumed);
     return run;
   }
 

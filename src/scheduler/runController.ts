@@ -1,4 +1,5 @@
 import { errorInfo, retryHintOf, severityOf, warningOutput, workerOf } from '../agents/agent';
+import type { AsyncResource } from 'node:async_hooks';
 import type { AgentDefinition } from '../agents/agentSpec';
 import type { AgentKind } from '../agents/pool';
 import { tell } from '../agents/attemptContext';
@@ -79,6 +80,8 @@ export class RunController {
     readonly listener: { complete(): void; error(error: unknown): void },
     readonly writer: EventWriter,
     private readonly host: RunHost,
+    /** The async context its agents are called in: the one its stream was subscribed in (see `runAttempt`). */
+    readonly scope: AsyncResource,
     /** Where its events are journaled, if it is durable. */
     readonly journal?: RunJournal,
     /** What the run was doing when its process died, if this process resumes it. */
