@@ -106,9 +106,19 @@ describe('rxdag run/resume --metrics-port', () => {
       expect(sampleValue(during, 'rxdag_ready_tasks')).toBe(0);
       expect(seriesOf(during, 'rxdag_runs_total')).toEqual({ 'outcome=succeeded': 0, 'outcome=failed': 0, 'outcome=cancelled': 0 });
 
+      // the run over, the endpoint waits for one more scrape, which sees the final counts
+      const lingering = `rxdag: serving the final metrics at ${url} until they are scraped (at most 15 s; Ctrl-C ends the wait, --metrics-linger 0 skips it)\n`;
+      await waitUntil(() => cli.stderrSoFar().includes(lingering), 'the endpoint to wait for its last scrape');
+      const after = await scrape(url);
       const result = await cli.done;
       expect(result.code).toBe(1); // flaky failed for good
+      expect(result.stderr.endsWith(lingering)).toBe(true);
       expect(await listening(url)).toBe(false);
+      const final = expectedFrom(readEventLog(log));
+      expect(seriesOf(after, 'rxdag_runs_total')).toEqual({ 'outcome=succeeded': 0, 'outcome=failed': 1, 'outcome=cancelled': 0 });
+      expect(seriesOf(after, 'rxdag_tasks_total')).toEqual(final.tasks);
+      expect(seriesOf(after, 'rxdag_tasks_total')['agent=sleep,outcome=completed']).toBe(3); // `last` too
+      expect(sampleValue(after, 'rxdag_running_tasks')).toBe(0);
 
       // the scrape saw the log up to the start of `last`; after it, only `last` ended, then the run
       const events = readEventLog(log);
@@ -146,6 +156,17 @@ describe('rxdag run/resume --metrics-port', () => {
     }
   }, 60_000);
 
+  it('should wait at most --metrics-linger for a last scrape that does not come', async () => {
+    const dag = writeText(path.join(tmp.dir, 'unscraped.yaml'), 'id: unscraped\ntasks:\n  - { id: a, sleep: 1 }\n');
+    const started = Date.now();
+    const result = await rxdagInProcess('run', dag, '--no-journal', '--quiet', '--metrics-port', '0', '--metrics-linger', '400');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(
+      /^rxdag: metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)\nrxdag: serving the final metrics at \1 until they are scraped \(at most 400 ms; Ctrl-C ends the wait, --metrics-linger 0 skips it\)\n$/,
+    );
+  });
+
   it('should serve /metrics while `rxdag resume` runs, and stop when it ends', async () => {
     const dir = path.join(tmp.dir, 'resume');
     mkdirSync(dir);
@@ -155,7 +176,8 @@ describe('rxdag run/resume --metrics-port', () => {
     const pidsBefore = linesOf(files.PIDS).length;
     // the resumed shell tasks read the gate files from the environment of this process
     const restoreEnv = setProcessEnv(files);
-    const resume = startInProcess(['resume', runId, '--store', store, '--metrics-port', '0', '--quiet']);
+    // --metrics-linger 0: closed as soon as the run ends
+    const resume = startInProcess(['resume', runId, '--store', store, '--metrics-port', '0', '--metrics-linger', '0', '--quiet']);
     try {
       const url = await printedUrl(resume.stderrSoFar);
       await waitUntil(() => linesOf(files.PIDS).length > pidsBefore, 'the gate task to run again');

@@ -1,4 +1,4 @@
-import { Counter, type OpenMetricsContentType, Registry } from 'prom-client';
+import { Counter, Gauge, type OpenMetricsContentType, Registry } from 'prom-client';
 import { NEVER, Subject } from 'rxjs';
 import { type DagEvent, defineDag, isTerminalEvent, runDag } from '../../src';
 import { collectMetrics, NO_AGENT, serveMetrics } from '../../src/observe/prometheus';
@@ -258,6 +258,43 @@ describe('serveMetrics', () => {
     expect(() => serveMetrics({ registry, port: '0' as never })).toThrow(
       new TypeError('`port` must be an integer from 0 to 65535 (0 picks a free port), got "0"'),
     );
+  });
+
+  it('should tell nextScrape() of the first scrape begun after it: a GET of /metrics answered, not a HEAD, a 404 or a failed collection', async () => {
+    const registry = new Registry();
+    let failing = false;
+    new Gauge({
+      name: 'rxdag_test_value',
+      help: 'a value that cannot be read while failing',
+      registers: [registry],
+      collect() {
+        if (failing) throw new Error('sensor down');
+      },
+    });
+    const server = await serveMetrics({ registry, port: 0 });
+    try {
+      const heard: string[] = [];
+      void server.nextScrape().then(() => heard.push('first'));
+      await fetch(server.url, { method: 'HEAD' });
+      await fetch(server.url.replace('/metrics', '/other'));
+      failing = true;
+      expect((await fetch(server.url)).status).toBe(500);
+      failing = false;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(heard).toEqual([]);
+      await (await fetch(server.url)).text();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(heard).toEqual(['first']);
+      // a later call waits for a later scrape
+      void server.nextScrape().then(() => heard.push('second'));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(heard).toEqual(['first']);
+      await (await fetch(server.url)).text();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(heard).toEqual(['first', 'second']);
+    } finally {
+      await server.close();
+    }
   });
 
   it('should close once, however often close() is called', async () => {

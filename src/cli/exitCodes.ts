@@ -23,3 +23,11 @@ export const ExitCode = {
   /** Stopped by SIGTERM: a journaled run was left interrupted, to resume; any other was cancelled. */
   terminated: 143,
 } as const;
+
+/**
+ * Whether a run that ended with `code` ran to its end: its tasks ended (or an output failed),
+ * rather than a stop signal ending it or the run being refused.
+ */
+export function ranToItsEnd(code: number): boolean {
+  return code === ExitCode.ok || code === ExitCode.taskFailed || code === ExitCode.outputFailed;
+}

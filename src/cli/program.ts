@@ -3,6 +3,7 @@
  * exit code, and how invalid input is printed (every problem on its own line, exit 2). Runs
  * nothing itself: each command lives in `commands/`.
  */
+import { DEFAULT_METRICS_LINGER_MS } from './output/metricsLinger';
 import { Command, CommanderError, Option, type OutputConfiguration } from 'commander';
 import type { CliIo } from './commands/cliIo';
 import type { RawResumeOptions } from './commands/resume';
@@ -139,6 +140,10 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
         'serve Prometheus /metrics of the run on 127.0.0.1 while it runs (0: a free port; the URL is printed)',
       )
       .option(
+        '--metrics-linger <ms>',
+        `with --metrics-port, keep /metrics up after the run until it is scraped once more, at most this long (default: ${DEFAULT_METRICS_LINGER_MS}; 0: close at once)`,
+      )
+      .option(
         '--metrics-push <url>',
         'push the metrics of the run to this Prometheus Pushgateway (http://… or https://…) when the command ends: job rxdag, label dag',
       );
@@ -215,6 +220,10 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
         'the agents this worker runs, comma-separated; tasks of other agents wait in Redis for a worker that runs them (default: shell,sleep)',
       )
       .option('--metrics-port <port>', 'serve Prometheus /metrics of this worker on 127.0.0.1 (0: a free port; the URL is printed)')
+      .option(
+        '--metrics-linger <ms>',
+        `with --metrics-port, keep /metrics up after a graceful stop until it is scraped once more, at most this long (default: ${DEFAULT_METRICS_LINGER_MS}; 0: close at once)`,
+      )
       .option('--name <name>', "how this worker is named in results and rxdag show, e.g. a container's (default: HOST:PID)"),
     'the Redis schedulers send attempts through (redis://[USER:PASSWORD@]HOST[:PORT][/DB], rediss:// for TLS)',
   ).action(actions.worker);

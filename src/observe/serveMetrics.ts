@@ -25,6 +25,11 @@ export interface ServeMetricsOptions {
 export interface MetricsServer {
   /** Where the metrics are, e.g. `http://127.0.0.1:9464/metrics`. */
   readonly url: string;
+  /**
+   * Resolves once a scrape of `/metrics` that began after this call was answered: what it
+   * served was collected after the call (for a last scrape before `close()`, say).
+   */
+  nextScrape(): Promise<void>;
   /** Stops listening and closes open connections; resolves when the server is closed. Calling it again returns the same promise. */
   close(): Promise<void>;
 }
@@ -41,11 +46,19 @@ export interface MetricsServer {
  */
 export function serveMetrics(options: ServeMetricsOptions): Promise<MetricsServer> {
   const { registry, port, host = '127.0.0.1' } = checkOptions(options);
+  // callers of nextScrape(): each hears of the first scrape that began after its call
+  let waiting: (() => void)[] = [];
   const server = createServer((request, response) => {
-    answer(registry, request, response).catch((error: unknown) => {
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-      response.end(`could not collect the metrics: ${error instanceof Error ? error.message : String(error)}\n`);
-    });
+    const told = waiting;
+    waiting = [];
+    answer(registry, request, response).then(
+      (scraped) => (scraped ? told.forEach((call) => call()) : waiting.unshift(...told)),
+      (error: unknown) => {
+        waiting.unshift(...told); // not a scrape that was answered: they wait for the next one
+        if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        response.end(`could not collect the metrics: ${error instanceof Error ? error.message : String(error)}\n`);
+      },
+    );
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -56,6 +69,7 @@ export function serveMetrics(options: ServeMetricsOptions): Promise<MetricsServe
       let closing: Promise<void> | undefined;
       resolve({
         url: `http://${shownHost}:${address.port}/metrics`,
+        nextScrape: () => new Promise<void>((scraped) => waiting.push(scraped)),
         close: () =>
           (closing ??= new Promise<void>((closed, failed) => {
             server.close((error) => (error === undefined ? closed() : failed(error)));
@@ -66,19 +80,22 @@ export function serveMetrics(options: ServeMetricsOptions): Promise<MetricsServe
   });
 }
 
-async function answer(registry: Registry<RegistryContentType>, request: IncomingMessage, response: ServerResponse): Promise<void> {
+/** Answers one request; resolves with whether it was a scrape (a GET of `/metrics`), answered. */
+async function answer(registry: Registry<RegistryContentType>, request: IncomingMessage, response: ServerResponse): Promise<boolean> {
   const path = (request.url ?? '/').split('?')[0];
   if (path !== '/metrics') {
     response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: metrics are at /metrics\n');
-    return;
+    return false;
   }
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
-    return;
+    return false;
   }
   const text = await registry.metrics();
   response.writeHead(200, { 'content-type': registry.contentType });
-  response.end(request.method === 'HEAD' ? undefined : text);
+  const scrape = request.method === 'GET';
+  await new Promise<void>((written) => response.end(scrape ? text : undefined, written));
+  return scrape;
 }
 
 function checkOptions(options: ServeMetricsOptions): ServeMetricsOptions {

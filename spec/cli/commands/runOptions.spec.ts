@@ -11,6 +11,7 @@ describe('resolveRunOptions', () => {
       reportPath: undefined,
       failFast: false,
       output: 'progress',
+      metricsLingerMs: 15_000,
       killGraceMs: DEFAULT_KILL_GRACE_MS,
       store: undefined,
       journal: true,
@@ -80,6 +81,24 @@ describe('resolveRunOptions', () => {
     ],
   ])('should refuse %j', (raw, message) => {
     expect(() => resolveRunOptions(raw, false)).toThrow(new InvalidInputError([{ message }]));
+  });
+
+  it('should keep /metrics up 15 s for a last scrape by default, take --metrics-linger with --metrics-port only', () => {
+    expect(resolveRunOptions({}, false).metricsLingerMs).toBe(15_000);
+    expect(resolveRunOptions({ metricsPort: '0', metricsLinger: '0' }, false).metricsLingerMs).toBe(0);
+    expect(resolveRunOptions({ metricsPort: '0', metricsLinger: '60000' }, false).metricsLingerMs).toBe(60_000);
+    expect(() => resolveRunOptions({ metricsLinger: '100' }, false)).toThrow(
+      new InvalidInputError([
+        { message: '--metrics-linger only applies with --metrics-port (it keeps that endpoint up for a last scrape)' },
+      ]),
+    );
+    for (const value of ['-1', '1.5', 'soon', '']) {
+      expect(() => resolveRunOptions({ metricsPort: '0', metricsLinger: value }, false)).toThrow(
+        new InvalidInputError([
+          { message: `--metrics-linger must be a whole number of milliseconds >= 0 (0: close at once) (got ${JSON.stringify(value)})` },
+        ]),
+      );
+    }
   });
 
   it('should accept the longest timer Node keeps', () => {

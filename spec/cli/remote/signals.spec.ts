@@ -142,5 +142,14 @@ describeRedis('signals to rxdag run --redis and rxdag worker', (env) => {
         'rxdag_worker_running_attempts{agent="sleep"} 0',
       ]),
     );
+    // stopped, it waits for one more scrape (at most --metrics-linger), then exits
+    worker.child.kill('SIGTERM');
+    const lingering = `rxdag worker ${worker.id}: serving the final metrics at ${url} until they are scraped (at most 15 s; Ctrl-C ends the wait, --metrics-linger 0 skips it)`;
+    await waitFor(() => worker.stderrSoFar().includes(lingering), 'the worker to wait for its last scrape', 5000);
+    expect(exited(worker)).toBe(false);
+    expect(await scrape()).toEqual(expect.arrayContaining(['rxdag_worker_attempts_total{agent="sleep",outcome="completed"} 2']));
+    const result = await worker.done;
+    expect(result.code).toBe(0);
+    expect(result.stderr.split('\n').slice(-3)).toEqual([`rxdag worker ${worker.id}: stopped`, lingering, '']);
   });
 });

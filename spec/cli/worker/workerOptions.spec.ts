@@ -32,6 +32,7 @@ describe('resolveWorkerOptions', () => {
       killGraceMs: 2000,
       agents: ['shell', 'sleep'],
       metricsPort: undefined,
+      metricsLingerMs: 15_000,
       name: undefined,
     });
   });

@@ -31,6 +31,7 @@ import { builtinAgents } from '../agents/builtinAgents';
 import { ProcessGroups } from '../agents/processGroups';
 import { openRunMetrics, type RunMetrics } from '../output/metricsEndpoint';
 import { exitCodeAfterPush } from '../output/metricsPush';
+import { ranToItsEnd } from '../exitCodes';
 import { InvalidInputError } from '../problems';
 import { agentsOf, openRemoteAgents } from '../remote/openRemote';
 import { localResumeRefusal, otherDatabaseRefusal, otherKeyRefusal, otherPrefixRefusal, remoteNoteOf } from '../remote/remoteNote';
@@ -139,7 +140,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     // expects (a push too holds only what this process saw)
     metrics = await openRunMetrics(
       run.events$,
-      { port: options.metricsPort, pushUrl: options.metricsPush, until: haltable.whenHalted() },
+      { port: options.metricsPort, pushUrl: options.metricsPush, until: haltable.whenHalted(), lingerMs: options.metricsLingerMs },
       notes,
     );
     const code = await driveRun(
@@ -181,7 +182,9 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
       io.stderr.write(`${tornTailSetAside(id, torn)}\n`);
     }
     // --metrics-push: once the run ended, however it ended
-    return await exitCodeAfterPush(code, metrics?.push, header.dagId, io.stderr);
+    const exit = await exitCodeAfterPush(code, metrics?.push, header.dagId, io.stderr);
+    if (ranToItsEnd(code)) await metrics?.linger(io.stderr);
+    return exit;
   } finally {
     await metrics?.close();
     await remote?.close();

@@ -20,6 +20,7 @@ import type { Journal, SchedulerOptions } from '../../index';
 import { loadDagFile } from '../dagFile/loadDagFile';
 import { openRunMetrics, type RunMetrics } from '../output/metricsEndpoint';
 import { exitCodeAfterPush } from '../output/metricsPush';
+import { ranToItsEnd } from '../exitCodes';
 import { InvalidInputError, type Problem } from '../problems';
 import { agentsOf, openRemoteAgents } from '../remote/openRemote';
 import type { RemoteAgents } from '../remote/remoteAgents';
@@ -125,7 +126,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
     // counting and listening before the run starts: a port that cannot be had is refused with nothing run
     metrics = await openRunMetrics(
       run.events$,
-      { port: options.metricsPort, pushUrl: options.metricsPush, until: haltable?.whenHalted() },
+      { port: options.metricsPort, pushUrl: options.metricsPush, until: haltable?.whenHalted(), lingerMs: options.metricsLingerMs },
       notes,
     );
     // what only the report reads, made only for a report: per-task structures a run of 100k
@@ -155,7 +156,9 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
       io,
     );
     // --metrics-push: once the run ended, however it ended
-    return await exitCodeAfterPush(code, metrics?.push, loaded.dag.id, io.stderr);
+    const exit = await exitCodeAfterPush(code, metrics?.push, loaded.dag.id, io.stderr);
+    if (ranToItsEnd(code)) await metrics?.linger(io.stderr);
+    return exit;
   } finally {
     await metrics?.close();
     await remote?.close(); // after a Ctrl-C, once the workers were told to stop its attempts

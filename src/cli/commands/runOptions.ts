@@ -8,6 +8,7 @@
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
 import { InvalidInputError, optionNumber, type Problem } from '../problems';
 import { checkMetricsPort } from '../output/metricsEndpoint';
+import { checkMetricsLinger, DEFAULT_METRICS_LINGER_MS } from '../output/metricsLinger';
 import { checkMetricsPush } from '../output/metricsPush';
 import { type RawRemoteOptions, type RemoteSettings, resolveRemoteOptions } from '../remote/remoteOptions';
 
@@ -32,6 +33,8 @@ export interface RawRunOptions extends RawRemoteOptions {
   readonly metricsPort?: string;
   /** `--metrics-push URL`. */
   readonly metricsPush?: string;
+  /** `--metrics-linger MS`. */
+  readonly metricsLinger?: string;
   /** `--logs DIR`. */
   readonly logs?: string;
 }
@@ -62,6 +65,8 @@ export interface RunCommandOptions {
   readonly metricsPort: number | undefined;
   /** The Pushgateway the run's metrics are pushed to when the command ends (http:// or https://), if any. */
   readonly metricsPush: string | undefined;
+  /** How long the `/metrics` endpoint stays up after the run for a last scrape (see `metricsLinger.ts`). */
+  readonly metricsLingerMs: number;
   /** `--logs DIR` as given: where each shell attempt writes its whole output (see `taskLogs.ts`). */
   readonly logsDir: string | undefined;
 }
@@ -124,6 +129,7 @@ export function resolveRunOptions(raw: RawRunOptions, interactive: boolean, mode
     });
   const metricsPort = checkMetricsPort(raw.metricsPort, problems);
   const metricsPush = checkMetricsPush(raw.metricsPush, problems);
+  const metricsLingerMs = checkMetricsLinger(raw.metricsLinger, raw.metricsPort, problems);
   if (problems.length > 0) throw new InvalidInputError(problems);
   return {
     maxConcurrency,
@@ -140,6 +146,7 @@ export function resolveRunOptions(raw: RawRunOptions, interactive: boolean, mode
     remote,
     metricsPort,
     metricsPush,
+    metricsLingerMs: metricsLingerMs ?? DEFAULT_METRICS_LINGER_MS,
     logsDir: raw.logs,
   };
 }

@@ -7,13 +7,14 @@
  * without them never loads them. A port that cannot be had (in use, no permission) or a missing
  * prom-client is invalid input (exit 2), found before anything runs.
  *
- * It does not decide when the endpoint closes or the push happens (the command does, when it
- * ends) nor what the metrics are (`rxdag/prometheus` does).
+ * It does not decide when the endpoint closes, lingers for a last scrape or the push happens (the
+ * command does, when it ends) nor what the metrics are (`rxdag/prometheus` does).
  */
 import type { Observable } from 'rxjs';
 import type { DagEvent } from '../../index';
 import { InvalidInputError, optionNumber, type Problem } from '../problems';
 import { installCommand } from '../../peerDependency';
+import { lingerForScrape } from './metricsLinger';
 import { pushMetrics } from './metricsPush';
 
 /** What a command does with its run's metrics: either flag, or both. */
@@ -22,6 +23,8 @@ export interface RunMetricsOptions {
   readonly port: number | undefined;
   /** `--metrics-push`: the Pushgateway the metrics go to when the command ends, if any. */
   readonly pushUrl: string | undefined;
+  /** `--metrics-linger`: how long {@link RunMetrics.linger} waits for a last scrape (default: none). */
+  readonly lingerMs?: number | undefined;
   /**
    * When counting ends before the run does: the run's journal halted (SIGTERM), so that what its
    * stopped tasks do next is not counted, as it is not recorded, and its running ones leave the gauges.
@@ -38,6 +41,8 @@ export interface RunMetrics {
    * line that says why it failed, if it did (see `pushMetrics`); undefined without the flag.
    */
   readonly push: ((dagId: string) => Promise<string | undefined>) | undefined;
+  /** With `--metrics-port`, once the run ended: waits for a last scrape (see `metricsLinger.ts`), said on `stderr`. */
+  linger(stderr: { write(text: string): unknown }): Promise<void>;
   /** Stops counting and closes the server (open connections too). */
   close(): Promise<void>;
 }
@@ -80,7 +85,7 @@ export function checkMetricsPort(value: string | undefined, problems: Problem[])
  */
 export async function openRunMetrics(
   events$: Observable<DagEvent>,
-  { port, pushUrl, until }: RunMetricsOptions,
+  { port, pushUrl, until, lingerMs = 0 }: RunMetricsOptions,
   stderr: { write(text: string): unknown },
   load: () => PrometheusModules = loadPrometheus,
 ): Promise<RunMetrics | undefined> {
@@ -100,6 +105,9 @@ export async function openRunMetrics(
   return {
     url: server?.url,
     push: pushUrl === undefined ? undefined : (dagId) => pushMetrics(promClient, registry, pushUrl, dagId),
+    linger: async (output) => {
+      if (server !== undefined) await lingerForScrape(server, lingerMs, (text) => output.write(`rxdag: ${text}\n`));
+    },
     close: async () => {
       counting.unsubscribe();
       await server?.close();

@@ -13,6 +13,7 @@ import type { CliIo } from '../commands/cliIo';
 import { onStopSignals, type StopSignal } from '../commands/interrupts';
 import { ExitCode } from '../exitCodes';
 import { listenProblem, NO_PROM_CLIENT } from '../output/metricsEndpoint';
+import { lingerForScrape } from '../output/metricsLinger';
 import { InvalidInputError } from '../problems';
 import { reachRedis } from '../remote/redisAccess';
 import { WORKER_AGENTS, type WorkerCommandOptions } from './workerOptions';
@@ -50,6 +51,8 @@ export async function serveWorker(options: WorkerCommandOptions, io: CliIo): Pro
 
   let stopRequested: (signal: StopSignal) => void = () => {};
   let stopping = false;
+  // a second signal (or SIGQUIT) stopped the worker at once: no wait for a last scrape
+  let forced = false;
   const stopped = new Promise<StopSignal>((resolve) => (stopRequested = resolve));
   const stopListening = onStopSignals({
     graceful: (signal) => {
@@ -64,6 +67,7 @@ export async function serveWorker(options: WorkerCommandOptions, io: CliIo): Pro
     },
     immediate: (signal) => {
       stopping = true;
+      forced = true;
       stopRequested(signal); // SIGQUIT comes first
       say(
         `${name}: handing ${worker.running} running attempt${worker.running === 1 ? '' : 's'} back to the queue and stopping ${worker.running === 1 ? 'its' : 'their'} processes`,
@@ -78,6 +82,9 @@ export async function serveWorker(options: WorkerCommandOptions, io: CliIo): Pro
     await worker.close();
     await groups.whenEmpty(); // no shell process outlives the worker
     say(`${name}: stopped`);
+    // after a graceful stop (not a second signal): the last attempts' counts for a last scrape
+    stopListening();
+    if (metrics !== undefined && !forced) await lingerForScrape(metrics, options.metricsLingerMs, (text) => say(`${name}: ${text}`));
     return ExitCode.ok;
   } finally {
     stopListening();

@@ -24,6 +24,8 @@ type WorkerAttemptOutcome = 'completed' | 'failed' | 'timed-out' | 'cancelled';
 export interface WorkerMetrics {
   /** `http://127.0.0.1:PORT/metrics`. */
   readonly url: string;
+  /** Resolves once a scrape that began after this call was answered. */
+  nextScrape(): Promise<void>;
   /** The same agents, counted. */
   instrument(agents: Readonly<Record<string, Agent>>): Record<string, Agent>;
   /** Counts a job this worker took after it waited `waitedMs` in Redis (`startWorker`'s `onJobTaken`). */
@@ -88,6 +90,7 @@ export async function startWorkerMetrics(port: number, agents: readonly string[]
 
   return {
     url: server.url,
+    nextScrape: () => server.nextScrape(),
     instrument: (given) => Object.fromEntries(Object.entries(given).map(([name, agent]) => [name, counted(name, agent)])),
     taken: ({ queue, waitedMs }) => queueWait.observe({ agent: queue }, waitedMs / 1000),
     close: () => server.close(),

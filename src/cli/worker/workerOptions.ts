@@ -1,7 +1,7 @@
 /**
  * The options of `rxdag worker`, from commander's strings to checked values with defaults, every
  * bad one reported at once (exit 2): `--redis` (required) and the other remote options,
- * `--concurrency`, `--lease-ms`, `--kill-grace`, `--agents` (the allowlist), `--name` and `--metrics-port`. Opens nothing:
+ * `--concurrency`, `--lease-ms`, `--kill-grace`, `--agents` (the allowlist), `--name`, `--metrics-port` and `--metrics-linger`. Opens nothing:
  * whether Redis answers is checked when the worker starts.
  */
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
@@ -9,6 +9,7 @@ import { hasControlCharacters } from '../../dag/text';
 import { SHELL_AGENT } from '../agents/shellAgent';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
 import { checkMetricsPort } from '../output/metricsEndpoint';
+import { checkMetricsLinger, DEFAULT_METRICS_LINGER_MS } from '../output/metricsLinger';
 import { DEFAULT_KILL_GRACE_MS } from '../commands/runOptions';
 import { InvalidInputError, optionNumber, type Problem } from '../problems';
 import { type RawRemoteOptions, type RemoteSettings, resolveRemoteOptions } from '../remote/remoteOptions';
@@ -21,6 +22,7 @@ export interface RawWorkerOptions extends RawRemoteOptions {
   /** `--agents shell,sleep`. */
   readonly agents?: string;
   readonly metricsPort?: string;
+  readonly metricsLinger?: string;
   readonly name?: string;
 }
 
@@ -36,6 +38,8 @@ export interface WorkerCommandOptions {
   readonly agents: readonly string[];
   /** Where `/metrics` is served (0: a free port), if anywhere. */
   readonly metricsPort: number | undefined;
+  /** How long `/metrics` stays up after a graceful stop for a last scrape (see `metricsLinger.ts`). */
+  readonly metricsLingerMs: number;
   /** How the worker names itself (results, `rxdag show`, its lines); `HOST:PID` when not given. */
   readonly name: string | undefined;
 }
@@ -76,6 +80,7 @@ export function resolveWorkerOptions(raw: RawWorkerOptions, env: NodeJS.ProcessE
   }
   const killGraceMs = integer('--kill-grace', raw.killGrace, 0, MAX_TIMER_MS, `a whole number of milliseconds from 0 to ${MAX_TIMER_MS}`);
   const metricsPort = checkMetricsPort(raw.metricsPort, problems);
+  const metricsLingerMs = checkMetricsLinger(raw.metricsLinger, raw.metricsPort, problems);
   const name = workerName(raw.name, problems);
   const agents = agentList(raw.agents, problems);
   if (raw.redis === undefined) {
@@ -92,6 +97,7 @@ export function resolveWorkerOptions(raw: RawWorkerOptions, env: NodeJS.ProcessE
     killGraceMs: killGraceMs ?? DEFAULT_KILL_GRACE_MS,
     agents,
     metricsPort,
+    metricsLingerMs: metricsLingerMs ?? DEFAULT_METRICS_LINGER_MS,
     name,
   };
 }
