@@ -258,7 +258,8 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
       redis().thaw();
       const back = `rxdag worker ${worker.id}: cancels: connected to Redis again`;
       await waitFor(() => logs.includes(back), 'the worker to say Redis answers again', 5000);
-      expect(logs.filter((line) => line.includes('cancel'))).toEqual([unanswered, back]);
+      // (on a loaded machine the subscription of the worker's start may time out too: said apart, as "listen for cancels")
+      expect(logs.filter((line) => line.includes('hear cancels') || line.includes('cancels: connected'))).toEqual([unanswered, back]);
     }),
   );
 

@@ -50,8 +50,12 @@ describeRedis('remote agents on BullMQ workers', (env) => {
   });
 
   it('should tell onJobTaken each job it takes, with how long the job waited in Redis, ignoring what the listener throws', async () => {
-    // queued before any worker serves the queue: it waits there
+    // queued before any worker serves the queue: it waits there 400 ms at least
     const run = collect(runDag({ id: 'waits', tasks: [{ id: 'a', agent: 'echo' }] }, { agents: { echo: remote('echo') } }));
+    const queue = closer.add(new Queue('echo', { connection: { url: env.url }, prefix }));
+    for (const deadline = Date.now() + 10_000; (await queue.getWaitingCount()) === 0; await sleep(10)) {
+      if (Date.now() > deadline) throw new Error('the job was never queued');
+    }
     await sleep(400);
     const taken: { queue: string; waitedMs: number }[] = [];
     worker(

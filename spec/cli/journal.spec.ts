@@ -162,9 +162,13 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
     const rows = table.stdout.trimEnd().split('\n');
     expect(rows[0]).toMatch(/^RUN\s+DAG\s+STATUS\s+STARTED\s+TOOK\s+COMPLETED\s+FAILED\s+SKIPPED\s+TOTAL$/);
     expect(rows[1]).toMatch(
-      new RegExp(`^${passed}\\s+passing\\s+succeeded\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+\\d+ ms\\s+1\\s+0\\s+0\\s+1$`),
+      new RegExp(
+        `^${passed}\\s+passing\\s+succeeded\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+(?:\\d+ ms|\\d+(?:\\.\\d+)? s)\\s+1\\s+0\\s+0\\s+1$`,
+      ),
     );
-    expect(rows[2]).toMatch(new RegExp(`^${failed}\\s+two-failures\\s+failed\\s+\\S+ \\S+\\s+\\d+ ms\\s+1\\s+2\\s+1\\s+4$`));
+    expect(rows[2]).toMatch(
+      new RegExp(`^${failed}\\s+two-failures\\s+failed\\s+\\S+ \\S+\\s+(?:\\d+ ms|\\d+(?:\\.\\d+)? s)\\s+1\\s+2\\s+1\\s+4$`),
+    );
     expect(rows).toHaveLength(3);
 
     const json = await rxdagWith({ env: { RXDAG_STORE: store } }, 'runs', '--json');
@@ -256,7 +260,7 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
     const text = shown.stdout;
     expect(text).toMatch(
       new RegExp(
-        `^run ${runId}: DAG two-failures, failed\\n  store    ${store}/\\n  started  \\S+ \\S+, took \\d+ ms\\n  tasks    4: 1 completed, 2 failed, 1 skipped, 0 cancelled\\n`,
+        `^run ${runId}: DAG two-failures, failed\\n  store    ${store}/\\n  started  \\S+ \\S+, took (?:\\d+ ms|\\d+(?:\\.\\d+)? s)\\n  tasks    4: 1 completed, 2 failed, 1 skipped, 0 cancelled\\n`,
       ),
     );
     expect(text).toContain('\n2 tasks failed:\n');
@@ -264,7 +268,7 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
     expect(text).toContain('exited with code 4; last stderr lines:\n      src/a.ts:1 unused\n');
     // a sleep is its own estimate; a skipped task says why
     expect(text).toMatch(/\nTASK\s+STATE\s+STARTED\s+TOOK\s+ATTEMPTS\s+ESTIMATE\s+WHY\n/);
-    expect(text).toMatch(/\nok\s+completed\s+\+\d+ ms\s+\d+ ms\s+1\s+-\n/);
+    expect(text).toMatch(/\nok\s+completed\s+\+(?:\d+ ms|\d+(?:\.\d+)? s)\s+(?:\d+ ms|\d+(?:\.\d+)? s)\s+1\s+-\n/);
     // the first of its two dependencies to fail
     expect(text).toMatch(/\nship\s+skipped\s+-\s+-\s+0\s+1 ms\s+upstream task "(compile|lint)" failed\n/);
 
