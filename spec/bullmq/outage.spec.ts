@@ -515,25 +515,58 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
   );
 
   it.concurrent(
-    'should find at once, not at its next lease check, that a Redis back from a restart lost the job of an attempt',
+    'should add again at once, for the same attempt, the job a Redis back from a restart lost: it runs again, no retry used',
     withOwnRedis(async ({ redis, restart, closer }) => {
-      const worker = workerOf(closer, redis().url, { nap: () => sleep(3000).then(() => 'rested') }, { leaseMs: 8000 });
+      let calls = 0;
+      const nap = () => (calls++, sleep(3000).then(() => 'rested'));
+      const worker = workerOf(closer, redis().url, { nap }, { leaseMs: 8000, concurrency: 2 });
       await worker.ready();
-      const nap = closer.add(remoteAgent({ connection: redis().url, queue: 'nap', leaseMs: 8000 }));
-      const { events, ended } = collected(closer, { id: 'lost', tasks: [{ id: 'a', agent: 'nap' }] }, { nap });
+      const agent = closer.add(remoteAgent({ connection: redis().url, queue: 'nap', leaseMs: 8000 }));
+      const { events, ended } = collected(closer, { id: 'lost', tasks: [{ id: 'a', agent: 'nap' }] }, { nap: agent });
       await waitFor(() => worker.running === 1, 'the job to run on the worker');
       await redis().stop();
       await restart(); // without its data: the job is gone
       const backAt = Date.now();
       await ended;
+      expect(failures(events)).toEqual([]);
+      expect(events.filter((event) => event.type === 'task.started')).toHaveLength(1);
+      expect(events.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+      expect(calls).toBe(2); // what the worker did first could not be recorded: it ran again
+      // found when Redis was back, then 3 s of nap: its lease check would come 8 s after the add
+      expect(Date.now() - backAt).toBeLessThan(3000 + 3000);
+    }),
+  );
+
+  it.concurrent(
+    'should fail the attempt when its job vanished from Redis a fourth time, having added it again three times',
+    withOwnRedis(async ({ redis, closer }) => {
+      // no worker: the job waits in Redis, where a hand removes it each time it is added
+      const agent = closer.add(remoteAgent({ connection: redis().url, queue: 'nap', leaseMs: 1000 }));
+      const { events, ended } = collected(closer, { id: 'vanishing', tasks: [{ id: 'a', agent: 'nap' }] }, { nap: agent });
+      const client = new Redis(redis().url, { maxRetriesPerRequest: 1, connectionName: CHECK_CONNECTION });
+      closer.onClose(async () => void client.disconnect());
+      let removed = 0;
+      let over = false;
+      void ended.then(() => (over = true));
+      while (!over) {
+        const keys = (await client.keys('*:nap:*vanishing*')).filter((key) => !key.endsWith(':logs'));
+        if (keys.length > 0) {
+          removed++;
+          await client.del(...keys);
+          await client.del(...(await client.keys('*:nap:wait')));
+        }
+        await sleep(50);
+      }
+      expect(removed).toBeGreaterThanOrEqual(4);
       expect(failures(events)).toEqual([
         {
           attempt: 1,
           name: 'RemoteJobError',
-          message: expect.stringMatching(/is no longer in Redis \(removed by someone else, or Redis lost its data\)/),
+          message: expect.stringMatching(
+            /is no longer in Redis \(removed by someone else, or Redis lost its data\); it was added again 3 times and vanished each time$/,
+          ),
         },
       ]);
-      expect(Date.now() - backAt).toBeLessThan(4000); // its lease check would come 8 s after the add
     }),
   );
 

@@ -1,4 +1,4 @@
-import { addRidingOutages, type JobAdds, saysRedisAway } from '../../src/bullmq/redisAway';
+import { addRidingOutages, type JobAdds, type Outage, saysRedisAway } from '../../src/bullmq/redisAway';
 import { RedisConnectionError } from '../../src/bullmq/redisConnection';
 
 /**
@@ -12,9 +12,17 @@ describe('addRidingOutages', () => {
   const location = 'redis://127.0.0.1:6379/0';
   const refused = (count: number) => new RedisConnectionError(location, `add ${count} job(s)`, 'connect ECONNREFUSED 127.0.0.1:6379');
 
-  /** A burst of `items` whose add throws each of `errors` in turn (each after `tryMs`), then succeeds. */
-  function burst(items: string[], errors: readonly (RedisConnectionError | undefined)[], tryMs = 0) {
+  /** What `failure` makes of the reason's text it is given (an add failed in an outage past a lease period). */
+  const failedFor = (error: unknown, count: number) =>
+    error instanceof RedisConnectionError ? error : new RedisConnectionError(location, `add ${count} job(s)`, String(error));
+
+  /**
+   * A burst of `items` whose add throws each of `errors` in turn (each after `tryMs`), then
+   * succeeds; its probe (a PING) succeeds when `redis.back`, after `tryMs`.
+   */
+  function burst(items: string[], errors: readonly (RedisConnectionError | undefined)[], tryMs = 0, redis = { back: false }) {
     const tries: { at: number; items: readonly string[] }[] = [];
+    const probes: number[] = [];
     const adds: JobAdds<string> = {
       pending: () => [...items],
       add: async (pending) => {
@@ -23,9 +31,14 @@ describe('addRidingOutages', () => {
         const error = errors[tries.length - 1];
         if (error !== undefined) throw error;
       },
-      failure: (error) => error as RedisConnectionError,
+      failure: failedFor,
+      probe: async () => {
+        probes.push(Date.now());
+        if (tryMs > 0) await new Promise((resolve) => setTimeout(resolve, tryMs));
+        if (!redis.back) throw refused(0);
+      },
     };
-    return { adds, tries };
+    return { adds, tries, probes };
   }
 
   async function settled<T>(promise: Promise<T>): Promise<T> {
@@ -67,8 +80,8 @@ describe('addRidingOutages', () => {
     );
   });
 
-  it('should count the lease period from when the outage began: a burst in an outage older than that fails at its first try', async () => {
-    const outage = { since: undefined as number | undefined };
+  it('should count the lease period from when the outage began: past it a burst fails untried, and one probe at a time looks for Redis', async () => {
+    const outage: Outage = { since: undefined };
     const first = burst(
       ['a'],
       Array.from({ length: 20 }, () => refused(1)),
@@ -76,17 +89,29 @@ describe('addRidingOutages', () => {
     await settled(addRidingOutages(2_000, outage, first.adds));
     expect(outage.since).toBeDefined();
     await jest.advanceTimersByTimeAsync(1_000); // the outage is 2.5 s old now
-    const later = burst(
-      ['b'],
-      Array.from({ length: 20 }, () => refused(1)),
+    // each try would wait 1 s for a connection: the bursts fail at once, untried, while one probe waits
+    const redis = { back: false };
+    const later = [burst(['b'], [refused(1)], 1_000, redis), burst(['c'], [refused(1)], 1_000, redis)];
+    const started = Date.now();
+    const results = await Promise.all(later.map((one) => addRidingOutages(2_000, outage, one.adds)));
+    expect(Date.now()).toBe(started);
+    expect(results.map((result) => (result as { failed: readonly string[] }).failed)).toEqual([['b'], ['c']]);
+    expect((results[0] as { error: RedisConnectionError }).error.message).toBe(
+      `Redis at ${location}: cannot add 1 job(s): connect ECONNREFUSED 127.0.0.1:6379 (Redis away for 3 s: no job is added until it answers again)`,
     );
-    const result = await settled(addRidingOutages(2_000, outage, later.adds));
-    expect(later.tries).toHaveLength(1);
-    expect(result).toMatchObject({ failed: ['b'] });
-    // once an add goes through, the outage is over
-    const back = burst(['c'], []);
-    expect(await settled(addRidingOutages(2_000, outage, back.adds))).toEqual({ added: ['c'] });
+    expect(later.map((one) => one.tries.length)).toEqual([0, 0]);
+    expect(later.map((one) => one.probes.length)).toEqual([1, 0]);
+    await jest.advanceTimersByTimeAsync(1_000); // the probe failed: Redis is still away
+    expect(outage.since).toBeDefined();
+    // Redis is back: the next burst fails untried too, and its probe ends the outage
+    redis.back = true;
+    const next = burst(['d'], [], 1_000, redis);
+    expect(await settled(addRidingOutages(2_000, outage, next.adds))).toMatchObject({ failed: ['d'] });
+    expect(next.probes).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(1_000);
     expect(outage.since).toBeUndefined();
+    const back = burst(['e'], []);
+    expect(await settled(addRidingOutages(2_000, outage, back.adds))).toEqual({ added: ['e'] });
   });
 
   it('should fail at once, with the error unchanged, when Redis refuses the credentials or the command', async () => {
@@ -108,7 +133,8 @@ describe('addRidingOutages', () => {
         items.shift(); // an attempt ends (cancelled, timed out) while its add waits
         throw refused(pending.length);
       },
-      failure: (error) => error as RedisConnectionError,
+      failure: failedFor,
+      probe: async () => undefined,
     };
     expect(await settled(addRidingOutages(30_000, { since: undefined }, adds))).toEqual({ added: [] });
     expect(tries).toEqual([['a', 'b', 'c'], ['b', 'c'], ['c']]);

@@ -4,8 +4,11 @@
  * each time up to 1 s; the cancels of `jobCancels.ts` use them too), and the adds of a burst of
  * jobs, tried again until a lease period has passed since the outage began. Then, or at once for
  * any other failure (refused credentials, a command's own error), the attempts still waiting fail
- * with the last error, which says how often and how long it was tried. A lease period is also
- * about how long an attempt whose job is in Redis waits for Redis before its lease check fails it.
+ * with the last error, which says how often and how long it was tried. Past a lease period of
+ * outage, a burst fails at once, untried (each try would wait for a connection, and a run whose
+ * Redis is gone would take that long per burst to end), while one probe at a time looks for
+ * Redis's return. A lease period is also about how long an attempt whose job is in Redis waits
+ * for Redis before its lease check fails it.
  * It knows nothing of jobs' contents, outcomes or connections: `remoteQueue.ts` does.
  */
 import { RedisConnectionError } from './redisConnection';
@@ -33,8 +36,10 @@ export interface JobAdds<T> {
   pending(): T[];
   /** Adds them all (one `addBulk`). */
   add(items: readonly T[]): Promise<void>;
-  /** The error of a failed add of `count` jobs, naming its cause. */
+  /** The error of a failed add of `count` jobs, naming its cause (`error` may be the reason's text). */
   failure(error: unknown, count: number): RedisConnectionError;
+  /** A cheap command that succeeds once Redis answers again (a `PING`). */
+  probe(): Promise<void>;
 }
 
 /** What became of a burst: the items added by the last try, or those that failed and why. */
@@ -43,6 +48,10 @@ export type AddResult<T> = { readonly added: readonly T[] } | { readonly failed:
 /** When the current outage of a queue's Redis began, as its adds found it (undefined while adds go through). */
 export interface Outage {
   since: number | undefined;
+  /** The last error of the outage, once an add failed in it. */
+  error?: RedisConnectionError | undefined;
+  /** The probe under way, past a lease period of outage. */
+  probing?: Promise<void> | undefined;
 }
 
 /**
@@ -51,6 +60,14 @@ export interface Outage {
  * that come later at once, so a run whose Redis is gone ends rather than wait a lease per burst.
  */
 export async function addRidingOutages<T>(leaseMs: number, outage: Outage, adds: JobAdds<T>): Promise<AddResult<T>> {
+  const awayFor = outage.since === undefined ? 0 : Date.now() - outage.since;
+  if (outage.error !== undefined && awayFor >= leaseMs) {
+    const items = adds.pending();
+    if (items.length === 0) return { added: items };
+    lookForReturn(outage, adds);
+    const why = `${outage.error.reason} (Redis away for ${Math.round(awayFor / 1000)} s: no job is added until it answers again)`;
+    return { failed: items, error: adds.failure(why, items.length) };
+  }
   const firstTry = Date.now();
   let tries = 0;
   for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(2 * pause, LONGEST_PAUSE_MS)) {
@@ -65,13 +82,30 @@ export async function addRidingOutages<T>(leaseMs: number, outage: Outage, adds:
       const error = adds.failure(thrown, items.length);
       const triedFor = Date.now() - firstTry;
       const away = saysRedisAway(error);
-      if (away) outage.since ??= firstTry;
+      if (away) {
+        outage.since ??= firstTry;
+        outage.error = error;
+      }
       if (!away || Date.now() - outage.since! + pause > leaseMs) {
         return { failed: items, error: tries === 1 ? error : triedAgain(error, tries, triedFor) };
       }
     }
     await new Promise((resolve) => setTimeout(resolve, pause));
   }
+}
+
+/** Starts a probe unless one is under way: once it succeeds, the outage is over and bursts are tried again. */
+function lookForReturn<T>(outage: Outage, adds: JobAdds<T>): void {
+  outage.probing ??= adds
+    .probe()
+    .then(
+      () => {
+        outage.since = undefined;
+        outage.error = undefined;
+      },
+      () => undefined,
+    )
+    .finally(() => (outage.probing = undefined));
 }
 
 /** `error`, saying how often and how long it was tried. */

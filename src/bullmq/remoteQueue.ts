@@ -35,6 +35,9 @@ import type { RedisConnectionError, RedisTarget } from './redisConnection';
  */
 const CLOSE_GRACE_MS = 2_000;
 
+/** How often a job that vanished from Redis is added again for its attempt before the attempt fails (see `addAgain`). */
+const MOST_VANISHINGS = 3;
+
 /** What one queue's client needs to know. */
 export interface RemoteQueueConfig {
   readonly target: RedisTarget;
@@ -111,10 +114,11 @@ export class RemoteQueue {
         sent: false,
         added: false,
         taken: false,
+        vanished: 0,
         origin: undefined,
       };
       this.waiters.set(jobId, waiter);
-      if (this.batch.push(waiter) === 1) queueMicrotask(() => void this.addBatch());
+      this.toAdd(waiter);
       // only a task with a time limit pays for its signal: its timeout may say that no worker answers
       if (waiter.data.timeoutMs !== undefined) task.signal.addEventListener('abort', () => this.timedOut(waiter), { once: true });
       return () => {
@@ -239,6 +243,10 @@ export class RemoteQueue {
         );
       },
       failure: (error, count) => this.failure(`add ${count} job(s) to queue "${this.config.queue}"`, error),
+      probe: async () => {
+        await this.connect();
+        await this.connection?.redis.ping();
+      },
     });
     if ('failed' in result) {
       for (const waiter of result.failed) {
@@ -253,6 +261,28 @@ export class RemoteQueue {
       if (this.waiters.get(waiter.jobId) === waiter) this.arm(waiter);
       else if (waiter.aborted !== undefined) this.cancel(waiter.jobId, waiter.aborted, ownershipOf(waiter)); // aborted while being added: the first cancel may have come first
     }
+  }
+
+  /** Puts the attempt's job in the next burst of adds. */
+  private toAdd(waiter: Waiter): void {
+    if (this.batch.push(waiter) === 1) queueMicrotask(() => void this.addBatch());
+  }
+
+  /**
+   * A job that vanished from Redis after its add (a Redis restarted without its data, a queue
+   * emptied by hand) is added again, for the same attempt: its worker, if it was running it, can
+   * no longer record what it did, so it runs again (at least once), rather than the attempt
+   * failing for what befell Redis. Signed again: its first signature may be near its end.
+   */
+  private addAgain(waiter: Waiter): void {
+    clearTimeout(waiter.timer);
+    waiter.vanished++;
+    waiter.sent = false;
+    waiter.added = false;
+    waiter.taken = false;
+    waiter.origin = undefined;
+    waiter.data = signedJobData(waiter.task, waiter.jobId, this.config);
+    this.toAdd(waiter);
   }
 
   /** Checks on a job after a lease period without news. */
@@ -307,10 +337,12 @@ export class RemoteQueue {
     // what its add did is not heard yet: a job there may be another's, or read before the add
     if (waiter.origin === undefined && !(added && job === undefined)) return this.arm(waiter);
     if (job === undefined) {
+      if (waiter.vanished < MOST_VANISHINGS) return this.addAgain(waiter);
       this.settle(waiter, {
         ok: false,
         error: new RemoteJobError(
-          `job "${jobId}" on queue "${this.config.queue}" is no longer in Redis (removed by someone else, or Redis lost its data)`,
+          `job "${jobId}" on queue "${this.config.queue}" is no longer in Redis (removed by someone else, or Redis lost its data); ` +
+            `it was added again ${MOST_VANISHINGS} times and vanished each time`,
         ),
       });
       return;

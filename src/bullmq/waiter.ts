@@ -12,7 +12,8 @@ import { type JobData, otherRunsJob } from './jobFormat';
 export interface Waiter {
   readonly jobId: string;
   readonly task: TaskContext;
-  readonly data: JobData;
+  // signed again when its job is added again (see `vanished`)
+  data: JobData;
   resolve(result: WorkerResult): void;
   reject(error: unknown): void;
   // the check of a job nothing was heard of for a lease period
@@ -25,6 +26,8 @@ export interface Waiter {
   added: boolean;
   // a worker took its job (read from the event stream)
   taken: boolean;
+  // how often its job vanished from Redis after its add (a Redis restarted without its data) and was added again
+  vanished: number;
   /**
    * What its add did, as the event stream tells it (the add writes one entry, in order with the
    * job's later ones): undefined until then, so an earlier entry of its id is another job's;
