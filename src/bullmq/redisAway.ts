@@ -94,6 +94,13 @@ export async function addRidingOutages<T>(leaseMs: number, outage: Outage, adds:
   }
 }
 
+/** Notes that a connection found Redis away (`error`), if it says so: the outage began then, if not before. */
+export function outageSeen(outage: Outage, error: RedisConnectionError): void {
+  if (!saysRedisAway(error)) return;
+  outage.since ??= Date.now();
+  outage.error = error;
+}
+
 /** Starts a probe unless one is under way: once it succeeds, the outage is over and bursts are tried again. */
 function lookForReturn<T>(outage: Outage, adds: JobAdds<T>): void {
   outage.probing ??= adds

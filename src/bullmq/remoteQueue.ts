@@ -19,7 +19,7 @@ import { type CommandConnection, within } from './commandConnection';
 import { notTakenDetail, RemoteJobError, RunIdTakenError, WorkerLostError } from './errors';
 import type { FinishedJobs } from './finishedJobs';
 import { type Connections, openConnections } from './queueConnections';
-import { addRidingOutages, type Outage } from './redisAway';
+import { addRidingOutages, type Outage, outageSeen } from './redisAway';
 import { type CancelNotSent, JobCancels, type OwnershipCheck } from './jobCancels';
 import { jobIdFor, otherRunsJob, signedJobData, unsendableInput } from './jobFormat';
 import { failedJobError, parsedJson, type Settlement, settlementOf } from './outcomes';
@@ -186,7 +186,11 @@ export class RemoteQueue {
     const connections = await openConnections(this.config, {
       made: (connection) => (made = this.connection = connection),
       // a closing client's connection ends: that is no news of Redis
-      failed: (error) => !this.closed && watch?.failed(error),
+      failed: (error) => {
+        if (this.closed) return;
+        outageSeen(this.outage, error); // while every attempt waits on a worker, no add would have seen it
+        watch?.failed(error);
+      },
       ready: () => {
         this.outage.since = undefined; // back: a later outage gets its own lease period
         if (this.closed) return;
