@@ -11,7 +11,7 @@ export { dagSpecSchema, taskSpecSchema, retrySchema, MAX_ATTEMPTS, MAX_ID_LENGTH
 export type { DagSpec, RetrySpec, TaskDefaults, TaskSpec, TriggerRule } from './dag/schema';
 export type { TaskLimits } from './dag/taskLimits';
 
-export { events, EVENT_TYPES, isEvent, isTerminalEvent } from './events';
+export { events, EVENT_TYPES, FAILURE_POLICIES, isEvent, isTerminalEvent } from './events';
 export type * from './events';
 
 export { reduce, reduceAll, InvalidTransitionError } from './state/reducer';

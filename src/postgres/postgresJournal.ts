@@ -61,8 +61,9 @@ export interface PostgresJournal extends Journal {
   hasJournal(): Promise<boolean>;
   /**
    * Ends the connections the journal opened for a `connectionString` (a `pool` given by the
-   * application is left open). Close the run writers first. Idle connections do not keep the
-   * process alive, so calling it is optional.
+   * application is left open) and refuses every later use; runs open before it keep their
+   * sessions to their end. Idle connections do not keep the process alive, so calling it is
+   * optional.
    */
   end(): Promise<void>;
 }
