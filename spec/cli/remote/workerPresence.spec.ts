@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { startWorker } from '../../../src/bullmq/index';
 import { redisTarget } from '../../../src/bullmq/redisConnection';
-import { connectedWorkers } from '../../../src/cli/remote/workerPresence';
-import { Closer } from '../../bullmq/helpers';
+import { connectedWorkers, watchWorkers, workersChangedLine } from '../../../src/cli/remote/workerPresence';
+import { Closer, waitFor } from '../../bullmq/helpers';
 import { describeRedis } from '../../support/redis';
 
 jest.setTimeout(30_000);
@@ -55,5 +55,56 @@ describeRedis("the workers connected to a run's queues", (env) => {
       if (keys.length > 0) await third.del(...keys);
       third.disconnect();
     }
+  });
+
+  it('should say, as a run goes on, when workers leave a queue and when a queue that had none gets one', async () => {
+    const target = redisTarget(env.url, 'spec');
+    const start = () =>
+      closer.add(
+        startWorker({
+          connection: env.url,
+          prefix: env.prefix,
+          agents: { echo: () => 1 },
+          concurrency: 1,
+          leaseMs: 1000,
+          onLog: () => undefined,
+        }),
+      );
+    const first = start();
+    const second = start();
+    await Promise.all([first.ready(), second.ready()]);
+    const initial = await connectedWorkers(target, env.prefix, ['echo', 'other']);
+    expect(initial).toEqual(
+      new Map([
+        ['echo', 2],
+        ['other', 0],
+      ]),
+    );
+    const lines: string[] = [];
+    const stop = watchWorkers(target, env.prefix, initial!, (line) => lines.push(line), 100);
+    try {
+      await first.close();
+      await waitFor(() => lines.length === 1, 'the line of a worker that left', 5000);
+      await second.close();
+      await waitFor(() => lines.length === 2, 'the line of the last worker that left', 5000);
+      await start().ready();
+      await waitFor(() => lines.length === 3, 'the line of a worker back', 5000);
+      expect(lines).toEqual([
+        'rxdag: a worker left queue echo (1 connected now): attempts it was running are run by another once their lease lapses',
+        'rxdag: no worker is connected to queue echo any more: its attempts wait in Redis until one starts (those a worker was running once their lease lapses)',
+        'rxdag: a worker is connected to queue echo now',
+      ]);
+    } finally {
+      stop();
+    }
+  });
+
+  it('should say nothing of more workers on a queue that had some', () => {
+    expect(workersChangedLine('shell', 1, 3)).toBeUndefined();
+    expect(workersChangedLine('shell', 0, 0)).toBeUndefined();
+    expect(workersChangedLine('shell', 3, 1)).toBe(
+      'rxdag: 2 workers left queue shell (1 connected now): attempts they were running are run by another once their lease lapses',
+    );
+    expect(workersChangedLine('sleep', 0, 2)).toBe('rxdag: 2 workers are connected to queue sleep now');
   });
 });

@@ -3,14 +3,15 @@
  * agent name (`shell`, `sleep`), each on the queue of that name, so every attempt runs on an
  * `rxdag worker` process. Loaded only with `--redis` (it imports the BullMQ integration). Closing
  * them says on stderr which attempts the workers could not be told to stop; while the run goes on,
- * one line says when they lose Redis and one when it is back. It decides nothing about the run:
+ * one line says when they lose Redis and one when it is back, and one when workers leave a queue
+ * (or a queue that had none gets its first). It decides nothing about the run:
  * the scheduler does, exactly as with local agents.
  */
 import { type CancelNotSent, type RedisConnectionChange, type RemoteAgent, remoteAgent } from '../../bullmq/index';
 import { SHELL_AGENT } from '../agents/shellAgent';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
 import { reachRedis } from './redisAccess';
-import { connectedWorkers, noWorkerHint } from './workerPresence';
+import { connectedWorkers, noWorkerHint, watchWorkers } from './workerPresence';
 import type { RemoteSettings } from './remoteOptions';
 
 /** The remote agents of a run and how to close their connections. */
@@ -43,7 +44,8 @@ export async function remoteAgents(
   used?: ReadonlySet<string>,
 ): Promise<RemoteAgents> {
   const target = await reachRedis(settings);
-  const onConnectionChange = outageLines(target.location, (line) => stderr.write(`${line}\n`));
+  const say = (line: string) => stderr.write(`${line}\n`);
+  const onConnectionChange = outageLines(target.location, say);
   const agents: Record<string, RemoteAgent> = {};
   for (const name of [SHELL_AGENT, SLEEP_AGENT]) {
     agents[name] = remoteAgent({
@@ -55,19 +57,19 @@ export async function remoteAgents(
       onConnectionChange,
     });
   }
+  const workers = await connectedWorkers(
+    target,
+    settings.prefix,
+    Object.keys(agents).filter((name) => used === undefined || used.has(name)),
+  );
+  // while the run goes on: workers that leave, or the first ones of a queue that had none
+  const stopWatching = workers === undefined ? () => undefined : watchWorkers(target, settings.prefix, workers, say);
   return {
     agents,
     location: target.location,
-    noWorkerHint: noWorkerHint(
-      await connectedWorkers(
-        target,
-        settings.prefix,
-        Object.keys(agents).filter((name) => used === undefined || used.has(name)),
-      ),
-      settings.prefix,
-      settings.key !== undefined,
-    ),
+    noWorkerHint: noWorkerHint(workers, settings.prefix, settings.key !== undefined),
     close: async () => {
+      stopWatching();
       const closed = await Promise.all(Object.values(agents).map((agent) => agent.close()));
       const notSent = closed.flatMap(({ cancelsNotSent }) => cancelsNotSent);
       if (notSent.length > 0) stderr.write(`${notToldLine(notSent)}\n`);

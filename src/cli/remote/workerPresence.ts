@@ -1,9 +1,10 @@
 /**
  * Whether any worker is connected to a run's queues when `rxdag run --redis` (or `resume`)
- * starts: a hint for the person at the terminal, who would otherwise watch attempts wait in
- * Redis with no sign of why. It decides nothing: workers may start later, and a Redis that does
- * not list its clients (some hosted ones refuse `CLIENT LIST`) gets no hint. Loaded only with
- * `--redis`. It keeps no connection open.
+ * starts, and as it goes on (workers that leave, the first of a queue that had none): hints for
+ * the person at the terminal, who would otherwise watch attempts wait in Redis with no sign of
+ * why. It decides nothing: workers may start later, and a Redis that does not list its clients
+ * (some hosted ones refuse `CLIENT LIST`) gets no hint. Loaded only with `--redis`. It keeps no
+ * connection open between looks.
  */
 import { Queue } from 'bullmq';
 import { DEFAULT_PREFIX } from '../../bullmq/jobFormat';
@@ -60,4 +61,62 @@ export function noWorkerHint(workers: ReadonlyMap<string, number> | undefined, p
     `rxdag: no worker takes jobs of queue ${names} yet (the workers connected run other agents): ` +
     `${names} tasks wait in Redis until one does (rxdag worker --redis URL${flags} --agents ${unserved.join(',')})`
   );
+}
+
+/** How often a run looks again at the workers connected to its queues. */
+export const WATCH_INTERVAL_MS = 15_000;
+
+/**
+ * The line said when the workers connected to `queue` went from `before` to `now` during a run,
+ * or `undefined` for nothing worth a line (more workers of a queue that had some).
+ */
+export function workersChangedLine(queue: string, before: number, now: number): string | undefined {
+  if (now < before && now === 0) {
+    return `rxdag: no worker is connected to queue ${queue} any more: its attempts wait in Redis until one starts (those a worker was running once their lease lapses)`;
+  }
+  if (now < before) {
+    return `rxdag: ${before - now === 1 ? 'a worker' : `${before - now} workers`} left queue ${queue} (${now} connected now): attempts ${before - now === 1 ? 'it was' : 'they were'} running are run by another once their lease lapses`;
+  }
+  if (before === 0 && now > 0) return `rxdag: ${now === 1 ? 'a worker is' : `${now} workers are`} connected to queue ${queue} now`;
+  return undefined;
+}
+
+/**
+ * Looks at the workers connected to each queue of `initial` (the counts at a run's start) every
+ * `intervalMs` while the run goes on, and says through `say` when a queue
+ * lost workers or got its first ones (see {@link workersChangedLine}): the person watching a run
+ * whose attempts wait otherwise sees only their count. A count Redis does not give in time is
+ * skipped. Returns the function that stops looking.
+ */
+export function watchWorkers(
+  target: RedisTarget,
+  prefix: string,
+  initial: ReadonlyMap<string, number>,
+  say: (line: string) => void,
+  intervalMs = WATCH_INTERVAL_MS,
+): () => void {
+  const last = new Map(initial);
+  let stopped = false;
+  let looking = false;
+  const look = async () => {
+    if (looking) return;
+    looking = true;
+    try {
+      const now = await connectedWorkers(target, prefix, [...last.keys()]);
+      if (stopped || now === undefined) return;
+      for (const [queue, count] of now) {
+        const line = workersChangedLine(queue, last.get(queue) ?? 0, count);
+        if (line !== undefined) say(line);
+        last.set(queue, count);
+      }
+    } finally {
+      looking = false;
+    }
+  };
+  const timer = setInterval(() => void look(), intervalMs);
+  timer.unref();
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
 }
