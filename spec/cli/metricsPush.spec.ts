@@ -211,7 +211,20 @@ describe('rxdag run/resume --metrics-push', () => {
       ['id: both', 'tasks:', '  - { id: first, sleep: 10 }', '  - { id: last, deps: [first], sleep: 1000 }', ''].join('\n'),
     );
     const log = path.join(dir, 'events.jsonl');
-    const command = startInProcess(['run', dag, '--no-journal', '--events', log, '--metrics-port', '0', '--metrics-push', at.url]);
+    // --metrics-linger 0: closed at the run's end, with no wait for a last scrape
+    const command = startInProcess([
+      'run',
+      dag,
+      '--no-journal',
+      '--events',
+      log,
+      '--metrics-port',
+      '0',
+      '--metrics-linger',
+      '0',
+      '--metrics-push',
+      at.url,
+    ]);
     const printed = /^rxdag: metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)\n/;
     await waitUntil(
       () => printed.test(command.stderrSoFar()) && /task\.started last/.test(command.stdoutSoFar()),
