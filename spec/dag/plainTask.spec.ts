@@ -28,14 +28,19 @@ const edgyNumber = fc.oneof(
     1e308,
   ),
 );
+const edgyScalar = fc.oneof(edgyString, edgyNumber, fc.constant(undefined), fc.constant(null), fc.boolean());
+// a retry policy's fields, each edgy: `attempts` at 0, 1, 1000, 1001, fractional…
+const retryLike = fc.dictionary(
+  fc.constantFrom('attempts', 'backoffMs', 'backoffFactor', 'maxBackoffMs', 'extra'),
+  fc.oneof(edgyScalar, fc.constantFrom(1000, 1001, 3, 0.999, 1)),
+  { maxKeys: 4 },
+);
 const edgyValue = fc.oneof(
-  edgyString,
-  edgyNumber,
-  fc.constant(undefined),
-  fc.constant(null),
-  fc.boolean(),
+  edgyScalar,
   fc.array(edgyString, { maxLength: 3 }),
   fc.object({ maxDepth: 1 }),
+  retryLike,
+  fc.constantFrom('all-succeeded', 'all-done', 'any-failed', 'none-failed', 'all_done', 1_000_000, 1_000_001),
 );
 const field = fc.constantFrom(
   'id',
@@ -68,6 +73,36 @@ describe('isPlainTask: a quick yes only where zod says yes', () => {
     expect(isPlainTask({ id: 'a' })).toBe(true);
     expect(isPlainTask({ id: 'b', agent: 'shell', deps: ['a'], input: { command: 'make' } })).toBe(true);
     expect(isPlainTask({ id: 'c', agent: 'sleep', input: 5, estimateMs: 5, priority: -2, timeoutMs: 1000 })).toBe(true);
+    expect(
+      isPlainTask({ id: 'd', retry: { attempts: 3, backoffMs: 100, backoffFactor: 2, maxBackoffMs: 5000 }, weight: 2, when: 'all-done' }),
+    ).toBe(true);
+  });
+
+  it('accepts every task the task schema accepts, among tasks of the fields it knows with valid values', () => {
+    const valid = fc.record(
+      {
+        id: fc.constantFrom('a', 'build-1'),
+        retry: fc.record(
+          {
+            attempts: fc.integer({ min: 1, max: 1000 }),
+            backoffMs: fc.integer({ min: 0, max: 2_147_483_647 }),
+            backoffFactor: fc.double({ min: 1, max: 10, noNaN: true }),
+            maxBackoffMs: fc.constantFrom(0, 1, 2_147_483_647),
+          },
+          { requiredKeys: ['attempts'] },
+        ),
+        weight: fc.integer({ min: 1, max: 1_000_000 }),
+        when: fc.constantFrom('all-succeeded', 'all-done', 'any-failed', 'none-failed'),
+      },
+      { requiredKeys: ['id'] },
+    );
+    fc.assert(
+      fc.property(valid, (task) => {
+        expect(taskSpecSchema.safeParse(task).success).toBe(true);
+        expect(isPlainTask(task)).toBe(true);
+      }),
+      { numRuns: 1_000 },
+    );
   });
 
   it('leaves everything else to zod, which words the problem', () => {
@@ -77,7 +112,12 @@ describe('isPlainTask: a quick yes only where zod says yes', () => {
       { id: 'a', timeoutMs: 0 },
       { id: 'a', priority: Number.NaN },
       { id: 'a\nb' },
-      { id: 'a', weight: 2 },
+      { id: 'a', weight: 2.5 },
+      { id: 'a', retry: { attempts: 0 } },
+      { id: 'a', retry: { backoffMs: 10 } },
+      { id: 'a', retry: { attempts: 2, backoffFactor: 0.5 } },
+      { id: 'a', retry: { attempts: 2, jitter: true } },
+      { id: 'a', when: 'always' },
       { id: 'a', extra: true },
       Object.assign(Object.create({ inherited: 1 }), { id: 'a' }),
       ['a'],
