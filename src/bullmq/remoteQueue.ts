@@ -35,7 +35,7 @@ import type { RedisConnectionError, RedisTarget } from './redisConnection';
  */
 const CLOSE_GRACE_MS = 2_000;
 
-/** How often a job that vanished from Redis is added again for its attempt before the attempt fails (see `addAgain`). */
+/** How often a job that vanished from Redis untaken is added again for its attempt before the attempt fails (see `addAgain`). */
 const MOST_VANISHINGS = 3;
 
 /** What one queue's client needs to know. */
@@ -273,10 +273,12 @@ export class RemoteQueue {
   }
 
   /**
-   * A job that vanished from Redis after its add (a Redis restarted without its data, a queue
-   * emptied by hand) is added again, for the same attempt: its worker, if it was running it, can
-   * no longer record what it did, so it runs again (at least once), rather than the attempt
-   * failing for what befell Redis. Signed again: its first signature may be near its end.
+   * A job that vanished from Redis after its add, before any worker took it (a Redis restarted
+   * without its data, a queue emptied by hand), is added again for the same attempt, rather than
+   * the attempt failing for what befell Redis. Not one a worker took: that worker may still run
+   * it, and BullMQ keys a worker's locks and runs by job id, so two copies of one id would
+   * confuse them; such an attempt fails, and its task's retry policy applies (a new attempt, a
+   * new id). Signed again: its first signature may be near its end.
    */
   private addAgain(waiter: Waiter): void {
     clearTimeout(waiter.timer);
@@ -341,12 +343,16 @@ export class RemoteQueue {
     // what its add did is not heard yet: a job there may be another's, or read before the add
     if (waiter.origin === undefined && !(added && job === undefined)) return this.arm(waiter);
     if (job === undefined) {
-      if (waiter.vanished < MOST_VANISHINGS) return this.addAgain(waiter);
+      // one a worker took may still run there under its id: added again, both would share it
+      if (!waiter.taken && waiter.vanished < MOST_VANISHINGS) return this.addAgain(waiter);
+      const why =
+        waiter.vanished === 0
+          ? ''
+          : `; it was added again ${waiter.vanished} time${waiter.vanished === 1 ? '' : 's'} and vanished each time`;
       this.settle(waiter, {
         ok: false,
         error: new RemoteJobError(
-          `job "${jobId}" on queue "${this.config.queue}" is no longer in Redis (removed by someone else, or Redis lost its data); ` +
-            `it was added again ${MOST_VANISHINGS} times and vanished each time`,
+          `job "${jobId}" on queue "${this.config.queue}" is no longer in Redis (removed by someone else, or Redis lost its data)${why}`,
         ),
       });
       return;
