@@ -94,7 +94,7 @@ describe('rxdag run/resume --metrics-port', () => {
       ].join('\n'),
     );
     const log = path.join(dir, 'events.jsonl');
-    const cli = startCli(['run', dag, '--metrics-port', '0', '--events', log, '--no-journal']);
+    const cli = startCli(['run', dag, '--metrics-port', '0', '--metrics-linger', '15000', '--events', log, '--no-journal']);
     try {
       const url = await printedUrl(cli.stderrSoFar);
       await cli.waitForStdout(/task\.started last #1/);

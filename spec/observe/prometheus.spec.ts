@@ -297,6 +297,35 @@ describe('serveMetrics', () => {
     }
   });
 
+  it('should keep nextScrape() waiting past a scrape whose client left before its answer, and tell it of the next one', async () => {
+    const registry = new Registry();
+    let slow = true;
+    new Gauge({
+      name: 'rxdag_test_slow',
+      help: 'a value that takes a while to read',
+      registers: [registry],
+      async collect() {
+        if (slow) await new Promise((resolve) => setTimeout(resolve, 300));
+      },
+    });
+    const server = await serveMetrics({ registry, port: 0 });
+    try {
+      let heard = false;
+      void server.nextScrape().then(() => (heard = true));
+      const leaving = new AbortController();
+      setTimeout(() => leaving.abort(), 100);
+      await expect(fetch(server.url, { signal: leaving.signal })).rejects.toThrow();
+      await new Promise((resolve) => setTimeout(resolve, 400)); // its collection ended meanwhile
+      expect(heard).toBe(false);
+      slow = false;
+      await (await fetch(server.url)).text();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(heard).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('should close once, however often close() is called', async () => {
     const server = await serveMetrics({ registry: new Registry(), port: 0 });
     const first = server.close();

@@ -141,7 +141,7 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
       )
       .option(
         '--metrics-linger <ms>',
-        `with --metrics-port, keep /metrics up after the run until it is scraped once more, at most this long (default: ${DEFAULT_METRICS_LINGER_MS}; 0: close at once)`,
+        `with --metrics-port, keep /metrics up after the run until it is scraped once more, at most this long (default: ${DEFAULT_METRICS_LINGER_MS}, 0 with --metrics-port 0; 0: close at once)`,
       )
       .option(
         '--metrics-push <url>',
@@ -222,7 +222,7 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
       .option('--metrics-port <port>', 'serve Prometheus /metrics of this worker on 127.0.0.1 (0: a free port; the URL is printed)')
       .option(
         '--metrics-linger <ms>',
-        `with --metrics-port, keep /metrics up after a graceful stop until it is scraped once more, at most this long (default: ${DEFAULT_METRICS_LINGER_MS}; 0: close at once)`,
+        `with --metrics-port, keep /metrics up after a graceful stop until it is scraped once more, at most this long (default: ${DEFAULT_METRICS_LINGER_MS}, 0 with --metrics-port 0; 0: close at once)`,
       )
       .option('--name <name>', "how this worker is named in results and rxdag show, e.g. a container's (default: HOST:PID)"),
     'the Redis schedulers send attempts through (redis://[USER:PASSWORD@]HOST[:PORT][/DB], rediss:// for TLS)',

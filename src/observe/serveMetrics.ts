@@ -51,7 +51,9 @@ export function serveMetrics(options: ServeMetricsOptions): Promise<MetricsServe
   const server = createServer((request, response) => {
     const told = waiting;
     waiting = [];
-    answer(registry, request, response).then(
+    // listened to from the start: a client may leave while the metrics are collected
+    const closed = new Promise<void>((resolve) => response.once('close', resolve));
+    answer(registry, request, response, closed).then(
       (scraped) => (scraped ? told.forEach((call) => call()) : waiting.unshift(...told)),
       (error: unknown) => {
         waiting.unshift(...told); // not a scrape that was answered: they wait for the next one
@@ -80,8 +82,16 @@ export function serveMetrics(options: ServeMetricsOptions): Promise<MetricsServe
   });
 }
 
-/** Answers one request; resolves with whether it was a scrape (a GET of `/metrics`), answered. */
-async function answer(registry: Registry<RegistryContentType>, request: IncomingMessage, response: ServerResponse): Promise<boolean> {
+/**
+ * Answers one request; resolves, once `closed` (the response's `close`), with whether it was a
+ * scrape (a GET of `/metrics`) answered whole: not one whose client left first.
+ */
+async function answer(
+  registry: Registry<RegistryContentType>,
+  request: IncomingMessage,
+  response: ServerResponse,
+  closed: Promise<void>,
+): Promise<boolean> {
   const path = (request.url ?? '/').split('?')[0];
   if (path !== '/metrics') {
     response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: metrics are at /metrics\n');
@@ -92,10 +102,10 @@ async function answer(registry: Registry<RegistryContentType>, request: Incoming
     return false;
   }
   const text = await registry.metrics();
-  response.writeHead(200, { 'content-type': registry.contentType });
   const scrape = request.method === 'GET';
-  await new Promise<void>((written) => response.end(scrape ? text : undefined, written));
-  return scrape;
+  if (!response.destroyed) response.writeHead(200, { 'content-type': registry.contentType }).end(scrape ? text : undefined);
+  await closed;
+  return scrape && response.writableFinished;
 }
 
 function checkOptions(options: ServeMetricsOptions): ServeMetricsOptions {

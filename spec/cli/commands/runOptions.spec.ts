@@ -83,9 +83,13 @@ describe('resolveRunOptions', () => {
     expect(() => resolveRunOptions(raw, false)).toThrow(new InvalidInputError([{ message }]));
   });
 
-  it('should keep /metrics up 15 s for a last scrape by default, take --metrics-linger with --metrics-port only', () => {
+  it('should keep /metrics up 15 s for a last scrape by default (not on a free port), take --metrics-linger with --metrics-port only', () => {
     expect(resolveRunOptions({}, false).metricsLingerMs).toBe(15_000);
-    expect(resolveRunOptions({ metricsPort: '0', metricsLinger: '0' }, false).metricsLingerMs).toBe(0);
+    expect(resolveRunOptions({ metricsPort: '9464' }, false).metricsLingerMs).toBe(15_000);
+    // a free port chosen at start: no Prometheus was told of it beforehand
+    expect(resolveRunOptions({ metricsPort: '0' }, false).metricsLingerMs).toBe(0);
+    expect(resolveRunOptions({ metricsPort: '0', metricsLinger: '15000' }, false).metricsLingerMs).toBe(15_000);
+    expect(resolveRunOptions({ metricsPort: '9464', metricsLinger: '0' }, false).metricsLingerMs).toBe(0);
     expect(resolveRunOptions({ metricsPort: '0', metricsLinger: '60000' }, false).metricsLingerMs).toBe(60_000);
     expect(() => resolveRunOptions({ metricsLinger: '100' }, false)).toThrow(
       new InvalidInputError([

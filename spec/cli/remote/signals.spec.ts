@@ -96,7 +96,7 @@ describeRedis('signals to rxdag run --redis and rxdag worker', (env) => {
   });
 
   it('should serve its metrics on --metrics-port: attempts by agent and outcome, durations, running attempts', async () => {
-    const worker = await fleet.start(env.url, prefix, ['--metrics-port', '0']);
+    const worker = await fleet.start(env.url, prefix, ['--metrics-port', '0', '--metrics-linger', '15000']);
     // said right after the "serving" line, in a write of its own
     const metricsLine = /^rxdag worker \S+: metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)$/m;
     await waitFor(() => metricsLine.test(worker.stderrSoFar()), 'the worker to say where its metrics are', 5000);

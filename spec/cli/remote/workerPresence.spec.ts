@@ -90,7 +90,7 @@ describeRedis("the workers connected to a run's queues", (env) => {
       await start().ready();
       await waitFor(() => lines.length === 3, 'the line of a worker back', 5000);
       expect(lines).toEqual([
-        'rxdag: a worker left queue echo (1 connected now): attempts it was running are run by another once their lease lapses',
+        'rxdag: a worker left queue echo (1 connected now): an attempt it still held goes to another once its lease lapses',
         'rxdag: no worker is connected to queue echo any more: its attempts wait in Redis until one starts (those a worker was running once their lease lapses)',
         'rxdag: a worker is connected to queue echo now',
       ]);
@@ -103,7 +103,7 @@ describeRedis("the workers connected to a run's queues", (env) => {
     expect(workersChangedLine('shell', 1, 3)).toBeUndefined();
     expect(workersChangedLine('shell', 0, 0)).toBeUndefined();
     expect(workersChangedLine('shell', 3, 1)).toBe(
-      'rxdag: 2 workers left queue shell (1 connected now): attempts they were running are run by another once their lease lapses',
+      'rxdag: 2 workers left queue shell (1 connected now): an attempt they still held goes to another once its lease lapses',
     );
     expect(workersChangedLine('sleep', 0, 2)).toBe('rxdag: 2 workers are connected to queue sleep now');
   });

@@ -79,6 +79,8 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
   const notes = new SetupNotes();
   let remote: RemoteAgents | undefined;
   let metrics: RunMetrics | undefined;
+  // the run ended by itself: the endpoint waits for a last scrape (--metrics-linger) before it closes
+  let lingers = false;
   try {
     const id = runId ?? (await newestInterrupted(store));
     const { header, history } = await journaled(store, id);
@@ -183,11 +185,13 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     }
     // --metrics-push: once the run ended, however it ended
     const exit = await exitCodeAfterPush(code, metrics?.push, header.dagId, io.stderr);
-    if (ranToItsEnd(code)) await metrics?.linger(io.stderr);
+    lingers = ranToItsEnd(code);
     return exit;
   } finally {
-    await metrics?.close();
     await remote?.close();
+    // the remote agents closed first: nothing is said of the workers while the endpoint waits
+    if (lingers) await metrics?.linger(io.stderr);
+    await metrics?.close();
     await store.close();
   }
 }

@@ -83,6 +83,8 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
   const notes = new SetupNotes();
   let remote: RemoteAgents | undefined;
   let metrics: RunMetrics | undefined;
+  // the run ended by itself: the endpoint waits for a last scrape (--metrics-linger) before it closes
+  let lingers = false;
   try {
     // estimates of tasks without one, from the store's earlier runs of the DAG (not with --no-history)
     const { loaded, note } =
@@ -157,11 +159,13 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
     );
     // --metrics-push: once the run ended, however it ended
     const exit = await exitCodeAfterPush(code, metrics?.push, loaded.dag.id, io.stderr);
-    if (ranToItsEnd(code)) await metrics?.linger(io.stderr);
+    lingers = ranToItsEnd(code);
     return exit;
   } finally {
-    await metrics?.close();
     await remote?.close(); // after a Ctrl-C, once the workers were told to stop its attempts
+    // the remote agents closed first: nothing is said of the workers while the endpoint waits
+    if (lingers) await metrics?.linger(io.stderr);
+    await metrics?.close();
     await store?.close();
   }
 }

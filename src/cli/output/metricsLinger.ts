@@ -18,11 +18,12 @@ export const DEFAULT_METRICS_LINGER_MS = 15_000;
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 
 /**
- * The milliseconds `--metrics-linger` names (the default without it), or undefined when it is
- * wrong or given without `--metrics-port` (a problem is then added to `problems`).
+ * The milliseconds `--metrics-linger` names, or undefined when it is wrong or given without
+ * `--metrics-port` (a problem is then added to `problems`). Without it: the default, or 0 for
+ * `--metrics-port 0`, a port no Prometheus was told of beforehand.
  */
 export function checkMetricsLinger(value: string | undefined, metricsPort: string | undefined, problems: Problem[]): number | undefined {
-  if (value === undefined) return DEFAULT_METRICS_LINGER_MS;
+  if (value === undefined) return metricsPort !== undefined && optionNumber(metricsPort) === 0 ? 0 : DEFAULT_METRICS_LINGER_MS;
   if (metricsPort === undefined) {
     problems.push({ message: '--metrics-linger only applies with --metrics-port (it keeps that endpoint up for a last scrape)' });
     return undefined;

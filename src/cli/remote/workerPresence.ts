@@ -75,7 +75,8 @@ export function workersChangedLine(queue: string, before: number, now: number): 
     return `rxdag: no worker is connected to queue ${queue} any more: its attempts wait in Redis until one starts (those a worker was running once their lease lapses)`;
   }
   if (now < before) {
-    return `rxdag: ${before - now === 1 ? 'a worker' : `${before - now} workers`} left queue ${queue} (${now} connected now): attempts ${before - now === 1 ? 'it was' : 'they were'} running are run by another once their lease lapses`;
+    const gone = before - now;
+    return `rxdag: ${gone === 1 ? 'a worker' : `${gone} workers`} left queue ${queue} (${now} connected now): an attempt ${gone === 1 ? 'it' : 'they'} still held goes to another once its lease lapses`;
   }
   if (before === 0 && now > 0) return `rxdag: ${now === 1 ? 'a worker is' : `${now} workers are`} connected to queue ${queue} now`;
   return undefined;
