@@ -23,7 +23,7 @@ import { addRidingOutages, type Outage, outageSeen } from './redisAway';
 import { type CancelNotSent, JobCancels, type OwnershipCheck } from './jobCancels';
 import { jobIdFor, otherRunsJob, signedJobData, unsendableInput } from './jobFormat';
 import { failedJobError, parsedJson, type Settlement, settlementOf } from './outcomes';
-import { ownershipOf, type Waiter } from './waiter';
+import { mayAddAgain, ownershipOf, readyToAddAgain, vanishedError, type Waiter } from './waiter';
 import type { RedisConnectionError, RedisTarget } from './redisConnection';
 
 /**
@@ -34,9 +34,6 @@ import type { RedisConnectionError, RedisTarget } from './redisConnection';
  * dropped, and a job that ends later is left to BullMQ's retention.
  */
 const CLOSE_GRACE_MS = 2_000;
-
-/** How often a job that vanished from Redis untaken is added again for its attempt before the attempt fails (see `addAgain`). */
-const MOST_VANISHINGS = 3;
 
 /** What one queue's client needs to know. */
 export interface RemoteQueueConfig {
@@ -272,22 +269,10 @@ export class RemoteQueue {
     if (this.batch.push(waiter) === 1) queueMicrotask(() => void this.addBatch());
   }
 
-  /**
-   * A job that vanished from Redis after its add, before any worker took it (a Redis restarted
-   * without its data, a queue emptied by hand), is added again for the same attempt, rather than
-   * the attempt failing for what befell Redis. Not one a worker took: that worker may still run
-   * it, and BullMQ keys a worker's locks and runs by job id, so two copies of one id would
-   * confuse them; such an attempt fails, and its task's retry policy applies (a new attempt, a
-   * new id). Signed again: its first signature may be near its end.
-   */
+  /** A job that vanished from Redis before any worker took it: added again for the same attempt (see `waiter.ts`). */
   private addAgain(waiter: Waiter): void {
     clearTimeout(waiter.timer);
-    waiter.vanished++;
-    waiter.sent = false;
-    waiter.added = false;
-    waiter.taken = false;
-    waiter.origin = undefined;
-    waiter.data = signedJobData(waiter.task, waiter.jobId, this.config);
+    readyToAddAgain(waiter, signedJobData(waiter.task, waiter.jobId, this.config));
     this.toAdd(waiter);
   }
 
@@ -343,18 +328,8 @@ export class RemoteQueue {
     // what its add did is not heard yet: a job there may be another's, or read before the add
     if (waiter.origin === undefined && !(added && job === undefined)) return this.arm(waiter);
     if (job === undefined) {
-      // one a worker took may still run there under its id: added again, both would share it
-      if (!waiter.taken && waiter.vanished < MOST_VANISHINGS) return this.addAgain(waiter);
-      const why =
-        waiter.vanished === 0
-          ? ''
-          : `; it was added again ${waiter.vanished} time${waiter.vanished === 1 ? '' : 's'} and vanished each time`;
-      this.settle(waiter, {
-        ok: false,
-        error: new RemoteJobError(
-          `job "${jobId}" on queue "${this.config.queue}" is no longer in Redis (removed by someone else, or Redis lost its data)${why}`,
-        ),
-      });
+      if (mayAddAgain(waiter)) return this.addAgain(waiter);
+      this.settle(waiter, { ok: false, error: vanishedError(waiter, this.config.queue) });
       return;
     }
     if (waiter.origin === 'unchecked') {

@@ -1,11 +1,13 @@
 /**
  * What the scheduler side of a queue keeps of one attempt while its job is out: how to settle it,
- * what it heard of the job so far, and so whether the job in Redis under its id is its own.
+ * what it heard of the job so far, and so whether the job in Redis under its id is its own, and
+ * whether a job that vanished from Redis is added again.
  * `remoteQueue.ts` acts on it.
  */
 import type { TaskContext, WorkerResult } from '../index';
 import type { CancelReason } from './cancelSignals';
 import type { OwnershipCheck } from './jobCancels';
+import { RemoteJobError } from './errors';
 import { type JobData, otherRunsJob } from './jobFormat';
 
 /** One attempt waiting for its job's outcome. */
@@ -49,4 +51,38 @@ export function ownershipOf(waiter: Waiter): OwnershipCheck | undefined {
     const job = await queue.getJob(waiter.jobId);
     return job === undefined || otherRunsJob(waiter.data, job.data) === undefined;
   };
+}
+
+/** How often a job that vanished from Redis untaken is added again for its attempt before the attempt fails. */
+const MOST_VANISHINGS = 3;
+
+/**
+ * Whether `waiter`'s job, found missing from Redis after its add (a Redis restarted without its
+ * data, a queue emptied by hand), is added again for the same attempt rather than the attempt
+ * failing for what befell Redis: only if no worker took it, {@link MOST_VANISHINGS} times at most.
+ * A worker that took it may still run it, and BullMQ keys a worker's locks and runs by job id, so
+ * two copies of one id would confuse them; such an attempt fails, and its task's retry policy
+ * applies (a new attempt, a new id).
+ */
+export function mayAddAgain(waiter: Waiter): boolean {
+  return !waiter.taken && waiter.vanished < MOST_VANISHINGS;
+}
+
+/** Makes `waiter` an attempt whose job is to be added again, with `data` (signed again: its first signature may be near its end). */
+export function readyToAddAgain(waiter: Waiter, data: JobData): void {
+  waiter.vanished++;
+  waiter.sent = false;
+  waiter.added = false;
+  waiter.taken = false;
+  waiter.origin = undefined;
+  waiter.data = data;
+}
+
+/** The error of an attempt whose job is no longer in Redis, and is not added again. */
+export function vanishedError(waiter: Waiter, queue: string): RemoteJobError {
+  const again =
+    waiter.vanished === 0 ? '' : `; it was added again ${waiter.vanished} time${waiter.vanished === 1 ? '' : 's'} and vanished each time`;
+  return new RemoteJobError(
+    `job "${waiter.jobId}" on queue "${queue}" is no longer in Redis (removed by someone else, or Redis lost its data)${again}`,
+  );
 }
