@@ -9,13 +9,11 @@
  * nor close the endpoint.
  */
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
+import { onStopSignals } from '../commands/interrupts';
 import { optionNumber, type Problem } from '../problems';
 
 /** How long an endpoint waits for its last scrape by default: 15 s, the scrape interval of Prometheus's sample configuration. */
 export const DEFAULT_METRICS_LINGER_MS = 15_000;
-
-/** The signals that end the wait at once. */
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 
 /**
  * The milliseconds `--metrics-linger` names, or undefined when it is wrong or given without
@@ -65,12 +63,13 @@ export async function lingerForScrape(endpoint: ScrapedEndpoint, lingerMs: numbe
   let timer: NodeJS.Timeout | undefined;
   let stop: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
-  for (const signal of STOP_SIGNALS) process.on(signal, stop);
+  // any stop signal ends the wait (a SIGHUP as during a run: the command then ends by it)
+  const stopListening = onStopSignals({ graceful: stop, immediate: stop });
   try {
     await Promise.race([endpoint.nextScrape(), new Promise<void>((resolve) => (timer = setTimeout(resolve, lingerMs))), stopped]);
   } finally {
     clearTimeout(timer);
-    for (const signal of STOP_SIGNALS) process.off(signal, stop);
+    stopListening();
   }
 }
 
