@@ -167,6 +167,25 @@ describe('rxdag run/resume --metrics-port', () => {
     );
   });
 
+  it('should end the wait for a last scrape at a Ctrl-C, with the exit code of the run', async () => {
+    const dag = writeText(path.join(tmp.dir, 'waiting.yaml'), 'id: waiting\ntasks:\n  - { id: a, run: "exit 3" }\n');
+    const cli = startCli(['run', dag, '--no-journal', '--quiet', '--metrics-port', '0', '--metrics-linger', '60000']);
+    try {
+      await waitUntil(
+        () => cli.stderrSoFar().includes('until they are scraped (at most 60 s;'),
+        'the endpoint to wait for its last scrape',
+      );
+      const signalledAt = Date.now();
+      cli.child.kill('SIGINT');
+      const result = await cli.done;
+      expect(result.code).toBe(1); // the task failed: the run's own code
+      expect(Date.now() - signalledAt).toBeLessThan(5000);
+    } finally {
+      cli.child.kill('SIGKILL');
+      await cli.done;
+    }
+  }, 30_000);
+
   it('should serve /metrics while `rxdag resume` runs, and stop when it ends', async () => {
     const dir = path.join(tmp.dir, 'resume');
     mkdirSync(dir);
