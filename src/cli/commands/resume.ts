@@ -37,6 +37,7 @@ import { agentsOf, openRemoteAgents } from '../remote/openRemote';
 import { localResumeRefusal, otherDatabaseRefusal, otherKeyRefusal, otherPrefixRefusal, remoteNoteOf } from '../remote/remoteNote';
 import { tornTailOf } from '../../journal/tornTail';
 import { haltableJournal } from '../../journal/haltableJournal';
+import { slowStoreNotices } from '../store/slowStore';
 import type { RemoteAgents } from '../remote/remoteAgents';
 import { openStore, type Store } from '../store/openStore';
 import { tornTailSetAside } from '../store/tornTailNote';
@@ -127,7 +128,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
         : { agents: remote.agents, groups: new ProcessGroups(options.killGraceMs) };
     let run;
     // halted by SIGTERM: the run is left interrupted again
-    const haltable = haltableJournal(store.journal);
+    const haltable = haltableJournal(slowStoreNotices(store.journal, location.label, (line) => io.stderr.write(`${line}\n`)));
     try {
       run = resumeRun(haltable.journal, id, { agents, ...scheduling });
     } catch (error) {

@@ -33,6 +33,7 @@ import { asRefusal } from '../store/storeErrors';
 import { openStore } from '../store/openStore';
 import { interruptedRunNote } from '../store/interruptedNote';
 import { type HaltableJournal, haltableJournal } from '../../journal/haltableJournal';
+import { slowStoreNotices } from '../store/slowStore';
 import { type StoreLocation, storeFlag, storeLocation } from '../store/storeLocation';
 import { type CliIo, drawsProgress } from './cliIo';
 import { builtinAgents } from '../agents/builtinAgents';
@@ -78,7 +79,10 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
   );
   const store = options.journal ? openStore(location, 'write') : undefined;
   // halted by SIGTERM: the run is left interrupted, for rxdag resume
-  const haltable = store === undefined ? undefined : haltableJournal(store.journal);
+  const haltable =
+    store === undefined
+      ? undefined
+      : haltableJournal(slowStoreNotices(store.journal, store.location.label, (line) => io.stderr.write(`${line}\n`)));
   // said once the run starts: a run refused before then prints one line, why
   const notes = new SetupNotes();
   let remote: RemoteAgents | undefined;

@@ -1,0 +1,80 @@
+/**
+ * What `rxdag run` and `rxdag resume` say while their store is slow to take a run's events: a
+ * store that stops answering (a PostgreSQL table locked, a server hanging) holds the run, whose
+ * next tasks start only once the events that release them are stored, and the person watching
+ * would otherwise see nothing move for up to the backend's own time limit. One line once a group
+ * of events has waited {@link SLOW_AFTER_MS}, one more when the store answers again. It wraps the
+ * journal's writers and changes nothing they do: the backend decides when to give up.
+ */
+import type { Journal, JournaledRun, JournalHeader, JournalWriter } from '../../index';
+
+/**
+ * How long a group of events may wait for the store before it is said: past the 10 s a Ctrl-C
+ * waits for its cancellation to be stored (which says so itself), within PostgreSQL's 30 s.
+ */
+export const SLOW_AFTER_MS = 20_000;
+
+/**
+ * `journal`, whose writers say through `say` (with the store's `label`) when a group of events
+ * waits for the store longer than `slowAfterMs`, and when it is stored after that.
+ *
+ * @example
+ * const journal = slowStoreNotices(store.journal, store.location.label, (line) => process.stderr.write(`${line}\n`));
+ */
+export function slowStoreNotices(journal: Journal, label: string, say: (line: string) => void, slowAfterMs = SLOW_AFTER_MS): Journal {
+  const watched = (writer: JournalWriter): JournalWriter => {
+    let waiting = 0; // groups out now
+    let since = 0; // when the oldest of them went out
+    let said = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        said = true;
+        say(
+          `rxdag: the journal ${label} has not stored the run's latest events for ${Math.round((Date.now() - since) / 1000)} s: ` +
+            'the tasks they release wait for it (a store that does not answer within its time limit stops the run)',
+        );
+      }, slowAfterMs);
+      timer.unref();
+    };
+    const settled = () => {
+      if (--waiting > 0) return;
+      clearTimeout(timer);
+      if (said) say(`rxdag: the journal ${label} stored the run's events again`);
+      said = false;
+    };
+    return {
+      append: (events, durable) => {
+        const stored = writer.append(events, durable);
+        if (stored === undefined) return stored; // stored already: a synchronous backend
+        if (waiting++ === 0) {
+          since = Date.now();
+          arm();
+        }
+        void stored.then(settled, settled);
+        return stored;
+      },
+      close: () => {
+        clearTimeout(timer);
+        return writer.close();
+      },
+      ...(writer.onLost === undefined ? {} : { onLost: (listener: (error: Error) => void) => writer.onLost!(listener) }),
+    };
+  };
+  return {
+    location: journal.location,
+    // synchronous where the journal is (the file journal): its refusals stay thrown at once
+    create: (header: JournalHeader) => mapped(journal.create(header), watched),
+    resume: (runId: string) => mapped(journal.resume(runId), (run: JournaledRun) => ({ ...run, writer: watched(run.writer) })),
+    runs: (options) => journal.runs(options),
+    events: (runId) => journal.events(runId),
+    header: (runId) => journal.header(runId),
+    ...(journal.remove === undefined ? {} : { remove: (runId: string) => journal.remove!(runId) }),
+  };
+}
+
+/** `f` of `value`, or of what it resolves with. */
+function mapped<T, U>(value: T | Promise<T>, f: (value: T) => U): U | Promise<U> {
+  return value instanceof Promise ? value.then(f) : f(value);
+}
