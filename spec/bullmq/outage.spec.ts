@@ -527,6 +527,7 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
       const nap = closer.add(remoteAgent({ connection: redis().url, queue: 'nap', leaseMs: 8000 }));
       const { events, ended } = collected(closer, { id: 'lost', tasks: [{ id: 'a', agent: 'nap' }] }, { nap });
       await waitFor(() => worker.running === 1, 'the job to run on the worker');
+      await sleep(1000); // the scheduler hears from the event stream that a worker took it (within ms, unless the machine is busy)
       await redis().stop();
       await restart(); // without its data: the job is gone
       const backAt = Date.now();
