@@ -10,7 +10,8 @@
  * cannot learn from a run it cancelled. It stops no task itself: its owner does, as soon as the
  * journal is halted.
  */
-import type { Journal, JournaledRun, JournalHeader, JournalWriter } from './journal';
+import type { Journal, JournalWriter } from './journal';
+import { withWrappedWriters } from './wrappedWriters';
 
 /** A journal and the switch that halts the runs written through it. */
 export interface HaltableJournal {
@@ -56,15 +57,8 @@ export function haltableJournal(inner: Journal): HaltableJournal {
     if (halted) void haltable.halt(); // halted while the record was being made
     return haltable;
   };
-  const journal: Journal = {
-    location: inner.location,
-    create: (header: JournalHeader) => then(inner.create(header), wrap),
-    resume: (runId: string) => then(inner.resume(runId), (run: JournaledRun) => ({ ...run, writer: wrap(run.writer) })),
-    runs: (options) => inner.runs(options),
-    events: (runId) => inner.events(runId),
-    header: (runId) => inner.header(runId),
-    ...(inner.remove === undefined ? {} : { remove: (runId: string) => inner.remove!(runId) }),
-  };
+  const journal = withWrappedWriters(inner, wrap);
+
   return {
     journal,
     halt: async () => {
@@ -140,9 +134,4 @@ class HaltableWriter implements JournalWriter {
     }
     return this.closing;
   }
-}
-
-/** `f` of a value that may come later, keeping a value that is there now synchronous. */
-function then<T, U>(value: T | Promise<T>, f: (value: T) => U): U | Promise<U> {
-  return value instanceof Promise ? value.then(f) : f(value);
 }

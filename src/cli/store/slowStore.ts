@@ -6,7 +6,8 @@
  * of events has waited {@link SLOW_AFTER_MS}, one more when the store answers again. It wraps the
  * journal's writers and changes nothing they do: the backend decides when to give up.
  */
-import type { Journal, JournaledRun, JournalHeader, JournalWriter } from '../../index';
+import type { Journal, JournalWriter } from '../../index';
+import { withWrappedWriters } from '../../journal/wrappedWriters';
 
 /**
  * How long a group of events may wait for the store before it is said: past the 10 s a Ctrl-C
@@ -62,19 +63,5 @@ export function slowStoreNotices(journal: Journal, label: string, say: (line: st
       ...(writer.onLost === undefined ? {} : { onLost: (listener: (error: Error) => void) => writer.onLost!(listener) }),
     };
   };
-  return {
-    location: journal.location,
-    // synchronous where the journal is (the file journal): its refusals stay thrown at once
-    create: (header: JournalHeader) => mapped(journal.create(header), watched),
-    resume: (runId: string) => mapped(journal.resume(runId), (run: JournaledRun) => ({ ...run, writer: watched(run.writer) })),
-    runs: (options) => journal.runs(options),
-    events: (runId) => journal.events(runId),
-    header: (runId) => journal.header(runId),
-    ...(journal.remove === undefined ? {} : { remove: (runId: string) => journal.remove!(runId) }),
-  };
-}
-
-/** `f` of `value`, or of what it resolves with. */
-function mapped<T, U>(value: T | Promise<T>, f: (value: T) => U): U | Promise<U> {
-  return value instanceof Promise ? value.then(f) : f(value);
+  return withWrappedWriters(journal, watched);
 }
