@@ -76,16 +76,13 @@ export async function addRidingOutages<T>(leaseMs: number, outage: Outage, adds:
     try {
       tries++;
       await adds.add(items);
-      outage.since = undefined;
+      outageOver(outage);
       return { added: items };
     } catch (thrown) {
       const error = adds.failure(thrown, items.length);
       const triedFor = Date.now() - firstTry;
       const away = saysRedisAway(error);
-      if (away) {
-        outage.since ??= firstTry;
-        outage.error = error;
-      }
+      outageSeen(outage, error, firstTry);
       if (!away || Date.now() - outage.since! + pause > leaseMs) {
         return { failed: items, error: tries === 1 ? error : triedAgain(error, tries, triedFor) };
       }
@@ -94,11 +91,17 @@ export async function addRidingOutages<T>(leaseMs: number, outage: Outage, adds:
   }
 }
 
-/** Notes that a connection found Redis away (`error`), if it says so: the outage began then, if not before. */
-export function outageSeen(outage: Outage, error: RedisConnectionError): void {
+/** Notes that Redis was found away at `at` (`error`), if the error says so: the outage began then, if not before. */
+export function outageSeen(outage: Outage, error: RedisConnectionError, at = Date.now()): void {
   if (!saysRedisAway(error)) return;
-  outage.since ??= Date.now();
+  outage.since ??= at;
   outage.error = error;
+}
+
+/** Redis answers: the outage is over, and a later one gets its own lease period. */
+export function outageOver(outage: Outage): void {
+  outage.since = undefined;
+  outage.error = undefined;
 }
 
 /** Starts a probe unless one is under way: once it succeeds, the outage is over and bursts are tried again. */
@@ -106,10 +109,7 @@ function lookForReturn<T>(outage: Outage, adds: JobAdds<T>): void {
   outage.probing ??= adds
     .probe()
     .then(
-      () => {
-        outage.since = undefined;
-        outage.error = undefined;
-      },
+      () => outageOver(outage),
       () => undefined,
     )
     .finally(() => (outage.probing = undefined));

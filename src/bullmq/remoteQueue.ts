@@ -19,7 +19,7 @@ import { type CommandConnection, within } from './commandConnection';
 import { notTakenDetail, RemoteJobError, RunIdTakenError, WorkerLostError } from './errors';
 import type { FinishedJobs } from './finishedJobs';
 import { type Connections, openConnections } from './queueConnections';
-import { addRidingOutages, type Outage, outageSeen } from './redisAway';
+import { addRidingOutages, type Outage, outageOver, outageSeen } from './redisAway';
 import { type CancelNotSent, JobCancels, type OwnershipCheck } from './jobCancels';
 import { jobIdFor, otherRunsJob, signedJobData, unsendableInput } from './jobFormat';
 import { failedJobError, parsedJson, type Settlement, settlementOf } from './outcomes';
@@ -189,7 +189,7 @@ export class RemoteQueue {
         watch?.failed(error);
       },
       ready: () => {
-        this.outage.since = undefined; // back: a later outage gets its own lease period
+        outageOver(this.outage); // back
         if (this.closed) return;
         watch?.ready();
         // up again after an outage: Redis may have lost jobs (restarted without its data), look now
@@ -292,9 +292,7 @@ export class RemoteQueue {
   }
 
   private onFinished(jobId: string, read: () => Settlement): void {
-    if (this.cancels.finished(jobId)) {
-      return this.finished?.remove(jobId);
-    }
+    if (this.cancels.finished(jobId)) return this.finished?.remove(jobId);
     const waiter = this.waiters.get(jobId);
     if (waiter === undefined) return;
     // the end of another job of its id, before its add (not this attempt's); or of a job found in
@@ -323,7 +321,7 @@ export class RemoteQueue {
     const { queue } = await this.connect();
     const added = waiter.added; // before the read: Redis took the add before it
     const job = await queue.getJob(jobId);
-    this.outage.since = undefined; // Redis answers
+    outageOver(this.outage); // Redis answers
     if (this.waiters.get(jobId) !== waiter) return;
     // what its add did is not heard yet: a job there may be another's, or read before the add
     if (waiter.origin === undefined && !(added && job === undefined)) return this.arm(waiter);
