@@ -68,12 +68,11 @@ export function mayAddAgain(waiter: Waiter): boolean {
   return !waiter.taken && waiter.vanished < MOST_VANISHINGS;
 }
 
-/** Makes `waiter` an attempt whose job is to be added again, with `data` (signed again: its first signature may be near its end). */
+/** Makes `waiter` (whose job no worker took) an attempt whose job is to be added again, with `data` (signed again: its first signature may be near its end). */
 export function readyToAddAgain(waiter: Waiter, data: JobData): void {
   waiter.vanished++;
   waiter.sent = false;
   waiter.added = false;
-  waiter.taken = false;
   waiter.origin = undefined;
   waiter.data = data;
 }
