@@ -1,14 +1,8 @@
 import { asyncScheduler, concat, EMPTY, lastValueFrom, materialize, NEVER, type Observable, of, throwError, toArray } from 'rxjs';
 import type { RunHelpers } from 'rxjs/testing';
 import { DagValidationError, observableAgent, promiseAgent, syncAgent, type TaskContext, type TaskSpec } from '../../src';
-import {
-  type AttemptHost,
-  type AttemptOutcome,
-  OutputNotJsonSafeError,
-  runAttempt,
-  TaskCancelledError,
-  TaskTimeoutError,
-} from '../../src/agents/runAttempt';
+import { OutputNotJsonSafeError, TaskCancelledError, TaskTimeoutError } from '../../src/agents/attemptErrors';
+import { type AttemptHost, type AttemptOutcome, runAttempt } from '../../src/agents/runAttempt';
 import { inVirtualTime, tagLibraryWork } from '../support/virtualTime';
 
 type Cold = ReturnType<RunHelpers['cold']>;

@@ -1,5 +1,6 @@
 import type { ObservableInput } from 'rxjs';
-import { MAX_TIMER_MS, type TaskSpec } from '../dag/schema';
+import type { TaskSpec } from '../dag/schema';
+import { MAX_TIMER_MS } from '../dag/specLimits';
 import type { ErrorInfo, Severity } from '../events';
 import { toJsonSafe } from '../jsonSafe';
 

@@ -7,19 +7,9 @@
 import { z } from 'zod';
 import type { TaskLimits } from './taskLimits';
 import { controlCharacterIn, hasControlCharacters, quoted } from './text';
+import { MAX_ATTEMPTS, MAX_ID_LENGTH, MAX_TIMER_MS, MAX_WEIGHT, TIMER_LIMIT_MESSAGE, TRIGGER_RULES, type TriggerRule } from './specLimits';
 
-/** Longest task or DAG id accepted; ids are names, not payloads. */
-export const MAX_ID_LENGTH = 256;
-/** Most attempts a retry policy may ask for. */
-export const MAX_ATTEMPTS = 1000;
-/**
- * Longest time a Node timer keeps: 2^31 − 1 ms, about 24.8 days. Node fires a longer timer
- * after 1 ms (with a `TimeoutOverflowWarning`), so every time that becomes a timer (timeouts,
- * backoffs, sleeps, poll and health periods) is refused above it.
- */
-export const MAX_TIMER_MS = 2_147_483_647;
-/** What is said of a time above {@link MAX_TIMER_MS} (followed by the value given). */
-export const TIMER_LIMIT_MESSAGE = `must be at most ${MAX_TIMER_MS} ms (about 24.8 days), the longest timer Node keeps`;
+export { MAX_ATTEMPTS, MAX_ID_LENGTH, MAX_TIMER_MS, MAX_WEIGHT, TIMER_LIMIT_MESSAGE, TRIGGER_RULES, type TriggerRule };
 
 /** `name` refused with a control character in it, which is named. */
 export function withoutControlCharacters(name: z.ZodString) {
@@ -69,19 +59,6 @@ const estimate = number('expected a number of milliseconds')
   .max(Number.MAX_SAFE_INTEGER, { error: `must be at most ${Number.MAX_SAFE_INTEGER} ms` });
 
 const priority = number('expected a number');
-
-/**
- * What a task's dependencies must have done for it to run (`when` on a task): `all-succeeded`
- * (each completed), `all-done` (each ended, however), `any-failed` (each ended and at least one
- * failed for good) and `none-failed` (each completed or was skipped, none failed). A dependency
- * skipped because of a failure further up counts as failed; one skipped by its rule while
- * nothing failed, as skipped.
- */
-export const TRIGGER_RULES = ['all-succeeded', 'all-done', 'any-failed', 'none-failed'] as const;
-export type TriggerRule = (typeof TRIGGER_RULES)[number];
-
-/** The heaviest weight a task may have: far above any real concurrency limit. */
-export const MAX_WEIGHT = 1_000_000;
 
 const weight = number('expected a positive integer weight')
   .int({ error: 'must be an integer' })

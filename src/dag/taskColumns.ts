@@ -3,7 +3,8 @@
  * with its defaults filled in, and the `Task` objects built back from the columns on demand.
  * Stores what it is given: checking the values is `validateTasks`'s work.
  */
-import { MAX_TIMER_MS, type RetrySpec, TRIGGER_RULES, type TriggerRule } from './schema';
+import type { RetrySpec } from './schema';
+import { MAX_TIMER_MS, TRIGGER_RULES, type TriggerRule } from './specLimits';
 import { limitNamesOf, type LimitUnits, ownUnitsOf, type TaskLimits, unitsIn } from './taskLimits';
 import type { DagIndex, RetryPolicy, Task } from './types';
 

@@ -8,7 +8,9 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { type Agent, AgentError, type TaskContext, TaskTimeoutError } from '../../index';
+import type { Agent, TaskContext } from '../../index';
+import { AgentError } from '../../agents/agent';
+import { TaskTimeoutError } from '../../agents/attemptErrors';
 import type { ProcessGroups } from './processGroups';
 import { withoutSecrets } from '../secretVariables';
 import { TailText } from './tailText';

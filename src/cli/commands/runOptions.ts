@@ -5,7 +5,7 @@
  * past the safe integers, a time past the longest timer Node keeps). Does not read the DAG file,
  * check the output paths nor open the store: `loadDagFile`, `writeTarget` and `openStore` do.
  */
-import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
+import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/specLimits';
 import { InvalidInputError, optionNumber, type Problem } from '../problems';
 import { checkMetricsPort } from '../output/metricsEndpoint';
 import { checkMetricsLinger, DEFAULT_METRICS_LINGER_MS } from '../output/metricsLinger';

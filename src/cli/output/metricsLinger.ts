@@ -8,7 +8,7 @@
  * It does not decide whether to wait (the command does: not after a stop signal ended its work)
  * nor close the endpoint.
  */
-import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
+import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/specLimits';
 import { onStopSignals } from '../commands/interrupts';
 import { optionNumber, type Problem } from '../problems';
 

@@ -13,7 +13,8 @@
  * a store that answers with an error gives no estimates (the run goes on without them); one that
  * cannot be reached is the run's refusal, thrown as it came.
  */
-import { type DagSpec, defineDag, type Journal, type TaskSpec } from '../../index';
+import type { DagSpec, Journal, TaskSpec } from '../../index';
+import { defineDag } from '../../dag/defineDag';
 import type { LoadedDag } from '../dagFile/loadDagFile';
 import { storeUnanswered } from './storeErrors';
 

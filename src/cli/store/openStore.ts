@@ -10,7 +10,8 @@
  */
 import { accessSync, constants, existsSync, lstatSync, mkdirSync, readlinkSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileJournal, type Journal } from '../../index';
+import type { Journal } from '../../index';
+import { fileJournal } from '../../journal/fileJournal';
 import { describeIoError } from '../commands/writeTarget';
 import { InvalidInputError } from '../problems';
 import { STORE_ENV, type StoreLocation } from './storeLocation';

@@ -5,14 +5,8 @@
  * refused what was asked, or a folder that cannot be read. Each becomes one line for an `InvalidInputError` (exit 2: nothing ran).
  * It recognizes the library's errors and decides nothing else.
  */
-import {
-  DagValidationError,
-  JournalCorruptError,
-  JournalWriteError,
-  RunExistsError,
-  RunLockedError,
-  RunNotResumableError,
-} from '../../index';
+import { DagValidationError } from '../../dag/errors';
+import { JournalCorruptError, JournalWriteError, RunExistsError, RunLockedError, RunNotResumableError } from '../../journal/journal';
 import type { PostgresJournalError } from '../../postgres';
 import { describeIoError } from '../commands/writeTarget';
 import { InvalidInputError } from '../problems';

@@ -1,0 +1,49 @@
+/**
+ * The errors an attempt ends with that its agent did not raise: its time limit passed, its run
+ * was cancelled, its output would not keep as JSON. Classes only; raising them is `runAttempt.ts`'s.
+ * Why apart: code that only recognises them (the CLI's shell agent) loads no RxJS.
+ */
+
+/**
+ * Raised in an attempt's `AbortSignal` and its outcome when it passes its time limit. The same
+ * error is both: an agent that knows where its attempt was when the time ran out (the last lines
+ * a command wrote) says so with {@link TaskTimeoutError.addDetail} from the signal's `abort`
+ * listener, which runs before the attempt's failure is recorded, and its `task.failed` carries it.
+ *
+ * @example
+ * task.signal.addEventListener('abort', () => {
+ *   const reason: unknown = task.signal.reason;
+ *   if (reason instanceof TaskTimeoutError) reason.addDetail(`last step: ${step}`);
+ * });
+ */
+export class TaskTimeoutError extends Error {
+  override readonly name = 'TaskTimeoutError';
+  constructor(
+    readonly taskId: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`task "${taskId}" timed out after ${timeoutMs} ms`);
+  }
+
+  /**
+   * Adds `detail` to the message, on a line of its own (`task "x" timed out after 800 ms\n…`).
+   * Recorded when added from the `abort` listener of the attempt's signal; what is added later
+   * reaches no event.
+   */
+  addDetail(detail: string): void {
+    this.message += `\n${detail}`;
+  }
+}
+
+/** Raised in an attempt's `AbortSignal` when its run is cancelled. */
+export class TaskCancelledError extends Error {
+  override readonly name = 'TaskCancelledError';
+  constructor(readonly taskId: string) {
+    super(`task "${taskId}" was cancelled`);
+  }
+}
+
+/** Raised when an agent's output (returned, or carried by a warning) cannot travel in a JSON event. */
+export class OutputNotJsonSafeError extends TypeError {
+  override readonly name = 'OutputNotJsonSafeError';
+}
