@@ -65,7 +65,8 @@ describe('rxdag run (interrupted)', () => {
     const result = await cli.done;
     expect(result.code).toBe(143);
     expect(notices(result.stderr)).toBe(
-      'rxdag: stopping on SIGTERM: waiting for 3 running shell tasks to exit (Ctrl-C or a second SIGTERM to kill them now)\n',
+      'rxdag: stopping on SIGTERM: waiting for 3 running shell tasks to exit (Ctrl-C or a second SIGTERM to kill them now)\n' +
+        `wrote ${report} (${readFileSync(log, 'utf8').trim().split('\n').length} events)\n`,
     );
     expect(readPids(pidFile).filter(isRunning)).toEqual([]);
     expect(readEventLog(log).pop()).toMatchObject({ type: 'dag.completed', outcome: 'cancelled' });
@@ -81,7 +82,10 @@ describe('rxdag run (interrupted)', () => {
     const result = await cli.done;
     expect(result.code).toBe(143);
     const runId = printedRunId(result.stderr)!;
-    expect(notices(result.stderr)).toBe(`rxdag: stopping on SIGTERM: the run is left interrupted, stopping its 3 running shell tasks (rxdag resume ${runId} continues it)\n`);
+    expect(notices(result.stderr)).toBe(
+      `rxdag: stopping on SIGTERM: the run is left interrupted, stopping its 3 running shell tasks (rxdag resume ${runId} continues it)\n` +
+        `wrote ${report} (${readFileSync(log, 'utf8').trim().split('\n').length} events)\n`,
+    );
     // stubborn ignores SIGTERM: it was killed after the grace period, as on a cancel
     expect(readPids(pidFile).filter(isRunning)).toEqual([]);
     // the log and the report end where the journal does: tasks started, none ended
@@ -90,9 +94,12 @@ describe('rxdag run (interrupted)', () => {
     expect(events.some((e) => e.type === 'task.cancelled' || e.type === 'task.failed' || e.type === 'dag.completed')).toBe(false);
     expect(readFileSync(report, 'utf8')).toMatch(/^<!DOCTYPE html>/);
     const runs = await runCli(['runs', '--json']);
-    expect(runs.stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { runId: string; status: string })).toContainEqual(
-      expect.objectContaining({ runId, status: 'interrupted' }),
-    );
+    expect(
+      runs.stdout
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as { runId: string; status: string }),
+    ).toContainEqual(expect.objectContaining({ runId, status: 'interrupted' }));
   }, 30_000);
 
   it('should take SIGHUP (a closed terminal, a dropped SSH session) as SIGTERM: the journaled run left interrupted, its tasks stopped, ended by SIGHUP (129)', async () => {
@@ -105,13 +112,18 @@ describe('rxdag run (interrupted)', () => {
     // terminal that is gone crashes Node 20
     expect([result.code, result.signal]).toEqual([null, 'SIGHUP']);
     const runId = printedRunId(result.stderr)!;
-    expect(notices(result.stderr)).toBe(`rxdag: stopping on SIGHUP: the run is left interrupted, stopping its 3 running shell tasks (rxdag resume ${runId} --store ${store} continues it)\n`);
+    expect(notices(result.stderr)).toBe(
+      `rxdag: stopping on SIGHUP: the run is left interrupted, stopping its 3 running shell tasks (rxdag resume ${runId} --store ${store} continues it)\n`,
+    );
     expect(readPids(pidFile).filter(isRunning)).toEqual([]);
     expect(readEventLog(log).some((e) => e.type === 'task.cancelled' || e.type === 'dag.completed')).toBe(false);
     const runs = await runCli(['runs', '--json', '--store', store]);
-    expect(runs.stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { runId: string; status: string })).toContainEqual(
-      expect.objectContaining({ runId, status: 'interrupted' }),
-    );
+    expect(
+      runs.stdout
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as { runId: string; status: string }),
+    ).toContainEqual(expect.objectContaining({ runId, status: 'interrupted' }));
   }, 30_000);
 
   it('should kill the children at once and exit 131 on SIGQUIT (Ctrl-\\), as on a second Ctrl-C', async () => {

@@ -36,6 +36,7 @@ import type { RunSetup } from '../output/runSetup';
 import { refusalLine } from '../store/storeErrors';
 import { type StoreLocation, storeFlag } from '../store/storeLocation';
 import { commandLine } from '../shellWord';
+import { escapeControls } from '../../dag/text';
 import type { CliIo } from './cliIo';
 import { exitAfterStop, exitCodeOf, leavesRunInterrupted, onStopSignals, type StopSignal, stoppingLine } from './interrupts';
 import { writeReportFile } from './reportFile';
@@ -219,7 +220,10 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
       },
       (line) => io.stderr.write(`${line}\n`),
     );
-    if (failure === undefined) return;
+    if (failure === undefined) {
+      io.stderr.write(`wrote ${escapeControls(options.reportPath)} (${reportEvents.length} events)\n`);
+      return;
+    }
     outputFailed = true;
     io.stderr.write(`${failure}\n`);
   };
