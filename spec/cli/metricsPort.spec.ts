@@ -100,7 +100,10 @@ describe('rxdag run/resume --metrics-port', () => {
       await cli.waitForStdout(/task\.started last #1/);
       const during = await scrape(url);
 
-      expect([...during.keys()].sort()).toEqual(RUN_METRIC_NAMES);
+      expect([...during.keys()].filter((name) => name.startsWith('rxdag_')).sort()).toEqual(RUN_METRIC_NAMES);
+      // and the process's own, as a served process is expected to have
+      expect(sampleValue(during, 'process_start_time_seconds')).toBeGreaterThan(Date.now() / 1000 - 600);
+      expect(during.get('process_resident_memory_bytes')?.type).toBe('gauge');
       expect(during.get('rxdag_running_tasks')?.type).toBe('gauge');
       expect(sampleValue(during, 'rxdag_running_tasks')).toBe(1);
       expect(sampleValue(during, 'rxdag_ready_tasks')).toBe(0);

@@ -142,6 +142,8 @@ describeRedis('signals to rxdag run --redis and rxdag worker', (env) => {
         'rxdag_worker_running_attempts{agent="sleep"} 0',
       ]),
     );
+    // and the worker process's own metrics
+    expect(lines.filter((line) => /^process_start_time_seconds \d+$/.test(line))).toHaveLength(1);
     // stopped, it waits for one more scrape (at most --metrics-linger), then exits
     worker.child.kill('SIGTERM');
     const lingering = `rxdag worker ${worker.id}: serving the final metrics at ${url} until they are scraped (at most 15 s; Ctrl-C ends the wait, --metrics-linger 0 skips it)`;

@@ -10,6 +10,7 @@
  * It does not decide when the endpoint closes, lingers for a last scrape or the push happens (the
  * command does, when it ends) nor what the metrics are (`rxdag/prometheus` does).
  */
+import type { Registry } from 'prom-client';
 import type { Observable } from 'rxjs';
 import type { DagEvent } from '../../index';
 import { InvalidInputError, optionNumber, type Problem } from '../problems';
@@ -53,6 +54,17 @@ export interface PrometheusModules {
   readonly promClient: typeof import('prom-client');
 }
 
+/**
+ * What the endpoint serves: the run's metrics and prom-client's default ones of this process
+ * (CPU, memory, event loop, `process_start_time_seconds`), as a served process is expected to
+ * have. A push sends the run's only: the gateway keeps a batch job's results, not its process.
+ */
+export function withProcessMetrics(promClient: PrometheusModules['promClient'], registry: Registry): Registry {
+  const process = new promClient.Registry();
+  promClient.collectDefaultMetrics({ register: process });
+  return promClient.Registry.merge([registry, process]);
+}
+
 /** What `--metrics-port` says when prom-client is not installed. */
 export const NO_PROM_CLIENT = noPromClient(['--metrics-port']);
 
@@ -93,13 +105,14 @@ export async function openRunMetrics(
   const flags = [...(port === undefined ? [] : ['--metrics-port']), ...(pushUrl === undefined ? [] : ['--metrics-push'])];
   const { prometheus, promClient } = loadOrRefuse(load, flags);
   const registry = new promClient.Registry();
+  const counting = prometheus.collectMetrics(events$, { registry });
   const server =
     port === undefined
       ? undefined
-      : await prometheus.serveMetrics({ registry, port, host: HOST }).catch((error: unknown) => {
+      : await prometheus.serveMetrics({ registry: withProcessMetrics(promClient, registry), port, host: HOST }).catch((error: unknown) => {
+          counting.unsubscribe();
           throw new InvalidInputError([{ message: listenProblem(port, error) }]);
         });
-  const counting = prometheus.collectMetrics(events$, { registry });
   void until?.then(() => counting.unsubscribe());
   if (server !== undefined) stderr.write(`rxdag: metrics at ${server.url}\n`);
   return {

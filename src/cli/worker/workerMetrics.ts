@@ -11,8 +11,10 @@
  * | `rxdag_worker_attempt_duration_seconds` | histogram: from the agent's call to its end | `agent` |
  * | `rxdag_worker_running_attempts` | gauge: attempts running now | `agent` |
  * | `rxdag_worker_queue_wait_seconds` | histogram: from a job's add (its scheduler's clock) to this worker taking it | `agent` |
+ *
+ * Beside them, prom-client's default metrics of the worker's process (`process_*`, `nodejs_*`).
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Agent, TaskContext } from '../../index';
 import { DEFAULT_BUCKETS } from '../../observe/rxdagMetrics';
 import { serveMetrics } from '../../observe/serveMetrics';
@@ -39,6 +41,7 @@ export interface WorkerMetrics {
  */
 export async function startWorkerMetrics(port: number, agents: readonly string[]): Promise<WorkerMetrics> {
   const registry = new Registry();
+  collectDefaultMetrics({ register: registry }); // the process's own: CPU, memory, event loop, start time
   const attempts = new Counter({
     name: 'rxdag_worker_attempts_total',
     help: 'Attempts this worker ran that ended, by agent and outcome (cancelled: stopped by a cancel, a lapsed lease or a shutdown)',
