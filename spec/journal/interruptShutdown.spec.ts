@@ -136,4 +136,25 @@ describe('an interrupting shutdown', () => {
     const [run] = await fileJournal(dir).runs();
     expect(run).toMatchObject({ runId: 'early', status: 'interrupted' });
   });
+
+  it('should record a run cancelled while its record was being made as cancelled, though the interrupting shutdown came before the record', async () => {
+    const { agents, calls } = counting();
+    const inner = fileJournal(dir);
+    const slow: Journal = { ...inner, create: (header) => new Promise((resolve) => setTimeout(() => resolve(inner.create(header)), 30)) };
+    const scheduler = createScheduler({ journal: slow, healthCheckIntervalMs: 0, agents });
+    const seen: DagEvent[] = [];
+    const all = scheduler.events$.subscribe((event) => seen.push(event));
+    // its user leaves (a request aborted), then the deploy's SIGTERM comes, both before the record is made
+    scheduler.submit(dag, { runId: 'left' }).subscribe().unsubscribe();
+    await scheduler.shutdown({ interrupt: true });
+    all.unsubscribe();
+    // what the scheduler said of it is what the journal holds: a cancelled run, not one to resume
+    expect(seen.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'cancelled' });
+    expect(seen.filter((event) => event.type === 'task.started')).toEqual([]);
+    const [run] = await fileJournal(dir).runs();
+    expect(run).toMatchObject({ runId: 'left', status: 'cancelled' });
+    expect(await fileJournal(dir).events('left')).toEqual(seen);
+    await expect(lastValueFrom(resumeRun(fileJournal(dir), 'left', { agents, healthCheckIntervalMs: 0 }))).rejects.toThrow(/cancelled/);
+    expect(calls).toEqual([]);
+  });
 });

@@ -8,9 +8,10 @@
  * Reading passes through, and so does the loss of a run's ownership (until the halt: nothing is
  * recorded from then on anyway). It keeps the first failure of its writers, which the owner
  * cannot learn from a run it cancelled. It stops no task itself: its owner does, as soon as the
- * journal is halted.
+ * journal is halted. A new run its owner spared before the halt (cancelled while its record was
+ * being made) is not halted: its record ends as decided, not `interrupted`.
  */
-import type { Journal, JournalWriter } from './journal';
+import type { Journal, JournalHeader, JournalWriter } from './journal';
 import { withWrappedWriters } from './wrappedWriters';
 
 /** A journal and the switch that halts the runs written through it. */
@@ -31,6 +32,12 @@ export interface HaltableJournal {
   openWriters(): number;
   /** Resolves when `halt()` is called: what the runs do from then on is not recorded. */
   whenHalted(): Promise<void>;
+  /**
+   * Spares the new run created with `header` from a later halt: its end is decided already (its
+   * subscriber left while its record was being made), and a record left `interrupted` would be
+   * resumed, running work its user cancelled. No effect once halted.
+   */
+  spare(header: JournalHeader): void;
 }
 
 /** An append that never settles: what it would release never starts. */
@@ -46,12 +53,12 @@ export function haltableJournal(inner: Journal): HaltableJournal {
   };
   // the writers not closed yet: a long-lived scheduler's ended runs are not kept
   const writers = new Set<HaltableWriter>();
-  const wrap = (writer: JournalWriter): JournalWriter => {
-    const haltable: HaltableWriter = new HaltableWriter(
-      writer,
-      () => halted,
-      failed,
-      () => writers.delete(haltable),
+  // headers of new runs spared from the halt (kept only as long as their headers are)
+  const spared = new WeakSet<JournalHeader>();
+  const wrap = (writer: JournalWriter, created?: JournalHeader): JournalWriter => {
+    const exempt = created !== undefined && spared.has(created);
+    const haltable: HaltableWriter = new HaltableWriter(writer, exempt ? () => false : () => halted, failed, () =>
+      writers.delete(haltable),
     );
     writers.add(haltable);
     if (halted) void haltable.halt(); // halted while the record was being made
@@ -69,6 +76,9 @@ export function haltableJournal(inner: Journal): HaltableJournal {
     failure: () => failure,
     openWriters: () => writers.size,
     whenHalted: () => haltedAt,
+    spare: (header) => {
+      if (!halted) spared.add(header);
+    },
   };
 }
 
@@ -111,8 +121,9 @@ class HaltableWriter implements JournalWriter {
     });
   }
 
-  /** Gives the run up at once: the inner writer orders that after the group being stored, if any. */
+  /** Gives the run up at once (unless spared): the inner writer orders that after the group being stored, if any. */
   halt(): Promise<void> {
+    if (!this.halted()) return Promise.resolve(); // spared: it records its end
     return Promise.resolve()
       .then(() => this.closeInner())
       .catch(() => undefined);

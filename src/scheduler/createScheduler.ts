@@ -185,11 +185,21 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         if (refused !== undefined) return subscriber.error(refused);
         const scope = subscriberScope();
         if (journal === undefined) return launch(subscriber, () => bus, runId, dag, runResolved, scope);
+        const header = journalHeader(runId, dag, runResolved, resolved);
+        let launched = false;
         answers.track(
-          () => journal.create(journalHeader(runId, dag, runResolved, resolved)),
-          (writer) => launch(subscriber, () => bus, runId, dag, runResolved, scope, { writer, location: journal.location }),
+          () => journal.create(header),
+          (writer) => {
+            launched = true;
+            launch(subscriber, () => bus, runId, dag, runResolved, scope, { writer, location: journal.location });
+          },
           (error) => subscriber.error(recordNotMade(runId, journal.location, error)),
         );
+        // left while its record is being made: it starts cancelled, and an interrupting shutdown
+        // that comes meanwhile does not leave it to be resumed
+        return () => {
+          if (!launched) haltable?.spare(header);
+        };
       },
       () => (bus ??= createEventBus()).events$,
     );
