@@ -204,6 +204,15 @@ describe('fileJournal', () => {
       /journal of run "bad" is corrupt at \/.+\/bad\.jsonl:1: the header is not an rxdag run header: dagId is missing \(expected a string\)$/,
     ],
     [
+      'a header whose DAG this version refuses (a task id with a lone surrogate, which earlier versions took)',
+      (file) => {
+        const lines = fs.readFileSync(file, 'utf8').split('\n');
+        lines[0] = lines[0]!.replace('"tasks":[{"id":"', '"tasks":[{"id":"\\ud800');
+        fs.writeFileSync(file, lines.join('\n'));
+      },
+      /journal of run "bad" is corrupt at \/.+\/bad\.jsonl:1 \(its header\): the DAG spec it holds is invalid, which an earlier rxdag may have accepted \(finish the run with that version\): [\s\S]*a lone surrogate \(U\+D800\)/,
+    ],
+    [
       'an ended run',
       (file) =>
         fs.appendFileSync(

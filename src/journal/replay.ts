@@ -74,7 +74,12 @@ export function replay({ header, events, placeOf }: Pick<JournaledRun, 'header' 
     dag = defineDag(header.spec);
   } catch (error) {
     const problem = error instanceof DagValidationError ? error.message : String(error);
-    throw new JournalCorruptError(runId, 'its header', `the DAG spec it holds is invalid: ${problem}`);
+    // an earlier version may have taken what this one refuses (an id with a lone surrogate)
+    throw new JournalCorruptError(
+      runId,
+      placeOf === undefined ? 'its header' : `${placeOf(0)} (its header)`,
+      `the DAG spec it holds is invalid, which an earlier rxdag may have accepted (finish the run with that version): ${problem}`,
+    );
   }
   const draft = new RunDraft(initialRunState(dag, runId, header.options.failurePolicy));
   // task id -> the failed attempt waiting for a retry, and when it failed
