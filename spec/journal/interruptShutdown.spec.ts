@@ -52,6 +52,12 @@ describe('an interrupting shutdown', () => {
     return { calls, aborted, forResume, agents: { work } };
   }
 
+  /** A backend that takes its time to make a run's record (a database's round trips). */
+  const slowToCreate = (inner: Journal): Journal => ({
+    ...inner,
+    create: (header) => new Promise((resolve) => setTimeout(() => resolve(inner.create(header)), 30)),
+  });
+
   it('should abort running agents, leave each run interrupted, error its stream, and let a later scheduler finish it', async () => {
     const first = counting();
     const scheduler = createScheduler({ journal: fileJournal(dir), healthCheckIntervalMs: 0, agents: first.agents });
@@ -119,10 +125,7 @@ describe('an interrupting shutdown', () => {
 
   it('should leave a run whose record was still being made interrupted too, with no agent called', async () => {
     const { agents, calls } = counting();
-    const inner = fileJournal(dir);
-    // a backend that takes its time to make a run's record (a database's round trips)
-    const slow: Journal = { ...inner, create: (header) => new Promise((resolve) => setTimeout(() => resolve(inner.create(header)), 30)) };
-    const scheduler = createScheduler({ journal: slow, healthCheckIntervalMs: 0, agents });
+    const scheduler = createScheduler({ journal: slowToCreate(fileJournal(dir)), healthCheckIntervalMs: 0, agents });
     const seen: DagEvent[] = [];
     const ended = new Promise<unknown>((settle) =>
       scheduler
@@ -139,9 +142,7 @@ describe('an interrupting shutdown', () => {
 
   it('should record a run cancelled while its record was being made as cancelled, though the interrupting shutdown came before the record', async () => {
     const { agents, calls } = counting();
-    const inner = fileJournal(dir);
-    const slow: Journal = { ...inner, create: (header) => new Promise((resolve) => setTimeout(() => resolve(inner.create(header)), 30)) };
-    const scheduler = createScheduler({ journal: slow, healthCheckIntervalMs: 0, agents });
+    const scheduler = createScheduler({ journal: slowToCreate(fileJournal(dir)), healthCheckIntervalMs: 0, agents });
     const seen: DagEvent[] = [];
     const all = scheduler.events$.subscribe((event) => seen.push(event));
     // its user leaves (a request aborted), then the deploy's SIGTERM comes, both before the record is made
