@@ -49,7 +49,13 @@ describeRedis('workers in several processes', (env) => {
 
   function startWorkerProcess(extraEnv: Record<string, string> = {}): WorkerProcess {
     const child = spawn(process.execPath, [FIXTURE], {
-      env: { ...process.env, RXDAG_FIXTURE_REDIS: env.url, RXDAG_FIXTURE_PREFIX: prefix, RXDAG_FIXTURE_LEASE_MS: String(LEASE_MS), ...extraEnv },
+      env: {
+        ...process.env,
+        RXDAG_FIXTURE_REDIS: env.url,
+        RXDAG_FIXTURE_PREFIX: prefix,
+        RXDAG_FIXTURE_LEASE_MS: String(LEASE_MS),
+        ...extraEnv,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const worker: WorkerProcess = { child, id: '', started: [], exited: new Promise((resolve) => child.once('exit', () => resolve())) };
@@ -107,7 +113,9 @@ describeRedis('workers in several processes', (env) => {
     expect(ranOn.size).toBeGreaterThan(1);
     expect([...ranOn].every((id) => workers.some((worker) => worker.id === id))).toBe(true);
     // what the victim had started and not finished went to the others, under the same attempt
-    const lost = victim.started.filter((entry) => !completed.some((event) => `${event.taskId} ${event.attempt}` === entry && event.worker === victim.id));
+    const lost = victim.started.filter(
+      (entry) => !completed.some((event) => `${event.taskId} ${event.attempt}` === entry && event.worker === victim.id),
+    );
     expect(lost.length).toBeGreaterThan(0);
     for (const entry of lost) {
       const [taskId, attempt] = entry.split(' ');
@@ -120,7 +128,8 @@ describeRedis('workers in several processes', (env) => {
   it('should fail an attempt with WorkerLostError once its lease lapsed more than maxLeaseLosses times, then retry it', async () => {
     const workers = await startWorkers(2, { RXDAG_FIXTURE_MAX_LEASE_LOSSES: '0', RXDAG_FIXTURE_CONCURRENCY: '1' });
     const sleep = closer.add(remoteAgent({ connection: env.url, prefix, queue: 'sleep', leaseMs: LEASE_MS, maxLeaseLosses: 0 }));
-    const spec: DagSpec = { id: 'lost', tasks: [{ id: 'long', agent: 'sleep', input: 3000, retry: { attempts: 2, backoffMs: 0 } }] };
+    // long enough to be running when its worker is killed (the kill follows its start line within ms); its retry sleeps as long
+    const spec: DagSpec = { id: 'lost', tasks: [{ id: 'long', agent: 'sleep', input: 1500, retry: { attempts: 2, backoffMs: 0 } }] };
     const run = collect(runDag(spec, { agents: { sleep } }));
     await waitFor(() => workers.some((worker) => worker.started.length > 0), 'the attempt to start', 20_000);
     const victim = workers.find((worker) => worker.started.length > 0)!;
@@ -128,7 +137,9 @@ describeRedis('workers in several processes', (env) => {
     const events = await run;
     expect(eventLogViolations(events)).toEqual([]);
     const failed = events.filter((event) => event.type === 'task.failed');
-    expect(failed.map((event) => [event.attempt, event.error.name, event.severity, event.willRetry])).toEqual([[1, 'WorkerLostError', 'error', true]]);
+    expect(failed.map((event) => [event.attempt, event.error.name, event.severity, event.willRetry])).toEqual([
+      [1, 'WorkerLostError', 'error', true],
+    ]);
     const completed = byTask(events, 'task.completed').get('long')!;
     expect([completed.attempt, completed.worker !== victim.id]).toEqual([2, true]);
   });

@@ -10,6 +10,9 @@ import { isRunning, readEventLog, readPids, tempDir } from './support/files';
  * instead, for `rxdag resume`: its children are killed the same way, nothing of their end is
  * recorded. SIGQUIT kills them at once. The CLI exits 128 + the signal number.
  */
+/** The grace of the tests that do not measure it: `stubborn` ignores SIGTERM, so each of them waits it out. */
+const UNMEASURED_GRACE_MS = 300;
+
 describe('rxdag run (interrupted)', () => {
   const tmp = tempDir();
   beforeAll(() => ensureBuilt(), 120_000);
@@ -60,7 +63,7 @@ describe('rxdag run (interrupted)', () => {
 
   it('should cancel a run without a journal the same way on SIGTERM, exit 143 and still write the report', async () => {
     const report = tmp.file('sigterm.html');
-    const { cli, log, pidFile } = await startLongRun('sigterm', 700, ['--report', report, '--no-journal']);
+    const { cli, log, pidFile } = await startLongRun('sigterm', UNMEASURED_GRACE_MS, ['--report', report, '--no-journal']);
     cli.child.kill('SIGTERM');
     const result = await cli.done;
     expect(result.code).toBe(143);
@@ -77,7 +80,7 @@ describe('rxdag run (interrupted)', () => {
 
   it('should leave a journaled run interrupted on SIGTERM (a service manager, a reboot): its tasks stopped, nothing cancelled, exit 143', async () => {
     const report = tmp.file('sigterm-journaled.html');
-    const { cli, log, pidFile } = await startLongRun('sigterm-journaled', 700, ['--report', report]);
+    const { cli, log, pidFile } = await startLongRun('sigterm-journaled', UNMEASURED_GRACE_MS, ['--report', report]);
     cli.child.kill('SIGTERM');
     const result = await cli.done;
     expect(result.code).toBe(143);
@@ -105,7 +108,7 @@ describe('rxdag run (interrupted)', () => {
   it('should take SIGHUP (a closed terminal, a dropped SSH session) as SIGTERM: the journaled run left interrupted, its tasks stopped, ended by SIGHUP (129)', async () => {
     // a store of its own: the SIGTERM run left one interrupted, of which a run in its store says a word
     const store = tmp.file('sighup-store');
-    const { cli, log, pidFile } = await startLongRun('sighup', 700, ['--store', store]);
+    const { cli, log, pidFile } = await startLongRun('sighup', UNMEASURED_GRACE_MS, ['--store', store]);
     cli.child.kill('SIGHUP');
     const result = await cli.done;
     // it stops its run, then ends by the signal itself (a shell shows 129): exiting normally on a
@@ -170,9 +173,8 @@ describe('rxdag run (interrupted)', () => {
     let stderr = '';
     cli.child.stderr!.on('data', (chunk: string) => (stderr += chunk));
     cli.child.kill('SIGINT');
-    await new Promise((resolve) => setTimeout(resolve, 100));
     // said while the CLI waits, not when it is done
-    await waitFor(() => stderr.includes('(Ctrl-C again to kill them now)'));
+    await waitFor(() => stderr.includes('(Ctrl-C again to kill them now)'), 3000);
     expect(notices(stderr)).toBe('rxdag: stopping: waiting for 3 running shell tasks to exit (Ctrl-C again to kill them now)\n');
     const secondAt = Date.now();
     cli.child.kill('SIGINT');

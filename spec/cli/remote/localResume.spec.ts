@@ -35,13 +35,21 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
     );
     const run = fleet.track(startCli(['run', file, '--store', store, '--redis', env.url, '--redis-prefix', prefix, '--json'], NO_KEY));
     await run.waitForStdout(/"type":"task\.started"/);
-    // the job is added on the agent's call, in the same turn: a moment lets it reach Redis
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    run.child.kill('SIGKILL');
-    await run.done;
     const runId = printedRunId(run.stderrSoFar());
     if (runId === undefined) throw new Error(`no run id in:\n${run.stderrSoFar()}`);
+    await jobInRedis(`${prefix}:shell:${runId}|p|1`);
+    run.child.kill('SIGKILL');
+    await run.done;
     return { runId, store, marks };
+  }
+
+  /** Resolves once Redis holds the job `key` (BullMQ's `<prefix>:<queue>:<job id>`): the add reached it, whatever the machine's load. */
+  async function jobInRedis(key: string): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    while ((await env.client.exists(key)) === 0) {
+      if (Date.now() > deadline) throw new Error(`the job ${key} did not reach Redis`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   /** Runs `file` here (no --redis) into `store`, kills it once a task started and resolves with its run id. */
@@ -57,7 +65,14 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
 
   it('should refuse, naming the attempts in flight and the flags that reach their workers, and run nothing (also under another key prefix or signing key)', async () => {
     const { runId, store, marks } = await killedWithAttemptsQueued('refused');
-    const resume = await runCli(['resume', runId, '--store', store], NO_KEY);
+    const key = 'k'.repeat(32);
+    // each refuses before it takes the run, reading the journal only: they run side by side
+    const [resume, otherPrefix, otherDb, otherKey] = await Promise.all([
+      runCli(['resume', runId, '--store', store], NO_KEY),
+      runCli(['resume', runId, '--store', store, '--redis', env.url, '--redis-prefix', `${prefix}-other`], NO_KEY),
+      runCli(['resume', runId, '--store', store, '--redis', `${env.url}/3`, '--redis-prefix', prefix], NO_KEY),
+      runCli(['resume', runId, '--store', store, '--redis', env.url, '--redis-prefix', prefix, '--insecure'], { RXDAG_WORKER_KEY: key }),
+    ]);
     expect(resume.code).toBe(2);
     expect(resume.stderr).toBe(
       `rxdag: run ${runId} sent its attempts to rxdag workers, and one was in flight when it stopped (p): they may still be queued or running there. ` +
@@ -66,7 +81,6 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
     );
     expect(linesOf(marks)).toEqual([]);
     // under another key prefix no worker of the run would take it up: refused too, naming the run's flags
-    const otherPrefix = await runCli(['resume', runId, '--store', store, '--redis', env.url, '--redis-prefix', `${prefix}-other`], NO_KEY);
     expect(otherPrefix).toMatchObject({
       code: 2,
       stderr:
@@ -74,7 +88,6 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
         `resumed under "${prefix}-other", no worker of the run would take them up again. Resume with --redis ${env.url}/0 --redis-prefix ${prefix}\n`,
     });
     // in another Redis database the queued attempt would be added again, and run twice once a worker there takes it
-    const otherDb = await runCli(['resume', runId, '--store', store, '--redis', `${env.url}/3`, '--redis-prefix', prefix], NO_KEY);
     expect(otherDb).toMatchObject({
       code: 2,
       stderr:
@@ -82,10 +95,6 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
         `resumed on database 3, no worker of the run would take them up again. Resume with --redis ${env.url}/0 --redis-prefix ${prefix}\n`,
     });
     // signed with another key than the run's, the results of its attempts in flight would be refused as forged
-    const key = 'k'.repeat(32);
-    const otherKey = await runCli(['resume', runId, '--store', store, '--redis', env.url, '--redis-prefix', prefix, '--insecure'], {
-      RXDAG_WORKER_KEY: key,
-    });
     expect(otherKey).toMatchObject({
       code: 2,
       stderr:
@@ -106,7 +115,15 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
     const store = tmp.file('here-store');
     const marks = tmp.file('here.marks');
     const file = tmp.file('here.json');
-    writeFileSync(file, JSON.stringify({ id: 'here', tasks: [{ id: 'p', run: `echo "$RXDAG_TASK_ID" >> '${marks}'; sleep 2` }] }));
+    // it sleeps the first time only, to be running when the run here is killed; on the worker it ends at once
+    const once = tmp.file('here.once');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        id: 'here',
+        tasks: [{ id: 'p', run: `echo "$RXDAG_TASK_ID" >> '${marks}'; [ -e '${once}' ] || { touch '${once}'; sleep 2; }` }],
+      }),
+    );
     const runId = await killedHereMidTask(file, store);
     await fleet.start(env.url, prefix, [], NO_KEY);
     const resume = await runCli(['resume', runId, '--store', store, '--redis', env.url, '--redis-prefix', prefix, '--quiet'], NO_KEY);
@@ -123,11 +140,12 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
     writeFileSync(file, JSON.stringify({ id: 'moved', tasks: [{ id: 'p', run: 'sleep 2', cwd: workspace }] }));
     const runId = await killedHereMidTask(file, store);
     renameSync(workspace, `${workspace}-elsewhere`);
-    expect(await runCli(['resume', runId, '--store', store], NO_KEY)).toMatchObject({
+    // the local resume refuses while the worker starts: it reaches no Redis
+    const [local] = await Promise.all([runCli(['resume', runId, '--store', store], NO_KEY), fleet.start(env.url, prefix, [], NO_KEY)]);
+    expect(local).toMatchObject({
       code: 2,
       stderr: expect.stringMatching(/cannot go on here/),
     });
-    await fleet.start(env.url, prefix, [], NO_KEY);
     // the workers of this spec share this machine, so they lack the folder too: the task fails there
     const remote = await runCli(['resume', runId, '--store', store, '--redis', env.url, '--redis-prefix', prefix, '--quiet'], NO_KEY);
     expect(remote.stderr).toContain(
@@ -139,12 +157,15 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
 
   it('should run them here with --local, and refuse --local with --redis', async () => {
     const { runId, store, marks } = await killedWithAttemptsQueued('local');
-    const both = await runCli(['resume', runId, '--store', store, '--local', '--redis', env.url], NO_KEY);
+    // the refusal of the options comes before the store is read: it runs beside the resume
+    const [both, local] = await Promise.all([
+      runCli(['resume', runId, '--store', store, '--local', '--redis', env.url], NO_KEY),
+      runCli(['resume', runId, '--store', store, '--local', '--quiet'], NO_KEY),
+    ]);
     expect(both).toMatchObject({
       code: 2,
       stderr: 'rxdag: --local and --redis cannot go together: --local runs here what --redis sends to workers\n',
     });
-    const local = await runCli(['resume', runId, '--store', store, '--local', '--quiet'], NO_KEY);
     expect(local.code).toBe(0);
     expect(linesOf(marks)).toEqual(['p']);
   });

@@ -4,7 +4,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describeRedis, freePort, type PasswordRedis, startPasswordRedis, startRedisServer } from '../../support/redis';
-import { printedRunId, ROOT, runCli, SPEC_STORE, startCli } from '../support/builtCli';
+import { type CliResult, printedRunId, ROOT, runCli, SPEC_STORE, startCli } from '../support/builtCli';
 import { readEventLog } from '../support/files';
 import { type InProcessResult, rxdagInProcess } from '../support/inProcessCli';
 import { useProcessEnv } from '../support/liveInProcessCli';
@@ -34,16 +34,26 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
   // what the commands run in this process read: no key (NO_KEY), and the spec's store
   useProcessEnv(() => ({ ...NO_KEY, RXDAG_STORE: SPEC_STORE }));
 
-  // a TLS handshake with a Redis that does not speak TLS only ends at the probe's timeout (5 s):
-  // that refusal is started first, in this process, and waits while the other tests run
+  // a TLS handshake with a Redis that does not speak TLS only ends at the probe's timeout (5 s),
+  // and a Redis that refuses connections is tried again until then (it may be restarting): those
+  // refusals are started first and wait while the other tests run (their tests are the last)
   let plain: Awaited<ReturnType<typeof startRedisServer>> | undefined;
   let redissToPlain: Promise<InProcessResult> | undefined;
+  let unreachable: { port: number; file: string; refusals: Promise<CliResult[]> } | undefined;
   beforeAll(async () => {
     plain = await startRedisServer();
     redissToPlain = rxdagInProcess('worker', '--redis', `rediss://127.0.0.1:${plain.port}`);
+    const port = await freePort();
+    const { file } = markerDag('unreachable');
+    const refusals = Promise.all([
+      inProcess('run', file, '--redis', `redis://127.0.0.1:${port}`),
+      runCli(['worker', '--redis', `redis://127.0.0.1:${port}`], NO_KEY),
+    ]);
+    unreachable = { port, file, refusals };
   });
   afterAll(async () => {
     await redissToPlain;
+    await unreachable?.refusals;
     await plain?.stop();
   });
 
@@ -79,39 +89,6 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
     }
     expect(printedRunId(run.stderr)).toBeUndefined();
     expect(existsSync(marker)).toBe(false);
-  });
-
-  it('should refuse an unreachable Redis, a wrong URL and bad worker options with one line each, exit 2 and no stack trace', async () => {
-    const port = await freePort();
-    const { file } = markerDag('unreachable');
-    const results = await Promise.all([
-      inProcess('run', file, '--redis', `redis://127.0.0.1:${port}`),
-      runCli(['worker', '--redis', `redis://127.0.0.1:${port}`], NO_KEY),
-      inProcess('worker', '--redis', 'http://127.0.0.1:6379'),
-      inProcess('worker', '--redis', env.url, '--agents', 'shell,gpu', '--key-file', tmp.file('missing.key'), '--lease-ms', '10'),
-      inProcess('run', file, '--key-file', tmp.file('missing.key'), '--insecure'),
-      inProcess('run', file, '--insecure'),
-    ]);
-    expect(results.map((result) => [result.code, result.signal, result.stdout, result.stderr])).toEqual([
-      [2, null, '', `rxdag: cannot reach Redis at redis://127.0.0.1:${port}/0: connect ECONNREFUSED 127.0.0.1:${port}\n`],
-      [2, null, '', `rxdag: cannot reach Redis at redis://127.0.0.1:${port}/0: connect ECONNREFUSED 127.0.0.1:${port}\n`],
-      [
-        2,
-        null,
-        '',
-        'rxdag: --redis: the URL must be a redis:// or rediss:// URL, got http://… (e.g. redis://127.0.0.1:6379 or rediss://:PASSWORD@HOST:6380)\n',
-      ],
-      [
-        2,
-        null,
-        '',
-        'rxdag: --lease-ms must be a whole number of milliseconds from 1000 (a shorter lease is lost while the worker\'s event loop pauses, as when it spawns a task) (got "10")\n' +
-          'rxdag: --agents: unknown agent "gpu" (a worker runs: shell, sleep)\n' +
-          `rxdag: --key-file ${tmp.file('missing.key')}: cannot read the key: ENOENT (no such file or directory)\n`,
-      ],
-      [2, null, '', 'rxdag: --key-file, --insecure only apply with --redis (attempts sent to rxdag worker processes)\n'],
-      [2, null, '', 'rxdag: --insecure only applies with --redis (attempts sent to rxdag worker processes)\n'],
-    ]);
   });
 
   it('should refuse a --metrics-port in use with the words rxdag run uses, and exit 2', async () => {
@@ -216,15 +193,6 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
     });
   });
 
-  it('should say a rediss:// URL to a Redis that does not speak TLS may need redis://', async () => {
-    const result = await redissToPlain!;
-    expect([result.code, result.stdout, result.stderr]).toEqual([
-      2,
-      '',
-      `rxdag: cannot reach Redis at rediss://127.0.0.1:${plain!.port}/0: connect ETIMEDOUT (no TLS handshake in time: if the server does not speak TLS, use redis://)\n`,
-    ]);
-  });
-
   it('should not load BullMQ or a Redis client for a run without --redis', async () => {
     const { file } = markerDag('local');
     const script = `
@@ -299,5 +267,46 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
     expect(existsSync(marker)).toBe(true);
     expect(result.stderr).not.toMatch(/no worker/);
     expect(exited(shells)).toBe(false);
+  });
+
+  // last: the refusals of beforeAll that wait for the probe's 5 s end while the tests above run
+  it('should refuse an unreachable Redis, a wrong URL and bad worker options with one line each, exit 2 and no stack trace', async () => {
+    const { port, file, refusals } = unreachable!;
+    const results = await Promise.all([
+      ...(await refusals),
+      inProcess('worker', '--redis', 'http://127.0.0.1:6379'),
+      inProcess('worker', '--redis', env.url, '--agents', 'shell,gpu', '--key-file', tmp.file('missing.key'), '--lease-ms', '10'),
+      inProcess('run', file, '--key-file', tmp.file('missing.key'), '--insecure'),
+      inProcess('run', file, '--insecure'),
+    ]);
+    expect(results.map((result) => [result.code, result.signal, result.stdout, result.stderr])).toEqual([
+      [2, null, '', `rxdag: cannot reach Redis at redis://127.0.0.1:${port}/0: connect ECONNREFUSED 127.0.0.1:${port}\n`],
+      [2, null, '', `rxdag: cannot reach Redis at redis://127.0.0.1:${port}/0: connect ECONNREFUSED 127.0.0.1:${port}\n`],
+      [
+        2,
+        null,
+        '',
+        'rxdag: --redis: the URL must be a redis:// or rediss:// URL, got http://… (e.g. redis://127.0.0.1:6379 or rediss://:PASSWORD@HOST:6380)\n',
+      ],
+      [
+        2,
+        null,
+        '',
+        'rxdag: --lease-ms must be a whole number of milliseconds from 1000 (a shorter lease is lost while the worker\'s event loop pauses, as when it spawns a task) (got "10")\n' +
+          'rxdag: --agents: unknown agent "gpu" (a worker runs: shell, sleep)\n' +
+          `rxdag: --key-file ${tmp.file('missing.key')}: cannot read the key: ENOENT (no such file or directory)\n`,
+      ],
+      [2, null, '', 'rxdag: --key-file, --insecure only apply with --redis (attempts sent to rxdag worker processes)\n'],
+      [2, null, '', 'rxdag: --insecure only applies with --redis (attempts sent to rxdag worker processes)\n'],
+    ]);
+  });
+
+  it('should say a rediss:// URL to a Redis that does not speak TLS may need redis://', async () => {
+    const result = await redissToPlain!;
+    expect([result.code, result.stdout, result.stderr]).toEqual([
+      2,
+      '',
+      `rxdag: cannot reach Redis at rediss://127.0.0.1:${plain!.port}/0: connect ETIMEDOUT (no TLS handshake in time: if the server does not speak TLS, use redis://)\n`,
+    ]);
   });
 });
