@@ -79,7 +79,15 @@ async function probeOnce(target: RedisTarget): Promise<unknown> {
   client.on('error', (error: unknown) => (connectionError ??= error));
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS + 1000);
+    const noAnswerWithin = (ms: number) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    };
+    // ioredis's connectTimeout bounds the connection (a TLS handshake too) and says why it failed;
+    // from the connection on, this bounds the answers. The first is a backstop: a timer racing
+    // ioredis's own would, on a busy event loop, hide its diagnosis (a TLS URL to a plain Redis)
+    noAnswerWithin(2 * PROBE_TIMEOUT_MS);
+    client.once('connect', () => noAnswerWithin(PROBE_TIMEOUT_MS));
   });
   try {
     await Promise.race([
