@@ -5,6 +5,7 @@ import { lastValueFrom } from 'rxjs';
 import {
   type Agent,
   createScheduler,
+  type Scheduler,
   type DagEvent,
   defineDag,
   fileJournal,
@@ -52,11 +53,21 @@ describe('an interrupting shutdown', () => {
     return { calls, aborted, forResume, agents: { work } };
   }
 
-  /** A backend that takes its time to make a run's record (a database's round trips). */
-  const slowToCreate = (inner: Journal): Journal => ({
+  /** A backend that takes its time to make a run's record or take one up (a database's round trips). */
+  const slowToAnswer = (inner: Journal): Journal => ({
     ...inner,
     create: (header) => new Promise((resolve) => setTimeout(() => resolve(inner.create(header)), 30)),
+    resume: (runId) => new Promise((resolve, reject) => setTimeout(() => Promise.resolve(inner.resume(runId)).then(resolve, reject), 30)),
   });
+
+  /** The events of `scheduler.events$` while `act` runs and the scheduler shuts down. */
+  async function eventsWhile(scheduler: Scheduler, act: () => Promise<void>): Promise<DagEvent[]> {
+    const seen: DagEvent[] = [];
+    const all = scheduler.events$.subscribe((event) => seen.push(event));
+    await act();
+    all.unsubscribe();
+    return seen;
+  }
 
   it('should abort running agents, leave each run interrupted, error its stream, and let a later scheduler finish it', async () => {
     const first = counting();
@@ -125,7 +136,7 @@ describe('an interrupting shutdown', () => {
 
   it('should leave a run whose record was still being made interrupted too, with no agent called', async () => {
     const { agents, calls } = counting();
-    const scheduler = createScheduler({ journal: slowToCreate(fileJournal(dir)), healthCheckIntervalMs: 0, agents });
+    const scheduler = createScheduler({ journal: slowToAnswer(fileJournal(dir)), healthCheckIntervalMs: 0, agents });
     const seen: DagEvent[] = [];
     const ended = new Promise<unknown>((settle) =>
       scheduler
@@ -142,13 +153,12 @@ describe('an interrupting shutdown', () => {
 
   it('should record a run cancelled while its record was being made as cancelled, though the interrupting shutdown came before the record', async () => {
     const { agents, calls } = counting();
-    const scheduler = createScheduler({ journal: slowToCreate(fileJournal(dir)), healthCheckIntervalMs: 0, agents });
-    const seen: DagEvent[] = [];
-    const all = scheduler.events$.subscribe((event) => seen.push(event));
+    const scheduler = createScheduler({ journal: slowToAnswer(fileJournal(dir)), healthCheckIntervalMs: 0, agents });
     // its user leaves (a request aborted), then the deploy's SIGTERM comes, both before the record is made
-    scheduler.submit(dag, { runId: 'left' }).subscribe().unsubscribe();
-    await scheduler.shutdown({ interrupt: true });
-    all.unsubscribe();
+    const seen = await eventsWhile(scheduler, async () => {
+      scheduler.submit(dag, { runId: 'left' }).subscribe().unsubscribe();
+      await scheduler.shutdown({ interrupt: true });
+    });
     // what the scheduler said of it is what the journal holds: a cancelled run, not one to resume
     expect(seen.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'cancelled' });
     expect(seen.filter((event) => event.type === 'task.started')).toEqual([]);
@@ -156,6 +166,40 @@ describe('an interrupting shutdown', () => {
     expect(run).toMatchObject({ runId: 'left', status: 'cancelled' });
     expect(await fileJournal(dir).events('left')).toEqual(seen);
     await expect(lastValueFrom(resumeRun(fileJournal(dir), 'left', { agents, healthCheckIntervalMs: 0 }))).rejects.toThrow(/cancelled/);
+    expect(calls).toEqual([]);
+  });
+
+  it('should record a resume its subscriber left while the run was being taken up as cancelled, though the interrupting shutdown came before', async () => {
+    const first = counting();
+    const before = createScheduler({ journal: fileJournal(dir), healthCheckIntervalMs: 0, agents: first.agents });
+    before.submit(dag, { runId: 'again' }).subscribe({ error: () => undefined });
+    while (!first.calls.includes('slow')) await new Promise((resolve) => setTimeout(resolve, 5));
+    await before.shutdown({ interrupt: true });
+    expect((await fileJournal(dir).runs())[0]).toMatchObject({ runId: 'again', status: 'interrupted' });
+
+    const { agents, calls } = counting();
+    const scheduler = createScheduler({ journal: slowToAnswer(fileJournal(dir)), healthCheckIntervalMs: 0, agents });
+    const seen = await eventsWhile(scheduler, async () => {
+      scheduler.resume('again').subscribe().unsubscribe();
+      await scheduler.shutdown({ interrupt: true });
+    });
+    expect(seen.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'cancelled' });
+    expect((await fileJournal(dir).runs())[0]).toMatchObject({ runId: 'again', status: 'cancelled' });
+    expect((await fileJournal(dir).events('again')).slice(-seen.length)).toEqual(seen);
+    expect(calls).toEqual([]);
+  });
+
+  it('should leave a run its subscriber left only after the interrupting shutdown interrupted, its events saying nothing more of it', async () => {
+    const { agents, calls } = counting();
+    const scheduler = createScheduler({ journal: slowToAnswer(fileJournal(dir)), healthCheckIntervalMs: 0, agents });
+    const seen = await eventsWhile(scheduler, async () => {
+      const subscription = scheduler.submit(dag, { runId: 'late' }).subscribe({ error: () => undefined });
+      const shutdown = scheduler.shutdown({ interrupt: true });
+      subscription.unsubscribe(); // the halt came first: what the run does from now on is not recorded
+      await shutdown;
+    });
+    expect(seen).toEqual([]);
+    expect((await fileJournal(dir).runs())[0]).toMatchObject({ runId: 'late', status: 'interrupted' });
     expect(calls).toEqual([]);
   });
 });

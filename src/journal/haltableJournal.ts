@@ -8,10 +8,10 @@
  * Reading passes through, and so does the loss of a run's ownership (until the halt: nothing is
  * recorded from then on anyway). It keeps the first failure of its writers, which the owner
  * cannot learn from a run it cancelled. It stops no task itself: its owner does, as soon as the
- * journal is halted. A new run its owner spared before the halt (cancelled while its record was
- * being made) is not halted: its record ends as decided, not `interrupted`.
+ * journal is halted. A run its owner spared before the halt (cancelled while its record was
+ * being made or taken up) is not halted: its record ends as decided, not `interrupted`.
  */
-import type { Journal, JournalHeader, JournalWriter } from './journal';
+import type { Journal, JournalWriter } from './journal';
 import { withWrappedWriters } from './wrappedWriters';
 
 /** A journal and the switch that halts the runs written through it. */
@@ -32,12 +32,21 @@ export interface HaltableJournal {
   openWriters(): number;
   /** Resolves when `halt()` is called: what the runs do from then on is not recorded. */
   whenHalted(): Promise<void>;
+  /** The journal for one run's `create` or `resume`, with the switch that spares that run from a later halt. */
+  forOneRun(): OneRunJournal;
+}
+
+/** {@link HaltableJournal.forOneRun}: a journal to make or take up one run through. */
+export interface OneRunJournal {
+  readonly journal: Journal;
   /**
-   * Spares the new run created with `header` from a later halt: its end is decided already (its
-   * subscriber left while its record was being made), and a record left `interrupted` would be
-   * resumed, running work its user cancelled. No effect once halted.
+   * Spares the run from a later halt: its end is decided already (its subscriber left while its
+   * record was being made or taken up), and a record left `interrupted` would be resumed, running
+   * work its user cancelled. No effect once halted.
    */
-  spare(header: JournalHeader): void;
+  spare(): void;
+  /** Whether {@link spare} took effect. */
+  spared(): boolean;
 }
 
 /** An append that never settles: what it would release never starts. */
@@ -53,18 +62,24 @@ export function haltableJournal(inner: Journal): HaltableJournal {
   };
   // the writers not closed yet: a long-lived scheduler's ended runs are not kept
   const writers = new Set<HaltableWriter>();
-  // headers of new runs spared from the halt (kept only as long as their headers are)
-  const spared = new WeakSet<JournalHeader>();
-  const wrap = (writer: JournalWriter, created?: JournalHeader): JournalWriter => {
-    const exempt = created !== undefined && spared.has(created);
-    const haltable: HaltableWriter = new HaltableWriter(writer, exempt ? () => false : () => halted, failed, () =>
-      writers.delete(haltable),
-    );
-    writers.add(haltable);
-    if (halted) void haltable.halt(); // halted while the record was being made
-    return haltable;
-  };
-  const journal = withWrappedWriters(inner, wrap);
+  /** Wraps writers that a halt stops, unless `spared()` says their run is spared. */
+  const wrapper =
+    (spared: () => boolean) =>
+    (writer: JournalWriter): JournalWriter => {
+      const haltable: HaltableWriter = new HaltableWriter(
+        writer,
+        () => halted && !spared(),
+        failed,
+        () => writers.delete(haltable),
+      );
+      writers.add(haltable);
+      if (halted) void haltable.halt(); // halted while the record was being made
+      return haltable;
+    };
+  const journal = withWrappedWriters(
+    inner,
+    wrapper(() => false),
+  );
 
   return {
     journal,
@@ -76,8 +91,18 @@ export function haltableJournal(inner: Journal): HaltableJournal {
     failure: () => failure,
     openWriters: () => writers.size,
     whenHalted: () => haltedAt,
-    spare: (header) => {
-      if (!halted) spared.add(header);
+    forOneRun: () => {
+      let spared = false;
+      return {
+        journal: withWrappedWriters(
+          inner,
+          wrapper(() => spared),
+        ),
+        spare: () => {
+          if (!halted) spared = true;
+        },
+        spared: () => spared,
+      };
     },
   };
 }

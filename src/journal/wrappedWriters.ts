@@ -6,11 +6,11 @@
  */
 import type { Journal, JournaledRun, JournalHeader, JournalWriter } from './journal';
 
-/** `inner`, with each run's writer made by `wrap` from its own (and, for a new run, the header it was created with). */
-export function withWrappedWriters(inner: Journal, wrap: (writer: JournalWriter, created?: JournalHeader) => JournalWriter): Journal {
+/** `inner`, with each run's writer made by `wrap` from its own. */
+export function withWrappedWriters(inner: Journal, wrap: (writer: JournalWriter) => JournalWriter): Journal {
   return {
     location: inner.location,
-    create: (header: JournalHeader) => then(inner.create(header), (writer) => wrap(writer, header)),
+    create: (header: JournalHeader) => then(inner.create(header), wrap),
     resume: (runId: string) => then(inner.resume(runId), (run: JournaledRun) => ({ ...run, writer: wrap(run.writer) })),
     runs: (options) => inner.runs(options),
     events: (runId) => inner.events(runId),

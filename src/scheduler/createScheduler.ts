@@ -7,7 +7,7 @@ import { MAX_ID_LENGTH, type DagSpec } from '../dag/schema';
 import { journaledInputIssues, runIssues } from './runCheck';
 import type { DagEvent } from '../events';
 import { hasEnded, replay } from '../journal/replay';
-import { haltableJournal } from '../journal/haltableJournal';
+import { haltableJournal, type OneRunJournal } from '../journal/haltableJournal';
 import { recordNotMade, RunInterruptedError } from '../journal/journal';
 import { createEventBus, type EventBus } from '../signals';
 import { DagRun, RunEvents } from './dagRun';
@@ -113,7 +113,6 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
   const engine = new Engine(resolved, isPrivate);
   // halted by an interrupting shutdown: its runs' records stop where they are, resumable
   const haltable = resolved.journal === undefined ? undefined : haltableJournal(resolved.journal);
-  const journal = haltable?.journal;
   // the streams of journaled runs not ended yet, with their run ids: an interrupting shutdown errors them
   const open = new Map<Subscriber<DagEvent>, string>();
   let closed = false;
@@ -134,6 +133,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
     options: ResolvedRunOptions,
     scope: AsyncResource,
     durable?: DurableRun,
+    spared = false,
   ): void => {
     const run = engine.createRun(
       runId,
@@ -155,13 +155,25 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
     if (subscriber.closed || forced) {
       // left, or shut down by force, while the journal was answering: the run is in the journal
       // now, so it starts cancelled and its record ends `cancelled` (not a run left to resume);
-      // after an interrupting shutdown the halted journal records none of it: it stays interrupted
-      engine.startCancelled(run, interrupting && !subscriber.closed ? new RunInterruptedError(runId) : undefined);
+      // after an interrupting shutdown the halted journal records none of it, and its events say
+      // nothing either: it stays interrupted, unless its subscriber left before the shutdown
+      engine.startCancelled(run, interrupting && !spared ? new RunInterruptedError(runId) : undefined);
       return;
     }
     // registered before the start: a subscriber may leave during the run's first flush
     subscriber.add(() => engine.cancel(run));
     engine.start(run);
+  };
+
+  /**
+   * The journal one subscription makes or takes up its run through. A subscriber that leaves
+   * before an interrupting shutdown spares its run from the halt: its end is decided (cancelled),
+   * and a record left `interrupted` would be resumed, running work its user cancelled.
+   */
+  const oneRunJournal = (subscriber: Subscriber<DagEvent>): OneRunJournal => {
+    const one = haltable!.forOneRun();
+    subscriber.add(() => one.spare());
+    return one;
   };
 
   // runs whose journal has not answered yet: shutdown waits for them, and a forced one cancels them as they start
@@ -174,7 +186,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
     const runResolved = runOptions === undefined ? resolved : resolveRunOptions(runOptions, resolved);
     const dag = defineDagForRun(dagOrSpec, runResolved.agents);
     const problems = runIssues(dag, { ...resolved, agents: runResolved.agents });
-    if (journal !== undefined) appendAll(problems, journaledInputIssues(dag));
+    if (haltable !== undefined) appendAll(problems, journaledInputIssues(dag));
     if (problems.length > 0) throw new DagValidationError(problems, dag.id);
     let bus: EventBus | undefined; // made when somebody asks for the run's views
     return new DagRun(
@@ -184,22 +196,14 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         const refused = refusal(runId, `run of DAG ${quoted(dag.id)}`);
         if (refused !== undefined) return subscriber.error(refused);
         const scope = subscriberScope();
-        if (journal === undefined) return launch(subscriber, () => bus, runId, dag, runResolved, scope);
-        const header = journalHeader(runId, dag, runResolved, resolved);
-        let launched = false;
+        if (haltable === undefined) return launch(subscriber, () => bus, runId, dag, runResolved, scope);
+        const one = oneRunJournal(subscriber);
         answers.track(
-          () => journal.create(header),
-          (writer) => {
-            launched = true;
-            launch(subscriber, () => bus, runId, dag, runResolved, scope, { writer, location: journal.location });
-          },
-          (error) => subscriber.error(recordNotMade(runId, journal.location, error)),
+          () => one.journal.create(journalHeader(runId, dag, runResolved, resolved)),
+          (writer) =>
+            launch(subscriber, () => bus, runId, dag, runResolved, scope, { writer, location: one.journal.location }, one.spared()),
+          (error) => subscriber.error(recordNotMade(runId, one.journal.location, error)),
         );
-        // left while its record is being made: it starts cancelled, and an interrupting shutdown
-        // that comes meanwhile does not leave it to be resumed
-        return () => {
-          if (!launched) haltable?.spare(header);
-        };
       },
       () => (bus ??= createEventBus()).events$,
     );
@@ -209,14 +213,15 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
     let bus: EventBus | undefined;
     return new RunEvents(
       (subscriber) => {
-        if (journal === undefined) return subscriber.error(new TypeError('rxdag: resume needs a scheduler with a `journal`'));
+        if (haltable === undefined) return subscriber.error(new TypeError('rxdag: resume needs a scheduler with a `journal`'));
         if (typeof runId !== 'string')
           return subscriber.error(new TypeError(`rxdag: resume needs the id of a run, a string (got ${describeValue(runId)})`));
         const refused = refusal(runId, `resume of run ${quoted(runId)}`, true);
         if (refused !== undefined) return subscriber.error(refused);
         const scope = subscriberScope();
+        const one = oneRunJournal(subscriber);
         answers.track(
-          () => journal.resume(runId),
+          () => one.journal.resume(runId),
           (taken) => {
             try {
               const replayed = replay(taken);
@@ -235,12 +240,13 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
                 { mayStart: (task) => !hasEnded(replayed, task) },
               );
               if (problems.length > 0) throw new DagValidationError(problems, replayed.dag.id);
-              launch(subscriber, () => bus, runId, replayed.dag, options, scope, {
+              const durable = {
                 writer: taken.writer,
-                location: journal.location,
+                location: one.journal.location,
                 resumed: replayed,
                 limits: taken.header.options.limits ?? {},
-              });
+              };
+              launch(subscriber, () => bus, runId, replayed.dag, options, scope, durable, one.spared());
             } catch (error) {
               void Promise.resolve(taken.writer.close()).catch(() => undefined);
               throw error;
