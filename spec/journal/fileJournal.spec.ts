@@ -210,7 +210,7 @@ describe('fileJournal', () => {
         lines[0] = lines[0]!.replace('"tasks":[{"id":"', '"tasks":[{"id":"\\ud800');
         fs.writeFileSync(file, lines.join('\n'));
       },
-      /journal of run "bad" is corrupt at \/.+\/bad\.jsonl:1 \(its header\): the DAG spec it holds is invalid, which an earlier rxdag may have accepted \(finish the run with that version\): [\s\S]*a lone surrogate \(U\+D800\)/,
+      /journal of run "bad" is corrupt at \/.+\/bad\.jsonl:1 \(its header\): the DAG spec it holds is invalid \(if an earlier rxdag wrote it, that version reads it\): [\s\S]*a lone surrogate \(U\+D800\)/,
     ],
     [
       'an ended run',

@@ -78,7 +78,7 @@ export function replay({ header, events, placeOf }: Pick<JournaledRun, 'header' 
     throw new JournalCorruptError(
       runId,
       placeOf === undefined ? 'its header' : `${placeOf(0)} (its header)`,
-      `the DAG spec it holds is invalid, which an earlier rxdag may have accepted (finish the run with that version): ${problem}`,
+      `the DAG spec it holds is invalid (if an earlier rxdag wrote it, that version reads it): ${problem}`,
     );
   }
   const draft = new RunDraft(initialRunState(dag, runId, header.options.failurePolicy));

@@ -124,7 +124,8 @@ function parseSample(line: string, fail: (why: string) => never): Sample {
 function parseValue(text: string, fail: (why: string) => never): number {
   if (text === '+Inf') return Number.POSITIVE_INFINITY;
   if (text === '-Inf') return Number.NEGATIVE_INFINITY;
-  if (text === 'NaN') return Number.NaN;
+  // Prometheus reads NaN in any case (Go's ParseFloat); prom-client writes `Nan` (an event loop delay not sampled yet)
+  if (/^nan$/i.test(text)) return Number.NaN;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) fail(`a value that is not a number: ${text}`);
   return Number(text);
 }

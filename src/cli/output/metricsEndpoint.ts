@@ -60,9 +60,9 @@ export interface PrometheusModules {
  * have. A push sends the run's only: the gateway keeps a batch job's results, not its process.
  */
 export function withProcessMetrics(promClient: PrometheusModules['promClient'], registry: Registry): Registry {
-  const process = new promClient.Registry();
-  promClient.collectDefaultMetrics({ register: process });
-  return promClient.Registry.merge([registry, process]);
+  const processMetrics = new promClient.Registry();
+  promClient.collectDefaultMetrics({ register: processMetrics });
+  return promClient.Registry.merge([registry, processMetrics]);
 }
 
 /** What `--metrics-port` says when prom-client is not installed. */
