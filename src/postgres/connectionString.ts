@@ -154,9 +154,12 @@ export function postgresConnection(given: string): PostgresConnection {
   return { connectionString: url.toString(), schema };
 }
 
-/** The connection string with its password (in the URL or a `password` parameter) replaced by `***`. */
+/**
+ * The connection string with its secrets replaced by `***`: the password (in the URL or a
+ * `password` parameter) and an `sslpassword` (the passphrase of the client key).
+ */
 export function redactConnectionString(connectionString: string): string {
-  const keywords = connectionString.replace(/(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)/gi, '$1***');
+  const keywords = connectionString.replace(/(\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)/gi, '$1***');
   try {
     const url = new URL(keywords);
     if (url.password === '') return keywords;

@@ -45,8 +45,15 @@ describe('the store of journaled runs', () => {
       source: 'flag',
     });
     expect(redactConnectionString('host=db password=secret user=ci')).toBe('host=db password=*** user=ci');
+    // the passphrase of the client's key too
+    expect(redactConnectionString('postgres://ci@db/runs?schema=a&sslpassword=S3cret&sslmode=require')).toBe(
+      'postgres://ci@db/runs?schema=a&sslpassword=***&sslmode=require',
+    );
+    expect(redactConnectionString('host=db sslpassword=S3cret password=secret')).toBe('host=db sslpassword=*** password=***');
     // a password the URL parser refuses (`#`, `/`), or a bad port: hidden all the same
-    expect(redactConnectionString('postgres://root:p#ss9@127.0.0.1:5432/nodb?schema=a')).toBe('postgres://root:***@127.0.0.1:5432/nodb?schema=a');
+    expect(redactConnectionString('postgres://root:p#ss9@127.0.0.1:5432/nodb?schema=a')).toBe(
+      'postgres://root:***@127.0.0.1:5432/nodb?schema=a',
+    );
     expect(redactConnectionString('postgres://root:ab/cd@db:notaport/x')).toBe('postgres://root:***@db:notaport/x');
     expect(storeFlag(store)).toBe(" --store 'postgresql://ci:***@db:5432/runs?schema=nightly&sslmode=require'");
     expect(storeFlag(storeLocation(undefined, { RXDAG_STORE: 'x' }))).toBe('');
