@@ -25,6 +25,25 @@ interface JsonNode {
 export function jsonPositions(text: string): Positions {
   const root = new JsonScanner(text).value();
   const position = lineColumnsOf(text);
+  // each object's keys by name, the last use of a key winning, made when first asked: a file of
+  // many problems in one long object would search its keys once per problem
+  const keyIndexes = new WeakMap<JsonNode, Map<string, number>>();
+  const indexOf = (node: JsonNode, key: string): number => {
+    let indexes = keyIndexes.get(node);
+    if (indexes === undefined) {
+      indexes = new Map(node.keys!.map((name, at) => [name, at]));
+      keyIndexes.set(node, indexes);
+    }
+    return indexes.get(key) ?? -1;
+  };
+  const childOf = (node: JsonNode, key: string | number): JsonNode | undefined => {
+    if (node.keys !== undefined) {
+      if (typeof key !== 'string') return undefined;
+      const at = indexOf(node, key);
+      return at < 0 ? undefined : node.children![at];
+    }
+    return node.children !== undefined && typeof key === 'number' ? node.children[key] : undefined;
+  };
   const nodeAt = (path: readonly (string | number)[]): { node: JsonNode | undefined; found: JsonNode } => {
     let node: JsonNode | undefined = root;
     let found = root;
@@ -39,19 +58,10 @@ export function jsonPositions(text: string): Positions {
     locate: (path) => position(nodeAt(path).found.offset),
     locateKey: (path, key) => {
       const { node, found } = nodeAt(path);
-      const at = node?.keys?.lastIndexOf(key) ?? -1;
+      const at = node?.keys === undefined ? -1 : indexOf(node, key);
       return position(at < 0 ? found.offset : node!.keyOffsets![at]!);
     },
   };
-}
-
-function childOf(node: JsonNode, key: string | number): JsonNode | undefined {
-  if (node.keys !== undefined) {
-    if (typeof key !== 'string') return undefined;
-    const at = node.keys.lastIndexOf(key);
-    return at < 0 ? undefined : node.children![at];
-  }
-  return node.children !== undefined && typeof key === 'number' ? node.children[key] : undefined;
 }
 
 class JsonScanner {

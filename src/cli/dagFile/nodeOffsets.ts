@@ -79,9 +79,19 @@ export class NodeOffsets {
       }
       return found;
     };
-    const hasKey = (node: number, key: string): boolean => {
-      const start = this.rows[node * ROW + KEY_START]!;
-      return this.rows[node * ROW + KEY_END]! - start === key.length && text.startsWith(key, start);
+    /** The items of the mappings asked about by key, the first use of a key winning (many problems in one long mapping would search it once each). */
+    const keysOf = new Map<number, Map<string, number>>();
+    const itemWithKey = (node: number, key: string): number => {
+      let byKey = keysOf.get(node);
+      if (byKey === undefined) {
+        byKey = new Map();
+        for (const item of items(node)) {
+          const name = text.slice(this.rows[item * ROW + KEY_START]!, this.rows[item * ROW + KEY_END]!);
+          if (!byKey.has(name)) byKey.set(name, item);
+        }
+        keysOf.set(node, byKey);
+      }
+      return byKey.get(key) ?? -1;
     };
     /** The item `key` of the list or mapping `node`, or -1. */
     const child = (node: number, key: string | number): number => {
@@ -90,7 +100,7 @@ export class NodeOffsets {
         const list = items(node);
         return Number.isInteger(key) && key >= 0 && key < list.length ? list[key]! : -1;
       }
-      if (kind === MAPPING && typeof key === 'string') return items(node).find((item) => hasKey(item, key)) ?? -1;
+      if (kind === MAPPING && typeof key === 'string') return itemWithKey(node, key);
       return -1;
     };
     const nodeAt = (path: readonly (string | number)[]): { node: number; found: number } => {
