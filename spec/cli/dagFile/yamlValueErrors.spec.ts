@@ -52,6 +52,24 @@ describe('errors of making a YAML document a value', () => {
     expect(problemsOf(`id: bomb\nx:\n${levels.join('\n')}\ntasks: []\n`)).toMatchObject([{ line: 5, column: 34 }]);
   });
 
+  it('should place at its alias a bomb of few uses of a big anchor, past the values the aliases may add', () => {
+    // 99 uses, under the 100 the library counts; each a copy of a mapping of 2,000 entries
+    const env = Array.from({ length: 2000 }, (_, i) => `V${i}: x`).join(', ');
+    const tasks = Array.from({ length: 99 }, (_, i) => `  - { id: t${i}, run: 'true', env: *e }\n`).join('');
+    expect(problemsOf(`id: bomb\ndefaults:\n  env: &e { ${env} }\ntasks:\n${tasks}`)).toEqual([
+      {
+        file: 'dag.yaml',
+        // the 25th use passes 100,000 values (25 × 4,001: the mapping, 2,000 keys and their values)
+        line: 4 + 25,
+        column: "  - { id: t24, run: 'true', env: ".length + 1,
+        message: 'YAML error: the aliases expand to more than 100000 values (each a copy of its anchor), the guard against alias bombs',
+      },
+    ]);
+    // the same anchor used as often, a task's worth of fields, is read
+    const small = Array.from({ length: 99 }, (_, i) => `  - { id: t${i}, run: 'true', env: *e }\n`).join('');
+    expect(problemsOf(`id: fine\ndefaults:\n  env: &e { A: x, B: y }\ntasks:\n${small}`)).toEqual([]);
+  });
+
   it('should still read merges and aliases that resolve', () => {
     const result = parseYaml('id: x\ntasks:\n  - &t { id: a, sleep: 1 }\n  - <<: *t\n    id: b\n', 'dag.yaml');
     expect(result.ok && result.file.value).toEqual({

@@ -14,6 +14,7 @@
  */
 import type { Node } from 'yaml';
 import type { Problem } from '../problems';
+import { aliasBombAt, MAX_ALIASED_VALUES } from './aliasSize';
 import { jsonPositions } from './jsonPositions';
 import { findJsonSyntaxError, MAX_NESTING } from './jsonSyntax';
 import { plainYamlPositions, readPlainYaml } from './plainYaml';
@@ -74,8 +75,8 @@ const YAML_OPTIONS = (lineCounter: import('yaml').LineCounter) => ({
 
 /**
  * Most aliases a YAML file may expand: the library's guard against "billion laughs" alias bombs
- * in untrusted files. It is not scaled with the file's lines: comment lines would then buy a
- * quadratic expansion (a guard weighing each use by the anchored node's size would lift it safely).
+ * in untrusted files (what they expand to is bounded too: `aliasSize.ts`). It is not scaled with
+ * the file's lines: comment lines would then buy a quadratic expansion.
  */
 const MAX_ALIAS_COUNT = 100;
 
@@ -123,6 +124,13 @@ export function parseYaml(text: string, fileName: string): ParseResult {
       ok: false,
       problems: [{ file: fileName, ...(at === undefined ? {} : { line: at.line, column: at.col }), message: `YAML error: ${message}` }],
     };
+  }
+  // the library's value shares an anchor's copies; what reads the file next would not
+  const bomb = aliasBombAt(doc);
+  if (bomb !== undefined) {
+    const at = lineCounter.linePos(bomb);
+    const message = `YAML error: the aliases expand to more than ${MAX_ALIASED_VALUES} values (each a copy of its anchor), the guard against alias bombs`;
+    return { ok: false, problems: [{ file: fileName, line: at.line, column: at.col, message }] };
   }
   // the document is dropped here: positions read the text again if a problem needs one
   const keys = changedKeys(doc, fileName, (offset) => lineCounter.linePos(offset));
