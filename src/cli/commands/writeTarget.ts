@@ -151,11 +151,35 @@ function sameFileProblems(dagFile: string | undefined, outputs: readonly OutputT
 }
 
 /**
+ * Opens an output file for writing (`w` truncates, `a` appends); a FIFO only while a process reads
+ * it: opening one that none reads would wait for a reader with the whole process, deaf to Ctrl-C
+ * and SIGTERM. Throws the error of the open (ENXIO for a FIFO without a reader).
+ */
+export function openOutput(file: string, flags: 'w' | 'a'): number {
+  if (statOf(file)?.isFIFO() !== true) return openSync(file, flags);
+  const key = path.resolve(file);
+  const probe = heldFifos.get(key) ?? openSync(file, constants.O_WRONLY | constants.O_NONBLOCK);
+  heldFifos.delete(key);
+  try {
+    return openSync(file, flags);
+  } finally {
+    closeSync(probe); // once the real one is open: the last writer closing ends the reader's input
+  }
+}
+
+/**
+ * Write ends of the FIFOs checked, held open from their check to their output's open: closing
+ * the check's would end the reader's input, and a check that did not open would find no missing reader.
+ */
+const heldFifos = new Map<string, number>();
+
+/**
  * A failed write in a few words, its code first: `ENOSPC (no space left on device)`. Node's
  * own message adds the call and the path, which the caller already names.
  */
 export function describeIoError(error: unknown): string {
   const { code, message } = error as NodeJS.ErrnoException;
+  if (code === 'ENXIO') return 'ENXIO (a FIFO no process reads: start its reader first)';
   if (typeof code !== 'string') return error instanceof Error ? error.message : String(error);
   const what = String(message)
     .replace(new RegExp(`^${code}: `), '')
@@ -181,14 +205,16 @@ function folderReason(file: string): string | undefined {
 
 /**
  * Opens `file` for appending (creating it if needed, truncating nothing), closes it, and
- * removes it again if it did not exist: undefined when that worked, else why not. A FIFO is
- * only checked for permission (opening it would wait for a reader).
+ * removes it again if it did not exist: undefined when that worked, else why not. A FIFO must
+ * have a reader (ENXIO), whose input is kept open until the output is (see {@link openOutput}).
  */
 function openReason(file: string): string | undefined {
   const before = statOf(file);
   if (before?.isFIFO() === true) {
     try {
       accessSync(file, constants.W_OK);
+      const key = path.resolve(file);
+      if (!heldFifos.has(key)) heldFifos.set(key, openSync(file, constants.O_WRONLY | constants.O_NONBLOCK));
       return undefined;
     } catch (error) {
       return describeIoError(error);

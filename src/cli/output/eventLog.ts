@@ -3,7 +3,8 @@
  * written synchronously in batches; a failed write stops the log and is reported once. It does
  * not decide what a failure does to the run (the commands do).
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
+import { openOutput } from '../commands/writeTarget';
 import type { DagEvent } from '../../index';
 import { InvalidInputError } from '../problems';
 
@@ -39,7 +40,7 @@ export class EventLog {
    */
   static open(path: string, onError: (error: NodeJS.ErrnoException) => void = () => {}): EventLog {
     try {
-      return new EventLog(openSync(path, 'w'), onError);
+      return new EventLog(openOutput(path, 'w'), onError);
     } catch (error) {
       throw new InvalidInputError([{ message: `--events: cannot write "${path}": ${(error as Error).message}` }]);
     }
@@ -52,7 +53,7 @@ export class EventLog {
   static openDuringRun(path: string, onError: (error: NodeJS.ErrnoException) => void): EventLog {
     let fd: number;
     try {
-      fd = openSync(path, 'w');
+      fd = openOutput(path, 'w');
     } catch (error) {
       const log = new EventLog(undefined, onError);
       log.fail(error as NodeJS.ErrnoException);

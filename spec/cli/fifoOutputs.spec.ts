@@ -1,0 +1,79 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { ensureBuilt, runCli } from './support/builtCli';
+import { tempDir, writeText } from './support/files';
+
+/**
+ * A FIFO as an events log or a report (a named pipe a reader tails): one no process reads is
+ * refused before anything runs (opening it would wait for a reader with the whole process, deaf
+ * to Ctrl-C and SIGTERM); one a process reads gets everything, its input not ended by the checks.
+ */
+/** Reads the FIFO `argv[1]` and echoes it, until an events log's last line or a page's end. */
+const READER = `
+const fs = require('node:fs');
+const fd = fs.openSync(process.argv[1], fs.constants.O_RDWR);
+process.stdout.write('ready\\n');
+let text = '';
+fs.createReadStream(null, { fd, encoding: 'utf8' }).on('data', (chunk) => {
+  text += chunk;
+  process.stdout.write(chunk);
+  if (/"type":"dag\\.completed".*\\n$|<\\/html>\\s*$/.test(text)) process.exit(0);
+});
+`;
+
+describe('rxdag run writing to a FIFO', () => {
+  const tmp = tempDir();
+  beforeAll(() => ensureBuilt(), 120_000);
+  afterAll(() => tmp.remove());
+
+  const dagWithMarker = (name: string) => {
+    const marker = tmp.file(`${name}.ran`);
+    return { marker, file: writeText(tmp.file(`${name}.yaml`), `id: ${name}\ntasks:\n  - id: a\n    run: touch '${marker}'\n`) };
+  };
+
+  it.each(['--events', '--report'])(
+    'should refuse %s to a FIFO no process reads, exit 2, and run nothing',
+    async (flag) => {
+      const fifo = tmp.file(`unread${flag}`);
+      execFileSync('mkfifo', [fifo]);
+      const { file, marker } = dagWithMarker(`unread${flag.slice(2)}`);
+      const result = await runCli(['run', file, '--no-journal', flag, fifo]);
+      expect([result.code, result.stderr]).toEqual([
+        2,
+        `rxdag: ${flag}: cannot write "${fifo}": ENXIO (a FIFO no process reads: start its reader first)\n`,
+      ]);
+      expect(existsSync(marker)).toBe(false);
+    },
+    30_000,
+  );
+
+  it.each(['--events', '--report'])(
+    'should write %s whole to a FIFO a process reads',
+    async (flag) => {
+      const fifo = tmp.file(`read${flag}`);
+      execFileSync('mkfifo', [fifo]);
+      // a reader that holds the FIFO open (read and write: never blocked, never at its end) and
+      // stops once it read the whole output: ready before rxdag starts, as a tail started first is
+      const reader = spawn(process.execPath, ['-e', READER, fifo], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 20_000 });
+      let read = '';
+      reader.stdout.setEncoding('utf8').on('data', (chunk: string) => (read += chunk));
+      const readerDone = new Promise((resolve) => reader.once('close', resolve));
+      while (!read.startsWith('ready\n')) await new Promise((resolve) => setTimeout(resolve, 10));
+      const { file, marker } = dagWithMarker(`read${flag.slice(2)}`);
+      const result = await runCli(['run', file, '--no-journal', '--quiet', flag, fifo]);
+      await readerDone;
+      expect(result.code).toBe(0);
+      expect(existsSync(marker)).toBe(true);
+      const output = read.slice('ready\n'.length);
+      if (flag === '--report') expect(output).toMatch(/^<!DOCTYPE html>[\s\S]*<\/html>\s*$/);
+      else
+        expect(
+          output
+            .trim()
+            .split('\n')
+            .map((line) => (JSON.parse(line) as { type: string }).type),
+        ).toEqual(['dag.created', 'task.ready', 'task.started', 'task.completed', 'dag.completed']);
+    },
+    30_000,
+  );
+});
