@@ -15,6 +15,15 @@ const UNMEASURED_GRACE_MS = 300;
 
 describe('rxdag run (interrupted)', () => {
   const tmp = tempDir();
+
+  /** The runs `rxdag runs --json` lists. */
+  async function listedRuns(...args: string[]): Promise<{ runId: string; status: string }[]> {
+    const { stdout } = await runCli(['runs', '--json', ...args]);
+    return stdout
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { runId: string; status: string });
+  }
   beforeAll(() => ensureBuilt(), 120_000);
   afterAll(() => tmp.remove());
 
@@ -96,13 +105,7 @@ describe('rxdag run (interrupted)', () => {
     expect(events.filter((e) => e.type === 'task.started')).toHaveLength(3);
     expect(events.some((e) => e.type === 'task.cancelled' || e.type === 'task.failed' || e.type === 'dag.completed')).toBe(false);
     expect(readFileSync(report, 'utf8')).toMatch(/^<!DOCTYPE html>/);
-    const runs = await runCli(['runs', '--json']);
-    expect(
-      runs.stdout
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => JSON.parse(line) as { runId: string; status: string }),
-    ).toContainEqual(expect.objectContaining({ runId, status: 'interrupted' }));
+    expect(await listedRuns()).toContainEqual(expect.objectContaining({ runId, status: 'interrupted' }));
   }, 30_000);
 
   it('should take SIGHUP (a closed terminal, a dropped SSH session) as SIGTERM: the journaled run left interrupted, its tasks stopped, ended by SIGHUP (129)', async () => {
@@ -120,13 +123,7 @@ describe('rxdag run (interrupted)', () => {
     );
     expect(readPids(pidFile).filter(isRunning)).toEqual([]);
     expect(readEventLog(log).some((e) => e.type === 'task.cancelled' || e.type === 'dag.completed')).toBe(false);
-    const runs = await runCli(['runs', '--json', '--store', store]);
-    expect(
-      runs.stdout
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => JSON.parse(line) as { runId: string; status: string }),
-    ).toContainEqual(expect.objectContaining({ runId, status: 'interrupted' }));
+    expect(await listedRuns('--store', store)).toContainEqual(expect.objectContaining({ runId, status: 'interrupted' }));
   }, 30_000);
 
   it('should kill the children at once and exit 131 on SIGQUIT (Ctrl-\\), as on a second Ctrl-C', async () => {
