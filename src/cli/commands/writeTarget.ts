@@ -157,13 +157,12 @@ function sameFileProblems(dagFile: string | undefined, outputs: readonly OutputT
  */
 export function openOutput(file: string, flags: 'w' | 'a'): number {
   if (statOf(file)?.isFIFO() !== true) return openSync(file, flags);
-  const key = path.resolve(file);
-  const probe = heldFifos.get(key) ?? openSync(file, constants.O_WRONLY | constants.O_NONBLOCK);
-  heldFifos.delete(key);
+  const held = heldWriteEnd(file);
+  heldFifos.delete(path.resolve(file));
   try {
     return openSync(file, flags);
   } finally {
-    closeSync(probe); // once the real one is open: the last writer closing ends the reader's input
+    closeSync(held); // once the real one is open: the last writer closing ends the reader's input
   }
 }
 
@@ -173,13 +172,27 @@ export function openOutput(file: string, flags: 'w' | 'a'): number {
  */
 const heldFifos = new Map<string, number>();
 
+/** The FIFO's write end held for its output, opened without waiting: ENXIO when no process reads it. */
+function heldWriteEnd(file: string): number {
+  const key = path.resolve(file);
+  let fd = heldFifos.get(key);
+  if (fd !== undefined) return fd;
+  try {
+    fd = openSync(file, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENXIO') throw error;
+    throw Object.assign(new Error('ENXIO: a FIFO no process reads: start its reader first'), { code: 'ENXIO' });
+  }
+  heldFifos.set(key, fd);
+  return fd;
+}
+
 /**
  * A failed write in a few words, its code first: `ENOSPC (no space left on device)`. Node's
  * own message adds the call and the path, which the caller already names.
  */
 export function describeIoError(error: unknown): string {
   const { code, message } = error as NodeJS.ErrnoException;
-  if (code === 'ENXIO') return 'ENXIO (a FIFO no process reads: start its reader first)';
   if (typeof code !== 'string') return error instanceof Error ? error.message : String(error);
   const what = String(message)
     .replace(new RegExp(`^${code}: `), '')
@@ -213,8 +226,7 @@ function openReason(file: string): string | undefined {
   if (before?.isFIFO() === true) {
     try {
       accessSync(file, constants.W_OK);
-      const key = path.resolve(file);
-      if (!heldFifos.has(key)) heldFifos.set(key, openSync(file, constants.O_WRONLY | constants.O_NONBLOCK));
+      heldWriteEnd(file);
       return undefined;
     } catch (error) {
       return describeIoError(error);

@@ -8,6 +8,7 @@
  * is the problem's).
  */
 import type { Alias, Document, Node, Pair } from 'yaml';
+import { aliasSources } from './aliasSize';
 
 /** The count `toJS` keeps of an anchored node: how often it was used, and how many aliases it holds at most. */
 interface AnchorUse {
@@ -28,18 +29,8 @@ class ErrorAt {
  * valueErrorOffset(parseDocument('id: a\ntasks: *nope\n'), 100) // 13, the `*` of `*nope`
  */
 export function valueErrorOffset(doc: Document, maxAliasCount: number): number | undefined {
-  const { isAlias, isMap, isPair, isScalar, isSeq, isCollection, visit } = require('yaml') as typeof import('yaml');
-  // what each alias stands for, as the library resolves it: the last node before it with its anchor
-  const sources = new Map<Alias, Node>();
-  const anchored = new Map<string, Node>();
-  visit(doc, {
-    Node: (_key, node) => {
-      if (isAlias(node)) {
-        const source = anchored.get(node.source);
-        if (source !== undefined) sources.set(node, source);
-      } else if (node.anchor !== undefined) anchored.set(node.anchor, node);
-    },
-  });
+  const { isAlias, isMap, isPair, isScalar, isSeq, isCollection } = require('yaml') as typeof import('yaml');
+  const sources = aliasSources(doc);
   const uses = new Map<Node, AnchorUse>();
 
   const aliasCount = (node: unknown): number => {

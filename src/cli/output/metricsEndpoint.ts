@@ -59,7 +59,7 @@ export interface PrometheusModules {
  * (CPU, memory, event loop, `process_start_time_seconds`), as a served process is expected to
  * have. A push sends the run's only: the gateway keeps a batch job's results, not its process.
  */
-export function withProcessMetrics(promClient: PrometheusModules['promClient'], registry: Registry): Registry {
+function withProcessMetrics(promClient: PrometheusModules['promClient'], registry: Registry): Registry {
   const processMetrics = new promClient.Registry();
   promClient.collectDefaultMetrics({ register: processMetrics });
   return promClient.Registry.merge([registry, processMetrics]);
