@@ -43,6 +43,12 @@ export const fileRows: readonly CliRow[] = [
     notStderr: /got null/,
   },
   {
+    name: 'a YAML tag rxdag gives no meaning (it would have left the text)',
+    command: 'run',
+    file: yaml('envtag.yaml', '  - id: home\n    run: !env echo $HOME\n'),
+    stderr: /^rxdag: .*envtag\.yaml:6:10: YAML error: unknown tag !env: DAG files take YAML 1\.2's core tags only/,
+  },
+  {
     name: 'an empty JSON file',
     command: 'validate',
     file: { name: 'empty.json', text: () => '  \n' },

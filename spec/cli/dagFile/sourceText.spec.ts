@@ -105,6 +105,58 @@ describe('parsing a DAG file', () => {
     expect(parseYaml('%YAML 1.2\n---\nid: y\ntasks: []\n', 'new.yaml').ok).toBe(true);
   });
 
+  it('should refuse, at each tag, a tag the YAML library would drop, one whose value does not fit, and one giving no JSON value', () => {
+    const text = [
+      'id: tags',
+      'tasks:',
+      '  - id: a',
+      '    run: !env echo $HOME',
+      '  - id: b',
+      '    sleep: !!float 7',
+      '  - id: c',
+      '    input: !!binary aGVsbG8=',
+      '  - id: d',
+      '    input: !!set {x, y}',
+      '  - {id: e, input: !<tag:yaml.org,2002:timestamp> 2001-12-14}',
+      '',
+    ].join('\n');
+    const parsed = parseYaml(text, 'tags.yaml');
+    expect(parsed.ok).toBe(false);
+    const problems = parsed.ok ? [] : parsed.problems;
+    expect(problems.map(({ line, column }) => [line, column])).toEqual([
+      [4, 10],
+      [6, 12],
+      [8, 12],
+      [10, 12],
+      [11, 20],
+    ]);
+    expect(problems.map(({ message }) => message)).toEqual([
+      expect.stringMatching(
+        /^YAML error: unknown tag !env: DAG files take YAML 1\.2's core tags only \(!!str, !!int, !!float, !!bool, !!null, !!seq, !!map\)/,
+      ),
+      expect.stringMatching(/^YAML error: the value does not fit its tag !!float \(.*7\.0.*\): remove the tag/),
+      expect.stringMatching(/^YAML error: tag !!binary gives bytes, which a DAG file cannot hold/),
+      expect.stringMatching(/^YAML error: tag !!set gives a set, which a DAG file cannot hold/),
+      expect.stringMatching(/^YAML error: tag !!timestamp gives a date, which a DAG file cannot hold/),
+    ]);
+  });
+
+  it("should take the tags of JSON's values, and a `!` in a value that is no tag", () => {
+    const text =
+      'id: t\ntasks:\n  - !!map {id: a, sleep: !!int 5, input: !!seq [!!float 1.5, !!bool true, !!null ~]}\n  - {id: b, run: !!str echo hi!}\n';
+    expect(parseYaml(text, 'ok.yaml')).toMatchObject({
+      ok: true,
+      file: {
+        value: {
+          tasks: [
+            { id: 'a', sleep: 5, input: [1.5, true, null] },
+            { id: 'b', run: 'echo hi!' },
+          ],
+        },
+      },
+    });
+  });
+
   it('should say that a .json file starting with a key alone on its line is YAML too', () => {
     const parsed = parseJson('tasks:\n  - id: b\n', 'dag.json');
     expect(!parsed.ok && parsed.problems[0]!.message).toMatch(/\(the file reads as YAML: name it \.yaml\)$/);

@@ -21,6 +21,7 @@ import { plainYamlPositions, readPlainYaml } from './plainYaml';
 import { changedKeys } from './textAsWritten';
 import { readableYamlError, yamlSyntaxProblems } from './yamlSyntaxErrors';
 import { valueErrorOffset } from './yamlValueErrors';
+import { tagProblems } from './yamlTags';
 
 /** A 1-based line and column. */
 export interface Position {
@@ -105,6 +106,13 @@ export function parseYaml(text: string, fileName: string): ParseResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, YAML_OPTIONS(lineCounter));
   if (doc.errors.length > 0) return { ok: false, problems: yamlSyntaxProblems(doc.errors, text, lineCounter, fileName) };
+  const tags = tagProblems(doc, text);
+  if (tags.length > 0) {
+    return {
+      ok: false,
+      problems: tags.map(({ offset, message }) => ({ file: fileName, ...lineAndColumn(lineCounter.linePos(offset)), message })),
+    };
+  }
   const version = doc.directives?.yaml.version;
   if (version !== undefined && version !== '1.2') {
     // YAML 1.1 reads `yes` as true and 0777 as 511: values the file's checks would not see change
@@ -174,6 +182,11 @@ function nestsDeeperThan(text: string, limit: number): boolean {
     } else if (code === 0x7d || code === 0x5d /* } ] */) depth--;
   }
   return false;
+}
+
+/** The library's `{ line, col }` as a problem's place. */
+function lineAndColumn({ line, col }: { readonly line: number; readonly col: number }): Position {
+  return { line, column: col };
 }
 
 function positionOf(text: string, offset: number): Position {
