@@ -76,6 +76,32 @@ describe('buildRunModel', () => {
     expect(buildRunModel(resumedOnly).dagId).toBe('etl');
   });
 
+  it('should draw a time that goes back (a clock set back, a resume on a machine behind) as no time, never a negative span', () => {
+    const model = buildRunModel(
+      eventsOf(
+        { type: 'dag.created', at: 5000, dagId: 'd', taskCount: 2 },
+        { type: 'task.ready', at: 5000, taskId: 'a', attempt: 1 },
+        { type: 'task.started', at: 5010, taskId: 'a', attempt: 1, agent: 'shell' },
+        { type: 'task.completed', at: 900, taskId: 'a', attempt: 1, durationMs: 5 },
+        { type: 'task.ready', at: 900, taskId: 'b', attempt: 1 },
+        { type: 'task.started', at: 950, taskId: 'b', attempt: 1, agent: 'shell' },
+        { type: 'task.completed', at: 5050, taskId: 'b', attempt: 1, durationMs: 5 },
+        {
+          type: 'dag.completed',
+          at: 5050,
+          outcome: 'succeeded',
+          counts: { total: 2, completed: 2, failed: 0, skipped: 0, cancelled: 0 },
+          durationMs: 50,
+          failures: [],
+        },
+      ),
+    );
+    expect(model.tasks.map((task) => [task.id, task.readyMs, task.attempts.map((a) => [a.startMs, a.endMs])])).toEqual([
+      ['a', 0, [[10, 10]]],
+      ['b', 0, [[0, 50]]],
+    ]);
+  });
+
   it('should call a log cut short (no dag.completed) interrupted, its open attempts cut at its last event', () => {
     const model = buildRunModel(events.slice(0, 3), { knownTaskIds: ['a', 'z'] });
     expect(model).toMatchObject({ outcome: 'interrupted', counts: undefined, durationMs: 10 });

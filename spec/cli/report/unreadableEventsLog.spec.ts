@@ -36,4 +36,19 @@ describe('rxdag report of an events log that is not one', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(new RegExp(`^rxdag: ${file}:1:1: not JSON: .*\\nrxdag: ${file}:2:1: not an rxdag event: `));
   });
+
+  it('should refuse an `at` that is no time (past what a Date holds, or before 1970), naming its line', async () => {
+    const file = tmp.file('times.jsonl');
+    const event = (seq: number, at: number) => JSON.stringify({ type: 'dag.created', runId: 'r', seq, at, dagId: 'd', taskCount: 0 });
+    writeFileSync(file, `${event(1, 1e308)}\n${event(2, -5)}\n${event(3, 1_700_000_000_000)}\n`);
+    const result = await rxdagInProcess('report', file, '-o', tmp.file('out.html'));
+    expect([result.code, result.stderr]).toEqual([
+      2,
+      [1, 2]
+        .map(
+          (line) => `rxdag: ${file}:${line}:1: not an rxdag event: expected \`at\` as a time: milliseconds since 1970, from 0 to 8.64e15\n`,
+        )
+        .join(''),
+    ]);
+  });
 });

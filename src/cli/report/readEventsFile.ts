@@ -12,12 +12,16 @@ import { looksBinary, MAX_LOG_BYTES, readInputBytes } from '../dagFile/readDagTe
 import { InvalidInputError, type Problem } from '../problems';
 import { commandLine, shellWord } from '../shellWord';
 
+/** The latest time a JavaScript `Date` holds, in ms since 1970. */
+const MAX_DATE_MS = 8.64e15;
+const AT_RANGE = 'expected `at` as a time: milliseconds since 1970, from 0 to 8.64e15';
+
 /** The fields the report relies on; other fields pass through untouched. */
 const eventShape = z.looseObject({
   type: z.enum(EVENT_TYPES, { error: `expected an event type (${EVENT_TYPES.join(', ')})` }),
   runId: z.string({ error: 'expected a string `runId`' }),
   seq: z.number({ error: 'expected a number `seq`' }).int({ error: '`seq` must be an integer' }),
-  at: z.number({ error: 'expected a number `at`' }).finite(),
+  at: z.number({ error: 'expected a number `at`' }).min(0, { error: AT_RANGE }).max(MAX_DATE_MS, { error: AT_RANGE }),
   taskId: z.string({ error: 'expected a string `taskId`' }).optional(),
 });
 
@@ -101,7 +105,9 @@ function isPlainEvent(value: unknown): value is DagEvent {
     EVENT_TYPE_SET.has(type) &&
     typeof runId === 'string' &&
     Number.isSafeInteger(seq) &&
-    Number.isFinite(at) &&
+    typeof at === 'number' &&
+    at >= 0 &&
+    at <= MAX_DATE_MS &&
     (taskId === undefined || typeof taskId === 'string')
   );
 }

@@ -106,6 +106,11 @@ export function attemptsStarted(task: TaskRow): number {
   return new Set(task.attempts.map((bar) => bar.attempt)).size;
 }
 
+/** When an attempt that started at `bar.startMs` ended, at `atMs` or, were its clock set back meanwhile, no earlier than its start. */
+function endOf(bar: { readonly startMs: number }, atMs: number): number {
+  return Math.max(bar.startMs, atMs);
+}
+
 /**
  * Folds the events of one run into tasks and attempts. Pure and O(events): the report is a
  * view of the events log, like any other reducer of events.
@@ -133,7 +138,7 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
 
   const resumedAtMs: number[] = [];
   for (const [index, event] of events.entries()) {
-    const at = event.at - t0;
+    const at = Math.max(0, event.at - t0); // an event before the run's creation: a clock set back
     waits.see(index, event);
     switch (event.type) {
       case 'task.ready':
@@ -152,14 +157,19 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
         break;
       case 'task.timed-out': {
         const bar = open(row(event.taskId), event.attempt);
-        if (bar !== undefined) Object.assign(bar, { endMs: at, outcome: 'timed-out', detail: `timed out after ${event.timeoutMs} ms` });
+        if (bar !== undefined)
+          Object.assign(bar, { endMs: endOf(bar, at), outcome: 'timed-out', detail: `timed out after ${event.timeoutMs} ms` });
         break;
       }
       case 'task.completed': {
         const task = row(event.taskId);
         const bar = open(task, event.attempt);
         if (bar !== undefined)
-          Object.assign(bar, { endMs: at, outcome: event.warning === undefined ? 'completed' : 'warning', detail: event.warning?.message });
+          Object.assign(bar, {
+            endMs: endOf(bar, at),
+            outcome: event.warning === undefined ? 'completed' : 'warning',
+            detail: event.warning?.message,
+          });
         Object.assign(task, { outcome: 'completed', endMs: at });
         break;
       }
@@ -169,7 +179,7 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
         const message = `${event.error.name}: ${event.error.message}`;
         if (bar !== undefined)
           Object.assign(bar, {
-            endMs: bar.outcome === 'timed-out' ? bar.endMs : at,
+            endMs: bar.outcome === 'timed-out' ? bar.endMs : endOf(bar, at),
             outcome: bar.outcome === 'timed-out' ? 'timed-out' : 'failed',
             retry: event.willRetry ? 'retried' : 'none',
             detail: message,
@@ -187,7 +197,7 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
       case 'task.cancelled': {
         const task = row(event.taskId);
         const bar = open(task, event.attempt);
-        if (bar !== undefined) Object.assign(bar, { endMs: at, outcome: 'cancelled' });
+        if (bar !== undefined) Object.assign(bar, { endMs: endOf(bar, at), outcome: 'cancelled' });
         const last = task.attempts[task.attempts.length - 1];
         if (bar === undefined && last?.retry === 'retried') {
           // cancelled while it waited to retry: the retry never ran, and the last error is why it was waiting
@@ -206,7 +216,8 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
         const stoppedMs = index === 0 ? at : events[index - 1]!.at - t0;
         for (const taskId of event.interrupted) {
           for (const bar of row(taskId).attempts) {
-            if (bar.outcome === 'unfinished') Object.assign(bar, { endMs: stoppedMs, outcome: 'interrupted', detail: RAN_AGAIN });
+            if (bar.outcome === 'unfinished')
+              Object.assign(bar, { endMs: endOf(bar, stoppedMs), outcome: 'interrupted', detail: RAN_AGAIN });
           }
         }
         break;
@@ -225,7 +236,7 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
   for (const task of rows.values()) {
     for (const bar of task.attempts) {
       if (bar.outcome !== 'unfinished') continue;
-      bar.endMs = openUntil - t0;
+      bar.endMs = endOf(bar, openUntil - t0);
       if (!stopped) continue;
       Object.assign(bar, { outcome: 'interrupted', detail: STOPPED_UNDER_IT });
       task.outcome = 'interrupted';
