@@ -72,6 +72,7 @@ export function acquireLock(path: string, runId: string): HeldLock {
   try {
     fs.writeFileSync(aside, `${JSON.stringify(me)}\n`, { flag: 'wx' });
   } catch (error) {
+    fs.rmSync(aside, { force: true }); // made, then its write failed (a full disk): not left behind
     // the folder that refused the file is what the user can act on, not the file's passing name
     const refused = error as NodeJS.ErrnoException;
     if (refused.path === aside) {
