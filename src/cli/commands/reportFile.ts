@@ -5,10 +5,10 @@
  * not be made at all (a bug in the CLI, with its stack: no file was touched). It does not check
  * the path beforehand (`writeTarget.ts` does) nor decide the exit code (the commands do).
  */
-import { closeSync, writeFileSync } from 'node:fs';
 import { renderReport } from '../report/renderReport';
 import type { ReportInput } from '../report/reportInput';
-import { describeIoError, openOutput } from './writeTarget';
+import { leftAsItWas, writeWholeFile } from './wholeFile';
+import { describeIoError, statOf } from './writeTarget';
 
 /**
  * A page this big (bytes) takes a browser about 2 GB to open. Drawn whole, about 20,000 tasks made
@@ -34,14 +34,10 @@ export function writeReportFile(file: string, input: ReportInput, note?: (line: 
     return `rxdag: internal error while making the report ${file} (the file was not written): ${why}`;
   }
   try {
-    const fd = openOutput(file, 'w');
-    try {
-      writeFileSync(fd, html);
-    } finally {
-      closeSync(fd);
-    }
+    writeWholeFile(file, html);
   } catch (error) {
-    return `rxdag: cannot write the report ${file}: ${describeIoError(error)}`;
+    const left = !leftAsItWas(error) ? '' : statOf(file)?.isFile() === true ? '; the file was left as it was' : '; no file was written';
+    return `rxdag: cannot write the report ${file}: ${describeIoError(error)}${left}`;
   }
   const large = largePageNote(file, Buffer.byteLength(html));
   if (large !== undefined) note?.(large);

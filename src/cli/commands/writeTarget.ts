@@ -292,7 +292,8 @@ function realTarget(file: string, depth = 0): string {
   return folder === absolute ? absolute : path.join(realTarget(folder, depth + 1), path.basename(absolute));
 }
 
-function statOf(file: string): Stats | undefined {
+/** The file's stats (its target's, for a link), or undefined when it cannot be read. */
+export function statOf(file: string): Stats | undefined {
   try {
     return statSync(file);
   } catch {
