@@ -128,7 +128,7 @@ describePostgres('rxdag with a PostgreSQL store that fails', (db) => {
       expect(notices(result.stderr)).toBe(
         'rxdag: stopping: waiting for 1 running shell task to exit (Ctrl-C again to kill it now)\n' +
           `rxdag: the cancellation of run "${runId}" was not recorded within 10 s (the journal ${store} did not answer); ` +
-          `the run may stay interrupted (rxdag resume ${runId} --store ${quoted(store)} would continue it)\n`,
+          `the run may stay interrupted (rxdag resume ${runId} --store ${quoted(store)} would finish it: the cancellation, if part of it was recorded, else its tasks)\n`,
       );
       expect(exitedAfterMs).toBeLessThan(14_000);
       network.cut();
@@ -270,7 +270,7 @@ describePostgres('rxdag with a PostgreSQL store that fails', (db) => {
           `\\nrxdag: the cancellation of run "${runId}" is not recorded \\(cannot write the journal ${escape(store)}: ` +
             `cannot append seq \\d+\\.\\.\\d+ to run "${runId}": no answer from the server within 1000 ms \\(query_timeout\\); ` +
             `the server may still write them \\(a resume reads what it holds\\)\\); ` +
-            `the run stays interrupted \\(rxdag resume ${runId} --store ${escape(quoted(store))} would continue it\\)\\n$`,
+            `the run stays interrupted \\(rxdag resume ${runId} --store ${escape(quoted(store))} would finish it: the cancellation, if part of it was recorded, else its tasks\\)\\n$`,
         ),
       );
       expect(exitedAfterMs).toBeLessThan(5000);

@@ -77,6 +77,30 @@ describe('rxdag resume (a cancelled run)', () => {
     });
   });
 
+  it('should finish a cancellation the journal holds part of (a Ctrl-C whose end a full disk cut), exit 130 as the Ctrl-C', async () => {
+    const dir = tmp.file('part-cancelled');
+    mkdirSync(dir);
+    const runId = 'cut-1';
+    const at = Date.UTC(2026, 10, 30, 12);
+    const writer = fileJournal(dir).create({
+      runId,
+      dagId: 'cut',
+      spec: { id: 'cut', tasks: ['a', 'b'].map((id) => ({ id, agent: 'sleep', input: 1 })) },
+      options: { failurePolicy: 'skip-dependents', contextInjection: false },
+      createdAt: at,
+    }) as JournalWriter;
+    writer.append([
+      events.dagCreated({ runId, seq: 1, at, dagId: 'cut', taskCount: 2 }),
+      events.taskReady({ runId, seq: 2, at, taskId: 'a', attempt: 1 }),
+      events.taskReady({ runId, seq: 3, at, taskId: 'b', attempt: 1 }),
+      events.taskCancelled({ runId, seq: 4, at, taskId: 'a', attempt: 1 }),
+    ]);
+    await writer.close();
+    const resumed = await rxdag('resume', runId, '--store', dir);
+    expect(resumed.code).toBe(130);
+    expect(resumed.stdout).toMatch(/dag\.completed cancelled: 0\/2 completed, 0 failed, 0 skipped, 2 cancelled/);
+  });
+
   it('should refuse a failed run, saying that a fixed run is a new run of the file', async () => {
     const store = await storeWith('others', [
       ['nightly-1', 'cancelled'],

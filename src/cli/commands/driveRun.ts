@@ -265,6 +265,8 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     log?.close(); // a failure here is printed by the log's handler
     if (cancelledBy === 'events-log') return ExitCode.outputFailed;
     if (cancelledBy !== undefined) return exitCodeOf(cancelledBy);
+    // a resume that finished the cancellation a Ctrl-C began (its journal held part of it), no task failed
+    if (final.outcome === 'cancelled' && final.counts.failed === 0) return ExitCode.interrupted;
     if (final.outcome !== 'succeeded') return ExitCode.taskFailed;
     return outputFailed ? ExitCode.outputFailed : ExitCode.ok;
   } catch (error) {

@@ -40,7 +40,8 @@ function journalReason(cause: unknown): string {
 /**
  * What a cancelled run whose end the journal did not take says (the exit code stays 130/143):
  * `rxdag: the cancellation of run "x" is not recorded (cannot write the journal …: …); the run
- * stays interrupted (rxdag resume x would continue it)`, or, when the journal did not answer in
+ * stays interrupted (rxdag resume x would finish it: the cancellation, if part of it was recorded,
+ * else its tasks)`, or, when the journal did not answer in
  * time (its last transaction may still commit), that the run may stay interrupted.
  */
 export function unrecordedCancelLine(
@@ -49,7 +50,8 @@ export function unrecordedCancelLine(
   store: StoreLocation | undefined,
   journal: Journal | undefined,
 ): string {
-  const resume = `${commandLine('rxdag resume', runId, store === undefined ? '' : storeFlag(store))} would continue it`;
+  // a resume finishes a cancellation the journal holds part of, and runs the tasks of one it holds none of
+  const resume = `${commandLine('rxdag resume', runId, store === undefined ? '' : storeFlag(store))} would finish it: the cancellation, if part of it was recorded, else its tasks`;
   const where = store?.label ?? journal?.location ?? 'the journal';
   if (why.failure === undefined) {
     return `rxdag: the cancellation of run "${runId}" was not recorded within ${RELEASE_TIMEOUT_MS / 1000} s (the journal ${where} did not answer); the run may stay interrupted (${resume})`;
