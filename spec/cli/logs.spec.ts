@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DagEvent, TaskCompletedEvent } from '../../src/index';
 import { readEventLog, tempDir, writeText } from './support/files';
@@ -6,9 +6,9 @@ import { rxdagInProcess as rxdag } from './support/inProcessCli';
 
 /**
  * `rxdag run --logs DIR` and `rxdag resume --logs DIR`, run in this process with real shell
- * tasks: every attempt's whole stdout and stderr in `DIR/<task>.<attempt>.log`, the output and
- * the error unchanged, failures naming their log, the checks made before anything runs, a log
- * that cannot be written, and a resumed attempt appending to its log.
+ * tasks: every attempt's whole stdout and stderr in `DIR/<run>/<task>.<attempt>.log`, the output
+ * and the error unchanged, failures naming their log, the checks made before anything runs, a log
+ * that cannot be written, a resumed attempt appending to its log, and runs sharing `DIR` apart.
  */
 describe('rxdag run --logs', () => {
   const tmp = tempDir();
@@ -19,6 +19,20 @@ describe('rxdag run --logs', () => {
     const dir = tmp.file(name);
     mkdirSync(dir);
     return { dir, store: path.join(dir, 'store'), logs: path.join(dir, 'logs') };
+  };
+  /** The folder of the one run that logged into `logs`. */
+  const runLogs = (logs: string): string => {
+    const runs = readdirSync(logs);
+    expect(runs).toHaveLength(1);
+    return path.join(logs, runs[0]!);
+  };
+  /** Cuts the journal of the one run in `store` after its first `task.started`, as a crash while that attempt ran leaves it; its run id. */
+  const crashedWhileFirstRan = (store: string): string => {
+    const [journal] = readdirSync(store).filter((name) => name.endsWith('.jsonl'));
+    const lines = readFileSync(path.join(store, journal!), 'utf8').split('\n');
+    const started = lines.findIndex((line) => line.includes('"type":"task.started"'));
+    writeFileSync(path.join(store, journal!), `${lines.slice(0, started + 1).join('\n')}\n`);
+    return journal!.slice(0, -'.jsonl'.length);
   };
   const dagFile = (dir: string, lines: readonly string[]) => writeText(path.join(dir, 'dag.yaml'), `${lines.join('\n')}\n`);
   const completedOutput = (events: readonly DagEvent[], taskId: string) =>
@@ -42,12 +56,12 @@ describe('rxdag run --logs', () => {
     const result = await rxdag('run', file, '--store', store, '--logs', logs, '--events', events, '--quiet');
     expect(result.stderr).not.toMatch(/task log/);
     expect(result.code).toBe(0);
-    const log = readFileSync(path.join(logs, 'chatty.1.log'), 'latin1');
+    const log = readFileSync(path.join(runLogs(logs), 'chatty.1.log'), 'latin1');
     expect(log.length).toBe(2 * 1048576);
     expect(log.match(/out\n/g)).toHaveLength(262144);
     expect(log.match(/err\n/g)).toHaveLength(262144);
     // the sleep task wrote nothing
-    expect(readdirSync(logs)).toEqual(['chatty.1.log']);
+    expect(readdirSync(runLogs(logs))).toEqual(['chatty.1.log']);
     const output = completedOutput(readEventLog(events), 'chatty');
     for (const [tail, line] of [
       [output.stdout, 'out'],
@@ -72,15 +86,16 @@ describe('rxdag run --logs', () => {
     ]);
     const result = await rxdag('run', file, '--store', store, '--logs', logs);
     expect(result.code).toBe(1);
-    expect(readdirSync(logs).sort()).toEqual(['test-core.1.log', 'test-core.2.log']);
+    const runFolder = runLogs(logs);
+    expect(readdirSync(runFolder).sort()).toEqual(['test-core.1.log', 'test-core.2.log']);
     for (const attempt of [1, 2]) {
-      expect(readFileSync(path.join(logs, `test-core.${attempt}.log`), 'utf8')).toBe(
+      expect(readFileSync(path.join(runFolder, `test-core.${attempt}.log`), 'utf8')).toBe(
         `attempt ${attempt}: 41 passed\nattempt ${attempt}: 1 failed\n`,
       );
     }
     const lines = result.stdout.split('\n');
     // each task.failed line names its attempt's log, its continuation lines under the time column
-    const note = (attempt: number) => `            full output: ${path.join(logs, `test-core.${attempt}.log`)}`;
+    const note = (attempt: number) => `            full output: ${path.join(runFolder, `test-core.${attempt}.log`)}`;
     const failed1 = lines.findIndex((line) => / task\.failed test-core #1 \(error, will retry\)/.test(line));
     expect(lines.slice(failed1 + 1, failed1 + 3)).toEqual(['            attempt 1: 1 failed', note(1)]);
     const failed2 = lines.findIndex((line) => / task\.failed test-core #2 \(error\)/.test(line));
@@ -91,7 +106,7 @@ describe('rxdag run --logs', () => {
         'rxdag: 1 task failed:',
         '  test-core (attempt 2): ShellCommandError: `echo "attempt $RXDAG_ATTEMPT: 41 passed" …` exited with code 1; last stderr lines:',
         '      attempt 2: 1 failed',
-        `      full output: ${path.join(logs, 'test-core.2.log')}`,
+        `      full output: ${path.join(runFolder, 'test-core.2.log')}`,
         '',
       ].join('\n'),
     );
@@ -110,7 +125,7 @@ describe('rxdag run --logs', () => {
     expect(failed?.type === 'task.failed' && failed.error.message).toBe(
       '`echo "2 problems" >&2; exit 2` exited with code 2; last stderr lines:\n2 problems',
     );
-    expect(result.stderr).toContain(`      2 problems\n      full output: ${path.join(logs, 'lint.1.log')}\n`);
+    expect(result.stderr).toContain(`      2 problems\n      full output: ${path.join(runLogs(logs), 'lint.1.log')}\n`);
   });
 
   it('should quote what an attempt that timed out had written, and name its log', async () => {
@@ -118,9 +133,9 @@ describe('rxdag run --logs', () => {
     const file = dagFile(dir, ['id: slow', 'tasks:', '  - id: e2e', '    timeoutMs: 300', '    run: echo started; sleep 10']);
     const result = await rxdag('run', file, '--store', store, '--logs', logs, '--kill-grace', '100', '--quiet');
     expect(result.code).toBe(1);
-    const note = `      before its time ran out, last stdout lines:\n      started\n      full output: ${path.join(logs, 'e2e.1.log')}`;
+    const note = `      before its time ran out, last stdout lines:\n      started\n      full output: ${path.join(runLogs(logs), 'e2e.1.log')}`;
     expect(result.stdout).toContain(`  e2e (attempt 1): TaskTimeoutError: task "e2e" timed out after 300 ms\n${note}\n`);
-    expect(readFileSync(path.join(logs, 'e2e.1.log'), 'utf8')).toBe('started\n');
+    expect(readFileSync(path.join(runLogs(logs), 'e2e.1.log'), 'utf8')).toBe('started\n');
   });
 
   it('should name the log of a task whose id holds a / and a space by its escaped id, in a folder made with its parents', async () => {
@@ -128,8 +143,8 @@ describe('rxdag run --logs', () => {
     const logs = path.join(dir, 'ci', 'logs');
     const file = dagFile(dir, ['id: mono', 'tasks:', '  - id: "pkg/core tests"', '    run: echo "$RXDAG_TASK_ID"']);
     expect(await rxdag('run', file, '--store', store, '--logs', logs, '--quiet')).toMatchObject({ code: 0 });
-    expect(readdirSync(logs)).toEqual(['pkg%2Fcore%20tests.1.log']);
-    expect(readFileSync(path.join(logs, 'pkg%2Fcore%20tests.1.log'), 'utf8')).toBe('pkg/core tests\n');
+    expect(readdirSync(runLogs(logs))).toEqual(['pkg%2Fcore%20tests.1.log']);
+    expect(readFileSync(path.join(runLogs(logs), 'pkg%2Fcore%20tests.1.log'), 'utf8')).toBe('pkg/core tests\n');
   });
 
   it('should refuse --logs naming a file, with exit 2 and nothing run', async () => {
@@ -185,8 +200,6 @@ describe('rxdag run --logs', () => {
 
   it('should go on when a log cannot be written, say so in one line and exit 74, the task keeping its outcome', async () => {
     const { dir, store, logs } = place('full');
-    mkdirSync(logs);
-    symlinkSync('/dev/full', path.join(logs, 'a.1.log'));
     const file = dagFile(dir, [
       'id: full',
       'tasks:',
@@ -196,15 +209,21 @@ describe('rxdag run --logs', () => {
       '    deps: [a]',
       '    run: echo world',
     ]);
+    expect(await rxdag('run', file, '--store', store, '--logs', logs, '--quiet')).toMatchObject({ code: 0 });
+    // resumed while a ran: b's log is then on a full disk
+    const runId = crashedWhileFirstRan(store);
+    const runFolder = runLogs(logs);
+    rmSync(path.join(runFolder, 'b.1.log'));
+    symlinkSync('/dev/full', path.join(runFolder, 'b.1.log'));
     const events = path.join(dir, 'events.jsonl');
-    const result = await rxdag('run', file, '--store', store, '--logs', logs, '--events', events, '--quiet');
-    expect(result.stderr.split('\n').slice(1)).toEqual([
-      `rxdag: cannot write the task log ${path.join(logs, 'a.1.log')}: ENOSPC (no space left on device); the run goes on, task output is no longer logged`,
+    const result = await rxdag('resume', runId, '--store', store, '--logs', logs, '--events', events, '--quiet');
+    expect(result.stderr.split('\n').slice(-2)).toEqual([
+      `rxdag: cannot write the task log ${path.join(runFolder, 'b.1.log')}: ENOSPC (no space left on device); the run goes on, task output is no longer logged`,
       '',
     ]);
     expect(result.code).toBe(74);
-    expect(completedOutput(readEventLog(events), 'a')).toEqual({ exitCode: 0, stdout: 'hello', stderr: '' });
-    expect(readdirSync(logs)).toEqual(['a.1.log']);
+    expect(completedOutput(readEventLog(events), 'b')).toEqual({ exitCode: 0, stdout: 'world', stderr: '' });
+    expect(readFileSync(path.join(runFolder, 'a.1.log'), 'utf8')).toBe('hello\nhello\n');
   });
 
   it('should append the output of an attempt run again by rxdag resume to the log it began', async () => {
@@ -219,16 +238,25 @@ describe('rxdag run --logs', () => {
     ]);
     expect(await rxdag('run', file, '--store', store, '--logs', logs, '--quiet')).toMatchObject({ code: 0 });
     // the journal as a crash leaves it while the attempt runs: it ends at the attempt's start
-    const [journal] = readdirSync(store).filter((name) => name.endsWith('.jsonl'));
-    const lines = readFileSync(path.join(store, journal!), 'utf8').split('\n');
-    const started = lines.findIndex((line) => line.includes('"type":"task.started"'));
-    writeFileSync(path.join(store, journal!), `${lines.slice(0, started + 1).join('\n')}\n`);
-    const runId = journal!.slice(0, -'.jsonl'.length);
+    const runId = crashedWhileFirstRan(store);
 
     const resumed = await rxdag('resume', runId, '--store', store, '--logs', logs, '--quiet');
     expect(resumed.stderr).toMatch(/running again: build/);
     expect(resumed.code).toBe(0);
-    expect(readdirSync(logs)).toEqual(['build.1.log']);
-    expect(readFileSync(path.join(logs, 'build.1.log'), 'utf8')).toBe('pass 1\npass 2\n');
+    expect(readdirSync(logs)).toEqual([runId]);
+    expect(readdirSync(path.join(logs, runId))).toEqual(['build.1.log']);
+    expect(readFileSync(path.join(logs, runId, 'build.1.log'), 'utf8')).toBe('pass 1\npass 2\n');
+  });
+
+  it('should keep the logs of two runs of one DAG sharing the folder apart, each failure naming its own', async () => {
+    const { dir, store, logs } = place('shared');
+    const file = dagFile(dir, ['id: shared', 'tasks:', '  - id: a', '    run: echo "run $RXDAG_RUN_ID"; exit 1']);
+    const runs = [await rxdag('run', file, '--store', store, '--logs', logs), await rxdag('run', file, '--store', store, '--logs', logs)];
+    const runIds = runs.map((result) => /^rxdag: run (\S+) /m.exec(result.stderr)![1]!);
+    expect(readdirSync(logs).sort()).toEqual([...runIds].sort());
+    for (const [i, runId] of runIds.entries()) {
+      expect(readFileSync(path.join(logs, runId, 'a.1.log'), 'utf8')).toBe(`run ${runId}\n`);
+      expect(runs[i]!.stdout).toContain(`full output: ${path.join(logs, runId, 'a.1.log')}`);
+    }
   });
 });

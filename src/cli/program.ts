@@ -131,7 +131,7 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
       .option('--poll-interval <ms>', `poll period with --mode polling (default: ${defaults.pollInterval})`)
       .option('--events <out.jsonl>', 'write every event, one JSON object per line')
       .option('--report <out.html>', 'write a self-contained HTML report when the run ends')
-      .option('--logs <dir>', "write each shell task attempt's whole stdout and stderr to DIR/TASK.ATTEMPT.log (made if missing)")
+      .option('--logs <dir>', "write each shell task attempt's whole stdout and stderr to DIR/RUN_ID/TASK.ATTEMPT.log (made if missing)")
       .option('-q, --quiet', 'print only failed tasks and the final line')
       .option('--json', 'print each event as one JSON line on stdout, nothing else')
       .option('--kill-grace <ms>', `time a stopped shell task gets between SIGTERM and SIGKILL (default: ${DEFAULT_KILL_GRACE_MS})`)

@@ -1,13 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { getEventListeners } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { from, lastValueFrom } from 'rxjs';
 import { type TaskContext, TaskTimeoutError } from '../../../src/index';
 import { taskContext } from '../support/taskContext';
 import { ProcessGroups } from '../../../src/cli/agents/processGroups';
 import { createShellAgent, type ShellAgentOptions, type ShellInput, ShellCommandError } from '../../../src/cli/agents/shellAgent';
-import { logFileName, TaskLogs } from '../../../src/cli/agents/taskLogs';
+import { TaskLogs } from '../../../src/cli/agents/taskLogs';
 import { isRunning, readPids, shutFolders, tempDir } from '../support/files';
 import { asAnotherUser } from '../../journal/support/anotherUser';
 
@@ -245,8 +244,8 @@ describe('shell agent', () => {
       const controller = new AbortController();
       const started = tmp.file(`${taskId}.started`);
       const logs = new TaskLogs(tmp.file(`${taskId}-logs`));
-      const logged = path.join(logs.dir, logFileName(taskId, 1));
       const task = { ...context({ command: `${command}; touch ${started}; sleep 30` }, controller.signal), id: taskId };
+      const logged = logs.fileOf(task.runId, taskId, 1);
       const running = attempt(new ProcessGroups(300), task, { ...options, logs });
       while (!existsSync(started) || (written > 0 && readFileSyncSafe(logged).length < written)) {
         await new Promise((resolve) => setTimeout(resolve, 10));

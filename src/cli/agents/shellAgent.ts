@@ -147,7 +147,7 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
       return reject(cannotStart(error as NodeJS.ErrnoException));
     }
     options.groups.track(child);
-    const log = options.logs?.openAttempt(task.id, task.attempt);
+    const log = options.logs?.openAttempt(task.runId, task.id, task.attempt);
     const stdout = captured(child.stdout, maxChars, log);
     const stderr = captured(child.stderr, maxChars, log);
 

@@ -1,8 +1,10 @@
 /**
  * The task logs of `--logs DIR`: each attempt of a shell task appends the whole of its stdout
- * and stderr, chunk by chunk as the pipes deliver them, to `DIR/<task>.<attempt>.log` (the
- * task's id made a file name by {@link logFileName}); the folder is made, with its parents, when
- * the first attempt logs, its user's only (0700) as the store is, and so are the logs it makes
+ * and stderr, chunk by chunk as the pipes deliver them, to `DIR/<run>/<task>.<attempt>.log` (the
+ * run's and the task's ids made file names by {@link logFileName}): a folder per run, so that
+ * runs sharing `DIR` (one after the other, or at once) never write into one another's logs, and
+ * a resumed run adds to its own. The folders are made, with their parents, when the first attempt
+ * logs, their user's only (0700) as the store is, and so are the logs it makes
  * (0600): they hold what the tasks wrote. A folder that exists keeps its permissions: give
  * `--logs` one that others cannot write to. Writes are synchronous, one per chunk: nothing waits
  * in memory, the file holds everything once the attempt ends, and the two streams are in the
@@ -50,8 +52,18 @@ const MAX_ID_CHARS = 200;
  * logFileName('pkg/a b', 2) // 'pkg%2Fa%20b.2.log'
  */
 export function logFileName(taskId: string, attempt: number): string {
+  return `${fileNameOf(taskId)}.${attempt}.log`;
+}
+
+/** The folder of a run's logs in `DIR`: its id escaped as {@link logFileName} escapes a task's. */
+export function runFolderName(runId: string): string {
+  return fileNameOf(runId);
+}
+
+/** `id` as a file name (see {@link logFileName}). */
+function fileNameOf(id: string): string {
   let name = '';
-  for (const char of taskId) {
+  for (const char of id) {
     if (KEPT.test(char) && !(name === '' && char === '.')) name += char;
     else if (char.length === 1 && char >= '\uD800' && char <= '\uDFFF') {
       // a lone surrogate has no UTF-8 bytes of its own: named by its code unit
@@ -61,15 +73,16 @@ export function logFileName(taskId: string, attempt: number): string {
     }
   }
   if (name.length > MAX_ID_CHARS) {
-    const hash = createHash('sha256').update(taskId).digest('hex').slice(0, 16);
+    const hash = createHash('sha256').update(id).digest('hex').slice(0, 16);
     name = `${name.slice(0, MAX_ID_CHARS - hash.length - 1)}~${hash}`;
   }
-  return `${name}.${attempt}.log`;
+  return name;
 }
 
 /** One attempt's log while it is open. */
 interface OpenLog {
   readonly log: AttemptLog;
+  readonly file: string;
   /** Whether the file holds everything the attempt wrote so far. */
   complete: boolean;
 }
@@ -79,25 +92,25 @@ interface OpenLog {
  *
  * @example
  * const logs = new TaskLogs('logs');
- * createShellAgent({ groups, logs }); // each attempt writes logs/<task>.<attempt>.log
+ * createShellAgent({ groups, logs }); // each attempt writes logs/<run>/<task>.<attempt>.log
  */
 export class TaskLogs {
-  // Made at the first attempt that logs, not again (a folder removed meanwhile fails the logs).
-  private folderMade = false;
+  // Run folders made at their first attempt that logs, not again (a folder removed meanwhile fails the logs).
+  private readonly foldersMade = new Set<string>();
   // The attempts writing now, by attemptKey.
   private readonly open = new Map<string, OpenLog>();
-  // Attempts that failed, by attemptKey, and whether their log holds all they wrote: only these
+  // Attempts that failed, by attemptKey, their log and whether it holds all they wrote: only these
   // are named later, so a run of many tasks keeps one entry per failure, not per attempt.
-  private readonly failed = new Map<string, boolean>();
+  private readonly failed = new Map<string, { readonly file: string; readonly complete: boolean }>();
   // The first failure: nothing is written after it.
   private failure: { readonly file: string; readonly error: unknown } | undefined;
   private onFailure: ((file: string, error: unknown) => void) | undefined;
 
   constructor(readonly dir: string) {}
 
-  /** The log of an attempt: `dir` joined with {@link logFileName}. */
-  fileOf(taskId: string, attempt: number): string {
-    return path.join(this.dir, logFileName(taskId, attempt));
+  /** The log of an attempt of run `runId`: `dir`, the run's folder ({@link runFolderName}), and {@link logFileName}. */
+  fileOf(runId: string, taskId: string, attempt: number): string {
+    return path.join(this.dir, runFolderName(runId), logFileName(taskId, attempt));
   }
 
   /**
@@ -105,13 +118,17 @@ export class TaskLogs {
    * it wrote before), or nothing once the logs stopped: a folder or file that cannot be made
    * stops them too.
    */
-  openAttempt(taskId: string, attempt: number): AttemptLog | undefined {
+  openAttempt(runId: string, taskId: string, attempt: number): AttemptLog | undefined {
     if (this.failure !== undefined) return undefined;
-    const file = this.fileOf(taskId, attempt);
+    const file = this.fileOf(runId, taskId, attempt);
     let fd: number | undefined;
     try {
-      if (!this.folderMade) makePrivateFolder(this.dir);
-      this.folderMade = true;
+      const folder = path.dirname(file);
+      if (!this.foldersMade.has(folder)) {
+        makePrivateFolder(this.dir);
+        makePrivateFolder(folder);
+      }
+      this.foldersMade.add(folder);
       // its user's only, as the folder rxdag makes
       fd = openSync(file, 'a', 0o600);
     } catch (error) {
@@ -150,25 +167,25 @@ export class TaskLogs {
         if (this.open.get(key) !== entry) return;
         this.open.delete(key);
         close();
-        if (failed) this.failed.set(key, entry.complete);
+        if (failed) this.failed.set(key, { file, complete: entry.complete });
       },
     };
-    const entry: OpenLog = { log, complete: true };
+    const entry: OpenLog = { log, file, complete: true };
     this.open.set(key, entry);
     return log;
   }
 
   /**
-   * The line a failure of this attempt adds under its error: `full output: logs/test.1.log`,
+   * The line a failure of this attempt adds under its error: `full output: logs/nightly-x/test.1.log`,
    * `output until its log could not be written: …` when the logs stopped while it ran, nothing
    * when this process did not log it (it failed before a resume, or after the logs stopped).
    * Asked while the attempt still runs (it timed out, its processes are stopping), its log so far.
    */
   noteOf(taskId: string, attempt: number): string | undefined {
     const key = attemptKey(taskId, attempt);
-    const complete = this.open.get(key)?.complete ?? this.failed.get(key);
-    if (complete === undefined) return undefined;
-    return `${complete ? 'full output' : 'output until its log could not be written'}: ${this.fileOf(taskId, attempt)}`;
+    const logged = this.open.get(key) ?? this.failed.get(key);
+    if (logged === undefined) return undefined;
+    return `${logged.complete ? 'full output' : 'output until its log could not be written'}: ${logged.file}`;
   }
 
   /** Calls `listener` once, with the file and the error, when a log cannot be written (at once if one could not already). */
