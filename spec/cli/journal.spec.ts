@@ -199,6 +199,14 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
       stdout: '',
       stderr: `rxdag: no store at ${file}/: "${file}" is not a directory\n`,
     });
+    // a path through that file: no folder can ever be there, which a listing says rather than "no runs"
+    for (const command of [['runs'], ['resume'], ['show', 'x-1']]) {
+      expect(await rxdagInProcess(...command, '--store', path.join(file, 'below'))).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `rxdag: no store at ${file}/below/: "${file}" is a file, not a folder\n`,
+      });
+    }
 
     const none = 'no runs: .rxdag/ has no journal (runs are journaled there by rxdag run)\n';
     const empty = { env: { RXDAG_STORE: '' }, cwd: folder('runs') };

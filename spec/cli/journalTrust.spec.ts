@@ -115,7 +115,7 @@ describe('rxdag show, runs, prune and resume of a journal that cannot be trusted
       writeFileSync(file, torn);
       const at = Buffer.byteLength(torn.slice(0, torn.lastIndexOf('\n') + 1));
       const bytes = Buffer.byteLength(torn) - at;
-      const tail = `${bytes} bytes at byte ${at} of ${file} (a last line without its newline: a write a crash cut short, never acknowledged)`;
+      const tail = `${bytes} bytes at byte ${at} of ${file} (a last line without its newline: a write cut short by a crash or a full disk, never acknowledged)`;
       const note = `rxdag: the journal of run ${runId} ends with a torn line: ${tail}; rxdag resume moves it to ${file}.torn\n`;
 
       const shown = await rxdag('show', runId, '--store', store);
@@ -141,7 +141,7 @@ describe('rxdag show, runs, prune and resume of a journal that cannot be trusted
     expect(resumed.stderr).toBe(
       [
         `rxdag: journal of run "${runId}" is corrupt at ${file}:5: task.completed for unknown task "zzz"`,
-        `rxdag: set aside the torn last line of run ${runId}'s journal: 5 bytes at byte ${Buffer.byteLength(torn) - 5} of ${file} (a last line without its newline: a write a crash cut short, never acknowledged); kept in ${file}.torn`,
+        `rxdag: set aside the torn last line of run ${runId}'s journal: 5 bytes at byte ${Buffer.byteLength(torn) - 5} of ${file} (a last line without its newline: a write cut short by a crash or a full disk, never acknowledged); kept in ${file}.torn`,
         '',
       ].join('\n'),
     );

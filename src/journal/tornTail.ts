@@ -41,5 +41,5 @@ export function tornTailOf(dir: string, runId: string): JournalTornTail | undefi
  */
 export function describeTornTail(tail: JournalTornTail): string {
   const bytes = `${tail.bytes} byte${tail.bytes === 1 ? '' : 's'}`;
-  return `${bytes} at byte ${tail.at} of ${tail.file} (a last line without its newline: a write a crash cut short, never acknowledged)`;
+  return `${bytes} at byte ${tail.at} of ${tail.file} (a last line without its newline: a write cut short by a crash or a full disk, never acknowledged)`;
 }

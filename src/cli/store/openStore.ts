@@ -8,7 +8,7 @@
  * It reads and writes no run: a server that cannot be reached is only found by the first
  * request (the commands turn that failure into its line, see `storeErrors.ts`).
  */
-import { accessSync, constants, existsSync, lstatSync, mkdirSync, readlinkSync, rmdirSync, statSync } from 'node:fs';
+import { accessSync, constants, lstatSync, mkdirSync, readlinkSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Journal } from '../../index';
 import { fileJournal } from '../../journal/fileJournal';
@@ -64,10 +64,18 @@ export function openStore(location: StoreLocation, use: StoreUse, loadPostgres: 
 
 /**
  * Whether the store is there: for a folder, whether anything is at its path (a file there is
- * refused by {@link openStore} as not a directory; nothing at all means no runs yet).
+ * refused by {@link openStore} as not a directory; nothing at all means no runs yet). A path
+ * through a file (`afile/store`) counts as there: no folder can ever be made at it, and
+ * {@link openStore} refuses it naming the file, rather than a listing saying it has no runs.
  */
 export function storeExists(location: StoreLocation): boolean {
-  return location.kind !== 'folder' || existsSync(location.dir);
+  if (location.kind !== 'folder') return true;
+  try {
+    statSync(location.dir);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOTDIR';
+  }
 }
 
 /** The `pg` client, loaded with the `rxdag/postgres` entry that needs it. */
@@ -138,9 +146,27 @@ function missingFolderProblem(dir: string, label: string): string | undefined {
   try {
     if (statSync(dir).isDirectory()) return undefined;
     return `no store at ${label}: "${dir}" is not a directory`;
-  } catch {
+  } catch (error) {
+    // a path through a file (`afile/store`): no folder can be there, say which part is the file
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') {
+      return `no store at ${label}: "${fileOnTheWay(dir) ?? dir}" is a file, not a folder`;
+    }
     return `no store at ${label}: the folder does not exist (runs are journaled there by rxdag run)`;
   }
+}
+
+/** The first part of `dir`'s path that is a file, not a folder. */
+function fileOnTheWay(dir: string): string | undefined {
+  const parts = path.resolve(dir).split(path.sep);
+  for (let i = 2; i <= parts.length; i++) {
+    const at = parts.slice(0, i).join(path.sep) || path.sep;
+    try {
+      if (!statSync(at).isDirectory()) return at;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 /** Where `file` points, when it is a symbolic link (to nothing: the caller's `stat` said so). */
