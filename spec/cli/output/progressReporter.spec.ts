@@ -289,6 +289,24 @@ describe('progressReporter', () => {
     for (const row of eighty.screen()) expect(row.length).toBeLessThan(80);
   });
 
+  it('should show what runs now only with room for some of it: at no width is the elapsed time cut, nor does the line end in a bare `| …`', () => {
+    for (let columns = 56; columns <= 120; columns++) {
+      const terminal = fakeTerminal(columns);
+      const reporter = progressReporter(terminal.stream, dag);
+      for (const event of events.slice(0, 5)) reporter.onEvent(event); // two tasks running
+      reporter.finish(); // stopped: its last line ends with `| stopped`
+      const lines = terminal
+        .raw()
+        .split(/\r|\n|\x1b\[[0-9;?]*[A-Za-z]/)
+        .filter((line) => / running \| /.test(line));
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) {
+        expect([columns, line]).not.toEqual([columns, expect.stringMatching(/\| \d+s?…$/)]);
+        expect([columns, line]).not.toEqual([columns, expect.stringMatching(/\| .{0,8}…$/)]);
+      }
+    }
+  });
+
   it('should show a notice given just before the bar stops, and give the cursor and line wrapping back', () => {
     const terminal = fakeTerminal();
     const reporter = progressReporter(terminal.stream, dag);

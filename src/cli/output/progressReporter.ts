@@ -31,6 +31,9 @@ const WIDE_COUNTS = FORMAT.replace('{now}', '');
 const NARROW_FORMAT = '{value}/{total} completed | {failed} failed | {running} running | {duration_formatted}{ended}';
 const NARROW_COLUMNS = 72;
 
+/** Columns the wide line keeps for what runs now (`| ` and a task's id or two, cut with `…`). */
+const NOW_COLUMNS = 16;
+
 /** Width assumed when the stream does not say, or says 0 (as cli-progress does). */
 const DEFAULT_COLUMNS = 80;
 
@@ -43,7 +46,10 @@ function fittedLine(stream: ProgressStream): GenericFormatter {
   return (options, params, payload) => {
     const width = columnsOf(stream) - 1;
     const line = (format: string) => Format.Formatter({ ...options, format }, params, payload);
-    if (width >= NARROW_COLUMNS && displayWidth(line(WIDE_COUNTS)) <= width) return cutTo(line(FORMAT), width);
+    const now = String(payload.now ?? '');
+    // what runs now is shown with room for some of it, or not at all: never as a bare `| …` over the last count
+    const room = now === '' ? 0 : Math.min(displayWidth(now), NOW_COLUMNS);
+    if (width >= NARROW_COLUMNS && displayWidth(line(WIDE_COUNTS)) + room <= width) return cutTo(line(FORMAT), width);
     return cutTo(line(NARROW_FORMAT), width);
   };
 }
