@@ -37,7 +37,7 @@ export function tornTailOf(dir: string, runId: string): JournalTornTail | undefi
 
 /**
  * A torn tail in words, for a message: `13 bytes at byte 4096 of /…/x.jsonl (a last line without
- * its newline: a write a crash cut short, never acknowledged)`.
+ * its newline: a write cut short by a crash or a full disk, never acknowledged)`.
  */
 export function describeTornTail(tail: JournalTornTail): string {
   const bytes = `${tail.bytes} byte${tail.bytes === 1 ? '' : 's'}`;

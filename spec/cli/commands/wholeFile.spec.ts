@@ -65,4 +65,36 @@ describe('writeWholeFile', () => {
     expect(fs.lstatSync(path.join(dir, 'out.html')).isSymbolicLink()).toBe(true);
     expect(fs.readFileSync(path.join(dir, 'real.html'), 'utf8')).toBe('new report');
   });
+
+  it('should write in place a file with another name (a hard link), which a rename would part from it', () => {
+    const dir = tmp.file('hard');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'a.html'), 'earlier');
+    fs.linkSync(path.join(dir, 'a.html'), path.join(dir, 'b.html'));
+    loaded().writeWholeFile(path.join(dir, 'a.html'), 'new report');
+    expect(fs.readFileSync(path.join(dir, 'b.html'), 'utf8')).toBe('new report');
+    expect(fs.readdirSync(dir).sort()).toEqual(['a.html', 'b.html']);
+  });
+
+  it('should write in place a file whose name is too long to add to, as any file was', () => {
+    const dir = tmp.file('long');
+    fs.mkdirSync(dir);
+    const file = path.join(dir, `${'r'.repeat(245)}.html`);
+    loaded().writeWholeFile(file, 'new report');
+    expect(fs.readFileSync(file, 'utf8')).toBe('new report');
+    expect(fs.readdirSync(dir)).toHaveLength(1);
+  });
+
+  it('should write in place when the rename over the file is refused (a file mounted on its own: EBUSY)', () => {
+    const dir = tmp.file('mounted');
+    fs.mkdirSync(dir);
+    const file = path.join(dir, 'out.html');
+    fs.writeFileSync(file, 'earlier');
+    jest.spyOn(fs, 'renameSync').mockImplementation(() => {
+      throw Object.assign(new Error('EBUSY: resource busy or locked, rename'), { code: 'EBUSY' });
+    });
+    loaded().writeWholeFile(file, 'new report');
+    expect(fs.readFileSync(file, 'utf8')).toBe('new report');
+    expect(fs.readdirSync(dir)).toEqual(['out.html']);
+  });
 });

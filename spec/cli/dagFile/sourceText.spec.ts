@@ -141,6 +141,18 @@ describe('parsing a DAG file', () => {
     ]);
   });
 
+  it('should call a core-looking tag the library does not know unknown, and place a tag past a `!` in a comment', () => {
+    const parsed = parseYaml(
+      'id: t\ntasks:\n  - id: a\n    input: !!python/object x\n  - id: b\n    input: !!set # hey!\n      ? x\n',
+      'c.yaml',
+    );
+    const problems = parsed.ok ? [] : parsed.problems;
+    expect(problems.map(({ line, column, message }) => [line, column, message.slice(0, 40)])).toEqual([
+      [4, 12, 'YAML error: unknown tag !!python/object:'],
+      [6, 12, 'YAML error: tag !!set gives a set, which'],
+    ]);
+  });
+
   it("should take the tags of JSON's values, and a `!` in a value that is no tag", () => {
     const text =
       'id: t\ntasks:\n  - !!map {id: a, sleep: !!int 5, input: !!seq [!!float 1.5, !!bool true, !!null ~]}\n  - {id: b, run: !!str echo hi!}\n';

@@ -79,26 +79,41 @@ describe('buildRunModel', () => {
   it('should draw a time that goes back (a clock set back, a resume on a machine behind) as no time, never a negative span', () => {
     const model = buildRunModel(
       eventsOf(
-        { type: 'dag.created', at: 5000, dagId: 'd', taskCount: 2 },
+        { type: 'dag.created', at: 5000, dagId: 'd', taskCount: 3 },
         { type: 'task.ready', at: 5000, taskId: 'a', attempt: 1 },
         { type: 'task.started', at: 5010, taskId: 'a', attempt: 1, agent: 'shell' },
         { type: 'task.completed', at: 900, taskId: 'a', attempt: 1, durationMs: 5 },
         { type: 'task.ready', at: 900, taskId: 'b', attempt: 1 },
         { type: 'task.started', at: 950, taskId: 'b', attempt: 1, agent: 'shell' },
         { type: 'task.completed', at: 5050, taskId: 'b', attempt: 1, durationMs: 5 },
+        // set back between two attempts: the second starts where the first ended, not before it
+        { type: 'task.ready', at: 5050, taskId: 'c', attempt: 1 },
+        { type: 'task.started', at: 5100, taskId: 'c', attempt: 1, agent: 'shell' },
+        { type: 'task.failed', at: 5200, taskId: 'c', attempt: 1, error: { name: 'E', message: 'x' }, severity: 'error', willRetry: true },
+        { type: 'task.started', at: 3000, taskId: 'c', attempt: 2, agent: 'shell' },
+        { type: 'task.completed', at: 3100, taskId: 'c', attempt: 2, durationMs: 100 },
         {
           type: 'dag.completed',
-          at: 5050,
+          at: 5250,
           outcome: 'succeeded',
-          counts: { total: 2, completed: 2, failed: 0, skipped: 0, cancelled: 0 },
+          counts: { total: 3, completed: 3, failed: 0, skipped: 0, cancelled: 0 },
           durationMs: 50,
           failures: [],
         },
       ),
     );
-    expect(model.tasks.map((task) => [task.id, task.readyMs, task.attempts.map((a) => [a.startMs, a.endMs])])).toEqual([
-      ['a', 0, [[10, 10]]],
-      ['b', 0, [[0, 50]]],
+    expect(model.tasks.map((task) => [task.id, task.readyMs, task.attempts.map((a) => [a.startMs, a.endMs]), task.endMs])).toEqual([
+      ['a', 0, [[10, 10]], 10],
+      ['b', 0, [[0, 50]], 50],
+      [
+        'c',
+        50,
+        [
+          [100, 200],
+          [200, 200],
+        ],
+        200,
+      ],
     ]);
   });
 

@@ -1,8 +1,9 @@
 /**
  * Writes the HTML report of a run to its file, the step `rxdag run --report`, `rxdag resume
  * --report`, `rxdag show --report` and `rxdag report` share, and says in one line what went
- * wrong: the file could not be written (`ENOSPC (no space left on device)`), or the report could
- * not be made at all (a bug in the CLI, with its stack: no file was touched). It does not check
+ * wrong: the file could not be written (`ENOSPC (no space left on device)`, and whether the earlier
+ * file was left whole: `wholeFile.ts`), or the report could not be made at all (a bug in the CLI,
+ * with its stack: no file was touched). It does not check
  * the path beforehand (`writeTarget.ts` does) nor decide the exit code (the commands do).
  */
 import { renderReport } from '../report/renderReport';

@@ -7,8 +7,8 @@
  * says there are no runs (exit 0). A store that cannot be read or reached: one line, exit 2; a
  * run's file that cannot be read: the others listed, then one line for it on stderr, exit 2; a
  * run removed while it lists (by `rxdag prune` in another process) is not listed, no error.
- * An interrupted run of a folder whose journal ends with a torn line (a write a crash cut short,
- * which `rxdag resume` sets aside): one note on stderr, exit 0.
+ * An interrupted run of a folder whose journal ends with a torn line (a write cut short by a
+ * crash or a full disk, which `rxdag resume` sets aside): one note on stderr, exit 0.
  * It changes nothing in the store but the lock a killed process left on a run that had ended.
  */
 import { escapeControls } from '../../dag/text';

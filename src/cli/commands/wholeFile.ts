@@ -1,15 +1,23 @@
 /**
  * Writes an output that is made whole at once (the HTML report) so that a write that fails (a
- * full disk) leaves the earlier file whole, not cut short: a regular file, or none yet, is written
- * beside and renamed over it; a FIFO, a device or a symbolic link is written in place (`openOutput`).
- * It does not check the path first (`writeTarget.ts` does) nor word the error (the caller does).
+ * full disk) leaves the earlier file whole, not cut short: a regular file of ours with one name,
+ * or none yet, is written beside, flushed, and renamed over it. Written in place (`openOutput`),
+ * as any file was before: a FIFO, a device, a symbolic link, a file with other names (hard links)
+ * or another owner (a rename would make it another file), and wherever the file beside cannot be
+ * made or renamed over it (a folder only the file in it is writable in, a sticky folder, a file
+ * mounted on its own in a container, a name too long to add to). It does not check the path first
+ * (`writeTarget.ts` does) nor word the error (the caller does).
  */
-import { closeSync, fchmodSync, lstatSync, openSync, renameSync, rmSync, type Stats, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fchmodSync, fsyncSync, lstatSync, openSync, renameSync, rmSync, type Stats, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openOutput } from './writeTarget';
 
 /** Errors of writes that left the file as it was (written beside it, never renamed over it). */
 const leftWhole = new WeakSet<object>();
+
+/** What the file beside cannot be made, or renamed over the file, for: then the file is written in place. */
+const CANNOT_REPLACE = new Set(['EACCES', 'EPERM', 'EROFS', 'EEXIST', 'ENAMETOOLONG', 'EBUSY', 'EXDEV']);
 
 /** Whether `error`, thrown by {@link writeWholeFile}, left the file as it was (an earlier file whole, or none made). */
 export function leftAsItWas(error: unknown): boolean {
@@ -29,38 +37,43 @@ export function writeWholeFile(file: string, text: string): void {
 
 /**
  * Writes `text` into a file beside `file` and renames it over `file` (whose mode it keeps). False,
- * having done nothing, when `file` is no regular file, or its folder takes no new file of ours
- * (only the file itself may be writable).
+ * having done nothing, when `file` is to be written in place (see the module's comment).
  */
 function replaceWhole(file: string, text: string): boolean {
   const before = lstatOf(file);
-  if (before !== undefined && !before.isFile()) return false;
-  const beside = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.rxdag-tmp`);
+  if (before !== undefined && !(before.isFile() && before.nlink === 1 && before.uid === process.getuid?.())) return false;
+  const beside = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.rxdag-tmp`);
   let fd: number;
   try {
     fd = openSync(beside, 'wx');
   } catch (error) {
-    if (['EACCES', 'EPERM', 'EROFS', 'EEXIST'].includes((error as NodeJS.ErrnoException).code ?? '')) return false;
-    throw leftAsWas(error);
+    if (CANNOT_REPLACE.has(codeOf(error))) return false;
+    throw markLeftWhole(error);
   }
   try {
     try {
       if (before !== undefined) fchmodSync(fd, before.mode & 0o7777);
       writeFileSync(fd, text);
+      fsyncSync(fd); // the text on disk before its name is: a crash then leaves the earlier file, not an empty one
     } finally {
       closeSync(fd);
     }
     renameSync(beside, file);
   } catch (error) {
     rmSync(beside, { force: true });
-    throw leftAsWas(error);
+    if (CANNOT_REPLACE.has(codeOf(error))) return false; // the rename: written in place instead
+    throw markLeftWhole(error);
   }
   return true;
 }
 
-function leftAsWas(error: unknown): unknown {
+function markLeftWhole(error: unknown): unknown {
   if (typeof error === 'object' && error !== null) leftWhole.add(error);
   return error;
+}
+
+function codeOf(error: unknown): string {
+  return (error as NodeJS.ErrnoException | undefined)?.code ?? '';
 }
 
 function lstatOf(file: string): Stats | undefined {

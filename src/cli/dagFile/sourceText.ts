@@ -8,6 +8,7 @@
  * which a number is written otherwise than JavaScript writes it). Syntax errors come with their
  * line and column (worded by `yamlSyntaxErrors.ts`), so do the errors of making the YAML document
  * a value (an unresolved alias, a bad merge key, an alias bomb: placed by `yamlValueErrors.ts`),
+ * a YAML tag other than JSON's (`yamlTags.ts`),
  * and a YAML key that the value holds as another text than written (`01:` is the key `1`) with
  * its own (`textAsWritten.ts`). Does not check what the value holds: the file schema and
  * `defineDag` do.
@@ -130,7 +131,7 @@ export function parseYaml(text: string, fileName: string): ParseResult {
     const at = offset === undefined ? undefined : lineCounter.linePos(offset);
     return {
       ok: false,
-      problems: [{ file: fileName, ...(at === undefined ? {} : { line: at.line, column: at.col }), message: `YAML error: ${message}` }],
+      problems: [{ file: fileName, ...(at === undefined ? {} : lineAndColumn(at)), message: `YAML error: ${message}` }],
     };
   }
   // the library's value shares an anchor's copies; what reads the file next would not
@@ -138,7 +139,7 @@ export function parseYaml(text: string, fileName: string): ParseResult {
   if (bomb !== undefined) {
     const at = lineCounter.linePos(bomb);
     const message = `YAML error: the aliases expand to more than ${MAX_ALIASED_VALUES} values (each a copy of its anchor), the guard against alias bombs`;
-    return { ok: false, problems: [{ file: fileName, line: at.line, column: at.col, message }] };
+    return { ok: false, problems: [{ file: fileName, ...lineAndColumn(at), message }] };
   }
   // the document is dropped here: positions read the text again if a problem needs one
   const keys = changedKeys(doc, fileName, (offset) => lineCounter.linePos(offset));

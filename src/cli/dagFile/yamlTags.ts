@@ -24,6 +24,9 @@ const NOT_JSON: Readonly<Record<string, string>> = {
   timestamp: 'a date',
 };
 
+/** The core tags the library knows: one of these it could not apply does not fit its value; any other is unknown. */
+const KNOWN_CORE = new Set([...JSON_TAGS, ...Object.keys(NOT_JSON).map((name) => CORE_PREFIX + name)]);
+
 /** What the library warns of a tag it could not apply. */
 const UNRESOLVED = 'TAG_RESOLVE_FAILED';
 
@@ -42,9 +45,9 @@ export function tagProblems(doc: Document, text: string): TagProblem[] {
     if (warning.code !== UNRESOLVED) continue;
     const tag = /Unresolved tag: (.*)$/.exec(warning.message)?.[1] ?? '';
     const hint = tag === `${CORE_PREFIX}float` ? ' (the YAML library reads a float with a point or an exponent: 7.0, 7e0)' : '';
-    const message = tag.startsWith(CORE_PREFIX)
+    const message = KNOWN_CORE.has(tag)
       ? `YAML error: the value does not fit its tag ${shortTag(tag)}${hint}: remove the tag, or write a value of its kind`
-      : `YAML error: unknown tag ${tag || 'here'}: DAG files take YAML 1.2's core tags only (${coreTagList()}); rxdag gives a tag no meaning`;
+      : `YAML error: unknown tag ${tag.startsWith(CORE_PREFIX) ? shortTag(tag) : tag || 'here'}: DAG files take YAML 1.2's core tags only (${coreTagList()}); rxdag gives a tag no meaning`;
     problems.push({ offset: warning.pos[0], message });
   }
   const { visit } = require('yaml') as typeof import('yaml');
@@ -73,10 +76,14 @@ function coreTagList(): string {
     .join(', ');
 }
 
-/** Where the tag in front of the value at `valueStart` begins: its first `!`. */
+/**
+ * Where the tag in front of the value at `valueStart` begins: the last `!` before it that starts a
+ * token (after a space, a line start or a flow indicator), so that a `!` inside a comment or
+ * inside the tag (`!!set`, `!e!binary`) is passed over.
+ */
 function tagOffset(text: string, valueStart: number): number {
-  let at = text.lastIndexOf('!', valueStart);
-  if (at < 0) return valueStart;
-  while (at > 0 && text[at - 1] === '!') at--;
-  return at;
+  for (let at = text.lastIndexOf('!', valueStart); at >= 0; at = text.lastIndexOf('!', at - 1)) {
+    if (at === 0 || /[\s[{,]/.test(text[at - 1]!)) return at;
+  }
+  return valueStart;
 }

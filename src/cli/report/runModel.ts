@@ -5,7 +5,8 @@
  * again after `run.resumed`, under the same attempt number, it is a bar of its own but the same
  * attempt (counted once, as `rxdag show` counts it). A log without `dag.completed` is of a run
  * whose process stopped (`interrupted`), unless the run is known to be still going: its attempts
- * in flight then run until the report was written. It draws nothing.
+ * in flight then run until the report was written. Times that go back (a clock set back, a
+ * resume on a machine whose clock is behind) draw no time, never a negative span. It draws nothing.
  */
 import type { DagEvent, RunOutcome, TaskCounts } from '../../index';
 import { type RunSetup, skipReason, withSpawnedTasks } from '../output/runSetup';
@@ -106,7 +107,7 @@ export function attemptsStarted(task: TaskRow): number {
   return new Set(task.attempts.map((bar) => bar.attempt)).size;
 }
 
-/** When an attempt that started at `bar.startMs` ended, at `atMs` or, were its clock set back meanwhile, no earlier than its start. */
+/** When an attempt that started at `bar.startMs` ended: at `atMs`, or at its start were that earlier (a clock set back). */
 function endOf(bar: { readonly startMs: number }, atMs: number): number {
   return Math.max(bar.startMs, atMs);
 }
@@ -137,8 +138,16 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
   const waits = new WaitTracker(context);
 
   const resumedAtMs: number[] = [];
+  // the latest time of each task so far
+  const taskClock = new Map<string, number>();
   for (const [index, event] of events.entries()) {
-    const at = Math.max(0, event.at - t0); // an event before the run's creation: a clock set back
+    // a clock set back draws no time, never a negative span: an event before the run's creation
+    // is at its start, and each task's times never go back (ready, attempts, backoffs, end)
+    let at = Math.max(0, event.at - t0);
+    if ('taskId' in event) {
+      at = Math.max(at, taskClock.get(event.taskId) ?? 0);
+      taskClock.set(event.taskId, at);
+    }
     waits.see(index, event);
     switch (event.type) {
       case 'task.ready':
@@ -157,8 +166,7 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
         break;
       case 'task.timed-out': {
         const bar = open(row(event.taskId), event.attempt);
-        if (bar !== undefined)
-          Object.assign(bar, { endMs: endOf(bar, at), outcome: 'timed-out', detail: `timed out after ${event.timeoutMs} ms` });
+        if (bar !== undefined) Object.assign(bar, { endMs: at, outcome: 'timed-out', detail: `timed out after ${event.timeoutMs} ms` });
         break;
       }
       case 'task.completed': {
@@ -166,7 +174,7 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
         const bar = open(task, event.attempt);
         if (bar !== undefined)
           Object.assign(bar, {
-            endMs: endOf(bar, at),
+            endMs: at,
             outcome: event.warning === undefined ? 'completed' : 'warning',
             detail: event.warning?.message,
           });
@@ -179,7 +187,7 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
         const message = `${event.error.name}: ${event.error.message}`;
         if (bar !== undefined)
           Object.assign(bar, {
-            endMs: bar.outcome === 'timed-out' ? bar.endMs : endOf(bar, at),
+            endMs: bar.outcome === 'timed-out' ? bar.endMs : at,
             outcome: bar.outcome === 'timed-out' ? 'timed-out' : 'failed',
             retry: event.willRetry ? 'retried' : 'none',
             detail: message,
@@ -197,7 +205,7 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
       case 'task.cancelled': {
         const task = row(event.taskId);
         const bar = open(task, event.attempt);
-        if (bar !== undefined) Object.assign(bar, { endMs: endOf(bar, at), outcome: 'cancelled' });
+        if (bar !== undefined) Object.assign(bar, { endMs: at, outcome: 'cancelled' });
         const last = task.attempts[task.attempts.length - 1];
         if (bar === undefined && last?.retry === 'retried') {
           // cancelled while it waited to retry: the retry never ran, and the last error is why it was waiting
