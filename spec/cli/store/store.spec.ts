@@ -77,7 +77,9 @@ describe('the store of journaled runs', () => {
       /^--store: cannot journal into "\/proc\/rxdag-store" \(cannot create "\/proc\/rxdag-store"\): ENOENT/,
     );
     expect(refused(file)).toThrow(`--store: cannot journal into "${file}": "${file}" is not a directory`);
-    expect(refused(path.join(file, 'below'))).toThrow(/ENOTDIR/);
+    expect(refused(path.join(file, 'below'))).toThrow(
+      `--store: cannot journal into "${path.join(file, 'below')}": "${file}" is not a directory`,
+    );
     // a link to a folder that is not there (not mounted): named, rather than followed into a failed run
     const link = path.join(tmp.dir, 'unmounted');
     symlinkSync(path.join(tmp.dir, 'mnt', 'runs'), link);

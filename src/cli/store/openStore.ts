@@ -113,6 +113,8 @@ function writableFolderProblem(dir: string, store: string): string | undefined {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       const parent = path.dirname(existing);
+      const file = code === 'ENOTDIR' ? fileOnTheWay(dir) : undefined;
+      if (file !== undefined) return `${store}: cannot journal into "${dir}": "${file}" is not a directory`;
       if (code !== 'ENOENT' || parent === existing) return `${store}: cannot journal into "${dir}": ${describeIoError(error)}`;
       const dangling = danglingLink(existing);
       if (dangling !== undefined) {
