@@ -13,7 +13,7 @@ describe('a store that cannot be used, named as the user chose it', () => {
     const file = writeText(tmp.file('a-file'), '');
     const result = await rxdagWith({ env: { RXDAG_STORE: path.join(file, 'runs') } }, 'run', dag());
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe(`rxdag: RXDAG_STORE: cannot journal into "${file}/runs": ENOTDIR (not a directory)\n`);
+    expect(result.stderr).toBe(`rxdag: RXDAG_STORE: cannot journal into "${file}/runs": "${file}" is not a directory\n`);
   });
 
   it('should name the default store when neither --store nor RXDAG_STORE was given', async () => {
