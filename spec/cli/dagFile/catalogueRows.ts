@@ -49,6 +49,13 @@ export const fileRows: readonly CliRow[] = [
     stderr: /^rxdag: .*envtag\.yaml:6:10: YAML error: unknown tag !env: DAG files take YAML 1\.2's core tags only/,
   },
   {
+    name: 'a YAML tag with other problems of the file (each said once, all at once)',
+    command: 'validate',
+    file: yaml('tagged.yaml', '  - id: a\n    run: !env echo a\n  - id: b\n    dep: [a]\n    sleep: !!float 5\n'),
+    stderr:
+      /^rxdag: .*tagged\.yaml:6:10: YAML error: unknown tag !env: .*\nrxdag: .*tagged\.yaml:8:5: tasks\[2\]: unknown field "dep" \(did you mean "deps"\?\)\nrxdag: .*tagged\.yaml:9:12: YAML error: the value does not fit its tag !!float .*\n$/,
+  },
+  {
     name: 'an empty JSON file',
     command: 'validate',
     file: { name: 'empty.json', text: () => '  \n' },

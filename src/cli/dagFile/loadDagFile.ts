@@ -87,11 +87,15 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
   // `place` (kept by `problemsOf` for the whole run) holds the text's positions, not the value
   const place = placer(fileName, parsed.file.positions);
 
-  const problems: Problem[] = [...parsed.file.changedKeys];
+  const problems: Problem[] = [...parsed.file.problems];
   if (!parsed.file.numbersAsWritten) appendAll(problems, changedEnvValues(value, text, parsed.file.positions).map(place));
-  // a value told to be quoted (`.nan`) is not also refused as no value: one mistake, said once
+  // a value told to be quoted (`.nan`) is not also refused as no value, nor a tagged value
+  // (`sleep: !!float 7`, read on as the text "7") as not a number: one mistake, said once
   const told = new Set(problems.map((problem) => JSON.stringify(problem.path)));
-  const untold = (found: Problem[]) => (told.size === 0 ? found : found.filter((problem) => !told.has(JSON.stringify(problem.path))));
+  const toldLines = new Set(parsed.file.problems.flatMap((problem) => problem.line ?? []));
+  const isTold = (problem: Problem) =>
+    told.has(JSON.stringify(problem.path)) || (problem.line !== undefined && toldLines.has(problem.line));
+  const untold = (found: Problem[]) => (told.size === 0 && toldLines.size === 0 ? found : found.filter((problem) => !isTold(problem)));
   // the head without its tasks (checked one by one below): zod would copy a 100k-task array
   const head = dagFileSchema.safeParse(
     isMapping(value) && Array.isArray((value as { tasks?: unknown }).tasks) ? { ...(value as object), tasks: [] } : value,

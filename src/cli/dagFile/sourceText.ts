@@ -45,8 +45,13 @@ export interface Positions {
 export interface ParsedFile {
   readonly value: unknown;
   readonly positions: Positions;
-  /** The keys written as numbers, booleans or null that the value holds as another text (`01:`, the key `1`), each a problem at its key. */
-  readonly changedKeys: readonly Problem[];
+  /**
+   * What reading the text found wrong, each at its place; the value is read on past them (as if
+   * each were not there), so that the file's other problems are reported with them: a tag other
+   * than JSON's (`yamlTags.ts`), a key written as a number, boolean or null that the value holds
+   * as another text (`01:`, the key `1`).
+   */
+  readonly problems: readonly Problem[];
   /**
    * Whether every number and boolean of the text is written as JavaScript writes it (`8080`, not
    * `08080`): known of the plain YAML reader's texts; of others, `false` (one may not be).
@@ -65,7 +70,7 @@ function yamlLibrary(): typeof import('yaml') {
 /**
  * How DAG files are parsed as YAML: keys unique, merge keys (`<<: *base`) merged, one line per
  * error (prettyErrors would append a multi-line excerpt to each message), and no warnings on
- * stderr (a key that is a list or a mapping is a problem of the file: `changedKeys`).
+ * stderr (a key that is a list or a mapping is a problem of the file: `changedKeys`, among `problems`).
  */
 const YAML_OPTIONS = (lineCounter: import('yaml').LineCounter) => ({
   lineCounter,
@@ -101,19 +106,18 @@ export function parseYaml(text: string, fileName: string): ParseResult {
   if (plain !== undefined) {
     // the plain reader places what it reads; the library is for what it does not take
     const positions = lazyPositions(() => plainYamlPositions(plainText) ?? yamlPositions(text));
-    return { ok: true, file: { value: plain.value, positions, changedKeys: [], numbersAsWritten: !plain.rewritten } };
+    return { ok: true, file: { value: plain.value, positions, problems: [], numbersAsWritten: !plain.rewritten } };
   }
   const { LineCounter, parseDocument } = yamlLibrary();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, YAML_OPTIONS(lineCounter));
   if (doc.errors.length > 0) return { ok: false, problems: yamlSyntaxProblems(doc.errors, text, lineCounter, fileName) };
-  const tags = tagProblems(doc, text);
-  if (tags.length > 0) {
-    return {
-      ok: false,
-      problems: tags.map(({ offset, message }) => ({ file: fileName, ...lineAndColumn(lineCounter.linePos(offset)), message })),
-    };
-  }
+  // reported with the file's other problems: the value read on without the tags
+  const tags = tagProblems(doc, text).map(({ offset, message }) => ({
+    file: fileName,
+    ...lineAndColumn(lineCounter.linePos(offset)),
+    message,
+  }));
   const version = doc.directives?.yaml.version;
   if (version !== undefined && version !== '1.2') {
     // YAML 1.1 reads `yes` as true and 0777 as 511: values the file's checks would not see change
@@ -143,7 +147,8 @@ export function parseYaml(text: string, fileName: string): ParseResult {
   }
   // the document is dropped here: positions read the text again if a problem needs one
   const keys = changedKeys(doc, fileName, (offset) => lineCounter.linePos(offset));
-  return { ok: true, file: { value, positions: lazyPositions(() => yamlPositions(text)), changedKeys: keys, numbersAsWritten: false } };
+  const problems = [...tags, ...keys];
+  return { ok: true, file: { value, positions: lazyPositions(() => yamlPositions(text)), problems, numbersAsWritten: false } };
 }
 
 /**
@@ -167,7 +172,7 @@ export function parseJson(text: string, fileName: string): ParseResult {
     const yaml = /^\s*[A-Za-z_][\w.-]*[ \t]*:(?:\s|$)/.test(text) ? ' (the file reads as YAML: name it .yaml)' : '';
     return { ok: false, problems: [{ file: fileName, line, column, message: `JSON syntax error: ${syntaxError.message}${yaml}` }] };
   }
-  return { ok: true, file: { value, positions: lazyPositions(() => jsonPositions(text)), changedKeys: [], numbersAsWritten: false } };
+  return { ok: true, file: { value, positions: lazyPositions(() => jsonPositions(text)), problems: [], numbersAsWritten: false } };
 }
 
 /** Whether a valid JSON text opens more than `limit` objects and arrays inside one another. */
