@@ -204,7 +204,7 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
       expect(await rxdagInProcess(...command, '--store', path.join(file, 'below'))).toEqual({
         code: 2,
         stdout: '',
-        stderr: `rxdag: no store at ${file}/below/: "${file}" is a file, not a folder\n`,
+        stderr: `rxdag: no store at ${file}/below/: "${file}" is not a directory\n`,
       });
     }
 

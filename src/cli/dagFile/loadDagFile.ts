@@ -89,8 +89,9 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
 
   const problems: Problem[] = [...parsed.file.problems];
   if (!parsed.file.numbersAsWritten) appendAll(problems, changedEnvValues(value, text, parsed.file.positions).map(place));
-  // a value told to be quoted (`.nan`) is not also refused as no value, nor a tagged value
-  // (`sleep: !!float 7`, read on as the text "7") as not a number: one mistake, said once
+  // one mistake, said once: a value told to be quoted (`.nan`) is not also refused as no value,
+  // and nothing is said again on the line of a problem found while reading the text (a tagged
+  // value, `sleep: !!float 7` read on as the text "7", is not also refused as not a number)
   const told = new Set(problems.map((problem) => JSON.stringify(problem.path)));
   const toldLines = new Set(parsed.file.problems.flatMap((problem) => problem.line ?? []));
   const isTold = (problem: Problem) =>

@@ -151,13 +151,13 @@ function missingFolderProblem(dir: string, label: string): string | undefined {
   } catch (error) {
     // a path through a file (`afile/store`): no folder can be there, say which part is the file
     if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') {
-      return `no store at ${label}: "${fileOnTheWay(dir) ?? dir}" is a file, not a folder`;
+      return `no store at ${label}: "${fileOnTheWay(dir) ?? dir}" is not a directory`;
     }
     return `no store at ${label}: the folder does not exist (runs are journaled there by rxdag run)`;
   }
 }
 
-/** The first part of `dir`'s path that is a file, not a folder. */
+/** The first part of `dir`'s path that is not a directory (a file). */
 function fileOnTheWay(dir: string): string | undefined {
   const parts = path.resolve(dir).split(path.sep);
   for (let i = 2; i <= parts.length; i++) {
