@@ -220,6 +220,30 @@ describe('named limits', () => {
       ]);
     });
 
+    it('should let tasks of its run that go before it (a higher priority) start first, though they take what it waits for', () => {
+      const events = run(
+        [
+          { id: 'tokens-hog', agent: 'work', limits: { tokens: 10 } },
+          { id: 'gate', agent: 'work' },
+          { id: 'summary', agent: 'work', deps: ['gate'], limits: { api: 1, tokens: 8 } },
+          { id: 'late-gate', agent: 'work' },
+          ...['urgent-1', 'urgent-2'].map((id) => ({ id, agent: 'work', deps: ['late-gate'], limits: ['api'], priority: 10 })),
+        ],
+        { maxConcurrency: 10, limits: { api: { rate: { limit: 2, intervalMs: 100 } }, tokens: { rate: { limit: 10, intervalMs: 30 } } } },
+        { gate: 3, 'late-gate': 5 },
+      );
+      // summary holds from 3 (tokens are short until 30); the urgent tasks, of a higher
+      // priority, take both api units at 5, and summary waits for them to leave the api window
+      expect(starts(events)).toEqual([
+        '0 started:late-gate',
+        '0 started:gate',
+        '0 started:tokens-hog',
+        '5 started:urgent-1',
+        '5 started:urgent-2',
+        '105 started:summary',
+      ]);
+    });
+
     /**
      * Start time of `heavy` (submitted at 1) among two streams of one-unit tasks, `lights[0]` and
      * `lights[1]`, each submitted every frame from 0 to 39 in runs of their own, the second

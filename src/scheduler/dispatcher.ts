@@ -15,7 +15,8 @@ import type { RunController } from './runController';
  * capacity and in each of its limits. When only a rate window stands in the way, it asks to be
  * woken when the window has room. A task heavier than one unit that does not fit, and that
  * would go before every task of its run that can start, gets a hold (one at a time): until it
- * starts, no other task of any run takes what it is short of now, so lighter tasks arriving
+ * starts, no other task of any run (but those of its own run that go before it: a higher
+ * priority still goes first) takes what it is short of now, so lighter tasks arriving
  * without end cannot starve it. While one of its limits has no room for it, only that limit is
  * kept (it could not start whatever else were free: a task waiting for a limit keeps no slot
  * empty); once its limits have room, the slots and its agent kind too. A durable run's task starts only once its journal says what
@@ -115,7 +116,7 @@ export class Dispatcher {
     const units = task < 0 ? 1 : (this.weights?.[task] ?? 1);
     const own = task < 0 ? undefined : this.limitUnits?.[task];
     const hold = this.hold;
-    if (hold !== undefined && cls !== hold.cls && this.delays(hold, cls, units, own)) return false;
+    if (hold !== undefined && cls !== hold.cls && !this.goesBefore(hold, task) && this.delays(hold, cls, units, own)) return false;
     if (this.running + units > this.maxConcurrency || !cls.kind.hasRoomFor(units)) return this.waits(cls, task, units, own);
     if (cls.limits.length === 0) return true;
     const now = this.clock.now();
@@ -144,9 +145,17 @@ export class Dispatcher {
     if (this.hold !== undefined || !(units > 1 || takesManyUnits(own))) return false;
     const contender = this.contender;
     if (contender === undefined || this.current!.readyQueue.before(task, contender.task)) {
-      this.contender = { hold: { run: this.current!, cls, units, own }, task };
+      this.contender = { hold: { run: this.current!, cls, task, units, own }, task };
     }
     return false;
+  }
+
+  /**
+   * Whether `task` (first of its class, or -1) goes before the held task in its run's dispatch
+   * order: a task of higher priority starts first, as it would without the hold.
+   */
+  private goesBefore(hold: Hold, task: number): boolean {
+    return task >= 0 && hold.run === this.current && hold.run.readyQueue.before(task, hold.task);
   }
 
   /**
@@ -183,6 +192,7 @@ export class Dispatcher {
     const units = first < 0 ? 1 : (run.dag.index.weight?.[first] ?? 1);
     const own = first < 0 ? undefined : run.dag.index.limitUnits?.[first];
     if (units > 1 || takesManyUnits(own)) {
+      hold.task = first;
       hold.units = units;
       hold.own = own;
     } else this.hold = undefined;
@@ -228,12 +238,13 @@ export class Dispatcher {
 }
 
 /**
- * A weighted task's claim on what it waits for: its run, its class (it is that class's first
- * task), its weight and its own units of limits (undefined: its weight of each).
+ * A weighted task's claim on what it waits for: its run, its class and the task (that class's
+ * first), its weight and its own units of limits (undefined: its weight of each).
  */
 interface Hold {
   readonly run: RunController;
   readonly cls: DispatchClass;
+  task: number;
   units: number;
   own: LimitUnits | undefined;
 }
