@@ -1,5 +1,6 @@
-import { type Observable, Subscription } from 'rxjs';
-import { defineDag, type DagEvent, runDag, type TaskContext } from '../../src';
+import { map, type Observable, Subscription } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { createScheduler, defineDag, type DagEvent, runDag, type TaskContext } from '../../src';
 import { scheduling, testScheduler, timeline } from '../helpers';
 
 /** Runs `start` inside `TestScheduler.run` and returns every event it produced, by subscription. */
@@ -348,7 +349,13 @@ describe('runDag in virtual time', () => {
   });
 
   it('should run in virtual time on the default scheduler too, inside TestScheduler.run', () => {
-    const dag = defineDag({ id: 'implicit', tasks: [{ id: 'a', agent: 'w' }, { id: 'b', deps: ['a'], agent: 'w' }] });
+    const dag = defineDag({
+      id: 'implicit',
+      tasks: [
+        { id: 'a', agent: 'w' },
+        { id: 'b', deps: ['a'], agent: 'w' },
+      ],
+    });
     const scheduler = testScheduler();
     const events: DagEvent[] = [];
     scheduler.run(({ cold }) => {
@@ -366,5 +373,34 @@ describe('runDag in virtual time', () => {
       subscription = runDag(dag, { runId: 'r', scheduler, healthCheckIntervalMs: 5, agents: { w: () => cold('--(x|)') } }).subscribe();
     });
     expect(subscription.closed).toBe(true);
+  });
+});
+
+describe('a submitted run’s hot view under expectObservable', () => {
+  /** The types `run.events$` shows `expectObservable`, the run subscribed by an action scheduled before or after the expectation. */
+  function seen(order: 'subscribe-first' | 'expectation-first'): string {
+    let shown = '';
+    const scheduler = new TestScheduler((actual) => {
+      shown = JSON.stringify(actual);
+    });
+    scheduler.run(({ cold, expectObservable }) => {
+      const shared = createScheduler({ healthCheckIntervalMs: 0, scheduler, agents: { work: () => cold('-(x|)') } });
+      const run = shared.submit(defineDag({ id: 'one', tasks: [{ id: 'a', agent: 'work' }] }), { runId: 'r' });
+      const subscribe = () => scheduler.schedule(() => run.subscribe());
+      if (order === 'subscribe-first') subscribe();
+      // what it is compared with does not matter: the callback above only keeps what it saw
+      expectObservable(run.events$.pipe(map((e) => e.type))).toBe('');
+      if (order === 'expectation-first') subscribe();
+    });
+    return shown;
+  }
+
+  it('should show the frame-0 events when the run is subscribed by an action scheduled after expectObservable', () => {
+    expect(seen('expectation-first')).toContain('dag.created');
+  });
+
+  it('should lose them when that action is scheduled before it (actions of one frame run in the order they were scheduled)', () => {
+    expect(seen('subscribe-first')).not.toContain('dag.created');
+    expect(seen('subscribe-first')).toContain('dag.completed');
   });
 });

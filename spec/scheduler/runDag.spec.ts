@@ -409,8 +409,10 @@ describe('createScheduler', () => {
     expect((await events).at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
     expect(await completions).toHaveLength(1);
     expect((await states).at(-1)).toMatchObject({ running: 0, ready: 0 });
-    // after the end: the last state, then completion; no event
-    await expect(lastValueFrom(scheduler.state$.pipe(toArray()))).resolves.toEqual([expect.objectContaining({ running: 0 })]);
+    // after the end: the last state (no run left in it), then completion; no event
+    const late = await lastValueFrom(scheduler.state$.pipe(toArray()));
+    expect(late).toEqual([expect.objectContaining({ running: 0 })]);
+    expect(late[0]!.runs.size).toBe(0); // no run is left in it
     await expect(lastValueFrom(scheduler.events$.pipe(toArray()))).resolves.toEqual([]);
   });
 
