@@ -2,6 +2,7 @@ import { backoffDelay, type Dag, type DagIssue, DagValidationError, defineDag, t
 import { defineCheckedDag, defineDagForRun } from '../../src/dag/defineDag';
 import { MAX_TIMER_MS } from '../../src/dag/schema';
 import { unknownAgentIssues } from '../../src/dag/unknownAgents';
+import { runIssues } from '../../src/scheduler/runCheck';
 
 function issuesOf(spec: unknown): DagIssue[] {
   try {
@@ -412,9 +413,11 @@ describe('defineDag trigger rules', () => {
 
 describe('defineDagForRun', () => {
   const agents = { w: () => 1 };
+  // what a run checks: its agents, its limits (none here), room for each task's weight
+  const runCheck = (dag: Dag) => runIssues(dag, { agents, limits: {}, maxConcurrency: 4 });
   const issuesFor = (spec: unknown): DagIssue[] => {
     try {
-      defineDagForRun(spec as DagSpec, agents);
+      defineDagForRun(spec as DagSpec, agents, runCheck);
     } catch (error) {
       if (error instanceof DagValidationError) return [...error.issues];
       throw error;
@@ -485,10 +488,27 @@ describe('defineDagForRun', () => {
     expect(issues.map((i) => i.code)).toEqual(['invalid-value', 'unknown-dependency']);
   });
 
-  it('should leave a valid spec to the run: its agents are checked with the rest of what the run needs', () => {
-    const dag = defineDagForRun({ id: 'ok', tasks: [{ id: 'a', agent: 'nope' }] }, agents);
-    expect(dag.index.agentNames).toEqual(['nope']);
-    expect(defineDagForRun(dag, {})).toBe(dag);
+  it('should check a valid spec, and a DAG, with the run’s check', () => {
+    expect(issuesFor({ id: 'ok', tasks: [{ id: 'a', agent: 'nope' }] }).map((i) => i.code)).toEqual(['unknown-agent']);
+    const dag = defineDag({ id: 'ok', tasks: [{ id: 'a', agent: 'w', weight: 5 }] });
+    expect(issuesFor(dag).map((i) => i.code)).toEqual(['too-heavy']);
+    expect(defineDagForRun(dag, agents, () => [])).toBe(dag);
+  });
+
+  it('should name what the run lacks for each task next to a bad value of another: a limit it does not have, room for a weight', () => {
+    const issues = issuesFor({
+      id: 'z',
+      tasks: [
+        { id: 'x', agent: 'w', when: 'bogus' },
+        { id: 'y', agent: 'w', limits: ['nope'] },
+        { id: 'z', agent: 'w', weight: 99 },
+      ],
+    });
+    expect(issues.map((i) => [i.code, formatIssuePath(i.path)])).toEqual([
+      ['invalid-value', 'tasks[0].when'],
+      ['unknown-limit', 'tasks[1].limits[0]'],
+      ['too-heavy', 'tasks[2].weight'],
+    ]);
   });
 
   it('should add nothing to the problems defineDag finds when no agents are given', () => {

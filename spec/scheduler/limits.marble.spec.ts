@@ -335,6 +335,29 @@ describe('named limits', () => {
     ]);
   });
 
+  it('should say them with a bad value of another task, in one error: a spec handed to runDag as it is', () => {
+    const spec = {
+      id: 'bad',
+      tasks: [
+        { id: 'x', agent: 'work', when: 'bogus' },
+        { id: 'y', agent: 'work', limits: ['nope'] },
+        { id: 'z', agent: 'work', weight: 99 },
+      ],
+    };
+    let error: unknown;
+    try {
+      runDag(spec as never, { maxConcurrency: 8, agents: { work: () => 1 }, limits: { api: { concurrency: 2 } } });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(DagValidationError);
+    expect((error as DagValidationError).issues.map((issue) => [issue.path.join('.'), issue.code])).toEqual([
+      ['tasks.0.when', 'invalid-value'],
+      ['tasks.1.limits.0', 'unknown-limit'],
+      ['tasks.2.weight', 'too-heavy'],
+    ]);
+  });
+
   it('should refuse a limit without concurrency or rate, and a rate without intervalMs', () => {
     expect(() => runDag(defineDag({ id: 'x', tasks: [] }), { limits: { a: {}, b: { rate: { limit: 2 } } } as never })).toThrow(
       /`limits\.a` needs `concurrency`, `rate` or both.*`limits\.b\.rate\.intervalMs`/,

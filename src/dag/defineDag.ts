@@ -1,9 +1,9 @@
 /**
  * `defineDag`: turns a spec into a frozen, validated {@link Dag} by composing the steps of the
  * other modules (validate the tasks, build the graph, order it, rank it), and `isDag` to tell
- * such a DAG from a look-alike; `defineDagForRun` adds a run's unknown agents to the error of an
- * invalid spec, and `defineCheckedDag` the checks of a run (made even of a DAG whose only problems
- * are bad values). Holds no checks or graph algorithms of its own.
+ * such a DAG from a look-alike; `defineCheckedDag` adds the checks of a run (made even of a DAG
+ * whose only problems are bad values), and `defineDagForRun` a run's unknown agents to the error
+ * of tasks that make no DAG. Holds no checks or graph algorithms of its own.
  */
 import { buildDepsGraph, type CsrGraph, edgeCounts, rejectedDepIssues, reverse } from './csr';
 import { topologicalOrder } from './cycles';
@@ -40,14 +40,17 @@ export function defineDag(spec: DagSpec | Dag): Dag {
 }
 
 /**
- * {@link defineDag} for a run that has `agents`: when the spec is invalid, the error also names
- * each agent its tasks use that the run lacks, so one error says all that is wrong (an unknown
- * dependency does not hide an unknown agent). A valid spec's agents are checked with the rest of
- * what its run needs (`runIssues`), not here.
+ * {@link defineCheckedDag} for a run that has `agents`: when the tasks make no DAG to check (a
+ * cycle, a duplicate id), the error still names each agent they use that the run lacks, so one
+ * error says all that is wrong (an unknown dependency does not hide an unknown agent).
  * @internal
  */
-export function defineDagForRun(spec: DagSpec | Dag, agents: Readonly<Record<string, unknown>>): Dag {
-  return define(spec, { agents });
+export function defineDagForRun(
+  spec: DagSpec | Dag,
+  agents: Readonly<Record<string, unknown>>,
+  check: (dag: Dag) => readonly DagIssue[],
+): Dag {
+  return define(spec, { agents, check });
 }
 
 /**
@@ -88,12 +91,11 @@ function define(spec: DagSpec | Dag, { agents, check }: RunChecks): Dag {
     issues.push(cycleIssue(names, specIndexOf[cycle[0]!]!));
   }
   if (issues.length > 0) {
-    if (agents !== undefined) appendAll(issues, unknownAgentsOfColumns(columns, specIndexOf, agents));
     if (check !== undefined && topo.cycles.length === 0 && duplicates.length === 0) {
       // not added to `definedDags`: this DAG is only looked at, never returned
       const draft = frozenDag(spec.id, defaults, dagIndex(columns, deps, dependents, inDegree, topo.order), indexById);
       appendAll(issues, draftIssues(check(draft), columns, specIndexOf));
-    }
+    } else if (agents !== undefined) appendAll(issues, unknownAgentsOfColumns(columns, specIndexOf, agents));
     throw new DagValidationError(issues, dagIdOf(spec));
   }
 

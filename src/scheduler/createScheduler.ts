@@ -184,10 +184,13 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
 
   const submit = (dagOrSpec: Dag | DagSpec, runOptions?: RunOptions): DagRun => {
     const runResolved = runOptions === undefined ? resolved : resolveRunOptions(runOptions, resolved);
-    const dag = defineDagForRun(dagOrSpec, runResolved.agents);
-    const problems = runIssues(dag, { ...resolved, agents: runResolved.agents });
-    if (haltable !== undefined) appendAll(problems, journaledInputIssues(dag));
-    if (problems.length > 0) throw new DagValidationError(problems, dag.id);
+    const resources = { ...resolved, agents: runResolved.agents };
+    // a bad value in one task hides no other task's run problems: one error says them all
+    const dag = defineDagForRun(dagOrSpec, runResolved.agents, (defined) => {
+      const problems = runIssues(defined, resources);
+      if (haltable !== undefined) appendAll(problems, journaledInputIssues(defined));
+      return problems;
+    });
     let bus: EventBus | undefined; // made when somebody asks for the run's views
     return new DagRun(
       dag,
