@@ -1,4 +1,4 @@
-import { type DagEvent, defineDag, type LimitSpec, runDag, type TaskContext } from '../../../src/index';
+import { type DagEvent, type DagSpec, defineDag, type LimitSpec, runDag, type TaskContext } from '../../../src/index';
 import { type RunSetup, runSetupOf, type TaskSetup } from '../../../src/cli/output/runSetup';
 import { waitTitle } from '../../../src/cli/report/waitText';
 import { buildRunModel } from '../../../src/cli/report/runModel';
@@ -180,6 +180,39 @@ describe('what the report says a task waited for', () => {
       big: 'big: waited 100 ms until an attempt ended (2 running weighing 3, it weighs 3; the run never held more than 4 at once: perhaps its concurrency limit)',
       small:
         'small: waited 100 ms while the run kept slots for heavier task big (it weighs 3; the run never held more than 4 at once: perhaps its concurrency limit)',
+    });
+  });
+
+  it('should say a task perhaps waited while a limit was kept for a heavier task that waited too, from a real run', () => {
+    // summary (tokens 8, api 1) is short of tokens until 300 and holds; the light tasks, of a lower
+    // priority, take api only while it has room for summary too: light-2 waits for light-1 to leave
+    // the api window though api alone had room for it: nothing full explains its wait
+    const spec: DagSpec = {
+      id: 'kept',
+      tasks: [
+        { id: 'tokens-hog', agent: 'x', limits: { tokens: 10 } },
+        { id: 'gate', agent: 'x' },
+        { id: 'summary', agent: 'x', deps: ['gate'], limits: { api: 1, tokens: 8 } },
+        { id: 'late-gate', agent: 'x' },
+        ...['light-1', 'light-2'].map((id) => ({ id, agent: 'x', deps: ['late-gate'], limits: ['api'], priority: -1 })),
+      ],
+    };
+    const limits = { api: { rate: { limit: 2, intervalMs: 100 } }, tokens: { rate: { limit: 10, intervalMs: 300 } } };
+    const events: DagEvent[] = [];
+    inVirtualTime(({ cold }, ts) => {
+      runDag(defineDag(spec), {
+        scheduler: ts,
+        limits,
+        healthCheckIntervalMs: 0,
+        agents: { x: ({ id }: TaskContext) => cold(id === 'gate' ? '3ms (v|)' : id === 'late-gate' ? '5ms (v|)' : '1ms (v|)', { v: id }) },
+      }).subscribe((event) => events.push(event));
+    });
+    const started = Object.fromEntries(events.flatMap((e) => (e.type === 'task.started' ? [[e.taskId, e.at]] : [])));
+    expect(started).toMatchObject({ summary: 300, 'light-1': 5, 'light-2': 105 });
+    expect(waits(events, { setup: runSetupOf(spec, limits), maxConcurrency: 8 })).toMatchObject({
+      'light-2':
+        'light-2: waited 100 ms (ready → started; nothing it needs was full), perhaps while limit api was kept for task summary (it takes more than one unit and waited too: a heavy task is not starved by lighter ones)',
+      summary: 'summary: waited 297 ms for limit tokens (its rate: 10 per 300 ms, it takes 8 units)',
     });
   });
 

@@ -85,7 +85,7 @@ function row(
   if (task.readyMs !== undefined && first !== undefined && task.wait !== undefined) {
     parts.push(
       line(
-        task.wait.kind === 'waited' || task.wait.kind === 'resumed' ? 'queued' : 'dispatch',
+        task.wait.kind === 'waited' || task.wait.kind === 'resumed' || task.wait.kind === 'kept' ? 'queued' : 'dispatch',
         x(task.readyMs),
         x(first.startMs),
         middle,

@@ -5,7 +5,7 @@
  * without the DAG's limits a wait is left unexplained, and without the run's concurrency a full
  * run is only said to be as busy as it ever was.
  */
-import { type LimitUnits, unitsIn } from '../../dag/taskLimits';
+import { type LimitUnits, takesManyUnits, unitsIn } from '../../dag/taskLimits';
 import type { DagEvent, LimitSpec } from '../../index';
 import type { RunSetup } from '../output/runSetup';
 import { type Held, HeldUnits, lastAtMost, RateStarts } from './limitUsage';
@@ -40,12 +40,16 @@ export type WaitCause =
  *   mostly spawning its process);
  * - `unexplained`: nothing the events show was short, and the report was not given the DAG's
  *   limits, so it cannot tell a limit from dispatch latency;
+ * - `kept`: nothing it needs was full, but `task`, which takes more than one unit of something
+ *   and shares `limit` with it, waited too: the scheduler keeps what such a task is short of for
+ *   it (so lighter tasks cannot starve it), which may have held this one back;
  * - `resumed`: the run was stopped and resumed while it waited.
  */
 export type TaskWait =
   | { readonly kind: 'waited'; readonly ms: number; readonly thenMs: number; readonly cause: WaitCause }
   | { readonly kind: 'dispatch'; readonly ms: number }
   | { readonly kind: 'unexplained'; readonly ms: number }
+  | { readonly kind: 'kept'; readonly ms: number; readonly task: string; readonly limit: string }
   | { readonly kind: 'resumed'; readonly ms: number };
 
 /** What the report knows of a run beyond its events. */
@@ -67,6 +71,19 @@ interface Needs {
 }
 
 const ONE: Needs = { weight: 1, limits: [] };
+
+/** A task that became ready (event `ready`) and started at event `started` (infinite when it never did). */
+interface HeavyWait {
+  readonly taskId: string;
+  readonly ready: number;
+  readonly started: number;
+}
+
+/** Such tasks of one limit, by when they became ready, with those events' indices beside them to search. */
+interface HeavyWaits {
+  readonly waits: readonly HeavyWait[];
+  readonly readies: readonly number[];
+}
 
 /** Heavier starts looked at for the one that held a waiting task back: bounds the report's work on runs where every task weighs. */
 const HOLDS_LOOKED_AT = 16;
@@ -95,6 +112,8 @@ export class WaitTracker {
   private readonly heavyStartIndex: number[] = [];
   /** The last `task.ready` of each task: when its coming attempt became ready. */
   private readonly lastReady = new Map<string, number>();
+  /** By limit, the tasks taking more than one unit of something that name it, in the order they became ready; made when first asked. */
+  private heavyByLimit: Map<string, HeavyWaits> | undefined;
 
   constructor(private readonly context: WaitContext) {
     for (const [name, limit] of Object.entries(context.setup?.limits ?? {})) {
@@ -166,7 +185,11 @@ export class WaitTracker {
     for (const [at, cause] of this.causes(taskId, agent, ready, started)) {
       if (at > readyTime && (last === undefined || at > last.at)) last = { at, cause };
     }
-    if (last === undefined) return { kind: this.context.setup === undefined ? 'unexplained' : 'dispatch', ms };
+    if (last === undefined) {
+      if (this.context.setup === undefined) return { kind: 'unexplained', ms };
+      const kept = this.keptFor(taskId, ready, started);
+      return kept === undefined ? { kind: 'dispatch', ms } : { kind: 'kept', ms, ...kept };
+    }
     return { kind: 'waited', ms: last.at - readyTime, thenMs: startTime - last.at, cause: last.cause };
   }
 
@@ -222,6 +245,45 @@ export class WaitTracker {
       if (start.weight > weight && this.run.lastFull(concurrency, start.weight, start.ready, start.index) !== undefined) return start;
     }
     return undefined;
+  }
+
+  /**
+   * A task taking more than one unit of something that shares a limit with `taskId` and waited
+   * while it did (between events `ready` and `started`): the last few to become ready before it
+   * started are looked at, for each of its limits.
+   */
+  private keptFor(taskId: string, ready: number, started: number): { readonly task: string; readonly limit: string } | undefined {
+    const heavyByLimit = (this.heavyByLimit ??= this.heavyWaits());
+    for (const limit of this.needsOf(taskId).limits) {
+      const heavy = heavyByLimit.get(limit);
+      if (heavy === undefined) continue;
+      let k = lastAtMost(heavy.readies, started, true);
+      for (const stop = k - HOLDS_LOOKED_AT; k >= 0 && k > stop; k--) {
+        const wait = heavy.waits[k]!;
+        if (wait.taskId !== taskId && wait.started > ready) return { task: wait.taskId, limit };
+      }
+    }
+    return undefined;
+  }
+
+  private heavyWaits(): Map<string, HeavyWaits> {
+    const byLimit = new Map<string, HeavyWait[]>();
+    for (const [taskId, ready] of this.readyAt) {
+      const { weight, limits, own } = this.needsOf(taskId);
+      if (limits.length === 0 || !(weight > 1 || takesManyUnits(own))) continue;
+      const wait = { taskId, ready, started: this.startedAt.get(taskId) ?? Number.POSITIVE_INFINITY };
+      for (const limit of limits) {
+        let waits = byLimit.get(limit);
+        if (waits === undefined) byLimit.set(limit, (waits = []));
+        waits.push(wait);
+      }
+    }
+    const heavy = new Map<string, HeavyWaits>();
+    for (const [limit, waits] of byLimit) {
+      waits.sort((a, b) => a.ready - b.ready);
+      heavy.set(limit, { waits, readies: waits.map((wait) => wait.ready) });
+    }
+    return heavy;
   }
 
   /**

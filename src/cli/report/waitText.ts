@@ -23,6 +23,8 @@ export function waitTitle(taskId: string, wait: TaskWait): string {
       return `${taskId}: dispatch latency ${formatMs(wait.ms)} (ready → started; no slot was short)`;
     case 'unexplained':
       return `${taskId}: waited ${formatMs(wait.ms)} (ready → started; without the DAG's limits the report cannot tell what for)`;
+    case 'kept':
+      return `${taskId}: waited ${formatMs(wait.ms)} (ready → started; nothing it needs was full), perhaps ${keptFor(wait)}`;
     case 'resumed':
       return `${taskId}: waited ${formatMs(wait.ms)} (ready → started), across a stop and resume of the run`;
   }
@@ -49,6 +51,11 @@ function waitedFor(cause: WaitCause): string {
   }
 }
 
+/** A wait nothing full explains, with the heavier task that waited too: the scheduler keeps room for such a task. */
+function keptFor(wait: { readonly task: string; readonly limit: string }): string {
+  return `while limit ${wait.limit} was kept for task ${wait.task} (it takes more than one unit and waited too: a heavy task is not starved by lighter ones)`;
+}
+
 /** Attempts running, and the units they hold when not one each: `2 running`, `2 running weighing 5`, `2 running holding 5000`. */
 function running(held: Held, verb: 'weighing' | 'holding' = 'weighing'): string {
   return `${held.attempts} running${held.units === held.attempts ? '' : ` ${verb} ${held.units}`}`;
@@ -73,6 +80,7 @@ function takes(units: number): string {
 export function waitCell(wait: TaskWait | undefined): string {
   if (wait?.kind === 'waited') return `${formatMs(wait.ms)} ${waitedFor(wait.cause)}`;
   if (wait?.kind === 'resumed') return `${formatMs(wait.ms)}, across a stop and resume of the run`;
+  if (wait?.kind === 'kept') return `${formatMs(wait.ms)}, perhaps ${keptFor(wait)}`;
   return '';
 }
 
@@ -86,6 +94,7 @@ export function waitCell(wait: TaskWait | undefined): string {
  */
 export function waitGroup(wait: TaskWait | undefined): string | undefined {
   if (wait?.kind === 'resumed') return 'across a stop and resume of the run';
+  if (wait?.kind === 'kept') return 'perhaps while a limit was kept for a heavier task';
   if (wait?.kind !== 'waited') return undefined;
   const { cause } = wait;
   switch (cause.kind) {
