@@ -86,7 +86,7 @@ describe('rxdag run (invalid input)', () => {
     expect(await problems(file)).toEqual([
       `rxdag: ${file}:4:5: tasks[0]: unknown field "command" (did you mean "run"?)`,
       `rxdag: ${file}:7:5: tasks[1]: unknown field "depends_on" (did you mean "deps"?)`,
-      `rxdag: ${file}:8:5: tasks[1]: unknown field "trigger_rule" (did you mean "when"?)`,
+      `rxdag: ${file}:8:5: tasks[1]: unknown field "trigger_rule" (did you mean \`when: all-done\`?)`,
     ]);
   });
 

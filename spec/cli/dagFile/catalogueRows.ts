@@ -266,7 +266,7 @@ export const fileRows: readonly CliRow[] = [
       [
         'a limit with neither concurrency nor rate',
         '{}',
-        ':3:8: limits.api: a limit needs `concurrency`, `rate: { limit, intervalMs }` or both',
+        ':3:8: limits.api: a limit needs `concurrency`, `rate: { limit, intervalMs }` or both (it has neither)',
       ],
       // the field meant, which says all: not also that the limit lacks it
       ['a misspelt limit field', '{ concurency: 2 }', ':3:10: limits.api: unknown field "concurency" (did you mean "concurrency"?)'],

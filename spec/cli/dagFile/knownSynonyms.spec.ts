@@ -43,6 +43,18 @@ describe('loadDagFile (names from other workflow tools)', () => {
     ]);
   });
 
+  it.each([
+    ['all_done', '`when: all-done`'],
+    ['one_failed', '`when: any-failed`'],
+    ['ALL_SUCCESS', '`when: all-succeeded`'],
+    // another tool's rule that no rule here stands for: only the field
+    ['all_failed', '"when"'],
+  ])('should give the rule as `when` writes it for trigger_rule: %s', (rule, meant) => {
+    expect(problemsOf(`rule-${rule}.yaml`, withField(`trigger_rule: ${rule}`))).toEqual([
+      `7:5: tasks[1]: unknown field "trigger_rule" (did you mean ${meant}?)`,
+    ]);
+  });
+
   it("should take `name` for a DAG's or a task's `id`, and `jobs` or `steps` for `tasks`, without saying the id or the tasks are missing", () => {
     expect(problemsOf('named.yaml', 'name: ci\ntasks:\n  - name: build\n    sleep: 1\n')).toEqual([
       '1:1: top level: unknown field "name" (did you mean "id"?)',

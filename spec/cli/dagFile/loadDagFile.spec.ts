@@ -127,7 +127,7 @@ describe('loadDagFile', () => {
       `${file}:3:8: limits.a: unknown field "concurency" (did you mean "concurrency"?)`,
       `${file}:4:8: limits.b: unknown field "rates" (did you mean "rate"?)`,
       // no field meant: what the limit needs is said too
-      `${file}:5:6: limits.c: a limit needs \`concurrency\`, \`rate: { limit, intervalMs }\` or both`,
+      `${file}:5:6: limits.c: a limit needs \`concurrency\`, \`rate: { limit, intervalMs }\` or both (it has neither)`,
       `${file}:5:8: limits.c: unknown field "parallelism"`,
     ]);
   });

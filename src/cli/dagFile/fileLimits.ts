@@ -53,7 +53,7 @@ const limitFields = {
 export const fileLimitSchema = z
   .strictObject(limitFields, { error: 'expected a limit: a mapping with `concurrency`, `rate: { limit, intervalMs }` or both' })
   .refine(hasConcurrencyOrRate, {
-    error: 'a limit needs `concurrency`, `rate: { limit, intervalMs }` or both',
+    error: 'a limit needs `concurrency`, `rate: { limit, intervalMs }` or both (it has neither)',
     when: unlessFieldMisspelt,
   });
 

@@ -5,11 +5,12 @@
  * and a list written as text (`deps: a, b` → `[a, b]`). One table, for problems to say the name
  * meant where edit distance guesses wrong (`cmd` is not `cwd`) or not at all. It suggests only
  * names the file has; it decides nothing about whether a file is valid. Trigger rules written
- * their way (`all_done`, `one_failed`) are the library's to say: `defineDag` gives the rule meant.
+ * their way (`all_done`, `one_failed`) are the library's to say: `defineDag` gives the rule meant
+ * (and so does the hint for a `trigger_rule` field: `when: all-done`).
  */
 import type { z } from 'zod';
 import type { DagIssue } from '../../dag/errors';
-import { attemptsFor, durationMs, fieldsAt, type Misspelt, misspeltFields, retriesText, valueAt } from '../../dag/issues';
+import { attemptsFor, durationMs, fieldsAt, meantRule, type Misspelt, misspeltFields, retriesText, valueAt } from '../../dag/issues';
 import { dagHeadSchema, taskDefaultsSchema, taskSpecSchema } from '../../dag/schema';
 import { closestName, quoted, unknownFieldMessage } from '../../dag/text';
 import { dagFileSchema, fileDefaultsSchema, fileTaskSchema } from './fileSchema';
@@ -168,6 +169,9 @@ function unknownFieldMeaning(field: string, meant: string, value?: unknown): str
       : ` It counts the first attempt too${attempts === undefined ? '' : `: \`attempts: ${attempts}\` for ${retriesText(attempts - 1)}`}`;
   // other tools' durations are in seconds or timedeltas: say the unit of the field meant
   const unit = meant.endsWith('Ms') && !field.toLowerCase().endsWith('ms') ? ` It is in milliseconds${inMilliseconds(field, value)}` : '';
+  // another tool's trigger rule under its field: the rule as `when` writes it (`all_done` → `all-done`)
+  const rule = meant === 'when' && typeof value === 'string' ? meantRule(value) : undefined;
+  if (rule !== undefined) return `unknown field ${quoted(field)} (did you mean \`when: ${rule}\`?)`;
   return `unknown field ${quoted(field)} (did you mean ${quoted(meant)}?${counted}${unit})`;
 }
 
