@@ -196,7 +196,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     },
     immediate: (signal) => {
       // A second Ctrl-C (or Ctrl-\\ first): the user will not wait for the grace period.
-      if (signal === 'SIGQUIT') notice(quitLine(groups.size, target.halt === undefined ? undefined : resumeCommandOf(target)));
+      notice(atOnceLine(signal, groups.size, signal === 'SIGQUIT' && target.halt !== undefined ? resumeCommandOf(target) : undefined));
       reporter.finish(); // the notice written, the terminal's cursor and line wrapping given back
       groups.killAll();
       log?.close();
@@ -326,14 +326,16 @@ function interruptingLine(signal: StopSignal, running: number, resumeCommand: st
 }
 
 /**
- * What SIGQUIT does, in one line: `rxdag: stopping at once on SIGQUIT, killing 2 running shell
- * tasks (the run stays interrupted: rxdag resume x continues it)`; a run without a journal is not
+ * What SIGQUIT or a second signal does, in one line: `rxdag: stopping at once on SIGQUIT, killing
+ * its 2 running shell tasks (the run stays interrupted: rxdag resume x continues it)`, `rxdag:
+ * stopping at once on a second Ctrl-C, killing its running shell task`. Only SIGQUIT's says how to
+ * resume (the first signal's line said what became of the run); a run without a journal is not
  * resumable, and its line says nothing of it.
  */
-function quitLine(running: number, resumeCommand: string | undefined): string {
+function atOnceLine(signal: StopSignal, running: number, resumeCommand: string | undefined): string {
   const tasks = running === 0 ? '' : running === 1 ? ', killing its running shell task' : `, killing its ${running} running shell tasks`;
   const resume = resumeCommand === undefined ? '' : ` (the run stays interrupted: ${resumeCommand} continues it)`;
-  return `rxdag: stopping at once on SIGQUIT${tasks}${resume}`;
+  return `rxdag: stopping at once on ${signal === 'SIGINT' ? 'a second Ctrl-C' : signal}${tasks}${resume}`;
 }
 
 /** Where the list of failures goes: with the display's own lines; never into `--json`'s stdout. */
