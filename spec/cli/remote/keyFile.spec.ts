@@ -69,9 +69,21 @@ describe('--key-file', () => {
     execFileSync('mkfifo', ['-m', '622', fifo]);
     chmodSync(fifo, 0o622);
     writers.push(spawn('sh', ['-c', `exec printf '%s' ${KEY} > "$0"`, fifo], { stdio: 'ignore' }));
-    expect(resolve(fifo).problems).toEqual([
-      `--key-file ${fifo}: a pipe other users can write to (mode 622); the key file holds one key (e.g. the 64 hex characters of: openssl rand -hex 32)`,
-    ]);
+    expect(resolve(fifo).problems).toEqual([`--key-file ${fifo}: a pipe other users can write to (mode 622)`]);
+  });
+
+  it.each(['622', '664', '666'])('should refuse a key file other users can write to (mode %s): they could put their key in it', (mode) => {
+    const file = writeText(tmp.file(`writable-${mode}.key`), KEY);
+    chmodSync(file, parseInt(mode, 8));
+    expect(resolve(file).problems).toEqual([`--key-file ${file}: a file other users can write to (mode ${mode}): chmod 600 ${file}`]);
+  });
+
+  it('should say a key file its group can read is readable by other users, but not one only its owner can reach', () => {
+    const file = writeText(tmp.file('group.key'), KEY);
+    chmodSync(file, 0o640);
+    expect(resolve(file).settings?.keyNote).toBe(`which other users of this machine can read (mode 640): chmod 600 ${file}`);
+    chmodSync(file, 0o700);
+    expect(resolve(file).settings?.keyNote).toBeUndefined();
   });
 
   it("should refuse a pipe that holds more than a key, having read only a key's worth", () => {

@@ -50,6 +50,24 @@ describeRedis('RXDAG_REDIS_PASSWORD', (env) => {
     }
   });
 
+  it('should say that the password of RXDAG_REDIS_PASSWORD was refused, not one of the URL, and not show it', async () => {
+    const result = await rxdagWith(
+      { env: { RXDAG_REDIS_PASSWORD: 'wrong p@ss', RXDAG_WORKER_KEY: '' } },
+      'run',
+      dag(),
+      '--no-journal',
+      '--redis',
+      `redis://127.0.0.1:${server.port}`,
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^rxdag: Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${server.port}/0: this Redis refused the user name or password of RXDAG_REDIS_PASSWORD \\(WRONGPASS[^\\n]*\\)\\n$`,
+      ),
+    );
+    expect(result.stderr).not.toContain('p@ss');
+  });
+
   it('should refuse a --redis URL that has a password of its own as well', async () => {
     const result = await runWith(`redis://:other@127.0.0.1:${server.port}`);
     expect(result.code).toBe(2);

@@ -83,7 +83,7 @@ describeTlsRedis('rxdag run --redis and rxdag worker over TLS (rediss://)', (ser
     expect(markers.map(existsSync)).toEqual([false, false]);
   });
 
-  it('should refuse a rediss:// URL whose CA is not trusted with one line naming the certificate problem', async () => {
+  it('should refuse a rediss:// URL whose CA is not trusted with one line naming the certificate problem and how to trust a private CA', async () => {
     const { file, markers } = shellDag('untrusted');
     const results = await Promise.all([
       runCli(['run', file, '--redis', server.url('rediss'), ...secured], caEnv(false)),
@@ -93,7 +93,7 @@ describeTlsRedis('rxdag run --redis and rxdag worker over TLS (rediss://)', (ser
       expect([result.code, result.stdout]).toEqual([2, '']);
       expect(result.stderr).toMatch(
         new RegExp(
-          `^rxdag: cannot reach Redis at rediss://:\\*\\*\\*@127\\.0\\.0\\.1:${server.port}/0: self[- ]signed certificate in certificate chain\\n$`,
+          `^rxdag: cannot reach Redis at rediss://:\\*\\*\\*@127\\.0\\.0\\.1:${server.port}/0: self[- ]signed certificate in certificate chain \\(a certificate from a private CA is trusted with NODE_EXTRA_CA_CERTS=ca\\.pem\\)\\n$`,
         ),
       );
       expect(server.leaks(result.stderr)).toEqual([]);

@@ -28,7 +28,7 @@ export async function reachRedis(settings: RemoteSettings): Promise<RedisTarget>
         'or pass --insecure if this Redis is trusted',
     );
   }
-  await probe(target);
+  await probe(target, settings.passwordFromEnv === true);
   return target;
 }
 
@@ -38,6 +38,9 @@ function parseRedisUrl(url: string): RedisTarget {
   return problem === undefined ? redisTarget(url, '--redis') : refuse(problem);
 }
 
+/** Node's words for a server certificate no CA it knows signed. */
+const UNTRUSTED_CERTIFICATE = /self[- ]signed certificate|unable to get local issuer certificate|unable to verify the first certificate/i;
+
 /** A Redis that refuses connections (restarting) is tried again this often, within {@link PROBE_TIMEOUT_MS}. */
 const PROBE_AGAIN_MS = 250;
 
@@ -46,20 +49,29 @@ const PROBE_AGAIN_MS = 250;
  * for a moment (refusing connections while it restarts) is tried again until then, one that
  * refuses the credentials or answers something else is not.
  */
-async function probe(target: RedisTarget): Promise<void> {
+async function probe(target: RedisTarget, passwordFromEnv: boolean): Promise<void> {
   const deadline = Date.now() + PROBE_TIMEOUT_MS;
   for (;;) {
     const failure = await probeOnce(target);
     if (failure === undefined) return;
-    if (!saysRedisAway(target.fail('reach it', failure)) || Date.now() + PROBE_AGAIN_MS > deadline) return refuseProbe(target, failure);
+    if (!saysRedisAway(target.fail('reach it', failure)) || Date.now() + PROBE_AGAIN_MS > deadline) {
+      return refuseProbe(target, failure, passwordFromEnv);
+    }
     await new Promise((resolve) => setTimeout(resolve, PROBE_AGAIN_MS));
   }
 }
 
-function refuseProbe(target: RedisTarget, failure: unknown): never {
-  const reason = target.reasonOf(failure);
+function refuseProbe(target: RedisTarget, failure: unknown, passwordFromEnv: boolean): never {
+  // the password the library sees in the URL was put there from the variable
+  const reason = passwordFromEnv
+    ? target.reasonOf(failure).replace('password of the URL', `password of ${PASSWORD_VARIABLE}`)
+    : target.reasonOf(failure);
   // the command line has a way to give the password that the library's words do not know
-  const orVariable = reason.includes('(NOAUTH)') ? ` (or in ${PASSWORD_VARIABLE}, which ps does not show)` : '';
+  const orVariable = reason.includes('(NOAUTH)')
+    ? ` (or in ${PASSWORD_VARIABLE}, which ps does not show)`
+    : UNTRUSTED_CERTIFICATE.test(reason)
+      ? ' (a certificate from a private CA is trusted with NODE_EXTRA_CA_CERTS=ca.pem)'
+      : '';
   // reached, and refused: not a matter of reaching it
   refuse(`${refusesCredentials(reason) ? 'Redis at' : 'cannot reach Redis at'} ${target.location}: ${reason}${orVariable}`);
 }

@@ -173,14 +173,20 @@ function readKey(
       try {
         const stat = fstatSync(fd);
         const piped = stat.isFIFO();
+        if ((stat.isFile() || piped) && (stat.mode & 0o022) !== 0) {
+          // whoever can write it chooses the key a start reads, and can then sign jobs
+          const mode = (stat.mode & 0o777).toString(8);
+          problems.push({
+            message: `${source}: a ${piped ? 'pipe' : 'file'} other users can write to (mode ${mode})${piped ? '' : `: chmod 600 ${shellWord(keyFile)}`}`,
+          });
+          return {};
+        }
         const notKey =
           !stat.isFile() && !piped
             ? 'not a regular file or a pipe'
-            : piped && (stat.mode & 0o022) !== 0
-              ? `a pipe other users can write to (mode ${(stat.mode & 0o777).toString(8)})`
-              : stat.size > MAX_KEY_FILE_BYTES
-                ? `a file of ${stat.size} bytes`
-                : undefined;
+            : stat.size > MAX_KEY_FILE_BYTES
+              ? `a file of ${stat.size} bytes`
+              : undefined;
         const bytes = notKey === undefined ? readAtMost(fd, MAX_KEY_FILE_BYTES + 1) : undefined;
         const tooLong = bytes !== undefined && bytes.length > MAX_KEY_FILE_BYTES ? `more than ${MAX_KEY_FILE_BYTES} bytes` : undefined;
         if (bytes === undefined || tooLong !== undefined) {
@@ -191,7 +197,7 @@ function readKey(
         }
         text = bytes.toString('utf8');
         keyFromPipe = piped;
-        if (!piped && (stat.mode & 0o077) !== 0) {
+        if (!piped && (stat.mode & 0o044) !== 0) {
           keyNote = `which other users of this machine can read (mode ${(stat.mode & 0o777).toString(8)}): chmod 600 ${shellWord(keyFile)}`;
         }
       } finally {
