@@ -214,6 +214,11 @@ describe('what the report says a task waited for', () => {
         'light-2: waited 100 ms (ready → started; nothing it needs was full), perhaps while limit api was kept for task summary (it takes more than one unit and waited too: a heavy task is not starved by lighter ones)',
       summary: 'summary: waited 297 ms for limit tokens (its rate: 10 per 300 ms, it takes 8 units)',
     });
+    // had the light tasks gone before summary (a higher priority), nothing would have been kept from them
+    const higher = { ...spec, tasks: spec.tasks.map((task) => (task.id.startsWith('light') ? { ...task, priority: 1 } : task)) };
+    expect(waits(events, { setup: runSetupOf(higher, limits), maxConcurrency: 8 })).toMatchObject({
+      'light-2': 'light-2: dispatch latency 100 ms (ready → started; no slot was short)',
+    });
   });
 
   it("should only say a run was as busy as it ever was when the run's concurrency is not known", () => {

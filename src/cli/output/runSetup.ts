@@ -33,10 +33,12 @@ export interface RunSetup {
   readonly estimates?: EstimatesNote;
   /** What the DAG's defaults ask of every task that does not say (spawned tasks too). */
   readonly defaults?: TaskAsks;
+  /** Each task's priority, where it is not 0: what goes first among a run's ready tasks. */
+  readonly priorities?: ReadonlyMap<string, number>;
 }
 
 /** The fields of a task spec (or of the DAG's defaults) that ask something of the run. */
-type TaskAsks = Pick<TaskSpec, 'limits' | 'weight'>;
+type TaskAsks = Pick<TaskSpec, 'limits' | 'weight' | 'priority'>;
 
 /** The setup of a journaled run, as its header holds it (its DAG, its limits, its estimates' note). */
 export function journaledSetupOf(header: JournalHeader): RunSetup {
@@ -47,11 +49,13 @@ export function journaledSetupOf(header: JournalHeader): RunSetup {
 export function runSetupOf(spec: DagSpec, limits: Readonly<Record<string, LimitSpec>> | undefined, note?: EstimatesNote): RunSetup {
   const fromHistory = new Set(note?.fromHistory);
   const tasks = new Map<string, TaskSetup>();
+  const priorities = new Map<string, number>();
   const defaults = spec.defaults;
-  for (const task of spec.tasks) addTaskSetup(tasks, task, fromHistory.has(task.id), defaults);
+  for (const task of spec.tasks) addTaskSetup(tasks, priorities, task, fromHistory.has(task.id), defaults);
   return {
     limits: limits ?? {},
     tasks,
+    priorities,
     ...(note === undefined ? {} : { estimates: note }),
     ...(defaults === undefined ? {} : { defaults }),
   };
@@ -66,17 +70,27 @@ export function runSetupOf(spec: DagSpec, limits: Readonly<Record<string, LimitS
  */
 export function withSpawnedTasks(setup: RunSetup, events: readonly DagEvent[]): RunSetup {
   let tasks: Map<string, TaskSetup> | undefined;
+  let priorities: Map<string, number> | undefined;
   for (const event of events) {
     // an events log is checked only for the fields every event has
     if (event.type !== 'tasks.spawned' || !Array.isArray(event.tasks)) continue;
     tasks ??= new Map(setup.tasks);
-    for (const task of event.tasks) if (typeof task?.id === 'string') addTaskSetup(tasks, task, false, setup.defaults);
+    priorities ??= new Map(setup.priorities);
+    for (const task of event.tasks) if (typeof task?.id === 'string') addTaskSetup(tasks, priorities, task, false, setup.defaults);
   }
-  return tasks === undefined ? setup : { ...setup, tasks };
+  return tasks === undefined || priorities === undefined ? setup : { ...setup, tasks, priorities };
 }
 
-/** Adds what `task` asks of the run to `tasks` (its own, else the DAG's `defaults`), when it asks anything. */
-function addTaskSetup(tasks: Map<string, TaskSetup>, task: TaskSpec, estimateFromHistory: boolean, defaults: TaskAsks | undefined): void {
+/** Adds what `task` asks of the run to `tasks` (its own, else the DAG's `defaults`), when it asks anything, and its priority to `priorities`. */
+function addTaskSetup(
+  tasks: Map<string, TaskSetup>,
+  priorities: Map<string, number>,
+  task: TaskSpec,
+  estimateFromHistory: boolean,
+  defaults: TaskAsks | undefined,
+): void {
+  const priority = task.priority ?? defaults?.priority;
+  if (typeof priority === 'number' && priority !== 0) priorities.set(task.id, priority);
   const limits = task.limits ?? defaults?.limits;
   const names = limitNamesOf(limits);
   const own = limits === undefined || names.length === 0 ? undefined : ownUnitsOf(limits);

@@ -248,19 +248,23 @@ export class WaitTracker {
   }
 
   /**
-   * A task taking more than one unit of something that shares a limit with `taskId` and waited
-   * while it did (between events `ready` and `started`): the last few to become ready before it
-   * started are looked at, for each of its limits.
+   * A task taking more than one unit of something that shares a limit with `taskId`, of the same
+   * priority or a higher one, and waited while it did (between events `ready` and `started`): the
+   * last few to become ready before it started are looked at, for each of its limits.
    */
   private keptFor(taskId: string, ready: number, started: number): { readonly task: string; readonly limit: string } | undefined {
     const heavyByLimit = (this.heavyByLimit ??= this.heavyWaits());
+    // a task of a higher priority goes first: nothing is kept from it for one of a lower priority
+    const priorities = this.context.setup?.priorities;
+    const priority = priorities?.get(taskId) ?? 0;
     for (const limit of this.needsOf(taskId).limits) {
       const heavy = heavyByLimit.get(limit);
       if (heavy === undefined) continue;
       let k = lastAtMost(heavy.readies, started, true);
       for (const stop = k - HOLDS_LOOKED_AT; k >= 0 && k > stop; k--) {
         const wait = heavy.waits[k]!;
-        if (wait.taskId !== taskId && wait.started > ready) return { task: wait.taskId, limit };
+        if (wait.taskId !== taskId && wait.started > ready && (priorities?.get(wait.taskId) ?? 0) >= priority)
+          return { task: wait.taskId, limit };
       }
     }
     return undefined;
