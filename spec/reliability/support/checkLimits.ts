@@ -1,5 +1,5 @@
-import { type LimitModel, type TaskModel, unitsOf } from './model';
-import type { Observation } from './observation';
+import { effectivePriorities, type LimitModel, type TaskModel, unitsOf } from './model';
+import type { Observation, RunRecord } from './observation';
 import { LimitPauses } from './limitPauses';
 import { eventsByTask, type Violations } from './taskEvents';
 
@@ -34,6 +34,39 @@ function rateWindows(o: Observation): Map<string, RateWindow> {
   for (const limit of o.limits.values())
     if (limit.rate !== undefined) windows.set(limit.name, new RateWindow({ ...limit, rate: limit.rate }));
   return windows;
+}
+
+/**
+ * Each task's priority as its run's dispatch order counts it (see `effectivePriorities`) at the
+ * events folded so far, by `runId/taskId`: over the tasks its DAG has then, a spawned task only
+ * from its `tasks.spawned` on (a spawner waiting to run does not inherit its children's yet).
+ */
+class Priorities {
+  private readonly byKey = new Map<string, number>();
+  // `run/task` of the spawned tasks whose `tasks.spawned` is still to come
+  private readonly unspawned = new Set<string>();
+
+  constructor(private readonly o: Observation) {
+    for (const event of o.global)
+      if (event.type === 'tasks.spawned') for (const task of event.tasks) this.unspawned.add(`${event.runId}/${task.id}`);
+    for (const run of o.runs) this.compute(run);
+  }
+
+  of(key: string): number {
+    return this.byKey.get(key)!;
+  }
+
+  /** The DAG of run `runId` has the tasks `ids` from now on. */
+  spawned(runId: string, ids: readonly string[]): void {
+    for (const id of ids) this.unspawned.delete(`${runId}/${id}`);
+    const run = this.o.runs.find((r) => r.runId === runId);
+    if (run !== undefined) this.compute(run);
+  }
+
+  private compute(run: RunRecord): void {
+    const present = new Map([...run.tasks].filter(([id]) => !this.unspawned.has(`${run.runId}/${id}`)));
+    for (const [id, p] of effectivePriorities(present)) this.byKey.set(`${run.runId}/${id}`, p);
+  }
 }
 
 /**
@@ -131,7 +164,8 @@ export function checkConcurrency(o: Observation, v: Violations): void {
  * task taking more than one unit of something (its weight, or its own units of a limit) that does
  * not fit holds what it is short of, and a task that fits may wait while it needs something the
  * heavy one is short of now, or would leave it short of one of its limits (so lighter tasks
- * arriving without end cannot starve a heavy one).
+ * arriving without end cannot starve a heavy one). Not for a heavy task of its own run that it
+ * goes before, though: a higher priority starts first (see `mayWaitFor`).
  *
  * In real time a frame is not one time: `turnEnds` then holds the indexes of `o.global` after
  * which the scheduler's reaction ended (the event loop went on to timers or I/O), and the moments
@@ -141,6 +175,7 @@ export function checkConcurrency(o: Observation, v: Violations): void {
  */
 export function checkWorkConserving(o: Observation, v: Violations, turnEnds?: ReadonlySet<number>): void {
   const models = modelsOf(o);
+  const priorities = new Priorities(o);
   const waiting = new Map<string, WaitingClass>(); // run + class -> its ready tasks
   const classOf = new Map<string, string>();
   const running = new Map<string, TaskModel>();
@@ -185,11 +220,15 @@ export function checkWorkConserving(o: Observation, v: Violations, turnEnds?: Re
     return false;
   };
   const check = (at: number, why: string): boolean => {
-    const classes = [...waiting.values()].map((tasks) => tasks.most()).filter((most) => most !== undefined);
+    const classes = [...waiting.values()].flatMap((tasks) => {
+      const most = tasks.most();
+      return most === undefined ? [] : [{ ...most, tasks }];
+    });
     const heavyWaiting = classes.filter(({ demand }) => isHeavy(demand) && !fits(demand, at));
-    for (const { key, demand } of classes) {
+    for (const { key, demand, tasks } of classes) {
       if (!fits(demand, at)) continue;
-      if (heavyWaiting.some((heavy) => crowds(demand, heavy.demand, at))) continue; // it leaves room for a heavier one
+      // it leaves room for a heavier one
+      if (heavyWaiting.some((heavy) => mayWaitFor(tasks, heavy.tasks, priorities) && crowds(demand, heavy.demand, at))) continue;
       const limits = [...demand.units].map(([name, units]) => {
         const window = windows.get(name);
         const until = pauses.pausedAt(name, at);
@@ -221,7 +260,7 @@ export function checkWorkConserving(o: Observation, v: Violations, turnEnds?: Re
           case 'task.ready':
           case 'task.retrying': {
             let tasks = waiting.get(cls);
-            if (tasks === undefined) waiting.set(cls, (tasks = new WaitingClass()));
+            if (tasks === undefined) waiting.set(cls, (tasks = new WaitingClass(event.runId)));
             tasks.add(key, task);
             break;
           }
@@ -250,6 +289,12 @@ export function checkWorkConserving(o: Observation, v: Violations, turnEnds?: Re
             }
             break;
           }
+          case 'tasks.spawned':
+            priorities.spawned(
+              event.runId,
+              event.tasks.map((t) => t.id),
+            );
+            break;
           default:
             break;
         }
@@ -262,6 +307,16 @@ export function checkWorkConserving(o: Observation, v: Violations, turnEnds?: Re
     }
     if (v.length > 50) return;
   }
+}
+
+/**
+ * Whether the ready tasks of `waiting` may wait for the heavy ones of `heavy`: always for
+ * another run's, but for their own run's only when none of them goes before every heavy one in
+ * the dispatch order (a higher priority starts first, whatever the heavy task is short of).
+ * Equal priorities are left to the ranks, which the model does not follow: they may wait then.
+ */
+function mayWaitFor(waiting: WaitingClass, heavy: WaitingClass, priorities: Priorities): boolean {
+  return waiting.runId !== heavy.runId || heavy.highestPriority(priorities) >= waiting.highestPriority(priorities);
 }
 
 /** What a task takes (or the most the ready tasks of a class take): its weight of the slots and of its kind, its units of each limit. */
@@ -302,6 +357,11 @@ class WaitingClass {
   private readonly signatureOf = new Map<string, string>();
   // the most the ready tasks take, with one of their keys; made again after a change
   private cached: { readonly key: string; readonly demand: Demand } | undefined;
+
+  constructor(
+    /** The run they belong to. */
+    readonly runId: string,
+  ) {}
 
   add(key: string, task: TaskModel): void {
     if (this.signatureOf.has(key)) return;
@@ -345,6 +405,16 @@ class WaitingClass {
     }
     this.cached = { key, demand: { kind, weight, units } };
     return this.cached;
+  }
+
+  /**
+   * The highest of the ready tasks' priorities, as the dispatch order counts them now: the
+   * class's first task's; -Infinity when none waits.
+   */
+  highestPriority(priorities: Priorities): number {
+    let highest = Number.NEGATIVE_INFINITY;
+    for (const key of this.signatureOf.keys()) highest = Math.max(highest, priorities.of(key));
+    return highest;
   }
 }
 

@@ -45,6 +45,12 @@ export interface TaskModel {
   readonly ownUnits: ReadonlyMap<string, number> | undefined;
   /** Its own trigger rule, if it has one (see {@link effectiveRule}). */
   readonly when: TriggerRule | undefined;
+  /**
+   * Its own priority as the library gives it: its `priority`, else 0 (the generated DAGs give no
+   * default priority, and spawned tasks write none). See {@link effectivePriorities} for the one
+   * it is dispatched by.
+   */
+  readonly priority: number;
 }
 
 /** A named limit of the scheduler. */
@@ -182,6 +188,32 @@ const NO_LIMITS: LimitsNeed = { limits: [], ownUnits: undefined, written: [] };
  */
 export function effectiveRule(task: TaskModel, policy: FailurePolicy): TriggerRule {
   return task.when ?? (policy === 'continue' ? 'all-done' : 'all-succeeded');
+}
+
+/**
+ * Each task's priority as the dispatch order counts it: its own, raised to the highest of the
+ * tasks that depend on it, directly or not (the library's priority inheritance), by id. Over the
+ * tasks given, the DAG as it stands at some moment: dependencies not among them (spawned tasks
+ * yet to come, whose dependents already name them) are left out.
+ */
+export function effectivePriorities(tasks: ReadonlyMap<string, TaskModel>): Map<string, number> {
+  const effective = new Map([...tasks].map(([id, task]) => [id, task.priority]));
+  // each pass raises every dependency to its dependent's priority, until a pass raises none
+  let raised: boolean;
+  do {
+    raised = false;
+    for (const [id, task] of tasks) {
+      const p = effective.get(id)!;
+      for (const dep of task.deps) {
+        const q = effective.get(dep);
+        if (q !== undefined && q < p) {
+          effective.set(dep, p);
+          raised = true;
+        }
+      }
+    }
+  } while (raised);
+  return effective;
 }
 
 /**
@@ -331,6 +363,7 @@ export function buildDag(gen: DagGen, dagId: string, resources: Resources, fault
       timeoutMs: task.timeoutMs ?? gen.defaults.timeoutMs,
       script: applyFaultRate(task.script, faultRate),
       dagDefaults,
+      priority: task.priority ?? 0,
       ...asked,
     });
     specs.push({
@@ -387,6 +420,8 @@ export function spawnedTasks(
       timeoutMs: child.timeoutMs ?? dagDefaults.timeoutMs,
       script: applyFaultRate(child.script, faultRate),
       dagDefaults,
+      // written by none, nor by the DAG's defaults: the library's default
+      priority: 0,
       ...asked,
     });
   });
