@@ -101,7 +101,10 @@ interface Expected {
 const WEIGHTS: Record<Exclude<WeightGen, number>, number> = { zero: 0, negative: -2, fraction: 1.5, huge: 2_000_000 };
 const UNITS: Record<Exclude<UnitsGen, number>, number> = { zero: 0, fraction: 2.5 };
 
-/** The spec, and the problems the model expects (schema problems first: then the run is never checked). */
+/**
+ * The spec, and the problems the model expects: each task's bad values, and what the run lacks
+ * for each task whose values are good (one error says both).
+ */
 export function refusalCase(scenario: RefusalScenario): {
   readonly tasks: TaskSpec[];
   readonly limits: ReadonlyMap<string, LimitModel>;
@@ -113,6 +116,9 @@ export function refusalCase(scenario: RefusalScenario): {
   const run: Expected[] = [];
   const tasks = scenario.tasks.map((gen, i): TaskSpec => {
     const id = `t${i}`;
+    // what the run lacks for this task: said only when its values are valid (a task with a bad
+    // value is checked with its id, deps and agent alone); a rule that cannot hold is no bad value
+    const runOfTask: Expected[] = [];
     const kind = kindName(scenario.kinds, gen.kind);
     const weight = typeof gen.weight === 'number' ? gen.weight : WEIGHTS[gen.weight];
     const names = [
@@ -135,24 +141,27 @@ export function refusalCase(scenario: RefusalScenario): {
       if (typeof units !== 'number') schema.push({ path: here('limits', name), code: 'invalid-value', words: [] });
     const unitsOf = new Map(mapping?.map(([name, units]) => [name, typeof units === 'number' ? units : UNITS[units]]));
     if (gen.when === 'bad') schema.push({ path: here('when'), code: 'invalid-value', words: [] });
+    const badValues = schema.length;
     const hasDeps = gen.depPick !== undefined && i > 0;
-    if (gen.when === 'any-failed' && !hasDeps) schema.push({ path: here('when'), code: 'invalid-value', words: [`"${id}"`, 'no dependencies'] });
+    if (gen.when === 'any-failed' && !hasDeps)
+      schema.push({ path: here('when'), code: 'invalid-value', words: [`"${id}"`, 'no dependencies'] });
     names.forEach((name, k) => {
       const limit = limits.get(name);
       const at = mapping === undefined ? here('limits', k) : here('limits', name);
-      if (limit === undefined) run.push({ path: at, code: 'unknown-limit', words: [`"${id}"`, `"${name}"`] });
+      if (limit === undefined) runOfTask.push({ path: at, code: 'unknown-limit', words: [`"${id}"`, `"${name}"`] });
       else if ((unitsOf.get(name) ?? weight) > Math.min(limit.concurrency ?? Infinity, limit.rate?.limit ?? Infinity))
-        run.push({
+        runOfTask.push({
           path: mapping === undefined ? here('weight') : at,
           code: 'too-heavy',
           words: [`"${id}"`, `"${name}"`, ...(mapping === undefined ? [] : [`${unitsOf.get(name)} units`]), 'could never start'],
         });
     });
     if (weight > scenario.maxConcurrency)
-      run.push({ path: here('weight'), code: 'too-heavy', words: [`"${id}"`, 'maxConcurrency', 'could never start'] });
+      runOfTask.push({ path: here('weight'), code: 'too-heavy', words: [`"${id}"`, 'maxConcurrency', 'could never start'] });
     const capacity = scenario.kinds[gen.kind % scenario.kinds.length]!.capacity;
     if (capacity !== undefined && weight > capacity)
-      run.push({ path: here('weight'), code: 'too-heavy', words: [`"${id}"`, `"${kind}"`, 'could never start'] });
+      runOfTask.push({ path: here('weight'), code: 'too-heavy', words: [`"${id}"`, `"${kind}"`, 'could never start'] });
+    if (!schema.slice(0, badValues).some((e) => e.path.startsWith(`${here()}.`))) run.push(...runOfTask);
     return {
       id,
       agent: kind,
@@ -163,7 +172,7 @@ export function refusalCase(scenario: RefusalScenario): {
       ...(gen.when === undefined ? {} : { when: gen.when === 'bad' ? ('some-failed' as never) : gen.when }),
     };
   });
-  return { tasks, limits, expected: schema.length > 0 ? schema : run };
+  return { tasks, limits, expected: [...schema, ...run] };
 }
 
 /** The problems with a refusal case, as sentences (none: it holds). */
