@@ -1,6 +1,8 @@
 import type { DagEvent } from '../../../src/index';
 import { renderReport } from '../../../src/cli/report/renderReport';
 import { BOUNDED_REPORT_TASKS, MOST_SHOWN_TASKS, SHOWN_AT_MOST } from '../../../src/cli/report/shownTasks';
+import { ATTEMPT_DETAIL_CHARS, DRAWN_ATTEMPTS, TASK_DETAIL_CHARS } from '../../../src/cli/report/boundedPage';
+import { eventsOf } from '../support/eventBuilder';
 import { LARGE_RUN_PARTS, largeRun } from './largeRuns';
 
 /** The task ids of the Gantt rows, the graph's nodes and the table's rows of a report. */
@@ -123,3 +125,70 @@ describe(`renderReport of a run of ${BOUNDED_REPORT_TASKS} tasks`, () => {
     expect(html).not.toContain('id="slowest"');
   });
 });
+
+describe('renderReport of a large run whose failing tasks retried many times with long errors', () => {
+  const size = BOUNDED_REPORT_TASKS + 1000;
+  const ATTEMPTS = 60;
+  const FAILING = 150;
+  const events = eventsOf({ type: 'dag.created', at: 0, dagId: 'retries', taskCount: size }, ...retriedRun(size, FAILING, ATTEMPTS), {
+    type: 'dag.completed',
+    at: 10_000,
+    outcome: 'failed',
+    counts: { total: size, completed: size - FAILING, failed: FAILING, skipped: 0, cancelled: 0 },
+    durationMs: 10_000,
+  });
+  const html = renderReport({ events });
+
+  it('should keep its page small: each error cut, and of each task the first and last attempts drawn', () => {
+    const shown = drawn(html).rows.length;
+    // per task shown: its row, node and table row (~2 KB), its error in the table and the graph, a few attempts' tooltips
+    const most =
+      Buffer.byteLength(renderReport({ events: [] })) +
+      shown * (2_000 + 2 * TASK_DETAIL_CHARS + DRAWN_ATTEMPTS * (ATTEMPT_DETAIL_CHARS + 300));
+    expect(Buffer.byteLength(html)).toBeLessThan(most);
+    // without the cuts, 150 tasks × 60 attempts × 4,000 characters
+    expect(Buffer.byteLength(html)).toBeLessThan(2_000_000);
+  });
+
+  it('should draw the first and last three attempts of f0, say how many it left out, and count them all in the table', () => {
+    const bars = [...html.matchAll(/<rect class="bar [^"]*" data-task="f0" data-attempt="(\d+)"/g)].map((m) => Number(m[1]));
+    expect(bars).toEqual([1, 2, 3, 58, 59, 60]);
+    expect(html).toContain('<title>f0: 54 attempts not drawn here (the table counts every attempt)</title>+54</text>');
+    expect(html).toMatch(/<tr data-task="f0" class="failed"><td>f0<\/td><td><span class="badge failed">failed<\/span><\/td><td>60<\/td>/);
+  });
+
+  it('should cut each error, saying how much it left out', () => {
+    expect(html).toContain(`${'e'.repeat(TASK_DETAIL_CHARS - 'ShellCommandError: '.length)}… (3019 more characters)`);
+  });
+});
+
+/** Plain tasks `w…` completing at once, and `failing` tasks `f…` failing `attempts` times each with an error of 4,000 characters. */
+function retriedRun(size: number, failing: number, attempts: number): Parameters<typeof eventsOf> {
+  const parts: Parameters<typeof eventsOf> = [];
+  for (let i = 0; i < size - failing; i++) {
+    parts.push(
+      { type: 'task.ready', at: 0, taskId: `w${i}`, attempt: 1 },
+      { type: 'task.started', at: 0, taskId: `w${i}`, attempt: 1, agent: 'sleep' },
+      { type: 'task.completed', at: 1, taskId: `w${i}`, attempt: 1, durationMs: 1 },
+    );
+  }
+  for (let i = 0; i < failing; i++) {
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const at = 10 + attempt * 100;
+      parts.push(
+        { type: attempt === 1 ? 'task.ready' : 'task.retrying', at: at - 50, taskId: `f${i}`, attempt } as Parameters<typeof eventsOf>[0],
+        { type: 'task.started', at, taskId: `f${i}`, attempt, agent: 'shell' },
+        {
+          type: 'task.failed',
+          at: at + 10,
+          taskId: `f${i}`,
+          attempt,
+          error: { name: 'ShellCommandError', message: 'e'.repeat(4000) },
+          severity: 'error',
+          willRetry: attempt < attempts,
+        },
+      );
+    }
+  }
+  return parts;
+}

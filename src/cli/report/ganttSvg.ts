@@ -3,6 +3,7 @@
  * between (what a task waited for before its first start, the backoff before a retry). It
  * lays out and labels; what each attempt was comes from the run model (`runModel.ts`).
  */
+import { drawnAttempts } from './boundedPage';
 import { escapeHtml, formatMs, textWidth, truncate } from './html';
 import type { AttemptBar, RetryAfter, RunModel, TaskRow } from './runModel';
 import { waitTitle } from './waitText';
@@ -25,7 +26,7 @@ const LABEL_MAX_PX = 200;
  * to the first start (darker when the task waited for a slot, a limit or its agent), and the
  * critical path highlighted. The drawing is as wide as its labels need.
  */
-export function ganttSvg(model: RunModel, critical: ReadonlySet<string>): string {
+export function ganttSvg(model: RunModel, critical: ReadonlySet<string>, attemptsAtMost = Number.POSITIVE_INFINITY): string {
   const span = Math.max(model.durationMs, ...model.tasks.flatMap((t) => t.attempts.map((a) => a.endMs)), 1);
   const labelWidth = Math.max(
     GANTT.labelWidth,
@@ -37,7 +38,7 @@ export function ganttSvg(model: RunModel, critical: ReadonlySet<string>): string
   const parts: string[] = [axis(span, x, height)];
   const resumedAtMs = model.resumedAtMs ?? [];
   model.tasks.forEach((task, i) =>
-    parts.push(row(task, GANTT.axisHeight + i * GANTT.rowHeight, x, critical.has(task.id), width, resumedAtMs)),
+    parts.push(row(task, GANTT.axisHeight + i * GANTT.rowHeight, x, critical.has(task.id), width, resumedAtMs, attemptsAtMost)),
   );
   return (
     `<svg data-chart="gantt" class="gantt" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="Timeline of task attempts">` +
@@ -72,6 +73,7 @@ function row(
   onCriticalPath: boolean,
   width: number,
   resumedAtMs: readonly number[],
+  attemptsAtMost: number,
 ): string {
   const middle = top + GANTT.rowHeight / 2;
   const barTop = middle - GANTT.barHeight / 2;
@@ -93,10 +95,16 @@ function row(
       ),
     );
   }
+  const shownAttempts = drawnAttempts(task.attempts, attemptsAtMost);
+  const drawn = new Set([...shownAttempts.first, ...shownAttempts.last]);
   task.attempts.forEach((bar, i) => {
+    if (!drawn.has(bar)) {
+      if (i === shownAttempts.first.length) parts.push(leftOutLabel(task.id, shownAttempts.leftOut, bar, x, middle));
+      return;
+    }
     // after an interrupted attempt comes its run again on resume, not a backoff
     const previous = task.attempts[i - 1];
-    if (previous?.retry === 'retried') {
+    if (previous?.retry === 'retried' && drawn.has(previous)) {
       // the process stopped while the retry waited: the line holds the time it was down too
       const resumed = resumedAtMs.some((at) => at > previous.endMs && at <= bar.startMs);
       const across = resumed ? ', across a stop and resume of the run (the time it was stopped included)' : '';
@@ -120,6 +128,12 @@ function row(
     );
   }
   return `<g class="gantt-row" data-task="${escapeHtml(task.id)}">${parts.join('')}</g>`;
+}
+
+/** Where a bounded timeline leaves out attempts of a task: `+54`, at the first one left out. */
+function leftOutLabel(taskId: string, leftOut: number, firstLeftOut: AttemptBar, x: (ms: number) => number, middle: number): string {
+  const tip = `${taskId}: ${leftOut} attempts not drawn here (the table counts every attempt)`;
+  return `<text class="attempt-label" x="${x(firstLeftOut.startMs).toFixed(1)}" y="${middle + 4}"><title>${escapeHtml(tip)}</title>+${leftOut}</text>`;
 }
 
 /** How long an attempt took, after its outcome in its bar's tooltip. */

@@ -15,6 +15,7 @@ import { boundedRunNote, slowestLine, UNNAMED_HINT, waitsLine } from './largeRun
 import { LEGEND, SCRIPT, STYLE } from './pageAssets';
 import type { ReportInput } from './reportInput';
 import { buildRunModel, type RunModel } from './runModel';
+import { boundedDetails, DRAWN_ATTEMPTS } from './boundedPage';
 import { BOUNDED_REPORT_TASKS, SHOWN_AT_MOST, type ShownTasks, shownTasks, skipCauses } from './shownTasks';
 import { summaryTable } from './summaryTable';
 
@@ -56,8 +57,8 @@ export function renderReport(input: ReportInput): string {
   const path = criticalPath(model.tasks, edges.edges);
   const critical = new Set(path);
   const shown = model.tasks.length > BOUNDED_REPORT_TASKS ? shownTasks(model, path, skipCauses(input.events)) : undefined;
-  // what the timeline, the graph and the table draw: every task, or those shown
-  const drawn = shown === undefined ? model : { ...model, tasks: shown.tasks };
+  // what the timeline, the graph and the table draw: every task, or those shown, their errors cut
+  const drawn = shown === undefined ? model : boundedDetails({ ...model, tasks: shown.tasks });
   const counts =
     model.counts === undefined
       ? ''
@@ -98,7 +99,7 @@ ${setupLines}</header>
 <section id="timeline">
 <h2>Timeline</h2>
 <div class="legend">${legend}</div>
-<div class="scroll">${ganttSvg(drawn, critical)}</div>
+<div class="scroll">${ganttSvg(drawn, critical, shown === undefined ? undefined : DRAWN_ATTEMPTS)}</div>
 </section>
 <section id="graph">
 <h2>Graph</h2>
