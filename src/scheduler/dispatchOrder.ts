@@ -32,6 +32,8 @@ export interface OrderKeys {
 }
 
 const orders = new WeakMap<Float64Array, DispatchOrder>();
+/** Each DAG's effective priorities, by its `rank` array as its order is (see {@link effectivePriorities}). */
+const effectives = new WeakMap<Float64Array, Float64Array>();
 
 /**
  * The dispatch order of a DAG's tasks, computed once per DAG (cached by its `rank` array, which
@@ -43,7 +45,7 @@ const orders = new WeakMap<Float64Array, DispatchOrder>();
 export function dispatchOrder(keys: OrderKeys): DispatchOrder {
   let order = orders.get(keys.rank);
   if (order === undefined) {
-    const effective = { ...keys, priority: inheritedPriorities(keys) };
+    const effective = { ...keys, priority: effectivePriorities(keys) };
     const taskAt = countingOrder(effective) ?? sortedOrder(effective);
     const interleaved = new Int32Array(2 * taskAt.length);
     for (let at = 0; at < taskAt.length; at++) {
@@ -91,6 +93,16 @@ function precedes(priority: Float64Array, rank: Float64Array, a: number, b: numb
   const rb = rank[b]!;
   if (ra !== rb) return ra > rb;
   return a < b;
+}
+
+/** {@link inheritedPriorities} of a DAG, computed once per DAG (by its `rank` array, as its order). */
+export function effectivePriorities(keys: OrderKeys): Float64Array {
+  let effective = effectives.get(keys.rank);
+  if (effective === undefined) {
+    effective = inheritedPriorities(keys);
+    effectives.set(keys.rank, effective);
+  }
+  return effective;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { DagIndex } from '../dag/types';
 import { Attempt } from './attempt';
 import type { FlushClock } from './flushClock';
 import type { DispatchClass } from './dispatchClasses';
+import { effectivePriorities } from './dispatchOrder';
 import type { Limit } from './limits';
 import type { RunController } from './runController';
 
@@ -15,8 +16,8 @@ import type { RunController } from './runController';
  * capacity and in each of its limits. When only a rate window stands in the way, it asks to be
  * woken when the window has room. A task heavier than one unit that does not fit, and that
  * would go before every task of its run that can start, gets a hold (one at a time): until it
- * starts, no other task of any run (but those of its own run that go before it: a higher
- * priority still goes first) takes what it is short of now, so lighter tasks arriving
+ * starts, no other task of any run (but those of its own run of a higher priority, which go
+ * first: the hold then goes, and is contended for again) takes what it is short of now, so lighter tasks arriving
  * without end cannot starve it. While one of its limits has no room for it, only that limit is
  * kept (it could not start whatever else were free: a task waiting for a limit keeps no slot
  * empty); once its limits have room, the slots and its agent kind too. A durable run's task starts only once its journal says what
@@ -151,11 +152,12 @@ export class Dispatcher {
   }
 
   /**
-   * Whether `task` (first of its class, or -1) goes before the held task in its run's dispatch
-   * order: a task of higher priority starts first, as it would without the hold.
+   * Whether `task` (first of its class, or -1) of the run being looked at has a higher effective
+   * priority than the held task of the same run: it starts first, as it would without the hold
+   * (a task of the same priority waits, though the order puts the longer critical path first).
    */
   private goesBefore(hold: Hold, task: number): boolean {
-    return task >= 0 && hold.run === this.current && hold.run.readyQueue.before(task, hold.task);
+    return task >= 0 && hold.run === this.current && outranks(hold.run, task, hold.task);
   }
 
   /**
@@ -208,7 +210,10 @@ export class Dispatcher {
     const cls = run.classes[code]!;
     const units = this.weights?.[task] ?? 1;
     const own = this.limitUnits?.[task];
-    if (this.hold?.cls === cls) this.hold = undefined; // the held task, or one before it in its class
+    const hold = this.hold;
+    // the held task, or one before it in its class; or one of a higher priority of its run: then
+    // the held task is no longer the one that would start first, and contends for the hold again
+    if (hold !== undefined && (hold.cls === cls || (hold.run === run && outranks(run, task, hold.task)))) this.hold = undefined;
     const attemptNumber = run.writer.draft.attemptOf(task);
     const agent = run.dag.index.agentNames[run.dag.index.agentCodes[task]!]!;
     // read now: the events written since the flush's reading had listeners that may have taken long
@@ -247,6 +252,12 @@ interface Hold {
   task: number;
   units: number;
   own: LimitUnits | undefined;
+}
+
+/** Whether `task` of `run` has a higher effective priority than `other` (a task inherits the priority of what depends on it). */
+function outranks(run: RunController, task: number, other: number): boolean {
+  const priority = effectivePriorities(run.dag.index);
+  return priority[task]! > priority[other]!;
 }
 
 function hasRoom(cls: DispatchClass): boolean {
