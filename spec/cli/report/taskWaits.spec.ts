@@ -219,6 +219,11 @@ describe('what the report says a task waited for', () => {
     expect(waits(events, { setup: runSetupOf(higher, limits), maxConcurrency: 8 })).toMatchObject({
       'light-2': 'light-2: dispatch latency 100 ms (ready → started; no slot was short)',
     });
+    // unless summary inherits a higher one from what depends on it: it is held for all the same
+    const inherited = { ...higher, tasks: [...higher.tasks, { id: 'publish', agent: 'x', deps: ['summary'], priority: 2 }] };
+    expect(waits(events, { setup: runSetupOf(inherited, limits), maxConcurrency: 8 })['light-2']).toMatch(
+      /^light-2: waited 100 ms \(ready → started; nothing it needs was full\), perhaps while limit api was kept for task summary/,
+    );
   });
 
   it("should only say a run was as busy as it ever was when the run's concurrency is not known", () => {

@@ -33,7 +33,10 @@ export interface RunSetup {
   readonly estimates?: EstimatesNote;
   /** What the DAG's defaults ask of every task that does not say (spawned tasks too). */
   readonly defaults?: TaskAsks;
-  /** Each task's priority, where it is not 0: what goes first among a run's ready tasks. */
+  /**
+   * Each task's priority as the run's dispatch order counts it, where it is not 0: its own,
+   * raised to the highest of the tasks that depend on it (a spawned task's own only).
+   */
   readonly priorities?: ReadonlyMap<string, number>;
 }
 
@@ -49,9 +52,9 @@ export function journaledSetupOf(header: JournalHeader): RunSetup {
 export function runSetupOf(spec: DagSpec, limits: Readonly<Record<string, LimitSpec>> | undefined, note?: EstimatesNote): RunSetup {
   const fromHistory = new Set(note?.fromHistory);
   const tasks = new Map<string, TaskSetup>();
-  const priorities = new Map<string, number>();
   const defaults = spec.defaults;
-  for (const task of spec.tasks) addTaskSetup(tasks, priorities, task, fromHistory.has(task.id), defaults);
+  for (const task of spec.tasks) addTaskSetup(tasks, task, fromHistory.has(task.id), defaults);
+  const priorities = inheritedPriorities(spec.tasks, defaults);
   return {
     limits: limits ?? {},
     tasks,
@@ -76,21 +79,50 @@ export function withSpawnedTasks(setup: RunSetup, events: readonly DagEvent[]): 
     if (event.type !== 'tasks.spawned' || !Array.isArray(event.tasks)) continue;
     tasks ??= new Map(setup.tasks);
     priorities ??= new Map(setup.priorities);
-    for (const task of event.tasks) if (typeof task?.id === 'string') addTaskSetup(tasks, priorities, task, false, setup.defaults);
+    for (const task of event.tasks) {
+      if (typeof task?.id !== 'string') continue;
+      addTaskSetup(tasks, task, false, setup.defaults);
+      const priority = task.priority ?? setup.defaults?.priority;
+      if (typeof priority === 'number' && priority !== 0 && !priorities.has(task.id)) priorities.set(task.id, priority);
+    }
   }
   return tasks === undefined || priorities === undefined ? setup : { ...setup, tasks, priorities };
 }
 
-/** Adds what `task` asks of the run to `tasks` (its own, else the DAG's `defaults`), when it asks anything, and its priority to `priorities`. */
-function addTaskSetup(
-  tasks: Map<string, TaskSetup>,
-  priorities: Map<string, number>,
-  task: TaskSpec,
-  estimateFromHistory: boolean,
-  defaults: TaskAsks | undefined,
-): void {
-  const priority = task.priority ?? defaults?.priority;
-  if (typeof priority === 'number' && priority !== 0) priorities.set(task.id, priority);
+/**
+ * Each task's priority as the dispatch order counts it, where not 0: its own (else the
+ * defaults'), raised to the highest of the tasks that depend on it, directly or not. Dependents
+ * pass theirs on before their dependencies, as in a topological order read backwards.
+ */
+function inheritedPriorities(tasks: readonly TaskSpec[], defaults: TaskAsks | undefined): Map<string, number> {
+  const effective = new Map<string, number>();
+  for (const task of tasks) {
+    const priority = task.priority ?? defaults?.priority ?? 0;
+    if (typeof priority === 'number' && priority !== 0) effective.set(task.id, priority);
+  }
+  if (effective.size === 0) return effective;
+  const byId = new Map(tasks.map((task) => [task.id, task]));
+  // how many dependents have yet to pass their priority on to each task
+  const pending = new Map<string, number>();
+  for (const task of tasks) for (const dep of task.deps ?? []) pending.set(dep, (pending.get(dep) ?? 0) + 1);
+  const next = tasks.filter((task) => !pending.has(task.id));
+  while (next.length > 0) {
+    const task = next.pop()!;
+    const priority = effective.get(task.id) ?? 0;
+    for (const dep of task.deps ?? []) {
+      if (priority > (effective.get(dep) ?? 0)) effective.set(dep, priority);
+      const left = pending.get(dep)! - 1;
+      pending.set(dep, left);
+      const depTask = byId.get(dep);
+      if (left === 0 && depTask !== undefined) next.push(depTask);
+    }
+  }
+  for (const [id, priority] of effective) if (priority === 0) effective.delete(id);
+  return effective;
+}
+
+/** Adds what `task` asks of the run to `tasks` (its own, else the DAG's `defaults`), when it asks anything. */
+function addTaskSetup(tasks: Map<string, TaskSetup>, task: TaskSpec, estimateFromHistory: boolean, defaults: TaskAsks | undefined): void {
   const limits = task.limits ?? defaults?.limits;
   const names = limitNamesOf(limits);
   const own = limits === undefined || names.length === 0 ? undefined : ownUnitsOf(limits);
