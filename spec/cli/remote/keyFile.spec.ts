@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync } from 'node:fs';
-import { remoteFlags, resolveRemoteOptions } from '../../../src/cli/remote/remoteOptions';
+import { ownerProblem, remoteFlags, resolveRemoteOptions } from '../../../src/cli/remote/remoteOptions';
 import type { Problem } from '../../../src/cli/problems';
 import { tempDir, writeText } from '../support/files';
 
@@ -76,6 +76,16 @@ describe('--key-file', () => {
     const file = writeText(tmp.file(`writable-${mode}.key`), KEY);
     chmodSync(file, parseInt(mode, 8));
     expect(resolve(file).problems).toEqual([`--key-file ${file}: a file other users can write to (mode ${mode}): chmod 600 ${file}`]);
+  });
+
+  it("should take a key file of the user running the command or of root, and refuse another user's: they could write another key", () => {
+    const own = process.getuid!();
+    expect(ownerProblem(own)).toBeUndefined();
+    expect(ownerProblem(0)).toBeUndefined();
+    const other = own === 0 ? 65534 : own + 1;
+    expect(ownerProblem(other)).toBe(
+      `a file of another user (uid ${other}; this command runs as uid ${own}), who could write another key into it`,
+    );
   });
 
   it('should say a key file its group can read is readable by other users, but not one only its owner can reach', () => {

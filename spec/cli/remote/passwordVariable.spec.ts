@@ -62,7 +62,7 @@ describeRedis('RXDAG_REDIS_PASSWORD', (env) => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(
       new RegExp(
-        `^rxdag: Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${server.port}/0: this Redis refused the user name or password of RXDAG_REDIS_PASSWORD \\(WRONGPASS[^\\n]*\\)\\n$`,
+        `^rxdag: Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${server.port}/0: this Redis refused the password of RXDAG_REDIS_PASSWORD \\(WRONGPASS[^\\n]*\\)\\n$`,
       ),
     );
     expect(result.stderr).not.toContain('p@ss');

@@ -328,14 +328,15 @@ function interruptingLine(signal: StopSignal, running: number, resumeCommand: st
 /**
  * What SIGQUIT or a second signal does, in one line: `rxdag: stopping at once on SIGQUIT, killing
  * its 2 running shell tasks (the run stays interrupted: rxdag resume x continues it)`, `rxdag:
- * stopping at once on a second Ctrl-C, killing its running shell task`. Only SIGQUIT's says how to
+ * stopping at once on Ctrl-C, a second stop signal, killing its running shell task`. Only SIGQUIT's says how to
  * resume (the first signal's line said what became of the run); a run without a journal is not
  * resumable, and its line says nothing of it.
  */
 function atOnceLine(signal: StopSignal, running: number, resumeCommand: string | undefined): string {
   const tasks = running === 0 ? '' : running === 1 ? ', killing its running shell task' : `, killing its ${running} running shell tasks`;
   const resume = resumeCommand === undefined ? '' : ` (the run stays interrupted: ${resumeCommand} continues it)`;
-  return `rxdag: stopping at once on ${signal === 'SIGINT' ? 'a second Ctrl-C' : signal}${tasks}${resume}`;
+  const on = signal === 'SIGQUIT' ? 'SIGQUIT' : `${signal === 'SIGINT' ? 'Ctrl-C' : signal}, a second stop signal`;
+  return `rxdag: stopping at once on ${on}${tasks}${resume}`;
 }
 
 /** Where the list of failures goes: with the display's own lines; never into `--json`'s stdout. */

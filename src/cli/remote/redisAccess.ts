@@ -63,9 +63,10 @@ async function probe(target: RedisTarget, passwordFromEnv: boolean): Promise<voi
 
 function refuseProbe(target: RedisTarget, failure: unknown, passwordFromEnv: boolean): never {
   // the password the library sees in the URL was put there from the variable
-  const reason = passwordFromEnv
-    ? target.reasonOf(failure).replace('password of the URL', `password of ${PASSWORD_VARIABLE}`)
-    : target.reasonOf(failure);
+  const given = target.options.username
+    ? `user name of the URL or the password of ${PASSWORD_VARIABLE}`
+    : `password of ${PASSWORD_VARIABLE}`;
+  const reason = passwordFromEnv ? target.reasonOf(failure).replace('user name or password of the URL', given) : target.reasonOf(failure);
   // the command line has a way to give the password that the library's words do not know
   const orVariable = reason.includes('(NOAUTH)')
     ? ` (or in ${PASSWORD_VARIABLE}, which ps does not show)`

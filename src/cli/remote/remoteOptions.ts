@@ -154,6 +154,17 @@ export function remoteFlags(settings: RemoteSettings, location: string): string 
   ].join('');
 }
 
+/**
+ * What is wrong with a key file owned by `uid`: its owner could write another key into it, so it
+ * must be the user running the command, or root (who could anyway). Undefined when it is fine
+ * (and where a process has no user id to compare).
+ */
+export function ownerProblem(uid: number): string | undefined {
+  const own = process.getuid?.();
+  if (own === undefined || uid === own || uid === 0) return undefined;
+  return `a file of another user (uid ${uid}; this command runs as uid ${own}), who could write another key into it`;
+}
+
 /** The key from `--key-file` (surrounding whitespace ignored), else from `RXDAG_WORKER_KEY`. */
 function readKey(
   keyFile: string | undefined,
@@ -173,6 +184,11 @@ function readKey(
       try {
         const stat = fstatSync(fd);
         const piped = stat.isFIFO();
+        const owner = ownerProblem(stat.uid);
+        if (owner !== undefined && !piped) {
+          problems.push({ message: `${source}: ${owner}; the key file must be yours (or root's): chown or copy it` });
+          return {};
+        }
         if ((stat.isFile() || piped) && (stat.mode & 0o022) !== 0) {
           // whoever can write it chooses the key a start reads, and can then sign jobs
           const mode = (stat.mode & 0o777).toString(8);
