@@ -171,7 +171,9 @@ describe('renderReport of a run whose process stopped', () => {
     expect(barsOf(html, 'b')).toEqual([
       ['bar unfinished on-critical-path', 'b #1 on shell: unfinished, running for 2.89 s when the report was written (226 ms → 3.12 s)'],
     ]);
-    expect(/<p class="meta">(.*?)<\/p>/.exec(html)?.[1]).toBe('run run-1 · 3.12 s · 9 events');
+    expect(/<p class="meta">(.*?)<\/p>/.exec(html)?.[1]).toBe(
+      'run run-1 · 3.12 s · 2/4 completed, 0 failed, 0 skipped, 0 cancelled, 2 not ended · 9 events',
+    );
   });
 });
 

@@ -119,7 +119,12 @@ describe('buildRunModel', () => {
 
   it('should call a log cut short (no dag.completed) interrupted, its open attempts cut at its last event', () => {
     const model = buildRunModel(events.slice(0, 3), { knownTaskIds: ['a', 'z'] });
-    expect(model).toMatchObject({ outcome: 'interrupted', counts: undefined, durationMs: 10 });
+    // the counts so far: of the 4 tasks dag.created declares, none ended
+    expect(model).toMatchObject({
+      outcome: 'interrupted',
+      counts: { total: 4, completed: 0, failed: 0, skipped: 0, cancelled: 0 },
+      durationMs: 10,
+    });
     expect(model.tasks.map((t) => [t.id, t.outcome, t.attempts.map((a) => `${a.startMs}-${a.endMs}:${a.outcome}`)])).toEqual([
       ['a', 'interrupted', ['10-10:interrupted']],
       ['z', 'unfinished', []],
@@ -142,7 +147,7 @@ describe('buildRunModel', () => {
 
   it('should call the log of a run still going unfinished, its open attempts running until the report was written', () => {
     const model = buildRunModel(events.slice(0, 3), { knownTaskIds: ['a', 'z'], stillRunningAt: 2020 });
-    expect(model).toMatchObject({ outcome: 'unfinished', counts: undefined, durationMs: 1020 });
+    expect(model).toMatchObject({ outcome: 'unfinished', counts: { total: 4, completed: 0 }, durationMs: 1020 });
     expect(model.tasks.map((t) => [t.id, t.outcome, t.attempts.map((a) => `${a.startMs}-${a.endMs}:${a.outcome}`)])).toEqual([
       ['a', 'unfinished', ['10-1020:unfinished']],
       ['z', 'unfinished', []],

@@ -14,6 +14,7 @@ import { escapeHtml, formatMs } from './html';
 import { boundedRunNote, slowestLine, UNNAMED_HINT, waitsLine } from './largeRunSummary';
 import { LEGEND, SCRIPT, STYLE } from './pageAssets';
 import type { ReportInput } from './reportInput';
+import type { TaskCounts } from '../../index';
 import { buildRunModel, type RunModel } from './runModel';
 import { boundedDetails, DRAWN_ATTEMPTS } from './boundedPage';
 import { BOUNDED_REPORT_TASKS, SHOWN_AT_MOST, type ShownTasks, shownTasks, skipCauses } from './shownTasks';
@@ -60,9 +61,7 @@ export function renderReport(input: ReportInput): string {
   // what the timeline, the graph and the table draw: every task, or those shown, their errors cut
   const drawn = shown === undefined ? model : boundedDetails({ ...model, tasks: shown.tasks });
   const counts =
-    model.counts === undefined
-      ? ''
-      : ` · ${model.counts.completed}/${model.counts.total} completed, ${model.counts.failed} failed, ${model.counts.skipped} skipped, ${model.counts.cancelled} cancelled`;
+    model.counts === undefined ? '' : ` · ${countsText(model.counts, model.outcome === 'interrupted' || model.outcome === 'unfinished')}`;
   const outcomeClass = model.outcome === 'succeeded' ? 'completed' : model.outcome;
   const legend =
     LEGEND.map(([cls, label]) => `<span><span class="swatch ${cls}"></span>${label}</span>`).join('') +
@@ -150,4 +149,11 @@ function pathText(path: readonly string[], wholeInTimeline: boolean): string {
   if (path.length <= 2 * PATH_ENDS + 1) return path.map(code).join(' → ');
   const left = `… ${path.length - 2 * PATH_ENDS} more${wholeInTimeline ? ' (★ in the timeline)' : ''} …`;
   return [...path.slice(0, PATH_ENDS).map(code), left, ...path.slice(-PATH_ENDS).map(code)].join(' → ');
+}
+
+/** `98/100 completed, 1 failed, 1 skipped, 0 cancelled`; of a run that has not ended, with how many tasks have not ended (yet). */
+function countsText(counts: TaskCounts, notEnded: boolean): string {
+  const { total, completed, failed, skipped, cancelled } = counts;
+  const open = notEnded ? `, ${Math.max(0, total - completed - failed - skipped - cancelled)} not ended` : '';
+  return `${completed}/${total} completed, ${failed} failed, ${skipped} skipped, ${cancelled} cancelled${open}`;
 }

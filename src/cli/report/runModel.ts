@@ -261,7 +261,7 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
     dagId: dagIdOf(created, events),
     runId: events[0]?.runId ?? '(no events)',
     outcome: completed === undefined ? (running ? 'unfinished' : 'interrupted') : knownOutcome(completed.outcome),
-    counts: completed?.counts === undefined ? undefined : wholeCounts(completed.counts),
+    counts: completed === undefined ? countsSoFar(rows.values(), Math.max(declared, rows.size)) : wholeCounts(completed.counts),
     durationMs: Number.isFinite(completed?.durationMs) ? completed!.durationMs : openUntil - t0,
     eventCount: events.length,
     tasks: [...rows.values()],
@@ -281,7 +281,18 @@ function wholeNumber(value: unknown): number {
   return Number.isSafeInteger(value) ? (value as number) : 0;
 }
 
-function wholeCounts(counts: TaskCounts): TaskCounts {
+/** How the tasks of a run that has not ended (or whose end the log lacks) stand so far: `total` counts those not ended too. */
+function countsSoFar(tasks: Iterable<TaskRow>, total: number): TaskCounts {
+  const counts = { total, completed: 0, failed: 0, skipped: 0, cancelled: 0 };
+  for (const task of tasks) {
+    const { outcome } = task;
+    if (outcome === 'completed' || outcome === 'failed' || outcome === 'skipped' || outcome === 'cancelled') counts[outcome]++;
+  }
+  return counts;
+}
+
+function wholeCounts(counts: TaskCounts | undefined): TaskCounts | undefined {
+  if (counts === undefined) return undefined;
   const { total, completed, failed, skipped, cancelled } = counts;
   return {
     total: wholeNumber(total),
