@@ -92,6 +92,10 @@ const remote = (command: Command, redisHelp: string) =>
 
 const STORE_HELP = 'where runs are journaled: a folder, or postgres://… (default: $RXDAG_STORE, else .rxdag)';
 
+/** `--sync` of `run` and `resume`. */
+const SYNC_HELP =
+  "when a folder store's journal is synced to disk: fsync (the default: each group of events is on the disk before what it releases starts; an OS crash or a power loss loses nothing recorded) or none (a crash of rxdag loses nothing, one of the OS its last events: faster with many short tasks)";
+
 const EXIT_CODES = `
 Exit codes: 0 all tasks succeeded (or the command did its job), 1 a task failed, 2 invalid file
 or options, or an unknown, ended or owned run, or a store that is missing or cannot be reached
@@ -156,6 +160,7 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
   )
     .option('--fail-fast', 'cancel the whole run at the first task that fails for good')
     .option('--store <dir|postgres://…>', STORE_HELP)
+    .option('--sync <fsync|none>', SYNC_HELP)
     .option('--no-journal', 'do not journal the run (it cannot be resumed)')
     .option('--no-history', "do not estimate tasks' durations from earlier runs of the DAG in the store")
     .action(actions.run);
@@ -170,6 +175,7 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
     { concurrency: "the run's", mode: "the run's", pollInterval: "the run's, else 50" },
   )
     .option('--store <dir|postgres://…>', STORE_HELP)
+    .option('--sync <fsync|none>', SYNC_HELP)
     .option('--local', 'run here, without --redis, the attempts a run sent to workers and had in flight (a worker may run them too)')
     .action(actions.resume);
 

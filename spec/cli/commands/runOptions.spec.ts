@@ -15,6 +15,7 @@ describe('resolveRunOptions', () => {
       killGraceMs: DEFAULT_KILL_GRACE_MS,
       store: undefined,
       journal: true,
+      sync: 'fsync',
       history: true,
     });
     expect(resolveRunOptions({}, false).output).toBe('lines');
@@ -27,6 +28,17 @@ describe('resolveRunOptions', () => {
     expect(resolveRunOptions({ journal: false }, false)).toMatchObject({ store: undefined, journal: false });
     expect(() => resolveRunOptions({ journal: false, store: 'runs' }, false)).toThrow(
       new InvalidInputError([{ message: '--store and --no-journal cannot be used together (--no-journal writes no journal anywhere)' }]),
+    );
+  });
+
+  it('should take --sync fsync or none, and refuse it with --no-journal', () => {
+    expect(resolveRunOptions({ sync: 'none' }, false).sync).toBe('none');
+    expect(resolveRunOptions({ sync: 'fsync' }, false).sync).toBe('fsync');
+    expect(() => resolveRunOptions({ sync: 'NONE' }, false)).toThrow(
+      new InvalidInputError([{ message: '--sync must be "fsync" or "none" (got "NONE")' }]),
+    );
+    expect(() => resolveRunOptions({ sync: 'fsync', journal: false }, false)).toThrow(
+      new InvalidInputError([{ message: '--sync and --no-journal cannot be used together (--no-journal writes no journal to sync)' }]),
     );
   });
 

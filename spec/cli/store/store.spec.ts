@@ -125,7 +125,7 @@ describe('the store of journaled runs', () => {
         code: 'MODULE_NOT_FOUND',
       });
     };
-    expect(() => openStore(storeLocation('postgres://ci:secret@db/runs', {}), 'read', noPg)).toThrow(
+    expect(() => openStore(storeLocation('postgres://ci:secret@db/runs', {}), 'read', { loadPostgres: noPg })).toThrow(
       new InvalidInputError([
         { message: 'the store postgres://ci:***@db/runs is a PostgreSQL database, which needs the "pg" package: npm install pg' },
       ]),

@@ -75,7 +75,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     ...logsFolderProblems(options.logsDir),
   ];
   if (problems.length > 0) throw new InvalidInputError(problems);
-  const store = openStore(location, 'read');
+  const store = openStore(location, 'read', { sync: options.sync });
   // said once the run starts: a run refused before then prints one line, why
   const notes = new SetupNotes();
   let remote: RemoteAgents | undefined;

@@ -77,7 +77,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
     () => loadDagFile(file, { checkRun: fileRunCheck(builtinAgents(0).agents, options.maxConcurrency) }),
     () => checkedStore(file, options),
   );
-  const store = options.journal ? openStore(location, 'write') : undefined;
+  const store = options.journal ? openStore(location, 'write', { sync: options.sync }) : undefined;
   // halted by SIGTERM: the run is left interrupted, for rxdag resume
   const haltable =
     store === undefined

@@ -27,6 +27,8 @@ export interface RawRunOptions extends RawRemoteOptions {
   readonly store?: string;
   /** false with `--no-journal` (commander's negated flag); `resume` has no such flag. */
   readonly journal?: boolean;
+  /** `--sync fsync|none`: when a folder store's journal syncs to disk. */
+  readonly sync?: string;
   /** false with `--no-history`; `resume` has no such flag (a resumed run keeps its estimates). */
   readonly history?: boolean;
   /** `--metrics-port PORT`. */
@@ -57,6 +59,8 @@ export interface RunCommandOptions {
   readonly store: string | undefined;
   /** Whether the run is journaled (`--no-journal` turns it off). */
   readonly journal: boolean;
+  /** When a folder store's journal syncs to disk (`--sync`): `fsync` (the default) or `none`. */
+  readonly sync: 'fsync' | 'none';
   /** Whether estimates come from earlier runs in the store (`--no-history` turns it off). */
   readonly history: boolean;
   /** `--redis` and its options: attempts go to `rxdag worker` processes. */
@@ -114,6 +118,10 @@ export function resolveRunOptions(raw: RawRunOptions, interactive: boolean, mode
     problems.push({ message: '--poll-interval only applies with --mode polling' });
   if (raw.journal === false && raw.store !== undefined)
     problems.push({ message: '--store and --no-journal cannot be used together (--no-journal writes no journal anywhere)' });
+  const sync = raw.sync ?? 'fsync';
+  if (sync !== 'fsync' && sync !== 'none') problems.push({ message: `--sync must be "fsync" or "none" (got ${JSON.stringify(sync)})` });
+  else if (raw.sync !== undefined && raw.journal === false)
+    problems.push({ message: '--sync and --no-journal cannot be used together (--no-journal writes no journal to sync)' });
   if (raw.quiet === true && raw.json === true)
     problems.push({ message: '--quiet and --json cannot be used together (--json already prints only events)' });
   const remote = resolveRemoteOptions(raw, process.env, problems);
@@ -142,6 +150,7 @@ export function resolveRunOptions(raw: RawRunOptions, interactive: boolean, mode
     killGraceMs: killGraceMs ?? DEFAULT_KILL_GRACE_MS,
     store: raw.store,
     journal: raw.journal !== false,
+    sync: sync === 'none' ? 'none' : 'fsync',
     history: raw.history !== false,
     remote,
     metricsPort,

@@ -32,17 +32,33 @@ export interface Store {
 /** What a command needs of the store: to write runs into it, or to read runs it already has. */
 export type StoreUse = 'write' | 'read';
 
+/** How a store is opened beyond where it is. */
+export interface StoreOptions {
+  /** When a folder's journal syncs its groups to disk (`--sync`); a database commits each group, and refuses `none`. @default 'fsync' */
+  readonly sync?: 'fsync' | 'none';
+  /** Loads `rxdag/postgres`; replaceable for specs. */
+  readonly loadPostgres?: () => PostgresModule;
+}
+
 /**
  * Opens the store at `location`. For `write` (`rxdag run`) a folder must be writable, or
  * creatable (the journal creates it with the run's first record); for `read` it must exist (`rxdag runs` checks {@link storeExists} first
  * and says "no runs" instead). `loadPostgres` is replaceable for specs.
  */
-export function openStore(location: StoreLocation, use: StoreUse, loadPostgres: () => PostgresModule = requirePostgres): Store {
+export function openStore(location: StoreLocation, use: StoreUse, options: StoreOptions = {}): Store {
+  const { sync = 'fsync', loadPostgres = requirePostgres } = options;
   if (location.kind === 'folder') {
     const problem =
       use === 'write' ? writableFolderProblem(location.dir, chosenBy(location)) : missingFolderProblem(location.dir, location.label);
     if (problem !== undefined) throw new InvalidInputError([{ message: problem }]);
-    return { journal: fileJournal(location.dir), location, close: async () => {} };
+    return { journal: fileJournal(location.dir, { sync }), location, close: async () => {} };
+  }
+  if (sync === 'none') {
+    throw new InvalidInputError([
+      {
+        message: `--sync none is for a folder store: the store ${location.label} is a PostgreSQL database, which commits each group of events (how durably is the server's synchronous_commit)`,
+      },
+    ]);
   }
   let postgres: PostgresModule;
   try {
