@@ -124,9 +124,21 @@ async function main(): Promise<void> {
     const help = await runNode([main, 'run', '--help']);
     if (help.status !== 0) throw new Error(`${main} run --help failed: ${help.stderr}`);
     const noJournal = help.stdout.includes('--no-journal');
+    const shown = (file: string) => path.basename(file);
+    // the journaled runs, each into a store of its own made anew for each sample (no history read)
+    const hasSync = help.stdout.includes('--sync');
+    const journaledRun = (sync: 'fsync' | 'none') => {
+      const dir = path.join(work, `journal-${sync}`);
+      const args = [files.json, '--store', dir, '--no-history', '--sync', sync, '-c', String(options.concurrency)];
+      return {
+        dir,
+        args,
+        command: `rxdag run ${[shown(files.json), '--store', `journal-${sync}`, ...args.slice(3)].join(' ')} > /dev/null`,
+      };
+    };
+    const journaled = { fsync: journaledRun('fsync'), none: journaledRun('none') };
     const runArgs = [files.json, ...(noJournal ? ['--no-journal'] : []), '-c', String(options.concurrency)];
     const libraryScript = path.join(__dirname, 'cli', 'libraryRun.cjs');
-    const shown = (file: string) => path.basename(file);
     // a store of ended runs of the file, for `rxdag runs` (a build without the command: no such case)
     const store = path.join(work, 'store');
     const hasRuns = (await runNode([main, 'runs', '--help'])).status === 0;
@@ -164,6 +176,22 @@ async function main(): Promise<void> {
         args: [main, 'run', ...runArgs],
         stdout: 'null',
       },
+      ...(hasSync
+        ? [
+            {
+              name: 'runJournaled' as const,
+              command: journaled.fsync.command,
+              args: [main, 'run', ...journaled.fsync.args],
+              stdout: 'null' as const,
+            },
+            {
+              name: 'runJournaledNoSync' as const,
+              command: journaled.none.command,
+              args: [main, 'run', ...journaled.none.args],
+              stdout: 'null' as const,
+            },
+          ]
+        : []),
       {
         name: 'runLibrary',
         command: `node benchmarks/cli/libraryRun.cjs ${shownDist} ${shown(files.json)} ${options.concurrency}`,
@@ -206,6 +234,10 @@ async function main(): Promise<void> {
         });
         const sample = samples.get(entry.name)!;
         sample.measured.push(result);
+        if (entry.name === 'runJournaled' || entry.name === 'runJournaledNoSync') {
+          // each sample journals into an empty store
+          rmSync(journaled[entry.name === 'runJournaled' ? 'fsync' : 'none'].dir, { recursive: true, force: true });
+        }
         if (entry.name === 'reportHtml') {
           if (!result.stdout.includes(`(${loggedEvents} events)`))
             throw new Error(`${entry.command} printed ${JSON.stringify(result.stdout)}`);

@@ -12,7 +12,16 @@ export const CLI_BEGIN = '<!-- cli:begin -->';
 export const CLI_END = '<!-- cli:end -->';
 
 /** The measured commands, in the order of the table. */
-export const CLI_CASES = ['validateJson', 'validateYaml', 'runCli', 'runLibrary', 'listRuns', 'reportHtml'] as const;
+export const CLI_CASES = [
+  'validateJson',
+  'validateYaml',
+  'runCli',
+  'runJournaled',
+  'runJournaledNoSync',
+  'runLibrary',
+  'listRuns',
+  'reportHtml',
+] as const;
 export type CliCaseName = (typeof CLI_CASES)[number];
 
 export interface CliCase {
@@ -71,6 +80,8 @@ const LABELS: Record<CliCaseName, string> = {
   validateJson: '`rxdag validate` JSON',
   validateYaml: '`rxdag validate` YAML',
   runCli: '`rxdag run` JSON',
+  runJournaled: '`rxdag run` JSON, journaled (`--sync fsync`, the default)',
+  runJournaledNoSync: '`rxdag run` JSON, journaled with `--sync none`',
   runLibrary: 'library: `defineDag` + `runDag`, same sleep agent',
   listRuns: '`rxdag runs` of a store holding ended runs of the file',
   reportHtml: '`rxdag report` of a run’s events log, with the file',
