@@ -244,10 +244,14 @@ describe('named limits', () => {
       ]);
     });
 
-    it('should keep the hold from tasks of its run of the same priority, though the order puts them first (a longer path): nothing waits on a unit kept in vain', () => {
+    /**
+     * Start times of the tasks of run `r1` (submitted at 0) and of `r2`, a chain `o1 → o2 → o3`
+     * of one gpu unit each, submitted at 4, on one scheduler: `gpu` 2 at once, `big` 99; each task
+     * takes as many frames as `frames` gives it (default 1).
+     */
+    function heldWhileTwoRuns(r1: TaskSpec[], frames: Readonly<Record<string, number>>): Record<string, number> {
       const events: DagEvent[] = [];
       inVirtualTime(({ cold }, scheduler) => {
-        const frames: Readonly<Record<string, number>> = { other: 3, a1: 5, a2: 5, a3: 5, a4: 5, a5: 5, a6: 5 };
         const shared = createScheduler({
           healthCheckIntervalMs: 0,
           scheduler,
@@ -255,56 +259,34 @@ describe('named limits', () => {
           limits: { gpu: { concurrency: 2 }, big: { concurrency: 99 } },
           agents: { work: ({ id }) => cold(`${'-'.repeat(frames[id] ?? 1)}(x|)`) },
         });
-        // a chain on a longer path than heavy's, in a class of its own (it also needs `big`)
-        const chain = Array.from({ length: 6 }, (_, i) => ({
-          id: `a${i + 1}`,
-          agent: 'work',
-          limits: ['gpu', 'big'],
-          ...(i > 0 ? { deps: [`a${i}`] } : {}),
-        }));
-        const heavy = { id: 'heavy', agent: 'work', limits: ['gpu'], weight: 2 };
-        shared
-          .submit({ id: 'r1', tasks: [{ id: 'other', agent: 'work', limits: ['gpu'] }, ...chain, heavy] })
-          .subscribe((e) => events.push(e));
-        // another run's light gpu tasks, from frame 4
+        shared.submit({ id: 'r1', tasks: r1 }).subscribe((e) => events.push(e));
         const light = ['o1', 'o2', 'o3'].map((id, i) => ({ id, agent: 'work', limits: ['gpu'], ...(i > 0 ? { deps: [`o${i}`] } : {}) }));
         scheduler.schedule(() => shared.submit({ id: 'r2', tasks: light }).subscribe((e) => events.push(e)), 4);
       });
-      const started = Object.fromEntries(events.flatMap((e) => (e.type === 'task.started' ? [[e.taskId, e.at]] : [])));
+      return Object.fromEntries(events.flatMap((e) => (e.type === 'task.started' ? [[e.taskId, e.at]] : [])));
+    }
+
+    /** `ids` as a chain of tasks needing gpu and big (a class of their own, apart from heavy's), with `more` fields each. */
+    const gpuChain = (ids: readonly string[], more: Partial<TaskSpec> = {}): TaskSpec[] =>
+      ids.map((id, i) => ({ id, agent: 'work', limits: ['gpu', 'big'], ...more, ...(i > 0 ? { deps: [ids[i - 1]!] } : {}) }));
+    const heavy: TaskSpec = { id: 'heavy', agent: 'work', limits: ['gpu'], weight: 2 };
+
+    it('should keep the hold from tasks of its run of the same priority, though the order puts them first (a longer path): nothing waits on a unit kept in vain', () => {
+      const chain = gpuChain(['a1', 'a2', 'a3', 'a4', 'a5', 'a6']);
+      const started = heldWhileTwoRuns([{ id: 'other', agent: 'work', limits: ['gpu'] }, ...chain, heavy], {
+        other: 3,
+        ...Object.fromEntries(chain.map((task) => [task.id, 5])),
+      });
       // heavy holds from 0; a2 waits for it at 5 rather than take the unit a1 frees, and the light
       // tasks of r2 follow it: none waits while the unit kept for heavy could never reach it
       expect(started).toMatchObject({ heavy: 5, o1: 6, o2: 7, o3: 8 });
     });
 
     it('should give up the hold when a task of its run of a higher priority starts, and contend for it again', () => {
-      const events: DagEvent[] = [];
-      inVirtualTime(({ cold }, scheduler) => {
-        const frames: Readonly<Record<string, number>> = { other: 3, h1: 5, h2: 5, h3: 5 };
-        const shared = createScheduler({
-          healthCheckIntervalMs: 0,
-          scheduler,
-          maxConcurrency: 10,
-          limits: { gpu: { concurrency: 2 }, big: { concurrency: 99 } },
-          agents: { work: ({ id }) => cold(`${'-'.repeat(frames[id] ?? 1)}(x|)`) },
-        });
-        // in classes of their own (they also need `big`): heavy stays the first of its class
-        const urgent = ['h1', 'h2', 'h3'].map((id, i) => ({
-          id,
-          agent: 'work',
-          limits: ['gpu', 'big'],
-          priority: 5,
-          ...(i > 0 ? { deps: [`h${i}`] } : {}),
-        }));
-        const r1 = [
-          { id: 'other', agent: 'work', limits: ['gpu', 'big'], priority: 5 },
-          ...urgent,
-          { id: 'heavy', agent: 'work', limits: ['gpu'], weight: 2 },
-        ];
-        shared.submit({ id: 'r1', tasks: r1 }).subscribe((e) => events.push(e));
-        const light = ['o1', 'o2', 'o3'].map((id, i) => ({ id, agent: 'work', limits: ['gpu'], ...(i > 0 ? { deps: [`o${i}`] } : {}) }));
-        scheduler.schedule(() => shared.submit({ id: 'r2', tasks: light }).subscribe((e) => events.push(e)), 4);
-      });
-      const started = Object.fromEntries(events.flatMap((e) => (e.type === 'task.started' ? [[e.taskId, e.at]] : [])));
+      const urgent = gpuChain(['other', 'h1', 'h2', 'h3'], { priority: 5 });
+      // other runs beside h1 (no dependency between them)
+      const r1 = [{ ...urgent[0]!, deps: [] }, { ...urgent[1]!, deps: [] }, ...urgent.slice(2), heavy];
+      const started = heldWhileTwoRuns(r1, { other: 3, h1: 5, h2: 5, h3: 5 });
       // h2 and h3 go before heavy and take a unit each time; heavy is no longer the task that would
       // start first then, so o1 and o2 of r2 take the other unit rather than wait for heavy (15)
       expect(started).toMatchObject({ h2: 5, o1: 5, h3: 10, o2: 10, heavy: 15, o3: 16 });
