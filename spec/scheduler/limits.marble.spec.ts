@@ -282,14 +282,46 @@ describe('named limits', () => {
       expect(started).toMatchObject({ heavy: 5, o1: 6, o2: 7, o3: 8 });
     });
 
-    it('should give up the hold when a task of its run of a higher priority starts, and contend for it again', () => {
+    it('should keep the hold while tasks of its run of a higher priority go first: lighter tasks of other runs still wait for it', () => {
       const urgent = gpuChain(['other', 'h1', 'h2', 'h3'], { priority: 5 });
       // other runs beside h1 (no dependency between them)
       const r1 = [{ ...urgent[0]!, deps: [] }, { ...urgent[1]!, deps: [] }, ...urgent.slice(2), heavy];
       const started = heldWhileTwoRuns(r1, { other: 3, h1: 5, h2: 5, h3: 5 });
-      // h2 and h3 go before heavy and take a unit each time; heavy is no longer the task that would
-      // start first then, so o1 and o2 of r2 take the other unit rather than wait for heavy (15)
-      expect(started).toMatchObject({ h2: 5, o1: 5, h3: 10, o2: 10, heavy: 15, o3: 16 });
+      // h2 and h3 go before heavy, each as the one before it ends; r2's tasks, lighter and of
+      // another run, wait for heavy, which starts as h3 ends
+      expect(started).toMatchObject({ h2: 5, h3: 10, heavy: 15, o1: 16, o2: 17, o3: 18 });
+    });
+
+    it('should not let tasks of its run of a higher priority that need none of what it waits for open its hold to other runs', () => {
+      const events: DagEvent[] = [];
+      inVirtualTime(({ cold }, scheduler) => {
+        const shared = createScheduler({
+          healthCheckIntervalMs: 0,
+          scheduler,
+          maxConcurrency: 100,
+          limits: { gpu: { concurrency: 2 } },
+          agents: { work: ({ id }) => cold(id.startsWith('u') ? '-(x|)' : '---(x|)') },
+        });
+        // heavy needs both gpu units; u1 → … → u40, of a higher priority, need no gpu
+        const urgent = Array.from({ length: 40 }, (_, i) => ({
+          id: `u${i + 1}`,
+          agent: 'work',
+          priority: 5,
+          ...(i > 0 ? { deps: [`u${i}`] } : {}),
+        }));
+        scheduler.schedule(
+          () => shared.submit({ id: 'r1', tasks: [heavy, ...urgent] }, { runId: 'r1' }).subscribe((e) => events.push(e)),
+          1,
+        );
+        // a light gpu task in a run of its own every frame
+        for (let at = 0; at < 40; at++) {
+          const light = { id: `l${at}`, tasks: [{ id: 'l', agent: 'work', limits: ['gpu'] }] };
+          scheduler.schedule(() => shared.submit(light, { runId: `l${at}` }).subscribe((e) => events.push(e)), at);
+        }
+      });
+      const heavyAt = events.find((e) => e.type === 'task.started' && e.runId === 'r1' && e.taskId === 'heavy')!.at;
+      // the light task of frame 0 ends at 3, and none took a unit meanwhile
+      expect(heavyAt).toBe(3);
     });
 
     /**

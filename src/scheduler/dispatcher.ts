@@ -17,7 +17,7 @@ import type { RunController } from './runController';
  * woken when the window has room. A task heavier than one unit that does not fit, and that
  * would go before every task of its run that can start, gets a hold (one at a time): until it
  * starts, no other task of any run (but those of its own run of a higher priority, which go
- * first: the hold then goes, and is contended for again) takes what it is short of now, so lighter tasks arriving
+ * first) takes what it is short of now, so lighter tasks arriving
  * without end cannot starve it. While one of its limits has no room for it, only that limit is
  * kept (it could not start whatever else were free: a task waiting for a limit keeps no slot
  * empty); once its limits have room, the slots and its agent kind too. A durable run's task starts only once its journal says what
@@ -210,10 +210,7 @@ export class Dispatcher {
     const cls = run.classes[code]!;
     const units = this.weights?.[task] ?? 1;
     const own = this.limitUnits?.[task];
-    const hold = this.hold;
-    // the held task, or one before it in its class; or one of a higher priority of its run: then
-    // the held task is no longer the one that would start first, and contends for the hold again
-    if (hold !== undefined && (hold.cls === cls || (hold.run === run && outranks(run, task, hold.task)))) this.hold = undefined;
+    if (this.hold?.cls === cls) this.hold = undefined; // the held task, or one before it in its class
     const attemptNumber = run.writer.draft.attemptOf(task);
     const agent = run.dag.index.agentNames[run.dag.index.agentCodes[task]!]!;
     // read now: the events written since the flush's reading had listeners that may have taken long
