@@ -94,7 +94,7 @@ const STORE_HELP = 'where runs are journaled: a folder, or postgres://… (defau
 
 /** `--sync` of `run` and `resume`. */
 const SYNC_HELP =
-  "when a folder store's journal is synced to disk: fsync (the default: each group of events is on the disk before what it releases starts; an OS crash or a power loss loses nothing recorded) or none (a crash of rxdag loses nothing, one of the OS its last events: faster with many short tasks)";
+  "when a folder store's journal is synced to disk: fsync (the default: each group of events is on the disk before what it releases starts; an OS crash or a power loss loses nothing recorded) or none (a crash of rxdag loses nothing; one of the OS may lose the last events, or early in a run the whole journal: faster with many short tasks; not kept for resume)";
 
 const EXIT_CODES = `
 Exit codes: 0 all tasks succeeded (or the command did its job), 1 a task failed, 2 invalid file

@@ -1,7 +1,8 @@
 import type { DagEvent } from '../../../src/index';
 import { renderReport } from '../../../src/cli/report/renderReport';
 import { BOUNDED_REPORT_TASKS, MOST_SHOWN_TASKS, SHOWN_AT_MOST } from '../../../src/cli/report/shownTasks';
-import { ATTEMPT_DETAIL_CHARS, DRAWN_ATTEMPTS, TASK_DETAIL_CHARS } from '../../../src/cli/report/boundedPage';
+import { ATTEMPT_DETAIL_CHARS, DRAWN_ATTEMPTS, drawnAttempts, TASK_DETAIL_CHARS } from '../../../src/cli/report/boundedPage';
+import type { AttemptBar } from '../../../src/cli/report/runModel';
 import { eventsOf } from '../support/eventBuilder';
 import { LARGE_RUN_PARTS, largeRun } from './largeRuns';
 
@@ -141,10 +142,10 @@ describe('renderReport of a large run whose failing tasks retried many times wit
 
   it('should keep its page small: each error cut, and of each task the first and last attempts drawn', () => {
     const shown = drawn(html).rows.length;
-    // per task shown: its row, node and table row (~2 KB), its error in the table and the graph, a few attempts' tooltips
+    // per task shown: its row, node and table row (~2 KB), its error in the table, the graph and its last attempt's tooltip, a few attempts' tooltips
     const most =
       Buffer.byteLength(renderReport({ events: [] })) +
-      shown * (2_000 + 2 * TASK_DETAIL_CHARS + DRAWN_ATTEMPTS * (ATTEMPT_DETAIL_CHARS + 300));
+      shown * (2_000 + 3 * TASK_DETAIL_CHARS + DRAWN_ATTEMPTS * (ATTEMPT_DETAIL_CHARS + 300));
     expect(Buffer.byteLength(html)).toBeLessThan(most);
     // without the cuts, 150 tasks × 60 attempts × 4,000 characters
     expect(Buffer.byteLength(html)).toBeLessThan(2_000_000);
@@ -192,3 +193,29 @@ function retriedRun(size: number, failing: number, attempts: number): Parameters
   }
   return parts;
 }
+
+describe('drawnAttempts', () => {
+  const bar = (attempt: number): AttemptBar => ({
+    attempt,
+    agent: 'shell',
+    startMs: 0,
+    endMs: 1,
+    outcome: 'failed',
+    retry: 'retried',
+    detail: undefined,
+  });
+
+  it('should draw every bar up to the most, else the first and last halves and count the attempts between', () => {
+    expect(drawnAttempts([1, 2, 3, 4, 5, 6].map(bar), 6)).toMatchObject({ leftOut: 0, last: [] });
+    const seven = drawnAttempts([1, 2, 3, 4, 5, 6, 7].map(bar), 6);
+    expect([seven.first.map((b) => b.attempt), seven.leftOut, seven.last.map((b) => b.attempt)]).toEqual([[1, 2, 3], 1, [5, 6, 7]]);
+  });
+
+  it('should not count as left out an attempt whose other bar (run again after a resume) is drawn', () => {
+    // attempt 4 ran again after a resume: its second bar is drawn
+    const bars = [1, 2, 3, 4, 4, 5, 6].map(bar);
+    expect(drawnAttempts(bars, 6).leftOut).toBe(0);
+    // bars 4 and 5 left out, attempt 5's second bar drawn: attempt 4 alone is not drawn
+    expect(drawnAttempts([1, 2, 3, 4, 5, 5, 6, 7].map(bar), 6).leftOut).toBe(1);
+  });
+});

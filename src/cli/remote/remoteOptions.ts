@@ -185,7 +185,7 @@ function readKey(
         const stat = fstatSync(fd);
         const piped = stat.isFIFO();
         const owner = ownerProblem(stat.uid);
-        if (owner !== undefined && !piped) {
+        if (owner !== undefined) {
           problems.push({ message: `${source}: ${owner}; the key file must be yours (or root's): chown or copy it` });
           return {};
         }

@@ -22,22 +22,36 @@ export function boundedDetails(model: RunModel): RunModel {
     tasks: model.tasks.map((task): TaskRow => ({
       ...task,
       detail: cut(task.detail, TASK_DETAIL_CHARS),
-      attempts: task.attempts.map((bar): AttemptBar => ({ ...bar, detail: cut(bar.detail, ATTEMPT_DETAIL_CHARS) })),
+      // the last attempt's error as long as the task's: the table's Details may tell it (a task that completed after it)
+      attempts: task.attempts.map((bar, i): AttemptBar => ({
+        ...bar,
+        detail: cut(bar.detail, i === task.attempts.length - 1 ? TASK_DETAIL_CHARS : ATTEMPT_DETAIL_CHARS),
+      })),
     })),
   };
 }
 
 /**
- * The attempts of `attempts` a bounded timeline draws: all up to `most`, else the first and last
- * halves, with how many were left out between them (0 when none was).
+ * The bars of a task's attempts a bounded timeline draws: all up to `most`, else the first and
+ * last halves, with how many attempts have no bar drawn between them (an attempt run again after
+ * a resume has two bars: one of them drawn, it is not counted).
  */
-export function drawnAttempts<T>(
-  attempts: readonly T[],
+export function drawnAttempts(
+  bars: readonly AttemptBar[],
   most: number,
-): { readonly first: readonly T[]; readonly leftOut: number; readonly last: readonly T[] } {
-  if (attempts.length <= most) return { first: attempts, leftOut: 0, last: [] };
+): { readonly first: readonly AttemptBar[]; readonly leftOut: number; readonly last: readonly AttemptBar[] } {
+  if (bars.length <= most) return { first: bars, leftOut: 0, last: [] };
   const half = Math.floor(most / 2);
-  return { first: attempts.slice(0, half), leftOut: attempts.length - 2 * half, last: attempts.slice(-half) };
+  const first = bars.slice(0, half);
+  const last = bars.slice(-half);
+  const drawn = new Set([...first, ...last].map((bar) => bar.attempt));
+  const leftOut = new Set(
+    bars
+      .slice(half, -half)
+      .map((bar) => bar.attempt)
+      .filter((attempt) => !drawn.has(attempt)),
+  ).size;
+  return { first, leftOut, last };
 }
 
 /** `text` cut to `most` characters (at a whole code point), saying how much was left out. */

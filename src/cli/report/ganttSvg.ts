@@ -99,7 +99,8 @@ function row(
   const drawn = new Set([...shownAttempts.first, ...shownAttempts.last]);
   task.attempts.forEach((bar, i) => {
     if (!drawn.has(bar)) {
-      if (i === shownAttempts.first.length) parts.push(leftOutLabel(task.id, shownAttempts.leftOut, bar, x, middle));
+      if (i === shownAttempts.first.length && shownAttempts.leftOut > 0)
+        parts.push(leftOutLabel(task.id, shownAttempts.leftOut, bar, x, middle));
       return;
     }
     // after an interrupted attempt comes its run again on resume, not a backoff
@@ -132,7 +133,7 @@ function row(
 
 /** Where a bounded timeline leaves out attempts of a task: `+54`, at the first one left out. */
 function leftOutLabel(taskId: string, leftOut: number, firstLeftOut: AttemptBar, x: (ms: number) => number, middle: number): string {
-  const tip = `${taskId}: ${leftOut} attempts not drawn here (the table counts every attempt)`;
+  const tip = `${taskId}: ${leftOut} attempt${leftOut === 1 ? '' : 's'} not drawn here (the table counts every attempt)`;
   return `<text class="attempt-label" x="${x(firstLeftOut.startMs).toFixed(1)}" y="${middle + 4}"><title>${escapeHtml(tip)}</title>+${leftOut}</text>`;
 }
 
