@@ -85,6 +85,17 @@ describe('criticalPath', () => {
     ).toEqual(['build', 'test']);
   });
 
+  it('should take, of dependencies that ended in the same millisecond, the one whose end the log has later', () => {
+    const tasks = ran({ x: [0, 10], y: [0, 10], z: [10, 20] });
+    const ordered = (first: string) => tasks.map((task) => ({ ...task, endOrder: task.id === first ? 1 : task.id === 'z' ? 3 : 2 }));
+    const edges: [string, string][] = [
+      ['x', 'z'],
+      ['y', 'z'],
+    ];
+    expect(criticalPath(ordered('x'), edges)).toEqual(['y', 'z']);
+    expect(criticalPath(ordered('y'), edges)).toEqual(['x', 'z']);
+  });
+
   it('should stop rather than loop on edges that form a cycle', () => {
     // tasks of no length, so that each could have waited for the other
     expect(

@@ -3,7 +3,7 @@ import type { TaskRow } from './runModel';
 
 /**
  * The run's critical path: the chain of tasks that decided when the run ended. It starts from
- * the task that ended last (one that ran, at a tie) and walks back, each time to the dependency
+ * the task that ended last (one that ran, at a tie, else the one the log ends later) and walks back, each time to the dependency
  * that ended last by the time the task could begin (became ready; a skipped task, when it was
  * skipped): the one it waited for. A task ends with its last attempt; a skipped one when it was
  * skipped (a skip is what its dependents waited for: a failure further back decided it). Other
@@ -11,6 +11,8 @@ import type { TaskRow } from './runModel';
  */
 export function criticalPath(tasks: readonly TaskRow[], edges: readonly Edge[]): string[] {
   const endOf = new Map<string, number>();
+  // of tasks that ended in the same millisecond, the one whose end the log has later ended last
+  const orderOf = new Map(tasks.map((task) => [task.id, task.endOrder ?? -1]));
   // when a task could begin: what a dependency ended after could not have held it
   const beganOf = new Map<string, number>();
   const ran = new Set<string>();
@@ -39,7 +41,8 @@ export function criticalPath(tasks: readonly TaskRow[], edges: readonly Edge[]):
       const end = endOf.get(id);
       if (end === undefined || end > before) continue;
       const bestEnd = best === undefined ? undefined : endOf.get(best)!;
-      if (bestEnd === undefined || end > bestEnd || (end === bestEnd && (ran.has(id) || !ran.has(best!)))) best = id;
+      const tie = end === bestEnd && ran.has(id) === ran.has(best!) ? orderOf.get(id)! >= orderOf.get(best!)! : ran.has(id);
+      if (bestEnd === undefined || end > bestEnd || (end === bestEnd && tie)) best = id;
     }
     return best;
   };

@@ -50,6 +50,8 @@ export interface TaskRow {
   detail: string | undefined;
   /** Why its first attempt started after it became ready; `undefined` when it started at once. */
   wait?: TaskWait;
+  /** The place in the log of the last event that ended it or an attempt of it: orders tasks that ended in the same millisecond. */
+  endOrder?: number;
 }
 
 /** What the report knows of a run beyond its events. */
@@ -149,6 +151,8 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
       taskClock.set(event.taskId, at);
     }
     waits.see(index, event);
+    if (event.type === 'task.completed' || event.type === 'task.failed' || event.type === 'task.skipped' || event.type === 'task.cancelled')
+      row(event.taskId).endOrder = index;
     switch (event.type) {
       case 'task.ready':
         row(event.taskId).readyMs ??= at;
