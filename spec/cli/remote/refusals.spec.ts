@@ -135,6 +135,29 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
     }
   });
 
+  it('should refuse, in one line and before anything runs, a user whose ACL keeps it from the keys of the prefix', async () => {
+    const acl = await startRedisServer(['--user', 'team', 'on', '>pw', '~team-a:*', '+@all']);
+    try {
+      const { file, marker } = markerDag('acl');
+      const url = `redis://team:pw@127.0.0.1:${acl.port}`;
+      const results = await Promise.all([
+        inProcess('run', file, '--no-journal', '--redis', url, '--redis-prefix', 'team-b'),
+        inProcess('worker', '--redis', url, '--redis-prefix', 'team-b'),
+      ]);
+      for (const result of results) {
+        expect([result.code, result.stdout]).toEqual([2, '']);
+        expect(result.stderr).toMatch(
+          new RegExp(
+            `^rxdag: Redis at redis://team:\\*\\*\\*@127\\.0\\.0\\.1:${acl.port}/0: its user may not use the keys of prefix "team-b" \\(NOPERM [^\\n]*\\): allow it ~team-b:\\* in its ACL, or give the prefix it may use \\(--redis-prefix\\)\\n$`,
+          ),
+        );
+      }
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      await acl.stop();
+    }
+  });
+
   describe('with a password', () => {
     const PASSWORD = 's3cret p@ss/with:odd&chars';
     let server: PasswordRedis;

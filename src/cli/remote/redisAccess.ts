@@ -1,7 +1,8 @@
 /**
  * The checks a remote command makes before it runs anything: the `--redis` URL is a `redis://`
  * or `rediss://` URL, a Redis off this machine has a key (or `--insecure`), and Redis answers
- * (credentials accepted) within a few seconds. Each failure is one line naming the Redis with
+ * (credentials accepted, and a key of the prefix: an ACL may keep its user to other keys) within
+ * a few seconds. Each failure is one line naming the Redis with
  * its password redacted (exit 2). Loaded only with `--redis`: it imports the BullMQ integration
  * and the Redis client. It keeps no connection open.
  */
@@ -28,7 +29,7 @@ export async function reachRedis(settings: RemoteSettings): Promise<RedisTarget>
         'or pass --insecure if this Redis is trusted',
     );
   }
-  await probe(target, settings.passwordFromEnv === true);
+  await probe(target, settings.passwordFromEnv === true, settings.prefix);
   return target;
 }
 
@@ -49,19 +50,26 @@ const PROBE_AGAIN_MS = 250;
  * for a moment (refusing connections while it restarts) is tried again until then, one that
  * refuses the credentials or answers something else is not.
  */
-async function probe(target: RedisTarget, passwordFromEnv: boolean): Promise<void> {
+async function probe(target: RedisTarget, passwordFromEnv: boolean, prefix: string): Promise<void> {
   const deadline = Date.now() + PROBE_TIMEOUT_MS;
   for (;;) {
-    const failure = await probeOnce(target);
+    const failure = await probeOnce(target, prefix);
     if (failure === undefined) return;
     if (!saysRedisAway(target.fail('reach it', failure)) || Date.now() + PROBE_AGAIN_MS > deadline) {
-      return refuseProbe(target, failure, passwordFromEnv);
+      return refuseProbe(target, failure, passwordFromEnv, prefix);
     }
     await new Promise((resolve) => setTimeout(resolve, PROBE_AGAIN_MS));
   }
 }
 
-function refuseProbe(target: RedisTarget, failure: unknown, passwordFromEnv: boolean): never {
+function refuseProbe(target: RedisTarget, failure: unknown, passwordFromEnv: boolean, prefix: string): never {
+  const denied = target.reasonOf(failure);
+  if (/^NOPERM\b/.test(denied)) {
+    // an ACL user kept to other keys: every attempt would fail the same way
+    refuse(
+      `Redis at ${target.location}: its user may not use the keys of prefix ${JSON.stringify(prefix)} (${denied}): allow it ~${prefix}:* in its ACL, or give the prefix it may use (--redis-prefix)`,
+    );
+  }
   // the password the library sees in the URL was put there from the variable
   const given = target.options.username
     ? `user name of the URL or the password of ${PASSWORD_VARIABLE}`
@@ -77,8 +85,8 @@ function refuseProbe(target: RedisTarget, failure: unknown, passwordFromEnv: boo
   refuse(`${refusesCredentials(reason) ? 'Redis at' : 'cannot reach Redis at'} ${target.location}: ${reason}${orVariable}`);
 }
 
-/** One try of {@link probe}: what went wrong, or undefined when Redis answered. */
-async function probeOnce(target: RedisTarget): Promise<unknown> {
+/** One try of {@link probe}: what went wrong, or undefined when Redis answered, to a key of `prefix` too. */
+async function probeOnce(target: RedisTarget, prefix: string): Promise<unknown> {
   const client = new Redis({
     ...target.options,
     lazyConnect: true,
@@ -107,7 +115,9 @@ async function probeOnce(target: RedisTarget): Promise<unknown> {
       client
         .connect()
         .then(() => target.selectDatabase(client))
-        .then(() => client.ping()),
+        .then(() => client.ping())
+        // an ACL user may reach Redis and not the keys of the prefix
+        .then(() => client.exists(`${prefix}:rxdag-probe`)),
       timeout,
     ]);
     return undefined;
