@@ -27,7 +27,11 @@ export interface Problem {
  */
 export class InvalidInputError extends Error {
   override readonly name = 'InvalidInputError';
-  constructor(readonly problems: readonly Problem[]) {
+  constructor(
+    readonly problems: readonly Problem[],
+    /** What is worth saying about the input besides (e.g. an `env` value a shell would have expanded), printed after the problems. */
+    readonly warnings: readonly string[] = [],
+  ) {
     super(problemLines(problems).join('\n'));
   }
 }

@@ -16,6 +16,7 @@ import type { RawValidateOptions } from './commands/validate';
 import type { RawWorkerOptions } from './commands/worker';
 import { ExitCode } from './exitCodes';
 import { InvalidInputError, problemLines } from './problems';
+import { escapeControls } from '../dag/text';
 
 /**
  * Runs the `rxdag` command line and resolves with the exit code; never calls `process.exit`
@@ -44,6 +45,7 @@ export async function cli(argv: readonly string[], io: CliIo, version: string): 
   } catch (error) {
     if (error instanceof InvalidInputError) {
       for (const line of problemLines(error.problems)) io.stderr.write(`rxdag: ${line}\n`);
+      for (const warning of error.warnings) io.stderr.write(`rxdag: warning: ${escapeControls(warning)}\n`);
       return ExitCode.invalid;
     }
     if (error instanceof CommanderError) {

@@ -10,7 +10,7 @@
  * value may mean the characters, and a shell may keep the name. It reads the DAG's spec and
  * writes nothing.
  */
-import type { DagSpec } from '../../index';
+import type { DagSpec, TaskSpec } from '../../index';
 import { quoted } from '../../dag/text';
 
 /** `$NAME` or `${NAME}`: what a shell would expand. */
@@ -28,7 +28,9 @@ export function envWarnings(spec: DagSpec): string[] {
     if (tasks === undefined) found.set(key, [taskId]);
     else tasks.push(taskId);
   };
-  for (const task of spec.tasks) {
+  for (const task of spec.tasks as readonly unknown[] as readonly (TaskSpec | null | undefined)[]) {
+    // the spec of a file with problems may hold anything where a task is wrong
+    if (typeof task !== 'object' || task === null || typeof task.id !== 'string') continue;
     const env = (task.input as { readonly env?: unknown } | undefined)?.env;
     if (typeof env !== 'object' || env === null) continue;
     for (const [name, value] of Object.entries(env as Record<string, unknown>)) {

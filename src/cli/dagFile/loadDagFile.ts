@@ -24,6 +24,7 @@ import { withSynonymHints } from './knownSynonyms';
 import { readDagText } from './readDagText';
 import { parseJson, parseYaml, type Positions } from './sourceText';
 import { changedEnvValues } from './textAsWritten';
+import { envWarnings } from './envWarnings';
 import { toDagSpec } from './toDagSpec';
 import { type Located, zodProblems } from './zodProblems';
 import { appendAll } from '../../appendAll';
@@ -136,7 +137,8 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
   }
   appendAll(problems, limitIssues.map(place));
   if (options.checkDirectories !== false) appendAll(problems, directoryProblems(spec, fileTasks, file.defaults, place));
-  if (problems.length > 0 || dag === undefined) throw new InvalidInputError(sortProblems(problems));
+  // the warnings about its env too: one round of fixes finds them with the problems
+  if (problems.length > 0 || dag === undefined) throw new InvalidInputError(sortProblems(problems), envWarnings(spec));
   return { dag, spec, limits, fileName, problemsOf: (issues) => sortProblems(issues.map(place)) };
 }
 
