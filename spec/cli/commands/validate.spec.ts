@@ -53,20 +53,23 @@ describe('rxdag validate', () => {
     },
   );
 
-  it('should warn of an env value the shell would expand after the problems of a file that has some too', async () => {
-    const file = writeText(
-      tmp.file('env-and-problem.yaml'),
-      'id: e\ntasks:\n  - { id: a, run: "true", env: { PATH: "./bin:$PATH" } }\n  - { id: b, sleep: nope }\n',
-    );
-    expect(await rxdag('validate', file)).toEqual({
-      code: 2,
-      stdout: '',
-      stderr:
-        `rxdag: ${file}:4:21: tasks[1].sleep: expected a number of milliseconds (got "nope")\n` +
-        'rxdag: warning: env PATH of task "a" holds $PATH, passed as written: rxdag does not expand it ' +
-        "(the command's shell does: to extend $PATH, set PATH in the command itself)\n",
-    });
-  });
+  it.each([['validate'], ['run', '--no-journal']])(
+    'should have %s warn of an env value the shell would expand after the problems of a file that has some too',
+    async (...command) => {
+      const file = writeText(
+        tmp.file(`env-and-problem-${command[0]}.yaml`),
+        'id: e\ntasks:\n  - { id: a, run: "true", env: { PATH: "./bin:$PATH" } }\n  - { id: b, sleep: nope }\n',
+      );
+      expect(await rxdag(command[0]!, file, ...command.slice(1))).toEqual({
+        code: 2,
+        stdout: '',
+        stderr:
+          `rxdag: ${file}:4:21: tasks[1].sleep: expected a number of milliseconds (got "nope")\n` +
+          'rxdag: warning: env PATH of task "a" holds $PATH, passed as written: rxdag does not expand it ' +
+          "(the command's shell does: to extend $PATH, set PATH in the command itself)\n",
+      });
+    },
+  );
 
   it('should print the name of a valid file with its control characters escaped', async () => {
     const file = writeText(tmp.file('new\nline\u001b[31m.yaml'), 'id: ok\ntasks:\n  - id: a\n    sleep: 1\n');

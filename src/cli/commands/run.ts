@@ -235,31 +235,35 @@ function optionsOrEveryProblem(raw: RawRunOptions, io: CliIo, file: string): Run
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
     let fileProblems: readonly Problem[] = [];
+    let fileWarnings: readonly string[] = [];
     try {
       // at no concurrency of the user's: the one given is the bad option
       loadDagFile(file, { checkRun: fileRunCheck(builtinAgents(0).agents, Number.MAX_SAFE_INTEGER) });
     } catch (fileError) {
       if (!(fileError instanceof InvalidInputError)) throw fileError;
       fileProblems = fileError.problems;
+      fileWarnings = fileError.warnings;
     }
-    throw new InvalidInputError([...error.problems, ...fileProblems]);
+    throw new InvalidInputError([...error.problems, ...fileProblems], fileWarnings);
   }
 }
 
 /** The results of two independent checks, or one `InvalidInputError` with the problems of both. */
 function checkedTogether<A, B>(first: () => A, second: () => B): [A, B] {
   const problems: Problem[] = [];
+  const warnings: string[] = [];
   const attempt = <T>(check: () => T): { readonly value: T } | undefined => {
     try {
       return { value: check() };
     } catch (error) {
       if (!(error instanceof InvalidInputError)) throw error;
       appendAll(problems, error.problems);
+      appendAll(warnings, error.warnings);
       return undefined;
     }
   };
   const a = attempt(first);
   const b = attempt(second);
-  if (a === undefined || b === undefined) throw new InvalidInputError(problems);
+  if (a === undefined || b === undefined) throw new InvalidInputError(problems, warnings);
   return [a.value, b.value];
 }
