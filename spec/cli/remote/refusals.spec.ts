@@ -135,24 +135,74 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
     }
   });
 
-  it('should refuse, in one line and before anything runs, a user whose ACL keeps it from the keys of the prefix', async () => {
-    const acl = await startRedisServer(['--user', 'team', 'on', '>pw', '~team-a:*', '+@all']);
+  it('should refuse, in one line and before anything runs, a user whose ACL keeps it from the keys of the queues it would use', async () => {
+    // team may use the keys of its prefix's shell queue only
+    const acl = await startRedisServer([
+      '--user',
+      'team',
+      'on',
+      '>pw',
+      '~team-a:shell:*',
+      '+@all',
+      '--user',
+      'slim',
+      'on',
+      '>pw',
+      '~team-a:*',
+      '+@all',
+      '-exists',
+    ]);
     try {
       const { file, marker } = markerDag('acl');
-      const url = `redis://team:pw@127.0.0.1:${acl.port}`;
+      const url = (user: string) => `redis://${user}:pw@127.0.0.1:${acl.port}`;
+      const location = (user: string) => `redis://${user}:\\*\\*\\*@127\\.0\\.0\\.1:${acl.port}/0`;
       const results = await Promise.all([
-        inProcess('run', file, '--no-journal', '--redis', url, '--redis-prefix', 'team-b'),
-        inProcess('worker', '--redis', url, '--redis-prefix', 'team-b'),
+        inProcess('run', file, '--no-journal', '--redis', url('team'), '--redis-prefix', 'team-b'),
+        inProcess('worker', '--redis', url('team'), '--redis-prefix', 'team-a'),
       ]);
-      for (const result of results) {
-        expect([result.code, result.stdout]).toEqual([2, '']);
-        expect(result.stderr).toMatch(
-          new RegExp(
-            `^rxdag: Redis at redis://team:\\*\\*\\*@127\\.0\\.0\\.1:${acl.port}/0: its user may not use the keys of prefix "team-b" \\(NOPERM [^\\n]*\\): allow it ~team-b:\\* in its ACL, or give the prefix it may use \\(--redis-prefix\\)\\n$`,
-          ),
-        );
-      }
+      const [otherPrefix, sleepQueue] = results;
+      expect(otherPrefix!.stderr).toMatch(
+        new RegExp(
+          `^rxdag: Redis at ${location('team')}: its user may not use the keys of queue "shell" of prefix "team-b" \\(NOPERM [^\\n]*\\): allow it ~team-b:shell:\\* in its ACL, or give the prefix it may use \\(--redis-prefix\\)\\n$`,
+        ),
+      );
+      // a worker serves the sleep queue too by default
+      expect(sleepQueue!.stderr).toMatch(
+        /its user may not use the keys of queue "sleep" of prefix "team-a" \(NOPERM [^\n]*\): allow it ~team-a:sleep:\* in its ACL/,
+      );
+      const denied = await inProcess('worker', '--redis', url('slim'), '--redis-prefix', 'team-a');
+      expect(denied.stderr).toMatch(
+        new RegExp(
+          `^rxdag: Redis at ${location('slim')}: its user may not run a command rxdag needs \\(NOPERM [^\\n]*'exists'[^\\n]*\\): allow it in its ACL\\n$`,
+        ),
+      );
+      for (const result of [...results, denied]) expect([result.code, result.stdout]).toEqual([2, '']);
       expect(existsSync(marker)).toBe(false);
+    } finally {
+      await acl.stop();
+    }
+  });
+
+  it('should take a user whose ACL gives it the keys of the queues it uses and no more', async () => {
+    const acl = await startRedisServer(['--user', 'team', 'on', '>pw', '~team-a:shell:*', '+@all', '&*']);
+    try {
+      const worker = await fleet.start(`redis://team:pw@127.0.0.1:${acl.port}`, 'team-a', ['--agents', 'shell']);
+      // shell tasks only: the run uses the shell queue alone
+      const marker = tmp.file('acl-shell.marker');
+      const file = tmp.file('acl-shell.json');
+      writeFileSync(file, JSON.stringify({ id: 'acl-shell', tasks: [{ id: 'touch', run: `touch '${marker}'` }] }));
+      const run = await inProcess(
+        'run',
+        file,
+        '--no-journal',
+        '--redis',
+        `redis://team:pw@127.0.0.1:${acl.port}`,
+        '--redis-prefix',
+        'team-a',
+      );
+      expect(run.stderr).not.toMatch(/NOPERM/);
+      expect(worker.stderrSoFar()).not.toMatch(/NOPERM/);
+      expect(existsSync(marker)).toBe(true);
     } finally {
       await acl.stop();
     }

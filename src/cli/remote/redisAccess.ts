@@ -7,7 +7,7 @@
  * and the Redis client. It keeps no connection open.
  */
 import { Redis } from 'ioredis';
-import { redisTarget, type RedisTarget, refusesCredentials } from '../../bullmq/redisConnection';
+import { messageOf, redisTarget, type RedisTarget, refusesCredentials } from '../../bullmq/redisConnection';
 import { saysRedisAway } from '../../bullmq/redisAway';
 import { InvalidInputError } from '../problems';
 import { KEY_VARIABLE, PASSWORD_VARIABLE, redisUrlProblem, type RemoteSettings } from './remoteOptions';
@@ -20,7 +20,7 @@ const PROBE_TIMEOUT_MS = 5000;
  * password) for a bad URL, a Redis off loopback without a key or `--insecure`, or a Redis that
  * cannot be reached or refuses the credentials.
  */
-export async function reachRedis(settings: RemoteSettings): Promise<RedisTarget> {
+export async function reachRedis(settings: RemoteSettings, queues: readonly string[]): Promise<RedisTarget> {
   const target = parseRedisUrl(settings.url);
   if (settings.key === undefined && !settings.insecure && !target.isLoopback) {
     refuse(
@@ -29,7 +29,7 @@ export async function reachRedis(settings: RemoteSettings): Promise<RedisTarget>
         'or pass --insecure if this Redis is trusted',
     );
   }
-  await probe(target, settings.passwordFromEnv === true, settings.prefix);
+  await probe(target, settings.passwordFromEnv === true, { prefix: settings.prefix, queues });
   return target;
 }
 
@@ -50,26 +50,43 @@ const PROBE_AGAIN_MS = 250;
  * for a moment (refusing connections while it restarts) is tried again until then, one that
  * refuses the credentials or answers something else is not.
  */
-async function probe(target: RedisTarget, passwordFromEnv: boolean, prefix: string): Promise<void> {
+/** The queues a command will use, under their prefix: the keys the probe reaches for. */
+interface ProbedKeys {
+  readonly prefix: string;
+  readonly queues: readonly string[];
+}
+
+/** A key of `queue` that the probe was refused (an ACL keeping the user to other keys). */
+class QueueDenied {
+  constructor(
+    readonly queue: string,
+    readonly error: unknown,
+  ) {}
+}
+
+async function probe(target: RedisTarget, passwordFromEnv: boolean, keys: ProbedKeys): Promise<void> {
   const deadline = Date.now() + PROBE_TIMEOUT_MS;
   for (;;) {
-    const failure = await probeOnce(target, prefix);
+    const failure = await probeOnce(target, keys);
     if (failure === undefined) return;
     if (!saysRedisAway(target.fail('reach it', failure)) || Date.now() + PROBE_AGAIN_MS > deadline) {
-      return refuseProbe(target, failure, passwordFromEnv, prefix);
+      return refuseProbe(target, failure, passwordFromEnv, keys.prefix);
     }
     await new Promise((resolve) => setTimeout(resolve, PROBE_AGAIN_MS));
   }
 }
 
 function refuseProbe(target: RedisTarget, failure: unknown, passwordFromEnv: boolean, prefix: string): never {
-  const denied = target.reasonOf(failure);
-  if (/^NOPERM\b/.test(denied)) {
+  if (failure instanceof QueueDenied) {
     // an ACL user kept to other keys: every attempt would fail the same way
+    const keys = `${prefix}:${failure.queue}:*`;
     refuse(
-      `Redis at ${target.location}: its user may not use the keys of prefix ${JSON.stringify(prefix)} (${denied}): allow it ~${prefix}:* in its ACL, or give the prefix it may use (--redis-prefix)`,
+      `Redis at ${target.location}: its user may not use the keys of queue ${JSON.stringify(failure.queue)} of prefix ${JSON.stringify(prefix)} (${target.reasonOf(failure.error)}): allow it ~${keys} in its ACL, or give the prefix it may use (--redis-prefix)`,
     );
   }
+  const denied = target.reasonOf(failure);
+  if (/^NOPERM\b/.test(denied))
+    refuse(`Redis at ${target.location}: its user may not run a command rxdag needs (${denied}): allow it in its ACL`);
   // the password the library sees in the URL was put there from the variable
   const given = target.options.username
     ? `user name of the URL or the password of ${PASSWORD_VARIABLE}`
@@ -85,8 +102,11 @@ function refuseProbe(target: RedisTarget, failure: unknown, passwordFromEnv: boo
   refuse(`${refusesCredentials(reason) ? 'Redis at' : 'cannot reach Redis at'} ${target.location}: ${reason}${orVariable}`);
 }
 
-/** One try of {@link probe}: what went wrong, or undefined when Redis answered, to a key of `prefix` too. */
-async function probeOnce(target: RedisTarget, prefix: string): Promise<unknown> {
+/**
+ * One try of {@link probe}: what went wrong, or undefined when Redis answered, for a key of each
+ * of the queues too (a `QueueDenied` when an ACL keeps the user from one).
+ */
+async function probeOnce(target: RedisTarget, keys: ProbedKeys): Promise<unknown> {
   const client = new Redis({
     ...target.options,
     lazyConnect: true,
@@ -116,8 +136,7 @@ async function probeOnce(target: RedisTarget, prefix: string): Promise<unknown> 
         .connect()
         .then(() => target.selectDatabase(client))
         .then(() => client.ping())
-        // an ACL user may reach Redis and not the keys of the prefix
-        .then(() => client.exists(`${prefix}:rxdag-probe`)),
+        .then(() => reachQueues(client, keys)),
       timeout,
     ]);
     return undefined;
@@ -128,6 +147,18 @@ async function probeOnce(target: RedisTarget, prefix: string): Promise<unknown> 
     // a connection already ended (refused, wrong password) has nothing to close: ioredis would
     // start a 2 s timer on its closed socket, keeping the caller's process alive for nothing
     if (client.status !== 'end') client.disconnect();
+  }
+}
+
+/** Reads a key of each queue (its BullMQ `meta`, written by nothing here): an ACL may keep the user to other keys. */
+async function reachQueues(client: Redis, { prefix, queues }: ProbedKeys): Promise<void> {
+  for (const queue of queues) {
+    try {
+      await client.exists(`${prefix}:${queue}:meta`);
+    } catch (error) {
+      // a command the user may not run is no matter of keys: said as Redis says it
+      throw /^NOPERM\b.*\bkeys?\b/.test(messageOf(error)) ? new QueueDenied(queue, error) : error;
+    }
   }
 }
 

@@ -43,7 +43,10 @@ export async function remoteAgents(
   /** The agents the run's tasks name: a queue no task uses needs no worker. @default every agent */
   used?: ReadonlySet<string>,
 ): Promise<RemoteAgents> {
-  const target = await reachRedis(settings);
+  const target = await reachRedis(
+    settings,
+    [SHELL_AGENT, SLEEP_AGENT].filter((name) => used === undefined || used.has(name)),
+  );
   const say = (line: string) => stderr.write(`${line}\n`);
   const onConnectionChange = outageLines(target.location, say);
   const agents: Record<string, RemoteAgent> = {};

@@ -23,7 +23,7 @@ import type { WorkerMetrics } from './workerMetrics';
 export async function serveWorker(options: WorkerCommandOptions, io: CliIo): Promise<number> {
   const { remote } = options;
   const say = (line: string) => io.stderr.write(`${line}\n`);
-  const target = await reachRedis(remote);
+  const target = await reachRedis(remote, options.agents);
   const { agents, groups } = builtinAgents(options.killGraceMs);
   const metrics = options.metricsPort === undefined ? undefined : await metricsOn(options.metricsPort, options.agents);
   let worker: RemoteWorker;
