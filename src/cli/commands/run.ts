@@ -74,7 +74,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
   // every problem of the input at once: the file's and the run's (agents, each task's weight
   // against -c, in the same pass as the file's), the store's and the output paths'
   const [read, location] = checkedTogether(
-    () => loadDagFile(file, { checkRun: fileRunCheck(builtinAgents(0).agents, options.maxConcurrency) }),
+    () => loadDagFile(file, { checkRun: fileRunCheck(builtinAgents(0).agents, options.maxConcurrency), warnOfEnv: true }),
     () => checkedStore(file, options),
   );
   const store = options.journal ? openStore(location, 'write', { sync: options.sync }) : undefined;
@@ -238,7 +238,7 @@ function optionsOrEveryProblem(raw: RawRunOptions, io: CliIo, file: string): Run
     let fileWarnings: readonly string[] = [];
     try {
       // at no concurrency of the user's: the one given is the bad option
-      loadDagFile(file, { checkRun: fileRunCheck(builtinAgents(0).agents, Number.MAX_SAFE_INTEGER) });
+      loadDagFile(file, { checkRun: fileRunCheck(builtinAgents(0).agents, Number.MAX_SAFE_INTEGER), warnOfEnv: true });
     } catch (fileError) {
       if (!(fileError instanceof InvalidInputError)) throw fileError;
       fileProblems = fileError.problems;

@@ -28,7 +28,7 @@ export interface RawValidateOptions {
  */
 export function validateCommand(file: string, raw: RawValidateOptions, io: CliIo): number {
   const { maxConcurrency } = resolveRunOptions({ concurrency: raw.concurrency }, false);
-  const loaded = loadDagFile(file, { checkRun: fileRunCheck(builtinAgents(0).agents, maxConcurrency) });
+  const loaded = loadDagFile(file, { checkRun: fileRunCheck(builtinAgents(0).agents, maxConcurrency), warnOfEnv: true });
   // escaped: a file name may hold terminal controls
   io.stdout.write(`${escapeControls(file)}: ${describeDag(loaded.dag)}\n`);
   for (const warning of envWarnings(loaded.spec)) io.stderr.write(`rxdag: warning: ${escapeControls(warning)}\n`);

@@ -59,6 +59,11 @@ export interface LoadOptions {
    * @default no run check
    */
   readonly checkRun?: (dag: Dag, limits: Readonly<Record<string, LimitSpec>>, takesDefault: TakesDefault) => readonly DagIssue[];
+  /**
+   * A file with problems is refused with the warnings about its `env` too (see `envWarnings.ts`),
+   * for a command that would run it: one round of fixes finds both. @default false
+   */
+  readonly warnOfEnv?: boolean;
 }
 
 /**
@@ -137,8 +142,8 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
   }
   appendAll(problems, limitIssues.map(place));
   if (options.checkDirectories !== false) appendAll(problems, directoryProblems(spec, fileTasks, file.defaults, place));
-  // the warnings about its env too: one round of fixes finds them with the problems
-  if (problems.length > 0 || dag === undefined) throw new InvalidInputError(sortProblems(problems), envWarnings(spec));
+  if (problems.length > 0 || dag === undefined)
+    throw new InvalidInputError(sortProblems(problems), options.warnOfEnv === true ? envWarnings(spec) : []);
   return { dag, spec, limits, fileName, problemsOf: (issues) => sortProblems(issues.map(place)) };
 }
 

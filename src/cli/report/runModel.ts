@@ -50,7 +50,7 @@ export interface TaskRow {
   detail: string | undefined;
   /** Why its first attempt started after it became ready; `undefined` when it started at once. */
   wait?: TaskWait;
-  /** The place in the log of the last event that ended it or an attempt of it: orders tasks that ended in the same millisecond. */
+  /** The place in the log of its last `task.completed`, `task.failed`, `task.skipped` or `task.cancelled`: orders tasks that ended in the same millisecond. */
   endOrder?: number;
 }
 
