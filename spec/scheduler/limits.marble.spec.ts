@@ -107,11 +107,16 @@ describe('named limits', () => {
   });
 
   describe('a heavy task among lighter ones arriving without end (none starves)', () => {
-    /** Start times of `heavy` (weight 2, submitted at 1) and of one-unit tasks submitted every frame from 0 to 29, in runs of their own. */
+    /**
+     * Start times of `heavy` (submitted at 1, in a run with `alongside`) and of one-unit tasks
+     * submitted every frame from 0 to 29, in runs of their own. Agents `work` and `other` take 3
+     * frames, `quick` 1.
+     */
     function heavyAmongLight(
       light: TaskSpec,
       heavy: TaskSpec,
       options: Partial<Parameters<typeof createScheduler>[0]>,
+      alongside: readonly TaskSpec[] = [],
     ): { heavy: number; light: number[] } {
       const events: DagEvent[] = [];
       inVirtualTime(({ cold }, scheduler) => {
@@ -119,16 +124,19 @@ describe('named limits', () => {
           healthCheckIntervalMs: 0,
           scheduler,
           maxConcurrency: 10,
-          agents: { work: () => cold('---(x|)'), other: () => cold('---(x|)') },
+          agents: { work: () => cold('---(x|)'), other: () => cold('---(x|)'), quick: () => cold('-(x|)') },
           ...options,
         });
-        const submit = (id: string, task: TaskSpec) =>
-          shared.submit(defineDag({ id, tasks: [task] }), { runId: id }).subscribe((e) => events.push(e));
-        scheduler.schedule(() => submit('heavy', heavy), 1);
+        const submit = (id: string, ...tasks: TaskSpec[]) =>
+          shared.submit(defineDag({ id, tasks }), { runId: id }).subscribe((e) => events.push(e));
+        scheduler.schedule(() => submit('heavy', heavy, ...alongside), 1);
         for (let at = 0; at < 30; at++) scheduler.schedule(() => submit(`light-${at}`, light), at);
       });
       const started = events.filter((e) => e.type === 'task.started');
-      return { heavy: started.find((e) => e.runId === 'heavy')!.at, light: started.filter((e) => e.runId !== 'heavy').map((e) => e.at) };
+      return {
+        heavy: started.find((e) => e.runId === 'heavy' && e.taskId === heavy.id)!.at,
+        light: started.filter((e) => e.runId !== 'heavy').map((e) => e.at),
+      };
     }
 
     it('should hold a named limit for it: lighter tasks of other runs wait until it has started', () => {
@@ -293,35 +301,21 @@ describe('named limits', () => {
     });
 
     it('should not let tasks of its run of a higher priority that need none of what it waits for open its hold to other runs', () => {
-      const events: DagEvent[] = [];
-      inVirtualTime(({ cold }, scheduler) => {
-        const shared = createScheduler({
-          healthCheckIntervalMs: 0,
-          scheduler,
-          maxConcurrency: 100,
-          limits: { gpu: { concurrency: 2 } },
-          agents: { work: ({ id }) => cold(id.startsWith('u') ? '-(x|)' : '---(x|)') },
-        });
-        // heavy needs both gpu units; u1 → … → u40, of a higher priority, need no gpu
-        const urgent = Array.from({ length: 40 }, (_, i) => ({
-          id: `u${i + 1}`,
-          agent: 'work',
-          priority: 5,
-          ...(i > 0 ? { deps: [`u${i}`] } : {}),
-        }));
-        scheduler.schedule(
-          () => shared.submit({ id: 'r1', tasks: [heavy, ...urgent] }, { runId: 'r1' }).subscribe((e) => events.push(e)),
-          1,
-        );
-        // a light gpu task in a run of its own every frame
-        for (let at = 0; at < 40; at++) {
-          const light = { id: `l${at}`, tasks: [{ id: 'l', agent: 'work', limits: ['gpu'] }] };
-          scheduler.schedule(() => shared.submit(light, { runId: `l${at}` }).subscribe((e) => events.push(e)), at);
-        }
-      });
-      const heavyAt = events.find((e) => e.type === 'task.started' && e.runId === 'r1' && e.taskId === 'heavy')!.at;
+      // u1 → … → u40, of a higher priority, need no gpu
+      const urgent = Array.from({ length: 40 }, (_, i) => ({
+        id: `u${i + 1}`,
+        agent: 'quick',
+        priority: 5,
+        ...(i > 0 ? { deps: [`u${i}`] } : {}),
+      }));
+      const { heavy } = heavyAmongLight(
+        { id: 'l', agent: 'work', limits: ['gpu'] },
+        { id: 'h', agent: 'work', limits: ['gpu'], weight: 2 },
+        { maxConcurrency: 100, limits: { gpu: { concurrency: 2 } } },
+        urgent,
+      );
       // the light task of frame 0 ends at 3, and none took a unit meanwhile
-      expect(heavyAt).toBe(3);
+      expect(heavy).toBe(3);
     });
 
     /**

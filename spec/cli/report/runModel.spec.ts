@@ -1,5 +1,6 @@
 import { attemptsStarted, buildRunModel } from '../../../src/cli/report/runModel';
 import { eventsOf } from '../support/eventBuilder';
+import { succeededAt } from './waitRuns';
 
 describe('buildRunModel', () => {
   const error = { name: 'ShellCommandError', message: 'exited with code 1' };
@@ -92,14 +93,8 @@ describe('buildRunModel', () => {
         { type: 'task.failed', at: 5200, taskId: 'c', attempt: 1, error: { name: 'E', message: 'x' }, severity: 'error', willRetry: true },
         { type: 'task.started', at: 3000, taskId: 'c', attempt: 2, agent: 'shell' },
         { type: 'task.completed', at: 3100, taskId: 'c', attempt: 2, durationMs: 100 },
-        {
-          type: 'dag.completed',
-          at: 5250,
-          outcome: 'succeeded',
-          counts: { total: 3, completed: 3, failed: 0, skipped: 0, cancelled: 0 },
-          durationMs: 50,
-          failures: [],
-        },
+        // its duration as the run's process measured it, not the clock's 5,250 ms
+        succeededAt(5250, 3, 50),
       ),
     );
     expect(model.tasks.map((task) => [task.id, task.readyMs, task.attempts.map((a) => [a.startMs, a.endMs]), task.endMs])).toEqual([
@@ -195,13 +190,7 @@ describe('buildRunModel', () => {
         { type: 'run.resumed', at: 500, resumedAfterSeq: 3, interrupted: ['a'] },
         { type: 'task.started', at: 510, taskId: 'a', attempt: 1, agent: 'shell' },
         { type: 'task.completed', at: 600, taskId: 'a', attempt: 1, durationMs: 90 },
-        {
-          type: 'dag.completed',
-          at: 600,
-          outcome: 'succeeded',
-          counts: { total: 1, completed: 1, failed: 0, skipped: 0, cancelled: 0 },
-          durationMs: 600,
-        },
+        succeededAt(600, 1),
       ),
     );
     expect(model.tasks[0]!.attempts).toEqual([

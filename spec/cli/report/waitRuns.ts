@@ -7,14 +7,14 @@ import { eventsOf } from '../support/eventBuilder';
  * (`renderReport.spec.ts`) read the same runs.
  */
 
-/** The `dag.completed` of a run of `total` tasks that all succeeded, at `at`. */
-export function succeededAt(at: number, total: number): Parameters<typeof eventsOf>[0] {
+/** The `dag.completed` of a run of `total` tasks that all succeeded, at `at`, having lasted `durationMs` (default: `at`). */
+export function succeededAt(at: number, total: number, durationMs = at): Parameters<typeof eventsOf>[0] {
   return {
     type: 'dag.completed',
     at,
     outcome: 'succeeded',
     counts: { total, completed: total, failed: 0, skipped: 0, cancelled: 0 },
-    durationMs: at,
+    durationMs,
   };
 }
 
