@@ -1,9 +1,9 @@
 /**
  * The checks a remote command makes before it runs anything: the `--redis` URL is a `redis://`
  * or `rediss://` URL, a Redis off this machine has a key (or `--insecure`), and Redis answers
- * (credentials accepted, and a key of the prefix: an ACL may keep its user to other keys) within
- * a few seconds. Each failure is one line naming the Redis with
- * its password redacted (exit 2). Loaded only with `--redis`: it imports the BullMQ integration
+ * within a few seconds, its credentials accepted and a key of each queue the command uses
+ * reachable (an ACL may keep its user to other keys). Each failure is one line naming the Redis
+ * with its password redacted (exit 2). Loaded only with `--redis`: it imports the BullMQ integration
  * and the Redis client. It keeps no connection open.
  */
 import { Redis } from 'ioredis';
@@ -18,7 +18,7 @@ const PROBE_TIMEOUT_MS = 5000;
 /**
  * The Redis of `settings`, checked and answering; throws `InvalidInputError` (one line, no
  * password) for a bad URL, a Redis off loopback without a key or `--insecure`, or a Redis that
- * cannot be reached or refuses the credentials.
+ * cannot be reached, refuses the credentials, or keeps its user from the keys of one of `queues`.
  */
 export async function reachRedis(settings: RemoteSettings, queues: readonly string[]): Promise<RedisTarget> {
   const target = parseRedisUrl(settings.url);
@@ -45,11 +45,6 @@ const UNTRUSTED_CERTIFICATE = /self[- ]signed certificate|unable to get local is
 /** A Redis that refuses connections (restarting) is tried again this often, within {@link PROBE_TIMEOUT_MS}. */
 const PROBE_AGAIN_MS = 250;
 
-/**
- * Connects, selects the URL's database and sends PING, bounded in time; a Redis that is away
- * for a moment (refusing connections while it restarts) is tried again until then, one that
- * refuses the credentials or answers something else is not.
- */
 /** The queues a command will use, under their prefix: the keys the probe reaches for. */
 interface ProbedKeys {
   readonly prefix: string;
@@ -64,6 +59,11 @@ class QueueDenied {
   ) {}
 }
 
+/**
+ * Connects, selects the URL's database, sends PING and reads a key of each queue, bounded in
+ * time; a Redis that is away for a moment (refusing connections while it restarts) is tried
+ * again until then, one that refuses the credentials, the keys or answers something else is not.
+ */
 async function probe(target: RedisTarget, passwordFromEnv: boolean, keys: ProbedKeys): Promise<void> {
   const deadline = Date.now() + PROBE_TIMEOUT_MS;
   for (;;) {
@@ -84,14 +84,14 @@ function refuseProbe(target: RedisTarget, failure: unknown, passwordFromEnv: boo
       `Redis at ${target.location}: its user may not use the keys of queue ${JSON.stringify(failure.queue)} of prefix ${JSON.stringify(prefix)} (${target.reasonOf(failure.error)}): allow it ~${keys} in its ACL, or give the prefix it may use (--redis-prefix)`,
     );
   }
-  const denied = target.reasonOf(failure);
-  if (/^NOPERM\b/.test(denied))
-    refuse(`Redis at ${target.location}: its user may not run a command rxdag needs (${denied}): allow it in its ACL`);
+  const said = target.reasonOf(failure);
+  if (/^NOPERM\b/.test(said))
+    refuse(`Redis at ${target.location}: its user may not run a command rxdag needs (${said}): allow it in its ACL`);
   // the password the library sees in the URL was put there from the variable
   const given = target.options.username
     ? `user name of the URL or the password of ${PASSWORD_VARIABLE}`
     : `password of ${PASSWORD_VARIABLE}`;
-  const reason = passwordFromEnv ? target.reasonOf(failure).replace('user name or password of the URL', given) : target.reasonOf(failure);
+  const reason = passwordFromEnv ? said.replace('user name or password of the URL', given) : said;
   // the command line has a way to give the password that the library's words do not know
   const orVariable = reason.includes('(NOAUTH)')
     ? ` (or in ${PASSWORD_VARIABLE}, which ps does not show)`
