@@ -1,10 +1,11 @@
 /**
  * What a report of more than `BOUNDED_REPORT_TASKS` tasks keeps of the tasks it shows, so that
  * its page stays small however long their errors and however many their retries: each task's
- * error cut to {@link TASK_DETAIL_CHARS} characters (the table's Details and the graph's
- * tooltip), each attempt's to {@link ATTEMPT_DETAIL_CHARS} (the timeline's tooltips), and of a
- * task with more than {@link DRAWN_ATTEMPTS} attempts, the first and last halves drawn (the
- * table counts them all). It chooses no task (`shownTasks.ts` does) and draws nothing.
+ * error, and its last attempt's, cut to {@link TASK_DETAIL_CHARS} characters (the table's
+ * Details and the graph's tooltip), the other attempts' to {@link ATTEMPT_DETAIL_CHARS} (the
+ * timeline's tooltips), and of a task with more than {@link DRAWN_ATTEMPTS} bars of attempts,
+ * the first and last halves drawn (the table counts every attempt). It chooses no task
+ * (`shownTasks.ts` does) and draws nothing.
  */
 import type { AttemptBar, RunModel, TaskRow } from './runModel';
 
@@ -12,7 +13,7 @@ import type { AttemptBar, RunModel, TaskRow } from './runModel';
 export const TASK_DETAIL_CHARS = 1000;
 /** The most of an attempt's error a bounded page's timeline keeps. */
 export const ATTEMPT_DETAIL_CHARS = 200;
-/** The most attempts of one task a bounded page's timeline draws. */
+/** The most bars of one task's attempts a bounded page's timeline draws. */
 export const DRAWN_ATTEMPTS = 6;
 
 /** `model`'s tasks with their errors cut as a bounded page keeps them (the model itself is left as it is). */
