@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { events, fileJournal, type Journal, type JournalWriter, type RunOutcome } from '../../src/index';
 import { formatClock } from '../../src/cli/output/textTable';
@@ -288,6 +288,72 @@ describe('rxdag prune', () => {
       code: 2,
       stdout: '',
       stderr: `rxdag: no store at ${missing}/: the folder does not exist (runs are journaled there by rxdag run)\n`,
+    });
+  });
+
+  describe('with --logs DIR', () => {
+    const now = Date.now();
+    const ended = (runId: string): RunShape => ({ runId, dagId: 'd', startedAt: now - 2 * DAY, endedAt: now - DAY });
+    /** A folder as `rxdag run --logs` leaves it: a folder of logs for each of `runIds`. */
+    const logsOf = (name: string, runIds: readonly string[]): string => {
+      const logs = tmp.file(name);
+      for (const runId of runIds) {
+        mkdirSync(path.join(logs, runId), { recursive: true });
+        writeFileSync(path.join(logs, runId, 'a.1.log'), 'output\n');
+      }
+      return logs;
+    };
+    /** The log files under `logs`, by their paths in it. */
+    const logFiles = (logs: string): string[] =>
+      readdirSync(logs, { recursive: true, encoding: 'utf8' })
+        .filter((name) => name.endsWith('.log'))
+        .sort();
+
+    it("should remove each removed run's task logs, and only theirs; --dry-run says which, removing none", async () => {
+      const [gone, noLogs, kept] = [ended('gone'), ended('no-logs'), ended('kept')];
+      const store = await storeWith('with-logs', [gone, noLogs, kept]);
+      const logs = logsOf('logs', ['gone', 'kept', 'other-store']);
+
+      const dry = await inProcess(['prune', 'gone', 'no-logs', '--logs', logs, '--dry-run', '--store', store]);
+      expect(dry).toMatchObject({ code: 0, stderr: '' });
+      expect(dry.stdout).toBe(
+        `${removedLine(gone, 'would remove')} and its logs ${logs}/gone\n${removedLine(noLogs, 'would remove')}\nwould remove 2 runs; 1 kept\n`,
+      );
+      expect(logFiles(logs)).toEqual(['gone/a.1.log', 'kept/a.1.log', 'other-store/a.1.log']);
+
+      const result = await inProcess(['prune', 'gone', 'no-logs', '--logs', logs, '--store', store]);
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      expect(result.stdout).toBe(`${removedLine(gone)} and its logs ${logs}/gone\n${removedLine(noLogs)}\nremoved 2 runs; 1 kept\n`);
+      expect(logFiles(logs)).toEqual(['kept/a.1.log', 'other-store/a.1.log']);
+    });
+
+    it('should refuse a file or a path through a file, removing nothing, exit 2', async () => {
+      const store = await storeWith('logs-file', [ended('r')]);
+      const file = tmp.file('not-a-folder');
+      writeFileSync(file, '');
+      for (const [dir, problem] of [
+        [file, `--logs ${JSON.stringify(file)} is a file: give the folder given to rxdag run --logs`],
+        [`${file}/logs`, `--logs ${JSON.stringify(`${file}/logs`)}: ENOTDIR (not a directory)`],
+      ] as const) {
+        const result = await inProcess(['prune', 'r', '--logs', dir, '--store', store]);
+        expect(result).toMatchObject({ code: 2, stdout: '', stderr: `rxdag: ${problem}\n` });
+      }
+      expect(await listed(store)).toEqual(['r']);
+    });
+
+    it('should say which logs it could not remove, exit 74, and remove the runs all the same', async () => {
+      const store = await storeWith('logs-fail', [ended('first'), ended('second')]);
+      // a path longer than the system takes: every look at a run's logs fails
+      const logs = path.join(tmp.file('long'), ...Array.from({ length: 40 }, () => 'x'.repeat(120)));
+      const result = await inProcess(['prune', 'first', 'second', '--logs', logs, '--store', store]);
+      expect(result.code).toBe(74);
+      expect(result.stderr).toBe(
+        ['first', 'second']
+          .map((runId) => `rxdag: could not remove the logs of run "${runId}" (${logs}/${runId}): ENAMETOOLONG (name too long)\n`)
+          .join(''),
+      );
+      expect(result.stdout).toBe(`${removedLine(ended('first'))}\n${removedLine(ended('second'))}\nremoved 2 runs; 0 kept\n`);
+      expect(await listed(store)).toEqual([]);
     });
   });
 

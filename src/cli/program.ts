@@ -214,6 +214,7 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
     .option('--keep <n>', 'keep the newest N runs of each DAG, whatever their age')
     .option('--interrupted', 'remove interrupted runs too (a removed run can no longer be resumed)')
     .option('--dry-run', 'print what would be removed, remove nothing')
+    .option('--logs <dir>', 'the folder given to rxdag run --logs: remove the task logs of each run removed (DIR/RUN_ID)')
     .action(actions.prune);
 
   remote(

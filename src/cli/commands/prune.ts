@@ -1,10 +1,12 @@
 /**
  * `rxdag prune [RUN_ID...] [--store …] [--older-than DURATION] [--keep N] [--interrupted]
- * [--dry-run]`: forgets runs of a store, through the library's `journal.remove`. Named runs go
+ * [--dry-run] [--logs DIR]`: forgets runs of a store, through the library's `journal.remove`. Named runs go
  * as named; without names, the runs `--older-than` and `--keep` select among those that ended
  * (see `pruneSelection.ts`). An interrupted run, which could still be resumed, stays unless
  * `--interrupted`; a running one always stays. Prints one line per run removed and a summary on
- * stdout (`--dry-run`: what it would remove, removing nothing).
+ * stdout (`--dry-run`: what it would remove, removing nothing). With `--logs DIR`, each run
+ * removed loses its task logs there too (`pruneLogs.ts`); logs it could not remove: one line each
+ * on stderr, exit 74.
  *
  * A run that another process removed between the listing and its removal (another `rxdag
  * prune`) is gone as asked: one line on stdout, counted apart, no error. A run it refuses
@@ -20,6 +22,7 @@ import { ExitCode } from '../exitCodes';
 import { formatClock } from '../output/textTable';
 import { formatProblem, InvalidInputError, type Problem } from '../problems';
 import { commandLine } from '../shellWord';
+import { pruneLogsProblems, removeRunLogs } from './pruneLogs';
 import { openStore, type Store, storeExists } from '../store/openStore';
 import { agentsMissingFromCli } from '../store/programRuns';
 import { durationProblem, parseDuration, type PruneRule, runCountProblem, selectRunsToPrune } from '../store/pruneSelection';
@@ -35,6 +38,8 @@ export interface RawPruneOptions {
   readonly keep?: string;
   readonly interrupted?: boolean;
   readonly dryRun?: boolean;
+  /** The folder `rxdag run --logs` wrote into: each removed run's logs there go too. */
+  readonly logs?: string;
 }
 
 /** What the command will remove, and what it refused before removing anything. */
@@ -82,22 +87,36 @@ export async function pruneCommand(runIds: readonly string[], raw: RawPruneOptio
     let failed = 0;
     // removed by another process since the listing: gone all the same
     let removedElsewhere = 0;
+    let logsLeft = 0;
+    // the run's logs go once its journal went (a run whose removal was refused keeps them)
+    const logsOf = (runId: string): string => {
+      if (raw.logs === undefined) return '';
+      const logs = removeRunLogs(raw.logs, runId, raw.dryRun === true);
+      if (logs.kind === 'removed') return ` and its logs ${escapeControls(logs.folder)}`;
+      if (logs.kind === 'failed') {
+        const what = raw.dryRun === true ? 'cannot look at' : 'could not remove';
+        io.stderr.write(`rxdag: ${what} the logs of run "${escapeControls(runId)}" (${escapeControls(logs.folder)}): ${logs.reason}\n`);
+        logsLeft += 1;
+      }
+      return '';
+    };
     for (const run of plan.remove) {
       const removal =
         raw.dryRun === true ? undefined : await journal.remove(run.runId).then(() => undefined, removalOf(run.runId, location));
       if (removal === 'removed elsewhere') {
-        io.stdout.write(`already removed ${escapeControls(run.runId)}  (by another process, since the listing)\n`);
+        io.stdout.write(`already removed ${escapeControls(run.runId)}  (by another process, since the listing)${logsOf(run.runId)}\n`);
         removedElsewhere += 1;
       } else if (removal !== undefined) {
         io.stderr.write(`rxdag: ${formatProblem({ message: removal.refusal })}\n`);
         failed += 1;
-      } else io.stdout.write(`${verb} ${escapeControls(run.runId)}  (${whenOf(run)})\n`);
+      } else io.stdout.write(`${verb} ${escapeControls(run.runId)}  (${whenOf(run)})${logsOf(run.runId)}\n`);
     }
     const removed = plan.remove.length - failed - removedElsewhere;
     const elsewhere = removedElsewhere === 0 ? '' : `; ${removedElsewhere} already removed by another process`;
     const notRemoved = failed === 0 ? '' : `; ${failed} not removed`;
     io.stdout.write(`${verb} ${removed} ${removed === 1 ? 'run' : 'runs'}; ${plan.kept} kept${elsewhere}${notRemoved}\n`);
-    return plan.refusals.length === 0 && failed === 0 ? ExitCode.ok : ExitCode.invalid;
+    if (plan.refusals.length > 0 || failed > 0) return ExitCode.invalid;
+    return logsLeft === 0 ? ExitCode.ok : ExitCode.outputFailed;
   } finally {
     await store.close();
   }
@@ -108,7 +127,7 @@ export async function pruneCommand(runIds: readonly string[], raw: RawPruneOptio
  * at once (an `InvalidInputError`, exit 2), before the store is opened.
  */
 function pruneRuleOf(runIds: readonly string[], raw: RawPruneOptions, now: number): PruneRule | undefined {
-  const problems: Problem[] = [];
+  const problems: Problem[] = [...pruneLogsProblems(raw.logs)];
   let olderThanMs: number | undefined;
   if (raw.olderThan !== undefined) {
     olderThanMs = parseDuration(raw.olderThan);
