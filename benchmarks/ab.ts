@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type Build, resolveSource, ROOT, Workspace } from './ab/builds';
 import { type AbCase, DEFAULT_CASES, pickCases } from './ab/cases';
-import { killLiveChildren, runCaseOnBuild } from './ab/processes';
+import { killLiveChildren } from './children';
+import { runCaseOnBuild } from './ab/processes';
 import { type AbReport, type AbRun, renderMarkdown, type Side, summarize } from './ab/report';
 import { invocation, machineInfo } from './machine';
 import { relayUnderTsx, stopOnSignals, stoppedBy } from './signals';
@@ -113,7 +114,7 @@ async function main(): Promise<number> {
   const workspace = new Workspace(log);
   const stops = stopOnSignals(async (signal) => {
     log(`\n${signal}: stopping the children and removing the worktrees`);
-    killLiveChildren(); // the child running now fails, and the loop starts no other
+    await killLiveChildren(); // the child running now fails, and the loop starts no other
     await workspace.dispose();
   }, signals);
 
@@ -173,7 +174,7 @@ async function main(): Promise<number> {
     );
     return report.complete ? 0 : 1;
   } finally {
-    killLiveChildren();
+    await killLiveChildren();
     await workspace.dispose();
     stops.dispose(); // kept after a signal: its handler exits once the worktrees are removed
   }

@@ -3,7 +3,8 @@ import { rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeDagFiles } from './cli/generate';
-import { killLiveChildren, measure, type Measured, runNode } from './cli/measure';
+import { killLiveChildren } from './children';
+import { measure, type Measured, runNode } from './cli/measure';
 import {
   type CliCase,
   type CliCaseName,
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
   // once, at the end or on a signal; the children first (a run journaling into the folder)
   const cleanUp = () =>
     (removed ??= (async () => {
-      killLiveChildren();
+      await killLiveChildren();
       await rm(work, { recursive: true, force: true });
     })());
   const stops = stopOnSignals(async (signal) => {

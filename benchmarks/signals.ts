@@ -55,7 +55,7 @@ export function exitCodeOf(signal: NodeJS.Signals): number {
  * runs `cleanUp(signal)` once, then exits with 128 + the signal's number; later ones are ignored.
  *
  * @example
- * const stops = stopOnSignals(async (signal) => { killLiveChildren(); await rm(work, { recursive: true, force: true }); });
+ * const stops = stopOnSignals(async (signal) => { await killLiveChildren(); await rm(work, { recursive: true, force: true }); });
  * try { for (…) { stops.check(); await child(); } } finally { stops.dispose(); … }
  */
 export function stopOnSignals(

@@ -1,27 +1,14 @@
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CaseResult, CaseSpec } from '../cases';
 import type { WorkerMessage } from '../worker';
+import { trackChild } from '../children';
 
 /**
  * Child processes of an A/B run: builds (git, tsc) and benchmark children. Every live one is
- * tracked so that an error, a timeout or ctrl-c ends them (by pid) and none is left behind.
+ * tracked (`../children.ts`) so that an error, a timeout or ctrl-c ends them (by pid) and none is left behind.
  */
-
-const live = new Set<ChildProcess>();
-
-/** SIGKILLs every child still running (on ctrl-c or a fatal error). */
-export function killLiveChildren(): void {
-  for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  live.clear();
-}
-
-function track(child: ChildProcess): ChildProcess {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  return child;
-}
 
 /** Runs a command to its end; resolves with its exit code and output (stdout and stderr, interleaved). */
 export function runCommand(
@@ -30,7 +17,7 @@ export function runCommand(
   cwd: string,
 ): Promise<{ readonly code: number; readonly output: string }> {
   return new Promise((resolve, reject) => {
-    const child = track(spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const child = trackChild(spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -57,7 +44,7 @@ export function runCaseOnBuild(spec: CaseSpec, distDir: string, timeoutMs: numbe
     const env: NodeJS.ProcessEnv = { ...process.env, RXDAG_AB_DIST: distDir };
     delete env.RXDAG_BENCH_LIB; // the build is chosen by RXDAG_AB_DIST alone
     delete env.NODE_OPTIONS; // nothing of the parent's (an --inspect, a heap size) leaks into the runs
-    const child = track(
+    const child = trackChild(
       fork(WORKER, [JSON.stringify(spec)], {
         execArgv: ['--import', TSX_LOADER, '--import', LIB_REDIRECT, '--expose-gc'],
         env,

@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
+import { trackChild } from '../children';
 
 /**
  * One measured process of `npm run bench:cli`: `node --require peakRss.cjs ARGS…` started
@@ -14,14 +15,6 @@ import * as path from 'node:path';
 const PRELOAD = path.join(__dirname, 'peakRss.cjs');
 /** Kept of a child's stderr for the error message. */
 const STDERR_TAIL_CHARS = 4000;
-
-const live = new Set<ChildProcess>();
-
-/** SIGKILLs every measured process still running. */
-export function killLiveChildren(): void {
-  for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  live.clear();
-}
 
 export interface Measured {
   /** From spawn to the child's exit, as the parent saw it. */
@@ -55,7 +48,7 @@ export function measure(args: readonly string[], options: MeasureOptions): Promi
       env,
       stdio: ['ignore', devNull ?? 'pipe', 'pipe'],
     });
-    live.add(child);
+    trackChild(child);
     let stdout = '';
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -67,7 +60,6 @@ export function measure(args: readonly string[], options: MeasureOptions): Promi
     }, options.timeoutMs);
     const done = () => {
       clearTimeout(timer);
-      live.delete(child);
       if (devNull !== undefined) closeSync(devNull);
     };
     child.on('error', (error) => {
@@ -109,17 +101,15 @@ export function runNode(
       cwd: options.cwd,
       stdio: ['ignore', options.stdout === 'ignore' ? 'ignore' : 'pipe', 'pipe'],
     });
-    live.add(child);
+    trackChild(child);
     let stdout = '';
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-STDERR_TAIL_CHARS)));
     child.on('error', (error) => {
-      live.delete(child);
       reject(error);
     });
     child.on('close', (code) => {
-      live.delete(child);
       resolve({ status: code, stdout, stderr });
     });
   });

@@ -1,12 +1,13 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { JournalCaseResult, JournalCaseSpec } from './types';
+import { trackChild } from '../children';
 
 /**
  * The children of `npm run bench:journal`: each case in a fresh Node process (tsx loader,
  * `--expose-gc`, as `npm run bench` runs its cases), SIGKILLed after its timeout. Every live
- * child is tracked so that an error or ctrl-c ends it (by its pid) and none is left behind.
+ * child is tracked (`../children.ts`) so that an error or ctrl-c ends it (by its pid) and none is left behind.
  */
 
 const CHILD = path.join(__dirname, 'child.ts');
@@ -14,14 +15,6 @@ const CHILD = path.join(__dirname, 'child.ts');
 const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
 /** Kept of a child's stderr for the error message. */
 const STDERR_TAIL_CHARS = 4000;
-
-const live = new Set<ChildProcess>();
-
-/** SIGKILLs every child still running. */
-export function killLiveChildren(): void {
-  for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  live.clear();
-}
 
 /** The command line that runs one case by hand (its result printed as JSON). */
 export function childCommand(spec: JournalCaseSpec, lib: 'src' | 'dist'): string {
@@ -38,7 +31,7 @@ export function runInChild(spec: JournalCaseSpec, lib: 'src' | 'dist', timeoutMs
       env,
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
-    live.add(child);
+    trackChild(child);
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-STDERR_TAIL_CHARS)));
     let message: { ok: boolean; result?: unknown; error?: string } | undefined;
@@ -50,12 +43,10 @@ export function runInChild(spec: JournalCaseSpec, lib: 'src' | 'dist', timeoutMs
     child.on('message', (received) => (message = received as typeof message));
     child.on('error', (error) => {
       clearTimeout(timer);
-      live.delete(child);
       reject(error);
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      live.delete(child);
       const tail = stderr.trim() ? `\n${stderr.trim()}` : '';
       if (timedOut) reject(new Error(`timed out after ${timeoutMs / 1000} s (child killed)${tail}`));
       else if (message?.ok === false) reject(new Error(`the case failed in its child:\n${message.error ?? ''}`));

@@ -9,7 +9,8 @@ import { formatNumber, formatSize, median } from '../stats';
 import { dropSchema, journalFileName, MAX_CONCURRENCY, runJournalCase } from './cases';
 import { ROOT } from './lib';
 import { probePostgres, redact } from './postgresProbe';
-import { killLiveChildren, runInChild } from './processes';
+import { killLiveChildren } from '../children';
+import { runInChild } from './processes';
 import { count, plural } from '../report/journalSection';
 import { Stopped, stopOnSignals } from '../signals';
 import { type JournalCaseName, type JournalProfile, SEED } from './profiles';
@@ -85,7 +86,7 @@ export async function runJournalSuite(options: JournalSuiteOptions): Promise<Jou
   let cleaning: Promise<void> | undefined;
   const cleanUp = () =>
     (cleaning ??= (async () => {
-      killLiveChildren();
+      await killLiveChildren();
       await rm(base, { recursive: true, force: true });
       for (const { connectionString, schema } of schemas) await dropSchema(connectionString, schema).catch(() => undefined);
     })());
@@ -93,7 +94,7 @@ export async function runJournalSuite(options: JournalSuiteOptions): Promise<Jou
   const loopEnded = new Promise<void>((resolve) => (endLoop = resolve));
   const stops = stopOnSignals(async (signal) => {
     log(`\n${signal}: stopping the children, then removing ${base}${schemas.length > 0 ? ' and the PostgreSQL schemas' : ''}`);
-    killLiveChildren(); // the child running now fails, and the loop starts no other
+    await killLiveChildren(); // the child running now fails, and the loop starts no other
     // the loop's last step first (a case running in this process, tiny, cannot be killed), so nothing recreates the folder
     await Promise.race([loopEnded, new Promise((resolve) => setTimeout(resolve, LOOP_STOP_GRACE_MS))]);
     await cleanUp();
