@@ -304,7 +304,12 @@ describe('rxdag run/resume --metrics-push', () => {
     expect(halted.code).toBe(143);
     const pushed = thePush(at, '/dag/halted');
     expect(seriesOf(pushed, 'rxdag_tasks_total')).toEqual({ 'agent=sleep,outcome=completed': 1 });
-    expect(seriesOf(pushed, 'rxdag_attempts_total')).toEqual({ 'agent=sleep,outcome=completed': 1 });
+    // the attempts the halt cut count as interrupted (the resume runs them again), not as what they did after it
+    expect(seriesOf(pushed, 'rxdag_attempts_total')).toEqual({
+      'agent=sleep,outcome=completed': 1,
+      'agent=sleep,outcome=interrupted': 1,
+      'agent=shell,outcome=interrupted': 1,
+    });
     expect(seriesOf(pushed, 'rxdag_runs_total')).toEqual({ 'outcome=succeeded': 0, 'outcome=failed': 0, 'outcome=cancelled': 0 });
     // this process runs nothing any more: the attempts it left to the resume are not running here
     expect(seriesOf(pushed, 'rxdag_running_tasks')).toEqual({ '': 0 });

@@ -9,8 +9,8 @@ import type { DagEvent } from '../events';
 import { hasEnded, replay } from '../journal/replay';
 import { haltableJournal, type OneRunJournal } from '../journal/haltableJournal';
 import { recordNotMade, RunInterruptedError } from '../journal/journal';
-import { createEventBus, type EventBus } from '../signals';
 import { DagRun, RunEvents } from './dagRun';
+import { RunBus, type RunOnBus } from './runBus';
 import { JournalAnswers, journalHeader, resumedOptions } from './durableStart';
 import { type DurableRun, Engine } from './engine';
 import { RunActiveError, SchedulerShutDownError } from './refusals';
@@ -113,8 +113,8 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
   const engine = new Engine(resolved, isPrivate);
   // halted by an interrupting shutdown: its runs' records stop where they are, resumable
   const haltable = resolved.journal === undefined ? undefined : haltableJournal(resolved.journal);
-  // the streams of journaled runs not ended yet, with their run ids: an interrupting shutdown errors them
-  const open = new Map<Subscriber<DagEvent>, string>();
+  // the streams of journaled runs not ended yet, with their run ids (and the end of their views): an interrupting shutdown errors them
+  const open = new Map<Subscriber<DagEvent>, { readonly runId: string; readonly onBus: RunOnBus }>();
   let closed = false;
 
   /** Why a run may not start now, if it may not. */
@@ -127,7 +127,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
   /** Hands a run to the engine, its events to `subscriber` (and the run's own bus). */
   const launch = (
     subscriber: Subscriber<DagEvent>,
-    runBus: () => EventBus | undefined,
+    runBus: RunBus,
     runId: string,
     dag: Dag,
     options: ResolvedRunOptions,
@@ -135,6 +135,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
     durable?: DurableRun,
     spared = false,
   ): void => {
+    const onBus = runBus.started();
     const run = engine.createRun(
       runId,
       dag,
@@ -142,16 +143,15 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
       {
         next: (event) => {
           subscriber.next(event);
-          const bus = runBus();
-          if (bus?.observed) bus.publish(event);
+          onBus.publish(event);
         },
-        complete: () => (open.delete(subscriber), subscriber.complete()),
-        error: (error) => (open.delete(subscriber), subscriber.error(error)),
+        complete: () => (open.delete(subscriber), onBus.ended(), subscriber.complete()),
+        error: (error) => (open.delete(subscriber), onBus.ended(), subscriber.error(error)),
       },
       scope,
       durable,
     );
-    if (durable !== undefined) open.set(subscriber, runId);
+    if (durable !== undefined) open.set(subscriber, { runId, onBus });
     if (subscriber.closed || forced) {
       // left, or shut down by force, while the journal was answering: the run is in the journal
       // now, so it starts cancelled and its record ends `cancelled` (not a run left to resume);
@@ -191,7 +191,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
       if (haltable !== undefined) appendAll(problems, journaledInputIssues(defined));
       return problems;
     });
-    let bus: EventBus | undefined; // made when somebody asks for the run's views
+    const bus = new RunBus();
     return new DagRun(
       dag,
       (subscriber) => {
@@ -199,21 +199,20 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         const refused = refusal(runId, `run of DAG ${quoted(dag.id)}`);
         if (refused !== undefined) return subscriber.error(refused);
         const scope = subscriberScope();
-        if (haltable === undefined) return launch(subscriber, () => bus, runId, dag, runResolved, scope);
+        if (haltable === undefined) return launch(subscriber, bus, runId, dag, runResolved, scope);
         const one = oneRunJournal(subscriber);
         answers.track(
           () => one.journal.create(journalHeader(runId, dag, runResolved, resolved)),
-          (writer) =>
-            launch(subscriber, () => bus, runId, dag, runResolved, scope, { writer, location: one.journal.location }, one.spared()),
+          (writer) => launch(subscriber, bus, runId, dag, runResolved, scope, { writer, location: one.journal.location }, one.spared()),
           (error) => subscriber.error(recordNotMade(runId, one.journal.location, error)),
         );
       },
-      () => (bus ??= createEventBus()).events$,
+      () => bus.events$,
     );
   };
 
   const resume = (runId: string, runOptions?: RunOptions): RunEvents => {
-    let bus: EventBus | undefined;
+    const bus = new RunBus();
     return new RunEvents(
       (subscriber) => {
         if (haltable === undefined) return subscriber.error(new TypeError('rxdag: resume needs a scheduler with a `journal`'));
@@ -249,7 +248,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
                 resumed: replayed,
                 limits: taken.header.options.limits ?? {},
               };
-              launch(subscriber, () => bus, runId, replayed.dag, options, scope, durable, one.spared());
+              launch(subscriber, bus, runId, replayed.dag, options, scope, durable, one.spared());
             } catch (error) {
               void Promise.resolve(taken.writer.close()).catch(() => undefined);
               throw error;
@@ -258,7 +257,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
           (error) => subscriber.error(error),
         );
       },
-      () => (bus ??= createEventBus()).events$,
+      () => bus.events$,
     );
   };
 
@@ -299,7 +298,11 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         engine.cancelAll(halted === undefined ? undefined : (runId) => new RunInterruptedError(runId));
       }
       return Promise.all([halted, answers.whenAll().then(() => engine.whenIdle())]).then(async () => {
-        if (halted !== undefined) for (const [subscriber, runId] of [...open]) subscriber.error(new RunInterruptedError(runId));
+        if (halted !== undefined)
+          for (const [subscriber, { runId, onBus }] of [...open]) {
+            onBus.ended();
+            subscriber.error(new RunInterruptedError(runId));
+          }
         // resolved once every instance is disposed: a process may exit right after; by force,
         // without waiting for a `create` that may never settle (disposed once it does)
         await engine.disposeAgents(force || interrupt ? 'skip' : 'wait');

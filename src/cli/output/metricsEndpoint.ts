@@ -11,7 +11,7 @@
  * command does, when it ends) nor what the metrics are (`rxdag/prometheus` does).
  */
 import type { Registry } from 'prom-client';
-import type { Observable } from 'rxjs';
+import { from, type Observable, takeUntil } from 'rxjs';
 import type { DagEvent } from '../../index';
 import { InvalidInputError, optionNumber, type Problem } from '../problems';
 import { installCommand } from '../../peerDependency';
@@ -28,7 +28,8 @@ export interface RunMetricsOptions {
   readonly lingerMs?: number | undefined;
   /**
    * When counting ends before the run does: the run's journal halted (SIGTERM), so that what its
-   * stopped tasks do next is not counted, as it is not recorded, and its running ones leave the gauges.
+   * stopped tasks do next is not counted, as it is not recorded; its running attempts count as
+   * `interrupted` (its resume runs them again) and leave the gauges.
    */
   readonly until?: Promise<void> | undefined;
 }
@@ -105,7 +106,9 @@ export async function openRunMetrics(
   const flags = [...(port === undefined ? [] : ['--metrics-port']), ...(pushUrl === undefined ? [] : ['--metrics-push'])];
   const { prometheus, promClient } = loadOrRefuse(load, flags);
   const registry = new promClient.Registry();
-  const counting = prometheus.collectMetrics(events$, { registry });
+  // the end of counting is the end of its stream: the attempts then running count as interrupted
+  const counted = until === undefined ? events$ : events$.pipe(takeUntil(from(until)));
+  const counting = prometheus.collectMetrics(counted, { registry });
   const server =
     port === undefined
       ? undefined
@@ -113,7 +116,6 @@ export async function openRunMetrics(
           counting.unsubscribe();
           throw new InvalidInputError([{ message: listenProblem(port, error) }]);
         });
-  void until?.then(() => counting.unsubscribe());
   if (server !== undefined) stderr.write(`rxdag: metrics at ${server.url}\n`);
   return {
     url: server?.url,
