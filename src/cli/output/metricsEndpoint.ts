@@ -11,7 +11,7 @@
  * command does, when it ends) nor what the metrics are (`rxdag/prometheus` does).
  */
 import type { Registry } from 'prom-client';
-import { from, type Observable, takeUntil } from 'rxjs';
+import type { Observable } from 'rxjs';
 import type { DagEvent } from '../../index';
 import { InvalidInputError, optionNumber, type Problem } from '../problems';
 import { installCommand } from '../../peerDependency';
@@ -107,7 +107,7 @@ export async function openRunMetrics(
   const { prometheus, promClient } = loadOrRefuse(load, flags);
   const registry = new promClient.Registry();
   // the end of counting is the end of its stream: the attempts then running count as interrupted
-  const counted = until === undefined ? events$ : events$.pipe(takeUntil(from(until)));
+  const counted = until === undefined ? events$ : events$.pipe(stopWhen(until));
   const counting = prometheus.collectMetrics(counted, { registry });
   const server =
     port === undefined
@@ -144,6 +144,12 @@ export async function openMetricsEndpoint(
 ): Promise<{ readonly url: string; close(): Promise<void> }> {
   const metrics = (await openRunMetrics(events$, { port, pushUrl: undefined }, stderr, load))!;
   return { url: metrics.url!, close: () => metrics.close() };
+}
+
+/** `takeUntil(until)`, RxJS loaded only here: the commands that parse this module's options run without it. */
+function stopWhen(until: Promise<void>) {
+  const { from, takeUntil } = require('rxjs') as typeof import('rxjs');
+  return takeUntil<DagEvent>(from(until));
 }
 
 function loadPrometheus(): PrometheusModules {
