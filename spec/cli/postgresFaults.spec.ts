@@ -361,6 +361,32 @@ describePostgres('rxdag with a PostgreSQL store that fails', (db) => {
     30_000,
   );
 
+  it.concurrent(
+    'should refuse, exit 2 and nothing run, a resume whose store can be read but not written',
+    async () => {
+      await headStart();
+      const { cli, env, runId, gatePid } = await startGated(storeOf(), 'read-only');
+      const exited = new Promise((resolve) => cli.child.once('exit', resolve));
+      cli.child.kill('SIGKILL');
+      await exited;
+      process.kill(gatePid, 'SIGKILL');
+      expect(await interruptedOnceFree(runId)).toBe('interrupted');
+      const started = linesOf(env.PIDS).length;
+      // every transaction of its sessions read-only: the run's lock is taken, its first events cannot be written
+      const readOnly = `${storeOf()}&options=${encodeURIComponent('-c default_transaction_read_only=on')}`;
+      const result = await rxdagInProcess('resume', runId, '--store', readOnly);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `\\nrxdag: PostgreSQL journal at ${escape(readOnly)}: cannot append seq \\d+\\.\\.\\d+ to run "${runId}": cannot execute UPDATE in a read-only transaction\\n$`,
+        ),
+      );
+      expect(linesOf(env.PIDS)).toHaveLength(started); // its gate task did not start again
+      expect(await statusOf(runId)).toBe('interrupted');
+    },
+    30_000,
+  );
+
   /** A run of a one-task DAG `name` into `store`, run to its end in this process; its id. */
   async function runToItsEnd(store: string, name: string): Promise<string | undefined> {
     const dag = writeText(path.join(tmp.dir, `${name}.yaml`), [`id: ${name}`, 'tasks:', '  - id: only', '    run: "true"', ''].join('\n'));

@@ -24,6 +24,7 @@ import { MAX_NAME_BYTES } from '../../src/journal/fileNames';
 import { readEndedRun } from '../../src/journal/fileRecord';
 import { summarize } from '../../src/journal/summary';
 import { describeJournalContract } from './contract';
+import { withWrappedWriters } from '../support/journals';
 
 /** The file journal's own behaviour; the contract every journal keeps is `contract.ts`'s. */
 
@@ -743,6 +744,40 @@ describe('fileJournal', () => {
     expect(error).toBeInstanceOf(JournalWriteError);
     expect(error).toMatchObject({ runId: 'r', location: file, beforeStart: true });
     expect((error as Error).message).toMatch(new RegExp(`^cannot write the journal of run "r" at ${file}: ENOTDIR: .*; nothing ran$`));
+  });
+
+  it("should say nothing ran when a run's first events cannot be written, and that the run stopped once a task had started", async () => {
+    /** The run of a chain a → b whose journal fails from its `failAt`-th append on; its error and the agents called. */
+    const failingFrom = async (failAt: number) => {
+      let appends = 0;
+      const journal = withWrappedWriters(fileJournal(freshDir()), (writer) => ({
+        ...writer,
+        append: (group, durable) => {
+          if (++appends >= failAt) throw new Error('EIO: i/o error');
+          return writer.append(group, durable);
+        },
+      }));
+      const called: string[] = [];
+      const dag = defineDag({
+        id: 'chain',
+        tasks: [
+          { id: 'a', agent: 'work' },
+          { id: 'b', agent: 'work', deps: ['a'] },
+        ],
+      });
+      const work: Agent = ({ id }) => (called.push(id), Promise.resolve(id));
+      const error = await lastValueFrom(runDag(dag, { agents: { work }, journal })).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      return { error, called };
+    };
+    const first = await failingFrom(1);
+    expect(first.called).toEqual([]);
+    expect(first.error).toMatchObject({ name: 'JournalWriteError', beforeStart: true, message: expect.stringMatching(/; nothing ran$/) });
+    const later = await failingFrom(2);
+    expect(later.called).toEqual(['a']);
+    expect(later.error).toMatchObject({ name: 'JournalWriteError', beforeStart: false, message: expect.stringMatching(/; run stopped$/) });
   });
 
   it('should journal, list and resume runs whose escaped ids are longer than a file name may be, each in a file of its own', async () => {

@@ -259,7 +259,8 @@ export class RunExistsError extends Error {
 
 /**
  * The journal could not store a run's events: the run is stopped, its agents aborted; or, when
- * `beforeStart`, it could not make the run's record, and nothing ran.
+ * `beforeStart`, nothing ran: it could not make the run's record, or store the run's first
+ * events (a resume's `run.resumed`), which every start waits for.
  */
 export class JournalWriteError extends Error {
   override readonly name = 'JournalWriteError';

@@ -226,7 +226,8 @@ export class RunJournal {
 
   private fail(error: unknown): void {
     if (this.failure !== undefined) return;
-    const failure = new JournalWriteError(this.runId, this.location, error);
+    // no group durable yet: no task of the run has started (see `mayStart`)
+    const failure = new JournalWriteError(this.runId, this.location, error, this.durableThrough === 0);
     this.failure = failure;
     this.giveUpWaits();
     this.onFailure(failure);

@@ -273,9 +273,10 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     groups.killAll();
     await groups.whenEmpty();
     reporter.finish();
-    const refused = seen === 0 && target.store !== undefined ? refusalLine(error, target.store) : undefined;
+    // the store said no before anything ran: at once, or at the first events of the run (a resume's `run.resumed`)
+    const beforeStart = seen === 0 || (error instanceof JournalWriteError && error.beforeStart);
+    const refused = beforeStart && target.store !== undefined ? refusalLine(error, target.store) : undefined;
     if (refused !== undefined) {
-      // the store said no before anything ran
       io.stderr.write(`rxdag: ${refused}\n`);
       return ExitCode.invalid;
     }
