@@ -35,12 +35,45 @@ describe("a run's own agents", () => {
     await scheduler.shutdown();
   });
 
-  it('should keep an agent two runs share until the last of them ends, and the scheduler\'s own until it shuts down', async () => {
+  it('should stop the attempts of a cancelled run before disposing its agents, so that they hear the cancel while they can act on it', async () => {
+    const steps: string[] = [];
+    const scheduler = createScheduler({ healthCheckIntervalMs: 0 });
+    const work = defineAgent({
+      capacity: 2,
+      create: () => 'client',
+      dispose: () => void steps.push('disposed'),
+      run: ({ id, signal }) =>
+        new Promise((_, reject) =>
+          signal.addEventListener('abort', () => (steps.push(`${id} aborted`), reject(signal.reason)), { once: true }),
+        ),
+    });
+    const two = defineDag({
+      id: 'two',
+      tasks: [
+        { id: 'a', agent: 'work' },
+        { id: 'b', agent: 'work' },
+      ],
+    });
+    const subscription = scheduler.submit(two, { agents: { work } }).subscribe({ error: () => undefined });
+    await tick(10);
+    subscription.unsubscribe();
+    await tick(10);
+    expect(steps).toEqual(['a aborted', 'b aborted', 'disposed', 'disposed']); // an instance each
+    await scheduler.shutdown();
+  });
+
+  it("should keep an agent two runs share until the last of them ends, and the scheduler's own until it shuts down", async () => {
     const disposed: number[] = [];
     const own = runAgent(0, disposed);
     const shared = runAgent(1, disposed, () => new Promise((resolve) => setTimeout(resolve, 30)));
     const scheduler = createScheduler({ healthCheckIntervalMs: 0, agents: { own } });
-    const both = defineDag({ id: 'both', tasks: [{ id: 'a', agent: 'own' }, { id: 'b', agent: 'work' }] });
+    const both = defineDag({
+      id: 'both',
+      tasks: [
+        { id: 'a', agent: 'own' },
+        { id: 'b', agent: 'work' },
+      ],
+    });
     const quick = lastValueFrom(scheduler.submit(both, { agents: { work: runAgent(2, disposed) } }));
     const slowFirst = lastValueFrom(scheduler.submit(dag, { agents: { work: shared } }));
     const slowSecond = lastValueFrom(scheduler.submit(dag, { agents: { work: shared } }));

@@ -231,8 +231,10 @@ export class RunController {
     for (let task = 0; task < this.dag.size; task++) {
       if (draft.statusOf(task) < StatusCode.Completed) this.writer.cancelled(task, Math.max(1, draft.attemptOf(task)));
     }
-    this.settleIfDone();
+    // stopped before the run settles: its end may dispose the agents, and an agent told of its
+    // attempts' stop after its dispose (a remote agent's cancel of their jobs) could no longer act on it
     for (const attempt of running) attempt.stop(this.stopReason);
+    this.settleIfDone();
   }
 
   /**

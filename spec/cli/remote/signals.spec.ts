@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { describeRedis } from '../../support/redis';
 import { runCli, startCli } from '../support/builtCli';
 import { isRunning, readEventLog } from '../support/files';
@@ -53,6 +53,34 @@ describeRedis('signals to rxdag run --redis and rxdag worker', (env) => {
       { type: 'task.cancelled', taskId: 'long' },
       { type: 'dag.completed', outcome: 'cancelled' },
     ]);
+    expect(exited(worker)).toBe(false);
+  });
+
+  it("should kill the remote shell task's processes on Ctrl-C of rxdag resume --redis, which re-attached to them", async () => {
+    const worker = await fleet.start(env.url, prefix, ['--lease-ms', '1000']);
+    const { file, pids } = longTaskDag('resumed-ctrl-c');
+    const store = tmp.file('resumed-ctrl-c-store');
+    const run = fleet.track(startCli(['run', file, ...remote(), '--store', store], NO_KEY));
+    const started = await taskStarted(pids);
+    run.child.kill('SIGTERM'); // left interrupted: its attempt goes on on the worker, for the resume
+    expect((await run.done).code).toBe(143);
+    expect(started.filter(isRunning)).toHaveLength(2);
+
+    const log = tmp.file('resumed-ctrl-c.jsonl');
+    const resumed = fleet.track(startCli(['resume', ...remote(), '--store', store, '--events', log], NO_KEY));
+    await waitFor(
+      () => existsSync(log) && readEventLog(log).some((event) => event.type === 'run.resumed'),
+      'the resume to re-attach',
+      15_000,
+    );
+    resumed.child.kill('SIGINT');
+    const result = await resumed.done;
+    expect(result.code).toBe(130);
+    expect(readEventLog(log).slice(-2)).toMatchObject([
+      { type: 'task.cancelled', taskId: 'long' },
+      { type: 'dag.completed', outcome: 'cancelled' },
+    ]);
+    await waitFor(() => started.every((pid) => !isRunning(pid)), "the task's processes to be killed on the worker", 15_000);
     expect(exited(worker)).toBe(false);
   });
 
