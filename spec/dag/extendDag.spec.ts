@@ -1,5 +1,7 @@
 import { type DagIssue, DagValidationError, defineDag, formatIssuePath, type TaskSpec } from '../../src';
-import { extendDag, extendDagWithAgents } from '../../src/dag/extendDag';
+import { extendDag, extendDagForRun } from '../../src/dag/extendDag';
+import type { LimitSpec } from '../../src/scheduler/limits';
+import { runIssues } from '../../src/scheduler/runCheck';
 
 /** `plan` spawns; `done` has completed, `busy` has not. */
 const dag = defineDag({
@@ -11,6 +13,13 @@ const dag = defineDag({
   ],
 });
 const completed = (task: number) => task === 1;
+
+/** A spawn by `plan` checked as a run checks it: its agents among `agents`, its limits among `limits`. */
+function spawnForRun(specs: readonly TaskSpec[], agents = { x: () => 1 }, limits: Record<string, LimitSpec> = {}) {
+  return extendDagForRun(dag, 0, specs, completed, agents, (grown, fromTask) =>
+    runIssues(grown, { agents, limits, maxConcurrency: 8 }, { fromTask, takesDefault: () => false }),
+  );
+}
 
 function issuesOf(spawn: () => unknown): string[] {
   try {
@@ -77,12 +86,8 @@ describe('extendDag', () => {
     const subject = 'the tasks "plan" spawned in DAG "grow" are invalid';
     expect(messageOf(() => extendDag(dag, 0, [], completed))).toBe(`${subject} (1 problem):`);
     expect(messageOf(() => extendDag(dag, 0, [{ id: 'done', agent: 'x' }], completed))).toBe(`${subject} (1 problem):`);
-    expect(messageOf(() => extendDagWithAgents(dag, 0, [{ id: 'new', agent: 'gpt' }], completed, { x: () => 1 }))).toBe(
-      `${subject} (1 problem):`,
-    );
-    expect(messageOf(() => extendDagWithAgents(dag, 0, [{ id: 'done', agent: 'gpt' }], completed, { x: () => 1 }))).toBe(
-      `${subject} (2 problems):`,
-    );
+    expect(messageOf(() => spawnForRun([{ id: 'new', agent: 'gpt' }]))).toBe(`${subject} (1 problem):`);
+    expect(messageOf(() => spawnForRun([{ id: 'done', agent: 'gpt' }]))).toBe(`${subject} (2 problems):`);
   });
 
   it('should report the problems of every spawned task, with the unknown agents among them', () => {
@@ -90,11 +95,40 @@ describe('extendDag', () => {
       { id: 'a', agent: 'x', retry: 3 },
       { id: 'b', agent: 'gpt', deps: ['a', 'nope'] },
     ] as unknown as TaskSpec[];
-    expect(issuesOf(() => extendDagWithAgents(dag, 0, specs, completed, { x: () => 1 }))).toEqual([
+    expect(issuesOf(() => spawnForRun(specs))).toEqual([
       'spawn[0].retry: expected a retry policy: an object with `attempts` (got 3; write { attempts: 4 } for the first attempt and 3 retries)',
       'spawn[1].deps[1]: spawned task "b" depends on "nope", which is not a task of this run',
       'spawn[1].agent: unknown agent "gpt" (used by "b"); known agents: "x"',
     ]);
+  });
+
+  it('should say every problem of a spawn at once: a duplicate or an unknown dependency does not hide a cycle, an unknown agent no unknown limit', () => {
+    const specs: TaskSpec[] = [
+      { id: 'y', agent: 'x' },
+      { id: 'y', agent: 'x' },
+      { id: 'c1', agent: 'x', deps: ['c2', 'ghost'] },
+      { id: 'c2', agent: 'x', deps: ['c1'] },
+      { id: 'w', agent: 'gpt' },
+      { id: 'z', agent: 'x', limits: ['nolimit'] },
+    ];
+    expect(issuesOf(() => spawnForRun(specs))).toEqual([
+      'spawn[1].id: task id "y" is given twice in this spawn (also spawn[0])',
+      'spawn[2].deps[1]: spawned task "c1" depends on "ghost", which is not a task of this run',
+      'spawn[2].deps: cycle: c1 -> c2 -> c1 (each task depends on the next)',
+      'spawn[4].agent: unknown agent "gpt" (used by "w"); known agents: "x"',
+      'spawn[5].limits[0]: task "z" needs limit "nolimit", which is not declared; known limits: none',
+    ]);
+  });
+
+  it('should name the unknown agents of a spawn whose tasks make no DAG (a cycle)', () => {
+    expect(
+      issuesOf(() =>
+        spawnForRun([
+          { id: 'c1', agent: 'gpt', deps: ['c2'] },
+          { id: 'c2', agent: 'x', deps: ['c1'] },
+        ]),
+      ),
+    ).toEqual([expect.stringMatching(/cycle/), 'spawn[0].agent: unknown agent "gpt" (used by "c1"); known agents: "x"']);
   });
 
   it('should refuse an any-failed task that depends on no task spawned with it (none can fail), as defineDag refuses one without dependencies', () => {
@@ -111,7 +145,7 @@ describe('extendDag', () => {
   });
 
   it('should still grow the DAG from valid specs', () => {
-    const grown = extendDagWithAgents(dag, 0, [{ id: 'child', agent: 'x', deps: ['done'] }], completed, { x: () => 1 });
+    const grown = spawnForRun([{ id: 'child', agent: 'x', deps: ['done'] }]);
     expect(grown.tasks.map((t) => [t.id, t.deps])).toEqual([
       ['plan', []],
       ['done', []],

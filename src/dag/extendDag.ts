@@ -8,7 +8,7 @@ import { type Dag, defineDag } from './defineDag';
 import { TaskSpecs } from './specOf';
 import { type DagIssue, DagValidationError, quoted } from './errors';
 import { noAgentIssues, zodIssues } from './issues';
-import { MAX_ID_LENGTH, type TaskSpec, taskSpecSchema } from './schema';
+import { type DagSpec, MAX_ID_LENGTH, type TaskSpec, taskSpecSchema } from './schema';
 import { escapeControls } from './text';
 import { type AgentsOfTasks, unknownAgentIssues } from './unknownAgents';
 
@@ -23,8 +23,39 @@ import { type AgentsOfTasks, unknownAgentIssues } from './unknownAgents';
  * per task of a million-task DAG.
  */
 export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[], isCompleted: (task: number) => boolean): Dag {
+  return grow(dag, spawner, specs, isCompleted, undefined);
+}
+
+/** The checks a run makes of the tasks `fromTask`… of a grown DAG (agents, limits, weights), at `['tasks', task, …]`. */
+export type SpawnCheck = (grown: Dag, fromTask: number) => readonly DagIssue[];
+
+/**
+ * {@link extendDag}, with the run's checks of the new tasks: that their agents (after the DAG's
+ * defaults) are the run's, and what `check` adds (the scheduler's limits, weights). Throws one
+ * `DagValidationError` naming every problem of the spawn: a bad field, a duplicate id or an
+ * unknown dependency does not hide a cycle, an unknown agent or an unknown limit of the tasks
+ * that have none of those. The DAG it returns is the one the reducer builds when it replays the
+ * `tasks.spawned` event (the pipeline hands it to the reducer with the event, so it is built once).
+ */
+export function extendDagForRun(
+  dag: Dag,
+  spawner: number,
+  specs: readonly TaskSpec[],
+  isCompleted: (task: number) => boolean,
+  agents: Readonly<Record<string, unknown>>,
+  check: SpawnCheck,
+): Dag {
+  return grow(dag, spawner, specs, isCompleted, { agents, check });
+}
+
+function grow(
+  dag: Dag,
+  spawner: number,
+  specs: readonly TaskSpec[],
+  isCompleted: (task: number) => boolean,
+  run: { readonly agents: Readonly<Record<string, unknown>>; readonly check: SpawnCheck } | undefined,
+): Dag {
   const parentId = dag.index.ids[spawner]!;
-  const issues: DagIssue[] = [];
   if (!Array.isArray(specs) || specs.length === 0) {
     throw new DagValidationError(
       [{ path: ['spawn'], code: 'invalid-value', message: 'expected a non-empty array of task specs' }],
@@ -32,10 +63,92 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
       parentId,
     );
   }
+  const { issues, kept } = spawnIssues(dag, spawner, specs, isCompleted);
+  // with problems, the tasks that have none make the DAG, on what exists of their deps: what only a DAG shows (a cycle) is said too
+  const keptIds = new Set(kept.map(({ spec }) => spec.id));
+  const depsOf = (spec: TaskSpec): readonly string[] =>
+    issues.length === 0 ? (spec.deps ?? []) : (spec.deps ?? []).filter((id) => dag.taskIndex(id) !== undefined || keptIds.has(id));
+  let grown: Dag | undefined;
+  try {
+    grown = defineDag(grownSpec(dag, spawner, kept, depsOf));
+  } catch (error) {
+    if (!(error instanceof DagValidationError)) throw error;
+    issues.push(...atSpawn(error.issues, dag.size, kept));
+  }
+  if (run !== undefined) {
+    const { agents, check } = run;
+    const known = (name: string) => name === '' || Object.hasOwn(agents, name);
+    issues.push(
+      ...unknownAgentIssues(agentsOfSpecs(specs, dag.defaults?.agent), known, Object.keys(agents), {
+        pathOf: (task) => ['spawn', task, 'agent'],
+      }),
+    );
+    // the run's checks read each task's own fields, not its deps: a spawn with problems is checked
+    // on its tasks without any, each depending on its spawner only (no cycle keeps them from a DAG)
+    const checked = grown !== undefined && issues.length === 0 ? grown : definedOrNot(grownSpec(dag, spawner, kept, () => []));
+    if (checked !== undefined)
+      issues.push(...atSpawn(check(checked, dag.size), dag.size, kept).filter((issue) => issue.code !== 'unknown-agent'));
+  }
+  if (issues.length > 0) throw new DagValidationError(issues, dag.id, parentId);
+  return grown!;
+}
+
+/** The spec of `dag` grown by `kept`, each depending on its spawner and on `depsOf` it; the spawner's dependents wait for them too. */
+function grownSpec(
+  dag: Dag,
+  spawner: number,
+  kept: readonly { readonly spec: TaskSpec }[],
+  depsOf: (spec: TaskSpec) => readonly string[],
+): DagSpec {
+  const parentId = dag.index.ids[spawner]!;
+  const spawnedIds = kept.map(({ spec }) => spec.id);
+  const dependentsOfSpawner = new Set<number>();
+  const { start, targets } = dag.index.dependents;
+  for (let e = start[spawner]!; e < start[spawner + 1]!; e++) dependentsOfSpawner.add(targets[e]!);
+  const written = new TaskSpecs(dag);
+  const tasks: TaskSpec[] = Array.from({ length: dag.size }, (_, i) =>
+    written.specOf(i, dependentsOfSpawner.has(i) ? spawnedIds : undefined),
+  );
+  for (const { spec } of kept) tasks.push({ ...spec, deps: [parentId, ...depsOf(spec)] });
+  return { id: dag.id, tasks, ...(dag.defaults === undefined ? {} : { defaults: dag.defaults }) };
+}
+
+/** The DAG of `spec`, or undefined when it makes none. */
+function definedOrNot(spec: DagSpec): Dag | undefined {
+  try {
+    return defineDag(spec);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `issues` of the grown DAG's tasks, those of spawned tasks (from `size` on) pointed at their place in the spawn. */
+function atSpawn(issues: readonly DagIssue[], size: number, kept: readonly { readonly at: number }[]): DagIssue[] {
+  return issues.map((issue) => {
+    const [first, position, ...rest] = issue.path;
+    return first === 'tasks' && typeof position === 'number' && position >= size
+      ? { ...issue, path: ['spawn', kept[position - size]!.at, ...rest] }
+      : issue;
+  });
+}
+
+/**
+ * The problems of each spawned task on its own and against the run (its fields, its id, its
+ * deps), and the tasks that have none, with their place in the spawn.
+ */
+function spawnIssues(
+  dag: Dag,
+  spawner: number,
+  specs: readonly TaskSpec[],
+  isCompleted: (task: number) => boolean,
+): { issues: DagIssue[]; kept: { readonly spec: TaskSpec; readonly at: number }[] } {
+  const issues: DagIssue[] = [];
+  const kept: { spec: TaskSpec; at: number }[] = [];
   const newIds = new Map<string, number>();
   // every id of the spawn, for deps on a sibling given later: one lookup a dep, not a scan of the spawn
   const siblingIds = new Set<unknown>(specs.map((spec) => (spec as { id?: unknown } | null)?.id));
   specs.forEach((spec, i) => {
+    const before = issues.length;
     // every problem of the task: a bad field does not hide its id, agent, input or deps
     const parsed = taskSpecSchema.safeParse(spec);
     if (!parsed.success) issues.push(...zodIssues(parsed.error, ['spawn', i], spec, taskSpecSchema));
@@ -51,6 +164,7 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
       const message = `task id ${quoted(task.id)} is given twice in this spawn (also spawn[${newIds.get(task.id)!}])`;
       issues.push({ path: ['spawn', i, 'id'], code: 'duplicate-id', message });
     }
+    const firstOfId = !newIds.has(task.id) && dag.taskIndex(task.id) === undefined;
     if (!newIds.has(task.id)) newIds.set(task.id, i);
     const onSiblings = (task.deps ?? []).some((depId) => dag.taskIndex(depId) === undefined);
     if ((spec as { when?: unknown }).when === 'any-failed' && !onSiblings) {
@@ -73,72 +187,11 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
         });
       }
     }
+    // a task with a problem of its own makes no part of the DAG; one whose deps are at fault still does, without them
+    const ownProblem = issues.slice(before).some((issue) => issue.path[2] !== 'deps');
+    if (parsed.success && firstOfId && !ownProblem) kept.push({ spec, at: i });
   });
-  if (issues.length > 0) throw new DagValidationError(issues, dag.id, parentId);
-
-  const spawnedIds = specs.map((spec) => spec.id);
-  const dependentsOfSpawner = new Set<number>();
-  const { start, targets } = dag.index.dependents;
-  for (let e = start[spawner]!; e < start[spawner + 1]!; e++) dependentsOfSpawner.add(targets[e]!);
-  const written = new TaskSpecs(dag);
-  const tasks: TaskSpec[] = Array.from({ length: dag.size }, (_, i) => written.specOf(i, dependentsOfSpawner.has(i) ? spawnedIds : undefined));
-  for (const spec of specs) tasks.push({ ...spec, deps: [parentId, ...(spec.deps ?? [])] });
-  let result: Dag;
-  try {
-    result = defineDag({ id: dag.id, tasks, ...(dag.defaults === undefined ? {} : { defaults: dag.defaults }) });
-  } catch (error) {
-    // only the spawned tasks can be at fault: point the paths at them
-    if (!(error instanceof DagValidationError)) throw error;
-    throw new DagValidationError(
-      error.issues.map((issue) => {
-        const [first, position, ...rest] = issue.path;
-        return first === 'tasks' && typeof position === 'number' && position >= dag.size
-          ? { ...issue, path: ['spawn', position - dag.size, ...rest] }
-          : issue;
-      }),
-      dag.id,
-      parentId,
-    );
-  }
-  return result;
-}
-
-/**
- * {@link extendDag}, then checks that every new task's agent (after the DAG's defaults) is one
- * the run has. Throws a `DagValidationError` naming each problem; the DAG it returns is the one
- * the reducer builds when it replays the `tasks.spawned` event (the pipeline hands it to the
- * reducer with the event, so it is built once).
- */
-export function extendDagWithAgents(
-  dag: Dag,
-  spawner: number,
-  specs: readonly TaskSpec[],
-  isCompleted: (task: number) => boolean,
-  agents: Readonly<Record<string, unknown>>,
-): Dag {
-  let grown: Dag;
-  try {
-    grown = extendDag(dag, spawner, specs, isCompleted);
-  } catch (error) {
-    // the spawn is refused already: its unknown agents are problems of its tasks too
-    if (!(error instanceof DagValidationError) || !Array.isArray(specs)) throw error;
-    const unknown = unknownAgentIssues(
-      agentsOfSpecs(specs, dag.defaults?.agent),
-      (name) => name === '' || Object.hasOwn(agents, name),
-      Object.keys(agents),
-      {
-        pathOf: (task) => ['spawn', task, 'agent'],
-      },
-    );
-    if (unknown.length === 0) throw error;
-    throw new DagValidationError([...error.issues, ...unknown], dag.id, error.spawner);
-  }
-  const problems = unknownAgentIssues(grown, (name) => Object.hasOwn(agents, name), Object.keys(agents), {
-    fromTask: dag.size,
-    pathOf: (task) => ['spawn', task - dag.size, 'agent'],
-  });
-  if (problems.length > 0) throw new DagValidationError(problems, dag.id, dag.index.ids[spawner]);
-  return grown;
+  return { issues, kept };
 }
 
 /** The id, string deps, agent and input of a spawned task that failed its schema, when its id is a usable string. */

@@ -102,7 +102,6 @@ export class Engine {
           { agents, limits: this.limitSpecs(), maxConcurrency: options.maxConcurrency },
           {
             fromTask,
-            pathOf: (task) => ['spawn', task - fromTask],
             // a spawned task's fields are its own spec's: its problems are said at the spawn
             takesDefault: () => false,
           },

@@ -5,8 +5,7 @@ import type { AgentKind } from '../agents/pool';
 import { tell } from '../agents/attemptContext';
 import type { AttemptOutcome } from '../agents/runAttempt';
 import type { Dag } from '../dag/defineDag';
-import { DagValidationError } from '../dag/errors';
-import { extendDagWithAgents } from '../dag/extendDag';
+import { extendDagForRun } from '../dag/extendDag';
 import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo } from '../events';
 import type { ReplayedRun, SpawnedBefore } from '../journal/replay';
@@ -289,12 +288,12 @@ export class RunController {
     const draft = this.writer.draft;
     let grown: Dag;
     try {
-      grown = extendDagWithAgents(this.dag, task, specs, (t) => draft.statusOf(t) === StatusCode.Completed, this.options.agents);
+      const { agents } = this.options;
+      const completed = (t: number) => draft.statusOf(t) === StatusCode.Completed;
+      grown = extendDagForRun(this.dag, task, specs, completed, agents, (dag, fromTask) => this.host.checkSpawned(dag, fromTask, agents));
     } catch (error) {
       return error;
     }
-    const problems = this.host.checkSpawned(grown, this.dag.size, this.options.agents);
-    if (problems.length > 0) return new DagValidationError(problems, this.dag.id, this.dag.index.ids[task]);
     this.writer.spawned(task, attempt.attempt, specs, grown);
     this.dag = grown;
     this.hasTaskTimeouts = anyTimeout(grown);

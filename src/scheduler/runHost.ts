@@ -25,7 +25,7 @@ export interface RunHost {
   useKind(definition: AgentDefinition): AgentKind;
   /** The scheduler's limit of this name (the run was checked to name only known ones). */
   limit(name: string): Limit;
-  /** Whether the scheduler can run spawned tasks `fromTask`… of `dag` (agents, limits, weights). */
+  /** Whether the scheduler can run spawned tasks `fromTask`… of `dag` (agents, limits, weights): issues at `['tasks', task, …]`. */
   checkSpawned(dag: Dag, fromTask: number, agents: ResolvedRunOptions['agents']): DagIssue[];
   /** Gives back `units` slots of `maxConcurrency`. */
   freeSlot(units: number): void;
