@@ -29,7 +29,7 @@ export type { Agent, AgentResult, TaskContext, UpstreamOutputs } from './agents/
 export { defineAgent } from './agents/agentSpec';
 export { observableAgent, promiseAgent, syncAgent } from './agents/adapters';
 export type { AgentDefinition, AgentSpec } from './agents/agentSpec';
-export { OutputNotJsonSafeError, TaskCancelledError, TaskTimeoutError } from './agents/attemptErrors';
+export { AttemptHandedBackError, OutputNotJsonSafeError, TaskCancelledError, TaskTimeoutError } from './agents/attemptErrors';
 export { afterRecorded, type RecordedCallback, withInput } from './agents/attemptContext';
 
 export { runDag, resumeRun } from './scheduler/runDag';

@@ -5,6 +5,7 @@ import { Worker } from 'bullmq';
 import { filter, lastValueFrom, take } from 'rxjs';
 import {
   type Agent,
+  AttemptHandedBackError,
   createScheduler,
   type DagEvent,
   fileJournal,
@@ -12,6 +13,7 @@ import {
   resumeRun,
   RunInterruptedError,
   runDag,
+  stoppedForResume,
   type TaskContext,
 } from '../../src/index';
 import { remoteAgent, startWorker, type WorkerOptions } from '../../src/bullmq/index';
@@ -222,12 +224,20 @@ describeRedis('cancelling remote attempts', (env) => {
   });
 
   it('should hand the attempts of a force-closed worker to another worker, under the same attempt number', async () => {
-    const seen: { started: number; abortedAt?: number }[] = [];
-    const first = worker({ job: waitsForAbort(seen) }, { name: 'first:1' });
+    const seen: { started: number; abortedAt?: number; reason?: unknown; forResume?: boolean }[] = [];
+    const handedBack: Agent = (context) => {
+      context.signal.addEventListener('abort', () => (seen[seen.length - 1]!.forResume = stoppedForResume(context.signal)));
+      return waitsForAbort(seen)(context);
+    };
+    const first = worker({ job: handedBack }, { name: 'first:1' });
     const run = collect(runDag({ id: 'handover', tasks: [{ id: 'a', agent: 'job' }] }, { agents: { job: remote('job') } }));
     await waitFor(() => seen.length === 1, 'the first worker to start the attempt');
     await first.close({ force: true });
     expect(seen[0]!.abortedAt).toBeDefined();
+    // not a cancel: an agent that undoes cancelled work can tell (the attempt runs again elsewhere)
+    expect(seen[0]!.reason).toBeInstanceOf(AttemptHandedBackError);
+    expect((seen[0]!.reason as Error).message).toBe('task "a" was handed back to run again on another worker: the worker shut down');
+    expect(seen[0]!.forResume).toBe(true);
     worker({ job: () => 'done' }, { name: 'second:2' });
     const events = await run;
     expect(eventLogViolations(events)).toEqual([]);

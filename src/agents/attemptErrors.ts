@@ -1,6 +1,6 @@
 /**
  * The errors an attempt ends with that its agent did not raise: its time limit passed, its run
- * was cancelled, its output would not keep as JSON. Classes only; raising them is `runAttempt.ts`'s.
+ * was cancelled, its worker handed it back, its output would not keep as JSON. Classes only; raising them is `runAttempt.ts`'s.
  * Why apart: code that only recognises them (the CLI's shell agent) loads no RxJS.
  */
 
@@ -40,6 +40,24 @@ export class TaskCancelledError extends Error {
   override readonly name = 'TaskCancelledError';
   constructor(readonly taskId: string) {
     super(`task "${taskId}" was cancelled`);
+  }
+}
+
+/**
+ * Raised in an attempt's `AbortSignal` when the attempt stops here to run again elsewhere: the
+ * remote worker running it was closed by force (`close({ force: true })`, a second SIGTERM), or
+ * it lost the attempt's lease, and another worker takes the job. Not a cancel: the same attempt
+ * runs again, with the same attempt number and idempotency key, so an agent that undoes its work
+ * when cancelled should not undo it for this ({@link stoppedForResume} is true).
+ */
+export class AttemptHandedBackError extends Error {
+  override readonly name = 'AttemptHandedBackError';
+  constructor(
+    readonly taskId: string,
+    /** Why, in a few words: `the worker shut down`, `its lease lapsed`. */
+    why: string,
+  ) {
+    super(`task "${taskId}" was handed back to run again on another worker: ${why}`);
   }
 }
 

@@ -7,7 +7,15 @@
  * BullMQ: `startWorker` feeds it jobs and stops it.
  */
 import { asyncScheduler } from 'rxjs';
-import { type AgentDefinition, type AgentResult, type AgentSpec, TaskCancelledError, type TaskContext, TaskTimeoutError } from '../index';
+import {
+  type AgentDefinition,
+  type AgentResult,
+  AttemptHandedBackError,
+  type AgentSpec,
+  TaskCancelledError,
+  type TaskContext,
+  TaskTimeoutError,
+} from '../index';
 import { type AttemptHost, type AttemptOutcome, CallWhenReady, isPromiseLike, runAttempt } from '../agents/runAttempt';
 import { PooledInstance } from '../agents/pooledInstance';
 import { InvalidJobError, UnauthorizedJobError, UnknownAgentError } from './errors';
@@ -70,6 +78,13 @@ const STOPPED_BECAUSE: Readonly<Record<StopReason, string>> = {
   'lease-lost': 'its lease lapsed (it may run on another worker)',
   shutdown: 'the worker shut down',
 };
+
+/** The error an attempt stopped for `reason` aborts its agent with; `undefined`: a cancel's. */
+function stopError(reason: StopReason | undefined, data: JobData): Error | undefined {
+  if (reason === 'timed-out') return new TaskTimeoutError(data.id, data.timeoutMs ?? 0);
+  if (reason === 'shutdown' || reason === 'lease-lost') return new AttemptHandedBackError(data.id, STOPPED_BECAUSE[reason]);
+  return undefined;
+}
 
 /** What every job of a worker shares. */
 export interface JobRunnerConfig {
@@ -209,8 +224,9 @@ export class JobRunner {
       });
       if (settled) return;
       job.onStop(() => {
-        // fires the agent's AbortSignal: with a timeout's error when its scheduler timed it out
-        host.stop(job.stoppedFor === 'timed-out' ? new TaskTimeoutError(data.id, data.timeoutMs ?? 0) : undefined);
+        // fires the agent's AbortSignal: with a timeout's error when its scheduler timed it out,
+        // a hand-back's when another worker runs it again (the agent must not take it for a cancel)
+        host.stop(stopError(job.stoppedFor, data));
         resolve(undefined);
       });
     });

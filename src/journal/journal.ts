@@ -3,6 +3,7 @@ import type { DagEvent, RunOutcome, TaskCounts } from '../events';
 import type { FailurePolicy } from '../state/runState';
 import type { LimitSpec } from '../scheduler/limits';
 import type { SchedulingMode } from '../scheduler/options';
+import { AttemptHandedBackError } from '../agents/attemptErrors';
 
 /**
  * The journal contract: where a durable run's record lives. A run's record is a header (the DAG
@@ -289,14 +290,19 @@ export function recordNotMade(runId: string, location: string, error: unknown): 
 }
 
 /**
- * Whether an attempt's `signal` fired because its run stopped without ending, to be resumed
- * (its journal failed, or a shutdown interrupted it): the resume takes the attempt up again. An
- * agent whose work lives outside this process (a remote job) may then leave that work running
- * for the resume to find, rather than cancel it.
+ * Whether an attempt's `signal` fired because the attempt stopped to be taken up again, not
+ * cancelled: its run stopped without ending, to be resumed (its journal failed, or a shutdown
+ * interrupted it), or the remote worker running it handed it back to another
+ * (`AttemptHandedBackError`). An agent whose work lives outside this process (a remote job) may
+ * then leave that work running for the resume to find, rather than cancel it, and one that
+ * undoes its work when cancelled should not undo it.
  */
 export function stoppedForResume(signal: AbortSignal): boolean {
   const reason: unknown = signal.reason;
-  return signal.aborted && (reason instanceof JournalWriteError || reason instanceof RunInterruptedError);
+  return (
+    signal.aborted &&
+    (reason instanceof JournalWriteError || reason instanceof RunInterruptedError || reason instanceof AttemptHandedBackError)
+  );
 }
 
 /** A journal record that cannot be trusted: nothing was run. */
