@@ -282,7 +282,8 @@ class PostgresJournalImpl implements PostgresJournal {
     const found = await this.hasTables(check).catch((error: unknown) => {
       // tables another journal commits during this check are found (`to_regclass`) before their
       // columns are seen (the query's snapshot): they look foreign here, and are judged again under the lock
-      if (error instanceof PostgresJournalError && error.serverAnswered) return false;
+      // a user without the right to look is told so, not that the tables could not be made
+      if (error instanceof PostgresJournalError && error.serverAnswered && error.code !== INSUFFICIENT_PRIVILEGE) return false;
       throw error;
     });
     if (found) return;
@@ -363,3 +364,6 @@ function describeOwner(holder: HolderRow): string {
   const name = app === '' ? 'a session' : `"${app}"`;
   return holder.client_addr === null ? `${name} (${backend})` : `${name} from ${holder.client_addr} (${backend})`;
 }
+
+/** The SQLSTATE of a statement refused for the user's rights (`permission denied for schema …`). */
+const INSUFFICIENT_PRIVILEGE = '42501';

@@ -1,5 +1,6 @@
 import { JournalWriteError } from '../../../src';
 import { refusalLine } from '../../../src/cli/store/storeErrors';
+import { PostgresJournalError } from '../../../src/postgres';
 import { storeLocation } from '../../../src/cli/store/storeLocation';
 
 describe("the store's refusals on the command line", () => {
@@ -14,6 +15,17 @@ describe("the store's refusals on the command line", () => {
     expect(refusalLine(new JournalWriteError('r1', '/runs', enoent, true), store)).toBe(
       'cannot use the store /runs/ (at /runs/r1.jsonl): ENOENT (no such file or directory)',
     );
+  });
+
+  it('should say a server that refused the connection was reached: a login refused, a database unknown, no connection free', () => {
+    const database = storeLocation('postgres://u@db:5432/test', {});
+    const refused = (code: string, reason: string) =>
+      refusalLine(new PostgresJournalError('postgres://u@db:5432/test', 'connect', reason, code, new Error(reason), false), database);
+    expect(refused('53300', 'sorry, too many clients already')).toBe(
+      'PostgreSQL journal at postgres://u@db:5432/test: cannot connect: sorry, too many clients already',
+    );
+    expect(refused('3D000', 'database "nope" does not exist')).toMatch(/^PostgreSQL journal at /);
+    expect(refused('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.1:5432')).toMatch(/^cannot reach the store: PostgreSQL journal at /);
   });
 
   it('should leave a journal that failed once the run went on to the run (not a refusal: tasks ran)', () => {

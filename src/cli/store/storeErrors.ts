@@ -76,8 +76,8 @@ export function storeUnanswered(error: unknown): boolean {
   return isPostgresJournalError(error) && !error.serverAnswered;
 }
 
-/** SQLSTATEs of a login the server refused: authorization (28xxx), an unknown database (3D000). */
-const LOGIN_REFUSED = /^(28...|3D000)$/;
+/** SQLSTATEs of a login the server refused: authorization (28xxx), an unknown database (3D000), no connection free (53300). */
+const LOGIN_REFUSED = /^(28...|3D000|53300)$/;
 
 /** Turns a store's refusal into an `InvalidInputError` (exit 2); anything else is rethrown as it is. `doing`: see {@link refusalLine}. */
 
