@@ -374,7 +374,8 @@ describePostgres('rxdag with a PostgreSQL store that fails', (db) => {
       const started = linesOf(env.PIDS).length;
       // every transaction of its sessions read-only: the run's lock is taken, its first events cannot be written
       const readOnly = `${storeOf()}&options=${encodeURIComponent('-c default_transaction_read_only=on')}`;
-      const result = await rxdagInProcess('resume', runId, '--store', readOnly);
+      // a process of its own: a command module first required inside a concurrent test is refused by jest
+      const result = await runCli(['resume', runId, '--store', readOnly]);
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(
         new RegExp(
