@@ -379,7 +379,7 @@ describePostgres('rxdag with a PostgreSQL store that fails', (db) => {
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(
         new RegExp(
-          `\\nrxdag: PostgreSQL journal at ${escape(readOnly)}: cannot append seq \\d+\\.\\.\\d+ to run "${runId}": cannot execute UPDATE in a read-only transaction\\n$`,
+          `\\nrxdag: PostgreSQL journal at ${escape(readOnly)}: cannot append seq \\d+\\.\\.\\d+ to run "${runId}": cannot execute UPDATE in a read-only transaction; nothing ran now, the run stays interrupted in the store \\(rxdag resume ${runId} --store '${escape(readOnly)}' continues it once the store can be written\\)\\n$`,
         ),
       );
       expect(linesOf(env.PIDS)).toHaveLength(started); // its gate task did not start again

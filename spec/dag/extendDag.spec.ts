@@ -120,6 +120,28 @@ describe('extendDag', () => {
     ]);
   });
 
+  it('should say a dependency on a task that has not completed once, not also as the cycle it would make through the spawner', () => {
+    const chain = defineDag({
+      id: 'chain',
+      tasks: [
+        { id: 'plan', agent: 'x' },
+        { id: 'report', agent: 'x', deps: ['plan'] },
+      ],
+    });
+    // the spawner's dependents wait for what it spawns: `report` after `extra` after `report`
+    expect(issuesOf(() => extendDag(chain, 0, [{ id: 'extra', agent: 'x', deps: ['report'] }], () => false))).toEqual([
+      'spawn[0].deps[0]: spawned task "extra" depends on "report", which has not completed (a spawned task may depend only on completed tasks and on tasks spawned with it)',
+    ]);
+  });
+
+  it('should point a self-dependency at its place in the task’s own deps, with or without other problems', () => {
+    const selfOnly = issuesOf(() => extendDag(dag, 0, [{ id: 's', agent: 'x', deps: ['s'] }], completed));
+    expect(selfOnly).toEqual([expect.stringMatching(/^spawn\[0\]\.deps\[0\]: /)]);
+    const withGhosts = issuesOf(() => extendDag(dag, 0, [{ id: 's', agent: 'x', deps: ['g1', 'g2', 's'] }], completed));
+    expect(withGhosts.map((issue) => issue.split(': ')[0])).toEqual(['spawn[0].deps[0]', 'spawn[0].deps[1]', 'spawn[0].deps[2]']);
+    expect(withGhosts[2]).toBe(selfOnly[0]!.replace('deps[0]', 'deps[2]'));
+  });
+
   it('should name the unknown agents of a spawn whose tasks make no DAG (a cycle)', () => {
     expect(
       issuesOf(() =>

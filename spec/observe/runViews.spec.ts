@@ -102,24 +102,45 @@ describe("a run's events$", () => {
     await scheduler.shutdown();
   });
 
-  it('should start anew for a later subscription of the run, once a stopped run ended it', async () => {
-    const journal = fileJournal(dir);
-    const scheduler = createScheduler({ agents: { slow: never }, healthCheckIntervalMs: 0, journal });
-    const run = scheduler.submit(TWO);
+  it('should start anew for a later subscription of the same run, once a stopped run ended it', async () => {
+    let broken = false;
+    const journal = withWrappedWriters(fileJournal(dir), (writer) => ({
+      ...writer,
+      append: (events, durable) => {
+        if (broken) throw new Error('EIO: the disk went away');
+        return writer.append(events, durable);
+      },
+    }));
+    let release: () => void = () => undefined;
+    let hold = true;
+    const step = () => (hold ? new Promise<number>((resolve) => (release = () => resolve(1))) : Promise.resolve(1));
+    const scheduler = createScheduler({ agents: { step }, healthCheckIntervalMs: 0, journal });
+    const run = scheduler.submit(
+      defineDag({
+        id: 'two-steps',
+        tasks: [
+          { id: 'a', agent: 'step' },
+          { id: 'b', agent: 'step', deps: ['a'] },
+        ],
+      }),
+    );
     const first: string[] = [];
     run.events$.subscribe({ next: (event) => first.push(event.type), complete: () => first.push('end') });
-    run.subscribe({ error: () => undefined });
+    const errors: unknown[] = [];
+    run.subscribe({ error: (error) => errors.push(error) });
     await waitUntil(() => first.includes('task.started'));
-    await scheduler.shutdown({ interrupt: true });
+    broken = true;
+    release(); // its completion cannot be written: the run stops before its end, and its stream ends
+    await waitUntil(() => errors.length > 0);
     expect(first.at(-1)).toBe('end');
 
-    const later = createScheduler({ agents: { slow: () => Promise.resolve(1) }, healthCheckIntervalMs: 0, journal });
-    const again = later.submit(TWO);
+    broken = false;
+    hold = false;
     const second: string[] = [];
-    again.events$.subscribe({ next: (event) => second.push(event.type) });
-    await new Promise<void>((resolve) => again.subscribe({ complete: resolve }));
-    expect(second.at(-1)).toBe('dag.completed');
-    await later.shutdown();
+    run.events$.subscribe({ next: (event) => second.push(event.type), complete: () => second.push('end') });
+    await new Promise<void>((resolve) => run.subscribe({ complete: resolve }));
+    expect([second[0], second.at(-1)]).toEqual(['dag.created', 'dag.completed']);
+    await scheduler.shutdown();
   });
 });
 

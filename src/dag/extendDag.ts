@@ -1,6 +1,7 @@
 /**
- * Growing a running DAG by the tasks an agent spawned (`extendDag`) and checking the agents they
- * name (`extendDagWithAgents`), with every problem of every spawned task reported at once. Runs
+ * Growing a running DAG by the tasks an agent spawned (`extendDag`), and checking them as a run
+ * does (`extendDagForRun`: agents, limits, weights), with every problem of every spawned task
+ * reported at once. Runs
  * nothing and changes nothing: the DAG it is given stays as it was, a new one is returned.
  */
 import { jsonSafetyProblem } from '../jsonSafe';
@@ -66,14 +67,19 @@ function grow(
   const { issues, kept } = spawnIssues(dag, spawner, specs, isCompleted);
   // with problems, the tasks that have none make the DAG, on what exists of their deps: what only a DAG shows (a cycle) is said too
   const keptIds = new Set(kept.map(({ spec }) => spec.id));
-  const depsOf = (spec: TaskSpec): readonly string[] =>
-    issues.length === 0 ? (spec.deps ?? []) : (spec.deps ?? []).filter((id) => dag.taskIndex(id) !== undefined || keptIds.has(id));
+  const fine = (id: string) => {
+    const existing = dag.taskIndex(id);
+    return existing === undefined ? keptIds.has(id) : existing === spawner || isCompleted(existing);
+  };
+  // where each dependency the DAG is given stands in the task's own `deps` (for the paths of its issues)
+  const keptDeps = (spec: TaskSpec): number[] => (spec.deps ?? []).flatMap((id, d) => (issues.length === 0 || fine(id) ? [d] : []));
+  const depsOf = (spec: TaskSpec): readonly string[] => keptDeps(spec).map((d) => spec.deps![d]!);
   let grown: Dag | undefined;
   try {
     grown = defineDag(grownSpec(dag, spawner, kept, depsOf));
   } catch (error) {
     if (!(error instanceof DagValidationError)) throw error;
-    issues.push(...atSpawn(error.issues, dag.size, kept));
+    issues.push(...atSpawn(error.issues, dag.size, kept, keptDeps));
   }
   if (run !== undefined) {
     const { agents, check } = run;
@@ -87,7 +93,7 @@ function grow(
     // on its tasks without any, each depending on its spawner only (no cycle keeps them from a DAG)
     const checked = grown !== undefined && issues.length === 0 ? grown : definedOrNot(grownSpec(dag, spawner, kept, () => []));
     if (checked !== undefined)
-      issues.push(...atSpawn(check(checked, dag.size), dag.size, kept).filter((issue) => issue.code !== 'unknown-agent'));
+      issues.push(...atSpawn(check(checked, dag.size), dag.size, kept, () => []).filter((issue) => issue.code !== 'unknown-agent'));
   }
   if (issues.length > 0) throw new DagValidationError(issues, dag.id, parentId);
   return grown!;
@@ -123,12 +129,21 @@ function definedOrNot(spec: DagSpec): Dag | undefined {
 }
 
 /** `issues` of the grown DAG's tasks, those of spawned tasks (from `size` on) pointed at their place in the spawn. */
-function atSpawn(issues: readonly DagIssue[], size: number, kept: readonly { readonly at: number }[]): DagIssue[] {
+function atSpawn(
+  issues: readonly DagIssue[],
+  size: number,
+  kept: readonly { readonly spec: TaskSpec; readonly at: number }[],
+  keptDeps: (spec: TaskSpec) => readonly number[],
+): DagIssue[] {
   return issues.map((issue) => {
     const [first, position, ...rest] = issue.path;
-    return first === 'tasks' && typeof position === 'number' && position >= size
-      ? { ...issue, path: ['spawn', kept[position - size]!.at, ...rest] }
-      : issue;
+    if (first !== 'tasks' || typeof position !== 'number' || position < size) return issue;
+    const { spec, at } = kept[position - size]!;
+    // the grown task's deps are its spawner's id, then those of its own it was given
+    const [field, dep, ...more] = rest;
+    if (field !== 'deps' || typeof dep !== 'number') return { ...issue, path: ['spawn', at, ...rest] };
+    const own = dep === 0 ? undefined : keptDeps(spec)[dep - 1];
+    return { ...issue, path: own === undefined ? ['spawn', at, 'deps'] : ['spawn', at, 'deps', own, ...more] };
   });
 }
 

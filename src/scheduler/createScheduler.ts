@@ -135,7 +135,6 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
     durable?: DurableRun,
     spared = false,
   ): void => {
-    const onBus = runBus.started();
     const run = engine.createRun(
       runId,
       dag,
@@ -151,6 +150,8 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
       scope,
       durable,
     );
+    // counted once the run exists (its listener is called from its start on): a run never made never ends the stream
+    const onBus = runBus.started();
     if (durable !== undefined) open.set(subscriber, { runId, onBus });
     if (subscriber.closed || forced) {
       // left, or shut down by force, while the journal was answering: the run is in the journal

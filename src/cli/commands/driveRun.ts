@@ -277,7 +277,12 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     const beforeStart = seen === 0 || (error instanceof JournalWriteError && error.beforeStart);
     const refused = beforeStart && target.store !== undefined ? refusalLine(error, target.store) : undefined;
     if (refused !== undefined) {
-      io.stderr.write(`rxdag: ${refused}\n`);
+      // its record was made (the run began) but none of its events could be written: it stays, interrupted
+      const left =
+        seen === 0
+          ? ''
+          : `; nothing ran now, the run stays interrupted in the store (${resumeCommandOf(target) ?? 'rxdag resume'} continues it once the store can be written)`;
+      io.stderr.write(`rxdag: ${refused}${left}\n`);
       return ExitCode.invalid;
     }
     if (error instanceof JournalWriteError) {
