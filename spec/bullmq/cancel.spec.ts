@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'bullmq';
-import { filter, lastValueFrom, take } from 'rxjs';
+import { filter, from, lastValueFrom, type ObservableInput, take } from 'rxjs';
 import {
   type Agent,
   AttemptHandedBackError,
@@ -331,6 +331,25 @@ describeRedis('cancelling remote attempts', (env) => {
     await expect(stillRunning).resolves.toMatchObject({ output: 'ran running' });
     await expect(runNow(after, fakeContext('r1', 'finished'), again)).resolves.toMatchObject({ output: 'ran finished' });
     expect(calls).toBe(2);
+  });
+
+  it("should cancel a resumed attempt's job that a worker runs when the attempt ends before its own add went out", async () => {
+    const seen: { started: number; abortedAt?: number }[] = [];
+    worker({ job: waitsForAbort(seen) });
+    const before = remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS });
+    const running = runNow(before, fakeContext('r2', 'long'), before.create!());
+    await waitFor(() => seen.length === 1, 'the attempt to start on the worker');
+    await before.close(); // the scheduler dies: its attempt runs on
+    await expect(running).rejects.toThrow(/was closed/);
+    const after = closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS }));
+    // the resumed attempt, cancelled in the same turn: its add is still in the next burst
+    const instance = await after.create!();
+    const resumed = from(after.run(fakeContext('r2', 'long'), instance) as ObservableInput<unknown>).subscribe({
+      error: () => undefined,
+    });
+    resumed.unsubscribe();
+    await waitFor(() => seen[0]!.abortedAt !== undefined, 'the cancel to reach the worker', 5000);
+    expect(seen).toHaveLength(1); // and it never ran again
   });
 
   it('should not cancel the job of another run that has the same id on the prefix when it leaves at once, before its check', async () => {

@@ -23,7 +23,7 @@ import { addRidingOutages, type Outage, outageOver, outageSeen } from './redisAw
 import { type CancelNotSent, JobCancels, type OwnershipCheck } from './jobCancels';
 import { jobIdFor, otherRunsJob, signedJobData, unsendableInput } from './jobFormat';
 import { failedJobError, parsedJson, type Settlement, settlementOf } from './outcomes';
-import { mayAddAgain, ownershipOf, readyToAddAgain, vanishedError, type Waiter } from './waiter';
+import { existingOwnJob, mayAddAgain, ownershipOf, readyToAddAgain, vanishedError, type Waiter } from './waiter';
 import type { RedisConnectionError, RedisTarget } from './redisConnection';
 
 /**
@@ -120,10 +120,13 @@ export class RemoteQueue {
       if (waiter.data.timeoutMs !== undefined) task.signal.addEventListener('abort', () => this.timedOut(waiter), { once: true });
       return () => {
         if (!this.forget(waiter)) return; // settled: nothing to cancel
-        if (!waiter.sent) return; // its add never went out (Redis away, or not yet): the burst leaves it out
         if (stoppedForResume(task.signal)) return; // the job goes on: the run's resume re-attaches to it
         waiter.aborted = (task.signal.reason as Error | undefined)?.name === 'TaskTimeoutError' ? 'timed-out' : 'cancelled';
-        this.cancel(jobId, waiter.aborted, ownershipOf(waiter));
+        if (waiter.sent) return this.cancel(jobId, waiter.aborted, ownershipOf(waiter));
+        // its add never went out (Redis away, or not yet): the burst leaves it out. A resumed run's
+        // job may be there all the same, added by its earlier process and run by a worker: while
+        // Redis answers, one found there that is this run's is cancelled
+        if (this.outage.since === undefined) this.cancel(jobId, waiter.aborted, existingOwnJob(waiter));
       };
     });
   }

@@ -53,6 +53,17 @@ export function ownershipOf(waiter: Waiter): OwnershipCheck | undefined {
   };
 }
 
+/**
+ * For an attempt whose add never went out: whether a job of its id is in Redis all the same and
+ * is its run's (a resumed run's, added by the run's earlier process), so that its cancel is sent.
+ */
+export function existingOwnJob(waiter: Waiter): OwnershipCheck {
+  return async (queue) => {
+    const job = await queue.getJob(waiter.jobId);
+    return job !== undefined && otherRunsJob(waiter.data, job.data) === undefined;
+  };
+}
+
 /** How often a job that vanished from Redis untaken is added again for its attempt before the attempt fails. */
 const MOST_VANISHINGS = 3;
 
