@@ -1,7 +1,8 @@
 import { Counter, Gauge, type OpenMetricsContentType, Registry } from 'prom-client';
-import { NEVER, Subject } from 'rxjs';
-import { type DagEvent, defineDag, isTerminalEvent, runDag } from '../../src';
+import { lastValueFrom, NEVER, Subject } from 'rxjs';
+import { createScheduler, type DagEvent, defineDag, isTerminalEvent, runDag } from '../../src';
 import { collectMetrics, NO_AGENT, serveMetrics } from '../../src/observe/prometheus';
+import { DEFAULT_BUCKETS, rxdagMetrics } from '../../src/observe/rxdagMetrics';
 import { virtualRun } from './fixtures';
 import { valueOf, valuesOf } from './readMetrics';
 
@@ -18,6 +19,38 @@ function expectedFromEvents(events: readonly DagEvent[]) {
 const sum = (lines: string[]) => lines.reduce((total, line) => total + Number(line.split(' ').at(-1)), 0);
 
 describe('collectMetrics', () => {
+  it('should keep counting right with a collector per run never unsubscribed, and sum at a scrape only those with a run open', async () => {
+    const registry = new Registry();
+    const scheduler = createScheduler({ agents: { work: () => Promise.resolve(1) }, healthCheckIntervalMs: 0 });
+    const dag = defineDag({
+      id: 'small',
+      tasks: [
+        { id: 'a', agent: 'work' },
+        { id: 'b', agent: 'work', deps: ['a'] },
+      ],
+    });
+    // what a scrape sums: the collectors attached with a run open (white box: the registry's shared metrics)
+    const summed = () =>
+      (rxdagMetrics(registry, 'rxdag_', DEFAULT_BUCKETS, [], false) as unknown as { sources: Set<unknown> }).sources.size;
+    const runs = Array.from({ length: 50 }, () => scheduler.submit(dag));
+    for (const run of runs) collectMetrics(run.events$, { registry });
+    expect(summed()).toBe(0); // nothing open before its run starts
+    const first = lastValueFrom(runs[0]!);
+    expect(summed()).toBe(1); // its first task runs
+    await first;
+    for (const run of runs.slice(1, 40)) await lastValueFrom(run);
+    expect(summed()).toBe(0); // ended runs: kept as counted, no longer summed
+    expect(await valueOf(registry, 'rxdag_tasks_total', { agent: 'work', outcome: 'completed' })).toBe(80);
+    // the same run subscribed again counts again
+    for (const run of runs.slice(0, 10)) await lastValueFrom(run);
+    for (const run of runs.slice(40)) await lastValueFrom(run);
+    expect(summed()).toBe(0);
+    expect(await valueOf(registry, 'rxdag_runs_total', { outcome: 'succeeded' })).toBe(60);
+    expect(await valueOf(registry, 'rxdag_tasks_total', { agent: 'work', outcome: 'completed' })).toBe(120);
+    expect(await valueOf(registry, 'rxdag_running_tasks')).toBe(0);
+    await scheduler.shutdown();
+  });
+
   it('should count tasks, attempts and runs by outcome as the events of a run say', async () => {
     const registry = new Registry();
     const events = virtualRun({ listen: (events$) => collectMetrics(events$, { registry }) });

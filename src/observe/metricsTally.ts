@@ -129,6 +129,16 @@ export class MetricsTally {
     if (labelSetOf === undefined) labelSetCountsIn(this.counts, NO_LABELS);
   }
 
+  /** Whether no run is open here (every run it saw has ended, or none began): nothing in the gauges. */
+  get idle(): boolean {
+    return this.books.size === 0;
+  }
+
+  /** Forgets what it counted (once its owner has kept it elsewhere); only while {@link idle}, when no open run refers to it. */
+  clearCounts(): void {
+    if (this.idle) this.counts.labelSets.clear();
+  }
+
   /** Adds the tasks ready (`'ready'`) or the attempts running (`'running'`) now into `into`, by label set key. */
   addOpen(which: 'ready' | 'running', into: Map<string, number>): void {
     for (const book of this.books.values()) into.set(book.counts.key, (into.get(book.counts.key) ?? 0) + book[which].size);

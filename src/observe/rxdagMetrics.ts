@@ -184,6 +184,22 @@ export class RxdagMetrics {
     if (this.sources.delete(source)) addCounts(this.retired, source.counts);
   }
 
+  /**
+   * `source` has no run open: what it counted is kept as a detached one's, and scrapes pass it by
+   * until it {@link wake}s. Why: a collector per run (`collectMetrics(run.events$)`), never
+   * unsubscribed, would otherwise be summed at every scrape for as long as the process lives.
+   */
+  rest(source: MetricsTally): void {
+    if (!source.idle || !this.sources.delete(source)) return;
+    addCounts(this.retired, source.counts);
+    source.clearCounts();
+  }
+
+  /** `source` counts again (an event came after it {@link rest}ed). */
+  wake(source: MetricsTally): void {
+    this.sources.add(source);
+  }
+
   private totals(): Counts {
     const totals = emptyCounts(this.buckets);
     addCounts(totals, this.retired);
