@@ -352,6 +352,29 @@ describeRedis('cancelling remote attempts', (env) => {
     expect(seen).toHaveLength(1); // and it never ran again
   });
 
+  it('should send nothing for the attempts of a run cancelled before their adds went out, and say no cancel went missing', async () => {
+    const agent = remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS });
+    const dag = {
+      id: 'early',
+      tasks: [
+        { id: 'a', agent: 'job' },
+        { id: 'b', agent: 'job' },
+      ],
+    };
+    const run = runDag(dag, { agents: { job: agent }, healthCheckIntervalMs: 0 }).subscribe({ error: () => undefined });
+    await sleep(2); // its first burst of adds is connecting
+    run.unsubscribe();
+    expect((await agent.close()).cancelsNotSent).toEqual([]);
+    expect((await env.keys()).filter((key) => key.startsWith(`${prefix}:job:`) && key.includes('rxdag-cancel'))).toEqual([]);
+    // nor, with Redis out of reach, a cancel it could not send for a job it never added
+    const away = remoteAgent({ connection: 'redis://127.0.0.1:1', prefix, queue: 'job', leaseMs: LEASE_MS });
+    const attempt = from(away.run(fakeContext('away', 'a'), await away.create!()) as ObservableInput<unknown>).subscribe({
+      error: () => undefined,
+    });
+    attempt.unsubscribe();
+    expect((await away.close()).cancelsNotSent).toEqual([]);
+  });
+
   it('should not cancel the job of another run that has the same id on the prefix when it leaves at once, before its check', async () => {
     const aborted: string[] = [];
     worker({

@@ -63,10 +63,10 @@ export class JobCancels {
    * the queue closes ({@link stop}): a job Redis had, or gets once back (an add that was under
    * way), must not run for an attempt that ended.
    */
-  send(route: () => Promise<CancelRoute>, jobId: string, reason: CancelReason, owned?: OwnershipCheck): void {
+  send(route: () => Promise<CancelRoute>, jobId: string, reason: CancelReason, owned?: OwnershipCheck, maybe = false): void {
     this.tombstones.add(jobId);
     this.sending.add(jobId);
-    this.track(this.sendUntilTaken(route, jobId, reason, owned));
+    this.track(this.sendUntilTaken(route, jobId, reason, owned, maybe));
   }
 
   /** No more tries: the queue is closing (what is still under way is reported by {@link notSent}). */
@@ -74,11 +74,17 @@ export class JobCancels {
     this.stopped = true;
   }
 
+  /**
+   * `maybe`: the cancel of a job that may not be there (an attempt whose add never went out, see
+   * `RemoteQueue`): tried once, and forgotten when Redis cannot be asked, not reported as a cancel
+   * that did not reach the workers.
+   */
   private async sendUntilTaken(
     route: () => Promise<CancelRoute>,
     jobId: string,
     reason: CancelReason,
-    owned?: OwnershipCheck,
+    owned: OwnershipCheck | undefined,
+    maybe: boolean,
   ): Promise<void> {
     for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(2 * pause, LONGEST_PAUSE_MS)) {
       let failure: RedisConnectionError;
@@ -86,6 +92,11 @@ export class JobCancels {
         return await this.sendOnce(await route(), jobId, reason, owned);
       } catch (error) {
         if (!this.sending.has(jobId)) return; // sent: only the clean-up after it failed
+        if (maybe) {
+          this.sending.delete(jobId);
+          this.forget(jobId);
+          return;
+        }
         failure = this.config.target.fail(`send the cancel of job "${jobId}"`, error);
       }
       if (this.stopped || !saysRedisAway(failure)) {

@@ -126,7 +126,7 @@ export class RemoteQueue {
         // its add never went out (Redis away, or not yet): the burst leaves it out. A resumed run's
         // job may be there all the same, added by its earlier process and run by a worker: while
         // Redis answers, one found there that is this run's is cancelled
-        if (this.outage.since === undefined) this.cancel(jobId, waiter.aborted, existingOwnJob(waiter));
+        if (this.outage.since === undefined) this.cancels.send(() => this.connect(), jobId, waiter.aborted, existingOwnJob(waiter), true);
       };
     });
   }
@@ -263,7 +263,7 @@ export class RemoteQueue {
     for (const waiter of result.added) {
       waiter.added = true;
       if (this.waiters.get(waiter.jobId) === waiter) this.arm(waiter);
-      else if (waiter.aborted !== undefined) this.cancel(waiter.jobId, waiter.aborted, ownershipOf(waiter)); // aborted while being added: the first cancel may have come first
+      else if (waiter.sent && waiter.aborted !== undefined) this.cancel(waiter.jobId, waiter.aborted, ownershipOf(waiter)); // aborted while being added: the first cancel may have come first
     }
   }
 

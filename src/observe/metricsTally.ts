@@ -41,7 +41,7 @@ export interface LabelSetCounts extends LabelSet {
 export interface Counts {
   /** The histograms' bucket bounds, in seconds. */
   readonly bounds: readonly number[];
-  /** By the label set's key. Never shrinks: a counter's series stays once it has been shown. */
+  /** By the label set's key. Never shrinks while counted (a counter's series stays once shown); a tally's is cleared only once what it holds is kept elsewhere (`clearCounts`). */
   readonly labelSets: Map<string, LabelSetCounts>;
 }
 
