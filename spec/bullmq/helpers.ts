@@ -1,6 +1,6 @@
 import { firstValueFrom, from, lastValueFrom, type Observable, type ObservableInput, toArray } from 'rxjs';
-import { type AgentSpec, type DagEvent, fileJournal, type Journal, type TaskContext } from '../../src/index';
-import { withWrappedWriters } from '../support/journals';
+import type { AgentSpec, DagEvent, TaskContext } from '../../src/index';
+export { failingJournal } from '../support/journals';
 
 /**
  * Small helpers of the BullMQ specs: collecting a run's events, waiting for a condition,
@@ -60,16 +60,4 @@ export function ending(events: readonly DagEvent[]): Extract<DagEvent, { type: '
   const last = events[events.length - 1];
   if (last?.type !== 'dag.completed') throw new Error(`the run did not end: last event ${last?.type}`);
   return last;
-}
-
-/** `fileJournal(dir)` whose appends throw once `failing()` says so, as a disk that went away. */
-export function failingJournal(dir: string, failing: () => boolean): Journal {
-  return withWrappedWriters(fileJournal(dir), (writer) => ({
-    ...writer,
-    append: (events, durable) => {
-      if (failing()) throw new Error('EIO: the disk went away');
-      return writer.append(events, durable);
-    },
-    close: () => writer.close(),
-  }));
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createScheduler, type DagEvent, defineDag, fileJournal, type Journal, JournalWriteError, RunInterruptedError } from '../../src';
 import { traceEvents } from '../../src/observe/otel';
 import { collectMetrics } from '../../src/observe/prometheus';
-import { withWrappedWriters } from '../support/journals';
+import { failingJournal } from '../support/journals';
 import { valueOf } from './readMetrics';
 
 /**
@@ -63,13 +63,7 @@ describe("a run's events$", () => {
 
   it('should end when its journal fails: its running attempts count and end as interrupted', async () => {
     let broken = false;
-    const journal = withWrappedWriters(fileJournal(dir), (writer) => ({
-      ...writer,
-      append: (events, durable) => {
-        if (broken) throw new Error('EIO: the disk went away');
-        return writer.append(events, durable);
-      },
-    }));
+    const journal = failingJournal(dir, () => broken);
     let finishB: () => void = () => undefined;
     const agent = ({ id }: { id: string }) => (id === 'b' ? new Promise<number>((resolve) => (finishB = () => resolve(1))) : never());
     const { scheduler, seen, metrics, spans, whenRunning } = watchedRun(journal, agent);
@@ -104,13 +98,7 @@ describe("a run's events$", () => {
 
   it('should start anew for a later subscription of the same run, once a stopped run ended it', async () => {
     let broken = false;
-    const journal = withWrappedWriters(fileJournal(dir), (writer) => ({
-      ...writer,
-      append: (events, durable) => {
-        if (broken) throw new Error('EIO: the disk went away');
-        return writer.append(events, durable);
-      },
-    }));
+    const journal = failingJournal(dir, () => broken);
     let release: () => void = () => undefined;
     let hold = true;
     const step = () => (hold ? new Promise<number>((resolve) => (release = () => resolve(1))) : Promise.resolve(1));

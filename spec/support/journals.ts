@@ -1,4 +1,4 @@
-import type { Journal, JournalWriter } from '../../src';
+import { fileJournal, type Journal, type JournalWriter } from '../../src';
 
 /**
  * `inner` with each writer it makes (for a new run or a resumed one) passed through `wrap`: a
@@ -16,4 +16,16 @@ export function withWrappedWriters(inner: Journal, wrap: (writer: JournalWriter)
     events: (runId) => inner.events(runId),
     header: (runId) => inner.header(runId),
   };
+}
+
+/** `fileJournal(dir)` whose appends throw once `failing()` says so, as a disk that went away. */
+export function failingJournal(dir: string, failing: () => boolean): Journal {
+  return withWrappedWriters(fileJournal(dir), (writer) => ({
+    ...writer,
+    append: (events, durable) => {
+      if (failing()) throw new Error('EIO: the disk went away');
+      return writer.append(events, durable);
+    },
+    close: () => writer.close(),
+  }));
 }

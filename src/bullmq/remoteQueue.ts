@@ -123,9 +123,7 @@ export class RemoteQueue {
         if (stoppedForResume(task.signal)) return; // the job goes on: the run's resume re-attaches to it
         waiter.aborted = (task.signal.reason as Error | undefined)?.name === 'TaskTimeoutError' ? 'timed-out' : 'cancelled';
         if (waiter.sent) return this.cancel(jobId, waiter.aborted, ownershipOf(waiter));
-        // its add never went out (Redis away, or not yet): the burst leaves it out. A resumed run's
-        // job may be there all the same, added by its earlier process and run by a worker: while
-        // Redis answers, one found there that is this run's is cancelled
+        // its add never went out: the burst leaves it out; a resumed run's earlier process may have added it (maybe cancelled)
         if (this.outage.since === undefined) this.cancels.send(() => this.connect(), jobId, waiter.aborted, existingOwnJob(waiter), true);
       };
     });
