@@ -9,8 +9,7 @@
  * removals of one tick together, `finishedJobs.ts`). Every command has a time limit
  * (`commandConnection.ts`), an add is tried again while Redis is away for up to a lease period
  * (`redisAway.ts`), so an outage fails attempts rather than hangs them, and closing waits for
- * Redis a bounded time. It does not decide retries or timeouts: the scheduler does, and ends an
- * attempt by unsubscribing from it.
+ * Redis a bounded time. It does not decide retries or timeouts: the scheduler does (unsubscribing).
  */
 import { Observable } from 'rxjs';
 import { stoppedForResume, type TaskContext, TaskTimeoutError, type WorkerResult } from '../index';
