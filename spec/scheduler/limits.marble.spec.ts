@@ -1,7 +1,21 @@
-import { createScheduler, DagValidationError, defineDag, type DagEvent, defineAgent, runDag, type TaskSpec } from '../../src';
+import type { SchedulerLike } from 'rxjs';
+import {
+  createScheduler,
+  DagValidationError,
+  defineDag,
+  type DagEvent,
+  defineAgent,
+  runDag,
+  type SchedulerOptions,
+  type TaskSpec,
+} from '../../src';
 import { inVirtualTime, scheduling, timeline } from '../helpers';
 
 const starts = (events: DagEvent[]) => timeline(events, scheduling).filter((line) => line.includes('started'));
+
+/** A scheduler in virtual time that several runs share: no health checks, 10 slots unless `options` say otherwise. */
+const sharedScheduler = (scheduler: SchedulerLike, options: SchedulerOptions) =>
+  createScheduler({ healthCheckIntervalMs: 0, scheduler, maxConcurrency: 10, ...options });
 
 /** Runs `tasks` in virtual time, each attempt of agent `work` taking `marble`, or as many frames as `durations` gives its task (default 1). */
 function run(
@@ -86,13 +100,7 @@ describe('named limits', () => {
   it('should share a limit between the runs of one scheduler', () => {
     const events: DagEvent[] = [];
     inVirtualTime(({ cold }, scheduler) => {
-      const shared = createScheduler({
-        healthCheckIntervalMs: 0,
-        scheduler,
-        maxConcurrency: 10,
-        limits: { api: { concurrency: 2 } },
-        agents: { work: () => cold('--(x|)') },
-      });
+      const shared = sharedScheduler(scheduler, { limits: { api: { concurrency: 2 } }, agents: { work: () => cold('--(x|)') } });
       for (const name of ['one', 'two']) {
         const dag = defineDag({ id: name, tasks: ['a', 'b'].map((id) => ({ id, agent: 'work', limits: ['api'] })) });
         shared.submit(dag, { runId: name }).subscribe((e) => events.push(e));
@@ -120,10 +128,7 @@ describe('named limits', () => {
     ): { heavy: number; light: number[] } {
       const events: DagEvent[] = [];
       inVirtualTime(({ cold }, scheduler) => {
-        const shared = createScheduler({
-          healthCheckIntervalMs: 0,
-          scheduler,
-          maxConcurrency: 10,
+        const shared = sharedScheduler(scheduler, {
           agents: { work: () => cold('---(x|)'), other: () => cold('---(x|)'), quick: () => cold('-(x|)') },
           ...options,
         });
@@ -260,10 +265,7 @@ describe('named limits', () => {
     function heldWhileTwoRuns(r1: TaskSpec[], frames: Readonly<Record<string, number>>): Record<string, number> {
       const events: DagEvent[] = [];
       inVirtualTime(({ cold }, scheduler) => {
-        const shared = createScheduler({
-          healthCheckIntervalMs: 0,
-          scheduler,
-          maxConcurrency: 10,
+        const shared = sharedScheduler(scheduler, {
           limits: { gpu: { concurrency: 2 }, big: { concurrency: 99 } },
           agents: { work: ({ id }) => cold(`${'-'.repeat(frames[id] ?? 1)}(x|)`) },
         });
@@ -332,9 +334,7 @@ describe('named limits', () => {
     ): number {
       const events: DagEvent[] = [];
       inVirtualTime(({ cold }, scheduler) => {
-        const shared = createScheduler({
-          healthCheckIntervalMs: 0,
-          scheduler,
+        const shared = sharedScheduler(scheduler, {
           maxConcurrency: 100,
           agents: { work: defineAgent({ capacity: workCapacity, run: () => cold('---(x|)') }), other: () => cold('---(x|)') },
           ...options,
