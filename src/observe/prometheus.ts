@@ -106,22 +106,8 @@ export function collectMetrics(events$: Observable<DagEvent>, options: MetricsOp
   const labelNames = checkRunLabels(runLabels);
   const metrics = rxdagMetrics(registry, prefix, buckets, labelNames, given !== undefined);
   const tally = metrics.attach(runLabels?.of);
-  // nothing open yet: summed at a scrape from its first event on
-  metrics.rest(tally);
-  let resting = true;
   const subscription = events$.subscribe({
-    next: (event) => {
-      if (resting) {
-        resting = false;
-        metrics.wake(tally);
-      }
-      tally.handle(event);
-      // no run open any more: kept as counted, and left out of scrapes until the next event
-      if (event.type === 'dag.completed' && tally.idle) {
-        resting = true;
-        metrics.rest(tally);
-      }
-    },
+    next: (event) => metrics.handle(tally, event),
     // the run's own subscribers see its error; metrics keep what they counted, and the attempts
     // the stop cut (an interrupting shutdown, a journal that failed) end as interrupted
     error: () => tally.streamEnded(),

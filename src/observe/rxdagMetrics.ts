@@ -4,9 +4,10 @@
  * which are part of the metrics). Every metric is filled when the registry is scraped, from the tallies of
  * the collectors attached now plus what detached collectors counted, so counters and histograms
  * never go down and gauges drop what a detached collector held. It refuses a registry where
- * another metric already has one of its names; it does not read events (`MetricsTally` does).
+ * another metric already has one of its names; it hands events to the tallies and reads none (`MetricsTally` does).
  */
 import { Counter, Gauge, type Registry, type RegistryContentType } from 'prom-client';
+import type { DagEvent } from '../events';
 import { addCounts, type AgentCounts, type Counts, emptyCounts, MetricsTally } from './metricsTally';
 import { ATTEMPT_OUTCOMES, RUN_OUTCOMES, TASK_OUTCOMES } from './outcomes';
 import { labelSetOf, type RunLabels } from './runLabels';
@@ -166,8 +167,9 @@ export class RxdagMetrics {
   }
 
   /**
-   * A new tally, counted in these metrics until {@link detach}ed; `of` gives the values of a run's
-   * labels (the `runLabels` option), asked in the order of these metrics' {@link labelNames}.
+   * A new tally, counted in these metrics until {@link detach}ed, fed through {@link handle}; `of`
+   * gives the values of a run's labels (the `runLabels` option), asked in the order of these
+   * metrics' {@link labelNames}.
    */
   attach(of?: RunLabels['of'] | undefined): MetricsTally {
     const { labelNames } = this;
@@ -175,8 +177,15 @@ export class RxdagMetrics {
       this.buckets,
       of === undefined || labelNames.length === 0 ? undefined : (runId) => labelSetOf(labelNames, of, runId),
     );
-    this.sources.add(source);
+    this.rest(source); // nothing open yet: summed from its first event on
     return source;
+  }
+
+  /** Applies `event` to `source`; a source whose runs have all ended rests (see {@link rest}). */
+  handle(source: MetricsTally, event: DagEvent): void {
+    this.sources.add(source);
+    source.handle(event);
+    if (event.type === 'dag.completed') this.rest(source);
   }
 
   /** Keeps what `source` counted in the counters and histograms, and drops what it holds open from the gauges. */
@@ -185,19 +194,14 @@ export class RxdagMetrics {
   }
 
   /**
-   * `source` has no run open: what it counted is kept as a detached one's, and scrapes pass it by
-   * until it {@link wake}s. Why: a collector per run (`collectMetrics(run.events$)`), never
+   * When `source` has no run open, what it counted is kept as a detached one's, and scrapes pass
+   * it by until its next event. Why: a collector per run (`collectMetrics(run.events$)`), never
    * unsubscribed, would otherwise be summed at every scrape for as long as the process lives.
    */
-  rest(source: MetricsTally): void {
+  private rest(source: MetricsTally): void {
     if (!source.idle || !this.sources.delete(source)) return;
     addCounts(this.retired, source.counts);
     source.clearCounts();
-  }
-
-  /** `source` counts again (an event came after it {@link rest}ed). */
-  wake(source: MetricsTally): void {
-    this.sources.add(source);
   }
 
   private totals(): Counts {
