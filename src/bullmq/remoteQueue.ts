@@ -123,7 +123,7 @@ export class RemoteQueue {
         waiter.aborted = (task.signal.reason as Error | undefined)?.name === 'TaskTimeoutError' ? 'timed-out' : 'cancelled';
         if (waiter.sent) return this.cancel(jobId, waiter.aborted, ownershipOf(waiter));
         // its add never went out: the burst leaves it out; a resumed run's earlier process may have added it (maybe cancelled)
-        if (this.outage.since === undefined) this.cancels.send(() => this.connect(), jobId, waiter.aborted, existingOwnJob(waiter), true);
+        if (this.outage.since === undefined) this.cancel(jobId, waiter.aborted, existingOwnJob(waiter), true);
       };
     });
   }
@@ -384,8 +384,8 @@ export class RemoteQueue {
   }
 
   /** Stops a job: a waiting one is removed, a running one gets a cancel and is removed when it ends. */
-  private cancel(jobId: string, reason: CancelReason, owned?: OwnershipCheck): void {
-    this.cancels.send(() => this.connect(), jobId, reason, owned);
+  private cancel(jobId: string, reason: CancelReason, owned?: OwnershipCheck, maybe = false): void {
+    this.cancels.send(() => this.connect(), jobId, reason, owned, maybe);
   }
 
   /** The error of `action`, naming the real cause when the connection knows it. */

@@ -4,7 +4,7 @@
  * which are part of the metrics). Every metric is filled when the registry is scraped, from the tallies of
  * the collectors attached now plus what detached collectors counted, so counters and histograms
  * never go down and gauges drop what a detached collector held. It refuses a registry where
- * another metric already has one of its names; it hands events to the tallies and reads none (`MetricsTally` does).
+ * another metric already has one of its names; it hands events to the tallies, noting only which ends a run (`MetricsTally` reads them).
  */
 import { Counter, Gauge, type Registry, type RegistryContentType } from 'prom-client';
 import type { DagEvent } from '../events';
