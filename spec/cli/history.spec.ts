@@ -2,6 +2,7 @@ import { fileJournal } from '../../src/index';
 import { ensureBuilt, printedRunId, runCli } from './support/builtCli';
 import { tempDir, writeText } from './support/files';
 import { rxdagInProcess } from './support/inProcessCli';
+import { CLI_MARK } from '../../src/cli/store/programRuns';
 
 /**
  * Estimates from history: `rxdag run` fills in the `estimateMs` of tasks without one from the
@@ -94,7 +95,7 @@ describe('rxdag run (estimates from earlier runs)', () => {
     // the journal keeps the estimate in the run's DAG, and the note in its metadata
     const header = await journal.header(third);
     expect(header.spec.tasks[0]).toMatchObject({ id: 'build', estimateMs: median });
-    expect(header.options.metadata).toEqual({ estimates: { fromHistory: ['build'], runs: [second, first] } });
+    expect(header.options.metadata).toEqual({ ...CLI_MARK, estimates: { fromHistory: ['build'], runs: [second, first] } });
     expect(text).toContain(`history  estimates of 1 task from earlier runs: ${second}, ${first}`);
     expect(text).toMatch(new RegExp(`build .* ${median} ms \\(history\\)`));
     expect(text).not.toMatch(/settle .*\(history\)/);
@@ -104,6 +105,6 @@ describe('rxdag run (estimates from earlier runs)', () => {
     expect(shown.json.estimates).toBeUndefined();
     expect(shown.json.tasks.map((task) => task.estimateMs)).toEqual([undefined, 30, 999]);
     expect(shown.text).not.toContain('(history)');
-    expect((await journal.header(without)).options.metadata).toBeUndefined();
+    expect((await journal.header(without)).options.metadata).toEqual(CLI_MARK);
   }, 60_000);
 });

@@ -8,6 +8,7 @@ import { ensureBuilt, runCli } from './support/builtCli';
 import { tempDir } from './support/files';
 import { rxdagInProcess } from './support/inProcessCli';
 import { storeFiles } from './support/journaledRuns';
+import { CLI_MARK } from '../../src/cli/store/programRuns';
 
 /**
  * `rxdag prune`: forgets runs of a store, named or selected by age (`--older-than`) and count
@@ -37,7 +38,8 @@ async function journalRun(journal: Journal, run: RunShape): Promise<JournalWrite
     runId,
     dagId,
     spec: { id: dagId, tasks: [{ id: 'a', agent: run.agent ?? 'sleep' }] },
-    options: { failurePolicy: 'skip-dependents', contextInjection: true },
+    // as `rxdag run` marks its runs (a run on another agent is a program's all the same)
+    options: { failurePolicy: 'skip-dependents', contextInjection: true, metadata: CLI_MARK },
     createdAt: startedAt,
   });
   const created = events.dagCreated({ runId, seq: 1, at: startedAt, dagId, taskCount: 1 });

@@ -1,12 +1,14 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { lastValueFrom } from 'rxjs';
+import { type Agent, defineDag, fileJournal, runDag } from '../../src/index';
 import { tempDir, writeText } from './support/files';
 import { rxdagInProcess as rxdag } from './support/inProcessCli';
 import { interruptedProgramRun } from './support/programRuns';
 
 /**
  * `rxdag resume` of a run a program made with the library (its tasks name agents the command
- * line does not have): refused in one line that says where to resume it, exit 2, the store left
+ * line does not have, or its record lacks the mark `rxdag run` gives its runs): refused in one line that says where to resume it, exit 2, the store left
  * as it was (no lock, the journal untouched); and a bare `rxdag resume` does not pick it, nor
  * an older run in its place: it names the run of the command line to resume instead.
  */
@@ -32,6 +34,36 @@ describe('rxdag resume of a run a program made', () => {
     });
     expect(contentsOf(store)).toEqual(before);
     expect(readdirSync(tmp.dir)).not.toContain('named.jsonl');
+  });
+
+  it("should refuse it when its agents have the command line's names but not its inputs (a program's own `shell`)", async () => {
+    const store = tmp.file('own-shell');
+    const scratch = tmp.file('own-shell-scratch');
+    // as the README's remote example names its agent: `shell`, with an input of its own shape
+    const dag = defineDag({
+      id: 'builds',
+      tasks: [
+        { id: 'compile', agent: 'shell', input: { command: 'make', cwd: '/src' } },
+        { id: 'pack', agent: 'shell', deps: ['compile'], input: { command: 'make dist', cwd: '/src' } },
+      ],
+    });
+    const shell: Agent = () => 'done';
+    await lastValueFrom(runDag(dag, { agents: { shell }, journal: fileJournal(scratch), runId: 'builds-1', healthCheckIntervalMs: 0 }));
+    const lines = readFileSync(path.join(scratch, 'builds-1.jsonl'), 'utf8').split('\n');
+    mkdirSync(store);
+    const started = lines.findIndex((line) => line.includes('"task.started"'));
+    writeFileSync(path.join(store, 'builds-1.jsonl'), `${lines.slice(0, started + 1).join('\n')}\n`);
+    const before = contentsOf(store);
+    const refused =
+      'run "builds-1" was made by a program (its record has no mark of rxdag run, though its agents have the command line\'s names): resume it there with resumeRun(journal, "builds-1", { agents })';
+
+    expect(await rxdag('resume', 'builds-1', '--store', store)).toEqual({ code: 2, stdout: '', stderr: `rxdag: ${refused}\n` });
+    expect(await rxdag('resume', '--store', store)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: the newest interrupted run is a program's: ${refused}; no other interrupted run of the store is the command line's\n`,
+    });
+    expect(contentsOf(store)).toEqual(before);
   });
 
   it('should not pick it as the newest interrupted run, and name the newest run of the command line instead', async () => {

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir, writeText } from '../support/files';
 import { rxdagInProcess as rxdag } from '../support/inProcessCli';
+import { CLI_MARK } from '../../../src/cli/store/programRuns';
 
 /** The words a POSIX shell makes of `line`. */
 function wordsOf(line: string): string[] {
@@ -44,7 +45,7 @@ describe('hints and refusals about journaled runs', () => {
           { id: 'b', deps: ['zz'], agent: 'sleep', input: { ms: 1 } },
         ],
       },
-      options: { failurePolicy: 'skip-dependents', contextInjection: true },
+      options: { failurePolicy: 'skip-dependents', contextInjection: true, metadata: CLI_MARK },
       createdAt: 0,
     };
     const created = { type: 'dag.created', runId, seq: 1, at: 0, dagId: 'd', taskCount: 2 };

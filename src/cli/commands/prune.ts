@@ -24,7 +24,7 @@ import { formatProblem, InvalidInputError, type Problem } from '../problems';
 import { commandLine } from '../shellWord';
 import { pruneLogsProblems, removeRunLogs } from './pruneLogs';
 import { openStore, type Store, storeExists } from '../store/openStore';
-import { agentsMissingFromCli } from '../store/programRuns';
+import { programRunProblem } from '../store/programRuns';
 import { durationProblem, parseDuration, type PruneRule, runCountProblem, selectRunsToPrune } from '../store/pruneSelection';
 import { listRuns, type RunList } from '../store/runList';
 import { asRefusal, refusalLine } from '../store/storeErrors';
@@ -172,7 +172,7 @@ async function resumeHints(
   for (const run of runs) {
     if (run.status !== 'interrupted' || !runIds.includes(run.runId)) continue;
     const header = await journal.header(run.runId).catch(() => undefined);
-    const programs = header !== undefined && agentsMissingFromCli(header).length > 0;
+    const programs = header !== undefined && programRunProblem(run.runId, header) !== undefined;
     hints.set(
       run.runId,
       programs

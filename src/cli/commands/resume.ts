@@ -41,7 +41,7 @@ import { slowStoreNotices } from '../store/slowStore';
 import type { RemoteAgents } from '../remote/remoteAgents';
 import { openStore, type Store } from '../store/openStore';
 import { tornTailSetAside } from '../store/tornTailNote';
-import { agentsMissingFromCli, programRunRefusal } from '../store/programRuns';
+import { programRunProblem } from '../store/programRuns';
 import { laterRunsOfTheirDag, listRuns } from '../store/runList';
 import { asRefusal, CANCELLED_RUN_HINT, FAILED_RUN_HINT } from '../store/storeErrors';
 import { storeFlag, storeLocation } from '../store/storeLocation';
@@ -88,8 +88,8 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     const last = history[history.length - 1];
     if (last?.type === 'dag.completed') return asRefusal(new RunNotResumableError(id, 'ended', last.outcome), location);
     // before the library takes the run: refused there, it would list every task of an unknown agent
-    const missing = agentsMissingFromCli(header, history);
-    if (missing.length > 0) throw new InvalidInputError([{ message: programRunRefusal(id, missing) }]);
+    const programs = programRunProblem(id, header, history);
+    if (programs !== undefined) throw new InvalidInputError([{ message: programs }]);
     // a folder gone (moved, another machine) would fail its tasks for good: refused, the run stays resumable
     // (with --redis the workers run the tasks, and only they need the folders: said, not refused)
     const missingDirectory = unusableJournaledDirectories(header.spec, endedTasks(history))[0];
@@ -251,11 +251,11 @@ async function newestInterrupted(store: Store): Promise<string> {
     ]);
   }
   if (newest !== undefined) {
-    const missing = agentsMissingFromCli(await headerOf(store, newest));
-    if (missing.length === 0) return newest;
+    const programs = programRunProblem(newest, await headerOf(store, newest));
+    if (programs === undefined) return newest;
     let cliRun: string | undefined;
     for (const runId of older) {
-      if (agentsMissingFromCli(await headerOf(store, runId)).length > 0) continue;
+      if (programRunProblem(runId, await headerOf(store, runId)) !== undefined) continue;
       cliRun = runId;
       break;
     }
@@ -263,9 +263,7 @@ async function newestInterrupted(store: Store): Promise<string> {
       cliRun === undefined
         ? "no other interrupted run of the store is the command line's"
         : `the newest the command line made: ${commandLine('rxdag resume', cliRun, storeFlag(store.location))}`;
-    throw new InvalidInputError([
-      { message: `the newest interrupted run is a program's: ${programRunRefusal(newest, missing)}; ${instead}` },
-    ]);
+    throw new InvalidInputError([{ message: `the newest interrupted run is a program's: ${programs}; ${instead}` }]);
   }
   const running = runs.filter((run) => run.status === 'running').map((run) => run.runId);
   const why =

@@ -8,7 +8,9 @@
  *
  * Tasks without an estimate get one from the store's earlier runs of the same DAG (the median
  * of their durations; `--no-history` turns it off), noted in the run's metadata. When the newest
- * of those runs was interrupted, a note names it and the command that resumes it instead.
+ * of those runs was interrupted, a note names it and the command that resumes it instead. The
+ * metadata also marks the run as the command line's (`store/programRuns.ts`): `rxdag resume`
+ * takes up no other.
  *
  * With `--redis`, every attempt runs on `rxdag worker` processes (`remote/`: BullMQ is loaded
  * only then), after a check that the Redis answers.
@@ -28,6 +30,7 @@ import { runSetupOf } from '../output/runSetup';
 import { DEFAULT_MAX_CONCURRENCY } from '../../scheduler/options';
 import { depsOf } from '../report/reportInput';
 import { ESTIMATES_KEY, type EstimatesNote, fillFromHistory } from '../store/historyEstimates';
+import { CLI_MARK } from '../store/programRuns';
 import { newRunId } from '../store/runId';
 import { asRefusal } from '../store/storeErrors';
 import { openStore } from '../store/openStore';
@@ -197,6 +200,8 @@ function schedulerOptions(
   remoteNote: RemoteNote | undefined,
 ): Omit<SchedulerOptions, 'agents' | 'runId'> {
   const metadata = {
+    // what tells `rxdag resume` that the command line made the run (a program's is not its to resume)
+    ...CLI_MARK,
     ...(note === undefined ? {} : { [ESTIMATES_KEY]: note }),
     ...(remoteNote === undefined ? {} : { [REMOTE_KEY]: remoteNote }),
   };
@@ -206,7 +211,7 @@ function schedulerOptions(
     ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
     ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
     ...(journal === undefined ? {} : { journal }),
-    ...(Object.keys(metadata).length === 0 ? {} : { metadata }),
+    metadata,
   };
 }
 

@@ -7,7 +7,7 @@
  * gives no note: the run's own checks say what is wrong with it.
  */
 import type { Journal } from '../../index';
-import { agentsMissingFromCli } from './programRuns';
+import { programRunProblem } from './programRuns';
 import { passwordToGive, remoteNoteOf } from '../remote/remoteNote';
 
 /**
@@ -29,7 +29,7 @@ export async function interruptedRunNote(
     const newest = runs.find((run) => run.dagId === dagId);
     if (newest === undefined || newest.status !== 'interrupted') return undefined;
     const header = await journal.header(newest.runId);
-    if (agentsMissingFromCli(header).length > 0) return undefined; // a program's run: not the command line's to resume
+    if (programRunProblem(newest.runId, header) !== undefined) return undefined; // a program's run: not the command line's to resume
     const { total, completed, failed, skipped, cancelled } = newest.counts;
     const ended = completed + failed + skipped + cancelled;
     const flags = remoteNoteOf(header.options.metadata)?.resumeFlags ?? '';
