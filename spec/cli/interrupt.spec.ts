@@ -108,6 +108,22 @@ describe('rxdag run (interrupted)', () => {
     expect(await listedRuns()).toContainEqual(expect.objectContaining({ runId, status: 'interrupted' }));
   }, 30_000);
 
+  it('should keep the run until its tasks are gone: a resume meanwhile is refused, not run beside their stopping copies', async () => {
+    const store = tmp.file('sigterm-held-store');
+    // stubborn ignores SIGTERM: the grace is waited out before the run is given up
+    const { cli, pidFile } = await startLongRun('sigterm-held', 2500, ['--store', store]);
+    cli.child.kill('SIGTERM');
+    await waitFor(() => /left interrupted/.test(cli.stderrSoFar()));
+    const runId = printedRunId(cli.stderrSoFar())!;
+    const meanwhile = await runCli(['resume', runId, '--store', store, '--quiet']);
+    const stopped = await cli.done;
+    expect(stopped.code).toBe(143);
+    expect(meanwhile.code).toBe(2);
+    expect(meanwhile.stderr).toContain(`run "${runId}" is owned by a live process`);
+    expect(readPids(pidFile).filter(isRunning)).toEqual([]);
+    expect(await listedRuns('--store', store)).toContainEqual(expect.objectContaining({ runId, status: 'interrupted' }));
+  }, 30_000);
+
   it('should take SIGHUP (a closed terminal, a dropped SSH session) as SIGTERM: the journaled run left interrupted, its tasks stopped, ended by SIGHUP (129)', async () => {
     // a store of its own: the SIGTERM run left one interrupted, of which a run in its store says a word
     const store = tmp.file('sighup-store');

@@ -57,4 +57,47 @@ describe('haltableJournal', () => {
     expect(settled).toBe('pending');
     expect(log).toEqual(['r +1', 'r closed']);
   });
+
+  /** Whether `promise` is still pending after a few turns of the event loop. */
+  const pending = async (promise: unknown) =>
+    (await Promise.race([promise, new Promise((resolve) => setTimeout(resolve, 20, 'pending'))])) === 'pending';
+
+  it('should not settle an append under way when the halt came, though its group is stored: nothing it releases starts', async () => {
+    const log: string[] = [];
+    let storeGroup: () => void = () => {};
+    const slow: Journal = {
+      ...memoryJournal().journal,
+      create: (): JournalWriter => ({
+        // a group stored once told to (a PostgreSQL commit, say)
+        append: (group) => new Promise<void>((resolve) => (storeGroup = () => (log.push(`+${group.length}`), resolve()))),
+        close: () => void log.push('closed'),
+      }),
+    };
+    const haltable = haltableJournal(slow);
+    const writer = haltable.journal.create(header('r')) as JournalWriter;
+    const stored = writer.append(created('r'));
+    const halted = haltable.halt();
+    storeGroup();
+    await halted;
+    expect(log).toEqual(['+1', 'closed']);
+    expect(await pending(stored)).toBe(true);
+  });
+
+  it('should keep the run until what its owner is stopping has stopped, storing nothing meanwhile', async () => {
+    const { journal, log } = memoryJournal();
+    const haltable = haltableJournal(journal);
+    const writer = haltable.journal.create(header('r')) as JournalWriter;
+    let stopped: () => void = () => {};
+    const halted = haltable.halt(new Promise<void>((resolve) => (stopped = resolve)));
+    writer.append(created('r'));
+    expect(await pending(halted)).toBe(true);
+    expect(log).toEqual([]);
+    // a run whose record is made after the halt waits for the same
+    const late = haltable.journal.create(header('late')) as JournalWriter;
+    expect(late).toBeDefined();
+    stopped();
+    await halted;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(log).toEqual(['r closed', 'late closed']);
+  });
 });

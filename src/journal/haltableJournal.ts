@@ -1,8 +1,9 @@
 /**
  * A journal whose runs can be halted, as a crash would stop them but cleanly: from `halt()` on,
- * each run's writer stores nothing more (an append never settles, so nothing it would release
- * starts) and gives up the run's ownership once the group being stored, if any, is stored (the
- * backend bounds that wait). The run's record ends where it was, with no owner left:
+ * each run's writer stores nothing more (an append never settles, nor does one under way when
+ * the halt came, so nothing it would release starts) and gives up the run's ownership once the
+ * group being stored, if any, is stored (the backend bounds that wait) and what its owner is
+ * still stopping has stopped (a resume would otherwise start a task's second copy beside it). The run's record ends where it was, with no owner left:
  * `interrupted`, resumable. Used by `scheduler.shutdown({ interrupt: true })` and by `rxdag run`
  * and `rxdag resume` on SIGTERM (a service manager stopping the process, a deploy, a reboot).
  * Reading passes through, and so does the loss of a run's ownership (until the halt: nothing is
@@ -18,10 +19,11 @@ import { withWrappedWriters } from './wrappedWriters';
 export interface HaltableJournal {
   readonly journal: Journal;
   /**
-   * Stores nothing more from this call on (synchronously) and gives up ownership; resolves once
-   * the owned runs are given up.
+   * Stores nothing more from this call on (synchronously) and gives up ownership once `release`
+   * settles (at once without it: the tasks' processes, say, are stopped); resolves once the owned
+   * runs are given up.
    */
-  halt(): Promise<void>;
+  halt(release?: Promise<unknown>): Promise<void>;
   /**
    * The first error an append of its runs failed with, or the loss of a run's ownership: a
    * cancelled run's subscriber is gone, so this is how the command learns that its end was not
@@ -54,6 +56,8 @@ const NEVER: Promise<void> = new Promise<void>(() => undefined);
 
 export function haltableJournal(inner: Journal): HaltableJournal {
   let halted = false;
+  // what the owner is still stopping when it halts: ownership is kept until then
+  let released: Promise<unknown> = Promise.resolve();
   let haltCalled: () => void = () => undefined;
   const haltedAt = new Promise<void>((resolve) => (haltCalled = resolve));
   let failure: unknown;
@@ -73,7 +77,7 @@ export function haltableJournal(inner: Journal): HaltableJournal {
         () => writers.delete(haltable),
       );
       writers.add(haltable);
-      if (halted) void haltable.halt(); // halted while the record was being made
+      if (halted) void haltable.halt(released); // halted while the record was being made
       return haltable;
     };
   const journal = withWrappedWriters(
@@ -83,10 +87,11 @@ export function haltableJournal(inner: Journal): HaltableJournal {
 
   return {
     journal,
-    halt: async () => {
+    halt: async (release) => {
       halted = true;
+      released = release ?? released;
       haltCalled();
-      await Promise.all([...writers].map((writer) => writer.halt()));
+      await Promise.all([...writers].map((writer) => writer.halt(released)));
     },
     failure: () => failure,
     openWriters: () => writers.size,
@@ -130,7 +135,11 @@ class HaltableWriter implements JournalWriter {
       this.failed(error);
       throw error;
     }
-    if (stored instanceof Promise) stored.catch(this.failed);
+    if (stored instanceof Promise) {
+      stored.catch(this.failed);
+      // stored after the halt came: what it releases would start after its run was stopped
+      return stored.then(() => (this.halted() ? NEVER : undefined));
+    }
     return stored;
   }
 
@@ -146,10 +155,14 @@ class HaltableWriter implements JournalWriter {
     });
   }
 
-  /** Gives the run up at once (unless spared): the inner writer orders that after the group being stored, if any. */
-  halt(): Promise<void> {
+  /**
+   * Gives the run up once `release` settles (unless spared): the inner writer orders that after
+   * the group being stored, if any.
+   */
+  halt(release: Promise<unknown>): Promise<void> {
     if (!this.halted()) return Promise.resolve(); // spared: it records its end
-    return Promise.resolve()
+    return release
+      .catch(() => undefined)
       .then(() => this.closeInner())
       .catch(() => undefined);
   }

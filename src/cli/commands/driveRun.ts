@@ -79,7 +79,7 @@ export interface RunToDrive {
    * Halts the journal (see `haltableJournal.ts`): on SIGTERM the run is not cancelled but left
    * interrupted, its shell tasks stopped, for `rxdag resume`. Without it, SIGTERM cancels.
    */
-  readonly halt?: () => Promise<void>;
+  readonly halt?: (release?: Promise<unknown>) => Promise<void>;
   /**
    * The first failure of the journal's writers (see `haltableJournal.ts`): a cancelled run's
    * subscriber is gone, so this tells that its end was not recorded.
@@ -186,9 +186,15 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
         halted = true;
         notice(interruptingLine(signal, groups.size, resumeCommandOf(target)));
         // nothing more is recorded from this call on (halt sets that at once), so the tasks are
-        // stopped at once: their ends are not recorded, and they run again on resume
-        const halting = target.halt();
-        void Promise.all([halting, groups.terminateAll()]).then(() => leftInterrupted(signal));
+        // stopped at once: their ends are not recorded, and they run again on resume; the run is
+        // given up once they are gone, so that no resume starts them beside their stopping copies
+        let stopped: () => void = () => {};
+        const halting = target.halt(new Promise<void>((resolve) => (stopped = resolve)));
+        void groups
+          .terminateAll()
+          .then(() => groups.whenEmpty())
+          .then(stopped);
+        void halting.then(() => leftInterrupted(signal));
         return;
       }
       notice(stoppingLine(signal, groups.size));
