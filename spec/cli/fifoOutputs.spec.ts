@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { ensureBuilt, runCli } from './support/builtCli';
+import { ensureBuilt, runCli, startCli } from './support/builtCli';
 import { tempDir, writeText } from './support/files';
 
 /**
@@ -76,4 +76,35 @@ describe('rxdag run writing to a FIFO', () => {
     },
     30_000,
   );
+
+  it('should stop on SIGTERM at once while the reader of its --events FIFO has stopped reading', async () => {
+    const fifo = tmp.file('stalled-events');
+    execFileSync('mkfifo', [fifo]);
+    // holds the FIFO open and reads nothing: a tail whose terminal was suspended
+    const reader = spawn(
+      process.execPath,
+      ['-e', `require('node:fs').openSync(process.argv[1], 'r+'); setTimeout(() => {}, 30_000)`, fifo],
+      {
+        stdio: 'ignore',
+        timeout: 30_000,
+      },
+    );
+    try {
+      // far more events than the FIFO holds (64 KB) before the sleep the signal comes in
+      const tasks = Array.from({ length: 400 }, (_, i) => `  - id: task-${i}-${'x'.repeat(100)}\n    sleep: 0\n`).join('');
+      const file = writeText(tmp.file('stalled.yaml'), `id: stalled\ntasks:\n${tasks}  - id: last\n    run: sleep 20\n`);
+      const cli = startCli(['run', file, '--no-journal', '--events', fifo]);
+      await cli.waitForStdout(/task\.started last/);
+      const signalledAt = Date.now();
+      cli.child.kill('SIGTERM');
+      const result = await cli.done;
+      expect(result.code).toBe(143);
+      expect(Date.now() - signalledAt).toBeLessThan(5000);
+      expect(result.stderr).toContain(
+        `rxdag: the reader of the events log ${fifo} took not all of it within 2 s of the signal; the rest is dropped\n`,
+      );
+    } finally {
+      reader.kill('SIGKILL');
+    }
+  }, 30_000);
 });

@@ -44,6 +44,9 @@ import { journalFailureLine, released, unrecordedCancelLine } from './journalEnd
 import type { OutputMode } from './runOptions';
 import { describeIoError } from './writeTarget';
 
+/** After a stop signal, how long a pipe's reader gets to take the rest of the events log. */
+const LOG_WAIT_AFTER_STOP_MS = 2000;
+
 /** What cancelled the run before it ended on its own: a signal, or the events log failing. */
 type CancelCause = StopSignal | 'events-log';
 
@@ -157,6 +160,20 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     for (const event of history) log.write(event); // a resumed run's log is the whole run's
   };
 
+  /**
+   * Closes the events log once the run ended: a pipe's reader gets all of it, unless a signal
+   * stopped the run (a reader that stopped reading would hold the command for ever).
+   */
+  const closeLog = async () => {
+    const stopped = halted || (cancelledBy !== undefined && cancelledBy !== 'events-log');
+    if (log === undefined || !stopped) return log?.close();
+    if (await log.closeWithin(LOG_WAIT_AFTER_STOP_MS)) return;
+    const seconds = LOG_WAIT_AFTER_STOP_MS / 1000;
+    notice(
+      `rxdag: the reader of the events log ${options.eventsPath} took not all of it within ${seconds} s of the signal; the rest is dropped`,
+    );
+  };
+
   let failRun: (error: unknown) => void = () => {};
   const completed = new Promise<DagCompletedEvent>((resolve, reject) => {
     failRun = reject;
@@ -205,7 +222,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
       notice(atOnceLine(signal, groups.size, signal === 'SIGQUIT' && target.halt !== undefined ? resumeCommandOf(target) : undefined));
       reporter.finish(); // the notice written, the terminal's cursor and line wrapping given back
       groups.killAll();
-      log?.close();
+      log?.closeNow(); // a pipe's reader is not waited for either
       writeReport(); // of what was seen: the run's end, if it comes, is not waited for
       exitAfterStop(exitCodeOf(signal));
     },
@@ -252,7 +269,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
       // left interrupted by SIGTERM: the report holds what the journal holds
       reporter.finish();
       writeReport();
-      log?.close();
+      await closeLog();
       return exitCodeOf(final);
     }
     // a cancelled run's subscriber is gone: the library ends its journal without telling
@@ -268,7 +285,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     } else if (endError !== undefined) throw endError;
     if (recorded !== true) io.stderr.write(`${unrecordedCancelLine(final.runId, recorded, target.store, target.journal)}\n`);
     writeReport();
-    log?.close(); // a failure here is printed by the log's handler
+    await closeLog(); // a failure here is printed by the log's handler
     if (cancelledBy === 'events-log') return ExitCode.outputFailed;
     if (cancelledBy !== undefined) return exitCodeOf(cancelledBy);
     // a resume that finished the cancellation a Ctrl-C began (its journal held part of it), no task failed
@@ -301,7 +318,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     return ExitCode.taskFailed;
   } finally {
     stopListening();
-    log?.close();
+    log?.closeNow();
   }
 }
 

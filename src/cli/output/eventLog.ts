@@ -1,9 +1,13 @@
 /**
  * The events log of `rxdag run --events` and `rxdag resume --events`: one JSON object per line,
- * written synchronously in batches; a failed write stops the log and is reported once. It does
- * not decide what a failure does to the run (the commands do).
+ * written in batches, synchronously into a file, and into a pipe (a FIFO, `>(jq .)`) in the
+ * background, so that a reader that stops reading holds neither the run nor its signals; a failed
+ * write stops the log and is reported once. It does not decide what a failure does to the run
+ * (the commands do).
  */
-import { closeSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { finished } from 'node:stream';
 import { openOutput } from '../commands/writeTarget';
 import type { DagEvent } from '../../index';
 import { InvalidInputError } from '../problems';
@@ -11,10 +15,15 @@ import { InvalidInputError } from '../problems';
 /** Buffered bytes that trigger a write at once rather than at the end of the tick. */
 const FLUSH_AT_CHARS = 64 * 1024;
 
+/** Bytes a pipe's reader may leave untaken before the log fails: the events wait in memory. */
+const MAX_WAITING_BYTES = 256 * 1024 * 1024;
+
 /**
  * Writes the events log: every event as one JSON object per line, exactly as the library
- * emitted it. Writes are synchronous, so the log is complete on disk by the time the CLI
- * exits, even on Ctrl-C; they are batched per tick, so a burst of events costs one write.
+ * emitted it. Writes into a file are synchronous, so the log is complete on disk by the time
+ * the CLI exits, even on Ctrl-C; into a pipe they go through a non-blocking socket of its own,
+ * what the reader did not take yet waiting in memory, up to {@link MAX_WAITING_BYTES}. They are
+ * batched per tick, so a burst of events costs one write.
  *
  * A failed write (a full disk, `/dev/full`) never throws: the log stops there, drops every
  * later event and tells `onError` once, so the caller decides (`rxdag run` cancels the run).
@@ -28,11 +37,22 @@ export class EventLog {
   private flushScheduled = false;
   // The first write error; nothing is written after it.
   private error: NodeJS.ErrnoException | undefined;
+  // A file or a device, written synchronously.
+  private fd: number | undefined;
+  // A pipe or a socket, written in the background.
+  private pipe: Socket | undefined;
 
   private constructor(
-    private fd: number | undefined,
+    fd: number | undefined,
     private readonly onError: (error: NodeJS.ErrnoException) => void,
-  ) {}
+  ) {
+    const stat = fd === undefined ? undefined : fstatSync(fd);
+    if (stat === undefined || !(stat.isFIFO() || stat.isSocket())) this.fd = fd;
+    else {
+      this.pipe = new Socket({ fd, readable: false, writable: true });
+      this.pipe.on('error', (error) => this.fail(error));
+    }
+  }
 
   /**
    * Opens (and truncates) `path`; an unwritable path is an invalid option (exit 2).
@@ -68,7 +88,7 @@ export class EventLog {
   }
 
   write(event: DagEvent): void {
-    if (this.error !== undefined || this.fd === undefined) return;
+    if (this.error !== undefined || (this.fd === undefined && this.pipe === undefined)) return;
     const line = `${JSON.stringify(event)}\n`;
     this.buffer.push(line);
     this.bufferedChars += line.length;
@@ -79,9 +99,41 @@ export class EventLog {
     }
   }
 
-  /** Writes what is buffered and closes the file. Calling it again does nothing. */
-  close(): void {
+  /**
+   * Writes what is buffered and closes the file; into a pipe, resolves once its reader took
+   * every event (or the log failed). Calling it again does nothing more.
+   */
+  async close(): Promise<void> {
+    await this.closeWithin(Infinity);
+  }
+
+  /**
+   * As {@link close}, waiting at most `ms` for a pipe's reader, then dropping what it did not
+   * take. Resolves with whether nothing was dropped.
+   */
+  async closeWithin(ms: number): Promise<boolean> {
     this.flush();
+    const pipe = this.pipe;
+    if (pipe === undefined) return (this.closeNow(), true);
+    this.pipe = undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const took = await Promise.race([
+      new Promise<boolean>((resolve) => finished(pipe.end(), (error) => resolve(error === undefined || error === null))),
+      ...(ms === Infinity ? [] : [new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, false)))]),
+    ]);
+    clearTimeout(timer);
+    pipe.destroy();
+    return took;
+  }
+
+  /**
+   * Closes the file at once: into a pipe, events its reader did not take yet are dropped (a
+   * second Ctrl-C will not wait for it). A file has them all.
+   */
+  closeNow(): void {
+    this.flush();
+    this.pipe?.destroy();
+    this.pipe = undefined;
     const fd = this.fd;
     this.fd = undefined;
     if (fd === undefined) return;
@@ -94,16 +146,25 @@ export class EventLog {
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.fd === undefined || this.buffer.length === 0) return;
+    if (this.buffer.length === 0) return;
     const bytes = Buffer.from(this.buffer.join(''));
     this.buffer = [];
     this.bufferedChars = 0;
+    if (this.pipe !== undefined) return this.send(this.pipe, bytes);
+    if (this.fd === undefined) return;
     try {
-      // writeSync may write less than asked (a pipe, a signal): write the rest
+      // writeSync may write less than asked (a signal): write the rest
       for (let offset = 0; offset < bytes.length;) offset += writeSync(this.fd, bytes, offset);
     } catch (error) {
       this.fail(error as NodeJS.ErrnoException);
     }
+  }
+
+  /** Hands `bytes` to the pipe; fails the log when its reader has left too much untaken. */
+  private send(pipe: Socket, bytes: Buffer): void {
+    if (pipe.writableLength + bytes.length <= MAX_WAITING_BYTES) return void pipe.write(bytes);
+    const megabytes = MAX_WAITING_BYTES / 1024 / 1024;
+    this.fail(Object.assign(new Error(`ENOBUFS: its reader has left ${megabytes} MB of events untaken`), { code: 'ENOBUFS' }));
   }
 
   private fail(error: NodeJS.ErrnoException): void {
@@ -111,6 +172,8 @@ export class EventLog {
     this.error = error;
     this.buffer = [];
     this.bufferedChars = 0;
+    this.pipe?.destroy();
+    this.pipe = undefined;
     const fd = this.fd;
     this.fd = undefined;
     if (fd !== undefined) {
