@@ -20,7 +20,7 @@ import { remoteAgent, startWorker, type WorkerOptions } from '../../src/bullmq/i
 import { ProcessGroups } from '../../src/cli/agents/processGroups';
 import { createShellAgent } from '../../src/cli/agents/shellAgent';
 import { eventLogViolations, outcomes } from '../cli/support/eventLogInvariants';
-import { describeRedis, prefixPerTest } from '../support/redis';
+import { describeRedis, prefixPerTest, startRedisServer } from '../support/redis';
 import { byTask, Closer, collect, ending, failingJournal, runNow, sleep, waitFor } from './helpers';
 
 jest.setTimeout(30_000);
@@ -120,6 +120,40 @@ describeRedis('cancelling remote attempts', (env) => {
         `no worker took its job (queue "slow", prefix "${prefix}") as far as this scheduler heard: its workers were busy ` +
         "(they took 1 of this scheduler's jobs, 1 running now; other schedulers' jobs may be ahead in the queue)",
     );
+  });
+
+  it("should reach the worker by its poll when the user's ACL has no pub/sub channel: the cancel key is set all the same", async () => {
+    // Redis 7's users get no channel unless given one (`acl-pubsub-default resetchannels`)
+    const acl = await startRedisServer(['--user', 'team', 'on', '>pw', '~*', '+@all', 'resetchannels']);
+    try {
+      const url = `redis://team:pw@127.0.0.1:${acl.port}`;
+      const seen: { started: number; abortedAt?: number; reason?: unknown }[] = [];
+      const log: string[] = [];
+      await closer
+        .add(
+          startWorker({
+            connection: url,
+            prefix,
+            agents: { hang: waitsForAbort(seen) },
+            concurrency: 1,
+            leaseMs: LEASE_MS,
+            onLog: (line) => void log.push(line),
+          }),
+        )
+        .ready();
+      const hang = closer.add(remoteAgent({ connection: url, prefix, queue: 'hang', leaseMs: LEASE_MS }));
+      // a cancel, not a time limit (which the worker keeps by itself)
+      const subscription = runDag({ id: 'no-channel', tasks: [{ id: 't', agent: 'hang' }] }, { agents: { hang } }).subscribe();
+      await waitFor(() => seen.length === 1, 'the attempt to start');
+      subscription.unsubscribe();
+      await waitFor(() => seen[0]?.abortedAt !== undefined, 'the remote abort', 2 * LEASE_MS);
+      expect(seen[0]!.reason).toMatchObject({ name: 'TaskCancelledError' });
+      // the worker said why it does not hear cancels at once
+      expect(log.join('\n')).toMatch(/cannot listen for cancels/);
+    } finally {
+      await closer.closeAll();
+      await acl.stop();
+    }
   });
 
   it("should fire the worker's AbortSignal when the run is cancelled", async () => {

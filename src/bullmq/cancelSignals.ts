@@ -40,7 +40,9 @@ export function cancelKeyTtlMs(leaseMs: number): number {
 }
 
 /**
- * Sends a cancel for one job: key and message in one round trip. Resolves when Redis has both.
+ * Sends a cancel for one job: key and message in one round trip (not a transaction). Resolves
+ * when Redis has the key; a message Redis refuses (an ACL without the channel) is not waited
+ * for: the workers' poll of the key hears the cancel within a third of a lease.
  */
 export async function publishCancel(
   redis: Redis,
@@ -51,11 +53,14 @@ export async function publishCancel(
   reason: CancelReason,
 ): Promise<void> {
   const timedOut = reason === 'timed-out';
-  await redis
-    .multi()
+  const replies = await redis
+    .pipeline()
     .set(cancelKey(prefix, queue, jobId), timedOut ? TIMED_OUT : '1', 'PX', cancelKeyTtlMs(leaseMs))
     .publish(cancelChannel(prefix), timedOut ? `${queue}\n${jobId}\n${TIMED_OUT}` : `${queue}\n${jobId}`)
     .exec();
+  const keySet = replies?.[0];
+  if (keySet === undefined) throw new Error('Redis did not answer the cancel');
+  if (keySet[0] !== null) throw keySet[0];
 }
 
 /** An attempt a worker runs, as the watch sees it. */

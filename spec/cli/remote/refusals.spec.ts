@@ -151,6 +151,27 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
       '~team-a:*',
       '+@all',
       '-exists',
+      // may only read its keys; may not run scripts; may not ask INFO (a hardened ACL's `-@dangerous`)
+      '--user',
+      'reader',
+      'on',
+      '>pw',
+      '%R~team-a:*',
+      '+@all',
+      '--user',
+      'scriptless',
+      'on',
+      '>pw',
+      '~team-a:*',
+      '+@all',
+      '-@scripting',
+      '--user',
+      'hardened',
+      'on',
+      '>pw',
+      '~team-a:*',
+      '+@all',
+      '-@dangerous',
     ]);
     try {
       const { file, marker } = markerDag('acl');
@@ -176,7 +197,19 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
           `^rxdag: Redis at ${location('slim')}: its user may not run a command rxdag needs \\(NOPERM [^\\n]*'exists'[^\\n]*\\): allow it in its ACL\\n$`,
         ),
       );
-      for (const result of [...results, denied]) expect([result.code, result.stdout]).toEqual([2, '']);
+      const [reader, scriptless, hardened] = await Promise.all(
+        ['reader', 'scriptless', 'hardened'].map((user) => inProcess('worker', '--redis', url(user), '--redis-prefix', 'team-a')),
+      );
+      expect(reader!.stderr).toMatch(
+        /^rxdag: Redis at [^\n]*: its user may not use the keys of queue "shell" of prefix "team-a" \(NOPERM [^\n]*\): allow it ~team-a:shell:\* in its ACL/,
+      );
+      expect(scriptless!.stderr).toMatch(
+        /^rxdag: Redis at [^\n]*: its user may not run a command rxdag needs \(NOPERM [^\n]*'eval'[^\n]*\): allow it in its ACL\n$/,
+      );
+      expect(hardened!.stderr).toMatch(
+        /^rxdag: Redis at [^\n]*: its user may not run a command rxdag needs \(NOPERM [^\n]*'info'[^\n]*\): allow it in its ACL\n$/,
+      );
+      for (const result of [...results, denied, reader!, scriptless!, hardened!]) expect([result.code, result.stdout]).toEqual([2, '']);
       expect(existsSync(marker)).toBe(false);
     } finally {
       await acl.stop();

@@ -1,8 +1,9 @@
 /**
  * The checks a remote command makes before it runs anything: the `--redis` URL is a `redis://`
  * or `rediss://` URL, a Redis off this machine has a key (or `--insecure`), and Redis answers
- * within a few seconds, its credentials accepted and a key of each queue the command uses
- * reachable (an ACL may keep its user to other keys). Each failure is one line naming the Redis
+ * within a few seconds, its credentials accepted, the commands BullMQ needs allowed (INFO,
+ * scripts) and the keys of each queue the command uses readable and writable (an ACL may keep
+ * its user to other keys, or to reading them). Each failure is one line naming the Redis
  * with its password redacted (exit 2). Loaded only with `--redis`: it imports the BullMQ integration
  * and the Redis client. It keeps no connection open.
  */
@@ -150,17 +151,26 @@ async function probeOnce(target: RedisTarget, keys: ProbedKeys): Promise<unknown
   }
 }
 
-/** Reads a key of each queue (its BullMQ `meta`, written by nothing here): an ACL may keep the user to other keys. */
+/**
+ * Asks what BullMQ asks first (INFO, for the server's version), then, for each queue, reads a
+ * key (its `meta`) and writes one from a script (a time limit on a key no one makes, which
+ * changes nothing): an ACL may keep the user to other keys, to reading them, or from scripts.
+ */
 async function reachQueues(client: Redis, { prefix, queues }: ProbedKeys): Promise<void> {
+  await client.info('server');
   for (const queue of queues) {
     try {
       await client.exists(`${prefix}:${queue}:meta`);
+      await client.eval(WRITE_PROBE, 1, `${prefix}:${queue}:rxdag-probe`);
     } catch (error) {
       // a command the user may not run is no matter of keys: said as Redis says it
       throw /^NOPERM\b.*\bkeys?\b/.test(messageOf(error)) ? new QueueDenied(queue, error) : error;
     }
   }
 }
+
+/** A write to a key that does not exist (its time limit set, which does nothing), from a script, as BullMQ's writes are. */
+const WRITE_PROBE = "return redis.call('pexpire', KEYS[1], 1)";
 
 function refuse(message: string): never {
   throw new InvalidInputError([{ message }]);
