@@ -201,7 +201,13 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     graceful: (signal) => {
       if (leavesRunInterrupted(signal) && target.halt !== undefined) {
         halted = true;
-        notice(interruptingLine(signal, groups.size, resumeCommandOf(target)));
+        // a new run's record may not be made yet (a PostgreSQL store still answering): none to resume
+        const before = seen === 0 && resumed === undefined;
+        notice(
+          before
+            ? `rxdag: stopping on ${signal} before the run started: nothing ran`
+            : interruptingLine(signal, groups.size, resumeCommandOf(target)),
+        );
         // nothing more is recorded from this call on (halt sets that at once), so the tasks are
         // stopped at once: their ends are not recorded, and they run again on resume; the run is
         // given up once they are gone, so that no resume starts them beside their stopping copies
