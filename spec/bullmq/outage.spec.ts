@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { from, type ObservableInput } from 'rxjs';
-import { type AgentDefinition, type DagEvent, type DagSpec, runDag, type TaskContext } from '../../src/index';
+import { type Agent, type AgentDefinition, type DagEvent, type DagSpec, runDag, type TaskContext } from '../../src/index';
 import { remoteAgent, startWorker, type WorkerOptions } from '../../src/bullmq/index';
 import { describeOwnRedis, type OwnRedis, startRedisServer } from '../support/redis';
 import { Closer, runNow, sleep, waitFor } from './helpers';
@@ -520,9 +520,19 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
   );
 
   it.concurrent(
-    'should find at once, not at its next lease check, that a Redis back from a restart lost the job a worker was running, and fail the attempt',
+    'should find at once, not at its next lease check, that a Redis back from a restart lost the job a worker was running, fail the attempt and stop it there',
     withOwnRedis(async ({ redis, restart, closer }) => {
-      const worker = workerOf(closer, redis().url, { nap: () => sleep(3000).then(() => 'rested') }, { leaseMs: 8000 });
+      let stoppedBy: unknown;
+      const napping: Agent = ({ signal }) =>
+        new Promise((resolve, reject) => {
+          const timer = setTimeout(() => resolve('rested'), 6000);
+          signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            stoppedBy = signal.reason;
+            reject(signal.reason);
+          });
+        });
+      const worker = workerOf(closer, redis().url, { nap: napping }, { leaseMs: 8000 });
       await worker.ready();
       const nap = closer.add(remoteAgent({ connection: redis().url, queue: 'nap', leaseMs: 8000 }));
       const { events, ended } = collected(closer, { id: 'lost', tasks: [{ id: 'a', agent: 'nap' }] }, { nap });
@@ -541,6 +551,9 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
         },
       ]);
       expect(Date.now() - backAt).toBeLessThan(4000); // its lease check would come 8 s after the add
+      // cancelled on its worker, not run to its end there (nor stopped as a lease lost, 4 s in)
+      await waitFor(() => stoppedBy !== undefined, 'the worker to stop the attempt', 4000);
+      expect(stoppedBy).toMatchObject({ name: 'TaskCancelledError' });
     }),
   );
 

@@ -328,7 +328,7 @@ export class RemoteQueue {
     if (job === undefined) {
       if (mayAddAgain(waiter)) return this.addAgain(waiter);
       this.settle(waiter, { ok: false, error: vanishedError(waiter, this.config.queue) });
-      return;
+      return this.cancel(jobId, 'cancelled', ownershipOf(waiter)); // a worker may still run it: its cancel key stops it
     }
     if (waiter.origin === 'unchecked') {
       const other = otherRunsJob(waiter.data, job.data);
