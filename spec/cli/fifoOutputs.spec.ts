@@ -77,10 +77,10 @@ describe('rxdag run writing to a FIFO', () => {
     30_000,
   );
 
-  it('should stop on SIGTERM at once while the reader of its --events FIFO has stopped reading', async () => {
-    const fifo = tmp.file('stalled-events');
+  /** Runs `body` with a FIFO held open by a process that reads nothing (a tail whose terminal was suspended). */
+  async function withStalledReader(name: string, body: (fifo: string) => Promise<void>): Promise<void> {
+    const fifo = tmp.file(name);
     execFileSync('mkfifo', [fifo]);
-    // holds the FIFO open and reads nothing: a tail whose terminal was suspended
     const reader = spawn(
       process.execPath,
       ['-e', `require('node:fs').openSync(process.argv[1], 'r+'); setTimeout(() => {}, 30_000)`, fifo],
@@ -90,10 +90,21 @@ describe('rxdag run writing to a FIFO', () => {
       },
     );
     try {
-      // far more events than the FIFO holds (64 KB) before the sleep the signal comes in
-      const tasks = Array.from({ length: 400 }, (_, i) => `  - id: task-${i}-${'x'.repeat(100)}\n    sleep: 0\n`).join('');
-      const file = writeText(tmp.file('stalled.yaml'), `id: stalled\ntasks:\n${tasks}  - id: last\n    run: sleep 20\n`);
-      const cli = startCli(['run', file, '--no-journal', '--events', fifo]);
+      await body(fifo);
+    } finally {
+      reader.kill('SIGKILL');
+    }
+  }
+
+  /** A DAG of far more events than a FIFO holds (64 KB), with `extra` tasks after them. */
+  const manyEvents = (name: string, extra = '') => {
+    const tasks = Array.from({ length: 400 }, (_, i) => `  - id: task-${i}-${'x'.repeat(100)}\n    sleep: 0\n`).join('');
+    return writeText(tmp.file(`${name}.yaml`), `id: ${name}\ntasks:\n${tasks}${extra}`);
+  };
+
+  it('should stop on SIGTERM at once while the reader of its --events FIFO has stopped reading', async () => {
+    await withStalledReader('stalled-events', async (fifo) => {
+      const cli = startCli(['run', manyEvents('stalled', '  - id: last\n    run: sleep 20\n'), '--no-journal', '--events', fifo]);
       await cli.waitForStdout(/task\.started last/);
       const signalledAt = Date.now();
       cli.child.kill('SIGTERM');
@@ -103,8 +114,20 @@ describe('rxdag run writing to a FIFO', () => {
       expect(result.stderr).toContain(
         `rxdag: the reader of the events log ${fifo} took not all of it within 2 s of the signal; the rest is dropped\n`,
       );
-    } finally {
-      reader.kill('SIGKILL');
-    }
+    });
+  }, 30_000);
+
+  it("should exit with the run's own code on a signal that comes after the run ended, while the reader of its --events FIFO takes nothing", async () => {
+    await withStalledReader('stalled-after', async (fifo) => {
+      const cli = startCli(['run', manyEvents('ended'), '--events', fifo]);
+      await cli.waitForStdout(/dag\.completed succeeded/);
+      cli.child.kill('SIGTERM');
+      const result = await cli.done;
+      expect(result.code).toBe(0);
+      expect(result.stderr).toContain(
+        "rxdag: stopping on SIGTERM: the run had ended; what the events log's reader did not take is dropped\n",
+      );
+      expect(result.stderr).not.toContain('left interrupted');
+    });
   }, 30_000);
 });

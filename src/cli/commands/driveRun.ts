@@ -167,7 +167,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   const closeLog = async () => {
     const stopped = halted || (cancelledBy !== undefined && cancelledBy !== 'events-log');
     if (log === undefined || !stopped) return log?.close();
-    if (await log.closeWithin(LOG_WAIT_AFTER_STOP_MS)) return;
+    if ((await log.closeWithin(LOG_WAIT_AFTER_STOP_MS)) || log.failure !== undefined) return; // a failure was said
     const seconds = LOG_WAIT_AFTER_STOP_MS / 1000;
     notice(
       `rxdag: the reader of the events log ${options.eventsPath} took not all of it within ${seconds} s of the signal; the rest is dropped`,
@@ -199,6 +199,13 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   // listening before the run starts: its first flush already prints and spawns children
   const stopListening = onStopSignals({
     graceful: (signal) => {
+      if (ended) {
+        // the run has its end (recorded, or being recorded): only the events log's reader may still be waited for
+        if (log !== undefined && log.untaken > 0)
+          notice(`rxdag: stopping on ${signal}: the run had ended; what the events log's reader did not take is dropped`);
+        log?.closeNow();
+        return;
+      }
       if (leavesRunInterrupted(signal) && target.halt !== undefined) {
         halted = true;
         // a new run's record may not be made yet (a PostgreSQL store still answering): none to resume

@@ -41,6 +41,9 @@ export class EventLog {
   private fd: number | undefined;
   // A pipe or a socket, written in the background.
   private pipe: Socket | undefined;
+  // Closing (or closed): nothing more is written.
+  private ended = false;
+  private closing: Promise<boolean> | undefined;
 
   private constructor(
     fd: number | undefined,
@@ -82,13 +85,18 @@ export class EventLog {
     return new EventLog(fd, onError);
   }
 
+  /** Bytes a pipe's reader has not taken yet. */
+  get untaken(): number {
+    return this.pipe?.writableLength ?? 0;
+  }
+
   /** The error that stopped the log, if one did. */
   get failure(): NodeJS.ErrnoException | undefined {
     return this.error;
   }
 
   write(event: DagEvent): void {
-    if (this.error !== undefined || (this.fd === undefined && this.pipe === undefined)) return;
+    if (this.ended || this.error !== undefined || (this.fd === undefined && this.pipe === undefined)) return;
     const line = `${JSON.stringify(event)}\n`;
     this.buffer.push(line);
     this.bufferedChars += line.length;
@@ -101,7 +109,7 @@ export class EventLog {
 
   /**
    * Writes what is buffered and closes the file; into a pipe, resolves once its reader took
-   * every event (or the log failed). Calling it again does nothing more.
+   * every event (or the log failed, or {@link closeNow} cut the wait short).
    */
   async close(): Promise<void> {
     await this.closeWithin(Infinity);
@@ -109,29 +117,20 @@ export class EventLog {
 
   /**
    * As {@link close}, waiting at most `ms` for a pipe's reader, then dropping what it did not
-   * take. Resolves with whether nothing was dropped.
+   * take. Resolves with whether nothing was dropped; called again, with the first call's answer.
    */
-  async closeWithin(ms: number): Promise<boolean> {
-    this.flush();
-    const pipe = this.pipe;
-    if (pipe === undefined) return (this.closeNow(), true);
-    this.pipe = undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const took = await Promise.race([
-      new Promise<boolean>((resolve) => finished(pipe.end(), (error) => resolve(error === undefined || error === null))),
-      ...(ms === Infinity ? [] : [new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, false)))]),
-    ]);
-    clearTimeout(timer);
-    pipe.destroy();
-    return took;
+  closeWithin(ms: number): Promise<boolean> {
+    return (this.closing ??= this.end(ms));
   }
 
   /**
    * Closes the file at once: into a pipe, events its reader did not take yet are dropped (a
-   * second Ctrl-C will not wait for it). A file has them all.
+   * second Ctrl-C will not wait for it), also while a {@link close} waits for them. A file has
+   * them all.
    */
   closeNow(): void {
     this.flush();
+    this.ended = true;
     this.pipe?.destroy();
     this.pipe = undefined;
     const fd = this.fd;
@@ -142,6 +141,21 @@ export class EventLog {
     } catch (error) {
       this.fail(error as NodeJS.ErrnoException); // e.g. EIO, or a delayed ENOSPC on NFS
     }
+  }
+
+  private async end(ms: number): Promise<boolean> {
+    this.flush();
+    this.ended = true; // what comes later is not written
+    const pipe = this.pipe;
+    if (pipe === undefined) return (this.closeNow(), true);
+    let timer: NodeJS.Timeout | undefined;
+    const took = await Promise.race([
+      new Promise<boolean>((resolve) => finished(pipe.end(), (error) => resolve(error === undefined || error === null))),
+      ...(ms === Infinity ? [] : [new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, false)))]),
+    ]);
+    clearTimeout(timer);
+    this.closeNow();
+    return took;
   }
 
   private flush(): void {
