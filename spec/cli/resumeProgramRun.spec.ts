@@ -55,7 +55,7 @@ describe('rxdag resume of a run a program made', () => {
     writeFileSync(path.join(store, 'builds-1.jsonl'), `${lines.slice(0, started + 1).join('\n')}\n`);
     const before = contentsOf(store);
     const refused =
-      'run "builds-1" was made by a program (its record has no mark of rxdag run, though its agents have the command line\'s names): resume it there with resumeRun(journal, "builds-1", { agents })';
+      'run "builds-1" has no mark of rxdag run in its record, though its agents have the command line\'s names: a program made it (resume it there with resumeRun(journal, "builds-1", { agents })), or an rxdag older than this one did, from tasks other than run: and sleep: (run its DAG file again)';
 
     expect(await rxdag('resume', 'builds-1', '--store', store)).toEqual({ code: 2, stdout: '', stderr: `rxdag: ${refused}\n` });
     expect(await rxdag('resume', '--store', store)).toEqual({

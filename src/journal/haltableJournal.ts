@@ -3,8 +3,8 @@
  * each run's writer stores nothing more (an append never settles, nor does one under way when
  * the halt came, so nothing it would release starts) and gives up the run's ownership once the
  * group being stored, if any, is stored (the backend bounds that wait) and what its owner is
- * still stopping has stopped (a resume would otherwise start a task's second copy beside it). The run's record ends where it was, with no owner left:
- * `interrupted`, resumable. Used by `scheduler.shutdown({ interrupt: true })` and by `rxdag run`
+ * still stopping has stopped (a resume would otherwise start a task's second copy beside it).
+ * The run's record ends where it was, with no owner left: `interrupted`, resumable. Used by `scheduler.shutdown({ interrupt: true })` and by `rxdag run`
  * and `rxdag resume` on SIGTERM (a service manager stopping the process, a deploy, a reboot).
  * Reading passes through, and so does the loss of a run's ownership (until the halt: nothing is
  * recorded from then on anyway). It keeps the first failure of its writers, which the owner
@@ -56,7 +56,8 @@ const NEVER: Promise<void> = new Promise<void>(() => undefined);
 
 export function haltableJournal(inner: Journal): HaltableJournal {
   let halted = false;
-  // what the owner is still stopping when it halts: ownership is kept until then
+  // what the owner is still stopping when it halts (ownership is kept until then), for the
+  // writers made after the halt too; a later halt without one keeps it
   let released: Promise<unknown> = Promise.resolve();
   let haltCalled: () => void = () => undefined;
   const haltedAt = new Promise<void>((resolve) => (haltCalled = resolve));

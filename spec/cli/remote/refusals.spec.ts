@@ -216,6 +216,21 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
     }
   });
 
+  it('should refuse a read-only replica in one line, naming what to give instead', async () => {
+    const primary = await startRedisServer();
+    const replica = await startRedisServer(['--replicaof', '127.0.0.1', String(primary.port)]);
+    try {
+      const result = await inProcess('worker', '--redis', replica.url);
+      expect([result.code, result.stdout]).toEqual([2, '']);
+      expect(result.stderr).toMatch(
+        /^rxdag: Redis at redis:\/\/127\.0\.0\.1:\d+\/0 is a read-only replica \(READONLY [^\n]*\): give the URL of its primary\n$/,
+      );
+    } finally {
+      await replica.stop();
+      await primary.stop();
+    }
+  });
+
   it('should take a user whose ACL gives it the keys of the queues it uses and no more', async () => {
     const acl = await startRedisServer(['--user', 'team', 'on', '>pw', '~team-a:shell:*', '+@all', '&*']);
     try {

@@ -26,18 +26,18 @@ describe('runs a program made', () => {
     // a program's remote shell agent, as the README's example names it
     const tasks = [{ id: 'a', agent: 'shell', input: { command: 'make', cwd: '/src' } }, sleep('b')];
     expect(programRunProblem('drafts-1', header(tasks))).toBe(
-      'run "drafts-1" was made by a program (its record has no mark of rxdag run, though its agents have the command line\'s names): resume it there with resumeRun(journal, "drafts-1", { agents })',
+      'run "drafts-1" has no mark of rxdag run in its record, though its agents have the command line\'s names: a program made it (resume it there with resumeRun(journal, "drafts-1", { agents })), or an rxdag older than this one did, from tasks other than run: and sleep: (run its DAG file again)',
     );
-    expect(programRunProblem('r', header([shell('a')], { metadata: { madeBy: 'my-tool' } }))).toContain('was made by a program');
+    expect(programRunProblem('r', header([shell('a')], { metadata: { madeBy: 'my-tool' } }))).toContain('has no mark of rxdag run');
   });
 
   it('should take an unmarked run written as the command line writes one (a journal from before the mark), unless it spawned tasks', () => {
     expect(programRunProblem('r', header([shell('a'), sleep('b')]))).toBeUndefined();
-    expect(programRunProblem('r', header([shell('a')]), spawned)).toContain('was made by a program');
+    expect(programRunProblem('r', header([shell('a')]), spawned)).toContain('has no mark of rxdag run');
     expect(programRunProblem('r', header([{ ...shell('a'), input: { command: 'make', cwd: '/src', env: {}, shell: 'bash' } }]))).toContain(
-      'was made by a program',
+      'has no mark of rxdag run',
     );
-    expect(programRunProblem('r', header([{ ...sleep('b'), input: { ms: 250 } }]))).toContain('was made by a program');
+    expect(programRunProblem('r', header([{ ...sleep('b'), input: { ms: 250 } }]))).toContain('has no mark of rxdag run');
   });
 
   it("should name each agent the command line does not have once, in order of first use, a task's own or the DAG's default, marked or not", () => {

@@ -86,6 +86,7 @@ function refuseProbe(target: RedisTarget, failure: unknown, passwordFromEnv: boo
     );
   }
   const said = target.reasonOf(failure);
+  if (/^READONLY\b/.test(said)) refuse(`Redis at ${target.location} is a read-only replica (${said}): give the URL of its primary`);
   if (/^NOPERM\b/.test(said))
     refuse(`Redis at ${target.location}: its user may not run a command rxdag needs (${said}): allow it in its ACL`);
   // the password the library sees in the URL was put there from the variable

@@ -45,7 +45,10 @@ export function programRunProblem(runId: string, header: JournalHeader, history:
   }
   const madeBy = header.options.metadata?.[MADE_BY_KEY];
   if (madeBy === MADE_BY_CLI || (madeBy === undefined && writtenByEarlierCli(header, history))) return undefined;
-  return `run ${quoted(runId)} was made by a program (its record has no mark of rxdag run, though its agents have the command line's names): ${there}`;
+  return (
+    `run ${quoted(runId)} has no mark of rxdag run in its record, though its agents have the command line's names: ` +
+    `a program made it (${there}), or an rxdag older than this one did, from tasks other than run: and sleep: (run its DAG file again)`
+  );
 }
 
 /**
