@@ -130,12 +130,13 @@ export class JobCancels {
       throw connection.fail(`send the cancel of job "${jobId}"`, error);
     }
     this.sending.delete(jobId);
-    if ((await queue.remove(jobId)) === 1) {
+    if ((await connection.redis.exists(queue.toKey(jobId))) === 0) {
+      // never added, or gone (a Redis that lost it while a worker runs it): the cancel key stays
+      // for that worker's poll, or an add still under way (BullMQ's remove says 1 for a missing job)
+      this.forget(jobId);
+    } else if ((await queue.remove(jobId)) === 1) {
       this.forget(jobId);
       await connection.redis.del(cancelKey(prefix, name, jobId)); // no worker has it: the key would only linger
-    } else if ((await connection.redis.exists(queue.toKey(jobId))) === 0) {
-      // never added (or gone): nothing runs; the cancel key stays for an add still under way
-      this.forget(jobId);
     } // else running: removed when it ends
   }
 
