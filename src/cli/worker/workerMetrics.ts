@@ -7,7 +7,7 @@
  *
  * | metric | type | labels |
  * | --- | --- | --- |
- * | `rxdag_worker_attempts_total` | counter: attempts that ended here: `completed`, `failed`, `timed-out` (its scheduler's timeout, or the worker's own), `cancelled` (stopped: a cancel, a lapsed lease, a shutdown) | `agent`, `outcome` |
+ * | `rxdag_worker_attempts_total` | counter: attempts that ended here, as their agent ended them (recorded by Redis or not): `completed`, `failed`, `timed-out` (its scheduler's timeout, or the worker's own), `cancelled` (stopped: a cancel, a lapsed lease, a shutdown) | `agent`, `outcome` |
  * | `rxdag_worker_attempt_duration_seconds` | histogram: from the agent's call to its end | `agent` |
  * | `rxdag_worker_running_attempts` | gauge: attempts running now | `agent` |
  * | `rxdag_worker_queue_wait_seconds` | histogram: from a job's add (its scheduler's clock) to this worker taking it | `agent` |
