@@ -32,6 +32,18 @@ describe('outageLines', () => {
   });
 });
 
+describe('outageLines, when Redis refuses the credentials it took before (a password rotated)', () => {
+  it('should say that trying again will not do, not that it reconnects', () => {
+    const lines: string[] = [];
+    const tell = outageLines('redis://team:***@127.0.0.1:6391/0', (line) => lines.push(line));
+    tell({ queue: 'shell', connected: false, error: { reason: 'WRONGPASS invalid username-password pair or user is disabled.' } as never });
+    expect(lines).toEqual([
+      "rxdag: Redis at redis://team:***@127.0.0.1:6391/0 refuses this command's credentials now (WRONGPASS invalid username-password pair or user is disabled.): " +
+        'attempts on the workers go on, but their outcomes cannot be read until it takes them again; stop and resume the run with the new password',
+    ]);
+  });
+});
+
 describeOwnRedis('rxdag run --redis when Redis goes away and comes back', (env) => {
   const tmp = tempDir();
   afterAll(() => tmp.remove());

@@ -8,6 +8,7 @@
  * the scheduler does, exactly as with local agents.
  */
 import { type CancelNotSent, type RedisConnectionChange, type RemoteAgent, remoteAgent } from '../../bullmq/index';
+import { refusesCredentials } from '../../bullmq/redisConnection';
 import { SHELL_AGENT } from '../agents/shellAgent';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
 import { reachRedis } from './redisAccess';
@@ -91,7 +92,13 @@ export function outageLines(location: string, say: (line: string) => void): (cha
     if (connected === !away) return; // nothing new: up while up, or down while down
     away = !connected;
     if (connected) say(`rxdag: connected to Redis at ${location} again`);
-    else {
+    else if (error !== undefined && refusesCredentials(error.reason)) {
+      // a password changed (rotated) under a running command: trying again will not change the answer
+      say(
+        `rxdag: Redis at ${location} refuses this command's credentials now (${error.reason}): ` +
+          'attempts on the workers go on, but their outcomes cannot be read until it takes them again; stop and resume the run with the new password',
+      );
+    } else {
       say(
         `rxdag: lost Redis at ${location}${error === undefined ? '' : ` (${error.reason})`}: reconnecting; ` +
           'attempts on the workers go on, and their outcomes are read once it is back',
