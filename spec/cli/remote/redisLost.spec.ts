@@ -39,7 +39,7 @@ describe('outageLines, when Redis refuses the credentials it took before (a pass
     tell({ queue: 'shell', connected: false, error: { reason: 'WRONGPASS invalid username-password pair or user is disabled.' } as never });
     expect(lines).toEqual([
       "rxdag: Redis at redis://team:***@127.0.0.1:6391/0 refuses this command's credentials now (WRONGPASS invalid username-password pair or user is disabled.): " +
-        'attempts on the workers go on, but their outcomes cannot be read until it takes them again; stop and resume the run with the new password',
+        'attempts on the workers go on, but their outcomes cannot be read until it takes them again; stop the run and resume it (or run it again) with the new password',
     ]);
   });
 });

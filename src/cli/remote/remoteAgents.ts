@@ -96,7 +96,7 @@ export function outageLines(location: string, say: (line: string) => void): (cha
       // a password changed (rotated) under a running command: trying again will not change the answer
       say(
         `rxdag: Redis at ${location} refuses this command's credentials now (${error.reason}): ` +
-          'attempts on the workers go on, but their outcomes cannot be read until it takes them again; stop and resume the run with the new password',
+          'attempts on the workers go on, but their outcomes cannot be read until it takes them again; stop the run and resume it (or run it again) with the new password',
       );
     } else {
       say(
