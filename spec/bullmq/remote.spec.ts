@@ -193,7 +193,11 @@ describeRedis('remote agents on BullMQ workers', (env) => {
   it('should fail a job whose data is not an rxdag job, run nothing, say so in its own lines, and keep serving', async () => {
     let calls = 0;
     const logs: string[] = [];
-    const running = worker({ echo: (task) => (calls++, echo(task)) }, { onLog: (line) => logs.push(line) });
+    const refused: unknown[] = [];
+    const running = worker(
+      { echo: (task) => (calls++, echo(task)) },
+      { onLog: (line) => logs.push(line), onJobRefused: (refusal) => refused.push(refusal) },
+    );
     const queue = closer.add(new Queue('echo', { connection: env.client, prefix }));
     const events = closer.add(new QueueEvents('echo', { connection: redisTarget(env.url, 'spec').bullmqOptions, prefix }));
     await events.waitUntilReady();
@@ -204,6 +208,7 @@ describeRedis('remote agents on BullMQ workers', (env) => {
     };
     expect(result.ok).toBe(false);
     expect(result.error).toMatchObject({ name: 'InvalidJobError', severity: 'critical' });
+    expect(refused).toEqual([{ queue: 'echo', reason: 'invalid' }]);
     expect(result.error.message).toMatch(
       /job "bad\|job\|1" on queue "echo" is not an rxdag job this worker can run \(job format 1\): .*dagId/,
     );

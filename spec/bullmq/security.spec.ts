@@ -21,10 +21,12 @@ describeRedis('who may make a worker run something', (env) => {
   let prefix = '';
   let dir = '';
   let logs: string[] = [];
+  let refused: unknown[] = [];
   beforeEach(() => {
     prefix = `${env.prefix}-${++n}`;
     dir = mkdtempSync(path.join(tmpdir(), 'rxdag-signed-'));
     logs = [];
+    refused = [];
   });
   afterEach(async () => {
     await closer.closeAll();
@@ -43,6 +45,7 @@ describeRedis('who may make a worker run something', (env) => {
         leaseMs: 1000,
         key: KEY,
         onLog: (line) => logs.push(line),
+        onJobRefused: (refusal) => refused.push(refusal),
         ...options,
       }),
     );
@@ -65,8 +68,15 @@ describeRedis('who may make a worker run something', (env) => {
     const legit = remote();
     const client = legit.create!();
     const context: TaskContext = {
-      id: 'build', runId: 'nightly', dagId: 'd', input: touch('legit'), upstream: {}, attempt: 1,
-      idempotencyKey: 'nightly/build', signal: new AbortController().signal, spawn: () => undefined,
+      id: 'build',
+      runId: 'nightly',
+      dagId: 'd',
+      input: touch('legit'),
+      upstream: {},
+      attempt: 1,
+      idempotencyKey: 'nightly/build',
+      signal: new AbortController().signal,
+      spawn: () => undefined,
     };
     const legitDone = runNow(legit, context, client);
     const queue = closer.add(new Queue('shell', { connection: env.client, prefix }));
@@ -81,7 +91,8 @@ describeRedis('who may make a worker run something', (env) => {
     // a captured job replayed later with its expiry pushed back
     const extended = await attackerAdds('nightly|build|2', { ...copied, attempt: 2, expiresAt: Date.now() + 86_400_000 });
 
-    for (const answer of [unsigned, altered, readdressed, extended]) expect(answer).toMatchObject({ ok: false, error: { name: 'UnauthorizedJobError' } });
+    for (const answer of [unsigned, altered, readdressed, extended])
+      expect(answer).toMatchObject({ ok: false, error: { name: 'UnauthorizedJobError' } });
     expect(unsigned.error!.message).toMatch(/it is not signed; nothing ran/);
     expect(altered.error!.message).toMatch(/signature does not match/);
     await expect(legitDone).resolves.toMatchObject({ output: { exitCode: 0 } });
@@ -90,6 +101,7 @@ describeRedis('who may make a worker run something', (env) => {
     for (const name of ['unsigned', 'altered']) expect(existsSync(marker(name))).toBe(false);
     // one line per refused job, naming it, never its data
     expect(logs).toHaveLength(4);
+    expect(refused).toEqual(Array.from({ length: 4 }, () => ({ queue: 'shell', reason: 'unauthorized' })));
     expect(logs[0]).toMatch(/^rxdag worker .+: refused job "evil\|unsigned\|1" on queue "shell": it is not signed$/);
     for (const line of logs) expect(line).not.toMatch(/touch|command|legit/);
   });
@@ -109,7 +121,10 @@ describeRedis('who may make a worker run something', (env) => {
 
   it('should fail the run of a scheduler with the wrong key, or none, and run nothing', async () => {
     worker();
-    for (const [name, key] of [['wrong-key', OTHER_KEY], ['no-key', undefined]] as const) {
+    for (const [name, key] of [
+      ['wrong-key', OTHER_KEY],
+      ['no-key', undefined],
+    ] as const) {
       const started = Date.now();
       const events = await runShell(remote({ key }), name, touch(name));
       expect(Date.now() - started).toBeLessThan(5000);
@@ -130,11 +145,15 @@ describeRedis('who may make a worker run something', (env) => {
     const failed = byTask(events, 'task.failed').get('sh')!;
     expect(failed.error).toEqual({
       name: 'UnauthorizedJobError',
-      message: expect.stringMatching(/its result is not signed \(the worker that took it has no key, or the result was forged\); schedulers and workers must share one key\. The result names worker "[^"]+:\d+" \(unverified\)\.$/),
+      message: expect.stringMatching(
+        /its result is not signed \(the worker that took it has no key, or the result was forged\); schedulers and workers must share one key\. The result names worker "[^"]+:\d+" \(unverified\)\.$/,
+      ),
     });
     expect(ending(events).outcome).toBe('failed');
     expect(existsSync(marker('ran'))).toBe(false);
-    expect(logs.map((line) => line.replace(/.*: /, ''))).toEqual(["it is signed, and this worker has no key to check it (give workers the schedulers' key)"]);
+    expect(logs.map((line) => line.replace(/.*: /, ''))).toEqual([
+      "it is signed, and this worker has no key to check it (give workers the schedulers' key)",
+    ]);
   });
 
   it('should run signed jobs end to end', async () => {

@@ -10,7 +10,7 @@ import './peer';
 
 export { type CancelNotSent, remoteAgent, type RemoteAgent, type RemoteAgentClosed } from './remoteAgent';
 export { startWorker, type RemoteWorker } from './startWorker';
-export type { RedisConnectionChange, RemoteAgentOptions, WorkerOptions } from './options';
+export type { JobRefusal, RedisConnectionChange, RemoteAgentOptions, WorkerOptions } from './options';
 export {
   InputNotJsonSafeError,
   InvalidJobError,

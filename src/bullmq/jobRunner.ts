@@ -23,6 +23,7 @@ import { escapeControls } from '../dag/text';
 import { describeIssues, FORMAT_VERSION, isPlainJobData, type JobData, jobDataSchema, type Outcome } from './jobFormat';
 import { failureOutcome, type OutcomeContext, successOutcome, warningOutcome } from './outcomes';
 import { verifySignature } from './signing';
+import type { JobRefusal } from './options';
 
 /** Why a worker stops an attempt it runs (`cancelled`, `timed-out`: its scheduler said so). */
 export type StopReason = 'cancelled' | 'timed-out' | 'lease-lost' | 'shutdown';
@@ -98,6 +99,8 @@ export interface JobRunnerConfig {
   /** Extra time a worker gives an attempt past its `timeoutMs`: the scheduler's own timeout decides first. */
   readonly timeoutGraceMs: number;
   readonly log: (line: string) => void;
+  /** Hears each job refused (see `WorkerOptions.onJobRefused`). */
+  readonly refused: (queue: string, reason: JobRefusal) => void;
 }
 
 /** How a worker calls one agent. */
@@ -128,6 +131,7 @@ export class JobRunner {
       );
     const refuse = (reason: string): Outcome => {
       logRefusal(reason);
+      this.config.refused(job.queue, 'unauthorized');
       return fail(new UnauthorizedJobError(`worker ${worker} refused job "${job.jobId}" on queue "${job.queue}": ${reason}; nothing ran`));
     };
     const refusal = this.refusal(job, data);
@@ -137,6 +141,7 @@ export class JobRunner {
     if (!parsed.success) {
       const why = `is not an rxdag job this worker can run (job format ${FORMAT_VERSION}): ${describeIssues(parsed.error)}`;
       logRefusal(`it ${why}`);
+      this.config.refused(job.queue, 'invalid');
       return fail(new InvalidJobError(`job "${job.jobId}" on queue "${job.queue}" ${why}`));
     }
     const expired = this.expiry(parsed.data);

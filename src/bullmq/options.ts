@@ -102,9 +102,19 @@ export interface WorkerOptions extends SharedOptions {
    * What it throws is ignored. @default none
    */
   readonly onJobTaken?: ((taken: { readonly queue: string; readonly waitedMs: number }) => void) | undefined;
+  /**
+   * Called for each job the worker refuses, nothing run: `unauthorized` (unsigned, a signature
+   * that does not match or has expired, a signed job without a key here) or `invalid` (not an
+   * rxdag job it can read). Forged or misaddressed traffic, for an alert of your own. What it
+   * throws is ignored. @default none
+   */
+  readonly onJobRefused?: ((refused: { readonly queue: string; readonly reason: JobRefusal }) => void) | undefined;
   /** How the worker names itself in results (`task.completed.worker`). @default `${hostname}:${pid}` */
   readonly name?: string | undefined;
 }
+
+/** Why a worker refused a job (see {@link WorkerOptions.onJobRefused}). */
+export type JobRefusal = 'unauthorized' | 'invalid';
 
 /**
  * Milliseconds from `min` to the longest a timer waits (a number schema takes no infinity); the
@@ -161,6 +171,9 @@ const workerSchema = z.strictObject({
   onLog: z.custom<(line: string) => void>((value) => typeof value === 'function', { error: 'must be a function' }).optional(),
   onJobTaken: z
     .custom<NonNullable<WorkerOptions['onJobTaken']>>((value) => typeof value === 'function', { error: 'must be a function' })
+    .optional(),
+  onJobRefused: z
+    .custom<NonNullable<WorkerOptions['onJobRefused']>>((value) => typeof value === 'function', { error: 'must be a function' })
     .optional(),
   name: z.string().min(1).max(200).optional(),
 });
@@ -240,6 +253,7 @@ export function resolveWorkerOptions(options: WorkerOptions) {
     concurrency: checked.concurrency,
     onLog: checked.onLog ?? ((line: string) => void process.stderr.write(`${line}\n`)),
     onJobTaken: checked.onJobTaken,
+    onJobRefused: checked.onJobRefused,
     name: checked.name,
   };
 }

@@ -20,7 +20,7 @@ import { BullmqClients } from './bullmqClients';
 import { JobRunner, RunningJob, type StopReason } from './jobRunner';
 import type { Outcome } from './jobFormat';
 import { type JobLoss, lostJobOf, LostJobs } from './lostJobs';
-import { resolveWorkerOptions, type WorkerOptions } from './options';
+import { type JobRefusal, resolveWorkerOptions, type WorkerOptions } from './options';
 import { OutageLog } from './outageLog';
 import { type RedisConnectionError, refusesCredentials } from './redisConnection';
 
@@ -81,7 +81,7 @@ const SETTLE_GRACE_SHORT_MS = 500;
  */
 export function startWorker(options: WorkerOptions): RemoteWorker {
   const resolved = resolveWorkerOptions(options);
-  const { target, prefix, key, leaseMs, maxLeaseLosses, agents, queues, onLog, onJobTaken } = resolved;
+  const { target, prefix, key, leaseMs, maxLeaseLosses, agents, queues, onLog, onJobTaken, onJobRefused } = resolved;
   if (queues.length === 0)
     throw new TypeError('startWorker: no queue to take jobs from: `agents` (and `allow`) name no agent, and `queues` is not given');
   const id = resolved.name ?? `${hostname()}:${process.pid}`;
@@ -98,7 +98,23 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   const settling = new Map<string, number>();
   const entry = (queue: string, jobId: string) => `${queue}\n${jobId}`;
   const stop = (queue: string, jobId: string, reason: StopReason) => running.get(entry(queue, jobId))?.stop(reason);
-  const runner = new JobRunner({ key, prefix, worker: id, agents, allowed: resolved.allowed, timeoutGraceMs: leaseMs, log });
+  const jobRefused = (queue: string, reason: JobRefusal) => {
+    try {
+      onJobRefused?.({ queue, reason });
+    } catch {
+      // the application's listener: what it throws is not the job's
+    }
+  };
+  const runner = new JobRunner({
+    key,
+    prefix,
+    worker: id,
+    agents,
+    allowed: resolved.allowed,
+    timeoutGraceMs: leaseMs,
+    log,
+    refused: jobRefused,
+  });
   const cancels = new CancelWatch(target, prefix, leaseMs, () => running.values(), {
     cancelled: (queue, jobId, reason) => stop(queue, jobId, reason),
     failed: (error) => {

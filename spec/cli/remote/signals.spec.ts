@@ -168,6 +168,9 @@ describeRedis('signals to rxdag run --redis and rxdag worker', (env) => {
         'rxdag_worker_queue_wait_seconds_count{agent="shell"} 2',
         'rxdag_worker_running_attempts{agent="shell"} 0',
         'rxdag_worker_running_attempts{agent="sleep"} 0',
+        // no job refused (a forged or wrongly signed one would count here), each series there from the start
+        'rxdag_worker_jobs_refused_total{agent="shell",reason="unauthorized"} 0',
+        'rxdag_worker_jobs_refused_total{agent="sleep",reason="invalid"} 0',
       ]),
     );
     // and the worker process's own metrics

@@ -40,7 +40,7 @@ export async function serveWorker(options: WorkerCommandOptions, io: CliIo): Pro
       leaseMs: options.leaseMs,
       ...(options.name === undefined ? {} : { name: options.name }),
       onLog: say,
-      ...(metrics === undefined ? {} : { onJobTaken: metrics.taken }),
+      ...(metrics === undefined ? {} : { onJobTaken: metrics.taken, onJobRefused: metrics.refused }),
     });
   } catch (error) {
     await metrics?.close();

@@ -11,13 +11,18 @@
  * | `rxdag_worker_attempt_duration_seconds` | histogram: from the agent's call to its end | `agent` |
  * | `rxdag_worker_running_attempts` | gauge: attempts running now | `agent` |
  * | `rxdag_worker_queue_wait_seconds` | histogram: from a job's add (its scheduler's clock) to this worker taking it | `agent` |
+ * | `rxdag_worker_jobs_refused_total` | counter: jobs refused, nothing run: `unauthorized` (not signed with this worker's key, expired), `invalid` (not an rxdag job it can read) | `agent`, `reason` |
  *
  * Beside them, prom-client's default metrics of the worker's process (`process_*`, `nodejs_*`).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Agent, TaskContext } from '../../index';
+import type { JobRefusal } from '../../bullmq/options';
 import { DEFAULT_BUCKETS } from '../../observe/rxdagMetrics';
 import { serveMetrics } from '../../observe/serveMetrics';
+
+/** Every reason a job is refused for: each agent's series start at 0. */
+const JOB_REFUSALS: readonly JobRefusal[] = ['unauthorized', 'invalid'];
 
 /** How an attempt ended on this worker. */
 type WorkerAttemptOutcome = 'completed' | 'failed' | 'timed-out' | 'cancelled';
@@ -32,6 +37,8 @@ export interface WorkerMetrics {
   instrument(agents: Readonly<Record<string, Agent>>): Record<string, Agent>;
   /** Counts a job this worker took after it waited `waitedMs` in Redis (`startWorker`'s `onJobTaken`). */
   taken(taken: { readonly queue: string; readonly waitedMs: number }): void;
+  /** Counts a job this worker refused (`startWorker`'s `onJobRefused`). */
+  refused(refused: { readonly queue: string; readonly reason: JobRefusal }): void;
   close(): Promise<void>;
 }
 
@@ -64,7 +71,16 @@ export async function startWorkerMetrics(port: number, agents: readonly string[]
     labelNames: ['agent'] as const,
     registers: [registry],
   });
-  for (const agent of agents) running.set({ agent }, 0);
+  const refusals = new Counter({
+    name: 'rxdag_worker_jobs_refused_total',
+    help: 'Jobs this worker refused, nothing run, by agent and reason (unauthorized: not signed with its key, or expired; invalid: not an rxdag job it can read)',
+    labelNames: ['agent', 'reason'] as const,
+    registers: [registry],
+  });
+  for (const agent of agents) {
+    running.set({ agent }, 0);
+    for (const reason of JOB_REFUSALS) refusals.inc({ agent, reason }, 0);
+  }
   const server = await serveMetrics({ registry, port });
 
   const counted =
@@ -96,6 +112,7 @@ export async function startWorkerMetrics(port: number, agents: readonly string[]
     nextScrape: () => server.nextScrape(),
     instrument: (given) => Object.fromEntries(Object.entries(given).map(([name, agent]) => [name, counted(name, agent)])),
     taken: ({ queue, waitedMs }) => queueWait.observe({ agent: queue }, waitedMs / 1000),
+    refused: ({ queue, reason }) => refusals.inc({ agent: queue, reason }),
     close: () => server.close(),
   };
 }
