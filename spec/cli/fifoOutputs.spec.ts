@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync } from 'node:fs';
+import { waitFor } from '../bullmq/helpers';
 import { ensureBuilt, runCli, startCli } from './support/builtCli';
 import { tempDir, writeText } from './support/files';
 
@@ -115,6 +116,29 @@ describe('rxdag run writing to a FIFO', () => {
         `rxdag: the reader of the events log ${fifo} took not all of it within 2 s of the signal; the rest is dropped\n`,
       );
     });
+  }, 30_000);
+
+  it('should exit on SIGTERM within a few seconds when nothing reads its stdout', async () => {
+    const fifo = tmp.file('stdout-unread');
+    execFileSync('mkfifo', [fifo]);
+    // both ends held here, neither read: the CLI's progress lines fill the pipe and wait
+    const fd = openSync(fifo, constants.O_RDWR);
+    try {
+      const started = tmp.file('stdout-unread.started');
+      const cli = startCli(
+        ['run', manyEvents('unread-stdout', `  - id: last\n    run: touch '${started}'; sleep 20\n`), '--no-journal'],
+        {},
+        { stdoutFd: fd },
+      );
+      await waitFor(() => existsSync(started), 'the last task to start');
+      const signalledAt = Date.now();
+      cli.child.kill('SIGTERM');
+      const result = await cli.done;
+      expect(result.code).toBe(143);
+      expect(Date.now() - signalledAt).toBeLessThan(6000);
+    } finally {
+      closeSync(fd);
+    }
   }, 30_000);
 
   it("should exit with the run's own code on a signal that comes after the run ended, while the reader of its --events FIFO takes nothing", async () => {

@@ -45,6 +45,7 @@ export function onStopSignals(handlers: {
   let received = 0;
   const listeners = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((signal) => {
     const listener = () => {
+      signalled = true;
       if (signal === 'SIGHUP') {
         hungUp = true;
         ignoreWriteErrors();
@@ -55,6 +56,17 @@ export function onStopSignals(handlers: {
     return () => process.off(signal, listener);
   });
   return () => listeners.forEach((off) => off());
+}
+
+/** Whether a stop signal came while a command listened (see {@link stopSignalled}). */
+let signalled = false;
+
+/**
+ * Whether a stop signal stopped the command: what it wrote is then waited for a short while
+ * only, since nobody may be reading it (`main.ts`).
+ */
+export function stopSignalled(): boolean {
+  return signalled;
 }
 
 /** The terminal is gone: writes to it fail (EIO), and nobody is left to read them. */
