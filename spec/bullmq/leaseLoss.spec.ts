@@ -1,8 +1,12 @@
 import { type Agent, runDag } from '../../src/index';
 import { remoteAgent, startWorker } from '../../src/bullmq/index';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { cancelKey } from '../../src/bullmq/cancelSignals';
 import { lostJobOf } from '../../src/bullmq/lostJobs';
+import { redisTarget } from '../../src/bullmq/redisConnection';
 import { describeRedis, prefixPerTest } from '../support/redis';
-import { Closer, collect, ending } from './helpers';
+import { Closer, collect, ending, waitFor } from './helpers';
 
 jest.setTimeout(30_000);
 
@@ -48,5 +52,52 @@ describeRedis('a worker that loses the lease of a job', (env) => {
     expect(new Set(lost).size).toBe(lost.length);
     expect(lost[0]).toContain('not renewed within 100 ms');
     expect(lines.filter((line) => /could not renew lock|Lock mismatch|Missing lock/.test(line))).toEqual([]);
+  });
+
+  it('should not run again a job taken back after its lease lapsed whose cancel came meanwhile (no worker held it to hear it)', async () => {
+    const agent = closer.add(remoteAgent({ connection: env.url, prefix, queue: 'nap', leaseMs: 1000 }));
+    const run = runDag(
+      { id: 'late', tasks: [{ id: 'a', agent: 'nap' }] },
+      { agents: { nap: agent }, healthCheckIntervalMs: 0 },
+    ).subscribe();
+    closer.onClose(async () => run.unsubscribe());
+    // a worker that takes the job and dies holding it: its lease lapses, nobody renews it
+    let takenId: string | undefined;
+    const dying = new Worker('nap', async (job) => ((takenId = job.id), new Promise(() => undefined)), {
+      connection: redisTarget(env.url, 'spec').bullmqOptions,
+      prefix,
+      lockDuration: 500,
+      skipLockRenewal: true,
+      skipStalledCheck: true,
+    });
+    await waitFor(() => takenId !== undefined, 'the job to be taken');
+    await dying.close(true);
+    // its cancel, as its scheduler sends it, while no worker holds the job
+    const client = new Redis(env.url);
+    closer.onClose(async () => void client.disconnect());
+    await client.set(cancelKey(prefix, 'nap', takenId!), '1', 'PX', 60_000);
+    let calls = 0;
+    let taken = 0;
+    const lines: string[] = [];
+    closer.add(
+      startWorker({
+        connection: env.url,
+        prefix,
+        agents: { nap: () => (calls++, 'napped') },
+        concurrency: 1,
+        leaseMs: 1000,
+        onLog: (line) => lines.push(line),
+        onJobTaken: () => void taken++,
+      }),
+    );
+    const queue = closer.add(new Queue('nap', { connection: env.client, prefix }));
+    // the stalled check moves it back to wait; the worker takes it, reads its cancel, and ends it unrun
+    // (its outcome read, its scheduler then removes it)
+    await waitFor(() => taken > 0, 'the worker to take the job', 10_000);
+    await waitFor(async () => {
+      const job = await queue.getJob(takenId!);
+      return job === undefined || job.finishedOn !== undefined;
+    }, 'the job to end');
+    expect(calls).toBe(0);
   });
 });

@@ -29,6 +29,11 @@ export type CancelReason = 'cancelled' | 'timed-out';
 /** What a cancel key holds, and the last line of a cancel message, for an attempt that timed out. */
 const TIMED_OUT = 'timeout';
 
+/** Why a cancel key says its attempt was stopped. */
+function reasonOf(flag: string): CancelReason {
+  return flag === TIMED_OUT ? 'timed-out' : 'cancelled';
+}
+
 /** The channel every worker of a prefix listens to for cancels. */
 export function cancelChannel(prefix: string): string {
   return `${prefix}:rxdag-cancel`;
@@ -138,6 +143,20 @@ export class CancelWatch {
     return this.recent.get(`${queue}\n${jobId}`)?.reason;
   }
 
+  /**
+   * The cancel a job's key holds, read from Redis: for a job taken again after a lease lapsed,
+   * whose cancel may have come while no worker held it (and no message was heard). Undefined
+   * when there is none, or Redis does not answer (the poll hears it later).
+   */
+  async cancelledInRedis(queue: string, jobId: string): Promise<CancelReason | undefined> {
+    try {
+      const flag = await this.poller.redis.get(cancelKey(this.prefix, queue, jobId));
+      return flag === null ? undefined : reasonOf(flag);
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Stops listening; waits at most `withinMs` for Redis to answer the poller's `QUIT`. */
   async close(withinMs: number): Promise<void> {
     clearInterval(this.timer);
@@ -174,7 +193,7 @@ export class CancelWatch {
         flags.forEach((flag, index) => {
           if (flag === null) return;
           const { queue, jobId } = jobs[index]!;
-          this.listener.cancelled(queue, jobId, flag === TIMED_OUT ? 'timed-out' : 'cancelled');
+          this.listener.cancelled(queue, jobId, reasonOf(flag));
         });
       }
       if (this.unanswered) this.listener.connected();

@@ -157,7 +157,9 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     // aborted by a forced close, its agent still running after the grace: left behind
     let leftRunning = false;
     try {
-      const cancelled = cancels.cancelledBefore(queue, jobId);
+      // taken again after a lease lapsed: its cancel may have come while no worker held it
+      const cancelled =
+        cancels.cancelledBefore(queue, jobId) ?? (job.stalledCounter > 0 ? await cancels.cancelledInRedis(queue, jobId) : undefined);
       if (cancelled !== undefined) attempt.stop(cancelled);
       // taken while closing (a fetch was under way): it goes back to the queue unrun
       if (closing !== undefined) attempt.stop('shutdown');
