@@ -206,6 +206,9 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
       expect(scriptless!.stderr).toMatch(
         /^rxdag: Redis at [^\n]*: its user may not run a command rxdag needs \(NOPERM [^\n]*'eval'[^\n]*\): allow it in its ACL\n$/,
       );
+      // the built command too: one line, no warning of the Redis client's before it
+      const hardenedCli = await runCli(['worker', '--redis', url('hardened'), '--redis-prefix', 'team-a']);
+      expect(hardenedCli.stderr).toBe(hardened!.stderr);
       expect(hardened!.stderr).toMatch(
         /^rxdag: Redis at [^\n]*: its user may not run a command rxdag needs \(NOPERM [^\n]*'info'[^\n]*\): allow it in its ACL\n$/,
       );

@@ -194,6 +194,7 @@ function heldWriteEnd(file: string): number {
 export function describeIoError(error: unknown): string {
   const { code, message } = error as NodeJS.ErrnoException;
   if (typeof code !== 'string') return error instanceof Error ? error.message : String(error);
+  if (code === 'EPIPE') return 'EPIPE (its reader went away)'; // Node's words say only `write EPIPE`
   const what = String(message)
     .replace(new RegExp(`^${code}: `), '')
     .replace(/, \w+(?: '.*')?$/s, '');

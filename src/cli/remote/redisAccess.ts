@@ -115,6 +115,8 @@ async function probeOnce(target: RedisTarget, keys: ProbedKeys): Promise<unknown
     connectTimeout: PROBE_TIMEOUT_MS,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
+    // its own INFO says what an ACL refuses, in one line (ioredis's check would warn on stderr first)
+    enableReadyCheck: false,
     connectionName: 'rxdag-probe',
   });
   // the connection's own error says why better than the rejection ("Connection is closed.")
