@@ -219,6 +219,26 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
     }
   });
 
+  it('should run, saying once that cancels reach the workers late, for a user whose ACL has no cancel channel', async () => {
+    const acl = await startRedisServer(['--user', 'team', 'on', '>pw', '~*', '+@all', 'resetchannels']);
+    try {
+      const file = tmp.file('no-channel.json');
+      // no worker: the attempt waits in Redis until its time runs out, which ends the run
+      writeFileSync(file, JSON.stringify({ id: 'no-channel', tasks: [{ id: 'wait', sleep: 1, timeoutMs: 300 }] }));
+      const result = await inProcess('run', file, '--no-journal', '--redis', `redis://team:pw@127.0.0.1:${acl.port}`);
+      expect(result.code).toBe(1);
+      const notes = result.stderr.split('\n').filter((line) => line.startsWith('rxdag: note: Redis at'));
+      expect(notes).toEqual([
+        expect.stringMatching(
+          /: its user may not publish on rxdag:rxdag-cancel \(NOPERM [^\n]*\): cancels and timeouts reach the workers by their poll, within a third of their lease, not at once; allow it &rxdag:rxdag-cancel in its ACL$/,
+        ),
+      ]);
+      expect(result.stderr).not.toContain('pw@');
+    } finally {
+      await acl.stop();
+    }
+  });
+
   it('should refuse a read-only replica in one line, naming what to give instead', async () => {
     const primary = await startRedisServer();
     const replica = await startRedisServer(['--replicaof', '127.0.0.1', String(primary.port)]);

@@ -53,6 +53,7 @@ export async function openRemoteAgents(
     `rxdag: attempts run on rxdag workers through Redis at ${remote.location} (queues ${queues}, prefix ${settings.prefix}; ${signed})\n`,
   );
   if (remote.noWorkerHint !== undefined) stderr.write(`${remote.noWorkerHint}\n`);
+  if (remote.cancelsNote !== undefined) stderr.write(`${remote.cancelsNote}\n`);
   return remote;
 }
 

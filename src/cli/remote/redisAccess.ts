@@ -10,6 +10,7 @@
 import { Redis } from 'ioredis';
 import { messageOf, redisTarget, type RedisTarget, refusesCredentials } from '../../bullmq/redisConnection';
 import { saysRedisAway } from '../../bullmq/redisAway';
+import { cancelChannel } from '../../bullmq/cancelSignals';
 import { InvalidInputError } from '../problems';
 import { KEY_VARIABLE, PASSWORD_VARIABLE, redisUrlProblem, type RemoteSettings } from './remoteOptions';
 
@@ -174,6 +175,34 @@ async function reachQueues(client: Redis, { prefix, queues }: ProbedKeys): Promi
 
 /** A write to a key that does not exist (its time limit set, which does nothing), from a script, as BullMQ's writes are. */
 const WRITE_PROBE = "return redis.call('pexpire', KEYS[1], 1)";
+
+/**
+ * A note when the URL's user may not publish on the prefix's cancel channel (an ACL without
+ * `&PREFIX:rxdag-cancel`): cancels then reach workers by their poll of the cancel keys, within a
+ * third of their lease, not at once. Publishes an empty message, which workers ignore (a cancel
+ * names a job). Undefined when it may, or when Redis does not say (the run's own errors will).
+ */
+export async function cancelChannelNote(target: RedisTarget, prefix: string): Promise<string | undefined> {
+  const client = new Redis({
+    ...target.options,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableReadyCheck: false,
+    connectionName: 'rxdag-probe',
+  });
+  client.on('error', () => undefined);
+  try {
+    await target.selectDatabase(client);
+    await client.publish(cancelChannel(prefix), '');
+    return undefined;
+  } catch (error) {
+    const said = target.reasonOf(error);
+    if (!/^NOPERM\b/.test(said)) return undefined;
+    return `rxdag: note: Redis at ${target.location}: its user may not publish on ${cancelChannel(prefix)} (${said}): cancels and timeouts reach the workers by their poll, within a third of their lease, not at once; allow it &${cancelChannel(prefix)} in its ACL`;
+  } finally {
+    client.disconnect();
+  }
+}
 
 function refuse(message: string): never {
   throw new InvalidInputError([{ message }]);

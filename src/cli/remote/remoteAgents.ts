@@ -11,7 +11,7 @@ import { type CancelNotSent, type RedisConnectionChange, type RemoteAgent, remot
 import { refusesCredentials } from '../../bullmq/redisConnection';
 import { SHELL_AGENT } from '../agents/shellAgent';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
-import { reachRedis } from './redisAccess';
+import { cancelChannelNote, reachRedis } from './redisAccess';
 import { connectedWorkers, noWorkerHint, watchWorkers } from './workerPresence';
 import type { RemoteSettings } from './remoteOptions';
 
@@ -22,6 +22,8 @@ export interface RemoteAgents {
   readonly location: string;
   /** A line to say when no worker was connected to their queues as they were made. */
   readonly noWorkerHint: string | undefined;
+  /** A line to say when the user may not publish cancels (see `cancelChannelNote`). */
+  readonly cancelsNote: string | undefined;
   /**
    * Closes their connections once the cancels and removals already sent have gone out (after a
    * Ctrl-C, the workers still hear the cancel of each running attempt), waiting a few seconds at
@@ -48,6 +50,7 @@ export async function remoteAgents(
     settings,
     [SHELL_AGENT, SLEEP_AGENT].filter((name) => used === undefined || used.has(name)),
   );
+  const cancelsNote = await cancelChannelNote(target, settings.prefix);
   const say = (line: string) => stderr.write(`${line}\n`);
   const onConnectionChange = outageLines(target.location, say);
   const agents: Record<string, RemoteAgent> = {};
@@ -72,6 +75,7 @@ export async function remoteAgents(
     agents,
     location: target.location,
     noWorkerHint: noWorkerHint(workers, settings.prefix, settings.key !== undefined),
+    cancelsNote,
     close: async () => {
       stopWatching();
       const closed = await Promise.all(Object.values(agents).map((agent) => agent.close()));
