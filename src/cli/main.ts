@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ExitCode } from './exitCodes';
 import { guardedStdout } from './output/guardedStdout';
 import { cli } from './program';
-import { exitAfterStop, stopSignalled } from './commands/interrupts';
+import { exitAfterStop, READER_WAIT_AFTER_STOP_MS, stopSignalled } from './commands/interrupts';
 
 function packageVersion(): string {
   try {
@@ -25,17 +25,14 @@ process.stderr.on('error', () => undefined);
 // a full disk or a closed pipe on stdout is told once on stderr; a run goes on
 const stdout = guardedStdout(process.stdout, process.stderr);
 
-/** After a stop signal, how long what the command wrote gets to go out: its reader may have stopped reading. */
-const OUTPUT_WAIT_AFTER_STOP_MS = 2000;
-
 /**
  * Resolves once what was written to `stream` has gone out (a piped reader may be slow); after
- * a stop signal, within {@link OUTPUT_WAIT_AFTER_STOP_MS} at most.
+ * a stop signal, within {@link READER_WAIT_AFTER_STOP_MS} at most.
  */
 function flushed(stream: NodeJS.WriteStream): Promise<void> {
   const out = new Promise<void>((resolve) => (stream.destroyed ? resolve() : stream.write('', () => resolve())));
   if (!stopSignalled()) return out;
-  return Promise.race([out, new Promise<void>((resolve) => setTimeout(resolve, OUTPUT_WAIT_AFTER_STOP_MS))]);
+  return Promise.race([out, new Promise<void>((resolve) => setTimeout(resolve, READER_WAIT_AFTER_STOP_MS))]);
 }
 
 cli(process.argv.slice(2), { stdout, stderr: process.stderr }, packageVersion()).then(

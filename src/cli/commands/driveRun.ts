@@ -38,14 +38,19 @@ import { type StoreLocation, storeFlag } from '../store/storeLocation';
 import { commandLine } from '../shellWord';
 import { escapeControls } from '../../dag/text';
 import type { CliIo } from './cliIo';
-import { exitAfterStop, exitCodeOf, leavesRunInterrupted, onStopSignals, type StopSignal, stoppingLine } from './interrupts';
+import {
+  exitAfterStop,
+  exitCodeOf,
+  leavesRunInterrupted,
+  onStopSignals,
+  READER_WAIT_AFTER_STOP_MS,
+  type StopSignal,
+  stoppingLine,
+} from './interrupts';
 import { writeReportFile } from './reportFile';
 import { journalFailureLine, released, unrecordedCancelLine } from './journalEnd';
 import type { OutputMode } from './runOptions';
 import { describeIoError } from './writeTarget';
-
-/** After a stop signal, how long a pipe's reader gets to take the rest of the events log. */
-const LOG_WAIT_AFTER_STOP_MS = 2000;
 
 /** What cancelled the run before it ended on its own: a signal, or the events log failing. */
 type CancelCause = StopSignal | 'events-log';
@@ -167,8 +172,8 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   const closeLog = async () => {
     const stopped = halted || (cancelledBy !== undefined && cancelledBy !== 'events-log');
     if (log === undefined || !stopped) return log?.close();
-    if ((await log.closeWithin(LOG_WAIT_AFTER_STOP_MS)) || log.failure !== undefined) return; // a failure was said
-    const seconds = LOG_WAIT_AFTER_STOP_MS / 1000;
+    if ((await log.closeWithin(READER_WAIT_AFTER_STOP_MS)) || log.failure !== undefined) return; // a failure was said
+    const seconds = READER_WAIT_AFTER_STOP_MS / 1000;
     notice(
       `rxdag: the reader of the events log ${options.eventsPath} took not all of it within ${seconds} s of the signal; the rest is dropped`,
     );
@@ -218,13 +223,8 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
         // nothing more is recorded from this call on (halt sets that at once), so the tasks are
         // stopped at once: their ends are not recorded, and they run again on resume; the run is
         // given up once they are gone, so that no resume starts them beside their stopping copies
-        let stopped: () => void = () => {};
-        const halting = target.halt(new Promise<void>((resolve) => (stopped = resolve)));
-        void groups
-          .terminateAll()
-          .then(() => groups.whenEmpty())
-          .then(stopped);
-        void halting.then(() => leftInterrupted(signal));
+        // (what they do on the signals they get now comes after the halt, made in this same turn)
+        void target.halt(groups.terminateAll().then(() => groups.whenEmpty())).then(() => leftInterrupted(signal));
         return;
       }
       notice(stoppingLine(signal, groups.size));

@@ -58,6 +58,12 @@ export function onStopSignals(handlers: {
   return () => listeners.forEach((off) => off());
 }
 
+/**
+ * After a stop signal, how long a reader of the command's output (stdout, stderr, an events log
+ * into a pipe) gets to take the rest of it: it may have stopped reading.
+ */
+export const READER_WAIT_AFTER_STOP_MS = 2000;
+
 /** Whether a stop signal came while a command listened (see {@link stopSignalled}). */
 let signalled = false;
 

@@ -131,15 +131,22 @@ export class EventLog {
   closeNow(): void {
     this.flush();
     this.ended = true;
+    const error = this.letGo();
+    if (error !== undefined) this.fail(error); // e.g. EIO, or a delayed ENOSPC on NFS
+  }
+
+  /** Lets go of the pipe or the file; what closing the file failed with, if it did. */
+  private letGo(): NodeJS.ErrnoException | undefined {
     this.pipe?.destroy();
     this.pipe = undefined;
     const fd = this.fd;
     this.fd = undefined;
-    if (fd === undefined) return;
+    if (fd === undefined) return undefined;
     try {
       closeSync(fd);
+      return undefined;
     } catch (error) {
-      this.fail(error as NodeJS.ErrnoException); // e.g. EIO, or a delayed ENOSPC on NFS
+      return error as NodeJS.ErrnoException;
     }
   }
 
@@ -186,17 +193,7 @@ export class EventLog {
     this.error = error;
     this.buffer = [];
     this.bufferedChars = 0;
-    this.pipe?.destroy();
-    this.pipe = undefined;
-    const fd = this.fd;
-    this.fd = undefined;
-    if (fd !== undefined) {
-      try {
-        closeSync(fd);
-      } catch {
-        // the log is lost already; the first error is the one to report
-      }
-    }
+    this.letGo(); // the log is lost already: the first error is the one to report
     this.onError(error);
   }
 }
