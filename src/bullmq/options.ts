@@ -113,8 +113,9 @@ export interface WorkerOptions extends SharedOptions {
   readonly name?: string | undefined;
 }
 
-/** Why a worker refused a job (see {@link WorkerOptions.onJobRefused}). */
-export type JobRefusal = 'unauthorized' | 'invalid';
+/** Why a worker refuses a job (see {@link WorkerOptions.onJobRefused}). */
+export const JOB_REFUSALS = ['unauthorized', 'invalid'] as const;
+export type JobRefusal = (typeof JOB_REFUSALS)[number];
 
 /**
  * Milliseconds from `min` to the longest a timer waits (a number schema takes no infinity); the

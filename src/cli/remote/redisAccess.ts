@@ -110,16 +110,7 @@ function refuseProbe(target: RedisTarget, failure: unknown, passwordFromEnv: boo
  * of the queues too (a `QueueDenied` when an ACL keeps the user from one).
  */
 async function probeOnce(target: RedisTarget, keys: ProbedKeys): Promise<unknown> {
-  const client = new Redis({
-    ...target.options,
-    lazyConnect: true,
-    connectTimeout: PROBE_TIMEOUT_MS,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    // its own INFO says what an ACL refuses, in one line (ioredis's check would warn on stderr first)
-    enableReadyCheck: false,
-    connectionName: 'rxdag-probe',
-  });
+  const client = probeClient(target, { lazyConnect: true, connectTimeout: PROBE_TIMEOUT_MS });
   // the connection's own error says why better than the rejection ("Connection is closed.")
   let connectionError: unknown;
   client.on('error', (error: unknown) => (connectionError ??= error));
@@ -183,13 +174,7 @@ const WRITE_PROBE = "return redis.call('pexpire', KEYS[1], 1)";
  * names a job). Undefined when it may, or when Redis does not say (the run's own errors will).
  */
 export async function cancelChannelNote(target: RedisTarget, prefix: string): Promise<string | undefined> {
-  const client = new Redis({
-    ...target.options,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableReadyCheck: false,
-    connectionName: 'rxdag-probe',
-  });
+  const client = probeClient(target);
   client.on('error', () => undefined);
   try {
     await target.selectDatabase(client);
@@ -202,6 +187,22 @@ export async function cancelChannelNote(target: RedisTarget, prefix: string): Pr
   } finally {
     client.disconnect();
   }
+}
+
+/**
+ * A client for one check: no command queued for a connection that is not there, no reconnect,
+ * and no ready check of ioredis's own (its INFO, refused by an ACL, would warn on stderr before
+ * the check says what is wrong in one line).
+ */
+function probeClient(target: RedisTarget, options: { lazyConnect?: boolean; connectTimeout?: number } = {}): Redis {
+  return new Redis({
+    ...target.options,
+    ...options,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableReadyCheck: false,
+    connectionName: 'rxdag-probe',
+  });
 }
 
 function refuse(message: string): never {

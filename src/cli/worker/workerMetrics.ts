@@ -17,12 +17,9 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Agent, TaskContext } from '../../index';
-import type { JobRefusal } from '../../bullmq/options';
+import { JOB_REFUSALS, type JobRefusal } from '../../bullmq/options';
 import { DEFAULT_BUCKETS } from '../../observe/rxdagMetrics';
 import { serveMetrics } from '../../observe/serveMetrics';
-
-/** Every reason a job is refused for: each agent's series start at 0. */
-const JOB_REFUSALS: readonly JobRefusal[] = ['unauthorized', 'invalid'];
 
 /** How an attempt ended on this worker. */
 type WorkerAttemptOutcome = 'completed' | 'failed' | 'timed-out' | 'cancelled';
@@ -77,6 +74,7 @@ export async function startWorkerMetrics(port: number, agents: readonly string[]
     labelNames: ['agent', 'reason'] as const,
     registers: [registry],
   });
+  // every series there from the start, at 0
   for (const agent of agents) {
     running.set({ agent }, 0);
     for (const reason of JOB_REFUSALS) refusals.inc({ agent, reason }, 0);
