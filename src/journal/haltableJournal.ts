@@ -4,8 +4,9 @@
  * the halt came, so nothing it would release starts) and gives up the run's ownership once the
  * group being stored, if any, is stored (the backend bounds that wait) and what its owner is
  * still stopping has stopped (a resume would otherwise start a task's second copy beside it).
- * The run's record ends where it was, with no owner left: `interrupted`, resumable. Used by `scheduler.shutdown({ interrupt: true })` and by `rxdag run`
- * and `rxdag resume` on SIGTERM (a service manager stopping the process, a deploy, a reboot).
+ * The run's record ends where it was, with no owner left: `interrupted`, resumable. Used by
+ * `scheduler.shutdown({ interrupt: true })` and by `rxdag run` and `rxdag resume` on SIGTERM (a
+ * service manager stopping the process, a deploy, a reboot).
  * Reading passes through, and so does the loss of a run's ownership (until the halt: nothing is
  * recorded from then on anyway). It keeps the first failure of its writers, which the owner
  * cannot learn from a run it cancelled. It stops no task itself: its owner does, as soon as the
