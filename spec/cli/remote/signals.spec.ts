@@ -1,7 +1,7 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { describeRedis } from '../../support/redis';
 import { runCli, startCli } from '../support/builtCli';
-import { isRunning, readEventLog } from '../support/files';
+import { eventsSoFar, isRunning, readEventLog } from '../support/files';
 import { exited, linesOf, remoteCliSuite, waitFor } from './workerProcesses';
 
 /**
@@ -68,11 +68,7 @@ describeRedis('signals to rxdag run --redis and rxdag worker', (env) => {
 
     const log = tmp.file('resumed-ctrl-c.jsonl');
     const resumed = fleet.track(startCli(['resume', ...remote(), '--store', store, '--events', log], NO_KEY));
-    await waitFor(
-      () => existsSync(log) && readEventLog(log).some((event) => event.type === 'run.resumed'),
-      'the resume to re-attach',
-      15_000,
-    );
+    await waitFor(() => eventsSoFar(log).some((event) => event.type === 'run.resumed'), 'the resume to re-attach', 15_000);
     resumed.child.kill('SIGINT');
     const result = await resumed.done;
     expect(result.code).toBe(130);

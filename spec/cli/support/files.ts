@@ -39,10 +39,28 @@ export function writeText(file: string, text: string): string {
 
 /** The events of an events log (one JSON object per line). */
 export function readEventLog(file: string): DagEvent[] {
-  return readFileSync(file, 'utf8')
+  return eventsOf(readFileSync(file, 'utf8'));
+}
+
+function eventsOf(text: string): DagEvent[] {
+  return text
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as DagEvent);
+}
+
+/**
+ * The events of an events log a running command is still writing: none while the file is not
+ * there (the command's start checks create and remove it), and its complete lines only.
+ */
+export function eventsSoFar(file: string): DagEvent[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return eventsOf(text.slice(0, text.lastIndexOf('\n') + 1));
 }
 
 /** The pids a fixture's tasks wrote to their PID_FILE. */
