@@ -369,6 +369,18 @@ describe('fileJournal', () => {
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 
+  it('should stop a writer whose journal file alone was removed while it ran, its lock left to its close', () => {
+    const dir = freshDir();
+    const writer = fileJournal(dir).create(header('unlinked')) as JournalWriter;
+    writer.append(legalStart('unlinked').slice(0, 2));
+    fs.rmSync(path.join(dir, 'unlinked.jsonl'));
+    expect(() => writer.append(legalStart('unlinked').slice(2))).toThrow(
+      expect.objectContaining({ message: 'its journal file was removed while it ran; nothing more is written', recordRemoved: true }),
+    );
+    writer.close();
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
   it('should take over the lock of a process that is gone', async () => {
     const dir = freshDir();
     const file = written(dir, 'stale');

@@ -14,6 +14,7 @@ import type { RawRunsOptions } from './commands/runs';
 import type { RawShowOptions } from './commands/show';
 import type { RawValidateOptions } from './commands/validate';
 import type { RawWorkerOptions } from './commands/worker';
+import { describeIoError } from './commands/writeTarget';
 import { ExitCode } from './exitCodes';
 import { InvalidInputError, problemLines } from './problems';
 import { escapeControls } from '../dag/text';
@@ -26,6 +27,7 @@ export async function cli(argv: readonly string[], io: CliIo, version: string): 
   let exitCode: number = ExitCode.ok;
   // Commander actions cannot return a value: each stores its exit code here.
   const act = (command: () => number | Promise<number>) => async () => {
+    checkWorkingDirectory();
     exitCode = await command();
   };
   const program = buildProgram(version, io, {
@@ -308,4 +310,26 @@ function withFlagHint(text: string, command: Command): string {
     if (unknown.test(text)) return text.replace(unknown, (whole: string) => `${whole.split('\n')[0]!} (${hint})\n`);
   }
   return text;
+}
+
+/**
+ * Refuses to run any command in a working directory the process cannot name (removed under
+ * it, or a path longer than the system takes): every relative path, the default store and a
+ * task's folder depend on it.
+ */
+function checkWorkingDirectory(): void {
+  try {
+    process.cwd();
+  } catch (error) {
+    const { code } = error as NodeJS.ErrnoException;
+    const why =
+      code === 'ENOENT'
+        ? 'it was removed'
+        : code === 'ERANGE' || code === 'ENAMETOOLONG'
+          ? 'its path is longer than the system takes'
+          : 'it cannot be looked at';
+    throw new InvalidInputError([
+      { message: `cannot read the working directory: ${describeIoError(error)}: ${why}; run rxdag from a folder that exists` },
+    ]);
+  }
 }

@@ -23,6 +23,7 @@ import { asideFileOf, removeStaleAsides } from './staleAside';
 import { TextBytes } from './textBytes';
 import { makePrivateFolder } from './privateFolder';
 import { isMissingFile, journalFileExists, readingFile } from './unreadableFile';
+import { linkIntoPlace } from './hardLink';
 
 /**
  * The file journal, rxdag's embedded default: a folder with one JSON-lines file per run (the
@@ -106,7 +107,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
         fs.closeSync(asideFd);
       }
       try {
-        fs.linkSync(aside, journal);
+        linkIntoPlace(aside, journal);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new RunExistsError(header.runId);
         throw error;
@@ -259,18 +260,22 @@ function fileWriter(fd: number, held: HeldLock, sync: 'fsync' | 'none'): Journal
 
 /**
  * Stops a writer whose run another process may own now (its lock file was removed, or taken over
- * after that): two writers would interleave their events and both run the tasks. Nothing is
+ * after that): two writers would interleave their events and both run the tasks. Also one whose
+ * journal file was removed (by hand, or `prune` of a run it took for interrupted): what it wrote
+ * would go into a file no one can read, and a crash would leave nothing to resume. Nothing is
  * written then; the run stops with the error.
  */
 function refuseIfLost(held: HeldLock, fd: number): void {
   const lost = held.lost();
-  if (lost === undefined) return;
-  // its journal gone as well (`prune` of a run it took for interrupted): nothing is left to resume
-  if (fs.fstatSync(fd).nlink === 0) {
-    throw Object.assign(new Error(`the run no longer owns its record: ${lost}, and its journal was removed; nothing more is written`), {
-      recordRemoved: true,
-    });
+  const removed = fs.fstatSync(fd).nlink === 0;
+  if (removed) {
+    const why =
+      lost === undefined
+        ? 'its journal file was removed while it ran'
+        : `the run no longer owns its record: ${lost}, and its journal was removed`;
+    throw Object.assign(new Error(`${why}; nothing more is written`), { recordRemoved: true });
   }
+  if (lost === undefined) return;
   throw new Error(`the run no longer owns its record: ${lost}; another process may own the run now, so nothing more is written`);
 }
 

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { RunLockedError } from './journal';
 import { readWhole } from './unreadableFile';
+import { linkIntoPlace } from './hardLink';
 
 /**
  * Ownership of a run in a folder: a lock file holding the owner's host and pid, made
@@ -84,7 +85,7 @@ export function acquireLock(path: string, runId: string): HeldLock {
   try {
     for (let tries = 0; tries < MAX_TRIES; tries++) {
       try {
-        fs.linkSync(aside, path);
+        linkIntoPlace(aside, path);
         try {
           return heldLock(path, me);
         } catch (error) {

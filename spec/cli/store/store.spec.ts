@@ -1,4 +1,5 @@
 import { mkdirSync, readdirSync, symlinkSync, watch, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { openStore, type PostgresModule, storeExists } from '../../../src/cli/store/openStore';
 import { newRunId } from '../../../src/cli/store/runId';
@@ -12,18 +13,26 @@ describe('the store of journaled runs', () => {
   afterAll(() => tmp.remove());
 
   it('should take --store, else RXDAG_STORE, else .rxdag/ of the working directory', () => {
-    expect(storeLocation(undefined, {}, '/work')).toEqual({ kind: 'folder', dir: '/work/.rxdag', label: '.rxdag/', source: 'default' });
+    expect(storeLocation(undefined, {}, '/work')).toEqual({
+      kind: 'folder',
+      dir: '/work/.rxdag',
+      label: '.rxdag/',
+      written: '.rxdag',
+      source: 'default',
+    });
     expect(storeLocation(undefined, { RXDAG_STORE: '' }, '/work')).toMatchObject({ dir: '/work/.rxdag', source: 'default' });
     expect(storeLocation(undefined, { RXDAG_STORE: '/runs' }, '/work')).toEqual({
       kind: 'folder',
       dir: '/runs',
       label: '/runs/',
+      written: '/runs',
       source: 'env',
     });
     expect(storeLocation('runs/', { RXDAG_STORE: '/runs' }, '/work')).toEqual({
       kind: 'folder',
       dir: '/work/runs',
       label: 'runs/',
+      written: 'runs/',
       source: 'flag',
     });
   });
@@ -34,6 +43,36 @@ describe('the store of journaled runs', () => {
     expect(() => storeLocation(' \t', {}, '/work')).toThrow(`--store " \\t" names no store: give ${forms}`);
   });
 
+  it('should refuse a store with white space at an end, naming a carriage return as such', () => {
+    expect(() => storeLocation(undefined, { RXDAG_STORE: 'runs\r' }, '/work')).toThrow(
+      'RXDAG_STORE="runs\\r" ends with a carriage return (from a file with CRLF line ends?): remove it',
+    );
+    expect(() => storeLocation('runs ', {}, '/work')).toThrow(
+      '--store "runs " begins or ends with white space, which no message would show: remove it',
+    );
+    expect(() => storeLocation(' runs', {}, '/work')).toThrow('--store " runs" begins or ends with white space');
+    expect(storeLocation('my runs', {}, '/work')).toMatchObject({ dir: '/work/my runs' });
+  });
+
+  it('should refuse a store that starts with ~, which no shell expanded, saying the whole path', () => {
+    const home = os.homedir();
+    expect(() => storeLocation('~/runs', {}, '/work')).toThrow(
+      `--store ~/runs: rxdag does not expand ~ (write the whole path, ${home}/runs; ./~/runs for a folder named ~ here)`,
+    );
+    expect(() => storeLocation(undefined, { RXDAG_STORE: '~' }, '/work')).toThrow(
+      `RXDAG_STORE=~: rxdag does not expand ~ (write the whole path, ${home};`,
+    );
+    // a folder named ~ written so, and ~ inside a path, are folders like any other
+    expect(storeLocation('./~/runs', {}, '/work')).toMatchObject({ dir: '/work/~/runs' });
+    expect(storeLocation('a/~', {}, '/work')).toMatchObject({ dir: '/work/a/~' });
+  });
+
+  it('should write a store with control characters in a command to paste as a shell reads it back', () => {
+    const store = storeLocation('nl\nstore', {}, '/work');
+    expect(store).toMatchObject({ label: 'nl\\nstore/', written: 'nl\nstore' });
+    expect(storeFlag(store)).toBe(" --store $'nl\\nstore'");
+  });
+
   it('should take a postgres:// store apart: its schema parameter, and its password never shown', () => {
     const store = storeLocation('postgresql://ci:pa%40ss@db:5432/runs?schema=nightly&sslmode=require', {});
     expect(store).toEqual({
@@ -42,6 +81,7 @@ describe('the store of journaled runs', () => {
       connectionString: 'postgresql://ci:pa%40ss@db:5432/runs?sslmode=verify-full',
       schema: 'nightly',
       label: 'postgresql://ci:***@db:5432/runs?schema=nightly&sslmode=require',
+      written: 'postgresql://ci:***@db:5432/runs?schema=nightly&sslmode=require',
       source: 'flag',
     });
     expect(redactConnectionString('host=db password=secret user=ci')).toBe('host=db password=*** user=ci');
@@ -108,6 +148,16 @@ describe('the store of journaled runs', () => {
     expect(touched.length).toBeGreaterThan(0);
     expect(touched.filter((name) => name === 'store')).toEqual([]);
     expect(readdirSync(parent)).toEqual([]);
+  });
+
+  it('should say that a store it cannot look at cannot be reached, not that it has no runs', () => {
+    const loop = path.join(tmp.dir, 'loop');
+    symlinkSync(loop, loop);
+    const store = storeLocation(loop, {});
+    expect(storeExists(store)).toBe(true);
+    expect(() => openStore(store, 'read')).toThrow(
+      `cannot reach the store ${loop}/ ("${loop}"): ELOOP (too many symbolic links encountered)`,
+    );
   });
 
   it('should refuse to read a store that does not exist', () => {

@@ -83,6 +83,8 @@ export function openStore(location: StoreLocation, use: StoreUse, options: Store
  * refused by {@link openStore} as not a directory; nothing at all means no runs yet). A path
  * through a file (`afile/store`) counts as there: no folder can ever be made at it, and
  * {@link openStore} refuses it naming the file, rather than a listing saying it has no runs.
+ * So does a path that cannot be looked at (a folder above it not enterable, a symlink loop):
+ * {@link openStore} names why, rather than a listing saying there are no runs.
  */
 export function storeExists(location: StoreLocation): boolean {
   if (location.kind !== 'folder') return true;
@@ -90,7 +92,8 @@ export function storeExists(location: StoreLocation): boolean {
     statSync(location.dir);
     return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOTDIR';
+    // only ENOENT says nothing is there: EACCES, ELOOP or ENAMETOOLONG is for openStore to name
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT';
   }
 }
 
@@ -169,8 +172,14 @@ function missingFolderProblem(dir: string, label: string): string | undefined {
     if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') {
       return `no store at ${label}: "${fileOnTheWay(dir) ?? dir}" is not a directory`;
     }
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return unreachable(label, dir, error);
     return `no store at ${label}: the folder does not exist (runs are journaled there by rxdag run)`;
   }
+}
+
+/** A store folder that may be there but cannot be looked at (`EACCES` on a folder above, a symlink loop). */
+function unreachable(label: string, dir: string, error: unknown): string {
+  return `cannot reach the store ${label} ("${dir}"): ${describeIoError(error)}`;
 }
 
 /** The first part of `dir`'s path that is not a directory (a file). */

@@ -5,10 +5,12 @@
  * a folder as the user wrote it, a connection string with its password replaced by `***`, both
  * with their control characters escaped (`a\nb/`), as the CLI prints every text it was given.
  * What cannot name a store is refused here (an `InvalidInputError`, exit 2): an empty
- * `--store`, a store of only spaces, a URL of another scheme, a `schema=` PostgreSQL cannot hold.
+ * `--store`, a store of only spaces or with spaces at an end, a path starting `~/` (no shell
+ * expanded it), a URL of another scheme, a `schema=` PostgreSQL cannot hold.
  *
  * It opens nothing and touches no file or server: `openStore` does.
  */
+import { homedir } from 'node:os';
 import path from 'node:path';
 // the schema rule and connection strings of `rxdag/postgres`, from its modules that need no `pg`
 import { parameterProblem, postgresConnection, redactConnectionString } from '../../postgres/connectionString';
@@ -34,6 +36,8 @@ export type StoreLocation =
       readonly dir: string;
       /** As messages name it: the path as given, with a trailing `/` (`.rxdag/`), its control characters escaped. */
       readonly label: string;
+      /** The path as given, for a command line to paste (quoted by `shellWord`, control characters included). */
+      readonly written: string;
       readonly source: StoreSource;
     }
   | {
@@ -44,6 +48,8 @@ export type StoreLocation =
       readonly schema: string | undefined;
       /** The connection string with its password replaced by `***`, its control characters escaped. */
       readonly label: string;
+      /** The connection string with its password replaced by `***`, for a command line to paste. */
+      readonly written: string;
       readonly source: StoreSource;
     };
 
@@ -66,6 +72,8 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
   if (given === '') throw refusal(`--store needs ${STORE_FORMS}`);
   // a folder of spaces is a slip (a variable set to a blank line), and invisible in every message
   if (given.trim() === '') throw refusal(`${named(JSON.stringify(given))} names no store: give ${STORE_FORMS}`);
+  // so is a space or a carriage return at either end (a CRLF .env file): a look-alike folder otherwise
+  if (given.trim() !== given) throw refusal(`${named(JSON.stringify(given))} ${edgeSpaceProblem(given)}`);
   if (/^postgres(ql)?:\/\//i.test(given)) {
     const label = escapeControls(redactConnectionString(given));
     const wrong = parameterProblem(given);
@@ -73,7 +81,7 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
     const { connectionString, schema } = postgresConnection(given);
     const problem = schema === undefined ? undefined : schemaNameProblem(schema);
     if (problem !== undefined) throw refusal(`${named(label)}: the schema (schema=) ${problem}`);
-    return { kind: 'postgres', connectionString, schema, label, source };
+    return { kind: 'postgres', connectionString, schema, label, written: redactConnectionString(given), source };
   }
   // pg's socket form, or a PostgreSQL URL without its `//`: a store meant, not a folder `socket:`
   if (/^(socket|postgres(ql)?):/i.test(given)) {
@@ -88,9 +96,21 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
       `${named(redactConnectionString(given))} is not a store: ${source === 'flag' ? '--store' : STORE_ENV} takes ${STORE_FORMS}`,
     );
   }
+  // a shell expands `~` only at the start of a word: `--store=~/runs` reaches rxdag as written
+  if (given === '~' || given.startsWith('~/')) {
+    throw refusal(
+      `${named(escapeControls(given))}: rxdag does not expand ~ (write the whole path, ${path.join(homedir(), given.slice(1))}; ./${escapeControls(given)} for a folder named ~ here)`,
+    );
+  }
   // every line that names the store prints its label: a line feed or an escape sequence in the path must not reach the terminal raw
   const label = escapeControls(given.endsWith('/') ? given : `${given}/`);
-  return { kind: 'folder', dir: path.resolve(cwd, given), label, source };
+  return { kind: 'folder', dir: path.resolve(cwd, given), label, written: given, source };
+}
+
+/** Why a store may not begin or end with white space. */
+function edgeSpaceProblem(given: string): string {
+  if (given.endsWith('\r')) return 'ends with a carriage return (from a file with CRLF line ends?): remove it';
+  return 'begins or ends with white space, which no message would show: remove it';
 }
 
 function refusal(message: string): InvalidInputError {
@@ -99,7 +119,5 @@ function refusal(message: string): InvalidInputError {
 
 /** ` --store X` when the store was chosen by the flag (a later command needs it too), else ''. */
 export function storeFlag(location: StoreLocation): string {
-  if (location.source !== 'flag') return '';
-  const shown = location.kind === 'folder' ? location.label.replace(/\/$/, '') : location.label;
-  return ` --store ${shellWord(shown)}`;
+  return location.source === 'flag' ? ` --store ${shellWord(location.written)}` : '';
 }

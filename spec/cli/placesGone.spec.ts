@@ -1,0 +1,73 @@
+import { mkdirSync, readdirSync, rmdirSync, rmSync, symlinkSync } from 'node:fs';
+import path from 'node:path';
+import { ensureBuilt, runCli, startCli } from './support/builtCli';
+import { tempDir, writeText } from './support/files';
+import { waitUntil } from './support/journaledRuns';
+
+/**
+ * Places the CLI depends on that are gone or out of reach: a working directory removed under
+ * it, a store it cannot look at, a run's journal file removed while the run goes on. Each is one
+ * line and its exit code, never a stack trace, and never a run that goes on unrecorded.
+ */
+describe('rxdag where its places are gone', () => {
+  const tmp = tempDir();
+  beforeAll(ensureBuilt, 120_000);
+  afterAll(() => tmp.remove());
+
+  it('should refuse every command, exit 2 in one line, in a working directory that was removed', async () => {
+    const dag = writeText(tmp.file('one.json'), JSON.stringify({ id: 'one', tasks: [{ id: 'a', run: 'true' }] }));
+    for (const args of [
+      ['run', dag, '--store', tmp.file('store')],
+      ['runs', '--store', tmp.file('store')],
+      ['validate', dag],
+    ]) {
+      const gone = tmp.file(`gone-${args[0]}`);
+      mkdirSync(gone);
+      const cli = startCli(args, {}, { cwd: gone });
+      rmdirSync(gone); // the process is in it already: spawn returns once it runs there
+      const result = await cli.done;
+      expect(result).toMatchObject({
+        code: 2,
+        stderr:
+          'rxdag: cannot read the working directory: ENOENT (no such file or directory): it was removed; run rxdag from a folder that exists\n',
+      });
+    }
+  });
+
+  it('should say that a store behind a symlink loop cannot be reached, for runs, show, resume and prune (exit 2)', async () => {
+    const loop = tmp.file('loop');
+    symlinkSync(loop, loop);
+    const line = `rxdag: cannot reach the store ${loop}/ ("${loop}"): ELOOP (too many symbolic links encountered)\n`;
+    for (const args of [['runs'], ['show', 'x-1'], ['resume', 'x-1'], ['prune', '--older-than', '1d']]) {
+      const result = await runCli([...args, '--store', loop]);
+      expect({ args, code: result.code, stderr: result.stderr }).toEqual({ args, code: 2, stderr: line });
+    }
+  });
+
+  it('should stop a run whose journal file was removed while it ran, exit 74, its next tasks not started', async () => {
+    const store = tmp.file('unlinked-store');
+    const started = tmp.file('a-started');
+    const marker = tmp.file('b-ran');
+    const dag = writeText(
+      tmp.file('unlinked.json'),
+      JSON.stringify({
+        id: 'unlinked',
+        tasks: [
+          { id: 'a', run: `touch '${started}'; sleep 1` },
+          { id: 'b', run: `touch '${marker}'`, deps: ['a'] },
+        ],
+      }),
+    );
+    const run = startCli(['run', dag, '--store', store]);
+    await waitUntil(() => readdirSync(tmp.dir).includes('a-started'), 'task a to start');
+    const journal = readdirSync(store).find((name) => name.endsWith('.jsonl'))!;
+    rmSync(path.join(store, journal));
+    const result = await run.done;
+    expect(result.code).toBe(74);
+    expect(result.stderr).toContain(
+      'its journal file was removed while it ran; nothing more is written; run stopped, and cannot be resumed\n',
+    );
+    expect(readdirSync(tmp.dir)).not.toContain('b-ran');
+    expect(readdirSync(store)).toEqual([]);
+  });
+});
