@@ -164,6 +164,33 @@ describe('the hand check of outcomes (a shortcut past zod)', () => {
     expect(settlementOf(context, 'r|t|1', forged)).toMatchObject({ ok: false, error: { name: 'UnauthorizedJobError' } });
   });
 
+  it("should say that a result signed by another rxdag version's scheme is of that version, not of another key", () => {
+    const context = { queue: 'shell', prefix: 'rxdag', key };
+    const result = JSON.parse(JSON.stringify(successOutcome(context, 'r|t|1', 'host:1', 'out', undefined))) as { signature: string };
+    const hex = result.signature.slice('v2='.length);
+    const as = (signature: string) => settlementOf(context, 'r|t|1', { ...result, signature });
+    expect(as(`v1=${hex}`)).toMatchObject({
+      ok: false,
+      error: {
+        name: 'UnauthorizedJobError',
+        message:
+          'job "r|t|1" on queue "shell": its result: it is signed by an earlier rxdag (signature v1; this scheduler checks v2), not with another key: ' +
+          'upgrade the worker that took it, so that schedulers and workers of a signed queue are of one version. The result names worker "host:1" (unverified).',
+      },
+    });
+    expect(as(`v3=${hex}`)).toMatchObject({
+      error: {
+        message: expect.stringContaining(
+          'signed by a later rxdag (signature v3; this scheduler checks v2), not with another key: upgrade this scheduler,',
+        ),
+      },
+    });
+    // this scheme's signature that does not verify is another key's
+    expect(as(`v2=${'0'.repeat(64)}`)).toMatchObject({
+      error: { message: expect.stringContaining("not signed with this scheduler's key") },
+    });
+  });
+
   it('should accept nothing the schema refuses, whatever the fields hold', () => {
     const fields = ['v', 'ok', 'worker', 'output', 'spawned', 'signature', 'error', 'other'];
     const edges = fc.constantFrom(0, 1, 2, true, false, 'true', 'x'.repeat(257), 'x'.repeat(4097), [], null);

@@ -90,18 +90,23 @@ describeRedis('who may make a worker run something', (env) => {
     const readdressed = await attackerAdds('evil|copy|1', copied);
     // a captured job replayed later with its expiry pushed back
     const extended = await attackerAdds('nightly|build|2', { ...copied, attempt: 2, expiresAt: Date.now() + 86_400_000 });
+    // signed as an earlier rxdag signs (a scheme without the key prefix): said as such, not as another key
+    const earlier = await attackerAdds('evil|earlier|1', { ...copied, signature: String(copied['signature']).replace(/^v2=/, 'v1=') });
 
-    for (const answer of [unsigned, altered, readdressed, extended])
+    for (const answer of [unsigned, altered, readdressed, extended, earlier])
       expect(answer).toMatchObject({ ok: false, error: { name: 'UnauthorizedJobError' } });
     expect(unsigned.error!.message).toMatch(/it is not signed; nothing ran/);
     expect(altered.error!.message).toMatch(/signature does not match/);
+    expect(earlier.error!.message).toContain(
+      'it is signed by an earlier rxdag (signature v1; this worker checks v2), not with another key: upgrade its scheduler, so that schedulers and workers of a signed queue are of one version',
+    );
     await expect(legitDone).resolves.toMatchObject({ output: { exitCode: 0 } });
     expect(existsSync(marker('legit'))).toBe(true);
     await sleep(200);
     for (const name of ['unsigned', 'altered']) expect(existsSync(marker(name))).toBe(false);
     // one line per refused job, naming it, never its data
-    expect(logs).toHaveLength(4);
-    expect(refused).toEqual(Array.from({ length: 4 }, () => ({ queue: 'shell', reason: 'unauthorized' })));
+    expect(logs).toHaveLength(5);
+    expect(refused).toEqual(Array.from({ length: 5 }, () => ({ queue: 'shell', reason: 'unauthorized' })));
     expect(logs[0]).toMatch(/^rxdag worker .+: refused job "evil\|unsigned\|1" on queue "shell": it is not signed$/);
     for (const line of logs) expect(line).not.toMatch(/touch|command|legit/);
   });

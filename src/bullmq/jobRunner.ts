@@ -22,7 +22,7 @@ import { InvalidJobError, UnauthorizedJobError, UnknownAgentError } from './erro
 import { escapeControls } from '../dag/text';
 import { describeIssues, FORMAT_VERSION, isPlainJobData, type JobData, jobDataSchema, type Outcome } from './jobFormat';
 import { failureOutcome, type OutcomeContext, successOutcome, warningOutcome } from './outcomes';
-import { verifySignature } from './signing';
+import { otherVersionSignature, verifySignature } from './signing';
 import type { JobRefusal } from './options';
 
 /** Why a worker stops an attempt it runs (`cancelled`, `timed-out`: its scheduler said so). */
@@ -197,7 +197,9 @@ export class JobRunner {
     if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'its data is not an object';
     if (signature === undefined) return 'it is not signed';
     if (!verifySignature(key, 'job', { prefix: this.config.prefix, queue: job.queue }, job.jobId, data, signature)) {
-      return 'its signature does not match (signed with another key, or altered after signing)';
+      return (
+        otherVersionSignature(signature, 'worker') ?? 'its signature does not match (signed with another key, or altered after signing)'
+      );
     }
     return undefined;
   }

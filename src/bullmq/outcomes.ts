@@ -10,7 +10,7 @@ import { retryHintOf, warningOutput } from '../agents/agent';
 import { escapeControls } from '../dag/text';
 import { InvalidJobError, RemoteAgentError, RemoteJobError, UnauthorizedJobError, WorkerLostError } from './errors';
 import { FORMAT_VERSION, isPlainSuccess, type Outcome, outcomeSchema } from './jobFormat';
-import { signResult, verifySignature } from './signing';
+import { otherVersionSignature, signResult, verifySignature } from './signing';
 
 /** Who signs and checks outcomes, and for which queue. */
 export interface OutcomeContext {
@@ -88,13 +88,16 @@ export function settlementOf(context: OutcomeContext, jobId: string, returnvalue
   }
   const outcome = parsed.data;
   if (context.key !== undefined && !verifySignature(context.key, 'result', context, jobId, outcome, outcome.signature)) {
+    const otherVersion = otherVersionSignature(outcome.signature, 'scheduler');
     const why =
-      outcome.signature === undefined
-        ? 'its result is not signed (the worker that took it has no key, or the result was forged)'
-        : "its result is not signed with this scheduler's key (the worker that took it has another key: the worker's or this scheduler's is not the fleet's, or the result was forged)";
+      otherVersion !== undefined
+        ? `its result: ${otherVersion}`
+        : outcome.signature === undefined
+          ? 'its result is not signed (the worker that took it has no key, or the result was forged); schedulers and workers must share one key'
+          : "its result is not signed with this scheduler's key (the worker that took it has another key: the worker's or this scheduler's is not the fleet's, or the result was forged); schedulers and workers must share one key";
     const worker = claimedWorker(outcome);
     const named = worker === undefined ? '' : ` The result names worker ${worker} (unverified).`;
-    const message = `job "${jobId}" on queue "${context.queue}": ${why}; schedulers and workers must share one key.${named}`;
+    const message = `job "${jobId}" on queue "${context.queue}": ${why}.${named}`;
     return { ok: false, error: new UnauthorizedJobError(message) };
   }
   if (!outcome.ok) return { ok: false, error: new RemoteAgentError(outcome.error, outcome.worker) };

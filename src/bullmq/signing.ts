@@ -15,7 +15,9 @@ export type SigningKey = string | Buffer;
 /** Shortest key accepted: 128 bits. */
 export const MIN_KEY_BYTES = 16;
 
-const SCHEME = 'v2=';
+/** The signature scheme: v2 covers the queue's key prefix, which v1 (earlier rxdag versions) did not. */
+const SCHEME_VERSION = 2;
+const SCHEME = `v${SCHEME_VERSION}=`;
 
 /** The key's bytes, surrounding whitespace left out of a key that is text; throws a `TypeError` for a key shorter than {@link MIN_KEY_BYTES}. */
 export function keyBytes(key: SigningKey, where: string): Buffer {
@@ -97,4 +99,19 @@ export function verifySignature(
   const given = Buffer.from(signature.slice(SCHEME.length), 'utf8');
   const expected = Buffer.from(digest(key, kind, place, jobId, body), 'utf8');
   return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * Why a signature that does not verify is of another rxdag version, if it is: its scheme (`v1=…`)
+ * is not this one's. A signature of this scheme that does not verify is another key's (or forged).
+ */
+export function otherVersionSignature(signature: unknown, side: 'worker' | 'scheduler'): string | undefined {
+  const version = typeof signature === 'string' ? /^v(\d+)=/.exec(signature)?.[1] : undefined;
+  if (version === undefined || Number(version) === SCHEME_VERSION) return undefined;
+  const older = Number(version) < SCHEME_VERSION;
+  const other = side === 'worker' ? 'its scheduler' : 'the worker that took it';
+  return (
+    `it is signed by ${older ? 'an earlier' : 'a later'} rxdag (signature v${version}; this ${side} checks v${SCHEME_VERSION}), not with another key: ` +
+    `upgrade ${older ? other : `this ${side}`}, so that schedulers and workers of a signed queue are of one version`
+  );
 }

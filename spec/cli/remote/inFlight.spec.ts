@@ -1,5 +1,5 @@
 import { type DagEvent, events } from '../../../src';
-import { inFlightTasks, localResumeRefusal } from '../../../src/cli/remote/remoteNote';
+import { inFlightTasks, localResumeRefusal, otherDatabaseRefusal, otherKeyRefusal, remoteNoteOf } from '../../../src/cli/remote/remoteNote';
 
 /** The attempts a remote run had on workers when it stopped, from its journaled events. */
 describe('tasks in flight when a remote run stopped', () => {
@@ -25,5 +25,32 @@ describe('tasks in flight when a remote run stopped', () => {
     expect(localResumeRefusal('r', { resumeFlags: ' --redis redis://h:6379/0' }, stuckOnly, false)).toMatch(
       /^run r sent its attempts to rxdag workers, and one was in flight when it stopped \(stuck\)/,
     );
+  });
+
+  describe('of a run an earlier version journaled, which noted only its resume flags', () => {
+    const noteOf = (resumeFlags: string) => remoteNoteOf({ remote: { resumeFlags, prefix: 'rxdag' } });
+    const key = Buffer.from('0123456789abcdef0123456789abcdef');
+
+    it('should read the Redis database from the URL of its flags', () => {
+      expect(noteOf(" --redis 'redis://:***@h:6379/3' --key-file /k")).toMatchObject({ db: 3 });
+      expect(noteOf(' --redis redis://h:6379')).toMatchObject({ db: 0 });
+      expect(noteOf(' --redis redis://h:6379/')).toMatchObject({ db: 0 });
+      expect(noteOf(' --redis not-a-url')).not.toHaveProperty('db');
+      expect(otherDatabaseRefusal('r', noteOf(' --redis redis://h:6379/0'), history, 1)).toMatch(
+        /^run r sent its attempts to Redis database 0, and 4 were in flight when it stopped: resumed on database 1/,
+      );
+    });
+
+    it('should refuse a resume without a key when its flags name a key file and attempts were in flight', () => {
+      const signed = noteOf(' --redis redis://h:6379/0 --key-file /etc/rxdag/key');
+      expect(otherKeyRefusal('r', signed, history, undefined)).toBe(
+        'run r signed its jobs (its resume flags name a key file), and 4 were in flight when it stopped: resumed with no key, ' +
+          'their results would be refused and the run would fail. Resume with --redis redis://h:6379/0 --key-file /etc/rxdag/key',
+      );
+      // with a key (which key, such a run did not note), nothing in flight, or no key file: resumed
+      expect(otherKeyRefusal('r', signed, history, key)).toBeUndefined();
+      expect(otherKeyRefusal('r', signed, history.slice(0, 6), undefined)).toBeUndefined();
+      expect(otherKeyRefusal('r', noteOf(' --redis redis://h:6379/0'), history, undefined)).toBeUndefined();
+    });
   });
 });

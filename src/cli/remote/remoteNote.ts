@@ -45,8 +45,20 @@ export function remoteNoteOf(metadata: Readonly<Record<string, unknown>> | undef
     resumeFlags,
     ...(typeof prefix === 'string' ? { prefix } : {}),
     ...(typeof keyId === 'string' ? { keyId } : {}),
-    ...(typeof db === 'number' ? { db } : {}),
+    ...(typeof db === 'number' ? { db } : databaseInFlags(resumeFlags)),
   };
+}
+
+/**
+ * The Redis database a run of an earlier version went to, read from its resume flags (which
+ * name the URL, `redis://host:6379/2`): such a run noted no `db` of its own.
+ */
+function databaseInFlags(resumeFlags: string): { db?: number } {
+  const url = /--redis '?([^'\s]+)/.exec(resumeFlags)?.[1];
+  if (url === undefined || !URL.canParse(url)) return {};
+  const db = new URL(url).pathname.replace(/^\//, '');
+  if (db === '') return { db: 0 };
+  return /^\d+$/.test(db) ? { db: Number(db) } : {};
 }
 
 /** ` (give the password where *** stands)` after a command whose `flags` show a password as `***`, else nothing. */
@@ -152,7 +164,9 @@ export function otherKeyRefusal(
   history: readonly DagEvent[],
   key: Buffer | undefined,
 ): string | undefined {
-  if (note?.keyId === undefined || note.keyId === keyIdOf(key)) return undefined;
+  if (note === undefined) return undefined;
+  if (note.keyId === undefined) return keyFileRefusal(runId, note, history, key);
+  if (note.keyId === keyIdOf(key)) return undefined;
   const counted = countedInFlight(history);
   if (counted === undefined) return undefined;
   const signed = (id: string) => (id === 'unsigned' ? 'no key' : `the key of id ${id}`);
@@ -165,5 +179,18 @@ export function otherKeyRefusal(
   return (
     `run ${runId} signed its jobs with ${signed(note.keyId)}, and ${counted} in flight when it stopped: ` +
     `resumed with ${signed(keyIdOf(key))}, their results would be refused and the run would fail. Resume with${note.resumeFlags}${withKey}`
+  );
+}
+
+/**
+ * For a run of an earlier version, which noted no key: why resuming it without a key will not
+ * do, when its resume flags name a key file (it signed its jobs) and attempts were in flight.
+ */
+function keyFileRefusal(runId: string, note: RemoteNote, history: readonly DagEvent[], key: Buffer | undefined): string | undefined {
+  const counted = countedInFlight(history);
+  if (key !== undefined || !note.resumeFlags.includes(' --key-file ') || counted === undefined) return undefined;
+  return (
+    `run ${runId} signed its jobs (its resume flags name a key file), and ${counted} in flight when it stopped: ` +
+    `resumed with no key, their results would be refused and the run would fail. Resume with${note.resumeFlags}`
   );
 }
