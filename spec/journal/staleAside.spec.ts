@@ -7,7 +7,7 @@ import { ownerChild } from './support/ownerChild';
 
 /**
  * The header files a process killed while it created a run leaves behind
- * (`<run>.jsonl.<pid>.new`): the first `create` or `remove` of a file journal removes those whose
+ * (`<run>.jsonl.<pid>.new`): the first `create`, `resume` or `remove` of a file journal removes those whose
  * maker is gone, never one a live process may still be writing, nor one of a run that another
  * host holds; a listing removes none.
  */
@@ -80,6 +80,21 @@ describe('fileJournal and the header files of killed processes', () => {
     expect(names(dir)).toEqual(['made.lock', 'next.jsonl']);
     written(dir, 'made');
     expect(names(dir)).toEqual(['made.jsonl', 'next.jsonl']);
+  });
+
+  it("should remove on a resume the header file its run's killed maker left linked beside the journal", async () => {
+    const dir = freshDir();
+    written(dir, 'killed');
+    const gone = await deadPid();
+    // killed between linking the header into place and removing it: a second name of the journal
+    const aside = `killed.jsonl.${gone}.new`;
+    fs.linkSync(path.join(dir, 'killed.jsonl'), path.join(dir, aside));
+    fs.writeFileSync(path.join(dir, 'killed.lock'), JSON.stringify({ host: os.hostname(), pid: gone, since: 1 }));
+
+    const taken = await fileJournal(dir).resume('killed');
+    await taken.writer.close();
+
+    expect(names(dir)).toEqual(['killed.jsonl']);
   });
 
   it('should remove on the first remove (as prune does) each header file whose maker is gone, and keep every other', async () => {

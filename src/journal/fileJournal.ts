@@ -71,7 +71,8 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
     return { journal: `${base}.jsonl`, lock: `${base}.lock`, torn: `${base}.jsonl.torn` };
   };
   // headers written aside by killed processes are swept once per journal object, at its first
-  // create or remove: a sweep reads the whole folder, and a file left later is the next one's
+  // create, resume or remove: a sweep reads the whole folder, and a file left later is the next
+  // one's (one left beside its journal, a second link to it, would keep a removed journal's data)
   let swept = false;
   const sweepOnce = () => {
     if (swept) return;
@@ -137,6 +138,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
     resume(runId) {
       const { journal, lock, torn } = files(runId);
       if (!journalFileExists(journal, runId)) throw new RunNotResumableError(runId, 'unknown', undefined, root);
+      sweepOnce(); // before the lock is this process's: its run's own header left aside is swept too
       const held = acquireLock(lock, runId);
       let fd: number | undefined;
       try {
