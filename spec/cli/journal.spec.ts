@@ -356,6 +356,10 @@ describePostgres('rxdag run, runs, show and resume with a PostgreSQL store', (db
     const runId = await interruptedRun(gatedDag(tmp.dir, 'pg-gated'), env);
     const listed = await rxdagWith({ env }, 'runs', '--json');
     expect(JSON.parse(listed.stdout)).toMatchObject({ runId, status: 'interrupted', counts: { completed: 1 } });
+    // what is left, and how to go on (the store is the environment's: no --store)
+    expect((await rxdagWith({ env }, 'show', runId)).stdout).toContain(
+      `\n  tasks    3: 1 completed, 0 failed, 0 skipped, 0 cancelled, 2 not ended\n  resume   rxdag resume ${runId}\n`,
+    );
     writeFileSync(env.GATE, '');
     const resumed = await runCli(['resume', '--quiet'], env);
     expect(resumed.code).toBe(0);

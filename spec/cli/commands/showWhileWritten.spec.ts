@@ -111,7 +111,7 @@ describe('rxdag show of a run being written', () => {
 
     expect(shown).toMatchObject({ code: 0, stderr: '' });
     expect(shown.stdout).toMatch(/^run run-1: DAG chain, running\n/);
-    expect(shown.stdout).toContain('\n  tasks    3: 2 completed, 0 failed, 0 skipped, 0 cancelled\n');
+    expect(shown.stdout).toContain('\n  tasks    3: 2 completed, 0 failed, 0 skipped, 0 cancelled, 1 not ended\n');
     expect(shown.stdout).toMatch(/\na +completed .*\nb +completed .*\nc +running /);
   });
 
@@ -137,7 +137,7 @@ describe('rxdag show of a run being written', () => {
 
     expect(shown).toMatchObject({ code: 0, stderr: '' });
     expect(shown.stdout).toMatch(/^run run-1: DAG chain, running\n/);
-    expect(shown.stdout).toContain('\n  tasks    3: 2 completed, 0 failed, 0 skipped, 0 cancelled\n');
+    expect(shown.stdout).toContain('\n  tasks    3: 2 completed, 0 failed, 0 skipped, 0 cancelled, 1 not ended\n');
   });
 
   it('should show a run that ended without listing the runs of the store', async () => {

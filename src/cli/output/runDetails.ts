@@ -192,9 +192,13 @@ const POLICY_WORDS: Readonly<Record<Exclude<FailurePolicy, 'skip-dependents'>, s
   continue: 'continue (a task without `when` ran once its dependencies were done, failed or not)',
 };
 
-/** The text of `rxdag show`: summary, failures, then the tasks' timings. */
-export function formatRunDetails(details: RunDetails, storeLabel: string): string {
+/**
+ * The text of `rxdag show`: summary, failures, then the tasks' timings. `resumeCommand`, for an
+ * interrupted run the command line can resume, is said in the summary.
+ */
+export function formatRunDetails(details: RunDetails, storeLabel: string, resumeCommand?: string): string {
   const { counts } = details;
+  const notEnded = counts.total - counts.completed - counts.failed - counts.skipped - counts.cancelled;
   const started =
     details.startedAt === undefined
       ? 'not started'
@@ -203,7 +207,9 @@ export function formatRunDetails(details: RunDetails, storeLabel: string): strin
     `run ${details.runId}: DAG ${details.dagId}, ${details.status}`,
     `  store    ${storeLabel}`,
     `  started  ${started}`,
-    `  tasks    ${counts.total}: ${counts.completed} completed, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.cancelled} cancelled`,
+    `  tasks    ${counts.total}: ${counts.completed} completed, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.cancelled} cancelled` +
+      (notEnded > 0 ? `, ${notEnded} not ended` : ''),
+    ...(resumeCommand === undefined ? [] : [`  resume   ${resumeCommand}`]),
     ...(details.failurePolicy === 'skip-dependents' ? [] : [`  policy   ${POLICY_WORDS[details.failurePolicy]}`]),
     ...(details.resumed === 0 ? [] : [`  resumed  ${details.resumed === 1 ? 'once' : `${details.resumed} times`}`]),
     ...(details.limits === undefined ? [] : [`  limits   ${describeLimits(details.limits)}`]),
