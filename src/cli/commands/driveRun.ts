@@ -40,8 +40,12 @@ import { escapeControls } from '../../dag/text';
 import type { CliIo } from './cliIo';
 import {
   exitAfterStop,
+  atOnceLine,
   exitCodeOf,
+  heldStopSignal,
+  interruptingLine,
   leavesRunInterrupted,
+  notStartedLine,
   onStopSignals,
   READER_WAIT_AFTER_STOP_MS,
   type StopSignal,
@@ -201,6 +205,15 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
       }
     });
   });
+  // a stop signal while the command set up (read a journal, reached its store): nothing starts.
+  // One turn of the event loop first, for a signal that came during the setup's synchronous work.
+  await new Promise((resolve) => setImmediate(resolve));
+  const early = heldStopSignal();
+  if (early !== undefined) {
+    reporter.finish();
+    notice(notStartedLine(early, resumed === undefined ? undefined : (resumeCommandOf(target) ?? 'rxdag resume')));
+    return exitCodeOf(early);
+  }
   // listening before the run starts: its first flush already prints and spawns children
   const stopListening = onStopSignals({
     graceful: (signal) => {
@@ -211,7 +224,8 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
         log?.closeNow();
         return;
       }
-      if (leavesRunInterrupted(signal) && target.halt !== undefined) {
+      // before its first event this process ran nothing: even a Ctrl-C leaves the run as it was
+      if ((leavesRunInterrupted(signal) || seen === 0) && target.halt !== undefined) {
         halted = true;
         // a new run's record may not be made yet (a PostgreSQL store still answering): none to resume
         const before = seen === 0 && resumed === undefined;
@@ -355,30 +369,6 @@ function withNotes<T extends { readonly taskId: string; readonly attempt: number
 /** The command that resumes `target`'s run, as it is now. */
 function resumeCommandOf(target: RunToDrive): string | undefined {
   return typeof target.resumeCommand === 'function' ? target.resumeCommand() : target.resumeCommand;
-}
-
-/**
- * What SIGTERM (or SIGHUP) on a journaled run does, in one line:
- * `rxdag: stopping on SIGTERM: the run is left interrupted, stopping its 2 running shell tasks (rxdag resume x continues it)`;
- * `running` counts the tasks whose processes are still alive (other tasks stop at once).
- */
-function interruptingLine(signal: StopSignal, running: number, resumeCommand: string | undefined): string {
-  const tasks = running === 0 ? '' : running === 1 ? ', stopping its running shell task' : `, stopping its ${running} running shell tasks`;
-  return `rxdag: stopping on ${signal}: the run is left interrupted${tasks} (${resumeCommand ?? 'rxdag resume'} continues it)`;
-}
-
-/**
- * What SIGQUIT or a second signal does, in one line: `rxdag: stopping at once on SIGQUIT, killing
- * its 2 running shell tasks (the run stays interrupted: rxdag resume x continues it)`, `rxdag:
- * stopping at once on Ctrl-C, a second stop signal, killing its running shell task`. Only SIGQUIT's says how to
- * resume (the first signal's line said what became of the run); a run without a journal is not
- * resumable, and its line says nothing of it.
- */
-function atOnceLine(signal: StopSignal, running: number, resumeCommand: string | undefined): string {
-  const tasks = running === 0 ? '' : running === 1 ? ', killing its running shell task' : `, killing its ${running} running shell tasks`;
-  const resume = resumeCommand === undefined ? '' : ` (the run stays interrupted: ${resumeCommand} continues it)`;
-  const on = signal === 'SIGQUIT' ? 'SIGQUIT' : `${signal === 'SIGINT' ? 'Ctrl-C' : signal}, a second stop signal`;
-  return `rxdag: stopping at once on ${on}${tasks}${resume}`;
 }
 
 /** Where the list of failures goes: with the display's own lines; never into `--json`'s stdout. */

@@ -5,9 +5,9 @@ import { ExitCode } from '../exitCodes';
  * SIGTERM and SIGHUP (a closed terminal, a dropped SSH session) ask first for a graceful stop,
  * any later one for an immediate one; Ctrl-\ (SIGQUIT) asks for an immediate one at once. A run
  * ends with 128 + the signal's number (a worker with 0), and after SIGHUP by that signal itself
- * (see {@link exitAfterStop}). Also the line that tells the user what the
- * graceful stop waits for. It does not stop anything itself: the command does, through the
- * handlers it passes.
+ * (see {@link exitAfterStop}). Until a run starts, the signals are held ({@link holdStopSignals}):
+ * the run then starts nothing. Also the lines that tell the user what a stop does and what it
+ * waits for. It does not stop anything itself: the command does, through the handlers it passes.
  */
 
 /** The signals that stop a run, with the exit code each ends with (128 + signal number). */
@@ -42,7 +42,7 @@ export function onStopSignals(handlers: {
   readonly graceful: (signal: StopSignal) => void;
   readonly immediate: (signal: StopSignal) => void;
 }): () => void {
-  let received = 0;
+  let received = held === undefined ? 0 : 1; // a signal held so far stays for heldStopSignal
   const listeners = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((signal) => {
     const listener = () => {
       signalled = true;
@@ -55,7 +55,52 @@ export function onStopSignals(handlers: {
     process.on(signal, listener);
     return () => process.off(signal, listener);
   });
+  // only now: a signal's listeners all removed, Node forgets one it has not delivered yet
+  stopHolding();
   return () => listeners.forEach((off) => off());
+}
+
+/** A stop signal that came while {@link holdStopSignals} held them, before the run started. */
+let held: StopSignal | undefined;
+/** Removes the listeners of {@link holdStopSignals}: {@link onStopSignals} listens from then on. */
+let stopHolding: () => void = () => {};
+
+/**
+ * Holds the stop signals from the start of `rxdag run` or `rxdag resume` until its run starts:
+ * reading a big journal, or reaching a store, takes seconds, and a signal then would end the
+ * process by Node's default, silently. The first is kept, for {@link heldStopSignal} to find
+ * when the run is about to start (it then starts nothing); a second one, or SIGQUIT, ends the
+ * process at once, nothing having run. Returns the function that lets go of the signals (and
+ * forgets a held one): the command calls it once it listens itself, or ends.
+ */
+export function holdStopSignals(): () => void {
+  const listeners = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((signal) => {
+    const listener = () => {
+      signalled = true;
+      if (signal === 'SIGHUP') {
+        hungUp = true;
+        ignoreWriteErrors();
+      }
+      if (held === undefined && signal !== 'SIGQUIT') {
+        held = signal;
+        return;
+      }
+      process.stderr.write(`rxdag: stopped on ${signal} before the run started: nothing ran\n`);
+      exitAfterStop(exitCodeOf(signal));
+    };
+    process.on(signal, listener);
+    return () => process.off(signal, listener);
+  });
+  stopHolding = () => listeners.forEach((off) => off());
+  return () => {
+    stopHolding();
+    held = undefined;
+  };
+}
+
+/** The stop signal held since the command started (see {@link holdStopSignals}), if one came. */
+export function heldStopSignal(): StopSignal | undefined {
+  return held;
 }
 
 /**
@@ -107,4 +152,37 @@ export function stoppingLine(signal: StopSignal, waitingFor: number): string {
   const tasks = waitingFor === 1 ? '1 running shell task' : `${waitingFor} running shell tasks`;
   const again = signal === 'SIGINT' ? 'Ctrl-C again' : `Ctrl-C or a second ${signal}`;
   return `rxdag: stopping${on}: waiting for ${tasks} to exit (${again} to kill ${waitingFor === 1 ? 'it' : 'them'} now)`;
+}
+
+/**
+ * What SIGTERM (or SIGHUP) on a journaled run does, in one line:
+ * `rxdag: stopping on SIGTERM: the run is left interrupted, stopping its 2 running shell tasks (rxdag resume x continues it)`;
+ * `running` counts the tasks whose processes are still alive (other tasks stop at once).
+ */
+export function interruptingLine(signal: StopSignal, running: number, resumeCommand: string | undefined): string {
+  const tasks = running === 0 ? '' : running === 1 ? ', stopping its running shell task' : `, stopping its ${running} running shell tasks`;
+  return `rxdag: stopping on ${signal}: the run is left interrupted${tasks} (${resumeCommand ?? 'rxdag resume'} continues it)`;
+}
+
+/**
+ * What SIGQUIT or a second signal does, in one line: `rxdag: stopping at once on SIGQUIT, killing
+ * its 2 running shell tasks (the run stays interrupted: rxdag resume x continues it)`, `rxdag:
+ * stopping at once on Ctrl-C, a second stop signal, killing its running shell task`. Only SIGQUIT's says how to
+ * resume (the first signal's line said what became of the run); a run without a journal is not
+ * resumable, and its line says nothing of it.
+ */
+export function atOnceLine(signal: StopSignal, running: number, resumeCommand: string | undefined): string {
+  const tasks = running === 0 ? '' : running === 1 ? ', killing its running shell task' : `, killing its ${running} running shell tasks`;
+  const resume = resumeCommand === undefined ? '' : ` (the run stays interrupted: ${resumeCommand} continues it)`;
+  const on = signal === 'SIGQUIT' ? 'SIGQUIT' : `${signal === 'SIGINT' ? 'Ctrl-C' : signal}, a second stop signal`;
+  return `rxdag: stopping at once on ${on}${tasks}${resume}`;
+}
+
+/**
+ * What a stop signal that came before the run started did: nothing. For a resume
+ * (`resumeCommand`), the run is left as it was, and the line says how to go on.
+ */
+export function notStartedLine(signal: StopSignal, resumeCommand: string | undefined): string {
+  if (resumeCommand === undefined) return `rxdag: stopped on ${signal} before the run started: nothing ran`;
+  return `rxdag: stopped on ${signal} before the resume started: nothing ran, the run is as it was (${resumeCommand} continues it)`;
 }
