@@ -1,5 +1,7 @@
 import { firstValueFrom, from, lastValueFrom, type Observable, type ObservableInput, toArray } from 'rxjs';
 import type { AgentSpec, DagEvent, TaskContext } from '../../src/index';
+import { createHmac } from 'node:crypto';
+import { canonicalJson, keyBytes } from '../../src/bullmq/signing';
 export { failingJournal } from '../support/journals';
 
 /**
@@ -60,4 +62,14 @@ export function ending(events: readonly DagEvent[]): Extract<DagEvent, { type: '
   const last = events[events.length - 1];
   if (last?.type !== 'dag.completed') throw new Error(`the run did not end: last event ${last?.type}`);
   return last;
+}
+
+/**
+ * A signature as an earlier rxdag made it (scheme v1: the queue's name without its key prefix),
+ * written here from its definition, for the specs of how this version refuses such a job or result.
+ */
+export function signedAsEarlierRxdag(key: string, kind: 'job' | 'result', queue: string, jobId: string, body: object): string {
+  const { signature: _signature, ...unsigned } = body as { signature?: unknown };
+  const hmac = createHmac('sha256', keyBytes(key, 'spec')).update(`rxdag-${kind}/v1\n${queue}\n${jobId}\n`).update(canonicalJson(unsigned));
+  return `v1=${hmac.digest('hex')}`;
 }

@@ -2,6 +2,9 @@ import fc from 'fast-check';
 import { isPlainJobData, isPlainSuccess, jobDataFor, jobDataSchema, outcomeSchema } from '../../src/bullmq/jobFormat';
 import { failureOutcome, settlementOf, successOutcome } from '../../src/bullmq/outcomes';
 import { keyBytes } from '../../src/bullmq/signing';
+import { signedAsEarlierRxdag } from './helpers';
+
+const KEY_TEXT = '0123456789abcdef0123456789abcdef';
 import { AgentError, type TaskContext } from '../../src/index';
 
 const context: TaskContext = {
@@ -110,7 +113,7 @@ describe('the hand check of job data (a shortcut past zod)', () => {
 });
 
 describe('the hand check of outcomes (a shortcut past zod)', () => {
-  const key = keyBytes('0123456789abcdef0123456789abcdef', 'test');
+  const key = keyBytes(KEY_TEXT, 'test');
   const success = (extra: object = {}, signedWith?: Buffer): Record<string, unknown> =>
     JSON.parse(
       JSON.stringify({
@@ -164,24 +167,32 @@ describe('the hand check of outcomes (a shortcut past zod)', () => {
     expect(settlementOf(context, 'r|t|1', forged)).toMatchObject({ ok: false, error: { name: 'UnauthorizedJobError' } });
   });
 
-  it("should say that a result signed by another rxdag version's scheme is of that version, not of another key", () => {
+  it("should tell a result an earlier rxdag signed with this key from one of another key or forged, and from a later scheme's", () => {
     const context = { queue: 'shell', prefix: 'rxdag', key };
     const result = JSON.parse(JSON.stringify(successOutcome(context, 'r|t|1', 'host:1', 'out', undefined))) as { signature: string };
-    const hex = result.signature.slice('v2='.length);
     const as = (signature: string) => settlementOf(context, 'r|t|1', { ...result, signature });
-    expect(as(`v1=${hex}`)).toMatchObject({
+    const earlier = signedAsEarlierRxdag(KEY_TEXT, 'result', 'shell', 'r|t|1', result);
+    expect(as(earlier)).toMatchObject({
       ok: false,
       error: {
         name: 'UnauthorizedJobError',
         message:
-          'job "r|t|1" on queue "shell": its result: it is signed by an earlier rxdag (signature v1; this scheduler checks v2), not with another key: ' +
+          'job "r|t|1" on queue "shell": its result: it is signed by an earlier rxdag with this key (signature v1; this scheduler checks v2): ' +
           'upgrade the worker that took it, so that schedulers and workers of a signed queue are of one version. The result names worker "host:1" (unverified).',
       },
     });
-    expect(as(`v3=${hex}`)).toMatchObject({
+    const otherKey = signedAsEarlierRxdag('another key of 16 bytes or more', 'result', 'shell', 'r|t|1', result);
+    expect(as(otherKey)).toMatchObject({
       error: {
         message: expect.stringContaining(
-          'signed by a later rxdag (signature v3; this scheduler checks v2), not with another key: upgrade this scheduler,',
+          'its result: it is signed the way an earlier rxdag signed, but with another key, or forged (signature v1; this scheduler checks v2).',
+        ),
+      },
+    });
+    expect(as(result.signature.replace(/^v2=/, 'v3='))).toMatchObject({
+      error: {
+        message: expect.stringContaining(
+          'it is signed by a later rxdag, or forged (signature v3; this scheduler checks v2): upgrade this scheduler if its fleet was',
         ),
       },
     });

@@ -49,6 +49,25 @@ describeRedis('remote agents on BullMQ workers', (env) => {
     expect(order.indexOf('task.started:d')).toBeGreaterThan(Math.max(order.indexOf('task.completed:b'), order.indexOf('task.completed:c')));
   });
 
+  it("should send no dependency's output with a job when the run injects none (contextInjection: false, as rxdag run does)", async () => {
+    worker({ echo });
+    const events = await collect(
+      runDag(
+        {
+          id: 'chain',
+          tasks: [
+            { id: 'a', agent: 'echo', input: 'x'.repeat(1000) },
+            { id: 'b', agent: 'echo', deps: ['a'] },
+          ],
+        },
+        { agents: { echo: remote('echo') }, contextInjection: false },
+      ),
+    );
+    expect(ending(events).outcome).toBe('succeeded');
+    // what the worker's agent got is what the job carried (the diamond above: its dependencies' outputs, by default)
+    expect(byTask(events, 'task.completed').get('b')!.output).toMatchObject({ upstream: [] });
+  });
+
   it('should tell onJobTaken each job it takes, with how long the job waited in Redis, ignoring what the listener throws', async () => {
     // queued before any worker serves the queue: it waits there 400 ms at least
     const run = collect(runDag({ id: 'waits', tasks: [{ id: 'a', agent: 'echo' }] }, { agents: { echo: remote('echo') } }));

@@ -8,7 +8,7 @@ import { ProcessGroups } from '../../src/cli/agents/processGroups';
 import { createShellAgent } from '../../src/cli/agents/shellAgent';
 import { redisTarget } from '../../src/bullmq/redisConnection';
 import { describeRedis } from '../support/redis';
-import { byTask, Closer, collect, ending, runNow, sleep, waitFor } from './helpers';
+import { byTask, Closer, collect, ending, runNow, signedAsEarlierRxdag, sleep, waitFor } from './helpers';
 
 jest.setTimeout(30_000);
 
@@ -91,19 +91,23 @@ describeRedis('who may make a worker run something', (env) => {
     // a captured job replayed later with its expiry pushed back
     const extended = await attackerAdds('nightly|build|2', { ...copied, attempt: 2, expiresAt: Date.now() + 86_400_000 });
     // signed as an earlier rxdag signs (a scheme without the key prefix): said as such, not as another key
-    const earlier = await attackerAdds('evil|earlier|1', { ...copied, signature: String(copied['signature']).replace(/^v2=/, 'v1=') });
+    const earlierJob = { ...copied, input: touch('earlier') };
+    const earlier = await attackerAdds('evil|earlier|1', {
+      ...earlierJob,
+      signature: signedAsEarlierRxdag(KEY, 'job', 'shell', 'evil|earlier|1', earlierJob),
+    });
 
     for (const answer of [unsigned, altered, readdressed, extended, earlier])
       expect(answer).toMatchObject({ ok: false, error: { name: 'UnauthorizedJobError' } });
     expect(unsigned.error!.message).toMatch(/it is not signed; nothing ran/);
     expect(altered.error!.message).toMatch(/signature does not match/);
     expect(earlier.error!.message).toContain(
-      'it is signed by an earlier rxdag (signature v1; this worker checks v2), not with another key: upgrade its scheduler, so that schedulers and workers of a signed queue are of one version',
+      'it is signed by an earlier rxdag with this key (signature v1; this worker checks v2): upgrade its scheduler, so that schedulers and workers of a signed queue are of one version',
     );
     await expect(legitDone).resolves.toMatchObject({ output: { exitCode: 0 } });
     expect(existsSync(marker('legit'))).toBe(true);
     await sleep(200);
-    for (const name of ['unsigned', 'altered']) expect(existsSync(marker(name))).toBe(false);
+    for (const name of ['unsigned', 'altered', 'earlier']) expect(existsSync(marker(name))).toBe(false);
     // one line per refused job, naming it, never its data
     expect(logs).toHaveLength(5);
     expect(refused).toEqual(Array.from({ length: 5 }, () => ({ queue: 'shell', reason: 'unauthorized' })));

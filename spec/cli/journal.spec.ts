@@ -88,6 +88,9 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
       .map((line) => JSON.parse(line) as DagEvent);
     expect(readdirSync(path.join(cwd, '.rxdag'))).toEqual([`${runId}.jsonl`]);
     expect(journalEvents(path.join(cwd, '.rxdag'), runId)).toEqual(printed);
+    // its agents (shell, sleep) never read their dependencies' outputs: none is handed to them (nor sent with remote jobs)
+    const header = JSON.parse(readFileSync(path.join(cwd, '.rxdag', `${runId}.jsonl`), 'utf8').split('\n')[0]!) as { options: object };
+    expect(header.options).toMatchObject({ contextInjection: false });
   }, 20_000);
 
   it('should write no journal and print no run id with --no-journal', async () => {

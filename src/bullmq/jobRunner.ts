@@ -196,9 +196,11 @@ export class JobRunner {
     }
     if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'its data is not an object';
     if (signature === undefined) return 'it is not signed';
-    if (!verifySignature(key, 'job', { prefix: this.config.prefix, queue: job.queue }, job.jobId, data, signature)) {
+    const place = { prefix: this.config.prefix, queue: job.queue };
+    if (!verifySignature(key, 'job', place, job.jobId, data, signature)) {
       return (
-        otherVersionSignature(signature, 'worker') ?? 'its signature does not match (signed with another key, or altered after signing)'
+        otherVersionSignature(key, 'job', place, job.jobId, data, signature, 'worker') ??
+        'its signature does not match (signed with another key, or altered after signing)'
       );
     }
     return undefined;

@@ -69,11 +69,23 @@ export interface SignedQueue {
 }
 
 function digest(key: Buffer, kind: 'job' | 'result', place: SignedQueue, jobId: string, body: object): string {
+  return hmacOf(key, `rxdag-${kind}/v2\n${place.prefix}\n${place.queue}\n${jobId}\n`, body);
+}
+
+/** The digest of the earlier scheme v1 (no key prefix), only to tell an earlier version's signature from a forged one. */
+function digestV1(key: Buffer, kind: 'job' | 'result', place: SignedQueue, jobId: string, body: object): string {
+  return hmacOf(key, `rxdag-${kind}/v1\n${place.queue}\n${jobId}\n`, body);
+}
+
+function hmacOf(key: Buffer, head: string, body: object): string {
   const { signature: _signature, ...unsigned } = body as { signature?: unknown };
-  return createHmac('sha256', key)
-    .update(`rxdag-${kind}/v2\n${place.prefix}\n${place.queue}\n${jobId}\n`)
-    .update(canonicalJson(unsigned))
-    .digest('hex');
+  return createHmac('sha256', key).update(head).update(canonicalJson(unsigned)).digest('hex');
+}
+
+/** Whether `given` (hex, after its scheme) equals `expected`; constant-time. */
+function sameDigest(given: string, expected: string): boolean {
+  const [a, b] = [Buffer.from(given, 'utf8'), Buffer.from(expected, 'utf8')];
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** The signature of a job's data (without its `signature` field). */
@@ -96,22 +108,31 @@ export function verifySignature(
   signature: unknown,
 ): boolean {
   if (typeof signature !== 'string' || !signature.startsWith(SCHEME)) return false;
-  const given = Buffer.from(signature.slice(SCHEME.length), 'utf8');
-  const expected = Buffer.from(digest(key, kind, place, jobId, body), 'utf8');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return sameDigest(signature.slice(SCHEME.length), digest(key, kind, place, jobId, body));
 }
 
 /**
- * Why a signature that does not verify is of another rxdag version, if it is: its scheme (`v1=…`)
- * is not this one's. A signature of this scheme that does not verify is another key's (or forged).
+ * Why a signature that did not verify is of another rxdag version, if its scheme is not this
+ * one's: an earlier version's (v1) with this key, v1 with another key (or forged), or a later
+ * scheme this version cannot check. `undefined` for a signature of this scheme (another key's, or forged).
  */
-export function otherVersionSignature(signature: unknown, side: 'worker' | 'scheduler'): string | undefined {
+export function otherVersionSignature(
+  key: Buffer,
+  kind: 'job' | 'result',
+  place: SignedQueue,
+  jobId: string,
+  body: object,
+  signature: unknown,
+  side: 'worker' | 'scheduler',
+): string | undefined {
   const version = typeof signature === 'string' ? /^v(\d+)=/.exec(signature)?.[1] : undefined;
   if (version === undefined || Number(version) === SCHEME_VERSION) return undefined;
-  const older = Number(version) < SCHEME_VERSION;
+  const checks = `signature v${version}; this ${side} checks v${SCHEME_VERSION}`;
+  if (Number(version) > SCHEME_VERSION)
+    return `it is signed by a later rxdag, or forged (${checks}): upgrade this ${side} if its fleet was`;
+  if (Number(version) !== 1 || !sameDigest(String(signature).slice('v1='.length), digestV1(key, kind, place, jobId, body))) {
+    return `it is signed the way an earlier rxdag signed, but with another key, or forged (${checks})`;
+  }
   const other = side === 'worker' ? 'its scheduler' : 'the worker that took it';
-  return (
-    `it is signed by ${older ? 'an earlier' : 'a later'} rxdag (signature v${version}; this ${side} checks v${SCHEME_VERSION}), not with another key: ` +
-    `upgrade ${older ? other : `this ${side}`}, so that schedulers and workers of a signed queue are of one version`
-  );
+  return `it is signed by an earlier rxdag with this key (${checks}): upgrade ${other}, so that schedulers and workers of a signed queue are of one version`;
 }

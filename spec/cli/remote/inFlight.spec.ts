@@ -45,7 +45,8 @@ describe('tasks in flight when a remote run stopped', () => {
       const signed = noteOf(' --redis redis://h:6379/0 --key-file /etc/rxdag/key');
       expect(otherKeyRefusal('r', signed, history, undefined)).toBe(
         'run r signed its jobs (its resume flags name a key file), and 4 were in flight when it stopped: resumed with no key, ' +
-          'their results would be refused and the run would fail. Resume with --redis redis://h:6379/0 --key-file /etc/rxdag/key',
+          'their results would be refused and the run would fail. Resume with --redis redis://h:6379/0 --key-file /etc/rxdag/key ' +
+          '(a run an rxdag made before signatures covered the key prefix is finished by that version: its results are signed the earlier way)',
       );
       // with a key (which key, such a run did not note), nothing in flight, or no key file: resumed
       expect(otherKeyRefusal('r', signed, history, key)).toBeUndefined();

@@ -208,6 +208,9 @@ function schedulerOptions(
   return {
     mode: options.mode,
     failurePolicy: options.failFast ? 'fail-fast' : 'skip-dependents',
+    // the command line's agents (shell, sleep) never read their dependencies' outputs: none is
+    // handed to them, nor sent to a worker with each remote job (a sink of 200 tasks carried all their outputs)
+    contextInjection: false,
     ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
     ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
     ...(journal === undefined ? {} : { journal }),

@@ -8,6 +8,7 @@
  */
 import { scryptSync } from 'node:crypto';
 import type { DagEvent } from '../../index';
+import { redisTarget } from '../../bullmq/redisConnection';
 
 /** The key of the run's `metadata` that notes where its attempts went. */
 export const REMOTE_KEY = 'remote';
@@ -55,10 +56,12 @@ export function remoteNoteOf(metadata: Readonly<Record<string, unknown>> | undef
  */
 function databaseInFlags(resumeFlags: string): { db?: number } {
   const url = /--redis '?([^'\s]+)/.exec(resumeFlags)?.[1];
-  if (url === undefined || !URL.canParse(url)) return {};
-  const db = new URL(url).pathname.replace(/^\//, '');
-  if (db === '') return { db: 0 };
-  return /^\d+$/.test(db) ? { db: Number(db) } : {};
+  if (url === undefined) return {};
+  try {
+    return { db: redisTarget(url, "the run's resume flags").options.db ?? 0 };
+  } catch {
+    return {}; // not a Redis URL rxdag reads: the check is left out, as for a run that noted nothing
+  }
 }
 
 /** ` (give the password where *** stands)` after a command whose `flags` show a password as `***`, else nothing. */
@@ -191,6 +194,7 @@ function keyFileRefusal(runId: string, note: RemoteNote, history: readonly DagEv
   if (key !== undefined || !note.resumeFlags.includes(' --key-file ') || counted === undefined) return undefined;
   return (
     `run ${runId} signed its jobs (its resume flags name a key file), and ${counted} in flight when it stopped: ` +
-    `resumed with no key, their results would be refused and the run would fail. Resume with${note.resumeFlags}`
+    `resumed with no key, their results would be refused and the run would fail. Resume with${note.resumeFlags} ` +
+    '(a run an rxdag made before signatures covered the key prefix is finished by that version: its results are signed the earlier way)'
   );
 }
