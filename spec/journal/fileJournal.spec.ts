@@ -381,6 +381,21 @@ describe('fileJournal', () => {
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 
+  it('should stop a writer whose journal was removed though another link to it is kept (a backup), or replaced', () => {
+    const dir = freshDir();
+    const backups = freshDir();
+    for (const [runId, change] of [
+      ['linked', (file: string) => (fs.linkSync(file, path.join(backups, 'linked.jsonl')), fs.rmSync(file))],
+      ['replaced', (file: string) => (fs.rmSync(file), fs.writeFileSync(file, ''))],
+    ] as const) {
+      const writer = fileJournal(dir).create(header(runId)) as JournalWriter;
+      writer.append(legalStart(runId).slice(0, 2));
+      change(path.join(dir, `${runId}.jsonl`));
+      expect(() => writer.append(legalStart(runId).slice(2))).toThrow('its journal file was removed while it ran; nothing more is written');
+      writer.close();
+    }
+  });
+
   it('should take over the lock of a process that is gone', async () => {
     const dir = freshDir();
     const file = written(dir, 'stale');

@@ -121,7 +121,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
     } finally {
       fs.rmSync(aside, { force: true });
     }
-    return fileWriter(fd, held, sync);
+    return fileWriter(fd, journal, held, sync);
   };
 
   return {
@@ -152,7 +152,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
         const taken: JournaledRun = {
           header: record.header,
           events: record.events,
-          writer: fileWriter(fd, held, sync),
+          writer: fileWriter(fd, journal, held, sync),
           placeOf: (seq) => placeInFile(journal, seq),
         };
         return taken;
@@ -218,8 +218,9 @@ const LISTING_SLICE_MS = 10;
 /** The most text of a group written at once: far below the longest string V8 makes (~512 MiB). */
 const MAX_PIECE_CHARS = 64 * 1024 * 1024;
 
-function fileWriter(fd: number, held: HeldLock, sync: 'fsync' | 'none'): JournalWriter {
+function fileWriter(fd: number, journal: string, held: HeldLock, sync: 'fsync' | 'none'): JournalWriter {
   let open = true;
+  const file = { path: journal, made: fs.fstatSync(fd) };
   // a group was written without fsync since the last one
   let unsynced = false;
   const line = eventLineEncoder();
@@ -227,7 +228,7 @@ function fileWriter(fd: number, held: HeldLock, sync: 'fsync' | 'none'): Journal
   return {
     append(events, durable = true) {
       if (!open) throw new Error('rxdag: append to a closed journal writer');
-      refuseIfLost(held, fd);
+      refuseIfLost(held, file);
       const syncs = durable && sync === 'fsync';
       if (events.length === 0) {
         // an empty durable group makes the groups written before it durable
@@ -267,9 +268,9 @@ function fileWriter(fd: number, held: HeldLock, sync: 'fsync' | 'none'): Journal
  * would go into a file no one can read, and a crash would leave nothing to resume. Nothing is
  * written then; the run stops with the error.
  */
-function refuseIfLost(held: HeldLock, fd: number): void {
+function refuseIfLost(held: HeldLock, file: { readonly path: string; readonly made: fs.Stats }): void {
   const lost = held.lost();
-  const removed = fs.fstatSync(fd).nlink === 0;
+  const removed = journalRemoved(file.path, file.made);
   if (removed) {
     const why =
       lost === undefined
@@ -279,6 +280,21 @@ function refuseIfLost(held: HeldLock, fd: number): void {
   }
   if (lost === undefined) return;
   throw new Error(`the run no longer owns its record: ${lost}; another process may own the run now, so nothing more is written`);
+}
+
+/**
+ * Whether the journal file the writer holds is no longer at its path: removed, or another file
+ * there now. Judged by the path, as the lock is, not by the open file's link count (some FUSE
+ * file systems report none; a second link, a backup's, would hide a removal).
+ */
+function journalRemoved(path: string, made: fs.Stats): boolean {
+  try {
+    const now = fs.statSync(path);
+    return now.ino !== made.ino || now.dev !== made.dev;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw error;
+  }
 }
 
 /** One write of the whole group, then (with `fsync`) one `fdatasync`. */
