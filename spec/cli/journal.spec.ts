@@ -246,6 +246,9 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
     const shown = await rxdagInProcess('show', passed, '--store', store);
     expect(shown).toMatchObject({ code: 0, stderr: '' });
     expect(shown.stdout).toContain(`run ${passed}: DAG passing, succeeded`);
+    // an ended run: every task ended, nothing to resume
+    expect(shown.stdout).toContain('\n  tasks    1: 1 completed, 0 failed, 0 skipped, 0 cancelled\n');
+    expect(shown.stdout).not.toContain('\n  resume ');
     const own = await rxdagInProcess('show', 'stray', '--store', store);
     expect(own).toMatchObject({ code: 2, stdout: '' });
     expect(own.stderr).toMatch(new RegExp(`^rxdag: ${escape(corrupt)}`));

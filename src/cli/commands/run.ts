@@ -100,8 +100,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
         : { loaded: read, note: undefined };
     // before this run is the newest of its DAG: one interrupted before it is said, with its resume
     if (store !== undefined) {
-      const resumeOf = (runId: string, flags: string) => commandLine('rxdag resume', runId, `${storeFlag(store.location)}${flags}`);
-      const interrupted = await interruptedRunNote(store.journal, read.dag.id, resumeOf);
+      const interrupted = await interruptedRunNote(store.journal, read.dag.id, store.location);
       if (interrupted !== undefined) notes.write(`rxdag: ${escapeControls(interrupted)}\n`);
     }
     if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes, io.stderr, agentsOf(read.spec));

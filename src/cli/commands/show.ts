@@ -24,8 +24,7 @@ import { formatRunDetails, runDetails } from '../output/runDetails';
 import { journaledSetupOf } from '../output/runSetup';
 import { DEFAULT_MAX_CONCURRENCY } from '../../scheduler/options';
 import { openStore, type Store } from '../store/openStore';
-import { programRunProblem } from '../store/programRuns';
-import { remoteNoteOf } from '../remote/remoteNote';
+import { resumeCommandOf } from '../store/resumeCommand';
 import { listRuns } from '../store/runList';
 import { asRefusal } from '../store/storeErrors';
 import { type StoreLocation, storeFlag, storeLocation } from '../store/storeLocation';
@@ -65,10 +64,7 @@ export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo,
     if (torn !== undefined) io.stderr.write(`${torn}\n`);
     const details = runDetails(header, events, summary);
     // an interrupted run of the command line's (a program's is its program's to resume), with the flags that reach its workers
-    const resumeCommand =
-      summary.status === 'interrupted' && programRunProblem(runId, header, events) === undefined
-        ? commandLine('rxdag resume', runId, `${storeFlag(location)}${remoteNoteOf(header.options.metadata)?.resumeFlags ?? ''}`)
-        : undefined;
+    const resumeCommand = summary.status === 'interrupted' ? resumeCommandOf(runId, header, location, events) : undefined;
     io.stdout.write(raw.json === true ? jsonLine(details) : formatRunDetails(details, location.label, resumeCommand));
     if (raw.report === undefined) return ExitCode.ok;
     const deps = Object.fromEntries(header.spec.tasks.map((task) => [task.id, task.deps ?? []]));

@@ -7,36 +7,30 @@
  * gives no note: the run's own checks say what is wrong with it.
  */
 import type { Journal } from '../../index';
-import { programRunProblem } from './programRuns';
-import { passwordToGive, remoteNoteOf } from '../remote/remoteNote';
+import { resumeCommandOf } from './resumeCommand';
+import type { StoreLocation } from './storeLocation';
 
 /**
  * The note's line (without `rxdag: `), or `undefined` when the newest run of `dagId` is not an
- * interrupted run of the command line. `resumeCommand` writes the command that resumes a run,
- * given the flags that reach its workers (`''` for a local run).
+ * interrupted run of the command line; `location` is the store's, as the command names it.
  *
  * @example
- * await interruptedRunNote(journal, 'nightly', (id, flags) => `rxdag resume ${id}${flags}`)
+ * await interruptedRunNote(journal, 'nightly', storeLocation(undefined, {}))
  * // 'note: run nightly-20261204-0915-1a2b of this DAG was interrupted with 12 of 40 tasks ended; this run starts over. To go on with that one instead, stop this one and run: rxdag resume nightly-20261204-0915-1a2b'
  */
-export async function interruptedRunNote(
-  journal: Journal,
-  dagId: string,
-  resumeCommand: (runId: string, remoteFlags: string) => string,
-): Promise<string | undefined> {
+export async function interruptedRunNote(journal: Journal, dagId: string, location: StoreLocation): Promise<string | undefined> {
   try {
     const runs = await journal.runs({ dagId, onUnreadable: () => undefined });
     const newest = runs.find((run) => run.dagId === dagId);
     if (newest === undefined || newest.status !== 'interrupted') return undefined;
     const header = await journal.header(newest.runId);
-    if (programRunProblem(newest.runId, header) !== undefined) return undefined; // a program's run: not the command line's to resume
+    const resume = resumeCommandOf(newest.runId, header, location);
+    if (resume === undefined) return undefined; // a program's run: not the command line's to resume
     const { total, completed, failed, skipped, cancelled } = newest.counts;
     const ended = completed + failed + skipped + cancelled;
-    const flags = remoteNoteOf(header.options.metadata)?.resumeFlags ?? '';
-    const password = passwordToGive(flags);
     return (
       `note: run ${newest.runId} of this DAG was interrupted with ${ended} of ${total} tasks ended; this run starts over. ` +
-      `To go on with that one instead, stop this one and run: ${resumeCommand(newest.runId, flags)}${password}`
+      `To go on with that one instead, stop this one and run: ${resume}`
     );
   } catch {
     return undefined;
