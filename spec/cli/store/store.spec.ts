@@ -62,6 +62,9 @@ describe('the store of journaled runs', () => {
     expect(() => storeLocation(undefined, { RXDAG_STORE: '~' }, '/work')).toThrow(
       `RXDAG_STORE=~: rxdag does not expand ~ (write the whole path, ${home};`,
     );
+    expect(() => storeLocation('~ci/runs', {}, '/work')).toThrow(
+      '--store ~ci/runs: rxdag does not expand ~ (write the whole path; ./~ci/runs for a folder named ~ci here)',
+    );
     // a folder named ~ written so, and ~ inside a path, are folders like any other
     expect(storeLocation('./~/runs', {}, '/work')).toMatchObject({ dir: '/work/~/runs' });
     expect(storeLocation('a/~', {}, '/work')).toMatchObject({ dir: '/work/a/~' });

@@ -5,8 +5,8 @@
  * a folder as the user wrote it, a connection string with its password replaced by `***`, both
  * with their control characters escaped (`a\nb/`), as the CLI prints every text it was given.
  * What cannot name a store is refused here (an `InvalidInputError`, exit 2): an empty
- * `--store`, a store of only spaces or with spaces at an end, a path starting `~/` (no shell
- * expanded it), a URL of another scheme, a `schema=` PostgreSQL cannot hold.
+ * `--store`, a store of only spaces or with spaces at an end, a path starting `~/` or `~user/`
+ * (no shell expanded it), a URL of another scheme, a `schema=` PostgreSQL cannot hold.
  *
  * It opens nothing and touches no file or server: `openStore` does.
  */
@@ -96,10 +96,12 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
       `${named(redactConnectionString(given))} is not a store: ${source === 'flag' ? '--store' : STORE_ENV} takes ${STORE_FORMS}`,
     );
   }
-  // a shell expands `~` only at the start of a word: `--store=~/runs` reaches rxdag as written
-  if (given === '~' || given.startsWith('~/')) {
+  // a shell expands `~` (and `~user`) only at the start of a word: `--store=~/runs` reaches rxdag as written
+  const tilde = /^~([^/]*)(?:\/|$)/.exec(given);
+  if (tilde !== null) {
+    const whole = tilde[1] === '' ? `, ${path.join(homedir(), given.slice(1))}` : '';
     throw refusal(
-      `${named(escapeControls(given))}: rxdag does not expand ~ (write the whole path, ${path.join(homedir(), given.slice(1))}; ./${escapeControls(given)} for a folder named ~ here)`,
+      `${named(escapeControls(given))}: rxdag does not expand ~ (write the whole path${whole}; ./${escapeControls(given)} for a folder named ${escapeControls(`~${tilde[1]}`)} here)`,
     );
   }
   // every line that names the store prints its label: a line feed or an escape sequence in the path must not reach the terminal raw
