@@ -7,7 +7,7 @@
  * `/proc`: this keeps the secrets out of the tools' way, it is no barrier to a hostile task.)
  * Nothing else is here.
  */
-import { withoutPassword } from '../urlCredentials';
+import { redactConnectionString } from '../postgres/connectionString';
 
 /** The key schedulers and workers share, when `--key-file` is not given. */
 export const KEY_VARIABLE = 'RXDAG_WORKER_KEY';
@@ -29,7 +29,7 @@ export function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return kept;
 }
 
-/** Whether a store's address holds a password: in its credentials, or as a `password` parameter. */
+/** Whether a store's address holds a password: what messages would show of it as `***` (its credentials, a `password` parameter however written). */
 function carriesPassword(store: string): boolean {
-  return withoutPassword(store) !== store || /[?&](?:ssl)?password=/i.test(store);
+  return redactConnectionString(store) !== store;
 }

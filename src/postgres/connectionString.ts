@@ -159,7 +159,12 @@ export function postgresConnection(given: string): PostgresConnection {
  * `password` parameter) and an `sslpassword` (the passphrase of the client key).
  */
 export function redactConnectionString(connectionString: string): string {
-  const keywords = connectionString.replace(/(\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)/gi, '$1***');
+  const keywords = connectionString
+    .replace(/(\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)/gi, '$1***')
+    // a parameter named with %-escapes (`pass%77ord=`) is the same parameter to pg
+    .replace(/([?&])([^=&#\s]*%[^=&#\s]*)=[^&#\s]*/g, (whole, separator: string, name: string) =>
+      /^(?:ssl)?password$/i.test(decodedOr(name)) ? `${separator}${name}=***` : whole,
+    );
   try {
     const url = new URL(keywords);
     if (url.password === '') return keywords;
@@ -168,5 +173,14 @@ export function redactConnectionString(connectionString: string): string {
     // not a URL the WHATWG parser takes (a `#` or `/` in the password, a bad port): its
     // credentials are found by their `://` and `@`, and a `password=` in it is redacted above
     return withoutPassword(keywords);
+  }
+}
+
+/** `text` with its %-escapes decoded; as it is when they are malformed. */
+function decodedOr(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
   }
 }

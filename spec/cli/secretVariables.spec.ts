@@ -1,0 +1,32 @@
+import { withoutSecrets } from '../../src/cli/secretVariables';
+import { redactConnectionString } from '../../src/postgres/connectionString';
+
+/** What of the CLI's environment a shell task is not handed, and how a store's password is hidden. */
+describe("the CLI's secrets in a task's environment", () => {
+  it("should keep the workers' key and Redis's password from a task, and the rest as it is", () => {
+    expect(withoutSecrets({ RXDAG_WORKER_KEY: 'k', RXDAG_REDIS_PASSWORD: 'p', CI: '1' })).toEqual({ CI: '1' });
+  });
+
+  it('should keep a store that carries a password from a task, however the password is written', () => {
+    for (const store of [
+      'postgres://ci:secret@db/runs',
+      'postgres://ci@db/runs?password=secret',
+      'postgres://ci@db/runs?schema=a&pass%77ord=secret', // the same parameter to pg
+      'postgres://ci@db/runs?%70assword=secret',
+      'postgres://ci@db/runs?sslpassword=phrase',
+      'host=db password=secret',
+    ]) {
+      expect({ store, env: withoutSecrets({ RXDAG_STORE: store }) }).toEqual({ store, env: {} });
+    }
+    expect(withoutSecrets({ RXDAG_STORE: 'postgres://ci@db/runs?schema=a' })).toEqual({ RXDAG_STORE: 'postgres://ci@db/runs?schema=a' });
+    expect(withoutSecrets({ RXDAG_STORE: '/var/lib/rxdag' })).toEqual({ RXDAG_STORE: '/var/lib/rxdag' });
+  });
+
+  it('should show a password parameter named with %-escapes as ***, and leave other escaped names', () => {
+    expect(redactConnectionString('postgres://ci@db/runs?schema=a&pass%77ord=secret')).toBe(
+      'postgres://ci@db/runs?schema=a&pass%77ord=***',
+    );
+    expect(redactConnectionString('postgres://ci@db/runs?ssl%70assword=x&b=%zz')).toBe('postgres://ci@db/runs?ssl%70assword=***&b=%zz');
+    expect(redactConnectionString('postgres://ci@db/runs?a%20b=1')).toBe('postgres://ci@db/runs?a%20b=1');
+  });
+});
