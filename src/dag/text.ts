@@ -9,14 +9,24 @@
 const QUOTE_LIMIT = 80;
 
 /**
- * C0 controls (line feed, tab, escape…), DEL, C1 controls, the Unicode line and paragraph
- * separators and the bidirectional controls: characters that change how a line is shown; and a
- * lone surrogate (half of a pair, no character: UTF-8 has no bytes for it, so a file or a
- * terminal gets U+FFFD in its place, and a journal file named after it cannot be named).
+ * The format characters every output escapes (a regular expression's class, without brackets):
+ * the Unicode line and paragraph separators and the bidirectional marks and controls (U+061C,
+ * U+200E-F, U+202A-E, U+2066-9), which show text reversed (`report\u202etxt.exe`). Invisible
+ * ones (a zero width space) are left: two names alike but for them are told apart where they meet.
  */
-const CONTROL =
-  /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const FORMAT_CHARACTERS = '\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
+
+/**
+ * C0 controls (line feed, tab, escape…), DEL, C1 controls and the format characters above:
+ * characters that change how a line is shown; and a lone surrogate (half of a
+ * pair, no character: UTF-8 has no bytes for it, so a file or a terminal gets U+FFFD in its
+ * place, and a journal file named after it cannot be named).
+ */
+const CONTROL = new RegExp(
+  `[\\u0000-\\u001f\\u007f-\\u009f${FORMAT_CHARACTERS}]|[\\uD800-\\uDBFF](?![\\uDC00-\\uDFFF])|(?<![\\uD800-\\uDBFF])[\\uDC00-\\uDFFF]`,
+);
 const CONTROLS = new RegExp(CONTROL.source, 'g');
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
 const NAMES: Readonly<Record<string, string>> = {
   '\0': 'NUL',
@@ -54,7 +64,7 @@ export function controlCharacterIn(text: string): string | undefined {
   const code = `U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
   const name =
     NAMES[char] ??
-    (char >= '\uD800' && char <= '\uDFFF' ? 'lone surrogate' : char >= '\u200e' ? 'bidirectional control' : 'control character');
+    (char >= '\uD800' && char <= '\uDFFF' ? 'lone surrogate' : BIDI.test(char) ? 'bidirectional control' : 'control character');
   return `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name} (${code}) at character ${match.index + 1}`;
 }
 

@@ -5,15 +5,16 @@
  */
 import { displayWidth } from '../output/displayWidth';
 import { terminalText } from '../output/terminalText';
+import { FORMAT_CHARACTERS } from '../../dag/text';
 
 /**
  * Control characters other than tab, line feed and carriage return (the whitespace HTML keeps):
  * C0, which HTML text may not hold (browsers drop or replace them, and one NUL makes the file
- * binary to `grep`), DEL and C1, and the bidirectional controls, which would show text reversed
- * (`report\u202etxt.exe`) as they would on a terminal. A task's error or output may well hold
+ * binary to `grep`), DEL and C1, and the format characters of `FORMAT_CHARACTERS` (text shown
+ * reversed, `report\u202etxt.exe`, as on a terminal). A task's error or output may well hold
  * them (a NUL, colour escapes).
  */
-const CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g;
+const CONTROLS = new RegExp(`[\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f${FORMAT_CHARACTERS}]+`, 'g');
 
 /**
  * Escapes text for HTML and SVG content and attribute values; controls but tab, line feed and
