@@ -66,4 +66,17 @@ describe('loadDagFile (values that are not mappings)', () => {
       '8:43: tasks[3].deps: expected an array of task ids (got null)',
     ]);
   });
+
+  it("should name an unknown field of the shell agent's input, which would be dropped, with the field meant", () => {
+    const text = [
+      'id: x',
+      'tasks:',
+      '  - { id: u, agent: shell, input: { command: "true", cwd: /, envs: { A: b }, shell: bash } }',
+      '',
+    ].join('\n');
+    expect(problemsOf('input.yaml', text)).toEqual([
+      '3:62: tasks[0].input: unknown field "envs" (did you mean "env"?)',
+      '3:78: tasks[0].input: unknown field "shell"',
+    ]);
+  });
 });

@@ -14,6 +14,7 @@ import { quoted } from '../../dag/text';
 import { SHELL_AGENT, TASK_ENV } from '../agents/shellAgent';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
 import { fileLimitsSchema } from './fileLimits';
+import { unknownField } from './knownSynonyms';
 
 const libraryField = z.unknown().optional();
 
@@ -146,8 +147,8 @@ const command = z
     if (!fitsOneArgument(text)) context.addIssue({ code: 'custom', message: tooLongMessage('command', text) });
   });
 
-/** What `agent: shell` takes as `input` (what `run:` builds): the shell agent refuses anything else when the task starts. */
-const shellInputSchema = z.object(
+/** What `agent: shell` takes as `input` (what `run:` builds), and nothing else (a misspelt `envs` would be dropped): the shell agent refuses anything else when the task starts. */
+const shellInputSchema = z.strictObject(
   {
     command,
     cwd: cwdSchema,
@@ -158,7 +159,13 @@ const shellInputSchema = z.object(
       .superRefine(checkEntryLengths)
       .optional(),
   },
-  { error: 'the shell agent takes a mapping with `command` and `cwd` (or write `run:` instead of `agent: shell`)' },
+  {
+    // an unknown field is named as such (with the field meant), not as a wrong mapping
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? undefined
+        : 'the shell agent takes a mapping with `command` and `cwd` (or write `run:` instead of `agent: shell`)',
+  },
 );
 
 /** The input each built-in agent takes, checked when the file is read so that `validate` refuses what `run` would. */
@@ -222,7 +229,11 @@ export const fileTaskSchema = z
     const input = builtin?.safeParse(task.input);
     for (const issue of input?.success === false ? input.error.issues : []) {
       const at = issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part));
-      if (issue.code === 'invalid_key') {
+      if (issue.code === 'unrecognized_keys') {
+        const known = Object.keys(shellInputSchema.shape);
+        for (const key of issue.keys)
+          context.addIssue({ code: 'custom', path: ['input', ...at, key], message: unknownField(key, known), params: AT_KEY });
+      } else if (issue.code === 'invalid_key') {
         context.addIssue({ code: 'custom', path: ['input', ...at], message: issue.issues[0]?.message ?? issue.message, params: AT_KEY });
       } else context.addIssue({ code: 'custom', path: ['input', ...at], message: issue.message, params: SHOW_VALUE });
     }
