@@ -199,7 +199,7 @@ export class JobRunner {
     const place = { prefix: this.config.prefix, queue: job.queue };
     if (!verifySignature(key, 'job', place, job.jobId, data, signature)) {
       return (
-        otherVersionSignature(key, 'job', place, job.jobId, data, signature, 'worker') ??
+        otherVersionSignature(key, { kind: 'job', place, jobId: job.jobId, body: data, signature }, 'worker') ??
         'its signature does not match (signed with another key, or altered after signing)'
       );
     }

@@ -88,7 +88,11 @@ export function settlementOf(context: OutcomeContext, jobId: string, returnvalue
   }
   const outcome = parsed.data;
   if (context.key !== undefined && !verifySignature(context.key, 'result', context, jobId, outcome, outcome.signature)) {
-    const otherVersion = otherVersionSignature(context.key, 'result', context, jobId, outcome, outcome.signature, 'scheduler');
+    const otherVersion = otherVersionSignature(
+      context.key,
+      { kind: 'result', place: context, jobId, body: outcome, signature: outcome.signature },
+      'scheduler',
+    );
     const why =
       otherVersion !== undefined
         ? `its result: ${otherVersion}`

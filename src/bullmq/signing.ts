@@ -98,6 +98,15 @@ export function signResult(key: Buffer, place: SignedQueue, jobId: string, outco
   return SCHEME + digest(key, 'result', place, jobId, outcome);
 }
 
+/** A job's data or a result, with the signature it carries and where it was sent. */
+export interface SignedBody {
+  readonly kind: 'job' | 'result';
+  readonly place: SignedQueue;
+  readonly jobId: string;
+  readonly body: object;
+  readonly signature: unknown;
+}
+
 /** Whether `signature` is the job's (or result's) signature under `key`; constant-time. */
 export function verifySignature(
   key: Buffer,
@@ -116,15 +125,8 @@ export function verifySignature(
  * one's: an earlier version's (v1) with this key, v1 with another key (or forged), or a later
  * scheme this version cannot check. `undefined` for a signature of this scheme (another key's, or forged).
  */
-export function otherVersionSignature(
-  key: Buffer,
-  kind: 'job' | 'result',
-  place: SignedQueue,
-  jobId: string,
-  body: object,
-  signature: unknown,
-  side: 'worker' | 'scheduler',
-): string | undefined {
+export function otherVersionSignature(key: Buffer, signed: SignedBody, side: 'worker' | 'scheduler'): string | undefined {
+  const { kind, place, jobId, body, signature } = signed;
   const version = typeof signature === 'string' ? /^v(\d+)=/.exec(signature)?.[1] : undefined;
   if (version === undefined || Number(version) === SCHEME_VERSION) return undefined;
   const checks = `signature v${version}; this ${side} checks v${SCHEME_VERSION}`;

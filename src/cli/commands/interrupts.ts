@@ -43,6 +43,19 @@ export function onStopSignals(handlers: {
   readonly immediate: (signal: StopSignal) => void;
 }): () => void {
   let received = held === undefined ? 0 : 1; // a signal held so far stays for heldStopSignal
+  const stopListening = listenToStopSignals((signal) =>
+    (++received === 1 && signal !== 'SIGQUIT' ? handlers.graceful : handlers.immediate)(signal),
+  );
+  // only now: a signal's listeners all removed, Node forgets one it has not delivered yet
+  stopHolding();
+  return stopListening;
+}
+
+/**
+ * Calls `onSignal` for each stop signal, once it noted that one came (and, after SIGHUP, that
+ * the terminal is gone); returns the function that stops listening.
+ */
+function listenToStopSignals(onSignal: (signal: StopSignal) => void): () => void {
   const listeners = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((signal) => {
     const listener = () => {
       signalled = true;
@@ -50,13 +63,11 @@ export function onStopSignals(handlers: {
         hungUp = true;
         ignoreWriteErrors();
       }
-      (++received === 1 && signal !== 'SIGQUIT' ? handlers.graceful : handlers.immediate)(signal);
+      onSignal(signal);
     };
     process.on(signal, listener);
     return () => process.off(signal, listener);
   });
-  // only now: a signal's listeners all removed, Node forgets one it has not delivered yet
-  stopHolding();
   return () => listeners.forEach((off) => off());
 }
 
@@ -74,24 +85,14 @@ let stopHolding: () => void = () => {};
  * forgets a held one): the command calls it once it listens itself, or ends.
  */
 export function holdStopSignals(): () => void {
-  const listeners = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((signal) => {
-    const listener = () => {
-      signalled = true;
-      if (signal === 'SIGHUP') {
-        hungUp = true;
-        ignoreWriteErrors();
-      }
-      if (held === undefined && signal !== 'SIGQUIT') {
-        held = signal;
-        return;
-      }
-      process.stderr.write(`rxdag: stopped on ${signal} before the run started: nothing ran\n`);
-      exitAfterStop(exitCodeOf(signal));
-    };
-    process.on(signal, listener);
-    return () => process.off(signal, listener);
+  stopHolding = listenToStopSignals((signal) => {
+    if (held === undefined && signal !== 'SIGQUIT') {
+      held = signal;
+      return;
+    }
+    process.stderr.write(`rxdag: stopped on ${signal} before the run started: nothing ran\n`);
+    exitAfterStop(exitCodeOf(signal));
   });
-  stopHolding = () => listeners.forEach((off) => off());
   return () => {
     stopHolding();
     held = undefined;
