@@ -75,9 +75,9 @@ describe('fileJournal and the header files of killed processes', () => {
     await expect(fileJournal(dir).runs()).resolves.toEqual([]);
     expect(names(dir)).toEqual([aside, 'made.lock']);
 
-    // the next journal's first create sweeps it; the dead process's lock is taken over by a create of its run
+    // the next journal's first create sweeps it, and the dead process's lock, which has no journal
     written(dir, 'next');
-    expect(names(dir)).toEqual(['made.lock', 'next.jsonl']);
+    expect(names(dir)).toEqual(['next.jsonl']);
     written(dir, 'made');
     expect(names(dir)).toEqual(['made.jsonl', 'next.jsonl']);
   });
@@ -95,6 +95,36 @@ describe('fileJournal and the header files of killed processes', () => {
     await taken.writer.close();
 
     expect(names(dir)).toEqual(['killed.jsonl']);
+  });
+
+  it("should remove the lock files killed processes left without their journal, and keep the live and the runs' own", async () => {
+    const dir = freshDir();
+    const gone = await deadPid();
+    const sleeper = spawn('sleep', ['30']);
+    children.push(sleeper);
+    const lockOf = (pid: number) => JSON.stringify({ host: os.hostname(), pid, since: 1 });
+    const files: Record<string, string> = {
+      // killed after taking a new run's lock, before linking its journal (or by prune between the two)
+      'orphan.lock': lockOf(gone),
+      // killed while it wrote its lock aside, or while it moved a dead takeover guard
+      [`aside.lock.${gone}.k3x9`]: lockOf(gone),
+      [`guarded.lock.takeover.${gone}.p0q1`]: lockOf(gone),
+      // killed while it held a takeover guard
+      'taken.lock.takeover': lockOf(gone),
+      // a process making a run now, and one writing its lock aside
+      'making.lock': lockOf(sleeper.pid!),
+      [`writing.lock.${sleeper.pid}.z8y7`]: lockOf(sleeper.pid!),
+    };
+    written(dir, 'interrupted');
+    for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+    // an interrupted run: its dead owner's lock stays beside its journal until it is resumed or removed
+    fs.writeFileSync(path.join(dir, 'interrupted.lock'), lockOf(gone));
+
+    written(dir, 'next'); // the first create sweeps
+
+    expect(names(dir)).toEqual(
+      ['interrupted.jsonl', 'interrupted.lock', 'making.lock', 'next.jsonl', `writing.lock.${sleeper.pid}.z8y7`].sort(),
+    );
   });
 
   it('should remove on the first remove (as prune does) each header file whose maker is gone, and keep every other', async () => {
@@ -125,6 +155,7 @@ describe('fileJournal and the header files of killed processes', () => {
 
     await fileJournal(dir).remove('ended');
 
-    expect(names(dir)).toEqual([...kept, 'left%20lock.lock'].sort());
+    // the lock its dead maker left, without a journal, goes too
+    expect(names(dir)).toEqual([...kept].sort());
   });
 });

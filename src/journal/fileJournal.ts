@@ -20,6 +20,7 @@ import {
 import { acquireLock, type HeldLock } from './lockFile';
 import { removeRun } from './removeRun';
 import { asideFileOf, removeStaleAsides } from './staleAside';
+import { removeDeadLockFiles } from './lockLeftovers';
 import { TextBytes } from './textBytes';
 import { makePrivateFolder } from './privateFolder';
 import { isMissingFile, journalFileExists, readingFile } from './unreadableFile';
@@ -70,14 +71,22 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
     const base = path.join(root, fileNameOf(runId));
     return { journal: `${base}.jsonl`, lock: `${base}.lock`, torn: `${base}.jsonl.torn` };
   };
-  // headers written aside by killed processes are swept once per journal object, at its first
-  // create, resume or remove: a sweep reads the whole folder, and a file left later is the next
-  // one's (one left beside its journal, a second link to it, would keep a removed journal's data)
+  // what killed processes left (headers written aside, locks without their journal) is swept once
+  // per journal object, at its first create, resume or remove: a sweep reads the whole folder,
+  // and a file left later is the next one's (a header left beside its journal, a second link to
+  // it, would keep a removed journal's data)
   let swept = false;
   const sweepOnce = () => {
     if (swept) return;
     swept = true;
-    removeStaleAsides(root);
+    let names: string[];
+    try {
+      names = fs.readdirSync(root);
+    } catch {
+      return; // a folder it cannot read: the next journal object's sweep
+    }
+    removeStaleAsides(root, names);
+    removeDeadLockFiles(root, names);
   };
 
   /** A new run's record: its header, durable before the writer is handed out. */

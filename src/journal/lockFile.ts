@@ -179,6 +179,12 @@ export function clearStaleLock(path: string, runId: string): void {
   }
 }
 
+/** Whether the file at `path` names an owner (a lock, or one written aside) who is gone; false for one it cannot read. */
+export function deadOwner(path: string): boolean {
+  const owner = readOwner(path);
+  return owner !== undefined && isStale(owner, path);
+}
+
 /** Whether a live owner holds the lock at `path`; its description if so. */
 export function liveOwner(path: string): string | undefined {
   const owner = readOwner(path);

@@ -9,7 +9,7 @@ import { liveOwner, processGone } from './lockFile';
  * them). It removes such a file only when its maker cannot still be writing it: the run's lock,
  * which the maker holds from before it opens the file until after it removed it, has no live
  * owner, and the pid the name gives is gone on this host (judged by `lockFile.ts`). It removes
- * nothing else: not a lock, not a journal, not a run.
+ * nothing else: not a lock (`lockLeftovers.ts` sweeps those), not a journal, not a run.
  */
 
 /** `<run>.jsonl.<pid>.new`: the run's file name (escaped id) and the pid of its maker. */
@@ -26,20 +26,14 @@ export function asideFileOf(journalFile: string): string {
 }
 
 /**
- * Removes from the folder `root` every header file written aside whose maker is gone (see the
- * module's comment); returns their names. Best effort: a folder or lock it cannot read leaves
- * the file for a later sweep.
+ * Removes from `names` (the files of the folder `root`) every header file written aside whose
+ * maker is gone (see the module's comment); returns their names. Best effort: a lock it cannot
+ * read, or a file it cannot remove, leaves the file for a later sweep.
  *
  * @example
- * removeStaleAsides('/store') // ['nightly-42.jsonl.31337.new'] after a kill -9 while it was made
+ * removeStaleAsides('/store', fs.readdirSync('/store')) // ['nightly-42.jsonl.31337.new'] after a kill -9 while it was made
  */
-export function removeStaleAsides(root: string): string[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(root);
-  } catch {
-    return [];
-  }
+export function removeStaleAsides(root: string, names: readonly string[]): string[] {
   const removed: string[] = [];
   for (const name of names) {
     const match = ASIDE_NAME.exec(name);
