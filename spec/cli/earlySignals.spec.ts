@@ -1,49 +1,113 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { describePostgres } from '../support/postgres';
 import { ensureBuilt, startCli } from './support/builtCli';
-import { tempDir } from './support/files';
+import { startFakePushgateway } from './support/fakePushgateway';
+import { tempDir, writeText } from './support/files';
+import { waitUntil } from './support/journaledRuns';
 
 /**
- * A stop signal while `rxdag run` sets up, before its run starts (a big DAG file parsed, a
- * journal read, a store reached): the run starts nothing, says so, and exits with the signal's
- * code; a second signal meanwhile ends it at once. The DAG file is a FIFO, so that the signal
- * comes while the CLI waits to read it: the writer's open returns once the CLI opened it.
+ * A stop signal while `rxdag run` sets its run up, once it has read its files (its store being
+ * reached, here a PostgreSQL server behind a proxy that holds the connection until told): the
+ * run starts nothing, says so, and exits with the signal's code; a second signal meanwhile ends
+ * it at once. While it reads a file (a FIFO no one writes yet) a signal ends it by Node's default.
  */
-describe('rxdag run stopped before its run starts', () => {
+describePostgres('rxdag run stopped before its run starts', (db) => {
   const tmp = tempDir();
   beforeAll(ensureBuilt, 120_000);
   afterAll(() => tmp.remove());
 
-  const dag = JSON.stringify({ id: 'early', tasks: [{ id: 'a', run: `touch '${tmp.file('ran')}'` }] });
-
-  /** Starts `rxdag run FIFO`, sends `signals` once it reads the FIFO, then gives it the DAG. */
-  async function signalledWhileReading(name: string, signals: readonly NodeJS.Signals[]) {
-    const fifo = tmp.file(`${name}.json`);
-    execFileSync('mkfifo', [fifo]);
-    const store = tmp.file(`${name}-store`);
-    const cli = startCli(['run', fifo, '--store', store]);
-    const writer = await open(fifo, 'w'); // the CLI has it open for reading: its setup is under way
-    for (const signal of signals) cli.child.kill(signal);
-    await writer.writeFile(dag);
-    await writer.close();
-    return { result: await cli.done, store };
+  /** A TCP proxy to PostgreSQL that holds each connection until `release()`. */
+  async function holdingProxy(): Promise<{ port: number; connected: () => boolean; release: () => void; close: () => Promise<void> }> {
+    const target = new URL(db.connectionString);
+    const held: Socket[] = [];
+    const piped: Socket[] = [];
+    let released = false;
+    const pipe = (client: Socket) => {
+      const server = createConnection({ host: target.hostname, port: Number(target.port || 5432) });
+      piped.push(client, server);
+      client.pipe(server).pipe(client);
+      for (const socket of [client, server]) socket.on('error', () => undefined);
+    };
+    const proxy: Server = createServer((client) => (released ? pipe(client) : held.push(client)));
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    return {
+      port: (proxy.address() as { port: number }).port,
+      connected: () => held.length > 0,
+      release: () => {
+        released = true;
+        for (const client of held.splice(0)) pipe(client);
+      },
+      close: async () => {
+        for (const socket of [...held, ...piped]) socket.destroy();
+        await new Promise((resolve) => proxy.close(resolve));
+      },
+    };
   }
+
+  const dag = () =>
+    writeText(tmp.file('early.json'), JSON.stringify({ id: 'early', tasks: [{ id: 'a', run: `touch '${tmp.file('ran')}'` }] }));
 
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
-  ] as const)('should start nothing on %s, say so and exit %i, no journal made', async (signal, code) => {
-    const { result, store } = await signalledWhileReading(`once-${signal}`, [signal]);
-    expect(result).toMatchObject({ code, signal: null, stderr: `rxdag: stopped on ${signal} before the run started: nothing ran\n` });
-    expect(existsSync(store)).toBe(false);
-    expect(existsSync(tmp.file('ran'))).toBe(false);
+  ] as const)('should start nothing on %s while it reaches its store, say so, push no metrics and exit %i', async (signal, code) => {
+    const proxy = await holdingProxy();
+    const gateway = await startFakePushgateway();
+    try {
+      const target = new URL(db.connectionString);
+      target.port = String(proxy.port);
+      target.searchParams.set('schema', db.schema);
+      const run = startCli(['run', dag(), '--store', target.toString(), '--metrics-push', gateway.url]);
+      await waitUntil(proxy.connected, 'the run to reach its store');
+      run.child.kill(signal);
+      await waitUntil(() => run.stderrSoFar().includes('the run will not start'), 'the run to say it holds the signal');
+      proxy.release();
+      expect(await run.done).toMatchObject({
+        code,
+        signal: null,
+        stderr:
+          `rxdag: stopping on ${signal}: the run will not start (a second signal ends rxdag at once)\n` +
+          `rxdag: stopped on ${signal} before the run started: nothing ran\n`,
+      });
+      expect(existsSync(tmp.file('ran'))).toBe(false);
+      expect(gateway.requests).toEqual([]); // the DAG's group keeps its last run's
+      expect(await db.query(`SELECT count(*)::int AS n FROM "${db.schema}".runs`).catch(() => [{ n: 0 }])).toEqual([{ n: 0 }]);
+    } finally {
+      await proxy.close();
+      await gateway.close();
+    }
   });
 
-  it('should end at once on a second signal while it sets up, nothing run', async () => {
-    const { result, store } = await signalledWhileReading('twice', ['SIGINT', 'SIGINT']);
-    expect(result).toMatchObject({ code: 130, stderr: 'rxdag: stopped on SIGINT before the run started: nothing ran\n' });
-    expect(existsSync(store)).toBe(false);
-    expect(existsSync(tmp.file('ran'))).toBe(false);
+  it('should end at once on a second signal while it reaches its store, its store never answering', async () => {
+    const proxy = await holdingProxy();
+    try {
+      const target = new URL(db.connectionString);
+      target.port = String(proxy.port);
+      const run = startCli(['run', dag(), '--store', target.toString()]);
+      await waitUntil(proxy.connected, 'the run to reach its store');
+      run.child.kill('SIGINT');
+      await waitUntil(() => run.stderrSoFar().includes('the run will not start'), 'the run to say it holds the signal');
+      run.child.kill('SIGINT');
+      expect(await run.done).toMatchObject({
+        code: 130,
+        stderr: expect.stringMatching(/\nrxdag: stopped on SIGINT before the run started: nothing ran\n$/),
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('should end by the signal itself while it waits to read its DAG file from a FIFO', async () => {
+    const fifo = tmp.file('waiting.json');
+    execFileSync('mkfifo', [fifo]);
+    const run = startCli(['run', fifo, '--no-journal']);
+    const writer = await open(fifo, 'w'); // the CLI has opened it and now waits in its read
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    await writer.close();
+    expect(result).toMatchObject({ code: null, signal: 'SIGINT' });
   });
 });

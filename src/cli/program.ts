@@ -14,7 +14,6 @@ import type { RawRunsOptions } from './commands/runs';
 import type { RawShowOptions } from './commands/show';
 import type { RawValidateOptions } from './commands/validate';
 import type { RawWorkerOptions } from './commands/worker';
-import { holdStopSignals } from './commands/interrupts';
 import { describeIoError } from './commands/writeTarget';
 import { ExitCode } from './exitCodes';
 import { InvalidInputError, problemLines } from './problems';
@@ -31,18 +30,9 @@ export async function cli(argv: readonly string[], io: CliIo, version: string): 
     checkWorkingDirectory();
     exitCode = await command();
   };
-  // a run's setup (a journal read, a store reached) may take seconds: a stop signal then is held for the run
-  const actHolding = (command: () => number | Promise<number>) => async () => {
-    const letGo = holdStopSignals();
-    try {
-      await act(command)();
-    } finally {
-      letGo();
-    }
-  };
   const program = buildProgram(version, io, {
-    run: (file, options) => actHolding(() => commands.run().runCommand(file, options, io))(),
-    resume: (runId, options) => actHolding(() => commands.resume().resumeCommand(runId, options, io))(),
+    run: (file, options) => act(() => commands.run().runCommand(file, options, io))(),
+    resume: (runId, options) => act(() => commands.resume().resumeCommand(runId, options, io))(),
     runs: (options) => act(() => commands.runs().runsCommand(options, io))(),
     show: (runId, options) => act(() => commands.show().showCommand(runId, options, io))(),
     prune: (runIds, options) => act(() => commands.prune().pruneCommand(runIds, options, io))(),

@@ -77,17 +77,19 @@ let held: StopSignal | undefined;
 let stopHolding: () => void = () => {};
 
 /**
- * Holds the stop signals from the start of `rxdag run` or `rxdag resume` until its run starts:
- * reading a big journal, or reaching a store, takes seconds, and a signal then would end the
- * process by Node's default, silently. The first is kept, for {@link heldStopSignal} to find
+ * Holds the stop signals while `rxdag run` or `rxdag resume` sets its run up, once it has read
+ * its files (a FIFO's read blocks the process, and only Node's default action could end it then):
+ * reaching a store or reading a journal takes seconds, and a signal then would end the process
+ * by Node's default, silently. The first is kept, and said, for {@link heldStopSignal} to find
  * when the run is about to start (it then starts nothing); a second one, or SIGQUIT, ends the
  * process at once, nothing having run. Returns the function that lets go of the signals (and
- * forgets a held one): the command calls it once it listens itself, or ends.
+ * forgets a held one), for the command's `finally`.
  */
 export function holdStopSignals(): () => void {
   stopHolding = listenToStopSignals((signal) => {
     if (held === undefined && signal !== 'SIGQUIT') {
       held = signal;
+      process.stderr.write(`rxdag: stopping on ${signal}: the run will not start (a second signal ends rxdag at once)\n`);
       return;
     }
     process.stderr.write(`rxdag: stopped on ${signal} before the run started: nothing ran\n`);
@@ -95,6 +97,7 @@ export function holdStopSignals(): () => void {
   });
   return () => {
     stopHolding();
+    stopHolding = () => {};
     held = undefined;
   };
 }

@@ -57,6 +57,7 @@ import { logsFolderProblems } from './logsFolder';
 import { TaskLogs } from '../agents/taskLogs';
 import { endedTasks, resumeRunProblems } from './checkFileRun';
 import { type UnusableDirectory, unusableJournaledDirectories } from '../dagFile/directories';
+import { heldStopSignal, holdStopSignals } from './interrupts';
 
 /** `rxdag resume` options as commander hands them over. */
 export type RawResumeOptions = Omit<RawRunOptions, 'failFast' | 'journal'> & {
@@ -82,6 +83,8 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
   let metrics: RunMetrics | undefined;
   // the run ended by itself: the endpoint waits for a last scrape (--metrics-linger) before it closes
   let lingers = false;
+  // from here on a stop signal is held for the run, which then starts nothing (see interrupts.ts)
+  const letGoOfSignals = holdStopSignals();
   try {
     const id = runId ?? (await newestInterrupted(store));
     const { header, history } = await journaled(store, id);
@@ -184,11 +187,12 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     if (torn !== undefined && !notes.said && location.kind === 'folder' && tornTailOf(location.dir, id) === undefined) {
       io.stderr.write(`${tornTailSetAside(id, torn)}\n`);
     }
-    // --metrics-push: once the run ended, however it ended
-    const exit = await exitCodeAfterPush(code, metrics?.push, header.dagId, io.stderr);
+    // --metrics-push: once the run ended, however it ended; a run stopped before it started pushes nothing
+    const exit = heldStopSignal() !== undefined ? code : await exitCodeAfterPush(code, metrics?.push, header.dagId, io.stderr);
     lingers = ranToItsEnd(code);
     return exit;
   } finally {
+    letGoOfSignals();
     await remote?.close();
     // the remote agents closed first: nothing is said of the workers while the endpoint waits
     if (lingers) await metrics?.linger(io.stderr);

@@ -53,6 +53,7 @@ import { logsFolderProblems } from './logsFolder';
 import { escapeControls } from '../../dag/text';
 import { envWarnings } from '../dagFile/envWarnings';
 import { appendAll } from '../../appendAll';
+import { heldStopSignal, holdStopSignals } from './interrupts';
 
 /** What the command takes from the world: specs pass their own. */
 export interface RunWorld {
@@ -92,6 +93,8 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
   let metrics: RunMetrics | undefined;
   // the run ended by itself: the endpoint waits for a last scrape (--metrics-linger) before it closes
   let lingers = false;
+  // from here on a stop signal is held for the run, which then starts nothing (see interrupts.ts)
+  const letGoOfSignals = holdStopSignals();
   try {
     // estimates of tasks without one, from the store's earlier runs of the DAG (not with --no-history)
     const { loaded, note } =
@@ -163,11 +166,12 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
       options,
       io,
     );
-    // --metrics-push: once the run ended, however it ended
-    const exit = await exitCodeAfterPush(code, metrics?.push, loaded.dag.id, io.stderr);
+    // --metrics-push: once the run ended, however it ended; a run stopped before it started pushes nothing
+    const exit = heldStopSignal() !== undefined ? code : await exitCodeAfterPush(code, metrics?.push, loaded.dag.id, io.stderr);
     lingers = ranToItsEnd(code);
     return exit;
   } finally {
+    letGoOfSignals();
     await remote?.close(); // after a Ctrl-C, once the workers were told to stop its attempts
     // the remote agents closed first: nothing is said of the workers while the endpoint waits
     if (lingers) await metrics?.linger(io.stderr);
