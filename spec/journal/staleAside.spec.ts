@@ -111,9 +111,10 @@ describe('fileJournal and the header files of killed processes', () => {
       [`guarded.lock.takeover.${gone}.p0q1`]: lockOf(gone),
       // killed while it held a takeover guard
       'taken.lock.takeover': lockOf(gone),
-      // a process making a run now, and one writing its lock aside
+      // a process making a run now, one writing its lock aside, and one moving a dead guard aside to read it again
       'making.lock': lockOf(sleeper.pid!),
       [`writing.lock.${sleeper.pid}.z8y7`]: lockOf(sleeper.pid!),
+      [`moving.lock.takeover.${sleeper.pid}.m2n3`]: lockOf(gone),
     };
     written(dir, 'interrupted');
     for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
@@ -123,7 +124,14 @@ describe('fileJournal and the header files of killed processes', () => {
     written(dir, 'next'); // the first create sweeps
 
     expect(names(dir)).toEqual(
-      ['interrupted.jsonl', 'interrupted.lock', 'making.lock', 'next.jsonl', `writing.lock.${sleeper.pid}.z8y7`].sort(),
+      [
+        'interrupted.jsonl',
+        'interrupted.lock',
+        'making.lock',
+        `moving.lock.takeover.${sleeper.pid}.m2n3`,
+        'next.jsonl',
+        `writing.lock.${sleeper.pid}.z8y7`,
+      ].sort(),
     );
   });
 

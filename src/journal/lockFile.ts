@@ -140,7 +140,7 @@ function removeStale(path: string, stale: string, mine: string): boolean {
  * the dead holder's guard (another process cleared that one and took the guard meanwhile), it
  * is put back.
  */
-function clearDeadGuard(guard: string): void {
+export function clearDeadGuard(guard: string): void {
   const held = readLock(guard);
   if (held === undefined || !isStale(held.owner, guard)) return;
   const moved = `${guard}.${process.pid}.${Math.random().toString(36).slice(2)}`;

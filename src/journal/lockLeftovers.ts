@@ -10,7 +10,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { clearStaleLock, deadOwner } from './lockFile';
+import { clearDeadGuard, clearStaleLock, deadOwner, processGone } from './lockFile';
 
 /** `<run>.lock`, its takeover guard, and either written or moved aside by a process. */
 const LOCK_FILE = /^(.+)\.lock(\.takeover)?(\.\d+\.[0-9a-z]+)?$/;
@@ -31,14 +31,18 @@ export function removeDeadLockFiles(root: string, names: readonly string[]): str
     const [, run, takeover, aside] = match;
     const file = path.join(root, name);
     try {
-      if (takeover === undefined && aside === undefined) {
+      if (aside !== undefined) {
+        // written (or a guard moved) aside by the process its name gives, which reads it back:
+        // only once that one is gone, and the owner inside too (another host's is never judged gone)
+        if (!processGone(Number(aside.split('.')[1])) || !deadOwner(file)) continue;
+        fs.rmSync(file, { force: true });
+      } else if (takeover !== undefined) {
+        clearDeadGuard(file); // moved aside and read again, as a take-over does
+      } else {
         if (present.has(`${run}.jsonl`)) continue; // the run's own lock
         clearStaleLock(file, run!); // as a take-over does: a process taking it now is not robbed
-        if (!fs.existsSync(file)) removed.push(name);
-      } else if (deadOwner(file)) {
-        fs.rmSync(file, { force: true });
-        removed.push(name);
       }
+      if (!fs.existsSync(file)) removed.push(name);
     } catch {
       // a file it cannot read, a folder it may only read: left for a later sweep
     }
