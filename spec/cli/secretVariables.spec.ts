@@ -28,5 +28,8 @@ describe("the CLI's secrets in a task's environment", () => {
     );
     expect(redactConnectionString('postgres://ci@db/runs?ssl%70assword=x&b=%zz')).toBe('postgres://ci@db/runs?ssl%70assword=***&b=%zz');
     expect(redactConnectionString('postgres://ci@db/runs?a%20b=1')).toBe('postgres://ci@db/runs?a%20b=1');
+    // a space in a URL's parameter is the parameter's: hidden to its end
+    expect(redactConnectionString('postgres://ci@db/runs?pass%77ord=se cret&x=1')).toBe('postgres://ci@db/runs?pass%77ord=***&x=1');
+    expect(redactConnectionString('postgres://ci@db/runs?password=se cret')).toBe('postgres://ci@db/runs?password=***');
   });
 });

@@ -159,16 +159,18 @@ export function postgresConnection(given: string): PostgresConnection {
  * `password` parameter) and an `sslpassword` (the passphrase of the client key).
  */
 export function redactConnectionString(connectionString: string): string {
+  // a URL's parameter runs to the next `&` (a space in it is pg's too); a keyword's value to the next space
+  const url = /^[a-z][a-z\d+.-]*:\/\//i.test(connectionString);
   const keywords = connectionString
-    .replace(/(\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)/gi, '$1***')
+    .replace(url ? /([?&](?:ssl)?password=)([^&#]*)/gi : /(\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)/gi, '$1***')
     // a parameter named with %-escapes (`pass%77ord=`) is the same parameter to pg
-    .replace(/([?&])([^=&#\s]*%[^=&#\s]*)=[^&#\s]*/g, (whole, separator: string, name: string) =>
+    .replace(/([?&])([^=&#\s]*%[^=&#\s]*)=[^&#]*/g, (whole, separator: string, name: string) =>
       /^(?:ssl)?password$/i.test(decodedOr(name)) ? `${separator}${name}=***` : whole,
     );
   try {
-    const url = new URL(keywords);
-    if (url.password === '') return keywords;
-    return `${url.protocol}//${url.username}:***@${url.host}${url.pathname}${url.search}${url.hash}`;
+    const parsed = new URL(keywords);
+    if (parsed.password === '') return keywords;
+    return `${parsed.protocol}//${parsed.username}:***@${parsed.host}${parsed.pathname}${parsed.search}${parsed.hash}`;
   } catch {
     // not a URL the WHATWG parser takes (a `#` or `/` in the password, a bad port): its
     // credentials are found by their `://` and `@`, and a `password=` in it is redacted above
