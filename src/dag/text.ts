@@ -8,13 +8,16 @@
 /** Longest id or value quoted whole in a message; longer ones are cut, with their length. */
 const QUOTE_LIMIT = 80;
 
+/** The bidirectional marks and controls (a regular expression's class, without brackets). */
+const BIDI_CONTROLS = '\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069';
+
 /**
  * The format characters every output escapes (a regular expression's class, without brackets):
  * the Unicode line and paragraph separators and the bidirectional marks and controls (U+061C,
  * U+200E-F, U+202A-E, U+2066-9), which show text reversed (`report\u202etxt.exe`). Invisible
  * ones (a zero width space) are left: two names alike but for them are told apart where they meet.
  */
-export const FORMAT_CHARACTERS = '\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
+export const FORMAT_CHARACTERS = `\\u2028\\u2029${BIDI_CONTROLS}`;
 
 /**
  * C0 controls (line feed, tab, escape…), DEL, C1 controls and the format characters above:
@@ -26,7 +29,7 @@ const CONTROL = new RegExp(
   `[\\u0000-\\u001f\\u007f-\\u009f${FORMAT_CHARACTERS}]|[\\uD800-\\uDBFF](?![\\uDC00-\\uDFFF])|(?<![\\uD800-\\uDBFF])[\\uDC00-\\uDFFF]`,
 );
 const CONTROLS = new RegExp(CONTROL.source, 'g');
-const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const BIDI = new RegExp(`[${BIDI_CONTROLS}]`);
 
 const NAMES: Readonly<Record<string, string>> = {
   '\0': 'NUL',
