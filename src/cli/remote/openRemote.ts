@@ -54,6 +54,7 @@ export async function openRemoteAgents(
   );
   if (remote.noWorkerHint !== undefined) stderr.write(`${remote.noWorkerHint}\n`);
   if (remote.cancelsNote !== undefined) stderr.write(`${remote.cancelsNote}\n`);
+  if (remote.evictsNote !== undefined) stderr.write(`${remote.evictsNote}\n`);
   return remote;
 }
 

@@ -168,6 +168,25 @@ async function reachQueues(client: Redis, { prefix, queues }: ProbedKeys): Promi
 const WRITE_PROBE = "return redis.call('pexpire', KEYS[1], 1)";
 
 /**
+ * A note (without the line's `rxdag:` or worker name) when Redis evicts any key once it is full (`maxmemory-policy allkeys-…`): an evicted
+ * job fails its attempt as gone from Redis, and BullMQ requires `noeviction`. Undefined for
+ * another policy, or when Redis does not say. Opens its own short connection.
+ */
+export async function evictionNote(target: RedisTarget): Promise<string | undefined> {
+  const client = probeClient(target);
+  client.on('error', () => undefined);
+  try {
+    const policy = /^maxmemory_policy:(\S+)/m.exec(await client.info('memory'))?.[1];
+    if (policy === undefined || !policy.startsWith('allkeys-')) return undefined;
+    return `note: Redis at ${target.location} evicts keys when it is full (maxmemory-policy ${policy}): a job it evicts fails its attempt as gone from Redis; give it maxmemory-policy noeviction`;
+  } catch {
+    return undefined;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/**
  * A note when the URL's user may not publish on the prefix's cancel channel (an ACL without
  * `&PREFIX:rxdag-cancel`): cancels then reach workers by their poll of the cancel keys, within a
  * third of their lease, not at once. Publishes an empty message, which workers ignore (a cancel

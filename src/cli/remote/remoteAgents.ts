@@ -11,7 +11,7 @@ import { type CancelNotSent, type RedisConnectionChange, type RemoteAgent, remot
 import { refusesCredentials } from '../../bullmq/redisConnection';
 import { SHELL_AGENT } from '../agents/shellAgent';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
-import { cancelChannelNote, reachRedis } from './redisAccess';
+import { cancelChannelNote, evictionNote, reachRedis } from './redisAccess';
 import { connectedWorkers, noWorkerHint, watchWorkers } from './workerPresence';
 import type { RemoteSettings } from './remoteOptions';
 
@@ -24,6 +24,8 @@ export interface RemoteAgents {
   readonly noWorkerHint: string | undefined;
   /** A line to say when the user may not publish cancels (see `cancelChannelNote`). */
   readonly cancelsNote: string | undefined;
+  /** A line to say when Redis evicts keys (see `evictionNote`). */
+  readonly evictsNote: string | undefined;
   /**
    * Closes their connections once the cancels and removals already sent have gone out (after a
    * Ctrl-C, the workers still hear the cancel of each running attempt), waiting a few seconds at
@@ -51,6 +53,8 @@ export async function remoteAgents(
     [SHELL_AGENT, SLEEP_AGENT].filter((name) => used === undefined || used.has(name)),
   );
   const cancelsNote = await cancelChannelNote(target, settings.prefix);
+  const evicts = await evictionNote(target);
+  const evictsNote = evicts === undefined ? undefined : `rxdag: ${evicts}`;
   const say = (line: string) => stderr.write(`${line}\n`);
   const onConnectionChange = outageLines(target.location, say);
   const agents: Record<string, RemoteAgent> = {};
@@ -76,6 +80,7 @@ export async function remoteAgents(
     location: target.location,
     noWorkerHint: noWorkerHint(workers, settings.prefix, settings.key !== undefined),
     cancelsNote,
+    evictsNote,
     close: async () => {
       stopWatching();
       const closed = await Promise.all(Object.values(agents).map((agent) => agent.close()));

@@ -15,7 +15,7 @@ import { ExitCode } from '../exitCodes';
 import { listenProblem, NO_PROM_CLIENT } from '../output/metricsEndpoint';
 import { lingerForScrape } from '../output/metricsLinger';
 import { InvalidInputError } from '../problems';
-import { reachRedis } from '../remote/redisAccess';
+import { evictionNote, reachRedis } from '../remote/redisAccess';
 import { WORKER_AGENTS, type WorkerCommandOptions } from './workerOptions';
 import type { WorkerMetrics } from './workerMetrics';
 
@@ -24,6 +24,7 @@ export async function serveWorker(options: WorkerCommandOptions, io: CliIo): Pro
   const { remote } = options;
   const say = (line: string) => io.stderr.write(`${line}\n`);
   const target = await reachRedis(remote, options.agents);
+  const evicts = await evictionNote(target);
   const { agents, groups } = builtinAgents(options.killGraceMs);
   const metrics = options.metricsPort === undefined ? undefined : await metricsOn(options.metricsPort, options.agents);
   let worker: RemoteWorker;
@@ -100,6 +101,7 @@ export async function serveWorker(options: WorkerCommandOptions, io: CliIo): Pro
     const serving = `${name}: serving queues ${worker.queues.join(', ')}${allowed} of Redis at ${target.location}, prefix ${remote.prefix}; ${signed}; concurrency ${options.concurrency}, lease ${options.leaseMs} ms, kill grace ${options.killGraceMs} ms; job format ${JOB_FORMAT}`;
     // one write: whoever waits for the "serving" line finds where the metrics are with it
     say(metrics === undefined ? serving : `${serving}\n${name}: metrics at ${metrics.url}`);
+    if (evicts !== undefined) say(`${name}: ${evicts}`);
   }
 }
 

@@ -1,0 +1,39 @@
+import { redisTarget } from '../../../src/bullmq/redisConnection';
+import { evictionNote } from '../../../src/cli/remote/redisAccess';
+import { type OwnRedis, redisServerMissing, startRedisServer } from '../../support/redis';
+
+/**
+ * The note `rxdag run --redis` and `rxdag worker` give when Redis evicts any key once full
+ * (`allkeys-…`): evicted jobs fail their attempts, and BullMQ requires `noeviction`. Against
+ * redis-servers of their own, with each policy.
+ */
+const missing = redisServerMissing();
+if (missing !== undefined) {
+  console.warn(`\n!!! the eviction note: ${missing}: these tests did not run\n`);
+  it(`the note on a Redis that evicts keys: ${missing}: these tests did not run`, () => expect(missing).toBeDefined());
+} else describeNote();
+
+function describeNote(): void {
+  describe('the note on a Redis that evicts keys', () => {
+    const servers: OwnRedis[] = [];
+    afterAll(async () => {
+      for (const server of servers) await server.stop();
+    });
+    const noteFor = async (policy: string) => {
+      const server = await startRedisServer(['--maxmemory-policy', policy]);
+      servers.push(server);
+      return evictionNote(redisTarget(server.url, 'spec'));
+    };
+
+    it('should say that an allkeys policy evicts jobs, naming it and what to set', async () => {
+      expect(await noteFor('allkeys-lru')).toMatch(
+        /^note: Redis at redis:\/\/127\.0\.0\.1:\d+\/0 evicts keys when it is full \(maxmemory-policy allkeys-lru\): a job it evicts fails its attempt as gone from Redis; give it maxmemory-policy noeviction$/,
+      );
+    });
+
+    it('should say nothing for noeviction, nor for a volatile policy (jobs have no time limit to be evicted by)', async () => {
+      expect(await noteFor('noeviction')).toBeUndefined();
+      expect(await noteFor('volatile-lru')).toBeUndefined();
+    });
+  });
+}
