@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { describePostgres } from '../support/postgres';
-import { ensureBuilt, startCli } from './support/builtCli';
+import { ensureBuilt, runCli, startCli } from './support/builtCli';
 import { startFakePushgateway } from './support/fakePushgateway';
 import { tempDir, writeText } from './support/files';
-import { waitUntil } from './support/journaledRuns';
+import { gatedDag, gatedEnv, interruptedRun, linesOf, waitUntil } from './support/journaledRuns';
 
 /**
  * A stop signal while `rxdag run` sets its run up, once it has read its files (its store being
@@ -78,6 +78,35 @@ describePostgres('rxdag run stopped before its run starts', (db) => {
     } finally {
       await proxy.close();
       await gateway.close();
+    }
+  });
+
+  it('should leave a run to resume as it was on a signal while the resume reaches its store, saying how to go on', async () => {
+    const store = `${db.connectionString}?schema=${db.schema}`;
+    const env = { ...gatedEnv(tmp.dir), RXDAG_STORE: store };
+    const runId = await interruptedRun(gatedDag(tmp.dir, 'held-resume'), env);
+    const markers = linesOf(env.MARKERS);
+    const proxy = await holdingProxy();
+    try {
+      const target = new URL(db.connectionString);
+      target.port = String(proxy.port);
+      target.searchParams.set('schema', db.schema);
+      const resume = startCli(['resume', runId], { ...env, RXDAG_STORE: target.toString() });
+      await waitUntil(proxy.connected, 'the resume to reach its store');
+      resume.child.kill('SIGTERM');
+      await waitUntil(() => resume.stderrSoFar().includes('the run will not start'), 'the resume to say it holds the signal');
+      proxy.release();
+      expect(await resume.done).toMatchObject({
+        code: 143,
+        stderr:
+          'rxdag: stopping on SIGTERM: the run will not start (a second signal ends rxdag at once)\n' +
+          `rxdag: stopped on SIGTERM before the resume started: nothing ran, the run is as it was (rxdag resume ${runId} continues it)\n`,
+      });
+      expect(linesOf(env.MARKERS)).toEqual(markers);
+      const listed = await runCli(['runs', '--json'], env);
+      expect(JSON.parse(listed.stdout)).toMatchObject({ runId, status: 'interrupted' });
+    } finally {
+      await proxy.close();
     }
   });
 
