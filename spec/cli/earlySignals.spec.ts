@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { describePostgres } from '../support/postgres';
+import { startTcpProxy, type TcpProxy } from '../support/tcpProxy';
 import { ensureBuilt, runCli, startCli } from './support/builtCli';
 import { startFakePushgateway } from './support/fakePushgateway';
 import { tempDir, writeText } from './support/files';
@@ -19,32 +19,12 @@ describePostgres('rxdag run stopped before its run starts', (db) => {
   beforeAll(ensureBuilt, 120_000);
   afterAll(() => tmp.remove());
 
-  /** A TCP proxy to PostgreSQL that holds each connection until `release()`. */
-  async function holdingProxy(): Promise<{ port: number; connected: () => boolean; release: () => void; close: () => Promise<void> }> {
+  /** A proxy to PostgreSQL that holds every connection until it is thawed: a store slow to answer. */
+  async function holdingProxy(): Promise<TcpProxy> {
     const target = new URL(db.connectionString);
-    const held: Socket[] = [];
-    const piped: Socket[] = [];
-    let released = false;
-    const pipe = (client: Socket) => {
-      const server = createConnection({ host: target.hostname, port: Number(target.port || 5432) });
-      piped.push(client, server);
-      client.pipe(server).pipe(client);
-      for (const socket of [client, server]) socket.on('error', () => undefined);
-    };
-    const proxy: Server = createServer((client) => (released ? pipe(client) : held.push(client)));
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    return {
-      port: (proxy.address() as { port: number }).port,
-      connected: () => held.length > 0,
-      release: () => {
-        released = true;
-        for (const client of held.splice(0)) pipe(client);
-      },
-      close: async () => {
-        for (const socket of [...held, ...piped]) socket.destroy();
-        await new Promise((resolve) => proxy.close(resolve));
-      },
-    };
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    proxy.freeze();
+    return proxy;
   }
 
   const dag = () =>
@@ -57,14 +37,13 @@ describePostgres('rxdag run stopped before its run starts', (db) => {
     const proxy = await holdingProxy();
     const gateway = await startFakePushgateway();
     try {
-      const target = new URL(db.connectionString);
-      target.port = String(proxy.port);
+      const target = new URL(proxy.url(db.connectionString));
       target.searchParams.set('schema', db.schema);
       const run = startCli(['run', dag(), '--store', target.toString(), '--metrics-push', gateway.url]);
-      await waitUntil(proxy.connected, 'the run to reach its store');
+      await waitUntil(() => proxy.connections() > 0, 'the run to reach its store');
       run.child.kill(signal);
       await waitUntil(() => run.stderrSoFar().includes('the run will not start'), 'the run to say it holds the signal');
-      proxy.release();
+      proxy.thaw();
       expect(await run.done).toMatchObject({
         code,
         signal: null,
@@ -88,14 +67,13 @@ describePostgres('rxdag run stopped before its run starts', (db) => {
     const markers = linesOf(env.MARKERS);
     const proxy = await holdingProxy();
     try {
-      const target = new URL(db.connectionString);
-      target.port = String(proxy.port);
+      const target = new URL(proxy.url(db.connectionString));
       target.searchParams.set('schema', db.schema);
       const resume = startCli(['resume', runId], { ...env, RXDAG_STORE: target.toString() });
-      await waitUntil(proxy.connected, 'the resume to reach its store');
+      await waitUntil(() => proxy.connections() > 0, 'the resume to reach its store');
       resume.child.kill('SIGTERM');
       await waitUntil(() => resume.stderrSoFar().includes('the run will not start'), 'the resume to say it holds the signal');
-      proxy.release();
+      proxy.thaw();
       expect(await resume.done).toMatchObject({
         code: 143,
         stderr:
@@ -113,10 +91,9 @@ describePostgres('rxdag run stopped before its run starts', (db) => {
   it('should end at once on a second signal while it reaches its store, its store never answering', async () => {
     const proxy = await holdingProxy();
     try {
-      const target = new URL(db.connectionString);
-      target.port = String(proxy.port);
+      const target = new URL(proxy.url(db.connectionString));
       const run = startCli(['run', dag(), '--store', target.toString()]);
-      await waitUntil(proxy.connected, 'the run to reach its store');
+      await waitUntil(() => proxy.connections() > 0, 'the run to reach its store');
       run.child.kill('SIGINT');
       await waitUntil(() => run.stderrSoFar().includes('the run will not start'), 'the run to say it holds the signal');
       run.child.kill('SIGINT');

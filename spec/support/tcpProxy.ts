@@ -22,6 +22,8 @@ export interface TcpProxy {
   thaw(): void;
   /** Destroys every connection through it (new ones are still taken); the server then drops their sessions. */
   cut(): void;
+  /** How many connections go through it now (a frozen one too): whether a client has reached it yet. */
+  connections(): number;
   /** Cuts and stops listening. */
   close(): Promise<void>;
 }
@@ -93,6 +95,7 @@ export async function startTcpProxy(target: { readonly host: string; readonly po
       }
     },
     cut,
+    connections: () => pairs.size,
     close: async () => {
       cut();
       await new Promise<void>((resolve) => server.close(() => resolve()));
