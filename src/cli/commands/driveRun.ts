@@ -39,10 +39,10 @@ import { commandLine } from '../shellWord';
 import { escapeControls } from '../../dag/text';
 import type { CliIo } from './cliIo';
 import {
-  exitAfterStop,
   atOnceLine,
+  exitAfterStop,
   exitCodeOf,
-  heldStopSignal,
+  type HeldStopSignals,
   interruptingLine,
   leavesRunInterrupted,
   notStartedLine,
@@ -113,6 +113,8 @@ export interface RunToDrive {
    * journal locked, say) prints only why.
    */
   readonly notes?: SetupNotes;
+  /** The stop signals held while the command set the run up: the run listens instead once it starts, or starts nothing after one came. */
+  readonly held?: HeldStopSignals;
 }
 
 /** Lines a command's setup writes, kept until its run starts (see {@link RunToDrive.notes}). */
@@ -208,7 +210,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   // a stop signal while the command set up (read a journal, reached its store): nothing starts.
   // One turn of the event loop first, for a signal that came during the setup's synchronous work.
   await new Promise((resolve) => setImmediate(resolve));
-  const early = heldStopSignal();
+  const early = target.held?.signal;
   if (early !== undefined) {
     reporter.finish();
     notice(notStartedLine(early, resumed === undefined ? undefined : (resumeCommandOf(target) ?? 'rxdag resume')));
@@ -254,6 +256,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
       exitAfterStop(exitCodeOf(signal));
     },
   });
+  target.held?.release(); // only now: a signal's listeners all removed, Node forgets one it has not delivered yet
   const writeReport = () => {
     if (options.reportPath === undefined || reportEvents === undefined) return;
     const failure = writeReportFile(

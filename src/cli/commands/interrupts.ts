@@ -5,7 +5,7 @@ import { ExitCode } from '../exitCodes';
  * SIGTERM and SIGHUP (a closed terminal, a dropped SSH session) ask first for a graceful stop,
  * any later one for an immediate one; Ctrl-\ (SIGQUIT) asks for an immediate one at once. A run
  * ends with 128 + the signal's number (a worker with 0), and after SIGHUP by that signal itself
- * (see {@link exitAfterStop}). Until a run starts, the signals are held ({@link holdStopSignals}):
+ * (see {@link exitAfterStop}). Until a run starts, the signals are held ({@link HeldStopSignals}):
  * the run then starts nothing. Also the lines that tell the user what a stop does and what it
  * waits for. It does not stop anything itself: the command does, through the handlers it passes.
  */
@@ -42,13 +42,8 @@ export function onStopSignals(handlers: {
   readonly graceful: (signal: StopSignal) => void;
   readonly immediate: (signal: StopSignal) => void;
 }): () => void {
-  let received = held === undefined ? 0 : 1; // a signal held so far stays for heldStopSignal
-  const stopListening = listenToStopSignals((signal) =>
-    (++received === 1 && signal !== 'SIGQUIT' ? handlers.graceful : handlers.immediate)(signal),
-  );
-  // only now: a signal's listeners all removed, Node forgets one it has not delivered yet
-  stopHolding();
-  return stopListening;
+  let received = 0;
+  return listenToStopSignals((signal) => (++received === 1 && signal !== 'SIGQUIT' ? handlers.graceful : handlers.immediate)(signal));
 }
 
 /**
@@ -71,40 +66,38 @@ function listenToStopSignals(onSignal: (signal: StopSignal) => void): () => void
   return () => listeners.forEach((off) => off());
 }
 
-/** A stop signal that came while {@link holdStopSignals} held them, before the run started. */
-let held: StopSignal | undefined;
-/** Removes the listeners of {@link holdStopSignals}: {@link onStopSignals} listens from then on. */
-let stopHolding: () => void = () => {};
-
 /**
- * Holds the stop signals while `rxdag run` or `rxdag resume` sets its run up, once it has read
- * its files (a FIFO's read blocks the process, and only Node's default action could end it then):
+ * The stop signals held while `rxdag run` or `rxdag resume` sets its run up, once it has read its
+ * files (a FIFO's read blocks the process, and only Node's default action could end it then):
  * reaching a store or reading a journal takes seconds, and a signal then would end the process
- * by Node's default, silently. The first is kept, and said, for {@link heldStopSignal} to find
- * when the run is about to start (it then starts nothing); a second one, or SIGQUIT, ends the
- * process at once, nothing having run. Returns the function that lets go of the signals (and
- * forgets a held one), for the command's `finally`.
+ * by Node's default, silently. The first is kept in {@link signal}, and said, for the run to find
+ * when it is about to start (it then starts nothing); a second one, or SIGQUIT, ends the process
+ * at once, nothing having run.
  */
-export function holdStopSignals(): () => void {
-  stopHolding = listenToStopSignals((signal) => {
-    if (held === undefined && signal !== 'SIGQUIT') {
-      held = signal;
-      process.stderr.write(`rxdag: stopping on ${signal}: the run will not start (a second signal ends rxdag at once)\n`);
-      return;
-    }
-    process.stderr.write(`rxdag: stopped on ${signal} before the run started: nothing ran\n`);
-    exitAfterStop(exitCodeOf(signal));
-  });
-  return () => {
-    stopHolding();
-    stopHolding = () => {};
-    held = undefined;
-  };
-}
+export class HeldStopSignals {
+  /** The first stop signal that came, if one did. */
+  signal: StopSignal | undefined;
+  private readonly stopHolding: () => void;
 
-/** The stop signal held since the command started (see {@link holdStopSignals}), if one came. */
-export function heldStopSignal(): StopSignal | undefined {
-  return held;
+  constructor() {
+    this.stopHolding = listenToStopSignals((signal) => {
+      if (this.signal === undefined && signal !== 'SIGQUIT') {
+        this.signal = signal;
+        process.stderr.write(`rxdag: stopping on ${signal}: the run will not start (a second signal ends rxdag at once)\n`);
+        return;
+      }
+      process.stderr.write(`rxdag: stopped on ${signal} before the run started: nothing ran\n`);
+      exitAfterStop(exitCodeOf(signal));
+    });
+  }
+
+  /**
+   * Stops holding (the command's `finally`, or once the run listens itself: called after the
+   * run's listeners are added, since Node forgets an undelivered signal once its last listener goes).
+   */
+  release(): void {
+    this.stopHolding();
+  }
 }
 
 /**

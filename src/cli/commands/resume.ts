@@ -57,7 +57,7 @@ import { logsFolderProblems } from './logsFolder';
 import { TaskLogs } from '../agents/taskLogs';
 import { endedTasks, resumeRunProblems } from './checkFileRun';
 import { type UnusableDirectory, unusableJournaledDirectories } from '../dagFile/directories';
-import { heldStopSignal, holdStopSignals } from './interrupts';
+import { HeldStopSignals } from './interrupts';
 
 /** `rxdag resume` options as commander hands them over. */
 export type RawResumeOptions = Omit<RawRunOptions, 'failFast' | 'journal'> & {
@@ -84,7 +84,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
   // the run ended by itself: the endpoint waits for a last scrape (--metrics-linger) before it closes
   let lingers = false;
   // from here on a stop signal is held for the run, which then starts nothing (see interrupts.ts)
-  const letGoOfSignals = holdStopSignals();
+  const held = new HeldStopSignals();
   try {
     const id = runId ?? (await newestInterrupted(store));
     const { header, history } = await journaled(store, id);
@@ -163,6 +163,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
               maxConcurrency: scheduling.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
             }),
         notes,
+        held,
         ...(logs === undefined ? {} : { logs }),
         source: `journal ${location.label}`,
         store: location,
@@ -188,11 +189,11 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
       io.stderr.write(`${tornTailSetAside(id, torn)}\n`);
     }
     // --metrics-push: once the run ended, however it ended; a run stopped before it started pushes nothing
-    const exit = heldStopSignal() !== undefined ? code : await exitCodeAfterPush(code, metrics?.push, header.dagId, io.stderr);
+    const exit = held.signal !== undefined ? code : await exitCodeAfterPush(code, metrics?.push, header.dagId, io.stderr);
     lingers = ranToItsEnd(code);
     return exit;
   } finally {
-    letGoOfSignals();
+    held.release();
     await remote?.close();
     // the remote agents closed first: nothing is said of the workers while the endpoint waits
     if (lingers) await metrics?.linger(io.stderr);

@@ -53,7 +53,7 @@ import { logsFolderProblems } from './logsFolder';
 import { escapeControls } from '../../dag/text';
 import { envWarnings } from '../dagFile/envWarnings';
 import { appendAll } from '../../appendAll';
-import { heldStopSignal, holdStopSignals } from './interrupts';
+import { HeldStopSignals } from './interrupts';
 
 /** What the command takes from the world: specs pass their own. */
 export interface RunWorld {
@@ -94,7 +94,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
   // the run ended by itself: the endpoint waits for a last scrape (--metrics-linger) before it closes
   let lingers = false;
   // from here on a stop signal is held for the run, which then starts nothing (see interrupts.ts)
-  const letGoOfSignals = holdStopSignals();
+  const held = new HeldStopSignals();
   try {
     // estimates of tasks without one, from the store's earlier runs of the DAG (not with --no-history)
     const { loaded, note } =
@@ -157,6 +157,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
         dag: loaded.dag,
         ...report,
         notes,
+        held,
         ...(logs === undefined ? {} : { logs }),
         source: file,
         ...(store === undefined || haltable === undefined || journaled === undefined
@@ -167,11 +168,11 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
       io,
     );
     // --metrics-push: once the run ended, however it ended; a run stopped before it started pushes nothing
-    const exit = heldStopSignal() !== undefined ? code : await exitCodeAfterPush(code, metrics?.push, loaded.dag.id, io.stderr);
+    const exit = held.signal !== undefined ? code : await exitCodeAfterPush(code, metrics?.push, loaded.dag.id, io.stderr);
     lingers = ranToItsEnd(code);
     return exit;
   } finally {
-    letGoOfSignals();
+    held.release();
     await remote?.close(); // after a Ctrl-C, once the workers were told to stop its attempts
     // the remote agents closed first: nothing is said of the workers while the endpoint waits
     if (lingers) await metrics?.linger(io.stderr);
