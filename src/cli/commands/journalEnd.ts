@@ -6,8 +6,8 @@
  * itself: `driveRun` prints what these return.
  */
 import { type Journal, JournalWriteError } from '../../index';
-import { commandLine } from '../shellWord';
-import { type StoreLocation, storeFlag } from '../store/storeLocation';
+import { resumeCommandLine } from '../store/resumeCommand';
+import type { StoreLocation } from '../store/storeLocation';
 import { describeIoError } from './writeTarget';
 
 /**
@@ -26,7 +26,7 @@ export function journalFailureLine(
   const head = `rxdag: cannot write the journal ${store?.label ?? error.location} (run "${error.runId}"): ${journalReason(error.cause)}; ${then}`;
   // a record removed while the run went on (`rxdag prune`) cannot be resumed
   if ((error.cause as { recordRemoved?: unknown } | undefined)?.recordRemoved === true) return `${head}, and cannot be resumed`;
-  const resume = resumeCommand ?? commandLine('rxdag resume', error.runId, store === undefined ? '' : storeFlag(store));
+  const resume = resumeCommand ?? resumeCommandLine(error.runId, store);
   return `${head} (${resume} continues it once the store can be written)`;
 }
 
@@ -51,7 +51,7 @@ export function unrecordedCancelLine(
   journal: Journal | undefined,
 ): string {
   // a resume finishes a cancellation the journal holds part of, and runs the tasks of one it holds none of
-  const resume = `${commandLine('rxdag resume', runId, store === undefined ? '' : storeFlag(store))} would finish it: the cancellation, if part of it was recorded, else its tasks`;
+  const resume = `${resumeCommandLine(runId, store)} would finish it: the cancellation, if part of it was recorded, else its tasks`;
   const where = store?.label ?? journal?.location ?? 'the journal';
   if (why.failure === undefined) {
     return `rxdag: the cancellation of run "${runId}" was not recorded within ${RELEASE_TIMEOUT_MS / 1000} s (the journal ${where} did not answer); the run may stay interrupted (${resume})`;

@@ -35,9 +35,10 @@ import { newRunId } from '../store/runId';
 import { asRefusal } from '../store/storeErrors';
 import { openStore } from '../store/openStore';
 import { interruptedRunNote } from '../store/interruptedNote';
+import { resumeCommandLine } from '../store/resumeCommand';
 import { type HaltableJournal, haltableJournal } from '../../journal/haltableJournal';
 import { slowStoreNotices } from '../store/slowStore';
-import { type StoreLocation, storeFlag, storeLocation } from '../store/storeLocation';
+import { type StoreLocation, storeLocation } from '../store/storeLocation';
 import { type CliIo, drawsProgress } from './cliIo';
 import { builtinAgents } from '../agents/builtinAgents';
 import { TaskLogs } from '../agents/taskLogs';
@@ -47,7 +48,6 @@ import { driveRun, type RunToDrive, SetupNotes } from './driveRun';
 import { type RawRunOptions, resolveRunOptions, type RunCommandOptions } from './runOptions';
 import { remoteFlags } from '../remote/remoteOptions';
 import { keyIdOf, REMOTE_KEY, type RemoteNote } from '../remote/remoteNote';
-import { commandLine } from '../shellWord';
 import { outputProblems } from './writeTarget';
 import { logsFolderProblems } from './logsFolder';
 import { escapeControls } from '../../dag/text';
@@ -186,7 +186,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
  * command that resumes it, under the id it has (`runId`: it may change until the run starts).
  */
 function journaledTarget(where: StoreLocation, haltable: HaltableJournal, runId: () => string, resumeFlags: string): Partial<RunToDrive> {
-  const resumeCommandOf = (id: string) => commandLine('rxdag resume', id, `${storeFlag(where)}${resumeFlags}`);
+  const resumeCommandOf = (id: string) => resumeCommandLine(id, where, resumeFlags);
   return {
     store: where,
     journal: haltable.journal,

@@ -25,6 +25,15 @@ export function resumeCommandOf(
   history: readonly DagEvent[] = [],
 ): string | undefined {
   if (programRunProblem(runId, header, history) !== undefined) return undefined;
-  const flags = remoteNoteOf(header.options.metadata)?.resumeFlags ?? '';
-  return `${commandLine('rxdag resume', runId, `${storeFlag(location)}${flags}`)}${passwordToGive(flags)}`;
+  return resumeCommandLine(runId, location, remoteNoteOf(header.options.metadata)?.resumeFlags ?? '');
+}
+
+/**
+ * `rxdag resume RUN_ID`, with `--store` when the flag chose `location` and the run's remote
+ * `resumeFlags` (` --redis …`), and what to do where they show a password as `***`: the one
+ * spelling of a run's resume command, for a run whose owner is already known.
+ */
+export function resumeCommandLine(runId: string, location: StoreLocation | undefined, resumeFlags = ''): string {
+  const flags = `${location === undefined ? '' : storeFlag(location)}${resumeFlags}`;
+  return `${commandLine('rxdag resume', runId, flags)}${passwordToGive(resumeFlags)}`;
 }
