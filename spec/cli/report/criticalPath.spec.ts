@@ -96,6 +96,28 @@ describe('criticalPath', () => {
     expect(criticalPath(ordered('y'), edges)).toEqual(['x', 'z']);
   });
 
+  it('should end, of tasks that ended in the same millisecond, at one that ran to its end rather than one cancelled then', () => {
+    // fail-fast: slow failed at 400, and api (running) was cancelled in the same millisecond, later in the log
+    const api: TaskRow = { ...ran({ api: [100, 400] })[0]!, outcome: 'cancelled', endOrder: 3 };
+    const tasks = [...ran({ fetch: [0, 100] }), { ...failedRun('slow', 100, 400), endOrder: 2 }, api];
+    const edges: [string, string][] = [
+      ['fetch', 'slow'],
+      ['fetch', 'api'],
+    ];
+    expect(criticalPath(tasks, edges)).toEqual(['fetch', 'slow']);
+    // a cancelled task still goes before one that never ran
+    const skipped: TaskRow = {
+      id: 'after',
+      outcome: 'skipped',
+      readyMs: undefined,
+      endMs: 400,
+      detail: 'skipped',
+      attempts: [],
+      endOrder: 4,
+    };
+    expect(criticalPath([...ran({ fetch: [0, 100] }), api, skipped], [['fetch', 'api']])).toEqual(['fetch', 'api']);
+  });
+
   it('should stop rather than loop on edges that form a cycle', () => {
     // tasks of no length, so that each could have waited for the other
     expect(
