@@ -139,6 +139,11 @@ export interface RunResumedEvent extends EventBase<'run.resumed'> {
   readonly dagId?: string;
   /** The run's tasks, spawned ones included. Absent in journals of earlier versions. */
   readonly taskCount?: number;
+  /**
+   * The resuming scheduler's `maxConcurrency` (it may differ from the one the run began with,
+   * which its journal's header keeps). Absent in journals of earlier versions.
+   */
+  readonly maxConcurrency?: number;
 }
 
 /** Every event of a run, discriminated by `type`. */

@@ -92,6 +92,7 @@ export class Engine {
       signalReady: (signal) => this.pipeline.signalReady(signal),
       schedule: (work, delayMs) => scheduler.schedule(work, delayMs),
       now: () => scheduler.now(),
+      maxConcurrency: options.maxConcurrency,
       freeSlot: (units) => this.dispatcher.freeSlot(units),
       settled: (run) => this.settled(run),
       useKind: (definition) => this.pool.use(definition),

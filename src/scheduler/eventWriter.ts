@@ -190,8 +190,11 @@ export class EventWriter {
     });
   }
 
-  /** `run.resumed`: this process continues the run of `dagId` (`taskCount` tasks, spawned ones included) after `resumedAfterSeq`. */
-  resumed(dagId: string, taskCount: number, interrupted: readonly number[]): DagEvent {
+  /**
+   * `run.resumed`: this process continues the run of `dagId` (`taskCount` tasks, spawned ones
+   * included) after `resumedAfterSeq`, with `maxConcurrency` slots.
+   */
+  resumed(dagId: string, taskCount: number, interrupted: readonly number[], maxConcurrency: number): DagEvent {
     const seq = this.nextSeq();
     return this.write({
       type: 'run.resumed',
@@ -202,6 +205,7 @@ export class EventWriter {
       interrupted: interrupted.map((task) => this.ids[task]!),
       dagId,
       taskCount,
+      maxConcurrency,
     });
   }
 

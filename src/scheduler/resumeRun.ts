@@ -15,9 +15,9 @@ import type { RunHost } from './runHost';
  * It reads no journal (`journal/replay.ts` did) and starts nothing itself: the run controller
  * and its parts carry each step out, as for a run that never stopped.
  */
-export function resumeRun(run: RunController, replayed: ReplayedRun, host: Pick<RunHost, 'signalReady' | 'now'>): void {
+export function resumeRun(run: RunController, replayed: ReplayedRun, host: Pick<RunHost, 'signalReady' | 'now' | 'maxConcurrency'>): void {
   const { state, interrupted, ready, unblocked, retries, limitedStarts } = replayed;
-  run.writer.resumed(run.dag.id, run.dag.size, interrupted);
+  run.writer.resumed(run.dag.id, run.dag.size, interrupted, host.maxConcurrency);
   // rate windows go on across the crash: starts the journal has still count
   const { index } = run.dag;
   const { classOf } = dispatchClasses(index);

@@ -21,6 +21,8 @@ export interface RunHost {
   schedule(work: () => void, delayMs: number): Subscription;
   /** The scheduler's time. */
   now(): number;
+  /** The scheduler's `maxConcurrency` (what `run.resumed` records of the resuming process). */
+  readonly maxConcurrency: number;
   /** The pool's kind for an agent definition, used by the asking run until it ends (once per definition). */
   useKind(definition: AgentDefinition): AgentKind;
   /** The scheduler's limit of this name (the run was checked to name only known ones). */

@@ -18,6 +18,11 @@ function waits(events: readonly DagEvent[], context: WaitContext): Record<string
   return Object.fromEntries(model.tasks.flatMap((task) => (task.wait === undefined ? [] : [[task.id, waitTitle(task.id, task.wait)]])));
 }
 
+/** Of `record`, the entries of `keys` only. */
+function pick(record: Record<string, string>, keys: readonly string[]): Record<string, string | undefined> {
+  return Object.fromEntries(keys.map((key) => [key, record[key]]));
+}
+
 const rateSetup = setupOf({ api: { rate: { limit: 1, intervalMs: 500 } } }, { a: { limits: ['api'] }, b: { limits: ['api'] } });
 
 /**
@@ -294,6 +299,39 @@ describe('what the report says a task waited for', () => {
     expect(waits(events, { setup: setupOf({}), maxConcurrency: 2 })).toEqual({
       b: 'b: waited 510 ms (ready → started), across a stop and resume of the run',
       c: 'c: dispatch latency 12 ms (ready → started; no slot was short)',
+    });
+  });
+
+  it("should judge each part of a resumed run by its own concurrency: the run's as it began, then what its resume says", () => {
+    // -c 1: b waits for a; the process dies while b runs; resumed with -c 3: b, c and d run at once, e waits for one of them
+    const events = eventsOf(
+      { type: 'dag.created', at: 0, dagId: 'changed', taskCount: 5 },
+      ...(['a', 'b', 'c', 'd', 'e'] as const).map((taskId) => ({ type: 'task.ready' as const, at: 0, taskId, attempt: 1 })),
+      { type: 'task.started', at: 0, taskId: 'a', attempt: 1, agent: 'sleep' },
+      { type: 'task.completed', at: 1000, taskId: 'a', attempt: 1, durationMs: 1000 },
+      { type: 'task.started', at: 1001, taskId: 'b', attempt: 1, agent: 'sleep' },
+      { type: 'run.resumed', at: 5000, resumedAfterSeq: 8, interrupted: ['b'], maxConcurrency: 3 },
+      { type: 'task.started', at: 5001, taskId: 'b', attempt: 1, agent: 'sleep' },
+      { type: 'task.ready', at: 5001, taskId: 'f', attempt: 1 },
+      { type: 'task.started', at: 5001, taskId: 'f', attempt: 1, agent: 'sleep' },
+      { type: 'task.ready', at: 5001, taskId: 'g', attempt: 1 },
+      { type: 'task.started', at: 5002, taskId: 'g', attempt: 1, agent: 'sleep' },
+      { type: 'task.ready', at: 5002, taskId: 'h', attempt: 1 },
+      { type: 'task.completed', at: 6000, taskId: 'b', attempt: 1, durationMs: 999 },
+      { type: 'task.started', at: 6001, taskId: 'h', attempt: 1, agent: 'sleep' },
+      { type: 'task.completed', at: 6100, taskId: 'f', attempt: 1, durationMs: 1099 },
+      { type: 'task.completed', at: 6100, taskId: 'g', attempt: 1, durationMs: 1098 },
+      { type: 'task.completed', at: 6100, taskId: 'h', attempt: 1, durationMs: 99 },
+    );
+    const expected = {
+      b: "b: waited 1.00 s for a free slot (the run's concurrency: 1, 1 running), started 1 ms later",
+      h: "h: waited 998 ms for a free slot (the run's concurrency: 3, 3 running), started 1 ms later",
+    };
+    expect(pick(waits(events, { setup: setupOf({}), maxConcurrency: 1 }), ['b', 'h'])).toEqual(expected);
+    // without the run's concurrency as it began (an events log), its first part is judged by what it held then
+    expect(pick(waits(events, { setup: setupOf({}) }), ['b', 'h'])).toEqual({
+      b: expect.stringMatching(/^b: waited 1\.00 s .*1 running/),
+      h: expected.h,
     });
   });
 });

@@ -21,14 +21,14 @@ import { escapeControls } from '../../dag/text';
 import { ExitCode } from '../exitCodes';
 import { formatClock } from '../output/textTable';
 import { formatProblem, InvalidInputError, type Problem } from '../problems';
-import { commandLine } from '../shellWord';
+import { resumeCommandLine } from '../store/resumeCommand';
 import { pruneLogsProblems, removeRunLogs } from './pruneLogs';
 import { openStore, type Store, storeExists } from '../store/openStore';
 import { programRunProblem } from '../store/programRuns';
 import { durationProblem, parseDuration, type PruneRule, runCountProblem, selectRunsToPrune } from '../store/pruneSelection';
 import { listRuns, type RunList } from '../store/runList';
 import { asRefusal, refusalLine } from '../store/storeErrors';
-import { type StoreLocation, storeFlag, storeLocation } from '../store/storeLocation';
+import { type StoreLocation, storeLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
 
 /** `rxdag prune` options as commander hands them over. */
@@ -177,7 +177,7 @@ async function resumeHints(
       run.runId,
       programs
         ? `resumeRun(journal, ${JSON.stringify(run.runId)}, { agents }) in the program that made it`
-        : commandLine('rxdag resume', run.runId, storeFlag(location)),
+        : resumeCommandLine(run.runId, location),
     );
   }
   return hints;
@@ -203,7 +203,7 @@ function namedRuns(
     else if (run.status === 'running')
       refusals.push(
         // a lock of another host is listed as running too: resume says whose it is, and how to free it
-        `run "${runId}" is running: a process owns it (${commandLine('rxdag resume', runId, storeFlag(location))} names it, ` +
+        `run "${runId}" is running: a process owns it (${resumeCommandLine(runId, location)} names it, ` +
           'and what to do if it is gone); wait for it to end or stop it first',
       );
     else if (run.status === 'interrupted' && !interrupted) {

@@ -45,7 +45,7 @@ import { programRunProblem } from '../store/programRuns';
 import { laterRunsOfTheirDag, listRuns } from '../store/runList';
 import { asRefusal, CANCELLED_RUN_HINT, FAILED_RUN_HINT } from '../store/storeErrors';
 import { storeFlag, storeLocation } from '../store/storeLocation';
-import { commandLine } from '../shellWord';
+import { resumeCommandLine } from '../store/resumeCommand';
 import { remoteFlags } from '../remote/remoteOptions';
 import { type CliIo, drawsProgress } from './cliIo';
 import { driveRun, SetupNotes } from './driveRun';
@@ -160,7 +160,8 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
           : {
               deps: Object.fromEntries(header.spec.tasks.map((task) => [task.id, task.deps ?? []])),
               setup: journaledSetupOf(header),
-              maxConcurrency: scheduling.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
+              // as the run began: each resume's own is in its `run.resumed` (this one's too)
+              maxConcurrency: header.options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
             }),
         notes,
         held,
@@ -170,10 +171,10 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
         journal: haltable.journal,
         halt: haltable.halt,
         journalFailure: haltable.failure,
-        resumeCommand: commandLine(
-          'rxdag resume',
+        resumeCommand: resumeCommandLine(
           id,
-          `${storeFlag(location)}${options.remote === undefined || remote === undefined ? '' : remoteFlags(options.remote, remote.location)}`,
+          location,
+          options.remote === undefined || remote === undefined ? '' : remoteFlags(options.remote, remote.location),
         ),
         resumed: { history, failurePolicy: header.options.failurePolicy },
         announce: (first) =>
@@ -251,7 +252,7 @@ async function newestInterrupted(store: Store): Promise<string> {
         message:
           `the newest interrupted run, ${passed}, was followed by run ${superseded.runId} of the same DAG ` +
           `(${superseded.status}): resuming it would run its tasks as they were journaled then, after the newer run; ` +
-          `to resume it all the same, name it: ${commandLine('rxdag resume', passed, storeFlag(store.location))}`,
+          `to resume it all the same, name it: ${resumeCommandLine(passed, store.location)}`,
       },
     ]);
   }
@@ -267,7 +268,7 @@ async function newestInterrupted(store: Store): Promise<string> {
     const instead =
       cliRun === undefined
         ? "no other interrupted run of the store is the command line's"
-        : `the newest the command line made: ${commandLine('rxdag resume', cliRun, storeFlag(store.location))}`;
+        : `the newest the command line made: ${resumeCommandLine(cliRun, store.location)}`;
     throw new InvalidInputError([{ message: `the newest interrupted run is a program's: ${programs}; ${instead}` }]);
   }
   const running = runs.filter((run) => run.status === 'running').map((run) => run.runId);
@@ -296,7 +297,7 @@ async function newestInterrupted(store: Store): Promise<string> {
 function ownerHint(running: readonly string[], store: Store): string {
   const newest = running[0];
   if (newest === undefined) return '';
-  return `; if the process of the newest running one is gone (its host or container no longer runs), ${commandLine('rxdag resume', newest, storeFlag(store.location))} says whose lock holds it`;
+  return `; if the process of the newest running one is gone (its host or container no longer runs), ${resumeCommandLine(newest, store.location)} says whose lock holds it`;
 }
 
 /** A run's header, or its refusal (a corrupt journal, an unreachable store). */

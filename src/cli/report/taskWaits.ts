@@ -59,8 +59,20 @@ export interface WaitContext {
    * (`withSpawnedTasks`); without them no limit is named.
    */
   readonly setup?: RunSetup;
-  /** The run's concurrency (`-c`); without it the report does not say the run was full. */
+  /**
+   * The run's concurrency (`-c`) when it began; without it the report does not say the run was
+   * full. A resumed run's later parts go by what `run.resumed` says (a resume may change it).
+   */
   readonly maxConcurrency?: number;
+}
+
+/** A part of the run one process ran: from its first event (index `start`) to the next resume. */
+interface Segment {
+  readonly start: number;
+  /** Its concurrency, when known. */
+  readonly concurrency: number | undefined;
+  /** The units of its concurrency its running attempts held (none are held across a resume). */
+  readonly run: HeldUnits;
 }
 
 /** What a task asks of the run: its weight, the limits it needs, and its own units of them when it gave a mapping (else its weight of each). */
@@ -101,7 +113,7 @@ export class WaitTracker {
   private readonly startedAt = new Map<string, number>();
   /** Attempts running, by `taskId#attempt`, and what they took. */
   private readonly open = new Map<string, Needs>();
-  private readonly run = new HeldUnits();
+  private readonly segments: Segment[];
   private readonly held = new Map<string, HeldUnits>();
   private readonly rates = new Map<string, RateStarts>();
   /** Indices of the `agent.available` events of each agent kind. */
@@ -116,6 +128,7 @@ export class WaitTracker {
   private heavyByLimit: Map<string, HeavyWaits> | undefined;
 
   constructor(private readonly context: WaitContext) {
+    this.segments = [{ start: 0, concurrency: context.maxConcurrency, run: new HeldUnits() }];
     for (const [name, limit] of Object.entries(context.setup?.limits ?? {})) {
       if (limit.concurrency !== undefined) this.held.set(name, new HeldUnits());
       if (limit.rate !== undefined) this.rates.set(name, new RateStarts(limit.rate.intervalMs));
@@ -164,6 +177,8 @@ export class WaitTracker {
         this.resumes.push(index);
         for (const needs of this.open.values()) this.take(index, needs, -1);
         this.open.clear();
+        // journals of earlier versions do not say the resume's concurrency: the run's, as it began
+        this.segments.push({ start: index, concurrency: event.maxConcurrency ?? this.context.maxConcurrency, run: new HeldUnits() });
         break;
       default:
         break;
@@ -195,7 +210,7 @@ export class WaitTracker {
 
   /** Everything that had no room for the task while it waited, with when it had room again, most specific first. */
   private *causes(taskId: string, agent: string, ready: number, started: number): Generator<readonly [number, WaitCause]> {
-    const { setup, maxConcurrency } = this.context;
+    const { setup } = this.context;
     const { weight, limits, own } = this.needsOf(taskId);
     for (const name of limits) {
       const rate = setup?.limits[name]?.rate;
@@ -213,19 +228,21 @@ export class WaitTracker {
     }
     const freed = this.lastAvailable(agent, ready, started);
     if (freed !== undefined) yield [this.times[freed]!, { kind: 'agent', agent }];
+    // the task waited within one part of the run (a wait across a resume is said as such)
+    const { concurrency: maxConcurrency, run } = this.segmentOf(ready);
     if (maxConcurrency !== undefined) {
-      const full = this.run.lastFull(maxConcurrency, weight, ready, started);
+      const full = run.lastFull(maxConcurrency, weight, ready, started);
       if (full !== undefined) yield [this.times[full.releasedBy]!, { kind: 'slot', concurrency: maxConcurrency, held: full.held, weight }];
-      const hold = this.lastHold(maxConcurrency, weight, ready, started);
+      const hold = this.lastHold(run, maxConcurrency, weight, ready, started);
       if (hold !== undefined) {
         yield [this.times[hold.index]!, { kind: 'hold', task: hold.taskId, taskWeight: hold.weight, concurrency: maxConcurrency }];
       }
     } else if (setup !== undefined) {
       // the run's concurrency is at least the most it ever held: more than that may not have fit
-      const peak = this.run.peak;
-      const full = this.run.lastFull(peak, weight, ready, started);
+      const peak = run.peak;
+      const full = run.lastFull(peak, weight, ready, started);
       if (full !== undefined) yield [this.times[full.releasedBy]!, { kind: 'busy', peak, held: full.held, weight }];
-      const hold = this.lastHold(peak, weight, ready, started);
+      const hold = this.lastHold(run, peak, weight, ready, started);
       if (hold !== undefined) {
         yield [this.times[hold.index]!, { kind: 'hold', task: hold.taskId, taskWeight: hold.weight, concurrency: peak, peak: true }];
       }
@@ -237,12 +254,12 @@ export class WaitTracker {
    * heavier attempt that had been short of the run's slots: the scheduler kept the slots for it
    * until then. Only the last few such starts are looked at: the latest one is what is named.
    */
-  private lastHold(concurrency: number, weight: number, ready: number, started: number) {
+  private lastHold(run: HeldUnits, concurrency: number, weight: number, ready: number, started: number) {
     const last = lastAtMost(this.heavyStartIndex, started, true);
     for (let k = last; k >= 0 && k > last - HOLDS_LOOKED_AT; k--) {
       const start = this.heavyStarts[k]!;
       if (start.index <= ready) return undefined;
-      if (start.weight > weight && this.run.lastFull(concurrency, start.weight, start.ready, start.index) !== undefined) return start;
+      if (start.weight > weight && run.lastFull(concurrency, start.weight, start.ready, start.index) !== undefined) return start;
     }
     return undefined;
   }
@@ -304,8 +321,15 @@ export class WaitTracker {
 
   /** `sign` 1: an attempt with `needs` starts at event `index`; -1: it ends. */
   private take(index: number, needs: Needs, sign: 1 | -1): void {
-    this.run.change(index, sign, sign * needs.weight);
+    this.segments[this.segments.length - 1]!.run.change(index, sign, sign * needs.weight);
     for (const limit of needs.limits) this.held.get(limit)?.change(index, sign, sign * unitsIn(needs.own, limit, needs.weight));
+  }
+
+  /** The part of the run event `index` belongs to. */
+  private segmentOf(index: number): Segment {
+    let k = this.segments.length - 1;
+    while (k > 0 && this.segments[k]!.start > index) k--;
+    return this.segments[k]!;
   }
 
   private point(index: number): { readonly index: number; readonly at: number } {
