@@ -1,4 +1,4 @@
-import { asyncScheduler, concat, EMPTY, lastValueFrom, materialize, NEVER, type Observable, of, throwError, toArray } from 'rxjs';
+import { asyncScheduler, concat, defer, EMPTY, lastValueFrom, materialize, NEVER, type Observable, of, throwError, toArray } from 'rxjs';
 import type { RunHelpers } from 'rxjs/testing';
 import { DagValidationError, observableAgent, promiseAgent, syncAgent, type TaskContext, type TaskSpec } from '../../src';
 import { OutputNotJsonSafeError, TaskCancelledError, TaskTimeoutError } from '../../src/agents/attemptErrors';
@@ -306,6 +306,21 @@ describe('runAttempt', () => {
           return 2;
         }),
       ).toEqual({ ok: true, output: 2, spawned: [{ id: 'late' }] });
+    });
+
+    it('should keep the specs of a streaming agent that completes without a value (a success with the EmptyResult warning)', async () => {
+      const viaObservable = await outcomeOf((ctx) =>
+        defer(() => {
+          ctx.spawn([{ id: 'found-1' }]);
+          return EMPTY;
+        }),
+      );
+      expect(viaObservable).toEqual({ ok: true, output: undefined, warning: EMPTY_RESULT, spawned: [{ id: 'found-1' }] });
+      const viaGenerator = await outcomeOf(async function* (ctx) {
+        ctx.spawn([{ id: 'found-2' }]);
+        yield* [];
+      });
+      expect(viaGenerator).toEqual({ ok: true, output: undefined, warning: EMPTY_RESULT, spawned: [{ id: 'found-2' }] });
     });
 
     it('should return no spawned specs for an empty spawn', async () => {

@@ -78,4 +78,30 @@ describeRedis('remote attempts end as local ones do', (env) => {
     expect(byTask(local, 'task.completed').get('after')!.output).toEqual(expected);
     expect(byTask(remote, 'task.completed').get('after')!.output).toEqual(expected);
   });
+
+  it('should keep the tasks an attempt spawned before a warning, or before completing without a value', async () => {
+    const agent: Agent = (ctx) => {
+      if (ctx.id !== 'soft' && ctx.id !== 'quiet') return ctx.id;
+      ctx.spawn([{ id: `${ctx.id}-child`, agent: 'job' }]);
+      if (ctx.id === 'quiet') return EMPTY;
+      throw new AgentError('partly done', { severity: 'warning', output: 'partial' });
+    };
+    const dag: DagSpec = {
+      id: 'spawnsKept',
+      tasks: [
+        { id: 'soft', agent: 'job' },
+        { id: 'quiet', agent: 'job' },
+        { id: 'after', agent: 'job', deps: ['soft', 'quiet'] },
+      ],
+    };
+    const { local, remote } = await bothWays(dag, agent);
+    for (const events of [local, remote]) {
+      const completed = byTask(events, 'task.completed');
+      expect([...completed.keys()].sort()).toEqual(['after', 'quiet', 'quiet-child', 'soft', 'soft-child']);
+      expect([completed.get('soft')!.warning?.message, completed.get('soft')!.output]).toEqual(['partly done', 'partial']);
+      // the spawner's dependents wait for what it spawned
+      for (const child of ['soft-child', 'quiet-child']) expect(completed.get(child)!.seq).toBeLessThan(completed.get('after')!.seq);
+      expect(ending(events).outcome).toBe('succeeded');
+    }
+  });
 });

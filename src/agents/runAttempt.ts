@@ -233,7 +233,7 @@ class AttemptExecution<T> {
           emitted = true;
         },
         error: (error: unknown) => this.fail(error),
-        complete: () => (emitted ? this.succeed(last) : this.settle(new Success(undefined, EMPTY_RESULT))),
+        complete: () => (emitted ? this.succeed(last) : this.completeEmpty()),
       });
     } else if (isPromiseLike(result)) {
       result.then(
@@ -281,6 +281,17 @@ class AttemptExecution<T> {
     }
     const specs = this.spawnedSpecs(spawned);
     if (specs !== undefined) this.settle(new Success(checked.value, undefined, specs, worker));
+  }
+
+  /**
+   * A streaming agent completed without a value: a success with the `EmptyResult` warning, and,
+   * as a warning is, with the tasks the agent spawned.
+   */
+  private completeEmpty(): void {
+    const spawned = this.spawned;
+    if (spawned === undefined || spawned.length === 0) return this.settle(new Success(undefined, EMPTY_RESULT));
+    const specs = this.spawnedSpecs(spawned);
+    if (specs !== undefined) this.settle(new Success(undefined, EMPTY_RESULT, specs));
   }
 
   /**

@@ -154,6 +154,8 @@ export const outcomeSchema = z.discriminatedUnion('ok', [
       /** The agent's error asked to pause the task's limits for `retryAfterMs`. */
       pauseLimits: z.literal(true).optional(),
     }),
+    /** Tasks the agent spawned before a `warning` (a success with a note); the scheduler side spawns them. */
+    spawned: z.array(z.record(z.string(), z.unknown())).optional(),
     signature: z.string().max(256).optional(),
   }),
 ]);

@@ -163,8 +163,8 @@ export class JobRunner {
     const outcome = await this.attempt(job, { ...parsed.data, upstream }, definition);
     if (outcome === undefined) return undefined;
     if (!outcome.ok) return fail(outcome.error);
-    // a success with a warning (an agent that completed without a value) goes back as that warning
-    if (outcome.warning !== undefined) return warningOutcome(context, job.jobId, worker, outcome.warning, outcome.output);
+    // a success with a warning (an agent that completed without a value) goes back as that warning, with what it spawned
+    if (outcome.warning !== undefined) return warningOutcome(context, job.jobId, worker, outcome.warning, outcome.output, outcome.spawned);
     return successOutcome(context, job.jobId, worker, outcome.output, outcome.spawned);
   }
 

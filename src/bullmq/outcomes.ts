@@ -51,14 +51,24 @@ export function failureOutcome(context: OutcomeContext, jobId: string, worker: s
 }
 
 /**
- * A success that carries a warning (an agent that completed without a value), sent as a
- * `warning`-severity error with the output: the scheduler side completes the task with that
- * warning, as a local attempt does.
+ * A success that carries a warning (an agent that completed without a value, or one that threw a
+ * warning after spawning tasks), sent as a `warning`-severity error with the output and the tasks
+ * spawned: the scheduler side completes the task with that warning and spawns them, as a local
+ * attempt does.
  */
-export function warningOutcome(context: OutcomeContext, jobId: string, worker: string, warning: ErrorInfo, output: unknown): Outcome {
+export function warningOutcome(
+  context: OutcomeContext,
+  jobId: string,
+  worker: string,
+  warning: ErrorInfo,
+  output: unknown,
+  spawned?: readonly TaskSpec[],
+): Outcome {
   const failure: Extract<Outcome, { ok: false }>['error'] = { name: warning.name, message: warning.message, severity: 'warning' };
   if (output !== undefined) failure.output = output;
-  return signed(context, jobId, { v: FORMAT_VERSION, ok: false, worker, error: failure });
+  const outcome: Outcome = { v: FORMAT_VERSION, ok: false, worker, error: failure };
+  if (spawned !== undefined && spawned.length > 0) outcome.spawned = spawned as unknown as Record<string, unknown>[];
+  return signed(context, jobId, outcome);
 }
 
 function signed(context: OutcomeContext, jobId: string, outcome: Outcome): Outcome {
@@ -66,10 +76,10 @@ function signed(context: OutcomeContext, jobId: string, outcome: Outcome): Outco
   return outcome;
 }
 
-/** What an attempt settles with: a worker's result (and the tasks it spawned), or an error. */
+/** What an attempt settles with: a worker's result (and the tasks it spawned), or an error (a warning's, with the tasks spawned before it). */
 export type Settlement =
   | { readonly ok: true; readonly result: WorkerResult; readonly spawned: readonly TaskSpec[] | undefined }
-  | { readonly ok: false; readonly error: Error };
+  | { readonly ok: false; readonly error: Error; readonly spawned?: readonly TaskSpec[] | undefined };
 
 /** Reads a completed job's result; with a key, only a result signed with it is believed. */
 export function settlementOf(context: OutcomeContext, jobId: string, returnvalue: unknown): Settlement {
@@ -104,7 +114,11 @@ export function settlementOf(context: OutcomeContext, jobId: string, returnvalue
     const message = `job "${jobId}" on queue "${context.queue}": ${why}.${named}`;
     return { ok: false, error: new UnauthorizedJobError(message) };
   }
-  if (!outcome.ok) return { ok: false, error: new RemoteAgentError(outcome.error, outcome.worker) };
+  if (!outcome.ok) {
+    // only a warning is a success that spawns: a failed attempt adds no task
+    const spawned = outcome.error.severity === 'warning' ? (outcome.spawned as TaskSpec[] | undefined) : undefined;
+    return { ok: false, error: new RemoteAgentError(outcome.error, outcome.worker), spawned };
+  }
   return { ok: true, result: new WorkerResult(outcome.output, outcome.worker), spawned: outcome.spawned as TaskSpec[] | undefined };
 }
 

@@ -374,13 +374,13 @@ export class RemoteQueue {
 
   private settle(waiter: Waiter, settlement: Settlement): void {
     if (!this.forget(waiter)) return;
-    if (!settlement.ok) return waiter.reject(settlement.error);
     try {
-      if (settlement.spawned !== undefined) waiter.task.spawn(settlement.spawned);
+      if (settlement.spawned !== undefined) waiter.task.spawn(settlement.spawned); // a warning's too: a success with a note
     } catch (error) {
       return waiter.reject(error); // children the run refuses
     }
-    waiter.resolve(settlement.result);
+    if (settlement.ok) waiter.resolve(settlement.result);
+    else waiter.reject(settlement.error);
   }
 
   /** Stops a job: a waiting one is removed, a running one gets a cancel and is removed when it ends. */
