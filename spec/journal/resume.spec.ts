@@ -296,6 +296,50 @@ describe('durable runs', () => {
     ).toEqual(['child-1', 'child-2', 'end', 'plan']);
   });
 
+  it('should take the same spawn from the next attempt when the restarted spawner fails after its completion was torn off', () => {
+    const spawning = defineDag({
+      id: 'torn-retry',
+      tasks: [
+        { id: 'plan', agent: 'plan', retry: { attempts: 2, backoffMs: 0 } },
+        { id: 'end', agent: 'work', deps: ['plan'] },
+      ],
+    });
+    let resuming = false;
+    const ran: string[] = [];
+    const agents: Record<string, Agent> = {
+      plan: (ctx) => {
+        ran.push(`plan#${ctx.attempt}`);
+        ctx.spawn([{ id: 'child-1', agent: 'work' }]);
+        if (resuming && ctx.attempt === 1) throw new Error('flaky planner');
+        return 'planned';
+      },
+      work: ({ id }) => (ran.push(id), `${id} ok`),
+    };
+    const full = inVirtualTime((ts, out) =>
+      runDag(spawning, { ...quiet, agents, journal: fileJournal(dir), runId: 'torn-retry-full', scheduler: ts }).subscribe((e) =>
+        out.push(e),
+      ),
+    );
+    const cut = full.findIndex((e) => e.type === 'tasks.spawned') + 1;
+    const [header] = lines(journalFile(dir, 'torn-retry-full'));
+    const kept = full.slice(0, cut).map((event) => `${JSON.stringify({ ...event, runId: 'torn-retry' })}\n`);
+    fs.writeFileSync(
+      journalFile(dir, 'torn-retry'),
+      `${JSON.stringify({ ...JSON.parse(header!), runId: 'torn-retry' })}\n${kept.join('')}`,
+    );
+    ran.length = 0;
+    resuming = true;
+    const resumed = inVirtualTime((ts, out) =>
+      resumeRun(fileJournal(dir), 'torn-retry', { ...quiet, agents, scheduler: ts }).subscribe((e) => out.push(e)),
+    );
+    // attempt 2 spawns what the journal already has: the same task, not a second one of its id
+    expect(resumed.filter((e) => e.type === 'task.failed').map((e) => e.type === 'task.failed' && e.error.message)).toEqual([
+      'flaky planner',
+    ]);
+    expect(resumed[resumed.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded', counts: { total: 3, completed: 3 } });
+    expect(ran).toEqual(['plan#1', 'plan#2', 'child-1', 'end']);
+  });
+
   it('should stop a run whose journal cannot be written, aborting its agents', async () => {
     const failing: Journal = {
       ...fileJournal(dir),
