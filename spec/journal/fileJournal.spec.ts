@@ -146,6 +146,30 @@ describe('fileJournal', () => {
       /corrupt at \/.+\/bad\.jsonl:4: task.completed for task "b" in status pending \(expected running\)/,
     ],
     [
+      'events before the run was created (its dag.created lost)',
+      (file) => {
+        const [head, , ...rest] = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+        const renumbered = rest.map((line) =>
+          JSON.stringify({ ...(JSON.parse(line) as DagEvent), seq: (JSON.parse(line) as DagEvent).seq - 1 }),
+        );
+        fs.writeFileSync(file, `${[head, ...renumbered].join('\n')}\n`);
+      },
+      /corrupt at \/.+\/bad\.jsonl:2: task.ready for task "a" in a run that is created \(expected running\)/,
+    ],
+    [
+      'an end in the middle of the record',
+      (file) => {
+        const [head, ...rest] = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+        const counts = { total: 2, completed: 0, failed: 0, skipped: 0, cancelled: 0 };
+        const end = events.dagCompleted({ runId: 'bad', seq: 3, at: 3, outcome: 'succeeded', counts, durationMs: 2, failures: [] });
+        const after = rest
+          .slice(2)
+          .map((line) => JSON.stringify({ ...(JSON.parse(line) as DagEvent), seq: (JSON.parse(line) as DagEvent).seq + 1 }));
+        fs.writeFileSync(file, `${[head, ...rest.slice(0, 2), JSON.stringify(end), ...after].join('\n')}\n`);
+      },
+      /corrupt at \/.+\/bad\.jsonl:4: dag.completed while 2 tasks have not ended/,
+    ],
+    [
       'an event of a type rxdag does not write',
       (file) => {
         const lines = fs.readFileSync(file, 'utf8').split('\n');

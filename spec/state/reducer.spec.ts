@@ -104,6 +104,10 @@ const dagCompleted =
       counts: { total: 5, completed: 0, failed: 0, skipped: 0, cancelled: 0 },
       failures: [],
     });
+/** Every task of `dag` cancelled: what a cancelled run ends with. */
+const allCancelled: readonly Step[] = ['a', 'b', 'c', 'd', 'e'].map((id) => cancelled(id));
+/** Every task of `dag` run to completion, dependencies first. */
+const allDone: readonly Step[] = ['a', 'e', 'b', 'c', 'd'].flatMap((id) => [ready(id), started(id), completed(id)]);
 /** The same event stamped as if it belonged to another run. */
 const ofRun =
   (runId: string, step: Step): Step =>
@@ -312,8 +316,8 @@ describe('reduce', () => {
   it('should move the run through created, running and its outcome', () => {
     expect(stateAfter([]).status).toBe('created');
     expect(stateAfter([created]).status).toBe('running');
-    const done = stateAfter([created, dagCompleted('cancelled', 10)]);
-    expect(done).toMatchObject({ status: 'cancelled', startedAt: 10, endedAt: 20 });
+    const done = stateAfter([created, ...allCancelled, dagCompleted('cancelled', 60)]);
+    expect(done).toMatchObject({ status: 'cancelled', startedAt: 10, endedAt: 70 });
   });
 
   const spec: TaskSpec = { id: 's', agent: 'x' };
@@ -463,17 +467,36 @@ describe('reduce', () => {
     ['health.checked before dag.created', [], healthChecked(0, 0, 5), 'health.checked in a run that is created (expected running)'],
     [
       'agent.available after dag.completed',
-      [created, dagCompleted('failed')],
+      [created, ...allCancelled, dagCompleted('failed')],
       agentAvailable(),
       'agent.available in a run that is failed (expected running)',
     ],
-    ['events after dag.completed', [created, dagCompleted('succeeded')], healthChecked(0, 0, 0), 'in a run that is succeeded'],
+    ['events after dag.completed', [created, ...allDone, dagCompleted('succeeded')], healthChecked(0, 0, 0), 'in a run that is succeeded'],
+    [
+      'a task event after dag.completed',
+      [created, ...allCancelled, dagCompleted('cancelled')],
+      ready('a'),
+      'task.ready for task "a" in a run that is cancelled (expected running)',
+    ],
+    ['a task event before dag.created', [], ready('a'), 'task.ready for task "a" in a run that is created (expected running)'],
+    [
+      'dag.completed while tasks have not ended',
+      [created, ready('a'), started('a'), completed('a')],
+      dagCompleted('succeeded'),
+      'dag.completed while 4 tasks have not ended',
+    ],
+    [
+      'dag.completed succeeded after a failure',
+      [created, ready('a'), started('a'), failed('a', false), ...['b', 'c', 'd'].map((id) => skipped(id, 'a')), cancelled('e')],
+      dagCompleted('succeeded'),
+      'dag.completed says succeeded, but 1 task(s) failed and 1 were cancelled',
+    ],
     // the run's own lifecycle
     ['a second dag.created', [created], created, 'dag.created in a run that is running (expected created)'],
     ['dag.completed before dag.created', [], dagCompleted('succeeded'), 'dag.completed in a run that is created (expected running)'],
     [
       'a second dag.completed',
-      [created, dagCompleted('cancelled')],
+      [created, ...allCancelled, dagCompleted('cancelled')],
       dagCompleted('succeeded'),
       'dag.completed in a run that is cancelled (expected running)',
     ],

@@ -81,9 +81,14 @@ export class RunDraft {
 
   /** Whether every task of the run has ended. */
   get settled(): boolean {
+    return this.endedCount() === this.graph.size;
+  }
+
+  /** How many tasks of the run have ended. */
+  private endedCount(): number {
     const c = this.codeCounts;
     const ended = c[StatusCode.Completed]! + c[StatusCode.Failed]! + c[StatusCode.Skipped]! + c[StatusCode.SkippedAfterFailure]!;
-    return ended + c[StatusCode.Cancelled]! === this.graph.size;
+    return ended + c[StatusCode.Cancelled]!;
   }
   statusOf(task: number): StatusCode {
     return this.tasks.status(task);
@@ -133,6 +138,8 @@ export class RunDraft {
   }
 
   private transition(event: DagEvent): void {
+    // every event but the first comes while the run runs: none before its dag.created, none after its end
+    if (this.status !== 'running' && event.type !== 'dag.created') this.expectRun('running', event);
     switch (event.type) {
       case 'dag.created':
         this.expectRun('created', event);
@@ -228,10 +235,8 @@ export class RunDraft {
       }
       case 'agent.available':
       case 'health.checked':
-        this.expectRun('running', event);
         return;
       case 'run.resumed':
-        this.expectRun('running', event);
         if (event.resumedAfterSeq !== event.seq - 1) {
           throw this.refusal(`run.resumed says it follows seq ${event.resumedAfterSeq}, but follows seq ${event.seq - 1}`);
         }
@@ -242,11 +247,21 @@ export class RunDraft {
           this.move(taskId, event.type, StatusCode.Running, StatusCode.Ready, this.tasks.attempt(task));
         }
         return;
-      case 'dag.completed':
-        this.expectRun('running', event);
+      case 'dag.completed': {
+        if (!this.settled) {
+          const open = this.graph.size - this.endedCount();
+          throw this.refusal(`dag.completed while ${open} task${open === 1 ? ' has' : 's have'} not ended`);
+        }
+        const c = this.codeCounts;
+        if (event.outcome === 'succeeded' && c[StatusCode.Failed]! + c[StatusCode.Cancelled]! > 0) {
+          throw this.refusal(
+            `dag.completed says succeeded, but ${c[StatusCode.Failed]} task(s) failed and ${c[StatusCode.Cancelled]} were cancelled`,
+          );
+        }
         this.status = event.outcome;
         this.endedAt = event.at;
         return;
+      }
       default:
         // a record of another version, or damaged: folding past it would guess what it meant
         throw this.refusal(`${JSON.stringify((event as { type: unknown }).type)} is not an event type`);
@@ -350,7 +365,7 @@ export class RunDraft {
 
   private expectRun(status: RunStatus, event: DagEvent): void {
     if (this.status !== status) {
-      throw this.refusal(`${event.type} in a run that is ${this.status} (expected ${status})`);
+      throw this.refusal(`${describeEvent(event)} in a run that is ${this.status} (expected ${status})`);
     }
   }
 }
