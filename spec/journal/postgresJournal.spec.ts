@@ -469,6 +469,34 @@ describePostgres('postgresJournal', (db) => {
     await Promise.all([second!.close(), third!.close()]);
   });
 
+  it("keeps a client of an application's pool for its reads: a listing answers while runs hold the others, and the next run waits", async () => {
+    const pool = new Pool({ connectionString: db.connectionString, max: 3 });
+    db.onCleanup(() => pool.end());
+    const journal = postgresJournal({ pool, schema: db.schema });
+    const [first, second] = await Promise.all([
+      journal.create(sampleHeader(freshRunId('pooled'))),
+      journal.create(sampleHeader(freshRunId('pooled'))),
+    ]);
+    let third: Awaited<ReturnType<typeof journal.create>> | undefined;
+    const creating = journal.create(sampleHeader(freshRunId('pooled'))).then((writer) => (third = writer));
+    db.onCleanup(async () => {
+      await first!.close();
+      await Promise.all([second!.close(), creating.then((writer) => writer.close())]);
+    });
+    // two runs hold two of the pool's three clients: the third is the journal's reads'
+    const listed = await Promise.race([
+      journal.runs(),
+      new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 5_000).unref()),
+    ]);
+    expect(listed).not.toBe('waited');
+    expect((listed as readonly unknown[]).length).toBeGreaterThanOrEqual(2);
+    expect(third).toBeUndefined();
+    await first!.close();
+    await creating;
+    expect(third).toBeDefined();
+    await Promise.all([second!.close(), third!.close()]);
+  });
+
   it("gives a run's client back to an application's pool without its lock or its name", async () => {
     const pool = new Pool({ connectionString: db.connectionString, max: 1 });
     db.onCleanup(() => pool.end());

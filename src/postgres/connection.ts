@@ -34,7 +34,7 @@ export interface PostgresJournalOptions {
   /**
    * With `connectionString`: how many runs may hold a connection of their own at once (each open
    * run holds one, for its lock, from its start to its end); more runs wait for one before they
-   * start. Not with `pool`, whose own `max` bounds them. Default 20.
+   * start. Not with `pool`, whose own `max` less one bounds them (one client stays for reads). Default 20.
    */
   readonly maxSessions?: number | undefined;
 }
@@ -58,6 +58,9 @@ class Places {
     else next();
   }
 }
+
+/** pg's `max` of a pool whose options give none. */
+const PG_POOL_MAX = 10;
 
 /** How long connecting may take before it fails (the server or network does not answer). */
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -204,7 +207,9 @@ export class Connection {
         `postgresJournal: \`maxSessions\` must be a positive integer (got ${typeof maxSessions === 'string' ? JSON.stringify(maxSessions) : String(maxSessions)})`,
       );
     }
-    this.sessionPlaces = new Places(maxSessions);
+    // with an application's pool, its `max` less one: a client stays for the journal's reads (a
+    // listing, a resume's read of its record), which would otherwise wait for a run to end
+    this.sessionPlaces = new Places(pool === undefined ? maxSessions : Math.max(1, (pool.options.max ?? PG_POOL_MAX) - 1));
     this.location = pool === undefined ? redactConnectionString(connectionString ?? '') : describePool(pool);
     this.secrets = secretsOf(connectionString, pool);
     this.queryTimeoutMs = queryTimeoutOf(connectionString, pool) ?? QUERY_TIMEOUT_MS;
@@ -291,8 +296,8 @@ export class Connection {
     // until the session listens itself: a connection that fails now fails `connect` or the query
     const onError = () => undefined;
     let client: Client | PoolClient | undefined;
-    if (pool === undefined) await this.sessionPlaces.take();
-    const givePlace = pool === undefined ? () => this.sessionPlaces.give() : undefined;
+    await this.sessionPlaces.take();
+    const givePlace = () => this.sessionPlaces.give();
     try {
       if (pool === undefined) {
         client = new Client({
@@ -310,7 +315,7 @@ export class Connection {
       await client.query(this.statement(OWNER_SETTINGS, [this.ownerTag]));
     } catch (error) {
       if (client !== undefined) await endClient(client, pool !== undefined, error);
-      givePlace?.();
+      givePlace();
       throw this.fail(action, error);
     }
     const session = sessionOf(client, pool !== undefined, this.queryTimeoutMs, givePlace);
