@@ -497,6 +497,47 @@ describePostgres('postgresJournal', (db) => {
     await Promise.all([second!.close(), third!.close()]);
   });
 
+  it('lists a run that ended while the listing ran with its end, not as interrupted', async () => {
+    const base = new Pool({ connectionString: db.connectionString, max: 4 });
+    db.onCleanup(() => base.end());
+    // the application's pool the journal reads through: once, right after the listing's read, the run ends
+    let between: (() => Promise<void>) | undefined;
+    const pool = new Proxy(base, {
+      get(target, property) {
+        if (property !== 'query') {
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        }
+        return async (config: { readonly text: string }) => {
+          const result: unknown = await target.query(config);
+          const hook = between;
+          if (hook !== undefined && config.text.includes('WITH held AS')) {
+            between = undefined;
+            await hook();
+          }
+          return result;
+        };
+      },
+    });
+    const journal = postgresJournal({ pool, schema: db.schema });
+    const runId = freshRunId('ending');
+    const e = eventsOf(runId);
+    const writer = await journal.create(sampleHeader(runId));
+    await writer.append([e.created(1), e.ready('a'), e.started('a')]);
+    await writer.close(); // its process stopped: interrupted, until a resume ends it
+    between = async () => {
+      const { writer: resumed } = await journal.resume(runId);
+      await resumed.append([e.resumed(['a']), e.started('a'), e.completed('a'), e.completedRun('succeeded', 1, 1)]);
+      await resumed.close();
+    };
+    const listed = (await journal.runs()).find((run) => run.runId === runId);
+    expect(between).toBeUndefined(); // the run ended while the listing ran
+    expect(listed).toMatchObject({ status: 'succeeded', lastSeq: 7, counts: { completed: 1 } });
+    // and the filters are the server's: another DAG's runs, or ended runs only
+    expect(await journal.runs({ dagId: 'another-dag' })).toEqual([]);
+    expect((await journal.runs({ endedOnly: true })).map((run) => run.runId)).toContain(runId);
+  });
+
   it("gives a run's client back to an application's pool without its lock or its name", async () => {
     const pool = new Pool({ connectionString: db.connectionString, max: 1 });
     db.onCleanup(() => pool.end());

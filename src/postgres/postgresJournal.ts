@@ -177,13 +177,24 @@ class PostgresJournalImpl implements PostgresJournal {
     }
   }
 
-  /** As {@link Journal.runs}; `dagId` and `endedOnly` filter the rows read (one query either way). */
+  /**
+   * As {@link Journal.runs}; `dagId` and `endedOnly` choose the rows read. A run listed without
+   * an end and without an owner is read again: its owner may have ended it while the listing
+   * ran (its row read before the end was committed, the locks after its owner let go).
+   */
   async runs(options: RunsOptions = {}): Promise<readonly JournaledRunSummary[]> {
     if (!(await this.hasTables('list runs'))) return [];
-    const rows = await this.connection.query<SummaryRow>('list runs', this.sql.selectRuns, [this.sql.lockPrefix]);
     const { dagId, endedOnly } = options;
-    const wanted = rows.filter((row) => (dagId === undefined || row.dag_id === dagId) && (endedOnly !== true || row.outcome !== null));
-    return wanted.map(summaryOfRow);
+    const rows = await this.connection.query<SummaryRow>('list runs', this.sql.selectRuns, [
+      this.sql.lockPrefix,
+      dagId ?? null,
+      endedOnly === true,
+    ]);
+    const unowned = rows.filter((row) => row.outcome === null && !row.held).map((row) => row.run_id);
+    if (unowned.length === 0) return rows.map(summaryOfRow);
+    const ended = await this.connection.query<SummaryRow>('list runs', this.sql.selectEndedAmong, [unowned]);
+    const endedById = new Map(ended.map((row) => [row.run_id, row]));
+    return rows.map((row) => summaryOfRow(endedById.get(row.run_id) ?? row));
   }
 
   /** As {@link Journal.events}: checked as `resume` checks them (`seq` 1..n, ending at the run's last seq). */
