@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describeValue } from '../dag/text';
 import type { DagEvent } from '../events';
+import { eventProblem } from './eventShape';
 import { checkedHeader } from './headerShape';
 import { HEAD_BYTES, type HeaderHead, headerHeadOf } from './headerHead';
 import { JournalCorruptError, type JournalHeader } from './journal';
@@ -248,16 +248,6 @@ function parseHeader(line: string | undefined, name: string, runId: string | und
     throw new JournalCorruptError(name, where, `the file holds the journal of run "${header.runId}"`);
   }
   return header;
-}
-
-function eventProblem(event: unknown, runId: string, seq: number): string | undefined {
-  if (typeof event !== 'object' || event === null || typeof (event as DagEvent).type !== 'string') return 'not an event';
-  const { runId: eventRun, seq: eventSeq, type } = event as DagEvent;
-  if (eventRun !== runId) return `${type} of run "${String(eventRun)}" in the journal of run "${runId}"`;
-  if (eventSeq === seq) return undefined;
-  if (!Number.isSafeInteger(eventSeq)) return `${type} has seq ${describeValue(eventSeq)}, expected the whole number ${seq}`;
-  if (eventSeq < seq) return `${type} has seq ${eventSeq}, expected ${seq} (seq ${eventSeq} again: a line repeated or out of order)`;
-  return `${type} has seq ${eventSeq}, expected ${seq} (a gap in seq)`;
 }
 
 /** The run id a journal file's name stands for (names are escaped ids); the bare name when it is not an escaped id. */

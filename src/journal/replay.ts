@@ -8,6 +8,7 @@ import { backoffDelay } from '../state/routeFailure';
 import { initialRunState, type RunState } from '../state/runState';
 import { readRemainingDeps, readStatus, StatusCode } from '../state/taskTable';
 import { JournalCorruptError, type JournaledRun } from './journal';
+import { eventProblem } from './eventShape';
 
 /**
  * Replay for resume: folds a journaled run's events through the reducer into the state the run
@@ -87,7 +88,10 @@ export function replay({ header, events, placeOf }: Pick<JournaledRun, 'header' 
   const startedIds: (readonly [taskId: string, at: number])[] = [];
   // spawner id -> what its attempt spawned, until the attempt ends
   const spawns = new Map<string, SpawnedBefore>();
-  for (const event of events) {
+  for (const [k, event] of events.entries()) {
+    // a backend of the application's may hold anything: what is not the next event of this run is said as such
+    const problem = eventProblem(event, runId, k + 1);
+    if (problem !== undefined) throw new JournalCorruptError(runId, placeOf?.(k + 1) ?? `seq ${k + 1}`, problem);
     try {
       draft.apply(event);
     } catch (error) {

@@ -118,7 +118,8 @@ export class RunJournal {
         this.fail(error);
         return;
       }
-      if (result !== undefined) this.track(result, covers);
+      // whatever else than `undefined` a backend gives back is waited for as a promise would be
+      if (result !== undefined) this.track(Promise.resolve(result), covers);
       else if (durable) this.durableTo(covers);
     } else {
       this.track(
@@ -137,7 +138,14 @@ export class RunJournal {
         throw this.failure;
       }
       this.closed = true;
-      return this.writer.close();
+      // the run has ended: a backend that cannot give its ownership up fails its end as a group would
+      let closing: void | Promise<void>;
+      try {
+        closing = this.writer.close();
+      } catch (error) {
+        throw this.endFailure(error);
+      }
+      return closing === undefined ? undefined : Promise.resolve(closing).catch((error: unknown) => Promise.reject(this.endFailure(error)));
     };
     // a group still out that fails (a store that stopped answering) fails the run's end with the
     // same error as any other group, not the backend's own
@@ -222,6 +230,11 @@ export class RunJournal {
       },
       (error: unknown) => this.fail(error),
     );
+  }
+
+  /** What the run's end fails with when its backend's `close` fails. */
+  private endFailure(error: unknown): JournalWriteError {
+    return error instanceof JournalWriteError ? error : new JournalWriteError(this.runId, this.location, error, false);
   }
 
   private fail(error: unknown): void {

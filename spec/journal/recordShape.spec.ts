@@ -1,0 +1,62 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { lastValueFrom } from 'rxjs';
+import { type DagEvent, fileJournal, type Journal, JournalCorruptError, resumeRun } from '../../src/index';
+import { eventsOf, sampleHeader } from './contract';
+
+/**
+ * A journal of the application's own may give back, from `resume`, a record that is not events
+ * of the run: each such record is a `JournalCorruptError` naming the place, nothing run, never a
+ * `TypeError` from inside the replay.
+ */
+describe("a record a backend gives back that is not the run's events", () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxdag-record-shape-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** The file journal, with `resume` giving `change(events)` in place of the run's events. */
+  function giving(change: (events: readonly DagEvent[]) => unknown[]): Journal {
+    const inner = fileJournal(dir);
+    return {
+      location: inner.location,
+      create: (header) => inner.create(header),
+      resume: async (runId) => {
+        const run = await inner.resume(runId);
+        return { ...run, events: change(run.events) as DagEvent[] };
+      },
+      runs: (options) => inner.runs(options),
+      events: (runId) => inner.events(runId),
+      header: (runId) => inner.header(runId),
+    };
+  }
+
+  it.each<[string, (events: readonly DagEvent[]) => unknown[], string]>([
+    ['null', (events) => [events[0], null], 'not an event'],
+    ['a number', (events) => [events[0], 7], 'not an event'],
+    ['an object without a type', (events) => [events[0], {}], 'not an event'],
+    [
+      'a seq written as a string',
+      (events) => [events[0], { ...events[1], seq: '2' }],
+      'task.ready has seq "2", expected the whole number 2',
+    ],
+    [
+      'an event of another run',
+      (events) => [events[0], { ...events[1], runId: 'other' }],
+      'task.ready of run "other" in the journal of run "r"',
+    ],
+  ])('should refuse to resume a record holding %s with JournalCorruptError, running nothing', async (_, change, problem) => {
+    const writer = await fileJournal(dir).create(sampleHeader('r'));
+    const e = eventsOf('r');
+    await writer.append([e.created(3), e.ready('a')]);
+    await writer.close();
+    const called: string[] = [];
+    const agent = ({ id }: { id: string }) => (called.push(id), id);
+    const resumed = lastValueFrom(resumeRun(giving(change), 'r', { agents: { echo: agent, other: agent } }));
+    await expect(resumed).rejects.toThrow(JournalCorruptError);
+    await expect(resumed).rejects.toThrow(problem);
+    // the place the backend gives (the file journal's line: its header, then the events)
+    await expect(resumed).rejects.toMatchObject({ runId: 'r', where: expect.stringMatching(/r\.jsonl:3$/) });
+    expect(called).toEqual([]);
+  });
+});
