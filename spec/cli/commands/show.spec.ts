@@ -25,7 +25,9 @@ describe('rxdag show --report', () => {
 
   it('should name the run once in the header, then the journal it was read from', async () => {
     expect(await rxdag('show', runId, '--store', store, '--report', tmp.file('show.html'))).toMatchObject({ code: 0 });
-    expect(metaOf(readFileSync(tmp.file('show.html'), 'utf8'))).toMatch(new RegExp(`^run ${runId} · journal ${store}/ · \\d+ ms · `));
+    expect(metaOf(readFileSync(tmp.file('show.html'), 'utf8'))).toMatch(
+      new RegExp(`^run ${runId} · journal ${store}/ · began \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC · \\d+ ms · `),
+    );
   });
 
   it('should call a run left interrupted interrupted, as rxdag show does, and the attempt the stop cut too', async () => {

@@ -136,4 +136,50 @@ describe('the report timeline', () => {
       expect({ text, left: left >= 0, right: left + drawn <= width }).toEqual({ text, left: true, right: true });
     }
   });
+
+  it('should end a backoff when its retry was due, and draw what the retry then waited as a wait', () => {
+    // r fails at 100, its retry is due at 200 (task.retrying) but starts at 3000: a limit was held by another task
+    const model = buildRunModel(
+      eventsOf(
+        { type: 'dag.created', at: 0, dagId: 'held', taskCount: 1 },
+        { type: 'task.ready', at: 0, taskId: 'r', attempt: 1 },
+        { type: 'task.started', at: 0, taskId: 'r', attempt: 1, agent: 'sleep' },
+        { type: 'task.failed', at: 100, taskId: 'r', attempt: 1, error, severity: 'error', willRetry: true },
+        { type: 'task.retrying', at: 200, taskId: 'r', attempt: 2 },
+        { type: 'task.started', at: 3000, taskId: 'r', attempt: 2, agent: 'sleep' },
+        { type: 'task.completed', at: 3100, taskId: 'r', attempt: 2, durationMs: 100 },
+      ),
+    );
+    const svg = ganttSvg(model, new Set());
+    const lines = [...svg.matchAll(/<line class="(backoff|queued)" x1="([\d.]+)"[^>]* x2="([\d.]+)"[^>]*><title>([^<]*)<\/title>/g)];
+    expect(lines.map((m) => [m[1], m[4]])).toEqual([
+      ['backoff', 'r: backoff before attempt #2'],
+      [
+        'queued',
+        'r: attempt #2 was due after its backoff and started 2.80 s later (a slot, a limit or its agent was busy, or dispatch latency)',
+      ],
+    ]);
+    // the backoff line ends where the wait begins
+    expect(lines[0]![3]).toBe(lines[1]![2]);
+  });
+
+  it('should name the worker of a remote attempt, and say an attempt a resume took up again on its worker was not run twice', () => {
+    const model = buildRunModel(
+      eventsOf(
+        { type: 'dag.created', at: 0, dagId: 'remote', taskCount: 1 },
+        { type: 'task.ready', at: 0, taskId: 'job', attempt: 1 },
+        { type: 'task.started', at: 0, taskId: 'job', attempt: 1, agent: 'shell' },
+        { type: 'run.resumed', at: 5000, resumedAfterSeq: 3, interrupted: ['job'] },
+        { type: 'task.started', at: 5000, taskId: 'job', attempt: 1, agent: 'shell' },
+        { type: 'task.completed', at: 8000, taskId: 'job', attempt: 1, durationMs: 3000, worker: 'gpu-1:4242' },
+      ),
+    );
+    const tips = [...ganttSvg(model, new Set()).matchAll(/<rect class="bar[^"]*"[^>]*><title>([^<]*)<\/title>/g)].map((m) => m[1]);
+    expect(tips).toEqual([
+      expect.stringContaining('the resume took its job up again (a remote attempt: its worker may have gone on running it meanwhile)'),
+      expect.stringMatching(
+        /^job #1 on shell \(worker gpu-1:4242\): completed in 3\.00 s \(5\.00 s → 8\.00 s, timed from the resume that took it up: it started on its worker before\)$/,
+      ),
+    ]);
+  });
 });

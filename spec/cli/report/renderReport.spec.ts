@@ -125,6 +125,17 @@ describe('renderReport of a run whose process stopped', () => {
   ];
   const deps = { a: [], b: ['a'], c: ['b'], d: ['a'] };
 
+  it('should say when the run began and how often it was resumed, beside a length that holds the time it was stopped', () => {
+    // the events' clock: the run began at 2026-12-05 21:57:03.250 UTC
+    const began = Date.UTC(2026, 11, 5, 21, 57, 3, 250);
+    const html = renderReport({ events: resumed.map((event) => ({ ...event, at: event.at + began })), deps });
+    expect(html).toMatch(
+      /<p class="meta">run [^<]* · began 2026-12-05 21:57:03 UTC · 14\.0 s \(resumed once: the time it was stopped included\) · /,
+    );
+    // a run never resumed says nothing of resumes
+    expect(renderReport({ events: stopped, deps })).not.toContain('resumed once');
+  });
+
   it('should draw the attempt the stop cut interrupted, not cancelled, and say what interrupted means', () => {
     const html = renderReport({ events: resumed, deps });
     expect(barsOf(html, 'b')).toEqual([

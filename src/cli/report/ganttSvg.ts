@@ -106,17 +106,21 @@ function row(
     // after an interrupted attempt comes its run again on resume, not a backoff
     const previous = task.attempts[i - 1];
     if (previous?.retry === 'retried' && drawn.has(previous)) {
+      // the backoff ends when the retry was due; what it waited then (a slot, a limit) is drawn as a wait
+      const due = previous.retryDueMs === undefined ? bar.startMs : Math.min(previous.retryDueMs, bar.startMs);
       // the process stopped while the retry waited: the line holds the time it was down too
-      const resumed = resumedAtMs.some((at) => at > previous.endMs && at <= bar.startMs);
+      const resumed = resumedAtMs.some((at) => at > previous.endMs && at <= due);
       const across = resumed ? ', across a stop and resume of the run (the time it was stopped included)' : '';
-      parts.push(line('backoff', x(previous.endMs), x(bar.startMs), middle, `${task.id}: backoff before attempt #${bar.attempt}${across}`));
+      parts.push(line('backoff', x(previous.endMs), x(due), middle, `${task.id}: backoff before attempt #${bar.attempt}${across}`));
+      if (bar.startMs > due) parts.push(line('queued', x(due), x(bar.startMs), middle, retryWaitTip(task.id, bar, due)));
     }
     const left = x(bar.startMs);
     const barWidth = barWidthOf(bar, x);
     const classes = ['bar', bar.outcome, bar.retry === 'retried' ? 'retried' : '', onCriticalPath ? 'on-critical-path' : '']
       .filter(Boolean)
       .join(' ');
-    const tip = `${task.id} #${bar.attempt} on ${bar.agent}: ${bar.outcome}${RETRY_NOTES[bar.retry]}${tookText(bar)}${bar.detail === undefined ? '' : `\n${bar.detail}`}`;
+    const where = bar.worker === undefined ? '' : ` (worker ${bar.worker})`;
+    const tip = `${task.id} #${bar.attempt} on ${bar.agent}${where}: ${bar.outcome}${RETRY_NOTES[bar.retry]}${tookText(bar)}${bar.detail === undefined ? '' : `\n${bar.detail}`}`;
     parts.push(
       `<rect class="${classes}" data-task="${escapeHtml(task.id)}" data-attempt="${bar.attempt}" x="${left.toFixed(1)}" y="${barTop}" width="${barWidth.toFixed(1)}" height="${GANTT.barHeight}" rx="2"><title>${escapeHtml(tip)}</title></rect>`,
     );
@@ -147,9 +151,17 @@ function tookText(bar: AttemptBar): string {
     // its bar ends when the report was written, the attempt still running
     case 'unfinished':
       return `, running for ${took} when the report was written (${formatMs(bar.startMs)} → ${formatMs(bar.endMs)})`;
-    default:
-      return ` in ${took} (${formatMs(bar.startMs)} → ${formatMs(bar.endMs)})`;
+    default: {
+      const timed = bar.takenUp === true ? ', timed from the resume that took it up: it started on its worker before' : '';
+      return ` in ${took} (${formatMs(bar.startMs)} → ${formatMs(bar.endMs)}${timed})`;
+    }
   }
+}
+
+/** What a retry waited once its backoff was over (due at `dueMs`), until it started. */
+function retryWaitTip(taskId: string, bar: AttemptBar, dueMs: number): string {
+  const waited = formatMs(bar.startMs - dueMs);
+  return `${taskId}: attempt #${bar.attempt} was due after its backoff and started ${waited} later (a slot, a limit or its agent was busy, or dispatch latency)`;
 }
 
 function line(kind: string, from: number, to: number, y: number, tip: string): string {

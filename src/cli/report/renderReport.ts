@@ -92,7 +92,7 @@ export function renderReport(input: ReportInput): string {
 <body>
 <header>
 <h1>rxdag run of <code>${escapeHtml(model.dagId)}</code> <span class="outcome badge ${outcomeClass}">${model.outcome}</span></h1>
-<p class="meta">run ${escapeHtml(model.runId)}${input.source === undefined ? '' : ` · ${escapeHtml(input.source)}`} · ${formatMs(model.durationMs)}${counts} · ${model.eventCount} events</p>
+<p class="meta">run ${escapeHtml(model.runId)}${input.source === undefined ? '' : ` · ${escapeHtml(input.source)}`}${startedText(model)} · ${formatMs(model.durationMs)}${resumedText(model)}${counts} · ${model.eventCount} events</p>
 ${sizeNote(model, shown, input)}<p class="meta" id="critical-path">Critical path (${path.length} task${path.length === 1 ? '' : 's'}): ${pathText(path, shown === undefined || path.length <= SHOWN_AT_MOST.criticalPath)}</p>
 ${setupLines}</header>
 <section id="timeline">
@@ -113,6 +113,21 @@ ${summaryTable(drawn, critical, setup)}
 </body>
 </html>
 `;
+}
+
+/** ` · began 2026-12-05 21:57:03 UTC`, by the clock of its events; nothing when that is not a time. */
+function startedText(model: RunModel): string {
+  const { startedAt } = model;
+  if (startedAt === undefined || !Number.isFinite(startedAt) || startedAt <= 0) return '';
+  const at = new Date(startedAt);
+  return Number.isNaN(at.getTime()) ? '' : ` · began ${at.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/** After the run's length: how often it was resumed, the time its process was down being part of that length. */
+function resumedText(model: RunModel): string {
+  const resumes = model.resumedAtMs?.length ?? 0;
+  if (resumes === 0) return '';
+  return ` (resumed ${resumes === 1 ? 'once' : `${resumes} times`}: the time it was stopped included)`;
 }
 
 /**

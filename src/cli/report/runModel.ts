@@ -32,6 +32,12 @@ export interface AttemptBar {
   retry: RetryAfter;
   /** The error or warning message. */
   detail: string | undefined;
+  /** The worker that ran a remote attempt (its `task.completed` or `task.failed` says). */
+  worker?: string;
+  /** When the retry that follows this failed attempt was due (`task.retrying`): its backoff ended then. */
+  retryDueMs?: number;
+  /** A remote attempt the run's resume took up again on its worker: timed from the resume, it started there before. */
+  takenUp?: true;
 }
 
 /** How a task ended. */
@@ -93,10 +99,16 @@ export interface RunModel {
   readonly setup?: RunSetup | undefined;
   /** When the run was resumed (its `run.resumed` events, in ms from its start): its process was down before each. */
   readonly resumedAtMs?: readonly number[] | undefined;
+  /** When it began, by the clock of its events (ms since the epoch): its `dag.created`, else its first event. */
+  readonly startedAt?: number;
 }
 
 /** Why an attempt a resume ran again ended early. */
 const RAN_AGAIN = 'interrupted: the process running it stopped; it ran again on resume';
+
+/** Why a remote attempt a resume took up again on its worker ended early here. */
+const TAKEN_UP =
+  'interrupted: the process waiting for it stopped; the resume took its job up again (a remote attempt: its worker may have gone on running it meanwhile)';
 
 /** Why an attempt of a run whose process stopped (and was not resumed yet) has no end. */
 const STOPPED_UNDER_IT = 'interrupted: the process running it stopped before the attempt ended';
@@ -181,6 +193,7 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
             endMs: at,
             outcome: event.warning === undefined ? 'completed' : 'warning',
             detail: event.warning?.message,
+            ...(typeof event.worker === 'string' ? { worker: event.worker } : {}),
           });
         Object.assign(task, { outcome: 'completed', endMs: at });
         break;
@@ -195,8 +208,15 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
             outcome: bar.outcome === 'timed-out' ? 'timed-out' : 'failed',
             retry: event.willRetry ? 'retried' : 'none',
             detail: message,
+            ...(typeof event.worker === 'string' ? { worker: event.worker } : {}),
           });
         if (!event.willRetry) Object.assign(task, { outcome: 'failed', endMs: at, detail: message });
+        break;
+      }
+      case 'task.retrying': {
+        const { attempts } = row(event.taskId);
+        const failed = attempts[attempts.length - 1];
+        if (failed?.attempt === event.attempt - 1) failed.retryDueMs = at;
         break;
       }
       case 'task.skipped': {
@@ -255,6 +275,13 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
     }
   }
   for (const task of rows.values()) {
+    // an interrupted attempt whose own number then ended on a worker was taken up, not run again
+    task.attempts.forEach((bar, i) => {
+      const next = task.attempts[i + 1];
+      if (bar.detail !== RAN_AGAIN || next?.attempt !== bar.attempt || next.worker === undefined) return;
+      bar.detail = TAKEN_UP;
+      next.takenUp = true;
+    });
     const first = task.attempts[0];
     const wait = first === undefined ? undefined : waits.waitOf(task.id, first.agent);
     if (wait !== undefined) task.wait = wait;
@@ -272,6 +299,7 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
     unnamedTasks: Math.max(0, declared - rows.size),
     setup,
     resumedAtMs,
+    ...(events.length === 0 ? {} : { startedAt: t0 }),
   };
 }
 
