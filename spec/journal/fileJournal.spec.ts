@@ -328,6 +328,18 @@ describe('fileJournal', () => {
     expect(fs.existsSync(dir)).toBe(false);
   });
 
+  it('should refuse options that give a resumed run another id, and touch nothing', async () => {
+    const dir = freshDir();
+    const file = written(dir, 'kept');
+    const before = fs.readFileSync(file, 'utf8');
+    const scheduler = createScheduler({ journal: fileJournal(dir), healthCheckIntervalMs: 0 });
+    const error = await new Promise((resolve) => scheduler.resume('kept', { runId: 'other' }).subscribe({ error: resolve }));
+    expect(error).toEqual(new TypeError('rxdag: resume of run "kept": a resumed run keeps its id (got runId "other")'));
+    await scheduler.shutdown();
+    expect(fs.readFileSync(file, 'utf8')).toBe(before);
+    expect(fs.readdirSync(dir).filter((name) => name.endsWith('.lock'))).toEqual([]);
+  });
+
   it('should name an ended run and how it ended', async () => {
     const dir = freshDir();
     const file = written(dir, 'ended');

@@ -219,6 +219,11 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         if (haltable === undefined) return subscriber.error(new TypeError('rxdag: resume needs a scheduler with a `journal`'));
         if (typeof runId !== 'string')
           return subscriber.error(new TypeError(`rxdag: resume needs the id of a run, a string (got ${describeValue(runId)})`));
+        if (runOptions?.runId !== undefined && runOptions.runId !== runId) {
+          // a resumed run keeps its id: its journal, its jobs and its idempotency keys are under it
+          const given = describeValue(runOptions.runId);
+          return subscriber.error(new TypeError(`rxdag: resume of run ${quoted(runId)}: a resumed run keeps its id (got runId ${given})`));
+        }
         const refused = refusal(runId, `resume of run ${quoted(runId)}`, true);
         if (refused !== undefined) return subscriber.error(refused);
         const scope = subscriberScope();
