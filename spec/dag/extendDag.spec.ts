@@ -54,8 +54,8 @@ describe('extendDag', () => {
       { id: 'twin', agent: 'x' },
     ] as TaskSpec[];
     expect(issuesOf(() => extendDag(dag, 0, specs, completed)).filter((issue) => issue.includes('twin'))).toEqual([
-      'spawn[1].id: task id "twin" is given twice in this spawn (also spawn[0])',
-      'spawn[2].id: task id "twin" is given twice in this spawn (also spawn[0])',
+      'spawn[1].id: task id "twin" is given twice among the tasks this attempt spawns (also spawn[0])',
+      'spawn[2].id: task id "twin" is given twice among the tasks this attempt spawns (also spawn[0])',
     ]);
   });
 
@@ -112,7 +112,7 @@ describe('extendDag', () => {
       { id: 'z', agent: 'x', limits: ['nolimit'] },
     ];
     expect(issuesOf(() => spawnForRun(specs))).toEqual([
-      'spawn[1].id: task id "y" is given twice in this spawn (also spawn[0])',
+      'spawn[1].id: task id "y" is given twice among the tasks this attempt spawns (also spawn[0])',
       'spawn[2].deps[1]: spawned task "c1" depends on "ghost", which is not a task of this run',
       'spawn[2].deps: cycle: c1 -> c2 -> c1 (each task depends on the next)',
       'spawn[4].agent: unknown agent "gpt" (used by "w"); known agents: "x"',

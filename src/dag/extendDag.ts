@@ -176,7 +176,7 @@ function spawnIssues(
     if (dag.taskIndex(task.id) !== undefined) {
       issues.push({ path: ['spawn', i, 'id'], code: 'duplicate-id', message: `task id ${quoted(task.id)} is already used in this run` });
     } else if (newIds.has(task.id)) {
-      const message = `task id ${quoted(task.id)} is given twice in this spawn (also spawn[${newIds.get(task.id)!}])`;
+      const message = `task id ${quoted(task.id)} is given twice among the tasks this attempt spawns (also spawn[${newIds.get(task.id)!}])`;
       issues.push({ path: ['spawn', i, 'id'], code: 'duplicate-id', message });
     }
     const firstOfId = !newIds.has(task.id) && dag.taskIndex(task.id) === undefined;
