@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { lastValueFrom } from 'rxjs';
 import { createScheduler, type DagEvent, fileJournal, type Journal, resumeRun, runDag } from '../../src/index';
 
 /**
@@ -32,7 +33,13 @@ describe('a journal that answers later', () => {
     events: (runId) => inner.events(runId),
     header: (runId) => inner.header(runId),
   });
-  const dag = { id: 'd', tasks: [{ id: 'a', agent: 'w' }, { id: 'b', agent: 'w', deps: ['a'] }] };
+  const dag = {
+    id: 'd',
+    tasks: [
+      { id: 'a', agent: 'w' },
+      { id: 'b', agent: 'w', deps: ['a'] },
+    ],
+  };
   const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
 
   function agents(called: string[]) {
@@ -72,7 +79,9 @@ describe('a journal that answers later', () => {
   it('should end a run cancelled, calling no agent, when its subscriber left before the journal answered', async () => {
     const inner = fileJournal(dir);
     const called: string[] = [];
-    runDag(dag, { agents: agents(called), journal: slow(inner), runId: 'left' }).subscribe().unsubscribe();
+    runDag(dag, { agents: agents(called), journal: slow(inner), runId: 'left' })
+      .subscribe()
+      .unsubscribe();
     await settle();
     expect(called).toEqual([]);
     expect(await typesOf(inner, 'left')).toEqual(['dag.created', 'task.ready', 'task.cancelled', 'task.cancelled', 'dag.completed']);
@@ -85,7 +94,9 @@ describe('a journal that answers later', () => {
     const writer = await inner.create({ runId: 'half', dagId: 'd', spec: dag, options, createdAt: 1 });
     await writer.close(); // a run whose process died before its first event
     const called: string[] = [];
-    resumeRun(slow(inner), 'half', { agents: agents(called) }).subscribe().unsubscribe();
+    resumeRun(slow(inner), 'half', { agents: agents(called) })
+      .subscribe()
+      .unsubscribe();
     await settle();
     expect(called).toEqual([]);
     expect((await inner.runs()).map((run) => [run.runId, run.status])).toEqual([['half', 'cancelled']]);
@@ -108,5 +119,20 @@ describe('a journal that answers later', () => {
         ['shut-true', 'cancelled'],
       ]),
     );
+  });
+
+  it('should refuse a second run of an id whose record the journal is still making, as it refuses one going on', async () => {
+    const inner = fileJournal(dir);
+    const scheduler = createScheduler({ agents: agents([]), journal: slow(inner), healthCheckIntervalMs: 0 });
+    const [first, second, resumed] = await Promise.allSettled([
+      lastValueFrom(scheduler.submit(dag, { runId: 'twice' })),
+      lastValueFrom(scheduler.submit(dag, { runId: 'twice' })),
+      lastValueFrom(scheduler.resume('twice')),
+    ]);
+    expect(second).toMatchObject({ status: 'rejected', reason: { name: 'RunActiveError', runId: 'twice', resuming: false } });
+    expect(resumed).toMatchObject({ status: 'rejected', reason: { name: 'RunActiveError', runId: 'twice', resuming: true } });
+    expect(first).toMatchObject({ status: 'fulfilled', value: { type: 'dag.completed', outcome: 'succeeded' } });
+    await scheduler.shutdown();
+    expect((await inner.runs()).map((run) => [run.runId, run.status])).toEqual([['twice', 'succeeded']]);
   });
 });
