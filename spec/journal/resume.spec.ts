@@ -338,6 +338,19 @@ describe('durable runs', () => {
     ]);
     expect(resumed[resumed.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded', counts: { total: 3, completed: 3 } });
     expect(ran).toEqual(['plan#1', 'plan#2', 'child-1', 'end']);
+    // the same, the process dying again while the retry waited: the next resume still takes the spawn as the one it has
+    const failedAt = resumed.findIndex((e) => e.type === 'task.failed');
+    const journaled = lines(journalFile(dir, 'torn-retry'));
+    const keptAgain = journaled
+      .slice(0, 1 + cut + failedAt + 1)
+      .map((line) => line.replaceAll('"runId":"torn-retry"', '"runId":"torn-retry-2"'));
+    fs.writeFileSync(journalFile(dir, 'torn-retry-2'), `${keptAgain.join('\n')}\n`);
+    ran.length = 0;
+    const again = inVirtualTime((ts, out) =>
+      resumeRun(fileJournal(dir), 'torn-retry-2', { ...quiet, agents, scheduler: ts }).subscribe((e) => out.push(e)),
+    );
+    expect(again[again.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded', counts: { total: 3, completed: 3 } });
+    expect(ran).toEqual(['plan#2', 'child-1', 'end']);
   });
 
   it('should stop a run whose journal cannot be written, aborting its agents', async () => {

@@ -48,14 +48,15 @@ export interface ReplayedRun {
    */
   readonly limitedStarts: readonly (readonly [task: number, at: number])[];
   /**
-   * What each interrupted attempt had spawned before the process died (a torn write can keep its
-   * `tasks.spawned` and lose its `task.completed`): the attempt runs again and spawns the same, which
-   * the run takes as the spawn it has, not as tasks given twice. By task index.
+   * What each task that has not ended spawned without its completion reaching the journal (a torn
+   * write can keep a `tasks.spawned` and lose the `task.completed` after it): its attempt runs again,
+   * or its next one after a failure, and spawns the same, which the run takes as the spawn it has,
+   * not as tasks given twice. By task index.
    */
   readonly spawnedBefore: ReadonlyMap<number, SpawnedBefore>;
 }
 
-/** The tasks an attempt spawned, as its `tasks.spawned` events gave them. */
+/** The tasks a task's attempts spawned, as its `tasks.spawned` events gave them (`attempt`: the last of them). */
 export interface SpawnedBefore {
   readonly attempt: number;
   readonly tasks: readonly TaskSpec[];
@@ -105,11 +106,12 @@ export function replay({ header, events, placeOf }: Pick<JournaledRun, 'header' 
       waiting.set(event.taskId, { failedAttempt: event.attempt, failedAt: event.at, retryAfterMs: event.retryAfterMs });
     } else if (event.type === 'task.retrying' || event.type === 'task.cancelled') waiting.delete(event.taskId);
     else if (event.type === 'task.started') startedIds.push([event.taskId, event.at]);
+    // what a task spawned whose completion the journal lost (a torn group) stays in the run: its
+    // next attempts, after a failure and a stop too, spawn those tasks again as the same ones
     if (event.type === 'tasks.spawned') {
       const earlier = spawns.get(event.taskId);
-      const kept = earlier?.attempt === event.attempt ? earlier.tasks : [];
-      spawns.set(event.taskId, { attempt: event.attempt, tasks: [...kept, ...event.tasks] });
-    } else if (isTerminalEvent(event) || event.type === 'task.failed') spawns.delete(event.taskId);
+      spawns.set(event.taskId, { attempt: event.attempt, tasks: [...(earlier?.tasks ?? []), ...event.tasks] });
+    } else if (isTerminalEvent(event)) spawns.delete(event.taskId);
   }
   const state = draft.finish();
   const grown = state.dag;
@@ -139,10 +141,7 @@ export function replay({ header, events, placeOf }: Pick<JournaledRun, 'header' 
     }
   }
   const spawnedBefore = new Map<number, SpawnedBefore>();
-  for (const task of interrupted) {
-    const spawned = spawns.get(grown.index.ids[task]!);
-    if (spawned !== undefined) spawnedBefore.set(task, spawned);
-  }
+  for (const [taskId, spawned] of spawns) spawnedBefore.set(grown.taskIndex(taskId)!, spawned);
   return { state, dag: grown, interrupted, ready, unblocked, retries, limitedStarts, spawnedBefore };
 }
 

@@ -69,7 +69,7 @@ export class RunController {
   /** Whether any task has its own `timeoutMs`: most DAGs have none, and then the column is never read. */
   private hasTaskTimeouts: boolean;
 
-  /** What the attempts a resume restarted had spawned before (see `notSpawnedBefore`). */
+  /** What tasks of a resumed run had spawned before, their completion lost (see `notSpawnedBefore`). */
   private spawnedBefore: ReadonlyMap<number, SpawnedBefore> | undefined;
 
   constructor(
