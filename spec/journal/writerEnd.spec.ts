@@ -65,7 +65,7 @@ describe("a journal writer's end", () => {
     const { events, error } = await runOn(journal, 'ending');
     expect(events.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
     expect(error).toBeInstanceOf(JournalWriteError);
-    expect(error).toMatchObject({ runId: 'ending', cause: boom });
+    expect(error).toMatchObject({ runId: 'ending', cause: boom, endRecorded: true, beforeStart: false });
     expect((error as Error).message).toContain('close failed');
     expect((await fileJournal(dir).runs()).map((run) => run.status)).toEqual(['succeeded']);
   });

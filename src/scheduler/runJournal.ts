@@ -234,7 +234,7 @@ export class RunJournal {
 
   /** What the run's end fails with when its backend's `close` fails. */
   private endFailure(error: unknown): JournalWriteError {
-    return error instanceof JournalWriteError ? error : new JournalWriteError(this.runId, this.location, error, false);
+    return error instanceof JournalWriteError ? error : new JournalWriteError(this.runId, this.location, error, false, true);
   }
 
   private fail(error: unknown): void {

@@ -29,6 +29,12 @@ describe('the command that resumes a run', () => {
     );
   });
 
+  it('should say where a password must be given when only the store shows one as ***', () => {
+    expect(resumeCommandOf('nightly-1', header(CLI_MARK), storeLocation('postgres://alice:s3cret@db.example/runs', {}, '/w'))).toBe(
+      "rxdag resume nightly-1 --store 'postgres://alice:***@db.example/runs' (give the password where *** stands)",
+    );
+  });
+
   it("should give none for a program's run, which is not the command line's to resume", () => {
     expect(resumeCommandOf('drafts-1', header({}, 'llm'), storeLocation(undefined, {}, '/w'))).toBeUndefined();
   });

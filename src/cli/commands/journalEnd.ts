@@ -22,8 +22,12 @@ export function journalFailureLine(
   /** The run's own resume command, when it has one (with its remote options: `--redis …`). */
   resumeCommand?: string,
 ): string {
+  const where = `${store?.label ?? error.location} (run "${error.runId}")`;
+  // only its ownership was left: the next command finds the owner gone (a lock file), or the session went with the process
+  if (error.endRecorded)
+    return `rxdag: the journal ${where} recorded the run's end, but could not give up its ownership: ${journalReason(error.cause)}`;
   const then = ended ? 'its end is not recorded' : 'run stopped';
-  const head = `rxdag: cannot write the journal ${store?.label ?? error.location} (run "${error.runId}"): ${journalReason(error.cause)}; ${then}`;
+  const head = `rxdag: cannot write the journal ${where}: ${journalReason(error.cause)}; ${then}`;
   // a record removed while the run went on (`rxdag prune`) cannot be resumed
   if ((error.cause as { recordRemoved?: unknown } | undefined)?.recordRemoved === true) return `${head}, and cannot be resumed`;
   const resume = resumeCommand ?? resumeCommandLine(error.runId, store);

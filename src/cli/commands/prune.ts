@@ -21,10 +21,9 @@ import { escapeControls } from '../../dag/text';
 import { ExitCode } from '../exitCodes';
 import { formatClock } from '../output/textTable';
 import { formatProblem, InvalidInputError, type Problem } from '../problems';
-import { resumeCommandLine } from '../store/resumeCommand';
+import { resumeCommandLine, resumeCommandOf } from '../store/resumeCommand';
 import { pruneLogsProblems, removeRunLogs } from './pruneLogs';
 import { openStore, type Store, storeExists } from '../store/openStore';
-import { programRunProblem } from '../store/programRuns';
 import { durationProblem, parseDuration, type PruneRule, runCountProblem, selectRunsToPrune } from '../store/pruneSelection';
 import { listRuns, type RunList } from '../store/runList';
 import { asRefusal, refusalLine } from '../store/storeErrors';
@@ -172,13 +171,9 @@ async function resumeHints(
   for (const run of runs) {
     if (run.status !== 'interrupted' || !runIds.includes(run.runId)) continue;
     const header = await journal.header(run.runId).catch(() => undefined);
-    const programs = header !== undefined && programRunProblem(run.runId, header) !== undefined;
-    hints.set(
-      run.runId,
-      programs
-        ? `resumeRun(journal, ${JSON.stringify(run.runId)}, { agents }) in the program that made it`
-        : resumeCommandLine(run.runId, location),
-    );
+    // the command line's run resumes with the flags that reach its workers (`--redis …`), as `rxdag show` says
+    const command = header === undefined ? resumeCommandLine(run.runId, location) : resumeCommandOf(run.runId, header, location);
+    hints.set(run.runId, command ?? `resumeRun(journal, ${JSON.stringify(run.runId)}, { agents }) in the program that made it`);
   }
   return hints;
 }

@@ -35,5 +35,5 @@ export function resumeCommandOf(
  */
 export function resumeCommandLine(runId: string, location: StoreLocation | undefined, resumeFlags = ''): string {
   const flags = `${location === undefined ? '' : storeFlag(location)}${resumeFlags}`;
-  return `${commandLine('rxdag resume', runId, flags)}${passwordToGive(resumeFlags)}`;
+  return `${commandLine('rxdag resume', runId, flags)}${passwordToGive(flags)}`;
 }
