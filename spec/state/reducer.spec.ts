@@ -487,9 +487,30 @@ describe('reduce', () => {
     ],
     [
       'dag.completed succeeded after a failure',
-      [created, ready('a'), started('a'), failed('a', false), ...['b', 'c', 'd'].map((id) => skipped(id, 'a')), cancelled('e')],
+      [
+        created,
+        ready('a'),
+        started('a'),
+        failed('a', false),
+        ...['b', 'c', 'd'].map((id) => skipped(id, 'a')),
+        ready('e'),
+        started('e'),
+        completed('e'),
+      ],
       dagCompleted('succeeded'),
-      'dag.completed says succeeded, but 1 task(s) failed and 1 were cancelled',
+      'dag.completed says succeeded, but 1 task(s) failed and 0 were cancelled',
+    ],
+    [
+      'dag.completed succeeded after a cancellation',
+      [created, ...allDone.slice(0, 6), ...['b', 'c', 'd'].map((id) => cancelled(id))],
+      dagCompleted('succeeded'),
+      'dag.completed says succeeded, but 0 task(s) failed and 3 were cancelled',
+    ],
+    [
+      'an unknown event type after dag.completed',
+      [created, ...allCancelled, dagCompleted('cancelled')],
+      (st) => ({ ...healthChecked(0, 0, 0)(st), type: 'run.exploded' }) as unknown as DagEvent,
+      '"run.exploded" is not an event type',
     ],
     // the run's own lifecycle
     ['a second dag.created', [created], created, 'dag.created in a run that is running (expected created)'],

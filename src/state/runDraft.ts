@@ -1,12 +1,15 @@
 import type { Dag } from '../dag/defineDag';
 import { extendDag } from '../dag/extendDag';
 import type { TaskSpec } from '../dag/schema';
-import { type DagEvent, FAILURE_POLICIES, type FailurePolicy, type TaskFailure } from '../events';
+import { type DagEvent, EVENT_TYPES, FAILURE_POLICIES, type FailurePolicy, type TaskFailure } from '../events';
 import { countSpawnedDependencies, Ended, failedForRules, releaseDependents } from './dependencyCountdown';
 import { describeEvent, InvalidTransitionError } from './invalidTransition';
 import { produceRunState, statusCountsOf } from './produceRunState';
 import type { RunState, RunStatus, StatusCounts } from './runState';
 import { OutputTableEditor, readOutput, StatusCode, TASK_STATUSES, TaskTableEditor } from './taskTable';
+
+/** The event types a run's record holds. */
+const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
 
 /**
  * A run draft: a batch of events applied on top of one immutable run state, the engine of the
@@ -139,7 +142,11 @@ export class RunDraft {
 
   private transition(event: DagEvent): void {
     // every event but the first comes while the run runs: none before its dag.created, none after its end
-    if (this.status !== 'running' && event.type !== 'dag.created') this.expectRun('running', event);
+    if (this.status !== 'running' && event.type !== 'dag.created') {
+      // a record of another version, or damaged, is said as such wherever it stands
+      if (!KNOWN_TYPES.has(event.type)) throw this.refusal(`${JSON.stringify((event as { type: unknown }).type)} is not an event type`);
+      this.expectRun('running', event);
+    }
     switch (event.type) {
       case 'dag.created':
         this.expectRun('created', event);
