@@ -54,10 +54,13 @@ describe('rxdag resume and the scheduling mode', () => {
       killedAndResumed('restated', ['--mode', 'polling', '--json']),
       killedAndResumed('repolled', ['--poll-interval', '20', '--quiet']),
     ]);
-    // each task starts at a poll after its dependency completed: a poll period apart at least
+    // each task starts at a poll after its dependency completed: polls 300 ms apart, not 20 (a
+    // poll the machine's load made late shortens the gap to the next, which keeps to the period)
     for (const run of [resumed, polled]) {
       expect(run.code).toBe(0);
-      for (const gap of gapsOf(run.stdout)) expect(gap).toBeGreaterThanOrEqual(250);
+      const gaps = gapsOf(run.stdout);
+      for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(100);
+      expect(gaps.reduce((sum, gap) => sum + gap, 0) / gaps.length).toBeGreaterThanOrEqual(250);
     }
     expect(repolled).toMatchObject({ code: 0 });
   }, 60_000);
