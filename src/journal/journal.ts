@@ -270,12 +270,12 @@ export class JournalWriteError extends Error {
     readonly location: string,
     cause: unknown,
     readonly beforeStart = false,
-    /** The run's end is recorded, and only giving up its ownership failed (its writer's `close`). */
+    /** The run's end was written, and only closing its writer (giving up its ownership) failed. */
     readonly endRecorded = false,
   ) {
     const message = (cause as { message?: unknown } | null)?.message;
     const reason = typeof message === 'string' ? message : String(cause);
-    const then = beforeStart ? 'nothing ran' : endRecorded ? "the run's end is recorded, its ownership not given up" : 'run stopped';
+    const then = beforeStart ? 'nothing ran' : endRecorded ? "the run's end was written, closing the journal failed" : 'run stopped';
     super(`cannot write the journal of run "${runId}" at ${location}: ${reason}; ${then}`, { cause });
   }
 }

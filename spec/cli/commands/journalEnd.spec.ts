@@ -23,7 +23,7 @@ describe('the line of a journal that could not be written', () => {
   it('should say a run whose end is recorded ended, with no resume command, when only giving up its ownership failed', () => {
     const unlocked = new JournalWriteError('r1', '/work/runs-store', Object.assign(new Error('EACCES'), { code: 'EACCES' }), false, true);
     expect(journalFailureLine(unlocked, store, true, 'rxdag resume r1 --store runs-store')).toBe(
-      'rxdag: the journal runs-store/ (run "r1") recorded the run\'s end, but could not give up its ownership: EACCES (EACCES)',
+      'rxdag: the journal runs-store/ (run "r1") took the run\'s end, but closing it failed: EACCES (EACCES)',
     );
   });
 

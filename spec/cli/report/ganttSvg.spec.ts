@@ -163,6 +163,25 @@ describe('the report timeline', () => {
     expect(lines[0]![3]).toBe(lines[1]![2]);
   });
 
+  it('should say a retry that waited across a stop and resume of the run waited so, not for a slot', () => {
+    const model = buildRunModel(
+      eventsOf(
+        { type: 'dag.created', at: 0, dagId: 'stopped', taskCount: 1 },
+        { type: 'task.ready', at: 0, taskId: 'r', attempt: 1 },
+        { type: 'task.started', at: 0, taskId: 'r', attempt: 1, agent: 'sleep' },
+        { type: 'task.failed', at: 100, taskId: 'r', attempt: 1, error, severity: 'error', willRetry: true },
+        { type: 'task.retrying', at: 200, taskId: 'r', attempt: 2 },
+        { type: 'run.resumed', at: 10000, resumedAfterSeq: 5, interrupted: [] },
+        { type: 'task.started', at: 10000, taskId: 'r', attempt: 2, agent: 'sleep' },
+        { type: 'task.completed', at: 10100, taskId: 'r', attempt: 2, durationMs: 100 },
+      ),
+    );
+    const waits = [...ganttSvg(model, new Set()).matchAll(/<line class="queued"[^>]*><title>([^<]*)<\/title>/g)].map((m) => m[1]);
+    expect(waits).toEqual([
+      'r: attempt #2 was due after its backoff and started 9.80 s later across a stop and resume of the run (the time it was stopped included)',
+    ]);
+  });
+
   it('should name the worker of a remote attempt, and say an attempt a resume took up again on its worker was not run twice', () => {
     const model = buildRunModel(
       eventsOf(
@@ -171,14 +190,21 @@ describe('the report timeline', () => {
         { type: 'task.started', at: 0, taskId: 'job', attempt: 1, agent: 'shell' },
         { type: 'run.resumed', at: 5000, resumedAfterSeq: 3, interrupted: ['job'] },
         { type: 'task.started', at: 5000, taskId: 'job', attempt: 1, agent: 'shell' },
+        { type: 'run.resumed', at: 6000, resumedAfterSeq: 5, interrupted: ['job'] },
+        { type: 'task.started', at: 6000, taskId: 'job', attempt: 1, agent: 'shell' },
         { type: 'task.completed', at: 8000, taskId: 'job', attempt: 1, durationMs: 3000, worker: 'gpu-1:4242' },
       ),
     );
     const tips = [...ganttSvg(model, new Set()).matchAll(/<rect class="bar[^"]*"[^>]*><title>([^<]*)<\/title>/g)].map((m) => m[1]);
+    // stopped twice: both interrupted bars of the attempt were taken up
+    const takenUp = expect.stringContaining(
+      'the resume took its job up again (a remote attempt: its worker may have gone on running it meanwhile)',
+    );
     expect(tips).toEqual([
-      expect.stringContaining('the resume took its job up again (a remote attempt: its worker may have gone on running it meanwhile)'),
+      takenUp,
+      takenUp,
       expect.stringMatching(
-        /^job #1 on shell \(worker gpu-1:4242\): completed in 3\.00 s \(5\.00 s → 8\.00 s, timed from the resume that took it up: it started on its worker before\)$/,
+        /^job #1 on shell \(worker gpu-1:4242\): completed in 2\.00 s \(6\.00 s → 8\.00 s, timed from the resume that took it up: it may have started on its worker before\)$/,
       ),
     ]);
   });

@@ -134,6 +134,11 @@ describe('renderReport of a run whose process stopped', () => {
     );
     // a run never resumed says nothing of resumes
     expect(renderReport({ events: stopped, deps })).not.toContain('resumed once');
+    // a log that starts at the resume (what rxdag resume --json printed): the run began where its end says
+    const fromResume = resumed.slice(stopped.length).map((event) => ({ ...event, at: event.at + began }));
+    expect(renderReport({ events: fromResume, deps })).toContain(' · began 2026-12-05 21:57:03 UTC · 14.0 s (resumed once');
+    // a run in virtual time has no wall clock to name
+    expect(renderReport({ events: resumed.map((event) => ({ ...event, at: event.at + 1 })), deps })).not.toContain('began');
   });
 
   it('should draw the attempt the stop cut interrupted, not cancelled, and say what interrupted means', () => {

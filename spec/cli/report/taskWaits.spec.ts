@@ -328,12 +328,16 @@ describe('what the report says a task waited for', () => {
       h: "h: waited 998 ms for a free slot (the run's concurrency: 3, 3 running), started 1 ms later",
     };
     expect(pick(waits(events, { setup: setupOf({}), maxConcurrency: 1 }), ['b', 'h'])).toEqual(expected);
-    // a resume of an earlier version says no concurrency: the run's as it began, unless that part held more
+    // a resume of an earlier version says no concurrency (it may have had another -c): judged by what that part held
     const earlier = events.map((event) => (event.type === 'run.resumed' ? { ...event, maxConcurrency: undefined } : event));
     expect(pick(waits(earlier, { setup: setupOf({}), maxConcurrency: 1 }), ['b', 'h'])).toEqual({
       b: expected.b,
       h: 'h: waited 998 ms until an attempt ended (3 running; the run never held more than 3 at once: perhaps its concurrency limit), started 1 ms later',
     });
+    // the same when the run began with more slots than that part had (resumed with a lower -c)
+    expect(waits(earlier, { setup: setupOf({}), maxConcurrency: 8 }).h).toMatch(
+      /^h: waited 998 ms until an attempt ended \(3 running; the run never held more than 3/,
+    );
     // without the run's concurrency as it began (an events log), its first part is judged by what it held then
     expect(pick(waits(events, { setup: setupOf({}) }), ['b', 'h'])).toEqual({
       b: expect.stringMatching(/^b: waited 1\.00 s .*1 running/),

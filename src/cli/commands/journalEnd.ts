@@ -23,9 +23,8 @@ export function journalFailureLine(
   resumeCommand?: string,
 ): string {
   const where = `${store?.label ?? error.location} (run "${error.runId}")`;
-  // only its ownership was left: the next command finds the owner gone (a lock file), or the session went with the process
-  if (error.endRecorded)
-    return `rxdag: the journal ${where} recorded the run's end, but could not give up its ownership: ${journalReason(error.cause)}`;
+  // the end was written: only closing the journal failed (what it still held goes with this process)
+  if (error.endRecorded) return `rxdag: the journal ${where} took the run's end, but closing it failed: ${journalReason(error.cause)}`;
   const then = ended ? 'its end is not recorded' : 'run stopped';
   const head = `rxdag: cannot write the journal ${where}: ${journalReason(error.cause)}; ${then}`;
   // a record removed while the run went on (`rxdag prune`) cannot be resumed

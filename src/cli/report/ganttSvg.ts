@@ -112,7 +112,10 @@ function row(
       const resumed = resumedAtMs.some((at) => at > previous.endMs && at <= due);
       const across = resumed ? ', across a stop and resume of the run (the time it was stopped included)' : '';
       parts.push(line('backoff', x(previous.endMs), x(due), middle, `${task.id}: backoff before attempt #${bar.attempt}${across}`));
-      if (bar.startMs > due) parts.push(line('queued', x(due), x(bar.startMs), middle, retryWaitTip(task.id, bar, due)));
+      if (bar.startMs > due) {
+        const stopped = resumedAtMs.some((at) => at > due && at <= bar.startMs);
+        parts.push(line('queued', x(due), x(bar.startMs), middle, retryWaitTip(task.id, bar, due, stopped)));
+      }
     }
     const left = x(bar.startMs);
     const barWidth = barWidthOf(bar, x);
@@ -152,16 +155,19 @@ function tookText(bar: AttemptBar): string {
     case 'unfinished':
       return `, running for ${took} when the report was written (${formatMs(bar.startMs)} → ${formatMs(bar.endMs)})`;
     default: {
-      const timed = bar.takenUp === true ? ', timed from the resume that took it up: it started on its worker before' : '';
+      const timed = bar.takenUp === true ? ', timed from the resume that took it up: it may have started on its worker before' : '';
       return ` in ${took} (${formatMs(bar.startMs)} → ${formatMs(bar.endMs)}${timed})`;
     }
   }
 }
 
-/** What a retry waited once its backoff was over (due at `dueMs`), until it started. */
-function retryWaitTip(taskId: string, bar: AttemptBar, dueMs: number): string {
+/** What a retry waited once its backoff was over (due at `dueMs`), until it started; `stopped`: the run was stopped and resumed meanwhile. */
+function retryWaitTip(taskId: string, bar: AttemptBar, dueMs: number, stopped: boolean): string {
   const waited = formatMs(bar.startMs - dueMs);
-  return `${taskId}: attempt #${bar.attempt} was due after its backoff and started ${waited} later (a slot, a limit or its agent was busy, or dispatch latency)`;
+  const why = stopped
+    ? 'across a stop and resume of the run (the time it was stopped included)'
+    : '(a slot, a limit or its agent was busy, or dispatch latency)';
+  return `${taskId}: attempt #${bar.attempt} was due after its backoff and started ${waited} later ${why}`;
 }
 
 function line(kind: string, from: number, to: number, y: number, tip: string): string {

@@ -118,7 +118,8 @@ ${summaryTable(drawn, critical, setup)}
 /** ` · began 2026-12-05 21:57:03 UTC`, by the clock of its events; nothing when that is not a time. */
 function startedText(model: RunModel): string {
   const { startedAt } = model;
-  if (startedAt === undefined || !Number.isFinite(startedAt) || startedAt <= 0) return '';
+  // a clock before 2000 is no wall clock: a run in virtual time
+  if (startedAt === undefined || !Number.isFinite(startedAt) || startedAt < Date.UTC(2000, 0, 1)) return '';
   const at = new Date(startedAt);
   return Number.isNaN(at.getTime()) ? '' : ` · began ${at.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }

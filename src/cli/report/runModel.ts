@@ -99,7 +99,7 @@ export interface RunModel {
   readonly setup?: RunSetup | undefined;
   /** When the run was resumed (its `run.resumed` events, in ms from its start): its process was down before each. */
   readonly resumedAtMs?: readonly number[] | undefined;
-  /** When it began, by the clock of its events (ms since the epoch): its `dag.created`, else its first event. */
+  /** When it began, by the clock of its events (ms since the epoch): its `dag.created`, else its `dag.completed` less its length. */
   readonly startedAt?: number;
 }
 
@@ -275,12 +275,13 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
     }
   }
   for (const task of rows.values()) {
-    // an interrupted attempt whose own number then ended on a worker was taken up, not run again
+    // the interrupted bars of an attempt whose own number then ended on a worker: taken up, not run again
     task.attempts.forEach((bar, i) => {
-      const next = task.attempts[i + 1];
-      if (bar.detail !== RAN_AGAIN || next?.attempt !== bar.attempt || next.worker === undefined) return;
-      bar.detail = TAKEN_UP;
-      next.takenUp = true;
+      if (bar.worker === undefined || bar.detail === RAN_AGAIN) return;
+      let k = i - 1;
+      for (; k >= 0 && task.attempts[k]!.attempt === bar.attempt && task.attempts[k]!.detail === RAN_AGAIN; k--)
+        task.attempts[k]!.detail = TAKEN_UP;
+      if (k < i - 1) bar.takenUp = true;
     });
     const first = task.attempts[0];
     const wait = first === undefined ? undefined : waits.waitOf(task.id, first.agent);
@@ -299,8 +300,20 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
     unnamedTasks: Math.max(0, declared - rows.size),
     setup,
     resumedAtMs,
-    ...(events.length === 0 ? {} : { startedAt: t0 }),
+    ...startedAtOf(created, completed),
   };
+}
+
+/**
+ * When the run began: its `dag.created`, else (a log that starts at a resume) its `dag.completed`
+ * less the run's length; nothing when neither is there.
+ */
+function startedAtOf(
+  created: DagEvent | undefined,
+  completed: Extract<DagEvent, { type: 'dag.completed' }> | undefined,
+): { startedAt?: number } {
+  if (created !== undefined) return { startedAt: created.at };
+  return completed !== undefined && Number.isFinite(completed.durationMs) ? { startedAt: completed.at - completed.durationMs } : {};
 }
 
 /*

@@ -71,8 +71,6 @@ interface Segment {
   readonly start: number;
   /** Its concurrency, when known. */
   readonly concurrency: number | undefined;
-  /** Its concurrency is the run's as it began for want of another: a `run.resumed` of an earlier version says none. */
-  readonly assumed?: true;
   /** The units of its concurrency its running attempts held (none are held across a resume). */
   readonly run: HeldUnits;
 }
@@ -179,12 +177,8 @@ export class WaitTracker {
         this.resumes.push(index);
         for (const needs of this.open.values()) this.take(index, needs, -1);
         this.open.clear();
-        // journals of earlier versions do not say the resume's concurrency: the run's, as it began, unless it held more (see `segmentOf`)
-        this.segments.push(
-          event.maxConcurrency === undefined
-            ? { start: index, concurrency: this.context.maxConcurrency, assumed: true, run: new HeldUnits() }
-            : { start: index, concurrency: event.maxConcurrency, run: new HeldUnits() },
-        );
+        // a resume of an earlier version does not say its concurrency (it may have had another -c): not known
+        this.segments.push({ start: index, concurrency: event.maxConcurrency, run: new HeldUnits() });
         break;
       default:
         break;
@@ -331,16 +325,11 @@ export class WaitTracker {
     for (const limit of needs.limits) this.held.get(limit)?.change(index, sign, sign * unitsIn(needs.own, limit, needs.weight));
   }
 
-  /**
-   * The part of the run event `index` belongs to. One whose concurrency is only assumed and that
-   * held more than that (resumed with a higher `-c` by an earlier version) has none known.
-   */
+  /** The part of the run event `index` belongs to. */
   private segmentOf(index: number): Segment {
     let k = this.segments.length - 1;
     while (k > 0 && this.segments[k]!.start > index) k--;
-    const segment = this.segments[k]!;
-    const { assumed, concurrency, run } = segment;
-    return assumed === true && concurrency !== undefined && run.peak > concurrency ? { ...segment, concurrency: undefined } : segment;
+    return this.segments[k]!;
   }
 
   private point(index: number): { readonly index: number; readonly at: number } {
