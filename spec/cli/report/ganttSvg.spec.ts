@@ -137,30 +137,44 @@ describe('the report timeline', () => {
     }
   });
 
-  it('should end a backoff when its retry was due, and draw what the retry then waited as a wait', () => {
-    // r fails at 100, its retry is due at 200 (task.retrying) but starts at 3000: a limit was held by another task
-    const model = buildRunModel(
-      eventsOf(
-        { type: 'dag.created', at: 0, dagId: 'held', taskCount: 1 },
-        { type: 'task.ready', at: 0, taskId: 'r', attempt: 1 },
-        { type: 'task.started', at: 0, taskId: 'r', attempt: 1, agent: 'sleep' },
-        { type: 'task.failed', at: 100, taskId: 'r', attempt: 1, error, severity: 'error', willRetry: true },
-        { type: 'task.retrying', at: 200, taskId: 'r', attempt: 2 },
-        { type: 'task.started', at: 3000, taskId: 'r', attempt: 2, agent: 'sleep' },
-        { type: 'task.completed', at: 3100, taskId: 'r', attempt: 2, durationMs: 100 },
-      ),
+  it('should end a backoff when its retry was due, and say what the retry then waited for', () => {
+    // r (limit db, 1 at once) fails at 100; hog takes db at 100; r's retry is due at 200 but starts at 3000, as hog ends
+    const setup = {
+      limits: { db: { concurrency: 1 } },
+      tasks: new Map([
+        ['r', { limits: ['db'] }],
+        ['hog', { limits: ['db'] }],
+      ]),
+    };
+    const held = eventsOf(
+      { type: 'dag.created', at: 0, dagId: 'held', taskCount: 2 },
+      { type: 'task.ready', at: 0, taskId: 'r', attempt: 1 },
+      { type: 'task.started', at: 0, taskId: 'r', attempt: 1, agent: 'sleep' },
+      { type: 'task.ready', at: 50, taskId: 'hog', attempt: 1 },
+      { type: 'task.failed', at: 100, taskId: 'r', attempt: 1, error, severity: 'error', willRetry: true },
+      { type: 'task.started', at: 100, taskId: 'hog', attempt: 1, agent: 'sleep' },
+      { type: 'task.retrying', at: 200, taskId: 'r', attempt: 2 },
+      { type: 'task.completed', at: 3000, taskId: 'hog', attempt: 1, durationMs: 2900 },
+      { type: 'task.started', at: 3000, taskId: 'r', attempt: 2, agent: 'sleep' },
+      { type: 'task.completed', at: 3100, taskId: 'r', attempt: 2, durationMs: 100 },
     );
-    const svg = ganttSvg(model, new Set());
-    const lines = [...svg.matchAll(/<line class="(backoff|queued)" x1="([\d.]+)"[^>]* x2="([\d.]+)"[^>]*><title>([^<]*)<\/title>/g)];
+    const linesOf = (svg: string) =>
+      [...svg.matchAll(/<g class="gantt-row" data-task="r">([\s\S]*?)<\/g>/g)].flatMap((row) => [
+        ...row[1]!.matchAll(/<line class="(backoff|queued|dispatch)" x1="([\d.]+)"[^>]* x2="([\d.]+)"[^>]*><title>([^<]*)<\/title>/g),
+      ]);
+    const lines = linesOf(ganttSvg(buildRunModel(held, { setup, maxConcurrency: 4 }), new Set()));
     expect(lines.map((m) => [m[1], m[4]])).toEqual([
       ['backoff', 'r: backoff before attempt #2'],
-      [
-        'queued',
-        'r: attempt #2 was due after its backoff and started 2.80 s later (a slot, a limit or its agent was busy, or dispatch latency)',
-      ],
+      ['queued', 'r #2: waited 2.80 s for limit db (its concurrency: 1, 1 running)'],
     ]);
     // the backoff line ends where the wait begins
     expect(lines[0]![3]).toBe(lines[1]![2]);
+    // without the DAG's limits, the report cannot tell what the retry waited for, and says so
+    expect(linesOf(ganttSvg(buildRunModel(held), new Set())).map((m) => m[4])).toEqual([
+      'r: backoff before attempt #2',
+      // (the title is HTML: its apostrophe escaped)
+      'r #2: waited 2.80 s (ready → started; without the DAG&#39;s limits the report cannot tell what for)',
+    ]);
   });
 
   it('should say a retry that waited across a stop and resume of the run waited so, not for a slot', () => {
@@ -177,9 +191,7 @@ describe('the report timeline', () => {
       ),
     );
     const waits = [...ganttSvg(model, new Set()).matchAll(/<line class="queued"[^>]*><title>([^<]*)<\/title>/g)].map((m) => m[1]);
-    expect(waits).toEqual([
-      'r: attempt #2 was due after its backoff and started 9.80 s later across a stop and resume of the run (the time it was stopped included)',
-    ]);
+    expect(waits).toEqual(['r #2: waited 9.80 s (ready → started), across a stop and resume of the run']);
   });
 
   it('should name the worker of a remote attempt, and say an attempt a resume took up again on its worker was not run twice', () => {

@@ -6,6 +6,7 @@
 import { drawnAttempts } from './boundedPage';
 import { escapeHtml, formatMs, textWidth, truncate } from './html';
 import type { AttemptBar, RetryAfter, RunModel, TaskRow } from './runModel';
+import type { TaskWait } from './taskWaits';
 import { waitTitle } from './waitText';
 
 /** Sizes of the chart, in px. */
@@ -85,15 +86,7 @@ function row(
   );
   const first = task.attempts[0];
   if (task.readyMs !== undefined && first !== undefined && task.wait !== undefined) {
-    parts.push(
-      line(
-        task.wait.kind === 'waited' || task.wait.kind === 'resumed' || task.wait.kind === 'kept' ? 'queued' : 'dispatch',
-        x(task.readyMs),
-        x(first.startMs),
-        middle,
-        waitTitle(task.id, task.wait),
-      ),
-    );
+    parts.push(line(waitKind(task.wait), x(task.readyMs), x(first.startMs), middle, waitTitle(task.id, task.wait)));
   }
   const shownAttempts = drawnAttempts(task.attempts, attemptsAtMost);
   const drawn = new Set([...shownAttempts.first, ...shownAttempts.last]);
@@ -112,9 +105,9 @@ function row(
       const resumed = resumedAtMs.some((at) => at > previous.endMs && at <= due);
       const across = resumed ? ', across a stop and resume of the run (the time it was stopped included)' : '';
       parts.push(line('backoff', x(previous.endMs), x(due), middle, `${task.id}: backoff before attempt #${bar.attempt}${across}`));
-      if (bar.startMs > due) {
-        const stopped = resumedAtMs.some((at) => at > due && at <= bar.startMs);
-        parts.push(line('queued', x(due), x(bar.startMs), middle, retryWaitTip(task.id, bar, due, stopped)));
+      if (bar.wait !== undefined) {
+        // what held the retry back, as for a first attempt (`taskWaits.ts`), named with its number
+        parts.push(line(waitKind(bar.wait), x(due), x(bar.startMs), middle, waitTitle(`${task.id} #${bar.attempt}`, bar.wait)));
       }
     }
     const left = x(bar.startMs);
@@ -161,13 +154,9 @@ function tookText(bar: AttemptBar): string {
   }
 }
 
-/** What a retry waited once its backoff was over (due at `dueMs`), until it started; `stopped`: the run was stopped and resumed meanwhile. */
-function retryWaitTip(taskId: string, bar: AttemptBar, dueMs: number, stopped: boolean): string {
-  const waited = formatMs(bar.startMs - dueMs);
-  const why = stopped
-    ? 'across a stop and resume of the run (the time it was stopped included)'
-    : '(a slot, a limit or its agent was busy, or dispatch latency)';
-  return `${taskId}: attempt #${bar.attempt} was due after its backoff and started ${waited} later ${why}`;
+/** How a wait is drawn: held back by something (`queued`), or only dispatch latency. */
+function waitKind(wait: TaskWait): 'queued' | 'dispatch' {
+  return wait.kind === 'waited' || wait.kind === 'resumed' || wait.kind === 'kept' ? 'queued' : 'dispatch';
 }
 
 function line(kind: string, from: number, to: number, y: number, tip: string): string {

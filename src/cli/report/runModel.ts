@@ -38,6 +38,8 @@ export interface AttemptBar {
   retryDueMs?: number;
   /** A remote attempt the run's resume took up again on its worker: timed from the resume, it started there before. */
   takenUp?: true;
+  /** What this attempt, a retry, waited for once its backoff was over (as a first attempt's `TaskRow.wait`). */
+  wait?: TaskWait;
 }
 
 /** How a task ended. */
@@ -283,6 +285,10 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
         task.attempts[k]!.detail = TAKEN_UP;
       if (k < i - 1) bar.takenUp = true;
     });
+    for (const bar of task.attempts.slice(1)) {
+      const retryWait = waits.retryWaitOf(task.id, bar.agent, bar.attempt);
+      if (retryWait !== undefined) bar.wait = retryWait;
+    }
     const first = task.attempts[0];
     const wait = first === undefined ? undefined : waits.waitOf(task.id, first.agent);
     if (wait !== undefined) task.wait = wait;

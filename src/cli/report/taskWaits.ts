@@ -111,6 +111,9 @@ export class WaitTracker {
   private readonly times: number[] = [];
   private readonly readyAt = new Map<string, number>();
   private readonly startedAt = new Map<string, number>();
+  /** By `taskId#attempt`, a retry's `task.retrying` (its backoff over: ready again) and its first `task.started`. */
+  private readonly retryReadyAt = new Map<string, number>();
+  private readonly retryStartedAt = new Map<string, number>();
   /** Attempts running, by `taskId#attempt`, and what they took. */
   private readonly open = new Map<string, Needs>();
   private readonly segments: Segment[];
@@ -142,8 +145,13 @@ export class WaitTracker {
         if (!this.readyAt.has(event.taskId)) this.readyAt.set(event.taskId, index);
         this.lastReady.set(event.taskId, index);
         break;
+      case 'task.retrying':
+        this.retryReadyAt.set(`${event.taskId}#${event.attempt}`, index);
+        break;
       case 'task.started': {
         if (!this.startedAt.has(event.taskId)) this.startedAt.set(event.taskId, index);
+        const key = `${event.taskId}#${event.attempt}`;
+        if (this.retryReadyAt.has(key) && !this.retryStartedAt.has(key)) this.retryStartedAt.set(key, index);
         const needs = this.needsOf(event.taskId);
         const ready = this.lastReady.get(event.taskId);
         if (needs.weight > 1 && ready !== undefined) {
@@ -187,8 +195,17 @@ export class WaitTracker {
 
   /** What the first attempt of `taskId`, run by `agent`, waited for; `undefined` when it started at once. */
   waitOf(taskId: string, agent: string): TaskWait | undefined {
-    const ready = this.readyAt.get(taskId);
-    const started = this.startedAt.get(taskId);
+    return this.waitBetween(taskId, agent, this.readyAt.get(taskId), this.startedAt.get(taskId));
+  }
+
+  /** What `attempt` of `taskId` (a retry) waited for once its backoff was over; `undefined` when it started at once. */
+  retryWaitOf(taskId: string, agent: string, attempt: number): TaskWait | undefined {
+    const key = `${taskId}#${attempt}`;
+    return this.waitBetween(taskId, agent, this.retryReadyAt.get(key), this.retryStartedAt.get(key));
+  }
+
+  /** What held `taskId` back from event `ready` (it was ready) to event `started`. */
+  private waitBetween(taskId: string, agent: string, ready: number | undefined, started: number | undefined): TaskWait | undefined {
     if (ready === undefined || started === undefined || started < ready) return undefined;
     const readyTime = this.times[ready]!;
     const startTime = this.times[started]!;
