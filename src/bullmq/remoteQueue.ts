@@ -395,6 +395,6 @@ export class RemoteQueue {
 
   private track(promise: Promise<unknown>): void {
     this.pending.add(promise);
-    void promise.finally(() => this.pending.delete(promise));
+    void promise.finally(() => this.pending.delete(promise)).catch(() => undefined); // a failed command is its sender's to report
   }
 }
