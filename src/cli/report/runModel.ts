@@ -279,11 +279,12 @@ export function buildRunModel(events: readonly DagEvent[], options: RunModelOpti
   for (const task of rows.values()) {
     // the interrupted bars of an attempt whose own number then ended on a worker: taken up, not run again
     task.attempts.forEach((bar, i) => {
-      if (bar.worker === undefined || bar.detail === RAN_AGAIN) return;
-      let k = i - 1;
-      for (; k >= 0 && task.attempts[k]!.attempt === bar.attempt && task.attempts[k]!.detail === RAN_AGAIN; k--)
-        task.attempts[k]!.detail = TAKEN_UP;
-      if (k < i - 1) bar.takenUp = true;
+      if (bar.worker === undefined) return;
+      for (const earlier of task.attempts.slice(0, i).reverse()) {
+        if (earlier.attempt !== bar.attempt || earlier.detail !== RAN_AGAIN) break;
+        earlier.detail = TAKEN_UP;
+        bar.takenUp = true;
+      }
     });
     for (const bar of task.attempts.slice(1)) {
       const retryWait = waits.retryWaitOf(task.id, bar.agent, bar.attempt);

@@ -121,7 +121,6 @@ export class WaitTracker {
   private readonly rates = new Map<string, RateStarts>();
   /** Indices of the `agent.available` events of each agent kind. */
   private readonly available = new Map<string, number[]>();
-  private readonly resumes: number[] = [];
   /** Starts of attempts heavier than one unit, in event order: each may have held the run's slots. */
   private readonly heavyStarts: { readonly index: number; readonly ready: number; readonly taskId: string; readonly weight: number }[] = [];
   private readonly heavyStartIndex: number[] = [];
@@ -182,7 +181,6 @@ export class WaitTracker {
       }
       case 'run.resumed':
         // the stopped process's attempts hold nothing in the new one (its rate windows do keep their starts)
-        this.resumes.push(index);
         for (const needs of this.open.values()) this.take(index, needs, -1);
         this.open.clear();
         // a resume of an earlier version does not say its concurrency (it may have had another -c): not known
@@ -211,7 +209,8 @@ export class WaitTracker {
     const startTime = this.times[started]!;
     const ms = startTime - readyTime;
     if (ms <= 0) return undefined;
-    if (this.resumes.some((index) => index > ready && index < started)) return { kind: 'resumed', ms };
+    // the part of the run it started in began after it was ready: a resume came between
+    if (this.segmentOf(started).start > ready) return { kind: 'resumed', ms };
     // the one that made room last held it back to the end; on a tie, the most specific is named
     let last: { readonly at: number; readonly cause: WaitCause } | undefined;
     for (const [at, cause] of this.causes(taskId, agent, ready, started)) {
