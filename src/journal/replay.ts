@@ -56,9 +56,8 @@ export interface ReplayedRun {
   readonly spawnedBefore: ReadonlyMap<number, SpawnedBefore>;
 }
 
-/** The tasks a task's attempts spawned, as its `tasks.spawned` events gave them (`attempt`: the last of them). */
+/** The tasks a task's attempts spawned, as its `tasks.spawned` events gave them. */
 export interface SpawnedBefore {
-  readonly attempt: number;
   readonly tasks: readonly TaskSpec[];
 }
 
@@ -87,7 +86,7 @@ export function replay({ header, events, placeOf }: Pick<JournaledRun, 'header' 
   // task id -> the failed attempt waiting for a retry, and when it failed
   const waiting = new Map<string, { failedAttempt: number; failedAt: number; retryAfterMs: number | undefined }>();
   const startedIds: (readonly [taskId: string, at: number])[] = [];
-  // spawner id -> what its attempt spawned, until the attempt ends
+  // spawner id -> what it spawned without its completion, until it ends
   const spawns = new Map<string, SpawnedBefore>();
   for (const [k, event] of events.entries()) {
     // a backend of the application's may hold anything: what is not the next event of this run is said as such
@@ -110,7 +109,7 @@ export function replay({ header, events, placeOf }: Pick<JournaledRun, 'header' 
     // next attempts, after a failure and a stop too, spawn those tasks again as the same ones
     if (event.type === 'tasks.spawned') {
       const earlier = spawns.get(event.taskId);
-      spawns.set(event.taskId, { attempt: event.attempt, tasks: [...(earlier?.tasks ?? []), ...event.tasks] });
+      spawns.set(event.taskId, { tasks: [...(earlier?.tasks ?? []), ...event.tasks] });
     } else if (isTerminalEvent(event)) spawns.delete(event.taskId);
   }
   const state = draft.finish();
