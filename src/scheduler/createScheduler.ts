@@ -120,7 +120,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
   /** Why a run may not start now, if it may not. */
   const refusal = (runId: string, what: string, resuming = false): Error | undefined => {
     if (closed) return new SchedulerShutDownError(what);
-    if (recording.has(runId) || engine.activeRuns.some((active) => active.runId === runId)) return new RunActiveError(runId, resuming);
+    if (answers.awaits(runId) || engine.activeRuns.some((active) => active.runId === runId)) return new RunActiveError(runId, resuming);
     return undefined;
   };
 
@@ -179,23 +179,6 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
 
   // runs whose journal has not answered yet: shutdown waits for them, and a forced one cancels them as they start
   const answers = new JournalAnswers();
-  // their ids: a run of the same id submitted or resumed meanwhile is refused as active, as it would be a moment later
-  const recording = new Set<string>();
-  /** {@link JournalAnswers.track} of the record of run `runId`, counted as active until the journal answered. */
-  const trackRecord = <T>(runId: string, answer: () => T | Promise<T>, then: (value: T) => void, fail: (error: unknown) => void) => {
-    recording.add(runId);
-    answers.track(
-      answer,
-      (value) => {
-        recording.delete(runId);
-        then(value);
-      },
-      (error) => {
-        recording.delete(runId);
-        fail(error);
-      },
-    );
-  };
   let forced = false;
   // an interrupting shutdown: runs whose journal answers afterwards are left to be resumed
   let interrupting = false;
@@ -219,7 +202,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         const scope = subscriberScope();
         if (haltable === undefined) return launch(subscriber, bus, runId, dag, runResolved, scope);
         const one = oneRunJournal(subscriber);
-        trackRecord(
+        answers.track(
           runId,
           () => one.journal.create(journalHeader(runId, dag, runResolved, resolved)),
           (writer) => launch(subscriber, bus, runId, dag, runResolved, scope, { writer, location: one.journal.location }, one.spared()),
@@ -246,7 +229,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         if (refused !== undefined) return subscriber.error(refused);
         const scope = subscriberScope();
         const one = oneRunJournal(subscriber);
-        trackRecord(
+        answers.track(
           runId,
           () => one.journal.resume(runId),
           (taken) => {

@@ -67,19 +67,23 @@ export function whenAnswered<T>(answer: () => T | Promise<T>, then: (value: T) =
 /**
  * The answers a scheduler still awaits from its journal (a database's take a round trip): each
  * counted from the question until its `then` (or `fail`) ran, so a shutdown can wait for the
- * runs whose record is still being made.
+ * runs whose record is still being made, and a second run of such a run's id is refused as active.
  */
 export class JournalAnswers {
   private pending = 0;
   private waiters: (() => void)[] = [];
+  // the runs whose record is being made or taken up
+  private readonly runIds = new Set<string>();
 
-  /** {@link whenAnswered}, counted until `then` or `fail` ran. */
-  track<T>(answer: () => T | Promise<T>, then: (value: T) => void, fail: (error: unknown) => void): void {
+  /** {@link whenAnswered} for the record of run `runId`, counted until `then` or `fail` ran. */
+  track<T>(runId: string, answer: () => T | Promise<T>, then: (value: T) => void, fail: (error: unknown) => void): void {
     this.pending += 1;
+    this.runIds.add(runId);
     let done = false;
     const settled = () => {
       if (done) return;
       done = true;
+      this.runIds.delete(runId);
       if (--this.pending === 0) for (const resolve of this.waiters.splice(0)) resolve();
     };
     whenAnswered(
@@ -96,6 +100,11 @@ export class JournalAnswers {
         fail(error);
       },
     );
+  }
+
+  /** Whether the record of run `runId` is being made or taken up. */
+  awaits(runId: string): boolean {
+    return this.runIds.has(runId);
   }
 
   /** Resolves once no answer is awaited (at once when none is). */
