@@ -279,8 +279,7 @@ class AttemptExecution<T> {
       else this.settle(checked.value === undefined ? SUCCESS_WITHOUT_OUTPUT : new Success(checked.value));
       return;
     }
-    const specs = this.spawnedSpecs(spawned);
-    if (specs !== undefined) this.settle(new Success(checked.value, undefined, specs, worker));
+    this.succeedSpawning(spawned, checked.value, undefined, worker);
   }
 
   /**
@@ -290,8 +289,7 @@ class AttemptExecution<T> {
   private completeEmpty(): void {
     const spawned = this.spawned;
     if (spawned === undefined || spawned.length === 0) return this.settle(new Success(undefined, EMPTY_RESULT));
-    const specs = this.spawnedSpecs(spawned);
-    if (specs !== undefined) this.settle(new Success(undefined, EMPTY_RESULT, specs));
+    this.succeedSpawning(spawned, undefined, EMPTY_RESULT);
   }
 
   /**
@@ -313,23 +311,21 @@ class AttemptExecution<T> {
       this.settle(new Failure(error));
       return;
     }
-    const specs = this.spawnedSpecs(spawned);
-    if (specs !== undefined) this.settle(new Success(warningOutput(error), errorInfo(error), specs, workerOf(error)));
+    this.succeedSpawning(spawned, warningOutput(error), errorInfo(error), workerOf(error));
   }
 
   /**
-   * The tasks the agent spawned, as a frozen JSON-safe copy; `undefined` when they are not
-   * JSON-safe, and the attempt has then failed (a bad spawn like any other: the spawner fails
-   * with every detail, the run goes on).
+   * Settles a success with the tasks the agent spawned, as a frozen JSON-safe copy; when they are
+   * not JSON-safe the attempt fails instead (a bad spawn like any other: the spawner fails with
+   * every detail, the run goes on).
    */
-  private spawnedSpecs(spawned: readonly TaskSpec[]): readonly TaskSpec[] | undefined {
+  private succeedSpawning(spawned: readonly TaskSpec[], output: unknown, warning?: ErrorInfo, worker?: string): void {
     const specs = toJsonSafe(spawned);
-    if (specs.ok) return specs.value as readonly TaskSpec[];
+    if (specs.ok) return this.settle(new Success(output, warning, specs.value as readonly TaskSpec[], worker));
     const message = `spawned tasks are not JSON-safe: ${specs.problem.replace(/^\$/, 'spawn')}`;
     this.settle(
       new Failure(new DagValidationError([{ path: ['spawn'], code: 'invalid-value', message }], this.host.dagId, this.host.taskId)),
     );
-    return undefined;
   }
 
   private settle(outcome: AttemptOutcome): void {
