@@ -303,8 +303,14 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   // Never waits on Redis without a limit: BullMQ's gentle close waits for Redis (for ever while
   // it is down), so the workers are paused, then closed with force once their attempts are done.
   const close = async (): Promise<void> => {
-    // take no more jobs (a fetch under way may still bring one: the processor hands it back)
+    // take no more jobs. A paused BullMQ worker still waits in Redis for the next job: added now
+    // (a dependent of the attempt that just ended), it would be taken here, or the wake-up meant
+    // for the workers that stay would be, and the job left until a lease or a block time lapsed.
+    // That wait is cut; a job it took meanwhile is handed back by the processor (see below). Not
+    // while Redis is away: nothing can be taken then, and BullMQ would bring the connection back.
     await Promise.allSettled(workers.map((worker) => worker.pause(true)));
+    const reachable = workers.filter((_worker, at) => connections[at]!.status === 'ready');
+    await Promise.allSettled(reachable.map((worker) => within(worker.getBackend().disconnectBlocking(true), SETTLE_GRACE_SHORT_MS)));
     await untilIdle();
     if (force) await abortRunning();
     if (leftBehind > 0) {
@@ -312,6 +318,9 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
         `rxdag worker ${id}: ${leftBehind} aborted attempt(s) did not return within ${FORCE_GRACE_MS / 1000} s and are left running; ` +
           'their jobs go to another worker once their lease lapses',
       );
+    } else {
+      // BullMQ's loops end once the jobs they took are processed: a job handed back is in Redis before they close
+      await waitUntil(() => reachable.every((worker) => !worker.isRunning()), SETTLE_GRACE_SHORT_MS);
     }
     // nothing runs that a cancel could stop: the watch closes while outcomes are recorded
     const watchClosed = cancels.close(SETTLE_GRACE_MS);
@@ -353,6 +362,23 @@ async function waitUntil(done: () => boolean, withinMs: number): Promise<boolean
   const deadline = Date.now() + withinMs;
   while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   return done();
+}
+
+/** Resolves when `promise` settles or `withinMs` passed, whichever comes first; never rejects. */
+async function within(promise: Promise<unknown>, withinMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, withinMs)));
+  try {
+    await Promise.race([
+      promise.then(
+        () => undefined,
+        () => undefined,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** How long a worker waits for Redis to say whether a job whose lease it lost is still there. */
