@@ -206,6 +206,37 @@ describe('rxdag run (interrupted)', () => {
   }, 30_000);
 });
 
+describe('rxdag run (a stop signal after the run ended)', () => {
+  const tmp = tempDir();
+  beforeAll(() => ensureBuilt(), 120_000);
+  afterAll(() => tmp.remove());
+
+  it('should say it waits for the processes of a task it timed out, and kill them on a second Ctrl-C', async () => {
+    const pidFile = tmp.file('deaf.pids');
+    const dag = tmp.file('deaf.yaml');
+    writeFileSync(
+      dag,
+      JSON.stringify({
+        id: 'deaf',
+        tasks: [{ id: 'deaf', run: `trap '' TERM; sleep 987 & echo $! >> '${pidFile}'; wait`, timeoutMs: 300 }],
+      }),
+    );
+    const cli = startCli(['run', dag, '--no-journal', '--kill-grace', '20000']);
+    await cli.waitForStdout(/dag\.completed failed/);
+    cli.child.kill('SIGINT');
+    await waitFor(() => notices(cli.stderrSoFar()).includes('to kill them now'), 3000);
+    expect(notices(cli.stderrSoFar())).toBe(
+      'rxdag: stopping: the run had ended; waiting for the processes of 1 shell task it stopped to exit (Ctrl-C again to kill them now)\n',
+    );
+    const secondAt = Date.now();
+    cli.child.kill('SIGINT');
+    expect((await cli.done).code).toBe(130);
+    expect(Date.now() - secondAt).toBeLessThan(3000);
+    await waitFor(() => readPids(pidFile).filter(isRunning).length === 0);
+    expect(readPids(pidFile).filter(isRunning)).toEqual([]);
+  }, 30_000);
+});
+
 function safeReadPids(file: string): number[] {
   try {
     return readPids(file);

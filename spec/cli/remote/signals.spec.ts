@@ -20,10 +20,13 @@ describeRedis('signals to rxdag run --redis and rxdag worker', (env) => {
 
   const remote = () => ['--redis', env.url, '--redis-prefix', prefix];
 
-  /** A DAG of one shell task that writes its shell's and its `sleep 30`'s pids to `pids` (the first time only, when `once`). */
-  function longTaskDag(name: string, once?: string): { file: string; pids: string } {
+  /**
+   * A DAG of one shell task that writes its shell's and its `sleep 30`'s pids to `pids` (the first
+   * time only, when `once`); with `deaf`, both ignore SIGTERM.
+   */
+  function longTaskDag(name: string, once?: string, deaf = false): { file: string; pids: string } {
     const pids = tmp.file(`${name}.pids`);
-    const long = `echo $$ >> '${pids}'; sleep 30 & echo $! >> '${pids}'; wait`;
+    const long = `${deaf ? "trap '' TERM; " : ''}echo $$ >> '${pids}'; sleep 30 & echo $! >> '${pids}'; wait`;
     const run = once === undefined ? long : `if [ -e '${once}' ]; then echo again; else touch '${once}'; ${long}; fi`;
     const file = tmp.file(`${name}.json`);
     writeFileSync(file, JSON.stringify({ id: name, tasks: [{ id: 'long', run }] }));
@@ -117,6 +120,30 @@ describeRedis('signals to rxdag run --redis and rxdag worker', (env) => {
       worker: second.id,
       output: { stdout: 'again' },
     });
+  });
+
+  it('should hand back at once on a second SIGTERM an attempt whose processes ignore SIGTERM, whatever its --kill-grace', async () => {
+    const first = await fleet.start(env.url, prefix, ['--lease-ms', '1000', '--kill-grace', '30000']);
+    const { file, pids } = longTaskDag('deaf', tmp.file('deaf.flag'), true);
+    const log = tmp.file('deaf.jsonl');
+    const run = fleet.track(startCli(['run', file, ...remote(), '--events', log], NO_KEY));
+    const started = await taskStarted(pids);
+    first.child.kill('SIGTERM');
+    await waitFor(() => first.stderrSoFar().includes('taking no more jobs, waiting for 1 running attempt'), 'the worker to say it waits');
+    const second = Date.now();
+    first.child.kill('SIGTERM');
+    const stopped = await first.done;
+    expect(stopped.code).toBe(0);
+    // not the grace of 30 s: its processes were killed, and the attempt went back to the queue
+    expect(Date.now() - second).toBeLessThan(10_000);
+    expect(started.filter(isRunning)).toEqual([]);
+    expect(stopped.stderr).not.toContain('left running');
+
+    const other = await fleet.start(env.url, prefix, ['--lease-ms', '1000']);
+    expect((await run.done).code).toBe(0);
+    const events = readEventLog(log);
+    expect(events.filter((event) => event.type === 'task.failed')).toEqual([]);
+    expect(events.find((event) => event.type === 'task.completed')).toMatchObject({ taskId: 'long', attempt: 1, worker: other.id });
   });
 
   it('should serve its metrics on --metrics-port: attempts by agent and outcome, durations, running attempts', async () => {

@@ -16,6 +16,8 @@ export class ProcessGroups {
   // Group leader pid -> the promise of its termination, once one was asked for.
   private readonly live = new Map<number, Promise<void> | undefined>();
   private readonly emptyWaiters: (() => void)[] = [];
+  // set by `hurry`: no grace any more
+  private hurried = false;
 
   constructor(private readonly killGraceMs: number) {}
 
@@ -51,6 +53,17 @@ export class ProcessGroups {
     for (const pid of this.live.keys()) signalTaskProcesses(pid, 'SIGKILL', true);
   }
 
+  /**
+   * No more grace: the groups being stopped get SIGKILL now, and those stopped from now on right
+   * after their SIGTERM. For a stop that will not wait, whose tasks are still told to stop first
+   * (a worker's second signal: its attempts are handed back once their processes are gone).
+   * Groups nobody asked to stop are left alone.
+   */
+  hurry(): void {
+    this.hurried = true;
+    for (const [pid, stopping] of this.live) if (stopping !== undefined) signalTaskProcesses(pid, 'SIGKILL', true);
+  }
+
   /** Resolves when no tracked group is left (at once when none is). */
   whenEmpty(): Promise<void> {
     if (this.live.size === 0) return Promise.resolve();
@@ -63,7 +76,7 @@ export class ProcessGroups {
 
   private async stopGroup(pid: number, session: boolean): Promise<void> {
     if (!signalTaskProcesses(pid, 'SIGTERM', session)) return;
-    if (await waitUntilGone(pid, session, this.killGraceMs)) return;
+    if (await waitUntilGone(pid, session, this.killGraceMs, () => this.hurried)) return;
     signalTaskProcesses(pid, 'SIGKILL', session);
     await waitUntilGone(pid, session, AFTER_KILL_MS);
   }
@@ -74,11 +87,11 @@ export class ProcessGroups {
   }
 }
 
-/** Polls the group until it is empty or `withinMs` passed; true when it emptied. */
-async function waitUntilGone(pid: number, session: boolean, withinMs: number): Promise<boolean> {
+/** Polls the group until it is empty, `withinMs` passed or `cut()` holds; true when it emptied. */
+async function waitUntilGone(pid: number, session: boolean, withinMs: number, cut: () => boolean = () => false): Promise<boolean> {
   const deadline = Date.now() + withinMs;
   while (taskProcessesAlive(pid, session)) {
-    if (Date.now() >= deadline) return false;
+    if (Date.now() >= deadline || cut()) return false;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
   return true;

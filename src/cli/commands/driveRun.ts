@@ -39,6 +39,7 @@ import { commandLine } from '../shellWord';
 import { escapeControls } from '../../dag/text';
 import type { CliIo } from './cliIo';
 import {
+  afterEndLine,
   atOnceLine,
   exitAfterStop,
   exitCodeOf,
@@ -223,6 +224,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
         // the run has its end (recorded, or being recorded): only the events log's reader may still be waited for
         if (log !== undefined && log.untaken > 0)
           notice(`rxdag: stopping on ${signal}: the run had ended; what the events log's reader did not take is dropped`);
+        if (groups.size > 0) notice(afterEndLine(signal, groups.size));
         log?.closeNow();
         return;
       }

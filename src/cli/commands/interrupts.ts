@@ -152,6 +152,17 @@ export function stoppingLine(signal: StopSignal, waitingFor: number): string {
 }
 
 /**
+ * What a stop signal does once the run has ended while the processes of tasks it stopped (timed
+ * out, cancelled) still have their grace to exit: the command waits for them, as it would have.
+ */
+export function afterEndLine(signal: StopSignal, waitingFor: number): string {
+  const tasks = waitingFor === 1 ? '1 shell task it stopped' : `${waitingFor} shell tasks it stopped`;
+  const on = signal === 'SIGINT' ? '' : ` on ${signal}`;
+  const again = signal === 'SIGINT' ? 'Ctrl-C again' : `Ctrl-C or a second ${signal}`;
+  return `rxdag: stopping${on}: the run had ended; waiting for the processes of ${tasks} to exit (${again} to kill them now)`;
+}
+
+/**
  * What SIGTERM (or SIGHUP) on a journaled run does, in one line:
  * `rxdag: stopping on SIGTERM: the run is left interrupted, stopping its 2 running shell tasks (rxdag resume x continues it)`;
  * `running` counts the tasks whose processes are still alive (other tasks stop at once).

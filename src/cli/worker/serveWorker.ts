@@ -74,6 +74,8 @@ export async function serveWorker(options: WorkerCommandOptions, io: CliIo): Pro
         `${name}: handing ${worker.running} running attempt${worker.running === 1 ? '' : 's'} back to the queue and stopping ${worker.running === 1 ? 'its' : 'their'} processes`,
       );
       void worker.close({ force: true });
+      // their processes get no grace: an attempt handed back must not run on here beside its next copy
+      groups.hurry();
     },
   });
   try {
