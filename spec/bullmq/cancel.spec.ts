@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'bullmq';
+import { notTakenDetail } from '../../src/bullmq/errors';
 import { filter, from, lastValueFrom, type ObservableInput, take } from 'rxjs';
 import {
   type Agent,
@@ -480,3 +481,13 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+describe('notTakenDetail', () => {
+  it('should name a Redis database other than 0, which a worker must be on too', () => {
+    expect(notTakenDetail({ queue: 'sleep', prefix: 'ci', database: 1 }, 0, 0)).toBe(
+      'no worker took its job (queue "sleep", prefix "ci", Redis database 1) as far as this scheduler heard: ' +
+        "is a worker serving that queue, with the same prefix, database and key? (or were they all busy with other schedulers' jobs)",
+    );
+    expect(notTakenDetail({ queue: 'sleep', prefix: 'ci', database: 0 }, 0, 0)).toContain('(queue "sleep", prefix "ci") as far');
+  });
+});

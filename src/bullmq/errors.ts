@@ -139,11 +139,17 @@ export class RemoteJobError extends Error {
  * serve the queue (a wrong prefix, queue or key, or no worker started), which a time limit alone
  * cannot tell from a slow attempt.
  */
-export function notTakenDetail(where: { readonly queue: string; readonly prefix: string }, taken: number, running: number): string {
+export function notTakenDetail(
+  where: { readonly queue: string; readonly prefix: string; readonly database: number },
+  taken: number,
+  running: number,
+): string {
+  // a database of its own is named: a worker on database 0 of the same Redis sees none of its jobs
+  const database = where.database === 0 ? '' : `, Redis database ${where.database}`;
   return (
-    `no worker took its job (queue "${where.queue}", prefix "${where.prefix}") as far as this scheduler heard: ` +
+    `no worker took its job (queue "${where.queue}", prefix "${where.prefix}"${database}) as far as this scheduler heard: ` +
     (taken > 0
       ? `its workers were busy (they took ${taken} of this scheduler's jobs, ${running} running now; other schedulers' jobs may be ahead in the queue)`
-      : "is a worker serving that queue, with the same prefix and key? (or were they all busy with other schedulers' jobs)")
+      : `is a worker serving that queue, with the same prefix${database === '' ? '' : ', database'} and key? (or were they all busy with other schedulers' jobs)`)
   );
 }

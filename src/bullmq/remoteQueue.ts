@@ -288,7 +288,7 @@ export class RemoteQueue {
     // (a job not added yet, Redis away, is no sign of a queue without workers)
     if (waiter.taken || !waiter.sent || !(reason instanceof TaskTimeoutError)) return;
     const running = [...this.waiters.values()].filter((other) => other.taken).length;
-    reason.addDetail(notTakenDetail(this.config, this.takenJobs, running));
+    reason.addDetail(notTakenDetail({ ...this.config, database: this.config.target.options.db ?? 0 }, this.takenJobs, running));
   }
 
   private onFinished(jobId: string, read: () => Settlement): void {
