@@ -50,6 +50,21 @@ describeRedis('a worker closing while its queue gets a job', (env) => {
   const at = (events: readonly DagEvent[], type: DagEvent['type'], taskId: string) =>
     events.find((event) => event.type === type && 'taskId' in event && event.taskId === taskId)!.at;
 
+  it('should log nothing when closed before it was ready: Redis did not fail', async () => {
+    const lines: string[] = [];
+    const early = startWorker({
+      connection: env.url,
+      prefix,
+      agents: { work },
+      concurrency: 1,
+      leaseMs,
+      onLog: (line) => lines.push(line),
+    });
+    await early.close();
+    await sleep(100);
+    expect(lines).toEqual([]);
+  });
+
   it('should take no job queued after its close began, while its last attempt still runs', async () => {
     // the closing worker has room for a second job: it was waiting in Redis for one, before the other worker
     const leaving = worker('leaving');

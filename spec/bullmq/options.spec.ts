@@ -174,6 +174,17 @@ describe('remoteAgent and startWorker options', () => {
     return worker.close({ force: true });
   });
 
+  it('should refuse an `allow` that names no agent of the worker, naming it and the agents there are', () => {
+    const agents = { shell: () => 1, sleep: () => 2 };
+    const start = (allow: string[]) => () => startWorker({ connection: 'redis://127.0.0.1', agents, allow, concurrency: 1, leaseMs: 1000 });
+    expect(start(['shel'])).toThrow(
+      new TypeError('startWorker: `allow` names an agent "shel" that `agents` does not have (it has: shell, sleep)'),
+    );
+    expect(start(['shell', 'gpu', 'zzz'])).toThrow(
+      new TypeError('startWorker: `allow` names agents "gpu", "zzz" that `agents` does not have (it has: shell, sleep)'),
+    );
+  });
+
   it('should give the scheduler a plain agent spec that passes its option check', () => {
     const agent = remoteAgent({ connection: 'redis://127.0.0.1', queue: 'q', capacity: 4 });
     expect(Object.keys(agent).sort()).toEqual(['capacity', 'create', 'dispose', 'idleMs', 'maxInstances', 'run']);

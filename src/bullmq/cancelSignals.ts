@@ -95,6 +95,8 @@ export class CancelWatch {
   private polling = false;
   // the last poll failed on a live connection (Redis did not answer): the next answered one says it is back
   private unanswered = false;
+  // closed: what fails from now on is the close's doing (a subscribe still under way), not Redis's
+  private closed = false;
 
   constructor(
     private readonly target: RedisTarget,
@@ -108,7 +110,7 @@ export class CancelWatch {
         name,
         commandTimeoutMs: commandTimeoutFor(leaseMs),
         action: 'hear cancels',
-        onError: (error) => listener.failed(error),
+        onError: (error) => this.closed || listener.failed(error),
         onReady: () => listener.connected(),
       });
     this.subscriber = connection('rxdag-worker-cancels');
@@ -116,7 +118,7 @@ export class CancelWatch {
     this.subscriber.redis.on('message', (_channel: string, message: string) => this.heard(message));
     this.subscribed = this.subscriber.redis
       .subscribe(cancelChannel(prefix))
-      .catch((error: unknown) => listener.failed(this.subscriber.fail('listen for cancels', error)));
+      .catch((error: unknown) => this.closed || listener.failed(this.subscriber.fail('listen for cancels', error)));
     this.timer = setInterval(() => void this.poll(), Math.max(10, Math.floor(leaseMs / 3)));
     this.timer.unref();
   }
@@ -159,6 +161,7 @@ export class CancelWatch {
 
   /** Stops listening; waits at most `withinMs` for Redis to answer the poller's `QUIT`. */
   async close(withinMs: number): Promise<void> {
+    this.closed = true;
     clearInterval(this.timer);
     this.subscriber.redis.disconnect();
     await this.poller.close(withinMs);

@@ -227,7 +227,15 @@ export function resolveWorkerOptions(options: WorkerOptions) {
   const checked = check(workerSchema, options, where);
   const agents = options.agents;
   const allow = checked.allow ?? Object.keys(agents);
-  const served = allow.filter((name) => Object.hasOwn(agents, name));
+  // a name in `allow` that is no agent's is a typo: it would leave a queue without this worker unsaid
+  const unknown = allow.filter((name) => !Object.hasOwn(agents, name));
+  if (unknown.length > 0) {
+    throw new TypeError(
+      `${where}: \`allow\` names ${unknown.length === 1 ? 'an agent' : 'agents'} ${unknown.map((name) => JSON.stringify(name)).join(', ')} ` +
+        `that \`agents\` does not have (it has: ${Object.keys(agents).join(', ') || 'none'})`,
+    );
+  }
+  const served = allow;
   const queues = checked.queues ?? served;
   // a queue named by default after an agent: BullMQ's own error would not say which option
   const unnamable = checked.queues === undefined ? queues.filter((name) => name === '' || name.includes(':')) : [];
