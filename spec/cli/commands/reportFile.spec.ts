@@ -16,7 +16,7 @@ describe('the report file', () => {
   it('should say on stderr that a page of 25 MB or more needs a browser with several GB, and nothing of a smaller one', () => {
     expect(largePageNote('out.html', 24_999_999)).toBeUndefined();
     expect(largePageNote('out.html', 131_030_684)).toBe(
-      'rxdag: the report out.html is 131 MB: a browser needs several GB of memory to open it (about 2 GB for 20,000 tasks drawn, or many long errors)',
+      'rxdag: the report out.html is 131 MB: a browser needs several GB of memory to open it (a run of up to 5,000 tasks has each drawn, with its errors)',
     );
     const noted: string[] = [];
     expect(writeReportFile(tmp.file('small.html'), { events: [] }, (line) => noted.push(line))).toBeUndefined();

@@ -163,6 +163,28 @@ describe('renderReport of a large run whose failing tasks retried many times wit
   });
 });
 
+describe('renderReport of a small run whose tasks retried many times with long errors', () => {
+  const ATTEMPTS = 60;
+  const FAILING = 150;
+  const events = eventsOf({ type: 'dag.created', at: 0, dagId: 'retries', taskCount: FAILING }, ...retriedRun(FAILING, FAILING, ATTEMPTS), {
+    type: 'dag.completed',
+    at: 10_000,
+    outcome: 'failed',
+    counts: { total: FAILING, completed: 0, failed: FAILING, skipped: 0, cancelled: 0 },
+    durationMs: 10_000,
+  });
+  const html = renderReport({ events });
+
+  it('should keep its page small as well: each error cut, and of each task the first and last attempts drawn', () => {
+    // every task drawn; without the cuts, 150 tasks × 60 attempts × 4,000 characters made ~40 MB
+    expect(drawn(html).rows).toHaveLength(FAILING);
+    expect(Buffer.byteLength(html)).toBeLessThan(2_000_000);
+    const bars = [...html.matchAll(/<rect class="bar [^"]*" data-task="f0" data-attempt="(\d+)"/g)].map((m) => Number(m[1]));
+    expect(bars).toEqual([1, 2, 3, 58, 59, 60]);
+    expect(html).toContain(`${'e'.repeat(TASK_DETAIL_CHARS - 'ShellCommandError: '.length)}… (3019 more characters)`);
+  });
+});
+
 /** Plain tasks `w…` completing at once, and `failing` tasks `f…` failing `attempts` times each with an error of 4,000 characters. */
 function retriedRun(size: number, failing: number, attempts: number): Parameters<typeof eventsOf> {
   const parts: Parameters<typeof eventsOf> = [];

@@ -28,11 +28,12 @@ export function reportCommand(eventsFile: string, options: { readonly output: st
     { what: 'the events log', file: eventsFile },
     ...(options.dag === undefined ? [] : [{ what: 'the DAG file', file: options.dag }]),
   ]);
-  const { events, tornLine } = readEventsFile(eventsFile, options.output);
+  const { events, notes, tornLine } = readEventsFile(eventsFile, options.output);
   const loaded = options.dag === undefined ? undefined : loadDagFile(options.dag, { checkDirectories: false });
   if (loaded !== undefined) refuseOtherDag(options.dag!, loaded.dag, events, eventsFile);
   if (tornLine !== undefined)
     io.stderr.write(`rxdag: ${eventsFile}:${tornLine}: the last line was cut short (a write a crash interrupted); left out\n`);
+  for (const note of notes) io.stderr.write(`rxdag: ${escapeControls(note)}\n`);
   const known: Partial<ReportInput> =
     loaded === undefined ? {} : { deps: depsOf(loaded.dag), setup: runSetupOf(loaded.spec, loaded.limits) };
   const failure = writeReportFile(options.output, { events, source: options.dag ?? eventsFile, eventsLog: eventsFile, ...known }, (line) =>

@@ -48,5 +48,5 @@ export function writeReportFile(file: string, input: ReportInput, note?: (line: 
 /** What a page of `bytes` a browser can hardly open says on stderr, else undefined. */
 export function largePageNote(file: string, bytes: number): string | undefined {
   if (bytes < LARGE_PAGE_BYTES) return undefined;
-  return `rxdag: the report ${file} is ${Math.round(bytes / 1e6)} MB: a browser needs several GB of memory to open it (about 2 GB for 20,000 tasks drawn, or many long errors)`;
+  return `rxdag: the report ${file} is ${Math.round(bytes / 1e6)} MB: a browser needs several GB of memory to open it (a run of up to 5,000 tasks has each drawn, with its errors)`;
 }

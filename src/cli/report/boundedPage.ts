@@ -1,6 +1,7 @@
 /**
- * What a report of more than `BOUNDED_REPORT_TASKS` tasks keeps of the tasks it shows, so that
- * its page stays small however long their errors and however many their retries: each task's
+ * What a report keeps of the tasks it shows (every task of a run of up to `BOUNDED_REPORT_TASKS`,
+ * the ones that matter of a bigger one), so that its page stays small however long their errors
+ * and however many their retries: each task's
  * error, and its last attempt's, cut to {@link TASK_DETAIL_CHARS} characters (the table's
  * Details and the graph's tooltip), the other attempts' to {@link ATTEMPT_DETAIL_CHARS} (the
  * timeline's tooltips), and of a task with more than {@link DRAWN_ATTEMPTS} bars of attempts,
@@ -9,14 +10,14 @@
  */
 import type { AttemptBar, RunModel, TaskRow } from './runModel';
 
-/** The most of a task's error a bounded page keeps. */
+/** The most of a task's error a page keeps. */
 export const TASK_DETAIL_CHARS = 1000;
-/** The most of an attempt's error a bounded page's timeline keeps. */
+/** The most of an attempt's error a page's timeline keeps. */
 export const ATTEMPT_DETAIL_CHARS = 200;
-/** The most bars of one task's attempts a bounded page's timeline draws. */
+/** The most bars of one task's attempts a page's timeline draws. */
 export const DRAWN_ATTEMPTS = 6;
 
-/** `model`'s tasks with their errors cut as a bounded page keeps them (the model itself is left as it is). */
+/** `model`'s tasks with their errors cut as a page keeps them (the model itself is left as it is). */
 export function boundedDetails(model: RunModel): RunModel {
   return {
     ...model,
@@ -33,7 +34,7 @@ export function boundedDetails(model: RunModel): RunModel {
 }
 
 /**
- * The bars of a task's attempts a bounded timeline draws: all up to `most`, else the first and
+ * The bars of a task's attempts a timeline draws: all up to `most`, else the first and
  * last halves, with how many attempts have no bar drawn between them (an attempt run again after
  * a resume has two bars: one of them drawn, it is not counted).
  */

@@ -131,7 +131,7 @@ function row(
   return `<g class="gantt-row" data-task="${escapeHtml(task.id)}">${parts.join('')}</g>`;
 }
 
-/** Where a bounded timeline leaves out attempts of a task: `+54`, at the first one left out. */
+/** Where a timeline leaves out attempts of a task: `+54`, at the first one left out. */
 function leftOutLabel(taskId: string, leftOut: number, firstLeftOut: AttemptBar, x: (ms: number) => number, middle: number): string {
   const tip = `${taskId}: ${leftOut} attempt${leftOut === 1 ? '' : 's'} not drawn here (the table counts every attempt)`;
   return `<text class="attempt-label" x="${x(firstLeftOut.startMs).toFixed(1)}" y="${middle + 4}"><title>${escapeHtml(tip)}</title>+${leftOut}</text>`;

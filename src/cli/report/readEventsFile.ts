@@ -5,12 +5,14 @@
  * builds no report.
  */
 import path from 'node:path';
+import v8 from 'node:v8';
 import { z } from 'zod';
 import { type DagEvent, EVENT_TYPES } from '../../index';
 import { describeValue, quoted } from '../../dag/text';
 import { looksBinary, MAX_LOG_BYTES, readInputBytes } from '../dagFile/readDagText';
 import { InvalidInputError, type Problem } from '../problems';
 import { commandLine, shellWord } from '../shellWord';
+import { checkedSequence } from './eventSequence';
 
 /** The latest time a JavaScript `Date` holds, in ms since 1970. */
 const MAX_DATE_MS = 8.64e15;
@@ -124,9 +126,11 @@ const journalHeaderShape = z.looseObject({
 /** Bad lines listed before "… and N more": a file of another kind would otherwise print thousands. */
 const MAX_LISTED = 10;
 
-/** An events log as read: its events in `seq` order, and whether its last line was cut short. */
+/** An events log as read: its events in `seq` order, what its sequence lacks or repeats, and whether its last line was cut short. */
 export interface EventsLog {
   readonly events: DagEvent[];
+  /** What the report cannot show right: events missing from the log, events written twice (see `eventSequence.ts`). */
+  readonly notes: readonly string[];
   /** The number of a last line that is not whole JSON and has no newline (a write a crash cut): left out. */
   readonly tornLine?: number;
 }
@@ -140,92 +144,138 @@ export interface EventsLog {
  * `rxdag show` writing its report to `reportFile`.
  */
 export function readEventsFile(fileName: string, reportFile: string): EventsLog {
-  const lines = readLogLines(fileName);
-  const journaled = journaledRunOf(lines[0]!);
-  if (journaled !== undefined) {
-    // the folder it is in is its store: named always, since RXDAG_STORE may name another
-    const show = commandLine('rxdag show', journaled, ` --store ${shellWord(path.dirname(fileName))} --report ${shellWord(reportFile)}`);
-    throw new InvalidInputError([
-      { message: `${fileName} is the journal of run ${quoted(journaled)}, not an events log: write its report with ${show}` },
-    ]);
-  }
+  const bytes = readLogBytes(fileName);
   const problems: Problem[] = [];
   const events: DagEvent[] = [];
   let tornLine: number | undefined;
-  lines.forEach((raw, i) => {
-    const line = i + 1;
-    if (raw.trim() === '') return;
+  let line = 0;
+  // a line at a time, none kept: a big run's log would otherwise be in memory twice, as text and as events
+  for (const { text, last } of logLines(bytes)) {
+    line++;
+    if (line === 1) refuseJournal(text, fileName, reportFile);
+    if (text.trim() === '') continue;
     let value: unknown;
     try {
-      value = JSON.parse(raw);
+      value = JSON.parse(text);
     } catch (error) {
       // the last line, without its newline
-      if (i === lines.length - 1) tornLine = line;
+      if (last) tornLine = line;
       else problems.push({ file: fileName, line, column: 1, message: `not JSON: ${(error as Error).message}` });
-      return;
+      continue;
     }
     const plain = isPlainEvent(value);
     const parsed = plain ? undefined : eventShape.safeParse(value);
     if (parsed !== undefined && !parsed.success) {
-      problems.push({
-        file: fileName,
-        line,
-        column: 1,
-        message: `not an rxdag event: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`,
-      });
-      return;
+      problems.push({ file: fileName, line, column: 1, message: `not an rxdag event: ${shapeProblem(value, parsed.error.issues)}` });
+      continue;
     }
     const missing = fieldProblem(value as Record<string, unknown>);
     if (missing !== undefined) {
       problems.push({ file: fileName, line, column: 1, message: `not an rxdag event: ${missing}` });
-      return;
+      continue;
     }
-    if (parsed === undefined) {
-      events.push(value as DagEvent);
-      return;
-    }
-    // The discriminant and common fields were checked; the rest is the library's own output.
-    events.push(parsed.data as unknown as DagEvent);
-  });
+    // the discriminant and common fields were checked; the rest is the library's own output
+    events.push(parsed === undefined ? (value as DagEvent) : (parsed.data as unknown as DagEvent));
+  }
   if (problems.length === 0 && events.length === 0) problems.push({ file: fileName, message: 'the events log is empty' });
   const runs = [...new Set(events.map((event) => event.runId))];
-  if (runs.length > 1)
-    problems.push({
-      file: fileName,
-      message: `holds events of ${runs.length} runs (${runs.slice(0, 3).join(', ')}…); a report shows one run`,
-    });
+  if (runs.length > 1) {
+    const named = runs.length > 3 ? `${runs.slice(0, 3).join(', ')}, …` : runs.join(', ');
+    problems.push({ file: fileName, message: `holds events of ${runs.length} runs (${named}); a report shows one run` });
+  }
   if (problems.length > 0) throw new InvalidInputError(listed(problems, fileName));
+  // stable: of a seq written twice (a log joined from a process and its resume), the later line comes last
   events.sort((a, b) => a.seq - b.seq);
-  return tornLine === undefined ? { events } : { events, tornLine };
+  const { kept, notes } = checkedSequence(events, fileName);
+  return tornLine === undefined ? { events: kept, notes } : { events: kept, notes, tornLine };
 }
 
 /**
- * The lines of the events log `fileName`; throws an {@link InvalidInputError} for a file that
- * cannot be read (missing, a folder) or is binary, whose bytes would otherwise be quoted back
- * line by line as "not JSON". Decoded a line at a time: a log of a big run may hold more text
- * than one string can (~512 MiB).
+ * A run's journal (its first line is the run's header) is refused in one line that gives the
+ * `rxdag show` writing its report to `reportFile`.
  */
-function readLogLines(fileName: string): string[] {
+function refuseJournal(firstLine: string, fileName: string, reportFile: string): void {
+  const journaled = journaledRunOf(firstLine);
+  if (journaled === undefined) return;
+  // the folder it is in is its store: named always, since RXDAG_STORE may name another
+  const show = commandLine('rxdag show', journaled, ` --store ${shellWord(path.dirname(fileName))} --report ${shellWord(reportFile)}`);
+  throw new InvalidInputError([
+    { message: `${fileName} is the journal of run ${quoted(journaled)}, not an events log: write its report with ${show}` },
+  ]);
+}
+
+/** What zod found wrong, with the type an event of another version has named (the list of types alone would not say it). */
+function shapeProblem(value: unknown, issues: readonly { readonly message: string; readonly path: readonly PropertyKey[] }[]): string {
+  return issues
+    .map((issue) =>
+      issue.path[0] === 'type' && isObject(value) && typeof value.type === 'string'
+        ? `${issue.message} (got ${quoted(value.type)}: written by a later rxdag?)`
+        : issue.message,
+    )
+    .join('; ');
+}
+
+/**
+ * The bytes of the events log `fileName`; throws an {@link InvalidInputError} for a file that
+ * cannot be read (missing, a folder), is binary (its bytes would otherwise be quoted back line by
+ * line as "not JSON"; a gzipped log is named as such), or is larger than this process's memory
+ * could hold as events.
+ */
+function readLogBytes(fileName: string): Buffer {
   const bytes = readInputBytes(
     fileName,
     'events log',
     'it is a directory, expected the events log of a run (rxdag run --events FILE)',
     MAX_LOG_BYTES,
   );
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    throw new InvalidInputError([
+      {
+        file: fileName,
+        message: `a gzip file, not an events log: decompress it first (gunzip -k ${shellWord(fileName)}), or give rxdag report <(zcat ${shellWord(fileName)})`,
+      },
+    ]);
+  }
   if (looksBinary(bytes, bytes.toString('utf8', 0, Math.min(bytes.length, BINARY_SAMPLE_BYTES)))) {
     throw new InvalidInputError([
       { file: fileName, message: 'not an events log (it looks binary): expected the JSON lines of rxdag run --events FILE' },
     ]);
   }
-  const lines: string[] = [];
+  const needed = bytes.length * HEAP_PER_LOG_BYTE;
+  const heap = v8.getHeapStatistics().heap_size_limit;
+  if (needed > heap) {
+    const gib = (n: number) => (n < 2 ** 30 ? `${Math.round(n / 2 ** 20)} MiB` : `${(n / 2 ** 30).toFixed(1)} GiB`);
+    const more = Math.ceil((needed * 1.25) / 2 ** 20 / 1024) * 1024;
+    throw new InvalidInputError([
+      {
+        file: fileName,
+        message:
+          `the events log is ${gib(bytes.length)}: its report takes about ${gib(needed)} of memory, more than Node gives ` +
+          `this process (${gib(heap)}); give it more with NODE_OPTIONS=--max-old-space-size=${more}`,
+      },
+    ]);
+  }
+  return bytes;
+}
+
+/**
+ * The heap a report of a log needs, per byte of the log (its events, then the run's model):
+ * a log of small events (~120 bytes a line) needs about 3.2 times its size, big ones less.
+ */
+const HEAP_PER_LOG_BYTE = 3.5;
+
+/**
+ * The lines of `bytes`, decoded one at a time (a big run's log may hold more text than one string
+ * can, ~512 MiB), each with whether it is the last (no newline after it). A byte order mark, as an
+ * editor on Windows saves a file, is not part of the first line.
+ */
+function* logLines(bytes: Buffer): Generator<{ readonly text: string; readonly last: boolean }> {
   for (let start = 0; start <= bytes.length;) {
     const end = bytes.indexOf(0x0a, start);
-    lines.push(bytes.toString('utf8', start, end < 0 ? bytes.length : end));
+    const text = bytes.toString('utf8', start, end < 0 ? bytes.length : end);
+    yield { text: start === 0 && text.startsWith('\uFEFF') ? text.slice(1) : text, last: end < 0 };
     start = end < 0 ? bytes.length + 1 : end + 1;
   }
-  // a byte order mark, as an editor on Windows saves a file: not part of the first event
-  if (lines[0]!.startsWith('\uFEFF')) lines[0] = lines[0]!.slice(1);
-  return lines;
 }
 
 /** Bytes decoded to judge whether a log is binary: more than `looksBinary` looks at. */

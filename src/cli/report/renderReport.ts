@@ -58,8 +58,8 @@ export function renderReport(input: ReportInput): string {
   const path = criticalPath(model.tasks, edges.edges);
   const critical = new Set(path);
   const shown = model.tasks.length > BOUNDED_REPORT_TASKS ? shownTasks(model, path, skipCauses(input.events)) : undefined;
-  // what the timeline, the graph and the table draw: every task, or those shown, their errors cut
-  const drawn = shown === undefined ? model : boundedDetails({ ...model, tasks: shown.tasks });
+  // what the timeline, the graph and the table draw: every task, or those shown; their errors cut either way
+  const drawn = boundedDetails(shown === undefined ? model : { ...model, tasks: shown.tasks });
   const counts =
     model.counts === undefined ? '' : ` · ${countsText(model.counts, model.outcome === 'interrupted' || model.outcome === 'unfinished')}`;
   const outcomeClass = model.outcome === 'succeeded' ? 'completed' : model.outcome;
@@ -98,7 +98,7 @@ ${setupLines}</header>
 <section id="timeline">
 <h2>Timeline</h2>
 <div class="legend">${legend}</div>
-<div class="scroll">${ganttSvg(drawn, critical, shown === undefined ? undefined : DRAWN_ATTEMPTS)}</div>
+<div class="scroll">${ganttSvg(drawn, critical, DRAWN_ATTEMPTS)}</div>
 </section>
 <section id="graph">
 <h2>Graph</h2>

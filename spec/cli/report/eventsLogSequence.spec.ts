@@ -1,0 +1,110 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { rxdagInProcess } from '../support/inProcessCli';
+import { ensureBuilt, runCli } from '../support/builtCli';
+import { tempDir } from '../support/files';
+
+/**
+ * `rxdag report` of a log whose events are not its run's, once each, `seq` 1, 2, 3…: what is
+ * missing is said on stderr (the page is still written), events written twice count once, and a
+ * log it cannot read as events (gzipped, too big for the process's memory) is refused in one line.
+ */
+describe('rxdag report of a log whose sequence has holes or repeats', () => {
+  const tmp = tempDir();
+  let lines: string[] = [];
+  let runId = '';
+  beforeAll(async () => {
+    const dag = tmp.file('chain.json');
+    writeFileSync(
+      dag,
+      JSON.stringify({
+        id: 'chain',
+        tasks: [
+          { id: 'a', sleep: 0 },
+          { id: 'b', sleep: 0, deps: ['a'] },
+        ],
+      }),
+    );
+    const log = tmp.file('whole.jsonl');
+    expect((await rxdagInProcess('run', dag, '--no-journal', '--events', log, '--quiet')).code).toBe(0);
+    lines = readFileSync(log, 'utf8').trim().split('\n');
+    runId = (JSON.parse(lines[0]!) as { runId: string }).runId;
+  });
+  afterAll(() => tmp.remove());
+
+  async function reportOf(name: string, text: string) {
+    const file = tmp.file(`${name}.jsonl`);
+    writeFileSync(file, text);
+    return { file, ...(await rxdagInProcess('report', file, '-o', tmp.file(`${name}.html`))) };
+  }
+
+  it('should say which events a log lacks in its middle, and still write the page', async () => {
+    // seq 4 and 5 lost: a process killed before it wrote them, its resume's log appended
+    const { file, code, stdout, stderr } = await reportOf('gap', `${[...lines.slice(0, 3), ...lines.slice(5)].join('\n')}\n`);
+    expect(code).toBe(0);
+    expect(stdout).toBe(`wrote ${tmp.file('gap.html')} (${lines.length - 2} events)\n`);
+    expect(stderr).toBe(
+      `rxdag: ${file} lacks 2 events of its run (seq 4–5): a process stopped before it wrote them (kill -9)?; tasks they started ` +
+        `or ended are shown as the log has them. The run's journal has every event: rxdag show ${runId} --report OUT.html writes the report from it\n`,
+    );
+  });
+
+  it('should say a log does not begin where its run did', async () => {
+    const { file, code, stderr } = await reportOf('tail', `${lines.slice(3).join('\n')}\n`);
+    expect(code).toBe(0);
+    expect(stderr).toMatch(
+      new RegExp(`^rxdag: ${file} lacks 3 events of its run \\(seq 1–3\\): the log does not begin where the run did;`),
+    );
+  });
+
+  it('should count once each event written twice (the same log twice), keeping the later line, and say so', async () => {
+    const once = await reportOf('once', `${lines.join('\n')}\n`);
+    const twice = await reportOf('twice', `${lines.join('\n')}\n${lines.join('\n')}\n`);
+    expect(twice.code).toBe(0);
+    expect(twice.stdout).toBe(`wrote ${tmp.file('twice.html')} (${lines.length} events)\n`);
+    expect(twice.stderr).toBe(
+      `rxdag: ${twice.file} holds ${lines.length} events more than once (seq 1–${lines.length}): the last line of each is kept ` +
+        '(logs of a run joined: the resumed process wrote them again)\n',
+    );
+    const page = (name: string) => readFileSync(tmp.file(`${name}.html`), 'utf8').replaceAll(`${name}.jsonl`, 'LOG');
+    expect(page('twice')).toBe(page('once'));
+    expect(once.stderr).toBe('');
+  });
+
+  it('should name an event type it does not know, and list two runs without an ellipsis', async () => {
+    const later = JSON.stringify({ ...(JSON.parse(lines[1]!) as object), type: 'task.paused' });
+    const unknown = await reportOf('later', `${lines[0]}\n${later}\n`);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain(`rxdag: ${unknown.file}:2:1: not an rxdag event: expected an event type (`);
+    expect(unknown.stderr).toContain('(got "task.paused": written by a later rxdag?)\n');
+    const other = JSON.stringify({ ...(JSON.parse(lines[1]!) as object), runId: 'other-run' });
+    const two = await reportOf('two', `${lines[0]}\n${other}\n`);
+    expect(two.stderr).toBe(`rxdag: ${two.file}: holds events of 2 runs (${runId}, other-run); a report shows one run\n`);
+  });
+
+  it('should refuse a gzipped log, saying how to read it', async () => {
+    const file = tmp.file('log.jsonl.gz');
+    writeFileSync(file, gzipSync(`${lines.join('\n')}\n`));
+    const result = await rxdagInProcess('report', file, '-o', tmp.file('gz.html'));
+    expect([result.code, result.stderr]).toEqual([
+      2,
+      `rxdag: ${file}: a gzip file, not an events log: decompress it first (gunzip -k ${file}), or give rxdag report <(zcat ${file})\n`,
+    ]);
+  });
+
+  it('should refuse a log too big for the memory Node gives the process, saying how to give it more', async () => {
+    ensureBuilt();
+    const file = tmp.file('big.jsonl');
+    // ~40 MB of events: more than a heap of 32 MB could hold as events
+    const filler = `${lines.join('\n')}\n`;
+    writeFileSync(file, filler.repeat(Math.ceil(40e6 / filler.length)));
+    const result = await runCli(['report', file, '-o', tmp.file('big.html')], { NODE_OPTIONS: '--max-old-space-size=32' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^rxdag: ${file}: the events log is 3\\d MiB: its report takes about 1[23]\\d MiB of memory, more than Node gives this process ` +
+          '\\(\\d+ MiB\\); give it more with NODE_OPTIONS=--max-old-space-size=\\d+\\n$',
+      ),
+    );
+  }, 60_000);
+});
