@@ -204,7 +204,7 @@ describe('rxdag resume', () => {
         stdout: '',
         stderr:
           `rxdag: no interrupted run to resume in the store ${store}/ (1 running now, the others ended; rxdag runs lists them); ` +
-          `if the process of the newest running one is gone (its host or container no longer runs), rxdag resume ${runId} says whose lock holds it\n`,
+          `the newest running one, ${runId}, is owned by ${os.hostname()}:${owner.child.pid}\n`,
       });
       expect(linesOf(files.MARKERS)).toEqual(['first 1', 'gate 1']);
       expect(readdirSync(store).sort()).toEqual(names);

@@ -61,7 +61,7 @@ describe('rxdag resume of a run a program made', () => {
     expect(await rxdag('resume', '--store', store)).toEqual({
       code: 2,
       stdout: '',
-      stderr: `rxdag: the newest interrupted run is a program's: ${refused}; no other interrupted run of the store is the command line's\n`,
+      stderr: `rxdag: the newest interrupted run is a program's: ${refused}; no other interrupted run of the store is one the command line goes on with (rxdag runs lists them)\n`,
     });
     expect(contentsOf(store)).toEqual(before);
   });
@@ -92,7 +92,33 @@ describe('rxdag resume of a run a program made', () => {
     expect(await rxdag('resume', '--store', store)).toEqual({
       code: 2,
       stdout: '',
-      stderr: `rxdag: the newest interrupted run is a program's: ${refusal('drafts-2')}; no other interrupted run of the store is the command line's\n`,
+      stderr: `rxdag: the newest interrupted run is a program's: ${refusal('drafts-2')}; no other interrupted run of the store is one the command line goes on with (rxdag runs lists them)\n`,
+    });
+  });
+
+  it("should take neither a program's runs of a DAG, side by side, nor one after a run of the command line, as starting that DAG over", async () => {
+    const store = tmp.file('side-by-side');
+    // a run of the command line of DAG `drafts`, whose process stopped while `b` ran
+    const dag = writeText(tmp.file('drafts.yaml'), 'id: drafts\ntasks:\n  - { id: a, sleep: 1 }\n  - { id: b, deps: [a], sleep: 1 }\n');
+    const run = await rxdag('run', dag, '--store', store, '--quiet');
+    const cliRun = /^rxdag: run (\S+) /m.exec(run.stderr)![1]!;
+    const journal = path.join(store, `${cliRun}.jsonl`);
+    const lines = readFileSync(journal, 'utf8').split('\n');
+    writeFileSync(
+      journal,
+      `${lines.slice(0, lines.findIndex((line) => line.includes('"task.started"') && line.includes('"taskId":"b"')) + 1).join('\n')}\n`,
+    );
+    // then a service's two runs of the same DAG, both interrupted
+    await interruptedProgramRun(store, tmp.file('side-scratch-1'), 'drafts-3');
+    await interruptedProgramRun(store, tmp.file('side-scratch-2'), 'drafts-4');
+
+    const listed = await rxdag('runs', '--store', store);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).not.toContain('interrupted*');
+    expect(await rxdag('resume', '--store', store)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: the newest interrupted run is a program's: ${refusal('drafts-4')}; the newest the command line made: rxdag resume ${cliRun} --store ${store}\n`,
     });
   });
 });

@@ -64,12 +64,12 @@ function runningRun(dir: string, runId: string): JournalWriter {
 const filesOf = (dir: string, runId: string) => ({ file: path.join(dir, `${runId}.jsonl`), lock: path.join(dir, `${runId}.lock`) });
 
 /** Looks at a lock as the journal does, after `act` at the look numbered `at` (0: the first); `looks` gets what each look found. */
-function lookingAt(looks: boolean[], act: Record<number, () => void>): (lock: string) => boolean {
+function lookingAt(looks: boolean[], act: Record<number, () => void>): (lock: string) => string | undefined {
   return (lock) => {
     act[looks.length]?.();
-    const owned = liveOwner(lock) !== undefined;
-    looks.push(owned);
-    return owned;
+    const owner = liveOwner(lock);
+    looks.push(owner !== undefined);
+    return owner;
   };
 }
 
@@ -98,7 +98,7 @@ describe('fileJournal while other processes change its folder', () => {
     const statusOf = (runId: string, before: boolean, after: boolean) => {
       const answers = [before, after];
       const { file, lock } = filesOf(dir, runId);
-      return listedRun(file, lock, () => answers.shift()!)?.summary.status;
+      return listedRun(file, lock, () => (answers.shift()! ? 'a spec' : undefined))?.summary.status;
     };
     const looks: [boolean, boolean][] = [
       [true, true],

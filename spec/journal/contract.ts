@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { type DagEvent, events } from '../../src/events';
 import {
   type Journal,
@@ -366,6 +367,8 @@ export function describeJournalContract(name: string, make: () => Promise<Journa
           startedAt: runningCreated.at,
           lastSeq: 3,
           counts: { total: 3, completed: 0, failed: 0, skipped: 0, cancelled: 0 },
+          // this process, as a RunLockedError names it
+          owner: expect.stringContaining(`${hostname()}:${process.pid} (`),
         },
       ]);
       expect(mine[1]).not.toHaveProperty('endedAt');

@@ -508,6 +508,11 @@ describe('fileJournal', () => {
         `if that process is gone (its machine or container no longer runs), remove ${lock} and resume again`,
     );
     expect(fs.readFileSync(file, 'utf8')).toBe(before);
+    // listed as running, its owner named with the file to remove
+    expect((await fileJournal(dir).runs()).find((run) => run.runId === 'elsewhere')).toMatchObject({
+      status: 'running',
+      owner: `process 1 of host build-7, whose lock file is ${lock}`,
+    });
     fs.rmSync(lock);
     const after = await resumeOutcome(dir, 'elsewhere');
     expect(after.error).toBeUndefined();

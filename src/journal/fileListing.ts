@@ -24,8 +24,8 @@ export interface ListedRun {
  * The listing's line of the run whose journal file is `file` (a name the folder listed) and
  * whose lock is `lock`; `undefined` when the file is not there any more (the run was removed
  * since the folder was read). A file that cannot be read, or a lock, is an
- * `UnreadableJournalError`. `hasOwner` tells whether a live process holds a lock; specs pass
- * their own.
+ * `UnreadableJournalError`. `ownerOf` names the live process that holds a lock (`undefined`:
+ * none does); specs pass their own.
  *
  * Other processes act between its steps, so it looks at the lock before it reads the record and
  * again after, and counts the run as owned when either look found a live owner. What the line
@@ -46,11 +46,11 @@ export interface ListedRun {
 export function listedRun(
   file: string,
   lock: string,
-  hasOwner = (at: string) => liveOwner(at) !== undefined,
+  ownerOf: (lock: string) => string | undefined = liveOwner,
   only: Pick<RunsOptions, 'dagId' | 'endedOnly'> = {},
 ): ListedRun | undefined {
   const runId = runIdOfFileName(file);
-  const ownedBefore = readingFile(lock, runId, () => hasOwner(lock));
+  const ownerBefore = readingFile(lock, runId, () => ownerOf(lock));
   let record: EndedRun | RecordedRun | TalliedRun | undefined;
   try {
     record = readingFile(
@@ -68,9 +68,8 @@ export function listedRun(
   if (fileNameOf(record.header.runId) !== path.basename(file, '.jsonl')) {
     throw new JournalCorruptError(runId, `${file}:1`, `the file holds the journal of run "${record.header.runId}"`);
   }
-  const ownedAfter = readingFile(lock, runId, () => hasOwner(lock));
-  const owned = ownedBefore || ownedAfter;
-  const summary = 'tally' in record ? summaryOfTally(record.header, record.tally, owned) : summarize(record.header, record.events, owned);
+  const owner = readingFile(lock, runId, () => ownerOf(lock)) ?? ownerBefore ?? false;
+  const summary = 'tally' in record ? summaryOfTally(record.header, record.tally, owner) : summarize(record.header, record.events, owner);
   return { createdAt: record.header.createdAt, summary };
 }
 

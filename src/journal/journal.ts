@@ -68,6 +68,11 @@ export interface JournaledRunSummary {
   readonly lastSeq: number;
   /** How its tasks ended so far; `total` counts spawned tasks. */
   readonly counts: TaskCounts;
+  /**
+   * Who owns a `running` run, as a `RunLockedError` names it (`host:pid`; of the PostgreSQL
+   * journal, the session and its backend pid), when the backend says (both built-in ones do).
+   */
+  readonly owner?: string;
 }
 
 /** What the owner of a run appends through. */

@@ -185,10 +185,15 @@ export function deadOwner(path: string): boolean {
   return owner !== undefined && isStale(owner, path);
 }
 
-/** Whether a live owner holds the lock at `path`; its description if so. */
+/**
+ * Whether a live owner holds the lock at `path`; its description if so, with the lock file when
+ * this host cannot tell whether that owner still runs (the file to remove once it is gone).
+ */
 export function liveOwner(path: string): string | undefined {
   const owner = readOwner(path);
-  return owner !== undefined && !isStale(owner, path) ? describeOwner(owner, path) : undefined;
+  if (owner === undefined || isStale(owner, path)) return undefined;
+  const described = describeOwner(owner, path);
+  return isCheckable(owner) && !ofOtherNamespace(owner) ? described : `${described}, whose lock file is ${path}`;
 }
 
 /**

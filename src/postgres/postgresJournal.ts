@@ -34,6 +34,8 @@ import {
   type RunRow,
   type SummaryRow,
   summaryOfRow,
+  describeOwner,
+  type HolderRow,
   type TableRow,
 } from './rows';
 import type { Session } from './session';
@@ -85,11 +87,6 @@ export function postgresJournal(options: PostgresJournalOptions): PostgresJourna
 
 /** What came of removing a run: removed, unknown, or refused since a session holds its lock. */
 type Removal = 'removed' | 'unknown' | RunLockedError;
-interface HolderRow {
-  readonly pid: number;
-  readonly application_name: string | null;
-  readonly client_addr: string | null;
-}
 
 class PostgresJournalImpl implements PostgresJournal {
   readonly location: string;
@@ -365,15 +362,6 @@ const RACING_OWNER = 'another session (it took and released the lock while we lo
 function lockedBy(runId: string, holder: HolderRow, ownTag: string): RunLockedError {
   if (holder.application_name === ownTag) return new RunLockedError(runId, `${ownTag.slice('rxdag '.length)} (this process)`);
   return new RunLockedError(runId, describeOwner(holder), undefined, holder.pid);
-}
-
-/** Who holds a run's lock: `host:pid` of an rxdag process (its `application_name`), else what the server knows. */
-function describeOwner(holder: HolderRow): string {
-  const backend = `PostgreSQL backend pid ${holder.pid}`;
-  const app = holder.application_name ?? '';
-  if (app.startsWith('rxdag ')) return `${app.slice('rxdag '.length)} (${backend})`;
-  const name = app === '' ? 'a session' : `"${app}"`;
-  return holder.client_addr === null ? `${name} (${backend})` : `${name} from ${holder.client_addr} (${backend})`;
 }
 
 /** The SQLSTATE of a statement refused for the user's rights (`permission denied for schema …`). */

@@ -26,7 +26,15 @@ export interface RunEventRow {
   readonly type: string | null;
   readonly event: unknown;
 }
-export interface SummaryRow {
+/** The session that holds a run's lock, as the server knows it. */
+export interface HolderRow {
+  readonly pid: number;
+  readonly application_name: string | null;
+  readonly client_addr: string | null;
+}
+
+/** A row of the listing: a run's, and the session that holds its lock (`pid` null when none does). */
+export interface SummaryRow extends Omit<HolderRow, 'pid'> {
   readonly run_id: string;
   readonly dag_id: string;
   readonly outcome: RunOutcome | null;
@@ -35,12 +43,23 @@ export interface SummaryRow {
   readonly last_seq: number;
   readonly counts: TaskCounts;
   readonly held: boolean;
+  readonly pid: number | null;
+}
+
+/** Who holds a run's lock: `host:pid` of an rxdag process (its `application_name`), else what the server knows. */
+export function describeOwner(holder: HolderRow): string {
+  const backend = `PostgreSQL backend pid ${holder.pid}`;
+  const app = holder.application_name ?? '';
+  if (app.startsWith('rxdag ')) return `${app.slice('rxdag '.length)} (${backend})`;
+  const name = app === '' ? 'a session' : `"${app}"`;
+  return holder.client_addr === null ? `${name} (${backend})` : `${name} from ${holder.client_addr} (${backend})`;
 }
 
 /** A run's line in `journal.runs()`, from its row. */
 export function summaryOfRow(row: SummaryRow): JournaledRunSummary {
   // an ended run keeps its outcome even while its owner has not closed yet
-  const status = row.outcome ?? (row.held ? 'running' : 'interrupted');
+  const running = row.outcome === null && row.held;
+  const status = row.outcome ?? (running ? 'running' : 'interrupted');
   const { total, completed, failed, skipped, cancelled } = row.counts;
   return {
     runId: row.run_id,
@@ -50,6 +69,7 @@ export function summaryOfRow(row: SummaryRow): JournaledRunSummary {
     ...(row.ended_at === null ? {} : { endedAt: row.ended_at }),
     lastSeq: row.last_seq,
     counts: { total, completed, failed, skipped, cancelled },
+    ...(running && row.pid !== null ? { owner: describeOwner({ ...row, pid: row.pid }) } : {}),
   };
 }
 

@@ -196,11 +196,8 @@ function namedRuns(
     if (own !== undefined) refusals.push(`${own.message} (not removed)`);
     else if (run === undefined) refusals.push(refusalLine(new RunNotResumableError(runId, 'unknown'), location)!);
     else if (run.status === 'running')
-      refusals.push(
-        // a lock of another host is listed as running too: resume says whose it is, and how to free it
-        `run "${runId}" is running: a process owns it (${resumeCommandLine(runId, location)} names it, ` +
-          'and what to do if it is gone); wait for it to end or stop it first',
-      );
+      // a lock of another host is listed as running too: its owner names the file to remove once that process is gone
+      refusals.push(`run "${runId}" is running, owned by ${run.owner ?? 'a live process'}: wait for it to end or stop it first`);
     else if (run.status === 'interrupted' && !interrupted) {
       refusals.push(`run "${runId}" is interrupted and can still be resumed (${hints.get(runId)!}); add --interrupted to remove it anyway`);
     } else remove.push(run);

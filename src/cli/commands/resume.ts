@@ -21,6 +21,7 @@ import {
   DagValidationError,
   defineDag,
   formatIssuePath,
+  type JournaledRunSummary,
   type JournalHeader,
   resumeRun,
   RunNotResumableError,
@@ -42,7 +43,7 @@ import type { RemoteAgents } from '../remote/remoteAgents';
 import { openStore, type Store } from '../store/openStore';
 import { tornTailSetAside } from '../store/tornTailNote';
 import { programRunProblem } from '../store/programRuns';
-import { laterRunsOfTheirDag, listRuns } from '../store/runList';
+import { listRuns, startedOver } from '../store/runList';
 import { asRefusal, CANCELLED_RUN_HINT, FAILED_RUN_HINT } from '../store/storeErrors';
 import { storeFlag, storeLocation } from '../store/storeLocation';
 import { resumeCommandLine } from '../store/resumeCommand';
@@ -242,7 +243,7 @@ async function newestInterrupted(store: Store): Promise<string> {
   }
   // interrupted runs a later run of their DAG followed are passed over, named if none is left
   const interrupted = runs.filter((run) => run.status === 'interrupted').map((run) => run.runId);
-  const later = laterRunsOfTheirDag(runs);
+  const later = await startedOver(store.journal, runs);
   const [newest, ...older] = interrupted.filter((runId) => !later.has(runId));
   if (newest === undefined && interrupted[0] !== undefined) {
     const passed = interrupted[0];
@@ -267,11 +268,11 @@ async function newestInterrupted(store: Store): Promise<string> {
     }
     const instead =
       cliRun === undefined
-        ? "no other interrupted run of the store is the command line's"
+        ? 'no other interrupted run of the store is one the command line goes on with (rxdag runs lists them)'
         : `the newest the command line made: ${resumeCommandLine(cliRun, store.location)}`;
     throw new InvalidInputError([{ message: `the newest interrupted run is a program's: ${programs}; ${instead}` }]);
   }
-  const running = runs.filter((run) => run.status === 'running').map((run) => run.runId);
+  const running = runs.filter((run) => run.status === 'running');
   const why =
     runs.length === 0 ? 'it has no runs' : running.length > 0 ? `${running.length} running now, the others ended` : 'every run ended';
   // a run stopped with Ctrl-C is the likely one asked for: say why it cannot be resumed
@@ -290,14 +291,15 @@ async function newestInterrupted(store: Store): Promise<string> {
 }
 
 /**
- * What to do when the newest running run's owner is gone: a lock of another host looks live from
- * here (a CI job that carried the store of a container killed before it), and resuming the run
- * by id names the owner and how to free the lock.
+ * Who owns the newest running run: a lock of another host looks live from here (a CI job that
+ * carried the store of a container killed before it), and its owner's line names the lock file to
+ * remove once that process is gone. A store that names no owner gets the resume that would.
  */
-function ownerHint(running: readonly string[], store: Store): string {
+function ownerHint(running: readonly JournaledRunSummary[], store: Store): string {
   const newest = running[0];
   if (newest === undefined) return '';
-  return `; if the process of the newest running one is gone (its host or container no longer runs), ${resumeCommandLine(newest, store.location)} says whose lock holds it`;
+  if (newest.owner !== undefined) return `; the newest running one, ${newest.runId}, is owned by ${newest.owner}`;
+  return `; if the process of the newest running one is gone (its host or container no longer runs), ${resumeCommandLine(newest.runId, store.location)} says whose lock holds it`;
 }
 
 /** A run's header, or its refusal (a corrupt journal, an unreachable store). */

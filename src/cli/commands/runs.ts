@@ -17,7 +17,7 @@ import { ExitCode } from '../exitCodes';
 import { InvalidInputError, type Problem } from '../problems';
 import { runsTable } from '../output/runsTable';
 import { openStore, type Store, storeExists } from '../store/openStore';
-import { laterRunsOfTheirDag, listRuns } from '../store/runList';
+import { listRuns, startedOver } from '../store/runList';
 import { runCountProblem } from '../store/pruneSelection';
 import { asRefusal } from '../store/storeErrors';
 import { tornTailNote } from '../store/tornTailNote';
@@ -71,7 +71,10 @@ export async function runsCommand(raw: RawRunsOptions, io: CliIo): Promise<numbe
       if (listed.runs.length > 0) say(`no runs of ${listed.runs.length} in ${location.label} match ${describeFilter(filter)}`);
       else say((await neverJournaled(store)) ? none : `no runs in the store ${location.label}`);
     } else if (raw.json === true) for (const run of runs) io.stdout.write(jsonLine(run));
-    else if (runs.length > 0) io.stdout.write(`${runsTable(runs, new Set(laterRunsOfTheirDag(listed.runs).keys())).join('\n')}\n`);
+    else if (runs.length > 0) {
+      const followed = new Set((await startedOver(store.journal, listed.runs)).keys());
+      io.stdout.write(`${runsTable(runs, followed).join('\n')}\n`);
+    }
     // escaped: a file name or a line of a file not rxdag's may hold terminal controls
     for (const error of unreadable) io.stderr.write(`rxdag: ${escapeControls(error.message)} (left out of the list)\n`);
     for (const line of tornTailNotes(location, runs)) io.stderr.write(`${line}\n`);

@@ -5,6 +5,7 @@
  * the command's to decide.
  */
 import type { Journal, JournalCorruptError, JournaledRunSummary, RunsOptions } from '../../index';
+import { programRunProblem } from './programRuns';
 
 /** The readable runs, newest first, and the errors of the records that cannot be read. */
 export interface RunList {
@@ -25,14 +26,40 @@ export async function listRuns(journal: Journal, only: Pick<RunsOptions, 'dagId'
   return { runs: only.dagId === undefined ? runs : runs.filter((run) => run.dagId === only.dagId), unreadable };
 }
 
-/** For each run that a later run of its DAG followed (`runs` newest first), the nearest such run. */
-export function laterRunsOfTheirDag(runs: readonly JournaledRunSummary[]): Map<string, JournaledRunSummary> {
+/**
+ * For each interrupted run of the command line that a later run of the command line of its DAG
+ * followed (`runs` newest first), the nearest such run: that run started the DAG over (a fix, a
+ * new day), so `rxdag resume` without an id passes the interrupted one over. Runs a program made
+ * are neither: a service runs one DAG many times side by side. Reads the headers it needs (of the
+ * interrupted runs followed by another, and of those that followed them, newest last); a header
+ * that cannot be read counts as a program's.
+ */
+export async function startedOver(journal: Journal, runs: readonly JournaledRunSummary[]): Promise<Map<string, JournaledRunSummary>> {
+  const made = new Map<string, Promise<boolean>>();
+  const byCli = (runId: string) => {
+    let known = made.get(runId);
+    if (known === undefined) {
+      known = journal.header(runId).then(
+        (header) => programRunProblem(runId, header) === undefined,
+        () => false,
+      );
+      made.set(runId, known);
+    }
+    return known;
+  };
   const later = new Map<string, JournaledRunSummary>();
-  const newestSoFar = new Map<string, JournaledRunSummary>(); // by DAG id
+  const newerOfDag = new Map<string, JournaledRunSummary[]>(); // by DAG id, nearest last
   for (const run of runs) {
-    const next = newestSoFar.get(run.dagId);
-    if (next !== undefined) later.set(run.runId, next);
-    newestSoFar.set(run.dagId, run);
+    const newer = newerOfDag.get(run.dagId) ?? [];
+    if (run.status === 'interrupted' && newer.length > 0 && (await byCli(run.runId))) {
+      for (let i = newer.length - 1; i >= 0; i--) {
+        if (!(await byCli(newer[i]!.runId))) continue;
+        later.set(run.runId, newer[i]!);
+        break;
+      }
+    }
+    newer.push(run);
+    newerOfDag.set(run.dagId, newer);
   }
   return later;
 }
