@@ -293,6 +293,18 @@ describe('runAttempt', () => {
       expect(Object.isFrozen((outcome as { spawned: unknown }).spawned)).toBe(true);
     });
 
+    it('should spawn the specs as they were when spawn() was called, not as the agent changed them before it returned', async () => {
+      const specs: TaskSpec[] = [{ id: 's1', agent: 'x', input: { n: 1 } }];
+      const outcome = await outcomeOf((ctx) => {
+        ctx.spawn(specs);
+        // the agent goes on with its objects: the same spec, changed
+        Object.assign(specs[0]!, { id: 'changed', deps: ['nope'] });
+        specs.push({ id: 'pushed' });
+        return 'planned';
+      });
+      expect(outcome).toEqual({ ok: true, output: 'planned', spawned: [{ id: 's1', agent: 'x', input: { n: 1 } }] });
+    });
+
     it('should return spawned specs with a success without output and with a promise', async () => {
       expect(
         await outcomeOf((ctx) => {

@@ -296,6 +296,43 @@ describe('durable runs', () => {
     ).toEqual(['child-1', 'child-2', 'end', 'plan']);
   });
 
+  it('should keep the tasks the journal kept when the restarted spawner spawns their ids otherwise (a planner that plans anew)', () => {
+    const spawning = planThenEnd('torn-replan');
+    let plans = 0;
+    const inputs: Record<string, unknown> = {};
+    const agents: Record<string, Agent> = {
+      plan: (ctx) => {
+        plans++;
+        // as an LLM plans: each call asks other questions, and may add a task
+        const asked = [
+          { id: 'child-1', agent: 'work', input: `question ${plans}` },
+          { id: 'child-2', agent: 'work', deps: ['child-1'], input: `question ${plans}` },
+        ];
+        ctx.spawn(plans === 1 ? asked : [...asked, { id: 'child-3', agent: 'work' }]);
+        return 'planned';
+      },
+      work: ({ id, input }) => ((inputs[id] = input), `${id} ok`),
+    };
+    const full = inVirtualTime((ts, out) =>
+      runDag(spawning, { ...quiet, agents, journal: fileJournal(dir), runId: 'replan-full', scheduler: ts }).subscribe((e) => out.push(e)),
+    );
+    const cut = full.findIndex((e) => e.type === 'tasks.spawned') + 1;
+    const [header] = lines(journalFile(dir, 'replan-full'));
+    const kept = full.slice(0, cut).map((event) => `${JSON.stringify({ ...event, runId: 'replan' })}\n`);
+    fs.writeFileSync(journalFile(dir, 'replan'), `${JSON.stringify({ ...JSON.parse(header!), runId: 'replan' })}\n${kept.join('')}`);
+    for (const id of Object.keys(inputs)) delete inputs[id];
+    const resumed = inVirtualTime((ts, out) =>
+      resumeRun(fileJournal(dir), 'replan', { ...quiet, agents, scheduler: ts }).subscribe((e) => out.push(e)),
+    );
+    expect(resumed.filter((e) => e.type === 'task.failed')).toEqual([]);
+    // the tasks the journal kept, as it kept them (they may have run before the crash); the new one added
+    expect(resumed.filter((e) => e.type === 'tasks.spawned').map((e) => e.type === 'tasks.spawned' && e.tasks.map((t) => t.id))).toEqual([
+      ['child-3'],
+    ]);
+    expect(inputs).toEqual({ 'child-1': 'question 1', 'child-2': 'question 1', 'child-3': undefined });
+    expect(resumed[resumed.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded', counts: { total: 5, completed: 5 } });
+  });
+
   it('should take the same spawn from the next attempt when the restarted spawner fails after its completion was torn off', () => {
     const spawning = defineDag({
       id: 'torn-retry',

@@ -140,8 +140,10 @@ class AttemptExecution<T> {
   private agentSubscription: Subscription | undefined;
   private timer: Subscription | undefined;
   private settled = false;
-  /** Tasks its agent asked for through `spawn`, handed over with a successful outcome; made on the first call. */
+  /** Tasks its agent asked for through `spawn` (frozen copies), handed over with a successful outcome; made on the first call. */
   private spawned: TaskSpec[] | undefined;
+  /** Why a call of `spawn` gave tasks that cannot travel in an event: the attempt fails with it. */
+  private spawnProblem: string | undefined;
   // what the signal fires with when the attempt is stopped from outside
   private stopReason: Error | undefined;
   // the attempt timed out or was cancelled before its agent read `signal`: the signal it reads
@@ -193,7 +195,15 @@ class AttemptExecution<T> {
   }
 
   keepSpawned(tasks: readonly TaskSpec[]): void {
-    appendAll((this.spawned ??= []), tasks);
+    // copied now, as an output is once returned: what the agent does with its objects afterwards is not what it spawned
+    const copy = toJsonSafe(tasks);
+    if (copy.ok) appendAll((this.spawned ??= []), copy.value as readonly TaskSpec[]);
+    else this.spawnProblem ??= copy.problem.replace(/^\$/, 'spawn');
+  }
+
+  /** Whether the agent called `spawn` with any task. */
+  private hasSpawned(): boolean {
+    return (this.spawned !== undefined && this.spawned.length > 0) || this.spawnProblem !== undefined;
   }
 
   private followSafely(result: unknown): void {
@@ -273,13 +283,12 @@ class AttemptExecution<T> {
       this.settle(new Failure(new OutputNotJsonSafeError(`output of task "${this.host.taskId}" is not JSON-safe: ${checked.problem}`)));
       return;
     }
-    const spawned = this.spawned;
-    if (spawned === undefined || spawned.length === 0) {
+    if (!this.hasSpawned()) {
       if (worker !== undefined) this.settle(new Success(checked.value, undefined, undefined, worker));
       else this.settle(checked.value === undefined ? SUCCESS_WITHOUT_OUTPUT : new Success(checked.value));
       return;
     }
-    this.succeedSpawning(spawned, checked.value, undefined, worker);
+    this.succeedSpawning(checked.value, undefined, worker);
   }
 
   /**
@@ -287,9 +296,8 @@ class AttemptExecution<T> {
    * as a warning is, with the tasks the agent spawned.
    */
   private completeEmpty(): void {
-    const spawned = this.spawned;
-    if (spawned === undefined || spawned.length === 0) return this.settle(new Success(undefined, EMPTY_RESULT));
-    this.succeedSpawning(spawned, undefined, EMPTY_RESULT);
+    if (!this.hasSpawned()) return this.settle(new Success(undefined, EMPTY_RESULT));
+    this.succeedSpawning(undefined, EMPTY_RESULT);
   }
 
   /**
@@ -306,23 +314,21 @@ class AttemptExecution<T> {
       this.settle(new Failure(new OutputNotJsonSafeError(message, { cause: error })));
       return;
     }
-    const spawned = warning ? this.spawned : undefined;
-    if (spawned === undefined || spawned.length === 0) {
+    if (!warning || !this.hasSpawned()) {
       this.settle(new Failure(error));
       return;
     }
-    this.succeedSpawning(spawned, warningOutput(error), errorInfo(error), workerOf(error));
+    this.succeedSpawning(warningOutput(error), errorInfo(error), workerOf(error));
   }
 
   /**
-   * Settles a success with the tasks the agent spawned, as a frozen JSON-safe copy; when they are
-   * not JSON-safe the attempt fails instead (a bad spawn like any other: the spawner fails with
-   * every detail, the run goes on).
+   * Settles a success with the tasks the agent spawned (copied as `spawn` was called); when they
+   * were not JSON-safe the attempt fails instead (a bad spawn like any other: the spawner fails
+   * with the detail, the run goes on).
    */
-  private succeedSpawning(spawned: readonly TaskSpec[], output: unknown, warning?: ErrorInfo, worker?: string): void {
-    const specs = toJsonSafe(spawned);
-    if (specs.ok) return this.settle(new Success(output, warning, specs.value as readonly TaskSpec[], worker));
-    const message = `spawned tasks are not JSON-safe: ${specs.problem.replace(/^\$/, 'spawn')}`;
+  private succeedSpawning(output: unknown, warning?: ErrorInfo, worker?: string): void {
+    if (this.spawnProblem === undefined) return this.settle(new Success(output, warning, Object.freeze(this.spawned ?? []), worker));
+    const message = `spawned tasks are not JSON-safe: ${this.spawnProblem}`;
     this.settle(
       new Failure(new DagValidationError([{ path: ['spawn'], code: 'invalid-value', message }], this.host.dagId, this.host.taskId)),
     );

@@ -304,14 +304,15 @@ export class RunController {
   /**
    * The tasks of a spawn that the task did not spawn already: an attempt a resume restarted
    * spawns again what its `tasks.spawned` (kept by the journal, its `task.completed` lost) holds,
-   * and the same task spawned the same way is the one the run has; so does the next attempt, when
-   * the restarted one failed (the journal cannot take the tasks back).
+   * and a task of an id spawned then is the one the run has, as the journal holds it, however it
+   * is spawned now (a planner asks anew; the kept task may have run already); so for the next
+   * attempt, when the restarted one failed (the journal cannot take the tasks back).
    */
   private notSpawnedBefore(attempt: Attempt, specs: readonly TaskSpec[]): readonly TaskSpec[] {
     const before = this.spawnedBefore?.get(attempt.task);
     if (before === undefined) return specs;
-    const had = new Map(before.tasks.map((spec) => [spec.id, JSON.stringify(spec)]));
-    return specs.filter((spec) => had.get(spec.id) !== JSON.stringify(spec));
+    const had = new Set(before.tasks.map((spec) => spec.id));
+    return specs.filter((spec) => !had.has(spec.id));
   }
 
   /** Carries out the route `routeFailure` gives a failed attempt. */
