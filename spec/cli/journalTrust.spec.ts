@@ -116,7 +116,7 @@ describe('rxdag show, runs, prune and resume of a journal that cannot be trusted
       const at = Buffer.byteLength(torn.slice(0, torn.lastIndexOf('\n') + 1));
       const bytes = Buffer.byteLength(torn) - at;
       const tail = `${bytes} bytes at byte ${at} of ${file} (a last line without its newline: a write cut short by a crash or a full disk, never acknowledged)`;
-      const note = `rxdag: the journal of run ${runId} ends with a torn line: ${tail}; rxdag resume moves it to ${file}.torn\n`;
+      const note = `rxdag: the journal of run ${runId} ends with a torn line: ${tail}; resuming the run moves it to ${file}.torn\n`;
 
       const shown = await rxdag('show', runId, '--store', store);
       expect(shown).toMatchObject({ code: 0, stderr: note });

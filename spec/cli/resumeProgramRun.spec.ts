@@ -121,4 +121,27 @@ describe('rxdag resume of a run a program made', () => {
       stderr: `rxdag: the newest interrupted run is a program's: ${refusal('drafts-4')}; the newest the command line made: rxdag resume ${cliRun} --store ${store}\n`,
     });
   });
+
+  it("should refuse a program's run that ended without the command line's hints (Ctrl-C, run the DAG file again)", async () => {
+    const store = tmp.file('ended');
+    const dag = defineDag({ id: 'drafts', tasks: [{ id: 'plan', agent: 'planner' }] });
+    const agents: Record<string, Agent> = { planner: () => new Promise(() => undefined) };
+    // cancelled: its subscriber went away once the planner ran
+    await new Promise<void>((resolve) => {
+      const subscription = runDag(dag, { agents, journal: fileJournal(store), runId: 'drafts-9', healthCheckIntervalMs: 0 }).subscribe(
+        (event) => {
+          if (event.type === 'task.started') setImmediate(() => (subscription.unsubscribe(), resolve()));
+        },
+      );
+    });
+    // its journal records the end as it closes
+    for (const deadline = Date.now() + 5000; !readFileSync(path.join(store, 'drafts-9.jsonl'), 'utf8').includes('"dag.completed"');) {
+      if (Date.now() > deadline) throw new Error('the cancelled run was not recorded as ended');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const refused = await rxdag('resume', 'drafts-9', '--store', store);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^rxdag: run "drafts-9" .*cancelled.*\n$/);
+    expect(refused.stderr).not.toContain('rxdag run FILE');
+  });
 });

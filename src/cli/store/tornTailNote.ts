@@ -15,7 +15,7 @@ export function tornTailNote(location: StoreLocation, runId: string): string | u
   if (location.kind !== 'folder') return undefined;
   const tail = tornTailOf(location.dir, runId);
   if (tail === undefined) return undefined;
-  return `rxdag: the journal of run ${runId} ends with a torn line: ${describeTornTail(tail)}; rxdag resume moves it to ${tail.keptIn}`;
+  return `rxdag: the journal of run ${runId} ends with a torn line: ${describeTornTail(tail)}; resuming the run moves it to ${tail.keptIn}`;
 }
 
 /**
