@@ -50,6 +50,23 @@ describeRedis('a worker closing while its queue gets a job', (env) => {
   const at = (events: readonly DagEvent[], type: DagEvent['type'], taskId: string) =>
     events.find((event) => event.type === type && 'taskId' in event && event.taskId === taskId)!.at;
 
+  /**
+   * Runs `tasks` until `first` runs on worker `leaving` (it has room for a second job: it waits in
+   * Redis for one, before the other worker), starts worker `staying`, and begins to close `leaving`.
+   */
+  async function closingWhileFirstRuns(dagId: string, tasks: DagSpec['tasks']) {
+    const leaving = worker('leaving');
+    await leaving.remote.ready();
+    const events = run(dagId, tasks);
+    await waitFor(() => leaving.remote.running === 1, 'the first attempt to run on the leaving worker');
+    const staying = worker('staying');
+    await staying.remote.ready();
+    await sleep(200);
+    const closed = leaving.remote.close();
+    await sleep(100);
+    return { leaving, events, closed };
+  }
+
   it('should log nothing when closed before it was ready: Redis did not fail', async () => {
     const lines: string[] = [];
     const early = startWorker({
@@ -66,16 +83,7 @@ describeRedis('a worker closing while its queue gets a job', (env) => {
   });
 
   it('should take no job queued after its close began, while its last attempt still runs', async () => {
-    // the closing worker has room for a second job: it was waiting in Redis for one, before the other worker
-    const leaving = worker('leaving');
-    await leaving.remote.ready();
-    const first = run('held', [{ id: 'first', agent: 'work', input: 'hold' }]);
-    await waitFor(() => leaving.remote.running === 1, 'the first attempt to run on the leaving worker');
-    const staying = worker('staying');
-    await staying.remote.ready();
-    await sleep(200);
-    const closed = leaving.remote.close();
-    await sleep(100);
+    const { leaving, events: first, closed } = await closingWhileFirstRuns('held', [{ id: 'first', agent: 'work', input: 'hold' }]);
     const other = await run('other', [{ id: 'other', agent: 'work' }]);
     expect(ranOn(other)).toEqual({ other: 'staying' });
     expect(at(other, 'task.completed', 'other') - at(other, 'task.started', 'other')).toBeLessThan(1_500);
@@ -86,18 +94,10 @@ describeRedis('a worker closing while its queue gets a job', (env) => {
   });
 
   it('should let a worker that stays run at once the job its last attempt released', async () => {
-    const leaving = worker('leaving');
-    await leaving.remote.ready();
-    const events = run('chain', [
+    const { events, closed } = await closingWhileFirstRuns('chain', [
       { id: 'first', agent: 'work', input: 'hold' },
       { id: 'next', agent: 'work', deps: ['first'] },
     ]);
-    await waitFor(() => leaving.remote.running === 1, 'the first attempt to run on the leaving worker');
-    const staying = worker('staying');
-    await staying.remote.ready();
-    await sleep(200);
-    const closed = leaving.remote.close();
-    await sleep(100);
     release();
     await closed;
     const ended = await events;

@@ -20,6 +20,18 @@ describe('rxdag resume of a run a program made', () => {
   const contentsOf = (store: string) =>
     Object.fromEntries(readdirSync(store).map((name) => [name, readFileSync(path.join(store, name), 'utf8')]));
 
+  /** A run of the command line of DAG `dagId` (`a`, then `b`) in `store`, its journal cut as a process killed while `b` ran leaves it; its id. */
+  async function interruptedCliRun(store: string, dagId: string): Promise<string> {
+    const dag = writeText(tmp.file(`${dagId}.yaml`), `id: ${dagId}\ntasks:\n  - { id: a, sleep: 1 }\n  - { id: b, deps: [a], sleep: 1 }\n`);
+    const run = await rxdag('run', dag, '--store', store, '--quiet');
+    const cliRun = /^rxdag: run (\S+) /m.exec(run.stderr)![1]!;
+    const journal = path.join(store, `${cliRun}.jsonl`);
+    const lines = readFileSync(journal, 'utf8').split('\n');
+    const cut = lines.findIndex((line) => line.includes('"task.started"') && line.includes('"taskId":"b"'));
+    writeFileSync(journal, `${lines.slice(0, cut + 1).join('\n')}\n`);
+    return cliRun;
+  }
+
   const refusal = (runId: string) =>
     `run "${runId}" uses agents the command line does not have (planner, llm): it was made by a program; resume it there with resumeRun(journal, "${runId}", { agents })`;
 
@@ -69,15 +81,7 @@ describe('rxdag resume of a run a program made', () => {
   it('should not pick it as the newest interrupted run, and name the newest run of the command line instead', async () => {
     const store = tmp.file('newest');
     // a run of the command line, older, whose process stopped while `b` ran
-    const dag = writeText(tmp.file('chain.yaml'), 'id: chain\ntasks:\n  - { id: a, sleep: 1 }\n  - { id: b, deps: [a], sleep: 1 }\n');
-    const run = await rxdag('run', dag, '--store', store, '--quiet');
-    const cliRun = /^rxdag: run (\S+) /m.exec(run.stderr)![1]!;
-    const journal = path.join(store, `${cliRun}.jsonl`);
-    const lines = readFileSync(journal, 'utf8').split('\n');
-    writeFileSync(
-      journal,
-      `${lines.slice(0, lines.findIndex((line) => line.includes('"task.started"') && line.includes('"taskId":"b"')) + 1).join('\n')}\n`,
-    );
+    const cliRun = await interruptedCliRun(store, 'chain');
     await interruptedProgramRun(store, tmp.file('newest-scratch'), 'drafts-2');
     const before = contentsOf(store);
 
@@ -99,15 +103,7 @@ describe('rxdag resume of a run a program made', () => {
   it("should take neither a program's runs of a DAG, side by side, nor one after a run of the command line, as starting that DAG over", async () => {
     const store = tmp.file('side-by-side');
     // a run of the command line of DAG `drafts`, whose process stopped while `b` ran
-    const dag = writeText(tmp.file('drafts.yaml'), 'id: drafts\ntasks:\n  - { id: a, sleep: 1 }\n  - { id: b, deps: [a], sleep: 1 }\n');
-    const run = await rxdag('run', dag, '--store', store, '--quiet');
-    const cliRun = /^rxdag: run (\S+) /m.exec(run.stderr)![1]!;
-    const journal = path.join(store, `${cliRun}.jsonl`);
-    const lines = readFileSync(journal, 'utf8').split('\n');
-    writeFileSync(
-      journal,
-      `${lines.slice(0, lines.findIndex((line) => line.includes('"task.started"') && line.includes('"taskId":"b"')) + 1).join('\n')}\n`,
-    );
+    const cliRun = await interruptedCliRun(store, 'drafts');
     // then a service's two runs of the same DAG, both interrupted
     await interruptedProgramRun(store, tmp.file('side-scratch-1'), 'drafts-3');
     await interruptedProgramRun(store, tmp.file('side-scratch-2'), 'drafts-4');
