@@ -131,13 +131,7 @@ describe('renderReport of a large run whose failing tasks retried many times wit
   const size = BOUNDED_REPORT_TASKS + 1000;
   const ATTEMPTS = 60;
   const FAILING = 150;
-  const events = eventsOf({ type: 'dag.created', at: 0, dagId: 'retries', taskCount: size }, ...retriedRun(size, FAILING, ATTEMPTS), {
-    type: 'dag.completed',
-    at: 10_000,
-    outcome: 'failed',
-    counts: { total: size, completed: size - FAILING, failed: FAILING, skipped: 0, cancelled: 0 },
-    durationMs: 10_000,
-  });
+  const events = retriedRunEvents(size, FAILING, ATTEMPTS);
   const html = renderReport({ events });
 
   it('should keep its page small: each error cut, and of each task the first and last attempts drawn', () => {
@@ -166,13 +160,7 @@ describe('renderReport of a large run whose failing tasks retried many times wit
 describe('renderReport of a small run whose tasks retried many times with long errors', () => {
   const ATTEMPTS = 60;
   const FAILING = 150;
-  const events = eventsOf({ type: 'dag.created', at: 0, dagId: 'retries', taskCount: FAILING }, ...retriedRun(FAILING, FAILING, ATTEMPTS), {
-    type: 'dag.completed',
-    at: 10_000,
-    outcome: 'failed',
-    counts: { total: FAILING, completed: 0, failed: FAILING, skipped: 0, cancelled: 0 },
-    durationMs: 10_000,
-  });
+  const events = retriedRunEvents(FAILING, FAILING, ATTEMPTS);
   const html = renderReport({ events });
 
   it('should keep its page small as well: each error cut, and of each task the first and last attempts drawn', () => {
@@ -184,6 +172,17 @@ describe('renderReport of a small run whose tasks retried many times with long e
     expect(html).toContain(`${'e'.repeat(TASK_DETAIL_CHARS - 'ShellCommandError: '.length)}… (3019 more characters)`);
   });
 });
+
+/** The events of a run of `size` tasks, `failing` of them failing `attempts` times (see {@link retriedRun}), from its start to its end. */
+function retriedRunEvents(size: number, failing: number, attempts: number): DagEvent[] {
+  return eventsOf({ type: 'dag.created', at: 0, dagId: 'retries', taskCount: size }, ...retriedRun(size, failing, attempts), {
+    type: 'dag.completed',
+    at: 10_000,
+    outcome: 'failed',
+    counts: { total: size, completed: size - failing, failed: failing, skipped: 0, cancelled: 0 },
+    durationMs: 10_000,
+  });
+}
 
 /** Plain tasks `w…` completing at once, and `failing` tasks `f…` failing `attempts` times each with an error of 4,000 characters. */
 function retriedRun(size: number, failing: number, attempts: number): Parameters<typeof eventsOf> {
