@@ -6,10 +6,11 @@
  *   npm test [-- JEST_ARGS...]      e.g. npm test -- spec/dag
  *
  * Jest's output streams as usual; the type check's is held and printed once jest is done, so it
- * ends the output where it is seen. Exits non-zero when either failed (jest's code first), 130/143
+ * ends the output where it is seen (with `--watch`, as soon as it failed). Exits non-zero when either failed (jest's code first), 130/143
  * on ctrl-c/SIGTERM (both are stopped). Not a test runner of its own: it only starts the two.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import path from 'node:path';
 
 const root = path.join(__dirname, '..');
@@ -31,7 +32,11 @@ function started(command: string, args: readonly string[], hold: boolean): { chi
   const ended = new Promise<Ended>((resolve) => {
     child.on('error', (error) => resolve({ code: 1, output: `${command}: ${error.message}\n`, seconds: 0 }));
     child.on('close', (code, signal) =>
-      resolve({ code: code ?? (signal === null ? 1 : 128), output, seconds: (Date.now() - began) / 1000 }),
+      resolve({
+        code: code ?? (signal === null ? 1 : 128 + (constants.signals[signal] ?? 0)),
+        output,
+        seconds: (Date.now() - began) / 1000,
+      }),
     );
   });
   return { child, ended };
@@ -40,6 +45,11 @@ function started(command: string, args: readonly string[], hold: boolean): { chi
 async function main(): Promise<number> {
   const typecheck = started(bin('tsc'), ['--noEmit', '-p', root], true);
   const jest = started(bin('jest'), process.argv.slice(2), false);
+  // jest in watch mode never ends: there, a failed type check is said as soon as it is known
+  const watching = process.argv.slice(2).some((arg) => arg === '--watch' || arg === '--watchAll');
+  void typecheck.ended.then((checked) => {
+    if (watching && checked.code !== 0) process.stderr.write(`\ntype check (tsc --noEmit): FAILED:\n${checked.output}`);
+  });
   let stoppedBy: NodeJS.Signals | undefined;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {

@@ -39,7 +39,7 @@ import {
   type TableRow,
 } from './rows';
 import type { Session } from './session';
-import { JournalSql, LOCK_HOLDER, SCHEMA_LOCK, TRY_LOCK, TRY_XACT_LOCK, UNLOCK } from './sql';
+import { JournalSql, LOCK_HOLDER, LOCK_HOLDERS, SCHEMA_LOCK, TRY_LOCK, TRY_XACT_LOCK, UNLOCK } from './sql';
 import { addToTally, emptyTally } from '../journal/tally';
 import { PostgresWriter } from './writer';
 
@@ -188,10 +188,16 @@ class PostgresJournalImpl implements PostgresJournal {
       endedOnly === true,
     ]);
     const unowned = rows.filter((row) => row.outcome === null && !row.held).map((row) => row.run_id);
-    if (unowned.length === 0) return rows.map(summaryOfRow);
-    const ended = await this.connection.query<SummaryRow>('list runs', this.sql.selectEndedAmong, [unowned]);
+    const owned = rows.filter((row) => row.outcome === null && row.held).map((row) => row.run_id);
+    const [ended, holders] = await Promise.all([
+      unowned.length === 0 ? [] : this.connection.query<SummaryRow>('list runs', this.sql.selectEndedAmong, [unowned]),
+      owned.length === 0
+        ? []
+        : this.connection.query<HolderRow & { run_id: string }>('list runs', LOCK_HOLDERS, [this.sql.lockPrefix, owned]),
+    ]);
     const endedById = new Map(ended.map((row) => [row.run_id, row]));
-    return rows.map((row) => summaryOfRow(endedById.get(row.run_id) ?? row));
+    const holderById = new Map(holders.map((row) => [row.run_id, row]));
+    return rows.map((row) => summaryOfRow(endedById.get(row.run_id) ?? row, holderById.get(row.run_id)));
   }
 
   /** As {@link Journal.events}: checked as `resume` checks them (`seq` 1..n, ending at the run's last seq). */

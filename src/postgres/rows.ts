@@ -33,8 +33,7 @@ export interface HolderRow {
   readonly client_addr: string | null;
 }
 
-/** A row of the listing: a run's, and the session that holds its lock (`pid` null when none does). */
-export interface SummaryRow extends Omit<HolderRow, 'pid'> {
+export interface SummaryRow {
   readonly run_id: string;
   readonly dag_id: string;
   readonly outcome: RunOutcome | null;
@@ -43,7 +42,6 @@ export interface SummaryRow extends Omit<HolderRow, 'pid'> {
   readonly last_seq: number;
   readonly counts: TaskCounts;
   readonly held: boolean;
-  readonly pid: number | null;
 }
 
 /** Who holds a run's lock: `host:pid` of an rxdag process (its `application_name`), else what the server knows. */
@@ -55,8 +53,8 @@ export function describeOwner(holder: HolderRow): string {
   return holder.client_addr === null ? `${name} (${backend})` : `${name} from ${holder.client_addr} (${backend})`;
 }
 
-/** A run's line in `journal.runs()`, from its row. */
-export function summaryOfRow(row: SummaryRow): JournaledRunSummary {
+/** A run's line in `journal.runs()`, from its row and, when another session holds its lock, that session. */
+export function summaryOfRow(row: SummaryRow, holder: HolderRow | undefined): JournaledRunSummary {
   // an ended run keeps its outcome even while its owner has not closed yet
   const running = row.outcome === null && row.held;
   const status = row.outcome ?? (running ? 'running' : 'interrupted');
@@ -69,7 +67,7 @@ export function summaryOfRow(row: SummaryRow): JournaledRunSummary {
     ...(row.ended_at === null ? {} : { endedAt: row.ended_at }),
     lastSeq: row.last_seq,
     counts: { total, completed, failed, skipped, cancelled },
-    ...(running && row.pid !== null ? { owner: describeOwner({ ...row, pid: row.pid }) } : {}),
+    ...(running && holder !== undefined ? { owner: describeOwner(holder) } : {}),
   };
 }
 

@@ -172,27 +172,23 @@ export class JournalSql {
   }
 
   /**
-   * Every run, newest first, with `held`: another session holds its advisory lock, and that
-   * session (`pid`, `application_name`, `client_addr`). A 64-bit key shows in `pg_locks` as
-   * `classid` (high 32 bits) and `objid` (low 32 bits), `objsubid` 1. `$1` is {@link lockPrefix};
-   * `$2` a DAG id (null: every DAG's runs); `$3` true for ended runs only.
+   * Every run, newest first, with `held`: another session holds its advisory lock. A 64-bit key
+   * shows in `pg_locks` as `classid` (high 32 bits) and `objid` (low 32 bits), `objsubid` 1.
+   * `$1` is {@link lockPrefix}; `$2` a DAG id (null: every DAG's runs); `$3` true for ended runs only.
+   * (`EXISTS`: one pass over the locks; a join per run would read them once per run.)
    */
   get selectRuns(): string {
     return `WITH held AS (${HELD_LOCKS})
       SELECT r.run_id, r.dag_id, r.outcome, r.started_at, r.ended_at, r.last_seq, r.counts,
-        h.pid IS NOT NULL AS held, h.pid, a.application_name, host(a.client_addr) AS client_addr
+        EXISTS (SELECT 1 FROM held h WHERE h.classid = (k.key >> 32) & 4294967295 AND h.objid = k.key & 4294967295) AS held
       FROM ${this.runs} r CROSS JOIN LATERAL (SELECT hashtextextended($1 || r.run_id, 0) AS key) k
-        LEFT JOIN LATERAL (SELECT held.pid FROM held
-          WHERE held.classid = (k.key >> 32) & 4294967295 AND held.objid = k.key & 4294967295 LIMIT 1) h ON true
-        LEFT JOIN pg_stat_activity a ON a.pid = h.pid
       WHERE ($2::text IS NULL OR r.dag_id = $2) AND (NOT $3::boolean OR r.outcome IS NOT NULL)
       ORDER BY r.created_at DESC, r.run_id DESC`;
   }
 
   /** `$1` run ids: those that have ended, as {@link selectRuns} lists them (none is held: its owner let go). */
   get selectEndedAmong(): string {
-    return `SELECT run_id, dag_id, outcome, started_at, ended_at, last_seq, counts, false AS held,
-        NULL::integer AS pid, NULL::text AS application_name, NULL::text AS client_addr
+    return `SELECT run_id, dag_id, outcome, started_at, ended_at, last_seq, counts, false AS held
       FROM ${this.runs} WHERE run_id = ANY($1::text[]) AND outcome IS NOT NULL`;
   }
 }
@@ -218,6 +214,13 @@ export const UNLOCK = `SELECT pg_advisory_unlock(hashtextextended($1, 0)) AS unl
 
 /** `$1` lock name: waits for the transaction lock that serializes creating the tables. */
 export const SCHEMA_LOCK = `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`;
+
+/** `$1` {@link JournalSql.lockPrefix}, `$2` run ids: the session holding each one's lock, for those another session holds. */
+export const LOCK_HOLDERS = `WITH held AS (${HELD_LOCKS})
+  SELECT r.run_id, h.pid, a.application_name, host(a.client_addr) AS client_addr
+  FROM unnest($2::text[]) AS r(run_id) CROSS JOIN LATERAL (SELECT hashtextextended($1 || r.run_id, 0) AS key) k
+    JOIN held h ON h.classid = (k.key >> 32) & 4294967295 AND h.objid = k.key & 4294967295
+    LEFT JOIN pg_stat_activity a ON a.pid = h.pid`;
 
 /** `$1` lock name: the session holding that lock (none when it was just released). */
 export const LOCK_HOLDER = `WITH held AS (${HELD_LOCKS}), k AS (SELECT hashtextextended($1, 0) AS key)

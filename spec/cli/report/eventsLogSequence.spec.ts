@@ -88,7 +88,7 @@ describe('rxdag report of a log whose sequence has holes or repeats', () => {
     const result = await rxdagInProcess('report', file, '-o', tmp.file('gz.html'));
     expect([result.code, result.stderr]).toEqual([
       2,
-      `rxdag: ${file}: a gzip file, not an events log: decompress it first (gunzip -k ${file}), or give rxdag report <(zcat ${file})\n`,
+      `rxdag: ${file}: a gzip file, not an events log: decompress it first (gzip -dc ${file} > events.jsonl), or give rxdag report <(zcat ${file})\n`,
     ]);
   });
 

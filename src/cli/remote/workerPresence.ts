@@ -17,7 +17,8 @@ const COUNT_TIMEOUT_MS = 2000;
 /**
  * The workers connected to each queue: their names, one entry per connection (two workers may
  * share a name: containers of one host given none of their own). By name, not by connection: a
- * worker that reconnected after a Redis blip is the same worker, one restarted is another.
+ * worker that reconnected after a Redis blip is the same worker; one restarted under another name
+ * (a new pid) is another, one restarted under the same (a container's `HOST:1`, a `--name`) is not told apart.
  */
 export type ConnectedWorkers = ReadonlyMap<string, readonly string[]>;
 

@@ -232,7 +232,7 @@ function readLogBytes(fileName: string): Buffer {
     throw new InvalidInputError([
       {
         file: fileName,
-        message: `a gzip file, not an events log: decompress it first (gunzip -k ${shellWord(fileName)}), or give rxdag report <(zcat ${shellWord(fileName)})`,
+        message: `a gzip file, not an events log: decompress it first (gzip -dc ${shellWord(fileName)} > events.jsonl), or give rxdag report <(zcat ${shellWord(fileName)})`,
       },
     ]);
   }

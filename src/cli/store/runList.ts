@@ -4,7 +4,7 @@
  * command to report or weigh. It reads the store; what is done about an unreadable record is
  * the command's to decide.
  */
-import type { Journal, JournalCorruptError, JournaledRunSummary, RunsOptions } from '../../index';
+import { type Journal, JournalCorruptError, type JournaledRunSummary, type RunsOptions } from '../../index';
 import { programRunProblem } from './programRuns';
 
 /** The readable runs, newest first, and the errors of the records that cannot be read. */
@@ -26,13 +26,16 @@ export async function listRuns(journal: Journal, only: Pick<RunsOptions, 'dagId'
   return { runs: only.dagId === undefined ? runs : runs.filter((run) => run.dagId === only.dagId), unreadable };
 }
 
+/** Headers read at once by {@link startedOver}: a store far away answers in round trips, a header may be megabytes. */
+const HEADERS_AT_ONCE = 4;
+
 /**
  * For each interrupted run of the command line that a later run of the command line of its DAG
  * followed (`runs` newest first), the nearest such run: that run started the DAG over (a fix, a
  * new day), so `rxdag resume` without an id passes the interrupted one over. Runs a program made
  * are neither: a service runs one DAG many times side by side. Reads the headers it needs (of the
- * interrupted runs followed by another, and of those that followed them, newest last); a header
- * that cannot be read counts as a program's.
+ * interrupted runs followed by another, a few at once, then of those that followed them, nearest
+ * first); a record that cannot be trusted counts as a program's, a store that fails is thrown.
  */
 export async function startedOver(journal: Journal, runs: readonly JournaledRunSummary[]): Promise<Map<string, JournaledRunSummary>> {
   const made = new Map<string, Promise<boolean>>();
@@ -41,25 +44,38 @@ export async function startedOver(journal: Journal, runs: readonly JournaledRunS
     if (known === undefined) {
       known = journal.header(runId).then(
         (header) => programRunProblem(runId, header) === undefined,
-        () => false,
+        (error: unknown) => {
+          if (error instanceof JournalCorruptError) return false;
+          throw error;
+        },
       );
       made.set(runId, known);
     }
     return known;
   };
-  const later = new Map<string, JournaledRunSummary>();
-  const newerOfDag = new Map<string, JournaledRunSummary[]>(); // by DAG id, nearest last
+  // each interrupted run with the runs of its DAG that came after it: the first `count` of `runs`, nearest last
+  const newerOf = new Map<string, { readonly runs: readonly JournaledRunSummary[]; readonly count: number }>();
+  const seen = new Map<string, JournaledRunSummary[]>(); // by DAG id
   for (const run of runs) {
-    const newer = newerOfDag.get(run.dagId) ?? [];
-    if (run.status === 'interrupted' && newer.length > 0 && (await byCli(run.runId))) {
-      for (let i = newer.length - 1; i >= 0; i--) {
-        if (!(await byCli(newer[i]!.runId))) continue;
-        later.set(run.runId, newer[i]!);
-        break;
-      }
-    }
+    const newer = seen.get(run.dagId) ?? [];
+    if (run.status === 'interrupted' && newer.length > 0) newerOf.set(run.runId, { runs: newer, count: newer.length });
     newer.push(run);
-    newerOfDag.set(run.dagId, newer);
+    seen.set(run.dagId, newer);
+  }
+  const waiting = [...newerOf.keys()];
+  await Promise.all(
+    Array.from({ length: Math.min(HEADERS_AT_ONCE, waiting.length) }, async () => {
+      for (let runId = waiting.shift(); runId !== undefined; runId = waiting.shift()) await byCli(runId);
+    }),
+  );
+  const later = new Map<string, JournaledRunSummary>();
+  for (const [runId, newer] of newerOf) {
+    if (!(await byCli(runId))) continue;
+    for (let i = newer.count - 1; i >= 0; i--) {
+      if (!(await byCli(newer.runs[i]!.runId))) continue;
+      later.set(runId, newer.runs[i]!);
+      break;
+    }
   }
   return later;
 }
