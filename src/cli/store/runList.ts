@@ -4,7 +4,9 @@
  * command to report or weigh. It reads the store; what is done about an unreadable record is
  * the command's to decide.
  */
-import { type Journal, JournalCorruptError, type JournaledRunSummary, type RunsOptions } from '../../index';
+import type { Journal, JournaledRunSummary, RunsOptions } from '../../index';
+// from its module: the package's index loads RxJS, which `rxdag runs` and `show` do not need
+import { JournalCorruptError } from '../../journal/journal';
 import { programRunProblem } from './programRuns';
 
 /** The readable runs, newest first, and the errors of the records that cannot be read. */
