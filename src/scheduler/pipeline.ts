@@ -1,4 +1,5 @@
-import { EMPTY, map, merge, type Observable, type SchedulerLike, Subscription, takeWhile, VirtualTimeScheduler } from 'rxjs';
+import { EMPTY, map, merge, type Observable, type SchedulerLike, Subscription, takeWhile } from 'rxjs';
+import { keepsVirtualTime } from './virtualTime';
 import { runAttempt } from '../agents/runAttempt';
 import { createPipelineSignals } from '../signals';
 import type { Attempt } from './attempt';
@@ -103,7 +104,7 @@ export class Pipeline {
     if (healthCheckIntervalMs <= 0 || subscription === undefined) return;
     const ticks$ = ticks(healthCheckIntervalMs, scheduler);
     const health = this.signals.health;
-    if (!(scheduler instanceof VirtualTimeScheduler)) {
+    if (!keepsVirtualTime(scheduler)) {
       subscription.add(ticks$.subscribe(health));
       return;
     }
@@ -159,6 +160,6 @@ export class Pipeline {
  * RxJS's `asapScheduler`, which the test scheduler moves into virtual time.
  */
 function eventFlush(scheduler: SchedulerLike): FlushOn {
-  if (scheduler instanceof VirtualTimeScheduler) return scheduler;
+  if (keepsVirtualTime(scheduler)) return scheduler;
   return Math.abs(scheduler.now() - Date.now()) < 60_000 ? 'microtask' : 'asap';
 }

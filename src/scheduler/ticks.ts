@@ -1,4 +1,5 @@
-import { Observable, type SchedulerLike, type Subscription, VirtualTimeScheduler } from 'rxjs';
+import { Observable, type SchedulerLike, type Subscription, type VirtualTimeScheduler } from 'rxjs';
+import { keepsVirtualTime } from './virtualTime';
 
 /**
  * `interval(periodMs, scheduler)` as the pipeline uses it (health checks, polling): 0, 1, 2, …,
@@ -11,7 +12,7 @@ import { Observable, type SchedulerLike, type Subscription, VirtualTimeScheduler
  */
 export function ticks(periodMs: number, scheduler: SchedulerLike): Observable<number> {
   // on a virtual clock, the pending tick is noted: a tick waits for a period, not for work
-  const pending = scheduler instanceof VirtualTimeScheduler ? pendingTicksOf(scheduler) : undefined;
+  const pending = keepsVirtualTime(scheduler) ? pendingTicksOf(scheduler) : undefined;
   return new Observable<number>((subscriber) => {
     let count = 0;
     let next: Subscription;
