@@ -205,13 +205,26 @@ describe('the published package', () => {
     for (const dependency of Object.keys(manifest.dependencies)) {
       symlinkSync(path.join(root, 'node_modules', dependency), path.join(modules, dependency), 'dir');
     }
+    // and its command in <prefix>/bin
+    mkdirSync(tmp.file('global-prefix/bin'));
+    symlinkSync(path.join(modules, 'rxdag', manifest.bin.rxdag), tmp.file('global-prefix/bin/rxdag'));
     const elsewhere = project('user-beside-global', { type: 'commonjs' });
-    const loaded = node(
-      elsewhere,
-      '-e',
-      `try { require(${JSON.stringify(path.join(modules, 'rxdag', 'dist', 'postgres', 'index.js'))}) } catch (e) { console.log(e.message) }`,
-    );
-    expect(loaded).toContain('which is not installed: npm install -g pg (rxdag is installed globally)');
+    const loads = (modules: string) =>
+      node(
+        elsewhere,
+        '-e',
+        `try { require(${JSON.stringify(path.join(modules, 'rxdag', 'dist', 'postgres', 'index.js'))}) } catch (e) { console.log(e.message) }`,
+      );
+    expect(loads(modules)).toContain('which is not installed: npm install -g pg (rxdag is installed globally)');
+    // a project of its own in a folder named lib is no global install
+    const local = tmp.file('work/lib/node_modules');
+    mkdirSync(local, { recursive: true });
+    execFileSync('tar', ['-xzf', tarball, '-C', local]);
+    renameSync(path.join(local, 'package'), path.join(local, 'rxdag'));
+    for (const dependency of Object.keys(manifest.dependencies)) {
+      symlinkSync(path.join(root, 'node_modules', dependency), path.join(local, dependency), 'dir');
+    }
+    expect(loads(local)).toContain("which is not installed: npm install pg (Cannot find module 'pg')");
   });
 
   it('should run the shipped example DAG with the shipped CLI, as the README says (npx rxdag run node_modules/rxdag/examples/release.yaml)', () => {

@@ -3,25 +3,31 @@
  * `rxdag/prometheus`) loads first: a check that the packages it is built on, optional peer
  * dependencies, are installed, which says in one line which packages to install instead of
  * Node's "Cannot find module" with its require stack. The error keeps Node's `code` and words,
- * so a caller that knows them (the CLI) still recognizes it. It loads nothing itself.
+ * so a caller that knows them (the CLI) still recognizes it. It loads the packages it checks.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 
 /**
- * Throws when any of `packageNames` cannot be found from rxdag's own folder, as the entry's
- * `require` of it would, naming every one missing; `entry` is the entry that needs them.
+ * Throws when any of `peers` (package name → its `require`, written out so that a bundler that
+ * packs the application packs the package too) cannot be loaded because it is not there, naming
+ * every one missing; `entry` is the entry that needs them. What a package that is there throws
+ * as it loads is thrown as it is.
  *
  * @example
- * requirePeers(['pg'], 'rxdag/postgres');
+ * requirePeers({ pg: () => require('pg') }, 'rxdag/postgres');
  * // Error: rxdag/postgres needs the package "pg" (an optional peer dependency of rxdag), which is not installed: npm install pg (Cannot find module 'pg')
  */
-export function requirePeers(packageNames: readonly string[], entry: string): void {
+export function requirePeers(peers: Readonly<Record<string, () => unknown>>, entry: string): void {
   const missing: string[] = [];
   let first: unknown;
-  for (const packageName of packageNames) {
+  for (const [packageName, load] of Object.entries(peers)) {
     try {
-      require.resolve(packageName);
+      load();
     } catch (error) {
-      if ((error as NodeJS.ErrnoException | null)?.code !== 'MODULE_NOT_FOUND') throw error;
+      const { code, message } = (error ?? {}) as NodeJS.ErrnoException;
+      // the package itself, not a module it needs that is missing
+      if (code !== 'MODULE_NOT_FOUND' || !String(message).includes(`'${packageName}'`)) throw error;
       missing.push(packageName);
       first ??= error;
     }
@@ -40,14 +46,30 @@ export function requirePeers(packageNames: readonly string[], entry: string): vo
 
 /**
  * The command that installs `packageNames` where rxdag finds them: beside rxdag, so a global
- * rxdag (whose `require` does not look in the current project) needs `-g`.
+ * rxdag (whose `require` does not look in the current project) needs `-g`, and one npx runs from
+ * its own cache finds nothing installed elsewhere.
  */
 export function installCommand(packageNames: readonly string[]): string {
   const names = packageNames.join(' ');
-  return isGlobalInstall() ? `npm install -g ${names} (rxdag is installed globally)` : `npm install ${names}`;
+  if (isGlobalInstall()) return `npm install -g ${names} (rxdag is installed globally)`;
+  if (isNpxCache()) return `npm install rxdag ${names}, then run that rxdag (npx runs one from its own cache, which has no ${names})`;
+  return `npm install ${names}`;
 }
 
-/** Whether this copy of rxdag lies in npm's global folder (`<prefix>/lib/node_modules/rxdag`). */
+/** This copy of rxdag's package folder (`dist/` or `src/` is one below it). */
+const packageRoot = path.resolve(__dirname, '..');
+
+/**
+ * Whether this copy of rxdag lies in npm's global folder: `<prefix>/lib/node_modules/rxdag`, with
+ * its command in `<prefix>/bin` (a project in a folder named `lib` has no such command there).
+ */
 function isGlobalInstall(): boolean {
-  return /[\\/]lib[\\/]node_modules[\\/]rxdag[\\/]/.test(__dirname);
+  const modules = path.dirname(packageRoot);
+  if (path.basename(modules) !== 'node_modules' || path.basename(path.dirname(modules)) !== 'lib') return false;
+  return existsSync(path.join(path.dirname(path.dirname(modules)), 'bin', 'rxdag'));
+}
+
+/** Whether npx runs this copy of rxdag from its cache (`…/_npx/<hash>/node_modules/rxdag`). */
+function isNpxCache(): boolean {
+  return packageRoot.split(path.sep).includes('_npx');
 }

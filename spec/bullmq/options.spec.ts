@@ -1,3 +1,4 @@
+import { Worker } from 'bullmq';
 import { remoteAgent, startWorker } from '../../src/bullmq/index';
 import { isLoopbackHost, redisTarget } from '../../src/bullmq/redisConnection';
 
@@ -183,6 +184,19 @@ describe('remoteAgent and startWorker options', () => {
     expect(start(['shell', 'gpu', 'zzz'])).toThrow(
       new TypeError('startWorker: `allow` names agents "gpu", "zzz" that `agents` does not have (it has: shell, sleep)'),
     );
+  });
+
+  it('should refuse to start on a BullMQ older than it needs, before any BullMQ worker exists', () => {
+    // as an older BullMQ is: without Worker#getBackend
+    Object.defineProperty(Worker.prototype, 'getBackend', { value: undefined, configurable: true, writable: true });
+    try {
+      expect(() => startWorker({ connection: 'redis://127.0.0.1:1', agents: { a: () => 1 }, concurrency: 1, leaseMs: 1000 })).toThrow(
+        new TypeError('startWorker: the bullmq installed is older than rxdag needs (6.7 or later): npm install bullmq@6'),
+      );
+    } finally {
+      delete (Worker.prototype as { getBackend?: unknown }).getBackend;
+    }
+    expect(typeof Worker.prototype.getBackend).toBe('function');
   });
 
   it('should give the scheduler a plain agent spec that passes its option check', () => {

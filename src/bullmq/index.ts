@@ -8,7 +8,7 @@
 // first: a missing `bullmq` or `ioredis` is said in one line
 import './peer';
 
-export { type CancelNotSent, remoteAgent, type RemoteAgent, type RemoteAgentClosed } from './remoteAgent';
+export { type CancelNotSent, remoteAgent, type RemoteAgent, type RemoteAgentClient, type RemoteAgentClosed } from './remoteAgent';
 export { startWorker, type RemoteWorker } from './startWorker';
 export type { JobRefusal, RedisConnectionChange, RemoteAgentOptions, WorkerOptions } from './options';
 export {

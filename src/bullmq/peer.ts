@@ -1,4 +1,4 @@
 /** `rxdag/bullmq` is built on `bullmq` and `ioredis`: this, its first import, says so when either is missing. */
 import { requirePeers } from '../peerDependency';
 
-requirePeers(['bullmq', 'ioredis'], 'rxdag/bullmq');
+requirePeers({ bullmq: () => require('bullmq'), ioredis: () => require('ioredis') }, 'rxdag/bullmq');

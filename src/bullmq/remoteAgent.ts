@@ -24,8 +24,19 @@ export interface RemoteAgentClosed {
   readonly cancelsNotSent: readonly CancelNotSent[];
 }
 
+declare const remoteClient: unique symbol;
+
+/**
+ * What a remote agent's `create` makes and its `run` is given: its connections to the queue, one
+ * per scheduler. Opaque: only the agent itself uses it (a type an application can name, in the
+ * declarations it emits, without reaching into the package).
+ */
+export interface RemoteAgentClient {
+  readonly [remoteClient]: true;
+}
+
 /** An agent kind that runs its attempts on remote workers; `close()` closes its connections now. */
-export interface RemoteAgent extends AgentSpec<RemoteQueue> {
+export interface RemoteAgent extends AgentSpec<RemoteAgentClient> {
   /**
    * Closes every connection this agent has open, after the cancels and removals already sent
    * and the end of the jobs it cancelled while they ran (so that their jobs are removed); a Redis
@@ -87,7 +98,7 @@ export function remoteAgent(options: RemoteAgentOptions): RemoteAgent {
       return { cancelsNotSent: notSent.splice(0) };
     },
   });
-  return spec as RemoteAgent;
+  return spec as unknown as RemoteAgent;
 }
 
 /**

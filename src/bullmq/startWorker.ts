@@ -17,6 +17,7 @@ import type { Redis } from 'ioredis';
 import type { AgentSpec } from '../index';
 import { CancelWatch } from './cancelSignals';
 import { BullmqClients } from './bullmqClients';
+import { within } from './commandConnection';
 import { JobRunner, RunningJob, type StopReason } from './jobRunner';
 import type { Outcome } from './jobFormat';
 import { type JobLoss, lostJobOf, LostJobs } from './lostJobs';
@@ -84,6 +85,9 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   const { target, prefix, key, leaseMs, maxLeaseLosses, agents, queues, onLog, onJobTaken, onJobRefused } = resolved;
   if (queues.length === 0)
     throw new TypeError('startWorker: no queue to take jobs from: `agents` (and `allow`) name no agent, and `queues` is not given');
+  // before any BullMQ worker exists: an older BullMQ (installed past npm's peer check) would fail half-started
+  if (typeof (Worker.prototype as { getBackend?: unknown }).getBackend !== 'function')
+    throw new TypeError('startWorker: the bullmq installed is older than rxdag needs (6.7 or later): npm install bullmq@6');
   const id = resolved.name ?? `${hostname()}:${process.pid}`;
   const log = (line: string) => onLog(target.redact(line));
   const lostJobs = new LostJobs(log, id, leaseMs);
@@ -362,23 +366,6 @@ async function waitUntil(done: () => boolean, withinMs: number): Promise<boolean
   const deadline = Date.now() + withinMs;
   while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   return done();
-}
-
-/** Resolves when `promise` settles or `withinMs` passed, whichever comes first; never rejects. */
-async function within(promise: Promise<unknown>, withinMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, withinMs)));
-  try {
-    await Promise.race([
-      promise.then(
-        () => undefined,
-        () => undefined,
-      ),
-      late,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** How long a worker waits for Redis to say whether a job whose lease it lost is still there. */

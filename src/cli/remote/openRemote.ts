@@ -7,6 +7,7 @@
  */
 import type { DagSpec } from '../../index';
 import { InvalidInputError } from '../problems';
+import { installCommand } from '../../peerDependency';
 import type { RemoteAgents } from './remoteAgents';
 import type { RemoteSettings } from './remoteOptions';
 
@@ -23,7 +24,7 @@ export function loadRemoteModule<T>(load: () => T): T {
     const missing = code === 'MODULE_NOT_FOUND' ? /Cannot find module '(bullmq|ioredis)(?:\/[^']*)?'/.exec(String(message)) : null;
     if (missing === null) throw error;
     throw new InvalidInputError([
-      { message: `--redis needs the "${missing[1]}" package (rxdag workers run on BullMQ): npm install bullmq ioredis` },
+      { message: `--redis needs the "${missing[1]}" package (rxdag workers run on BullMQ): ${installCommand(['bullmq', 'ioredis'])}` },
     ]);
   }
 }

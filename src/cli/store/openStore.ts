@@ -11,6 +11,7 @@
 import { accessSync, constants, lstatSync, mkdirSync, readlinkSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Journal } from '../../index';
+import { installCommand } from '../../peerDependency';
 import { fileJournal } from '../../journal/fileJournal';
 import { describeIoError } from '../commands/writeTarget';
 import { InvalidInputError } from '../problems';
@@ -66,7 +67,7 @@ export function openStore(location: StoreLocation, use: StoreUse, options: Store
   } catch (error) {
     if (isMissingPg(error)) {
       throw new InvalidInputError([
-        { message: `the store ${location.label} is a PostgreSQL database, which needs the "pg" package: npm install pg` },
+        { message: `the store ${location.label} is a PostgreSQL database, which needs the "pg" package: ${installCommand(['pg'])}` },
       ]);
     }
     throw error;
