@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { describeRedis } from '../../support/redis';
 import { runCli, startCli } from '../support/builtCli';
 import { eventsSoFar, isRunning, readEventLog } from '../support/files';
@@ -93,6 +94,27 @@ describeRedis('signals to rxdag run --redis and rxdag worker', (env) => {
       `rxdag worker ${worker.id}: stopped`,
       '',
     ]);
+  });
+
+  it('should exit 0 on SIGTERM while it still reaches a Redis that does not answer, having served nothing', async () => {
+    // a Redis stand-in that takes connections and never answers
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const worker = fleet.track(startCli(['worker', '--redis', `redis://127.0.0.1:${port}`], NO_KEY));
+      await waitFor(() => sockets.length > 0, 'the worker to connect');
+      const signalledAt = Date.now();
+      worker.child.kill('SIGTERM');
+      const result = await worker.done;
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe('rxdag worker: stopped on SIGTERM before it served: no job taken\n');
+      expect(Date.now() - signalledAt).toBeLessThan(3000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
   });
 
   it('should wait for a running attempt on SIGTERM, and hand it back to the queue on a second SIGTERM', async () => {

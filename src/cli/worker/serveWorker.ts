@@ -10,7 +10,7 @@ import { startWorker, type RemoteWorker } from '../../bullmq/index';
 import { FORMAT_VERSION as JOB_FORMAT } from '../../bullmq/jobFormat';
 import { builtinAgents } from '../agents/builtinAgents';
 import type { CliIo } from '../commands/cliIo';
-import { onStopSignals, type StopSignal } from '../commands/interrupts';
+import { exitAfterStop, exitCodeOf, onStopSignals, type StopSignal } from '../commands/interrupts';
 import { ExitCode } from '../exitCodes';
 import { listenProblem, NO_PROM_CLIENT } from '../output/metricsEndpoint';
 import { lingerForScrape } from '../output/metricsLinger';
@@ -21,9 +21,42 @@ import type { WorkerMetrics } from './workerMetrics';
 
 /** Serves jobs until a stop signal, then resolves with the exit code (0 once stopped cleanly). */
 export async function serveWorker(options: WorkerCommandOptions, io: CliIo): Promise<number> {
+  // a stop signal while Redis is reached (a deploy that changed its mind): the worker stops once
+  // it can, having served nothing; a second one ends it at once
+  let early: StopSignal | undefined;
+  let stop: (signal: StopSignal) => void = () => undefined;
+  const stopped = new Promise<StopSignal>((resolve) => (stop = resolve));
+  const release = onStopSignals({
+    graceful: (signal) => {
+      early ??= signal;
+      stop(signal);
+    },
+    immediate: (signal) => exitAfterStop(exitCodeOf(signal)),
+  });
+  try {
+    return await serve(options, io, { signal: () => early, stopped, release });
+  } finally {
+    release();
+  }
+}
+
+/** A stop signal held while the worker is set up: the one that came (also as a promise), and the end of the hold. */
+interface EarlyStop {
+  signal(): StopSignal | undefined;
+  readonly stopped: Promise<StopSignal>;
+  release(): void;
+}
+
+async function serve(options: WorkerCommandOptions, io: CliIo, held: EarlyStop): Promise<number> {
   const { remote } = options;
   const say = (line: string) => io.stderr.write(`${line}\n`);
-  const target = await reachRedis(remote, options.agents);
+  // a Redis that does not answer yet is not waited for once a stop signal came
+  const reached = await Promise.race([reachRedis(remote, options.agents), held.stopped]);
+  if (typeof reached === 'string') {
+    say(`rxdag worker: stopped on ${reached} before it served: no job taken`);
+    return ExitCode.ok;
+  }
+  const target = reached;
   const evicts = await evictionNote(target);
   const { agents, groups } = builtinAgents(options.killGraceMs);
   const metrics = options.metricsPort === undefined ? undefined : await metricsOn(options.metricsPort, options.agents);
@@ -78,6 +111,14 @@ export async function serveWorker(options: WorkerCommandOptions, io: CliIo): Pro
       groups.hurry();
     },
   });
+  // only now: Node forgets a signal it has not delivered yet once its last listener goes
+  held.release();
+  const early = held.signal();
+  if (early !== undefined) {
+    say(`${name}: stopping on ${early} before it served: taking no job`);
+    stopping = true;
+    stopRequested(early);
+  }
   try {
     await Promise.race([worker.ready(), stopped]);
     if (!stopping) announce();
