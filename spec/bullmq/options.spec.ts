@@ -1,5 +1,5 @@
-import { Worker } from 'bullmq';
 import { remoteAgent, startWorker } from '../../src/bullmq/index';
+import { olderThan } from '../../src/bullmq/bullmqVersion';
 import { isLoopbackHost, redisTarget } from '../../src/bullmq/redisConnection';
 
 const KEY = 'k'.repeat(32);
@@ -186,17 +186,17 @@ describe('remoteAgent and startWorker options', () => {
     );
   });
 
-  it('should refuse to start on a BullMQ older than it needs, before any BullMQ worker exists', () => {
-    // as an older BullMQ is: without Worker#getBackend
-    Object.defineProperty(Worker.prototype, 'getBackend', { value: undefined, configurable: true, writable: true });
-    try {
-      expect(() => startWorker({ connection: 'redis://127.0.0.1:1', agents: { a: () => 1 }, concurrency: 1, leaseMs: 1000 })).toThrow(
-        new TypeError('startWorker: the bullmq installed is older than rxdag needs (6.7 or later): npm install bullmq@6'),
-      );
-    } finally {
-      delete (Worker.prototype as { getBackend?: unknown }).getBackend;
-    }
-    expect(typeof Worker.prototype.getBackend).toBe('function');
+  it('should refuse to start on a BullMQ older than it needs, naming it, before any BullMQ worker exists', () => {
+    jest.isolateModules(() => {
+      jest.doMock('bullmq/package.json', () => ({ version: '6.3.16' }));
+      const isolated = require('../../src/bullmq/startWorker') as typeof import('../../src/bullmq/startWorker');
+      expect(() =>
+        isolated.startWorker({ connection: 'redis://127.0.0.1:1', agents: { a: () => 1 }, concurrency: 1, leaseMs: 1000 }),
+      ).toThrow(new TypeError('startWorker: the bullmq installed (6.3.16) is older than rxdag needs (6.7 or later): npm install bullmq@6'));
+    });
+    expect(olderThan('5.81.5', [6, 7])).toBe(true);
+    expect(olderThan('6.7.0', [6, 7])).toBe(false);
+    expect(olderThan('7.0.0-beta.1', [6, 7])).toBe(false);
   });
 
   it('should give the scheduler a plain agent spec that passes its option check', () => {

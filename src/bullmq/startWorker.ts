@@ -17,6 +17,7 @@ import type { Redis } from 'ioredis';
 import type { AgentSpec } from '../index';
 import { CancelWatch } from './cancelSignals';
 import { BullmqClients } from './bullmqClients';
+import { checkBullmqVersion } from './bullmqVersion';
 import { within } from './commandConnection';
 import { JobRunner, RunningJob, type StopReason } from './jobRunner';
 import type { Outcome } from './jobFormat';
@@ -86,8 +87,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   if (queues.length === 0)
     throw new TypeError('startWorker: no queue to take jobs from: `agents` (and `allow`) name no agent, and `queues` is not given');
   // before any BullMQ worker exists: an older BullMQ (installed past npm's peer check) would fail half-started
-  if (typeof (Worker.prototype as { getBackend?: unknown }).getBackend !== 'function')
-    throw new TypeError('startWorker: the bullmq installed is older than rxdag needs (6.7 or later): npm install bullmq@6');
+  checkBullmqVersion('startWorker');
   const id = resolved.name ?? `${hostname()}:${process.pid}`;
   const log = (line: string) => onLog(target.redact(line));
   const lostJobs = new LostJobs(log, id, leaseMs);

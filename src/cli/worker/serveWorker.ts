@@ -21,45 +21,57 @@ import type { WorkerMetrics } from './workerMetrics';
 
 /** Serves jobs until a stop signal, then resolves with the exit code (0 once stopped cleanly). */
 export async function serveWorker(options: WorkerCommandOptions, io: CliIo): Promise<number> {
-  // a stop signal while Redis is reached (a deploy that changed its mind): the worker stops once
-  // it can, having served nothing; a second one ends it at once
+  // a stop signal while it is set up (a deploy that changed its mind, a Redis that does not
+  // answer): the worker stops there, having served nothing; a second one ends it at once
   let early: StopSignal | undefined;
-  let stop: (signal: StopSignal) => void = () => undefined;
-  const stopped = new Promise<StopSignal>((resolve) => (stop = resolve));
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<undefined>((resolve) => (stop = () => resolve(undefined)));
   const release = onStopSignals({
     graceful: (signal) => {
       early ??= signal;
-      stop(signal);
+      stop();
     },
-    immediate: (signal) => exitAfterStop(exitCodeOf(signal)),
+    immediate: (signal) => {
+      io.stderr.write(`rxdag worker: stopped at once on ${signal} before it served: no job taken\n`);
+      exitAfterStop(signal === 'SIGHUP' ? exitCodeOf(signal) : ExitCode.ok);
+    },
   });
+  const until = async <T>(step: Promise<T>) =>
+    early !== undefined ? undefined : Promise.race([step.then((value) => ({ value })), stopped]);
   try {
-    return await serve(options, io, { signal: () => early, stopped, release });
+    return await serve(options, io, { signal: () => early, until, release });
   } finally {
     release();
   }
 }
 
-/** A stop signal held while the worker is set up: the one that came (also as a promise), and the end of the hold. */
+/** A stop signal held while the worker is set up: the one that came, each setup step given up once it came, the end of the hold. */
 interface EarlyStop {
   signal(): StopSignal | undefined;
-  readonly stopped: Promise<StopSignal>;
+  /** What `step` gives, or `undefined` once a stop signal came. */
+  until<T>(step: Promise<T>): Promise<{ readonly value: T } | undefined>;
   release(): void;
 }
 
 async function serve(options: WorkerCommandOptions, io: CliIo, held: EarlyStop): Promise<number> {
   const { remote } = options;
   const say = (line: string) => io.stderr.write(`${line}\n`);
-  // a Redis that does not answer yet is not waited for once a stop signal came
-  const reached = await Promise.race([reachRedis(remote, options.agents), held.stopped]);
-  if (typeof reached === 'string') {
-    say(`rxdag worker: stopped on ${reached} before it served: no job taken`);
+  const stoppedEarly = () => {
+    say(`rxdag worker: stopped on ${held.signal()!} before it served: no job taken`);
     return ExitCode.ok;
-  }
-  const target = reached;
-  const evicts = await evictionNote(target);
+  };
+  // each step waits on Redis or a port: none is waited for once a stop signal came
+  const reached = await held.until(reachRedis(remote, options.agents));
+  if (reached === undefined) return stoppedEarly();
+  const target = reached.value;
+  const noted = await held.until(evictionNote(target));
+  if (noted === undefined) return stoppedEarly();
+  const evicts = noted.value;
   const { agents, groups } = builtinAgents(options.killGraceMs);
-  const metrics = options.metricsPort === undefined ? undefined : await metricsOn(options.metricsPort, options.agents);
+  const opened =
+    options.metricsPort === undefined ? { value: undefined } : await held.until(metricsOn(options.metricsPort, options.agents));
+  if (opened === undefined) return stoppedEarly();
+  const metrics = opened.value;
   let worker: RemoteWorker;
   try {
     worker = startWorker({
@@ -111,14 +123,9 @@ async function serve(options: WorkerCommandOptions, io: CliIo, held: EarlyStop):
       groups.hurry();
     },
   });
-  // only now: Node forgets a signal it has not delivered yet once its last listener goes
+  // only now: Node forgets a signal it has not delivered yet once its last listener goes (none
+  // came since the last step: nothing between it and here waits)
   held.release();
-  const early = held.signal();
-  if (early !== undefined) {
-    say(`${name}: stopping on ${early} before it served: taking no job`);
-    stopping = true;
-    stopRequested(early);
-  }
   try {
     await Promise.race([worker.ready(), stopped]);
     if (!stopping) announce();
