@@ -198,13 +198,17 @@ describe('the published package', () => {
 
   it('should tell a global install to install a missing peer dependency globally, where it finds it', () => {
     // npm's global layout: <prefix>/lib/node_modules/rxdag, used from a project of its own
-    const modules = tmp.file('global-prefix/lib/node_modules');
-    mkdirSync(modules, { recursive: true });
-    execFileSync('tar', ['-xzf', tarball, '-C', modules]);
-    renameSync(path.join(modules, 'package'), path.join(modules, 'rxdag'));
-    for (const dependency of Object.keys(manifest.dependencies)) {
-      symlinkSync(path.join(root, 'node_modules', dependency), path.join(modules, dependency), 'dir');
-    }
+    /** The package unpacked as `modules`/rxdag, its dependencies beside it, as npm lays them out. */
+    const unpackedIn = (modules: string): string => {
+      mkdirSync(modules, { recursive: true });
+      execFileSync('tar', ['-xzf', tarball, '-C', modules]);
+      renameSync(path.join(modules, 'package'), path.join(modules, 'rxdag'));
+      for (const dependency of Object.keys(manifest.dependencies)) {
+        symlinkSync(path.join(root, 'node_modules', dependency), path.join(modules, dependency), 'dir');
+      }
+      return modules;
+    };
+    const modules = unpackedIn(tmp.file('global-prefix/lib/node_modules'));
     // and its command in <prefix>/bin
     mkdirSync(tmp.file('global-prefix/bin'));
     symlinkSync(path.join(modules, 'rxdag', manifest.bin.rxdag), tmp.file('global-prefix/bin/rxdag'));
@@ -217,14 +221,9 @@ describe('the published package', () => {
       );
     expect(loads(modules)).toContain('which is not installed: npm install -g pg (rxdag is installed globally)');
     // a project of its own in a folder named lib is no global install
-    const local = tmp.file('work/lib/node_modules');
-    mkdirSync(local, { recursive: true });
-    execFileSync('tar', ['-xzf', tarball, '-C', local]);
-    renameSync(path.join(local, 'package'), path.join(local, 'rxdag'));
-    for (const dependency of Object.keys(manifest.dependencies)) {
-      symlinkSync(path.join(root, 'node_modules', dependency), path.join(local, dependency), 'dir');
-    }
-    expect(loads(local)).toContain("which is not installed: npm install pg (Cannot find module 'pg')");
+    expect(loads(unpackedIn(tmp.file('work/lib/node_modules')))).toContain(
+      "which is not installed: npm install pg (Cannot find module 'pg')",
+    );
   });
 
   it('should run the shipped example DAG with the shipped CLI, as the README says (npx rxdag run node_modules/rxdag/examples/release.yaml)', () => {
