@@ -376,6 +376,28 @@ describe('runAttempt', () => {
     });
   });
 
+  describe('a remote attempt its worker timed out', () => {
+    // as a remote agent rejects with a worker's outcome: the error named as the worker's was, and the worker
+    const remoteError = (name: string) => Object.assign(new Error('task "t" timed out after 5 ms'), { name, worker: 'w1' });
+    const settled = async (error: Error, timeoutMs: number | undefined) => {
+      const { host } = hostFor(() => Promise.reject(error), { timeoutMs });
+      return ((await notificationsOf(runAttempt(host, asyncScheduler)))[0]![1] as Wrapped).outcome;
+    };
+
+    it("should be timed out at the task's limit, as if this scheduler had timed it out", async () => {
+      const error = remoteError('TaskTimeoutError');
+      expect(await settled(error, 60_000)).toEqual({ ok: false, error, timedOutAfterMs: 60_000 });
+    });
+
+    it('should be a plain failure without a limit here, of another error, or thrown by a local agent', async () => {
+      const timedOutAfter = async (error: Error, timeoutMs: number | undefined) =>
+        (await settled(error, timeoutMs)) as { readonly ok: boolean; readonly timedOutAfterMs?: number };
+      expect(await timedOutAfter(remoteError('TaskTimeoutError'), undefined)).toMatchObject({ ok: false, timedOutAfterMs: undefined });
+      expect(await timedOutAfter(remoteError('RangeError'), 60_000)).toMatchObject({ ok: false, timedOutAfterMs: undefined });
+      expect(await timedOutAfter(new TaskTimeoutError('t', 5), 60_000)).toMatchObject({ ok: false, timedOutAfterMs: undefined });
+    });
+  });
+
   describe('in virtual time', () => {
     const timedOut = (timeoutMs: number) => ({
       taskId: 't',

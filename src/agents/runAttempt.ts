@@ -307,6 +307,13 @@ class AttemptExecution<T> {
    */
   private fail(error: unknown): void {
     if (this.settled) return; // a late error: the outcome is known
+    // a remote attempt its worker stopped at the task's time limit (no scheduler timed it out: the
+    // run's was down, and this one took the run up after) timed out, as it would have here
+    const limit = this.host.taskTimeoutMs ?? this.host.timeoutMs;
+    if (limit !== undefined && workerOf(error) !== undefined && (error as { name?: unknown }).name === 'TaskTimeoutError') {
+      this.settle(new Failure(error, limit));
+      return;
+    }
     const warning = severityOf(error) === 'warning';
     const problem = warning ? warningOutputProblem(error) : undefined;
     if (problem !== undefined) {
