@@ -5,8 +5,8 @@ import { Pool } from 'pg';
 import type { DagEvent } from '../../src/events';
 import { lastValueFrom } from 'rxjs';
 import { defineDag, resumeRun, runDag } from '../../src/index';
-import { JournalCorruptError, JournalWriteError, RunLockedError } from '../../src/journal/journal';
-import { PostgresJournalError, type PostgresJournalOptions, postgresJournal } from '../../src/postgres';
+import { JournalCorruptError, JournalWriteError, type JournalWriter, RunLockedError } from '../../src/journal/journal';
+import { type PostgresJournal, PostgresJournalError, type PostgresJournalOptions, postgresJournal } from '../../src/postgres';
 import { Connection, withUserOfProcess } from '../../src/postgres/connection';
 import { describePostgres } from '../support/postgres';
 import { describeJournalContract, eventsOf, freshRunId, sampleHeader } from './contract';
@@ -438,20 +438,29 @@ describePostgres('postgresJournal', (db) => {
     expect([status, called]).toEqual(['cancelled', []]);
   });
 
+  /**
+   * Two runs of `journal` open, and the create of a third under way (it waits for a session);
+   * every writer closed after the test (closing twice is harmless: a failed expectation must not
+   * leave sessions open).
+   */
+  async function twoOpenAndOneWaiting(journal: PostgresJournal, label: string) {
+    const [first, second] = await Promise.all([
+      journal.create(sampleHeader(freshRunId(label))),
+      journal.create(sampleHeader(freshRunId(label))),
+    ]);
+    let third: JournalWriter | undefined;
+    const creating = journal.create(sampleHeader(freshRunId(label))).then((writer) => (third = writer));
+    db.onCleanup(async () => {
+      await first.close();
+      await Promise.all([second.close(), creating.then((writer) => writer.close())]);
+    });
+    return { first, second, third: () => third, creating };
+  }
+
   it('holds at most maxSessions connections for open runs: the next run waits for one, and starts when a run ends', async () => {
     const journal = postgresJournal({ connectionString: db.connectionString, schema: db.schema, maxSessions: 2 });
     db.onCleanup(() => journal.end());
-    const [first, second] = await Promise.all([
-      journal.create(sampleHeader(freshRunId('cap'))),
-      journal.create(sampleHeader(freshRunId('cap'))),
-    ]);
-    let third: Awaited<ReturnType<typeof journal.create>> | undefined;
-    const creating = journal.create(sampleHeader(freshRunId('cap'))).then((writer) => (third = writer));
-    // closing twice is harmless: a failed expectation must not leave sessions open
-    db.onCleanup(async () => {
-      await first!.close();
-      await Promise.all([second!.close(), creating.then((writer) => writer.close())]);
-    });
+    const { first, second, third, creating } = await twoOpenAndOneWaiting(journal, 'cap');
     const owners = async () =>
       Number(
         (
@@ -461,28 +470,19 @@ describePostgres('postgresJournal', (db) => {
         )[0]!.n,
       );
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(third).toBeUndefined();
+    expect(third()).toBeUndefined();
     expect(await owners()).toBe(2);
-    await first!.close();
+    await first.close();
     await creating;
-    expect(third).toBeDefined();
-    await Promise.all([second!.close(), third!.close()]);
+    expect(third()).toBeDefined();
+    await Promise.all([second.close(), third()!.close()]);
   });
 
   it("keeps a client of an application's pool for its reads: a listing answers while runs hold the others, and the next run waits", async () => {
     const pool = new Pool({ connectionString: db.connectionString, max: 3 });
     db.onCleanup(() => pool.end());
     const journal = postgresJournal({ pool, schema: db.schema });
-    const [first, second] = await Promise.all([
-      journal.create(sampleHeader(freshRunId('pooled'))),
-      journal.create(sampleHeader(freshRunId('pooled'))),
-    ]);
-    let third: Awaited<ReturnType<typeof journal.create>> | undefined;
-    const creating = journal.create(sampleHeader(freshRunId('pooled'))).then((writer) => (third = writer));
-    db.onCleanup(async () => {
-      await first!.close();
-      await Promise.all([second!.close(), creating.then((writer) => writer.close())]);
-    });
+    const { first, second, third, creating } = await twoOpenAndOneWaiting(journal, 'pooled');
     // two runs hold two of the pool's three clients: the third is the journal's reads'
     const listed = await Promise.race([
       journal.runs(),
@@ -490,11 +490,11 @@ describePostgres('postgresJournal', (db) => {
     ]);
     expect(listed).not.toBe('waited');
     expect((listed as readonly unknown[]).length).toBeGreaterThanOrEqual(2);
-    expect(third).toBeUndefined();
-    await first!.close();
+    expect(third()).toBeUndefined();
+    await first.close();
     await creating;
-    expect(third).toBeDefined();
-    await Promise.all([second!.close(), third!.close()]);
+    expect(third()).toBeDefined();
+    await Promise.all([second.close(), third()!.close()]);
   });
 
   it('lists a run that ended while the listing ran with its end, not as interrupted', async () => {
