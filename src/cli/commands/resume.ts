@@ -90,14 +90,14 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     const id = runId ?? (await newestInterrupted(store));
     const { header, history } = await journaled(store, id);
     const last = history[history.length - 1];
+    const programs = programRunProblem(id, header, history);
     if (last?.type === 'dag.completed') {
       const ended = new RunNotResumableError(id, 'ended', last.outcome);
       // the hints of an ended run (Ctrl-C cancels, run the DAG file again) are the command line's
-      if (programRunProblem(id, header, history) !== undefined) throw new InvalidInputError([{ message: ended.message }]);
+      if (programs !== undefined) throw new InvalidInputError([{ message: ended.message }]);
       return asRefusal(ended, location);
     }
     // before the library takes the run: refused there, it would list every task of an unknown agent
-    const programs = programRunProblem(id, header, history);
     if (programs !== undefined) throw new InvalidInputError([{ message: programs }]);
     // a folder gone (moved, another machine) would fail its tasks for good: refused, the run stays resumable
     // (with --redis the workers run the tasks, and only they need the folders: said, not refused)
