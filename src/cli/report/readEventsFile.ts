@@ -218,8 +218,8 @@ function shapeProblem(value: unknown, issues: readonly { readonly message: strin
 /**
  * The bytes of the events log `fileName`; throws an {@link InvalidInputError} for a file that
  * cannot be read (missing, a folder), is binary (its bytes would otherwise be quoted back line by
- * line as "not JSON"; a gzipped log is named as such), or is larger than this process's memory
- * could hold as events.
+ * line as "not JSON"; a gzipped log is named as such), or is too big for the memory Node gives
+ * this process to make its report ({@link HEAP_PER_LOG_BYTE}).
  */
 function readLogBytes(fileName: string): Buffer {
   const bytes = readInputBytes(
