@@ -66,34 +66,62 @@ function listenToStopSignals(onSignal: (signal: StopSignal) => void): () => void
   return () => listeners.forEach((off) => off());
 }
 
+/** What a {@link HeldStopSignals} says, and how a second signal ends the process. */
+export interface HoldWords {
+  /** Said when the first signal comes (nothing when it says nothing: the command says it later). */
+  readonly first?: (signal: StopSignal) => string;
+  /** Said when a second signal (or SIGQUIT) ends the process at once, nothing having run. */
+  readonly last: (signal: StopSignal) => string;
+  /** The exit code it then ends with. */
+  readonly exitCode: (signal: StopSignal) => number;
+}
+
+/** What `rxdag run` and `rxdag resume` say while they set their run up. */
+const RUN_HOLD: HoldWords = {
+  first: (signal) => `rxdag: stopping on ${signal}: the run will not start (a second signal ends rxdag at once)`,
+  last: (signal) => `rxdag: stopped on ${signal} before the run started: nothing ran`,
+  exitCode: exitCodeOf,
+};
+
 /**
- * The stop signals held while `rxdag run` or `rxdag resume` sets its run up, once it has read its
- * files (a FIFO's read blocks the process, and only Node's default action could end it then):
- * reaching a store or reading a journal takes seconds, and a signal then would end the process
- * by Node's default, silently. The first is kept in {@link signal}, and said, for the run to find
- * when it is about to start (it then starts nothing); a second one, or SIGQUIT, ends the process
- * at once, nothing having run.
+ * The stop signals held while a command sets itself up (`rxdag run` and `rxdag resume` their
+ * run, once they have read their files: a FIFO's read blocks the process, and only Node's
+ * default action could end it then; `rxdag worker` its connections): reaching a store, a
+ * journal or Redis takes seconds, and a signal then would end the process by Node's default,
+ * silently. The first is kept in {@link signal}, for the command to find when it is about to
+ * start (it then starts nothing), and gives up the step it waits on ({@link until}); a second
+ * one, or SIGQUIT, ends the process at once, nothing having run.
  */
 export class HeldStopSignals {
   /** The first stop signal that came, if one did. */
   signal: StopSignal | undefined;
   private readonly stopHolding: () => void;
+  private readonly came: Promise<undefined>;
 
-  constructor() {
+  constructor(words: HoldWords = RUN_HOLD, say: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {
+    let stop: () => void = () => undefined;
+    this.came = new Promise((resolve) => (stop = () => resolve(undefined)));
     this.stopHolding = listenToStopSignals((signal) => {
       if (this.signal === undefined && signal !== 'SIGQUIT') {
         this.signal = signal;
-        process.stderr.write(`rxdag: stopping on ${signal}: the run will not start (a second signal ends rxdag at once)\n`);
+        if (words.first !== undefined) say(words.first(signal));
+        stop();
         return;
       }
-      process.stderr.write(`rxdag: stopped on ${signal} before the run started: nothing ran\n`);
-      exitAfterStop(exitCodeOf(signal));
+      say(words.last(signal));
+      exitAfterStop(words.exitCode(signal));
     });
   }
 
+  /** What `step` gives, or `undefined` once a stop signal came (at once if one had: its failure is then no one's). */
+  async until<T>(step: Promise<T>): Promise<{ readonly value: T } | undefined> {
+    if (this.signal !== undefined) return void step.catch(() => undefined);
+    return Promise.race([step.then((value) => ({ value })), this.came]);
+  }
+
   /**
-   * Stops holding (the command's `finally`, or once the run listens itself: called after the
-   * run's listeners are added, since Node forgets an undelivered signal once its last listener goes).
+   * Stops holding (the command's `finally`, or once the command listens itself: called after
+   * its listeners are added, since Node forgets an undelivered signal once its last listener goes).
    */
   release(): void {
     this.stopHolding();

@@ -10,7 +10,7 @@ import { startWorker, type RemoteWorker } from '../../bullmq/index';
 import { FORMAT_VERSION as JOB_FORMAT } from '../../bullmq/jobFormat';
 import { builtinAgents } from '../agents/builtinAgents';
 import type { CliIo } from '../commands/cliIo';
-import { exitAfterStop, exitCodeOf, onStopSignals, type StopSignal } from '../commands/interrupts';
+import { exitCodeOf, HeldStopSignals, type HoldWords, onStopSignals, type StopSignal } from '../commands/interrupts';
 import { ExitCode } from '../exitCodes';
 import { listenProblem, NO_PROM_CLIENT } from '../output/metricsEndpoint';
 import { lingerForScrape } from '../output/metricsLinger';
@@ -19,45 +19,29 @@ import { evictionNote, reachRedis } from '../remote/redisAccess';
 import { WORKER_AGENTS, type WorkerCommandOptions } from './workerOptions';
 import type { WorkerMetrics } from './workerMetrics';
 
+/** What the worker says of a stop signal while it is set up: it served nothing, and stopped cleanly. */
+const WORKER_HOLD: HoldWords = {
+  last: (signal) => `rxdag worker: stopped at once on ${signal} before it served: no job taken`,
+  exitCode: (signal) => (signal === 'SIGHUP' ? exitCodeOf(signal) : ExitCode.ok),
+};
+
 /** Serves jobs until a stop signal, then resolves with the exit code (0 once stopped cleanly). */
 export async function serveWorker(options: WorkerCommandOptions, io: CliIo): Promise<number> {
   // a stop signal while it is set up (a deploy that changed its mind, a Redis that does not
   // answer): the worker stops there, having served nothing; a second one ends it at once
-  let early: StopSignal | undefined;
-  let stop: () => void = () => undefined;
-  const stopped = new Promise<undefined>((resolve) => (stop = () => resolve(undefined)));
-  const release = onStopSignals({
-    graceful: (signal) => {
-      early ??= signal;
-      stop();
-    },
-    immediate: (signal) => {
-      io.stderr.write(`rxdag worker: stopped at once on ${signal} before it served: no job taken\n`);
-      exitAfterStop(signal === 'SIGHUP' ? exitCodeOf(signal) : ExitCode.ok);
-    },
-  });
-  const until = async <T>(step: Promise<T>) =>
-    early !== undefined ? undefined : Promise.race([step.then((value) => ({ value })), stopped]);
+  const held = new HeldStopSignals(WORKER_HOLD, (line) => io.stderr.write(`${line}\n`));
   try {
-    return await serve(options, io, { signal: () => early, until, release });
+    return await serve(options, io, held);
   } finally {
-    release();
+    held.release();
   }
 }
 
-/** A stop signal held while the worker is set up: the one that came, each setup step given up once it came, the end of the hold. */
-interface EarlyStop {
-  signal(): StopSignal | undefined;
-  /** What `step` gives, or `undefined` once a stop signal came. */
-  until<T>(step: Promise<T>): Promise<{ readonly value: T } | undefined>;
-  release(): void;
-}
-
-async function serve(options: WorkerCommandOptions, io: CliIo, held: EarlyStop): Promise<number> {
+async function serve(options: WorkerCommandOptions, io: CliIo, held: HeldStopSignals): Promise<number> {
   const { remote } = options;
   const say = (line: string) => io.stderr.write(`${line}\n`);
   const stoppedEarly = () => {
-    say(`rxdag worker: stopped on ${held.signal()!} before it served: no job taken`);
+    say(`rxdag worker: stopped on ${held.signal!} before it served: no job taken`);
     return ExitCode.ok;
   };
   // each step waits on Redis or a port: none is waited for once a stop signal came
