@@ -49,11 +49,23 @@ const WARMUP_SIZE = 10_000;
 const WARMUP_RUNS = 10;
 const SCHEDULING = { maxConcurrency: 64, healthCheckIntervalMs: 0, agents: { noop: () => Promise.resolve() } } as const;
 
+/** Spans the exporter was handed (and dropped). */
+let exported = 0;
+
 /** Drops every batch at once: the SDK's own work is measured, not an export's. */
 const dropExporter: SpanExporter = {
-  export: (_spans, done) => done({ code: 0 }),
+  export: (spans, done) => {
+    exported += spans.length;
+    done({ code: 0 });
+  },
   shutdown: () => Promise.resolve(),
 };
+
+/**
+ * The processor's queue holds every span of the timed run: with its default (2,048 spans) a
+ * run that does not yield between its attempts would have most spans dropped, not exported.
+ */
+const QUEUE_SIZE = 1 << 21;
 
 function layered(size: number, seed: number): Dag {
   return defineDag(toDagSpec(generateDag({ shape: 'layered', size, seed })));
@@ -71,7 +83,8 @@ async function runOnce(dag: Dag, listen: (run: ReturnType<typeof runDag>) => Sub
 }
 
 async function child(variant: Variant, size: number): Promise<Sample> {
-  const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropExporter)] });
+  const processor = new BatchSpanProcessor(dropExporter, { maxQueueSize: QUEUE_SIZE });
+  const provider = new BasicTracerProvider({ spanProcessors: [processor] });
   // no SDK registered: the API hands out its no-op tracer, whose spans record nothing
   const tracer: Tracer = variant.startsWith('no-op') ? trace.getTracer('rxdag-bench') : provider.getTracer('rxdag-bench');
   const registry = new Registry();
@@ -82,6 +95,7 @@ async function child(variant: Variant, size: number): Promise<Sample> {
   const warm = layered(WARMUP_SIZE, SEED + 1);
   for (let k = 0; k < WARMUP_RUNS; k++) await runOnce(warm, listen);
   await provider.forceFlush();
+  exported = 0;
   const dag = layered(size, SEED);
   globalThis.gc?.();
   const cpuStart = process.cpuUsage();
@@ -90,6 +104,9 @@ async function child(variant: Variant, size: number): Promise<Sample> {
   const runMs = performance.now() - start;
   const cpuMs = cpuMsSince(cpuStart);
   await provider.shutdown();
+  // a span an attempt and the run's: none lost in the processor's queue
+  const spans = variant.startsWith('traced') ? size + 1 : 0;
+  if (exported !== spans) throw new Error(`${variant}: the exporter got ${exported} spans of the timed run, not ${spans}`);
   return { variant, size, runMs, usPerTask: (runMs * 1000) / size, cpuMs, peakRssBytes: peakRssBytes() };
 }
 

@@ -206,6 +206,8 @@ describe('traceEvents', () => {
         'rxdag.resumed': true,
         'rxdag.resumed_after_seq': 3,
       });
+      // which attempts the stop cut: only the event says it
+      expect(eventTimes(run)).toEqual([['run.resumed', 200, { 'rxdag.resumed_after_seq': 3, 'rxdag.interrupted': ['a'] }]]);
       expect(parentOf(only('rxdag.task a'))).toBe(run.spanContext().spanId);
     });
 

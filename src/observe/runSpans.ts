@@ -203,13 +203,11 @@ export class RunSpans {
         'rxdag.resumed_after_seq': event.resumedAfterSeq,
         ...(event.taskCount === undefined ? {} : { 'rxdag.task_count': event.taskCount }),
       });
+      // the event too: which attempts the stop cut is known only from it
+      this.runs.get(event.runId)!.span.addEvent('run.resumed', resumedAttributes(event), this.time.of(event.at));
       return;
     }
-    run.span.addEvent(
-      'run.resumed',
-      { 'rxdag.resumed_after_seq': event.resumedAfterSeq, 'rxdag.interrupted': [...event.interrupted] },
-      this.time.of(event.at),
-    );
+    run.span.addEvent('run.resumed', resumedAttributes(event), this.time.of(event.at));
     this.setHookAttributes(run.span, event);
     for (const taskId of event.interrupted) {
       const attempt = run.attempts.get(taskId);
@@ -304,4 +302,9 @@ function failureMessage({ failures }: DagCompletedEvent): string {
     .join('; ');
   const more = failures.length > FAILURES_NAMED ? `; and ${failures.length - FAILURES_NAMED} more` : '';
   return `${failures.length} ${failures.length === 1 ? 'task' : 'tasks'} failed: ${named}${more}`;
+}
+
+/** The attributes of a run span's `run.resumed` event. */
+function resumedAttributes(event: RunResumedEvent): Attributes {
+  return { 'rxdag.resumed_after_seq': event.resumedAfterSeq, 'rxdag.interrupted': [...event.interrupted] };
 }
