@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { type DagEvent, fileJournal, JournalWriteError, resumeRun, runDag } from '../../src/index';
+import { createScheduler, type DagEvent, fileJournal, JournalWriteError, resumeRun, runDag } from '../../src/index';
 import { remoteAgent, startWorker } from '../../src/bullmq/index';
 import { describeRedis, prefixPerTest } from '../support/redis';
+import { PausableProxy } from './pausableProxy';
 import { byTask, Closer, collect, ending, failingJournal, sleep, waitFor } from './helpers';
 
 /**
@@ -93,5 +94,31 @@ describeRedis('removing a finished job once its outcome is recorded', (env) => {
     );
     expect(ending(events).outcome).toBe('succeeded');
     await waitFor(async () => !(await jobThere('plain', 'remote')), 'the job to be removed');
+  });
+
+  it("should have removed every finished job when a scheduler's shutdown resolves, the agent not closed by hand", async () => {
+    closer.add(
+      startWorker({
+        connection: env.url,
+        prefix,
+        agents: { job: ({ id }) => `ran ${id}` },
+        concurrency: 4,
+        leaseMs: LEASE_MS,
+        onLog: () => undefined,
+      }),
+    );
+    // an agent left to the scheduler, through a proxy that stops passing bytes once shutdown()
+    // resolves: a program that exits then sends nothing more
+    const proxy = closer.add(await PausableProxy.start(env.url));
+    const job = remoteAgent({ connection: proxy.url, prefix, queue: 'job', leaseMs: LEASE_MS });
+    const scheduler = createScheduler({ agents: { job }, healthCheckIntervalMs: 0 });
+    const tasks = Array.from({ length: 12 }, (_, i) => ({ id: `t${i}`, agent: 'job' }));
+    const events = await collect(scheduler.submit({ id: 'shut', tasks }, { runId: 'shut' }));
+    expect(ending(events).outcome).toBe('succeeded');
+    await scheduler.shutdown();
+    proxy.pause();
+    closer.onClose(() => proxy.resume());
+    const left = await Promise.all(tasks.map(({ id }) => jobThere('shut', id)));
+    expect(tasks.filter((_, i) => left[i]).map(({ id }) => id)).toEqual([]);
   });
 });

@@ -84,7 +84,7 @@ export function remoteAgent(options: RemoteAgentOptions): RemoteAgent {
       clients.add(client);
       return client;
     },
-    dispose: (client) => void dispose(client),
+    dispose: (client) => dispose(client),
     // one client per scheduler: its connections serve every attempt of this kind
     maxInstances: 1,
     idleMs: resolved.idleMs,
