@@ -410,6 +410,18 @@ describeRedis('cancelling remote attempts', (env) => {
     expect((await away.close()).cancelsNotSent).toEqual([]);
   });
 
+  it('should cancel through its open connections a job whose add lands while the agent closes, and not say that cancel went missing', async () => {
+    // an attempt that times out while its job's add is under way (the first, which opens the
+    // connections), the agent closed as soon as the run ends: the add lands while it closes
+    for (const timeoutMs of [5, 10, 20, 30, 40, 60]) {
+      const agent = remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS });
+      const dag = { id: `landing${timeoutMs}`, tasks: [{ id: 'a', agent: 'job', timeoutMs }] };
+      expect(ending(await collect(runDag(dag, { agents: { job: agent }, healthCheckIntervalMs: 0 }))).outcome).toBe('failed');
+      expect({ timeoutMs, ...(await agent.close()) }).toEqual({ timeoutMs, cancelsNotSent: [] });
+    }
+    expect((await env.keys()).filter((key) => key.includes('|a|1'))).toEqual([]); // none left to run
+  });
+
   it('should not cancel the job of another run that has the same id on the prefix when it leaves at once, before its check', async () => {
     const aborted: string[] = [];
     worker({

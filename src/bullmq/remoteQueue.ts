@@ -60,7 +60,7 @@ export class RemoteQueue {
   private readonly waiters = new Map<string, Waiter>();
   // Attempts of the current burst, added together.
   private batch: Waiter[] = [];
-  // Removals, cancels and lease checks not yet answered, so `close` can wait for them.
+  // Adds, removals, cancels and lease checks not yet answered, so `close` can wait for them (an add may land a job to cancel).
   private readonly pending = new Set<Promise<unknown>>();
   private readonly cancels: JobCancels;
   private connections: Promise<Connections> | undefined;
@@ -266,7 +266,7 @@ export class RemoteQueue {
 
   /** Puts the attempt's job in the next burst of adds. */
   private toAdd(waiter: Waiter): void {
-    if (this.batch.push(waiter) === 1) queueMicrotask(() => void this.addBatch());
+    if (this.batch.push(waiter) === 1) queueMicrotask(() => this.track(this.addBatch()));
   }
 
   /** A job that vanished from Redis before any worker took it: added again for the same attempt (see `waiter.ts`). */
@@ -383,9 +383,9 @@ export class RemoteQueue {
     else waiter.reject(settlement.error);
   }
 
-  /** Stops a job: a waiting one is removed, a running one gets a cancel and is removed when it ends. */
+  /** Stops a job: a waiting one is removed, a running one gets a cancel and is removed when it ends (also closing, until the connections go). */
   private cancel(jobId: string, reason: CancelReason, owned?: OwnershipCheck, maybe = false): void {
-    this.cancels.send(() => this.connect(), jobId, reason, owned, maybe);
+    this.cancels.send(() => this.connections ?? this.connect(), jobId, reason, owned, maybe);
   }
 
   /** The error of `action`, naming the real cause when the connection knows it. */
