@@ -29,15 +29,16 @@ export async function listRuns(journal: Journal, only: Pick<RunsOptions, 'dagId'
 }
 
 /** Headers read at once by {@link startedOver}: a store far away answers in round trips, a header may be megabytes. */
-const HEADERS_AT_ONCE = 4;
+const HEADERS_AT_ONCE = 8;
 
 /**
  * For each interrupted run of the command line that a later run of the command line of its DAG
  * followed (`runs` newest first), the nearest such run: that run started the DAG over (a fix, a
  * new day), so `rxdag resume` without an id passes the interrupted one over. Runs a program made
  * are neither: a service runs one DAG many times side by side. Reads the headers it needs (of the
- * interrupted runs followed by another, a few at once, then of those that followed them, nearest
- * first); a record that cannot be trusted counts as a program's, a store that fails is thrown.
+ * interrupted runs followed by another, then of those that followed them, nearest first, a few
+ * at once each time: a service may have run the DAG thousands of times since); a record that
+ * cannot be trusted counts as a program's, a store that fails is thrown.
  */
 export async function startedOver(journal: Journal, runs: readonly JournaledRunSummary[]): Promise<Map<string, JournaledRunSummary>> {
   const made = new Map<string, Promise<boolean>>();
@@ -73,11 +74,21 @@ export async function startedOver(journal: Journal, runs: readonly JournaledRunS
   const later = new Map<string, JournaledRunSummary>();
   for (const [runId, newer] of newerOf) {
     if (!(await byCli(runId))) continue;
-    for (let i = newer.count - 1; i >= 0; i--) {
-      if (!(await byCli(newer.runs[i]!.runId))) continue;
-      later.set(runId, newer.runs[i]!);
-      break;
-    }
+    const nearest = await nearestMatching(newer.runs.slice(0, newer.count).reverse(), (run) => byCli(run.runId));
+    if (nearest !== undefined) later.set(runId, nearest);
   }
   return later;
+}
+
+/** The first of `runs` that `matches`, asking {@link HEADERS_AT_ONCE} at a time. */
+async function nearestMatching(
+  runs: readonly JournaledRunSummary[],
+  matches: (run: JournaledRunSummary) => Promise<boolean>,
+): Promise<JournaledRunSummary | undefined> {
+  for (let from = 0; from < runs.length; from += HEADERS_AT_ONCE) {
+    const window = runs.slice(from, from + HEADERS_AT_ONCE);
+    const found = (await Promise.all(window.map(matches))).indexOf(true);
+    if (found >= 0) return window[found];
+  }
+  return undefined;
 }
