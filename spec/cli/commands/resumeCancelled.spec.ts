@@ -118,6 +118,39 @@ describe('rxdag resume (a cancelled run)', () => {
     );
   });
 
+  it("should name a program's newest ended run without the command line's hints", async () => {
+    const dir = tmp.file('program');
+    mkdirSync(dir);
+    for (const [runId, outcome, at] of [
+      ['svc-1', 'cancelled', Date.UTC(2026, 10, 30, 12)],
+      ['svc-2', 'failed', Date.UTC(2026, 10, 30, 13)],
+    ] as const) {
+      const writer = fileJournal(dir).create({
+        runId,
+        dagId: 'svc',
+        spec: { id: 'svc', tasks: [{ id: 'a', agent: 'llm' }] }, // an agent of a program's own
+        options: { failurePolicy: 'skip-dependents', contextInjection: false },
+        createdAt: at,
+      }) as JournalWriter;
+      const counts = {
+        total: 1,
+        completed: 0,
+        failed: outcome === 'failed' ? 1 : 0,
+        skipped: 0,
+        cancelled: outcome === 'cancelled' ? 1 : 0,
+      };
+      writer.append([
+        events.dagCreated({ runId, seq: 1, at, dagId: 'svc', taskCount: 1 }),
+        events.dagCompleted({ runId, seq: 2, at, outcome, counts, durationMs: 0, failures: [] }),
+      ]);
+      await writer.close();
+      expect((await rxdag('resume', '--store', dir)).stderr).toBe(
+        `rxdag: no interrupted run to resume in the store ${dir}/ (every run ended; rxdag runs --store ${dir} lists them); ` +
+          `the newest, ${runId}, ${outcome === 'cancelled' ? 'was cancelled' : 'failed'}\n`,
+      );
+    }
+  });
+
   it('should not take up, unnamed, an interrupted run a later run of its DAG followed (started over after a fix)', async () => {
     const store = await storeWith('superseded', [
       ['nightly-1', 'interrupted'],

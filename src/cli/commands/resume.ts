@@ -282,12 +282,13 @@ async function newestInterrupted(store: Store): Promise<string> {
     runs.length === 0 ? 'it has no runs' : running.length > 0 ? `${running.length} running now, the others ended` : 'every run ended';
   // a run stopped with Ctrl-C is the likely one asked for: say why it cannot be resumed
   const last = runs[0];
-  const newestCancelled =
-    last?.status === 'cancelled'
-      ? `; the newest, ${last.runId}, was cancelled (${CANCELLED_RUN_HINT})`
-      : last?.status === 'failed'
-        ? `; the newest, ${last.runId}, failed (${FAILED_RUN_HINT})`
-        : '';
+  const ended = last?.status === 'cancelled' ? 'was cancelled' : last?.status === 'failed' ? 'failed' : undefined;
+  // the hints (Ctrl-C cancels, run the DAG file again) are the command line's: not for a program's run
+  const hinted =
+    ended === undefined || programRunProblem(last!.runId, await headerOf(store, last!.runId)) !== undefined
+      ? ''
+      : ` (${last!.status === 'cancelled' ? CANCELLED_RUN_HINT : FAILED_RUN_HINT})`;
+  const newestCancelled = ended === undefined ? '' : `; the newest, ${last!.runId}, ${ended}${hinted}`;
   throw new InvalidInputError([
     {
       message: `no interrupted run to resume in the store ${store.location.label} (${why}; rxdag runs${storeFlag(store.location)} lists them)${newestCancelled}${ownerHint(running, store)}`,
