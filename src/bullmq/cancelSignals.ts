@@ -116,9 +116,17 @@ export class CancelWatch {
     this.subscriber = connection('rxdag-worker-cancels');
     this.poller = connection('rxdag-worker-cancel-poll');
     this.subscriber.redis.on('message', (_channel: string, message: string) => this.heard(message));
-    this.subscribed = this.subscriber.redis
-      .subscribe(cancelChannel(prefix))
-      .catch((error: unknown) => this.closed || listener.failed(this.subscriber.fail('listen for cancels', error)));
+    const subscribe = () =>
+      this.subscriber.redis
+        .subscribe(cancelChannel(prefix))
+        .catch((error: unknown) => this.closed || listener.failed(this.subscriber.fail('listen for cancels', error)));
+    this.subscribed = subscribe();
+    // each reconnect subscribes again (the first connection sends the subscribe above)
+    let readyBefore = false;
+    this.subscriber.redis.on('ready', () => {
+      if (readyBefore && !this.closed) void subscribe();
+      readyBefore = true;
+    });
     this.timer = setInterval(() => void this.poll(), Math.max(10, Math.floor(leaseMs / 3)));
     this.timer.unref();
   }

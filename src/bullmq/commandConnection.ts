@@ -62,6 +62,8 @@ export class CommandConnection {
     const { name, commandTimeoutMs, autoPipelining = false } = options;
     this.redis = new Redis({
       maxRetriesPerRequest: RETRIES_PER_COMMAND,
+      // a subscription is made again by its owner: the subscribe ioredis sends after a reconnect has its failure left unhandled
+      autoResubscribe: false,
       connectTimeout: CONNECT_TIMEOUT_MS,
       enableAutoPipelining: autoPipelining,
       ...target.options,
