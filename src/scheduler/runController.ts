@@ -244,7 +244,8 @@ export class RunController {
   crash(error: unknown): void {
     this.phase = 'done';
     this.journal?.abandon();
-    for (const attempt of this.running.items) {
+    for (const attempt of [...this.running.items]) {
+      this.closeAttempt(attempt); // an outcome already on its way frees nothing twice
       this.tellRecorded(attempt, false);
       attempt.lease.release();
       attempt.giveLimits();
