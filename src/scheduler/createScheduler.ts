@@ -115,6 +115,12 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
   const haltable = resolved.journal === undefined ? undefined : haltableJournal(resolved.journal);
   // the streams of journaled runs not ended yet, with their run ids (and the end of their views): an interrupting shutdown errors them
   const open = new Map<Subscriber<DagEvent>, { readonly runId: string; readonly onBus: RunOnBus }>();
+  // told once none is open: each run's last group is then stored (a run ends before its journal holds its end)
+  const noneOpen: Array<() => void> = [];
+  const ended = (subscriber: Subscriber<DagEvent>) => {
+    open.delete(subscriber);
+    if (open.size === 0) for (const resolve of noneOpen.splice(0)) resolve();
+  };
   let closed = false;
 
   /** Why a run may not start now, if it may not. */
@@ -144,8 +150,8 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
           subscriber.next(event);
           onBus.publish(event);
         },
-        complete: () => (open.delete(subscriber), onBus.ended(), subscriber.complete()),
-        error: (error) => (open.delete(subscriber), onBus.ended(), subscriber.error(error)),
+        complete: () => (ended(subscriber), onBus.ended(), subscriber.complete()),
+        error: (error) => (ended(subscriber), onBus.ended(), subscriber.error(error)),
       },
       scope,
       durable,
@@ -305,7 +311,14 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         // interrupted, its attempts' signals say so: a remote agent leaves them to the resume
         engine.cancelAll(halted === undefined ? undefined : (runId) => new RunInterruptedError(runId));
       }
-      return Promise.all([halted, answers.whenAll().then(() => engine.whenIdle())]).then(async () => {
+      const stored = () => (halted !== undefined || open.size === 0 ? undefined : new Promise<void>((resolve) => noneOpen.push(resolve)));
+      return Promise.all([
+        halted,
+        answers
+          .whenAll()
+          .then(() => engine.whenIdle())
+          .then(stored),
+      ]).then(async () => {
         if (halted !== undefined)
           for (const [subscriber, { runId, onBus }] of [...open]) {
             onBus.ended();
