@@ -274,8 +274,14 @@ class AttemptExecution<T> {
   }
 
   private succeed(result: unknown): void {
-    const worker = result instanceof WorkerResult ? result.worker : undefined;
-    const output = result instanceof WorkerResult ? result.output : result;
+    let worker: string | undefined;
+    let output: unknown;
+    try {
+      worker = result instanceof WorkerResult ? result.worker : undefined;
+      output = result instanceof WorkerResult ? result.output : result;
+    } catch (error) {
+      return this.fail(error); // a proxy that refuses to be inspected, resolved by a promise or emitted last: no stack trace from a callback
+    }
     // outputs and spawned specs travel in events: keep a frozen JSON-safe copy, so nothing the
     // agent does with its objects afterwards changes what was emitted
     const checked = output === undefined ? NO_OUTPUT : toJsonSafe(output);

@@ -20,6 +20,17 @@ const dag = defineDag({
   ],
 });
 
+/** An object whose prototype cannot be read (`instanceof` throws), though it is no thenable. */
+const uninspectable = (): object =>
+  new Proxy(
+    {},
+    {
+      getPrototypeOf() {
+        throw new Error('prototype refused');
+      },
+    },
+  );
+
 const revokedProxy = (): object => {
   const { proxy, revoke } = Proxy.revocable({}, {});
   revoke();
@@ -236,6 +247,18 @@ const rows: readonly AgentRow[] = [
     },
     outcome: 'failed',
     error: { name: /./, message: /./ },
+  },
+  {
+    name: 'resolves an output whose prototype cannot be read',
+    agent: () => Promise.resolve(uninspectable()),
+    outcome: 'failed',
+    error: { name: 'Error', message: /prototype refused/ },
+  },
+  {
+    name: 'emits, last, an output whose prototype cannot be read',
+    agent: () => of(uninspectable()),
+    outcome: 'failed',
+    error: { name: 'Error', message: /prototype refused/ },
   },
   {
     name: 'throws a revoked Proxy',
