@@ -31,6 +31,19 @@ function describeNote(): void {
       );
     });
 
+    it('should give no note, and not wait for ever, when Redis does not answer the check', async () => {
+      const server = await startRedisServer(['--maxmemory-policy', 'allkeys-lru']);
+      servers.push(server);
+      server.freeze(); // it holds the connection and answers nothing
+      try {
+        const started = Date.now();
+        expect(await evictionNote(redisTarget(server.url, 'spec'))).toBeUndefined();
+        expect(Date.now() - started).toBeLessThan(8000);
+      } finally {
+        server.thaw();
+      }
+    });
+
     it('should say nothing for noeviction, nor for a volatile policy (jobs have no time limit to be evicted by)', async () => {
       expect(await noteFor('noeviction')).toBeUndefined();
       expect(await noteFor('volatile-lru')).toBeUndefined();

@@ -17,6 +17,9 @@ import { KEY_VARIABLE, PASSWORD_VARIABLE, redisUrlProblem, type RemoteSettings }
 /** How long Redis gets to accept a connection and answer a PING. */
 const PROBE_TIMEOUT_MS = 5000;
 
+/** A note's check gets as long: a Redis that answered the probe but not the check gives no note rather than hold the command. */
+const NOTE_LIMITS = { connectTimeout: PROBE_TIMEOUT_MS, commandTimeout: PROBE_TIMEOUT_MS };
+
 /**
  * The Redis of `settings`, checked and answering; throws `InvalidInputError` (one line, no
  * password) for a bad URL, a Redis off loopback without a key or `--insecure`, or a Redis that
@@ -173,7 +176,7 @@ const WRITE_PROBE = "return redis.call('pexpire', KEYS[1], 1)";
  * another policy, or when Redis does not say. Opens its own short connection.
  */
 export async function evictionNote(target: RedisTarget): Promise<string | undefined> {
-  const client = probeClient(target);
+  const client = probeClient(target, NOTE_LIMITS);
   client.on('error', () => undefined);
   try {
     const policy = /^maxmemory_policy:(\S+)/m.exec(await client.info('memory'))?.[1];
@@ -193,7 +196,7 @@ export async function evictionNote(target: RedisTarget): Promise<string | undefi
  * names a job). Undefined when it may, or when Redis does not say (the run's own errors will).
  */
 export async function cancelChannelNote(target: RedisTarget, prefix: string): Promise<string | undefined> {
-  const client = probeClient(target);
+  const client = probeClient(target, NOTE_LIMITS);
   client.on('error', () => undefined);
   try {
     await target.selectDatabase(client);
@@ -213,7 +216,10 @@ export async function cancelChannelNote(target: RedisTarget, prefix: string): Pr
  * and no ready check of ioredis's own (its INFO, refused by an ACL, would warn on stderr before
  * the check says what is wrong in one line).
  */
-function probeClient(target: RedisTarget, options: { lazyConnect?: boolean; connectTimeout?: number } = {}): Redis {
+function probeClient(
+  target: RedisTarget,
+  options: { lazyConnect?: boolean; connectTimeout?: number; commandTimeout?: number } = {},
+): Redis {
   return new Redis({
     ...target.options,
     ...options,
