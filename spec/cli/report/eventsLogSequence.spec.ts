@@ -45,7 +45,7 @@ describe('rxdag report of a log whose sequence has holes or repeats', () => {
     expect(stdout).toBe(`wrote ${tmp.file('gap.html')} (${lines.length - 2} events)\n`);
     expect(stderr).toBe(
       `rxdag: ${file} lacks 2 events of its run (seq 4–5): a process stopped before it wrote them (kill -9)?; tasks they started ` +
-        `or ended are shown as the log has them. The run's journal has every event: rxdag show ${runId} --report OUT.html writes the report from it\n`,
+        `or ended are shown as the log has them. If the run was journaled, its journal has every event: rxdag show ${runId} --report OUT.html writes the report from it\n`,
     );
   });
 

@@ -43,7 +43,7 @@ export function checkedSequence(events: readonly DagEvent[], fileName: string): 
     notes.push(
       `${fileName} lacks ${plural(count, 'event')} of its run (seq ${rangesText(missing)}): ` +
         (atStart ? 'the log does not begin where the run did' : 'a process stopped before it wrote them (kill -9)?') +
-        "; tasks they started or ended are shown as the log has them. The run's journal has every event: " +
+        '; tasks they started or ended are shown as the log has them. If the run was journaled, its journal has every event: ' +
         `${commandLine('rxdag show', kept[0]!.runId, ' --report OUT.html')} writes the report from it`,
     );
   }
