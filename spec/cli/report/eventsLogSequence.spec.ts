@@ -102,9 +102,28 @@ describe('rxdag report of a log whose sequence has holes or repeats', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(
       new RegExp(
-        `^rxdag: ${file}: the events log is 3\\d MiB: its report takes about 1[23]\\d MiB of memory, more than Node gives this process ` +
+        `^rxdag: ${file}: the events log is 3\\d MiB: its report takes about 19\\d MiB of memory, more than Node gives this process ` +
           '\\(\\d+ MiB\\); give it more with NODE_OPTIONS=--max-old-space-size=\\d+\\n$',
       ),
     );
+  }, 60_000);
+
+  it('should refuse, not die of, a log of many small events just too big for the heap it has', async () => {
+    ensureBuilt();
+    // 200,000 tasks (600,000 events of ~112 bytes: 64 MiB), against a heap of 268 MiB: a report would need ~275
+    const file = tmp.file('many.jsonl');
+    const parts: string[] = [];
+    const run = 'many-1';
+    parts.push(JSON.stringify({ type: 'dag.created', runId: run, seq: 1, at: 0, dagId: 'many', taskCount: 200_000 }));
+    let seq = 2;
+    for (let i = 0; i < 200_000; i++) {
+      const task = { runId: run, at: i, taskId: `t${i}`, attempt: 1 };
+      parts.push(JSON.stringify({ type: 'task.ready', ...task, seq: seq++ }));
+      parts.push(JSON.stringify({ type: 'task.started', ...task, seq: seq++, agent: 'sleep' }));
+      parts.push(JSON.stringify({ type: 'task.completed', ...task, seq: seq++, at: i + 1, durationMs: 1 }));
+    }
+    writeFileSync(file, `${parts.join('\n')}\n`);
+    const result = await runCli(['report', file, '-o', tmp.file('many.html')], { NODE_OPTIONS: '--max-old-space-size=220' });
+    expect([result.code, result.stderr]).toEqual([2, expect.stringMatching(/give it more with NODE_OPTIONS=--max-old-space-size=\d+\n$/)]);
   }, 60_000);
 });

@@ -241,7 +241,7 @@ function readLogBytes(fileName: string): Buffer {
       { file: fileName, message: 'not an events log (it looks binary): expected the JSON lines of rxdag run --events FILE' },
     ]);
   }
-  const needed = bytes.length * HEAP_PER_LOG_BYTE;
+  const needed = HEAP_FOR_REPORT + bytes.length * HEAP_PER_LOG_BYTE;
   const heap = v8.getHeapStatistics().heap_size_limit;
   if (needed > heap) {
     const gib = (n: number) => (n < 2 ** 30 ? `${Math.round(n / 2 ** 20)} MiB` : `${(n / 2 ** 30).toFixed(1)} GiB`);
@@ -259,10 +259,12 @@ function readLogBytes(fileName: string): Buffer {
 }
 
 /**
- * The heap a report of a log needs, per byte of the log (its events, then the run's model):
- * a log of small events (~120 bytes a line) needs about 3.2 times its size, big ones less.
+ * The heap a report of a log needs: the process's own (its modules, the page's making), and per
+ * byte of the log (its events, then the run's model). Logs of small events (~112 bytes a line) of
+ * 64, 142 and 244 MiB needed 270–278, 500–548 and 848–948 MiB of heap (benchmarks/README.md).
  */
-const HEAP_PER_LOG_BYTE = 3.5;
+const HEAP_FOR_REPORT = 72 * 2 ** 20;
+const HEAP_PER_LOG_BYTE = 3.25;
 
 /**
  * The lines of `bytes`, decoded one at a time (a big run's log may hold more text than one string
