@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { installCommand } from '../peerDependency';
 import { ExitCode } from './exitCodes';
 import { guardedStdout } from './output/guardedStdout';
 import { cli } from './program';
@@ -46,7 +47,19 @@ cli(process.argv.slice(2), { stdout, stderr: process.stderr }, packageVersion())
       .then(() => exitAfterStop(stdout.lost && code === ExitCode.ok ? ExitCode.outputFailed : code));
   },
   (error: unknown) => {
-    process.stderr.write(`rxdag: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `rxdag: ${missingRxjs(error) ?? `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`}\n`,
+    );
     process.exit(1);
   },
 );
+
+/**
+ * What to say when RxJS, a peer dependency npm installs beside rxdag, is not there (an install
+ * with `--legacy-peer-deps` leaves peers out): one line with the command, not Node's require stack.
+ */
+function missingRxjs(error: unknown): string | undefined {
+  const { code, message } = (error ?? {}) as NodeJS.ErrnoException;
+  if (code !== 'MODULE_NOT_FOUND' || !String(message).startsWith("Cannot find module 'rxjs")) return undefined;
+  return `the package "rxjs" is not installed (a peer dependency of rxdag, which npm leaves out with --legacy-peer-deps): ${installCommand(['rxjs'])}`;
+}
