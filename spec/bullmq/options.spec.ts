@@ -175,6 +175,15 @@ describe('remoteAgent and startWorker options', () => {
     return worker.close({ force: true });
   });
 
+  it('should serve a queue named twice in `allow` or `queues` once (one BullMQ worker of `concurrency`, not two)', async () => {
+    const agents = { shell: () => 1, sleep: () => 2 };
+    const start = (more: { allow?: string[]; queues?: string[] }) =>
+      startWorker({ connection: 'redis://127.0.0.1:1', agents, ...more, concurrency: 1, leaseMs: 1000, onLog: () => undefined });
+    const workers = [start({ allow: ['shell', 'shell'] }), start({ queues: ['sleep', 'shell', 'sleep'] })];
+    expect(workers.map((worker) => worker.queues)).toEqual([['shell'], ['sleep', 'shell']]);
+    await Promise.all(workers.map((worker) => worker.close({ force: true })));
+  });
+
   it('should refuse an `allow` that names no agent of the worker, naming it and the agents there are', () => {
     const agents = { shell: () => 1, sleep: () => 2 };
     const start = (allow: string[]) => () => startWorker({ connection: 'redis://127.0.0.1', agents, allow, concurrency: 1, leaseMs: 1000 });

@@ -236,7 +236,8 @@ export function resolveWorkerOptions(options: WorkerOptions) {
     );
   }
   const served = allow;
-  const queues = checked.queues ?? served;
+  // a queue named twice would get two BullMQ workers, each of `concurrency`
+  const queues = [...new Set(checked.queues ?? served)];
   // a queue named by default after an agent: BullMQ's own error would not say which option
   const unnamable = checked.queues === undefined ? queues.filter((name) => name === '' || name.includes(':')) : [];
   if (unnamable.length > 0) {
