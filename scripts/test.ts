@@ -6,7 +6,8 @@
  *   npm test [-- JEST_ARGS...]      e.g. npm test -- spec/dag
  *
  * Jest's output streams as usual; the type check's is held and printed once jest is done, so it
- * ends the output where it is seen (with `--watch`, as soon as it failed). Exits non-zero when either failed (jest's code first), 130/143
+ * ends the output where it is seen (with `--watch`, once, as soon as it failed: the type check is not
+ * watched). Exits non-zero when either failed (jest's code first), 130/143
  * on ctrl-c/SIGTERM (both are stopped). Not a test runner of its own: it only starts the two.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -62,7 +63,7 @@ async function main(): Promise<number> {
   if (stoppedBy !== undefined) return stoppedBy === 'SIGINT' ? 130 : 143;
   const took = `${checked.seconds.toFixed(0)} s, beside jest`;
   if (checked.code === 0) process.stderr.write(`\ntype check (tsc --noEmit): passed (${took})\n`);
-  else process.stderr.write(`\ntype check (tsc --noEmit): FAILED (${took}):\n${checked.output}`);
+  else if (!watching) process.stderr.write(`\ntype check (tsc --noEmit): FAILED (${took}):\n${checked.output}`); // said already
   return tested.code !== 0 ? tested.code : checked.code === 0 ? 0 : 1;
 }
 
