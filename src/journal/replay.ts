@@ -54,6 +54,11 @@ export interface ReplayedRun {
    * not as tasks given twice. By task index.
    */
   readonly spawnedBefore: ReadonlyMap<number, SpawnedBefore>;
+  /**
+   * How the run ends if it was being ended early (tasks cancelled) when its process died:
+   * `failed` when a failure ended it (a critical one, or any under `fail-fast`), else `cancelled`.
+   */
+  readonly endsAs: 'failed' | 'cancelled';
 }
 
 /** The tasks a task's attempts spawned, as its `tasks.spawned` events gave them. */
@@ -88,6 +93,8 @@ export function replay({ header, events, placeOf }: Pick<JournaledRun, 'header' 
   const startedIds: (readonly [taskId: string, at: number])[] = [];
   // spawner id -> what it spawned without its completion, until it ends
   const spawns = new Map<string, SpawnedBefore>();
+  const failFast = header.options.failurePolicy === 'fail-fast';
+  let endsAs: 'failed' | 'cancelled' = 'cancelled';
   for (const [k, event] of events.entries()) {
     // a backend of the application's may hold anything: what is not the next event of this run is said as such
     const problem = eventProblem(event, runId, k + 1);
@@ -103,7 +110,8 @@ export function replay({ header, events, placeOf }: Pick<JournaledRun, 'header' 
     }
     if (event.type === 'task.failed' && event.willRetry) {
       waiting.set(event.taskId, { failedAttempt: event.attempt, failedAt: event.at, retryAfterMs: event.retryAfterMs });
-    } else if (event.type === 'task.retrying' || event.type === 'task.cancelled') waiting.delete(event.taskId);
+    } else if (event.type === 'task.failed' && (failFast || event.severity === 'critical')) endsAs = 'failed';
+    else if (event.type === 'task.retrying' || event.type === 'task.cancelled') waiting.delete(event.taskId);
     else if (event.type === 'task.started') startedIds.push([event.taskId, event.at]);
     // what a task spawned whose completion the journal lost (a torn group) stays in the run: its
     // next attempts, after a failure and a stop too, spawn those tasks again as the same ones
@@ -141,7 +149,7 @@ export function replay({ header, events, placeOf }: Pick<JournaledRun, 'header' 
   }
   const spawnedBefore = new Map<number, SpawnedBefore>();
   for (const [taskId, spawned] of spawns) spawnedBefore.set(grown.taskIndex(taskId)!, spawned);
-  return { state, dag: grown, interrupted, ready, unblocked, retries, limitedStarts, spawnedBefore };
+  return { state, dag: grown, interrupted, ready, unblocked, retries, limitedStarts, spawnedBefore, endsAs };
 }
 
 /** Whether `task` has ended in the replayed run (completed, failed, skipped or cancelled): it never starts again. */

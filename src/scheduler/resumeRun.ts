@@ -28,7 +28,7 @@ export function resumeRun(run: RunController, replayed: ReplayedRun, host: Pick<
   }
   if (state.counts.cancelled > 0) {
     // the process died while ending the run early (tasks are cancelled only then): finish that
-    run.endEarly(state.counts.failed > 0 ? 'failed' : 'cancelled');
+    run.endEarly(replayed.endsAs);
     return;
   }
   const readyAgain = [...ready, ...interrupted];
