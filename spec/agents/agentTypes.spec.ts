@@ -59,4 +59,32 @@ describe('typed agents', () => {
     expect(defineAgent<{ q: string } | undefined>({ run: (_task, client) => client?.q ?? 'none' }).create).toBeUndefined();
     expect(Object.keys(map)).toEqual(['plain', 'typedSync', 'inline']);
   });
+
+  it('should type the task of an agent object written inline in an agents map, its instance unknown without defineAgent', async () => {
+    const inlineDag = defineDag({
+      id: 'inline',
+      tasks: [
+        { id: 'a', agent: 'limited' },
+        { id: 'b', agent: 'pooled' },
+      ],
+    });
+    const run = runDag(inlineDag, {
+      healthCheckIntervalMs: 0,
+      agents: {
+        // `task` is a TaskContext here, not an implicit any
+        limited: { capacity: 2, run: (task) => `${task.id}#${task.attempt}` },
+        pooled: {
+          create: () => ({ prefix: '>' }),
+          // @ts-expect-error an instance made inline is unknown to `run`: defineAgent types it from `create`
+          run: (task, client) => `${client.prefix}${task.id}`,
+        },
+      },
+    });
+    const events: DagEvent[] = await lastValueFrom(run.pipe(toArray()));
+    const outputs = Object.fromEntries(events.flatMap((e) => (e.type === 'task.completed' ? [[e.taskId, e.output]] : [])));
+    expect(outputs).toEqual({ a: 'a#1', b: '>b' });
+    // @ts-expect-error a misspelt field of the task is an error, not an any
+    const typo: AgentDefinition = { run: (task) => task.inptu };
+    expect(typeof typo).toBe('object');
+  });
 });

@@ -70,7 +70,7 @@ type Disposer<Instance> = { dispose(instance: Instance): void }['dispose'];
  * What an agents map holds: a plain agent function or an agent with limits, of any input and
  * upstream types (`Agent<{ url: string }>` fits as well as `Agent`).
  */
-export type AgentDefinition = Agent | AgentSpec<never> | AgentSpec<undefined> | AgentSpec<unknown>;
+export type AgentDefinition = Agent | AgentSpec<unknown>;
 
 const POSITIVE_INTEGER = 'must be a positive integer';
 const IDLE_MS = 'must be a number of milliseconds >= 0 (0 keeps instances until shutdown)';
