@@ -54,7 +54,7 @@ export interface DagCreatedEvent extends EventBase<'dag.created'> {
   readonly dagId: string;
   readonly taskCount: number;
   /** The run's failure policy, which folding its events needs (`reduce` takes it from here). Absent in events of earlier versions. */
-  readonly failurePolicy?: FailurePolicy;
+  readonly failurePolicy?: FailurePolicy | undefined;
 }
 export type TaskReadyEvent = TaskEventBase<'task.ready'>;
 export interface TaskStartedEvent extends TaskEventBase<'task.started'> {
@@ -65,9 +65,9 @@ export interface TaskCompletedEvent extends TaskEventBase<'task.completed'> {
   /** The agent's result (JSON-safe); absent when the agent produced none. */
   readonly output?: unknown;
   /** Set when the agent reported a `warning`: recorded, and the task still succeeded. */
-  readonly warning?: ErrorInfo;
+  readonly warning?: ErrorInfo | undefined;
   /** Where a remote attempt ran (`host:pid` of the worker); absent for local agents. */
-  readonly worker?: string;
+  readonly worker?: string | undefined;
 }
 export interface TaskFailedEvent extends TaskEventBase<'task.failed'> {
   readonly error: ErrorInfo;
@@ -75,9 +75,9 @@ export interface TaskFailedEvent extends TaskEventBase<'task.failed'> {
   /** When true another attempt follows after the backoff; when false this is the task's terminal event. */
   readonly willRetry: boolean;
   /** Where a remote attempt failed (`host:pid` of the worker); absent for local agents and for failures no worker reported (a lost worker, a timeout). */
-  readonly worker?: string;
+  readonly worker?: string | undefined;
   /** With `willRetry`: the wait before the next attempt that the agent's error asked for (`retryAfterMs`), instead of the backoff. */
-  readonly retryAfterMs?: number;
+  readonly retryAfterMs?: number | undefined;
 }
 export type TaskRetryingEvent = TaskEventBase<'task.retrying'>;
 export interface TaskTimedOutEvent extends TaskEventBase<'task.timed-out'> {
@@ -136,14 +136,14 @@ export interface RunResumedEvent extends EventBase<'run.resumed'> {
   /** Ids of the tasks whose attempt was in flight when the process died. */
   readonly interrupted: readonly string[];
   /** The run's DAG, as its `dag.created` named it: a process that sees only the resumed run knows it too. Absent in journals of earlier versions. */
-  readonly dagId?: string;
+  readonly dagId?: string | undefined;
   /** The run's tasks, spawned ones included. Absent in journals of earlier versions. */
-  readonly taskCount?: number;
+  readonly taskCount?: number | undefined;
   /**
    * The resuming scheduler's `maxConcurrency` (it may differ from the one the run began with,
    * which its journal's header keeps). Absent in journals of earlier versions.
    */
-  readonly maxConcurrency?: number;
+  readonly maxConcurrency?: number | undefined;
 }
 
 /** Every event of a run, discriminated by `type`. */

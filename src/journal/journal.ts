@@ -22,19 +22,19 @@ export interface JournaledOptions {
   readonly failurePolicy: FailurePolicy;
   readonly contextInjection: boolean;
   /** Absent when the run had none. */
-  readonly taskTimeoutMs?: number;
+  readonly taskTimeoutMs?: number | undefined;
   /** The named limits of its scheduler, when it had any (a resumed run keeps to them). */
-  readonly limits?: Readonly<Record<string, LimitSpec>>;
+  readonly limits?: Readonly<Record<string, LimitSpec>> | undefined;
   /**
    * Its scheduler's settings when it began. Recorded, not imposed: a run resumed on a scheduler
    * runs under that scheduler's settings; the CLI's `resume` takes these unless told otherwise.
    * Absent in journals written before they were recorded.
    */
-  readonly maxConcurrency?: number;
-  readonly mode?: SchedulingMode;
-  readonly pollIntervalMs?: number;
+  readonly maxConcurrency?: number | undefined;
+  readonly mode?: SchedulingMode | undefined;
+  readonly pollIntervalMs?: number | undefined;
   /** The run's `metadata` option, when it had one (journals written before it have none). */
-  readonly metadata?: Readonly<Record<string, unknown>>;
+  readonly metadata?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** The first record of a journaled run. */
@@ -61,9 +61,9 @@ export interface JournaledRunSummary {
    */
   readonly status: JournaledRunStatus;
   /** `at` of its `dag.created` (absent before it). */
-  readonly startedAt?: number;
+  readonly startedAt?: number | undefined;
   /** `at` of its `dag.completed` (absent while not ended). */
-  readonly endedAt?: number;
+  readonly endedAt?: number | undefined;
   /** `seq` of its last event (0 for none). */
   readonly lastSeq: number;
   /** How its tasks ended so far; `total` counts spawned tasks. */
@@ -72,7 +72,7 @@ export interface JournaledRunSummary {
    * Who owns a `running` run, as a `RunLockedError` names it (`host:pid`; of the PostgreSQL
    * journal, the session and its backend pid), when the backend says (both built-in ones do).
    */
-  readonly owner?: string;
+  readonly owner?: string | undefined;
 }
 
 /** What the owner of a run appends through. */
