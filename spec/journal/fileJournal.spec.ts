@@ -333,7 +333,11 @@ describe('fileJournal', () => {
     const file = written(dir, 'kept');
     const before = fs.readFileSync(file, 'utf8');
     const scheduler = createScheduler({ journal: fileJournal(dir), healthCheckIntervalMs: 0 });
-    const error = await new Promise((resolve) => scheduler.resume('kept', { runId: 'other' }).subscribe({ error: resolve }));
+    // the type refuses it too (JavaScript callers, options built at run time)
+    const other = { runId: 'other' } as Parameters<typeof scheduler.resume>[1];
+    const error = await new Promise((resolve) => scheduler.resume('kept', other).subscribe({ error: resolve }));
+    // @ts-expect-error a resumed run keeps its id
+    expect(() => scheduler.resume('kept', { runId: 'other' })).not.toThrow(); // cold: refused when subscribed
     expect(error).toEqual(new TypeError('rxdag: resume of run "kept": a resumed run keeps its id (got runId "other")'));
     await scheduler.shutdown();
     expect(fs.readFileSync(file, 'utf8')).toBe(before);

@@ -47,7 +47,7 @@ export interface Scheduler extends NotificationStreams {
    * `RunNotResumableError`, `JournalCorruptError` or `DagValidationError` (an agent the run
    * uses is missing); nothing runs then.
    */
-  resume(runId: string, options?: RunOptions): RunEvents;
+  resume(runId: string, options?: Omit<RunOptions, 'runId'>): RunEvents;
   /**
    * Refuses new runs and resolves when the runs going on have ended, those whose journal is
    * still answering (creating or resuming their record) included. With `force: true` they are
