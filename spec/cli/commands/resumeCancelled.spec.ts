@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { events, fileJournal, type JournalWriter, type RunOutcome } from '../../../src/index';
 import { tempDir } from '../support/files';
 import { rxdagInProcess as rxdag } from '../support/inProcessCli';
@@ -149,6 +149,23 @@ describe('rxdag resume (a cancelled run)', () => {
           `the newest, ${runId}, ${outcome === 'cancelled' ? 'was cancelled' : 'failed'}\n`,
       );
     }
+  });
+
+  it('should still say that no run is left to resume when the newest ended run cannot be read, without the hints', async () => {
+    // a run of the command line that failed, its tally kept beside it: the listing reads that, not the header
+    const store = tmp.file('unreadable');
+    const dag = tmp.file('failing.yaml');
+    writeFileSync(dag, 'id: failing\ntasks:\n  - id: a\n    run: exit 3\n');
+    expect((await rxdag('run', dag, '--store', store, '--quiet')).code).toBe(1);
+    const [file] = readdirSync(store).filter((name) => name.endsWith('.jsonl'));
+    const runId = file!.replace(/\.jsonl$/, '');
+    const [header, ...rest] = readFileSync(`${store}/${file!}`, 'utf8').split('\n');
+    writeFileSync(`${store}/${file!}`, [JSON.stringify({ ...JSON.parse(header!), spec: 7 }), ...rest].join('\n'));
+    expect(await rxdag('resume', '--store', store)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: no interrupted run to resume in the store ${store}/ (every run ended; rxdag runs --store ${store} lists them); the newest, ${runId}, failed\n`,
+    });
   });
 
   it('should not take up, unnamed, an interrupted run a later run of its DAG followed (started over after a fix)', async () => {

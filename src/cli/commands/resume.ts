@@ -284,10 +284,14 @@ async function newestInterrupted(store: Store): Promise<string> {
   const last = runs[0];
   const ended = last?.status === 'cancelled' ? 'was cancelled' : last?.status === 'failed' ? 'failed' : undefined;
   // the hints (Ctrl-C cancels, run the DAG file again) are the command line's: not for a program's run
-  const hinted =
-    ended === undefined || programRunProblem(last!.runId, await headerOf(store, last!.runId)) !== undefined
-      ? ''
-      : ` (${last!.status === 'cancelled' ? CANCELLED_RUN_HINT : FAILED_RUN_HINT})`;
+  // a record that cannot be read counts as a program's, as for the started-over marks
+  const byCli =
+    ended !== undefined &&
+    (await store.journal.header(last!.runId).then(
+      (header) => programRunProblem(last!.runId, header) === undefined,
+      () => false,
+    ));
+  const hinted = byCli ? ` (${last!.status === 'cancelled' ? CANCELLED_RUN_HINT : FAILED_RUN_HINT})` : '';
   const newestCancelled = ended === undefined ? '' : `; the newest, ${last!.runId}, ${ended}${hinted}`;
   throw new InvalidInputError([
     {
