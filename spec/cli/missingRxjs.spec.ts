@@ -26,7 +26,7 @@ describe('rxdag without RxJS installed', () => {
     const file = writeText(tmp.file('one.yaml'), 'id: one\ntasks:\n  - id: a\n    sleep: 0\n');
     const result = rxdag('run', file, '--no-journal');
     expect([result.status, result.stderr]).toEqual([
-      1,
+      2, // as for a missing pg: nothing ran
       'rxdag: the package "rxjs" is not installed (a peer dependency of rxdag, which npm leaves out with --legacy-peer-deps): npm install rxjs\n',
     ]);
   });

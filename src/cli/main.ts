@@ -47,10 +47,12 @@ cli(process.argv.slice(2), { stdout, stderr: process.stderr }, packageVersion())
       .then(() => exitAfterStop(stdout.lost && code === ExitCode.ok ? ExitCode.outputFailed : code));
   },
   (error: unknown) => {
+    // a missing peer is the installation's fault, as a missing pg is: nothing ran (2)
+    const missing = missingRxjs(error);
     process.stderr.write(
-      `rxdag: ${missingRxjs(error) ?? `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`}\n`,
+      `rxdag: ${missing ?? `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`}\n`,
     );
-    process.exit(1);
+    process.exit(missing === undefined ? 1 : ExitCode.invalid);
   },
 );
 
