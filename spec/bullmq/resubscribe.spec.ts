@@ -17,6 +17,7 @@ class FakeRedis {
   private readonly sockets = new Set<Socket>();
   private readonly subscribers = new Set<Socket>();
   private muted = false;
+  private refusing = false;
   /** SUBSCRIBE commands received (answered or not). */
   subscribes = 0;
 
@@ -38,6 +39,12 @@ class FakeRedis {
   /** From now on a SUBSCRIBE goes unanswered, and the server then drops every connection and refuses new ones. */
   mute(): void {
     this.muted = true;
+    this.dropAll();
+  }
+
+  /** From now on a connection that subscribes is dropped at once (a proxy or ACL that will not have it); others stay. */
+  refuseSubscribes(): void {
+    this.refusing = true;
     this.dropAll();
   }
 
@@ -79,6 +86,7 @@ class FakeRedis {
     const command = name.toUpperCase();
     if (command === 'SUBSCRIBE') {
       this.subscribes++;
+      if (this.refusing) return void socket.destroy();
       if (this.muted) {
         // unanswered, and gone: the reconnects are refused from now on
         this.server.close();
@@ -117,6 +125,27 @@ function parseCommand(buffered: string): { args: string[]; length: number } | un
 }
 
 describe("a worker's subscription to cancels", () => {
+  it('should say a subscriber dropped at each subscribe is down once, not down and up again at each reconnect', async () => {
+    const redis = await FakeRedis.start();
+    const said: string[] = [];
+    const watch = new CancelWatch(redisTarget(redis.url, 'spec'), 'rxdag-spec', 3000, () => [], {
+      cancelled: () => undefined,
+      failed: () => void said.push('failed'),
+      connected: () => void said.push('connected'),
+    });
+    try {
+      await watch.ready();
+      said.length = 0;
+      redis.refuseSubscribes();
+      await waitFor(() => redis.subscribes >= 6, 'a few reconnects, each subscribing', 10_000);
+      // the poller's connection came back (once, after the drop); the subscriber never did
+      expect(said.filter((word) => word === 'connected').length).toBeLessThanOrEqual(1);
+    } finally {
+      await watch.close(100);
+      await redis.close();
+    }
+  });
+
   it('should subscribe again after a reconnect, and hear the cancels sent then', async () => {
     const redis = await FakeRedis.start();
     const heard: string[] = [];

@@ -105,21 +105,23 @@ export class CancelWatch {
     private readonly running: () => Iterable<WatchedJob>,
     private readonly listener: CancelWatchListener,
   ) {
-    const connection = (name: string) =>
+    const connection = (name: string, onReady?: () => void) =>
       new CommandConnection(target, {
         name,
         commandTimeoutMs: commandTimeoutFor(leaseMs),
         action: 'hear cancels',
         onError: (error) => this.closed || listener.failed(error),
-        onReady: () => listener.connected(),
+        onReady,
       });
+    // the subscriber is back once subscribed: a connection dropped at each subscribe is one outage, not a flood of them
     this.subscriber = connection('rxdag-worker-cancels');
-    this.poller = connection('rxdag-worker-cancel-poll');
+    this.poller = connection('rxdag-worker-cancel-poll', () => listener.connected());
     this.subscriber.redis.on('message', (_channel: string, message: string) => this.heard(message));
     const subscribe = () =>
-      this.subscriber.redis
-        .subscribe(cancelChannel(prefix))
-        .catch((error: unknown) => this.closed || listener.failed(this.subscriber.fail('listen for cancels', error)));
+      this.subscriber.redis.subscribe(cancelChannel(prefix)).then(
+        () => this.closed || listener.connected(),
+        (error: unknown) => this.closed || listener.failed(this.subscriber.fail('listen for cancels', error)),
+      );
     this.subscribed = subscribe();
     // each reconnect subscribes again (the first connection sends the subscribe above)
     let readyBefore = false;
