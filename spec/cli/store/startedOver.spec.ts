@@ -43,10 +43,20 @@ describe('the runs a later run of the command line started over', () => {
     // newest first: a CLI run, then 40 runs of a service, then the interrupted CLI run
     const kinds = ['cli' as const, ...Array.from({ length: 40 }, () => 'program' as const), 'cli' as const];
     const { journal, runs, reads, mostInFlight } = store(kinds);
-    const later = await startedOver(journal, runs);
+    const later = await startedOver(journal, runs, { atOnce: 4 });
     expect([...later].map(([runId, by]) => [runId, by.runId])).toEqual([['r1', 'r42']]);
-    expect(mostInFlight()).toBeGreaterThan(1);
+    expect(mostInFlight()).toBe(4);
     expect(new Set(reads).size).toBe(reads.length); // each header read once
+    // one at a time (a folder's headers, read from files): the same answer
+    const folder = store(kinds);
+    expect([...(await startedOver(folder.journal, folder.runs))].map(([runId, by]) => [runId, by.runId])).toEqual([['r1', 'r42']]);
+    expect(folder.mostInFlight()).toBe(1);
+  });
+
+  it('should read nothing for interrupted runs a listing does not show', async () => {
+    const { journal, runs, reads } = store(['cli', 'program', 'program', 'cli']);
+    expect((await startedOver(journal, runs, { only: new Set(['r4']) })).size).toBe(0);
+    expect(reads).toEqual([]);
   });
 
   it('should mark nothing when only runs of a program followed, and stop at the nearest run of the command line', async () => {

@@ -43,7 +43,7 @@ import type { RemoteAgents } from '../remote/remoteAgents';
 import { openStore, type Store } from '../store/openStore';
 import { tornTailSetAside } from '../store/tornTailNote';
 import { programRunProblem } from '../store/programRuns';
-import { listRuns, startedOver } from '../store/runList';
+import { headersAtOnce, listRuns, startedOver } from '../store/runList';
 import { asRefusal, CANCELLED_RUN_HINT, FAILED_RUN_HINT } from '../store/storeErrors';
 import { storeFlag, storeLocation } from '../store/storeLocation';
 import { resumeCommandLine } from '../store/resumeCommand';
@@ -248,7 +248,7 @@ async function newestInterrupted(store: Store): Promise<string> {
   }
   // interrupted runs a later run of their DAG followed are passed over, named if none is left
   const interrupted = runs.filter((run) => run.status === 'interrupted').map((run) => run.runId);
-  const later = await startedOver(store.journal, runs);
+  const later = await startedOver(store.journal, runs, { atOnce: headersAtOnce(store.location) });
   const [newest, ...older] = interrupted.filter((runId) => !later.has(runId));
   if (newest === undefined && interrupted[0] !== undefined) {
     const passed = interrupted[0];

@@ -17,7 +17,7 @@ import { ExitCode } from '../exitCodes';
 import { InvalidInputError, type Problem } from '../problems';
 import { runsTable } from '../output/runsTable';
 import { openStore, type Store, storeExists } from '../store/openStore';
-import { listRuns, startedOver } from '../store/runList';
+import { headersAtOnce, listRuns, startedOver } from '../store/runList';
 import { runCountProblem } from '../store/pruneSelection';
 import { asRefusal } from '../store/storeErrors';
 import { tornTailNote } from '../store/tornTailNote';
@@ -72,7 +72,8 @@ export async function runsCommand(raw: RawRunsOptions, io: CliIo): Promise<numbe
       else say((await neverJournaled(store)) ? none : `no runs in the store ${location.label}`);
     } else if (raw.json === true) for (const run of runs) io.stdout.write(jsonLine(run));
     else if (runs.length > 0) {
-      const followed = new Set((await startedOver(store.journal, listed.runs)).keys());
+      const shown = new Set(runs.map((run) => run.runId));
+      const followed = new Set((await startedOver(store.journal, listed.runs, { atOnce: headersAtOnce(location), only: shown })).keys());
       io.stdout.write(`${runsTable(runs, followed).join('\n')}\n`);
     }
     // escaped: a file name or a line of a file not rxdag's may hold terminal controls

@@ -8,6 +8,7 @@ import type { Journal, JournaledRunSummary, RunsOptions } from '../../index';
 // from its module: the package's index loads RxJS, which `rxdag runs` and `show` do not need
 import { JournalCorruptError } from '../../journal/journal';
 import { programRunProblem } from './programRuns';
+import type { StoreLocation } from './storeLocation';
 
 /** The readable runs, newest first, and the errors of the records that cannot be read. */
 export interface RunList {
@@ -28,8 +29,14 @@ export async function listRuns(journal: Journal, only: Pick<RunsOptions, 'dagId'
   return { runs: only.dagId === undefined ? runs : runs.filter((run) => run.dagId === only.dagId), unreadable };
 }
 
-/** Headers read at once by {@link startedOver}: a store far away answers in round trips, a header may be megabytes. */
-const HEADERS_AT_ONCE = 8;
+/**
+ * Headers {@link startedOver} reads at once from a store: a database answers in round trips, so
+ * four (the command line's connections to it); a folder's are read from its files, one at a
+ * time (a header may be megabytes: more at once would only hold more of them in memory).
+ */
+export function headersAtOnce(location: StoreLocation): number {
+  return location.kind === 'postgres' ? 4 : 1;
+}
 
 /**
  * For each interrupted run of the command line that a later run of the command line of its DAG
@@ -37,10 +44,15 @@ const HEADERS_AT_ONCE = 8;
  * new day), so `rxdag resume` without an id passes the interrupted one over. Runs a program made
  * are neither: a service runs one DAG many times side by side. Reads the headers it needs (of the
  * interrupted runs followed by another, then of those that followed them, nearest first, a few
- * at once each time: a service may have run the DAG thousands of times since); a record that
- * cannot be trusted counts as a program's, a store that fails is thrown.
+ * at once each time: a service may have run the DAG thousands of times since); with `only`, for
+ * those interrupted runs alone (the rows a listing shows). A record that cannot be trusted counts
+ * as a program's, a store that fails is thrown.
  */
-export async function startedOver(journal: Journal, runs: readonly JournaledRunSummary[]): Promise<Map<string, JournaledRunSummary>> {
+export async function startedOver(
+  journal: Journal,
+  runs: readonly JournaledRunSummary[],
+  { atOnce = 1, only }: { readonly atOnce?: number; readonly only?: ReadonlySet<string> } = {},
+): Promise<Map<string, JournaledRunSummary>> {
   const made = new Map<string, Promise<boolean>>();
   const byCli = (runId: string) => {
     let known = made.get(runId);
@@ -61,32 +73,34 @@ export async function startedOver(journal: Journal, runs: readonly JournaledRunS
   const seen = new Map<string, JournaledRunSummary[]>(); // by DAG id
   for (const run of runs) {
     const newer = seen.get(run.dagId) ?? [];
-    if (run.status === 'interrupted' && newer.length > 0) newerOf.set(run.runId, { runs: newer, count: newer.length });
+    const asked = only === undefined || only.has(run.runId);
+    if (run.status === 'interrupted' && newer.length > 0 && asked) newerOf.set(run.runId, { runs: newer, count: newer.length });
     newer.push(run);
     seen.set(run.dagId, newer);
   }
   const waiting = [...newerOf.keys()];
   await Promise.all(
-    Array.from({ length: Math.min(HEADERS_AT_ONCE, waiting.length) }, async () => {
+    Array.from({ length: Math.min(atOnce, waiting.length) }, async () => {
       for (let runId = waiting.shift(); runId !== undefined; runId = waiting.shift()) await byCli(runId);
     }),
   );
   const later = new Map<string, JournaledRunSummary>();
   for (const [runId, newer] of newerOf) {
     if (!(await byCli(runId))) continue;
-    const nearest = await nearestMatching(newer.runs.slice(0, newer.count).reverse(), (run) => byCli(run.runId));
+    const nearest = await nearestMatching(newer.runs.slice(0, newer.count).reverse(), atOnce, (run) => byCli(run.runId));
     if (nearest !== undefined) later.set(runId, nearest);
   }
   return later;
 }
 
-/** The first of `runs` that `matches`, asking {@link HEADERS_AT_ONCE} at a time. */
+/** The first of `runs` that `matches`, asking `atOnce` at a time. */
 async function nearestMatching(
   runs: readonly JournaledRunSummary[],
+  atOnce: number,
   matches: (run: JournaledRunSummary) => Promise<boolean>,
 ): Promise<JournaledRunSummary | undefined> {
-  for (let from = 0; from < runs.length; from += HEADERS_AT_ONCE) {
-    const window = runs.slice(from, from + HEADERS_AT_ONCE);
+  for (let from = 0; from < runs.length; from += atOnce) {
+    const window = runs.slice(from, from + atOnce);
     const found = (await Promise.all(window.map(matches))).indexOf(true);
     if (found >= 0) return window[found];
   }
