@@ -16,17 +16,9 @@ import type { Redis, RedisOptions } from 'ioredis';
 /**
  * Where Redis is: a URL (`redis://[user:password@]host[:port][/db]`, `rediss://` for TLS) or
  * ioredis options (`{ host, port, password, tls, … }`). ioredis instances are not accepted:
- * schedulers and workers open several connections of their own (blocking reads, pub/sub). Nor
- * are `keyPrefix` (the `prefix` option names keys), `lazyConnect: true` and
- * `enableOfflineQueue: false` (rxdag's first commands go out while a connection opens).
+ * schedulers and workers open several connections of their own (blocking reads, pub/sub).
  */
-export type RedisConnection =
-  | string
-  | (Omit<RedisOptions, 'keyPrefix' | 'lazyConnect' | 'enableOfflineQueue'> & {
-      readonly keyPrefix?: '' | undefined;
-      readonly lazyConnect?: false | undefined;
-      readonly enableOfflineQueue?: true | undefined;
-    });
+export type RedisConnection = string | RedisOptions;
 
 /** A Redis that cannot be reached, refuses our credentials, or fails a command; never shows a password. */
 export class RedisConnectionError extends Error {
