@@ -16,7 +16,10 @@ import type { Redis, RedisOptions } from 'ioredis';
 /**
  * Where Redis is: a URL (`redis://[user:password@]host[:port][/db]`, `rediss://` for TLS) or
  * ioredis options (`{ host, port, password, tls, … }`). ioredis instances are not accepted:
- * schedulers and workers open several connections of their own (blocking reads, pub/sub).
+ * schedulers and workers open several connections of their own (blocking reads, pub/sub). Options
+ * that would keep those from working are refused when the agent or worker is made (a `TypeError`):
+ * `keyPrefix` (the `prefix` option names keys), `lazyConnect: true`, `enableOfflineQueue: false`.
+ * The type takes any ioredis options, so one object can serve BullMQ and rxdag alike.
  */
 export type RedisConnection = string | RedisOptions;
 
