@@ -3,8 +3,8 @@ import { createScheduler, type DagEvent, type Journal } from '../../src/index';
 /**
  * A scheduler's `shutdown()` resolves once its runs' journals hold their ends: a process may exit
  * right after, and its runs' records say how they ended (a last group still being stored would
- * leave the run `interrupted`, and a resume would run its last task again). A forced shutdown's
- * cancellations are stored too.
+ * leave the run `interrupted`, and a resume would run its last task again). An interrupting one
+ * waits for the ends of runs their users cancelled before it; a forced one waits for no journal.
  */
 describe("a scheduler's shutdown with a journal", () => {
   /** A journal whose appends and closes each take a while (a database far away), and what it stored. */
@@ -45,12 +45,37 @@ describe("a scheduler's shutdown with a journal", () => {
     expect(closes()).toBe(2);
   });
 
-  it("should resolve a forced shutdown once the runs' cancellations are stored", async () => {
-    const { journal, stored } = slowJournal();
+  it('should resolve a forced shutdown at once, not waiting for a journal that does not answer', async () => {
+    let appends = 0;
+    const journal: Journal = {
+      location: 'hung',
+      create: async () => ({
+        // the first group is stored; the store answers nothing after it
+        append: () => (++appends === 1 ? undefined : new Promise<void>(() => undefined)),
+        close: () => undefined,
+      }),
+      resume: () => Promise.reject(new Error('not in this spec')),
+      runs: async () => [],
+      events: async () => [],
+      header: () => Promise.reject(new Error('not in this spec')),
+    };
     const scheduler = createScheduler({ agents: { fn: () => new Promise(() => undefined) }, journal, healthCheckIntervalMs: 0 });
     scheduler.submit({ id: 'd', tasks: [{ id: 'a', agent: 'fn' }] }).subscribe({ error: () => undefined });
     await new Promise((resolve) => setTimeout(resolve, 100)); // started
-    await scheduler.shutdown({ force: true });
+    const resolved = await Promise.race([
+      scheduler.shutdown({ force: true }).then(() => true),
+      new Promise((resolve) => setTimeout(() => resolve(false), 2000)),
+    ]);
+    expect(resolved).toBe(true);
+  });
+
+  it('should resolve an interrupting shutdown once the end of a run its user cancelled before it is stored', async () => {
+    const { journal, stored } = slowJournal();
+    const scheduler = createScheduler({ agents: { fn: () => new Promise(() => undefined) }, journal, healthCheckIntervalMs: 0 });
+    const subscription = scheduler.submit({ id: 'd', tasks: [{ id: 'a', agent: 'fn' }] }).subscribe({ error: () => undefined });
+    await new Promise((resolve) => setTimeout(resolve, 200)); // started
+    subscription.unsubscribe(); // cancelled by its user: its record ends cancelled, not interrupted
+    await scheduler.shutdown({ interrupt: true });
     expect(stored).toEqual(expect.arrayContaining(['task.cancelled', 'dag.completed']));
   });
 });

@@ -114,13 +114,16 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
   // halted by an interrupting shutdown: its runs' records stop where they are, resumable
   const haltable = resolved.journal === undefined ? undefined : haltableJournal(resolved.journal);
   // the streams of journaled runs not ended yet, with their run ids (and the end of their views): an interrupting shutdown errors them
-  const open = new Map<Subscriber<DagEvent>, { readonly runId: string; readonly onBus: RunOnBus }>();
-  // told once none is open: each run's last group is then stored (a run ends before its journal holds its end)
-  const noneOpen: Array<() => void> = [];
+  const open = new Map<Subscriber<DagEvent>, OpenRun>();
+  // each told once no open run is one it waits for: their last groups are then stored (a run ends before its journal holds its end)
+  const stores: Array<{ readonly waitsFor: (run: OpenRun) => boolean; readonly resolve: () => void }> = [];
   const ended = (subscriber: Subscriber<DagEvent>) => {
     open.delete(subscriber);
-    if (open.size === 0) for (const resolve of noneOpen.splice(0)) resolve();
+    for (const store of [...stores])
+      if (![...open.values()].some(store.waitsFor)) void (stores.splice(stores.indexOf(store), 1), store.resolve());
   };
+  const allStored = (waitsFor: (run: OpenRun) => boolean): Promise<void> | undefined =>
+    [...open.values()].some(waitsFor) ? new Promise((resolve) => stores.push({ waitsFor, resolve })) : undefined;
   let closed = false;
 
   /** Why a run may not start now, if it may not. */
@@ -139,7 +142,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
     options: ResolvedRunOptions,
     scope: AsyncResource,
     durable?: DurableRun,
-    spared = false,
+    spared: () => boolean = () => false,
   ): void => {
     const run = engine.createRun(
       runId,
@@ -158,13 +161,13 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
     );
     // counted once the run exists (its listener is called from its start on): a run never made never ends the stream
     const onBus = runBus.started();
-    if (durable !== undefined) open.set(subscriber, { runId, onBus });
+    if (durable !== undefined) open.set(subscriber, { runId, onBus, spared });
     if (subscriber.closed || forced) {
       // left, or shut down by force, while the journal was answering: the run is in the journal
       // now, so it starts cancelled and its record ends `cancelled` (not a run left to resume);
       // after an interrupting shutdown the halted journal records none of it, and its events say
       // nothing either: it stays interrupted, unless its subscriber left before the shutdown
-      engine.startCancelled(run, interrupting && !spared ? new RunInterruptedError(runId) : undefined);
+      engine.startCancelled(run, interrupting && !spared() ? new RunInterruptedError(runId) : undefined);
       return;
     }
     // registered before the start: a subscriber may leave during the run's first flush
@@ -211,7 +214,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         answers.track(
           runId,
           () => one.journal.create(journalHeader(runId, dag, runResolved, resolved)),
-          (writer) => launch(subscriber, bus, runId, dag, runResolved, scope, { writer, location: one.journal.location }, one.spared()),
+          (writer) => launch(subscriber, bus, runId, dag, runResolved, scope, { writer, location: one.journal.location }, one.spared),
           (error) => subscriber.error(recordNotMade(runId, one.journal.location, error)),
         );
       },
@@ -262,7 +265,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
                 resumed: replayed,
                 limits: taken.header.options.limits ?? {},
               };
-              launch(subscriber, bus, runId, replayed.dag, options, scope, durable, one.spared());
+              launch(subscriber, bus, runId, replayed.dag, options, scope, durable, one.spared);
             } catch (error) {
               void Promise.resolve(taken.writer.close()).catch(() => undefined);
               throw error;
@@ -311,7 +314,9 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         // interrupted, its attempts' signals say so: a remote agent leaves them to the resume
         engine.cancelAll(halted === undefined ? undefined : (runId) => new RunInterruptedError(runId));
       }
-      const stored = () => (halted !== undefined || open.size === 0 ? undefined : new Promise<void>((resolve) => noneOpen.push(resolve)));
+      // a graceful shutdown waits for every run's end to be stored, an interrupting one for the ends
+      // of runs their users cancelled before the halt (spared), a forced one for none (at once)
+      const stored = () => allStored(halted !== undefined ? (run) => run.spared() : () => !force);
       return Promise.all([
         halted,
         answers
@@ -331,6 +336,15 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
       });
     },
   };
+}
+
+/** A journaled run whose stream has not ended. */
+interface OpenRun {
+  readonly runId: string;
+  /** The end of its views (`run.events$`, …). */
+  readonly onBus: RunOnBus;
+  /** Whether its user cancelled it before an interrupting shutdown halted the journal: its end is stored. */
+  readonly spared: () => boolean;
 }
 
 /**
