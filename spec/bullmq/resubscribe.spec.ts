@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { CancelWatch, cancelChannel } from '../../src/bullmq/cancelSignals';
 import { type RedisConnectionError, redisTarget } from '../../src/bullmq/redisConnection';
+import { freePort } from '../support/redis';
 import { waitFor } from './helpers';
 
 /**
@@ -26,10 +27,10 @@ class FakeRedis {
     readonly url: string,
   ) {}
 
-  static async start(): Promise<FakeRedis> {
+  static async start(port = 0): Promise<FakeRedis> {
     let fake: FakeRedis | undefined;
     const server = createServer((socket) => fake?.accept(socket));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
     const address = server.address();
     if (typeof address !== 'object' || address === null) throw new Error('no port');
     fake = new FakeRedis(server, `redis://127.0.0.1:${address.port}`);
@@ -125,6 +126,28 @@ function parseCommand(buffered: string): { args: string[]; length: number } | un
 }
 
 describe("a worker's subscription to cancels", () => {
+  it('should subscribe once Redis comes, when it was away as the worker started', async () => {
+    const port = await freePort();
+    const heard: string[] = [];
+    const watch = new CancelWatch(redisTarget(`redis://127.0.0.1:${port}`, 'spec'), 'rxdag-spec', 3000, () => [], {
+      cancelled: (queue, jobId) => void heard.push(`${queue} ${jobId}`),
+      failed: () => undefined,
+      connected: () => undefined,
+    });
+    let redis: FakeRedis | undefined;
+    try {
+      await watch.ready(); // its first subscribe given up: nothing listens yet
+      redis = await FakeRedis.start(port);
+      const fake = redis;
+      await waitFor(() => fake.subscribes === 1, 'the subscribe once Redis is there', 10_000);
+      fake.publish(cancelChannel('rxdag-spec'), 'shell\nrun|a|1');
+      await waitFor(() => heard.length === 1, 'the cancel', 5000);
+    } finally {
+      await watch.close(100);
+      await redis?.close();
+    }
+  });
+
   it('should say a subscriber dropped at each subscribe is down once, not down and up again at each reconnect', async () => {
     const redis = await FakeRedis.start();
     const said: string[] = [];

@@ -117,17 +117,20 @@ export class CancelWatch {
     this.subscriber = connection('rxdag-worker-cancels');
     this.poller = connection('rxdag-worker-cancel-poll', () => listener.connected());
     this.subscriber.redis.on('message', (_channel: string, message: string) => this.heard(message));
+    // one subscribe at a time: one still out is sent again by ioredis on a reconnect
+    let subscribing: Promise<unknown> | undefined;
     const subscribe = () =>
-      this.subscriber.redis.subscribe(cancelChannel(prefix)).then(
-        () => this.closed || listener.connected(),
-        (error: unknown) => this.closed || listener.failed(this.subscriber.fail('listen for cancels', error)),
-      );
+      (subscribing = this.subscriber.redis
+        .subscribe(cancelChannel(prefix))
+        .then(
+          () => this.closed || listener.connected(),
+          (error: unknown) => this.closed || listener.failed(this.subscriber.fail('listen for cancels', error)),
+        )
+        .finally(() => (subscribing = undefined)));
     this.subscribed = subscribe();
-    // each reconnect subscribes again (the first connection sends the subscribe above)
-    let readyBefore = false;
+    // each connection up subscribes (again), unless a subscribe is still out: also the first, when Redis was away at the start
     this.subscriber.redis.on('ready', () => {
-      if (readyBefore && !this.closed) void subscribe();
-      readyBefore = true;
+      if (subscribing === undefined && !this.closed) void subscribe();
     });
     this.timer = setInterval(() => void this.poll(), Math.max(10, Math.floor(leaseMs / 3)));
     this.timer.unref();
