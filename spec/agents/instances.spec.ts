@@ -218,6 +218,17 @@ describe('an agent whose dispose fails', () => {
     expect(events.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
   });
 
+  it('should resolve shutdown only once a dispose its idle instance started has settled', async () => {
+    let disposed = false;
+    const dispose = () => new Promise<void>((resolve) => setTimeout(() => ((disposed = true), resolve()), 300));
+    const pooled = defineAgent({ capacity: 1, idleMs: 10, create: () => ({}), dispose, run: () => 1 });
+    const shared = createScheduler({ ...base, agents: { pooled } });
+    await lastValueFrom(shared.submit(defineDag({ id: 'd', tasks: [{ id: 'a', agent: 'pooled' }] })));
+    await new Promise((resolve) => setTimeout(resolve, 100)); // idle: its dispose is under way
+    await shared.shutdown();
+    expect(disposed).toBe(true);
+  });
+
   it('should ignore a dispose that throws at shutdown', async () => {
     const pooled = defineAgent({ capacity: 1, idleMs: 0, create: () => ({}), dispose: throwingDispose, run: () => 1 });
     const shared = createScheduler({ ...base, agents: { pooled } });

@@ -144,9 +144,10 @@ export class AgentKind {
   private retire(pooled: PooledInstance): void {
     if (!this.removeInstance(pooled)) return;
     const disposed = pooled.dispose();
-    if (!pooled.creating) return;
-    this.givenUp.add(pooled);
-    void disposed.then(() => this.givenUp.delete(pooled));
+    // kept until disposed, so that a shutdown meanwhile waits for its `dispose` (a pending `create`'s, only when it waits for creates)
+    const kept = pooled.creating ? this.givenUp : this.disposing;
+    kept.add(pooled);
+    void disposed.then(() => kept.delete(pooled));
   }
 
   private scheduleIdle(pooled: PooledInstance): void {
