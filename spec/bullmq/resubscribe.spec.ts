@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { CancelWatch, cancelChannel } from '../../src/bullmq/cancelSignals';
+import { CancelWatch, type CancelWatchListener, cancelChannel } from '../../src/bullmq/cancelSignals';
 import { type RedisConnectionError, redisTarget } from '../../src/bullmq/redisConnection';
 import { freePort } from '../support/redis';
 import { waitFor } from './helpers';
@@ -125,15 +125,17 @@ function parseCommand(buffered: string): { args: string[]; length: number } | un
   return { args, length: at };
 }
 
+/** A worker's ear for cancels on `url`, no job running, telling `listener` what it hears. */
+function watchAt(url: string, listener: Partial<CancelWatchListener>): CancelWatch {
+  const quiet = { cancelled: () => undefined, failed: () => undefined, connected: () => undefined };
+  return new CancelWatch(redisTarget(url, 'spec'), 'rxdag-spec', 3000, () => [], { ...quiet, ...listener });
+}
+
 describe("a worker's subscription to cancels", () => {
   it('should subscribe once Redis comes, when it was away as the worker started', async () => {
     const port = await freePort();
     const heard: string[] = [];
-    const watch = new CancelWatch(redisTarget(`redis://127.0.0.1:${port}`, 'spec'), 'rxdag-spec', 3000, () => [], {
-      cancelled: (queue, jobId) => void heard.push(`${queue} ${jobId}`),
-      failed: () => undefined,
-      connected: () => undefined,
-    });
+    const watch = watchAt(`redis://127.0.0.1:${port}`, { cancelled: (queue, jobId) => void heard.push(`${queue} ${jobId}`) });
     let redis: FakeRedis | undefined;
     try {
       await watch.ready(); // its first subscribe given up: nothing listens yet
@@ -151,11 +153,7 @@ describe("a worker's subscription to cancels", () => {
   it('should say a subscriber dropped at each subscribe is down once, not down and up again at each reconnect', async () => {
     const redis = await FakeRedis.start();
     const said: string[] = [];
-    const watch = new CancelWatch(redisTarget(redis.url, 'spec'), 'rxdag-spec', 3000, () => [], {
-      cancelled: () => undefined,
-      failed: () => void said.push('failed'),
-      connected: () => void said.push('connected'),
-    });
+    const watch = watchAt(redis.url, { failed: () => void said.push('failed'), connected: () => void said.push('connected') });
     try {
       await watch.ready();
       said.length = 0;
@@ -172,11 +170,7 @@ describe("a worker's subscription to cancels", () => {
   it('should subscribe again after a reconnect, and hear the cancels sent then', async () => {
     const redis = await FakeRedis.start();
     const heard: string[] = [];
-    const watch = new CancelWatch(redisTarget(redis.url, 'spec'), 'rxdag-spec', 3000, () => [], {
-      cancelled: (queue, jobId, reason) => void heard.push(`${queue} ${jobId} ${reason}`),
-      failed: () => undefined,
-      connected: () => undefined,
-    });
+    const watch = watchAt(redis.url, { cancelled: (queue, jobId, reason) => void heard.push(`${queue} ${jobId} ${reason}`) });
     try {
       await watch.ready();
       redis.drop();
@@ -193,11 +187,7 @@ describe("a worker's subscription to cancels", () => {
   it('should hear, not leave unhandled, a subscribe of a reconnect that its connection dropped before Redis answered it', async () => {
     const redis = await FakeRedis.start();
     const failures: RedisConnectionError[] = [];
-    const watch = new CancelWatch(redisTarget(redis.url, 'spec'), 'rxdag-spec', 3000, () => [], {
-      cancelled: () => undefined,
-      failed: (error) => void failures.push(error),
-      connected: () => undefined,
-    });
+    const watch = watchAt(redis.url, { failed: (error) => void failures.push(error) });
     try {
       await watch.ready();
       expect(redis.subscribes).toBe(1);
