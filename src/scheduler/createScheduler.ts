@@ -116,14 +116,16 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
   // the streams of journaled runs not ended yet, with their run ids (and the end of their views): an interrupting shutdown errors them
   const open = new Map<Subscriber<DagEvent>, OpenRun>();
   // each told once no open run is one it waits for: their last groups are then stored (a run ends before its journal holds its end)
-  const stores: Array<{ readonly waitsFor: (run: OpenRun) => boolean; readonly resolve: () => void }> = [];
+  let stores: Array<{ readonly waitsFor: (run: OpenRun) => boolean; readonly resolve: () => void }> = [];
+  const anyOpen = (waitsFor: (run: OpenRun) => boolean) => [...open.values()].some(waitsFor);
   const ended = (subscriber: Subscriber<DagEvent>) => {
     open.delete(subscriber);
-    for (const store of [...stores])
-      if (![...open.values()].some(store.waitsFor)) void (stores.splice(stores.indexOf(store), 1), store.resolve());
+    const done = stores.filter((store) => !anyOpen(store.waitsFor));
+    stores = stores.filter((store) => !done.includes(store));
+    for (const store of done) store.resolve();
   };
   const allStored = (waitsFor: (run: OpenRun) => boolean): Promise<void> | undefined =>
-    [...open.values()].some(waitsFor) ? new Promise((resolve) => stores.push({ waitsFor, resolve })) : undefined;
+    anyOpen(waitsFor) ? new Promise((resolve) => stores.push({ waitsFor, resolve })) : undefined;
   let closed = false;
 
   /** Why a run may not start now, if it may not. */

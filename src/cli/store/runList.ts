@@ -78,29 +78,21 @@ export async function startedOver(
     newer.push(run);
     seen.set(run.dagId, newer);
   }
-  const waiting = [...newerOf.keys()];
-  await Promise.all(
-    Array.from({ length: Math.min(atOnce, waiting.length) }, async () => {
-      for (let runId = waiting.shift(); runId !== undefined; runId = waiting.shift()) await byCli(runId);
-    }),
-  );
+  // the interrupted runs' own headers first, then for each of the command line's the runs after it
+  await firstMatching([...newerOf.keys()], atOnce, async (runId) => (await byCli(runId), false));
   const later = new Map<string, JournaledRunSummary>();
   for (const [runId, newer] of newerOf) {
     if (!(await byCli(runId))) continue;
-    const nearest = await nearestMatching(newer.runs.slice(0, newer.count).reverse(), atOnce, (run) => byCli(run.runId));
+    const nearest = await firstMatching(newer.runs.slice(0, newer.count).reverse(), atOnce, (run) => byCli(run.runId));
     if (nearest !== undefined) later.set(runId, nearest);
   }
   return later;
 }
 
-/** The first of `runs` that `matches`, asking `atOnce` at a time. */
-async function nearestMatching(
-  runs: readonly JournaledRunSummary[],
-  atOnce: number,
-  matches: (run: JournaledRunSummary) => Promise<boolean>,
-): Promise<JournaledRunSummary | undefined> {
-  for (let from = 0; from < runs.length; from += atOnce) {
-    const window = runs.slice(from, from + atOnce);
+/** The first of `items` that `matches`, asking `atOnce` at a time (every one, when none does). */
+async function firstMatching<T>(items: readonly T[], atOnce: number, matches: (item: T) => Promise<boolean>): Promise<T | undefined> {
+  for (let from = 0; from < items.length; from += atOnce) {
+    const window = items.slice(from, from + atOnce);
     const found = (await Promise.all(window.map(matches))).indexOf(true);
     if (found >= 0) return window[found];
   }
