@@ -75,4 +75,30 @@ describe('tallyOfFile', () => {
     fs.writeFileSync(file, [header, '{"runId":"tallied","type":"task.ready"}', ...events].join('\n'));
     expect(tallyOfFile(file)).toBeUndefined();
   });
+
+  it('should list a run one of whose lines has fields a tally cannot add up, to that line, and refuse it on resume', async () => {
+    const lines = fs
+      .readFileSync(await journaledRun('odd-fields-source'), 'utf8')
+      .split('\n')
+      .slice(0, -1);
+    const spawned = lines.findIndex((line) => line.startsWith('{"type":"tasks.spawned"'));
+    const created = lines.findIndex((line) => line.startsWith('{"type":"dag.created"'));
+    const store = fs.mkdtempSync(path.join(dir, 'odd-'));
+    const odd = (line: string, field: string, value: unknown) =>
+      JSON.stringify({ ...(JSON.parse(line) as object), [field]: value }).replace('"odd-fields-source"', '"odd"');
+    const cases: [number, string, unknown, RegExp][] = [
+      [spawned, 'tasks', null, /tasks\.spawned has tasks null, expected an array/],
+      [created, 'taskCount', 'many', /dag\.created has taskCount "many", expected a whole number/],
+      [lines.length - 1, 'counts', null, /dag\.completed has counts null/],
+      [lines.length - 1, 'outcome', 'fine', /dag\.completed has outcome "fine"/],
+    ];
+    for (const [at, field, value, problem] of cases) {
+      const kept = lines.slice(0, at).map((line) => line.replaceAll('"odd-fields-source"', '"odd"'));
+      fs.writeFileSync(path.join(store, 'odd.jsonl'), `${[...kept, odd(lines[at]!, field, value)].join('\n')}\n`);
+      const unreadable: unknown[] = [];
+      const [listed] = await fileJournal(store).runs({ onUnreadable: (error) => unreadable.push(error) });
+      expect([listed?.status, listed?.lastSeq, unreadable]).toEqual(['interrupted', at - 1, []]);
+      expect(() => readRecord(path.join(store, 'odd.jsonl'), 'odd', true)).toThrow(problem);
+    }
+  });
 });

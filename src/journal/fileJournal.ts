@@ -156,7 +156,9 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
         if (last?.type === 'dag.completed') throw new RunNotResumableError(runId, 'ended', last.outcome, root);
         fd = fs.openSync(journal, 'r+');
         if (record.tornBytes > 0) keepTornTail(fd, record.completeBytes, record.tornBytes, torn);
-        fs.closeSync(fd);
+        const cut = fd;
+        fd = undefined; // closed: a failed open below must not close its number again (another file's by then)
+        fs.closeSync(cut);
         fd = fs.openSync(journal, 'a');
         const taken: JournaledRun = {
           header: record.header,
@@ -234,12 +236,18 @@ function fileWriter(fd: number, journal: string, held: HeldLock, sync: 'fsync' |
   let unsynced = false;
   const line = eventLineEncoder();
   const bytes = new TextBytes();
+  // what is about to be written, once the run is known to own its record still: checked after
+  // the encoding (a big group's takes a while, during which another process may take the run over)
+  const stillOwned = (encoded: Buffer): Buffer => {
+    refuseIfLost(held, file);
+    return encoded;
+  };
   return {
     append(events, durable = true) {
       if (!open) throw new Error('rxdag: append to a closed journal writer');
-      refuseIfLost(held, file);
       const syncs = durable && sync === 'fsync';
       if (events.length === 0) {
+        refuseIfLost(held, file);
         // an empty durable group makes the groups written before it durable
         if (syncs && unsynced) fs.fdatasyncSync(fd);
         unsynced = unsynced && !syncs;
@@ -250,11 +258,11 @@ function fileWriter(fd: number, journal: string, held: HeldLock, sync: 'fsync' |
         text += `${line(events[i]!)}\n`;
         // a group of more text than one string holds (~512 MiB) is written a piece at a time, the last one synced
         if (text.length > MAX_PIECE_CHARS) {
-          writeAll(fd, bytes.of(text));
+          writeAll(fd, stillOwned(bytes.of(text)));
           text = '';
         }
       }
-      writeGroup(fd, bytes.of(text), syncs ? 'fsync' : 'none');
+      writeGroup(fd, stillOwned(bytes.of(text)), syncs ? 'fsync' : 'none');
       unsynced = !syncs;
     },
     close() {
@@ -262,9 +270,12 @@ function fileWriter(fd: number, journal: string, held: HeldLock, sync: 'fsync' |
       open = false;
       try {
         if (sync === 'fsync' && unsynced) fs.fdatasyncSync(fd); // a durable group synced everything before it
-        fs.closeSync(fd);
       } finally {
-        held.release();
+        try {
+          fs.closeSync(fd);
+        } finally {
+          held.release();
+        }
       }
     },
   };

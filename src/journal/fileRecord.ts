@@ -1,11 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DagEvent } from '../events';
-import { eventProblem } from './eventShape';
+import { eventProblem, tallyFieldsProblem } from './eventShape';
 import { checkedHeader } from './headerShape';
 import { HEAD_BYTES, type HeaderHead, headerHeadOf } from './headerHead';
 import { JournalCorruptError, type JournalHeader } from './journal';
-import { JOURNAL_FILE, openToRead, readWhole } from './unreadableFile';
+import { JOURNAL_FILE, openToRead } from './unreadableFile';
+import { type FileLines, OverlongLineError, withFileLines } from './fileLines';
 
 /**
  * Reads one file of the file journal: its header line, its events in order, and where its last
@@ -30,9 +31,9 @@ export interface EndedRun {
 /** What a journal file holds, as read. */
 export interface JournalRecord extends RecordedRun {
   readonly events: DagEvent[];
-  /** Bytes up to the end of the last complete line. */
+  /** Bytes up to the end of the last complete line (of the last line read, when a listing's read stopped at a bad one). */
   readonly completeBytes: number;
-  /** Bytes after it: a torn last line, 0 when none. */
+  /** Bytes after it: a torn last line, 0 when none (what was left unread, when a listing's read stopped at a bad line). */
   readonly tornBytes: number;
 }
 
@@ -41,27 +42,32 @@ export interface JournalRecord extends RecordedRun {
  * event of another run is a `JournalCorruptError`; otherwise (listing) it reads what it can.
  */
 export function readRecord(file: string, runId: string | undefined, strict: boolean): JournalRecord {
-  const buffer = readWhole(file, JOURNAL_FILE);
-  const end = buffer.lastIndexOf(0x0a) + 1; // a last line without its newline is torn
-  // a line at a time: a journal may hold more text than one string can (~512 MiB)
-  let start = 0;
-  const nextLine = (): string | undefined => {
-    if (start >= end) return undefined;
-    const lineEnd = buffer.indexOf(0x0a, start);
-    const line = buffer.toString('utf8', start, lineEnd);
-    start = lineEnd + 1;
-    return line;
-  };
+  return withFileLines(file, openJournalFile, (lines) => readLines(lines, file, runId, strict));
+}
+
+function readLines(lines: FileLines, file: string, runId: string | undefined, strict: boolean): JournalRecord {
   const name = runId ?? runIdOfFile(file);
-  const header = parseHeader(nextLine(), name, runId, `${file}:1`);
+  // a line at a time: a journal may hold more text than one string can (~512 MiB)
+  const nextLine = (where: string): string | undefined => {
+    try {
+      return lines.next()?.toString('utf8');
+    } catch (error) {
+      if (error instanceof OverlongLineError) throw new JournalCorruptError(name, where, error.message);
+      throw error;
+    }
+  };
+  const header = parseHeader(nextLine(`${file}:1`), name, runId, `${file}:1`);
   const events: DagEvent[] = [];
-  for (let i = 2, line = nextLine(); line !== undefined; i++, line = nextLine()) {
+  for (let i = 2; ; i++) {
     const where = `${file}:${i}`;
     let event: DagEvent;
     try {
+      const line = nextLine(where);
+      if (line === undefined) break;
       event = JSON.parse(line) as DagEvent;
     } catch (error) {
       if (!strict) break;
+      if (error instanceof JournalCorruptError) throw error;
       throw new JournalCorruptError(name, where, `not JSON (${(error as Error).message})`);
     }
     const problem = eventProblem(event, header.runId, events.length + 1);
@@ -71,7 +77,12 @@ export function readRecord(file: string, runId: string | undefined, strict: bool
     }
     events.push(event);
   }
-  return { header, events, completeBytes: end, tornBytes: buffer.length - end };
+  return { header, events, completeBytes: lines.completeBytes, tornBytes: lines.tornBytes };
+}
+
+/** Opens a journal file to read it (see {@link openToRead}). */
+export function openJournalFile(file: string): number {
+  return openToRead(file, JOURNAL_FILE);
 }
 
 /**
@@ -117,10 +128,10 @@ export function readEndedRun(file: string): EndedRun | undefined {
   try {
     const size = fs.fstatSync(fd).size;
     const last = parsedEvent(lastLine(fd, size));
-    if (last?.type !== 'dag.completed') return undefined;
+    if (last?.type !== 'dag.completed' || tallyFieldsProblem(last) !== undefined) return undefined;
     const [headerStart, firstLine] = firstLines(fd, size, 2, HEAD_BYTES);
     const first = parsedEvent(firstLine);
-    if (first?.type !== 'dag.created' || first.seq !== 1) return undefined;
+    if (first?.type !== 'dag.created' || first.seq !== 1 || tallyFieldsProblem(first) !== undefined) return undefined;
     const header = headOf(fd, size, headerStart, file, undefined);
     return first.runId === header.runId && last.runId === header.runId ? { header, events: [first, last] } : undefined;
   } finally {

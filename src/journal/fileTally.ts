@@ -11,15 +11,15 @@
  * caller takes when this gives up (`undefined`). It never writes.
  */
 import type { DagEvent } from '../events';
-import { listedHeader } from './fileRecord';
+import { listedHeader, openJournalFile } from './fileRecord';
 import type { JournalHeader } from './journal';
 import { addToTally, emptyTally, type RunTally } from './tally';
-import { JOURNAL_FILE, readWhole } from './unreadableFile';
+import { type FileLines, OverlongLineError, withFileLines } from './fileLines';
+import { tallyFieldsProblem } from './eventShape';
 
 /** What a journal line begins with: its event's type comes next. */
 const TYPE_PREFIX = Buffer.from('{"type":"');
 const WILL_RETRY_FALSE = Buffer.from('"willRetry":false');
-const NEWLINE = 0x0a;
 const QUOTE = 0x22;
 
 /** What a line's type means to the tally: counted as one of these, parsed, or of no account. */
@@ -42,10 +42,10 @@ const TYPES: readonly (readonly [Buffer, number])[] = [
   [Buffer.from('dag.completed'), PARSED],
 ];
 
-/** Which of {@link TYPES} the type at [start, end) of `buffer` is, or {@link OTHER}. */
-function typeAt(buffer: Buffer, start: number, end: number): number {
+/** Which of {@link TYPES} the type at [start, end) of `line` is, or {@link OTHER}. */
+function typeAt(line: Buffer, start: number, end: number): number {
   for (const [name, kind] of TYPES) {
-    if (name.length === end - start && buffer.compare(name, 0, name.length, start, end) === 0) return kind;
+    if (name.length === end - start && line.compare(name, 0, name.length, start, end) === 0) return kind;
   }
   return OTHER;
 }
@@ -62,46 +62,52 @@ export interface TalliedRun {
  * reads the file the slow way). Throws what the header's read throws.
  */
 export function tallyOfFile(file: string): TalliedRun | undefined {
-  const buffer = readWhole(file, JOURNAL_FILE);
-  const end = buffer.lastIndexOf(NEWLINE) + 1; // a last line without its newline is torn
-  const headerEnd = buffer.indexOf(NEWLINE);
-  const header = listedHeader(headerEnd < 0 || headerEnd >= end ? undefined : buffer.toString('utf8', 0, headerEnd), file);
+  return withFileLines(file, openJournalFile, (lines) => {
+    try {
+      return tallyOfLines(lines, file);
+    } catch (error) {
+      if (error instanceof OverlongLineError) return undefined; // the whole read says where
+      throw error;
+    }
+  });
+}
+
+function tallyOfLines(lines: FileLines, file: string): TalliedRun | undefined {
+  const header = listedHeader(lines.next()?.toString('utf8'), file);
   let tally = emptyTally(Array.isArray(header.spec.tasks) ? header.spec.tasks.length : 0);
   let { total, completed, failed, skipped, cancelled } = tally.counts;
-  let lastLine = -1;
-  for (let start = headerEnd + 1; start < end;) {
-    const lineEnd = buffer.indexOf(NEWLINE, start);
-    const typeStart = start + TYPE_PREFIX.length;
-    const typeEnd = buffer.indexOf(QUOTE, typeStart);
-    if (buffer.compare(TYPE_PREFIX, 0, TYPE_PREFIX.length, start, typeStart) !== 0 || typeEnd < 0 || typeEnd > lineEnd) return undefined;
-    const type = typeAt(buffer, typeStart, typeEnd);
+  let last: Buffer | undefined;
+  for (let line = lines.next(); line !== undefined; line = lines.next()) {
+    const typeEnd = line.indexOf(QUOTE, TYPE_PREFIX.length);
+    if (line.compare(TYPE_PREFIX, 0, TYPE_PREFIX.length, 0, TYPE_PREFIX.length) !== 0 || typeEnd < 0) return undefined;
+    const type = typeAt(line, TYPE_PREFIX.length, typeEnd);
     if (type === COMPLETED) completed += 1;
     else if (type === SKIPPED) skipped += 1;
     else if (type === CANCELLED) cancelled += 1;
     else if (type === FAILED) {
-      const found = buffer.indexOf(WILL_RETRY_FALSE, typeEnd);
-      if (found >= 0 && found < lineEnd) failed += 1;
+      if (line.indexOf(WILL_RETRY_FALSE, typeEnd) >= 0) failed += 1;
     } else if (type === PARSED) {
-      const event = parsedLine(buffer, start, lineEnd);
+      const event = parsedLine(line);
       if (event === undefined) return undefined;
       // its counts from here on: a dag.created sets the total, a spawn adds to it
       tally = addToTally({ ...tally, counts: { total, completed, failed, skipped, cancelled } }, [event]);
       ({ total, completed, failed, skipped, cancelled } = tally.counts);
     }
-    lastLine = start;
-    start = lineEnd + 1;
+    last = line;
   }
-  const last = lastLine < 0 ? undefined : parsedLine(buffer, lastLine, buffer.indexOf(NEWLINE, lastLine));
-  if (lastLine >= 0 && last === undefined) return undefined;
+  const lastEvent = last === undefined ? undefined : parsedLine(last);
+  if (last !== undefined && lastEvent === undefined) return undefined;
   const counts = tally.outcome === null ? { total, completed, failed, skipped, cancelled } : tally.counts;
-  return { header, tally: { ...tally, counts, lastSeq: last?.seq ?? 0 } };
+  return { header, tally: { ...tally, counts, lastSeq: lastEvent?.seq ?? 0 } };
 }
 
-/** The event of the line at [start, end), or `undefined` when it is not JSON of an event. */
-function parsedLine(buffer: Buffer, start: number, end: number): DagEvent | undefined {
+/** The event of `line`, or `undefined` when it is not JSON of an event with the fields a tally reads. */
+function parsedLine(line: Buffer): DagEvent | undefined {
   try {
-    const event = JSON.parse(buffer.toString('utf8', start, end)) as DagEvent;
-    return typeof event === 'object' && event !== null && typeof event.seq === 'number' ? event : undefined;
+    const event = JSON.parse(line.toString('utf8')) as DagEvent;
+    return typeof event === 'object' && event !== null && typeof event.seq === 'number' && tallyFieldsProblem(event) === undefined
+      ? event
+      : undefined;
   } catch {
     return undefined;
   }
