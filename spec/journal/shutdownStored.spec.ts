@@ -45,9 +45,10 @@ describe("a scheduler's shutdown with a journal", () => {
     expect(closes()).toBe(2);
   });
 
-  it('should resolve a forced shutdown at once, not waiting for a journal that does not answer', async () => {
+  /** A journal that stores a run's first group, then answers nothing. */
+  function hungJournal(): Journal {
     let appends = 0;
-    const journal: Journal = {
+    return {
       location: 'hung',
       create: async () => ({
         // the first group is stored; the store answers nothing after it
@@ -59,7 +60,14 @@ describe("a scheduler's shutdown with a journal", () => {
       events: async () => [],
       header: () => Promise.reject(new Error('not in this spec')),
     };
-    const scheduler = createScheduler({ agents: { fn: () => new Promise(() => undefined) }, journal, healthCheckIntervalMs: 0 });
+  }
+
+  it('should resolve a forced shutdown at once, not waiting for a journal that does not answer', async () => {
+    const scheduler = createScheduler({
+      agents: { fn: () => new Promise(() => undefined) },
+      journal: hungJournal(),
+      healthCheckIntervalMs: 0,
+    });
     scheduler.submit({ id: 'd', tasks: [{ id: 'a', agent: 'fn' }] }).subscribe({ error: () => undefined });
     await new Promise((resolve) => setTimeout(resolve, 100)); // started
     const resolved = await Promise.race([
@@ -67,6 +75,22 @@ describe("a scheduler's shutdown with a journal", () => {
       new Promise((resolve) => setTimeout(() => resolve(false), 2000)),
     ]);
     expect(resolved).toBe(true);
+  });
+
+  it('should resolve a graceful shutdown still waiting for a journal once a forced one called after it resolves', async () => {
+    const scheduler = createScheduler({ agents: { fn: () => 'x' }, journal: hungJournal(), healthCheckIntervalMs: 0 });
+    scheduler.submit({ id: 'd', tasks: [{ id: 'a', agent: 'fn' }] }).subscribe({ error: () => undefined });
+    await new Promise((resolve) => setTimeout(resolve, 100)); // its end is on its way to a store that does not answer
+    const order: string[] = [];
+    const graceful = scheduler.shutdown().then(() => order.push('graceful'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(order).toEqual([]);
+    const forced = scheduler.shutdown({ force: true }).then(() => order.push('forced'));
+    const both = await Promise.race([
+      Promise.all([graceful, forced]).then(() => true),
+      new Promise((resolve) => setTimeout(() => resolve(false), 2000)),
+    ]);
+    expect([both, order.sort()]).toEqual([true, ['forced', 'graceful']]);
   });
 
   it('should resolve an interrupting shutdown once the end of a run its user cancelled before it is stored', async () => {

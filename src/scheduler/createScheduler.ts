@@ -191,6 +191,9 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
   // runs whose journal has not answered yet: shutdown waits for them, and a forced one cancels them as they start
   const answers = new JournalAnswers();
   let forced = false;
+  // the end of the first forcing or interrupting shutdown, once one is called
+  let endForced: (end: Promise<void>) => void = () => undefined;
+  const forcedEnd = new Promise<void>((resolve) => (endForced = resolve));
   // an interrupting shutdown: runs whose journal answers afterwards are left to be resumed
   let interrupting = false;
 
@@ -319,7 +322,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
       // a graceful shutdown waits for every run's end to be stored, an interrupting one for the ends
       // of runs their users cancelled before the halt (spared), a forced one for none (at once)
       const stored = () => allStored(halted !== undefined ? (run) => run.spared() : () => !force);
-      return Promise.all([
+      const ends = Promise.all([
         halted,
         answers
           .whenAll()
@@ -336,6 +339,9 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         await engine.disposeAgents(force || interrupt ? 'skip' : 'wait');
         engine.completeStreams();
       });
+      if (!force && !interrupt) return Promise.race([ends, forcedEnd]);
+      endForced(ends); // a call before this one, which waits for more, resolves with it at the latest
+      return ends;
     },
   };
 }
