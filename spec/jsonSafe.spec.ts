@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { of, Subject } from 'rxjs';
-import { jsonSafetyProblem } from '../src/jsonSafe';
+import { jsonLength, jsonSafetyProblem, MAX_JSON_CHARS } from '../src/jsonSafe';
 
 const RULE = 'only plain objects, arrays and primitives are JSON-safe';
 
@@ -61,5 +62,43 @@ describe('jsonSafetyProblem', () => {
     const problem = jsonSafetyProblem(deep)!;
     expect(problem).toMatch(/^\$(\[0\]){40,}…(\[0\]){10,} is nested deeper than 1000 levels$/);
     expect(problem.length).toBeLessThan(250);
+  });
+});
+
+describe('the length of a JSON text', () => {
+  it('should count what JSON.stringify writes, escapes and surrogates included, without writing it', () => {
+    const text = 'a"b\\c\n\t\u0001\u001f\u2028é😀\ud800x\udc00\udbff';
+    const values: unknown[] = [
+      text,
+      '',
+      [],
+      {},
+      [text, 1.5, -0, 1e21, null, true, false, [], {}],
+      { [text]: { '': [text, { x: 0.1 }] }, n: -12345678901234567890, e: 5e-324 },
+      Array.from({ length: 50 }, (_, i) => ({
+        [`k${i}`]: String.fromCharCode(...Array.from({ length: 40 }, (_, c) => (i * 131 + c * 977) % 65536)),
+      })),
+    ];
+    for (const value of values) expect(jsonLength(value)).toBe(JSON.stringify(value).length);
+  });
+
+  it('should refuse a value whose JSON text a string cannot hold, naming how long it is, before writing it', () => {
+    const part = 'a'.repeat(90 * 1024 * 1024); // six of them: more than the longest string
+    const problem = jsonSafetyProblem({ parts: Array.from({ length: 6 }, () => part) });
+    const chars = 6 * (part.length + 3) + '{"parts":[]}'.length - 1;
+    expect(problem).toBe(`$ is ${chars} characters long as JSON text, more than an event carries (${MAX_JSON_CHARS})`);
+    expect(jsonSafetyProblem({ parts: Array.from({ length: 5 }, () => part) })).toBeUndefined();
+  });
+});
+
+describe('the length of a JSON text, for any JSON value', () => {
+  it('should be the length JSON.stringify gives', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ stringUnit: 'binary' }), (value) => {
+        const copied = JSON.parse(JSON.stringify(value)) as unknown; // what a copy holds: -0 and the like as JSON gives them back
+        expect(jsonLength(copied)).toBe(JSON.stringify(copied).length);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

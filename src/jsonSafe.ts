@@ -1,13 +1,20 @@
 /**
  * JSON safety of values that travel in events (agent outputs, spawned task inputs): plain
  * objects, arrays, strings, booleans, null and finite numbers, not nested deeper than
- * {@link MAX_JSON_DEPTH}, without cycles. Hostile values (throwing getters, revoked proxies)
- * are problems, never crashes.
+ * {@link MAX_JSON_DEPTH}, without cycles, whose JSON text a string can hold ({@link MAX_JSON_CHARS}).
+ * Hostile values (throwing getters, revoked proxies) are problems, never crashes.
  * It checks and copies; it never changes the value it was given.
  */
+import { constants } from 'node:buffer';
 
 /** Deepest nesting accepted; deeper values would overflow `JSON.stringify` or a reader's parser. */
 export const MAX_JSON_DEPTH = 1000;
+
+/**
+ * Longest JSON text accepted, in characters: the longest string V8 makes, less room for the rest
+ * of the event that carries the value (a journal writes each event as one line of text).
+ */
+export const MAX_JSON_CHARS = constants.MAX_STRING_LENGTH - 1024 * 1024;
 
 export type JsonCheck = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly problem: string };
 
@@ -18,7 +25,11 @@ export type JsonCheck = { readonly ok: true; readonly value: unknown } | { reado
  */
 export function toJsonSafe(value: unknown): JsonCheck {
   try {
-    return { ok: true, value: copy(value, 0, new Set()) };
+    const walk: Walk = { ancestors: new Set(), chars: 0 };
+    const copied = copy(value, 0, walk);
+    // the count is at most 6 characters a string's character (`\u0000`): counted exactly only when that may be too many
+    const tooLong = walk.chars > MAX_JSON_CHARS ? jsonTooLong(copied) : undefined;
+    return tooLong === undefined ? { ok: true, value: copied } : { ok: false, problem: `$ ${tooLong}` };
   } catch (error) {
     if (error instanceof JsonProblem) return { ok: false, problem: `${error.path()} ${error.message}` };
     return { ok: false, problem: `$ could not be read (${describeThrown(error)})` };
@@ -61,13 +72,68 @@ class JsonProblem extends Error {
   }
 }
 
+/** What a copy has seen so far: the objects it is inside of, and at most how long its JSON text is. */
+interface Walk {
+  readonly ancestors: Set<object>;
+  chars: number;
+}
+
+/** Why `value`'s JSON text is longer than {@link MAX_JSON_CHARS}, `undefined` when it is not. */
+function jsonTooLong(value: unknown): string | undefined {
+  const chars = jsonLength(value);
+  return chars > MAX_JSON_CHARS ? `is ${chars} characters long as JSON text, more than an event carries (${MAX_JSON_CHARS})` : undefined;
+}
+
+/**
+ * The length of the JSON text of `value`, a copy {@link copy} made, without making the text (it may be too long to).
+ * @internal
+ */
+export function jsonLength(value: unknown): number {
+  if (typeof value === 'string') return quotedLength(value);
+  if (typeof value !== 'object' || value === null) return String(value).length; // as JSON.stringify writes them
+  if (Array.isArray(value)) return value.reduce((chars: number, element) => chars + jsonLength(element) + 1, value.length === 0 ? 2 : 1);
+  const keys = Object.keys(value);
+  const record = value as Record<string, unknown>;
+  return keys.reduce((chars, key) => chars + quotedLength(key) + 2 + jsonLength(record[key]), keys.length === 0 ? 2 : 1);
+}
+
+/** Characters of a string with nothing to escape. */
+const PLAIN = /^[^\u0000-\u001f"\\\ud800-\udfff]*$/;
+/** Control characters JSON escapes in two characters (`\n`); the others take six (`\u0001`). */
+const SHORT_ESCAPES = new Set([0x08, 0x09, 0x0a, 0x0c, 0x0d]);
+
+/** The length of `text` quoted and escaped as JSON.stringify does it (a lone surrogate as `\udXXX`). */
+function quotedLength(text: string): number {
+  if (PLAIN.test(text)) return text.length + 2;
+  let chars = 2;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20) chars += SHORT_ESCAPES.has(code) ? 2 : 6;
+    else if (code === 0x22 || code === 0x5c) chars += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && isLowSurrogate(text.charCodeAt(i + 1))) {
+      chars += 2; // a pair, as it is
+      i++;
+    } else if (code >= 0xd800 && code <= 0xdfff) chars += 6;
+    else chars += 1;
+  }
+  return chars;
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
+}
+
 /** Copies `value`, or throws the {@link JsonProblem} it has (the `depth` of the top value is 0). */
-function copy(value: unknown, depth: number, ancestors: Set<object>): unknown {
+function copy(value: unknown, depth: number, walk: Walk): unknown {
   switch (typeof value) {
     case 'string':
+      walk.chars += 6 * value.length + 3; // escaped, quoted, and a separator
+      return value;
     case 'boolean':
+      walk.chars += 6;
       return value;
     case 'number':
+      walk.chars += 25;
       if (Number.isFinite(value)) return value;
       throw new JsonProblem(`is ${value}`);
     case 'undefined':
@@ -79,15 +145,17 @@ function copy(value: unknown, depth: number, ancestors: Set<object>): unknown {
     case 'function':
       throw new JsonProblem('is a function');
   }
+  walk.chars += 5;
   if (value === null) return null;
   const object = value as object;
   if (depth >= MAX_JSON_DEPTH) throw new JsonProblem(`is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  const { ancestors } = walk;
   if (ancestors.has(object)) throw new JsonProblem('is a circular reference');
   ancestors.add(object);
   let result: unknown;
   if (Array.isArray(object)) {
     const array: unknown[] = new Array<unknown>(object.length);
-    for (let i = 0; i < object.length; i++) array[i] = copyWithin(object[i], i, depth, ancestors);
+    for (let i = 0; i < object.length; i++) array[i] = copyWithin(object[i], i, depth, walk);
     result = Object.freeze(array);
   } else {
     const proto: unknown = Object.getPrototypeOf(object);
@@ -96,7 +164,8 @@ function copy(value: unknown, depth: number, ancestors: Set<object>): unknown {
     for (const key of Object.keys(object)) {
       const child = (object as Record<string, unknown>)[key];
       if (child === undefined) continue; // JSON drops it too
-      const copied = copyWithin(child, key, depth, ancestors);
+      walk.chars += 6 * key.length + 3;
+      const copied = copyWithin(child, key, depth, walk);
       // defined, not assigned, when the key is `__proto__` (assigning would set the prototype)
       if (key === '__proto__') Object.defineProperty(record, key, { value: copied, enumerable: true, writable: true, configurable: true });
       else record[key] = copied;
@@ -108,9 +177,9 @@ function copy(value: unknown, depth: number, ancestors: Set<object>): unknown {
 }
 
 /** Copies the element at `key` (an array's index, an object's key) of a value at `depth`. */
-function copyWithin(value: unknown, key: number | string, depth: number, ancestors: Set<object>): unknown {
+function copyWithin(value: unknown, key: number | string, depth: number, walk: Walk): unknown {
   try {
-    return copy(value, depth + 1, ancestors);
+    return copy(value, depth + 1, walk);
   } catch (error) {
     if (error instanceof JsonProblem) throw error.within(typeof key === 'number' ? `[${key}]` : `.${key}`);
     throw error;

@@ -61,7 +61,12 @@ export class AttemptHandedBackError extends Error {
   }
 }
 
-/** Raised when an agent's output (returned, or carried by a warning) cannot travel in a JSON event. */
+/**
+ * Raised when an agent's output (returned, or carried by a warning) cannot travel in a JSON event
+ * (a `Date`, a cycle, text longer than a string holds). Not retried (`retry: false`): an agent
+ * gives such a value again on its next attempt, and for a paid call each one costs.
+ */
 export class OutputNotJsonSafeError extends TypeError {
   override readonly name = 'OutputNotJsonSafeError';
+  readonly retry = false;
 }

@@ -255,12 +255,13 @@ function fileWriter(fd: number, journal: string, held: HeldLock, sync: 'fsync' |
       }
       let text = '';
       for (let i = 0; i < events.length; i++) {
-        text += `${line(events[i]!)}\n`;
+        const next = `${line(events[i]!)}\n`;
         // a group of more text than one string holds (~512 MiB) is written a piece at a time, the last one synced
-        if (text.length > MAX_PIECE_CHARS) {
+        if (text.length + next.length > MAX_PIECE_CHARS && text !== '') {
           writeAll(fd, stillOwned(bytes.of(text)));
           text = '';
         }
+        text += next;
       }
       writeGroup(fd, stillOwned(bytes.of(text)), syncs ? 'fsync' : 'none');
       unsynced = !syncs;
