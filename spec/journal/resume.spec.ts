@@ -192,6 +192,29 @@ describe('durable runs', () => {
     expect(seen[seen.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
   });
 
+  it('should wait no longer than the whole backoff when the failure is later than the resume, by a clock ahead', () => {
+    const full = fullJournal(dir, 'full');
+    const failedAt = full.findIndex((e) => e.type === 'task.failed' && e.taskId === 'b');
+    // recorded by a machine whose clock is 10 minutes ahead of the one that resumes the run
+    cutJournal(
+      dir,
+      'ahead',
+      full.map((event) => ({ ...event, at: event.at + 600_000 })),
+      failedAt + 1,
+    );
+    const failed = full[failedAt]!;
+    const seen = inVirtualTime((ts, out) => {
+      const agents: Record<string, Agent> = { work: ({ id }) => of(`${id} done`) };
+      ts.schedule(
+        () => resumeRun(fileJournal(dir), 'ahead', { ...quiet, agents, scheduler: ts }).subscribe((e) => out.push(e)),
+        failed.at + 15,
+      );
+    });
+    // the whole backoff (40 ms) from the resume, not the 10 minutes and 25 ms the times say
+    expect(seen.find((e) => e.type === 'task.retrying')).toMatchObject({ taskId: 'b', attempt: 2, at: failed.at + 15 + 40 });
+    expect(seen[seen.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+  });
+
   it('should wait only for what is left of the wait the failed attempt asked for', () => {
     const full = fullJournal(dir, 'full');
     const failedAt = full.findIndex((e) => e.type === 'task.failed' && e.taskId === 'b');
@@ -605,6 +628,44 @@ describe('limits across a resume', () => {
       ['c', 200],
     ]);
     expect(resumed.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+  });
+
+  it('should count a journaled start by a clock ahead of the resuming one as made at the resume, not keep the window shut', () => {
+    const tasks = ['a', 'b', 'c'].map((id) => ({ id, agent: 'work', limits: ['api'] }));
+    const limits = { api: { rate: { limit: 2, intervalMs: 100 } } };
+    inVirtualTime((ts, out) =>
+      runDag(defineDag({ id: 'limited', tasks }), {
+        ...quiet,
+        maxConcurrency: 5,
+        limits,
+        agents: { work: () => ts.createColdObservable('-') },
+        journal: fileJournal(dir),
+        runId: 'ahead',
+        scheduler: ts,
+      }).subscribe((e) => out.push(e)),
+    );
+    // the process dies at 50; its clock was 10 minutes ahead of the one that resumes the run
+    const [header, ...kept] = lines(journalFile(dir, 'ahead'));
+    const early = kept.map((line) => JSON.parse(line) as DagEvent).filter((event) => event.at < 50);
+    fs.writeFileSync(
+      journalFile(dir, 'ahead'),
+      [header, ...early.map((event) => JSON.stringify({ ...event, at: event.at + 600_000 }))].map((l) => `${l}\n`).join(''),
+    );
+    fs.rmSync(path.join(dir, 'ahead.lock'), { force: true });
+    const resumed = inVirtualTime((ts, out) => {
+      const agents: Record<string, Agent> = { work: () => of('ok') };
+      ts.schedule(
+        () => resumeRun(fileJournal(dir), 'ahead', { ...quiet, maxConcurrency: 5, agents, scheduler: ts }).subscribe((e) => out.push(e)),
+        30,
+      );
+    });
+    // a's and b's starts count as made at 30: the window lets them again at 130, c at 230
+    const starts = resumed.filter((e) => e.type === 'task.started').map((e) => ['taskId' in e ? e.taskId : '', e.at]);
+    expect(starts).toEqual([
+      ['a', 130],
+      ['b', 130],
+      ['c', 230],
+    ]);
   });
 });
 

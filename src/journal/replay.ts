@@ -24,6 +24,8 @@ export interface PendingRetry {
   readonly attempt: number;
   /** When it is due, on the scheduler's clock (the failed attempt's `at` plus its backoff). */
   readonly dueAt: number;
+  /** The whole wait, from the failure: a resume waits no longer than it (a clock behind the failure's). */
+  readonly waitMs: number;
 }
 
 /** What a journaled run was doing when its process died. */
@@ -137,7 +139,7 @@ export function replay({ header, events, placeOf }: Pick<JournaledRun, 'header' 
   for (const [taskId, { failedAttempt, failedAt, retryAfterMs }] of waiting) {
     const task = grown.taskIndex(taskId)!;
     const wait = retryAfterMs ?? backoffDelay(grown.index.retries[task]!, failedAttempt);
-    retries.set(task, { attempt: failedAttempt + 1, dueAt: failedAt + wait });
+    retries.set(task, { attempt: failedAttempt + 1, dueAt: failedAt + wait, waitMs: wait });
   }
   const limits = grown.index.limits;
   const limitedStarts: (readonly [number, number])[] = [];

@@ -128,7 +128,7 @@ export class EventWriter {
       at,
       taskId: this.ids[task]!,
       attempt,
-      durationMs: at - startedAt,
+      durationMs: Math.max(0, at - startedAt), // never negative, when the clock was set back meanwhile
     };
     if (output !== undefined) event.output = output;
     if (warning !== undefined) event.warning = warning;
@@ -219,7 +219,7 @@ export class EventWriter {
       at,
       outcome,
       counts,
-      durationMs: at - (this.draft.runStartedAt ?? at),
+      durationMs: Math.max(0, at - (this.draft.runStartedAt ?? at)),
       failures: this.draft.failures,
     };
     return this.write(event);

@@ -10,7 +10,8 @@ import type { RunHost } from './runHost';
  * the rate windows of its limits count the starts its journal holds; the attempts that were in
  * flight and the ready tasks go back to the ready queue (their `task.ready` is in the journal);
  * the tasks whose dependencies had all ended are made ready; each retry waits for what is left
- * of its backoff. A run that died while being ended early is ended again.
+ * of its backoff (never more than all of it: the journal's times may come from a clock ahead of
+ * this process's). A run that died while being ended early is ended again.
  *
  * It reads no journal (`journal/replay.ts` did) and starts nothing itself: the run controller
  * and its parts carry each step out, as for a run that never stopped.
@@ -21,10 +22,12 @@ export function resumeRun(run: RunController, replayed: ReplayedRun, host: Pick<
   // rate windows go on across the crash: starts the journal has still count
   const { index } = run.dag;
   const { classOf } = dispatchClasses(index);
+  // (a start after now, by a clock ahead of this process's, counts as made now)
+  const now = host.now();
   for (const [task, at] of limitedStarts) {
     const weight = index.weight?.[task] ?? 1;
     const own = index.limitUnits?.[task];
-    for (const limit of run.classes[classOf[task]!]!.limits) limit.record(unitsIn(own, limit.name, weight), at);
+    for (const limit of run.classes[classOf[task]!]!.limits) limit.record(unitsIn(own, limit.name, weight), Math.min(at, now));
   }
   if (state.counts.cancelled > 0) {
     // the process died while ending the run early (tasks are cancelled only then): finish that
@@ -35,6 +38,6 @@ export function resumeRun(run: RunController, replayed: ReplayedRun, host: Pick<
   if (readyAgain.length > 0) host.signalReady(new ReadyTasks(run, readyAgain));
   run.readiness.readyOrSkip(unblocked);
   run.readiness.readyUnblocked();
-  const now = host.now();
-  for (const [task, retry] of retries) run.retries.wait(task, retry.attempt, Math.max(0, retry.dueAt - now));
+  // no longer than the whole backoff: the failure's clock may have been ahead of this one
+  for (const [task, retry] of retries) run.retries.wait(task, retry.attempt, Math.min(retry.waitMs, Math.max(0, retry.dueAt - now)));
 }
