@@ -253,18 +253,34 @@ function fieldOf<T>(error: unknown, name: string, check: (value: unknown) => T |
 
 /**
  * The JSON-safe `{ name, message }` of anything thrown, Error or not. Never throws: a value
- * whose getters throw, or a revoked proxy, is described as such.
+ * whose getters throw, or a revoked proxy, is described as such. A message longer than
+ * {@link MAX_MESSAGE_CHARS} keeps its start and its end (see {@link shortened}).
  */
 export function errorInfo(error: unknown): ErrorInfo {
   try {
     if (typeof error === 'object' && error !== null) {
       const { name, message } = error as { name?: unknown; message?: unknown };
-      if (typeof message === 'string') return { name: typeof name === 'string' ? name : 'Error', message };
+      if (typeof message === 'string')
+        return { name: typeof name === 'string' ? shortened(name, 200) : 'Error', message: shortened(message) };
     }
     return { name: 'NonError', message: `agent threw a non-Error value: ${describeValue(error)}` };
   } catch {
     return { name: 'NonError', message: 'agent threw a value that cannot be read (its properties throw)' };
   }
+}
+
+/**
+ * Most characters of an error's message an event carries: an error that quotes a whole prompt or
+ * response (an LLM API's) would otherwise be journaled, logged and shown whole at each attempt.
+ */
+export const MAX_MESSAGE_CHARS = 20_000;
+
+/** `text`, or past `most` characters its first four fifths and its last fifth around a note of what was left out. */
+function shortened(text: string, most = MAX_MESSAGE_CHARS): string {
+  if (text.length <= most) return text;
+  const tail = Math.floor(most / 5);
+  const head = most - tail;
+  return `${text.slice(0, head)}\n… (${text.length - most} characters left out) …\n${text.slice(text.length - tail)}`;
 }
 
 function describeValue(value: unknown): string {
