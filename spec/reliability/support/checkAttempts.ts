@@ -185,7 +185,7 @@ function checkOutcome(
       failedAs(outcome, 'AgentError', 'critical', `critical ${task.id} #${n}`);
       return;
     case 'unsafe':
-      failedAs(outcome, 'OutputNotJsonSafeError', 'error');
+      failedAs(outcome, 'OutputNotJsonSafeError', 'error', undefined, askedHint(behaviour));
       return;
     case 'badSpawn':
       failedAs(outcome, 'DagValidationError', 'error');

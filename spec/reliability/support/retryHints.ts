@@ -22,6 +22,7 @@ export interface AskedHint {
 }
 
 export const NO_HINT: AskedHint = Object.freeze({ noRetry: false, retryAfterMs: undefined, pauseLimits: false });
+const UNSAFE_OUTPUT: AskedHint = Object.freeze({ noRetry: true, retryAfterMs: undefined, pauseLimits: false });
 
 /** Whether `value` is a wait a `retryAfterMs` may ask for: a number of ms from 0 to the longest timer. */
 export function isRetryWait(value: unknown): value is number {
@@ -48,9 +49,11 @@ export function hintProperties(hint: RetryHintGen): Record<string, unknown> {
 /**
  * What an attempt that plays `behaviour` asks for when it fails by its own error: only an
  * `error` severity failure asks anything (a warning completes its task, a critical error ends the
- * run: both ignore what they carry), and only a thrown object carries it.
+ * run: both ignore what they carry), and only a thrown object carries it; an output that cannot
+ * travel in an event fails its attempt with an error that asks for no retry.
  */
 export function askedHint(behaviour: Behaviour): AskedHint {
+  if (behaviour.kind === 'unsafe') return UNSAFE_OUTPUT; // its OutputNotJsonSafeError asks for no retry
   if (behaviour.kind !== 'fail' || behaviour.hint === undefined || !carriesHint(behaviour.thrown)) return NO_HINT;
   const { noRetry, retryAfterMs, pauseLimits } = behaviour.hint;
   const wait = isRetryWait(retryAfterMs) ? retryAfterMs : undefined;
