@@ -55,6 +55,12 @@ export class CallWhenReady {
 const NO_OUTPUT: JsonCheck = Object.freeze({ ok: true, value: undefined });
 
 /**
+ * How late a time limit's timer fires, past its time, before it is taken for one that waited out
+ * a pause of the process (a busy event loop delays timers by milliseconds, not this).
+ */
+const LATE_TIMER_MS = 250;
+
+/**
  * A successful outcome. A class rather than an object literal, as for the pipeline's other
  * per-task objects, so V8 never pretenures their allocation site (benchmarks/README.md,
  * "Tricks and why").
@@ -171,9 +177,14 @@ class AttemptExecution<T> {
     const context = new AttemptContext(host, this);
     const timeoutMs = host.timeoutMs;
     if (timeoutMs !== undefined) {
+      const due = this.scheduler.now() + timeoutMs;
+      // the error names the task's own limit, also when this host enforces a later one
+      const timeOut = () => this.settle(new Failure(new TaskTimeoutError(host.taskId, host.taskTimeoutMs ?? timeoutMs), timeoutMs));
       this.timer = this.scheduler.schedule(() => {
-        // the error names the task's own limit, also when this host enforces a later one
-        this.settle(new Failure(new TaskTimeoutError(host.taskId, host.taskTimeoutMs ?? timeoutMs), timeoutMs));
+        // a timer this late fired after a pause (a machine asleep, a stopped process), before the
+        // events that came meanwhile: the agent's end, if it came, is heard first
+        if (this.scheduler.now() - due > LATE_TIMER_MS) this.timer = this.scheduler.schedule(timeOut);
+        else timeOut();
       }, timeoutMs);
     }
     const early = host.abortedBeforeCall?.();

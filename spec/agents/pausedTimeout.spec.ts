@@ -1,0 +1,57 @@
+import { execFile } from 'node:child_process';
+import { lastValueFrom, toArray } from 'rxjs';
+import { type DagEvent, runDag } from '../../src/index';
+
+/**
+ * A process paused past an attempt's time limit (a machine asleep, a stopped process, a blocked
+ * event loop) while the attempt's work ended in time: on waking, Node runs the expired timer
+ * before the I/O that brought the end; the end is heard first and the attempt completes. Without
+ * a pause, the limit holds as before.
+ */
+describe('a time limit that ran out during a pause', () => {
+  /** Blocks the event loop for `ms`, from a check-phase callback: the loop's next turn runs expired timers before I/O. */
+  const pauseAfter = (startMs: number, ms: number) =>
+    setTimeout(
+      () =>
+        setImmediate(() => {
+          const until = Date.now() + ms;
+          while (Date.now() < until); // the pause
+        }),
+      startMs,
+    );
+
+  const run = (agent: () => Promise<string>, timeoutMs: number): Promise<DagEvent[]> =>
+    lastValueFrom(
+      runDag({ id: 'd', tasks: [{ id: 'a', agent: 'fn', timeoutMs }] }, { agents: { fn: agent }, healthCheckIntervalMs: 0 }).pipe(
+        toArray(),
+      ),
+    );
+
+  const sleep = (seconds: string) =>
+    new Promise<string>((resolve, reject) => execFile('sleep', [seconds], (error) => (error === null ? resolve('done') : reject(error))));
+
+  it('should complete an attempt whose process ended in time, heard after the pause', async () => {
+    const events = await run(() => {
+      pauseAfter(50, 1000);
+      return sleep('0.2');
+    }, 600);
+    expect(events.filter((event) => 'taskId' in event && event.taskId === 'a').map((event) => event.type)).toEqual([
+      'task.ready',
+      'task.started',
+      'task.completed',
+    ]);
+  });
+
+  it('should still time out an attempt that had not ended when the pause ended', async () => {
+    const events = await run(() => {
+      pauseAfter(50, 1000);
+      return sleep('2');
+    }, 600);
+    expect(events.filter((event) => 'taskId' in event && event.taskId === 'a').map((event) => event.type)).toEqual([
+      'task.ready',
+      'task.started',
+      'task.timed-out',
+      'task.failed',
+    ]);
+  });
+});
