@@ -108,6 +108,26 @@ describe('rxdag report of a log whose sequence has holes or repeats', () => {
     );
   }, 60_000);
 
+  it('should count the DAG file a report reads with the log, and say so when the two need more than the heap', async () => {
+    ensureBuilt();
+    const file = tmp.file('mid.jsonl');
+    const filler = `${lines.join('\n')}\n`;
+    writeFileSync(file, filler.repeat(Math.ceil(10e6 / filler.length))); // ~10 MB: ~50 MiB of heap alone
+    const dag = tmp.file('big-dag.json');
+    const tasks = Array.from({ length: 200_000 }, (_, i) => ({ id: `task-${i}`, sleep: 0, deps: i === 0 ? [] : [`task-${i - 1}`] }));
+    writeFileSync(dag, JSON.stringify({ id: 'big', tasks })); // ~11 MB: ~250 MiB more
+    const result = await runCli(['report', file, '--dag', dag, '-o', tmp.file('mid.html')], { NODE_OPTIONS: '--max-old-space-size=128' });
+    expect([result.code, result.stderr]).toEqual([
+      2,
+      expect.stringMatching(
+        new RegExp(
+          `^rxdag: ${file}: the events log is 10 MiB and the DAG file 1\\d MiB: its report takes about 2\\d\\d MiB of memory, ` +
+            'more than Node gives this process \\(1\\d\\d MiB\\); give it more with NODE_OPTIONS=--max-old-space-size=\\d+\\n$',
+        ),
+      ),
+    ]);
+  }, 60_000);
+
   it('should report a small log under a small heap', async () => {
     ensureBuilt();
     const file = tmp.file('small.jsonl');

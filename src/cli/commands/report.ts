@@ -28,7 +28,7 @@ export function reportCommand(eventsFile: string, options: { readonly output: st
     { what: 'the events log', file: eventsFile },
     ...(options.dag === undefined ? [] : [{ what: 'the DAG file', file: options.dag }]),
   ]);
-  const { events, notes, tornLine } = readEventsFile(eventsFile, options.output);
+  const { events, notes, tornLine } = readEventsFile(eventsFile, options.output, options.dag);
   const loaded = options.dag === undefined ? undefined : loadDagFile(options.dag, { checkDirectories: false });
   if (loaded !== undefined) refuseOtherDag(options.dag!, loaded.dag, events, eventsFile);
   if (tornLine !== undefined)

@@ -4,6 +4,7 @@
  * the fields the report relies on, every bad line named. It checks nothing else of an event and
  * builds no report.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { z } from 'zod';
@@ -143,8 +144,8 @@ export interface EventsLog {
  * journal (its first line is the run's header) is refused in one line that gives the
  * `rxdag show` writing its report to `reportFile`.
  */
-export function readEventsFile(fileName: string, reportFile: string): EventsLog {
-  const bytes = readLogBytes(fileName);
+export function readEventsFile(fileName: string, reportFile: string, dagFile?: string): EventsLog {
+  const bytes = readLogBytes(fileName, dagFile);
   const problems: Problem[] = [];
   const events: DagEvent[] = [];
   let tornLine: number | undefined;
@@ -219,9 +220,10 @@ function shapeProblem(value: unknown, issues: readonly { readonly message: strin
  * The bytes of the events log `fileName`; throws an {@link InvalidInputError} for a file that
  * cannot be read (missing, a folder), is binary (its bytes would otherwise be quoted back line by
  * line as "not JSON"; a gzipped log is named as such), or is too big for the memory Node gives
- * this process to make its report ({@link HEAP_PER_LOG_BYTE}).
+ * this process to make its report ({@link HEAP_PER_LOG_BYTE}), with the DAG file `dagFile` when
+ * the report reads one ({@link HEAP_PER_DAG_BYTE}).
  */
-function readLogBytes(fileName: string): Buffer {
+function readLogBytes(fileName: string, dagFile: string | undefined): Buffer {
   const bytes = readInputBytes(
     fileName,
     'events log',
@@ -242,18 +244,21 @@ function readLogBytes(fileName: string): Buffer {
     ]);
   }
   // the process's own share counts once the log is big enough to need it (a small log fits any heap Node runs with)
-  const needed = Math.min(HEAP_FOR_REPORT, 1.5 * bytes.length) + bytes.length * HEAP_PER_LOG_BYTE;
+  const dagBytes = dagFile === undefined ? 0 : fileSize(dagFile); // (a DAG file that cannot be read is reported when it is read)
+  const needed = Math.min(HEAP_FOR_REPORT, 1.5 * bytes.length) + bytes.length * HEAP_PER_LOG_BYTE + dagBytes * HEAP_PER_DAG_BYTE;
   const heap = v8.getHeapStatistics().heap_size_limit;
   if (needed > heap) {
-    const gib = (n: number) =>
-      n < 2 ** 20 ? `${Math.ceil(n / 2 ** 10)} KiB` : n < 2 ** 30 ? `${Math.round(n / 2 ** 20)} MiB` : `${(n / 2 ** 30).toFixed(1)} GiB`;
-    const more = Math.ceil((needed * 1.25) / 2 ** 20 / 1024) * 1024;
+    // what it needs rounded up, what it has rounded down: never "176 MiB, more than … (176 MiB)"
+    const size = (n: number, round: (x: number) => number) =>
+      n < 2 ** 20 ? `${round(n / 2 ** 10)} KiB` : n < 2 ** 30 ? `${round(n / 2 ** 20)} MiB` : `${(round(n / 2 ** 27) / 8).toFixed(1)} GiB`;
+    const more = Math.ceil((needed * 1.25) / 2 ** 20 / 64) * 64;
+    const withDag = dagBytes === 0 ? '' : ` and the DAG file ${size(dagBytes, Math.ceil)}`;
     throw new InvalidInputError([
       {
         file: fileName,
         message:
-          `the events log is ${gib(bytes.length)}: its report takes about ${gib(needed)} of memory, more than Node gives ` +
-          `this process (${gib(heap)}); give it more with NODE_OPTIONS=--max-old-space-size=${more}`,
+          `the events log is ${size(bytes.length, Math.ceil)}${withDag}: its report takes about ${size(needed, Math.ceil)} of memory, ` +
+          `more than Node gives this process (${size(heap, Math.floor)}); give it more with NODE_OPTIONS=--max-old-space-size=${more}`,
       },
     ]);
   }
@@ -268,6 +273,21 @@ function readLogBytes(fileName: string): Buffer {
  */
 const HEAP_FOR_REPORT = 72 * 2 ** 20;
 const HEAP_PER_LOG_BYTE = 3.25;
+/**
+ * The heap per byte of a DAG file a report reads (`--dag`): its tasks parsed, built into a DAG,
+ * and each task's dependencies and settings for the page. 100k-task files of 4.2 MB (JSON) and
+ * 4.7 MB (YAML) took 60–100 MiB more than their log alone (benchmarks/README.md).
+ */
+const HEAP_PER_DAG_BYTE = 24;
+
+/** The size of `file` in bytes; 0 when it cannot be read. */
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
 
 /**
  * The lines of `bytes`, decoded one at a time (a big run's log may hold more text than one string
