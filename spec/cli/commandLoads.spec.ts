@@ -46,12 +46,15 @@ describe('the libraries each rxdag command loads', () => {
     expect(packages.filter((name) => clients.includes(name))).toEqual([]);
   });
 
-  it.each(['runs', 'show RUN', 'validate FILE', 'graph FILE'])('should have `rxdag %s` load no RxJS', (command) => {
-    expect(runId).not.toBe('');
-    const { packages } = loaded(...command.split(' ').map((arg) => (arg === 'RUN' ? runId : arg === 'FILE' ? file : arg)));
-    expect(packages).not.toContain('rxjs');
-    expect(packages.filter((name) => clients.includes(name))).toEqual([]);
-  });
+  it.each(['runs', 'show RUN', 'validate FILE', 'graph FILE', 'prune --keep 5 --dry-run'])(
+    'should have `rxdag %s` load no RxJS',
+    (command) => {
+      expect(runId).not.toBe('');
+      const { packages } = loaded(...command.split(' ').map((arg) => (arg === 'RUN' ? runId : arg === 'FILE' ? file : arg)));
+      expect(packages).not.toContain('rxjs');
+      expect(packages.filter((name) => clients.includes(name))).toEqual([]);
+    },
+  );
 
   it('should have `rxdag run` load RxJS and zod and no client it was not asked to use', () => {
     const { packages } = loaded('run', file, '--no-journal', '--quiet');

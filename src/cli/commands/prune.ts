@@ -16,7 +16,7 @@
  * too many ways: exit 2, nothing removed. A store that cannot be read or reached: one line,
  * exit 2. A folder without a store has nothing to remove (exit 0), unless runs are named.
  */
-import { type Journal, type JournaledRunSummary, RunLockedError, RunNotResumableError } from '../../index';
+import { type Journal, type JournaledRunSummary, RunLockedError, RunNotResumableError } from '../../journal/journal';
 import { escapeControls } from '../../dag/text';
 import { ExitCode } from '../exitCodes';
 import { formatClock } from '../output/textTable';
