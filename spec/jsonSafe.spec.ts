@@ -65,6 +65,28 @@ describe('jsonSafetyProblem', () => {
   });
 });
 
+describe('a value whose reading throws', () => {
+  it('should name the path of a getter that throws', () => {
+    const getter = {
+      rows: [
+        {
+          get boom(): string {
+            throw new Error('getter boom');
+          },
+        },
+      ],
+    };
+    expect(jsonSafetyProblem(getter)).toBe('$.rows[0].boom could not be read (Error: getter boom)');
+    const proxy = new Proxy([1, 2], {
+      get: (target, key) => {
+        if (key === '1') throw new TypeError('no');
+        return Reflect.get(target, key) as unknown;
+      },
+    });
+    expect(jsonSafetyProblem({ list: proxy })).toBe('$.list[1] could not be read (TypeError: no)');
+  });
+});
+
 describe('the length of a JSON text', () => {
   it('should count what JSON.stringify writes, escapes and surrogates included, without writing it', () => {
     const text = 'a"b\\c\n\t\u0001\u001f\u2028é😀\ud800x\udc00\udbff';

@@ -155,14 +155,14 @@ function copy(value: unknown, depth: number, walk: Walk): unknown {
   let result: unknown;
   if (Array.isArray(object)) {
     const array: unknown[] = new Array<unknown>(object.length);
-    for (let i = 0; i < object.length; i++) array[i] = copyWithin(object[i], i, depth, walk);
+    for (let i = 0; i < object.length; i++) array[i] = copyWithin(childOf(object, i), i, depth, walk);
     result = Object.freeze(array);
   } else {
     const proto: unknown = Object.getPrototypeOf(object);
     if (proto !== Object.prototype && proto !== null) throw new JsonProblem(`is ${notPlainObject(object, depth === 0)}`);
     const record: Record<string, unknown> = {};
     for (const key of Object.keys(object)) {
-      const child = (object as Record<string, unknown>)[key];
+      const child = childOf(object, key);
       if (child === undefined) continue; // JSON drops it too
       walk.chars += 6 * key.length + 3;
       const copied = copyWithin(child, key, depth, walk);
@@ -174,6 +174,15 @@ function copy(value: unknown, depth: number, walk: Walk): unknown {
   }
   ancestors.delete(object);
   return result;
+}
+
+/** The element at `key` of `object`; a getter (or a proxy) that throws is a problem at its path. */
+function childOf(object: object, key: number | string): unknown {
+  try {
+    return (object as Readonly<Record<string | number, unknown>>)[key];
+  } catch (error) {
+    throw new JsonProblem(`could not be read (${describeThrown(error)})`).within(typeof key === 'number' ? `[${key}]` : `.${key}`);
+  }
 }
 
 /** Copies the element at `key` (an array's index, an object's key) of a value at `depth`. */
