@@ -31,6 +31,17 @@ describe('keys', () => {
 });
 
 describe('signatures', () => {
+  it('should sign a `__proto__` key with its value, as any other key', () => {
+    const withProto = JSON.parse('{"v":1,"input":{"__proto__":{"env":{"A":"1"}}},"upstream":{"__proto__":"out"}}') as object;
+    const altered = JSON.parse(
+      '{"v":1,"input":{"__proto__":{"env":{"LD_PRELOAD":"/tmp/x.so"}}},"upstream":{"__proto__":"forged"}}',
+    ) as object;
+    expect(canonicalJson(withProto)).toBe('{"input":{"__proto__":{"env":{"A":"1"}}},"upstream":{"__proto__":"out"},"v":1}');
+    const signature = signJob(key, shell, 'r|t|1', withProto);
+    expect(verifySignature(key, 'job', shell, 'r|t|1', withProto, signature)).toBe(true);
+    expect(verifySignature(key, 'job', shell, 'r|t|1', altered, signature)).toBe(false);
+  });
+
   it('should not depend on the order of keys', () => {
     const reordered = { expiresAt: 10, input: { env: { A: '1', B: '2' }, command: 'echo hi' }, attempt: 1, id: 't', runId: 'r', v: 1 };
     expect(canonicalJson(reordered)).toBe(canonicalJson(data));

@@ -56,7 +56,9 @@ function textTrimmed(bytes: Buffer): Buffer {
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key: string, field: unknown): unknown => {
     if (field === null || typeof field !== 'object' || Array.isArray(field)) return field;
-    const sorted: Record<string, unknown> = {};
+    // no prototype: a `__proto__` key is a key like any other, signed with its value (assigned on
+    // a plain object, it would set the prototype, and leave the value out of what is signed)
+    const sorted = Object.create(null) as Record<string, unknown>;
     for (const name of Object.keys(field).sort()) sorted[name] = (field as Record<string, unknown>)[name];
     return sorted;
   });
