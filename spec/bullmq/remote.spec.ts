@@ -20,6 +20,18 @@ describeRedis('remote agents on BullMQ workers', (env) => {
 
   const echo: Agent = ({ id, input, upstream, attempt }) => ({ id, input, upstream: Object.keys(upstream).sort(), attempt });
 
+  it('should not stop at once an attempt whose time limit is near the longest timer Node keeps', async () => {
+    const nap: Agent = () => new Promise((resolve) => setTimeout(() => resolve('napped'), 300));
+    worker({ nap });
+    const events = await collect(
+      runDag(
+        { id: 'long', tasks: [{ id: 'a', agent: 'nap', timeoutMs: 2_147_483_000 }] },
+        { agents: { nap: remote('nap') }, healthCheckIntervalMs: 0 },
+      ),
+    );
+    expect([events.filter((event) => event.type === 'task.failed'), ending(events).outcome]).toEqual([[], 'succeeded']);
+  });
+
   it('should run a DAG on remote workers: outputs, upstream, dependencies first, the worker named', async () => {
     const running = worker({ echo });
     const events = await collect(

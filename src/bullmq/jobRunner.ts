@@ -20,6 +20,7 @@ import { type AttemptHost, type AttemptOutcome, CallWhenReady, isPromiseLike, ru
 import { PooledInstance } from '../agents/pooledInstance';
 import { InvalidJobError, UnauthorizedJobError, UnknownAgentError } from './errors';
 import { escapeControls } from '../dag/text';
+import { MAX_TIMER_MS } from '../dag/specLimits';
 import { describeIssues, FORMAT_VERSION, isPlainJobData, type JobData, jobDataSchema, type Outcome } from './jobFormat';
 import { failureOutcome, type OutcomeContext, successOutcome, warningOutcome } from './outcomes';
 import { otherVersionSignature, verifySignature } from './signing';
@@ -218,7 +219,8 @@ export class JobRunner {
   /** The attempt through the core's `runAttempt`; `undefined` when the worker stopped it. */
   private attempt(job: RunningJob, data: JobData, definition: AgentDefinition): Promise<AttemptOutcome | undefined> {
     const call = this.callerOf(job.queue, definition);
-    const timeoutMs = data.timeoutMs === undefined ? undefined : data.timeoutMs + this.config.timeoutGraceMs;
+    // (no further than the longest timer Node keeps: past it, a timer fires at once)
+    const timeoutMs = data.timeoutMs === undefined ? undefined : Math.min(MAX_TIMER_MS, data.timeoutMs + this.config.timeoutGraceMs);
     return new Promise((resolve) => {
       let settled = false;
       const host = new JobAttempt(data, timeoutMs, call, job);
