@@ -101,3 +101,48 @@ describeRedis('a worker that loses the lease of a job', (env) => {
     expect(calls).toBe(0);
   });
 });
+
+describeRedis('a worker given a job again while it still runs it', (env) => {
+  const closer = new Closer();
+  let prefix = '';
+  prefixPerTest(env, (fresh) => (prefix = fresh));
+  afterEach(() => closer.closeAll());
+
+  it('should stop the earlier copy, then run the job once it has stopped: counted, its lease renewed, waited for by close', async () => {
+    const copies: { aborted: boolean; release: () => void }[] = [];
+    const hold: Agent = (task) =>
+      new Promise((resolve) => {
+        const copy = { aborted: false, release: () => resolve('done') };
+        task.signal.addEventListener('abort', () => {
+          copy.aborted = true;
+          resolve('stopped'); // an agent that heeds its signal
+        });
+        copies.push(copy);
+      });
+    const worker = closer.add(
+      startWorker({ connection: env.url, prefix, agents: { hold }, concurrency: 2, leaseMs: 1000, onLog: () => undefined }),
+    );
+    await worker.ready();
+    const client = new Redis(env.url);
+    closer.add({ close: () => client.quit() });
+    const queue = closer.add(new Queue('hold', { connection: client, prefix }));
+    const data = { v: 1, runId: 'r', dagId: 'd', id: 't', attempt: 1, idempotencyKey: 'r/t', upstream: {}, issuedAt: Date.now() };
+    await queue.add('t', data, { jobId: 'r|t|1' });
+    await waitFor(() => copies.length === 1, 'the first copy');
+    // what a lapsed lease and a stalled check do (or a Redis that lost the job, and a re-add): the job waits again
+    const token = await client.get(`${prefix}:hold:r|t|1:lock`);
+    const job = (await queue.getJob('r|t|1'))!;
+    await job.moveToWait(token!);
+    await waitFor(() => copies.length === 2, 'the second copy', 5000);
+    expect([copies[0]!.aborted, worker.running]).toEqual([true, 1]); // never two at once
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // past a lease: its lock renewed all along
+    expect([await client.exists(`${prefix}:hold:r|t|1:lock`), copies[1]!.aborted]).toEqual([1, false]);
+    let closed = false;
+    const closing = worker.close().then(() => (closed = true));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(closed).toBe(false); // waiting for the second copy
+    copies[1]!.release();
+    await closing;
+    expect((await queue.getJob('r|t|1'))?.returnvalue).toMatchObject({ ok: true, output: 'done' });
+  });
+});

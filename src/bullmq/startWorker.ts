@@ -12,7 +12,7 @@
  * its scheduler as an outcome.
  */
 import { hostname } from 'node:os';
-import { type Job, WaitingError, Worker } from 'bullmq';
+import { DelayedError, type Job, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AgentSpec } from '../index';
 import { CancelWatch } from './cancelSignals';
@@ -155,6 +155,15 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
         // the application's listener: what it throws is not the attempt's
       }
     }
+    const earlier = running.get(jobEntry);
+    if (earlier !== undefined && token !== undefined) {
+      // given again while this worker still runs it (its lease lapsed, or Redis lost it and its
+      // scheduler added it again): the earlier copy is not this worker's any more, and this one
+      // waits until it has stopped (BullMQ renews a job's lock by its id: two copies share one)
+      earlier.stop('lease-lost');
+      await job.moveToDelayed(Date.now() + Math.ceil(leaseMs / 3), token);
+      throw new DelayedError();
+    }
     const attempt = new RunningJob(queue, jobId);
     running.set(jobEntry, attempt);
     let outcome: Outcome | undefined;
@@ -173,7 +182,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
         leftRunning = !(await waitUntil(() => attempt.agentReturned, FORCE_GRACE_MS));
       }
     } finally {
-      running.delete(jobEntry);
+      if (running.get(jobEntry) === attempt) running.delete(jobEntry);
       if (!leftRunning) startSettling(jobEntry);
       wake?.();
     }
