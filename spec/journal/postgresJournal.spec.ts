@@ -280,6 +280,35 @@ describePostgres('postgresJournal', (db) => {
     await expect(Promise.resolve(writer.append([]))).rejects.toThrow(/closed/);
   });
 
+  it('stores a group too big for one statement in pieces of one transaction: all of it, or none when a piece is refused', async () => {
+    const journal = journalOf();
+    const runId = freshRunId('pieces');
+    const e = eventsOf(runId);
+    const writer = await journal.create(sampleHeader(runId));
+    await writer.append([e.created(4_000)]);
+    const wide: DagEvent[] = [];
+    for (let task = 0; task < 4_000; task++) wide.push(e.ready(`t${task}`), e.started(`t${task}`), e.completed(`t${task}`, task));
+    // a row planted behind the writer's back makes an event of the group's third piece a duplicate
+    await db.query(`INSERT INTO ${events} (run_id, seq, type, event) VALUES ($1, 11000, 'planted', '{"seq":11000}')`, [runId]);
+    const failed = await Promise.resolve(writer.append(wide)).catch((error: unknown) => error);
+    expect(failed).toMatchObject({ code: '23505' });
+    const stored = async () => (await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${events} WHERE run_id = $1`, [runId]))[0]!.n;
+    expect(await stored()).toBe('2'); // dag.created and the planted row: none of the 12,000
+    await db.query(`DELETE FROM ${events} WHERE run_id = $1 AND type = 'planted'`, [runId]);
+    await writer.append(wide);
+    // and outputs whose JSON texts are too long together for one statement
+    const big = 'x'.repeat(7 * 1024 * 1024);
+    await writer.append([e.completed('t0', big), e.completed('t1', big), e.completed('t2', big)]);
+    await writer.close();
+    const read = await journal.events(runId);
+    expect([read.length, seqs(read).every((seq, i) => seq === i + 1), read.at(-1)]).toEqual([
+      12_004,
+      true,
+      expect.objectContaining({ output: big }),
+    ]);
+    expect((await journal.runs()).find((run) => run.runId === runId)).toMatchObject({ lastSeq: 12_004, counts: { completed: 4_003 } });
+  }, 60_000);
+
   it('refuses an append that does not continue the seq, before writing anything', async () => {
     const journal = journalOf();
     const runId = freshRunId('order');

@@ -326,6 +326,25 @@ describePostgres('postgresJournal on a failing server or network', (db) => {
     20_000,
   );
 
+  it.concurrent(
+    'should store a group of a wide run in pieces, each within the query time limit that the whole group would pass',
+    async () => {
+      // a wide run's group (what it recorded while the last one was stored) of 100,000 events took
+      // several seconds as one statement; a piece takes a fraction of a second
+      const journal = journalAt(withQueryTimeout(db.connectionString, 3000));
+      const runId = freshRunId('wide');
+      const e = eventsOf(runId);
+      const writer = await journal.create(sampleHeader(runId));
+      const group: DagEvent[] = [e.created(34_000)];
+      for (let task = 0; group.length < 100_000; task++)
+        group.push(e.ready(`t${task}`), e.started(`t${task}`), e.completed(`t${task}`, task));
+      await writer.append(group);
+      await writer.close();
+      expect((await journal.runs()).find((run) => run.runId === runId)?.lastSeq).toBe(group.length);
+    },
+    60_000,
+  );
+
   // not at once with the others: the clock is faked for the whole file
   it('should wait for an answer 30 s by default (QUERY_TIMEOUT_MS), then fail naming the timeout', async () => {
     const mute = await startMutePostgres();

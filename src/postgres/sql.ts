@@ -130,6 +130,17 @@ export class JournalSql {
       WHERE run_id = $1`;
   }
 
+  /** `$1` run id, `$2` seqs, `$3` types, `$4` events as JSON texts: a piece of a group too big for one statement (see `writer.ts`). */
+  get insertEvents(): string {
+    return `INSERT INTO ${this.events} (run_id, seq, type, event)
+      SELECT $1, u.seq, u.type, u.event FROM unnest($2::integer[], $3::text[], $4::json[]) AS u (seq, type, event)`;
+  }
+
+  /** `$1` run id, `$2` last seq, `$3` counts, `$4` started at, `$5` ended at, `$6` outcome: the row after a group's pieces. */
+  get updateRun(): string {
+    return `UPDATE ${this.runs} SET last_seq = $2, counts = $3::jsonb, started_at = $4, ended_at = $5, outcome = $6 WHERE run_id = $1`;
+  }
+
   /** `$1` run id: its row (header, last seq), none when unknown. */
   get selectRun(): string {
     return `SELECT header, last_seq FROM ${this.runs} WHERE run_id = $1`;

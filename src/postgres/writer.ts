@@ -1,6 +1,7 @@
 /**
  * The writer of a run the PostgreSQL journal gave ownership of: appends each flush's events in
- * one statement (so one transaction) on the session that holds the run's advisory lock, says at
+ * one transaction (one statement, or for a big group a few: see {@link PIECE_EVENTS}) on the
+ * session that holds the run's advisory lock, says at
  * once when that session was lost (the server released the lock: the run may have another owner
  * now), and on `close` gives the lock and the session back, without waiting long on a server
  * that does not answer. It does not read runs, and it checks of the events only that their
@@ -83,18 +84,21 @@ export class PostgresWriter implements JournalWriter {
     });
     const next = addToTally(this.tally, events);
     const action = `append seq ${first}..${next.lastSeq} to run "${this.runId}"`;
+    const texts = events.map((event) => JSON.stringify(event));
+    const row = [next.lastSeq, JSON.stringify(next.counts), next.startedAt, next.endedAt, next.outcome];
+    const pieces = piecesOf(texts);
     try {
-      await this.session.query(this.sql.append, [
-        this.runId,
-        events.map((event) => event.seq),
-        events.map((event) => event.type),
-        events.map((event) => JSON.stringify(event)),
-        next.lastSeq,
-        JSON.stringify(next.counts),
-        next.startedAt,
-        next.endedAt,
-        next.outcome,
-      ]);
+      if (pieces.length === 1) {
+        await this.session.query(this.sql.append, [
+          this.runId,
+          events.map((event) => event.seq),
+          events.map((event) => event.type),
+          texts,
+          ...row,
+        ]);
+      } else {
+        await this.writePieces(events, texts, pieces, row);
+      }
     } catch (error) {
       const failure = this.connection.fail(action, error);
       if (failure.serverAnswered) throw failure;
@@ -112,6 +116,37 @@ export class PostgresWriter implements JournalWriter {
     this.tally = next;
   }
 
+  /**
+   * A group too big for one statement (each has the query time limit), in one transaction: its
+   * events a piece at a time, then the run's row. Rolled back when the server refuses a piece; an
+   * unanswered one broke the session, whose end makes the server roll it back.
+   */
+  private async writePieces(
+    events: readonly DagEvent[],
+    texts: readonly string[],
+    pieces: readonly number[],
+    row: readonly unknown[],
+  ): Promise<void> {
+    await this.session.query('BEGIN');
+    try {
+      for (let start = 0, p = 0; p < pieces.length; start = pieces[p++]!) {
+        const end = pieces[p]!;
+        const part = events.slice(start, end);
+        await this.session.query(this.sql.insertEvents, [
+          this.runId,
+          part.map((event) => event.seq),
+          part.map((event) => event.type),
+          texts.slice(start, end),
+        ]);
+      }
+      await this.session.query(this.sql.updateRun, [this.runId, ...row]);
+      await this.session.query('COMMIT');
+    } catch (error) {
+      if (this.session.broken === undefined) await this.session.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
   private async release(): Promise<void> {
     const deadline = Date.now() + CLOSE_TIMEOUT_MS;
     const stored = await settlesWithin(this.tail, CLOSE_TIMEOUT_MS);
@@ -126,6 +161,33 @@ export class PostgresWriter implements JournalWriter {
     // an append still out fails as its connection closes (and whatever was queued after it, on the broken session)
     await this.session.release(!unlocked);
   }
+}
+
+/**
+ * Most events, and most characters of their JSON texts, in one statement. Why: a wide run's group
+ * can hold tens of thousands of events (all it recorded while the last group was stored), which
+ * one statement took longer to store than the query time limit allows; and pg sends an array
+ * as one string, its quotes escaped, which a group of big outputs made longer than a string holds.
+ */
+const PIECE_EVENTS = 5_000;
+const PIECE_CHARS = 16 * 1024 * 1024;
+
+/** Where each piece of a group ends (indexes into `texts`): one piece for most groups. */
+function piecesOf(texts: readonly string[]): number[] {
+  const ends: number[] = [];
+  let chars = 0;
+  let count = 0;
+  texts.forEach((text, i) => {
+    if (count > 0 && (count >= PIECE_EVENTS || chars + text.length > PIECE_CHARS)) {
+      ends.push(i);
+      chars = 0;
+      count = 0;
+    }
+    chars += text.length;
+    count++;
+  });
+  ends.push(texts.length);
+  return ends;
 }
 
 /** Whether `promise` settles within `ms`. */
