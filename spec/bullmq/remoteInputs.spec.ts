@@ -62,4 +62,24 @@ describeRedis('remote attempts of tasks with inputs', (env) => {
     expect(seen).toEqual([inputs['plain']]);
     expect(ending(events).outcome).toBe('failed');
   });
+
+  it('should fail with JobTooLargeError, not retried and before anything is added, an attempt whose job would carry too much', async () => {
+    const big = 'x'.repeat(70 * 1024 * 1024); // two of them: more than a job may carry
+    const dag: DagSpec = {
+      id: 'fan-in',
+      tasks: [
+        { id: 'a', agent: 'local' },
+        { id: 'b', agent: 'local' },
+        { id: 'join', agent: 'job', deps: ['a', 'b'], retry: { attempts: 3, backoffMs: 0 } },
+      ],
+    };
+    const events = await collect(
+      runDag(dag, { agents: { local: () => big, job: closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job' })) } }),
+    );
+    const failed = events.filter((event) => event.type === 'task.failed');
+    expect(failed.map((event) => [event.taskId, event.error.name, event.willRetry])).toEqual([['join', 'JobTooLargeError', false]]);
+    expect(failed[0]!.error.message).toMatch(
+      /^task "join": its job would carry \d+ characters of JSON \(its input and the outputs of its 2 dependencies\)/,
+    );
+  });
 });

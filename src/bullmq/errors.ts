@@ -2,7 +2,7 @@
  * The errors of remote attempts, each with the `severity` that routes it like a local agent's
  * error: a worker lost too often (`WorkerLostError`), a job or result refused for its signature
  * (`UnauthorizedJobError`), a job a worker cannot run (`UnknownAgentError`, `InvalidJobError`), a
- * job id another run's job already has (`RunIdTakenError`),
+ * job id another run's job already has (`RunIdTakenError`), a job too big to send (`JobTooLargeError`),
  * an agent's error carried back from a worker (`RemoteAgentError`), and a job that BullMQ failed
  * or lost (`RemoteJobError`). Classes only.
  */
@@ -54,6 +54,17 @@ export class RunIdTakenError extends Error {
         'another scheduler runs a run of the same id on this prefix, or one did recently; give each run an id of its own there',
     );
   }
+}
+
+/**
+ * An attempt whose job would carry more JSON than a job may (`MAX_JOB_CHARS`): its task's input
+ * and, with context injection, every dependency's output. `error` with `retry: false`: every
+ * attempt would carry the same.
+ */
+export class JobTooLargeError extends RangeError {
+  override readonly name = 'JobTooLargeError';
+  readonly severity: Severity = 'error';
+  readonly retry = false;
 }
 
 /**

@@ -13,6 +13,7 @@ export { startWorker, type RemoteWorker } from './startWorker';
 export type { JobRefusal, RedisConnectionChange, RemoteAgentOptions, WorkerOptions } from './options';
 export {
   InputNotJsonSafeError,
+  JobTooLargeError,
   InvalidJobError,
   RemoteAgentError,
   RemoteJobError,

@@ -9,8 +9,8 @@ import { z } from 'zod';
 import type { TaskContext } from '../index';
 import { MAX_TIMER_MS } from '../dag/schema';
 import { escapeControls, quoted } from '../dag/text';
-import { jsonSafetyProblem } from '../jsonSafe';
-import { InputNotJsonSafeError } from './errors';
+import { jsonLength, jsonSafetyProblem } from '../jsonSafe';
+import { InputNotJsonSafeError, JobTooLargeError } from './errors';
 import { type SignedQueue, signJob } from './signing';
 
 /** Version of the job data and outcome shapes; a worker refuses shapes it does not know. */
@@ -185,10 +185,26 @@ export interface JobSigning extends SignedQueue {
   readonly signatureTtlMs: number;
 }
 
-/** The job data of one attempt, signed when there is a key. */
+/**
+ * Most characters of JSON a job carries in its input and its dependencies' outputs. Why: Redis
+ * keeps a value of at most 512 MB, a string holds at most ~512 Mi characters, and a job several
+ * hundred MB big took longer to add than a command may wait (the attempt failed as if Redis were
+ * away, and its job was added and run all the same).
+ */
+export const MAX_JOB_CHARS = 128 * 1024 * 1024;
+
+/** The job data of one attempt, signed when there is a key; throws a {@link JobTooLargeError} for one over {@link MAX_JOB_CHARS}. */
 export function signedJobData(task: TaskContext, jobId: string, signing: JobSigning): JobData {
   const now = Date.now();
   const data = jobDataFor(task, timeoutOf(task), now);
+  const chars = (data.input === undefined ? 0 : jsonLength(data.input)) + jsonLength(data.upstream);
+  if (chars > MAX_JOB_CHARS) {
+    throw new JobTooLargeError(
+      `task ${quoted(task.id)}: its job would carry ${chars} characters of JSON (its input and the outputs of its ` +
+        `${Object.keys(data.upstream).length} dependencies), more than a job may (${MAX_JOB_CHARS}): keep what it is sent smaller, ` +
+        'or run it without context injection (contextInjection: false) and fetch what it needs itself',
+    );
+  }
   if (signing.key !== undefined) {
     data.expiresAt = now + signing.signatureTtlMs + (data.timeoutMs ?? 0);
     data.signature = signJob(signing.key, signing, jobId, data);
