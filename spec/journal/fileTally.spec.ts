@@ -74,6 +74,9 @@ describe('tallyOfFile', () => {
     const file = path.join(dir, 'reordered.jsonl');
     fs.writeFileSync(file, [header, '{"runId":"tallied","type":"task.ready"}', ...events].join('\n'));
     expect(tallyOfFile(file)).toBeUndefined();
+    // a line shorter than a type's start, too
+    fs.writeFileSync(file, [header, '{}', ...events].join('\n'));
+    expect(tallyOfFile(file)).toBeUndefined();
   });
 
   it('should list a run one of whose lines has fields a tally cannot add up, to that line, and refuse it on resume', async () => {

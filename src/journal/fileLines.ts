@@ -47,8 +47,8 @@ export class FileLines {
   ) {}
 
   /**
-   * The next complete line without its newline, `undefined` when none is left. Valid until the
-   * next call. Throws an {@link OverlongLineError} for a line longer than any a writer writes
+   * The next complete line without its newline, `undefined` when none is left. A view of a
+   * buffer read for it and never reused: it stays as it is after later calls. Throws an {@link OverlongLineError} for a line longer than any a writer writes
    * (the lines after it can still be read).
    */
   next(): Buffer | undefined {

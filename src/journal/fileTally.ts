@@ -79,7 +79,9 @@ function tallyOfLines(lines: FileLines, file: string): TalliedRun | undefined {
   let last: Buffer | undefined;
   for (let line = lines.next(); line !== undefined; line = lines.next()) {
     const typeEnd = line.indexOf(QUOTE, TYPE_PREFIX.length);
-    if (line.compare(TYPE_PREFIX, 0, TYPE_PREFIX.length, 0, TYPE_PREFIX.length) !== 0 || typeEnd < 0) return undefined;
+    if (line.length < TYPE_PREFIX.length || line.compare(TYPE_PREFIX, 0, TYPE_PREFIX.length, 0, TYPE_PREFIX.length) !== 0 || typeEnd < 0) {
+      return undefined;
+    }
     const type = typeAt(line, TYPE_PREFIX.length, typeEnd);
     if (type === COMPLETED) completed += 1;
     else if (type === SKIPPED) skipped += 1;
