@@ -275,12 +275,17 @@ export function errorInfo(error: unknown): ErrorInfo {
  */
 export const MAX_MESSAGE_CHARS = 20_000;
 
-/** `text`, or past `most` characters its first four fifths and its last fifth around a note of what was left out. */
+/**
+ * `text`, or past `most` characters its start and its end (four fifths and one fifth of what is
+ * kept) around a note of what was left out, `most` characters in all: shortened again (a remote
+ * error, by its worker and then by its scheduler), it stays as it is.
+ */
 function shortened(text: string, most = MAX_MESSAGE_CHARS): string {
   if (text.length <= most) return text;
-  const tail = Math.floor(most / 5);
-  const head = most - tail;
-  return `${text.slice(0, head)}\n… (${text.length - most} characters left out) …\n${text.slice(text.length - tail)}`;
+  const note = (left: number) => `\n… (${left} characters left out) …\n`;
+  const kept = most - note(text.length).length;
+  const tail = Math.floor(kept / 5);
+  return `${text.slice(0, kept - tail)}${note(text.length - kept)}${text.slice(text.length - tail)}`;
 }
 
 function describeValue(value: unknown): string {
