@@ -110,15 +110,18 @@ describeRedis('a worker given a job again while it still runs it', (env) => {
 
   it('should stop the earlier copy, then run the job once it has stopped: counted, its lease renewed, waited for by close', async () => {
     const copies: { aborted: boolean; release: () => void }[] = [];
+    let active = 0;
+    let most = 0;
     const hold: Agent = (task) =>
-      new Promise((resolve) => {
+      new Promise<string>((resolve) => {
+        most = Math.max(most, ++active);
         const copy = { aborted: false, release: () => resolve('done') };
         task.signal.addEventListener('abort', () => {
           copy.aborted = true;
-          resolve('stopped'); // an agent that heeds its signal
+          setTimeout(() => resolve('stopped'), 800); // it heeds its signal, in a while (a shell task's kill grace)
         });
         copies.push(copy);
-      });
+      }).finally(() => active--);
     const worker = closer.add(
       startWorker({ connection: env.url, prefix, agents: { hold }, concurrency: 2, leaseMs: 1000, onLog: () => undefined }),
     );
@@ -134,7 +137,7 @@ describeRedis('a worker given a job again while it still runs it', (env) => {
     const job = (await queue.getJob('r|t|1'))!;
     await job.moveToWait(token!);
     await waitFor(() => copies.length === 2, 'the second copy', 5000);
-    expect([copies[0]!.aborted, worker.running]).toEqual([true, 1]); // never two at once
+    expect([copies[0]!.aborted, worker.running, most]).toEqual([true, 1, 1]); // never two at once
     await new Promise((resolve) => setTimeout(resolve, 1500)); // past a lease: its lock renewed all along
     expect([await client.exists(`${prefix}:hold:r|t|1:lock`), copies[1]!.aborted]).toEqual([1, false]);
     let closed = false;

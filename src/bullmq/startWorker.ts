@@ -4,12 +4,11 @@
  * third of it); a worker that dies stops renewing and BullMQ's stalled-job check hands the job to
  * another worker, up to `maxLeaseLosses` times. A job whose lease lapsed, or that is no longer in
  * Redis at all (`LostJobs` says which, once), is stopped and nothing more is written for it.
- * Cancels arrive through `CancelWatch`. Closing finishes running attempts (or, forced, aborts
- * them and hands them back to the queue), never
- * waits for an unanswering Redis without a limit, and leaves no connection behind, BullMQ's
- * included (`BullmqClients`). Redis errors are logged once an outage (`OutageLog`); credentials
- * Redis refuses also reject `ready()`. It does not decide retries: a failed attempt goes back to
- * its scheduler as an outcome.
+ * Cancels arrive through `CancelWatch`. Closing finishes running attempts (or, forced, aborts them and
+ * hands them back to the queue), never waits for an unanswering Redis without a limit, and leaves no
+ * connection behind, BullMQ's included (`BullmqClients`). Redis errors are logged once an outage
+ * (`OutageLog`); credentials Redis refuses also reject `ready()`. It does not decide retries: a failed
+ * attempt goes back to its scheduler as an outcome. A job given again while its agent still runs here waits.
  */
 import { hostname } from 'node:os';
 import { DelayedError, type Job, WaitingError, Worker } from 'bullmq';
@@ -102,13 +101,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   const settling = new Map<string, number>();
   const entry = (queue: string, jobId: string) => `${queue}\n${jobId}`;
   const stop = (queue: string, jobId: string, reason: StopReason) => running.get(entry(queue, jobId))?.stop(reason);
-  const jobRefused = (queue: string, reason: JobRefusal) => {
-    try {
-      onJobRefused?.({ queue, reason });
-    } catch {
-      // the application's listener: what it throws is not the job's
-    }
-  };
+  const jobRefused = (queue: string, reason: JobRefusal) => tell(onJobRefused, { queue, reason });
   const runner = new JobRunner({
     key,
     prefix,
@@ -127,6 +120,8 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     },
     connected: () => outages.connected('cancels', `rxdag worker ${id}: cancels: connected to Redis again`),
   });
+  // attempts stopped before their agents returned (a shell task's kill grace): their jobs, given again, wait
+  const stopping = new Map<string, RunningJob>();
   // Jobs whose scheduler cancelled them: nobody reads their outcome, so they are removed once done.
   const abandoned = new Set<string>();
   // attempts a forced close aborted whose agents did not return in time
@@ -148,18 +143,11 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   const processor = async (queue: string, job: Job, token: string | undefined): Promise<Outcome> => {
     const jobId = job.id ?? '';
     const jobEntry = entry(queue, jobId);
-    if (onJobTaken !== undefined) {
-      try {
-        onJobTaken({ queue, waitedMs: Math.max(0, Date.now() - job.timestamp) });
-      } catch {
-        // the application's listener: what it throws is not the attempt's
-      }
-    }
-    const earlier = running.get(jobEntry);
-    if (earlier !== undefined && token !== undefined) {
-      // given again while this worker still runs it (its lease lapsed, or Redis lost it and its
-      // scheduler added it again): the earlier copy is not this worker's any more, and this one
-      // waits until it has stopped (BullMQ renews a job's lock by its id: two copies share one)
+    if (onJobTaken !== undefined) tell(onJobTaken, { queue, waitedMs: Math.max(0, Date.now() - job.timestamp) });
+    const earlier = running.get(jobEntry) ?? stopping.get(jobEntry);
+    if (earlier !== undefined && !earlier.agentReturned && token !== undefined) {
+      // given again while this worker still runs it (its lease lapsed, or Redis lost it and its scheduler added it again): the
+      // earlier copy is not this worker's any more, and this one waits until its agent returned (BullMQ renews locks by job id)
       earlier.stop('lease-lost');
       await job.moveToDelayed(Date.now() + Math.ceil(leaseMs / 3), token);
       throw new DelayedError();
@@ -182,7 +170,10 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
         leftRunning = !(await waitUntil(() => attempt.agentReturned, FORCE_GRACE_MS));
       }
     } finally {
-      if (running.get(jobEntry) === attempt) running.delete(jobEntry);
+      running.delete(jobEntry);
+      if (attempt.agentReturned) stopping.delete(jobEntry);
+      else stopping.set(jobEntry, attempt);
+      if (stopping.size > 1000) for (const [other, job] of stopping) if (job.agentReturned) stopping.delete(other);
       if (!leftRunning) startSettling(jobEntry);
       wake?.();
     }
@@ -395,5 +386,14 @@ async function lossOf(client: Pick<Redis, 'exists'>, jobKey: string, withinMs = 
     return await Promise.race([found, unknown]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Calls an application's listener: what it throws is not the job's. */
+function tell<T>(listener: ((value: T) => void) | undefined, value: T): void {
+  try {
+    listener?.(value);
+  } catch {
+    // the application's to report
   }
 }
