@@ -1,8 +1,7 @@
 /**
  * The writer of a run the PostgreSQL journal gave ownership of: appends each flush's events in
  * one transaction (one statement, or for a big group a few: see {@link PIECE_EVENTS}) on the
- * session that holds the run's advisory lock, says at
- * once when that session was lost (the server released the lock: the run may have another owner
+ * session that holds the run's advisory lock, says at once when that session was lost (the server released the lock: the run may have another owner
  * now), and on `close` gives the lock and the session back, without waiting long on a server
  * that does not answer. It does not read runs, and it checks of the events only that their
  * `seq` continues the run's (a gap would make the record unresumable).
@@ -86,19 +85,19 @@ export class PostgresWriter implements JournalWriter {
     const action = `append seq ${first}..${next.lastSeq} to run "${this.runId}"`;
     const texts = events.map((event) => JSON.stringify(event));
     const row = [next.lastSeq, JSON.stringify(next.counts), next.startedAt, next.endedAt, next.outcome];
+    // `$2`–`$4` of a statement that inserts the events from `start` to `end`
+    const columns = ([start, end]: Piece) => {
+      const part = events.slice(start, end);
+      return [part.map((event) => event.seq), part.map((event) => event.type), texts.slice(start, end)];
+    };
     const pieces = piecesOf(texts);
     try {
-      if (pieces.length === 1) {
-        await this.session.query(this.sql.append, [
-          this.runId,
-          events.map((event) => event.seq),
-          events.map((event) => event.type),
-          texts,
-          ...row,
+      if (pieces.length === 1) await this.session.query(this.sql.append, [this.runId, ...columns(pieces[0]!), ...row]);
+      else
+        await this.inOneTransaction([
+          ...pieces.map((piece) => [this.sql.insertEvents, [this.runId, ...columns(piece)]] as const),
+          [this.sql.updateRun, [this.runId, ...row]] as const,
         ]);
-      } else {
-        await this.writePieces(events, texts, pieces, row);
-      }
     } catch (error) {
       const failure = this.connection.fail(action, error);
       if (failure.serverAnswered) throw failure;
@@ -117,29 +116,14 @@ export class PostgresWriter implements JournalWriter {
   }
 
   /**
-   * A group too big for one statement (each has the query time limit), in one transaction: its
-   * events a piece at a time, then the run's row. Rolled back when the server refuses a piece; an
-   * unanswered one broke the session, whose end makes the server roll it back.
+   * `statements` (a group too big for one: its pieces, then the run's row), each with the query
+   * time limit, in one transaction. Rolled back when the server refuses one; an unanswered one
+   * broke the session, whose end makes the server roll it back.
    */
-  private async writePieces(
-    events: readonly DagEvent[],
-    texts: readonly string[],
-    pieces: readonly number[],
-    row: readonly unknown[],
-  ): Promise<void> {
+  private async inOneTransaction(statements: readonly (readonly [string, readonly unknown[]])[]): Promise<void> {
     await this.session.query('BEGIN');
     try {
-      for (let start = 0, p = 0; p < pieces.length; start = pieces[p++]!) {
-        const end = pieces[p]!;
-        const part = events.slice(start, end);
-        await this.session.query(this.sql.insertEvents, [
-          this.runId,
-          part.map((event) => event.seq),
-          part.map((event) => event.type),
-          texts.slice(start, end),
-        ]);
-      }
-      await this.session.query(this.sql.updateRun, [this.runId, ...row]);
+      for (const [text, values] of statements) await this.session.query(text, values);
       await this.session.query('COMMIT');
     } catch (error) {
       if (this.session.broken === undefined) await this.session.query('ROLLBACK').catch(() => undefined);
@@ -172,22 +156,24 @@ export class PostgresWriter implements JournalWriter {
 const PIECE_EVENTS = 5_000;
 const PIECE_CHARS = 16 * 1024 * 1024;
 
-/** Where each piece of a group ends (indexes into `texts`): one piece for most groups. */
-function piecesOf(texts: readonly string[]): number[] {
-  const ends: number[] = [];
+/** The events of a group one statement stores: from `start` to `end` (indexes into the group). */
+type Piece = readonly [start: number, end: number];
+
+/** The pieces of a group whose JSON texts are `texts`: one for most groups. */
+function piecesOf(texts: readonly string[]): Piece[] {
+  const pieces: Piece[] = [];
+  let start = 0;
   let chars = 0;
-  let count = 0;
   texts.forEach((text, i) => {
-    if (count > 0 && (count >= PIECE_EVENTS || chars + text.length > PIECE_CHARS)) {
-      ends.push(i);
+    if (i > start && (i - start >= PIECE_EVENTS || chars + text.length > PIECE_CHARS)) {
+      pieces.push([start, i]);
+      start = i;
       chars = 0;
-      count = 0;
     }
     chars += text.length;
-    count++;
   });
-  ends.push(texts.length);
-  return ends;
+  pieces.push([start, texts.length]);
+  return pieces;
 }
 
 /** Whether `promise` settles within `ms`. */
