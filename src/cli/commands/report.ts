@@ -8,6 +8,7 @@ import { escapeControls, quoted } from '../../dag/text';
 import { loadDagFile } from '../dagFile/loadDagFile';
 import { InvalidInputError } from '../problems';
 import { ExitCode } from '../exitCodes';
+import { checkReportHeap } from '../report/reportHeap';
 import { readEventsFile } from '../report/readEventsFile';
 import { runSetupOf } from '../output/runSetup';
 import { depsOf, type ReportInput } from '../report/reportInput';
@@ -28,7 +29,9 @@ export function reportCommand(eventsFile: string, options: { readonly output: st
     { what: 'the events log', file: eventsFile },
     ...(options.dag === undefined ? [] : [{ what: 'the DAG file', file: options.dag }]),
   ]);
-  const { events, notes, tornLine } = readEventsFile(eventsFile, options.output, options.dag);
+  const { events, notes, tornLine } = readEventsFile(eventsFile, options.output, (logBytes) =>
+    checkReportHeap(eventsFile, logBytes, options.dag),
+  );
   const loaded = options.dag === undefined ? undefined : loadDagFile(options.dag, { checkDirectories: false });
   if (loaded !== undefined) refuseOtherDag(options.dag!, loaded.dag, events, eventsFile);
   if (tornLine !== undefined)

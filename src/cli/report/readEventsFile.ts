@@ -4,9 +4,7 @@
  * the fields the report relies on, every bad line named. It checks nothing else of an event and
  * builds no report.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import v8 from 'node:v8';
 import { z } from 'zod';
 import { type DagEvent, EVENT_TYPES } from '../../index';
 import { describeValue, quoted } from '../../dag/text';
@@ -142,10 +140,11 @@ export interface EventsLog {
  * how many more); blank lines are ignored. A last line cut short by a crash (not JSON, no
  * newline after it) is left out and named, as the journal does with its torn line. A run's
  * journal (its first line is the run's header) is refused in one line that gives the
- * `rxdag show` writing its report to `reportFile`.
+ * `rxdag show` writing its report to `reportFile`. `fitsHeap` is given the log's size once it is
+ * known to be an events log, and throws to refuse it.
  */
-export function readEventsFile(fileName: string, reportFile: string, dagFile?: string): EventsLog {
-  const bytes = readLogBytes(fileName, dagFile);
+export function readEventsFile(fileName: string, reportFile: string, fitsHeap: (logBytes: number) => void): EventsLog {
+  const bytes = readLogBytes(fileName, fitsHeap);
   const problems: Problem[] = [];
   const events: DagEvent[] = [];
   let tornLine: number | undefined;
@@ -219,11 +218,10 @@ function shapeProblem(value: unknown, issues: readonly { readonly message: strin
 /**
  * The bytes of the events log `fileName`; throws an {@link InvalidInputError} for a file that
  * cannot be read (missing, a folder), is binary (its bytes would otherwise be quoted back line by
- * line as "not JSON"; a gzipped log is named as such), or is too big for the memory Node gives
- * this process to make its report ({@link HEAP_PER_LOG_BYTE}), with the DAG file `dagFile` when
- * the report reads one ({@link HEAP_PER_DAG_BYTE}).
+ * line as "not JSON"; a gzipped log is named as such), or is one `fitsHeap` refuses (too big for
+ * the memory Node gives this process to make its report: `reportHeap.ts`).
  */
-function readLogBytes(fileName: string, dagFile: string | undefined): Buffer {
+function readLogBytes(fileName: string, fitsHeap: (logBytes: number) => void): Buffer {
   const bytes = readInputBytes(
     fileName,
     'events log',
@@ -243,50 +241,8 @@ function readLogBytes(fileName: string, dagFile: string | undefined): Buffer {
       { file: fileName, message: 'not an events log (it looks binary): expected the JSON lines of rxdag run --events FILE' },
     ]);
   }
-  // the process's own share counts once the log is big enough to need it (a small log fits any heap Node runs with)
-  const dagBytes = dagFile === undefined ? 0 : fileSize(dagFile); // (a DAG file that cannot be read is reported when it is read)
-  const needed = Math.min(HEAP_FOR_REPORT, 1.5 * bytes.length) + bytes.length * HEAP_PER_LOG_BYTE + dagBytes * HEAP_PER_DAG_BYTE;
-  const heap = v8.getHeapStatistics().heap_size_limit;
-  if (needed > heap) {
-    // what it needs rounded up, what it has rounded down: never "176 MiB, more than … (176 MiB)"
-    const size = (n: number, round: (x: number) => number) =>
-      n < 2 ** 20 ? `${round(n / 2 ** 10)} KiB` : n < 2 ** 30 ? `${round(n / 2 ** 20)} MiB` : `${(round(n / 2 ** 27) / 8).toFixed(1)} GiB`;
-    const more = Math.ceil((needed * 1.25) / 2 ** 20 / 64) * 64;
-    const withDag = dagBytes === 0 ? '' : ` and the DAG file ${size(dagBytes, Math.ceil)}`;
-    throw new InvalidInputError([
-      {
-        file: fileName,
-        message:
-          `the events log is ${size(bytes.length, Math.ceil)}${withDag}: its report takes about ${size(needed, Math.ceil)} of memory, ` +
-          `more than Node gives this process (${size(heap, Math.floor)}); give it more with NODE_OPTIONS=--max-old-space-size=${more}`,
-      },
-    ]);
-  }
+  fitsHeap(bytes.length);
   return bytes;
-}
-
-/**
- * The heap a report of a log needs: the process's own (its modules, the page's making; up to
- * 1.5 times a small log), and per byte of the log (its events, then the run's model). Logs of
- * small events (~112 bytes a line) of 35, 64, 142 and 244 MiB needed at most 188, 270–278,
- * 500–548 and 848–948 MiB of heap (benchmarks/README.md).
- */
-const HEAP_FOR_REPORT = 72 * 2 ** 20;
-const HEAP_PER_LOG_BYTE = 3.25;
-/**
- * The heap per byte of a DAG file a report reads (`--dag`): its tasks parsed, built into a DAG,
- * and each task's dependencies and settings for the page. 100k-task files of 4.2 MB (JSON) and
- * 4.7 MB (YAML) took 60–100 MiB more than their log alone (benchmarks/README.md).
- */
-const HEAP_PER_DAG_BYTE = 24;
-
-/** The size of `file` in bytes; 0 when it cannot be read. */
-function fileSize(file: string): number {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return 0;
-  }
 }
 
 /**
