@@ -261,7 +261,7 @@ export function errorInfo(error: unknown): ErrorInfo {
     if (typeof error === 'object' && error !== null) {
       const { name, message } = error as { name?: unknown; message?: unknown };
       if (typeof message === 'string')
-        return { name: typeof name === 'string' ? shortened(name, 200) : 'Error', message: shortened(message) };
+        return { name: typeof name === 'string' ? shortened(name, MAX_NAME_CHARS) : 'Error', message: shortened(message) };
     }
     return { name: 'NonError', message: `agent threw a non-Error value: ${describeValue(error)}` };
   } catch {
@@ -274,6 +274,9 @@ export function errorInfo(error: unknown): ErrorInfo {
  * response (an LLM API's) would otherwise be journaled, logged and shown whole at each attempt.
  */
 export const MAX_MESSAGE_CHARS = 20_000;
+
+/** Most characters of an error's name an event carries. */
+const MAX_NAME_CHARS = 200;
 
 /**
  * `text`, or past `most` characters its start and its end (four fifths and one fifth of what is
