@@ -30,28 +30,19 @@ describe('a time limit that ran out during a pause', () => {
   const sleep = (seconds: string) =>
     new Promise<string>((resolve, reject) => execFile('sleep', [seconds], (error) => (error === null ? resolve('done') : reject(error))));
 
-  it('should complete an attempt whose process ended in time, heard after the pause', async () => {
+  it.each([
+    ['complete an attempt whose process ended in time, heard after the pause', '0.2', ['task.ready', 'task.started', 'task.completed']],
+    [
+      'still time out an attempt that had not ended when the pause ended',
+      '2',
+      ['task.ready', 'task.started', 'task.timed-out', 'task.failed'],
+    ],
+  ])('should %s', async (_what, seconds, types) => {
+    // a 600 ms limit; the process pauses from 50 ms to ~1,050 ms, while `sleep` runs
     const events = await run(() => {
       pauseAfter(50, 1000);
-      return sleep('0.2');
+      return sleep(seconds);
     }, 600);
-    expect(events.filter((event) => 'taskId' in event && event.taskId === 'a').map((event) => event.type)).toEqual([
-      'task.ready',
-      'task.started',
-      'task.completed',
-    ]);
-  });
-
-  it('should still time out an attempt that had not ended when the pause ended', async () => {
-    const events = await run(() => {
-      pauseAfter(50, 1000);
-      return sleep('2');
-    }, 600);
-    expect(events.filter((event) => 'taskId' in event && event.taskId === 'a').map((event) => event.type)).toEqual([
-      'task.ready',
-      'task.started',
-      'task.timed-out',
-      'task.failed',
-    ]);
+    expect(events.filter((event) => 'taskId' in event && event.taskId === 'a').map((event) => event.type)).toEqual(types);
   });
 });
