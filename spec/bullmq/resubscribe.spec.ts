@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { CancelWatch, type CancelWatchListener, cancelChannel } from '../../src/bullmq/cancelSignals';
+import { CancelWatch, type CancelWatchListener, cancelChannel, cancelKey, type WatchedJob } from '../../src/bullmq/cancelSignals';
 import { type RedisConnectionError, redisTarget } from '../../src/bullmq/redisConnection';
 import { freePort } from '../support/redis';
 import { waitFor } from './helpers';
@@ -21,6 +21,8 @@ class FakeRedis {
   private refusing = false;
   /** SUBSCRIBE commands received (answered or not). */
   subscribes = 0;
+  /** What GET and MGET read. */
+  readonly values = new Map<string, string>();
 
   private constructor(
     private readonly server: Server,
@@ -98,6 +100,8 @@ class FakeRedis {
       socket.write(`*3\r\n$9\r\nsubscribe\r\n${bulk(args[0] ?? '')}:1\r\n`);
     } else if (command === 'INFO') socket.write(bulk('# Server\r\nredis_version:7.0.0\r\nloading:0\r\n'));
     else if (command === 'PING') socket.write('+PONG\r\n');
+    else if (command === 'GET') socket.write(value(this.values.get(args[0] ?? '')));
+    else if (command === 'MGET') socket.write(`*${args.length}\r\n${args.map((key) => value(this.values.get(key))).join('')}`);
     else if (command === 'CLIENT' || command === 'SELECT') socket.write('+OK\r\n');
     else socket.write(`-ERR unknown command '${name}'\r\n`);
   }
@@ -105,6 +109,10 @@ class FakeRedis {
 
 function bulk(text: string): string {
   return `$${Buffer.byteLength(text, 'latin1')}\r\n${text}\r\n`;
+}
+
+function value(text: string | undefined): string {
+  return text === undefined ? '$-1\r\n' : bulk(text);
 }
 
 /** The first whole command of `buffered` (an array of bulk strings), with how many characters it takes. */
@@ -125,23 +133,28 @@ function parseCommand(buffered: string): { args: string[]; length: number } | un
   return { args, length: at };
 }
 
-/** A worker's ear for cancels on `url`, no job running, telling `listener` what it hears. */
-function watchAt(url: string, listener: Partial<CancelWatchListener>): CancelWatch {
+/** A worker's ear for cancels on `url`, `running` those jobs, telling `listener` what it hears. */
+function watchAt(url: string, listener: Partial<CancelWatchListener>, running: readonly WatchedJob[] = []): CancelWatch {
   const quiet = { cancelled: () => undefined, failed: () => undefined, connected: () => undefined };
-  return new CancelWatch(redisTarget(url, 'spec'), 'rxdag-spec', 3000, () => [], { ...quiet, ...listener });
+  return new CancelWatch(redisTarget(url, 'spec'), 'rxdag-spec', 3000, () => running, { ...quiet, ...listener });
 }
+
+/** A job the worker runs, and its cancel key's value in `redis`. */
+const runningJob: WatchedJob = { queue: 'shell', jobId: 'run|a|1', issuedAt: 5 };
+const cancelOf = (redis: FakeRedis) => redis.values.set(cancelKey('rxdag-spec', 'shell', 'run|a|1'), '1 5');
 
 describe("a worker's subscription to cancels", () => {
   it('should subscribe once Redis comes, when it was away as the worker started', async () => {
     const port = await freePort();
     const heard: string[] = [];
-    const watch = watchAt(`redis://127.0.0.1:${port}`, { cancelled: (queue, jobId) => void heard.push(`${queue} ${jobId}`) });
+    const watch = watchAt(`redis://127.0.0.1:${port}`, { cancelled: (queue, jobId) => void heard.push(`${queue} ${jobId}`) }, [runningJob]);
     let redis: FakeRedis | undefined;
     try {
       await watch.ready(); // its first subscribe given up: nothing listens yet
       redis = await FakeRedis.start(port);
       const fake = redis;
       await waitFor(() => fake.subscribes === 1, 'the subscribe once Redis is there', 10_000);
+      cancelOf(fake);
       fake.publish(cancelChannel('rxdag-spec'), 'shell\nrun|a|1');
       await waitFor(() => heard.length === 1, 'the cancel', 5000);
     } finally {
@@ -170,11 +183,12 @@ describe("a worker's subscription to cancels", () => {
   it('should subscribe again after a reconnect, and hear the cancels sent then', async () => {
     const redis = await FakeRedis.start();
     const heard: string[] = [];
-    const watch = watchAt(redis.url, { cancelled: (queue, jobId, reason) => void heard.push(`${queue} ${jobId} ${reason}`) });
+    const watch = watchAt(redis.url, { cancelled: (queue, jobId, reason) => void heard.push(`${queue} ${jobId} ${reason}`) }, [runningJob]);
     try {
       await watch.ready();
       redis.drop();
       await waitFor(() => redis.subscribes === 2, 'the subscribe of the reconnect', 5000);
+      cancelOf(redis);
       redis.publish(cancelChannel('rxdag-spec'), 'shell\nrun|a|1');
       await waitFor(() => heard.length === 1, 'the cancel sent after the reconnect', 5000);
       expect(heard).toEqual(['shell run|a|1 cancelled']);

@@ -7,6 +7,12 @@
  * that overtakes the job's start. A cancel says why: the scheduler cancelled the attempt, or its
  * time ran out there (the key holds `timeout`, the message ends with a `timeout` line; a worker
  * that does not know the line misreads the message and hears the cancel by its poll instead).
+ * A cancel stops one add of its job id: the key names that job's `issuedAt` after its flag
+ * (`timeout 1796542484267.125`), and a worker stops a job only when they agree, so a cancel left
+ * by an earlier run of the same id (a fixed `runId` run again, a resume after a cancel its
+ * journal did not record) stops none of the next run's jobs. A message says no more than the job
+ * id: the worker reads the key before it stops a job it heard of. A key without a stamp (an
+ * earlier rxdag's) stops any job of its id.
  * Its connections' errors and recoveries go to its listener too, each connection's commands have
  * a time limit, and closing waits for Redis a bounded time. While no attempt runs, the poll pings
  * Redis instead: a Redis that stops answering and keeps the connection open (hung, or a stalled
@@ -30,8 +36,25 @@ export type CancelReason = 'cancelled' | 'timed-out';
 const TIMED_OUT = 'timeout';
 
 /** Why a cancel key says its attempt was stopped. */
-function reasonOf(flag: string): CancelReason {
-  return flag === TIMED_OUT ? 'timed-out' : 'cancelled';
+function reasonOf(value: string): CancelReason {
+  return flagOf(value) === TIMED_OUT ? 'timed-out' : 'cancelled';
+}
+
+function flagOf(value: string): string {
+  const space = value.indexOf(' ');
+  return space < 0 ? value : value.slice(0, space);
+}
+
+/** Whether the cancel key's `value` stops the job issued at `issuedAt` (a key without a stamp, or a job without one: any). */
+export function cancelStops(value: string, issuedAt: number | undefined): boolean {
+  const space = value.indexOf(' ');
+  return space < 0 || issuedAt === undefined || Number(value.slice(space + 1)) === issuedAt;
+}
+
+/** A job's `issuedAt`, which tells one add of its id from another; undefined when its data has none. */
+export function issuedAtOf(data: unknown): number | undefined {
+  const issuedAt = typeof data === 'object' && data !== null ? (data as { readonly issuedAt?: unknown }).issuedAt : undefined;
+  return typeof issuedAt === 'number' && Number.isFinite(issuedAt) ? issuedAt : undefined;
 }
 
 /** The channel every worker of a prefix listens to for cancels. */
@@ -45,9 +68,10 @@ export function cancelKeyTtlMs(leaseMs: number): number {
 }
 
 /**
- * Sends a cancel for one job: key and message in one round trip (not a transaction). Resolves
- * when Redis has the key; a message Redis refuses (an ACL without the channel) is not waited
- * for: the workers' poll of the key hears the cancel within a third of a lease.
+ * Sends a cancel for the job of one id issued at `issuedAt`: key and message in one round trip
+ * (not a transaction). Resolves when Redis has the key; a message Redis refuses (an ACL without
+ * the channel) is not waited for: the workers' poll of the key hears the cancel within a third of
+ * a lease.
  */
 export async function publishCancel(
   redis: Redis,
@@ -56,11 +80,12 @@ export async function publishCancel(
   jobId: string,
   leaseMs: number,
   reason: CancelReason,
+  issuedAt: number,
 ): Promise<void> {
   const timedOut = reason === 'timed-out';
   const replies = await redis
     .pipeline()
-    .set(cancelKey(prefix, queue, jobId), timedOut ? TIMED_OUT : '1', 'PX', cancelKeyTtlMs(leaseMs))
+    .set(cancelKey(prefix, queue, jobId), `${timedOut ? TIMED_OUT : '1'} ${issuedAt}`, 'PX', cancelKeyTtlMs(leaseMs))
     .publish(cancelChannel(prefix), timedOut ? `${queue}\n${jobId}\n${TIMED_OUT}` : `${queue}\n${jobId}`)
     .exec();
   const keySet = replies?.[0];
@@ -72,6 +97,8 @@ export async function publishCancel(
 export interface WatchedJob {
   readonly queue: string;
   readonly jobId: string;
+  /** Its job's `issuedAt`: which add of its id it is. */
+  readonly issuedAt: number | undefined;
 }
 
 /** What a {@link CancelWatch} tells its worker. */
@@ -89,8 +116,8 @@ export class CancelWatch {
   private readonly subscriber: CommandConnection;
   private readonly poller: CommandConnection;
   private readonly timer: NodeJS.Timeout;
-  // `queue\njobId` of cancels heard recently -> why, and when to forget them: a cancel may overtake a start.
-  private readonly recent = new Map<string, { readonly reason: CancelReason; readonly forgetAt: number }>();
+  // `queue\njobId` of cancels heard recently -> when to forget them: a cancel may overtake a start.
+  private readonly recent = new Map<string, number>();
   private readonly subscribed: Promise<unknown>;
   private polling = false;
   // the last poll failed on a live connection (Redis did not answer): the next answered one says it is back
@@ -153,20 +180,17 @@ export class CancelWatch {
     });
   }
 
-  /** Why this job was cancelled, when a cancel for it was heard before it started. */
-  cancelledBefore(queue: string, jobId: string): CancelReason | undefined {
-    return this.recent.get(`${queue}\n${jobId}`)?.reason;
-  }
-
   /**
-   * The cancel a job's key holds, read from Redis: for a job taken again after a lease lapsed,
-   * whose cancel may have come while no worker held it (and no message was heard). Undefined
-   * when there is none, or Redis does not answer (the poll hears it later).
+   * Why a job about to start was cancelled already: when a cancel of its id was heard before it
+   * started, or it is `takenAgain` after a lease lapsed (its cancel may have come while no worker
+   * held it, and no message was heard), the cancel its key holds for this add of the id.
+   * Undefined when there is none, or Redis does not answer (the poll hears it later).
    */
-  async cancelledInRedis(queue: string, jobId: string): Promise<CancelReason | undefined> {
+  async cancelledAtStart(job: WatchedJob, takenAgain: boolean): Promise<CancelReason | undefined> {
+    if (!takenAgain && !this.recent.has(`${job.queue}\n${job.jobId}`)) return undefined;
     try {
-      const flag = await this.poller.redis.get(cancelKey(this.prefix, queue, jobId));
-      return flag === null ? undefined : reasonOf(flag);
+      const value = await this.poller.redis.get(cancelKey(this.prefix, job.queue, job.jobId));
+      return value !== null && cancelStops(value, job.issuedAt) ? reasonOf(value) : undefined;
     } catch {
       return undefined;
     }
@@ -188,15 +212,25 @@ export class CancelWatch {
     const end = timedOut ? message.length - TIMED_OUT.length - 1 : message.length;
     const queue = message.slice(0, split);
     const jobId = message.slice(split + 1, end);
-    const reason: CancelReason = timedOut ? 'timed-out' : 'cancelled';
-    this.recent.set(`${queue}\n${jobId}`, { reason, forgetAt: Date.now() + 2 * this.leaseMs });
-    this.listener.cancelled(queue, jobId, reason);
+    this.recent.set(`${queue}\n${jobId}`, Date.now() + 2 * this.leaseMs);
+    for (const job of this.running()) if (job.queue === queue && job.jobId === jobId) void this.check(job);
+  }
+
+  /** Reads the cancel key of a running job that a message named: it may be for another add of its id. */
+  private async check(job: WatchedJob): Promise<void> {
+    let value: string | null;
+    try {
+      value = await this.poller.redis.get(cancelKey(this.prefix, job.queue, job.jobId));
+    } catch {
+      return; // the poll hears it once Redis answers
+    }
+    if (value !== null && cancelStops(value, job.issuedAt)) this.listener.cancelled(job.queue, job.jobId, reasonOf(value));
   }
 
   /** Reads the cancel keys of the running attempts; with none running, pings Redis over a live connection. */
   private async poll(): Promise<void> {
     const now = Date.now();
-    for (const [entry, { forgetAt }] of this.recent) if (forgetAt < now) this.recent.delete(entry);
+    for (const [entry, forgetAt] of this.recent) if (forgetAt < now) this.recent.delete(entry);
     if (this.polling) return;
     const jobs = [...this.running()];
     // a ping queued while the connection is down tells nothing its errors do not, and would hold up its close
@@ -206,10 +240,9 @@ export class CancelWatch {
       if (jobs.length === 0) await this.poller.redis.ping();
       else {
         const flags = await this.poller.redis.mget(jobs.map((job) => cancelKey(this.prefix, job.queue, job.jobId)));
-        flags.forEach((flag, index) => {
-          if (flag === null) return;
-          const { queue, jobId } = jobs[index]!;
-          this.listener.cancelled(queue, jobId, reasonOf(flag));
+        flags.forEach((value, index) => {
+          const { queue, jobId, issuedAt } = jobs[index]!;
+          if (value !== null && cancelStops(value, issuedAt)) this.listener.cancelled(queue, jobId, reasonOf(value));
         });
       }
       if (this.unanswered) this.listener.connected();

@@ -8,7 +8,8 @@
  * removed only when its finish is heard). It does not decide what to cancel: `remoteQueue.ts` does.
  */
 import type { Queue } from 'bullmq';
-import { type CancelReason, cancelKey, publishCancel } from './cancelSignals';
+import type { Redis } from 'ioredis';
+import { type CancelReason, cancelKey, cancelStops, publishCancel } from './cancelSignals';
 import type { CommandConnection } from './commandConnection';
 import type { RedisConnectionError, RedisTarget } from './redisConnection';
 import { FIRST_PAUSE_MS, LONGEST_PAUSE_MS, saysRedisAway } from './redisAway';
@@ -21,10 +22,13 @@ export interface CancelNotSent {
   readonly error: RedisConnectionError;
 }
 
-/** What a cancel is sent through. */
-/** Whether the job of that id in Redis is the cancelling attempt's own (see `RemoteQueue`). */
-export type OwnershipCheck = (queue: Queue) => Promise<boolean>;
+/**
+ * Whether the job of that id in Redis is the cancelling attempt's own (see `RemoteQueue`): the
+ * `issuedAt` of the job to stop (its own add's when none is there yet), or false for another run's.
+ */
+export type OwnershipCheck = (queue: Queue) => Promise<number | false>;
 
+/** What a cancel is sent through. */
 export interface CancelRoute {
   readonly connection: CommandConnection;
   readonly queue: Queue;
@@ -61,12 +65,20 @@ export class JobCancels {
    * Stops a job: a waiting one is removed, a running one gets a cancel and is removed when it
    * ends. While Redis is away the cancel is tried again (see `redisAway.ts`) until it is sent or
    * the queue closes ({@link stop}): a job Redis had, or gets once back (an add that was under
-   * way), must not run for an attempt that ended.
+   * way), must not run for an attempt that ended. The cancel stops the add of `jobId` issued at
+   * `issuedAt`, or the one `owned` finds.
    */
-  send(route: () => Promise<CancelRoute>, jobId: string, reason: CancelReason, owned?: OwnershipCheck, maybe = false): void {
+  send(
+    route: () => Promise<CancelRoute>,
+    jobId: string,
+    reason: CancelReason,
+    issuedAt: number,
+    owned?: OwnershipCheck,
+    maybe = false,
+  ): void {
     this.tombstones.add(jobId);
     this.sending.add(jobId);
-    this.track(this.sendUntilTaken(route, jobId, reason, owned, maybe));
+    this.track(this.sendUntilTaken(route, jobId, reason, issuedAt, owned, maybe));
   }
 
   /** No more tries: the queue is closing (what is still under way is reported by {@link notSent}). */
@@ -83,13 +95,14 @@ export class JobCancels {
     route: () => Promise<CancelRoute>,
     jobId: string,
     reason: CancelReason,
+    issuedAt: number,
     owned: OwnershipCheck | undefined,
     maybe: boolean,
   ): Promise<void> {
     for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(2 * pause, LONGEST_PAUSE_MS)) {
       let failure: RedisConnectionError;
       try {
-        return await this.sendOnce(await route(), jobId, reason, owned);
+        return await this.sendOnce(await route(), jobId, reason, issuedAt, owned);
       } catch (error) {
         if (!this.sending.has(jobId)) return; // sent: only the clean-up after it failed
         if (maybe) {
@@ -110,22 +123,28 @@ export class JobCancels {
     }
   }
 
-  private async sendOnce({ connection, queue }: CancelRoute, jobId: string, reason: CancelReason, owned?: OwnershipCheck): Promise<void> {
+  private async sendOnce(
+    { connection, queue }: CancelRoute,
+    jobId: string,
+    reason: CancelReason,
+    issuedAt: number,
+    owned?: OwnershipCheck,
+  ): Promise<void> {
     const { prefix, queue: name, leaseMs } = this.config;
-    let mine: boolean;
+    let stops: number | false;
     try {
-      mine = owned === undefined || (await owned(queue));
+      stops = owned === undefined ? issuedAt : await owned(queue);
     } catch (error) {
       throw connection.fail(`send the cancel of job "${jobId}"`, error);
     }
-    if (!mine) {
+    if (stops === false) {
       // another run's job under the same id: left alone
       this.sending.delete(jobId);
       this.forget(jobId);
       return;
     }
     try {
-      await publishCancel(connection.redis, prefix, name, jobId, leaseMs, reason);
+      await publishCancel(connection.redis, prefix, name, jobId, leaseMs, reason, stops);
     } catch (error) {
       throw connection.fail(`send the cancel of job "${jobId}"`, error);
     }
@@ -138,6 +157,12 @@ export class JobCancels {
       this.forget(jobId);
       await connection.redis.del(cancelKey(prefix, name, jobId)); // no worker has it: the key would only linger
     } // else running: removed when it ends
+  }
+
+  /** Whether a cancel in Redis stops the job of `jobId` issued at `issuedAt`. */
+  async stopsInRedis(redis: Redis, jobId: string, issuedAt: number | undefined): Promise<boolean> {
+    const value = await redis.get(cancelKey(this.config.prefix, this.config.queue, jobId));
+    return value !== null && cancelStops(value, issuedAt);
   }
 
   /** Whether `jobId` was cancelled while it ran (forgotten now: its finish removes it). */

@@ -195,7 +195,7 @@ export const MAX_JOB_CHARS = 128 * 1024 * 1024;
 
 /** The job data of one attempt, signed when there is a key; throws a {@link JobTooLargeError} for one over {@link MAX_JOB_CHARS}. */
 export function signedJobData(task: TaskContext, jobId: string, signing: JobSigning): JobData {
-  const now = Date.now();
+  const now = issueTime();
   const data = jobDataFor(task, timeoutOf(task), now);
   const chars = (data.input === undefined ? 0 : jsonLength(data.input)) + jsonLength(data.upstream);
   if (chars > MAX_JOB_CHARS) {
@@ -210,6 +210,18 @@ export function signedJobData(task: TaskContext, jobId: string, signing: JobSign
     data.signature = signJob(signing.key, signing, jobId, data);
   }
   return data;
+}
+
+let lastIssued = 0;
+
+/**
+ * Now, in ms since the epoch, and later than any time this process issued before (by 1/1024 ms
+ * when the clock has not moved): a job's `issuedAt` tells its add from another of the same id,
+ * which a cancel names (see `cancelSignals.ts`).
+ */
+function issueTime(): number {
+  lastIssued = Math.max(Date.now(), lastIssued + 1 / 1024);
+  return lastIssued;
 }
 
 /** The job data of one attempt, unsigned. */

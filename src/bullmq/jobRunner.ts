@@ -43,6 +43,8 @@ export class RunningJob {
   constructor(
     readonly queue: string,
     readonly jobId: string,
+    /** Its job's `issuedAt`: which add of its id it runs (a cancel names the one it stops). */
+    readonly issuedAt: number | undefined,
   ) {}
 
   stop(reason: StopReason): void {

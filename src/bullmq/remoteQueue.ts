@@ -13,7 +13,7 @@
  */
 import { Observable } from 'rxjs';
 import { stoppedForResume, type TaskContext, TaskTimeoutError, type WorkerResult } from '../index';
-import type { CancelReason } from './cancelSignals';
+import { type CancelReason, issuedAtOf } from './cancelSignals';
 import { type CommandConnection, within } from './commandConnection';
 import { notTakenDetail, RemoteJobError, RunIdTakenError, WorkerLostError } from './errors';
 import type { FinishedJobs } from './finishedJobs';
@@ -22,7 +22,7 @@ import { addRidingOutages, type Outage, outageOver, outageSeen } from './redisAw
 import { type CancelNotSent, JobCancels, type OwnershipCheck } from './jobCancels';
 import { jobIdFor, otherRunsJob, signedJobData, unsendableInput } from './jobFormat';
 import { failedJobError, parsedJson, type Settlement, settlementOf } from './outcomes';
-import { existingOwnJob, mayAddAgain, ownershipOf, readyToAddAgain, vanishedError, type Waiter } from './waiter';
+import { existingOwnJob, mayAddAgain, ownershipOf, readyToAddAgain, vanishedError, type Waiter, waiterFor } from './waiter';
 import type { RedisConnectionError, RedisTarget } from './redisConnection';
 
 /**
@@ -96,23 +96,7 @@ export class RemoteQueue {
       const unsendable = unsendableInput(task); // the job would carry another value
       if (unsendable !== undefined) return void subscriber.error(unsendable);
       const jobId = jobIdFor(task.runId, task.id, task.attempt);
-      const waiter: Waiter = {
-        jobId,
-        task,
-        data: signedJobData(task, jobId, this.config),
-        resolve: (result) => {
-          subscriber.next(result);
-          subscriber.complete();
-        },
-        reject: (error) => subscriber.error(error),
-        timer: undefined,
-        aborted: undefined,
-        sent: false,
-        added: false,
-        taken: false,
-        vanished: 0,
-        origin: undefined,
-      };
+      const waiter = waiterFor(task, jobId, signedJobData(task, jobId, this.config), subscriber);
       this.waiters.set(jobId, waiter);
       this.toAdd(waiter);
       // only a task with a time limit pays for its signal: its timeout may say that no worker answers
@@ -121,9 +105,9 @@ export class RemoteQueue {
         if (!this.forget(waiter)) return; // settled: nothing to cancel
         if (stoppedForResume(task.signal)) return; // the job goes on: the run's resume re-attaches to it
         waiter.aborted = (task.signal.reason as Error | undefined)?.name === 'TaskTimeoutError' ? 'timed-out' : 'cancelled';
-        if (waiter.sent) return this.cancel(jobId, waiter.aborted, ownershipOf(waiter));
+        if (waiter.sent) return this.cancel(waiter, waiter.aborted, ownershipOf(waiter));
         // its add never went out: the burst leaves it out; a resumed run's earlier process may have added it (maybe cancelled)
-        if (this.outage.since === undefined) this.cancel(jobId, waiter.aborted, existingOwnJob(waiter), true);
+        if (this.outage.since === undefined) this.cancel(waiter, waiter.aborted, existingOwnJob(waiter), true);
       };
     });
   }
@@ -253,14 +237,14 @@ export class RemoteQueue {
       for (const waiter of result.failed) {
         if (!this.forget(waiter)) continue; // ended meanwhile: its teardown cancelled it
         waiter.reject(result.error);
-        if (waiter.sent) this.cancel(waiter.jobId, 'cancelled', ownershipOf(waiter)); // an add under way may land once Redis is back
+        if (waiter.sent) this.cancel(waiter, 'cancelled', ownershipOf(waiter)); // an add under way may land once Redis is back
       }
       return;
     }
     for (const waiter of result.added) {
       waiter.added = true;
       if (this.waiters.get(waiter.jobId) === waiter) this.arm(waiter);
-      else if (waiter.sent && waiter.aborted !== undefined) this.cancel(waiter.jobId, waiter.aborted, ownershipOf(waiter)); // aborted while being added: the first cancel may have come first
+      else if (waiter.sent && waiter.aborted !== undefined) this.cancel(waiter, waiter.aborted, ownershipOf(waiter)); // aborted while being added: the first cancel may have come first
     }
   }
 
@@ -298,7 +282,7 @@ export class RemoteQueue {
     // the end of another job of its id, before its add (not this attempt's); or of a job found in
     // Redis whose data was not checked yet: read the job whole first
     if (waiter.origin === undefined) return;
-    if (waiter.origin === 'unchecked') return this.nudge(jobId);
+    if (waiter.origin === 'unchecked' || waiter.origin === 'stopped') return this.nudge(jobId);
     const settlement = read();
     this.finished?.removeOnceRecorded(waiter.task, jobId);
     this.settle(waiter, settlement);
@@ -311,14 +295,14 @@ export class RemoteQueue {
     const look = this.look(waiter).catch((error: unknown) => {
       if (!this.forget(waiter)) return;
       waiter.reject(this.failure(`read job "${jobId}"`, error));
-      this.cancel(jobId, 'cancelled', ownershipOf(waiter)); // it may run once Redis is back: not for an attempt that failed
+      this.cancel(waiter, 'cancelled', ownershipOf(waiter)); // it may run once Redis is back: not for an attempt that failed
     });
     this.track(look);
   }
 
   private async look(waiter: Waiter): Promise<void> {
     const { jobId } = waiter;
-    const { queue } = await this.connect();
+    const { queue, connection } = await this.connect();
     const added = waiter.added; // before the read: Redis took the add before it
     const job = await queue.getJob(jobId);
     outageOver(this.outage); // Redis answers
@@ -326,9 +310,9 @@ export class RemoteQueue {
     // what its add did is not heard yet: a job there may be another's, or read before the add
     if (waiter.origin === undefined && !(added && job === undefined)) return this.arm(waiter);
     if (job === undefined) {
-      if (mayAddAgain(waiter)) return this.addAgain(waiter);
+      if (waiter.origin === 'stopped' || mayAddAgain(waiter)) return this.addAgain(waiter);
       this.settle(waiter, { ok: false, error: vanishedError(waiter, this.config.queue) });
-      return this.cancel(jobId, 'cancelled', ownershipOf(waiter)); // a worker may still run it: its cancel key stops it
+      return this.cancel(waiter, 'cancelled', ownershipOf(waiter)); // a worker may still run it: its cancel key stops it
     }
     if (waiter.origin === 'unchecked') {
       const other = otherRunsJob(waiter.data, job.data);
@@ -337,7 +321,17 @@ export class RemoteQueue {
         this.settle(waiter, { ok: false, error: new RunIdTakenError(jobId, this.config, other) });
         return;
       }
-      waiter.origin = 'checked';
+      // an add its earlier run (or its run before a resume) cancelled: its outcome is not this attempt's
+      const stopped = await this.cancels.stopsInRedis(connection.redis, jobId, issuedAtOf(job.data));
+      if (this.waiters.get(jobId) !== waiter) return;
+      waiter.origin = stopped ? 'stopped' : 'checked';
+      if (!stopped) waiter.issuedAt = issuedAtOf(job.data) ?? waiter.issuedAt;
+    }
+    if (waiter.origin === 'stopped') {
+      // once it is gone the attempt's own job is added; a finished one is removed for that
+      if (job.finishedOn !== undefined && (await queue.remove(jobId)) === 1 && this.waiters.get(jobId) === waiter) this.addAgain(waiter);
+      else this.arm(waiter);
+      return;
     }
     // a job re-attached to (a resumed run's) may have been taken before this client read events
     if (job.processedOn !== undefined && !waiter.taken) {
@@ -354,7 +348,7 @@ export class RemoteQueue {
     }
     if (job.stalledCounter > this.config.maxLeaseLosses) {
       this.settle(waiter, { ok: false, error: new WorkerLostError(jobId, job.stalledCounter) });
-      this.cancel(jobId, 'cancelled');
+      this.cancel(waiter, 'cancelled');
       return;
     }
     this.arm(waiter); // waiting or running: look again in a lease period
@@ -384,8 +378,8 @@ export class RemoteQueue {
   }
 
   /** Stops a job: a waiting one is removed, a running one gets a cancel and is removed when it ends (also closing, until the connections go). */
-  private cancel(jobId: string, reason: CancelReason, owned?: OwnershipCheck, maybe = false): void {
-    this.cancels.send(() => this.connections ?? this.connect(), jobId, reason, owned, maybe);
+  private cancel(waiter: Waiter, reason: CancelReason, owned?: OwnershipCheck, maybe = false): void {
+    this.cancels.send(() => this.connections ?? this.connect(), waiter.jobId, reason, waiter.issuedAt, owned, maybe);
   }
 
   /** The error of `action`, naming the real cause when the connection knows it. */

@@ -14,7 +14,7 @@ import { hostname } from 'node:os';
 import { DelayedError, type Job, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AgentSpec } from '../index';
-import { CancelWatch } from './cancelSignals';
+import { CancelWatch, issuedAtOf } from './cancelSignals';
 import { BullmqClients } from './bullmqClients';
 import { checkBullmqVersion } from './bullmqVersion';
 import { within } from './commandConnection';
@@ -152,15 +152,14 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
       await job.moveToDelayed(Date.now() + Math.ceil(leaseMs / 3), token);
       throw new DelayedError();
     }
-    const attempt = new RunningJob(queue, jobId);
+    const attempt = new RunningJob(queue, jobId, issuedAtOf(job.data));
     running.set(jobEntry, attempt);
     let outcome: Outcome | undefined;
     // aborted by a forced close, its agent still running after the grace: left behind
     let leftRunning = false;
     try {
       // taken again after a lease lapsed: its cancel may have come while no worker held it
-      const cancelled =
-        cancels.cancelledBefore(queue, jobId) ?? (job.stalledCounter > 0 ? await cancels.cancelledInRedis(queue, jobId) : undefined);
+      const cancelled = await cancels.cancelledAtStart(attempt, job.stalledCounter > 0);
       if (cancelled !== undefined) attempt.stop(cancelled);
       // taken while closing (a fetch was under way): it goes back to the queue unrun
       if (closing !== undefined) attempt.stop('shutdown');

@@ -4,8 +4,9 @@
  * whether a job that vanished from Redis is added again.
  * `remoteQueue.ts` acts on it.
  */
+import type { Subscriber } from 'rxjs';
 import type { TaskContext, WorkerResult } from '../index';
-import type { CancelReason } from './cancelSignals';
+import { type CancelReason, issuedAtOf } from './cancelSignals';
 import type { OwnershipCheck } from './jobCancels';
 import { RemoteJobError } from './errors';
 import { type JobData, otherRunsJob } from './jobFormat';
@@ -16,6 +17,8 @@ export interface Waiter {
   readonly task: TaskContext;
   // signed again when its job is added again (see `vanished`)
   data: JobData;
+  // which add of its job id it waits on (that job's `issuedAt`): its own, or the one it re-attached to
+  issuedAt: number;
   resolve(result: WorkerResult): void;
   reject(error: unknown): void;
   // the check of a job nothing was heard of for a lease period
@@ -35,9 +38,34 @@ export interface Waiter {
    * job's later ones): undefined until then, so an earlier entry of its id is another job's;
    * `fresh`, a job of its own (`waiting`); `unchecked`, a job of its id was there already
    * (`duplicated`: a resumed run's attempt, or another run's of the same id on this prefix), whose
-   * outcome is not taken until its data is found to be this attempt's (`checked`).
+   * outcome is not taken until its data is found to be this attempt's (`checked`), or to be an add
+   * a cancel stopped (`stopped`: an earlier run of the same id cancelled it, or the run did before
+   * a resume that its journal did not record), whose outcome is not this attempt's: once that job
+   * is gone the attempt's own is added.
    */
-  origin: 'fresh' | 'unchecked' | 'checked' | undefined;
+  origin: 'fresh' | 'unchecked' | 'checked' | 'stopped' | undefined;
+}
+
+/** A new attempt's waiter, for its job of `data`, settling `subscriber`. */
+export function waiterFor(task: TaskContext, jobId: string, data: JobData, subscriber: Subscriber<WorkerResult>): Waiter {
+  return {
+    jobId,
+    task,
+    data,
+    issuedAt: data.issuedAt,
+    resolve: (result) => {
+      subscriber.next(result);
+      subscriber.complete();
+    },
+    reject: (error) => subscriber.error(error),
+    timer: undefined,
+    aborted: undefined,
+    sent: false,
+    added: false,
+    taken: false,
+    vanished: 0,
+    origin: undefined,
+  };
 }
 
 /**
@@ -46,10 +74,11 @@ export interface Waiter {
  * run whose id another run on this prefix has never cancels that run's job.
  */
 export function ownershipOf(waiter: Waiter): OwnershipCheck | undefined {
-  if (waiter.origin === 'fresh' || waiter.origin === 'checked') return undefined;
+  if (waiter.origin === 'fresh' || waiter.origin === 'checked' || waiter.origin === 'stopped') return undefined;
   return async (queue) => {
     const job = await queue.getJob(waiter.jobId);
-    return job === undefined || otherRunsJob(waiter.data, job.data) === undefined;
+    if (job === undefined) return waiter.issuedAt;
+    return otherRunsJob(waiter.data, job.data) === undefined && (issuedAtOf(job.data) ?? waiter.issuedAt);
   };
 }
 
@@ -60,7 +89,7 @@ export function ownershipOf(waiter: Waiter): OwnershipCheck | undefined {
 export function existingOwnJob(waiter: Waiter): OwnershipCheck {
   return async (queue) => {
     const job = await queue.getJob(waiter.jobId);
-    return job !== undefined && otherRunsJob(waiter.data, job.data) === undefined;
+    return job !== undefined && otherRunsJob(waiter.data, job.data) === undefined && (issuedAtOf(job.data) ?? waiter.issuedAt);
   };
 }
 
@@ -86,6 +115,7 @@ export function readyToAddAgain(waiter: Waiter, data: JobData): void {
   waiter.added = false;
   waiter.origin = undefined;
   waiter.data = data;
+  waiter.issuedAt = data.issuedAt;
 }
 
 /** The error of an attempt whose job is no longer in Redis, and is not added again. */

@@ -1,0 +1,99 @@
+import { Redis } from 'ioredis';
+import { type Agent, runDag } from '../../src/index';
+import { remoteAgent, startWorker } from '../../src/bullmq/index';
+import { describeRedis, prefixPerTest } from '../support/redis';
+import { Closer, collect, ending, sleep, waitFor } from './helpers';
+
+/**
+ * A cancel stops one add of a job id: a run cancelled with its remote attempts running leaves a
+ * cancel key for each (and a cancelled job whose agent takes a while to stop), and the next run of
+ * the same id (a fixed `runId`, `repeat()`, or a resume whose journal missed the cancel) adds jobs
+ * of the same ids, which must run to their own end.
+ */
+jest.setTimeout(30_000);
+
+const LEASE_MS = 600;
+
+describeRedis('a run id used again after a cancelled run', (env) => {
+  const closer = new Closer();
+  let prefix = '';
+  prefixPerTest(env, (fresh) => (prefix = fresh));
+  afterEach(() => closer.closeAll());
+
+  it("should run the next run's attempts to their end, not stop them with the earlier run's cancels", async () => {
+    const calls: { attempt: number; aborted: boolean }[] = [];
+    const job: Agent = ({ attempt, signal }) =>
+      new Promise((resolve, reject) => {
+        const call = { attempt, aborted: false };
+        calls.push(call);
+        const timer = setTimeout(() => resolve('done'), 4 * LEASE_MS);
+        signal.addEventListener('abort', () => {
+          call.aborted = true;
+          clearTimeout(timer);
+          reject(signal.reason);
+        });
+      });
+    closer.add(startWorker({ connection: env.url, prefix, agents: { job }, concurrency: 2, leaseMs: LEASE_MS, onLog: () => undefined }));
+    const agents = { job: closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS })) };
+    const dag = { id: 'again', tasks: [{ id: 'a', agent: 'job' }] };
+    const first = runDag(dag, { agents, runId: 'fixed' }).subscribe();
+    await waitFor(() => calls.length === 1, 'the first attempt to start');
+    first.unsubscribe();
+    await waitFor(() => calls[0]!.aborted, 'the cancel to reach the worker');
+    const redis = new Redis(env.url);
+    closer.onClose(() => void redis.disconnect());
+    await waitFor(async () => (await redis.exists(`${prefix}:job:fixed|a|1`)) === 0, 'the cancelled job to be removed');
+    await sleep(50);
+    const events = await collect(runDag(dag, { agents, runId: 'fixed' }));
+    expect(calls.map((call) => call.aborted)).toEqual([true, false]);
+    expect(ending(events).outcome).toBe('succeeded');
+  });
+
+  it("should run the next run's attempt again, not take the outcome of the earlier run's cancelled job still running", async () => {
+    const calls: { attempt: number; aborted: boolean }[] = [];
+    // an agent that takes a while to stop: the cancelled job is still running when the next run adds its own
+    const job: Agent = ({ attempt, signal }) =>
+      new Promise((resolve, reject) => {
+        const call = { attempt, aborted: false };
+        calls.push(call);
+        const timer = setTimeout(() => resolve('done'), 3 * LEASE_MS);
+        signal.addEventListener('abort', () => {
+          call.aborted = true;
+          clearTimeout(timer);
+          setTimeout(() => reject(signal.reason), LEASE_MS);
+        });
+      });
+    closer.add(startWorker({ connection: env.url, prefix, agents: { job }, concurrency: 2, leaseMs: LEASE_MS, onLog: () => undefined }));
+    const agents = { job: closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS })) };
+    const dag = { id: 'again', tasks: [{ id: 'a', agent: 'job' }] };
+    const first = runDag(dag, { agents, runId: 'fixed' }).subscribe();
+    await waitFor(() => calls.length === 1, 'the first attempt to start');
+    first.unsubscribe();
+    await waitFor(() => calls[0]!.aborted, 'the cancel to reach the worker');
+    const events = await collect(runDag(dag, { agents, runId: 'fixed' }));
+    expect(ending(events).outcome).toBe('succeeded');
+    expect(calls.map((call) => call.aborted)).toEqual([true, false]);
+  });
+
+  it("should still stop any job of its id on a cancel that names no job (an earlier rxdag's scheduler)", async () => {
+    const calls: boolean[] = [];
+    const job: Agent = ({ signal }) =>
+      new Promise((resolve, reject) => {
+        const at = calls.push(false) - 1;
+        const timer = setTimeout(() => resolve('done'), 4 * LEASE_MS);
+        signal.addEventListener('abort', () => {
+          calls[at] = true;
+          clearTimeout(timer);
+          reject(signal.reason);
+        });
+      });
+    closer.add(startWorker({ connection: env.url, prefix, agents: { job }, concurrency: 2, leaseMs: LEASE_MS, onLog: () => undefined }));
+    const redis = new Redis(env.url);
+    closer.onClose(() => void redis.disconnect());
+    await redis.set(`${prefix}:job:rxdag-cancel:fixed|a|1`, '1', 'PX', 60_000);
+    const agents = { job: closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS })) };
+    const events = await collect(runDag({ id: 'again', tasks: [{ id: 'a', agent: 'job' }] }, { agents, runId: 'fixed' }));
+    expect(calls).toEqual([true]);
+    expect(ending(events).failures.map((failure) => failure.error.message)).toEqual([expect.stringMatching(/it was cancelled/)]);
+  });
+});
