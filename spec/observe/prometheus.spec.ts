@@ -180,6 +180,21 @@ describe('collectMetrics', () => {
     expect(await valuesOf(registry, 'rxdag_attempt_duration_seconds')).toContain('rxdag_attempt_duration_seconds_sum{"agent":"work"} 3');
   });
 
+  it('should count as interrupted an attempt started again without its end on the stream (its run resumed past an unrecorded start), as its span ends', async () => {
+    const registry = new Registry();
+    const events = new Subject<DagEvent>();
+    collectMetrics(events, { registry });
+    events.next({ type: 'dag.created', runId: 'again', seq: 1, at: 0, dagId: 'd', taskCount: 1 });
+    events.next({ type: 'task.started', runId: 'again', seq: 2, at: 1000, taskId: 'a', attempt: 1, agent: 'work' });
+    events.next({ type: 'task.started', runId: 'again', seq: 3, at: 4000, taskId: 'a', attempt: 1, agent: 'work' });
+    events.next({ type: 'task.completed', runId: 'again', seq: 4, at: 5000, taskId: 'a', attempt: 1, durationMs: 1000 });
+    expect(await valueOf(registry, 'rxdag_attempts_total', { agent: 'work', outcome: 'interrupted' })).toBe(1);
+    expect(await valueOf(registry, 'rxdag_attempts_total', { agent: 'work', outcome: 'completed' })).toBe(1);
+    expect(await valueOf(registry, 'rxdag_running_tasks')).toBe(0);
+    // 3 s interrupted, 1 s completed
+    expect(await valuesOf(registry, 'rxdag_attempt_duration_seconds')).toContain('rxdag_attempt_duration_seconds_sum{"agent":"work"} 4');
+  });
+
   it('should serve the same metrics from a registry in the OpenMetrics format', async () => {
     const registry = new Registry<OpenMetricsContentType>();
     registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
@@ -352,6 +367,30 @@ describe('serveMetrics', () => {
       expect(heard).toBe(false);
       slow = false;
       await (await fetch(server.url)).text();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(heard).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('should tell nextScrape() of a GET answered while a HEAD begun before it was still collecting', async () => {
+    const registry = new Registry();
+    new Gauge({
+      name: 'rxdag_test_slow',
+      help: 'a value that takes a while to read',
+      registers: [registry],
+      async collect() {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      },
+    });
+    const server = await serveMetrics({ registry, port: 0 });
+    try {
+      let heard = false;
+      void server.nextScrape().then(() => (heard = true));
+      const head = fetch(server.url, { method: 'HEAD' });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      await Promise.all([head, fetch(server.url).then((response) => response.text())]);
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(heard).toBe(true);
     } finally {

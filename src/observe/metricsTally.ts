@@ -192,6 +192,8 @@ export class MetricsTally {
           book.ready.delete(event.taskId);
           agent.queueWait.observe((event.at - book.origin - readyAt) / 1000);
         }
+        const unended = book.running.get(event.taskId); // only in a stream that lost events
+        if (unended !== undefined) this.endAttempt(book, event.taskId, unended, 'interrupted', Math.max(event.at, unended.startedAt));
         book.running.set(event.taskId, { agent, startedAt: event.at, timedOut: false });
         if (book.retrying.size > 0) book.retrying.delete(event.taskId);
         return;

@@ -65,7 +65,8 @@ export interface TraceOptions {
 
 /**
  * Traces every run on `events$` with `tracer` until the returned Subscription is unsubscribed
- * (or `events$` ends); spans still open then end as `cancelled` at `scheduler.now()`.
+ * (or `events$` ends); spans still open then end at `scheduler.now()`, as `cancelled` when
+ * unsubscribed, as `interrupted` when `events$` completes (or errors with `RunInterruptedError`).
  *
  * - Run span `rxdag.run <dagId>`: from `dag.created` to `dag.completed`; attributes
  *   `rxdag.run_id`, `rxdag.dag_id`, `rxdag.task_count`, then `rxdag.outcome` and the task counts

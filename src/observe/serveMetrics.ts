@@ -46,17 +46,22 @@ export interface MetricsServer {
  */
 export function serveMetrics(options: ServeMetricsOptions): Promise<MetricsServer> {
   const { registry, port, host = '127.0.0.1' } = checkOptions(options);
-  // callers of nextScrape(): each hears of the first scrape that began after its call
-  let waiting: (() => void)[] = [];
+  // requests so far; callers of nextScrape(), each with the count at its call: it hears of the
+  // first scrape answered among the requests that began after it (not one begun before, whose
+  // answer may end later, nor a HEAD, a failed one or one whose client left)
+  let began = 0;
+  let waiting: { readonly after: number; readonly scraped: () => void }[] = [];
   const server = createServer((request, response) => {
-    const told = waiting;
-    waiting = [];
+    const number = ++began;
     // listened to from the start: a client may leave while the metrics are collected
     const closed = new Promise<void>((resolve) => response.once('close', resolve));
     answer(registry, request, response, closed).then(
-      (scraped) => (scraped ? told.forEach((call) => call()) : waiting.unshift(...told)),
+      (scraped) => {
+        if (!scraped) return;
+        for (const waiter of waiting) if (waiter.after < number) waiter.scraped();
+        waiting = waiting.filter((waiter) => waiter.after >= number);
+      },
       (error: unknown) => {
-        waiting.unshift(...told); // not a scrape that was answered: they wait for the next one
         if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
         response.end(`could not collect the metrics: ${error instanceof Error ? error.message : String(error)}\n`);
       },
@@ -71,7 +76,7 @@ export function serveMetrics(options: ServeMetricsOptions): Promise<MetricsServe
       let closing: Promise<void> | undefined;
       resolve({
         url: `http://${shownHost}:${address.port}/metrics`,
-        nextScrape: () => new Promise<void>((scraped) => waiting.push(scraped)),
+        nextScrape: () => new Promise<void>((scraped) => waiting.push({ after: began, scraped })),
         close: () =>
           (closing ??= new Promise<void>((closed, failed) => {
             server.close((error) => (error === undefined ? closed() : failed(error)));
