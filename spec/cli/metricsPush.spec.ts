@@ -75,11 +75,15 @@ describe('rxdag run/resume --metrics-push', () => {
   }
 
   /**
-   * The listeners a command added for `signal` since `before` was taken: calling one is what the
-   * signal does to the command, without a real signal reaching the test process.
+   * The run's own listener for `signal`, the last one the command added since `before` was taken
+   * (the one before it holds signals for its closing down): calling it is what the signal does to
+   * the run, without a real signal reaching the test process.
    */
-  function addedListeners(signal: NodeJS.Signals, before: readonly Function[]): Function[] {
-    return process.listeners(signal).filter((listener) => !before.includes(listener));
+  function runListener(signal: NodeJS.Signals, before: readonly Function[]): Function | undefined {
+    return process
+      .listeners(signal)
+      .filter((listener) => !before.includes(listener))
+      .at(-1);
   }
 
   it('should push the metrics of a run that failed once it ended: counters that match the events log, exit 1 as without it', async () => {
@@ -265,7 +269,7 @@ describe('rxdag run/resume --metrics-push', () => {
     const before = process.listeners('SIGINT');
     const command = startInProcess(['run', dag, '--no-journal', '--events', log, '--metrics-push', at.url]);
     await waitUntil(() => /task\.started slow/.test(command.stdoutSoFar()), 'the run to start `slow`');
-    const [ctrlC] = addedListeners('SIGINT', before);
+    const ctrlC = runListener('SIGINT', before);
     ctrlC!();
     const result = await command.done;
     expect(result.code).toBe(130);
@@ -298,7 +302,7 @@ describe('rxdag run/resume --metrics-push', () => {
     const before = process.listeners('SIGTERM');
     const command = startInProcess(['run', dag, '--store', store, '--quiet', '--metrics-push', at.url]);
     await waitUntil(() => journalOf(store).some((e) => e.type === 'task.started' && e.taskId === 'slow'), 'the run to start `slow`');
-    const [sigterm] = addedListeners('SIGTERM', before);
+    const sigterm = runListener('SIGTERM', before);
     sigterm!();
     const halted = await command.done;
     expect(halted.code).toBe(143);

@@ -129,6 +129,39 @@ export class HeldStopSignals {
 }
 
 /**
+ * The stop signals while a command whose run has ended closes down (its metrics push, its Redis
+ * and store connections): without a listener Node would end it by the signal's default, saying
+ * nothing, with 128 + its number, though the run had its end. Made before the run starts, it
+ * does nothing until {@link ended} (the run's own listeners act); then the first signal is noted,
+ * and a second one (or SIGQUIT) ends the process at once with the run's own exit code.
+ */
+export class ClosingStopSignals {
+  private code: number | undefined;
+  private received = 0;
+  private readonly stopListening: () => void;
+
+  constructor(say: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {
+    this.stopListening = listenToStopSignals((signal) => {
+      const received = ++this.received; // those during the run too: a second one ends rxdag at once
+      if (this.code === undefined) return; // the run's own listeners act
+      if (received === 1 && signal !== 'SIGQUIT')
+        return say(`rxdag: stopping on ${signal}: the run had ended; closing down (a second signal ends rxdag at once)`);
+      exitAfterStop(this.code);
+    });
+  }
+
+  /** The run ended with `code`: signals from now on are the closing's. */
+  ended(code: number): void {
+    this.code = code;
+  }
+
+  /** Stops listening (the command's `finally`). */
+  release(): void {
+    this.stopListening();
+  }
+}
+
+/**
  * After a stop signal, how long a reader of the command's output (stdout, stderr, an events log
  * into a pipe) gets to take the rest of it: it may have stopped reading.
  */

@@ -58,7 +58,7 @@ import { logsFolderProblems } from './logsFolder';
 import { TaskLogs } from '../agents/taskLogs';
 import { endedTasks, resumeRunProblems } from './checkFileRun';
 import { type UnusableDirectory, unusableJournaledDirectories } from '../dagFile/directories';
-import { HeldStopSignals } from './interrupts';
+import { ClosingStopSignals, HeldStopSignals } from './interrupts';
 
 /** `rxdag resume` options as commander hands them over. */
 export type RawResumeOptions = Omit<RawRunOptions, 'failFast' | 'journal'> & {
@@ -86,6 +86,8 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
   let lingers = false;
   // from here on a stop signal is held for the run, which then starts nothing (see interrupts.ts)
   const held = new HeldStopSignals();
+  // and once the run ended, while the command closes down
+  const closing = new ClosingStopSignals((line) => io.stderr.write(`${line}\n`));
   try {
     const id = runId ?? (await newestInterrupted(store));
     const { header, history } = await journaled(store, id);
@@ -191,6 +193,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
       options,
       io,
     );
+    closing.ended(code);
     // refused after the journal took the run (an event it cannot replay): the torn line moved all the same
     if (torn !== undefined && !notes.said && location.kind === 'folder' && tornTailOf(location.dir, id) === undefined) {
       io.stderr.write(`${tornTailSetAside(id, torn)}\n`);
@@ -201,11 +204,15 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     return exit;
   } finally {
     held.release();
-    await remote?.close();
-    // the remote agents closed first: nothing is said of the workers while the endpoint waits
-    if (lingers) await metrics?.linger(io.stderr);
-    await metrics?.close();
-    await store.close();
+    try {
+      await remote?.close();
+      // the remote agents closed first: nothing is said of the workers while the endpoint waits
+      if (lingers) await metrics?.linger(io.stderr);
+      await metrics?.close();
+      await store.close();
+    } finally {
+      closing.release();
+    }
   }
 }
 

@@ -53,7 +53,7 @@ import { logsFolderProblems } from './logsFolder';
 import { escapeControls } from '../../dag/text';
 import { envWarnings } from '../dagFile/envWarnings';
 import { appendAll } from '../../appendAll';
-import { HeldStopSignals } from './interrupts';
+import { ClosingStopSignals, HeldStopSignals } from './interrupts';
 
 /** What the command takes from the world: specs pass their own. */
 export interface RunWorld {
@@ -95,6 +95,8 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
   let lingers = false;
   // from here on a stop signal is held for the run, which then starts nothing (see interrupts.ts)
   const held = new HeldStopSignals();
+  // and once the run ended, while the command closes down
+  const closing = new ClosingStopSignals((line) => io.stderr.write(`${line}\n`));
   try {
     // estimates of tasks without one, from the store's earlier runs of the DAG (not with --no-history)
     const { loaded, note } =
@@ -167,17 +169,22 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
       options,
       io,
     );
+    closing.ended(code);
     // --metrics-push: once the run ended, however it ended; a run stopped before it started pushes nothing
     const exit = held.signal !== undefined ? code : await exitCodeAfterPush(code, metrics?.push, loaded.dag.id, io.stderr);
     lingers = ranToItsEnd(code);
     return exit;
   } finally {
     held.release();
-    await remote?.close(); // after a Ctrl-C, once the workers were told to stop its attempts
-    // the remote agents closed first: nothing is said of the workers while the endpoint waits
-    if (lingers) await metrics?.linger(io.stderr);
-    await metrics?.close();
-    await store?.close();
+    try {
+      await remote?.close(); // after a Ctrl-C, once the workers were told to stop its attempts
+      // the remote agents closed first: nothing is said of the workers while the endpoint waits
+      if (lingers) await metrics?.linger(io.stderr);
+      await metrics?.close();
+      await store?.close();
+    } finally {
+      closing.release();
+    }
   }
 }
 
