@@ -13,7 +13,7 @@ import { upwardRanks } from './ranks';
 import type { IdIndex } from './idIndex';
 import type { DagSpec, TaskDefaults } from './schema';
 import { checkSpecHead } from './specHead';
-import { materializeTasks, type TaskColumns } from './taskColumns';
+import { type ColumnArrays, materializeTasks, type TaskColumns } from './taskColumns';
 import type { Dag, DagIndex, Task } from './types';
 import { unknownAgentIssues } from './unknownAgents';
 import { validateTasks } from './validateTasks';
@@ -125,10 +125,39 @@ function draftIssues(issues: readonly DagIssue[], columns: TaskColumns, specInde
   });
 }
 
+/**
+ * The DAG of `columns` and their `deps` edges, checked already (a DAG grown by spawned tasks, see
+ * `growDag.ts`); `undefined` when the edges make a cycle, which the caller reports.
+ * @internal
+ */
+export function dagOfCheckedColumns(
+  id: string,
+  defaults: TaskDefaults | undefined,
+  columns: ColumnArrays,
+  deps: CsrGraph,
+  indexById: IdIndex,
+): Dag | undefined {
+  const n = columns.length;
+  const inDegree = edgeCounts(deps, n);
+  const dependents = reverse(deps, n);
+  const topo = topologicalOrder(dependents, deps, inDegree);
+  if (topo.cycles.length > 0) return undefined;
+  const dag = frozenDag(id, defaults, dagIndex(columns, deps, dependents, inDegree, topo.order), indexById);
+  definedDags.add(dag);
+  return dag;
+}
+
+/** The index of the ids of a DAG made here, for a DAG grown from it (see `growDag.ts`). */
+export function idIndexOf(dag: Dag): IdIndex | undefined {
+  return idIndexes.get(dag);
+}
+
+const idIndexes = new WeakMap<Dag, IdIndex>();
+
 /** The DAG over `index`, its task objects built when first asked for. */
 function frozenDag(id: string, defaults: TaskDefaults | undefined, index: DagIndex, indexById: IdIndex): Dag {
   let tasks: readonly Task[] | undefined;
-  return Object.freeze({
+  const dag: Dag = Object.freeze({
     id,
     defaults: defaults === undefined ? undefined : Object.freeze(defaults),
     size: index.ids.length,
@@ -138,6 +167,8 @@ function frozenDag(id: string, defaults: TaskDefaults | undefined, index: DagInd
     index,
     taskIndex: (taskId: string) => indexById.get(taskId),
   });
+  idIndexes.set(dag, indexById);
+  return dag;
 }
 
 const definedDags = new WeakSet<object>();
@@ -156,7 +187,7 @@ function unknownAgentsOfColumns(columns: TaskColumns, specIndexOf: Int32Array, a
 }
 
 /** The frozen index of a valid DAG: the columns' arrays cut to its size, plus the graph's. */
-function dagIndex(columns: TaskColumns, deps: CsrGraph, dependents: CsrGraph, inDegree: Int32Array, order: Int32Array): DagIndex {
+function dagIndex(columns: ColumnArrays, deps: CsrGraph, dependents: CsrGraph, inDegree: Int32Array, order: Int32Array): DagIndex {
   const n = columns.length;
   const agentCodes = columns.agentCodes.subarray(0, n);
   const agentNames = Object.freeze(columns.agentNames);

@@ -6,6 +6,7 @@
  */
 import { jsonSafetyProblem } from '../jsonSafe';
 import { type Dag, defineDag } from './defineDag';
+import { grownDag } from './growDag';
 import { TaskSpecs } from './specOf';
 import { type DagIssue, DagValidationError, quoted } from './errors';
 import { noAgentIssues, zodIssues } from './issues';
@@ -20,8 +21,8 @@ import { type AgentsOfTasks, unknownAgentIssues } from './unknownAgents';
  * A spawned task may depend only on tasks spawned with it and on tasks already completed, which
  * rules out cycles through the existing graph.
  *
- * Costs O(tasks of the DAG): spawning suits planners that add a handful of tasks, not one task
- * per task of a million-task DAG.
+ * Costs O(tasks of the DAG) in typed-array copies (`growDag.ts`): a task spawned per task of a
+ * big DAG makes the run quadratic, cheaply up to tens of thousands of tasks.
  */
 export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[], isCompleted: (task: number) => boolean): Dag {
   return grow(dag, spawner, specs, isCompleted, undefined);
@@ -74,12 +75,23 @@ function grow(
   // where each dependency the DAG is given stands in the task's own `deps` (for the paths of its issues)
   const keptDeps = (spec: TaskSpec): number[] => (spec.deps ?? []).flatMap((id, d) => (issues.length === 0 || fine(id) ? [d] : []));
   const depsOf = (spec: TaskSpec): readonly string[] => keptDeps(spec).map((d) => spec.deps![d]!);
-  let grown: Dag | undefined;
-  try {
-    grown = defineDag(grownSpec(dag, spawner, kept, depsOf));
-  } catch (error) {
-    if (!(error instanceof DagValidationError)) throw error;
-    issues.push(...atSpawn(error.issues, dag.size, kept, keptDeps));
+  // tasks without a problem grow the DAG's own arrays; otherwise (or for a cycle) the grown spec is defined, to say what is wrong
+  let grown =
+    issues.length === 0
+      ? grownDag(
+          dag,
+          spawner,
+          kept.map(({ spec }) => spec),
+          depsOf,
+        )
+      : undefined;
+  if (grown === undefined) {
+    try {
+      grown = defineDag(grownSpec(dag, spawner, kept, depsOf));
+    } catch (error) {
+      if (!(error instanceof DagValidationError)) throw error;
+      issues.push(...atSpawn(error.issues, dag.size, kept, keptDeps));
+    }
   }
   if (run !== undefined) {
     const { agents, check } = run;

@@ -20,6 +20,20 @@ export class IdIndex {
     this.mask = size - 1;
   }
 
+  /**
+   * The index of `ids`, whose first `known` are those this index holds (a DAG grown by spawned
+   * tasks): its table copied while one of that size has room (its size doubles when not, so a run
+   * spawning a task at a time copies a table rather than hashing every id again), the others
+   * added. `undefined` when one of those is there already.
+   */
+  grownTo(ids: readonly string[], known: number): IdIndex | undefined {
+    const grown = new IdIndex(ids, ids.length);
+    if (grown.buckets.length === this.buckets.length) grown.buckets.set(this.buckets);
+    else for (let i = 0; i < known; i++) grown.add(i);
+    for (let i = known; i < ids.length; i++) if (grown.add(i) !== undefined) return undefined;
+    return grown;
+  }
+
   /** The index of `id`, or `undefined`. */
   get(id: string): number | undefined {
     if (typeof id !== 'string') return undefined;

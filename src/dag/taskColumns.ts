@@ -27,6 +27,24 @@ export function normalizeRetry(retry: RetrySpec | undefined): RetryPolicy {
   });
 }
 
+/** The per-task fields a DAG's index is made of (see {@link TaskColumns}), the first `length` of each. */
+export type ColumnArrays = Pick<
+  TaskColumns,
+  | 'length'
+  | 'ids'
+  | 'agentCodes'
+  | 'agentNames'
+  | 'inputs'
+  | 'retries'
+  | 'priority'
+  | 'timeoutMs'
+  | 'estimateMs'
+  | 'weights'
+  | 'limits'
+  | 'limitUnits'
+  | 'rules'
+>;
+
 /**
  * The per-task fields while a DAG is being defined, one array per field, each allocated once at
  * the spec's length: an array grown by `push` leaves every smaller backing store behind as

@@ -1,0 +1,42 @@
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+
+/**
+ * Smoke test of `npm run bench:spawn`, tiny: two sizes once each. Only that it runs each run to
+ * its end (it throws otherwise) and prints a row per size, and refuses a bad option; no timing is
+ * asserted.
+ */
+
+const ROOT = path.resolve(__dirname, '../..');
+const SCRIPT = path.join(ROOT, 'benchmarks/spawn.ts');
+const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
+const run = (args: readonly string[]) =>
+  promisify(execFile)(process.execPath, ['--import', TSX_LOADER, SCRIPT, ...args], { cwd: ROOT, timeout: 60_000 });
+
+describe('npm run bench:spawn (tiny, once)', () => {
+  it('should print a row per size, its spawns and times', async () => {
+    const { stdout } = await run(['--sizes', '20,40', '--runs', '1']);
+    const rows = stdout.split('\n').filter((line) => /^\| \d/.test(line));
+    expect(
+      rows.map((row) =>
+        row
+          .split('|')
+          .slice(1, 3)
+          .map((cell) => cell.trim()),
+      ),
+    ).toEqual([
+      ['20 → 40', '20'],
+      ['40 → 80', '40'],
+    ]);
+    for (const row of rows) expect(Number(row.split('|')[3])).toBeGreaterThan(0);
+  }, 70_000);
+
+  it('should refuse a size that is not a positive integer, with exit 2', async () => {
+    await expect(run(['--sizes', '20,x'])).rejects.toMatchObject({
+      code: 2,
+      stderr: 'bench:spawn: `--sizes` takes a positive integer (got x)\n',
+    });
+  }, 70_000);
+});
