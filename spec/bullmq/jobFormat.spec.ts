@@ -1,5 +1,13 @@
 import fc from 'fast-check';
-import { isPlainJobData, isPlainSuccess, jobDataFor, jobDataSchema, outcomeSchema } from '../../src/bullmq/jobFormat';
+import {
+  isPlainJobData,
+  isPlainSuccess,
+  jobDataFor,
+  jobDataSchema,
+  MAX_JOB_CHARS,
+  outcomeSchema,
+  signedJobData,
+} from '../../src/bullmq/jobFormat';
 import { failureOutcome, settlementOf, successOutcome } from '../../src/bullmq/outcomes';
 import { keyBytes } from '../../src/bullmq/signing';
 import { signedAsEarlierRxdag } from './helpers';
@@ -215,5 +223,32 @@ describe('the hand check of outcomes (a shortcut past zod)', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('a job too large to send', () => {
+  const signing = { key: undefined, signatureTtlMs: 60_000, prefix: 'rxdag', queue: 'q' };
+  const contextWith = (input: unknown, upstream: Record<string, unknown>) =>
+    ({ id: 'join', runId: 'r', dagId: 'd', attempt: 1, idempotencyKey: 'r/join', input, upstream }) as unknown as TaskContext;
+  const messageOf = (task: TaskContext) => {
+    try {
+      signedJobData(task, 'r|join|1', signing);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error('expected a JobTooLargeError');
+  };
+  const tooMuch = 'x'.repeat(MAX_JOB_CHARS);
+
+  it('should name the dependencies it counts, one or several, and advise running without context injection', () => {
+    expect(messageOf(contextWith(undefined, { a: tooMuch }))).toMatch(
+      /\(its input and the outputs of its dependency\), more than a job may \(\d+\): keep what it is sent smaller, or run it without context injection/,
+    );
+    expect(messageOf(contextWith(undefined, { a: tooMuch, b: 'y' }))).toMatch(/\(its input and the outputs of its 2 dependencies\)/);
+  });
+
+  it('should not advise running without context injection a job too large by its input alone', () => {
+    const message = messageOf(contextWith(tooMuch, {}));
+    expect(message).toMatch(/\(its input\), more than a job may \(\d+\): keep what it is sent smaller$/);
   });
 });

@@ -197,12 +197,16 @@ export const MAX_JOB_CHARS = 128 * 1024 * 1024;
 export function signedJobData(task: TaskContext, jobId: string, signing: JobSigning): JobData {
   const now = issueTime();
   const data = jobDataFor(task, timeoutOf(task), now);
-  const chars = (data.input === undefined ? 0 : jsonLength(data.input)) + jsonLength(data.upstream);
+  const inputChars = data.input === undefined ? 0 : jsonLength(data.input);
+  const chars = inputChars + jsonLength(data.upstream);
   if (chars > MAX_JOB_CHARS) {
+    const deps = Object.keys(data.upstream).length;
+    const outputs = deps === 0 ? '' : ` and the outputs of its ${deps === 1 ? 'dependency' : `${deps} dependencies`}`;
+    const instead =
+      inputChars > MAX_JOB_CHARS ? '' : ', or run it without context injection (contextInjection: false) and fetch what it needs itself';
     throw new JobTooLargeError(
-      `task ${quoted(task.id)}: its job would carry ${chars} characters of JSON (its input and the outputs of its ` +
-        `${Object.keys(data.upstream).length} dependencies), more than a job may (${MAX_JOB_CHARS}): keep what it is sent smaller, ` +
-        'or run it without context injection (contextInjection: false) and fetch what it needs itself',
+      `task ${quoted(task.id)}: its job would carry ${chars} characters of JSON (its input${outputs}), more than a job may ` +
+        `(${MAX_JOB_CHARS}): keep what it is sent smaller${instead}`,
     );
   }
   if (signing.key !== undefined) {
