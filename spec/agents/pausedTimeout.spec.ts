@@ -5,8 +5,8 @@ import { type DagEvent, runDag } from '../../src/index';
 /**
  * A process paused past an attempt's time limit (a machine asleep, a stopped process, a blocked
  * event loop) while the attempt's work ended in time: on waking, Node runs the expired timer
- * before the I/O that brought the end; the end is heard first and the attempt completes. Without
- * a pause, the limit holds as before.
+ * before the I/O that brought the end; the end is heard first and the attempt completes, also
+ * one heard a few round trips later. Without a pause, the limit holds as before.
  */
 describe('a time limit that ran out during a pause', () => {
   /** Blocks the event loop for `ms`, from a check-phase callback: the loop's next turn runs expired timers before I/O. */
@@ -44,5 +44,21 @@ describe('a time limit that ran out during a pause', () => {
       return sleep(seconds);
     }, 600);
     expect(events.filter((event) => 'taskId' in event && event.taskId === 'a').map((event) => event.type)).toEqual(types);
+  });
+
+  it('should complete an attempt whose end, come during the pause, takes a few turns to be heard (a remote result read after it)', async () => {
+    // the process ended during the pause; what it tells is then read in a few more steps, as a
+    // remote agent reads its job's result from Redis
+    const events = await run(async () => {
+      pauseAfter(50, 1000);
+      await sleep('0.2');
+      for (let step = 0; step < 3; step++) await new Promise((resolve) => setTimeout(resolve, 5));
+      return 'done';
+    }, 600);
+    expect(events.filter((event) => 'taskId' in event && event.taskId === 'a').map((event) => event.type)).toEqual([
+      'task.ready',
+      'task.started',
+      'task.completed',
+    ]);
   });
 });

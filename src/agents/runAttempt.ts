@@ -60,6 +60,10 @@ const NO_OUTPUT: JsonCheck = Object.freeze({ ok: true, value: undefined });
  */
 const LATE_TIMER_MS = 250;
 
+/** How long at most such a timer then waits (as long as it was late): an end that came during the
+ * pause may take a few round trips to be heard (a remote result read from Redis), not one turn. */
+const LATE_GRACE_MS = 1000;
+
 /**
  * A successful outcome. A class rather than an object literal, as for the pipeline's other
  * per-task objects, so V8 never pretenures their allocation site (benchmarks/README.md,
@@ -183,7 +187,8 @@ class AttemptExecution<T> {
       this.timer = this.scheduler.schedule(() => {
         // a timer this late fired after a pause (a machine asleep, a stopped process), before the
         // events that came meanwhile: the agent's end, if it came, is heard first
-        if (this.scheduler.now() - due > LATE_TIMER_MS) this.timer = this.scheduler.schedule(timeOut);
+        const late = this.scheduler.now() - due;
+        if (late > LATE_TIMER_MS) this.timer = this.scheduler.schedule(timeOut, Math.min(late, LATE_GRACE_MS));
         else timeOut();
       }, timeoutMs);
     }
