@@ -1,5 +1,7 @@
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { type Agent, runDag } from '../../src/index';
+import { jobDataFor } from '../../src/bullmq/jobFormat';
+import { type Agent, runDag, type TaskContext } from '../../src/index';
 import { remoteAgent, startWorker } from '../../src/bullmq/index';
 import { describeRedis, prefixPerTest } from '../support/redis';
 import { Closer, collect, ending, sleep, waitFor } from './helpers';
@@ -73,6 +75,49 @@ describeRedis('a run id used again after a cancelled run', (env) => {
     const events = await collect(runDag(dag, { agents, runId: 'fixed' }));
     expect(ending(events).outcome).toBe('succeeded');
     expect(calls.map((call) => call.aborted)).toEqual([true, false]);
+  });
+
+  it('should not cancel the next run of the same id when a run is left in the step that started it', async () => {
+    const job: Agent = async () => {
+      await sleep(30);
+      return 'done';
+    };
+    closer.add(startWorker({ connection: env.url, prefix, agents: { job }, concurrency: 2, leaseMs: LEASE_MS, onLog: () => undefined }));
+    const agents = { job: closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS })) };
+    const dag = { id: 'again', tasks: [{ id: 'a', agent: 'job' }] };
+    const outcomes: string[] = [];
+    for (let round = 0; round < 6; round++) {
+      const runId = `left-${round}`;
+      runDag(dag, { agents, runId }).subscribe().unsubscribe(); // its attempt ends before its add goes out
+      outcomes.push(ending(await collect(runDag(dag, { agents, runId }))).outcome);
+    }
+    expect(outcomes).toEqual(Array(6).fill('succeeded'));
+  });
+
+  it("should leave the cancel of an earlier run's job as it is when an attempt waiting that job out is cancelled", async () => {
+    // what a scheduler that died as it cancelled leaves: its job still waiting, and the cancel naming it
+    const queue = new Queue('job', { connection: { host: new URL(env.url).hostname, port: Number(new URL(env.url).port) }, prefix });
+    closer.add(queue);
+    const context = { id: 'a', runId: 'fixed', dagId: 'again', input: undefined, upstream: {}, attempt: 1, idempotencyKey: 'fixed/a' };
+    const earlier = jobDataFor(context as unknown as TaskContext, undefined, Date.now() - 60_000);
+    await queue.add('a', earlier, { jobId: 'fixed|a|1' });
+    const redis = new Redis(env.url);
+    closer.onClose(() => void redis.disconnect());
+    const cancelKey = `${prefix}:job:rxdag-cancel:fixed|a|1`;
+    await redis.set(cancelKey, `1 ${earlier.issuedAt}`, 'PX', 60_000);
+    const agents = { job: closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS })) };
+    const next = runDag({ id: 'again', tasks: [{ id: 'a', agent: 'job' }] }, { agents, runId: 'fixed' }).subscribe();
+    await sleep(300); // it found the earlier job, stopped, and waits it out
+    next.unsubscribe();
+    await sleep(300);
+    expect(await redis.get(cancelKey)).toBe(`1 ${earlier.issuedAt}`);
+    // timed out while it waits: its error says what it waited for, and the cancel stays the earlier job's
+    const timedOut = await collect(runDag({ id: 'again', tasks: [{ id: 'a', agent: 'job', timeoutMs: 300 }] }, { agents, runId: 'fixed' }));
+    expect(ending(timedOut).failures.map((failure) => failure.error.message)).toEqual([
+      expect.stringContaining('its job waited for an earlier job of the same id'),
+    ]);
+    await sleep(200);
+    expect(await redis.get(cancelKey)).toBe(`1 ${earlier.issuedAt}`);
   });
 
   it("should still stop any job of its id on a cancel that names no job (an earlier rxdag's scheduler)", async () => {

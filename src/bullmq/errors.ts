@@ -144,6 +144,10 @@ export class RemoteJobError extends Error {
   readonly severity: Severity = 'error';
 }
 
+/** What the timeout of an attempt that waited out an earlier, cancelled job of its id adds to its error. */
+export const STOPPED_JOB_DETAIL =
+  'its job waited for an earlier job of the same id (of a run of the same id, cancelled) to end on its worker: a cancel stopped that one';
+
 /**
  * What a timed-out attempt whose job no worker took adds to its error: that its workers were busy,
  * when they took `taken` of this scheduler's jobs (`running` of them now), else that none may

@@ -15,7 +15,7 @@ import { Observable } from 'rxjs';
 import { stoppedForResume, type TaskContext, TaskTimeoutError, type WorkerResult } from '../index';
 import { type CancelReason, issuedAtOf } from './cancelSignals';
 import { type CommandConnection, within } from './commandConnection';
-import { notTakenDetail, RemoteJobError, RunIdTakenError, WorkerLostError } from './errors';
+import { notTakenDetail, RemoteJobError, RunIdTakenError, STOPPED_JOB_DETAIL, WorkerLostError } from './errors';
 import type { FinishedJobs } from './finishedJobs';
 import { type Connections, openConnections } from './queueConnections';
 import { addRidingOutages, type Outage, outageOver, outageSeen } from './redisAway';
@@ -261,9 +261,9 @@ export class RemoteQueue {
   }
 
   /** Checks on a job after a lease period without news. */
-  private arm(waiter: Waiter): void {
+  private arm(waiter: Waiter, afterMs = this.config.leaseMs): void {
     clearTimeout(waiter.timer);
-    waiter.timer = setTimeout(() => this.nudge(waiter.jobId), this.config.leaseMs);
+    waiter.timer = setTimeout(() => this.nudge(waiter.jobId), afterMs);
   }
 
   /** A timed-out attempt whose job no worker took says so in its error (see `notTakenDetail`). */
@@ -271,6 +271,7 @@ export class RemoteQueue {
     const reason: unknown = waiter.task.signal.reason;
     // (a job not added yet, Redis away, is no sign of a queue without workers)
     if (waiter.taken || !waiter.sent || !(reason instanceof TaskTimeoutError)) return;
+    if (waiter.origin === 'stopped') return reason.addDetail(STOPPED_JOB_DETAIL);
     const running = [...this.waiters.values()].filter((other) => other.taken).length;
     reason.addDetail(notTakenDetail({ ...this.config, database: this.config.target.options.db ?? 0 }, this.takenJobs, running));
   }
@@ -329,8 +330,9 @@ export class RemoteQueue {
     }
     if (waiter.origin === 'stopped') {
       // once it is gone the attempt's own job is added; a finished one is removed for that
-      if (job.finishedOn !== undefined && (await queue.remove(jobId)) === 1 && this.waiters.get(jobId) === waiter) this.addAgain(waiter);
-      else this.arm(waiter);
+      if (job.finishedOn === undefined) return this.arm(waiter);
+      if ((await queue.remove(jobId)) === 0) return this.arm(waiter, 50); // removed by someone else: a look soon finds it gone
+      if (this.waiters.get(jobId) === waiter) this.addAgain(waiter);
       return;
     }
     // a job re-attached to (a resumed run's) may have been taken before this client read events
@@ -379,6 +381,8 @@ export class RemoteQueue {
 
   /** Stops a job: a waiting one is removed, a running one gets a cancel and is removed when it ends (also closing, until the connections go). */
   private cancel(waiter: Waiter, reason: CancelReason, owned?: OwnershipCheck, maybe = false): void {
+    // its job of the id is an earlier one, which a cancel stopped already (and names): none of its own was added
+    if (waiter.origin === 'stopped') return;
     this.cancels.send(() => this.connections ?? this.connect(), waiter.jobId, reason, waiter.issuedAt, owned, maybe);
   }
 

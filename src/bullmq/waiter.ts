@@ -78,18 +78,24 @@ export function ownershipOf(waiter: Waiter): OwnershipCheck | undefined {
   return async (queue) => {
     const job = await queue.getJob(waiter.jobId);
     if (job === undefined) return waiter.issuedAt;
-    return otherRunsJob(waiter.data, job.data) === undefined && (issuedAtOf(job.data) ?? waiter.issuedAt);
+    // a job issued after its own is the next run's of the same id
+    const issuedAt = issuedAtOf(job.data) ?? waiter.issuedAt;
+    return otherRunsJob(waiter.data, job.data) === undefined && issuedAt <= waiter.issuedAt ? issuedAt : false;
   };
 }
 
 /**
  * For an attempt whose add never went out: whether a job of its id is in Redis all the same and
  * is its run's (a resumed run's, added by the run's earlier process), so that its cancel is sent.
+ * Only a job issued before the attempt's own data: a later one is the next run's of the same id
+ * (a run left in the step that started it, and run again at once).
  */
 export function existingOwnJob(waiter: Waiter): OwnershipCheck {
   return async (queue) => {
     const job = await queue.getJob(waiter.jobId);
-    return job !== undefined && otherRunsJob(waiter.data, job.data) === undefined && (issuedAtOf(job.data) ?? waiter.issuedAt);
+    if (job === undefined || otherRunsJob(waiter.data, job.data) !== undefined) return false;
+    const issuedAt = issuedAtOf(job.data);
+    return issuedAt !== undefined && issuedAt < waiter.issuedAt ? issuedAt : false;
   };
 }
 
