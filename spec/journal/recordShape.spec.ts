@@ -45,6 +45,14 @@ describe("a record a backend gives back that is not the run's events", () => {
       (events) => [events[0], { ...events[1], runId: 'other' }],
       'task.ready of run "other" in the journal of run "r"',
     ],
+    [
+      'an event without its run id',
+      (events) => {
+        const { runId: _runId, ...rest } = events[1]!;
+        return [events[0], rest];
+      },
+      'task.ready has no runId, expected "r"',
+    ],
   ])('should refuse to resume a record holding %s with JournalCorruptError, running nothing', async (_, change, problem) => {
     const writer = await fileJournal(dir).create(sampleHeader('r'));
     const e = eventsOf('r');

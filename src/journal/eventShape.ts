@@ -12,7 +12,8 @@ import type { DagEvent, RunOutcome } from '../events';
 export function eventProblem(event: unknown, runId: string, seq: number): string | undefined {
   if (typeof event !== 'object' || event === null || typeof (event as DagEvent).type !== 'string') return 'not an event';
   const { runId: eventRun, seq: eventSeq, type } = event as DagEvent;
-  if (eventRun !== runId) return `${type} of run "${String(eventRun)}" in the journal of run "${runId}"`;
+  if (eventRun === undefined) return `${type} has no runId, expected "${runId}"`;
+  if (eventRun !== runId) return `${type} of run ${describeValue(eventRun)} in the journal of run "${runId}"`;
   if (eventSeq === seq) return tallyFieldsProblem(event as DagEvent);
   if (!Number.isSafeInteger(eventSeq)) return `${type} has seq ${describeValue(eventSeq)}, expected the whole number ${seq}`;
   if (eventSeq < seq) return `${type} has seq ${eventSeq}, expected ${seq} (seq ${eventSeq} again: a line repeated or out of order)`;

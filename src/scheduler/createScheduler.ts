@@ -52,7 +52,8 @@ export interface Scheduler extends NotificationStreams {
    * Refuses new runs and resolves when the runs going on have ended, those whose journal is
    * still answering (creating or resuming their record) included. With `force: true` they are
    * cancelled first: running agents are aborted, every unfinished task ends `task.cancelled`
-   * (a run whose journal answers later starts cancelled, no agent called).
+   * (a run whose journal answers later starts cancelled, no agent called: `force` waits for the
+   * answer, which a backend bounds; the PostgreSQL journal's within 30 s).
    *
    * With `interrupt: true` (a deploy, a SIGTERM) the runs are stopped as a crash would stop
    * them, but at once and cleanly: their journal records nothing more and gives them up, so they
