@@ -3,7 +3,10 @@ import { scheduling, testScheduler, timeline } from '../helpers';
 
 const base = { healthCheckIntervalMs: 0, runId: 'r' } as const;
 
-function runIn(dagSpec: Parameters<typeof defineDag>[0], agents: (cold: ReturnType<typeof testScheduler>['createColdObservable']) => Parameters<typeof runDag>[1]): DagEvent[] {
+function runIn(
+  dagSpec: Parameters<typeof defineDag>[0],
+  agents: (cold: ReturnType<typeof testScheduler>['createColdObservable']) => Parameters<typeof runDag>[1],
+): DagEvent[] {
   const scheduler = testScheduler();
   const events: DagEvent[] = [];
   scheduler.run(({ cold }) => {
@@ -57,30 +60,60 @@ describe('spawning tasks', () => {
     expect(events.at(-1)).toMatchObject({ counts: { total: 5, completed: 5 } });
   });
 
+  it('should time out a spawned task by its own limit in a DAG whose tasks have none', () => {
+    const events = runIn(plannerDag, (cold) => ({
+      agents: {
+        planner: (ctx) => {
+          ctx.spawn([{ id: 'slow', agent: 'search', timeoutMs: 4 }]);
+          return cold('-(x|)', { x: 'topics' });
+        },
+        search: () => cold('----------(x|)', { x: 'late' }),
+        writer: () => 'w',
+      },
+    }));
+    expect(
+      events.filter((e) => e.type === 'task.timed-out' || e.type === 'task.failed').map((e) => [e.type, e.at, 'taskId' in e && e.taskId]),
+    ).toEqual([
+      ['task.timed-out', 5, 'slow'],
+      ['task.failed', 5, 'slow'],
+    ]);
+  });
+
   it.each<[string, TaskSpec[], string]>([
     ['a duplicate id', [{ id: 'write', agent: 'search' }], 'spawn[0].id: task id "write" is already used in this run'],
-    ['an unknown dependency', [{ id: 'x', agent: 'search', deps: ['ghost'] }], 'spawn[0].deps[0]: spawned task "x" depends on "ghost", which is not a task of this run'],
+    [
+      'an unknown dependency',
+      [{ id: 'x', agent: 'search', deps: ['ghost'] }],
+      'spawn[0].deps[0]: spawned task "x" depends on "ghost", which is not a task of this run',
+    ],
     ['an unknown agent', [{ id: 'x', agent: 'nobody' }], 'spawn[0].agent: unknown agent "nobody"'],
     ['a dependency that has not completed', [{ id: 'x', agent: 'search', deps: ['side'] }], 'which has not completed'],
-    ['a cycle among spawned tasks', [{ id: 'x', agent: 'search', deps: ['y'] }, { id: 'y', agent: 'search', deps: ['x'] }], 'cycle: '],
+    [
+      'a cycle among spawned tasks',
+      [
+        { id: 'x', agent: 'search', deps: ['y'] },
+        { id: 'y', agent: 'search', deps: ['x'] },
+      ],
+      'cycle: ',
+    ],
     ['a bad value', [{ id: 'x', agent: 'search', timeoutMs: -1 } as TaskSpec], 'spawn[0].timeoutMs: must be > 0'],
     [
       'an unknown dependency, with the unknown agent of another task',
-      [{ id: 'x', agent: 'search', deps: ['ghost'] }, { id: 'y', agent: 'nobody' }],
+      [
+        { id: 'x', agent: 'search', deps: ['ghost'] },
+        { id: 'y', agent: 'nobody' },
+      ],
       'spawn[1].agent: unknown agent "nobody"',
     ],
   ])('should fail the spawner, not the run, on %s', (_, spawned, message) => {
-    const events = runIn(
-      { id: 'bad', tasks: [...plannerDag.tasks, { id: 'side', agent: 'slow' }] },
-      (cold) => ({
-        agents: {
-          planner: (ctx) => (ctx.spawn(spawned), cold('-(x|)')),
-          search: () => cold('-(x|)'),
-          writer: () => cold('-(x|)'),
-          slow: () => cold('----(x|)'),
-        },
-      }),
-    );
+    const events = runIn({ id: 'bad', tasks: [...plannerDag.tasks, { id: 'side', agent: 'slow' }] }, (cold) => ({
+      agents: {
+        planner: (ctx) => (ctx.spawn(spawned), cold('-(x|)')),
+        search: () => cold('-(x|)'),
+        writer: () => cold('-(x|)'),
+        slow: () => cold('----(x|)'),
+      },
+    }));
     const failed = events.find((e) => e.type === 'task.failed');
     expect(failed).toMatchObject({ taskId: 'plan', willRetry: false, error: { name: 'DagValidationError' } });
     expect(failed?.type === 'task.failed' && failed.error.message).toContain(message);

@@ -296,8 +296,9 @@ export class RunController {
       return error;
     }
     this.writer.spawned(task, attempt.attempt, specs, grown);
+    const before = this.dag.size;
     this.dag = grown;
-    this.hasTaskTimeouts = anyTimeout(grown);
+    this.hasTaskTimeouts ||= anyTimeout(grown, before);
     this.readyQueue.reorder(this.orderOf(grown));
     return undefined;
   }
@@ -391,6 +392,9 @@ export class RunController {
   }
 }
 
-function anyTimeout(dag: Dag): boolean {
-  return dag.index.timeoutMs.some((ms) => !Number.isNaN(ms));
+/** Whether a task of `dag` from `from` on has its own time limit. */
+function anyTimeout(dag: Dag, from = 0): boolean {
+  const { timeoutMs } = dag.index;
+  for (let task = from; task < timeoutMs.length; task++) if (!Number.isNaN(timeoutMs[task])) return true;
+  return false;
 }
