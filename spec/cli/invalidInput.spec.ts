@@ -280,6 +280,13 @@ describe('rxdag run (invalid input)', () => {
         stderr: `rxdag: unknown option '${flag}' (-c N, --concurrency N: how many tasks run at once)\n(run "rxdag run --help" for usage)\n`,
       });
     }
+    // the events log is --events, whatever it is called
+    for (const flag of ['--events-log', '--event-log=e.jsonl', '--eventlog']) {
+      expect(await rxdagInProcess('run', file, flag)).toMatchObject({
+        code: 2,
+        stderr: `rxdag: unknown option '${flag}' (--events FILE: write every event to FILE, one JSON object per line)\n(run "rxdag run --help" for usage)\n`,
+      });
+    }
     // BullMQ's `prefix` is --redis-prefix, not --redis; a command without it is given nothing
     expect(await rxdagInProcess('run', file, '--prefix', 'p')).toMatchObject({
       code: 2,

@@ -294,6 +294,12 @@ const FLAG_HINTS: readonly { readonly given: string; readonly flag: string; read
     flag: '--concurrency',
     hint: '-c N, --concurrency N: how many tasks run at once',
   },
+  // the docs' own words for it: "the events log"
+  {
+    given: '--events?-log|--log-events|--events?-file|--event-?log',
+    flag: '--events',
+    hint: '--events FILE: write every event to FILE, one JSON object per line',
+  },
   // `--prefix` is not `--redis`
   {
     given: '--prefix|--key-prefix|--queue-prefix|--bullmq-prefix',
