@@ -77,6 +77,39 @@ describeRedis('a run id used again after a cancelled run', (env) => {
     expect(calls.map((call) => call.aborted)).toEqual([true, false]);
   });
 
+  it("should start the next run's attempt once the earlier one's agent returned, not a third of a lease later", async () => {
+    const leaseMs = 9000;
+    const calls: { at: number; abortedAt?: number; returnedAt?: number }[] = [];
+    // an agent that takes half a second to stop: the next run's job comes while it still runs
+    const job: Agent = ({ signal }) =>
+      new Promise((resolve, reject) => {
+        const call: { at: number; abortedAt?: number; returnedAt?: number } = { at: Date.now() };
+        calls.push(call);
+        const timer = setTimeout(() => resolve('done'), 200);
+        signal.addEventListener('abort', () => {
+          call.abortedAt = Date.now();
+          clearTimeout(timer);
+          setTimeout(() => {
+            call.returnedAt = Date.now();
+            reject(signal.reason);
+          }, 500);
+        });
+      });
+    closer.add(startWorker({ connection: env.url, prefix, agents: { job }, concurrency: 2, leaseMs, onLog: () => undefined }));
+    const agents = { job: closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs })) };
+    const dag = { id: 'again', tasks: [{ id: 'a', agent: 'job' }] };
+    const first = runDag(dag, { agents, runId: 'fixed' }).subscribe();
+    await waitFor(() => calls.length === 1, 'the first attempt to start');
+    first.unsubscribe();
+    await waitFor(() => calls[0]!.abortedAt !== undefined, 'the cancel to reach the worker');
+    const events = await collect(runDag(dag, { agents, runId: 'fixed' }));
+    expect(ending(events).outcome).toBe('succeeded');
+    expect(calls).toHaveLength(2);
+    // after the earlier agent returned, and well within a third of the lease
+    expect(calls[1]!.at).toBeGreaterThanOrEqual(calls[0]!.returnedAt!);
+    expect(calls[1]!.at - calls[0]!.returnedAt!).toBeLessThan(1000);
+  });
+
   it('should not cancel the next run of the same id when a run is left in the step that started it', async () => {
     const job: Agent = async () => {
       await sleep(30);

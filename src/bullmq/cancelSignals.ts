@@ -184,15 +184,17 @@ export class CancelWatch {
    * Why a job about to start was cancelled already: when a cancel of its id was heard before it
    * started, or it is `takenAgain` after a lease lapsed (its cancel may have come while no worker
    * held it, and no message was heard), the cancel its key holds for this add of the id.
-   * Undefined when there is none, or Redis does not answer (the poll hears it later).
+   * Undefined when there is none, or Redis does not answer (the poll hears it later), but for a
+   * cancel heard: it then stops the job, as a cancel of its id.
    */
   async cancelledAtStart(job: WatchedJob, takenAgain: boolean): Promise<CancelReason | undefined> {
-    if (!takenAgain && !this.recent.has(`${job.queue}\n${job.jobId}`)) return undefined;
+    const heard = this.recent.has(`${job.queue}\n${job.jobId}`);
+    if (!takenAgain && !heard) return undefined;
     try {
       const value = await this.poller.redis.get(cancelKey(this.prefix, job.queue, job.jobId));
       return value !== null && cancelStops(value, job.issuedAt) ? reasonOf(value) : undefined;
     } catch {
-      return undefined;
+      return heard ? 'cancelled' : undefined; // a cancel heard for its id, which Redis cannot say is another add's
     }
   }
 

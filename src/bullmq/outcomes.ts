@@ -134,10 +134,12 @@ function claimedWorker(result: unknown): string | undefined {
 /** What BullMQ says of a job that stalled more times than its workers allow. */
 const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
 
-/** The error of a job BullMQ moved to `failed`: its workers lost it too often, or the worker broke. */
-export function failedJobError(queue: string, jobId: string, failedReason: string, leaseLosses: number | undefined): Error {
-  if (failedReason.includes(STALLED_TOO_OFTEN)) return new WorkerLostError(jobId, leaseLosses);
-  return new RemoteJobError(`job "${jobId}" on queue "${queue}" failed on its worker: ${failedReason}`);
+/** The settlement of a job BullMQ moved to `failed`: its workers lost it too often, or the worker broke. */
+export function failedJobSettlement(queue: string, jobId: string, failedReason: string, leaseLosses: number | undefined): Settlement {
+  const error = failedReason.includes(STALLED_TOO_OFTEN)
+    ? new WorkerLostError(jobId, leaseLosses)
+    : new RemoteJobError(`job "${jobId}" on queue "${queue}" failed on its worker: ${failedReason}`);
+  return { ok: false, error };
 }
 
 /** `text` parsed as JSON; `undefined` (not an outcome) when it is not JSON. */

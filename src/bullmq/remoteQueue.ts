@@ -21,7 +21,7 @@ import { type Connections, openConnections } from './queueConnections';
 import { addRidingOutages, type Outage, outageOver, outageSeen } from './redisAway';
 import { type CancelNotSent, JobCancels, type OwnershipCheck } from './jobCancels';
 import { jobIdFor, otherRunsJob, signedJobData, unsendableInput } from './jobFormat';
-import { failedJobError, parsedJson, type Settlement, settlementOf } from './outcomes';
+import { failedJobSettlement, parsedJson, type Settlement, settlementOf } from './outcomes';
 import { existingOwnJob, mayAddAgain, ownershipOf, readyToAddAgain, vanishedError, type Waiter, waiterFor } from './waiter';
 import type { RedisConnectionError, RedisTarget } from './redisConnection';
 
@@ -183,7 +183,8 @@ export class RemoteQueue {
       track: (sending) => this.track(sending),
       listener: {
         completed: (jobId, returnvalue) => this.onFinished(jobId, () => settlementOf(this.config, jobId, parsedJson(returnvalue))),
-        failed: (jobId, failedReason) => this.onFinished(jobId, () => this.failedSettlement(jobId, failedReason, undefined)),
+        failed: (jobId, failedReason) =>
+          this.onFinished(jobId, () => failedJobSettlement(this.config.queue, jobId, failedReason, undefined)),
         changed: (jobId, event) => {
           const waiter = this.waiters.get(jobId);
           if (event === 'duplicated' && waiter !== undefined && waiter.origin === undefined) waiter.origin = 'unchecked';
@@ -271,14 +272,19 @@ export class RemoteQueue {
     const reason: unknown = waiter.task.signal.reason;
     // (a job not added yet, Redis away, is no sign of a queue without workers)
     if (waiter.taken || !waiter.sent || !(reason instanceof TaskTimeoutError)) return;
-    if (waiter.origin === 'stopped') return reason.addDetail(STOPPED_JOB_DETAIL);
     const running = [...this.waiters.values()].filter((other) => other.taken).length;
-    reason.addDetail(notTakenDetail({ ...this.config, database: this.config.target.options.db ?? 0 }, this.takenJobs, running));
+    const database = this.config.target.options.db ?? 0;
+    const notTaken = () => notTakenDetail({ ...this.config, database }, this.takenJobs, running);
+    reason.addDetail(waiter.origin === 'stopped' ? STOPPED_JOB_DETAIL : notTaken());
   }
 
   private onFinished(jobId: string, read: () => Settlement): void {
-    if (this.cancels.finished(jobId)) return this.finished?.remove(jobId);
     const waiter = this.waiters.get(jobId);
+    if (this.cancels.finished(jobId)) {
+      this.finished?.remove(jobId);
+      if (waiter?.origin === 'stopped') this.arm(waiter, 50); // the next run's attempt waits this job out: soon gone
+      return;
+    }
     if (waiter === undefined) return;
     // the end of another job of its id, before its add (not this attempt's); or of a job found in
     // Redis whose data was not checked yet: read the job whole first
@@ -329,8 +335,7 @@ export class RemoteQueue {
       if (!stopped) waiter.issuedAt = issuedAtOf(job.data) ?? waiter.issuedAt;
     }
     if (waiter.origin === 'stopped') {
-      // once it is gone the attempt's own job is added; a finished one is removed for that
-      if (job.finishedOn === undefined) return this.arm(waiter);
+      if (job.finishedOn === undefined) return this.arm(waiter); // gone, the attempt's own job is added; finished, removed for that
       if ((await queue.remove(jobId)) === 0) return this.arm(waiter, 50); // removed by someone else: a look soon finds it gone
       if (this.waiters.get(jobId) === waiter) this.addAgain(waiter);
       return;
@@ -343,7 +348,7 @@ export class RemoteQueue {
     if (job.finishedOn !== undefined) {
       this.onFinished(jobId, () =>
         job.failedReason !== undefined && job.failedReason !== ''
-          ? this.failedSettlement(jobId, job.failedReason, job.stalledCounter)
+          ? failedJobSettlement(this.config.queue, jobId, job.failedReason, job.stalledCounter)
           : settlementOf(this.config, jobId, job.returnvalue),
       );
       return;
@@ -354,10 +359,6 @@ export class RemoteQueue {
       return;
     }
     this.arm(waiter); // waiting or running: look again in a lease period
-  }
-
-  private failedSettlement(jobId: string, failedReason: string, leaseLosses: number | undefined): Settlement {
-    return { ok: false, error: failedJobError(this.config.queue, jobId, failedReason, leaseLosses) };
   }
 
   /** Stops waiting for `waiter`'s job; false when it was not waited for any more. */

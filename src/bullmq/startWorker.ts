@@ -146,11 +146,13 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     if (onJobTaken !== undefined) tell(onJobTaken, { queue, waitedMs: Math.max(0, Date.now() - job.timestamp) });
     const earlier = running.get(jobEntry) ?? stopping.get(jobEntry);
     if (earlier !== undefined && !earlier.agentReturned && token !== undefined) {
-      // given again while this worker still runs it (its lease lapsed, or Redis lost it and its scheduler added it again): the
-      // earlier copy is not this worker's any more, and this one waits until its agent returned (BullMQ renews locks by job id)
+      // given again while this worker still runs it (a lapsed lease, a job Redis lost and added again, a run of the same id):
+      // the earlier copy is not this worker's any more; this one waits until its agent returned, here a while, then delayed
       earlier.stop('lease-lost');
-      await job.moveToDelayed(Date.now() + Math.ceil(leaseMs / 3), token);
-      throw new DelayedError();
+      if (!(await waitUntil(() => earlier.agentReturned, Math.ceil(leaseMs / 3)))) {
+        await job.moveToDelayed(Date.now() + Math.ceil(leaseMs / 3), token);
+        throw new DelayedError();
+      }
     }
     const attempt = new RunningJob(queue, jobId, issuedAtOf(job.data));
     running.set(jobEntry, attempt);

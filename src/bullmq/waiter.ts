@@ -78,25 +78,33 @@ export function ownershipOf(waiter: Waiter): OwnershipCheck | undefined {
   return async (queue) => {
     const job = await queue.getJob(waiter.jobId);
     if (job === undefined) return waiter.issuedAt;
-    // a job issued after its own is the next run's of the same id
-    const issuedAt = issuedAtOf(job.data) ?? waiter.issuedAt;
-    return otherRunsJob(waiter.data, job.data) === undefined && issuedAt <= waiter.issuedAt ? issuedAt : false;
+    return otherRunsJob(waiter.data, job.data) === undefined ? ownStamp(waiter, job.data) : false;
   };
 }
 
 /**
  * For an attempt whose add never went out: whether a job of its id is in Redis all the same and
  * is its run's (a resumed run's, added by the run's earlier process), so that its cancel is sent.
- * Only a job issued before the attempt's own data: a later one is the next run's of the same id
- * (a run left in the step that started it, and run again at once).
  */
 export function existingOwnJob(waiter: Waiter): OwnershipCheck {
   return async (queue) => {
     const job = await queue.getJob(waiter.jobId);
-    if (job === undefined || otherRunsJob(waiter.data, job.data) !== undefined) return false;
-    const issuedAt = issuedAtOf(job.data);
-    return issuedAt !== undefined && issuedAt < waiter.issuedAt ? issuedAt : false;
+    return job !== undefined && otherRunsJob(waiter.data, job.data) === undefined ? ownStamp(waiter, job.data) : false;
   };
+}
+
+/** When this process began, in ms since the epoch. */
+const PROCESS_BEGAN = performance.timeOrigin;
+
+/**
+ * The `issuedAt` of the job of `waiter`'s run and id found in Redis, when it is the attempt's to
+ * cancel; false for a job issued after the attempt's own data, since this process began: the
+ * next run's of the same id (a run left in the step that started it, run again at once), which
+ * this process issued. A resumed run's job, issued before (by the run's earlier process), is its own.
+ */
+function ownStamp(waiter: Waiter, data: unknown): number | false {
+  const issuedAt = issuedAtOf(data) ?? waiter.issuedAt;
+  return issuedAt > waiter.issuedAt && issuedAt >= PROCESS_BEGAN ? false : issuedAt;
 }
 
 /** How often a job that vanished from Redis untaken is added again for its attempt before the attempt fails. */

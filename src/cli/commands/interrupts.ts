@@ -129,13 +129,15 @@ export class HeldStopSignals {
 }
 
 /**
- * The stop signals while a command whose run has ended closes down (its metrics push, its Redis
- * and store connections): without a listener Node would end it by the signal's default, saying
- * nothing, with 128 + its number, though the run had its end. Made before the run starts, it
- * does nothing until {@link ended} (the run's own listeners act); then the first signal is noted,
- * and a second one (or SIGQUIT) ends the process at once with the run's own exit code.
+ * The stop signals while a command closes down (its metrics push, its Redis and store
+ * connections), its run ended or never started: without a listener Node would end it by the
+ * signal's default, saying nothing, with 128 + its number, though the run had its end. Made
+ * before the run starts, it does nothing until {@link ended} (the setup's and the run's own
+ * listeners act); then the first signal is noted, and a second one (or SIGQUIT) ends the process
+ * at once, with the run's own exit code (the signal's when there was no run).
  */
 export class ClosingStopSignals {
+  private closing = false;
   private code: number | undefined;
   private received = 0;
   private readonly stopListening: () => void;
@@ -143,16 +145,18 @@ export class ClosingStopSignals {
   constructor(say: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {
     this.stopListening = listenToStopSignals((signal) => {
       const received = ++this.received; // those during the run too: a second one ends rxdag at once
-      if (this.code === undefined) return; // the run's own listeners act
+      if (!this.closing) return; // the setup's or the run's own listeners act
+      const ran = this.code === undefined ? '' : ' the run had ended;';
       if (received === 1 && signal !== 'SIGQUIT')
-        return say(`rxdag: stopping on ${signal}: the run had ended; closing down (a second signal ends rxdag at once)`);
-      exitAfterStop(this.code);
+        return say(`rxdag: stopping on ${signal}:${ran} closing down (a second signal ends rxdag at once)`);
+      exitAfterStop(this.code ?? exitCodeOf(signal));
     });
   }
 
-  /** The run ended with `code`: signals from now on are the closing's. */
-  ended(code: number): void {
-    this.code = code;
+  /** The run ended with `code`, or the command closes down without one: signals from now on are the closing's. */
+  ended(code?: number): void {
+    this.closing = true;
+    this.code ??= code;
   }
 
   /** Stops listening (the command's `finally`). */

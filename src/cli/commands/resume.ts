@@ -204,6 +204,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     return exit;
   } finally {
     held.release();
+    closing.ended(); // also when the run never started
     try {
       await remote?.close();
       // the remote agents closed first: nothing is said of the workers while the endpoint waits

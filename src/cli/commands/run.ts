@@ -176,6 +176,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
     return exit;
   } finally {
     held.release();
+    closing.ended(); // also when the run never started
     try {
       await remote?.close(); // after a Ctrl-C, once the workers were told to stop its attempts
       // the remote agents closed first: nothing is said of the workers while the endpoint waits
