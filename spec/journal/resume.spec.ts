@@ -356,6 +356,37 @@ describe('durable runs', () => {
     expect(resumed[resumed.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded', counts: { total: 5, completed: 5 } });
   });
 
+  it('should name the problems of a re-spawn at the places the restarted spawner gave them, the kept tasks counted', () => {
+    const spawning = planThenEnd('torn-bad');
+    let plans = 0;
+    const agents: Record<string, Agent> = {
+      plan: (ctx) => {
+        plans++;
+        const kept = [
+          { id: 'child-1', agent: 'work' },
+          { id: 'child-2', agent: 'work' },
+        ];
+        ctx.spawn(plans === 1 ? kept : [...kept, { id: 'child-3', agent: 'work', deps: ['nowhere'] }]);
+        return 'planned';
+      },
+      work: ({ id }) => `${id} ok`,
+    };
+    const full = inVirtualTime((ts, out) =>
+      runDag(spawning, { ...quiet, agents, journal: fileJournal(dir), runId: 'bad-full', scheduler: ts }).subscribe((e) => out.push(e)),
+    );
+    const cut = full.findIndex((e) => e.type === 'tasks.spawned') + 1;
+    const [header] = lines(journalFile(dir, 'bad-full'));
+    const kept = full.slice(0, cut).map((event) => `${JSON.stringify({ ...event, runId: 'bad' })}\n`);
+    fs.writeFileSync(journalFile(dir, 'bad'), `${JSON.stringify({ ...JSON.parse(header!), runId: 'bad' })}\n${kept.join('')}`);
+    const resumed = inVirtualTime((ts, out) =>
+      resumeRun(fileJournal(dir), 'bad', { ...quiet, agents, scheduler: ts }).subscribe((e) => out.push(e)),
+    );
+    const failed = resumed.filter((e) => e.type === 'task.failed');
+    expect(failed.map((e) => e.type === 'task.failed' && [e.taskId, e.error.message.split('\n')[1]])).toEqual([
+      ['plan', '  spawn[2].deps[0]: spawned task "child-3" depends on "nowhere", which is not a task of this run'],
+    ]);
+  });
+
   it('should take the same spawn from the next attempt when the restarted spawner fails after its completion was torn off', () => {
     const spawning = defineDag({
       id: 'torn-retry',

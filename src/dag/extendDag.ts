@@ -28,6 +28,19 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
   return grow(dag, spawner, specs, isCompleted, undefined);
 }
 
+/**
+ * `error` of a spawn of `specs`, picked from the tasks an agent `gave` (those a resumed run kept
+ * left out), with its `spawn[…]` paths at the places the agent gave them; any other error as it is.
+ */
+export function atPlacesGiven(error: unknown, gave: readonly TaskSpec[], specs: readonly TaskSpec[], dagId: string): unknown {
+  if (!(error instanceof DagValidationError) || gave === specs) return error;
+  const issues = error.issues.map((issue) => {
+    const [first, at, ...rest] = issue.path;
+    return first === 'spawn' && typeof at === 'number' ? { ...issue, path: ['spawn', gave.indexOf(specs[at]!), ...rest] } : issue;
+  });
+  return new DagValidationError(issues, dagId, error.spawner);
+}
+
 /** The checks a run makes of the tasks `fromTask`… of a grown DAG (agents, limits, weights), at `['tasks', task, …]`. */
 export type SpawnCheck = (grown: Dag, fromTask: number) => readonly DagIssue[];
 

@@ -5,7 +5,7 @@ import type { AgentKind } from '../agents/pool';
 import { tell } from '../agents/attemptContext';
 import type { AttemptOutcome } from '../agents/runAttempt';
 import type { Dag } from '../dag/defineDag';
-import { extendDagForRun } from '../dag/extendDag';
+import { atPlacesGiven, extendDagForRun } from '../dag/extendDag';
 import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo } from '../events';
 import type { ReplayedRun, SpawnedBefore } from '../journal/replay';
@@ -293,7 +293,7 @@ export class RunController {
       const completed = (t: number) => draft.statusOf(t) === StatusCode.Completed;
       grown = extendDagForRun(this.dag, task, specs, completed, agents, (dag, fromTask) => this.host.checkSpawned(dag, fromTask, agents));
     } catch (error) {
-      return error;
+      return atPlacesGiven(error, given, specs, this.dag.id);
     }
     this.writer.spawned(task, attempt.attempt, specs, grown);
     const before = this.dag.size;
