@@ -22,86 +22,72 @@ describeRedis('a run id used again after a cancelled run', (env) => {
   prefixPerTest(env, (fresh) => (prefix = fresh));
   afterEach(() => closer.closeAll());
 
-  it("should run the next run's attempts to their end, not stop them with the earlier run's cancels", async () => {
-    const calls: { attempt: number; aborted: boolean }[] = [];
-    const job: Agent = ({ attempt, signal }) =>
+  /** One call of {@link stoppable}: when it began, was aborted and returned. */
+  interface Call {
+    readonly at: number;
+    abortedAt?: number;
+    returnedAt?: number;
+  }
+
+  /** An agent that ends after `doneAfterMs`, or `stopsAfterMs` after its abort (an agent slow to stop), noting its calls. */
+  const stoppable =
+    (calls: Call[], doneAfterMs: number, stopsAfterMs = 0): Agent =>
+    ({ signal }) =>
       new Promise((resolve, reject) => {
-        const call = { attempt, aborted: false };
+        const call: Call = { at: Date.now() };
         calls.push(call);
-        const timer = setTimeout(() => resolve('done'), 4 * LEASE_MS);
+        const timer = setTimeout(() => ((call.returnedAt = Date.now()), resolve('done')), doneAfterMs);
         signal.addEventListener('abort', () => {
-          call.aborted = true;
+          call.abortedAt = Date.now();
           clearTimeout(timer);
-          reject(signal.reason);
+          setTimeout(() => ((call.returnedAt = Date.now()), reject(signal.reason)), stopsAfterMs);
         });
       });
-    closer.add(startWorker({ connection: env.url, prefix, agents: { job }, concurrency: 2, leaseMs: LEASE_MS, onLog: () => undefined }));
-    const agents = { job: closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS })) };
-    const dag = { id: 'again', tasks: [{ id: 'a', agent: 'job' }] };
+
+  /** A worker of `job` and the remote agents of its queue. */
+  const serve = (job: Agent, leaseMs = LEASE_MS) => {
+    closer.add(startWorker({ connection: env.url, prefix, agents: { job }, concurrency: 2, leaseMs, onLog: () => undefined }));
+    return { job: closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs })) };
+  };
+
+  const dag = { id: 'again', tasks: [{ id: 'a', agent: 'job' }] };
+
+  /** Run `fixed` cancelled once its attempt started on the worker, and the cancel heard there. */
+  async function cancelledRun(agents: ReturnType<typeof serve>, calls: readonly Call[]): Promise<void> {
     const first = runDag(dag, { agents, runId: 'fixed' }).subscribe();
     await waitFor(() => calls.length === 1, 'the first attempt to start');
     first.unsubscribe();
-    await waitFor(() => calls[0]!.aborted, 'the cancel to reach the worker');
+    await waitFor(() => calls[0]!.abortedAt !== undefined, 'the cancel to reach the worker');
+  }
+
+  it("should run the next run's attempts to their end, not stop them with the earlier run's cancels", async () => {
+    const calls: Call[] = [];
+    const agents = serve(stoppable(calls, 4 * LEASE_MS));
+    await cancelledRun(agents, calls);
     const redis = new Redis(env.url);
     closer.onClose(() => void redis.disconnect());
     await waitFor(async () => (await redis.exists(`${prefix}:job:fixed|a|1`)) === 0, 'the cancelled job to be removed');
     await sleep(50);
     const events = await collect(runDag(dag, { agents, runId: 'fixed' }));
-    expect(calls.map((call) => call.aborted)).toEqual([true, false]);
+    expect(calls.map((call) => call.abortedAt !== undefined)).toEqual([true, false]);
     expect(ending(events).outcome).toBe('succeeded');
   });
 
   it("should run the next run's attempt again, not take the outcome of the earlier run's cancelled job still running", async () => {
-    const calls: { attempt: number; aborted: boolean }[] = [];
-    // an agent that takes a while to stop: the cancelled job is still running when the next run adds its own
-    const job: Agent = ({ attempt, signal }) =>
-      new Promise((resolve, reject) => {
-        const call = { attempt, aborted: false };
-        calls.push(call);
-        const timer = setTimeout(() => resolve('done'), 3 * LEASE_MS);
-        signal.addEventListener('abort', () => {
-          call.aborted = true;
-          clearTimeout(timer);
-          setTimeout(() => reject(signal.reason), LEASE_MS);
-        });
-      });
-    closer.add(startWorker({ connection: env.url, prefix, agents: { job }, concurrency: 2, leaseMs: LEASE_MS, onLog: () => undefined }));
-    const agents = { job: closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS })) };
-    const dag = { id: 'again', tasks: [{ id: 'a', agent: 'job' }] };
-    const first = runDag(dag, { agents, runId: 'fixed' }).subscribe();
-    await waitFor(() => calls.length === 1, 'the first attempt to start');
-    first.unsubscribe();
-    await waitFor(() => calls[0]!.aborted, 'the cancel to reach the worker');
+    const calls: Call[] = [];
+    // slow to stop: the cancelled job is still running when the next run adds its own
+    const agents = serve(stoppable(calls, 3 * LEASE_MS, LEASE_MS));
+    await cancelledRun(agents, calls);
     const events = await collect(runDag(dag, { agents, runId: 'fixed' }));
     expect(ending(events).outcome).toBe('succeeded');
-    expect(calls.map((call) => call.aborted)).toEqual([true, false]);
+    expect(calls.map((call) => call.abortedAt !== undefined)).toEqual([true, false]);
   });
 
   it("should start the next run's attempt once the earlier one's agent returned, not a third of a lease later", async () => {
-    const leaseMs = 9000;
-    const calls: { at: number; abortedAt?: number; returnedAt?: number }[] = [];
-    // an agent that takes half a second to stop: the next run's job comes while it still runs
-    const job: Agent = ({ signal }) =>
-      new Promise((resolve, reject) => {
-        const call: { at: number; abortedAt?: number; returnedAt?: number } = { at: Date.now() };
-        calls.push(call);
-        const timer = setTimeout(() => resolve('done'), 200);
-        signal.addEventListener('abort', () => {
-          call.abortedAt = Date.now();
-          clearTimeout(timer);
-          setTimeout(() => {
-            call.returnedAt = Date.now();
-            reject(signal.reason);
-          }, 500);
-        });
-      });
-    closer.add(startWorker({ connection: env.url, prefix, agents: { job }, concurrency: 2, leaseMs, onLog: () => undefined }));
-    const agents = { job: closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs })) };
-    const dag = { id: 'again', tasks: [{ id: 'a', agent: 'job' }] };
-    const first = runDag(dag, { agents, runId: 'fixed' }).subscribe();
-    await waitFor(() => calls.length === 1, 'the first attempt to start');
-    first.unsubscribe();
-    await waitFor(() => calls[0]!.abortedAt !== undefined, 'the cancel to reach the worker');
+    const calls: Call[] = [];
+    // half a second to stop: the next run's job comes while it still runs
+    const agents = serve(stoppable(calls, 200, 500), 9000);
+    await cancelledRun(agents, calls);
     const events = await collect(runDag(dag, { agents, runId: 'fixed' }));
     expect(ending(events).outcome).toBe('succeeded');
     expect(calls).toHaveLength(2);
@@ -111,13 +97,7 @@ describeRedis('a run id used again after a cancelled run', (env) => {
   });
 
   it('should not cancel the next run of the same id when a run is left in the step that started it', async () => {
-    const job: Agent = async () => {
-      await sleep(30);
-      return 'done';
-    };
-    closer.add(startWorker({ connection: env.url, prefix, agents: { job }, concurrency: 2, leaseMs: LEASE_MS, onLog: () => undefined }));
-    const agents = { job: closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS })) };
-    const dag = { id: 'again', tasks: [{ id: 'a', agent: 'job' }] };
+    const agents = serve(stoppable([], 30));
     const outcomes: string[] = [];
     for (let round = 0; round < 6; round++) {
       const runId = `left-${round}`;
@@ -139,7 +119,7 @@ describeRedis('a run id used again after a cancelled run', (env) => {
     const cancelKey = `${prefix}:job:rxdag-cancel:fixed|a|1`;
     await redis.set(cancelKey, `1 ${earlier.issuedAt}`, 'PX', 60_000);
     const agents = { job: closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS })) };
-    const next = runDag({ id: 'again', tasks: [{ id: 'a', agent: 'job' }] }, { agents, runId: 'fixed' }).subscribe();
+    const next = runDag(dag, { agents, runId: 'fixed' }).subscribe();
     await sleep(300); // it found the earlier job, stopped, and waits it out
     next.unsubscribe();
     await sleep(300);
@@ -154,24 +134,13 @@ describeRedis('a run id used again after a cancelled run', (env) => {
   });
 
   it("should still stop any job of its id on a cancel that names no job (an earlier rxdag's scheduler)", async () => {
-    const calls: boolean[] = [];
-    const job: Agent = ({ signal }) =>
-      new Promise((resolve, reject) => {
-        const at = calls.push(false) - 1;
-        const timer = setTimeout(() => resolve('done'), 4 * LEASE_MS);
-        signal.addEventListener('abort', () => {
-          calls[at] = true;
-          clearTimeout(timer);
-          reject(signal.reason);
-        });
-      });
-    closer.add(startWorker({ connection: env.url, prefix, agents: { job }, concurrency: 2, leaseMs: LEASE_MS, onLog: () => undefined }));
+    const calls: Call[] = [];
+    const agents = serve(stoppable(calls, 4 * LEASE_MS));
     const redis = new Redis(env.url);
     closer.onClose(() => void redis.disconnect());
     await redis.set(`${prefix}:job:rxdag-cancel:fixed|a|1`, '1', 'PX', 60_000);
-    const agents = { job: closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS })) };
-    const events = await collect(runDag({ id: 'again', tasks: [{ id: 'a', agent: 'job' }] }, { agents, runId: 'fixed' }));
-    expect(calls).toEqual([true]);
+    const events = await collect(runDag(dag, { agents, runId: 'fixed' }));
+    expect(calls.map((call) => call.abortedAt !== undefined)).toEqual([true]);
     expect(ending(events).failures.map((failure) => failure.error.message)).toEqual([expect.stringMatching(/it was cancelled/)]);
   });
 });
