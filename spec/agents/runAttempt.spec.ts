@@ -374,6 +374,16 @@ describe('runAttempt', () => {
       expect(error).toBeInstanceOf(DagValidationError);
       expect((error as Error).message).toContain('spawned tasks are not JSON-safe: spawn[0].input.at is a Date');
     });
+
+    it('should name a spec that is not JSON-safe at its place among the tasks of every spawn call of the attempt', async () => {
+      const outcome = await outcomeOf((ctx) => {
+        ctx.spawn([{ id: 'a1' }, { id: 'a2' }]);
+        ctx.spawn([{ id: 'b1', input: { at: new Date(0) } }]);
+        return 1;
+      });
+      const { error } = outcome as Extract<AttemptOutcome, { ok: false }>;
+      expect((error as Error).message).toContain('spawned tasks are not JSON-safe: spawn[2].input.at is a Date');
+    });
   });
 
   describe('a remote attempt its worker timed out', () => {

@@ -96,6 +96,41 @@ describeRedis('a run id used again after a cancelled run', (env) => {
     expect(calls[1]!.at - calls[0]!.returnedAt!).toBeLessThan(1000);
   });
 
+  /** What a run cancelled while its job of task `a` ran leaves: the job (of `input`), and the cancel naming it. */
+  async function cancelledJob(input: string): Promise<{ readonly redis: Redis; readonly cancelKey: string; readonly issuedAt: number }> {
+    const queue = new Queue('job', { connection: { host: new URL(env.url).hostname, port: Number(new URL(env.url).port) }, prefix });
+    closer.add(queue);
+    const context = { id: 'a', runId: 'fixed', dagId: 'again', input, upstream: {}, attempt: 1, idempotencyKey: 'fixed/a' };
+    const earlier = jobDataFor(context as unknown as TaskContext, undefined, Date.now() - 60_000);
+    await queue.add('a', earlier, { jobId: 'fixed|a|1' });
+    const redis = new Redis(env.url);
+    closer.onClose(() => void redis.disconnect());
+    const cancelKey = `${prefix}:job:rxdag-cancel:fixed|a|1`;
+    await redis.set(cancelKey, `1 ${earlier.issuedAt}`, 'PX', 60_000);
+    return { redis, cancelKey, issuedAt: earlier.issuedAt };
+  }
+
+  it("should wait out the earlier run's cancelled job when the next run gives its task another input, not take it for another run's", async () => {
+    const { redis } = await cancelledJob('one');
+    const agents = { job: closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS })) };
+    const next = collect(runDag({ id: 'again', tasks: [{ id: 'a', agent: 'job', input: 'two' }] }, { agents, runId: 'fixed' }));
+    await sleep(300); // it found the earlier job, and waits it out
+    await redis.del(`${prefix}:job:fixed|a|1`); // gone, as its worker removes a cancelled job
+    const inputs: unknown[] = [];
+    closer.add(
+      startWorker({
+        connection: env.url,
+        prefix,
+        agents: { job: ({ input }) => (inputs.push(input), 'done') },
+        concurrency: 2,
+        leaseMs: LEASE_MS,
+        onLog: () => undefined,
+      }),
+    );
+    expect(ending(await next).failures).toEqual([]);
+    expect(inputs).toEqual(['two']);
+  });
+
   it('should not cancel the next run of the same id when a run is left in the step that started it', async () => {
     const agents = serve(stoppable([], 30));
     const outcomes: string[] = [];
@@ -109,28 +144,20 @@ describeRedis('a run id used again after a cancelled run', (env) => {
 
   it("should leave the cancel of an earlier run's job as it is when an attempt waiting that job out is cancelled", async () => {
     // what a scheduler that died as it cancelled leaves: its job still waiting, and the cancel naming it
-    const queue = new Queue('job', { connection: { host: new URL(env.url).hostname, port: Number(new URL(env.url).port) }, prefix });
-    closer.add(queue);
-    const context = { id: 'a', runId: 'fixed', dagId: 'again', input: undefined, upstream: {}, attempt: 1, idempotencyKey: 'fixed/a' };
-    const earlier = jobDataFor(context as unknown as TaskContext, undefined, Date.now() - 60_000);
-    await queue.add('a', earlier, { jobId: 'fixed|a|1' });
-    const redis = new Redis(env.url);
-    closer.onClose(() => void redis.disconnect());
-    const cancelKey = `${prefix}:job:rxdag-cancel:fixed|a|1`;
-    await redis.set(cancelKey, `1 ${earlier.issuedAt}`, 'PX', 60_000);
+    const { redis, cancelKey, issuedAt } = await cancelledJob('one');
     const agents = { job: closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS })) };
     const next = runDag(dag, { agents, runId: 'fixed' }).subscribe();
     await sleep(300); // it found the earlier job, stopped, and waits it out
     next.unsubscribe();
     await sleep(300);
-    expect(await redis.get(cancelKey)).toBe(`1 ${earlier.issuedAt}`);
+    expect(await redis.get(cancelKey)).toBe(`1 ${issuedAt}`);
     // timed out while it waits: its error says what it waited for, and the cancel stays the earlier job's
     const timedOut = await collect(runDag({ id: 'again', tasks: [{ id: 'a', agent: 'job', timeoutMs: 300 }] }, { agents, runId: 'fixed' }));
     expect(ending(timedOut).failures.map((failure) => failure.error.message)).toEqual([
       expect.stringContaining('its job waited for an earlier job of the same id'),
     ]);
     await sleep(200);
-    expect(await redis.get(cancelKey)).toBe(`1 ${earlier.issuedAt}`);
+    expect(await redis.get(cancelKey)).toBe(`1 ${issuedAt}`);
   });
 
   it("should still stop any job of its id on a cancel that names no job (an earlier rxdag's scheduler)", async () => {

@@ -541,6 +541,9 @@ describe('durable runs', () => {
     expect(() => resumeRun(journal, 'r', misplaced)).toThrow(
       new TypeError('rxdag: resumeRun takes the journal and the run id as its first two arguments, not `journal` in its options'),
     );
+    // one given as undefined (a spread of options that had it) is no option: the resume goes on, to its own refusal
+    const spread = { journal: undefined, runId: undefined, agents: {} } as unknown as Parameters<typeof resumeRun>[2];
+    expect(() => resumeRun(journal, 'r', spread)).not.toThrow();
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 

@@ -398,6 +398,27 @@ describe('serveMetrics', () => {
     }
   });
 
+  it('should answer the scrapes under way when it is closed, and then close', async () => {
+    const registry = new Registry();
+    new Gauge({
+      name: 'rxdag_test_slow',
+      help: 'a value that takes a while to read',
+      registers: [registry],
+      async collect() {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      },
+    });
+    const server = await serveMetrics({ registry, port: 0 });
+    const scrapes = [fetch(server.url), fetch(server.url, { method: 'HEAD' }), fetch(server.url)].map((answer) =>
+      answer.then((response) => response.status),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const closed = server.close();
+    expect(await Promise.all(scrapes)).toEqual([200, 200, 200]);
+    await closed;
+    await expect(fetch(server.url)).rejects.toThrow();
+  });
+
   it('should close once, however often close() is called', async () => {
     const server = await serveMetrics({ registry: new Registry(), port: 0 });
     const first = server.close();

@@ -213,8 +213,9 @@ class AttemptExecution<T> {
   keepSpawned(tasks: readonly TaskSpec[]): void {
     // copied now, as an output is once returned: what the agent does with its objects afterwards is not what it spawned
     const copy = toJsonSafe(tasks);
-    if (copy.ok) appendAll((this.spawned ??= []), copy.value as readonly TaskSpec[]);
-    else this.spawnProblem ??= copy.problem.replace(/^\$/, 'spawn');
+    if (copy.ok) return void appendAll((this.spawned ??= []), copy.value as readonly TaskSpec[]);
+    const before = this.spawned?.length ?? 0; // the first problem, placed among every call's tasks (those before it were kept)
+    this.spawnProblem ??= copy.problem.replace(/^\$(?:\[(\d+)\])?/, (_, at?: string) => (at ? `spawn[${before + Number(at)}]` : 'spawn'));
   }
 
   /** Whether the agent called `spawn` with any task. */

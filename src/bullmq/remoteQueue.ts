@@ -322,15 +322,12 @@ export class RemoteQueue {
       return this.cancel(waiter, 'cancelled', ownershipOf(waiter)); // a worker may still run it: its cancel key stops it
     }
     if (waiter.origin === 'unchecked') {
-      const other = otherRunsJob(waiter.data, job.data);
-      if (other !== undefined) {
-        // not this attempt's job: its outcome is not taken, and the job is left to its own run
-        this.settle(waiter, { ok: false, error: new RunIdTakenError(jobId, this.config, other) });
-        return;
-      }
-      // an add its earlier run (or its run before a resume) cancelled: its outcome is not this attempt's
+      // an add a cancel stopped (an earlier run of the id, with any input; this run before a resume): not this attempt's
       const stopped = await this.cancels.stopsInRedis(connection.redis, jobId, issuedAtOf(job.data));
       if (this.waiters.get(jobId) !== waiter) return;
+      const other = stopped ? undefined : otherRunsJob(waiter.data, job.data);
+      // another run's job, live: its outcome is not taken, and the job is left to its own run
+      if (other !== undefined) return this.settle(waiter, { ok: false, error: new RunIdTakenError(jobId, this.config, other) });
       waiter.origin = stopped ? 'stopped' : 'checked';
       if (!stopped) waiter.issuedAt = issuedAtOf(job.data) ?? waiter.issuedAt;
     }

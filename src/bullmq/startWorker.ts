@@ -150,7 +150,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
       // the earlier copy is not this worker's any more; this one waits until its agent returned, here a while, then delayed
       earlier.stop('lease-lost');
       if (!(await waitUntil(() => earlier.agentReturned, Math.ceil(leaseMs / 3)))) {
-        await job.moveToDelayed(Date.now() + Math.ceil(leaseMs / 3), token);
+        await job.moveToDelayed(Date.now() + Math.min(Math.ceil(leaseMs / 3), 1000), token);
         throw new DelayedError();
       }
     }

@@ -8,6 +8,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Registry, RegistryContentType } from 'prom-client';
 
+/** How long `close()` lets the scrapes under way finish before it drops their connections. */
+const CLOSE_GRACE_MS = 1000;
+
 /** Options of {@link serveMetrics}. */
 export interface ServeMetricsOptions {
   /** The registry whose metrics `/metrics` serves. */
@@ -80,7 +83,9 @@ export function serveMetrics(options: ServeMetricsOptions): Promise<MetricsServe
         close: () =>
           (closing ??= new Promise<void>((closed, failed) => {
             server.close((error) => (error === undefined ? closed() : failed(error)));
-            server.closeAllConnections(); // keep-alive connections would hold close() open
+            // idle keep-alive connections would hold close() open; scrapes under way are answered first, for a while
+            server.closeIdleConnections();
+            setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
           })),
       });
     });

@@ -43,7 +43,8 @@ export function resumeRun(journal: Journal, runId: string, options?: Omit<Schedu
     throw new TypeError(`rxdag: resumeRun needs the id of a run, a non-empty string (got ${describeValue(runId)})`);
   }
   for (const given of ['journal', 'runId'] as const) {
-    if (options !== undefined && given in options) {
+    // one given as `undefined` (a spread of options that had it) is no option
+    if (options !== undefined && (options as Readonly<Record<string, unknown>>)[given] !== undefined) {
       throw new TypeError(`rxdag: resumeRun takes the journal and the run id as its first two arguments, not \`${given}\` in its options`);
     }
   }
@@ -56,4 +57,3 @@ export function resumeRun(journal: Journal, runId: string, options?: Omit<Schedu
   };
   return schedulerWith(resolveSchedulerOptions({ ...scheduling, journal }), true).resume(runId, runOptions);
 }
-
