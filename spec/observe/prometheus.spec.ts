@@ -374,17 +374,22 @@ describe('serveMetrics', () => {
     }
   });
 
-  it('should tell nextScrape() of a GET answered while a HEAD begun before it was still collecting', async () => {
+  /** A registry whose collection takes `ms`. */
+  function slowRegistry(ms: number): Registry {
     const registry = new Registry();
     new Gauge({
       name: 'rxdag_test_slow',
       help: 'a value that takes a while to read',
       registers: [registry],
       async collect() {
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await new Promise((resolve) => setTimeout(resolve, ms));
       },
     });
-    const server = await serveMetrics({ registry, port: 0 });
+    return registry;
+  }
+
+  it('should tell nextScrape() of a GET answered while a HEAD begun before it was still collecting', async () => {
+    const server = await serveMetrics({ registry: slowRegistry(50), port: 0 });
     try {
       let heard = false;
       void server.nextScrape().then(() => (heard = true));
@@ -399,16 +404,7 @@ describe('serveMetrics', () => {
   });
 
   it('should answer the scrapes under way when it is closed, and then close', async () => {
-    const registry = new Registry();
-    new Gauge({
-      name: 'rxdag_test_slow',
-      help: 'a value that takes a while to read',
-      registers: [registry],
-      async collect() {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      },
-    });
-    const server = await serveMetrics({ registry, port: 0 });
+    const server = await serveMetrics({ registry: slowRegistry(100), port: 0 });
     const scrapes = [fetch(server.url), fetch(server.url, { method: 'HEAD' }), fetch(server.url)].map((answer) =>
       answer.then((response) => response.status),
     );
