@@ -35,20 +35,16 @@ export type CancelReason = 'cancelled' | 'timed-out';
 /** What a cancel key holds, and the last line of a cancel message, for an attempt that timed out. */
 const TIMED_OUT = 'timeout';
 
-/** Why a cancel key says its attempt was stopped. */
-function reasonOf(value: string): CancelReason {
-  return flagOf(value) === TIMED_OUT ? 'timed-out' : 'cancelled';
-}
-
-function flagOf(value: string): string {
+/**
+ * Why a cancel key's `value` (`null`: no key) stops the job issued at `issuedAt`; `undefined` when
+ * it does not: no key, or one naming another add of the id (a key without a stamp, or a job
+ * without one: it stops any).
+ */
+export function stopReasonOf(value: string | null, issuedAt: number | undefined): CancelReason | undefined {
+  if (value === null) return undefined;
   const space = value.indexOf(' ');
-  return space < 0 ? value : value.slice(0, space);
-}
-
-/** Whether the cancel key's `value` stops the job issued at `issuedAt` (a key without a stamp, or a job without one: any). */
-export function cancelStops(value: string, issuedAt: number | undefined): boolean {
-  const space = value.indexOf(' ');
-  return space < 0 || issuedAt === undefined || Number(value.slice(space + 1)) === issuedAt;
+  if (space >= 0 && issuedAt !== undefined && Number(value.slice(space + 1)) !== issuedAt) return undefined;
+  return (space < 0 ? value : value.slice(0, space)) === TIMED_OUT ? 'timed-out' : 'cancelled';
 }
 
 /** A job's `issuedAt`, which tells one add of its id from another; undefined when its data has none. */
@@ -191,8 +187,7 @@ export class CancelWatch {
     const heard = this.recent.has(`${job.queue}\n${job.jobId}`);
     if (!takenAgain && !heard) return undefined;
     try {
-      const value = await this.poller.redis.get(cancelKey(this.prefix, job.queue, job.jobId));
-      return value !== null && cancelStops(value, job.issuedAt) ? reasonOf(value) : undefined;
+      return stopReasonOf(await this.poller.redis.get(cancelKey(this.prefix, job.queue, job.jobId)), job.issuedAt);
     } catch {
       return heard ? 'cancelled' : undefined; // a cancel heard for its id, which Redis cannot say is another add's
     }
@@ -220,13 +215,13 @@ export class CancelWatch {
 
   /** Reads the cancel key of a running job that a message named: it may be for another add of its id. */
   private async check(job: WatchedJob): Promise<void> {
-    let value: string | null;
+    let reason: CancelReason | undefined;
     try {
-      value = await this.poller.redis.get(cancelKey(this.prefix, job.queue, job.jobId));
+      reason = stopReasonOf(await this.poller.redis.get(cancelKey(this.prefix, job.queue, job.jobId)), job.issuedAt);
     } catch {
       return; // the poll hears it once Redis answers
     }
-    if (value !== null && cancelStops(value, job.issuedAt)) this.listener.cancelled(job.queue, job.jobId, reasonOf(value));
+    if (reason !== undefined) this.listener.cancelled(job.queue, job.jobId, reason);
   }
 
   /** Reads the cancel keys of the running attempts; with none running, pings Redis over a live connection. */
@@ -244,7 +239,8 @@ export class CancelWatch {
         const flags = await this.poller.redis.mget(jobs.map((job) => cancelKey(this.prefix, job.queue, job.jobId)));
         flags.forEach((value, index) => {
           const { queue, jobId, issuedAt } = jobs[index]!;
-          if (value !== null && cancelStops(value, issuedAt)) this.listener.cancelled(queue, jobId, reasonOf(value));
+          const reason = stopReasonOf(value, issuedAt);
+          if (reason !== undefined) this.listener.cancelled(queue, jobId, reason);
         });
       }
       if (this.unanswered) this.listener.connected();

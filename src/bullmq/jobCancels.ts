@@ -9,7 +9,7 @@
  */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type CancelReason, cancelKey, cancelStops, publishCancel } from './cancelSignals';
+import { type CancelReason, cancelKey, publishCancel, stopReasonOf } from './cancelSignals';
 import type { CommandConnection } from './commandConnection';
 import type { RedisConnectionError, RedisTarget } from './redisConnection';
 import { FIRST_PAUSE_MS, LONGEST_PAUSE_MS, saysRedisAway } from './redisAway';
@@ -161,8 +161,7 @@ export class JobCancels {
 
   /** Whether a cancel in Redis stops the job of `jobId` issued at `issuedAt`. */
   async stopsInRedis(redis: Redis, jobId: string, issuedAt: number | undefined): Promise<boolean> {
-    const value = await redis.get(cancelKey(this.config.prefix, this.config.queue, jobId));
-    return value !== null && cancelStops(value, issuedAt);
+    return stopReasonOf(await redis.get(cancelKey(this.config.prefix, this.config.queue, jobId)), issuedAt) !== undefined;
   }
 
   /** Whether `jobId` was cancelled while it ran (forgotten now: its finish removes it). */
