@@ -34,6 +34,9 @@ import type { RedisConnectionError, RedisTarget } from './redisConnection';
  */
 const CLOSE_GRACE_MS = 2_000;
 
+/** How soon an attempt waiting out a stopped job of its id looks again once that job is on its way out of Redis. */
+const STOPPED_JOB_LOOK_MS = 50;
+
 /** What one queue's client needs to know. */
 export interface RemoteQueueConfig {
   readonly target: RedisTarget;
@@ -274,15 +277,16 @@ export class RemoteQueue {
     if (waiter.taken || !waiter.sent || !(reason instanceof TaskTimeoutError)) return;
     const running = [...this.waiters.values()].filter((other) => other.taken).length;
     const database = this.config.target.options.db ?? 0;
-    const notTaken = () => notTakenDetail({ ...this.config, database }, this.takenJobs, running);
-    reason.addDetail(waiter.origin === 'stopped' ? STOPPED_JOB_DETAIL : notTaken());
+    reason.addDetail(
+      waiter.origin === 'stopped' ? STOPPED_JOB_DETAIL : notTakenDetail({ ...this.config, database }, this.takenJobs, running),
+    );
   }
 
   private onFinished(jobId: string, read: () => Settlement): void {
     const waiter = this.waiters.get(jobId);
     if (this.cancels.finished(jobId)) {
       this.finished?.remove(jobId);
-      if (waiter?.origin === 'stopped') this.arm(waiter, 50); // the next run's attempt waits this job out: soon gone
+      if (waiter?.origin === 'stopped') this.arm(waiter, STOPPED_JOB_LOOK_MS); // the next run's attempt waits this job out
       return;
     }
     if (waiter === undefined) return;
@@ -333,7 +337,7 @@ export class RemoteQueue {
     }
     if (waiter.origin === 'stopped') {
       if (job.finishedOn === undefined) return this.arm(waiter); // gone, the attempt's own job is added; finished, removed for that
-      if ((await queue.remove(jobId)) === 0) return this.arm(waiter, 50); // removed by someone else: a look soon finds it gone
+      if ((await queue.remove(jobId)) === 0) return this.arm(waiter, STOPPED_JOB_LOOK_MS); // removed by someone else meanwhile
       if (this.waiters.get(jobId) === waiter) this.addAgain(waiter);
       return;
     }
