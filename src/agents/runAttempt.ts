@@ -60,8 +60,7 @@ const NO_OUTPUT: JsonCheck = Object.freeze({ ok: true, value: undefined });
  */
 const LATE_TIMER_MS = 250;
 
-/** How long at most such a timer then waits (as long as it was late): an end that came during the
- * pause may take a few round trips to be heard (a remote result read from Redis), not one turn. */
+/** How long at most such a timer then waits (as long as it was late): a remote result takes a few round trips to be heard. */
 const LATE_GRACE_MS = 1000;
 
 /**
