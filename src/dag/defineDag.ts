@@ -6,7 +6,7 @@
  * of tasks that make no DAG. Holds no checks or graph algorithms of its own.
  */
 import { buildDepsGraph, type CsrGraph, edgeCounts, rejectedDepIssues, reverse } from './csr';
-import { topologicalOrder } from './cycles';
+import { topologicalOrder, type TopologicalResult } from './cycles';
 import { type DagIssue, DagValidationError } from './errors';
 import { cycleIssue, dagIdOf } from './issues';
 import { upwardRanks } from './ranks';
@@ -83,9 +83,8 @@ function define(spec: DagSpec | Dag, { agents, check }: RunChecks): Dag {
   const n = columns.length;
   const deps = buildDepsGraph(columns.ids, depsOf, indexById, specIndexOf, issues);
   rejectedDepIssues(duplicates, indexById, issues);
-  const inDegree = edgeCounts(deps, n);
-  const dependents = reverse(deps, n);
-  const topo = topologicalOrder(dependents, deps, inDegree);
+  const graph = orderedGraph(deps, n);
+  const { topo } = graph;
   for (const cycle of topo.cycles) {
     const names = cycle.map((i) => columns.ids[i]!);
     issues.push(cycleIssue(names, specIndexOf[cycle[0]!]!));
@@ -93,15 +92,34 @@ function define(spec: DagSpec | Dag, { agents, check }: RunChecks): Dag {
   if (issues.length > 0) {
     if (check !== undefined && topo.cycles.length === 0 && duplicates.length === 0) {
       // not added to `definedDags`: this DAG is only looked at, never returned
-      const draft = frozenDag(spec.id, defaults, dagIndex(columns, deps, dependents, inDegree, topo.order), indexById);
+      const draft = frozenDag(spec.id, defaults, dagIndex(columns, graph), indexById);
       appendAll(issues, draftIssues(check(draft), columns, specIndexOf));
     } else if (agents !== undefined) appendAll(issues, unknownAgentsOfColumns(columns, specIndexOf, agents));
     throw new DagValidationError(issues, dagIdOf(spec));
   }
 
-  const dag = frozenDag(spec.id, defaults, dagIndex(columns, deps, dependents, inDegree, topo.order), indexById);
+  return checked(definedDag(spec.id, defaults, dagIndex(columns, graph), indexById), check);
+}
+
+/** The graph of `deps` over `n` tasks with its reverse, in-degrees and order (cycles, if any). */
+interface OrderedGraph {
+  readonly deps: CsrGraph;
+  readonly dependents: CsrGraph;
+  readonly inDegree: Int32Array;
+  readonly topo: TopologicalResult;
+}
+
+function orderedGraph(deps: CsrGraph, n: number): OrderedGraph {
+  const inDegree = edgeCounts(deps, n);
+  const dependents = reverse(deps, n);
+  return { deps, dependents, inDegree, topo: topologicalOrder(dependents, deps, inDegree) };
+}
+
+/** The DAG over `index`, known from now on as one this module made (see {@link isDag}). */
+function definedDag(id: string, defaults: TaskDefaults | undefined, index: DagIndex, indexById: IdIndex): Dag {
+  const dag = frozenDag(id, defaults, index, indexById);
   definedDags.add(dag);
-  return checked(dag, check);
+  return dag;
 }
 
 /** `dag`, or the error of the issues `check` finds in it. */
@@ -137,14 +155,8 @@ export function dagOfCheckedColumns(
   deps: CsrGraph,
   indexById: IdIndex,
 ): Dag | undefined {
-  const n = columns.length;
-  const inDegree = edgeCounts(deps, n);
-  const dependents = reverse(deps, n);
-  const topo = topologicalOrder(dependents, deps, inDegree);
-  if (topo.cycles.length > 0) return undefined;
-  const dag = frozenDag(id, defaults, dagIndex(columns, deps, dependents, inDegree, topo.order), indexById);
-  definedDags.add(dag);
-  return dag;
+  const graph = orderedGraph(deps, columns.length);
+  return graph.topo.cycles.length > 0 ? undefined : definedDag(id, defaults, dagIndex(columns, graph), indexById);
 }
 
 /** The index of the ids of a DAG made here, for a DAG grown from it (see `growDag.ts`). */
@@ -187,7 +199,8 @@ function unknownAgentsOfColumns(columns: TaskColumns, specIndexOf: Int32Array, a
 }
 
 /** The frozen index of a valid DAG: the columns' arrays cut to its size, plus the graph's. */
-function dagIndex(columns: ColumnArrays, deps: CsrGraph, dependents: CsrGraph, inDegree: Int32Array, order: Int32Array): DagIndex {
+function dagIndex(columns: ColumnArrays, { deps, dependents, inDegree, topo }: OrderedGraph): DagIndex {
+  const order = topo.order;
   const n = columns.length;
   const agentCodes = columns.agentCodes.subarray(0, n);
   const agentNames = Object.freeze(columns.agentNames);

@@ -89,15 +89,8 @@ function grow(
   const keptDeps = (spec: TaskSpec): number[] => (spec.deps ?? []).flatMap((id, d) => (issues.length === 0 || fine(id) ? [d] : []));
   const depsOf = (spec: TaskSpec): readonly string[] => keptDeps(spec).map((d) => spec.deps![d]!);
   // tasks without a problem grow the DAG's own arrays; otherwise (or for a cycle) the grown spec is defined, to say what is wrong
-  let grown =
-    issues.length === 0
-      ? grownDag(
-          dag,
-          spawner,
-          kept.map(({ spec }) => spec),
-          depsOf,
-        )
-      : undefined;
+  const keptSpecs = kept.map(({ spec }) => spec);
+  let grown = issues.length === 0 ? grownDag(dag, spawner, keptSpecs, depsOf) : undefined;
   if (grown === undefined) {
     try {
       grown = defineDag(grownSpec(dag, spawner, kept, depsOf));
