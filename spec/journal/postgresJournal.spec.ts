@@ -526,11 +526,14 @@ describePostgres('postgresJournal', (db) => {
     await Promise.all([second.close(), third()!.close()]);
   });
 
-  it('lists a run that ended while the listing ran with its end, not as interrupted', async () => {
+  /**
+   * A journal reading through an application's pool that runs the hook set in `between`, once,
+   * right after the listing's read of the runs and their locks.
+   */
+  const journalPausingListing = () => {
     const base = new Pool({ connectionString: db.connectionString, max: 4 });
     db.onCleanup(() => base.end());
-    // the application's pool the journal reads through: once, right after the listing's read, the run ends
-    let between: (() => Promise<void>) | undefined;
+    const hooks: { between?: (() => Promise<void>) | undefined } = {};
     const pool = new Proxy(base, {
       get(target, property) {
         if (property !== 'query') {
@@ -539,32 +542,80 @@ describePostgres('postgresJournal', (db) => {
         }
         return async (config: { readonly text: string }) => {
           const result: unknown = await target.query(config);
-          const hook = between;
+          const hook = hooks.between;
           if (hook !== undefined && config.text.includes('WITH held AS')) {
-            between = undefined;
+            hooks.between = undefined;
             await hook();
           }
           return result;
         };
       },
     });
-    const journal = postgresJournal({ pool, schema: db.schema });
+    return { journal: postgresJournal({ pool, schema: db.schema }), hooks };
+  };
+
+  it('lists a run that ended while the listing ran with its end, not as interrupted', async () => {
+    const { journal, hooks } = journalPausingListing();
     const runId = freshRunId('ending');
     const e = eventsOf(runId);
     const writer = await journal.create(sampleHeader(runId));
     await writer.append([e.created(1), e.ready('a'), e.started('a')]);
     await writer.close(); // its process stopped: interrupted, until a resume ends it
-    between = async () => {
+    hooks.between = async () => {
       const { writer: resumed } = await journal.resume(runId);
       await resumed.append([e.resumed(['a']), e.started('a'), e.completed('a'), e.completedRun('succeeded', 1, 1)]);
       await resumed.close();
     };
     const listed = (await journal.runs()).find((run) => run.runId === runId);
-    expect(between).toBeUndefined(); // the run ended while the listing ran
+    expect(hooks.between).toBeUndefined(); // the run ended while the listing ran
     expect(listed).toMatchObject({ status: 'succeeded', lastSeq: 7, counts: { completed: 1 } });
     // and the filters are the server's: another DAG's runs, or ended runs only
     expect(await journal.runs({ dagId: 'another-dag' })).toEqual([]);
     expect((await journal.runs({ endedOnly: true })).map((run) => run.runId)).toContain(runId);
+  });
+
+  it('lists a run whose owner let go before the listing asked who it is as ended or interrupted, never running without an owner', async () => {
+    const { journal, hooks } = journalPausingListing();
+    const [ending, stopping] = [freshRunId('owned-ending'), freshRunId('owned-stopping')];
+    const writers = await Promise.all([journal.create(sampleHeader(ending)), journal.create(sampleHeader(stopping))]);
+    const [e, f] = [eventsOf(ending), eventsOf(stopping)];
+    await writers[0].append([e.created(1), e.ready('a'), e.started('a')]);
+    await writers[1].append([f.created(1), f.ready('a'), f.started('a')]);
+    // both owned when the listing reads them; then one ends and both owners let go
+    hooks.between = async () => {
+      await writers[0].append([e.completed('a'), e.completedRun('succeeded', 1, 1)]);
+      await Promise.all(writers.map((writer) => writer.close()));
+    };
+    const listed = await journal.runs();
+    expect(hooks.between).toBeUndefined();
+    expect(listed.find((run) => run.runId === ending)).toMatchObject({ status: 'succeeded', lastSeq: 5 });
+    expect(listed.find((run) => run.runId === stopping)).toMatchObject({ status: 'interrupted', lastSeq: 3 });
+    // and a run still owned is listed with its owner
+    const owned = freshRunId('owned');
+    const writer = await journal.create(sampleHeader(owned));
+    expect((await journal.runs()).find((run) => run.runId === owned)).toMatchObject({ status: 'running', owner: expect.any(String) });
+    await writer.close();
+  });
+
+  it('gives runs of schemas "S:x" and "S" locks of their own: run "y" of one is not run "x:y" of the other', async () => {
+    const plain = db.newSchema();
+    const colon = `${plain}:x`; // dropped below: the suite drops the schemas it named
+    const [inColon, inPlain] = [colon, plain].map((schema) => postgresJournal({ connectionString: db.connectionString, schema }));
+    try {
+      const y = freshRunId('y');
+      const colonWriter = await inColon!.create(sampleHeader(y));
+      const plainWriter = await inPlain!.create(sampleHeader(`x:${y}`)); // the same text, schema and run id joined by a colon
+      expect((await inPlain!.runs()).map(({ runId, status }) => [runId, status])).toEqual([[`x:${y}`, 'running']]);
+      await plainWriter.close();
+      // no longer owned, though the other schema's run "y" is
+      expect((await inPlain!.runs()).map(({ runId, status }) => [runId, status])).toEqual([[`x:${y}`, 'interrupted']]);
+      expect((await inColon!.runs()).map(({ runId, status }) => [runId, status])).toEqual([[y, 'running']]);
+      const { writer } = await inPlain!.resume(`x:${y}`);
+      await Promise.all([writer.close(), colonWriter.close()]);
+    } finally {
+      await Promise.all([inColon!.end(), inPlain!.end()]);
+      await db.query(`DROP SCHEMA IF EXISTS "${colon}" CASCADE`);
+    }
   });
 
   it("gives a run's client back to an application's pool without its lock or its name", async () => {

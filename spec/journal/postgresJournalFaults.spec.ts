@@ -225,6 +225,45 @@ describePostgres('postgresJournal on a failing server or network', (db) => {
   );
 
   it.concurrent(
+    'should stop a run whose store falls silent while it appends nothing, within a heartbeat and a query timeout',
+    async () => {
+      const network = await proxy();
+      const journal = journalAt(withQueryTimeout(network.url(db.connectionString)));
+      const runId = freshRunId('silent');
+      let started: () => void = () => {};
+      const running = new Promise<void>((resolve) => (started = resolve));
+      let aborted = false;
+      // runs until told to stop: nothing is appended while it runs
+      const waiting: Agent = ({ signal }) =>
+        new Promise((resolve) => {
+          started();
+          signal.addEventListener('abort', () => ((aborted = true), resolve('aborted')));
+        });
+      const dag = { id: 'silent', tasks: [{ id: 'waiting', agent: 'waiting' }] };
+      let subscription: { unsubscribe(): void } | undefined;
+      const ended = new Promise<unknown>((resolve) => {
+        subscription = runDag(dag, { agents: { waiting }, journal, runId, healthCheckIntervalMs: 0 }).subscribe({
+          error: resolve,
+          complete: () => resolve('completed'),
+        });
+      });
+      await running;
+      await new Promise((resolve) => setTimeout(resolve, 300)); // its start appended: the run is quiet
+      network.freeze();
+      const frozenAt = Date.now();
+      const gaveUp = new Promise((resolve) => setTimeout(resolve, 8000, 'still running'));
+      const { value: error, afterMs } = await settled(Promise.race([ended, gaveUp]), frozenAt);
+      subscription?.unsubscribe();
+      expect(error).toBeInstanceOf(JournalWriteError);
+      expect((error as Error).message).toContain(`keep the lock of run "${runId}"`);
+      expect(aborted).toBe(true);
+      // asked after the query timeout (its heartbeat period here), answered never: one more
+      expect(afterMs).toBeLessThan(2 * SHORT_QUERY_TIMEOUT_MS + 2000);
+    },
+    20_000,
+  );
+
+  it.concurrent(
     'should give a run up and end the journal within bounds on a frozen network; the server drops the lock once the connection goes',
     async () => {
       const network = await proxy();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { lastValueFrom } from 'rxjs';
+import { lastValueFrom, toArray } from 'rxjs';
 import { runDag } from '../../src';
 import { postgresJournal } from '../../src/postgres';
 import { describePostgres } from '../support/postgres';
@@ -35,5 +35,22 @@ describePostgres('the PostgreSQL journal for a user without rights on its schema
     expect(String((error as Error).message)).toContain(
       `cannot check the journal's tables in schema "${db.schema}": permission denied for schema ${db.schema}`,
     );
+  });
+
+  it('makes its tables in a schema an administrator made for its user, without the right to make schemas', async () => {
+    const schema = `${db.newSchema()}_given`; // dropped below, before the role
+    await db.query(`CREATE SCHEMA "${schema}" AUTHORIZATION "${role}"`);
+    const url = new URL(db.connectionString);
+    url.username = role;
+    url.password = '';
+    const journal = postgresJournal({ connectionString: url.toString(), schema });
+    try {
+      const events = await lastValueFrom(runDag(dag, { agents: { work: () => 1 }, journal }).pipe(toArray()));
+      expect(events.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+      expect((await journal.runs()).map((run) => run.status)).toEqual(['succeeded']);
+    } finally {
+      await journal.end();
+      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
   });
 });

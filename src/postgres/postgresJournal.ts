@@ -39,7 +39,7 @@ import {
   type TableRow,
 } from './rows';
 import type { Session } from './session';
-import { JournalSql, LOCK_HOLDER, LOCK_HOLDERS, SCHEMA_LOCK, TRY_LOCK, TRY_XACT_LOCK, UNLOCK } from './sql';
+import { JournalSql, LOCK_HOLDER, LOCK_HOLDERS, SCHEMA_FOUND, SCHEMA_LOCK, TRY_LOCK, TRY_XACT_LOCK, UNLOCK } from './sql';
 import { addToTally, emptyTally } from '../journal/tally';
 import { PostgresWriter } from './writer';
 
@@ -176,8 +176,9 @@ class PostgresJournalImpl implements PostgresJournal {
 
   /**
    * As {@link Journal.runs}; `dagId` and `endedOnly` choose the rows read. A run listed without
-   * an end and without an owner is read again: its owner may have ended it while the listing
-   * ran (its row read before the end was committed, the locks after its owner let go).
+   * an end and without an owner, or with an owner gone when asked who it is, is read again: its
+   * owner may have ended it while the listing ran (its row read before the end was committed, the
+   * locks after its owner let go).
    */
   async runs(options: RunsOptions = {}): Promise<readonly JournaledRunSummary[]> {
     if (!(await this.hasTables('list runs'))) return [];
@@ -195,9 +196,15 @@ class PostgresJournalImpl implements PostgresJournal {
         ? []
         : this.connection.query<HolderRow & { run_id: string }>('list runs', LOCK_HOLDERS, [this.sql.lockPrefix, owned]),
     ]);
-    const endedById = new Map(ended.map((row) => [row.run_id, row]));
     const holderById = new Map(holders.map((row) => [row.run_id, row]));
-    return rows.map((row) => summaryOfRow(endedById.get(row.run_id) ?? row, holderById.get(row.run_id)));
+    // held at the listing, let go before its holder was asked: ended since, or else not owned then
+    const letGo = new Set(owned.filter((runId) => !holderById.has(runId)));
+    const endedSince =
+      letGo.size === 0 ? [] : await this.connection.query<SummaryRow>('list runs', this.sql.selectEndedAmong, [[...letGo]]);
+    const endedById = new Map([...ended, ...endedSince].map((row) => [row.run_id, row]));
+    return rows.map((row) =>
+      summaryOfRow(endedById.get(row.run_id) ?? (letGo.has(row.run_id) ? { ...row, held: false } : row), holderById.get(row.run_id)),
+    );
   }
 
   /** As {@link Journal.events}: checked as `resume` checks them (`seq` 1..n, ending at the run's last seq). */
@@ -306,6 +313,8 @@ class PostgresJournalImpl implements PostgresJournal {
       await query(SCHEMA_LOCK, [this.sql.schemaLockName]);
       // looked at again under the lock: what was made since is not adopted unchecked
       if (this.journalTables(check, await query<TableRow>(this.sql.tablesFound, this.sql.tablesFoundArguments))) return;
+      const [schema] = await query<{ found: boolean }>(SCHEMA_FOUND, [this.schema]);
+      if (schema?.found !== true) await query(this.sql.createSchema);
       await query(this.sql.createTables);
     });
   }

@@ -31,6 +31,16 @@ export interface Session {
   release(destroy?: boolean): Promise<void>;
 }
 
+/**
+ * How long a session may go without a query before it asks the server whether it is still there
+ * (`SELECT 1`, within the query timeout): at most this, or the query timeout when that is shorter.
+ * A network that dropped off without a word (no FIN, no RST) is then found within this and one
+ * query timeout (40 s by default), before the server's keepalives ({@link OWNER_SETTINGS}, about
+ * a minute) let another process take the run, rather than at the run's next append, while the
+ * tasks whose release was journaled already kept starting.
+ */
+const HEARTBEAT_MS = 10_000;
+
 /** How long ending a session's own connection may take before its socket is destroyed (a server that does not answer). */
 const END_TIMEOUT_MS = 1000;
 
@@ -95,10 +105,19 @@ export function sessionOf(client: Client | PoolClient, pooled: boolean, timeoutM
   client.on('error', onError);
   client.on('end', onEnd);
   const destroy = () => client.connection.stream.destroy();
+  let querying = 0;
+  let answeredAt = Date.now();
+  const heartbeatMs = Math.min(HEARTBEAT_MS, timeoutMs);
+  const heartbeat = setInterval(() => {
+    if (querying > 0 || broken !== undefined || Date.now() - answeredAt < heartbeatMs) return;
+    session.query('SELECT 1').catch((error: Error) => lose(error));
+  }, heartbeatMs);
+  heartbeat.unref(); // a session open is no reason to keep the process
 
   const session: Session = {
     query: async <R extends QueryResultRow>(text: string, values?: readonly unknown[], ms = timeoutMs) => {
       if (broken !== undefined) throw broken;
+      querying++;
       try {
         return (await client.query<R>(timedStatement(text, values, ms))).rows;
       } catch (error) {
@@ -109,6 +128,9 @@ export function sessionOf(client: Client | PoolClient, pooled: boolean, timeoutM
           if (isQueryTimeout(error)) destroy();
         }
         throw error;
+      } finally {
+        querying--;
+        answeredAt = Date.now();
       }
     },
     get broken() {
@@ -126,6 +148,7 @@ export function sessionOf(client: Client | PoolClient, pooled: boolean, timeoutM
       if (released) return;
       released = true;
       listeners.length = 0;
+      clearInterval(heartbeat);
       if (forced) broken ??= new Error('session destroyed: it may still hold a lock');
       if (pooled && broken === undefined) {
         await client.query(timedStatement(OWNER_SETTINGS_RESET, undefined, timeoutMs)).catch((error: Error) => {

@@ -48,7 +48,11 @@ const JOURNAL_COLUMNS = {
 export class JournalSql {
   private readonly runs: string;
   private readonly events: string;
-  /** Prefix of the text hashed into a run's advisory-lock key: `rxdag:<schema>:`. */
+  /**
+   * Prefix of the text hashed into a run's advisory-lock key: `rxdag:<schema>:` (as it always
+   * was), or for a schema with a colon `rxdag/<its length>/<schema>:`, so that schema `a:b` with
+   * run `c` and schema `a` with run `b:c` do not share a lock.
+   */
   readonly lockPrefix: string;
   /** Text hashed into the key of the transaction lock that serializes creating the tables. */
   readonly schemaLockName: string;
@@ -57,7 +61,7 @@ export class JournalSql {
     const quoted = quoteIdentifier(schema);
     this.runs = `${quoted}.runs`;
     this.events = `${quoted}.events`;
-    this.lockPrefix = `rxdag:${schema}:`;
+    this.lockPrefix = schema.includes(':') ? `rxdag/${schema.length}/${schema}:` : `rxdag:${schema}:`;
     this.schemaLockName = `rxdag-schema:${schema}`;
   }
 
@@ -83,11 +87,19 @@ export class JournalSql {
     return [this.runs, JOURNAL_COLUMNS.runs, this.events, JOURNAL_COLUMNS.events];
   }
 
-  /** Creates what is missing; run after `pg_advisory_xact_lock` on {@link schemaLockName}. */
+  /**
+   * Creates the schema. Asked only when {@link SCHEMA_FOUND} found none: `CREATE SCHEMA IF NOT
+   * EXISTS` needs the right to create schemas in the database even when the schema is there (one
+   * an administrator made for the journal's user).
+   */
+  get createSchema(): string {
+    return `CREATE SCHEMA ${quoteIdentifier(this.schema)}`;
+  }
+
+  /** Creates the tables that are missing; run after `pg_advisory_xact_lock` on {@link schemaLockName}. */
   get createTables(): string {
     const { runs, events } = this;
     return `
-      CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(this.schema)};
       CREATE TABLE IF NOT EXISTS ${runs} (
         run_id text PRIMARY KEY,
         dag_id text NOT NULL,
@@ -209,6 +221,9 @@ const HELD_LOCKS = `SELECT l.classid::bigint AS classid, l.objid::bigint AS obji
   FROM pg_locks l
   WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.pid <> pg_backend_pid()
     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+
+/** `$1` schema name: whether the database has it (`found`). */
+export const SCHEMA_FOUND = `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS found`;
 
 /** `$1` lock name: takes the session lock on its key now, or returns false. */
 export const TRY_LOCK = `SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked`;
