@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'bullmq';
 import { notTakenDetail } from '../../src/bullmq/errors';
-import { filter, from, lastValueFrom, type ObservableInput, take } from 'rxjs';
+import { filter, from, lastValueFrom, type ObservableInput, Subject, take, takeUntil } from 'rxjs';
 import {
   type Agent,
   AttemptHandedBackError,
@@ -239,6 +239,33 @@ describeRedis('cancelling remote attempts', (env) => {
     await sleep(500);
     expect(calls).toBe(0);
     expect((await env.keys()).filter((key) => key.startsWith(`${prefix}:later:`) && key.includes('|'))).toEqual([]);
+  });
+
+  it("should cancel the attempts of a run torn down right after its agent's close() began, not fail them and leave their jobs running", async () => {
+    const seen: { started: number; abortedAt?: number; reason?: unknown }[] = [];
+    worker({ hang: waitsForAbort(seen) });
+    const agent = remoteAgent({ connection: env.url, prefix, queue: 'hang', leaseMs: LEASE_MS });
+    const dir = mkdtempSync(path.join(tmpdir(), 'rxdag-closing-'));
+    closer.onClose(() => rmSync(dir, { recursive: true, force: true }));
+    const journal = fileJournal(dir, { sync: 'none' });
+    let closed: Promise<unknown> | undefined;
+    const stop = new Subject<void>();
+    // closed where a subscriber's `complete` closes it: `takeUntil` calls that before it unsubscribes the run
+    runDag({ id: 'closing', tasks: [{ id: 'a', agent: 'hang' }] }, { agents: { hang: agent }, journal, runId: 'closing' })
+      .pipe(takeUntil(stop))
+      .subscribe({ complete: () => (closed = agent.close()) });
+    await waitFor(() => seen.length === 1, 'the attempt to start');
+    stop.next();
+    expect(await closed).toEqual({ cancelsNotSent: [] });
+    await waitFor(async () => (await journal.runs())[0]?.status === 'cancelled', 'the run to be recorded as cancelled');
+    expect((await journal.events('closing')).map((event) => event.type)).toContain('task.cancelled');
+    // closing waited for the cancelled job to end on its worker
+    expect(seen[0]?.abortedAt).toBeDefined();
+    expect((seen[0]?.reason as Error).name).toBe('TaskCancelledError');
+    const jobKeys = (await env.keys()).filter(
+      (key) => key.startsWith(`${prefix}:hang:`) && key.includes('|') && !key.includes('rxdag-cancel'),
+    );
+    expect(jobKeys).toEqual([]);
   });
 
   it('should remove a cancelled job that ends on its worker before the cancel reaches it, even when its run and agent close at once', async () => {

@@ -131,6 +131,34 @@ describeRedis('a run id used again after a cancelled run', (env) => {
     expect(inputs).toEqual(['two']);
   });
 
+  it("should add the next run's job as soon as the earlier run's waiting job is removed, not a lease later", async () => {
+    const { redis } = await cancelledJob('one');
+    const leaseMs = 20_000;
+    const agents = { job: closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs })) };
+    const next = collect(runDag({ id: 'again', tasks: [{ id: 'a', agent: 'job', input: 'two' }] }, { agents, runId: 'fixed' }));
+    await sleep(300); // it found the earlier job, and waits it out
+    const queue = closer.add(
+      new Queue('job', { connection: { host: new URL(env.url).hostname, port: Number(new URL(env.url).port) }, prefix }),
+    );
+    await queue.remove('fixed|a|1'); // as the cancel removes a job still waiting
+    const removedAt = Date.now();
+    const inputs: unknown[] = [];
+    closer.add(
+      startWorker({
+        connection: env.url,
+        prefix,
+        agents: { job: ({ input }) => (inputs.push(input), 'done') },
+        concurrency: 2,
+        leaseMs,
+        onLog: () => undefined,
+      }),
+    );
+    expect(ending(await next).failures).toEqual([]);
+    expect(inputs).toEqual(['two']);
+    expect(Date.now() - removedAt).toBeLessThan(leaseMs / 4);
+    await waitFor(async () => (await redis.exists(`${prefix}:job:fixed|a|1`)) === 0, 'its own job to be removed once recorded');
+  });
+
   it('should not cancel the next run of the same id when a run is left in the step that started it', async () => {
     const agents = serve(stoppable([], 30));
     const outcomes: string[] = [];

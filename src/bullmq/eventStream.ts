@@ -1,7 +1,7 @@
 /**
  * The scheduler side's reading of a queue's event stream: one blocking `XREAD` loop from a given
  * position that hands on the entries the scheduler acts on (a job taken by a worker, completed,
- * failed, added again, or stalled) and skips every other entry (waiting, drained…) without decoding it
+ * failed, added again, stalled, or removed) and skips every other entry (waiting, drained…) without decoding it
  * into strings or objects. BullMQ's `QueueEvents` builds an object and emits two events for every
  * entry, one of them named after the job (a new string a job); at three entries a task that was
  * the larger part of reading outcomes (benchmarks/README.md). Like `QueueEvents`, it keeps its
@@ -18,8 +18,8 @@ export interface StreamListener {
   completed(jobId: string, returnvalue: string): void;
   /** A job failed (BullMQ moved it to `failed`): its worker broke, or lost it too often. */
   failed(jobId: string, failedReason: string): void;
-  /** A job was added again while it existed (`duplicated`) or its worker stopped renewing it (`stalled`). */
-  changed(jobId: string, event: 'duplicated' | 'stalled'): void;
+  /** A job was added again while it existed (`duplicated`), its worker stopped renewing it (`stalled`), or it was removed (`removed`). */
+  changed(jobId: string, event: 'duplicated' | 'stalled' | 'removed'): void;
   /** A worker took a job (`active`). */
   taken?(jobId: string): void;
   /** A job was added (`waiting`; also a stalled one put back). */
@@ -186,6 +186,7 @@ export class EventStream {
         event !== 'failed' &&
         event !== 'duplicated' &&
         event !== 'stalled' &&
+        event !== 'removed' &&
         event !== 'active' &&
         event !== 'waiting'
       )

@@ -124,11 +124,10 @@ export class RemoteQueue {
   async close(): Promise<CancelNotSent[]> {
     this.closed = true;
     this.cancels.stop();
+    await null; // a run torn down at once (closed in a `complete` that `takeUntil` calls first) cancels its attempts
     for (const waiter of [...this.waiters.values()]) {
-      this.settle(waiter, {
-        ok: false,
-        error: new RemoteJobError(`remote agent for queue "${this.config.queue}" was closed while job "${waiter.jobId}" ran`),
-      });
+      const error = new RemoteJobError(`remote agent for queue "${this.config.queue}" was closed while job "${waiter.jobId}" ran`);
+      this.settle(waiter, { ok: false, error });
     }
     const deadline = Date.now() + CLOSE_GRACE_MS;
     // the outcomes read are recorded as the run's journal commits them (at its end, at the latest)
@@ -199,7 +198,8 @@ export class RemoteQueue {
         },
         taken: (jobId) => {
           const waiter = this.waiters.get(jobId);
-          if (waiter === undefined || waiter.taken) return;
+          // before its add is heard, or with a job of its id not known to be its own, another job's
+          if (waiter === undefined || waiter.taken || (waiter.origin !== 'fresh' && waiter.origin !== 'checked')) return;
           waiter.taken = true;
           this.takenJobs++;
         },
