@@ -146,12 +146,12 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   let halted = false;
   let leftInterrupted: (signal: StopSignal) => void = () => {};
   const interrupted = new Promise<StopSignal>((resolve) => (leftInterrupted = resolve));
-  let ended = false; // dag.completed seen: a failing log has nothing left to cancel
+  let end: DagCompletedEvent | undefined; // seen: a failing log has nothing left to cancel
   let outputFailed = false;
   const logFailed = (error: NodeJS.ErrnoException) => {
     outputFailed = true;
     const what = `rxdag: cannot write the events log ${options.eventsPath}: ${describeIoError(error)}`;
-    if (ended) return void notice(what);
+    if (end !== undefined) return void notice(what);
     notice(`${what}; run cancelled`);
     // not from inside the event being emitted (the log may fail mid-burst): just after it
     queueMicrotask(() => cancel('events-log'));
@@ -203,7 +203,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
       reporter.onEvent(shown(event));
       reportEvents?.push(event);
       if (event.type === 'dag.completed') {
-        ended = true;
+        end = event;
         resolve(event);
       }
     });
@@ -217,10 +217,19 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     notice(notStartedLine(early, resumed === undefined ? undefined : (resumeCommandOf(target) ?? 'rxdag resume')));
     return exitCodeOf(early);
   }
+  /** The exit code of a run that ended with `final`. */
+  const codeOfEnd = (final: DagCompletedEvent): number => {
+    if (cancelledBy === 'events-log') return ExitCode.outputFailed;
+    if (cancelledBy !== undefined) return exitCodeOf(cancelledBy);
+    // a resume that finished the cancellation a Ctrl-C began (its journal held part of it), no task failed
+    if (final.outcome === 'cancelled' && final.counts.failed === 0) return ExitCode.interrupted;
+    if (final.outcome !== 'succeeded') return ExitCode.taskFailed;
+    return outputFailed ? ExitCode.outputFailed : ExitCode.ok;
+  };
   // listening before the run starts: its first flush already prints and spawns children
   const stopListening = onStopSignals({
     graceful: (signal) => {
-      if (ended) {
+      if (end !== undefined) {
         // the run has its end (recorded, or being recorded): only the events log's reader may still be waited for
         if (log !== undefined && log.untaken > 0)
           notice(`rxdag: stopping on ${signal}: the run had ended; what the events log's reader did not take is dropped`);
@@ -255,7 +264,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
       groups.killAll();
       log?.closeNow(); // a pipe's reader is not waited for either
       writeReport(); // of what was seen: the run's end, if it comes, is not waited for
-      exitAfterStop(exitCodeOf(signal));
+      exitAfterStop(end === undefined ? exitCodeOf(signal) : codeOfEnd(end)); // an ended run's own code
     },
   });
   target.held?.release(); // only now: a signal's listeners all removed, Node forgets one it has not delivered yet
@@ -318,12 +327,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     if (recorded !== true) io.stderr.write(`${unrecordedCancelLine(final.runId, recorded, target.store, target.journal)}\n`);
     writeReport();
     await closeLog(); // a failure here is printed by the log's handler
-    if (cancelledBy === 'events-log') return ExitCode.outputFailed;
-    if (cancelledBy !== undefined) return exitCodeOf(cancelledBy);
-    // a resume that finished the cancellation a Ctrl-C began (its journal held part of it), no task failed
-    if (final.outcome === 'cancelled' && final.counts.failed === 0) return ExitCode.interrupted;
-    if (final.outcome !== 'succeeded') return ExitCode.taskFailed;
-    return outputFailed ? ExitCode.outputFailed : ExitCode.ok;
+    return codeOfEnd(final);
   } catch (error) {
     groups.killAll();
     await groups.whenEmpty();
