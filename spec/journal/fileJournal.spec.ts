@@ -146,6 +146,15 @@ describe('fileJournal', () => {
       /corrupt at \/.+\/bad\.jsonl:4: task.completed for task "b" in status pending \(expected running\)/,
     ],
     [
+      'an illegal transition before a torn last line (the line is not cut either)',
+      (file) => {
+        const lines = fs.readFileSync(file, 'utf8').split('\n');
+        lines[3] = JSON.stringify(events.taskCompleted({ runId: 'bad', seq: 3, at: 3, taskId: 'b', attempt: 1, durationMs: 1 }));
+        fs.writeFileSync(file, `${lines.join('\n')}{"type":"task.ready","runId":"bad","se`);
+      },
+      /corrupt at \/.+\/bad\.jsonl:4: task.completed for task "b" in status pending \(expected running\)/,
+    ],
+    [
       'events before the run was created (its dag.created lost)',
       (file) => {
         const [head, , ...rest] = fs.readFileSync(file, 'utf8').trimEnd().split('\n');

@@ -154,16 +154,13 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
         const record = readingFile(journal, runId, () => readRecord(journal, runId, true));
         const last = record.events[record.events.length - 1];
         if (last?.type === 'dag.completed') throw new RunNotResumableError(runId, 'ended', last.outcome, root);
-        fd = fs.openSync(journal, 'r+');
-        if (record.tornBytes > 0) keepTornTail(fd, record.completeBytes, record.tornBytes, torn);
-        const cut = fd;
-        fd = undefined; // closed: a failed open below must not close its number again (another file's by then)
-        fs.closeSync(cut);
         fd = fs.openSync(journal, 'a');
+        // cut once the resume appends: a resume its replay refuses leaves the file as it was
+        const cutTorn = record.tornBytes > 0 ? () => keepTornTail(journal, record.completeBytes, record.tornBytes, torn) : undefined;
         const taken: JournaledRun = {
           header: record.header,
           events: record.events,
-          writer: fileWriter(fd, journal, held, sync),
+          writer: fileWriter(fd, journal, held, sync, cutTorn),
           placeOf: (seq) => placeInFile(journal, seq),
         };
         return taken;
@@ -229,8 +226,10 @@ const LISTING_SLICE_MS = 10;
 /** The most text of a group written at once: far below the longest string V8 makes (~512 MiB). */
 const MAX_PIECE_CHARS = 64 * 1024 * 1024;
 
-function fileWriter(fd: number, journal: string, held: HeldLock, sync: 'fsync' | 'none'): JournalWriter {
+/** The writer of a run's journal file open at `fd`; `beforeFirst` runs once, before its first append. */
+function fileWriter(fd: number, journal: string, held: HeldLock, sync: 'fsync' | 'none', beforeFirst?: () => void): JournalWriter {
   let open = true;
+  let before = beforeFirst;
   const file = { path: journal, made: fs.fstatSync(fd) };
   // a group was written without fsync since the last one
   let unsynced = false;
@@ -245,6 +244,11 @@ function fileWriter(fd: number, journal: string, held: HeldLock, sync: 'fsync' |
   return {
     append(events, durable = true) {
       if (!open) throw new Error('rxdag: append to a closed journal writer');
+      if (before !== undefined) {
+        refuseIfLost(held, file);
+        before();
+        before = undefined;
+      }
       const syncs = durable && sync === 'fsync';
       if (events.length === 0) {
         refuseIfLost(held, file);
@@ -340,20 +344,25 @@ function syncFolder(dir: string): void {
   }
 }
 
-/** Moves the torn tail of a journal (never acknowledged) to `tornPath`, then cuts it off. */
-function keepTornTail(fd: number, completeBytes: number, tornBytes: number, tornPath: string): void {
-  const tail = Buffer.alloc(tornBytes);
-  fs.readSync(fd, tail, 0, tornBytes, completeBytes);
-  fs.appendFileSync(
-    tornPath,
-    Buffer.concat([
-      Buffer.from(`# torn tail at byte ${completeBytes}, cut on resume ${new Date().toISOString()}\n`),
-      tail,
-      Buffer.from('\n'),
-    ]),
-  );
-  fs.ftruncateSync(fd, completeBytes);
-  fs.fdatasyncSync(fd);
+/** Moves the torn tail of the journal file `journal` (never acknowledged) to `tornPath`, then cuts it off. */
+function keepTornTail(journal: string, completeBytes: number, tornBytes: number, tornPath: string): void {
+  const fd = fs.openSync(journal, 'r+');
+  try {
+    const tail = Buffer.alloc(tornBytes);
+    fs.readSync(fd, tail, 0, tornBytes, completeBytes);
+    fs.appendFileSync(
+      tornPath,
+      Buffer.concat([
+        Buffer.from(`# torn tail at byte ${completeBytes}, cut on resume ${new Date().toISOString()}\n`),
+        tail,
+        Buffer.from('\n'),
+      ]),
+    );
+    fs.ftruncateSync(fd, completeBytes);
+    fs.fdatasyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function readExisting<T = JournalRecord>(
