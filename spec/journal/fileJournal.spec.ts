@@ -457,6 +457,24 @@ describe('fileJournal', () => {
     expect(fs.existsSync(file.replace(/\.jsonl$/, '.lock'))).toBe(false);
   });
 
+  it.each([
+    ['empty', ''],
+    ['zeros only', '\0'.repeat(120)],
+  ])(
+    'should list a run whose lock file is %s (its machine crashed before writing the lock out) as interrupted, and take it over',
+    async (_, text) => {
+      const dir = freshDir();
+      const file = written(dir, 'crashed');
+      const lock = file.replace(/\.jsonl$/, '.lock');
+      fs.writeFileSync(lock, text);
+      expect((await fileJournal(dir).runs()).map(({ runId, status }) => [runId, status])).toEqual([['crashed', 'interrupted']]);
+      const { error, events: resumed } = await resumeOutcome(dir, 'crashed');
+      expect(error).toBeUndefined();
+      expect(resumed[resumed.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+      expect(fs.existsSync(lock)).toBe(false);
+    },
+  );
+
   it('should clear, when listing, the lock a dead process left on a run that had ended, and keep every other lock', async () => {
     const dir = freshDir();
     const dead = spawn(process.execPath, ['-e', '']);

@@ -37,6 +37,13 @@ interface Owner {
   readonly ns?: string;
 }
 
+/**
+ * The owner of a lock file that is empty or zeros only. A lock appears whole (its text written
+ * aside, then linked into place), so only a crash of its machine before the text reached the
+ * disk leaves one so: its owner is gone, and the lock is stale.
+ */
+const CRASHED_OWNER: Owner = { host: 'unknown', pid: -1, since: 0 };
+
 /** How often a held lock's file gets its time set: a sign of life for processes of other pid namespaces. */
 export const HEARTBEAT_MS = 10_000;
 /** A lock of another pid namespace whose file's time is older than this is stale (its owner gave no sign of life). */
@@ -220,6 +227,7 @@ function readLock(path: string): { readonly text: string; readonly owner: Owner 
     if (isCode(error, 'EISDIR')) throw Object.assign(error as Error, { path });
     throw error;
   }
+  if (/^\0*$/.test(text)) return { text, owner: CRASHED_OWNER };
   try {
     const parsed = JSON.parse(text) as Partial<Owner>;
     if (typeof parsed.host === 'string' && Number.isInteger(parsed.pid)) {
@@ -254,10 +262,11 @@ function silentForMs(path: string): number | undefined {
 
 /**
  * Stale: on this host and its owner is gone; for an owner of another pid namespace, its lock at
- * `path` gave no sign of life for {@link HEARTBEAT_STALE_MS}. A lock of another host is never
- * judged stale.
+ * `path` gave no sign of life for {@link HEARTBEAT_STALE_MS}; an empty lock ({@link CRASHED_OWNER}).
+ * Another host's lock that is not empty is never judged stale.
  */
 function isStale(owner: Owner, path?: string): boolean {
+  if (owner === CRASHED_OWNER) return true;
   if (!isCheckable(owner)) return false;
   if (ofOtherNamespace(owner)) {
     const silent = path === undefined ? undefined : silentForMs(path);
