@@ -148,6 +148,11 @@ describe('remoteAgent and startWorker options', () => {
       startWorker({ connection: 'redis://127.0.0.1', agents: noAgents, concurrency: 1, leaseMs } as never);
     expect(worker(10)).toThrow(new TypeError('startWorker: `leaseMs` must be at least 50 ms'));
     expect(worker('10')).toThrow(new TypeError('startWorker: `leaseMs` must be a number of milliseconds'));
+    // left out: said to be required, not to be of the wrong kind
+    expect(worker(undefined)).toThrow(new TypeError('startWorker: `leaseMs` is required (a number of milliseconds)'));
+    expect(() => startWorker({ connection: 'redis://127.0.0.1', agents: noAgents, leaseMs: 1000 } as never)).toThrow(
+      new TypeError('startWorker: `concurrency` is required (a positive integer)'),
+    );
     expect(() => remoteAgent({ connection: 'redis://127.0.0.1', queue: 'q', prefix: '' })).toThrow(
       new TypeError('remoteAgent: `prefix` must not be empty'),
     );

@@ -123,7 +123,14 @@ export type JobRefusal = (typeof JOB_REFUSALS)[number];
  */
 const ms = (min: number) =>
   z
-    .number({ error: (issue) => (issue.code === 'invalid_type' ? 'must be a number of milliseconds' : undefined) })
+    .number({
+      error: (issue) =>
+        issue.code !== 'invalid_type'
+          ? undefined
+          : issue.input === undefined
+            ? 'is required (a number of milliseconds)'
+            : 'must be a number of milliseconds',
+    })
     .min(min, { error: `must be at least ${min} ms` })
     .max(2_147_483_647, { error: 'must be at most 2147483647 ms' });
 const queueName = z
@@ -165,7 +172,10 @@ const remoteAgentSchema = z.strictObject({
 const workerSchema = z.strictObject({
   ...shared,
   agents: z.record(z.string(), z.unknown(), { error: 'must be an object mapping agent names to agents' }),
-  concurrency: z.number({ error: 'must be a positive integer' }).int().positive(),
+  concurrency: z
+    .number({ error: (issue) => (issue.input === undefined ? 'is required (a positive integer)' : 'must be a positive integer') })
+    .int()
+    .positive(),
   leaseMs: ms(50),
   queues: z.array(queueName).min(1).optional(),
   allow: z.array(z.string()).optional(),
