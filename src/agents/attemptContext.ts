@@ -143,8 +143,12 @@ export class AttemptContext implements TaskContext {
     if (!Array.isArray(tasks)) throw new TypeError(`spawn() of task "${this.id}" expects an array of task specs`);
     // an outcome is final: tasks asked for after it would never run, so say so instead (a misuse, as above)
     if (this.#execution.ended()) {
+      const { aborted, reason } = this.#execution.signal(); // fired when the attempt was stopped (a time limit, a cancel)
+      const stopped = (reason as Error | undefined)?.name === 'TaskTimeoutError' ? 'timed out' : 'was cancelled';
       throw new TypeError(
-        `spawn() of task "${this.id}" was called after its attempt ${this.attempt} ended: spawn before the agent returns, resolves or completes (a missing await?)`,
+        aborted
+          ? `spawn() of task "${this.id}" was called after its attempt ${this.attempt} ${stopped}: tasks spawned after the attempt's signal fired are not added`
+          : `spawn() of task "${this.id}" was called after its attempt ${this.attempt} ended: spawn before the agent returns, resolves or completes (a missing await?)`,
       );
     }
     this.#execution.keepSpawned(tasks);
