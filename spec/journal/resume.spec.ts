@@ -366,7 +366,9 @@ describe('durable runs', () => {
           { id: 'child-1', agent: 'work' },
           { id: 'child-2', agent: 'work' },
         ];
-        ctx.spawn(plans === 1 ? kept : [...kept, { id: 'child-3', agent: 'work', deps: ['nowhere'] }]);
+        // again: a new task on a kept one, and a kept id given twice
+        const again = [...kept, { id: 'child-3', agent: 'work', deps: ['nowhere', 'child-1'] }, { id: 'child-2', agent: 'work' }];
+        ctx.spawn(plans === 1 ? kept : again);
         return 'planned';
       },
       work: ({ id }) => `${id} ok`,
@@ -382,8 +384,15 @@ describe('durable runs', () => {
       resumeRun(fileJournal(dir), 'bad', { ...quiet, agents, scheduler: ts }).subscribe((e) => out.push(e)),
     );
     const failed = resumed.filter((e) => e.type === 'task.failed');
-    expect(failed.map((e) => e.type === 'task.failed' && [e.taskId, e.error.message.split('\n')[1]])).toEqual([
-      ['plan', '  spawn[2].deps[0]: spawned task "child-3" depends on "nowhere", which is not a task of this run'],
+    expect(failed.map((e) => e.type === 'task.failed' && [e.taskId, e.error.message.split('\n').slice(1)])).toEqual([
+      [
+        'plan',
+        [
+          '  spawn[2].deps[0]: spawned task "child-3" depends on "nowhere", which is not a task of this run',
+          '  spawn[2].deps[1]: spawned task "child-3" depends on "child-1", which this task spawned before the run was resumed (its journal kept it) and has not completed: a task new in a spawn given again after a resume may depend only on completed tasks and on the other new ones',
+          '  spawn[3].id: task id "child-2" is already used in this run',
+        ],
+      ],
     ]);
   });
 

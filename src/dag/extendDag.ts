@@ -30,13 +30,22 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
 
 /**
  * `error` of a spawn of `specs`, picked from the tasks an agent `gave` (those a resumed run kept
- * left out), with its `spawn[…]` paths at the places the agent gave them; any other error as it is.
+ * left out), with its `spawn[…]` paths at the places the agent gave them, and a dependency on a
+ * kept task said to be one; any other error as it is.
  */
 export function atPlacesGiven(error: unknown, gave: readonly TaskSpec[], specs: readonly TaskSpec[], dagId: string): unknown {
   if (!(error instanceof DagValidationError) || gave === specs) return error;
+  const kept = new Set(gave.filter((spec) => !specs.includes(spec)).map((spec) => spec.id));
   const issues = error.issues.map((issue) => {
     const [first, at, ...rest] = issue.path;
-    return first === 'spawn' && typeof at === 'number' ? { ...issue, path: ['spawn', gave.indexOf(specs[at]!), ...rest] } : issue;
+    if (first !== 'spawn' || typeof at !== 'number') return issue;
+    const spec = specs[at]!;
+    const depId = rest[0] === 'deps' && typeof rest[1] === 'number' ? spec.deps?.[rest[1]] : undefined;
+    const message =
+      issue.code === 'invalid-value' && depId !== undefined && kept.has(depId)
+        ? `spawned task ${quoted(spec.id)} depends on ${quoted(depId)}, which this task spawned before the run was resumed (its journal kept it) and has not completed: a task new in a spawn given again after a resume may depend only on completed tasks and on the other new ones`
+        : issue.message;
+    return { ...issue, message, path: ['spawn', gave.indexOf(spec), ...rest] };
   });
   return new DagValidationError(issues, dagId, error.spawner);
 }

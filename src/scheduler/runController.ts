@@ -314,7 +314,7 @@ export class RunController {
     const before = this.spawnedBefore?.get(attempt.task);
     if (before === undefined) return specs;
     const had = new Set(before.tasks.map((spec) => spec.id));
-    return specs.filter((spec) => !had.has(spec.id));
+    return specs.filter((spec) => !had.delete(spec.id)); // an id given again in the spawn stays, to be refused as a duplicate
   }
 
   /** Carries out the route `routeFailure` gives a failed attempt. */
