@@ -181,9 +181,10 @@ class PostgresJournalImpl implements PostgresJournal {
    * locks after its owner let go).
    */
   async runs(options: RunsOptions = {}): Promise<readonly JournaledRunSummary[]> {
-    if (!(await this.hasTables('list runs'))) return [];
     const { dagId, endedOnly } = options;
-    const rows = await this.connection.query<SummaryRow>('list runs', this.sql.selectRuns, [
+    const action = dagId === undefined ? 'list runs' : `list the runs of DAG ${JSON.stringify(dagId)}`;
+    if (!(await this.hasTables(action))) return [];
+    const rows = await this.connection.query<SummaryRow>(action, this.sql.selectRuns, [
       this.sql.lockPrefix,
       dagId ?? null,
       endedOnly === true,
@@ -191,16 +192,13 @@ class PostgresJournalImpl implements PostgresJournal {
     const unowned = rows.filter((row) => row.outcome === null && !row.held).map((row) => row.run_id);
     const owned = rows.filter((row) => row.outcome === null && row.held).map((row) => row.run_id);
     const [ended, holders] = await Promise.all([
-      unowned.length === 0 ? [] : this.connection.query<SummaryRow>('list runs', this.sql.selectEndedAmong, [unowned]),
-      owned.length === 0
-        ? []
-        : this.connection.query<HolderRow & { run_id: string }>('list runs', LOCK_HOLDERS, [this.sql.lockPrefix, owned]),
+      unowned.length === 0 ? [] : this.connection.query<SummaryRow>(action, this.sql.selectEndedAmong, [unowned]),
+      owned.length === 0 ? [] : this.connection.query<HolderRow & { run_id: string }>(action, LOCK_HOLDERS, [this.sql.lockPrefix, owned]),
     ]);
     const holderById = new Map(holders.map((row) => [row.run_id, row]));
     // held at the listing, let go before its holder was asked: ended since, or else not owned then
     const letGo = new Set(owned.filter((runId) => !holderById.has(runId)));
-    const endedSince =
-      letGo.size === 0 ? [] : await this.connection.query<SummaryRow>('list runs', this.sql.selectEndedAmong, [[...letGo]]);
+    const endedSince = letGo.size === 0 ? [] : await this.connection.query<SummaryRow>(action, this.sql.selectEndedAmong, [[...letGo]]);
     const endedById = new Map([...ended, ...endedSince].map((row) => [row.run_id, row]));
     return rows.map((row) =>
       summaryOfRow(endedById.get(row.run_id) ?? (letGo.has(row.run_id) ? { ...row, held: false } : row), holderById.get(row.run_id)),
