@@ -97,7 +97,9 @@ describeRedis('a run id used again after a cancelled run', (env) => {
   });
 
   /** What a run cancelled while its job of task `a` ran leaves: the job (of `input`), and the cancel naming it. */
-  async function cancelledJob(input: string): Promise<{ readonly redis: Redis; readonly cancelKey: string; readonly issuedAt: number }> {
+  async function cancelledJob(
+    input: string,
+  ): Promise<{ readonly redis: Redis; readonly queue: Queue; readonly cancelKey: string; readonly issuedAt: number }> {
     const queue = new Queue('job', { connection: { host: new URL(env.url).hostname, port: Number(new URL(env.url).port) }, prefix });
     closer.add(queue);
     const context = { id: 'a', runId: 'fixed', dagId: 'again', input, upstream: {}, attempt: 1, idempotencyKey: 'fixed/a' };
@@ -107,55 +109,42 @@ describeRedis('a run id used again after a cancelled run', (env) => {
     closer.onClose(() => void redis.disconnect());
     const cancelKey = `${prefix}:job:rxdag-cancel:fixed|a|1`;
     await redis.set(cancelKey, `1 ${earlier.issuedAt}`, 'PX', 60_000);
-    return { redis, cancelKey, issuedAt: earlier.issuedAt };
+    return { redis, queue, cancelKey, issuedAt: earlier.issuedAt };
+  }
+
+  /**
+   * The next run of `fixed`, its task `a` given input `two`, which finds the earlier job and waits
+   * it out until `gone` removes it, then a worker: the run's events, the inputs the worker got, and
+   * when the earlier job went.
+   */
+  async function nextRunOnceGone(gone: () => Promise<unknown>, leaseMs: number) {
+    const agents = { job: closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs })) };
+    const next = collect(runDag({ id: 'again', tasks: [{ id: 'a', agent: 'job', input: 'two' }] }, { agents, runId: 'fixed' }));
+    await sleep(300); // it found the earlier job, and waits it out
+    await gone();
+    const goneAt = Date.now();
+    const inputs: unknown[] = [];
+    const job: Agent = ({ input }) => (inputs.push(input), 'done');
+    closer.add(startWorker({ connection: env.url, prefix, agents: { job }, concurrency: 2, leaseMs, onLog: () => undefined }));
+    return { events: await next, inputs, goneAt };
   }
 
   it("should wait out the earlier run's cancelled job when the next run gives its task another input, not take it for another run's", async () => {
     const { redis } = await cancelledJob('one');
-    const agents = { job: closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE_MS })) };
-    const next = collect(runDag({ id: 'again', tasks: [{ id: 'a', agent: 'job', input: 'two' }] }, { agents, runId: 'fixed' }));
-    await sleep(300); // it found the earlier job, and waits it out
-    await redis.del(`${prefix}:job:fixed|a|1`); // gone, as its worker removes a cancelled job
-    const inputs: unknown[] = [];
-    closer.add(
-      startWorker({
-        connection: env.url,
-        prefix,
-        agents: { job: ({ input }) => (inputs.push(input), 'done') },
-        concurrency: 2,
-        leaseMs: LEASE_MS,
-        onLog: () => undefined,
-      }),
-    );
-    expect(ending(await next).failures).toEqual([]);
+    // gone, as its worker removes a cancelled job
+    const { events, inputs } = await nextRunOnceGone(() => redis.del(`${prefix}:job:fixed|a|1`), LEASE_MS);
+    expect(ending(events).failures).toEqual([]);
     expect(inputs).toEqual(['two']);
   });
 
   it("should add the next run's job as soon as the earlier run's waiting job is removed, not a lease later", async () => {
-    const { redis } = await cancelledJob('one');
+    const { redis, queue } = await cancelledJob('one');
     const leaseMs = 20_000;
-    const agents = { job: closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs })) };
-    const next = collect(runDag({ id: 'again', tasks: [{ id: 'a', agent: 'job', input: 'two' }] }, { agents, runId: 'fixed' }));
-    await sleep(300); // it found the earlier job, and waits it out
-    const queue = closer.add(
-      new Queue('job', { connection: { host: new URL(env.url).hostname, port: Number(new URL(env.url).port) }, prefix }),
-    );
-    await queue.remove('fixed|a|1'); // as the cancel removes a job still waiting
-    const removedAt = Date.now();
-    const inputs: unknown[] = [];
-    closer.add(
-      startWorker({
-        connection: env.url,
-        prefix,
-        agents: { job: ({ input }) => (inputs.push(input), 'done') },
-        concurrency: 2,
-        leaseMs,
-        onLog: () => undefined,
-      }),
-    );
-    expect(ending(await next).failures).toEqual([]);
+    // as the cancel removes a job still waiting
+    const { events, inputs, goneAt } = await nextRunOnceGone(() => queue.remove('fixed|a|1'), leaseMs);
+    expect(ending(events).failures).toEqual([]);
     expect(inputs).toEqual(['two']);
-    expect(Date.now() - removedAt).toBeLessThan(leaseMs / 4);
+    expect(Date.now() - goneAt).toBeLessThan(leaseMs / 4);
     await waitFor(async () => (await redis.exists(`${prefix}:job:fixed|a|1`)) === 0, 'its own job to be removed once recorded');
   });
 
