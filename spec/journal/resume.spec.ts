@@ -673,6 +673,50 @@ describe('limits across a resume', () => {
     expect(resumed.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
   });
 
+  it("should reopen a rate window for a run resumed after a live run's start, its journaled starts older", () => {
+    const limits = { api: { rate: { limit: 3, intervalMs: 1000 } } };
+    const b = defineDag({
+      id: 'b',
+      tasks: [
+        { id: 'b1', agent: 'work', limits: { api: 2 } },
+        { id: 'b2', deps: ['b1'], agent: 'work', limits: { api: 2 } },
+      ],
+    });
+    // b1 takes 2 units at 0 and completes at 10; b2 waits for the window; the process dies at 500
+    inVirtualTime((ts, out) =>
+      runDag(b, {
+        ...quiet,
+        limits,
+        agents: { work: () => ts.createColdObservable('----------(x|)') },
+        journal: fileJournal(dir),
+        runId: 'B',
+        scheduler: ts,
+      }).subscribe((e) => out.push(e)),
+    );
+    const [header, ...kept] = lines(journalFile(dir, 'B'));
+    fs.writeFileSync(
+      journalFile(dir, 'B'),
+      [header, ...kept.filter((line) => (JSON.parse(line) as DagEvent).at < 500)].map((l) => `${l}\n`).join(''),
+    );
+    fs.rmSync(path.join(dir, 'B.lock'), { force: true });
+    const seen = inVirtualTime((ts, out) => {
+      const scheduler = createScheduler({ ...quiet, limits, journal: fileJournal(dir), scheduler: ts, agents: { work: () => of('ok') } });
+      // a live run takes a unit at 600, then B is resumed: its start at 0 is older
+      ts.schedule(
+        () =>
+          scheduler
+            .submit({ id: 'a', tasks: [{ id: 'a1', agent: 'work', limits: ['api'] }] }, { runId: 'A' })
+            .subscribe((e) => out.push(e)),
+        600,
+      );
+      ts.schedule(() => scheduler.resume('B').subscribe((e) => out.push(e)), 650);
+    });
+    const starts = seen.filter((e) => e.type === 'task.started').map((e) => `${e.at} ${e.runId}:${'taskId' in e ? e.taskId : ''}`);
+    // the window (0, 1000] holds A's unit alone: b2's 2 units fit at 1000
+    expect(starts).toEqual(['600 A:a1', '1000 B:b2']);
+    expect(seen.filter((e) => e.type === 'dag.completed').map((e) => e.runId)).toEqual(['A', 'B']);
+  });
+
   it('should count a journaled start by a clock ahead of the resuming one as made at the resume, not keep the window shut', () => {
     const tasks = ['a', 'b', 'c'].map((id) => ({ id, agent: 'work', limits: ['api'] }));
     const limits = { api: { rate: { limit: 2, intervalMs: 100 } } };

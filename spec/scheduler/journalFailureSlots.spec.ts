@@ -6,24 +6,29 @@ import { createScheduler, type DagEvent, type Journal, JournalWriteError } from 
  * already on its way (polling mode holds it for the next poll) is dropped, frees nothing again,
  * and says nothing more on the scheduler's events.
  */
+/** A journal whose append of run A's `task.started` never succeeds: it fails when the spec calls `fail`. */
+function journalFailingA(): { readonly journal: Journal; fail(error: Error): void } {
+  let failAppend: (error: Error) => void = () => undefined;
+  const journal: Journal = {
+    location: 'memory',
+    create: (header) => ({
+      append: (events: readonly DagEvent[]) =>
+        header.runId === 'A' && events.some((event) => event.type === 'task.started')
+          ? new Promise<void>((_, reject) => (failAppend = reject))
+          : undefined,
+      close: () => undefined,
+    }),
+    resume: () => Promise.reject(new Error('not in this spec')),
+    runs: async () => [],
+    events: async () => [],
+    header: () => Promise.reject(new Error('not in this spec')),
+  };
+  return { journal, fail: (error) => failAppend(error) };
+}
+
 describe('a run whose journal fails with an outcome on its way', () => {
   it("should free its attempts' slots and limit units once, and say nothing of the late outcome", async () => {
-    let failAppend: (error: Error) => void = () => undefined;
-    // run A's append of its task.started never succeeds: it fails when the spec says
-    const journal: Journal = {
-      location: 'memory',
-      create: (header) => ({
-        append: (events: readonly DagEvent[]) =>
-          header.runId === 'A' && events.some((event) => event.type === 'task.started')
-            ? new Promise<void>((_, reject) => (failAppend = reject))
-            : undefined,
-        close: () => undefined,
-      }),
-      resume: () => Promise.reject(new Error('not in this spec')),
-      runs: async () => [],
-      events: async () => [],
-      header: () => Promise.reject(new Error('not in this spec')),
-    };
+    const { journal, fail: failAppend } = journalFailingA();
     let running = 0;
     let most = 0;
     const agents = {
@@ -58,5 +63,26 @@ describe('a run whose journal fails with an outcome on its way', () => {
     await scheduler.shutdown();
     expect(most).toBe(2); // L lets two run at once, never three
     expect(late).toEqual([]);
+  });
+
+  it('should start at once a run that waits for the slot it gave back, with no health check to wake the scheduler', async () => {
+    const { journal, fail } = journalFailingA();
+    const agents = { slow: () => new Promise((resolve) => setTimeout(() => resolve('done'), 5000)), quick: async () => 'done' };
+    const scheduler = createScheduler({ agents, journal, maxConcurrency: 1, healthCheckIntervalMs: 0 });
+    const a = new Promise<unknown>((resolve) =>
+      scheduler.submit({ id: 'A', tasks: [{ id: 'a', agent: 'slow' }] }, { runId: 'A' }).subscribe({ error: resolve }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // B waits for A's slot
+    const b = new Promise<string>((resolve) =>
+      scheduler.submit({ id: 'B', tasks: [{ id: 'b', agent: 'quick' }] }, { runId: 'B' }).subscribe({ complete: () => resolve('ended') }),
+    );
+    const failedAt = Date.now();
+    fail(new Error('the database went away'));
+    expect(await a).toBeInstanceOf(JournalWriteError);
+    const waited = new Promise<string>((resolve) => setTimeout(resolve, 2000, 'still waiting'));
+    expect(await Promise.race([b, waited])).toBe('ended');
+    expect(Date.now() - failedAt).toBeLessThan(1000);
+    await scheduler.shutdown({ force: true });
   });
 });

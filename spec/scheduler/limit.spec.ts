@@ -16,15 +16,54 @@ describe('Limit', () => {
     // [starts (at, units), asked (units, now), has room, room at]
     [[[0, 2]], [1, 5], false, 10],
     [[[0, 2]], [1, 10], true, 10], // the window is (now - 10, now]: a start at 0 is out of it at 10
-    [[[0, 1], [4, 1]], [1, 9], false, 10],
-    [[[0, 1], [4, 1]], [2, 12], false, 14],
-    [[[0, 1], [4, 1]], [2, 14], true, 14],
+    [
+      [
+        [0, 1],
+        [4, 1],
+      ],
+      [1, 9],
+      false,
+      10,
+    ],
+    [
+      [
+        [0, 1],
+        [4, 1],
+      ],
+      [2, 12],
+      false,
+      14,
+    ],
+    [
+      [
+        [0, 1],
+        [4, 1],
+      ],
+      [2, 14],
+      true,
+      14,
+    ],
   ] as const)('should keep at most 2 units per 10 ms window: after %j, %j has room %s, at %s', (starts, [units, now], room, at) => {
     const limit = new Limit('api', { rate: { limit: 2, intervalMs: 10 } });
     for (const [startedAt, startedUnits] of starts) limit.take(startedUnits, startedAt);
     for (const [, startedUnits] of starts) limit.give(startedUnits);
     expect(limit.hasRoom(units, now)).toBe(room);
     expect(limit.roomAt(units, now)).toBe(at);
+  });
+
+  it("should forget starts recorded out of time order (a resumed run's, after a live start) once their time is past", () => {
+    const limit = new Limit('api', { rate: { limit: 3, intervalMs: 1000 } });
+    limit.take(1, 600); // a live run's start
+    limit.give(1);
+    limit.record(2, 0); // then a resumed run's journaled starts, older
+    limit.record(1, 300);
+    expect(limit.hasRoom(1, 650)).toBe(false);
+    expect(limit.roomAt(1, 650)).toBe(1000); // the starts at 0 leave the window (0, 1000] at 1000
+    expect(limit.hasRoom(1, 1000)).toBe(true);
+    expect(limit.hasRoom(2, 1000)).toBe(false);
+    expect(limit.roomAt(2, 1000)).toBe(1300); // then the one at 300
+    expect(limit.hasRoom(2, 1300)).toBe(true);
+    expect(limit.roomAt(3, 1300)).toBe(1600); // and the live one at 600
   });
 
   it('should forget old starts in amortized constant time, however many there were', () => {

@@ -316,7 +316,10 @@ export class Engine {
     for (const attempt of run.running.items) this.dispatcher.freeSlot(attempt.units);
     run.crash(error);
     this.releaseAgents(run);
-    if (!this.flushing) this.closeIfIdle();
+    if (this.flushing) return;
+    // heard outside a flush (its journal's promise): the slots and limits it gave back are for the other runs now
+    if (this.runs.length > 0) this.pipeline.signalControl(WAKE);
+    else this.closeIfIdle();
   }
 
   private closeIfIdle(): void {

@@ -122,10 +122,25 @@ export class Limit {
       this.startedUnits[last]! += units;
       return;
     }
+    if (last >= this.head && at < this.startedAt[last]!) return this.recordEarlier(units, at);
     this.startedAt.push(at);
     this.startedUnits.push(units);
     // a window that never fills is never asked to forget: it forgets as it grows
     this.forgetBefore(at);
+  }
+
+  /**
+   * A start older than the newest one recorded (a run resumed after a live one started, a clock
+   * set back), put in its place: the window forgets its starts in time order, from the oldest.
+   */
+  private recordEarlier(units: number, at: number): void {
+    let k = this.startedAt.length;
+    while (k > this.head && this.startedAt[k - 1]! > at) k--;
+    if (k > this.head && this.startedAt[k - 1] === at) this.startedUnits[k - 1]! += units;
+    else {
+      this.startedAt.splice(k, 0, at);
+      this.startedUnits.splice(k, 0, units);
+    }
   }
 
   /** `units` ended. */
