@@ -30,6 +30,13 @@ describe('events', () => {
     expect(isEvent('task.started')(ready)).toBe(false);
   });
 
+  it('should take at least one event type: a guard of none would claim every event in its type and match none', () => {
+    const none: readonly never[] = [];
+    // @ts-expect-error: no type given (the type check of `npm test` fails if this compiles)
+    const guard = isEvent(...none);
+    expect(guard(events.taskReady({ ...head, taskId: 'a', attempt: 1 }))).toBe(false);
+  });
+
   it.each<[DagEvent, boolean]>([
     [events.taskCompleted({ ...head, taskId: 'a', attempt: 1, durationMs: 1 }), true],
     [

@@ -209,9 +209,13 @@ export function isTerminalEvent(event: DagEvent): event is TerminalEvent {
   }
 }
 
-/** A type guard for one event type, usable with `filter`: `events$.pipe(filter(isEvent('task.failed')))`. */
-export function isEvent<T extends DagEventType>(...types: T[]): (event: DagEvent) => event is EventOfType<T> {
-  const wanted = new Set<DagEventType>(types);
+/**
+ * A type guard for one event type or a few, usable with `filter`:
+ * `events$.pipe(filter(isEvent('task.failed')))`. At least one type, each a literal where the
+ * narrowing matters: a guard of no type would claim every event and match none.
+ */
+export function isEvent<T extends DagEventType>(type: T, ...more: T[]): (event: DagEvent) => event is EventOfType<T> {
+  const wanted = new Set<DagEventType>([type, ...more]);
   return (event): event is EventOfType<T> => wanted.has(event.type);
 }
 
