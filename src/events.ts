@@ -78,6 +78,12 @@ export interface TaskFailedEvent extends TaskEventBase<'task.failed'> {
   readonly worker?: string | undefined;
   /** With `willRetry`: the wait before the next attempt that the agent's error asked for (`retryAfterMs`), instead of the backoff. */
   readonly retryAfterMs?: number | undefined;
+  /**
+   * How long from `at` the limits the task names are paused for every run of the scheduler (the
+   * agent's error asked `pauseLimits` with its `retryAfterMs`), with or without a retry: a resumed
+   * run pauses them for what is left.
+   */
+  readonly pausedLimitsMs?: number | undefined;
 }
 export type TaskRetryingEvent = TaskEventBase<'task.retrying'>;
 export interface TaskTimedOutEvent extends TaskEventBase<'task.timed-out'> {

@@ -5,6 +5,7 @@ import { withWrappedWriters } from '../support/journals';
 import { lastValueFrom, of, throwError } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import {
+  AgentError,
   type Agent,
   createScheduler,
   type DagEvent,
@@ -715,6 +716,50 @@ describe('limits across a resume', () => {
     // the window (0, 1000] holds A's unit alone: b2's 2 units fit at 1000
     expect(starts).toEqual(['600 A:a1', '1000 B:b2']);
     expect(seen.filter((e) => e.type === 'dag.completed').map((e) => e.runId)).toEqual(['A', 'B']);
+  });
+
+  it.each([
+    ['with a retry', 2, ['1010 t1', '1010 t2']], // the resumed agents end at once
+    ['without one (its last attempt)', 1, ['1010 t2']],
+  ])('should hold a pause of its limits that a failure asked for, %s, across a crash', (_, attempts, startsAfter) => {
+    const limits = { api: { concurrency: 1 } };
+    const paused = defineDag({
+      id: 'paused',
+      tasks: [
+        { id: 't1', agent: 'work', limits: ['api'], retry: { attempts, backoffMs: 1 } },
+        { id: 't2', agent: 'work', limits: ['api'] },
+      ],
+    });
+    const refused = new AgentError('429', { retryAfterMs: 1000, pauseLimits: true });
+    const first = inVirtualTime((ts, out) =>
+      runDag(paused, {
+        ...quiet,
+        limits,
+        journal: fileJournal(dir),
+        runId: 'P',
+        scheduler: ts,
+        agents: {
+          work: ({ id, attempt }) =>
+            id === 't1' && attempt === 1 ? ts.createColdObservable('----------#', undefined, refused) : ts.createColdObservable('-(x|)'),
+        },
+      }).subscribe((e) => out.push(e)),
+    );
+    expect(first.find((e) => e.type === 'task.failed')).toMatchObject({ at: 10, pausedLimitsMs: 1000 });
+    // the process dies at 500, inside the pause (until 1010); resumed at 600
+    const [header, ...kept] = lines(journalFile(dir, 'P'));
+    fs.writeFileSync(
+      journalFile(dir, 'P'),
+      [header, ...kept.filter((line) => (JSON.parse(line) as DagEvent).at < 500)].map((l) => `${l}\n`).join(''),
+    );
+    fs.rmSync(path.join(dir, 'P.lock'), { force: true });
+    const resumed = inVirtualTime((ts, out) =>
+      ts.schedule(
+        () => resumeRun(fileJournal(dir), 'P', { ...quiet, scheduler: ts, agents: { work: () => of('ok') } }).subscribe((e) => out.push(e)),
+        600,
+      ),
+    );
+    const starts = resumed.filter((e) => e.type === 'task.started').map((e) => `${e.at} ${'taskId' in e ? e.taskId : ''}`);
+    expect(starts).toEqual(startsAfter);
   });
 
   it('should count a journaled start by a clock ahead of the resuming one as made at the resume, not keep the window shut', () => {

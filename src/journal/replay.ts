@@ -50,6 +50,11 @@ export interface ReplayedRun {
    */
   readonly limitedStarts: readonly (readonly [task: number, at: number])[];
   /**
+   * The pauses of limits a failure asked for (`pausedLimitsMs` of its `task.failed`): the task
+   * whose limits are paused, until when (on the journal's clock), and for how long from the failure.
+   */
+  readonly limitPauses: readonly (readonly [task: number, until: number, ms: number])[];
+  /**
    * What each task that has not ended spawned without its completion reaching the journal (a torn
    * write can keep a `tasks.spawned` and lose the `task.completed` after it): its attempt runs again,
    * or its next one after a failure, and spawns the same, which the run takes as the spawn it has,
@@ -93,6 +98,7 @@ export function replay({ header, events, placeOf }: Pick<JournaledRun, 'header' 
   // task id -> the failed attempt waiting for a retry, and when it failed
   const waiting = new Map<string, { failedAttempt: number; failedAt: number; retryAfterMs: number | undefined }>();
   const startedIds: (readonly [taskId: string, at: number])[] = [];
+  const pausedIds: (readonly [taskId: string, until: number, ms: number])[] = [];
   // spawner id -> what it spawned without its completion, until it ends
   const spawns = new Map<string, SpawnedBefore>();
   const failFast = header.options.failurePolicy === 'fail-fast';
@@ -115,6 +121,8 @@ export function replay({ header, events, placeOf }: Pick<JournaledRun, 'header' 
     } else if (event.type === 'task.failed' && (failFast || event.severity === 'critical')) endsAs = 'failed';
     else if (event.type === 'task.retrying' || event.type === 'task.cancelled') waiting.delete(event.taskId);
     else if (event.type === 'task.started') startedIds.push([event.taskId, event.at]);
+    if (event.type === 'task.failed' && event.pausedLimitsMs !== undefined)
+      pausedIds.push([event.taskId, event.at + event.pausedLimitsMs, event.pausedLimitsMs]);
     // what a task spawned whose completion the journal lost (a torn group) stays in the run: its
     // next attempts, after a failure and a stop too, spawn those tasks again as the same ones
     if (event.type === 'tasks.spawned') {
@@ -149,9 +157,10 @@ export function replay({ header, events, placeOf }: Pick<JournaledRun, 'header' 
       if (limits[task] !== undefined) limitedStarts.push([task, at]);
     }
   }
+  const limitPauses = pausedIds.map(([taskId, until, ms]) => [grown.taskIndex(taskId)!, until, ms] as const);
   const spawnedBefore = new Map<number, SpawnedBefore>();
   for (const [taskId, spawned] of spawns) spawnedBefore.set(grown.taskIndex(taskId)!, spawned);
-  return { state, dag: grown, interrupted, ready, unblocked, retries, limitedStarts, spawnedBefore, endsAs };
+  return { state, dag: grown, interrupted, ready, unblocked, retries, limitedStarts, limitPauses, spawnedBefore, endsAs };
 }
 
 /** Whether `task` has ended in the replayed run (completed, failed, skipped or cancelled): it never starts again. */

@@ -142,12 +142,12 @@ export class EventWriter {
     error: ErrorInfo,
     severity: TaskFailedEvent['severity'],
     willRetry: boolean,
-    worker?: string,
-    retryAfterMs?: number,
+    { worker, retryAfterMs, pausedLimitsMs }: Pick<TaskFailedEvent, 'worker' | 'retryAfterMs' | 'pausedLimitsMs'> = {},
   ): DagEvent {
     const event: Mutable<TaskFailedEvent> = { type: 'task.failed', ...this.taskHead(task, attempt), error, severity, willRetry };
     if (worker !== undefined) event.worker = worker;
     if (retryAfterMs !== undefined) event.retryAfterMs = retryAfterMs;
+    if (pausedLimitsMs !== undefined) event.pausedLimitsMs = pausedLimitsMs;
     return this.write(event, task);
   }
 

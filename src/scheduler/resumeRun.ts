@@ -7,7 +7,8 @@ import type { RunHost } from './runHost';
 
 /**
  * How a run whose process died picks up where it was, once its start is handled: `run.resumed`;
- * the rate windows of its limits count the starts its journal holds; the attempts that were in
+ * the rate windows of its limits count the starts its journal holds, and the pauses a failure
+ * asked of its limits hold for what is left of them; the attempts that were in
  * flight and the ready tasks go back to the ready queue (their `task.ready` is in the journal);
  * the tasks whose dependencies had all ended are made ready; each retry waits for what is left
  * of its backoff (never more than all of it: the journal's times may come from a clock ahead of
@@ -17,7 +18,7 @@ import type { RunHost } from './runHost';
  * and its parts carry each step out, as for a run that never stopped.
  */
 export function resumeRun(run: RunController, replayed: ReplayedRun, host: Pick<RunHost, 'signalReady' | 'now' | 'maxConcurrency'>): void {
-  const { state, interrupted, ready, unblocked, retries, limitedStarts } = replayed;
+  const { state, interrupted, ready, unblocked, retries, limitedStarts, limitPauses } = replayed;
   run.writer.resumed(run.dag.id, run.dag.size, interrupted, host.maxConcurrency);
   // rate windows go on across the crash: starts the journal has still count
   const { index } = run.dag;
@@ -29,6 +30,9 @@ export function resumeRun(run: RunController, replayed: ReplayedRun, host: Pick<
     const own = index.limitUnits?.[task];
     for (const limit of run.classes[classOf[task]!]!.limits) limit.record(unitsIn(own, limit.name, weight), Math.min(at, now));
   }
+  // so do the pauses a failure asked for, no longer than all of one from now (a clock ahead of this one)
+  for (const [task, until, ms] of limitPauses)
+    for (const limit of run.classes[classOf[task]!]!.limits) limit.pause(Math.min(until, now + ms));
   if (state.counts.cancelled > 0) {
     // the process died while ending the run early (tasks are cancelled only then): finish that
     run.endEarly(replayed.endsAs);

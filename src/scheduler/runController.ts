@@ -336,18 +336,16 @@ export class RunController {
       return;
     }
     const retryAfterMs = route.kind === 'retry' && route.asked ? route.backoffMs : undefined;
-    const failed = this.writer.failed(
-      task,
-      attempt.attempt,
-      error,
-      route.severity,
-      route.kind === 'retry',
-      workerOf(failure),
-      retryAfterMs,
-    );
     // the service behind the task's limits refuses work for a while: so does every limit it names
     // (an `error`'s hint only, as its retry hints: a critical error ends the run and asks nothing)
-    if (hint.pauseLimits && route.severity === 'error') for (const limit of attempt.limits) limit.pause(failed.at + hint.retryAfterMs!);
+    const pausedLimitsMs = hint.pauseLimits && route.severity === 'error' ? hint.retryAfterMs : undefined;
+    const worker = workerOf(failure);
+    const failed = this.writer.failed(task, attempt.attempt, error, route.severity, route.kind === 'retry', {
+      worker,
+      retryAfterMs,
+      pausedLimitsMs,
+    });
+    if (pausedLimitsMs !== undefined) for (const limit of attempt.limits) limit.pause(failed.at + pausedLimitsMs);
     if (route.kind === 'retry') this.retries.wait(task, attempt.attempt + 1, route.backoffMs);
     else if (route.then === 'end-run') this.endEarly('failed');
     else this.readiness.afterFailure(task);
