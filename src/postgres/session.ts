@@ -34,8 +34,8 @@ export interface Session {
 /**
  * How long a session may go without a query before it asks the server whether it is still there
  * (`SELECT 1`, within the query timeout): at most this, or the query timeout when that is shorter.
- * A network that dropped off without a word (no FIN, no RST) is then found within this and one
- * query timeout (40 s by default), before the server's keepalives ({@link OWNER_SETTINGS}, about
+ * A network that dropped off without a word (no FIN, no RST) is then found within one and a half
+ * of this and one query timeout (45 s by default), before the server's keepalives ({@link OWNER_SETTINGS}, about
  * a minute) let another process take the run, rather than at the run's next append, while the
  * tasks whose release was journaled already kept starting.
  */
@@ -108,10 +108,11 @@ export function sessionOf(client: Client | PoolClient, pooled: boolean, timeoutM
   let querying = 0;
   let answeredAt = Date.now();
   const heartbeatMs = Math.min(HEARTBEAT_MS, timeoutMs);
+  // looked at twice a period: a session asks within 1.5 periods of its last answer
   const heartbeat = setInterval(() => {
     if (querying > 0 || broken !== undefined || Date.now() - answeredAt < heartbeatMs) return;
     session.query('SELECT 1').catch((error: Error) => lose(error));
-  }, heartbeatMs);
+  }, heartbeatMs / 2);
   heartbeat.unref(); // a session open is no reason to keep the process
 
   const session: Session = {
