@@ -97,6 +97,9 @@ export interface WatchedJob {
   readonly issuedAt: number | undefined;
 }
 
+/** How far a scheduler's clock, which stamps a job's `issuedAt`, may be ahead of a worker's. */
+const CLOCK_SKEW_MS = 2_000;
+
 /** What a {@link CancelWatch} tells its worker. */
 export interface CancelWatchListener {
   /** A cancel for a job, heard by message or by the poll. */
@@ -120,6 +123,8 @@ export class CancelWatch {
   private unanswered = false;
   // closed: what fails from now on is the close's doing (a subscribe still under way), not Redis's
   private closed = false;
+  // since when (this worker's clock) every cancel message reaches it: none while not subscribed
+  private listeningSince = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly target: RedisTarget,
@@ -146,7 +151,10 @@ export class CancelWatch {
       (subscribing = this.subscriber.redis
         .subscribe(cancelChannel(prefix))
         .then(
-          () => this.closed || listener.connected(),
+          () => {
+            this.listeningSince = Date.now();
+            if (!this.closed) listener.connected();
+          },
           (error: unknown) => this.closed || listener.failed(this.subscriber.fail('listen for cancels', error)),
         )
         .finally(() => (subscribing = undefined)));
@@ -155,6 +163,7 @@ export class CancelWatch {
     this.subscriber.redis.on('ready', () => {
       if (subscribing === undefined && !this.closed) void subscribe();
     });
+    this.subscriber.redis.on('close', () => (this.listeningSince = Number.POSITIVE_INFINITY)); // messages are lost until then
     this.timer = setInterval(() => void this.poll(), Math.max(10, Math.floor(leaseMs / 3)));
     this.timer.unref();
   }
@@ -178,14 +187,17 @@ export class CancelWatch {
 
   /**
    * Why a job about to start was cancelled already: when a cancel of its id was heard before it
-   * started, or it is `takenAgain` after a lease lapsed (its cancel may have come while no worker
-   * held it, and no message was heard), the cancel its key holds for this add of the id.
+   * started, it is `takenAgain` after a lease lapsed (its cancel may have come while no worker
+   * held it, and no message was heard), or it was issued before this worker listened for cancels
+   * (give or take {@link CLOCK_SKEW_MS}: a cancel sent then was not heard, a scheduler stopped at
+   * once after it may not have removed the job), the cancel its key holds for this add of the id.
    * Undefined when there is none, or Redis does not answer (the poll hears it later), but for a
    * cancel heard: it then stops the job, as a cancel of its id.
    */
   async cancelledAtStart(job: WatchedJob, takenAgain: boolean): Promise<CancelReason | undefined> {
     const heard = this.recent.has(`${job.queue}\n${job.jobId}`);
-    if (!takenAgain && !heard) return undefined;
+    const heardAny = job.issuedAt !== undefined && job.issuedAt > this.listeningSince + CLOCK_SKEW_MS;
+    if (!takenAgain && !heard && heardAny) return undefined;
     try {
       return stopReasonOf(await this.poller.redis.get(cancelKey(this.prefix, job.queue, job.jobId)), job.issuedAt);
     } catch {
