@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { JobCancels } from '../../src/bullmq/jobCancels';
 import { jobDataFor } from '../../src/bullmq/jobFormat';
 import { type Agent, runDag, type TaskContext } from '../../src/index';
 import { remoteAgent, startWorker } from '../../src/bullmq/index';
@@ -146,6 +147,30 @@ describeRedis('a run id used again after a cancelled run', (env) => {
     expect(inputs).toEqual(['two']);
     expect(Date.now() - goneAt).toBeLessThan(leaseMs / 4);
     await waitFor(async () => (await redis.exists(`${prefix}:job:fixed|a|1`)) === 0, 'its own job to be removed once recorded');
+  });
+
+  it("should look at its job one look at a time: the earlier job's removal heard during a look does not add its own job twice", async () => {
+    const { queue } = await cancelledJob('one');
+    const inputs: unknown[] = [];
+    const job: Agent = async ({ input }) => (inputs.push(input), await sleep(100), 'done');
+    const check = JobCancels.prototype.stopsInRedis;
+    let first = true;
+    // the earlier run's cancel removes its waiting job while the next run's look reads its cancel key
+    const spy = jest.spyOn(JobCancels.prototype, 'stopsInRedis').mockImplementation(async function (this: JobCancels, ...args) {
+      const stops = await check.apply(this, args);
+      if (first) {
+        first = false;
+        await queue.remove('fixed|a|1');
+        await sleep(300); // its `removed` heard meanwhile
+        closer.add(startWorker({ connection: env.url, prefix, agents: { job }, concurrency: 2, leaseMs: 2000, onLog: () => undefined }));
+      }
+      return stops;
+    });
+    closer.onClose(() => spy.mockRestore());
+    const agents = { job: closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: 2000 })) };
+    const events = await collect(runDag({ id: 'again', tasks: [{ id: 'a', agent: 'job', input: 'two' }] }, { agents, runId: 'fixed' }));
+    expect(ending(events).failures).toEqual([]);
+    expect(inputs).toEqual(['two']);
   });
 
   it('should not run a job whose cancel was sent before its worker listened, left waiting by a scheduler that stopped at once', async () => {

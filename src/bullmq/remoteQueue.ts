@@ -22,7 +22,8 @@ import { addRidingOutages, type Outage, outageOver, outageSeen } from './redisAw
 import { type CancelNotSent, JobCancels, type OwnershipCheck } from './jobCancels';
 import { jobIdFor, otherRunsJob, signedJobData, unsendableInput } from './jobFormat';
 import { failedJobSettlement, parsedJson, type Settlement, settlementOf } from './outcomes';
-import { existingOwnJob, mayAddAgain, ownershipOf, readyToAddAgain, vanishedError, type Waiter, waiterFor } from './waiter';
+import { existingOwnJob, lookInTurn, markTaken, mayAddAgain, ownershipOf, readyToAddAgain, vanishedError, waiterFor } from './waiter';
+import type { Waiter } from './waiter';
 import type { RedisConnectionError, RedisTarget } from './redisConnection';
 
 /**
@@ -198,10 +199,8 @@ export class RemoteQueue {
         },
         taken: (jobId) => {
           const waiter = this.waiters.get(jobId);
-          // before its add is heard, or with a job of its id not known to be its own, another job's
-          if (waiter === undefined || waiter.taken || (waiter.origin !== 'fresh' && waiter.origin !== 'checked')) return;
-          waiter.taken = true;
-          this.takenJobs++;
+          // before its add is heard, or of a job a cancel stopped, another job's (taken back if the job proves one)
+          if (waiter !== undefined && waiter.origin !== undefined && waiter.origin !== 'stopped' && markTaken(waiter)) this.takenJobs++;
         },
       },
     }).catch((error: unknown) => {
@@ -303,7 +302,7 @@ export class RemoteQueue {
   private nudge(jobId: string): void {
     const waiter = this.waiters.get(jobId);
     if (waiter === undefined) return;
-    const look = this.look(waiter).catch((error: unknown) => {
+    const look = lookInTurn(waiter, () => this.look(waiter)).catch((error: unknown) => {
       if (!this.forget(waiter)) return;
       waiter.reject(this.failure(`read job "${jobId}"`, error));
       this.cancel(waiter, 'cancelled', ownershipOf(waiter)); // it may run once Redis is back: not for an attempt that failed
@@ -333,6 +332,7 @@ export class RemoteQueue {
       // another run's job, live: its outcome is not taken, and the job is left to its own run
       if (other !== undefined) return this.settle(waiter, { ok: false, error: new RunIdTakenError(jobId, this.config, other) });
       waiter.origin = stopped ? 'stopped' : 'checked';
+      waiter.taken &&= !stopped; // what was heard taken was the stopped job
       if (!stopped) waiter.issuedAt = issuedAtOf(job.data) ?? waiter.issuedAt;
     }
     if (waiter.origin === 'stopped') {
@@ -342,10 +342,7 @@ export class RemoteQueue {
       return;
     }
     // a job re-attached to (a resumed run's) may have been taken before this client read events
-    if (job.processedOn !== undefined && !waiter.taken) {
-      waiter.taken = true;
-      this.takenJobs++;
-    }
+    if (job.processedOn !== undefined && markTaken(waiter)) this.takenJobs++;
     if (job.finishedOn !== undefined) {
       this.onFinished(jobId, () =>
         job.failedReason !== undefined && job.failedReason !== ''

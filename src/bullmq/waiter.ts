@@ -44,6 +44,9 @@ export interface Waiter {
    * is gone the attempt's own is added.
    */
   origin: 'fresh' | 'unchecked' | 'checked' | 'stopped' | undefined;
+  // a look at its job in Redis is under way; another was asked for meanwhile (see `lookInTurn`)
+  looking: boolean;
+  lookAgain: boolean;
 }
 
 /** A new attempt's waiter, for its job of `data`, settling `subscriber`. */
@@ -65,7 +68,32 @@ export function waiterFor(task: TaskContext, jobId: string, data: JobData, subsc
     taken: false,
     vanished: 0,
     origin: undefined,
+    looking: false,
+    lookAgain: false,
   };
+}
+
+/** Notes that a worker took `waiter`'s job: true the first time. */
+export function markTaken(waiter: Waiter): boolean {
+  if (waiter.taken) return false;
+  return (waiter.taken = true);
+}
+
+/**
+ * Runs `look` at `waiter`'s job, one at a time: a look asked for while one is under way (an
+ * event of its job, a timer) comes once that one ended, as two at once could both add its job again.
+ */
+export async function lookInTurn(waiter: Waiter, look: () => Promise<void>): Promise<void> {
+  if (waiter.looking) return void (waiter.lookAgain = true);
+  waiter.looking = true;
+  try {
+    do {
+      waiter.lookAgain = false;
+      await look();
+    } while (waiter.lookAgain);
+  } finally {
+    waiter.looking = false;
+  }
 }
 
 /**
