@@ -144,7 +144,8 @@ export class AttemptContext implements TaskContext {
     // an outcome is final: tasks asked for after it would never run, so say so instead (a misuse, as above)
     if (this.#execution.ended()) {
       const { aborted, reason } = this.#execution.signal(); // fired when the attempt was stopped (a time limit, a cancel)
-      const stopped = (reason as Error | undefined)?.name === 'TaskTimeoutError' ? 'timed out' : 'was cancelled';
+      const name = (reason as Error | undefined)?.name;
+      const stopped = name === 'TaskTimeoutError' ? 'timed out' : name === 'TaskCancelledError' ? 'was cancelled' : 'was stopped';
       throw new TypeError(
         aborted
           ? `spawn() of task "${this.id}" was called after its attempt ${this.attempt} ${stopped}: tasks spawned after the attempt's signal fired are not added`
