@@ -105,7 +105,8 @@ function refuseProbe(target: RedisTarget, failure: unknown, passwordFromEnv: boo
       ? ' (a certificate from a private CA is trusted with NODE_EXTRA_CA_CERTS=ca.pem)'
       : '';
   // reached, and refused: not a matter of reaching it
-  refuse(`${refusesCredentials(reason) ? 'Redis at' : 'cannot reach Redis at'} ${target.location}: ${reason}${orVariable}`);
+  const reached = refusesCredentials(reason) || /DB index is out of range|invalid DB index/i.test(reason);
+  refuse(`${reached ? 'Redis at' : 'cannot reach Redis at'} ${target.location}: ${reason}${orVariable}`);
 }
 
 /**
