@@ -251,8 +251,10 @@ describePostgres('postgresJournal on a failing server or network', (db) => {
       await new Promise((resolve) => setTimeout(resolve, 300)); // its start appended: the run is quiet
       network.freeze();
       const frozenAt = Date.now();
-      const gaveUp = new Promise((resolve) => setTimeout(resolve, 8000, 'still running'));
+      let giveUp: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise((resolve) => (giveUp = setTimeout(resolve, 8000, 'still running')));
       const { value: error, afterMs } = await settled(Promise.race([ended, gaveUp]), frozenAt);
+      clearTimeout(giveUp);
       subscription?.unsubscribe();
       expect(error).toBeInstanceOf(JournalWriteError);
       expect((error as Error).message).toContain(`keep the lock of run "${runId}"`);

@@ -67,7 +67,13 @@ describe('a run whose journal fails with an outcome on its way', () => {
 
   it('should start at once a run that waits for the slot it gave back, with no health check to wake the scheduler', async () => {
     const { journal, fail } = journalFailingA();
-    const agents = { slow: () => new Promise((resolve) => setTimeout(() => resolve('done'), 5000)), quick: async () => 'done' };
+    // slow: stopped by its signal (its run fails), so no timer outlives the test
+    const slow = ({ signal }: { readonly signal: AbortSignal }) =>
+      new Promise((resolve) => {
+        const timer = setTimeout(() => resolve('done'), 5000);
+        signal.addEventListener('abort', () => (clearTimeout(timer), resolve('stopped')));
+      });
+    const agents = { slow, quick: async () => 'done' };
     const scheduler = createScheduler({ agents, journal, maxConcurrency: 1, healthCheckIntervalMs: 0 });
     const a = new Promise<unknown>((resolve) =>
       scheduler.submit({ id: 'A', tasks: [{ id: 'a', agent: 'slow' }] }, { runId: 'A' }).subscribe({ error: resolve }),
@@ -80,8 +86,11 @@ describe('a run whose journal fails with an outcome on its way', () => {
     const failedAt = Date.now();
     fail(new Error('the database went away'));
     expect(await a).toBeInstanceOf(JournalWriteError);
-    const waited = new Promise<string>((resolve) => setTimeout(resolve, 2000, 'still waiting'));
-    expect(await Promise.race([b, waited])).toBe('ended');
+    let giveUp: NodeJS.Timeout | undefined;
+    const waited = new Promise<string>((resolve) => (giveUp = setTimeout(resolve, 2000, 'still waiting')));
+    const outcome = await Promise.race([b, waited]);
+    clearTimeout(giveUp);
+    expect(outcome).toBe('ended');
     expect(Date.now() - failedAt).toBeLessThan(1000);
     await scheduler.shutdown({ force: true });
   });
