@@ -3,9 +3,9 @@ import { slowStoreNotices } from '../../../src/cli/store/slowStore';
 
 /** A journal whose writer's appends wait until the spec settles them (a store that stops answering). */
 function slowJournal(synchronous = false) {
-  const pending: (() => void)[] = [];
+  const pending: { resolve: () => void; reject: (error: Error) => void }[] = [];
   const writer: JournalWriter = {
-    append: () => (synchronous ? undefined : new Promise<void>((resolve) => pending.push(resolve))),
+    append: () => (synchronous ? undefined : new Promise<void>((resolve, reject) => pending.push({ resolve, reject }))),
     close: () => undefined,
   };
   const journal: Journal = {
@@ -19,7 +19,7 @@ function slowJournal(synchronous = false) {
     events: async () => [],
     header: async () => ({}) as JournalHeader,
   };
-  return { journal, storeNext: () => pending.shift()!() };
+  return { journal, storeNext: () => pending.shift()!.resolve(), failNext: (error: Error) => pending.shift()!.reject(error) };
 }
 
 const header = (runId: string) => ({ runId }) as JournalHeader;
@@ -49,6 +49,18 @@ describe('slowStoreNotices', () => {
     storeNext();
     await flush();
     expect(lines).toEqual([expect.any(String), "rxdag: the journal postgres://db/test (schema rxdag) stored the run's events again"]);
+  });
+
+  it('should not say the store stored the events again when the slow write fails: the run says that', async () => {
+    const lines: string[] = [];
+    const { journal, failNext } = slowJournal();
+    const writer = (await slowStoreNotices(journal, 'store', (line) => lines.push(line)).create(header('r')))!;
+    const stored = Promise.resolve(writer.append(NO_EVENTS)).catch((error: unknown) => error);
+    jest.advanceTimersByTime(20_000);
+    failNext(new Error('no answer from the server within 30000 ms (query_timeout)'));
+    expect(await stored).toBeInstanceOf(Error);
+    await flush();
+    expect(lines).toEqual([expect.stringContaining("has not stored the run's latest events for 20 s")]);
   });
 
   it('should say nothing of groups stored within 20 s, nor of a synchronous store, and keep its refusals synchronous', async () => {

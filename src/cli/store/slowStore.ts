@@ -39,10 +39,11 @@ export function slowStoreNotices(journal: Journal, label: string, say: (line: st
       }, slowAfterMs);
       timer.unref();
     };
-    const settled = () => {
-      if (--waiting > 0) return;
+    // `stored`: the group was stored; a failed one is said by the run's end, not as the store back
+    const settled = (stored: boolean) => {
+      if (--waiting > 0 && stored) return;
       clearTimeout(timer);
-      if (said) say(`rxdag: the journal ${label} stored the run's events again`);
+      if (said && stored) say(`rxdag: the journal ${label} stored the run's events again`);
       said = false;
     };
     return {
@@ -53,7 +54,10 @@ export function slowStoreNotices(journal: Journal, label: string, say: (line: st
           since = Date.now();
           arm();
         }
-        void stored.then(settled, settled);
+        void stored.then(
+          () => settled(true),
+          () => settled(false),
+        );
         return stored;
       },
       close: () => {
