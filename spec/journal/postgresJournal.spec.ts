@@ -638,6 +638,21 @@ describePostgres('postgresJournal', (db) => {
     expect(pool.ended).toBe(false);
   });
 
+  it("waits for an answer as long as the query_timeout of its pool's connection string says, as pg does for that pool", async () => {
+    const url = new URL(db.connectionString);
+    url.searchParams.set('query_timeout', '1234');
+    const pool = new Pool({ connectionString: url.href, max: 2 });
+    db.onCleanup(() => pool.end());
+    const connection = new Connection({ pool });
+    try {
+      expect(connection.queryTimeoutMs).toBe(1234);
+      // its own option wins, as in pg
+      expect(new Connection({ pool: new Pool({ connectionString: url.href, query_timeout: 999 }) }).queryTimeoutMs).toBe(999);
+    } finally {
+      await connection.end();
+    }
+  });
+
   it("names its pool's connections beside the sessions that own runs, so that `rxdag%` finds them", async () => {
     const connection = new Connection({ connectionString: db.connectionString });
     try {

@@ -119,9 +119,16 @@ function secretsOf(connectionString: string | undefined, pool: Pool | undefined)
   return secrets.filter((secret) => secret.length >= 4);
 }
 
-/** pg's `query_timeout` of a connection string (a URL parameter) or a pool, when it is a positive number. */
+/**
+ * pg's `query_timeout` of a connection string (a URL parameter) or a pool (its option, else a
+ * parameter of the connection string it was made with, which pg applies too), when it is a positive number.
+ */
 function queryTimeoutOf(connectionString: string | undefined, pool: Pool | undefined): number | undefined {
-  const given: unknown = connectionString === undefined ? pool?.options.query_timeout : urlParameter(connectionString, 'query_timeout');
+  const poolString = typeof pool?.options.connectionString === 'string' ? pool.options.connectionString : undefined;
+  const given: unknown =
+    connectionString !== undefined
+      ? urlParameter(connectionString, 'query_timeout')
+      : (pool?.options.query_timeout ?? (poolString === undefined ? undefined : urlParameter(poolString, 'query_timeout')));
   const ms = Number(given);
   return given !== undefined && given !== null && Number.isFinite(ms) && ms > 0 ? ms : undefined;
 }
