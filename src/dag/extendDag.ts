@@ -29,13 +29,20 @@ export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[],
 }
 
 /**
- * `error` of a spawn of `specs`, picked from the tasks an agent `gave` (those a resumed run kept
- * left out), with its `spawn[…]` paths at the places the agent gave them, and a dependency on a
- * kept task said to be one; any other error as it is.
+ * `error` of a spawn of `specs`, picked from the tasks an agent `gave` (those of `keptBefore`, the
+ * tasks its run kept from before a resume, left out), with its `spawn[…]` places those the agent
+ * gave them, and a dependency on a kept task said to be one; any other error as it is.
  */
-export function atPlacesGiven(error: unknown, gave: readonly TaskSpec[], specs: readonly TaskSpec[], dagId: string): unknown {
+export function atPlacesGiven(
+  error: unknown,
+  gave: readonly TaskSpec[],
+  specs: readonly TaskSpec[],
+  dagId: string,
+  keptBefore: readonly TaskSpec[] = [],
+): unknown {
   if (!(error instanceof DagValidationError) || gave === specs) return error;
-  const kept = new Set(gave.filter((spec) => !specs.includes(spec)).map((spec) => spec.id));
+  const kept = new Set(keptBefore.map((spec) => spec.id));
+  const placeGiven = (at: number) => gave.indexOf(specs[at]!);
   const issues = error.issues.map((issue) => {
     const [first, at, ...rest] = issue.path;
     if (first !== 'spawn' || typeof at !== 'number') return issue;
@@ -44,8 +51,8 @@ export function atPlacesGiven(error: unknown, gave: readonly TaskSpec[], specs: 
     const message =
       issue.code === 'invalid-value' && depId !== undefined && kept.has(depId)
         ? `spawned task ${quoted(spec.id)} depends on ${quoted(depId)}, which this task spawned before the run was resumed (its journal kept it) and has not completed: a task new in a spawn given again after a resume may depend only on completed tasks and on the other new ones`
-        : issue.message;
-    return { ...issue, message, path: ['spawn', gave.indexOf(spec), ...rest] };
+        : issue.message.replace(/\(also spawn\[(\d+)\]\)/, (_, other: string) => `(also spawn[${placeGiven(Number(other))}])`);
+    return { ...issue, message, path: ['spawn', placeGiven(at), ...rest] };
   });
   return new DagValidationError(issues, dagId, error.spawner);
 }

@@ -293,7 +293,7 @@ export class RunController {
       const completed = (t: number) => draft.statusOf(t) === StatusCode.Completed;
       grown = extendDagForRun(this.dag, task, specs, completed, agents, (dag, fromTask) => this.host.checkSpawned(dag, fromTask, agents));
     } catch (error) {
-      return atPlacesGiven(error, given, specs, this.dag.id);
+      return atPlacesGiven(error, given, specs, this.dag.id, this.spawnedBefore?.get(task)?.tasks);
     }
     this.writer.spawned(task, attempt.attempt, specs, grown);
     const before = this.dag.size;
