@@ -75,9 +75,9 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
     ]);
     expect(resume.code).toBe(2);
     expect(resume.stderr).toBe(
-      `rxdag: run ${runId} sent its attempts to rxdag workers, and one was in flight when it stopped (p): they may still be queued or running there. ` +
-        `Resume with --redis ${env.url}/0 --redis-prefix ${prefix} to take them up again, ` +
-        'or with --local to run them here (a worker may then run them a second time)\n',
+      `rxdag: run ${runId} sent its attempts to rxdag workers, and one was in flight when it stopped (p): it may still be queued or running there. ` +
+        `Resume with --redis ${env.url}/0 --redis-prefix ${prefix} to take it up again, ` +
+        'or with --local to run it here (a worker may then run it a second time)\n',
     );
     expect(linesOf(marks)).toEqual([]);
     // under another key prefix no worker of the run would take it up: refused too, naming the run's flags
@@ -85,21 +85,21 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
       code: 2,
       stderr:
         `rxdag: run ${runId} sent its attempts under the key prefix "${prefix}", and one was in flight when it stopped: ` +
-        `resumed under "${prefix}-other", no worker of the run would take them up again. Resume with --redis ${env.url}/0 --redis-prefix ${prefix}\n`,
+        `resumed under "${prefix}-other", no worker of the run would take it up again. Resume with --redis ${env.url}/0 --redis-prefix ${prefix}\n`,
     });
     // in another Redis database the queued attempt would be added again, and run twice once a worker there takes it
     expect(otherDb).toMatchObject({
       code: 2,
       stderr:
         `rxdag: run ${runId} sent its attempts to Redis database 0, and one was in flight when it stopped: ` +
-        `resumed on database 3, no worker of the run would take them up again. Resume with --redis ${env.url}/0 --redis-prefix ${prefix}\n`,
+        `resumed on database 3, no worker of the run would take it up again. Resume with --redis ${env.url}/0 --redis-prefix ${prefix}\n`,
     });
     // signed with another key than the run's, the results of its attempts in flight would be refused as forged
     expect(otherKey).toMatchObject({
       code: 2,
       stderr:
         `rxdag: run ${runId} signed its jobs with no key, and one was in flight when it stopped: resumed with the key of id ` +
-        `${keyIdOf(Buffer.from(key))}, their results would be refused and the run would fail. Resume with --redis ${env.url}/0 --redis-prefix ${prefix} ` +
+        `${keyIdOf(Buffer.from(key))}, its results would be refused and the run would fail. Resume with --redis ${env.url}/0 --redis-prefix ${prefix} ` +
         'and no key (no --key-file, RXDAG_WORKER_KEY unset)\n',
     });
     // the flags it gives take the queued attempt up again, on a worker

@@ -97,12 +97,12 @@ export function localResumeRefusal(
   const inFlight = inFlightTasks(history);
   if (inFlight.length === 0) return undefined;
   const shown = inFlight.length <= 5 ? inFlight.join(', ') : `${inFlight.slice(0, 5).join(', ')} and ${inFlight.length - 5} more`;
-  const counted = inFlight.length === 1 ? 'one was' : `${inFlight.length} were`;
+  const { counted, they, them } = inFlightWords(inFlight.length);
   const password = passwordToGive(note.resumeFlags);
   return (
     `run ${runId} sent its attempts to rxdag workers, and ${counted} in flight when it stopped (${shown}): ` +
-    `they may still be queued or running there. Resume with${note.resumeFlags} to take them up again${password}, ` +
-    `or with --local to run them here (a worker may then run them a second time)`
+    `${they} may still be queued or running there. Resume with${note.resumeFlags} to take ${them} up again${password}, ` +
+    `or with --local to run ${them} here (a worker may then run ${them} a second time)`
   );
 }
 
@@ -119,11 +119,11 @@ export function otherPrefixRefusal(
   prefix: string,
 ): string | undefined {
   if (note?.prefix === undefined || note.prefix === prefix) return undefined;
-  const counted = countedInFlight(history);
-  if (counted === undefined) return undefined;
+  const words = countedInFlight(history);
+  if (words === undefined) return undefined;
   return (
-    `run ${runId} sent its attempts under the key prefix "${note.prefix}", and ${counted} in flight when it stopped: ` +
-    `resumed under "${prefix}", no worker of the run would take them up again. Resume with${note.resumeFlags}`
+    `run ${runId} sent its attempts under the key prefix "${note.prefix}", and ${words.counted} in flight when it stopped: ` +
+    `resumed under "${prefix}", no worker of the run would take ${words.them} up again. Resume with${note.resumeFlags}`
   );
 }
 
@@ -141,18 +141,32 @@ export function otherDatabaseRefusal(
   db: number,
 ): string | undefined {
   if (note?.db === undefined || note.db === db) return undefined;
-  const counted = countedInFlight(history);
-  if (counted === undefined) return undefined;
+  const words = countedInFlight(history);
+  if (words === undefined) return undefined;
   return (
-    `run ${runId} sent its attempts to Redis database ${note.db}, and ${counted} in flight when it stopped: ` +
-    `resumed on database ${db}, no worker of the run would take them up again. Resume with${note.resumeFlags}`
+    `run ${runId} sent its attempts to Redis database ${note.db}, and ${words.counted} in flight when it stopped: ` +
+    `resumed on database ${db}, no worker of the run would take ${words.them} up again. Resume with${note.resumeFlags}`
   );
 }
 
 /** `one was`, `3 were`: how many attempts were in flight when the run stopped; `undefined` for none. */
-function countedInFlight(history: readonly DagEvent[]): string | undefined {
+function countedInFlight(history: readonly DagEvent[]): InFlightWords | undefined {
   const inFlight = inFlightTasks(history).length;
-  return inFlight === 0 ? undefined : inFlight === 1 ? 'one was' : `${inFlight} were`;
+  return inFlight === 0 ? undefined : inFlightWords(inFlight);
+}
+
+/** How a refusal speaks of the attempts in flight: `one was` … `it`, `its`; `3 were` … `them`, `their`. */
+interface InFlightWords {
+  readonly counted: string;
+  readonly they: string;
+  readonly them: string;
+  readonly their: string;
+}
+
+function inFlightWords(count: number): InFlightWords {
+  return count === 1
+    ? { counted: 'one was', they: 'it', them: 'it', their: 'its' }
+    : { counted: `${count} were`, they: 'they', them: 'them', their: 'their' };
 }
 
 /**
@@ -170,8 +184,8 @@ export function otherKeyRefusal(
   if (note === undefined) return undefined;
   if (note.keyId === undefined) return keyFileRefusal(runId, note, history, key);
   if (note.keyId === keyIdOf(key)) return undefined;
-  const counted = countedInFlight(history);
-  if (counted === undefined) return undefined;
+  const words = countedInFlight(history);
+  if (words === undefined) return undefined;
   const signed = (id: string) => (id === 'unsigned' ? 'no key' : `the key of id ${id}`);
   const withKey =
     note.keyId === 'unsigned'
@@ -180,8 +194,8 @@ export function otherKeyRefusal(
         ? ''
         : " and the run's key in RXDAG_WORKER_KEY";
   return (
-    `run ${runId} signed its jobs with ${signed(note.keyId)}, and ${counted} in flight when it stopped: ` +
-    `resumed with ${signed(keyIdOf(key))}, their results would be refused and the run would fail. Resume with${note.resumeFlags}${withKey}`
+    `run ${runId} signed its jobs with ${signed(note.keyId)}, and ${words.counted} in flight when it stopped: ` +
+    `resumed with ${signed(keyIdOf(key))}, ${words.their} results would be refused and the run would fail. Resume with${note.resumeFlags}${withKey}`
   );
 }
 
@@ -190,11 +204,11 @@ export function otherKeyRefusal(
  * do, when its resume flags name a key file (it signed its jobs) and attempts were in flight.
  */
 function keyFileRefusal(runId: string, note: RemoteNote, history: readonly DagEvent[], key: Buffer | undefined): string | undefined {
-  const counted = countedInFlight(history);
-  if (key !== undefined || !note.resumeFlags.includes(' --key-file ') || counted === undefined) return undefined;
+  const words = countedInFlight(history);
+  if (key !== undefined || !note.resumeFlags.includes(' --key-file ') || words === undefined) return undefined;
   return (
-    `run ${runId} signed its jobs (its resume flags name a key file), and ${counted} in flight when it stopped: ` +
-    `resumed with no key, their results would be refused and the run would fail. Resume with${note.resumeFlags} ` +
+    `run ${runId} signed its jobs (its resume flags name a key file), and ${words.counted} in flight when it stopped: ` +
+    `resumed with no key, ${words.their} results would be refused and the run would fail. Resume with${note.resumeFlags} ` +
     '(a run an rxdag made before signatures covered the key prefix is finished by that version: its results are signed the earlier way)'
   );
 }
