@@ -129,7 +129,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
       const problems = resumeRunProblems(dag, header, history, builtinAgents(0).agents, options.maxConcurrency);
       if (problems.length > 0) throw new InvalidInputError(problems);
     }
-    if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes, io.stderr, agentsOf(header.spec));
+    if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes, io.stderr, agentsOf(header.spec, history));
     // --logs (refused with --redis): an attempt run again appends to the log it began
     const logs = options.logsDir === undefined ? undefined : new TaskLogs(options.logsDir);
     // with --redis, attempts (also those in flight when the run stopped) go to workers

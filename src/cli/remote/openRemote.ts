@@ -6,6 +6,7 @@
  * not check options (`remoteOptions.ts`) nor make the agents (`remoteAgents.ts`).
  */
 import type { DagSpec } from '../../index';
+import { type DagEvent, isTerminalEvent } from '../../events';
 import { InvalidInputError } from '../problems';
 import { installCommand } from '../../peerDependency';
 import type { RemoteAgents } from './remoteAgents';
@@ -59,12 +60,15 @@ export async function openRemoteAgents(
   return remote;
 }
 
-/** The agents the tasks of `spec` name (a task's own, else the defaults'). */
-export function agentsOf(spec: DagSpec): Set<string> {
+/** The agents the tasks of `spec` name (a task's own, else the defaults'); of a resumed run (its `history`), those of the tasks left. */
+export function agentsOf(spec: DagSpec, history: readonly DagEvent[] = []): Set<string> {
+  // a resumed run's: the tasks it spawned count, those that ended do not (no worker need take them)
+  const ended = new Set(history.filter(isTerminalEvent).map((event) => event.taskId));
+  const spawned = history.flatMap((event) => (event.type === 'tasks.spawned' ? event.tasks : []));
   const agents = new Set<string>();
-  for (const task of spec.tasks) {
+  for (const task of [...spec.tasks, ...spawned]) {
     const agent = task.agent ?? spec.defaults?.agent;
-    if (agent !== undefined) agents.add(agent);
+    if (agent !== undefined && !ended.has(task.id)) agents.add(agent);
   }
   return agents;
 }
