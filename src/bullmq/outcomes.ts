@@ -111,7 +111,9 @@ export function settlementOf(context: OutcomeContext, jobId: string, returnvalue
           : "its result is not signed with this scheduler's key (the worker that took it has another key: the worker's or this scheduler's is not the fleet's, or the result was forged); schedulers and workers must share one key";
     const worker = claimedWorker(outcome);
     const named = worker === undefined ? '' : ` The result names worker ${worker} (unverified).`;
-    const message = `job "${jobId}" on queue "${context.queue}": ${why}.${named}`;
+    // a worker that cannot check the job's signature refuses it, and says so signed with its own key
+    const refused = !outcome.ok && outcome.error.name === 'UnauthorizedJobError' ? ' It says the worker refused the job: nothing ran.' : '';
+    const message = `job "${jobId}" on queue "${context.queue}": ${why}.${named}${refused}`;
     return { ok: false, error: new UnauthorizedJobError(message) };
   }
   if (!outcome.ok) {

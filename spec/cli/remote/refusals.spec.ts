@@ -368,7 +368,7 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
     const failed = readEventLog(log).find((event) => event.type === 'task.failed');
     expect(failed).toMatchObject({ taskId: 'touch', severity: 'critical', willRetry: false, error: { name: 'UnauthorizedJobError' } });
     expect(result.stdout).toMatch(
-      /touch \(attempt 1\): UnauthorizedJobError: .*not signed with this scheduler's key.*schedulers and workers must share one key\. The result names worker "[^"]+:\d+" \(unverified\)\.\n/,
+      /touch \(attempt 1\): UnauthorizedJobError: .*not signed with this scheduler's key.*schedulers and workers must share one key\. The result names worker "[^"]+:\d+" \(unverified\)\. It says the worker refused the job: nothing ran\.\n/,
     );
     expect(worker.stderrSoFar()).toMatch(
       /^rxdag worker \S+: refused job "wrong-key-[^"|]+\|touch\|1" on queue "shell": its signature does not match/m,
