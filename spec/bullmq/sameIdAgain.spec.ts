@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { JobCancels } from '../../src/bullmq/jobCancels';
+import { publishCancel } from '../../src/bullmq/cancelSignals';
 import { jobDataFor } from '../../src/bullmq/jobFormat';
 import { type Agent, runDag, type TaskContext } from '../../src/index';
 import { remoteAgent, startWorker } from '../../src/bullmq/index';
@@ -185,6 +186,42 @@ describeRedis('a run id used again after a cancelled run', (env) => {
     };
     await waitFor(ended, 'the job to be removed or to end');
     expect(calls).toEqual([]);
+  });
+
+  it('should not run a waiting job whose cancel it heard, however long after the cancel it takes the job (while the key lives)', async () => {
+    let release: () => void = () => undefined;
+    const busy = new Promise<void>((resolve) => (release = resolve));
+    const started: string[] = [];
+    const job: Agent = async ({ id }) => (started.push(id), id === 'busy' ? await busy : undefined, 'ran');
+    const worker = closer.add(
+      startWorker({ connection: env.url, prefix, agents: { job }, concurrency: 1, leaseMs: LEASE_MS, onLog: () => undefined }),
+    );
+    await worker.ready();
+    await sleep(2500); // listening for longer than a scheduler's clock may be ahead
+    const queue = closer.add(
+      new Queue('job', { connection: { host: new URL(env.url).hostname, port: Number(new URL(env.url).port) }, prefix }),
+    );
+    const add = async (id: string) => {
+      const context = { id, runId: 'late', dagId: 'again', input: null, upstream: {}, attempt: 1, idempotencyKey: `late/${id}` };
+      const data = jobDataFor(context as unknown as TaskContext, undefined, Date.now());
+      await queue.add(id, data, { jobId: `late|${id}|1` });
+      return data;
+    };
+    await add('busy');
+    await waitFor(() => started.includes('busy'), 'the busy job to start');
+    const victim = await add('victim'); // waits behind it
+    const redis = new Redis(env.url);
+    closer.onClose(() => void redis.disconnect());
+    // cancelled while it waits, by a scheduler that stopped before removing it
+    await publishCancel(redis, prefix, 'job', 'late|victim|1', LEASE_MS, 'cancelled', victim.issuedAt);
+    await sleep(3 * LEASE_MS);
+    release();
+    const ended = async () => {
+      const left = await queue.getJob('late|victim|1');
+      return left === undefined || left.finishedOn !== undefined;
+    };
+    await waitFor(ended, 'the cancelled job to be removed or to end');
+    expect(started).toEqual(['busy']);
   });
 
   it('should not cancel the next run of the same id when a run is left in the step that started it', async () => {

@@ -115,7 +115,8 @@ export class CancelWatch {
   private readonly subscriber: CommandConnection;
   private readonly poller: CommandConnection;
   private readonly timer: NodeJS.Timeout;
-  // `queue\njobId` of cancels heard recently -> when to forget them: a cancel may overtake a start.
+  // `queue\njobId` of cancels heard recently -> when to forget them: a cancel may overtake a start, or
+  // come for a job still waiting (its scheduler stopped before removing it), taken however much later its key lives
   private readonly recent = new Map<string, number>();
   private readonly subscribed: Promise<unknown>;
   private polling = false;
@@ -221,7 +222,7 @@ export class CancelWatch {
     const end = timedOut ? message.length - TIMED_OUT.length - 1 : message.length;
     const queue = message.slice(0, split);
     const jobId = message.slice(split + 1, end);
-    this.recent.set(`${queue}\n${jobId}`, Date.now() + 2 * this.leaseMs);
+    this.recent.set(`${queue}\n${jobId}`, Date.now() + cancelKeyTtlMs(this.leaseMs));
     for (const job of this.running()) if (job.queue === queue && job.jobId === jobId) void this.check(job);
   }
 
