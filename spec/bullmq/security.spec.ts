@@ -155,7 +155,7 @@ describeRedis('who may make a worker run something', (env) => {
     expect(failed.error).toEqual({
       name: 'UnauthorizedJobError',
       message: expect.stringMatching(
-        /its result is not signed \(the worker that took it has no key, or the result was forged\); schedulers and workers must share one key\. The result names worker "[^"]+:\d+" \(unverified\)\.$/,
+        /its result is not signed \(the worker that took it has no key, or the result was forged\); schedulers and workers must share one key\. The result names worker "[^"]+:\d+" \(unverified\)\. It says the worker refused the job: nothing ran\.$/,
       ),
     });
     expect(ending(events).outcome).toBe('failed');
