@@ -7,6 +7,7 @@ import { lostJobOf } from '../../src/bullmq/lostJobs';
 import { redisTarget } from '../../src/bullmq/redisConnection';
 import { describeRedis, prefixPerTest } from '../support/redis';
 import { Closer, collect, ending, waitFor } from './helpers';
+import { PausableProxy } from './pausableProxy';
 
 jest.setTimeout(30_000);
 
@@ -52,6 +53,48 @@ describeRedis('a worker that loses the lease of a job', (env) => {
     expect(new Set(lost).size).toBe(lost.length);
     expect(lost[0]).toContain('not renewed within 100 ms');
     expect(lines.filter((line) => /could not renew lock|Lock mismatch|Missing lock/.test(line))).toEqual([]);
+  });
+
+  it('should stop the attempt of a worker cut off from Redis once its lease lapsed, as another worker takes the job', async () => {
+    const LEASE = 1000;
+    const runs: { worker: string; started: number; abortedAt?: number }[] = [];
+    const waitsForSignal =
+      (worker: string): Agent =>
+      ({ signal }) =>
+        new Promise((_resolve, reject) => {
+          const run: { worker: string; started: number; abortedAt?: number } = { worker, started: Date.now() };
+          runs.push(run);
+          signal.addEventListener('abort', () => ((run.abortedAt = Date.now()), reject(signal.reason)));
+        });
+    const proxy = await PausableProxy.start(env.url);
+    closer.onClose(() => proxy.close());
+    const start = (worker: string, connection: string) =>
+      closer.add(
+        startWorker({
+          connection,
+          prefix,
+          agents: { job: waitsForSignal(worker) },
+          concurrency: 1,
+          leaseMs: LEASE,
+          onLog: () => undefined,
+        }),
+      );
+    const cutOff = start('cut-off', proxy.url);
+    await cutOff.ready();
+    const agent = closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE }));
+    const run = runDag({ id: 'cut', tasks: [{ id: 't', agent: 'job', timeoutMs: 20_000 }] }, { agents: { job: agent } }).subscribe();
+    closer.onClose(() => run.unsubscribe());
+    await waitFor(() => runs.length === 1, 'the cut-off worker to take the job');
+    await start('connected', env.url).ready();
+    const cutAt = Date.now();
+    await proxy.refuse(); // its machine loses Redis; the rest of the fleet does not
+    await waitFor(() => runs.length === 2, 'the connected worker to take the job again', 8000);
+    // stopped a lease after its last renewal (at most half a lease before the cut), about as the other copy started
+    await waitFor(() => runs[0]!.abortedAt !== undefined, 'the cut-off copy to be stopped', 3000);
+    expect(runs[0]!.abortedAt! - cutAt).toBeLessThan(LEASE + LEASE / 3 + 500);
+    expect(runs[1]!.worker).toBe('connected');
+    run.unsubscribe(); // its attempt on the connected worker is cancelled
+    await waitFor(() => runs[1]!.abortedAt !== undefined, 'the other copy to be cancelled');
   });
 
   it('should not run again a job taken back after its lease lapsed whose cancel came meanwhile (no worker held it to hear it)', async () => {

@@ -38,6 +38,8 @@ export class RunningJob {
    * its signal still runs, so its job must not go to another worker yet.
    */
   agentReturned = true;
+  /** When this worker last renewed its lease (BullMQ's `locksRenewed`; its start, at first). */
+  renewedAt = Date.now();
   private stopAttempt: (() => void) | undefined;
 
   constructor(
@@ -46,6 +48,11 @@ export class RunningJob {
     /** Its job's `issuedAt`: which add of its id it runs (a cancel names the one it stops). */
     readonly issuedAt: number | undefined,
   ) {}
+
+  /** Its lease was renewed now. */
+  renewed(): void {
+    this.renewedAt = Date.now();
+  }
 
   stop(reason: StopReason): void {
     if (this.stoppedFor !== undefined) return;
@@ -73,6 +80,24 @@ export class RunningJob {
     }
     return result;
   }
+}
+
+/**
+ * Stops, every third of a lease, each running job whose lease this worker has not renewed for a
+ * whole lease: it lapsed in Redis, and another worker may run the job. BullMQ says
+ * `lockRenewalFailed` only when Redis answers; a worker cut off from it would otherwise run on
+ * beside that copy. Returns how to stop checking.
+ */
+export function checkLeases(running: () => Iterable<RunningJob>, leaseMs: number): () => void {
+  const timer = setInterval(
+    () => {
+      const now = Date.now();
+      for (const job of running()) if (now - job.renewedAt > leaseMs) job.stop('lease-lost');
+    },
+    Math.max(10, Math.floor(leaseMs / 3)),
+  );
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** How a stopped job's outcome says why it stopped. */

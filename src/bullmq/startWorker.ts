@@ -18,7 +18,7 @@ import { CancelWatch, issuedAtOf } from './cancelSignals';
 import { BullmqClients } from './bullmqClients';
 import { checkBullmqVersion } from './bullmqVersion';
 import { within } from './commandConnection';
-import { JobRunner, RunningJob, type StopReason } from './jobRunner';
+import { checkLeases, JobRunner, RunningJob, type StopReason } from './jobRunner';
 import type { Outcome } from './jobFormat';
 import { type JobLoss, lostJobOf, LostJobs } from './lostJobs';
 import { type JobRefusal, resolveWorkerOptions, type WorkerOptions } from './options';
@@ -102,16 +102,9 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   const entry = (queue: string, jobId: string) => `${queue}\n${jobId}`;
   const stop = (queue: string, jobId: string, reason: StopReason) => running.get(entry(queue, jobId))?.stop(reason);
   const jobRefused = (queue: string, reason: JobRefusal) => tell(onJobRefused, { queue, reason });
-  const runner = new JobRunner({
-    key,
-    prefix,
-    worker: id,
-    agents,
-    allowed: resolved.allowed,
-    timeoutGraceMs: leaseMs,
-    log,
-    refused: jobRefused,
-  });
+  const runnerOptions = { key, prefix, worker: id, agents, allowed: resolved.allowed, timeoutGraceMs: leaseMs, log };
+  const runner = new JobRunner({ ...runnerOptions, refused: jobRefused });
+  const stopLeaseChecks = checkLeases(() => running.values(), leaseMs);
   const cancels = new CancelWatch(target, prefix, leaseMs, () => running.values(), {
     cancelled: (queue, jobId, reason) => stop(queue, jobId, reason),
     failed: (error) => {
@@ -250,6 +243,9 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
       if (abandoned.delete(jobEntry)) void job.remove().catch(() => undefined);
     });
     worker.on('failed', (job: Job | undefined) => job !== undefined && settled(entry(queue, job.id ?? '')));
+    worker.on('locksRenewed', ({ jobIds }: { jobIds: string[] }) => {
+      for (const jobId of jobIds) running.get(entry(queue, jobId))?.renewed();
+    });
     // a lapsed lease means the job may already run elsewhere, a vanished job that nothing reads
     // what this copy does: either way it is stopped
     worker.on('lockRenewalFailed', (jobIds: string[]) => {
@@ -328,6 +324,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
       await waitUntil(() => reachable.every((worker) => !worker.isRunning()), SETTLE_GRACE_SHORT_MS);
     }
     // nothing runs that a cancel could stop: the watch closes while outcomes are recorded
+    stopLeaseChecks();
     const watchClosed = cancels.close(SETTLE_GRACE_MS);
     const settleBy = Date.now() + SETTLE_GRACE_MS;
     if (!(await waitUntil(() => settling.size === 0, SETTLE_GRACE_SHORT_MS))) await settleGone(settleBy - Date.now());
