@@ -165,8 +165,10 @@ describeRedis('a worker given a job again while it still runs it', (env) => {
         });
         copies.push(copy);
       }).finally(() => active--);
+    let taken = 0;
+    const onJobTaken = () => void taken++;
     const worker = closer.add(
-      startWorker({ connection: env.url, prefix, agents: { hold }, concurrency: 2, leaseMs: 1000, onLog: () => undefined }),
+      startWorker({ connection: env.url, prefix, agents: { hold }, concurrency: 2, leaseMs: 1000, onLog: () => undefined, onJobTaken }),
     );
     await worker.ready();
     const client = new Redis(env.url);
@@ -181,6 +183,7 @@ describeRedis('a worker given a job again while it still runs it', (env) => {
     await job.moveToWait(token!);
     await waitFor(() => copies.length === 2, 'the second copy', 5000);
     expect([copies[0]!.aborted, worker.running, most]).toEqual([true, 1, 1]); // never two at once
+    expect(taken).toBe(2); // each copy that ran, once: not the takes of the second delayed while the first stopped
     await new Promise((resolve) => setTimeout(resolve, 1500)); // past a lease: its lock renewed all along
     expect([await client.exists(`${prefix}:hold:r|t|1:lock`), copies[1]!.aborted]).toEqual([1, false]);
     let closed = false;

@@ -136,7 +136,6 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   const processor = async (queue: string, job: Job, token: string | undefined): Promise<Outcome> => {
     const jobId = job.id ?? '';
     const jobEntry = entry(queue, jobId);
-    if (onJobTaken !== undefined) tell(onJobTaken, { queue, waitedMs: Math.max(0, Date.now() - job.timestamp) });
     const earlier = running.get(jobEntry) ?? stopping.get(jobEntry);
     if (earlier !== undefined && !earlier.agentReturned && token !== undefined) {
       // given again while this worker still runs it (a lapsed lease, a job Redis lost and added again, a run of the same id):
@@ -147,6 +146,8 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
         throw new DelayedError();
       }
     }
+    // told once per copy that runs: one delayed above is told when it is taken again
+    if (onJobTaken !== undefined) tell(onJobTaken, { queue, waitedMs: Math.max(0, Date.now() - job.timestamp) });
     const attempt = new RunningJob(queue, jobId, issuedAtOf(job.data));
     running.set(jobEntry, attempt);
     let outcome: Outcome | undefined;
