@@ -71,6 +71,14 @@ const lines = (file: string) =>
     .split('\n')
     .filter((line) => line.length > 0);
 
+/** The journal of run `runId` in `dir` as its process leaves it when it dies at `at`: the events before, and no lock. */
+function diedAt(runId: string, at: number): void {
+  const [header, ...kept] = lines(journalFile(dir, runId));
+  const before = kept.filter((line) => (JSON.parse(line) as DagEvent).at < at);
+  fs.writeFileSync(journalFile(dir, runId), [header, ...before].map((line) => `${line}\n`).join(''));
+  fs.rmSync(path.join(dir, `${runId}.lock`), { force: true });
+}
+
 /** The journal of a whole run of `dag`, written by a real run in virtual time. */
 function fullJournal(root: string, runId: string): DagEvent[] {
   const calls: string[] = [];
@@ -656,12 +664,7 @@ describe('limits across a resume', () => {
     );
     expect(first.filter((e) => e.type === 'task.started').map((e) => e.at)).toEqual([0, 0, 100]); // c waited for the next window
     // the process dies at 50: its journal holds what happened before
-    const [header, ...kept] = lines(journalFile(dir, 'rate'));
-    fs.writeFileSync(
-      journalFile(dir, 'rate'),
-      [header, ...kept.filter((line) => (JSON.parse(line) as DagEvent).at < 50)].map((l) => `${l}\n`).join(''),
-    );
-    fs.rmSync(path.join(dir, 'rate.lock'), { force: true });
+    diedAt('rate', 50);
     const resumed = inVirtualTime((ts, out) => {
       const agents: Record<string, Agent> = { work: () => of('ok') };
       // no limits given: the run keeps those its journal holds
@@ -701,12 +704,7 @@ describe('limits across a resume', () => {
         scheduler: ts,
       }).subscribe((e) => out.push(e)),
     );
-    const [header, ...kept] = lines(journalFile(dir, 'B'));
-    fs.writeFileSync(
-      journalFile(dir, 'B'),
-      [header, ...kept.filter((line) => (JSON.parse(line) as DagEvent).at < 500)].map((l) => `${l}\n`).join(''),
-    );
-    fs.rmSync(path.join(dir, 'B.lock'), { force: true });
+    diedAt('B', 500);
     const seen = inVirtualTime((ts, out) => {
       const scheduler = createScheduler({ ...quiet, limits, journal: fileJournal(dir), scheduler: ts, agents: { work: () => of('ok') } });
       // a live run takes a unit at 600, then B is resumed: its start at 0 is older
@@ -753,12 +751,7 @@ describe('limits across a resume', () => {
     );
     expect(first.find((e) => e.type === 'task.failed')).toMatchObject({ at: 10, pausedLimitsMs: 1000 });
     // the process dies at 500, inside the pause (until 1010); resumed at 600
-    const [header, ...kept] = lines(journalFile(dir, 'P'));
-    fs.writeFileSync(
-      journalFile(dir, 'P'),
-      [header, ...kept.filter((line) => (JSON.parse(line) as DagEvent).at < 500)].map((l) => `${l}\n`).join(''),
-    );
-    fs.rmSync(path.join(dir, 'P.lock'), { force: true });
+    diedAt('P', 500);
     const resumed = inVirtualTime((ts, out) =>
       ts.schedule(
         () => resumeRun(fileJournal(dir), 'P', { ...quiet, scheduler: ts, agents: { work: () => of('ok') } }).subscribe((e) => out.push(e)),
