@@ -197,8 +197,8 @@ export class CancelWatch {
    */
   async cancelledAtStart(job: WatchedJob, takenAgain: boolean): Promise<CancelReason | undefined> {
     const heard = this.recent.has(`${job.queue}\n${job.jobId}`);
-    const heardAny = job.issuedAt !== undefined && job.issuedAt > this.listeningSince + CLOCK_SKEW_MS;
-    if (!takenAgain && !heard && heardAny) return undefined;
+    const issuedWhileListening = job.issuedAt !== undefined && job.issuedAt > this.listeningSince + CLOCK_SKEW_MS;
+    if (!takenAgain && !heard && issuedWhileListening) return undefined;
     try {
       return stopReasonOf(await this.poller.redis.get(cancelKey(this.prefix, job.queue, job.jobId)), job.issuedAt);
     } catch {

@@ -246,6 +246,11 @@ export function refusesCredentials(reason: string): boolean {
   return /\b(NOAUTH|WRONGPASS)\b/.test(reason);
 }
 
+/** Whether `reason` is what Redis answers a `SELECT` of a database it does not have (Redis 7; older servers): reached, and refused. */
+export function lacksDatabase(reason: string): boolean {
+  return /DB index is out of range|invalid DB index/i.test(reason);
+}
+
 /** The message of anything thrown; an `AggregateError` (refused IPv4 and IPv6 connect) by its parts. */
 export function messageOf(error: unknown): string {
   if (typeof error !== 'object' || error === null) return String(error);

@@ -23,7 +23,7 @@ import type { Outcome } from './jobFormat';
 import { type JobLoss, lostJobOf, LostJobs } from './lostJobs';
 import { type JobRefusal, resolveWorkerOptions, type WorkerOptions } from './options';
 import { OutageLog } from './outageLog';
-import { type RedisConnectionError, refusesCredentials } from './redisConnection';
+import { lacksDatabase, type RedisConnectionError, refusesCredentials } from './redisConnection';
 
 /** A running worker. */
 export interface RemoteWorker {
@@ -53,8 +53,6 @@ export interface RemoteWorker {
   close(options?: { readonly force?: boolean | undefined }): Promise<void>;
 }
 
-/** What Redis answers a `SELECT` of a database it does not have (Redis 7; older servers). */
-const MISSING_DATABASE = /DB index is out of range|invalid DB index/i;
 /** How often a worker on a database other than 0 tries to select it while Redis is down. */
 const DATABASE_RETRY_MS = 1_000;
 
@@ -266,7 +264,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
         break;
       } catch (error) {
         if (closing !== undefined) return;
-        if (MISSING_DATABASE.test((error as Error).message)) {
+        if (lacksDatabase((error as Error).message)) {
           log(`rxdag worker ${id}: ${(error as Error).message}; this worker takes no jobs`);
           return;
         }

@@ -8,7 +8,7 @@
  * and the Redis client. It keeps no connection open.
  */
 import { Redis } from 'ioredis';
-import { messageOf, redisTarget, type RedisTarget, refusesCredentials } from '../../bullmq/redisConnection';
+import { lacksDatabase, messageOf, redisTarget, type RedisTarget, refusesCredentials } from '../../bullmq/redisConnection';
 import { saysRedisAway } from '../../bullmq/redisAway';
 import { cancelChannel } from '../../bullmq/cancelSignals';
 import { InvalidInputError } from '../problems';
@@ -105,7 +105,7 @@ function refuseProbe(target: RedisTarget, failure: unknown, passwordFromEnv: boo
       ? ' (a certificate from a private CA is trusted with NODE_EXTRA_CA_CERTS=ca.pem)'
       : '';
   // reached, and refused: not a matter of reaching it
-  const reached = refusesCredentials(reason) || /DB index is out of range|invalid DB index/i.test(reason);
+  const reached = refusesCredentials(reason) || lacksDatabase(reason);
   refuse(`${reached ? 'Redis at' : 'cannot reach Redis at'} ${target.location}: ${reason}${orVariable}`);
 }
 
