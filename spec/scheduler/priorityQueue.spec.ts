@@ -20,7 +20,7 @@ function firstByPolicy(priority: Float64Array, rank: Float64Array, tasks: Iterab
 }
 
 function seeded(seed: number): () => number {
-  return () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  return () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 }
 
 function queueOf(priority: Float64Array, rank: Float64Array): ReadyQueue {
@@ -94,7 +94,10 @@ describe('ReadyQueue', () => {
 
   it('should hold a task once however often it is pushed, up to and past 32-bit word edges', () => {
     const n = 70_000; // three summary levels
-    const queue = queueOf(new Float64Array(n), Float64Array.from({ length: n }, (_, i) => n - i));
+    const queue = queueOf(
+      new Float64Array(n),
+      Float64Array.from({ length: n }, (_, i) => n - i),
+    );
     for (const task of [69_999, 0, 31, 32, 1023, 1024, 32_767, 32_768, 0, 69_999]) queue.push(task);
     expect(queue.size).toBe(8);
     expect(Array.from({ length: 8 }, () => queue.pop())).toEqual([0, 31, 32, 1023, 1024, 32_767, 32_768, 69_999]);
@@ -147,7 +150,11 @@ describe('ReadyQueues', () => {
   });
 
   it('should make a queue only for the kinds that get tasks, and drain them all', () => {
-    const order = dispatchOrder({ priority: new Float64Array(4), rank: Float64Array.from([4, 3, 2, 1]), agentCodes: Int32Array.from([0, 1, 2, 3]) });
+    const order = dispatchOrder({
+      priority: new Float64Array(4),
+      rank: Float64Array.from([4, 3, 2, 1]),
+      agentCodes: Int32Array.from([0, 1, 2, 3]),
+    });
     const named: number[] = [];
     const queues = new ReadyQueues(order, (code) => (named.push(code), `kind-${code}`));
     queues.push(3);
@@ -159,8 +166,44 @@ describe('ReadyQueues', () => {
     expect(queues.size).toBe(0);
   });
 
+  it('should start tasks queued first before any other, in their order, holding the rest back until each started', () => {
+    const order = dispatchOrder({
+      priority: Float64Array.from([9, 1, 5, 0]),
+      rank: new Float64Array(4),
+      agentCodes: Int32Array.from([0, 1, 1, 0]),
+    });
+    const kinds = ['llm', 'shell'];
+    const queues = new ReadyQueues(order, (code) => kinds[code]!);
+    queues.push(0);
+    queues.push(2);
+    queues.pushFirst([3, 1]);
+    expect(queues.size).toBe(4);
+    expect(queues.before(1, 0)).toBe(true);
+    expect(queues.before(3, 1)).toBe(true);
+    expect(queues.before(0, 3)).toBe(false);
+    // the first one's kind is full: nothing starts, though a task of the other kind could
+    expect(queues.nextKind((kind) => kind !== 'llm')).toBe(-1);
+    expect(queues.first(1)).toBe(-1);
+    expect(queues.nextKind(() => true, true)).toBe(0);
+    expect(queues.pop(1)).toBe(-1);
+    expect(queues.pop(0)).toBe(3);
+    expect(queues.first(1)).toBe(1);
+    expect(queues.pop(1)).toBe(1);
+    // then the dispatch order again
+    expect(queues.before(1, 0)).toBe(false);
+    expect(queues.nextKind(() => true)).toBe(0);
+    queues.pushFirst([3]);
+    expect(queues.drain().sort()).toEqual([0, 2, 3]);
+    expect(queues.size).toBe(0);
+    expect(queues.nextKind(() => true)).toBe(-1);
+  });
+
   it('should keep the agent code beside each position in the order', () => {
-    const order = dispatchOrder({ priority: new Float64Array(3), rank: Float64Array.from([1, 3, 2]), agentCodes: Int32Array.from([2, 0, 1]) });
+    const order = dispatchOrder({
+      priority: new Float64Array(3),
+      rank: Float64Array.from([1, 3, 2]),
+      agentCodes: Int32Array.from([2, 0, 1]),
+    });
     expect(Array.from(order.keys)).toEqual([2, 2, 0, 0, 1, 1]);
   });
 });

@@ -262,7 +262,7 @@ export class Engine {
           break; // the flush it starts dispatches
 
         case 'unblocked':
-          signal.run.queueReady(signal.tasks);
+          signal.run.queueReady(signal.tasks, signal.first);
           break;
         case 'retry':
           signal.run.retry(signal.task, signal.attempt);

@@ -9,12 +9,13 @@ import type { RunController } from './runController';
  * generation (benchmarks/README.md, "allocation-site pretenuring").
  */
 
-/** Tasks of a run that just became ready, flowing back as one signal per burst. */
+/** Tasks of a run that just became ready, flowing back as one signal per burst; `first`: they go before every other (see `ReadyQueues.pushFirst`). */
 export class ReadyTasks {
   readonly kind = 'unblocked' as const;
   constructor(
     readonly run: RunController,
     readonly tasks: readonly number[],
+    readonly first = false,
   ) {}
 }
 
@@ -53,5 +54,11 @@ export type Signal = ReadySignal | Attempt | RunControl | Wake | HealthTick;
 
 /** Signals handed on at once rather than with the next flush: they start or end work. */
 export function isUrgent(signal: Signal): boolean {
-  return signal.kind === 'start' || signal.kind === 'cancel' || signal.kind === 'unblocked' || signal.kind === 'durable' || signal.kind === 'wake';
+  return (
+    signal.kind === 'start' ||
+    signal.kind === 'cancel' ||
+    signal.kind === 'unblocked' ||
+    signal.kind === 'durable' ||
+    signal.kind === 'wake'
+  );
 }

@@ -126,7 +126,10 @@ function emptyLevels(size: number): Int32Array[] {
 /**
  * The ready tasks of one run, one queue per agent kind, so a task waiting for a busy kind never
  * blocks tasks of other kinds (no head-of-line blocking). Choosing work for a free slot is a
- * pure function of the queues and which kinds can start now.
+ * pure function of the queues and which kinds can start now. Tasks queued first (a resumed run's
+ * attempts that were in flight when its process died) go before every other, in the order
+ * given, and hold the rest back until each has started: they held their slots and limits then,
+ * and a remote one may still be running.
  *
  * Kinds are small integers (a DAG's agent codes), so finding a task's queue is an array read.
  */
@@ -135,6 +138,9 @@ export class ReadyQueues<Kind> {
   private readonly queues: (ReadyQueue | undefined)[] = [];
   private readonly kinds: Kind[] = [];
   private total = 0;
+  /** Tasks queued first, in order (see {@link ReadyQueues.pushFirst}); `firstAt` is the next one's place. */
+  private firsts: number[] = [];
+  private firstAt = 0;
 
   constructor(
     private order: DispatchOrder,
@@ -149,6 +155,12 @@ export class ReadyQueues<Kind> {
   push(task: number): void {
     const keys = this.order.keys;
     const code = keys[2 * task + 1]!;
+    this.kindAt(code).pushKey(keys[2 * task]!);
+    this.total++;
+  }
+
+  /** The queue of kind `code`, made at its first task. */
+  private kindAt(code: number): ReadyQueue {
     let queue = this.queues[code];
     if (queue === undefined) {
       while (this.queues.length < code) this.queues.push(undefined);
@@ -156,8 +168,21 @@ export class ReadyQueues<Kind> {
       this.queues[code] = queue;
       this.kinds[code] = this.kindOfCode(code);
     }
-    queue.pushKey(keys[2 * task]!);
-    this.total++;
+    return queue;
+  }
+
+  /** The next task queued first, `-1` when none is left. */
+  private nextFirst(): number {
+    return this.firstAt < this.firsts.length ? this.firsts[this.firstAt]! : -1;
+  }
+
+  /** Queues `tasks` before every other ready task, in their order: each starts before any task of this run's queues. */
+  pushFirst(tasks: readonly number[]): void {
+    for (const task of tasks) {
+      this.kindAt(this.order.keys[2 * task + 1]!);
+      this.firsts.push(task);
+    }
+    this.total += tasks.length;
   }
 
   /** Moves every queue to a grown DAG's order (see {@link ReadyQueue.reorder}). */
@@ -172,29 +197,54 @@ export class ReadyQueues<Kind> {
    * kind's first task when `withFirst`, else -1. Take the task with {@link ReadyQueues.pop}.
    */
   nextKind(canStart: (kind: Kind, first: number) => boolean, withFirst = false): number {
+    const task = this.nextFirst();
+    if (task >= 0) {
+      const code = this.order.keys[2 * task + 1]!;
+      return canStart(this.kinds[code]!, withFirst ? task : -1) ? code : -1;
+    }
     let best = -1;
     for (let i = 0; i < this.queues.length; i++) {
       const queue = this.queues[i];
       // the first task is looked up only when asked for (its weight): most runs have none
       if (queue === undefined || queue.size === 0 || !canStart(this.kinds[i]!, withFirst ? queue.peek() : -1)) continue;
-      if (best < 0 || this.before(queue.peek(), this.queues[best]!.peek())) best = i;
+      if (best < 0 || this.inOrder(queue.peek(), this.queues[best]!.peek())) best = i;
     }
     return best;
   }
 
-  /** Whether task `a` goes before task `b` in the dispatch order. */
+  /** Whether task `a` goes before task `b` in the dispatch order (a task queued first goes before any other). */
   before(a: number, b: number): boolean {
+    const firstA = this.firsts.indexOf(a, this.firstAt);
+    const firstB = this.firsts.indexOf(b, this.firstAt);
+    if (firstA >= 0 || firstB >= 0) return firstA >= 0 && (firstB < 0 || firstA < firstB);
+    return this.inOrder(a, b);
+  }
+
+  /** Whether task `a` goes before task `b` in the DAG's dispatch order. */
+  private inOrder(a: number, b: number): boolean {
     return this.order.keys[2 * a]! < this.order.keys[2 * b]!;
   }
 
   /** The first task of kind `code`, left in its queue; `-1` when it has none. */
   first(code: number): number {
+    const task = this.nextFirst();
+    if (task >= 0) return this.order.keys[2 * task + 1] === code ? task : -1;
     const queue = this.queues[code];
     return queue === undefined || queue.size === 0 ? -1 : queue.peek();
   }
 
   /** Removes and returns the first task of kind `code`; `-1` when it has none. */
   pop(code: number): number {
+    const first = this.nextFirst();
+    if (first >= 0) {
+      if (this.order.keys[2 * first + 1] !== code) return -1;
+      if (++this.firstAt === this.firsts.length) {
+        this.firsts = [];
+        this.firstAt = 0;
+      }
+      this.total--;
+      return first;
+    }
     const queue = this.queues[code];
     if (queue === undefined || queue.size === 0) return -1;
     this.total--;
@@ -203,7 +253,9 @@ export class ReadyQueues<Kind> {
 
   /** Empties every queue and returns what they held. */
   drain(): number[] {
-    const drained: number[] = [];
+    const drained = this.firsts.slice(this.firstAt);
+    this.firsts = [];
+    this.firstAt = 0;
     for (const queue of this.queues) if (queue !== undefined) appendAll(drained, queue.drain());
     this.total = 0;
     return drained;

@@ -8,8 +8,9 @@ import type { RunHost } from './runHost';
 /**
  * How a run whose process died picks up where it was, once its start is handled: `run.resumed`;
  * the rate windows of its limits count the starts its journal holds, and the pauses a failure
- * asked of its limits hold for what is left of them; the attempts that were in
- * flight and the ready tasks go back to the ready queue (their `task.ready` is in the journal);
+ * asked of its limits hold for what is left of them; the attempts that were in flight go back to
+ * the ready queue before every other task (they held their slots and limits, and a remote one
+ * may still be running), then the ready tasks (their `task.ready` is in the journal);
  * the tasks whose dependencies had all ended are made ready; each retry waits for what is left
  * of its backoff (never more than all of it: the journal's times may come from a clock ahead of
  * this process's). A run that died while being ended early is ended again.
@@ -38,8 +39,8 @@ export function resumeRun(run: RunController, replayed: ReplayedRun, host: Pick<
     run.endEarly(replayed.endsAs);
     return;
   }
-  const readyAgain = [...ready, ...interrupted];
-  if (readyAgain.length > 0) host.signalReady(new ReadyTasks(run, readyAgain));
+  if (interrupted.length > 0) host.signalReady(new ReadyTasks(run, interrupted, true));
+  if (ready.length > 0) host.signalReady(new ReadyTasks(run, ready));
   run.readiness.readyOrSkip(unblocked);
   run.readiness.readyUnblocked();
   // no longer than the whole backoff: the failure's clock may have been ahead of this one

@@ -178,10 +178,11 @@ export class RunController {
     return true;
   }
 
-  /** Ready tasks that came back through the pipeline go to the ready queue. */
-  queueReady(tasks: readonly number[]): void {
+  /** Ready tasks that came back through the pipeline go to the ready queue (`first`: before every other). */
+  queueReady(tasks: readonly number[], first: boolean): void {
     if (!this.live) return;
-    for (const task of tasks) this.readyQueue.push(task);
+    if (first) this.readyQueue.pushFirst(tasks);
+    else for (const task of tasks) this.readyQueue.push(task);
     this.journal?.queued(tasks);
   }
 

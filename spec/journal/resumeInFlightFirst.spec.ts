@@ -1,0 +1,64 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { lastValueFrom } from 'rxjs';
+import { events, fileJournal, type JournalWriter, resumeRun, type TaskContext } from '../../src/index';
+
+/**
+ * A resumed run starts the attempts that were in flight when its process died before any task
+ * that was only ready, whatever their priorities: they held their slots and limits then (a
+ * remote one may still be running on its worker), so a ready task taking them first would run
+ * beside it beyond the limit.
+ */
+describe('resuming a run whose attempts were in flight', () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxdag-in-flight-first-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /**
+   * Journals run `runId`, died with `running` in flight and `waiting` ready (priority 10, the
+   * others 0), then resumes it with `maxConcurrency`; resolves with the tasks in the order their
+   * agent was called.
+   */
+  async function resumeAfterDeath(
+    runId: string,
+    running: string[],
+    waiting: string[],
+    limited: boolean,
+    maxConcurrency: number,
+  ): Promise<string[]> {
+    const limits = limited ? { limits: ['gpu'] } : {};
+    const writer = (await fileJournal(dir).create({
+      runId,
+      dagId: 'd',
+      spec: {
+        id: 'd',
+        defaults: { agent: 'w' },
+        tasks: [...running.map((id) => ({ id, ...limits })), ...waiting.map((id) => ({ id, priority: 10, ...limits }))],
+      },
+      options: { failurePolicy: 'skip-dependents', contextInjection: false, ...(limited ? { limits: { gpu: { concurrency: 1 } } } : {}) },
+      createdAt: 0,
+    })) as JournalWriter;
+    let seq = 0;
+    const at = 0;
+    writer.append([
+      events.dagCreated({ runId, seq: ++seq, at, dagId: 'd', taskCount: running.length + waiting.length }),
+      ...[...running, ...waiting].map((taskId) => events.taskReady({ runId, seq: ++seq, at, taskId, attempt: 1 })),
+      ...running.map((taskId) => events.taskStarted({ runId, seq: ++seq, at, taskId, attempt: 1, agent: 'w' })),
+    ]);
+    await writer.close();
+    const called: string[] = [];
+    const w = ({ id }: TaskContext) => void called.push(id);
+    const end = await lastValueFrom(resumeRun(fileJournal(dir), runId, { agents: { w }, healthCheckIntervalMs: 0, maxConcurrency }));
+    expect(end).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+    return called;
+  }
+
+  it('should start an attempt in flight before a ready task of higher priority that needs its limit', async () => {
+    expect(await resumeAfterDeath('limit', ['a'], ['b'], true, 8)).toEqual(['a', 'b']);
+  });
+
+  it('should start every attempt in flight, in the order of their tasks, before ready tasks when slots are few', async () => {
+    expect(await resumeAfterDeath('slots', ['a', 'b'], ['c', 'd'], false, 1)).toEqual(['a', 'b', 'c', 'd']);
+  });
+});
