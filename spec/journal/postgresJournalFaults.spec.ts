@@ -21,6 +21,8 @@ import { eventsOf, freshRunId, sampleHeader } from './contract';
 
 /** The `query_timeout` (ms) of the journals that go through a faulty network here. */
 const SHORT_QUERY_TIMEOUT_MS = 600;
+/** What a loaded machine may add to a wait measured in real time: the bounds stay far below the defaults (30 s). */
+const SLACK_MS = 5000;
 
 /** A connection string with pg's `query_timeout` parameter. */
 function withQueryTimeout(connectionString: string, ms = SHORT_QUERY_TIMEOUT_MS): string {
@@ -130,7 +132,7 @@ describePostgres('postgresJournal on a failing server or network', (db) => {
       expect((error as Error).message).toMatch(
         new RegExp(`cannot keep the lock of run "${runId}" \\(its session ended\\): terminating connection due to administrator command`),
       );
-      expect(afterMs).toBeLessThan(2000);
+      expect(afterMs).toBeLessThan(SLACK_MS); // long before the attempt's 10 s
       expect(aborted).toBe(true);
       expect(seen.map((event) => event.type)).not.toContain('task.completed');
       // the server released the lock with the session: another process takes the run over
@@ -160,7 +162,7 @@ describePostgres('postgresJournal on a failing server or network', (db) => {
           `cannot append seq 3\\.\\.4 to run "${runId}": no answer from the server within ${SHORT_QUERY_TIMEOUT_MS} ms \\(query_timeout\\)`,
         ),
       );
-      expect(afterMs).toBeLessThan(SHORT_QUERY_TIMEOUT_MS + 1500);
+      expect(afterMs).toBeLessThan(SHORT_QUERY_TIMEOUT_MS + SLACK_MS);
       // the writer cannot tell whether seq 3..4 committed: it appends nothing more on that session
       await expect(Promise.resolve(writer.append([e.ready('b')]))).rejects.toThrow(/no answer from the server/);
       await writer.close();
@@ -219,7 +221,7 @@ describePostgres('postgresJournal on a failing server or network', (db) => {
         /no answer from the server within 600 ms \(query_timeout\); the server may still write them \(a resume reads what it holds\); run stopped$/,
       );
       expect(aborted).toBe(true);
-      expect(afterMs).toBeLessThan(SHORT_QUERY_TIMEOUT_MS + 2000);
+      expect(afterMs).toBeLessThan(SHORT_QUERY_TIMEOUT_MS + SLACK_MS);
     },
     20_000,
   );
@@ -260,7 +262,7 @@ describePostgres('postgresJournal on a failing server or network', (db) => {
       expect((error as Error).message).toContain(`keep the lock of run "${runId}"`);
       expect(aborted).toBe(true);
       // asked after the query timeout (its heartbeat period here), answered never: one more
-      expect(afterMs).toBeLessThan(2 * SHORT_QUERY_TIMEOUT_MS + 2000);
+      expect(afterMs).toBeLessThan(2 * SHORT_QUERY_TIMEOUT_MS + SLACK_MS);
     },
     20_000,
   );
@@ -317,7 +319,7 @@ describePostgres('postgresJournal on a failing server or network', (db) => {
           const { error, afterMs } = await settled(Promise.resolve().then(read), Date.now());
           expect(error).toBeInstanceOf(PostgresJournalError);
           expect(String(error)).toMatch(/: no answer from the server within 600 ms \(query_timeout\)$/);
-          expect(afterMs).toBeLessThan(SHORT_QUERY_TIMEOUT_MS + 1500);
+          expect(afterMs).toBeLessThan(SHORT_QUERY_TIMEOUT_MS + SLACK_MS);
         }
         await locker.query('ROLLBACK');
         // the refused run's insert, still waiting on the server, runs once the lock is gone:
@@ -358,7 +360,7 @@ describePostgres('postgresJournal on a failing server or network', (db) => {
           const { error, afterMs } = await settled(request(), Date.now());
           expect(error).toBeInstanceOf(PostgresJournalError);
           expect(String(error)).toMatch(message);
-          expect(afterMs).toBeLessThan(SHORT_QUERY_TIMEOUT_MS + 1500);
+          expect(afterMs).toBeLessThan(SHORT_QUERY_TIMEOUT_MS + SLACK_MS);
         }
       } finally {
         await mute.close();
