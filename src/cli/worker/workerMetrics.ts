@@ -7,7 +7,7 @@
  *
  * | metric | type | labels |
  * | --- | --- | --- |
- * | `rxdag_worker_attempts_total` | counter: attempts that ended here, as their agent ended them (recorded by Redis or not): `completed`, `failed`, `timed-out` (its scheduler's timeout, or the worker's own), `cancelled` (stopped: a cancel, a lapsed lease, a shutdown) | `agent`, `outcome` |
+ * | `rxdag_worker_attempts_total` | counter: attempts that ended here (recorded by Redis or not): `completed`, `failed`, `timed-out` (its scheduler's timeout, or the worker's own), `cancelled` (stopped: a cancel, a lapsed lease, a shutdown; also when the agent went on and returned after the stop) | `agent`, `outcome` |
  * | `rxdag_worker_attempt_duration_seconds` | histogram: from the agent's call to its end | `agent` |
  * | `rxdag_worker_running_attempts` | gauge: attempts running now | `agent` |
  * | `rxdag_worker_queue_wait_seconds` | histogram: from a job's add (its scheduler's clock) to this worker taking it | `agent` |
@@ -99,8 +99,8 @@ export async function startWorkerMetrics(port: number, agents: readonly string[]
         throw error;
       }
       void Promise.resolve(result).then(
-        () => end('completed'),
-        () => end(stoppedBy(task)),
+        () => end(task.signal.aborted ? stoppedBy(task) : 'completed'), // an agent that ignored its stop: the attempt ended at the stop
+        () => end(task.signal.aborted ? stoppedBy(task) : 'failed'),
       );
       return result;
     };
@@ -115,9 +115,7 @@ export async function startWorkerMetrics(port: number, agents: readonly string[]
   };
 }
 
-/** A rejection after the attempt's signal fired is a stop (a timeout, its scheduler's or its own, or a cancel); any other, a failure. */
+/** What stopped an attempt whose signal fired: a timeout (its scheduler's or its own), else a cancel. */
 function stoppedBy(task: TaskContext): WorkerAttemptOutcome {
-  const { signal } = task;
-  if (!signal.aborted) return 'failed';
-  return (signal.reason as { name?: unknown } | null)?.name === 'TaskTimeoutError' ? 'timed-out' : 'cancelled';
+  return (task.signal.reason as { name?: unknown } | null)?.name === 'TaskTimeoutError' ? 'timed-out' : 'cancelled';
 }
