@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { JobCancels } from '../../src/bullmq/jobCancels';
-import { publishCancel } from '../../src/bullmq/cancelSignals';
+import { cancelKeyTtlMs, publishCancel } from '../../src/bullmq/cancelSignals';
 import { jobDataFor } from '../../src/bullmq/jobFormat';
 import { type Agent, runDag, type TaskContext } from '../../src/index';
 import { remoteAgent, startWorker } from '../../src/bullmq/index';
@@ -213,7 +213,7 @@ describeRedis('a run id used again after a cancelled run', (env) => {
     const redis = new Redis(env.url);
     closer.onClose(() => void redis.disconnect());
     // cancelled while it waits, by a scheduler that stopped before removing it
-    await publishCancel(redis, prefix, 'job', 'late|victim|1', LEASE_MS, 'cancelled', victim.issuedAt);
+    await publishCancel(redis, prefix, 'job', 'late|victim|1', cancelKeyTtlMs(LEASE_MS, 0), 'cancelled', victim.issuedAt);
     await sleep(3 * LEASE_MS);
     release();
     const ended = async () => {

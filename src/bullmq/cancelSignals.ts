@@ -58,9 +58,21 @@ export function cancelChannel(prefix: string): string {
   return `${prefix}:rxdag-cancel`;
 }
 
-/** How long a cancel key lives: long enough for any worker's next poll. */
-export function cancelKeyTtlMs(leaseMs: number): number {
+/**
+ * How long a worker of lease `leaseMs` remembers a cancel it heard: long enough for any start the
+ * cancel overtook. A job taken after that, issued before, has its key read (see `cancelledAtStart`).
+ */
+export function cancelMemoryMs(leaseMs: number): number {
   return Math.max(10 * leaseMs, 60_000);
+}
+
+/**
+ * How long a cancel key lives: beyond any worker's next poll, as long as a job left waiting may
+ * still be taken: `keepMs`, a scheduler's `retainMs` (a job of a scheduler that died as it
+ * cancelled stays there), or its signature's time to live when longer.
+ */
+export function cancelKeyTtlMs(leaseMs: number, keepMs: number): number {
+  return Math.max(cancelMemoryMs(leaseMs), keepMs);
 }
 
 /**
@@ -74,14 +86,14 @@ export async function publishCancel(
   prefix: string,
   queue: string,
   jobId: string,
-  leaseMs: number,
+  ttlMs: number,
   reason: CancelReason,
   issuedAt: number,
 ): Promise<void> {
   const timedOut = reason === 'timed-out';
   const replies = await redis
     .pipeline()
-    .set(cancelKey(prefix, queue, jobId), `${timedOut ? TIMED_OUT : '1'} ${issuedAt}`, 'PX', cancelKeyTtlMs(leaseMs))
+    .set(cancelKey(prefix, queue, jobId), `${timedOut ? TIMED_OUT : '1'} ${issuedAt}`, 'PX', ttlMs)
     .publish(cancelChannel(prefix), timedOut ? `${queue}\n${jobId}\n${TIMED_OUT}` : `${queue}\n${jobId}`)
     .exec();
   const keySet = replies?.[0];
@@ -116,7 +128,7 @@ export class CancelWatch {
   private readonly poller: CommandConnection;
   private readonly timer: NodeJS.Timeout;
   // `queue\njobId` of cancels heard recently -> when to forget them: a cancel may overtake a start, or
-  // come for a job still waiting (its scheduler stopped before removing it), taken however much later its key lives
+  // come for a job still waiting (its scheduler stopped before removing it): one taken later than this memory has its key read
   private readonly recent = new Map<string, number>();
   private readonly subscribed: Promise<unknown>;
   private polling = false;
@@ -191,14 +203,17 @@ export class CancelWatch {
    * started, it is `takenAgain` after a lease lapsed (its cancel may have come while no worker
    * held it, and no message was heard), or it was issued before this worker listened for cancels
    * (give or take {@link CLOCK_SKEW_MS}: a cancel sent then was not heard, a scheduler stopped at
-   * once after it may not have removed the job), the cancel its key holds for this add of the id.
+   * once after it may not have removed the job) or before what this worker remembers (a cancel
+   * heard for it may be forgotten), the cancel its key holds for this add of the id.
    * Undefined when there is none, or Redis does not answer (the poll hears it later), but for a
    * cancel heard: it then stops the job, as a cancel of its id.
    */
   async cancelledAtStart(job: WatchedJob, takenAgain: boolean): Promise<CancelReason | undefined> {
     const heard = this.recent.has(`${job.queue}\n${job.jobId}`);
-    const issuedWhileListening = job.issuedAt !== undefined && job.issuedAt > this.listeningSince + CLOCK_SKEW_MS;
-    if (!takenAgain && !heard && issuedWhileListening) return undefined;
+    const issued = job.issuedAt;
+    const remembered =
+      issued !== undefined && issued > Math.max(this.listeningSince, Date.now() - cancelMemoryMs(this.leaseMs)) + CLOCK_SKEW_MS;
+    if (!takenAgain && !heard && remembered) return undefined;
     try {
       return stopReasonOf(await this.poller.redis.get(cancelKey(this.prefix, job.queue, job.jobId)), job.issuedAt);
     } catch {
@@ -222,7 +237,7 @@ export class CancelWatch {
     const end = timedOut ? message.length - TIMED_OUT.length - 1 : message.length;
     const queue = message.slice(0, split);
     const jobId = message.slice(split + 1, end);
-    this.recent.set(`${queue}\n${jobId}`, Date.now() + cancelKeyTtlMs(this.leaseMs));
+    this.recent.set(`${queue}\n${jobId}`, Date.now() + cancelMemoryMs(this.leaseMs));
     for (const job of this.running()) if (job.queue === queue && job.jobId === jobId) void this.check(job);
   }
 

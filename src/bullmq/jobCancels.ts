@@ -9,7 +9,7 @@
  */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type CancelReason, cancelKey, publishCancel, stopReasonOf } from './cancelSignals';
+import { type CancelReason, cancelKey, cancelKeyTtlMs, publishCancel, stopReasonOf } from './cancelSignals';
 import type { CommandConnection } from './commandConnection';
 import type { RedisConnectionError, RedisTarget } from './redisConnection';
 import { FIRST_PAUSE_MS, LONGEST_PAUSE_MS, saysRedisAway } from './redisAway';
@@ -40,6 +40,10 @@ export interface JobCancelsConfig {
   readonly queue: string;
   readonly prefix: string;
   readonly leaseMs: number;
+  /** How long a job left waiting may still be taken (its scheduler died as it cancelled): BullMQ keeps it `retainMs`, a signed one is refused after `signatureTtlMs`. */
+  readonly retainMs: number;
+  readonly signatureTtlMs: number;
+  readonly key: Buffer | undefined;
 }
 
 /** One queue's cancels. */
@@ -130,7 +134,7 @@ export class JobCancels {
     issuedAt: number,
     owned?: OwnershipCheck,
   ): Promise<void> {
-    const { prefix, queue: name, leaseMs } = this.config;
+    const { prefix, queue: name, leaseMs, retainMs, signatureTtlMs, key } = this.config;
     let stops: number | false;
     try {
       stops = owned === undefined ? issuedAt : await owned(queue);
@@ -144,7 +148,8 @@ export class JobCancels {
       return;
     }
     try {
-      await publishCancel(connection.redis, prefix, name, jobId, leaseMs, reason, stops);
+      const ttlMs = cancelKeyTtlMs(leaseMs, key === undefined ? retainMs : Math.max(retainMs, signatureTtlMs));
+      await publishCancel(connection.redis, prefix, name, jobId, ttlMs, reason, stops);
     } catch (error) {
       throw connection.fail(`send the cancel of job "${jobId}"`, error);
     }
@@ -164,9 +169,15 @@ export class JobCancels {
     return stopReasonOf(await redis.get(cancelKey(this.config.prefix, this.config.queue, jobId)), issuedAt) !== undefined;
   }
 
-  /** Whether `jobId` was cancelled while it ran (forgotten now: its finish removes it). */
-  finished(jobId: string): boolean {
-    return this.forget(jobId);
+  /**
+   * Whether `jobId` was cancelled while it ran (forgotten now: its finish removes it). Its cancel
+   * key, which no worker needs any longer, is deleted through `redis`, if given.
+   */
+  finished(jobId: string, redis: Redis | undefined): boolean {
+    if (!this.forget(jobId)) return false;
+    const { prefix, queue } = this.config;
+    if (redis !== undefined) this.track(redis.del(cancelKey(prefix, queue, jobId)).catch(() => undefined));
+    return true;
   }
 
   /** Resolves once no cancelled job is still running (at once when none is). */

@@ -283,7 +283,7 @@ export class RemoteQueue {
 
   private onFinished(jobId: string, read: () => Settlement): void {
     const waiter = this.waiters.get(jobId);
-    if (this.cancels.finished(jobId)) {
+    if (this.cancels.finished(jobId, this.connection?.redis)) {
       this.finished?.remove(jobId);
       if (waiter?.origin === 'stopped') this.arm(waiter, STOPPED_JOB_LOOK_MS); // the next run's attempt waits this job out
       return;

@@ -1,0 +1,85 @@
+import { CancelWatch, cancelChannel, cancelKey, type WatchedJob } from '../../src/bullmq/cancelSignals';
+import { Worker } from 'bullmq';
+import { remoteAgent } from '../../src/bullmq/index';
+import { redisTarget } from '../../src/bullmq/redisConnection';
+import { runDag } from '../../src/index';
+import { describeRedis, prefixPerTest } from '../support/redis';
+import { Closer, collect, sleep, waitFor } from './helpers';
+
+/**
+ * A cancel stops a job left waiting for as long as the job may still be taken: its key lives as
+ * long as BullMQ keeps a job of a scheduler that died (`retainMs`, a day), or its signature when
+ * longer; and a worker that no longer remembers a cancel it heard reads the key of an older job
+ * it takes, whatever lease its scheduler had.
+ */
+jest.setTimeout(30_000);
+
+describeRedis('how long a cancel stops a job left waiting', (env) => {
+  const closer = new Closer();
+  let prefix = '';
+  prefixPerTest(env, (fresh) => (prefix = fresh));
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await closer.closeAll();
+  });
+
+  /**
+   * The time to live, in ms, of the cancel key of an attempt timed out while a worker that hears
+   * no cancels (BullMQ's own) ran it, with `options` for its agent; the key is deleted once the
+   * job ended.
+   */
+  async function cancelKeyTtlOfRunningJob(runId: string, options: { retainMs?: number; key?: string }): Promise<number> {
+    const connection = { host: new URL(env.url).hostname, port: Number(new URL(env.url).port) };
+    const own = `${prefix}-${runId}`;
+    let release: (() => void) | undefined;
+    const worker = new Worker('slow', () => new Promise<void>((resolve) => (release = resolve)), { connection, prefix: own });
+    worker.on('error', () => undefined);
+    closer.onClose(() => worker.close());
+    const slow = closer.add(remoteAgent({ connection: env.url, prefix: own, queue: 'slow', leaseMs: 1000, ...options }));
+    const cancel = cancelKey(own, 'slow', `${runId}|t|1`);
+    const run = collect(runDag({ id: 'keep', tasks: [{ id: 't', agent: 'slow', timeoutMs: 300 }] }, { agents: { slow }, runId }));
+    expect((await run).at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'failed' });
+    await waitFor(async () => (await env.client.exists(cancel)) === 1, 'the cancel key');
+    const ttlMs = await env.client.pttl(cancel);
+    release?.();
+    await waitFor(async () => (await env.client.exists(cancel)) === 0, 'the cancel key to be deleted once its job ended');
+    return ttlMs;
+  }
+
+  it("should keep a cancel key a day by default, a job's retainMs, and a signed job's signature time when longer", async () => {
+    expect(await cancelKeyTtlOfRunningJob('day', {})).toBeGreaterThan(86_400_000 - 60_000);
+    // never less than workers remember a cancel they heard
+    const short = await cancelKeyTtlOfRunningJob('short', { retainMs: 5000 });
+    expect(short).toBeGreaterThan(50_000);
+    expect(short).toBeLessThanOrEqual(60_000);
+    const signed = await cancelKeyTtlOfRunningJob('signed', { retainMs: 5000, key: 'k'.repeat(32) });
+    expect(signed).toBeGreaterThan(3_600_000 - 60_000);
+    expect(signed).toBeLessThanOrEqual(3_600_000);
+  });
+
+  it('should have a worker read the key of a job issued before what it remembers, though it listened then', async () => {
+    const realNow = Date.now.bind(Date);
+    let ahead = 0; // how far this worker's clock is moved on
+    jest.spyOn(Date, 'now').mockImplementation(() => realNow() + ahead);
+    const watch = new CancelWatch(redisTarget(env.url, 'spec'), prefix, 300, () => [], {
+      cancelled: () => undefined,
+      failed: () => undefined,
+      connected: () => undefined,
+    });
+    closer.onClose(() => void watch.close(100));
+    await watch.ready();
+    const issuedAt = Date.now() + 5000; // well after it listened
+    const job: WatchedJob = { queue: 'shell', jobId: 'r|a|1', issuedAt };
+    // a job issued while it listened, whose cancel it never heard: no key read, nothing stops it
+    await env.client.set(cancelKey(prefix, 'shell', 'r|a|1'), `1 ${issuedAt}`, 'PX', 600_000);
+    ahead = 6000;
+    expect(await watch.cancelledAtStart(job, false)).toBeUndefined();
+    // its cancel heard: stopped
+    await env.client.publish(cancelChannel(prefix), 'shell\nr|a|1');
+    await waitFor(async () => (await watch.cancelledAtStart(job, false)) === 'cancelled', 'the cancel to be heard');
+    // the cancel forgotten (a minute on), its key alive: the job, older than what it remembers, is stopped
+    ahead += 61_000;
+    await sleep(300); // a poll (a third of its lease) forgets what is older
+    expect(await watch.cancelledAtStart(job, false)).toBe('cancelled');
+  });
+});
