@@ -131,7 +131,8 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
     const cannotStart = (error: NodeJS.ErrnoException) => {
       const message = `task "${task.id}": cannot start \`${shorten(command)}\`: ${error.message}`;
       // too long stays too long: no other attempt
-      return error.code === 'E2BIG' ? new AgentError(`${message}${TOO_LONG_HINT}`, { retry: false }) : new Error(message);
+      if (error.code === 'E2BIG') return new AgentError(`${message}${TOO_LONG_HINT}`, { retry: false });
+      return new Error(error.code === 'EMFILE' || error.code === 'ENFILE' ? `${message}${NO_DESCRIPTORS_HINT}` : message);
     };
     let child: ChildProcessByStdio<null, Readable, Readable>;
     try {
@@ -145,6 +146,11 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
     } catch (error) {
       // some refusals come at once rather than as an 'error' event (a command too long: E2BIG)
       return reject(cannotStart(error as NodeJS.ErrnoException));
+    }
+    if (child.pid === undefined) {
+      // not started (no file descriptors left: EMFILE, ENFILE; no shell): its 'error' comes next
+      child.on('error', (error) => reject(cannotStart(error)));
+      return;
     }
     options.groups.track(child);
     const log = options.logs?.openAttempt(task.runId, task.id, task.attempt);
@@ -167,7 +173,8 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
       stop(true);
     };
     signal.addEventListener('abort', aborted, { once: true });
-    child.once('error', (error) => {
+    // (on, not once: a child that did not start may say so more than once)
+    child.on('error', (error) => {
       signal.removeEventListener('abort', aborted);
       log?.end(true);
       reject(cannotStart(error));
@@ -186,6 +193,9 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
     });
   });
 }
+
+/** What to do when the process (EMFILE) or the system (ENFILE) has no file descriptors left for a command's pipes. */
+const NO_DESCRIPTORS_HINT = ' (no file descriptors left: raise the limit, `ulimit -n`, or run fewer tasks at once)';
 
 /** What to do about a command the system would not start because it is too long (Linux takes at most 128 KiB in one argument, and the command is the shell's one argument). */
 const TOO_LONG_HINT = ' (the command, or it with its environment, is longer than the system takes: write it to a script file and run that)';
