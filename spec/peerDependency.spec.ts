@@ -1,3 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { build } from 'esbuild'; // comes with tsx, a dev dependency
 import { requirePeers } from '../src/peerDependency';
 
 /**
@@ -40,5 +45,35 @@ describe('requirePeers', () => {
         'rxdag/spec',
       ),
     ).toThrow(broken);
+  });
+});
+
+/**
+ * An application bundled as an ES module (esbuild `--format=esm`, with the README's `require`
+ * banner) loads the optional entries: their check of peers reads no `__dirname`, which such a
+ * bundle lacks.
+ */
+describe('an optional entry in a bundle made as an ES module', () => {
+  it('should load, its peers checked', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rxdag-esm-bundle-'));
+    const out = path.join(dir, 'app.mjs');
+    try {
+      await build({
+        stdin: {
+          contents: `import { postgresJournal } from './src/postgres/index';\nconsole.log(typeof postgresJournal);`,
+          resolveDir: path.join(__dirname, '..'),
+          loader: 'ts',
+        },
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        outfile: out,
+        logLevel: 'silent',
+        banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+      });
+      expect(execFileSync(process.execPath, [out], { encoding: 'utf8', timeout: 20_000 })).toBe('function\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

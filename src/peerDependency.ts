@@ -56,20 +56,27 @@ export function installCommand(packageNames: readonly string[]): string {
   return `npm install ${names}`;
 }
 
-/** This copy of rxdag's package folder (`dist/` or `src/` is one below it). */
-const packageRoot = path.resolve(__dirname, '..');
+/**
+ * This copy of rxdag's package folder (`dist/` or `src/` is one below it); `undefined` in a bundle
+ * made as an ES module, which has no `__dirname` (the hint is then the plain one).
+ */
+function packageRoot(): string | undefined {
+  return typeof __dirname === 'string' ? path.resolve(__dirname, '..') : undefined;
+}
 
 /**
  * Whether this copy of rxdag lies in npm's global folder: `<prefix>/lib/node_modules/rxdag`, with
  * its command in `<prefix>/bin` (a project in a folder named `lib` has no such command there).
  */
 function isGlobalInstall(): boolean {
-  const modules = path.dirname(packageRoot);
+  const root = packageRoot();
+  if (root === undefined) return false;
+  const modules = path.dirname(root);
   if (path.basename(modules) !== 'node_modules' || path.basename(path.dirname(modules)) !== 'lib') return false;
   return existsSync(path.join(path.dirname(path.dirname(modules)), 'bin', 'rxdag'));
 }
 
 /** Whether npx runs this copy of rxdag from its cache (`…/_npx/<hash>/node_modules/rxdag`). */
 function isNpxCache(): boolean {
-  return packageRoot.split(path.sep).includes('_npx');
+  return packageRoot()?.split(path.sep).includes('_npx') === true;
 }
