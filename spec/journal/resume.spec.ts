@@ -375,13 +375,14 @@ describe('durable runs', () => {
           { id: 'child-1', agent: 'work' },
           { id: 'child-2', agent: 'work' },
         ];
-        // again, but for child-2: a new task on a kept one (child-2, not given again), a new id given twice, a kept id given twice
+        // again, but for child-2: a new task on a kept one (child-2, not given again), a new id given twice, a kept id given twice, and no task
         const again = [
           kept[0]!,
           { id: 'child-3', agent: 'work', deps: ['nowhere', 'child-2'] },
           { id: 'child-4', agent: 'work' },
           { id: 'child-4', agent: 'work' },
           kept[0]!,
+          null as unknown as (typeof kept)[number], // no task at all
         ];
         ctx.spawn(plans === 1 ? kept : again);
         return 'planned';
@@ -407,6 +408,7 @@ describe('durable runs', () => {
           '  spawn[1].deps[1]: spawned task "child-3" depends on "child-2", which this task spawned before the run was resumed (its journal kept it) and has not completed: a task new in a spawn given again after a resume may depend only on completed tasks and on the other new ones',
           '  spawn[3].id: task id "child-4" is given twice among the tasks this attempt spawns (also spawn[2])',
           '  spawn[4].id: task id "child-1" is already used in this run',
+          '  spawn[5]: expected a task: an object with an `id` (and `agent`, `deps`, `input`…) (got null)',
         ],
       ],
     ]);

@@ -315,7 +315,8 @@ export class RunController {
     const before = this.spawnedBefore?.get(attempt.task);
     if (before === undefined) return specs;
     const had = new Set(before.tasks.map((spec) => spec.id));
-    return specs.filter((spec) => !had.delete(spec.id)); // an id given again in the spawn stays, to be refused as a duplicate
+    // an id given again in the spawn stays, to be refused as a duplicate; so does what is no task (null), to be refused
+    return specs.filter((spec) => typeof spec !== 'object' || spec === null || !had.delete(spec.id));
   }
 
   /** Carries out the route `routeFailure` gives a failed attempt. */
