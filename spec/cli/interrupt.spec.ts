@@ -235,6 +235,29 @@ describe('rxdag run (a stop signal after the run ended)', () => {
     await waitFor(() => readPids(pidFile).filter(isRunning).length === 0);
     expect(readPids(pidFile).filter(isRunning)).toEqual([]);
   }, 30_000);
+
+  it('should not call a journaled run that ended interrupted when SIGQUIT kills what is left of its stopped tasks', async () => {
+    const pidFile = tmp.file('quit.pids');
+    const dag = tmp.file('quit.yaml');
+    writeFileSync(
+      dag,
+      JSON.stringify({
+        id: 'quit',
+        tasks: [{ id: 'deaf', run: `trap '' TERM; sleep 987 & echo $! >> '${pidFile}'; wait`, timeoutMs: 300 }],
+      }),
+    );
+    const cli = startCli(['run', dag, '--kill-grace', '20000']);
+    await cli.waitForStdout(/dag\.completed failed/);
+    cli.child.kill('SIGQUIT');
+    expect((await cli.done).code).toBe(1); // the run's own code
+    expect(
+      notices(cli.stderrSoFar())
+        .split('\n')
+        .filter((line) => line.startsWith('rxdag: stopping')),
+    ).toEqual(['rxdag: stopping at once on SIGQUIT, killing its running shell task']);
+    await waitFor(() => readPids(pidFile).filter(isRunning).length === 0);
+    expect(readPids(pidFile).filter(isRunning)).toEqual([]);
+  }, 30_000);
 });
 
 function safeReadPids(file: string): number[] {

@@ -258,8 +258,9 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
       cancel(signal);
     },
     immediate: (signal) => {
-      // A second Ctrl-C (or Ctrl-\\ first): the user will not wait for the grace period.
-      notice(atOnceLine(signal, groups.size, signal === 'SIGQUIT' && target.halt !== undefined ? resumeCommandOf(target) : undefined));
+      // A second Ctrl-C (or Ctrl-\\ first): the user will not wait for the grace period. A run that ended stays as it ended.
+      const resume = signal === 'SIGQUIT' && target.halt !== undefined && end === undefined ? resumeCommandOf(target) : undefined;
+      notice(atOnceLine(signal, groups.size, resume));
       reporter.finish(); // the notice written, the terminal's cursor and line wrapping given back
       groups.killAll();
       log?.closeNow(); // a pipe's reader is not waited for either
