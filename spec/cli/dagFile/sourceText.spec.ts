@@ -71,6 +71,17 @@ describe('parsing a DAG file', () => {
     expect(lone.ok && lone.file.numbersAsWritten).toBe(false);
   });
 
+  it('should refuse YAML nested too deeply for its reader, naming a depth it surely reads', () => {
+    const nested = (levels: number) =>
+      `id: x\ntasks:\n  - id: a\n    input:\n${Array.from({ length: levels }, (_, i) => `${' '.repeat(6 + i)}k:\n`).join('')}${' '.repeat(6 + levels)}v\n`;
+    const result = parseYaml(nested(3000), 'deep.yaml');
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.problems.map((problem) => problem.message)).toEqual([
+      'YAML syntax error: nested too deeply to read (keep nesting under 500 levels)',
+    ]);
+    expect(parseYaml(nested(500), 'ok.yaml').ok).toBe(true);
+  });
+
   it('should refuse JSON nested deeper than the limit, at the bracket past it, as the syntax check does', () => {
     const deep = `{"a": ${'['.repeat(1000)}${']'.repeat(1000)}}`;
     const result = parseJson(deep, 'deep.json');

@@ -34,6 +34,8 @@ export function yamlSyntaxProblems(errors: readonly YAMLError[], text: string, l
     if (error.code === 'MULTILINE_IMPLICIT_KEY' && explained.has(error.pos[0])) continue;
     const worded = wordedError(error, text);
     if (saidAt.has(worded.offset)) continue;
+    // a reader out of stack says so at each level it unwinds: once is enough
+    if (worded.message === NESTED_TOO_DEEPLY && said.some((earlier) => earlier.message === NESTED_TOO_DEEPLY)) continue;
     saidAt.add(worded.offset);
     if (worded.hinted) explained.add(error.pos[0]);
     said.push({ ...worded, code: error.code });
@@ -52,9 +54,16 @@ export function yamlSyntaxProblems(errors: readonly YAMLError[], text: string, l
   return problems;
 }
 
+/**
+ * How deep a YAML file's nesting can surely go: the YAML library reads by recursion, and runs out
+ * of stack short of JSON's limit (from ~850 levels of block mappings, depending on the stack).
+ */
+const YAML_NESTING = MAX_NESTING / 2;
+const NESTED_TOO_DEEPLY = `nested too deeply to read (keep nesting under ${YAML_NESTING} levels)`;
+
 /** A message of the library (a syntax error, or an error reading the document) in the words of a DAG file. */
 export function readableYamlError(message: string): string {
-  if (/Maximum call stack/.test(message)) return `nested too deeply to read (keep nesting under ${MAX_NESTING} levels)`;
+  if (/Maximum call stack/.test(message)) return NESTED_TOO_DEEPLY;
   if (/^Excessive alias count/.test(message)) {
     return 'the aliases expand past 100 uses of anchors (each counting the aliases inside it), the guard against alias bombs';
   }
