@@ -12,7 +12,11 @@ const dag = defineDag({
     { id: 'busy', agent: 'x' },
   ],
 });
-const completed = (task: number) => task === 1;
+/** Task 1 completed; nothing else ended. */
+const completed = { completed: (task: number) => task === 1, ended: (task: number) => task === 1 };
+/** Every task completed, or none ended. */
+const allCompleted = { completed: () => true, ended: () => true };
+const noneEnded = { completed: () => false, ended: () => false };
 
 /** A spawn by `plan` checked as a run checks it: its agents among `agents`, its limits among `limits`. */
 function spawnForRun(specs: readonly TaskSpec[], agents = { x: () => 1 }, limits: Record<string, LimitSpec> = {}) {
@@ -65,7 +69,7 @@ describe('extendDag', () => {
       defaults: { agent: 'x', limits: ['api'], weight: 2 },
       tasks: [{ id: 'plan' }, { id: 'free', limits: [], weight: 1 }],
     });
-    const grown = extendDag(limited, 0, [{ id: 'w1' }, { id: 'w2', limits: ['gpu'] }], () => true);
+    const grown = extendDag(limited, 0, [{ id: 'w1' }, { id: 'w2', limits: ['gpu'] }], allCompleted);
     expect(grown.tasks.map((task) => [task.id, task.weight, task.limits])).toEqual([
       ['plan', 2, ['api']],
       ['free', 1, []],
@@ -129,7 +133,7 @@ describe('extendDag', () => {
       ],
     });
     // the spawner's dependents wait for what it spawns: `report` after `extra` after `report`
-    expect(issuesOf(() => extendDag(chain, 0, [{ id: 'extra', agent: 'x', deps: ['report'] }], () => false))).toEqual([
+    expect(issuesOf(() => extendDag(chain, 0, [{ id: 'extra', agent: 'x', deps: ['report'] }], noneEnded))).toEqual([
       'spawn[0].deps[0]: spawned task "extra" depends on "report", which has not completed (a spawned task may depend only on completed tasks and on tasks spawned with it)',
     ]);
   });

@@ -4,6 +4,8 @@ import { extendDag } from '../../src/dag/extendDag';
 import { grownDag } from '../../src/dag/growDag';
 import { dagSpecOf } from '../../src/dag/specOf';
 
+const NONE_ENDED = { completed: () => false, ended: () => false };
+
 /**
  * A DAG grown by spawned tasks from its own arrays (`grownDag`) is the DAG `defineDag` makes of
  * the grown spec: every index, the task objects and the id lookups, over random DAGs with every
@@ -117,7 +119,13 @@ describe('grownDag', () => {
                 ...(i === 0 ? { weight: 2, limits: ['gpu'] } : {}),
               };
             });
-            const fast = grownDag(dag, spawner, specs, (spec) => spec.deps ?? []);
+            const fast = grownDag(
+              dag,
+              spawner,
+              specs,
+              (spec) => spec.deps ?? [],
+              () => true,
+            );
             const reference = definedGrown(dag, spawner, specs);
             expect(fast).toBeDefined();
             expect(indexOf(fast!)).toEqual(indexOf(reference));
@@ -136,13 +144,21 @@ describe('grownDag', () => {
       { id: 'a', agent: 'x', deps: ['b'] },
       { id: 'b', agent: 'x', deps: ['a'] },
     ];
-    expect(grownDag(dag, 0, specs, (spec) => spec.deps ?? [])).toBeUndefined();
-    expect(() => extendDag(dag, 0, specs, () => false)).toThrow(/cycle/);
+    expect(
+      grownDag(
+        dag,
+        0,
+        specs,
+        (spec) => spec.deps ?? [],
+        () => true,
+      ),
+    ).toBeUndefined();
+    expect(() => extendDag(dag, 0, specs, NONE_ENDED)).toThrow(/cycle/);
   });
 
   it('should keep the lookups of a DAG grown past the size of its id table, one task at a time', () => {
     let dag = defineDag({ id: 'many', tasks: [{ id: 'root', agent: 'x' }] });
-    for (let i = 0; i < 200; i++) dag = extendDag(dag, 0, [{ id: `child-${i}`, agent: 'x' }], () => false);
+    for (let i = 0; i < 200; i++) dag = extendDag(dag, 0, [{ id: `child-${i}`, agent: 'x' }], NONE_ENDED);
     expect(dag.size).toBe(201);
     expect(Array.from({ length: 200 }, (_, i) => dag.taskIndex(`child-${i}`))).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
     expect(dag.taskIndex('root')).toBe(0);

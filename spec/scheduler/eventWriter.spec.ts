@@ -33,7 +33,13 @@ function writerOf(clock = manualClock()) {
   const onBus: DagEvent[] = [];
   bus.events$.subscribe((event) => onBus.push(event));
   const flushClock = new FlushClock(clock.scheduler);
-  const writer = new EventWriter('r1', initialRunState(dag, 'r1'), flushClock, { next: (e) => written.push(e), complete() {}, error() {} }, bus);
+  const writer = new EventWriter(
+    'r1',
+    initialRunState(dag, 'r1'),
+    flushClock,
+    { next: (e) => written.push(e), complete() {}, error() {} },
+    bus,
+  );
   return { writer, written, onBus, flushClock, clock };
 }
 
@@ -60,7 +66,7 @@ describe('EventWriter', () => {
     writer.failed(2, 1, error, 'error', true);
     writer.retrying(2, 2);
     writer.stuck(0, 1, 70);
-    writer.spawned(0, 1, spawnSpecs, extendDag(dag, 0, spawnSpecs, () => false));
+    writer.spawned(0, 1, spawnSpecs, extendDag(dag, 0, spawnSpecs, { completed: () => false, ended: () => false }));
     writer.completed(0, 1, 2, { n: 1 }, undefined);
     writer.agentAvailable('x');
     writer.healthChecked(writer.draft.statusCounts);
@@ -88,7 +94,15 @@ describe('EventWriter', () => {
       events.taskCancelled({ ...head(14), taskId: 'c', attempt: 2 }),
       events.taskSkipped({ ...head(15), taskId: 'b', attempt: 1, because: 'a' }),
       events.taskSkipped({ ...head(16), taskId: 'd', attempt: 1, because: 'a' }),
-      events.dagCompleted({ runId: 'r1', seq: 17, at: 9, outcome: 'cancelled', counts: { total: 4, completed: 1, failed: 0, skipped: 2, cancelled: 1 }, durationMs: 4, failures: [] }),
+      events.dagCompleted({
+        runId: 'r1',
+        seq: 17,
+        at: 9,
+        outcome: 'cancelled',
+        counts: { total: 4, completed: 1, failed: 0, skipped: 2, cancelled: 1 },
+        durationMs: 4,
+        failures: [],
+      }),
     ];
     expect(written).toHaveLength(expected.length);
     written.forEach((event, k) => expectSameEvent(event, expected[k]!));

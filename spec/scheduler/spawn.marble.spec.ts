@@ -150,4 +150,38 @@ describe('spawning tasks', () => {
     expect(selectTasks(replayed).map((t) => `${t.id}:${t.status}`)).toEqual(['plan:completed', 'write:completed', 'extra:completed']);
     expect(replayed.counts).toMatchObject({ completed: 3, pending: 0 });
   });
+
+  it('should not make a dependent of the spawner that a trigger rule skipped already wait for the spawned tasks (no cycle through it)', () => {
+    // F fails; D (on P and F) is skipped; E (on D, all-done) runs; P then spawns S on E, which completed
+    const dag = {
+      id: 'late',
+      tasks: [
+        { id: 'F', agent: 'bad' },
+        { id: 'P', agent: 'planner' },
+        { id: 'D', agent: 'ok', deps: ['P', 'F'] },
+        { id: 'E', agent: 'ok', deps: ['D'], when: 'all-done' as const },
+      ],
+    };
+    const events = runIn(dag, (cold) => ({
+      agents: {
+        bad: () => cold('#', {}, new Error('boom')),
+        planner: (ctx) => (ctx.spawn([{ id: 'S', agent: 'ok', deps: ['E'] }]), cold('---(x|)', { x: 'planned' })),
+        ok: ({ id }) => cold('-(x|)', { x: id }),
+      },
+    }));
+    const ends = events.flatMap((e) =>
+      e.type === 'task.completed' || e.type === 'task.failed' || e.type === 'task.skipped' ? [`${e.type} ${e.taskId}`] : [],
+    );
+    expect(ends).toEqual(['task.failed F', 'task.skipped D', 'task.completed E', 'task.completed P', 'task.completed S']);
+    expect(events.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'failed' });
+    // and the journal's events replay into the same state
+    const replayed = events.reduce(reduce, initialRunState(defineDag(dag), 'r'));
+    expect(selectTasks(replayed).map((t) => `${t.id}:${t.status}`)).toEqual([
+      'F:failed',
+      'P:completed',
+      'D:skipped',
+      'E:completed',
+      'S:completed',
+    ]);
+  });
 });

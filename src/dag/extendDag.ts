@@ -24,8 +24,16 @@ import { type AgentsOfTasks, unknownAgentIssues } from './unknownAgents';
  * Costs O(tasks of the DAG) in typed-array copies (`growDag.ts`): a task spawned per task of a
  * big DAG makes the run quadratic, cheaply up to tens of thousands of tasks.
  */
-export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[], isCompleted: (task: number) => boolean): Dag {
-  return grow(dag, spawner, specs, isCompleted, undefined);
+export function extendDag(dag: Dag, spawner: number, specs: readonly TaskSpec[], sofar: TasksSoFar): Dag {
+  return grow(dag, spawner, specs, sofar, undefined);
+}
+
+/** What a spawn needs to know of its run's tasks. */
+export interface TasksSoFar {
+  /** Whether `task` completed: a spawned task may depend on it. */
+  completed(task: number): boolean;
+  /** Whether `task` ended, however (a dependent of the spawner skipped by a trigger rule): it does not wait for the spawned tasks. */
+  ended(task: number): boolean;
 }
 
 /**
@@ -72,18 +80,18 @@ export function extendDagForRun(
   dag: Dag,
   spawner: number,
   specs: readonly TaskSpec[],
-  isCompleted: (task: number) => boolean,
+  sofar: TasksSoFar,
   agents: Readonly<Record<string, unknown>>,
   check: SpawnCheck,
 ): Dag {
-  return grow(dag, spawner, specs, isCompleted, { agents, check });
+  return grow(dag, spawner, specs, sofar, { agents, check });
 }
 
 function grow(
   dag: Dag,
   spawner: number,
   specs: readonly TaskSpec[],
-  isCompleted: (task: number) => boolean,
+  sofar: TasksSoFar,
   run: { readonly agents: Readonly<Record<string, unknown>>; readonly check: SpawnCheck } | undefined,
 ): Dag {
   const parentId = dag.index.ids[spawner]!;
@@ -94,22 +102,24 @@ function grow(
       parentId,
     );
   }
-  const { issues, kept } = spawnIssues(dag, spawner, specs, isCompleted);
+  const { issues, kept } = spawnIssues(dag, spawner, specs, (task) => sofar.completed(task));
   // with problems, the tasks that have none make the DAG, on what exists of their deps: what only a DAG shows (a cycle) is said too
   const keptIds = new Set(kept.map(({ spec }) => spec.id));
   const fine = (id: string) => {
     const existing = dag.taskIndex(id);
-    return existing === undefined ? keptIds.has(id) : existing === spawner || isCompleted(existing);
+    return existing === undefined ? keptIds.has(id) : existing === spawner || sofar.completed(existing);
   };
   // where each dependency the DAG is given stands in the task's own `deps` (for the paths of its issues)
   const keptDeps = (spec: TaskSpec): number[] => (spec.deps ?? []).flatMap((id, d) => (issues.length === 0 || fine(id) ? [d] : []));
   const depsOf = (spec: TaskSpec): readonly string[] => keptDeps(spec).map((d) => spec.deps![d]!);
   // tasks without a problem grow the DAG's own arrays; otherwise (or for a cycle) the grown spec is defined, to say what is wrong
   const keptSpecs = kept.map(({ spec }) => spec);
-  let grown = issues.length === 0 ? grownDag(dag, spawner, keptSpecs, depsOf) : undefined;
+  // the spawner's dependents still to run wait for the spawned tasks (one that ended, skipped, does not)
+  const joins = (dependent: number) => !sofar.ended(dependent);
+  let grown = issues.length === 0 ? grownDag(dag, spawner, keptSpecs, depsOf, joins) : undefined;
   if (grown === undefined) {
     try {
-      grown = defineDag(grownSpec(dag, spawner, kept, depsOf));
+      grown = defineDag(grownSpec(dag, spawner, kept, depsOf, joins));
     } catch (error) {
       if (!(error instanceof DagValidationError)) throw error;
       issues.push(...atSpawn(error.issues, dag.size, kept, keptDeps));
@@ -125,7 +135,7 @@ function grow(
     );
     // the run's checks read each task's own fields, not its deps: a spawn with problems is checked
     // on its tasks without any, each depending on its spawner only (no cycle keeps them from a DAG)
-    const checked = grown !== undefined && issues.length === 0 ? grown : definedOrNot(grownSpec(dag, spawner, kept, () => []));
+    const checked = grown !== undefined && issues.length === 0 ? grown : definedOrNot(grownSpec(dag, spawner, kept, () => [], joins));
     if (checked !== undefined)
       issues.push(...atSpawn(check(checked, dag.size), dag.size, kept, () => []).filter((issue) => issue.code !== 'unknown-agent'));
   }
@@ -133,18 +143,19 @@ function grow(
   return grown!;
 }
 
-/** The spec of `dag` grown by `kept`, each depending on its spawner and on `depsOf` it; the spawner's dependents wait for them too. */
+/** The spec of `dag` grown by `kept`, each depending on its spawner and on `depsOf` it; the spawner's dependents that `joins` wait for them too. */
 function grownSpec(
   dag: Dag,
   spawner: number,
   kept: readonly { readonly spec: TaskSpec }[],
   depsOf: (spec: TaskSpec) => readonly string[],
+  joins: (dependent: number) => boolean,
 ): DagSpec {
   const parentId = dag.index.ids[spawner]!;
   const spawnedIds = kept.map(({ spec }) => spec.id);
   const dependentsOfSpawner = new Set<number>();
   const { start, targets } = dag.index.dependents;
-  for (let e = start[spawner]!; e < start[spawner + 1]!; e++) dependentsOfSpawner.add(targets[e]!);
+  for (let e = start[spawner]!; e < start[spawner + 1]!; e++) if (joins(targets[e]!)) dependentsOfSpawner.add(targets[e]!);
   const written = new TaskSpecs(dag);
   const tasks: TaskSpec[] = Array.from({ length: dag.size }, (_, i) =>
     written.specOf(i, dependentsOfSpawner.has(i) ? spawnedIds : undefined),

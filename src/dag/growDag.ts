@@ -18,13 +18,14 @@ import { validateTasks } from './validateTasks';
 
 /**
  * `dag` grown by `specs` (valid, with ids new to it), each depending on `spawner` and on the ids
- * `depsOf` gives it (tasks of `dag` or of `specs`); the spawner's dependents wait for them too.
+ * `depsOf` gives it (tasks of `dag` or of `specs`); the spawner's dependents that `joins` wait for them too.
  */
 export function grownDag(
   dag: Dag,
   spawner: number,
   specs: readonly TaskSpec[],
   depsOf: (spec: TaskSpec) => readonly string[],
+  joins: (dependent: number) => boolean,
 ): Dag | undefined {
   const issues: DagIssue[] = [];
   const added = validateTasks(specs, dag.defaults, issues).columns;
@@ -35,7 +36,7 @@ export function grownDag(
   const indexById = idIndexOf(dag)?.grownTo(ids, n);
   if (indexById === undefined) return undefined; // an id twice, or a DAG not made here
   const columns = appendedColumns(old, added, ids);
-  const deps = grownDeps(old.deps, n, spawner, specs, depsOf, indexById, old.dependents);
+  const deps = grownDeps(old.deps, n, spawner, specs, depsOf, indexById, old.dependents, joins);
   return deps === undefined ? undefined : dagOfCheckedColumns(dag.id, dag.defaults, columns, deps, indexById);
 }
 
@@ -108,7 +109,7 @@ function joined<T>(first: readonly T[] | undefined, n: number, second: readonly 
 }
 
 /**
- * The deps edges of the grown DAG: each old task's as they were, the spawner's dependents' with
+ * The deps edges of the grown DAG: each old task's as they were, the spawner's dependents' that `joins` with
  * the added tasks after them, each added task's spawner then its own deps (a repeated one once);
  * `undefined` for a dependency that is no task or the task itself.
  */
@@ -120,14 +121,16 @@ function grownDeps(
   depsOf: (spec: TaskSpec) => readonly string[],
   indexById: IdIndex,
   dependents: CsrGraph,
+  joins: (dependent: number) => boolean,
 ): CsrGraph | undefined {
   const k = specs.length;
-  const joins = dependents.start[spawner + 1]! - dependents.start[spawner]!;
+  // the spawner's dependents in task order that wait for the added tasks: each gets them after its own deps
+  const joining = Int32Array.from(
+    dependents.targets.subarray(dependents.start[spawner]!, dependents.start[spawner + 1]!).filter(joins),
+  ).sort();
   const own = specs.map((spec) => depsOf(spec));
   const start = new Int32Array(n + k + 1);
-  const targets = new Int32Array(old.targets.length + joins * k + k + own.reduce((sum, ids) => sum + ids.length, 0));
-  // the spawner's dependents in task order: each gets the added tasks after its own deps
-  const joining = Int32Array.from(dependents.targets.subarray(dependents.start[spawner]!, dependents.start[spawner + 1]!)).sort();
+  const targets = new Int32Array(old.targets.length + joining.length * k + k + own.reduce((sum, ids) => sum + ids.length, 0));
   let edges = 0;
   let copied = 0; // old edges copied so far
   let task = 0;

@@ -96,6 +96,8 @@ export function countSpawnedDependencies(tasks: TaskTableEditor, grown: Dag, spa
   }
   for (let e = dependents.start[spawner]!; e < dependents.start[spawner + 1]!; e++) {
     const dependent = dependents.targets[e]!;
-    if (dependent < before) for (let k = before; k < total; k++) tasks.incrementRemaining(dependent);
+    // an old dependent still to run waits for the new tasks (one that ended got no edge from them)
+    if (dependent < before && tasks.status(dependent) < StatusCode.Completed)
+      for (let k = before; k < total; k++) tasks.incrementRemaining(dependent);
   }
 }

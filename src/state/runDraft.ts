@@ -1,5 +1,5 @@
 import type { Dag } from '../dag/defineDag';
-import { extendDag } from '../dag/extendDag';
+import { extendDag, type TasksSoFar } from '../dag/extendDag';
 import type { TaskSpec } from '../dag/schema';
 import { type DagEvent, EVENT_TYPES, FAILURE_POLICIES, type FailurePolicy, type TaskFailure } from '../events';
 import { countSpawnedDependencies, Ended, failedForRules, releaseDependents } from './dependencyCountdown';
@@ -96,6 +96,11 @@ export class RunDraft {
   statusOf(task: number): StatusCode {
     return this.tasks.status(task);
   }
+  /** What a spawn needs to know of the tasks: which completed, which ended. */
+  readonly sofar: TasksSoFar = {
+    completed: (task) => this.tasks.status(task) === StatusCode.Completed,
+    ended: (task) => this.tasks.status(task) >= StatusCode.Completed,
+  };
   attemptOf(task: number): number {
     return this.tasks.attempt(task);
   }
@@ -352,7 +357,7 @@ export class RunDraft {
     const before = this.graph.size;
     let grown: Dag;
     try {
-      grown = this.knownGrowth ?? extendDag(this.graph, spawner, specs, (task) => this.tasks.status(task) === StatusCode.Completed);
+      grown = this.knownGrowth ?? extendDag(this.graph, spawner, specs, this.sofar);
     } catch (error) {
       throw this.refusal(`tasks.spawned by "${this.graph.index.ids[spawner]!}" is invalid: ${(error as Error).message}`);
     }
