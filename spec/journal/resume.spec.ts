@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { withWrappedWriters } from '../support/journals';
-import { lastValueFrom, of, throwError } from 'rxjs';
+import { lastValueFrom, of, throwError, toArray } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import {
   AgentError,
@@ -821,6 +821,35 @@ describe('resuming runs whose journals hold a limit of one name with different s
     await scheduler.shutdown({ interrupt: true });
     await ended;
   }
+
+  it("should refuse a spawn naming a limit that only another run's journal brought, as a run naming it is refused", async () => {
+    await interrupted('brought', { concurrency: 1 }, 1);
+    let release: () => void = () => undefined;
+    const held = new Promise<string>((resolve) => (release = () => resolve('ok')));
+    let started: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const agents = {
+      work: ({ runId }: { runId: string }) => (runId === 'brought' ? (started(), held) : 'ok'),
+      plan: ({ spawn }: { spawn: (tasks: { id: string; agent: string; limits: string[] }[]) => void }) => {
+        spawn([{ id: 'child', agent: 'work', limits: ['api'] }]);
+        return 'planned';
+      },
+    };
+    const undeclared = createScheduler({ journal: fileJournal(dir), agents, healthCheckIntervalMs: 0 });
+    const brought = lastValueFrom(undeclared.resume('brought')); // installs `api` while it runs
+    await running;
+    const planned = await lastValueFrom(
+      undeclared.submit({ id: 'planner', tasks: [{ id: 'plan', agent: 'plan' }] }, { runId: 'planner' }).pipe(toArray()),
+    );
+    const failed = planned.find((event) => event.type === 'task.failed');
+    expect(failed?.type === 'task.failed' && failed.error.message).toMatch(
+      /spawn\[0\]\.limits\[0\]: task "child" needs limit "api", which is not declared; known limits: none/,
+    );
+    expect(planned.some((event) => event.type === 'tasks.spawned')).toBe(false);
+    release();
+    await expect(brought).resolves.toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+    await undeclared.shutdown();
+  });
 
   it('should refuse the second run while the first goes on, naming both specs, and take its own spec once the first ended; a limit the scheduler declares goes for both', async () => {
     await interrupted('one', { concurrency: 1 }, 1);

@@ -45,6 +45,8 @@ export class Engine {
   private readonly clock: FlushClock;
   /** Named limits, shared by every run: the scheduler's own, and those resumed runs brought. */
   private readonly limits: Map<string, Limit>;
+  /** The names of the limits each resumed run's journal holds. */
+  private readonly broughtLimits = new WeakMap<RunController, readonly string[]>();
   private readonly declaredLimits: Readonly<Record<string, LimitSpec>>;
   /** Agent slots and instances, shared by every run. */
   private readonly pool: AgentPool;
@@ -97,10 +99,10 @@ export class Engine {
       settled: (run) => this.settled(run),
       useKind: (definition) => this.pool.use(definition),
       limit: (name) => this.limits.get(name)!,
-      checkSpawned: (dag, fromTask, agents) =>
+      checkSpawned: (run, dag, fromTask) =>
         runIssues(
           dag,
-          { agents, limits: this.limitSpecs(), maxConcurrency: options.maxConcurrency },
+          { agents: run.options.agents, limits: this.limitSpecsOf(run), maxConcurrency: options.maxConcurrency },
           {
             fromTask,
             // a spawned task's fields are its own spec's: its problems are said at the spawn
@@ -142,6 +144,7 @@ export class Engine {
     const initial = durable?.resumed?.state ?? initialRunState(dag, runId, options.failurePolicy);
     const writer = new EventWriter(runId, initial, this.clock, listener, this.bus, journal);
     run = new RunController(runId, durable?.resumed?.dag ?? dag, options, listener, writer, this.host, scope, journal, durable?.resumed);
+    if (durable?.limits !== undefined) this.broughtLimits.set(run, Object.keys(durable.limits));
     return run;
   }
 
@@ -303,9 +306,13 @@ export class Engine {
     this.closeIfIdle();
   }
 
-  /** The specs of the limits known now (the scheduler's, and those resumed runs brought). */
-  private limitSpecs(): Record<string, LimitSpec> {
-    return Object.fromEntries([...this.limits].map(([name, limit]) => [name, limit.spec]));
+  /**
+   * The specs of the limits `run` knows: the scheduler's, and those its journal holds when it was
+   * resumed (not those other resumed runs brought: its own journal would not hold them).
+   */
+  private limitSpecsOf(run: RunController): Record<string, LimitSpec> {
+    const names = [...Object.keys(this.declaredLimits), ...(this.broughtLimits.get(run) ?? [])];
+    return Object.fromEntries(names.map((name) => [name, this.limits.get(name)!.spec]));
   }
 
   /** A run's journal failed: the run stops (its agents aborted) and errors with why. */

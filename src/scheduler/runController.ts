@@ -291,7 +291,7 @@ export class RunController {
     let grown: Dag;
     try {
       const { agents } = this.options;
-      grown = extendDagForRun(this.dag, task, specs, draft.sofar, agents, (dag, fromTask) => this.host.checkSpawned(dag, fromTask, agents));
+      grown = extendDagForRun(this.dag, task, specs, draft.sofar, agents, (dag, fromTask) => this.host.checkSpawned(this, dag, fromTask));
     } catch (error) {
       return atPlacesGiven(error, given, specs, this.dag.id, this.spawnedBefore?.get(task)?.tasks);
     }

@@ -4,7 +4,6 @@ import type { AgentKind } from '../agents/pool';
 import type { Dag } from '../dag/defineDag';
 import type { DagIssue } from '../dag/errors';
 import type { Limit } from './limits';
-import type { ResolvedRunOptions } from './options';
 import type { ReadySignal } from './pipelineSignals';
 import type { RunController } from './runController';
 
@@ -27,8 +26,11 @@ export interface RunHost {
   useKind(definition: AgentDefinition): AgentKind;
   /** The scheduler's limit of this name (the run was checked to name only known ones). */
   limit(name: string): Limit;
-  /** Whether the scheduler can run spawned tasks `fromTask`… of `dag` (agents, limits, weights): issues at `['tasks', task, …]`. */
-  checkSpawned(dag: Dag, fromTask: number, agents: ResolvedRunOptions['agents']): DagIssue[];
+  /**
+   * Whether `run` can run spawned tasks `fromTask`… of `dag` (its agents, the limits it knows: the
+   * scheduler's and, resumed, its journal's; weights): issues at `['tasks', task, …]`.
+   */
+  checkSpawned(run: RunController, dag: Dag, fromTask: number): DagIssue[];
   /** Gives back `units` slots of `maxConcurrency`. */
   freeSlot(units: number): void;
   /** The run emitted `dag.completed`. */
