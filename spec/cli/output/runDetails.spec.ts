@@ -1,5 +1,6 @@
 import type { JournaledRunSummary, JournalHeader } from '../../../src/index';
-import { failureList, failuresOf } from '../../../src/cli/output/failureList';
+import { failureList, failuresOf, runEndFailures } from '../../../src/cli/output/failureList';
+import { storeLocation } from '../../../src/cli/store/storeLocation';
 import { formatRunDetails, runDetails } from '../../../src/cli/output/runDetails';
 import { runsTable } from '../../../src/cli/output/runsTable';
 import { eventsOf } from '../support/eventBuilder';
@@ -65,6 +66,18 @@ describe('what rxdag runs and rxdag show print', () => {
     expect(failureList([])).toBe('');
     // a run that has not ended: its final task.failed events so far
     expect(failuresOf(events.slice(0, -1))).toEqual([{ taskId: 'build', attempt: 1, error }]);
+  });
+
+  it("should list a run's first 50 failures at its end, counting the rest and naming where every one is", () => {
+    const many = Array.from({ length: 53 }, (_, i) => ({ taskId: `t${i}`, attempt: 1, error: { name: 'Error', message: `boom ${i}` } }));
+    const store = storeLocation('my store', {}, '/project');
+    const lines = runEndFailures(many, 'r1', store).trimEnd().split('\n');
+    expect(lines[0]).toBe('rxdag: 53 tasks failed:');
+    expect(lines.slice(1, -1)).toEqual(many.slice(0, 50).map(({ taskId, error }) => `  ${taskId} (attempt 1): Error: ${error.message}`));
+    expect(lines.at(-1)).toBe("  … and 3 more (`rxdag show r1 --store 'my store'` lists every one)");
+    // without a journal, counted only; fewer, all of them
+    expect(runEndFailures(many, 'r1', undefined).trimEnd().split('\n').at(-1)).toBe('  … and 3 more');
+    expect(runEndFailures(many.slice(0, 50), 'r1', store)).toBe(failureList(many.slice(0, 50)));
   });
 
   it("should give each task's state, first start, time to its outcome, attempts and worker", () => {

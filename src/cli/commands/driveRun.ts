@@ -29,7 +29,7 @@ import type { ProcessGroups } from '../agents/processGroups';
 import type { TaskLogs } from '../agents/taskLogs';
 import { ExitCode } from '../exitCodes';
 import { EventLog } from '../output/eventLog';
-import { failureList } from '../output/failureList';
+import { runEndFailures } from '../output/failureList';
 import { type DisplayStart, progressReporter } from '../output/progressReporter';
 import { jsonReporter, lineReporter, type Reporter } from '../output/reporter';
 import type { RunSetup } from '../output/runSetup';
@@ -319,8 +319,8 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     const recorded = cancelledBy === undefined ? true : await released(target.journal, final.runId, target.dag.id, target.journalFailure);
     await groups.whenEmpty(); // no child outlives the CLI
     reporter.finish();
-    // the list is text, with --json too (on stderr): it names the logs
-    failuresStream(options.output, io).write(failureList(final.failures.map((failure) => withNotes(failure, attemptNotes))));
+    const failures = final.failures.map((f) => withNotes(f, attemptNotes)); // listed as text, with --json too (on stderr)
+    failuresStream(options.output, io).write(runEndFailures(failures, final.runId, target.store));
     if (endError instanceof JournalWriteError) {
       outputFailed = true;
       io.stderr.write(`${journalFailureLine(endError, target.store, true, resumeCommandOf(target))}\n`);

@@ -6,25 +6,41 @@
  * only: the commands decide where it is printed.
  */
 import type { DagEvent, TaskFailure } from '../../index';
+import { commandLine } from '../shellWord';
+import { type StoreLocation, storeFlag } from '../store/storeLocation';
 import { terminalText } from './terminalText';
 
 /** Indent of an error's continuation lines (a shell task's stderr lines), under its task. */
 const CONTINUATION = '      ';
 
+/** How many failures the list of a run's end shows: a run with thousands would bury the rest of its output. */
+const MOST_FAILURES_LISTED = 50;
+
+/** The list a run's end prints: its first {@link MOST_FAILURES_LISTED}, the rest counted, naming `rxdag show` of its `store`. */
+export function runEndFailures(failures: readonly TaskFailure[], runId: string, store: StoreLocation | undefined): string {
+  const showAll = store === undefined ? undefined : commandLine('rxdag show', runId, storeFlag(store));
+  return failureList(failures, 'rxdag: ', MOST_FAILURES_LISTED, showAll);
+}
+
 /**
  * `rxdag: 2 tasks failed:` then one entry per failure, or '' for none. `prefix` starts the
- * heading (`rxdag show` has none: it is not a message of a run going on).
+ * heading (`rxdag show` has none: it is not a message of a run going on). With `most`, the
+ * entries past it are counted in a last line, which names `showAll` (where every one is).
  *
  * @example
  * failureList([{ taskId: 'build', attempt: 2, error: { name: 'ShellCommandError', message: '`make` exited with code 2' } }])
  * // "rxdag: 1 task failed:\n  build (attempt 2): ShellCommandError: `make` exited with code 2\n"
  */
-export function failureList(failures: readonly TaskFailure[], prefix = 'rxdag: '): string {
+export function failureList(failures: readonly TaskFailure[], prefix = 'rxdag: ', most = Infinity, showAll?: string): string {
   if (failures.length === 0) return '';
   const head = `${prefix}${failures.length} task${failures.length === 1 ? '' : 's'} failed:`;
-  const entries = failures.map(({ taskId, attempt, error }) =>
-    terminalText(`  ${taskId} (attempt ${attempt}): ${error.name}: ${error.message}`).replace(/\n/g, `\n${CONTINUATION}`),
-  );
+  const entries = failures
+    .slice(0, most)
+    .map(({ taskId, attempt, error }) =>
+      terminalText(`  ${taskId} (attempt ${attempt}): ${error.name}: ${error.message}`).replace(/\n/g, `\n${CONTINUATION}`),
+    );
+  const more = failures.length - entries.length;
+  if (more > 0) entries.push(`  … and ${more} more${showAll === undefined ? '' : ` (\`${showAll}\` lists every one)`}`);
   return `${[head, ...entries].join('\n')}\n`;
 }
 
