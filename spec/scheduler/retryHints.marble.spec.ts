@@ -180,6 +180,21 @@ describe('retry hints of a failed attempt', () => {
     ]);
   });
 
+  it('should say a pause only for a task that names limits: one without pauses nothing', () => {
+    const events = twoRunsOnApi(
+      [{ id: 'a', agent: 'api', retry: { attempts: 2, backoffMs: 1 } }],
+      (cold) =>
+        ({ id, attempt }) =>
+          id === 'a' && attempt === 1
+            ? cold('--#', undefined, new AgentError('429', { retryAfterMs: 50, pauseLimits: true }))
+            : cold('-(x|)'),
+    );
+    const failed = events.find((e) => e.type === 'task.failed');
+    expect(failed).toMatchObject({ taskId: 'a', retryAfterMs: 50 });
+    expect(failed).not.toHaveProperty('pausedLimitsMs');
+    expect(events.find((e) => e.type === 'task.started' && e.runId === 'two')?.at).toBe(5);
+  });
+
   it('should pause nothing for a critical error: it ends its run and asks nothing of the others', () => {
     const events = twoRunsOnApi(
       [{ id: 'a', agent: 'api', limits: ['api'] }],

@@ -339,7 +339,7 @@ export class RunController {
     const retryAfterMs = route.kind === 'retry' && route.asked ? route.backoffMs : undefined;
     // the service behind the task's limits refuses work for a while: so does every limit it names
     // (an `error`'s hint only, as its retry hints: a critical error ends the run and asks nothing)
-    const pausedLimitsMs = hint.pauseLimits && route.severity === 'error' ? hint.retryAfterMs : undefined;
+    const pausedLimitsMs = hint.pauseLimits && route.severity === 'error' && attempt.limits.length > 0 ? hint.retryAfterMs : undefined;
     const worker = workerOf(failure);
     const failed = this.writer.failed(task, attempt.attempt, error, route.severity, route.kind === 'retry', {
       worker,
