@@ -131,6 +131,19 @@ describe('historyEstimates', () => {
     expect(await historyEstimates(failing, 'd', new Set(['a']))).toEqual({ estimates: new Map(), runs: [] });
   });
 
+  it("should pass over a run whose journal cannot be read (corrupt, removed since the listing), taking the others' durations", async () => {
+    const { journal, read } = journalOf([
+      { runId: 'r1', durations: { a: 10 } },
+      { runId: 'bad', durations: { a: 1000 } },
+      { runId: 'r3', durations: { a: 30 } },
+    ]);
+    const events = journal.events.bind(journal);
+    journal.events = (runId) => (runId === 'bad' ? Promise.reject(new Error('journal of run "bad" is corrupt at line 4')) : events(runId));
+    const history = await historyEstimates(journal, 'd', new Set(['a']));
+    expect([history.estimates.get('a'), history.runs]).toEqual([20, ['r1', 'r3']]);
+    expect(read).toEqual(['r1', 'r3']);
+  });
+
   it('should throw what a store that could not be reached says: the run would wait as long again for its record', async () => {
     const unreached = Object.assign(new Error('cannot list runs: Connection terminated due to connection timeout'), {
       name: 'PostgresJournalError',

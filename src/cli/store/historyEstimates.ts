@@ -10,7 +10,8 @@
  * The work is bounded: at most {@link HISTORY_RUNS} runs are read, and a run is not read when its
  * events would take those read past {@link HISTORY_EVENTS} (the newest is read whatever its
  * size): for a 100k-task DAG, one earlier run. It reads the store and changes nothing in it;
- * a store that answers with an error gives no estimates (the run goes on without them); one that
+ * a run whose journal cannot be read (corrupt, removed meanwhile) is passed over; a store that
+ * answers the listing with an error gives no estimates (the run goes on without them); one that
  * cannot be reached is the run's refusal, thrown as it came.
  */
 import type { DagSpec, Journal, TaskSpec } from '../../index';
@@ -59,7 +60,8 @@ export async function historyEstimates(journal: Journal, dagId: string, taskIds:
     let read = 0;
     for (const run of ended.slice(0, HISTORY_RUNS)) {
       if (read > 0 && read + run.lastSeq > HISTORY_EVENTS) break;
-      const events = await journal.events(run.runId);
+      const events = await readable(journal, run.runId);
+      if (events === undefined) continue; // a journal found corrupt, or removed since the listing: the others still tell
       read += run.lastSeq; // its summary's count, the one judged before reading
       let used = false;
       // attempts a resume restarted: a remote one re-attached to its job, so its duration counts
@@ -136,4 +138,14 @@ function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return Math.round(sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2);
+}
+
+/** The events of run `runId`, or undefined when its journal cannot be read; a store that cannot be reached throws. */
+async function readable(journal: Journal, runId: string): Promise<Awaited<ReturnType<Journal['events']>> | undefined> {
+  try {
+    return await journal.events(runId);
+  } catch (error) {
+    if (storeUnanswered(error)) throw error;
+    return undefined;
+  }
 }
