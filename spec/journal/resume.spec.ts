@@ -851,6 +851,29 @@ describe('resuming runs whose journals hold a limit of one name with different s
     await undeclared.shutdown();
   });
 
+  it('should refuse a spawn of a resumed run naming a limit its scheduler declares and its journal lacks: a later resume would not know it', async () => {
+    await interrupted('lacks', { concurrency: 1 }, 1);
+    const agents = {
+      work: ({ spawn }: { spawn: (tasks: { id: string; agent: string; limits: string[] }[]) => void }) => {
+        spawn([{ id: 'child', agent: 'other', limits: ['extra'] }]);
+        return 'planned';
+      },
+      other: () => 'ok',
+    };
+    const declaring = createScheduler({
+      journal: fileJournal(dir),
+      agents,
+      limits: { extra: { concurrency: 1 } },
+      healthCheckIntervalMs: 0,
+    });
+    const events = await lastValueFrom(declaring.resume('lacks').pipe(toArray()));
+    const failed = events.find((event) => event.type === 'task.failed');
+    expect(failed?.type === 'task.failed' && failed.error.message).toMatch(
+      /spawn\[0\]\.limits\[0\]: task "child" needs limit "extra", which is not declared; known limits: "api"/,
+    );
+    await declaring.shutdown();
+  });
+
   it('should refuse the second run while the first goes on, naming both specs, and take its own spec once the first ended; a limit the scheduler declares goes for both', async () => {
     await interrupted('one', { concurrency: 1 }, 1);
     await interrupted('three', { concurrency: 3 }, 3);

@@ -45,7 +45,7 @@ export class Engine {
   private readonly clock: FlushClock;
   /** Named limits, shared by every run: the scheduler's own, and those resumed runs brought. */
   private readonly limits: Map<string, Limit>;
-  /** The names of the limits each resumed run's journal holds. */
+  /** The names of the limits each resumed run's journal holds (its header's). */
   private readonly broughtLimits = new WeakMap<RunController, readonly string[]>();
   private readonly declaredLimits: Readonly<Record<string, LimitSpec>>;
   /** Agent slots and instances, shared by every run. */
@@ -307,11 +307,12 @@ export class Engine {
   }
 
   /**
-   * The specs of the limits `run` knows: the scheduler's, and those its journal holds when it was
-   * resumed (not those other resumed runs brought: its own journal would not hold them).
+   * The specs of the limits `run` knows, those its journal holds: the scheduler's for a run it
+   * started, those of the run's header for a resumed one (not those other runs brought, nor those
+   * its scheduler declares and its journal lacks: a later resume would not know them).
    */
   private limitSpecsOf(run: RunController): Record<string, LimitSpec> {
-    const names = [...Object.keys(this.declaredLimits), ...(this.broughtLimits.get(run) ?? [])];
+    const names = this.broughtLimits.get(run) ?? Object.keys(this.declaredLimits);
     return Object.fromEntries(names.map((name) => [name, this.limits.get(name)!.spec]));
   }
 
