@@ -126,7 +126,7 @@ describe('rxdag show, runs, prune and resume of a journal that cannot be trusted
 
       const resumed = await rxdag('resume', runId, '--store', store);
       expect(resumed.code).toBe(0);
-      const said = `rxdag: set aside the torn last line of run ${runId}'s journal: ${tail}; kept in ${file}.torn\n`;
+      const said = `rxdag: setting aside the torn last line of run ${runId}'s journal: ${tail}, kept in ${file}.torn\n`;
       expect(resumed.stderr.split(said)).toHaveLength(2);
       expect(readFileSync(`${file}.torn`, 'utf8')).toContain(torn.slice(at));
     },

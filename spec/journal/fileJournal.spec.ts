@@ -102,6 +102,17 @@ describe('fileJournal', () => {
     expect(fs.statSync(shared).mode & 0o777).toBe(0o775);
   });
 
+  it('should leave a torn last line where it was when the disk is full as it is moved, the resume failing on it', async () => {
+    const dir = freshDir();
+    const file = written(dir, 'full');
+    fs.appendFileSync(file, '{"type":"task.ready","runId":"full","se');
+    const before = fs.readFileSync(file, 'utf8');
+    fs.symlinkSync('/dev/full', `${file}.torn`); // every write there: ENOSPC
+    const { error } = await resumeOutcome(dir, 'full');
+    expect(String(error)).toMatch(/ENOSPC/);
+    expect(fs.readFileSync(file, 'utf8')).toBe(before);
+  });
+
   it('should ignore a torn last line on resume, keeping its bytes beside the journal', async () => {
     const dir = freshDir();
     const file = written(dir, 'torn');

@@ -350,14 +350,24 @@ function keepTornTail(journal: string, completeBytes: number, tornBytes: number,
   try {
     const tail = Buffer.alloc(tornBytes);
     fs.readSync(fd, tail, 0, tornBytes, completeBytes);
-    fs.appendFileSync(
-      tornPath,
-      Buffer.concat([
-        Buffer.from(`# torn tail at byte ${completeBytes}, cut on resume ${new Date().toISOString()}\n`),
-        tail,
-        Buffer.from('\n'),
-      ]),
-    );
+    const keptBefore = fs.statSync(tornPath, { throwIfNoEntry: false })?.size; // earlier torn tails stay
+    try {
+      fs.appendFileSync(
+        tornPath,
+        Buffer.concat([
+          Buffer.from(`# torn tail at byte ${completeBytes}, cut on resume ${new Date().toISOString()}\n`),
+          tail,
+          Buffer.from('\n'),
+        ]),
+      );
+    } catch (error) {
+      // a full disk: what it began to write goes (as far as it can), so the tail is where it was and nowhere else
+      try {
+        if (keptBefore === undefined) fs.rmSync(tornPath, { force: true });
+        else fs.truncateSync(tornPath, keptBefore);
+      } catch {}
+      throw error;
+    }
     fs.ftruncateSync(fd, completeBytes);
     fs.fdatasyncSync(fd);
   } finally {

@@ -19,9 +19,10 @@ export function tornTailNote(location: StoreLocation, runId: string): string | u
 }
 
 /**
- * `rxdag: set aside the torn last line of run x's journal: 13 bytes at byte 4096 of /…/x.jsonl
- * (…); kept in /…/x.jsonl.torn`: what the journal moved when it took the run.
+ * `rxdag: setting aside the torn last line of run x's journal: 13 bytes at byte 4096 of
+ * /…/x.jsonl (…), kept in /…/x.jsonl.torn`: what the journal does at its first append (a store
+ * that then fails, a full disk, says so next, and the line stays where it was).
  */
 export function tornTailSetAside(runId: string, tail: JournalTornTail): string {
-  return `rxdag: set aside the torn last line of run ${runId}'s journal: ${describeTornTail(tail)}; kept in ${tail.keptIn}`;
+  return `rxdag: setting aside the torn last line of run ${runId}'s journal: ${describeTornTail(tail)}, kept in ${tail.keptIn}`;
 }
