@@ -58,6 +58,44 @@ describe('resuming a run whose attempts were in flight', () => {
     expect(await resumeAfterDeath('limit', ['a'], ['b'], true, 8)).toEqual(['a', 'b']);
   });
 
+  it('should not hold the run back behind an attempt in flight that waits for its rate window: the others start', async () => {
+    const runId = 'rate';
+    const writer = (await fileJournal(dir).create({
+      runId,
+      dagId: 'd',
+      spec: {
+        id: 'd',
+        tasks: [
+          { id: 'x', agent: 'api', limits: ['api'], priority: 10 },
+          { id: 'g', agent: 'other', priority: 5 },
+          { id: 'free', agent: 'other' },
+        ],
+      },
+      options: { failurePolicy: 'skip-dependents', contextInjection: false, limits: { api: { rate: { limit: 1, intervalMs: 60_000 } } } },
+      createdAt: 0,
+    })) as JournalWriter;
+    const at = Date.now(); // x's start fills its window for a minute
+    writer.append([
+      events.dagCreated({ runId, seq: 1, at, dagId: 'd', taskCount: 3 }),
+      events.taskReady({ runId, seq: 2, at, taskId: 'x', attempt: 1 }),
+      events.taskReady({ runId, seq: 3, at, taskId: 'g', attempt: 1 }),
+      events.taskReady({ runId, seq: 4, at, taskId: 'free', attempt: 1 }),
+      events.taskStarted({ runId, seq: 5, at, taskId: 'x', attempt: 1, agent: 'api' }),
+      events.taskStarted({ runId, seq: 6, at, taskId: 'g', attempt: 1, agent: 'other' }),
+    ]);
+    await writer.close();
+    const called: string[] = [];
+    const agents = { api: ({ id }: TaskContext) => void called.push(id), other: ({ id }: TaskContext) => void called.push(id) };
+    const subscription = resumeRun(fileJournal(dir), runId, { agents, healthCheckIntervalMs: 0, maxConcurrency: 2 }).subscribe();
+    try {
+      const deadline = Date.now() + 5000;
+      while (called.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(called).toEqual(['g', 'free']);
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+
   it('should start every attempt in flight, in the order of their tasks, before ready tasks when slots are few', async () => {
     expect(await resumeAfterDeath('slots', ['a', 'b'], ['c', 'd'], false, 1)).toEqual(['a', 'b', 'c', 'd']);
   });

@@ -166,7 +166,7 @@ describe('ReadyQueues', () => {
     expect(queues.size).toBe(0);
   });
 
-  it('should start tasks queued first before any other, in their order, holding the rest back until each started', () => {
+  it('should start tasks queued first before any other of their kind, in their order, and before other kinds when they can start', () => {
     const order = dispatchOrder({
       priority: Float64Array.from([9, 1, 5, 0]),
       rank: new Float64Array(4),
@@ -181,19 +181,22 @@ describe('ReadyQueues', () => {
     expect(queues.before(1, 0)).toBe(true);
     expect(queues.before(3, 1)).toBe(true);
     expect(queues.before(0, 3)).toBe(false);
-    // the first one's kind is full: nothing starts, though a task of the other kind could
-    expect(queues.nextKind((kind) => kind !== 'llm')).toBe(-1);
-    expect(queues.first(1)).toBe(-1);
+    // before the dispatch order's best (0, priority 9): 3, queued first
     expect(queues.nextKind(() => true, true)).toBe(0);
-    expect(queues.pop(1)).toBe(-1);
-    expect(queues.pop(0)).toBe(3);
+    expect(queues.first(0)).toBe(3);
+    // its kind full: the next one queued first, of another kind, starts; 0 waits behind 3
+    expect(queues.nextKind((kind) => kind !== 'llm')).toBe(1);
     expect(queues.first(1)).toBe(1);
     expect(queues.pop(1)).toBe(1);
+    expect(queues.nextKind((kind) => kind !== 'llm')).toBe(1);
+    expect(queues.pop(1)).toBe(2);
+    expect(queues.nextKind((kind) => kind !== 'llm')).toBe(-1);
+    expect(queues.pop(0)).toBe(3);
     // then the dispatch order again
-    expect(queues.before(1, 0)).toBe(false);
+    expect(queues.first(0)).toBe(0);
     expect(queues.nextKind(() => true)).toBe(0);
     queues.pushFirst([3]);
-    expect(queues.drain().sort()).toEqual([0, 2, 3]);
+    expect(queues.drain().sort()).toEqual([0, 3]);
     expect(queues.size).toBe(0);
     expect(queues.nextKind(() => true)).toBe(-1);
   });

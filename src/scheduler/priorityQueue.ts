@@ -127,9 +127,10 @@ function emptyLevels(size: number): Int32Array[] {
  * The ready tasks of one run, one queue per agent kind, so a task waiting for a busy kind never
  * blocks tasks of other kinds (no head-of-line blocking). Choosing work for a free slot is a
  * pure function of the queues and which kinds can start now. Tasks queued first (a resumed run's
- * attempts that were in flight when its process died) go before every other, in the order
- * given, and hold the rest back until each has started: they held their slots and limits then,
- * and a remote one may still be running.
+ * attempts that were in flight when its process died) go before every other of their kind, in
+ * the order given, and before the other kinds' tasks when they can start: they held their slots
+ * and limits then, and a remote one may still be running. One that cannot start (a rate window
+ * full) holds back its kind only.
  *
  * Kinds are small integers (a DAG's agent codes), so finding a task's queue is an array read.
  */
@@ -138,9 +139,8 @@ export class ReadyQueues<Kind> {
   private readonly queues: (ReadyQueue | undefined)[] = [];
   private readonly kinds: Kind[] = [];
   private total = 0;
-  /** Tasks queued first, in order (see {@link ReadyQueues.pushFirst}); `firstAt` is the next one's place. */
+  /** Tasks queued first, in order (see {@link ReadyQueues.pushFirst}): a few, those a run had in flight. */
   private firsts: number[] = [];
-  private firstAt = 0;
 
   constructor(
     private order: DispatchOrder,
@@ -171,15 +171,10 @@ export class ReadyQueues<Kind> {
     return queue;
   }
 
-  /** The next task queued first, `-1` when none is left. */
-  private nextFirst(): number {
-    return this.firstAt < this.firsts.length ? this.firsts[this.firstAt]! : -1;
-  }
-
-  /** Queues `tasks` before every other ready task, in their order: each starts before any task of this run's queues. */
+  /** Queues `tasks` before every other ready task of their kinds, in their order (see the class). */
   pushFirst(tasks: readonly number[]): void {
     for (const task of tasks) {
-      this.kindAt(this.order.keys[2 * task + 1]!);
+      this.kindAt(this.codeOf(task));
       this.firsts.push(task);
     }
     this.total += tasks.length;
@@ -192,21 +187,25 @@ export class ReadyQueues<Kind> {
   }
 
   /**
-   * The code of the kind whose first task starts next among the kinds that `canStart` (that
-   * task goes first in the dispatch order); `-1` when none has a ready task. `canStart` gets the
-   * kind's first task when `withFirst`, else -1. Take the task with {@link ReadyQueues.pop}.
+   * The code of the kind whose first task starts next among the kinds that `canStart`: the first
+   * task queued first that can, else the one that goes first in the dispatch order among kinds
+   * with none queued first; `-1` when none has a ready task. `canStart` gets the kind's first
+   * task when `withFirst`, else -1. Take the task with {@link ReadyQueues.pop}.
    */
   nextKind(canStart: (kind: Kind, first: number) => boolean, withFirst = false): number {
-    const task = this.nextFirst();
-    if (task >= 0) {
-      const code = this.order.keys[2 * task + 1]!;
-      return canStart(this.kinds[code]!, withFirst ? task : -1) ? code : -1;
+    let held: number[] | undefined; // kinds whose first task queued first cannot start
+    for (const task of this.firsts) {
+      const code = this.codeOf(task);
+      if (held?.includes(code) === true) continue;
+      if (canStart(this.kinds[code]!, withFirst ? task : -1)) return code;
+      (held ??= []).push(code);
     }
     let best = -1;
     for (let i = 0; i < this.queues.length; i++) {
       const queue = this.queues[i];
       // the first task is looked up only when asked for (its weight): most runs have none
-      if (queue === undefined || queue.size === 0 || !canStart(this.kinds[i]!, withFirst ? queue.peek() : -1)) continue;
+      if (queue === undefined || queue.size === 0 || held?.includes(i) === true || !canStart(this.kinds[i]!, withFirst ? queue.peek() : -1))
+        continue;
       if (best < 0 || this.inOrder(queue.peek(), this.queues[best]!.peek())) best = i;
     }
     return best;
@@ -214,8 +213,8 @@ export class ReadyQueues<Kind> {
 
   /** Whether task `a` goes before task `b` in the dispatch order (a task queued first goes before any other). */
   before(a: number, b: number): boolean {
-    const firstA = this.firsts.indexOf(a, this.firstAt);
-    const firstB = this.firsts.indexOf(b, this.firstAt);
+    const firstA = this.firsts.indexOf(a);
+    const firstB = this.firsts.indexOf(b);
     if (firstA >= 0 || firstB >= 0) return firstA >= 0 && (firstB < 0 || firstA < firstB);
     return this.inOrder(a, b);
   }
@@ -225,25 +224,29 @@ export class ReadyQueues<Kind> {
     return this.order.keys[2 * a]! < this.order.keys[2 * b]!;
   }
 
+  private codeOf(task: number): number {
+    return this.order.keys[2 * task + 1]!;
+  }
+
+  /** Where the first task of kind `code` queued first is in {@link firsts}, `-1` when it has none. */
+  private firstOfKind(code: number): number {
+    return this.firsts.length === 0 ? -1 : this.firsts.findIndex((task) => this.codeOf(task) === code);
+  }
+
   /** The first task of kind `code`, left in its queue; `-1` when it has none. */
   first(code: number): number {
-    const task = this.nextFirst();
-    if (task >= 0) return this.order.keys[2 * task + 1] === code ? task : -1;
+    const at = this.firstOfKind(code);
+    if (at >= 0) return this.firsts[at]!;
     const queue = this.queues[code];
     return queue === undefined || queue.size === 0 ? -1 : queue.peek();
   }
 
   /** Removes and returns the first task of kind `code`; `-1` when it has none. */
   pop(code: number): number {
-    const first = this.nextFirst();
-    if (first >= 0) {
-      if (this.order.keys[2 * first + 1] !== code) return -1;
-      if (++this.firstAt === this.firsts.length) {
-        this.firsts = [];
-        this.firstAt = 0;
-      }
+    const at = this.firstOfKind(code);
+    if (at >= 0) {
       this.total--;
-      return first;
+      return this.firsts.splice(at, 1)[0]!;
     }
     const queue = this.queues[code];
     if (queue === undefined || queue.size === 0) return -1;
@@ -253,9 +256,8 @@ export class ReadyQueues<Kind> {
 
   /** Empties every queue and returns what they held. */
   drain(): number[] {
-    const drained = this.firsts.slice(this.firstAt);
+    const drained = this.firsts;
     this.firsts = [];
-    this.firstAt = 0;
     for (const queue of this.queues) if (queue !== undefined) appendAll(drained, queue.drain());
     this.total = 0;
     return drained;
