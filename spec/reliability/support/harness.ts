@@ -8,6 +8,7 @@ import {
   defineAgent,
   defineDag,
   type FailurePolicy,
+  isTerminalEvent,
   runDag,
   type Scheduler,
   type SchedulerOptions,
@@ -430,7 +431,12 @@ export function observedScheduler(
  * Submits a planned run: to `shared` when there is a long-lived scheduler (its events reach
  * `onEvent` through the scheduler), else through `runDag` (its events sent to `onEvent` here).
  */
-export function submitPlanned(plan: PlannedRun, shared: Scheduler | undefined, options: SchedulerOptions, onEvent: (event: DagEvent) => void): DagRun {
+export function submitPlanned(
+  plan: PlannedRun,
+  shared: Scheduler | undefined,
+  options: SchedulerOptions,
+  onEvent: (event: DagEvent) => void,
+): DagRun {
   if (shared === undefined) {
     const run$ = runDag(plan.submitted, { ...options, runId: plan.runId });
     run$.events$.subscribe(onEvent);
@@ -505,7 +511,10 @@ export function recordEvent(
       }
       run.pendingSpawns.delete(key);
       const ids = models.map((m) => m.id);
-      for (const task of run.tasks.values()) if (task.deps.has(event.taskId)) for (const id of ids) task.deps.add(id);
+      // the spawner's dependents still to run wait for the spawned tasks; one that ended (skipped) does not
+      const ended = new Set(run.events.filter(isTerminalEvent).map((e) => e.taskId));
+      for (const task of run.tasks.values())
+        if (task.deps.has(event.taskId) && !ended.has(task.id)) for (const id of ids) task.deps.add(id);
       for (const model of models) run.tasks.set(model.id, model);
       break;
     }
