@@ -67,9 +67,9 @@ export function cancelMemoryMs(leaseMs: number): number {
 }
 
 /**
- * How long a cancel key lives: beyond any worker's next poll, as long as a job left waiting may
- * still be taken: `keepMs`, a scheduler's `retainMs` (a job of a scheduler that died as it
- * cancelled stays there), or its signature's time to live when longer.
+ * How long a cancel key lives: beyond any worker's next poll, and `keepMs`: a scheduler's
+ * `retainMs` (how long a job of a scheduler that died as it cancelled is kept), or until a
+ * signed job expires when that is later (an unsigned one left waiting has no end).
  */
 export function cancelKeyTtlMs(leaseMs: number, keepMs: number): number {
   return Math.max(cancelMemoryMs(leaseMs), keepMs);

@@ -40,16 +40,22 @@ export interface JobCancelsConfig {
   readonly queue: string;
   readonly prefix: string;
   readonly leaseMs: number;
-  /** How long a job left waiting may still be taken (its scheduler died as it cancelled): BullMQ keeps it `retainMs`, a signed one is refused after `signatureTtlMs`. */
+  /** How long its cancel key outlives a job left waiting (its scheduler died as it cancelled), at least: BullMQ's `retainMs`. */
   readonly retainMs: number;
-  readonly signatureTtlMs: number;
-  readonly key: Buffer | undefined;
+}
+
+/** A job to stop: its id, which add of it (`issuedAt`), and until when a worker may take it, when signed (`data.expiresAt`). */
+export interface JobToStop {
+  readonly jobId: string;
+  readonly issuedAt: number;
+  readonly data: { readonly expiresAt?: number | undefined };
 }
 
 /** One queue's cancels. */
 export class JobCancels {
   // cancelled jobs still running somewhere: removed when they finish
-  private readonly tombstones = new Set<string>();
+  // (each with the add its cancel key names once sent, so that only that key is deleted at its end)
+  private readonly tombstones = new Map<string, number | undefined>();
   // cancels on their way to Redis: not sent yet if closing gives up on them
   private readonly sending = new Set<string>();
   // cancels Redis did not take
@@ -69,20 +75,14 @@ export class JobCancels {
    * Stops a job: a waiting one is removed, a running one gets a cancel and is removed when it
    * ends. While Redis is away the cancel is tried again (see `redisAway.ts`) until it is sent or
    * the queue closes ({@link stop}): a job Redis had, or gets once back (an add that was under
-   * way), must not run for an attempt that ended. The cancel stops the add of `jobId` issued at
-   * `issuedAt`, or the one `owned` finds.
+   * way), must not run for an attempt that ended. The cancel stops the add of `job.jobId` issued
+   * at `job.issuedAt`, or the one `owned` finds.
    */
-  send(
-    route: () => Promise<CancelRoute>,
-    jobId: string,
-    reason: CancelReason,
-    issuedAt: number,
-    owned?: OwnershipCheck,
-    maybe = false,
-  ): void {
-    this.tombstones.add(jobId);
+  send(route: () => Promise<CancelRoute>, job: JobToStop, reason: CancelReason, owned?: OwnershipCheck, maybe = false): void {
+    const { jobId, issuedAt } = job;
+    this.tombstones.set(jobId, undefined);
     this.sending.add(jobId);
-    this.track(this.sendUntilTaken(route, jobId, reason, issuedAt, owned, maybe));
+    this.track(this.sendUntilTaken(route, jobId, reason, issuedAt, owned, maybe, job.data.expiresAt));
   }
 
   /** No more tries: the queue is closing (what is still under way is reported by {@link notSent}). */
@@ -102,11 +102,12 @@ export class JobCancels {
     issuedAt: number,
     owned: OwnershipCheck | undefined,
     maybe: boolean,
+    expiresAt: number | undefined,
   ): Promise<void> {
     for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(2 * pause, LONGEST_PAUSE_MS)) {
       let failure: RedisConnectionError;
       try {
-        return await this.sendOnce(await route(), jobId, reason, issuedAt, owned);
+        return await this.sendOnce(await route(), jobId, reason, issuedAt, owned, expiresAt);
       } catch (error) {
         if (!this.sending.has(jobId)) return; // sent: only the clean-up after it failed
         if (maybe) {
@@ -132,9 +133,10 @@ export class JobCancels {
     jobId: string,
     reason: CancelReason,
     issuedAt: number,
-    owned?: OwnershipCheck,
+    owned: OwnershipCheck | undefined,
+    expiresAt: number | undefined,
   ): Promise<void> {
-    const { prefix, queue: name, leaseMs, retainMs, signatureTtlMs, key } = this.config;
+    const { prefix, queue: name, leaseMs, retainMs } = this.config;
     let stops: number | false;
     try {
       stops = owned === undefined ? issuedAt : await owned(queue);
@@ -148,8 +150,10 @@ export class JobCancels {
       return;
     }
     try {
-      const ttlMs = cancelKeyTtlMs(leaseMs, key === undefined ? retainMs : Math.max(retainMs, signatureTtlMs));
+      // a signed job may be taken until it expires (its signature's time and its task's timeout after its add)
+      const ttlMs = cancelKeyTtlMs(leaseMs, Math.max(retainMs, (expiresAt ?? 0) - Date.now()));
       await publishCancel(connection.redis, prefix, name, jobId, ttlMs, reason, stops);
+      if (this.tombstones.has(jobId)) this.tombstones.set(jobId, stops);
     } catch (error) {
       throw connection.fail(`send the cancel of job "${jobId}"`, error);
     }
@@ -174,9 +178,12 @@ export class JobCancels {
    * key, which no worker needs any longer, is deleted through `redis`, if given.
    */
   finished(jobId: string, redis: Redis | undefined): boolean {
+    const stamp = this.tombstones.get(jobId);
     if (!this.forget(jobId)) return false;
     const { prefix, queue } = this.config;
-    if (redis !== undefined) this.track(redis.del(cancelKey(prefix, queue, jobId)).catch(() => undefined));
+    // only the key of this add: a rerun of the same id may have cancelled its own since
+    if (redis !== undefined && stamp !== undefined)
+      this.track(redis.eval(DELETE_IF_STAMPED, 1, cancelKey(prefix, queue, jobId), ` ${stamp}`).catch(() => undefined));
     return true;
   }
 
@@ -202,3 +209,8 @@ export class JobCancels {
     return [...this.failed.splice(0), ...pending];
   }
 }
+
+/** Deletes KEYS[1] when its value ends with ARGV[1] (` <issuedAt>`: the add a cancel key names). */
+const DELETE_IF_STAMPED = `local value = redis.call('GET', KEYS[1])
+if value and string.sub(value, -#ARGV[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
