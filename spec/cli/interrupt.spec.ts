@@ -211,18 +211,33 @@ describe('rxdag run (a stop signal after the run ended)', () => {
   beforeAll(() => ensureBuilt(), 120_000);
   afterAll(() => tmp.remove());
 
-  it("should say it waits for the processes of a task it timed out, and kill them on a second Ctrl-C, exiting with the run's own code", async () => {
-    const pidFile = tmp.file('deaf.pids');
-    const dag = tmp.file('deaf.yaml');
+  /**
+   * Starts `rxdag run` of a task that times out at 300 ms and leaves a process deaf to SIGTERM
+   * (its pid in the returned file), with `args`; resolves once the run ended, failed.
+   */
+  async function runEndingWithDeafProcess(
+    name: string,
+    args: readonly string[],
+  ): Promise<{ cli: ReturnType<typeof startCli>; pidFile: string }> {
+    const pidFile = tmp.file(`${name}.pids`);
+    const dag = tmp.file(`${name}.yaml`);
     writeFileSync(
       dag,
-      JSON.stringify({
-        id: 'deaf',
-        tasks: [{ id: 'deaf', run: `trap '' TERM; sleep 987 & echo $! >> '${pidFile}'; wait`, timeoutMs: 300 }],
-      }),
+      JSON.stringify({ id: name, tasks: [{ id: 'deaf', run: `trap '' TERM; sleep 987 & echo $! >> '${pidFile}'; wait`, timeoutMs: 300 }] }),
     );
-    const cli = startCli(['run', dag, '--no-journal', '--kill-grace', '20000']);
+    const cli = startCli(['run', dag, '--kill-grace', '20000', ...args]);
     await cli.waitForStdout(/dag\.completed failed/);
+    return { cli, pidFile };
+  }
+
+  /** Expects every process whose pid `pidFile` holds to be gone (soon). */
+  async function expectGone(pidFile: string): Promise<void> {
+    await waitFor(() => readPids(pidFile).filter(isRunning).length === 0);
+    expect(readPids(pidFile).filter(isRunning)).toEqual([]);
+  }
+
+  it("should say it waits for the processes of a task it timed out, and kill them on a second Ctrl-C, exiting with the run's own code", async () => {
+    const { cli, pidFile } = await runEndingWithDeafProcess('deaf', ['--no-journal']);
     cli.child.kill('SIGINT');
     await waitFor(() => notices(cli.stderrSoFar()).includes('to kill them now'), 3000);
     expect(notices(cli.stderrSoFar())).toBe(
@@ -232,31 +247,18 @@ describe('rxdag run (a stop signal after the run ended)', () => {
     cli.child.kill('SIGINT');
     expect((await cli.done).code).toBe(1); // the run failed (its task timed out): not 130, which says it was stopped
     expect(Date.now() - secondAt).toBeLessThan(3000);
-    await waitFor(() => readPids(pidFile).filter(isRunning).length === 0);
-    expect(readPids(pidFile).filter(isRunning)).toEqual([]);
+    await expectGone(pidFile);
   }, 30_000);
 
   it('should not call a journaled run that ended interrupted when SIGQUIT kills what is left of its stopped tasks', async () => {
-    const pidFile = tmp.file('quit.pids');
-    const dag = tmp.file('quit.yaml');
-    writeFileSync(
-      dag,
-      JSON.stringify({
-        id: 'quit',
-        tasks: [{ id: 'deaf', run: `trap '' TERM; sleep 987 & echo $! >> '${pidFile}'; wait`, timeoutMs: 300 }],
-      }),
-    );
-    const cli = startCli(['run', dag, '--kill-grace', '20000']);
-    await cli.waitForStdout(/dag\.completed failed/);
+    const { cli, pidFile } = await runEndingWithDeafProcess('quit', []);
     cli.child.kill('SIGQUIT');
     expect((await cli.done).code).toBe(1); // the run's own code
-    expect(
-      notices(cli.stderrSoFar())
-        .split('\n')
-        .filter((line) => line.startsWith('rxdag: stopping')),
-    ).toEqual(['rxdag: stopping at once on SIGQUIT, killing its running shell task']);
-    await waitFor(() => readPids(pidFile).filter(isRunning).length === 0);
-    expect(readPids(pidFile).filter(isRunning)).toEqual([]);
+    const stopping = notices(cli.stderrSoFar())
+      .split('\n')
+      .filter((line) => line.startsWith('rxdag: stopping'));
+    expect(stopping).toEqual(['rxdag: stopping at once on SIGQUIT, killing its running shell task']);
+    await expectGone(pidFile);
   }, 30_000);
 });
 
