@@ -194,7 +194,9 @@ export class ReadyQueues<Kind> {
    */
   nextKind(canStart: (kind: Kind, first: number) => boolean, withFirst = false): number {
     let held: number[] | undefined; // kinds whose first task queued first cannot start
-    for (const task of this.firsts) {
+    const firsts = this.firsts;
+    for (let k = 0; k < firsts.length; k++) {
+      const task = firsts[k]!;
       const code = this.codeOf(task);
       if (held?.includes(code) === true) continue;
       if (canStart(this.kinds[code]!, withFirst ? task : -1)) return code;
