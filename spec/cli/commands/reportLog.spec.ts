@@ -119,7 +119,7 @@ describe('rxdag report of an events log', () => {
       stderr: '',
     });
     const html = readFileSync(out, 'utf8');
-    expect(html).toContain(`Every task is in the events log <code>${large}</code> this report was made from (a line per event).</p>`);
+    expect(html).toContain(`Every task is in the events log <code>${large}</code> (a line per event).</p>`);
     expect(html).toContain(
       `<p class="note" id="large-run">This run has ${(BOUNDED_REPORT_TASKS + 1).toLocaleString('en-US')} tasks, too many to draw`,
     );

@@ -80,7 +80,14 @@ describe('renderReport of a run of more than BOUNDED_REPORT_TASKS tasks', () => 
         `the first 100 of the 150 that failed, 50 of the ${skipped} skipped because a task failed, the first and last 50 of the 200 on the critical path, ` +
         `the 50 slowest, the 50 with the most attempts of the 80 retried. ` +
         `Left out: ${count(leftOut)} tasks (${count(leftOut - leftOutSkipped - leftOutFailed)} completed, ${leftOutFailed} failed, ${leftOutSkipped} skipped). ` +
-        "Every task is in rxdag show large-1 --store runs (each task's timing and every failure) and in the run's events log, when one was written (--events FILE, a line per event).",
+        "Every task is in rxdag show large-1 --store runs (each task's timing and every failure).",
+    );
+    // a run that kept neither a journal nor an events log says so; one that wrote a log names it
+    expect(note(renderReport({ events, deps }))).toMatch(
+      /This run kept no journal and no events log \(--events FILE, a line per event\), which would hold every task\.$/,
+    );
+    expect(note(renderReport({ events, deps, eventsLog: 'events.jsonl' }))).toMatch(
+      /Every task is in the events log events\.jsonl \(a line per event\)\.$/,
     );
     expect(html).toContain(
       '<p class="meta" id="slowest">Slowest (busy, every attempt together): <code>w1</code> 1.50 s, <code>w2</code> 1.50 s, <code>w3</code> 1.50 s, <code>c0</code> 10 ms,',

@@ -34,8 +34,7 @@ import { type DisplayStart, progressReporter } from '../output/progressReporter'
 import { jsonReporter, lineReporter, type Reporter } from '../output/reporter';
 import type { RunSetup } from '../output/runSetup';
 import { refusalLine } from '../store/storeErrors';
-import { type StoreLocation, storeFlag } from '../store/storeLocation';
-import { commandLine } from '../shellWord';
+import type { StoreLocation } from '../store/storeLocation';
 import { escapeControls } from '../../dag/text';
 import type { CliIo } from './cliIo';
 import {
@@ -52,7 +51,7 @@ import {
   type StopSignal,
   stoppingLine,
 } from './interrupts';
-import { writeReportFile } from './reportFile';
+import { everyTaskIn, writeReportFile } from './reportFile';
 import { journalFailureLine, released, unrecordedCancelLine } from './journalEnd';
 import type { OutputMode } from './runOptions';
 import { describeIoError } from './writeTarget';
@@ -277,9 +276,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
         events: reportEvents,
         deps: target.deps ?? {},
         source: target.source,
-        ...(target.store === undefined || reportEvents[0] === undefined
-          ? {}
-          : { showCommand: commandLine('rxdag show', reportEvents[0].runId, storeFlag(target.store)) }),
+        ...everyTaskIn(target.store, reportEvents[0]?.runId, options.eventsPath),
         ...(target.setup === undefined ? {} : { setup: target.setup }),
         ...(target.maxConcurrency === undefined ? {} : { maxConcurrency: target.maxConcurrency }),
       },

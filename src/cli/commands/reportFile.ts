@@ -8,8 +8,22 @@
  */
 import { renderReport } from '../report/renderReport';
 import type { ReportInput } from '../report/reportInput';
+import { commandLine } from '../shellWord';
+import { type StoreLocation, storeFlag } from '../store/storeLocation';
 import { leftAsItWas, writeWholeFile } from './wholeFile';
 import { describeIoError, statOf } from './writeTarget';
+
+/** Where the report of run `runId` says every task is: `rxdag show` of its `store`, the events log it wrote to `eventsPath`. */
+export function everyTaskIn(
+  store: StoreLocation | undefined,
+  runId: string | undefined,
+  eventsPath: string | undefined,
+): Pick<ReportInput, 'showCommand' | 'eventsLog'> {
+  return {
+    ...(store === undefined || runId === undefined ? {} : { showCommand: commandLine('rxdag show', runId, storeFlag(store)) }),
+    ...(eventsPath === undefined ? {} : { eventsLog: eventsPath }),
+  };
+}
 
 /**
  * A page this big (bytes) takes a browser about 2 GB to open. Drawn whole, about 20,000 tasks made

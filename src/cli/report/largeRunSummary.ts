@@ -13,7 +13,7 @@ import { waitGroup } from './waitText';
 export interface EveryTaskIn {
   /** The command that shows the run from its journal, when it is journaled. */
   readonly showCommand?: string | undefined;
-  /** The events log the report was made from, when it was. */
+  /** An events log of the run: the one the report was made from, or the one the run wrote (`--events`). */
   readonly eventsLog?: string | undefined;
 }
 
@@ -119,12 +119,13 @@ function kindText({ kind, shown, of }: KindShown): string {
 }
 
 function whereEveryTask({ showCommand, eventsLog }: EveryTaskIn): string {
-  const journal = showCommand === undefined ? [] : [`<code>${escapeHtml(showCommand)}</code> (each task's timing and every failure)`];
-  const log =
-    eventsLog === undefined
-      ? "the run's events log, when one was written (<code>--events FILE</code>, a line per event)"
-      : `the events log <code>${escapeHtml(eventsLog)}</code> this report was made from (a line per event)`;
-  return `Every task is in ${[...journal, log].join(' and in ')}.`;
+  const places = [
+    ...(showCommand === undefined ? [] : [`<code>${escapeHtml(showCommand)}</code> (each task's timing and every failure)`]),
+    ...(eventsLog === undefined ? [] : [`the events log <code>${escapeHtml(eventsLog)}</code> (a line per event)`]),
+  ];
+  if (places.length === 0)
+    return 'This run kept no journal and no events log (<code>--events FILE</code>, a line per event), which would hold every task.';
+  return `Every task is in ${places.join(' and in ')}.`;
 }
 
 /** A count for people: `100,000`. */

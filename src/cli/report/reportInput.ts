@@ -19,7 +19,7 @@ export interface ReportInput {
   readonly source?: string;
   /** The command that shows the run from its journal (`rxdag show ID --store …`), when it is journaled. */
   readonly showCommand?: string;
-  /** The events log the report is made from (`rxdag report`): a large run's report says every task is in it. */
+  /** An events log of the run (the one `rxdag report` reads, the one `run --events` writes): a large run's report says every task is in it. */
   readonly eventsLog?: string;
   /** The run's limits and what each task asked of them, when known (from the DAG file or the journal). */
   readonly setup?: RunSetup;
