@@ -8,8 +8,7 @@
  */
 import { renderReport } from '../report/renderReport';
 import type { ReportInput } from '../report/reportInput';
-import { commandLine } from '../shellWord';
-import { type StoreLocation, storeFlag } from '../store/storeLocation';
+import { showCommandLine, type StoreLocation } from '../store/storeLocation';
 import { leftAsItWas, writeWholeFile } from './wholeFile';
 import { describeIoError, statOf } from './writeTarget';
 
@@ -20,7 +19,7 @@ export function everyTaskIn(
   eventsPath: string | undefined,
 ): Pick<ReportInput, 'showCommand' | 'eventsLog'> {
   return {
-    ...(store === undefined || runId === undefined ? {} : { showCommand: commandLine('rxdag show', runId, storeFlag(store)) }),
+    ...(store === undefined || runId === undefined ? {} : { showCommand: showCommandLine(runId, store) }),
     ...(eventsPath === undefined ? {} : { eventsLog: eventsPath }),
   };
 }

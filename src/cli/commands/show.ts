@@ -27,9 +27,8 @@ import { openStore, type Store } from '../store/openStore';
 import { resumeCommandOf } from '../store/resumeCommand';
 import { listRuns } from '../store/runList';
 import { asRefusal } from '../store/storeErrors';
-import { type StoreLocation, storeFlag, storeLocation } from '../store/storeLocation';
+import { showCommandLine, type StoreLocation, storeLocation } from '../store/storeLocation';
 import { tornTailNote } from '../store/tornTailNote';
-import { commandLine } from '../shellWord';
 import type { CliIo } from './cliIo';
 import { writeReportFile } from './reportFile';
 import { checkWritable } from './writeTarget';
@@ -79,7 +78,7 @@ export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo,
         setup,
         maxConcurrency,
         source: `journal ${location.label}`,
-        showCommand: commandLine('rxdag show', runId, storeFlag(location)),
+        showCommand: showCommandLine(runId, location),
         ...(summary.status === 'running' ? { stillRunningAt: now() } : {}),
       },
       (line) => io.stderr.write(`${line}\n`),

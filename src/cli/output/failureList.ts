@@ -6,8 +6,7 @@
  * only: the commands decide where it is printed.
  */
 import type { DagEvent, TaskFailure } from '../../index';
-import { commandLine } from '../shellWord';
-import { type StoreLocation, storeFlag } from '../store/storeLocation';
+import { showCommandLine, type StoreLocation } from '../store/storeLocation';
 import { terminalText } from './terminalText';
 
 /** Indent of an error's continuation lines (a shell task's stderr lines), under its task. */
@@ -18,7 +17,7 @@ const MOST_FAILURES_LISTED = 50;
 
 /** The list a run's end prints: its first {@link MOST_FAILURES_LISTED}, the rest counted, naming `rxdag show` of its `store`. */
 export function runEndFailures(failures: readonly TaskFailure[], runId: string, store: StoreLocation | undefined): string {
-  const showAll = store === undefined ? undefined : commandLine('rxdag show', runId, storeFlag(store));
+  const showAll = store === undefined ? undefined : showCommandLine(runId, store);
   return failureList(failures, 'rxdag: ', MOST_FAILURES_LISTED, showAll);
 }
 

@@ -17,7 +17,7 @@ import { parameterProblem, postgresConnection, redactConnectionString } from '..
 import { schemaNameProblem } from '../../postgres/sql';
 import { escapeControls } from '../../dag/text';
 import { InvalidInputError } from '../problems';
-import { shellWord } from '../shellWord';
+import { commandLine, shellWord } from '../shellWord';
 
 /** The folder `rxdag run` journals into when no store is named. */
 export const DEFAULT_STORE = '.rxdag';
@@ -122,4 +122,9 @@ function refusal(message: string): InvalidInputError {
 /** ` --store X` when the store was chosen by the flag (a later command needs it too), else ''. */
 export function storeFlag(location: StoreLocation): string {
   return location.source === 'flag' ? ` --store ${shellWord(location.written)}` : '';
+}
+
+/** `rxdag show RUN_ID`, with the store flag that finds the run: what shows a run whole. */
+export function showCommandLine(runId: string, location: StoreLocation): string {
+  return commandLine('rxdag show', runId, storeFlag(location));
 }
