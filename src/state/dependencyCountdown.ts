@@ -80,11 +80,12 @@ export function releaseDependents(
 }
 
 /**
- * Starts the countdown of the tasks `spawner` added to a DAG of `before` tasks, `grown` being the
+ * Starts the countdown of the tasks a spawn added to a DAG of `before` tasks, `grown` being the
  * DAG with them: each waits for those of its dependencies that have not completed, and the
- * spawner's earlier dependents now wait for each of them too.
+ * earlier tasks the grown DAG makes depend on them (the spawner's dependents still to run) wait
+ * for each of them too.
  */
-export function countSpawnedDependencies(tasks: TaskTableEditor, grown: Dag, spawner: number, before: number): void {
+export function countSpawnedDependencies(tasks: TaskTableEditor, grown: Dag, before: number): void {
   const total = grown.size;
   const { deps, dependents } = grown.index;
   for (let task = before; task < total; task++) {
@@ -94,10 +95,10 @@ export function countSpawnedDependencies(tasks: TaskTableEditor, grown: Dag, spa
     }
     tasks.setRemainingDeps(task, remaining);
   }
-  for (let e = dependents.start[spawner]!; e < dependents.start[spawner + 1]!; e++) {
-    const dependent = dependents.targets[e]!;
-    // an old dependent still to run waits for the new tasks (one that ended got no edge from them)
-    if (dependent < before && tasks.status(dependent) < StatusCode.Completed)
-      for (let k = before; k < total; k++) tasks.incrementRemaining(dependent);
+  for (let task = before; task < total; task++) {
+    for (let e = dependents.start[task]!; e < dependents.start[task + 1]!; e++) {
+      const dependent = dependents.targets[e]!;
+      if (dependent < before) tasks.incrementRemaining(dependent);
+    }
   }
 }

@@ -366,7 +366,7 @@ export class RunDraft {
     this.tasks.grow(total);
     this.outputsEditor ??= new OutputTableEditor(this.base.outputs);
     this.outputsEditor.grow(total);
-    countSpawnedDependencies(this.tasks, grown, spawner, before);
+    countSpawnedDependencies(this.tasks, grown, before);
     this.codeCounts[StatusCode.Pending]! += total - before;
   }
 
