@@ -59,6 +59,39 @@ describeRedis('how long a cancel stops a job left waiting', (env) => {
     expect(signed).toBeLessThanOrEqual(10_800_000);
   });
 
+  it('should send the cancel of every signed job of a fan-out, though jobs issued in one millisecond expire between two', async () => {
+    const connection = { host: new URL(env.url).hostname, port: Number(new URL(env.url).port) };
+    const taken: string[] = [];
+    const releases: Array<() => void> = [];
+    const worker = new Worker(
+      'slow',
+      (job) => {
+        taken.push(job.id!);
+        return new Promise<void>((resolve) => releases.push(resolve));
+      },
+      { connection, prefix, concurrency: 12 },
+    );
+    worker.on('error', () => undefined);
+    closer.onClose(async () => {
+      for (const release of releases) release();
+      await worker.close();
+    });
+    // a retainMs shorter than the signature's hour: the key lives until the job expires
+    const slow = closer.add(
+      remoteAgent({ connection: env.url, prefix, queue: 'slow', leaseMs: 1000, retainMs: 5000, key: 'k'.repeat(32) }),
+    );
+    const tasks = Array.from({ length: 12 }, (_, i) => ({ id: `t${i}`, agent: 'slow' }));
+    const run = runDag({ id: 'fan', tasks }, { agents: { slow }, runId: 'fan', maxConcurrency: 12 }).subscribe({ error: () => undefined });
+    await waitFor(() => taken.length === 12, 'every job to run on the worker');
+    const expiries = await Promise.all(taken.map(async (id) => (await env.client.hget(`${prefix}:slow:${id}`, 'data')) ?? ''));
+    expect(expiries.some((data) => !Number.isInteger((JSON.parse(data) as { expiresAt: number }).expiresAt))).toBe(true);
+    run.unsubscribe(); // every attempt cancelled: a cancel key per job
+    await waitFor(async () => {
+      const keys = await Promise.all(taken.map((id) => env.client.exists(cancelKey(prefix, 'slow', id))));
+      return keys.every((exists) => exists === 1);
+    }, 'a cancel key for every job');
+  });
+
   it('should have a worker read the key of a job issued before what it remembers, though it listened then', async () => {
     const realNow = Date.now.bind(Date);
     let ahead = 0; // how far this worker's clock is moved on

@@ -72,7 +72,8 @@ export function cancelMemoryMs(leaseMs: number): number {
  * signed job expires when that is later (an unsigned one left waiting has no end).
  */
 export function cancelKeyTtlMs(leaseMs: number, keepMs: number): number {
-  return Math.max(cancelMemoryMs(leaseMs), keepMs);
+  // whole milliseconds: Redis refuses a fractional PX, and an expiry may be fractional (`issueTime`)
+  return Math.ceil(Math.max(cancelMemoryMs(leaseMs), keepMs));
 }
 
 /**

@@ -154,6 +154,7 @@ export class JobCancels {
       const ttlMs = cancelKeyTtlMs(leaseMs, Math.max(retainMs, (expiresAt ?? 0) - Date.now()));
       await publishCancel(connection.redis, prefix, name, jobId, ttlMs, reason, stops);
       if (this.tombstones.has(jobId)) this.tombstones.set(jobId, stops);
+      else this.deleteKey(connection.redis, jobId, stops); // it ended as the cancel went out: no worker needs the key
     } catch (error) {
       throw connection.fail(`send the cancel of job "${jobId}"`, error);
     }
@@ -164,7 +165,7 @@ export class JobCancels {
       this.forget(jobId);
     } else if ((await queue.remove(jobId)) === 1) {
       this.forget(jobId);
-      await connection.redis.del(cancelKey(prefix, name, jobId)); // no worker has it: the key would only linger
+      this.deleteKey(connection.redis, jobId, stops); // no worker has it: the key would only linger
     } // else running: removed when it ends
   }
 
@@ -180,11 +181,14 @@ export class JobCancels {
   finished(jobId: string, redis: Redis | undefined): boolean {
     const stamp = this.tombstones.get(jobId);
     if (!this.forget(jobId)) return false;
-    const { prefix, queue } = this.config;
-    // only the key of this add: a rerun of the same id may have cancelled its own since
-    if (redis !== undefined && stamp !== undefined)
-      this.track(redis.eval(DELETE_IF_STAMPED, 1, cancelKey(prefix, queue, jobId), ` ${stamp}`).catch(() => undefined));
+    if (redis !== undefined && stamp !== undefined) this.deleteKey(redis, jobId, stamp);
     return true;
+  }
+
+  /** Deletes the cancel key of `jobId` if it names the add of `stamp`: a rerun of the same id may have cancelled its own since. */
+  private deleteKey(redis: Redis, jobId: string, stamp: number): void {
+    const { prefix, queue } = this.config;
+    this.track(redis.eval(DELETE_IF_STAMPED, 1, cancelKey(prefix, queue, jobId), ` ${stamp}`).catch(() => undefined));
   }
 
   /** Resolves once no cancelled job is still running (at once when none is). */
