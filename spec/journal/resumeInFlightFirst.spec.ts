@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { lastValueFrom } from 'rxjs';
-import { events, fileJournal, type JournalWriter, resumeRun, type TaskContext } from '../../src/index';
+import { events, fileJournal, type JournalWriter, type LimitSpec, resumeRun, type TaskContext } from '../../src/index';
 
 /**
  * A resumed run starts the attempts that were in flight when its process died before any task
@@ -94,6 +94,67 @@ describe('resuming a run whose attempts were in flight', () => {
     } finally {
       subscription.unsubscribe();
     }
+  });
+
+  /**
+   * Journals run `runId` of `tasks`, died with `running` in flight and the others ready, then
+   * resumes it with `agents` and `limits`; resolves with the tasks in the order their agent was called.
+   */
+  async function resumeWith(
+    runId: string,
+    tasks: ReadonlyArray<{ id: string; agent: string; limits?: string[]; priority?: number }>,
+    running: string[],
+    limits: Record<string, LimitSpec>,
+    capacities: Record<string, number>,
+  ): Promise<string[]> {
+    const writer = (await fileJournal(dir).create({
+      runId,
+      dagId: 'd',
+      spec: { id: 'd', tasks: tasks.map((task) => ({ ...task })) },
+      options: { failurePolicy: 'skip-dependents', contextInjection: false, limits },
+      createdAt: 0,
+    })) as JournalWriter;
+    let seq = 0;
+    const at = Date.now(); // the starts in flight fill their rate windows from now
+    writer.append([
+      events.dagCreated({ runId, seq: ++seq, at, dagId: 'd', taskCount: tasks.length }),
+      ...tasks.map(({ id: taskId }) => events.taskReady({ runId, seq: ++seq, at, taskId, attempt: 1 })),
+      ...running.map((taskId) =>
+        events.taskStarted({ runId, seq: ++seq, at, taskId, attempt: 1, agent: tasks.find(({ id }) => id === taskId)!.agent }),
+      ),
+    ]);
+    await writer.close();
+    const called: string[] = [];
+    const agents = Object.fromEntries(
+      Object.entries(capacities).map(([name, capacity]) => [name, { capacity, run: ({ id }: TaskContext) => void called.push(id) }]),
+    );
+    const end = await lastValueFrom(resumeRun(fileJournal(dir), runId, { agents, healthCheckIntervalMs: 0, maxConcurrency: 8 }));
+    expect(end).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+    return called;
+  }
+
+  it('should hold back the ready tasks of its agent while an attempt in flight waits for its rate window, though they need no limit', async () => {
+    const tasks = [
+      { id: 'x', agent: 'api', limits: ['window'] },
+      { id: 'y', agent: 'api', priority: 10 },
+    ];
+    expect(await resumeWith('same-agent', tasks, ['x'], { window: { rate: { limit: 1, intervalMs: 300 } } }, { api: 1 })).toEqual([
+      'x',
+      'y',
+    ]);
+  });
+
+  it('should hold back the ready tasks that need its limit while an attempt in flight waits for its agent, though of other agents', async () => {
+    const tasks = [
+      { id: 'first', agent: 'a' },
+      { id: 'x', agent: 'a', limits: ['gpu'] },
+      { id: 'y', agent: 'b', limits: ['gpu'], priority: 10 },
+    ];
+    expect(await resumeWith('shared-limit', tasks, ['first', 'x'], { gpu: { concurrency: 1 } }, { a: 1, b: 1 })).toEqual([
+      'first',
+      'x',
+      'y',
+    ]);
   });
 
   it('should start every attempt in flight, in the order of their tasks, before ready tasks when slots are few', async () => {

@@ -83,3 +83,8 @@ export function classOrder(
   const { priority, rank, dependents, topologicalOrder } = index;
   return dispatchOrder({ priority, rank, agentCodes: classOf, dependents, topologicalOrder });
 }
+
+/** Whether tasks of two classes take some of the same room: their agent kind's slots, or a limit's units. */
+export function sharesRoom(a: DispatchClass, b: DispatchClass): boolean {
+  return a.kind === b.kind || a.limits.some((limit) => b.limits.includes(limit));
+}

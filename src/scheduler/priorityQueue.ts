@@ -130,7 +130,7 @@ function emptyLevels(size: number): Int32Array[] {
  * attempts that were in flight when its process died) go before every other of their kind, in
  * the order given, and before the other kinds' tasks when they can start: they held their slots
  * and limits then, and a remote one may still be running. One that cannot start (a rate window
- * full) holds back its kind only.
+ * full) holds back the kinds that `share` what it waits for (its agent, a limit) only.
  *
  * Kinds are small integers (a DAG's agent codes), so finding a task's queue is an array read.
  */
@@ -146,6 +146,8 @@ export class ReadyQueues<Kind> {
     private order: DispatchOrder,
     /** The kind a code stands for. */
     private readonly kindOfCode: (code: number) => Kind,
+    /** Whether tasks of two kinds take some of the same slots or units: a task queued first that waits holds back the kinds that share with its own. */
+    private readonly share: (a: Kind, b: Kind) => boolean = (a, b) => a === b,
   ) {}
 
   get size(): number {
@@ -193,24 +195,36 @@ export class ReadyQueues<Kind> {
    * task when `withFirst`, else -1. Take the task with {@link ReadyQueues.pop}.
    */
   nextKind(canStart: (kind: Kind, first: number) => boolean, withFirst = false): number {
-    let held: number[] | undefined; // kinds whose first task queued first cannot start
+    let held: Kind[] | undefined; // kinds of tasks queued first that cannot start
     const firsts = this.firsts;
     for (let k = 0; k < firsts.length; k++) {
       const task = firsts[k]!;
       const code = this.codeOf(task);
-      if (held?.includes(code) === true) continue;
-      if (canStart(this.kinds[code]!, withFirst ? task : -1)) return code;
-      (held ??= []).push(code);
+      const kind = this.kinds[code]!;
+      if (held !== undefined && this.heldBack(held, kind)) continue;
+      if (canStart(kind, withFirst ? task : -1)) return code;
+      (held ??= []).push(kind);
     }
     let best = -1;
     for (let i = 0; i < this.queues.length; i++) {
       const queue = this.queues[i];
       // the first task is looked up only when asked for (its weight): most runs have none
-      if (queue === undefined || queue.size === 0 || held?.includes(i) === true || !canStart(this.kinds[i]!, withFirst ? queue.peek() : -1))
+      if (
+        queue === undefined ||
+        queue.size === 0 ||
+        (held !== undefined && this.heldBack(held, this.kinds[i]!)) ||
+        !canStart(this.kinds[i]!, withFirst ? queue.peek() : -1)
+      )
         continue;
       if (best < 0 || this.inOrder(queue.peek(), this.queues[best]!.peek())) best = i;
     }
     return best;
+  }
+
+  /** Whether `kind` shares what a held task queued first waits for. */
+  private heldBack(held: readonly Kind[], kind: Kind): boolean {
+    for (const waiting of held) if (this.share(waiting, kind)) return true;
+    return false;
   }
 
   /** Whether task `a` goes before task `b` in the dispatch order (a task queued first goes before any other). */

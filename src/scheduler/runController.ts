@@ -14,7 +14,7 @@ import { routeFailure } from '../state/routeFailure';
 import type { RunState } from '../state/runState';
 import { StatusCode } from '../state/taskTable';
 import type { Attempt } from './attempt';
-import { classOrder, type DispatchClass } from './dispatchClasses';
+import { classOrder, type DispatchClass, sharesRoom } from './dispatchClasses';
 import type { DispatchOrder } from './dispatchOrder';
 import type { EventWriter } from './eventWriter';
 import type { ResolvedRunOptions } from './options';
@@ -88,7 +88,7 @@ export class RunController {
   ) {
     this.dag = dag;
     const classes = this.classes;
-    this.readyQueue = new ReadyQueues<DispatchClass>(this.orderOf(dag), (code) => classes[code]!);
+    this.readyQueue = new ReadyQueues<DispatchClass>(this.orderOf(dag), (code) => classes[code]!, sharesRoom);
     this.hasTaskTimeouts = anyTimeout(dag);
     this.readiness = new TaskReadiness(this, writer, host);
     this.retries = new RetryTimers(this, host);
