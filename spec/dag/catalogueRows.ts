@@ -91,6 +91,15 @@ export const messageRows: readonly DagRow[] = [
     issue: { path: '(dag)', message: /^unknown field "task" \(did you mean "tasks"\?\)$/ },
   },
   {
+    name: 'the named limits given in the DAG (as a DAG file gives them), told to give them to the run',
+    spec: () => ({ id: 'd', limits: { api: { concurrency: 1 } }, tasks: [task('a')] }),
+    issue: {
+      path: '(dag)',
+      message:
+        /^unknown field "limits": it is an option of the run, given to runDag or createScheduler \(options\.limits\), not a field of the DAG$/,
+    },
+  },
+  {
     name: 'two misspelt fields, one issue each',
     spec: () => one({ dep: ['b'], retries: 2 }),
     issue: { path: 'tasks[0]', message: /^unknown field "retries" \(did you mean "retry"\?\)$/ },

@@ -4,7 +4,7 @@
  * still lend their good fields to the tasks (so no task is also blamed for lacking an agent the
  * defaults do give). Does not look inside the tasks: `validateTasks` does.
  */
-import type { DagIssue } from './errors';
+import { type DagIssue, quoted } from './errors';
 import { zodIssues } from './issues';
 import { dagHeadSchema, type TaskDefaults, taskDefaultsSchema } from './schema';
 
@@ -21,10 +21,23 @@ export function checkSpecHead(spec: unknown, issues: DagIssue[]): SpecHead {
   const parsed = dagHeadSchema.safeParse(spec);
   // the caller's own list, not zod's copy: at a million tasks a second array is megabytes of garbage
   if (parsed.success) return { tasks: (spec as { tasks: readonly unknown[] }).tasks, defaults: parsed.data.defaults };
-  issues.push(...zodIssues(parsed.error, [], spec, dagHeadSchema));
+  for (const issue of zodIssues(parsed.error, [], spec, dagHeadSchema)) issues.push(asRunOption(issue));
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return { tasks: undefined, defaults: undefined };
   const { tasks, defaults } = spec as { tasks?: unknown; defaults?: unknown };
   return { tasks: Array.isArray(tasks) ? tasks : undefined, defaults: usableDefaults(defaults) };
+}
+
+/** Options of a run that a spec may be given by mistake: a DAG file has `limits:`, and other tools keep the rest in the DAG. */
+const RUN_OPTIONS: ReadonlySet<string> = new Set(['agents', 'limits', 'maxConcurrency', 'failurePolicy', 'journal', 'contextInjection']);
+
+/** An unknown top-level field that is an option of the run, said so. */
+function asRunOption(issue: DagIssue): DagIssue {
+  const { field } = issue;
+  if (issue.path.length > 0 || field === undefined || !RUN_OPTIONS.has(field)) return issue;
+  return {
+    ...issue,
+    message: `unknown field ${quoted(field)}: it is an option of the run, given to runDag or createScheduler (options.${field}), not a field of the DAG`,
+  };
 }
 
 /** The fields of `defaults` that are valid on their own; an invalid `agent` still counts as given. */
