@@ -132,6 +132,58 @@ describe('rxdag show, runs, prune and resume of a journal that cannot be trusted
     },
   );
 
+  /** A store with one ended run of `chain`, its journal rewritten by `edit` (its header, its events). */
+  async function storeWithEdited(name: string, edit: (header: Record<string, any>, events: Array<Record<string, any>>) => void) {
+    const made = await storeWithRun(name);
+    const [head, ...rest] = readFileSync(made.file, 'utf8').trimEnd().split('\n');
+    const header = JSON.parse(head!) as Record<string, any>;
+    const events = rest.map((line) => JSON.parse(line) as Record<string, any>);
+    edit(header, events);
+    writeFileSync(made.file, `${[header, ...events].map((line) => JSON.stringify(line)).join('\n')}\n`);
+    return made;
+  }
+
+  it('should refuse a header whose named limit is no limit, in one line for show and resume, before anything reads it', async () => {
+    const { store, runId, file } = await storeWithEdited('null-limit', (header) => {
+      header.options.limits = { api: null };
+    });
+    const before = readFileSync(file, 'utf8');
+    const line =
+      `rxdag: journal of run "${runId}" is corrupt at ${file}:1: the header is not an rxdag run header: ` +
+      'options.limits["api"] is null (expected a limit { concurrency?, rate?: { limit, intervalMs } })\n';
+    for (const command of ['show', 'resume']) {
+      expect(await rxdag(command, runId, '--store', store)).toMatchObject({ code: 2, stdout: '', stderr: line });
+    }
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it("should escape the control characters of a header's words in rxdag show, as rxdag runs does", async () => {
+    const { store, runId } = await storeWithEdited('controls', (header) => {
+      header.dagId = 'chain\u001b]0;title\u0007';
+      header.options.limits = { 'api\u001b[31m': { concurrency: 2 } };
+    });
+    const shown = await rxdag('show', runId, '--store', store);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    const listed = await rxdag('runs', '--store', store);
+    const escapedDagId = /^\S+\s+(\S+)/m.exec(listed.stdout.split('\n')[1]!)![1]!;
+    expect(shown.stdout).toContain(`DAG ${escapedDagId},`);
+  });
+
+  it('should show no negative time for a run resumed on a machine whose clock is behind', async () => {
+    const { store, runId } = await storeWithEdited('clock-behind', (_header, events) => {
+      // b started, and the run ended, a minute before the run began by the clock of a resuming machine
+      const from = events.findIndex((event) => event.type === 'task.started' && event.taskId === 'b');
+      for (const event of events.slice(from)) event.at -= 60_000;
+    });
+    const shown = await rxdag('show', runId, '--store', store);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/took 0 ms/);
+    expect(shown.stdout).not.toMatch(/\+-|-\d+ ms/);
+    const listed = await rxdag('runs', '--store', store);
+    expect(listed.stdout).not.toMatch(/-\d+ ms/);
+  });
+
   it('should leave a torn last line where it is when it refuses the journal for an event it cannot replay', async () => {
     const { store, runId, file } = await storeWithRun('torn-and-corrupt');
     const torn = `${interruptedWith(readFileSync(file, 'utf8'), (line) => line.replace('"taskId":"a"', '"taskId":"zzz"'))}hello`;

@@ -18,6 +18,18 @@ type Check = (value: unknown) => boolean;
 const isString: Check = (value) => typeof value === 'string';
 const isNumber: Check = (value) => typeof value === 'number' && Number.isFinite(value);
 const isObject: Check = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isCount: Check = (value) => Number.isSafeInteger(value) && (value as number) > 0;
+
+/** A named limit as a run declares it: `{ concurrency?, rate?: { limit, intervalMs } }`, one of them at least. */
+const isLimit: Check = (value) => {
+  if (!isObject(value)) return false;
+  const { concurrency, rate } = value as { concurrency?: unknown; rate?: unknown };
+  if (concurrency === undefined && rate === undefined) return false;
+  if (concurrency !== undefined && !isCount(concurrency)) return false;
+  if (rate === undefined) return true;
+  const { limit, intervalMs } = (isObject(rate) ? rate : {}) as { limit?: unknown; intervalMs?: unknown };
+  return isCount(limit) && isNumber(intervalMs) && (intervalMs as number) > 0;
+};
 
 const MODES: readonly unknown[] = ['event', 'polling'] satisfies readonly SchedulingMode[];
 
@@ -77,6 +89,15 @@ export function headerProblems(value: unknown): string[] {
       const option = options[name];
       if (option === undefined && presence === 'optional') continue;
       if (!check(option)) problems.push(problemOf(`options.${name}`, option, expected));
+    }
+    // a limit the run declared: `rxdag show` describes it and a resume enforces it
+    if (isObject(options.limits)) {
+      for (const [name, limit] of Object.entries(options.limits as Record<string, unknown>)) {
+        if (!isLimit(limit))
+          problems.push(
+            problemOf(`options.limits[${JSON.stringify(name)}]`, limit, 'a limit { concurrency?, rate?: { limit, intervalMs } }'),
+          );
+      }
     }
   }
   return problems;

@@ -11,6 +11,7 @@
  * (`--json`) and as text. Pure: the command reads the store.
  */
 import type { DagEvent, FailurePolicy, JournaledRunSummary, JournalHeader, LimitSpec, TaskCounts, TaskFailure } from '../../index';
+import { escapeControls } from '../../dag/text';
 import { formatMs } from '../report/html';
 import type { EstimatesNote } from '../store/historyEstimates';
 import { failureList, failuresOf } from './failureList';
@@ -24,7 +25,7 @@ import {
   type TaskSetup,
   withSpawnedTasks,
 } from './runSetup';
-import { formatClock, textTable } from './textTable';
+import { elapsedMs, formatClock, textTable } from './textTable';
 
 /** Where one task of the run is. */
 export type TaskState = 'pending' | 'ready' | 'running' | 'interrupted' | 'retrying' | 'completed' | 'failed' | 'skipped' | 'cancelled';
@@ -161,7 +162,7 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
     status: summary.status,
     ...(startedAt === undefined ? {} : { startedAt }),
     ...(endedAt === undefined ? {} : { endedAt }),
-    ...(startedAt === undefined || endedAt === undefined ? {} : { durationMs: endedAt - startedAt }),
+    ...(startedAt === undefined || endedAt === undefined ? {} : { durationMs: elapsedMs(startedAt, endedAt) }),
     counts: summary.counts,
     failurePolicy: header.options.failurePolicy,
     resumed,
@@ -173,7 +174,7 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
       // a task whose process stopped under it is not running now
       state: row.state === 'running' && summary.status === 'interrupted' ? 'interrupted' : row.state,
       ...(row.startedAt === undefined ? {} : { startedAt: row.startedAt }),
-      ...(row.startedAt === undefined || row.endedAt === undefined ? {} : { durationMs: row.endedAt - row.startedAt }),
+      ...(row.startedAt === undefined || row.endedAt === undefined ? {} : { durationMs: elapsedMs(row.startedAt, row.endedAt) }),
       ...(row.acrossResume === undefined ? {} : { acrossResume: row.acrossResume }),
       attempts: row.attempts.size,
       ...(row.worker === undefined ? {} : { worker: row.worker }),
@@ -239,7 +240,7 @@ export function formatRunDetails(details: RunDetails, storeLabel: string, resume
     details.tasks.map((task) => [
       task.id,
       task.state,
-      task.startedAt === undefined ? '-' : `+${formatMs(task.startedAt - runStart)}`,
+      task.startedAt === undefined ? '-' : `+${formatMs(elapsedMs(runStart, task.startedAt))}`,
       task.durationMs === undefined ? '-' : `${formatMs(task.durationMs)}${task.acrossResume === true ? ' (across a resume)' : ''}`,
       String(task.attempts),
       ...(withWorker ? [task.worker ?? ''] : []),
@@ -249,5 +250,6 @@ export function formatRunDetails(details: RunDetails, storeLabel: string, resume
     ]),
   );
   const failures = failureList(details.failures, '');
-  return `${summary.join('\n')}\n${failures === '' ? '' : `\n${failures}`}\n${tasks.join('\n')}\n`;
+  // the header's words, a journal's own: its control characters escaped, as the tables do
+  return `${summary.map(escapeControls).join('\n')}\n${failures === '' ? '' : `\n${failures}`}\n${tasks.join('\n')}\n`;
 }

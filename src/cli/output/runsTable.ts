@@ -7,7 +7,7 @@
  */
 import type { JournaledRunSummary } from '../../index';
 import { formatMs } from '../report/html';
-import { formatClock, textTable } from './textTable';
+import { elapsedMs, formatClock, textTable } from './textTable';
 
 /** What `interrupted*` means, the line under a table that has one. */
 export const FOLLOWED_FOOTNOTE = '* a later run of its DAG followed it (started over): rxdag resume without a run id passes it over';
@@ -44,5 +44,5 @@ export function runsTable(runs: readonly JournaledRunSummary[], followed: Readon
 
 /** How long an ended run took, else `-`. */
 function tookOf(run: JournaledRunSummary): string {
-  return run.startedAt === undefined || run.endedAt === undefined ? '-' : formatMs(run.endedAt - run.startedAt);
+  return run.startedAt === undefined || run.endedAt === undefined ? '-' : formatMs(elapsedMs(run.startedAt, run.endedAt));
 }

@@ -48,3 +48,11 @@ export function formatClock(ms: number): string {
   const two = (n: number) => String(n).padStart(2, '0');
   return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())} ${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}`;
 }
+
+/**
+ * The time from one wall-clock reading to a later one, never negative: a run resumed on a
+ * machine whose clock is behind the first one's has readings that go back.
+ */
+export function elapsedMs(from: number, to: number): number {
+  return Math.max(0, to - from);
+}
