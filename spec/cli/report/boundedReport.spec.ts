@@ -222,6 +222,39 @@ function retriedRun(size: number, failing: number, attempts: number): Parameters
   return parts;
 }
 
+describe('renderReport of a task that completed after a failure with a long error', () => {
+  it("should keep the failure's error in the table's Details as long as a task's, its last lines with it", () => {
+    const error = `${'x'.repeat(300)} THE-ROOT-CAUSE`;
+    const html = renderReport({
+      events: eventsOf(
+        { type: 'dag.created', at: 0, dagId: 'flaky', taskCount: 1 },
+        { type: 'task.ready', at: 0, taskId: 'f', attempt: 1 },
+        { type: 'task.started', at: 0, taskId: 'f', attempt: 1, agent: 'shell' },
+        {
+          type: 'task.failed',
+          at: 10,
+          taskId: 'f',
+          attempt: 1,
+          error: { name: 'ShellCommandError', message: error },
+          severity: 'error',
+          willRetry: true,
+        },
+        { type: 'task.retrying', at: 20, taskId: 'f', attempt: 2 },
+        { type: 'task.started', at: 20, taskId: 'f', attempt: 2, agent: 'shell' },
+        { type: 'task.completed', at: 30, taskId: 'f', attempt: 2, durationMs: 10 },
+        {
+          type: 'dag.completed',
+          at: 30,
+          outcome: 'succeeded',
+          counts: { total: 1, completed: 1, failed: 0, skipped: 0, cancelled: 0 },
+          durationMs: 30,
+        },
+      ),
+    });
+    expect(html).toContain(`completed after 1 failed attempt; attempt #1 failed: ShellCommandError: ${error}</span>`);
+  });
+});
+
 describe('drawnAttempts', () => {
   const bar = (attempt: number): AttemptBar => ({
     attempt,

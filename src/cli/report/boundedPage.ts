@@ -21,16 +21,25 @@ export const DRAWN_ATTEMPTS = 6;
 export function boundedDetails(model: RunModel): RunModel {
   return {
     ...model,
-    tasks: model.tasks.map((task): TaskRow => ({
-      ...task,
-      detail: cut(task.detail, TASK_DETAIL_CHARS),
-      // the last attempt's error as long as the task's: the table's Details may tell it (a task that completed after it)
-      attempts: task.attempts.map((bar, i): AttemptBar => ({
-        ...bar,
-        detail: cut(bar.detail, i === task.attempts.length - 1 ? TASK_DETAIL_CHARS : ATTEMPT_DETAIL_CHARS),
-      })),
-    })),
+    tasks: model.tasks.map((task): TaskRow => {
+      // the last attempt's error, and the last failure's, as long as the task's: the table's Details may tell them (a task that completed after it)
+      const told = lastFailed(task.attempts);
+      return {
+        ...task,
+        detail: cut(task.detail, TASK_DETAIL_CHARS),
+        attempts: task.attempts.map((bar, i): AttemptBar => ({
+          ...bar,
+          detail: cut(bar.detail, i === task.attempts.length - 1 || i === told ? TASK_DETAIL_CHARS : ATTEMPT_DETAIL_CHARS),
+        })),
+      };
+    }),
   };
+}
+
+/** Where the last attempt that failed (or timed out) is among `bars`, `-1` when none did. */
+export function lastFailed(bars: readonly AttemptBar[]): number {
+  for (let i = bars.length - 1; i >= 0; i--) if (bars[i]!.outcome === 'failed' || bars[i]!.outcome === 'timed-out') return i;
+  return -1;
 }
 
 /**

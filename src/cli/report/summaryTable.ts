@@ -2,6 +2,7 @@
  * The report's table of tasks, as HTML: a row per task with what became of it. It computes
  * nothing the run model (`runModel.ts`) does not hold.
  */
+import { lastFailed } from './boundedPage';
 import { describeEstimate, describeRules, type RunSetup } from '../output/runSetup';
 import { escapeHtml, formatMs } from './html';
 import { attemptsStarted, type RunModel } from './runModel';
@@ -66,7 +67,7 @@ function detailOf(task: RunModel['tasks'][number]): string {
   const warning = task.attempts.find((bar) => bar.outcome === 'warning');
   if (warning?.detail !== undefined) return warning.detail;
   const failed = task.attempts.filter((bar) => bar.outcome === 'failed' || bar.outcome === 'timed-out');
-  const last = failed[failed.length - 1];
+  const last = task.attempts[lastFailed(task.attempts)];
   if (task.outcome !== 'completed' || last === undefined) return '';
   return `completed after ${failed.length} failed attempt${failed.length === 1 ? '' : 's'}; attempt #${last.attempt} failed: ${last.detail ?? ''}`;
 }
