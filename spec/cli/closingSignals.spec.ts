@@ -6,7 +6,7 @@ import { waitUntil } from './support/journaledRuns';
 /**
  * A stop signal once the run has ended, while `rxdag run` closes down (here its metrics push, to a
  * gateway that never answers): the command says so and keeps the run's own exit code; a second
- * signal ends it at once, with that code. Without a listener then, Node's default ended it with
+ * signal ends it at once, with that code, saying so. Without a listener then, Node's default ended it with
  * 128 + the signal's number, saying nothing, though the run had ended.
  */
 describe('rxdag run stopped once its run has ended', () => {
@@ -32,6 +32,7 @@ describe('rxdag run stopped once its run has ended', () => {
         expect(result.stderr).toContain(
           `rxdag: stopping on ${signal}: the run had ended; closing down (a second signal ends rxdag at once)\n`,
         );
+        expect(result.stderr).toContain(`rxdag: stopping at once on ${signal}: closing down cut short\n`);
         expect(result.stdout).toMatch(/dag\.completed failed/);
       } finally {
         await gateway.close();

@@ -137,6 +137,8 @@ export class HeldStopSignals {
  * at once, with the run's own exit code (the signal's when there was no run).
  */
 export class ClosingStopSignals {
+  /** What closing down leaves undone if a second signal stops it now (said with it), if anything. */
+  leftUndone: () => string | undefined = () => undefined;
   private closing = false;
   private code: number | undefined;
   private received = 0;
@@ -149,6 +151,8 @@ export class ClosingStopSignals {
       const ran = this.code === undefined ? '' : ' the run had ended;';
       if (received === 1 && signal !== 'SIGQUIT')
         return say(`rxdag: stopping on ${signal}:${ran} closing down (a second signal ends rxdag at once)`);
+      const undone = this.leftUndone();
+      say(`rxdag: stopping at once on ${signal}: closing down cut short${undone === undefined ? '' : `; ${undone}`}`);
       exitAfterStop(this.code ?? exitCodeOf(signal));
     });
   }

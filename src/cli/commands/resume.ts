@@ -88,6 +88,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
   const held = new HeldStopSignals();
   // and once the run ended, while the command closes down
   const closing = new ClosingStopSignals((line) => io.stderr.write(`${line}\n`));
+  closing.leftUndone = () => remote?.cutShort();
   try {
     const id = runId ?? (await newestInterrupted(store));
     const { header, history } = await journaled(store, id);

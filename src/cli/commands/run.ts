@@ -97,6 +97,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
   const held = new HeldStopSignals();
   // and once the run ended, while the command closes down
   const closing = new ClosingStopSignals((line) => io.stderr.write(`${line}\n`));
+  closing.leftUndone = () => remote?.cutShort();
   try {
     // estimates of tasks without one, from the store's earlier runs of the DAG (not with --no-history)
     const { loaded, note } =

@@ -32,7 +32,13 @@ export interface RemoteAgents {
    * most for a Redis that does not answer; says on stderr which cancels did not go out.
    */
   close(): Promise<void>;
+  /** While {@link close} is under way, what stopping it leaves undone, for the line that says so; else undefined. */
+  cutShort(): string | undefined;
 }
+
+/** What a close of the remote agents cut short leaves undone: cancels and removals not all sent. */
+const CLOSE_CUT_SHORT =
+  'the workers may not have heard the cancel of every attempt: a job whose cancel did not reach Redis runs on the next worker that takes it';
 
 /** Job ids a line names at most. */
 const MOST_NAMED = 5;
@@ -75,6 +81,7 @@ export async function remoteAgents(
   );
   // while the run goes on: workers that leave, or the first ones of a queue that had none
   const stopWatching = workers === undefined ? () => undefined : watchWorkers(target, settings.prefix, workers, say);
+  let closing = false;
   return {
     agents,
     location: target.location,
@@ -83,10 +90,13 @@ export async function remoteAgents(
     evictsNote,
     close: async () => {
       stopWatching();
+      closing = true;
       const closed = await Promise.all(Object.values(agents).map((agent) => agent.close()));
+      closing = false;
       const notSent = closed.flatMap(({ cancelsNotSent }) => cancelsNotSent);
       if (notSent.length > 0) stderr.write(`${notToldLine(notSent)}\n`);
     },
+    cutShort: () => (closing ? CLOSE_CUT_SHORT : undefined),
   };
 }
 
