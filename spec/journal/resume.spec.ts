@@ -869,7 +869,7 @@ describe('resuming runs whose journals hold a limit of one name with different s
     const events = await lastValueFrom(declaring.resume('lacks').pipe(toArray()));
     const failed = events.find((event) => event.type === 'task.failed');
     expect(failed?.type === 'task.failed' && failed.error.message).toMatch(
-      /spawn\[0\]\.limits\[0\]: task "child" needs limit "extra", which is not declared; known limits: "api"/,
+      /spawn\[0\]\.limits\[0\]: task "child" needs limit "extra", which this resumed run's journal does not hold; known limits: "api"/,
     );
     await declaring.shutdown();
   });

@@ -107,6 +107,8 @@ export class Engine {
             fromTask,
             // a spawned task's fields are its own spec's: its problems are said at the spawn
             takesDefault: () => false,
+            notTheRuns: (name) =>
+              this.broughtLimits.has(run) && this.limits.has(name) ? "which this resumed run's journal does not hold" : undefined,
           },
         ),
     };

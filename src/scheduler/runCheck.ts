@@ -46,6 +46,8 @@ export interface CheckedTasks {
    * the defaults', see `sameAsDefaults`). A caller that has the spec as written tells it exactly.
    */
   readonly takesDefault?: TakesDefault;
+  /** Why a limit the tasks name is not among the run's when it is declared elsewhere (default: it is not declared). */
+  readonly notTheRuns?: (name: string) => string | undefined;
 }
 
 /** Whether `task` takes `field` from the DAG's `defaults` rather than setting it itself. */
@@ -115,7 +117,8 @@ export function runIssues(dag: Dag, resources: RunResources, which: CheckedTasks
         const allowed = room(name);
         const units = unitsIn(own, name, weight);
         if (allowed === undefined) {
-          const needs = `limit ${quoted(name)}, which is not declared${meantHint(name, known)}; known limits: ${knownList}`;
+          const why = which.notTheRuns?.(name) ?? 'which is not declared';
+          const needs = `limit ${quoted(name)}, ${why}${meantHint(name, known)}; known limits: ${knownList}`;
           if (takesDefault(task, 'limits')) ofDefaults.say(['defaults', 'limits', at], 'unknown-limit', `${THE_DEFAULTS} need ${needs}`);
           else {
             const message = `task ${quoted(index.ids[task]!)} needs ${needs}`;
