@@ -250,6 +250,12 @@ describeRedis('remote agents on BullMQ workers', (env) => {
         ),
       ),
     ]);
+    // a job of another format: which one, and which side to upgrade
+    const later = await queue.add('later', { v: 2, runId: 'r', id: 't', attempt: 1 }, { jobId: 'later|job|1' });
+    const refusedLater = (await later.waitUntilFinished(events, 10_000)) as { error: { message: string } };
+    expect(refusedLater.error.message).toBe(
+      'job "later|job|1" on queue "echo" is of job format 2, which this worker (job format 1) cannot run: upgrade this worker, or drain the queue between versions',
+    );
     expect(calls).toBe(0);
     const run = await collect(runDag({ id: 'after-bad', tasks: [{ id: 'ok', agent: 'echo' }] }, { agents: { echo: remote('echo') } }));
     expect(ending(run).outcome).toBe('succeeded');

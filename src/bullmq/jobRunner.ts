@@ -167,7 +167,8 @@ export class JobRunner {
     // the shape every scheduler of this version writes skips zod (see `isPlainJobData`)
     const parsed = isPlainJobData(data) ? { success: true as const, data } : jobDataSchema.safeParse(data);
     if (!parsed.success) {
-      const why = `is not an rxdag job this worker can run (job format ${FORMAT_VERSION}): ${describeIssues(parsed.error)}`;
+      const why =
+        otherFormat(data) ?? `is not an rxdag job this worker can run (job format ${FORMAT_VERSION}): ${describeIssues(parsed.error)}`;
       logRefusal(`it ${why}`);
       this.config.refused(job.queue, 'invalid');
       return fail(new InvalidJobError(`job "${job.jobId}" on queue "${job.queue}" ${why}`));
@@ -336,4 +337,12 @@ class JobAttempt implements AttemptHost<AttemptOutcome> {
   bindStop(stop: (reason?: Error) => void): void {
     this.stop = stop;
   }
+}
+
+/** What to say of a job written in another job format than this worker's (by a scheduler of another rxdag version), if it is. */
+function otherFormat(data: unknown): string | undefined {
+  const v = typeof data === 'object' && data !== null ? (data as { v?: unknown }).v : undefined;
+  if (typeof v !== 'number' || v === FORMAT_VERSION) return undefined;
+  const upgrade = v > FORMAT_VERSION ? 'upgrade this worker' : 'upgrade its scheduler';
+  return `is of job format ${v}, which this worker (job format ${FORMAT_VERSION}) cannot run: ${upgrade}, or drain the queue between versions`;
 }

@@ -16,7 +16,7 @@ export type SigningKey = string | Buffer;
 export const MIN_KEY_BYTES = 16;
 
 /** The signature scheme: v2 covers the queue's key prefix, which v1 (earlier rxdag versions) did not. */
-const SCHEME_VERSION = 2;
+export const SCHEME_VERSION = 2;
 const SCHEME = `v${SCHEME_VERSION}=`;
 
 /** The key's bytes, surrounding whitespace left out of a key that is text; throws a `TypeError` for a key shorter than {@link MIN_KEY_BYTES}. */

@@ -356,7 +356,7 @@ describeRedis('rxdag run --redis and rxdag worker refusing what they should', (e
     const workerKey = tmp.file('worker.key');
     writeFileSync(workerKey, `${'a'.repeat(64)}\n`, { mode: 0o600 });
     const worker = await fleet.start(env.url, prefix, ['--key-file', workerKey]);
-    expect(worker.stderrSoFar()).toContain(`signed jobs only (key of --key-file ${workerKey})`);
+    expect(worker.stderrSoFar()).toContain(`signed jobs only (key of --key-file ${workerKey}; signatures v2)`);
     const { file, marker } = markerDag('wrong-key');
     const log = tmp.file('wrong-key.jsonl');
     const result = await runCli(['run', file, '--redis', env.url, '--redis-prefix', prefix, '--events', log], {

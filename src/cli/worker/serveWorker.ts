@@ -8,6 +8,7 @@
  */
 import { startWorker, type RemoteWorker } from '../../bullmq/index';
 import { FORMAT_VERSION as JOB_FORMAT } from '../../bullmq/jobFormat';
+import { SCHEME_VERSION as SIGNATURE_SCHEME } from '../../bullmq/signing';
 import { builtinAgents } from '../agents/builtinAgents';
 import type { CliIo } from '../commands/cliIo';
 import { exitCodeOf, HeldStopSignals, type HoldWords, onStopSignals, type StopSignal } from '../commands/interrupts';
@@ -131,7 +132,7 @@ async function serve(options: WorkerCommandOptions, io: CliIo, held: HeldStopSig
     const signed =
       remote.keySource === undefined
         ? 'unsigned jobs accepted (no key)'
-        : `signed jobs only (key of ${remote.keySource}${remote.keyNote === undefined ? '' : `, ${remote.keyNote}`})`;
+        : `signed jobs only (key of ${remote.keySource}${remote.keyNote === undefined ? '' : `, ${remote.keyNote}`}; signatures v${SIGNATURE_SCHEME})`;
     const serving = `${name}: serving queues ${worker.queues.join(', ')}${allowed} of Redis at ${target.location}, prefix ${remote.prefix}; ${signed}; concurrency ${options.concurrency}, lease ${options.leaseMs} ms, kill grace ${options.killGraceMs} ms; job format ${JOB_FORMAT}`;
     // one write: whoever waits for the "serving" line finds where the metrics are with it
     say(metrics === undefined ? serving : `${serving}\n${name}: metrics at ${metrics.url}`);
