@@ -77,7 +77,7 @@ describe('rxdag show, runs, prune and resume of a journal that cannot be trusted
     [
       'an event type rxdag does not write',
       (line) => line.replace('task.completed', 'task.exploded'),
-      '"task.exploded" is not an event type',
+      '"task.exploded" is not an event type (written by a later rxdag?)',
     ],
     ['an unknown task', (line) => line.replace('"taskId":"a"', '"taskId":"zzz"'), 'task.completed for unknown task "zzz"'],
     ['an event without its task', (line) => line.replace('"taskId":"a",', ''), 'task.completed without a taskId'],

@@ -372,7 +372,7 @@ describe('reduce', () => {
       'an event of an unknown type',
       [created],
       (s) => ({ ...s, type: 'task.exploded' }) as unknown as DagEvent,
-      '"task.exploded" is not an event type',
+      '"task.exploded" is not an event type (written by a later rxdag?)',
     ],
     // task.started for a task that is not ready
     ['starting a task that is not ready', [created], started('a'), 'task.started for task "a" in status pending (expected ready)'],
@@ -510,7 +510,7 @@ describe('reduce', () => {
       'an unknown event type after dag.completed',
       [created, ...allCancelled, dagCompleted('cancelled')],
       (st) => ({ ...healthChecked(0, 0, 0)(st), type: 'run.exploded' }) as unknown as DagEvent,
-      '"run.exploded" is not an event type',
+      '"run.exploded" is not an event type (written by a later rxdag?)',
     ],
     // the run's own lifecycle
     ['a second dag.created', [created], created, 'dag.created in a run that is running (expected created)'],

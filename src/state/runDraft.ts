@@ -149,7 +149,7 @@ export class RunDraft {
     // every event but the first comes while the run runs: none before its dag.created, none after its end
     if (this.status !== 'running' && event.type !== 'dag.created') {
       // a record of another version, or damaged, is said as such wherever it stands
-      if (!KNOWN_TYPES.has(event.type)) throw this.refusal(`${JSON.stringify((event as { type: unknown }).type)} is not an event type`);
+      if (!KNOWN_TYPES.has(event.type)) throw this.refusal(notAnEventType(event));
       this.expectRun('running', event);
     }
     switch (event.type) {
@@ -276,7 +276,7 @@ export class RunDraft {
       }
       default:
         // a record of another version, or damaged: folding past it would guess what it meant
-        throw this.refusal(`${JSON.stringify((event as { type: unknown }).type)} is not an event type`);
+        throw this.refusal(notAnEventType(event));
     }
   }
 
@@ -380,4 +380,10 @@ export class RunDraft {
       throw this.refusal(`${describeEvent(event)} in a run that is ${this.status} (expected ${status})`);
     }
   }
+}
+
+/** What is said of an event whose type this version does not know: one a later version writes, if it is a name. */
+function notAnEventType(event: DagEvent): string {
+  const { type } = event as { type: unknown };
+  return `${JSON.stringify(type)} is not an event type${typeof type === 'string' ? ' (written by a later rxdag?)' : ''}`;
 }
