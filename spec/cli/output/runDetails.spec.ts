@@ -75,8 +75,12 @@ describe('what rxdag runs and rxdag show print', () => {
     expect(lines[0]).toBe('rxdag: 53 tasks failed:');
     expect(lines.slice(1, -1)).toEqual(many.slice(0, 50).map(({ taskId, error }) => `  ${taskId} (attempt 1): Error: ${error.message}`));
     expect(lines.at(-1)).toBe("  … and 3 more (`rxdag show r1 --store 'my store'` lists every one)");
-    // without a journal, counted only; fewer, all of them
+    // without a journal or an events log, counted only; fewer, all of them
     expect(runEndFailures(many, 'r1', undefined).trimEnd().split('\n').at(-1)).toBe('  … and 3 more');
+    // without a journal, with an events log: that log
+    expect(runEndFailures(many, 'r1', undefined, 'run.jsonl').trimEnd().split('\n').at(-1)).toBe(
+      '  … and 3 more (the events log run.jsonl has every one)',
+    );
     expect(runEndFailures(many.slice(0, 50), 'r1', store)).toBe(failureList(many.slice(0, 50)));
   });
 

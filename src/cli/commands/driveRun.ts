@@ -317,7 +317,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     await groups.whenEmpty(); // no child outlives the CLI
     reporter.finish();
     const failures = final.failures.map((f) => withNotes(f, attemptNotes)); // listed as text, with --json too (on stderr)
-    failuresStream(options.output, io).write(runEndFailures(failures, final.runId, target.store));
+    failuresStream(options.output, io).write(runEndFailures(failures, final.runId, target.store, options.eventsPath));
     if (endError instanceof JournalWriteError) {
       outputFailed = true;
       io.stderr.write(`${journalFailureLine(endError, target.store, true, resumeCommandOf(target))}\n`);

@@ -15,22 +15,35 @@ const CONTINUATION = '      ';
 /** How many failures the list of a run's end shows: a run with thousands would bury the rest of its output. */
 const MOST_FAILURES_LISTED = 50;
 
-/** The list a run's end prints: its first {@link MOST_FAILURES_LISTED}, the rest counted, naming `rxdag show` of its `store`. */
-export function runEndFailures(failures: readonly TaskFailure[], runId: string, store: StoreLocation | undefined): string {
-  const showAll = store === undefined ? undefined : showCommandLine(runId, store);
-  return failureList(failures, 'rxdag: ', MOST_FAILURES_LISTED, showAll);
+/**
+ * The list a run's end prints: its first {@link MOST_FAILURES_LISTED}, the rest counted, naming
+ * `rxdag show` of its `store`, else the events log it wrote (`--events`), where every one is.
+ */
+export function runEndFailures(
+  failures: readonly TaskFailure[],
+  runId: string,
+  store: StoreLocation | undefined,
+  eventsPath?: string,
+): string {
+  const whereAll =
+    store !== undefined
+      ? `\`${showCommandLine(runId, store)}\` lists every one`
+      : eventsPath === undefined
+        ? undefined
+        : `the events log ${eventsPath} has every one`;
+  return failureList(failures, 'rxdag: ', MOST_FAILURES_LISTED, whereAll);
 }
 
 /**
  * `rxdag: 2 tasks failed:` then one entry per failure, or '' for none. `prefix` starts the
  * heading (`rxdag show` has none: it is not a message of a run going on). With `most`, the
- * entries past it are counted in a last line, which names `showAll` (where every one is).
+ * entries past it are counted in a last line, which says `whereAll` (where every one is).
  *
  * @example
  * failureList([{ taskId: 'build', attempt: 2, error: { name: 'ShellCommandError', message: '`make` exited with code 2' } }])
  * // "rxdag: 1 task failed:\n  build (attempt 2): ShellCommandError: `make` exited with code 2\n"
  */
-export function failureList(failures: readonly TaskFailure[], prefix = 'rxdag: ', most = Infinity, showAll?: string): string {
+export function failureList(failures: readonly TaskFailure[], prefix = 'rxdag: ', most = Infinity, whereAll?: string): string {
   if (failures.length === 0) return '';
   const head = `${prefix}${failures.length} task${failures.length === 1 ? '' : 's'} failed:`;
   const entries = failures
@@ -39,7 +52,7 @@ export function failureList(failures: readonly TaskFailure[], prefix = 'rxdag: '
       terminalText(`  ${taskId} (attempt ${attempt}): ${error.name}: ${error.message}`).replace(/\n/g, `\n${CONTINUATION}`),
     );
   const more = failures.length - entries.length;
-  if (more > 0) entries.push(`  … and ${more} more${showAll === undefined ? '' : ` (\`${showAll}\` lists every one)`}`);
+  if (more > 0) entries.push(`  … and ${more} more${whereAll === undefined ? '' : ` (${terminalText(whereAll)})`}`);
   return `${[head, ...entries].join('\n')}\n`;
 }
 
