@@ -65,6 +65,30 @@ describe('signatures', () => {
     expect(verifySignature(key, 'job', shell, 'r|t|1', data, signResult(key, shell, 'r|t|1', data))).toBe(false);
   });
 
+  it('should refuse a signed null changed in Redis to a number JSON cannot hold (1e400 reads as Infinity, and writes as null)', () => {
+    const withNull = { ...data, input: { limit: null } };
+    const signature = signJob(key, shell, 'r|t|1', withNull);
+    const wire = JSON.stringify({ ...withNull, signature });
+    expect(verifySignature(key, 'job', shell, 'r|t|1', JSON.parse(wire), signature)).toBe(true);
+    for (const forged of ['1e400', '-1e400']) {
+      const altered = JSON.parse(wire.replace('"limit":null', `"limit":${forged}`)) as typeof withNull;
+      expect(verifySignature(key, 'job', shell, 'r|t|1', altered, signature)).toBe(false);
+    }
+    // an output of Infinity is sent as null, and signed as it is sent
+    const outcome = { ok: true, output: { best: Number.POSITIVE_INFINITY } };
+    const travelled = JSON.parse(JSON.stringify({ ...outcome, signature: signResult(key, shell, 'r|t|1', outcome) })) as {
+      signature: string;
+    };
+    expect(verifySignature(key, 'result', shell, 'r|t|1', travelled, travelled.signature)).toBe(true);
+  });
+
+  it('should refuse, not throw, a forged job nested too deep to write', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const forged = { ...data, input: deep };
+    expect(verifySignature(key, 'job', shell, 'r|t|1', forged, `v2=${'0'.repeat(64)}`)).toBe(false);
+  });
+
   it('should refuse missing or malformed signatures', () => {
     for (const signature of [undefined, '', 'v2=', 'v2=zz', 42, 'v1=' + 'a'.repeat(64), 'v2=' + 'a'.repeat(64)]) {
       expect(verifySignature(key, 'job', shell, 'r|t|1', data, signature)).toBe(false);

@@ -51,10 +51,13 @@ function textTrimmed(bytes: Buffer): Buffer {
 
 /**
  * JSON with the keys of every object sorted, so the same value signs the same after a trip
- * through Redis whatever order its keys were built in.
+ * through Redis whatever order its keys were built in. `sent`: a value read back from Redis,
+ * refused (a `RangeError`) if it holds a number JSON cannot hold: text such as `1e400` parses to
+ * `Infinity`, which would check as the `null` it is written as, though no signer sent it.
  */
-export function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown, sent = false): string {
   return JSON.stringify(value, (_key: string, field: unknown): unknown => {
+    if (sent && typeof field === 'number' && !Number.isFinite(field)) throw new RangeError('a number JSON cannot hold');
     if (field === null || typeof field !== 'object' || Array.isArray(field)) return field;
     // no prototype: a `__proto__` key is a key like any other, signed with its value (assigned on
     // a plain object, it would set the prototype, and leave the value out of what is signed)
@@ -70,18 +73,31 @@ export interface SignedQueue {
   readonly queue: string;
 }
 
-function digest(key: Buffer, kind: 'job' | 'result', place: SignedQueue, jobId: string, body: object): string {
-  return hmacOf(key, `rxdag-${kind}/v2\n${place.prefix}\n${place.queue}\n${jobId}\n`, body);
+function digest(key: Buffer, kind: 'job' | 'result', place: SignedQueue, jobId: string, body: object, sent = false): string {
+  return hmacOf(key, `rxdag-${kind}/v2\n${place.prefix}\n${place.queue}\n${jobId}\n`, body, sent);
 }
 
 /** The digest of the earlier scheme v1 (no key prefix), only to tell an earlier version's signature from a forged one. */
 function digestV1(key: Buffer, kind: 'job' | 'result', place: SignedQueue, jobId: string, body: object): string {
-  return hmacOf(key, `rxdag-${kind}/v1\n${place.queue}\n${jobId}\n`, body);
+  return hmacOf(key, `rxdag-${kind}/v1\n${place.queue}\n${jobId}\n`, body, true);
 }
 
-function hmacOf(key: Buffer, head: string, body: object): string {
+function hmacOf(key: Buffer, head: string, body: object, sent: boolean): string {
   const { signature: _signature, ...unsigned } = body as { signature?: unknown };
-  return createHmac('sha256', key).update(head).update(canonicalJson(unsigned)).digest('hex');
+  return createHmac('sha256', key).update(head).update(canonicalJson(unsigned, sent)).digest('hex');
+}
+
+/**
+ * Whether `given` is the digest `expected` makes of a body read back from Redis: never one that
+ * holds a number JSON cannot hold, nor one nested too deep to write (a forged job's, which would
+ * overflow the stack: refused as forged, not thrown).
+ */
+function digestMatches(given: string, expected: () => string): boolean {
+  try {
+    return sameDigest(given, expected());
+  } catch {
+    return false;
+  }
 }
 
 /** Whether `given` (hex, after its scheme) equals `expected`; constant-time. */
@@ -119,7 +135,7 @@ export function verifySignature(
   signature: unknown,
 ): boolean {
   if (typeof signature !== 'string' || !signature.startsWith(SCHEME)) return false;
-  return sameDigest(signature.slice(SCHEME.length), digest(key, kind, place, jobId, body));
+  return digestMatches(signature.slice(SCHEME.length), () => digest(key, kind, place, jobId, body, true));
 }
 
 /**
@@ -134,7 +150,7 @@ export function otherVersionSignature(key: Buffer, signed: SignedBody, side: 'wo
   const checks = `signature v${version}; this ${side} checks v${SCHEME_VERSION}`;
   if (Number(version) > SCHEME_VERSION)
     return `it is signed by a later rxdag, or forged (${checks}): upgrade this ${side} if its fleet was`;
-  if (Number(version) !== 1 || !sameDigest(String(signature).slice('v1='.length), digestV1(key, kind, place, jobId, body))) {
+  if (Number(version) !== 1 || !digestMatches(String(signature).slice('v1='.length), () => digestV1(key, kind, place, jobId, body))) {
     return `it is signed the way an earlier rxdag signed, but with another key, or forged (${checks})`;
   }
   const other = side === 'worker' ? 'its scheduler' : 'the worker that took it';
