@@ -121,6 +121,13 @@ describe('remoteAgent and startWorker options', () => {
     expect(() => startWorker({ connection: { host: 'redis.internal' }, agents: noAgents, concurrency: 1, leaseMs: 1000 })).toThrow(
       /startWorker: refusing Redis at redis:\/\/redis\.internal:6379\/0 without a `key`/,
     );
+    // through Sentinel: the master is whichever the sentinels name, named as such, its password kept out
+    const sentinels = { sentinels: [{ host: '10.0.0.5', port: 26379 }, { host: '127.0.0.1' }], name: 'main', sentinelPassword: 'sent1nel' };
+    expect(() => remoteAgent({ connection: sentinels, queue: 'shell' })).toThrow(
+      /^remoteAgent: refusing Redis at redis:\/\/10\.0\.0\.5:26379,127\.0\.0\.1:26379 \(sentinels of main\)\/0 without a `key`/,
+    );
+    expect(() => startWorker({ connection: sentinels, agents: noAgents, concurrency: 1, leaseMs: 1000 })).toThrow(/without a `key`/);
+    expect(redisTarget(sentinels, 'test').redact('auth sent1nel failed')).toBe('auth *** failed');
   });
 
   it('should accept a Redis off loopback with a key or insecure: true', () => {

@@ -66,13 +66,20 @@ export class RedisTarget {
     /** Whether a URL gave it (not ioredis options), for messages. */
     readonly fromUrl = false,
   ) {
-    const { host = 'localhost', port = 6379, db = 0, username, password, path } = options;
+    const { host = 'localhost', port = 6379, db = 0, username, password, path, sentinels, name, sentinelPassword } = options;
     // a user name without a password is most likely the password written without its colon (`redis://PASSWORD@host`)
     const secret = password ? password : (username ?? '');
     const auth = password ? `${username ?? ''}:***@` : username ? '***@' : '';
-    const where = path !== undefined ? `unix:${path}` : `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const hostPort = (at: string, on: number) => `${at.includes(':') ? `[${at}]` : at}:${on}`;
+    // through Sentinel: the sentinels asked for the master of `name`
+    const where =
+      sentinels != null
+        ? `${sentinels.map((sentinel) => hostPort(sentinel.host ?? 'localhost', sentinel.port ?? 26379)).join(',')} (sentinels of ${name ?? 'mymaster'})`
+        : path !== undefined
+          ? `unix:${path}`
+          : hostPort(host, port);
     this.location = `${tls ? 'rediss' : 'redis'}://${auth}${where}/${db}`;
-    const secrets = secret !== '' ? [secret, encodeURIComponent(secret)] : [];
+    const secrets = [secret, sentinelPassword ?? ''].filter((one) => one !== '').flatMap((one) => [one, encodeURIComponent(one)]);
     // the longer first, so an encoded password is not half replaced by its decoded form
     this.secrets = [...new Set(secrets)].sort((a, b) => b.length - a.length);
   }
@@ -142,8 +149,13 @@ export class RedisTarget {
     if (db !== 0) await client.select(db);
   }
 
-  /** Whether every host this connects to is this machine (loopback address, `localhost`, or a unix socket). */
+  /**
+   * Whether every host this connects to is this machine (loopback address, `localhost`, or a unix
+   * socket). Through Sentinel, the master is whichever the sentinels name: this machine only when
+   * they are all on it, and even then not surely, so never.
+   */
   get isLoopback(): boolean {
+    if (this.options.sentinels != null) return false;
     if (this.options.path !== undefined) return true;
     return isLoopbackHost(this.options.host ?? 'localhost');
   }
