@@ -401,6 +401,30 @@ describePostgres('rxdag run, runs, show and resume with a PostgreSQL store', (db
     expect((await rxdagInProcess('prune', runId, '--store', store)).code).toBe(0);
     expect(await rxdagInProcess('runs', '--store', store)).toMatchObject({ code: 0, stdout: `no runs in the store ${store}\n` });
   });
+
+  it("should keep PGPASSWORD from the tasks when it is the store's password, and pass it on with a folder store", async () => {
+    const file = writeText(
+      tmp.file('pgpassword.yaml'),
+      'id: pgpassword\ntasks:\n  - id: a\n    run: echo "password=${PGPASSWORD-unset}."\n',
+    );
+    const env = { PGPASSWORD: 'st0re-pw' }; // trust auth: the server asks for none
+    const address = (password: string) => {
+      const url = new URL(db.connectionString);
+      url.password = password;
+      url.searchParams.set('schema', db.newSchema());
+      return url.href;
+    };
+    const withPostgres = await runCli(['run', file, '--store', address(''), '--json'], env);
+    const withFolder = await runCli(['run', file, '--store', tmp.file('pgpassword-store'), '--json'], env);
+    const withPasswordInAddress = await runCli(['run', file, '--store', address('other'), '--json'], env);
+    expect(
+      [withPostgres, withFolder, withPasswordInAddress].map(({ code, stdout }) => [code, /password=([^.]*)\./.exec(stdout)?.[1]]),
+    ).toEqual([
+      [0, 'unset'],
+      [0, 'st0re-pw'],
+      [0, 'st0re-pw'],
+    ]);
+  });
 });
 
 /** Runs `script` with `/bin/sh -c` (its `$0`, `$@`: `args`), journaling into the specs' store unless told otherwise. */

@@ -5,7 +5,8 @@
  * a task, or any tool it runs, must not be handed the means to sign jobs, reach Redis or rewrite
  * the store's journals. (A task running as the same user can still read the CLI's environment from
  * `/proc`: this keeps the secrets out of the tools' way, it is no barrier to a hostile task.)
- * Nothing else is here.
+ * A command that uses a PostgreSQL store whose address holds no password also keeps `PGPASSWORD`,
+ * which is then the store's (`pg` reads it), once it has {@link claimed} it. Nothing else is here.
  */
 import { redactConnectionString } from '../postgres/connectionString';
 
@@ -20,10 +21,26 @@ const SECRET_VARIABLES: readonly string[] = [KEY_VARIABLE, PASSWORD_VARIABLE];
 /** Where runs are journaled (`store/storeLocation.ts` reads it): a secret when it carries a password. */
 const STORE_VARIABLE = 'RXDAG_STORE';
 
+/** The variable `pg` reads a password from when the connection string has none. */
+const PG_PASSWORD_VARIABLE = 'PGPASSWORD';
+
+/** Variables this command's own connections read secrets from, besides its own (see {@link claimStorePassword}). */
+const claimed = new Set<string>();
+
+/**
+ * Keeps `PGPASSWORD` from the tasks of this process when the PostgreSQL store at
+ * `connectionString` takes its password from it (the address holds none): call it before the
+ * agents are made.
+ */
+export function claimStorePassword(connectionString: string): void {
+  if (!carriesPassword(connectionString)) claimed.add(PG_PASSWORD_VARIABLE);
+}
+
 /** `env` without the CLI's secrets. */
 export function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const kept = { ...env };
   for (const name of SECRET_VARIABLES) delete kept[name];
+  for (const name of claimed) delete kept[name];
   const store = kept[STORE_VARIABLE];
   if (store !== undefined && carriesPassword(store)) delete kept[STORE_VARIABLE];
   return kept;

@@ -16,6 +16,7 @@ import { fileJournal } from '../../journal/fileJournal';
 import { describeIoError } from '../commands/writeTarget';
 import { InvalidInputError } from '../problems';
 import { STORE_ENV, type StoreLocation } from './storeLocation';
+import { claimStorePassword } from '../secretVariables';
 
 /** The `rxdag/postgres` entry, typed without loading it. */
 export type PostgresModule = typeof import('../../postgres');
@@ -72,6 +73,7 @@ export function openStore(location: StoreLocation, use: StoreUse, options: Store
     }
     throw error;
   }
+  claimStorePassword(location.connectionString); // its PGPASSWORD, if it reads one, is kept from the tasks
   const journal = postgres.postgresJournal({
     connectionString: location.connectionString,
     ...(location.schema === undefined ? {} : { schema: location.schema }),
