@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { Pool, type QueryResultRow } from 'pg';
+import { servicesRequired } from './services';
 
 /**
  * The specs' PostgreSQL: finds a server once per spec file (127.0.0.1:5432, database `test`,
@@ -89,7 +90,8 @@ export function probePostgres(): PostgresProbe {
 
 /**
  * A `describe` whose tests need PostgreSQL: `body` defines them with a {@link PostgresTestDb}.
- * Without a server, the suite is one passing test that says these tests did not run.
+ * Without a server, the suite is one test that says these tests did not run, passing unless
+ * `RXDAG_REQUIRE_SERVICES=1` (`.ci/run`) says the server must be there.
  */
 export function describePostgres(name: string, body: (db: PostgresTestDb) => void): void {
   const probe = probePostgres();
@@ -98,7 +100,8 @@ export function describePostgres(name: string, body: (db: PostgresTestDb) => voi
     console.warn(`\n!!! ${name}: ${message}\n!!! start it (see .ci/run) or set RXDAG_TEST_POSTGRES_URL\n`);
     describe(name, () => {
       it(message, () => {
-        expect(probe.reachable).toBe(false);
+        // where the services must be there (CI, which made sure they are up), a suite not run fails
+        expect({ reachable: probe.reachable, required: servicesRequired() }).toEqual({ reachable: false, required: false });
       });
     });
     return;
@@ -124,9 +127,14 @@ export function describePostgres(name: string, body: (db: PostgresTestDb) => voi
   };
   describe(name, () => {
     afterAll(async () => {
-      for (const cleanup of cleanups.splice(0)) await cleanup();
-      for (const schema of schemas) await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      // every clean-up runs, and the schemas are dropped, whatever failed before: its error is the suite's
+      const failures: unknown[] = [];
+      for (const cleanup of cleanups.splice(0)) await cleanup().catch((error: unknown) => failures.push(error));
+      for (const schema of schemas) {
+        await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch((error: unknown) => failures.push(error));
+      }
       await pool.end();
+      if (failures.length > 0) throw failures[0];
     });
     body(db);
   });
