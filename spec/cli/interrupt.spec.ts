@@ -270,8 +270,11 @@ function safeReadPids(file: string): number[] {
   }
 }
 
-/** SIGKILL is asynchronous: the kernel may take a moment to tear a process down. */
+/** SIGKILL is asynchronous: the kernel may take a moment to tear a process down. Throws when `condition` is still false after `withinMs`. */
 async function waitFor(condition: () => boolean, withinMs = 2000): Promise<void> {
   const deadline = Date.now() + withinMs;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  while (!condition()) {
+    if (Date.now() >= deadline) throw new Error(`waited ${withinMs} ms for: ${condition.toString()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

@@ -67,8 +67,8 @@ describe('a run lock of another pid namespace (Linux)', () => {
 
   it('should judge a lock without a namespace (an older version) by its pid, as before', () => {
     const file = foreignLock(folder(), HEARTBEAT_STALE_MS + 5_000, null);
-    // pid 1 answers here: taken as alive, whatever the file's time
-    expect(liveOwner(file)).toBeDefined();
+    // pid 1 answers here: taken as alive, whatever the file's time, and named as any live owner of this namespace
+    expect(liveOwner(file)).toBe(`${os.hostname()}:1`);
   });
 
   it('should list a run whose other-namespace owner is silent as interrupted, and one alive as running', async () => {
