@@ -1,9 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import type { DagEvent } from '../../../src/index';
 import { describeRedis } from '../../support/redis';
-import { printedRunId, startCli } from '../support/builtCli';
+import { printedRunId, SPEC_STORE, startCli } from '../support/builtCli';
 import { eventLogViolations } from '../support/eventLogInvariants';
 import { readEventLog } from '../support/files';
+import { journalEvents } from '../support/journaledRuns';
 import { linesOf, remoteCliSuite, waitFor } from './workerProcesses';
 
 /**
@@ -123,15 +124,27 @@ describeRedis('rxdag run --redis with rxdag worker processes', (env) => {
     const first = fleet.track(startCli(['run', dagFile!, ...remote, '-c', '12', '--events', firstLog!]));
     await first.waitForStdout(/task\.completed L1-/, 30_000);
     first.child.kill('SIGKILL');
+    // every start from here on is one after the kill (those written meanwhile are not checked below)
+    const startsBeforeKill = linesOf(starts!).length;
     await first.done;
     const runId = printedRunId(first.stderrSoFar());
     expect(runId).toBeDefined();
+    // what the journal held when the scheduler died, read before the resume appends to it
+    const completedBeforeKill = new Set(
+      journalEvents(SPEC_STORE, runId!).flatMap((event) => (event.type === 'task.completed' ? [event.taskId] : [])),
+    );
+    expect(completedBeforeKill.size).toBeGreaterThan(0);
     // the command the run printed to resume it, as a user would copy it: it names the same Redis and prefix
     const hint = /resume with: rxdag (resume .*)\)$/m.exec(first.stderrSoFar())?.[1]?.split(' ');
     expect(hint).toEqual(['resume', runId, '--redis', expect.stringMatching(/^redis:\/\/127\.0\.0\.1:6379/), '--redis-prefix', prefix]);
 
     const resumed = await fleet.track(startCli([...hint!, '--events', resumedLog!])).done;
     expect(resumed.code).toBe(0);
+    // no task whose completion was journaled before the kill ran again on a worker after it (the
+    // remaining layers did run after it, so the check is not of an empty list)
+    const startedAfterKill = linesOf(starts!).slice(startsBeforeKill);
+    expect(startedAfterKill.length).toBeGreaterThan(0);
+    expect(startedAfterKill.filter((line) => completedBeforeKill.has(line.split(' ')[0]!))).toEqual([]);
     const events = readEventLog(resumedLog!);
     expect(eventLogViolations(events)).toEqual([]);
     expect(dependencyViolations(deps, events)).toEqual([]);

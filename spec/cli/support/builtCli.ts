@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -87,6 +87,106 @@ export interface CliOptions {
   readonly cwd?: string;
   /** A file descriptor the CLI's stdout goes to instead of a pipe (its `stdout` is then ''). */
   readonly stdoutFd?: number;
+  /** Starts it in a process group of its own (`detached`): its clean-up then kills the whole group. */
+  readonly detached?: boolean;
+  /** The longest it may run before it is killed, its tasks with it: {@link CLI_TIME_LIMIT_MS} by default. */
+  readonly timeLimitMs?: number;
+}
+
+/**
+ * The longest a CLI of {@link startCli} runs unless a spec says otherwise (`timeLimitMs`), past
+ * which it is killed with its task processes and a line saying so ends its stderr.
+ */
+export const CLI_TIME_LIMIT_MS = 120_000;
+
+/**
+ * Every CLI {@link startCli} started that has not exited yet, and whether a test started it
+ * (between the root `beforeEach` and `afterEach` below) or a `beforeAll`. No CLI outlives the
+ * test that started it (the file, for one of a `beforeAll`), even one whose spec failed before it
+ * awaited `done`: the hooks below kill it, and its task processes, which run in sessions of their
+ * own that a kill of the CLI alone does not reach. Registered at the root of each spec file
+ * that imports this module (jest gives each file its own copy): they run after the hooks of the
+ * spec's `describe` blocks (a fleet's `stopAll`, a CLI of `beforeAll` awaited in `afterAll`), and
+ * touch only a CLI still running, none that exited (whose orphaned tasks a spec may look for).
+ */
+const running = new Map<RunningCli, 'test' | 'file'>();
+let inTest = false;
+beforeEach(() => {
+  inTest = true;
+});
+afterEach(async () => {
+  inTest = false;
+  await stopLeftOver('test');
+});
+afterAll(() => stopLeftOver('file'));
+
+async function stopLeftOver(scope: 'test' | 'file'): Promise<void> {
+  const left = [...running].filter(([, of]) => scope === 'file' || of === 'test').map(([cli]) => cli);
+  if (left.length === 0) return;
+  for (const cli of left) killTree(cli.child, detachedClis.has(cli.child));
+  // a process SIGKILL does not end (stuck in the kernel) must not hold the hook past its own time limit
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(left.map((cli) => cli.done)), new Promise((resolve) => (timer = setTimeout(resolve, 5000)))]);
+  clearTimeout(timer);
+  for (const cli of left) running.delete(cli);
+}
+
+const detachedClis = new WeakSet<ChildProcess>();
+
+/** pid, parent, group and session of every process, from /proc (Linux); empty elsewhere. */
+function processTable(): { pid: number; ppid: number; pgrp: number; sid: number }[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const table = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // `pid (comm) state ppid pgrp session …`: comm may hold spaces and parentheses
+      const [, ppid, pgrp, sid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      table.push({ pid: Number(entry), ppid: Number(ppid), pgrp: Number(pgrp), sid: Number(sid) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return table;
+}
+
+function sendSignal(target: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(target, name);
+  } catch {
+    // gone already
+  }
+}
+
+/**
+ * SIGKILLs a CLI (its group when `detached`) and everything it started: its descendants, and the
+ * process groups and sessions they lead (a shell task's, where what it started lives on once the
+ * task's shell is gone), never this process's own group or session.
+ */
+function killTree(child: ChildProcess, detached: boolean): void {
+  const pid = child.pid;
+  if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const before = processTable();
+  const own = before.find((entry) => entry.pid === process.pid);
+  const descendants = new Set([pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const entry of before) if (descendants.has(entry.ppid) && !descendants.has(entry.pid)) (descendants.add(entry.pid), (grew = true));
+  }
+  const theirs = before.filter((entry) => descendants.has(entry.pid));
+  const groups = new Set(theirs.map((entry) => entry.pgrp).filter((pgrp) => pgrp !== own?.pgrp));
+  const sessions = new Set(theirs.map((entry) => entry.sid).filter((sid) => sid !== own?.sid));
+  // the CLI first, so that it starts nothing more (a retry) once its tasks die
+  sendSignal(detached ? -pid : pid, 'SIGKILL');
+  for (const group of groups) sendSignal(-group, 'SIGKILL');
+  for (const entry of processTable())
+    if (descendants.has(entry.pid) || sessions.has(entry.sid) || groups.has(entry.pgrp)) sendSignal(entry.pid, 'SIGKILL');
 }
 
 /**
@@ -94,20 +194,34 @@ export interface CliOptions {
  * closed, journaling into {@link SPEC_STORE} unless `env` names another store.
  */
 export function startCli(args: readonly string[], env: Readonly<Record<string, string>> = {}, options: CliOptions = {}): RunningCli {
+  const detached = options.detached ?? false;
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, RXDAG_STORE: SPEC_STORE, ...env },
     stdio: ['ignore', options.stdoutFd ?? 'pipe', 'pipe'],
+    detached,
   });
+  if (detached) detachedClis.add(child);
   let stdout = '';
   let stderr = '';
+  const timeLimitMs = options.timeLimitMs ?? CLI_TIME_LIMIT_MS;
+  const timeLimit = setTimeout(() => {
+    stderr += `\n[spec: rxdag ${args.join(' ')} killed, with its tasks, after running ${timeLimitMs} ms (its time limit)]\n`;
+    killTree(child, detached);
+  }, timeLimitMs).unref();
   const stdoutWaiters: (() => void)[] = [];
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk;
     for (const check of [...stdoutWaiters]) check();
   });
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const done = new Promise<CliResult>((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const done = new Promise<CliResult>((resolve) =>
+    child.once('close', (code, signal) => {
+      clearTimeout(timeLimit);
+      running.delete(cli);
+      resolve({ code, signal, stdout, stderr });
+    }),
+  );
   const waitForStdout = (pattern: RegExp, timeoutMs = 15_000) =>
     new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
@@ -123,7 +237,9 @@ export function startCli(args: readonly string[], env: Readonly<Record<string, s
       stdoutWaiters.push(check);
       check();
     });
-  return { child, done, waitForStdout, stderrSoFar: () => stderr };
+  const cli: RunningCli = { child, done, waitForStdout, stderrSoFar: () => stderr };
+  running.set(cli, inTest ? 'test' : 'file');
+  return cli;
 }
 
 /** Runs the CLI to its end. */
