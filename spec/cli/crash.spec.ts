@@ -24,6 +24,12 @@ import { linesOf, waitUntil } from './support/journaledRuns';
  * while Node starts, before the journal is touched) or, two times in three, from its first
  * write into the store (seen through `fs.watch`: the kill lands while tasks run), each up to the
  * typical length of that part, measured by a whole run first.
+ *
+ * Every kill point lands at least one kill. A delay drawn from the typical run can come after a
+ * run that went faster had ended: when the first kill of a point misses so, the point starts
+ * again in a fresh folder, its kill counted from the same moment and drawn within the time that
+ * run actually took (within half of it on each further try, up to `MAX_REPLANS` tries); a point
+ * that still killed nothing fails.
  */
 
 const KILLS = positiveInteger(process.env.RXDAG_CLI_CRASH_KILLS, 4);
@@ -34,9 +40,14 @@ const CHILD_TIMEOUT_MS = 30_000;
 const MAX_CHILDREN = 12;
 /** Resumes killed again per kill point at most (each with probability 1/2). */
 const MAX_RESUME_KILLS = 3;
+/** Fresh starts of a kill point whose run ended before its first planned kill, at most. */
+const MAX_REPLANS = 4;
 /** `RXDAG_CLI_CRASH_VERBOSE=1` prints where the kills landed (the journal's last `seq` then). */
 const VERBOSE = process.env.RXDAG_CLI_CRASH_VERBOSE === '1';
 const landed: string[] = [];
+/** Kills that landed in each kill point, and the fresh starts after a kill that came too late. */
+const killsOf: number[] = [];
+let replanned = 0;
 
 /**
  * The DAG: a setup, six builds and six tests side by side, a flaky task (fails its first
@@ -141,13 +152,26 @@ async function runStep(command: 'run' | 'resume', files: PointFiles, dagFile: st
   }
 }
 
+/**
+ * The kill of a kill point's fresh start after its first kill missed: `missed` ran to the end of
+ * the run before its plan came. The new kill counts from the same moment (its spawn, or its first
+ * write into the store) and is drawn within what `missed` actually ran from there, within half of
+ * that on the second try, a quarter on the third…, never later than the plan that missed.
+ */
+function replan(missed: Step, tries: number, random: () => number): KillPlan {
+  const plan = missed.plan!;
+  const ranMs = plan.from === 'spawn' ? missed.ms : missed.ms - (missed.firstWriteMs ?? 0);
+  return { from: plan.from, killAfterMs: Math.min(plan.killAfterMs, Math.floor((random() * ranMs) / 2 ** (tries - 1))) };
+}
+
+function describePlan(plan: KillPlan | undefined): string {
+  return plan === undefined ? 'no kill' : `kill ${plan.killAfterMs} ms after its ${plan.from === 'spawn' ? 'spawn' : 'first store write'}`;
+}
+
 function describeStep(step: Step, k: number): string {
   const { result } = step;
   const how = result.signal !== null ? `signal ${result.signal}` : `exit ${result.code}`;
-  const plan =
-    step.plan === undefined
-      ? 'no kill'
-      : `kill ${step.plan.killAfterMs} ms after its ${step.plan.from === 'spawn' ? 'spawn' : 'first store write'}`;
+  const plan = describePlan(step.plan);
   const stderr = result.stderr.trim() === '' ? '' : `\n      stderr: ${result.stderr.trim().split('\n').slice(0, 6).join('\n      ')}`;
   return `  ${k + 1}. ${step.command} pid ${step.pid} (${plan}): ${how} after ${step.ms} ms${stderr}`;
 }
@@ -183,7 +207,14 @@ afterEach(async () => {
 });
 
 afterAll(() => {
-  if (VERBOSE) console.log(`seed ${SEED}, a whole run ${startupMs} + ${runMs} ms, kills:\n${landed.join('\n')}`);
+  if (!VERBOSE) return;
+  const counts = Array.from({ length: KILLS }, (_, point) => killsOf[point] ?? 0);
+  const perPoint = counts.map((n, point) => `${point}:${n}`).join(' ');
+  console.log(
+    `seed ${SEED}, a whole run ${startupMs} + ${runMs} ms, kills:\n${landed.join('\n')}\n` +
+      `${counts.reduce((sum, n) => sum + n, 0)} kills landed, in ${counts.filter((n) => n > 0).length} of ${KILLS} kill points (point:kills ${perPoint}); ` +
+      `${replanned} fresh starts after a first kill that came too late`,
+  );
 });
 
 describe(`rxdag run killed with SIGKILL, then rxdag resume until it ends (${KILLS} kill points, seed ${SEED})`, () => {
@@ -191,8 +222,8 @@ describe(`rxdag run killed with SIGKILL, then rxdag resume until it ends (${KILL
     `kill point %i (seed ${SEED})`,
     async (point) => {
       const random = mulberry32((SEED + Math.imul(point + 1, 0x9e3779b9)) >>> 0);
-      const files = pointFiles(tempFolder());
-      const { file, tasks } = crashDag(files.dir);
+      let files = pointFiles(tempFolder());
+      let dag = crashDag(files.dir);
       const steps: Step[] = [];
       const kills: KillRecord[] = [];
       const fail = (why: string): never => {
@@ -201,16 +232,22 @@ describe(`rxdag run killed with SIGKILL, then rxdag resume until it ends (${KILL
 
       let command: 'run' | 'resume' = 'run';
       let resumeKills = 0;
+      /** Fresh starts after a first kill that missed; the first step of the current start; its kill. */
+      let replans = 0;
+      let since = 0;
+      let again: KillPlan | undefined;
       for (;;) {
-        if (steps.length === MAX_CHILDREN) fail(`no process ended the run in ${MAX_CHILDREN} tries`);
+        if (steps.length - since === MAX_CHILDREN) fail(`no process ended the run in ${MAX_CHILDREN} tries`);
         // the first process is always killed; a resume, half the time
-        const killed = steps.length === 0 || (resumeKills < MAX_RESUME_KILLS && random() < 0.5);
+        const killed = again !== undefined || steps.length === 0 || (resumeKills < MAX_RESUME_KILLS && random() < 0.5);
         const plan: KillPlan | undefined = !killed
           ? undefined
-          : random() < 1 / 3
-            ? { from: 'spawn', killAfterMs: Math.floor(random() * (startupMs + runMs)) }
-            : { from: 'store', killAfterMs: Math.floor(random() * runMs) };
-        const step = await runStep(command, files, file, plan);
+          : (again ??
+            (random() < 1 / 3
+              ? { from: 'spawn', killAfterMs: Math.floor(random() * (startupMs + runMs)) }
+              : { from: 'store', killAfterMs: Math.floor(random() * runMs) }));
+        again = undefined;
+        const step = await runStep(command, files, dag.file, plan);
         steps.push(step);
         const { result } = step;
         if (result.signal === 'SIGKILL') {
@@ -224,6 +261,20 @@ describe(`rxdag run killed with SIGKILL, then rxdag resume until it ends (${KILL
           command = 'resume';
           continue;
         }
+        if (plan !== undefined)
+          landed.push(`  point ${point}: ${command} (${describePlan(plan)}) missed: ended with exit ${result.code} after ${step.ms} ms`);
+        if (result.code === 0 && kills.length === 0 && replans < MAX_REPLANS) {
+          // the run ended before its first kill came: nothing was killed, so the point starts
+          // again in a fresh folder (this run is over), its kill drawn within what this run took
+          replans++;
+          replanned++;
+          files = pointFiles(tempFolder());
+          dag = crashDag(files.dir);
+          again = replan(step, replans, random);
+          since = steps.length;
+          command = 'run';
+          continue;
+        }
         if (result.code === 0) break;
         // killed before its journal existed: nothing to resume (exit 2), so the run starts afresh
         if (result.code === 2 && command === 'resume' && journalOf(files) === undefined) {
@@ -235,6 +286,9 @@ describe(`rxdag run killed with SIGKILL, then rxdag resume until it ends (${KILL
         fail(`a ${command} process ended with ${result.signal ?? `exit code ${result.code}`}`);
       }
 
+      // a kill point that killed nothing tested no crash
+      killsOf[point] = kills.length;
+      if (kills.length === 0) fail(`no kill landed: ${replans + 1} runs each ended before their planned kill`);
       const journal = journalOf(files)!;
       const violations = crashViolations(journal, files.MARKERS, kills);
       const runId = path.basename(journal, '.jsonl');
@@ -242,7 +296,7 @@ describe(`rxdag run killed with SIGKILL, then rxdag resume until it ends (${KILL
         .slice(1)
         .map((line) => JSON.parse(line) as DagEvent);
       const completed = events.filter((event) => event.type === 'task.completed');
-      if (completed.length !== tasks) violations.push(`${completed.length} tasks completed, ${tasks} expected`);
+      if (completed.length !== dag.tasks) violations.push(`${completed.length} tasks completed, ${dag.tasks} expected`);
       const flaky = completed.find((event) => event.type === 'task.completed' && event.taskId === 'flaky');
       if (flaky?.attempt !== 2) violations.push(`flaky should complete with attempt 2, got ${flaky?.attempt}`);
       for (const line of linesOf(files.KEYS)) {

@@ -38,6 +38,12 @@ import { type Child, type ChildEnd, Children } from './support/processes';
  * A child killed before its journal file existed has nothing to resume (exit 3): the run is
  * started again. Anything else but exit 0 or our SIGKILL fails the kill point, with the history
  * of its processes.
+ *
+ * Every kill point lands at least one kill. A delay drawn from the typical run can come after a
+ * run that went faster had ended: when the first kill of a point misses so, the point starts
+ * again in a fresh folder, its kill drawn within the time that run actually took (and within
+ * half of it on each further try, up to `MAX_REPLANS` tries); a point that still killed nothing
+ * fails.
  */
 
 const KILLS = positiveInteger(process.env.RXDAG_CRASH_KILLS, 6);
@@ -51,6 +57,8 @@ const CHILD_TIMEOUT_MS = 20_000;
 const MAX_CHILDREN = 10;
 /** Resumes killed again per kill point at most (each with probability 1/2). */
 const MAX_RESUME_KILLS = 3;
+/** Fresh starts of a kill point whose run ended before its first planned kill, at most. */
+const MAX_REPLANS = 4;
 const TASKS = 29;
 
 type KillPlan =
@@ -58,7 +66,7 @@ type KillPlan =
   | { readonly kind: 'run' | 'run-early'; readonly delayMs: number }
   | { readonly kind: 'flush' | 'flush-first'; readonly write: number };
 
-/** How a whole run goes, measured once without kills. */
+/** How a whole run goes, measured without kills (the second of two runs: warm, as most children are). */
 interface Calibration {
   /** Spawn to the first journal write. */
   readonly startupMs: number;
@@ -85,6 +93,9 @@ interface Step {
 const children = new Children();
 const folders: string[] = [];
 const landed: string[] = [];
+/** Kills that landed in each kill point, and the fresh starts after a kill that came too late. */
+const killsOf: number[] = [];
+let replanned = 0;
 
 function tempFolder(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxdag-crash-'));
@@ -184,6 +195,31 @@ function firstPlan(point: number, random: () => number, cal: Calibration): KillP
 }
 
 /**
+ * The kill of a kill point's fresh start after its first kill missed: `missed` ran to the end of
+ * the run before its `plan` came. The new kill is of the same kind, drawn within what `missed`
+ * actually ran (from the same moment: its spawn, or its first journal write; or within the writes
+ * it made), within half of that on the second try, a quarter on the third…, and never later than
+ * the plan that missed.
+ */
+function replan(missed: Step, tries: number, random: () => number): KillPlan {
+  const plan = missed.plan!;
+  const share = 1 / 2 ** (tries - 1);
+  switch (plan.kind) {
+    case 'spawn':
+      return { kind: plan.kind, delayMs: Math.min(plan.delayMs, Math.floor(random() * missed.end.ms * share)) };
+    case 'run':
+    case 'run-early':
+      return {
+        kind: plan.kind,
+        delayMs: Math.min(plan.delayMs, Math.floor(random() * (missed.end.ms - (missed.firstWriteMs ?? 0)) * share)),
+      };
+    case 'flush':
+    case 'flush-first':
+      return { kind: plan.kind, write: Math.min(plan.write, 1 + Math.floor(random() * Math.max(1, missed.writes * share))) };
+  }
+}
+
+/**
  * The kill of a resume, or none (then it runs to its end). Its delays are scaled to what is left
  * of the run (`lastSeq`: where the journal stands), so that most land before it ends.
  */
@@ -221,21 +257,25 @@ let whole: { readonly journal: string; readonly markers: string };
 
 beforeAll(async () => {
   await ensureBuilt();
-  // one whole run without kills: how long a run takes here, and that it satisfies the invariants
-  const files = runFiles(tempFolder(), 'calibrate');
-  const step = await runChild('start', files, 'calibrate');
-  if (step.end.code !== 0 || step.firstWriteMs === undefined)
-    throw new Error(`the fixture does not run:\n${describeStep(step, 0)}\n${step.end.stdout}`);
-  const problems = [...crashViolations(files.journal, files.markers, []), ...fixtureViolations(files.journal)];
-  if (problems.length > 0) throw new Error(`a run without kills breaks the invariants:\n${problems.join('\n')}`);
-  whole = { journal: fs.readFileSync(files.journal, 'utf8'), markers: fs.readFileSync(files.markers, 'utf8') };
-  const events = killRecord(files.journal, files.markers).lastSeq;
-  calibration = {
-    startupMs: step.firstWriteMs,
-    runMs: Math.max(20, step.end.ms - step.firstWriteMs),
-    writes: Math.max(2, step.writes),
-    events,
-  };
+  // whole runs without kills: how long a run takes here (the second, warm: a cold first run is
+  // slower, and delays drawn from it would come after more runs had ended), and that each
+  // satisfies the invariants
+  for (let round = 0; round < 2; round++) {
+    const files = runFiles(tempFolder(), `calibrate-${round}`);
+    const step = await runChild('start', files, `calibrate-${round}`);
+    if (step.end.code !== 0 || step.firstWriteMs === undefined)
+      throw new Error(`the fixture does not run:\n${describeStep(step, 0)}\n${step.end.stdout}`);
+    const problems = [...crashViolations(files.journal, files.markers, []), ...fixtureViolations(files.journal)];
+    if (problems.length > 0) throw new Error(`a run without kills breaks the invariants:\n${problems.join('\n')}`);
+    whole = { journal: fs.readFileSync(files.journal, 'utf8'), markers: fs.readFileSync(files.markers, 'utf8') };
+    const events = killRecord(files.journal, files.markers).lastSeq;
+    calibration = {
+      startupMs: step.firstWriteMs,
+      runMs: Math.max(20, step.end.ms - step.firstWriteMs),
+      writes: Math.max(2, step.writes),
+      events,
+    };
+  }
 }, 180_000);
 
 afterEach(async () => {
@@ -248,7 +288,14 @@ afterEach(async () => {
 });
 
 afterAll(() => {
-  if (VERBOSE) console.log(`seed ${SEED}, calibration ${JSON.stringify(calibration)}, kills:\n${landed.join('\n')}`);
+  if (!VERBOSE) return;
+  const counts = Array.from({ length: KILLS }, (_, point) => killsOf[point] ?? 0);
+  const perPoint = counts.map((n, point) => `${point}:${n}`).join(' ');
+  console.log(
+    `seed ${SEED}, calibration ${JSON.stringify(calibration)}, kills:\n${landed.join('\n')}\n` +
+      `${counts.reduce((sum, n) => sum + n, 0)} kills landed, in ${counts.filter((n) => n > 0).length} of ${KILLS} kill points (point:kills ${perPoint}); ` +
+      `${replanned} fresh starts after a first kill that came too late`,
+  );
 });
 
 describe(`durable runs killed with SIGKILL (${KILLS} kill points, seed ${SEED})`, () => {
@@ -257,7 +304,7 @@ describe(`durable runs killed with SIGKILL (${KILLS} kill points, seed ${SEED})`
     async (point) => {
       const random = mulberry32((SEED + Math.imul(point + 1, 0x9e3779b9)) >>> 0);
       const runId = `crash-${point}`;
-      const files = runFiles(tempFolder(), runId);
+      let files = runFiles(tempFolder(), runId);
       const steps: Step[] = [];
       const kills: KillRecord[] = [];
       const fail = (why: string): never => {
@@ -268,14 +315,20 @@ describe(`durable runs killed with SIGKILL (${KILLS} kill points, seed ${SEED})`
 
       let mode: 'start' | 'resume' = 'start';
       let resumeKills = 0;
+      /** Fresh starts after a first kill that missed; the first step of the current start; its kill. */
+      let replans = 0;
+      let since = 0;
+      let again: KillPlan | undefined;
       for (;;) {
-        if (steps.length === MAX_CHILDREN) fail(`no process ended the run in ${MAX_CHILDREN} tries`);
+        if (steps.length - since === MAX_CHILDREN) fail(`no process ended the run in ${MAX_CHILDREN} tries`);
         const plan =
-          steps.length === 0
+          again ??
+          (steps.length === 0
             ? firstPlan(point, random, calibration)
             : resumeKills < MAX_RESUME_KILLS
               ? resumePlan(random, calibration, kills.at(-1)?.lastSeq ?? 0)
-              : undefined;
+              : undefined);
+        again = undefined;
         const step = await runChild(mode, files, runId, plan);
         steps.push(step);
         const { end } = step;
@@ -289,6 +342,17 @@ describe(`durable runs killed with SIGKILL (${KILLS} kill points, seed ${SEED})`
         }
         if (plan !== undefined)
           landed.push(`  point ${point}: ${mode} ${JSON.stringify(plan)} missed: ${describeStep(step, steps.length - 1).trim()}`);
+        if (end.code === 0 && kills.length === 0 && replans < MAX_REPLANS) {
+          // the run ended before its first kill came: nothing was killed, so the point starts
+          // again in a fresh folder (this run is over), its kill drawn within what this run took
+          replans++;
+          replanned++;
+          files = runFiles(tempFolder(), runId);
+          again = replan(step, replans, random);
+          since = steps.length;
+          mode = 'start';
+          continue;
+        }
         if (end.code === 0) break;
         // killed before its journal existed: nothing to resume, so the run starts afresh
         if (end.code === 3 && mode === 'resume' && !fs.existsSync(files.journal)) {
@@ -298,6 +362,9 @@ describe(`durable runs killed with SIGKILL (${KILLS} kill points, seed ${SEED})`
         fail(`a ${mode} process ended with ${end.signal ?? `exit code ${end.code}`}`);
       }
 
+      // a kill point that killed nothing tested no crash
+      killsOf[point] = kills.length;
+      if (kills.length === 0) fail(`no kill landed: ${replans + 1} runs each ended before their planned kill`);
       const violations = [...crashViolations(files.journal, files.markers, kills), ...fixtureViolations(files.journal)];
       if (fs.existsSync(files.lock)) violations.push('the lock file is still there after the run ended');
       if (violations.length > 0) fail(`${violations.length} violations:\n  ${violations.join('\n  ')}`);
