@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { lastValueFrom } from 'rxjs';
+import { last, lastValueFrom, of, timeout } from 'rxjs';
 import { events, fileJournal, type JournalWriter, type LimitSpec, resumeRun, type TaskContext } from '../../src/index';
 
 /**
@@ -10,6 +10,9 @@ import { events, fileJournal, type JournalWriter, type LimitSpec, resumeRun, typ
  * remote one may still be running on its worker), so a ready task taking them first would run
  * beside it beyond the limit.
  */
+/** How long a slow agent's attempt takes. */
+const SLOW_MS = 500;
+
 describe('resuming a run whose attempts were in flight', () => {
   let dir: string;
   beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxdag-in-flight-first-'))));
@@ -98,14 +101,17 @@ describe('resuming a run whose attempts were in flight', () => {
 
   /**
    * Journals run `runId` of `tasks`, died with `running` in flight and the others ready, then
-   * resumes it with `agents` and `limits`; resolves with the tasks in the order their agent was called.
+   * resumes it with agents of `capacities` (those in `slow` take `SLOW_MS`), `limits` and
+   * `maxConcurrency`; resolves with the tasks in the order their agent was called (a run that
+   * does nothing for 3 s, stuck, fails).
    */
   async function resumeWith(
     runId: string,
-    tasks: ReadonlyArray<{ id: string; agent: string; limits?: string[]; priority?: number }>,
+    tasks: ReadonlyArray<{ id: string; agent: string; limits?: string[]; priority?: number; weight?: number }>,
     running: string[],
     limits: Record<string, LimitSpec>,
     capacities: Record<string, number>,
+    { maxConcurrency = 8, slow = [] }: { maxConcurrency?: number; slow?: string[] } = {},
   ): Promise<string[]> {
     const writer = (await fileJournal(dir).create({
       runId,
@@ -126,9 +132,21 @@ describe('resuming a run whose attempts were in flight', () => {
     await writer.close();
     const called: string[] = [];
     const agents = Object.fromEntries(
-      Object.entries(capacities).map(([name, capacity]) => [name, { capacity, run: ({ id }: TaskContext) => void called.push(id) }]),
+      Object.entries(capacities).map(([name, capacity]) => [
+        name,
+        {
+          capacity,
+          run: ({ id }: TaskContext) => {
+            called.push(id);
+            return slow.includes(name) ? new Promise<void>((resolve) => setTimeout(resolve, SLOW_MS)) : undefined;
+          },
+        },
+      ]),
     );
-    const end = await lastValueFrom(resumeRun(fileJournal(dir), runId, { agents, healthCheckIntervalMs: 0, maxConcurrency: 8 }));
+    const resumed = resumeRun(fileJournal(dir), runId, { agents, healthCheckIntervalMs: 0, maxConcurrency });
+    const end = await lastValueFrom(
+      resumed.pipe(timeout({ each: 3000, with: () => of(`nothing for 3 s: started ${called.join(', ')}`) }), last()),
+    );
     expect(end).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
     return called;
   }
@@ -155,6 +173,32 @@ describe('resuming a run whose attempts were in flight', () => {
       'x',
       'y',
     ]);
+  });
+
+  it('should start an attempt in flight that a waiting one shares room with, and keep the ready tasks off what it holds', async () => {
+    // p waits for its window; q (p's agent, which has room for both) holds the gpu: y, ready, waits for q
+    const tasks = [
+      { id: 'p', agent: 'a', limits: ['w'] },
+      { id: 'q', agent: 'a', limits: ['gpu'] },
+      { id: 'y', agent: 'b', limits: ['gpu'], priority: 10 },
+    ];
+    const limits = { w: { rate: { limit: 1, intervalMs: 300 } }, gpu: { concurrency: 1 } };
+    const called = await resumeWith('shared-first', tasks, ['p', 'q'], limits, { a: 2, b: 1 }, { slow: ['a'] });
+    expect(called.indexOf('q')).toBe(0);
+    expect(called.indexOf('y')).toBeGreaterThan(called.indexOf('q'));
+  });
+
+  it('should not hold a weighted ready task back for good behind an attempt in flight that waits for the room the task is kept', async () => {
+    // t (weight 2) holds g's units; s, in flight, needs one of them and holds t back (they share g): s goes first
+    const tasks = [
+      { id: 'p', agent: 'a', limits: ['w'], priority: 10 },
+      { id: 's', agent: 'a', limits: ['g'] },
+      { id: 'r', agent: 'c' },
+      { id: 't', agent: 'b', limits: ['g'], weight: 2 },
+    ];
+    const limits = { w: { rate: { limit: 1, intervalMs: 300 } }, g: { concurrency: 2 } };
+    const called = await resumeWith('weighted', tasks, ['p', 's', 'r'], limits, { a: 2, b: 2, c: 1 }, { maxConcurrency: 2, slow: ['c'] });
+    expect([...called].sort()).toEqual(['p', 'r', 's', 't']);
   });
 
   it('should start every attempt in flight, in the order of their tasks, before ready tasks when slots are few', async () => {

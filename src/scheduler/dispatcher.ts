@@ -155,9 +155,12 @@ export class Dispatcher {
    * Whether `task` (first of its class, or -1) of the run being looked at has a higher effective
    * priority than the held task of the same run: it starts first, as it would without the hold
    * (a task of the same priority waits, though the order puts the longer critical path first).
+   * So does one queued first (an attempt of a resumed run that was in flight): it held its room
+   * before the hold's task, which a task queued first that waits may be holding back.
    */
   private goesBefore(hold: Hold, task: number): boolean {
-    return task >= 0 && hold.run === this.current && outranks(hold.run, task, hold.task);
+    if (task < 0 || hold.run !== this.current) return false;
+    return outranks(hold.run, task, hold.task) || hold.run.readyQueue.queuedFirst(task);
   }
 
   /**

@@ -130,7 +130,8 @@ function emptyLevels(size: number): Int32Array[] {
  * attempts that were in flight when its process died) go before every other of their kind, in
  * the order given, and before the other kinds' tasks when they can start: they held their slots
  * and limits then, and a remote one may still be running. One that cannot start (a rate window
- * full) holds back the kinds that `share` what it waits for (its agent, a limit) only.
+ * full) holds back the other ready tasks of the kinds that `share` its room (its agent, a limit),
+ * not the other tasks queued first, which hold room of their own.
  *
  * Kinds are small integers (a DAG's agent codes), so finding a task's queue is an array read.
  */
@@ -201,7 +202,9 @@ export class ReadyQueues<Kind> {
       const task = firsts[k]!;
       const code = this.codeOf(task);
       const kind = this.kinds[code]!;
-      if (held !== undefined && this.heldBack(held, kind)) continue;
+      // behind one of its own kind that cannot start (the kind's first is the one taken); any other
+      // task queued first holds room of its own, and is tried whatever the others wait for
+      if (held?.includes(kind) === true) continue;
       if (canStart(kind, withFirst ? task : -1)) return code;
       (held ??= []).push(kind);
     }
@@ -225,6 +228,11 @@ export class ReadyQueues<Kind> {
   private heldBack(held: readonly Kind[], kind: Kind): boolean {
     for (const waiting of held) if (this.share(waiting, kind)) return true;
     return false;
+  }
+
+  /** Whether `task` was queued first (see {@link ReadyQueues.pushFirst}) and waits still. */
+  queuedFirst(task: number): boolean {
+    return this.firsts.length > 0 && this.firsts.includes(task);
   }
 
   /** Whether task `a` goes before task `b` in the dispatch order (a task queued first goes before any other). */
