@@ -43,7 +43,7 @@ describe('the stop signals while a command closes down', () => {
       expect(said).toEqual([]);
       closing.ended(); // the setup failed: no run, no code
       ctrlC();
-      expect(said).toEqual([]);
+      expect(said).toEqual(['rxdag: stopping at once on SIGINT: closing down cut short']);
       expect(exit).toHaveBeenCalledWith(130);
     } finally {
       closing.release();
