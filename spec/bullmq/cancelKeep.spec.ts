@@ -1,6 +1,6 @@
 import { CancelWatch, cancelChannel, cancelKey, type WatchedJob } from '../../src/bullmq/cancelSignals';
 import { Worker } from 'bullmq';
-import { remoteAgent } from '../../src/bullmq/index';
+import { remoteAgent, startWorker } from '../../src/bullmq/index';
 import { redisTarget } from '../../src/bullmq/redisConnection';
 import { runDag } from '../../src/index';
 import { describeRedis, prefixPerTest } from '../support/redis';
@@ -90,6 +90,34 @@ describeRedis('how long a cancel stops a job left waiting', (env) => {
       const keys = await Promise.all(taken.map((id) => env.client.exists(cancelKey(prefix, 'slow', id))));
       return keys.every((exists) => exists === 1);
     }, 'a cancel key for every job');
+  });
+
+  it('should have a worker that drops a job for its cancel remove it with its cancel key, its scheduler gone', async () => {
+    const slow = remoteAgent({ connection: env.url, prefix, queue: 'slow', leaseMs: 1000 });
+    const run = runDag({ id: 'gone', tasks: [{ id: 't', agent: 'slow' }] }, { agents: { slow }, runId: 'gone' }).subscribe({
+      error: () => undefined,
+    });
+    closer.onClose(() => run.unsubscribe());
+    const jobKey = `${prefix}:slow:gone|t|1`;
+    await waitFor(async () => (await env.client.exists(jobKey)) === 1, 'the job to wait in Redis');
+    // its scheduler cancelled it and died before removing it (a second Ctrl-C): the key, the job left
+    const issuedAt = (JSON.parse((await env.client.hget(jobKey, 'data'))!) as { issuedAt: number }).issuedAt;
+    const cancel = cancelKey(prefix, 'slow', 'gone|t|1');
+    await env.client.set(cancel, `1 ${issuedAt}`, 'PX', 600_000);
+    await slow.close(); // its jobs go on
+    let calls = 0;
+    closer.add(
+      startWorker({
+        connection: env.url,
+        prefix,
+        agents: { slow: () => void calls++ },
+        concurrency: 1,
+        leaseMs: 1000,
+        onLog: () => undefined,
+      }),
+    );
+    await waitFor(async () => (await env.client.exists(jobKey, cancel)) === 0, 'the job and its cancel key to be removed');
+    expect(calls).toBe(0);
   });
 
   it('should have a worker read the key of a job issued before what it remembers, though it listened then', async () => {

@@ -102,6 +102,19 @@ export async function publishCancel(
   if (keySet[0] !== null) throw keySet[0];
 }
 
+/** Deletes KEYS[1] when its value ends with ARGV[1] (` <issuedAt>`: the add a cancel key names). */
+const DELETE_IF_STAMPED = `local value = redis.call('GET', KEYS[1])
+if value and string.sub(value, -#ARGV[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/**
+ * Deletes the cancel key of job `jobId` if it names the add issued at `issuedAt`: the key of a
+ * rerun of the same id (cancelled since) stays. Resolves with whether it deleted it.
+ */
+export async function deleteCancelKey(redis: Redis, prefix: string, queue: string, jobId: string, issuedAt: number): Promise<boolean> {
+  return (await redis.eval(DELETE_IF_STAMPED, 1, cancelKey(prefix, queue, jobId), ` ${issuedAt}`)) === 1;
+}
+
 /** An attempt a worker runs, as the watch sees it. */
 export interface WatchedJob {
   readonly queue: string;
@@ -219,6 +232,20 @@ export class CancelWatch {
       return stopReasonOf(await this.poller.redis.get(cancelKey(this.prefix, job.queue, job.jobId)), job.issuedAt);
     } catch {
       return heard ? 'cancelled' : undefined; // a cancel heard for its id, which Redis cannot say is another add's
+    }
+  }
+
+  /**
+   * Removes `job` of `queue`, which this worker dropped for its cancel (nobody reads its outcome),
+   * and then its cancel key, which nobody needs now. Never rejects: what Redis does not take expires.
+   */
+  async dropped(queue: string, job: { readonly id?: string | undefined; readonly data: unknown; remove(): Promise<void> }): Promise<void> {
+    const issuedAt = issuedAtOf(job.data);
+    try {
+      await job.remove();
+      if (issuedAt !== undefined && job.id !== undefined) await deleteCancelKey(this.poller.redis, this.prefix, queue, job.id, issuedAt);
+    } catch {
+      // left to expire
     }
   }
 

@@ -9,7 +9,7 @@
  */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type CancelReason, cancelKey, cancelKeyTtlMs, publishCancel, stopReasonOf } from './cancelSignals';
+import { type CancelReason, cancelKey, cancelKeyTtlMs, deleteCancelKey, publishCancel, stopReasonOf } from './cancelSignals';
 import type { CommandConnection } from './commandConnection';
 import type { RedisConnectionError, RedisTarget } from './redisConnection';
 import { FIRST_PAUSE_MS, LONGEST_PAUSE_MS, saysRedisAway } from './redisAway';
@@ -188,7 +188,7 @@ export class JobCancels {
   /** Deletes the cancel key of `jobId` if it names the add of `stamp`: a rerun of the same id may have cancelled its own since. */
   private deleteKey(redis: Redis, jobId: string, stamp: number): void {
     const { prefix, queue } = this.config;
-    this.track(redis.eval(DELETE_IF_STAMPED, 1, cancelKey(prefix, queue, jobId), ` ${stamp}`).catch(() => undefined));
+    this.track(deleteCancelKey(redis, prefix, queue, jobId, stamp).catch(() => undefined));
   }
 
   /** Resolves once no cancelled job is still running (at once when none is). */
@@ -213,8 +213,3 @@ export class JobCancels {
     return [...this.failed.splice(0), ...pending];
   }
 }
-
-/** Deletes KEYS[1] when its value ends with ARGV[1] (` <issuedAt>`: the add a cancel key names). */
-const DELETE_IF_STAMPED = `local value = redis.call('GET', KEYS[1])
-if value and string.sub(value, -#ARGV[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;

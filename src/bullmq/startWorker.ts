@@ -239,7 +239,8 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     worker.on('completed', (job: Job) => {
       const jobEntry = entry(queue, job.id ?? '');
       settled(jobEntry);
-      if (abandoned.delete(jobEntry)) void job.remove().catch(() => undefined);
+      // with its cancel key, which its scheduler (gone, or gone on) may not delete
+      if (abandoned.delete(jobEntry)) void cancels.dropped(queue, job);
     });
     worker.on('failed', (job: Job | undefined) => job !== undefined && settled(entry(queue, job.id ?? '')));
     worker.on('locksRenewed', ({ jobIds }: { jobIds: string[] }) => {
