@@ -160,7 +160,9 @@ describe('renderReport of a large run whose failing tasks retried many times wit
   });
 
   it('should cut each error, saying how much it left out', () => {
-    expect(html).toContain(`${'e'.repeat(TASK_DETAIL_CHARS - 'ShellCommandError: '.length)}… (3019 more characters)`);
+    expect(html).toContain(
+      `ShellCommandError: ${'e'.repeat(Math.floor(TASK_DETAIL_CHARS / 3) - 'ShellCommandError: '.length)}… (3019 characters left out) …${'e'.repeat(TASK_DETAIL_CHARS - Math.floor(TASK_DETAIL_CHARS / 3))}<`,
+    );
   });
 });
 
@@ -176,7 +178,9 @@ describe('renderReport of a small run whose tasks retried many times with long e
     expect(Buffer.byteLength(html)).toBeLessThan(2_000_000);
     const bars = [...html.matchAll(/<rect class="bar [^"]*" data-task="f0" data-attempt="(\d+)"/g)].map((m) => Number(m[1]));
     expect(bars).toEqual([1, 2, 3, 58, 59, 60]);
-    expect(html).toContain(`${'e'.repeat(TASK_DETAIL_CHARS - 'ShellCommandError: '.length)}… (3019 more characters)`);
+    expect(html).toContain(
+      `ShellCommandError: ${'e'.repeat(Math.floor(TASK_DETAIL_CHARS / 3) - 'ShellCommandError: '.length)}… (3019 characters left out) …${'e'.repeat(TASK_DETAIL_CHARS - Math.floor(TASK_DETAIL_CHARS / 3))}<`,
+    );
   });
 });
 
@@ -252,6 +256,38 @@ describe('renderReport of a task that completed after a failure with a long erro
       ),
     });
     expect(html).toContain(`completed after 1 failed attempt; attempt #1 failed: ShellCommandError: ${error}</span>`);
+  });
+
+  it("should keep the end of an error it cuts, where a shell task's last lines are", () => {
+    const error = `\`make\` exited with code 2\n${'noise\n'.repeat(1000)}Error: THE-ROOT-CAUSE`;
+    const html = renderReport({
+      events: eventsOf(
+        { type: 'dag.created', at: 0, dagId: 'long', taskCount: 1 },
+        { type: 'task.ready', at: 0, taskId: 'f', attempt: 1 },
+        { type: 'task.started', at: 0, taskId: 'f', attempt: 1, agent: 'shell' },
+        {
+          type: 'task.failed',
+          at: 10,
+          taskId: 'f',
+          attempt: 1,
+          error: { name: 'ShellCommandError', message: error },
+          severity: 'error',
+          willRetry: false,
+        },
+        {
+          type: 'dag.completed',
+          at: 10,
+          outcome: 'failed',
+          counts: { total: 1, completed: 0, failed: 1, skipped: 0, cancelled: 0 },
+          durationMs: 10,
+        },
+      ),
+    });
+    const details = /<span class="detail">([^<]*)<\/span>/.exec(html)?.[1];
+    expect(details).toMatch(
+      /^ShellCommandError: `make` exited with code 2\nnoise\n.*… \(\d+ characters left out\) ….*noise\nError: THE-ROOT-CAUSE$/s,
+    );
+    expect(details!.length).toBeLessThan(TASK_DETAIL_CHARS + 60);
   });
 });
 

@@ -2,7 +2,7 @@
  * What a report keeps of the tasks it shows (every task of a run of up to `BOUNDED_REPORT_TASKS`,
  * the ones that matter of a bigger one), so that its page stays small however long their errors
  * and however many their retries: each task's
- * error, and its last attempt's, cut to {@link TASK_DETAIL_CHARS} characters (the table's
+ * error, and its last attempt's, cut to {@link TASK_DETAIL_CHARS} characters (its start and its end) (the table's
  * Details and the graph's tooltip), the other attempts' to {@link ATTEMPT_DETAIL_CHARS} (the
  * timeline's tooltips), and of a task with more than {@link DRAWN_ATTEMPTS} bars of attempts,
  * the first and last halves drawn (the table counts every attempt). It chooses no task
@@ -65,10 +65,24 @@ export function drawnAttempts(
   return { first, leftOut, last };
 }
 
-/** `text` cut to `most` characters (at a whole code point), saying how much was left out. */
+/**
+ * `text` cut to about `most` characters (at whole code points), saying how much was left out:
+ * its start and, the larger part, its end, where a shell task's error ends with the last lines it
+ * printed (often the cause).
+ */
 function cut(text: string | undefined, most: number): string | undefined {
   if (text === undefined || text.length <= most) return text;
-  // not half of a character written as two UTF-16 units
-  const kept = /[\uD800-\uDBFF]$/.test(text.slice(0, most)) ? text.slice(0, most - 1) : text.slice(0, most);
-  return `${kept}… (${text.length - kept.length} more characters)`;
+  const head = wholeStart(text.slice(0, Math.floor(most / 3)));
+  const tail = wholeEnd(text.slice(text.length - (most - head.length)));
+  return `${head}… (${text.length - head.length - tail.length} characters left out) …${tail}`;
+}
+
+/** `piece`, the start of a text, without half of a character written as two UTF-16 units at its end. */
+function wholeStart(piece: string): string {
+  return /[\uD800-\uDBFF]$/.test(piece) ? piece.slice(0, -1) : piece;
+}
+
+/** `piece`, the end of a text, without half of a character written as two UTF-16 units at its start. */
+function wholeEnd(piece: string): string {
+  return /^[\uDC00-\uDFFF]/.test(piece) ? piece.slice(1) : piece;
 }
