@@ -28,7 +28,22 @@ export function checkSpecHead(spec: unknown, issues: DagIssue[]): SpecHead {
 }
 
 /** Options of a run that a spec may be given by mistake: a DAG file has `limits:`, and other tools keep the rest in the DAG. */
-const RUN_OPTIONS: ReadonlySet<string> = new Set(['agents', 'limits', 'maxConcurrency', 'failurePolicy', 'journal', 'contextInjection']);
+const RUN_OPTIONS: ReadonlySet<string> = new Set([
+  'agents',
+  'limits',
+  'maxConcurrency',
+  'failurePolicy',
+  'journal',
+  'contextInjection',
+  'taskTimeoutMs',
+  'runId',
+  'metadata',
+  'mode',
+  'pollIntervalMs',
+  'healthCheckIntervalMs',
+  'stuckAfterMs',
+  'scheduler',
+]);
 
 /** An unknown top-level field that is an option of the run, said so. */
 function asRunOption(issue: DagIssue): DagIssue {

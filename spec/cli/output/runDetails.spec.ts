@@ -81,6 +81,10 @@ describe('what rxdag runs and rxdag show print', () => {
     expect(runEndFailures(many, 'r1', undefined, 'run.jsonl').trimEnd().split('\n').at(-1)).toBe(
       '  … and 3 more (the events log run.jsonl has every one)',
     );
+    // a path's control characters, line feed too, escaped
+    expect(runEndFailures(many, 'r1', undefined, 'ev\u001b[31m\n.jsonl').trimEnd().split('\n').at(-1)).toBe(
+      '  … and 3 more (the events log ev\\u001b[31m\\n.jsonl has every one)',
+    );
     expect(runEndFailures(many.slice(0, 50), 'r1', store)).toBe(failureList(many.slice(0, 50)));
   });
 

@@ -7,6 +7,7 @@
  */
 import type { DagEvent, TaskFailure } from '../../index';
 import { showCommandLine, type StoreLocation } from '../store/storeLocation';
+import { escapeControls } from '../../dag/text';
 import { terminalText } from './terminalText';
 
 /** Indent of an error's continuation lines (a shell task's stderr lines), under its task. */
@@ -30,7 +31,7 @@ export function runEndFailures(
       ? `\`${showCommandLine(runId, store)}\` lists every one`
       : eventsPath === undefined
         ? undefined
-        : `the events log ${eventsPath} has every one`;
+        : `the events log ${escapeControls(eventsPath)} has every one`;
   return failureList(failures, 'rxdag: ', MOST_FAILURES_LISTED, whereAll);
 }
 
