@@ -208,6 +208,13 @@ describe('loadDagFile (names from other workflow tools)', () => {
     ]);
   });
 
+  it("should say that a run's failure policy is the command's, and a time limit for every task a default", () => {
+    expect(problemsOf('policy.yaml', 'id: d\nfailurePolicy: fail-fast\ntaskTimeoutMs: 5000\ntasks:\n  - { id: a, sleep: 1 }\n')).toEqual([
+      '2:1: top level: unknown field "failurePolicy" (what a failure does to the rest is the run\'s: rxdag run --fail-fast (by default the failed task\'s dependents are skipped; one with `when: all-done` runs whatever its dependencies did))',
+      '3:1: top level: unknown field "taskTimeoutMs" (a time limit for every task is a default of the tasks: `defaults: { timeoutMs: MS }`)',
+    ]);
+  });
+
   it("should give Prefect's names their fields", () => {
     expect(problemsOf('prefect.yaml', withField('wait_for: [a]\n    max_retries: 2'))).toEqual([
       '7:5: tasks[1]: unknown field "wait_for" (did you mean "deps"?)',

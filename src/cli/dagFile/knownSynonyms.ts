@@ -94,10 +94,21 @@ const FIELDS_ELSEWHERE: ReadonlyMap<string, string> = new Map(
     'max_active_tasks',
     'max_active_tis_per_dag',
     'concurrency_limit',
-  ].map((name) => [
-    name,
-    "the run's concurrency is not set in the file: rxdag run -c N; to bound some tasks only, declare a limit (`limits`) they name",
-  ]),
+  ]
+    .map((name): [string, string] => [
+      name,
+      "the run's concurrency is not set in the file: rxdag run -c N; to bound some tasks only, declare a limit (`limits`) they name",
+    ])
+    .concat(
+      ['failurepolicy', 'failure_policy', 'fail_fast', 'failfast'].map((name) => [
+        name,
+        "what a failure does to the rest is the run's: rxdag run --fail-fast (by default the failed task's dependents are skipped; one with `when: all-done` runs whatever its dependencies did)",
+      ]),
+      ['tasktimeoutms', 'task_timeout', 'default_timeout'].map((name) => [
+        name,
+        'a time limit for every task is a default of the tasks: `defaults: { timeoutMs: MS }`',
+      ]),
+    ),
 );
 
 /**
