@@ -184,6 +184,19 @@ describe('rxdag show, runs, prune and resume of a journal that cannot be trusted
     expect(listed.stdout).not.toMatch(/-\d+ ms/);
   });
 
+  it("should show a task's time as no less than its completing attempt took, when the clock went back before its end", async () => {
+    const { store, runId } = await storeWithEdited('clock-behind-task', (_header, events) => {
+      // b's end recorded by a clock a minute behind the one that recorded its start
+      const from = events.findIndex((event) => event.type === 'task.completed' && event.taskId === 'b');
+      for (const event of events.slice(from)) event.at -= 60_000;
+      events[from]!.durationMs = 1234;
+    });
+    const shown = await rxdag('show', runId, '--store', store, '--json');
+    expect(shown.code).toBe(0);
+    const task = (JSON.parse(shown.stdout) as { tasks: Array<{ id: string; durationMs?: number }> }).tasks.find(({ id }) => id === 'b');
+    expect(task?.durationMs).toBe(1234);
+  });
+
   it('should leave a torn last line where it is when it refuses the journal for an event it cannot replay', async () => {
     const { store, runId, file } = await storeWithRun('torn-and-corrupt');
     const torn = `${interruptedWith(readFileSync(file, 'utf8'), (line) => line.replace('"taskId":"a"', '"taskId":"zzz"'))}hello`;

@@ -86,6 +86,8 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
       state: TaskState;
       startedAt?: number;
       endedAt?: number;
+      /** How long its completing attempt took, by the clock of the process that ran it. */
+      completedInMs?: number;
       acrossResume?: true;
       attempts: Set<number>;
       worker?: string;
@@ -121,6 +123,7 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
         Object.assign(task(event.taskId), {
           state: 'completed',
           endedAt: event.at,
+          completedInMs: event.durationMs,
           ...(event.worker === undefined ? {} : { worker: event.worker }),
           ...(event.output === undefined ? {} : { output: event.output }),
           ...(event.warning === undefined ? {} : { warning: event.warning.message }),
@@ -174,7 +177,10 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
       // a task whose process stopped under it is not running now
       state: row.state === 'running' && summary.status === 'interrupted' ? 'interrupted' : row.state,
       ...(row.startedAt === undefined ? {} : { startedAt: row.startedAt }),
-      ...(row.startedAt === undefined || row.endedAt === undefined ? {} : { durationMs: elapsedMs(row.startedAt, row.endedAt) }),
+      // never less than its completing attempt took: a resume on a machine whose clock is behind shortens the rest
+      ...(row.startedAt === undefined || row.endedAt === undefined
+        ? {}
+        : { durationMs: Math.max(elapsedMs(row.startedAt, row.endedAt), row.completedInMs ?? 0) }),
       ...(row.acrossResume === undefined ? {} : { acrossResume: row.acrossResume }),
       attempts: row.attempts.size,
       ...(row.worker === undefined ? {} : { worker: row.worker }),
