@@ -164,6 +164,21 @@ describe('rxdag prune', () => {
     expect(await listed(store)).toEqual(['busy']);
   });
 
+  it('should say, of a run locked by a process of another host, to remove its lock file once that process is gone: prune and a bare resume', async () => {
+    const store = await storeWith('elsewhere', [{ runId: 'far', dagId: 'd', startedAt: Date.now() - DAY }]);
+    const lock = `${store}/far.lock`;
+    writeFileSync(lock, JSON.stringify({ host: 'ci-runner-2', pid: 4321, since: 1 }));
+    const owner = `process 4321 of host ci-runner-2, whose lock file is ${lock}`;
+    const remedy = ' (if that process is gone, its host or container no longer running, remove that lock file)';
+    expect(await inProcess(['prune', 'far', '--interrupted', '--store', store])).toMatchObject({
+      code: 2,
+      stderr: `rxdag: run "far" is running, owned by ${owner}: wait for it to end or stop it first${remedy}\n`,
+    });
+    const resumed = await inProcess(['resume', '--store', store]);
+    expect(resumed.code).toBe(2);
+    expect(resumed.stderr).toContain(`; the newest running one, far, is owned by ${owner}${remedy}\n`);
+  });
+
   it('should remove, with --older-than, the runs that ended before then, and interrupted runs started before then only with --interrupted', async () => {
     const now = Date.now();
     const oldEnded: RunShape = { runId: 'old-ended', dagId: 'd', startedAt: now - 41 * DAY, endedAt: now - 40 * DAY, outcome: 'cancelled' };

@@ -26,7 +26,7 @@ import { pruneLogsProblems, removeRunLogs } from './pruneLogs';
 import { openStore, type Store, storeExists } from '../store/openStore';
 import { durationProblem, parseDuration, type PruneRule, runCountProblem, selectRunsToPrune } from '../store/pruneSelection';
 import { listRuns, type RunList } from '../store/runList';
-import { asRefusal, refusalLine } from '../store/storeErrors';
+import { asRefusal, goneRemedy, refusalLine } from '../store/storeErrors';
 import { type StoreLocation, storeLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
 
@@ -195,10 +195,11 @@ function namedRuns(
     const own = unreadable.find((error) => error.runId === runId);
     if (own !== undefined) refusals.push(`${own.message} (not removed)`);
     else if (run === undefined) refusals.push(refusalLine(new RunNotResumableError(runId, 'unknown'), location)!);
-    else if (run.status === 'running')
+    else if (run.status === 'running') {
       // a lock of another host is listed as running too: its owner names the file to remove once that process is gone
-      refusals.push(`run "${runId}" is running, owned by ${run.owner ?? 'a live process'}: wait for it to end or stop it first`);
-    else if (run.status === 'interrupted' && !interrupted) {
+      const owner = run.owner ?? 'a live process';
+      refusals.push(`run "${runId}" is running, owned by ${owner}: wait for it to end or stop it first${goneRemedy(owner)}`);
+    } else if (run.status === 'interrupted' && !interrupted) {
       refusals.push(`run "${runId}" is interrupted and can still be resumed (${hints.get(runId)!}); add --interrupted to remove it anyway`);
     } else remove.push(run);
   }

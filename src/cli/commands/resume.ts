@@ -44,7 +44,7 @@ import { openStore, type Store } from '../store/openStore';
 import { tornTailSetAside } from '../store/tornTailNote';
 import { programRunProblem } from '../store/programRuns';
 import { headersAtOnce, listRuns, startedOver } from '../store/runList';
-import { asRefusal, CANCELLED_RUN_HINT, FAILED_RUN_HINT } from '../store/storeErrors';
+import { asRefusal, goneRemedy, CANCELLED_RUN_HINT, FAILED_RUN_HINT } from '../store/storeErrors';
 import { storeFlag, storeLocation } from '../store/storeLocation';
 import { resumeCommandLine } from '../store/resumeCommand';
 import { remoteFlags } from '../remote/remoteOptions';
@@ -317,7 +317,8 @@ async function newestInterrupted(store: Store): Promise<string> {
 function ownerHint(running: readonly JournaledRunSummary[], store: Store): string {
   const newest = running[0];
   if (newest === undefined) return '';
-  if (newest.owner !== undefined) return `; the newest running one, ${newest.runId}, is owned by ${newest.owner}`;
+  if (newest.owner !== undefined)
+    return `; the newest running one, ${newest.runId}, is owned by ${newest.owner}${goneRemedy(newest.owner)}`;
   return `; if the process of the newest running one is gone (its host or container no longer runs), ${resumeCommandLine(newest.runId, store.location)} says whose lock holds it`;
 }
 

@@ -86,3 +86,13 @@ export function asRefusal(error: unknown, store: StoreLocation, doing?: string):
   if (line === undefined) throw error;
   throw new InvalidInputError([{ message: line }]);
 }
+
+/**
+ * What to do when the owner of a run (as `runs` describes it) is gone for good, where only a file
+ * says it is there: a process of another host or container, whose lock file names it. Else nothing.
+ */
+export function goneRemedy(owner: string): string {
+  return owner.includes(', whose lock file is ')
+    ? ' (if that process is gone, its host or container no longer running, remove that lock file)'
+    : '';
+}
