@@ -8,8 +8,9 @@ import { eventsOf } from '../support/eventBuilder';
 
 /**
  * A task's output reaches the terminal (the plain lines, the list of failures, `rxdag show`) as
- * text: a line feed starts a continuation line, a tab stays, every other control character is
- * written as an escape, so a task cannot clear the screen, retitle the terminal or overwrite a line.
+ * text: a line feed starts a continuation line, a tab stays, colours are left out, every other
+ * control character is written as an escape, so a task cannot clear the screen, retitle the
+ * terminal or overwrite a line.
  */
 describe('task output on the terminal', () => {
   // what `printf "\033[2J\033]0;PWNED\007 hi\n\tat x\r\n" >&2` leaves in a shell task's error
@@ -23,6 +24,14 @@ describe('task output on the terminal', () => {
     expect(terminalText(stderr)).toBe(`${shown}\n\tat x\\r`);
     expect(terminalText('bell\u0007, C1 \u009b, bidi \u202e, NUL \u0000')).toBe('bell\\u0007, C1 \\u009b, bidi \\u202e, NUL \\u0000');
     expect(terminalText('plain text\n\tindented: kept as it is')).toBe('plain text\n\tindented: kept as it is');
+  });
+
+  it("should leave out a tool's colours and styles, which it prints in CI without a terminal, and escape the other sequences", () => {
+    expect(terminalText('\u001b[31mFAIL\u001b[0m src/a.test.ts\n  \u001b[1;38:5:208m●\u001b[m expected')).toBe(
+      'FAIL src/a.test.ts\n  ● expected',
+    );
+    // a sequence that is no colour: the cursor moved, the screen cleared, a colour cut short
+    expect(terminalText('\u001b[2Aup \u001b[2J \u001b[31')).toBe('\\u001b[2Aup \\u001b[2J \\u001b[31');
   });
 
   it('should escape them in the plain line of a failed task and of a warning', () => {

@@ -4,7 +4,7 @@
  * people, labels cut short to a width, and how wide a label is drawn. It builds no markup.
  */
 import { displayWidth } from '../output/displayWidth';
-import { terminalText } from '../output/terminalText';
+import { terminalText, withoutStyles } from '../output/terminalText';
 import { FORMAT_CHARACTERS } from '../../dag/text';
 
 /**
@@ -17,14 +17,15 @@ import { FORMAT_CHARACTERS } from '../../dag/text';
 const CONTROLS = new RegExp(`[\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f${FORMAT_CHARACTERS}]+`, 'g');
 
 /**
- * Escapes text for HTML and SVG content and attribute values; controls but tab, line feed and
- * carriage return are written as escapes, as on the terminal (`\u001b`, `\u0000`, `\u202e`).
+ * Escapes text for HTML and SVG content and attribute values; as on the terminal, colours and
+ * styles are left out and other controls but tab, line feed and carriage return are written as
+ * escapes (`\u001b`, `\u0000`, `\u202e`).
  *
  * @example
- * escapeHtml('<b>\u001b[31mred</b>') // "&lt;b&gt;\\u001b[31mred&lt;/b&gt;"
+ * escapeHtml('<b>\u001b[31mred\u001b[2J</b>') // "&lt;b&gt;red\\u001b[2J&lt;/b&gt;"
  */
 export function escapeHtml(text: string): string {
-  return text
+  return withoutStyles(text)
     .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
     .replace(CONTROLS, (controls) => terminalText(controls));
 }
