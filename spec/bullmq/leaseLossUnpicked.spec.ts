@@ -1,11 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
 import { type DagEvent, type DagSpec, runDag } from '../../src/index';
 import { remoteAgent } from '../../src/bullmq/index';
 import { ensureBuilt } from '../cli/support/builtCli';
 import { eventLogViolations } from '../cli/support/eventLogInvariants';
 import { describeRedis, prefixPerTest } from '../support/redis';
 import { byTask, Closer, ending, waitFor } from './helpers';
+import { startWorkerProcess as startWorker, stopWorkerProcesses, type WorkerProcess } from './workerProcess';
 
 /**
  * A job whose lease lapsed more often than `maxLeaseLosses` and that no worker takes again.
@@ -17,18 +16,9 @@ import { byTask, Closer, ending, waitFor } from './helpers';
  */
 jest.setTimeout(60_000);
 
-const FIXTURE = path.join(__dirname, 'fixtures', 'worker.js');
 const LEASE_MS = 1000;
 /** How long the other worker is busy: far past the loss's detection (a few lease periods). */
 const BUSY_MS = 10_000;
-
-/** A worker process (`fixtures/worker.js`) and the `task attempt` of every attempt it started. */
-interface WorkerProcess {
-  readonly child: ChildProcess;
-  id: string;
-  readonly started: string[];
-  readonly exited: Promise<void>;
-}
 
 describeRedis('a job whose lease lapsed too often while no worker is free to take it', (env) => {
   const closer = new Closer();
@@ -38,39 +28,19 @@ describeRedis('a job whose lease lapsed too often while no worker is free to tak
   beforeAll(() => ensureBuilt(), 120_000);
   afterEach(async () => {
     await closer.closeAll();
-    for (const worker of children.splice(0)) {
-      if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
-      await worker.exited;
-    }
+    await stopWorkerProcesses(children);
   });
 
   /** A worker process serving the built-in agents, one attempt at a time, no lease loss allowed; resolves once it serves. */
   async function startWorkerProcess(): Promise<WorkerProcess> {
-    const child = spawn(process.execPath, [FIXTURE], {
-      env: {
-        ...process.env,
-        RXDAG_FIXTURE_REDIS: env.url,
-        RXDAG_FIXTURE_PREFIX: prefix,
-        RXDAG_FIXTURE_LEASE_MS: String(LEASE_MS),
+    const worker = startWorker(
+      children,
+      { url: env.url, prefix, leaseMs: LEASE_MS },
+      {
         RXDAG_FIXTURE_CONCURRENCY: '1',
         RXDAG_FIXTURE_MAX_LEASE_LOSSES: '0',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const worker: WorkerProcess = { child, id: '', started: [], exited: new Promise((resolve) => child.once('exit', () => resolve())) };
-    let buffered = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      buffered += chunk;
-      const lines = buffered.split('\n');
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        const [word, ...rest] = line.split(' ');
-        if (word === 'ready') worker.id = rest[0]!;
-        if (word === 'started') worker.started.push(`${rest[1]} ${rest[2]}`);
-      }
-    });
-    child.stderr!.resume();
-    children.push(worker);
+    );
     await waitFor(() => worker.id !== '', 'the worker process to be ready', 20_000);
     return worker;
   }

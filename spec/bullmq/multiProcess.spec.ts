@@ -1,25 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
 import { type DagEvent, type DagSpec, runDag } from '../../src/index';
 import { remoteAgent } from '../../src/bullmq/index';
 import { ensureBuilt } from '../cli/support/builtCli';
 import { eventLogViolations } from '../cli/support/eventLogInvariants';
 import { describeRedis, prefixPerTest } from '../support/redis';
 import { byTask, Closer, collect, ending, waitFor } from './helpers';
+import { startWorkerProcess as startWorker, stopWorkerProcesses, type WorkerProcess } from './workerProcess';
 
 jest.setTimeout(60_000);
 
-const FIXTURE = path.join(__dirname, 'fixtures', 'worker.js');
 const LEASE_MS = 1000;
-
-/** A worker process and what it printed. */
-interface WorkerProcess {
-  readonly child: ChildProcess;
-  id: string;
-  /** `task attempt` of every attempt it started. */
-  readonly started: string[];
-  readonly exited: Promise<void>;
-}
 
 /** Layers of sleep tasks, each task depending on two of the layer before. */
 function layered(layers: number, width: number, sleepMs: number): DagSpec {
@@ -41,39 +30,11 @@ describeRedis('workers in several processes', (env) => {
   beforeAll(() => ensureBuilt(), 120_000);
   afterEach(async () => {
     await closer.closeAll();
-    for (const worker of children.splice(0)) {
-      if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
-      await worker.exited;
-    }
+    await stopWorkerProcesses(children);
   });
 
-  function startWorkerProcess(extraEnv: Record<string, string> = {}): WorkerProcess {
-    const child = spawn(process.execPath, [FIXTURE], {
-      env: {
-        ...process.env,
-        RXDAG_FIXTURE_REDIS: env.url,
-        RXDAG_FIXTURE_PREFIX: prefix,
-        RXDAG_FIXTURE_LEASE_MS: String(LEASE_MS),
-        ...extraEnv,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const worker: WorkerProcess = { child, id: '', started: [], exited: new Promise((resolve) => child.once('exit', () => resolve())) };
-    let buffered = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      buffered += chunk;
-      const lines = buffered.split('\n');
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        const [word, ...rest] = line.split(' ');
-        if (word === 'ready') worker.id = rest[0]!;
-        if (word === 'started') worker.started.push(`${rest[1]} ${rest[2]}`);
-      }
-    });
-    child.stderr!.resume();
-    children.push(worker);
-    return worker;
-  }
+  const startWorkerProcess = (extraEnv?: Record<string, string>) =>
+    startWorker(children, { url: env.url, prefix, leaseMs: LEASE_MS }, extraEnv);
 
   async function startWorkers(count: number, extraEnv?: Record<string, string>): Promise<WorkerProcess[]> {
     const workers = Array.from({ length: count }, () => startWorkerProcess(extraEnv));

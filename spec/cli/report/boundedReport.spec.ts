@@ -226,63 +226,36 @@ function retriedRun(size: number, failing: number, attempts: number): Parameters
   return parts;
 }
 
-describe('renderReport of a task that completed after a failure with a long error', () => {
+describe('renderReport of a task whose attempt failed with a long error', () => {
+  /** The events of a run of one shell task `f` whose first attempt failed with `message`; with `retried`, its second completed. */
+  const failedOnce = (message: string, retried: boolean) => {
+    const failed = { type: 'task.failed', at: 10, taskId: 'f', attempt: 1, severity: 'error', willRetry: retried } as const;
+    const counts = { total: 1, completed: retried ? 1 : 0, failed: retried ? 0 : 1, skipped: 0, cancelled: 0 };
+    return eventsOf(
+      { type: 'dag.created', at: 0, dagId: 'long', taskCount: 1 },
+      { type: 'task.ready', at: 0, taskId: 'f', attempt: 1 },
+      { type: 'task.started', at: 0, taskId: 'f', attempt: 1, agent: 'shell' },
+      { ...failed, error: { name: 'ShellCommandError', message } },
+      ...(retried
+        ? ([
+            { type: 'task.retrying', at: 20, taskId: 'f', attempt: 2 },
+            { type: 'task.started', at: 20, taskId: 'f', attempt: 2, agent: 'shell' },
+            { type: 'task.completed', at: 30, taskId: 'f', attempt: 2, durationMs: 10 },
+          ] as const)
+        : []),
+      { type: 'dag.completed', at: 30, outcome: retried ? 'succeeded' : 'failed', counts, durationMs: 30 },
+    );
+  };
+
   it("should keep the failure's error in the table's Details as long as a task's, its last lines with it", () => {
     const error = `${'x'.repeat(300)} THE-ROOT-CAUSE`;
-    const html = renderReport({
-      events: eventsOf(
-        { type: 'dag.created', at: 0, dagId: 'flaky', taskCount: 1 },
-        { type: 'task.ready', at: 0, taskId: 'f', attempt: 1 },
-        { type: 'task.started', at: 0, taskId: 'f', attempt: 1, agent: 'shell' },
-        {
-          type: 'task.failed',
-          at: 10,
-          taskId: 'f',
-          attempt: 1,
-          error: { name: 'ShellCommandError', message: error },
-          severity: 'error',
-          willRetry: true,
-        },
-        { type: 'task.retrying', at: 20, taskId: 'f', attempt: 2 },
-        { type: 'task.started', at: 20, taskId: 'f', attempt: 2, agent: 'shell' },
-        { type: 'task.completed', at: 30, taskId: 'f', attempt: 2, durationMs: 10 },
-        {
-          type: 'dag.completed',
-          at: 30,
-          outcome: 'succeeded',
-          counts: { total: 1, completed: 1, failed: 0, skipped: 0, cancelled: 0 },
-          durationMs: 30,
-        },
-      ),
-    });
+    const html = renderReport({ events: failedOnce(error, true) });
     expect(html).toContain(`completed after 1 failed attempt; attempt #1 failed: ShellCommandError: ${error}</span>`);
   });
 
   it("should keep the end of an error it cuts, where a shell task's last lines are", () => {
     const error = `\`make\` exited with code 2\n${'noise\n'.repeat(1000)}Error: THE-ROOT-CAUSE`;
-    const html = renderReport({
-      events: eventsOf(
-        { type: 'dag.created', at: 0, dagId: 'long', taskCount: 1 },
-        { type: 'task.ready', at: 0, taskId: 'f', attempt: 1 },
-        { type: 'task.started', at: 0, taskId: 'f', attempt: 1, agent: 'shell' },
-        {
-          type: 'task.failed',
-          at: 10,
-          taskId: 'f',
-          attempt: 1,
-          error: { name: 'ShellCommandError', message: error },
-          severity: 'error',
-          willRetry: false,
-        },
-        {
-          type: 'dag.completed',
-          at: 10,
-          outcome: 'failed',
-          counts: { total: 1, completed: 0, failed: 1, skipped: 0, cancelled: 0 },
-          durationMs: 10,
-        },
-      ),
-    });
+    const html = renderReport({ events: failedOnce(error, false) });
     const details = /<span class="detail">([^<]*)<\/span>/.exec(html)?.[1];
     expect(details).toMatch(
       /^ShellCommandError: `make` exited with code 2\nnoise\n.*… \(\d+ characters left out\) ….*noise\nError: THE-ROOT-CAUSE$/s,
