@@ -100,36 +100,26 @@ export interface CliOptions {
 export const CLI_TIME_LIMIT_MS = 120_000;
 
 /**
- * Every CLI {@link startCli} started that has not exited yet, and whether a test started it
- * (between the root `beforeEach` and `afterEach` below) or a `beforeAll`. No CLI outlives the
- * test that started it (the file, for one of a `beforeAll`), even one whose spec failed before it
- * awaited `done`: the hooks below kill it, and its task processes, which run in sessions of their
- * own that a kill of the CLI alone does not reach. Registered at the root of each spec file
- * that imports this module (jest gives each file its own copy): they run after the hooks of the
- * spec's `describe` blocks (a fleet's `stopAll`, a CLI of `beforeAll` awaited in `afterAll`), and
- * touch only a CLI still running, none that exited (whose orphaned tasks a spec may look for).
+ * Every CLI {@link startCli} started that has not exited yet. None outlives the spec file that
+ * started it, even one whose spec failed before it awaited `done`: the hook below kills it, and
+ * its task processes, which run in sessions of their own that a kill of the CLI alone does not
+ * reach. Registered at the root of each spec file that imports this module (jest gives each file
+ * its own copy), it runs after the hooks of the file's `describe` blocks (a fleet's `stopAll`), and
+ * touches only a CLI still running, none that exited (whose orphaned tasks a spec may look for).
+ * Per file, not per test: a file may start its CLIs in a chain begun in `beforeAll` that goes on
+ * during its tests.
  */
-const running = new Map<RunningCli, 'test' | 'file'>();
-let inTest = false;
-beforeEach(() => {
-  inTest = true;
-});
-afterEach(async () => {
-  inTest = false;
-  await stopLeftOver('test');
-});
-afterAll(() => stopLeftOver('file'));
-
-async function stopLeftOver(scope: 'test' | 'file'): Promise<void> {
-  const left = [...running].filter(([, of]) => scope === 'file' || of === 'test').map(([cli]) => cli);
+const running = new Set<RunningCli>();
+afterAll(async () => {
+  const left = [...running];
   if (left.length === 0) return;
   for (const cli of left) killTree(cli.child, detachedClis.has(cli.child));
   // a process SIGKILL does not end (stuck in the kernel) must not hold the hook past its own time limit
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([Promise.all(left.map((cli) => cli.done)), new Promise((resolve) => (timer = setTimeout(resolve, 5000)))]);
   clearTimeout(timer);
-  for (const cli of left) running.delete(cli);
-}
+  running.clear();
+});
 
 const detachedClis = new WeakSet<ChildProcess>();
 
@@ -238,7 +228,7 @@ export function startCli(args: readonly string[], env: Readonly<Record<string, s
       check();
     });
   const cli: RunningCli = { child, done, waitForStdout, stderrSoFar: () => stderr };
-  running.set(cli, inTest ? 'test' : 'file');
+  running.add(cli);
   return cli;
 }
 
