@@ -16,8 +16,9 @@ import type { RunController } from './runController';
  * capacity and in each of its limits. When only a rate window stands in the way, it asks to be
  * woken when the window has room. A task heavier than one unit that does not fit, and that
  * would go before every task of its run that can start, gets a hold (one at a time): until it
- * starts, no other task of any run (but those of its own run of a higher priority, which go
- * first) takes what it is short of now, so lighter tasks arriving
+ * starts, no other task of any run (but those of its own run of a higher priority, and those
+ * queued first, the attempts a resumed run had in flight, which go first) takes what it is short
+ * of now, so lighter tasks arriving
  * without end cannot starve it. While one of its limits has no room for it, only that limit is
  * kept (it could not start whatever else were free: a task waiting for a limit keeps no slot
  * empty); once its limits have room, the slots and its agent kind too. A durable run's task starts only once its journal says what

@@ -262,6 +262,13 @@ describe('renderReport of a task whose attempt failed with a long error', () => 
     );
     expect(details!.length).toBeLessThan(TASK_DETAIL_CHARS + 60);
   });
+
+  it('should measure what the page shows of a coloured error, its colours left out before it is cut', () => {
+    const html = renderReport({ events: failedOnce(`${'\u001b[31mE\u001b[0m'.repeat(1000)}THE-END`, false) });
+    const details = /<span class="detail">([^<]*)<\/span>/.exec(html)?.[1];
+    expect(details).toMatch(/^ShellCommandError: E+… \(\d+ characters left out\) …E+THE-END$/);
+    expect(details!.replace(/[^E]/g, '').length).toBeGreaterThan(TASK_DETAIL_CHARS - 30);
+  });
 });
 
 describe('drawnAttempts', () => {

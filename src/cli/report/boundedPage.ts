@@ -1,13 +1,14 @@
 /**
  * What a report keeps of the tasks it shows (every task of a run of up to `BOUNDED_REPORT_TASKS`,
  * the ones that matter of a bigger one), so that its page stays small however long their errors
- * and however many their retries: each task's
- * error, and its last attempt's, cut to {@link TASK_DETAIL_CHARS} characters (its start and its end) (the table's
+ * and however many their retries: each task's error, and its last attempt's, without their
+ * colours and cut to {@link TASK_DETAIL_CHARS} characters, its start and its end (the table's
  * Details and the graph's tooltip), the other attempts' to {@link ATTEMPT_DETAIL_CHARS} (the
  * timeline's tooltips), and of a task with more than {@link DRAWN_ATTEMPTS} bars of attempts,
  * the first and last halves drawn (the table counts every attempt). It chooses no task
  * (`shownTasks.ts` does) and draws nothing.
  */
+import { withoutStyles } from '../output/terminalText';
 import type { AttemptBar, RunModel, TaskRow } from './runModel';
 
 /** The most of a task's error a page keeps. */
@@ -70,7 +71,9 @@ export function drawnAttempts(
  * its start and, the larger part, its end, where a shell task's error ends with the last lines it
  * printed (often the cause).
  */
-function cut(text: string | undefined, most: number): string | undefined {
+function cut(given: string | undefined, most: number): string | undefined {
+  // what the page shows is measured: colour codes, which it leaves out, would take the room
+  const text = given === undefined ? undefined : withoutStyles(given);
   if (text === undefined || text.length <= most) return text;
   const head = wholeStart(text.slice(0, Math.floor(most / 3)));
   const tail = wholeEnd(text.slice(text.length - (most - head.length)));
