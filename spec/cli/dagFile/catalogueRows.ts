@@ -156,7 +156,7 @@ export const fileRows: readonly CliRow[] = [
     name: 'a misspelt task field (timeout), with the field meant',
     command: 'validate',
     file: yaml('timeout-typo.yaml', '  - id: b\n    sleep: 1\n    timeout: 5\n'),
-    stderr: /:7:5: tasks\[1\]: unknown field "timeout" \(did you mean "timeoutMs"\?\)\n$/,
+    stderr: /:7:5: tasks\[1\]: unknown field "timeout" \(did you mean "timeoutMs"\? It is in milliseconds\)\n$/,
   },
   {
     name: 'a misspelt retry field, at its own line with the field meant',

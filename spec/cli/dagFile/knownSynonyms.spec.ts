@@ -31,7 +31,6 @@ describe('loadDagFile (names from other workflow tools)', () => {
     ['dependsOn', 'deps'],
     ['needs', 'deps'],
     ['upstream', 'deps'],
-    ['timeout', 'timeoutMs'],
     ['timeout_ms', 'timeoutMs'],
     ['bash_command', 'run'],
     ['bash', 'run'],
@@ -198,6 +197,9 @@ describe('loadDagFile (names from other workflow tools)', () => {
       '7:5: tasks[1]: unknown field "timeout_seconds" (did you mean "timeoutMs"? It is in milliseconds: 60000 for 60 s)',
       '8:5: tasks[1]: unknown field "retry_delay_seconds" (the wait before a retry is `retry: { backoffMs: MS }`: 5000 for 5 s)',
       '9:5: tasks[1]: unknown field "execution_timeout" (did you mean "timeoutMs"? It is in milliseconds: "30m" is 1800000)',
+    ]);
+    expect(problemsOf('timeout.yaml', withField('timeout: 30m'))).toEqual([
+      '7:5: tasks[1]: unknown field "timeout" (did you mean "timeoutMs"? It is in milliseconds: "30m" is 1800000)',
     ]);
   });
 

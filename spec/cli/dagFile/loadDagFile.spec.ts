@@ -393,7 +393,7 @@ describe('loadDagFile', () => {
       ['c', 5000, 3, 'echo c'],
     ]);
     const bad = writeText(tmp.file('merge-bad.yaml'), `${text}    timeout: 3\n`);
-    expect(problemsOf(bad)).toEqual([`${bad}:8:5: tasks[2]: unknown field "timeout" (did you mean "timeoutMs"?)`]);
+    expect(problemsOf(bad)).toEqual([`${bad}:8:5: tasks[2]: unknown field "timeout" (did you mean "timeoutMs"? It is in milliseconds)`]);
   });
 
   it('should say that an id YAML reads as a number or a boolean wants quotes', () => {

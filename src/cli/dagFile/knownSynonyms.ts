@@ -18,7 +18,8 @@ import { dagFileSchema, fileDefaultsSchema, fileTaskSchema } from './fileSchema'
 /**
  * Field names of other tools, lower case, by the field they stand for where that field exists
  * (`retries` is `attempts` inside `retry`). Names that edit distance already leads to the right
- * field (`depends_on`, `dependsOn`, `timeout`, `timeout_ms`, `cwd_dir`) need no entry.
+ * field (`depends_on`, `dependsOn`, `timeout_ms`, `cwd_dir`) need no entry; `timeout` has one, so
+ * that its value is said in milliseconds (`30m`, `30` meant as seconds).
  */
 const FIELD_SYNONYMS: ReadonlyMap<string, string> = new Map([
   ['trigger_rule', 'when'],
@@ -29,6 +30,7 @@ const FIELD_SYNONYMS: ReadonlyMap<string, string> = new Map([
   ['script', 'run'],
   ['bash_command', 'run'],
   ['bash', 'run'],
+  ['timeout', 'timeoutMs'],
   ['execution_timeout', 'timeoutMs'],
   ['timeout_seconds', 'timeoutMs'],
   ['timeout_secs', 'timeoutMs'],
