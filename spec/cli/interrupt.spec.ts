@@ -110,12 +110,15 @@ describe('rxdag run (interrupted)', () => {
 
   it('should keep the run until its tasks are gone: a resume meanwhile is refused, not run beside their stopping copies', async () => {
     const store = tmp.file('sigterm-held-store');
-    // stubborn ignores SIGTERM: the grace is waited out before the run is given up
-    const { cli, pidFile } = await startLongRun('sigterm-held', 2500, ['--store', store]);
+    // stubborn ignores SIGTERM: the grace (long, so that a resume started on a loaded machine
+    // still comes within it) would be waited out before the run is given up
+    const { cli, pidFile } = await startLongRun('sigterm-held', 60_000, ['--store', store]);
     cli.child.kill('SIGTERM');
     await waitFor(() => /left interrupted/.test(cli.stderrSoFar()));
     const runId = printedRunId(cli.stderrSoFar())!;
     const meanwhile = await runCli(['resume', runId, '--store', store, '--quiet']);
+    // a second SIGTERM: the tasks are killed now, not after the grace
+    cli.child.kill('SIGTERM');
     const stopped = await cli.done;
     expect(stopped.code).toBe(143);
     expect(meanwhile.code).toBe(2);
