@@ -425,6 +425,25 @@ describePostgres('rxdag run, runs, show and resume with a PostgreSQL store', (db
       [0, 'st0re-pw'],
     ]);
   });
+
+  it("should keep PGPASSWORD from the tasks of a resume when it is the store's password", async () => {
+    const dir = tmp.file('pgpassword-resume');
+    mkdirSync(dir);
+    const gates = gatedEnv(dir);
+    const file = writeText(
+      path.join(dir, 'dag.yaml'),
+      'id: pgpassword-resume\ntasks:\n  - id: gate\n' +
+        '    run: echo $$ >> "$PIDS"; echo "${PGPASSWORD-unset}" >> "$MARKERS"; while [ ! -f "$GATE" ]; do sleep 0.05; done\n',
+    );
+    const url = new URL(db.connectionString);
+    url.searchParams.set('schema', db.newSchema());
+    const env = { ...gates, RXDAG_STORE: url.href, PGPASSWORD: 'st0re-pw' }; // trust auth: the server asks for none
+    const runId = await interruptedRun(file, env);
+    writeFileSync(gates.GATE, '');
+    expect((await runCli(['resume', runId, '--quiet'], env)).code).toBe(0);
+    // the killed attempt, then the one the resume ran
+    expect(linesOf(gates.MARKERS)).toEqual(['unset', 'unset']);
+  });
 });
 
 /** Runs `script` with `/bin/sh -c` (its `$0`, `$@`: `args`), journaling into the specs' store unless told otherwise. */

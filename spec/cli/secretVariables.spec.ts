@@ -1,4 +1,4 @@
-import { withoutSecrets } from '../../src/cli/secretVariables';
+import { storeSecretVariables, withoutSecrets } from '../../src/cli/secretVariables';
 import { redactConnectionString } from '../../src/postgres/connectionString';
 
 /** What of the CLI's environment a shell task is not handed, and how a store's password is hidden. */
@@ -20,6 +20,15 @@ describe("the CLI's secrets in a task's environment", () => {
     }
     expect(withoutSecrets({ RXDAG_STORE: 'postgres://ci@db/runs?schema=a' })).toEqual({ RXDAG_STORE: 'postgres://ci@db/runs?schema=a' });
     expect(withoutSecrets({ RXDAG_STORE: '/var/lib/rxdag' })).toEqual({ RXDAG_STORE: '/var/lib/rxdag' });
+  });
+
+  it("should keep PGPASSWORD from a task only when it is named as the store's secret, which it is when the store's address holds no password", () => {
+    expect(storeSecretVariables('postgres://ci@db/runs')).toEqual(['PGPASSWORD']);
+    expect(storeSecretVariables('postgres://ci:secret@db/runs')).toEqual([]);
+    expect(storeSecretVariables('host=db password=secret')).toEqual([]);
+    const env = { PGPASSWORD: 'pw', CI: '1' };
+    expect(withoutSecrets(env, storeSecretVariables('postgres://ci@db/runs'))).toEqual({ CI: '1' });
+    expect(withoutSecrets(env)).toEqual(env);
   });
 
   it('should show a password parameter named with %-escapes as ***, and leave other escaped names', () => {

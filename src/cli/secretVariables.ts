@@ -5,8 +5,8 @@
  * a task, or any tool it runs, must not be handed the means to sign jobs, reach Redis or rewrite
  * the store's journals. (A task running as the same user can still read the CLI's environment from
  * `/proc`: this keeps the secrets out of the tools' way, it is no barrier to a hostile task.)
- * A command that uses a PostgreSQL store whose address holds no password also keeps `PGPASSWORD`,
- * which is then the store's (`pg` reads it), once it has {@link claimed} it. Nothing else is here.
+ * The variables a store's connection reads its secret from ({@link storeSecretVariables}) are kept
+ * from the tasks of the commands that open it. Nothing else is here.
  */
 import { redactConnectionString } from '../postgres/connectionString';
 
@@ -24,23 +24,18 @@ const STORE_VARIABLE = 'RXDAG_STORE';
 /** The variable `pg` reads a password from when the connection string has none. */
 const PG_PASSWORD_VARIABLE = 'PGPASSWORD';
 
-/** Variables this command's own connections read secrets from, besides its own (see {@link claimStorePassword}). */
-const claimed = new Set<string>();
-
 /**
- * Keeps `PGPASSWORD` from the tasks of this process when the PostgreSQL store at
- * `connectionString` takes its password from it (the address holds none): call it before the
- * agents are made.
+ * The variables the PostgreSQL store at `connectionString` reads its password from: `PGPASSWORD`
+ * when the address holds none (`pg` reads it then), none otherwise.
  */
-export function claimStorePassword(connectionString: string): void {
-  if (!carriesPassword(connectionString)) claimed.add(PG_PASSWORD_VARIABLE);
+export function storeSecretVariables(connectionString: string): readonly string[] {
+  return carriesPassword(connectionString) ? [] : [PG_PASSWORD_VARIABLE];
 }
 
-/** `env` without the CLI's secrets. */
-export function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+/** `env` without the CLI's secrets, nor the variables named in `hidden` (a store's: {@link storeSecretVariables}). */
+export function withoutSecrets(env: NodeJS.ProcessEnv, hidden: readonly string[] = []): NodeJS.ProcessEnv {
   const kept = { ...env };
-  for (const name of SECRET_VARIABLES) delete kept[name];
-  for (const name of claimed) delete kept[name];
+  for (const name of [...SECRET_VARIABLES, ...hidden]) delete kept[name];
   const store = kept[STORE_VARIABLE];
   if (store !== undefined && carriesPassword(store)) delete kept[STORE_VARIABLE];
   return kept;

@@ -60,7 +60,7 @@ describe('pruneCommand', () => {
         before[runId]?.();
         return inner.remove!(runId);
       };
-      return { journal: { ...inner, remove }, location, close: async () => {} };
+      return { journal: { ...inner, remove }, location, secretVariables: [], close: async () => {} };
     };
     const io = { stdout: textSink((text) => (stdout += text)), stderr: textSink((text) => (stderr += text)) };
     const code = await pruneCommand(runIds, { ...raw, store: dir }, io, { now: () => NOW, open });

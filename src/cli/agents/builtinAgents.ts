@@ -10,13 +10,20 @@ export interface BuiltinAgents {
   readonly groups: ProcessGroups;
 }
 
+/** How a command's shell tasks run, besides the grace they get. */
+export interface ShellTaskOptions {
+  /** Where shell attempts write their whole output (`--logs`). @default none */
+  readonly logs?: TaskLogs;
+  /** Variables kept from the tasks besides the CLI's own secrets: those the command's store reads a secret from. @default none */
+  readonly hiddenVariables?: readonly string[];
+}
+
 /**
  * The CLI's agents: `shell` (for `run:`) and `sleep` (for `sleep:`).
- * `killGraceMs` is how long a stopped shell task gets between SIGTERM and SIGKILL; `logs`, where
- * shell attempts write their whole output (`--logs`), if anywhere.
+ * `killGraceMs` is how long a stopped shell task gets between SIGTERM and SIGKILL.
  */
-export function builtinAgents(killGraceMs: number, logs?: TaskLogs): BuiltinAgents {
+export function builtinAgents(killGraceMs: number, options: ShellTaskOptions = {}): BuiltinAgents {
   const groups = new ProcessGroups(killGraceMs);
-  const shell = createShellAgent({ groups, ...(logs === undefined ? {} : { logs }) });
+  const shell = createShellAgent({ groups, ...options });
   return { agents: { [SHELL_AGENT]: shell, [SLEEP_AGENT]: sleepAgent }, groups };
 }

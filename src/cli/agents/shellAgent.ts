@@ -78,6 +78,8 @@ export interface ShellAgentOptions {
   readonly stderrLinesInError?: number;
   /** Where each attempt also writes its whole output, as it comes (`--logs`). @default none */
   readonly logs?: TaskLogs;
+  /** Variables of the CLI's environment kept from the tasks besides its own secrets (a store's password). @default none */
+  readonly hiddenVariables?: readonly string[];
 }
 
 /**
@@ -115,7 +117,7 @@ export class ShellCommandError extends Error {
 export function createShellAgent(options: ShellAgentOptions): Agent {
   // the CLI's environment as its tasks inherit it, taken once: reading `process.env` whole asks
   // the system for every variable
-  const inherited = withoutSecrets(process.env);
+  const inherited = withoutSecrets(process.env, options.hiddenVariables);
   return (task) => runShell(task, options, inherited);
 }
 

@@ -7,9 +7,8 @@
 import { Subject, takeWhile } from 'rxjs';
 import { type AgentDefinition, type DagEvent, runDag, RunExistsError, type SchedulerOptions } from '../../index';
 import { RunEvents } from '../../scheduler/dagRun';
-import { type BuiltinAgents, builtinAgents } from '../agents/builtinAgents';
+import { type BuiltinAgents, builtinAgents, type ShellTaskOptions } from '../agents/builtinAgents';
 import { ProcessGroups } from '../agents/processGroups';
-import type { TaskLogs } from '../agents/taskLogs';
 import type { LoadedDag } from '../dagFile/loadDagFile';
 import { asInputError } from './checkFileRun';
 
@@ -41,7 +40,7 @@ export class RunIdsTakenError extends RunExistsError {
 }
 
 /**
- * Creates the run with the CLI's agents (their shell attempts writing to `logs`, if given), or
+ * Creates the run with the CLI's agents (their shell tasks run as `shell` says), or
  * with `remote` agents (`--redis`: no local process group then). The library checks options and agent names here, before anything starts: its
  * complaints become problems placed in the file (exit 2).
  */
@@ -50,9 +49,9 @@ export function createRun(
   options: Omit<SchedulerOptions, 'agents'>,
   killGraceMs: number,
   remote?: Readonly<Record<string, AgentDefinition>>,
-  logs?: TaskLogs,
+  shell?: ShellTaskOptions,
 ): PreparedRun {
-  const { agents, ...local } = agentsOf(killGraceMs, remote, logs);
+  const { agents, ...local } = agentsOf(killGraceMs, remote, shell);
   return { ...local, run: checkedRun(loaded, { ...options, agents }) };
 }
 
@@ -72,9 +71,9 @@ export function createJournaledRun(
   killGraceMs: number,
   drawId: () => string,
   remote?: Readonly<Record<string, AgentDefinition>>,
-  logs?: TaskLogs,
+  shell?: ShellTaskOptions,
 ): JournaledPreparedRun {
-  const { agents, ...local } = agentsOf(killGraceMs, remote, logs);
+  const { agents, ...local } = agentsOf(killGraceMs, remote, shell);
   let runId = drawId();
   // the first run is made now, so that the library's complaints come before anything starts
   const first = checkedRun(loaded, { ...options, agents, runId });
@@ -108,15 +107,15 @@ export function createJournaledRun(
 }
 
 /**
- * The agents of a run: the CLI's (logging to `logs`, if given), or `remote` ones, with the
- * process groups of their shell tasks.
+ * The agents of a run: the CLI's (their shell tasks run as `shell` says), or `remote` ones, with
+ * the process groups of their shell tasks.
  */
 function agentsOf(
   killGraceMs: number,
   remote: Readonly<Record<string, AgentDefinition>> | undefined,
-  logs: TaskLogs | undefined,
+  shell: ShellTaskOptions | undefined,
 ): Omit<PreparedRun, 'run'> & { readonly agents: Readonly<Record<string, AgentDefinition>> } {
-  return remote === undefined ? builtinAgents(killGraceMs, logs) : { agents: remote, groups: new ProcessGroups(killGraceMs) };
+  return remote === undefined ? builtinAgents(killGraceMs, shell) : { agents: remote, groups: new ProcessGroups(killGraceMs) };
 }
 
 /** The library's run of the DAG file, its complaints turned into problems placed in the file. */

@@ -136,7 +136,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     // with --redis, attempts (also those in flight when the run stopped) go to workers
     const { agents, groups } =
       remote === undefined
-        ? builtinAgents(options.killGraceMs, logs)
+        ? builtinAgents(options.killGraceMs, { ...(logs === undefined ? {} : { logs }), hiddenVariables: store.secretVariables })
         : { agents: remote.agents, groups: new ProcessGroups(options.killGraceMs) };
     let run;
     // halted by SIGTERM: the run is left interrupted again

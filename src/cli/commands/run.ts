@@ -122,6 +122,8 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
     const scheduling = schedulerOptions(options, haltable?.journal, note, remoteNote);
     // --logs: each shell attempt's whole output into the folder (refused with --redis)
     const logs = options.logsDir === undefined ? undefined : new TaskLogs(options.logsDir);
+    // the store's password is kept from the tasks
+    const shell = { ...(logs === undefined ? {} : { logs }), hiddenVariables: store?.secretVariables ?? [] };
     // a journaled run's id is drawn again when the store already holds it
     const journaled =
       haltable === undefined
@@ -132,9 +134,9 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
             options.killGraceMs,
             () => newRunId(loaded.dag.id, new Date(now()), random),
             remote?.agents,
-            logs,
+            shell,
           );
-    const { run, groups } = journaled ?? createRun(loaded, scheduling, options.killGraceMs, remote?.agents, logs);
+    const { run, groups } = journaled ?? createRun(loaded, scheduling, options.killGraceMs, remote?.agents, shell);
     if (loaded.dag.size === 0) io.stderr.write(`rxdag: warning: ${file} has no tasks; nothing to run\n`);
     for (const warning of envWarnings(read.spec)) io.stderr.write(`rxdag: warning: ${escapeControls(warning)}\n`);
     // counting and listening before the run starts: a port that cannot be had is refused with nothing run

@@ -16,7 +16,7 @@ import { fileJournal } from '../../journal/fileJournal';
 import { describeIoError } from '../commands/writeTarget';
 import { InvalidInputError } from '../problems';
 import { STORE_ENV, type StoreLocation } from './storeLocation';
-import { claimStorePassword } from '../secretVariables';
+import { storeSecretVariables } from '../secretVariables';
 
 /** The `rxdag/postgres` entry, typed without loading it. */
 export type PostgresModule = typeof import('../../postgres');
@@ -27,6 +27,8 @@ export interface Store {
   readonly location: StoreLocation;
   /** A database: whether its schema holds the journal's tables (a folder's journal is there when the folder is). */
   readonly hasJournal?: () => Promise<boolean>;
+  /** Variables its connection reads a secret from (`PGPASSWORD`): kept from the tasks of the command that opened it. */
+  readonly secretVariables: readonly string[];
   /** Ends what the store opened (the PostgreSQL connections); never throws. */
   close(): Promise<void>;
 }
@@ -53,7 +55,7 @@ export function openStore(location: StoreLocation, use: StoreUse, options: Store
     const problem =
       use === 'write' ? writableFolderProblem(location.dir, chosenBy(location)) : missingFolderProblem(location.dir, location.label);
     if (problem !== undefined) throw new InvalidInputError([{ message: problem }]);
-    return { journal: fileJournal(location.dir, { sync }), location, close: async () => {} };
+    return { journal: fileJournal(location.dir, { sync }), location, secretVariables: [], close: async () => {} };
   }
   if (sync === 'none') {
     throw new InvalidInputError([
@@ -73,12 +75,17 @@ export function openStore(location: StoreLocation, use: StoreUse, options: Store
     }
     throw error;
   }
-  claimStorePassword(location.connectionString); // its PGPASSWORD, if it reads one, is kept from the tasks
   const journal = postgres.postgresJournal({
     connectionString: location.connectionString,
     ...(location.schema === undefined ? {} : { schema: location.schema }),
   });
-  return { journal, location, hasJournal: () => journal.hasJournal(), close: () => journal.end().catch(() => undefined) };
+  return {
+    journal,
+    location,
+    secretVariables: storeSecretVariables(location.connectionString),
+    hasJournal: () => journal.hasJournal(),
+    close: () => journal.end().catch(() => undefined),
+  };
 }
 
 /**
