@@ -6,6 +6,7 @@ import { crashViolations, type KillRecord, killRecord } from '../journal/support
 import { type CliResult, ensureBuilt, startCli } from './support/builtCli';
 import { isRunning, writeText } from './support/files';
 import { linesOf, waitUntil } from './support/journaledRuns';
+import { positiveIntegerSetting, seededRandom } from '../support/seeded';
 
 /**
  * Crash tests of the command line with real processes and real `kill -9`: `rxdag run` of a DAG
@@ -32,8 +33,8 @@ import { linesOf, waitUntil } from './support/journaledRuns';
  * that still killed nothing fails.
  */
 
-const KILLS = positiveInteger(process.env.RXDAG_CLI_CRASH_KILLS, 4);
-const SEED = positiveInteger(process.env.RXDAG_CLI_CRASH_SEED, Date.now() % 2 ** 31);
+const KILLS = positiveIntegerSetting('RXDAG_CLI_CRASH_KILLS', 4);
+const SEED = positiveIntegerSetting('RXDAG_CLI_CRASH_SEED', Date.now() % 2 ** 31);
 /** A CLI process that runs longer is killed and fails its test. */
 const CHILD_TIMEOUT_MS = 30_000;
 /** Processes per kill point at most: the run and its resumes. */
@@ -221,7 +222,7 @@ describe(`rxdag run killed with SIGKILL, then rxdag resume until it ends (${KILL
   it.each(Array.from({ length: KILLS }, (_, k) => k))(
     `kill point %i (seed ${SEED})`,
     async (point) => {
-      const random = mulberry32((SEED + Math.imul(point + 1, 0x9e3779b9)) >>> 0);
+      const random = seededRandom((SEED + Math.imul(point + 1, 0x9e3779b9)) >>> 0);
       let files = pointFiles(tempFolder());
       let dag = crashDag(files.dir);
       const steps: Step[] = [];
@@ -314,21 +315,4 @@ function tempFolder(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rxdag-cli-crash-'));
   folders.push(dir);
   return dir;
-}
-
-function positiveInteger(text: string | undefined, fallback: number): number {
-  const value = Number(text);
-  return text !== undefined && text !== '' && Number.isInteger(value) && value > 0 ? value : fallback;
-}
-
-/** A small seeded PRNG: the same seed, the same choices (the processes' timing still varies). */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -5,6 +5,7 @@ import type { DagEvent } from '../../src/index';
 import { ensureBuilt, ROOT } from '../cli/support/builtCli';
 import { crashViolations, type KillRecord, killRecord } from './support/crashInvariants';
 import { type Child, type ChildEnd, Children } from './support/processes';
+import { positiveIntegerSetting, seededRandom } from '../support/seeded';
 
 /**
  * Crash tests with real processes and real `kill -9`: a child process runs a durable run of a
@@ -46,8 +47,8 @@ import { type Child, type ChildEnd, Children } from './support/processes';
  * fails.
  */
 
-const KILLS = positiveInteger(process.env.RXDAG_CRASH_KILLS, 6);
-const SEED = positiveInteger(process.env.RXDAG_CRASH_SEED, Date.now() % 2 ** 31);
+const KILLS = positiveIntegerSetting('RXDAG_CRASH_KILLS', 6);
+const SEED = positiveIntegerSetting('RXDAG_CRASH_SEED', Date.now() % 2 ** 31);
 const VERBOSE = process.env.RXDAG_CRASH_VERBOSE === '1';
 const FIXTURE = path.join(__dirname, 'fixtures', 'crashRun.js');
 const DIST = path.join(ROOT, 'dist', 'index.js');
@@ -302,7 +303,7 @@ describe(`durable runs killed with SIGKILL (${KILLS} kill points, seed ${SEED})`
   it.each(Array.from({ length: KILLS }, (_, k) => k))(
     `kill point %i (seed ${SEED})`,
     async (point) => {
-      const random = mulberry32((SEED + Math.imul(point + 1, 0x9e3779b9)) >>> 0);
+      const random = seededRandom((SEED + Math.imul(point + 1, 0x9e3779b9)) >>> 0);
       const runId = `crash-${point}`;
       let files = runFiles(tempFolder(), runId);
       const steps: Step[] = [];
@@ -476,21 +477,4 @@ function journalHead(file: string): string {
   if (!fs.existsSync(file)) return 'no file';
   const text = fs.readFileSync(file, 'utf8');
   return `${Buffer.byteLength(text)} bytes${text === '' ? '' : `, starting ${JSON.stringify(text.slice(0, 80))}`}`;
-}
-
-function positiveInteger(text: string | undefined, fallback: number): number {
-  const value = Number(text);
-  return text !== undefined && text !== '' && Number.isInteger(value) && value > 0 ? value : fallback;
-}
-
-/** A small seeded PRNG: the same seed, the same choices. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

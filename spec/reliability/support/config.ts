@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { positiveIntegerSetting } from '../../support/seeded';
 
 /**
  * How much the property suites try. `RXDAG_PROPERTY_RUNS` is the number of generated DAG runs
@@ -6,18 +7,10 @@ import fc from 'fast-check';
  * property takes its share. `RXDAG_PROPERTY_SEED` (and `RXDAG_PROPERTY_PATH`) replay a failure
  * that fast-check reported.
  */
-export const TARGET_RUNS = positiveInteger(process.env.RXDAG_PROPERTY_RUNS, 1000);
+export const TARGET_RUNS = positiveIntegerSetting('RXDAG_PROPERTY_RUNS', 1000);
 
 /** Ratio of the target to the default: every property's case count scales with it. */
 export const SCALE = TARGET_RUNS / 1000;
-
-function positiveInteger(text: string | undefined, fallback: number): number {
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new TypeError(`RXDAG_PROPERTY_RUNS must be a positive integer (got ${JSON.stringify(text)})`);
-  return value;
-}
 
 /**
  * fast-check parameters for a property that tries `cases` cases at the default scale. With
