@@ -17,7 +17,7 @@ import {
 import { ensureFreshDist } from './journal/lib';
 import { invocation, machineInfo, sourceInfo } from './machine';
 import { relayUnderTsx, stopOnSignals } from './signals';
-import { endOnFailure, UsageError } from './usage';
+import { endOnFailure, integerOf, UsageError } from './usage';
 
 /**
  * `npm run bench:cli` — what the `rxdag` command line costs on a big DAG file: `rxdag validate`
@@ -68,17 +68,12 @@ function parseArgs(argv: readonly string[]): Options {
       if (next === undefined) throw new UsageError(`\`${arg}\` needs a value`);
       return next;
     };
-    const positive = (text: string) => {
-      const n = Number(text);
-      if (!Number.isInteger(n) || n < 1) throw new UsageError(`\`${arg}\` takes a positive integer (got ${text})`);
-      return n;
-    };
-    if (arg === '--size') size = positive(value());
-    else if (arg === '--runs') runs = positive(value());
-    else if (arg === '--concurrency' || arg === '-c') concurrency = positive(value());
+    if (arg === '--size') size = integerOf(arg, value());
+    else if (arg === '--runs') runs = integerOf(arg, value());
+    else if (arg === '--concurrency' || arg === '-c') concurrency = integerOf(arg, value());
     else if (arg === '--dist') dist = path.resolve(value());
     else if (arg === '--out') outDir = path.resolve(value());
-    else if (arg === '--timeout') timeoutSec = positive(value());
+    else if (arg === '--timeout') timeoutSec = integerOf(arg, value());
     else throw new UsageError(`unknown option \`${arg}\` (see benchmarks/cli.ts)`);
   }
   return { size, runs, concurrency, dist, outDir, timeoutSec };

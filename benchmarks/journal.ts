@@ -6,7 +6,7 @@ import { JOURNAL_CASE_NAMES, JOURNAL_PROFILES, type JournalCaseName, type Journa
 import { runJournalSuite } from './journal/suite';
 import { renderJournalSection, writeJournalBlock } from './report/journalSection';
 import { relayUnderTsx } from './signals';
-import { endOnFailure, UsageError } from './usage';
+import { endOnFailure, integerOf, UsageError } from './usage';
 
 /**
  * `npm run bench:journal` — what durable runs cost: the file journal (fsync, none) against a run
@@ -51,15 +51,10 @@ function parseArgs(argv: readonly string[]): Cli {
       if (next === undefined) throw new UsageError(`\`${arg}\` needs a value`);
       return next;
     };
-    const positive = (text: string) => {
-      const n = Number(text);
-      if (!Number.isInteger(n) || n < 1) throw new UsageError(`\`${arg}\` takes a positive integer (got ${text})`);
-      return n;
-    };
     if (arg === '--quick') profile = JOURNAL_PROFILES.quick;
     else if (arg === '--tiny') profile = JOURNAL_PROFILES.tiny;
-    else if (arg === '--runs') runs = positive(value());
-    else if (arg === '--timeout') timeoutSec = positive(value());
+    else if (arg === '--runs') runs = integerOf(arg, value());
+    else if (arg === '--timeout') timeoutSec = integerOf(arg, value());
     else if (arg === '--out') outDir = path.resolve(value());
     else if (arg === '--dir') baseDir = path.resolve(value());
     else if (arg === '--lib') {
