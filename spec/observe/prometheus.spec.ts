@@ -374,14 +374,15 @@ describe('serveMetrics', () => {
     }
   });
 
-  /** A registry whose collection takes `ms`. */
-  function slowRegistry(ms: number): Registry {
+  /** A registry whose collection takes `ms`; `collecting` is told of each collection begun. */
+  function slowRegistry(ms: number, collecting: () => void = () => {}): Registry {
     const registry = new Registry();
     new Gauge({
       name: 'rxdag_test_slow',
       help: 'a value that takes a while to read',
       registers: [registry],
       async collect() {
+        collecting();
         await new Promise((resolve) => setTimeout(resolve, ms));
       },
     });
@@ -404,11 +405,13 @@ describe('serveMetrics', () => {
   });
 
   it('should answer the scrapes under way when it is closed, and then close', async () => {
-    const server = await serveMetrics({ registry: slowRegistry(100), port: 0 });
+    let begun = 0;
+    const server = await serveMetrics({ registry: slowRegistry(100, () => begun++), port: 0 });
     const scrapes = [fetch(server.url), fetch(server.url, { method: 'HEAD' }), fetch(server.url)].map((answer) =>
       answer.then((response) => response.status),
     );
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // under way: the server is collecting for each (a connection it has not taken yet is refused by a close)
+    while (begun < 3) await new Promise((resolve) => setTimeout(resolve, 5));
     const closed = server.close();
     expect(await Promise.all(scrapes)).toEqual([200, 200, 200]);
     await closed;
