@@ -162,6 +162,43 @@ describe('resuming a run whose attempts were in flight', () => {
     ]);
   });
 
+  it('should not hold back the ready tasks of its agent when the agent has no capacity to keep: only a limit it waits for is kept', async () => {
+    // x waits a minute for its window; y, of x's agent (any number at once) and needing no limit, starts
+    const tasks = [
+      { id: 'x', agent: 'api', limits: ['window'] },
+      { id: 'y', agent: 'api', priority: 10 },
+    ];
+    const runId = 'unbounded-agent';
+    const writer = (await fileJournal(dir).create({
+      runId,
+      dagId: 'd',
+      spec: { id: 'd', tasks },
+      options: {
+        failurePolicy: 'skip-dependents',
+        contextInjection: false,
+        limits: { window: { rate: { limit: 1, intervalMs: 60_000 } } },
+      },
+      createdAt: 0,
+    })) as JournalWriter;
+    const at = Date.now(); // x's start fills its window for a minute
+    writer.append([
+      events.dagCreated({ runId, seq: 1, at, dagId: 'd', taskCount: 2 }),
+      ...tasks.map(({ id: taskId }, i) => events.taskReady({ runId, seq: 2 + i, at, taskId, attempt: 1 })),
+      events.taskStarted({ runId, seq: 4, at, taskId: 'x', attempt: 1, agent: 'api' }),
+    ]);
+    await writer.close();
+    const called: string[] = [];
+    const agents = { api: { capacity: Number.POSITIVE_INFINITY, run: ({ id }: TaskContext) => void called.push(id) } };
+    const subscription = resumeRun(fileJournal(dir), runId, { agents, healthCheckIntervalMs: 0 }).subscribe();
+    try {
+      const deadline = Date.now() + 5000;
+      while (called.length < 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(called).toEqual(['y']);
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+
   it('should hold back the ready tasks that need its limit while an attempt in flight waits for its agent, though of other agents', async () => {
     const tasks = [
       { id: 'first', agent: 'a' },

@@ -84,7 +84,10 @@ export function classOrder(
   return dispatchOrder({ priority, rank, agentCodes: classOf, dependents, topologicalOrder });
 }
 
-/** Whether tasks of two classes take some of the same room: their agent kind's slots, or a limit's units. */
+/**
+ * Whether tasks of two classes take some of the same room: their agent kind's slots (when it has
+ * a number of them: an agent of any number at once keeps nothing), or a limit's units.
+ */
 export function sharesRoom(a: DispatchClass, b: DispatchClass): boolean {
-  return a.kind === b.kind || a.limits.some((limit) => b.limits.includes(limit));
+  return (a.kind === b.kind && Number.isFinite(a.kind.capacity)) || a.limits.some((limit) => b.limits.includes(limit));
 }
