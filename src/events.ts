@@ -150,6 +150,11 @@ export interface RunResumedEvent extends EventBase<'run.resumed'> {
    * which its journal's header keeps). Absent in journals of earlier versions.
    */
   readonly maxConcurrency?: number | undefined;
+  /**
+   * The `metadata` the resume was given (the header keeps the run's first): what a tool notes of
+   * this resume, e.g. where its attempts went. Absent when none was given.
+   */
+  readonly metadata?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** Every event of a run, discriminated by `type`. */

@@ -28,15 +28,15 @@ export function journalHeader(runId: string, dag: Dag, options: ResolvedRunOptio
 
 /**
  * The run options of a resumed run: its journaled ones, then what the caller overrides. An option
- * the caller gives as `undefined` is not given: the journaled one stays.
+ * the caller gives as `undefined` is not given: the journaled one stays. Its `metadata` is only
+ * what the resume is given (noted in its `run.resumed`): the header keeps the run's first.
  */
 export function resumedOptions(header: JournalHeader, given: RunOptions | undefined): RunOptions {
-  const { failurePolicy, contextInjection, taskTimeoutMs, metadata } = header.options;
+  const { failurePolicy, contextInjection, taskTimeoutMs } = header.options;
   return {
     failurePolicy,
     contextInjection,
     ...(taskTimeoutMs === undefined ? {} : { taskTimeoutMs }),
-    ...(metadata === undefined ? {} : { metadata }),
     ...Object.fromEntries(Object.entries(given ?? {}).filter(([, value]) => value !== undefined)),
     runId: header.runId,
   };

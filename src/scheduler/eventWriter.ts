@@ -192,9 +192,15 @@ export class EventWriter {
 
   /**
    * `run.resumed`: this process continues the run of `dagId` (`taskCount` tasks, spawned ones
-   * included) after `resumedAfterSeq`, with `maxConcurrency` slots.
+   * included) after `resumedAfterSeq`, with `maxConcurrency` slots, noting the `metadata` it was given.
    */
-  resumed(dagId: string, taskCount: number, interrupted: readonly number[], maxConcurrency: number): DagEvent {
+  resumed(
+    dagId: string,
+    taskCount: number,
+    interrupted: readonly number[],
+    maxConcurrency: number,
+    metadata: Readonly<Record<string, unknown>> | undefined,
+  ): DagEvent {
     const seq = this.nextSeq();
     return this.write({
       type: 'run.resumed',
@@ -206,6 +212,7 @@ export class EventWriter {
       dagId,
       taskCount,
       maxConcurrency,
+      ...(metadata === undefined ? {} : { metadata }),
     });
   }
 

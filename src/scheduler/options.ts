@@ -40,7 +40,8 @@ export interface RunOptions {
   /**
    * JSON data kept with a journaled run (`header.options.metadata`) and never read by the
    * scheduler: what a tool wants to know about the run later (the CLI notes which estimates it
-   * took from earlier runs). @default undefined (none)
+   * took from earlier runs). Given to a resume, it is kept in its `run.resumed` (the header keeps
+   * the run's first). @default undefined (none)
    */
   readonly metadata?: Readonly<Record<string, unknown>> | undefined;
 }

@@ -20,7 +20,7 @@ import type { RunHost } from './runHost';
  */
 export function resumeRun(run: RunController, replayed: ReplayedRun, host: Pick<RunHost, 'signalReady' | 'now' | 'maxConcurrency'>): void {
   const { state, interrupted, ready, unblocked, retries, limitedStarts, limitPauses } = replayed;
-  run.writer.resumed(run.dag.id, run.dag.size, interrupted, host.maxConcurrency);
+  run.writer.resumed(run.dag.id, run.dag.size, interrupted, host.maxConcurrency, run.options.metadata);
   // rate windows go on across the crash: starts the journal has still count
   const { index } = run.dag;
   const { classOf } = dispatchClasses(index);

@@ -155,6 +155,41 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
     expect(remote.code).toBe(1);
   });
 
+  it('should refuse a local resume of a run whose latest resume sent its attempts to workers, though the run began here', async () => {
+    const store = tmp.file('later-store');
+    const marks = tmp.file('later.marks');
+    const file = tmp.file('later.json');
+    const once = tmp.file('later.once');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        id: 'later',
+        tasks: [{ id: 'p', run: `echo "$RXDAG_TASK_ID" >> '${marks}'; [ -e '${once}' ] || { touch '${once}'; sleep 2; }` }],
+      }),
+    );
+    const runId = await killedHereMidTask(file, store);
+    // resumed onto workers (none is there: its attempt stays queued), then killed
+    const remote = fleet.track(
+      startCli(['resume', runId, '--store', store, '--redis', env.url, '--redis-prefix', prefix, '--json'], NO_KEY),
+    );
+    await jobInRedis(`${prefix}:shell:${runId}|p|1`);
+    remote.child.kill('SIGKILL');
+    await remote.done;
+    const [local, shown] = await Promise.all([
+      runCli(['resume', runId, '--store', store], NO_KEY),
+      runCli(['show', runId, '--store', store], NO_KEY),
+    ]);
+    expect(local).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(
+        `rxdag: run ${runId} sent its attempts to rxdag workers, and one was in flight when it stopped (p): it may still be queued or running there. ` +
+          `Resume with --redis ${env.url}/0 --redis-prefix ${prefix} to take it up again`,
+      ),
+    });
+    expect(shown.stdout).toContain(`rxdag resume ${runId} --store ${store} --redis ${env.url}/0 --redis-prefix ${prefix}`);
+    expect(linesOf(marks)).toEqual(['p']); // only the run's own attempt ran: the queued one waits for a worker
+  });
+
   it('should run them here with --local, and refuse --local with --redis', async () => {
     const { runId, store, marks } = await killedWithAttemptsQueued('local');
     // the refusal of the options comes before the store is read: it runs beside the resume

@@ -35,19 +35,26 @@ import { exitCodeAfterPush } from '../output/metricsPush';
 import { ranToItsEnd } from '../exitCodes';
 import { InvalidInputError } from '../problems';
 import { agentsOf, openRemoteAgents } from '../remote/openRemote';
-import { localResumeRefusal, otherDatabaseRefusal, otherKeyRefusal, otherPrefixRefusal, remoteNoteOf } from '../remote/remoteNote';
+import {
+  latestRemoteNote,
+  localResumeRefusal,
+  otherDatabaseRefusal,
+  otherKeyRefusal,
+  otherPrefixRefusal,
+  REMOTE_KEY,
+  remoteNoteFor,
+} from '../remote/remoteNote';
 import { tornTailOf } from '../../journal/tornTail';
 import { haltableJournal } from '../../journal/haltableJournal';
 import { slowStoreNotices } from '../store/slowStore';
 import type { RemoteAgents } from '../remote/remoteAgents';
 import { openStore, type Store } from '../store/openStore';
 import { tornTailSetAside } from '../store/tornTailNote';
-import { programRunProblem } from '../store/programRuns';
+import { CLI_MARK, programRunProblem } from '../store/programRuns';
 import { headersAtOnce, listRuns, startedOver } from '../store/runList';
 import { asRefusal, goneRemedy, CANCELLED_RUN_HINT, FAILED_RUN_HINT } from '../store/storeErrors';
 import { storeFlag, storeLocation } from '../store/storeLocation';
 import { resumeCommandLine } from '../store/resumeCommand';
-import { remoteFlags } from '../remote/remoteOptions';
 import { type CliIo, drawsProgress } from './cliIo';
 import { driveRun, SetupNotes } from './driveRun';
 import { type RawRunOptions, resolveRunOptions } from './runOptions';
@@ -111,7 +118,8 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     }
     // before anything is opened: a bad --poll-interval is refused with nothing started
     const scheduling = schedulingOf(id, header, raw, options);
-    const note = remoteNoteOf(header.options.metadata);
+    // where the attempts in flight went: the run's workers, or those of its latest resume
+    const note = latestRemoteNote(header, history);
     const remoteRefusal =
       options.remote === undefined
         ? localResumeRefusal(id, note, history, raw.local === true)
@@ -138,11 +146,14 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
       remote === undefined
         ? builtinAgents(options.killGraceMs, { ...(logs === undefined ? {} : { logs }), hiddenVariables: store.secretVariables })
         : { agents: remote.agents, groups: new ProcessGroups(options.killGraceMs) };
+    // where this resume sends the attempts, noted in its run.resumed for the next resume (none: here)
+    const resumeNote = options.remote === undefined || remote === undefined ? undefined : remoteNoteFor(options.remote, remote.location);
+    const remoteMark = resumeNote === undefined ? {} : { [REMOTE_KEY]: resumeNote };
     let run;
     // halted by SIGTERM: the run is left interrupted again
     const haltable = haltableJournal(slowStoreNotices(store.journal, location.label, (line) => io.stderr.write(`${line}\n`)));
     try {
-      run = resumeRun(haltable.journal, id, { agents, ...scheduling });
+      run = resumeRun(haltable.journal, id, { agents, ...scheduling, metadata: { ...CLI_MARK, ...remoteMark } });
     } catch (error) {
       if (error instanceof TypeError) throw new InvalidInputError([{ message: error.message }]);
       throw error;
@@ -180,11 +191,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
         journal: haltable.journal,
         halt: haltable.halt,
         journalFailure: haltable.failure,
-        resumeCommand: resumeCommandLine(
-          id,
-          location,
-          options.remote === undefined || remote === undefined ? '' : remoteFlags(options.remote, remote.location),
-        ),
+        resumeCommand: resumeCommandLine(id, location, resumeNote?.resumeFlags ?? ''),
         resumed: { history, failurePolicy: header.options.failurePolicy },
         announce: (first) =>
           first.type === 'run.resumed'

@@ -46,8 +46,7 @@ import { fileRunCheck } from './checkFileRun';
 import { createJournaledRun, createRun } from './createRun';
 import { driveRun, type RunToDrive, SetupNotes } from './driveRun';
 import { type RawRunOptions, resolveRunOptions, type RunCommandOptions } from './runOptions';
-import { remoteFlags } from '../remote/remoteOptions';
-import { keyIdOf, REMOTE_KEY, type RemoteNote } from '../remote/remoteNote';
+import { REMOTE_KEY, type RemoteNote, remoteNoteFor } from '../remote/remoteNote';
 import { outputProblems } from './writeTarget';
 import { logsFolderProblems } from './logsFolder';
 import { escapeControls } from '../../dag/text';
@@ -110,15 +109,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
       if (interrupted !== undefined) notes.write(`rxdag: ${escapeControls(interrupted)}\n`);
     }
     if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes, io.stderr, agentsOf(read.spec));
-    const remoteNote =
-      options.remote === undefined || remote === undefined
-        ? undefined
-        : {
-            resumeFlags: remoteFlags(options.remote, remote.location),
-            prefix: options.remote.prefix,
-            keyId: keyIdOf(options.remote.key),
-            db: options.remote.db,
-          };
+    const remoteNote = options.remote === undefined || remote === undefined ? undefined : remoteNoteFor(options.remote, remote.location);
     const scheduling = schedulerOptions(options, haltable?.journal, note, remoteNote);
     // --logs: each shell attempt's whole output into the folder (refused with --redis)
     const logs = options.logsDir === undefined ? undefined : new TaskLogs(options.logsDir);

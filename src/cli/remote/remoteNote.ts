@@ -1,14 +1,18 @@
 /**
  * What a journaled run notes of where its attempts went: `rxdag run --redis` writes, in the run's
  * `metadata` (`remote`), the flags that reach the same workers again (the Redis URL with its
- * password replaced by `***`). `rxdag resume` without `--redis` reads it: attempts the run had in
- * flight when it stopped may still be queued or running on workers, and running them here as
- * well would run them twice, so it refuses unless told `--local`. It opens no connection and
+ * password replaced by `***`), and `rxdag resume` the same in the `metadata` of its
+ * `run.resumed` (none for a resume that runs them here). `rxdag resume` reads the latest: without
+ * `--redis`, attempts the run had in flight when it stopped may still be queued or running on
+ * workers, and running them here as well would run them twice, so it refuses unless told
+ * `--local`; with `--redis`, it refuses other workers than theirs. It opens no connection and
  * reads no journal itself.
  */
 import { scryptSync } from 'node:crypto';
-import type { DagEvent } from '../../index';
+import type { DagEvent, JournalHeader } from '../../index';
 import { redisTarget } from '../../bullmq/redisConnection';
+import { markedByCli } from '../store/programRuns';
+import { remoteFlags, type RemoteSettings } from './remoteOptions';
 
 /** The key of the run's `metadata` that notes where its attempts went. */
 export const REMOTE_KEY = 'remote';
@@ -23,6 +27,11 @@ export interface RemoteNote {
   readonly keyId?: string;
   /** The Redis database its jobs went to (absent in runs of earlier versions). */
   readonly db?: number;
+}
+
+/** The note of a run, or of a resume, whose attempts go to the workers `settings` reach (Redis at `location`, as shown). */
+export function remoteNoteFor(settings: RemoteSettings, location: string): RemoteNote {
+  return { resumeFlags: remoteFlags(settings, location), prefix: settings.prefix, keyId: keyIdOf(settings.key), db: settings.db };
 }
 
 /**
@@ -48,6 +57,19 @@ export function remoteNoteOf(metadata: Readonly<Record<string, unknown>> | undef
     ...(typeof keyId === 'string' ? { keyId } : {}),
     ...(typeof db === 'number' ? { db } : databaseInFlags(resumeFlags)),
   };
+}
+
+/**
+ * Where the attempts of the run's latest start went: the note of its latest resume by the command
+ * line (its own, none for a resume that ran them here), else the run's. A resume of an earlier
+ * version noted nothing: the note before it stands.
+ */
+export function latestRemoteNote(header: JournalHeader, history: readonly DagEvent[]): RemoteNote | undefined {
+  for (let i = history.length - 1; i >= 0; i--) {
+    const event = history[i]!;
+    if (event.type === 'run.resumed' && markedByCli(event.metadata)) return remoteNoteOf(event.metadata);
+  }
+  return remoteNoteOf(header.options.metadata);
 }
 
 /**

@@ -24,7 +24,7 @@ export async function interruptedRunNote(journal: Journal, dagId: string, locati
     const newest = runs.find((run) => run.dagId === dagId);
     if (newest === undefined || newest.status !== 'interrupted') return undefined;
     const header = await journal.header(newest.runId);
-    const resume = resumeCommandOf(newest.runId, header, location);
+    const resume = resumeCommandOf(newest.runId, header, location, await journal.events(newest.runId));
     if (resume === undefined) return undefined; // a program's run: not the command line's to resume
     const { total, completed, failed, skipped, cancelled } = newest.counts;
     const ended = completed + failed + skipped + cancelled;

@@ -20,8 +20,13 @@ export const MADE_BY_KEY = 'madeBy';
 /** Its value in every run `rxdag run` makes. */
 const MADE_BY_CLI = 'rxdag run';
 
-/** The mark `rxdag run` keeps in the `metadata` of each run it makes. */
+/** The mark `rxdag run` keeps in the `metadata` of each run it makes (and `rxdag resume` in that of each resume). */
 export const CLI_MARK: Readonly<Record<string, string>> = { [MADE_BY_KEY]: MADE_BY_CLI };
+
+/** Whether `metadata` bears the command line's {@link CLI_MARK}. */
+export function markedByCli(metadata: Readonly<Record<string, unknown>> | undefined): boolean {
+  return metadata?.[MADE_BY_KEY] === MADE_BY_CLI;
+}
 
 /** Agents named in a refusal before "and N more". */
 const AGENTS_SHOWN = 4;
@@ -43,8 +48,8 @@ export function programRunProblem(runId: string, header: JournalHeader, history:
     const agents = more > 1 ? `${missing.slice(0, AGENTS_SHOWN).join(', ')} and ${more} more` : missing.join(', ');
     return `run ${quoted(runId)} uses agents the command line does not have (${agents}): it was made by a program; ${there}`;
   }
-  const madeBy = header.options.metadata?.[MADE_BY_KEY];
-  if (madeBy === MADE_BY_CLI || (madeBy === undefined && writtenByEarlierCli(header, history))) return undefined;
+  const { metadata } = header.options;
+  if (markedByCli(metadata) || (metadata?.[MADE_BY_KEY] === undefined && writtenByEarlierCli(header, history))) return undefined;
   return (
     `run ${quoted(runId)} has no mark of rxdag run in its record, though its agents have the command line's names: ` +
     `a program made it (${there}), or an rxdag older than this one did, from tasks other than run: and sleep: (run its DAG file again)`

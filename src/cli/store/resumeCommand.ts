@@ -1,31 +1,31 @@
 /**
  * The command that resumes an interrupted run of the command line, as `rxdag show` and the note
  * of `rxdag run` give it: `rxdag resume RUN_ID`, with `--store` when the flag chose the store,
- * the flags that reach the run's workers (its remote note), and what to do where a password is
+ * the flags that reach the run's workers (the remote note of its latest start), and what to do where a password is
  * shown as `***`. It resumes nothing, and judges only whose run it is: a program's run is not
  * the command line's to resume, and gets none.
  */
 import type { DagEvent, JournalHeader } from '../../index';
-import { passwordToGive, remoteNoteOf } from '../remote/remoteNote';
+import { latestRemoteNote, passwordToGive } from '../remote/remoteNote';
 import { commandLine } from '../shellWord';
 import { programRunProblem } from './programRuns';
 import { type StoreLocation, storeFlag } from './storeLocation';
 
 /**
- * The command line that resumes `runId`, or `undefined` for a program's run.
+ * The command line that resumes `runId` (whose events are `history`), or `undefined` for a program's run.
  *
  * @example
- * resumeCommandOf('nightly-20261204-0915-1a2b', header, storeLocation('runs', {}))
+ * resumeCommandOf('nightly-20261204-0915-1a2b', header, storeLocation('runs', {}), events)
  * // 'rxdag resume nightly-20261204-0915-1a2b --store runs --redis redis://h:6379/0'
  */
 export function resumeCommandOf(
   runId: string,
   header: JournalHeader,
   location: StoreLocation,
-  history: readonly DagEvent[] = [],
+  history: readonly DagEvent[],
 ): string | undefined {
   if (programRunProblem(runId, header, history) !== undefined) return undefined;
-  return resumeCommandLine(runId, location, remoteNoteOf(header.options.metadata)?.resumeFlags ?? '');
+  return resumeCommandLine(runId, location, latestRemoteNote(header, history)?.resumeFlags ?? '');
 }
 
 /**
