@@ -179,6 +179,16 @@ describe('rxdag prune', () => {
     expect(resumed.stderr).toContain(`; the newest running one, far, is owned by ${owner}${remedy}\n`);
   });
 
+  it("should write the host a lock file names with its control characters escaped when resuming the run by name (a store may be another's)", async () => {
+    const store = await storeWith('forged-host', [{ runId: 'far', dagId: 'd', startedAt: Date.now() - DAY }]);
+    writeFileSync(`${store}/far.lock`, JSON.stringify({ host: 'evil\u001b[2J\nfake line', pid: 4321, since: 1 }));
+    const resumed = await inProcess(['resume', 'far', '--store', store]);
+    expect(resumed.code).toBe(2);
+    expect(resumed.stderr).toContain('evil\\u001b[2J\\nfake line');
+    expect(resumed.stderr).not.toMatch(/\u001b/);
+    expect(resumed.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+
   it('should remove, with --older-than, the runs that ended before then, and interrupted runs started before then only with --interrupted', async () => {
     const now = Date.now();
     const oldEnded: RunShape = { runId: 'old-ended', dagId: 'd', startedAt: now - 41 * DAY, endedAt: now - 40 * DAY, outcome: 'cancelled' };

@@ -339,7 +339,8 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
         seen === 0
           ? ''
           : `; nothing ran now, the run stays interrupted in the store (${resumeCommandOf(target) ?? 'rxdag resume'} continues it once the store can be written)`;
-      io.stderr.write(`rxdag: ${refused}${left}\n`);
+      // the refusal may quote a lock file's host: a store may be another's
+      io.stderr.write(`rxdag: ${escapeControls(`${refused}${left}`)}\n`);
       return ExitCode.invalid;
     }
     if (error instanceof JournalWriteError) {
