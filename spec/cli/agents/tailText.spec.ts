@@ -49,4 +49,15 @@ describe('TailText', () => {
       expect(text.replace('…', '')).toMatch(/^(🚀)+$/u);
     }
   });
+
+  it('should never cut inside a colour escape, whose end would show as text', () => {
+    const coloured = '\u001b[1;31my\u001b[0m';
+    // every cut position within the escapes of the chunk
+    for (let maxChars = 1; maxChars <= 2 * coloured.length; maxChars++) {
+      const tail = new TailText(maxChars);
+      for (let k = 0; k < 10; k++) tail.push(coloured);
+      const text = tail.text().replace('…', '');
+      expect({ maxChars, text }).toEqual({ maxChars, text: expect.stringMatching(/^(\u001b\[[0-9;]*m|y)*$/) });
+    }
+  });
 });

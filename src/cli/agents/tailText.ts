@@ -3,7 +3,7 @@
  * grow the task's output (and the events log) without bound. The tail is kept because the end
  * of a log is where errors are. It starts at a line when one starts soon after the cut (half a
  * line reads like a different message); a long line is cut inside rather than dropped whole, but
- * never inside a character.
+ * never inside a character, nor inside a colour's escape (`ESC [ 31 m`), whose end would show as text.
  */
 /** How near the cut a line must start for the tail to start there: within this fraction of the limit. */
 const NEAR_LINE_FRACTION = 4;
@@ -58,6 +58,7 @@ export class TailText {
       }
       // never between the two halves of a character outside the BMP (an emoji): half of one is not text
       if (isLowSurrogate(joined.charCodeAt(cut))) cut++;
+      cut = pastColour(joined, cut);
       this.midLine = joined[cut - 1] !== '\n';
       joined = joined.slice(cut);
       this.truncated = true;
@@ -71,6 +72,21 @@ export class TailText {
 function lastDrawing(line: string): string {
   const end = line.replace(/\r+$/, '');
   return end.slice(end.lastIndexOf('\r') + 1);
+}
+
+/** Colour escapes (SGR: `ESC [ 1;31 m`), anchored where one may begin. */
+const COLOUR = /\u001b\[[0-9;:]*m/y;
+
+/** Longest colour escape looked back for: its parameters are a few numbers. */
+const LONGEST_COLOUR = 64;
+
+/** `cut`, or the end of the colour escape of `text` it falls inside. */
+function pastColour(text: string, cut: number): number {
+  const escape = text.lastIndexOf('\u001b', cut - 1);
+  if (escape < 0 || cut - escape > LONGEST_COLOUR) return cut;
+  COLOUR.lastIndex = escape;
+  const match = COLOUR.exec(text);
+  return match !== null && escape + match[0].length > cut ? escape + match[0].length : cut;
 }
 
 /** The second half of a UTF-16 surrogate pair. */
