@@ -217,6 +217,16 @@ describe('loadDagFile (names from other workflow tools)', () => {
     ]);
   });
 
+  it("should say that a task's field written at the top level, a time limit or a retry policy for every task, is a default of the tasks", () => {
+    expect(
+      problemsOf('defaults.yaml', 'id: d\ntimeoutMs: 5000\nretry: { attempts: 3 }\ntask_timeout_ms: 1\ntasks:\n  - { id: a, sleep: 1 }\n'),
+    ).toEqual([
+      '2:1: top level: unknown field "timeoutMs" (a time limit for every task is a default of the tasks: `defaults: { timeoutMs: MS }`)',
+      '3:1: top level: unknown field "retry" (a retry policy for every task is a default of the tasks: `defaults: { retry: { attempts: N } }`, N counting the first attempt too)',
+      '4:1: top level: unknown field "task_timeout_ms" (a time limit for every task is a default of the tasks: `defaults: { timeoutMs: MS }`)',
+    ]);
+  });
+
   it("should give Prefect's names their fields", () => {
     expect(problemsOf('prefect.yaml', withField('wait_for: [a]\n    max_retries: 2'))).toEqual([
       '7:5: tasks[1]: unknown field "wait_for" (did you mean "deps"?)',

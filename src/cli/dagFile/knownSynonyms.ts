@@ -106,9 +106,13 @@ const FIELDS_ELSEWHERE: ReadonlyMap<string, string> = new Map(
         name,
         "what a failure does to the rest is the run's: rxdag run --fail-fast (by default the failed task's dependents are skipped; one with `when: all-done` runs whatever its dependencies did)",
       ]),
-      ['tasktimeoutms', 'task_timeout', 'default_timeout'].map((name) => [
+      ['tasktimeoutms', 'task_timeout', 'task_timeout_ms', 'default_timeout', 'timeoutms', 'timeout_ms', 'timeout'].map((name) => [
         name,
         'a time limit for every task is a default of the tasks: `defaults: { timeoutMs: MS }`',
+      ]),
+      ['retry', 'retries', 'max_retries', 'default_retry'].map((name) => [
+        name,
+        'a retry policy for every task is a default of the tasks: `defaults: { retry: { attempts: N } }`, N counting the first attempt too',
       ]),
     ),
 );
