@@ -297,6 +297,17 @@ describe('rxdag run (invalid input)', () => {
       code: 2,
       stderr: `rxdag: unknown option '--prefix'\n(run "rxdag runs --help" for usage)\n`,
     });
+    // flags of the run copied to its resume: what the resumed run keeps instead
+    for (const [flag, kept] of [
+      ['--fail-fast', 'a resumed run keeps the failure policy it began with'],
+      ['--no-journal', 'a resumed run goes on in the journal it began in'],
+      ['--no-history', 'a resumed run keeps the estimates it began with'],
+    ]) {
+      expect(await rxdagInProcess('resume', 'r', flag!)).toMatchObject({
+        code: 2,
+        stderr: `rxdag: unknown option '${flag}' (${kept})\n(run "rxdag resume --help" for usage)\n`,
+      });
+    }
     expect(existsSync(probe())).toBe(false);
   });
 

@@ -157,7 +157,8 @@ describe('rxdag resume', () => {
   it('should refuse an unknown run, an ended run and a missing store with one line, exit 2, running nothing', async () => {
     const { dir, store, files, env } = setup('refusals');
     writeFileSync(files.GATE, '');
-    const ended = await runCli(['run', gatedDag(dir, 'ended'), '--quiet'], env);
+    const dagFile = gatedDag(dir, 'ended');
+    const ended = await runCli(['run', dagFile, '--quiet'], env);
     expect(ended.code).toBe(0);
     const runId = JSON.parse((await rxdagInProcess('runs', '--json', '--store', store)).stdout).runId as string;
     const markers = linesOf(files.MARKERS);
@@ -172,12 +173,18 @@ describe('rxdag resume', () => {
       await ownProcess,
       await rxdagWith({ env }, 'resume', '--store', missing),
       await rxdagWith({ env }, 'resume', runId, '--store', missing),
+      await rxdagWith({ env }, 'resume', dagFile),
     ];
     expect(results.map((r) => [r.code, r.stdout, r.stderr])).toEqual([
       [2, '', `rxdag: run "no-such-run" is not in the store ${store}/ (rxdag runs lists its runs)\n`],
       [2, '', `rxdag: run "${runId}" already ended (succeeded); there is nothing to resume\n`],
       [2, '', `rxdag: no store at ${missing}/: the folder does not exist (runs are journaled there by rxdag run)\n`],
       [2, '', `rxdag: no store at ${missing}/: the folder does not exist (runs are journaled there by rxdag run)\n`],
+      [
+        2,
+        '',
+        `rxdag: run "${dagFile}" is not in the store ${store}/: ${dagFile} is a file, and a run is named by its id (rxdag runs lists them; rxdag run ${dagFile} runs the file)\n`,
+      ],
     ]);
     expect(linesOf(files.MARKERS)).toEqual(markers);
     expect(storeFiles(store)).toEqual(before);

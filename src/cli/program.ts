@@ -308,12 +308,33 @@ const FLAG_HINTS: readonly { readonly given: string; readonly flag: string; read
   },
 ];
 
-/** Commander's message for an unknown option, with the flag of `command` meant by another tool's name for it in place of commander's guess. */
+/** Flags of `rxdag run` that a resume, copied from the run's command line, may be given: what the resumed run keeps instead. */
+const KEPT_ON_RESUME: readonly { readonly given: string; readonly hint: string }[] = [
+  { given: '--fail-fast', hint: 'a resumed run keeps the failure policy it began with' },
+  { given: '--no-journal', hint: 'a resumed run goes on in the journal it began in' },
+  { given: '--no-history', hint: 'a resumed run keeps the estimates it began with' },
+];
+
+/**
+ * Commander's message for an unknown option, with the flag of `command` meant by another tool's
+ * name for it in place of commander's guess, or, for a resume given a flag of the run, what the
+ * run keeps instead.
+ */
 function withFlagHint(text: string, command: Command): string {
+  const hinted = (given: string, hint: string): string | undefined => {
+    const unknown = new RegExp(`^rxdag: unknown option '(${given})(?:=[^']*)?'\\n(?:\\(Did you mean [^)]*\\)\\n)?`);
+    return unknown.test(text) ? text.replace(unknown, (whole: string) => `${whole.split('\n')[0]!} (${hint})\n`) : undefined;
+  };
+  if (command.name() === 'resume') {
+    for (const { given, hint } of KEPT_ON_RESUME) {
+      const said = hinted(given, hint);
+      if (said !== undefined) return said;
+    }
+  }
   for (const { given, flag, hint } of FLAG_HINTS) {
     if (!command.options.some((option) => option.long === flag)) continue;
-    const unknown = new RegExp(`^rxdag: unknown option '(${given})(?:=[^']*)?'\\n(?:\\(Did you mean [^)]*\\)\\n)?`);
-    if (unknown.test(text)) return text.replace(unknown, (whole: string) => `${whole.split('\n')[0]!} (${hint})\n`);
+    const said = hinted(given, hint);
+    if (said !== undefined) return said;
   }
   return text;
 }

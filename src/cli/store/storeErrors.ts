@@ -5,11 +5,13 @@
  * refused what was asked, or a folder that cannot be read. Each becomes one line for an `InvalidInputError` (exit 2: nothing ran).
  * It recognizes the library's errors and decides nothing else.
  */
+import { statSync } from 'node:fs';
 import { DagValidationError } from '../../dag/errors';
 import { JournalCorruptError, JournalWriteError, RunExistsError, RunLockedError, RunNotResumableError } from '../../journal/journal';
 import type { PostgresJournalError } from '../../postgres';
 import { describeIoError } from '../commands/writeTarget';
 import { InvalidInputError } from '../problems';
+import { shellWord } from '../shellWord';
 import { type StoreLocation, storeFlag } from './storeLocation';
 
 /**
@@ -21,8 +23,13 @@ import { type StoreLocation, storeFlag } from './storeLocation';
 export function refusalLine(error: unknown, store: StoreLocation, doing?: string): string | undefined {
   if (error instanceof RunLockedError) return `${error.message} (rxdag runs${storeFlag(store)} lists it as running)`;
   if (error instanceof RunNotResumableError) {
-    if (error.reason === 'unknown')
-      return `run "${error.runId}" is not in the store ${store.label} (rxdag runs${storeFlag(store)} lists its runs)`;
+    if (error.reason === 'unknown') {
+      const unknown = `run "${error.runId}" is not in the store ${store.label}`;
+      // `rxdag resume dag.yaml`: the DAG of a run comes from its journal
+      if (isFile(error.runId))
+        return `${unknown}: ${error.runId} is a file, and a run is named by its id (rxdag runs${storeFlag(store)} lists them; rxdag run ${shellWord(error.runId)} runs the file)`;
+      return `${unknown} (rxdag runs${storeFlag(store)} lists its runs)`;
+    }
     if (error.outcome === 'cancelled') return `${error.message} (${CANCELLED_RUN_HINT})`;
     return error.outcome === 'failed' ? `${error.message} (${FAILED_RUN_HINT})` : error.message;
   }
@@ -49,6 +56,15 @@ export function refusalLine(error: unknown, store: StoreLocation, doing?: string
     return `cannot use the store ${store.label}${file === undefined ? '' : ` (at ${file})`}: ${describeIoError(error)}`;
   }
   return undefined;
+}
+
+/** Whether `path` is a file here. */
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /**
