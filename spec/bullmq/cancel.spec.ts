@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'bullmq';
 import { notTakenDetail } from '../../src/bullmq/errors';
-import { filter, from, lastValueFrom, type ObservableInput, Subject, take, takeUntil } from 'rxjs';
+import { filter, from, lastValueFrom, type ObservableInput, Subject, take, takeUntil, tap } from 'rxjs';
 import {
   type Agent,
   AttemptHandedBackError,
@@ -106,21 +106,23 @@ describeRedis('cancelling remote attempts', (env) => {
   });
 
   it("should say in a timeout that the workers were busy, when they took this scheduler's other jobs", async () => {
-    worker({ slow: () => sleep(600) }, { concurrency: 1 });
-    const events = await collect(
-      runDag(
-        {
-          id: 'busy',
-          tasks: [
-            { id: 'first', agent: 'slow', priority: 10 },
-            { id: 'second', agent: 'slow', timeoutMs: 300 },
-          ],
-        },
-        { agents: { slow: remote('slow') }, healthCheckIntervalMs: 0 },
-      ),
+    // first holds the only worker until second has timed out; second's time is what a loaded machine takes to hear first taken
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    worker({ slow: () => held }, { concurrency: 1 });
+    const run = runDag(
+      {
+        id: 'busy',
+        tasks: [
+          { id: 'first', agent: 'slow', priority: 10 },
+          { id: 'second', agent: 'slow', timeoutMs: 2000 },
+        ],
+      },
+      { agents: { slow: remote('slow') }, healthCheckIntervalMs: 0 },
     );
+    const events = await collect(run.pipe(tap((event) => event.type === 'task.failed' && release())));
     expect(byTask(events, 'task.failed').get('second')!.error.message).toBe(
-      'task "second" timed out after 300 ms\n' +
+      'task "second" timed out after 2000 ms\n' +
         `no worker took its job (queue "slow", prefix "${prefix}") as far as this scheduler heard: its workers were busy ` +
         "(they took 1 of this scheduler's jobs, 1 running now; other schedulers' jobs may be ahead in the queue)",
     );

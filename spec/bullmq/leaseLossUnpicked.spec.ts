@@ -85,7 +85,7 @@ describeRedis('a job whose lease lapsed too often while no worker is free to tak
     const types = lost.seen.map(({ event }) => event.type);
     expect(failed === undefined ? `no task.failed before the busy worker freed (events: ${types.join(', ')})` : 'failed').toBe('failed');
     // lock lapsed (a lease), stalled check (half a lease, twice), the scheduler's look (a lease): not the busy worker's end
-    expect(failed!.at - killedAt).toBeLessThan(3 * LEASE_MS + 1500);
+    expect(failed!.at - killedAt).toBeLessThan(3 * LEASE_MS + 4000); // well before the busy worker's 10 s
     expect([hog.ended(), busy.started]).toEqual([false, ['hog 1']]);
 
     // retried by its policy: the busy worker runs attempt 2 once its long job is done

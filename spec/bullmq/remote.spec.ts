@@ -113,11 +113,10 @@ describeRedis('remote agents on BullMQ workers', (env) => {
     };
     worker({ slow }, { concurrency: 3 });
     const tasks = Array.from({ length: 9 }, (_, i) => ({ id: `t${i}`, agent: 'slow' }));
-    const started = Date.now();
     const events = await collect(runDag({ id: 'wide', tasks }, { agents: { slow: remote('slow') }, maxConcurrency: 9 }));
     expect(ending(events).outcome).toBe('succeeded');
+    // three at once, never more: side by side, as the worker allows
     expect(most).toBe(3);
-    expect(Date.now() - started).toBeLessThan(9 * 150);
   });
 
   it('should route remote errors by their severity, as for local agents, each failure naming its worker', async () => {

@@ -146,14 +146,15 @@ describe('rxdag run (interrupted)', () => {
   }, 30_000);
 
   it('should kill the children at once and exit 131 on SIGQUIT (Ctrl-\\), as on a second Ctrl-C', async () => {
-    const { cli, pidFile } = await startLongRun('sigquit', 5000, ['--no-journal']);
+    // a grace no loaded machine outlasts: the signal decides, not the clock
+    const { cli, pidFile } = await startLongRun('sigquit', 60_000, ['--no-journal']);
     const quitAt = Date.now();
     cli.child.kill('SIGQUIT');
     const result = await cli.done;
     expect(result.code).toBe(131);
     expect(notices(result.stderr)).toBe('rxdag: stopping at once on SIGQUIT, killing its 3 running shell tasks\n');
-    // the grace period (5 s) was not waited for
-    expect(Date.now() - quitAt).toBeLessThan(3000);
+    // the grace period (60 s) was not waited for
+    expect(Date.now() - quitAt).toBeLessThan(15_000);
     await waitFor(() => readPids(pidFile).filter(isRunning).length === 0);
     expect(readPids(pidFile).filter(isRunning)).toEqual([]);
   }, 30_000);
@@ -185,12 +186,13 @@ describe('rxdag run (interrupted)', () => {
 
   it('should kill the children at once and exit 130 on a second Ctrl-C, writing the report of what it saw', async () => {
     const report = tmp.file('twice.html');
-    const { cli, log, pidFile } = await startLongRun('twice', 5000, ['--report', report]);
+    // a grace no loaded machine outlasts: the second signal comes within it
+    const { cli, log, pidFile } = await startLongRun('twice', 60_000, ['--report', report]);
     let stderr = '';
     cli.child.stderr!.on('data', (chunk: string) => (stderr += chunk));
     cli.child.kill('SIGINT');
     // said while the CLI waits, not when it is done
-    await waitFor(() => stderr.includes('(Ctrl-C again to kill them now)'), 3000);
+    await waitFor(() => stderr.includes('(Ctrl-C again to kill them now)'), 10_000);
     expect(notices(stderr)).toBe('rxdag: stopping: waiting for 3 running shell tasks to exit (Ctrl-C again to kill them now)\n');
     const secondAt = Date.now();
     cli.child.kill('SIGINT');
@@ -200,8 +202,8 @@ describe('rxdag run (interrupted)', () => {
     expect(notices(stderr).split('\n')[1]).toMatch(
       /^rxdag: stopping at once on Ctrl-C, a second stop signal, killing its (running shell task|[23] running shell tasks)$/,
     );
-    // the grace period (5 s) was not waited for
-    expect(Date.now() - secondAt).toBeLessThan(3000);
+    // the grace period (60 s) was not waited for
+    expect(Date.now() - secondAt).toBeLessThan(15_000);
     await waitFor(() => readPids(pidFile).filter(isRunning).length === 0);
     expect(readPids(pidFile).filter(isRunning)).toEqual([]);
     expect(readEventLog(log).pop()).toMatchObject({ type: 'dag.completed', outcome: 'cancelled' });
@@ -242,14 +244,14 @@ describe('rxdag run (a stop signal after the run ended)', () => {
   it("should say it waits for the processes of a task it timed out, and kill them on a second Ctrl-C, exiting with the run's own code", async () => {
     const { cli, pidFile } = await runEndingWithDeafProcess('deaf', ['--no-journal']);
     cli.child.kill('SIGINT');
-    await waitFor(() => notices(cli.stderrSoFar()).includes('to kill them now'), 3000);
+    await waitFor(() => notices(cli.stderrSoFar()).includes('to kill them now'), 10_000);
     expect(notices(cli.stderrSoFar())).toBe(
       'rxdag: stopping: the run had ended; waiting for the processes of 1 shell task it stopped to exit (Ctrl-C again to kill them now)\n',
     );
     const secondAt = Date.now();
     cli.child.kill('SIGINT');
     expect((await cli.done).code).toBe(1); // the run failed (its task timed out): not 130, which says it was stopped
-    expect(Date.now() - secondAt).toBeLessThan(3000);
+    expect(Date.now() - secondAt).toBeLessThan(10_000); // not the 20 s grace
     await expectGone(pidFile);
   }, 30_000);
 

@@ -250,7 +250,12 @@ describePostgres('postgresJournal on a failing server or network', (db) => {
         });
       });
       await running;
-      await new Promise((resolve) => setTimeout(resolve, 300)); // its start appended: the run is quiet
+      // its start stored: the run is quiet, nothing left to append
+      const stored = direct();
+      const deadline = Date.now() + 5000;
+      while (!(await stored.events(runId).catch(() => [])).some((event) => event.type === 'task.started') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
       network.freeze();
       const frozenAt = Date.now();
       let giveUp: NodeJS.Timeout | undefined;
