@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureBuilt, runCli, startCli } from './support/builtCli';
@@ -80,6 +80,20 @@ describe('rxdag resume', () => {
       stderr: `rxdag: no interrupted run to resume in the store ${store}/ (every run ended; rxdag runs lists them)\n`,
     });
   }, 60_000);
+
+  it('should say that the DAG file has changed since the run started, and go on with the DAG as journaled', async () => {
+    const { dir, files, env } = setup('edited');
+    const dagFile = gatedDag(dir, 'edited');
+    const runId = await interruptedRun(dagFile, env);
+    writeFileSync(dagFile, `${readFileSync(dagFile, 'utf8').replace('id: last', 'id: renamed')}`);
+    writeFileSync(files.GATE, '');
+    const resumed = await runCli(['resume', runId, '--quiet'], env);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain(
+      `rxdag: note: ${dagFile} has changed since run ${runId} started; it goes on with its DAG as journaled (rxdag run ${dagFile} runs the file as it is now)\n`,
+    );
+    expect(linesOf(files.MARKERS)).toEqual(['first 1', 'gate 1', 'gate 1', 'last 1']);
+  });
 
   it("should keep the run's own -c and --mode unless given again", async () => {
     const { dir, env } = setup('settings');

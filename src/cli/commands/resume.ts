@@ -26,7 +26,7 @@ import {
   resumeRun,
   RunNotResumableError,
 } from '../../index';
-import { firstNames, quoted } from '../../dag/text';
+import { escapeControls, firstNames, quoted } from '../../dag/text';
 import { IN_FLIGHT_NAMED } from '../output/formatEvent';
 import { builtinAgents } from '../agents/builtinAgents';
 import { ProcessGroups } from '../agents/processGroups';
@@ -66,6 +66,7 @@ import { TaskLogs } from '../agents/taskLogs';
 import { endedTasks, resumeRunProblems } from './checkFileRun';
 import { type UnusableDirectory, unusableJournaledDirectories } from '../dagFile/directories';
 import { ClosingStopSignals, HeldStopSignals } from './interrupts';
+import { dagFileChange } from '../store/dagFileNote';
 
 /** `rxdag resume` options as commander hands them over. */
 export type RawResumeOptions = Omit<RawRunOptions, 'failFast' | 'journal'> & {
@@ -127,6 +128,8 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
           otherDatabaseRefusal(id, note, history, options.remote.db) ??
           otherKeyRefusal(id, note, history, options.remote.key));
     if (remoteRefusal !== undefined) throw new InvalidInputError([{ message: remoteRefusal }]);
+    const edited = dagFileChange(id, header.options.metadata);
+    if (edited !== undefined) notes.write(`rxdag: ${escapeControls(edited)}\n`);
     let dag;
     try {
       dag = defineDag(header.spec);

@@ -53,6 +53,7 @@ import { escapeControls } from '../../dag/text';
 import { envWarnings } from '../dagFile/envWarnings';
 import { appendAll } from '../../appendAll';
 import { ClosingStopSignals, HeldStopSignals } from './interrupts';
+import { DAG_FILE_KEY, type DagFileNote } from '../store/dagFileNote';
 
 /** What the command takes from the world: specs pass their own. */
 export interface RunWorld {
@@ -77,7 +78,12 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
   // every problem of the input at once: the file's and the run's (agents, each task's weight
   // against -c, in the same pass as the file's), the store's and the output paths'
   const [read, location] = checkedTogether(
-    () => loadDagFile(file, { checkRun: fileRunCheck(builtinAgents(0).agents, options.maxConcurrency), warnOfEnv: true }),
+    () =>
+      loadDagFile(file, {
+        checkRun: fileRunCheck(builtinAgents(0).agents, options.maxConcurrency),
+        warnOfEnv: true,
+        noted: options.journal,
+      }),
     () => checkedStore(file, options),
   );
   const store = options.journal ? openStore(location, 'write', { sync: options.sync }) : undefined;
@@ -110,7 +116,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
     }
     if (options.remote !== undefined) remote = await openRemoteAgents(options.remote, notes, io.stderr, agentsOf(read.spec));
     const remoteNote = options.remote === undefined || remote === undefined ? undefined : remoteNoteFor(options.remote, remote.location);
-    const scheduling = schedulerOptions(options, haltable?.journal, note, remoteNote);
+    const scheduling = schedulerOptions(options, haltable?.journal, { estimates: note, remote: remoteNote, dagFile: read.note });
     // --logs: each shell attempt's whole output into the folder (refused with --redis)
     const logs = options.logsDir === undefined ? undefined : new TaskLogs(options.logsDir);
     // the store's password is kept from the tasks
@@ -199,17 +205,24 @@ function journaledTarget(where: StoreLocation, haltable: HaltableJournal, runId:
   };
 }
 
+/** What a run of the command line notes in its `metadata`, besides its mark. */
+interface RunNotes {
+  readonly estimates: EstimatesNote | undefined;
+  readonly remote: RemoteNote | undefined;
+  readonly dagFile: DagFileNote | undefined;
+}
+
 function schedulerOptions(
   options: RunCommandOptions,
   journal: Journal | undefined,
-  note: EstimatesNote | undefined,
-  remoteNote: RemoteNote | undefined,
+  notes: RunNotes,
 ): Omit<SchedulerOptions, 'agents' | 'runId'> {
   const metadata = {
     // what tells `rxdag resume` that the command line made the run (a program's is not its to resume)
     ...CLI_MARK,
-    ...(note === undefined ? {} : { [ESTIMATES_KEY]: note }),
-    ...(remoteNote === undefined ? {} : { [REMOTE_KEY]: remoteNote }),
+    ...(notes.estimates === undefined ? {} : { [ESTIMATES_KEY]: notes.estimates }),
+    ...(notes.remote === undefined ? {} : { [REMOTE_KEY]: notes.remote }),
+    ...(notes.dagFile === undefined ? {} : { [DAG_FILE_KEY]: notes.dagFile }),
   };
   return {
     mode: options.mode,

@@ -28,6 +28,7 @@ import { envWarnings } from './envWarnings';
 import { toDagSpec } from './toDagSpec';
 import { type Located, zodProblems } from './zodProblems';
 import { appendAll } from '../../appendAll';
+import { type DagFileNote, dagFileNote } from '../store/dagFileNote';
 
 /** A DAG file that passed every check, with what is needed to point back into it. */
 export interface LoadedDag {
@@ -38,6 +39,8 @@ export interface LoadedDag {
   readonly limits: Readonly<Record<string, LimitSpec>>;
   /** The file as the user named it. */
   readonly fileName: string;
+  /** What a journaled run notes of the file (`dagFileNote.ts`), when {@link LoadOptions.noted} asked for it. */
+  readonly note?: DagFileNote;
   /** Problems for library issues found later (e.g. unknown agents), placed in the file and sorted. */
   problemsOf(issues: readonly DagIssue[]): Problem[];
 }
@@ -64,6 +67,8 @@ export interface LoadOptions {
    * for a command that would run it: one round of fixes finds both. @default false
    */
   readonly warnOfEnv?: boolean;
+  /** Whether to make the note a journaled run keeps of the file (a digest of its text). @default false */
+  readonly noted?: boolean;
 }
 
 /**
@@ -144,7 +149,14 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
   if (options.checkDirectories !== false) appendAll(problems, directoryProblems(spec, fileTasks, file.defaults, place));
   if (problems.length > 0 || dag === undefined)
     throw new InvalidInputError(sortProblems(problems), options.warnOfEnv === true ? envWarnings(spec) : []);
-  return { dag, spec, limits, fileName, problemsOf: (issues) => sortProblems(issues.map(place)) };
+  return {
+    dag,
+    spec,
+    limits,
+    fileName,
+    ...(options.noted === true ? { note: dagFileNote(fileName, text) } : {}),
+    problemsOf: (issues) => sortProblems(issues.map(place)),
+  };
 }
 
 /**
