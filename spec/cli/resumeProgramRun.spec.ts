@@ -48,6 +48,31 @@ describe('rxdag resume of a run a program made', () => {
     expect(readdirSync(tmp.dir)).not.toContain('named.jsonl');
   });
 
+  it('should name the agents of the tasks it spawned in the refusal of a bare resume too, as when it is named', async () => {
+    const store = tmp.file('spawned');
+    const scratch = tmp.file('spawned-scratch');
+    const planner: Agent = (ctx) => {
+      ctx.spawn([{ id: 'write', agent: 'llm' }]);
+      return 'planned';
+    };
+    const llm: Agent = () => 'text';
+    const dag = defineDag({ id: 'plans', tasks: [{ id: 'plan', agent: 'planner' }] });
+    await lastValueFrom(
+      runDag(dag, { agents: { planner, llm }, journal: fileJournal(scratch), runId: 'plans-1', healthCheckIntervalMs: 0 }),
+    );
+    const lines = readFileSync(path.join(scratch, 'plans-1.jsonl'), 'utf8').split('\n');
+    mkdirSync(store);
+    const spawned = lines.findIndex((line) => line.includes('"tasks.spawned"'));
+    writeFileSync(path.join(store, 'plans-1.jsonl'), `${lines.slice(0, spawned + 1).join('\n')}\n`);
+    const refused =
+      'run "plans-1" uses agents the command line does not have (planner, llm): it was made by a program; resume it there with resumeRun(journal, "plans-1", { agents })';
+    expect(await rxdag('resume', 'plans-1', '--store', store)).toMatchObject({ code: 2, stderr: `rxdag: ${refused}\n` });
+    expect(await rxdag('resume', '--store', store)).toMatchObject({
+      code: 2,
+      stderr: `rxdag: the newest interrupted run is a program's: ${refused}; no other interrupted run of the store is one the command line goes on with (rxdag runs lists them)\n`,
+    });
+  });
+
   it("should refuse it when its agents have the command line's names but not its inputs (a program's own `shell`)", async () => {
     const store = tmp.file('own-shell');
     const scratch = tmp.file('own-shell-scratch');

@@ -282,8 +282,12 @@ async function newestInterrupted(store: Store): Promise<string> {
     ]);
   }
   if (newest !== undefined) {
-    const programs = programRunProblem(newest, await headerOf(store, newest));
-    if (programs === undefined) return newest;
+    const header = await headerOf(store, newest);
+    const refused = programRunProblem(newest, header);
+    if (refused === undefined) return newest;
+    // said with the agents of the tasks it spawned too, as when it is named
+    const history = await store.journal.events(newest).catch(() => []);
+    const programs = programRunProblem(newest, header, history) ?? refused;
     let cliRun: string | undefined;
     for (const runId of older) {
       if (programRunProblem(runId, await headerOf(store, runId)) !== undefined) continue;
