@@ -31,6 +31,20 @@ describe("the CLI's secrets in a task's environment", () => {
     expect(withoutSecrets(env)).toEqual(env);
   });
 
+  it("should keep PGPASSWORD from a task when it holds the password the store's address holds too, however written, and only then", () => {
+    const env = { PGPASSWORD: 's3 cr@t' };
+    for (const address of [
+      'postgres://ci:s3%20cr%40t@db/runs',
+      'postgres://ci@db/runs?password=s3%20cr%40t',
+      "host=db password='s3 cr@t'",
+    ]) {
+      expect({ address, hidden: storeSecretVariables(address, env) }).toEqual({ address, hidden: ['PGPASSWORD'] });
+    }
+    expect(storeSecretVariables('postgres://ci:other@db/runs', env)).toEqual([]);
+    expect(storeSecretVariables('host=db password=other', env)).toEqual([]);
+    expect(storeSecretVariables('postgres://ci:other@db/runs', {})).toEqual([]);
+  });
+
   it('should show a password parameter named with %-escapes as ***, and leave other escaped names', () => {
     expect(redactConnectionString('postgres://ci@db/runs?schema=a&pass%77ord=secret')).toBe(
       'postgres://ci@db/runs?schema=a&pass%77ord=***',

@@ -25,11 +25,26 @@ const STORE_VARIABLE = 'RXDAG_STORE';
 const PG_PASSWORD_VARIABLE = 'PGPASSWORD';
 
 /**
- * The variables the PostgreSQL store at `connectionString` reads its password from: `PGPASSWORD`
- * when the address holds none (`pg` reads it then), none otherwise.
+ * The variables that hold the password of the PostgreSQL store at `connectionString`: `PGPASSWORD`
+ * when the address holds none (`pg` reads it then), or when it holds the one `env` has there.
  */
-export function storeSecretVariables(connectionString: string): readonly string[] {
-  return carriesPassword(connectionString) ? [] : [PG_PASSWORD_VARIABLE];
+export function storeSecretVariables(connectionString: string, env: NodeJS.ProcessEnv = process.env): readonly string[] {
+  if (!carriesPassword(connectionString)) return [PG_PASSWORD_VARIABLE];
+  const given = env[PG_PASSWORD_VARIABLE];
+  return given !== undefined && given !== '' && passwordsIn(connectionString).includes(given) ? [PG_PASSWORD_VARIABLE] : [];
+}
+
+/** The passwords a store's address holds: a URL's own, its `password` parameters; none when it cannot be read. */
+function passwordsIn(connectionString: string): string[] {
+  try {
+    const url = new URL(connectionString);
+    return [decodeURIComponent(url.password), ...url.searchParams.getAll('password')];
+  } catch {
+    // keywords, `host=db password=secret`: a value up to the next space, or quoted
+    return [...connectionString.matchAll(/\bpassword\s*=\s*(?:'((?:[^'\\]|\\.)*)'|(\S+))/gi)].map(
+      ([, quoted, plain]) => quoted?.replace(/\\(.)/g, '$1') ?? plain!,
+    );
+  }
 }
 
 /** `env` without the CLI's secrets, nor the variables named in `hidden` (a store's: {@link storeSecretVariables}). */
