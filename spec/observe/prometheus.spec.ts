@@ -1,5 +1,5 @@
 import { Counter, Gauge, type OpenMetricsContentType, Registry } from 'prom-client';
-import { lastValueFrom, NEVER, Subject } from 'rxjs';
+import { lastValueFrom, NEVER, Subject, VirtualTimeScheduler } from 'rxjs';
 import { createScheduler, type DagEvent, defineDag, isTerminalEvent, runDag } from '../../src';
 import { collectMetrics, NO_AGENT, serveMetrics } from '../../src/observe/prometheus';
 import { DEFAULT_BUCKETS, rxdagMetrics } from '../../src/observe/rxdagMetrics';
@@ -164,20 +164,33 @@ describe('collectMetrics', () => {
   it.each([
     ['ends', (events: Subject<DagEvent>) => events.complete()],
     ['errors (a run stopped to be resumed)', (events: Subject<DagEvent>) => events.error(new Error('RunInterruptedError'))],
-  ])('should count the attempts still running as interrupted when the stream %s, timed to its last event', async (_how, end) => {
+  ])('should count the attempts still running as interrupted when the stream %s, timed to then by its clock', async (_how, end) => {
     const registry = new Registry();
     const events = new Subject<DagEvent>();
-    collectMetrics(events, { registry });
+    const clock = new VirtualTimeScheduler();
+    collectMetrics(events, { registry, scheduler: clock });
     events.next({ type: 'dag.created', runId: 'cut', seq: 1, at: 0, dagId: 'd', taskCount: 2 });
     events.next({ type: 'task.started', runId: 'cut', seq: 2, at: 1000, taskId: 'a', attempt: 1, agent: 'work' });
     events.next({ type: 'task.started', runId: 'cut', seq: 3, at: 2000, taskId: 'b', attempt: 1, agent: 'work' });
     events.next({ type: 'task.completed', runId: 'cut', seq: 4, at: 3000, taskId: 'b', attempt: 1, durationMs: 1000 });
+    clock.frame = 4500; // the stop comes 1.5 s after the last event
     end(events);
     expect(await valueOf(registry, 'rxdag_attempts_total', { agent: 'work', outcome: 'interrupted' })).toBe(1);
     expect(await valueOf(registry, 'rxdag_attempts_total', { agent: 'work', outcome: 'completed' })).toBe(1);
     expect(await valueOf(registry, 'rxdag_running_tasks')).toBe(0);
-    // `a` ran from 1 s to the last event, at 3 s
-    expect(await valuesOf(registry, 'rxdag_attempt_duration_seconds')).toContain('rxdag_attempt_duration_seconds_sum{"agent":"work"} 3');
+    // `a` ran from 1 s to the stop, at 4.5 s, as its span does; `b` 1 s
+    expect(await valuesOf(registry, 'rxdag_attempt_duration_seconds')).toContain('rxdag_attempt_duration_seconds_sum{"agent":"work"} 4.5');
+  });
+
+  it('should never end an interrupted attempt before the last event of the stream, whatever its clock says', async () => {
+    const registry = new Registry();
+    const events = new Subject<DagEvent>();
+    collectMetrics(events, { registry, scheduler: new VirtualTimeScheduler() });
+    events.next({ type: 'dag.created', runId: 'late', seq: 1, at: 5000, dagId: 'd', taskCount: 1 });
+    events.next({ type: 'task.started', runId: 'late', seq: 2, at: 6000, taskId: 'a', attempt: 1, agent: 'work' });
+    events.next({ type: 'health.checked', runId: 'late', seq: 3, at: 8000, running: 1, ready: 0, pending: 0 });
+    events.complete();
+    expect(await valuesOf(registry, 'rxdag_attempt_duration_seconds')).toContain('rxdag_attempt_duration_seconds_sum{"agent":"work"} 2');
   });
 
   it('should count as interrupted an attempt started again without its end on the stream (its run resumed past an unrecorded start), as its span ends', async () => {

@@ -232,14 +232,15 @@ export class MetricsTally {
   }
 
   /**
-   * The stream of events ended (its scheduler shut down, a run stopped to be resumed: its attempts
-   * in flight get no event of their end): each attempt still running ends as `interrupted`, at the
-   * last event's time, and the runs not ended are forgotten (their gauges drop).
+   * The stream of events ended at `at` (its scheduler shut down, a run stopped to be resumed: its
+   * attempts in flight get no event of their end): each attempt still running ends as
+   * `interrupted`, then (never before its last event), and the runs not ended are forgotten
+   * (their gauges drop).
    */
-  streamEnded(): void {
+  streamEnded(at: number): void {
+    const end = Math.max(at, this.lastAt);
     for (const book of this.books.values()) {
-      for (const [taskId, attempt] of book.running)
-        this.endAttempt(book, taskId, attempt, 'interrupted', Math.max(this.lastAt, attempt.startedAt));
+      for (const [taskId, attempt] of book.running) this.endAttempt(book, taskId, attempt, 'interrupted', Math.max(end, attempt.startedAt));
     }
     this.books.clear();
   }

@@ -9,7 +9,8 @@
 // first: a missing `prom-client` is said in one line
 import './prometheusPeer';
 import type { Registry, RegistryContentType } from 'prom-client';
-import type { Observable, Subscription } from 'rxjs';
+import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { describeValue } from '../dag/text';
 import type { DagEvent } from '../events';
 import { checkEventSource } from './eventSource';
 import { checkRunLabels, type RunLabels } from './runLabels';
@@ -52,6 +53,12 @@ export interface MetricsOptions {
    * });
    */
   readonly runLabels?: RunLabels | undefined;
+  /**
+   * The clock that ends the attempts still running when the stream ends (they count as
+   * `interrupted`, timed to then, as their spans end); give the runs' own scheduler (a
+   * `TestScheduler` in virtual time). @default asyncScheduler
+   */
+  readonly scheduler?: SchedulerLike | undefined;
 }
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -85,8 +92,11 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 export function collectMetrics(events$: Observable<DagEvent>, options: MetricsOptions): Subscription {
   checkEventSource(events$);
   if (typeof options !== 'object' || options === null)
-    throw new TypeError('collectMetrics needs an object of options { registry, prefix?, buckets?, runLabels? }');
-  const { registry, prefix = 'rxdag_', buckets: given, runLabels } = options;
+    throw new TypeError('collectMetrics needs an object of options { registry, prefix?, buckets?, runLabels?, scheduler? }');
+  const { registry, prefix = 'rxdag_', buckets: given, runLabels, scheduler = asyncScheduler } = options;
+  if (typeof scheduler?.now !== 'function') {
+    throw new TypeError(`\`scheduler\` must be an RxJS SchedulerLike (with now()) (got ${describeValue(scheduler)})`);
+  }
   const buckets = given ?? DEFAULT_BUCKETS;
   if (typeof registry?.registerMetric !== 'function' || typeof registry.getSingleMetric !== 'function') {
     throw new TypeError('`registry` must be a prom-client Registry');
@@ -110,8 +120,8 @@ export function collectMetrics(events$: Observable<DagEvent>, options: MetricsOp
     next: (event) => metrics.handle(tally, event),
     // the run's own subscribers see its error; metrics keep what they counted, and the attempts
     // the stop cut (an interrupting shutdown, a journal that failed) end as interrupted
-    error: () => tally.streamEnded(),
-    complete: () => tally.streamEnded(),
+    error: () => tally.streamEnded(scheduler.now()),
+    complete: () => tally.streamEnded(scheduler.now()),
   });
   subscription.add(() => metrics.detach(tally));
   return subscription;
