@@ -199,6 +199,40 @@ describe('resuming a run whose attempts were in flight', () => {
     }
   });
 
+  it('should never run more units than -c when attempts in flight of an agent of any number at once are heavier than what is ready', async () => {
+    // x (2) and a (3) were in flight under a -c of 5; resumed with 4, a waits for x, and b (1), ready, waits behind them
+    const weights: Record<string, number> = { x: 2, a: 3, b: 1 };
+    const tasks = Object.entries(weights).map(([id, weight]) => ({ id, agent: 'w', weight }));
+    const runId = 'heavy-first';
+    const writer = (await fileJournal(dir).create({
+      runId,
+      dagId: 'd',
+      spec: { id: 'd', tasks },
+      options: { failurePolicy: 'skip-dependents', contextInjection: false },
+      createdAt: 0,
+    })) as JournalWriter;
+    let seq = 0;
+    writer.append([
+      events.dagCreated({ runId, seq: ++seq, at: 0, dagId: 'd', taskCount: 3 }),
+      ...tasks.map(({ id: taskId }) => events.taskReady({ runId, seq: ++seq, at: 0, taskId, attempt: 1 })),
+      ...['x', 'a'].map((taskId) => events.taskStarted({ runId, seq: ++seq, at: 0, taskId, attempt: 1, agent: 'w' })),
+    ]);
+    await writer.close();
+    let units = 0;
+    let most = 0;
+    const called: string[] = [];
+    const w = async ({ id }: TaskContext) => {
+      called.push(id);
+      most = Math.max(most, (units += weights[id]!));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      units -= weights[id]!;
+    };
+    const end = await lastValueFrom(resumeRun(fileJournal(dir), runId, { agents: { w }, healthCheckIntervalMs: 0, maxConcurrency: 4 }));
+    expect(end).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+    expect(called).toEqual(['x', 'a', 'b']);
+    expect(most).toBeLessThanOrEqual(4);
+  });
+
   it('should hold back the ready tasks that need its limit while an attempt in flight waits for its agent, though of other agents', async () => {
     const tasks = [
       { id: 'first', agent: 'a' },

@@ -8,7 +8,8 @@ import type { Limit } from './limits';
  * limits) share a class, and each class of a run has its own ready queue, so a task waiting for
  * one limit never blocks tasks that don't need it. Without limits a class is an agent code (the
  * usual case: nothing is computed). Computed once per DAG; codes are given in order of first use,
- * so a DAG grown by spawning keeps the codes it had. It knows nothing of capacity or time.
+ * so a DAG grown by spawning keeps the codes it had. It knows nothing of time, nor of capacity
+ * beyond whether an agent kind has a number of slots (`sharesRoom`).
  */
 export interface DispatchClasses {
   /** Each task's class code. */
@@ -85,9 +86,10 @@ export function classOrder(
 }
 
 /**
- * Whether tasks of two classes take some of the same room: their agent kind's slots (when it has
- * a number of them: an agent of any number at once keeps nothing), or a limit's units.
+ * Whether tasks of two classes take some of the same room: a class's own (its tasks wait in one
+ * queue), their agent kind's slots (when it has a number of them: an agent of any number at once
+ * keeps nothing), or a limit's units.
  */
 export function sharesRoom(a: DispatchClass, b: DispatchClass): boolean {
-  return (a.kind === b.kind && Number.isFinite(a.kind.capacity)) || a.limits.some((limit) => b.limits.includes(limit));
+  return a === b || (a.kind === b.kind && Number.isFinite(a.kind.capacity)) || a.limits.some((limit) => b.limits.includes(limit));
 }
