@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { loadDagFile } from '../../../src/cli/dagFile/loadDagFile';
 import { DAG_FILE_KEY, dagFileChange, dagFileNote } from '../../../src/cli/store/dagFileNote';
 
 /** What a run notes of its DAG file, and the note a resume gives when the file changed since. */
@@ -11,10 +12,15 @@ describe("a run's DAG file, noted for its resume", () => {
 
   const metadataOf = (file: string, text: string) => ({ [DAG_FILE_KEY]: dagFileNote(file, text) });
 
-  it('should say nothing while the file is as the run found it', () => {
+  it('should say nothing while the file is as the run found it, a byte order mark at its start too', () => {
     const file = path.join(dir, 'd.yaml');
     writeFileSync(file, 'id: d\n');
     expect(dagFileChange('r', metadataOf(file, 'id: d\n'), dir)).toBeUndefined();
+    // as a run notes it: from the file's text as loaded (an editor on Windows may start it with a BOM)
+    const bom = path.join(dir, 'bom.yaml');
+    writeFileSync(bom, '\uFEFFid: d\ntasks:\n  - { id: a, sleep: 1 }\n');
+    const loaded = loadDagFile(bom, { noted: true });
+    expect(dagFileChange('r', { [DAG_FILE_KEY]: loaded.note }, dir)).toBeUndefined();
   });
 
   it('should name a changed file as the command would: relative to the folder when it is inside it, else whole', () => {

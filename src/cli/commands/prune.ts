@@ -171,12 +171,10 @@ async function resumeHints(
   for (const run of runs) {
     if (run.status !== 'interrupted' || !runIds.includes(run.runId)) continue;
     const header = await journal.header(run.runId).catch(() => undefined);
-    const history = header === undefined ? undefined : await journal.events(run.runId).catch(() => undefined);
+    // (events that cannot be read: the header's own note, as a run not resumed yet has)
+    const history = header === undefined ? [] : await journal.events(run.runId).catch(() => []);
     // the command line's run resumes with the flags that reach its workers (`--redis …`), as `rxdag show` says
-    const command =
-      header === undefined || history === undefined
-        ? resumeCommandLine(run.runId, location)
-        : resumeCommandOf(run.runId, header, location, history);
+    const command = header === undefined ? resumeCommandLine(run.runId, location) : resumeCommandOf(run.runId, header, location, history);
     hints.set(run.runId, command ?? `resumeRun(journal, ${JSON.stringify(run.runId)}, { agents }) in the program that made it`);
   }
   return hints;

@@ -6,8 +6,8 @@
  * or cannot be read (moved, another machine): that changes nothing for the resume.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { readDagText } from '../dagFile/readDagText';
 import { shellWord } from '../shellWord';
 
 /** The key of the run's `metadata` that notes its DAG file. */
@@ -46,7 +46,7 @@ export function dagFileChange(
   if (typeof file !== 'string' || typeof sha256 !== 'string') return undefined;
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readDagText(file); // as the run read it (a byte order mark left out)
   } catch {
     return undefined;
   }

@@ -3,8 +3,9 @@
  * (its process stopped before the run ended) and the command line can resume it: the new run
  * starts over, running again what that one completed, and once it has started `rxdag resume`
  * without an id passes the interrupted one over. It says which command goes on with that run
- * instead. It decides nothing (the new run starts all the same) and a store that cannot be listed
- * gives no note: the run's own checks say what is wrong with it.
+ * instead (with the flags of its latest start: its events are read). It decides nothing (the new
+ * run starts all the same), and a store that cannot be listed, or a run whose record cannot be
+ * read, gives no note: the run's own checks say what is wrong with it.
  */
 import type { Journal } from '../../index';
 import { resumeCommandOf } from './resumeCommand';

@@ -3,7 +3,8 @@
  * unknown or ended run (a cancelled one with how to stop a run so that it can be resumed), a
  * run id taken, a journal that cannot be trusted, a server that cannot be reached or that
  * refused what was asked, or a folder that cannot be read. Each becomes one line for an `InvalidInputError` (exit 2: nothing ran).
- * It recognizes the library's errors and decides nothing else.
+ * It recognizes the library's errors, and looks whether a run id given is a file's path (said
+ * so), and decides nothing else.
  */
 import { statSync } from 'node:fs';
 import { DagValidationError } from '../../dag/errors';
