@@ -25,8 +25,8 @@ import {
   resumeRun,
   RunNotResumableError,
 } from '../../index';
-import { escapeControls, firstNames, quoted } from '../../dag/text';
-import { IN_FLIGHT_NAMED } from '../output/formatEvent';
+import { escapeControls, quoted } from '../../dag/text';
+import { whereItWas } from '../output/resumeLine';
 import { builtinAgents } from '../agents/builtinAgents';
 import { ProcessGroups } from '../agents/processGroups';
 import { openRunMetrics, type RunMetrics } from '../output/metricsEndpoint';
@@ -163,7 +163,6 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     // the journal takes the run on subscription and moves a torn last line aside: said once, when the run starts
     const torn = location.kind === 'folder' ? tornTailOf(location.dir, id) : undefined;
     if (torn !== undefined) notes.write(`${tornTailSetAside(id, torn)}\n`);
-    const completedBefore = history.filter((event) => event.type === 'task.completed').length;
     // counts this process's events: a counter starts at 0 with each process, as Prometheus
     // expects (a push too holds only what this process saw)
     metrics = await openRunMetrics(
@@ -197,7 +196,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
         resumed: { history, failurePolicy: header.options.failurePolicy },
         announce: (first) =>
           first.type === 'run.resumed'
-            ? `rxdag: resuming run ${id} (journal ${location.label}): ${completedBefore}/${totalOf(history)} tasks had completed${inFlightNow(first.interrupted, remote !== undefined, note !== undefined)}`
+            ? `rxdag: resuming run ${id} (journal ${location.label}): ${whereItWas(history, first.interrupted, remote !== undefined, note !== undefined)}`
             : `rxdag: resuming run ${id} (journal ${location.label}): it had not started; starting it`,
       },
       options,
@@ -267,18 +266,6 @@ function invalidJournaledDag(dagId: string, error: DagValidationError): string {
 }
 
 /**
- * What becomes of the attempts in flight when the run stopped: run again (here, or on workers
- * when the run ran them here and resumes with `--redis`), or, sent to workers before, taken up
- * where they are (still queued, running, or finished with a result to read).
- */
-function inFlightNow(interrupted: readonly string[], remote: boolean, ranRemote: boolean): string {
-  if (interrupted.length === 0) return '';
-  const tasks = firstNames(interrupted, IN_FLIGHT_NAMED);
-  if (remote && ranRemote) return `; taking up on workers: ${tasks}`;
-  return `; running again${remote ? ' on workers' : ''}: ${tasks}`;
-}
-
-/**
  * `run x cannot go on here: task "build" runs in "/ci/ws-1", which is not an existing directory
  * (the run stays interrupted: resume it where that folder is, or make it)`.
  */
@@ -290,12 +277,4 @@ function missingDirectoryRefusal(runId: string, { directory, taskId, problem }: 
 /** `warning: task "build" runs in "/ci/ws-1", which is not an existing directory here: the workers must have it …`. */
 function missingOnWorkersNote({ directory, taskId, problem }: UnusableDirectory): string {
   return `warning: task ${quoted(taskId)} runs in ${quoted(directory)}, which ${problem} here: the workers must have it (a worker without it fails the task)`;
-}
-
-/** Tasks of the run so far: those of its `dag.created` and those spawned since. */
-function totalOf(history: readonly DagEvent[]): number {
-  return history.reduce(
-    (sum, event) => sum + (event.type === 'dag.created' ? event.taskCount : event.type === 'tasks.spawned' ? event.tasks.length : 0),
-    0,
-  );
 }
