@@ -63,6 +63,19 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
     return runId;
   }
 
+  /**
+   * A DAG file `name` of one task, `p`, that marks each run of it in `marks` and sleeps 2 s the
+   * first time only (to be running when a run here is killed; run again, it ends at once), and a store for it.
+   */
+  function sleepsOnce(name: string): { store: string; marks: string; file: string } {
+    const marks = tmp.file(`${name}.marks`);
+    const once = tmp.file(`${name}.once`);
+    const file = tmp.file(`${name}.json`);
+    const run = `echo "$RXDAG_TASK_ID" >> '${marks}'; [ -e '${once}' ] || { touch '${once}'; sleep 2; }`;
+    writeFileSync(file, JSON.stringify({ id: name, tasks: [{ id: 'p', run }] }));
+    return { store: tmp.file(`${name}-store`), marks, file };
+  }
+
   it('should refuse, naming the attempts in flight and the flags that reach their workers, and run nothing (also under another key prefix or signing key)', async () => {
     const { runId, store, marks } = await killedWithAttemptsQueued('refused');
     const key = 'k'.repeat(32);
@@ -112,18 +125,7 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
   });
 
   it('should say that a run which ran its tasks here runs its attempts in flight again on workers, not that it takes them up', async () => {
-    const store = tmp.file('here-store');
-    const marks = tmp.file('here.marks');
-    const file = tmp.file('here.json');
-    // it sleeps the first time only, to be running when the run here is killed; on the worker it ends at once
-    const once = tmp.file('here.once');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        id: 'here',
-        tasks: [{ id: 'p', run: `echo "$RXDAG_TASK_ID" >> '${marks}'; [ -e '${once}' ] || { touch '${once}'; sleep 2; }` }],
-      }),
-    );
+    const { store, marks, file } = sleepsOnce('here');
     const runId = await killedHereMidTask(file, store);
     await fleet.start(env.url, prefix, [], NO_KEY);
     const resume = await runCli(['resume', runId, '--store', store, '--redis', env.url, '--redis-prefix', prefix, '--quiet'], NO_KEY);
@@ -156,17 +158,7 @@ describeRedis('rxdag resume without --redis of a remote run', (env) => {
   });
 
   it('should refuse a local resume of a run whose latest resume sent its attempts to workers, though the run began here', async () => {
-    const store = tmp.file('later-store');
-    const marks = tmp.file('later.marks');
-    const file = tmp.file('later.json');
-    const once = tmp.file('later.once');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        id: 'later',
-        tasks: [{ id: 'p', run: `echo "$RXDAG_TASK_ID" >> '${marks}'; [ -e '${once}' ] || { touch '${once}'; sleep 2; }` }],
-      }),
-    );
+    const { store, marks, file } = sleepsOnce('later');
     const runId = await killedHereMidTask(file, store);
     // resumed onto workers (none is there: its attempt stays queued), then killed
     const remote = fleet.track(
