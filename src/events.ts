@@ -50,16 +50,20 @@ export type FailurePolicy = (typeof FAILURE_POLICIES)[number];
 /** Every failure policy, the default first. */
 export const FAILURE_POLICIES = ['skip-dependents', 'fail-fast', 'continue'] as const;
 
+/** The run starts: its first event, with its DAG's id and number of tasks. */
 export interface DagCreatedEvent extends EventBase<'dag.created'> {
   readonly dagId: string;
   readonly taskCount: number;
   /** The run's failure policy, which folding its events needs (`reduce` takes it from here). Absent in events of earlier versions. */
   readonly failurePolicy?: FailurePolicy | undefined;
 }
+/** A task's dependencies allow it to run: it waits for a slot of its agent, its limits and `maxConcurrency`. */
 export type TaskReadyEvent = TaskEventBase<'task.ready'>;
+/** An attempt of the task was handed to its `agent`. */
 export interface TaskStartedEvent extends TaskEventBase<'task.started'> {
   readonly agent: string;
 }
+/** The attempt succeeded: the task's terminal event, with what the agent returned. */
 export interface TaskCompletedEvent extends TaskEventBase<'task.completed'> {
   readonly durationMs: number;
   /** The agent's result (JSON-safe); absent when the agent produced none. */
@@ -69,6 +73,7 @@ export interface TaskCompletedEvent extends TaskEventBase<'task.completed'> {
   /** Where a remote attempt ran (`host:pid` of the worker); absent for local agents. */
   readonly worker?: string | undefined;
 }
+/** The attempt failed: another follows when `willRetry`, else the task failed for good. */
 export interface TaskFailedEvent extends TaskEventBase<'task.failed'> {
   readonly error: ErrorInfo;
   readonly severity: Exclude<Severity, 'warning'>;
@@ -85,10 +90,13 @@ export interface TaskFailedEvent extends TaskEventBase<'task.failed'> {
    */
   readonly pausedLimitsMs?: number | undefined;
 }
+/** The wait after a failed attempt is over: the task is ready again, `attempt` is the next one's. */
 export type TaskRetryingEvent = TaskEventBase<'task.retrying'>;
+/** The attempt ran past its `timeoutMs` and was aborted; its `task.failed` follows. */
 export interface TaskTimedOutEvent extends TaskEventBase<'task.timed-out'> {
   readonly timeoutMs: number;
 }
+/** The attempt has run longer than `stuckAfterMs`, said once by a health check; it goes on. */
 export interface TaskStuckEvent extends TaskEventBase<'task.stuck'> {
   readonly runningForMs: number;
 }
@@ -99,6 +107,7 @@ export interface TaskStuckEvent extends TaskEventBase<'task.stuck'> {
 export interface TasksSpawnedEvent extends TaskEventBase<'tasks.spawned'> {
   readonly tasks: readonly TaskSpec[];
 }
+/** The task will not run: its trigger rule (`when`) can no longer hold. A terminal event. */
 export interface TaskSkippedEvent extends TaskEventBase<'task.skipped'> {
   /**
    * Id of the task whose end made its rule impossible: a dependency (one that failed, or one
@@ -107,10 +116,13 @@ export interface TaskSkippedEvent extends TaskEventBase<'task.skipped'> {
    */
   readonly because: string;
 }
+/** The run was cancelled (or ended early) before the task ended: its terminal event, the attempt stopped if one ran. */
 export type TaskCancelledEvent = TaskEventBase<'task.cancelled'>;
+/** A full agent kind freed a slot, said to the run whose attempt freed it: a task waiting for it can start. */
 export interface AgentAvailableEvent extends EventBase<'agent.available'> {
   readonly agent: string;
 }
+/** A periodic health check (`healthCheckIntervalMs`): how many of the run's tasks are running, ready and pending. */
 export interface HealthCheckedEvent extends EventBase<'health.checked'> {
   readonly running: number;
   readonly ready: number;
@@ -124,6 +136,7 @@ export interface TaskFailure {
   readonly error: ErrorInfo;
 }
 
+/** The run ended: always its last event, exactly once, with how it ended and how its tasks did. */
 export interface DagCompletedEvent extends EventBase<'dag.completed'> {
   readonly outcome: RunOutcome;
   readonly counts: TaskCounts;

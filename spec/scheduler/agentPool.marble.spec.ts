@@ -54,7 +54,7 @@ describe('agent pool in virtual time', () => {
           return cold(id === 'a' ? '--(x|)' : '-----(x|)');
         },
       });
-      const shared = createScheduler({ ...base, scheduler, agents: { llm } });
+      const shared = createScheduler({ healthCheckIntervalMs: 0, scheduler, agents: { llm } });
       shared.submit(dag).subscribe();
     });
     // a and c share client1 (least loaded after b took client2); each instance is idle from 5, disposed at 15

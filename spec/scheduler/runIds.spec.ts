@@ -109,6 +109,13 @@ describe('run ids', () => {
     await Promise.all([scheduler.shutdown(), flaky.shutdown()]);
   });
 
+  it('should refuse a scheduler given one run id for all its runs, naming where a run gets its own', () => {
+    const options = { agents: { x: () => 1 }, runId: 'fixed' };
+    expect(() => createScheduler(options as Parameters<typeof createScheduler>[0])).toThrow(
+      new TypeError('createScheduler: `runId` names one run: give each run its own with submit(dag, { runId })'),
+    );
+  });
+
   it('should refuse a run on a scheduler that was shut down with SchedulerShutDownError', async () => {
     const scheduler = createScheduler({ healthCheckIntervalMs: 0, agents: { x: () => 1 } });
     await scheduler.shutdown();

@@ -35,7 +35,7 @@ export type { Dag, DagIndex, RetryPolicy, Task } from './types';
  *   ],
  * });
  */
-export function defineDag(spec: DagSpec | Dag): Dag {
+export function defineDag(spec: DagSpec): Dag {
   return define(spec, {});
 }
 

@@ -97,7 +97,7 @@ export interface JournalWriter {
    * run's lock was lost, so another process may resume the run now). The run then stops as on a
    * failed append. The file journal has none: its lock is a file, held until it is removed.
    */
-  onLost?(listener: (error: Error) => void): void;
+  readonly onLost?: ((listener: (error: Error) => void) => void) | undefined;
 }
 
 /** A run taken over for resuming: its record so far, and the writer that continues it. */
@@ -110,7 +110,7 @@ export interface JournaledRun {
    * Where the event of `seq` is stored, for the message of one the reducer refuses (`<file>:12`
    * for the file journal). Optional: without it, such an event is placed at `seq 11`.
    */
-  readonly placeOf?: (seq: number) => string;
+  readonly placeOf?: ((seq: number) => string) | undefined;
 }
 
 /** Options of {@link Journal.runs}. */
@@ -188,7 +188,7 @@ export interface Journal {
    *   if (run.status === 'succeeded' && run.endedAt! < Date.now() - 30 * 86_400_000) await journal.remove?.(run.runId);
    * }
    */
-  remove?(runId: string): Promise<void>;
+  readonly remove?: ((runId: string) => Promise<void>) | undefined;
 }
 
 /** A run that a live process owns: resuming it is refused. */

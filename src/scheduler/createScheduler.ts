@@ -95,7 +95,11 @@ function newRunId(dag: Dag): string {
  * scheduler.submit(dagB).subscribe();
  * await scheduler.shutdown();
  */
-export function createScheduler(options?: SchedulerOptions): Scheduler {
+export function createScheduler(options?: Omit<SchedulerOptions, 'runId'>): Scheduler {
+  // every run of it would take the one id: each run's is its own
+  if ((options as SchedulerOptions | undefined)?.runId !== undefined) {
+    throw new TypeError('createScheduler: `runId` names one run: give each run its own with submit(dag, { runId })');
+  }
   return schedulerWith(resolveSchedulerOptions(options), false);
 }
 
