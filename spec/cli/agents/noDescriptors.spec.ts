@@ -5,9 +5,11 @@ import path from 'node:path';
 import { CLI, ensureBuilt } from '../support/builtCli';
 
 /**
- * A shell task the system cannot start for want of file descriptors (`ulimit -n` reached: EMFILE)
- * fails that attempt, saying why and what to do, and the run goes on to its end: before, the
- * child's 'error' reached no listener and the CLI died, leaving the tasks it had started running.
+ * Shell tasks the system cannot start for want of file descriptors (`ulimit -n` reached: EMFILE):
+ * each waits, its slot held, for one of the CLI's tasks to end, and starts then, none failed
+ * (before, each refusal failed its attempt and freed its slot at once, so most of the ready tasks
+ * failed within a tenth of a second; earlier still, the child's 'error' reached no listener and
+ * the CLI died). `spawnRoom.spec.ts` has a shortage none of the CLI's tasks relieves.
  */
 jest.setTimeout(60_000);
 
@@ -17,7 +19,7 @@ describe('rxdag run out of file descriptors', () => {
   beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'rxdag-no-descriptors-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('should fail the tasks it cannot start, naming the limit, and end the run with those it started', async () => {
+  it('should start every task as the others end, none failed, and run each once', async () => {
     const marker = path.join(dir, 'ran.log');
     const tasks = Array.from({ length: 40 }, (_, i) => `  - { id: t${i}, run: "sleep 0.3 && echo t${i} >> '${marker}'" }`);
     const file = path.join(dir, 'many.yaml');
@@ -31,14 +33,11 @@ describe('rxdag run out of file descriptors', () => {
       );
     });
     expect(result.stderr).not.toMatch(/Unhandled 'error' event|internal error/);
-    expect(result.code).toBe(1);
-    const refusal =
-      /cannot start `sleep 0\.3 && echo (t\d+) >> '[^']*'`: spawn \/bin\/sh EMFILE \(no file descriptors left: raise the limit, `ulimit -n`, or run fewer tasks at once\)/g;
-    const refused = new Set([...result.stdout.matchAll(refusal)].map((match) => match[1]));
-    expect(refused.size).toBeGreaterThan(0);
-    // the run waited for those it started: each wrote its line before the CLI exited
+    expect(result.stdout).not.toMatch(/cannot start/);
+    expect(result.stdout).toContain('dag.completed succeeded: 40/40 completed, 0 failed');
+    expect(result.code).toBe(0);
     const ran = readFileSync(marker, 'utf8').trim().split('\n');
-    expect(ran.length + refused.size).toBe(40);
-    expect(result.stdout).toContain(`dag.completed failed: ${ran.length}/40 completed, ${refused.size} failed`);
+    expect(new Set(ran).size).toBe(40);
+    expect(ran).toHaveLength(40);
   });
 });

@@ -16,6 +16,8 @@ export class ProcessGroups {
   // Group leader pid -> the promise of its termination, once one was asked for.
   private readonly live = new Map<number, Promise<void> | undefined>();
   private readonly emptyWaiters: (() => void)[] = [];
+  // waiters for room, in turn: each group's end wakes one (`nextEnd`)
+  private readonly endWaiters: (() => void)[] = [];
   // set by `hurry`: no grace any more
   private hurried = false;
 
@@ -64,6 +66,18 @@ export class ProcessGroups {
     for (const [pid, stopping] of this.live) if (stopping !== undefined) signalTaskProcesses(pid, 'SIGKILL', true);
   }
 
+  /**
+   * Room for one more task: `ended` resolves when a tracked group is gone (its processes ended),
+   * for one waiter per end, in the order they asked, and for all once none is left (no end would
+   * come); `cancel` gives up the turn.
+   */
+  nextEnd(): { readonly ended: Promise<void>; cancel(): void } {
+    let wake: () => void = () => undefined;
+    const ended = new Promise<void>((resolve) => (wake = resolve));
+    this.endWaiters.push(wake);
+    return { ended, cancel: () => void this.endWaiters.splice(this.endWaiters.indexOf(wake) >>> 0, 1) };
+  }
+
   /** Resolves when no tracked group is left (at once when none is). */
   whenEmpty(): Promise<void> {
     if (this.live.size === 0) return Promise.resolve();
@@ -83,6 +97,8 @@ export class ProcessGroups {
 
   private forget(pid: number): void {
     this.live.delete(pid);
+    if (this.live.size === 0) for (const wake of this.endWaiters.splice(0)) wake();
+    else this.endWaiters.shift()?.();
     if (this.live.size === 0) for (const resolve of this.emptyWaiters.splice(0)) resolve();
   }
 }

@@ -16,6 +16,7 @@ import { withoutSecrets } from '../secretVariables';
 import { TailText } from './tailText';
 import type { AttemptLog, TaskLogs } from './taskLogs';
 import { workingDirectoryProblem } from './workingDirectory';
+import { ROOM_TRIES, SpawnRoom } from './spawnRoom';
 
 /**
  * How long the pipes may still deliver what the command wrote once its shell exited: a process
@@ -118,10 +119,11 @@ export function createShellAgent(options: ShellAgentOptions): Agent {
   // the CLI's environment as its tasks inherit it, taken once: reading `process.env` whole asks
   // the system for every variable
   const inherited = withoutSecrets(process.env, options.hiddenVariables);
-  return (task) => runShell(task, options, inherited);
+  const room = new SpawnRoom(options.groups);
+  return (task) => runShell(task, options, inherited, room);
 }
 
-function runShell(task: TaskContext, options: ShellAgentOptions, inherited: NodeJS.ProcessEnv): Promise<ShellOutput> {
+function runShell(task: TaskContext, options: ShellAgentOptions, inherited: NodeJS.ProcessEnv, room: SpawnRoom): Promise<ShellOutput> {
   const { command, cwd, env } = shellInput(task);
   const { signal } = task;
   const maxChars = options.maxOutputChars ?? 4000;
@@ -134,70 +136,102 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
       const message = `task "${task.id}": cannot start \`${shorten(command)}\`: ${error.message}`;
       // too long stays too long: no other attempt
       if (error.code === 'E2BIG') return new AgentError(`${message}${TOO_LONG_HINT}`, { retry: false });
-      return new Error(error.code === 'EMFILE' || error.code === 'ENFILE' ? `${message}${NO_DESCRIPTORS_HINT}` : message);
+      return new Error(`${message}${ROOM_HINTS[error.code ?? ''] ?? ''}`);
     };
-    let child: ChildProcessByStdio<null, Readable, Readable>;
-    try {
-      child = spawn(command, {
-        shell: true,
-        detached: true, // its own process group: one kill reaches everything it starts
-        cwd,
-        env: { ...inherited, ...env, ...taskEnv(task) },
-        stdio: ['ignore', 'pipe', 'pipe'],
+    // refused for want of room (nothing ran): tried again as the CLI's other tasks end (`spawnRoom.ts`)
+    let waits = 0;
+    const refused = (error: NodeJS.ErrnoException) => {
+      if (!room.isRefusal(error) || waits >= ROOM_TRIES || signal.aborted) return reject(cannotStart(error));
+      void room.wait(signal).then((how) => {
+        if (how === 'time') waits++;
+        return signal.aborted ? reject(signal.reason) : start();
       });
-    } catch (error) {
-      // some refusals come at once rather than as an 'error' event (a command too long: E2BIG)
-      return reject(cannotStart(error as NodeJS.ErrnoException));
-    }
-    if (child.pid === undefined) {
-      // not started (no file descriptors left: EMFILE, ENFILE; no shell): its 'error' comes next
-      child.on('error', (error) => reject(cannotStart(error)));
-      return;
-    }
-    options.groups.track(child);
-    const log = options.logs?.openAttempt(task.runId, task.id, task.attempt);
-    const stdout = captured(child.stdout, maxChars, log);
-    const stderr = captured(child.stderr, maxChars, log);
-
-    // a stop reaches the groups the command made in its session too; its own end, its group
-    // (one read of /proc a task would cost every task)
-    const stop = (session: boolean) => {
-      if (child.pid !== undefined) void options.groups.terminate(child.pid, session);
     };
-    const aborted = () => {
-      // the scheduler's timeout error knows nothing of the output: it is told now, before its
-      // failure is recorded (`TaskTimeoutError.addDetail`)
-      const reason: unknown = signal.reason;
-      if (reason instanceof TaskTimeoutError) {
-        const lines = lastLinesOf({ stdout, stderr }, options.stderrLinesInError ?? 5) ?? 'it had written nothing';
-        reason.addDetail(`before its time ran out, ${lines}`);
+    const spawnOnce = (): ChildProcessByStdio<null, Readable, Readable> | undefined => {
+      if (room.lacksDescriptors()) {
+        refused(Object.assign(new Error('spawn /bin/sh EMFILE'), { code: 'EMFILE' }));
+        return undefined;
       }
-      stop(true);
+      let child: ChildProcessByStdio<null, Readable, Readable>;
+      try {
+        child = spawn(command, {
+          shell: true,
+          detached: true, // its own process group: one kill reaches everything it starts
+          cwd,
+          env: { ...inherited, ...env, ...taskEnv(task) },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+      } catch (error) {
+        // some refusals come at once rather than as an 'error' event (a command too long: E2BIG)
+        refused(error as NodeJS.ErrnoException);
+        return undefined;
+      }
+      if (child.pid === undefined) {
+        // not started (no file descriptors or processes left: EMFILE, ENFILE, EAGAIN; no shell): its
+        // 'error' comes next, maybe more than once
+        child.once('error', refused);
+        child.on('error', () => undefined);
+        return undefined;
+      }
+      return child;
     };
-    signal.addEventListener('abort', aborted, { once: true });
-    // (on, not once: a child that did not start may say so more than once)
-    child.on('error', (error) => {
-      signal.removeEventListener('abort', aborted);
-      log?.end(true);
-      reject(cannotStart(error));
-    });
-    child.once('exit', (exitCode: number | null, killedBy: NodeJS.Signals | null) => {
-      // Background processes the command left behind would hold its pipes open (no 'close')
-      // and outlive the task: the task owns its group, so they end when its shell does.
-      stop(false);
-      whenOutputRead(child, () => {
+    const start = () => {
+      const child = spawnOnce();
+      if (child !== undefined) attach(child);
+    };
+    const attach = (child: ChildProcessByStdio<null, Readable, Readable>) => {
+      options.groups.track(child);
+      const log = options.logs?.openAttempt(task.runId, task.id, task.attempt);
+      const stdout = captured(child.stdout, maxChars, log);
+      const stderr = captured(child.stderr, maxChars, log);
+
+      // a stop reaches the groups the command made in its session too; its own end, its group
+      // (one read of /proc a task would cost every task)
+      const stop = (session: boolean) => {
+        if (child.pid !== undefined) void options.groups.terminate(child.pid, session);
+      };
+      const aborted = () => {
+        // the scheduler's timeout error knows nothing of the output: it is told now, before its
+        // failure is recorded (`TaskTimeoutError.addDetail`)
+        const reason: unknown = signal.reason;
+        if (reason instanceof TaskTimeoutError) {
+          const lines = lastLinesOf({ stdout, stderr }, options.stderrLinesInError ?? 5) ?? 'it had written nothing';
+          reason.addDetail(`before its time ran out, ${lines}`);
+        }
+        stop(true);
+      };
+      signal.addEventListener('abort', aborted, { once: true });
+      // (on, not once: a child that did not start may say so more than once)
+      child.on('error', (error) => {
         signal.removeEventListener('abort', aborted);
-        log?.end(signal.aborted || exitCode !== 0);
-        if (signal.aborted) return reject(signal.reason);
-        if (exitCode === 0) return resolve({ exitCode, stdout: stdout.text(), stderr: stderr.text() });
-        reject(commandError(command, exitCode, killedBy, { stdout, stderr }, options.stderrLinesInError ?? 5));
+        log?.end(true);
+        reject(cannotStart(error));
       });
-    });
+      child.once('exit', (exitCode: number | null, killedBy: NodeJS.Signals | null) => {
+        // Background processes the command left behind would hold its pipes open (no 'close')
+        // and outlive the task: the task owns its group, so they end when its shell does.
+        stop(false);
+        whenOutputRead(child, () => {
+          signal.removeEventListener('abort', aborted);
+          log?.end(signal.aborted || exitCode !== 0);
+          if (signal.aborted) return reject(signal.reason);
+          if (exitCode === 0) return resolve({ exitCode, stdout: stdout.text(), stderr: stderr.text() });
+          reject(commandError(command, exitCode, killedBy, { stdout, stderr }, options.stderrLinesInError ?? 5));
+        });
+      });
+    };
+    start();
   });
 }
 
-/** What to do when the process (EMFILE) or the system (ENFILE) has no file descriptors left for a command's pipes. */
-const NO_DESCRIPTORS_HINT = ' (no file descriptors left: raise the limit, `ulimit -n`, or run fewer tasks at once)';
+/** What to do when the system had no room to start a command, by error code, said once its waits for room ran out (`spawnRoom.ts`). */
+const ROOM_HINTS: Readonly<Record<string, string>> = {
+  // the process (EMFILE) or the system (ENFILE) has no file descriptors left for a command's pipes
+  EMFILE: ' (no file descriptors left: raise the limit, `ulimit -n`, or run fewer tasks at once)',
+  ENFILE: ' (no file descriptors left: raise the limit, `ulimit -n`, or run fewer tasks at once)',
+  EAGAIN: ' (no process could be made: raise the limit, `ulimit -u`, free memory, or run fewer tasks at once)',
+  ENOENT: ' (no /bin/sh to run it in, or its working directory is gone)',
+};
 
 /** What to do about a command the system would not start because it is too long (Linux takes at most 128 KiB in one argument, and the command is the shell's one argument). */
 const TOO_LONG_HINT = ' (the command, or it with its environment, is longer than the system takes: write it to a script file and run that)';
