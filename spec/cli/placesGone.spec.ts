@@ -65,7 +65,7 @@ describe('rxdag where its places are gone', () => {
     const result = await run.done;
     expect(result.code).toBe(74);
     expect(result.stderr).toContain(
-      'its journal file was removed while it ran; nothing more is written; run stopped, and cannot be resumed\n',
+      'its journal file was removed while it ran; nothing more is written; run stopped, and cannot be resumed from this store (a journal moved elsewhere resumes there: --store)\n',
     );
     expect(readdirSync(tmp.dir)).not.toContain('b-ran');
     expect(readdirSync(store)).toEqual([]);

@@ -423,10 +423,27 @@ describe('fileJournal', () => {
     }
     expect(refused).toMatchObject({
       message: `the run no longer owns its record: its lock file ${path.join(dir, 'pruned.lock')} was removed while it ran, and its journal was removed; nothing more is written`,
-      recordRemoved: true,
+      journalLost: 'removed',
     });
     writer.close();
     expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it('should stop a writer whose journal file was cut while it ran (truncated in place), writing nothing after the cut', () => {
+    const dir = freshDir();
+    const journal = path.join(dir, 'cut.jsonl');
+    const writer = fileJournal(dir).create(header('cut')) as JournalWriter;
+    writer.append(legalStart('cut').slice(0, 2));
+    const written = fs.statSync(journal).size;
+    fs.truncateSync(journal, written - 10); // as logrotate's copytruncate does, to 0, or half a line
+    expect(() => writer.append(legalStart('cut').slice(2))).toThrow(
+      expect.objectContaining({
+        message: `its journal file was cut while it ran, to ${written - 10} of the ${written} bytes written (another program truncated it, as logrotate's copytruncate does); nothing more is written`,
+        journalLost: 'cut',
+      }),
+    );
+    expect(fs.statSync(journal).size).toBe(written - 10);
+    writer.close();
   });
 
   it('should stop a writer whose journal file alone was removed while it ran, its lock left to its close', () => {
@@ -435,7 +452,7 @@ describe('fileJournal', () => {
     writer.append(legalStart('unlinked').slice(0, 2));
     fs.rmSync(path.join(dir, 'unlinked.jsonl'));
     expect(() => writer.append(legalStart('unlinked').slice(2))).toThrow(
-      expect.objectContaining({ message: 'its journal file was removed while it ran; nothing more is written', recordRemoved: true }),
+      expect.objectContaining({ message: 'its journal file was removed while it ran; nothing more is written', journalLost: 'removed' }),
     );
     writer.close();
     expect(fs.readdirSync(dir)).toEqual([]);

@@ -18,6 +18,7 @@ import {
   RunNotResumableError,
 } from './journal';
 import { acquireLock, type HeldLock } from './lockFile';
+import { refuseIfCut, refuseIfLost } from './writerChecks';
 import { removeRun } from './removeRun';
 import { asideFileOf, removeStaleAsides } from './staleAside';
 import { removeDeadLockFiles } from './lockLeftovers';
@@ -231,6 +232,8 @@ function fileWriter(fd: number, journal: string, held: HeldLock, sync: 'fsync' |
   let open = true;
   let before = beforeFirst;
   const file = { path: journal, made: fs.fstatSync(fd) };
+  // the bytes the file holds: this writer is the only one that writes it (`refuseIfCut`)
+  let size = file.made.size;
   // a group was written without fsync since the last one
   let unsynced = false;
   const line = eventLineEncoder();
@@ -239,6 +242,8 @@ function fileWriter(fd: number, journal: string, held: HeldLock, sync: 'fsync' |
   // the encoding (a big group's takes a while, during which another process may take the run over)
   const stillOwned = (encoded: Buffer): Buffer => {
     refuseIfLost(held, file);
+    refuseIfCut(fd, size);
+    size += encoded.length;
     return encoded;
   };
   return {
@@ -246,12 +251,15 @@ function fileWriter(fd: number, journal: string, held: HeldLock, sync: 'fsync' |
       if (!open) throw new Error('rxdag: append to a closed journal writer');
       if (before !== undefined) {
         refuseIfLost(held, file);
+        refuseIfCut(fd, size);
         before();
         before = undefined;
+        size = fs.fstatSync(fd).size; // less a torn last line set aside
       }
       const syncs = durable && sync === 'fsync';
       if (events.length === 0) {
         refuseIfLost(held, file);
+        refuseIfCut(fd, size);
         // an empty durable group makes the groups written before it durable
         if (syncs && unsynced) fs.fdatasyncSync(fd);
         unsynced = unsynced && !syncs;
@@ -286,42 +294,6 @@ function fileWriter(fd: number, journal: string, held: HeldLock, sync: 'fsync' |
   };
 }
 
-/**
- * Stops a writer whose run another process may own now (its lock file was removed, or taken over
- * after that): two writers would interleave their events and both run the tasks. Also one whose
- * journal file was removed (by hand, or `prune` of a run it took for interrupted): what it wrote
- * would go into a file no one can read, and a crash would leave nothing to resume. Nothing is
- * written then; the run stops with the error.
- */
-function refuseIfLost(held: HeldLock, file: { readonly path: string; readonly made: fs.Stats }): void {
-  const lost = held.lost();
-  const removed = journalRemoved(file.path, file.made);
-  if (removed) {
-    const why =
-      lost === undefined
-        ? 'its journal file was removed while it ran'
-        : `the run no longer owns its record: ${lost}, and its journal was removed`;
-    throw Object.assign(new Error(`${why}; nothing more is written`), { recordRemoved: true });
-  }
-  if (lost === undefined) return;
-  throw new Error(`the run no longer owns its record: ${lost}; another process may own the run now, so nothing more is written`);
-}
-
-/**
- * Whether the journal file the writer holds is no longer at its path: removed, or another file
- * there now. Judged by the path, as the lock is, not by the open file's link count (some FUSE
- * file systems report none; a second link, a backup's, would hide a removal).
- */
-function journalRemoved(path: string, made: fs.Stats): boolean {
-  try {
-    const now = fs.statSync(path);
-    return now.ino !== made.ino || now.dev !== made.dev;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
-    throw error;
-  }
-}
-
 /** One write of the whole group, then (with `fsync`) one `fdatasync`. */
 function writeGroup(fd: number, bytes: Buffer, sync: 'fsync' | 'none'): void {
   writeAll(fd, bytes);
@@ -344,7 +316,10 @@ function syncFolder(dir: string): void {
   }
 }
 
-/** Moves the torn tail of the journal file `journal` (never acknowledged) to `tornPath`, then cuts it off. */
+/**
+ * Moves the torn tail of the journal file `journal` (never acknowledged) to `tornPath`, then cuts
+ * it off: the cut is made once the tail is on disk in `tornPath` (synced, and its name with its folder).
+ */
 function keepTornTail(journal: string, completeBytes: number, tornBytes: number, tornPath: string): void {
   const fd = fs.openSync(journal, 'r+');
   try {
@@ -352,14 +327,21 @@ function keepTornTail(journal: string, completeBytes: number, tornBytes: number,
     fs.readSync(fd, tail, 0, tornBytes, completeBytes);
     const keptBefore = fs.statSync(tornPath, { throwIfNoEntry: false })?.size; // earlier torn tails stay
     try {
-      fs.appendFileSync(
-        tornPath,
-        Buffer.concat([
-          Buffer.from(`# torn tail at byte ${completeBytes}, cut on resume ${new Date().toISOString()}\n`),
-          tail,
-          Buffer.from('\n'),
-        ]),
-      );
+      const kept = fs.openSync(tornPath, 'a');
+      try {
+        writeAll(
+          kept,
+          Buffer.concat([
+            Buffer.from(`# torn tail at byte ${completeBytes}, cut on resume ${new Date().toISOString()}\n`),
+            tail,
+            Buffer.from('\n'),
+          ]),
+        );
+        fs.fdatasyncSync(kept);
+      } finally {
+        fs.closeSync(kept);
+      }
+      if (keptBefore === undefined) syncFolder(path.dirname(tornPath));
     } catch (error) {
       // a full disk: what it began to write goes (as far as it can), so the tail is where it was and nowhere else
       try {

@@ -27,12 +27,24 @@ describe('the line of a journal that could not be written', () => {
     );
   });
 
-  it('should give no resume command for a run whose record was removed while it ran', () => {
+  it('should give no resume command for a run whose record was removed while it ran, but where one moved resumes', () => {
     const removed = Object.assign(new Error('the run no longer owns its record: …, and its journal was removed; nothing more is written'), {
-      recordRemoved: true,
+      journalLost: 'removed',
     });
     expect(journalFailureLine(new JournalWriteError('r1', '/work/runs-store', removed), store, false)).toBe(
-      'rxdag: cannot write the journal runs-store/ (run "r1"): the run no longer owns its record: …, and its journal was removed; nothing more is written; run stopped, and cannot be resumed',
+      'rxdag: cannot write the journal runs-store/ (run "r1"): the run no longer owns its record: …, and its journal was removed; nothing more is written; run stopped, and cannot be resumed from this store (a journal moved elsewhere resumes there: --store)',
+    );
+  });
+
+  it('should say of a run whose journal was cut while it ran that a resume has only what is left', () => {
+    const cut = Object.assign(
+      new Error('its journal file was cut while it ran, to 10 of the 90 bytes written (…); nothing more is written'),
+      {
+        journalLost: 'cut',
+      },
+    );
+    expect(journalFailureLine(new JournalWriteError('r1', '/work/runs-store', cut), store, false)).toBe(
+      'rxdag: cannot write the journal runs-store/ (run "r1"): its journal file was cut while it ran, to 10 of the 90 bytes written (…); nothing more is written; run stopped; a resume goes on from what the journal still holds, or refuses it as corrupt',
     );
   });
 });

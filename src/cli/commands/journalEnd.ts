@@ -27,8 +27,11 @@ export function journalFailureLine(
   if (error.endRecorded) return `rxdag: the journal ${where} took the run's end, but closing it failed: ${journalReason(error.cause)}`;
   const then = ended ? 'its end is not recorded' : 'run stopped';
   const head = `rxdag: cannot write the journal ${where}: ${journalReason(error.cause)}; ${then}`;
-  // a record removed while the run went on (`rxdag prune`) cannot be resumed
-  if ((error.cause as { recordRemoved?: unknown } | undefined)?.recordRemoved === true) return `${head}, and cannot be resumed`;
+  const lost = (error.cause as { journalLost?: unknown } | undefined)?.journalLost;
+  // a record removed while the run went on (`rxdag prune`, by hand) is not there to resume; one moved resumes where it went
+  if (lost === 'removed') return `${head}, and cannot be resumed from this store (a journal moved elsewhere resumes there: --store)`;
+  // events cut from the file are gone: what the journal still holds is what a resume has
+  if (lost === 'cut') return `${head}; a resume goes on from what the journal still holds, or refuses it as corrupt`;
   const resume = resumeCommand ?? resumeCommandLine(error.runId, store);
   return `${head} (${resume} continues it once the store can be written)`;
 }
