@@ -204,9 +204,11 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     );
     closing.ended(code);
     // refused after the journal took the run (an event it cannot replay): the torn line moved all the same
-    if (torn !== undefined && !notes.said && location.kind === 'folder' && tornTailOf(location.dir, id) === undefined) {
-      io.stderr.write(`${tornTailSetAside(id, torn)}\n`);
-    }
+    const tornLeft = torn !== undefined && location.kind === 'folder' && tornTailOf(location.dir, id) !== undefined;
+    if (torn !== undefined && !notes.said && !tornLeft) io.stderr.write(`${tornTailSetAside(id, torn)}\n`);
+    // said as the run started, but the journal failed before it could: the line stays where it was
+    if (notes.said && tornLeft)
+      io.stderr.write(`rxdag: the torn last line of run ${id}'s journal was not set aside after all: it stays in the journal\n`);
     // --metrics-push: once the run ended, however it ended; a run stopped before it started pushes nothing
     const exit = held.signal !== undefined ? code : await exitCodeAfterPush(code, metrics?.push, header.dagId, io.stderr);
     lingers = ranToItsEnd(code);
