@@ -409,6 +409,20 @@ describe('fileJournal', () => {
     expect(fs.existsSync(lock)).toBe(true);
   });
 
+  it('should stop writing a run whose lock file was replaced by a copy of itself, saying it is a copy', () => {
+    const dir = freshDir();
+    const lock = path.join(dir, 'copied.lock');
+    const writer = fileJournal(dir).create(header('copied')) as JournalWriter;
+    writer.append(legalStart('copied').slice(0, 2));
+    const copy = `${lock}.copy`;
+    fs.copyFileSync(lock, copy);
+    fs.renameSync(copy, lock); // a restore, a sync tool: the same content, another file
+    expect(() => writer.append(legalStart('copied').slice(2))).toThrow(
+      `the run no longer owns its record: its lock file ${lock} was replaced while it ran (by a file naming this process: a copy); another process may own the run now, so nothing more is written`,
+    );
+    writer.close();
+  });
+
   it('should say that a run whose record was removed while it ran (lock and journal, as prune does) cannot be resumed', () => {
     const dir = freshDir();
     const writer = fileJournal(dir).create(header('pruned')) as JournalWriter;

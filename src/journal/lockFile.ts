@@ -352,7 +352,9 @@ function heldLock(path: string, me: Owner): HeldLock {
       }
       if (now.ino === made.ino && now.dev === made.dev) return undefined;
       const owner = readOwner(path) ?? { host: 'unknown', pid: -1, since: 0 };
-      return `its lock file ${path} was replaced while it ran (now held by ${describeOwner(owner)})`;
+      // a copy of its own lock put in its place (a restore, a sync tool) guards the run no more than another's
+      const mine = owner.host === os.hostname() && owner.pid === process.pid;
+      return `its lock file ${path} was replaced while it ran (${mine ? 'by a file naming this process: a copy' : `now held by ${describeOwner(owner)}`})`;
     },
   };
 }

@@ -20,6 +20,13 @@ describe('the line of a journal that could not be written', () => {
     );
   });
 
+  it('should name the file that closing the journal failed on', () => {
+    const cause = Object.assign(new Error('EACCES'), { code: 'EACCES', path: '/work/runs-store/r1.lock' });
+    expect(journalFailureLine(new JournalWriteError('r1', '/work/runs-store', cause, false, true), store, true)).toBe(
+      'rxdag: the journal runs-store/ (run "r1") took the run\'s end, but closing it failed (at /work/runs-store/r1.lock): EACCES (EACCES)',
+    );
+  });
+
   it('should say a run whose end is recorded ended, with no resume command, when only giving up its ownership failed', () => {
     const unlocked = new JournalWriteError('r1', '/work/runs-store', Object.assign(new Error('EACCES'), { code: 'EACCES' }), false, true);
     expect(journalFailureLine(unlocked, store, true, 'rxdag resume r1 --store runs-store')).toBe(

@@ -24,7 +24,11 @@ export function journalFailureLine(
 ): string {
   const where = `${store?.label ?? error.location} (run "${error.runId}")`;
   // the end was written: only closing the journal failed (what it still held goes with this process)
-  if (error.endRecorded) return `rxdag: the journal ${where} took the run's end, but closing it failed: ${journalReason(error.cause)}`;
+  if (error.endRecorded) {
+    // the file it failed on (the run's lock file, left behind: a later command of this host takes it over)
+    const file = (error.cause as NodeJS.ErrnoException | undefined)?.path;
+    return `rxdag: the journal ${where} took the run's end, but closing it failed${file === undefined ? '' : ` (at ${file})`}: ${journalReason(error.cause)}`;
+  }
   const then = ended ? 'its end is not recorded' : 'run stopped';
   const head = `rxdag: cannot write the journal ${where}: ${journalReason(error.cause)}; ${then}`;
   const lost = (error.cause as { journalLost?: unknown } | undefined)?.journalLost;
