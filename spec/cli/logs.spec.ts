@@ -96,7 +96,7 @@ describe('rxdag run --logs', () => {
     const lines = result.stdout.split('\n');
     // each task.failed line names its attempt's log, its continuation lines under the time column
     const note = (attempt: number) => `            full output: ${path.join(runFolder, `test-core.${attempt}.log`)}`;
-    const failed1 = lines.findIndex((line) => / task\.failed test-core #1 \(error, will retry\)/.test(line));
+    const failed1 = lines.findIndex((line) => / task\.failed test-core #1 \(error, will retry in [^)]*\)/.test(line));
     expect(lines.slice(failed1 + 1, failed1 + 3)).toEqual(['            attempt 1: 1 failed', note(1)]);
     const failed2 = lines.findIndex((line) => / task\.failed test-core #2 \(error\)/.test(line));
     expect(lines.slice(failed2 + 1, failed2 + 3)).toEqual(['            attempt 2: 1 failed', note(2)]);

@@ -1,4 +1,5 @@
-import { EventFormatter, formatEvent } from '../../../src/cli/output/formatEvent';
+import { defineDag } from '../../../src/index';
+import { EventFormatter, formatEvent, retryWaitsOf } from '../../../src/cli/output/formatEvent';
 import { eventsOf } from '../support/eventBuilder';
 
 describe('formatEvent', () => {
@@ -75,6 +76,32 @@ describe('formatEvent', () => {
     expect(formatEvent(failed!, 0)).toBe(
       '[   0.002s] task.failed t #1 (error, will retry): ShellCommandError: exited with code 1; last stderr lines:\n            boom',
     );
+  });
+
+  it("should say when a failed attempt is tried again: the wait its error asked for, else its task's backoff", () => {
+    const dag = defineDag({ id: 'd', tasks: [{ id: 't', agent: 'x', retry: { attempts: 4, backoffMs: 500, backoffFactor: 3 } }] });
+    const failure = {
+      type: 'task.failed',
+      at: 2,
+      taskId: 't',
+      error: { name: 'Error', message: 'no' },
+      severity: 'error',
+      willRetry: true,
+    } as const;
+    const [first, second, asked, spawned] = eventsOf(
+      { ...failure, attempt: 1 },
+      { ...failure, attempt: 2 },
+      { ...failure, attempt: 3, retryAfterMs: 65_000 },
+      { ...failure, attempt: 1, taskId: 'spawned' },
+    );
+    const lines = new EventFormatter(retryWaitsOf(dag));
+    expect([first, second, asked, spawned].map((event) => lines.format(event!))).toEqual([
+      '[   0.000s] task.failed t #1 (error, will retry in 500 ms): Error: no',
+      '[   0.000s] task.failed t #2 (error, will retry in 1.50 s): Error: no',
+      '[   0.000s] task.failed t #3 (error, will retry in 1 min 05 s): Error: no',
+      // a task the DAG does not have (spawned during the run): no policy to tell
+      '[   0.000s] task.failed spawned #1 (error, will retry): Error: no',
+    ]);
   });
 
   it('should name the worker of a remote attempt that failed there', () => {

@@ -389,9 +389,9 @@ function chooseReporter(output: OutputMode, io: CliIo, dag: Dag, start: DisplayS
     case 'json':
       return jsonReporter(io.stdout);
     case 'quiet':
-      return lineReporter(io.stdout, { quiet: true, ...(start.history === undefined ? {} : { history: start.history }) });
+      return lineReporter(io.stdout, { quiet: true, dag, ...(start.history === undefined ? {} : { history: start.history }) });
     case 'lines':
-      return lineReporter(io.stdout, { quiet: false, ...(start.history === undefined ? {} : { history: start.history }) });
+      return lineReporter(io.stdout, { quiet: false, dag, ...(start.history === undefined ? {} : { history: start.history }) });
     case 'progress':
       return progressReporter(io.stderr, dag, start);
   }

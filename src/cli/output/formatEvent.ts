@@ -1,4 +1,6 @@
-import type { DagEvent } from '../../index';
+import type { Dag, DagEvent, TaskFailedEvent } from '../../index';
+import { backoffDelay } from '../../state/routeFailure';
+import { formatMs } from '../report/html';
 import { firstNames } from '../../dag/text';
 import { type BecauseEnded, skipReason } from './runSetup';
 import { terminalText } from './terminalText';
@@ -24,11 +26,26 @@ export function formatEvent(
   runStartedAt: number,
   attempts?: (taskId: string) => AttemptsSoFar | undefined,
   endedAs?: (taskId: string) => BecauseEnded,
+  retryWait?: RetryWait,
 ): string {
   const time = `[${((event.at - runStartedAt) / 1000).toFixed(3).padStart(8)}s]`;
   // a task's error and stderr lines as text, never as terminal commands
-  const line = `${time} ${terminalText(describeEvent(event, attempts, endedAs))}`;
+  const line = `${time} ${terminalText(describeEvent(event, attempts, endedAs, retryWait))}`;
   return line.includes('\n') ? line.replace(/\n/g, `\n${' '.repeat(time.length + 1)}`) : line;
+}
+
+/**
+ * How long a task waits before its next attempt after attempt `attempt` failed, by its retry
+ * policy; `undefined` when not known (a task spawned during the run).
+ */
+export type RetryWait = (taskId: string, attempt: number) => number | undefined;
+
+/** {@link RetryWait} of the tasks of `dag`, by their retry policies. */
+export function retryWaitsOf(dag: Dag): RetryWait {
+  return (taskId, attempt) => {
+    const task = dag.taskIndex(taskId);
+    return task === undefined ? undefined : backoffDelay(dag.index.retries[task]!, attempt);
+  };
 }
 
 /** What a run showed so far of a task's attempts. */
@@ -50,6 +67,10 @@ export const TEXT_INDENT = '[   0.000s] '.length;
  */
 export class EventFormatter {
   private runStartedAt: number | undefined;
+
+  /** `retryWait` says when a failed attempt is tried again (`will retry in 12.0 s`). */
+  constructor(private readonly retryWait?: RetryWait) {}
+
   // Task id -> its last started attempt, negated once that attempt ended (a number, not an
   // object, per task: a big run keeps one per task); absent while none started.
   private readonly attempts = new Map<string, number>();
@@ -86,7 +107,7 @@ export class EventFormatter {
 
   /** The line of `event`, the last event {@link observe}d: `format` is `observe` then `describe`. */
   describe(event: DagEvent): string {
-    return formatEvent(event, this.runStartedAt ?? event.at, this.attemptsOf, this.endedAs);
+    return formatEvent(event, this.runStartedAt ?? event.at, this.attemptsOf, this.endedAs, this.retryWait);
   }
 }
 
@@ -94,6 +115,7 @@ function describeEvent(
   event: DagEvent,
   attemptsOf?: (taskId: string) => AttemptsSoFar | undefined,
   endedAs?: (taskId: string) => BecauseEnded,
+  retryWait?: RetryWait,
 ): string {
   switch (event.type) {
     case 'dag.created':
@@ -105,7 +127,7 @@ function describeEvent(
     case 'task.completed':
       return `task.completed ${event.taskId} #${event.attempt} in ${event.durationMs} ms${event.worker === undefined ? '' : ` on worker ${event.worker}`}${event.warning === undefined ? '' : ` with warning: ${event.warning.message}`}`;
     case 'task.failed':
-      return `task.failed ${event.taskId} #${event.attempt}${event.worker === undefined ? '' : ` on worker ${event.worker}`} (${event.severity}${event.willRetry ? ', will retry' : ''}): ${event.error.name}: ${event.error.message}`;
+      return `task.failed ${event.taskId} #${event.attempt}${event.worker === undefined ? '' : ` on worker ${event.worker}`} (${event.severity}${event.willRetry ? `, will retry${retryIn(event, retryWait)}` : ''}): ${event.error.name}: ${event.error.message}`;
     case 'task.retrying':
       return `task.retrying ${event.taskId} #${event.attempt}`;
     case 'tasks.spawned': {
@@ -135,4 +157,10 @@ function describeEvent(
     case 'run.resumed':
       return `run.resumed after seq ${event.resumedAfterSeq}${event.interrupted.length === 0 ? '' : `; in flight when it stopped: ${firstNames(event.interrupted, IN_FLIGHT_NAMED)}`}`;
   }
+}
+
+/** ` in 12.0 s` when the wait before a failed attempt's retry is known (the error's `retryAfterMs`, else the task's policy). */
+function retryIn(event: TaskFailedEvent, retryWait: RetryWait | undefined): string {
+  const wait = event.retryAfterMs ?? retryWait?.(event.taskId, event.attempt);
+  return wait === undefined ? '' : ` in ${formatMs(wait)}`;
 }

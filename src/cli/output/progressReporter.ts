@@ -5,7 +5,7 @@
 import { Format, type GenericFormatter, MultiBar, Presets, type SingleBar } from 'cli-progress';
 import { displayWidth } from './displayWidth';
 import type { Dag, DagEvent, FailurePolicy } from '../../index';
-import { EventFormatter, TEXT_INDENT } from './formatEvent';
+import { EventFormatter, retryWaitsOf, TEXT_INDENT } from './formatEvent';
 import type { Reporter } from './reporter';
 import { RunTally } from './runTally';
 import { terminalText } from './terminalText';
@@ -128,7 +128,7 @@ const MOST_SKIPS_SHOWN = 5;
  */
 export function progressReporter(stream: ProgressStream, dag: Dag, start: DisplayStart = {}): Reporter {
   const tally = new RunTally(dag, start.failurePolicy);
-  const lines = new EventFormatter();
+  const lines = new EventFormatter(retryWaitsOf(dag));
   const workers = new WorkerCounts(start.journaled === true);
   for (const event of start.history ?? []) {
     tally.apply(event);

@@ -3,8 +3,8 @@
  * (`--json`) and one line per event (`--quiet` keeps only failures and the end). The live
  * progress bar is in `progressReporter.ts`. Reporters display; they write no file.
  */
-import type { DagEvent } from '../../index';
-import { EventFormatter } from './formatEvent';
+import type { Dag, DagEvent } from '../../index';
+import { EventFormatter, retryWaitsOf } from './formatEvent';
 import { RunningTasks } from './runningTasks';
 import { terminalText } from './terminalText';
 import { jsonLine } from './jsonLine';
@@ -54,10 +54,11 @@ export function jsonReporter(out: TextSink): Reporter {
  */
 export function lineReporter(
   out: TextSink,
-  { quiet, history = [] }: { readonly quiet: boolean; readonly history?: readonly DagEvent[] },
+  { quiet, history = [], dag }: { readonly quiet: boolean; readonly history?: readonly DagEvent[]; readonly dag?: Dag },
 ): Reporter {
-  // Times are shown from the start of the run; a cancelled task's attempt only if it ran.
-  const lines = new EventFormatter();
+  // Times are shown from the start of the run; a cancelled task's attempt only if it ran; when a
+  // failed attempt is tried again, by its task's retry policy
+  const lines = new EventFormatter(dag === undefined ? undefined : retryWaitsOf(dag));
   // named by the heartbeat: in a log where a step has been quiet for minutes, which one it is
   const running = new RunningTasks();
   for (const event of history) {
