@@ -1,7 +1,8 @@
 import { lastValueFrom, from } from 'rxjs';
+import { TaskTimeoutError } from '../../../src/index';
 import { ProcessGroups } from '../../../src/cli/agents/processGroups';
 import { createShellAgent } from '../../../src/cli/agents/shellAgent';
-import { ROOM_TRIES } from '../../../src/cli/agents/spawnRoom';
+import { ROOM_TRIES, SpawnRoom } from '../../../src/cli/agents/spawnRoom';
 import { tempDir } from '../support/files';
 import { taskContext } from '../support/taskContext';
 
@@ -29,8 +30,8 @@ describe('a shell task the system has no room for', () => {
   });
   afterEach(() => jest.useRealTimers());
 
-  const attempt = (signal: AbortSignal) => {
-    const agent = createShellAgent({ groups: new ProcessGroups(100) });
+  const attempt = (signal: AbortSignal, groups = new ProcessGroups(100)) => {
+    const agent = createShellAgent({ groups });
     return lastValueFrom(from(Promise.resolve(agent(taskContext({ signal, input: { command: 'make', cwd: tmp.dir, env: {} } })))));
   };
 
@@ -43,6 +44,27 @@ describe('a shell task the system has no room for', () => {
     expect(spawn).toHaveBeenCalledTimes(ROOM_TRIES + 1);
   });
 
+  it('should not start a task waiting for room once every task is told to stop (SIGTERM): it fails, saying so', async () => {
+    const groups = new ProcessGroups(100);
+    const result = attempt(new AbortController().signal, groups).catch((error: unknown) => error);
+    await jest.advanceTimersByTimeAsync(500);
+    await groups.terminateAll();
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(((await result) as Error).message).toBe('task "task": not started: its tasks were stopped while it waited for room (EAGAIN)');
+    expect(spawn).toHaveBeenCalledTimes(1);
+  });
+
+  it('should say in a timeout that ran out while the task waited for room that it never started', async () => {
+    const stop = new AbortController();
+    const result = attempt(stop.signal).catch((error: unknown) => error);
+    await jest.advanceTimersByTimeAsync(1500);
+    stop.abort(new TaskTimeoutError('task', 1500));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(((await result) as Error).message).toBe(
+      'task "task" timed out after 1500 ms\nit never started: the system had no room to start it (EAGAIN)',
+    );
+  });
+
   it('should end the wait at once when the attempt is stopped, with the stop', async () => {
     const stop = new AbortController();
     const result = attempt(stop.signal).catch((error: unknown) => error);
@@ -51,5 +73,34 @@ describe('a shell task the system has no room for', () => {
     await jest.advanceTimersByTimeAsync(0);
     expect(await result).toEqual(new Error('timed out'));
     expect(spawn).toHaveBeenCalledTimes(2);
+  });
+});
+
+/** The room a shell agent's tasks share: whose turn a task's end gives, and what a stop does. */
+describe('room for shell tasks', () => {
+  it('should give each end of a task to one waiter, in turn, and to every waiter once none runs', async () => {
+    const room = new SpawnRoom(new ProcessGroups(100));
+    const never = new AbortController().signal;
+    room.started();
+    room.started();
+    const woken: string[] = [];
+    const waits = ['first', 'second', 'third'].map((name) => room.wait(never).then((how) => woken.push(`${name} ${how}`)));
+    room.ended();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(woken).toEqual(['first turn']);
+    room.ended(); // none runs now: no end would come for the others
+    await Promise.all(waits);
+    expect(woken).toEqual(['first turn', 'second turn', 'third turn']);
+  });
+
+  it('should wake every waiter as stopping when every task is told to stop, and give a stopping answer from then on', async () => {
+    const groups = new ProcessGroups(100);
+    const room = new SpawnRoom(groups);
+    room.started();
+    const waiting = room.wait(new AbortController().signal);
+    await groups.terminateAll();
+    expect(await waiting).toBe('stopping');
+    expect(await room.wait(new AbortController().signal)).toBe('stopping');
   });
 });

@@ -32,6 +32,9 @@ describe('where a resumed run was', () => {
       failed('again', true),
       started('again', 2),
       started('long'),
+      started('cut'),
+      failed('cut', true),
+      events.taskCancelled({ runId, seq: ++seq, at, taskId: 'cut', attempt: 1 }),
     );
     expect(whereItWas(run, ['again', 'long'], false, false)).toBe(
       '0/5 tasks had completed (1 failed, 1 skipped); waiting to retry: flaky; running again: again, long',

@@ -16,10 +16,11 @@ export class ProcessGroups {
   // Group leader pid -> the promise of its termination, once one was asked for.
   private readonly live = new Map<number, Promise<void> | undefined>();
   private readonly emptyWaiters: (() => void)[] = [];
-  // waiters for room, in turn: each group's end wakes one (`nextEnd`)
-  private readonly endWaiters: (() => void)[] = [];
   // set by `hurry`: no grace any more
   private hurried = false;
+  // set by a stop of every group (`terminateAll`, `killAll`, `hurry`): no task starts any more
+  private stopped = false;
+  private readonly stopWaiters: (() => void)[] = [];
 
   constructor(private readonly killGraceMs: number) {}
 
@@ -47,12 +48,24 @@ export class ProcessGroups {
 
   /** {@link terminate} of every group; resolves when none is left. */
   async terminateAll(): Promise<void> {
+    this.stop();
     await Promise.all([...this.live.keys()].map((pid) => this.terminate(pid)));
   }
 
   /** SIGKILL to every group at once: the second Ctrl-C, when waiting is not wanted. */
   killAll(): void {
+    this.stop();
     for (const pid of this.live.keys()) signalTaskProcesses(pid, 'SIGKILL', true);
+  }
+
+  /** Whether every group was told to stop: a task still to start (waiting for room) does not. */
+  get stopping(): boolean {
+    return this.stopped;
+  }
+
+  /** Resolves when every group is told to stop ({@link stopping}). */
+  whenStopping(): Promise<void> {
+    return this.stopped ? Promise.resolve() : new Promise((resolve) => this.stopWaiters.push(resolve));
   }
 
   /**
@@ -63,19 +76,8 @@ export class ProcessGroups {
    */
   hurry(): void {
     this.hurried = true;
+    this.stop();
     for (const [pid, stopping] of this.live) if (stopping !== undefined) signalTaskProcesses(pid, 'SIGKILL', true);
-  }
-
-  /**
-   * Room for one more task: `ended` resolves when a tracked group is gone (its processes ended),
-   * for one waiter per end, in the order they asked, and for all once none is left (no end would
-   * come); `cancel` gives up the turn.
-   */
-  nextEnd(): { readonly ended: Promise<void>; cancel(): void } {
-    let wake: () => void = () => undefined;
-    const ended = new Promise<void>((resolve) => (wake = resolve));
-    this.endWaiters.push(wake);
-    return { ended, cancel: () => void this.endWaiters.splice(this.endWaiters.indexOf(wake) >>> 0, 1) };
   }
 
   /** Resolves when no tracked group is left (at once when none is). */
@@ -95,10 +97,13 @@ export class ProcessGroups {
     await waitUntilGone(pid, session, AFTER_KILL_MS);
   }
 
+  private stop(): void {
+    this.stopped = true;
+    for (const resolve of this.stopWaiters.splice(0)) resolve();
+  }
+
   private forget(pid: number): void {
     this.live.delete(pid);
-    if (this.live.size === 0) for (const wake of this.endWaiters.splice(0)) wake();
-    else this.endWaiters.shift()?.();
     if (this.live.size === 0) for (const resolve of this.emptyWaiters.splice(0)) resolve();
   }
 }

@@ -142,9 +142,20 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
     let waits = 0;
     const refused = (error: NodeJS.ErrnoException) => {
       if (!room.isRefusal(error) || waits >= ROOM_TRIES || signal.aborted) return reject(cannotStart(error));
+      // its time ran out while it waited: the timeout's error says it never started (before the failure is recorded)
+      const neverStarted = () => {
+        const reason: unknown = signal.reason;
+        if (reason instanceof TaskTimeoutError) reason.addDetail(`it never started: the system had no room to start it (${error.code})`);
+      };
+      signal.addEventListener('abort', neverStarted, { once: true });
       void room.wait(signal).then((how) => {
+        signal.removeEventListener('abort', neverStarted);
+        if (signal.aborted) return reject(signal.reason);
+        // every task is told to stop (SIGTERM): one still to start does not
+        if (how === 'stopping')
+          return reject(new Error(`task "${task.id}": not started: its tasks were stopped while it waited for room (${error.code})`));
         if (how === 'time') waits++;
-        return signal.aborted ? reject(signal.reason) : start();
+        start();
       });
     };
     const spawnOnce = (): ChildProcessByStdio<null, Readable, Readable> | undefined => {
@@ -169,6 +180,7 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
       if (child.pid === undefined) {
         // not started (no file descriptors or processes left: EMFILE, ENFILE, EAGAIN; no shell): its
         // 'error' comes next, maybe more than once
+        room.notStarted();
         child.once('error', refused);
         child.on('error', () => undefined);
         return undefined;
@@ -181,6 +193,13 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
     };
     const attach = (child: ChildProcessByStdio<null, Readable, Readable>) => {
       options.groups.track(child);
+      // its room comes back once its pipes are closed: then a task waiting for room may start
+      room.started();
+      let roomBack = false;
+      const giveRoomBack = () => {
+        if (!roomBack) room.ended();
+        roomBack = true;
+      };
       const log = options.logs?.openAttempt(task.runId, task.id, task.attempt);
       const stdout = captured(child.stdout, maxChars, log);
       const stderr = captured(child.stderr, maxChars, log);
@@ -205,6 +224,7 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
       child.on('error', (error) => {
         signal.removeEventListener('abort', aborted);
         log?.end(true);
+        giveRoomBack();
         reject(cannotStart(error));
       });
       child.once('exit', (exitCode: number | null, killedBy: NodeJS.Signals | null) => {
@@ -212,6 +232,7 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
         // and outlive the task: the task owns its group, so they end when its shell does.
         stop(false);
         whenOutputRead(child, () => {
+          giveRoomBack();
           signal.removeEventListener('abort', aborted);
           log?.end(signal.aborted || exitCode !== 0);
           if (signal.aborted) return reject(signal.reason);

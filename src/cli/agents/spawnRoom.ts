@@ -2,13 +2,14 @@
  * A shell task the system would not start for want of room: no file descriptors left for its
  * pipes (EMFILE, ENFILE) or no process left (EAGAIN). Nothing of its command ran, and the room
  * comes back as the CLI's other tasks end: rather than fail the attempt (and, as each failure
- * frees a slot at once, every ready task after it within milliseconds), its spawn waits for one
- * of them to end, one waiting task per end, in turn. Node does not close the pipes of a spawn
- * refused for want of descriptors, so once one was, a spawn is not tried while the process has
- * fewer free than a spawn takes (Linux: `/proc/self/fd` against `/proc/self/limits`). With none
- * of the CLI's tasks running, the shortage is another process's: it is tried again each second,
- * up to {@link ROOM_TRIES} times, then the attempt fails. It starts nothing itself: the shell
- * agent does.
+ * frees a slot at once, every ready task after it within milliseconds), its spawn waits until
+ * one of them has ended and given back its pipes, one waiting task per end, in turn (all of
+ * them when none is left running). Node does not close the pipes of a spawn refused for want of
+ * descriptors, so once one was, a spawn is not tried while the process has fewer free than a
+ * spawn takes (Linux: `/proc/self/fd` against `/proc/self/limits`). With none of the CLI's tasks
+ * running, the shortage is another process's: it is tried again each second, up to
+ * {@link ROOM_TRIES} times, then the attempt fails. A stop of every task (SIGTERM) ends the
+ * waits: a task still to start does not. It starts nothing itself: the shell agent does.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { ProcessGroups } from './processGroups';
@@ -22,16 +23,36 @@ export const ROOM_TRIES = 30;
 /** The wait before trying again when none of the CLI's tasks runs (no end to wait for). */
 const ROOM_WAIT_MS = 1000;
 
-/** Descriptors a spawn takes while it starts a shell with two pipes (and Node's own for the exec), with room to spare. */
-const SPAWN_DESCRIPTORS = 8;
+/** Descriptors a spawn takes while it starts a shell: a socket pair for each of two pipes, and a pipe of Node's for the exec. */
+const SPAWN_DESCRIPTORS = 6;
 
-/** The room a shell agent's spawns share: the CLI's task groups, and whether descriptors ran short. */
+/** How a wait for room ended: a task's end gave some back, a second passed with none running, or every task is stopping. */
+export type RoomWait = 'turn' | 'time' | 'stopping';
+
+/** The room a shell agent's spawns share: its tasks running, those waiting, and whether descriptors ran short. */
 export class SpawnRoom {
   // set by the first refusal for want of descriptors: from then on a spawn is tried only with room
   private descriptorsShort = false;
   private openFilesLimit: number | undefined;
+  // the agent's tasks started and not yet ended with their pipes closed
+  private running = 0;
+  // waiters for room, in turn
+  private readonly waiters: (() => void)[] = [];
 
-  constructor(private readonly groups: ProcessGroups) {}
+  constructor(private readonly groups: ProcessGroups) {
+    // every task told to stop: no waiter starts (each sees `stopping` when woken)
+    void groups.whenStopping().then(() => {
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+
+  /**
+   * A spawn that gave no process at once (its error comes later, most likely a shortage): the
+   * spawns after it, in the same turn of the event loop, look for room first.
+   */
+  notStarted(): void {
+    this.descriptorsShort = true;
+  }
 
   /** Whether `error` is a spawn's refusal for want of room; notes a shortage of descriptors. */
   isRefusal(error: NodeJS.ErrnoException): boolean {
@@ -44,29 +65,45 @@ export class SpawnRoom {
     if (!this.descriptorsShort) return false;
     try {
       this.openFilesLimit ??= Number(/^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? Infinity);
-      return readdirSync('/proc/self/fd').length + SPAWN_DESCRIPTORS > this.openFilesLimit;
+      // (the listing counts the descriptor it reads the folder with)
+      return readdirSync('/proc/self/fd').length - 1 + SPAWN_DESCRIPTORS > this.openFilesLimit;
     } catch {
       return false;
     }
   }
 
+  /** A task of the agent started. */
+  started(): void {
+    this.running++;
+  }
+
+  /** A task of the agent ended, its pipes closed: the next waiter's turn (every waiter's when none runs). */
+  ended(): void {
+    this.running--;
+    if (this.running === 0) for (const wake of this.waiters.splice(0)) wake();
+    else this.waiters.shift()?.();
+  }
+
   /**
-   * Resolves with `turn` at this waiter's turn when one of the CLI's tasks ends, with `time` after
-   * {@link ROOM_WAIT_MS} when none runs (the shortage is another process's), or when `signal` aborts.
+   * Resolves at this waiter's turn once one of the agent's tasks ended (`turn`), after
+   * {@link ROOM_WAIT_MS} when none runs (`time`: the shortage is another process's), or, as
+   * `stopping`, when every task is told to stop or `signal` aborts.
    */
-  wait(signal: AbortSignal): Promise<'turn' | 'time'> {
+  wait(signal: AbortSignal): Promise<RoomWait> {
     return new Promise((resolve) => {
-      const turn = this.groups.size > 0 ? this.groups.nextEnd() : undefined;
-      const done = (how: 'turn' | 'time') => {
+      const done = (how: RoomWait) => {
         clearTimeout(timer);
-        turn?.cancel();
+        const at = this.waiters.indexOf(wake);
+        if (at >= 0) this.waiters.splice(at, 1);
         signal.removeEventListener('abort', aborted);
-        resolve(how);
+        resolve(this.groups.stopping || signal.aborted ? 'stopping' : how);
       };
-      const aborted = () => done('time');
-      const timer = turn === undefined ? setTimeout(done, ROOM_WAIT_MS, 'time') : undefined;
+      const wake = () => done('turn');
+      const aborted = () => done('stopping');
+      const timer = this.running === 0 ? setTimeout(done, ROOM_WAIT_MS, 'time') : undefined;
+      this.waiters.push(wake);
       signal.addEventListener('abort', aborted, { once: true });
-      void turn?.ended.then(() => done('turn'));
+      if (this.groups.stopping) done('stopping');
     });
   }
 }

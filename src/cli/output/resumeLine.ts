@@ -30,7 +30,8 @@ function endedOtherwise(history: readonly DagEvent[]): string {
       if (event.willRetry) retrying.add(event.taskId);
       else failed++;
     } else if (event.type === 'task.skipped') skipped++;
-    else if (event.type === 'task.started') retrying.delete(event.taskId);
+    // started again, or ended without it (a cancel recorded in part)
+    if (event.type === 'task.started' || event.type === 'task.cancelled' || event.type === 'task.skipped') retrying.delete(event.taskId);
   }
   const ended = [failed > 0 ? `${failed} failed` : '', skipped > 0 ? `${skipped} skipped` : ''].filter((part) => part !== '');
   return (
