@@ -475,14 +475,21 @@ describe('fileJournal', () => {
   it('should stop a writer whose journal was removed though another link to it is kept (a backup), or replaced', () => {
     const dir = freshDir();
     const backups = freshDir();
-    for (const [runId, change] of [
-      ['linked', (file: string) => (fs.linkSync(file, path.join(backups, 'linked.jsonl')), fs.rmSync(file))],
-      ['replaced', (file: string) => (fs.rmSync(file), fs.writeFileSync(file, ''))],
+    for (const [runId, change, what] of [
+      ['linked', (file: string) => (fs.linkSync(file, path.join(backups, 'linked.jsonl')), fs.rmSync(file)), 'removed'],
+      ['replaced', (file: string) => (fs.rmSync(file), fs.writeFileSync(file, '')), 'replaced by another file'],
+      // a copy put in its place, as an editor's save or `sed -i` does
+      ['copied', (file: string) => (fs.copyFileSync(file, `${file}.tmp`), fs.renameSync(`${file}.tmp`, file)), 'replaced by another file'],
     ] as const) {
       const writer = fileJournal(dir).create(header(runId)) as JournalWriter;
       writer.append(legalStart(runId).slice(0, 2));
       change(path.join(dir, `${runId}.jsonl`));
-      expect(() => writer.append(legalStart(runId).slice(2))).toThrow('its journal file was removed while it ran; nothing more is written');
+      expect(() => writer.append(legalStart(runId).slice(2))).toThrow(
+        expect.objectContaining({
+          message: `its journal file was ${what} while it ran; nothing more is written`,
+          journalLost: what === 'removed' ? 'removed' : 'replaced',
+        }),
+      );
       writer.close();
     }
   });

@@ -16,13 +16,15 @@ import type { HeldLock } from './lockFile';
  */
 export function refuseIfLost(held: HeldLock, file: { readonly path: string; readonly made: fs.Stats }): void {
   const lost = held.lost();
-  const removed = journalRemoved(file.path, file.made);
-  if (removed) {
+  const gone = journalGone(file.path, file.made);
+  if (gone !== undefined) {
+    // another file at its path: a copy put in its place (an editor's save, `sed -i`), which a resume reads
+    const what = gone === 'removed' ? 'removed' : 'replaced by another file';
     const why =
       lost === undefined
-        ? 'its journal file was removed while it ran'
-        : `the run no longer owns its record: ${lost}, and its journal was removed`;
-    throw Object.assign(new Error(`${why}; nothing more is written`), { journalLost: 'removed' });
+        ? `its journal file was ${what} while it ran`
+        : `the run no longer owns its record: ${lost}, and its journal was ${what}`;
+    throw Object.assign(new Error(`${why}; nothing more is written`), { journalLost: gone });
   }
   if (lost === undefined) return;
   throw new Error(`the run no longer owns its record: ${lost}; another process may own the run now, so nothing more is written`);
@@ -45,16 +47,16 @@ export function refuseIfCut(fd: number, size: number): void {
 }
 
 /**
- * Whether the journal file the writer holds is no longer at its path: removed, or another file
+ * How the journal file the writer holds is no longer at its path: removed, or another file
  * there now. Judged by the path, as the lock is, not by the open file's link count (some FUSE
  * file systems report none; a second link, a backup's, would hide a removal).
  */
-function journalRemoved(path: string, made: fs.Stats): boolean {
+function journalGone(path: string, made: fs.Stats): 'removed' | 'replaced' | undefined {
   try {
     const now = fs.statSync(path);
-    return now.ino !== made.ino || now.dev !== made.dev;
+    return now.ino !== made.ino || now.dev !== made.dev ? 'replaced' : undefined;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'removed';
     throw error;
   }
 }

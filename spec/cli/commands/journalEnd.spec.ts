@@ -43,6 +43,17 @@ describe('the line of a journal that could not be written', () => {
     );
   });
 
+  it('should say of a run whose journal was replaced while it ran (a copy) that a resume reads the file now there', () => {
+    const replaced = Object.assign(new Error('its journal file was replaced by another file while it ran; nothing more is written'), {
+      journalLost: 'replaced',
+    });
+    expect(
+      journalFailureLine(new JournalWriteError('r1', '/work/runs-store', replaced), store, false, 'rxdag resume r1 --store runs-store'),
+    ).toBe(
+      'rxdag: cannot write the journal runs-store/ (run "r1"): its journal file was replaced by another file while it ran; nothing more is written; run stopped; a resume goes on from what the file now there holds (rxdag resume r1 --store runs-store)',
+    );
+  });
+
   it('should say of a run whose journal was cut while it ran that a resume has only what is left', () => {
     const cut = Object.assign(
       new Error('its journal file was cut while it ran, to 10 of the 90 bytes written (…); nothing more is written'),

@@ -60,9 +60,13 @@ export class SpawnRoom {
     return error.code !== undefined && ROOM_CODES.has(error.code);
   }
 
-  /** Whether a spawn now would be refused for want of descriptors, once they ran short (Linux; elsewhere, never said). */
+  /**
+   * Whether a spawn now would be refused for want of descriptors, once they ran short (Linux;
+   * elsewhere, never said). With none of the agent's tasks running, none would give any back:
+   * the spawn itself is tried (the count is an estimate, and the wait is then a second's).
+   */
   lacksDescriptors(): boolean {
-    if (!this.descriptorsShort) return false;
+    if (!this.descriptorsShort || this.running === 0) return false;
     try {
       this.openFilesLimit ??= Number(/^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? Infinity);
       // (the listing counts the descriptor it reads the folder with)

@@ -36,6 +36,9 @@ export function journalFailureLine(
   if (lost === 'removed') return `${head}, and cannot be resumed from this store (a journal moved elsewhere resumes there: --store)`;
   // events cut from the file are gone: what the journal still holds is what a resume has
   if (lost === 'cut') return `${head}; a resume goes on from what the journal still holds, or refuses it as corrupt`;
+  // another file in its place (a copy): a resume reads that one
+  if (lost === 'replaced')
+    return `${head}; a resume goes on from what the file now there holds (${resumeCommand ?? resumeCommandLine(error.runId, store)})`;
   const resume = resumeCommand ?? resumeCommandLine(error.runId, store);
   return `${head} (${resume} continues it once the store can be written)`;
 }
