@@ -30,12 +30,16 @@ export function escapeHtml(text: string): string {
     .replace(CONTROLS, (controls) => terminalText(controls));
 }
 
-/** Milliseconds for people: `850 ms`, `12.4 s`, `3 min 05 s`. */
+/** Milliseconds for people: `850 ms`, `12.4 s`, `3 min 05 s`, `26 h 40 min`. */
 export function formatMs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes} min ${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')} s`;
+  if (ms < 999.5) return `${Math.round(ms)} ms`;
+  // (a value that rounds up to the next unit is said in it: 59,990 ms is `1 min 00 s`, not `60.0 s`)
+  if (ms < 9995) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms < 59_950) return `${(ms / 1000).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, '0')} s`;
+  const minutes = Math.round(ms / 60_000);
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
 }
 
 /** Letters drawn about as wide as the font is tall, in the sans-serif fonts of the page. */
