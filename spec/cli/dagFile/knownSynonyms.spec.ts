@@ -213,7 +213,7 @@ describe('loadDagFile (names from other workflow tools)', () => {
   it("should say that a run's failure policy is the command's, and a time limit for every task a default", () => {
     expect(problemsOf('policy.yaml', 'id: d\nfailurePolicy: fail-fast\ntaskTimeoutMs: 5000\ntasks:\n  - { id: a, sleep: 1 }\n')).toEqual([
       '2:1: top level: unknown field "failurePolicy" (what a failure does to the rest is the run\'s: rxdag run --fail-fast (by default the failed task\'s dependents are skipped; one with `when: all-done` runs whatever its dependencies did))',
-      '3:1: top level: unknown field "taskTimeoutMs" (a time limit for every task is a default of the tasks: `defaults: { timeoutMs: MS }`)',
+      '3:1: top level: unknown field "taskTimeoutMs" (a time limit for every task is a default of the tasks: `timeoutMs: MS` under `defaults`)',
     ]);
   });
 
@@ -221,9 +221,9 @@ describe('loadDagFile (names from other workflow tools)', () => {
     expect(
       problemsOf('defaults.yaml', 'id: d\ntimeoutMs: 5000\nretry: { attempts: 3 }\ntask_timeout_ms: 1\ntasks:\n  - { id: a, sleep: 1 }\n'),
     ).toEqual([
-      '2:1: top level: unknown field "timeoutMs" (a time limit for every task is a default of the tasks: `defaults: { timeoutMs: MS }`)',
-      '3:1: top level: unknown field "retry" (a retry policy for every task is a default of the tasks: `defaults: { retry: { attempts: N } }`, N counting the first attempt too)',
-      '4:1: top level: unknown field "task_timeout_ms" (a time limit for every task is a default of the tasks: `defaults: { timeoutMs: MS }`)',
+      '2:1: top level: unknown field "timeoutMs" (a time limit for every task is a default of the tasks: `timeoutMs: MS` under `defaults`)',
+      '3:1: top level: unknown field "retry" (a retry policy for every task is a default of the tasks: `retry: { attempts: N }` under `defaults`, N counting the first attempt too)',
+      '4:1: top level: unknown field "task_timeout_ms" (a time limit for every task is a default of the tasks: `timeoutMs: MS` under `defaults`)',
     ]);
   });
 

@@ -108,11 +108,11 @@ const FIELDS_ELSEWHERE: ReadonlyMap<string, string> = new Map(
       ]),
       ['tasktimeoutms', 'task_timeout', 'task_timeout_ms', 'default_timeout', 'timeoutms', 'timeout_ms', 'timeout'].map((name) => [
         name,
-        'a time limit for every task is a default of the tasks: `defaults: { timeoutMs: MS }`',
+        'a time limit for every task is a default of the tasks: `timeoutMs: MS` under `defaults`',
       ]),
       ['retry', 'retries', 'max_retries', 'default_retry'].map((name) => [
         name,
-        'a retry policy for every task is a default of the tasks: `defaults: { retry: { attempts: N } }`, N counting the first attempt too',
+        'a retry policy for every task is a default of the tasks: `retry: { attempts: N }` under `defaults`, N counting the first attempt too',
       ]),
     ),
 );
