@@ -54,6 +54,18 @@ describe('a shell task the system has no room for', () => {
     expect(spawn).toHaveBeenCalledTimes(1);
   });
 
+  it("should end a task waiting for room with its own signal on a worker's hurry, which hands it back, not with a failure of its own", async () => {
+    const groups = new ProcessGroups(100);
+    const stop = new AbortController();
+    const result = attempt(stop.signal, groups).catch((error: unknown) => error);
+    await jest.advanceTimersByTimeAsync(500);
+    groups.hurry();
+    await jest.advanceTimersByTimeAsync(0); // the worker's close pauses its queue before it aborts the attempts
+    stop.abort(new Error('handed back'));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(await result).toEqual(new Error('handed back'));
+  });
+
   it('should say in a timeout that ran out while the task waited for room that it never started', async () => {
     const stop = new AbortController();
     const result = attempt(stop.signal).catch((error: unknown) => error);

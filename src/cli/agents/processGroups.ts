@@ -18,7 +18,7 @@ export class ProcessGroups {
   private readonly emptyWaiters: (() => void)[] = [];
   // set by `hurry`: no grace any more
   private hurried = false;
-  // set by a stop of every group (`terminateAll`, `killAll`, `hurry`): no task starts any more
+  // set by a stop of every group (`terminateAll`, `killAll`): no task starts any more
   private stopped = false;
   private readonly stopWaiters: (() => void)[] = [];
 
@@ -75,8 +75,8 @@ export class ProcessGroups {
    * Groups nobody asked to stop are left alone.
    */
   hurry(): void {
+    // (not a stop of every task: the attempts are aborted next, each waiting one by its own signal)
     this.hurried = true;
-    this.stop();
     for (const [pid, stopping] of this.live) if (stopping !== undefined) signalTaskProcesses(pid, 'SIGKILL', true);
   }
 

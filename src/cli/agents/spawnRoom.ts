@@ -33,6 +33,8 @@ export type RoomWait = 'turn' | 'time' | 'stopping';
 export class SpawnRoom {
   // set by the first refusal for want of descriptors: from then on a spawn is tried only with room
   private descriptorsShort = false;
+  // set by a spawn that gave no process at once, until one does: a shortage suspected
+  private shortageSuspected = false;
   private openFilesLimit: number | undefined;
   // the agent's tasks started and not yet ended with their pipes closed
   private running = 0;
@@ -51,7 +53,7 @@ export class SpawnRoom {
    * spawns after it, in the same turn of the event loop, look for room first.
    */
   notStarted(): void {
-    this.descriptorsShort = true;
+    this.shortageSuspected = true;
   }
 
   /** Whether `error` is a spawn's refusal for want of room; notes a shortage of descriptors. */
@@ -66,7 +68,7 @@ export class SpawnRoom {
    * the spawn itself is tried (the count is an estimate, and the wait is then a second's).
    */
   lacksDescriptors(): boolean {
-    if (!this.descriptorsShort || this.running === 0) return false;
+    if ((!this.descriptorsShort && !this.shortageSuspected) || this.running === 0) return false;
     try {
       this.openFilesLimit ??= Number(/^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? Infinity);
       // (the listing counts the descriptor it reads the folder with)
@@ -79,6 +81,7 @@ export class SpawnRoom {
   /** A task of the agent started. */
   started(): void {
     this.running++;
+    this.shortageSuspected = false;
   }
 
   /** A task of the agent ended, its pipes closed: the next waiter's turn (every waiter's when none runs). */
