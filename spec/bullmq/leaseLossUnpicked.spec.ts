@@ -1,10 +1,9 @@
 import { type DagEvent, type DagSpec, runDag } from '../../src/index';
 import { remoteAgent } from '../../src/bullmq/index';
-import { ensureBuilt } from '../cli/support/builtCli';
 import { eventLogViolations } from '../cli/support/eventLogInvariants';
-import { describeRedis, prefixPerTest } from '../support/redis';
-import { byTask, Closer, ending, waitFor } from './helpers';
-import { startWorkerProcess as startWorker, stopWorkerProcesses, type WorkerProcess } from './workerProcess';
+import { describeRedis } from '../support/redis';
+import { byTask, ending, waitFor } from './helpers';
+import { type WorkerProcess, workerProcessSuite } from './workerProcess';
 
 /**
  * A job whose lease lapsed more often than `maxLeaseLosses` and that no worker takes again.
@@ -21,26 +20,12 @@ const LEASE_MS = 1000;
 const BUSY_MS = 10_000;
 
 describeRedis('a job whose lease lapsed too often while no worker is free to take it', (env) => {
-  const closer = new Closer();
-  const children: WorkerProcess[] = [];
   let prefix = '';
-  prefixPerTest(env, (fresh) => (prefix = fresh));
-  beforeAll(() => ensureBuilt(), 120_000);
-  afterEach(async () => {
-    await closer.closeAll();
-    await stopWorkerProcesses(children);
-  });
+  const { closer, start } = workerProcessSuite(env, LEASE_MS, (fresh) => (prefix = fresh));
 
   /** A worker process serving the built-in agents, one attempt at a time, no lease loss allowed; resolves once it serves. */
   async function startWorkerProcess(): Promise<WorkerProcess> {
-    const worker = startWorker(
-      children,
-      { url: env.url, prefix, leaseMs: LEASE_MS },
-      {
-        RXDAG_FIXTURE_CONCURRENCY: '1',
-        RXDAG_FIXTURE_MAX_LEASE_LOSSES: '0',
-      },
-    );
+    const worker = start({ RXDAG_FIXTURE_CONCURRENCY: '1', RXDAG_FIXTURE_MAX_LEASE_LOSSES: '0' });
     await waitFor(() => worker.id !== '', 'the worker process to be ready', 20_000);
     return worker;
   }

@@ -1,10 +1,9 @@
 import { type DagEvent, type DagSpec, runDag } from '../../src/index';
 import { remoteAgent } from '../../src/bullmq/index';
-import { ensureBuilt } from '../cli/support/builtCli';
 import { eventLogViolations } from '../cli/support/eventLogInvariants';
-import { describeRedis, prefixPerTest } from '../support/redis';
-import { byTask, Closer, collect, ending, waitFor } from './helpers';
-import { startWorkerProcess as startWorker, stopWorkerProcesses, type WorkerProcess } from './workerProcess';
+import { describeRedis } from '../support/redis';
+import { byTask, collect, ending, waitFor } from './helpers';
+import { type WorkerProcess, workerProcessSuite } from './workerProcess';
 
 jest.setTimeout(60_000);
 
@@ -23,18 +22,8 @@ function layered(layers: number, width: number, sleepMs: number): DagSpec {
 }
 
 describeRedis('workers in several processes', (env) => {
-  const closer = new Closer();
-  const children: WorkerProcess[] = [];
   let prefix = '';
-  prefixPerTest(env, (fresh) => (prefix = fresh));
-  beforeAll(() => ensureBuilt(), 120_000);
-  afterEach(async () => {
-    await closer.closeAll();
-    await stopWorkerProcesses(children);
-  });
-
-  const startWorkerProcess = (extraEnv?: Record<string, string>) =>
-    startWorker(children, { url: env.url, prefix, leaseMs: LEASE_MS }, extraEnv);
+  const { closer, start: startWorkerProcess } = workerProcessSuite(env, LEASE_MS, (fresh) => (prefix = fresh));
 
   async function startWorkers(count: number, extraEnv?: Record<string, string>): Promise<WorkerProcess[]> {
     const workers = Array.from({ length: count }, () => startWorkerProcess(extraEnv));

@@ -1,10 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { ensureBuilt } from '../cli/support/builtCli';
+import { prefixPerTest, type RedisTestEnv } from '../support/redis';
+import { Closer } from './helpers';
 
 /**
  * Worker processes for the specs that need workers in processes of their own (to SIGKILL one):
  * `fixtures/worker.js` serving the built-in agents on a Redis and prefix, and what each printed.
- * Every process started is kept in the list given, for {@link stopWorkerProcesses}.
+ * Every process started is kept in the list given, for {@link stopWorkerProcesses}; a spec file's
+ * hooks for them are {@link workerProcessSuite}'s.
  */
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'worker.js');
@@ -58,4 +62,26 @@ export async function stopWorkerProcesses(children: WorkerProcess[]): Promise<vo
     if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
     await worker.exited;
   }
+}
+
+/**
+ * The hooks of a spec file whose tests start worker processes: a key prefix of each test's own
+ * (given to `usePrefix`), the CLI built (the fixture runs `dist/`), and after each test its
+ * closers closed and its processes stopped. `start` starts a worker process under the test's prefix.
+ */
+export function workerProcessSuite(
+  env: RedisTestEnv,
+  leaseMs: number,
+  usePrefix: (prefix: string) => void,
+): { readonly closer: Closer; readonly start: (extraEnv?: Record<string, string>) => WorkerProcess } {
+  const closer = new Closer();
+  const children: WorkerProcess[] = [];
+  let prefix = '';
+  prefixPerTest(env, (fresh) => usePrefix((prefix = fresh)));
+  beforeAll(() => ensureBuilt(), 120_000);
+  afterEach(async () => {
+    await closer.closeAll();
+    await stopWorkerProcesses(children);
+  });
+  return { closer, start: (extraEnv) => startWorkerProcess(children, { url: env.url, prefix, leaseMs }, extraEnv) };
 }
