@@ -246,10 +246,11 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
 }
 
 /** What to do when the system had no room to start a command, by error code, said once its waits for room ran out (`spawnRoom.ts`). */
+const NO_DESCRIPTORS_HINT = ' (no file descriptors left: raise the limit, `ulimit -n`, or run fewer tasks at once)';
 const ROOM_HINTS: Readonly<Record<string, string>> = {
   // the process (EMFILE) or the system (ENFILE) has no file descriptors left for a command's pipes
-  EMFILE: ' (no file descriptors left: raise the limit, `ulimit -n`, or run fewer tasks at once)',
-  ENFILE: ' (no file descriptors left: raise the limit, `ulimit -n`, or run fewer tasks at once)',
+  EMFILE: NO_DESCRIPTORS_HINT,
+  ENFILE: NO_DESCRIPTORS_HINT,
   EAGAIN: ' (no process could be made: raise the limit, `ulimit -u`, free memory, or run fewer tasks at once)',
   ENOENT: ' (no /bin/sh to run it in, or its working directory is gone)',
 };
