@@ -147,13 +147,21 @@ describe("a worker's subscription to cancels", () => {
   it('should subscribe once Redis comes, when it was away as the worker started', async () => {
     const port = await freePort();
     const heard: string[] = [];
-    const watch = watchAt(`redis://127.0.0.1:${port}`, { cancelled: (queue, jobId) => void heard.push(`${queue} ${jobId}`) }, [runningJob]);
+    let connected = 0;
+    const watch = watchAt(
+      `redis://127.0.0.1:${port}`,
+      { cancelled: (queue, jobId) => void heard.push(`${queue} ${jobId}`), connected: () => void connected++ },
+      [runningJob],
+    );
     let redis: FakeRedis | undefined;
     try {
       await watch.ready(); // its first subscribe given up: nothing listens yet
       redis = await FakeRedis.start(port);
       const fake = redis;
       await waitFor(() => fake.subscribes === 1, 'the subscribe once Redis is there', 10_000);
+      // subscribed, and its poll's connection back (the key of a cancel heard is read on it): each
+      // retries on its own schedule, which a loaded machine stretches
+      await waitFor(() => connected >= 2, 'both connections back', 20_000);
       cancelOf(fake);
       fake.publish(cancelChannel('rxdag-spec'), 'shell\nrun|a|1');
       // heard by the message, or by the poll once its own connection is back (a loaded machine: seconds)
@@ -162,7 +170,7 @@ describe("a worker's subscription to cancels", () => {
       await watch.close(100);
       await redis?.close();
     }
-  }, 30_000);
+  }, 45_000);
 
   it('should say a subscriber dropped at each subscribe is down once, not down and up again at each reconnect', async () => {
     const redis = await FakeRedis.start();
