@@ -37,6 +37,32 @@ describe('parsing a DAG file', () => {
     expect(jsonPositions('{"a\\u0062": 1}').locateKey([], 'ab')).toEqual({ line: 1, column: 2 });
   });
 
+  it('should refuse a JSON object that gives a key twice, at its second use, as YAML is refused', () => {
+    const twice = '{"id": "d", "tasks": [\n  {"id": "a", "run": "true"},\n  {"id": "b", "deps": ["a"], "run": "true", "deps": []}\n]}';
+    expect(parseJson(twice, 'dag.json')).toEqual({
+      ok: false,
+      problems: [
+        {
+          file: 'dag.json',
+          line: 3,
+          column: 45,
+          message: 'JSON error: `deps` is given twice in this object (keys must be unique: JSON readers keep only the last)',
+        },
+      ],
+    });
+    // the same key written with an escape, and the first repeated key in the text when several are
+    const escaped = parseJson('{"env": {"x": {"a": 1, "a": 2}}, "e": {"X\\u0041": 1, "XA": 2}}', 'dag.json');
+    expect(escaped).toMatchObject({
+      ok: false,
+      problems: [{ line: 1, column: 24, message: expect.stringContaining('`a` is given twice') }],
+    });
+  });
+
+  it('should take JSON whose strings hold colons and quotes, and equal keys in different objects', () => {
+    const text = '{"id": "d", "tasks": [{"id": "a", "run": "echo \\"a\\": b", "env": {"a:": ":"}}, {"id": "b", "run": "x"}]}';
+    expect(parseJson(text, 'dag.json')).toMatchObject({ ok: true, file: { value: JSON.parse(text) } });
+  });
+
   it('should read a valid file without working out where anything is written', () => {
     const json = parseJson('{"id": "a", "tasks": []}', 'a.json');
     const yaml = parseYaml('id: a\ntasks: []\n', 'a.yaml');

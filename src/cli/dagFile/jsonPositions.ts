@@ -6,7 +6,7 @@
  * string, the bracket of a list), a key at its opening quote, a repeated key at its last use
  * (the value `JSON.parse` keeps: a problem of it is placed where that value is written).
  * It checks nothing: the text is valid JSON (`JSON.parse` read it) nested at most
- * `MAX_NESTING` levels deep.
+ * `MAX_NESTING` levels deep. It also finds a repeated key, which a DAG file may not have.
  */
 import type { Positions } from './sourceText';
 import { lineColumnsOf } from './textLines';
@@ -62,6 +62,25 @@ export function jsonPositions(text: string): Positions {
       return position(at < 0 ? found.offset : node!.keyOffsets![at]!);
     },
   };
+}
+
+/** The first key written twice in one object of `text`, a valid JSON text, at its second use; `undefined` when none is. */
+export function repeatedJsonKey(text: string): { readonly key: string; readonly offset: number } | undefined {
+  const pending: JsonNode[] = [new JsonScanner(text).value()];
+  let found: { key: string; offset: number } | undefined;
+  while (pending.length > 0) {
+    const node = pending.pop()!;
+    if (node.keys !== undefined) {
+      const seen = new Set<string>();
+      node.keys.forEach((key, at) => {
+        const offset = node.keyOffsets![at]!;
+        if (seen.has(key) && (found === undefined || offset < found.offset)) found = { key, offset };
+        seen.add(key);
+      });
+    }
+    pending.push(...(node.children ?? []));
+  }
+  return found;
 }
 
 class JsonScanner {

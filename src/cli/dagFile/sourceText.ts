@@ -8,7 +8,8 @@
  * which a number is written otherwise than JavaScript writes it). Syntax errors come with their
  * line and column (worded by `yamlSyntaxErrors.ts`), so do the errors of making the YAML document
  * a value (an unresolved alias, a bad merge key, an alias bomb: placed by `yamlValueErrors.ts`),
- * a YAML tag other than JSON's (`yamlTags.ts`),
+ * a YAML tag other than JSON's (`yamlTags.ts`), a key a JSON object gives twice (which
+ * `JSON.parse` alone would take, keeping the last),
  * and a YAML key that the value holds as another text than written (`01:` is the key `1`) with
  * its own (`textAsWritten.ts`). Does not check what the value holds: the file schema and
  * `defineDag` do.
@@ -16,7 +17,7 @@
 import type { Node } from 'yaml';
 import type { Problem } from '../problems';
 import { aliasBombAt, MAX_ALIASED_VALUES } from './aliasSize';
-import { jsonPositions } from './jsonPositions';
+import { jsonPositions, repeatedJsonKey } from './jsonPositions';
 import { findJsonSyntaxError, MAX_NESTING } from './jsonSyntax';
 import { plainYamlPositions, readPlainYaml } from './plainYaml';
 import { changedKeys } from './textAsWritten';
@@ -161,7 +162,10 @@ export function parseJson(text: string, fileName: string): ParseResult {
   let failure: string | undefined;
   try {
     value = JSON.parse(text);
-    if (nestsDeeperThan(text, MAX_NESTING)) failure = `nested deeper than ${MAX_NESTING} levels`;
+    const shape = jsonShapeOf(text, MAX_NESTING);
+    if (shape.tooDeep) failure = `nested deeper than ${MAX_NESTING} levels`;
+    // JSON.parse keeps a repeated key's last value without a word: a second `deps` would drop the first
+    else if (shape.keys !== keyCountOf(value)) return repeatedKeyProblem(text, fileName);
   } catch (error) {
     failure = error instanceof Error ? error.message : String(error);
   }
@@ -175,19 +179,60 @@ export function parseJson(text: string, fileName: string): ParseResult {
   return { ok: true, file: { value, positions: lazyPositions(() => jsonPositions(text)), problems: [], numbersAsWritten: false } };
 }
 
-/** Whether a valid JSON text opens more than `limit` objects and arrays inside one another. */
-function nestsDeeperThan(text: string, limit: number): boolean {
+/**
+ * What one pass over a valid JSON text finds: whether it opens more than `limit` objects and
+ * arrays inside one another, and how many keys its objects are written with (a string followed
+ * by a colon), repeated keys included.
+ */
+function jsonShapeOf(text: string, limit: number): { readonly tooDeep: boolean; readonly keys: number } {
   let depth = 0;
+  let keys = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code === 0x22 /* " */) {
       // to the closing quote: the text is valid JSON, so every backslash escapes the next character
       for (i++; text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+      let next = i + 1;
+      while (isJsonSpace(text.charCodeAt(next))) next++;
+      if (text.charCodeAt(next) === 0x3a /* : */) keys++;
     } else if (code === 0x7b || code === 0x5b /* { [ */) {
-      if (++depth > limit) return true;
+      if (++depth > limit) return { tooDeep: true, keys };
     } else if (code === 0x7d || code === 0x5d /* } ] */) depth--;
   }
-  return false;
+  return { tooDeep: false, keys };
+}
+
+function isJsonSpace(code: number): boolean {
+  return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
+}
+
+/** How many keys the objects of a parsed JSON value hold, all levels down. */
+function keyCountOf(value: unknown): number {
+  let count = 0;
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (typeof next !== 'object' || next === null) continue;
+    if (Array.isArray(next)) {
+      for (const item of next) if (typeof item === 'object' && item !== null) pending.push(item);
+    } else {
+      for (const key in next) {
+        count++;
+        const item = (next as Record<string, unknown>)[key];
+        if (typeof item === 'object' && item !== null) pending.push(item);
+      }
+    }
+  }
+  return count;
+}
+
+/** The problem of a JSON text whose object repeats a key, at the repeated key. */
+function repeatedKeyProblem(text: string, fileName: string): ParseResult {
+  const repeated = repeatedJsonKey(text);
+  const { line, column } = positionOf(text, repeated?.offset ?? 0);
+  const shown = repeated === undefined ? 'a key' : `\`${repeated.key.length > 40 ? `${repeated.key.slice(0, 40)}…` : repeated.key}\``;
+  const message = `JSON error: ${shown} is given twice in this object (keys must be unique: JSON readers keep only the last)`;
+  return { ok: false, problems: [{ file: fileName, line, column, message }] };
 }
 
 /** The library's `{ line, col }` as a problem's place. */
