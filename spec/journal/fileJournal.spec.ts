@@ -100,6 +100,44 @@ describe('fileJournal', () => {
     fs.chmodSync(shared, 0o775);
     written(shared, 'team');
     expect(fs.statSync(shared).mode & 0o777).toBe(0o775);
+    // the run's file is its user's only there: it holds what its tasks are given
+    expect(fs.statSync(path.join(shared, 'team.jsonl')).mode & 0o777).toBe(0o600);
+  });
+
+  it("should not resume a run from another user's file, or one others can write to, changing nothing and running nothing", async () => {
+    const dir = freshDir();
+    const own = process.getuid!();
+    // another user's file: as root, one chowned to nobody; else this user's file, the process made to run as another
+    const foreign = written(dir, 'planted');
+    const otherUid = own === 0 ? 65534 : own + 1;
+    if (own === 0) fs.chownSync(foreign, otherUid, otherUid);
+    else jest.spyOn(process, 'getuid').mockReturnValue(otherUid);
+    const ranBy = own === 0 ? own : otherUid;
+    const before = fs.readFileSync(foreign);
+    const planted = await resumeOutcome(dir, 'planted');
+    jest.restoreAllMocks();
+    expect(planted.error).toBeInstanceOf(RunNotResumableError);
+    expect(planted.error).toMatchObject({ reason: 'untrusted', runId: 'planted' });
+    expect((planted.error as Error).message).toBe(
+      `run "planted" is not resumed from the journal at ${dir}: its file ${foreign} is another user's ` +
+        `(uid ${own === 0 ? otherUid : own}; this process runs as uid ${ranBy}), who could have written the tasks a resume ` +
+        'would run: resume it as that user, or make the file yours if you trust what it holds',
+    );
+    expect(planted.events).toEqual([]);
+    expect(fs.readFileSync(foreign)).toEqual(before);
+    expect(fs.existsSync(path.join(dir, 'planted.lock'))).toBe(false);
+
+    const open = written(dir, 'open');
+    fs.chmodSync(open, 0o646);
+    const opened = await resumeOutcome(dir, 'open');
+    expect((opened.error as Error).message).toBe(
+      `run "open" is not resumed from the journal at ${dir}: its file ${open} can be written by other users (mode 646), ` +
+        'who could have written the tasks a resume would run: chmod o-w the file if you trust what it holds',
+    );
+    expect(opened.events).toEqual([]);
+    // taken up once trusted; a file its group can write is
+    fs.chmodSync(open, 0o660);
+    expect((await resumeOutcome(dir, 'open')).error).toBeUndefined();
   });
 
   it('should leave a torn last line where it was when the disk is full as it is moved, the resume failing on it', async () => {

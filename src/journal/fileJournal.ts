@@ -26,6 +26,7 @@ import { TextBytes } from './textBytes';
 import { makePrivateFolder } from './privateFolder';
 import { isMissingFile, journalFileExists, readingFile } from './unreadableFile';
 import { linkIntoPlace } from './hardLink';
+import { replacedWhileRead, untrustedJournal } from './journalOwner';
 
 /**
  * The file journal, rxdag's embedded default: a folder with one JSON-lines file per run (the
@@ -36,7 +37,8 @@ import { linkIntoPlace } from './hardLink';
  * interrupted, never acknowledged), whose bytes it keeps beside the journal in `<run>.jsonl.torn`.
  * Reading a file and judging it is `fileRecord.ts`'s; ownership is `lockFile.ts`'s; forgetting a
  * run is `removeRun.ts`'s; a file the system will not read is reported as `unreadableFile.ts`
- * says, like a corrupt one. A new run's header is written aside first; the first `create` or
+ * says, like a corrupt one. A resume takes up a file of this user's (or root's) that other users
+ * cannot write, only (`journalOwner.ts`); new files are this user's only. A new run's header is written aside first; the first `create` or
  * `remove` of a journal removes those a killed process left (`staleAside.ts`); a listing removes
  * nothing of them. Other processes may create, end, resume and remove runs while it
  * reads: a run whose file is removed before it is read is one it does not have (not an error),
@@ -109,7 +111,8 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
     const aside = asideFileOf(journal);
     let fd: number | undefined;
     try {
-      const asideFd = fs.openSync(aside, 'w');
+      // its user's only: it holds what tasks are given (a shell task's `env`), in a folder others may read
+      const asideFd = fs.openSync(aside, 'w', 0o600);
       try {
         const bytes = new TextBytes();
         headerText(header, (piece) => writeAll(asideFd, bytes.of(piece)));
@@ -152,10 +155,16 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
       const held = acquireLock(lock, runId);
       let fd: number | undefined;
       try {
+        const untrusted = (because: string) => new RunNotResumableError(runId, 'untrusted', undefined, root, because);
+        const checked = fs.statSync(journal);
+        const because = untrustedJournal(checked, journal);
+        if (because !== undefined) throw untrusted(because);
         const record = readingFile(journal, runId, () => readRecord(journal, runId, true));
         const last = record.events[record.events.length - 1];
         if (last?.type === 'dag.completed') throw new RunNotResumableError(runId, 'ended', last.outcome, root);
         fd = fs.openSync(journal, 'a');
+        const opened = fs.fstatSync(fd);
+        if (opened.ino !== checked.ino || opened.dev !== checked.dev) throw untrusted(replacedWhileRead(journal));
         // cut once the resume appends: a resume its replay refuses leaves the file as it was
         const cutTorn = record.tornBytes > 0 ? () => keepTornTail(journal, record.completeBytes, record.tornBytes, torn) : undefined;
         const taken: JournaledRun = {

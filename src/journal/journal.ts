@@ -221,22 +221,30 @@ export class RunLockedError extends Error {
   }
 }
 
-/** A run that cannot be resumed: unknown to the journal, or already ended. */
+/**
+ * A run that cannot be resumed: unknown to the journal, already ended, or held in a file this
+ * process does not take up (`untrusted`: another user's, or one other users can write to; the
+ * file journal's check).
+ */
 export class RunNotResumableError extends Error {
   override readonly name = 'RunNotResumableError';
   constructor(
     readonly runId: string,
-    readonly reason: 'unknown' | 'ended',
+    readonly reason: 'unknown' | 'ended' | 'untrusted',
     /** For an ended run, how it ended. */
     readonly outcome?: RunOutcome,
     /** The journal's location, for the message. */
     location?: string,
+    /** For an untrusted run, why its file is not taken up and what to do. */
+    because?: string,
   ) {
     const journal = location === undefined ? 'the journal' : `the journal at ${location}`;
     super(
       reason === 'unknown'
         ? `run "${runId}" is not in ${journal}`
-        : `run "${runId}" already ended (${outcome ?? 'ended'}); there is nothing to resume`,
+        : reason === 'untrusted'
+          ? `run "${runId}" is not resumed from ${journal}: ${because ?? 'its file is not trusted'}`
+          : `run "${runId}" already ended (${outcome ?? 'ended'}); there is nothing to resume`,
     );
   }
 }
