@@ -3,7 +3,7 @@
  * objects, arrays, strings, booleans, null and finite numbers, not nested deeper than
  * {@link MAX_JSON_DEPTH}, without cycles, whose JSON text a string can hold ({@link MAX_JSON_CHARS}).
  * Hostile values (throwing getters, revoked proxies) are problems, never crashes.
- * It checks and copies; it never changes the value it was given.
+ * It checks and copies; it never changes the value it was given, but for {@link frozenJson}'s.
  */
 import { constants } from 'node:buffer';
 
@@ -40,6 +40,24 @@ export function toJsonSafe(value: unknown): JsonCheck {
 export function jsonSafetyProblem(value: unknown): string | undefined {
   const check = toJsonSafe(value);
   return check.ok ? undefined : check.problem;
+}
+
+/**
+ * `value`, a JSON value read back (a journal's outputs), frozen all levels down as the copies of
+ * {@link toJsonSafe} are, so that a resumed run hands its dependents what a live one does. A
+ * value already frozen is taken as frozen all the way down (the copies are). Returns `value`.
+ */
+export function frozenJson<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  const pending: object[] = [value];
+  while (pending.length > 0) {
+    const next = Object.freeze(pending.pop()!) as Record<string, unknown>;
+    for (const key in next) {
+      const item = next[key];
+      if (typeof item === 'object' && item !== null && !Object.isFrozen(item)) pending.push(item);
+    }
+  }
+  return value;
 }
 
 /** The longest path a problem names whole; a longer one keeps its ends (a value nested 1,000 deep). */

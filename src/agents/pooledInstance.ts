@@ -1,7 +1,8 @@
 import type { Unsubscribable } from 'rxjs';
 import type { AgentResult, TaskContext } from './agent';
 import type { AgentSpec } from './agentSpec';
-import { CallWhenReady, isPromiseLike } from './runAttempt';
+import { isPromiseLike } from './resultKinds';
+import { CallWhenReady } from './runAttempt';
 
 /**
  * The life of one instance of an agent with `create`: made when its first attempt calls the

@@ -1,10 +1,12 @@
 import type { AsyncResource } from 'node:async_hooks';
+import { setMaxListeners } from 'node:events';
 import { from, isObservable, Observable, type SchedulerLike, type Subscriber, type Subscription, type TeardownLogic } from 'rxjs';
 import { DagValidationError } from '../dag/errors';
 import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo } from '../events';
 import { type JsonCheck, toJsonSafe } from '../jsonSafe';
 import { SyncResult } from './adapters';
+import { isInteropOrAsyncIterable, isPromiseLike } from './resultKinds';
 import {
   type AgentResult,
   errorInfo,
@@ -54,11 +56,8 @@ export class CallWhenReady {
 
 const NO_OUTPUT: JsonCheck = Object.freeze({ ok: true, value: undefined });
 
-/**
- * How late a time limit's timer fires, past its time, before it is taken for one that waited out
- * a pause of the process (a busy event loop delays timers by milliseconds, not this).
- */
-const LATE_TIMER_MS = 250;
+/** How late past its time a time limit's timer fires to be taken for one that waited out a pause of the process. */
+const LATE_TIMER_MS = 250; // a busy event loop delays timers by milliseconds, not this
 
 /** How long at most such a timer then waits (as long as it was late): a remote result takes a few round trips to be heard. */
 const LATE_GRACE_MS = 1000;
@@ -275,6 +274,7 @@ class AttemptExecution<T> {
   signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
+      noListenerLimit(this.controller.signal);
       if (this.stoppedUnread) this.controller.abort(this.lateReason ?? new TaskCancelledError(this.host.taskId));
     }
     return this.controller.signal;
@@ -384,16 +384,11 @@ class AttemptExecution<T> {
   }
 }
 
-/** Whether a value is a thenable (reading `then` may throw: callers catch). @internal */
-export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
-}
-
-function isInteropOrAsyncIterable(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  const symbolObservable = (typeof Symbol === 'function' && (Symbol as { observable?: symbol }).observable) || '@@observable';
-  return (
-    typeof (value as Record<PropertyKey, unknown>)[symbolObservable] === 'function' ||
-    typeof (value as Record<PropertyKey, unknown>)[Symbol.asyncIterator] === 'function'
-  );
+/** Lifts Node's limit of 10 listeners: a signal handed to many calls at once (an SDK's, a listener each) is no leak. */
+function noListenerLimit(signal: AbortSignal): void {
+  try {
+    setMaxListeners(0, signal);
+  } catch {
+    // a signal of another realm (a test runner's sandbox), which Node's check refuses: its limit stays
+  }
 }

@@ -16,7 +16,8 @@ import {
   type TaskContext,
   TaskTimeoutError,
 } from '../index';
-import { type AttemptHost, type AttemptOutcome, CallWhenReady, isPromiseLike, runAttempt } from '../agents/runAttempt';
+import { isPromiseLike } from '../agents/resultKinds';
+import { type AttemptHost, type AttemptOutcome, CallWhenReady, runAttempt } from '../agents/runAttempt';
 import { PooledInstance } from '../agents/pooledInstance';
 import { InvalidJobError, UnauthorizedJobError, UnknownAgentError } from './errors';
 import { escapeControls } from '../dag/text';

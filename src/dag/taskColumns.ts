@@ -1,8 +1,10 @@
 /**
  * The per-task fields as columns (one array per field) while a DAG is defined, the retry policy
  * with its defaults filled in, and the `Task` objects built back from the columns on demand.
- * Stores what it is given: checking the values is `validateTasks`'s work.
+ * Stores what it is given (a JSON-safe input as a frozen copy): checking the values is
+ * `validateTasks`'s work.
  */
+import { toJsonSafe } from '../jsonSafe';
 import type { RetrySpec } from './schema';
 import { MAX_TIMER_MS, TRIGGER_RULES, type TriggerRule } from './specLimits';
 import { limitNamesOf, type LimitUnits, ownUnitsOf, type TaskLimits, unitsIn } from './taskLimits';
@@ -25,6 +27,18 @@ export function normalizeRetry(retry: RetrySpec | undefined): RetryPolicy {
     backoffFactor: retry.backoffFactor ?? DEFAULT_RETRY.backoffFactor,
     maxBackoffMs: retry.maxBackoffMs ?? DEFAULT_RETRY.maxBackoffMs,
   });
+}
+
+/**
+ * The input agents are handed: a frozen deep copy of one that is JSON-safe (what a journal would
+ * give back), as spawned inputs and outputs are, so that an agent changing it changes nothing
+ * for the next attempt or the next run; any other (a `Date`, a client object: a run without a
+ * journal takes them) as it is.
+ */
+function handedInput(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null) return input;
+  const copy = toJsonSafe(input);
+  return copy.ok ? copy.value : input;
 }
 
 /** The per-task fields a DAG's index is made of (see {@link TaskColumns}), the first `length` of each. */
@@ -100,7 +114,7 @@ export class TaskColumns {
       this.codeOfAgent.set(agent, code);
     }
     this.agentCodes[i] = code;
-    if (input !== undefined) (this.inputs ??= new Array<unknown>(this.capacity))[i] = input;
+    if (input !== undefined) (this.inputs ??= new Array<unknown>(this.capacity))[i] = handedInput(input);
     this.retries[i] = retry;
     this.priority[i] = priority;
     this.timeoutMs[i] = timeoutMs ?? Number.NaN;

@@ -7,6 +7,7 @@ import type { RunController } from './runController';
 import { type LimitUnits, unitsIn } from '../dag/taskLimits';
 import type { Limit } from './limits';
 import type { Placed } from './swapList';
+import { frozenJson } from '../jsonSafe';
 
 /** `Attempt.recorded` once the run controller took its callbacks. */
 const TAKEN = 'taken';
@@ -102,7 +103,8 @@ export class Attempt implements AttemptHost<Attempt>, Placed {
     const upstream: Record<string, unknown> = {};
     for (let e = start[task]!; e < start[task + 1]!; e++) {
       const dep = targets[e]!;
-      const output = run.writer.outputOf(dep);
+      // a resumed run's outputs of earlier attempts are the journal's, read back unfrozen
+      const output = frozenJson(run.writer.outputOf(dep));
       // defined, not assigned: a dependency may be called `__proto__`
       if (output !== undefined) Object.defineProperty(upstream, index.ids[dep]!, { value: output, enumerable: true });
     }
