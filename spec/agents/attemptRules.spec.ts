@@ -75,7 +75,8 @@ describe('a warning whose output is not JSON-safe', () => {
       taskId: 'w',
       error: {
         name: 'OutputNotJsonSafeError',
-        message: 'output of task "w" is not JSON-safe: $ is a Date (only plain objects, arrays and primitives are JSON-safe)',
+        message:
+          'output of task "w" is not JSON-safe: $ is a Date (only plain objects, arrays and primitives are JSON-safe) (cause: AgentError: degraded)',
       },
       severity: 'error',
     });

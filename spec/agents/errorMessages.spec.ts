@@ -29,6 +29,37 @@ describe("an error's message in events", () => {
     expect(errorInfo(Object.assign(new Error('x'), { name: 'N'.repeat(1000) })).name.length).toBeLessThanOrEqual(200);
   });
 
+  it("should tell an error's causes and an AggregateError's errors, which events have no other field for", () => {
+    // Node's fetch: `fetch failed`, its reason in `cause`
+    expect(errorInfo(new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:1') }))).toEqual({
+      name: 'TypeError',
+      message: 'fetch failed (cause: Error: connect ECONNREFUSED 127.0.0.1:1)',
+    });
+    // Promise.any's, and one without a message: its errors are it (at most three named)
+    expect(errorInfo(new AggregateError([new Error('a down'), new RangeError('b down')], 'All promises were rejected'))).toEqual({
+      name: 'AggregateError',
+      message: 'All promises were rejected (errors: Error: a down; RangeError: b down)',
+    });
+    expect(errorInfo(new AggregateError([new Error('x'), 'y', 4, new Error('z')])).message).toBe('errors: Error: x; "y"; 4; and 1 more');
+    // a chain of causes, at most three, and one that loops
+    const chain = new Error('top', {
+      cause: new Error('l1', { cause: new Error('l2', { cause: new Error('l3', { cause: new Error('l4') }) }) }),
+    });
+    expect(errorInfo(chain).message).toBe('top (cause: Error: l1; cause: Error: l2; cause: Error: l3; cause: …)');
+    const looped = new Error('loop');
+    looped.cause = new Error('inner', { cause: looped });
+    expect(errorInfo(looped).message).toBe('loop (cause: Error: inner)');
+    // a cause that is no Error, one whose getter throws, and a long one cut short
+    expect(errorInfo(new Error('m', { cause: 'timeout' })).message).toBe('m (cause: "timeout")');
+    const hostile = Object.defineProperty(new Error('p'), 'cause', {
+      get() {
+        throw new Error('no');
+      },
+    });
+    expect(errorInfo(hostile)).toEqual({ name: 'Error', message: 'p' });
+    expect(errorInfo(new Error('q', { cause: new Error('r'.repeat(2000)) })).message).toBe(`q (cause: Error: ${'r'.repeat(493)}…)`);
+  });
+
   it('should carry the shortened message in every failure of a run, and in its end', async () => {
     const long = 'x'.repeat(1_000_000);
     const events: DagEvent[] = await lastValueFrom(

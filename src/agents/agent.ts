@@ -253,20 +253,64 @@ function fieldOf<T>(error: unknown, name: string, check: (value: unknown) => T |
 
 /**
  * The JSON-safe `{ name, message }` of anything thrown, Error or not. Never throws: a value
- * whose getters throw, or a revoked proxy, is described as such. A message longer than
+ * whose getters throw, or a revoked proxy, is described as such. The message tells the error's
+ * `cause` and an `AggregateError`'s `errors` too (see {@link reasonsOf}): only these two fields
+ * travel in events, and `fetch failed` alone does not say what failed. A message longer than
  * {@link MAX_MESSAGE_CHARS} keeps its start and its end (see {@link shortened}).
  */
 export function errorInfo(error: unknown): ErrorInfo {
   try {
     if (typeof error === 'object' && error !== null) {
       const { name, message } = error as { name?: unknown; message?: unknown };
-      if (typeof message === 'string')
-        return { name: typeof name === 'string' ? shortened(name, MAX_NAME_CHARS) : 'Error', message: shortened(message) };
+      if (typeof message === 'string') {
+        const reasons = reasonsOf(error);
+        // `new AggregateError(errors)` has no message of its own: its errors are it
+        const full = message === '' && reasons !== '' ? reasons.slice(' ('.length, -')'.length) : message + reasons;
+        return { name: typeof name === 'string' ? shortened(name, MAX_NAME_CHARS) : 'Error', message: shortened(full) };
+      }
     }
     return { name: 'NonError', message: `agent threw a non-Error value: ${describeValue(error)}` };
   } catch {
     return { name: 'NonError', message: 'agent threw a value that cannot be read (its properties throw)' };
   }
+}
+
+/** Most causes down a chain, and most errors of an `AggregateError`, a message tells. */
+const MOST_REASONS = 3;
+/** Most characters of each of them a message tells. */
+const MOST_REASON_CHARS = 500;
+
+/**
+ * What an error's `cause` (down a chain of causes) and an `AggregateError`'s `errors` add to its
+ * message, `" (cause: Error: connect ECONNREFUSED 127.0.0.1:1)"`, or `''` when it has neither.
+ * Each is read safely: a field whose getter throws adds nothing.
+ */
+function reasonsOf(error: object): string {
+  const parts: string[] = [];
+  const errors = fieldOf(error, 'errors', (value) => (Array.isArray(value) ? (value as readonly unknown[]) : undefined));
+  if (errors !== undefined && errors.length > 0) {
+    const more = errors.length > MOST_REASONS ? `; and ${errors.length - MOST_REASONS} more` : '';
+    parts.push(`errors: ${errors.slice(0, MOST_REASONS).map(briefly).join('; ')}${more}`);
+  }
+  const seen = new Set<unknown>([error]);
+  for (let cause = fieldOf(error, 'cause', (value) => value); cause !== undefined && !seen.has(cause);) {
+    if (seen.size > MOST_REASONS) {
+      parts.push('cause: …');
+      break;
+    }
+    parts.push(`cause: ${briefly(cause)}`);
+    seen.add(cause);
+    cause = fieldOf(cause, 'cause', (value) => value);
+  }
+  return parts.length === 0 ? '' : ` (${parts.join('; ')})`;
+}
+
+/** An error among an error's reasons, as `Name: message` (the message's own reasons left out), cut short. */
+function briefly(reason: unknown): string {
+  const message = fieldOf(reason, 'message', (value) => (typeof value === 'string' ? value : undefined));
+  const name = fieldOf(reason, 'name', (value) => (typeof value === 'string' ? value : undefined)) ?? 'Error';
+  const text = message === undefined ? describeValue(reason) : message === '' ? name : `${name}: ${message}`;
+  return text.length > MOST_REASON_CHARS ? `${text.slice(0, MOST_REASON_CHARS)}…` : text;
 }
 
 /**
