@@ -689,6 +689,33 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
       expect((await echo.close()).cancelsNotSent).toEqual([]);
     }),
   );
+
+  it.concurrent(
+    'should not call the adds a full Redis refused (OOM) cancels that did not reach the workers: those jobs never were',
+    withOwnRedis(async ({ redis, closer }) => {
+      const echo = closer.add(remoteAgent({ connection: redis().url, queue: 'echo', leaseMs: 1000 }));
+      const client = new Redis(redis().url, { connectionName: CHECK_CONNECTION });
+      closer.onClose(() => client.disconnect());
+      await client.config('SET', 'maxmemory-policy', 'noeviction');
+      await client.config('SET', 'maxmemory', '1'); // full: every write is refused
+      const { events, ended } = collected(closer, echoDag, { echo });
+      await ended;
+      const refused = events.filter((event) => event.type === 'task.failed');
+      expect(refused).toEqual([
+        expect.objectContaining({
+          attempt: 1,
+          error: { name: 'RedisConnectionError', message: expect.stringMatching(/OOM command not allowed/) },
+        }),
+        expect.objectContaining({
+          attempt: 2,
+          error: { name: 'RedisConnectionError', message: expect.stringMatching(/OOM command not allowed/) },
+        }),
+      ]);
+      expect(await client.keys('*')).toEqual([]);
+      // still full as the agent closes: the cancels of jobs that were never added are not tried for ever, nor reported
+      expect((await echo.close()).cancelsNotSent).toEqual([]);
+    }),
+  );
 });
 
 /** Resolves once the worker `workerId` waits on Redis at `url` in a blocking read of its queue (BullMQ's `BZPOPMIN`). */

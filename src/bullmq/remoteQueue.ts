@@ -18,7 +18,7 @@ import { type CommandConnection, within } from './commandConnection';
 import { notTakenDetail, RemoteJobError, RunIdTakenError, STOPPED_JOB_DETAIL, WorkerLostError } from './errors';
 import type { FinishedJobs } from './finishedJobs';
 import { type Connections, openConnections } from './queueConnections';
-import { addRidingOutages, type Outage, outageOver, outageSeen } from './redisAway';
+import { addRidingOutages, type Outage, outageOver, outageSeen, saysRedisAway } from './redisAway';
 import { type CancelNotSent, JobCancels, type OwnershipCheck } from './jobCancels';
 import { jobIdFor, otherRunsJob, signedJobData, unsendableInput } from './jobFormat';
 import { failedJobSettlement, parsedJson, type Settlement, settlementOf } from './outcomes';
@@ -237,10 +237,11 @@ export class RemoteQueue {
       },
     });
     if ('failed' in result) {
+      const refused = !saysRedisAway(result.error); // Redis answered no (full: OOM), so nothing was added: a cancel tried once
       for (const waiter of result.failed) {
         if (!this.forget(waiter)) continue; // ended meanwhile: its teardown cancelled it
         waiter.reject(result.error);
-        if (waiter.sent) this.cancel(waiter, 'cancelled', ownershipOf(waiter)); // an add under way may land once Redis is back
+        if (waiter.sent) this.cancel(waiter, 'cancelled', ownershipOf(waiter), refused); // an add under way may land once Redis is back
       }
       return;
     }
