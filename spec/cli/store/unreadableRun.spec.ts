@@ -25,6 +25,7 @@ describe('a folder store with a run the user cannot read', () => {
     const run = await rxdag('run', dag, '--store', store, '--quiet');
     expect(run.code).toBe(0);
     const runId = /^rxdag: run (\S+) /m.exec(run.stderr)![1]!;
+    chmodSync(path.join(store, `${runId}.jsonl`), 0o644); // its journal too (rxdag makes it its user's only)
     // the commands' modules loaded now: as another user, only the store is read
     expect((await rxdag('runs', '--store', store)).code).toBe(0);
     expect((await rxdag('show', runId, '--store', store)).code).toBe(0);
