@@ -49,6 +49,12 @@ export class TaskCancelledError extends Error {
  * it lost the attempt's lease, and another worker takes the job. Not a cancel: the same attempt
  * runs again, with the same attempt number and idempotency key, so an agent that undoes its work
  * when cancelled should not undo it for this ({@link stoppedForResume} is true).
+ *
+ * An agent on a worker (`rxdag/bullmq`) may throw it too, when this worker cannot run the attempt
+ * now (the CLI's shell agent, when the worker has no room to start a process): its job goes back
+ * to the queue for any worker, not counted as an attempt, and that worker takes no job of the
+ * queue for a few seconds. A job handed back this way several times fails its attempt with the
+ * error's `cause`. Elsewhere it fails the attempt like any error.
  */
 export class AttemptHandedBackError extends Error {
   override readonly name = 'AttemptHandedBackError';
@@ -56,8 +62,9 @@ export class AttemptHandedBackError extends Error {
     readonly taskId: string,
     /** Why, in a few words: `the worker shut down`, `its lease lapsed`. */
     why: string,
+    options?: { readonly cause?: unknown },
   ) {
-    super(`task "${taskId}" was handed back to run again on another worker: ${why}`);
+    super(`task "${taskId}" was handed back to run again on another worker: ${why}`, options);
   }
 }
 

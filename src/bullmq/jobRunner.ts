@@ -27,8 +27,14 @@ import { failureOutcome, type OutcomeContext, successOutcome, warningOutcome } f
 import { otherVersionSignature, verifySignature } from './signing';
 import type { JobRefusal } from './options';
 
-/** Why a worker stops an attempt it runs (`cancelled`, `timed-out`: its scheduler said so). */
-export type StopReason = 'cancelled' | 'timed-out' | 'lease-lost' | 'shutdown';
+/**
+ * Why a worker stops an attempt it runs (`cancelled`, `timed-out`: its scheduler said so;
+ * `handed-back`: its agent could not run it here, see `AttemptHandedBackError`).
+ */
+export type StopReason = 'cancelled' | 'timed-out' | 'lease-lost' | 'shutdown' | 'handed-back';
+
+/** How many times a job may be taken (by any worker) and still be handed back by its agent: past it, the hand-back's cause fails the attempt. */
+export const MOST_TAKES_HANDED_BACK = 6;
 
 /** One job being run: `stop` aborts its agent (its `AbortSignal` fires) and settles the job at once. */
 export class RunningJob {
@@ -39,6 +45,8 @@ export class RunningJob {
    * its signal still runs, so its job must not go to another worker yet.
    */
   agentReturned = true;
+  /** What its agent said as it handed the job back (`AttemptHandedBackError`'s message). */
+  handedBackBecause: string | undefined;
   /** When this worker last renewed its lease (BullMQ's `locksRenewed`; its start, at first). */
   renewedAt = Date.now();
   private stopAttempt: (() => void) | undefined;
@@ -48,6 +56,8 @@ export class RunningJob {
     readonly jobId: string,
     /** Its job's `issuedAt`: which add of its id it runs (a cancel names the one it stops). */
     readonly issuedAt: number | undefined,
+    /** How many times its job was taken, this time included (BullMQ's `attemptsStarted`). */
+    readonly takes = 1,
   ) {}
 
   /** Its lease was renewed now. */
@@ -107,6 +117,7 @@ const STOPPED_BECAUSE: Readonly<Record<StopReason, string>> = {
   'timed-out': 'its scheduler timed it out',
   'lease-lost': 'its lease lapsed (it may run on another worker)',
   shutdown: 'the worker shut down',
+  'handed-back': 'its agent handed it back',
 };
 
 /** The error an attempt stopped for `reason` aborts its agent with; `undefined`: a cancel's. */
@@ -192,6 +203,14 @@ export class JobRunner {
     const upstream = (data as { readonly upstream: JobData['upstream'] }).upstream;
     const outcome = await this.attempt(job, { ...parsed.data, upstream }, definition);
     if (outcome === undefined) return undefined;
+    if (!outcome.ok && outcome.error instanceof AttemptHandedBackError && outcome.timedOutAfterMs === undefined) {
+      if (job.takes < MOST_TAKES_HANDED_BACK) {
+        job.stoppedFor = 'handed-back';
+        job.handedBackBecause = outcome.error.message;
+        return undefined;
+      }
+      return fail(outcome.error.cause ?? outcome.error); // no worker had room for it, time after time
+    }
     if (!outcome.ok) return fail(outcome.error);
     // a success with a warning (an agent that completed without a value) goes back as that warning, with what it spawned
     if (outcome.warning !== undefined) return warningOutcome(context, job.jobId, worker, outcome.warning, outcome.output, outcome.spawned);

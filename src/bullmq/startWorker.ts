@@ -9,6 +9,7 @@
  * connection behind, BullMQ's included (`BullmqClients`). Redis errors are logged once an outage
  * (`OutageLog`); credentials Redis refuses also reject `ready()`. It does not decide retries: a failed
  * attempt goes back to its scheduler as an outcome. A job given again while its agent still runs here waits.
+ * A job whose agent threw `AttemptHandedBackError` goes back to the queue (`IntakePauses`).
  */
 import { hostname } from 'node:os';
 import { DelayedError, type Job, WaitingError, Worker } from 'bullmq';
@@ -19,6 +20,8 @@ import { BullmqClients } from './bullmqClients';
 import { checkBullmqVersion } from './bullmqVersion';
 import { within } from './commandConnection';
 import { checkLeases, JobRunner, RunningJob, type StopReason } from './jobRunner';
+import { HAND_BACK_DELAY_MS, IntakePauses } from './intakePauses';
+import { SettlingJobs } from './settlingJobs';
 import type { Outcome } from './jobFormat';
 import { type JobLoss, lostJobOf, LostJobs } from './lostJobs';
 import { type JobRefusal, resolveWorkerOptions, type WorkerOptions } from './options';
@@ -95,8 +98,8 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   refused.catch(() => undefined); // also when nobody waits on `ready()`
   // attempts whose agent runs
   const running = new Map<string, RunningJob>();
-  // attempts whose agent returned and whose outcome (or hand-back) Redis has not recorded yet -> since when
-  const settling = new Map<string, number>();
+  // attempts whose agent returned and whose outcome (or hand-back) Redis has not recorded yet
+  const settling = new SettlingJobs(leaseMs);
   const entry = (queue: string, jobId: string) => `${queue}\n${jobId}`;
   const stop = (queue: string, jobId: string, reason: StopReason) => running.get(entry(queue, jobId))?.stop(reason);
   const jobRefused = (queue: string, reason: JobRefusal) => tell(onJobRefused, { queue, reason });
@@ -120,16 +123,11 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   // set once `close` was called, and whether running attempts are to be aborted
   let closing: Promise<void> | undefined;
   let force = false;
+  const intake = new IntakePauses(id, log, () => closing !== undefined);
   // wakes a close waiting for running attempts: one ended, or the close was forced
   let wake: (() => void) | undefined;
 
-  const settled = (jobEntry: string) => settling.delete(jobEntry);
-  const startSettling = (jobEntry: string) => {
-    const now = Date.now();
-    // a job whose outcome Redis never recorded is another worker's once its lease lapsed
-    for (const [other, since] of settling) if (now - since > leaseMs) settling.delete(other);
-    settling.set(jobEntry, now);
-  };
+  const settled = (jobEntry: string) => settling.settled(jobEntry);
 
   const processor = async (queue: string, job: Job, token: string | undefined): Promise<Outcome> => {
     const jobId = job.id ?? '';
@@ -146,7 +144,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     }
     // told once per copy that runs: one delayed above is told when it is taken again
     if (onJobTaken !== undefined) tell(onJobTaken, { queue, waitedMs: Math.max(0, Date.now() - job.timestamp) });
-    const attempt = new RunningJob(queue, jobId, issuedAtOf(job.data));
+    const attempt = new RunningJob(queue, jobId, issuedAtOf(job.data), job.attemptsStarted);
     running.set(jobEntry, attempt);
     let outcome: Outcome | undefined;
     // aborted by a forced close, its agent still running after the grace: left behind
@@ -167,7 +165,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
       if (attempt.agentReturned) stopping.delete(jobEntry);
       else stopping.set(jobEntry, attempt);
       if (stopping.size > 1000) for (const [other, job] of stopping) if (job.agentReturned) stopping.delete(other);
-      if (!leftRunning) startSettling(jobEntry);
+      if (!leftRunning) settling.start(jobEntry);
       wake?.();
     }
     if (outcome !== undefined) return outcome; // settled once BullMQ says it completed
@@ -176,13 +174,16 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
       leftBehind++;
       return new Promise<never>(() => undefined);
     }
-    if (attempt.stoppedFor === 'shutdown' && token !== undefined) {
+    // another worker runs it: not a failure of the attempt (one its agent handed back, after a while: see `intakePauses.ts`)
+    const back = attempt.stoppedFor === 'handed-back';
+    if ((back || attempt.stoppedFor === 'shutdown') && token !== undefined) {
+      if (back) intake.pause(workers[queues.indexOf(queue)]!, `${attempt.handedBackBecause}; queue "${queue}" takes no job here`);
       try {
-        await job.moveToWait(token); // another worker runs it: not a failure of the attempt
+        await (back ? job.moveToDelayed(Date.now() + HAND_BACK_DELAY_MS, token) : job.moveToWait(token));
       } finally {
         settled(jobEntry);
       }
-      throw new WaitingError();
+      throw back ? new DelayedError() : new WaitingError();
     }
     if (attempt.stoppedFor === 'lease-lost') {
       // the lock is another's or gone, with the job or not: BullMQ would refuse any outcome (and
@@ -291,7 +292,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
    * so: a paused BullMQ worker reports no errors, so the close would wait for them in vain.
    */
   const settleGone = async (withinMs: number): Promise<void> => {
-    const checks = [...settling.keys()].map(async (jobEntry) => {
+    const checks = settling.jobs().map(async (jobEntry) => {
       const [queue, jobId] = jobEntry.split('\n') as [string, string];
       const at = queues.indexOf(queue);
       const worker = workers[at];
@@ -309,6 +310,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     // for the workers that stay would be, and the job left until a lease or a block time lapsed.
     // That wait is cut; a job it took meanwhile is handed back by the processor (see below). Not
     // while Redis is away: nothing can be taken then, and BullMQ would bring the connection back.
+    intake.clear();
     await Promise.allSettled(workers.map((worker) => worker.pause(true)));
     const reachable = workers.filter((_worker, at) => connections[at]!.status === 'ready');
     await Promise.allSettled(reachable.map((worker) => within(worker.getBackend().disconnectBlocking(true), SETTLE_GRACE_SHORT_MS)));

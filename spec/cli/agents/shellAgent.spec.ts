@@ -93,6 +93,22 @@ describe('shell agent', () => {
     );
   });
 
+  it('should say which limit a shell met that could not start a process for its command (dash, bash)', async () => {
+    const hint =
+      '\n(its shell could not start a process: the limit of processes, `ulimit -u`, was reached: raise it, or run fewer tasks at once)';
+    for (const said of ['/bin/sh: 1: Cannot fork', 'bash: fork: retry: Resource temporarily unavailable']) {
+      const command = `echo '${said}' >&2; exit 2`;
+      await expect(attempt(new ProcessGroups(1000), context({ command }))).rejects.toMatchObject({
+        message: `\`${command}\` exited with code 2; last stderr lines:\n${said}${hint}`,
+      });
+    }
+    // on stdout, it is the command's own text
+    const quoted = "echo 'Cannot fork'; exit 2";
+    await expect(attempt(new ProcessGroups(1000), context({ command: quoted }))).rejects.toMatchObject({
+      message: `\`${quoted}\` exited with code 2; last stdout lines:\nCannot fork`,
+    });
+  });
+
   it('should quote the last stdout lines when the command wrote nothing but whitespace to stderr', async () => {
     const command = 'echo compiling; echo "  " >&2; printf "Error in orders\\n  at line 3\\n\\n"; exit 1';
     const failure = attempt(new ProcessGroups(1000), context({ command }), { stderrLinesInError: 2 });

@@ -1,8 +1,8 @@
 import { lastValueFrom, from } from 'rxjs';
-import { TaskTimeoutError } from '../../../src/index';
+import { AttemptHandedBackError, TaskTimeoutError } from '../../../src/index';
 import { ProcessGroups } from '../../../src/cli/agents/processGroups';
 import { createShellAgent } from '../../../src/cli/agents/shellAgent';
-import { ROOM_TRIES, SpawnRoom } from '../../../src/cli/agents/spawnRoom';
+import { ROOM_GIVE_UP_MS, SpawnRoom } from '../../../src/cli/agents/spawnRoom';
 import { tempDir } from '../support/files';
 import { taskContext } from '../support/taskContext';
 
@@ -30,18 +30,42 @@ describe('a shell task the system has no room for', () => {
   });
   afterEach(() => jest.useRealTimers());
 
-  const attempt = (signal: AbortSignal, groups = new ProcessGroups(100)) => {
-    const agent = createShellAgent({ groups });
-    return lastValueFrom(from(Promise.resolve(agent(taskContext({ signal, input: { command: 'make', cwd: tmp.dir, env: {} } })))));
-  };
+  const attempt = (signal: AbortSignal, groups = new ProcessGroups(100), agent = createShellAgent({ groups })) =>
+    lastValueFrom(from(Promise.resolve(agent(taskContext({ signal, input: { command: 'make', cwd: tmp.dir, env: {} } })))));
+  const seconds = ROOM_GIVE_UP_MS / 1000;
+  const noProcess =
+    'task "task": cannot start `make`: spawn /bin/sh EAGAIN (no process could be made: raise the limit, `ulimit -u`, free memory, or run fewer tasks at once)';
 
   it('should try again each second while none of its tasks runs, then fail naming the shortage and the remedy', async () => {
     const result = attempt(new AbortController().signal).catch((error: unknown) => error);
-    for (let second = 0; second < ROOM_TRIES; second++) await jest.advanceTimersByTimeAsync(1000);
-    expect(((await result) as Error).message).toBe(
-      'task "task": cannot start `make`: spawn /bin/sh EAGAIN (no process could be made: raise the limit, `ulimit -u`, free memory, or run fewer tasks at once)',
+    for (let second = 0; second < seconds; second++) await jest.advanceTimersByTimeAsync(1000);
+    expect(((await result) as Error).message).toBe(noProcess);
+    expect(spawn).toHaveBeenCalledTimes(seconds + 1);
+  });
+
+  it('should fail the tasks that come after at once while the room still starts none: the wait is the room’s, not each task’s', async () => {
+    const agent = createShellAgent({ groups: new ProcessGroups(100) });
+    const first = attempt(new AbortController().signal, undefined, agent).catch((error: unknown) => error);
+    for (let second = 0; second < seconds; second++) await jest.advanceTimersByTimeAsync(1000);
+    expect(((await first) as Error).message).toBe(noProcess);
+    spawn.mockClear();
+    const next = attempt(new AbortController().signal, undefined, agent).catch((error: unknown) => error);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(((await next) as Error).message).toBe(noProcess);
+    expect(spawn).toHaveBeenCalledTimes(1);
+  });
+
+  it("should hand a worker's task back to the queue once the room started none for the worker's while, its cause the refusal", async () => {
+    const agent = createShellAgent({ groups: new ProcessGroups(100), handBackAfterMs: 2000 });
+    const result = attempt(new AbortController().signal, undefined, agent).catch((error: unknown) => error);
+    await jest.advanceTimersByTimeAsync(2000);
+    const handedBack = (await result) as AttemptHandedBackError;
+    expect(handedBack).toBeInstanceOf(AttemptHandedBackError);
+    expect(handedBack.message).toBe(
+      'task "task" was handed back to run again on another worker: this worker had no room to start it (EAGAIN)',
     );
-    expect(spawn).toHaveBeenCalledTimes(ROOM_TRIES + 1);
+    expect((handedBack.cause as Error).message).toBe(noProcess);
+    expect(spawn).toHaveBeenCalledTimes(3);
   });
 
   it('should not start a task waiting for room once every task is told to stop (SIGTERM): it fails, saying so', async () => {

@@ -16,6 +16,8 @@ export interface ShellTaskOptions {
   readonly logs?: TaskLogs;
   /** Variables kept from the tasks besides the CLI's own secrets: those the command's store reads a secret from. @default none */
   readonly hiddenVariables?: readonly string[];
+  /** On a worker: how long a task the system has no room to start waits before it is handed back to the queue. @default none */
+  readonly handBackAfterMs?: number;
 }
 
 /**

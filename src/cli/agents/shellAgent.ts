@@ -10,13 +10,13 @@ import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { Agent, TaskContext } from '../../index';
 import { AgentError } from '../../agents/agent';
-import { TaskTimeoutError } from '../../agents/attemptErrors';
+import { AttemptHandedBackError, TaskTimeoutError } from '../../agents/attemptErrors';
 import type { ProcessGroups } from './processGroups';
 import { withoutSecrets } from '../secretVariables';
 import { TailText } from './tailText';
 import type { AttemptLog, TaskLogs } from './taskLogs';
 import { workingDirectoryProblem } from './workingDirectory';
-import { ROOM_TRIES, SpawnRoom } from './spawnRoom';
+import { ROOM_GIVE_UP_MS, SpawnRoom } from './spawnRoom';
 
 /**
  * How long the pipes may still deliver what the command wrote once its shell exited: a process
@@ -81,6 +81,12 @@ export interface ShellAgentOptions {
   readonly logs?: TaskLogs;
   /** Variables of the CLI's environment kept from the tasks besides its own secrets (a store's password). @default none */
   readonly hiddenVariables?: readonly string[];
+  /**
+   * On a worker: how long a spawn refused for want of room, with none of its tasks running,
+   * waits before its attempt is handed back to the queue (`AttemptHandedBackError`) for another
+   * worker, instead of failing after {@link ROOM_GIVE_UP_MS}. @default none
+   */
+  readonly handBackAfterMs?: number;
 }
 
 /**
@@ -139,9 +145,15 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
       return new Error(`${message}${ROOM_HINTS[error.code ?? ''] ?? ''}`);
     };
     // refused for want of room (nothing ran): tried again as the CLI's other tasks end (`spawnRoom.ts`)
-    let waits = 0;
     const refused = (error: NodeJS.ErrnoException) => {
-      if (!room.isRefusal(error) || waits >= ROOM_TRIES || signal.aborted) return reject(cannotStart(error));
+      if (!room.isRefusal(error) || signal.aborted) return reject(cannotStart(error));
+      const stuckMs = room.stuckForMs();
+      // on a worker, soon: another worker may have room (its job goes back to the queue)
+      if (options.handBackAfterMs !== undefined && stuckMs >= options.handBackAfterMs) {
+        const why = `this worker had no room to start it (${error.code})`;
+        return reject(new AttemptHandedBackError(task.id, why, { cause: cannotStart(error) }));
+      }
+      if (stuckMs >= ROOM_GIVE_UP_MS) return reject(cannotStart(error));
       // its time ran out while it waited: the timeout's error says it never started (before the failure is recorded)
       const neverStarted = () => {
         const reason: unknown = signal.reason;
@@ -154,7 +166,6 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
         // every task is told to stop (SIGTERM): one still to start does not
         if (how === 'stopping')
           return reject(new Error(`task "${task.id}": not started: its tasks were stopped while it waited for room (${error.code})`));
-        if (how === 'time') waits++;
         start();
       });
     };
@@ -255,6 +266,11 @@ const ROOM_HINTS: Readonly<Record<string, string>> = {
   ENOENT: ' (no /bin/sh to run it in, or its working directory is gone)',
 };
 
+/** What a shell says when it cannot start a process for a command, and what to do then. */
+const CANNOT_FORK = /\bCannot fork\b|\bfork: (?:retry: )?Resource temporarily unavailable\b/;
+const NO_FORK_HINT =
+  '\n(its shell could not start a process: the limit of processes, `ulimit -u`, was reached: raise it, or run fewer tasks at once)';
+
 /** What to do about a command the system would not start because it is too long (Linux takes at most 128 KiB in one argument, and the command is the shell's one argument). */
 const TOO_LONG_HINT = ' (the command, or it with its environment, is longer than the system takes: write it to a script file and run that)';
 
@@ -312,7 +328,13 @@ function commandError(
 ): ShellCommandError {
   const what = exitCode === null ? `was killed by ${killedBy ?? 'a signal'}` : `exited with code ${exitCode}`;
   const lines = lastLinesOf(output, lineCount);
-  return new ShellCommandError(`\`${shorten(command)}\` ${what}${lines === undefined ? ' (no output)' : `; ${lines}`}`, exitCode, killedBy);
+  // its shell started, and then could not fork its commands (dash: `Cannot fork`; bash: `fork: …`)
+  const forkHint = exitCode !== 0 && CANNOT_FORK.test(output.stderr.text()) ? NO_FORK_HINT : '';
+  return new ShellCommandError(
+    `\`${shorten(command)}\` ${what}${lines === undefined ? ' (no output)' : `; ${lines}`}${forkHint}`,
+    exitCode,
+    killedBy,
+  );
 }
 
 /**

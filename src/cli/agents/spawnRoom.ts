@@ -7,9 +7,11 @@
  * them when none is left running). Node does not close the pipes of a spawn refused for want of
  * descriptors, so once one was, a spawn is not tried while the process has fewer free than a
  * spawn takes (Linux: `/proc/self/fd` against `/proc/self/limits`). With none of the CLI's tasks
- * running, the shortage is another process's: it is tried again each second, up to
- * {@link ROOM_TRIES} times, then the attempt fails. A stop of every task (SIGTERM) ends the
- * waits: a task still to start does not. It starts nothing itself: the shell agent does.
+ * running, the shortage is another process's: it is tried again each second, and once none of
+ * the agent's spawns started for {@link ROOM_GIVE_UP_MS} (a clock of the room, not of each
+ * attempt: the tasks that come after fail at once until one starts), the attempt fails. A stop of
+ * every task (SIGTERM) ends the waits: a task still to start does not. It starts nothing itself:
+ * the shell agent does.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { ProcessGroups } from './processGroups';
@@ -17,8 +19,8 @@ import type { ProcessGroups } from './processGroups';
 /** The errors of a spawn refused for want of room. */
 const ROOM_CODES: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'EAGAIN']);
 
-/** Most waits of a second, with none of the CLI's tasks running, before the refusal fails the attempt. */
-export const ROOM_TRIES = 30;
+/** How long a room with none of the agent's tasks running may refuse every spawn before its refusals fail their attempts. */
+export const ROOM_GIVE_UP_MS = 30_000;
 
 /** The wait before trying again when none of the CLI's tasks runs (no end to wait for). */
 const ROOM_WAIT_MS = 1000;
@@ -40,6 +42,8 @@ export class SpawnRoom {
   private running = 0;
   // waiters for room, in turn
   private readonly waiters: (() => void)[] = [];
+  // since when a wait with none of the agent's tasks running ended without room, until a spawn starts
+  private stuckSince: number | undefined;
 
   constructor(private readonly groups: ProcessGroups) {
     // every task told to stop: no waiter starts (each sees `stopping` when woken)
@@ -82,6 +86,15 @@ export class SpawnRoom {
   started(): void {
     this.running++;
     this.shortageSuspected = false;
+    this.stuckSince = undefined;
+  }
+
+  /**
+   * How long the room has refused every spawn while none of the agent's tasks ran (since the
+   * first wait of a second that ended without room), 0 when it has not.
+   */
+  stuckForMs(): number {
+    return this.stuckSince === undefined ? 0 : Date.now() - this.stuckSince;
   }
 
   /** A task of the agent ended, its pipes closed: the next waiter's turn (every waiter's when none runs). */
@@ -100,6 +113,7 @@ export class SpawnRoom {
     return new Promise((resolve) => {
       const done = (how: RoomWait) => {
         clearTimeout(timer);
+        if (how === 'time') this.stuckSince ??= Date.now() - ROOM_WAIT_MS;
         const at = this.waiters.indexOf(wake);
         if (at >= 0) this.waiters.splice(at, 1);
         signal.removeEventListener('abort', aborted);

@@ -20,6 +20,9 @@ import { evictionNote, reachRedis } from '../remote/redisAccess';
 import { WORKER_AGENTS, type WorkerCommandOptions } from './workerOptions';
 import type { WorkerMetrics } from './workerMetrics';
 
+/** How long a shell task this worker has no room to start waits, with none of its tasks running, before it is handed back. */
+const HAND_BACK_AFTER_MS = 2000;
+
 /** What the worker says of a stop signal while it is set up: it served nothing, and stopped cleanly. */
 const WORKER_HOLD: HoldWords = {
   last: (signal) => `rxdag worker: stopped at once on ${signal} before it served: no job taken`,
@@ -52,7 +55,8 @@ async function serve(options: WorkerCommandOptions, io: CliIo, held: HeldStopSig
   const noted = await held.until(evictionNote(target));
   if (noted === undefined) return stoppedEarly();
   const evicts = noted.value;
-  const { agents, groups } = builtinAgents(options.killGraceMs);
+  // a task this worker has no room to start goes back to the queue soon: another worker may have room
+  const { agents, groups } = builtinAgents(options.killGraceMs, { handBackAfterMs: HAND_BACK_AFTER_MS });
   const opened =
     options.metricsPort === undefined ? { value: undefined } : await held.until(metricsOn(options.metricsPort, options.agents));
   if (opened === undefined) return stoppedEarly();
