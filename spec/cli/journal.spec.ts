@@ -233,7 +233,11 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
     const table = await rxdagInProcess('runs', '--store', store);
     expect(table.code).toBe(2);
     expect(table.stdout).toMatch(new RegExp(`^RUN .*\n${passed}\\s+passing\\s+succeeded`));
-    expect(table.stderr).toMatch(new RegExp(`^rxdag: ${escape(corrupt)} \\(.+\\) \\(left out of the list\\)\n$`));
+    expect(table.stderr).toMatch(
+      new RegExp(
+        `^rxdag: ${escape(corrupt)} \\(.+\\) \\(left out of the list; to go on without it, set it aside: mv ${escape(bad)} ${escape(bad)}\\.bad\\)\n$`,
+      ),
+    );
     const json = await rxdagInProcess('runs', '--store', store, '--json');
     expect(json.code).toBe(2);
     expect(

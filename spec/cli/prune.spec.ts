@@ -395,13 +395,21 @@ describe('rxdag prune', () => {
 
     const selected = await inProcess(['prune', '--older-than', '30d', '--store', store]);
     expect(selected.code).toBe(2);
-    expect(selected.stderr).toMatch(new RegExp(`^rxdag: ${escape(line)} \\(.*\\) \\(not removed\\)\\n$`));
+    expect(selected.stderr).toMatch(
+      new RegExp(
+        `^rxdag: ${escape(line)} \\(.*\\) \\(not removed; to go on without it, set it aside: mv ${escape(junk)} ${escape(junk)}\\.bad\\)\\n$`,
+      ),
+    );
     expect(selected.stdout).toBe(`${removedLine(old)}\nremoved 1 run; 0 kept\n`);
 
     const named = await inProcess(['prune', 'junk', '--store', store]);
     // the run named was refused: its refusal is all that is said
     expect(named).toMatchObject({ code: 2, stdout: '' });
-    expect(named.stderr).toMatch(new RegExp(`^rxdag: ${escape(line)} .*\\(not removed\\)\\n$`));
+    expect(named.stderr).toMatch(
+      new RegExp(
+        `^rxdag: ${escape(line)} .*\\(not removed; to go on without it, set it aside: mv ${escape(junk)} ${escape(junk)}\\.bad\\)\\n$`,
+      ),
+    );
     expect(Object.keys(storeFiles(store))).toEqual(['junk.jsonl']);
   });
 });

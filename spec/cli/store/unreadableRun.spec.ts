@@ -42,11 +42,15 @@ describe('a folder store with a run the user cannot read', () => {
     const listed = await asAnotherUser(() => rxdag('runs', '--store', store));
     expect(listed.code).toBe(2);
     expect(listed.stdout).toMatch(new RegExp(`^RUN .*\n${runId}\\s+quick\\s+succeeded`));
-    expect(listed.stderr).toBe(`rxdag: ${line} (left out of the list)\n`);
+    expect(listed.stderr).toBe(`rxdag: ${line} (left out of the list; to go on without it, set it aside: mv ${file} ${file}.bad)\n`);
     const shown = await asAnotherUser(() => rxdag('show', runId, '--store', store));
     expect(shown).toMatchObject({ code: 0, stderr: '' });
     expect(shown.stdout).toContain(`run ${runId}: DAG quick, succeeded`);
-    expect(await asAnotherUser(() => rxdag('show', 'private', '--store', store))).toEqual({ code: 2, stdout: '', stderr: `rxdag: ${line}\n` });
+    expect(await asAnotherUser(() => rxdag('show', 'private', '--store', store))).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: ${line}\n`,
+    });
   });
 
   it('should list the others around a folder where a run file should be, naming it', async () => {
@@ -56,9 +60,14 @@ describe('a folder store with a run the user cannot read', () => {
 
     const listed = await rxdag('runs', '--store', store, '--json');
     expect(listed.code).toBe(2);
-    expect(listed.stdout.trim().split('\n').map((json) => (JSON.parse(json) as { runId: string }).runId)).toEqual([runId]);
+    expect(
+      listed.stdout
+        .trim()
+        .split('\n')
+        .map((json) => (JSON.parse(json) as { runId: string }).runId),
+    ).toEqual([runId]);
     expect(listed.stderr).toBe(
-      `rxdag: journal of run "stray" cannot be read at ${folder}: EISDIR (illegal operation on a directory) (left out of the list)\n`,
+      `rxdag: journal of run "stray" cannot be read at ${folder}: EISDIR (illegal operation on a directory) (left out of the list; to go on without it, set it aside: mv ${folder} ${folder}.bad)\n`,
     );
     expect(await rxdag('show', runId, '--store', store)).toMatchObject({ code: 0, stderr: '' });
     expect(readdirSync(store).sort()).toEqual([`${runId}.jsonl`, 'stray.jsonl']);

@@ -26,7 +26,7 @@ import { pruneLogsProblems, removeRunLogs } from './pruneLogs';
 import { openStore, type Store, storeExists } from '../store/openStore';
 import { durationProblem, parseDuration, type PruneRule, runCountProblem, selectRunsToPrune } from '../store/pruneSelection';
 import { listRuns, type RunList } from '../store/runList';
-import { asRefusal, goneRemedy, refusalLine } from '../store/storeErrors';
+import { asRefusal, goneRemedy, refusalLine, setAsideHint } from '../store/storeErrors';
 import { type StoreLocation, storeLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
 
@@ -73,7 +73,7 @@ export async function pruneCommand(runIds: readonly string[], raw: RawPruneOptio
     const plan =
       rule === undefined
         ? namedRuns(runIds, listed, raw.interrupted === true, location, await resumeHints(journal, runIds, listed, location))
-        : selectedRuns(listed, rule);
+        : selectedRuns(listed, rule, location);
     for (const refusal of plan.refusals) io.stderr.write(`rxdag: ${formatProblem({ message: refusal })}\n`);
     if (plan.remove.length === 0) {
       // every run named was refused: the refusals said why, nothing more is to say
@@ -195,7 +195,7 @@ function namedRuns(
     const run = byId.get(runId);
     // another run's unreadable file does not keep this one from going; its own does
     const own = unreadable.find((error) => error.runId === runId);
-    if (own !== undefined) refusals.push(`${own.message} (not removed)`);
+    if (own !== undefined) refusals.push(`${own.message} (not removed${setAsideHint(own, location)})`);
     else if (run === undefined) refusals.push(refusalLine(new RunNotResumableError(runId, 'unknown'), location)!);
     else if (run.status === 'running') {
       // a lock of another host is listed as running too: its owner names the file to remove once that process is gone
@@ -209,9 +209,9 @@ function namedRuns(
 }
 
 /** The runs `rule` selects; the files of the store that cannot be read stay, each refused in one line as `rxdag runs` reports it. */
-function selectedRuns({ runs, unreadable }: RunList, rule: PruneRule): Plan {
+function selectedRuns({ runs, unreadable }: RunList, rule: PruneRule, location: StoreLocation): Plan {
   const { remove, kept } = selectRunsToPrune(runs, rule);
-  return { remove, kept, refusals: unreadable.map((error) => `${error.message} (not removed)`) };
+  return { remove, kept, refusals: unreadable.map((error) => `${error.message} (not removed${setAsideHint(error, location)})`) };
 }
 
 /**

@@ -19,7 +19,7 @@ import { runsTable } from '../output/runsTable';
 import { openStore, type Store, storeExists } from '../store/openStore';
 import { headersAtOnce, listRuns, startedOver } from '../store/runList';
 import { runCountProblem } from '../store/pruneSelection';
-import { asRefusal } from '../store/storeErrors';
+import { asRefusal, setAsideHint } from '../store/storeErrors';
 import { tornTailNote } from '../store/tornTailNote';
 import { type StoreLocation, storeLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
@@ -77,7 +77,8 @@ export async function runsCommand(raw: RawRunsOptions, io: CliIo): Promise<numbe
       io.stdout.write(`${runsTable(runs, followed).join('\n')}\n`);
     }
     // escaped: a file name or a line of a file not rxdag's may hold terminal controls
-    for (const error of unreadable) io.stderr.write(`rxdag: ${escapeControls(error.message)} (left out of the list)\n`);
+    for (const error of unreadable)
+      io.stderr.write(`rxdag: ${escapeControls(`${error.message} (left out of the list${setAsideHint(error, location)})`)}\n`);
     for (const line of tornTailNotes(location, runs)) io.stderr.write(`${line}\n`);
     return unreadable.length === 0 ? ExitCode.ok : ExitCode.invalid;
   } finally {

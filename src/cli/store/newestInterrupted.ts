@@ -10,7 +10,7 @@ import type { Store } from './openStore';
 import { programRunProblem } from './programRuns';
 import { resumeCommandLine } from './resumeCommand';
 import { headersAtOnce, listRuns, startedOver } from './runList';
-import { asRefusal, CANCELLED_RUN_HINT, FAILED_RUN_HINT, goneRemedy } from './storeErrors';
+import { asRefusal, CANCELLED_RUN_HINT, FAILED_RUN_HINT, goneRemedy, setAsideHint } from './storeErrors';
 import { storeFlag } from './storeLocation';
 
 /**
@@ -26,7 +26,7 @@ export async function newestInterrupted(store: Store): Promise<string> {
     // the newest interrupted run may be the one that cannot be read: name it rather than guess
     throw new InvalidInputError(
       unreadable.map((error) => ({
-        message: `${error.message}; which interrupted run is the newest cannot be told: name the run (rxdag resume RUN_ID)`,
+        message: `${error.message}; which interrupted run is the newest cannot be told: name the run (rxdag resume RUN_ID)${setAsideHint(error, store.location)}`,
       })),
     );
   }

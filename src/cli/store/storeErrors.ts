@@ -59,6 +59,17 @@ export function refusalLine(error: unknown, store: StoreLocation, doing?: string
   return undefined;
 }
 
+/**
+ * How to go on without a run's file that cannot be read, in a folder store: moved aside, under a
+ * name that is not a journal's (a listing takes `*.jsonl` only), it no longer holds up the store's
+ * commands, and nothing of it is lost. Empty for a PostgreSQL store.
+ */
+export function setAsideHint(error: JournalCorruptError, store: StoreLocation): string {
+  if (store.kind !== 'folder') return '';
+  const file = error.where.replace(/:\d+$/, '');
+  return `; to go on without it, set it aside: mv ${shellWord(file)} ${shellWord(`${file}.bad`)}`;
+}
+
 /** Whether `path` is a file here. */
 function isFile(path: string): boolean {
   try {
