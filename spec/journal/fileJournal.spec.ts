@@ -435,7 +435,7 @@ describe('fileJournal', () => {
     const before = fs.readFileSync(path.join(dir, 'held.jsonl'), 'utf8');
     fs.rmSync(lock); // by hand, or by a process that judged the run interrupted
     expect(() => writer.append(legalStart('held').slice(2))).toThrow(
-      `the run no longer owns its record: its lock file ${lock} was removed while it ran; another process may own the run now, so nothing more is written`,
+      `the run no longer owns its record: its lock file ${lock} was removed while it ran; another process may take the run over, so nothing more is written`,
     );
     // another owner took it meanwhile: its lock is left as it is
     fs.writeFileSync(lock, JSON.stringify({ host: os.hostname(), pid: process.ppid, since: 2 }));
@@ -456,7 +456,7 @@ describe('fileJournal', () => {
     fs.copyFileSync(lock, copy);
     fs.renameSync(copy, lock); // a restore, a sync tool: the same content, another file
     expect(() => writer.append(legalStart('copied').slice(2))).toThrow(
-      `the run no longer owns its record: its lock file ${lock} was replaced while it ran (by a file naming this process: a copy); another process may own the run now, so nothing more is written`,
+      `the run no longer owns its record: its lock file ${lock} was replaced while it ran (by a file naming this process: a copy); another process may take the run over, so nothing more is written`,
     );
     writer.close();
   });

@@ -27,7 +27,8 @@ export function refuseIfLost(held: HeldLock, file: { readonly path: string; read
     throw Object.assign(new Error(`${why}; nothing more is written`), { journalLost: gone });
   }
   if (lost === undefined) return;
-  throw new Error(`the run no longer owns its record: ${lost}; another process may own the run now, so nothing more is written`);
+  const error = new Error(`the run no longer owns its record: ${lost}; another process may take the run over, so nothing more is written`);
+  throw Object.assign(error, { lockLost: true });
 }
 
 /**

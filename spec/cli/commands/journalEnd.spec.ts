@@ -20,6 +20,18 @@ describe('the line of a journal that could not be written', () => {
     );
   });
 
+  it('should not wait for a store that can be written when the run lost its lock: a resume goes on unless another process did', () => {
+    const cause = Object.assign(
+      new Error(
+        'the run no longer owns its record: its lock file x.lock was removed while it ran; another process may take the run over, so nothing more is written',
+      ),
+      { lockLost: true },
+    );
+    expect(journalFailureLine(new JournalWriteError('r1', '/work/runs-store', cause), store, false)).toBe(
+      `rxdag: cannot write the journal runs-store/ (run "r1"): ${cause.message}; run stopped (rxdag resume r1 --store runs-store continues it unless another process has)`,
+    );
+  });
+
   it('should name the file that closing the journal failed on', () => {
     const cause = Object.assign(new Error('EACCES'), { code: 'EACCES', path: '/work/runs-store/r1.lock' });
     expect(journalFailureLine(new JournalWriteError('r1', '/work/runs-store', cause, false, true), store, true)).toBe(

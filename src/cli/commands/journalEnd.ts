@@ -40,6 +40,9 @@ export function journalFailureLine(
   if (lost === 'replaced')
     return `${head}; a resume goes on from what the file now there holds (${resumeCommand ?? resumeCommandLine(error.runId, store)})`;
   const resume = resumeCommand ?? resumeCommandLine(error.runId, store);
+  // its lock gone or another's: the store can be written, and a resume takes the run if no one else has
+  if ((error.cause as { lockLost?: unknown } | undefined)?.lockLost === true)
+    return `${head} (${resume} continues it unless another process has)`;
   return `${head} (${resume} continues it once the store can be written)`;
 }
 
