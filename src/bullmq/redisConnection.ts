@@ -117,6 +117,8 @@ export class RedisTarget {
    */
   reasonOf(error: unknown, wasConnected = false): string {
     const reason = this.redact(messageOf(error));
+    const descriptors = NO_DESCRIPTORS.exec(reason)?.[1];
+    if (descriptors !== undefined) return `no file descriptors left to connect with (${descriptors}): raise the limit, \`ulimit -n\``;
     if (NOT_REDIS_PROTOCOL.test(reason)) return "the server does not answer in Redis's protocol (is it a Redis server?)";
     if (/^NOAUTH\b/.test(reason)) {
       return `this Redis needs a password (NOAUTH): give it in the URL, ${this.tls ? 'rediss' : 'redis'}://:PASSWORD@HOST:PORT`;
@@ -256,6 +258,18 @@ export function assertSafeWithoutKey(target: RedisTarget, hasKey: boolean, insec
  */
 export function refusesCredentials(reason: string): boolean {
   return /\b(NOAUTH|WRONGPASS)\b/.test(reason);
+}
+
+/** What `reasonOf` says of a connection this process had no file descriptor left for. */
+const NO_DESCRIPTORS = /\b(EMFILE|ENFILE)\b/;
+
+/**
+ * Whether a worker that meets `reason` while it starts should give up rather than wait: Redis
+ * refused its credentials, or this process has no file descriptors left to connect with (none of
+ * its tasks runs yet to give any back).
+ */
+export function stopsStart(reason: string): boolean {
+  return refusesCredentials(reason) || NO_DESCRIPTORS.test(reason);
 }
 
 /** Whether `reason` is what Redis answers a `SELECT` of a database it does not have (Redis 7; older servers): reached, and refused. */

@@ -26,7 +26,7 @@ import type { Outcome } from './jobFormat';
 import { type JobLoss, lostJobOf, LostJobs } from './lostJobs';
 import { type JobRefusal, resolveWorkerOptions, type WorkerOptions } from './options';
 import { OutageLog } from './outageLog';
-import { lacksDatabase, type RedisConnectionError, refusesCredentials } from './redisConnection';
+import { lacksDatabase, type RedisConnectionError, stopsStart } from './redisConnection';
 
 /** A running worker. */
 export interface RemoteWorker {
@@ -109,7 +109,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   const cancels = new CancelWatch(target, prefix, leaseMs, () => running.values(), {
     cancelled: (queue, jobId, reason) => stop(queue, jobId, reason),
     failed: (error) => {
-      if (refusesCredentials(error.reason)) refuse(error);
+      if (stopsStart(error.reason)) refuse(error);
       outages.failed('cancels', error.reason, `rxdag worker ${id}: ${error.message}`);
     },
     connected: () => outages.connected('cancels', `rxdag worker ${id}: cancels: connected to Redis again`),
@@ -230,7 +230,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
         return;
       }
       const reason = target.reasonOf(error, everReady);
-      if (refusesCredentials(reason)) refuse(target.fail(`reach queue "${queue}"`, error, everReady));
+      if (stopsStart(reason)) refuse(target.fail(`reach queue "${queue}"`, error, everReady));
       outages.failed(source, reason, `rxdag worker ${id}: ${source}: ${reason}`);
     });
     worker.getBackend().on('ready', () => {

@@ -15,6 +15,7 @@ import { exitCodeOf, HeldStopSignals, type HoldWords, onStopSignals, type StopSi
 import { ExitCode } from '../exitCodes';
 import { listenProblem, NO_PROM_CLIENT } from '../output/metricsEndpoint';
 import { lingerForScrape } from '../output/metricsLinger';
+import { messageOf } from '../../bullmq/redisConnection';
 import { InvalidInputError } from '../problems';
 import { evictionNote, reachRedis } from '../remote/redisAccess';
 import { WORKER_AGENTS, type WorkerCommandOptions } from './workerOptions';
@@ -116,7 +117,13 @@ async function serve(options: WorkerCommandOptions, io: CliIo, held: HeldStopSig
   // came since the last step: nothing between it and here waits)
   held.release();
   try {
-    await Promise.race([worker.ready(), stopped]);
+    try {
+      await Promise.race([worker.ready(), stopped]);
+    } catch (error) {
+      // a start no wait mends (Redis refused the credentials, no file descriptors left): what it took goes back
+      await worker.close({ force: true });
+      throw new InvalidInputError([{ message: messageOf(error) }]);
+    }
     if (!stopping) announce();
     await stopped;
     await worker.close();
