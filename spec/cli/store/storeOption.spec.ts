@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { tempDir, writeText } from '../support/files';
 import { rxdagInProcess as rxdag } from '../support/inProcessCli';
 
@@ -46,7 +46,8 @@ describe('the --store option and RXDAG_STORE', () => {
     expect(await rxdag('runs', '--store', 'postgres://u@127.0.0.1:99999/test')).toEqual({
       code: 2,
       stdout: '',
-      stderr: 'rxdag: --store postgres://u@127.0.0.1:99999/test has a port outside 1 to 65535 (or a password holding / ? or #, to be written %2F %3F %23)\n',
+      stderr:
+        'rxdag: --store postgres://u@127.0.0.1:99999/test has a port outside 1 to 65535 (or a password holding / ? or #, to be written %2F %3F %23)\n',
     });
     // digits of a password holding a `/` read as a port: not echoed
     const slash = await rxdag('runs', '--store', 'postgres://app:834921/Zq@db.example/runs');
@@ -99,6 +100,21 @@ describe('the --store option and RXDAG_STORE', () => {
       stdout: '',
       stderr: `rxdag: RXDAG_STORE=${shown}?schema=a%00b: the schema (schema=) must be 1 to 63 bytes without NUL, got "a\\u0000b"\n`,
     });
+  });
+
+  it("should refuse libpq's key=value form instead of making a folder of it, its password hidden", async () => {
+    const given = "host=127.0.0.1 port=5432 password='s3 cret' dbname=test";
+    expect(await rxdag('run', dagFile(), '--store', given)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'rxdag: --store host=127.0.0.1 port=5432 password=*** dbname=test is a PostgreSQL connection string in key=value form, ' +
+        'which rxdag does not take: write it as a URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE\n',
+    });
+    expect(existsSync(given)).toBe(false);
+    // one setting alone, or words that are no settings, may name a folder
+    expect(await rxdag('run', dagFile(), '--store', 'host=x', '--quiet')).toMatchObject({ code: 0 });
+    rmSync('host=x', { recursive: true });
   });
 
   it('should refuse a URL of another scheme instead of making folders of it', async () => {

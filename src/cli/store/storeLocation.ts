@@ -53,6 +53,13 @@ export type StoreLocation =
       readonly source: StoreSource;
     };
 
+/** Two or more of libpq's `keyword=value` settings, as `host=db dbname=runs` writes them: no folder name a user means. */
+const LIBPQ_VALUE = String.raw`(?:'(?:[^'\\]|\\.)*'|\S*)`;
+const LIBPQ_KEYWORDS = new RegExp(
+  String.raw`^\s*(?:host|hostaddr|port|dbname|user|password|sslmode|connect_timeout|application_name|options|service)\s*=${LIBPQ_VALUE}(?:\s+\w+\s*=${LIBPQ_VALUE})+\s*$`,
+  'i',
+);
+
 /** The forms a store takes, for the line that refuses another. */
 const STORE_FORMS = 'a folder path or a postgres:// (postgresql://) connection string';
 
@@ -94,6 +101,13 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
   if (/^[a-z][a-z\d+.-]*:\/\//i.test(given)) {
     throw refusal(
       `${named(redactConnectionString(given))} is not a store: ${source === 'flag' ? '--store' : STORE_ENV} takes ${STORE_FORMS}`,
+    );
+  }
+  // libpq's `host=… dbname=…` form: a folder of that name (with the password in it) otherwise
+  if (LIBPQ_KEYWORDS.test(given)) {
+    const shown = escapeControls(given.replace(/\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S*)/gi, 'password=***'));
+    throw refusal(
+      `${named(shown)} is a PostgreSQL connection string in key=value form, which rxdag does not take: write it as a URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE`,
     );
   }
   // a shell expands `~` (and `~user`) only at the start of a word: `--store=~/runs` reaches rxdag as written
