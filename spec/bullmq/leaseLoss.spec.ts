@@ -1,5 +1,5 @@
 import { type Agent, runDag } from '../../src/index';
-import { remoteAgent, startWorker } from '../../src/bullmq/index';
+import { type LeaseLapse, remoteAgent, startWorker } from '../../src/bullmq/index';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { cancelKey } from '../../src/bullmq/cancelSignals';
@@ -81,8 +81,13 @@ describeRedis('a worker that loses the lease of a job', (env) => {
       );
     const cutOff = start('cut-off', proxy.url);
     await cutOff.ready();
-    const agent = closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE }));
-    const run = runDag({ id: 'cut', tasks: [{ id: 't', agent: 'job', timeoutMs: 20_000 }] }, { agents: { job: agent } }).subscribe();
+    const lapses: LeaseLapse[] = [];
+    const onLeaseLapsed = (lapse: LeaseLapse) => lapses.push(lapse);
+    const agent = closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: LEASE, onLeaseLapsed }));
+    let runId = '';
+    const run = runDag({ id: 'cut', tasks: [{ id: 't', agent: 'job', timeoutMs: 20_000 }] }, { agents: { job: agent } }).subscribe(
+      (event) => (runId = event.runId),
+    );
     closer.onClose(() => run.unsubscribe());
     await waitFor(() => runs.length === 1, 'the cut-off worker to take the job');
     await start('connected', env.url).ready();
@@ -93,6 +98,9 @@ describeRedis('a worker that loses the lease of a job', (env) => {
     await waitFor(() => runs[0]!.abortedAt !== undefined, 'the cut-off copy to be stopped', 3000);
     expect(runs[0]!.abortedAt! - cutAt).toBeLessThan(LEASE + LEASE / 3 + 500);
     expect(runs[1]!.worker).toBe('connected');
+    // the scheduler heard that the attempt runs again elsewhere, which its events do not tell
+    await waitFor(() => lapses.length > 0, 'the scheduler to hear of the lapse');
+    expect(lapses).toEqual([{ queue: 'job', runId, taskId: 't', attempt: 1 }]);
     run.unsubscribe(); // its attempt on the connected worker is cancelled
     await waitFor(() => runs[1]!.abortedAt !== undefined, 'the other copy to be cancelled');
   });

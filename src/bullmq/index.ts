@@ -10,7 +10,7 @@ import './peer';
 
 export { type CancelNotSent, remoteAgent, type RemoteAgent, type RemoteAgentClient, type RemoteAgentClosed } from './remoteAgent';
 export { startWorker, type RemoteWorker } from './startWorker';
-export type { JobRefusal, RedisConnectionChange, RemoteAgentOptions, WorkerOptions } from './options';
+export type { JobRefusal, LeaseLapse, RedisConnectionChange, RemoteAgentOptions, WorkerOptions } from './options';
 export {
   InputNotJsonSafeError,
   JobTooLargeError,

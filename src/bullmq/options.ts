@@ -76,6 +76,21 @@ export interface RemoteAgentOptions extends SharedOptions {
    * still away fails with a `RedisConnectionError`. What it throws is ignored. @default none
    */
   readonly onConnectionChange?: ((change: RedisConnectionChange) => void) | undefined;
+  /**
+   * Hears when the worker running an attempt stopped renewing its lease (it died, or lost Redis)
+   * and the job went back to the queue: the attempt runs again on another worker, under the same
+   * attempt number (past `maxLeaseLosses` lapses it fails with `WorkerLostError`), so its work
+   * may be done twice. The run's events do not tell it. What it throws is ignored. @default none
+   */
+  readonly onLeaseLapsed?: ((lapse: LeaseLapse) => void) | undefined;
+}
+
+/** An attempt whose worker's lease lapsed (see {@link RemoteAgentOptions.onLeaseLapsed}). */
+export interface LeaseLapse {
+  readonly queue: string;
+  readonly runId: string;
+  readonly taskId: string;
+  readonly attempt: number;
 }
 
 /** Options of {@link startWorker}. */
@@ -167,6 +182,9 @@ const remoteAgentSchema = z.strictObject({
   onConnectionChange: z
     .custom<NonNullable<RemoteAgentOptions['onConnectionChange']>>((value) => typeof value === 'function', { error: 'must be a function' })
     .optional(),
+  onLeaseLapsed: z
+    .custom<NonNullable<RemoteAgentOptions['onLeaseLapsed']>>((value) => typeof value === 'function', { error: 'must be a function' })
+    .optional(),
 });
 
 const workerSchema = z.strictObject({
@@ -228,6 +246,7 @@ export function resolveRemoteAgentOptions(options: RemoteAgentOptions) {
     capacity: checked.capacity,
     idleMs: checked.idleMs ?? 30_000,
     onConnectionChange: checked.onConnectionChange,
+    onLeaseLapsed: checked.onLeaseLapsed,
   };
 }
 

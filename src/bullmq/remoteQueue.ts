@@ -5,11 +5,10 @@
  * `duplicated`, and a finished job's result is read at once), checks on a silent job every lease
  * period and on every job when Redis is back after an outage (a missed event, a vanished job, a
  * worker lost too often), cancels jobs whose attempt ended early (unsubscribed, `jobCancels.ts`),
- * and removes each job once the outcome read from it is recorded in the run's journal (the
- * removals of one tick together, `finishedJobs.ts`). Every command has a time limit
- * (`commandConnection.ts`), an add is tried again while Redis is away for up to a lease period
- * (`redisAway.ts`), so an outage fails attempts rather than hangs them, and closing waits for
- * Redis a bounded time. It does not decide retries or timeouts: the scheduler does (unsubscribing).
+ * and removes each job once its outcome is recorded in the run's journal (a tick's removals at
+ * once, `finishedJobs.ts`). Every command has a time limit (`commandConnection.ts`), an add is
+ * tried again while Redis is away for up to a lease period (`redisAway.ts`), so an outage fails
+ * attempts rather than hangs them. It does not decide retries or timeouts: the scheduler does.
  */
 import { Observable } from 'rxjs';
 import { stoppedForResume, type TaskContext, TaskTimeoutError, type WorkerResult } from '../index';
@@ -23,7 +22,8 @@ import { type CancelNotSent, JobCancels, type OwnershipCheck } from './jobCancel
 import { jobIdFor, otherRunsJob, signedJobData, unsendableInput } from './jobFormat';
 import { failedJobSettlement, parsedJson, type Settlement, settlementOf } from './outcomes';
 import { existingOwnJob, lookInTurn, markTaken, mayAddAgain, ownershipOf, readyToAddAgain, vanishedError, waiterFor } from './waiter';
-import type { Waiter } from './waiter';
+import { tellLeaseLapse, type Waiter } from './waiter';
+import type { LeaseLapse } from './options';
 import type { RedisConnectionError, RedisTarget } from './redisConnection';
 
 /**
@@ -51,6 +51,7 @@ export interface RemoteQueueConfig {
   readonly retainMs: number;
   /** Hears each error of the command connection (each reconnect try's), and each time it is up. */
   readonly connectionWatch?: ConnectionWatch | undefined;
+  readonly onLeaseLapsed?: ((lapse: LeaseLapse) => void) | undefined;
 }
 
 /** What hears of a client's command connection (see `CommandConnectionOptions`). */
@@ -191,6 +192,7 @@ export class RemoteQueue {
         changed: (jobId, event) => {
           const waiter = this.waiters.get(jobId);
           if (event === 'duplicated' && waiter !== undefined && waiter.origin === undefined) waiter.origin = 'unchecked';
+          if (event === 'stalled' && waiter !== undefined) tellLeaseLapse(this.config.onLeaseLapsed, this.config.queue, waiter);
           this.nudge(jobId);
         },
         added: (jobId) => {

@@ -21,6 +21,7 @@ import { checkBullmqVersion } from './bullmqVersion';
 import { within } from './commandConnection';
 import { checkLeases, JobRunner, RunningJob, type StopReason } from './jobRunner';
 import { HAND_BACK_DELAY_MS, IntakePauses } from './intakePauses';
+import { tell } from './listeners';
 import { SettlingJobs } from './settlingJobs';
 import type { Outcome } from './jobFormat';
 import { type JobLoss, lostJobOf, LostJobs } from './lostJobs';
@@ -386,14 +387,5 @@ async function lossOf(client: Pick<Redis, 'exists'>, jobKey: string, withinMs = 
     return await Promise.race([found, unknown]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** Calls an application's listener: what it throws is not the job's. */
-function tell<T>(listener: ((value: T) => void) | undefined, value: T): void {
-  try {
-    listener?.(value);
-  } catch {
-    // the application's to report
   }
 }

@@ -10,6 +10,8 @@ import { type CancelReason, issuedAtOf } from './cancelSignals';
 import type { OwnershipCheck } from './jobCancels';
 import { RemoteJobError } from './errors';
 import { type JobData, otherRunsJob } from './jobFormat';
+import type { LeaseLapse } from './options';
+import { tell } from './listeners';
 
 /** One attempt waiting for its job's outcome. */
 export interface Waiter {
@@ -167,4 +169,9 @@ export function vanishedError(waiter: Waiter, queue: string): RemoteJobError {
   return new RemoteJobError(
     `job "${waiter.jobId}" on queue "${queue}" is no longer in Redis (removed by someone else, or Redis lost its data)${again}`,
   );
+}
+
+/** Tells `onLeaseLapsed` of the attempt of `waiter`, whose worker's lease lapsed (what it throws is ignored). */
+export function tellLeaseLapse(listener: ((lapse: LeaseLapse) => void) | undefined, queue: string, { task }: Waiter): void {
+  tell(listener, { queue, runId: task.runId, taskId: task.id, attempt: task.attempt });
 }

@@ -109,6 +109,10 @@ describeRedis('rxdag run --redis with rxdag worker processes', (env) => {
       const [taskId, attempt] = line.split(' ');
       const done = completed.find((event) => event.taskId === taskId)!;
       expect([String(done.attempt), done.worker === victim.id]).toEqual([attempt, false]);
+      // and the run said that it ran again elsewhere, which its events do not tell
+      expect(result.stderr).toContain(
+        `rxdag: task ${taskId} #${attempt}: its worker stopped renewing its lease (it died, or lost Redis): it runs again on another worker`,
+      );
     }
     // the output says which worker ran each task
     expect(result.stdout).toMatch(/task\.completed L0-0 #1 in \d+ ms on worker \S+:\d+\n/);

@@ -9,6 +9,7 @@
  */
 import { type CancelNotSent, type RedisConnectionChange, type RemoteAgent, remoteAgent } from '../../bullmq/index';
 import { refusesCredentials } from '../../bullmq/redisConnection';
+import { escapeControls } from '../../dag/text';
 import { SHELL_AGENT } from '../agents/shellAgent';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
 import { cancelChannelNote, evictionNote, reachRedis } from './redisAccess';
@@ -72,6 +73,7 @@ export async function remoteAgents(
       ...(settings.key === undefined ? {} : { key: settings.key }),
       insecure: settings.insecure,
       onConnectionChange,
+      onLeaseLapsed: ({ taskId, attempt }) => say(leaseLapseLine(taskId, attempt)),
     });
   }
   const workers = await connectedWorkers(
@@ -98,6 +100,16 @@ export async function remoteAgents(
     },
     cutShort: () => (closing ? CLOSE_CUT_SHORT : undefined),
   };
+}
+
+/**
+ * What the run says of an attempt whose worker stopped renewing its lease: its events do not
+ * tell it (the attempt goes on, under its number), and part of its work may be done twice.
+ */
+export function leaseLapseLine(taskId: string, attempt: number): string {
+  return escapeControls(
+    `rxdag: task ${taskId} #${attempt}: its worker stopped renewing its lease (it died, or lost Redis): it runs again on another worker, and what it did there may be done twice`,
+  );
 }
 
 /**
