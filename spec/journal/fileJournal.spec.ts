@@ -100,12 +100,13 @@ describe('fileJournal', () => {
     fs.chmodSync(shared, 0o775);
     written(shared, 'team');
     expect(fs.statSync(shared).mode & 0o777).toBe(0o775);
-    // the run's file is its user's only there: it holds what its tasks are given
-    expect(fs.statSync(path.join(shared, 'team.jsonl')).mode & 0o777).toBe(0o600);
+    // the run's file is not for other users there (its group's, a team's, too): it holds what its tasks are given
+    expect(fs.statSync(path.join(shared, 'team.jsonl')).mode & 0o777).toBe(0o640 & ~process.umask());
   });
 
-  it("should not resume a run from another user's file, or one others can write to, changing nothing and running nothing", async () => {
+  it("should not resume a run from another user's file in a folder anyone can write to, or one others can write to, changing nothing", async () => {
     const dir = freshDir();
+    fs.chmodSync(dir, 0o1777); // a shared /tmp-like folder: anyone can put a file there
     const own = process.getuid!();
     // another user's file: as root, one chowned to nobody; else this user's file, the process made to run as another
     const foreign = written(dir, 'planted');
@@ -120,8 +121,8 @@ describe('fileJournal', () => {
     expect(planted.error).toMatchObject({ reason: 'untrusted', runId: 'planted' });
     expect((planted.error as Error).message).toBe(
       `run "planted" is not resumed from the journal at ${dir}: its file ${foreign} is another user's ` +
-        `(uid ${own === 0 ? otherUid : own}; this process runs as uid ${ranBy}), who could have written the tasks a resume ` +
-        'would run: resume it as that user, or make the file yours if you trust what it holds',
+        `(uid ${own === 0 ? otherUid : own}; this process runs as uid ${ranBy}), in a folder any user can write to, who could have ` +
+        'written the tasks a resume would run: resume it as that user, or make the file yours if you trust what it holds',
     );
     expect(planted.events).toEqual([]);
     expect(fs.readFileSync(foreign)).toEqual(before);
@@ -138,6 +139,19 @@ describe('fileJournal', () => {
     // taken up once trusted; a file its group can write is
     fs.chmodSync(open, 0o660);
     expect((await resumeOutcome(dir, 'open')).error).toBeUndefined();
+  });
+
+  it("should resume a teammate's run from a store only its group can write to (the team is trusted)", async () => {
+    const dir = freshDir();
+    fs.chmodSync(dir, 0o2775);
+    const own = process.getuid!();
+    const file = written(dir, 'team');
+    if (own === 0) fs.chownSync(file, 65534, 65534);
+    else jest.spyOn(process, 'getuid').mockReturnValue(own + 1);
+    const resumed = await resumeOutcome(dir, 'team');
+    jest.restoreAllMocks();
+    expect(resumed.error).toBeUndefined();
+    expect(resumed.events[resumed.events.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
   });
 
   it('should leave a torn last line where it was when the disk is full as it is moved, the resume failing on it', async () => {

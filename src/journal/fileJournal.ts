@@ -37,13 +37,16 @@ import { replacedWhileRead, untrustedJournal } from './journalOwner';
  * interrupted, never acknowledged), whose bytes it keeps beside the journal in `<run>.jsonl.torn`.
  * Reading a file and judging it is `fileRecord.ts`'s; ownership is `lockFile.ts`'s; forgetting a
  * run is `removeRun.ts`'s; a file the system will not read is reported as `unreadableFile.ts`
- * says, like a corrupt one. A resume takes up a file of this user's (or root's) that other users
- * cannot write, only (`journalOwner.ts`); new files are this user's only. A new run's header is written aside first; the first `create` or
+ * says, like a corrupt one. A resume takes up no file that anyone could have written
+ * (`journalOwner.ts`); new files are readable by their user and group only. A new run's header is written aside first; the first `create` or
  * `remove` of a journal removes those a killed process left (`staleAside.ts`); a listing removes
  * nothing of them. Other processes may create, end, resume and remove runs while it
  * reads: a run whose file is removed before it is read is one it does not have (not an error),
  * and a listing says of each run what held at some moment while it was listed (see {@link listedRun}).
  */
+
+/** A new journal's (and a torn tail's) mode: its user's and group's (a team's store), not other users'. */
+const JOURNAL_MODE = 0o640;
 
 /** Options of {@link fileJournal}. */
 export interface FileJournalOptions {
@@ -111,8 +114,8 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
     const aside = asideFileOf(journal);
     let fd: number | undefined;
     try {
-      // its user's only: it holds what tasks are given (a shell task's `env`), in a folder others may read
-      const asideFd = fs.openSync(aside, 'w', 0o600);
+      // not for other users: it holds what tasks are given (a shell task's `env`), in a folder they may read
+      const asideFd = fs.openSync(aside, 'w', JOURNAL_MODE);
       try {
         const bytes = new TextBytes();
         headerText(header, (piece) => writeAll(asideFd, bytes.of(piece)));
@@ -156,15 +159,21 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
       let fd: number | undefined;
       try {
         const untrusted = (because: string) => new RunNotResumableError(runId, 'untrusted', undefined, root, because);
-        const checked = fs.statSync(journal);
-        const because = untrustedJournal(checked, journal);
-        if (because !== undefined) throw untrusted(because);
-        const record = readingFile(journal, runId, () => readRecord(journal, runId, true));
+        const folderOpen = (fs.statSync(root).mode & 0o002) !== 0;
+        // judged on the file read, and the file appended to must be that one
+        let read: fs.Stats | undefined;
+        const record = readingFile(journal, runId, () =>
+          readRecord(journal, runId, true, (readFd) => {
+            read = fs.fstatSync(readFd);
+            const because = untrustedJournal(read, journal, folderOpen);
+            if (because !== undefined) throw untrusted(because);
+          }),
+        );
         const last = record.events[record.events.length - 1];
         if (last?.type === 'dag.completed') throw new RunNotResumableError(runId, 'ended', last.outcome, root);
         fd = fs.openSync(journal, 'a');
         const opened = fs.fstatSync(fd);
-        if (opened.ino !== checked.ino || opened.dev !== checked.dev) throw untrusted(replacedWhileRead(journal));
+        if (opened.ino !== read!.ino || opened.dev !== read!.dev) throw untrusted(replacedWhileRead(journal));
         // cut once the resume appends: a resume its replay refuses leaves the file as it was
         const cutTorn = record.tornBytes > 0 ? () => keepTornTail(journal, record.completeBytes, record.tornBytes, torn) : undefined;
         const taken: JournaledRun = {
@@ -336,7 +345,7 @@ function keepTornTail(journal: string, completeBytes: number, tornBytes: number,
     fs.readSync(fd, tail, 0, tornBytes, completeBytes);
     const keptBefore = fs.statSync(tornPath, { throwIfNoEntry: false })?.size; // earlier torn tails stay
     try {
-      const kept = fs.openSync(tornPath, 'a');
+      const kept = fs.openSync(tornPath, 'a', JOURNAL_MODE);
       try {
         writeAll(
           kept,

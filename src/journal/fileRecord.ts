@@ -41,8 +41,18 @@ export interface JournalRecord extends RecordedRun {
  * Reads a journal file. `strict`: any unreadable line but a torn last one, a gap in `seq` or an
  * event of another run is a `JournalCorruptError`; otherwise (listing) it reads what it can.
  */
-export function readRecord(file: string, runId: string | undefined, strict: boolean): JournalRecord {
-  return withFileLines(file, openJournalFile, (lines) => readLines(lines, file, runId, strict));
+export function readRecord(file: string, runId: string | undefined, strict: boolean, check?: (fd: number) => void): JournalRecord {
+  const open = (path: string): number => {
+    const fd = openJournalFile(path);
+    try {
+      check?.(fd); // the file opened, before it is read: what it throws refuses it
+    } catch (error) {
+      fs.closeSync(fd);
+      throw error;
+    }
+    return fd;
+  };
+  return withFileLines(file, open, (lines) => readLines(lines, file, runId, strict));
 }
 
 function readLines(lines: FileLines, file: string, runId: string | undefined, strict: boolean): JournalRecord {

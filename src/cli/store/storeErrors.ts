@@ -62,10 +62,13 @@ export function refusalLine(error: unknown, store: StoreLocation, doing?: string
 /**
  * How to go on without a run's file that cannot be read, in a folder store: moved aside, under a
  * name that is not a journal's (a listing takes `*.jsonl` only), it no longer holds up the store's
- * commands, and nothing of it is lost. Empty for a PostgreSQL store.
+ * commands, and nothing of it is lost. Empty for a PostgreSQL store, and for a file this user has
+ * no permission to read.
  */
 export function setAsideHint(error: JournalCorruptError, store: StoreLocation): string {
-  if (store.kind !== 'folder') return '';
+  // a file this user may not read is another's to deal with (a teammate's run in a shared store)
+  const code = (error as { code?: unknown }).code;
+  if (store.kind !== 'folder' || code === 'EACCES' || code === 'EPERM') return '';
   const file = error.where.replace(/:\d+$/, '');
   return `; to go on without it, set it aside: mv ${shellWord(file)} ${shellWord(`${file}.bad`)}`;
 }
