@@ -95,7 +95,7 @@ describe('shell agent', () => {
 
   it('should say which limit a shell met that could not start a process for its command (dash, bash)', async () => {
     const hint =
-      '\n(its shell could not start a process: the limit of processes, `ulimit -u`, was reached: raise it, or run fewer tasks at once)';
+      "\n(its shell could not start a process for it: the limit of processes, `ulimit -u` or a container's, was reached, or memory ran out: raise the limit, free memory, or run fewer tasks at once)";
     for (const said of ['/bin/sh: 1: Cannot fork', 'bash: fork: retry: Resource temporarily unavailable']) {
       const command = `echo '${said}' >&2; exit 2`;
       await expect(attempt(new ProcessGroups(1000), context({ command }))).rejects.toMatchObject({

@@ -55,6 +55,23 @@ describe('a shell task the system has no room for', () => {
     expect(spawn).toHaveBeenCalledTimes(1);
   });
 
+  it('should wait again, a spell of refusals later: the tasks that met the earlier one failed long ago', async () => {
+    const agent = createShellAgent({ groups: new ProcessGroups(100) });
+    const first = attempt(new AbortController().signal, undefined, agent).catch((error: unknown) => error);
+    for (let second = 0; second < seconds; second++) await jest.advanceTimersByTimeAsync(1000);
+    expect(((await first) as Error).message).toBe(noProcess);
+    await jest.advanceTimersByTimeAsync(3_600_000);
+    spawn.mockClear();
+    let settled = false;
+    const later = attempt(new AbortController().signal, undefined, agent).finally(() => (settled = true));
+    later.catch(() => undefined);
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(settled).toBe(false);
+    expect(spawn).toHaveBeenCalledTimes(6);
+    for (let second = 5; second < seconds; second++) await jest.advanceTimersByTimeAsync(1000);
+    await expect(later).rejects.toThrow(noProcess);
+  });
+
   it("should hand a worker's task back to the queue once the room started none for the worker's while, its cause the refusal", async () => {
     const agent = createShellAgent({ groups: new ProcessGroups(100), handBackAfterMs: 2000 });
     const result = attempt(new AbortController().signal, undefined, agent).catch((error: unknown) => error);

@@ -269,7 +269,7 @@ const ROOM_HINTS: Readonly<Record<string, string>> = {
 /** What a shell says when it cannot start a process for a command, and what to do then. */
 const CANNOT_FORK = /\bCannot fork\b|\bfork: (?:retry: )?Resource temporarily unavailable\b/;
 const NO_FORK_HINT =
-  '\n(its shell could not start a process: the limit of processes, `ulimit -u`, was reached: raise it, or run fewer tasks at once)';
+  "\n(its shell could not start a process for it: the limit of processes, `ulimit -u` or a container's, was reached, or memory ran out: raise the limit, free memory, or run fewer tasks at once)";
 
 /** What to do about a command the system would not start because it is too long (Linux takes at most 128 KiB in one argument, and the command is the shell's one argument). */
 const TOO_LONG_HINT = ' (the command, or it with its environment, is longer than the system takes: write it to a script file and run that)';

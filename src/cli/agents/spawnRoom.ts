@@ -42,8 +42,10 @@ export class SpawnRoom {
   private running = 0;
   // waiters for room, in turn
   private readonly waiters: (() => void)[] = [];
-  // since when a wait with none of the agent's tasks running ended without room, until a spawn starts
+  // since when a wait with none of the agent's tasks running ended without room, until a spawn
+  // starts or no refusal came for a while (the spell is over), and when the last refusal came
   private stuckSince: number | undefined;
+  private lastRefusedAt = 0;
 
   constructor(private readonly groups: ProcessGroups) {
     // every task told to stop: no waiter starts (each sees `stopping` when woken)
@@ -91,10 +93,14 @@ export class SpawnRoom {
 
   /**
    * How long the room has refused every spawn while none of the agent's tasks ran (since the
-   * first wait of a second that ended without room), 0 when it has not.
+   * first wait of a second that ended without room), 0 when it has not; asked at each refusal. A
+   * spell with no refusal for two seconds is over (the tasks that met it failed long ago).
    */
   stuckForMs(): number {
-    return this.stuckSince === undefined ? 0 : Date.now() - this.stuckSince;
+    const now = Date.now();
+    if (this.stuckSince !== undefined && now - this.lastRefusedAt > 2 * ROOM_WAIT_MS) this.stuckSince = undefined;
+    this.lastRefusedAt = now; // asked for a refusal
+    return this.stuckSince === undefined ? 0 : now - this.stuckSince;
   }
 
   /** A task of the agent ended, its pipes closed: the next waiter's turn (every waiter's when none runs). */
@@ -113,7 +119,10 @@ export class SpawnRoom {
     return new Promise((resolve) => {
       const done = (how: RoomWait) => {
         clearTimeout(timer);
-        if (how === 'time') this.stuckSince ??= Date.now() - ROOM_WAIT_MS;
+        if (how === 'time') {
+          this.stuckSince ??= Date.now() - ROOM_WAIT_MS;
+          this.lastRefusedAt = Date.now();
+        }
         const at = this.waiters.indexOf(wake);
         if (at >= 0) this.waiters.splice(at, 1);
         signal.removeEventListener('abort', aborted);
