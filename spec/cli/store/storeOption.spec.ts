@@ -112,6 +112,16 @@ describe('the --store option and RXDAG_STORE', () => {
         'which rxdag does not take: write it as a URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE\n',
     });
     expect(existsSync(given)).toBe(false);
+    // spaces around `=`, and a password alone
+    for (const [written, shown] of [
+      ['host = db dbname = runs password = s3cr3t', 'host = db dbname = runs password=***'],
+      ['password=s3cr3t', 'password=***'],
+    ]) {
+      expect(await rxdag('runs', '--store', written!)).toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining(`rxdag: --store ${shown} is a PostgreSQL`),
+      });
+    }
     // one setting alone, or words that are no settings, may name a folder
     expect(await rxdag('run', dagFile(), '--store', 'host=x', '--quiet')).toMatchObject({ code: 0 });
     rmSync('host=x', { recursive: true });

@@ -53,12 +53,12 @@ export type StoreLocation =
       readonly source: StoreSource;
     };
 
-/** Two or more of libpq's `keyword=value` settings, as `host=db dbname=runs` writes them: no folder name a user means. */
-const LIBPQ_VALUE = String.raw`(?:'(?:[^'\\]|\\.)*'|\S*)`;
-const LIBPQ_KEYWORDS = new RegExp(
-  String.raw`^\s*(?:host|hostaddr|port|dbname|user|password|sslmode|connect_timeout|application_name|options|service)\s*=${LIBPQ_VALUE}(?:\s+\w+\s*=${LIBPQ_VALUE})+\s*$`,
-  'i',
-);
+/**
+ * libpq's `keyword = value` settings, as `host=db dbname=runs` writes them: two or more, or a
+ * password alone, are no folder name a user means.
+ */
+const LIBPQ_SETTING = String.raw`(?:host|hostaddr|port|dbname|user|password|passfile|sslmode|connect_timeout|application_name|options|service)\s*=\s*(?:'(?:[^'\\]|\\.)*'|\S*)`;
+const LIBPQ_KEYWORDS = new RegExp(String.raw`^\s*(?:${LIBPQ_SETTING}(?:\s+${LIBPQ_SETTING})+|password\s*=.*)\s*$`, 'i');
 
 /** The forms a store takes, for the line that refuses another. */
 const STORE_FORMS = 'a folder path or a postgres:// (postgresql://) connection string';
