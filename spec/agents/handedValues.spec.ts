@@ -42,6 +42,16 @@ describe('what an agent is handed', () => {
     expect(dag.tasks[0]!.input).toEqual({ messages: [{ role: 'system', content: 'be brief' }] });
   });
 
+  it('should make one copy of an input object many tasks share (a config given to each), not one a task', () => {
+    const shared = { rows: Array.from({ length: 100 }, (_, k) => ({ k })) };
+    const dag = defineDag({ id: 'many', tasks: Array.from({ length: 1000 }, (_, i) => ({ id: `t${i}`, agent: 'a', input: shared })) });
+    const inputs = new Set(dag.tasks.map((task) => task.input));
+    expect(inputs.size).toBe(1);
+    expect([...inputs][0]).not.toBe(shared);
+    expect([...inputs][0]).toEqual(shared);
+    expect(Object.isFrozen(([...inputs][0] as typeof shared).rows[99])).toBe(true);
+  });
+
   it('should hand an input JSON cannot copy (a Date, a client object) as it is, to a run without a journal', async () => {
     const client = {
       calls: 0,

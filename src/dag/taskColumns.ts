@@ -35,10 +35,14 @@ export function normalizeRetry(retry: RetrySpec | undefined): RetryPolicy {
  * for the next attempt or the next run; any other (a `Date`, a client object: a run without a
  * journal takes them) as it is.
  */
-function handedInput(input: unknown): unknown {
+function handedInput(input: unknown, copies: WeakMap<object, unknown>): unknown {
   if (typeof input !== 'object' || input === null) return input;
+  // one copy for the tasks that share an input object (a config given to thousands of tasks)
+  if (copies.has(input)) return copies.get(input);
   const copy = toJsonSafe(input);
-  return copy.ok ? copy.value : input;
+  const handed = copy.ok ? copy.value : input;
+  copies.set(input, handed);
+  return handed;
 }
 
 /** The per-task fields a DAG's index is made of (see {@link TaskColumns}), the first `length` of each. */
@@ -72,6 +76,7 @@ export class TaskColumns {
   private readonly codeOfAgent = new Map<string, number>();
   private readonly limitLists = new Map<string, readonly string[]>();
   private readonly unitRecords = new Map<string, LimitUnits>();
+  private readonly inputCopies = new WeakMap<object, unknown>();
   /** Made on the first task with an input: most DAGs (and the big ones) give none. */
   inputs: unknown[] | undefined;
   readonly retries: RetryPolicy[];
@@ -114,7 +119,7 @@ export class TaskColumns {
       this.codeOfAgent.set(agent, code);
     }
     this.agentCodes[i] = code;
-    if (input !== undefined) (this.inputs ??= new Array<unknown>(this.capacity))[i] = handedInput(input);
+    if (input !== undefined) (this.inputs ??= new Array<unknown>(this.capacity))[i] = handedInput(input, this.inputCopies);
     this.retries[i] = retry;
     this.priority[i] = priority;
     this.timeoutMs[i] = timeoutMs ?? Number.NaN;
