@@ -122,9 +122,10 @@ describe('the --store option and RXDAG_STORE', () => {
         stderr: expect.stringContaining(`rxdag: --store ${shown} is a PostgreSQL`),
       });
     }
-    // one setting alone, or words that are no settings, may name a folder
-    expect(await rxdag('run', dagFile(), '--store', 'host=x', '--quiet')).toMatchObject({ code: 0 });
-    rmSync('host=x', { recursive: true });
+    // a setting alone too; words that are no settings may name a folder
+    expect(await rxdag('runs', '--store', 'dbname=runs')).toMatchObject({ code: 2, stderr: expect.stringContaining('key=value form') });
+    expect(await rxdag('run', dagFile(), '--store', 'runs=2', '--quiet')).toMatchObject({ code: 0 });
+    rmSync('runs=2', { recursive: true });
   });
 
   it('should refuse a URL of another scheme instead of making folders of it', async () => {

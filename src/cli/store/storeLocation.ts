@@ -54,11 +54,11 @@ export type StoreLocation =
     };
 
 /**
- * libpq's `keyword = value` settings, as `host=db dbname=runs` writes them: two or more, or a
- * password alone, are no folder name a user means.
+ * libpq's `keyword = value` settings, as `host=db dbname=runs` writes them (or `dbname=runs`
+ * alone): no folder name a user means.
  */
 const LIBPQ_SETTING = String.raw`(?:host|hostaddr|port|dbname|user|password|passfile|sslmode|connect_timeout|application_name|options|service)\s*=\s*(?:'(?:[^'\\]|\\.)*'|\S*)`;
-const LIBPQ_KEYWORDS = new RegExp(String.raw`^\s*(?:${LIBPQ_SETTING}(?:\s+${LIBPQ_SETTING})+|password\s*=.*)\s*$`, 'i');
+const LIBPQ_KEYWORDS = new RegExp(String.raw`^\s*(?:${LIBPQ_SETTING}(?:\s+${LIBPQ_SETTING})*|password\s*=.*)\s*$`, 'i');
 
 /** The forms a store takes, for the line that refuses another. */
 const STORE_FORMS = 'a folder path or a postgres:// (postgresql://) connection string';
