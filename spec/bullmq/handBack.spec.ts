@@ -68,7 +68,11 @@ describeRedis('jobs an agent hands back to the queue', (env) => {
     expect(events.find((e) => e.type === 'task.failed')).toMatchObject({
       attempt: 1,
       worker: 'starved',
-      error: { name: 'Error', message: 'task "a": cannot start: EMFILE' },
+      error: {
+        name: 'Error',
+        message:
+          'task "a" was taken 6 times by workers that handed it back, and none ran it: this worker had no room to start it (EMFILE) (cause: Error: task "a": cannot start: EMFILE)',
+      },
     });
   });
 });

@@ -63,6 +63,31 @@ describeRedis('remote attempts end as local ones do', (env) => {
     }
   });
 
+  it('should hand the agent a frozen input and upstream, which it cannot change', async () => {
+    const agent: Agent = ({ id, input, upstream }) => {
+      if (id === 'first') return { list: [1] };
+      const refused: string[] = [];
+      for (const change of [() => ((input as { n: number }).n = 2), () => (upstream['first'] as { list: number[] }).list.push(2)]) {
+        try {
+          change();
+        } catch (error) {
+          refused.push((error as Error).name);
+        }
+      }
+      return refused;
+    };
+    const dag: DagSpec = {
+      id: 'frozen',
+      tasks: [
+        { id: 'first', agent: 'job' },
+        { id: 'then', agent: 'job', deps: ['first'], input: { n: 1 } },
+      ],
+    };
+    const { local, remote } = await bothWays(dag, agent);
+    expect(byTask(local, 'task.completed').get('then')!.output).toEqual(['TypeError', 'TypeError']);
+    expect(byTask(remote, 'task.completed').get('then')!.output).toEqual(['TypeError', 'TypeError']);
+  });
+
   it('should hand a dependency named __proto__ to its dependent in upstream', async () => {
     const agent: Agent = ({ id, upstream }) =>
       id === '__proto__' ? { from: id } : { seen: Object.keys(upstream), proto: upstream['__proto__'] };

@@ -21,6 +21,7 @@ import { type AttemptHost, type AttemptOutcome, CallWhenReady, runAttempt } from
 import { PooledInstance } from '../agents/pooledInstance';
 import { InvalidJobError, UnauthorizedJobError, UnknownAgentError } from './errors';
 import { escapeControls } from '../dag/text';
+import { frozenJson } from '../jsonSafe';
 import { MAX_TIMER_MS } from '../dag/specLimits';
 import { describeIssues, FORMAT_VERSION, isPlainJobData, type JobData, jobDataSchema, type Outcome } from './jobFormat';
 import { failureOutcome, type OutcomeContext, successOutcome, warningOutcome } from './outcomes';
@@ -209,7 +210,10 @@ export class JobRunner {
         job.handedBackBecause = outcome.error.message;
         return undefined;
       }
-      return fail(outcome.error.cause ?? outcome.error); // no worker had room for it, time after time
+      // taken time after time by workers that could not run it: said so, with why and the last one's cause
+      const took = `was taken ${job.takes} times by workers that handed it back, and none ran it`;
+      const { message, cause } = outcome.error;
+      return fail(new Error(message.replace('was handed back to run again on another worker', took), { cause }));
     }
     if (!outcome.ok) return fail(outcome.error);
     // a success with a warning (an agent that completed without a value) goes back as that warning, with what it spawned
@@ -337,7 +341,7 @@ class JobAttempt implements AttemptHost<AttemptOutcome> {
     this.taskId = data.id;
     this.runId = data.runId;
     this.dagId = data.dagId;
-    this.input = data.input;
+    this.input = frozenJson(data.input); // as a local attempt's is
     this.attempt = data.attempt;
     this.taskTimeoutMs = data.timeoutMs;
   }
@@ -347,7 +351,7 @@ class JobAttempt implements AttemptHost<AttemptOutcome> {
   }
 
   upstream(): Readonly<Record<string, unknown>> {
-    return this.data.upstream;
+    return frozenJson(this.data.upstream);
   }
 
   wrap(outcome: AttemptOutcome): AttemptOutcome {
