@@ -71,7 +71,7 @@ describeRedis('jobs an agent hands back to the queue', (env) => {
       error: {
         name: 'Error',
         message:
-          'task "a" was taken 6 times by workers that handed it back, and none ran it: this worker had no room to start it (EMFILE) (cause: Error: task "a": cannot start: EMFILE)',
+          'task "a" was taken 6 times and no worker ran it; the last one handed it back: this worker had no room to start it (EMFILE) (cause: Error: task "a": cannot start: EMFILE)',
       },
     });
   });

@@ -121,7 +121,7 @@ describe('fileJournal', () => {
     expect(planted.error).toMatchObject({ reason: 'untrusted', runId: 'planted' });
     expect((planted.error as Error).message).toBe(
       `run "planted" is not resumed from the journal at ${dir}: its file ${foreign} is another user's ` +
-        `(uid ${own === 0 ? otherUid : own}; this process runs as uid ${ranBy}), in a folder any user can write to, who could have ` +
+        `(uid ${own === 0 ? otherUid : own}; this process runs as uid ${ranBy}), who could have ` +
         'written the tasks a resume would run: resume it as that user, or make the file yours if you trust what it holds',
     );
     expect(planted.events).toEqual([]);
@@ -141,17 +141,53 @@ describe('fileJournal', () => {
     expect((await resumeOutcome(dir, 'open')).error).toBeUndefined();
   });
 
-  it("should resume a teammate's run from a store only its group can write to (the team is trusted)", async () => {
+  /** A journal of another user (uid 65534 as root; else this user's, the process made to run as another), resumed as uid `as`. */
+  async function resumedAs(dir: string, runId: string, as: (own: number) => number) {
+    const own = process.getuid!();
+    const file = written(dir, runId);
+    if (own === 0) fs.chownSync(file, 65534, 65534);
+    jest.spyOn(process, 'getuid').mockReturnValue(as(own === 0 ? 65533 : own + 1));
+    try {
+      return await resumeOutcome(dir, runId);
+    } finally {
+      jest.restoreAllMocks();
+    }
+  }
+
+  it("should resume a teammate's run from a team's store (its group can write to it, other users cannot)", async () => {
     const dir = freshDir();
     fs.chmodSync(dir, 0o2775);
-    const own = process.getuid!();
-    const file = written(dir, 'team');
-    if (own === 0) fs.chownSync(file, 65534, 65534);
-    else jest.spyOn(process, 'getuid').mockReturnValue(own + 1);
-    const resumed = await resumeOutcome(dir, 'team');
-    jest.restoreAllMocks();
+    const resumed = await resumedAs(dir, 'team', (teammate) => teammate);
     expect(resumed.error).toBeUndefined();
     expect(resumed.events[resumed.events.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+  });
+
+  it("should not resume another user's run from their own store, nor as root from a team's: it would run their commands", async () => {
+    const own = process.getuid!();
+    const theirs = freshDir();
+    fs.chmodSync(theirs, 0o755);
+    const other = await resumedAs(theirs, 'theirs', (someone) => someone);
+    expect(other.error).toMatchObject({ reason: 'untrusted', message: expect.stringContaining("is another user's") });
+    expect(other.events).toEqual([]);
+    const team = freshDir();
+    fs.chmodSync(team, 0o2775);
+    const asRoot = await resumedAs(team, 'admin', () => 0);
+    expect(asRoot.error).toMatchObject({
+      reason: 'untrusted',
+      message: expect.stringContaining(`is another user's (uid ${own === 0 ? 65534 : own}; this process runs as uid 0)`),
+    });
+    expect(asRoot.events).toEqual([]);
+  });
+
+  it("should make a journal its user's only, and its group's too in a team's store", () => {
+    const mine = freshDir();
+    fs.chmodSync(mine, 0o755);
+    written(mine, 'mine');
+    expect(fs.statSync(path.join(mine, 'mine.jsonl')).mode & 0o777).toBe(0o600);
+    const team = freshDir();
+    fs.chmodSync(team, 0o2775);
+    written(team, 'ours');
+    expect(fs.statSync(path.join(team, 'ours.jsonl')).mode & 0o777).toBe(0o640 & ~process.umask());
   });
 
   it('should leave a torn last line where it was when the disk is full as it is moved, the resume failing on it', async () => {

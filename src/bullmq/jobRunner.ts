@@ -210,8 +210,8 @@ export class JobRunner {
         job.handedBackBecause = outcome.error.message;
         return undefined;
       }
-      // taken time after time by workers that could not run it: said so, with why and the last one's cause
-      const took = `was taken ${job.takes} times by workers that handed it back, and none ran it`;
+      // taken time after time (hand-backs, lapsed leases) and not run: said so, with why and the last one's cause
+      const took = `was taken ${job.takes} times and no worker ran it; the last one handed it back`;
       const { message, cause } = outcome.error;
       return fail(new Error(message.replace('was handed back to run again on another worker', took), { cause }));
     }

@@ -1,28 +1,29 @@
 /**
  * Whether this process may take up a journal file it did not write: a resume runs the tasks the
- * file holds (a shell task's command, its `env`) as this process's user, so a file that anyone
- * could have written, one other users can write to or one of another user in a folder others can
- * write to (a shared `/tmp` store: anyone can put a file there), could hold tasks this user never
- * wrote. Another user's file in a folder only its group can write (a team's store) is trusted, as
- * the team is; so is root's, who could write any. It reads no file and checks nothing else:
- * whether the file is a journal is for the reading of its record.
+ * file holds (a shell task's command, its `env`) as this process's user, so a file that someone
+ * else could have written could hold tasks this user never wrote: one other users can write to,
+ * or one of another user (not root's), unless it is in a team's store (a folder its group can
+ * write to and other users cannot), whose members are trusted as the team is. Root trusts no
+ * other user's file: it would run their commands as root. It reads no file and checks nothing
+ * else: whether the file is a journal is for the reading of its record.
  */
 import type { Stats } from 'node:fs';
 
 /**
  * Why the journal file `file`, as `stat` found it, is not taken up by this process (a clause:
  * "it is another user's …", with what to do), or `undefined` when it may be (and where a
- * process has no user id to compare). `folderOpen`: other users can write to its folder.
+ * process has no user id to compare). `folder`: the mode of its store's folder.
  */
-export function untrustedJournal(stat: Stats, file: string, folderOpen: boolean): string | undefined {
+export function untrustedJournal(stat: Stats, file: string, folder: number): string | undefined {
   const own = process.getuid?.();
   if (own === undefined) return undefined;
   const could = 'who could have written the tasks a resume would run';
   if ((stat.mode & 0o002) !== 0)
     return `its file ${file} can be written by other users (mode ${(stat.mode & 0o777).toString(8)}), ${could}: chmod o-w the file if you trust what it holds`;
-  if (folderOpen && stat.uid !== own && stat.uid !== 0)
+  const teamStore = own !== 0 && (folder & 0o020) !== 0 && (folder & 0o002) === 0;
+  if (stat.uid !== own && stat.uid !== 0 && !teamStore)
     return (
-      `its file ${file} is another user's (uid ${stat.uid}; this process runs as uid ${own}), in a folder any user can write to, ${could}: ` +
+      `its file ${file} is another user's (uid ${stat.uid}; this process runs as uid ${own}), ${could}: ` +
       'resume it as that user, or make the file yours if you trust what it holds'
     );
   return undefined;

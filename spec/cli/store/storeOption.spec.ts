@@ -108,7 +108,7 @@ describe('the --store option and RXDAG_STORE', () => {
       code: 2,
       stdout: '',
       stderr:
-        'rxdag: --store host=127.0.0.1 port=5432 password=*** dbname=test is a PostgreSQL connection string in key=value form, ' +
+        'rxdag: --store host=127.0.0.1 port=5432 password=*** is a PostgreSQL connection string in key=value form, ' + // all after a password hidden
         'which rxdag does not take: write it as a URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE\n',
     });
     expect(existsSync(given)).toBe(false);
@@ -116,6 +116,9 @@ describe('the --store option and RXDAG_STORE', () => {
     for (const [written, shown] of [
       ['host = db dbname = runs password = s3cr3t', 'host = db dbname = runs password=***'],
       ['password=s3cr3t', 'password=***'],
+      // a password with a space, and one before the carriage return of a CRLF .env file: hidden whole
+      ['password=my secret', 'password=***'],
+      ['host=db password=s3cr3t\r', 'host=db password=***'],
     ]) {
       expect(await rxdag('runs', '--store', written!)).toMatchObject({
         code: 2,
@@ -123,7 +126,17 @@ describe('the --store option and RXDAG_STORE', () => {
       });
     }
     // a setting alone too; words that are no settings may name a folder
-    expect(await rxdag('runs', '--store', 'dbname=runs')).toMatchObject({ code: 2, stderr: expect.stringContaining('key=value form') });
+    expect(await rxdag('runs', '--store', 'dbname=runs')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(
+        'key=value form, which rxdag does not take: write it as a URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE (./dbname=runs names a folder of that name)',
+      ),
+    });
+    // a path below a setting's name is a folder's (Hive-style partitions)
+    expect(await rxdag('runs', '--store', 'user=alice/runs')).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('user=alice/runs/'),
+    });
     expect(await rxdag('run', dagFile(), '--store', 'runs=2', '--quiet')).toMatchObject({ code: 0 });
     rmSync('runs=2', { recursive: true });
   });

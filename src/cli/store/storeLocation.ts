@@ -54,11 +54,24 @@ export type StoreLocation =
     };
 
 /**
- * libpq's `keyword = value` settings, as `host=db dbname=runs` writes them (or `dbname=runs`
- * alone): no folder name a user means.
+ * libpq's `keyword = value` settings, as `host=db dbname=runs` writes them: two or more, a
+ * password, or one setting whose value is no path below it (`dbname=runs`, not `user=alice/runs`):
+ * no folder name a user means. A folder of such a name is still named `./user=alice`.
  */
 const LIBPQ_SETTING = String.raw`(?:host|hostaddr|port|dbname|user|password|passfile|sslmode|connect_timeout|application_name|options|service)\s*=\s*(?:'(?:[^'\\]|\\.)*'|\S*)`;
-const LIBPQ_KEYWORDS = new RegExp(String.raw`^\s*(?:${LIBPQ_SETTING}(?:\s+${LIBPQ_SETTING})*|password\s*=.*)\s*$`, 'i');
+const LIBPQ_SETTINGS = new RegExp(String.raw`^\s*${LIBPQ_SETTING}(?:\s+${LIBPQ_SETTING})+\s*$`, 'i');
+const LIBPQ_ONE = new RegExp(
+  String.raw`^\s*(?:password\s*=[\s\S]*|${LIBPQ_SETTING.replace(String.raw`|\S*)`, String.raw`|/?[^\s/]*)`)})\s*$`,
+  'i',
+);
+
+/** The refusal of a store written as libpq's settings, a password in it hidden (all that follows it: it may hold spaces). */
+function libpqProblem(given: string): string | undefined {
+  if (!LIBPQ_SETTINGS.test(given) && !LIBPQ_ONE.test(given)) return undefined;
+  const shown = escapeControls(given.replace(/\bpassword\s*=[\s\S]*$/i, 'password=***'));
+  const folder = /password\s*=/i.test(given) ? '' : ` (./${shown} names a folder of that name)`;
+  return `${shown} is a PostgreSQL connection string in key=value form, which rxdag does not take: write it as a URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE${folder}`;
+}
 
 /** The forms a store takes, for the line that refuses another. */
 const STORE_FORMS = 'a folder path or a postgres:// (postgresql://) connection string';
@@ -80,6 +93,10 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
   // a folder of spaces is a slip (a variable set to a blank line), and invisible in every message
   if (given.trim() === '') throw refusal(`${named(JSON.stringify(given))} names no store: give ${STORE_FORMS}`);
   // so is a space or a carriage return at either end (a CRLF .env file): a look-alike folder otherwise
+  // libpq's `host=… dbname=…` form: a folder of that name (with the password in it) otherwise; before
+  // the white space at an end (a CRLF .env file), which would print it whole
+  const libpq = libpqProblem(given);
+  if (libpq !== undefined) throw refusal(named(libpq));
   if (given.trim() !== given) throw refusal(`${named(JSON.stringify(given))} ${edgeSpaceProblem(given)}`);
   if (/^postgres(ql)?:\/\//i.test(given)) {
     const label = escapeControls(redactConnectionString(given));
@@ -101,13 +118,6 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
   if (/^[a-z][a-z\d+.-]*:\/\//i.test(given)) {
     throw refusal(
       `${named(redactConnectionString(given))} is not a store: ${source === 'flag' ? '--store' : STORE_ENV} takes ${STORE_FORMS}`,
-    );
-  }
-  // libpq's `host=… dbname=…` form: a folder of that name (with the password in it) otherwise
-  if (LIBPQ_KEYWORDS.test(given)) {
-    const shown = escapeControls(given.replace(/\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S*)/gi, 'password=***'));
-    throw refusal(
-      `${named(shown)} is a PostgreSQL connection string in key=value form, which rxdag does not take: write it as a URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE`,
     );
   }
   // a shell expands `~` (and `~user`) only at the start of a word: `--store=~/runs` reaches rxdag as written
