@@ -100,8 +100,8 @@ describe('fileJournal', () => {
     fs.chmodSync(shared, 0o775);
     written(shared, 'team');
     expect(fs.statSync(shared).mode & 0o777).toBe(0o775);
-    // the run's file is not for other users there (its group's, a team's, too): it holds what its tasks are given
-    expect(fs.statSync(path.join(shared, 'team.jsonl')).mode & 0o777).toBe(0o640 & ~process.umask());
+    // the run's file is none of other users' there: it holds what its tasks are given
+    expect(fs.statSync(path.join(shared, 'team.jsonl')).mode & 0o777).toBe(0o660 & ~process.umask());
   });
 
   it("should not resume a run from another user's file in a folder anyone can write to, or one others can write to, changing nothing", async () => {
@@ -121,7 +121,7 @@ describe('fileJournal', () => {
     expect(planted.error).toMatchObject({ reason: 'untrusted', runId: 'planted' });
     expect((planted.error as Error).message).toBe(
       `run "planted" is not resumed from the journal at ${dir}: its file ${foreign} is another user's ` +
-        `(uid ${own === 0 ? otherUid : own}; this process runs as uid ${ranBy}), who could have ` +
+        `(uid ${own === 0 ? otherUid : own}; this process runs as uid ${ranBy}), in a folder any user can write to, who could have ` +
         'written the tasks a resume would run: resume it as that user, or make the file yours if you trust what it holds',
     );
     expect(planted.events).toEqual([]);
@@ -154,40 +154,27 @@ describe('fileJournal', () => {
     }
   }
 
-  it("should resume a teammate's run from a team's store (its group can write to it, other users cannot)", async () => {
+  it("should resume another user's run from a folder other users cannot write to: a teammate's, or root's own on a share that maps root to another user", async () => {
+    for (const mode of [0o2775, 0o755]) {
+      const dir = freshDir();
+      fs.chmodSync(dir, mode);
+      for (const [name, as] of [
+        ['teammate', (someone: number) => someone],
+        ['root', () => 0],
+      ] as const) {
+        const resumed = await resumedAs(dir, `${name}-${mode.toString(8)}`, as);
+        expect(resumed.error).toBeUndefined();
+        expect(resumed.events[resumed.events.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+      }
+    }
+  });
+
+  it("should make a journal none of other users' (its group's as the umask allows)", () => {
     const dir = freshDir();
-    fs.chmodSync(dir, 0o2775);
-    const resumed = await resumedAs(dir, 'team', (teammate) => teammate);
-    expect(resumed.error).toBeUndefined();
-    expect(resumed.events[resumed.events.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
-  });
-
-  it("should not resume another user's run from their own store, nor as root from a team's: it would run their commands", async () => {
-    const own = process.getuid!();
-    const theirs = freshDir();
-    fs.chmodSync(theirs, 0o755);
-    const other = await resumedAs(theirs, 'theirs', (someone) => someone);
-    expect(other.error).toMatchObject({ reason: 'untrusted', message: expect.stringContaining("is another user's") });
-    expect(other.events).toEqual([]);
-    const team = freshDir();
-    fs.chmodSync(team, 0o2775);
-    const asRoot = await resumedAs(team, 'admin', () => 0);
-    expect(asRoot.error).toMatchObject({
-      reason: 'untrusted',
-      message: expect.stringContaining(`is another user's (uid ${own === 0 ? 65534 : own}; this process runs as uid 0)`),
-    });
-    expect(asRoot.events).toEqual([]);
-  });
-
-  it("should make a journal its user's only, and its group's too in a team's store", () => {
-    const mine = freshDir();
-    fs.chmodSync(mine, 0o755);
-    written(mine, 'mine');
-    expect(fs.statSync(path.join(mine, 'mine.jsonl')).mode & 0o777).toBe(0o600);
-    const team = freshDir();
-    fs.chmodSync(team, 0o2775);
-    written(team, 'ours');
-    expect(fs.statSync(path.join(team, 'ours.jsonl')).mode & 0o777).toBe(0o640 & ~process.umask());
+    fs.chmodSync(dir, 0o755);
+    written(dir, 'mine');
+    expect(fs.statSync(path.join(dir, 'mine.jsonl')).mode & 0o777).toBe(0o660 & ~process.umask());
+    expect(fs.statSync(path.join(dir, 'mine.jsonl')).mode & 0o007).toBe(0);
   });
 
   it('should leave a torn last line where it was when the disk is full as it is moved, the resume failing on it', async () => {

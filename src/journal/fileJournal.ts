@@ -38,20 +38,19 @@ import { replacedWhileRead, untrustedJournal } from './journalOwner';
  * Reading a file and judging it is `fileRecord.ts`'s; ownership is `lockFile.ts`'s; forgetting a
  * run is `removeRun.ts`'s; a file the system will not read is reported as `unreadableFile.ts`
  * says, like a corrupt one. A resume takes up no file that anyone could have written
- * (`journalOwner.ts`); new files are their user's only (and their group's in a team's store). A new run's header is written aside first; the first `create` or
- * `remove` of a journal removes those a killed process left (`staleAside.ts`); a listing removes
+ * (`journalOwner.ts`); new files are none of other users'. A new run's header is written aside
+ * first; the first `create` or `remove` of a journal removes those a killed process left
+ * (`staleAside.ts`); a listing removes
  * nothing of them. Other processes may create, end, resume and remove runs while it
  * reads: a run whose file is removed before it is read is one it does not have (not an error),
  * and a listing says of each run what held at some moment while it was listed (see {@link listedRun}).
  */
 
 /**
- * A new journal's (and a torn tail's) mode in `dir`: its user's only, and its group's too in a
- * team's store (a folder its group can write to, or whose files take its group: setgid).
+ * A new journal's (and a torn tail's) mode: none of other users' (it holds what tasks are given,
+ * a shell task's `env`); its group's as the user's umask allows (a team's store).
  */
-function journalMode(dir: string): number {
-  return (fs.statSync(dir).mode & 0o2020) !== 0 ? 0o640 : 0o600;
-}
+const JOURNAL_MODE = 0o660;
 
 /** Options of {@link fileJournal}. */
 export interface FileJournalOptions {
@@ -120,7 +119,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
     let fd: number | undefined;
     try {
       // not for other users: it holds what tasks are given (a shell task's `env`), in a folder they may read
-      const asideFd = fs.openSync(aside, 'w', journalMode(root));
+      const asideFd = fs.openSync(aside, 'w', JOURNAL_MODE);
       try {
         const bytes = new TextBytes();
         headerText(header, (piece) => writeAll(asideFd, bytes.of(piece)));
@@ -350,7 +349,7 @@ function keepTornTail(journal: string, completeBytes: number, tornBytes: number,
     fs.readSync(fd, tail, 0, tornBytes, completeBytes);
     const keptBefore = fs.statSync(tornPath, { throwIfNoEntry: false })?.size; // earlier torn tails stay
     try {
-      const kept = fs.openSync(tornPath, 'a', journalMode(path.dirname(tornPath)));
+      const kept = fs.openSync(tornPath, 'a', JOURNAL_MODE);
       try {
         writeAll(
           kept,

@@ -1,11 +1,11 @@
 /**
  * Whether this process may take up a journal file it did not write: a resume runs the tasks the
- * file holds (a shell task's command, its `env`) as this process's user, so a file that someone
- * else could have written could hold tasks this user never wrote: one other users can write to,
- * or one of another user (not root's), unless it is in a team's store (a folder its group can
- * write to and other users cannot), whose members are trusted as the team is. Root trusts no
- * other user's file: it would run their commands as root. It reads no file and checks nothing
- * else: whether the file is a journal is for the reading of its record.
+ * file holds (a shell task's command, its `env`) as this process's user, so a file others could
+ * have written could hold tasks this user never wrote: one other users can write to, or another
+ * user's in a folder any user can write to (a shared `/tmp` store, where anyone can put a file).
+ * Another user's file in a folder they own or share with their group is theirs to have written
+ * (a teammate's run; root's own runs on a share that maps root to another user). It reads no
+ * file and checks nothing else: whether the file is a journal is for the reading of its record.
  */
 import type { Stats } from 'node:fs';
 
@@ -20,10 +20,9 @@ export function untrustedJournal(stat: Stats, file: string, folder: number): str
   const could = 'who could have written the tasks a resume would run';
   if ((stat.mode & 0o002) !== 0)
     return `its file ${file} can be written by other users (mode ${(stat.mode & 0o777).toString(8)}), ${could}: chmod o-w the file if you trust what it holds`;
-  const teamStore = own !== 0 && (folder & 0o020) !== 0 && (folder & 0o002) === 0;
-  if (stat.uid !== own && stat.uid !== 0 && !teamStore)
+  if ((folder & 0o002) !== 0 && stat.uid !== own && stat.uid !== 0)
     return (
-      `its file ${file} is another user's (uid ${stat.uid}; this process runs as uid ${own}), ${could}: ` +
+      `its file ${file} is another user's (uid ${stat.uid}; this process runs as uid ${own}), in a folder any user can write to, ${could}: ` +
       'resume it as that user, or make the file yours if you trust what it holds'
     );
   return undefined;

@@ -119,6 +119,9 @@ describe('the --store option and RXDAG_STORE', () => {
       // a password with a space, and one before the carriage return of a CRLF .env file: hidden whole
       ['password=my secret', 'password=***'],
       ['host=db password=s3cr3t\r', 'host=db password=***'],
+      // a keyword rxdag does not list after it, and sslpassword
+      ['host=db password=s3cr3t sslrootcert=/x', 'host=db password=***'],
+      ['host=db sslpassword=s3cr3t', 'host=db sslpassword=***'],
     ]) {
       expect(await rxdag('runs', '--store', written!)).toMatchObject({
         code: 2,
@@ -132,7 +135,11 @@ describe('the --store option and RXDAG_STORE', () => {
         'key=value form, which rxdag does not take: write it as a URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE (./dbname=runs names a folder of that name)',
       ),
     });
-    // a path below a setting's name is a folder's (Hive-style partitions)
+    // the socket form too; a path below a setting's name is a folder's (Hive-style partitions)
+    expect(await rxdag('runs', '--store', 'host=/var/run/postgresql')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('key=value form'),
+    });
     expect(await rxdag('runs', '--store', 'user=alice/runs')).toMatchObject({
       code: 0,
       stdout: expect.stringContaining('user=alice/runs/'),

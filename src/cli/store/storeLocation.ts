@@ -53,23 +53,27 @@ export type StoreLocation =
       readonly source: StoreSource;
     };
 
-/**
- * libpq's `keyword = value` settings, as `host=db dbname=runs` writes them: two or more, a
- * password, or one setting whose value is no path below it (`dbname=runs`, not `user=alice/runs`):
- * no folder name a user means. A folder of such a name is still named `./user=alice`.
- */
-const LIBPQ_SETTING = String.raw`(?:host|hostaddr|port|dbname|user|password|passfile|sslmode|connect_timeout|application_name|options|service)\s*=\s*(?:'(?:[^'\\]|\\.)*'|\S*)`;
-const LIBPQ_SETTINGS = new RegExp(String.raw`^\s*${LIBPQ_SETTING}(?:\s+${LIBPQ_SETTING})+\s*$`, 'i');
-const LIBPQ_ONE = new RegExp(
-  String.raw`^\s*(?:password\s*=[\s\S]*|${LIBPQ_SETTING.replace(String.raw`|\S*)`, String.raw`|/?[^\s/]*)`)})\s*$`,
-  'i',
-);
+/** libpq's keywords, as `host=db dbname=runs` writes its settings. */
+const LIBPQ_KEYWORD =
+  /^(?:host|hostaddr|port|dbname|user|password|sslpassword|passfile|sslmode|sslcert|sslkey|sslrootcert|connect_timeout|application_name|options|service|target_session_attrs|keepalives)=/i;
 
-/** The refusal of a store written as libpq's settings, a password in it hidden (all that follows it: it may hold spaces). */
+/**
+ * The refusal of a store written as libpq's settings, a password and all after it hidden (it may
+ * hold spaces), or `undefined` when it is no such thing: a password, two settings, or one whose
+ * value is no path below it (`dbname=runs`, `host=/var/run/postgresql`, not `user=alice/runs`)
+ * is no folder name a user means. Read word by word, no pattern that could backtrack.
+ */
 function libpqProblem(given: string): string | undefined {
-  if (!LIBPQ_SETTINGS.test(given) && !LIBPQ_ONE.test(given)) return undefined;
-  const shown = escapeControls(given.replace(/\bpassword\s*=[\s\S]*$/i, 'password=***'));
-  const folder = /password\s*=/i.test(given) ? '' : ` (./${shown} names a folder of that name)`;
+  const words = given
+    .trim()
+    .replace(/\s*=\s*/g, '=')
+    .split(/\s+/);
+  const password = /\b(?:ssl)?password\s*=/i.exec(given);
+  const settings = words.filter((word) => LIBPQ_KEYWORD.test(word));
+  const alone = words.length === 1 && settings.length === 1 && /^[^=]*=(?:\/|[^/]*$)/.test(settings[0]!);
+  if (password === null && settings.length < 2 && !alone) return undefined;
+  const shown = escapeControls(password === null ? given : `${given.slice(0, password.index)}${password[0].replace(/\s/g, '')}***`);
+  const folder = password === null ? ` (${shellWord(`./${given}`)} names a folder of that name)` : '';
   return `${shown} is a PostgreSQL connection string in key=value form, which rxdag does not take: write it as a URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE${folder}`;
 }
 
@@ -93,11 +97,12 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
   // a folder of spaces is a slip (a variable set to a blank line), and invisible in every message
   if (given.trim() === '') throw refusal(`${named(JSON.stringify(given))} names no store: give ${STORE_FORMS}`);
   // so is a space or a carriage return at either end (a CRLF .env file): a look-alike folder otherwise
-  // libpq's `host=… dbname=…` form: a folder of that name (with the password in it) otherwise; before
-  // the white space at an end (a CRLF .env file), which would print it whole
+  // libpq's `host=… dbname=…` form: a folder of that name (with the password in it) otherwise; one
+  // with a password before the white space at an end (a CRLF .env file), which would print it whole
   const libpq = libpqProblem(given);
-  if (libpq !== undefined) throw refusal(named(libpq));
+  if (libpq !== undefined && /password\s*=/i.test(given)) throw refusal(named(libpq));
   if (given.trim() !== given) throw refusal(`${named(JSON.stringify(given))} ${edgeSpaceProblem(given)}`);
+  if (libpq !== undefined) throw refusal(named(libpq));
   if (/^postgres(ql)?:\/\//i.test(given)) {
     const label = escapeControls(redactConnectionString(given));
     const wrong = parameterProblem(given);
