@@ -30,16 +30,21 @@ describe('a journal file swapped while a resume reads it', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxdag-journal-swap-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('should refuse to go on with a file other than the one it read', async () => {
+  /** The journal file of a run of one task `a` (agent `x`) that has not started, as a dead owner leaves it. */
+  function journalOf(runId: string): string {
     const writer = fileJournal(dir).create({
-      runId: 'swapped',
+      runId,
       dagId: 'd',
       spec: { id: 'd', tasks: [{ id: 'a', agent: 'x' }] },
       options: { failurePolicy: 'skip-dependents', contextInjection: true },
       createdAt: 1,
     }) as JournalWriter;
     writer.close();
-    const file = path.join(dir, 'swapped.jsonl');
+    return path.join(dir, `${runId}.jsonl`);
+  }
+
+  it('should refuse to go on with a file other than the one it read', async () => {
+    const file = journalOf('swapped');
     const read = fs.readFileSync(file);
     beforeAppendOpen = (opened) => {
       beforeAppendOpen = undefined;
@@ -73,15 +78,7 @@ describe('a journal file swapped while a resume reads it', () => {
   });
 
   it('should judge the file it reads, not the one at the path before: one put there for the read and taken away is refused', async () => {
-    const writer = fileJournal(dir).create({
-      runId: 'planted',
-      dagId: 'd',
-      spec: { id: 'd', tasks: [{ id: 'a', agent: 'x' }] },
-      options: { failurePolicy: 'skip-dependents', contextInjection: true },
-      createdAt: 1,
-    }) as JournalWriter;
-    writer.close();
-    const file = path.join(dir, 'planted.jsonl');
+    const file = journalOf('planted');
     const own = fs.readFileSync(file, 'utf8');
     // the read gets a file anyone could have written, holding other tasks; the append, the run's own again
     beforeReadOpen = (opened) => {
