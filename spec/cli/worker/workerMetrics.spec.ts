@@ -1,4 +1,4 @@
-import type { TaskContext } from '../../../src/index';
+import { AttemptHandedBackError, type TaskContext } from '../../../src/index';
 import { startWorkerMetrics } from '../../../src/cli/worker/workerMetrics';
 
 /**
@@ -22,16 +22,22 @@ describe('rxdag worker metrics', () => {
   it('should count an attempt stopped before its agent returned or threw as stopped, and the others as they ended', async () => {
     const metrics = await startWorkerMetrics(0, ['w']);
     try {
-      let settle: ((ok: boolean) => void) | undefined;
+      let settle: ((ok: boolean | Error) => void) | undefined;
       const { w } = metrics.instrument({
-        w: () => new Promise((resolve, reject) => (settle = (ok) => (ok ? resolve('done') : reject(new Error('boom'))))),
+        w: () =>
+          new Promise(
+            (resolve, reject) => (settle = (ok) => (ok === true ? resolve('done') : reject(ok === false ? new Error('boom') : ok))),
+          ),
       });
-      const ends: [ok: boolean, stop?: Error][] = [
+      // given back for another worker to run (no room to start it here): not a failure
+      const handedBack = new AttemptHandedBackError('t', 'this worker had no room to start it (EMFILE)');
+      const ends: [ok: boolean | Error, stop?: Error][] = [
         [true, new Error('cancelled')],
         [false, timeoutError()],
         [true],
         [false],
         [false, new Error('lease')],
+        [handedBack],
       ];
       for (const [ok, stop] of ends) {
         const { task, stop: fire } = stoppable();
@@ -44,7 +50,7 @@ describe('rxdag worker metrics', () => {
       const text = await (await fetch(metrics.url)).text();
       const count = (outcome: string) =>
         new RegExp(`^rxdag_worker_attempts_total\\{agent="w",outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text)?.[1];
-      expect([count('completed'), count('failed'), count('timed-out'), count('cancelled')]).toEqual(['1', '1', '1', '2']);
+      expect([count('completed'), count('failed'), count('timed-out'), count('cancelled')]).toEqual(['1', '1', '1', '3']);
       expect(text).toMatch(/^rxdag_worker_running_attempts\{agent="w"\} 0$/m);
     } finally {
       await metrics.close();

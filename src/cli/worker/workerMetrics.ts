@@ -7,7 +7,7 @@
  *
  * | metric | type | labels |
  * | --- | --- | --- |
- * | `rxdag_worker_attempts_total` | counter: attempts that ended here (recorded by Redis or not): `completed`, `failed`, `timed-out` (its scheduler's timeout, or the worker's own), `cancelled` (stopped: a cancel, a lapsed lease, a shutdown; also when the agent went on and returned after the stop) | `agent`, `outcome` |
+ * | `rxdag_worker_attempts_total` | counter: attempts that ended here (recorded by Redis or not): `completed`, `failed`, `timed-out` (its scheduler's timeout, or the worker's own), `cancelled` (stopped: a cancel, a lapsed lease, a shutdown, handed back for want of room; also when the agent went on and returned after the stop) | `agent`, `outcome` |
  * | `rxdag_worker_attempt_duration_seconds` | histogram: from the agent's call to its end | `agent` |
  * | `rxdag_worker_running_attempts` | gauge: attempts running now | `agent` |
  * | `rxdag_worker_queue_wait_seconds` | histogram: from a job's add (its scheduler's clock) to this worker taking it | `agent` |
@@ -48,7 +48,7 @@ export async function startWorkerMetrics(port: number, agents: readonly string[]
   collectDefaultMetrics({ register: registry }); // the process's own: CPU, memory, event loop, start time
   const attempts = new Counter({
     name: 'rxdag_worker_attempts_total',
-    help: 'Attempts this worker ran that ended, by agent and outcome (cancelled: stopped by a cancel, a lapsed lease or a shutdown)',
+    help: 'Attempts this worker ran that ended, by agent and outcome (cancelled: stopped by a cancel, a lapsed lease or a shutdown, or handed back)',
     labelNames: ['agent', 'outcome'] as const,
     registers: [registry],
   });
@@ -95,12 +95,12 @@ export async function startWorkerMetrics(port: number, agents: readonly string[]
       try {
         result = agent(task);
       } catch (error) {
-        end('failed');
+        end(handedBack(error) ? 'cancelled' : 'failed');
         throw error;
       }
       void Promise.resolve(result).then(
         () => end(task.signal.aborted ? stoppedBy(task) : 'completed'), // an agent that ignored its stop: the attempt ended at the stop
-        () => end(task.signal.aborted ? stoppedBy(task) : 'failed'),
+        (error: unknown) => end(task.signal.aborted ? stoppedBy(task) : handedBack(error) ? 'cancelled' : 'failed'),
       );
       return result;
     };
@@ -113,6 +113,11 @@ export async function startWorkerMetrics(port: number, agents: readonly string[]
     refused: ({ queue, reason }) => refusals.inc({ agent: queue, reason }),
     close: () => server.close(),
   };
+}
+
+/** Whether an agent gave its attempt back for another worker to run (no room to start it here): no failure of it. */
+function handedBack(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === 'AttemptHandedBackError';
 }
 
 /** What stopped an attempt whose signal fired: a timeout (its scheduler's or its own), else a cancel. */
