@@ -188,6 +188,7 @@ describe('rxdag resume', () => {
       await rxdagWith({ env }, 'resume', '--store', missing),
       await rxdagWith({ env }, 'resume', runId, '--store', missing),
       await rxdagWith({ env }, 'resume', dagFile),
+      await rxdagWith({ env }, 'resume', dagFile, '--store', missing),
     ];
     expect(results.map((r) => [r.code, r.stdout, r.stderr])).toEqual([
       [2, '', `rxdag: run "no-such-run" is not in the store ${store}/ (rxdag runs lists its runs)\n`],
@@ -198,6 +199,12 @@ describe('rxdag resume', () => {
         2,
         '',
         `rxdag: run "${dagFile}" is not in the store ${store}/: ${dagFile} is a file, and a run is named by its id (rxdag runs lists them; rxdag run ${dagFile} runs the file)\n`,
+      ],
+      // no store yet (a first try of resume): the file is said to be one all the same
+      [
+        2,
+        '',
+        `rxdag: no store at ${missing}/: the folder does not exist (runs are journaled there by rxdag run); ${dagFile} is a file, and a run is named by its id (rxdag run ${dagFile} runs the file)\n`,
       ],
     ]);
     expect(linesOf(files.MARKERS)).toEqual(markers);

@@ -51,7 +51,7 @@ import { openStore, type Store } from '../store/openStore';
 import { tornTailSetAside } from '../store/tornTailNote';
 import { CLI_MARK, programRunProblem } from '../store/programRuns';
 import { newestInterrupted } from '../store/newestInterrupted';
-import { asRefusal } from '../store/storeErrors';
+import { asRefusal, fileNamedAsRun } from '../store/storeErrors';
 import { storeLocation } from '../store/storeLocation';
 import { resumeCommandLine } from '../store/resumeCommand';
 import { type CliIo, drawsProgress } from './cliIo';
@@ -84,7 +84,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     ...logsFolderProblems(options.logsDir),
   ];
   if (problems.length > 0) throw new InvalidInputError(problems);
-  const store = openStore(location, 'read', { sync: options.sync });
+  const store = openedFor(runId, () => openStore(location, 'read', { sync: options.sync }));
   // said once the run starts: a run refused before then prints one line, why
   const notes = new SetupNotes();
   let remote: RemoteAgents | undefined;
@@ -279,4 +279,15 @@ function missingDirectoryRefusal(runId: string, { directory, taskId, problem }: 
 /** `warning: task "build" runs in "/ci/ws-1", which is not an existing directory here: the workers must have it …`. */
 function missingOnWorkersNote({ directory, taskId, problem }: UnusableDirectory): string {
   return `warning: task ${quoted(taskId)} runs in ${quoted(directory)}, which ${problem} here: the workers must have it (a worker without it fails the task)`;
+}
+
+/** The store `open` opens; a refusal of it (no store yet) says so of a run id that is a DAG file's path too. */
+function openedFor(runId: string | undefined, open: () => Store): Store {
+  try {
+    return open();
+  } catch (error) {
+    const file = fileNamedAsRun(runId);
+    if (!(error instanceof InvalidInputError) || file === undefined) throw error;
+    throw new InvalidInputError(error.problems.map((problem) => ({ ...problem, message: `${problem.message}; ${file}` })));
+  }
 }

@@ -27,8 +27,8 @@ export function refusalLine(error: unknown, store: StoreLocation, doing?: string
     if (error.reason === 'unknown') {
       const unknown = `run "${error.runId}" is not in the store ${store.label}`;
       // `rxdag resume dag.yaml`: the DAG of a run comes from its journal
-      if (isFile(error.runId))
-        return `${unknown}: ${error.runId} is a file, and a run is named by its id (rxdag runs${storeFlag(store)} lists them; rxdag run ${shellWord(error.runId)} runs the file)`;
+      const file = fileNamedAsRun(error.runId, `rxdag runs${storeFlag(store)} lists them; `);
+      if (file !== undefined) return `${unknown}: ${file}`;
       return `${unknown} (rxdag runs${storeFlag(store)} lists its runs)`;
     }
     if (error.outcome === 'cancelled') return `${error.message} (${CANCELLED_RUN_HINT})`;
@@ -71,6 +71,16 @@ export function setAsideHint(error: JournalCorruptError, store: StoreLocation): 
   if (store.kind !== 'folder' || code === 'EACCES' || code === 'EPERM') return '';
   const file = error.where.replace(/:\d+$/, '');
   return `; to go on without it, set it aside: mv ${shellWord(file)} ${shellWord(`${file}.bad`)}`;
+}
+
+/**
+ * What to say of a run id that is a file's path here (`rxdag resume dag.yaml`): a run is named by
+ * its id, and the file is run with `rxdag run`; `undefined` for any other id. `listed`: how the
+ * user finds the ids, when there is a store to list.
+ */
+export function fileNamedAsRun(runId: string | undefined, listed = ''): string | undefined {
+  if (runId === undefined || !isFile(runId)) return undefined;
+  return `${runId} is a file, and a run is named by its id (${listed}rxdag run ${shellWord(runId)} runs the file)`;
 }
 
 /** Whether `path` is a file here. */
