@@ -53,15 +53,15 @@ export class TaskCancelledError extends Error {
  * An agent on a worker (`rxdag/bullmq`) may throw it too, when this worker cannot run the attempt
  * now (the CLI's shell agent, when the worker has no room to start a process): its job goes back
  * to the queue for any worker, not counted as an attempt, and that worker takes no job of the
- * queue for a few seconds. A job handed back this way several times fails its attempt with the
- * error's `cause`. Elsewhere it fails the attempt like any error.
+ * queue for a few seconds. A job taken several times and handed back fails its attempt, saying
+ * so, with `why` and the error's `cause`. Elsewhere it fails the attempt like any error.
  */
 export class AttemptHandedBackError extends Error {
   override readonly name = 'AttemptHandedBackError';
   constructor(
     readonly taskId: string,
     /** Why, in a few words: `the worker shut down`, `its lease lapsed`. */
-    why: string,
+    readonly why: string,
     options?: { readonly cause?: unknown },
   ) {
     super(`task "${taskId}" was handed back to run again on another worker: ${why}`, options);

@@ -23,7 +23,7 @@ export class IntakePauses {
 
   constructor(
     /** The worker's name, for its lines. */
-    private readonly worker: string,
+    private readonly workerName: string,
     private readonly log: (line: string) => void,
     private readonly closing: () => boolean,
   ) {}
@@ -36,7 +36,7 @@ export class IntakePauses {
     const running = this.timers.get(worker);
     if (running !== undefined) clearTimeout(running);
     else {
-      this.log(`rxdag worker ${this.worker}: ${saying} for ${INTAKE_PAUSE_MS / 1000} s`);
+      this.log(`rxdag worker ${this.workerName}: ${saying} for ${INTAKE_PAUSE_MS / 1000} s`);
       void worker.pause(true).catch(() => undefined); // the running jobs go on
     }
     const timer = setTimeout(() => {

@@ -34,7 +34,7 @@ import type { JobRefusal } from './options';
  */
 export type StopReason = 'cancelled' | 'timed-out' | 'lease-lost' | 'shutdown' | 'handed-back';
 
-/** How many times a job may be taken (by any worker) and still be handed back by its agent: past it, the hand-back's cause fails the attempt. */
+/** How many times a job may be taken (by any worker) and still be handed back by its agent: past it, the attempt fails, saying so. */
 export const MOST_TAKES_HANDED_BACK = 6;
 
 /** One job being run: `stop` aborts its agent (its `AbortSignal` fires) and settles the job at once. */
@@ -211,9 +211,10 @@ export class JobRunner {
         return undefined;
       }
       // taken time after time (hand-backs, lapsed leases) and not run: said so, with why and the last one's cause
-      const took = `was taken ${job.takes} times and no worker ran it; the last one handed it back`;
-      const { message, cause } = outcome.error;
-      return fail(new Error(message.replace('was handed back to run again on another worker', took), { cause }));
+      const { taskId, why, cause } = outcome.error;
+      return fail(
+        new Error(`task "${taskId}" was taken ${job.takes} times and no worker ran it; the last one handed it back: ${why}`, { cause }),
+      );
     }
     if (!outcome.ok) return fail(outcome.error);
     // a success with a warning (an agent that completed without a value) goes back as that warning, with what it spawned

@@ -118,7 +118,6 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
     const aside = asideFileOf(journal);
     let fd: number | undefined;
     try {
-      // not for other users: it holds what tasks are given (a shell task's `env`), in a folder they may read
       const asideFd = fs.openSync(aside, 'w', JOURNAL_MODE);
       try {
         const bytes = new TextBytes();

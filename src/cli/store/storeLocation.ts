@@ -63,7 +63,7 @@ const LIBPQ_KEYWORD =
  * value is no path below it (`dbname=runs`, `host=/var/run/postgresql`, not `user=alice/runs`)
  * is no folder name a user means. Read word by word, no pattern that could backtrack.
  */
-function libpqProblem(given: string): string | undefined {
+function libpqProblem(given: string): { readonly message: string; readonly hidesPassword: boolean } | undefined {
   const words = given
     .trim()
     .replace(/\s*=\s*/g, '=')
@@ -74,7 +74,8 @@ function libpqProblem(given: string): string | undefined {
   if (password === null && settings.length < 2 && !alone) return undefined;
   const shown = escapeControls(password === null ? given : `${given.slice(0, password.index)}${password[0].replace(/\s/g, '')}***`);
   const folder = password === null ? ` (${shellWord(`./${given}`)} names a folder of that name)` : '';
-  return `${shown} is a PostgreSQL connection string in key=value form, which rxdag does not take: write it as a URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE${folder}`;
+  const message = `${shown} is a PostgreSQL connection string in key=value form, which rxdag does not take: write it as a URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE${folder}`;
+  return { message, hidesPassword: password !== null };
 }
 
 /** The forms a store takes, for the line that refuses another. */
@@ -100,9 +101,9 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
   // libpq's `host=… dbname=…` form: a folder of that name (with the password in it) otherwise; one
   // with a password before the white space at an end (a CRLF .env file), which would print it whole
   const libpq = libpqProblem(given);
-  if (libpq !== undefined && /password\s*=/i.test(given)) throw refusal(named(libpq));
+  if (libpq?.hidesPassword === true) throw refusal(named(libpq.message));
   if (given.trim() !== given) throw refusal(`${named(JSON.stringify(given))} ${edgeSpaceProblem(given)}`);
-  if (libpq !== undefined) throw refusal(named(libpq));
+  if (libpq !== undefined) throw refusal(named(libpq.message));
   if (/^postgres(ql)?:\/\//i.test(given)) {
     const label = escapeControls(redactConnectionString(given));
     const wrong = parameterProblem(given);
