@@ -1,4 +1,5 @@
 import { postgresConnection } from '../../../src/postgres/connectionString';
+import { storeLocation } from '../../../src/cli/store/storeLocation';
 import { rxdagInProcess as rxdag } from '../support/inProcessCli';
 
 /**
@@ -13,7 +14,9 @@ describe('a postgres:// store URL as pg gets it', () => {
       schema: 'nightly',
     });
     for (const mode of ['prefer', 'verify-ca'])
-      expect(postgresConnection(`postgres://ci@db/runs?sslmode=${mode}`).connectionString).toBe('postgres://ci@db/runs?sslmode=verify-full');
+      expect(postgresConnection(`postgres://ci@db/runs?sslmode=${mode}`).connectionString).toBe(
+        'postgres://ci@db/runs?sslmode=verify-full',
+      );
     // the other modes, libpq's meanings asked for, or no parameter at all: passed on as written
     for (const url of [
       'postgres://ci@db/runs?sslmode=verify-full',
@@ -24,6 +27,22 @@ describe('a postgres:// store URL as pg gets it', () => {
       'postgres://not a url',
     ])
       expect(postgresConnection(url)).toEqual({ connectionString: url, schema: undefined });
+  });
+
+  it('should take a URL whose password or sslpassword is a query parameter, hidden where it is shown (not as libpq key=value words)', () => {
+    for (const [given, label] of [
+      ['postgres://ci@db/runs?schema=nightly&password=s3cret', 'postgres://ci@db/runs?schema=nightly&password=***'],
+      ['postgresql://ci@db/runs?sslpassword=s3cret&sslmode=verify-full', 'postgresql://ci@db/runs?sslpassword=***&sslmode=verify-full'],
+    ]) {
+      expect(storeLocation(given, {}, '/tmp')).toMatchObject({ kind: 'postgres', label, written: label });
+    }
+    // one with a carriage return after it is refused for that, its password hidden
+    expect(() => storeLocation('postgres://ci@db/runs?password=s3cret\r', {}, '/tmp')).toThrow(
+      '--store postgres://ci@db/runs?password=*** ends with a carriage return',
+    );
+    expect(() => storeLocation('postgres://ci:s3cret@db/runs\r', {}, '/tmp')).toThrow(
+      '--store postgres://ci:***@db/runs ends with a carriage return',
+    );
   });
 
   it("should print one line for a store with sslmode=require that cannot be reached, without pg's warning", async () => {

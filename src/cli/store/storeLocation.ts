@@ -68,11 +68,12 @@ function libpqProblem(given: string): { readonly message: string; readonly hides
     .trim()
     .replace(/\s*=\s*/g, '=')
     .split(/\s+/);
-  const password = /\b(?:ssl)?password\s*=/i.exec(given);
+  // a word of its own: `?password=` of a URL's query is the URL's (postgres:// is read before this)
+  const password = /(?:^|\s)(?:ssl)?password\s*=/i.exec(given);
   const settings = words.filter((word) => LIBPQ_KEYWORD.test(word));
   const alone = words.length === 1 && settings.length === 1 && /^[^=]*=(?:\/|[^/]*$)/.test(settings[0]!);
   if (password === null && settings.length < 2 && !alone) return undefined;
-  const shown = escapeControls(password === null ? given : `${given.slice(0, password.index)}${password[0].replace(/\s/g, '')}***`);
+  const shown = escapeControls(password === null ? given : `${given.slice(0, password.index)}${password[0].replace(/\s*=$/, '=')}***`);
   const folder = password === null ? ` (${shellWord(`./${given}`)} names a folder of that name)` : '';
   const message = `${shown} is a PostgreSQL connection string in key=value form, which rxdag does not take: write it as a URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE${folder}`;
   return { message, hidesPassword: password !== null };
@@ -100,9 +101,12 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
   // so is a space or a carriage return at either end (a CRLF .env file): a look-alike folder otherwise
   // libpq's `host=… dbname=…` form: a folder of that name (with the password in it) otherwise; one
   // with a password before the white space at an end (a CRLF .env file), which would print it whole
-  const libpq = libpqProblem(given);
+  // a URL's password (`postgres://u:PW@…`, `?password=PW`) is hidden in each message about it
+  const url = /^\s*postgres(ql)?:\/\//i.test(given);
+  const libpq = url ? undefined : libpqProblem(given);
   if (libpq?.hidesPassword === true) throw refusal(named(libpq.message));
-  if (given.trim() !== given) throw refusal(`${named(JSON.stringify(given))} ${edgeSpaceProblem(given)}`);
+  if (given.trim() !== given)
+    throw refusal(`${named(url ? redactConnectionString(given) : JSON.stringify(given))} ${edgeSpaceProblem(given)}`);
   if (libpq !== undefined) throw refusal(named(libpq.message));
   if (/^postgres(ql)?:\/\//i.test(given)) {
     const label = escapeControls(redactConnectionString(given));
