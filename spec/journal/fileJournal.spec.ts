@@ -34,6 +34,17 @@ function freshDir(): string {
   roots.push(dir);
   return dir;
 }
+/**
+ * A folder away from any folder all users can write to, as a team's share is (`os.tmpdir()` is
+ * one): beside the dependencies, which this user installed.
+ */
+function awayFromTmp(): string {
+  const base = path.join(__dirname, '..', '..', 'node_modules', '.cache');
+  fs.mkdirSync(base, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(base, 'rxdag-journal-'));
+  roots.push(dir);
+  return dir;
+}
 afterAll(() => {
   for (const dir of roots) fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -156,7 +167,7 @@ describe('fileJournal', () => {
 
   it("should resume another user's run from a folder other users cannot write to: a teammate's, or root's own on a share that maps root to another user", async () => {
     for (const mode of [0o2775, 0o755]) {
-      const dir = freshDir();
+      const dir = awayFromTmp();
       fs.chmodSync(dir, mode);
       for (const [name, as] of [
         ['teammate', (someone: number) => someone],
@@ -166,6 +177,46 @@ describe('fileJournal', () => {
         expect(resumed.error).toBeUndefined();
         expect(resumed.events[resumed.events.length - 1]).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
       }
+    }
+  });
+
+  it("should not resume another user's run from a folder any user could have put in place, below a folder any user can write to", async () => {
+    const own = process.getuid!();
+    const other = own === 0 ? 65534 : own + 1;
+    /** A store folder in `parent` (mode `parentMode`) that is `owner`'s, with another user's journal ('mine': as root only). */
+    const judged = async (parentMode: number, owner: 'theirs' | 'mine', folderMode = 0o755, runId = 'squat') => {
+      const parent = freshDir();
+      fs.chmodSync(parent, parentMode);
+      const store = path.join(parent, 'store');
+      fs.mkdirSync(store);
+      fs.chmodSync(store, folderMode);
+      const file = written(store, runId);
+      // as root, the folder and file chowned to nobody; else both this user's, the process made to run as another
+      if (own === 0) {
+        fs.chownSync(file, other, other);
+        if (owner === 'theirs') fs.chownSync(store, other, 0);
+      } else jest.spyOn(process, 'getuid').mockReturnValue(other);
+      try {
+        return { parent, file, outcome: await resumeOutcome(store, runId) };
+      } finally {
+        jest.restoreAllMocks();
+      }
+    };
+    // another user made the store's folder in a /tmp-like folder before this user's first run there
+    const squat = await judged(0o1777, 'theirs');
+    expect(squat.outcome.error).toMatchObject({ reason: 'untrusted', runId: 'squat' });
+    expect((squat.outcome.error as Error).message).toContain(
+      `its file ${squat.file} is another user's (uid ${own === 0 ? other : own}; this process runs as uid ${own === 0 ? own : other}), ` +
+        `in a folder any user could have put in ${fs.realpathSync(squat.parent)} (which any user can write to), who could have written the tasks`,
+    );
+    expect(squat.outcome.events).toEqual([]);
+    // a folder shared with a group of this user's is a team's store, wherever it is
+    expect((await judged(0o1777, 'theirs', 0o2775, 'team')).outcome.error).toBeUndefined();
+    if (own === 0) {
+      // this user's own folder, in one any user may write to but not rename others' files in (sticky): kept
+      expect((await judged(0o1777, 'mine', 0o755, 'kept')).outcome.error).toBeUndefined();
+      // … and where the folder above is not sticky, anyone could have swapped it for theirs
+      expect((await judged(0o777, 'mine', 0o755, 'swapped')).outcome.error).toMatchObject({ reason: 'untrusted' });
     }
   });
 

@@ -26,7 +26,7 @@ import { TextBytes } from './textBytes';
 import { makePrivateFolder } from './privateFolder';
 import { isMissingFile, journalFileExists, readingFile } from './unreadableFile';
 import { linkIntoPlace } from './hardLink';
-import { replacedWhileRead, untrustedJournal } from './journalOwner';
+import { replacedWhileRead, storeFolder, untrustedJournal } from './journalOwner';
 
 /**
  * The file journal, rxdag's embedded default: a folder with one JSON-lines file per run (the
@@ -162,7 +162,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
       let fd: number | undefined;
       try {
         const untrusted = (because: string) => new RunNotResumableError(runId, 'untrusted', undefined, root, because);
-        const folder = fs.statSync(root).mode;
+        const folder = storeFolder(root);
         // judged on the file read, and the file appended to must be that one
         let read: fs.Stats | undefined;
         const record = readingFile(journal, runId, () =>
