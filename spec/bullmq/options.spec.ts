@@ -164,7 +164,9 @@ describe('remoteAgent and startWorker options', () => {
       new TypeError('remoteAgent: `prefix` must not be empty'),
     );
     expect(() => remoteAgent({ connection: 'redis://127.0.0.1', queue: '', prefix: 'a b' })).toThrow(
-      new TypeError('remoteAgent: `prefix` must not contain whitespace; `queue` must not be empty'),
+      new TypeError(
+        'remoteAgent: `prefix` must be printable ASCII without whitespace (Redis names its connections after it); `queue` must not be empty',
+      ),
     );
   });
 

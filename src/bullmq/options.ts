@@ -164,7 +164,8 @@ const shared = {
     .string({ error: 'must be a string' })
     .min(1, { error: 'must not be empty' })
     .max(200, { error: 'must be at most 200 characters' })
-    .regex(/^\S*$/, { error: 'must not contain whitespace' })
+    // Redis names each connection after it, and takes printable ASCII only (a worker would go unseen)
+    .regex(/^[!-~]*$/, { error: 'must be printable ASCII without whitespace (Redis names its connections after it)' })
     .optional(),
   key: z.union([z.string(), z.instanceof(Buffer)], { error: 'must be a string or a Buffer' }).optional(),
   insecure: z.boolean().optional(),

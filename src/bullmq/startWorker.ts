@@ -211,7 +211,8 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     const worker = new Worker(queue, (job: Job, token?: string) => processor(queue, job, token), {
       connection,
       prefix,
-      name: id,
+      // part of the connection's name, which Redis takes in printable ASCII only: `wörker 1` as `w%C3%B6rker%201`
+      name: encodeURIComponent(id),
       concurrency: Math.min(resolved.concurrency, capacity ?? Number.POSITIVE_INFINITY),
       lockDuration: leaseMs,
       lockRenewTime: Math.max(1, Math.floor(leaseMs / 3)),

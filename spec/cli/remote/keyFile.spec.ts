@@ -24,6 +24,12 @@ describe('--key-file', () => {
     expect(settings?.keyNote).toBeUndefined();
   });
 
+  it('should name a key file whose path holds control characters with them escaped (it is printed on the terminal)', () => {
+    const file = writeText(tmp.file('k\u001b[32mey'), KEY);
+    chmodSync(file, 0o600);
+    expect(resolve(file).settings?.keySource).toBe(`--key-file ${tmp.file('k\\u001b[32mey')}`);
+  });
+
   it('should take a key file others can read, with a note saying so and how to mend it', () => {
     const file = writeText(tmp.file('open.key'), KEY);
     chmodSync(file, 0o644);

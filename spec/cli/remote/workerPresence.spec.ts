@@ -22,6 +22,29 @@ describeRedis("the workers connected to a run's queues", (env) => {
     return url.href;
   };
 
+  it('should count a worker whose name Redis would not take as a connection name (spaces, non-ASCII)', async () => {
+    const worker = closer.add(
+      startWorker({
+        connection: env.url,
+        prefix: env.prefix,
+        agents: { echo: () => 1 },
+        concurrency: 1,
+        leaseMs: 1000,
+        name: 'wörker 🚀 1',
+        onLog: () => undefined,
+      }),
+    );
+    await worker.ready();
+    const workers = await connectedWorkers(redisTarget(env.url, 'spec'), env.prefix, ['echo']);
+    expect(workers?.get('echo')).toHaveLength(1);
+  });
+
+  it('should refuse a prefix Redis would not take in a connection name, before connecting', () => {
+    expect(() =>
+      closer.add(startWorker({ connection: env.url, prefix: 'rxdag-ü', agents: { echo: () => 1 }, concurrency: 1, leaseMs: 1000 })),
+    ).toThrow('startWorker: `prefix` must be printable ASCII without whitespace (Redis names its connections after it)');
+  });
+
   it('should count the workers of the same database only', async () => {
     const worker = closer.add(
       startWorker({

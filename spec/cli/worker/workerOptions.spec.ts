@@ -85,7 +85,7 @@ describe('resolveWorkerOptions', () => {
       '--redis is required: the Redis that schedulers send attempts through (e.g. --redis redis://127.0.0.1:6379)',
     ]);
     expect(problemsOf(() => resolveWorkerOptions({ redis: 'redis://h', redisPrefix: 'a b' }, { RXDAG_WORKER_KEY: 'short' }))).toEqual([
-      '--redis-prefix must be 1 to 200 characters without whitespace (got "a b")',
+      '--redis-prefix must be 1 to 200 printable ASCII characters without whitespace, which Redis names its connections after (got "a b")',
       'RXDAG_WORKER_KEY: the key must be at least 16 bytes (got 5); make one with: openssl rand -hex 32 > worker.key',
     ]);
   });

@@ -11,6 +11,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 // the URL rules of `rxdag/bullmq`, from its module that loads neither bullmq nor ioredis
 import { messageOf, redisTarget } from '../../bullmq/redisConnection';
+import { escapeControls } from '../../dag/text';
 import { describeIoError } from '../commands/writeTarget';
 import { KEY_VARIABLE, PASSWORD_VARIABLE } from '../secretVariables';
 import { shellWord } from '../shellWord';
@@ -77,8 +78,11 @@ export function resolveRemoteOptions(raw: RawRemoteOptions, env: NodeJS.ProcessE
   const urlProblem = redisUrlProblem(raw.redis);
   if (urlProblem !== undefined) problems.push({ message: urlProblem });
   const prefix = raw.redisPrefix ?? DEFAULT_REDIS_PREFIX;
-  if (!/^[^\s]{1,200}$/.test(prefix))
-    problems.push({ message: `--redis-prefix must be 1 to 200 characters without whitespace (got ${JSON.stringify(prefix)})` });
+  // Redis names each connection after it, and takes printable ASCII only (a worker would go unseen)
+  if (!/^[!-~]{1,200}$/.test(prefix))
+    problems.push({
+      message: `--redis-prefix must be 1 to 200 printable ASCII characters without whitespace, which Redis names its connections after (got ${JSON.stringify(prefix)})`,
+    });
   const url = urlProblem === undefined ? withEnvPassword(raw.redis, env, problems) : raw.redis;
   const { key, keySource, keyNote, keyFromPipe } = readKey(raw.keyFile, env, problems);
   if (problems.length > before) return undefined;
@@ -176,7 +180,7 @@ function readKey(
   let keyNote: string | undefined;
   let keyFromPipe = false;
   if (keyFile !== undefined) {
-    source = `--key-file ${keyFile}`;
+    source = `--key-file ${escapeControls(keyFile)}`; // printed in lines that say where the key came from
     try {
       // opened once, and what it is asked of that: a device would be read for ever, a big file is
       // not a key; a pipe (`--key-file <(pass show key)`) is read up to a key's size
