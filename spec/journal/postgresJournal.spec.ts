@@ -713,6 +713,28 @@ describePostgres('postgresJournal', (db) => {
     expect(await journalOf().events(runId)).toHaveLength(1);
   });
 
+  it("counts a run another remover takes at the same moment as gone, not as a live owner's (two prunes at once)", async () => {
+    const runId = freshRunId('raced');
+    await (await journalOf().create(sampleHeader(runId))).close();
+    // another remover's transaction: the run's lock taken, its rows deleted, committed a moment later
+    const other = new Pool({ connectionString: db.connectionString, max: 1 });
+    const client = await other.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`rxdag:${db.schema}:${runId}`]);
+      await client.query(`DELETE FROM "${db.schema}".events WHERE run_id = $1`, [runId]);
+      await client.query(`DELETE FROM "${db.schema}".runs WHERE run_id = $1`, [runId]);
+      const removal = journalOf()
+        .remove(runId)
+        .catch((error: unknown) => error);
+      setTimeout(() => void client.query('COMMIT'), 150);
+      expect(await removal).toMatchObject({ name: 'RunNotResumableError', runId, reason: 'unknown' });
+    } finally {
+      client.release();
+      await other.end();
+    }
+  });
+
   it('names a run this process owns as this process, without pg_terminate_backend, which would end its own session', async () => {
     const runId = freshRunId('own');
     let release!: () => void;

@@ -247,22 +247,27 @@ class PostgresJournalImpl implements PostgresJournal {
     return this.hasTables(`check the journal's tables in schema "${this.schema}"`);
   }
 
-  /** The statements of {@link remove}, in its transaction: what came of it. */
+  /**
+   * The statements of {@link remove}, in its transaction: what came of it. A lock held is an
+   * owner's, or another remover's for the moment of its transaction (two prunes at once): the
+   * run is looked for again a few times before the holder is named its owner.
+   */
   private async removeRun(query: TransactionQuery, runId: string): Promise<Removal> {
-    if ((await query(this.sql.selectRunId, [runId])).length === 0) return 'unknown';
     const name = this.sql.lockPrefix + runId;
-    // the holder may let go between the two queries: then try again
-    for (let round = 0; round < 3; round += 1) {
+    let holder: HolderRow | undefined;
+    for (let round = 0; round < REMOVAL_LOOKS; round += 1) {
+      // each statement sees what committed before it: gone once another remover committed
+      if ((await query(this.sql.selectRunId, [runId])).length === 0) return 'unknown';
       const [row] = await query<{ locked: boolean }>(TRY_XACT_LOCK, [name]);
       if (row?.locked === true) {
         await query(this.sql.deleteEvents, [runId]);
-        // gone when another remover committed since the first look
         return (await query(this.sql.deleteRun, [runId])).length === 0 ? 'unknown' : 'removed';
       }
-      const [holder] = await query<HolderRow>(LOCK_HOLDER, [name]);
-      if (holder !== undefined) return lockedBy(runId, holder, this.connection.ownerTag);
+      // none when the holder let go between the two queries: looked at again at once
+      [holder] = await query<HolderRow>(LOCK_HOLDER, [name]);
+      if (holder !== undefined) await new Promise((resolve) => setTimeout(resolve, REMOVAL_LOOK_MS));
     }
-    return new RunLockedError(runId, RACING_OWNER);
+    return holder === undefined ? new RunLockedError(runId, RACING_OWNER) : lockedBy(runId, holder, this.connection.ownerTag);
   }
 
   /**
@@ -367,6 +372,9 @@ function refuseEnded(runId: string, last: DagEvent | null): void {
 
 /** The owner named when the lock's holder kept changing while it was looked up. */
 const RACING_OWNER = 'another session (it took and released the lock while we looked)';
+/** How often, and how far apart, a removal looks for a run whose lock is held: another remover's holds it for milliseconds. */
+const REMOVAL_LOOKS = 6;
+const REMOVAL_LOOK_MS = 100;
 
 /**
  * The refusal of a run whose lock `holder` holds. A session of this process (`ownTag`) is not
