@@ -50,6 +50,12 @@ describe('pushGroupingOf', () => {
   it('should base64url-encode an id with a slash, which a Pushgateway path cannot hold otherwise', () => {
     expect(pushGroupingOf('team/nightly')).toEqual({ 'dag@base64': Buffer.from('team/nightly').toString('base64url') });
   });
+
+  it('should base64url-encode the ids . and .., which a URL path resolves away (their pushes landed in another group)', () => {
+    expect(pushGroupingOf('.')).toEqual({ 'dag@base64': 'Lg' });
+    expect(pushGroupingOf('..')).toEqual({ 'dag@base64': 'Li4' });
+    expect(pushGroupingOf('...')).toEqual({ dag: '...' });
+  });
 });
 
 describe('pushMetrics', () => {

@@ -48,12 +48,13 @@ export function checkMetricsPush(value: string | undefined, problems: Problem[])
 }
 
 /**
- * The grouping of a DAG's pushes: `{ dag: id }`, or `{ 'dag@base64': … }` for an id with a `/`,
- * which the Pushgateway takes in a URL path only base64url-encoded (it reads the `dag` label
- * the same).
+ * The grouping of a DAG's pushes: `{ dag: id }`, or `{ 'dag@base64': … }` for an id with a `/`
+ * or one that is a dot segment (`.`, `..`, which a URL path resolves away), which the
+ * Pushgateway takes in a URL path only base64url-encoded (it reads the `dag` label the same).
  */
 export function pushGroupingOf(dagId: string): Record<string, string> {
-  return dagId.includes('/') ? { 'dag@base64': Buffer.from(dagId).toString('base64url') } : { dag: dagId };
+  const encoded = dagId.includes('/') || dagId === '.' || dagId === '..';
+  return encoded ? { 'dag@base64': Buffer.from(dagId).toString('base64url') } : { dag: dagId };
 }
 
 /** What a push needs of prom-client: its `Pushgateway` class. */
@@ -146,4 +147,3 @@ function reasonOf(error: unknown): string {
   const answer = said === undefined ? '' : `: ${escapeControls(said.trim().slice(0, 200))}`;
   return `it answered HTTP ${refused[1]!}${answer}`;
 }
-
