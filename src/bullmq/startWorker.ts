@@ -27,6 +27,7 @@ import type { Outcome } from './jobFormat';
 import { type JobLoss, lostJobOf, LostJobs } from './lostJobs';
 import { type JobRefusal, resolveWorkerOptions, type WorkerOptions } from './options';
 import { OutageLog } from './outageLog';
+import { connectionNamePart } from './connectionName';
 import { lacksDatabase, type RedisConnectionError, stopsStart } from './redisConnection';
 
 /** A running worker. */
@@ -211,8 +212,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     const worker = new Worker(queue, (job: Job, token?: string) => processor(queue, job, token), {
       connection,
       prefix,
-      // part of the connection's name, which Redis takes in printable ASCII only: `wörker 1` as `w%C3%B6rker%201`
-      name: encodeURIComponent(id),
+      name: connectionNamePart(id),
       concurrency: Math.min(resolved.concurrency, capacity ?? Number.POSITIVE_INFINITY),
       lockDuration: leaseMs,
       lockRenewTime: Math.max(1, Math.floor(leaseMs / 3)),

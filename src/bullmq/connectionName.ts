@@ -1,0 +1,12 @@
+/**
+ * A worker's name as part of the names of its Redis connections, which BullMQ sets and lists
+ * workers by. Redis takes printable ASCII only there: a worker named otherwise went unlisted,
+ * and `rxdag run --redis` said no worker served its queues. Names nothing else.
+ */
+
+/** `name` with each character Redis refuses, and `%`, as its UTF-8 bytes: `wörker 1` as `w%C3%B6rker%201`. */
+export function connectionNamePart(name: string): string {
+  return name.replace(/[^!-$&-~]/gu, (character) =>
+    [...Buffer.from(character, 'utf8')].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  );
+}
