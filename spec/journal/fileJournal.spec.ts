@@ -207,7 +207,7 @@ describe('fileJournal', () => {
     expect(squat.outcome.error).toMatchObject({ reason: 'untrusted', runId: 'squat' });
     expect((squat.outcome.error as Error).message).toContain(
       `its file ${squat.file} is another user's (uid ${own === 0 ? other : own}; this process runs as uid ${own === 0 ? own : other}), ` +
-        `in a folder any user could have put in ${fs.realpathSync(squat.parent)} (which any user can write to), who could have written the tasks`,
+        `reached through a folder or symlink any user could have put in ${fs.realpathSync(squat.parent)} (which any user can write to), who could have written the tasks`,
     );
     expect(squat.outcome.events).toEqual([]);
     // a folder shared with a group of this user's is a team's store, wherever it is
@@ -217,6 +217,33 @@ describe('fileJournal', () => {
       expect((await judged(0o1777, 'mine', 0o755, 'kept')).outcome.error).toBeUndefined();
       // … and where the folder above is not sticky, anyone could have swapped it for theirs
       expect((await judged(0o777, 'mine', 0o755, 'swapped')).outcome.error).toMatchObject({ reason: 'untrusted' });
+    }
+  });
+
+  it("should not resume another user's run through a symlink any user could have planted, to their folder away from /tmp", async () => {
+    const own = process.getuid!();
+    const other = own === 0 ? 65534 : own + 1;
+    // their store, in a folder of theirs away from /tmp: a teammate's, resumed when named there
+    const theirs = awayFromTmp();
+    const file = written(theirs, 'linked');
+    // in /tmp, a folder of theirs holding a symlink to it, where this user runs `rxdag resume`
+    const planted = freshDir();
+    fs.chmodSync(planted, 0o755);
+    fs.symlinkSync(theirs, path.join(planted, '.rxdag'));
+    if (own === 0) for (const entry of [theirs, file, planted]) fs.chownSync(entry, other, other);
+    if (own === 0) fs.lchownSync(path.join(planted, '.rxdag'), other, other);
+    else jest.spyOn(process, 'getuid').mockReturnValue(other);
+    try {
+      const through = await resumeOutcome(path.join(planted, '.rxdag'), 'linked');
+      expect(through.error).toMatchObject({ reason: 'untrusted', runId: 'linked' });
+      expect((through.error as Error).message).toContain(
+        `reached through a folder or symlink any user could have put in ${fs.realpathSync(os.tmpdir())} (which any user can write to)`,
+      );
+      expect(through.events).toEqual([]);
+      // named where it is, it is their store
+      expect((await resumeOutcome(theirs, 'linked')).error).toBeUndefined();
+    } finally {
+      jest.restoreAllMocks();
     }
   });
 

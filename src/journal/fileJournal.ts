@@ -163,10 +163,11 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
       try {
         const untrusted = (because: string) => new RunNotResumableError(runId, 'untrusted', undefined, root, because);
         const folder = storeFolder(root);
-        // judged on the file read, and the file appended to must be that one
+        // judged on the file read, in the folder judged, and the file appended to must be that one
+        const judged = path.join(folder.real, path.basename(journal));
         let read: fs.Stats | undefined;
         const record = readingFile(journal, runId, () =>
-          readRecord(journal, runId, true, (readFd) => {
+          readRecord(judged, runId, true, (readFd) => {
             read = fs.fstatSync(readFd);
             const because = untrustedJournal(read, journal, folder);
             if (because !== undefined) throw untrusted(because);
@@ -174,7 +175,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
         );
         const last = record.events[record.events.length - 1];
         if (last?.type === 'dag.completed') throw new RunNotResumableError(runId, 'ended', last.outcome, root);
-        fd = fs.openSync(journal, 'a');
+        fd = fs.openSync(judged, 'a');
         const opened = fs.fstatSync(fd);
         if (opened.ino !== read!.ino || opened.dev !== read!.dev) throw untrusted(replacedWhileRead(journal));
         // cut once the resume appends: a resume its replay refuses leaves the file as it was

@@ -3,41 +3,75 @@
  * file holds (a shell task's command, its `env`) as this process's user, so a file others could
  * have written could hold tasks this user never wrote: one other users can write to, another
  * user's in a folder any user can write to (a shared `/tmp` store, where anyone can put a file),
- * or another user's in a store folder any user could have put in place (another user's folder,
- * or one under a folder that is not sticky, below a folder any user can write to: a `/tmp/NAME`
- * made before this user's first run there). Another user's file in a folder they own or share
- * with their group, away from such folders, is theirs to have written (a teammate's run; root's
- * own runs on a share that maps root to another user). It reads no file and checks nothing else:
- * whether the file is a journal is for the reading of its record.
+ * or another user's reached through an entry any user could have put in place (a `/tmp/NAME`
+ * made, or a symlink planted, before this user's first run there). Another user's file in a
+ * folder they own or share with their group, reached away from such folders, is theirs to have
+ * written (a teammate's run; root's own runs on a share that maps root to another user). It reads
+ * no file and checks nothing else: whether the file is a journal is for the reading of its record.
  */
 import fs, { type Stats } from 'node:fs';
 import path from 'node:path';
 
-/** A store's folder as a resume judges it: its own mode and owner, and what lies above it. */
+/** A store's folder as a resume judges it: where its path leads, and who could have put it there. */
 export interface StoreFolder {
+  /** The folder the path leads to (symlinks followed). */
   readonly stat: Stats;
+  /** Its real path, symlinks resolved: the journal is read there, in the folder judged. */
+  readonly real: string;
   /**
-   * The folder above it any user can write to, when another user could have put the store's
-   * folder in place there: one of the folders between (the store's included) is another
-   * user's, not shared with this user's group, or that folder is not sticky. Else `undefined`.
+   * A folder any user can write to, when any user could have put in it an entry the store's
+   * path passes through (a folder or a symlink): one not this user's, root's or shared with a
+   * group of this user's; or any, when that folder is not sticky or is another user's (who may
+   * rename what it holds). Else `undefined`.
    */
   readonly placedIn: string | undefined;
 }
 
-/** `root`'s folder and the folders above it, as `untrustedJournal` judges a journal in it. */
+/** The most symlinks a path is followed through, as Linux's limit. */
+const MOST_LINKS = 40;
+
+/**
+ * `root`'s folder as `untrustedJournal` judges a journal in it: its path walked as the system
+ * resolves it, from the working directory for a relative one, each entry judged as it is passed
+ * (a symlink `/tmp/x/.rxdag` planted towards another user's folder is judged where it lies).
+ */
 export function storeFolder(root: string): StoreFolder {
-  const stat = fs.statSync(root);
-  let placeable = false;
-  let folder = fs.realpathSync(root);
-  for (let above = path.dirname(folder); above !== folder; folder = above, above = path.dirname(above)) {
-    placeable ||= !ours(fs.statSync(folder));
-    const parent = fs.statSync(above);
-    if ((parent.mode & 0o002) !== 0) return { stat, placedIn: placeable || (parent.mode & 0o1000) === 0 ? above : undefined };
+  const pending = (path.isAbsolute(root) ? root : `${process.cwd()}/${root}`).split('/');
+  let at = '/';
+  let links = 0;
+  let placedIn: string | undefined;
+  for (let part = pending.shift(); part !== undefined; part = pending.shift()) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      at = path.dirname(at);
+      continue;
+    }
+    const entry = path.join(at, part);
+    const stat = fs.lstatSync(entry);
+    placedIn ??= placeableIn(at, stat);
+    if (!stat.isSymbolicLink()) {
+      at = entry;
+      continue;
+    }
+    links += 1;
+    if (links > MOST_LINKS) throw Object.assign(new Error(`ELOOP: too many symbolic links encountered, stat '${root}'`), { code: 'ELOOP' });
+    const target = fs.readlinkSync(entry);
+    if (path.isAbsolute(target)) at = '/';
+    pending.unshift(...target.split('/'));
   }
-  return { stat, placedIn: undefined };
+  return { stat: fs.statSync(at), real: at, placedIn };
 }
 
-/** Whether a folder is this user's to have made: theirs, root's, or writable by a group of theirs. */
+/** `folder` when any user could have put `entry` (lstat) in it, else `undefined`. */
+function placeableIn(folder: string, entry: Stats): string | undefined {
+  const holder = fs.statSync(folder);
+  if ((holder.mode & 0o002) === 0) return undefined;
+  const own = process.getuid?.();
+  const keeps = (holder.mode & 0o1000) !== 0 && (holder.uid === own || holder.uid === 0);
+  return keeps && ours(entry) ? undefined : folder;
+}
+
+/** Whether an entry is this user's to have made: theirs, root's, or a folder writable by a group of theirs. */
 function ours(folder: Stats): boolean {
   const own = process.getuid?.();
   if (own === undefined || folder.uid === own || folder.uid === 0) return true;
@@ -60,7 +94,7 @@ export function untrustedJournal(stat: Stats, file: string, folder: StoreFolder)
   const instead = 'resume it as that user, or make the file yours if you trust what it holds';
   if ((folder.stat.mode & 0o002) !== 0) return `${theirs}, in a folder any user can write to, ${could}: ${instead}`;
   if (folder.placedIn !== undefined)
-    return `${theirs}, in a folder any user could have put in ${folder.placedIn} (which any user can write to), ${could}: ${instead}`;
+    return `${theirs}, reached through a folder or symlink any user could have put in ${folder.placedIn} (which any user can write to), ${could}: ${instead}`;
   return undefined;
 }
 
