@@ -7,6 +7,16 @@ import { rxdagInProcess as rxdag } from '../support/inProcessCli';
  * out, and the SSL modes `pg` 8 checks as `verify-full` written so, which keeps the checks and
  * spares the user `pg`'s multi-line SECURITY WARNING about them before rxdag's one line.
  */
+/** The message of what `act` throws. */
+function captured(act: () => unknown): string {
+  try {
+    act();
+    return '';
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
 describe('a postgres:// store URL as pg gets it', () => {
   it('should take out schema= and write prefer, require and verify-ca as the verify-full pg applies', () => {
     expect(postgresConnection('postgres://ci@db/runs?schema=nightly&sslmode=require')).toEqual({
@@ -43,6 +53,17 @@ describe('a postgres:// store URL as pg gets it', () => {
     expect(() => storeLocation('postgres://ci:s3cret@db/runs\r', {}, '/tmp')).toThrow(
       '--store postgres://ci:***@db/runs ends with a carriage return',
     );
+    // one the URL parser would not take once spaces lead it (a no-break space too), or with a control character
+    for (const given of [
+      ' postgres://u:SE#CRET@h/db',
+      '\u00a0postgres://u:SECRET@h/db',
+      ' postgres://h/db?password=SEC RET',
+      'postgres://u:SE/CRET@h/db\r',
+    ]) {
+      const message = captured(() => storeLocation(given, {}, '/tmp'));
+      expect(message).toMatch(/white space|carriage return/);
+      expect(message).not.toMatch(/CRET|\r/);
+    }
   });
 
   it("should print one line for a store with sslmode=require that cannot be reached, without pg's warning", async () => {

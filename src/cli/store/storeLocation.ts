@@ -106,7 +106,9 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
   const libpq = url ? undefined : libpqProblem(given);
   if (libpq?.hidesPassword === true) throw refusal(named(libpq.message));
   if (given.trim() !== given)
-    throw refusal(`${named(url ? redactConnectionString(given) : JSON.stringify(given))} ${edgeSpaceProblem(given)}`);
+    throw refusal(
+      `${named(url ? escapeControls(redactConnectionString(given.trim())) : JSON.stringify(given))} ${edgeSpaceProblem(given)}`,
+    );
   if (libpq !== undefined) throw refusal(named(libpq.message));
   if (/^postgres(ql)?:\/\//i.test(given)) {
     const label = escapeControls(redactConnectionString(given));
