@@ -717,6 +717,11 @@ describePostgres('postgresJournal', (db) => {
     const runId = freshRunId('raced');
     await (await journalOf().create(sampleHeader(runId))).close();
     // another remover's transaction: the run's lock taken, its rows deleted, committed a moment later
+    // this remover under a stricter isolation by default: a snapshot of its own would never see the run go
+    const strict = new URL(db.connectionString);
+    strict.searchParams.set('options', '-c default_transaction_isolation=serializable');
+    const journal = postgresJournal({ connectionString: strict.toString(), schema: db.schema });
+    db.onCleanup(() => journal.end());
     const other = new Pool({ connectionString: db.connectionString, max: 1 });
     const client = await other.connect();
     try {
@@ -724,10 +729,8 @@ describePostgres('postgresJournal', (db) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`rxdag:${db.schema}:${runId}`]);
       await client.query(`DELETE FROM "${db.schema}".events WHERE run_id = $1`, [runId]);
       await client.query(`DELETE FROM "${db.schema}".runs WHERE run_id = $1`, [runId]);
-      const removal = journalOf()
-        .remove(runId)
-        .catch((error: unknown) => error);
-      setTimeout(() => void client.query('COMMIT'), 150);
+      const removal = journal.remove(runId).catch((error: unknown) => error);
+      setTimeout(() => void client.query('COMMIT'), 1500); // a run of a million events takes about a second
       expect(await removal).toMatchObject({ name: 'RunNotResumableError', runId, reason: 'unknown' });
     } finally {
       client.release();

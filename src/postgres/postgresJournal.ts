@@ -249,23 +249,27 @@ class PostgresJournalImpl implements PostgresJournal {
 
   /**
    * The statements of {@link remove}, in its transaction: what came of it. A lock held is an
-   * owner's, or another remover's for the moment of its transaction (two prunes at once): the
-   * run is looked for again a few times before the holder is named its owner.
+   * owner's (its session named `rxdag HOST:PID`: refused at once) or another remover's, for the
+   * moment of its transaction (two prunes at once): waited for, the run looked for again.
    */
   private async removeRun(query: TransactionQuery, runId: string): Promise<Removal> {
+    // each statement then sees what committed before it (a server's default may be stricter)
+    await query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
     const name = this.sql.lockPrefix + runId;
+    const waitUntil = Date.now() + REMOVER_WAIT_MS;
     let holder: HolderRow | undefined;
-    for (let round = 0; round < REMOVAL_LOOKS; round += 1) {
-      // each statement sees what committed before it: gone once another remover committed
+    for (let round = 0; ; round += 1) {
       if ((await query(this.sql.selectRunId, [runId])).length === 0) return 'unknown';
       const [row] = await query<{ locked: boolean }>(TRY_XACT_LOCK, [name]);
       if (row?.locked === true) {
         await query(this.sql.deleteEvents, [runId]);
         return (await query(this.sql.deleteRun, [runId])).length === 0 ? 'unknown' : 'removed';
       }
-      // none when the holder let go between the two queries: looked at again at once
       [holder] = await query<HolderRow>(LOCK_HOLDER, [name]);
-      if (holder !== undefined) await new Promise((resolve) => setTimeout(resolve, REMOVAL_LOOK_MS));
+      if (holder?.application_name?.startsWith('rxdag ') === true) return lockedBy(runId, holder, this.connection.ownerTag);
+      // none when the holder let go between the two queries: looked at again at once, a few times
+      if (holder === undefined ? round >= 2 : Date.now() > waitUntil) break;
+      if (holder !== undefined) await new Promise((resolve) => setTimeout(resolve, REMOVER_LOOK_MS));
     }
     return holder === undefined ? new RunLockedError(runId, RACING_OWNER) : lockedBy(runId, holder, this.connection.ownerTag);
   }
@@ -372,9 +376,9 @@ function refuseEnded(runId: string, last: DagEvent | null): void {
 
 /** The owner named when the lock's holder kept changing while it was looked up. */
 const RACING_OWNER = 'another session (it took and released the lock while we looked)';
-/** How often, and how far apart, a removal looks for a run whose lock is held: another remover's holds it for milliseconds. */
-const REMOVAL_LOOKS = 6;
-const REMOVAL_LOOK_MS = 100;
+/** How long a removal waits for another remover's lock (deleting a run of a million events takes ~1 s), and how often it looks. */
+const REMOVER_WAIT_MS = 30_000;
+const REMOVER_LOOK_MS = 50;
 
 /**
  * The refusal of a run whose lock `holder` holds. A session of this process (`ownTag`) is not
