@@ -247,6 +247,19 @@ describe('fileJournal', () => {
     }
   });
 
+  it('should make a lock file only its owner can write, whatever the umask (others could hold or free the run)', () => {
+    const dir = freshDir();
+    const umask = process.umask(0);
+    try {
+      const writer = fileJournal(dir).create(header('open-umask')) as JournalWriter;
+      expect(fs.statSync(path.join(dir, 'open-umask.lock')).mode & 0o777).toBe(0o644);
+      expect(fs.statSync(path.join(dir, 'open-umask.jsonl')).mode & 0o777).toBe(0o660);
+      writer.close();
+    } finally {
+      process.umask(umask);
+    }
+  });
+
   it("should make a journal none of other users' (its group's as the umask allows)", () => {
     const dir = freshDir();
     fs.chmodSync(dir, 0o755);

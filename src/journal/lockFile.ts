@@ -78,7 +78,8 @@ export function acquireLock(path: string, runId: string): HeldLock {
   const me: Owner = { host: os.hostname(), pid: process.pid, since: Date.now(), start: processOf(process.pid)?.start, ns: ownNamespace };
   const aside = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
   try {
-    fs.writeFileSync(aside, `${JSON.stringify(me)}\n`, { flag: 'wx' });
+    // written by its owner only whatever the umask: who else could write it could hold or free the run
+    fs.writeFileSync(aside, `${JSON.stringify(me)}\n`, { flag: 'wx', mode: 0o644 });
   } catch (error) {
     fs.rmSync(aside, { force: true }); // made, then its write failed (a full disk): not left behind
     // the folder that refused the file is what the user can act on, not the file's passing name
