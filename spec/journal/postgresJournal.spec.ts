@@ -722,7 +722,7 @@ describePostgres('postgresJournal', (db) => {
     strict.searchParams.set('options', '-c default_transaction_isolation=serializable');
     const journal = postgresJournal({ connectionString: strict.toString(), schema: db.schema });
     db.onCleanup(() => journal.end());
-    const other = new Pool({ connectionString: db.connectionString, max: 1 });
+    const other = new Pool({ connectionString: db.connectionString, max: 1, application_name: 'rxdag-pool elsewhere:1' });
     const client = await other.connect();
     try {
       await client.query('BEGIN');

@@ -248,9 +248,10 @@ class PostgresJournalImpl implements PostgresJournal {
   }
 
   /**
-   * The statements of {@link remove}, in its transaction: what came of it. A lock held is an
-   * owner's (its session named `rxdag HOST:PID`: refused at once) or another remover's, for the
-   * moment of its transaction (two prunes at once): waited for, the run looked for again.
+   * The statements of {@link remove}, in its transaction: what came of it. A lock held by a
+   * connection of a journal's own pool (named `rxdag-pool HOST:PID`; an owner's session is
+   * `rxdag HOST:PID`) is another remover's, for the moment of its transaction (two prunes at
+   * once): waited for, the run looked for again. Any other holder is refused at once.
    */
   private async removeRun(query: TransactionQuery, runId: string): Promise<Removal> {
     // each statement then sees what committed before it (a server's default may be stricter)
@@ -266,7 +267,8 @@ class PostgresJournalImpl implements PostgresJournal {
         return (await query(this.sql.deleteRun, [runId])).length === 0 ? 'unknown' : 'removed';
       }
       [holder] = await query<HolderRow>(LOCK_HOLDER, [name]);
-      if (holder?.application_name?.startsWith('rxdag ') === true) return lockedBy(runId, holder, this.connection.ownerTag);
+      if (holder !== undefined && holder.application_name?.startsWith(REMOVER_PREFIX) !== true)
+        return lockedBy(runId, holder, this.connection.ownerTag);
       // none when the holder let go between the two queries: looked at again at once, a few times
       if (holder === undefined ? round >= 2 : Date.now() > waitUntil) break;
       if (holder !== undefined) await new Promise((resolve) => setTimeout(resolve, REMOVER_LOOK_MS));
@@ -378,6 +380,8 @@ function refuseEnded(runId: string, last: DagEvent | null): void {
 const RACING_OWNER = 'another session (it took and released the lock while we looked)';
 /** How long a removal waits for another remover's lock (deleting a run of a million events takes ~1 s), and how often it looks. */
 const REMOVER_WAIT_MS = 30_000;
+/** The `application_name` of a journal's own pool (`connection.ts`), whose connections remove runs and own none. */
+const REMOVER_PREFIX = 'rxdag-pool ';
 const REMOVER_LOOK_MS = 50;
 
 /**
