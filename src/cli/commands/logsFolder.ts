@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
+import { pathSlip } from '../pathSlips';
 import type { Problem } from '../problems';
 import { describeIoError } from './writeTarget';
 
@@ -19,6 +20,8 @@ import { describeIoError } from './writeTarget';
 export function logsFolderProblems(dir: string | undefined): Problem[] {
   if (dir === undefined) return [];
   if (dir === '') return [{ message: '--logs needs a folder path' }];
+  const slip = pathSlip('--logs', dir);
+  if (slip !== undefined) return [{ message: slip }];
   let isFolder: boolean | undefined;
   try {
     isFolder = statSync(dir).isDirectory();

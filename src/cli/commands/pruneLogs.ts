@@ -9,6 +9,7 @@
 import { lstatSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { runFolderName } from '../agents/taskLogs';
+import { pathSlip } from '../pathSlips';
 import type { Problem } from '../problems';
 import { describeIoError } from './writeTarget';
 
@@ -19,6 +20,8 @@ import { describeIoError } from './writeTarget';
 export function pruneLogsProblems(dir: string | undefined): Problem[] {
   if (dir === undefined) return [];
   if (dir === '') return [{ message: '--logs needs the folder path given to rxdag run --logs' }];
+  const slip = pathSlip('--logs', dir);
+  if (slip !== undefined) return [{ message: slip }];
   let isFolder = true;
   try {
     isFolder = statSync(dir).isDirectory();

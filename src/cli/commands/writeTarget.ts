@@ -24,6 +24,7 @@ import {
   unlinkSync,
 } from 'node:fs';
 import path from 'node:path';
+import { pathSlip } from '../pathSlips';
 import { InvalidInputError, type Problem } from '../problems';
 import type { StoreLocation } from '../store/storeLocation';
 
@@ -96,12 +97,14 @@ export function outputProblems({ dagFile, events, report, store }: RunOutputs): 
 }
 
 /**
- * Where an output must not be: nowhere (an empty path), or in the store's folder, where writing
+ * Where an output must not be: nowhere (an empty path), a path not meant as written (`pathSlips.ts`), or in the store's folder, where writing
  * would replace a run's journal or lock (also through a symlink, or a hard link to one of its
  * files). A database store has no folder to protect.
  */
 function placeProblem({ flag, file }: OutputTarget, store: StoreLocation | undefined): Problem | undefined {
   if (file === '') return { message: `${flag} needs a file path` };
+  const slip = pathSlip(flag, file);
+  if (slip !== undefined) return { message: slip };
   if (store?.kind !== 'folder') return undefined;
   const folder = realTarget(store.dir);
   const target = realTarget(file);

@@ -1,0 +1,52 @@
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { tempDir, writeText } from './support/files';
+import { rxdagInProcess as rxdag } from './support/inProcessCli';
+
+/**
+ * Output paths a user cannot have meant as written, refused before anything runs (exit 2) and
+ * before anything is made: a `~` the shell did not expand (`--report=~/r.html`), and white space
+ * at either end, as `--store` refuses them.
+ */
+describe('output paths not meant as written', () => {
+  const tmp = tempDir();
+  const cwd = process.cwd();
+  beforeAll(() => process.chdir(tmp.dir));
+  afterAll(() => {
+    process.chdir(cwd);
+    tmp.remove();
+  });
+  const dagFile = () => writeText(tmp.file('quick.yaml'), 'id: quick\ntasks:\n  - id: a\n    sleep: 1\n');
+
+  it('should refuse a ~ the shell did not expand in --report, --events and --logs, making no folder named ~', async () => {
+    const refused = await rxdag('run', dagFile(), '--no-journal', '--report=~/r.html', '--events=~/e.jsonl', '--logs=~/lg');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(
+      `rxdag: --report ~/r.html: rxdag does not expand ~ (write the whole path, ${path.join(homedir(), 'r.html')}; ./~/r.html for one named ~ here)`,
+    );
+    expect(refused.stderr).toContain('rxdag: --events ~/e.jsonl: rxdag does not expand ~');
+    expect(refused.stderr).toContain('rxdag: --logs ~/lg: rxdag does not expand ~');
+    expect(existsSync(tmp.file('~'))).toBe(false);
+    // named as a folder here, it is one
+    mkdirSync(tmp.file('~'));
+    expect((await rxdag('run', dagFile(), '--no-journal', '--quiet', '--report=./~/r.html')).code).toBe(0);
+    expect(readdirSync(tmp.file('~'))).toEqual(['r.html']);
+  });
+
+  it('should refuse white space at either end of an output path, and of prune --logs', async () => {
+    const refused = await rxdag('run', dagFile(), '--no-journal', '--report', ' r.html', '--events', 'e.jsonl ', '--logs', ' lg ');
+    expect(refused.code).toBe(2);
+    for (const [flag, given] of [
+      ['--report', ' r.html'],
+      ['--events', 'e.jsonl '],
+      ['--logs', ' lg '],
+    ])
+      expect(refused.stderr).toContain(
+        `rxdag: ${flag} ${JSON.stringify(given)} begins or ends with white space, which no message would show: remove it`,
+      );
+    expect(readdirSync(tmp.dir).filter((name) => name.trim() !== name)).toEqual([]);
+    const prune = await rxdag('prune', '--logs', 'lg ', '--dry-run');
+    expect(prune).toMatchObject({ code: 2, stderr: expect.stringContaining('--logs "lg " begins or ends with white space') });
+  });
+});
