@@ -409,6 +409,25 @@ describe('defineDag trigger rules', () => {
       }),
     ).toThrow('tasks[0].when: task "alert" has `when: any-failed` but no dependencies: none can fail, so it could never run');
   });
+
+  it('should count an id in characters wherever it is checked: a task of 200 emoji with another problem still names its dependents', () => {
+    const long = '🚀'.repeat(200); // 400 UTF-16 units, 200 characters: a valid id
+    const issues = (() => {
+      try {
+        defineDag({
+          id: 'd',
+          tasks: [
+            { id: long, agent: 'a', timeoutMs: -1 },
+            { id: 'b', agent: 'a', deps: [long] },
+          ],
+        });
+        return [];
+      } catch (error) {
+        return (error as DagValidationError).issues.map((issue) => formatIssuePath(issue.path));
+      }
+    })();
+    expect(issues).toEqual(['tasks[0].timeoutMs']);
+  });
 });
 
 describe('defineDagForRun', () => {

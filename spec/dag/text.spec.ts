@@ -22,6 +22,8 @@ describe('message text', () => {
     expect(controlCharacterIn('ok')).toBeUndefined();
     expect(controlCharacterIn('ab\u0000')).toBe('a NUL (U+0000) at character 3');
     expect(controlCharacterIn('\u0007')).toBe('a control character (U+0007) at character 1');
+    // counted in characters, as an id's length is: an emoji is one
+    expect(controlCharacterIn('🚀🚀\tx')).toBe('a tab (U+0009) at character 3');
     // the Arabic letter mark is a bidirectional mark too; the joiners emoji and some scripts need are not controls
     expect(controlCharacterIn('a\u061c')).toBe('a bidirectional control (U+061C) at character 2');
     expect(escapeControls('a\u061cb')).toBe('a\\u061cb');

@@ -10,7 +10,7 @@ import { grownDag } from './growDag';
 import { TaskSpecs } from './specOf';
 import { type DagIssue, DagValidationError, quoted } from './errors';
 import { noAgentIssues, zodIssues } from './issues';
-import { type DagSpec, MAX_ID_LENGTH, type TaskSpec, taskSpecSchema } from './schema';
+import { type DagSpec, idLengthFits, type TaskSpec, taskSpecSchema } from './schema';
 import { escapeControls } from './text';
 import { type AgentsOfTasks, unknownAgentIssues } from './unknownAgents';
 
@@ -258,7 +258,7 @@ function spawnIssues(
 function usableFields(spec: unknown): { id: string; deps: string[]; agent?: string; input?: unknown } | undefined {
   if (typeof spec !== 'object' || spec === null) return undefined;
   const { id, deps, agent, input } = spec as Record<string, unknown>;
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) return undefined;
+  if (typeof id !== 'string' || id.length === 0 || !idLengthFits(id)) return undefined;
   const strings = Array.isArray(deps) ? deps.filter((d): d is string => typeof d === 'string') : [];
   // an agent given, even an invalid one (already reported), is not also "no agent"
   return { id, deps: strings, input, ...(agent === undefined ? {} : { agent: typeof agent === 'string' ? agent : '' }) };

@@ -6,7 +6,7 @@
  * 100k-task DAG). It says no to everything else, valid or not, and never reports a problem:
  * zod checks those and words the issues.
  */
-import { MAX_ATTEMPTS, MAX_ID_LENGTH, MAX_TIMER_MS, MAX_WEIGHT, type TaskSpec, TRIGGER_RULES } from './schema';
+import { idLengthFits, MAX_ATTEMPTS, MAX_TIMER_MS, MAX_WEIGHT, type TaskSpec, TRIGGER_RULES } from './schema';
 import { hasControlCharacters } from './text';
 
 /** Whether zod would accept `raw` unchanged, as far as a few typeof checks can tell. */
@@ -81,7 +81,7 @@ function isPlainRetry(raw: unknown): boolean {
 }
 
 function isId(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH && !hasControlCharacters(value);
+  return typeof value === 'string' && value.length > 0 && idLengthFits(value) && !hasControlCharacters(value);
 }
 
 function isStringArray(value: unknown): value is readonly string[] {

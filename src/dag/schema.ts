@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { TaskLimits } from './taskLimits';
-import { controlCharacterIn, hasControlCharacters, quoted } from './text';
+import { characterCount, controlCharacterIn, hasControlCharacters, quoted } from './text';
 import { MAX_ATTEMPTS, MAX_ID_LENGTH, MAX_TIMER_MS, MAX_WEIGHT, TIMER_LIMIT_MESSAGE, TRIGGER_RULES, type TriggerRule } from './specLimits';
 
 export { MAX_ATTEMPTS, MAX_ID_LENGTH, MAX_TIMER_MS, MAX_WEIGHT, TIMER_LIMIT_MESSAGE, TRIGGER_RULES, type TriggerRule };
@@ -30,6 +30,11 @@ function idOf(expected: string) {
 }
 
 const id = idOf('expected a string id');
+
+/** Whether `id` is no longer than an id may be: {@link MAX_ID_LENGTH} characters, counted as the schema counts them (code points). */
+export function idLengthFits(id: string): boolean {
+  return id.length <= MAX_ID_LENGTH || characterCount(id) <= MAX_ID_LENGTH;
+}
 
 /** What an id of a task, a DAG or an agent must be. */
 export const idSchema = id;

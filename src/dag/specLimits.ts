@@ -5,7 +5,7 @@
  * journal's readers use them without loading zod.
  */
 
-/** Longest task or DAG id accepted; ids are names, not payloads. */
+/** Longest task or DAG id accepted, in characters (code points, as the schema counts); ids are names, not payloads. */
 export const MAX_ID_LENGTH = 256;
 /** Most attempts a retry policy may ask for. */
 export const MAX_ATTEMPTS = 1000;

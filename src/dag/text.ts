@@ -68,7 +68,7 @@ export function controlCharacterIn(text: string): string | undefined {
   const name =
     NAMES[char] ??
     (char >= '\uD800' && char <= '\uDFFF' ? 'lone surrogate' : BIDI.test(char) ? 'bidirectional control' : 'control character');
-  return `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name} (${code}) at character ${match.index + 1}`;
+  return `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name} (${code}) at character ${characterCount(text.slice(0, match.index)) + 1}`;
 }
 
 /**
@@ -83,7 +83,7 @@ export function quoted(text: string): string {
 }
 
 /** How many characters (code points, as the id length check counts them: `🚀` is one) `text` has. */
-function characterCount(text: string): number {
+export function characterCount(text: string): number {
   let count = text.length;
   for (let i = 0; i < text.length; i++) if (isPairEnd(text, i)) count--;
   return count;

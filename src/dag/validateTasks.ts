@@ -8,7 +8,7 @@ import { type DagIssue, quoted } from './errors';
 import { IdIndex } from './idIndex';
 import { isPlainTask } from './plainTask';
 import { noAgentIssues, zodIssues } from './issues';
-import { idSchema, MAX_ID_LENGTH, type TaskDefaults, type TaskSpec, taskSpecSchema } from './schema';
+import { idLengthFits, idSchema, type TaskDefaults, type TaskSpec, taskSpecSchema } from './schema';
 import { normalizeRetry, TaskColumns } from './taskColumns';
 
 /** The tasks accepted from a spec (every task whose id is usable and not a duplicate). */
@@ -106,7 +106,7 @@ const PLAIN = { success: true, data: undefined } as const;
 function usableIdAndDeps(raw: unknown): ({ id: string; deps: string[] } & Partial<Omit<TaskSpec, 'id' | 'deps'>>) | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const { id, deps, agent } = raw as { id?: unknown; deps?: unknown; agent?: unknown };
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) return undefined;
+  if (typeof id !== 'string' || id.length === 0 || !idLengthFits(id)) return undefined;
   const strings = Array.isArray(deps) ? deps.filter((d): d is string => typeof d === 'string') : [];
   // an agent named as an id may be reported unknown with the task's other problems; an invalid one is reported already
   const named = typeof agent === 'string' && idSchema.safeParse(agent).success ? agent : '';
