@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { getEventListeners } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { from, lastValueFrom } from 'rxjs';
-import { type TaskContext, TaskTimeoutError } from '../../../src/index';
+import { AttemptHandedBackError, type TaskContext, TaskTimeoutError } from '../../../src/index';
 import { taskContext } from '../support/taskContext';
 import { ProcessGroups } from '../../../src/cli/agents/processGroups';
 import { createShellAgent, type ShellAgentOptions, type ShellInput, ShellCommandError } from '../../../src/cli/agents/shellAgent';
@@ -107,6 +107,22 @@ describe('shell agent', () => {
     await expect(attempt(new ProcessGroups(1000), context({ command: quoted }))).rejects.toMatchObject({
       message: `\`${quoted}\` exited with code 2; last stdout lines:\nCannot fork`,
     });
+  });
+
+  it("should hand a worker's task back to the queue when its shell could not start a process, its cause the command's failure", async () => {
+    const command = "echo '/bin/sh: 1: Cannot fork' >&2; exit 2";
+    const handedBack = await attempt(new ProcessGroups(1000), context({ command }), { handBackAfterMs: 2000 }).catch(
+      (error: unknown) => error,
+    );
+    expect(handedBack).toBeInstanceOf(AttemptHandedBackError);
+    expect((handedBack as Error).message).toBe(
+      'task "task" was handed back to run again on another worker: its shell could not start a process on this worker (Cannot fork)',
+    );
+    expect((handedBack as Error).cause).toBeInstanceOf(ShellCommandError);
+    // any other failure on a worker is the attempt's own
+    await expect(attempt(new ProcessGroups(1000), context({ command: 'exit 2' }), { handBackAfterMs: 2000 })).rejects.toBeInstanceOf(
+      ShellCommandError,
+    );
   });
 
   it('should quote the last stdout lines when the command wrote nothing but whitespace to stderr', async () => {

@@ -84,7 +84,8 @@ export interface ShellAgentOptions {
   /**
    * On a worker: how long a spawn refused for want of room, with none of its tasks running,
    * waits before its attempt is handed back to the queue (`AttemptHandedBackError`) for another
-   * worker, instead of failing after {@link ROOM_GIVE_UP_MS}. @default none
+   * worker, instead of failing after {@link ROOM_GIVE_UP_MS}; given, a command whose shell could
+   * not start a process (`Cannot fork`) is handed back at once. @default none
    */
   readonly handBackAfterMs?: number;
 }
@@ -248,7 +249,15 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
           log?.end(signal.aborted || exitCode !== 0);
           if (signal.aborted) return reject(signal.reason);
           if (exitCode === 0) return resolve({ exitCode, stdout: stdout.text(), stderr: stderr.text() });
-          reject(commandError(command, exitCode, killedBy, { stdout, stderr }, options.stderrLinesInError ?? 5));
+          const failed = commandError(command, exitCode, killedBy, { stdout, stderr }, options.stderrLinesInError ?? 5);
+          // on a worker, a shell that could not start a process: another worker may have room (what
+          // the command did before may be done again there, as on any retry)
+          if (options.handBackAfterMs !== undefined && CANNOT_FORK.test(stderr.text())) {
+            return reject(
+              new AttemptHandedBackError(task.id, 'its shell could not start a process on this worker (Cannot fork)', { cause: failed }),
+            );
+          }
+          reject(failed);
         });
       });
     };
