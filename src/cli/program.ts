@@ -204,6 +204,8 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
     .argument('<run-id>', 'the run, as "rxdag runs" lists it')
     .option('--store <dir|postgres://…>', STORE_HELP)
     .option('--json', 'print it as one JSON object')
+    .option('--failed', 'only its failures: no line per task')
+    .option('--task <id...>', 'only these tasks: their lines and failures')
     .option('--report <out.html>', 'write the HTML report of the run from its journal')
     .action(actions.show);
 

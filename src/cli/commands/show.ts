@@ -15,12 +15,13 @@
  * had ended (`journal.runs()`). It changes nothing else in the store.
  */
 import { type DagEvent, type Journal, type JournaledRunSummary, type JournalHeader } from '../../index';
-import { escapeControls } from '../../dag/text';
+import { escapeControls, meantHint, quoted } from '../../dag/text';
 import { journalFileOf, placeInFile } from '../../journal/fileNames';
 import { replay } from '../../journal/replay';
 import { summarize } from '../../journal/summary';
 import { ExitCode } from '../exitCodes';
-import { formatRunDetails, runDetails } from '../output/runDetails';
+import { formatRunDetails, type RunDetails, runDetails } from '../output/runDetails';
+import { InvalidInputError } from '../problems';
 import { journaledSetupOf } from '../output/runSetup';
 import { DEFAULT_MAX_CONCURRENCY } from '../../scheduler/options';
 import { openStore, type Store } from '../store/openStore';
@@ -38,6 +39,10 @@ import { jsonLine } from '../output/jsonLine';
 export interface RawShowOptions {
   readonly store?: string;
   readonly json?: boolean;
+  /** Only the failures, no line per task. */
+  readonly failed?: boolean;
+  /** Only these tasks' lines and failures. */
+  readonly task?: readonly string[];
   readonly report?: string;
 }
 
@@ -61,10 +66,10 @@ export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo,
     );
     const torn = summary.status === 'interrupted' ? tornTailNote(location, runId) : undefined;
     if (torn !== undefined) io.stderr.write(`${torn}\n`);
-    const details = runDetails(header, events, summary);
+    const details = narrowed(runDetails(header, events, summary), raw);
     // an interrupted run of the command line's (a program's is its program's to resume), with the flags that reach its workers
     const resumeCommand = summary.status === 'interrupted' ? resumeCommandOf(runId, header, location, events) : undefined;
-    io.stdout.write(raw.json === true ? jsonLine(details) : formatRunDetails(details, location.label, resumeCommand));
+    io.stdout.write(raw.json === true ? jsonLine(details) : formatRunDetails(details, location.label, resumeCommand, raw.failed === true));
     if (raw.report === undefined) return ExitCode.ok;
     const deps = Object.fromEntries(header.spec.tasks.map((task) => [task.id, task.deps ?? []]));
     const setup = journaledSetupOf(header);
@@ -128,4 +133,29 @@ async function ownedSinceRead(journal: Journal, runId: string, dagId: string): P
   const { runs } = await listRuns(journal, { dagId });
   const status = runs.find((run) => run.runId === runId)?.status;
   return status !== undefined && status !== 'interrupted';
+}
+
+/**
+ * `details` with only what `--failed` and `--task` ask for: with `--failed`, no task's line; with
+ * `--task`, only those tasks' lines and failures. A task the run does not have is refused
+ * (exit 2), the closest id suggested.
+ */
+function narrowed(details: RunDetails, raw: RawShowOptions): RunDetails {
+  const failed = raw.failed === true;
+  if (!failed && raw.task === undefined) return details;
+  let { tasks, failures } = details;
+  if (raw.task !== undefined) {
+    const ids = new Set(tasks.map((task) => task.id));
+    const unknown = raw.task.filter((id) => !ids.has(id));
+    if (unknown.length > 0)
+      throw new InvalidInputError(
+        unknown.map((id) => ({
+          message: `--task ${quoted(id)}: run ${details.runId} has no such task${meantHint(id, [...ids])}`,
+        })),
+      );
+    const asked = new Set(raw.task);
+    tasks = tasks.filter((task) => asked.has(task.id));
+    failures = failures.filter((failure) => asked.has(failure.taskId));
+  }
+  return { ...details, tasks: failed ? [] : tasks, failures };
 }

@@ -200,10 +200,10 @@ const POLICY_WORDS: Readonly<Record<Exclude<FailurePolicy, 'skip-dependents'>, s
 };
 
 /**
- * The text of `rxdag show`: summary, failures, then the tasks' timings. `resumeCommand`, for an
- * interrupted run the command line can resume, is said in the summary.
+ * The text of `rxdag show`: summary, failures, then the tasks' timings (none with `failuresOnly`,
+ * `--failed`). `resumeCommand`, for an interrupted run the command line can resume, is said in the summary.
  */
-export function formatRunDetails(details: RunDetails, storeLabel: string, resumeCommand?: string): string {
+export function formatRunDetails(details: RunDetails, storeLabel: string, resumeCommand?: string, failuresOnly = false): string {
   const { counts } = details;
   const notEnded = counts.total - counts.completed - counts.failed - counts.skipped - counts.cancelled;
   const started =
@@ -257,5 +257,6 @@ export function formatRunDetails(details: RunDetails, storeLabel: string, resume
   );
   const failures = failureList(details.failures, '');
   // the header's words, a journal's own: its control characters escaped, as the tables do
-  return `${summary.map(escapeControls).join('\n')}\n${failures === '' ? '' : `\n${failures}`}\n${tasks.join('\n')}\n`;
+  const table = failuresOnly ? '' : `\n${tasks.join('\n')}`;
+  return `${summary.map(escapeControls).join('\n')}\n${failures === '' ? '' : `\n${failures}`}${table}\n`;
 }
