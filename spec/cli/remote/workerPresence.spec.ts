@@ -22,19 +22,22 @@ describeRedis("the workers connected to a run's queues", (env) => {
     return url.href;
   };
 
-  it('should count a worker whose name Redis would not take as a connection name (spaces, non-ASCII)', async () => {
-    const worker = closer.add(
+  /** A worker of the `echo` queue on `connection`, closed after the test. */
+  const echoWorker = (connection: string, name?: string) =>
+    closer.add(
       startWorker({
-        connection: env.url,
+        connection,
         prefix: env.prefix,
         agents: { echo: () => 1 },
         concurrency: 1,
         leaseMs: 1000,
-        name: 'wörker 🚀 1',
+        ...(name === undefined ? {} : { name }),
         onLog: () => undefined,
       }),
     );
-    await worker.ready();
+
+  it('should count a worker whose name Redis would not take as a connection name (spaces, non-ASCII)', async () => {
+    await echoWorker(env.url, 'wörker 🚀 1').ready();
     const workers = await connectedWorkers(redisTarget(env.url, 'spec'), env.prefix, ['echo']);
     expect(workers?.get('echo')).toHaveLength(1);
   });
@@ -46,17 +49,7 @@ describeRedis("the workers connected to a run's queues", (env) => {
   });
 
   it('should count the workers of the same database only', async () => {
-    const worker = closer.add(
-      startWorker({
-        connection: onDatabase(0),
-        prefix: env.prefix,
-        agents: { echo: () => 1 },
-        concurrency: 1,
-        leaseMs: 1000,
-        onLog: () => undefined,
-      }),
-    );
-    await worker.ready();
+    await echoWorker(onDatabase(0)).ready();
     const counted = async (db: number) => {
       const workers = await connectedWorkers(redisTarget(onDatabase(db), 'spec'), env.prefix, ['echo', 'other']);
       return new Map([...workers!].map(([queue, names]) => [queue, names.length]));
@@ -85,17 +78,7 @@ describeRedis("the workers connected to a run's queues", (env) => {
 
   it('should say, as a run goes on, when workers leave a queue and when a queue that had none gets one', async () => {
     const target = redisTarget(env.url, 'spec');
-    const start = () =>
-      closer.add(
-        startWorker({
-          connection: env.url,
-          prefix: env.prefix,
-          agents: { echo: () => 1 },
-          concurrency: 1,
-          leaseMs: 1000,
-          onLog: () => undefined,
-        }),
-      );
+    const start = () => echoWorker(env.url);
     const first = start();
     const second = start();
     await Promise.all([first.ready(), second.ready()]);
