@@ -240,6 +240,16 @@ describe('fileJournal', () => {
         `reached through a folder or symlink any user could have put in ${fs.realpathSync(os.tmpdir())} (which any user can write to)`,
       );
       expect(through.events).toEqual([]);
+      // … and as the store of a working directory the shell reached through the link (`cd /tmp/x/.rxdag`)
+      const [cwd, pwd] = [process.cwd(), process.env.PWD];
+      process.chdir(path.join(planted, '.rxdag'));
+      process.env.PWD = path.join(planted, '.rxdag');
+      try {
+        expect((await resumeOutcome('.', 'linked')).error).toMatchObject({ reason: 'untrusted' });
+      } finally {
+        process.chdir(cwd);
+        process.env.PWD = pwd;
+      }
       // named where it is, it is their store
       expect((await resumeOutcome(theirs, 'linked')).error).toBeUndefined();
     } finally {

@@ -36,7 +36,7 @@ const MOST_LINKS = 40;
  * (a symlink `/tmp/x/.rxdag` planted towards another user's folder is judged where it lies).
  */
 export function storeFolder(root: string): StoreFolder {
-  const pending = (path.isAbsolute(root) ? root : `${process.cwd()}/${root}`).split('/');
+  const pending = (path.isAbsolute(root) ? root : `${workingDirectory()}/${root}`).split('/');
   let at = '/';
   let links = 0;
   let placedIn: string | undefined;
@@ -60,6 +60,23 @@ export function storeFolder(root: string): StoreFolder {
     pending.unshift(...target.split('/'));
   }
   return { stat: fs.statSync(at), real: at, placedIn };
+}
+
+/**
+ * The working directory as the user's shell reached it (`$PWD`, when it names this process's
+ * working directory), else the system's: a symlink the shell went through (`cd /tmp/proj`, a
+ * link to another user's folder) is then on the path a store relative to it is judged by.
+ */
+export function workingDirectory(env: NodeJS.ProcessEnv = process.env): string {
+  const physical = process.cwd();
+  const logical = env.PWD;
+  if (logical === undefined || !path.isAbsolute(logical) || logical === physical) return physical;
+  try {
+    const [reached, actual] = [fs.statSync(logical), fs.statSync(physical)];
+    return reached.dev === actual.dev && reached.ino === actual.ino ? logical : physical;
+  } catch {
+    return physical; // a $PWD gone stale
+  }
 }
 
 /** `folder` when any user could have put `entry` (lstat) in it, else `undefined`. */
