@@ -53,6 +53,12 @@ describe('a postgres:// store URL as pg gets it', () => {
     expect(() => storeLocation('postgres://ci:s3cret@db/runs\r', {}, '/tmp')).toThrow(
       '--store postgres://ci:***@db/runs ends with a carriage return',
     );
+    // libpq's words after a URL: refused, the password hidden with all after it
+    for (const given of ['postgres://u@h/test password=KVleak1', 'postgres://u@h/test?schema=s sslpassword=KVleak9']) {
+      const message = captured(() => storeLocation(given, {}, '/tmp'));
+      expect(message).toContain('key=value form');
+      expect(message).not.toContain('KVleak');
+    }
     // one the URL parser would not take once spaces lead it (a no-break space too), or with a control character
     for (const given of [
       ' postgres://u:SE#CRET@h/db',

@@ -104,7 +104,8 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
   // with a password before the white space at an end (a CRLF .env file), which would print it whole
   // a URL's password (`postgres://u:PW@…`, `?password=PW`) is hidden in each message about it
   const url = /^\s*postgres(ql)?:\/\//i.test(given);
-  const libpq = url ? undefined : libpqProblem(given);
+  // a URL's own `?password=` is no libpq word; a `password=` word after it (`postgres://… password=…`) is
+  const libpq = libpqProblem(given);
   if (libpq?.hidesPassword === true) throw refusal(named(libpq.message));
   if (given.trim() !== given)
     throw refusal(
