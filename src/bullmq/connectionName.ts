@@ -4,9 +4,14 @@
  * and `rxdag run --redis` said no worker served its queues. Names nothing else.
  */
 
-/** `name` with each character Redis refuses, and `%`, as its UTF-8 bytes: `wörker 1` as `w%C3%B6rker%201`. */
+/**
+ * `name` with each character Redis refuses, and `%`, as its UTF-8 bytes (`wörker 1` as
+ * `w%C3%B6rker%201`), and a lone surrogate, which has none, as `%uD800`.
+ */
 export function connectionNamePart(name: string): string {
   return name.replace(/[^!-$&-~]/gu, (character) =>
-    [...Buffer.from(character, 'utf8')].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+    /^[\uD800-\uDFFF]$/.test(character)
+      ? `%u${character.charCodeAt(0).toString(16).toUpperCase()}`
+      : [...Buffer.from(character, 'utf8')].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
   );
 }
