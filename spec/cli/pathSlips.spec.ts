@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
+import { ensureBuilt, runCli } from './support/builtCli';
 import { tempDir, writeText } from './support/files';
 import { rxdagInProcess as rxdag } from './support/inProcessCli';
 
@@ -33,6 +34,16 @@ describe('output paths not meant as written', () => {
     expect((await rxdag('run', dagFile(), '--no-journal', '--quiet', '--report=./~/r.html')).code).toBe(0);
     expect(readdirSync(tmp.file('~'))).toEqual(['r.html']);
   });
+
+  it('should name no whole path for ~ when this user has no home to tell (HOME set empty)', async () => {
+    await ensureBuilt();
+    const refused = await runCli(['run', dagFile(), '--no-journal', '--report=~/r.html'], { HOME: '' }, { cwd: tmp.dir });
+    expect(refused.stderr).toContain(
+      'rxdag: --report ~/r.html: rxdag does not expand ~ (write the whole path; ./~/r.html for one named ~ here)',
+    );
+    const store = await runCli(['runs', '--store', '~/runs'], { HOME: '' }, { cwd: tmp.dir });
+    expect(store.stderr).toContain('rxdag does not expand ~ (write the whole path; ./~/runs for a folder named ~ here)');
+  }, 60_000);
 
   it('should refuse white space at either end of an output path, and of prune --logs', async () => {
     const refused = await rxdag('run', dagFile(), '--no-journal', '--report', ' r.html', '--events', 'e.jsonl ', '--logs', ' lg ');

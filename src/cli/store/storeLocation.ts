@@ -10,13 +10,13 @@
  *
  * It opens nothing and touches no file or server: `openStore` does.
  */
-import { homedir } from 'node:os';
 import path from 'node:path';
 // the schema rule and connection strings of `rxdag/postgres`, from its modules that need no `pg`
 import { parameterProblem, postgresConnection, redactConnectionString } from '../../postgres/connectionString';
 import { workingDirectory } from '../../journal/journalOwner';
 import { schemaNameProblem } from '../../postgres/sql';
 import { escapeControls } from '../../dag/text';
+import { tildeSlip } from '../pathSlips';
 import { InvalidInputError } from '../problems';
 import { commandLine, shellWord } from '../shellWord';
 
@@ -134,14 +134,8 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
       `${named(redactConnectionString(given))} is not a store: ${source === 'flag' ? '--store' : STORE_ENV} takes ${STORE_FORMS}`,
     );
   }
-  // a shell expands `~` (and `~user`) only at the start of a word: `--store=~/runs` reaches rxdag as written
-  const tilde = /^~([^/]*)(?:\/|$)/.exec(given);
-  if (tilde !== null) {
-    const whole = tilde[1] === '' ? `, ${path.join(homedir(), given.slice(1))}` : '';
-    throw refusal(
-      `${named(escapeControls(given))}: rxdag does not expand ~ (write the whole path${whole}; ./${escapeControls(given)} for a folder named ${escapeControls(`~${tilde[1]}`)} here)`,
-    );
-  }
+  const tilde = tildeSlip(given, 'a folder');
+  if (tilde !== undefined) throw refusal(`${named(escapeControls(given))}: ${tilde}`);
   // every line that names the store prints its label: a line feed or an escape sequence in the path must not reach the terminal raw
   const label = escapeControls(given.endsWith('/') ? given : `${given}/`);
   return { kind: 'folder', dir: path.resolve(cwd, given), label, written: given, source };
