@@ -9,7 +9,7 @@ import { installCommand } from '../peerDependency';
 import { ExitCode } from './exitCodes';
 import { guardedStdout } from './output/guardedStdout';
 import { cli } from './program';
-import { exitAfterStop, READER_WAIT_AFTER_STOP_MS, stopSignalled } from './commands/interrupts';
+import { exitAfterStop, exitOnStopWhileFlushing, READER_WAIT_AFTER_STOP_MS, stopSignalled } from './commands/interrupts';
 
 function packageVersion(): string {
   try {
@@ -38,13 +38,15 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
 
 cli(process.argv.slice(2), { stdout, stderr: process.stderr }, packageVersion()).then(
   (code) => {
+    // what the command printed is incomplete (a write may fail only as it is flushed): a
+    // success says so with the output-failure code
+    const finalCode = () => (stdout.lost && code === ExitCode.ok ? ExitCode.outputFailed : code);
+    exitOnStopWhileFlushing(finalCode);
     // Exit as soon as the output is flushed: a run leaves no work behind, and a stray timer
     // (a library's, a reporter's) must not keep the process alive after its outcome is known.
     void flushed(process.stdout)
       .then(() => flushed(process.stderr))
-      // what the command printed is incomplete (a write may fail only as it is flushed): a
-      // success says so with the output-failure code
-      .then(() => exitAfterStop(stdout.lost && code === ExitCode.ok ? ExitCode.outputFailed : code));
+      .then(() => exitAfterStop(finalCode()));
   },
   (error: unknown) => {
     // a missing peer is the installation's fault, as a missing pg is: nothing ran (2)

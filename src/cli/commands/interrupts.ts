@@ -170,6 +170,20 @@ export class ClosingStopSignals {
 }
 
 /**
+ * While what a command that ended printed is flushed (a piped reader may take it slowly, or not
+ * at all): a stop signal ends the process at once, with the code `codeOf` gives and a word on
+ * what is dropped, instead of Node ending it by the signal's default, saying nothing, with
+ * 128 + its number (a CI step's timeout turned a run that succeeded into a failed step).
+ * Returns the function that stops listening.
+ */
+export function exitOnStopWhileFlushing(codeOf: () => number): () => void {
+  return listenToStopSignals((signal) => {
+    process.stderr.write(`rxdag: stopping on ${signal}: the command had ended; what the reader of its output did not take is dropped\n`);
+    exitAfterStop(codeOf());
+  });
+}
+
+/**
  * After a stop signal, how long a reader of the command's output (stdout, stderr, an events log
  * into a pipe) gets to take the rest of it: it may have stopped reading.
  */
