@@ -49,7 +49,8 @@ describeRedis('the reading of a queue event stream when Redis stops answering', 
   async function outage(proxy: PausableProxy): Promise<void> {
     await sleep(100); // a read blocks on the server
     proxy.pause();
-    await waitFor(() => proxy.connections === 2, 'the reader to give up the hung read and connect again', GIVES_UP_WITHIN_MS);
+    // at least: on a busy machine the new connection may also be given up before a look sees it
+    await waitFor(() => proxy.connections >= 2, 'the reader to give up the hung read and connect again', GIVES_UP_WITHIN_MS);
   }
 
   it('should hear what was written while Redis did not answer, within a few seconds of its answering again', async () => {
