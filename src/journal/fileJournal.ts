@@ -26,7 +26,7 @@ import { TextBytes } from './textBytes';
 import { makePrivateFolder } from './privateFolder';
 import { isMissingFile, journalFileExists, readingFile } from './unreadableFile';
 import { linkIntoPlace } from './hardLink';
-import { replacedWhileRead, storeFolder, untrustedJournal, workingDirectory } from './journalOwner';
+import { replacedWhileRead, storeFolder, untrustedJournal } from './journalOwner';
 
 /**
  * The file journal, rxdag's embedded default: a folder with one JSON-lines file per run (the
@@ -76,8 +76,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
   if (sync !== 'fsync' && sync !== 'none')
     throw new TypeError(`rxdag: fileJournal \`sync\` must be 'fsync' or 'none' (got ${String(sync)})`);
   if (typeof dir !== 'string' || dir.length === 0) throw new TypeError('rxdag: fileJournal needs a folder path');
-  // from the working directory the user's shell reached (through a symlink, judged on resume)
-  const root = path.resolve(workingDirectory(), dir);
+  const root = path.resolve(dir);
   const files = (runId: string) => {
     const base = path.join(root, fileNameOf(runId));
     return { journal: `${base}.jsonl`, lock: `${base}.lock`, torn: `${base}.jsonl.torn` };

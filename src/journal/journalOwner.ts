@@ -32,11 +32,25 @@ const MOST_LINKS = 40;
 
 /**
  * `root`'s folder as `untrustedJournal` judges a journal in it: its path walked as the system
- * resolves it, from the working directory for a relative one, each entry judged as it is passed
- * (a symlink `/tmp/x/.rxdag` planted towards another user's folder is judged where it lies).
+ * resolves it, each entry judged as it is passed (a symlink `/tmp/x/.rxdag` planted towards
+ * another user's folder is judged where it lies); one in the working directory, also on the way
+ * the user's shell reached that (`$PWD`: `cd /tmp/proj`, a planted link). A launcher that changes
+ * directory without `$PWD` (`env -C`, `make -C`) leaves only the system's way to judge.
  */
 export function storeFolder(root: string): StoreFolder {
-  const pending = (path.isAbsolute(root) ? root : `${workingDirectory()}/${root}`).split('/');
+  const absolute = path.resolve(root);
+  const judged = walked(absolute);
+  // a store in the working directory is also judged on the way the user's shell reached it
+  const physical = process.cwd();
+  const logical = workingDirectory();
+  const inside = absolute === physical || absolute.startsWith(`${physical}/`);
+  if (logical === physical || !inside) return judged;
+  return { ...judged, placedIn: judged.placedIn ?? walked(logical + absolute.slice(physical.length)).placedIn };
+}
+
+/** `path` (absolute) walked as the system resolves it, each entry judged as it is passed. */
+function walked(absolute: string): StoreFolder {
+  const pending = absolute.split('/');
   let at = '/';
   let links = 0;
   let placedIn: string | undefined;
@@ -54,7 +68,8 @@ export function storeFolder(root: string): StoreFolder {
       continue;
     }
     links += 1;
-    if (links > MOST_LINKS) throw Object.assign(new Error(`ELOOP: too many symbolic links encountered, stat '${root}'`), { code: 'ELOOP' });
+    if (links > MOST_LINKS)
+      throw Object.assign(new Error(`ELOOP: too many symbolic links encountered, stat '${absolute}'`), { code: 'ELOOP' });
     const target = fs.readlinkSync(entry);
     if (path.isAbsolute(target)) at = '/';
     pending.unshift(...target.split('/'));
@@ -65,9 +80,10 @@ export function storeFolder(root: string): StoreFolder {
 /**
  * The working directory as the user's shell reached it (`$PWD`, when it names this process's
  * working directory), else the system's: a symlink the shell went through (`cd /tmp/proj`, a
- * link to another user's folder) is then on the path a store relative to it is judged by.
+ * link to another user's folder) is then on a path a store in it is judged by. Paths are still
+ * resolved from the system's, as every other file's is.
  */
-export function workingDirectory(env: NodeJS.ProcessEnv = process.env): string {
+function workingDirectory(env: NodeJS.ProcessEnv = process.env): string {
   const physical = process.cwd();
   const logical = env.PWD;
   if (logical === undefined || !path.isAbsolute(logical) || logical === physical) return physical;

@@ -13,7 +13,6 @@
 import path from 'node:path';
 // the schema rule and connection strings of `rxdag/postgres`, from its modules that need no `pg`
 import { parameterProblem, postgresConnection, redactConnectionString } from '../../postgres/connectionString';
-import { workingDirectory } from '../../journal/journalOwner';
 import { schemaNameProblem } from '../../postgres/sql';
 import { escapeControls } from '../../dag/text';
 import { tildeSlip } from '../pathSlips';
@@ -90,7 +89,7 @@ const STORE_FORMS = 'a folder path or a postgres:// (postgresql://) connection s
  * its tables); any other `scheme://` is refused (it is not a folder the user meant); anything
  * else is a folder. Throws an `InvalidInputError` for what cannot name a store.
  */
-export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string = workingDirectory(env)): StoreLocation {
+export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string = process.cwd()): StoreLocation {
   const fromEnv = env[STORE_ENV];
   const [given, source]: [string, StoreSource] =
     flag !== undefined ? [flag, 'flag'] : fromEnv !== undefined && fromEnv !== '' ? [fromEnv, 'env'] : [DEFAULT_STORE, 'default'];
