@@ -45,7 +45,8 @@ describe('rxdag show, narrowed', () => {
     expect(failed.stdout).toContain('broken');
     expect(failed.stdout).not.toMatch(/^build\b|TASK +STATE/m);
 
-    const some = await rxdag('show', runId, '--store', store, '--task', 'lint', 'deploy', '--json');
+    // the option before the run id, as options may come
+    const some = await rxdag('show', '--task', 'lint', '--task', 'deploy', runId, '--store', store, '--json');
     const details = JSON.parse(some.stdout) as { tasks: { id: string }[]; failures: unknown[]; counts: { total: number } };
     expect(details.tasks.map((task) => task.id)).toEqual(['lint', 'deploy']);
     expect(details.failures).toEqual([]);

@@ -205,7 +205,11 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
     .option('--store <dir|postgres://…>', STORE_HELP)
     .option('--json', 'print it as one JSON object')
     .option('--failed', 'only its failures: no line per task')
-    .option('--task <id...>', 'only these tasks: their lines and failures')
+    .option(
+      '--task <id>',
+      'only this task: its line and failures (again for more: --task a --task b)',
+      (value: string, previous?: readonly string[]) => [...(previous ?? []), value],
+    )
     .option('--report <out.html>', 'write the HTML report of the run from its journal')
     .action(actions.show);
 
