@@ -119,10 +119,11 @@ describe('shell agent', () => {
       'task "task" was handed back to run again on another worker: its shell could not start a process on this worker (Cannot fork)',
     );
     expect((handedBack as Error).cause).toBeInstanceOf(ShellCommandError);
-    // any other failure on a worker is the attempt's own
-    await expect(attempt(new ProcessGroups(1000), context({ command: 'exit 2' }), { handBackAfterMs: 2000 })).rejects.toBeInstanceOf(
-      ShellCommandError,
-    );
+    // any other failure on a worker is the attempt's own, one whose output quotes another shell's fork failure too
+    for (const command of ['exit 2', "echo 'remote: bash: fork: retry: Resource temporarily unavailable' >&2; exit 1"])
+      await expect(attempt(new ProcessGroups(1000), context({ command }), { handBackAfterMs: 2000 })).rejects.toBeInstanceOf(
+        ShellCommandError,
+      );
   });
 
   it('should quote the last stdout lines when the command wrote nothing but whitespace to stderr', async () => {

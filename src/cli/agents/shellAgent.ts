@@ -276,7 +276,8 @@ const ROOM_HINTS: Readonly<Record<string, string>> = {
 };
 
 /** What a shell says when it cannot start a process for a command, and what to do then. */
-const CANNOT_FORK = /\bCannot fork\b|\bfork: (?:retry: )?Resource temporarily unavailable\b/;
+// the shell's own line (`/bin/sh: 1: Cannot fork`, `bash: fork: retry: …`), not a command's words quoting one
+const CANNOT_FORK = /^[^\s:]*sh: (?:\d+: )?(?:Cannot fork\b|fork: (?:retry: )?Resource temporarily unavailable\b)/m;
 const NO_FORK_HINT =
   "\n(its shell could not start a process for it: the limit of processes, `ulimit -u` or a container's, was reached, or memory ran out: raise the limit, free memory, or run fewer tasks at once)";
 
