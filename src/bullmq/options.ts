@@ -6,6 +6,7 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { z } from 'zod';
 import type { AgentDefinition } from '../index';
+import { namesConnections } from './connectionName';
 import { DEFAULT_PREFIX } from './jobFormat';
 import { assertSafeWithoutKey, type RedisConnection, type RedisConnectionError, redisTarget, type RedisTarget } from './redisConnection';
 import { keyBytes, type SigningKey } from './signing';
@@ -164,8 +165,7 @@ const shared = {
     .string({ error: 'must be a string' })
     .min(1, { error: 'must not be empty' })
     .max(200, { error: 'must be at most 200 characters' })
-    // Redis names each connection after it, and takes printable ASCII only (a worker would go unseen)
-    .regex(/^[!-~]*$/, { error: 'must be printable ASCII without whitespace (Redis names its connections after it)' })
+    .refine(namesConnections, { error: 'must be printable ASCII without whitespace (Redis names its connections after it)' })
     .optional(),
   key: z.union([z.string(), z.instanceof(Buffer)], { error: 'must be a string or a Buffer' }).optional(),
   insecure: z.boolean().optional(),

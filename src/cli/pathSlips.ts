@@ -2,7 +2,7 @@
  * Paths of output options (`--events`, `--report`, `--logs`) that a user cannot have meant as
  * written: a `~` the shell did not expand (`--report=~/r.html` reaches rxdag as written, and
  * would make a folder named `~`), or white space at either end (a look-alike file otherwise). It
- * says what is wrong and checks nothing on disk; `--store` shares its `~` refusal (`storeLocation.ts`).
+ * says what is wrong and checks nothing on disk; `--store` shares both refusals (`storeLocation.ts`).
  */
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -12,9 +12,14 @@ import { escapeControls } from '../dag/text';
 export function pathSlip(flag: string, given: string): string | undefined {
   const tilde = tildeSlip(given, 'one');
   if (tilde !== undefined) return `${flag} ${escapeControls(given)}: ${tilde}`;
-  if (given.trim() !== given)
-    return `${flag} ${JSON.stringify(given)} begins or ends with white space, which no message would show: remove it`;
+  if (given.trim() !== given) return `${flag} ${JSON.stringify(given)} ${edgeSpaceProblem(given)}`;
   return undefined;
+}
+
+/** What is wrong with a path `given` that begins or ends with white space (a carriage return of a CRLF file named as such). */
+export function edgeSpaceProblem(given: string): string {
+  if (given.endsWith('\r')) return 'ends with a carriage return (from a file with CRLF line ends?): remove it';
+  return 'begins or ends with white space, which no message would show: remove it';
 }
 
 /**

@@ -42,7 +42,7 @@ export function storeFolder(root: string): StoreFolder {
   const judged = walked(absolute);
   // a store in the working directory is also judged on the way the user's shell reached it
   const physical = process.cwd();
-  const logical = workingDirectory();
+  const logical = shellsWayTo(physical);
   const inside = absolute === physical || absolute.startsWith(`${physical}/`);
   if (logical === physical || !inside) return judged;
   return { ...judged, placedIn: judged.placedIn ?? walked(logical + absolute.slice(physical.length)).placedIn };
@@ -78,14 +78,12 @@ function walked(absolute: string): StoreFolder {
 }
 
 /**
- * The working directory as the user's shell reached it (`$PWD`, when it names this process's
- * working directory), else the system's: a symlink the shell went through (`cd /tmp/proj`, a
- * link to another user's folder) is then on a path a store in it is judged by. Paths are still
- * resolved from the system's, as every other file's is.
+ * The way the user's shell reached the working directory `physical`: `$PWD`, when it names that
+ * directory (`cd /tmp/proj` through a link to another user's folder), else `physical` itself.
+ * Only judged: paths are still resolved from `physical`, as every other file's is.
  */
-function workingDirectory(env: NodeJS.ProcessEnv = process.env): string {
-  const physical = process.cwd();
-  const logical = env.PWD;
+function shellsWayTo(physical: string): string {
+  const logical = process.env.PWD;
   if (logical === undefined || !path.isAbsolute(logical) || logical === physical) return physical;
   try {
     const [reached, actual] = [fs.statSync(logical), fs.statSync(physical)];
@@ -104,11 +102,11 @@ function placeableIn(folder: string, entry: Stats): string | undefined {
   return keeps && ours(entry) ? undefined : folder;
 }
 
-/** Whether an entry is this user's to have made: theirs, root's, or a folder writable by a group of theirs. */
-function ours(folder: Stats): boolean {
+/** Whether an entry is this user's to have made: theirs, root's, or writable by a group of theirs. */
+function ours(entry: Stats): boolean {
   const own = process.getuid?.();
-  if (own === undefined || folder.uid === own || folder.uid === 0) return true;
-  return (folder.mode & 0o020) !== 0 && (process.getgroups?.() ?? []).includes(folder.gid);
+  if (own === undefined || entry.uid === own || entry.uid === 0) return true;
+  return (entry.mode & 0o020) !== 0 && (process.getgroups?.() ?? []).includes(entry.gid);
 }
 
 /**

@@ -73,6 +73,9 @@ const CONNECT_TIMEOUT_MS = 15_000;
  */
 export const QUERY_TIMEOUT_MS = 30_000;
 
+/** How a journal's own pool names its connections (`rxdag-pool HOST:PID`): they remove runs and own none. */
+export const POOL_NAME_PREFIX = 'rxdag-pool ';
+
 /** How long ending the journal's own pool may take (its server not answering); then its sockets are closed. */
 const POOL_END_TIMEOUT_MS = 2000;
 
@@ -229,7 +232,7 @@ export class Connection {
       new Pool({
         connectionString: this.connectTo,
         // named beside the sessions that own runs (`rxdag HOST:PID`): `rxdag%` finds every one
-        application_name: `rxdag-pool ${hostname()}:${process.pid}`.slice(0, 63),
+        application_name: `${POOL_NAME_PREFIX}${hostname()}:${process.pid}`.slice(0, 63),
         connectionTimeoutMillis: this.connectTimeoutMs,
         allowExitOnIdle: true,
         max: 4,

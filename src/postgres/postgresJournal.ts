@@ -23,7 +23,7 @@ import {
   RunNotResumableError,
   type RunsOptions,
 } from '../journal/journal';
-import { Connection, type PostgresJournalOptions, type TransactionQuery } from './connection';
+import { Connection, POOL_NAME_PREFIX, type PostgresJournalOptions, type TransactionQuery } from './connection';
 import { PostgresJournalError } from './journalError';
 import {
   checkedEvents,
@@ -267,7 +267,7 @@ class PostgresJournalImpl implements PostgresJournal {
         return (await query(this.sql.deleteRun, [runId])).length === 0 ? 'unknown' : 'removed';
       }
       [holder] = await query<HolderRow>(LOCK_HOLDER, [name]);
-      if (holder !== undefined && holder.application_name?.startsWith(REMOVER_PREFIX) !== true)
+      if (holder !== undefined && holder.application_name?.startsWith(POOL_NAME_PREFIX) !== true)
         return lockedBy(runId, holder, this.connection.ownerTag);
       // none when the holder let go between the two queries: looked at again at once, a few times
       if (holder === undefined ? round >= 2 : Date.now() > waitUntil) break;
@@ -380,8 +380,6 @@ function refuseEnded(runId: string, last: DagEvent | null): void {
 const RACING_OWNER = 'another session (it took and released the lock while we looked)';
 /** How long a removal waits for another remover's lock (deleting a run of a million events takes ~1 s), and how often it looks. */
 const REMOVER_WAIT_MS = 30_000;
-/** The `application_name` of a journal's own pool (`connection.ts`), whose connections remove runs and own none. */
-const REMOVER_PREFIX = 'rxdag-pool ';
 const REMOVER_LOOK_MS = 50;
 
 /**

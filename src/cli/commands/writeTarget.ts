@@ -97,9 +97,10 @@ export function outputProblems({ dagFile, events, report, store }: RunOutputs): 
 }
 
 /**
- * Where an output must not be: nowhere (an empty path), a path not meant as written (`pathSlips.ts`), or in the store's folder, where writing
- * would replace a run's journal or lock (also through a symlink, or a hard link to one of its
- * files). A database store has no folder to protect.
+ * Where an output must not be: nowhere (an empty path), a path not meant as written
+ * (`pathSlips.ts`), or in the store's folder, where writing would replace a run's journal or
+ * lock (also through a symlink, or a hard link to one of its files). A database store has no
+ * folder to protect.
  */
 function placeProblem({ flag, file }: OutputTarget, store: StoreLocation | undefined): Problem | undefined {
   if (file === '') return { message: `${flag} needs a file path` };

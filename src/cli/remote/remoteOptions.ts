@@ -10,6 +10,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 // the URL rules of `rxdag/bullmq`, from its module that loads neither bullmq nor ioredis
+import { namesConnections } from '../../bullmq/connectionName';
 import { messageOf, redisTarget } from '../../bullmq/redisConnection';
 import { escapeControls } from '../../dag/text';
 import { describeIoError } from '../commands/writeTarget';
@@ -78,8 +79,7 @@ export function resolveRemoteOptions(raw: RawRemoteOptions, env: NodeJS.ProcessE
   const urlProblem = redisUrlProblem(raw.redis);
   if (urlProblem !== undefined) problems.push({ message: urlProblem });
   const prefix = raw.redisPrefix ?? DEFAULT_REDIS_PREFIX;
-  // Redis names each connection after it, and takes printable ASCII only (a worker would go unseen)
-  if (!/^[!-~]{1,200}$/.test(prefix))
+  if (prefix.length < 1 || prefix.length > 200 || !namesConnections(prefix))
     problems.push({
       message: `--redis-prefix must be 1 to 200 printable ASCII characters without whitespace, which Redis names its connections after (got ${JSON.stringify(prefix)})`,
     });

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { parameterProblem, postgresConnection, redactConnectionString } from '../../postgres/connectionString';
 import { schemaNameProblem } from '../../postgres/sql';
 import { escapeControls } from '../../dag/text';
-import { tildeSlip } from '../pathSlips';
+import { edgeSpaceProblem, tildeSlip } from '../pathSlips';
 import { InvalidInputError } from '../problems';
 import { commandLine, shellWord } from '../shellWord';
 
@@ -68,7 +68,7 @@ function libpqProblem(given: string): { readonly message: string; readonly hides
     .trim()
     .replace(/\s*=\s*/g, '=')
     .split(/\s+/);
-  // a word of its own: `?password=` of a URL's query is the URL's (postgres:// is read before this)
+  // a word of its own: `?password=` of a URL's query is the URL's
   const password = /(?:^|\s)(?:ssl)?password\s*=/i.exec(given);
   const settings = words.filter((word) => LIBPQ_KEYWORD.test(word));
   const alone = words.length === 1 && settings.length === 1 && /^[^=]*=(?:\/|[^/]*$)/.test(settings[0]!);
@@ -98,20 +98,19 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
   if (given === '') throw refusal(`--store needs ${STORE_FORMS}`);
   // a folder of spaces is a slip (a variable set to a blank line), and invisible in every message
   if (given.trim() === '') throw refusal(`${named(JSON.stringify(given))} names no store: give ${STORE_FORMS}`);
-  // so is a space or a carriage return at either end (a CRLF .env file): a look-alike folder otherwise
-  // libpq's `host=… dbname=…` form: a folder of that name (with the password in it) otherwise; one
-  // with a password before the white space at an end (a CRLF .env file), which would print it whole
-  // a URL's password (`postgres://u:PW@…`, `?password=PW`) is hidden in each message about it
-  const url = /^\s*postgres(ql)?:\/\//i.test(given);
-  // a URL's own `?password=` is no libpq word; a `password=` word after it (`postgres://… password=…`) is
+  // libpq's `host=… dbname=…` form (words after a URL too): a folder of that name otherwise, with
+  // its password; one with a password is refused first, before an edge space would print it whole
   const libpq = libpqProblem(given);
   if (libpq?.hidesPassword === true) throw refusal(named(libpq.message));
+  // a space or a carriage return at either end (a CRLF .env file): a look-alike folder otherwise;
+  // a URL's password (`postgres://u:PW@…`, `?password=PW`) hidden in the message
+  const url = /^\s*postgres(ql)?:\/\//i.test(given);
   if (given.trim() !== given)
     throw refusal(
       `${named(url ? escapeControls(redactConnectionString(given.trim())) : JSON.stringify(given))} ${edgeSpaceProblem(given)}`,
     );
   if (libpq !== undefined) throw refusal(named(libpq.message));
-  if (/^postgres(ql)?:\/\//i.test(given)) {
+  if (url) {
     const label = escapeControls(redactConnectionString(given));
     const wrong = parameterProblem(given);
     if (wrong !== undefined) throw refusal(`${named(label)} ${wrong}`);
@@ -138,12 +137,6 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
   // every line that names the store prints its label: a line feed or an escape sequence in the path must not reach the terminal raw
   const label = escapeControls(given.endsWith('/') ? given : `${given}/`);
   return { kind: 'folder', dir: path.resolve(cwd, given), label, written: given, source };
-}
-
-/** Why a store may not begin or end with white space. */
-function edgeSpaceProblem(given: string): string {
-  if (given.endsWith('\r')) return 'ends with a carriage return (from a file with CRLF line ends?): remove it';
-  return 'begins or ends with white space, which no message would show: remove it';
 }
 
 function refusal(message: string): InvalidInputError {
