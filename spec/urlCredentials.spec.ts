@@ -7,6 +7,14 @@ describe('withoutPassword', () => {
     ['postgres://root:ab/c?d@127.0.0.1:notaport/x', 'postgres://root:***@127.0.0.1:notaport/x'],
     ['http://u:p@ss@host/', 'http://u:***@host/'],
     ['redis://:secret@host:6379', 'redis://:***@host:6379'],
+    // mistyped: one slash, none, three, or the colon of the scheme missing
+    ['redis:/:secret@127.0.0.1:6313', 'redis:/:***@127.0.0.1:6313'],
+    ['http:/bob:secret@127.0.0.1:9091', 'http:/bob:***@127.0.0.1:9091'],
+    ['http:bob:secret@gw', 'http:bob:***@gw'],
+    ['redis:///:secret@host', 'redis:///:***@host'],
+    ['redis:secret@host', 'redis:***@host'],
+    ['postgres//u:secret@127.0.0.1:5432/test', 'postgres//u:***@127.0.0.1:5432/test'],
+    ['jdbc:postgresql://u:secret@db/x', 'jdbc:postgresql:***@db/x'],
   ])('should hide the password of %j', (text, shown) => expect(withoutPassword(text)).toBe(shown));
 
   it.each(['postgres://root@db/x', 'http://host/path?mail=a@b', 'not a url', '/var/run/postgresql'])(

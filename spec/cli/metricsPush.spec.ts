@@ -176,7 +176,7 @@ describe('rxdag run/resume --metrics-push', () => {
     expect(took).toBeLessThan(9000);
   }, 20_000);
 
-  it.each(['ftp://gw.example.com', 'localhost:9091', 'gw.example.com', ''])(
+  it.each(['ftp://gw.example.com', 'localhost:9091', 'gw.example.com', '', 'http:/gw:9091', 'https:gw', 'http://gw\\x:9091', ' http://gw'])(
     'should refuse --metrics-push %j with one line and exit 2, running nothing and writing no log or journal',
     async (url) => {
       const dir = folder();
@@ -193,6 +193,21 @@ describe('rxdag run/resume --metrics-push', () => {
       expect(storeFiles(store)).toEqual({});
     },
   );
+
+  it('should refuse a Pushgateway URL without its // and never quote its password', async () => {
+    for (const url of ['http:/bob:secret@127.0.0.1:9091', 'http:bob:secret@127.0.0.1:9091']) {
+      const result = await rxdagInProcess(
+        'run',
+        writeText(path.join(folder(), 'one.yaml'), 'id: one\ntasks: [{ id: a, sleep: 0 }]\n'),
+        '--no-journal',
+        '--metrics-push',
+        url,
+      );
+      expect(result).toMatchObject({ code: 2, stderr: expect.stringContaining('--metrics-push must be the http:// or https:// URL') });
+      expect(result.stderr).toContain('bob:***@127.0.0.1:9091');
+      expect(result.stderr).not.toContain('secret');
+    }
+  });
 
   it('should report a bad --metrics-push with every other bad option at once, on resume too', async () => {
     const result = await rxdagInProcess('resume', 'x', '--store', folder(), '--metrics-push', 'nope', '--metrics-port', '99999');

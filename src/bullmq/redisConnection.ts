@@ -215,13 +215,21 @@ function fromUrl(text: string, where: string): RedisTarget {
   if (!tls && url.protocol !== 'redis:') {
     throw new TypeError(`${where}: \`connection\` must be a redis:// or rediss:// URL, got ${url.protocol}//…`);
   }
+  // `redis:/:PW@host` parses as a path on localhost: the host is what was mistyped
+  if (!/^rediss?:\/\//i.test(text)) {
+    throw new TypeError(`${where}: \`connection\` must start with ${url.protocol}// and the host (${url.protocol}//HOST:PORT)`);
+  }
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost';
   const options: RedisOptions = { host, port: url.port === '' ? 6379 : Number(url.port) };
   if (url.username !== '') options.username = decodeURIComponent(url.username);
   if (url.password !== '') options.password = decodeURIComponent(url.password);
   const db = url.pathname.replace(/^\//, '');
   if (db !== '') {
-    if (!/^\d+$/.test(db)) throw new TypeError(`${where}: the database in \`connection\` must be a number, got "/${db}"`);
+    // a path with `:` or `@` may be mistyped credentials: not echoed
+    if (!/^\d+$/.test(db)) {
+      const got = /[:@]/.test(db) ? '' : `, got "/${db}"`;
+      throw new TypeError(`${where}: the database in \`connection\` must be a number${got}`);
+    }
     options.db = Number(db);
   }
   // Node names the server by `host` already; an IP as SNI name is deprecated (a warning on stderr)

@@ -167,6 +167,8 @@ export function redactConnectionString(connectionString: string): string {
     .replace(/([?&])([^=&#\s]*%[^=&#\s]*)=[^&#]*/g, (whole, separator: string, name: string) =>
       /^(?:ssl)?password$/i.test(decodedOr(name)) ? `${separator}${name}=***` : whole,
     );
+  // a mistyped URL (`postgres:/u:PW@…`) parses as one without a host, its credentials in the path
+  if (!url) return withoutPassword(keywords);
   try {
     const parsed = new URL(keywords);
     if (parsed.password === '') return keywords;

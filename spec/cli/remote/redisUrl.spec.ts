@@ -31,6 +31,12 @@ describe('a --redis that is not a Redis URL', () => {
     expect(redisUrlProblem('redis://127.0.0.1:6379/2')).toBeUndefined();
     expect(redisUrlProblem('rediss://:pw@host:6380')).toBeUndefined();
     expect(redisUrlProblem('redis://:pw@host/db')).toMatch(/^--redis: the database in the URL must be a number, got "\/db"/);
+    // mistyped: the password is never echoed
+    for (const url of ['redis:/:secret@127.0.0.1:6313', 'redis:secret@host', 'redis::secret@host', 'rediss:/u:secret@host/0']) {
+      expect(redisUrlProblem(url)).toMatch(/^--redis: the URL must start with rediss?:\/\/ and the host \(rediss?:\/\/HOST:PORT\)/);
+      expect(redisUrlProblem(url)).not.toContain('secret');
+    }
+    expect(redisUrlProblem('redis:///:secret@host')).toMatch(/^--redis: the database in the URL must be a number \(e\.g\./);
     expect(redisUrlProblem('not a url :pw@')).toMatch(/^--redis: the URL is not a valid redis:\/\/ or rediss:\/\/ URL \(e\.g\./);
   });
 });

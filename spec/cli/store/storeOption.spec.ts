@@ -167,12 +167,31 @@ describe('the --store option and RXDAG_STORE', () => {
         stderr: `rxdag: --store ${given} is not a store: --store takes ${FORMS} (through a Unix socket: postgres:///DATABASE?host=/var/run/postgresql)\n`,
       });
     }
+    expect(await rxdag('run', dagFile(), '--store', 'postgres:/u:secret@127.0.0.1:5432/test')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^rxdag: --store postgres:\/u:\*\*\*@127\.0\.0\.1:5432\/test is not a store/),
+    });
     process.env['RXDAG_STORE'] = 'mysql://x@y/z';
     expect(await rxdag('run', dagFile())).toEqual({
       code: 2,
       stdout: '',
       stderr: `rxdag: RXDAG_STORE=mysql://x@y/z is not a store: RXDAG_STORE takes ${FORMS}\n`,
     });
+    // a mistyped URL: its password would become a folder's name, in a world-readable folder
+    for (const [given, shown] of [
+      ['postgres//u:secret@127.0.0.1:5432/test', 'postgres//u:***@127.0.0.1:5432/test'],
+      ['postgresql//u:secret@db/test', 'postgresql//u:***@db/test'],
+      ['jdbc:postgresql://db/test?user=u&password=secret', 'jdbc:postgresql://db/test?user=u&password=***'],
+    ]) {
+      expect(await rxdag('run', dagFile(), '--store', given!)).toEqual({
+        code: 2,
+        stdout: '',
+        stderr:
+          `rxdag: --store ${shown} is not a store: it reads as a mistyped URL; --store takes ${FORMS},` +
+          ' such as postgres://USER:PASSWORD@HOST:5432/DATABASE\n',
+      });
+    }
+    expect(readdirSync(tmp.dir)).toEqual(['quick.yaml']);
     // a folder whose name has a colon is still a folder when it does not read as a URL
     expect(await rxdag('run', dagFile(), '--store', './mysql://z', '--quiet')).toMatchObject({ code: 0 });
     expect(readdirSync(tmp.dir).sort()).toEqual(['mysql:', 'quick.yaml']);

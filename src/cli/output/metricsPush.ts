@@ -40,7 +40,10 @@ export function checkMetricsPush(value: string | undefined, problems: Problem[])
   } catch {
     url = undefined;
   }
-  if (url !== undefined && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '') return value;
+  // as written, not only as parsed: prom-client reads the text with the legacy parser, which
+  // finds no host in `http:/u:PW@host` (the URL parser's `http://u:PW@host`) and sends to port 80
+  const literal = /^https?:\/\/[^\\\s\x00-\x1f\x7f]+$/i.test(value);
+  if (url !== undefined && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && literal) return value;
   problems.push({
     message: `--metrics-push must be the http:// or https:// URL of a Prometheus Pushgateway, such as http://localhost:9091 (got ${JSON.stringify(withoutPassword(value))})`,
   });

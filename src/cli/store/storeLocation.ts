@@ -17,6 +17,7 @@ import { schemaNameProblem } from '../../postgres/sql';
 import { escapeControls } from '../../dag/text';
 import { edgeSpaceProblem, tildeSlip } from '../pathSlips';
 import { InvalidInputError } from '../problems';
+import { withoutPassword } from '../../urlCredentials';
 import { commandLine, shellWord } from '../shellWord';
 
 /** The folder `rxdag run` journals into when no store is named. */
@@ -130,6 +131,13 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
   if (/^[a-z][a-z\d+.-]*:\/\//i.test(given)) {
     throw refusal(
       `${named(redactConnectionString(given))} is not a store: ${source === 'flag' ? '--store' : STORE_ENV} takes ${STORE_FORMS}`,
+    );
+  }
+  // a URL mistyped (`postgres//u:PW@host`, `jdbc:postgresql://…`): its password would become a folder's name
+  if (/^[a-z][a-z\d+.-]*:[a-z][a-z\d+.-]*:\/\//i.test(given) || withoutPassword(given) !== given) {
+    throw refusal(
+      `${named(escapeControls(redactConnectionString(given)))} is not a store: it reads as a mistyped URL; ` +
+        `${source === 'flag' ? '--store' : STORE_ENV} takes ${STORE_FORMS}, such as postgres://USER:PASSWORD@HOST:5432/DATABASE`,
     );
   }
   const tilde = tildeSlip(given, 'a folder');
