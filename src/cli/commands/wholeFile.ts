@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, fsyncSync, lstatSync, openSync, renameSync, rmSync, type Stats, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { openOutput } from './writeTarget';
+import { OUTPUT_MODE, openOutput } from './writeTarget';
 
 /** Errors of writes that left the file as it was (written beside it, never renamed over it). */
 const leftWhole = new WeakSet<object>();
@@ -45,7 +45,7 @@ function replaceWhole(file: string, text: string): boolean {
   const beside = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.rxdag-tmp`);
   let fd: number;
   try {
-    fd = openSync(beside, 'wx');
+    fd = openSync(beside, 'wx', OUTPUT_MODE);
   } catch (error) {
     if (CANNOT_REPLACE.has(codeOf(error))) return false;
     throw markLeftWhole(error);

@@ -155,12 +155,18 @@ function sameFileProblems(dagFile: string | undefined, outputs: readonly OutputT
 }
 
 /**
+ * The mode a new output file is made with (the umask applies): what tasks wrote is in the events
+ * log and the report, so, as in the journal, the user's group may read them and others may not.
+ */
+export const OUTPUT_MODE = 0o660;
+
+/**
  * Opens an output file for writing (`w` truncates, `a` appends); a FIFO only while a process reads
  * it: opening one that none reads would wait for a reader with the whole process, deaf to Ctrl-C
  * and SIGTERM. Throws the error of the open (ENXIO for a FIFO without a reader).
  */
 export function openOutput(file: string, flags: 'w' | 'a'): number {
-  if (statOf(file)?.isFIFO() !== true) return openSync(file, flags);
+  if (statOf(file)?.isFIFO() !== true) return openSync(file, flags, OUTPUT_MODE);
   const held = heldWriteEnd(file);
   heldFifos.delete(path.resolve(file));
   try {
@@ -239,7 +245,7 @@ function openReason(file: string): string | undefined {
   }
   let fd: number;
   try {
-    fd = openSync(file, 'a');
+    fd = openSync(file, 'a', OUTPUT_MODE);
   } catch (error) {
     const { code } = error as NodeJS.ErrnoException;
     if (code === 'ENOENT') {
