@@ -86,7 +86,7 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as DagEvent);
-    expect(readdirSync(path.join(cwd, '.rxdag'))).toEqual([`${runId}.jsonl`]);
+    expect(readdirSync(path.join(cwd, '.rxdag')).sort()).toEqual(['.gitignore', `${runId}.jsonl`]);
     expect(journalEvents(path.join(cwd, '.rxdag'), runId)).toEqual(printed);
     // its agents (shell, sleep) never read their dependencies' outputs: none is handed to them (nor sent with remote jobs)
     const header = JSON.parse(readFileSync(path.join(cwd, '.rxdag', `${runId}.jsonl`), 'utf8').split('\n')[0]!) as { options: object };
@@ -110,8 +110,8 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
   it('should journal into RXDAG_STORE, and into --store before it (which the resume hint then names)', async () => {
     const { store, flagStore, failed, passed, json, ids } = await journaled();
     expect([failed.code, passed.code, json.code]).toEqual([1, 0, 1]);
-    expect(readdirSync(store).sort()).toEqual([`${ids.failed}.jsonl`, `${ids.passed}.jsonl`].sort());
-    expect(readdirSync(flagStore)).toEqual([`${ids.json}.jsonl`]);
+    expect(readdirSync(store).sort()).toEqual(['.gitignore', `${ids.failed}.jsonl`, `${ids.passed}.jsonl`].sort());
+    expect(readdirSync(flagStore).sort()).toEqual(['.gitignore', `${ids.json}.jsonl`]);
     expect(passed.stderr).toBe(`rxdag: run ${ids.passed} (journal ${store}/; resume with: rxdag resume ${ids.passed})\n`);
     expect(json.stderr.split('\n')[0]).toBe(
       `rxdag: run ${ids.json} (journal ${flagStore}/; resume with: rxdag resume ${ids.json} --store ${flagStore})`,

@@ -22,7 +22,7 @@ describe('rxdag run --logs', () => {
   };
   /** The folder of the one run that logged into `logs`. */
   const runLogs = (logs: string): string => {
-    const runs = readdirSync(logs);
+    const runs = readdirSync(logs).filter((name) => name !== '.gitignore');
     expect(runs).toHaveLength(1);
     return path.join(logs, runs[0]!);
   };
@@ -243,7 +243,7 @@ describe('rxdag run --logs', () => {
     const resumed = await rxdag('resume', runId, '--store', store, '--logs', logs, '--quiet');
     expect(resumed.stderr).toMatch(/running again: build/);
     expect(resumed.code).toBe(0);
-    expect(readdirSync(logs)).toEqual([runId]);
+    expect(readdirSync(logs).sort()).toEqual(['.gitignore', runId]);
     expect(readdirSync(path.join(logs, runId))).toEqual(['build.1.log']);
     expect(readFileSync(path.join(logs, runId, 'build.1.log'), 'utf8')).toBe('pass 1\npass 2\n');
   });
@@ -253,7 +253,7 @@ describe('rxdag run --logs', () => {
     const file = dagFile(dir, ['id: shared', 'tasks:', '  - id: a', '    run: echo "run $RXDAG_RUN_ID"; exit 1']);
     const runs = [await rxdag('run', file, '--store', store, '--logs', logs), await rxdag('run', file, '--store', store, '--logs', logs)];
     const runIds = runs.map((result) => /^rxdag: run (\S+) /m.exec(result.stderr)![1]!);
-    expect(readdirSync(logs).sort()).toEqual([...runIds].sort());
+    expect(readdirSync(logs).sort()).toEqual(['.gitignore', ...runIds].sort());
     for (const [i, runId] of runIds.entries()) {
       expect(readFileSync(path.join(logs, runId, 'a.1.log'), 'utf8')).toBe(`run ${runId}\n`);
       expect(runs[i]!.stdout).toContain(`full output: ${path.join(logs, runId, 'a.1.log')}`);

@@ -1047,7 +1047,7 @@ describe('fileJournal', () => {
   it('should make the folders of its path that are missing', () => {
     const dir = path.join(freshDir(), 'a', 'b', 'c');
     written(dir, 'nested');
-    expect(fs.readdirSync(dir)).toEqual(['nested.jsonl']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['.gitignore', 'nested.jsonl']);
   });
 
   it('should fail with the error of a folder that cannot be made (under /proc), not hang', () => {

@@ -101,7 +101,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
 
   /** A new run's record: its header, durable before the writer is handed out. */
   const createRun = (header: JournalHeader): JournalWriter => {
-    makePrivateFolder(root);
+    makePrivateFolder(root, { gitIgnored: true });
     sweepOnce();
     const { journal, lock } = files(header.runId);
     if (fs.existsSync(journal)) throw new RunExistsError(header.runId);

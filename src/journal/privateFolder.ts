@@ -8,17 +8,36 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export function makePrivateFolder(dir: string): void {
+/**
+ * What a private folder rxdag makes holds, for git: nothing to commit (a store inside a
+ * checkout would otherwise be offered to `git add`, each task's `env` with it).
+ */
+const GIT_IGNORES_ALL = '# made by rxdag: journals and task logs hold what tasks were given and wrote; not for git\n*\n';
+
+/**
+ * Makes `dir` (see the module's comment); when it made the last folder, with a `.gitignore` that
+ * keeps its contents out of git. A `.gitignore` that cannot be written is left out: the folder
+ * works without it.
+ */
+export function makePrivateFolder(dir: string, { gitIgnored = false }: { gitIgnored?: boolean } = {}): void {
   const missing: string[] = [];
   for (let at = dir; !fs.existsSync(at); at = path.dirname(at)) {
     missing.push(at);
     if (path.dirname(at) === at) break;
   }
+  let made = false;
   for (const folder of missing.reverse()) {
     try {
       fs.mkdirSync(folder, folder === dir ? { mode: 0o700 } : undefined);
+      made = folder === dir;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
+  }
+  if (!made || !gitIgnored) return;
+  try {
+    fs.writeFileSync(path.join(dir, '.gitignore'), GIT_IGNORES_ALL, { flag: 'wx' });
+  } catch {
+    // left out (see above)
   }
 }

@@ -92,7 +92,7 @@ describe('task logs (--logs)', () => {
       run(first, 'nightly/1', 'echo one; sleep 0.2; echo one again; exit 1'),
       run(second, 'nightly-2', 'echo two; exit 1'),
     ]);
-    expect(readdirSync(dir).sort()).toEqual(['nightly%2F1', 'nightly-2']);
+    expect(readdirSync(dir).sort()).toEqual(['.gitignore', 'nightly%2F1', 'nightly-2']);
     expect(readFileSync(path.join(dir, 'nightly%2F1', 'task.1.log'), 'utf8')).toBe('one\none again\n');
     expect(readFileSync(path.join(dir, 'nightly-2', 'task.1.log'), 'utf8')).toBe('two\n');
     expect(first.noteOf('task', 1)).toBe(`full output: ${path.join(dir, 'nightly%2F1', 'task.1.log')}`);

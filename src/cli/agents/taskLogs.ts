@@ -125,7 +125,7 @@ export class TaskLogs {
     try {
       const folder = path.dirname(file);
       if (!this.foldersMade.has(folder)) {
-        makePrivateFolder(this.dir);
+        makePrivateFolder(this.dir, { gitIgnored: true });
         makePrivateFolder(folder);
       }
       this.foldersMade.add(folder);
