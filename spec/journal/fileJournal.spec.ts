@@ -257,6 +257,61 @@ describe('fileJournal', () => {
     }
   });
 
+  it("should not resume another user's run in a working directory entered by a way it cannot judge, unless a group of this user's shares it", async () => {
+    const own = process.getuid!();
+    const other = own === 0 ? 65534 : own + 1;
+    // their store, away from /tmp; this process started in it by a launcher (`env -C`, a program's `cwd`) that left $PWD behind
+    const theirs = awayFromTmp();
+    fs.chmodSync(theirs, 0o755);
+    const file = written(theirs, 'unseen');
+    if (own === 0) for (const entry of [theirs, file]) fs.chownSync(entry, other, other);
+    else jest.spyOn(process, 'getuid').mockReturnValue(other);
+    const [cwd, pwd] = [process.cwd(), process.env.PWD];
+    const resumedWith = async (shellsWay: string | undefined) => {
+      process.chdir(theirs);
+      if (shellsWay === undefined) delete process.env.PWD;
+      else process.env.PWD = shellsWay;
+      try {
+        return await resumeOutcome('.', 'unseen');
+      } finally {
+        process.chdir(cwd);
+        process.env.PWD = pwd;
+      }
+    };
+    try {
+      for (const shellsWay of [undefined, cwd, 'relative/path']) {
+        const refused = await resumedWith(shellsWay);
+        expect(refused.error).toMatchObject({ reason: 'untrusted', runId: 'unseen' });
+        expect((refused.error as Error).message).toContain(
+          `is another user's (uid ${own === 0 ? other : own}; this process runs as uid ${own === 0 ? own : other}), in the working directory, ` +
+            'entered by a way this process cannot judge ($PWD does not name it: a launcher changed directory itself)',
+        );
+        expect(refused.events).toEqual([]);
+      }
+      // a shell's way there, as $PWD names it, is judged: here, no folder any user can write to
+      expect((await resumedWith(theirs)).error).toBeUndefined();
+    } finally {
+      jest.restoreAllMocks();
+    }
+    // a team's folder, a group of this user's sharing it: whatever the way there
+    const team = awayFromTmp();
+    const teamFile = written(team, 'team');
+    fs.chmodSync(team, 0o2775);
+    if (own === 0) {
+      fs.chownSync(team, other, 0);
+      fs.chownSync(teamFile, other, 0);
+    } else jest.spyOn(process, 'getuid').mockReturnValue(other);
+    process.chdir(team);
+    delete process.env.PWD;
+    try {
+      expect((await resumeOutcome('.', 'team')).error).toBeUndefined();
+    } finally {
+      process.chdir(cwd);
+      process.env.PWD = pwd;
+      jest.restoreAllMocks();
+    }
+  });
+
   it('should make a lock file only its owner can write, whatever the umask (others could hold or free the run)', () => {
     const dir = freshDir();
     const umask = process.umask(0);

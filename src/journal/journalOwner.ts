@@ -4,10 +4,12 @@
  * have written could hold tasks this user never wrote: one other users can write to, another
  * user's in a folder any user can write to (a shared `/tmp` store, where anyone can put a file),
  * or another user's reached through an entry any user could have put in place (a `/tmp/NAME`
- * made, or a symlink planted, before this user's first run there). Another user's file in a
- * folder they own or share with their group, reached away from such folders, is theirs to have
- * written (a teammate's run; root's own runs on a share that maps root to another user). It reads
- * no file and checks nothing else: whether the file is a journal is for the reading of its record.
+ * made, or a symlink planted, before this user's first run there), or in a working directory
+ * entered by a way it cannot see (where such a symlink may have led) unless a group of this user's
+ * shares the folder. Another user's file in a folder they own or share with their group, reached
+ * away from such folders, is theirs to have written (a teammate's run; root's own runs on a share
+ * that maps root to another user). It reads no file and checks nothing else: whether the file is
+ * a journal is for the reading of its record.
  */
 import fs, { type Stats } from 'node:fs';
 import path from 'node:path';
@@ -25,6 +27,13 @@ export interface StoreFolder {
    * rename what it holds). Else `undefined`.
    */
   readonly placedIn: string | undefined;
+  /**
+   * Whether the folder is in the working directory and the way this process was started into
+   * that is unknown (`$PWD` unset, or naming another folder: a launcher that changes directory
+   * itself, such as `env -C`, `make -C`, a program's `cwd`): a symlink planted on that way was
+   * not seen.
+   */
+  readonly wayUnknown: boolean;
 }
 
 /** The most symlinks a path is followed through, as Linux's limit. */
@@ -35,7 +44,7 @@ const MOST_LINKS = 40;
  * resolves it, each entry judged as it is passed (a symlink `/tmp/x/.rxdag` planted towards
  * another user's folder is judged where it lies); one in the working directory, also on the way
  * the user's shell reached that (`$PWD`: `cd /tmp/proj`, a planted link). A launcher that changes
- * directory without `$PWD` (`env -C`, `make -C`) leaves only the system's way to judge.
+ * directory without `$PWD` (`env -C`, `make -C`) leaves that way unknown (`wayUnknown`).
  */
 export function storeFolder(root: string): StoreFolder {
   const absolute = path.resolve(root);
@@ -44,7 +53,8 @@ export function storeFolder(root: string): StoreFolder {
   const physical = process.cwd();
   const logical = shellsWayTo(physical);
   const inside = absolute === physical || absolute.startsWith(`${physical}/`);
-  if (logical === physical || !inside) return judged;
+  if (!inside || logical === physical) return judged;
+  if (logical === undefined) return { ...judged, wayUnknown: true };
   return { ...judged, placedIn: judged.placedIn ?? walked(logical + absolute.slice(physical.length)).placedIn };
 }
 
@@ -74,22 +84,24 @@ function walked(absolute: string): StoreFolder {
     if (path.isAbsolute(target)) at = '/';
     pending.unshift(...target.split('/'));
   }
-  return { stat: fs.statSync(at), real: at, placedIn };
+  return { stat: fs.statSync(at), real: at, placedIn, wayUnknown: false };
 }
 
 /**
  * The way the user's shell reached the working directory `physical`: `$PWD`, when it names that
- * directory (`cd /tmp/proj` through a link to another user's folder), else `physical` itself.
+ * directory (`cd /tmp/proj` through a link to another user's folder); undefined when `$PWD` is
+ * unset or names another folder (a launcher changed directory without it, or it is stale).
  * Only judged: paths are still resolved from `physical`, as every other file's is.
  */
-function shellsWayTo(physical: string): string {
+function shellsWayTo(physical: string): string | undefined {
   const logical = process.env.PWD;
-  if (logical === undefined || !path.isAbsolute(logical) || logical === physical) return physical;
+  if (logical === physical) return physical;
+  if (logical === undefined || !path.isAbsolute(logical)) return undefined;
   try {
     const [reached, actual] = [fs.statSync(logical), fs.statSync(physical)];
-    return reached.dev === actual.dev && reached.ino === actual.ino ? logical : physical;
+    return reached.dev === actual.dev && reached.ino === actual.ino ? logical : undefined;
   } catch {
-    return physical; // a $PWD gone stale
+    return undefined;
   }
 }
 
@@ -126,6 +138,12 @@ export function untrustedJournal(stat: Stats, file: string, folder: StoreFolder)
   if ((folder.stat.mode & 0o002) !== 0) return `${theirs}, in a folder any user can write to, ${could}: ${instead}`;
   if (folder.placedIn !== undefined)
     return `${theirs}, reached through a folder or symlink any user could have put in ${folder.placedIn} (which any user can write to), ${could}: ${instead}`;
+  // a folder a group of this user's shares is a team's, whatever the way there
+  if (folder.wayUnknown && !ours(folder.stat))
+    return (
+      `${theirs}, in the working directory, entered by a way this process cannot judge ($PWD does not name it: a launcher ` +
+      `changed directory itself), where a symlink any user put could have led, ${could}: cd into the folder from a shell and resume there, or ${instead}`
+    );
   return undefined;
 }
 
