@@ -284,7 +284,7 @@ describe('fileJournal', () => {
         expect(refused.error).toMatchObject({ reason: 'untrusted', runId: 'unseen' });
         expect((refused.error as Error).message).toContain(
           `is another user's (uid ${own === 0 ? other : own}; this process runs as uid ${own === 0 ? own : other}), in the working directory, ` +
-            'entered by a way this process cannot judge ($PWD does not name it: a launcher changed directory itself)',
+            "entered by a way this process cannot judge ($PWD does not name it: a launcher such as sudo, env -C or a program's cwd left it out)",
         );
         expect(refused.events).toEqual([]);
       }

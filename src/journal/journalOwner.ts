@@ -142,7 +142,8 @@ export function untrustedJournal(stat: Stats, file: string, folder: StoreFolder)
   if (folder.wayUnknown && !ours(folder.stat))
     return (
       `${theirs}, in the working directory, entered by a way this process cannot judge ($PWD does not name it: a launcher ` +
-      `changed directory itself), where a symlink any user put could have led, ${could}: cd into the folder from a shell and resume there, or ${instead}`
+      `such as sudo, env -C or a program's cwd left it out), where a symlink any user put could have led, ${could}: ` +
+      `resume it from a shell in that folder (its $PWD shows the way), or ${instead}`
     );
   return undefined;
 }
