@@ -110,7 +110,7 @@ describe('shell agent', () => {
   });
 
   it("should hand a worker's task back to the queue when its shell could not start a process, its cause the command's failure", async () => {
-    const command = "echo '/bin/sh: 1: Cannot fork' >&2; exit 2";
+    const command = "echo 'starting' >&2; echo '/bin/sh: 1: Cannot fork' >&2; exit 2";
     const handedBack = await attempt(new ProcessGroups(1000), context({ command }), { handBackAfterMs: 2000 }).catch(
       (error: unknown) => error,
     );
@@ -120,7 +120,13 @@ describe('shell agent', () => {
     );
     expect((handedBack as Error).cause).toBeInstanceOf(ShellCommandError);
     // any other failure on a worker is the attempt's own, one whose output quotes another shell's fork failure too
-    for (const command of ['exit 2', "echo 'remote: bash: fork: retry: Resource temporarily unavailable' >&2; exit 1"])
+    // and one whose shell forked again (bash's `retry`), or went on after the line
+    for (const command of [
+      'exit 2',
+      "echo 'remote: bash: fork: retry: Resource temporarily unavailable' >&2; exit 1",
+      "echo 'bash: fork: retry: Resource temporarily unavailable' >&2; exit 1",
+      "echo 'sh: 1: Cannot fork' >&2; echo 'tests: 3 failed' >&2; exit 1",
+    ])
       await expect(attempt(new ProcessGroups(1000), context({ command }), { handBackAfterMs: 2000 })).rejects.toBeInstanceOf(
         ShellCommandError,
       );

@@ -252,7 +252,7 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
           const failed = commandError(command, exitCode, killedBy, { stdout, stderr }, options.stderrLinesInError ?? 5);
           // on a worker, a shell that could not start a process: another worker may have room (what
           // the command did before may be done again there, as on any retry)
-          if (options.handBackAfterMs !== undefined && CANNOT_FORK.test(stderr.text())) {
+          if (options.handBackAfterMs !== undefined && shellGaveUpForking(stderr.text())) {
             return reject(
               new AttemptHandedBackError(task.id, 'its shell could not start a process on this worker (Cannot fork)', { cause: failed }),
             );
@@ -278,6 +278,14 @@ const ROOM_HINTS: Readonly<Record<string, string>> = {
 /** What a shell says when it cannot start a process for a command, and what to do then. */
 // the shell's own line (`/bin/sh: 1: Cannot fork`, `bash: fork: retry: …`), not a command's words quoting one
 const CANNOT_FORK = /^[^\s:]*sh: (?:\d+: )?(?:Cannot fork\b|fork: (?:retry: )?Resource temporarily unavailable\b)/m;
+/**
+ * Whether the shell ended on its own line saying it could not fork (its last line: a shell that
+ * cannot fork stops there), not on bash's `fork: retry:` (it tries again, and may go on).
+ */
+function shellGaveUpForking(stderr: string): boolean {
+  const last = stderr.trimEnd().split('\n').pop() ?? '';
+  return CANNOT_FORK.test(last) && !/fork: retry: /.test(last);
+}
 const NO_FORK_HINT =
   "\n(its shell could not start a process for it: the limit of processes, `ulimit -u` or a container's, was reached, or memory ran out: raise the limit, free memory, or run fewer tasks at once)";
 
