@@ -163,6 +163,16 @@ describe('remoteAgent and startWorker options', () => {
     expect(() => remoteAgent({ connection: 'redis://127.0.0.1', queue: 'q', prefix: '' })).toThrow(
       new TypeError('remoteAgent: `prefix` must not be empty'),
     );
+    // lengths in characters: 200 emoji are 400 UTF-16 units
+    expect(() => remoteAgent({ connection: 'redis://127.0.0.1', queue: '🚀'.repeat(201) })).toThrow(
+      new TypeError('remoteAgent: `queue` must be at most 200 characters'),
+    );
+    expect(() =>
+      startWorker({ connection: 'redis://127.0.0.1', agents: noAgents, concurrency: 1, leaseMs: 10, name: '🚀'.repeat(200) }),
+    ).toThrow(new TypeError('startWorker: `leaseMs` must be at least 50 ms'));
+    expect(() =>
+      startWorker({ connection: 'redis://127.0.0.1', agents: noAgents, concurrency: 1, leaseMs: 10, name: '🚀'.repeat(201) }),
+    ).toThrow(new TypeError('startWorker: `leaseMs` must be at least 50 ms; `name` must be at most 200 characters'));
     expect(() => remoteAgent({ connection: 'redis://127.0.0.1', queue: '', prefix: 'a b' })).toThrow(
       new TypeError(
         'remoteAgent: `prefix` must be printable ASCII without whitespace (Redis names its connections after it); `queue` must not be empty',

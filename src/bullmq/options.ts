@@ -5,6 +5,7 @@
  */
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { z } from 'zod';
+import { characterCount } from '../dag/text';
 import type { AgentDefinition } from '../index';
 import { namesConnections } from './connectionName';
 import { DEFAULT_PREFIX } from './jobFormat';
@@ -149,10 +150,12 @@ const ms = (min: number) =>
     })
     .min(min, { error: `must be at least ${min} ms` })
     .max(2_147_483_647, { error: 'must be at most 2147483647 ms' });
+/** At most `most` characters, counted as people count them (an emoji is one, not two UTF-16 units). */
+const atMostCharacters = (most: number) => (text: string) => characterCount(text) <= most;
 const queueName = z
   .string({ error: 'must be a string' })
   .min(1, { error: 'must not be empty' })
-  .max(200, { error: 'must be at most 200 characters' })
+  .refine(atMostCharacters(200), { error: 'must be at most 200 characters' })
   .regex(/^[^:\s]*$/, { error: 'must not contain `:` or whitespace' });
 const shared = {
   connection: z.unknown(),
@@ -205,7 +208,7 @@ const workerSchema = z.strictObject({
   onJobRefused: z
     .custom<NonNullable<WorkerOptions['onJobRefused']>>((value) => typeof value === 'function', { error: 'must be a function' })
     .optional(),
-  name: z.string().min(1).max(200).optional(),
+  name: z.string().min(1).refine(atMostCharacters(200), { error: 'must be at most 200 characters' }).optional(),
 });
 
 /** What both sides resolve their options to. */

@@ -40,9 +40,11 @@ describe('resolveWorkerOptions', () => {
   it('should take a name of printable text for --name (containers of one host share pids), and refuse others', () => {
     expect(resolveWorkerOptions({ redis: 'redis://h', name: 'gpu-box-2/worker-a' }, {}).name).toBe('gpu-box-2/worker-a');
     const refused = (name: string) => `--name must be 1 to 200 printable characters, not only spaces (got ${JSON.stringify(name)})`;
-    for (const name of ['', '  ', 'a\u001b[2Jb', 'x'.repeat(201)]) {
+    for (const name of ['', '  ', 'a\u001b[2Jb', 'x'.repeat(201), '🚀'.repeat(201)]) {
       expect(problemsOf(() => resolveWorkerOptions({ redis: 'redis://h', name }, {}))).toEqual([refused(name)]);
     }
+    // counted in characters, as the message says: 200 emoji are 400 UTF-16 units
+    expect(resolveWorkerOptions({ redis: 'redis://h', name: '🚀'.repeat(200) }, {}).name).toBe('🚀'.repeat(200));
   });
 
   it('should read the key from --key-file, surrounding whitespace ignored, before RXDAG_WORKER_KEY', () => {

@@ -5,7 +5,7 @@
  * whether Redis answers is checked when the worker starts.
  */
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
-import { hasControlCharacters } from '../../dag/text';
+import { characterCount, hasControlCharacters } from '../../dag/text';
 import { SHELL_AGENT } from '../agents/shellAgent';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
 import { checkMetricsPort } from '../output/metricsEndpoint';
@@ -105,7 +105,7 @@ export function resolveWorkerOptions(raw: RawWorkerOptions, env: NodeJS.ProcessE
 /** `--name`: a name to show, as the `HOST:PID` it stands for is: one line of printable text. */
 function workerName(name: string | undefined, problems: Problem[]): string | undefined {
   if (name === undefined) return undefined;
-  if (name.trim() === '' || name.length > MAX_NAME_LENGTH || hasControlCharacters(name)) {
+  if (name.trim() === '' || characterCount(name) > MAX_NAME_LENGTH || hasControlCharacters(name)) {
     problems.push({
       message: `--name must be 1 to ${MAX_NAME_LENGTH} printable characters, not only spaces (got ${JSON.stringify(name)})`,
     });
