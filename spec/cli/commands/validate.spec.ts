@@ -36,7 +36,7 @@ describe('rxdag validate', () => {
     async (...command) => {
       const file = writeText(
         tmp.file(`env-${command[0]}.yaml`),
-        'id: e\ndefaults:\n  env: { PATH: "./node_modules/.bin:$PATH", PRICE: "5 $", MY-VAR: x }\ntasks:\n  - { id: a, run: "true" }\n  - { id: b, run: "true", env: { HOME_DIR: "${HOME}/x", 1ST: y, _OK_2: z } }\n',
+        'id: e\ndefaults:\n  env: { PATH: "./node_modules/.bin:$PATH", PRICE: "5 $", MY-VAR: x, DB_URL: "postgres://app:Pa$$w0rdSECRET@db/p", KEY: "x$Ab9" }\ntasks:\n  - { id: a, run: "true" }\n  - { id: b, run: "true", env: { HOME_DIR: "${HOME}/x", 1ST: y, _OK_2: z } }\n',
       );
       const result = await rxdag(command[0]!, file, ...command.slice(1));
       expect(result.code).toBe(0);

@@ -1,6 +1,6 @@
 /**
  * Warnings about shell tasks' `env` that would not reach the command as the file reads:
- * - values that look like they expect the shell to expand them (`PATH: ./bin:$PATH`): rxdag
+ * - values that look like they expect the shell to expand them (`PATH: ./bin:$PATH`, `${HOME}`): rxdag
  *   passes each value as written, so the task gets those characters, and a command then fails
  *   far from the cause (`sleep: not found`). Said once per variable and value;
  * - names that are not shell variable names (`MY-VAR`, `1X`): `/bin/sh` may leave them out of
@@ -15,6 +15,13 @@ import { quoted } from '../../dag/text';
 
 /** `$NAME` or `${NAME}`: what a shell would expand. */
 export const EXPANSION = /\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)/;
+
+/**
+ * What in an `env` value reads as a variable meant to be expanded: `${NAME}`, or `$NAME` in
+ * capitals as environment variables are named. `$` before other letters is more often part of a
+ * password (`Pa$$w0rd`), which a warning would print.
+ */
+const MEANT_EXPANSION = /\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Z_][A-Z0-9_]*(?![A-Za-z0-9_]))/;
 
 /** A name a POSIX shell keeps as a variable. */
 const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -35,7 +42,7 @@ export function envWarnings(spec: DagSpec): string[] {
     if (typeof env !== 'object' || env === null) continue;
     for (const [name, value] of Object.entries(env as Record<string, unknown>)) {
       if (!SHELL_NAME.test(name)) add(badNames, name, task.id);
-      if (typeof value !== 'string' || !EXPANSION.test(value)) continue;
+      if (typeof value !== 'string' || !MEANT_EXPANSION.test(value)) continue;
       const key = `${name}\0${value}`;
       let entry = expansions.get(key);
       if (entry === undefined) expansions.set(key, (entry = { name, value, tasks: [] }));
@@ -44,7 +51,7 @@ export function envWarnings(spec: DagSpec): string[] {
   }
   // the value itself is not quoted: it may be a secret (a hash with `$` in it)
   const expanded = [...expansions.values()].map(({ name, value, tasks }) => {
-    const variable = EXPANSION.exec(value)![0];
+    const variable = MEANT_EXPANSION.exec(value)![0];
     return (
       `env ${name} of ${whichTasks(tasks)} holds ${variable}, passed as written: rxdag does not expand it ` +
       `(the command's shell does: to extend ${variable}, set ${name} in the command itself)`
