@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { of, Subject } from 'rxjs';
-import { jsonLength, jsonSafetyProblem, MAX_JSON_CHARS } from '../src/jsonSafe';
+import { jsonBytes, jsonLength, jsonSafetyProblem, MAX_JSON_BYTES } from '../src/jsonSafe';
 
 const RULE = 'only plain objects, arrays and primitives are JSON-safe';
 
@@ -101,15 +101,27 @@ describe('the length of a JSON text', () => {
         [`k${i}`]: String.fromCharCode(...Array.from({ length: 40 }, (_, c) => (i * 131 + c * 977) % 65536)),
       })),
     ];
-    for (const value of values) expect(jsonLength(value)).toBe(JSON.stringify(value).length);
+    for (const value of values) {
+      expect(jsonLength(value)).toBe(JSON.stringify(value).length);
+      expect(jsonBytes(value)).toBe(Buffer.byteLength(JSON.stringify(value)));
+    }
   });
 
   it('should refuse a value whose JSON text a string cannot hold, naming how long it is, before writing it', () => {
     const part = 'a'.repeat(90 * 1024 * 1024); // six of them: more than the longest string
     const problem = jsonSafetyProblem({ parts: Array.from({ length: 6 }, () => part) });
-    const chars = 6 * (part.length + 3) + '{"parts":[]}'.length - 1;
-    expect(problem).toBe(`$ is ${chars} characters long as JSON text, more than an event carries (${MAX_JSON_CHARS})`);
+    const bytes = 6 * (part.length + 3) + '{"parts":[]}'.length - 1;
+    expect(problem).toBe(`$ is ${bytes} bytes long as JSON text (UTF-8), more than an event carries (${MAX_JSON_BYTES})`);
     expect(jsonSafetyProblem({ parts: Array.from({ length: 5 }, () => part) })).toBeUndefined();
+  });
+
+  it('should count the bytes a reader reads back, not the characters: a string of € is three times as long', () => {
+    // 200 Mi characters, 600 MiB of UTF-8: a line Node cannot read back into a string
+    const euros = '€'.repeat(200 * 1024 * 1024);
+    expect(jsonSafetyProblem(euros)).toBe(
+      `$ is ${3 * euros.length + 2} bytes long as JSON text (UTF-8), more than an event carries (${MAX_JSON_BYTES})`,
+    );
+    expect(jsonSafetyProblem('€'.repeat(170 * 1024 * 1024))).toBeUndefined();
   });
 });
 
@@ -119,6 +131,7 @@ describe('the length of a JSON text, for any JSON value', () => {
       fc.property(fc.jsonValue({ stringUnit: 'binary' }), (value) => {
         const copied = JSON.parse(JSON.stringify(value)) as unknown; // what a copy holds: -0 and the like as JSON gives them back
         expect(jsonLength(copied)).toBe(JSON.stringify(copied).length);
+        expect(jsonBytes(copied)).toBe(Buffer.byteLength(JSON.stringify(copied)));
       }),
       { numRuns: 500 },
     );

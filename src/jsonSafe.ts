@@ -1,7 +1,7 @@
 /**
  * JSON safety of values that travel in events (agent outputs, spawned task inputs): plain
  * objects, arrays, strings, booleans, null and finite numbers, not nested deeper than
- * {@link MAX_JSON_DEPTH}, without cycles, whose JSON text a string can hold ({@link MAX_JSON_CHARS}).
+ * {@link MAX_JSON_DEPTH}, without cycles, whose JSON text a line a reader reads back can hold ({@link MAX_JSON_BYTES}).
  * Hostile values (throwing getters, revoked proxies) are problems, never crashes.
  * It checks and copies; it never changes the value it was given, but for {@link frozenJson}'s.
  */
@@ -11,10 +11,11 @@ import { constants } from 'node:buffer';
 export const MAX_JSON_DEPTH = 1000;
 
 /**
- * Longest JSON text accepted, in characters: the longest string V8 makes, less room for the rest
- * of the event that carries the value (a journal writes each event as one line of text).
+ * Longest JSON text accepted, in bytes of UTF-8: a journal writes each event as one line, and
+ * reads it back through a string Node makes from its bytes, which it refuses past the longest
+ * string V8 makes in bytes (not characters: `€` is 3); less room for the rest of the event.
  */
-export const MAX_JSON_CHARS = constants.MAX_STRING_LENGTH - 1024 * 1024;
+export const MAX_JSON_BYTES = constants.MAX_STRING_LENGTH - 1024 * 1024;
 
 export type JsonCheck = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly problem: string };
 
@@ -27,8 +28,8 @@ export function toJsonSafe(value: unknown): JsonCheck {
   try {
     const walk: Walk = { ancestors: new Set(), chars: 0 };
     const copied = copy(value, 0, walk);
-    // the count is at most 6 characters a string's character (`\u0000`): counted exactly only when that may be too many
-    const tooLong = walk.chars > MAX_JSON_CHARS ? jsonTooLong(copied) : undefined;
+    // the count is at most 6 bytes a string's character (`\u0000`): counted exactly only when that may be too many
+    const tooLong = walk.chars > MAX_JSON_BYTES ? jsonTooLong(copied) : undefined;
     return tooLong === undefined ? { ok: true, value: copied } : { ok: false, problem: `$ ${tooLong}` };
   } catch (error) {
     if (error instanceof JsonProblem) return { ok: false, problem: `${error.path()} ${error.message}` };
@@ -96,23 +97,37 @@ interface Walk {
   chars: number;
 }
 
-/** Why `value`'s JSON text is longer than {@link MAX_JSON_CHARS}, `undefined` when it is not. */
+/** Why `value`'s JSON text is longer than {@link MAX_JSON_BYTES}, `undefined` when it is not. */
 function jsonTooLong(value: unknown): string | undefined {
-  const chars = jsonLength(value);
-  return chars > MAX_JSON_CHARS ? `is ${chars} characters long as JSON text, more than an event carries (${MAX_JSON_CHARS})` : undefined;
+  const bytes = jsonBytes(value);
+  return bytes > MAX_JSON_BYTES ? `is ${bytes} bytes long as JSON text (UTF-8), more than an event carries (${MAX_JSON_BYTES})` : undefined;
 }
 
 /**
- * The length of the JSON text of `value`, a copy {@link copy} made, without making the text (it may be too long to).
+ * The length of the JSON text of `value`, a copy {@link copy} made, in characters (UTF-16 code
+ * units), without making the text (it may be too long to).
  * @internal
  */
 export function jsonLength(value: unknown): number {
-  if (typeof value === 'string') return quotedLength(value);
-  if (typeof value !== 'object' || value === null) return String(value).length; // as JSON.stringify writes them
-  if (Array.isArray(value)) return value.reduce((chars: number, element) => chars + jsonLength(element) + 1, value.length === 0 ? 2 : 1);
+  return jsonSize(value, false);
+}
+
+/**
+ * The length of the JSON text of `value`, a copy {@link copy} made, in bytes of UTF-8, without
+ * making the text.
+ * @internal
+ */
+export function jsonBytes(value: unknown): number {
+  return jsonSize(value, true);
+}
+
+function jsonSize(value: unknown, utf8: boolean): number {
+  if (typeof value === 'string') return quotedSize(value, utf8);
+  if (typeof value !== 'object' || value === null) return String(value).length; // as JSON.stringify writes them: ASCII
+  if (Array.isArray(value)) return value.reduce((size: number, element) => size + jsonSize(element, utf8) + 1, value.length === 0 ? 2 : 1);
   const keys = Object.keys(value);
   const record = value as Record<string, unknown>;
-  return keys.reduce((chars, key) => chars + quotedLength(key) + 2 + jsonLength(record[key]), keys.length === 0 ? 2 : 1);
+  return keys.reduce((size, key) => size + quotedSize(key, utf8) + 2 + jsonSize(record[key], utf8), keys.length === 0 ? 2 : 1);
 }
 
 /** Characters of a string with nothing to escape. */
@@ -120,21 +135,24 @@ const PLAIN = /^[^\u0000-\u001f"\\\ud800-\udfff]*$/;
 /** Control characters JSON escapes in two characters (`\n`); the others take six (`\u0001`). */
 const SHORT_ESCAPES = new Set([0x08, 0x09, 0x0a, 0x0c, 0x0d]);
 
-/** The length of `text` quoted and escaped as JSON.stringify does it (a lone surrogate as `\udXXX`). */
-function quotedLength(text: string): number {
-  if (PLAIN.test(text)) return text.length + 2;
-  let chars = 2;
+/**
+ * The length of `text` quoted and escaped as JSON.stringify does it (a lone surrogate as
+ * `\udXXX`), in characters, or in bytes of UTF-8.
+ */
+function quotedSize(text: string, utf8: boolean): number {
+  if (PLAIN.test(text)) return (utf8 ? Buffer.byteLength(text, 'utf8') : text.length) + 2;
+  let size = 2;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    if (code < 0x20) chars += SHORT_ESCAPES.has(code) ? 2 : 6;
-    else if (code === 0x22 || code === 0x5c) chars += 2;
+    if (code < 0x20) size += SHORT_ESCAPES.has(code) ? 2 : 6;
+    else if (code === 0x22 || code === 0x5c) size += 2;
     else if (code >= 0xd800 && code <= 0xdbff && isLowSurrogate(text.charCodeAt(i + 1))) {
-      chars += 2; // a pair, as it is
+      size += utf8 ? 4 : 2; // a pair, as it is
       i++;
-    } else if (code >= 0xd800 && code <= 0xdfff) chars += 6;
-    else chars += 1;
+    } else if (code >= 0xd800 && code <= 0xdfff) size += 6;
+    else size += !utf8 || code < 0x80 ? 1 : code < 0x800 ? 2 : 3;
   }
-  return chars;
+  return size;
 }
 
 function isLowSurrogate(code: number): boolean {
