@@ -82,4 +82,39 @@ describeRedis('remote attempts of tasks with inputs', (env) => {
       /^task "join": its job would carry \d+ characters of JSON \(its input and the outputs of its 2 dependencies\)/,
     );
   });
+
+  it('should fail with JobTooLargeError on its worker, not retried, an attempt whose result would carry too much back', async () => {
+    // 50 Mi characters of é, 100 MiB of UTF-8, twice: more than a result may carry, though fewer characters
+    const half = 'é'.repeat(50 * 1024 * 1024);
+    let calls = 0;
+    closer.add(
+      startWorker({
+        connection: env.url,
+        prefix,
+        agents: { big: () => (calls++, [half, half]), small: () => 'fits' },
+        concurrency: 2,
+        leaseMs: 5000,
+        onLog: () => undefined,
+      }),
+    );
+    const dag: DagSpec = {
+      id: 'big-result',
+      defaults: { retry: { attempts: 3, backoffMs: 0 } },
+      tasks: [
+        { id: 'huge', agent: 'big' },
+        { id: 'fine', agent: 'small' },
+      ],
+    };
+    const [big, small] = ['big', 'small'].map((queue) => closer.add(remoteAgent({ connection: env.url, prefix, queue })));
+    const events = await collect(runDag(dag, { agents: { big: big!, small: small! } }));
+    const failed = events.filter((event) => event.type === 'task.failed');
+    expect(failed.map((event) => [event.taskId, event.error.name, event.willRetry])).toEqual([['huge', 'JobTooLargeError', false]]);
+    expect(failed[0]!.error.message).toMatch(
+      new RegExp(
+        `^task "huge": its result would carry ${4 * half.length + 7} bytes of JSON \\(its output\\), more than a worker sends back`,
+      ),
+    );
+    expect(calls).toBe(1);
+    expect(byTask(events, 'task.completed').get('fine')!.output).toBe('fits');
+  }, 60_000);
 });

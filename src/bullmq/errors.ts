@@ -58,8 +58,8 @@ export class RunIdTakenError extends Error {
 
 /**
  * An attempt whose job would carry more JSON than a job may (`MAX_JOB_CHARS`): its task's input
- * and, with context injection, every dependency's output. `error` with `retry: false`: every
- * attempt would carry the same.
+ * and, with context injection, every dependency's output; or whose result would, back from its
+ * worker (`MAX_RESULT_BYTES`). `error` with `retry: false`: every attempt would carry the same.
  */
 export class JobTooLargeError extends RangeError {
   override readonly name = 'JobTooLargeError';

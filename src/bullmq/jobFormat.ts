@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { TaskContext } from '../index';
 import { MAX_TIMER_MS } from '../dag/schema';
 import { escapeControls, quoted } from '../dag/text';
-import { jsonLength, jsonSafetyProblem } from '../jsonSafe';
+import { jsonBytes, jsonLength, jsonSafetyProblem } from '../jsonSafe';
 import { InputNotJsonSafeError, JobTooLargeError } from './errors';
 import { type SignedQueue, signJob } from './signing';
 
@@ -192,6 +192,26 @@ export interface JobSigning extends SignedQueue {
  * away, and its job was added and run all the same).
  */
 export const MAX_JOB_CHARS = 128 * 1024 * 1024;
+
+/**
+ * Most bytes of JSON (UTF-8) a worker sends back in an attempt's result (its output and what it
+ * spawned), for the same reasons: BullMQ writes a result twice (the job and its events stream), and
+ * one past Redis's 512 MB was refused as a protocol error, the worker reconnecting time after time.
+ */
+export const MAX_RESULT_BYTES = 128 * 1024 * 1024;
+
+/**
+ * The {@link JobTooLargeError} of a result that carries more than {@link MAX_RESULT_BYTES}, or
+ * undefined when it fits.
+ */
+export function resultTooLarge(taskId: string, output: unknown, spawned: readonly unknown[] | undefined): JobTooLargeError | undefined {
+  const bytes = (output === undefined ? 0 : jsonBytes(output)) + (spawned === undefined ? 0 : jsonBytes(spawned));
+  if (bytes <= MAX_RESULT_BYTES) return undefined;
+  return new JobTooLargeError(
+    `task ${quoted(taskId)}: its result would carry ${bytes} bytes of JSON (its output${spawned === undefined || spawned.length === 0 ? '' : ' and the tasks it spawned'}), ` +
+      `more than a worker sends back through Redis (${MAX_RESULT_BYTES}): return less (put big data in storage and return where it is)`,
+  );
+}
 
 /** The job data of one attempt, signed when there is a key; throws a {@link JobTooLargeError} for one over {@link MAX_JOB_CHARS}. */
 export function signedJobData(task: TaskContext, jobId: string, signing: JobSigning): JobData {

@@ -23,7 +23,7 @@ import { InvalidJobError, UnauthorizedJobError, UnknownAgentError } from './erro
 import { escapeControls } from '../dag/text';
 import { frozenJson } from '../jsonSafe';
 import { MAX_TIMER_MS } from '../dag/specLimits';
-import { describeIssues, FORMAT_VERSION, isPlainJobData, type JobData, jobDataSchema, type Outcome } from './jobFormat';
+import { describeIssues, FORMAT_VERSION, isPlainJobData, type JobData, jobDataSchema, type Outcome, resultTooLarge } from './jobFormat';
 import { failureOutcome, type OutcomeContext, successOutcome, warningOutcome } from './outcomes';
 import { otherVersionSignature, verifySignature } from './signing';
 import type { JobRefusal } from './options';
@@ -217,6 +217,8 @@ export class JobRunner {
       );
     }
     if (!outcome.ok) return fail(outcome.error);
+    const tooLarge = resultTooLarge(parsed.data.id, outcome.output, outcome.spawned);
+    if (tooLarge !== undefined) return fail(tooLarge);
     // a success with a warning (an agent that completed without a value) goes back as that warning, with what it spawned
     if (outcome.warning !== undefined) return warningOutcome(context, job.jobId, worker, outcome.warning, outcome.output, outcome.spawned);
     return successOutcome(context, job.jobId, worker, outcome.output, outcome.spawned);
