@@ -35,7 +35,7 @@ describe('an output too long for a JSON event', () => {
     const events: DagEvent[] = await lastValueFrom(runDag(dag, { agents, journal, runId: 'r', healthCheckIntervalMs: 0 }).pipe(toArray()));
     const failed = events.filter((event) => event.type === 'task.failed');
     expect(failed.map((event) => [event.taskId, event.error.name, event.willRetry])).toEqual([['huge', 'OutputNotJsonSafeError', false]]);
-    expect(failed[0]!.error.message).toMatch(/^output of task "huge" is not JSON-safe: \$ is \d+ characters long as JSON text/);
+    expect(failed[0]!.error.message).toMatch(/^output of task "huge" is not JSON-safe: \$ is \d+ bytes long as JSON text \(UTF-8\)/);
     expect(calls).toBe(1);
     const [run] = await journal.runs();
     expect([run!.status, run!.counts]).toEqual(['failed', { total: 2, completed: 1, failed: 1, skipped: 0, cancelled: 0 }]);

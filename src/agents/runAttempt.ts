@@ -54,7 +54,7 @@ export class CallWhenReady {
   ) {}
 }
 
-const NO_OUTPUT: JsonCheck = Object.freeze({ ok: true, value: undefined });
+const NO_OUTPUT: JsonCheck = Object.freeze({ ok: true, value: undefined, atMostBytes: 0 });
 
 /** How late past its time a time limit's timer fires to be taken for one that waited out a pause of the process. */
 const LATE_TIMER_MS = 250; // a busy event loop delays timers by milliseconds, not this

@@ -5,7 +5,7 @@ import { KeptFromStarting, roomOf, THE_DEFAULTS, tooMuchOf } from '../dag/declar
 import { sameLimits, unitsIn } from '../dag/taskLimits';
 import { escapeControls, meantHint } from '../dag/text';
 import { unknownAgentIssues } from '../dag/unknownAgents';
-import { jsonSafetyProblem } from '../jsonSafe';
+import { jsonBytes, MAX_JSON_BYTES, toJsonSafe } from '../jsonSafe';
 import type { AgentDefinition } from '../agents/agentSpec';
 import type { LimitSpec } from './limits';
 import { parseSchedulerOptions, type SchedulerOptions } from './options';
@@ -201,23 +201,41 @@ class DefaultsIssues {
 }
 
 /**
- * What a journaled run needs of its DAG besides: inputs that JSON keeps as they are. Its record
- * holds the DAG as JSON, so a resumed run would hand its agents a `Date` as a string, a function
- * or `NaN` not at all. Spawned tasks' inputs are checked when they are spawned.
+ * What a journaled run needs of its DAG besides: inputs that JSON keeps as they are, and that
+ * fit in one line together. Its record holds the DAG as JSON (its first line), so a resumed run
+ * would hand its agents a `Date` as a string, a function or `NaN` not at all, and a first line
+ * past {@link MAX_JSON_BYTES} could not be read back. Spawned tasks' inputs are checked when
+ * they are spawned.
  */
 export function journaledInputIssues(dag: Dag): DagIssue[] {
   const issues: DagIssue[] = [];
   const { inputs, ids } = dag.index;
+  let atMostBytes = 0;
   for (let task = 0; task < inputs.length; task++) {
     const input = inputs[task];
-    const problem = input === undefined ? undefined : jsonSafetyProblem(input);
-    if (problem !== undefined) {
-      issues.push({
-        path: ['tasks', task, 'input'],
-        code: 'invalid-value',
-        message: `input of task ${quoted(ids[task]!)} is not JSON-safe: ${escapeControls(problem)}; a journaled run keeps its inputs as JSON`,
-      });
+    if (input === undefined) continue;
+    const check = toJsonSafe(input);
+    if (check.ok) {
+      atMostBytes += check.atMostBytes;
+      continue;
     }
+    issues.push({
+      path: ['tasks', task, 'input'],
+      code: 'invalid-value',
+      message: `input of task ${quoted(ids[task]!)} is not JSON-safe: ${escapeControls(check.problem)}; a journaled run keeps its inputs as JSON`,
+    });
+  }
+  // counted exactly only when the bound may be too many
+  const bytes =
+    atMostBytes <= MAX_JSON_BYTES ? 0 : inputs.reduce<number>((sum, input) => sum + (input === undefined ? 0 : jsonBytes(input)), 0);
+  if (bytes > MAX_JSON_BYTES) {
+    issues.push({
+      path: ['tasks'],
+      code: 'invalid-value',
+      message:
+        `the tasks' inputs are ${bytes} bytes of JSON (UTF-8) together, more than a journal holds in the line that keeps the DAG ` +
+        `(${MAX_JSON_BYTES}): run it without a journal, or keep big inputs elsewhere and give the tasks where they are`,
+    });
   }
   return issues;
 }
