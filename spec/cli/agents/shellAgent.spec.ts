@@ -208,10 +208,18 @@ describe('shell agent', () => {
   it('should fail a command longer than the system takes with what to do, not a bare E2BIG, and with no other attempt', async () => {
     const failure = attempt(new ProcessGroups(1000), context({ command: `echo ${'x'.repeat(200_000)}`, cwd: tmp.dir }));
     await expect(failure).rejects.toThrow(
-      /^task "task": cannot start `echo x+…?`: spawn E2BIG \(the command, or it with its environment, is longer than the system takes: write it to a script file and run that\)$/,
+      /^task "task": cannot start `echo x+…?`: spawn E2BIG \(the command is longer than the system takes in one argument, 128 KiB: write it to a script file and run that\)$/,
     );
     // too long stays too long: a retry would fail the same
     await expect(failure).rejects.toMatchObject({ name: 'AgentError', retry: false, severity: 'error' });
+  });
+
+  it('should say it is the environment that is too big when a short command cannot start for it', async () => {
+    // 25 values of 100 KB: each fits in a variable, together more than the system takes
+    const env = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`BIG_${i}`, 'v'.repeat(100_000)]));
+    await expect(attempt(new ProcessGroups(1000), context({ command: 'echo ok', cwd: tmp.dir, env }))).rejects.toThrow(
+      /^task "task": cannot start `echo ok`: spawn E2BIG \(the command with its environment \(\d+ variables, \d+ KiB\) is more than the system takes at once: pass big values in files, or fewer of them\)$/,
+    );
   });
 
   it('should name a cwd the user may not enter, not a bare `spawn /bin/sh EACCES`', async () => {

@@ -16,6 +16,7 @@ import { withoutSecrets } from '../secretVariables';
 import { TailText } from './tailText';
 import type { AttemptLog, TaskLogs } from './taskLogs';
 import { workingDirectoryProblem } from './workingDirectory';
+import { CANNOT_FORK, NO_FORK_HINT, ROOM_HINTS, shellGaveUpForking, tooLongHint } from './startHints';
 import { ROOM_GIVE_UP_MS, SpawnRoom } from './spawnRoom';
 
 /**
@@ -139,10 +140,11 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
     const cwdProblem = workingDirectoryProblem(cwd);
     if (cwdProblem !== undefined) return reject(new Error(`task "${task.id}": cwd "${cwd}" ${cwdProblem}`));
 
+    const environment = { ...inherited, ...env, ...taskEnv(task) };
     const cannotStart = (error: NodeJS.ErrnoException) => {
       const message = `task "${task.id}": cannot start \`${shorten(command)}\`: ${error.message}`;
       // too long stays too long: no other attempt
-      if (error.code === 'E2BIG') return new AgentError(`${message}${TOO_LONG_HINT}`, { retry: false });
+      if (error.code === 'E2BIG') return new AgentError(`${message}${tooLongHint(command, environment)}`, { retry: false });
       return new Error(`${message}${ROOM_HINTS[error.code ?? ''] ?? ''}`);
     };
     // refused for want of room (nothing ran): tried again as the CLI's other tasks end (`spawnRoom.ts`)
@@ -181,7 +183,7 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
           shell: true,
           detached: true, // its own process group: one kill reaches everything it starts
           cwd,
-          env: { ...inherited, ...env, ...taskEnv(task) },
+          env: environment,
           stdio: ['ignore', 'pipe', 'pipe'],
         });
       } catch (error) {
@@ -264,33 +266,6 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
     start();
   });
 }
-
-/** What to do when the system had no room to start a command, by error code, said once its waits for room ran out (`spawnRoom.ts`). */
-const NO_DESCRIPTORS_HINT = ' (no file descriptors left: raise the limit, `ulimit -n`, or run fewer tasks at once)';
-const ROOM_HINTS: Readonly<Record<string, string>> = {
-  // the process (EMFILE) or the system (ENFILE) has no file descriptors left for a command's pipes
-  EMFILE: NO_DESCRIPTORS_HINT,
-  ENFILE: NO_DESCRIPTORS_HINT,
-  EAGAIN: ' (no process could be made: raise the limit, `ulimit -u`, free memory, or run fewer tasks at once)',
-  ENOENT: ' (no /bin/sh to run it in, or its working directory is gone)',
-};
-
-/** What a shell says when it cannot start a process for a command, and what to do then. */
-// the shell's own line (`/bin/sh: 1: Cannot fork`, `bash: fork: retry: …`), not a command's words quoting one
-const CANNOT_FORK = /^[^\s:]*sh: (?:\d+: )?(?:Cannot fork\b|fork: (?:retry: )?Resource temporarily unavailable\b)/m;
-/**
- * Whether the shell ended on its own line saying it could not fork (its last line: a shell that
- * cannot fork stops there), not on bash's `fork: retry:` (it tries again, and may go on).
- */
-function shellGaveUpForking(stderr: string): boolean {
-  const last = stderr.trimEnd().split('\n').pop() ?? '';
-  return CANNOT_FORK.test(last) && !/fork: retry: /.test(last);
-}
-const NO_FORK_HINT =
-  "\n(its shell could not start a process for it: the limit of processes, `ulimit -u` or a container's, was reached, or memory ran out: raise the limit, free memory, or run fewer tasks at once)";
-
-/** What to do about a command the system would not start because it is too long (Linux takes at most 128 KiB in one argument, and the command is the shell's one argument). */
-const TOO_LONG_HINT = ' (the command, or it with its environment, is longer than the system takes: write it to a script file and run that)';
 
 /**
  * The tail of what `stream` delivers, each chunk also appended to `log`, when there is one, as it
