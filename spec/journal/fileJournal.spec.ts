@@ -250,6 +250,22 @@ describe('fileJournal', () => {
         process.chdir(cwd);
         process.env.PWD = pwd;
       }
+      // … and `..` of a folder of theirs the shell reached through a link in /tmp: where the system goes, by that link
+      const sub = path.join(theirs, 'sub');
+      fs.mkdirSync(sub);
+      if (own === 0) fs.chownSync(sub, other, other);
+      fs.symlinkSync(sub, path.join(planted, 'sub'));
+      if (own === 0) fs.lchownSync(path.join(planted, 'sub'), other, other);
+      process.chdir(path.join(planted, 'sub'));
+      process.env.PWD = path.join(planted, 'sub');
+      try {
+        const up = await resumeOutcome('..', 'linked');
+        expect(up.error).toMatchObject({ reason: 'untrusted' });
+        expect((up.error as Error).message).toContain(`any user could have put in ${fs.realpathSync(os.tmpdir())}`);
+      } finally {
+        process.chdir(cwd);
+        process.env.PWD = pwd;
+      }
       // named where it is, it is their store
       expect((await resumeOutcome(theirs, 'linked')).error).toBeUndefined();
     } finally {
@@ -290,6 +306,17 @@ describe('fileJournal', () => {
       }
       // a shell's way there, as $PWD names it, is judged: here, no folder any user can write to
       expect((await resumedWith(theirs)).error).toBeUndefined();
+      // named by its whole path, it is judged as written, whatever the way into the working directory
+      const whole = written(theirs, 'whole');
+      if (own === 0) fs.chownSync(whole, other, other);
+      process.chdir(theirs);
+      delete process.env.PWD;
+      try {
+        expect((await resumeOutcome(theirs, 'whole')).error).toBeUndefined();
+      } finally {
+        process.chdir(cwd);
+        process.env.PWD = pwd;
+      }
     } finally {
       jest.restoreAllMocks();
     }

@@ -162,7 +162,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
       let fd: number | undefined;
       try {
         const untrusted = (because: string) => new RunNotResumableError(runId, 'untrusted', undefined, root, because);
-        const folder = storeFolder(root);
+        const folder = storeFolder(dir);
         // judged on the file read, in the folder judged, and the file appended to must be that one
         const judged = path.join(folder.real, path.basename(journal));
         let read: fs.Stats | undefined;

@@ -40,22 +40,22 @@ export interface StoreFolder {
 const MOST_LINKS = 40;
 
 /**
- * `root`'s folder as `untrustedJournal` judges a journal in it: its path walked as the system
- * resolves it, each entry judged as it is passed (a symlink `/tmp/x/.rxdag` planted towards
- * another user's folder is judged where it lies); one in the working directory, also on the way
- * the user's shell reached that (`$PWD`: `cd /tmp/proj`, a planted link). A launcher that changes
- * directory without `$PWD` (`env -C`, `make -C`) leaves that way unknown (`wayUnknown`).
+ * The folder of a store given as `dir` as `untrustedJournal` judges a journal in it: its path
+ * walked as the system resolves it, each entry judged as it is passed (a symlink `/tmp/x/.rxdag`
+ * planted towards another user's folder is judged where it lies). A relative `dir` is reached
+ * through the working directory, so it is also judged on the way the user's shell reached that
+ * (`$PWD`: `cd /tmp/proj`, a planted link; `../st` from there leads where the system takes it).
+ * A launcher that changes directory without `$PWD` (`env -C`, `make -C`) leaves that way unknown
+ * (`wayUnknown`). An absolute `dir` is judged as written, whatever the working directory.
  */
-export function storeFolder(root: string): StoreFolder {
-  const absolute = path.resolve(root);
-  const judged = walked(absolute);
-  // a store in the working directory is also judged on the way the user's shell reached it
+export function storeFolder(dir: string): StoreFolder {
+  if (path.isAbsolute(dir)) return walked(dir);
   const physical = process.cwd();
+  const judged = walked(`${physical}/${dir}`);
   const logical = shellsWayTo(physical);
-  const inside = absolute === physical || absolute.startsWith(`${physical}/`);
-  if (!inside || logical === physical) return judged;
+  if (logical === physical) return judged;
   if (logical === undefined) return { ...judged, wayUnknown: true };
-  return { ...judged, placedIn: judged.placedIn ?? walked(logical + absolute.slice(physical.length)).placedIn };
+  return { ...judged, placedIn: judged.placedIn ?? walked(`${logical}/${dir}`).placedIn };
 }
 
 /** `path` (absolute) walked as the system resolves it, each entry judged as it is passed. */
@@ -143,7 +143,7 @@ export function untrustedJournal(stat: Stats, file: string, folder: StoreFolder)
     return (
       `${theirs}, in the working directory, entered by a way this process cannot judge ($PWD does not name it: a launcher ` +
       `such as sudo, env -C or a program's cwd left it out), where a symlink any user put could have led, ${could}: ` +
-      `resume it from a shell in that folder (its $PWD shows the way), or ${instead}`
+      `resume it from a shell in that folder (its $PWD shows the way), name its store by its whole path, or ${instead}`
     );
   return undefined;
 }

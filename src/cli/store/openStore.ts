@@ -55,7 +55,9 @@ export function openStore(location: StoreLocation, use: StoreUse, options: Store
     const problem =
       use === 'write' ? writableFolderProblem(location.dir, chosenBy(location)) : missingFolderProblem(location.dir, location.label);
     if (problem !== undefined) throw new InvalidInputError([{ message: problem }]);
-    return { journal: fileJournal(location.dir, { sync }), location, secretVariables: [], close: async () => {} };
+    // a relative store as written: a resume judges it on the way the shell reached the working directory
+    const dir = path.isAbsolute(location.written) ? location.dir : location.written;
+    return { journal: fileJournal(dir, { sync }), location, secretVariables: [], close: async () => {} };
   }
   if (sync === 'none') {
     throw new InvalidInputError([
