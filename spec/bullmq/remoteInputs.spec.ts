@@ -1,4 +1,4 @@
-import { type DagSpec, runDag } from '../../src/index';
+import { AgentError, type DagSpec, runDag } from '../../src/index';
 import { remoteAgent, startWorker } from '../../src/bullmq/index';
 import { describeRedis, prefixPerTest } from '../support/redis';
 import { byTask, Closer, collect, ending } from './helpers';
@@ -91,7 +91,13 @@ describeRedis('remote attempts of tasks with inputs', (env) => {
       startWorker({
         connection: env.url,
         prefix,
-        agents: { big: () => (calls++, [half, half]), small: () => 'fits' },
+        agents: {
+          big: () => (calls++, [half, half]),
+          warned: () => {
+            throw new AgentError('done, with a note', { severity: 'warning', output: [half, half] });
+          },
+          small: () => 'fits',
+        },
         concurrency: 2,
         leaseMs: 5000,
         onLog: () => undefined,
@@ -102,13 +108,17 @@ describeRedis('remote attempts of tasks with inputs', (env) => {
       defaults: { retry: { attempts: 3, backoffMs: 0 } },
       tasks: [
         { id: 'huge', agent: 'big' },
+        { id: 'noted', agent: 'warned' },
         { id: 'fine', agent: 'small' },
       ],
     };
-    const [big, small] = ['big', 'small'].map((queue) => closer.add(remoteAgent({ connection: env.url, prefix, queue })));
-    const events = await collect(runDag(dag, { agents: { big: big!, small: small! } }));
+    const [big, warned, small] = ['big', 'warned', 'small'].map((queue) => closer.add(remoteAgent({ connection: env.url, prefix, queue })));
+    const events = await collect(runDag(dag, { agents: { big: big!, warned: warned!, small: small! } }));
     const failed = events.filter((event) => event.type === 'task.failed');
-    expect(failed.map((event) => [event.taskId, event.error.name, event.willRetry])).toEqual([['huge', 'JobTooLargeError', false]]);
+    expect(failed.map((event) => [event.taskId, event.error.name, event.willRetry]).sort()).toEqual([
+      ['huge', 'JobTooLargeError', false],
+      ['noted', 'JobTooLargeError', false],
+    ]);
     expect(failed[0]!.error.message).toMatch(
       new RegExp(
         `^task "huge": its result would carry ${4 * half.length + 7} bytes of JSON \\(its output\\), more than a worker sends back`,

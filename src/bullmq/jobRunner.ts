@@ -16,6 +16,7 @@ import {
   type TaskContext,
   TaskTimeoutError,
 } from '../index';
+import { severityOf, warningOutput } from '../agents/agent';
 import { isPromiseLike } from '../agents/resultKinds';
 import { type AttemptHost, type AttemptOutcome, CallWhenReady, runAttempt } from '../agents/runAttempt';
 import { PooledInstance } from '../agents/pooledInstance';
@@ -216,8 +217,10 @@ export class JobRunner {
         new Error(`task "${taskId}" was taken ${job.takes} times and no worker ran it; the last one handed it back: ${why}`, { cause }),
       );
     }
-    if (!outcome.ok) return fail(outcome.error);
-    const tooLarge = resultTooLarge(parsed.data.id, outcome.output, outcome.spawned);
+    // a warning thrown carries its output back as a success does
+    const output = outcome.ok ? outcome.output : severityOf(outcome.error) === 'warning' ? warningOutput(outcome.error) : undefined;
+    const tooLarge = resultTooLarge(parsed.data.id, output, outcome.ok ? outcome.spawned : undefined);
+    if (!outcome.ok) return fail(tooLarge ?? outcome.error);
     if (tooLarge !== undefined) return fail(tooLarge);
     // a success with a warning (an agent that completed without a value) goes back as that warning, with what it spawned
     if (outcome.warning !== undefined) return warningOutcome(context, job.jobId, worker, outcome.warning, outcome.output, outcome.spawned);
