@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { of, Subject } from 'rxjs';
-import { jsonBytes, jsonLength, jsonSafetyProblem, MAX_JSON_BYTES } from '../src/jsonSafe';
+import { jsonBytes, jsonLength, jsonSafetyProblem, MAX_JSON_BYTES, toJsonSafe } from '../src/jsonSafe';
 
 const RULE = 'only plain objects, arrays and primitives are JSON-safe';
 
@@ -122,6 +122,24 @@ describe('the length of a JSON text', () => {
       `$ is ${3 * euros.length + 2} bytes long as JSON text (UTF-8), more than an event carries (${MAX_JSON_BYTES})`,
     );
     expect(jsonSafetyProblem('€'.repeat(170 * 1024 * 1024))).toBeUndefined();
+  });
+});
+
+describe('the size bound of a JSON-safe copy', () => {
+  it('should never be less than the bytes of its JSON text, numbers at their longest included', () => {
+    const longest = -0.0000014371794678348244;
+    expect(JSON.stringify(longest)).toHaveLength(25);
+    for (const value of [[longest], Array.from({ length: 5 }, () => longest), { a: [longest, true, null, '€'] }]) {
+      const check = toJsonSafe(value);
+      expect(check.ok && check.atMostBytes).toBeGreaterThanOrEqual(Buffer.byteLength(JSON.stringify(value)));
+    }
+    fc.assert(
+      fc.property(fc.jsonValue({ stringUnit: 'binary' }), (value) => {
+        const check = toJsonSafe(value);
+        expect(check.ok && check.atMostBytes).toBeGreaterThanOrEqual(Buffer.byteLength(JSON.stringify(value)));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
