@@ -176,26 +176,33 @@ describe('rxdag run/resume --metrics-push', () => {
     expect(took).toBeLessThan(9000);
   }, 20_000);
 
-  it.each(['ftp://gw.example.com', 'localhost:9091', 'gw.example.com', '', 'http:/gw:9091', 'https:gw', 'http://gw\\x:9091', ' http://gw'])(
-    'should refuse --metrics-push %j with one line and exit 2, running nothing and writing no log or journal',
-    async (url) => {
-      const dir = folder();
-      const dag = writeText(path.join(dir, 'one.yaml'), 'id: one\ntasks:\n  - { id: a, run: "touch ran" }\n');
-      const store = path.join(dir, 'store');
-      const events = path.join(dir, 'e.jsonl');
-      const result = await rxdagInProcess('run', dag, '--store', store, '--events', events, '--metrics-push', url);
-      expect(result).toEqual({
-        code: 2,
-        stdout: '',
-        stderr: `rxdag: --metrics-push must be the http:// or https:// URL of a Prometheus Pushgateway, such as http://localhost:9091 (got ${JSON.stringify(url)})\n`,
-      });
-      expect(existsSync(events)).toBe(false);
-      expect(storeFiles(store)).toEqual({});
-    },
-  );
+  it.each([
+    'ftp://gw.example.com',
+    'localhost:9091',
+    'gw.example.com',
+    '',
+    'http:/gw:9091',
+    'https:gw',
+    'http://gw\\x:9091',
+    ' http://gw',
+    'http://gw%2eexample.com:9091',
+  ])('should refuse --metrics-push %j with one line and exit 2, running nothing and writing no log or journal', async (url) => {
+    const dir = folder();
+    const dag = writeText(path.join(dir, 'one.yaml'), 'id: one\ntasks:\n  - { id: a, run: "touch ran" }\n');
+    const store = path.join(dir, 'store');
+    const events = path.join(dir, 'e.jsonl');
+    const result = await rxdagInProcess('run', dag, '--store', store, '--events', events, '--metrics-push', url);
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: --metrics-push must be the http:// or https:// URL of a Prometheus Pushgateway, such as http://localhost:9091 (got ${JSON.stringify(url)})\n`,
+    });
+    expect(existsSync(events)).toBe(false);
+    expect(storeFiles(store)).toEqual({});
+  });
 
-  it('should refuse a Pushgateway URL without its // and never quote its password', async () => {
-    for (const url of ['http:/bob:secret@127.0.0.1:9091', 'http:bob:secret@127.0.0.1:9091']) {
+  it('should refuse a Pushgateway URL without its // or with a %-escaped host, and never quote its password', async () => {
+    for (const url of ['http:/bob:secret@127.0.0.1:9091', 'http:bob:secret@127.0.0.1:9091', 'http://bob:secret@%67w:9091']) {
       const result = await rxdagInProcess(
         'run',
         writeText(path.join(folder(), 'one.yaml'), 'id: one\ntasks: [{ id: a, sleep: 0 }]\n'),
@@ -204,9 +211,17 @@ describe('rxdag run/resume --metrics-push', () => {
         url,
       );
       expect(result).toMatchObject({ code: 2, stderr: expect.stringContaining('--metrics-push must be the http:// or https:// URL') });
-      expect(result.stderr).toContain('bob:***@127.0.0.1:9091');
+      expect(result.stderr).toContain('bob:***@');
       expect(result.stderr).not.toContain('secret');
     }
+  });
+
+  it('should push with a %-escaped password (p%40ss: an @ in it)', async () => {
+    const at = await gateway();
+    const dag = writeText(path.join(folder(), 'one.yaml'), 'id: one\ntasks: [{ id: a, sleep: 0 }]\n');
+    const url = at.url.replace('http://', 'http://bob:p%40ss@');
+    expect(await rxdagInProcess('run', dag, '--no-journal', '--quiet', '--metrics-push', url)).toMatchObject({ code: 0 });
+    expect(at.requests.map((request) => request.authorization)).toEqual([`Basic ${Buffer.from('bob:p@ss').toString('base64')}`]);
   });
 
   it('should report a bad --metrics-push with every other bad option at once, on resume too', async () => {

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 
 /**
  * A real HTTP server standing in for a Prometheus Pushgateway in specs of `--metrics-push`: it
- * records every request (method, path, body) and answers as told — 200 as a gateway does, an
+ * records every request (method, path, body, authorization) and answers as told — 200 as a gateway does, an
  * error status with a body, or never. It checks nothing of what it gets: the specs do.
  */
 
@@ -11,6 +11,8 @@ export interface PushRequest {
   readonly method: string;
   readonly path: string;
   readonly body: string;
+  /** Its `Authorization` header, when it had one. */
+  readonly authorization?: string;
 }
 
 /** How the gateway answers: `ok` (200), an HTTP error with its body, or not at all. */
@@ -39,7 +41,13 @@ export async function startFakePushgateway(answer: GatewayAnswer = { kind: 'ok' 
     request.setEncoding('utf8');
     request.on('data', (chunk: string) => (body += chunk));
     request.on('end', () => {
-      requests.push({ method: request.method ?? '', path: request.url ?? '', body });
+      const { authorization } = request.headers;
+      requests.push({
+        method: request.method ?? '',
+        path: request.url ?? '',
+        body,
+        ...(authorization === undefined ? {} : { authorization }),
+      });
       if (answer.kind === 'ok') response.writeHead(200).end();
       else if (answer.kind === 'error') response.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.body);
       // 'never': the request stays open until the client gives up or the server closes

@@ -42,7 +42,9 @@ export function checkMetricsPush(value: string | undefined, problems: Problem[])
   }
   // as written, not only as parsed: prom-client reads the text with the legacy parser, which
   // finds no host in `http:/u:PW@host` (the URL parser's `http://u:PW@host`) and sends to port 80
-  const literal = /^https?:\/\/[^\\\s\x00-\x1f\x7f]+$/i.test(value);
+  // and a host without %-escapes: the legacy parser ends the host at `%` (`gw%2eexample.com` went to `gw`)
+  const host = /^[^:]*:\/\/(?:[^/?#]*@)?([^/?#]*)/.exec(value)?.[1] ?? '';
+  const literal = /^https?:\/\/[^\\\s\x00-\x1f\x7f]+$/i.test(value) && !host.includes('%');
   if (url !== undefined && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && literal) return value;
   problems.push({
     message: `--metrics-push must be the http:// or https:// URL of a Prometheus Pushgateway, such as http://localhost:9091 (got ${JSON.stringify(withoutPassword(value))})`,
