@@ -171,7 +171,8 @@ export function redactConnectionString(connectionString: string): string {
   if (!url) return withoutPassword(keywords);
   try {
     const parsed = new URL(keywords);
-    if (parsed.password === '') return keywords;
+    // none found where the parser looks (`postgres:///u:PW@h`, `https://a\@b:PW@h`): by the text's own `://` and `@`
+    if (parsed.password === '') return withoutPassword(keywords);
     return `${parsed.protocol}//${parsed.username}:***@${parsed.host}${parsed.pathname}${parsed.search}${parsed.hash}`;
   } catch {
     // not a URL the WHATWG parser takes (a `#` or `/` in the password, a bad port): its

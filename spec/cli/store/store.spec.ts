@@ -93,6 +93,9 @@ describe('the store of journaled runs', () => {
       'postgres://ci@db/runs?schema=a&sslpassword=***&sslmode=require',
     );
     expect(redactConnectionString('host=db sslpassword=S3cret password=secret')).toBe('host=db sslpassword=*** password=***');
+    // where the URL parser finds no password but the text has one: a third slash, a backslash read as a slash
+    expect(redactConnectionString('postgres:///u:S3cret@db/x')).toBe('postgres:///u:***@db/x');
+    expect(redactConnectionString('https://ci\\@deploy:S3cret@db.example/x')).toBe('https://ci\\@deploy:***@db.example/x');
     // a password the URL parser refuses (`#`, `/`), or a bad port: hidden all the same
     expect(redactConnectionString('postgres://root:p#ss9@127.0.0.1:5432/nodb?schema=a')).toBe(
       'postgres://root:***@127.0.0.1:5432/nodb?schema=a',

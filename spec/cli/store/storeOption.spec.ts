@@ -191,8 +191,30 @@ describe('the --store option and RXDAG_STORE', () => {
           ' such as postgres://USER:PASSWORD@HOST:5432/DATABASE\n',
       });
     }
+    // also with a space or a carriage return at an end (a CRLF .env file), and under a third slash
+    for (const given of [
+      'postgres//u:secret@db/test\r',
+      'jdbc:postgresql://db/test?user=u&password=secret ',
+      'mysql://u:secret@h\r',
+      'http:/u:secret@h ',
+    ]) {
+      const refused = await rxdag('run', dagFile(), '--store', given);
+      expect(refused).toMatchObject({ code: 2, stderr: expect.stringMatching(/(begins|ends) with/) });
+      expect(refused.stderr).not.toContain('secret');
+    }
+    const third = await rxdag('run', dagFile(), '--store', 'postgres:///u:secret@db/test');
+    expect(third).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'rxdag: --store postgres:///u:***@db/test: its credentials come after a third /: write postgres://USER:PASSWORD@HOST/DATABASE\n',
+    });
     expect(readdirSync(tmp.dir)).toEqual(['quick.yaml']);
     // a folder whose name has a colon is still a folder when it does not read as a URL
+    for (const folder of ['team:ops@2024', 'backups/2024-01-01T10:00:00@host']) {
+      expect(await rxdag('run', dagFile(), '--store', folder, '--quiet')).toMatchObject({ code: 0 });
+      rmSync(folder.split('/')[0]!, { recursive: true });
+    }
     expect(await rxdag('run', dagFile(), '--store', './mysql://z', '--quiet')).toMatchObject({ code: 0 });
     expect(readdirSync(tmp.dir).sort()).toEqual(['mysql:', 'quick.yaml']);
     expect(readdirSync(tmp.file('mysql:'))).toEqual(['z']);

@@ -17,7 +17,6 @@ import { schemaNameProblem } from '../../postgres/sql';
 import { escapeControls } from '../../dag/text';
 import { edgeSpaceProblem, tildeSlip } from '../pathSlips';
 import { InvalidInputError } from '../problems';
-import { withoutPassword } from '../../urlCredentials';
 import { commandLine, shellWord } from '../shellWord';
 
 /** The folder `rxdag run` journals into when no store is named. */
@@ -84,6 +83,14 @@ function libpqProblem(given: string): { readonly message: string; readonly hides
 const STORE_FORMS = 'a folder path or a postgres:// (postgresql://) connection string';
 
 /**
+ * A URL mistyped, not a folder: a scheme inside a scheme (`jdbc:postgresql://`), PostgreSQL's
+ * without its colon (`postgres//…`), or a scheme with one slash or none, or without its colon,
+ * before `USER:PASSWORD@` (`mysql:/u:PW@host`, `redis//u:PW@host`). A folder named `team:ops@2024`
+ * or `backups/10:00@host` is a folder.
+ */
+const MISTYPED_URL = [/^[a-z][a-z\d+.-]*:[a-z][a-z\d+.-]*:\/\//i, /^postgres(ql)?\/\//i, /^[a-z][a-z\d+.-]*(?::\/?|\/\/)[^/:@]*:[^/]*@/i];
+
+/**
  * The store named by `--store` (`flag`), else by `RXDAG_STORE`, else `.rxdag/` of `cwd`. An
  * empty `RXDAG_STORE` counts as not set; an empty `--store`, and either of only spaces, is refused. `postgres://` and
  * `postgresql://` name a database (an extra `schema=NAME` query parameter chooses the schema of
@@ -108,11 +115,14 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
   const url = /^\s*postgres(ql)?:\/\//i.test(given);
   if (given.trim() !== given)
     throw refusal(
-      `${named(url ? escapeControls(redactConnectionString(given.trim())) : JSON.stringify(given))} ${edgeSpaceProblem(given)}`,
+      `${named(url ? escapeControls(redactConnectionString(given.trim())) : JSON.stringify(redactConnectionString(given)))} ${edgeSpaceProblem(given)}`,
     );
   if (libpq !== undefined) throw refusal(named(libpq.message));
   if (url) {
     const label = escapeControls(redactConnectionString(given));
+    // `postgres:///u:PW@host/db`: a socket's database named after the credentials, which the server's errors then quote
+    if (/^postgres(ql)?:\/\/\/[^?#]*@/i.test(given))
+      throw refusal(`${named(label)}: its credentials come after a third /: write postgres://USER:PASSWORD@HOST/DATABASE`);
     const wrong = parameterProblem(given);
     if (wrong !== undefined) throw refusal(`${named(label)} ${wrong}`);
     const { connectionString, schema } = postgresConnection(given);
@@ -133,8 +143,8 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
       `${named(redactConnectionString(given))} is not a store: ${source === 'flag' ? '--store' : STORE_ENV} takes ${STORE_FORMS}`,
     );
   }
-  // a URL mistyped (`postgres//u:PW@host`, `jdbc:postgresql://…`): its password would become a folder's name
-  if (/^[a-z][a-z\d+.-]*:[a-z][a-z\d+.-]*:\/\//i.test(given) || withoutPassword(given) !== given) {
+  // a URL mistyped (`postgres//u:PW@host`, `mysql:/u:PW@host`, `jdbc:postgresql://…`): its password would become a folder's name
+  if (MISTYPED_URL.some((form) => form.test(given))) {
     throw refusal(
       `${named(escapeControls(redactConnectionString(given)))} is not a store: it reads as a mistyped URL; ` +
         `${source === 'flag' ? '--store' : STORE_ENV} takes ${STORE_FORMS}, such as postgres://USER:PASSWORD@HOST:5432/DATABASE`,
