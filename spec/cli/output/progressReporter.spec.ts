@@ -352,7 +352,7 @@ describe('progressReporter', () => {
     expect(failed?.length).toBeLessThanOrEqual(79);
   });
 
-  it("should escape the control characters of a task's output above the bar, keeping its line feeds and tabs", () => {
+  it("should escape the control characters of a task's output above the bar, keeping its line feeds and drawing its tabs", () => {
     const terminal = fakeTerminal();
     let raw = '';
     terminal.stream.on('data', (chunk: Buffer) => (raw += chunk.toString()));
@@ -367,7 +367,8 @@ describe('progressReporter', () => {
     for (const event of [...events.slice(0, 5), failure, ...events.slice(6)]) reporter.onEvent(event as (typeof events)[number]);
     reporter.finish();
     expect(raw).not.toMatch(/\u001b\[2J|\u001b\]|\u0007/);
-    expect(terminal.text()).toContain('\n            \\u001b[2J\\u001b]0;PWNED\\u0007 hi\n            \tat y\\r\n');
+    // the tab drawn as the spaces to its tab stop (column 16), as the terminal would
+    expect(terminal.text()).toContain('\n            \\u001b[2J\\u001b]0;PWNED\\u0007 hi\n                at y\\r\n');
   });
 
   it("should start a resumed run's bar from its journal: tasks completed before the crash count as completed", () => {

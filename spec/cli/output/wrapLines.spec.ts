@@ -60,6 +60,22 @@ describe('wrapLines', () => {
     expect(cjk.split('\n').map(displayWidth)).toEqual([80, 43]);
   });
 
+  it('should draw a tab as the spaces to the next tab stop, so that a line of tabs keeps its end within the width', () => {
+    const line = 'FAIL\tpkg/billing\t0.012s\tTestInvoiceTotals expected=42 got=41';
+    expect(wrapLines(line, 200)).toBe('FAIL    pkg/billing     0.012s  TestInvoiceTotals expected=42 got=41');
+    const rows = wrapLines(`${'\t'.repeat(9)}END2`, 40).split('\n');
+    for (const row of rows) expect(displayWidth(row)).toBeLessThanOrEqual(40);
+    expect(rows.join('').trim()).toBe('END2');
+    // columns counted from the line's start, wide characters as two
+    expect(wrapLines('中文\tx', 80)).toBe('中文    x');
+  });
+
+  it('should count a character drawn as an emoji (VS16) as two columns', () => {
+    expect(displayWidth('❤️')).toBe(2);
+    expect(displayWidth('❤')).toBe(1);
+    expect(displayWidth('🚀\ufe0f')).toBe(2);
+  });
+
   it('should put a character wider than the whole width on a line of its own rather than loop', () => {
     expect(wrapLines('中文', 1)).toBe('中\n文');
   });

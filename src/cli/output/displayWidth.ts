@@ -1,7 +1,7 @@
 /**
  * How many terminal columns a string takes, for the tables of `rxdag runs` and `rxdag show`:
  * East Asian wide and fullwidth characters (CJK, kana, hangul) and emoji take two, combining
- * marks and zero-width characters none, everything else one. An approximation of what
+ * marks and zero-width characters none, a character followed by VS16 (❤️) two, everything else one. An approximation of what
  * terminals do, from fixed code point ranges (no Unicode tables): a sequence joined with U+200D
  * (a family emoji) counts each of its parts. Control characters must be escaped before.
  */
@@ -32,6 +32,8 @@ const WIDE: readonly (readonly [number, number])[] = [
 /** Emoji shown as emoji by default, and marks drawn on the character before them. */
 const EMOJI = /\p{Emoji_Presentation}/u;
 const ZERO_WIDTH = /[\p{Mn}\p{Me}\p{Cf}]/u;
+/** VARIATION SELECTOR-16: the character before it drawn as an emoji (two columns). */
+const EMOJI_STYLE = 0xfe0f;
 
 /**
  * The columns `text` takes on a terminal.
@@ -42,12 +44,19 @@ const ZERO_WIDTH = /[\p{Mn}\p{Me}\p{Cf}]/u;
  */
 export function displayWidth(text: string): number {
   let width = 0;
+  let last = 0; // the width of the character before
   for (const char of text) {
     const code = char.codePointAt(0)!;
+    if (code === EMOJI_STYLE) {
+      // ❤️: a character drawn as an emoji takes a column more
+      if (last === 1) [width, last] = [width + 1, 2];
+      continue;
+    }
     if (code < 0x300)
-      width += 1; // ASCII and Latin: the common case, no lookup
+      last = 1; // ASCII and Latin: the common case, no lookup
     else if (ZERO_WIDTH.test(char)) continue;
-    else width += EMOJI.test(char) || WIDE.some(([first, last]) => code >= first && code <= last) ? 2 : 1;
+    else last = EMOJI.test(char) || WIDE.some(([first, end]) => code >= first && code <= end) ? 2 : 1;
+    width += last;
   }
   return width;
 }

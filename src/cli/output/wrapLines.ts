@@ -8,8 +8,10 @@ import { displayWidth } from './displayWidth';
  * after `indent` spaces. Every character is kept; only spaces at a break are dropped.
  *
  * It counts screen columns (`displayWidth.ts`: wide characters such as CJK and emoji take two)
- * and never breaks inside a character. It does not shorten anything nor know about ANSI escape
- * sequences (the CLI escapes them before).
+ * and never breaks inside a character. A tab becomes the spaces to the next tab stop (every 8
+ * columns), as the terminal would draw it: counted as one column, a line of tabs ran past the
+ * edge and lost its end. It does not shorten anything nor know about ANSI escape sequences (the
+ * CLI escapes them before).
  *
  * @example
  * wrapLines('[   0.1s] task.failed x: exited with code 3', 30, 10)
@@ -21,7 +23,7 @@ export function wrapLines(text: string, width: number, indent = 0): string {
   const max = Math.max(width, 1);
   return text
     .split('\n')
-    .flatMap((line) => wrapLine(line, max, pad))
+    .flatMap((line) => wrapLine(line.includes('\t') ? tabsExpanded(line) : line, max, pad))
     .join('\n');
 }
 
@@ -42,6 +44,26 @@ function wrapLine(line: string, width: number, pad: string): string[] {
   }
   // nothing left after the last break (its spaces dropped): no empty line for it
   if (rest !== '' || out.length === 0) out.push(prefix + rest);
+  return out;
+}
+
+/** Tab stops of terminals: every 8 columns. */
+const TAB_STOP = 8;
+
+/** `line` with each tab replaced by the spaces to the next tab stop, columns counted from its start. */
+function tabsExpanded(line: string): string {
+  let out = '';
+  let column = 0;
+  for (const piece of line.split(/(\t)/)) {
+    if (piece !== '\t') {
+      out += piece;
+      column += displayWidth(piece);
+      continue;
+    }
+    const spaces = TAB_STOP - (column % TAB_STOP);
+    out += ' '.repeat(spaces);
+    column += spaces;
+  }
   return out;
 }
 
