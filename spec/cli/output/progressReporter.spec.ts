@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { defineDag } from '../../../src';
 import { progressReporter } from '../../../src/cli/output/progressReporter';
-import { eventsOf } from '../support/eventBuilder';
+import { eventsOf, oneTaskStarted } from '../support/eventBuilder';
 
 /** A terminal stand-in: cli-progress draws only on a stream that says it is a TTY. */
 function fakeTerminal(columns = 160) {
@@ -266,7 +266,8 @@ describe('progressReporter', () => {
     reporter.finish();
     const screen = terminal.screen();
     for (const row of screen) expect(row.length).toBeLessThanOrEqual(columns);
-    expect(screen).toContainEqual(expect.stringMatching(/^1\/3 completed \| 1 failed \| 0 running \| \d+s \| 1 skipped$/));
+    // how the run ended comes last, cut first
+    expect(screen).toContainEqual(expect.stringMatching(/^1\/3 completed \| 1 failed \| 0 running \| \d+s \| 1 skipped …$/));
   });
 
   it("should fit the bar's line to the terminal, from the wide line to the narrow one, also after a resize", () => {
@@ -279,7 +280,7 @@ describe('progressReporter', () => {
     const screen = wide.screen();
     // nothing reaches the last column, which a line too long would overwrite
     for (const row of screen) expect(row.length).toBeLessThan(70);
-    expect(screen).toContainEqual(expect.stringMatching(/^1\/3 completed \| 1 failed \| 0 running \| \d+s \| 1 skipped$/));
+    expect(screen).toContainEqual(expect.stringMatching(/^1\/3 completed \| 1 failed \| 0 running \| \d+s \| 1 skipped \| failed$/));
     // at 80 columns the wide counts of this run do not fit either: never cut in the middle of a count;
     // the final line is wrapped as the lines above the bar are
     const eighty = fakeTerminal(80);
@@ -304,6 +305,18 @@ describe('progressReporter', () => {
         expect([columns, line]).not.toEqual([columns, expect.stringMatching(/\| \d+s?…$/)]);
         expect([columns, line]).not.toEqual([columns, expect.stringMatching(/\| .{0,8}…$/)]);
       }
+    }
+  });
+
+  it('should keep the bar at 80 columns whether the running tasks fit or not, and end on `| stopped`', () => {
+    for (const taskId of ['build-frontend-and-backend-bundles', 'a']) {
+      const terminal = fakeTerminal(80);
+      const reporter = progressReporter(terminal.stream, defineDag({ id: 'chain', tasks: [{ id: taskId, agent: 'shell' }] }));
+      for (const event of eventsOf(...oneTaskStarted('chain', taskId))) reporter.onEvent(event);
+      reporter.finish();
+      const [last] = terminal.screen().filter((row) => / running /.test(row));
+      // the bar, the counts in their wide order, and how the run ended, whatever the id's length
+      expect(last).toMatch(/^░+ 0\/1 completed \| 1 running \| 0 ready \| 0 failed \| \d+s \| stopped$/);
     }
   });
 

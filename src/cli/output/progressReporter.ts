@@ -17,9 +17,11 @@ export type ProgressStream = NodeJS.WritableStream & { readonly isTTY?: boolean;
 /**
  * Skipped and cancelled counts (`{ended}`) are only shown once one is not zero, and what runs
  * now (`{now}`, with its separator) once something does: while every task waits (a backoff, a
- * rate limit) the line ends with the elapsed time, not with a separator.
+ * rate limit) the line ends with the elapsed time, not with a separator. The last line ends with
+ * how the run ended (`{mark}`: `| failed`, `| stopped`), in both forms.
  */
-const FORMAT = '{bar} {value}/{total} completed | {running} running | {ready} ready | {failed} failed{ended} | {duration_formatted}{now}';
+const FORMAT =
+  '{bar} {value}/{total} completed | {running} running | {ready} ready | {failed} failed{ended} | {duration_formatted}{now}{mark}';
 /** {@link FORMAT} without what runs now: the part that must fit for the wide line to be drawn. */
 const WIDE_COUNTS = FORMAT.replace('{now}', '');
 
@@ -28,11 +30,15 @@ const WIDE_COUNTS = FORMAT.replace('{now}', '');
  * not fit: the counts that matter first and no bar (the terminal does not wrap the line while it
  * is drawn: what passes its width would overwrite its last column).
  */
-const NARROW_FORMAT = '{value}/{total} completed | {failed} failed | {running} running | {duration_formatted}{ended}';
+const NARROW_FORMAT = '{value}/{total} completed | {failed} failed | {running} running | {duration_formatted}{ended}{mark}';
 const NARROW_COLUMNS = 72;
 
-/** Columns the wide line keeps for what runs now (`| ` and a task's id or two, cut with `…`). */
-const NOW_COLUMNS = 16;
+/** Below this width the bar is {@link SHORT_BAR} characters, not 20: room for the counts and how the run ended. */
+const WHOLE_BAR_COLUMNS = 100;
+const SHORT_BAR = 10;
+
+/** Columns left after the counts for what runs now to be shown at all (` | `, some of a task's id, and `…`). */
+const NOW_LEAST_COLUMNS = 13;
 
 /** Width assumed when the stream does not say, or says 0 (as cli-progress does). */
 const DEFAULT_COLUMNS = 80;
@@ -45,12 +51,15 @@ const DEFAULT_COLUMNS = 80;
 function fittedLine(stream: ProgressStream): GenericFormatter {
   return (options, params, payload) => {
     const width = columnsOf(stream) - 1;
-    const line = (format: string) => Format.Formatter({ ...options, format }, params, payload);
+    // the bar shorter where the counts would not fit beside a whole one (an 80-column terminal at the run's end)
+    const barsize = width >= WHOLE_BAR_COLUMNS ? options.barsize : SHORT_BAR;
+    const line = (format: string) => Format.Formatter({ ...options, barsize, format }, params, payload);
+    const counts = line(WIDE_COUNTS);
+    const countsWidth = displayWidth(counts);
+    if (width < NARROW_COLUMNS || countsWidth > width) return cutTo(line(NARROW_FORMAT), width);
+    // what runs now, cut with `…`, where some of it fits; else left out (the bar stays: it does not come and go)
     const now = String(payload.now ?? '');
-    // what runs now is shown with room for some of it, or not at all: never as a bare `| …` over the last count
-    const room = now === '' ? 0 : Math.min(displayWidth(now), NOW_COLUMNS);
-    if (width >= NARROW_COLUMNS && displayWidth(line(WIDE_COUNTS)) + room <= width) return cutTo(line(FORMAT), width);
-    return cutTo(line(NARROW_FORMAT), width);
+    return now !== '' && countsWidth + NOW_LEAST_COLUMNS <= width ? cutTo(line(FORMAT), width) : counts;
   };
 }
 
@@ -162,6 +171,7 @@ export function progressReporter(stream: ProgressStream, dag: Dag, start: Displa
       failed: tally.count('failed'),
       ended: `${skipped === 0 ? '' : ` | ${skipped} skipped`}${cancelled === 0 ? '' : ` | ${cancelled} cancelled`}`,
       now: lastField(tally.running.describe()),
+      mark: '',
     };
   };
   // Above the bar, each line within the width, continuation lines under the text.
@@ -192,7 +202,7 @@ export function progressReporter(stream: ProgressStream, dag: Dag, start: Displa
       if (event.type === 'tasks.spawned') bar?.setTotal(tally.total);
       bar?.update(tally.count('completed'), payload());
       if (event.type === 'dag.completed') {
-        bar?.update(tally.count('completed'), { ...payload(), now: lastField(event.outcome) });
+        bar?.update(tally.count('completed'), { ...payload(), now: '', mark: lastField(event.outcome) });
         multibar.update(); // writes the lines logged since the last redraw: stop() would drop them
         multibar.stop();
         stopped = true;
@@ -210,7 +220,7 @@ export function progressReporter(stream: ProgressStream, dag: Dag, start: Displa
     finish: () => {
       if (!stopped) {
         // its last line says the run stopped: a changed line is drawn again, under the notices logged above it
-        bar?.update(tally.count('completed'), { ...payload(), now: lastField('stopped') });
+        bar?.update(tally.count('completed'), { ...payload(), now: '', mark: lastField('stopped') });
         multibar.update(); // the lines logged since the last redraw (a stopping notice): stop() would drop them
         multibar.stop(); // shows the cursor again and turns the terminal's line wrapping back on
       }
