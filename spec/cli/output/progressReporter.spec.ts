@@ -230,6 +230,19 @@ describe('progressReporter', () => {
     expect(screen[screen.length - 2]).toBe('rxdag: cannot write the report r.html: ENOSPC (no space left on device)');
   });
 
+  it('should let the terminal wrap a notice above the bar, so that a command in it is copied whole', () => {
+    const terminal = fakeTerminal(60);
+    const reporter = progressReporter(terminal.stream, dag);
+    for (const event of events.slice(0, 5)) reporter.onEvent(event);
+    const notice = "rxdag: stopping on SIGTERM: the run is left interrupted (rxdag resume nightly-1 --store 'my runs' continues it)";
+    reporter.notice!(notice);
+    for (const event of events.slice(5)) reporter.onEvent(event);
+    reporter.finish();
+    // one line of text, the terminal's wrapping on while it is written: no line feed inside the command
+    expect(terminal.raw()).toContain(`\x1b[?7h${notice}\n\x1b[?7l`);
+    expect(terminal.screen().join('')).toContain(notice);
+  });
+
   it('should wrap a failure to the width of a narrow terminal, keeping its exit code and stderr lines', () => {
     const columns = 60;
     const terminal = fakeTerminal(columns);

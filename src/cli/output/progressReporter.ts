@@ -68,6 +68,10 @@ function cutTo(text: string, width: number): string {
   return displayWidth(text) <= width ? text : `${text.slice(0, fitting(text, width - 1))}…`;
 }
 
+/** Turns the terminal's line wrapping on; off. */
+const LINE_WRAP_ON = '\x1b[?7h';
+const LINE_WRAP_OFF = '\x1b[?7l';
+
 /** Shows the cursor and turns the terminal's line wrapping on; hides it and turns it off. */
 const TERMINAL_BACK = '\x1b[?25h\x1b[?7h';
 const TERMINAL_TAKEN = '\x1b[?25l\x1b[?7l';
@@ -215,7 +219,8 @@ export function progressReporter(stream: ProgressStream, dag: Dag, start: Displa
     },
     notice(text: string) {
       if (bar === undefined || stopped) stream.write(`${text}\n`);
-      else logAbove(text);
+      // wrapped by the terminal, not broken with line feeds: a notice may hold a command to copy (`rxdag resume …`)
+      else multibar.log(`${LINE_WRAP_ON}${text}\n${LINE_WRAP_OFF}`);
     },
     finish: () => {
       if (!stopped) {
