@@ -43,7 +43,24 @@ describe('output paths not meant as written', () => {
     );
     const store = await runCli(['runs', '--store', '~/runs'], { HOME: '' }, { cwd: tmp.dir });
     expect(store.stderr).toContain('rxdag does not expand ~ (write the whole path; ./~/runs for a folder named ~ here)');
+    // a home that is no whole path (HOME=rel) names none either
+    const relative = await runCli(['run', dagFile(), '--no-journal', '--report=~/r.html'], { HOME: 'rel' }, { cwd: tmp.dir });
+    expect(relative.stderr).toContain('rxdag does not expand ~ (write the whole path; ./~/r.html for one named ~ here)');
   }, 60_000);
+
+  it('should refuse an output path, and say why a DAG file is not found, whose name holds bytes that are not UTF-8', async () => {
+    // what Node makes of `caf\xe9` under LANG=C: U+FFFD, by which no file of those bytes can be named
+    const refused = await rxdag('run', dagFile(), '--no-journal', '--report', 'rep\ufffd.html');
+    expect(refused).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('rxdag: --report rep\ufffd.html: the path holds bytes that are not UTF-8 (shown as \ufffd)'),
+    });
+    expect(readdirSync(tmp.dir).filter((name) => name.includes('\ufffd'))).toEqual([]);
+    expect(await rxdag('validate', 'caf\ufffd.yaml')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('cannot read DAG file: no such file (its name holds bytes that are not UTF-8'),
+    });
+  });
 
   it('should refuse white space at either end of an output path, and of prune --logs', async () => {
     const refused = await rxdag('run', dagFile(), '--no-journal', '--report', ' r.html', '--events', 'e.jsonl ', '--logs', ' lg ');

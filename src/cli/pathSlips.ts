@@ -1,7 +1,8 @@
 /**
  * Paths of output options (`--events`, `--report`, `--logs`) that a user cannot have meant as
  * written: a `~` the shell did not expand (`--report=~/r.html` reaches rxdag as written, and
- * would make a folder named `~`), or white space at either end (a look-alike file otherwise). It
+ * would make a folder named `~`), white space at either end (a look-alike file otherwise), or
+ * bytes that are not UTF-8 (Node reads them as U+FFFD, which names another file). It
  * says what is wrong and checks nothing on disk; `--store` shares both refusals (`storeLocation.ts`).
  */
 import { homedir } from 'node:os';
@@ -13,6 +14,9 @@ export function pathSlip(flag: string, given: string): string | undefined {
   const tilde = tildeSlip(given, 'one');
   if (tilde !== undefined) return `${flag} ${escapeControls(given)}: ${tilde}`;
   if (given.trim() !== given) return `${flag} ${JSON.stringify(given)} ${edgeSpaceProblem(given)}`;
+  // bytes of another encoding (a Latin-1 name under LANG=C): Node reads them as U+FFFD, and a file of that name would be another
+  if (given.includes('\ufffd'))
+    return `${flag} ${escapeControls(given)}: the path holds bytes that are not UTF-8 (shown as \ufffd), which rxdag cannot write a file by: give a UTF-8 name`;
   return undefined;
 }
 
@@ -32,6 +36,6 @@ export function tildeSlip(given: string, noun: string): string | undefined {
   const tilde = /^~([^/]*)(?:\/|$)/.exec(given);
   if (tilde === null) return undefined;
   const home = homedir();
-  const whole = tilde[1] === '' && home !== '' ? `, ${path.join(home, given.slice(1))}` : '';
+  const whole = tilde[1] === '' && path.isAbsolute(home) ? `, ${path.join(home, given.slice(1))}` : '';
   return `rxdag does not expand ~ (write the whole path${whole}; ./${escapeControls(given)} for ${noun} named ${escapeControls(`~${tilde[1]}`)} here)`;
 }

@@ -123,6 +123,10 @@ export const MAX_LOG_BYTES = 2 * 2 ** 30 - 1;
  * The bytes of a file the user named as input (`what`: `DAG file`, `events log`); an
  * {@link InvalidInputError} naming it and why when it cannot be read, `folder` when it is a folder.
  */
+/** What Node makes of a name's bytes that are not UTF-8: no file can be named by it again. */
+const NOT_UTF8 = '\ufffd';
+const NOT_UTF8_NAME = 'its name holds bytes that are not UTF-8, shown as \ufffd, by which rxdag cannot name a file: rename it';
+
 export function readInputBytes(fileName: string, what: string, folder: string, maxBytes = MAX_INPUT_BYTES): Buffer {
   try {
     // a device (`/dev/zero`) never ends, a file past the longest string cannot be read as text: neither is read
@@ -142,7 +146,9 @@ export function readInputBytes(fileName: string, what: string, folder: string, m
     const code = (error as NodeJS.ErrnoException).code;
     const reason =
       code === 'ENOENT'
-        ? 'no such file'
+        ? fileName.includes(NOT_UTF8)
+          ? `no such file (${NOT_UTF8_NAME})`
+          : 'no such file'
         : code === 'EISDIR'
           ? folder
           : code === 'EACCES'
