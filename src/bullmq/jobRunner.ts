@@ -49,8 +49,11 @@ export class RunningJob {
   agentReturned = true;
   /** What its agent said as it handed the job back (`AttemptHandedBackError`'s message). */
   handedBackBecause: string | undefined;
-  /** When this worker last renewed its lease (BullMQ's `locksRenewed`; its start, at first). */
-  renewedAt = Date.now();
+  /**
+   * When this worker last renewed its lease (BullMQ's `locksRenewed`; its start, at first), on
+   * the monotonic clock: a wall clock stepped forward (NTP, a resumed VM) would stop it as lapsed.
+   */
+  renewedAt = performance.now();
   private stopAttempt: (() => void) | undefined;
 
   constructor(
@@ -64,7 +67,7 @@ export class RunningJob {
 
   /** Its lease was renewed now. */
   renewed(): void {
-    this.renewedAt = Date.now();
+    this.renewedAt = performance.now();
   }
 
   stop(reason: StopReason): void {
@@ -104,7 +107,7 @@ export class RunningJob {
 export function checkLeases(running: () => Iterable<RunningJob>, leaseMs: number): () => void {
   const timer = setInterval(
     () => {
-      const now = Date.now();
+      const now = performance.now();
       for (const job of running()) if (now - job.renewedAt > leaseMs) job.stop('lease-lost');
     },
     Math.max(10, Math.floor(leaseMs / 3)),
