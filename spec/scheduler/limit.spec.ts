@@ -81,8 +81,8 @@ describe('Limit', () => {
 
   it('should have no room while paused, and say when the pause ends as when the window has room', () => {
     const limit = new Limit('api', { concurrency: 2, rate: { limit: 2, intervalMs: 10 } });
-    limit.pause(30);
-    limit.pause(20); // an earlier end changes nothing
+    limit.pause(30, 0);
+    limit.pause(20, 0); // an earlier end changes nothing
     expect(limit.hasRoom(1, 0)).toBe(false);
     expect(limit.roomAt(1, 0)).toBe(30);
     expect(limit.hasRoom(1, 29)).toBe(false);
@@ -93,8 +93,28 @@ describe('Limit', () => {
     expect(limit.roomAt(1, 28)).toBe(38);
     // concurrency short: an attempt's end frees it, not time
     limit.take(2, 40);
-    limit.pause(100);
+    limit.pause(100, 40);
     expect(limit.roomAt(1, 40)).toBeUndefined();
+  });
+
+  it('should keep a window and a pause as long as they were meant to when the clock is set back, not for the step', () => {
+    const hour = 3_600_000;
+    const limit = new Limit('api', { rate: { limit: 2, intervalMs: 5000 } });
+    limit.take(1, 10_000);
+    limit.give(1);
+    limit.take(1, 10_500);
+    limit.give(1);
+    // an NTP step an hour back: the two starts count from the new now, the window frees 5 s later
+    const back = 11_000 - hour;
+    expect(limit.hasRoom(1, back)).toBe(false);
+    expect(limit.roomAt(1, back)).toBe(back + 5000);
+    expect(limit.hasRoom(1, back + 5000)).toBe(true);
+    // a pause of 3 s asked for just before such a step lasts 3 s from it
+    const paused = new Limit('llm', { concurrency: 4 });
+    paused.pause(20_000 + 3000, 20_000);
+    expect(paused.roomAt(1, 20_000 - hour)).toBe(20_000 - hour + 3000);
+    expect(paused.hasRoom(1, 20_000 - hour + 2999)).toBe(false);
+    expect(paused.hasRoom(1, 20_000 - hour + 3000)).toBe(true);
   });
 
   it('should say how much one task may take at most', () => {

@@ -5,7 +5,9 @@
  * in units of each limit it names. It does not choose which task starts (the dispatcher asks
  * `hasRoom`) and schedules nothing itself (the dispatcher asks `roomAt` when to look again).
  * A limit may be paused until a time (an agent's error said the service behind it refuses work
- * till then): it has no room before it.
+ * till then): it has no room before it. A clock set back (an NTP step, a VM's clock corrected)
+ * moves what it recorded after the new `now` back to it: a window or a pause lasts as long as it
+ * was meant to from there, not for as long as the step.
  */
 
 /** How a named limit is declared (`limits` option, `limits:` in a DAG file): `concurrency`, `rate` or both. */
@@ -53,8 +55,9 @@ export class Limit {
   private readonly startedUnits: number[] = [];
   private head = 0;
   private windowUnits = 0;
-  // no start before this time on the scheduler's clock
+  // no start before this time on the scheduler's clock; when that pause was asked for
   private pausedUntil = Number.NEGATIVE_INFINITY;
+  private pausedFrom = Number.NEGATIVE_INFINITY;
   readonly concurrency: number;
 
   constructor(
@@ -69,6 +72,7 @@ export class Limit {
 
   /** Whether `units` more may start at `now`. */
   hasRoom(units: number, now: number): boolean {
+    this.fitClock(now);
     if (this.inUse + units > this.concurrency || now < this.pausedUntil) return false;
     // a window with room before its old starts are forgotten has room after: nothing to forget now
     if (this.rate === undefined || this.windowUnits + units <= this.rate.limit) return true;
@@ -83,13 +87,29 @@ export class Limit {
    */
   roomAt(units: number, now: number): number | undefined {
     if (this.inUse + units > this.concurrency) return undefined;
+    this.fitClock(now);
     const windowRoom = this.windowRoomAt(units, now);
     return windowRoom === undefined ? undefined : Math.max(windowRoom, this.pausedUntil);
   }
 
-  /** No start before `until` (a later pause than one already set wins; an earlier one changes nothing). */
-  pause(until: number): void {
-    if (until > this.pausedUntil) this.pausedUntil = until;
+  /** No start before `until`, asked for at `from` (a later pause than one already set wins; an earlier one changes nothing). */
+  pause(until: number, from: number): void {
+    if (until <= this.pausedUntil) return;
+    this.pausedUntil = until;
+    this.pausedFrom = from;
+  }
+
+  /** What was recorded after `now` (the clock was set back since) taken as recorded at `now`. */
+  private fitClock(now: number): void {
+    if (now < this.pausedFrom) [this.pausedUntil, this.pausedFrom] = [now + (this.pausedUntil - this.pausedFrom), now];
+    let k = this.startedAt.length;
+    if (k === this.head || this.startedAt[k - 1]! <= now) return;
+    let units = 0;
+    while (k > this.head && this.startedAt[k - 1]! >= now) units += this.startedUnits[--k]!;
+    this.startedAt.length = k;
+    this.startedUnits.length = k;
+    this.startedAt.push(now);
+    this.startedUnits.push(units);
   }
 
   /** When the rate window alone has room for `units`. */

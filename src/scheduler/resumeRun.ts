@@ -33,7 +33,7 @@ export function resumeRun(run: RunController, replayed: ReplayedRun, host: Pick<
   }
   // so do the pauses a failure asked for, no longer than all of one from now (a clock ahead of this one)
   for (const [task, until, ms] of limitPauses)
-    for (const limit of run.classes[classOf[task]!]!.limits) limit.pause(Math.min(until, now + ms));
+    for (const limit of run.classes[classOf[task]!]!.limits) limit.pause(Math.min(until, now + ms), Math.min(until - ms, now));
   if (state.counts.cancelled > 0) {
     // the process died while ending the run early (tasks are cancelled only then): finish that
     run.endEarly(replayed.endsAs);

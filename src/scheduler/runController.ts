@@ -346,7 +346,7 @@ export class RunController {
       retryAfterMs,
       pausedLimitsMs,
     });
-    if (pausedLimitsMs !== undefined) for (const limit of attempt.limits) limit.pause(failed.at + pausedLimitsMs);
+    if (pausedLimitsMs !== undefined) for (const limit of attempt.limits) limit.pause(failed.at + pausedLimitsMs, failed.at);
     if (route.kind === 'retry') this.retries.wait(task, attempt.attempt + 1, route.backoffMs);
     else if (route.then === 'end-run') this.endEarly('failed');
     else this.readiness.afterFailure(task);
