@@ -311,6 +311,20 @@ describe('rxdag run (invalid input)', () => {
     expect(existsSync(probe())).toBe(false);
   });
 
+  it('should say what an unknown command that reads as a DAG file or as the version was meant as', async () => {
+    expect(await rxdagInProcess('release.yaml')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'rxdag: unknown command \'release.yaml\' (to run a DAG file: rxdag run release.yaml)\n(run "rxdag --help" for usage)\n',
+    });
+    expect((await rxdagInProcess('my dag.json')).stderr).toContain("(to run a DAG file: rxdag run 'my dag.json')");
+    expect((await rxdagInProcess('version')).stderr).toContain("rxdag: unknown command 'version' (the version: rxdag --version)\n");
+    // a near miss keeps commander's guess
+    expect((await rxdagInProcess('rn')).stderr).toBe(
+      'rxdag: unknown command \'rn\'\n(Did you mean run?)\n(run "rxdag --help" for usage)\n',
+    );
+  });
+
   it('should refuse an events log or report path it cannot write before running anything', async () => {
     const file = dagWith('ok3.yaml', 'id: fine\ntasks:\n  - id: a\n    run: touch PROBE\n');
     const events = await run(file, '--events', tmp.file('missing-dir/events.jsonl'));

@@ -6,6 +6,7 @@
 import { DEFAULT_METRICS_LINGER_MS } from './output/metricsLinger';
 import { Command, CommanderError, Option, type OutputConfiguration } from 'commander';
 import type { CliIo } from './commands/cliIo';
+import { shellWord } from './shellWord';
 import type { RawResumeOptions } from './commands/resume';
 import type { RawRunOptions } from './commands/runOptions';
 import { DEFAULT_KILL_GRACE_MS } from './commands/runOptions';
@@ -288,7 +289,7 @@ function outputTo(io: CliIo, command: Command): OutputConfiguration {
   return {
     writeOut: (text) => io.stdout.write(text),
     writeErr: (text) => io.stderr.write(text),
-    outputError: (text, write) => write(withFlagHint(text.replace(/^error: /, 'rxdag: '), command)),
+    outputError: (text, write) => write(withCommandHint(withFlagHint(text.replace(/^error: /, 'rxdag: '), command))),
   };
 }
 
@@ -343,6 +344,22 @@ function withFlagHint(text: string, command: Command): string {
     if (said !== undefined) return said;
   }
   return text;
+}
+
+/**
+ * Commander's message for an unknown command, with what was meant when it reads as a DAG file
+ * (`rxdag dag.yaml`: `rxdag run dag.yaml`) or as asking for the version (`rxdag version`).
+ */
+function withCommandHint(text: string): string {
+  const unknown = /^rxdag: unknown command '([^']*)'\n/.exec(text);
+  if (unknown === null) return text;
+  const given = unknown[1]!;
+  const meant = /\.(ya?ml|json)$/i.test(given)
+    ? `to run a DAG file: rxdag run ${shellWord(given)}`
+    : /^-?v(ersion)?$/i.test(given)
+      ? 'the version: rxdag --version'
+      : undefined;
+  return meant === undefined ? text : text.replace(unknown[0], `${unknown[0].slice(0, -1)} (${meant})\n`);
 }
 
 /**
