@@ -313,6 +313,12 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
       stdout: '',
       stderr: `rxdag: run "nope" is not in the store ${store}/ (rxdag runs lists its runs)\n`,
     });
+    // a DAG's id, not a run's: its newest run is named
+    expect(await rxdagWith(env, 'show', 'two-failures')).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: run "two-failures" is not in the store ${store}/: two-failures is a DAG, whose newest run is ${runId} (rxdag show ${runId})\n`,
+    });
   }, 30_000);
 
   it('should stop the run with one line and exit 74 when the journal cannot be written', async () => {

@@ -17,6 +17,7 @@
 import { type DagEvent, type Journal, type JournaledRunSummary, type JournalHeader } from '../../index';
 import { escapeControls, meantHint, quoted } from '../../dag/text';
 import { journalFileOf, placeInFile } from '../../journal/fileNames';
+import { RunNotResumableError } from '../../journal/journal';
 import { replay } from '../../journal/replay';
 import { summarize } from '../../journal/summary';
 import { ExitCode } from '../exitCodes';
@@ -26,7 +27,7 @@ import { journaledSetupOf } from '../output/runSetup';
 import { DEFAULT_MAX_CONCURRENCY } from '../../scheduler/options';
 import { openStore, type Store } from '../store/openStore';
 import { resumeCommandOf } from '../store/resumeCommand';
-import { listRuns } from '../store/runList';
+import { listRuns, runOfDagHint } from '../store/runList';
 import { asRefusal } from '../store/storeErrors';
 import { showCommandLine, type StoreLocation, storeLocation } from '../store/storeLocation';
 import { tornTailNote } from '../store/tornTailNote';
@@ -61,9 +62,13 @@ export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo,
   const store = open(location);
   try {
     // an unknown run, its own unreadable record, an unreachable store: one line
-    const { header, events, summary } = await readRun(store.journal, runId, location).catch((error: unknown) =>
-      asRefusal(error, location, `read run "${runId}"`),
-    );
+    const { header, events, summary } = await readRun(store.journal, runId, location).catch(async (error: unknown) => {
+      // `rxdag show release`: a DAG's id, not a run's
+      const unknown = error instanceof RunNotResumableError && error.reason === 'unknown';
+      const dag = unknown ? await runOfDagHint(store.journal, runId, (id) => showCommandLine(id, location)) : '';
+      if (dag !== '') throw new InvalidInputError([{ message: `run ${quoted(runId)} is not in the store ${location.label}${dag}` }]);
+      return asRefusal(error, location, `read run "${runId}"`);
+    });
     const torn = summary.status === 'interrupted' ? tornTailNote(location, runId) : undefined;
     if (torn !== undefined) io.stderr.write(`${torn}\n`);
     const details = narrowed(runDetails(header, events, summary), raw);

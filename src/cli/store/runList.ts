@@ -98,3 +98,17 @@ async function firstMatching<T>(items: readonly T[], atOnce: number, matches: (i
   }
   return undefined;
 }
+
+/**
+ * What to say after "run GIVEN is not in the store" when GIVEN is the id of a DAG whose runs the
+ * store has (`rxdag show release`): its newest run, and `command` for it; '' otherwise, also
+ * when the store cannot be listed (the line says enough without it).
+ */
+export async function runOfDagHint(journal: Journal, given: string, command: (runId: string) => string): Promise<string> {
+  try {
+    const newest = (await listRuns(journal, { dagId: given })).runs[0];
+    return newest === undefined ? '' : `: ${given} is a DAG, whose newest run is ${newest.runId} (${command(newest.runId)})`;
+  } catch {
+    return '';
+  }
+}
