@@ -76,6 +76,17 @@ describe('pruneCommand', () => {
     });
   });
 
+  it('should take every ended run with --older-than 0s, one a clock ahead wrote as ending after now too', async () => {
+    // its times two hours ahead of this clock
+    const future = await storeWith('future', ['ahead'], -2 / 24);
+    expect(await prune(future, [], { olderThan: '0s', dryRun: true })).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^would remove ahead .*\nwould remove 1 run; 0 kept\n$/),
+    });
+    // any other age counts back from now: a run that ends after now is not older
+    expect(await prune(future, [], { olderThan: '1s', dryRun: true })).toMatchObject({ code: 0, stdout: 'no runs to remove\n' });
+  });
+
   it('should count a run removed since the listing as gone, report one taken on stderr, remove the others, and end with exit 2', async () => {
     const dir = await storeWith('changed', ['a', 'b', 'c', 'd'], 40, ['c']);
     let taken: JournaledRun | undefined;

@@ -151,7 +151,8 @@ function pruneRuleOf(runIds: readonly string[], raw: RawPruneOptions, now: numbe
   if (problems.length > 0) throw new InvalidInputError(problems);
   if (runIds.length > 0) return undefined;
   return {
-    ...(olderThanMs === undefined ? {} : { before: now - olderThanMs }),
+    // 0s: every ended run, also one whose end a clock ahead of this one wrote as still to come
+    ...(olderThanMs === undefined || olderThanMs === 0 ? {} : { before: now - olderThanMs }),
     ...(keep === undefined ? {} : { keep }),
     interrupted: raw.interrupted === true,
   };
