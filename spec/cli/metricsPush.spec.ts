@@ -186,6 +186,10 @@ describe('rxdag run/resume --metrics-push', () => {
     'http://gw\\x:9091',
     ' http://gw',
     'http://gw%2eexample.com:9091',
+    'http://localhost;gw.example:9091',
+    "http://gw'x.example:9091",
+    'http://gw{x}.example:9091',
+    'http://gw`x.example',
   ])('should refuse --metrics-push %j with one line and exit 2, running nothing and writing no log or journal', async (url) => {
     const dir = folder();
     const dag = writeText(path.join(dir, 'one.yaml'), 'id: one\ntasks:\n  - { id: a, run: "touch ran" }\n');

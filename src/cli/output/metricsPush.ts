@@ -14,6 +14,7 @@
  */
 import type { Registry } from 'prom-client';
 import { escapeControls } from '../../dag/text';
+import { parse as legacyParse } from 'node:url';
 import { withoutPassword } from '../../urlCredentials';
 import { ExitCode } from '../exitCodes';
 import type { Problem } from '../problems';
@@ -40,16 +41,31 @@ export function checkMetricsPush(value: string | undefined, problems: Problem[])
   } catch {
     url = undefined;
   }
-  // as written, not only as parsed: prom-client reads the text with the legacy parser, which
-  // finds no host in `http:/u:PW@host` (the URL parser's `http://u:PW@host`) and sends to port 80
-  // and a host without %-escapes: the legacy parser ends the host at `%` (`gw%2eexample.com` went to `gw`)
-  const host = /^[^:]*:\/\/(?:[^/?#]*@)?([^/?#]*)/.exec(value)?.[1] ?? '';
-  const literal = /^https?:\/\/[^\\\s\x00-\x1f\x7f]+$/i.test(value) && !host.includes('%');
-  if (url !== undefined && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && literal) return value;
+  const literal = /^https?:\/\/[^\\\s\x00-\x1f\x7f]+$/i.test(value);
+  if (
+    url !== undefined &&
+    (url.protocol === 'http:' || url.protocol === 'https:') &&
+    url.hostname !== '' &&
+    literal &&
+    sameTarget(value, url)
+  )
+    return value;
   problems.push({
     message: `--metrics-push must be the http:// or https:// URL of a Prometheus Pushgateway, such as http://localhost:9091 (got ${JSON.stringify(withoutPassword(value))})`,
   });
   return undefined;
+}
+
+/**
+ * Whether prom-client, which reads the text with Node's legacy parser, sends to the host and
+ * port the URL parser read: the legacy one ends a host at characters the other keeps in it
+ * (`gw%2eexample.com`, `localhost;gw.example:9091` went to port 80 of `gw` or `localhost`, the
+ * credentials with them), and finds none in `http:/u:PW@gw`.
+ */
+function sameTarget(text: string, url: URL): boolean {
+  const legacy = legacyParse(text);
+  const defaultPort = url.protocol === 'https:' ? '443' : '80';
+  return legacy.hostname === url.hostname.replace(/^\[(.*)\]$/, '$1') && (legacy.port ?? defaultPort) === (url.port || defaultPort);
 }
 
 /**
