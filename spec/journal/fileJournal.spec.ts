@@ -339,6 +339,55 @@ describe('fileJournal', () => {
     }
   });
 
+  it('should resume a run of a relative store where the journal was made, after the process changed directory', async () => {
+    const [made, other] = [freshDir(), freshDir()];
+    const cwd = process.cwd();
+    process.chdir(made);
+    let journal: ReturnType<typeof fileJournal>;
+    try {
+      journal = fileJournal('.rxdag');
+      written(path.join(made, '.rxdag'), 'moved');
+    } finally {
+      process.chdir(cwd);
+    }
+    process.chdir(other);
+    try {
+      const seen: DagEvent[] = [];
+      const error = await new Promise<unknown>((resolve) =>
+        resumeRun(journal, 'moved', { agents: { x: () => 'ok' }, healthCheckIntervalMs: 0 }).subscribe({
+          next: (e) => seen.push(e),
+          error: resolve,
+          complete: () => resolve(undefined),
+        }),
+      );
+      expect(error).toBeUndefined();
+      expect(seen.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+      // in the journal it was made with, nothing made here
+      expect(fs.readFileSync(path.join(made, '.rxdag', 'moved.jsonl'), 'utf8')).toContain('"type":"dag.completed"');
+      expect(fs.readdirSync(other)).toEqual([]);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('should resume a relative store named through a symlink and .. where its runs were made (link/../runs)', async () => {
+    const base = freshDir();
+    fs.mkdirSync(path.join(base, 'elsewhere', 'inner'), { recursive: true });
+    fs.symlinkSync(path.join(base, 'elsewhere', 'inner'), path.join(base, 'link'));
+    const cwd = process.cwd();
+    process.chdir(base);
+    try {
+      // made where the path reads (./runs), as `rxdag run --store link/../runs` makes it
+      written('link/../runs', 'dotted');
+      expect(fs.readdirSync(path.join(base, 'runs'))).toContain('dotted.jsonl');
+      const resumed = await resumeOutcome('link/../runs', 'dotted');
+      expect(resumed.error).toBeUndefined();
+      expect(resumed.events.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it('should make a lock file only its owner can write, whatever the umask (others could hold or free the run)', () => {
     const dir = freshDir();
     const umask = process.umask(0);

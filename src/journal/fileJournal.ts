@@ -26,7 +26,7 @@ import { TextBytes } from './textBytes';
 import { makePrivateFolder } from './privateFolder';
 import { isMissingFile, journalFileExists, readingFile } from './unreadableFile';
 import { linkIntoPlace } from './hardLink';
-import { replacedWhileRead, storeFolder, untrustedJournal } from './journalOwner';
+import { replacedWhileRead, storeFolder, storeWayOf, untrustedJournal } from './journalOwner';
 
 /**
  * The file journal, rxdag's embedded default: a folder with one JSON-lines file per run (the
@@ -77,6 +77,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
     throw new TypeError(`rxdag: fileJournal \`sync\` must be 'fsync' or 'none' (got ${String(sync)})`);
   if (typeof dir !== 'string' || dir.length === 0) throw new TypeError('rxdag: fileJournal needs a folder path');
   const root = path.resolve(dir);
+  const way = storeWayOf(dir); // a resume judges the way into the working directory of now
   const files = (runId: string) => {
     const base = path.join(root, fileNameOf(runId));
     return { journal: `${base}.jsonl`, lock: `${base}.lock`, torn: `${base}.jsonl.torn` };
@@ -162,7 +163,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
       let fd: number | undefined;
       try {
         const untrusted = (because: string) => new RunNotResumableError(runId, 'untrusted', undefined, root, because);
-        const folder = storeFolder(dir);
+        const folder = storeFolder(root, way);
         // judged on the file read, in the folder judged, and the file appended to must be that one
         const judged = path.join(folder.real, path.basename(journal));
         let read: fs.Stats | undefined;

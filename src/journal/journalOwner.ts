@@ -40,22 +40,42 @@ export interface StoreFolder {
 const MOST_LINKS = 40;
 
 /**
- * The folder of a store given as `dir` as `untrustedJournal` judges a journal in it: its path
- * walked as the system resolves it, each entry judged as it is passed (a symlink `/tmp/x/.rxdag`
- * planted towards another user's folder is judged where it lies). A relative `dir` is reached
- * through the working directory, so it is also judged on the way the user's shell reached that
- * (`$PWD`: `cd /tmp/proj`, a planted link; `../st` from there leads where the system takes it).
- * A launcher that changes directory without `$PWD` (`env -C`, `make -C`) leaves that way unknown
- * (`wayUnknown`). An absolute `dir` is judged as written, whatever the working directory.
+ * Where a store given as a relative path was reached from: the working directory when its
+ * journal was made (its physical path, and `$PWD` then), and the path as given.
  */
-export function storeFolder(dir: string): StoreFolder {
-  if (path.isAbsolute(dir)) return walked(dir);
-  const physical = process.cwd();
-  const judged = walked(`${physical}/${dir}`);
-  const logical = shellsWayTo(physical);
-  if (logical === physical) return judged;
+export interface StoreWay {
+  readonly dir: string;
+  readonly physical: string;
+  readonly pwd: string | undefined;
+}
+
+/** The {@link StoreWay} of a store given as `dir`, now; undefined for a whole path. */
+export function storeWayOf(dir: string): StoreWay | undefined {
+  return path.isAbsolute(dir) ? undefined : { dir, physical: process.cwd(), pwd: process.env.PWD };
+}
+
+/**
+ * The folder `root` (absolute: where the journal's files are) as `untrustedJournal` judges a
+ * journal in it: its path walked as the system resolves it, each entry judged as it is passed (a
+ * symlink `/tmp/x/.rxdag` planted towards another user's folder is judged where it lies). A
+ * store given relative (`way`) was reached through the working directory, so it is also judged
+ * on the way the user's shell reached that (`$PWD`: `cd /tmp/proj`, a planted link; `../st` from
+ * there leads where the system takes it). A launcher that changes directory without `$PWD`
+ * (`env -C`, `make -C`) leaves that way unknown (`wayUnknown`), as does one that cannot be walked.
+ */
+export function storeFolder(root: string, way?: StoreWay): StoreFolder {
+  const judged = walked(root);
+  if (way === undefined) return judged;
+  const logical = shellsWayTo(way.physical, way.pwd);
+  if (logical === way.physical) return judged;
+  let placedIn: string | undefined;
+  try {
+    placedIn = logical === undefined ? undefined : walked(`${logical}/${way.dir}`).placedIn;
+  } catch {
+    return { ...judged, wayUnknown: true }; // a way there the system does not take now
+  }
   if (logical === undefined) return { ...judged, wayUnknown: true };
-  return { ...judged, placedIn: judged.placedIn ?? walked(`${logical}/${dir}`).placedIn };
+  return { ...judged, placedIn: judged.placedIn ?? placedIn };
 }
 
 /** `path` (absolute) walked as the system resolves it, each entry judged as it is passed. */
@@ -88,13 +108,12 @@ function walked(absolute: string): StoreFolder {
 }
 
 /**
- * The way the user's shell reached the working directory `physical`: `$PWD`, when it names that
+ * The way the user's shell reached the working directory `physical`: `$PWD` (`logical`), when it names that
  * directory (`cd /tmp/proj` through a link to another user's folder); undefined when `$PWD` is
  * unset or names another folder (a launcher changed directory without it, or it is stale).
  * Only judged: paths are still resolved from `physical`, as every other file's is.
  */
-function shellsWayTo(physical: string): string | undefined {
-  const logical = process.env.PWD;
+function shellsWayTo(physical: string, logical: string | undefined): string | undefined {
   if (logical === physical) return physical;
   if (logical === undefined || !path.isAbsolute(logical)) return undefined;
   try {
