@@ -115,6 +115,12 @@ describe('Limit', () => {
     expect(paused.roomAt(1, 20_000 - hour)).toBe(20_000 - hour + 3000);
     expect(paused.hasRoom(1, 20_000 - hour + 2999)).toBe(false);
     expect(paused.hasRoom(1, 20_000 - hour + 3000)).toBe(true);
+    // a longer pause asked for after the step, before the limit was looked at, wins over the earlier one
+    const again = new Limit('llm', { concurrency: 4 });
+    again.pause(1000 + 60_000, 1000);
+    const now = 1000 - hour + 5000;
+    again.pause(now + 120_000, now);
+    expect(again.roomAt(1, now)).toBe(now + 120_000);
   });
 
   it('should say how much one task may take at most', () => {

@@ -94,6 +94,7 @@ export class Limit {
 
   /** No start before `until`, asked for at `from` (a later pause than one already set wins; an earlier one changes nothing). */
   pause(until: number, from: number): void {
+    this.fitClock(from); // a pause set before the clock went back, measured from the new clock first
     if (until <= this.pausedUntil) return;
     this.pausedUntil = until;
     this.pausedFrom = from;
