@@ -55,6 +55,10 @@ describe('output paths not meant as written', () => {
       code: 2,
       stderr: expect.stringContaining('rxdag: --report rep\ufffd.html: the path holds bytes that are not UTF-8 (shown as \ufffd)'),
     });
+    expect(await rxdag('run', dagFile(), '--store', 'caf\ufffd-runs')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('rxdag: --store caf\ufffd-runs: the path holds bytes that are not UTF-8'),
+    });
     expect(readdirSync(tmp.dir).filter((name) => name.includes('\ufffd'))).toEqual([]);
     expect(await rxdag('validate', 'caf\ufffd.yaml')).toMatchObject({
       code: 2,

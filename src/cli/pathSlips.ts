@@ -14,10 +14,18 @@ export function pathSlip(flag: string, given: string): string | undefined {
   const tilde = tildeSlip(given, 'one');
   if (tilde !== undefined) return `${flag} ${escapeControls(given)}: ${tilde}`;
   if (given.trim() !== given) return `${flag} ${JSON.stringify(given)} ${edgeSpaceProblem(given)}`;
-  // bytes of another encoding (a Latin-1 name under LANG=C): Node reads them as U+FFFD, and a file of that name would be another
-  if (given.includes('\ufffd'))
-    return `${flag} ${escapeControls(given)}: the path holds bytes that are not UTF-8 (shown as \ufffd), which rxdag cannot write a file by: give a UTF-8 name`;
+  const encoding = encodingSlip(given);
+  if (encoding !== undefined) return `${flag} ${escapeControls(given)}: ${encoding}`;
   return undefined;
+}
+
+/**
+ * What is wrong with a path holding bytes of another encoding (a Latin-1 name under LANG=C):
+ * Node reads them as U+FFFD, and a file of that name would be another; `undefined` otherwise.
+ */
+export function encodingSlip(given: string): string | undefined {
+  if (!given.includes('\ufffd')) return undefined;
+  return 'the path holds bytes that are not UTF-8 (shown as \ufffd), which rxdag cannot name a file by: give a UTF-8 name';
 }
 
 /** What is wrong with a path `given` that begins or ends with white space (a carriage return of a CRLF file named as such). */

@@ -181,6 +181,8 @@ describe('the --store option and RXDAG_STORE', () => {
     for (const [given, shown] of [
       ['postgres//u:secret@127.0.0.1:5432/test', 'postgres//u:***@127.0.0.1:5432/test'],
       ['postgresql//u:secret@db/test', 'postgresql//u:***@db/test'],
+      ['redis//u:se/cret@h', 'redis//u:***@h'],
+      ['mysql:/u:se/cret@h', 'mysql:/u:***@h'],
       ['jdbc:postgresql://db/test?user=u&password=secret', 'jdbc:postgresql://db/test?user=u&password=***'],
     ]) {
       expect(await rxdag('run', dagFile(), '--store', given!)).toEqual({

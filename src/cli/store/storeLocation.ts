@@ -15,7 +15,7 @@ import path from 'node:path';
 import { parameterProblem, postgresConnection, redactConnectionString } from '../../postgres/connectionString';
 import { schemaNameProblem } from '../../postgres/sql';
 import { escapeControls } from '../../dag/text';
-import { edgeSpaceProblem, tildeSlip } from '../pathSlips';
+import { edgeSpaceProblem, encodingSlip, tildeSlip } from '../pathSlips';
 import { InvalidInputError } from '../problems';
 import { commandLine, shellWord } from '../shellWord';
 
@@ -88,7 +88,7 @@ const STORE_FORMS = 'a folder path or a postgres:// (postgresql://) connection s
  * before `USER:PASSWORD@` (`mysql:/u:PW@host`, `redis//u:PW@host`). A folder named `team:ops@2024`
  * or `backups/10:00@host` is a folder.
  */
-const MISTYPED_URL = [/^[a-z][a-z\d+.-]*:[a-z][a-z\d+.-]*:\/\//i, /^postgres(ql)?\/\//i, /^[a-z][a-z\d+.-]*(?::\/?|\/\/)[^/:@]*:[^/]*@/i];
+const MISTYPED_URL = [/^[a-z][a-z\d+.-]*:[a-z][a-z\d+.-]*:\/\//i, /^postgres(ql)?\/\//i, /^[a-z][a-z\d+.-]*(?::\/?|\/\/)[^/:@]*:.*@/i];
 
 /**
  * The store named by `--store` (`flag`), else by `RXDAG_STORE`, else `.rxdag/` of `cwd`. An
@@ -150,7 +150,7 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
         `${source === 'flag' ? '--store' : STORE_ENV} takes ${STORE_FORMS}, such as postgres://USER:PASSWORD@HOST:5432/DATABASE`,
     );
   }
-  const tilde = tildeSlip(given, 'a folder');
+  const tilde = tildeSlip(given, 'a folder') ?? encodingSlip(given);
   if (tilde !== undefined) throw refusal(`${named(escapeControls(given))}: ${tilde}`);
   // every line that names the store prints its label: a line feed or an escape sequence in the path must not reach the terminal raw
   const label = escapeControls(given.endsWith('/') ? given : `${given}/`);
