@@ -56,7 +56,11 @@ function fittedLine(stream: ProgressStream): GenericFormatter {
     const line = (format: string) => Format.Formatter({ ...options, barsize, format }, params, payload);
     const counts = line(WIDE_COUNTS);
     const countsWidth = displayWidth(counts);
-    if (width < NARROW_COLUMNS || countsWidth > width) return cutTo(line(NARROW_FORMAT), width);
+    if (width < NARROW_COLUMNS || countsWidth > width) {
+      // how the run ended outlasts the skipped and cancelled counts where both do not fit
+      const narrow = line(NARROW_FORMAT);
+      return cutTo(displayWidth(narrow) <= width ? narrow : line(NARROW_FORMAT.replace('{ended}', '')), width);
+    }
     // what runs now, cut with `…`, where some of it fits; else left out (the bar stays: it does not come and go)
     const now = String(payload.now ?? '');
     return now !== '' && countsWidth + NOW_LEAST_COLUMNS <= width ? cutTo(line(FORMAT), width) : counts;
