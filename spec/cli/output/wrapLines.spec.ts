@@ -71,6 +71,14 @@ describe('wrapLines', () => {
   });
 
   it('should count a character drawn as an emoji (VS16) as two columns', () => {
+    const hearts = `${'x'.repeat(12)}${'❤️'.repeat(24)}`;
+    for (const row of wrapLines(hearts, 59, 12).split('\n')) expect(displayWidth(row)).toBeLessThanOrEqual(59);
+    expect(
+      wrapLines(hearts, 59, 12)
+        .split('\n')
+        .map((row) => row.trim())
+        .join(''),
+    ).toBe(hearts);
     expect(displayWidth('❤️')).toBe(2);
     expect(displayWidth('❤')).toBe(1);
     expect(displayWidth('🚀\ufe0f')).toBe(2);

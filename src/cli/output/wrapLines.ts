@@ -71,10 +71,13 @@ function tabsExpanded(line: string): string {
 export function fitting(text: string, columns: number): number {
   let used = 0;
   let units = 0;
+  let last = '';
   for (const char of text) {
-    used += displayWidth(char);
+    // measured with the character before: VS16 widens it (❤️), and is not cut from it
+    used += last === '' ? displayWidth(char) : displayWidth(last + char) - displayWidth(last);
     if (used > columns) break;
     units += char.length;
+    last = char;
   }
   return units;
 }
