@@ -73,7 +73,9 @@ export function parameterProblem(given: string): string | undefined {
   try {
     searchParams = new URL(given).searchParams;
   } catch {
-    return undefined;
+    // `pg` would fail with "Invalid URL" too, naming nothing: a `#`, `/`, `?` or `\` in the password, most often
+    if (!/^postgres(ql)?:\/\//i.test(given)) return undefined; // libpq's `host=… dbname=…`, not a URL
+    return 'is not a URL (a password holding / ? # or \\ is written %2F %3F %23 %5C)';
   }
   const twice = schemaParameterProblem(given);
   if (twice !== undefined) return twice;

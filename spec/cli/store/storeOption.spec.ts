@@ -183,6 +183,7 @@ describe('the --store option and RXDAG_STORE', () => {
       ['postgresql//u:secret@db/test', 'postgresql//u:***@db/test'],
       ['redis//u:se/cret@h', 'redis//u:***@h'],
       ['mysql:/u:se/cret@h', 'mysql:/u:***@h'],
+      ['postgres\\u:secret@h/db', 'postgres\\u:***@h/db'],
       ['jdbc:postgresql://db/test?user=u&password=secret', 'jdbc:postgresql://db/test?user=u&password=***'],
     ]) {
       expect(await rxdag('run', dagFile(), '--store', given!)).toEqual({
@@ -204,6 +205,12 @@ describe('the --store option and RXDAG_STORE', () => {
       expect(refused).toMatchObject({ code: 2, stderr: expect.stringMatching(/(begins|ends) with/) });
       expect(refused.stderr).not.toContain('secret');
     }
+    // a password with # (to be %-escaped): what is wrong said, the password hidden
+    expect(await rxdag('run', dagFile(), '--store', 'postgres://u:se#cret@127.0.0.1/test')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'rxdag: --store postgres://u:***@127.0.0.1/test is not a URL (a password holding / ? # or \\ is written %2F %3F %23 %5C)\n',
+    });
     const third = await rxdag('run', dagFile(), '--store', 'postgres:///u:secret@db/test');
     expect(third).toEqual({
       code: 2,

@@ -88,7 +88,11 @@ const STORE_FORMS = 'a folder path or a postgres:// (postgresql://) connection s
  * before `USER:PASSWORD@` (`mysql:/u:PW@host`, `redis//u:PW@host`). A folder named `team:ops@2024`
  * or `backups/10:00@host` is a folder.
  */
-const MISTYPED_URL = [/^[a-z][a-z\d+.-]*:[a-z][a-z\d+.-]*:\/\//i, /^postgres(ql)?\/\//i, /^[a-z][a-z\d+.-]*(?::\/?|\/\/)[^/:@]*:.*@/i];
+const MISTYPED_URL = [
+  /^[a-z][a-z\d+.-]*:[a-z][a-z\d+.-]*:\/\//i,
+  /^postgres(ql)?\/\//i,
+  /^[a-z][a-z\d+.-]*(?::[/\\]?|\/\/|\\)[^/:@]*:.*@/i,
+];
 
 /**
  * The store named by `--store` (`flag`), else by `RXDAG_STORE`, else `.rxdag/` of `cwd`. An
