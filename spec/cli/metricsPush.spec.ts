@@ -206,7 +206,12 @@ describe('rxdag run/resume --metrics-push', () => {
   });
 
   it('should refuse a Pushgateway URL without its // or with a %-escaped host, and never quote its password', async () => {
-    for (const url of ['http:/bob:secret@127.0.0.1:9091', 'http:bob:secret@127.0.0.1:9091', 'http://bob:secret@%67w:9091']) {
+    for (const url of [
+      'http:/bob:secret@127.0.0.1:9091',
+      'http:bob:secret@127.0.0.1:9091',
+      'http://bob:secret@%67w:9091',
+      'http:///bob:secret@127.0.0.1:9091',
+    ]) {
       const result = await rxdagInProcess(
         'run',
         writeText(path.join(folder(), 'one.yaml'), 'id: one\ntasks: [{ id: a, sleep: 0 }]\n'),

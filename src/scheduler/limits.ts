@@ -6,8 +6,8 @@
  * `hasRoom`) and schedules nothing itself (the dispatcher asks `roomAt` when to look again).
  * A limit may be paused until a time (an agent's error said the service behind it refuses work
  * till then): it has no room before it. A clock set back (an NTP step, a VM's clock corrected)
- * moves what it recorded after the new `now` back to it: a window or a pause lasts as long as it
- * was meant to from there, not for as long as the step.
+ * moves what it recorded after the new `now` back to it: a window or a pause lasts at most its
+ * whole length again from there, not for as long as the step.
  */
 
 /** How a named limit is declared (`limits` option, `limits:` in a DAG file): `concurrency`, `rate` or both. */
