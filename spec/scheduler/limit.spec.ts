@@ -123,6 +123,17 @@ describe('Limit', () => {
     expect(again.roomAt(1, now)).toBe(now + 120_000);
   });
 
+  it("should keep a resumed run's recorded starts when its journal's older pauses are replayed after them", () => {
+    const minute = 60_000;
+    const limit = new Limit('api', { rate: { limit: 2, intervalMs: 60 * minute } });
+    // as a resume gives them: the starts first, then a pause a failure asked for long before
+    limit.record(1, 50 * minute);
+    limit.record(1, 51 * minute);
+    limit.pause(minute + 1000, minute);
+    expect(limit.roomAt(1, 60 * minute)).toBe(110 * minute);
+    expect(limit.hasRoom(1, 61 * minute)).toBe(false);
+  });
+
   it('should say how much one task may take at most', () => {
     expect(roomOf({ concurrency: 3, rate: { limit: 5, intervalMs: 1 } })).toBe(3);
     expect(roomOf({ rate: { limit: 5, intervalMs: 1 } })).toBe(5);

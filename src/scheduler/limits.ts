@@ -94,7 +94,9 @@ export class Limit {
 
   /** No start before `until`, asked for at `from` (a later pause than one already set wins; an earlier one changes nothing). */
   pause(until: number, from: number): void {
-    this.fitClock(from); // a pause set before the clock went back, measured from the new clock first
+    // the pause there is, set before the clock went back, measured from the new clock first
+    // (only the pause: a resumed run's replayed pauses come after its recorded starts)
+    if (from < this.pausedFrom) [this.pausedUntil, this.pausedFrom] = [from + (this.pausedUntil - this.pausedFrom), from];
     if (until <= this.pausedUntil) return;
     this.pausedUntil = until;
     this.pausedFrom = from;
