@@ -266,6 +266,24 @@ describe('fileJournal', () => {
         process.chdir(cwd);
         process.env.PWD = pwd;
       }
+      // … and through a chain of links the system follows, whose walk with the store's own link is one too many
+      const chain = Array.from({ length: 40 }, (_, i) => path.join(planted, `l${i}`));
+      for (const [i, link] of chain.entries()) {
+        fs.symlinkSync(chain[i + 1] ?? theirs, link);
+        if (own === 0) fs.lchownSync(link, other, other);
+      }
+      fs.symlinkSync(theirs, path.join(theirs, 'again'));
+      if (own === 0) fs.lchownSync(path.join(theirs, 'again'), other, other);
+      process.chdir(chain[0]!);
+      process.env.PWD = chain[0]!;
+      try {
+        const looped = await resumeOutcome('again', 'linked');
+        expect(looped.error).toMatchObject({ reason: 'untrusted' });
+        expect((looped.error as Error).message).toContain(`any user could have put in ${fs.realpathSync(os.tmpdir())}`);
+      } finally {
+        process.chdir(cwd);
+        process.env.PWD = pwd;
+      }
       // named where it is, it is their store
       expect((await resumeOutcome(theirs, 'linked')).error).toBeUndefined();
     } finally {

@@ -68,22 +68,29 @@ export function storeFolder(root: string, way?: StoreWay): StoreFolder {
   if (way === undefined) return judged;
   const logical = shellsWayTo(way.physical, way.pwd);
   if (logical === way.physical) return judged;
-  let placedIn: string | undefined;
+  // what the walk found before it failed counts (a planted link, then a loop of links)
+  const seen: Seen = {};
+  let walkedThere = logical !== undefined;
   try {
-    placedIn = logical === undefined ? undefined : walked(`${logical}/${way.dir}`).placedIn;
+    if (logical !== undefined) walked(`${logical}/${way.dir}`, seen);
   } catch {
-    return { ...judged, wayUnknown: true }; // a way there the system does not take now
+    walkedThere = false; // a way there the system does not take now
   }
-  if (logical === undefined) return { ...judged, wayUnknown: true };
-  return { ...judged, placedIn: judged.placedIn ?? placedIn };
+  const placedIn = judged.placedIn ?? seen.placedIn;
+  if (placedIn !== undefined) return { ...judged, placedIn };
+  return walkedThere ? judged : { ...judged, wayUnknown: true };
+}
+
+/** What a walk has found so far. */
+interface Seen {
+  placedIn?: string;
 }
 
 /** `path` (absolute) walked as the system resolves it, each entry judged as it is passed. */
-function walked(absolute: string): StoreFolder {
+function walked(absolute: string, seen: Seen = {}): StoreFolder {
   const pending = absolute.split('/');
   let at = '/';
   let links = 0;
-  let placedIn: string | undefined;
   for (let part = pending.shift(); part !== undefined; part = pending.shift()) {
     if (part === '' || part === '.') continue;
     if (part === '..') {
@@ -92,7 +99,7 @@ function walked(absolute: string): StoreFolder {
     }
     const entry = path.join(at, part);
     const stat = fs.lstatSync(entry);
-    placedIn ??= placeableIn(at, stat);
+    seen.placedIn ??= placeableIn(at, stat);
     if (!stat.isSymbolicLink()) {
       at = entry;
       continue;
@@ -104,7 +111,7 @@ function walked(absolute: string): StoreFolder {
     if (path.isAbsolute(target)) at = '/';
     pending.unshift(...target.split('/'));
   }
-  return { stat: fs.statSync(at), real: at, placedIn, wayUnknown: false };
+  return { stat: fs.statSync(at), real: at, placedIn: seen.placedIn, wayUnknown: false };
 }
 
 /**
