@@ -190,6 +190,8 @@ describe('rxdag run/resume --metrics-push', () => {
     "http://gw'x.example:9091",
     'http://gw{x}.example:9091',
     'http://gw`x.example',
+    'http://127.0.0.1:9091//127.0.0.2:9092/',
+    'http://gw:9091//',
   ])('should refuse --metrics-push %j with one line and exit 2, running nothing and writing no log or journal', async (url) => {
     const dir = folder();
     const dag = writeText(path.join(dir, 'one.yaml'), 'id: one\ntasks:\n  - { id: a, run: "touch ran" }\n');
@@ -211,6 +213,7 @@ describe('rxdag run/resume --metrics-push', () => {
       'http:bob:secret@127.0.0.1:9091',
       'http://bob:secret@%67w:9091',
       'http:///bob:secret@127.0.0.1:9091',
+      'http://bob:s%cret@127.0.0.1:9091', // a % the legacy parser cannot decode
     ]) {
       const result = await rxdagInProcess(
         'run',

@@ -63,7 +63,14 @@ export function checkMetricsPush(value: string | undefined, problems: Problem[])
  * credentials with them), and finds none in `http:/u:PW@gw`.
  */
 function sameTarget(text: string, url: URL): boolean {
-  const legacy = legacyParse(text);
+  // a path of `//…` is a host to the legacy resolver prom-client puts its path on with
+  if (url.pathname.startsWith('//')) return false;
+  let legacy: ReturnType<typeof legacyParse>;
+  try {
+    legacy = legacyParse(text);
+  } catch {
+    return false; // a `%` not followed by two hex digits in the credentials: it throws
+  }
   const defaultPort = url.protocol === 'https:' ? '443' : '80';
   return legacy.hostname === url.hostname.replace(/^\[(.*)\]$/, '$1') && (legacy.port ?? defaultPort) === (url.port || defaultPort);
 }
