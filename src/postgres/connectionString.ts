@@ -73,9 +73,14 @@ export function parameterProblem(given: string): string | undefined {
   try {
     searchParams = new URL(given).searchParams;
   } catch {
-    // `pg` would fail with "Invalid URL" too, naming nothing: a `#`, `/`, `?` or `\` in the password, most often
-    if (!/^postgres(ql)?:\/\//i.test(given)) return undefined; // libpq's `host=… dbname=…`, not a URL
-    return 'is not a URL (a password holding / ? # or \\ is written %2F %3F %23 %5C)';
+    // a URL whose credentials are what the URL parser cannot read: `pg` fails with "Invalid URL",
+    // naming nothing (others, `postgres://user@/db?host=…`, `pg` reads in its own way)
+    const otherCredentials = given.replace(/^(postgres(?:ql)?:\/\/)[^@]*@/i, '$1user:password@');
+    if (otherCredentials !== given && URL.canParse(otherCredentials))
+      return 'is not a URL (a password holding / ? # or \\ is written %2F %3F %23 %5C)';
+    // there `schema=` would be left to `pg`, which passes it to the server as a setting it does not have
+    if (/[?&]schema=/i.test(given)) return 'gives schema= in a URL without a host (postgres://USER@/DB?host=…): write the host after the @';
+    return undefined;
   }
   const twice = schemaParameterProblem(given);
   if (twice !== undefined) return twice;

@@ -211,6 +211,13 @@ describe('the --store option and RXDAG_STORE', () => {
       stdout: '',
       stderr: 'rxdag: --store postgres://u:***@127.0.0.1/test is not a URL (a password holding / ? # or \\ is written %2F %3F %23 %5C)\n',
     });
+    // pg's own reading of a URL without a host is left to it, but for a schema= it would not use
+    expect(await rxdag('run', dagFile(), '--store', 'postgres://postgres@/test?host=127.0.0.1&schema=s')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'rxdag: --store postgres://postgres@/test?host=127.0.0.1&schema=s gives schema= in a URL without a host (postgres://USER@/DB?host=…): write the host after the @\n',
+    });
     const third = await rxdag('run', dagFile(), '--store', 'postgres:///u:secret@db/test');
     expect(third).toEqual({
       code: 2,
