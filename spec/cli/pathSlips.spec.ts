@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { homedir } from 'node:os';
+import os, { homedir } from 'node:os';
+import { tildeSlip } from '../../src/cli/pathSlips';
 import path from 'node:path';
 import { ensureBuilt, runCli } from './support/builtCli';
 import { tempDir, writeText } from './support/files';
@@ -47,6 +48,22 @@ describe('output paths not meant as written', () => {
     const relative = await runCli(['run', dagFile(), '--no-journal', '--report=~/r.html'], { HOME: 'rel' }, { cwd: tmp.dir });
     expect(relative.stderr).toContain('rxdag does not expand ~ (write the whole path; ./~/r.html for one named ~ here)');
   }, 60_000);
+
+  it("should refuse a ~ with no whole path, not crash, for a user the system has no home for (a container's --user 12345, no HOME)", async () => {
+    const homedir = jest.spyOn(os, 'homedir').mockImplementation(() => {
+      throw Object.assign(new Error('A system error occurred: uv_os_homedir returned ENOENT'), { code: 'ERR_SYSTEM_ERROR' });
+    });
+    try {
+      expect(await rxdag('run', dagFile(), '--store', '~/st')).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: 'rxdag: --store ~/st: rxdag does not expand ~ (write the whole path; ./~/st for a folder named ~ here)\n',
+      });
+      expect(tildeSlip('~/r.html', 'one')).toBe('rxdag does not expand ~ (write the whole path; ./~/r.html for one named ~ here)');
+    } finally {
+      homedir.mockRestore();
+    }
+  });
 
   it('should refuse an output path, and say why a DAG file is not found, whose name holds bytes that are not UTF-8', async () => {
     // what Node makes of `caf\xe9` under LANG=C: U+FFFD, by which no file of those bytes can be named

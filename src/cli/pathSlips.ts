@@ -43,7 +43,16 @@ export function edgeSpaceProblem(given: string): string {
 export function tildeSlip(given: string, noun: string): string | undefined {
   const tilde = /^~([^/]*)(?:\/|$)/.exec(given);
   if (tilde === null) return undefined;
-  const home = homedir();
+  const home = homeOrNone();
   const whole = tilde[1] === '' && path.isAbsolute(home) ? `, ${path.join(home, given.slice(1))}` : '';
   return `rxdag does not expand ~ (write the whole path${whole}; ./${escapeControls(given)} for ${noun} named ${escapeControls(`~${tilde[1]}`)} here)`;
+}
+
+/** This user's home, or '' when there is none to tell: `os.homedir()` throws for a user id without a passwd entry and no `HOME` (a container's `--user 12345`). */
+function homeOrNone(): string {
+  try {
+    return homedir();
+  } catch {
+    return '';
+  }
 }
