@@ -16,8 +16,8 @@ const GIT_IGNORES_ALL = '# made by rxdag: journals and task logs hold what tasks
 
 /**
  * Makes `dir` (see the module's comment); when it made the last folder, with a `.gitignore` that
- * keeps its contents out of git. A `.gitignore` that cannot be written is left out: the folder
- * works without it.
+ * keeps its contents out of git. When that cannot be written (a full disk), the folder is removed
+ * again and the error thrown: a folder kept without it would never get one.
  */
 export function makePrivateFolder(dir: string, { gitIgnored = false }: { gitIgnored?: boolean } = {}): void {
   const missing: string[] = [];
@@ -35,9 +35,18 @@ export function makePrivateFolder(dir: string, { gitIgnored = false }: { gitIgno
     }
   }
   if (!made || !gitIgnored) return;
+  const file = path.join(dir, '.gitignore');
   try {
-    fs.writeFileSync(path.join(dir, '.gitignore'), GIT_IGNORES_ALL, { flag: 'wx' });
-  } catch {
-    // left out (see above)
+    fs.writeFileSync(file, GIT_IGNORES_ALL, { flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return; // another process made the folder's
+    // a full disk: the folder is taken back with what was made of it, so that the next run makes both whole
+    fs.rmSync(file, { force: true });
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      // something else was put in it meanwhile: kept
+    }
+    throw error;
   }
 }
