@@ -222,8 +222,20 @@ function folderReason(file: string): string | undefined {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return `folder "${folder}" does not exist`;
+    // a file there that can be written is written in place (`wholeFile.ts`): one mounted on its own, say
+    if ((code === 'EACCES' || code === 'EROFS') && writableFile(file)) return undefined;
     if (code === 'EACCES') return `folder "${folder}" is not writable`;
     return describeIoError(error);
+  }
+}
+
+/** Whether `file` is a regular file this process may write. */
+function writableFile(file: string): boolean {
+  try {
+    accessSync(file, constants.W_OK);
+    return statOf(file)?.isFile() === true;
+  } catch {
+    return false;
   }
 }
 
