@@ -79,6 +79,8 @@ describe('wrapLines', () => {
         .map((row) => row.trim())
         .join(''),
     ).toBe(hearts);
+    // never parted from its VS16 at a break
+    expect(wrapLines('123456789❤️x', 10)).toBe('123456789\n❤️x');
     expect(displayWidth('❤️')).toBe(2);
     expect(displayWidth('❤')).toBe(1);
     expect(displayWidth('🚀\ufe0f')).toBe(2);

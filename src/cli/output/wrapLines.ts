@@ -75,7 +75,11 @@ export function fitting(text: string, columns: number): number {
   for (const char of text) {
     // measured with the character before: VS16 widens it (❤️), and is not cut from it
     used += last === '' ? displayWidth(char) : displayWidth(last + char) - displayWidth(last);
-    if (used > columns) break;
+    if (used > columns) {
+      // a mark that does not fit goes down with the character it belongs to (❤ and its VS16)
+      if (displayWidth(char) === 0 && units > last.length) units -= last.length;
+      break;
+    }
     units += char.length;
     last = char;
   }
