@@ -6,7 +6,7 @@
  * (`taskLogs.ts` does, making the folder again) and cannot promise that their writes succeed.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { pathSlip } from '../pathSlips';
 import type { Problem } from '../problems';
@@ -40,7 +40,7 @@ export function logsFolderProblems(dir: string | undefined): Problem[] {
 function probeReason(dir: string): string | undefined {
   let made: string | undefined;
   try {
-    made = mkdirSync(dir, { recursive: true });
+    made = madeOneByOne(dir);
   } catch (error) {
     return describeIoError(error);
   }
@@ -54,6 +54,21 @@ function probeReason(dir: string): string | undefined {
   } finally {
     if (made !== undefined) removeFolders(path.resolve(dir), path.resolve(made));
   }
+}
+
+/**
+ * Makes `dir` and the folders above it that are missing, one at a time: the first it made, if
+ * any. Node's recursive mkdir says ENOENT where a folder cannot be made on a read-only file
+ * system; this throws what the system said (EROFS).
+ */
+function madeOneByOne(dir: string): string | undefined {
+  const missing: string[] = [];
+  for (let at = path.resolve(dir); !existsSync(at); at = path.dirname(at)) {
+    missing.push(at);
+    if (path.dirname(at) === at) break;
+  }
+  for (const folder of [...missing].reverse()) mkdirSync(folder);
+  return missing.at(-1);
 }
 
 /** Removes `deepest` and the folders above it up to `top` (made by one recursive mkdir), as far as it can. */
