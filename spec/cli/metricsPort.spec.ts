@@ -159,6 +159,43 @@ describe('rxdag run/resume --metrics-port', () => {
     }
   }, 60_000);
 
+  it('should listen on the address --metrics-host gives (0.0.0.0: every interface), and refuse one that is no IP address or comes without --metrics-port', async () => {
+    const dag = writeText(path.join(tmp.dir, 'anywhere.yaml'), 'id: anywhere\ntasks:\n  - { id: a, sleep: 1500 }\n');
+    const run = startInProcess([
+      'run',
+      dag,
+      '--no-journal',
+      '--quiet',
+      '--metrics-port',
+      '0',
+      '--metrics-host',
+      '0.0.0.0',
+      '--metrics-linger',
+      '0',
+    ]);
+    try {
+      const shown = /rxdag: metrics at http:\/\/0\.0\.0\.0:(\d+)\/metrics\n/;
+      await waitUntil(() => shown.test(run.stderrSoFar()), 'the metrics URL on stderr');
+      const port = shown.exec(run.stderrSoFar())![1]!;
+      // reached through this machine's interfaces: loopback here, any other as well
+      expect(sampleValue(await scrape(`http://127.0.0.1:${port}/metrics`), 'rxdag_running_tasks')).toBe(1);
+      expect((await run.done).code).toBe(0);
+    } finally {
+      await run.done;
+    }
+    expect(await rxdagInProcess('run', dag, '--no-journal', '--metrics-port', '0', '--metrics-host', 'everywhere')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'rxdag: --metrics-host must be an IP address to listen on, such as 127.0.0.1 (this machine only) or 0.0.0.0 (every IPv4 interface) (got "everywhere")\n',
+    });
+    expect(await rxdagInProcess('run', dag, '--no-journal', '--metrics-host', '0.0.0.0')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'rxdag: --metrics-host needs --metrics-port: it says where /metrics listens\n',
+    });
+  }, 30_000);
+
   it('should wait at most --metrics-linger for a last scrape that does not come', async () => {
     const dag = writeText(path.join(tmp.dir, 'unscraped.yaml'), 'id: unscraped\ntasks:\n  - { id: a, sleep: 1 }\n');
     const started = Date.now();

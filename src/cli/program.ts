@@ -148,6 +148,7 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
         '--metrics-port <port>',
         'serve Prometheus /metrics of the run on 127.0.0.1 while it runs (0: a free port; the URL is printed)',
       )
+      .option('--metrics-host <address>', METRICS_HOST_HELP)
       .option(
         '--metrics-linger <ms>',
         `with --metrics-port, keep /metrics up after the run until it is scraped once more, at most this long (default: ${DEFAULT_METRICS_LINGER_MS}, 0 with --metrics-port 0; 0: close at once)`,
@@ -238,6 +239,7 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
         'the agents this worker runs, comma-separated; tasks of other agents wait in Redis for a worker that runs them (default: shell,sleep)',
       )
       .option('--metrics-port <port>', 'serve Prometheus /metrics of this worker on 127.0.0.1 (0: a free port; the URL is printed)')
+      .option('--metrics-host <address>', METRICS_HOST_HELP)
       .option(
         '--metrics-linger <ms>',
         `with --metrics-port, keep /metrics up after a graceful stop until it is scraped once more, at most this long (default: ${DEFAULT_METRICS_LINGER_MS}, 0 with --metrics-port 0; 0: close at once)`,
@@ -345,6 +347,10 @@ function withFlagHint(text: string, command: Command): string {
   }
   return text;
 }
+
+/** `--metrics-host`'s help, the same for a run and a worker. */
+const METRICS_HOST_HELP =
+  'with --metrics-port, the IP address /metrics listens on (default: 127.0.0.1, this machine only; 0.0.0.0: every IPv4 interface)';
 
 /**
  * Commander's message for an unknown command, with what was meant when it reads as a DAG file

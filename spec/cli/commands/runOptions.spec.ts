@@ -11,6 +11,7 @@ describe('resolveRunOptions', () => {
       reportPath: undefined,
       failFast: false,
       output: 'progress',
+      metricsHost: '127.0.0.1',
       metricsLingerMs: 15_000,
       killGraceMs: DEFAULT_KILL_GRACE_MS,
       store: undefined,

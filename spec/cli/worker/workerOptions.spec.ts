@@ -32,6 +32,7 @@ describe('resolveWorkerOptions', () => {
       killGraceMs: 2000,
       agents: ['shell', 'sleep'],
       metricsPort: undefined,
+      metricsHost: '127.0.0.1',
       metricsLingerMs: 15_000,
       name: undefined,
     });
@@ -89,6 +90,19 @@ describe('resolveWorkerOptions', () => {
     expect(problemsOf(() => resolveWorkerOptions({ redis: 'redis://h', redisPrefix: 'a b' }, { RXDAG_WORKER_KEY: 'short' }))).toEqual([
       '--redis-prefix must be 1 to 200 printable ASCII characters without whitespace, which Redis names its connections after (got "a b")',
       'RXDAG_WORKER_KEY: the key must be at least 16 bytes (got 5); make one with: openssl rand -hex 32 > worker.key',
+    ]);
+  });
+
+  it('should listen on the address --metrics-host gives, with --metrics-port only', () => {
+    expect(resolveWorkerOptions({ redis: 'redis://h', metricsPort: '9464', metricsHost: '::' }, {})).toMatchObject({
+      metricsPort: 9464,
+      metricsHost: '::',
+    });
+    expect(problemsOf(() => resolveWorkerOptions({ redis: 'redis://h', metricsHost: '0.0.0.0' }, {}))).toEqual([
+      '--metrics-host needs --metrics-port: it says where /metrics listens',
+    ]);
+    expect(problemsOf(() => resolveWorkerOptions({ redis: 'redis://h', metricsPort: '0', metricsHost: 'pod-ip' }, {}))).toEqual([
+      '--metrics-host must be an IP address to listen on, such as 127.0.0.1 (this machine only) or 0.0.0.0 (every IPv4 interface) (got "pod-ip")',
     ]);
   });
 });

@@ -167,7 +167,13 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     // expects (a push too holds only what this process saw)
     metrics = await openRunMetrics(
       run.events$,
-      { port: options.metricsPort, pushUrl: options.metricsPush, until: haltable.whenHalted(), lingerMs: options.metricsLingerMs },
+      {
+        port: options.metricsPort,
+        host: options.metricsHost,
+        pushUrl: options.metricsPush,
+        until: haltable.whenHalted(),
+        lingerMs: options.metricsLingerMs,
+      },
       notes,
     );
     const code = await driveRun(

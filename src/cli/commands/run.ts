@@ -139,7 +139,13 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
     // counting and listening before the run starts: a port that cannot be had is refused with nothing run
     metrics = await openRunMetrics(
       run.events$,
-      { port: options.metricsPort, pushUrl: options.metricsPush, until: haltable?.whenHalted(), lingerMs: options.metricsLingerMs },
+      {
+        port: options.metricsPort,
+        host: options.metricsHost,
+        pushUrl: options.metricsPush,
+        until: haltable?.whenHalted(),
+        lingerMs: options.metricsLingerMs,
+      },
       notes,
     );
     // what only the report reads, made only for a report: per-task structures a run of 100k

@@ -7,7 +7,7 @@
  */
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/specLimits';
 import { InvalidInputError, optionNumber, type Problem } from '../problems';
-import { checkMetricsPort } from '../output/metricsEndpoint';
+import { checkMetricsHost, checkMetricsPort, DEFAULT_METRICS_HOST } from '../output/metricsEndpoint';
 import { checkMetricsLinger, DEFAULT_METRICS_LINGER_MS } from '../output/metricsLinger';
 import { checkMetricsPush } from '../output/metricsPush';
 import { type RawRemoteOptions, type RemoteSettings, resolveRemoteOptions } from '../remote/remoteOptions';
@@ -33,6 +33,8 @@ export interface RawRunOptions extends RawRemoteOptions {
   readonly history?: boolean;
   /** `--metrics-port PORT`. */
   readonly metricsPort?: string;
+  /** `--metrics-host ADDRESS`. */
+  readonly metricsHost?: string;
   /** `--metrics-push URL`. */
   readonly metricsPush?: string;
   /** `--metrics-linger MS`. */
@@ -67,6 +69,8 @@ export interface RunCommandOptions {
   readonly remote: RemoteSettings | undefined;
   /** Where `/metrics` is served while the command runs (0: a free port), if anywhere. */
   readonly metricsPort: number | undefined;
+  /** The address it listens on (127.0.0.1 unless `--metrics-host` says). */
+  readonly metricsHost: string;
   /** The Pushgateway the run's metrics are pushed to when the command ends (http:// or https://), if any. */
   readonly metricsPush: string | undefined;
   /** How long the `/metrics` endpoint stays up after the run for a last scrape (see `metricsLinger.ts`). */
@@ -136,6 +140,7 @@ export function resolveRunOptions(raw: RawRunOptions, interactive: boolean, mode
         "--kill-grace and --redis cannot be used together: with --redis the tasks run on the workers, and a stopped task's grace is theirs (rxdag worker --kill-grace MS)",
     });
   const metricsPort = checkMetricsPort(raw.metricsPort, problems);
+  const metricsHost = checkMetricsHost(raw.metricsHost, raw.metricsPort, problems);
   const metricsPush = checkMetricsPush(raw.metricsPush, problems);
   const metricsLingerMs = checkMetricsLinger(raw.metricsLinger, raw.metricsPort, problems);
   if (problems.length > 0) throw new InvalidInputError(problems);
@@ -154,6 +159,7 @@ export function resolveRunOptions(raw: RawRunOptions, interactive: boolean, mode
     history: raw.history !== false,
     remote,
     metricsPort,
+    metricsHost: metricsHost ?? DEFAULT_METRICS_HOST,
     metricsPush,
     metricsLingerMs: metricsLingerMs ?? DEFAULT_METRICS_LINGER_MS,
     logsDir: raw.logs,

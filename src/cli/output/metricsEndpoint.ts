@@ -10,6 +10,7 @@
  * It does not decide when the endpoint closes, lingers for a last scrape or the push happens (the
  * command does, when it ends) nor what the metrics are (`rxdag/prometheus` does).
  */
+import { isIP } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Observable } from 'rxjs';
 import type { DagEvent } from '../../index';
@@ -22,6 +23,8 @@ import { pushMetrics } from './metricsPush';
 export interface RunMetricsOptions {
   /** `--metrics-port`: where `/metrics` is served (0: a free port), if anywhere. */
   readonly port: number | undefined;
+  /** `--metrics-host`: the address it listens on. @default {@link DEFAULT_METRICS_HOST} */
+  readonly host?: string | undefined;
   /** `--metrics-push`: the Pushgateway the metrics go to when the command ends, if any. */
   readonly pushUrl: string | undefined;
   /** `--metrics-linger`: how long {@link RunMetrics.linger} waits for a last scrape (default: none). */
@@ -74,8 +77,26 @@ function noPromClient(flags: readonly string[]): string {
   return `${flags.join(' and ')} ${flags.length === 1 ? 'needs' : 'need'} the prom-client package, which is not installed: ${installCommand(['prom-client'])}`;
 }
 
-/** The address the endpoint listens on: this machine only (a Prometheus elsewhere needs a proxy). */
-const HOST = '127.0.0.1';
+/** The address the endpoint listens on unless `--metrics-host` says: this machine only. */
+export const DEFAULT_METRICS_HOST = '127.0.0.1';
+
+/**
+ * The address `--metrics-host` names (an IP address: `0.0.0.0` for every IPv4 interface, `::`
+ * for every interface), {@link DEFAULT_METRICS_HOST} when absent, or undefined when wrong (a
+ * problem added: also when given without `--metrics-port`, which it would change nothing of).
+ */
+export function checkMetricsHost(value: string | undefined, metricsPort: string | undefined, problems: Problem[]): string | undefined {
+  if (value === undefined) return DEFAULT_METRICS_HOST;
+  if (metricsPort === undefined) {
+    problems.push({ message: '--metrics-host needs --metrics-port: it says where /metrics listens' });
+    return undefined;
+  }
+  if (isIP(value) !== 0) return value;
+  problems.push({
+    message: `--metrics-host must be an IP address to listen on, such as 127.0.0.1 (this machine only) or 0.0.0.0 (every IPv4 interface) (got ${JSON.stringify(value)})`,
+  });
+  return undefined;
+}
 
 /**
  * The port `--metrics-port` names, or undefined when the flag is absent or wrong (then a
@@ -91,14 +112,14 @@ export function checkMetricsPort(value: string | undefined, problems: Problem[])
 
 /**
  * Counts the run on `events$` into a registry of its own; with a `port`, serves it on that port
- * (0: a free one) of 127.0.0.1 and prints `rxdag: metrics at URL` on `stderr`; with a `pushUrl`,
+ * (0: a free one) of `host` (127.0.0.1 by default) and prints `rxdag: metrics at URL` on `stderr`; with a `pushUrl`,
  * makes `push` ready for the command's end. Undefined when neither is given (nothing is loaded).
  * Throws `InvalidInputError` when the port cannot be had or prom-client is not installed;
  * nothing is left open then. `load` is for tests: the default loads the modules from this package.
  */
 export async function openRunMetrics(
   events$: Observable<DagEvent>,
-  { port, pushUrl, until, lingerMs = 0 }: RunMetricsOptions,
+  { port, host = DEFAULT_METRICS_HOST, pushUrl, until, lingerMs = 0 }: RunMetricsOptions,
   stderr: { write(text: string): unknown },
   load: () => PrometheusModules = loadPrometheus,
 ): Promise<RunMetrics | undefined> {
@@ -112,9 +133,9 @@ export async function openRunMetrics(
   const server =
     port === undefined
       ? undefined
-      : await prometheus.serveMetrics({ registry: withProcessMetrics(promClient, registry), port, host: HOST }).catch((error: unknown) => {
+      : await prometheus.serveMetrics({ registry: withProcessMetrics(promClient, registry), port, host }).catch((error: unknown) => {
           counting.unsubscribe();
-          throw new InvalidInputError([{ message: listenProblem(port, error) }]);
+          throw new InvalidInputError([{ message: listenProblem(port, error, host) }]);
         });
   if (server !== undefined) stderr.write(`rxdag: metrics at ${server.url}\n`);
   return {
@@ -176,14 +197,14 @@ function loadOrRefuse(load: () => PrometheusModules, flags: readonly string[]): 
  * Why a metrics endpoint could not listen on `port`, in one line: the words of `rxdag run`,
  * `resume` and `worker` alike.
  */
-export function listenProblem(port: number, error: unknown): string {
+export function listenProblem(port: number, error: unknown, host: string = DEFAULT_METRICS_HOST): string {
   const { code, message } = (error ?? {}) as NodeJS.ErrnoException;
   switch (code) {
     case 'EADDRINUSE':
-      return `--metrics-port ${port}: the port is in use on ${HOST} (choose another, or 0 for a free one)`;
+      return `--metrics-port ${port}: the port is in use on ${host} (choose another, or 0 for a free one)`;
     case 'EACCES':
       return `--metrics-port ${port}: no permission to listen on this port (ports below 1024 need privileges; choose another, or 0 for a free one)`;
     default:
-      return `--metrics-port ${port}: cannot listen on ${HOST}: ${code ?? message ?? String(error)}`;
+      return `--metrics-port ${port}: cannot listen on ${host}: ${code ?? message ?? String(error)}`;
   }
 }

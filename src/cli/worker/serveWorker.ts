@@ -59,7 +59,9 @@ async function serve(options: WorkerCommandOptions, io: CliIo, held: HeldStopSig
   // a task this worker has no room to start goes back to the queue soon: another worker may have room
   const { agents, groups } = builtinAgents(options.killGraceMs, { handBackAfterMs: HAND_BACK_AFTER_MS });
   const opened =
-    options.metricsPort === undefined ? { value: undefined } : await held.until(metricsOn(options.metricsPort, options.agents));
+    options.metricsPort === undefined
+      ? { value: undefined }
+      : await held.until(metricsOn(options.metricsPort, options.metricsHost, options.agents));
   if (opened === undefined) return stoppedEarly();
   const metrics = opened.value;
   let worker: RemoteWorker;
@@ -152,15 +154,15 @@ async function serve(options: WorkerCommandOptions, io: CliIo, held: HeldStopSig
 }
 
 /** The metrics endpoint; a port that cannot be had is invalid input. */
-async function metricsOn(port: number, agents: readonly string[]): Promise<WorkerMetrics> {
+async function metricsOn(port: number, host: string, agents: readonly string[]): Promise<WorkerMetrics> {
   try {
     const { startWorkerMetrics } = require('./workerMetrics') as typeof import('./workerMetrics');
-    return await startWorkerMetrics(port, agents);
+    return await startWorkerMetrics(port, agents, host);
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
     if (code === 'MODULE_NOT_FOUND' && /'prom-client'/.test(message)) {
       throw new InvalidInputError([{ message: NO_PROM_CLIENT }]);
     }
-    throw new InvalidInputError([{ message: listenProblem(port, error) }]);
+    throw new InvalidInputError([{ message: listenProblem(port, error, host) }]);
   }
 }

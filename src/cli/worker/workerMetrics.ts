@@ -20,6 +20,7 @@ import type { Agent, TaskContext } from '../../index';
 import { JOB_REFUSALS, type JobRefusal } from '../../bullmq/options';
 import { DEFAULT_BUCKETS } from '../../observe/rxdagMetrics';
 import { serveMetrics } from '../../observe/serveMetrics';
+import { DEFAULT_METRICS_HOST } from '../output/metricsEndpoint';
 
 /** How an attempt ended on this worker. */
 type WorkerAttemptOutcome = 'completed' | 'failed' | 'timed-out' | 'cancelled';
@@ -40,10 +41,10 @@ export interface WorkerMetrics {
 }
 
 /**
- * Serves the worker's metrics on `port` (0: a free one) of 127.0.0.1, with series of every
+ * Serves the worker's metrics on `port` (0: a free one) of `host` (127.0.0.1 by default), with series of every
  * agent in `agents` present from the start (at 0). Rejects when the port cannot be had.
  */
-export async function startWorkerMetrics(port: number, agents: readonly string[]): Promise<WorkerMetrics> {
+export async function startWorkerMetrics(port: number, agents: readonly string[], host = DEFAULT_METRICS_HOST): Promise<WorkerMetrics> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry }); // the process's own: CPU, memory, event loop, start time
   const attempts = new Counter({
@@ -79,7 +80,7 @@ export async function startWorkerMetrics(port: number, agents: readonly string[]
     running.set({ agent }, 0);
     for (const reason of JOB_REFUSALS) refusals.inc({ agent, reason }, 0);
   }
-  const server = await serveMetrics({ registry, port });
+  const server = await serveMetrics({ registry, port, host });
 
   const counted =
     (name: string, agent: Agent): Agent =>

@@ -8,7 +8,7 @@ import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
 import { characterCount, hasControlCharacters } from '../../dag/text';
 import { SHELL_AGENT } from '../agents/shellAgent';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
-import { checkMetricsPort } from '../output/metricsEndpoint';
+import { checkMetricsHost, checkMetricsPort, DEFAULT_METRICS_HOST } from '../output/metricsEndpoint';
 import { checkMetricsLinger, DEFAULT_METRICS_LINGER_MS } from '../output/metricsLinger';
 import { DEFAULT_KILL_GRACE_MS } from '../commands/runOptions';
 import { InvalidInputError, optionNumber, type Problem } from '../problems';
@@ -22,6 +22,7 @@ export interface RawWorkerOptions extends RawRemoteOptions {
   /** `--agents shell,sleep`. */
   readonly agents?: string;
   readonly metricsPort?: string;
+  readonly metricsHost?: string;
   readonly metricsLinger?: string;
   readonly name?: string;
 }
@@ -38,6 +39,8 @@ export interface WorkerCommandOptions {
   readonly agents: readonly string[];
   /** Where `/metrics` is served (0: a free port), if anywhere. */
   readonly metricsPort: number | undefined;
+  /** The address it listens on (127.0.0.1 unless `--metrics-host` says). */
+  readonly metricsHost: string;
   /** How long `/metrics` stays up after a graceful stop for a last scrape (see `metricsLinger.ts`). */
   readonly metricsLingerMs: number;
   /** How the worker names itself (results, `rxdag show`, its lines); `HOST:PID` when not given. */
@@ -80,6 +83,7 @@ export function resolveWorkerOptions(raw: RawWorkerOptions, env: NodeJS.ProcessE
   }
   const killGraceMs = integer('--kill-grace', raw.killGrace, 0, MAX_TIMER_MS, `a whole number of milliseconds from 0 to ${MAX_TIMER_MS}`);
   const metricsPort = checkMetricsPort(raw.metricsPort, problems);
+  const metricsHost = checkMetricsHost(raw.metricsHost, raw.metricsPort, problems);
   const metricsLingerMs = checkMetricsLinger(raw.metricsLinger, raw.metricsPort, problems);
   const name = workerName(raw.name, problems);
   const agents = agentList(raw.agents, problems);
@@ -97,6 +101,7 @@ export function resolveWorkerOptions(raw: RawWorkerOptions, env: NodeJS.ProcessE
     killGraceMs: killGraceMs ?? DEFAULT_KILL_GRACE_MS,
     agents,
     metricsPort,
+    metricsHost: metricsHost ?? DEFAULT_METRICS_HOST,
     metricsLingerMs: metricsLingerMs ?? DEFAULT_METRICS_LINGER_MS,
     name,
   };
