@@ -222,7 +222,10 @@ describe('the published package', () => {
         '-e',
         `try { require(${JSON.stringify(path.join(modules, 'rxdag', 'dist', 'postgres', 'index.js'))}) } catch (e) { console.log(e.message) }`,
       );
-    expect(loads(modules)).toContain('which is not installed: npm install -g pg (rxdag is installed globally)');
+    // its prefix named: one of `npm i -g --prefix DIR` finds nothing installed in npm's default prefix
+    expect(loads(modules)).toContain(
+      `which is not installed: npm install -g --prefix ${tmp.file('global-prefix')} pg (rxdag is installed globally there)`,
+    );
     // a project of its own in a folder named lib is no global install
     expect(loads(unpackedIn(tmp.file('work/lib/node_modules')))).toContain(
       "which is not installed: npm install pg (Cannot find module 'pg')",

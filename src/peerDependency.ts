@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { shellWord } from './dag/text';
 
 /**
  * Throws when any of `peers` (package name → its `require`, written out so that a bundler that
@@ -51,7 +52,9 @@ export function requirePeers(peers: Readonly<Record<string, () => unknown>>, ent
  */
 export function installCommand(packageNames: readonly string[]): string {
   const names = packageNames.join(' ');
-  if (isGlobalInstall()) return `npm install -g ${names} (rxdag is installed globally)`;
+  const prefix = globalPrefix();
+  // the prefix named: rxdag installed with `npm i -g --prefix DIR` finds nothing in npm's default one
+  if (prefix !== undefined) return `npm install -g --prefix ${shellWord(prefix)} ${names} (rxdag is installed globally there)`;
   if (isNpxCache()) return `npm install rxdag ${names}, then run that rxdag (npx runs one from its own cache, which has no ${names})`;
   return `npm install ${names}`;
 }
@@ -65,15 +68,17 @@ function packageRoot(): string | undefined {
 }
 
 /**
- * Whether this copy of rxdag lies in npm's global folder: `<prefix>/lib/node_modules/rxdag`, with
- * its command in `<prefix>/bin` (a project in a folder named `lib` has no such command there).
+ * The prefix of npm's global folder this copy of rxdag lies in (`<prefix>/lib/node_modules/rxdag`,
+ * with its command in `<prefix>/bin`; a project in a folder named `lib` has no such command
+ * there), or undefined when it is not installed globally.
  */
-function isGlobalInstall(): boolean {
+function globalPrefix(): string | undefined {
   const root = packageRoot();
-  if (root === undefined) return false;
+  if (root === undefined) return undefined;
   const modules = path.dirname(root);
-  if (path.basename(modules) !== 'node_modules' || path.basename(path.dirname(modules)) !== 'lib') return false;
-  return existsSync(path.join(path.dirname(path.dirname(modules)), 'bin', 'rxdag'));
+  if (path.basename(modules) !== 'node_modules' || path.basename(path.dirname(modules)) !== 'lib') return undefined;
+  const prefix = path.dirname(path.dirname(modules));
+  return existsSync(path.join(prefix, 'bin', 'rxdag')) ? prefix : undefined;
 }
 
 /** Whether npx runs this copy of rxdag from its cache (`…/_npx/<hash>/node_modules/rxdag`). */

@@ -1,7 +1,8 @@
 /**
  * How names and values are written into messages: quoted and cut to a readable length, control
  * characters escaped (a message must never move a terminal's cursor, colour it or break a line),
- * values described after "got", and the closest known name suggested for a misspelt one.
+ * values described after "got", the closest known name suggested for a misspelt one, and a value
+ * quoted as one word of a shell command to paste.
  * Formatting only: whether a value is valid is decided by the schemas and checks that call these.
  */
 
@@ -239,4 +240,25 @@ function editDistance(a: string, b: string): number {
 export function headOf(text: string, length: number): string {
   const head = text.slice(0, length);
   return /[\uD800-\uDBFF]$/.test(head) && /^[\uDC00-\uDFFF]/.test(text.slice(length)) ? head.slice(0, -1) : head;
+}
+
+/**
+ * `text` as one word of a shell command line: as it is when it is safe, else single-quoted; a
+ * word holding a control character (a line feed in a folder's name) in `$'…'`, with each such
+ * character escaped, so that the line prints as one line and pastes as it was (bash, zsh, ksh).
+ */
+export function shellWord(text: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(text)) return text;
+  if (!hasControlCharacters(text)) return `'${text.replace(/'/g, `'\\''`)}'`;
+  return `$'${replaceControls(
+    text.replace(/[\\']/g, (char) => `\\${char}`),
+    controlEscape,
+  )}'`;
+}
+
+/** One control character as `$'…'` writes it: `\n`, `\t`, `\x1b`, `\u2028`. */
+function controlEscape(char: string): string {
+  const named: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r' };
+  const code = char.charCodeAt(0);
+  return named[char] ?? (code < 0x80 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
 }
