@@ -99,6 +99,23 @@ async function resumeOutcome(dir: string, runId: string): Promise<{ error?: unkn
   );
 }
 
+/**
+ * `work` run in the working directory `dir`, reached the way `$PWD` says (`shellsWay`; undefined:
+ * unset, as a launcher leaves it), both put back after.
+ */
+async function inFolder<T>(dir: string, shellsWay: string | undefined, work: () => Promise<T>): Promise<T> {
+  const [cwd, pwd] = [process.cwd(), process.env.PWD];
+  const setPwd = (value: string | undefined) => (value === undefined ? delete process.env.PWD : (process.env.PWD = value));
+  process.chdir(dir);
+  setPwd(shellsWay);
+  try {
+    return await work();
+  } finally {
+    process.chdir(cwd);
+    setPwd(pwd);
+  }
+}
+
 describe('fileJournal', () => {
   it("should make the store's own folder for its user only, and leave a folder that exists as it is", () => {
     const parent = freshDir();
@@ -241,31 +258,17 @@ describe('fileJournal', () => {
       );
       expect(through.events).toEqual([]);
       // … and as the store of a working directory the shell reached through the link (`cd /tmp/x/.rxdag`)
-      const [cwd, pwd] = [process.cwd(), process.env.PWD];
-      process.chdir(path.join(planted, '.rxdag'));
-      process.env.PWD = path.join(planted, '.rxdag');
-      try {
-        expect((await resumeOutcome('.', 'linked')).error).toMatchObject({ reason: 'untrusted' });
-      } finally {
-        process.chdir(cwd);
-        process.env.PWD = pwd;
-      }
+      const viaLink = path.join(planted, '.rxdag');
+      expect((await inFolder(viaLink, viaLink, () => resumeOutcome('.', 'linked'))).error).toMatchObject({ reason: 'untrusted' });
       // … and `..` of a folder of theirs the shell reached through a link in /tmp: where the system goes, by that link
       const sub = path.join(theirs, 'sub');
       fs.mkdirSync(sub);
       if (own === 0) fs.chownSync(sub, other, other);
       fs.symlinkSync(sub, path.join(planted, 'sub'));
       if (own === 0) fs.lchownSync(path.join(planted, 'sub'), other, other);
-      process.chdir(path.join(planted, 'sub'));
-      process.env.PWD = path.join(planted, 'sub');
-      try {
-        const up = await resumeOutcome('..', 'linked');
-        expect(up.error).toMatchObject({ reason: 'untrusted' });
-        expect((up.error as Error).message).toContain(`any user could have put in ${fs.realpathSync(os.tmpdir())}`);
-      } finally {
-        process.chdir(cwd);
-        process.env.PWD = pwd;
-      }
+      const up = await inFolder(path.join(planted, 'sub'), path.join(planted, 'sub'), () => resumeOutcome('..', 'linked'));
+      expect(up.error).toMatchObject({ reason: 'untrusted' });
+      expect((up.error as Error).message).toContain(`any user could have put in ${fs.realpathSync(os.tmpdir())}`);
       // … and through a chain of links the system follows, whose walk with the store's own link is one too many
       const chain = Array.from({ length: 40 }, (_, i) => path.join(planted, `l${i}`));
       for (const [i, link] of chain.entries()) {
@@ -274,16 +277,9 @@ describe('fileJournal', () => {
       }
       fs.symlinkSync(theirs, path.join(theirs, 'again'));
       if (own === 0) fs.lchownSync(path.join(theirs, 'again'), other, other);
-      process.chdir(chain[0]!);
-      process.env.PWD = chain[0]!;
-      try {
-        const looped = await resumeOutcome('again', 'linked');
-        expect(looped.error).toMatchObject({ reason: 'untrusted' });
-        expect((looped.error as Error).message).toContain(`any user could have put in ${fs.realpathSync(os.tmpdir())}`);
-      } finally {
-        process.chdir(cwd);
-        process.env.PWD = pwd;
-      }
+      const looped = await inFolder(chain[0]!, chain[0]!, () => resumeOutcome('again', 'linked'));
+      expect(looped.error).toMatchObject({ reason: 'untrusted' });
+      expect((looped.error as Error).message).toContain(`any user could have put in ${fs.realpathSync(os.tmpdir())}`);
       // named where it is, it is their store
       expect((await resumeOutcome(theirs, 'linked')).error).toBeUndefined();
     } finally {
@@ -300,20 +296,9 @@ describe('fileJournal', () => {
     const file = written(theirs, 'unseen');
     if (own === 0) for (const entry of [theirs, file]) fs.chownSync(entry, other, other);
     else jest.spyOn(process, 'getuid').mockReturnValue(other);
-    const [cwd, pwd] = [process.cwd(), process.env.PWD];
-    const resumedWith = async (shellsWay: string | undefined) => {
-      process.chdir(theirs);
-      if (shellsWay === undefined) delete process.env.PWD;
-      else process.env.PWD = shellsWay;
-      try {
-        return await resumeOutcome('.', 'unseen');
-      } finally {
-        process.chdir(cwd);
-        process.env.PWD = pwd;
-      }
-    };
+    const resumedWith = (shellsWay: string | undefined) => inFolder(theirs, shellsWay, () => resumeOutcome('.', 'unseen'));
     try {
-      for (const shellsWay of [undefined, cwd, 'relative/path']) {
+      for (const shellsWay of [undefined, process.cwd(), 'relative/path']) {
         const refused = await resumedWith(shellsWay);
         expect(refused.error).toMatchObject({ reason: 'untrusted', runId: 'unseen' });
         expect((refused.error as Error).message).toContain(
@@ -327,14 +312,7 @@ describe('fileJournal', () => {
       // named by its whole path, it is judged as written, whatever the way into the working directory
       const whole = written(theirs, 'whole');
       if (own === 0) fs.chownSync(whole, other, other);
-      process.chdir(theirs);
-      delete process.env.PWD;
-      try {
-        expect((await resumeOutcome(theirs, 'whole')).error).toBeUndefined();
-      } finally {
-        process.chdir(cwd);
-        process.env.PWD = pwd;
-      }
+      expect((await inFolder(theirs, undefined, () => resumeOutcome(theirs, 'whole'))).error).toBeUndefined();
     } finally {
       jest.restoreAllMocks();
     }
@@ -346,13 +324,9 @@ describe('fileJournal', () => {
       fs.chownSync(team, other, 0);
       fs.chownSync(teamFile, other, 0);
     } else jest.spyOn(process, 'getuid').mockReturnValue(other);
-    process.chdir(team);
-    delete process.env.PWD;
     try {
-      expect((await resumeOutcome('.', 'team')).error).toBeUndefined();
+      expect((await inFolder(team, undefined, () => resumeOutcome('.', 'team'))).error).toBeUndefined();
     } finally {
-      process.chdir(cwd);
-      process.env.PWD = pwd;
       jest.restoreAllMocks();
     }
   });

@@ -23,14 +23,19 @@ describe('inputs of a journaled run', () => {
     ],
   });
 
-  it('should refuse inputs JSON would change, naming each task and value, and write and run nothing', () => {
+  /** What a journaled run of `refused` threw, and the inputs its agent was handed. */
+  const journaledRun = (refused: typeof dag): { error: unknown; seen: unknown[] } => {
     const seen: unknown[] = [];
-    let error: unknown;
     try {
-      runDag(dag, { agents: { fn: ({ input }) => seen.push(input) }, journal: fileJournal(dir) });
-    } catch (caught) {
-      error = caught;
+      runDag(refused, { agents: { fn: ({ input }) => seen.push(input) }, journal: fileJournal(dir) });
+      return { error: undefined, seen };
+    } catch (error) {
+      return { error, seen };
     }
+  };
+
+  it('should refuse inputs JSON would change, naming each task and value, and write and run nothing', () => {
+    const { error, seen } = journaledRun(dag);
     expect(error).toBeInstanceOf(DagValidationError);
     expect((error as DagValidationError).issues.map((issue) => [issue.path, issue.message])).toEqual([
       [
@@ -47,13 +52,7 @@ describe('inputs of a journaled run', () => {
     // 100 Mi characters of é: 200 MiB of UTF-8 a task, three of them more than a line a journal reads back
     const text = 'é'.repeat(100 * 1024 * 1024);
     const big = defineDag({ id: 'big', tasks: ['a', 'b', 'c'].map((id) => ({ id, agent: 'fn', input: { text } })) });
-    const seen: unknown[] = [];
-    let error: unknown;
-    try {
-      runDag(big, { agents: { fn: ({ input }) => seen.push(input) }, journal: fileJournal(dir) });
-    } catch (caught) {
-      error = caught;
-    }
+    const { error, seen } = journaledRun(big);
     expect(error).toBeInstanceOf(DagValidationError);
     expect((error as DagValidationError).issues.map((issue) => [issue.path, issue.message])).toEqual([
       [
