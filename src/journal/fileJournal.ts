@@ -77,7 +77,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
     throw new TypeError(`rxdag: fileJournal \`sync\` must be 'fsync' or 'none' (got ${String(sync)})`);
   if (typeof dir !== 'string' || dir.length === 0) throw new TypeError('rxdag: fileJournal needs a folder path');
   const root = path.resolve(dir);
-  const way = storeWayOf(dir); // a resume judges the way into the working directory of now
+  const way = storeWayOf(dir); // a relative store is reached from the working directory of this call
   const files = (runId: string) => {
     const base = path.join(root, fileNameOf(runId));
     return { journal: `${base}.jsonl`, lock: `${base}.lock`, torn: `${base}.jsonl.torn` };

@@ -96,7 +96,7 @@ export class Limit {
   pause(until: number, from: number): void {
     // the pause there is, set before the clock went back, measured from the new clock first
     // (only the pause: a resumed run's replayed pauses come after its recorded starts)
-    if (from < this.pausedFrom) [this.pausedUntil, this.pausedFrom] = [from + (this.pausedUntil - this.pausedFrom), from];
+    this.fitPause(from);
     if (until <= this.pausedUntil) return;
     this.pausedUntil = until;
     this.pausedFrom = from;
@@ -104,7 +104,7 @@ export class Limit {
 
   /** What was recorded after `now` (the clock was set back since) taken as recorded at `now`. */
   private fitClock(now: number): void {
-    if (now < this.pausedFrom) [this.pausedUntil, this.pausedFrom] = [now + (this.pausedUntil - this.pausedFrom), now];
+    this.fitPause(now);
     let k = this.startedAt.length;
     if (k === this.head || this.startedAt[k - 1]! <= now) return;
     let units = 0;
@@ -113,6 +113,11 @@ export class Limit {
     this.startedUnits.length = k;
     this.startedAt.push(now);
     this.startedUnits.push(units);
+  }
+
+  /** The pause asked for after `now` (the clock was set back since) taken as asked for at `now`, as long as it was. */
+  private fitPause(now: number): void {
+    if (now < this.pausedFrom) [this.pausedUntil, this.pausedFrom] = [now + (this.pausedUntil - this.pausedFrom), now];
   }
 
   /** When the rate window alone has room for `units`. */

@@ -12,9 +12,9 @@
  * for the report and the task logs. It does not count the metrics nor load prom-client
  * (`metricsEndpoint.ts` does), and it pushes nothing for a command that ran nothing.
  */
+import { parse as legacyParse } from 'node:url';
 import type { Registry } from 'prom-client';
 import { escapeControls } from '../../dag/text';
-import { parse as legacyParse } from 'node:url';
 import { withoutPassword } from '../../urlCredentials';
 import { ExitCode } from '../exitCodes';
 import type { Problem } from '../problems';
