@@ -77,8 +77,8 @@ const LINE_WRAP_ON = '\x1b[?7h';
 const LINE_WRAP_OFF = '\x1b[?7l';
 
 /** Shows the cursor and turns the terminal's line wrapping on; hides it and turns it off. */
-const TERMINAL_BACK = '\x1b[?25h\x1b[?7h';
-const TERMINAL_TAKEN = '\x1b[?25l\x1b[?7l';
+const TERMINAL_BACK = `\x1b[?25h${LINE_WRAP_ON}`;
+const TERMINAL_TAKEN = `\x1b[?25l${LINE_WRAP_OFF}`;
 
 /** The streams whose bar is drawn now, and whether it is (a bar appears at the run's first event). */
 const drawnOn = new Map<ProgressStream, () => boolean>();
