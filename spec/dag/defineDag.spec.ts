@@ -258,6 +258,28 @@ describe('defineDag', () => {
     ]);
   });
 
+  it('should say a dependency’s problem at its own place in deps when an entry before it is not a string', () => {
+    const issues = issuesOf({
+      id: 'places',
+      tasks: [
+        { id: 'a', agent: 'x' },
+        { id: 'b', agent: 'x', deps: [123, null, 'a', 'zz'] },
+        { id: 'c', agent: 'x', deps: [7, 'c'] },
+        { id: 'a', agent: 'x', deps: [false, 'ghost'] },
+      ],
+    });
+    expect(issues.map((i) => [i.code, i.path.join('.')])).toEqual([
+      ['invalid-value', 'tasks.1.deps.0'],
+      ['invalid-value', 'tasks.1.deps.1'],
+      ['invalid-value', 'tasks.2.deps.0'],
+      ['invalid-value', 'tasks.3.deps.0'],
+      ['duplicate-id', 'tasks.3.id'],
+      ['unknown-dependency', 'tasks.1.deps.3'],
+      ['self-dependency', 'tasks.2.deps.1'],
+      ['unknown-dependency', 'tasks.3.deps.1'],
+    ]);
+  });
+
   it('should name the task a misspelt dependency most likely meant, and none when nothing is close', () => {
     const issues = issuesOf({
       id: 'mono',

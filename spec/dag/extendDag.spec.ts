@@ -146,6 +146,14 @@ describe('extendDag', () => {
     expect(withGhosts[2]).toBe(selfOnly[0]!.replace('deps[0]', 'deps[2]'));
   });
 
+  it('should say a spawned dependency’s problem at its own place when an entry before it is not a string', () => {
+    const specs = [{ id: 's', agent: 'x', deps: [1, 'zz'] }] as unknown as TaskSpec[];
+    expect(issuesOf(() => extendDag(dag, 0, specs, completed))).toEqual([
+      expect.stringMatching(/^spawn\[0\]\.deps\[0\]: expected a task id/),
+      'spawn[0].deps[1]: spawned task "s" depends on "zz", which is not a task of this run',
+    ]);
+  });
+
   it('should name the unknown agents of a spawn whose tasks make no DAG (a cycle)', () => {
     expect(
       issuesOf(() =>

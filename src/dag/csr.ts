@@ -7,7 +7,7 @@
 import { type DagIssue, quoted } from './errors';
 import { closestName, didYouMean } from './text';
 import type { IdIndex } from './idIndex';
-import type { RejectedTask } from './validateTasks';
+import type { ListedDeps, RejectedTask } from './validateTasks';
 
 /** A directed graph in compressed sparse row form: node `i`'s successors are `targets[start[i] .. start[i+1])`. */
 export interface CsrGraph {
@@ -18,7 +18,7 @@ export interface CsrGraph {
 /** Edges from each task to its known dependencies; unknown and self dependencies become issues. */
 export function buildDepsGraph(
   ids: readonly string[],
-  depsOf: (task: number) => readonly string[],
+  depsOf: (task: number) => ListedDeps,
   indexById: IdIndex,
   specIndexOf: Int32Array,
   issues: DagIssue[],
@@ -39,7 +39,8 @@ export function buildDepsGraph(
     // a repeated dependency counts once: short lists are scanned, long ones use a set
     const seen = deps.length > 16 ? new Set<number>() : undefined;
     for (let d = 0; d < deps.length; d++) {
-      const depId = deps[d]!;
+      const depId = deps[d];
+      if (depId === undefined) continue; // not a string: said by the schema
       const dep = indexById.get(depId);
       if (dep === undefined) {
         const meant = suggestions++ < MAX_SUGGESTIONS && n <= MAX_IDS_SEARCHED ? closestName(String(depId), ids) : undefined;
@@ -63,6 +64,7 @@ export function buildDepsGraph(
 export function rejectedDepIssues(rejected: readonly RejectedTask[], indexById: IdIndex, issues: DagIssue[]): void {
   for (const { specIndex, id, deps } of rejected) {
     deps.forEach((depId, d) => {
+      if (depId === undefined) return; // not a string: said by the schema
       if (depId === id) issues.push(selfDependency(id, specIndex, d));
       else if (indexById.get(depId) === undefined) issues.push(unknownDependency(id, depId, specIndex, d));
     });

@@ -13,6 +13,7 @@ import { noAgentIssues, zodIssues } from './issues';
 import { type DagSpec, idLengthFits, type TaskSpec, taskSpecSchema } from './schema';
 import { escapeControls } from './text';
 import { type AgentsOfTasks, unknownAgentIssues } from './unknownAgents';
+import { type ListedDeps, listedDeps } from './validateTasks';
 
 /**
  * A DAG grown by tasks an agent spawned: a pure function, so the reducer can replay a
@@ -226,12 +227,13 @@ function spawnIssues(
     }
     const firstOfId = !newIds.has(task.id) && dag.taskIndex(task.id) === undefined;
     if (!newIds.has(task.id)) newIds.set(task.id, i);
-    const onSiblings = (task.deps ?? []).some((depId) => dag.taskIndex(depId) === undefined);
+    const onSiblings = (task.deps ?? []).some((depId) => depId !== undefined && dag.taskIndex(depId) === undefined);
     if ((spec as { when?: unknown }).when === 'any-failed' && !onSiblings) {
       const message = `spawned task ${quoted(task.id)} has \`when: any-failed\` but depends on no task spawned with it: what it depends on has completed (its spawner too), so none can fail and it could never run`;
       issues.push({ path: ['spawn', i, 'when'], code: 'invalid-value', message });
     }
     for (const [d, depId] of (task.deps ?? []).entries()) {
+      if (depId === undefined) continue; // not a string: said by the schema
       const existing = dag.taskIndex(depId);
       if (existing === undefined && !siblingIds.has(depId)) {
         issues.push({
@@ -255,11 +257,11 @@ function spawnIssues(
 }
 
 /** The id, string deps, agent and input of a spawned task that failed its schema, when its id is a usable string. */
-function usableFields(spec: unknown): { id: string; deps: string[]; agent?: string; input?: unknown } | undefined {
+function usableFields(spec: unknown): { id: string; deps: ListedDeps; agent?: string; input?: unknown } | undefined {
   if (typeof spec !== 'object' || spec === null) return undefined;
   const { id, deps, agent, input } = spec as Record<string, unknown>;
   if (typeof id !== 'string' || id.length === 0 || !idLengthFits(id)) return undefined;
-  const strings = Array.isArray(deps) ? deps.filter((d): d is string => typeof d === 'string') : [];
+  const strings = listedDeps(deps);
   // an agent given, even an invalid one (already reported), is not also "no agent"
   return { id, deps: strings, input, ...(agent === undefined ? {} : { agent: typeof agent === 'string' ? agent : '' }) };
 }

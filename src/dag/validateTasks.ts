@@ -19,7 +19,7 @@ export interface ValidatedTasks {
   /** Position in `spec.tasks` of each accepted task, for issue paths. */
   readonly specIndexOf: Int32Array;
   /** The dependency ids an accepted task lists, as given (not yet checked against the DAG). */
-  readonly depsOf: (task: number) => readonly string[];
+  readonly depsOf: (task: number) => ListedDeps;
   /** Tasks left out for a duplicate id, with the deps they list: those are still checked. */
   readonly duplicates: readonly RejectedTask[];
 }
@@ -28,8 +28,14 @@ export interface ValidatedTasks {
 export interface RejectedTask {
   readonly specIndex: number;
   readonly id: string;
-  readonly deps: readonly string[];
+  readonly deps: ListedDeps;
 }
+
+/**
+ * A task's deps as listed, `undefined` standing for an entry that is not a string (reported
+ * already): each keeps its place, so a problem of a later entry is said at that entry.
+ */
+export type ListedDeps = readonly (string | undefined)[];
 
 /**
  * Checks and stores every task of `rawTasks`, pushing what is wrong to `issues` in spec order.
@@ -42,7 +48,7 @@ export function validateTasks(rawTasks: readonly unknown[], defaults: TaskDefaul
   const indexById = new IdIndex(columns.ids, rawTasks.length);
   const specIndexOf = new Int32Array(rawTasks.length);
   // deps kept only for accepted tasks that failed zod; valid tasks' deps are re-read from the spec
-  const fallbackDeps = new Map<number, readonly string[]>();
+  const fallbackDeps = new Map<number, ListedDeps>();
   const duplicates: RejectedTask[] = [];
   for (let i = 0; i < rawTasks.length; i++) {
     const raw = rawTasks[i];
@@ -61,7 +67,7 @@ export function validateTasks(rawTasks: readonly unknown[], defaults: TaskDefaul
     const agent = t.agent ?? defaults?.agent;
     if (agent === undefined) issues.push(...noAgentIssues(['tasks', i, 'agent'], t.id, raw));
     // read as written: a task whose other fields are invalid still gets this problem said
-    if ((raw as { when?: unknown }).when === 'any-failed' && (t.deps === undefined || t.deps.length === 0)) {
+    if ((raw as { when?: unknown }).when === 'any-failed' && (t.deps ?? NO_DEPS).every((depId) => depId === undefined)) {
       const message = `task ${quoted(t.id)} has \`when: any-failed\` but no dependencies: none can fail, so it could never run`;
       issues.push({ path: ['tasks', i, 'when'], code: 'invalid-value', message });
     }
@@ -87,28 +93,33 @@ export function validateTasks(rawTasks: readonly unknown[], defaults: TaskDefaul
   columns.trim();
 
   // the caller's deps arrays, not zod's copies: those would survive until the graph is built and double peak memory
-  const depsOf = (task: number): readonly string[] =>
+  const depsOf = (task: number): ListedDeps =>
     (fallbackDeps.size > 0 ? fallbackDeps.get(task) : undefined) ??
     (rawTasks[specIndexOf[task]!] as { deps?: readonly string[] }).deps ??
     NO_DEPS;
   return { columns, indexById, specIndexOf, depsOf, duplicates };
 }
 
-const NO_DEPS: readonly string[] = Object.freeze([]);
+const NO_DEPS: ListedDeps = Object.freeze([]);
 /** What a task that {@link isPlainTask} accepted counts as: parsed, and read as it is. */
 const PLAIN = { success: true, data: undefined } as const;
 
 /**
- * The id and string deps of a task that failed validation, when they are usable. An agent it
+ * The id and deps (strings in their places) of a task that failed validation, when its id is usable. An agent it
  * gives, even an invalid one (already reported), stands in as an empty name, so only a task that
  * gives none is also told it names no agent.
  */
-function usableIdAndDeps(raw: unknown): ({ id: string; deps: string[] } & Partial<Omit<TaskSpec, 'id' | 'deps'>>) | undefined {
+function usableIdAndDeps(raw: unknown): ({ id: string; deps: ListedDeps } & Partial<Omit<TaskSpec, 'id' | 'deps'>>) | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const { id, deps, agent } = raw as { id?: unknown; deps?: unknown; agent?: unknown };
   if (typeof id !== 'string' || id.length === 0 || !idLengthFits(id)) return undefined;
-  const strings = Array.isArray(deps) ? deps.filter((d): d is string => typeof d === 'string') : [];
+  const strings = listedDeps(deps);
   // an agent named as an id may be reported unknown with the task's other problems; an invalid one is reported already
   const named = typeof agent === 'string' && idSchema.safeParse(agent).success ? agent : '';
   return { id, deps: strings, ...(agent === undefined ? {} : { agent: named }) };
+}
+
+/** `deps` of a task that failed validation as {@link ListedDeps}: none when it is not a list. */
+export function listedDeps(deps: unknown): ListedDeps {
+  return Array.isArray(deps) ? deps.map((depId: unknown) => (typeof depId === 'string' ? depId : undefined)) : NO_DEPS;
 }
