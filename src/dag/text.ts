@@ -185,9 +185,20 @@ const INVISIBLE = /\p{Cf}/gu;
 const SPACES = /[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/gu;
 
 /** `text` with the characters that do not show as what they are escaped (`\u{200b}`, `\u{a0}`). */
-function visibly(text: string): string {
+export function visibly(text: string): string {
   return text.replace(INVISIBLE, codePointEscape).replace(SPACES, codePointEscape);
 }
+
+/**
+ * The first character of `text` that shows as a space but is not U+0020, named by its code point
+ * (`U+00A0`, the no-break space of text copied from a web page or a chat); undefined for none.
+ */
+export function oddSpaceIn(text: string): string | undefined {
+  const char = ODD_SPACE.exec(text)?.[0];
+  return char === undefined ? undefined : `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+const ODD_SPACE = new RegExp(SPACES.source, 'u');
 
 function codePointEscape(char: string): string {
   return `\\u{${char.codePointAt(0)!.toString(16)}}`;

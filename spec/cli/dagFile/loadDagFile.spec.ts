@@ -363,6 +363,13 @@ describe('loadDagFile', () => {
     ]);
   });
 
+  it('should escape the no-break spaces of pasted text in an unknown field, and name the field meant', () => {
+    const file = writeText(tmp.file('nbsp.yaml'), 'id: x\ntasks:\n  - id: a\n    r\u00a0un: echo a\n');
+    expect(problemsOf(file)).toEqual([
+      `${file}:4:5: tasks[0]: unknown field "r\\u{a0}un" (did you mean "run"? it holds U+00A0, a space that is not the plain one, as text copied from a web page or a chat often has, and the file reads it as part of the name, not as indentation or spacing)`,
+    ]);
+  });
+
   it('should say that rxdag does not expand ~ or variables in a cwd that is not there', () => {
     const file = writeText(
       tmp.file('home.yaml'),

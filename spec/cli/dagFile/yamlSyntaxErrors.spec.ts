@@ -40,6 +40,14 @@ describe('parseYaml (syntax errors)', () => {
     ]);
   });
 
+  it('should name a no-break space on the line of an error, which YAML reads as a letter', () => {
+    expect(errorsOf('id: d', 'tasks:', '  - id: a', '    run:\u00a0echo a')).toEqual([
+      '4:5: YAML syntax error: Implicit map keys need to be followed by map values (the line holds U+00A0, a space that is not the plain one, as text copied from a web page or a chat often has, which YAML reads as a letter: write a plain space)',
+    ]);
+    // a line of plain spaces is not told of them
+    expect(errorsOf('id: d', 'tasks:', '  - id: a', '    run: echo\u00a0a', '    run: echo b')[0]).not.toMatch(/U\+00A0/);
+  });
+
   it('should ask for a space after the dash of `-id:`', () => {
     expect(errorsOf('id: d', 'tasks:', '  -id: b', '    run: echo b')).toEqual([
       `3:3: ${NESTED} (\`-id\` needs a space after \`-\` to start a list entry: \`- id:\`)`,

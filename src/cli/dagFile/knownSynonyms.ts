@@ -12,7 +12,7 @@ import type { z } from 'zod';
 import type { DagIssue } from '../../dag/errors';
 import { attemptsFor, durationMs, fieldsAt, meantRule, type Misspelt, misspeltFields, retriesText, valueAt } from '../../dag/issues';
 import { dagHeadSchema, taskDefaultsSchema, taskSpecSchema } from '../../dag/schema';
-import { closestName, quoted, unknownFieldMessage } from '../../dag/text';
+import { closestName, oddSpaceIn, quoted, unknownFieldMessage, visibly } from '../../dag/text';
 import { dagFileSchema, fileDefaultsSchema, fileTaskSchema } from './fileSchema';
 
 /**
@@ -163,6 +163,8 @@ export function unknownField(field: string, known: readonly string[], value?: un
   if (/^-[A-Za-z]/.test(field)) {
     return `unknown field ${quoted(field)} (\`${field}\` needs a space after \`-\` to start a list entry: \`- ${field.slice(1)}:\`)`;
   }
+  const odd = oddSpaceIn(field);
+  if (odd !== undefined) return oddSpaceField(field, odd, known);
   const meant = synonymField(field, known);
   if (meant !== undefined) return unknownFieldMeaning(field, meant, value);
   const name = field.toLowerCase();
@@ -172,6 +174,17 @@ export function unknownField(field: string, known: readonly string[], value?: un
       ? TASK_FIELDS_ELSEWHERE.get(name)?.(value)
       : undefined;
   return elsewhere === undefined ? unknownFieldMessage(field, known) : `unknown field ${quoted(field)} (${elsewhere})`;
+}
+
+/**
+ * An unknown field holding a space that is not U+0020 (`odd`), escaped: pasted text's no-break
+ * spaces are not indentation, so `\u{a0}\u{a0}run` is a key of the mapping above, named so.
+ */
+function oddSpaceField(field: string, odd: string, known: readonly string[]): string {
+  const plain = field.replace(/\s+/gu, ' ').trim();
+  const meant = known.includes(plain) ? plain : closestName(plain, known);
+  const named = meant === undefined ? '' : `did you mean ${quoted(meant)}? `;
+  return `unknown field ${quoted(visibly(field))} (${named}it holds ${odd}, a space that is not the plain one, as text copied from a web page or a chat often has, and the file reads it as part of the name, not as indentation or spacing)`;
 }
 
 /**

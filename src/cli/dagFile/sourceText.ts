@@ -21,7 +21,7 @@ import { jsonPositions, repeatedJsonKey } from './jsonPositions';
 import { findJsonSyntaxError, MAX_NESTING } from './jsonSyntax';
 import { plainYamlPositions, readPlainYaml } from './plainYaml';
 import { changedKeys } from './textAsWritten';
-import { readableYamlError, yamlSyntaxProblems } from './yamlSyntaxErrors';
+import { readableYamlError, SHARE_BY_DEFAULTS, yamlSyntaxProblems } from './yamlSyntaxErrors';
 import { valueErrorOffset } from './yamlValueErrors';
 import { tagProblems } from './yamlTags';
 
@@ -143,7 +143,7 @@ export function parseYaml(text: string, fileName: string): ParseResult {
   const bomb = aliasBombAt(doc);
   if (bomb !== undefined) {
     const at = lineCounter.linePos(bomb);
-    const message = `YAML error: the aliases expand to more than ${MAX_ALIASED_VALUES} values (each a copy of its anchor), the guard against alias bombs`;
+    const message = `YAML error: the aliases expand to more than ${MAX_ALIASED_VALUES} values (each a copy of its anchor), the guard against alias bombs: ${SHARE_BY_DEFAULTS}`;
     return { ok: false, problems: [{ file: fileName, ...lineAndColumn(at), message }] };
   }
   // the document is dropped here: positions read the text again if a problem needs one

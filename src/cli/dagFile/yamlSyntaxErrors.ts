@@ -7,6 +7,7 @@
  * twice is said once. It finds no errors itself: the library does.
  */
 import type { LineCounter, YAMLError } from 'yaml';
+import { oddSpaceIn } from '../../dag/text';
 import type { Problem } from '../problems';
 import { MAX_NESTING } from './jsonSyntax';
 
@@ -32,7 +33,7 @@ export function yamlSyntaxProblems(errors: readonly YAMLError[], text: string, l
   const saidAt = new Set<number>();
   for (const error of errors) {
     if (error.code === 'MULTILINE_IMPLICIT_KEY' && explained.has(error.pos[0])) continue;
-    const worded = wordedError(error, text);
+    const worded = withOddSpace(wordedError(error, text), text, error.pos[0]);
     if (saidAt.has(worded.offset)) continue;
     // a reader out of stack says so at each level it unwinds: once is enough
     if (worded.message === NESTED_TOO_DEEPLY && said.some((earlier) => earlier.message === NESTED_TOO_DEEPLY)) continue;
@@ -65,10 +66,16 @@ const NESTED_TOO_DEEPLY = `nested too deeply to read (keep nesting under ${YAML_
 export function readableYamlError(message: string): string {
   if (/Maximum call stack/.test(message)) return NESTED_TOO_DEEPLY;
   if (/^Excessive alias count/.test(message)) {
-    return 'the aliases expand past 100 uses of anchors (each counting the aliases inside it), the guard against alias bombs';
+    return `the aliases expand past 100 uses of anchors (each counting the aliases inside it), the guard against alias bombs: ${SHARE_BY_DEFAULTS}`;
+  }
+  if (/^Merge sources must be/.test(message)) {
+    return `${message} (\`<<:\` takes the alias of a mapping anchored above it: \`<<: *base\` after \`&base\` on a mapping; check the alias's name and what its anchor holds)`;
   }
   return message;
 }
+
+/** What to do when a file's aliases are too many: the same fields for every task are what `defaults` is for. */
+export const SHARE_BY_DEFAULTS = 'share fields among many tasks with `defaults:` instead';
 
 /** An error's message and where it is said, and whether a hint says what is likely wrong. */
 interface Worded {
@@ -119,6 +126,17 @@ function wordedError(error: YAMLError, text: string): Worded {
     }
   }
   return plain;
+}
+
+/**
+ * `worded` told, when no hint says what is wrong, that the line of the error holds a space YAML
+ * does not read as one (`run:\u{a0}echo`, the no-break space of pasted text).
+ */
+function withOddSpace(worded: Worded, text: string, at: number): Worded {
+  const odd = worded.hinted ? undefined : oddSpaceIn(lineAt(text, at).text);
+  if (odd === undefined) return worded;
+  const hint = `the line holds ${odd}, a space that is not the plain one, as text copied from a web page or a chat often has, which YAML reads as a letter: write a plain space`;
+  return { ...worded, message: `${worded.message} (${hint})`, hinted: true };
 }
 
 /** A line of the text: where it starts, and its text without its line feed. */
