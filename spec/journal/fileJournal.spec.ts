@@ -280,6 +280,15 @@ describe('fileJournal', () => {
       const looped = await inFolder(chain[0]!, chain[0]!, () => resumeOutcome('again', 'linked'));
       expect(looped.error).toMatchObject({ reason: 'untrusted' });
       expect((looped.error as Error).message).toContain(`any user could have put in ${fs.realpathSync(os.tmpdir())}`);
+      // … and through a link put in /tmp itself whose group is one of this user's: a link's mode lets its group write, and shares nothing
+      const inTmp = path.join(os.tmpdir(), `rxdag-spec-link-${process.pid}`);
+      fs.symlinkSync(theirs, inTmp);
+      try {
+        if (own === 0) fs.lchownSync(inTmp, other, process.getgroups()[0]!);
+        expect((await resumeOutcome(inTmp, 'linked')).error).toMatchObject({ reason: 'untrusted' });
+      } finally {
+        fs.unlinkSync(inTmp);
+      }
       // named where it is, it is their store
       expect((await resumeOutcome(theirs, 'linked')).error).toBeUndefined();
     } finally {

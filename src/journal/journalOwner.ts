@@ -140,11 +140,14 @@ function placeableIn(folder: string, entry: Stats): string | undefined {
   return keeps && ours(entry) ? undefined : folder;
 }
 
-/** Whether an entry is this user's to have made: theirs, root's, or writable by a group of theirs. */
+/**
+ * Whether an entry is this user's to have made: theirs, root's, or a folder or file writable by a
+ * group of theirs. A symlink's mode lets its group write whoever made it: only its owner counts.
+ */
 function ours(entry: Stats): boolean {
   const own = process.getuid?.();
   if (own === undefined || entry.uid === own || entry.uid === 0) return true;
-  return (entry.mode & 0o020) !== 0 && (process.getgroups?.() ?? []).includes(entry.gid);
+  return !entry.isSymbolicLink() && (entry.mode & 0o020) !== 0 && (process.getgroups?.() ?? []).includes(entry.gid);
 }
 
 /**
