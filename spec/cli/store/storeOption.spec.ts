@@ -194,6 +194,40 @@ describe('the --store option and RXDAG_STORE', () => {
           ' such as postgres://USER:PASSWORD@HOST:5432/DATABASE\n',
       });
     }
+    // a PostgreSQL URL with its quotes, after a variable's name, or with its colon mistyped: hidden, and what is likely wrong said
+    for (const [given, shown, hint] of [
+      [
+        '"postgres://u:secret@h/db"',
+        '"postgres:***@h/db"',
+        ' (its quotes are part of it, as an env file or a second layer of quoting passes them on: give it without)',
+      ],
+      [
+        '<postgres://u:secret@h/db>',
+        '<postgres:***@h/db>',
+        ' (its quotes are part of it, as an env file or a second layer of quoting passes them on: give it without)',
+      ],
+      [
+        'export DATABASE_URL=postgres://u:secret@h/db',
+        'export DATABASE_URL=postgres:***@h/db',
+        " (it holds a variable's name and `=`: give the value alone)",
+      ],
+      ['postgres;//u:secret@h', 'postgres;//u:***@h', ''],
+      ['postgres_//u:secret@h', 'postgres_//u:***@h', ''],
+      ['~/postgres//u:secret@h', '~/postgres//u:***@h', ''],
+      [
+        "'postgres://h/db'",
+        "'postgres://h/db'",
+        ' (its quotes are part of it, as an env file or a second layer of quoting passes them on: give it without)',
+      ],
+    ]) {
+      expect(await rxdag('run', dagFile(), '--store', given!)).toEqual({
+        code: 2,
+        stdout: '',
+        stderr:
+          `rxdag: --store ${shown} is not a store: it reads as a mistyped URL${hint}; --store takes ${FORMS},` +
+          ' such as postgres://USER:PASSWORD@HOST:5432/DATABASE\n',
+      });
+    }
     // also with a space or a carriage return at an end (a CRLF .env file), and under a third slash
     for (const given of [
       'postgres//u:secret@db/test\r',
@@ -227,7 +261,7 @@ describe('the --store option and RXDAG_STORE', () => {
     });
     expect(readdirSync(tmp.dir)).toEqual(['quick.yaml']);
     // a folder whose name has a colon is still a folder when it does not read as a URL
-    for (const folder of ['team:ops@2024', 'backups/2024-01-01T10:00:00@host']) {
+    for (const folder of ['team:ops@2024', 'backups/2024-01-01T10:00:00@host', 'srv/postgres//x']) {
       expect(await rxdag('run', dagFile(), '--store', folder, '--quiet')).toMatchObject({ code: 0 });
       rmSync(folder.split('/')[0]!, { recursive: true });
     }

@@ -84,15 +84,25 @@ const STORE_FORMS = 'a folder path or a postgres:// (postgresql://) connection s
 
 /**
  * A URL mistyped, not a folder: a scheme inside a scheme (`jdbc:postgresql://`), PostgreSQL's
- * without its colon (`postgres//…`), or a scheme with one slash or none, or without its colon,
- * before `USER:PASSWORD@` (`mysql:/u:PW@host`, `redis//u:PW@host`). A folder named `team:ops@2024`
- * or `backups/10:00@host` is a folder.
+ * without its colon (`postgres//…`, `postgres;//…`) or after other text (`"postgres://…"` with
+ * its quotes, `DATABASE_URL=postgres://…`), a scheme with one slash or none, or without its colon,
+ * before `USER:PASSWORD@` (`mysql:/u:PW@host`, `redis//u:PW@host`), or `//USER:PASSWORD@` anywhere.
+ * A folder named `team:ops@2024`, `backups/10:00@host` or `/srv/postgres//x` is a folder.
  */
 const MISTYPED_URL = [
   /^[a-z][a-z\d+.-]*:[a-z][a-z\d+.-]*:\/\//i,
-  /^postgres(ql)?\/\//i,
+  /(?:^|[^/\w])postgres(?:ql)?[^\w/]{0,3}\/\//i,
   /^[a-z][a-z\d+.-]*(?::[/\\]?|\/\/|\\)[^/:@]*:.*@/i,
+  /\/\/[^/:@\s]*:.*@/s,
 ];
+
+/** What likely made `given` a mistyped URL, when it shows: quotes kept, or a whole `NAME=value` line. */
+function mistypedHint(given: string): string {
+  if (/^(?:export\s+)?[A-Za-z_]\w*=/.test(given)) return " (it holds a variable's name and `=`: give the value alone)";
+  if (/^["'`<]/.test(given))
+    return ' (its quotes are part of it, as an env file or a second layer of quoting passes them on: give it without)';
+  return '';
+}
 
 /**
  * The store named by `--store` (`flag`), else by `RXDAG_STORE`, else `.rxdag/` of `cwd`. An
@@ -150,7 +160,7 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
   // a URL mistyped (`postgres//u:PW@host`, `mysql:/u:PW@host`, `jdbc:postgresql://…`): its password would become a folder's name
   if (MISTYPED_URL.some((form) => form.test(given))) {
     throw refusal(
-      `${named(escapeControls(redactConnectionString(given)))} is not a store: it reads as a mistyped URL; ` +
+      `${named(escapeControls(redactConnectionString(given)))} is not a store: it reads as a mistyped URL${mistypedHint(given)}; ` +
         `${source === 'flag' ? '--store' : STORE_ENV} takes ${STORE_FORMS}, such as postgres://USER:PASSWORD@HOST:5432/DATABASE`,
     );
   }
