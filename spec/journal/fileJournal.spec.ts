@@ -284,7 +284,7 @@ describe('fileJournal', () => {
       const inTmp = path.join(os.tmpdir(), `rxdag-spec-link-${process.pid}`);
       fs.symlinkSync(theirs, inTmp);
       try {
-        if (own === 0) fs.lchownSync(inTmp, other, process.getgroups()[0]!);
+        if (own === 0) fs.lchownSync(inTmp, other, process.getgroups!()[0]!);
         expect((await resumeOutcome(inTmp, 'linked')).error).toMatchObject({ reason: 'untrusted' });
       } finally {
         fs.unlinkSync(inTmp);
