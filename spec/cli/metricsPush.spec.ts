@@ -192,6 +192,7 @@ describe('rxdag run/resume --metrics-push', () => {
     'http://gw`x.example',
     'http://127.0.0.1:9091//127.0.0.2:9092/',
     'http://gw:9091//',
+    'http://gw:9091//..', // a path the URL parser makes `/`, a host `..` to the legacy resolver prom-client uses
   ])('should refuse --metrics-push %j with one line and exit 2, running nothing and writing no log or journal', async (url) => {
     const dir = folder();
     const dag = writeText(path.join(dir, 'one.yaml'), 'id: one\ntasks:\n  - { id: a, run: "touch ran" }\n');

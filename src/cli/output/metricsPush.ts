@@ -12,7 +12,7 @@
  * for the report and the task logs. It does not count the metrics nor load prom-client
  * (`metricsEndpoint.ts` does), and it pushes nothing for a command that ran nothing.
  */
-import { parse as legacyParse } from 'node:url';
+import { parse as legacyParse, resolve as legacyResolve } from 'node:url';
 import type { Registry } from 'prom-client';
 import { escapeControls } from '../../dag/text';
 import { withoutPassword } from '../../urlCredentials';
@@ -63,11 +63,11 @@ export function checkMetricsPush(value: string | undefined, problems: Problem[])
  * credentials with them), and finds none in `http:/u:PW@gw`.
  */
 function sameTarget(text: string, url: URL): boolean {
-  // a path of `//…` is a host to the legacy resolver prom-client puts its path on with
-  if (url.pathname.startsWith('//')) return false;
   let legacy: ReturnType<typeof legacyParse>;
   try {
-    legacy = legacyParse(text);
+    // the target as prom-client makes it: its path after the URL's, resolved on the text (where `//…` is a host)
+    const { pathname } = legacyParse(text);
+    legacy = legacyParse(legacyResolve(text, `${pathname !== null && pathname !== '/' ? pathname : ''}/metrics/job/${PUSH_JOB}`));
   } catch {
     return false; // a `%` not followed by two hex digits in the credentials: it throws
   }
