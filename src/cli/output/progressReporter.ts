@@ -24,6 +24,8 @@ const FORMAT =
   '{bar} {value}/{total} completed | {running} running | {ready} ready | {failed} failed{ended} | {duration_formatted}{now}{mark}';
 /** {@link FORMAT} without what runs now: the part that must fit for the wide line to be drawn. */
 const WIDE_COUNTS = FORMAT.replace('{now}', '');
+/** The wide line once the run has ended with nothing running or ready: no zeros to say, room for the bar at 80 columns. */
+const ENDED_FORMAT = '{bar} {value}/{total} completed | {failed} failed{ended} | {duration_formatted}{mark}';
 
 /**
  * The line on a terminal narrower than {@link NARROW_COLUMNS}, or where the wide line's counts do
@@ -54,7 +56,8 @@ function fittedLine(stream: ProgressStream): GenericFormatter {
     // the bar shorter where the counts would not fit beside a whole one (an 80-column terminal at the run's end)
     const barsize = width >= WHOLE_BAR_COLUMNS ? options.barsize : SHORT_BAR;
     const line = (format: string) => Format.Formatter({ ...options, barsize, format }, params, payload);
-    const counts = line(WIDE_COUNTS);
+    const idle = String(payload.mark ?? '') !== '' && Number(payload.running) === 0 && Number(payload.ready) === 0;
+    const counts = line(idle ? ENDED_FORMAT : WIDE_COUNTS);
     const countsWidth = displayWidth(counts);
     if (width < NARROW_COLUMNS || countsWidth > width) {
       // how the run ended outlasts the skipped and cancelled counts where both do not fit
