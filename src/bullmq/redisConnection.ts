@@ -221,8 +221,15 @@ function fromUrl(text: string, where: string): RedisTarget {
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost';
   const options: RedisOptions = { host, port: url.port === '' ? 6379 : Number(url.port) };
-  if (url.username !== '') options.username = decodeURIComponent(url.username);
-  if (url.password !== '') options.password = decodeURIComponent(url.password);
+  const decoded = (part: string, name: string): string => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw new TypeError(`${where}: the ${name} in \`connection\` has a % not followed by two hex digits: write a % in it as %25`);
+    }
+  };
+  if (url.username !== '') options.username = decoded(url.username, 'user name');
+  if (url.password !== '') options.password = decoded(url.password, 'password');
   const db = url.pathname.replace(/^\//, '');
   if (db !== '') {
     // a path with `:` or `@` may be mistyped credentials: not echoed
