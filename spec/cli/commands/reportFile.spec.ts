@@ -50,8 +50,8 @@ describe('the report file', () => {
     it('should be written by rxdag report from the events log, exit 0', async () => {
       expect(await rxdag('report', events, '-o', tmp.file('report.html'))).toEqual({
         code: 0,
-        stdout: `wrote ${tmp.file('report.html')} (2 events)\n`,
-        stderr: '',
+        stdout: '',
+        stderr: `wrote ${tmp.file('report.html')} (2 events)\n`,
       });
       isReport(tmp.file('report.html'));
     });

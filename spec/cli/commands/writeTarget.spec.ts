@@ -48,6 +48,19 @@ describe('output paths', () => {
     }
   });
 
+  it('should refuse a report to - (a file of that name, not standard output), for run, show and report alike', () => {
+    const cwd = process.cwd();
+    process.chdir(tmp.dir);
+    try {
+      const dash = 'would write a file named "-": for the report on standard output give /dev/stdout';
+      expect(messages({ report: '-', store })).toEqual([`--report - ${dash}`]);
+      expect(() => checkWritable('--output', '-', store)).toThrow(new InvalidInputError([{ message: `--output - ${dash}` }]));
+      expect(existsSync(tmp.file('-'))).toBe(false);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it("should refuse a path that leads into the store's folder through a symlink, or a hard link to one of its files", () => {
     symlinkSync(storeDir, tmp.file('link'));
     linkSync(journal, tmp.file('hard.jsonl'));

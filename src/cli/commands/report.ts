@@ -46,7 +46,8 @@ export function reportCommand(eventsFile: string, options: { readonly output: st
     io.stderr.write(`${failure}\n`);
     return ExitCode.outputFailed;
   }
-  io.stdout.write(`wrote ${escapeControls(options.output)} (${events.length} events)\n`);
+  // on stderr, as `run --report` says it: the page itself may be going to stdout (`-o /dev/stdout`)
+  io.stderr.write(`wrote ${escapeControls(options.output)} (${events.length} events)\n`);
   return ExitCode.ok;
 }
 

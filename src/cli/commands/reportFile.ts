@@ -50,6 +50,8 @@ export function writeReportFile(file: string, input: ReportInput, note?: (line: 
   try {
     writeWholeFile(file, html);
   } catch (error) {
+    // a pipe's reader that left on purpose (`-o /dev/stdout | head`), as standard output's is
+    if ((error as NodeJS.ErrnoException).code === 'EPIPE') return undefined;
     const left = !leftAsItWas(error) ? '' : statOf(file)?.isFile() === true ? '; the file was left as it was' : '; no file was written';
     return `rxdag: cannot write the report ${file}: ${describeIoError(error)}${left}`;
   }

@@ -80,10 +80,8 @@ export function checkNotAnInput(flag: string, file: string, inputs: readonly { r
  * one in the store's folder would create a file among the journals.
  */
 export function outputProblems({ dagFile, events, report, store }: RunOutputs): Problem[] {
-  // `-` is not standard output here (a file of that name would be made): the events on stdout are --json's
-  const dash = events === '-' ? [{ message: '--events - would write a file named "-": for the events on standard output use --json' }] : [];
   const outputs: OutputTarget[] = [];
-  if (events !== undefined && events !== '-') outputs.push({ flag: '--events', file: events });
+  if (events !== undefined) outputs.push({ flag: '--events', file: events });
   if (report !== undefined) outputs.push({ flag: '--report', file: report });
   const placed = outputs.map((output) => placeProblem(output, store));
   const wellPlaced = outputs.filter((_, i) => placed[i] === undefined);
@@ -93,17 +91,23 @@ export function outputProblems({ dagFile, events, report, store }: RunOutputs): 
     const reason = flag === '--events' ? openReason(file) : (folderReason(file) ?? openReason(file));
     return reason === undefined ? [] : [{ message: `${flag}: cannot write "${file}": ${reason}` }];
   });
-  return [...dash, ...[...placed, ...clashes].filter((problem) => problem !== undefined), ...unwritable];
+  return [...[...placed, ...clashes].filter((problem) => problem !== undefined), ...unwritable];
 }
 
 /**
- * Where an output must not be: nowhere (an empty path), a path not meant as written
+ * Where an output must not be: nowhere (an empty path), `-` (not standard output here), a path not meant as written
  * (`pathSlips.ts`), or in the store's folder, where writing would replace a run's journal or
  * lock (also through a symlink, or a hard link to one of its files). A database store has no
  * folder to protect.
  */
 function placeProblem({ flag, file }: OutputTarget, store: StoreLocation | undefined): Problem | undefined {
   if (file === '') return { message: `${flag} needs a file path` };
+  // `-` is not standard output here: a file of that name would be made
+  if (file === '-') {
+    const instead =
+      flag === '--events' ? 'for the events on standard output use --json' : 'for the report on standard output give /dev/stdout';
+    return { message: `${flag} - would write a file named "-": ${instead}` };
+  }
   const slip = pathSlip(flag, file);
   if (slip !== undefined) return { message: slip };
   if (store?.kind !== 'folder') return undefined;

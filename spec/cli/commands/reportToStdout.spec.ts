@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { CLI, ensureBuilt } from '../support/builtCli';
+import { readEventLog, tempDir, writeText } from '../support/files';
+import { rxdagInProcess as rxdag } from '../support/inProcessCli';
+
+const run = promisify(execFile);
+
+/**
+ * `rxdag report -o /dev/stdout` in a shell pipeline: stdout holds the page and nothing else (the
+ * `wrote` line is on stderr), and a reader that leaves early (`| head`) is not an error, as it is
+ * not for any other output on stdout.
+ */
+describe('rxdag report to standard output', () => {
+  const tmp = tempDir();
+  let events = '';
+  beforeAll(async () => {
+    await ensureBuilt();
+    // a page well past a pipe's 64 KiB, so that a reader that left is met while writing
+    const tasks = Array.from({ length: 400 }, (_, i) => `  - { id: step-${i}, sleep: 0${i > 0 ? `, deps: [step-${i - 1}]` : ''} }`);
+    const dag = writeText(tmp.file('chain.yaml'), `id: chain\ntasks:\n${tasks.join('\n')}\n`);
+    events = tmp.file('chain.jsonl');
+    expect(await rxdag('run', dag, '--no-journal', '--events', events, '--quiet')).toMatchObject({ code: 0 });
+  }, 60_000);
+  afterAll(() => tmp.remove());
+
+  /** Runs `pipeline` in bash (the CLI as `$RXDAG`), resolving with its stdout and stderr. */
+  const bash = async (pipeline: string) =>
+    run('bash', ['-c', pipeline], { env: { ...process.env, RXDAG: `${process.execPath} ${CLI}`, EV: events }, timeout: 60_000 });
+
+  it('should write the page alone on stdout, saying where it wrote it on stderr', async () => {
+    const out = tmp.file('page.html');
+    const { stderr } = await bash(`$RXDAG report "$EV" -o /dev/stdout > '${out}'`);
+    const page = readFileSync(out, 'utf8');
+    expect(page.length).toBeGreaterThan(256 * 1024);
+    expect(page).toMatch(/<\/html>\n$/);
+    expect(stderr).toBe(`wrote /dev/stdout (${readEventLog(events).length} events)\n`);
+  });
+
+  it('should end with 0 when the reader of the page leaves early', async () => {
+    const { stdout, stderr } = await bash('$RXDAG report "$EV" -o /dev/stdout | head -c 15; echo " code=${PIPESTATUS[0]}"');
+    expect(stdout).toBe('<!DOCTYPE html> code=0\n');
+    expect(stderr).toBe(`wrote /dev/stdout (${readEventLog(events).length} events)\n`);
+  });
+});
