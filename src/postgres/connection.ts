@@ -18,7 +18,7 @@ import {
 } from './connectionString';
 import { messageOf, noPasswordFailure, PostgresJournalError } from './journalError';
 import { refuseMistypedOptions } from './options';
-import { endClient, isQueryTimeout, OWNER_SETTINGS, type Session, sessionOf, timedStatement } from './session';
+import { endClient, isQueryTimeout, OWN_CONNECTION_SETTINGS, OWNER_SETTINGS, type Session, sessionOf, timedStatement } from './session';
 
 /** Options of `postgresJournal`: exactly one of `connectionString` and `pool`. */
 export interface PostgresJournalOptions {
@@ -322,7 +322,7 @@ export class Connection {
         client = await pool.connect();
         client.on('error', onError);
       }
-      await client.query(this.statement(OWNER_SETTINGS, [this.ownerTag]));
+      await client.query(this.statement(pool === undefined ? OWN_CONNECTION_SETTINGS : OWNER_SETTINGS, [this.ownerTag]));
     } catch (error) {
       if (client !== undefined) await endClient(client, pool !== undefined, error);
       givePlace();

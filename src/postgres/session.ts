@@ -55,6 +55,22 @@ export const OWNER_SETTINGS =
   "SELECT set_config('application_name', $1, false), set_config('tcp_keepalives_idle', '30', false), " +
   "set_config('tcp_keepalives_interval', '10', false), set_config('tcp_keepalives_count', '3', false)";
 
+/**
+ * {@link OWNER_SETTINGS} of a connection the journal opened itself (not an application's pool's,
+ * whose settings are the application's): a `statement_timeout` or `lock_timeout` of the role, the
+ * database or the server's configuration is turned off, one the connection string gives
+ * (`?statement_timeout=`, `options=-c …`) kept. Such a bound stopped a run at a table locked a
+ * moment (a migration, a VACUUM FULL), though the server had rolled the group back and could take
+ * it again: the journal's own `query_timeout` bounds how long a flush waits.
+ */
+export const OWN_CONNECTION_SETTINGS = `${OWNER_SETTINGS}, ${['statement_timeout', 'lock_timeout'].map(unboundedUnlessGiven).join(', ')}`;
+
+/** `name` set to 0 unless the connection string gave it. */
+function unboundedUnlessGiven(name: string): string {
+  const given = `(SELECT source = 'client' FROM pg_settings WHERE name = '${name}')`;
+  return `set_config('${name}', CASE WHEN ${given} THEN current_setting('${name}') ELSE '0' END, false)`;
+}
+
 /** What a session given back to an application's pool undoes of {@link OWNER_SETTINGS}. */
 const OWNER_SETTINGS_RESET = 'RESET application_name; RESET tcp_keepalives_idle; RESET tcp_keepalives_interval; RESET tcp_keepalives_count';
 
