@@ -388,6 +388,18 @@ describePostgres('postgresJournal', (db) => {
         'seq 2',
         /^task\.ready of run "other" in the journal of run "events-[0-9a-f]+"$/,
       ],
+      [
+        'a type column changed',
+        () => `UPDATE ${events} SET type = 'task.failed' WHERE run_id = $1 AND seq = 4`,
+        'seq 4',
+        /^the row's type is task\.failed, its event's task\.completed$/,
+      ],
+      [
+        'an outcome written into its row',
+        () => `UPDATE "${db.schema}".runs SET outcome = 'succeeded' WHERE run_id = $1`,
+        'its row',
+        /^its outcome reads succeeded but its events do not end it$/,
+      ],
     ])(
       'refuses to give the events of a record with %s (JournalCorruptError, as resume does), changing nothing',
       async (label, damage, where, problem) => {

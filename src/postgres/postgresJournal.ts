@@ -158,7 +158,7 @@ class PostgresJournalImpl implements PostgresJournal {
       const [run] = await session.query<RunRow>(this.sql.selectRun, [runId]);
       if (run === undefined) throw new RunNotResumableError(runId, 'unknown');
       const header = headerOf(runId, run);
-      const events = checkedEvents(runId, await session.query<EventRow>(this.sql.selectEvents, [runId]), run.last_seq);
+      const events = checkedEvents(runId, await session.query<EventRow>(this.sql.selectEvents, [runId]), run);
       refuseEnded(runId, events.at(-1) ?? null);
       const writer = new PostgresWriter(
         this.connection,
@@ -213,7 +213,7 @@ class PostgresJournalImpl implements PostgresJournal {
     const [first] = rows;
     if (first === undefined) throw new RunNotResumableError(runId, 'unknown');
     const stored = first.seq === null ? [] : (rows as readonly EventRow[]);
-    return checkedEvents(runId, stored, first.last_seq);
+    return checkedEvents(runId, stored, first);
   }
 
   /** As {@link Journal.header}: checked to be a run's header, the one of this run. */

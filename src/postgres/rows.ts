@@ -13,6 +13,7 @@ export interface RunRow {
   /** As stored: checked by {@link headerOf} before it is used. */
   readonly header: unknown;
   readonly last_seq: number;
+  readonly outcome: string | null;
 }
 export interface EventRow {
   readonly seq: number;
@@ -22,6 +23,7 @@ export interface EventRow {
 /** A row of `selectEventsOfRun`: the run's last seq beside one of its events (all null for a run without events). */
 export interface RunEventRow {
   readonly last_seq: number;
+  readonly outcome: string | null;
   readonly seq: number | null;
   readonly type: string | null;
   readonly event: unknown;
@@ -78,12 +80,16 @@ export function headerOf(runId: string, run: RunRow): JournalHeader {
   return header;
 }
 
-/** The stored events, checked to be this run's, `seq` 1..n without a gap, ending where the run's row says. */
-export function checkedEvents(runId: string, rows: readonly EventRow[], lastSeq: number): DagEvent[] {
+/**
+ * The stored events, checked to be this run's, `seq` 1..n without a gap, each of the type its row
+ * says, ending where the run's row says and as its outcome says (a row edited by hand to read
+ * `succeeded` is not a run that ended).
+ */
+export function checkedEvents(runId: string, rows: readonly EventRow[], { last_seq: lastSeq, outcome }: RunEnd): DagEvent[] {
   if (rows.length === 0 && lastSeq !== 0) {
     throw new JournalCorruptError(runId, 'seq 1', `missing: the run's last seq is ${lastSeq} but it has no stored event`);
   }
-  return rows.map((row, index) => {
+  const events = rows.map((row, index) => {
     const expected = index + 1;
     if (row.seq !== expected) {
       throw new JournalCorruptError(runId, `seq ${expected}`, `missing: the next stored event is seq ${row.seq}`);
@@ -96,6 +102,13 @@ export function checkedEvents(runId: string, rows: readonly EventRow[], lastSeq:
     if (eventRun !== runId) {
       throw new JournalCorruptError(runId, `seq ${row.seq}`, `${row.type} of run "${String(eventRun)}" in the journal of run "${runId}"`);
     }
+    if (!('type' in event) || event.type !== row.type) {
+      throw new JournalCorruptError(
+        runId,
+        `seq ${row.seq}`,
+        `the row's type is ${row.type}, its event's ${String((event as { type?: unknown }).type)}`,
+      );
+    }
     if (index === rows.length - 1 && row.seq !== lastSeq) {
       throw new JournalCorruptError(
         runId,
@@ -105,7 +118,17 @@ export function checkedEvents(runId: string, rows: readonly EventRow[], lastSeq:
     }
     return event as DagEvent;
   });
+  const last = events.at(-1);
+  const endedAs = last?.type === 'dag.completed' ? last.outcome : null;
+  if (endedAs !== outcome) {
+    const said = endedAs === null ? 'do not end it' : `end it ${endedAs}`;
+    throw new JournalCorruptError(runId, 'its row', `its outcome reads ${outcome ?? 'nothing (not ended)'} but its events ${said}`);
+  }
+  return events;
 }
+
+/** What a run's row says of its end: its last seq and outcome. */
+export type RunEnd = Pick<RunRow, 'last_seq' | 'outcome'>;
 
 /** A row of `tablesFound`: one of the journal's tables, whether the schema has it, the journal's columns it lacks. */
 export interface TableRow {

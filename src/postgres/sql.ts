@@ -155,7 +155,7 @@ export class JournalSql {
 
   /** `$1` run id: its row (header, last seq), none when unknown. */
   get selectRun(): string {
-    return `SELECT header, last_seq FROM ${this.runs} WHERE run_id = $1`;
+    return `SELECT header, last_seq, outcome FROM ${this.runs} WHERE run_id = $1`;
   }
 
   /** `$1` run id: a row when the run is there (without its header, which may be large). */
@@ -189,7 +189,7 @@ export class JournalSql {
    * a null `seq` for a run without events, none for an unknown run.
    */
   get selectEventsOfRun(): string {
-    return `SELECT r.last_seq, e.seq, e.type, e.event
+    return `SELECT r.last_seq, r.outcome, e.seq, e.type, e.event
       FROM ${this.runs} r LEFT JOIN ${this.events} e ON e.run_id = r.run_id
       WHERE r.run_id = $1 ORDER BY e.seq`;
   }
