@@ -280,6 +280,21 @@ describe('defineDag', () => {
     ]);
   });
 
+  it('should name the task a dependency meant when the two differ only in how their letters are written, short ids too', () => {
+    const issues = issuesOf({
+      id: 'accents',
+      tasks: [
+        { id: 'cafe\u0301', agent: 'x' },
+        { id: 'b', agent: 'x', deps: ['caf\u00e9'] },
+        { id: 'c', agent: 'x', deps: ['c\u200bafe\u0301'] },
+      ],
+    });
+    expect(issues.map((i) => i.message)).toEqual([
+      'task "b" depends on "caf\u00e9", which is not a task of this DAG (did you mean "cafe\u0301"? the same letters written with other Unicode code points: write the id alike in both places)',
+      expect.stringMatching(/^task "c" depends on .*\(did you mean "cafe\u0301"\? the two differ only in characters that do not show/),
+    ]);
+  });
+
   it('should name the task a misspelt dependency most likely meant, and none when nothing is close', () => {
     const issues = issuesOf({
       id: 'mono',

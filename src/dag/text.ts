@@ -146,11 +146,11 @@ const closestAnswers = new Map<string, string | undefined>();
 const MAX_ANSWERS = 1000;
 
 function nearestName(word: string, known: readonly string[]): string | undefined {
-  const w = word.toLowerCase();
+  const w = comparable(word);
   let best: string | undefined;
   let bestScore = Number.POSITIVE_INFINITY;
   for (const name of known) {
-    const n = name.toLowerCase();
+    const n = comparable(name);
     const distance = editDistance(w, n);
     const shorter = Math.min(w.length, n.length);
     const related =
@@ -163,6 +163,14 @@ function nearestName(word: string, known: readonly string[]): string | undefined
     }
   }
   return best;
+}
+
+/**
+ * `name` as names are compared: case ignored, and letters written with other code points (`é` as
+ * `e` and a combining accent) or holding characters that do not show read alike. ASCII is as it is.
+ */
+function comparable(name: string): string {
+  return (/^[\x00-\x7f]*$/.test(name) ? name : name.normalize('NFC').replace(INVISIBLE, '')).toLowerCase();
 }
 
 /** The message of an unknown field: `unknown field "dep" (did you mean "deps"?)`. */
