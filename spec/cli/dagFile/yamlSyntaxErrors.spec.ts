@@ -40,6 +40,23 @@ describe('parseYaml (syntax errors)', () => {
     ]);
   });
 
+  it('should place a quote nothing closes where it opens, not at the end of the file it runs to', () => {
+    for (const [quote, value] of [
+      ['"', '"echo \\"hi\\"'],
+      ["'", "'it''s"],
+    ]) {
+      expect(errorsOf('id: d', 'tasks:', '  - id: a', `    run: ${value!}`, '  - id: b', '    run: echo b')).toEqual([
+        `4:10: YAML syntax error: Missing closing ${quote!}quote: this ${quote!} opens a value nothing closes (it runs to the end of the file)`,
+      ]);
+    }
+  });
+
+  it("should say how a single quote is written inside '…'", () => {
+    expect(errorsOf('id: d', 'tasks:', '  - id: a', "    run: 'it's here'")).toEqual([
+      `4:14: YAML syntax error: Unexpected scalar at node end (inside '…' a single quote is written twice: 'it''s', or use "…")`,
+    ]);
+  });
+
   it('should name a no-break space on the line of an error, which YAML reads as a letter', () => {
     expect(errorsOf('id: d', 'tasks:', '  - id: a', '    run:\u00a0echo a')).toEqual([
       '4:5: YAML syntax error: Implicit map keys need to be followed by map values (the line holds U+00A0, a space that is not the plain one, as text copied from a web page or a chat often has, which YAML reads as a letter: write a plain space)',

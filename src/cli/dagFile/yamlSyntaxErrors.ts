@@ -88,6 +88,21 @@ function wordedError(error: YAMLError, text: string): Worded {
   const at = error.pos[0];
   const plain = { offset: atContent(text, at), message: readableYamlError(error.message), hinted: false };
   const line = lineAt(text, at);
+  const quote = /^Missing closing (["'])quote/.exec(error.message)?.[1];
+  if (error.code === 'MISSING_CHAR' && quote !== undefined) {
+    // said at the end of the file, where the value it opens runs to: the quote that opened it is the mistake
+    const open = openingQuote(text, at, quote);
+    if (open !== undefined) {
+      return {
+        offset: open,
+        message: `Missing closing ${quote}quote: this ${quote} opens a value nothing closes (it runs to the end of the file)`,
+        hinted: true,
+      };
+    }
+  }
+  if (error.code === 'UNEXPECTED_TOKEN' && /:\s+'[^']*'[^\s'#,\]}]/.test(line.text)) {
+    return { ...plain, message: `${plain.message} (inside '…' a single quote is written twice: 'it''s', or use "…")`, hinted: true };
+  }
   const dashKey = DASH_KEY_LINE.exec(line.text);
   if (dashKey !== null) {
     const [, indent, key] = dashKey;
@@ -137,6 +152,22 @@ function withOddSpace(worded: Worded, text: string, at: number): Worded {
   if (odd === undefined) return worded;
   const hint = `the line holds ${odd}, a space that is not the plain one, as text copied from a web page or a chat often has, which YAML reads as a letter: write a plain space`;
   return { ...worded, message: `${worded.message} (${hint})`, hinted: true };
+}
+
+/**
+ * Where the quoted value that runs to `end` opens: the last `quote` before it that is not escaped
+ * (`\"` in a double-quoted value, `''` in a single-quoted one, neither of which ends a value).
+ */
+function openingQuote(text: string, end: number, quote: string): number | undefined {
+  for (let at = text.lastIndexOf(quote, end - 1); at >= 0; at = text.lastIndexOf(quote, at - 1)) {
+    if (quote === '"' && text[at - 1] === '\\') continue;
+    if (quote === "'" && (text[at - 1] === "'" || text[at + 1] === "'")) {
+      at -= 1; // a pair: both quotes are passed
+      continue;
+    }
+    return at;
+  }
+  return undefined;
 }
 
 /** A line of the text: where it starts, and its text without its line feed. */
