@@ -31,6 +31,17 @@ describe('rxdag validate', () => {
     },
   );
 
+  it('should not warn of an env name it refuses (empty, or holding =), which the file is told of as a problem', async () => {
+    const file = writeText(tmp.file('env-refused.yaml'), 'id: e\ntasks:\n  - { id: a, run: "true", env: { "": y, "A=B": z, 2X: w } }\n');
+    const result = await rxdag('validate', file);
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n').filter((line) => line.includes('env'))).toEqual([
+      `rxdag: ${file}:3:34: tasks[0].env: invalid environment variable name "": it is empty`,
+      `rxdag: ${file}:3:41: tasks[0].env: invalid environment variable name "A=B": it contains "="`,
+      'rxdag: warning: env "2X" of task "a" is not a shell variable name: /bin/sh may leave it out of the command\'s environment (dash does); use letters, digits and _, not starting with a digit',
+    ]);
+  });
+
   it.each([['validate'], ['run', '--no-journal', '--quiet']])(
     'should have %s warn once of an env value the shell would expand (rxdag passes it as written) and of a name the shell may drop, and run nothing else differently',
     async (...command) => {
@@ -44,7 +55,7 @@ describe('rxdag validate', () => {
         'rxdag: warning: env PATH of 2 tasks ("a", …) holds $PATH, passed as written: rxdag does not expand it ' +
           "(the command's shell does: to extend $PATH, set PATH in the command itself)",
         'rxdag: warning: env HOME_DIR of task "b" holds ${HOME}, passed as written: rxdag does not expand it ' +
-          "(the command's shell does: to extend ${HOME}, set HOME_DIR in the command itself)",
+          "(the command's shell does: to use ${HOME}, set HOME_DIR in the command itself)",
         'rxdag: warning: env "MY-VAR" of 2 tasks ("a", …) is not a shell variable name: /bin/sh may leave it out of ' +
           "the command's environment (dash does); use letters, digits and _, not starting with a digit",
         'rxdag: warning: env "1ST" of task "b" is not a shell variable name: /bin/sh may leave it out of ' +

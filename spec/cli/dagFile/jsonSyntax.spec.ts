@@ -16,6 +16,12 @@ describe('findJsonSyntaxError', () => {
     ['{"a" 1}', 5, 'expected ":", found "1"'],
     ['[1 2]', 3, 'expected "," or "]", found "2"'],
     ['{"a": tru}', 6, 'expected a value, found "t"'],
+    [
+      '{"a": 1, // note\n}',
+      9,
+      'expected a property name in double quotes, found "/" (JSON has no comments: remove it, or write the DAG file in YAML, which has #)',
+    ],
+    ['{"a": /* note */ 1}', 6, 'expected a value, found "/" (JSON has no comments: remove it, or write the DAG file in YAML, which has #)'],
     ['{"a": 01}', 7, 'expected "," or "}", found "1"'],
     ['"abc', 4, 'unterminated string'],
     ['"a\tb"', 2, 'control character in string (write it as an escape such as \\n)'],

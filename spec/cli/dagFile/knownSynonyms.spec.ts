@@ -172,6 +172,10 @@ describe('loadDagFile (names from other workflow tools)', () => {
       '8:38: tasks[1].retry.backoffMs: expected a number of milliseconds (got "1.5s"; in milliseconds that is 1500)',
       '9:17: tasks[1].estimateMs: expected a number of milliseconds (got "5000"; write it without quotes)',
     ]);
+    // a number in a YAML block (`sleep: >` with the number on the line below) is text too
+    expect(problemsOf('block.yaml', 'id: d\ntasks:\n  - id: a\n    sleep: >\n      5\n')).toEqual([
+      '4:12: tasks[0].sleep: expected a number of milliseconds (got "5\\n"; write the number after the colon)',
+    ]);
     // past the longest timer, or less than a millisecond: said so, or no number given
     expect(problemsOf('far.yaml', 'id: d\ntasks:\n  - { id: a, sleep: 5s }\n  - { id: b, sleep: 1, timeoutMs: 30d }\n')).toEqual([
       '3:21: tasks[0].sleep: expected a number of milliseconds (got "5s"; in milliseconds that is 5000)',

@@ -206,6 +206,8 @@ describe('loadDagFile', () => {
     ]);
     const toml = writeText(tmp.file('dag.toml'), 'id = "a"\n');
     expect(problemsOf(toml)).toEqual([`${toml}: unsupported file type ".toml": expected .yaml, .yml or .json`]);
+    const bare = writeText(tmp.file('pipeline'), 'id: a\ntasks: []\n');
+    expect(problemsOf(bare)).toEqual([`${bare}: a DAG file is named by its type: .yaml, .yml or .json`]);
     expect(problemsOf(tmp.dir + '/.yaml')).toEqual([`${tmp.dir}/.yaml: cannot read DAG file: no such file`]);
   });
 

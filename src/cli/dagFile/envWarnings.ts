@@ -41,7 +41,8 @@ export function envWarnings(spec: DagSpec): string[] {
     const env = (task.input as { readonly env?: unknown } | undefined)?.env;
     if (typeof env !== 'object' || env === null) continue;
     for (const [name, value] of Object.entries(env as Record<string, unknown>)) {
-      if (!SHELL_NAME.test(name)) add(badNames, name, task.id);
+      // an empty name, or one holding `=` or NUL, is refused as a problem of the file: not also warned of
+      if (!SHELL_NAME.test(name) && name !== '' && !/[=\0]/.test(name)) add(badNames, name, task.id);
       if (typeof value !== 'string' || !MEANT_EXPANSION.test(value)) continue;
       const key = `${name}\0${value}`;
       let entry = expansions.get(key);
@@ -52,9 +53,11 @@ export function envWarnings(spec: DagSpec): string[] {
   // the value itself is not quoted: it may be a secret (a hash with `$` in it)
   const expanded = [...expansions.values()].map(({ name, value, tasks }) => {
     const variable = MEANT_EXPANSION.exec(value)![0];
+    // `PATH: ./bin:$PATH` extends the variable; `TOKEN: $NPM_TOKEN` uses another
+    const use = variable.replace(/[${}]/g, '') === name ? 'extend' : 'use';
     return (
       `env ${name} of ${whichTasks(tasks)} holds ${variable}, passed as written: rxdag does not expand it ` +
-      `(the command's shell does: to extend ${variable}, set ${name} in the command itself)`
+      `(the command's shell does: to ${use} ${variable}, set ${name} in the command itself)`
     );
   });
   const named = [...badNames].map(

@@ -62,8 +62,7 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
       if (text[at] === '}') return void at++;
       for (;;) {
         space();
-        if (text[at] !== '"')
-          fail(`expected a property name in double quotes, found ${describeHere()}${text[at] === '}' ? ' (trailing comma?)' : ''}`);
+        if (text[at] !== '"') fail(`expected a property name in double quotes, found ${describeHere()}${keyHint(text, at)}`);
         string();
         expect(':', '":"');
         value();
@@ -87,15 +86,27 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
     }
     if (char === '"') return string();
     const literal = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(at, at + 400));
-    if (literal === null) fail(`expected a value, found ${describeHere()}`);
+    if (literal === null) fail(`expected a value, found ${describeHere()}${commentHint(text, at)}`);
     at += literal![0].length;
   };
   try {
     value();
     space();
-    if (at < text.length) fail(`unexpected ${describeHere()} after the JSON value`);
+    if (at < text.length) fail(`unexpected ${describeHere()} after the JSON value${commentHint(text, at)}`);
     return undefined;
   } catch (error) {
     return error as JsonSyntaxError;
   }
+}
+
+/** What is likely wrong where a property name was expected: a comma before `}`, or a comment. */
+function keyHint(text: string, at: number): string {
+  return text[at] === '}' ? ' (trailing comma?)' : commentHint(text, at);
+}
+
+/** ` (JSON has no comments …)` where one starts at `at`, else ''. */
+function commentHint(text: string, at: number): string {
+  return text.startsWith('//', at) || text.startsWith('/*', at)
+    ? ' (JSON has no comments: remove it, or write the DAG file in YAML, which has #)'
+    : '';
 }

@@ -86,7 +86,13 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
   const yaml = /\.ya?ml$/i.test(fileName);
   if (!yaml && !/\.json$/i.test(fileName)) {
     throw new InvalidInputError([
-      { file: fileName, message: `unsupported file type "${path.extname(fileName)}": expected .yaml, .yml or .json` },
+      {
+        file: fileName,
+        message:
+          path.extname(fileName) === ''
+            ? 'a DAG file is named by its type: .yaml, .yml or .json'
+            : `unsupported file type "${path.extname(fileName)}": expected .yaml, .yml or .json`,
+      },
     ]);
   }
   if (yaml ? isBlankYaml(text) : text.trim() === '') {
