@@ -229,11 +229,32 @@ describe('parsing a DAG file', () => {
   it('should refuse a second YAML document in the product’s words, naming its line', () => {
     expect(parseYaml('id: m\ntasks: []\n---\nid: n\ntasks: []\n', 'two.yaml')).toEqual({
       ok: false,
-      problems: [{ message: 'two.yaml holds more than one YAML document (a second `---` at line 3); a DAG file is one document' }],
+      problems: [
+        {
+          file: 'two.yaml',
+          line: 3,
+          column: 1,
+          message:
+            'more than one YAML document (the `---` at line 3 starts a second one); a DAG file is one document: remove it, or make it a comment',
+        },
+      ],
     });
     expect(parseYaml('id: m\ntasks: []\n...\nid: n\n', 'ended.yaml')).toEqual({
       ok: false,
-      problems: [{ message: 'ended.yaml holds more than one YAML document (a second document from line 4); a DAG file is one document' }],
+      problems: [
+        {
+          file: 'ended.yaml',
+          line: 4,
+          column: 1,
+          message:
+            'more than one YAML document (a second one starts at line 4); a DAG file is one document: remove it, or make it a comment',
+        },
+      ],
+    });
+    // a `---` that ends the file is a second document, empty
+    expect(parseYaml('id: m\ntasks: []\n---\n', 'end.yaml')).toMatchObject({
+      ok: false,
+      problems: [{ line: 3, message: expect.stringMatching(/the `---` at line 3 starts a second one/) }],
     });
     // a `---` that opens the one document is fine
     expect(parseYaml('---\nid: m\ntasks: []\n', 'one.yaml').ok).toBe(true);

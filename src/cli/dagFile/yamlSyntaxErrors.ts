@@ -44,8 +44,15 @@ export function yamlSyntaxProblems(errors: readonly YAMLError[], text: string, l
   const problems = said.slice(0, MAX_SYNTAX_ERRORS).map(({ offset, message, code }): Problem => {
     const { line, col } = lineCounter.linePos(offset);
     if (code !== 'MULTIPLE_DOCS') return { file: fileName, line, column: col, message: `YAML syntax error: ${message}` };
-    const second = text.startsWith('---', offset) ? `a second \`---\` at line ${line}` : `a second document from line ${line}`;
-    return { message: `${fileName} holds more than one YAML document (${second}); a DAG file is one document` };
+    const second = text.startsWith('---', offset)
+      ? `the \`---\` at line ${line} starts a second one`
+      : `a second one starts at line ${line}`;
+    return {
+      file: fileName,
+      line,
+      column: col,
+      message: `more than one YAML document (${second}); a DAG file is one document: remove it, or make it a comment`,
+    };
   });
   const more = said.length - MAX_SYNTAX_ERRORS;
   if (more > 0) {
