@@ -183,6 +183,10 @@ const RULE_SYNONYMS: ReadonlyMap<string, string> = new Map([
   ['always', 'all-done'],
   ['all-finished', 'all-done'],
   ['none-failed-min-one-success', 'none-failed'],
+  // GitHub Actions' status checks (`if: failure()`)
+  ['failure()', 'any-failed'],
+  ['always()', 'all-done'],
+  ['success()', 'all-succeeded'],
 ]);
 
 /**
@@ -205,7 +209,11 @@ const RULES_WITHOUT_COUNTERPART: ReadonlySet<string> = new Set([
  * (`all-sucess`); none for another tool's rule that no rule here stands for (`all_failed`).
  */
 export function meantRule(value: string): TriggerRule | undefined {
-  const written = value.trim().toLowerCase().replace(/_/g, '-');
+  const written = value
+    .trim()
+    .replace(/^\$\{\{\s*(.*?)\s*\}\}$/, '$1')
+    .toLowerCase()
+    .replace(/_/g, '-');
   const meant = RULE_SYNONYMS.get(written) ?? written;
   if ((TRIGGER_RULES as readonly string[]).includes(meant)) return meant !== value ? (meant as TriggerRule) : undefined;
   if (RULES_WITHOUT_COUNTERPART.has(written)) return undefined;

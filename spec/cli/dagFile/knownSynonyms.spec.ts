@@ -238,6 +238,26 @@ describe('loadDagFile (names from other workflow tools)', () => {
     ]);
   });
 
+  it("should give GitHub Actions' names their fields, their status checks their rules, and say what has no counterpart", () => {
+    const job = [
+      'steps:\n      - run: make',
+      'working-directory: pkg',
+      'timeout-minutes: 5',
+      'continue-on-error: true',
+      'if: failure()',
+      'when: ${{ always() }}',
+    ];
+    expect(problemsOf('actions.yaml', `id: d\nenv: { A: "1" }\ntasks:\n  - id: a\n    ${job.join('\n    ')}\n`)).toEqual([
+      '2:1: top level: unknown field "env" (variables for every task are a default of the tasks: `env:` under `defaults`)',
+      '5:5: tasks[0]: unknown field "steps" (a task is one command: write the steps as the lines of `run: |` (`set -e` as its first line stops it at the first step that fails), or make each a task of its own with `deps`)',
+      '7:5: tasks[0]: unknown field "working-directory" (did you mean "cwd"?)',
+      '8:5: tasks[0]: unknown field "timeout-minutes" (did you mean "timeoutMs"? It is in milliseconds: 300000 for 5 min)',
+      '9:5: tasks[0]: unknown field "continue-on-error" (no counterpart: a task that fails for good fails the run; for one whose failure must not, end its command with `|| true` (it then completes), and give what must run whatever it did `when: all-done`)',
+      '10:5: tasks[0]: unknown field "if" (did you mean `when: any-failed`?)',
+      '11:11: tasks[0].when: must be one of "all-succeeded", "all-done", "any-failed", "none-failed" (got "${{ always() }}"; did you mean "all-done"?)',
+    ]);
+  });
+
   it("should say that the run's concurrency is the command's, and how to write a retry count", () => {
     expect(problemsOf('concurrency.yaml', 'id: d\nconcurrency: 4\ntasks:\n  - { id: a, sleep: 1, retry: 2 }\n')).toEqual([
       '2:1: top level: unknown field "concurrency" (the run\'s concurrency is not set in the file: rxdag run -c N; to bound some tasks only, declare a limit (`limits`) they name)',

@@ -44,6 +44,11 @@ const FIELD_SYNONYMS: ReadonlyMap<string, string> = new Map([
   ['retry_delay', 'backoffMs'],
   ['working_dir', 'cwd'],
   ['workdir', 'cwd'],
+  ['working-directory', 'cwd'],
+  ['working_directory', 'cwd'],
+  ['timeout-minutes', 'timeoutMs'],
+  ['timeout_minutes', 'timeoutMs'],
+  ['if', 'when'],
   ['needs', 'deps'],
   ['wait_for', 'deps'],
   ['requires', 'deps'],
@@ -57,9 +62,13 @@ const FIELD_SYNONYMS: ReadonlyMap<string, string> = new Map([
   ['steps', 'tasks'],
 ]);
 
+/** Names whose field in a task is not the one they stand for elsewhere: a job's `steps` are a task's `run`. */
+const TASK_SYNONYMS: ReadonlyMap<string, string> = new Map([['steps', 'run']]);
+
 /** The field of `known` that the unknown field `field` stands for in other tools, if it is one of theirs. */
 export function synonymField(field: string, known: readonly string[]): string | undefined {
-  const meant = FIELD_SYNONYMS.get(field.toLowerCase());
+  const name = field.toLowerCase();
+  const meant = (known.includes('retry') ? TASK_SYNONYMS.get(name) : undefined) ?? FIELD_SYNONYMS.get(name);
   return meant !== undefined && known.includes(meant) ? meant : undefined;
 }
 
@@ -114,6 +123,10 @@ const FIELDS_ELSEWHERE: ReadonlyMap<string, string> = new Map(
         name,
         'a retry policy for every task is a default of the tasks: `retry: { attempts: N }` under `defaults`, N counting the first attempt too',
       ]),
+      ['env', 'environment', 'variables'].map((name) => [
+        name,
+        'variables for every task are a default of the tasks: `env:` under `defaults`',
+      ]),
     ),
 );
 
@@ -137,6 +150,19 @@ const TASK_FIELDS_ELSEWHERE: ReadonlyMap<string, (value: unknown) => string> = n
   ...['retry_delay', 'retry_delay_ms', 'retrydelay', 'retry_backoff', 'retry_delay_seconds'].map(
     (name) => [name, (value: unknown) => `the wait before a retry is \`retry: { backoffMs: MS }\`${inMilliseconds(name, value)}`] as const,
   ),
+  ...['continue-on-error', 'continue_on_error', 'allow_failure', 'allow-failure', 'ignore_errors'].map(
+    (name) =>
+      [
+        name,
+        () =>
+          'no counterpart: a task that fails for good fails the run; for one whose failure must not, end its command with `|| true` (it then completes), and give what must run whatever it did `when: all-done`',
+      ] as const,
+  ),
+  [
+    'steps',
+    () =>
+      'a task is one command: write the steps as the lines of `run: |` (`set -e` as its first line stops it at the first step that fails), or make each a task of its own with `deps`',
+  ],
   [
     'weight_rule',
     () => 'no counterpart: a task waiting with others starts by its `priority`, then by the longest path of tasks still to run after it',
@@ -150,6 +176,8 @@ const TASK_FIELDS_ELSEWHERE: ReadonlyMap<string, (value: unknown) => string> = n
 function inMilliseconds(field: string, value: unknown): string {
   if (typeof value === 'number' && Number.isFinite(value) && value > 0 && /sec/i.test(field))
     return `: ${Math.round(value * 1000)} for ${value} s`;
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0 && /min/i.test(field))
+    return `: ${Math.round(value * 60_000)} for ${value} min`;
   const ms = typeof value === 'string' ? durationMs(value) : undefined;
   return ms === undefined ? '' : `: ${JSON.stringify(value)} is ${ms}`;
 }
@@ -165,14 +193,13 @@ export function unknownField(field: string, known: readonly string[], value?: un
   }
   const odd = oddSpaceIn(field);
   if (odd !== undefined) return oddSpaceField(field, odd, known);
+  const name = field.toLowerCase();
+  // a task's own words for what it holds elsewhere, or has no counterpart for, before a field a name stands for
+  const inTask = known.includes('retry') ? TASK_FIELDS_ELSEWHERE.get(name)?.(value) : undefined;
+  if (inTask !== undefined && TASK_SYNONYMS.has(name)) return `unknown field ${quoted(field)} (${inTask})`;
   const meant = synonymField(field, known);
   if (meant !== undefined) return unknownFieldMeaning(field, meant, value);
-  const name = field.toLowerCase();
-  const elsewhere = known.includes('tasks')
-    ? FIELDS_ELSEWHERE.get(name)
-    : known.includes('retry')
-      ? TASK_FIELDS_ELSEWHERE.get(name)?.(value)
-      : undefined;
+  const elsewhere = known.includes('tasks') ? FIELDS_ELSEWHERE.get(name) : inTask;
   return elsewhere === undefined ? unknownFieldMessage(field, known) : `unknown field ${quoted(field)} (${elsewhere})`;
 }
 
