@@ -14,7 +14,8 @@ import { edgesOf, type GraphSource } from './graphSource';
  */
 export function toDot(source: GraphSource): string {
   const lines = [`digraph ${quote(source.id)} {`, '  rankdir=LR;', '  node [shape=box];'];
-  for (const task of source.tasks) lines.push(`  ${quote(task.id)};`);
+  // Graphviz draws a node named `%…` by an id of its own (`%3`): its label says the task's
+  for (const task of source.tasks) lines.push(`  ${quote(task.id)}${task.id.startsWith('%') ? ` [label=${quote(task.id)}]` : ''};`);
   for (const [from, to, when] of edgesOf(source)) {
     // a `when` task's edges dashed, labelled with its rule
     lines.push(`  ${quote(from)} -> ${quote(to)}${when === undefined ? '' : ` [style=dashed, label=${quote(when)}]`};`);
