@@ -77,6 +77,8 @@ describe('resolveRunOptions', () => {
     [{ mode: 'fast' }, '--mode must be "event" or "polling" (got "fast")'],
     [{ mode: 'polling', pollInterval: '-1' }, '--poll-interval must be a positive number of milliseconds (got "-1")'],
     [{ killGrace: 'never' }, '--kill-grace must be a number of milliseconds >= 0 (got "never")'],
+    [{ errorLines: '0' }, '--error-lines must be a whole number from 1 to 1000 (got "0")'],
+    [{ errorLines: '1001' }, '--error-lines must be a whole number from 1 to 1000 (got "1001")'],
     [{ concurrency: '99999999999999999999' }, '--concurrency must be a positive integer (got "99999999999999999999")'],
     // plain decimal only, as every numeric option: what JavaScript's Number also reads is refused
     [{ concurrency: '0x10' }, '--concurrency must be a positive integer (got "0x10")'],

@@ -18,6 +18,7 @@ import type { AttemptLog, TaskLogs } from './taskLogs';
 import { workingDirectoryProblem } from './workingDirectory';
 import { CANNOT_FORK, NO_FORK_HINT, ROOM_HINTS, shellGaveUpForking, tooLongHint } from './startHints';
 import { ROOM_GIVE_UP_MS, SpawnRoom } from './spawnRoom';
+import { DEFAULT_ERROR_LINES } from './errorLines';
 
 /**
  * How long the pipes may still deliver what the command wrote once its shell exited: a process
@@ -228,7 +229,7 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
         // failure is recorded (`TaskTimeoutError.addDetail`)
         const reason: unknown = signal.reason;
         if (reason instanceof TaskTimeoutError) {
-          const lines = lastLinesOf({ stdout, stderr }, options.stderrLinesInError ?? 5) ?? 'it had written nothing';
+          const lines = lastLinesOf({ stdout, stderr }, options.stderrLinesInError ?? DEFAULT_ERROR_LINES) ?? 'it had written nothing';
           reason.addDetail(`before its time ran out, ${lines}`);
         }
         stop(true);
@@ -251,7 +252,7 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
           log?.end(signal.aborted || exitCode !== 0);
           if (signal.aborted) return reject(signal.reason);
           if (exitCode === 0) return resolve({ exitCode, stdout: stdout.text(), stderr: stderr.text() });
-          const failed = commandError(command, exitCode, killedBy, { stdout, stderr }, options.stderrLinesInError ?? 5);
+          const failed = commandError(command, exitCode, killedBy, { stdout, stderr }, options.stderrLinesInError ?? DEFAULT_ERROR_LINES);
           // on a worker, a shell that could not start a process: another worker may have room (what
           // the command did before may be done again there, as on any retry)
           if (options.handBackAfterMs !== undefined && shellGaveUpForking(stderr.text())) {

@@ -146,7 +146,11 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     // with --redis, attempts (also those in flight when the run stopped) go to workers
     const { agents, groups } =
       remote === undefined
-        ? builtinAgents(options.killGraceMs, { ...(logs === undefined ? {} : { logs }), hiddenVariables: store.secretVariables })
+        ? builtinAgents(options.killGraceMs, {
+            ...(logs === undefined ? {} : { logs }),
+            ...(options.errorLines === undefined ? {} : { stderrLinesInError: options.errorLines }),
+            hiddenVariables: store.secretVariables,
+          })
         : { agents: remote.agents, groups: new ProcessGroups(options.killGraceMs) };
     // where this resume sends the attempts, noted in its run.resumed for the next resume (none: here)
     const resumeNote = options.remote === undefined || remote === undefined ? undefined : remoteNoteFor(options.remote, remote.location);

@@ -120,7 +120,11 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
     // --logs: each shell attempt's whole output into the folder (refused with --redis)
     const logs = options.logsDir === undefined ? undefined : new TaskLogs(options.logsDir);
     // the store's password is kept from the tasks
-    const shell = { ...(logs === undefined ? {} : { logs }), hiddenVariables: store?.secretVariables ?? [] };
+    const shell = {
+      ...(logs === undefined ? {} : { logs }),
+      ...(options.errorLines === undefined ? {} : { stderrLinesInError: options.errorLines }),
+      hiddenVariables: store?.secretVariables ?? [],
+    };
     // a journaled run's id is drawn again when the store already holds it
     const journaled =
       haltable === undefined

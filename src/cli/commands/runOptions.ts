@@ -6,6 +6,7 @@
  * check the output paths nor open the store: `loadDagFile`, `writeTarget` and `openStore` do.
  */
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/specLimits';
+import { MOST_ERROR_LINES } from '../agents/errorLines';
 import { InvalidInputError, optionNumber, type Problem } from '../problems';
 import { checkMetricsHost, checkMetricsPort, DEFAULT_METRICS_HOST } from '../output/metricsEndpoint';
 import { checkMetricsLinger, DEFAULT_METRICS_LINGER_MS } from '../output/metricsLinger';
@@ -23,6 +24,8 @@ export interface RawRunOptions extends RawRemoteOptions {
   readonly quiet?: boolean;
   readonly json?: boolean;
   readonly killGrace?: string;
+  /** `--error-lines N`. */
+  readonly errorLines?: string;
   /** `--store DIR|postgres://…`. */
   readonly store?: string;
   /** false with `--no-journal` (commander's negated flag); `resume` has no such flag. */
@@ -43,6 +46,11 @@ export interface RawRunOptions extends RawRemoteOptions {
   readonly logs?: string;
 }
 
+/** What is wrong with a number of `--error-lines`, if anything. */
+function errorLinesProblem(n: number): string | undefined {
+  return Number.isSafeInteger(n) && n >= 1 && n <= MOST_ERROR_LINES ? undefined : `must be a whole number from 1 to ${MOST_ERROR_LINES}`;
+}
+
 /** How the run is shown: a live bar, a line per event, failures only, or JSON lines. */
 export type OutputMode = 'progress' | 'lines' | 'quiet' | 'json';
 
@@ -57,6 +65,8 @@ export interface RunCommandOptions {
   /** `progress` is only chosen when the output is a terminal; see {@link resolveRunOptions}. */
   readonly output: OutputMode;
   readonly killGraceMs: number;
+  /** Lines of a failed command's output its error quotes (`--error-lines`), when given. */
+  readonly errorLines: number | undefined;
   /** `--store` as given (the store is chosen with `RXDAG_STORE` and the default by `storeLocation`). */
   readonly store: string | undefined;
   /** Whether the run is journaled (`--no-journal` turns it off). */
@@ -115,6 +125,7 @@ export function resolveRunOptions(raw: RawRunOptions, interactive: boolean, mode
     raw.killGrace,
     milliseconds((n) => n >= 0, 'a number of milliseconds >= 0'),
   );
+  const errorLines = number('--error-lines', raw.errorLines, errorLinesProblem);
   const mode = raw.mode ?? 'event';
   if (mode !== 'event' && mode !== 'polling')
     problems.push({ message: `--mode must be "event" or "polling" (got ${JSON.stringify(mode)})` });
@@ -139,6 +150,11 @@ export function resolveRunOptions(raw: RawRunOptions, interactive: boolean, mode
       message:
         "--kill-grace and --redis cannot be used together: with --redis the tasks run on the workers, and a stopped task's grace is theirs (rxdag worker --kill-grace MS)",
     });
+  if (raw.errorLines !== undefined && raw.redis !== undefined)
+    problems.push({
+      message:
+        '--error-lines and --redis cannot be used together: with --redis the tasks run on the workers, which write their errors (rxdag worker --error-lines N)',
+    });
   const metricsPort = checkMetricsPort(raw.metricsPort, problems);
   const metricsHost = checkMetricsHost(raw.metricsHost, raw.metricsPort, problems);
   const metricsPush = checkMetricsPush(raw.metricsPush, problems);
@@ -153,6 +169,7 @@ export function resolveRunOptions(raw: RawRunOptions, interactive: boolean, mode
     failFast: raw.failFast === true,
     output: raw.json === true ? 'json' : raw.quiet === true ? 'quiet' : interactive ? 'progress' : 'lines',
     killGraceMs: killGraceMs ?? DEFAULT_KILL_GRACE_MS,
+    errorLines,
     store: raw.store,
     journal: raw.journal !== false,
     sync: sync === 'none' ? 'none' : 'fsync',

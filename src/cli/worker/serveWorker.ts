@@ -57,7 +57,10 @@ async function serve(options: WorkerCommandOptions, io: CliIo, held: HeldStopSig
   if (noted === undefined) return stoppedEarly();
   const evicts = noted.value;
   // a task this worker has no room to start goes back to the queue soon: another worker may have room
-  const { agents, groups } = builtinAgents(options.killGraceMs, { handBackAfterMs: HAND_BACK_AFTER_MS });
+  const { agents, groups } = builtinAgents(options.killGraceMs, {
+    handBackAfterMs: HAND_BACK_AFTER_MS,
+    ...(options.errorLines === undefined ? {} : { stderrLinesInError: options.errorLines }),
+  });
   const opened =
     options.metricsPort === undefined
       ? { value: undefined }

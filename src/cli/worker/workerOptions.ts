@@ -7,6 +7,7 @@
 import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
 import { characterCount, hasControlCharacters } from '../../dag/text';
 import { SHELL_AGENT } from '../agents/shellAgent';
+import { MOST_ERROR_LINES } from '../agents/errorLines';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
 import { checkMetricsHost, checkMetricsPort, DEFAULT_METRICS_HOST } from '../output/metricsEndpoint';
 import { checkMetricsLinger, DEFAULT_METRICS_LINGER_MS } from '../output/metricsLinger';
@@ -19,6 +20,8 @@ export interface RawWorkerOptions extends RawRemoteOptions {
   readonly concurrency?: string;
   readonly leaseMs?: string;
   readonly killGrace?: string;
+  /** `--error-lines N`. */
+  readonly errorLines?: string;
   /** `--agents shell,sleep`. */
   readonly agents?: string;
   readonly metricsPort?: string;
@@ -35,6 +38,8 @@ export interface WorkerCommandOptions {
   readonly leaseMs: number;
   /** The time a stopped shell task gets between SIGTERM and SIGKILL. */
   readonly killGraceMs: number;
+  /** Lines of a failed command's output its error quotes (`--error-lines`), when given. */
+  readonly errorLines: number | undefined;
   /** The built-in agents this worker runs; jobs for the others are refused. */
   readonly agents: readonly string[];
   /** Where `/metrics` is served (0: a free port), if anywhere. */
@@ -82,6 +87,7 @@ export function resolveWorkerOptions(raw: RawWorkerOptions, env: NodeJS.ProcessE
     leaseMs = undefined;
   }
   const killGraceMs = integer('--kill-grace', raw.killGrace, 0, MAX_TIMER_MS, `a whole number of milliseconds from 0 to ${MAX_TIMER_MS}`);
+  const errorLines = integer('--error-lines', raw.errorLines, 1, MOST_ERROR_LINES, `a whole number from 1 to ${MOST_ERROR_LINES}`);
   const metricsPort = checkMetricsPort(raw.metricsPort, problems);
   const metricsHost = checkMetricsHost(raw.metricsHost, raw.metricsPort, problems);
   const metricsLingerMs = checkMetricsLinger(raw.metricsLinger, raw.metricsPort, problems);
@@ -99,6 +105,7 @@ export function resolveWorkerOptions(raw: RawWorkerOptions, env: NodeJS.ProcessE
     concurrency: concurrency ?? DEFAULT_WORKER_CONCURRENCY,
     leaseMs: leaseMs ?? DEFAULT_LEASE_MS,
     killGraceMs: killGraceMs ?? DEFAULT_KILL_GRACE_MS,
+    errorLines,
     agents,
     metricsPort,
     metricsHost: metricsHost ?? DEFAULT_METRICS_HOST,
