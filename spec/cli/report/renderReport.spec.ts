@@ -41,7 +41,7 @@ describe('renderReport', () => {
     const html = renderReport({ events: spawning, deps: { plan: [] }, setup: { limits: { api: { concurrency: 2 } }, tasks: new Map() } });
     expect(html).toMatch(/<tr data-task="s1" class="completed">.*?<td>llm<\/td><td>limits api · weight 2<\/td>/);
     // without the DAG's setup the table has no rules at all, not those of spawned tasks alone
-    expect(renderReport({ events: spawning })).not.toContain('<th>Rules</th>');
+    expect(renderReport({ events: spawning })).not.toContain('<th scope="col">Rules</th>');
   });
 
   it("should say the run was full only when told the run's concurrency", () => {
@@ -68,7 +68,7 @@ describe('renderReport', () => {
     const table = html.slice(html.indexOf('<table'));
     expect([cellsOf(table, 'a').Waited, cellsOf(table, 'b').Waited]).toEqual(['', '500 ms for limit api (its rate: 1 per 500 ms)']);
     // nothing held anything back: no column
-    expect(renderReport({ events: rateRun.slice(0, 4) }).includes('<th>Waited</th>')).toBe(false);
+    expect(renderReport({ events: rateRun.slice(0, 4) }).includes('<th scope="col">Waited</th>')).toBe(false);
   });
 
   it('should not name a limit it was not told of', () => {
@@ -86,7 +86,7 @@ function barsOf(html: string, taskId: string): [cls: string, title: string][] {
 
 /** The cells of `taskId`'s row of the table, as text. */
 function cellsOf(html: string, taskId: string): Record<string, string> {
-  const head = [...(/<thead><tr>(.*?)<\/tr>/.exec(html)?.[1] ?? '').matchAll(/<th>([^<]*)<\/th>/g)].map((m) => m[1]!);
+  const head = [...(/<thead><tr>(.*?)<\/tr>/.exec(html)?.[1] ?? '').matchAll(/<th scope="col">([^<]*)<\/th>/g)].map((m) => m[1]!);
   const row = new RegExp(`<tr data-task="${taskId}"[^>]*>(.*?)</tr>`, 's').exec(html)?.[1] ?? '';
   const cells = [...row.matchAll(/<td>(.*?)<\/td>/gs)].map((m) => m[1]!.replace(/<[^>]*>/g, ''));
   return Object.fromEntries(head.map((name, i) => [name, cells[i]!]));
@@ -249,6 +249,30 @@ describe('renderReport of a task cancelled while it waited to retry', () => {
       Outcome: 'cancelled',
       Details:
         'cancelled while waiting to retry; attempt #1 failed: ShellCommandError: `x` exited with code 3; last stderr lines:\nbad input',
+    });
+  });
+});
+
+describe('renderReport of a task waiting to retry when its run stopped', () => {
+  const error = { name: 'ShellCommandError', message: '`x` exited with code 3; last stderr lines:\nbad input' };
+  // no dag.completed: its process stopped (SIGTERM) while the task waited for its retry
+  const html = renderReport({
+    events: eventsOf(...oneTaskStarted('retry', 'e'), {
+      type: 'task.failed',
+      at: 28,
+      taskId: 'e',
+      attempt: 1,
+      error,
+      severity: 'error',
+      willRetry: true,
+    }),
+    deps: { e: [] },
+  });
+
+  it('should show its last error in the table', () => {
+    expect(cellsOf(html, 'e')).toMatchObject({
+      Outcome: 'unfinished',
+      Details: 'waiting to retry; attempt #1 failed: ShellCommandError: `x` exited with code 3; last stderr lines:\nbad input',
     });
   });
 });

@@ -41,6 +41,7 @@ h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 28px 0 8p
 .meta { color: #57606a; margin: 0 0 12px; } .note { color: #57606a; font-size: 13px; }
 .outcome { font-weight: 600; padding: 1px 8px; border-radius: 10px; color: #fff; }
 .scroll { overflow: auto; border: 1px solid #d0d7de; border-radius: 6px; max-height: 80vh; }
+.scroll svg.gantt { max-width: 100%; height: auto; }
 svg text { font: 11px system-ui, sans-serif; fill: #1f2328; }
 .axis .tick { fill: #57606a; } .axis .grid { stroke: #eaeef2; }
 .critical-row { fill: #fff3cd; } .task-label.critical { font-weight: 700; }
@@ -60,11 +61,16 @@ svg text { font: 11px system-ui, sans-serif; fill: #1f2328; }
 table.summary { border-collapse: collapse; width: 100%; font-size: 13px; }
 .summary th, .summary td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eaeef2; vertical-align: top; }
 .summary th { background: #f6f8fa; position: sticky; top: 0; }
-.badge { color: #fff; padding: 0 6px; border-radius: 8px; font-size: 12px; }
+.badge { color: #fff; padding: 0 6px; border-radius: 8px; font-size: 12px; white-space: nowrap; } .time { white-space: nowrap; }
 .badge.skipped, .badge.cancelled { color: #1f2328; }
 .detail { white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: 12px; }
-.summary td { overflow-wrap: anywhere; } .summary td:first-child { min-width: 8em; }
+.summary td { overflow-wrap: anywhere; } .summary td:first-child { min-width: 8em; } .summary td:last-child { min-width: 14em; }
 .star { color: #d4a017; }
+@media print {
+  body { margin: 0; } .scroll { max-height: none; overflow: visible; border: none; }
+  .scroll svg { max-width: 100%; height: auto; } .summary th { position: static; }
+  .summary tr, .scroll { break-inside: avoid; }
+}
 ${fills}
 .bar.failed.retried { fill: #e8913a; }
 `;

@@ -33,7 +33,7 @@ export function summaryTable(model: RunModel, critical: ReadonlySet<string>, set
     ...(withWaits ? ['Waited'] : []),
     'Details',
   ]
-    .map((h) => `<th>${h}</th>`)
+    .map((h) => `<th scope="col">${h}</th>`)
     .join('');
   const rows = model.tasks.map((task) => {
     const first = task.attempts[0];
@@ -48,7 +48,7 @@ export function summaryTable(model: RunModel, critical: ReadonlySet<string>, set
       time(task.readyMs),
       time(first?.startMs),
       time(task.endMs),
-      task.attempts.length === 0 ? '' : formatMs(busy),
+      task.attempts.length === 0 ? '' : time(busy),
       ...(withWaits ? [escapeHtml(waitCell(task.wait))] : []),
       `<span class="detail">${escapeHtml(detailOf(task))}</span>`,
     ];
@@ -60,7 +60,8 @@ export function summaryTable(model: RunModel, critical: ReadonlySet<string>, set
 /**
  * What the Details cell says of a task: its own detail (why it failed, was skipped, cancelled),
  * else a warning it completed with, else, for a task that completed after attempts that failed,
- * the last of those failures (the timeline has each one in its tooltip).
+ * the last of those failures (the timeline has each one in its tooltip), and for one whose last
+ * attempt failed and whose retry had not begun (a run stopped, or still going), that failure.
  */
 function detailOf(task: RunModel['tasks'][number]): string {
   if (task.detail !== undefined) return task.detail;
@@ -68,10 +69,13 @@ function detailOf(task: RunModel['tasks'][number]): string {
   if (warning?.detail !== undefined) return warning.detail;
   const failed = task.attempts.filter((bar) => bar.outcome === 'failed' || bar.outcome === 'timed-out');
   const last = task.attempts[lastFailed(task.attempts)];
+  if (task.outcome === 'unfinished' && last !== undefined && last === task.attempts.at(-1))
+    return `waiting to retry; attempt #${last.attempt} failed: ${last.detail ?? ''}`;
   if (task.outcome !== 'completed' || last === undefined) return '';
   return `completed after ${failed.length} failed attempt${failed.length === 1 ? '' : 's'}; attempt #${last.attempt} failed: ${last.detail ?? ''}`;
 }
 
+/** A time of the table, kept on one line (`106 ms`, not `106` above `ms`). */
 function time(ms: number | undefined): string {
-  return ms === undefined ? '' : formatMs(ms);
+  return ms === undefined ? '' : `<span class="time">${formatMs(ms)}</span>`;
 }
