@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { events, fileJournal, type Journal, type JournalWriter, type RunOutcome } from '../../src/index';
 import { formatClock } from '../../src/cli/output/textTable';
@@ -21,6 +21,9 @@ import { CLI_MARK } from '../../src/cli/store/programRuns';
 const DAY = 86_400_000;
 
 /** A run to journal: it started at `startedAt`; it ended at `endedAt` with `outcome`, else it is interrupted (or, `running`, held open). */
+/** `text` as a regular expression that matches it literally. */
+const escaped = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 interface RunShape {
   readonly runId: string;
   readonly dagId: string;
@@ -133,6 +136,30 @@ describe('rxdag prune', () => {
     expect(result.stderr).toBe(
       'rxdag: run "drafts" is interrupted and can still be resumed (resumeRun(journal, "drafts", { agents }) in the program that made it); add --interrupted to remove it anyway\n',
     );
+  });
+
+  it('should not call an interrupted run whose journal is corrupt resumable, and a bare resume taking it should say how to go on', async () => {
+    const store = await storeWith('corrupt', [{ runId: 'broken', dagId: 'd', startedAt: Date.now() - DAY }]);
+    const file = path.join(store, 'broken.jsonl');
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    writeFileSync(file, `${[...lines.slice(0, -1), 'not json', lines.at(-1)].join('\n')}\n`);
+    const corrupt = `journal of run "broken" is corrupt at ${file}:${lines.length}: not JSON`;
+    const pruned = await inProcess(['prune', 'broken', '--store', store]);
+    expect(pruned.code).toBe(2);
+    expect(pruned.stderr).toMatch(
+      new RegExp(
+        `^rxdag: run "broken" is interrupted, and no resume can take it: ${escaped(corrupt)} .*; add --interrupted to remove it\n$`,
+      ),
+    );
+    const resumed = await inProcess(['resume', '--store', store]);
+    expect(resumed.code).toBe(2);
+    expect(resumed.stderr).toMatch(
+      new RegExp(
+        `^rxdag: ${escaped(corrupt)} .*\\. It is the newest interrupted run, taken as no run was named: resume another by its id ` +
+          `\\(rxdag runs --store ${escaped(store)} lists them\\), or forget this one \\(rxdag prune broken --store ${escaped(store)} --interrupted\\)\n$`,
+      ),
+    );
+    expect((await inProcess(['prune', 'broken', '--store', store, '--interrupted'])).code).toBe(0);
   });
 
   it('should refuse an unknown, a running and, without --interrupted, an interrupted run, one line each, exit 2, removing the others', async () => {

@@ -16,7 +16,7 @@
  * too many ways: exit 2, nothing removed. A store that cannot be read or reached: one line,
  * exit 2. A folder without a store has nothing to remove (exit 0), unless runs are named.
  */
-import { type Journal, type JournaledRunSummary, RunLockedError, RunNotResumableError } from '../../journal/journal';
+import { type Journal, JournalCorruptError, type JournaledRunSummary, RunLockedError, RunNotResumableError } from '../../journal/journal';
 import { escapeControls } from '../../dag/text';
 import { ExitCode } from '../exitCodes';
 import { formatClock } from '../output/textTable';
@@ -160,26 +160,43 @@ function pruneRuleOf(runIds: readonly string[], raw: RawPruneOptions, now: numbe
 
 /**
  * How each interrupted run `runIds` name is resumed, for its refusal: `rxdag resume ID`, or, for
- * a run a program made (its tasks name agents the command line does not have), `resumeRun` there.
+ * a run a program made (its tasks name agents the command line does not have), `resumeRun` there;
+ * for one whose journal is corrupt, which no resume takes, what is wrong with it (`corrupt`).
  */
 async function resumeHints(
   journal: Journal,
   runIds: readonly string[],
   { runs }: RunList,
   location: StoreLocation,
-): Promise<ReadonlyMap<string, string>> {
-  const hints = new Map<string, string>();
+): Promise<ReadonlyMap<string, ResumeHint>> {
+  const hints = new Map<string, ResumeHint>();
   for (const run of runs) {
     if (run.status !== 'interrupted' || !runIds.includes(run.runId)) continue;
-    const header = await journal.header(run.runId).catch(() => undefined);
+    let corrupt: string | undefined;
+    const unread =
+      <T>(value: T) =>
+      (error: unknown) => {
+        if (error instanceof JournalCorruptError) corrupt = error.message;
+        return value;
+      };
+    const header = await journal.header(run.runId).catch(unread(undefined));
     // (events that cannot be read: the header's own note, as a run not resumed yet has)
-    const history = header === undefined ? [] : await journal.events(run.runId).catch(() => []);
+    const history = header === undefined ? [] : await journal.events(run.runId).catch(unread([]));
+    if (corrupt !== undefined) {
+      hints.set(run.runId, { corrupt });
+      continue;
+    }
     // the command line's run resumes with the flags that reach its workers (`--redis …`), as `rxdag show` says
     const command = header === undefined ? resumeCommandLine(run.runId, location) : resumeCommandOf(run.runId, header, location, history);
-    hints.set(run.runId, command ?? `resumeRun(journal, ${JSON.stringify(run.runId)}, { agents }) in the program that made it`);
+    hints.set(run.runId, {
+      command: command ?? `resumeRun(journal, ${JSON.stringify(run.runId)}, { agents }) in the program that made it`,
+    });
   }
   return hints;
 }
+
+/** How a named interrupted run is resumed, or why none can resume it. */
+type ResumeHint = { readonly command: string } | { readonly corrupt: string };
 
 /** The runs `runIds` name, each once; a name that is unknown, running, unreadable or (without `--interrupted`) interrupted is refused. */
 function namedRuns(
@@ -187,7 +204,7 @@ function namedRuns(
   { runs, unreadable }: RunList,
   interrupted: boolean,
   location: StoreLocation,
-  hints: ReadonlyMap<string, string>,
+  hints: ReadonlyMap<string, ResumeHint>,
 ): Plan {
   const byId = new Map(runs.map((run) => [run.runId, run]));
   const remove: JournaledRunSummary[] = [];
@@ -203,7 +220,12 @@ function namedRuns(
       const owner = run.owner ?? 'a live process';
       refusals.push(`run "${runId}" is running, owned by ${owner}: wait for it to end or stop it first${goneRemedy(owner)}`);
     } else if (run.status === 'interrupted' && !interrupted) {
-      refusals.push(`run "${runId}" is interrupted and can still be resumed (${hints.get(runId)!}); add --interrupted to remove it anyway`);
+      const hint = hints.get(runId)!;
+      refusals.push(
+        'command' in hint
+          ? `run "${runId}" is interrupted and can still be resumed (${hint.command}); add --interrupted to remove it anyway`
+          : `run "${runId}" is interrupted, and no resume can take it: ${hint.corrupt}; add --interrupted to remove it`,
+      );
     } else remove.push(run);
   }
   return { remove, kept: runs.length - remove.length, refusals };

@@ -21,6 +21,7 @@ import {
   DagValidationError,
   defineDag,
   formatIssuePath,
+  JournalCorruptError,
   type JournalHeader,
   resumeRun,
   RunNotResumableError,
@@ -52,7 +53,8 @@ import { tornTailSetAside } from '../store/tornTailNote';
 import { CLI_MARK, programRunProblem } from '../store/programRuns';
 import { newestInterrupted } from '../store/newestInterrupted';
 import { asRefusal, fileNamedAsRun } from '../store/storeErrors';
-import { storeLocation } from '../store/storeLocation';
+import { storeFlag, storeLocation } from '../store/storeLocation';
+import { commandLine } from '../shellWord';
 import { resumeCommandLine } from '../store/resumeCommand';
 import { type CliIo, drawsProgress } from './cliIo';
 import { driveRun, SetupNotes } from './driveRun';
@@ -98,7 +100,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
   closing.leftUndone = () => remote?.cutShort();
   try {
     const id = runId ?? (await newestInterrupted(store));
-    const { header, history } = await journaled(store, id);
+    const { header, history } = await journaled(store, id, runId === undefined);
     const last = history[history.length - 1];
     const programs = programRunProblem(id, header, history);
     if (last?.type === 'dag.completed') {
@@ -258,11 +260,21 @@ function schedulingOf(runId: string, header: JournalHeader, raw: RawResumeOption
   };
 }
 
-/** A run's header and events, or its refusal (unknown run, corrupt journal, unreachable store). */
-async function journaled(store: Store, runId: string): Promise<{ header: JournalHeader; history: readonly DagEvent[] }> {
+/**
+ * A run's header and events, or its refusal (unknown run, corrupt journal, unreachable store). A
+ * corrupt run taken as the newest interrupted one (`chosen`: none was named) is told how to go on
+ * with another, or to forget it: no resume can take it.
+ */
+async function journaled(store: Store, runId: string, chosen: boolean): Promise<{ header: JournalHeader; history: readonly DagEvent[] }> {
   try {
     return { header: await store.journal.header(runId), history: await store.journal.events(runId) };
   } catch (error) {
+    if (chosen && error instanceof JournalCorruptError) {
+      const flag = storeFlag(store.location);
+      const others = `rxdag runs${flag}`;
+      const message = `${error.message}. It is the newest interrupted run, taken as no run was named: resume another by its id (${others} lists them), or forget this one (${commandLine('rxdag prune', runId, `${flag} --interrupted`)})`;
+      throw new InvalidInputError([{ message }]);
+    }
     return asRefusal(error, store.location);
   }
 }
