@@ -191,7 +191,7 @@ describe('rxdag run (invalid input)', () => {
     const timer = 'must be at most 2147483647 ms (about 24.8 days), the longest timer Node keeps';
     expect(fromRun).toEqual([
       `rxdag: ${file}:3:3: defaults: unknown field "timout" (did you mean "timeoutMs"?)`,
-      `rxdag: ${file}:7:10: tasks[0].cwd: cwd "/does/not/exist" is not an existing directory`,
+      `rxdag: ${file}:7:10: tasks[0].cwd: cwd "/does/not/exist" is not an existing directory (it must exist when the run starts: for a folder a task makes, \`cd\` into it in the command instead)`,
       `rxdag: ${file}:10:16: tasks[1].timeoutMs: ${timer} (got 3000000000)`,
       `rxdag: ${file}:11:9: tasks[2].id: duplicate task id "first" (first used by tasks[0])`,
       `rxdag: ${file}:13:12: tasks[2].input: ${timer} (got 2147483648)`,

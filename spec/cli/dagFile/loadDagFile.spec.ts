@@ -287,7 +287,9 @@ describe('loadDagFile', () => {
 
   it('should check working directories only when asked to (a report reads a file for its graph)', () => {
     const file = writeText(tmp.file('cwd.yaml'), 'id: c\ntasks:\n  - id: a\n    run: ls\n    cwd: gone\n');
-    expect(problemsOf(file)).toEqual([`${file}:5:10: tasks[0].cwd: cwd "gone" ("${tmp.file('gone')}") is not an existing directory`]);
+    expect(problemsOf(file)).toEqual([
+      `${file}:5:10: tasks[0].cwd: cwd "gone" ("${tmp.file('gone')}") is not an existing directory (it must exist when the run starts: for a folder a task makes, \`cd\` into it in the command instead)`,
+    ]);
     expect(loadDagFile(file, { checkDirectories: false }).dag.size).toBe(1);
   });
 
@@ -380,7 +382,7 @@ describe('loadDagFile', () => {
     expect(problemsOf(file)).toEqual([
       `${file}:5:10: tasks[0].cwd: cwd "~/work" ("${tmp.file('~/work')}") is not an existing directory: rxdag does not expand ~ (write the whole path, or one relative to the DAG file)`,
       `${file}:8:10: tasks[1].cwd: cwd "$HOME/work" ("${tmp.file('$HOME/work')}") is not an existing directory: rxdag does not expand variables in cwd (write the whole path, or one relative to the DAG file)`,
-      `${file}:11:10: tasks[2].cwd: cwd "gone" ("${tmp.file('gone')}") is not an existing directory`,
+      `${file}:11:10: tasks[2].cwd: cwd "gone" ("${tmp.file('gone')}") is not an existing directory (it must exist when the run starts: for a folder a task makes, \`cd\` into it in the command instead)`,
     ]);
   });
 

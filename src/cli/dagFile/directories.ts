@@ -43,7 +43,7 @@ export function directoryProblems(
     if (problem === undefined || reported.has(key)) return;
     reported.add(key);
     const shown = where.written === resolved ? quoted(resolved) : `${quoted(where.written)} (${quoted(resolved)})`;
-    problems.push(place({ path: where.path, message: `cwd ${shown} ${problem}${unexpandedHint(where.written)}` }));
+    problems.push(place({ path: where.path, message: `cwd ${shown} ${problem}${unexpandedHint(where.written, problem)}` }));
   });
   return problems;
 }
@@ -77,13 +77,20 @@ export function unusableJournaledDirectories(spec: DagSpec, ended: ReadonlySet<s
   return unusable;
 }
 
-/** What a shell would have made of a `cwd` that rxdag takes as written (`~/x`, `$HOME/x`). */
-function unexpandedHint(written: string): string {
+/**
+ * What a shell would have made of a `cwd` that rxdag takes as written (`~/x`, `$HOME/x`); else,
+ * for one that is not there, that it must be when the run starts (a folder a task makes is not yet).
+ */
+function unexpandedHint(written: string, problem: string): string {
   if (written === '~' || written.startsWith('~/'))
     return ': rxdag does not expand ~ (write the whole path, or one relative to the DAG file)';
   if (EXPANSION.test(written)) return ': rxdag does not expand variables in cwd (write the whole path, or one relative to the DAG file)';
-  return '';
+  return problem === NOT_THERE
+    ? ` (it must exist when the run starts: for a folder a task makes, \`cd\` into it in the command instead)`
+    : '';
 }
+
+const NOT_THERE = 'is not an existing directory';
 
 /** Which `cwd` of the file gives a shell task its directory, as written; `undefined` for the file's own folder. */
 function writtenAt(fileTask: unknown, i: number, fileDefaults: unknown): { path: (string | number)[]; written: string } | undefined {
