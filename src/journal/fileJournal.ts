@@ -23,7 +23,7 @@ import { removeRun } from './removeRun';
 import { asideFileOf, removeStaleAsides } from './staleAside';
 import { removeDeadLockFiles } from './lockLeftovers';
 import { TextBytes } from './textBytes';
-import { makePrivateFolder } from './privateFolder';
+import { makePrivateFolder, syncFolder } from './privateFolder';
 import { isMissingFile, journalFileExists, readingFile } from './unreadableFile';
 import { linkIntoPlace } from './hardLink';
 import { replacedWhileRead, storeFolder, storeWayOf, untrustedJournal } from './journalOwner';
@@ -102,7 +102,7 @@ export function fileJournal(dir: string, options: FileJournalOptions = {}): File
 
   /** A new run's record: its header, durable before the writer is handed out. */
   const createRun = (header: JournalHeader): JournalWriter => {
-    makePrivateFolder(root, { gitIgnored: true });
+    makePrivateFolder(root, { gitIgnored: true, durable: sync === 'fsync' });
     sweepOnce();
     const { journal, lock } = files(header.runId);
     if (fs.existsSync(journal)) throw new RunExistsError(header.runId);
@@ -327,16 +327,6 @@ function writeGroup(fd: number, bytes: Buffer, sync: 'fsync' | 'none'): void {
 function writeAll(fd: number, bytes: Buffer): void {
   let written = 0;
   while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
-}
-
-/** A new file's name is durable once its folder is synced. */
-function syncFolder(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 /**

@@ -3,7 +3,8 @@
  * and the CLI's task logs hold what tasks were given (a shell task's `env`) and what they output.
  * Made one folder at a time from the nearest one that exists: Node's recursive `mkdirSync` never
  * returns for a path under `/proc` (Node 20), this fails with its error. The folders on the way
- * get the usual permissions, and a folder that exists keeps its own. It checks nothing else.
+ * get the usual permissions, and a folder that exists keeps its own; with `durable`, the names
+ * of the folders it made are synced to disk, as a journal's are. It checks nothing else.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,9 +18,14 @@ const GIT_IGNORES_ALL = '# made by rxdag: journals and task logs hold what tasks
 /**
  * Makes `dir` (see the module's comment); when it made the last folder, with a `.gitignore` that
  * keeps its contents out of git. When that cannot be written (a full disk), the folder is removed
- * again and the error thrown: a folder kept without it would never get one.
+ * again and the error thrown: a folder kept without it would never get one. With `durable`, each
+ * folder it made has its name synced (its parent's entry): a power loss does not take a store
+ * away with the journals synced in it.
  */
-export function makePrivateFolder(dir: string, { gitIgnored = false }: { gitIgnored?: boolean } = {}): void {
+export function makePrivateFolder(
+  dir: string,
+  { gitIgnored = false, durable = false }: { gitIgnored?: boolean; durable?: boolean } = {},
+): void {
   const missing: string[] = [];
   for (let at = dir; !fs.existsSync(at); at = path.dirname(at)) {
     missing.push(at);
@@ -32,7 +38,9 @@ export function makePrivateFolder(dir: string, { gitIgnored = false }: { gitIgno
       made = folder === dir;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      continue;
     }
+    if (durable) syncParent(folder);
   }
   if (!made || !gitIgnored) return;
   const file = path.join(dir, '.gitignore');
@@ -48,5 +56,27 @@ export function makePrivateFolder(dir: string, { gitIgnored = false }: { gitIgno
       // something else was put in it meanwhile: kept
     }
     throw error;
+  }
+}
+
+/**
+ * Syncs the folder that holds `folder`: its name durable. A parent this user may pass through but
+ * not open (mode 0711) cannot be synced by them: left as the system writes it back.
+ */
+function syncParent(folder: string): void {
+  try {
+    syncFolder(path.dirname(folder));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EACCES') throw error;
+  }
+}
+
+/** A new file's or folder's name is durable once its folder is synced. */
+export function syncFolder(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }
