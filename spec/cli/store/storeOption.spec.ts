@@ -261,7 +261,14 @@ describe('the --store option and RXDAG_STORE', () => {
     });
     expect(readdirSync(tmp.dir)).toEqual(['quick.yaml']);
     // a folder whose name has a colon is still a folder when it does not read as a URL
-    for (const folder of ['team:ops@2024', 'backups/2024-01-01T10:00:00@host', 'srv/postgres//x']) {
+    // (`//` where a variable ending in `/` meets `/runs`)
+    for (const folder of [
+      'team:ops@2024',
+      'backups/2024-01-01T10:00:00@host',
+      'srv/postgres//x',
+      'docker-postgres//runs',
+      'my postgres//state',
+    ]) {
       expect(await rxdag('run', dagFile(), '--store', folder, '--quiet')).toMatchObject({ code: 0 });
       rmSync(folder.split('/')[0]!, { recursive: true });
     }

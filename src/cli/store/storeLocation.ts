@@ -84,16 +84,18 @@ const STORE_FORMS = 'a folder path or a postgres:// (postgresql://) connection s
 
 /**
  * A URL mistyped, not a folder: a scheme inside a scheme (`jdbc:postgresql://`), PostgreSQL's
- * without its colon (`postgres//…`, `postgres;//…`) or after other text (`"postgres://…"` with
- * its quotes, `DATABASE_URL=postgres://…`), a scheme with one slash or none, or without its colon,
- * before `USER:PASSWORD@` (`mysql:/u:PW@host`, `redis//u:PW@host`), or `//USER:PASSWORD@` anywhere.
- * A folder named `team:ops@2024`, `backups/10:00@host` or `/srv/postgres//x` is a folder.
+ * without its colon or with another in its place (`postgres//…`, `postgres;//…`, `postgres ://`)
+ * or kept in its quotes or after a variable's name (`"postgres://…"`, `DATABASE_URL=postgres://…`),
+ * a scheme with one slash or none, or without its colon, before `USER:PASSWORD@`
+ * (`mysql:/u:PW@host`, `redis//u:PW@host`), or a database's scheme then `//USER:PASSWORD@`
+ * anywhere (`~/postgres//u:PW@host`). A folder named `team:ops@2024`, `backups/10:00@host`,
+ * `docker-postgres//runs` (a variable that ends in `/`, then `/runs`) is a folder.
  */
 const MISTYPED_URL = [
   /^[a-z][a-z\d+.-]*:[a-z][a-z\d+.-]*:\/\//i,
-  /(?:^|[^/\w])postgres(?:ql)?[^\w/]{0,3}\/\//i,
+  /^(?:(?:export\s+)?[A-Za-z_]\w*=)?["'`<]?\s*postgres(?:ql)?\s*[:;\uff1a]?\s*\/\//i,
   /^[a-z][a-z\d+.-]*(?::[/\\]?|\/\/|\\)[^/:@]*:.*@/i,
-  /\/\/[^/:@\s]*:.*@/s,
+  /(?:postgres(?:ql)?|rediss?|mysql|mongodb(?:\+srv)?|https?)[^a-z\d/]{0,3}\/\/[^/:@\s]*:.*@/is,
 ];
 
 /** What likely made `given` a mistyped URL, when it shows: quotes kept, or a whole `NAME=value` line. */
