@@ -275,7 +275,7 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
     .command('report')
     .description('write the HTML report of a run from its events log')
     .argument('<events>', 'an events log written by "rxdag run --events"')
-    .requiredOption('-o, --output <out.html>', 'the HTML file to write')
+    .requiredOption('-o, --output <out.html>', 'the HTML file to write (-: standard output)')
     .option('--dag <file>', 'the DAG file of the run, to draw its real dependencies')
     .action(actions.report);
 

@@ -8,9 +8,10 @@ import { rxdagInProcess as rxdag } from '../support/inProcessCli';
 const run = promisify(execFile);
 
 /**
- * `rxdag report -o /dev/stdout` in a shell pipeline: stdout holds the page and nothing else (the
- * `wrote` line is on stderr), and a reader that leaves early (`| head`) is not an error, as it is
- * not for any other output on stdout.
+ * `rxdag report -o -` in a shell pipeline: stdout holds the page and nothing else (the `wrote`
+ * line is on stderr), written where stdout is (after what a file it appends to holds), and a
+ * reader that leaves early (`| head`) is not an error, as it is not for any other output on stdout;
+ * nor for `-o /dev/stdout`, which opens stdout anew.
  */
 describe('rxdag report to standard output', () => {
   const tmp = tempDir();
@@ -29,18 +30,17 @@ describe('rxdag report to standard output', () => {
   const bash = async (pipeline: string) =>
     run('bash', ['-c', pipeline], { env: { ...process.env, RXDAG: `${process.execPath} ${CLI}`, EV: events }, timeout: 60_000 });
 
-  it('should write the page alone on stdout, saying where it wrote it on stderr', async () => {
+  it('should write the page alone on stdout, after what a file it is appended to holds, saying where on stderr', async () => {
     const out = tmp.file('page.html');
-    const { stderr } = await bash(`$RXDAG report "$EV" -o /dev/stdout > '${out}'`);
+    const { stderr } = await bash(`echo before > '${out}'; $RXDAG report "$EV" -o - >> '${out}'; echo after >> '${out}'`);
     const page = readFileSync(out, 'utf8');
     expect(page.length).toBeGreaterThan(256 * 1024);
-    expect(page).toMatch(/<\/html>\n$/);
-    expect(stderr).toBe(`wrote /dev/stdout (${readEventLog(events).length} events)\n`);
+    expect(page).toMatch(/^before\n<!DOCTYPE html>[^]*<\/html>\nafter\n$/);
+    expect(stderr).toBe(`wrote standard output (${readEventLog(events).length} events)\n`);
   });
 
-  it('should end with 0 when the reader of the page leaves early', async () => {
-    const { stdout, stderr } = await bash('$RXDAG report "$EV" -o /dev/stdout | head -c 15; echo " code=${PIPESTATUS[0]}"');
+  it.each([['-'], ['/dev/stdout']])('should end with 0 when the reader of the page leaves early (-o %s)', async (output) => {
+    const { stdout } = await bash(`$RXDAG report "$EV" -o ${output} | head -c 15; echo " code=\${PIPESTATUS[0]}"`);
     expect(stdout).toBe('<!DOCTYPE html> code=0\n');
-    expect(stderr).toBe(`wrote /dev/stdout (${readEventLog(events).length} events)\n`);
   });
 });

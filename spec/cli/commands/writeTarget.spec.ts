@@ -52,7 +52,8 @@ describe('output paths', () => {
     const cwd = process.cwd();
     process.chdir(tmp.dir);
     try {
-      const dash = 'would write a file named "-": for the report on standard output give /dev/stdout';
+      const dash =
+        'would write a file named "-": standard output has the command\'s own lines: write the report to a file (rxdag report EVENTS.jsonl -o - writes one to standard output)';
       expect(messages({ report: '-', store })).toEqual([`--report - ${dash}`]);
       expect(() => checkWritable('--output', '-', store)).toThrow(new InvalidInputError([{ message: `--output - ${dash}` }]));
       expect(existsSync(tmp.file('-'))).toBe(false);

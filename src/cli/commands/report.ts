@@ -14,7 +14,7 @@ import { runSetupOf } from '../output/runSetup';
 import { depsOf, type ReportInput } from '../report/reportInput';
 import { storeLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
-import { writeReportFile } from './reportFile';
+import { STANDARD_OUTPUT, writeReportFile } from './reportFile';
 import { checkNotAnInput, checkWritable } from './writeTarget';
 
 /**
@@ -23,12 +23,15 @@ import { checkNotAnInput, checkWritable } from './writeTarget';
  * weight and trigger rule; without, edges are inferred.
  */
 export function reportCommand(eventsFile: string, options: { readonly output: string; readonly dag?: string }, io: CliIo): number {
-  // no --store here: the store of `rxdag run` without one (RXDAG_STORE, else .rxdag/) is kept safe
-  checkWritable('--output', options.output, storeLocation(undefined, process.env));
-  checkNotAnInput('--output', options.output, [
-    { what: 'the events log', file: eventsFile },
-    ...(options.dag === undefined ? [] : [{ what: 'the DAG file', file: options.dag }]),
-  ]);
+  const toStdout = options.output === STANDARD_OUTPUT;
+  if (!toStdout) {
+    // no --store here: the store of `rxdag run` without one (RXDAG_STORE, else .rxdag/) is kept safe
+    checkWritable('--output', options.output, storeLocation(undefined, process.env));
+    checkNotAnInput('--output', options.output, [
+      { what: 'the events log', file: eventsFile },
+      ...(options.dag === undefined ? [] : [{ what: 'the DAG file', file: options.dag }]),
+    ]);
+  }
   const { events, notes, tornLine } = readEventsFile(eventsFile, options.output, (logBytes) =>
     checkReportHeap(eventsFile, logBytes, options.dag),
   );
@@ -39,15 +42,18 @@ export function reportCommand(eventsFile: string, options: { readonly output: st
   for (const note of notes) io.stderr.write(`rxdag: ${escapeControls(note)}\n`);
   const known: Partial<ReportInput> =
     loaded === undefined ? {} : { deps: depsOf(loaded.dag), setup: runSetupOf(loaded.spec, loaded.limits) };
-  const failure = writeReportFile(options.output, { events, source: options.dag ?? eventsFile, eventsLog: eventsFile, ...known }, (line) =>
-    io.stderr.write(`${line}\n`),
+  const failure = writeReportFile(
+    options.output,
+    { events, source: options.dag ?? eventsFile, eventsLog: eventsFile, ...known },
+    (line) => io.stderr.write(`${line}\n`),
+    io.stdout,
   );
   if (failure !== undefined) {
     io.stderr.write(`${failure}\n`);
     return ExitCode.outputFailed;
   }
   // on stderr, as `run --report` says it: the page itself may be going to stdout (`-o /dev/stdout`)
-  io.stderr.write(`wrote ${escapeControls(options.output)} (${events.length} events)\n`);
+  io.stderr.write(`wrote ${toStdout ? 'standard output' : escapeControls(options.output)} (${events.length} events)\n`);
   return ExitCode.ok;
 }
 

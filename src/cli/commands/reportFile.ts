@@ -31,6 +31,9 @@ export function everyTaskIn(
  */
 const LARGE_PAGE_BYTES = 25_000_000;
 
+/** The output `rxdag report -o` takes for its standard output. */
+export const STANDARD_OUTPUT = '-';
+
 /**
  * Renders the report of `input` and writes it to `file`: undefined when both worked, else the
  * line to print (`rxdag: …`, no line feed at its end). A page a browser can hardly open is
@@ -39,13 +42,23 @@ const LARGE_PAGE_BYTES = 25_000_000;
  * @example
  * writeReportFile('/dev/full', { events }) // "rxdag: cannot write the report /dev/full: ENOSPC (no space left on device)"
  */
-export function writeReportFile(file: string, input: ReportInput, note?: (line: string) => void): string | undefined {
+export function writeReportFile(
+  file: string,
+  input: ReportInput,
+  note?: (line: string) => void,
+  stdout?: { write(text: string): unknown },
+): string | undefined {
   let html: string;
   try {
     html = renderReport(input);
   } catch (error) {
     const why = error instanceof Error ? (error.stack ?? error.message) : String(error);
     return `rxdag: internal error while making the report ${file} (the file was not written): ${why}`;
+  }
+  // `-`: the command's own standard output, written as the rest of its output is (`rxdag report … -o - | gzip`)
+  if (file === STANDARD_OUTPUT && stdout !== undefined) {
+    stdout.write(html);
+    return undefined;
   }
   try {
     writeWholeFile(file, html);

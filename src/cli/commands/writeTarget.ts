@@ -105,7 +105,9 @@ function placeProblem({ flag, file }: OutputTarget, store: StoreLocation | undef
   // `-` is not standard output here: a file of that name would be made
   if (file === '-') {
     const instead =
-      flag === '--events' ? 'for the events on standard output use --json' : 'for the report on standard output give /dev/stdout';
+      flag === '--events'
+        ? 'for the events on standard output use --json'
+        : "standard output has the command's own lines: write the report to a file (rxdag report EVENTS.jsonl -o - writes one to standard output)";
     return { message: `${flag} - would write a file named "-": ${instead}` };
   }
   const slip = pathSlip(flag, file);
