@@ -21,6 +21,12 @@ describe('findJsonSyntaxError', () => {
       9,
       'expected a property name in double quotes, found "/" (JSON has no comments: remove it, or write the DAG file in YAML, which has #)',
     ],
+    [
+      '{"a": 1 // note\n}',
+      8,
+      'expected "," or "}", found "/" (JSON has no comments: remove it, or write the DAG file in YAML, which has #)',
+    ],
+    ['{"a":\u00a01}', 5, 'expected a value, found U+00A0, a space JSON does not take (only plain spaces, tabs and line breaks)'],
     ['{"a": /* note */ 1}', 6, 'expected a value, found "/" (JSON has no comments: remove it, or write the DAG file in YAML, which has #)'],
     ['{"a": 01}', 7, 'expected "," or "}", found "1"'],
     ['"abc', 4, 'unterminated string'],

@@ -44,7 +44,14 @@ describe('parseYaml (syntax errors)', () => {
     for (const [quote, value] of [
       ['"', '"echo \\"hi\\"'],
       ["'", "'it''s"],
+      ["'", "'''quoted'' word"],
     ]) {
+      // a quote in a comment above is not the one that opens the value
+      expect(
+        errorsOf('id: d', "# the team's DAG", 'tasks:', '  - id: a', `    run: ${value!}`, '  - id: b', '    run: echo b').slice(0, 1),
+      ).toEqual([
+        `5:10: YAML syntax error: Missing closing ${quote!}quote: this ${quote!} opens a value nothing closes (it runs to the end of the file)`,
+      ]);
       expect(errorsOf('id: d', 'tasks:', '  - id: a', `    run: ${value!}`, '  - id: b', '    run: echo b')).toEqual([
         `4:10: YAML syntax error: Missing closing ${quote!}quote: this ${quote!} opens a value nothing closes (it runs to the end of the file)`,
       ]);

@@ -1,3 +1,5 @@
+import { oddSpaceIn } from '../../dag/text';
+
 /** Deepest nesting of objects and arrays accepted in a DAG file. */
 export const MAX_NESTING = 1000;
 
@@ -20,13 +22,18 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
   const fail = (message: string): never => {
     throw { offset: at, message } satisfies JsonSyntaxError;
   };
-  const describeHere = () => (at >= text.length ? 'the end of the file' : JSON.stringify(text[at]));
+  const describeHere = () => {
+    if (at >= text.length) return 'the end of the file';
+    const odd = oddSpaceIn(text[at]!);
+    // a no-break space of pasted text shows as a space: named, with what JSON takes instead
+    return odd === undefined ? JSON.stringify(text[at]) : `${odd}, a space JSON does not take (only plain spaces, tabs and line breaks)`;
+  };
   const space = () => {
     while (at < text.length && ' \t\n\r'.includes(text[at]!)) at++;
   };
   const expect = (char: string, what: string) => {
     space();
-    if (text[at] !== char) fail(`expected ${what}, found ${describeHere()}`);
+    if (text[at] !== char) fail(`expected ${what}, found ${describeHere()}${commentHint(text, at)}`);
     at++;
   };
   const string = () => {

@@ -163,16 +163,20 @@ function withOddSpace(worded: Worded, text: string, at: number): Worded {
 
 /**
  * Where the quoted value that runs to `end` opens: the last `quote` before it that is not escaped
- * (`\"` in a double-quoted value, `''` in a single-quoted one, neither of which ends a value).
+ * (`\"` in a double-quoted value; in a single-quoted one, quotes come in pairs, `''`, so of a row
+ * of quotes of odd length the first opens the value: `'''x` is `'` then `''`).
  */
 function openingQuote(text: string, end: number, quote: string): number | undefined {
-  for (let at = text.lastIndexOf(quote, end - 1); at >= 0; at = text.lastIndexOf(quote, at - 1)) {
-    if (quote === '"' && text[at - 1] === '\\') continue;
-    if (quote === "'" && (text[at - 1] === "'" || text[at + 1] === "'")) {
-      at -= 1; // a pair: both quotes are passed
+  for (let at = text.lastIndexOf(quote, end - 1); at >= 0;) {
+    if (quote === '"') {
+      if (text[at - 1] !== '\\') return at;
+      at = text.lastIndexOf(quote, at - 1);
       continue;
     }
-    return at;
+    let first = at;
+    while (first > 0 && text[first - 1] === quote) first--;
+    if ((at - first) % 2 === 0) return first;
+    at = first > 0 ? text.lastIndexOf(quote, first - 1) : -1;
   }
   return undefined;
 }
