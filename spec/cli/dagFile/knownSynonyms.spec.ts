@@ -256,6 +256,14 @@ describe('loadDagFile (names from other workflow tools)', () => {
       '10:5: tasks[0]: unknown field "if" (did you mean `when: any-failed`?)',
       '11:11: tasks[0].when: must be one of "all-succeeded", "all-done", "any-failed", "none-failed" (got "${{ always() }}"; did you mean "all-done"?)',
     ]);
+    // a job's machine has no counterpart; minutes as text, or past the longest timer, are said so
+    expect(problemsOf('runs-on.yaml', withField('runs-on: ubuntu-latest\n    timeout-minutes: "10"'))).toEqual([
+      '7:5: tasks[1]: unknown field "runs-on" (no counterpart in the file: a task runs where rxdag runs it, or with --redis on the worker that takes its job (rxdag worker --agents chooses which agents a worker runs))',
+      '8:5: tasks[1]: unknown field "timeout-minutes" (did you mean "timeoutMs"? It is in milliseconds: 600000 for 10 min)',
+    ]);
+    expect(problemsOf('long.yaml', withField('timeout-minutes: 100000'))).toEqual([
+      '7:5: tasks[1]: unknown field "timeout-minutes" (did you mean "timeoutMs"? It is in milliseconds: 100000 min is longer than the longest timer Node keeps)',
+    ]);
   });
 
   it("should say that the run's concurrency is the command's, and how to write a retry count", () => {

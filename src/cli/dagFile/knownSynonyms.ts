@@ -12,6 +12,7 @@ import type { z } from 'zod';
 import type { DagIssue } from '../../dag/errors';
 import { attemptsFor, durationMs, fieldsAt, meantRule, type Misspelt, misspeltFields, retriesText, valueAt } from '../../dag/issues';
 import { dagHeadSchema, taskDefaultsSchema, taskSpecSchema } from '../../dag/schema';
+import { MAX_TIMER_MS } from '../../dag/specLimits';
 import { closestName, oddSpaceIn, quoted, unknownFieldMessage, visibly } from '../../dag/text';
 import { dagFileSchema, fileDefaultsSchema, fileTaskSchema } from './fileSchema';
 
@@ -159,6 +160,11 @@ const TASK_FIELDS_ELSEWHERE: ReadonlyMap<string, (value: unknown) => string> = n
       ] as const,
   ),
   [
+    'runs-on',
+    () =>
+      'no counterpart in the file: a task runs where rxdag runs it, or with --redis on the worker that takes its job (rxdag worker --agents chooses which agents a worker runs)',
+  ],
+  [
     'steps',
     () =>
       'a task is one command: write the steps as the lines of `run: |` (`set -e` as its first line stops it at the first step that fails), or make each a task of its own with `deps`',
@@ -174,10 +180,13 @@ const TASK_FIELDS_ELSEWHERE: ReadonlyMap<string, (value: unknown) => string> = n
  * number, `: "30m" is 1800000` when one gives a duration as text: what to write in milliseconds.
  */
 function inMilliseconds(field: string, value: unknown): string {
-  if (typeof value === 'number' && Number.isFinite(value) && value > 0 && /sec/i.test(field))
-    return `: ${Math.round(value * 1000)} for ${value} s`;
-  if (typeof value === 'number' && Number.isFinite(value) && value > 0 && /min/i.test(field))
-    return `: ${Math.round(value * 60_000)} for ${value} min`;
+  // a number of seconds or minutes (`timeout-minutes: "10"` too), or a duration as text
+  const count = typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
+  const unit = /sec/i.test(field) ? { ms: 1000, name: 's' } : /min/i.test(field) ? { ms: 60_000, name: 'min' } : undefined;
+  if (typeof count === 'number' && Number.isFinite(count) && count > 0 && unit !== undefined) {
+    const ms = Math.round(count * unit.ms);
+    return ms <= MAX_TIMER_MS ? `: ${ms} for ${count} ${unit.name}` : `: ${count} ${unit.name} is longer than the longest timer Node keeps`;
+  }
   const ms = typeof value === 'string' ? durationMs(value) : undefined;
   return ms === undefined ? '' : `: ${JSON.stringify(value)} is ${ms}`;
 }
