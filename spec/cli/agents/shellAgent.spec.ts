@@ -126,6 +126,9 @@ describe('shell agent', () => {
       "echo 'remote: bash: fork: retry: Resource temporarily unavailable' >&2; exit 1",
       "echo 'bash: fork: retry: Resource temporarily unavailable' >&2; exit 1",
       "echo 'sh: 1: Cannot fork' >&2; echo 'tests: 3 failed' >&2; exit 1",
+      // a shell the command started, under a process limit of its own
+      "echo 'bash: fork: Resource temporarily unavailable' >&2; exit 1",
+      "echo 'sh: 1: Cannot fork' >&2; exit 2",
     ])
       await expect(attempt(new ProcessGroups(1000), context({ command }), { handBackAfterMs: 2000 })).rejects.toBeInstanceOf(
         ShellCommandError,

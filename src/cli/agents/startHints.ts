@@ -19,12 +19,14 @@ export const ROOM_HINTS: Readonly<Record<string, string>> = {
 // the shell's own line (`/bin/sh: 1: Cannot fork`, `bash: fork: retry: …`), not a command's words quoting one
 export const CANNOT_FORK = /^[^\s:]*sh: (?:\d+: )?(?:Cannot fork\b|fork: (?:retry: )?Resource temporarily unavailable\b)/m;
 /**
- * Whether the shell ended on its own line saying it could not fork (its last line: a shell that
- * cannot fork stops there), not on bash's `fork: retry:` (it tries again, and may go on).
+ * Whether the task's own shell (`/bin/sh`, which names itself so) ended on its line saying it
+ * could not fork (its last line: a shell that cannot fork stops there), not on bash's `fork:
+ * retry:` (it tries again, and may go on), nor on a shell the command started (`bash: fork: …`
+ * under a `ulimit -u` of its own: the command's failure, not this machine's want of room).
  */
 export function shellGaveUpForking(stderr: string): boolean {
   const last = stderr.trimEnd().split('\n').pop() ?? '';
-  return CANNOT_FORK.test(last) && !/fork: retry: /.test(last);
+  return last.startsWith('/bin/sh: ') && CANNOT_FORK.test(last) && !/fork: retry: /.test(last);
 }
 export const NO_FORK_HINT =
   "\n(its shell could not start a process for it: the limit of processes, `ulimit -u` or a container's, was reached, or memory ran out: raise the limit, free memory, or run fewer tasks at once)";

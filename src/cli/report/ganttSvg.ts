@@ -90,10 +90,15 @@ function row(
   }
   const shownAttempts = drawnAttempts(task.attempts, attemptsAtMost);
   const drawn = new Set([...shownAttempts.first, ...shownAttempts.last]);
+  // where the row's next label may start: attempts close together would write theirs over each other
+  let labelsFrom = 0;
   task.attempts.forEach((bar, i) => {
     if (!drawn.has(bar)) {
-      if (i === shownAttempts.first.length && shownAttempts.leftOut > 0)
-        parts.push(leftOutLabel(task.id, shownAttempts.leftOut, bar, x, middle));
+      if (i === shownAttempts.first.length && shownAttempts.leftOut > 0) {
+        const at = Math.max(x(bar.startMs), labelsFrom);
+        parts.push(leftOutLabel(task.id, shownAttempts.leftOut, at, middle));
+        labelsFrom = at + textWidth(`+${shownAttempts.leftOut}`, FONT.attemptLabel) + 2;
+      }
       return;
     }
     // after an interrupted attempt comes its run again on resume, not a backoff
@@ -120,8 +125,11 @@ function row(
     parts.push(
       `<rect class="${classes}" data-task="${escapeHtml(task.id)}" data-attempt="${bar.attempt}" x="${left.toFixed(1)}" y="${barTop}" width="${barWidth.toFixed(1)}" height="${GANTT.barHeight}" rx="2"><title>${escapeHtml(tip)}</title></rect>`,
     );
-    if (task.attempts.length > 1)
-      parts.push(`<text class="attempt-label" x="${(left + barWidth + 3).toFixed(1)}" y="${middle + 4}">#${bar.attempt}</text>`);
+    const labelAt = left + barWidth + 3;
+    if (task.attempts.length > 1 && labelAt >= labelsFrom) {
+      parts.push(`<text class="attempt-label" x="${labelAt.toFixed(1)}" y="${middle + 4}">#${bar.attempt}</text>`);
+      labelsFrom = labelAt + textWidth(`#${bar.attempt}`, FONT.attemptLabel) + 2;
+    }
   });
   if (task.attempts.length === 0 && task.endMs !== undefined) {
     parts.push(
@@ -132,9 +140,9 @@ function row(
 }
 
 /** Where a timeline leaves out attempts of a task: `+54`, at the first one left out. */
-function leftOutLabel(taskId: string, leftOut: number, firstLeftOut: AttemptBar, x: (ms: number) => number, middle: number): string {
+function leftOutLabel(taskId: string, leftOut: number, at: number, middle: number): string {
   const tip = `${taskId}: ${leftOut} attempt${leftOut === 1 ? '' : 's'} not drawn here (the table counts every attempt)`;
-  return `<text class="attempt-label" x="${x(firstLeftOut.startMs).toFixed(1)}" y="${middle + 4}"><title>${escapeHtml(tip)}</title>+${leftOut}</text>`;
+  return `<text class="attempt-label" x="${at.toFixed(1)}" y="${middle + 4}"><title>${escapeHtml(tip)}</title>+${leftOut}</text>`;
 }
 
 /** How long an attempt took, after its outcome in its bar's tooltip. */
