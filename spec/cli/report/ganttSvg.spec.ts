@@ -137,6 +137,34 @@ describe('the report timeline', () => {
     }
   });
 
+  it('should label attempts close together without writing one label over another', () => {
+    // 5 quick failures in the first 5 ms of a run that lasts 10 s: their bars and labels fall together
+    const quick = Array.from({ length: 5 }, (_, i) => [
+      { type: 'task.started' as const, at: i, taskId: 'q', attempt: i + 1, agent: 'shell' },
+      { type: 'task.failed' as const, at: i + 0.5, taskId: 'q', attempt: i + 1, error, severity: 'error' as const, willRetry: i < 4 },
+      ...(i < 4 ? [{ type: 'task.retrying' as const, at: i + 1, taskId: 'q', attempt: i + 2 }] : []),
+    ]).flat();
+    const model = buildRunModel(
+      eventsOf(
+        { type: 'dag.created', at: 0, dagId: 'quick', taskCount: 2 },
+        { type: 'task.ready', at: 0, taskId: 'q', attempt: 1 },
+        ...quick,
+        { type: 'task.ready', at: 0, taskId: 'long', attempt: 1 },
+        { type: 'task.started', at: 0, taskId: 'long', attempt: 1, agent: 'shell' },
+        { type: 'task.completed', at: 10_000, taskId: 'long', attempt: 1, durationMs: 10_000 },
+      ),
+    );
+    const labels = [
+      ...ganttSvg(model, new Set()).matchAll(/<text class="attempt-label" x="([\d.]+)"[^>]*>(?:<title>[^<]*<\/title>)?([^<]*)<\/text>/g),
+    ];
+    expect(labels.length).toBeGreaterThan(0);
+    // each label starts past the end of the one before it (~0.6 em a character)
+    for (let i = 1; i < labels.length; i++) {
+      expect(Number(labels[i]![1])).toBeGreaterThanOrEqual(Number(labels[i - 1]![1]) + labels[i - 1]![2]!.length * 10 * 0.6);
+    }
+    expect(labels[0]![2]).toBe('#1');
+  });
+
   it('should end a backoff when its retry was due, and say what the retry then waited for', () => {
     // r (limit db, 1 at once) fails at 100; hog takes db at 100; r's retry is due at 200 but starts at 3000, as hog ends
     const setup = {
