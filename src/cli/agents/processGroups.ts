@@ -1,8 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { signalTaskProcesses, taskProcessesAlive } from './taskProcesses';
 
-/** How often a terminated group is checked for processes left. */
+/** How often a terminated group is checked for processes left: first, and at most (the looks grow apart). */
 const POLL_MS = 20;
+const POLL_MOST_MS = 160;
 /** How long to wait after SIGKILL before giving up on a group (e.g. a process stuck in the kernel). */
 const AFTER_KILL_MS = 500;
 
@@ -108,12 +109,18 @@ export class ProcessGroups {
   }
 }
 
-/** Polls the group until it is empty, `withinMs` passed or `cut()` holds; true when it emptied. */
+/**
+ * Polls the group until it is empty, `withinMs` passed or `cut()` holds; true when it emptied.
+ * Each look may read all of /proc: the looks grow apart, from {@link POLL_MS} to {@link POLL_MOST_MS},
+ * so that a long grace over many groups does not keep a core busy.
+ */
 async function waitUntilGone(pid: number, session: boolean, withinMs: number, cut: () => boolean = () => false): Promise<boolean> {
   const deadline = Date.now() + withinMs;
+  let pause = POLL_MS;
   while (taskProcessesAlive(pid, session)) {
     if (Date.now() >= deadline || cut()) return false;
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(1, deadline - Date.now()))));
+    pause = Math.min(pause * 2, POLL_MOST_MS);
   }
   return true;
 }

@@ -28,6 +28,8 @@ export function signalTaskProcesses(leader: number, signal: NodeJS.Signals, sess
  * forever. On Linux the task's processes are read from /proc and zombies are not counted.
  */
 export function taskProcessesAlive(leader: number, session: boolean): boolean {
+  // a group the system no longer has holds no process, not even a zombie: no need to read /proc
+  if (!session && groupGone(leader)) return false;
   const members = liveMembers(leader, session);
   return members === undefined ? signalled(-leader, 0) : members.length > 0;
 }
@@ -78,6 +80,16 @@ function signalled(target: number, signal: NodeJS.Signals | 0): boolean {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ESRCH' || code === 'EPERM') return false;
     throw error;
+  }
+}
+
+/** Whether the system has no process group `leader` (ESRCH; one of another user's processes, EPERM, is there). */
+function groupGone(leader: number): boolean {
+  try {
+    process.kill(-leader, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 
