@@ -20,6 +20,20 @@ describe('ProcessGroups', () => {
     process.kill(-child.pid!, 'SIGKILL');
   });
 
+  it('should let a stopped process of the group go on to hear SIGTERM, not wait out the grace for it', async () => {
+    // the shell's trap answers SIGTERM once its child, stopped, has gone on and ended
+    const script = "trap 'exit 3' TERM; sh -c 'kill -STOP $$; sleep 30' & wait";
+    const child = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise((resolve) => setTimeout(resolve, 300)); // its child stopped itself
+    const groups = new ProcessGroups(20_000);
+    groups.track(child);
+    const began = Date.now();
+    await groups.terminate(child.pid!);
+    expect(Date.now() - began).toBeLessThan(10_000);
+    expect(await exited).toBe(3);
+  });
+
   it('should do nothing for a group it no longer tracks (its pid may be another process now)', async () => {
     const groups = new ProcessGroups(100);
     const kill = jest.spyOn(process, 'kill');

@@ -93,6 +93,8 @@ export class ProcessGroups {
 
   private async stopGroup(pid: number, session: boolean): Promise<void> {
     if (!signalTaskProcesses(pid, 'SIGTERM', session)) return;
+    // a stopped process (SIGSTOP, Ctrl-Z in the task) hears SIGTERM only once it goes on, as systemd sends both
+    signalTaskProcesses(pid, 'SIGCONT', session);
     if (await waitUntilGone(pid, session, this.killGraceMs, () => this.hurried)) return;
     signalTaskProcesses(pid, 'SIGKILL', session);
     await waitUntilGone(pid, session, AFTER_KILL_MS);
