@@ -268,6 +268,7 @@ describe('the --store option and RXDAG_STORE', () => {
       'srv/postgres//x',
       'docker-postgres//runs',
       'my postgres//state',
+      'backups/postgres//02:00@db1',
     ]) {
       expect(await rxdag('run', dagFile(), '--store', folder, '--quiet')).toMatchObject({ code: 0 });
       rmSync(folder.split('/')[0]!, { recursive: true });

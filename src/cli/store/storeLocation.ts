@@ -88,14 +88,15 @@ const STORE_FORMS = 'a folder path or a postgres:// (postgresql://) connection s
  * or kept in its quotes or after a variable's name (`"postgres://…"`, `DATABASE_URL=postgres://…`),
  * a scheme with one slash or none, or without its colon, before `USER:PASSWORD@`
  * (`mysql:/u:PW@host`, `redis//u:PW@host`), or a database's scheme then `//USER:PASSWORD@`
- * anywhere (`~/postgres//u:PW@host`). A folder named `team:ops@2024`, `backups/10:00@host`,
- * `docker-postgres//runs` (a variable that ends in `/`, then `/runs`) is a folder.
+ * at the start (`postgres_//u:PW@host`, `~/postgres//u:PW@host`). A folder named `team:ops@2024`,
+ * `backups/10:00@host`, `docker-postgres//runs` or `backups/postgres//02:00@db1` (a variable that
+ * ends in `/`, then `/runs`) is a folder.
  */
 const MISTYPED_URL = [
   /^[a-z][a-z\d+.-]*:[a-z][a-z\d+.-]*:\/\//i,
   /^(?:(?:export\s+)?[A-Za-z_]\w*=)?["'`<]?\s*postgres(?:ql)?\s*[:;\uff1a]?\s*\/\//i,
   /^[a-z][a-z\d+.-]*(?::[/\\]?|\/\/|\\)[^/:@]*:.*@/i,
-  /(?:postgres(?:ql)?|rediss?|mysql|mongodb(?:\+srv)?|https?)[^a-z\d/]{0,3}\/\/[^/:@\s]*:.*@/is,
+  /^(?:~\/)?(?:postgres(?:ql)?|rediss?|mysql|mongodb(?:\+srv)?|https?)[^a-z\d/]{0,3}\/\/[^/:@\s]*:.*@/is,
 ];
 
 /** What likely made `given` a mistyped URL, when it shows: quotes kept, or a whole `NAME=value` line. */
