@@ -20,10 +20,10 @@ import { CLI_MARK } from '../../src/cli/store/programRuns';
 
 const DAY = 86_400_000;
 
-/** A run to journal: it started at `startedAt`; it ended at `endedAt` with `outcome`, else it is interrupted (or, `running`, held open). */
 /** `text` as a regular expression that matches it literally. */
 const escaped = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** A run to journal: it started at `startedAt`; it ended at `endedAt` with `outcome`, else it is interrupted (or, `running`, held open). */
 interface RunShape {
   readonly runId: string;
   readonly dagId: string;

@@ -225,7 +225,7 @@ function fromUrl(text: string, where: string): RedisTarget {
     try {
       return decodeURIComponent(part);
     } catch {
-      throw new TypeError(`${where}: the ${name} in \`connection\` has a % not followed by two hex digits: write a % in it as %25`);
+      throw new TypeError(`${where}: the ${name} in \`connection\` has a % escape that does not decode to text: write a % in it as %25`);
     }
   };
   if (url.username !== '') options.username = decoded(url.username, 'user name');

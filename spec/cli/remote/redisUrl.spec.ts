@@ -39,7 +39,7 @@ describe('a --redis that is not a Redis URL', () => {
     expect(redisUrlProblem('redis:///:secret@host')).toMatch(/^--redis: the database in the URL must be a number \(e\.g\./);
     // a % in the password that decodes to nothing: said so, under the option's name
     expect(redisUrlProblem('redis://u:se%cret@127.0.0.1:6313')).toBe(
-      '--redis: the password in the URL has a % not followed by two hex digits: write a % in it as %25 (e.g. redis://127.0.0.1:6379 or rediss://:PASSWORD@HOST:6380)',
+      '--redis: the password in the URL has a % escape that does not decode to text: write a % in it as %25 (e.g. redis://127.0.0.1:6379 or rediss://:PASSWORD@HOST:6380)',
     );
     expect(redisUrlProblem('not a url :pw@')).toMatch(/^--redis: the URL is not a valid redis:\/\/ or rediss:\/\/ URL \(e\.g\./);
   });
