@@ -63,12 +63,14 @@ export const OWNER_SETTINGS =
  * moment (a migration, a VACUUM FULL), though the server had rolled the group back and could take
  * it again: the journal's own `query_timeout` bounds how long a flush waits.
  */
-export const OWN_CONNECTION_SETTINGS = `${OWNER_SETTINGS}, ${['statement_timeout', 'lock_timeout'].map(unboundedUnlessGiven).join(', ')}`;
+export const OWN_CONNECTION_SETTINGS = `${OWNER_SETTINGS}, ${['statement_timeout', 'lock_timeout', 'transaction_timeout'].map(unboundedUnlessGiven).join(', ')}`;
 
-/** `name` set to 0 unless the connection string gave it. */
+/**
+ * `name` set to 0 unless the connection string gave it; nothing for a setting this server does not
+ * have (`transaction_timeout`, from PostgreSQL 17, which ends a one-statement transaction too).
+ */
 function unboundedUnlessGiven(name: string): string {
-  const given = `(SELECT source = 'client' FROM pg_settings WHERE name = '${name}')`;
-  return `set_config('${name}', CASE WHEN ${given} THEN current_setting('${name}') ELSE '0' END, false)`;
+  return `(SELECT set_config(name, '0', false) FROM pg_settings WHERE name = '${name}' AND source <> 'client')`;
 }
 
 /** What a session given back to an application's pool undoes of {@link OWNER_SETTINGS}. */
