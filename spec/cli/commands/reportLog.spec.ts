@@ -53,6 +53,8 @@ describe('rxdag report of an events log', () => {
       stderr: `rxdag: ${journal} is the journal of run "${runId}", not an events log: write its report with rxdag show ${runId} --store '${store}' --report '${tmp.dir}/kay'\\''s report.html'\n`,
     });
     expect(existsSync(out)).toBe(false);
+    // asked for on standard output: `show` writes it to a file (its own stdout has its lines)
+    expect((await rxdag('report', journal, '-o', '-')).stderr).toMatch(new RegExp(`--store '${store}' --report OUT\\.html\\n$`));
     // what it says to run writes the report
     expect(await rxdag('show', runId, '--store', store, '--report', out)).toMatchObject({ code: 0 });
     expect(readFileSync(out, 'utf8')).toContain(`run ${runId} · journal ${store}/`);

@@ -53,7 +53,8 @@ export function reportCommand(eventsFile: string, options: { readonly output: st
     return ExitCode.outputFailed;
   }
   // on stderr, as `run --report` says it: the page itself may be going to stdout (`-o /dev/stdout`)
-  io.stderr.write(`wrote ${toStdout ? 'standard output' : escapeControls(options.output)} (${events.length} events)\n`);
+  // the page on standard output says itself that it was written
+  if (!toStdout) io.stderr.write(`wrote ${escapeControls(options.output)} (${events.length} events)\n`);
   return ExitCode.ok;
 }
 

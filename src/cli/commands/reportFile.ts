@@ -6,6 +6,7 @@
  * with its stack: no file was touched). It does not check
  * the path beforehand (`writeTarget.ts` does) nor decide the exit code (the commands do).
  */
+import { fstatSync, statSync } from 'node:fs';
 import { renderReport } from '../report/renderReport';
 import type { ReportInput } from '../report/reportInput';
 import { showCommandLine, type StoreLocation } from '../store/storeLocation';
@@ -30,6 +31,16 @@ export function everyTaskIn(
  * many tasks do.
  */
 const LARGE_PAGE_BYTES = 25_000_000;
+
+/** Whether `file` is this process's standard output (`/dev/stdout`, `/proc/self/fd/1`, the pipe itself). */
+function isStandardOutput(file: string): boolean {
+  try {
+    const [target, stdout] = [statSync(file), fstatSync(1)];
+    return target.dev === stdout.dev && target.ino === stdout.ino;
+  } catch {
+    return false;
+  }
+}
 
 /** The output `rxdag report -o` takes for its standard output. */
 export const STANDARD_OUTPUT = '-';
@@ -58,13 +69,15 @@ export function writeReportFile(
   // `-`: the command's own standard output, written as the rest of its output is (`rxdag report … -o - | gzip`)
   if (file === STANDARD_OUTPUT && stdout !== undefined) {
     stdout.write(html);
+    const large = largePageNote('on standard output', Buffer.byteLength(html));
+    if (large !== undefined) note?.(large);
     return undefined;
   }
   try {
     writeWholeFile(file, html);
   } catch (error) {
-    // a pipe's reader that left on purpose (`-o /dev/stdout | head`), as standard output's is
-    if ((error as NodeJS.ErrnoException).code === 'EPIPE') return undefined;
+    // the reader of this command's own standard output that left on purpose (`-o /dev/stdout | head`); another pipe's is a failure
+    if ((error as NodeJS.ErrnoException).code === 'EPIPE' && isStandardOutput(file)) return undefined;
     const left = !leftAsItWas(error) ? '' : statOf(file)?.isFile() === true ? '; the file was left as it was' : '; no file was written';
     return `rxdag: cannot write the report ${file}: ${describeIoError(error)}${left}`;
   }

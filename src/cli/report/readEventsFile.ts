@@ -198,7 +198,9 @@ function refuseJournal(firstLine: string, fileName: string, reportFile: string):
   const journaled = journaledRunOf(firstLine);
   if (journaled === undefined) return;
   // the folder it is in is its store: named always, since RXDAG_STORE may name another
-  const show = commandLine('rxdag show', journaled, ` --store ${shellWord(path.dirname(fileName))} --report ${shellWord(reportFile)}`);
+  // a report meant for standard output (`-o -`) is written to a file by `show`: its stdout has its own lines
+  const report = reportFile === '-' ? 'OUT.html' : shellWord(reportFile);
+  const show = commandLine('rxdag show', journaled, ` --store ${shellWord(path.dirname(fileName))} --report ${report}`);
   throw new InvalidInputError([
     { message: `${fileName} is the journal of run ${quoted(journaled)}, not an events log: write its report with ${show}` },
   ]);
