@@ -256,6 +256,10 @@ describe('loadDagFile (names from other workflow tools)', () => {
       '10:5: tasks[0]: unknown field "if" (did you mean `when: any-failed`?)',
       '11:11: tasks[0].when: must be one of "all-succeeded", "all-done", "any-failed", "none-failed" (got "${{ always() }}"; did you mean "all-done"?)',
     ]);
+    // a condition on something else than the dependencies' outcomes has no counterpart
+    expect(problemsOf('if.yaml', withField("if: github.ref == 'main'"))).toEqual([
+      '7:5: tasks[1]: unknown field "if" (`when` takes a rule on the dependencies\' outcomes only, `all-succeeded`, `all-done`, `any-failed`, `none-failed`: another condition has no counterpart; test it in the task\'s command)',
+    ]);
     // a job's machine has no counterpart; minutes as text, or past the longest timer, are said so
     expect(problemsOf('runs-on.yaml', withField('runs-on: ubuntu-latest\n    timeout-minutes: "10"'))).toEqual([
       '7:5: tasks[1]: unknown field "runs-on" (no counterpart in the file: a task runs where rxdag runs it, or with --redis on the worker that takes its job (rxdag worker --agents chooses which agents a worker runs))',

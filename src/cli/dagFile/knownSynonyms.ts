@@ -12,7 +12,7 @@ import type { z } from 'zod';
 import type { DagIssue } from '../../dag/errors';
 import { attemptsFor, durationMs, fieldsAt, meantRule, type Misspelt, misspeltFields, retriesText, valueAt } from '../../dag/issues';
 import { dagHeadSchema, taskDefaultsSchema, taskSpecSchema } from '../../dag/schema';
-import { MAX_TIMER_MS } from '../../dag/specLimits';
+import { MAX_TIMER_MS, TRIGGER_RULES } from '../../dag/specLimits';
 import { closestName, oddSpaceIn, quoted, unknownFieldMessage, visibly } from '../../dag/text';
 import { dagFileSchema, fileDefaultsSchema, fileTaskSchema } from './fileSchema';
 
@@ -238,6 +238,9 @@ function unknownFieldMeaning(field: string, meant: string, value?: unknown): str
   // another tool's trigger rule under its field: the rule as `when` writes it (`all_done` → `all-done`)
   const rule = meant === 'when' && typeof value === 'string' ? meantRule(value) : undefined;
   if (rule !== undefined) return `unknown field ${quoted(field)} (did you mean \`when: ${rule}\`?)`;
+  // a condition on anything else (`if: github.ref == 'main'`): `when` judges the dependencies' outcomes only
+  if (meant === 'when' && field.toLowerCase() === 'if' && typeof value === 'string')
+    return `unknown field ${quoted(field)} (\`when\` takes a rule on the dependencies' outcomes only, ${TRIGGER_RULES.map((r) => `\`${r}\``).join(', ')}: another condition has no counterpart; test it in the task's command)`;
   return `unknown field ${quoted(field)} (did you mean ${quoted(meant)}?${counted}${unit})`;
 }
 

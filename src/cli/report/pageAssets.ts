@@ -69,7 +69,7 @@ table.summary { border-collapse: collapse; width: 100%; font-size: 13px; }
 @media print {
   body { margin: 0; } .scroll { max-height: none; overflow: visible; border: none; }
   .scroll svg { max-width: 100%; height: auto; } .summary th { position: static; }
-  .summary tr, .scroll { break-inside: avoid; }
+  .summary tr { break-inside: avoid; }
 }
 ${fills}
 .bar.failed.retried { fill: #e8913a; }
