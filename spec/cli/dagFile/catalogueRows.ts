@@ -192,7 +192,8 @@ export const fileRows: readonly CliRow[] = [
     name: 'a cwd that does not exist (refused by validate as by run)',
     command: 'validate',
     file: yaml('cwd.yaml', '  - id: b\n    run: echo\n    cwd: /does/not/exist\n'),
-    stderr: /:7:10: tasks\[1\]\.cwd: cwd "\/does\/not\/exist" is not an existing directory\n$/,
+    stderr:
+      /:7:10: tasks\[1\]\.cwd: cwd "\/does\/not\/exist" is not an existing directory \(it must exist when the run starts: for a folder a task makes, `cd` into it in the command instead\)\n$/,
   },
   // named limits (`limits:` at the top) and what tasks ask of them: `limits`, `weight`, `when`
   {
@@ -381,6 +382,7 @@ export const fileRows: readonly CliRow[] = [
     name: 'a default cwd that does not exist',
     command: 'run',
     file: yaml('default-cwd.yaml', '', 'id: bad\ndefaults:\n  cwd: no-such-folder\ntasks:\n'),
-    stderr: /:3:8: defaults\.cwd: cwd "no-such-folder" \(".*\/no-such-folder"\) is not an existing directory\n$/,
+    stderr:
+      /:3:8: defaults\.cwd: cwd "no-such-folder" \(".*\/no-such-folder"\) is not an existing directory \(it must exist when the run starts: for a folder a task makes, `cd` into it in the command instead\)\n$/,
   },
 ];
