@@ -298,7 +298,8 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
       await sleep(300); // the close is under way
       release(); // the attempt ends; Redis cannot record it
       await closed;
-      expect(Date.now() - closing).toBeLessThan(300 + 3000);
+      // the 300 ms before the release, its wait for Redis to record it (3 s), and slack for a loaded machine
+      expect(Date.now() - closing).toBeLessThan(300 + 3000 + 1200);
       expect(logs).toContain(
         `rxdag worker ${worker.id}: Redis did not record what 1 attempt(s) did in time; their jobs go to another worker once their lease lapses`,
       );

@@ -252,10 +252,11 @@ describePostgres('postgresJournal on a failing server or network', (db) => {
       await running;
       // its start stored: the run is quiet, nothing left to append
       const stored = direct();
-      const deadline = Date.now() + 5000;
-      while (!(await stored.events(runId).catch(() => [])).some((event) => event.type === 'task.started') && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      const deadline = Date.now() + 10_000;
+      const startStored = async () => (await stored.events(runId).catch(() => [])).some((event) => event.type === 'task.started');
+      while (!(await startStored()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      // frozen before its start was stored, the run would fail on that append, not on its lock
+      expect(await startStored()).toBe(true);
       network.freeze();
       const frozenAt = Date.now();
       let giveUp: NodeJS.Timeout | undefined;
