@@ -129,6 +129,34 @@ describe('what rxdag runs and rxdag show print', () => {
     expect(runDetails(header, warned, { ...summary, status: 'running' }).tasks[0]).toMatchObject({ id: 'fetch', warning: 'stale cache' });
   });
 
+  it('should give what the last attempt of a task waiting to retry failed with, whole in --json, its first line in the table', () => {
+    const waiting = eventsOf(
+      { type: 'dag.created', at: 0, dagId: 'd', taskCount: 3 },
+      { type: 'task.ready', at: 0, taskId: 'fetch', attempt: 1 },
+      { type: 'task.started', at: 1, taskId: 'fetch', attempt: 1, agent: 'shell' },
+      { type: 'task.failed', at: 5, taskId: 'fetch', attempt: 1, error, severity: 'error', willRetry: true },
+    );
+    const details = runDetails(header, waiting, { ...summary, status: 'interrupted', endedAt: undefined });
+    expect(details.tasks[0]).toMatchObject({
+      id: 'fetch',
+      state: 'retrying',
+      lastError: `attempt #1 failed: ShellCommandError: ${error.message}`,
+    });
+    expect(details.tasks[1]).not.toHaveProperty('lastError');
+    const row = formatRunDetails(details, '.rxdag/')
+      .split('\n')
+      .find((line) => line.startsWith('fetch'));
+    expect(row).toMatch(/retrying .* attempt #1 failed: ShellCommandError: `make` exited with code 2; last stderr lines:$/);
+    // once it went on, the error is its failure's, not a wait's
+    const retried = eventsOf(...waiting.map(({ seq: _seq, runId: _runId, ...event }) => event), {
+      type: 'task.retrying',
+      at: 10,
+      taskId: 'fetch',
+      attempt: 2,
+    });
+    expect(runDetails(header, retried, { ...summary, status: 'interrupted', endedAt: undefined }).tasks[0]).not.toHaveProperty('lastError');
+  });
+
   it('should print the summary, the failures, then a table of the tasks', () => {
     const text = formatRunDetails(runDetails(header, events, summary), '.rxdag/');
     const lines = text.split('\n');

@@ -52,6 +52,8 @@ export interface TaskTiming {
   readonly output?: unknown;
   /** The warning it completed with (an agent's error of severity `warning`): its message. */
   readonly warning?: string;
+  /** For a task waiting to retry (the run stopped in its backoff, or goes on): what its last attempt failed with. */
+  readonly lastError?: string;
 }
 
 /** A task's line with what it asked of the run (present only where it says something). */
@@ -95,6 +97,7 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
       spawnedBy?: string;
       output?: unknown;
       warning?: string;
+      lastError?: string;
     }
   >();
   const task = (id: string) => {
@@ -133,7 +136,7 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
         Object.assign(
           task(event.taskId),
           event.willRetry
-            ? { state: 'retrying' }
+            ? { state: 'retrying', lastError: `attempt #${event.attempt} failed: ${event.error.name}: ${event.error.message}` }
             : { state: 'failed', endedAt: event.at, ...(event.worker === undefined ? {} : { worker: event.worker }) },
         );
         break;
@@ -188,6 +191,7 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
       ...(row.spawnedBy === undefined ? {} : { spawnedBy: row.spawnedBy }),
       ...(row.output === undefined ? {} : { output: row.output }),
       ...(row.warning === undefined ? {} : { warning: row.warning }),
+      ...(row.state !== 'retrying' || row.lastError === undefined ? {} : { lastError: row.lastError }),
       ...setup.tasks.get(id),
     })),
   };
@@ -229,7 +233,7 @@ export function formatRunDetails(details: RunDetails, storeLabel: string, resume
   const withWorker = details.tasks.some((task) => task.worker !== undefined);
   const withRules = details.tasks.some((task) => describeRules(task) !== '');
   const withEstimates = details.tasks.some((task) => task.estimateMs !== undefined);
-  const withNotes = details.tasks.some((task) => task.because !== undefined);
+  const withNotes = details.tasks.some((task) => task.because !== undefined || task.lastError !== undefined);
   const runStart = details.startedAt ?? 0;
   const tasks = textTable(
     [
@@ -252,7 +256,8 @@ export function formatRunDetails(details: RunDetails, storeLabel: string, resume
       ...(withWorker ? [task.worker ?? ''] : []),
       ...(withEstimates ? [describeEstimate(task) || '-'] : []),
       ...(withRules ? [describeRules(task)] : []),
-      ...(withNotes ? [task.because ?? ''] : []),
+      // a retry's wait: what its attempt failed with, on one line (the whole error is in --json)
+      ...(withNotes ? [task.because ?? task.lastError?.split('\n')[0] ?? ''] : []),
     ]),
   );
   const failures = failureList(details.failures, '');
