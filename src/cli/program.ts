@@ -10,7 +10,7 @@ import { shellWord } from './shellWord';
 import type { RawResumeOptions } from './commands/resume';
 import type { RawRunOptions } from './commands/runOptions';
 import { DEFAULT_KILL_GRACE_MS } from './commands/runOptions';
-import { DEFAULT_ERROR_LINES, MOST_ERROR_LINES } from './agents/errorLines';
+import { ERROR_LINES_HELP } from './agents/errorLines';
 import type { RawPruneOptions } from './commands/prune';
 import type { RawRunsOptions } from './commands/runs';
 import type { RawShowOptions } from './commands/show';
@@ -145,10 +145,7 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
       .option('-q, --quiet', 'print only failed tasks and the final line')
       .option('--json', 'print each event as one JSON line on stdout, nothing else')
       .option('--kill-grace <ms>', `time a stopped shell task gets between SIGTERM and SIGKILL (default: ${DEFAULT_KILL_GRACE_MS})`)
-      .option(
-        '--error-lines <n>',
-        `the last lines of stderr (else stdout) a failed command's error quotes, 1 to ${MOST_ERROR_LINES} (default: ${DEFAULT_ERROR_LINES})`,
-      )
+      .option('--error-lines <n>', ERROR_LINES_HELP)
       .option(
         '--metrics-port <port>',
         'serve Prometheus /metrics of the run on 127.0.0.1 while it runs (0: a free port; the URL is printed)',
@@ -239,10 +236,7 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
       .option('-c, --concurrency <n>', 'attempts run at once, per agent (default: 8)')
       .option('--lease-ms <ms>', "how long a job stays this worker's without renewal; another takes it if this one dies (default: 30000)")
       .option('--kill-grace <ms>', `time a stopped shell task gets between SIGTERM and SIGKILL (default: ${DEFAULT_KILL_GRACE_MS})`)
-      .option(
-        '--error-lines <n>',
-        `the last lines of stderr (else stdout) a failed command's error quotes, 1 to ${MOST_ERROR_LINES} (default: ${DEFAULT_ERROR_LINES})`,
-      )
+      .option('--error-lines <n>', ERROR_LINES_HELP)
       .option(
         '--agents <names>',
         'the agents this worker runs, comma-separated; tasks of other agents wait in Redis for a worker that runs them (default: shell,sleep)',

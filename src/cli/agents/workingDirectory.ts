@@ -7,14 +7,17 @@
  */
 import { statSync } from 'node:fs';
 
-/** What keeps a shell task from starting in `directory` (`is not an existing directory`), or `undefined` when nothing does. */
+/** The problem of a folder that is not there (or is a file), as {@link workingDirectoryProblem} says it. */
+export const NOT_A_DIRECTORY = 'is not an existing directory';
+
+/** What keeps a shell task from starting in `directory` ({@link NOT_A_DIRECTORY}), or `undefined` when nothing does. */
 export function workingDirectoryProblem(directory: string): string | undefined {
   try {
-    if (!statSync(directory).isDirectory()) return 'is not an existing directory';
+    if (!statSync(directory).isDirectory()) return NOT_A_DIRECTORY;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EACCES'
       ? 'cannot be reached (permission denied on a folder above it)'
-      : 'is not an existing directory';
+      : NOT_A_DIRECTORY;
   }
   try {
     // the folder's own `.` resolves only with the permission to enter it, checked as the

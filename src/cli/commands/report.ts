@@ -52,8 +52,7 @@ export function reportCommand(eventsFile: string, options: { readonly output: st
     io.stderr.write(`${failure}\n`);
     return ExitCode.outputFailed;
   }
-  // on stderr, as `run --report` says it: the page itself may be going to stdout (`-o /dev/stdout`)
-  // the page on standard output says itself that it was written
+  // on stderr, as `run --report` says it: the page may go to stdout (`-o /dev/stdout`); with `-o -` the page is the output
   if (!toStdout) io.stderr.write(`wrote ${escapeControls(options.output)} (${events.length} events)\n`);
   return ExitCode.ok;
 }

@@ -29,6 +29,7 @@ import {
 import { escapeControls, quoted } from '../../dag/text';
 import { whereItWas } from '../output/resumeLine';
 import { builtinAgents } from '../agents/builtinAgents';
+import { errorLinesOption } from '../agents/errorLines';
 import { ProcessGroups } from '../agents/processGroups';
 import { openRunMetrics, type RunMetrics } from '../output/metricsEndpoint';
 import { exitCodeAfterPush } from '../output/metricsPush';
@@ -150,7 +151,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
       remote === undefined
         ? builtinAgents(options.killGraceMs, {
             ...(logs === undefined ? {} : { logs }),
-            ...(options.errorLines === undefined ? {} : { stderrLinesInError: options.errorLines }),
+            ...errorLinesOption(options.errorLines),
             hiddenVariables: store.secretVariables,
           })
         : { agents: remote.agents, groups: new ProcessGroups(options.killGraceMs) };

@@ -54,6 +54,7 @@ import { envWarnings } from '../dagFile/envWarnings';
 import { appendAll } from '../../appendAll';
 import { ClosingStopSignals, HeldStopSignals } from './interrupts';
 import { DAG_FILE_KEY, type DagFileNote } from '../store/dagFileNote';
+import { errorLinesOption } from '../agents/errorLines';
 
 /** What the command takes from the world: specs pass their own. */
 export interface RunWorld {
@@ -122,7 +123,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
     // the store's password is kept from the tasks
     const shell = {
       ...(logs === undefined ? {} : { logs }),
-      ...(options.errorLines === undefined ? {} : { stderrLinesInError: options.errorLines }),
+      ...errorLinesOption(options.errorLines),
       hiddenVariables: store?.secretVariables ?? [],
     };
     // a journaled run's id is drawn again when the store already holds it

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { DagSpec } from '../../index';
 import { quoted } from '../../dag/text';
 import { SHELL_AGENT } from '../agents/shellAgent';
-import { workingDirectoryProblem } from '../agents/workingDirectory';
+import { NOT_A_DIRECTORY, workingDirectoryProblem } from '../agents/workingDirectory';
 import type { Problem } from '../problems';
 import type { Located } from './zodProblems';
 import { EXPANSION } from './envWarnings';
@@ -85,12 +85,10 @@ function unexpandedHint(written: string, problem: string): string {
   if (written === '~' || written.startsWith('~/'))
     return ': rxdag does not expand ~ (write the whole path, or one relative to the DAG file)';
   if (EXPANSION.test(written)) return ': rxdag does not expand variables in cwd (write the whole path, or one relative to the DAG file)';
-  return problem === NOT_THERE
+  return problem === NOT_A_DIRECTORY
     ? ` (it must exist when the run starts: for a folder a task makes, \`cd\` into it in the command instead)`
     : '';
 }
-
-const NOT_THERE = 'is not an existing directory';
 
 /** Which `cwd` of the file gives a shell task its directory, as written; `undefined` for the file's own folder. */
 function writtenAt(fileTask: unknown, i: number, fileDefaults: unknown): { path: (string | number)[]; written: string } | undefined {

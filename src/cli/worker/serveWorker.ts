@@ -10,6 +10,7 @@ import { startWorker, type RemoteWorker } from '../../bullmq/index';
 import { FORMAT_VERSION as JOB_FORMAT } from '../../bullmq/jobFormat';
 import { SCHEME_VERSION as SIGNATURE_SCHEME } from '../../bullmq/signing';
 import { builtinAgents } from '../agents/builtinAgents';
+import { errorLinesOption } from '../agents/errorLines';
 import type { CliIo } from '../commands/cliIo';
 import { exitCodeOf, HeldStopSignals, type HoldWords, onStopSignals, type StopSignal } from '../commands/interrupts';
 import { ExitCode } from '../exitCodes';
@@ -59,7 +60,7 @@ async function serve(options: WorkerCommandOptions, io: CliIo, held: HeldStopSig
   // a task this worker has no room to start goes back to the queue soon: another worker may have room
   const { agents, groups } = builtinAgents(options.killGraceMs, {
     handBackAfterMs: HAND_BACK_AFTER_MS,
-    ...(options.errorLines === undefined ? {} : { stderrLinesInError: options.errorLines }),
+    ...errorLinesOption(options.errorLines),
   });
   const opened =
     options.metricsPort === undefined
