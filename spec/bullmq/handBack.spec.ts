@@ -1,5 +1,6 @@
 import { type Agent, AttemptHandedBackError, type DagSpec, runDag } from '../../src/index';
 import { remoteAgent, startWorker } from '../../src/bullmq/index';
+import { MOST_TAKES_HANDED_BACK } from '../../src/bullmq/jobRunner';
 import { describeRedis, prefixPerTest } from '../support/redis';
 import { Closer, collect, ending } from './helpers';
 
@@ -60,14 +61,15 @@ describeRedis('jobs an agent hands back to the queue', (env) => {
   });
 
   it('should fail the attempt of a job no worker can run with the hand-back’s cause, once it was taken often enough', async () => {
-    await workerWith('starved', noRoom).ready();
+    // a fleet of starved workers: each takes it once, its queue then paused (one alone would wait out five pauses)
+    await Promise.all(Array.from({ length: MOST_TAKES_HANDED_BACK }, (_, i) => workerWith(`starved-${i}`, noRoom).ready()));
     const remote = closer.add(remoteAgent({ connection: env.url, prefix, queue: 'job', leaseMs: 1000 }));
     const events = await collect(runDag({ id: 'nowhere', tasks: [{ id: 'a', agent: 'job' }] }, { agents: { job: remote } }));
     expect(ending(events)).toMatchObject({ outcome: 'failed' });
     expect(events.filter((e) => e.type === 'task.started')).toHaveLength(1);
     expect(events.find((e) => e.type === 'task.failed')).toMatchObject({
       attempt: 1,
-      worker: 'starved',
+      worker: expect.stringMatching(/^starved-\d$/),
       error: {
         name: 'Error',
         message:

@@ -144,6 +144,14 @@ describe('shell agent', () => {
     });
   });
 
+  it('should quote stdout when stderr holds only a colour reset (a trap on exit) or the cursor shown again', async () => {
+    const command = `trap 'printf "\\033[0m\\033[?25h\\n" >&2' EXIT; echo 'Error: config.yml: missing key "db"'; exit 3`;
+    await expect(attempt(new ProcessGroups(1000), context({ command }))).rejects.toMatchObject({
+      exitCode: 3,
+      message: expect.stringMatching(/ exited with code 3; last stdout lines:\nError: config\.yml: missing key "db"$/),
+    });
+  });
+
   it('should keep only the end of a long output', async () => {
     const output = await attempt(new ProcessGroups(1000), context({ command: 'seq 1 2000' }), { maxOutputChars: 20 });
     expect(output).toEqual({ exitCode: 0, stdout: '…\n1997\n1998\n1999\n2000', stderr: '' });

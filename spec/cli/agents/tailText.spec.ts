@@ -30,6 +30,12 @@ describe('TailText', () => {
     expect(tail.lastLines(0)).toEqual([]);
   });
 
+  it('should take a line of control sequences alone (a colour reset, the cursor shown again) for an empty one', () => {
+    const tail = new TailText(100);
+    tail.push('\u001b[31merror: no config\u001b[0m\n\u001b[0m\n\u001b[?25h\u001b[K\n');
+    expect(tail.lastLines(2)).toEqual(['\u001b[31merror: no config\u001b[0m']);
+  });
+
   it('should give a line a progress bar redrew with \\r as a terminal shows it: its last drawing', () => {
     const tail = new TailText(4000);
     for (let percent = 0; percent <= 100; percent += 10) tail.push(`\r[${String(percent).padStart(3)}%] downloading`);

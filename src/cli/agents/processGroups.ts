@@ -6,6 +6,11 @@ const POLL_MS = 20;
 const POLL_MOST_MS = 160;
 /** How long to wait after SIGKILL before giving up on a group (e.g. a process stuck in the kernel). */
 const AFTER_KILL_MS = 500;
+/**
+ * How long what stays of a group after its shell exited is left before it is stopped: a process
+ * the shell forked to leave the group (`setsid daemon &`) may not have left it yet when the shell ends.
+ */
+const LEAVING_MS = 100;
 
 /**
  * The process groups of the shell tasks still alive. Each shell task runs in its own group and
@@ -42,6 +47,20 @@ export class ProcessGroups {
     if (pending !== undefined) return pending;
     const done = this.stopGroup(pid, session)
       .catch(() => undefined) // a signal refused otherwise: nothing more to do for it
+      .finally(() => this.forget(pid));
+    this.live.set(pid, done);
+    return done;
+  }
+
+  /**
+   * The task's shell exited: what stays of its group is stopped ({@link terminate}, the group
+   * alone), {@link LEAVING_MS} later when anything stays (at once when the group was told to stop).
+   */
+  shellExited(pid: number): Promise<void> {
+    if (!this.live.has(pid) || this.live.get(pid) !== undefined || !taskProcessesAlive(pid, false)) return this.terminate(pid, false);
+    const done = new Promise((resolve) => setTimeout(resolve, LEAVING_MS))
+      .then(() => this.stopGroup(pid, false))
+      .catch(() => undefined)
       .finally(() => this.forget(pid));
     this.live.set(pid, done);
     return done;

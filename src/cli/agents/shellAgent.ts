@@ -219,11 +219,6 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
       const stdout = captured(child.stdout, maxChars, log);
       const stderr = captured(child.stderr, maxChars, log);
 
-      // a stop reaches the groups the command made in its session too; its own end, its group
-      // (one read of /proc a task would cost every task)
-      const stop = (session: boolean) => {
-        if (child.pid !== undefined) void options.groups.terminate(child.pid, session);
-      };
       const aborted = () => {
         // the scheduler's timeout error knows nothing of the output: it is told now, before its
         // failure is recorded (`TaskTimeoutError.addDetail`)
@@ -232,7 +227,9 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
           const lines = lastLinesOf({ stdout, stderr }, options.stderrLinesInError ?? DEFAULT_ERROR_LINES) ?? 'it had written nothing';
           reason.addDetail(`before its time ran out, ${lines}`);
         }
-        stop(true);
+        // a stop reaches the groups the command made in its session too (its own end, its group:
+        // one read of /proc a task would cost every task)
+        if (child.pid !== undefined) void options.groups.terminate(child.pid, true);
       };
       signal.addEventListener('abort', aborted, { once: true });
       // (on, not once: a child that did not start may say so more than once)
@@ -245,7 +242,7 @@ function runShell(task: TaskContext, options: ShellAgentOptions, inherited: Node
       child.once('exit', (exitCode: number | null, killedBy: NodeJS.Signals | null) => {
         // Background processes the command left behind would hold its pipes open (no 'close')
         // and outlive the task: the task owns its group, so they end when its shell does.
-        stop(false);
+        if (child.pid !== undefined) void options.groups.shellExited(child.pid);
         whenOutputRead(child, () => {
           giveRoomBack();
           signal.removeEventListener('abort', aborted);

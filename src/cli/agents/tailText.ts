@@ -37,14 +37,14 @@ export class TailText {
 
   /**
    * The last `count` non-empty lines (none for 0), each as a terminal shows it: a line a progress
-   * bar redrew with `\r` is its last drawing, not every one.
+   * bar redrew with `\r` is its last drawing, not every one; one of control sequences alone is empty.
    */
   lastLines(count: number): string[] {
     if (count <= 0) return [];
     return this.text()
       .split('\n')
       .map(lastDrawing)
-      .filter((line) => line.trim() !== '')
+      .filter((line) => line.replace(DRAWS_NO_TEXT, '').trim() !== '')
       .slice(-count);
   }
 
@@ -73,6 +73,12 @@ function lastDrawing(line: string): string {
   const end = line.replace(/\r+$/, '');
   return end.slice(end.lastIndexOf('\r') + 1);
 }
+
+/**
+ * Control sequences (CSI), which draw no text: a colour reset or a cursor shown again (`ESC [ 0 m`,
+ * `ESC [ ? 25 h`) on a line of its own is a blank line, not the line an error is quoted by.
+ */
+const DRAWS_NO_TEXT = /\u001b\[[0-?]*[ -/]*[@-~]/g;
 
 /** Colour escapes (SGR: `ESC [ 1;31 m`), anchored where one may begin. */
 const COLOUR = /\u001b\[[0-9;:]*m/y;
