@@ -1,8 +1,8 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, createHook } from 'node:async_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { defer, lastValueFrom, Observable } from 'rxjs';
+import { defer, lastValueFrom, NEVER, Observable } from 'rxjs';
 import { AgentError, createScheduler, fileJournal, type TaskContext } from '../../src';
 
 /**
@@ -30,6 +30,28 @@ describe("the async context of a run's agents", () => {
     await scheduler.shutdown();
     expect(calls).toHaveLength(6);
     for (const call of calls) expect(call.request).toBe(call.run === 'run-1' ? 'request-1' : 'request-2');
+  });
+
+  it('should be destroyed as its subscription ends, not left to the garbage collector (an open handle to jest)', async () => {
+    const created: number[] = [];
+    const open = new Set<number>();
+    const hook = createHook({
+      init: (id, type) => void (type === 'rxdag.run' && (created.push(id), open.add(id))),
+      destroy: (id) => void open.delete(id),
+    }).enable();
+    try {
+      const scheduler = createScheduler({ agents: { w: async () => 'done', hang: () => NEVER }, healthCheckIntervalMs: 0 });
+      await lastValueFrom(scheduler.submit({ id: 'ends', tasks: [{ id: 'a', agent: 'w' }] }));
+      const left = scheduler.submit({ id: 'left', tasks: [{ id: 'a', agent: 'hang' }] }).subscribe();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      left.unsubscribe();
+      await scheduler.shutdown();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(created).toHaveLength(2);
+      expect([...open]).toEqual([]);
+    } finally {
+      hook.disable();
+    }
   });
 
   it('should reach an Observable agent when it is subscribed, and an attempt retried after its backoff', async () => {

@@ -218,7 +218,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         const runId = runResolved.runId ?? newRunId(dag);
         const refused = refusal(runId, `run of DAG ${quoted(dag.id)}`);
         if (refused !== undefined) return subscriber.error(refused);
-        const scope = subscriberScope();
+        const scope = subscriberScope(subscriber);
         if (haltable === undefined) return launch(subscriber, bus, runId, dag, runResolved, scope);
         const one = oneRunJournal(subscriber);
         answers.track(
@@ -246,7 +246,7 @@ export function schedulerWith(resolved: ResolvedSchedulerOptions, isPrivate: boo
         }
         const refused = refusal(runId, `resume of run ${quoted(runId)}`, true);
         if (refused !== undefined) return subscriber.error(refused);
-        const scope = subscriberScope();
+        const scope = subscriberScope(subscriber);
         const one = oneRunJournal(subscriber);
         answers.track(
           runId,
@@ -364,8 +364,11 @@ interface OpenRun {
  * The async context of a run's subscriber (an HTTP request's, say), which its agents are called
  * in: without it an agent would run in the context of whatever dispatched it, often another
  * run's completion, and AsyncLocalStorage stores (a request's logger, OpenTelemetry's active
- * span) would reach the wrong run's agents.
+ * span) would reach the wrong run's agents. It is destroyed when the subscription ends, not left
+ * to the garbage collector (`jest --detectOpenHandles` reports a resource not yet destroyed).
  */
-function subscriberScope(): AsyncResource {
-  return new AsyncResource('rxdag.run');
+function subscriberScope(subscriber: Subscriber<unknown>): AsyncResource {
+  const scope = new AsyncResource('rxdag.run');
+  subscriber.add(() => scope.emitDestroy());
+  return scope;
 }
