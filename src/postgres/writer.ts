@@ -67,7 +67,11 @@ export class PostgresWriter implements JournalWriter {
   /** Calls `listener` once if the session holding the run's lock is lost before `close` (see `JournalWriter.onLost`). */
   onLost(listener: (error: Error) => void): void {
     this.session.onLost((error) => {
-      if (this.closing === undefined) listener(this.connection.fail(`keep the lock of run "${this.runId}" (its session ended)`, error));
+      // its lock went with the session: another process may take the run now (`lockLost`, as a file journal's lost lock)
+      if (this.closing === undefined)
+        listener(
+          Object.assign(this.connection.fail(`keep the lock of run "${this.runId}" (its session ended)`, error), { lockLost: true }),
+        );
     });
   }
 
@@ -75,7 +79,8 @@ export class PostgresWriter implements JournalWriter {
     if (events.length === 0) return;
     const first = this.tally.lastSeq + 1;
     // what broke the session says why, before any check of the events: nothing is sent any more
-    if (this.session.broken !== undefined) throw this.connection.fail(`append to run "${this.runId}"`, this.session.broken);
+    if (this.session.broken !== undefined)
+      throw Object.assign(this.connection.fail(`append to run "${this.runId}"`, this.session.broken), { lockLost: true });
     events.forEach((event, index) => {
       if (event.seq !== first + index) {
         throw new Error(`journal append to run "${this.runId}" out of order: expected seq ${first + index}, got ${event.seq}`);

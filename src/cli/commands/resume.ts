@@ -46,6 +46,7 @@ import {
   remoteNoteFor,
 } from '../remote/remoteNote';
 import { tornTailOf } from '../../journal/tornTail';
+import { withWrappedWriters } from '../../journal/wrappedWriters';
 import { haltableJournal } from '../../journal/haltableJournal';
 import { slowStoreNotices } from '../store/slowStore';
 import type { RemoteAgents } from '../remote/remoteAgents';
@@ -160,7 +161,10 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     const remoteMark = resumeNote === undefined ? {} : { [REMOTE_KEY]: resumeNote };
     let run;
     // halted by SIGTERM: the run is left interrupted again
-    const haltable = haltableJournal(slowStoreNotices(store.journal, location.label, (line) => io.stderr.write(`${line}\n`)));
+    // whether this process took the run (and so moved a torn last line aside): another may have, refused here
+    let taken = false;
+    const taking = withWrappedWriters(store.journal, (writer) => ((taken = true), writer));
+    const haltable = haltableJournal(slowStoreNotices(taking, location.label, (line) => io.stderr.write(`${line}\n`)));
     try {
       run = resumeRun(haltable.journal, id, { agents, ...scheduling, metadata: { ...CLI_MARK, ...remoteMark } });
     } catch (error) {
@@ -218,7 +222,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     closing.ended(code);
     // refused after the journal took the run (an event it cannot replay): the torn line moved all the same
     const tornLeft = torn !== undefined && location.kind === 'folder' && tornTailOf(location.dir, id) !== undefined;
-    if (torn !== undefined && !notes.said && !tornLeft) io.stderr.write(`${tornTailSetAside(id, torn)}\n`);
+    if (torn !== undefined && !notes.said && !tornLeft && taken) io.stderr.write(`${tornTailSetAside(id, torn)}\n`);
     // said as the run started, but the journal failed before it could: the line stays where it was
     if (notes.said && tornLeft)
       io.stderr.write(`rxdag: the torn last line of run ${id}'s journal was not set aside after all: it stays in the journal\n`);
