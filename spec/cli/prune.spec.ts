@@ -138,29 +138,46 @@ describe('rxdag prune', () => {
     );
   });
 
-  it('should not call an interrupted run whose journal is corrupt resumable, and a bare resume taking it should say how to go on', async () => {
-    const store = await storeWith('corrupt', [{ runId: 'broken', dagId: 'd', startedAt: Date.now() - DAY }]);
-    const file = path.join(store, 'broken.jsonl');
-    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
-    writeFileSync(file, `${[...lines.slice(0, -1), 'not json', lines.at(-1)].join('\n')}\n`);
-    const corrupt = `journal of run "broken" is corrupt at ${file}:${lines.length}: not JSON`;
-    const pruned = await inProcess(['prune', 'broken', '--store', store]);
-    expect(pruned.code).toBe(2);
-    expect(pruned.stderr).toMatch(
-      new RegExp(
-        `^rxdag: run "broken" is interrupted, and no resume can take it: ${escaped(corrupt)} .*; add --interrupted to remove it\n$`,
-      ),
-    );
-    const resumed = await inProcess(['resume', '--store', store]);
-    expect(resumed.code).toBe(2);
-    expect(resumed.stderr).toMatch(
-      new RegExp(
-        `^rxdag: ${escaped(corrupt)} .*\\. It is the newest interrupted run, taken as no run was named: resume another by its id ` +
-          `\\(rxdag runs --store ${escaped(store)} lists them\\), or forget this one \\(rxdag prune broken --store ${escaped(store)} --interrupted\\)\n$`,
-      ),
-    );
-    expect((await inProcess(['prune', 'broken', '--store', store, '--interrupted'])).code).toBe(0);
-  });
+  // read as lines, or only once replayed: an event no run can have gone through (its task never started)
+  const corruptions = {
+    'a line not JSON': (lines: readonly string[], file: string) => ({
+      lines: [...lines.slice(0, -1), 'not json', lines.at(-1)!],
+      corrupt: `journal of run "broken" is corrupt at ${file}:${lines.length}: not JSON`,
+    }),
+    'a task completed that never started': (lines: readonly string[]) => ({
+      lines: [
+        ...lines,
+        JSON.stringify(events.taskCompleted({ runId: 'broken', seq: 2, at: Date.now(), taskId: 'a', attempt: 1, durationMs: 1 })),
+      ],
+      corrupt: `journal of run "broken" is corrupt at seq 2: task.completed for task "a" in status pending (expected running)`,
+    }),
+  };
+  it.each(Object.keys(corruptions) as (keyof typeof corruptions)[])(
+    'should not call an interrupted run whose journal is corrupt (%s) resumable, and a bare resume taking it should say how to go on',
+    async (corruption) => {
+      const store = await storeWith(corruption.replace(/ /g, '-'), [{ runId: 'broken', dagId: 'd', startedAt: Date.now() - DAY }]);
+      const file = path.join(store, 'broken.jsonl');
+      const made = corruptions[corruption](readFileSync(file, 'utf8').trimEnd().split('\n'), file);
+      writeFileSync(file, `${made.lines.join('\n')}\n`);
+      const { corrupt } = made;
+      const pruned = await inProcess(['prune', 'broken', '--store', store]);
+      expect(pruned.code).toBe(2);
+      expect(pruned.stderr).toMatch(
+        new RegExp(
+          `^rxdag: run "broken" is interrupted, and no resume can take it: ${escaped(corrupt)}(?: .*)?; add --interrupted to remove it\n$`,
+        ),
+      );
+      const resumed = await inProcess(['resume', '--store', store]);
+      expect(resumed.code).toBe(2);
+      expect(resumed.stderr).toMatch(
+        new RegExp(
+          `^rxdag: ${escaped(corrupt)}(?: .*)?\\. It is the newest interrupted run, taken as no run was named: resume another by its id ` +
+            `\\(rxdag runs --store ${escaped(store)} lists them\\), or forget this one \\(rxdag prune broken --store ${escaped(store)} --interrupted\\)\n$`,
+        ),
+      );
+      expect((await inProcess(['prune', 'broken', '--store', store, '--interrupted'])).code).toBe(0);
+    },
+  );
 
   it('should refuse an unknown, a running and, without --interrupted, an interrupted run, one line each, exit 2, removing the others', async () => {
     const now = Date.now();

@@ -73,6 +73,17 @@ export interface SpawnedBefore {
   readonly tasks: readonly TaskSpec[];
 }
 
+/** The corruption {@link replay} finds in `run`, if any: what keeps every resume from taking it. */
+export function replayProblem(run: Pick<JournaledRun, 'header' | 'events' | 'placeOf'>): JournalCorruptError | undefined {
+  try {
+    replay(run);
+    return undefined;
+  } catch (error) {
+    if (error instanceof JournalCorruptError) return error;
+    throw error;
+  }
+}
+
 /**
  * Replays a journaled run; an event the reducer refuses is a `JournalCorruptError` at
  * `placeOf(seq)` when the journal places its events (a file and line), else at `seq N`.

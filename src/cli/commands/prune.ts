@@ -16,6 +16,7 @@
  * too many ways: exit 2, nothing removed. A store that cannot be read or reached: one line,
  * exit 2. A folder without a store has nothing to remove (exit 0), unless runs are named.
  */
+import { replayProblem } from '../../journal/replay';
 import { type Journal, JournalCorruptError, type JournaledRunSummary, RunLockedError, RunNotResumableError } from '../../journal/journal';
 import { escapeControls } from '../../dag/text';
 import { ExitCode } from '../exitCodes';
@@ -182,6 +183,8 @@ async function resumeHints(
     const header = await journal.header(run.runId).catch(unread(undefined));
     // (events that cannot be read: the header's own note, as a run not resumed yet has)
     const history = header === undefined ? [] : await journal.events(run.runId).catch(unread([]));
+    // events each well-formed that no run can have gone through (a task completed that never started): found by the replay a resume makes
+    if (corrupt === undefined && header !== undefined) corrupt = replayProblem({ header, events: history })?.message;
     if (corrupt !== undefined) {
       hints.set(run.runId, { corrupt });
       continue;

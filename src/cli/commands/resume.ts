@@ -45,6 +45,7 @@ import {
   REMOTE_KEY,
   remoteNoteFor,
 } from '../remote/remoteNote';
+import { replayProblem } from '../../journal/replay';
 import { tornTailOf } from '../../journal/tornTail';
 import { withWrappedWriters } from '../../journal/wrappedWriters';
 import { haltableJournal } from '../../journal/haltableJournal';
@@ -272,7 +273,12 @@ function schedulingOf(runId: string, header: JournalHeader, raw: RawResumeOption
  */
 async function journaled(store: Store, runId: string, chosen: boolean): Promise<{ header: JournalHeader; history: readonly DagEvent[] }> {
   try {
-    return { header: await store.journal.header(runId), history: await store.journal.events(runId) };
+    const header = await store.journal.header(runId);
+    const history = await store.journal.events(runId);
+    // (a named run's replay refuses it as the run starts: its id is there to prune)
+    const problem = chosen ? replayProblem({ header, events: history }) : undefined;
+    if (problem !== undefined) throw problem;
+    return { header, history };
   } catch (error) {
     if (chosen && error instanceof JournalCorruptError) {
       const flag = storeFlag(store.location);
