@@ -14,7 +14,10 @@ describe('withoutPassword', () => {
     ['redis:///:secret@host', 'redis:///:***@host'],
     ['redis:secret@host', 'redis:***@host'],
     ['postgres//u:secret@127.0.0.1:5432/test', 'postgres//u:***@127.0.0.1:5432/test'],
-    ['jdbc:postgresql://u:secret@db/x', 'jdbc:postgresql:***@db/x'],
+    ['jdbc:postgresql://u:secret@db/x', 'jdbc:postgresql://u:***@db/x'],
+    ['“postgres://u:secret@db/x”', '“postgres://u:***@db/x”'],
+    ['postgres:://u:secret@db/x', 'postgres:://u:***@db/x'],
+    ['postgres：／／u:secret@db/x', 'postgres：／／u:***@db/x'],
   ])('should hide the password of %j', (text, shown) => expect(withoutPassword(text)).toBe(shown));
 
   it.each(['postgres://root@db/x', 'http://host/path?mail=a@b', 'not a url', '/var/run/postgresql'])(

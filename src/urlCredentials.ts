@@ -20,8 +20,11 @@ export function withoutPassword(text: string): string {
   if (credentials === null) return text;
   const [whole, scheme = '', slashes, userInfo] = credentials as unknown as [string, string | undefined, string | undefined, string];
   const rest = text.slice(whole.length);
-  const colon = userInfo.indexOf(':');
-  if (colon >= 0) return `${scheme}${userInfo.slice(0, colon)}:***@${rest}`;
+  // without a `scheme://` of its own, a mistyped one before the credentials (`“postgres://`, `postgres:://`) is kept whole
+  const lead = slashes === '//' ? '' : (/^[^:@/]*:{0,2}\/\//.exec(userInfo)?.[0] ?? '');
+  const given = userInfo.slice(lead.length);
+  const colon = given.indexOf(':');
+  if (colon >= 0) return `${scheme}${lead}${given.slice(0, colon)}:***@${rest}`;
   const mistyped = slashes !== undefined && slashes !== '//';
-  return mistyped ? `${scheme}***@${rest}` : text;
+  return mistyped ? `${scheme}${lead}***@${rest}` : text;
 }

@@ -198,18 +198,28 @@ describe('the --store option and RXDAG_STORE', () => {
     for (const [given, shown, hint] of [
       [
         '"postgres://u:secret@h/db"',
-        '"postgres:***@h/db"',
+        '"postgres://u:***@h/db"',
         ' (its quotes are part of it, as an env file or a second layer of quoting passes them on: give it without)',
       ],
       [
         '<postgres://u:secret@h/db>',
-        '<postgres:***@h/db>',
+        '<postgres://u:***@h/db>',
         ' (its quotes are part of it, as an env file or a second layer of quoting passes them on: give it without)',
       ],
       [
         'export DATABASE_URL=postgres://u:secret@h/db',
-        'export DATABASE_URL=postgres:***@h/db',
+        'export DATABASE_URL=postgres://u:***@h/db',
         " (it holds a variable's name and `=`: give the value alone)",
+      ],
+      [
+        '“postgres://u:secret@h/db”',
+        '“postgres://u:***@h/db”',
+        ' (typographic quotes are part of it, as a document or a chat pasted it: give it without)',
+      ],
+      [
+        'postgres：／／u:secret@h/db',
+        'postgres：／／u:***@h/db',
+        ' (it holds full-width characters (：／) where ASCII ones (:/) go, as an input method types them)',
       ],
       ['postgres;//u:secret@h', 'postgres;//u:***@h', ''],
       ['postgres_//u:secret@h', 'postgres_//u:***@h', ''],

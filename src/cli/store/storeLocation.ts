@@ -85,7 +85,8 @@ const STORE_FORMS = 'a folder path or a postgres:// (postgresql://) connection s
 /**
  * A URL mistyped, not a folder: a scheme inside a scheme (`jdbc:postgresql://`), PostgreSQL's
  * without its colon or with another in its place (`postgres//…`, `postgres;//…`, `postgres ://`)
- * or kept in its quotes or after a variable's name (`"postgres://…"`, `DATABASE_URL=postgres://…`),
+ * or kept in its quotes, typographic ones too, or after a variable's name (`"postgres://…"`,
+ * `“postgres://…”`, `DATABASE_URL=postgres://…`), or typed full-width (`postgres：／／…`),
  * a scheme with one slash or none, or without its colon, before `USER:PASSWORD@`
  * (`mysql:/u:PW@host`, `redis//u:PW@host`), or a database's scheme then `//USER:PASSWORD@`
  * at the start (`postgres_//u:PW@host`, `~/postgres//u:PW@host`). A folder named `team:ops@2024`,
@@ -94,9 +95,9 @@ const STORE_FORMS = 'a folder path or a postgres:// (postgresql://) connection s
  */
 const MISTYPED_URL = [
   /^[a-z][a-z\d+.-]*:[a-z][a-z\d+.-]*:\/\//i,
-  /^(?:(?:export\s+)?[A-Za-z_]\w*=)?["'`<]?\s*postgres(?:ql)?\s*[:;\uff1a]?\s*\/\//i,
+  /^(?:(?:export\s+)?[A-Za-z_]\w*=)?["'`<\u2018\u201c\u201e\u00ab\uff02]?\s*postgres(?:ql)?\s*[:;\uff1a]?\s*[/\uff0f]{2}/i,
   /^[a-z][a-z\d+.-]*(?::[/\\]?|\/\/|\\)[^/:@]*:.*@/i,
-  /^(?:~\/)?(?:postgres(?:ql)?|rediss?|mysql|mongodb(?:\+srv)?|https?)[^a-z\d/]{0,3}\/\/[^/:@\s]*:.*@/is,
+  /^(?:~\/)?(?:postgres(?:ql)?|rediss?|mysql|mongodb(?:\+srv)?|https?)[^a-z\d/\uff0f]{0,3}[/\uff0f]{2}[^/:@\s]*:.*@/is,
 ];
 
 /** What likely made `given` a mistyped URL, when it shows: quotes kept, or a whole `NAME=value` line. */
@@ -104,6 +105,12 @@ function mistypedHint(given: string): string {
   if (/^(?:export\s+)?[A-Za-z_]\w*=/.test(given)) return " (it holds a variable's name and `=`: give the value alone)";
   if (/^["'`<]/.test(given))
     return ' (its quotes are part of it, as an env file or a second layer of quoting passes them on: give it without)';
+  // a word processor's, or a chat's, quotes
+  if (/^[\u2018\u201c\u201e\u00ab\uff02]/.test(given))
+    return ' (typographic quotes are part of it, as a document or a chat pasted it: give it without)';
+  // an input method's full-width `：／／`
+  if (/[\uff1a\uff0f]/.test(given))
+    return ' (it holds full-width characters (：／) where ASCII ones (:/) go, as an input method types them)';
   return '';
 }
 
