@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { type DagIssue, quoted } from './errors';
 import { MAX_TIMER_MS, TRIGGER_RULES, type TriggerRule, taskSpecSchema } from './schema';
-import { closestName, describeValue, escapeControls, unknownFieldMessage } from './text';
+import { closestName, describeValue, escapeControls, oddSpaceIn, unknownFieldMessage } from './text';
 
 /**
  * Zod's issues of `schema` parsing `input`, with `prefix` in front of their paths. Each names
@@ -167,7 +167,13 @@ export function millisecondsHint(issue: z.core.$ZodIssue, value: unknown): strin
   const ofMs = typeof field === 'string' && (field.endsWith('Ms') || field === 'sleep');
   if (issue.code !== 'invalid_type' || !ofMs || typeof value !== 'string') return '';
   // a number written as text: in quotes, or a YAML block (`sleep: >` with the number below)
-  if (/^\s*\d+(\.\d+)?\s*$/.test(value)) return /\n$/.test(value) ? '; write the number after the colon' : '; write it without quotes';
+  if (/^\s*\d+(\.\d+)?\s*$/.test(value)) {
+    // (`\s` takes a no-break space too, which YAML does not: `5\u{a0}` is text, not in quotes)
+    const odd = oddSpaceIn(value);
+    if (odd !== undefined)
+      return `; it holds ${odd}, a space that is not the plain one, as text copied from a web page or a chat often has: write the number alone`;
+    return /\n$/.test(value) ? '; write the number after the colon' : '; write it without quotes';
+  }
   const ms = durationMs(value);
   if (ms === undefined || ms < 1) return '';
   return ms <= MAX_TIMER_MS ? `; in milliseconds that is ${ms}` : `; that is ${ms} ms, longer than the longest timer Node keeps`;

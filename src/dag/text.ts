@@ -167,10 +167,16 @@ function nearestName(word: string, known: readonly string[]): string | undefined
 
 /**
  * `name` as names are compared: case ignored, and letters written with other code points (`é` as
- * `e` and a combining accent) or holding characters that do not show read alike. ASCII is as it is.
+ * `e` and a combining accent), holding characters that do not show, or spaces that are not the
+ * plain one (a no-break space at an end) read alike. ASCII is as it is.
  */
 function comparable(name: string): string {
-  return (/^[\x00-\x7f]*$/.test(name) ? name : name.normalize('NFC').replace(INVISIBLE, '')).toLowerCase();
+  return (/^[\x00-\x7f]*$/.test(name) ? name : shownAs(name)).toLowerCase();
+}
+
+/** `text` as it reads: its characters that do not show left out, other spaces as plain ones, none at its ends. */
+function shownAs(text: string): string {
+  return text.normalize('NFC').replace(INVISIBLE, '').replace(SPACES, ' ').trim();
 }
 
 /** The message of an unknown field: `unknown field "dep" (did you mean "deps"?)`. */
@@ -218,8 +224,7 @@ function codePointEscape(char: string): string {
  * letters written with other Unicode code points (`é` as `e` and a combining accent) named as such.
  */
 export function didYouMean(written: string, meant: string): string {
-  const plain = (text: string) => text.normalize('NFC').replace(INVISIBLE, '').replace(SPACES, ' ');
-  if (plain(written) !== plain(meant)) return ` (did you mean ${quoted(meant)}?)`;
+  if (shownAs(written) !== shownAs(meant)) return ` (did you mean ${quoted(visibly(meant))}?)`;
   if (visibly(written) !== written || visibly(meant) !== meant) {
     return ` (did you mean ${quoted(visibly(meant))}? the two differ only in characters that do not show, escaped here: ${quoted(visibly(written))} against ${quoted(visibly(meant))})`;
   }

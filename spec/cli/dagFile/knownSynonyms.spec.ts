@@ -172,6 +172,10 @@ describe('loadDagFile (names from other workflow tools)', () => {
       '8:38: tasks[1].retry.backoffMs: expected a number of milliseconds (got "1.5s"; in milliseconds that is 1500)',
       '9:17: tasks[1].estimateMs: expected a number of milliseconds (got "5000"; write it without quotes)',
     ]);
+    // a no-break space after the number (pasted) makes it text, not a quote
+    expect(problemsOf('pasted.yaml', 'id: d\ntasks:\n  - { id: a, sleep: 5\u00a0}\n')).toEqual([
+      '3:21: tasks[0].sleep: expected a number of milliseconds (got "5\u00a0"; it holds U+00A0, a space that is not the plain one, as text copied from a web page or a chat often has: write the number alone)',
+    ]);
     // a number in a YAML block (`sleep: >` with the number on the line below) is text too
     expect(problemsOf('block.yaml', 'id: d\ntasks:\n  - id: a\n    sleep: >\n      5\n')).toEqual([
       '4:12: tasks[0].sleep: expected a number of milliseconds (got "5\\n"; write the number after the colon)',
