@@ -31,6 +31,24 @@ describe('rxdag validate', () => {
     },
   );
 
+  it('should warn, once an expression, of GitHub Actions expressions in commands, env values and cwd, which nothing expands', async () => {
+    const file = writeText(
+      tmp.file('actions.yaml'),
+      'id: ported\ntasks:\n' +
+        '  - { id: a, run: "echo ${{ env.NAME }}", env: { TOKEN: "${{ secrets.TOKEN }}" } }\n' +
+        '  - { id: b, run: "echo ${{ env.NAME }} again" }\n' +
+        '  - { id: c, run: "echo \'${ NAME }\' ${NAME}" }\n',
+    );
+    const result = await rxdag('validate', file);
+    expect(result.code).toBe(0);
+    const why =
+      "a GitHub Actions expression, which rxdag does not expand (in a command /bin/sh fails on it: Bad substitution); for a variable, write $NAME and give NAME in rxdag's environment or the task's `env`";
+    expect(result.stderr.split('\n').filter((line) => line.startsWith('rxdag: warning:'))).toEqual([
+      `rxdag: warning: 2 tasks ("a", …) hold \${{ env.NAME }}, ${why}`,
+      `rxdag: warning: task "a" holds \${{ secrets.TOKEN }}, ${why}`,
+    ]);
+  });
+
   it('should not warn of an env name it refuses (empty, or holding =), which the file is told of as a problem', async () => {
     const file = writeText(tmp.file('env-refused.yaml'), 'id: e\ntasks:\n  - { id: a, run: "true", env: { "": y, "A=B": z, 2X: w } }\n');
     const result = await rxdag('validate', file);

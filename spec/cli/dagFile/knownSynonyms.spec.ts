@@ -269,6 +269,10 @@ describe('loadDagFile (names from other workflow tools)', () => {
       '7:5: tasks[1]: unknown field "runs-on" (no counterpart in the file: a task runs where rxdag runs it, or with --redis on the worker that takes its job (rxdag worker --agents chooses which agents a worker runs))',
       '8:5: tasks[1]: unknown field "timeout-minutes" (did you mean "timeoutMs"? It is in milliseconds: 600000 for 10 min)',
     ]);
+    // a workflow's `runs-on` at the top of the file likewise
+    expect(problemsOf('top-runs-on.yaml', 'id: d\nruns-on: ubuntu-latest\ntasks:\n  - { id: a, sleep: 1 }\n')).toEqual([
+      '2:1: top level: unknown field "runs-on" (no counterpart in the file: tasks run where rxdag runs them, or with --redis on the workers that take their jobs (rxdag worker --agents chooses which agents a worker runs))',
+    ]);
     expect(problemsOf('long.yaml', withField('timeout-minutes: 100000'))).toEqual([
       '7:5: tasks[1]: unknown field "timeout-minutes" (did you mean "timeoutMs"? It is in milliseconds: 100000 min is longer than the longest timer Node keeps)',
     ]);

@@ -50,7 +50,7 @@ import { REMOTE_KEY, type RemoteNote, remoteNoteFor } from '../remote/remoteNote
 import { outputProblems } from './writeTarget';
 import { logsFolderProblems } from './logsFolder';
 import { escapeControls } from '../../dag/text';
-import { envWarnings } from '../dagFile/envWarnings';
+import { shellTaskWarnings } from '../dagFile/shellTaskWarnings';
 import { appendAll } from '../../appendAll';
 import { ClosingStopSignals, HeldStopSignals } from './interrupts';
 import { DAG_FILE_KEY, type DagFileNote } from '../store/dagFileNote';
@@ -140,7 +140,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
           );
     const { run, groups } = journaled ?? createRun(loaded, scheduling, options.killGraceMs, remote?.agents, shell);
     if (loaded.dag.size === 0) io.stderr.write(`rxdag: warning: ${file} has no tasks; nothing to run\n`);
-    for (const warning of envWarnings(read.spec)) io.stderr.write(`rxdag: warning: ${escapeControls(warning)}\n`);
+    for (const warning of shellTaskWarnings(read.spec)) io.stderr.write(`rxdag: warning: ${escapeControls(warning)}\n`);
     // counting and listening before the run starts: a port that cannot be had is refused with nothing run
     metrics = await openRunMetrics(
       run.events$,

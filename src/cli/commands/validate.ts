@@ -13,7 +13,7 @@ import type { CliIo } from './cliIo';
 import { fileRunCheck } from './checkFileRun';
 import { resolveRunOptions } from './runOptions';
 import { escapeControls } from '../../dag/text';
-import { envWarnings } from '../dagFile/envWarnings';
+import { shellTaskWarnings } from '../dagFile/shellTaskWarnings';
 
 /** `rxdag validate` options as commander hands them over. */
 export interface RawValidateOptions {
@@ -31,7 +31,7 @@ export function validateCommand(file: string, raw: RawValidateOptions, io: CliIo
   const loaded = loadDagFile(file, { checkRun: fileRunCheck(builtinAgents(0).agents, maxConcurrency), warnOfEnv: true });
   // escaped: a file name may hold terminal controls
   io.stdout.write(`${escapeControls(file)}: ${describeDag(loaded.dag)}\n`);
-  for (const warning of envWarnings(loaded.spec)) io.stderr.write(`rxdag: warning: ${escapeControls(warning)}\n`);
+  for (const warning of shellTaskWarnings(loaded.spec)) io.stderr.write(`rxdag: warning: ${escapeControls(warning)}\n`);
   return ExitCode.ok;
 }
 

@@ -12,7 +12,7 @@ import { SHELL_AGENT } from '../agents/shellAgent';
 import { NOT_A_DIRECTORY, workingDirectoryProblem } from '../agents/workingDirectory';
 import type { Problem } from '../problems';
 import type { Located } from './zodProblems';
-import { EXPANSION } from './envWarnings';
+import { EXPANSION } from './shellTaskWarnings';
 
 /**
  * The shell tasks of `spec` whose `cwd` is not an existing directory they can enter. `fileTasks` and

@@ -128,6 +128,12 @@ const FIELDS_ELSEWHERE: ReadonlyMap<string, string> = new Map(
         name,
         'variables for every task are a default of the tasks: `env:` under `defaults`',
       ]),
+      [
+        [
+          'runs-on',
+          'no counterpart in the file: tasks run where rxdag runs them, or with --redis on the workers that take their jobs (rxdag worker --agents chooses which agents a worker runs)',
+        ],
+      ],
     ),
 );
 

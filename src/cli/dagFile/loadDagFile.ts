@@ -24,7 +24,7 @@ import { withSynonymHints } from './knownSynonyms';
 import { readDagText } from './readDagText';
 import { parseJson, parseYaml, type Positions } from './sourceText';
 import { changedEnvValues } from './textAsWritten';
-import { envWarnings } from './envWarnings';
+import { shellTaskWarnings } from './shellTaskWarnings';
 import { toDagSpec } from './toDagSpec';
 import { type Located, zodProblems } from './zodProblems';
 import { appendAll } from '../../appendAll';
@@ -63,7 +63,7 @@ export interface LoadOptions {
    */
   readonly checkRun?: (dag: Dag, limits: Readonly<Record<string, LimitSpec>>, takesDefault: TakesDefault) => readonly DagIssue[];
   /**
-   * A file with problems is refused with the warnings about its `env` too (see `envWarnings.ts`),
+   * A file with problems is refused with the warnings about its `env` too (see `shellTaskWarnings.ts`),
    * for a command that would run it: one round of fixes finds both. @default false
    */
   readonly warnOfEnv?: boolean;
@@ -154,7 +154,7 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
   appendAll(problems, limitIssues.map(place));
   if (options.checkDirectories !== false) appendAll(problems, directoryProblems(spec, fileTasks, file.defaults, place));
   if (problems.length > 0 || dag === undefined)
-    throw new InvalidInputError(sortProblems(problems), options.warnOfEnv === true ? envWarnings(spec) : []);
+    throw new InvalidInputError(sortProblems(problems), options.warnOfEnv === true ? shellTaskWarnings(spec) : []);
   return {
     dag,
     spec,

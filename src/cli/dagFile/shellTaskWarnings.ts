@@ -1,11 +1,14 @@
 /**
- * Warnings about shell tasks' `env` that would not reach the command as the file reads:
+ * Warnings about what shell tasks are given that would not reach the command as the file reads:
  * - values that look like they expect the shell to expand them (`PATH: ./bin:$PATH`, `${HOME}`): rxdag
  *   passes each value as written, so the task gets those characters, and a command then fails
  *   far from the cause (`sleep: not found`). Said once per variable and value;
  * - names that are not shell variable names (`MY-VAR`, `1X`): `/bin/sh` may leave them out of
  *   the environment it gives the command (dash does), so the command sees nothing. Said once
- *   per name.
+ *   per name;
+ * - GitHub Actions expressions (`${{ env.TOKEN }}`) in a command, an `env` value or a `cwd`, as a
+ *   workflow's steps carry them: rxdag expands none, and `/bin/sh` fails on one (`Bad
+ *   substitution`). Said once per expression.
  * However many tasks share one (the defaults' `env` reaches every task). Nothing is refused: a
  * value may mean the characters, and a shell may keep the name. It reads the DAG's spec and
  * writes nothing.
@@ -26,8 +29,12 @@ const MEANT_EXPANSION = /\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Z_][A-Z0-9_]*(?![A-Z
 /** A name a POSIX shell keeps as a variable. */
 const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** The warnings of `spec`'s shell tasks' `env`, each one line without the `rxdag: warning: ` in front. */
-export function envWarnings(spec: DagSpec): string[] {
+/** `${{ … }}`: a GitHub Actions expression. */
+const ACTIONS_EXPRESSION = /\$\{\{[^}\n]*\}\}/;
+
+/** The warnings of `spec`'s shell tasks, each one line without the `rxdag: warning: ` in front. */
+export function shellTaskWarnings(spec: DagSpec): string[] {
+  const expressions = new Map<string, string[]>();
   const expansions = new Map<string, { readonly name: string; readonly value: string; readonly tasks: string[] }>();
   const badNames = new Map<string, string[]>();
   const add = <K>(found: Map<K, string[]>, key: K, taskId: string) => {
@@ -38,7 +45,11 @@ export function envWarnings(spec: DagSpec): string[] {
   for (const task of spec.tasks as readonly unknown[] as readonly (TaskSpec | null | undefined)[]) {
     // the spec of a file with problems may hold anything where a task is wrong
     if (typeof task !== 'object' || task === null || typeof task.id !== 'string') continue;
-    const env = (task.input as { readonly env?: unknown } | undefined)?.env;
+    const { command, cwd, env } = (task.input ?? {}) as { readonly command?: unknown; readonly cwd?: unknown; readonly env?: unknown };
+    for (const text of [command, cwd, ...(typeof env === 'object' && env !== null ? Object.values(env) : [])]) {
+      const expression = typeof text === 'string' ? ACTIONS_EXPRESSION.exec(text)?.[0] : undefined;
+      if (expression !== undefined) add(expressions, expression, task.id);
+    }
     if (typeof env !== 'object' || env === null) continue;
     for (const [name, value] of Object.entries(env as Record<string, unknown>)) {
       // an empty name, or one holding `=` or NUL, is refused as a problem of the file: not also warned of
@@ -65,7 +76,12 @@ export function envWarnings(spec: DagSpec): string[] {
       `env ${quoted(name)} of ${whichTasks(tasks)} is not a shell variable name: /bin/sh may leave it out of the command's ` +
       `environment (dash does); use letters, digits and _, not starting with a digit`,
   );
-  return [...expanded, ...named];
+  const actions = [...expressions].map(
+    ([expression, tasks]) =>
+      `${whichTasks(tasks)} ${tasks.length === 1 ? 'holds' : 'hold'} ${expression}, a GitHub Actions expression, which rxdag does not expand ` +
+      "(in a command /bin/sh fails on it: Bad substitution); for a variable, write $NAME and give NAME in rxdag's environment or the task's `env`",
+  );
+  return [...expanded, ...named, ...actions];
 }
 
 /** `task "a"`, or `3 tasks ("a", …)`. */
