@@ -89,4 +89,14 @@ describe('wrapLines', () => {
   it('should put a character wider than the whole width on a line of its own rather than loop', () => {
     expect(wrapLines('中文', 1)).toBe('中\n文');
   });
+
+  it('should never break inside a character as a reader sees it: a family emoji joined by ZWJ, a flag, a letter and its accents', () => {
+    const family = '\u{1F468}\u200d\u{1F469}\u200d\u{1F467}';
+    for (const character of [family, '\u{1F1EB}\u{1F1F7}', 'e\u0301\u0302']) {
+      const line = `${'x'.repeat(5)}${character.repeat(40)}`;
+      for (const width of [7, 8, 13, 60]) {
+        for (const row of wrapLines(line, width).split('\n').slice(1)) expect(row.replaceAll(character, '')).toBe('');
+      }
+    }
+  });
 });

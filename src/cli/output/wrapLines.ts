@@ -8,7 +8,7 @@ import { displayWidth } from './displayWidth';
  * after `indent` spaces. Every character is kept; only spaces at a break are dropped.
  *
  * It counts screen columns (`displayWidth.ts`: wide characters such as CJK and emoji take two)
- * and never breaks inside a character. A tab becomes the spaces to the next tab stop (every 8
+ * and never breaks inside a character as a reader sees it (a family emoji, a letter and its accents). A tab becomes the spaces to the next tab stop (every 8
  * columns), as the terminal would draw it: counted as one column, a line of tabs ran past the
  * edge and lost its end. It does not shorten anything nor know about ANSI escape sequences (the
  * CLI escapes them before).
@@ -37,7 +37,7 @@ function wrapLine(line: string, width: number, pad: string): string[] {
     const leading = rest.length - rest.trimStart().length;
     const space = rest.lastIndexOf(' ', room);
     // a character wider than the whole room still goes on a line of its own
-    const cut = space > leading ? space : Math.max(room, String.fromCodePoint(rest.codePointAt(0)!).length);
+    const cut = space > leading ? space : Math.max(room, firstCharacterLength(rest));
     out.push(prefix + rest.slice(0, cut).trimEnd());
     rest = rest.slice(cut).trimStart();
     prefix = pad;
@@ -67,21 +67,23 @@ function tabsExpanded(line: string): string {
   return out;
 }
 
-/** How many UTF-16 units of `text`, whole characters, fit in `columns` screen columns. */
+/** The characters as a reader sees them: a family emoji (joined by ZWJ), a letter and its accents, a flag. */
+const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** How many UTF-16 units of `text`, whole characters (never a family emoji's part), fit in `columns` screen columns. */
 export function fitting(text: string, columns: number): number {
   let used = 0;
   let units = 0;
-  let last = '';
-  for (const char of text) {
-    // measured with the character before: VS16 widens it (❤️), and is not cut from it
-    used += last === '' ? displayWidth(char) : displayWidth(last + char) - displayWidth(last);
-    if (used > columns) {
-      // a mark that does not fit goes down with the character it belongs to (❤ and its VS16)
-      if (displayWidth(char) === 0 && units > last.length) units -= last.length;
-      break;
-    }
-    units += char.length;
-    last = char;
+  for (const { segment } of GRAPHEMES.segment(text)) {
+    used += displayWidth(segment);
+    if (used > columns) break;
+    units += segment.length;
   }
   return units;
+}
+
+/** The UTF-16 length of the first character of `text` as a reader sees it. */
+function firstCharacterLength(text: string): number {
+  for (const { segment } of GRAPHEMES.segment(text)) return segment.length;
+  return 0;
 }
