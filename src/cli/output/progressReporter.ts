@@ -61,8 +61,10 @@ function fittedLine(stream: ProgressStream): GenericFormatter {
     const countsWidth = displayWidth(counts);
     if (width < NARROW_COLUMNS || countsWidth > width) {
       // how the run ended outlasts the skipped and cancelled counts where both do not fit
-      const narrow = line(NARROW_FORMAT);
-      return cutTo(displayWidth(narrow) <= width ? narrow : line(NARROW_FORMAT.replace('{ended}', '')), width);
+      // (the last line of a run with nothing running says no 0 running, as the wide one)
+      const format = idle ? NARROW_FORMAT.replace(' | {running} running', '') : NARROW_FORMAT;
+      const narrow = line(format);
+      return cutTo(displayWidth(narrow) <= width ? narrow : line(format.replace('{ended}', '')), width);
     }
     // what runs now, cut with `…`, where some of it fits; else left out (the bar stays: it does not come and go)
     const now = String(payload.now ?? '');
