@@ -125,8 +125,12 @@ describe('rxdag run/resume --metrics-push', () => {
     const dag = writeText(path.join(dir, 'team.yaml'), 'id: team/nightly\ntasks:\n  - { id: a, sleep: 1 }\n');
     const result = await rxdagInProcess('run', dag, '--no-journal', '--quiet', '--metrics-push', `${at.url}/pushgateway`);
     expect(result.code).toBe(0);
+    // a slash at the path's end (as a proxy's location is often written) is not doubled
+    const slashed = await rxdagInProcess('run', dag, '--no-journal', '--quiet', '--metrics-push', `${at.url}/pushgateway/`);
+    expect(slashed.code).toBe(0);
     const group = Buffer.from('team/nightly').toString('base64url');
     expect(at.requests.map(({ method, path }) => `${method} ${path}`)).toEqual([
+      `PUT /pushgateway/metrics/job/rxdag/dag%40base64/${group}`,
       `PUT /pushgateway/metrics/job/rxdag/dag%40base64/${group}`,
     ]);
     expect(seriesOf(parsePrometheusText(at.requests[0]!.body), 'rxdag_tasks_total')).toEqual({ 'agent=sleep,outcome=completed': 1 });

@@ -111,7 +111,8 @@ export async function pushMetrics(
       abort.abort();
     }, timeoutMs);
   });
-  const gateway = new promClient.Pushgateway(url, { signal: abort.signal }, registry);
+  // prom-client adds `/metrics/job/…` to the path as it is: `http://gw/pg/` would push to `/pg//metrics/…`
+  const gateway = new promClient.Pushgateway(url.replace(/^([^?#]*?[^/?#])\/+(?=$|[?#])/, '$1'), { signal: abort.signal }, registry);
   const pushed = gateway.push({ jobName: PUSH_JOB, groupings: pushGroupingOf(dagId) }).then(
     () => undefined,
     (error: unknown) => reasonOf(error),
