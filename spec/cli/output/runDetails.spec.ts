@@ -129,7 +129,7 @@ describe('what rxdag runs and rxdag show print', () => {
     expect(runDetails(header, warned, { ...summary, status: 'running' }).tasks[0]).toMatchObject({ id: 'fetch', warning: 'stale cache' });
   });
 
-  it('should give what the last attempt of a task waiting to retry failed with, whole in --json, its first line in the table', () => {
+  it('should give what the last attempt of a task waiting to retry failed with, whole in --json, on one line in the table', () => {
     const waiting = eventsOf(
       { type: 'dag.created', at: 0, dagId: 'd', taskCount: 3 },
       { type: 'task.ready', at: 0, taskId: 'fetch', attempt: 1 },
@@ -146,7 +146,8 @@ describe('what rxdag runs and rxdag show print', () => {
     const row = formatRunDetails(details, '.rxdag/')
       .split('\n')
       .find((line) => line.startsWith('fetch'));
-    expect(row).toMatch(/retrying .* attempt #1 failed: ShellCommandError: `make` exited with code 2; last stderr lines:$/);
+    // the first line, and the last line it quotes: where a command's error is
+    expect(row).toMatch(/retrying .* attempt #1 failed: ShellCommandError: `make` exited with code 2; last stderr lines: … nope$/);
     // once it went on, the error is its failure's, not a wait's
     const retried = eventsOf(...waiting.map(({ seq: _seq, runId: _runId, ...event }) => event), {
       type: 'task.retrying',

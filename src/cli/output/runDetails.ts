@@ -257,11 +257,21 @@ export function formatRunDetails(details: RunDetails, storeLabel: string, resume
       ...(withEstimates ? [describeEstimate(task) || '-'] : []),
       ...(withRules ? [describeRules(task)] : []),
       // a retry's wait: what its attempt failed with, on one line (the whole error is in --json)
-      ...(withNotes ? [task.because ?? task.lastError?.split('\n')[0] ?? ''] : []),
+      ...(withNotes ? [task.because ?? (task.lastError === undefined ? '' : oneLineOf(task.lastError))] : []),
     ]),
   );
   const failures = failureList(details.failures, '');
   // the header's words, a journal's own: its control characters escaped, as the tables do
   const table = failuresOnly ? '' : `\n${tasks.join('\n')}`;
   return `${summary.map(escapeControls).join('\n')}\n${failures === '' ? '' : `\n${failures}`}${table}\n`;
+}
+
+/**
+ * An error on one line: its first, and, when that one says lines follow (`last stderr lines:`),
+ * the last of them, which is where a command's error is.
+ */
+function oneLineOf(error: string): string {
+  const [first = '', ...rest] = error.split('\n');
+  const last = rest.filter((line) => line.trim() !== '').at(-1);
+  return first.endsWith(':') && last !== undefined ? `${first} … ${last.trim()}` : first;
 }
