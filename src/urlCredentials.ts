@@ -20,11 +20,19 @@ export function withoutPassword(text: string): string {
   if (credentials === null) return text;
   const [whole, scheme = '', slashes, userInfo] = credentials as unknown as [string, string | undefined, string | undefined, string];
   const rest = text.slice(whole.length);
-  // without a `scheme://` of its own, a mistyped one before the credentials (`“postgres://`, `postgres:://`) is kept whole
-  const lead = slashes === '//' ? '' : (/^[^:@/]*:{0,2}\/\//.exec(userInfo)?.[0] ?? '');
+  // a mistyped scheme before the credentials is kept whole (`“postgres://`, `postgres:://`), only where it
+  // cannot be a password's start: a known scheme where none was read, or colons after the one read,
+  // followed by credentials with their colon
+  const found = (scheme === '' ? MISTYPED_SCHEME : slashes === '' ? EXTRA_COLONS : undefined)?.exec(userInfo)?.[0] ?? '';
+  const lead = userInfo.slice(found.length).includes(':') ? found : '';
   const given = userInfo.slice(lead.length);
   const colon = given.indexOf(':');
   if (colon >= 0) return `${scheme}${lead}${given.slice(0, colon)}:***@${rest}`;
   const mistyped = slashes !== undefined && slashes !== '//';
-  return mistyped ? `${scheme}${lead}***@${rest}` : text;
+  return mistyped ? `${scheme}***@${rest}` : text;
 }
+
+/** A database's or web scheme after quotes or a variable's name (`“postgres://`, `URL=postgres://`). */
+const MISTYPED_SCHEME = /^[^:@/]*?\b(?:postgres(?:ql)?|rediss?|mysql|mongodb(?:\+srv)?|https?):{1,2}\/\//i;
+/** Colons doubled after a scheme (`postgres:://`). */
+const EXTRA_COLONS = /^:+\/\//;

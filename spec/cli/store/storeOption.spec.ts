@@ -221,6 +221,18 @@ describe('the --store option and RXDAG_STORE', () => {
         'postgres：／／u:***@h/db',
         ' (it holds full-width characters (：／) where ASCII ones (:/) go, as an input method types them)',
       ],
+      [
+        'ｐｏｓｔｇｒｅｓ：／／u:secret@h/db',
+        'ｐｏｓｔｇｒｅｓ：／／u:***@h/db',
+        ' (it holds full-width characters (：／) where ASCII ones (:/) go, as an input method types them)',
+      ],
+      ...['»…«', '「…」'].map((quotes) => [
+        `${quotes[0]}postgres://u:secret@h/db${quotes[2]}`,
+        `${quotes[0]}postgres://u:***@h/db${quotes[2]}`,
+        ' (typographic quotes are part of it, as a document or a chat pasted it: give it without)',
+      ]),
+      // a password alone, holding `//` (base64)
+      ['redis:pa//ss@h', 'redis:***@h', ''],
       ['postgres;//u:secret@h', 'postgres;//u:***@h', ''],
       ['postgres_//u:secret@h', 'postgres_//u:***@h', ''],
       ['~/postgres//u:secret@h', '~/postgres//u:***@h', ''],

@@ -86,7 +86,8 @@ const STORE_FORMS = 'a folder path or a postgres:// (postgresql://) connection s
  * A URL mistyped, not a folder: a scheme inside a scheme (`jdbc:postgresql://`), PostgreSQL's
  * without its colon or with another in its place (`postgres//…`, `postgres;//…`, `postgres ://`)
  * or kept in its quotes, typographic ones too, or after a variable's name (`"postgres://…"`,
- * `“postgres://…”`, `DATABASE_URL=postgres://…`), or typed full-width (`postgres：／／…`),
+ * `“postgres://…”`, `DATABASE_URL=postgres://…`), or typed full-width (`postgres：／／…`, read as
+ * NFKC makes it ASCII), a password alone after a database's scheme (`redis:PW@host`),
  * a scheme with one slash or none, or without its colon, before `USER:PASSWORD@`
  * (`mysql:/u:PW@host`, `redis//u:PW@host`), or a database's scheme then `//USER:PASSWORD@`
  * at the start (`postgres_//u:PW@host`, `~/postgres//u:PW@host`). A folder named `team:ops@2024`,
@@ -95,9 +96,11 @@ const STORE_FORMS = 'a folder path or a postgres:// (postgresql://) connection s
  */
 const MISTYPED_URL = [
   /^[a-z][a-z\d+.-]*:[a-z][a-z\d+.-]*:\/\//i,
-  /^(?:(?:export\s+)?[A-Za-z_]\w*=)?["'`<\u2018\u201c\u201e\u00ab\uff02]?\s*postgres(?:ql)?\s*[:;\uff1a]?\s*[/\uff0f]{2}/i,
+  /^(?:(?:export\s+)?[A-Za-z_]\w*=)?["'`<\u2018\u201a\u201c\u201d\u201e\u00ab\u00bb\u300c\u300e]?\s*postgres(?:ql)?\s*[:;]?\s*\/\//i,
   /^[a-z][a-z\d+.-]*(?::[/\\]?|\/\/|\\)[^/:@]*:.*@/i,
-  /^(?:~\/)?(?:postgres(?:ql)?|rediss?|mysql|mongodb(?:\+srv)?|https?)[^a-z\d/\uff0f]{0,3}[/\uff0f]{2}[^/:@\s]*:.*@/is,
+  /^(?:~\/)?(?:postgres(?:ql)?|rediss?|mysql|mongodb(?:\+srv)?|https?)[^a-z\d/]{0,3}\/\/[^/:@\s]*:.*@/is,
+  // a password alone after a database's scheme and its colon (`redis:PW@host`, `mysql:/PW@host`)
+  /^(?:postgres(?:ql)?|rediss?|mysql|mongodb(?:\+srv)?):\/?[^/@][^@]*@/i,
 ];
 
 /** What likely made `given` a mistyped URL, when it shows: quotes kept, or a whole `NAME=value` line. */
@@ -106,10 +109,10 @@ function mistypedHint(given: string): string {
   if (/^["'`<]/.test(given))
     return ' (its quotes are part of it, as an env file or a second layer of quoting passes them on: give it without)';
   // a word processor's, or a chat's, quotes
-  if (/^[\u2018\u201c\u201e\u00ab\uff02]/.test(given))
+  if (/^[\u2018\u201a\u201c\u201d\u201e\u00ab\u00bb\u300c\u300e]/.test(given))
     return ' (typographic quotes are part of it, as a document or a chat pasted it: give it without)';
-  // an input method's full-width `：／／`
-  if (/[\uff1a\uff0f]/.test(given))
+  // an input method's full-width `ｐｏｓｔｇｒｅｓ：／／`
+  if (/[\uff01-\uff5e]/.test(given))
     return ' (it holds full-width characters (：／) where ASCII ones (:/) go, as an input method types them)';
   return '';
 }
@@ -168,7 +171,8 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
     );
   }
   // a URL mistyped (`postgres//u:PW@host`, `mysql:/u:PW@host`, `jdbc:postgresql://…`): its password would become a folder's name
-  if (MISTYPED_URL.some((form) => form.test(given))) {
+  // (full-width letters and signs read as the ASCII ones they stand for: `ｐｏｓｔｇｒｅｓ：／／`, `＂`)
+  if (MISTYPED_URL.some((form) => form.test(given.normalize('NFKC')))) {
     throw refusal(
       `${named(escapeControls(redactConnectionString(given)))} is not a store: it reads as a mistyped URL${mistypedHint(given)}; ` +
         `${source === 'flag' ? '--store' : STORE_ENV} takes ${STORE_FORMS}, such as postgres://USER:PASSWORD@HOST:5432/DATABASE`,
