@@ -249,7 +249,7 @@ describePostgres('rxdag with a PostgreSQL store that fails', (db) => {
       // the store named once, as the user wrote it; the server's reason
       expect(notices(result.stderr)).toBe(
         `rxdag: cannot write the journal ${store} (run "${runId}"): cannot keep the lock of run "${runId}" (its session ended): ` +
-          `terminating connection due to administrator command; run stopped (rxdag resume ${runId} --store ${quoted(store)} continues it unless another process has)\n`,
+          `terminating connection due to administrator command; run stopped (rxdag resume ${runId} --store ${quoted(store)} continues it once the store can be written, unless another process has)\n`,
       );
       expect(exitedAfterMs).toBeLessThan(3000);
       expect(await statusOf(runId)).toBe('interrupted');

@@ -61,6 +61,8 @@ describe('defineDag', () => {
       'task "b" depends on "a b", which is not a task of this DAG (did you mean "a\\u{a0}b"? the two differ only in characters that do not show, escaped here: "a b" against "a\\u{a0}b")',
     );
     expect(messageOf('build', 'biuld')).toBe('task "b" depends on "biuld", which is not a task of this DAG (did you mean "build"?)');
+    // a plain space at an end is no letter written otherwise
+    expect(messageOf('build', 'build ')).toBe('task "b" depends on "build ", which is not a task of this DAG (did you mean "build"?)');
     // a no-break space at an end of either (pasted): that id, not another one letter away, escaped where it shows as a space
     expect(messageOf('e\u00a0', 'e')).toBe(
       'task "b" depends on "e", which is not a task of this DAG (did you mean "e\\u{a0}"? the two differ only in characters that do not show, escaped here: "e" against "e\\u{a0}")',

@@ -36,16 +36,17 @@ describe('rxdag validate', () => {
       tmp.file('actions.yaml'),
       'id: ported\ntasks:\n' +
         '  - { id: a, run: "echo ${{ env.NAME }}", env: { TOKEN: "${{ secrets.TOKEN }}" } }\n' +
-        '  - { id: b, run: "echo ${{ env.NAME }} again" }\n' +
+        '  - { id: b, run: "echo ${{ env.NAME }} again ${{ format(\'{0}\', env.N) }}", env: { N: "${{ env.NAME }}" } }\n' +
         '  - { id: c, run: "echo \'${ NAME }\' ${NAME}" }\n',
     );
     const result = await rxdag('validate', file);
     expect(result.code).toBe(0);
     const why =
-      "a GitHub Actions expression, which rxdag does not expand (in a command /bin/sh fails on it: Bad substitution); for a variable, write $NAME and give NAME in rxdag's environment or the task's `env`";
+      "a GitHub Actions expression, which rxdag does not expand (in a command /bin/sh fails on it outside single quotes: Bad substitution); for a variable, write $NAME and give NAME in rxdag's environment or the task's `env`";
     expect(result.stderr.split('\n').filter((line) => line.startsWith('rxdag: warning:'))).toEqual([
       `rxdag: warning: 2 tasks ("a", …) hold \${{ env.NAME }}, ${why}`,
       `rxdag: warning: task "a" holds \${{ secrets.TOKEN }}, ${why}`,
+      `rxdag: warning: task "b" holds \${{ format('{0}', env.N) }}, ${why}`,
     ]);
   });
 

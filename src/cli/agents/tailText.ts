@@ -75,10 +75,11 @@ function lastDrawing(line: string): string {
 }
 
 /**
- * Control sequences (CSI), which draw no text: a colour reset or a cursor shown again (`ESC [ 0 m`,
- * `ESC [ ? 25 h`) on a line of its own is a blank line, not the line an error is quoted by.
+ * Escape sequences, which draw no text (CSI, OSC such as a window title, a character set chosen,
+ * the cursor saved or restored): a colour reset (`ESC [ 0 m`, `tput sgr0`'s `ESC ( B ESC [ m`) or a
+ * cursor shown again (`ESC [ ? 25 h`) on a line of its own is a blank line, not the line an error is quoted by.
  */
-const DRAWS_NO_TEXT = /\u001b\[[0-?]*[ -/]*[@-~]/g;
+const DRAWS_NO_TEXT = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)|[()*+][0-9A-Za-z]|[78=>])/g;
 
 /** Colour escapes (SGR: `ESC [ 1;31 m`), anchored where one may begin. */
 const COLOUR = /\u001b\[[0-9;:]*m/y;

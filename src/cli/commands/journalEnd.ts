@@ -40,9 +40,12 @@ export function journalFailureLine(
   if (lost === 'replaced')
     return `${head}; a resume goes on from what the file now there holds (${resumeCommand ?? resumeCommandLine(error.runId, store)})`;
   const resume = resumeCommand ?? resumeCommandLine(error.runId, store);
-  // its lock gone or another's: the store can be written, and a resume takes the run if no one else has
-  if ((error.cause as { lockLost?: unknown } | undefined)?.lockLost === true)
-    return `${head} (${resume} continues it unless another process has)`;
+  // its lock gone or another's: a resume takes the run if no one else has; a database session may
+  // have ended with the server (a restart, the network), which must answer first
+  if ((error.cause as { lockLost?: unknown } | undefined)?.lockLost === true) {
+    const once = error.cause instanceof Error && error.cause.name === 'PostgresJournalError' ? ' once the store can be written,' : '';
+    return `${head} (${resume} continues it${once} unless another process has)`;
+  }
   return `${head} (${resume} continues it once the store can be written)`;
 }
 

@@ -30,11 +30,11 @@ const MEANT_EXPANSION = /\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Z_][A-Z0-9_]*(?![A-Z
 const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** `${{ … }}`: a GitHub Actions expression. */
-const ACTIONS_EXPRESSION = /\$\{\{[^}\n]*\}\}/;
+const ACTIONS_EXPRESSIONS = /\$\{\{.*?\}\}/g;
 
 /** The warnings of `spec`'s shell tasks, each one line without the `rxdag: warning: ` in front. */
 export function shellTaskWarnings(spec: DagSpec): string[] {
-  const expressions = new Map<string, string[]>();
+  const expressions = new Map<string, Set<string>>();
   const expansions = new Map<string, { readonly name: string; readonly value: string; readonly tasks: string[] }>();
   const badNames = new Map<string, string[]>();
   const add = <K>(found: Map<K, string[]>, key: K, taskId: string) => {
@@ -47,8 +47,10 @@ export function shellTaskWarnings(spec: DagSpec): string[] {
     if (typeof task !== 'object' || task === null || typeof task.id !== 'string') continue;
     const { command, cwd, env } = (task.input ?? {}) as { readonly command?: unknown; readonly cwd?: unknown; readonly env?: unknown };
     for (const text of [command, cwd, ...(typeof env === 'object' && env !== null ? Object.values(env) : [])]) {
-      const expression = typeof text === 'string' ? ACTIONS_EXPRESSION.exec(text)?.[0] : undefined;
-      if (expression !== undefined) add(expressions, expression, task.id);
+      for (const [expression] of typeof text === 'string' ? text.matchAll(ACTIONS_EXPRESSIONS) : []) {
+        const tasks = expressions.get(expression) ?? new Set<string>();
+        expressions.set(expression, tasks.add(task.id));
+      }
     }
     if (typeof env !== 'object' || env === null) continue;
     for (const [name, value] of Object.entries(env as Record<string, unknown>)) {
@@ -76,11 +78,13 @@ export function shellTaskWarnings(spec: DagSpec): string[] {
       `env ${quoted(name)} of ${whichTasks(tasks)} is not a shell variable name: /bin/sh may leave it out of the command's ` +
       `environment (dash does); use letters, digits and _, not starting with a digit`,
   );
-  const actions = [...expressions].map(
-    ([expression, tasks]) =>
-      `${whichTasks(tasks)} ${tasks.length === 1 ? 'holds' : 'hold'} ${expression}, a GitHub Actions expression, which rxdag does not expand ` +
-      "(in a command /bin/sh fails on it: Bad substitution); for a variable, write $NAME and give NAME in rxdag's environment or the task's `env`",
-  );
+  const actions = [...expressions]
+    .map(([expression, holders]) => [expression, [...holders]] as const)
+    .map(
+      ([expression, tasks]) =>
+        `${whichTasks(tasks)} ${tasks.length === 1 ? 'holds' : 'hold'} ${expression}, a GitHub Actions expression, which rxdag does not expand ` +
+        "(in a command /bin/sh fails on it outside single quotes: Bad substitution); for a variable, write $NAME and give NAME in rxdag's environment or the task's `env`",
+    );
   return [...expanded, ...named, ...actions];
 }
 
