@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { getEventListeners } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { from, lastValueFrom } from 'rxjs';
 import { AttemptHandedBackError, type TaskContext, TaskTimeoutError } from '../../../src/index';
 import { taskContext } from '../support/taskContext';
@@ -210,9 +210,14 @@ describe('shell agent', () => {
     });
   });
 
-  it('should fail clearly when cwd does not exist', async () => {
+  it('should fail clearly when cwd does not exist, or is a file', async () => {
     await expect(attempt(new ProcessGroups(1000), context({ command: 'true', cwd: tmp.file('nowhere') }))).rejects.toThrow(
       `task "task": cwd "${tmp.file('nowhere')}" is not an existing directory`,
+    );
+    const file = tmp.file('a-file');
+    writeFileSync(file, '');
+    await expect(attempt(new ProcessGroups(1000), context({ command: 'true', cwd: file }))).rejects.toThrow(
+      `task "task": cwd "${file}" is a file, not a directory`,
     );
   });
 

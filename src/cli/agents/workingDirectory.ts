@@ -7,13 +7,13 @@
  */
 import { statSync } from 'node:fs';
 
-/** The problem of a folder that is not there (or is a file), as {@link workingDirectoryProblem} says it. */
+/** The problem of a folder that is not there, as {@link workingDirectoryProblem} says it. */
 export const NOT_A_DIRECTORY = 'is not an existing directory';
 
 /** What keeps a shell task from starting in `directory` ({@link NOT_A_DIRECTORY}), or `undefined` when nothing does. */
 export function workingDirectoryProblem(directory: string): string | undefined {
   try {
-    if (!statSync(directory).isDirectory()) return NOT_A_DIRECTORY;
+    if (!statSync(directory).isDirectory()) return 'is a file, not a directory';
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EACCES'
       ? 'cannot be reached (permission denied on a folder above it)'
