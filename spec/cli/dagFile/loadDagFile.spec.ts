@@ -418,9 +418,14 @@ describe('loadDagFile', () => {
     ]);
   });
 
-  it('should say that a DAG is not read from stdin', () => {
+  it('should say that a DAG is not read from stdin, nor from a process substitution', () => {
     for (const name of ['-', '/dev/stdin']) {
       expect(problemsOf(name)).toEqual([`${name}: a DAG is read from a file, not from stdin: write it to a .yaml or .json file first`]);
+    }
+    for (const name of ['/dev/fd/63', '/proc/self/fd/11']) {
+      expect(problemsOf(name)).toEqual([
+        `${name}: a DAG is read from a file, not from a pipe (<(…)): write it to a .yaml or .json file first`,
+      ]);
     }
   });
 

@@ -82,6 +82,12 @@ export function loadDagFile(fileName: string, options: LoadOptions = {}): Loaded
       { message: `${fileName}: a DAG is read from a file, not from stdin: write it to a .yaml or .json file first` },
     ]);
   }
+  // a process substitution, `<(generate-dag)`: a pipe too, which no renaming gives a type
+  if (/^\/(?:dev|proc\/self)\/fd\/\d+$/.test(fileName)) {
+    throw new InvalidInputError([
+      { message: `${fileName}: a DAG is read from a file, not from a pipe (<(…)): write it to a .yaml or .json file first` },
+    ]);
+  }
   const text = readDagText(fileName);
   const yaml = /\.ya?ml$/i.test(fileName);
   if (!yaml && !/\.json$/i.test(fileName)) {
