@@ -29,6 +29,16 @@ describe('findJsonSyntaxError', () => {
     ['{"a":\u00a01}', 5, 'expected a value, found U+00A0, a space JSON does not take (only plain spaces, tabs and line breaks)'],
     ['{"a": /* note */ 1}', 6, 'expected a value, found "/" (JSON has no comments: remove it, or write the DAG file in YAML, which has #)'],
     ['{"a": 01}', 7, 'expected "," or "}", found "1"'],
+    [
+      '{"a": 1 # note\n}',
+      8,
+      'expected "," or "}", found "#" (JSON has no comments: remove it, or write the DAG file in YAML, which has #)',
+    ],
+    [
+      '{"run": "echo a},\n "b": 1}',
+      8,
+      'a string runs past the end of its line: its closing quote is missing (a line break inside one is written \\n)',
+    ],
     ['"abc', 4, 'unterminated string'],
     ['"a\tb"', 2, 'control character in string (write it as an escape such as \\n)'],
     ['"\\x"', 2, 'invalid escape in string'],

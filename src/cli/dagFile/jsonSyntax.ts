@@ -37,11 +37,17 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
     at++;
   };
   const string = () => {
+    const opening = at;
     at++; // the opening quote
     for (;;) {
       if (at >= text.length) fail('unterminated string');
       const char = text[at]!;
       if (char === '"') return void at++;
+      // a line break: a string whose closing quote is missing, placed where it opens
+      if (char === '\n' || char === '\r') {
+        at = opening;
+        fail('a string runs past the end of its line: its closing quote is missing (a line break inside one is written \\n)');
+      }
       if (char < ' ') fail('control character in string (write it as an escape such as \\n)');
       if (char === '\\') {
         at++;
@@ -113,7 +119,8 @@ function keyHint(text: string, at: number): string {
 
 /** ` (JSON has no comments …)` where one starts at `at`, else ''. */
 function commentHint(text: string, at: number): string {
-  return text.startsWith('//', at) || text.startsWith('/*', at)
+  // (`#` too: a YAML or shell habit)
+  return text.startsWith('//', at) || text.startsWith('/*', at) || text[at] === '#'
     ? ' (JSON has no comments: remove it, or write the DAG file in YAML, which has #)'
     : '';
 }
