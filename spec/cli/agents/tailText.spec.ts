@@ -32,8 +32,10 @@ describe('TailText', () => {
 
   it('should take a line of control sequences alone (a colour reset, the cursor shown again) for an empty one', () => {
     const tail = new TailText(100);
-    // tput sgr0's `ESC ( B ESC [ m`, a window title (OSC), the cursor restored
-    tail.push('\u001b[31merror: no config\u001b[0m\n\u001b[0m\n\u001b[?25h\u001b[K\n\u001b(B\u001b[m\n\u001b]0;done\u0007\u001b8\n');
+    // tput sgr0's `ESC ( B ESC [ m` (tmux's `ESC [ m SI`), a window title (OSC), the cursor restored, a bell, a reset
+    tail.push(
+      '\u001b[31merror: no config\u001b[0m\n\u001b[0m\n\u001b[?25h\u001b[K\n\u001b(B\u001b[m\n\u001b[m\u000f\n\u001b]0;done\u0007\u001b8\n\u0007\n\u001bc\n',
+    );
     expect(tail.lastLines(2)).toEqual(['\u001b[31merror: no config\u001b[0m']);
   });
 

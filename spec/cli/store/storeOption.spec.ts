@@ -214,7 +214,7 @@ describe('the --store option and RXDAG_STORE', () => {
       [
         '“postgres://u:secret@h/db”',
         '“postgres://u:***@h/db”',
-        ' (typographic quotes are part of it, as a document or a chat pasted it: give it without)',
+        ' (the marks around it are part of it, as a document or a chat pasted it: give it without)',
       ],
       [
         'postgres：／／u:secret@h/db',
@@ -226,10 +226,10 @@ describe('the --store option and RXDAG_STORE', () => {
         'ｐｏｓｔｇｒｅｓ：／／u:***@h/db',
         ' (it holds full-width characters (：／) where ASCII ones (:/) go, as an input method types them)',
       ],
-      ...['»…«', '「…」'].map((quotes) => [
+      ...['»…«', '「…」', '‹…›', '〈…〉', '(…)'].map((quotes) => [
         `${quotes[0]}postgres://u:secret@h/db${quotes[2]}`,
         `${quotes[0]}postgres://u:***@h/db${quotes[2]}`,
-        ' (typographic quotes are part of it, as a document or a chat pasted it: give it without)',
+        ' (the marks around it are part of it, as a document or a chat pasted it: give it without)',
       ]),
       // a password alone, holding `//` (base64)
       ['redis:pa//ss@h', 'redis:***@h', ''],

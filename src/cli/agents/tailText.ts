@@ -44,7 +44,7 @@ export class TailText {
     return this.text()
       .split('\n')
       .map(lastDrawing)
-      .filter((line) => line.replace(DRAWS_NO_TEXT, '').trim() !== '')
+      .filter((line) => line.replace(DRAWS_NO_TEXT, '').replace(CONTROLS, '').trim() !== '')
       .slice(-count);
   }
 
@@ -79,7 +79,9 @@ function lastDrawing(line: string): string {
  * the cursor saved or restored): a colour reset (`ESC [ 0 m`, `tput sgr0`'s `ESC ( B ESC [ m`) or a
  * cursor shown again (`ESC [ ? 25 h`) on a line of its own is a blank line, not the line an error is quoted by.
  */
-const DRAWS_NO_TEXT = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)|[()*+][0-9A-Za-z]|[78=>])/g;
+const DRAWS_NO_TEXT = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)|[()*+][0-9A-Za-z]|[78=>c])/g;
+/** Control characters, which draw no text either: tmux's `tput sgr0` ends with SI (`\x0f`), a bell is BEL. */
+const CONTROLS = /[\u0000-\u001f\u007f]/g;
 
 /** Colour escapes (SGR: `ESC [ 1;31 m`), anchored where one may begin. */
 const COLOUR = /\u001b\[[0-9;:]*m/y;

@@ -96,7 +96,7 @@ const STORE_FORMS = 'a folder path or a postgres:// (postgresql://) connection s
  */
 const MISTYPED_URL = [
   /^[a-z][a-z\d+.-]*:[a-z][a-z\d+.-]*:\/\//i,
-  /^(?:(?:export\s+)?[A-Za-z_]\w*=)?["'`<\u2018\u201a\u201c\u201d\u201e\u00ab\u00bb\u300c\u300e]?\s*postgres(?:ql)?\s*[:;]?\s*\/\//i,
+  /^(?:(?:export\s+)?[A-Za-z_]\w*=)?[^\p{L}\p{N}\s./~_-]{0,2}\s*postgres(?:ql)?\s*[:;]?\s*\/\//iu,
   /^[a-z][a-z\d+.-]*(?::[/\\]?|\/\/|\\)[^/:@]*:.*@/i,
   /^(?:~\/)?(?:postgres(?:ql)?|rediss?|mysql|mongodb(?:\+srv)?|https?)[^a-z\d/]{0,3}\/\/[^/:@\s]*:.*@/is,
   // a password alone after a database's scheme and its colon (`redis:PW@host`, `mysql:/PW@host`)
@@ -108,9 +108,9 @@ function mistypedHint(given: string): string {
   if (/^(?:export\s+)?[A-Za-z_]\w*=/.test(given)) return " (it holds a variable's name and `=`: give the value alone)";
   if (/^["'`<]/.test(given))
     return ' (its quotes are part of it, as an env file or a second layer of quoting passes them on: give it without)';
-  // a word processor's, or a chat's, quotes
-  if (/^[\u2018\u201a\u201c\u201d\u201e\u00ab\u00bb\u300c\u300e]/.test(given))
-    return ' (typographic quotes are part of it, as a document or a chat pasted it: give it without)';
+  // a word processor's, or a chat's, quotes (“”, «», 「」, ‹›…) or brackets
+  if (/^[^\p{L}\p{N}\s./~_\uff01-\uff5e-]/u.test(given))
+    return ' (the marks around it are part of it, as a document or a chat pasted it: give it without)';
   // an input method's full-width `ｐｏｓｔｇｒｅｓ：／／`
   if (/[\uff01-\uff5e]/.test(given))
     return ' (it holds full-width characters (：／) where ASCII ones (:/) go, as an input method types them)';
