@@ -1,6 +1,16 @@
-import { closestName, controlCharacterIn, describeValue, escapeControls, quoted } from '../../src/dag/text';
+import { closestName, controlCharacterIn, describeValue, escapeControls, headOf, quoted } from '../../src/dag/text';
 
 describe('message text', () => {
+  it('should cut a head of text only between characters as a reader sees them', () => {
+    const family = '\u{1F468}\u200d\u{1F469}\u200d\u{1F467}\u200d\u{1F466}';
+    expect([1, 11, 12].map((length) => headOf(`a${family}b`, length))).toEqual(['a', 'a', `a${family}`]);
+    expect(headOf('x\u{1F1EF}\u{1F1F5}y', 4)).toBe('x'); // a flag is two pairs
+    expect(headOf('cafe\u0301s', 4)).toBe('caf'); // the e keeps its accent
+    expect(headOf('x😀y', 2)).toBe('x');
+    expect(headOf('abc', 10)).toBe('abc');
+    expect(headOf('a'.repeat(10_000), 5000)).toHaveLength(5000);
+  });
+
   it.each([
     ['dep', ['id', 'deps', 'agent'], 'deps'],
     ['timeout', ['timeoutMs', 'retry'], 'timeoutMs'],

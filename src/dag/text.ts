@@ -263,11 +263,25 @@ function editDistance(a: string, b: string): number {
   return at(a.length, b.length);
 }
 
-/** The first `length` UTF-16 units of `text`, one fewer where the cut would split a surrogate pair (an emoji). */
+/**
+ * The first `length` UTF-16 units of `text`, fewer where the cut would split a character as a
+ * reader sees it (an emoji's surrogate pair, a family joined by ZWJ, a flag, a letter and its accents).
+ */
 export function headOf(text: string, length: number): string {
-  const head = text.slice(0, length);
-  return /[\uD800-\uDBFF]$/.test(head) && /^[\uDC00-\uDFFF]/.test(text.slice(length)) ? head.slice(0, -1) : head;
+  if (text.length <= length) return text;
+  // only the characters around the cut are looked at: a head of a long text costs no more
+  const from = Math.max(0, length - NEAR_CUT);
+  let cut = from;
+  for (const { index, segment } of GRAPHEMES.segment(text.slice(from, length + NEAR_CUT))) {
+    if (from + index + segment.length > length) break;
+    cut = from + index + segment.length;
+  }
+  return text.slice(0, cut);
 }
+
+/** How far around a cut characters are told apart: longer than any one a reader sees (a family of four is 11 units). */
+const NEAR_CUT = 64;
+const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 /**
  * `text` as one word of a shell command line: as it is when it is safe, else single-quoted; a

@@ -148,6 +148,25 @@ describe('what rxdag runs and rxdag show print', () => {
       .find((line) => line.startsWith('fetch'));
     // the first line, and the last line it quotes: where a command's error is
     expect(row).toMatch(/retrying .* attempt #1 failed: ShellCommandError: `make` exited with code 2; last stderr lines: … nope$/);
+    // also where the lines it quotes are announced below its first (a timeout's)
+    const timedOut = {
+      name: 'TaskTimeoutError',
+      message: 'task "fetch" timed out after 300 ms\nbefore its time ran out, last stderr lines:\nwarn: disk slow',
+    };
+    const stopped = eventsOf(...waiting.slice(0, -1).map(({ seq: _seq, runId: _runId, ...event }) => event), {
+      type: 'task.failed',
+      at: 5,
+      taskId: 'fetch',
+      attempt: 1,
+      error: timedOut,
+      severity: 'error',
+      willRetry: true,
+    });
+    expect(
+      formatRunDetails(runDetails(header, stopped, { ...summary, status: 'interrupted', endedAt: undefined }), '.rxdag/')
+        .split('\n')
+        .find((line) => line.startsWith('fetch')),
+    ).toMatch(/attempt #1 failed: TaskTimeoutError: task "fetch" timed out after 300 ms … warn: disk slow$/);
     // once it went on, the error is its failure's, not a wait's
     const retried = eventsOf(...waiting.map(({ seq: _seq, runId: _runId, ...event }) => event), {
       type: 'task.retrying',

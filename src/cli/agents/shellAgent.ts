@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { Agent, TaskContext } from '../../index';
 import { AgentError } from '../../agents/agent';
+import { headOf } from '../../dag/text';
 import { AttemptHandedBackError, TaskTimeoutError } from '../../agents/attemptErrors';
 import type { ProcessGroups } from './processGroups';
 import { withoutSecrets } from '../secretVariables';
@@ -354,5 +355,5 @@ function shellInput(task: TaskContext): ShellInput {
 function shorten(command: string): string {
   const lines = command.trim().split(/\r?\n/);
   const first = lines[0]!.trim() + (lines.length > 1 ? ' …' : '');
-  return first.length > 80 ? `${first.slice(0, 79)}…` : first;
+  return first.length > 80 ? `${headOf(first, 79)}…` : first;
 }

@@ -267,11 +267,12 @@ export function formatRunDetails(details: RunDetails, storeLabel: string, resume
 }
 
 /**
- * An error on one line: its first, and, when that one says lines follow (`last stderr lines:`),
- * the last of them, which is where a command's error is.
+ * An error on one line: its first, and, when a line of it says lines follow (`last stderr lines:`,
+ * on the first line or below, as a timeout's `before its time ran out, …`), the last of them,
+ * which is where a command's error is.
  */
 function oneLineOf(error: string): string {
-  const [first = '', ...rest] = error.split('\n');
-  const last = rest.filter((line) => line.trim() !== '').at(-1);
-  return first.endsWith(':') && last !== undefined ? `${first} … ${last.trim()}` : first;
+  const [first = '', ...rest] = error.split('\n').filter((line) => line.trim() !== '');
+  const quotes = [first, ...rest.slice(0, -1)].some((line) => line.trimEnd().endsWith(':'));
+  return quotes && rest.length > 0 ? `${first} … ${rest.at(-1)!.trim()}` : first;
 }
