@@ -390,6 +390,24 @@ describe('reduce', () => {
       'in status completed (expected running)',
     ],
     ['completing a ready task', [created, ready('a')], completed('a'), 'task.completed for task "a" in status ready (expected running)'],
+    [
+      'completing another attempt than the one running',
+      [created, ready('a'), started('a')],
+      completed('a', undefined, 5),
+      'task.completed for task "a" attempt 5 (expected attempt 1)',
+    ],
+    [
+      'starting another attempt than the one ready',
+      [created, ready('a')],
+      started('a', 2),
+      'task.started for task "a" attempt 2 (expected attempt 1)',
+    ],
+    [
+      'failing an attempt after the one running',
+      [created, ready('a'), started('a'), failed('a', true), retrying('a'), started('a', 2)],
+      failed('a', false, 1),
+      'task.failed for task "a" attempt 1 (expected attempt 2)',
+    ],
     ['failing a ready task', [created, ready('a')], failed('a', false), 'task.failed for task "a" in status ready (expected running)'],
     [
       'failing a task in backoff',

@@ -329,6 +329,11 @@ export class RunDraft {
     if (current !== from) {
       throw this.refusal(`${type} for task "${taskId}" in status ${TASK_STATUSES[current]} (expected ${TASK_STATUSES[from]})`);
     }
+    // an attempt ends, or starts, as the one it is: a record of attempt 5 while attempt 1 runs is not a run's
+    if (from === StatusCode.Running || from === StatusCode.Ready) {
+      const expected = this.tasks.attempt(task);
+      if (attempt !== expected) throw this.refusal(`${type} for task "${taskId}" attempt ${attempt} (expected attempt ${expected})`);
+    }
     this.setStatus(task, from, to, attempt);
     return task;
   }
