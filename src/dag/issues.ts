@@ -26,7 +26,7 @@ export function zodIssues(error: z.ZodError, prefix: readonly (string | number)[
     }
     if (isMissingButMisspelt(issue, input, misspelt)) return [];
     const value = valueAt(input, at);
-    const hints = `${quoteHint(issue, value)}${ruleHint(issue, value)}${retryHint(issue, value)}${millisecondsHint(issue, value)}`;
+    const hints = `${quoteHint(issue, value)}${ruleHint(issue, value)}${retryHint(issue, value)}${millisecondsHint(issue, value)}${oddSpaceHint(issue, value)}`;
     return [{ path, code: 'invalid-value', message: `${issue.message} (got ${describeValue(value)}${hints})` }];
   });
 }
@@ -167,16 +167,24 @@ export function millisecondsHint(issue: z.core.$ZodIssue, value: unknown): strin
   const ofMs = typeof field === 'string' && (field.endsWith('Ms') || field === 'sleep');
   if (issue.code !== 'invalid_type' || !ofMs || typeof value !== 'string') return '';
   // a number written as text: in quotes, or a YAML block (`sleep: >` with the number below)
-  if (/^\s*\d+(\.\d+)?\s*$/.test(value)) {
-    // (`\s` takes a no-break space too, which YAML does not: `5\u{a0}` is text, not in quotes)
-    const odd = oddSpaceIn(value);
-    if (odd !== undefined)
-      return `; it holds ${odd}, a space that is not the plain one, as text copied from a web page or a chat often has: write the number alone`;
-    return /\n$/.test(value) ? '; write the number after the colon' : '; write it without quotes';
-  }
+  // a number beside a pasted no-break space: {@link oddSpaceHint} says it (`\s` takes one too)
+  if (oddSpaceIn(value) !== undefined) return '';
+  if (/^\s*\d+(\.\d+)?\s*$/.test(value)) return /\n$/.test(value) ? '; write the number after the colon' : '; write it without quotes';
   const ms = durationMs(value);
   if (ms === undefined || ms < 1) return '';
   return ms <= MAX_TIMER_MS ? `; in milliseconds that is ${ms}` : `; that is ${ms} ms, longer than the longest timer Node keeps`;
+}
+
+/**
+ * `; it holds U+00A0, …` when a number was expected and the value is a number beside a space
+ * that is not the plain one (`weight: 4\u{a0}`, pasted): YAML reads it as text, quoted or not.
+ */
+export function oddSpaceHint(issue: z.core.$ZodIssue, value: unknown): string {
+  if (issue.code !== 'invalid_type' || typeof value !== 'string' || !/^\s*[-+]?\d+(\.\d+)?(e[-+]?\d+)?\s*$/i.test(value)) return '';
+  const odd = oddSpaceIn(value);
+  return odd === undefined
+    ? ''
+    : `; it holds ${odd}, a space that is not the plain one, as text copied from a web page or a chat often has: write the number alone`;
 }
 
 /** Trigger rules of other tools, lower case with hyphens, by the rule they stand for. */

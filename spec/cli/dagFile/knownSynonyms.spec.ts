@@ -173,8 +173,15 @@ describe('loadDagFile (names from other workflow tools)', () => {
       '9:17: tasks[1].estimateMs: expected a number of milliseconds (got "5000"; write it without quotes)',
     ]);
     // a no-break space after the number (pasted) makes it text, not a quote
+    const pasted =
+      'it holds U+00A0, a space that is not the plain one, as text copied from a web page or a chat often has: write the number alone';
     expect(problemsOf('pasted.yaml', 'id: d\ntasks:\n  - { id: a, sleep: 5\u00a0}\n')).toEqual([
-      '3:21: tasks[0].sleep: expected a number of milliseconds (got "5\u00a0"; it holds U+00A0, a space that is not the plain one, as text copied from a web page or a chat often has: write the number alone)',
+      `3:21: tasks[0].sleep: expected a number of milliseconds (got "5\u00a0"; ${pasted})`,
+    ]);
+    // any number, not only milliseconds
+    expect(problemsOf('weights.yaml', 'id: d\ntasks:\n  - { id: a, sleep: 1, weight: 4\u00a0, retry: { attempts: 2\u00a0} }\n')).toEqual([
+      `3:32: tasks[0].weight: expected a positive integer weight (got "4\u00a0"; ${pasted})`,
+      `3:55: tasks[0].retry.attempts: expected an integer number of attempts (got "2\u00a0"; ${pasted})`,
     ]);
     // a number in a YAML block (`sleep: >` with the number on the line below) is text too
     expect(problemsOf('block.yaml', 'id: d\ntasks:\n  - id: a\n    sleep: >\n      5\n')).toEqual([

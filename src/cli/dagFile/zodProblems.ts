@@ -11,6 +11,7 @@ import {
   isMissingButMisspelt,
   issuePath,
   millisecondsHint,
+  oddSpaceHint,
   type Misspelt,
   misspeltFields,
   quoteHint,
@@ -70,7 +71,7 @@ export function zodProblems(
     return [
       place({
         path,
-        message: `${issue.message} (got ${describeFileValue(value)}${quoteHint(issue, value)}${millisecondsHint(issue, value)})`,
+        message: `${issue.message} (got ${describeFileValue(value)}${quoteHint(issue, value)}${millisecondsHint(issue, value)}${oddSpaceHint(issue, value)})`,
       }),
     ];
   });
