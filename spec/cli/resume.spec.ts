@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureBuilt, runCli, startCli } from './support/builtCli';
@@ -162,6 +162,13 @@ describe('rxdag resume', () => {
       stderr: `rxdag: run ${runId} cannot go on here: task "gate" runs in "${workspace}", which is not an existing directory (the run stays interrupted: resume it where that folder is, or make it, or with --redis for workers that have it)\n`,
     });
     expect(linesOf(files.MARKERS)).toEqual(['first 1', 'gate 1']);
+    // a file in its place: told to put a folder there
+    writeFileSync(workspace, '');
+    expect(await rxdagWith({ env }, 'resume', runId)).toMatchObject({
+      code: 2,
+      stderr: `rxdag: run ${runId} cannot go on here: task "gate" runs in "${workspace}", which is a file, not a directory (the run stays interrupted: resume it where that folder is, or put a folder in its place, or with --redis for workers that have it)\n`,
+    });
+    rmSync(workspace);
     // back where it was, it goes on
     renameSync(path.join(dir, 'ws-elsewhere'), workspace);
     expect(await rxdagWith({ env }, 'resume', runId, '--quiet')).toMatchObject({ code: 0 });

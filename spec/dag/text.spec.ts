@@ -9,6 +9,9 @@ describe('message text', () => {
     expect(headOf('x😀y', 2)).toBe('x');
     expect(headOf('abc', 10)).toBe('abc');
     expect(headOf('a'.repeat(10_000), 5000)).toHaveLength(5000);
+    // a run of flags, cut far from its start: still between two flags
+    const flags = '\u{1F1EF}\u{1F1F5}'.repeat(100);
+    for (let length = 1; length < flags.length; length += 7) expect(headOf(flags, length)).toHaveLength(length - (length % 4));
   });
 
   it.each([

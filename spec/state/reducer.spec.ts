@@ -403,6 +403,24 @@ describe('reduce', () => {
       'task.started for task "a" attempt 2 (expected attempt 1)',
     ],
     [
+      'retrying as another attempt than the next one',
+      [created, ready('a'), started('a'), failed('a', true)],
+      retrying('a', 7),
+      'task.retrying for task "a" attempt 7 (expected attempt 2)',
+    ],
+    [
+      'timing out another attempt than the one running',
+      [created, ready('a'), started('a')],
+      timedOut('a', 3),
+      'task.timed-out for task "a" attempt 3 (expected attempt 1)',
+    ],
+    [
+      'cancelling another attempt than the one running',
+      [created, ready('a'), started('a')],
+      cancelled('a', 5),
+      'task.cancelled for task "a" attempt 5 (expected attempt 1)',
+    ],
+    [
       'failing an attempt after the one running',
       [created, ready('a'), started('a'), failed('a', true), retrying('a'), started('a', 2)],
       failed('a', false, 1),

@@ -269,18 +269,17 @@ function editDistance(a: string, b: string): number {
  */
 export function headOf(text: string, length: number): string {
   if (text.length <= length) return text;
-  // only the characters around the cut are looked at: a head of a long text costs no more
-  const from = Math.max(0, length - NEAR_CUT);
-  let cut = from;
-  for (const { index, segment } of GRAPHEMES.segment(text.slice(from, length + NEAR_CUT))) {
-    if (from + index + segment.length > length) break;
-    cut = from + index + segment.length;
+  // from the start: a run of flags is told apart pair by pair only from its first one
+  let cut = 0;
+  for (const { index, segment } of GRAPHEMES.segment(text.slice(0, length + LONGEST_CHARACTER))) {
+    if (index + segment.length > length) break;
+    cut = index + segment.length;
   }
   return text.slice(0, cut);
 }
 
-/** How far around a cut characters are told apart: longer than any one a reader sees (a family of four is 11 units). */
-const NEAR_CUT = 64;
+/** Longer than any character a reader sees (a family of four is 11 units): how far past the cut one is looked for. */
+const LONGEST_CHARACTER = 64;
 const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 /**

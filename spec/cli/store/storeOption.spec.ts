@@ -191,7 +191,7 @@ describe('the --store option and RXDAG_STORE', () => {
         stdout: '',
         stderr:
           `rxdag: --store ${shown} is not a store: it reads as a mistyped URL; --store takes ${FORMS},` +
-          ' such as postgres://USER:PASSWORD@HOST:5432/DATABASE\n',
+          ` such as postgres://USER:PASSWORD@HOST:5432/DATABASE (a folder of that name: ./${shown})\n`,
       });
     }
     // a PostgreSQL URL with its quotes, after a variable's name, or with its colon mistyped: hidden, and what is likely wrong said
@@ -218,12 +218,12 @@ describe('the --store option and RXDAG_STORE', () => {
       ],
       [
         'postgres：／／u:secret@h/db',
-        'postgres：／／u:***@h/db',
+        'postgres://u:***@h/db',
         ' (it holds full-width characters (：／) where ASCII ones (:/) go, as an input method types them)',
       ],
       [
-        'ｐｏｓｔｇｒｅｓ：／／u:secret@h/db',
-        'ｐｏｓｔｇｒｅｓ：／／u:***@h/db',
+        'ｐｏｓｔｇｒｅｓ：／／ｕ：ｓｅｃｒｅｔ＠h/db',
+        'postgres://u:***@h/db',
         ' (it holds full-width characters (：／) where ASCII ones (:/) go, as an input method types them)',
       ],
       ...['»…«', '「…」', '‹…›', '〈…〉', '(…)'].map((quotes) => [
@@ -233,6 +233,17 @@ describe('the --store option and RXDAG_STORE', () => {
       ]),
       // a password alone, holding `//` (base64)
       ['redis:pa//ss@h', 'redis:***@h', ''],
+      // other databases' URLs kept in their quotes, or behind a list's bullet
+      [
+        '"mysql://u:secret@h"',
+        '"mysql://u:***@h"',
+        ' (its quotes are part of it, as an env file or a second layer of quoting passes them on: give it without)',
+      ],
+      [
+        '- postgres://u:secret@h',
+        '- postgres://u:***@h',
+        ' (the marks around it are part of it, as a document or a chat pasted it: give it without)',
+      ],
       ['postgres;//u:secret@h', 'postgres;//u:***@h', ''],
       ['postgres_//u:secret@h', 'postgres_//u:***@h', ''],
       ['~/postgres//u:secret@h', '~/postgres//u:***@h', ''],
@@ -247,7 +258,8 @@ describe('the --store option and RXDAG_STORE', () => {
         stdout: '',
         stderr:
           `rxdag: --store ${shown} is not a store: it reads as a mistyped URL${hint}; --store takes ${FORMS},` +
-          ' such as postgres://USER:PASSWORD@HOST:5432/DATABASE\n',
+          // (one typed full-width is said as read, the way to a folder of that name without it)
+          ` such as postgres://USER:PASSWORD@HOST:5432/DATABASE (a folder of that name: ./${given === given!.normalize('NFKC') ? shown : 'NAME'})\n`,
       });
     }
     // also with a space or a carriage return at an end (a CRLF .env file), and under a third slash

@@ -96,7 +96,7 @@ const STORE_FORMS = 'a folder path or a postgres:// (postgresql://) connection s
  */
 const MISTYPED_URL = [
   /^[a-z][a-z\d+.-]*:[a-z][a-z\d+.-]*:\/\//i,
-  /^(?:(?:export\s+)?[A-Za-z_]\w*=)?[^\p{L}\p{N}\s./~_-]{0,2}\s*postgres(?:ql)?\s*[:;]?\s*\/\//iu,
+  /^(?:(?:export\s+)?[A-Za-z_]\w*=)?[^\p{L}\p{N}\s./~_]{0,3}\s*(?:postgres(?:ql)?|rediss?|mysql|mongodb(?:\+srv)?)\s*[:;]?\s*\/\//iu,
   /^[a-z][a-z\d+.-]*(?::[/\\]?|\/\/|\\)[^/:@]*:.*@/i,
   /^(?:~\/)?(?:postgres(?:ql)?|rediss?|mysql|mongodb(?:\+srv)?|https?)[^a-z\d/]{0,3}\/\/[^/:@\s]*:.*@/is,
   // a password alone after a database's scheme and its colon (`redis:PW@host`, `mysql:/PW@host`)
@@ -108,8 +108,8 @@ function mistypedHint(given: string): string {
   if (/^(?:export\s+)?[A-Za-z_]\w*=/.test(given)) return " (it holds a variable's name and `=`: give the value alone)";
   if (/^["'`<]/.test(given))
     return ' (its quotes are part of it, as an env file or a second layer of quoting passes them on: give it without)';
-  // a word processor's, or a chat's, quotes (“”, «», 「」, ‹›…) or brackets
-  if (/^[^\p{L}\p{N}\s./~_\uff01-\uff5e-]/u.test(given))
+  // a word processor's, or a chat's, quotes (“”, «», 「」, ‹›…), brackets or a list's bullet
+  if (/^[^\p{L}\p{N}\s./~_\uff01-\uff5e]/u.test(given))
     return ' (the marks around it are part of it, as a document or a chat pasted it: give it without)';
   // an input method's full-width `ｐｏｓｔｇｒｅｓ：／／`
   if (/[\uff01-\uff5e]/.test(given))
@@ -172,10 +172,13 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
   }
   // a URL mistyped (`postgres//u:PW@host`, `mysql:/u:PW@host`, `jdbc:postgresql://…`): its password would become a folder's name
   // (full-width letters and signs read as the ASCII ones they stand for: `ｐｏｓｔｇｒｅｓ：／／`, `＂`)
-  if (MISTYPED_URL.some((form) => form.test(given.normalize('NFKC')))) {
+  const ascii = given.normalize('NFKC');
+  if (MISTYPED_URL.some((form) => form.test(ascii))) {
+    // said as read (NFKC): a password typed full-width is found, and hidden, by its ASCII `:` and `@`
     throw refusal(
-      `${named(escapeControls(redactConnectionString(given)))} is not a store: it reads as a mistyped URL${mistypedHint(given)}; ` +
-        `${source === 'flag' ? '--store' : STORE_ENV} takes ${STORE_FORMS}, such as postgres://USER:PASSWORD@HOST:5432/DATABASE`,
+      `${named(escapeControls(redactConnectionString(ascii)))} is not a store: it reads as a mistyped URL${mistypedHint(given)}; ` +
+        `${source === 'flag' ? '--store' : STORE_ENV} takes ${STORE_FORMS}, such as postgres://USER:PASSWORD@HOST:5432/DATABASE ` +
+        `(a folder of that name: ./${escapeControls(ascii === given ? redactConnectionString(given) : 'NAME')})`,
     );
   }
   const tilde = tildeSlip(given, 'a folder') ?? encodingSlip(given);
