@@ -144,12 +144,12 @@ describe('rxdag prune', () => {
       lines: [...lines.slice(0, -1), 'not json', lines.at(-1)!],
       corrupt: `journal of run "broken" is corrupt at ${file}:${lines.length}: not JSON`,
     }),
-    'a task completed that never started': (lines: readonly string[]) => ({
+    'a task completed that never started': (lines: readonly string[], file: string) => ({
       lines: [
         ...lines,
         JSON.stringify(events.taskCompleted({ runId: 'broken', seq: 2, at: Date.now(), taskId: 'a', attempt: 1, durationMs: 1 })),
       ],
-      corrupt: `journal of run "broken" is corrupt at seq 2: task.completed for task "a" in status pending (expected running)`,
+      corrupt: `journal of run "broken" is corrupt at ${file}:3: task.completed for task "a" in status pending (expected running)`,
     }),
   };
   it.each(Object.keys(corruptions) as (keyof typeof corruptions)[])(

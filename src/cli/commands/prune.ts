@@ -28,7 +28,7 @@ import { openStore, type Store, storeExists } from '../store/openStore';
 import { durationProblem, parseDuration, type PruneRule, runCountProblem, selectRunsToPrune } from '../store/pruneSelection';
 import { listRuns, type RunList } from '../store/runList';
 import { asRefusal, goneRemedy, refusalLine, setAsideHint } from '../store/storeErrors';
-import { type StoreLocation, storeLocation } from '../store/storeLocation';
+import { eventPlaces, type StoreLocation, storeLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
 
 /** `rxdag prune` options as commander hands them over. */
@@ -184,7 +184,8 @@ async function resumeHints(
     // (events that cannot be read: the header's own note, as a run not resumed yet has)
     const history = header === undefined ? [] : await journal.events(run.runId).catch(unread([]));
     // events each well-formed that no run can have gone through (a task completed that never started): found by the replay a resume makes
-    if (corrupt === undefined && header !== undefined) corrupt = replayProblem({ header, events: history })?.message;
+    if (corrupt === undefined && header !== undefined)
+      corrupt = replayProblem({ header, events: history, placeOf: eventPlaces(location, run.runId) })?.message;
     if (corrupt !== undefined) {
       hints.set(run.runId, { corrupt });
       continue;

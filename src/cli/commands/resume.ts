@@ -56,7 +56,7 @@ import { tornTailSetAside } from '../store/tornTailNote';
 import { CLI_MARK, programRunProblem } from '../store/programRuns';
 import { newestInterrupted } from '../store/newestInterrupted';
 import { asRefusal, fileNamedAsRun } from '../store/storeErrors';
-import { storeFlag, storeLocation } from '../store/storeLocation';
+import { eventPlaces, storeFlag, storeLocation } from '../store/storeLocation';
 import { commandLine } from '../shellWord';
 import { resumeCommandLine } from '../store/resumeCommand';
 import { type CliIo, drawsProgress } from './cliIo';
@@ -276,7 +276,7 @@ async function journaled(store: Store, runId: string, chosen: boolean): Promise<
     const header = await store.journal.header(runId);
     const history = await store.journal.events(runId);
     // (a named run's replay refuses it as the run starts: its id is there to prune)
-    const problem = chosen ? replayProblem({ header, events: history }) : undefined;
+    const problem = chosen ? replayProblem({ header, events: history, placeOf: eventPlaces(store.location, runId) }) : undefined;
     if (problem !== undefined) throw problem;
     return { header, history };
   } catch (error) {

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { parameterProblem, postgresConnection, redactConnectionString } from '../../postgres/connectionString';
 import { schemaNameProblem } from '../../postgres/sql';
 import { escapeControls } from '../../dag/text';
+import { journalFileOf, placeInFile } from '../../journal/fileNames';
 import { edgeSpaceProblem, encodingSlip, tildeSlip } from '../pathSlips';
 import { InvalidInputError } from '../problems';
 import { commandLine, shellWord } from '../shellWord';
@@ -195,6 +196,16 @@ function refusal(message: string): InvalidInputError {
 /** ` --store X` when the store was chosen by the flag (a later command needs it too), else ''. */
 export function storeFlag(location: StoreLocation): string {
   return location.source === 'flag' ? ` --store ${shellWord(location.written)}` : '';
+}
+
+/**
+ * Where a run's events stand in `location`, for a message about one (`<file>:<line>` in a folder
+ * store, as its journal says them), or undefined where the store keeps no lines (PostgreSQL).
+ */
+export function eventPlaces(location: StoreLocation, runId: string): ((seq: number) => string) | undefined {
+  if (location.kind !== 'folder') return undefined;
+  const file = journalFileOf(location.dir, runId);
+  return (seq) => placeInFile(file, seq);
 }
 
 /** `rxdag show RUN_ID`, with the store flag that finds the run: what shows a run whole. */
