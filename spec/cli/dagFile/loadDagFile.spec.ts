@@ -422,6 +422,13 @@ describe('loadDagFile', () => {
     for (const name of ['-', '/dev/stdin']) {
       expect(problemsOf(name)).toEqual([`${name}: a DAG is read from a file, not from stdin: write it to a .yaml or .json file first`]);
     }
+    // a descriptor open on a file (`3<dag.yaml`) reads that file, by its name
+    const fd = openSync(writeText(tmp.file('by-descriptor.yaml'), 'id: fd\ntasks:\n  - { id: a, sleep: 1 }\n'), 'r');
+    try {
+      expect(loadDagFile(`/dev/fd/${fd}`).dag.id).toBe('fd');
+    } finally {
+      closeSync(fd);
+    }
     for (const name of ['/dev/fd/63', '/proc/self/fd/11']) {
       expect(problemsOf(name)).toEqual([
         `${name}: a DAG is read from a file, not from a pipe (<(…)): write it to a .yaml or .json file first`,

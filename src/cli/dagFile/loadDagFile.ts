@@ -9,6 +9,7 @@
  * concurrency). A problem the tasks share because they leave a field to the defaults is placed
  * once, at the defaults. It is the one check `run`, `validate` and `graph` share; it runs nothing.
  */
+import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 // from the modules themselves, not the package's index: loading a DAG file needs no scheduler (nor RxJS)
 import { type Dag, defineCheckedDag, defineDag } from '../../dag/defineDag';
@@ -72,22 +73,40 @@ export interface LoadOptions {
 }
 
 /**
- * Reads, parses and validates a DAG file into a defined DAG. Throws {@link InvalidInputError}
- * with every problem found; a problem in one part (the defaults, a task) hides none elsewhere.
+ * `fileName`, or the file a descriptor names is open on (`/dev/fd/3` of `3<dag.yaml`): its name
+ * says how to read it, its folder is where its commands run. Stdin and a pipe (`<(generate-dag)`)
+ * have neither, and are refused.
  */
-export function loadDagFile(fileName: string, options: LoadOptions = {}): LoadedDag {
+function namedFile(fileName: string): string {
   if (fileName === '-' || fileName === '/dev/stdin') {
-    // the DAG's folder is where its commands run, and its extension says how to read it: a pipe has neither
     throw new InvalidInputError([
       { message: `${fileName}: a DAG is read from a file, not from stdin: write it to a .yaml or .json file first` },
     ]);
   }
-  // a process substitution, `<(generate-dag)`: a pipe too, which no renaming gives a type
-  if (/^\/(?:dev|proc\/self)\/fd\/\d+$/.test(fileName)) {
-    throw new InvalidInputError([
-      { message: `${fileName}: a DAG is read from a file, not from a pipe (<(…)): write it to a .yaml or .json file first` },
-    ]);
+  if (!/^\/(?:dev|proc\/self)\/fd\/\d+$/.test(fileName)) return fileName;
+  const target = fileOpenAt(fileName);
+  if (target !== undefined) return target;
+  throw new InvalidInputError([
+    { message: `${fileName}: a DAG is read from a file, not from a pipe (<(…)): write it to a .yaml or .json file first` },
+  ]);
+}
+
+/** The regular file the descriptor path `descriptor` is open on, if it is one. */
+function fileOpenAt(descriptor: string): string | undefined {
+  try {
+    const target = realpathSync(descriptor);
+    return statSync(target).isFile() ? target : undefined;
+  } catch {
+    return undefined; // a pipe's `pipe:[…]`, a closed descriptor
   }
+}
+
+/**
+ * Reads, parses and validates a DAG file into a defined DAG. Throws {@link InvalidInputError}
+ * with every problem found; a problem in one part (the defaults, a task) hides none elsewhere.
+ */
+export function loadDagFile(given: string, options: LoadOptions = {}): LoadedDag {
+  const fileName = namedFile(given);
   const text = readDagText(fileName);
   const yaml = /\.ya?ml$/i.test(fileName);
   if (!yaml && !/\.json$/i.test(fileName)) {
