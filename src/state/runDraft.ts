@@ -224,7 +224,7 @@ export class RunDraft {
           throw this.refusal(`task.skipped for task "${event.taskId}", which is running`);
         }
         if (event.type === 'task.cancelled') {
-          if (from === StatusCode.Running) this.expectAttempt(task, event.taskId, event.type, event.attempt, 0);
+          if (from === StatusCode.Running) this.expectAttempt(task, event);
           this.setStatus(task, from, StatusCode.Cancelled, event.attempt);
           return;
         }
@@ -244,7 +244,7 @@ export class RunDraft {
         if (this.tasks.status(task) !== StatusCode.Running) {
           throw this.refusal(`${event.type} for task "${event.taskId}", which is not running`);
         }
-        this.expectAttempt(task, event.taskId, event.type, event.attempt, 0);
+        this.expectAttempt(task, event);
         return;
       }
       case 'agent.available':
@@ -331,17 +331,14 @@ export class RunDraft {
     if (current !== from) {
       throw this.refusal(`${type} for task "${taskId}" in status ${TASK_STATUSES[current]} (expected ${TASK_STATUSES[from]})`);
     }
-    // an attempt ends, or starts, as the one it is, and a retry is the next one: a record of attempt 5
-    // while attempt 1 runs is not a run's
-    if (from === StatusCode.Running || from === StatusCode.Ready || from === StatusCode.Backoff) {
-      this.expectAttempt(task, taskId, type, attempt, from === StatusCode.Backoff ? 1 : 0);
-    }
+    // an attempt starts or ends as the one it is, a retry as the next one (not attempt 5 while 1 runs)
+    if (from !== StatusCode.Pending) this.expectAttempt(task, { taskId, type, attempt }, from === StatusCode.Backoff ? 1 : 0);
     this.setStatus(task, from, to, attempt);
     return task;
   }
 
-  /** Refuses `attempt` of `type` for `task` unless it is the task's own (`ahead` 1: the one after it). */
-  private expectAttempt(task: number, taskId: string, type: string, attempt: number, ahead: 0 | 1): void {
+  /** Refuses an event of `task` unless its attempt is the task's own (`ahead` 1: the one after it). */
+  private expectAttempt(task: number, { taskId, type, attempt }: { taskId: string; type: string; attempt: number }, ahead = 0): void {
     const expected = this.tasks.attempt(task) + ahead;
     if (attempt !== expected) throw this.refusal(`${type} for task "${taskId}" attempt ${attempt} (expected attempt ${expected})`);
   }
