@@ -166,9 +166,9 @@ export function millisecondsHint(issue: z.core.$ZodIssue, value: unknown): strin
   const field = issue.path[issue.path.length - 1];
   const ofMs = typeof field === 'string' && (field.endsWith('Ms') || field === 'sleep');
   if (issue.code !== 'invalid_type' || !ofMs || typeof value !== 'string') return '';
-  // a number written as text: in quotes, or a YAML block (`sleep: >` with the number below)
   // a number beside a pasted no-break space: {@link oddSpaceHint} says it (`\s` takes one too)
   if (oddSpaceIn(value) !== undefined) return '';
+  // a number written as text: in quotes, or a YAML block (`sleep: >` with the number below)
   if (/^\s*\d+(\.\d+)?\s*$/.test(value)) return /\n$/.test(value) ? '; write the number after the colon' : '; write it without quotes';
   const ms = durationMs(value);
   if (ms === undefined || ms < 1) return '';

@@ -228,9 +228,9 @@ export function didYouMean(written: string, meant: string): string {
   if (visibly(written) !== written || visibly(meant) !== meant) {
     return ` (did you mean ${quoted(visibly(meant))}? the two differ only in characters that do not show, escaped here: ${quoted(visibly(written))} against ${quoted(visibly(meant))})`;
   }
-  // (a plain space at an end is not a letter written otherwise)
-  if (written.trim().normalize('NFC') !== meant.trim().normalize('NFC') || written.trim() === meant.trim())
-    return ` (did you mean ${quoted(meant)}?)`;
+  // letters written otherwise are the same once composed, not as written (a plain space at an end is not that)
+  const [w, m] = [written.trim(), meant.trim()];
+  if (w === m || w.normalize('NFC') !== m.normalize('NFC')) return ` (did you mean ${quoted(meant)}?)`;
   return ` (did you mean ${quoted(meant)}? the same letters written with other Unicode code points: write the id alike in both places)`;
 }
 
