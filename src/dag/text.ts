@@ -271,9 +271,9 @@ export function headOf(text: string, length: number): string {
   if (text.length <= length) return text;
   // from the start: a run of flags is told apart pair by pair only from its first one
   let cut = 0;
-  for (const { index, segment } of GRAPHEMES.segment(text.slice(0, length + LONGEST_CHARACTER))) {
-    if (index + segment.length > length) break;
-    cut = index + segment.length;
+  for (const character of charactersOf(text.slice(0, length + LONGEST_CHARACTER))) {
+    if (cut + character.length > length) break;
+    cut += character.length;
   }
   return text.slice(0, cut);
 }
@@ -281,6 +281,11 @@ export function headOf(text: string, length: number): string {
 /** Longer than any character a reader sees (a family of four is 11 units): how far past the cut one is looked for. */
 const LONGEST_CHARACTER = 64;
 const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** The characters of `text` as a reader sees them (grapheme clusters): a family emoji joined by ZWJ, a flag, a letter and its accents. */
+export function* charactersOf(text: string): Generator<string> {
+  for (const { segment } of GRAPHEMES.segment(text)) yield segment;
+}
 
 /**
  * `text` as one word of a shell command line: as it is when it is safe, else single-quoted; a

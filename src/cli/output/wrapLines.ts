@@ -1,3 +1,4 @@
+import { charactersOf } from '../../dag/text';
 import { displayWidth } from './displayWidth';
 
 /**
@@ -67,23 +68,20 @@ function tabsExpanded(line: string): string {
   return out;
 }
 
-/** The characters as a reader sees them: a family emoji (joined by ZWJ), a letter and its accents, a flag. */
-const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-
 /** How many UTF-16 units of `text`, whole characters (never a family emoji's part), fit in `columns` screen columns. */
 export function fitting(text: string, columns: number): number {
   let used = 0;
   let units = 0;
-  for (const { segment } of GRAPHEMES.segment(text)) {
-    used += displayWidth(segment);
+  for (const character of charactersOf(text)) {
+    used += displayWidth(character);
     if (used > columns) break;
-    units += segment.length;
+    units += character.length;
   }
   return units;
 }
 
 /** The UTF-16 length of the first character of `text` as a reader sees it. */
 function firstCharacterLength(text: string): number {
-  for (const { segment } of GRAPHEMES.segment(text)) return segment.length;
+  for (const character of charactersOf(text)) return character.length;
   return 0;
 }

@@ -83,6 +83,9 @@ function libpqProblem(given: string): { readonly message: string; readonly hides
 /** The forms a store takes, for the line that refuses another. */
 const STORE_FORMS = 'a folder path or a postgres:// (postgresql://) connection string';
 
+/** Databases' schemes, which a URL mistyped as a folder name would give away a password of. */
+const DATABASES = String.raw`(?:postgres(?:ql)?|rediss?|mysql|mongodb(?:\+srv)?)`;
+
 /**
  * A URL mistyped, not a folder: a scheme inside a scheme (`jdbc:postgresql://`), PostgreSQL's
  * without its colon or with another in its place (`postgres//…`, `postgres;//…`, `postgres ://`)
@@ -97,11 +100,11 @@ const STORE_FORMS = 'a folder path or a postgres:// (postgresql://) connection s
  */
 const MISTYPED_URL = [
   /^[a-z][a-z\d+.-]*:[a-z][a-z\d+.-]*:\/\//i,
-  /^(?:(?:export\s+)?[A-Za-z_]\w*=)?[^\p{L}\p{N}\s./~_]{0,3}\s*(?:postgres(?:ql)?|rediss?|mysql|mongodb(?:\+srv)?)\s*[:;]?\s*\/\//iu,
+  new RegExp(String.raw`^(?:(?:export\s+)?[A-Za-z_]\w*=)?[^\p{L}\p{N}\s./~_]{0,3}\s*${DATABASES}\s*[:;]?\s*\/\/`, 'iu'),
   /^[a-z][a-z\d+.-]*(?::[/\\]?|\/\/|\\)[^/:@]*:.*@/i,
-  /^(?:~\/)?(?:postgres(?:ql)?|rediss?|mysql|mongodb(?:\+srv)?|https?)[^a-z\d/]{0,3}\/\/[^/:@\s]*:.*@/is,
+  new RegExp(String.raw`^(?:~\/)?(?:${DATABASES}|https?)[^a-z\d/]{0,3}\/\/[^/:@\s]*:.*@`, 'is'),
   // a password alone after a database's scheme and its colon (`redis:PW@host`, `mysql:/PW@host`)
-  /^(?:postgres(?:ql)?|rediss?|mysql|mongodb(?:\+srv)?):\/?[^/@][^@]*@/i,
+  new RegExp(String.raw`^${DATABASES}:\/?[^/@][^@]*@`, 'i'),
 ];
 
 /** What likely made `given` a mistyped URL, when it shows: quotes kept, or a whole `NAME=value` line. */
