@@ -64,7 +64,7 @@ export interface LoadOptions {
    */
   readonly checkRun?: (dag: Dag, limits: Readonly<Record<string, LimitSpec>>, takesDefault: TakesDefault) => readonly DagIssue[];
   /**
-   * A file with problems is refused with the warnings about its `env` too (see `shellTaskWarnings.ts`),
+   * A file with problems is refused with the warnings about its shell tasks too (see `shellTaskWarnings.ts`),
    * for a command that would run it: one round of fixes finds both. @default false
    */
   readonly warnOfEnv?: boolean;

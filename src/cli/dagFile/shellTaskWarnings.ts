@@ -36,21 +36,15 @@ const ACTIONS_EXPRESSIONS = /\$\{\{.*?\}\}/g;
 export function shellTaskWarnings(spec: DagSpec): string[] {
   const expressions = new Map<string, Set<string>>();
   const expansions = new Map<string, { readonly name: string; readonly value: string; readonly tasks: string[] }>();
-  const badNames = new Map<string, string[]>();
-  const add = <K>(found: Map<K, string[]>, key: K, taskId: string) => {
-    const tasks = found.get(key);
-    if (tasks === undefined) found.set(key, [taskId]);
-    else tasks.push(taskId);
-  };
+  const badNames = new Map<string, Set<string>>();
+  // each task once, whatever holds it how often
+  const add = (found: Map<string, Set<string>>, key: string, taskId: string) => found.set(key, (found.get(key) ?? new Set()).add(taskId));
   for (const task of spec.tasks as readonly unknown[] as readonly (TaskSpec | null | undefined)[]) {
     // the spec of a file with problems may hold anything where a task is wrong
     if (typeof task !== 'object' || task === null || typeof task.id !== 'string') continue;
     const { command, cwd, env } = (task.input ?? {}) as { readonly command?: unknown; readonly cwd?: unknown; readonly env?: unknown };
     for (const text of [command, cwd, ...(typeof env === 'object' && env !== null ? Object.values(env) : [])]) {
-      for (const [expression] of typeof text === 'string' ? text.matchAll(ACTIONS_EXPRESSIONS) : []) {
-        const tasks = expressions.get(expression) ?? new Set<string>();
-        expressions.set(expression, tasks.add(task.id));
-      }
+      for (const [expression] of typeof text === 'string' ? text.matchAll(ACTIONS_EXPRESSIONS) : []) add(expressions, expression, task.id);
     }
     if (typeof env !== 'object' || env === null) continue;
     for (const [name, value] of Object.entries(env as Record<string, unknown>)) {
@@ -78,17 +72,16 @@ export function shellTaskWarnings(spec: DagSpec): string[] {
       `env ${quoted(name)} of ${whichTasks(tasks)} is not a shell variable name: /bin/sh may leave it out of the command's ` +
       `environment (dash does); use letters, digits and _, not starting with a digit`,
   );
-  const actions = [...expressions]
-    .map(([expression, holders]) => [expression, [...holders]] as const)
-    .map(
-      ([expression, tasks]) =>
-        `${whichTasks(tasks)} ${tasks.length === 1 ? 'holds' : 'hold'} ${expression}, a GitHub Actions expression, which rxdag does not expand ` +
-        "(in a command /bin/sh fails on it outside single quotes: Bad substitution); for a variable, write $NAME and give NAME in rxdag's environment or the task's `env`",
-    );
+  const actions = [...expressions].map(
+    ([expression, tasks]) =>
+      `${whichTasks(tasks)} ${tasks.size === 1 ? 'holds' : 'hold'} ${expression}, a GitHub Actions expression, which rxdag does not expand ` +
+      "(in a command /bin/sh fails on it outside single quotes: Bad substitution); for a variable, write $NAME and give NAME in rxdag's environment or the task's `env`",
+  );
   return [...expanded, ...named, ...actions];
 }
 
 /** `task "a"`, or `3 tasks ("a", …)`. */
-function whichTasks(tasks: readonly string[]): string {
-  return tasks.length === 1 ? `task ${quoted(tasks[0]!)}` : `${tasks.length} tasks (${quoted(tasks[0]!)}, …)`;
+function whichTasks(tasks: Iterable<string>): string {
+  const [first, ...others] = tasks;
+  return others.length === 0 ? `task ${quoted(first!)}` : `${others.length + 1} tasks (${quoted(first!)}, …)`;
 }
