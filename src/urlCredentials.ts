@@ -8,8 +8,8 @@
 
 /**
  * `text` with the password of its credentials replaced by `***`. A user without a password is
- * kept as it is, except after a scheme without its `//` (`redis:PW@host`), where what stands
- * before the `@` may be the password itself.
+ * kept as it is. After a scheme without its `//` (`redis:PW@host`, `redis:P:W@host`) nothing
+ * before the `@` is shown: all of it may be the password.
  *
  * @example
  * withoutPassword('postgres://root:p#ss/9@db:5432/x') // 'postgres://root:***@db:5432/x'
@@ -20,13 +20,16 @@ export function withoutPassword(text: string): string {
   if (credentials === null) return text;
   const [whole, scheme = '', slashes, userInfo] = credentials as unknown as [string, string | undefined, string | undefined, string];
   const rest = text.slice(whole.length);
-  // a mistyped scheme before the credentials is kept whole (`“postgres://`, `postgres:://`), only where it
-  // cannot be a password's start: a known scheme where none was read, or colons after the one read,
-  // followed by credentials with their colon
-  const found = (scheme === '' ? MISTYPED_SCHEME : slashes === '' ? EXTRA_COLONS : undefined)?.exec(userInfo)?.[0] ?? '';
+  // a mistyped scheme before the credentials is kept whole (`“postgres://`, `postgres:://`,
+  // `jdbc:postgresql://`), only where it cannot be a password's start: a known scheme where none was
+  // read or after one read without its `//`, or colons doubled after it, followed by credentials
+  // with their colon
+  const leads = scheme === '' ? [MISTYPED_SCHEME] : slashes === '' ? [EXTRA_COLONS, MISTYPED_SCHEME] : [];
+  const found = leads.map((lead) => lead.exec(userInfo)?.[0]).find((match) => match !== undefined) ?? '';
   const lead = userInfo.slice(found.length).includes(':') ? found : '';
   const given = userInfo.slice(lead.length);
   const colon = given.indexOf(':');
+  if (slashes === '' && lead === '') return `${scheme}***@${rest}`;
   if (colon >= 0) return `${scheme}${lead}${given.slice(0, colon)}:***@${rest}`;
   const mistyped = slashes !== undefined && slashes !== '//';
   return mistyped ? `${scheme}***@${rest}` : text;
