@@ -421,6 +421,30 @@ describe('reduce', () => {
       'task.cancelled for task "a" attempt 5 (expected attempt 1)',
     ],
     [
+      'readying a task as another attempt than its first (past what the task table holds)',
+      [created],
+      ready('a', 5000),
+      'task.ready for task "a" attempt 5000 (expected attempt 1)',
+    ],
+    [
+      'cancelling a pending task as another attempt than 1',
+      [created],
+      cancelled('a', 7),
+      'task.cancelled for task "a" attempt 7 (expected attempt 1)',
+    ],
+    [
+      'cancelling a task in backoff as another attempt than the one that failed',
+      [created, ready('a'), started('a'), failed('a', true)],
+      cancelled('a', 2),
+      'task.cancelled for task "a" attempt 2 (expected attempt 1)',
+    ],
+    [
+      'skipping a pending task as another attempt than 1',
+      [created],
+      skipped('a', 'b', 0),
+      'task.skipped for task "a" attempt 0 (expected attempt 1)',
+    ],
+    [
       'failing an attempt after the one running',
       [created, ready('a'), started('a'), failed('a', true), retrying('a'), started('a', 2)],
       failed('a', false, 1),

@@ -223,8 +223,8 @@ export class RunDraft {
         if (event.type === 'task.skipped' && from === StatusCode.Running) {
           throw this.refusal(`task.skipped for task "${event.taskId}", which is running`);
         }
+        this.expectAttempt(task, event, from === StatusCode.Pending ? 1 : 0);
         if (event.type === 'task.cancelled') {
-          if (from === StatusCode.Running) this.expectAttempt(task, event);
           this.setStatus(task, from, StatusCode.Cancelled, event.attempt);
           return;
         }
@@ -331,13 +331,13 @@ export class RunDraft {
     if (current !== from) {
       throw this.refusal(`${type} for task "${taskId}" in status ${TASK_STATUSES[current]} (expected ${TASK_STATUSES[from]})`);
     }
-    // an attempt starts or ends as the one it is, a retry as the next one (not attempt 5 while 1 runs)
-    if (from !== StatusCode.Pending) this.expectAttempt(task, { taskId, type, attempt }, from === StatusCode.Backoff ? 1 : 0);
+    // an attempt starts or ends as the one it is, the first as 1, a retry as the next one (not 5 while 1 runs)
+    this.expectAttempt(task, { taskId, type, attempt }, from === StatusCode.Pending || from === StatusCode.Backoff ? 1 : 0);
     this.setStatus(task, from, to, attempt);
     return task;
   }
 
-  /** Refuses an event of `task` unless its attempt is the task's own (`ahead` 1: the one after it). */
+  /** Refuses an event of `task` unless its attempt is the task's own (`ahead` 1: the one after it, the first of a pending task). */
   private expectAttempt(task: number, { taskId, type, attempt }: { taskId: string; type: string; attempt: number }, ahead = 0): void {
     const expected = this.tasks.attempt(task) + ahead;
     if (attempt !== expected) throw this.refusal(`${type} for task "${taskId}" attempt ${attempt} (expected attempt ${expected})`);
