@@ -40,10 +40,13 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
     const opening = at;
     at++; // the opening quote
     for (;;) {
-      if (at >= text.length) fail('unterminated string');
-      const char = text[at]!;
+      const char = text[at];
       if (char === '"') return void at++;
-      // a line break: a string whose closing quote is missing, placed where it opens
+      // a line break or the end: a string whose closing quote is missing, placed where it opens
+      if (char === undefined) {
+        at = opening;
+        fail('a string runs to the end of the file: its closing quote is missing');
+      }
       if (char === '\n' || char === '\r') {
         at = opening;
         fail('a string runs past the end of its line: its closing quote is missing (a line break inside one is written \\n)');
