@@ -23,11 +23,14 @@ describe('withoutPassword', () => {
     ['postgres:///pa//ss@h/db', 'postgres:///***@h/db'],
     ['redis:pass//word@host', 'redis:***@host'],
     ['redis:u://x:y@h', 'redis:***@h'],
-    ['postgres：／／u://s3:cret@h', 'postgres：／／u:***@h'],
+    ['postgres：／／u://s3:cret@h', 'postgres://u:***@h'],
     ['“postgres://u://s3cret@h', '“postgres://u:***@h'],
     ['“postgres://u:secret@db/x”', '“postgres://u:***@db/x”'],
     ['postgres:://u:secret@db/x', 'postgres:://u:***@db/x'],
-    ['postgres：／／u:secret@db/x', 'postgres：／／u:***@db/x'],
+    ['postgres：／／u:secret@db/x', 'postgres://u:***@db/x'],
+    // an `@` typed full-width is one to a reader
+    ['http://u:secret＠gw:9091/', 'http://u:***@gw:9091/'],
+    ['postgres://u:secret﹫h/db', 'postgres://u:***@h/db'],
   ])('should hide the password of %j', (text, shown) => expect(withoutPassword(text)).toBe(shown));
 
   it.each(['postgres://root@db/x', 'http://host/path?mail=a@b', 'not a url', '/var/run/postgresql'])(

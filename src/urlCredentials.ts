@@ -14,7 +14,8 @@
  * @example
  * withoutPassword('postgres://root:p#ss/9@db:5432/x') // 'postgres://root:***@db:5432/x'
  */
-export function withoutPassword(text: string): string {
+export function withoutPassword(written: string): string {
+  const text = withAsciiMarks(written);
   // greedy: an `@` in the password is part of it
   const credentials = /^([a-z][a-z0-9+.-]*:(\/*))?(.*)@/is.exec(text);
   if (credentials === null) return text;
@@ -39,3 +40,14 @@ export function withoutPassword(text: string): string {
 const MISTYPED_SCHEME = /^[^:@/]*?\b(?:postgres(?:ql)?|rediss?|mysql|mongodb(?:\+srv)?|https?):{1,2}\/\//i;
 /** Colons doubled after a scheme (`postgres:://`). */
 const EXTRA_COLONS = /^:+\/\//;
+
+/**
+ * `text` as NFKC reads it when that turns a full-width or small `@`, `:` or `/` (`＠`, `﹫`, `：`,
+ * `／`, as an input method types them) into the ASCII one a URL is read by; else `text` itself.
+ */
+export function withAsciiMarks(text: string): string {
+  const read = text.normalize('NFKC');
+  return marksOf(read) === marksOf(text) ? text : read;
+}
+
+const marksOf = (text: string): string => text.replace(/[^@:/]/g, '');

@@ -184,7 +184,6 @@ describe('the --store option and RXDAG_STORE', () => {
       ['redis//u:se/cret@h', 'redis//u:***@h'],
       ['mysql:/u:se/cret@h', 'mysql:/u:***@h'],
       ['postgres\\u:secret@h/db', 'postgres\\u:***@h/db'],
-      ['jdbc:postgresql://db/test?user=u&password=secret', 'jdbc:postgresql://db/test?user=u&password=***'],
     ]) {
       expect(await rxdag('run', dagFile(), '--store', given!)).toEqual({
         code: 2,
@@ -219,17 +218,34 @@ describe('the --store option and RXDAG_STORE', () => {
       [
         'postgres：／／u:secret@h/db',
         'postgres://u:***@h/db',
-        ' (it holds full-width characters (：／) where ASCII ones (:/) go, as an input method types them)',
+        ' (it holds full-width characters (＠：／) where ASCII ones (@:/) go, as an input method types them)',
       ],
       [
         'ｐｏｓｔｇｒｅｓ：／／ｕ：ｓｅｃｒｅｔ＠h/db',
         'postgres://u:***@h/db',
-        ' (it holds full-width characters (：／) where ASCII ones (:/) go, as an input method types them)',
+        ' (it holds full-width characters (＠：／) where ASCII ones (@:/) go, as an input method types them)',
       ],
       ...['»…«', '「…」', '‹…›', '〈…〉', '(…)'].map((quotes) => [
         `${quotes[0]}postgres://u:secret@h/db${quotes[2]}`,
         `${quotes[0]}postgres://u:***@h/db${quotes[2]}`,
         ' (the marks around it are part of it, as a document or a chat pasted it: give it without)',
+      ]),
+      // an `@` or `:` typed full-width in a URL otherwise right: pg took the password for the host, and quoted it
+      ...['postgres://u:secret＠h/db', 'postgres://u：secret＠h/db', 'postgres://u:secret﹫h/db'].map((given) => [
+        given,
+        'postgres://u:***@h/db',
+        ' (it holds full-width characters (＠：／) where ASCII ones (@:/) go, as an input method types them)',
+      ]),
+      // a URL after a list's number, a variable's name and a colon, a command, or another scheme
+      [
+        'jdbc:postgresql://db/test?user=u&password=secret',
+        'jdbc:postgresql://db/test?user=u&password=***',
+        ' (it holds text before the URL: give the URL alone)',
+      ],
+      ...['1. ', '2) ', 'DATABASE_URL: ', 'prod ', 'pg_dump '].map((before) => [
+        `${before}postgres://u:secret@h/db`,
+        `${before === 'DATABASE_URL: ' ? 'DATABASE_URL:***@h/db' : `${before}postgres://u:***@h/db`}`,
+        ' (it holds text before the URL: give the URL alone)',
       ]),
       // a password alone, holding `//` (base64)
       ['redis:pa//ss@h', 'redis:***@h', ''],

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { parameterProblem, postgresConnection, redactConnectionString } from '../../postgres/connectionString';
 import { schemaNameProblem } from '../../postgres/sql';
 import { escapeControls } from '../../dag/text';
+import { withAsciiMarks } from '../../urlCredentials';
 import { journalFileOf, placeInFile } from '../../journal/fileNames';
 import { edgeSpaceProblem, encodingSlip, tildeSlip } from '../pathSlips';
 import { InvalidInputError } from '../problems';
@@ -105,6 +106,9 @@ const MISTYPED_URL = [
   new RegExp(String.raw`^(?:~\/)?(?:${DATABASES}|https?)[^a-z\d/]{0,3}\/\/[^/:@\s]*:.*@`, 'is'),
   // a password alone after a database's scheme and its colon (`redis:PW@host`, `mysql:/PW@host`)
   new RegExp(String.raw`^${DATABASES}:\/?[^/@][^@]*@`, 'i'),
+  // a database's URL after other text (`1. postgres://…`, `DATABASE_URL: postgres://…`, `pg_dump "postgres://…"`),
+  // unless the path starts `./`, as a folder so named is given
+  new RegExp(String.raw`^(?!\.\/).*?\b${DATABASES}\s*:\s*\/\/`, 'is'),
 ];
 
 /** What likely made `given` a mistyped URL, when it shows: quotes kept, or a whole `NAME=value` line. */
@@ -115,9 +119,12 @@ function mistypedHint(given: string): string {
   // a word processor's, or a chat's, quotes (“”, «», 「」, ‹›…), brackets or a list's bullet
   if (/^[^\p{L}\p{N}\s./~_\uff01-\uff5e]/u.test(given))
     return ' (the marks around it are part of it, as a document or a chat pasted it: give it without)';
-  // an input method's full-width `ｐｏｓｔｇｒｅｓ：／／`
-  if (/[\uff01-\uff5e]/.test(given))
-    return ' (it holds full-width characters (：／) where ASCII ones (:/) go, as an input method types them)';
+  // an input method's full-width `ｐｏｓｔｇｒｅｓ：／／`, `＠`
+  if (/[\uff01-\uff5e]/.test(given) || withAsciiMarks(given) !== given)
+    return ' (it holds full-width characters (＠：／) where ASCII ones (@:/) go, as an input method types them)';
+  // a list's number, a variable's name and a colon, a command, a scheme inside a scheme (`jdbc:`)
+  if (new RegExp(String.raw`^[^~]+?\b${DATABASES}\s*:\s*\/\/`, 'i').test(given.normalize('NFKC')))
+    return ' (it holds text before the URL: give the URL alone)';
   return '';
 }
 
@@ -149,6 +156,17 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
       `${named(url ? escapeControls(redactConnectionString(given.trim())) : JSON.stringify(redactConnectionString(given)))} ${edgeSpaceProblem(given)}`,
     );
   if (libpq !== undefined) throw refusal(named(libpq.message));
+  // (full-width letters and signs read as the ASCII ones they stand for: `ｐｏｓｔｇｒｅｓ：／／`, `＂`, `＠`)
+  const ascii = given.normalize('NFKC');
+  const mistyped = () =>
+    // said as read (NFKC): a password typed full-width is found, and hidden, by its ASCII `:` and `@`
+    refusal(
+      `${named(escapeControls(redactConnectionString(ascii)))} is not a store: it reads as a mistyped URL${mistypedHint(given)}; ` +
+        `${source === 'flag' ? '--store' : STORE_ENV} takes ${STORE_FORMS}, such as postgres://USER:PASSWORD@HOST:5432/DATABASE ` +
+        `(a folder of that name: ./${escapeControls(ascii === given ? redactConnectionString(given) : 'NAME')})`,
+    );
+  // an `@` or `:` typed full-width in a URL: pg would take its password for the host, and its errors quote it
+  if (url && withAsciiMarks(given) !== given) throw mistyped();
   if (url) {
     const label = escapeControls(redactConnectionString(given));
     // `postgres:///u:PW@host/db`: a socket's database named after the credentials, which the server's errors then quote
@@ -175,16 +193,7 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
     );
   }
   // a URL mistyped (`postgres//u:PW@host`, `mysql:/u:PW@host`, `jdbc:postgresql://…`): its password would become a folder's name
-  // (full-width letters and signs read as the ASCII ones they stand for: `ｐｏｓｔｇｒｅｓ：／／`, `＂`)
-  const ascii = given.normalize('NFKC');
-  if (MISTYPED_URL.some((form) => form.test(ascii))) {
-    // said as read (NFKC): a password typed full-width is found, and hidden, by its ASCII `:` and `@`
-    throw refusal(
-      `${named(escapeControls(redactConnectionString(ascii)))} is not a store: it reads as a mistyped URL${mistypedHint(given)}; ` +
-        `${source === 'flag' ? '--store' : STORE_ENV} takes ${STORE_FORMS}, such as postgres://USER:PASSWORD@HOST:5432/DATABASE ` +
-        `(a folder of that name: ./${escapeControls(ascii === given ? redactConnectionString(given) : 'NAME')})`,
-    );
-  }
+  if (MISTYPED_URL.some((form) => form.test(ascii))) throw mistyped();
   const tilde = tildeSlip(given, 'a folder') ?? encodingSlip(given);
   if (tilde !== undefined) throw refusal(`${named(escapeControls(given))}: ${tilde}`);
   // every line that names the store prints its label: a line feed or an escape sequence in the path must not reach the terminal raw
