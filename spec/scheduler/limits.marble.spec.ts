@@ -386,6 +386,44 @@ describe('named limits', () => {
     });
   });
 
+  describe('a run of heavy tasks beside a lighter task of another run (runs take turns for what a hold keeps)', () => {
+    it.each<[string, Omit<TaskSpec, 'id'>, Omit<TaskSpec, 'id'>, Partial<SchedulerOptions>]>([
+      [
+        'a named limit',
+        { agent: 'work', weight: 2, limits: ['api'] },
+        { agent: 'work', limits: ['api'] },
+        { limits: { api: { concurrency: 2 } } },
+      ],
+      ['maxConcurrency', { agent: 'work', weight: 2 }, { agent: 'work' }, { maxConcurrency: 2 }],
+      ['an agent kind', { agent: 'pair', weight: 2 }, { agent: 'pair' }, {}],
+      [
+        'a limit by units',
+        { agent: 'work', limits: { tokens: 10 } },
+        { agent: 'work', limits: { tokens: 1 } },
+        { limits: { tokens: { concurrency: 10 } } },
+      ],
+    ])('should start the lighter task when the first heavy one ends, not after every one, for %s', (_, heavy, light, options) => {
+      const events: DagEvent[] = [];
+      inVirtualTime(({ cold }, scheduler) => {
+        const shared = sharedScheduler(scheduler, {
+          agents: { work: () => cold('---(x|)'), pair: defineAgent({ capacity: 2, run: () => cold('---(x|)') }) },
+          ...options,
+        });
+        const heavyTasks = Array.from({ length: 10 }, (_, i) => ({ id: `h${i}`, ...heavy }));
+        shared.submit(defineDag({ id: 'heavy', tasks: heavyTasks }), { runId: 'heavy' }).subscribe((e) => events.push(e));
+        scheduler.schedule(
+          () => shared.submit(defineDag({ id: 'light', tasks: [{ id: 'l', ...light }] })).subscribe((e) => events.push(e)),
+          1,
+        );
+      });
+      const started = events.filter((e) => e.type === 'task.started').map((e) => `${e.at} ${e.taskId}`);
+      // each heavy task takes all there is, one after another; h1 may have held what h0 takes
+      // before the light run came: the light task goes next, not after every heavy task
+      expect(started.slice(0, 4)).toEqual(expect.arrayContaining(['0 h0', '9 h2']));
+      expect(started.slice(1, 3)).toEqual(expect.arrayContaining([expect.stringMatching(/^[36] l$/), expect.stringMatching(/^[36] h1$/)]));
+    });
+  });
+
   it('should refuse unknown limits and tasks heavier than what they need, every problem at once', () => {
     const dag = defineDag({
       id: 'bad',

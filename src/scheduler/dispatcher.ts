@@ -39,6 +39,13 @@ export class Dispatcher {
   private wake: { readonly at: number; readonly timer: Subscription } | undefined;
   /** The weighted task waiting for room that others must leave room for (see `delays`). */
   private hold: Hold | undefined;
+  /**
+   * The run that last started a task heavier than a unit, until another run starts one: while
+   * other runs have ready tasks it may not take the hold, so its next heavy task cannot keep the
+   * lighter tasks of other runs waiting behind it one after another (runs take turns for what a
+   * hold keeps too).
+   */
+  private passOver: RunController | undefined;
   /** The first weighted task of the run being looked at that does not fit: the hold's taker, if no task before it can start. */
   private contender: { readonly hold: Hold; readonly task: number } | undefined;
   // the run being looked at, for `fits`
@@ -81,6 +88,7 @@ export class Dispatcher {
     this.wake?.timer.unsubscribe();
     this.wake = undefined;
     this.hold = undefined;
+    this.passOver = undefined;
   }
 
   /** Starts the best startable task of the next run in turn; false when no run has one. */
@@ -145,11 +153,17 @@ export class Dispatcher {
    */
   private waits(cls: DispatchClass, task: number, units: number, own: LimitUnits | undefined): false {
     if (this.hold !== undefined || !(units > 1 || takesManyUnits(own))) return false;
+    if (this.current === this.passOver && this.othersWait()) return false;
     const contender = this.contender;
     if (contender === undefined || this.current!.readyQueue.before(task, contender.task)) {
       this.contender = { hold: { run: this.current!, cls, task, units, own }, task };
     }
     return false;
+  }
+
+  /** Whether a run other than the one looked at has ready tasks. */
+  private othersWait(): boolean {
+    return this.runs.some((run) => run !== this.current && run.readyQueue.size > 0 && run.phase === 'running');
   }
 
   /**
@@ -215,6 +229,8 @@ export class Dispatcher {
     const units = this.weights?.[task] ?? 1;
     const own = this.limitUnits?.[task];
     if (this.hold?.cls === cls) this.hold = undefined; // the held task, or one before it in its class
+    if (units > 1 || takesManyUnits(own)) this.passOver = run;
+    else if (this.passOver !== run) this.passOver = undefined;
     const attemptNumber = run.writer.draft.attemptOf(task);
     const agent = run.dag.index.agentNames[run.dag.index.agentCodes[task]!]!;
     // read now: the events written since the flush's reading had listeners that may have taken long
