@@ -53,6 +53,41 @@ describe("a record a backend gives back that is not the run's events", () => {
       },
       'task.ready has no runId, expected "r"',
     ],
+    // fields resume and the CLI read (a third party's writer, another version, damage)
+    [
+      'an attempt written as a string',
+      (events) => [events[0], { ...events[1], attempt: '1' }],
+      'task.ready for task "a" has attempt "1", expected a whole number from 1',
+    ],
+    [
+      'an event without its time',
+      (events) => {
+        const { at: _at, ...rest } = events[1]!;
+        return [events[0], rest];
+      },
+      'task.ready has at nothing, expected a time in ms',
+    ],
+    [
+      'a failure without its error',
+      (events) => [events[0], { ...events[1], type: 'task.failed', severity: 'error', willRetry: false }],
+      'task.failed for task "a" has error nothing, expected an object with a name and a message',
+    ],
+    [
+      'a failure of a severity no failure has',
+      (events) => [
+        events[0],
+        { ...events[1], type: 'task.failed', error: { name: 'E', message: 'm' }, severity: 'warning', willRetry: false },
+      ],
+      'task.failed for task "a" has severity "warning", expected error or critical',
+    ],
+    [
+      'a failure whose willRetry is a string',
+      (events) => [
+        events[0],
+        { ...events[1], type: 'task.failed', error: { name: 'E', message: 'm' }, severity: 'error', willRetry: 'false' },
+      ],
+      'task.failed for task "a" has willRetry "false", expected true or false',
+    ],
   ])('should refuse to resume a record holding %s with JournalCorruptError, running nothing', async (_, change, problem) => {
     const writer = await fileJournal(dir).create(sampleHeader('r'));
     const e = eventsOf('r');
@@ -66,5 +101,15 @@ describe("a record a backend gives back that is not the run's events", () => {
     // the place the backend gives (the file journal's line: its header, then the events)
     await expect(resumed).rejects.toMatchObject({ runId: 'r', where: expect.stringMatching(/r\.jsonl:3$/) });
     expect(called).toEqual([]);
+  });
+
+  it("should refuse to resume a record whose dag.created counts other tasks than the header's DAG, which a listing would show", async () => {
+    const writer = await fileJournal(dir).create(sampleHeader('r'));
+    const e = eventsOf('r');
+    await writer.append([e.created(99), e.ready('a')]);
+    await writer.close();
+    const resumed = lastValueFrom(resumeRun(fileJournal(dir), 'r', { agents: { echo: (ctx) => ctx.id, other: (ctx) => ctx.id } }));
+    await expect(resumed).rejects.toThrow(JournalCorruptError);
+    await expect(resumed).rejects.toThrow(/r\.jsonl:2: dag\.created has taskCount 99, but the DAG the header holds has \d+ tasks$/);
   });
 });

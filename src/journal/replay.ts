@@ -116,7 +116,12 @@ export function replay({ header, events, placeOf }: Pick<JournaledRun, 'header' 
   let endsAs: 'failed' | 'cancelled' = 'cancelled';
   for (const [k, event] of events.entries()) {
     // a backend of the application's may hold anything: what is not the next event of this run is said as such
-    const problem = eventProblem(event, runId, k + 1);
+    const problem =
+      eventProblem(event, runId, k + 1) ??
+      // what a listing counts a run's tasks by: the DAG it holds, before any spawn
+      (event.type === 'dag.created' && event.taskCount !== dag.size
+        ? `dag.created has taskCount ${event.taskCount}, but the DAG the header holds has ${dag.size} tasks`
+        : undefined);
     if (problem !== undefined) throw new JournalCorruptError(runId, placeOf?.(k + 1) ?? `seq ${k + 1}`, problem);
     try {
       draft.apply(event);
