@@ -127,6 +127,19 @@ describe('rxdag run (interrupted)', () => {
     expect(await listedRuns('--store', store)).toContainEqual(expect.objectContaining({ runId, status: 'interrupted' }));
   }, 30_000);
 
+  it('should exit 143 when a Ctrl-C after SIGTERM kills the tasks at once: the run stays interrupted, as the first signal left it', async () => {
+    const store = tmp.file('sigterm-then-int-store');
+    const { cli, pidFile } = await startLongRun('sigterm-then-int', 60_000, ['--store', store]);
+    cli.child.kill('SIGTERM');
+    await waitFor(() => /left interrupted/.test(cli.stderrSoFar()));
+    cli.child.kill('SIGINT');
+    const stopped = await cli.done;
+    expect(stopped.code).toBe(143);
+    await waitFor(() => readPids(pidFile).filter(isRunning).length === 0);
+    const runId = printedRunId(stopped.stderr)!;
+    expect(await listedRuns('--store', store)).toContainEqual(expect.objectContaining({ runId, status: 'interrupted' }));
+  }, 30_000);
+
   it('should take SIGHUP (a closed terminal, a dropped SSH session) as SIGTERM: the journaled run left interrupted, its tasks stopped, ended by SIGHUP (129)', async () => {
     // a store of its own: the SIGTERM run left one interrupted, of which a run in its store says a word
     const store = tmp.file('sighup-store');

@@ -141,8 +141,8 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     subscription?.unsubscribe(); // agents are aborted, children get SIGTERM
   };
   let seen = 0; // events of this process: none means nothing ran
-  // SIGTERM (or SIGHUP) halted the journal: what happens from then on is not recorded, so not shown either
-  let halted = false;
+  // the SIGTERM (or SIGHUP) that halted the journal: what happens from then on is not recorded, so not shown either
+  let halted: StopSignal | undefined;
   let leftInterrupted: (signal: StopSignal) => void = () => {};
   const interrupted = new Promise<StopSignal>((resolve) => (leftInterrupted = resolve));
   let end: DagCompletedEvent | undefined; // seen: a failing log has nothing left to cancel
@@ -176,7 +176,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
    * stopped the run (a reader that stopped reading would hold the command for ever).
    */
   const closeLog = async () => {
-    const stopped = halted || (cancelledBy !== undefined && cancelledBy !== 'events-log');
+    const stopped = halted !== undefined || (cancelledBy !== undefined && cancelledBy !== 'events-log');
     if (log === undefined || !stopped) return log?.close();
     if ((await log.closeWithin(READER_WAIT_AFTER_STOP_MS)) || log.failure !== undefined) return; // a failure was said
     const seconds = READER_WAIT_AFTER_STOP_MS / 1000;
@@ -189,7 +189,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   const completed = new Promise<DagCompletedEvent>((resolve, reject) => {
     failRun = reject;
     run.events$.subscribe((event) => {
-      if (halted) return;
+      if (halted !== undefined) return;
       if (seen++ === 0) {
         if (target.notes !== undefined) {
           io.stderr.write(target.notes.text);
@@ -238,7 +238,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
       }
       // before its first event this process ran nothing: even a Ctrl-C leaves the run as it was
       if ((leavesRunInterrupted(signal) || seen === 0) && target.halt !== undefined) {
-        halted = true;
+        halted = signal;
         // a new run's record may not be made yet (a PostgreSQL store still answering): none to resume
         const before = seen === 0 && resumed === undefined;
         notice(
@@ -264,7 +264,8 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
       groups.killAll();
       log?.closeNow(); // a pipe's reader is not waited for either
       writeReport(); // of what was seen: the run's end, if it comes, is not waited for
-      exitAfterStop(end === undefined ? exitCodeOf(signal) : codeOfEnd(end)); // an ended run's own code
+      // an ended run's own code; a run the first signal left interrupted, that signal's
+      exitAfterStop(end === undefined ? exitCodeOf(halted ?? signal) : codeOfEnd(end));
     },
   });
   target.held?.release(); // only now: a signal's listeners all removed, Node forgets one it has not delivered yet
@@ -296,7 +297,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     error: (error: unknown) => {
       // halted by SIGTERM, the run is left interrupted whatever happens to it now (its journal's
       // last group, cut short by the halt, may fail it)
-      if (!halted) failRun(error);
+      if (halted === undefined) failRun(error);
       settle(error);
     },
     complete: () => settle(undefined),
