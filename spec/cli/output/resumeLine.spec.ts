@@ -32,12 +32,24 @@ describe('where a resumed run was', () => {
       failed('again', true),
       started('again', 2),
       started('long'),
-      started('cut'),
-      failed('cut', true),
-      events.taskCancelled({ runId, seq: ++seq, at, taskId: 'cut', attempt: 1 }),
     );
     expect(whereItWas(run, ['again', 'long'], false, false)).toBe(
       '0/5 tasks had completed (1 failed, 1 skipped); waiting to retry: flaky; running again: again, long',
+    );
+  });
+
+  it('should say that a run whose cancellation the journal holds part of is ended, running nothing (the resume finishes the cancellation)', () => {
+    const run = history(
+      started('bad'),
+      failed('bad', false),
+      started('flaky'),
+      failed('flaky', true),
+      started('long'),
+      started('cut'),
+      events.taskCancelled({ runId, seq: ++seq, at, taskId: 'cut', attempt: 1 }),
+    );
+    expect(whereItWas(run, ['long'], false, false)).toBe(
+      '0/5 tasks had completed (1 failed); it was ending early (tasks cancelled): the rest is cancelled now, nothing runs',
     );
   });
 });

@@ -14,14 +14,18 @@ import { IN_FLIGHT_NAMED } from './formatEvent';
  */
 export function whereItWas(history: readonly DagEvent[], interrupted: readonly string[], remote: boolean, ranRemote: boolean): string {
   const completed = history.filter((event) => event.type === 'task.completed').length;
-  return `${completed}/${totalOf(history)} tasks had completed${endedOtherwise(history)}${inFlightNow(interrupted, remote, ranRemote)}`;
+  const had = `${completed}/${totalOf(history)} tasks had completed`;
+  // its process died while ending it early (tasks are cancelled only then): the resume finishes that
+  if (history.some((event) => event.type === 'task.cancelled'))
+    return `${had}${endedOtherwise(history, false)}; it was ending early (tasks cancelled): the rest is cancelled now, nothing runs`;
+  return `${had}${endedOtherwise(history, true)}${inFlightNow(interrupted, remote, ranRemote)}`;
 }
 
 /**
  * What else the run's tasks had come to, said after "N/M tasks had completed": ` (1 failed, 2
- * skipped); waiting to retry: fetch`; nothing when none failed, was skipped or waits for a retry.
+ * skipped); waiting to retry: fetch` (with `retries`); nothing when none failed, was skipped or waits for a retry.
  */
-function endedOtherwise(history: readonly DagEvent[]): string {
+function endedOtherwise(history: readonly DagEvent[], retries: boolean): string {
   let failed = 0;
   let skipped = 0;
   const retrying = new Set<string>();
@@ -36,7 +40,7 @@ function endedOtherwise(history: readonly DagEvent[]): string {
   const ended = [failed > 0 ? `${failed} failed` : '', skipped > 0 ? `${skipped} skipped` : ''].filter((part) => part !== '');
   return (
     (ended.length === 0 ? '' : ` (${ended.join(', ')})`) +
-    (retrying.size === 0 ? '' : `; waiting to retry: ${firstNames([...retrying], IN_FLIGHT_NAMED)}`)
+    (retrying.size === 0 || !retries ? '' : `; waiting to retry: ${firstNames([...retrying], IN_FLIGHT_NAMED)}`)
   );
 }
 
