@@ -1,4 +1,6 @@
-import { ensureBuilt, runCli } from './support/builtCli';
+import { spawnSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { CLI, ensureBuilt, runCli } from './support/builtCli';
 import { tempDir, writeText } from './support/files';
 
 /** `rxdag validate` and `rxdag graph` on the built CLI. */
@@ -23,6 +25,30 @@ describe('rxdag validate and rxdag graph', () => {
         'examples/simulation-300.yaml: DAG "simulation-300" is valid: 300 tasks (300 sleep), 557 dependencies, longest chain 10 tasks\n',
         '',
       ],
+    ]);
+  });
+
+  it('should read /dev/stdin redirected from a file (< dag.yaml) as that file, and refuse it from a pipe', () => {
+    const file = writeText(tmp.file('from-stdin.yaml'), 'id: piped\ntasks:\n  - { id: a, sleep: 1 }\n');
+    const fd = openSync(file, 'r');
+    try {
+      const redirected = spawnSync(process.execPath, [CLI, 'validate', '/dev/stdin'], {
+        stdio: [fd, 'pipe', 'pipe'],
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect([redirected.status, redirected.stdout, redirected.stderr]).toEqual([
+        0,
+        '/dev/stdin: DAG "piped" is valid: 1 task (1 sleep), 0 dependencies, longest chain 1 task\n',
+        '',
+      ]);
+    } finally {
+      closeSync(fd);
+    }
+    const piped = spawnSync(process.execPath, [CLI, 'validate', '/dev/stdin'], { input: 'id: piped\n', encoding: 'utf8', timeout: 60_000 });
+    expect([piped.status, piped.stderr]).toEqual([
+      2,
+      'rxdag: /dev/stdin: a DAG is read from a file, not from stdin: write it to a .yaml or .json file first\n',
     ]);
   });
 

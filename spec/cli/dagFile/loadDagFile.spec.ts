@@ -419,9 +419,8 @@ describe('loadDagFile', () => {
   });
 
   it('should say that a DAG is not read from stdin, nor from a process substitution', () => {
-    for (const name of ['-', '/dev/stdin']) {
-      expect(problemsOf(name)).toEqual([`${name}: a DAG is read from a file, not from stdin: write it to a .yaml or .json file first`]);
-    }
+    // (`/dev/stdin`, a file when redirected from one, is told apart in the CLI's specs)
+    expect(problemsOf('-')).toEqual(['-: a DAG is read from a file, not from stdin: write it to a .yaml or .json file first']);
     // a descriptor open on a file (`3<dag.yaml`) reads that file, by its name
     const fd = openSync(writeText(tmp.file('by-descriptor.yaml'), 'id: fd\ntasks:\n  - { id: a, sleep: 1 }\n'), 'r');
     try {

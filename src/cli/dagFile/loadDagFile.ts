@@ -73,19 +73,21 @@ export interface LoadOptions {
 }
 
 /**
- * `fileName`, or the file a descriptor names is open on (`/dev/fd/3` of `3<dag.yaml`): its name
- * says how to read it, its folder is where its commands run. Stdin and a pipe (`<(generate-dag)`)
- * have neither, and are refused.
+ * `fileName`, or the file a descriptor names is open on (`/dev/fd/3` of `3<dag.yaml`, `/dev/stdin`
+ * of `< dag.yaml`): its name says how to read it, its folder is where its commands run. Stdin
+ * otherwise (`-`, a pipe, a terminal) and a pipe (`<(generate-dag)`) have neither, and are refused.
  */
 function namedFile(fileName: string): string {
-  if (fileName === '-' || fileName === '/dev/stdin') {
+  const descriptor = fileName === '/dev/stdin' || /^\/(?:dev|proc\/self)\/fd\/\d+$/.test(fileName);
+  if (fileName !== '-' && !descriptor) return fileName;
+  // stdin redirected from a file (`< dag.yaml`) is that file
+  const target = descriptor ? fileOpenAt(fileName) : undefined;
+  if (target !== undefined) return target;
+  if (fileName === '-' || fileName === '/dev/stdin' || fileName.endsWith('/fd/0')) {
     throw new InvalidInputError([
       { message: `${fileName}: a DAG is read from a file, not from stdin: write it to a .yaml or .json file first` },
     ]);
   }
-  if (!/^\/(?:dev|proc\/self)\/fd\/\d+$/.test(fileName)) return fileName;
-  const target = fileOpenAt(fileName);
-  if (target !== undefined) return target;
   throw new InvalidInputError([
     { message: `${fileName}: a DAG is read from a file, not from a pipe (<(…)): write it to a .yaml or .json file first` },
   ]);
