@@ -219,6 +219,10 @@ describe('shell agent', () => {
     await expect(attempt(new ProcessGroups(1000), context({ command: 'true', cwd: file }))).rejects.toThrow(
       `task "task": cwd "${file}" is a file, not a directory`,
     );
+    // a folder under it: the file on the way is named
+    await expect(attempt(new ProcessGroups(1000), context({ command: 'true', cwd: `${file}/sub/dir` }))).rejects.toThrow(
+      `task "task": cwd "${file}/sub/dir" is under a file (${file}), not a directory`,
+    );
   });
 
   it('should fail a command longer than the system takes with what to do, not a bare E2BIG, and with no other attempt', async () => {

@@ -307,7 +307,7 @@ function invalidJournaledDag(dagId: string, error: DagValidationError): string {
 function missingDirectoryRefusal(runId: string, { directory, taskId, problem }: UnusableDirectory): string {
   const remedy = problem.startsWith('is not')
     ? 'or make it'
-    : problem.startsWith('is a file')
+    : problem.startsWith('is a file') || problem.startsWith('is under a file')
       ? 'or put a folder in its place'
       : 'or let this user enter it';
   return `run ${runId} cannot go on here: task ${quoted(taskId)} runs in ${quoted(directory)}, which ${problem} (the run stays interrupted: resume it where that folder is, ${remedy}, or with --redis for workers that have it)`;
