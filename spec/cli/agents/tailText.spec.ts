@@ -37,6 +37,9 @@ describe('TailText', () => {
       '\u001b[31merror: no config\u001b[0m\n\u001b[0m\n\u001b[?25h\u001b[K\n\u001b(B\u001b[m\n\u001b[m\u000f\n\u001b]0;done\u0007\u001b8\n\u0007\n\u001bc\n',
     );
     expect(tail.lastLines(2)).toEqual(['\u001b[31merror: no config\u001b[0m']);
+    // a DCS query (tput's of a capability), a C1 control, a zero-width space or joiner alone
+    tail.push('\u001bP+q544e\u001b\\\n\u009b\n\u200b\n\u200d\u2060\n');
+    expect(tail.lastLines(2)).toEqual(['\u001b[31merror: no config\u001b[0m']);
   });
 
   it('should give a line a progress bar redrew with \\r as a terminal shows it: its last drawing', () => {

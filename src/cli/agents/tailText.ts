@@ -75,13 +75,17 @@ function lastDrawing(line: string): string {
 }
 
 /**
- * Escape sequences, which draw no text (CSI, OSC such as a window title, a character set chosen,
- * the cursor saved or restored): a colour reset (`ESC [ 0 m`, `tput sgr0`'s `ESC ( B ESC [ m`) or a
- * cursor shown again (`ESC [ ? 25 h`) on a line of its own is a blank line, not the line an error is quoted by.
+ * Escape sequences, which draw no text (CSI, OSC such as a window title, a DCS query such as
+ * `tput`'s of a capability, a character set chosen, the cursor saved or restored): a colour reset
+ * (`ESC [ 0 m`, `tput sgr0`'s `ESC ( B ESC [ m`) or a cursor shown again (`ESC [ ? 25 h`) on a
+ * line of its own is a blank line, not the line an error is quoted by.
  */
-const DRAWS_NO_TEXT = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)|[()*+][0-9A-Za-z]|[78=>c])/g;
-/** Control characters, which draw no text either: tmux's `tput sgr0` ends with SI (`\x0f`), a bell is BEL. */
-const CONTROLS = /[\u0000-\u001f\u007f]/g;
+const DRAWS_NO_TEXT = /\u001b(?:\[[0-?]*[ -/]*[@-~]|[\]P^_X][^\u0007\u001b]*(?:\u0007|\u001b\\)|[()*+][0-9A-Za-z]|[78=>c])/g;
+/**
+ * Control characters and characters of no width, which draw no text either: tmux's `tput sgr0`
+ * ends with SI (`\x0f`), a bell is BEL, a zero-width space or joiner shows nothing.
+ */
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200d\u2060]/g;
 
 /** Colour escapes (SGR: `ESC [ 1;31 m`), anchored where one may begin. */
 const COLOUR = /\u001b\[[0-9;:]*m/y;
