@@ -1,4 +1,4 @@
-import { closestName, controlCharacterIn, describeValue, escapeControls, headOf, quoted } from '../../src/dag/text';
+import { closestName, controlCharacterIn, describeValue, escapeControls, headOf, quoted, quotedVisibly } from '../../src/dag/text';
 
 describe('message text', () => {
   it('should cut a head of text only between characters as a reader sees them', () => {
@@ -65,5 +65,13 @@ describe('message text', () => {
     expect(quoted(`${'x'.repeat(79)}🚀${'y'.repeat(10)}`)).toBe(`"${'x'.repeat(79)}🚀…" (90 characters)`);
     // a lone half of a pair is one character, as in the id check, and written as its escape (no character has it)
     expect(quoted(`\ud83d${'x'.repeat(100)}`)).toBe(`"\\ud83d${'x'.repeat(79)}…" (101 characters)`);
+    // a flag is two code points: cut before one, not inside it
+    expect(quoted(`a${'🇫🇷'.repeat(60)}`)).toBe(`"a${'🇫🇷'.repeat(39)}…" (121 characters)`);
+  });
+
+  it('should cut an id shown visibly before its escapes, and count its own characters', () => {
+    // a no-break space shown escaped: the cut never lands inside an escape, the count is the id's
+    const id = `ab${'\u00a0x'.repeat(60)}`;
+    expect(quotedVisibly(id)).toBe(`"ab${'\\u{a0}x'.repeat(39)}…" (122 characters)`);
   });
 });

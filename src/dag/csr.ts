@@ -5,7 +5,7 @@
  * graph); cycles are not looked for here (see `cycles.ts`).
  */
 import { type DagIssue, quoted } from './errors';
-import { closestName, didYouMean, visibly } from './text';
+import { closestName, didYouMean, quotedVisibly } from './text';
 import type { IdIndex } from './idIndex';
 import type { ListedDeps, RejectedTask } from './validateTasks';
 
@@ -83,7 +83,7 @@ function unknownDependency(taskId: string, depId: string, specIndex: number, d: 
     path: ['tasks', specIndex, 'deps', d],
     code: 'unknown-dependency',
     message:
-      `task ${quoted(taskId)} depends on ${quoted(visibly(String(depId)))}, which is not a task of this DAG` +
+      `task ${quoted(taskId)} depends on ${quotedVisibly(String(depId))}, which is not a task of this DAG` +
       (meant === undefined || meant === taskId ? '' : didYouMean(depId, meant)),
   };
 }

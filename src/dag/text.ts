@@ -77,10 +77,20 @@ export function controlCharacterIn(text: string): string | undefined {
  * error about a 1 MB id must not be a 1 MB message.
  */
 export function quoted(text: string): string {
-  if (text.length <= QUOTE_LIMIT) return `"${escapeControls(text)}"`;
+  return quotedAs(text, (same) => same);
+}
+
+/** {@link quoted}, the characters that do not show as what they are escaped ({@link visibly}) once it is cut. */
+export function quotedVisibly(text: string): string {
+  return quotedAs(text, visibly);
+}
+
+function quotedAs(text: string, shown: (text: string) => string): string {
+  if (text.length <= QUOTE_LIMIT) return `"${escapeControls(shown(text))}"`;
   const length = characterCount(text);
-  if (length <= QUOTE_LIMIT) return `"${escapeControls(text)}"`;
-  return `"${escapeControls(text.slice(0, indexOfCharacter(text, QUOTE_LIMIT)))}…" (${length} characters)`;
+  if (length <= QUOTE_LIMIT) return `"${escapeControls(shown(text))}"`;
+  // cut between characters as a reader sees them, then shown: escapes count as the characters they stand for
+  return `"${escapeControls(shown(headOf(text, indexOfCharacter(text, QUOTE_LIMIT))))}…" (${length} characters)`;
 }
 
 /** How many characters (code points, as the id length check counts them: `🚀` is one) `text` has. */
@@ -224,9 +234,9 @@ function codePointEscape(char: string): string {
  * letters written with other Unicode code points (`é` as `e` and a combining accent) named as such.
  */
 export function didYouMean(written: string, meant: string): string {
-  if (shownAs(written) !== shownAs(meant)) return ` (did you mean ${quoted(visibly(meant))}?)`;
+  if (shownAs(written) !== shownAs(meant)) return ` (did you mean ${quotedVisibly(meant)}?)`;
   if (visibly(written) !== written || visibly(meant) !== meant) {
-    return ` (did you mean ${quoted(visibly(meant))}? the two differ only in characters that do not show, escaped here: ${quoted(visibly(written))} against ${quoted(visibly(meant))})`;
+    return ` (did you mean ${quotedVisibly(meant)}? the two differ only in characters that do not show, escaped here: ${quotedVisibly(written)} against ${quotedVisibly(meant)})`;
   }
   // letters written otherwise are the same once composed, not as written (a plain space at an end is not that)
   const [w, m] = [written.trim(), meant.trim()];

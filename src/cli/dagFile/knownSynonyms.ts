@@ -13,7 +13,7 @@ import type { DagIssue } from '../../dag/errors';
 import { attemptsFor, durationMs, fieldsAt, meantRule, type Misspelt, misspeltFields, retriesText, valueAt } from '../../dag/issues';
 import { dagHeadSchema, taskDefaultsSchema, taskSpecSchema } from '../../dag/schema';
 import { MAX_TIMER_MS, TRIGGER_RULES } from '../../dag/specLimits';
-import { closestName, oddSpaceIn, quoted, unknownFieldMessage, visibly } from '../../dag/text';
+import { closestName, oddSpaceIn, quoted, quotedVisibly, unknownFieldMessage } from '../../dag/text';
 import { dagFileSchema, fileDefaultsSchema, fileTaskSchema } from './fileSchema';
 
 /**
@@ -226,7 +226,7 @@ function oddSpaceField(field: string, odd: string, known: readonly string[]): st
   const plain = field.replace(/\s+/gu, ' ').trim();
   const meant = known.includes(plain) ? plain : closestName(plain, known);
   const named = meant === undefined ? '' : `did you mean ${quoted(meant)}? `;
-  return `unknown field ${quoted(visibly(field))} (${named}it holds ${odd}, a space that is not the plain one, as text copied from a web page or a chat often has, and the file reads it as part of the name, not as indentation or spacing)`;
+  return `unknown field ${quotedVisibly(field)} (${named}it holds ${odd}, a space that is not the plain one, as text copied from a web page or a chat often has, and the file reads it as part of the name, not as indentation or spacing)`;
 }
 
 /**
