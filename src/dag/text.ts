@@ -292,6 +292,32 @@ export function headOf(text: string, length: number): string {
 const LONGEST_CHARACTER = 64;
 const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
+/**
+ * Where a tail of `text` cut at `index` may start: `index`, or the start of the next character as
+ * a reader sees it when `index` falls inside one (a flag's second half, a letter's accent).
+ */
+export function characterStartFrom(text: string, index: number): number {
+  if (index <= 0 || index >= text.length) return index;
+  // a run of flags pairs from its first one: inside a pair after an odd count of indicators
+  if (isRegionalIndicator(text, index)) {
+    let before = 0;
+    for (let i = index - 2; i >= 0 && isRegionalIndicator(text, i); i -= 2) before++;
+    return before % 2 === 1 ? index + 2 : index;
+  }
+  let at = Math.max(0, index - LONGEST_CHARACTER);
+  for (const character of charactersOf(text.slice(at, index + LONGEST_CHARACTER))) {
+    if (at >= index) return at;
+    at += character.length;
+  }
+  return Math.min(at, text.length);
+}
+
+/** Whether a flag's half (a regional indicator, U+1F1E6–U+1F1FF) starts at `index` of `text`. */
+function isRegionalIndicator(text: string, index: number): boolean {
+  const code = text.codePointAt(index) ?? 0;
+  return code >= 0x1f1e6 && code <= 0x1f1ff;
+}
+
 /** The characters of `text` as a reader sees them (grapheme clusters): a family emoji joined by ZWJ, a flag, a letter and its accents. */
 export function* charactersOf(text: string): Generator<string> {
   for (const { segment } of GRAPHEMES.segment(text)) yield segment;

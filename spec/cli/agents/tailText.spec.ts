@@ -62,6 +62,18 @@ describe('TailText', () => {
     }
   });
 
+  it('should never cut inside a character as a reader sees it: a flag, a family joined by ZWJ, a letter and its accent', () => {
+    for (const character of ['🇫🇷', '👨‍👩‍👧', 'e\u0301']) {
+      // every cut position within a character
+      for (let maxChars = 5; maxChars <= 5 + 2 * character.length; maxChars++) {
+        const tail = new TailText(maxChars);
+        for (let k = 0; k < 40; k++) tail.push(character);
+        const text = tail.text().replace('…', '');
+        expect({ maxChars, text }).toEqual({ maxChars, text: character.repeat(Math.ceil(text.length / character.length)) });
+      }
+    }
+  });
+
   it('should never cut inside a colour escape, whose end would show as text', () => {
     const coloured = '\u001b[1;31my\u001b[0m';
     // every cut position within the escapes of the chunk

@@ -5,6 +5,8 @@
  * line reads like a different message); a long line is cut inside rather than dropped whole, but
  * never inside a character, nor inside a colour's escape (`ESC [ 31 m`), whose end would show as text.
  */
+import { characterStartFrom } from '../../dag/text';
+
 /** How near the cut a line must start for the tail to start there: within this fraction of the limit. */
 const NEAR_LINE_FRACTION = 4;
 
@@ -56,8 +58,8 @@ export class TailText {
         const nextLine = joined.indexOf('\n', cut);
         if (nextLine >= 0 && nextLine < joined.length - 1 && nextLine - cut < this.maxChars / NEAR_LINE_FRACTION) cut = nextLine + 1;
       }
-      // never between the two halves of a character outside the BMP (an emoji): half of one is not text
-      if (isLowSurrogate(joined.charCodeAt(cut))) cut++;
+      // never inside a character as a reader sees it (an emoji's halves, a flag, a letter's accent): half of one is not text
+      cut = characterStartFrom(joined, cut);
       cut = pastColour(joined, cut);
       this.midLine = joined[cut - 1] !== '\n';
       joined = joined.slice(cut);
@@ -100,9 +102,4 @@ function pastColour(text: string, cut: number): number {
   COLOUR.lastIndex = escape;
   const match = COLOUR.exec(text);
   return match !== null && escape + match[0].length > cut ? escape + match[0].length : cut;
-}
-
-/** The second half of a UTF-16 surrogate pair. */
-function isLowSurrogate(code: number): boolean {
-  return code >= 0xdc00 && code <= 0xdfff;
 }
