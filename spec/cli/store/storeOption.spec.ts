@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { tempDir, writeText } from '../support/files';
 import { rxdagInProcess as rxdag } from '../support/inProcessCli';
+import { shellWord } from '../../../src/cli/shellWord';
 
 /**
  * What `--store` and `RXDAG_STORE` refuse before anything runs or is created: one line naming
@@ -190,7 +191,8 @@ describe('the --store option and RXDAG_STORE', () => {
         stdout: '',
         stderr:
           `rxdag: --store ${shown} is not a store: it reads as a mistyped URL; --store takes ${FORMS},` +
-          ` such as postgres://USER:PASSWORD@HOST:5432/DATABASE (a folder of that name: ./${shown})\n`,
+          // (not named: its name would be the password's)
+          ' such as postgres://USER:PASSWORD@HOST:5432/DATABASE (a folder of that name: ./NAME)\n',
       });
     }
     // a PostgreSQL URL with its quotes, after a variable's name, or with its colon mistyped: hidden, and what is likely wrong said
@@ -274,8 +276,8 @@ describe('the --store option and RXDAG_STORE', () => {
         stdout: '',
         stderr:
           `rxdag: --store ${shown} is not a store: it reads as a mistyped URL${hint}; --store takes ${FORMS},` +
-          // (one typed full-width is said as read, the way to a folder of that name without it)
-          ` such as postgres://USER:PASSWORD@HOST:5432/DATABASE (a folder of that name: ./${given === given!.normalize('NFKC') ? shown : 'NAME'})\n`,
+          // (named only where the name hides no password and is typed as read: in shell quotes)
+          ` such as postgres://USER:PASSWORD@HOST:5432/DATABASE (a folder of that name: ${given === shown ? shellWord(`./${given}`) : './NAME'})\n`,
       });
     }
     // also with a space or a carriage return at an end (a CRLF .env file), and under a third slash

@@ -163,7 +163,8 @@ export function storeLocation(flag: string | undefined, env: NodeJS.ProcessEnv, 
     refusal(
       `${named(escapeControls(redactConnectionString(ascii)))} is not a store: it reads as a mistyped URL${mistypedHint(given)}; ` +
         `${source === 'flag' ? '--store' : STORE_ENV} takes ${STORE_FORMS}, such as postgres://USER:PASSWORD@HOST:5432/DATABASE ` +
-        `(a folder of that name: ./${escapeControls(ascii === given ? redactConnectionString(given) : 'NAME')})`,
+        // (the name itself only where it hides no password: a folder named after one is what is refused)
+        `(a folder of that name: ${ascii === given && redactConnectionString(given) === given ? shellWord(`./${given}`) : './NAME'})`,
     );
   // an `@` or `:` typed full-width in a URL: pg would take its password for the host, and its errors quote it
   if (url && withAsciiMarks(given) !== given) throw mistyped();
