@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { type DagIssue, quoted } from './errors';
 import { MAX_TIMER_MS, TRIGGER_RULES, type TriggerRule, taskSpecSchema } from './schema';
-import { closestName, describeValue, escapeControls, oddSpaceIn, unknownFieldMessage } from './text';
+import { closestName, describeValue, escapeControls, invisibleIn, oddSpaceIn, unknownFieldMessage } from './text';
 
 /**
  * Zod's issues of `schema` parsing `input`, with `prefix` in front of their paths. Each names
@@ -166,8 +166,8 @@ export function millisecondsHint(issue: z.core.$ZodIssue, value: unknown): strin
   const field = issue.path[issue.path.length - 1];
   const ofMs = typeof field === 'string' && (field.endsWith('Ms') || field === 'sleep');
   if (issue.code !== 'invalid_type' || !ofMs || typeof value !== 'string') return '';
-  // a number beside a pasted no-break space: {@link oddSpaceHint} says it (`\s` takes one too)
-  if (oddSpaceIn(value) !== undefined) return '';
+  // a number beside a pasted no-break space or a BOM: {@link oddSpaceHint} says it (`\s` takes them too)
+  if (oddSpaceIn(value) !== undefined || invisibleIn(value) !== undefined) return '';
   // a number written as text: in quotes, or a YAML block (`sleep: >` with the number below)
   if (/^\s*\d+(\.\d+)?\s*$/.test(value)) return /\n$/.test(value) ? '; write the number after the colon' : '; write it without quotes';
   const ms = durationMs(value);
@@ -176,15 +176,18 @@ export function millisecondsHint(issue: z.core.$ZodIssue, value: unknown): strin
 }
 
 /**
- * `; it holds U+00A0, …` when a number was expected and the value is a number beside a space
- * that is not the plain one (`weight: 4\u{a0}`, pasted): YAML reads it as text, quoted or not.
+ * `; it holds U+00A0, …: write 1000` when the value is a number but for a space that is not the
+ * plain one (`weight: 4\u{a0}`, pasted; `1\u{202f}000`, thousands set apart) or a character that
+ * shows as nothing (a zero-width space, a BOM): YAML reads it as text, quoted or not.
  */
-export function oddSpaceHint(issue: z.core.$ZodIssue, value: unknown): string {
-  if (issue.code !== 'invalid_type' || typeof value !== 'string' || !/^\s*[-+]?\d+(\.\d+)?(e[-+]?\d+)?\s*$/i.test(value)) return '';
-  const odd = oddSpaceIn(value);
-  return odd === undefined
-    ? ''
-    : `; it holds ${odd}, a space that is not the plain one, as text copied from a web page or a chat often has: write the number alone`;
+export function oddSpaceHint(_issue: z.core.$ZodIssue, value: unknown): string {
+  if (typeof value !== 'string') return '';
+  const space = oddSpaceIn(value);
+  const odd = space ?? invisibleIn(value);
+  const bare = value.replace(/[\s\p{Cf}]/gu, '');
+  if (odd === undefined || !/^[-+]?\d+(\.\d+)?(e[-+]?\d+)?$/i.test(bare)) return '';
+  const what = space === undefined ? 'a character that does not show' : 'a space that is not the plain one';
+  return `; it holds ${odd}, ${what}, as text copied from a web page or a chat often has: write ${bare}`;
 }
 
 /** Trigger rules of other tools, lower case with hyphens, by the rule they stand for. */

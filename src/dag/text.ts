@@ -218,11 +218,20 @@ export function visibly(text: string): string {
  * (`U+00A0`, the no-break space of text copied from a web page or a chat); undefined for none.
  */
 export function oddSpaceIn(text: string): string | undefined {
-  const char = ODD_SPACE.exec(text)?.[0];
+  return codePointName(ODD_SPACE.exec(text)?.[0]);
+}
+
+/** The first character of `text` that shows as nothing (`U+200B`, a zero-width space; `U+FEFF`), named by its code point; undefined for none. */
+export function invisibleIn(text: string): string | undefined {
+  return codePointName(ONE_INVISIBLE.exec(text)?.[0]);
+}
+
+function codePointName(char: string | undefined): string | undefined {
   return char === undefined ? undefined : `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 const ODD_SPACE = new RegExp(SPACES.source, 'u');
+const ONE_INVISIBLE = new RegExp(INVISIBLE.source, 'u');
 
 function codePointEscape(char: string): string {
   return `\\u{${char.codePointAt(0)!.toString(16)}}`;

@@ -173,15 +173,30 @@ describe('loadDagFile (names from other workflow tools)', () => {
       '9:17: tasks[1].estimateMs: expected a number of milliseconds (got "5000"; write it without quotes)',
     ]);
     // a no-break space after the number (pasted) makes it text, not a quote
-    const pasted =
-      'it holds U+00A0, a space that is not the plain one, as text copied from a web page or a chat often has: write the number alone';
+    const pasted = (what: string, written: number) =>
+      `it holds ${what}, as text copied from a web page or a chat often has: write ${written}`;
+    const nbsp = 'U+00A0, a space that is not the plain one';
     expect(problemsOf('pasted.yaml', 'id: d\ntasks:\n  - { id: a, sleep: 5\u00a0}\n')).toEqual([
-      `3:21: tasks[0].sleep: expected a number of milliseconds (got "5\u00a0"; ${pasted})`,
+      `3:21: tasks[0].sleep: expected a number of milliseconds (got "5\u00a0"; ${pasted(nbsp, 5)})`,
     ]);
-    // any number, not only milliseconds
-    expect(problemsOf('weights.yaml', 'id: d\ntasks:\n  - { id: a, sleep: 1, weight: 4\u00a0, retry: { attempts: 2\u00a0} }\n')).toEqual([
-      `3:32: tasks[0].weight: expected a positive integer weight (got "4\u00a0"; ${pasted})`,
-      `3:55: tasks[0].retry.attempts: expected an integer number of attempts (got "2\u00a0"; ${pasted})`,
+    // any number, not only milliseconds, a count of a limit too
+    expect(
+      problemsOf(
+        'weights.yaml',
+        'id: d\nlimits: { gpu: { concurrency: 2 } }\ntasks:\n  - { id: a, sleep: 1, weight: 4\u00a0, retry: { attempts: 2\u00a0}, limits: { gpu: 1\u00a0} }\n',
+      ),
+    ).toEqual([
+      `4:32: tasks[0].weight: expected a positive integer weight (got "4\u00a0"; ${pasted(nbsp, 4)})`,
+      `4:55: tasks[0].retry.attempts: expected an integer number of attempts (got "2\u00a0"; ${pasted(nbsp, 2)})`,
+      `4:75: tasks[0].limits.gpu: expected a positive integer number of units (got "1\u00a0"; ${pasted(nbsp, 1)})`,
+    ]);
+    // thousands set apart by a thin space, a zero-width space or a BOM beside it: not said to be quoted
+    expect(
+      problemsOf('thousands.yaml', 'id: d\ntasks:\n  - { id: a, sleep: 1\u2009000, timeoutMs: 5\u200b, estimateMs: "\ufeff5" }\n'),
+    ).toEqual([
+      `3:21: tasks[0].sleep: expected a number of milliseconds (got "1\u2009000"; ${pasted('U+2009, a space that is not the plain one', 1000)})`,
+      `3:39: tasks[0].timeoutMs: expected a number of milliseconds (got "5\u200b"; ${pasted('U+200B, a character that does not show', 5)})`,
+      `3:55: tasks[0].estimateMs: expected a number of milliseconds (got "\ufeff5"; ${pasted('U+FEFF, a character that does not show', 5)})`,
     ]);
     // a number in a YAML block (`sleep: >` with the number on the line below) is text too
     expect(problemsOf('block.yaml', 'id: d\ntasks:\n  - id: a\n    sleep: >\n      5\n')).toEqual([
