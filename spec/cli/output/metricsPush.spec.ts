@@ -35,6 +35,22 @@ describe('checkMetricsPush', () => {
     ]);
   });
 
+  it.each([
+    [
+      'http://u:secret@gw:9091/?job=x',
+      'http://u:***@gw:9091/?job=x holds a query or a fragment (?…, #…), which the push drops: give the URL without',
+    ],
+    ['http://gw:9091/#top', 'http://gw:9091/#top holds a query or a fragment (?…, #…), which the push drops: give the URL without'],
+    [
+      'http://gw/pg/metrics/job/rxdag/',
+      "http://gw/pg/metrics/job/rxdag/ holds the push path (/metrics/job/…), which rxdag adds: give the Pushgateway's own URL, such as http://localhost:9091",
+    ],
+  ])('should refuse %j, which would not push where it says', (value, said) => {
+    const problems: Problem[] = [];
+    expect(checkMetricsPush(value, problems)).toBeUndefined();
+    expect(problems).toEqual([{ message: `--metrics-push ${said}` }]);
+  });
+
   it('should leave an absent flag absent', () => {
     const problems: Problem[] = [];
     expect(checkMetricsPush(undefined, problems)).toBeUndefined();

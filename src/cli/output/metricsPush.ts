@@ -48,11 +48,23 @@ export function checkMetricsPush(value: string | undefined, problems: Problem[])
     url.hostname !== '' &&
     literal &&
     sameTarget(value, url)
-  )
-    return value;
+  ) {
+    const wrong = pushPathProblem(url);
+    if (wrong === undefined) return value;
+    problems.push({ message: `--metrics-push ${withoutPassword(value)} ${wrong}` });
+    return undefined;
+  }
   problems.push({
     message: `--metrics-push must be the http:// or https:// URL of a Prometheus Pushgateway, such as http://localhost:9091 (got ${JSON.stringify(withoutPassword(value))})`,
   });
+  return undefined;
+}
+
+/** What of a Pushgateway's URL would not be where the push goes: a query, a fragment, the push path itself. */
+function pushPathProblem(url: URL): string | undefined {
+  if (url.search !== '' || url.hash !== '') return 'holds a query or a fragment (?…, #…), which the push drops: give the URL without';
+  if (/\/metrics\/job\//.test(url.pathname))
+    return "holds the push path (/metrics/job/…), which rxdag adds: give the Pushgateway's own URL, such as http://localhost:9091";
   return undefined;
 }
 
