@@ -180,8 +180,10 @@ export function millisecondsHint(issue: z.core.$ZodIssue, value: unknown): strin
  * plain one (`weight: 4\u{a0}`, pasted; `1\u{202f}000`, thousands set apart) or a character that
  * shows as nothing (a zero-width space, a BOM): YAML reads it as text, quoted or not.
  */
-export function oddSpaceHint(_issue: z.core.$ZodIssue, value: unknown): string {
-  if (typeof value !== 'string') return '';
+export function oddSpaceHint(issue: z.core.$ZodIssue, value: unknown): string {
+  // where a number was expected (a limit's count is checked by hand): not a rule's name, nor an id
+  const number = (issue.code === 'invalid_type' && issue.expected === 'number') || issue.code === 'custom';
+  if (!number || typeof value !== 'string') return '';
   const space = oddSpaceIn(value);
   const odd = space ?? invisibleIn(value);
   const bare = value.replace(/[\s\p{Cf}]/gu, '');

@@ -56,7 +56,8 @@ function readFieldsProblem(event: DagEvent): string | undefined {
   if (!isTime(event.at)) return `${type} has at ${describeValue(event.at)}, expected a time in ms`;
   if (!type.startsWith('task')) return undefined;
   const { taskId, attempt } = event as TaskEvent;
-  if (typeof taskId !== 'string') return `${type} has taskId ${describeValue(taskId)}, expected a task's id`;
+  if (typeof taskId !== 'string')
+    return taskId === undefined ? `${type} without a taskId` : `${type} has taskId ${describeValue(taskId)}, expected a task's id`;
   if (!(isCount(attempt) && attempt >= 1))
     return `${type} for task "${taskId}" has attempt ${describeValue(attempt)}, expected a whole number from 1`;
   const field = (name: string, value: unknown, expected: string) =>

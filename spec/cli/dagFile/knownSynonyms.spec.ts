@@ -198,6 +198,10 @@ describe('loadDagFile (names from other workflow tools)', () => {
       `3:39: tasks[0].timeoutMs: expected a number of milliseconds (got "5\u200b"; ${pasted('U+200B, a character that does not show', 5)})`,
       `3:55: tasks[0].estimateMs: expected a number of milliseconds (got "\ufeff5"; ${pasted('U+FEFF, a character that does not show', 5)})`,
     ]);
+    // not where text was expected: a rule's name is no number to write
+    expect(problemsOf('rule.yaml', 'id: d\ntasks:\n  - { id: a, sleep: 1, when: "1\u00a0000" }\n')).toEqual([
+      expect.not.stringContaining('write 1000'),
+    ]);
     // a number in a YAML block (`sleep: >` with the number on the line below) is text too
     expect(problemsOf('block.yaml', 'id: d\ntasks:\n  - id: a\n    sleep: >\n      5\n')).toEqual([
       '4:12: tasks[0].sleep: expected a number of milliseconds (got "5\\n"; write the number after the colon)',

@@ -37,10 +37,14 @@ describe('checkMetricsPush', () => {
 
   it.each([
     [
-      'http://u:secret@gw:9091/?job=x',
-      'http://u:***@gw:9091/?job=x holds a query or a fragment (?…, #…), which the push drops: give the URL without',
+      'http://u:secret@gw:9091/?token=s3cret',
+      'http://u:***@gw:9091/ holds a query or a fragment (?…, #…), which the push drops: give the URL without',
     ],
-    ['http://gw:9091/#top', 'http://gw:9091/#top holds a query or a fragment (?…, #…), which the push drops: give the URL without'],
+    ['http://gw:9091/#top', 'http://gw:9091/ holds a query or a fragment (?…, #…), which the push drops: give the URL without'],
+    [
+      'http://gw:9091/metrics/job',
+      "http://gw:9091/metrics/job holds the push path (/metrics/job/…), which rxdag adds: give the Pushgateway's own URL, such as http://localhost:9091",
+    ],
     [
       'http://gw/pg/metrics/job/rxdag/',
       "http://gw/pg/metrics/job/rxdag/ holds the push path (/metrics/job/…), which rxdag adds: give the Pushgateway's own URL, such as http://localhost:9091",

@@ -70,6 +70,14 @@ describe('the store of journaled runs', () => {
     expect(storeLocation('a/~', {}, '/work')).toMatchObject({ dir: '/work/a/~' });
   });
 
+  it('should take a path holding a URL as a folder where it is given as one: after ./ or from /', () => {
+    expect(storeLocation('./mysql://x', {}, '/work')).toMatchObject({ kind: 'folder', dir: '/work/mysql:/x' });
+    expect(storeLocation('/srv/data/postgres://x', {}, '/work')).toMatchObject({ kind: 'folder', dir: '/srv/data/postgres:/x' });
+    expect(() => storeLocation('data/postgres://u:secret@h/db', {}, '/work')).toThrow(
+      /^--store data\/postgres:\*\*\*@h\/db is not a store/,
+    );
+  });
+
   it('should write a store with control characters in a command to paste as a shell reads it back', () => {
     const store = storeLocation('nl\nstore', {}, '/work');
     expect(store).toMatchObject({ label: 'nl\\nstore/', written: 'nl\nstore' });

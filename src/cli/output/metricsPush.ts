@@ -51,7 +51,8 @@ export function checkMetricsPush(value: string | undefined, problems: Problem[])
   ) {
     const wrong = pushPathProblem(url);
     if (wrong === undefined) return value;
-    problems.push({ message: `--metrics-push ${withoutPassword(value)} ${wrong}` });
+    // (a query may hold a token: not quoted back)
+    problems.push({ message: `--metrics-push ${withoutPassword(value.replace(/[?#].*$/s, ''))} ${wrong}` });
     return undefined;
   }
   problems.push({
@@ -63,7 +64,7 @@ export function checkMetricsPush(value: string | undefined, problems: Problem[])
 /** What of a Pushgateway's URL would not be where the push goes: a query, a fragment, the push path itself. */
 function pushPathProblem(url: URL): string | undefined {
   if (url.search !== '' || url.hash !== '') return 'holds a query or a fragment (?…, #…), which the push drops: give the URL without';
-  if (/\/metrics\/job\//.test(url.pathname))
+  if (/\/metrics\/job(?:\/|$)/.test(url.pathname))
     return "holds the push path (/metrics/job/…), which rxdag adds: give the Pushgateway's own URL, such as http://localhost:9091";
   return undefined;
 }

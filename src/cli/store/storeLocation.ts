@@ -107,8 +107,8 @@ const MISTYPED_URL = [
   // a password alone after a database's scheme and its colon (`redis:PW@host`, `mysql:/PW@host`)
   new RegExp(String.raw`^${DATABASES}:\/?[^/@][^@]*@`, 'i'),
   // a database's URL after other text (`1. postgres://…`, `DATABASE_URL: postgres://…`, `pg_dump "postgres://…"`),
-  // unless the path starts `./`, as a folder so named is given
-  new RegExp(String.raw`^(?!\.\/).*?\b${DATABASES}\s*:\s*\/\/`, 'is'),
+  // unless the path starts `./` (as a folder so named is given) or `/`
+  new RegExp(String.raw`^(?!\.?\/).*?\b${DATABASES}\s*:\s*\/\/`, 'is'),
 ];
 
 /** What likely made `given` a mistyped URL, when it shows: quotes kept, or a whole `NAME=value` line. */
