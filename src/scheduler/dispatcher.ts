@@ -40,12 +40,13 @@ export class Dispatcher {
   /** The weighted task waiting for room that others must leave room for (see `delays`). */
   private hold: Hold | undefined;
   /**
-   * The run that last started a task heavier than a unit, until another run starts one: while
-   * other runs have ready tasks it may not take the hold, so its next heavy task cannot keep the
-   * lighter tasks of other runs waiting behind it one after another (runs take turns for what a
-   * hold keeps too).
+   * The attempt of a task heavier than a unit a run started last, while it runs and until another
+   * run starts a task: meanwhile its run may not take the hold while other runs have ready tasks,
+   * so its next heavy task cannot keep the lighter tasks of other runs waiting behind it one after
+   * another (runs take turns for what a hold keeps too). Once it ends, its run may (a heavy task
+   * is not starved by lighter ones of its own run while another run waits for something else).
    */
-  private passOver: RunController | undefined;
+  private passOver: Attempt | undefined;
   /** The first weighted task of the run being looked at that does not fit: the hold's taker, if no task before it can start. */
   private contender: { readonly hold: Hold; readonly task: number } | undefined;
   // the run being looked at, for `fits`
@@ -67,6 +68,7 @@ export class Dispatcher {
   fill(): void {
     this.wakeAt = Number.POSITIVE_INFINITY;
     if (this.hold !== undefined) this.checkHold(this.hold);
+    if (this.passOver?.live === false) this.passOver = undefined; // (its run may have ended: not kept)
     while (this.running < this.maxConcurrency && this.startNext()) {
       // each turn starts one task of the next run that has one it can start
     }
@@ -153,7 +155,8 @@ export class Dispatcher {
    */
   private waits(cls: DispatchClass, task: number, units: number, own: LimitUnits | undefined): false {
     if (this.hold !== undefined || !(units > 1 || takesManyUnits(own))) return false;
-    if (this.current === this.passOver && this.othersWait()) return false;
+    const passOver = this.passOver;
+    if (passOver !== undefined && passOver.run === this.current && passOver.live && this.othersWait()) return false;
     const contender = this.contender;
     if (contender === undefined || this.current!.readyQueue.before(task, contender.task)) {
       this.contender = { hold: { run: this.current!, cls, task, units, own }, task };
@@ -229,8 +232,6 @@ export class Dispatcher {
     const units = this.weights?.[task] ?? 1;
     const own = this.limitUnits?.[task];
     if (this.hold?.cls === cls) this.hold = undefined; // the held task, or one before it in its class
-    if (units > 1 || takesManyUnits(own)) this.passOver = run;
-    else if (this.passOver !== run) this.passOver = undefined;
     const attemptNumber = run.writer.draft.attemptOf(task);
     const agent = run.dag.index.agentNames[run.dag.index.agentCodes[task]!]!;
     // read now: the events written since the flush's reading had listeners that may have taken long
@@ -240,6 +241,8 @@ export class Dispatcher {
     const attempt = new Attempt(run, task, attemptNumber, started.at, cls.kind.acquire(units), cls.kind, units, cls.limits, own);
     run.running.add(attempt);
     this.running += units;
+    if (units > 1 || takesManyUnits(own)) this.passOver = attempt;
+    else if (this.passOver?.run !== run) this.passOver = undefined;
     // launched even when a listener of this very `task.started` cancelled the run: the event
     // says the agent was called; its signal has fired by then, and the pending cancel ends it
     this.launch(attempt);
