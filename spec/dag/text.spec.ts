@@ -1,4 +1,13 @@
-import { closestName, controlCharacterIn, describeValue, escapeControls, headOf, quoted, quotedVisibly } from '../../src/dag/text';
+import {
+  characterStartFrom,
+  closestName,
+  controlCharacterIn,
+  describeValue,
+  escapeControls,
+  headOf,
+  quoted,
+  quotedVisibly,
+} from '../../src/dag/text';
 
 describe('message text', () => {
   it('should cut a head of text only between characters as a reader sees them', () => {
@@ -67,6 +76,22 @@ describe('message text', () => {
     expect(quoted(`\ud83d${'x'.repeat(100)}`)).toBe(`"\\ud83d${'x'.repeat(79)}…" (101 characters)`);
     // a flag is two code points: cut before one, not inside it
     expect(quoted(`a${'🇫🇷'.repeat(60)}`)).toBe(`"a${'🇫🇷'.repeat(39)}…" (121 characters)`);
+  });
+
+  it('should start a tail at a character as a reader sees it, wherever in a long run of flags it is cut', () => {
+    // flags pair from the run's first indicator, however far back it is (4 units a flag)
+    for (const before of ['', 'a']) {
+      const text = `${before}${'🇫🇷'.repeat(50)}`;
+      for (let index = before.length; index <= text.length; index++) {
+        const expected = before.length + Math.ceil((index - before.length) / 4) * 4;
+        expect({ index, start: characterStartFrom(text, index) }).toEqual({ index, start: expected });
+      }
+    }
+    // an odd run: its last indicator stands alone
+    expect([1, 2, 3, 4, 5].map((index) => characterStartFrom('🇫🇫🇫x', index))).toEqual([4, 4, 4, 4, 6]);
+    // a letter and its accent, a lone half of a pair
+    expect(characterStartFrom('ae\u0301z', 2)).toBe(3);
+    expect(characterStartFrom('a\udc00b', 1)).toBe(1);
   });
 
   it('should cut an id shown visibly before its escapes, and count its own characters', () => {

@@ -307,11 +307,15 @@ const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
  */
 export function characterStartFrom(text: string, index: number): number {
   if (index <= 0 || index >= text.length) return index;
-  // a run of flags pairs from its first one: inside a pair after an odd count of indicators
-  if (isRegionalIndicator(text, index)) {
+  // a run of flags pairs from its first one: the pair `index` falls in is found by counting the
+  // indicators before it (from the one whose second unit it may be)
+  const point = isRegionalIndicator(text, index - 1) ? index - 1 : index;
+  if (isRegionalIndicator(text, point)) {
     let before = 0;
-    for (let i = index - 2; i >= 0 && isRegionalIndicator(text, i); i -= 2) before++;
-    return before % 2 === 1 ? index + 2 : index;
+    for (let i = point - 2; i >= 0 && isRegionalIndicator(text, i); i -= 2) before++;
+    const pair = before % 2 === 1 ? point - 2 : point;
+    if (pair === index) return index;
+    return pair + (isRegionalIndicator(text, pair + 2) ? 4 : 2);
   }
   let at = Math.max(0, index - LONGEST_CHARACTER);
   for (const character of charactersOf(text.slice(at, index + LONGEST_CHARACTER))) {
