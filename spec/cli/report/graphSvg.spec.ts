@@ -38,6 +38,21 @@ function randomDag(seed: number, size: number): { ids: string[]; edges: Edge[] }
 }
 
 describe('the report graph', () => {
+  it('should not draw a graph whose edges cross more columns than a page holds (a chain whose steps all depend on its first task), and say so', () => {
+    // 2 n edges, but the first task's edge to step k crosses k columns: n² / 2 slots in all
+    const chain = (n: number) => {
+      const ids = ['setup', ...Array.from({ length: n }, (_, i) => `s${i}`)];
+      const edges: Edge[] = ids.slice(1).flatMap((id, i) => [['setup', id] as Edge, ...(i === 0 ? [] : [[`s${i - 1}`, id] as Edge])]);
+      return graphSvg(modelOf(ids), { edges, inferred: false }, []);
+    };
+    const drawn = chain(100);
+    expect(drawn).toMatch(/^<svg data-chart="graph"/);
+    const refused = chain(4000);
+    expect(refused).toBe(
+      '<p class="note" id="graph-not-drawn">The graph is not drawn: its 7,999 dependencies cross more columns in all than a page holds (a task many later ones depend on). <code>rxdag graph FILE</code> draws the DAG (Mermaid, or DOT with <code>--format dot</code>).</p>',
+    );
+  });
+
   it('should route an edge that skips a layer around the node in between, not through it', () => {
     // a → b → c and a → c: drawn straight, a → c would run through b (all three on one row)
     const graph = draw(

@@ -57,8 +57,12 @@ interface Slot {
  * of a layer are ordered by the mean position of their neighbours (down, up and down again: fewer
  * crossings), and layers are centred on each other. Pure, O((nodes + edge length) · log).
  * Edges naming unknown ids are ignored; no ids give an empty drawing of one column's size.
+ * `undefined` when the edges would take more than `maxSlots` slots in all (an edge of a chain's
+ * first task to each of its steps spans the whole chain: quadratic in the tasks).
  */
-export function layeredLayout(ids: readonly string[], edges: readonly Edge[]): Layout {
+export function layeredLayout(ids: readonly string[], edges: readonly Edge[]): Layout;
+export function layeredLayout(ids: readonly string[], edges: readonly Edge[], maxSlots: number): Layout | undefined;
+export function layeredLayout(ids: readonly string[], edges: readonly Edge[], maxSlots = Number.POSITIVE_INFINITY): Layout | undefined {
   const known = new Set(ids);
   const drawn = edges.filter(([from, to]) => known.has(from) && known.has(to) && from !== to);
   const depsOf = new Map<string, string[]>(ids.map((id) => [id, []]));
@@ -81,6 +85,10 @@ export function layeredLayout(ids: readonly string[], edges: readonly Edge[]): L
       if (left === 0) queue.push(next);
     }
   }
+
+  let slots = 0;
+  for (const [from, to] of drawn) slots += Math.max(2, layerOf.get(to)! - layerOf.get(from)! + 1);
+  if (slots > maxSlots) return undefined;
 
   const layers: Slot[][] = [];
   const slotOf = new Map<string, Slot>();
