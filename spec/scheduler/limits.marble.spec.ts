@@ -422,45 +422,66 @@ describe('named limits', () => {
       expect(started.slice(0, 4)).toEqual(expect.arrayContaining(['0 h0', '9 h2']));
       expect(started.slice(1, 3)).toEqual(expect.arrayContaining([expect.stringMatching(/^[36] l$/), expect.stringMatching(/^[36] h1$/)]));
     });
+
+    it('should give the lighter task its turn once a heavy task’s rate window has passed, though that task ended before, not after every one', () => {
+      const events: DagEvent[] = [];
+      inVirtualTime(({ cold }, scheduler) => {
+        // each heavy task takes the whole window of 6 frames, and ends after 3
+        const shared = sharedScheduler(scheduler, {
+          agents: { work: () => cold('---(x|)') },
+          limits: { rl: { rate: { limit: 2, intervalMs: 6 } } },
+        });
+        const heavyTasks = Array.from({ length: 10 }, (_, i) => ({ id: `h${i}`, agent: 'work', weight: 2, limits: ['rl'] }));
+        shared.submit(defineDag({ id: 'heavy', tasks: heavyTasks }), { runId: 'heavy' }).subscribe((e) => events.push(e));
+        const light = defineDag({ id: 'light', tasks: [{ id: 'l', agent: 'work', limits: ['rl'] }] });
+        scheduler.schedule(() => shared.submit(light).subscribe((e) => events.push(e)), 1);
+      });
+      const started = events.filter((e) => e.type === 'task.started').map((e) => `${e.at} ${e.taskId}`);
+      // (h1 held the window before the light run came; after it, the light task's turn)
+      expect(started.slice(0, 4)).toEqual(['0 h0', '6 h1', '12 l', '18 h2']);
+    });
   });
 
   describe('a heavy task of a run whose last heavy task has ended, beside a run waiting for something else', () => {
-    it('should take the hold again, not wait until every lighter task of its own run has run', () => {
-      const events: DagEvent[] = [];
-      inVirtualTime(({ cold }, scheduler) => {
-        // (l1 ends a frame before the others: one unit of pair is busy at every moment, staggered)
-        const frames = (id: string) => ({ b1: 100, g: 1, h0: 1, l1: 1 })[id] ?? 2;
-        const work = ({ id }: { id: string }) => cold(`${'-'.repeat(frames(id))}(x|)`);
-        const shared = sharedScheduler(scheduler, {
-          maxConcurrency: 100,
-          limits: { big: { concurrency: 99 } },
-          agents: { work, pair: defineAgent({ capacity: 2, run: work }), slow: defineAgent({ capacity: 1, run: work }) },
+    it.each([1, 1000])(
+      'should take the hold again, not wait until every lighter task of its own run has run (its last heavy task taking %d frames elsewhere)',
+      (h0Frames) => {
+        const events: DagEvent[] = [];
+        inVirtualTime(({ cold }, scheduler) => {
+          // (l1 ends a frame before the others: one unit of pair is busy at every moment, staggered)
+          const frames = (id: string) => ({ b1: 100, g: 1, h0: h0Frames, l1: 1 })[id] ?? 2;
+          const work = ({ id }: { id: string }) => cold(`${'-'.repeat(frames(id))}(x|)`);
+          const shared = sharedScheduler(scheduler, {
+            maxConcurrency: 100,
+            limits: { big: { concurrency: 99 } },
+            agents: { work, pair: defineAgent({ capacity: 2, run: work }), slow: defineAgent({ capacity: 1, run: work }) },
+          });
+          // run B waits for its own agent kind the whole time: it has ready tasks, none of A's
+          const waiting = defineDag({
+            id: 'B',
+            tasks: [
+              { id: 'b1', agent: 'slow', priority: 1 },
+              { id: 'b2', agent: 'slow' },
+            ],
+          });
+          shared.submit(waiting, { runId: 'B' }).subscribe((e) => events.push(e));
+          const lights = Array.from({ length: 40 }, (_, i) => ({ id: `l${i + 1}`, agent: 'pair' }));
+          const heavy = defineDag({
+            id: 'A',
+            tasks: [
+              { id: 'h0', agent: 'work', weight: 2, priority: 20 },
+              { id: 'g', agent: 'work', priority: 20 },
+              { id: 'h1', agent: 'pair', weight: 2, limits: ['big'], priority: 10, deps: ['g'] },
+              ...lights,
+            ],
+          });
+          scheduler.schedule(() => shared.submit(heavy, { runId: 'A' }).subscribe((e) => events.push(e)), 1);
         });
-        // run B waits for its own agent kind the whole time: it has ready tasks, none of A's
-        const waiting = defineDag({
-          id: 'B',
-          tasks: [
-            { id: 'b1', agent: 'slow', priority: 1 },
-            { id: 'b2', agent: 'slow' },
-          ],
-        });
-        shared.submit(waiting, { runId: 'B' }).subscribe((e) => events.push(e));
-        const lights = Array.from({ length: 40 }, (_, i) => ({ id: `l${i + 1}`, agent: 'pair' }));
-        const heavy = defineDag({
-          id: 'A',
-          tasks: [
-            { id: 'h0', agent: 'work', weight: 2, priority: 20 },
-            { id: 'g', agent: 'work', priority: 20 },
-            { id: 'h1', agent: 'pair', weight: 2, limits: ['big'], priority: 10, deps: ['g'] },
-            ...lights,
-          ],
-        });
-        scheduler.schedule(() => shared.submit(heavy, { runId: 'A' }).subscribe((e) => events.push(e)), 1);
-      });
-      const h1 = events.find((e) => e.type === 'task.started' && e.taskId === 'h1')!;
-      // h0 ended at 2: h1 holds the agent kind its lighter siblings keep busy, and starts once they leave it
-      expect(h1.at).toBeLessThanOrEqual(4);
-    });
+        const h1 = events.find((e) => e.type === 'task.started' && e.taskId === 'h1')!;
+        // h0 needs none of h1's room (or ended at 2): h1 holds the agent kind its lighter siblings keep busy, and starts once they leave it
+        expect(h1.at).toBeLessThanOrEqual(4);
+      },
+    );
   });
 
   it('should refuse unknown limits and tasks heavier than what they need, every problem at once', () => {

@@ -3,7 +3,7 @@ import { type LimitUnits, takesManyUnits, unitsIn } from '../dag/taskLimits';
 import type { DagIndex } from '../dag/types';
 import { Attempt } from './attempt';
 import type { FlushClock } from './flushClock';
-import type { DispatchClass } from './dispatchClasses';
+import { type DispatchClass, sharesRoom } from './dispatchClasses';
 import { effectivePriorities } from './dispatchOrder';
 import type { Limit } from './limits';
 import type { RunController } from './runController';
@@ -40,13 +40,15 @@ export class Dispatcher {
   /** The weighted task waiting for room that others must leave room for (see `delays`). */
   private hold: Hold | undefined;
   /**
-   * The attempt of a task heavier than a unit a run started last, while it runs and until another
-   * run starts a task: meanwhile its run may not take the hold while other runs have ready tasks,
-   * so its next heavy task cannot keep the lighter tasks of other runs waiting behind it one after
-   * another (runs take turns for what a hold keeps too). Once it ends, its run may (a heavy task
-   * is not starved by lighter ones of its own run while another run waits for something else).
+   * The attempt of a task heavier than a unit a run started last (and its class), while it runs
+   * and until another run starts a task: meanwhile its run may not take the hold for a task that
+   * shares room with it (its agent kind, a limit) while other runs have ready tasks, so its next
+   * heavy task cannot keep the lighter tasks of other runs waiting behind it one after another
+   * (runs take turns for what a hold keeps too). Once it ends its run may, and for a task of other
+   * room at once (a heavy task is not starved by lighter ones of its own run meanwhile); one that
+   * took from a rate window lasts until that window has passed too.
    */
-  private passOver: Attempt | undefined;
+  private passOver: { readonly attempt: Attempt; readonly cls: DispatchClass; readonly until: number } | undefined;
   /** The first weighted task of the run being looked at that does not fit: the hold's taker, if no task before it can start. */
   private contender: { readonly hold: Hold; readonly task: number } | undefined;
   // the run being looked at, for `fits`
@@ -68,7 +70,7 @@ export class Dispatcher {
   fill(): void {
     this.wakeAt = Number.POSITIVE_INFINITY;
     if (this.hold !== undefined) this.checkHold(this.hold);
-    if (this.passOver?.live === false) this.passOver = undefined; // (its run may have ended: not kept)
+    if (this.passOver !== undefined && !this.passing(this.passOver)) this.passOver = undefined; // (its run may have ended: not kept)
     while (this.running < this.maxConcurrency && this.startNext()) {
       // each turn starts one task of the next run that has one it can start
     }
@@ -156,12 +158,18 @@ export class Dispatcher {
   private waits(cls: DispatchClass, task: number, units: number, own: LimitUnits | undefined): false {
     if (this.hold !== undefined || !(units > 1 || takesManyUnits(own))) return false;
     const passOver = this.passOver;
-    if (passOver !== undefined && passOver.run === this.current && passOver.live && this.othersWait()) return false;
+    const passedOver = passOver !== undefined && passOver.attempt.run === this.current && this.passing(passOver);
+    if (passedOver && sharesRoom(passOver.cls, cls) && this.othersWait()) return false;
     const contender = this.contender;
     if (contender === undefined || this.current!.readyQueue.before(task, contender.task)) {
       this.contender = { hold: { run: this.current!, cls, task, units, own }, task };
     }
     return false;
+  }
+
+  /** Whether a pass over the hold lasts: its attempt runs, or the rate windows it took from have yet to pass, while its run goes on. */
+  private passing({ attempt, until }: NonNullable<Dispatcher['passOver']>): boolean {
+    return attempt.run.phase === 'running' && (attempt.live || this.clock.now() < until);
   }
 
   /** Whether a run other than the one looked at has ready tasks. */
@@ -241,8 +249,8 @@ export class Dispatcher {
     const attempt = new Attempt(run, task, attemptNumber, started.at, cls.kind.acquire(units), cls.kind, units, cls.limits, own);
     run.running.add(attempt);
     this.running += units;
-    if (units > 1 || takesManyUnits(own)) this.passOver = attempt;
-    else if (this.passOver?.run !== run) this.passOver = undefined;
+    if (units > 1 || takesManyUnits(own)) this.passOver = { attempt, cls, until: started.at + longestWindow(cls) };
+    else if (this.passOver?.attempt.run !== run) this.passOver = undefined;
     // launched even when a listener of this very `task.started` cancelled the run: the event
     // says the agent was called; its signal has fired by then, and the pending cancel ends it
     this.launch(attempt);
@@ -278,6 +286,13 @@ interface Hold {
 function outranks(run: RunController, task: number, other: number): boolean {
   const priority = effectivePriorities(run.dag.index);
   return priority[task]! > priority[other]!;
+}
+
+/** The longest rate window of `cls`'s limits, in ms (0 without one): how long a start takes room in them. */
+function longestWindow(cls: DispatchClass): number {
+  let longest = 0;
+  for (const limit of cls.limits) if (limit.rate !== undefined) longest = Math.max(longest, limit.rate.intervalMs);
+  return longest;
 }
 
 function hasRoom(cls: DispatchClass): boolean {
