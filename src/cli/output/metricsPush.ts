@@ -51,20 +51,24 @@ export function checkMetricsPush(value: string | undefined, problems: Problem[])
   ) {
     const wrong = pushPathProblem(url);
     if (wrong === undefined) return value;
-    // (a query may hold a token: not quoted back)
-    problems.push({ message: `--metrics-push ${withoutPassword(value.replace(/[?#].*$/s, ''))} ${wrong}` });
+    problems.push({ message: `--metrics-push ${shownUrl(value)} ${wrong}` });
     return undefined;
   }
   problems.push({
-    message: `--metrics-push must be the http:// or https:// URL of a Prometheus Pushgateway, such as http://localhost:9091 (got ${JSON.stringify(withoutPassword(value))})`,
+    message: `--metrics-push must be the http:// or https:// URL of a Prometheus Pushgateway, such as http://localhost:9091 (got ${JSON.stringify(shownUrl(value))})`,
   });
   return undefined;
+}
+
+/** `url` for a message: its password hidden, then its query and fragment left out (a token may be there). */
+function shownUrl(url: string): string {
+  return withoutPassword(url).replace(/[?#].*$/s, '');
 }
 
 /** What of a Pushgateway's URL would not be where the push goes: a query, a fragment, the push path itself. */
 function pushPathProblem(url: URL): string | undefined {
   if (url.search !== '' || url.hash !== '') return 'holds a query or a fragment (?…, #…), which the push drops: give the URL without';
-  if (/\/metrics\/job(?:\/|$)/.test(url.pathname))
+  if (/\/metrics\/job(?:\/|%2f|$)/i.test(url.pathname))
     return "holds the push path (/metrics/job/…), which rxdag adds: give the Pushgateway's own URL, such as http://localhost:9091";
   return undefined;
 }
