@@ -181,8 +181,9 @@ export function millisecondsHint(issue: z.core.$ZodIssue, value: unknown): strin
  * shows as nothing (a zero-width space, a BOM): YAML reads it as text, quoted or not.
  */
 export function oddSpaceHint(issue: z.core.$ZodIssue, value: unknown): string {
-  // where a number was expected (a limit's count is checked by hand): not a rule's name, nor an id
-  const number = (issue.code === 'invalid_type' && issue.expected === 'number') || issue.code === 'custom';
+  // where a number was expected (a limit's count, `limits: { api: 2 }`, is checked by hand): not a rule's name, nor a limit's
+  const count = issue.code === 'custom' && issue.path.at(-2) === 'limits' && typeof issue.path.at(-1) === 'string';
+  const number = (issue.code === 'invalid_type' && issue.expected === 'number') || count;
   if (!number || typeof value !== 'string') return '';
   const space = oddSpaceIn(value);
   const odd = space ?? invisibleIn(value);

@@ -198,7 +198,13 @@ describe('loadDagFile (names from other workflow tools)', () => {
       `3:39: tasks[0].timeoutMs: expected a number of milliseconds (got "5\u200b"; ${pasted('U+200B, a character that does not show', 5)})`,
       `3:55: tasks[0].estimateMs: expected a number of milliseconds (got "\ufeff5"; ${pasted('U+FEFF, a character that does not show', 5)})`,
     ]);
-    // not where text was expected: a rule's name is no number to write
+    // not where text was expected: a rule's name, a limit's name, are no number to write
+    expect(
+      problemsOf(
+        'names.yaml',
+        'id: d\nlimits: { gpu: { concurrency: 2 } }\ntasks:\n  - { id: a, sleep: 1, limits: ["5\u00a0", "5\u00a0"] }\n',
+      ).filter((line) => line.includes('write 5')),
+    ).toEqual([]);
     expect(problemsOf('rule.yaml', 'id: d\ntasks:\n  - { id: a, sleep: 1, when: "1\u00a0000" }\n')).toEqual([
       expect.not.stringContaining('write 1000'),
     ]);
