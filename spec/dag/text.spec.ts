@@ -89,6 +89,9 @@ describe('message text', () => {
     }
     // an odd run: its last indicator stands alone
     expect([1, 2, 3, 4, 5].map((index) => characterStartFrom('🇫🇫🇫x', index))).toEqual([4, 4, 4, 4, 6]);
+    // what joins a flag or a lone indicator (a variation selector, an accent) goes with it
+    expect(characterStartFrom('\u{1f1eb}\ufe0f\u{1f1eb}\u{1f1f7}', 1)).toBe(3);
+    expect([2, 3, 4].map((index) => characterStartFrom('#🇫🇷\ufe0fz', index))).toEqual([6, 6, 6]);
     // a letter and its accent, a lone half of a pair
     expect(characterStartFrom('ae\u0301z', 2)).toBe(3);
     expect(characterStartFrom('a\udc00b', 1)).toBe(1);

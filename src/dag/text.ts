@@ -315,7 +315,8 @@ export function characterStartFrom(text: string, index: number): number {
     for (let i = point - 2; i >= 0 && isRegionalIndicator(text, i); i -= 2) before++;
     const pair = before % 2 === 1 ? point - 2 : point;
     if (pair === index) return index;
-    return pair + (isRegionalIndicator(text, pair + 2) ? 4 : 2);
+    // from the pair's start the flag is read whole, with what joins it (a variation selector, an accent)
+    for (const character of charactersOf(text.slice(pair, pair + LONGEST_CHARACTER))) return pair + character.length;
   }
   let at = Math.max(0, index - LONGEST_CHARACTER);
   for (const character of charactersOf(text.slice(at, index + LONGEST_CHARACTER))) {
