@@ -49,7 +49,13 @@ describe('the report graph', () => {
     expect(drawn).toMatch(/^<svg data-chart="graph"/);
     const refused = chain(4000);
     expect(refused).toBe(
-      '<p class="note" id="graph-not-drawn">The graph is not drawn: its 7,999 dependencies cross more columns in all than a page holds (a task many later ones depend on). <code>rxdag graph FILE</code> draws the DAG (Mermaid, or DOT with <code>--format dot</code>).</p>',
+      '<p class="note" id="graph-not-drawn">The graph is not drawn: its 7,999 dependencies, crossing 7,998,000 columns in all, would take more than a page holds. <code>rxdag graph FILE</code> draws the DAG (Mermaid, or DOT with <code>--format dot</code>).</p>',
+    );
+    // many edges of one column each, with long ids (their tooltips): counted too, and said without columns
+    const wide = Array.from({ length: 300 }, (_, i) => `${'x'.repeat(120)}${i}`);
+    const bipartite: Edge[] = wide.slice(0, 150).flatMap((from) => wide.slice(150).map((to) => [from, to] as Edge));
+    expect(graphSvg(modelOf(wide), { edges: [...bipartite, ['gone', wide[0]!]], inferred: false }, [])).toMatch(
+      /^<p class="note" id="graph-not-drawn">The graph is not drawn: its 22,500 dependencies would take more than a page holds\./,
     );
   });
 

@@ -9,11 +9,8 @@ import { attemptsStarted, type RunModel } from './runModel';
 
 /** A node's label: 11 px semi-bold (the stylesheet's `.node text`), counted a little wider than regular text. */
 const NODE_FONT_PX = 11.5;
-/**
- * The most slots the edges of a drawn graph take (a slot a column an edge crosses, and its ends):
- * each is some 30 bytes of the page, and a layout of millions ran out of memory.
- */
-const MAX_EDGE_SLOTS = 150_000;
+/** The most bytes the edges of a drawn graph may take (see `edgeCost`): a layout of millions of route points ran out of memory. */
+const MAX_EDGES_COST = 5_000_000;
 /** Room left on each side of a node's label, both together, in px. */
 const NODE_PADDING_PX = 12;
 
@@ -27,11 +24,13 @@ export function graphSvg(model: RunModel, { edges, inferred }: ReportEdges, crit
   const layout = layeredLayout(
     model.tasks.map((task) => task.id),
     edges,
-    MAX_EDGE_SLOTS,
+    MAX_EDGES_COST,
   );
-  if (layout === undefined) {
-    const dependencies = `${edges.length.toLocaleString('en-US')} dependenc${edges.length === 1 ? 'y' : 'ies'}`;
-    return `<p class="note" id="graph-not-drawn">The graph is not drawn: its ${dependencies} cross more columns in all than a page holds (a task many later ones depend on). <code>rxdag graph FILE</code> draws the DAG (Mermaid, or DOT with <code>--format dot</code>).</p>`;
+  if ('oversize' in layout) {
+    const { edges: count, crossed } = layout;
+    const dependencies = `${count.toLocaleString('en-US')} dependenc${count === 1 ? 'y' : 'ies'}`;
+    const crossing = crossed === 0 ? '' : `, crossing ${crossed.toLocaleString('en-US')} columns in all,`;
+    return `<p class="note" id="graph-not-drawn">The graph is not drawn: its ${dependencies}${crossing} would take more than a page holds. <code>rxdag graph FILE</code> draws the DAG (Mermaid, or DOT with <code>--format dot</code>).</p>`;
   }
   const onPath = new Set(criticalPath);
   const criticalEdges = new Set(criticalPath.slice(1).map((to, i) => `${criticalPath[i]}\u0000${to}`));

@@ -35,6 +35,21 @@ export interface Layout {
   readonly height: number;
 }
 
+/** What a layout too costly to draw would have drawn: its edges, and the columns they cross in all. */
+export interface Oversize {
+  readonly oversize: true;
+  readonly edges: number;
+  readonly crossed: number;
+}
+
+/**
+ * About how many bytes of a page an edge from `from` to `to` spanning `span` layers takes drawn:
+ * some 30 a point of its route (two a column it crosses, and its ends) and its ends' ids (its tooltip).
+ */
+export function edgeCost(from: string, to: string, span: number): number {
+  return 60 * span + from.length + to.length;
+}
+
 /** Sizes of the drawing, in px. `lane` is the height kept in a column for an edge passing through it. */
 export const NODE = { width: 150, height: 26, gapX: 56, gapY: 12, margin: 16, lane: 6 } as const;
 
@@ -57,12 +72,13 @@ interface Slot {
  * of a layer are ordered by the mean position of their neighbours (down, up and down again: fewer
  * crossings), and layers are centred on each other. Pure, O((nodes + edge length) · log).
  * Edges naming unknown ids are ignored; no ids give an empty drawing of one column's size.
- * `undefined` when the edges would take more than `maxSlots` slots in all (an edge of a chain's
- * first task to each of its steps spans the whole chain: quadratic in the tasks).
+ * {@link Oversize} instead when drawing the edges would cost more than `maxCost` (see
+ * {@link edgeCost}): an edge of a chain's first task to each of its steps spans the whole chain,
+ * quadratic in the tasks.
  */
 export function layeredLayout(ids: readonly string[], edges: readonly Edge[]): Layout;
-export function layeredLayout(ids: readonly string[], edges: readonly Edge[], maxSlots: number): Layout | undefined;
-export function layeredLayout(ids: readonly string[], edges: readonly Edge[], maxSlots = Number.POSITIVE_INFINITY): Layout | undefined {
+export function layeredLayout(ids: readonly string[], edges: readonly Edge[], maxCost: number): Layout | Oversize;
+export function layeredLayout(ids: readonly string[], edges: readonly Edge[], maxCost = Number.POSITIVE_INFINITY): Layout | Oversize {
   const known = new Set(ids);
   const drawn = edges.filter(([from, to]) => known.has(from) && known.has(to) && from !== to);
   const depsOf = new Map<string, string[]>(ids.map((id) => [id, []]));
@@ -86,9 +102,14 @@ export function layeredLayout(ids: readonly string[], edges: readonly Edge[], ma
     }
   }
 
-  let slots = 0;
-  for (const [from, to] of drawn) slots += Math.max(2, layerOf.get(to)! - layerOf.get(from)! + 1);
-  if (slots > maxSlots) return undefined;
+  let cost = 0;
+  let crossed = 0;
+  for (const [from, to] of drawn) {
+    const span = Math.max(1, layerOf.get(to)! - layerOf.get(from)!);
+    crossed += span - 1;
+    cost += edgeCost(from, to, span);
+  }
+  if (cost > maxCost) return { oversize: true, edges: drawn.length, crossed };
 
   const layers: Slot[][] = [];
   const slotOf = new Map<string, Slot>();
