@@ -38,7 +38,7 @@ describe('TailText', () => {
     );
     expect(tail.lastLines(2)).toEqual(['\u001b[31merror: no config\u001b[0m']);
     // a DCS query (tput's of a capability), a C1 control, a zero-width space or joiner alone
-    tail.push('\u001bP+q544e\u001b\\\n\u009b\n\u200b\n\u200d\u2060\n');
+    tail.push('\u001bP+q544e\u001b\\\n\u009b\n\u200b\n\u200d\u2060\n\u2063\u00ad\n\u200e\u202e\u{e0041}\n\u3164\n');
     expect(tail.lastLines(2)).toEqual(['\u001b[31merror: no config\u001b[0m']);
   });
 

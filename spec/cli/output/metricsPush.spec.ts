@@ -44,6 +44,10 @@ describe('checkMetricsPush', () => {
     // a password with a # or ? in it, its digits read as a port: hidden before the query is left out
     ['http://u:1234#5x@gw:9091', 'http://u:***@gw:9091 holds a query or a fragment (?…, #…), which the push drops: give the URL without'],
     [
+      'http://gw:9091/metrics//job/x',
+      "http://gw:9091/metrics//job/x holds the push path (/metrics/job/…), which rxdag adds: give the Pushgateway's own URL, such as http://localhost:9091",
+    ],
+    [
       'http://gw:9091/METRICS/job/x',
       "http://gw:9091/METRICS/job/x holds the push path (/metrics/job/…), which rxdag adds: give the Pushgateway's own URL, such as http://localhost:9091",
     ],

@@ -73,6 +73,11 @@ describe('the store of journaled runs', () => {
   it('should take a path holding a URL as a folder where it is given as one: after ./ or from /', () => {
     expect(storeLocation('./mysql://x', {}, '/work')).toMatchObject({ kind: 'folder', dir: '/work/mysql:/x' });
     expect(storeLocation('/srv/data/postgres://x', {}, '/work')).toMatchObject({ kind: 'folder', dir: '/srv/data/postgres:/x' });
+    // a connection string without its scheme is no folder either; a name of that shape without a host's look is
+    expect(() => storeLocation('user:secret@localhost:5432/db', {}, '/work')).toThrow(
+      /^--store user:\*\*\*@localhost:5432\/db is not a store: it reads as a mistyped URL \(its scheme is missing/,
+    );
+    expect(storeLocation('team:ops@2024', {}, '/work')).toMatchObject({ kind: 'folder', dir: '/work/team:ops@2024' });
     expect(() => storeLocation('data/postgres://u:secret@h/db', {}, '/work')).toThrow(
       /^--store data\/postgres:\*\*\*@h\/db is not a store/,
     );

@@ -84,10 +84,11 @@ function lastDrawing(line: string): string {
  */
 const DRAWS_NO_TEXT = /\u001b(?:\[[0-?]*[ -/]*[@-~]|[\]P^_X][^\u0007\u001b]*(?:\u0007|\u001b\\)|[()*+][0-9A-Za-z]|[78=>c])/g;
 /**
- * Control characters and characters of no width, which draw no text either: tmux's `tput sgr0`
- * ends with SI (`\x0f`), a bell is BEL, a zero-width space or joiner shows nothing.
+ * Control characters and characters that show nothing, which draw no text either: tmux's `tput
+ * sgr0` ends with SI (`\x0f`), a bell is BEL; a zero-width space or joiner, a soft hyphen, a
+ * direction mark or a tag is a format character (`\p{Cf}`); a Hangul filler shows as blank.
  */
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200d\u2060]/g;
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\p{Cf}\u115f\u1160\u3164\uffa0]/gu;
 
 /** Colour escapes (SGR: `ESC [ 1;31 m`), anchored where one may begin. */
 const COLOUR = /\u001b\[[0-9;:]*m/y;
