@@ -87,6 +87,13 @@ const STORE_FORMS = 'a folder path or a postgres:// (postgresql://) connection s
 /** Databases' schemes, which a URL mistyped as a folder name would give away a password of. */
 const DATABASES = String.raw`(?:postgres(?:ql)?|rediss?|mysql|mongodb(?:\+srv)?)`;
 
+/**
+ * A database's URL after other text (`1. postgres://…`, `DATABASE_URL: postgres://…`, `pg_dump
+ * "postgres://…"`, `jdbc:postgresql://…`), unless the path starts `./` (as a folder so named is
+ * given) or `/`.
+ */
+const URL_AFTER_TEXT = new RegExp(String.raw`^(?!\.?\/).+?\b${DATABASES}\s*:\s*\/\/`, 'is');
+
 /** `USER:PASSWORD@` before a host with a port, `localhost` or a dotted name, and at most a database after it. */
 const NO_SCHEME = /^[^/:@\s]+:[^@]*@(?:[\w.-]+:\d{1,5}|localhost|[\w-]+(?:\.[\w-]+)+)(?:\/[^/@]*)?$/i;
 
@@ -111,9 +118,7 @@ const MISTYPED_URL = [
   new RegExp(String.raw`^${DATABASES}:\/?[^/@][^@]*@`, 'i'),
   // a connection's USER:PASSWORD@HOST:PORT or …@HOST/DATABASE without its scheme (not `team:ops@2024`)
   NO_SCHEME,
-  // a database's URL after other text (`1. postgres://…`, `DATABASE_URL: postgres://…`, `pg_dump "postgres://…"`),
-  // unless the path starts `./` (as a folder so named is given) or `/`
-  new RegExp(String.raw`^(?!\.?\/).*?\b${DATABASES}\s*:\s*\/\/`, 'is'),
+  URL_AFTER_TEXT,
 ];
 
 /** What likely made `given` a mistyped URL, when it shows: quotes kept, or a whole `NAME=value` line. */
@@ -127,10 +132,9 @@ function mistypedHint(given: string): string {
   // an input method's full-width `ｐｏｓｔｇｒｅｓ：／／`, `＠`
   if (/[\uff01-\uff5e]/.test(given) || withAsciiMarks(given) !== given)
     return ' (it holds full-width characters (＠：／) where ASCII ones (@:/) go, as an input method types them)';
-  if (NO_SCHEME.test(given.normalize('NFKC'))) return ' (its scheme is missing: postgres://USER:PASSWORD@HOST…)';
-  // a list's number, a variable's name and a colon, a command, a scheme inside a scheme (`jdbc:`)
-  if (new RegExp(String.raw`^[^~]+?\b${DATABASES}\s*:\s*\/\/`, 'i').test(given.normalize('NFKC')))
-    return ' (it holds text before the URL: give the URL alone)';
+  const ascii = given.normalize('NFKC');
+  if (NO_SCHEME.test(ascii)) return ' (its scheme is missing: postgres://USER:PASSWORD@HOST…)';
+  if (URL_AFTER_TEXT.test(ascii)) return ' (it holds text before the URL: give the URL alone)';
   return '';
 }
 
