@@ -183,10 +183,12 @@ class AttemptExecution<T> {
       // the error names the task's own limit, also when this host enforces a later one
       const timeOut = () => this.settle(new Failure(new TaskTimeoutError(host.taskId, host.taskTimeoutMs ?? timeoutMs), timeoutMs));
       this.timer = this.scheduler.schedule(() => {
-        // a timer this late fired after a pause (a machine asleep, a stopped process), before the
-        // events that came meanwhile: the agent's end, if it came, is heard first
+        // a late timer fired before the events that came while it waited (Node runs expired timers
+        // before I/O): the agent's end, if it came, is heard first. Late by a busy loop (many
+        // processes started at once), one turn of I/O hears it; after a pause (a machine asleep,
+        // a stopped process), a remote result takes a few round trips
         const late = this.scheduler.now() - due;
-        if (late > LATE_TIMER_MS) this.timer = this.scheduler.schedule(timeOut, Math.min(late, LATE_GRACE_MS));
+        if (late > 0) this.timer = this.scheduler.schedule(timeOut, late > LATE_TIMER_MS ? Math.min(late, LATE_GRACE_MS) : 0);
         else timeOut();
       }, timeoutMs);
     }
