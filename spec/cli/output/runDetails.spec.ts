@@ -177,6 +177,50 @@ describe('what rxdag runs and rxdag show print', () => {
     expect(runDetails(header, retried, { ...summary, status: 'interrupted', endedAt: undefined }).tasks[0]).not.toHaveProperty('lastError');
   });
 
+  it('should give how every retried attempt failed: under the failure for good, beside a task that completed after some, and one cancelled in its wait', () => {
+    const killed = { name: 'ShellCommandError', message: '`./load.sh` was killed by SIGKILL; last stderr lines:\nloading 3 GB' };
+    const timedOut = { name: 'TaskTimeoutError', message: 'task "fetch" timed out after 300 ms' };
+    const retried = eventsOf(
+      { type: 'dag.created', at: 0, dagId: 'd', taskCount: 3 },
+      { type: 'task.ready', at: 0, taskId: 'fetch', attempt: 1 },
+      { type: 'task.started', at: 1, taskId: 'fetch', attempt: 1, agent: 'shell' },
+      { type: 'task.failed', at: 5, taskId: 'fetch', attempt: 1, error: timedOut, severity: 'error', willRetry: true },
+      { type: 'task.retrying', at: 10, taskId: 'fetch', attempt: 2 },
+      { type: 'task.started', at: 10, taskId: 'fetch', attempt: 2, agent: 'shell' },
+      { type: 'task.completed', at: 20, taskId: 'fetch', attempt: 2, durationMs: 10 },
+      { type: 'task.ready', at: 20, taskId: 'build', attempt: 1 },
+      { type: 'task.started', at: 21, taskId: 'build', attempt: 1, agent: 'shell' },
+      { type: 'task.failed', at: 25, taskId: 'build', attempt: 1, error: killed, severity: 'error', willRetry: true },
+      { type: 'task.retrying', at: 30, taskId: 'build', attempt: 2 },
+      { type: 'task.started', at: 30, taskId: 'build', attempt: 2, agent: 'shell' },
+      { type: 'task.failed', at: 35, taskId: 'build', attempt: 2, error, severity: 'error', willRetry: false },
+      { type: 'task.skipped', at: 35, taskId: 'ship', attempt: 1, because: 'build' },
+    );
+    const details = runDetails(header, retried, { ...summary, status: 'running', endedAt: undefined });
+    expect(details.tasks.map((task) => task.failedAttempts)).toEqual([
+      [{ attempt: 1, error: timedOut }],
+      [{ attempt: 1, error: killed }],
+      undefined,
+    ]);
+    const text = formatRunDetails(details, '.rxdag/');
+    expect(text).toContain(
+      '\n  build (attempt 2): ShellCommandError: `make` exited with code 2; last stderr lines:\n      make: *** [all] Error 1\n      nope\n' +
+        '      attempt #1 failed: ShellCommandError: `./load.sh` was killed by SIGKILL; last stderr lines: … loading 3 GB\n',
+    );
+    expect(text.split('\n').find((line) => line.startsWith('fetch'))).toMatch(
+      / completed .* after 1 failed attempt, the last attempt #1 failed: TaskTimeoutError: task "fetch" timed out after 300 ms$/,
+    );
+    // cancelled while it waited to retry: what its attempt failed with is still said
+    const cancelled = eventsOf(...retried.slice(0, 10).map(({ seq: _seq, runId: _runId, ...event }) => event), {
+      type: 'task.cancelled',
+      at: 26,
+      taskId: 'build',
+      attempt: 2,
+    });
+    const row = runDetails(header, cancelled, { ...summary, status: 'running', endedAt: undefined }).tasks[1];
+    expect(row).toMatchObject({ state: 'cancelled', lastError: `attempt #1 failed: ShellCommandError: ${killed.message}` });
+  });
+
   it('should print the summary, the failures, then a table of the tasks', () => {
     const text = formatRunDetails(runDetails(header, events, summary), '.rxdag/');
     const lines = text.split('\n');

@@ -38,19 +38,28 @@ export function runEndFailures(
 /**
  * `rxdag: 2 tasks failed:` then one entry per failure, or '' for none. `prefix` starts the
  * heading (`rxdag show` has none: it is not a message of a run going on). With `most`, the
- * entries past it are counted in a last line, which says `whereAll` (where every one is).
+ * entries past it are counted in a last line, which says `whereAll` (where every one is) `below` gives
+ * lines said under a failure's error (`rxdag show`: how its earlier attempts failed).
  *
  * @example
  * failureList([{ taskId: 'build', attempt: 2, error: { name: 'ShellCommandError', message: '`make` exited with code 2' } }])
  * // "rxdag: 1 task failed:\n  build (attempt 2): ShellCommandError: `make` exited with code 2\n"
  */
-export function failureList(failures: readonly TaskFailure[], prefix = 'rxdag: ', most = Infinity, whereAll?: string): string {
+export function failureList(
+  failures: readonly TaskFailure[],
+  prefix = 'rxdag: ',
+  most = Infinity,
+  whereAll?: string,
+  below: (failure: TaskFailure) => readonly string[] = () => [],
+): string {
   if (failures.length === 0) return '';
   const head = `${prefix}${failures.length} task${failures.length === 1 ? '' : 's'} failed:`;
   const entries = failures
     .slice(0, most)
-    .map(({ taskId, attempt, error }) =>
-      terminalText(`  ${taskId} (attempt ${attempt}): ${error.name}: ${error.message}`).replace(/\n/g, `\n${CONTINUATION}`),
+    .map((failure) =>
+      terminalText(
+        [`  ${failure.taskId} (attempt ${failure.attempt}): ${failure.error.name}: ${failure.error.message}`, ...below(failure)].join('\n'),
+      ).replace(/\n/g, `\n${CONTINUATION}`),
     );
   const more = failures.length - entries.length;
   if (more > 0) entries.push(`  … and ${more} more${whereAll === undefined ? '' : ` (${terminalText(whereAll)})`}`);

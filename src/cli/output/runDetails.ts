@@ -52,8 +52,19 @@ export interface TaskTiming {
   readonly output?: unknown;
   /** The warning it completed with (an agent's error of severity `warning`): its message. */
   readonly warning?: string;
-  /** For a task waiting to retry (the run stopped in its backoff, or goes on): what its last attempt failed with. */
+  /**
+   * For a task waiting to retry (the run stopped in its backoff, or goes on), or cancelled while
+   * it waited: what its last attempt failed with.
+   */
   readonly lastError?: string;
+  /** Every attempt that failed and was retried, in order, with its error (the failure for good is in `failures`). */
+  readonly failedAttempts?: readonly FailedAttempt[];
+}
+
+/** An attempt that failed and was retried. */
+export interface FailedAttempt {
+  readonly attempt: number;
+  readonly error: { readonly name: string; readonly message: string };
 }
 
 /** A task's line with what it asked of the run (present only where it says something). */
@@ -97,12 +108,14 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
       spawnedBy?: string;
       output?: unknown;
       warning?: string;
-      lastError?: string;
+      /** The attempts that failed and were retried; the last one's run waits to retry while `waiting`. */
+      failedAttempts: FailedAttempt[];
+      waiting?: boolean;
     }
   >();
   const task = (id: string) => {
     let found = tasks.get(id);
-    if (found === undefined) tasks.set(id, (found = { state: 'pending', attempts: new Set() }));
+    if (found === undefined) tasks.set(id, (found = { state: 'pending', attempts: new Set(), failedAttempts: [] }));
     return found;
   };
   for (const spec of header.spec.tasks) task(spec.id);
@@ -114,7 +127,7 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
         break;
       case 'task.ready':
       case 'task.retrying':
-        task(event.taskId).state = 'ready';
+        Object.assign(task(event.taskId), { state: 'ready', waiting: false });
         break;
       case 'task.started': {
         const row = task(event.taskId);
@@ -132,14 +145,14 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
           ...(event.warning === undefined ? {} : { warning: event.warning.message }),
         });
         break;
-      case 'task.failed':
-        Object.assign(
-          task(event.taskId),
-          event.willRetry
-            ? { state: 'retrying', lastError: `attempt #${event.attempt} failed: ${event.error.name}: ${event.error.message}` }
-            : { state: 'failed', endedAt: event.at, ...(event.worker === undefined ? {} : { worker: event.worker }) },
-        );
+      case 'task.failed': {
+        const row = task(event.taskId);
+        if (event.willRetry) {
+          row.failedAttempts.push({ attempt: event.attempt, error: { name: event.error.name, message: event.error.message } });
+          Object.assign(row, { state: 'retrying', waiting: true });
+        } else Object.assign(row, { state: 'failed', endedAt: event.at, ...(event.worker === undefined ? {} : { worker: event.worker }) });
         break;
+      }
       case 'task.skipped': {
         const cause = tasks.get(event.because)?.state;
         const ended: BecauseEnded = cause === 'failed' || cause === 'skipped' || cause === 'completed' ? cause : undefined;
@@ -162,6 +175,13 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
   const { startedAt, endedAt } = summary;
   const setup = withSpawnedTasks(journaledSetupOf(header), events);
   const { limits, estimates } = setup;
+  /** What the last attempt of a task waiting to retry failed with. */
+  const lastErrorOf = (row: { failedAttempts: readonly FailedAttempt[]; waiting?: boolean }): string | undefined => {
+    const last = row.failedAttempts.at(-1);
+    return row.waiting === true && last !== undefined
+      ? `attempt #${last.attempt} failed: ${last.error.name}: ${last.error.message}`
+      : undefined;
+  };
   return {
     runId: header.runId,
     dagId: header.dagId,
@@ -191,7 +211,8 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
       ...(row.spawnedBy === undefined ? {} : { spawnedBy: row.spawnedBy }),
       ...(row.output === undefined ? {} : { output: row.output }),
       ...(row.warning === undefined ? {} : { warning: row.warning }),
-      ...(row.state !== 'retrying' || row.lastError === undefined ? {} : { lastError: row.lastError }),
+      ...(lastErrorOf(row) === undefined ? {} : { lastError: lastErrorOf(row)! }),
+      ...(row.failedAttempts.length === 0 ? {} : { failedAttempts: row.failedAttempts }),
       ...setup.tasks.get(id),
     })),
   };
@@ -233,7 +254,8 @@ export function formatRunDetails(details: RunDetails, storeLabel: string, resume
   const withWorker = details.tasks.some((task) => task.worker !== undefined);
   const withRules = details.tasks.some((task) => describeRules(task) !== '');
   const withEstimates = details.tasks.some((task) => task.estimateMs !== undefined);
-  const withNotes = details.tasks.some((task) => task.because !== undefined || task.lastError !== undefined);
+  const notes = details.tasks.map(noteOf);
+  const withNotes = notes.some((note) => note !== '');
   const runStart = details.startedAt ?? 0;
   const tasks = textTable(
     [
@@ -247,7 +269,7 @@ export function formatRunDetails(details: RunDetails, storeLabel: string, resume
       ...(withRules ? [{ heading: 'RULES' }] : []),
       ...(withNotes ? [{ heading: 'WHY' }] : []),
     ],
-    details.tasks.map((task) => [
+    details.tasks.map((task, row) => [
       task.id,
       task.state,
       task.startedAt === undefined ? '-' : `+${formatMs(elapsedMs(runStart, task.startedAt))}`,
@@ -256,14 +278,35 @@ export function formatRunDetails(details: RunDetails, storeLabel: string, resume
       ...(withWorker ? [task.worker ?? ''] : []),
       ...(withEstimates ? [describeEstimate(task) || '-'] : []),
       ...(withRules ? [describeRules(task)] : []),
-      // a retry's wait: what its attempt failed with, on one line (the whole error is in --json)
-      ...(withNotes ? [task.because ?? (task.lastError === undefined ? '' : oneLineOf(task.lastError))] : []),
+      ...(withNotes ? [notes[row]!] : []),
     ]),
   );
-  const failures = failureList(details.failures, '');
+  const retried = new Map(details.tasks.map((task) => [task.id, task.failedAttempts ?? []]));
+  // under each failure for good, how its earlier attempts failed: a killed attempt may be the clue
+  const failures = failureList(details.failures, '', Infinity, undefined, ({ taskId, attempt }) =>
+    (retried.get(taskId) ?? []).filter((earlier) => earlier.attempt < attempt).map(attemptLine),
+  );
   // the header's words, a journal's own: its control characters escaped, as the tables do
   const table = failuresOnly ? '' : `\n${tasks.join('\n')}`;
   return `${summary.map(escapeControls).join('\n')}\n${failures === '' ? '' : `\n${failures}`}${table}\n`;
+}
+
+/**
+ * The `WHY` of a task's row: why it was skipped; for a retry's wait (or a task cancelled in it),
+ * what its attempt failed with; for one that completed after failed attempts, how many and how
+ * the last failed; each on one line (the whole errors are in --json).
+ */
+function noteOf(task: TaskDetails): string {
+  if (task.because !== undefined) return task.because;
+  if (task.lastError !== undefined) return oneLineOf(task.lastError);
+  const failed = task.failedAttempts ?? [];
+  if (task.state !== 'completed' || failed.length === 0) return '';
+  return `after ${failed.length} failed attempt${failed.length === 1 ? '' : 's'}, the last ${attemptLine(failed.at(-1)!)}`;
+}
+
+/** `attempt #2 failed: Name: message` on one line. */
+function attemptLine({ attempt, error }: FailedAttempt): string {
+  return oneLineOf(`attempt #${attempt} failed: ${error.name}: ${error.message}`);
 }
 
 /**
