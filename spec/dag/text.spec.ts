@@ -92,8 +92,9 @@ describe('message text', () => {
     // what joins a flag or a lone indicator (a variation selector, an accent) goes with it
     expect(characterStartFrom('\u{1f1eb}\ufe0f\u{1f1eb}\u{1f1f7}', 1)).toBe(3);
     expect([2, 3, 4].map((index) => characterStartFrom('#🇫🇷\ufe0fz', index))).toEqual([6, 6, 6]);
-    // a letter and its accent, a lone half of a pair
+    // a letter and its accent, a lone half of a pair, a letter under hundreds of accents
     expect(characterStartFrom('ae\u0301z', 2)).toBe(3);
+    expect([1, 100, 300].map((index) => characterStartFrom(`Z${'\u0336'.repeat(300)}x`, index))).toEqual([301, 301, 301]);
     expect(characterStartFrom('a\udc00b', 1)).toBe(1);
   });
 

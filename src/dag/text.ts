@@ -297,9 +297,11 @@ export function headOf(text: string, length: number): string {
   return text.slice(0, cut);
 }
 
-/** Longer than any character a reader sees (a family of four is 11 units): how far past the cut one is looked for. */
-const LONGEST_CHARACTER = 64;
-const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+/**
+ * Longer than any character a reader sees (a family of four is 11 units, a letter under a few
+ * hundred accents as "Zalgo" text piles them): how far past the cut one is looked for.
+ */
+const LONGEST_CHARACTER = 1024;
 
 /**
  * Where a tail of `text` cut at `index` may start: `index`, or the start of the next character as
@@ -318,12 +320,11 @@ export function characterStartFrom(text: string, index: number): number {
     // from the pair's start the flag is read whole, with what joins it (a variation selector, an accent)
     for (const character of charactersOf(text.slice(pair, pair + LONGEST_CHARACTER))) return pair + character.length;
   }
-  let at = Math.max(0, index - LONGEST_CHARACTER);
-  for (const character of charactersOf(text.slice(at, index + LONGEST_CHARACTER))) {
-    if (at >= index) return at;
-    at += character.length;
-  }
-  return Math.min(at, text.length);
+  const from = Math.max(0, index - LONGEST_CHARACTER);
+  const { index: start, segment } = graphemes()
+    .segment(text.slice(from, index + LONGEST_CHARACTER))
+    .containing(index - from)!;
+  return from + start === index ? index : Math.min(from + start + segment.length, text.length);
 }
 
 /** Whether a flag's half (a regional indicator, U+1F1E6–U+1F1FF) starts at `index` of `text`. */
@@ -334,7 +335,14 @@ function isRegionalIndicator(text: string, index: number): boolean {
 
 /** The characters of `text` as a reader sees them (grapheme clusters): a family emoji joined by ZWJ, a flag, a letter and its accents. */
 export function* charactersOf(text: string): Generator<string> {
-  for (const { segment } of GRAPHEMES.segment(text)) yield segment;
+  for (const { segment } of graphemes().segment(text)) yield segment;
+}
+
+let segmenter: Intl.Segmenter | undefined;
+
+/** The grapheme segmenter, made on first use: making one loads ICU's rules (~15 ms of every command's start). */
+function graphemes(): Intl.Segmenter {
+  return (segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' }));
 }
 
 /**

@@ -31,7 +31,7 @@ describe('TailText', () => {
   });
 
   it('should take a line of control sequences alone (a colour reset, the cursor shown again) for an empty one', () => {
-    const tail = new TailText(100);
+    const tail = new TailText(200);
     // tput sgr0's `ESC ( B ESC [ m` (tmux's `ESC [ m SI`), a window title (OSC), the cursor restored, a bell, a reset
     tail.push(
       '\u001b[31merror: no config\u001b[0m\n\u001b[0m\n\u001b[?25h\u001b[K\n\u001b(B\u001b[m\n\u001b[m\u000f\n\u001b]0;done\u0007\u001b8\n\u0007\n\u001bc\n',
@@ -39,6 +39,8 @@ describe('TailText', () => {
     expect(tail.lastLines(2)).toEqual(['\u001b[31merror: no config\u001b[0m']);
     // a DCS query (tput's of a capability), a C1 control, a zero-width space or joiner alone
     tail.push('\u001bP+q544e\u001b\\\n\u009b\n\u200b\n\u200d\u2060\n\u2063\u00ad\n\u200e\u202e\u{e0041}\n\u3164\n');
+    // a variation selector left of a stripped emoji, a grapheme joiner, Khmer's inherent vowels, a braille blank
+    tail.push('\ufe0f\n\u{e0100}\u034f\n\u17b4\u17b5\n\u2800\n');
     expect(tail.lastLines(2)).toEqual(['\u001b[31merror: no config\u001b[0m']);
   });
 

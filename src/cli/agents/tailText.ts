@@ -86,9 +86,11 @@ const DRAWS_NO_TEXT = /\u001b(?:\[[0-?]*[ -/]*[@-~]|[\]P^_X][^\u0007\u001b]*(?:\
 /**
  * Control characters and characters that show nothing, which draw no text either: tmux's `tput
  * sgr0` ends with SI (`\x0f`), a bell is BEL; a zero-width space or joiner, a soft hyphen, a
- * direction mark or a tag is a format character (`\p{Cf}`); a Hangul filler shows as blank.
+ * direction mark or a tag is a format character (`\p{Cf}`); a variation selector left of an
+ * emoji a tool stripped, a Hangul filler or a grapheme joiner is ignorable by default (shown as
+ * nothing), a braille blank shows as a space.
  */
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f\p{Cf}\u115f\u1160\u3164\uffa0]/gu;
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\p{Cf}\p{Default_Ignorable_Code_Point}\u2800]/gu;
 
 /** Colour escapes (SGR: `ESC [ 1;31 m`), anchored where one may begin. */
 const COLOUR = /\u001b\[[0-9;:]*m/y;
