@@ -83,6 +83,33 @@ describe('the store of journaled runs', () => {
     );
   });
 
+  it('should refuse every form of a connection string without its scheme, its password hidden, and take names with a version after @', () => {
+    for (const given of [
+      ':S3cretPW@localhost:5432/db', // no user, as Redis writes it
+      'user:S3cretPW@localhost:5432/db/',
+      'user:S3cretPW@[::1]:5432/db',
+      'user:S3cretPW@[2001:db8::1]/db',
+      'user:S3cretPW@localhost:5432/db?sslrootcert=/etc/ca.pem',
+      'user:S3cretPW@host1:5432,host2:5432/db', // libpq's list of hosts
+      'user:S3cret@PW@localhost:5432/db', // an @ left unencoded in the password
+      'u:S3cretPW@tcp(localhost:3306)/db', // Go's MySQL driver
+      'a:S3cretPW@10.0.0.1',
+      'Server=host;Database=db;User Id=u;Password=S3cretPW;', // ADO.NET
+      'Data Source=x;Pwd=S3cretPW',
+    ]) {
+      let message = '';
+      try {
+        storeLocation(given, {}, '/work');
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect({ given, refused: message !== '', shown: /S3cret|PW@/.test(message) }).toEqual({ given, refused: true, shown: false });
+    }
+    for (const given of ['app:v2@1.4.0', 'ci:main@build.42', 'build:linux@x86_64.v2', 'release@1.2.3', 'localhost:5432']) {
+      expect(storeLocation(given, {}, '/work')).toMatchObject({ kind: 'folder', dir: `/work/${given}` });
+    }
+  });
+
   it('should write a store with control characters in a command to paste as a shell reads it back', () => {
     const store = storeLocation('nl\nstore', {}, '/work');
     expect(store).toMatchObject({ label: 'nl\\nstore/', written: 'nl\nstore' });

@@ -60,8 +60,8 @@ const LIBPQ_KEYWORD =
   /^(?:host|hostaddr|port|dbname|user|password|sslpassword|passfile|sslmode|sslcert|sslkey|sslrootcert|connect_timeout|application_name|options|service|target_session_attrs|keepalives)=/i;
 
 /**
- * The refusal of a store written as libpq's settings, a password and all after it hidden (it may
- * hold spaces), or `undefined` when it is no such thing: a password, two settings, or one whose
+ * The refusal of a store written as libpq's settings (or ADO.NET's and ODBC's, `;` between them),
+ * a password and all after it hidden (it may hold spaces), or `undefined` when it is no such thing: a password, two settings, or one whose
  * value is no path below it (`dbname=runs`, `host=/var/run/postgresql`, not `user=alice/runs`)
  * is no folder name a user means. Read word by word, no pattern that could backtrack.
  */
@@ -70,14 +70,15 @@ function libpqProblem(given: string): { readonly message: string; readonly hides
     .trim()
     .replace(/\s*=\s*/g, '=')
     .split(/\s+/);
-  // a word of its own: `?password=` of a URL's query is the URL's
-  const password = /(?:^|\s)(?:ssl)?password\s*=/i.exec(given);
+  // a word of its own (or after `;`, as ADO.NET and ODBC write settings): `?password=` of a URL's query is the URL's
+  const password = /(?:^|[\s;])(?:ssl)?(?:password|pwd)\s*=/i.exec(given);
   const settings = words.filter((word) => LIBPQ_KEYWORD.test(word));
   const alone = words.length === 1 && settings.length === 1 && /^[^=]*=(?:\/|[^/]*$)/.test(settings[0]!);
   if (password === null && settings.length < 2 && !alone) return undefined;
   const shown = escapeControls(password === null ? given : `${given.slice(0, password.index)}${password[0].replace(/\s*=$/, '=')}***`);
   const folder = password === null ? ` (${shellWord(`./${given}`)} names a folder of that name)` : '';
-  const message = `${shown} is a PostgreSQL connection string in key=value form, which rxdag does not take: write it as a URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE${folder}`;
+  const kind = password !== null && given.includes(';') ? 'a' : 'a PostgreSQL';
+  const message = `${shown} is ${kind} connection string in key=value form, which rxdag does not take: write it as a URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE${folder}`;
   return { message, hidesPassword: password !== null };
 }
 
@@ -94,8 +95,18 @@ const DATABASES = String.raw`(?:postgres(?:ql)?|rediss?|mysql|mongodb(?:\+srv)?)
  */
 const URL_AFTER_TEXT = new RegExp(String.raw`^(?!\.?\/).+?\b${DATABASES}\s*:\s*\/\/`, 'is');
 
-/** `USER:PASSWORD@` before a host with a port, `localhost` or a dotted name, and at most a database after it. */
-const NO_SCHEME = /^[^/:@\s]+:[^@]*@(?:[\w.-]+:\d{1,5}|localhost|[\w-]+(?:\.[\w-]+)+)(?:\/[^/@]*)?$/i;
+/**
+ * A host as a connection string names one: with a port, `localhost`, a name whose last label
+ * starts with a letter (`db.example.com`, not a version's `1.4.0` or `build.42`), an IPv4 or a
+ * bracketed IPv6 address, or a driver's `tcp(HOST:PORT)`.
+ */
+const HOST = String.raw`(?:\[[\da-f:.]+\](?::\d{1,5})?|[a-z\d-]+(?:\.[a-z\d-]+)*:\d{1,5}|localhost|(?:[a-z\d-]+\.)+[a-z][a-z\d-]*|\d{1,3}(?:\.\d{1,3}){3}|[a-z]+\([^()@]*\))`;
+
+/**
+ * `USER:PASSWORD@` (the user may be left out, the password may hold an `@`) before a host or
+ * libpq's list of hosts, and nothing after them but a database, a path or a query.
+ */
+const NO_SCHEME = new RegExp(String.raw`^[^/:@\s]*:.*@${HOST}(?:,${HOST})*(?:[/?][^@]*)?$`, 'is');
 
 /**
  * A URL mistyped, not a folder: a scheme inside a scheme (`jdbc:postgresql://`), PostgreSQL's
@@ -127,7 +138,7 @@ function mistypedHint(given: string): string {
   if (/^["'`<]/.test(given))
     return ' (its quotes are part of it, as an env file or a second layer of quoting passes them on: give it without)';
   // a word processor's, or a chat's, quotes (“”, «», 「」, ‹›…), brackets or a list's bullet
-  if (/^[^\p{L}\p{N}\s./~_\uff01-\uff5e]/u.test(given))
+  if (/^[^\p{L}\p{N}\s./~_:\uff01-\uff5e]/u.test(given))
     return ' (the marks around it are part of it, as a document or a chat pasted it: give it without)';
   // an input method's full-width `ｐｏｓｔｇｒｅｓ：／／`, `＠`
   if (/[\uff01-\uff5e]/.test(given) || withAsciiMarks(given) !== given)
