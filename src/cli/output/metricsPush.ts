@@ -68,7 +68,9 @@ function shownUrl(url: string): string {
 /** What of a Pushgateway's URL would not be where the push goes: a query, a fragment, the push path itself. */
 function pushPathProblem(url: URL): string | undefined {
   if (url.search !== '' || url.hash !== '') return 'holds a query or a fragment (?…, #…), which the push drops: give the URL without';
-  if (/\/metrics\/+job(?:\/|%2f|$)/i.test(url.pathname))
+  // as the Pushgateway reads it: `%2F` is a slash, `job@base64` (`%40`) the job's encoded form
+  const path = url.pathname.replace(/%2f/gi, '/').replace(/%40/g, '@');
+  if (/\/metrics\/+job(?:[/@]|$)/i.test(path))
     return "holds the push path (/metrics/job/…), which rxdag adds: give the Pushgateway's own URL, such as http://localhost:9091";
   return undefined;
 }
