@@ -2,7 +2,7 @@ import path from 'node:path';
 import { loadDagFile } from '../../../src/cli/dagFile/loadDagFile';
 import type { Edge } from '../../../src/cli/report/edges';
 import { graphSvg } from '../../../src/cli/report/graphSvg';
-import { NODE } from '../../../src/cli/report/layeredLayout';
+import { edgeCost, NODE } from '../../../src/cli/report/layeredLayout';
 import type { RunModel } from '../../../src/cli/report/runModel';
 import { edgesThroughNodes, readGraphSvg } from './svgGeometry';
 
@@ -57,6 +57,21 @@ describe('the report graph', () => {
     expect(graphSvg(modelOf(wide), { edges: [...bipartite, ['gone', wide[0]!]], inferred: false }, [])).toMatch(
       /^<p class="note" id="graph-not-drawn">The graph is not drawn: its 22,500 dependencies would take more than a page holds\./,
     );
+  });
+
+  it('should count what a drawn edge takes of the page at least as it is drawn', () => {
+    const edgeBytes = (svg: string) => Buffer.byteLength((svg.match(/<path class="edge[^]*?<\/path>/g) ?? []).join(''));
+    // one column each, short ids: the markup around a route is most of it
+    const ids = Array.from({ length: 120 }, (_, i) => `t${i}`);
+    const bipartite: Edge[] = ids.slice(0, 60).flatMap((from) => ids.slice(60).map((to) => [from, to] as Edge));
+    const wide = graphSvg(modelOf(ids), { edges: bipartite, inferred: false }, []);
+    expect(edgeBytes(wide)).toBeLessThanOrEqual(bipartite.reduce((sum, [from, to]) => sum + edgeCost(from, to, 1), 0));
+    // a fan over a chain: edges crossing up to 200 columns
+    const steps = Array.from({ length: 200 }, (_, i) => `s${i}`);
+    const fan: Edge[] = steps.flatMap((id, i) => [['setup', id] as Edge, ...(i === 0 ? [] : [[steps[i - 1]!, id] as Edge])]);
+    const long = graphSvg(modelOf(['setup', ...steps]), { edges: fan, inferred: false }, []);
+    const counted = fan.reduce((sum, [from, to]) => sum + edgeCost(from, to, from === 'setup' ? Number(to.slice(1)) + 1 : 1), 0);
+    expect(edgeBytes(long)).toBeLessThanOrEqual(counted);
   });
 
   it('should route an edge that skips a layer around the node in between, not through it', () => {

@@ -43,11 +43,12 @@ export interface Oversize {
 }
 
 /**
- * About how many bytes of a page an edge from `from` to `to` spanning `span` layers takes drawn:
- * some 30 a point of its route (two a column it crosses, and its ends) and its ends' ids (its tooltip).
+ * At least as many bytes of a page as an edge from `from` to `to` spanning `span` layers takes
+ * drawn: some 80 of its element and tooltip's markup, some 45 a column it crosses (a curve and a
+ * line of its route), and its ends' ids (its tooltip).
  */
 export function edgeCost(from: string, to: string, span: number): number {
-  return 60 * span + from.length + to.length;
+  return 80 + 45 * span + from.length + to.length;
 }
 
 /** Sizes of the drawing, in px. `lane` is the height kept in a column for an edge passing through it. */
