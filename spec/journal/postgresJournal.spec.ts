@@ -189,6 +189,13 @@ describe('postgresJournal options and location (no server needed)', () => {
     expect(() => postgresJournal(null as unknown as PostgresJournalOptions)).toThrow(
       new TypeError('postgresJournal: the options must be an object with `connectionString` or `pool` (got null)'),
     );
+    expect(() => postgresJournal(undefined as unknown as PostgresJournalOptions)).toThrow(
+      new TypeError('postgresJournal: the options must be an object with `connectionString` or `pool` (got undefined)'),
+    );
+    // a misspelt schema would journal into the default one, which the CLI shares
+    expect(() => postgresJournal({ connectionString: 'postgres://x@h/db', shcema: 'mine' } as PostgresJournalOptions)).toThrow(
+      new TypeError('postgresJournal: unknown option `shcema` (did you mean `schema`?)'),
+    );
   });
 
   it('refuses a schema name PostgreSQL cannot hold', () => {

@@ -306,6 +306,9 @@ describe('traceEvents', () => {
     expect(() => traceEvents(NEVER, tracer(), null as never)).toThrow(
       new TypeError('`options` must be an object { dagIdOf?, attributes?, scheduler?, parent? } (got null)'),
     );
+    expect(() => traceEvents(NEVER, tracer(), { atributes: () => ({}) } as never)).toThrow(
+      new TypeError('traceEvents: unknown option `atributes` (did you mean `attributes`?)'),
+    );
     expect(() => traceEvents(NEVER, tracer(), { parent: 5 as never })).toThrow(/^`parent` must be an OpenTelemetry Context .* \(got 5\)$/);
     expect(() => traceEvents(NEVER, tracer(), { dagIdOf: 'demo' as never })).toThrow(
       new TypeError('`dagIdOf` must be a function (runId) => dagId | undefined (got "demo")'),

@@ -251,5 +251,14 @@ describe('retry hints of a failed attempt', () => {
       new TypeError('rxdag: AgentError `severity` must be "warning", "error" or "critical" (got "fatal")'),
     );
     expect(new AgentError('x', { retryAfterMs: 0 })).toMatchObject({ retry: true, retryAfterMs: 0, severity: 'error' });
+    // a misspelt wait would leave the policy's backoff in place without a word
+    expect(() => new AgentError('429', { retryAfter: 5000 } as never)).toThrow(
+      new TypeError('rxdag: AgentError unknown option `retryAfter` (did you mean `retryAfterMs`?)'),
+    );
+    expect(() => new AgentError('x', null as never)).toThrow(
+      new TypeError(
+        'rxdag: AgentError options must be an object { severity?, output?, cause?, retry?, retryAfterMs?, pauseLimits? } (got null)',
+      ),
+    );
   });
 });

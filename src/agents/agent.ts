@@ -3,6 +3,7 @@ import type { TaskSpec } from '../dag/schema';
 import { MAX_TIMER_MS } from '../dag/specLimits';
 import type { ErrorInfo, Severity } from '../events';
 import { toJsonSafe } from '../jsonSafe';
+import { unknownOptionMessages } from '../dag/text';
 
 /**
  * The agent contract: what an agent receives for an attempt (`TaskContext`), what it may return,
@@ -78,6 +79,20 @@ export type Agent<Input = unknown, Upstream extends UpstreamOutputs = UpstreamOu
 /** The severities an error may carry. */
 const SEVERITIES: ReadonlySet<unknown> = new Set<Severity>(['warning', 'error', 'critical']);
 
+/** The options an {@link AgentError} takes. */
+const AGENT_ERROR_OPTIONS = ['severity', 'output', 'cause', 'retry', 'retryAfterMs', 'pauseLimits'];
+
+/** Throws a `TypeError` for options of an {@link AgentError} that are no object, or that it does not take (`retryAfter`). */
+function refuseUnknownOptions(options: unknown): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(
+      `rxdag: AgentError options must be an object { ${AGENT_ERROR_OPTIONS.join('?, ')}? } (got ${describeValue(options)})`,
+    );
+  }
+  const unknown = unknownOptionMessages(options, AGENT_ERROR_OPTIONS);
+  if (unknown.length > 0) throw new TypeError(`rxdag: AgentError ${unknown.join('; ')}`);
+}
+
 /** What an {@link AgentError} says besides its message: see there. */
 export interface AgentErrorOptions {
   readonly severity?: Severity | undefined;
@@ -125,6 +140,7 @@ export class AgentError extends Error {
   readonly pauseLimits: boolean;
 
   constructor(message: string, options: AgentErrorOptions = {}) {
+    refuseUnknownOptions(options);
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     const { severity = 'error', retry = true, retryAfterMs, pauseLimits = false } = options;
     if (!SEVERITIES.has(severity)) {

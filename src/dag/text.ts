@@ -195,6 +195,17 @@ export function unknownFieldMessage(field: string, known: readonly string[], nou
 }
 
 /**
+ * The message of each option of `options` not among `known` (`unknown option \`shcema\` (did you
+ * mean \`schema\`?)`): TypeScript catches a misspelt option only in an object literal, and a
+ * JavaScript caller's or a spread object's would be dropped without a word.
+ */
+export function unknownOptionMessages(options: object, known: readonly string[]): string[] {
+  return Object.keys(options)
+    .filter((key) => !known.includes(key))
+    .map((key) => unknownFieldMessage(key, known, 'option').replace(/"([^"]*)"/g, '`$1`'));
+}
+
+/**
  * ` (did you mean "api"?)` after an unknown `name`, with the known name closest to it
  * ({@link closestName}); nothing when none is close.
  */

@@ -11,7 +11,7 @@
 import './otelPeer';
 import { type Attributes, type Context, context as otelContext, type Tracer } from '@opentelemetry/api';
 import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
-import { describeValue } from '../dag/text';
+import { describeValue, unknownOptionMessages } from '../dag/text';
 import type { DagEvent } from '../events';
 import { checkEventSource } from './eventSource';
 import { RunSpans } from './runSpans';
@@ -96,6 +96,8 @@ export function traceEvents(events$: Observable<DagEvent>, tracer: Tracer, optio
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`\`options\` must be an object { dagIdOf?, attributes?, scheduler?, parent? } (got ${describeValue(options)})`);
   }
+  const unknown = unknownOptionMessages(options, ['dagIdOf', 'attributes', 'scheduler', 'parent']);
+  if (unknown.length > 0) throw new TypeError(`traceEvents: ${unknown.join('; ')}`);
   const { dagIdOf = () => undefined, attributes, scheduler = asyncScheduler, parent = otelContext.active() } = options;
   if (typeof (parent as Partial<Context> | null)?.getValue !== 'function') {
     throw new TypeError(

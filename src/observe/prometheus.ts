@@ -10,7 +10,7 @@
 import './prometheusPeer';
 import type { Registry, RegistryContentType } from 'prom-client';
 import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
-import { describeValue } from '../dag/text';
+import { describeValue, unknownOptionMessages } from '../dag/text';
 import type { DagEvent } from '../events';
 import { checkEventSource } from './eventSource';
 import { checkRunLabels, type RunLabels } from './runLabels';
@@ -93,6 +93,8 @@ export function collectMetrics(events$: Observable<DagEvent>, options: MetricsOp
   checkEventSource(events$);
   if (typeof options !== 'object' || options === null)
     throw new TypeError('collectMetrics needs an object of options { registry, prefix?, buckets?, runLabels?, scheduler? }');
+  const unknown = unknownOptionMessages(options, ['registry', 'prefix', 'buckets', 'runLabels', 'scheduler']);
+  if (unknown.length > 0) throw new TypeError(`collectMetrics: ${unknown.join('; ')}`);
   const { registry, prefix = 'rxdag_', buckets: given, runLabels, scheduler = asyncScheduler } = options;
   if (typeof scheduler?.now !== 'function') {
     throw new TypeError(`\`scheduler\` must be an RxJS SchedulerLike (with now()) (got ${describeValue(scheduler)})`);

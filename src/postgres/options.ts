@@ -6,10 +6,16 @@
  * string `pg` reads, a schema name PostgreSQL can hold), is `connection.ts`'s and `sql.ts`'s.
  */
 
+import { unknownOptionMessages } from '../dag/text';
+
+/** The options `postgresJournal` takes. */
+const OPTIONS = ['connectionString', 'pool', 'schema', 'maxSessions'];
+
 /** What `value` was, for a message: a short value as written, anything else by its kind. */
 function described(value: unknown): string {
   if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
-  if (value === null || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
@@ -30,7 +36,7 @@ function poolSettingsHint(pool: unknown): string {
 }
 
 /**
- * Throws a `TypeError` listing every option of `options` that has the wrong type; a
+ * Throws a `TypeError` listing every option of `options` that it does not take or that has the wrong type; a
  * `connectionString` is not read in it, as it may hold a password.
  *
  * @example
@@ -42,7 +48,8 @@ export function refuseMistypedOptions(options: unknown): void {
     throw new TypeError(`postgresJournal: the options must be an object with \`connectionString\` or \`pool\` (got ${described(options)})`);
   }
   const { connectionString, pool, schema, maxSessions } = options as Record<string, unknown>;
-  const problems: string[] = [];
+  // a misspelt `shcema` would journal into the default schema, which the CLI shares
+  const problems: string[] = unknownOptionMessages(options, OPTIONS);
   if (connectionString !== undefined && typeof connectionString !== 'string') {
     problems.push(`\`connectionString\` must be a string (got ${described(connectionString)})`);
   }
