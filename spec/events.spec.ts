@@ -30,6 +30,12 @@ describe('events', () => {
     expect(isEvent('task.started')(ready)).toBe(false);
   });
 
+  it("should make an event of the factory's type, first of its fields, also from another event spread into it", () => {
+    const started = events.taskStarted({ ...head, taskId: 'a', attempt: 1, agent: 'fn' });
+    const ready = events.taskReady({ ...started, seq: 4 });
+    expect([ready.type, Object.keys(ready)[0], events.taskReady.match(ready)]).toEqual(['task.ready', 'type', true]);
+  });
+
   it('should take at least one event type: a guard of none would claim every event in its type and match none', () => {
     const none: readonly never[] = [];
     // @ts-expect-error: no type given (the type check of `npm test` fails if this compiles)

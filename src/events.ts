@@ -254,7 +254,8 @@ export interface EventFactory<T extends DagEventType> {
 }
 
 function factory<T extends DagEventType>(type: T): EventFactory<T> {
-  const create = (fields: Fields<T>) => ({ type, ...fields }) as EventOfType<T>;
+  // `type` first, as every event has it, and this factory's, also when `fields` spread an event of another
+  const create = (fields: Fields<T>) => Object.assign({ type, ...fields }, { type }) as EventOfType<T>;
   return Object.assign(create, {
     type,
     match: (event: DagEvent): event is EventOfType<T> => event.type === type,
