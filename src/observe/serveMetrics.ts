@@ -30,7 +30,9 @@ export interface MetricsServer {
   readonly url: string;
   /**
    * Resolves once a scrape of `/metrics` that began after this call was answered: what it
-   * served was collected after the call (for a last scrape before `close()`, say).
+   * served was collected after the call (for a last scrape before `close()`, say). It never
+   * settles when none comes, after `close()` too: race it with a time limit (it does not reject
+   * then, so a race already won by the limit leaves no rejection unhandled).
    */
   nextScrape(): Promise<void>;
   /** Stops listening and closes open connections; resolves when the server is closed. Calling it again returns the same promise. */
