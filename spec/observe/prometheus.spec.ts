@@ -248,6 +248,8 @@ describe('collectMetrics', () => {
     expect(() => collectMetrics(NEVER, { registry: new Registry(), prefix: '9lives' })).toThrow(TypeError);
     expect(() => collectMetrics(NEVER, { registry: new Registry(), buckets: [1, 0.5] })).toThrow(TypeError);
     expect(() => collectMetrics(NEVER, {} as never)).toThrow(new TypeError('`registry` must be a prom-client Registry'));
+    // the default buckets cannot be changed under every collector given none
+    expect(() => (DEFAULT_BUCKETS as number[]).push(0)).toThrow(TypeError);
     expect(() => collectMetrics(NEVER, { registry: new Registry(), bukets: [1, 2] } as never)).toThrow(
       new TypeError('collectMetrics: unknown option `bukets` (did you mean `buckets`?)'),
     );

@@ -196,7 +196,7 @@ export class RunLockedError extends Error {
   override readonly name = 'RunLockedError';
   constructor(
     readonly runId: string,
-    /** Who owns it, e.g. `host:pid`. */
+    /** Who owns it, e.g. `host:pid` (`host:pid (this process)` when it is this one). */
     readonly owner: string,
     /**
      * The lock file, when this process cannot tell whether its owner still runs (a lock of

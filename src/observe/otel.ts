@@ -77,7 +77,8 @@ export interface TraceOptions {
  * - Attempt span `rxdag.task <taskId>`, a child of its run span: from `task.started` to the
  *   attempt's `task.completed`, `task.failed` or `task.cancelled`; attributes `rxdag.run_id`,
  *   `rxdag.dag_id`, `rxdag.task_id`, `rxdag.attempt`, `rxdag.agent`, `rxdag.outcome`
- *   ({@link AttemptOutcome}) and `rxdag.worker` for a remote attempt; status `ERROR` with the error
+ *   ({@link AttemptOutcome}), `rxdag.worker` for a remote attempt, and `rxdag.severity` and
+ *   `rxdag.will_retry` for a failed one; status `ERROR` with the error
  *   message when it failed or timed out (then also an `exception` event). Events: `task.stuck`,
  *   `tasks.spawned`, `task.warning`.
  * - Your own attributes on either span, from its events: the `attributes` option.

@@ -14,7 +14,7 @@ import { labelSetOf, type RunLabels } from './runLabels';
 import { type Buckets, type HistogramSeries, TallyHistogram } from './tallyHistogram';
 
 /** Buckets of both histograms, in seconds: from a millisecond to an hour. */
-export const DEFAULT_BUCKETS: readonly number[] = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
+export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600]);
 
 /** The shared metrics of each registry, by prefix. */
 const shared = new WeakMap<Registry<RegistryContentType>, Map<string, RxdagMetrics>>();

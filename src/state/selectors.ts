@@ -29,7 +29,7 @@ export function selectTaskStatus(state: RunState, taskId: string): TaskStatus {
   return TASK_STATUSES[readStatus(state.tasks, indexOrThrow(state, taskId))]!;
 }
 
-/** Output of a completed task, `undefined` otherwise. */
+/** Output of a completed task, `undefined` for a task not completed. Throws a `RangeError` for an unknown id. */
 export function selectTaskOutput(state: RunState, taskId: string): unknown {
   return readOutput(state.outputs, indexOrThrow(state, taskId));
 }
