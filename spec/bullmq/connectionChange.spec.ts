@@ -48,7 +48,7 @@ describeOwnRedis("a remote agent's onConnectionChange", (env) => {
 
   it('should refuse a listener that is not a function', () => {
     expect(() => remoteAgent({ connection: 'redis://127.0.0.1:1', queue: 'q', onConnectionChange: 'log' as never })).toThrow(
-      new TypeError('remoteAgent: `onConnectionChange` must be a function'),
+      new TypeError('remoteAgent: `onConnectionChange` must be a function (got "log")'),
     );
   });
 });

@@ -1,6 +1,7 @@
 import { remoteAgent, startWorker } from '../../src/bullmq/index';
 import { olderThan } from '../../src/bullmq/bullmqVersion';
 import { isLoopbackHost, redisTarget } from '../../src/bullmq/redisConnection';
+import { describeValue } from '../../src/dag/text';
 
 const KEY = 'k'.repeat(32);
 const noAgents = { sleep: () => undefined };
@@ -143,39 +144,64 @@ describe('remoteAgent and startWorker options', () => {
 
   it('should name every bad option', () => {
     expect(() => remoteAgent({ connection: 'redis://127.0.0.1', queue: 'a:b', leaseMs: -1 } as never)).toThrow(
-      /remoteAgent: `queue` must not contain `:` or whitespace; `leaseMs`/,
+      /remoteAgent: `queue` must not contain `:` or whitespace \(got "a:b"\); `leaseMs` must be at least 50 ms \(got -1\)$/,
     );
     expect(() =>
       startWorker({ connection: 'redis://127.0.0.1', agents: noAgents, concurrency: 0, leaseMs: 1000, bogus: 1 } as never),
     ).toThrow(/startWorker: .*`concurrency`.*|startWorker: .*bogus/);
   });
 
+  it('should name what each option must be and what it was, never a key, and the option a misspelt one meant', () => {
+    const connection = 'redis://127.0.0.1';
+    expect(() => remoteAgent({ connection, queue: 'q', capacity: 0 })).toThrow(
+      new TypeError('remoteAgent: `capacity` must be a positive integer or Infinity (got 0)'),
+    );
+    expect(() => remoteAgent({ connection, queue: 'q', maxLeaseLosses: 1.5 })).toThrow(
+      new TypeError('remoteAgent: `maxLeaseLosses` must be an integer from 0 to 1000 (got 1.5)'),
+    );
+    expect(() => remoteAgent({ connection, queue: 'q', leaseMS: 100 } as never)).toThrow(
+      new TypeError('remoteAgent: unknown option `leaseMS` (did you mean `leaseMs`?)'),
+    );
+    expect(() => remoteAgent({ connection, queue: 'q', key: 1234567890 as never })).toThrow(
+      new TypeError('remoteAgent: `key` must be a string or a Buffer'),
+    );
+    expect(() =>
+      startWorker({ connection, agents: noAgents, concurrency: 1, leaseMs: 1000, queues: [], insecure: 'yes' } as never),
+    ).toThrow(
+      new TypeError('startWorker: `insecure` must be true or false (got "yes"); `queues` must name at least one queue (got an array)'),
+    );
+  });
+
   it('should say what is wrong with a lease, a prefix or a queue, and only that', () => {
     const worker = (leaseMs: unknown) => () =>
       startWorker({ connection: 'redis://127.0.0.1', agents: noAgents, concurrency: 1, leaseMs } as never);
-    expect(worker(10)).toThrow(new TypeError('startWorker: `leaseMs` must be at least 50 ms'));
-    expect(worker('10')).toThrow(new TypeError('startWorker: `leaseMs` must be a number of milliseconds'));
+    expect(worker(10)).toThrow(new TypeError('startWorker: `leaseMs` must be at least 50 ms (got 10)'));
+    expect(worker('10')).toThrow(new TypeError('startWorker: `leaseMs` must be a number of milliseconds (got "10")'));
     // left out: said to be required, not to be of the wrong kind
     expect(worker(undefined)).toThrow(new TypeError('startWorker: `leaseMs` is required (a number of milliseconds)'));
     expect(() => startWorker({ connection: 'redis://127.0.0.1', agents: noAgents, leaseMs: 1000 } as never)).toThrow(
       new TypeError('startWorker: `concurrency` is required (a positive integer)'),
     );
     expect(() => remoteAgent({ connection: 'redis://127.0.0.1', queue: 'q', prefix: '' })).toThrow(
-      new TypeError('remoteAgent: `prefix` must not be empty'),
+      new TypeError('remoteAgent: `prefix` must not be empty (got "")'),
     );
     // lengths in characters: 200 emoji are 400 UTF-16 units
     expect(() => remoteAgent({ connection: 'redis://127.0.0.1', queue: '🚀'.repeat(201) })).toThrow(
-      new TypeError('remoteAgent: `queue` must be at most 200 characters'),
+      new TypeError(`remoteAgent: \`queue\` must be at most 200 characters (got ${describeValue('🚀'.repeat(201))})`),
     );
     expect(() =>
       startWorker({ connection: 'redis://127.0.0.1', agents: noAgents, concurrency: 1, leaseMs: 10, name: '🚀'.repeat(200) }),
-    ).toThrow(new TypeError('startWorker: `leaseMs` must be at least 50 ms'));
+    ).toThrow(new TypeError('startWorker: `leaseMs` must be at least 50 ms (got 10)'));
     expect(() =>
       startWorker({ connection: 'redis://127.0.0.1', agents: noAgents, concurrency: 1, leaseMs: 10, name: '🚀'.repeat(201) }),
-    ).toThrow(new TypeError('startWorker: `leaseMs` must be at least 50 ms; `name` must be at most 200 characters'));
+    ).toThrow(
+      new TypeError(
+        `startWorker: \`leaseMs\` must be at least 50 ms (got 10); \`name\` must be at most 200 characters (got ${describeValue('🚀'.repeat(201))})`,
+      ),
+    );
     expect(() => remoteAgent({ connection: 'redis://127.0.0.1', queue: '', prefix: 'a b' })).toThrow(
       new TypeError(
-        'remoteAgent: `prefix` must be printable ASCII without whitespace (Redis names its connections after it); `queue` must not be empty',
+        'remoteAgent: `prefix` must be printable ASCII without whitespace (Redis names its connections after it) (got "a b"); `queue` must not be empty (got "")',
       ),
     );
   });

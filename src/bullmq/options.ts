@@ -5,7 +5,7 @@
  */
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { z } from 'zod';
-import { characterCount } from '../dag/text';
+import { characterCount, describeValue, unknownFieldMessage } from '../dag/text';
 import type { AgentDefinition } from '../index';
 import { namesConnections } from './connectionName';
 import { DEFAULT_PREFIX } from './jobFormat';
@@ -39,10 +39,10 @@ interface SharedOptions {
   readonly insecure?: boolean | undefined;
   /**
    * How long a worker's hold on a running attempt lasts without renewal; a worker renews it every
-   * third of it. A cancel reaches a running attempt within this time. @default 30000
+   * third of it. A cancel reaches a running attempt within this time. At least 50. @default 30000
    */
   readonly leaseMs?: number | undefined;
-  /** Lapsed leases an attempt survives (it is re-run elsewhere); one more fails it with `WorkerLostError`. @default 1 */
+  /** Lapsed leases an attempt survives (it is re-run elsewhere), 0 to 1000; one more fails it with `WorkerLostError`. @default 1 */
   readonly maxLeaseLosses?: number | undefined;
 }
 
@@ -64,7 +64,7 @@ export interface RemoteAgentOptions extends SharedOptions {
   readonly signatureTtlMs?: number | undefined;
   /**
    * How old a finished job no scheduler removed (one that died, a run never resumed) must be for
-   * BullMQ to remove it, in ms; BullMQ does so only when a later job of the queue finishes. @default 86400000
+   * BullMQ to remove it, in ms (at least 1000); BullMQ does so only when a later job of the queue finishes. @default 86400000
    */
   readonly retainMs?: number | undefined;
   /** Most attempts of this kind in flight at once, per scheduler. @default Infinity */
@@ -171,8 +171,13 @@ const shared = {
     .refine(namesConnections, { error: 'must be printable ASCII without whitespace (Redis names its connections after it)' })
     .optional(),
   key: z.union([z.string(), z.instanceof(Buffer)], { error: 'must be a string or a Buffer' }).optional(),
-  insecure: z.boolean().optional(),
-  maxLeaseLosses: z.number().int().min(0).max(1000).optional(),
+  insecure: z.boolean({ error: 'must be true or false' }).optional(),
+  maxLeaseLosses: z
+    .number({ error: 'must be an integer from 0 to 1000' })
+    .int({ error: 'must be an integer from 0 to 1000' })
+    .min(0, { error: 'must be an integer from 0 to 1000' })
+    .max(1000, { error: 'must be an integer from 0 to 1000' })
+    .optional(),
 };
 
 const remoteAgentSchema = z.strictObject({
@@ -181,7 +186,18 @@ const remoteAgentSchema = z.strictObject({
   leaseMs: ms(50).optional(),
   signatureTtlMs: ms(1).optional(),
   retainMs: ms(1000).optional(),
-  capacity: z.union([z.number().int().positive(), z.literal(Number.POSITIVE_INFINITY)]).optional(),
+  capacity: z
+    .union(
+      [
+        z
+          .number({ error: 'must be a positive integer or Infinity' })
+          .int({ error: 'must be a positive integer or Infinity' })
+          .positive({ error: 'must be a positive integer or Infinity' }),
+        z.literal(Number.POSITIVE_INFINITY),
+      ],
+      { error: 'must be a positive integer or Infinity' },
+    )
+    .optional(),
   idleMs: ms(0).optional(),
   onConnectionChange: z
     .custom<NonNullable<RemoteAgentOptions['onConnectionChange']>>((value) => typeof value === 'function', { error: 'must be a function' })
@@ -196,11 +212,11 @@ const workerSchema = z.strictObject({
   agents: z.record(z.string(), z.unknown(), { error: 'must be an object mapping agent names to agents' }),
   concurrency: z
     .number({ error: (issue) => (issue.input === undefined ? 'is required (a positive integer)' : 'must be a positive integer') })
-    .int()
-    .positive(),
+    .int({ error: 'must be a positive integer' })
+    .positive({ error: 'must be a positive integer' }),
   leaseMs: ms(50),
-  queues: z.array(queueName).min(1).optional(),
-  allow: z.array(z.string()).optional(),
+  queues: z.array(queueName, { error: 'must be an array of queue names' }).min(1, { error: 'must name at least one queue' }).optional(),
+  allow: z.array(z.string({ error: 'must be an agent name' }), { error: 'must be an array of agent names' }).optional(),
   onLog: z.custom<(line: string) => void>((value) => typeof value === 'function', { error: 'must be a function' }).optional(),
   onJobTaken: z
     .custom<NonNullable<WorkerOptions['onJobTaken']>>((value) => typeof value === 'function', { error: 'must be a function' })
@@ -208,7 +224,11 @@ const workerSchema = z.strictObject({
   onJobRefused: z
     .custom<NonNullable<WorkerOptions['onJobRefused']>>((value) => typeof value === 'function', { error: 'must be a function' })
     .optional(),
-  name: z.string().min(1).refine(atMostCharacters(200), { error: 'must be at most 200 characters' }).optional(),
+  name: z
+    .string({ error: 'must be a non-empty string' })
+    .min(1, { error: 'must be a non-empty string' })
+    .refine(atMostCharacters(200), { error: 'must be at most 200 characters' })
+    .optional(),
 });
 
 /** What both sides resolve their options to. */
@@ -220,10 +240,26 @@ export interface ResolvedShared {
   readonly maxLeaseLosses: number;
 }
 
-function check<T>(schema: z.ZodType<T>, options: unknown, where: string): T {
+/**
+ * `options` checked by `schema`, or a `TypeError` naming each bad option, what it must be and
+ * what it was (never a `key`'s value), and each unknown one with the option it likely meant.
+ */
+function check<T>(schema: z.ZodType<T> & { readonly shape: object }, options: unknown, where: string): T {
   const parsed = schema.safeParse(options);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `\`${issue.path.join('.') || 'options'}\` ${issue.message}`);
+  const known = Object.keys(schema.shape);
+  const problems = parsed.error.issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => unknownFieldMessage(key, known, 'option').replace(/"([^"]*)"/g, '`$1`'));
+    }
+    const name = issue.path.join('.');
+    const value = issue.path.reduce<unknown>(
+      (at, key) => (typeof at === 'object' && at !== null ? Reflect.get(at, key) : undefined),
+      options,
+    );
+    const got = name === '' || name === 'key' || value === undefined ? '' : ` (got ${describeValue(value)})`;
+    return [`\`${name || 'options'}\` ${issue.message}${got}`];
+  });
   throw new TypeError(`${where}: ${problems.join('; ')}`);
 }
 
