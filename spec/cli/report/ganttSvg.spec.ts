@@ -124,6 +124,8 @@ describe('the report timeline', () => {
     );
     const critical = new Set(['a-task-with-a-rather-long-name-for-its-label']);
     const svg = ganttSvg(model, critical);
+    // a retried attempt's time is its own, its retry said after it (not "retried in" the attempt's time)
+    expect(svg).toContain('<title>retried #1 on sleep: failed in 100 ms (0 ms → 100 ms), retried\n');
     const width = Number(/^<svg[^>]* width="([\d.]+)"/.exec(svg)![1]);
     const texts = [
       ...svg.matchAll(/<text class="([^"]*)" x="([-\d.]+)" y="[^"]*"(?: text-anchor="(\w+)")?>(?:<title>[^<]*<\/title>)?([^<]*)<\/text>/g),

@@ -239,7 +239,7 @@ describe('renderReport of a task cancelled while it waited to retry', () => {
     expect(barsOf(html, 'e')).toEqual([
       [
         'bar failed on-critical-path',
-        'e #1 on shell: failed, its retry cancelled in 28 ms (0 ms → 28 ms)\nShellCommandError: `x` exited with code 3; last stderr lines:\nbad input',
+        'e #1 on shell: failed in 28 ms (0 ms → 28 ms), its retry cancelled\nShellCommandError: `x` exited with code 3; last stderr lines:\nbad input',
       ],
     ]);
   });

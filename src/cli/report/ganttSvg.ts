@@ -121,7 +121,7 @@ function row(
       .filter(Boolean)
       .join(' ');
     const where = bar.worker === undefined ? '' : ` (worker ${bar.worker})`;
-    const tip = `${task.id} #${bar.attempt} on ${bar.agent}${where}: ${bar.outcome}${RETRY_NOTES[bar.retry]}${tookText(bar)}${bar.detail === undefined ? '' : `\n${bar.detail}`}`;
+    const tip = `${task.id} #${bar.attempt} on ${bar.agent}${where}: ${bar.outcome}${tookText(bar)}${RETRY_NOTES[bar.retry]}${bar.detail === undefined ? '' : `\n${bar.detail}`}`;
     parts.push(
       `<rect class="${classes}" data-task="${escapeHtml(task.id)}" data-attempt="${bar.attempt}" x="${left.toFixed(1)}" y="${barTop}" width="${barWidth.toFixed(1)}" height="${GANTT.barHeight}" rx="2"><title>${escapeHtml(tip)}</title></rect>`,
     );
