@@ -127,6 +127,25 @@ describe('progressReporter', () => {
     );
   });
 
+  it('should count the tasks waiting to retry, which nothing else shows', async () => {
+    const terminal = fakeTerminal();
+    const reporter = progressReporter(terminal.stream, dag);
+    const error = { name: 'Error', message: 'flaky' };
+    for (const event of eventsOf(
+      { type: 'dag.created', at: 0, dagId: 'd', taskCount: 3 },
+      { type: 'task.ready', at: 0, taskId: 'compile', attempt: 1 },
+      { type: 'task.started', at: 0, taskId: 'compile', attempt: 1, agent: 'shell' },
+      { type: 'task.failed', at: 5, taskId: 'compile', attempt: 1, error, severity: 'error', willRetry: true },
+    ))
+      reporter.onEvent(event);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(terminal.text()).toMatch(/░+ 0\/3 completed \| 0 running \| 0 ready \| 1 waiting to retry \| 0 failed \| \d+s$/);
+    } finally {
+      reporter.finish();
+    }
+  });
+
   it('should print failures above the bar and leave the final counts and line', () => {
     const terminal = fakeTerminal();
     const reporter = progressReporter(terminal.stream, dag);

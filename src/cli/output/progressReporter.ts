@@ -21,7 +21,7 @@ export type ProgressStream = NodeJS.WritableStream & { readonly isTTY?: boolean;
  * how the run ended (`{mark}`: `| failed`, `| stopped`), in both forms.
  */
 const FORMAT =
-  '{bar} {value}/{total} completed | {running} running | {ready} ready | {failed} failed{ended} | {duration_formatted}{now}{mark}';
+  '{bar} {value}/{total} completed | {running} running | {ready} ready{waiting} | {failed} failed{ended} | {duration_formatted}{now}{mark}';
 /** {@link FORMAT} without what runs now: the part that must fit for the wide line to be drawn. */
 const WIDE_COUNTS = FORMAT.replace('{now}', '');
 /** The wide line once the run has ended with nothing running or ready: no zeros to say, room for the bar at 80 columns. */
@@ -32,7 +32,7 @@ const ENDED_FORMAT = '{bar} {value}/{total} completed | {failed} failed{ended} |
  * not fit: the counts that matter first and no bar (the terminal does not wrap the line while it
  * is drawn: what passes its width would overwrite its last column).
  */
-const NARROW_FORMAT = '{value}/{total} completed | {failed} failed | {running} running | {duration_formatted}{ended}{mark}';
+const NARROW_FORMAT = '{value}/{total} completed | {failed} failed | {running} running{waiting} | {duration_formatted}{ended}{mark}';
 const NARROW_COLUMNS = 72;
 
 /** Below this width the bar is {@link SHORT_BAR} characters, not 20: room for the counts and how the run ended. */
@@ -181,6 +181,8 @@ export function progressReporter(stream: ProgressStream, dag: Dag, start: Displa
     return {
       running: tally.count('running'),
       ready: tally.count('ready'),
+      // a wait before a retry: without it, a long backoff reads as a run that hangs
+      waiting: tally.count('backoff') === 0 ? '' : ` | ${tally.count('backoff')} waiting to retry`,
       failed: tally.count('failed'),
       ended: `${skipped === 0 ? '' : ` | ${skipped} skipped`}${cancelled === 0 ? '' : ` | ${cancelled} cancelled`}`,
       now: lastField(tally.running.describe()),
