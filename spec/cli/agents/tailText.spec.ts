@@ -28,6 +28,10 @@ describe('TailText', () => {
     tail.push('a\n\nb\r\nc\n\n');
     expect(tail.lastLines(2)).toEqual(['b', 'c']);
     expect(tail.lastLines(0)).toEqual([]);
+    // the first line keeps its indent, as a stack trace's lines all have it
+    const trace = new TailText(100);
+    trace.push('\n\tat foo (a.js:1)\n\tat bar (b.js:2)\n');
+    expect(trace.lastLines(5)).toEqual(['\tat foo (a.js:1)', '\tat bar (b.js:2)']);
   });
 
   it('should take a line of control sequences alone (a colour reset, the cursor shown again) for an empty one', () => {

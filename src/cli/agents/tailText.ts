@@ -31,8 +31,13 @@ export class TailText {
 
   /** The kept text, trimmed of surrounding whitespace, with a `…` line when the front was cut. */
   text(): string {
+    return this.kept((text) => text.trim());
+  }
+
+  /** The kept text as `shaped`, with a `…` line when the front was cut. */
+  private kept(shaped: (text: string) => string): string {
     this.compact();
-    const text = this.chunks.join('').trim();
+    const text = shaped(this.chunks.join(''));
     if (!this.truncated) return text;
     return this.midLine ? `…${text}` : `…\n${text}`;
   }
@@ -43,7 +48,8 @@ export class TailText {
    */
   lastLines(count: number): string[] {
     if (count <= 0) return [];
-    return this.text()
+    // not trimmed: the first line keeps its indent, as a stack trace's `\tat …` lines have
+    return this.kept((text) => text.trimEnd())
       .split('\n')
       .map(lastDrawing)
       .filter((line) => line.replace(DRAWS_NO_TEXT, '').replace(CONTROLS, '').trim() !== '')
