@@ -6,8 +6,8 @@ import { type DagEvent, runDag } from '../../src/index';
  * A process paused past an attempt's time limit (a machine asleep, a stopped process, a blocked
  * event loop) while the attempt's work ended in time: on waking, Node runs the expired timer
  * before the I/O that brought the end; the end is heard first and the attempt completes, also
- * one heard a few round trips later; so does one whose timer a busy loop kept late by less. Without
- * a pause, the limit holds as before.
+ * one heard a few round trips later; so does one whose timer a busy loop kept late by less (the
+ * verdict waits one turn of I/O). Without a pause, the limit holds as before.
  */
 describe('a time limit that ran out during a pause', () => {
   /** Blocks the event loop for `ms`, from a check-phase callback: the loop's next turn runs expired timers before I/O. */

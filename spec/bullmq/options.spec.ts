@@ -165,6 +165,10 @@ describe('remoteAgent and startWorker options', () => {
     expect(() => remoteAgent({ connection, queue: 'q', key: 1234567890 as never })).toThrow(
       new TypeError('remoteAgent: `key` must be a string or a Buffer'),
     );
+    // a Redis URL given for a name: shown without its password
+    expect(() => remoteAgent({ connection, queue: 'redis://:S3cretPW@redis.example.com:6379' })).toThrow(
+      new TypeError('remoteAgent: `queue` must not contain `:` or whitespace (got "redis://:***@redis.example.com:6379")'),
+    );
     expect(() =>
       startWorker({ connection, agents: noAgents, concurrency: 1, leaseMs: 1000, queues: [], insecure: 'yes' } as never),
     ).toThrow(

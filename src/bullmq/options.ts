@@ -11,6 +11,7 @@ import { namesConnections } from './connectionName';
 import { DEFAULT_PREFIX } from './jobFormat';
 import { assertSafeWithoutKey, type RedisConnection, type RedisConnectionError, redisTarget, type RedisTarget } from './redisConnection';
 import { keyBytes, type SigningKey } from './signing';
+import { withoutPassword } from '../urlCredentials';
 
 /** Options shared by schedulers and workers. */
 interface SharedOptions {
@@ -242,7 +243,7 @@ export interface ResolvedShared {
 
 /**
  * `options` checked by `schema`, or a `TypeError` naming each bad option, what it must be and
- * what it was (never a `key`'s value), and each unknown one with the option it likely meant.
+ * what it was (never a `key`'s value, nor a password), and each unknown one with the option it likely meant.
  */
 function check<T>(schema: z.ZodType<T> & { readonly shape: object }, options: unknown, where: string): T {
   const parsed = schema.safeParse(options);
@@ -257,7 +258,9 @@ function check<T>(schema: z.ZodType<T> & { readonly shape: object }, options: un
       (at, key) => (typeof at === 'object' && at !== null ? Reflect.get(at, key) : undefined),
       options,
     );
-    const got = name === '' || name === 'key' || value === undefined ? '' : ` (got ${describeValue(value)})`;
+    // (a Redis URL given where a name goes is shown without its password)
+    const shown = typeof value === 'string' ? withoutPassword(value) : value;
+    const got = name === '' || name === 'key' || value === undefined ? '' : ` (got ${describeValue(shown)})`;
     return [`\`${name || 'options'}\` ${issue.message}${got}`];
   });
   throw new TypeError(`${where}: ${problems.join('; ')}`);

@@ -140,9 +140,27 @@ describe('progressReporter', () => {
       reporter.onEvent(event);
     try {
       await new Promise((resolve) => setTimeout(resolve, 250));
-      expect(terminal.text()).toMatch(/░+ 0\/3 completed \| 0 running \| 0 ready \| 1 waiting to retry \| 0 failed \| \d+s$/);
+      expect(terminal.text()).toMatch(/░+ 0\/3 completed \| 0 running \| 0 ready \| 1 to retry \| 0 failed \| \d+s$/);
     } finally {
       reporter.finish();
+    }
+    // where the count does not fit beside the bar, the bar stays and the count is left out
+    const narrow = fakeTerminal(74);
+    const shortOne = progressReporter(narrow.stream, dag);
+    for (const event of eventsOf(
+      { type: 'dag.created', at: 0, dagId: 'd', taskCount: 3 },
+      { type: 'task.ready', at: 0, taskId: 'compile', attempt: 1 },
+      { type: 'task.started', at: 0, taskId: 'compile', attempt: 1, agent: 'shell' },
+      { type: 'task.ready', at: 0, taskId: 'lint', attempt: 1 },
+      { type: 'task.started', at: 0, taskId: 'lint', attempt: 1, agent: 'shell' },
+      { type: 'task.failed', at: 5, taskId: 'compile', attempt: 1, error, severity: 'error', willRetry: true },
+    ))
+      shortOne.onEvent(event);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(narrow.screen().at(-1)).toMatch(/^░+ 0\/3 completed \| 1 running \| 0 ready \| 0 failed \| \d+s$/);
+    } finally {
+      shortOne.finish();
     }
   });
 

@@ -55,9 +55,15 @@ function fittedLine(stream: ProgressStream): GenericFormatter {
     const width = columnsOf(stream) - 1;
     // the bar shorter where the counts would not fit beside a whole one (an 80-column terminal at the run's end)
     const barsize = width >= WHOLE_BAR_COLUMNS ? options.barsize : SHORT_BAR;
-    const line = (format: string) => Format.Formatter({ ...options, barsize, format }, params, payload);
+    let shown = payload;
+    const line = (format: string) => Format.Formatter({ ...options, barsize, format }, params, shown);
     const idle = String(payload.mark ?? '') !== '' && Number(payload.running) === 0 && Number(payload.ready) === 0;
-    const counts = line(idle ? ENDED_FORMAT : WIDE_COUNTS);
+    let counts = line(idle ? ENDED_FORMAT : WIDE_COUNTS);
+    if (displayWidth(counts) > width && payload.waiting !== '') {
+      // the tasks waiting to retry are counted where they fit: the bar does not come and go with a backoff
+      shown = { ...payload, waiting: '' };
+      counts = line(WIDE_COUNTS);
+    }
     const countsWidth = displayWidth(counts);
     if (width < NARROW_COLUMNS || countsWidth > width) {
       // how the run ended outlasts the skipped and cancelled counts where both do not fit
@@ -182,7 +188,7 @@ export function progressReporter(stream: ProgressStream, dag: Dag, start: Displa
       running: tally.count('running'),
       ready: tally.count('ready'),
       // a wait before a retry: without it, a long backoff reads as a run that hangs
-      waiting: tally.count('backoff') === 0 ? '' : ` | ${tally.count('backoff')} waiting to retry`,
+      waiting: tally.count('backoff') === 0 ? '' : ` | ${tally.count('backoff')} to retry`,
       failed: tally.count('failed'),
       ended: `${skipped === 0 ? '' : ` | ${skipped} skipped`}${cancelled === 0 ? '' : ` | ${cancelled} cancelled`}`,
       now: lastField(tally.running.describe()),

@@ -71,7 +71,9 @@ function libpqProblem(given: string): { readonly message: string; readonly hides
     .replace(/\s*=\s*/g, '=')
     .split(/\s+/);
   // a word of its own (or after `;`, as ADO.NET and ODBC write settings): `?password=` of a URL's query is the URL's
-  const password = /(?:^|[\s;])(?:ssl)?(?:password|pwd)\s*=/i.exec(given);
+  // (after `;` only outside a URL, whose password may hold `;pwd=`)
+  const separator = /^\s*[a-z][a-z\d+.-]*:\/\//i.test(given) ? String.raw`\s` : String.raw`[\s;]`;
+  const password = new RegExp(String.raw`(?:^|${separator})(?:ssl)?(?:password|pwd)\s*=`, 'i').exec(given);
   const settings = words.filter((word) => LIBPQ_KEYWORD.test(word));
   const alone = words.length === 1 && settings.length === 1 && /^[^=]*=(?:\/|[^/]*$)/.test(settings[0]!);
   if (password === null && settings.length < 2 && !alone) return undefined;
@@ -97,10 +99,11 @@ const URL_AFTER_TEXT = new RegExp(String.raw`^(?!\.?\/).+?\b${DATABASES}\s*:\s*\
 
 /**
  * A host as a connection string names one: with a port, `localhost`, a name whose last label
- * starts with a letter (`db.example.com`, not a version's `1.4.0` or `build.42`), an IPv4 or a
+ * starts with a letter (`db.example.com`, `my_db.internal`: Docker names services with `_`; not
+ * a version's `1.4.0` or `build.42`), an IPv4 or a
  * bracketed IPv6 address, or a driver's `tcp(HOST:PORT)`.
  */
-const HOST = String.raw`(?:\[[\da-f:.]+\](?::\d{1,5})?|[a-z\d-]+(?:\.[a-z\d-]+)*:\d{1,5}|localhost|(?:[a-z\d-]+\.)+[a-z][a-z\d-]*|\d{1,3}(?:\.\d{1,3}){3}|[a-z]+\([^()@]*\))`;
+const HOST = String.raw`(?:\[[\da-f:.]+\](?::\d{1,5})?|[\w-]+(?:\.[\w-]+)*:\d{1,5}|localhost|(?:[\w-]+\.)+[a-z][\w-]*|\d{1,3}(?:\.\d{1,3}){3}|[a-z]+\([^()@]*\))`;
 
 /**
  * `USER:PASSWORD@` (the user may be left out, the password may hold an `@`) before a host or
