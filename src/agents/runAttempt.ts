@@ -1,6 +1,6 @@
 import type { AsyncResource } from 'node:async_hooks';
 import { setMaxListeners } from 'node:events';
-import { from, isObservable, Observable, type SchedulerLike, type Subscriber, type Subscription, type TeardownLogic } from 'rxjs';
+import { from, isObservable, Observable, type SchedulerLike, type Subscriber, Subscription, type TeardownLogic } from 'rxjs';
 import { DagValidationError } from '../dag/errors';
 import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo } from '../events';
@@ -61,6 +61,18 @@ const LATE_TIMER_MS = 250; // a busy event loop delays timers by milliseconds, o
 
 /** How long at most such a timer then waits (as long as it was late): a remote result takes a few round trips to be heard. */
 const LATE_GRACE_MS = 1000;
+
+/**
+ * Calls `action` once the I/O that came meanwhile was read and the handles it closed are closed
+ * (a process's end is heard at its pipes' `close`): at the second `setImmediate`, the check
+ * phase of the event loop's next turn, after a poll and a round of close callbacks (a timer of
+ * 0 ms may run before both, in the same pass over expired timers, when the timers before it took
+ * long). Real time only: a virtual clock's timers are never late.
+ */
+function afterPendingIo(action: () => void): Subscription {
+  let immediate = setImmediate(() => (immediate = setImmediate(action)));
+  return new Subscription(() => clearImmediate(immediate));
+}
 
 /**
  * A successful outcome. A class rather than an object literal, as for the pipeline's other
@@ -188,7 +200,8 @@ class AttemptExecution<T> {
         // processes started at once), one turn of I/O hears it; after a pause (a machine asleep,
         // a stopped process), a remote result takes a few round trips
         const late = this.scheduler.now() - due;
-        if (late > 0) this.timer = this.scheduler.schedule(timeOut, late > LATE_TIMER_MS ? Math.min(late, LATE_GRACE_MS) : 0);
+        if (late > LATE_TIMER_MS) this.timer = this.scheduler.schedule(timeOut, Math.min(late, LATE_GRACE_MS));
+        else if (late > 0) this.timer = afterPendingIo(timeOut);
         else timeOut();
       }, timeoutMs);
     }
