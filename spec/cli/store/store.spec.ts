@@ -96,6 +96,16 @@ describe('the store of journaled runs', () => {
       'a:S3cretPW@10.0.0.1',
       'app:S3cretPW@postgres_db:5432/rxdag', // a Docker service's name
       'u:S3cretPW@my_db.internal/runs',
+      'user:S3cretPW@postgres_db/app',
+      'u:S3cretPW@postgres_db',
+      'user:S3cretPW@db/app',
+      'u:S3cretPW@db?sslmode=require',
+      'u:S3cretPW@db,db2/app',
+      'u@server:S3cretPW@server.postgres.database.azure.com:5432/app', // Azure's user@server
+      'u:S3cretPW@[fe80::1%eth0]:5432/app',
+      'u:S3cretPW@/var/run/postgresql/app', // a socket's folder
+      'u:S3cretPW@%2Fvar%2Frun%2Fpostgresql/app',
+      'user:S3cretPW@ db.example.com:5432/app',
       'Server=host;Database=db;User Id=u;Password=S3cretPW;', // ADO.NET
       'Data Source=x;Pwd=S3cretPW',
     ]) {
@@ -107,7 +117,15 @@ describe('the store of journaled runs', () => {
       }
       expect({ given, refused: message !== '', shown: /S3cret|PW@/.test(message) }).toEqual({ given, refused: true, shown: false });
     }
-    for (const given of ['app:v2@1.4.0', 'ci:main@build.42', 'release@1.2.3', 'localhost:5432']) {
+    for (const given of [
+      'app:v2@1.4.0',
+      'ci:main@build.42',
+      'release@1.2.3',
+      'localhost:5432',
+      'team:ops@2024',
+      'node@18:lts',
+      'release:1.2@rc.1',
+    ]) {
       expect(storeLocation(given, {}, '/work')).toMatchObject({ kind: 'folder', dir: `/work/${given}` });
     }
   });

@@ -98,18 +98,19 @@ const DATABASES = String.raw`(?:postgres(?:ql)?|rediss?|mysql|mongodb(?:\+srv)?)
 const URL_AFTER_TEXT = new RegExp(String.raw`^(?!\.?\/).+?\b${DATABASES}\s*:\s*\/\/`, 'is');
 
 /**
- * A host as a connection string names one: with a port, `localhost`, a name whose last label
- * starts with a letter (`db.example.com`, `my_db.internal`: Docker names services with `_`; not
- * a version's `1.4.0` or `build.42`), an IPv4 or a
+ * A host as a connection string names one: with a port, a name whose last label starts with a
+ * letter (`db`, `localhost`, `db.example.com`, `postgres_db`: Docker names services with `_`;
+ * not a version's `1.4.0` or `build.42`, nor a year's `2024`), an IPv4 or a
  * bracketed IPv6 address, or a driver's `tcp(HOST:PORT)`.
  */
-const HOST = String.raw`(?:\[[\da-f:.]+\](?::\d{1,5})?|[\w-]+(?:\.[\w-]+)*:\d{1,5}|localhost|(?:[\w-]+\.)+[a-z][\w-]*|\d{1,3}(?:\.\d{1,3}){3}|[a-z]+\([^()@]*\))`;
+const HOST = String.raw`(?:\[[\da-z:.%]+\](?::\d{1,5})?|[\w-]+(?:\.[\w-]+)*:\d{1,5}|(?:[\w-]+\.)*[a-z][\w-]*|\d{1,3}(?:\.\d{1,3}){3}|[a-z]+\([^()@]*\))`;
 
 /**
- * `USER:PASSWORD@` (the user may be left out, the password may hold an `@`) before a host or
- * libpq's list of hosts, and nothing after them but a database, a path or a query.
+ * `USER:PASSWORD@` (the user may be left out, it and the password may hold an `@`, as Azure's
+ * `user@server`) before a host or
+ * libpq's list of hosts (or none, before a socket's folder), and nothing after them but a database, a path or a query.
  */
-const NO_SCHEME = new RegExp(String.raw`^[^/:@\s]*:.*@${HOST}(?:,${HOST})*(?:[/?][^@]*)?$`, 'is');
+const NO_SCHEME = new RegExp(String.raw`^[^/:\s]*:.*@\s*(?:${HOST}(?:,${HOST})*)?(?:[/?%][^@]*)?$`, 'is');
 
 /**
  * A URL mistyped, not a folder: a scheme inside a scheme (`jdbc:postgresql://`), PostgreSQL's
@@ -147,8 +148,10 @@ function mistypedHint(given: string): string {
   if (/[\uff01-\uff5e]/.test(given) || withAsciiMarks(given) !== given)
     return ' (it holds full-width characters (＠：／) where ASCII ones (@:/) go, as an input method types them)';
   const ascii = given.normalize('NFKC');
-  if (NO_SCHEME.test(ascii)) return ' (its scheme is missing: postgres://USER:PASSWORD@HOST…)';
   if (URL_AFTER_TEXT.test(ascii)) return ' (it holds text before the URL: give the URL alone)';
+  // (not a scheme mistyped: `mysql:/u:PW@h`, `postgres\\u:PW@h`, `redis:PW@h`)
+  const schemeMistyped = /^[a-z][a-z\d+.-]*:?[/\\]/i.test(ascii) || new RegExp(String.raw`^${DATABASES}:`, 'i').test(ascii);
+  if (NO_SCHEME.test(ascii) && !schemeMistyped) return ' (its scheme is missing: postgres://USER:PASSWORD@HOST…)';
   return '';
 }
 
