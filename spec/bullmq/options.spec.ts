@@ -165,6 +165,15 @@ describe('remoteAgent and startWorker options', () => {
     expect(() => remoteAgent({ connection, queue: 'q', key: 1234567890 as never })).toThrow(
       new TypeError('remoteAgent: `key` must be a string or a Buffer'),
     );
+    // TLS settings are never quoted (they may hold a private key), nor is a connection
+    expect(() => remoteAgent({ connection, queue: 'q', tls: '-----BEGIN PRIVATE KEY-----\nMIIE' as never })).toThrow(
+      new TypeError('remoteAgent: `tls` must be an object of TLS options, e.g. { ca }'),
+    );
+    expect(() => remoteAgent({ redis: 'redis://:S3cretPW@h', queue: 'q' } as never)).toThrow(
+      new TypeError(
+        'remoteAgent: `connection` is required: a redis:// or rediss:// URL, or ioredis options; unknown option `redis` (did you mean `connection`?)',
+      ),
+    );
     // a Redis URL given for a name: shown without its password
     expect(() => remoteAgent({ connection, queue: 'redis://:S3cretPW@redis.example.com:6379' })).toThrow(
       new TypeError('remoteAgent: `queue` must not contain `:` or whitespace (got "redis://:***@redis.example.com:6379")'),

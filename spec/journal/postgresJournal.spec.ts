@@ -192,6 +192,10 @@ describe('postgresJournal options and location (no server needed)', () => {
     expect(() => postgresJournal(undefined as unknown as PostgresJournalOptions)).toThrow(
       new TypeError('postgresJournal: the options must be an object with `connectionString` or `pool` (got undefined)'),
     );
+    // a connection string given where the options go: its password hidden
+    expect(() => postgresJournal('postgres://u:S3cret@h/db' as unknown as PostgresJournalOptions)).toThrow(
+      new TypeError('postgresJournal: the options must be an object with `connectionString` or `pool` (got "postgres://u:***@h/db")'),
+    );
     // a misspelt schema would journal into the default one, which the CLI shares
     expect(() => postgresJournal({ connectionString: 'postgres://x@h/db', shcema: 'mine' } as PostgresJournalOptions)).toThrow(
       new TypeError('postgresJournal: unknown option `shcema` (did you mean `schema`?)'),

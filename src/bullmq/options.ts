@@ -159,7 +159,9 @@ const queueName = z
   .refine(atMostCharacters(200), { error: 'must be at most 200 characters' })
   .regex(/^[^:\s]*$/, { error: 'must not contain `:` or whitespace' });
 const shared = {
-  connection: z.unknown(),
+  connection: z.custom<RedisConnection>((value) => value !== undefined, {
+    error: 'is required: a redis:// or rediss:// URL, or ioredis options',
+  }),
   tls: z
     .custom<TlsOptions>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), {
       error: 'must be an object of TLS options, e.g. { ca }',
@@ -245,13 +247,23 @@ export interface ResolvedShared {
  * `options` checked by `schema`, or a `TypeError` naming each bad option, what it must be and
  * what it was (never a `key`'s value, nor a password), and each unknown one with the option it likely meant.
  */
+/** Options whose values a message never shows: a signing key, TLS settings (a private key), the connection (a password). */
+const SECRET_OPTIONS = ['key', 'tls', 'connection'];
+
+/** What people call the connection to Redis (the CLI's `--redis`). */
+const REDIS_WORDS = ['redis', 'url', 'redisurl', 'redis_url', 'uri'];
+
 function check<T>(schema: z.ZodType<T> & { readonly shape: object }, options: unknown, where: string): T {
   const parsed = schema.safeParse(options);
   if (parsed.success) return parsed.data;
   const known = Object.keys(schema.shape);
   const problems = parsed.error.issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => unknownFieldMessage(key, known, 'option').replace(/"([^"]*)"/g, '`$1`'));
+      return issue.keys.map((key) =>
+        REDIS_WORDS.includes(key.toLowerCase())
+          ? `unknown option \`${key}\` (did you mean \`connection\`?)`
+          : unknownFieldMessage(key, known, 'option').replace(/"([^"]*)"/g, '`$1`'),
+      );
     }
     const name = issue.path.join('.');
     const value = issue.path.reduce<unknown>(
@@ -260,7 +272,7 @@ function check<T>(schema: z.ZodType<T> & { readonly shape: object }, options: un
     );
     // (a Redis URL given where a name goes is shown without its password)
     const shown = typeof value === 'string' ? withoutPassword(value) : value;
-    const got = name === '' || name === 'key' || value === undefined ? '' : ` (got ${describeValue(shown)})`;
+    const got = name === '' || SECRET_OPTIONS.includes(name) || value === undefined ? '' : ` (got ${describeValue(shown)})`;
     return [`\`${name || 'options'}\` ${issue.message}${got}`];
   });
   throw new TypeError(`${where}: ${problems.join('; ')}`);

@@ -7,13 +7,16 @@
  */
 
 import { unknownOptionMessages } from '../dag/text';
+import { withoutPassword } from '../urlCredentials';
 
 /** The options `postgresJournal` takes. */
 const OPTIONS = ['connectionString', 'pool', 'schema', 'maxSessions'];
 
 /** What `value` was, for a message: a short value as written, anything else by its kind. */
 function described(value: unknown): string {
-  if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
+  // (a connection string given where another option goes: its password hidden)
+  if (typeof value === 'string')
+    return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(withoutPassword(value));
   if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
     return String(value);
   if (Array.isArray(value)) return 'an array';
