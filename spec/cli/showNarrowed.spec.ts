@@ -23,6 +23,7 @@ describe('rxdag show, narrowed', () => {
         '    run: "true"',
         '  - id: test',
         '    run: echo broken >&2; exit 3',
+        '    retry: { attempts: 2, backoffMs: 1 }',
         '  - id: deploy',
         '    run: "true"',
         '    deps: [test]',
@@ -44,6 +45,12 @@ describe('rxdag show, narrowed', () => {
     expect(failed.stdout).toContain('tasks    4: 2 completed, 1 failed, 1 skipped');
     expect(failed.stdout).toContain('broken');
     expect(failed.stdout).not.toMatch(/^build\b|TASK +STATE/m);
+    // how its earlier attempt failed is under the failure, in the text and in --json
+    expect(failed.stdout).toContain('      attempt #1 failed: ShellCommandError: `echo broken >&2; exit 3` exited with code 3');
+    const failedJson = JSON.parse((await rxdag('show', runId, '--store', store, '--failed', '--json')).stdout) as {
+      tasks: { id: string; failedAttempts?: unknown[] }[];
+    };
+    expect(failedJson.tasks.map((task) => [task.id, task.failedAttempts?.length])).toEqual([['test', 1]]);
 
     // the option before the run id, as options may come
     const some = await rxdag('show', '--task', 'lint', '--task', 'deploy', runId, '--store', store, '--json');

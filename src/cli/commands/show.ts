@@ -162,5 +162,7 @@ function narrowed(details: RunDetails, raw: RawShowOptions): RunDetails {
     tasks = tasks.filter((task) => asked.has(task.id));
     failures = failures.filter((failure) => asked.has(failure.taskId));
   }
-  return { ...details, tasks: failed ? [] : tasks, failures };
+  // --failed: the tasks that failed for good, for what their earlier attempts failed with (the text has no line per task)
+  const failedIds = new Set(failures.map((failure) => failure.taskId));
+  return { ...details, tasks: failed ? tasks.filter((task) => failedIds.has(task.id)) : tasks, failures };
 }
