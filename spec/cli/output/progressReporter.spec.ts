@@ -162,6 +162,22 @@ describe('progressReporter', () => {
     } finally {
       shortOne.finish();
     }
+    // the narrow line, which has no bar, says them
+    const narrowest = fakeTerminal(60);
+    const narrowOne = progressReporter(narrowest.stream, dag);
+    for (const event of eventsOf(
+      { type: 'dag.created', at: 0, dagId: 'd', taskCount: 3 },
+      { type: 'task.ready', at: 0, taskId: 'compile', attempt: 1 },
+      { type: 'task.started', at: 0, taskId: 'compile', attempt: 1, agent: 'shell' },
+      { type: 'task.failed', at: 5, taskId: 'compile', attempt: 1, error, severity: 'error', willRetry: true },
+    ))
+      narrowOne.onEvent(event);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(narrowest.screen().at(-1)).toMatch(/^0\/3 completed \| 0 failed \| 0 running \| 1 to retry \| \d+s$/);
+    } finally {
+      narrowOne.finish();
+    }
   });
 
   it('should print failures above the bar and leave the final counts and line', () => {

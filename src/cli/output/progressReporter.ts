@@ -68,6 +68,7 @@ function fittedLine(stream: ProgressStream): GenericFormatter {
     if (width < NARROW_COLUMNS || countsWidth > width) {
       // how the run ended outlasts the skipped and cancelled counts where both do not fit
       // (the last line of a run with nothing running says no 0 running, as the wide one)
+      shown = payload; // (the narrow line has no bar to keep: the tasks waiting to retry are said)
       const format = idle ? NARROW_FORMAT.replace(' | {running} running', '') : NARROW_FORMAT;
       const narrow = line(format);
       return cutTo(displayWidth(narrow) <= width ? narrow : line(format.replace('{ended}', '')), width);
