@@ -72,6 +72,13 @@ describe('the report graph', () => {
     const long = graphSvg(modelOf(['setup', ...steps]), { edges: fan, inferred: false }, []);
     const counted = fan.reduce((sum, [from, to]) => sum + edgeCost(from, to, from === 'setup' ? Number(to.slice(1)) + 1 : 1), 0);
     expect(edgeBytes(long)).toBeLessThanOrEqual(counted);
+    // ids escaped in the page, or of characters of three bytes each
+    for (const mark of ['&', '任']) {
+      const named = Array.from({ length: 40 }, (_, i) => `${mark.repeat(20)}${i}`);
+      const edges: Edge[] = named.slice(0, 20).flatMap((from) => named.slice(20).map((to) => [from, to] as Edge));
+      const svg = graphSvg(modelOf(named), { edges, inferred: false }, []);
+      expect(edgeBytes(svg)).toBeLessThanOrEqual(edges.reduce((sum, [from, to]) => sum + edgeCost(from, to, 1), 0));
+    }
   });
 
   it('should route an edge that skips a layer around the node in between, not through it', () => {

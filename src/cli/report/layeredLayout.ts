@@ -1,4 +1,5 @@
 import type { Edge } from './edges';
+import { escapeHtml } from './html';
 
 /** Where a node is drawn: its top-left corner, in px. */
 export interface NodePlace {
@@ -45,10 +46,16 @@ export interface Oversize {
 /**
  * At least as many bytes of a page as an edge from `from` to `to` spanning `span` layers takes
  * drawn: some 80 of its element and tooltip's markup, some 45 a column it crosses (a curve and a
- * line of its route), and its ends' ids (its tooltip).
+ * line of its route), and its ends' ids as its tooltip writes them (escaped, in UTF-8 bytes).
  */
 export function edgeCost(from: string, to: string, span: number): number {
-  return 80 + 45 * span + from.length + to.length;
+  return 80 + 45 * span + idBytes(from) + idBytes(to);
+}
+
+/** An id's bytes in the page: `&` is `&amp;` there, `任` three bytes. */
+function idBytes(id: string): number {
+  // most ids are ASCII words: their length is their size
+  return /^[\w.-]*$/.test(id) ? id.length : Buffer.byteLength(escapeHtml(id));
 }
 
 /** Sizes of the drawing, in px. `lane` is the height kept in a column for an edge passing through it. */
