@@ -55,9 +55,10 @@ describe('checkMetricsPush', () => {
       'http://gw:9091/metrics/job',
       "http://gw:9091/metrics/job holds the push path (/metrics/job/…), which rxdag adds: give the Pushgateway's own URL, such as http://localhost:9091",
     ],
-    // (an @ in the path is read as a password's end by the message, which hides more than it must)
     ...[
-      ['http://gw:9091/metrics/job@base64/eA', 'http://gw:***@base64/eA'],
+      ['http://gw:9091/metrics/job@base64/eA', 'http://gw:9091/metrics/job@base64/eA'],
+      // (with credentials, an @ in the path may be the password's: all before the last is hidden)
+      ['http://u:pw@gw:9091/metrics/job@base64/eA', 'http://u:***@base64/eA'],
       ['http://gw:9091/metrics/job%40base64/eA', 'http://gw:9091/metrics/job%40base64/eA'],
       ['http://gw:9091/metrics%2Fjob/x', 'http://gw:9091/metrics%2Fjob/x'],
     ].map(([url, shown]) => [

@@ -62,7 +62,15 @@ export function checkMetricsPush(value: string | undefined, problems: Problem[])
 
 /** `url` for a message: its password hidden, then its query and fragment left out (a token may be there). */
 function shownUrl(url: string): string {
-  return withoutPassword(url).replace(/[?#].*$/s, '');
+  return withoutCredentials(url).replace(/[?#].*$/s, '');
+}
+
+/**
+ * `url` with its password hidden; an `@` in its path after a plain `HOST[:PORT]`
+ * (`/metrics/job@base64/…`) is the path's, and hides nothing.
+ */
+function withoutCredentials(url: string): string {
+  return /^https?:\/\/[\w.-]+(?::\d{1,5})?\/[^@]*@/i.test(url) ? url : withoutPassword(url);
 }
 
 /** What of a Pushgateway's URL would not be where the push goes: a query, a fragment, the push path itself. */
@@ -138,7 +146,7 @@ export async function pushMetrics(
   );
   try {
     const reason = await Promise.race([pushed, timedOut]);
-    return reason === undefined ? undefined : `rxdag: cannot push the metrics to the Pushgateway ${withoutPassword(url)}: ${reason}`;
+    return reason === undefined ? undefined : `rxdag: cannot push the metrics to the Pushgateway ${withoutCredentials(url)}: ${reason}`;
   } finally {
     clearTimeout(timer);
   }
