@@ -1,6 +1,6 @@
 import type { AsyncResource } from 'node:async_hooks';
 import { setMaxListeners } from 'node:events';
-import { from, isObservable, Observable, type SchedulerLike, type Subscriber, Subscription, type TeardownLogic } from 'rxjs';
+import { from, isObservable, Observable, type SchedulerLike, type Subscriber, type Subscription, type TeardownLogic } from 'rxjs';
 import { DagValidationError } from '../dag/errors';
 import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo } from '../events';
@@ -19,6 +19,7 @@ import {
 } from './agent';
 import { AttemptContext, type RecordedCallback } from './attemptContext';
 import { OutputNotJsonSafeError, TaskCancelledError, TaskTimeoutError } from './attemptErrors';
+import { afterLateTimer } from './lateTimer';
 import { appendAll } from '../appendAll';
 
 /**
@@ -55,24 +56,6 @@ export class CallWhenReady {
 }
 
 const NO_OUTPUT: JsonCheck = Object.freeze({ ok: true, value: undefined, atMostBytes: 0 });
-
-/** How late past its time a time limit's timer fires to be taken for one that waited out a pause of the process. */
-const LATE_TIMER_MS = 250; // a busy event loop delays timers by milliseconds, or by a start of many processes at once, not this
-
-/** How long at most such a timer then waits (as long as it was late): a remote result takes a few round trips to be heard. */
-const LATE_GRACE_MS = 1000;
-
-/**
- * Calls `action` once the I/O that came meanwhile was read and the handles it closed are closed
- * (a process's end is heard at its pipes' `close`): at the second `setImmediate`, the check
- * phase of the event loop's next turn, after a poll and a round of close callbacks (a timer of
- * 0 ms may run before both, in the same pass over expired timers, when the timers before it took
- * long). Real time only: a virtual clock's timers are never late.
- */
-function afterPendingIo(action: () => void): Subscription {
-  let immediate = setImmediate(() => (immediate = setImmediate(action)));
-  return new Subscription(() => clearImmediate(immediate));
-}
 
 /**
  * A successful outcome. A class rather than an object literal, as for the pipeline's other
@@ -194,16 +177,11 @@ class AttemptExecution<T> {
       const due = this.scheduler.now() + timeoutMs;
       // the error names the task's own limit, also when this host enforces a later one
       const timeOut = () => this.settle(new Failure(new TaskTimeoutError(host.taskId, host.taskTimeoutMs ?? timeoutMs), timeoutMs));
-      this.timer = this.scheduler.schedule(() => {
-        // a late timer fired before the events that came while it waited (Node runs expired timers
-        // before I/O): the agent's end, if it came, is heard first. Late by a busy loop (many
-        // processes started at once), one turn of I/O hears it; after a pause (a machine asleep,
-        // a stopped process), a remote result takes a few round trips
-        const late = this.scheduler.now() - due;
-        if (late > LATE_TIMER_MS) this.timer = this.scheduler.schedule(timeOut, Math.min(late, LATE_GRACE_MS));
-        else if (late > 0) this.timer = afterPendingIo(timeOut);
-        else timeOut();
-      }, timeoutMs);
+      // a timer fired late hears the agent's end first, if it came meanwhile
+      this.timer = this.scheduler.schedule(
+        () => (this.timer = afterLateTimer(this.scheduler, this.scheduler.now() - due, timeOut)),
+        timeoutMs,
+      );
     }
     const early = host.abortedBeforeCall?.();
     if (early !== undefined) this.abort(early === true ? undefined : early);
