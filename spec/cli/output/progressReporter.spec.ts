@@ -128,56 +128,32 @@ describe('progressReporter', () => {
   });
 
   it('should count the tasks waiting to retry, which nothing else shows', async () => {
-    const terminal = fakeTerminal();
-    const reporter = progressReporter(terminal.stream, dag);
     const error = { name: 'Error', message: 'flaky' };
-    for (const event of eventsOf(
-      { type: 'dag.created', at: 0, dagId: 'd', taskCount: 3 },
-      { type: 'task.ready', at: 0, taskId: 'compile', attempt: 1 },
-      { type: 'task.started', at: 0, taskId: 'compile', attempt: 1, agent: 'shell' },
-      { type: 'task.failed', at: 5, taskId: 'compile', attempt: 1, error, severity: 'error', willRetry: true },
-    ))
-      reporter.onEvent(event);
-    try {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      expect(terminal.text()).toMatch(/░+ 0\/3 completed \| 0 running \| 0 ready \| 1 to retry \| 0 failed \| \d+s$/);
-    } finally {
-      reporter.finish();
-    }
-    // where the count does not fit beside the bar, the bar stays and the count is left out
-    const narrow = fakeTerminal(74);
-    const shortOne = progressReporter(narrow.stream, dag);
-    for (const event of eventsOf(
+    const retrying = eventsOf(
       { type: 'dag.created', at: 0, dagId: 'd', taskCount: 3 },
       { type: 'task.ready', at: 0, taskId: 'compile', attempt: 1 },
       { type: 'task.started', at: 0, taskId: 'compile', attempt: 1, agent: 'shell' },
       { type: 'task.ready', at: 0, taskId: 'lint', attempt: 1 },
       { type: 'task.started', at: 0, taskId: 'lint', attempt: 1, agent: 'shell' },
       { type: 'task.failed', at: 5, taskId: 'compile', attempt: 1, error, severity: 'error', willRetry: true },
-    ))
-      shortOne.onEvent(event);
-    try {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      expect(narrow.screen().at(-1)).toMatch(/^░+ 0\/3 completed \| 1 running \| 0 ready \| 0 failed \| \d+s$/);
-    } finally {
-      shortOne.finish();
-    }
+    );
+    /** The line a terminal `columns` wide shows while `compile` waits to retry and `lint` runs. */
+    const lineAt = async (columns: number): Promise<string | undefined> => {
+      const terminal = fakeTerminal(columns);
+      const reporter = progressReporter(terminal.stream, dag);
+      for (const event of retrying) reporter.onEvent(event);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        return terminal.screen().at(-1);
+      } finally {
+        reporter.finish();
+      }
+    };
+    expect(await lineAt(160)).toMatch(/^░+ 0\/3 completed \| 1 running \| 0 ready \| 1 to retry \| 0 failed \| \d+s \| lint$/);
+    // where the count does not fit beside the bar, the bar stays and the count is left out
+    expect(await lineAt(74)).toMatch(/^░+ 0\/3 completed \| 1 running \| 0 ready \| 0 failed \| \d+s$/);
     // the narrow line, which has no bar, says them
-    const narrowest = fakeTerminal(60);
-    const narrowOne = progressReporter(narrowest.stream, dag);
-    for (const event of eventsOf(
-      { type: 'dag.created', at: 0, dagId: 'd', taskCount: 3 },
-      { type: 'task.ready', at: 0, taskId: 'compile', attempt: 1 },
-      { type: 'task.started', at: 0, taskId: 'compile', attempt: 1, agent: 'shell' },
-      { type: 'task.failed', at: 5, taskId: 'compile', attempt: 1, error, severity: 'error', willRetry: true },
-    ))
-      narrowOne.onEvent(event);
-    try {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      expect(narrowest.screen().at(-1)).toMatch(/^0\/3 completed \| 0 failed \| 0 running \| 1 to retry \| \d+s$/);
-    } finally {
-      narrowOne.finish();
-    }
+    expect(await lineAt(60)).toMatch(/^0\/3 completed \| 0 failed \| 1 running \| 1 to retry \| \d+s$/);
   });
 
   it('should print failures above the bar and leave the final counts and line', () => {
