@@ -5,7 +5,7 @@ import { Attempt } from './attempt';
 import type { FlushClock } from './flushClock';
 import { type DispatchClass, sharesRoom } from './dispatchClasses';
 import { effectivePriorities } from './dispatchOrder';
-import { Limit } from './limits';
+import type { Limit } from './limits';
 import type { RunController } from './runController';
 
 /**
@@ -49,17 +49,6 @@ export class Dispatcher {
    * took from a rate window lasts until that window has passed too.
    */
   private passOver: { readonly attempt: Attempt; readonly cls: DispatchClass; readonly until: number } | undefined;
-  /**
-   * Runs that could start nothing only because one limit was at its `concurrency` (each ready
-   * class's first task a unit of it), and how many tasks they had queued then: passed over while
-   * that limit stays full and none of their tasks becomes ready, as looking again would find the
-   * same (a pass over thousands of runs waiting behind one limit made each start cost as much as
-   * the runs). Only an attempt's end frees the limit; a heavier task is always looked at (it may
-   * take the hold).
-   */
-  private readonly blocked = new WeakMap<RunController, { readonly limit: Limit; readonly queued: number }>();
-  /** What kept every class of the run being looked at from starting, so far: one full limit, `null` anything else. */
-  private blocker: Limit | null | undefined;
   /** The first weighted task of the run being looked at that does not fit: the hold's taker, if no task before it can start. */
   private contender: { readonly hold: Hold; readonly task: number } | undefined;
   // the run being looked at, for `fits`
@@ -113,12 +102,6 @@ export class Dispatcher {
       const i = (this.turn + k) % runs.length;
       const run = runs[i]!;
       if (run.readyQueue.size === 0 || run.phase !== 'running') continue;
-      const block = this.blocked.get(run);
-      if (block !== undefined) {
-        if (block.queued === run.readyQueue.queued && block.limit.atConcurrency(1)) continue;
-        this.blocked.delete(run);
-      }
-      this.blocker = undefined;
       const weights = run.dag.index.weight;
       this.weights = weights;
       this.limitUnits = run.dag.index.limitUnits;
@@ -135,8 +118,6 @@ export class Dispatcher {
         this.hold = contender.hold;
         if (code >= 0) code = run.readyQueue.nextKind(this.fits, withFirst);
       }
-      const blocker = this.blocker as Limit | null | undefined; // (set by `fits`, which nextKind called)
-      if (code < 0 && blocker instanceof Limit) this.blocked.set(run, { limit: blocker, queued: run.readyQueue.queued });
       if (code < 0 || !this.startAttempt(run, code)) continue;
       this.turn = i + 1;
       return true;
@@ -149,33 +130,19 @@ export class Dispatcher {
     const units = task < 0 ? 1 : (this.weights?.[task] ?? 1);
     const own = task < 0 ? undefined : this.limitUnits?.[task];
     const hold = this.hold;
-    if (hold !== undefined && cls !== hold.cls && !this.goesBefore(hold, task) && this.delays(hold, cls, units, own)) {
-      this.blockedBy(undefined);
-      return false;
-    }
-    if (this.running + units > this.maxConcurrency || !cls.kind.hasRoomFor(units)) {
-      this.blockedBy(undefined);
-      return this.waits(cls, task, units, own);
-    }
+    if (hold !== undefined && cls !== hold.cls && !this.goesBefore(hold, task) && this.delays(hold, cls, units, own)) return false;
+    if (this.running + units > this.maxConcurrency || !cls.kind.hasRoomFor(units)) return this.waits(cls, task, units, own);
     if (cls.limits.length === 0) return true;
     const now = this.clock.now();
     let fits = true;
-    let full: Limit | undefined;
     for (const limit of cls.limits) {
       const need = unitsIn(own, limit.name, units);
       if (limit.hasRoom(need, now)) continue;
       fits = false;
-      if (full === undefined && limit.atConcurrency(1)) full = limit;
       this.wakeWhenRoom(limit, need, now);
     }
-    if (!fits) this.blockedBy(units === 1 && !takesManyUnits(own) ? full : undefined);
     return fits || this.waits(cls, task, units, own);
   };
-
-  /** Notes what kept a class of the run being looked at from starting: `limit` at its concurrency, `undefined` anything else. */
-  private blockedBy(limit: Limit | undefined): void {
-    this.blocker = limit === undefined || (this.blocker !== undefined && this.blocker !== limit) ? null : limit;
-  }
 
   /** Has this fill wake the pipeline when `limit`'s rate window has room for `units`, if only the window stands in the way. */
   private wakeWhenRoom(limit: Limit, units: number, now: number): void {

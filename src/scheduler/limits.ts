@@ -80,11 +80,6 @@ export class Limit {
     return this.windowUnits + units <= this.rate.limit;
   }
 
-  /** Whether `units` more would pass `concurrency`: only an attempt's end frees what is short. */
-  atConcurrency(units: number): boolean {
-    return this.inUse + units > this.concurrency;
-  }
-
   /**
    * When the rate window (and the pause, if any) will have room for `units`, if only they stand
    * in the way (`now` when it has room; `undefined` when concurrency is what is short: an

@@ -140,8 +140,6 @@ export class ReadyQueues<Kind> {
   private readonly queues: (ReadyQueue | undefined)[] = [];
   private readonly kinds: Kind[] = [];
   private total = 0;
-  // tasks queued so far (see `queued`)
-  private pushes = 0;
   /** Tasks queued first, in order (see {@link ReadyQueues.pushFirst}): a few, those a run had in flight. */
   private firsts: number[] = [];
 
@@ -157,17 +155,11 @@ export class ReadyQueues<Kind> {
     return this.total;
   }
 
-  /** How many tasks were ever queued: when it has not changed, no task became ready since. */
-  get queued(): number {
-    return this.pushes;
-  }
-
   push(task: number): void {
     const keys = this.order.keys;
     const code = keys[2 * task + 1]!;
     this.kindAt(code).pushKey(keys[2 * task]!);
     this.total++;
-    this.pushes++;
   }
 
   /** The queue of kind `code`, made at its first task. */
@@ -189,7 +181,6 @@ export class ReadyQueues<Kind> {
       this.firsts.push(task);
     }
     this.total += tasks.length;
-    this.pushes += tasks.length;
   }
 
   /** Moves every queue to a grown DAG's order (see {@link ReadyQueue.reorder}). */
