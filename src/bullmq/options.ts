@@ -243,16 +243,16 @@ export interface ResolvedShared {
   readonly maxLeaseLosses: number;
 }
 
-/**
- * `options` checked by `schema`, or a `TypeError` naming each bad option, what it must be and
- * what it was (never a `key`'s value, nor a password), and each unknown one with the option it likely meant.
- */
 /** Options whose values a message never shows: a signing key, TLS settings (a private key), the connection (a password). */
 const SECRET_OPTIONS = ['key', 'tls', 'connection'];
 
 /** What people call the connection to Redis (the CLI's `--redis`). */
 const REDIS_WORDS = ['redis', 'url', 'redisurl', 'redis_url', 'uri'];
 
+/**
+ * `options` checked by `schema`, or a `TypeError` naming each bad option, what it must be and
+ * what it was (never a `key`'s value, nor a password), and each unknown one with the option it likely meant.
+ */
 function check<T>(schema: z.ZodType<T> & { readonly shape: object }, options: unknown, where: string): T {
   const parsed = schema.safeParse(options);
   if (parsed.success) return parsed.data;

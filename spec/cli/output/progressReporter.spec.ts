@@ -154,6 +154,8 @@ describe('progressReporter', () => {
     expect(await lineAt(74)).toMatch(/^░+ 0\/3 completed \| 1 running \| 0 ready \| 0 failed \| \d+s$/);
     // the narrow line, which has no bar, says them
     expect(await lineAt(60)).toMatch(/^0\/3 completed \| 0 failed \| 1 running \| 1 to retry \| \d+s$/);
+    // and leaves them out before it cuts the elapsed time
+    expect(await lineAt(50)).toMatch(/^0\/3 completed \| 0 failed \| 1 running \| \d+s$/);
   });
 
   it('should print failures above the bar and leave the final counts and line', () => {

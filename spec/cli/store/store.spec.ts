@@ -125,6 +125,7 @@ describe('the store of journaled runs', () => {
       'team:ops@2024',
       'node@18:lts',
       'release:1.2@rc.1',
+      'C:/Users/john@corp/runs', // a drive's path
     ]) {
       expect(storeLocation(given, {}, '/work')).toMatchObject({ kind: 'folder', dir: `/work/${given}` });
     }

@@ -71,7 +71,10 @@ function fittedLine(stream: ProgressStream): GenericFormatter {
       shown = payload; // (the narrow line has no bar to keep: the tasks waiting to retry are said)
       const format = idle ? NARROW_FORMAT.replace(' | {running} running', '') : NARROW_FORMAT;
       const narrow = line(format);
-      return cutTo(displayWidth(narrow) <= width ? narrow : line(format.replace('{ended}', '')), width);
+      if (displayWidth(narrow) <= width) return narrow;
+      // then the tasks waiting to retry, before the elapsed time is cut
+      const shorter = line(format.replace('{ended}', ''));
+      return cutTo(displayWidth(shorter) <= width ? shorter : line(format.replace('{ended}', '').replace('{waiting}', '')), width);
     }
     // what runs now, cut with `…`, where some of it fits; else left out (the bar stays: it does not come and go)
     const now = String(payload.now ?? '');

@@ -107,10 +107,10 @@ const HOST = String.raw`(?:\[[\da-z:.%]+\](?::\d{1,5})?|[\w-]+(?:\.[\w-]+)*:\d{1
 
 /**
  * `USER:PASSWORD@` (the user may be left out, it and the password may hold an `@`, as Azure's
- * `user@server`) before a host or
+ * `user@server`; not a drive's `C:/…`) before a host or
  * libpq's list of hosts (or none, before a socket's folder), and nothing after them but a database, a path or a query.
  */
-const NO_SCHEME = new RegExp(String.raw`^[^/:\s]*:.*@\s*(?:${HOST}(?:,${HOST})*)?(?:[/?%][^@]*)?$`, 'is');
+const NO_SCHEME = new RegExp(String.raw`^[^/:\s]*:(?![/\\]).*@\s*(?:${HOST}(?:,${HOST})*)?(?:[/?%][^@]*)?$`, 'is');
 
 /**
  * A URL mistyped, not a folder: a scheme inside a scheme (`jdbc:postgresql://`), PostgreSQL's
