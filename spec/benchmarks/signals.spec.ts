@@ -49,7 +49,28 @@ describe('stopOnSignals', () => {
     writeFileSync(script, SCRIPT);
   });
 
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  /** The scripts started, each in a process group of its own: whatever a failed spec left running is killed with them. */
+  const children: ChildProcess[] = [];
+  const spawned = (args: readonly string[], cwd?: string): ChildProcess => {
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      detached: true,
+      ...(cwd === undefined ? {} : { cwd }),
+    });
+    children.push(child);
+    return child;
+  };
+
+  afterEach(() => {
+    for (const child of children.splice(0)) {
+      try {
+        process.kill(-child.pid!, 'SIGKILL'); // tsx's script is a process of the group too
+      } catch {
+        // ended, with its group
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   type Ended = { code: number | null; signal: NodeJS.Signals | null };
 
@@ -70,7 +91,7 @@ describe('stopOnSignals', () => {
   }
 
   it('should run its clean-up once to its end despite a repeated SIGINT (as tsx relays it), then exit with 130', async () => {
-    const child = spawn(process.execPath, ['--import', TSX_LOADER, script, marker], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawned(['--import', TSX_LOADER, script, marker]);
     const { ended } = await started(child);
     child.kill('SIGINT');
     await new Promise((resolve) => setTimeout(resolve, 30));
@@ -80,7 +101,7 @@ describe('stopOnSignals', () => {
   });
 
   it("should clean up under tsx's command line while the script is busy: ctrl-c to the process group", async () => {
-    const child = spawn(process.execPath, [TSX_CLI, script, marker], { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT, detached: true });
+    const child = spawned([TSX_CLI, script, marker], ROOT);
     const { ended } = await started(child);
     process.kill(-child.pid!, 'SIGINT'); // as a terminal does: tsx, and every process under it
     expect(await ended).toEqual({ code: 130, signal: null });
@@ -88,7 +109,7 @@ describe('stopOnSignals', () => {
   });
 
   it("should clean up under tsx's command line while the script is busy: SIGTERM to tsx alone", async () => {
-    const child = spawn(process.execPath, [TSX_CLI, script, marker], { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
+    const child = spawned([TSX_CLI, script, marker], ROOT);
     const { ended } = await started(child);
     child.kill('SIGTERM');
     expect(await ended).toEqual({ code: 143, signal: null });
