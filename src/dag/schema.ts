@@ -122,12 +122,16 @@ const when = z.enum(TRIGGER_RULES, { error: `must be one of ${TRIGGER_RULES.map(
 /** A retry policy: `attempts` counts every attempt, the first included. */
 export const retrySchema = z.strictObject(
   {
+    /** Attempts in all, the first included (1: no retry), at most 1,000. */
     attempts: number('expected an integer number of attempts')
       .int({ error: 'must be an integer' })
       .min(1, { error: 'must be at least 1 (the first attempt counts)' })
       .max(MAX_ATTEMPTS, { error: `must be at most ${MAX_ATTEMPTS}` }),
+    /** The wait before the second attempt, in ms; before attempt n+1 it is `backoffMs × backoffFactor^(n-1)`. @default 0 */
     backoffMs: nonNegativeMs.optional(),
+    /** How much each wait grows on the one before, at least 1. @default 2 */
     backoffFactor: number('expected a number').min(1, { error: 'must be >= 1' }).optional(),
+    /** The longest wait, in ms. @default 2147483647 (the longest a timer waits) */
     maxBackoffMs: nonNegativeMs.optional(),
   },
   { error: 'expected a retry policy: an object with `attempts`' },
@@ -136,16 +140,32 @@ export const retrySchema = z.strictObject(
 /** One task of a DAG spec, as a user writes it. */
 export const taskSpecSchema = z.strictObject(
   {
+    /** The task's id, unique in its DAG (at most 256 code points, no control characters). */
     id,
     deps: z.array(z.string({ error: 'expected a task id' }), { error: 'expected an array of task ids' }).optional(),
+    /** The name of the agent that runs it, among the run's `agents`. @default the DAG's `defaults.agent` */
     agent: id.optional(),
+    /** What its agent gets as `task.input` (JSON data when the run is journaled). */
     input: z.unknown().optional(),
+    /** The time limit of each attempt, in ms: past it the attempt fails with a `TaskTimeoutError` (and may retry). @default none */
     timeoutMs: positiveMs.optional(),
+    /** How it is tried again after a failure of severity `error`. @default one attempt, no retry */
     retry: retrySchema.optional(),
+    /** Among ready tasks of its run, a higher one starts first (a task inherits the highest of what depends on it). @default 0 */
     priority: priority.optional(),
+    /**
+     * About how long it takes, in ms: ready tasks on the longest remaining path start first.
+     * @default the mean of the given ones (1 when none is given); the CLI takes it from earlier runs
+     */
     estimateMs: estimate.optional(),
+    /** Units it takes of `maxConcurrency`, of its agent's capacity and of each of its `limits` (a list). @default 1 */
     weight: weight.optional(),
     limits: taskLimits.optional(),
+    /**
+     * When it runs, once its dependencies ended: `all-succeeded` (skipped when one failed or was
+     * skipped), `all-done` (however they ended), `any-failed` (skipped when none failed),
+     * `none-failed`. @default 'all-succeeded'
+     */
     when: when.optional(),
   },
   { error: 'expected a task: an object with an `id` (and `agent`, `deps`, `input`…)' },
