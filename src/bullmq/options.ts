@@ -5,7 +5,7 @@
  */
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { z } from 'zod';
-import { characterCount, describeValue, unknownFieldMessage } from '../dag/text';
+import { characterCount, describeValue, unknownOptionMessage } from '../dag/text';
 import type { AgentDefinition } from '../index';
 import { namesConnections } from './connectionName';
 import { DEFAULT_PREFIX } from './jobFormat';
@@ -158,6 +158,11 @@ const queueName = z
   .min(1, { error: 'must not be empty' })
   .refine(atMostCharacters(200), { error: 'must be at most 200 characters' })
   .regex(/^[^:\s]*$/, { error: 'must not contain `:` or whitespace' });
+/** An integer whose every check, bounds added after it too, says `what` it must be (zod's own words otherwise). */
+function integerSchema(what: string) {
+  return z.number({ error: what }).int();
+}
+
 const shared = {
   connection: z.custom<RedisConnection>((value) => value !== undefined, {
     error: 'is required: a redis:// or rediss:// URL, or ioredis options',
@@ -175,12 +180,7 @@ const shared = {
     .optional(),
   key: z.union([z.string(), z.instanceof(Buffer)], { error: 'must be a string or a Buffer' }).optional(),
   insecure: z.boolean({ error: 'must be true or false' }).optional(),
-  maxLeaseLosses: z
-    .number({ error: 'must be an integer from 0 to 1000' })
-    .int({ error: 'must be an integer from 0 to 1000' })
-    .min(0, { error: 'must be an integer from 0 to 1000' })
-    .max(1000, { error: 'must be an integer from 0 to 1000' })
-    .optional(),
+  maxLeaseLosses: integerSchema('must be an integer from 0 to 1000').min(0).max(1000).optional(),
 };
 
 const remoteAgentSchema = z.strictObject({
@@ -190,16 +190,9 @@ const remoteAgentSchema = z.strictObject({
   signatureTtlMs: ms(1).optional(),
   retainMs: ms(1000).optional(),
   capacity: z
-    .union(
-      [
-        z
-          .number({ error: 'must be a positive integer or Infinity' })
-          .int({ error: 'must be a positive integer or Infinity' })
-          .positive({ error: 'must be a positive integer or Infinity' }),
-        z.literal(Number.POSITIVE_INFINITY),
-      ],
-      { error: 'must be a positive integer or Infinity' },
-    )
+    .union([integerSchema('must be a positive integer or Infinity').positive(), z.literal(Number.POSITIVE_INFINITY)], {
+      error: 'must be a positive integer or Infinity',
+    })
     .optional(),
   idleMs: ms(0).optional(),
   onConnectionChange: z
@@ -262,7 +255,7 @@ function check<T>(schema: z.ZodType<T> & { readonly shape: object }, options: un
       return issue.keys.map((key) =>
         REDIS_WORDS.includes(key.toLowerCase())
           ? `unknown option \`${key}\` (did you mean \`connection\`?)`
-          : unknownFieldMessage(key, known, 'option').replace(/"([^"]*)"/g, '`$1`'),
+          : unknownOptionMessage(key, known),
       );
     }
     const name = issue.path.join('.');

@@ -202,7 +202,12 @@ export function unknownFieldMessage(field: string, known: readonly string[], nou
 export function unknownOptionMessages(options: object, known: readonly string[]): string[] {
   return Object.keys(options)
     .filter((key) => !known.includes(key))
-    .map((key) => unknownFieldMessage(key, known, 'option').replace(/"([^"]*)"/g, '`$1`'));
+    .map((key) => unknownOptionMessage(key, known));
+}
+
+/** `unknown option \`shcema\` (did you mean \`schema\`?)`: an option named in code, in backticks. */
+export function unknownOptionMessage(option: string, known: readonly string[]): string {
+  return unknownFieldMessage(option, known, 'option').replace(/"([^"]*)"/g, '`$1`');
 }
 
 /**

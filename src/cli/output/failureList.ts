@@ -38,8 +38,8 @@ export function runEndFailures(
 /**
  * `rxdag: 2 tasks failed:` then one entry per failure, or '' for none. `prefix` starts the
  * heading (`rxdag show` has none: it is not a message of a run going on). With `most`, the
- * entries past it are counted in a last line, which says `whereAll` (where every one is) `below` gives
- * lines said under a failure's error (`rxdag show`: how its earlier attempts failed).
+ * entries past it are counted in a last line, which says `whereAll` (where every one is).
+ * `below` gives lines said under a failure's error (`rxdag show`: how its earlier attempts failed).
  *
  * @example
  * failureList([{ taskId: 'build', attempt: 2, error: { name: 'ShellCommandError', message: '`make` exited with code 2' } }])

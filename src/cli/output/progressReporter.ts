@@ -59,22 +59,21 @@ function fittedLine(stream: ProgressStream): GenericFormatter {
     const line = (format: string) => Format.Formatter({ ...options, barsize, format }, params, shown);
     const idle = String(payload.mark ?? '') !== '' && Number(payload.running) === 0 && Number(payload.ready) === 0;
     let counts = line(idle ? ENDED_FORMAT : WIDE_COUNTS);
-    if (displayWidth(counts) > width && payload.waiting !== '') {
+    if (!idle && displayWidth(counts) > width && payload.waiting !== '') {
       // the tasks waiting to retry are counted where they fit: the bar does not come and go with a backoff
       shown = { ...payload, waiting: '' };
       counts = line(WIDE_COUNTS);
     }
     const countsWidth = displayWidth(counts);
     if (width < NARROW_COLUMNS || countsWidth > width) {
-      // how the run ended outlasts the skipped and cancelled counts where both do not fit
-      // (the last line of a run with nothing running says no 0 running, as the wide one)
-      shown = payload; // (the narrow line has no bar to keep: the tasks waiting to retry are said)
-      const format = idle ? NARROW_FORMAT.replace(' | {running} running', '') : NARROW_FORMAT;
-      const narrow = line(format);
-      if (displayWidth(narrow) <= width) return narrow;
-      // then the tasks waiting to retry, before the elapsed time is cut
-      const shorter = line(format.replace('{ended}', ''));
-      return cutTo(displayWidth(shorter) <= width ? shorter : line(format.replace('{ended}', '').replace('{waiting}', '')), width);
+      // how the run ended outlasts the skipped and cancelled counts where both do not fit, then
+      // the tasks waiting to retry (the narrow line has no bar to keep), before the elapsed time
+      // is cut (the last line of a run with nothing running says no 0 running, as the wide one)
+      shown = payload;
+      const whole = idle ? NARROW_FORMAT.replace(' | {running} running', '') : NARROW_FORMAT;
+      const formats = [whole, whole.replace('{ended}', ''), whole.replace('{ended}', '').replace('{waiting}', '')];
+      const lines = formats.map(line);
+      return cutTo(lines.find((narrow) => displayWidth(narrow) <= width) ?? lines.at(-1)!, width);
     }
     // what runs now, cut with `…`, where some of it fits; else left out (the bar stays: it does not come and go)
     const now = String(payload.now ?? '');

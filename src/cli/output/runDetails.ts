@@ -175,13 +175,6 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
   const { startedAt, endedAt } = summary;
   const setup = withSpawnedTasks(journaledSetupOf(header), events);
   const { limits, estimates } = setup;
-  /** What the last attempt of a task waiting to retry failed with. */
-  const lastErrorOf = (row: { failedAttempts: readonly FailedAttempt[]; waiting?: boolean }): string | undefined => {
-    const last = row.failedAttempts.at(-1);
-    return row.waiting === true && last !== undefined
-      ? `attempt #${last.attempt} failed: ${last.error.name}: ${last.error.message}`
-      : undefined;
-  };
   return {
     runId: header.runId,
     dagId: header.dagId,
@@ -211,7 +204,8 @@ export function runDetails(header: JournalHeader, events: readonly DagEvent[], s
       ...(row.spawnedBy === undefined ? {} : { spawnedBy: row.spawnedBy }),
       ...(row.output === undefined ? {} : { output: row.output }),
       ...(row.warning === undefined ? {} : { warning: row.warning }),
-      ...(lastErrorOf(row) === undefined ? {} : { lastError: lastErrorOf(row)! }),
+      // what the last attempt of a task waiting to retry failed with
+      ...(row.waiting !== true || row.failedAttempts.length === 0 ? {} : { lastError: attemptText(row.failedAttempts.at(-1)!) }),
       ...(row.failedAttempts.length === 0 ? {} : { failedAttempts: row.failedAttempts }),
       ...setup.tasks.get(id),
     })),
@@ -304,9 +298,14 @@ function noteOf(task: TaskDetails): string {
   return `after ${failed.length} failed attempt${failed.length === 1 ? '' : 's'}, the last ${attemptLine(failed.at(-1)!)}`;
 }
 
-/** `attempt #2 failed: Name: message` on one line. */
-function attemptLine({ attempt, error }: FailedAttempt): string {
-  return oneLineOf(`attempt #${attempt} failed: ${error.name}: ${error.message}`);
+/** `attempt #2 failed: Name: message`. */
+function attemptText({ attempt, error }: FailedAttempt): string {
+  return `attempt #${attempt} failed: ${error.name}: ${error.message}`;
+}
+
+/** {@link attemptText} on one line. */
+function attemptLine(failed: FailedAttempt): string {
+  return oneLineOf(attemptText(failed));
 }
 
 /**

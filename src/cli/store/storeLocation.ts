@@ -60,8 +60,9 @@ const LIBPQ_KEYWORD =
   /^(?:host|hostaddr|port|dbname|user|password|sslpassword|passfile|sslmode|sslcert|sslkey|sslrootcert|connect_timeout|application_name|options|service|target_session_attrs|keepalives)=/i;
 
 /**
- * The refusal of a store written as libpq's settings (or ADO.NET's and ODBC's, `;` between them),
- * a password and all after it hidden (it may hold spaces), or `undefined` when it is no such thing: a password, two settings, or one whose
+ * The refusal of a store written as libpq's settings (or ADO.NET's and ODBC's, `;` between
+ * them), a password and all after it hidden (it may hold spaces), or `undefined` when it is no
+ * such thing: a password, two settings, or one whose
  * value is no path below it (`dbname=runs`, `host=/var/run/postgresql`, not `user=alice/runs`)
  * is no folder name a user means. Read word by word, no pattern that could backtrack.
  */
@@ -70,8 +71,8 @@ function libpqProblem(given: string): { readonly message: string; readonly hides
     .trim()
     .replace(/\s*=\s*/g, '=')
     .split(/\s+/);
-  // a word of its own (or after `;`, as ADO.NET and ODBC write settings): `?password=` of a URL's query is the URL's
-  // (after `;` only outside a URL, whose password may hold `;pwd=`)
+  // a word of its own, or after `;` as ADO.NET and ODBC write settings (not in a URL, whose
+  // password may hold `;pwd=`): `?password=` of a URL's query is the URL's
   const separator = /^\s*[a-z][a-z\d+.-]*:\/\//i.test(given) ? String.raw`\s` : String.raw`[\s;]`;
   const password = new RegExp(String.raw`(?:^|${separator})(?:ssl)?(?:password|pwd)\s*=`, 'i').exec(given);
   const settings = words.filter((word) => LIBPQ_KEYWORD.test(word));
@@ -107,8 +108,8 @@ const HOST = String.raw`(?:\[[\da-z:.%]+\](?::\d{1,5})?|[\w-]+(?:\.[\w-]+)*:\d{1
 
 /**
  * `USER:PASSWORD@` (the user may be left out, it and the password may hold an `@`, as Azure's
- * `user@server`; not a drive's `C:/…`) before a host or
- * libpq's list of hosts (or none, before a socket's folder), and nothing after them but a database, a path or a query.
+ * `user@server`; not a drive's `C:/…`) before a host or libpq's list of hosts (or none, before a
+ * socket's folder), and nothing after them but a database, a path or a query.
  */
 const NO_SCHEME = new RegExp(String.raw`^[^/:\s]*:(?![/\\]).*@\s*(?:${HOST}(?:,${HOST})*)?(?:[/?%][^@]*)?$`, 'is');
 
