@@ -495,6 +495,23 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
   );
 
   it.concurrent(
+    "should give a connection held up longer than a command's time limit its own, not fail the first commands sent on it",
+    withOwnRedis(async ({ redis, closer }) => {
+      workerOf(closer, redis().url, { echo: ({ input }) => input });
+      const proxy = await PausableProxy.start(redis().url);
+      closer.onClose(() => proxy.close());
+      const echo = closer.add(remoteAgent({ connection: proxy.url, queue: 'echo', leaseMs: LEASE_MS }));
+      proxy.pause(); // a loaded machine: the connection is slow to come up
+      const { events, ended } = collected(closer, { id: 'slow', tasks: [{ id: 'a', agent: 'echo', input: 7 }] }, { echo });
+      await sleep(COMMAND_TIMEOUT_MS + 400);
+      proxy.resume();
+      await ended;
+      expect(failures(events)).toEqual([]);
+      expect(events.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
+    }),
+  );
+
+  it.concurrent(
     'should not add the job of an attempt that ended while its connection was being made',
     withOwnRedis(async ({ redis, closer }) => {
       const seen: string[] = [];

@@ -99,7 +99,8 @@ describeRedis('remote attempts of tasks with inputs', (env) => {
           small: () => 'fits',
         },
         concurrency: 2,
-        leaseMs: 5000,
+        // measuring 200 MiB of JSON holds the worker a while: under load, a short lease lapsed and the job ran again
+        leaseMs: 30_000,
         onLog: () => undefined,
       }),
     );

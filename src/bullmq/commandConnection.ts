@@ -83,6 +83,24 @@ export class CommandConnection {
   }
 
   /**
+   * Resolves once the connection is up, or once it failed to come up (its commands then fail
+   * with the reason). Why wait: ioredis times a command from when it is queued, so the first
+   * commands of a connection still being made would spend their time limit on a slow connect
+   * (a loaded machine), which the connect has a longer limit of its own for.
+   */
+  whenUp(): Promise<void> {
+    const { redis } = this;
+    if (redis.status === 'ready' || redis.status === 'end') return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        redis.off('ready', done).off('error', done).off('end', done);
+        resolve();
+      };
+      redis.once('ready', done).once('error', done).once('end', done);
+    });
+  }
+
+  /**
    * The error for a failure of `action` on this connection, naming the real cause: the reason
    * the connection is down rather than "max retries per request", and the time limit rather
    * than "command timed out".

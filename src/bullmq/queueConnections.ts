@@ -55,6 +55,7 @@ export async function openConnections(place: QueuePlace, hooks: OpenHooks): Prom
   hooks.made(connection);
   const { redis } = connection;
   try {
+    await connection.whenUp();
     await target.selectDatabase(redis);
     // events are read from here on: an outcome that arrives before the first read is not lost
     const last = await redis.xrevrange(`${prefix}:${name}:events`, '+', '-', 'COUNT', 1);
