@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { lastValueFrom, toArray } from 'rxjs';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import { asyncScheduler, lastValueFrom, toArray } from 'rxjs';
+import { afterLateTimer } from '../../src/agents/lateTimer';
 import { type DagEvent, runDag } from '../../src/index';
 
 /**
@@ -75,5 +77,33 @@ describe('a time limit that ran out during a pause', () => {
       'task.started',
       'task.completed',
     ]);
+  });
+
+  it('should let the I/O come while the wait after a late timer was itself kept late be heard before the verdict', async () => {
+    // a socket's data arrives while the loop is busy past the end of that wait (from a check-phase
+    // callback: the loop's next turn runs the expired timer before it reads the data)
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    const order: string[] = [];
+    try {
+      const served = await new Promise<Socket>((resolve) => server.once('connection', resolve));
+      const heard = new Promise<void>((resolve) => served.once('data', () => resolve(void order.push('data'))));
+      const verdict = new Promise<void>((resolve) => afterLateTimer(asyncScheduler, 300, () => resolve(void order.push('verdict'))));
+      setTimeout(
+        () =>
+          setImmediate(() => {
+            const until = Date.now() + 600;
+            client.write('end'); // the end, come during the busy time
+            while (Date.now() < until); // busy past the wait's 300 ms
+          }),
+        10,
+      );
+      await Promise.all([heard, verdict]);
+      expect(order).toEqual(['data', 'verdict']);
+    } finally {
+      client.destroy();
+      server.close();
+    }
   });
 });

@@ -20,10 +20,26 @@ const LATE_GRACE_MS = 1000;
  * cancels the wait, or `undefined` when `verdict` ran.
  */
 export function afterLateTimer(scheduler: SchedulerLike, late: number, verdict: () => void): Subscription | undefined {
-  if (late > LATE_TIMER_MS) return scheduler.schedule(verdict, Math.min(late, LATE_GRACE_MS));
+  if (late > LATE_TIMER_MS) return afterGrace(scheduler, Math.min(late, LATE_GRACE_MS), verdict);
   if (late > 0) return afterPendingIo(verdict);
   verdict();
   return undefined;
+}
+
+/**
+ * Calls `verdict` `graceMs` from now; when that timer is late in turn (the loop still busy), once
+ * the I/O that came meanwhile was read, never after another grace.
+ */
+function afterGrace(scheduler: SchedulerLike, graceMs: number, verdict: () => void): Subscription {
+  const due = scheduler.now() + graceMs;
+  const waiting = new Subscription();
+  waiting.add(
+    scheduler.schedule(() => {
+      if (scheduler.now() > due) waiting.add(afterPendingIo(verdict));
+      else verdict();
+    }, graceMs),
+  );
+  return waiting;
 }
 
 /**
