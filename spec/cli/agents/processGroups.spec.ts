@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { ProcessGroups } from '../../../src/cli/agents/processGroups';
 
 describe('ProcessGroups', () => {
@@ -33,6 +34,25 @@ describe('ProcessGroups', () => {
     expect(Date.now() - began).toBeLessThan(10_000);
     expect(await exited).toBe(3);
   });
+
+  (process.platform === 'linux' ? it : it.skip)(
+    'should read /proc once for the stop of many tasks at once, not once per task',
+    async () => {
+      // each holds SIGTERM off a moment, so the stop also waits for them: every look at once
+      const children = Array.from({ length: 30 }, () =>
+        spawn('sh', ['-c', "trap 'sleep 0.2; exit 0' TERM; sleep 30 & wait"], { detached: true, stdio: 'ignore' }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300)); // their traps are set
+      const groups = new ProcessGroups(5000);
+      for (const child of children) groups.track(child);
+      const reads = jest.spyOn(fs, 'readdirSync');
+      await groups.terminateAll();
+      const procReads = reads.mock.calls.filter(([folder]) => folder === '/proc').length;
+      // a look for each task when told to stop, and each 20 to 160 ms while it waits (over ~200 ms)
+      expect(procReads).toBeGreaterThan(0);
+      expect(procReads).toBeLessThan(children.length);
+    },
+  );
 
   it('should do nothing for a group it no longer tracks (its pid may be another process now)', async () => {
     const groups = new ProcessGroups(100);

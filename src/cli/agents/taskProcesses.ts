@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { liveMembers } from './processTable';
 
 /**
  * The processes of a shell task, found and signalled together. A task's shell leads a session
@@ -41,33 +41,6 @@ function strayGroups(leader: number): Set<number> {
   return groups;
 }
 
-interface Member {
-  readonly pid: number;
-  readonly pgrp: number;
-}
-
-/**
- * Live processes in the task's group (or session), from /proc; undefined where there is none, or
- * where it is not this process's (a pid namespace without its own /proc: its pids are not ours).
- */
-function liveMembers(leader: number, session: boolean): Member[] | undefined {
-  if (process.platform !== 'linux' || !procIsOurs()) return undefined;
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return undefined; // no /proc: trust kill(2)
-  }
-  const members: Member[] = [];
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = readStat(entry);
-    if (stat === undefined || stat.state === 'Z' || stat.state === 'X') continue;
-    if (stat.pgrp === leader || (session && stat.session === leader)) members.push({ pid: Number(entry), pgrp: stat.pgrp });
-  }
-  return members;
-}
-
 /**
  * `kill(target, signal)`; false when no such process (or group) is left, or none of it may be
  * signalled by this process (another user's: a task's `sudo`).
@@ -90,29 +63,5 @@ function groupGone(leader: number): boolean {
     return false;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
-
-/** Whether /proc shows this process's pids (it does not in a pid namespace that kept the host's /proc). */
-let procOurs: boolean | undefined;
-function procIsOurs(): boolean {
-  if (procOurs === undefined) {
-    try {
-      procOurs = readlinkSync('/proc/self') === String(process.pid);
-    } catch {
-      procOurs = false;
-    }
-  }
-  return procOurs;
-}
-
-/** State, process group and session from /proc/PID/stat; the name in parentheses may hold spaces. */
-function readStat(pid: string): { state: string; pgrp: number; session: number } | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0]!, pgrp: Number(fields[2]), session: Number(fields[3]) };
-  } catch {
-    return undefined; // it exited while we looked
   }
 }
