@@ -123,6 +123,21 @@ describe('postgresJournal options and location (no server needed)', () => {
     );
     expect(() => postgresJournal({ connectionString: `postgres://x@h/db?schema=${'x'.repeat(64)}` })).toThrow(/63 bytes/);
     expect(() => postgresJournal({ connectionString: 'postgres://x@h/db?schema=pg_runs' })).toThrow(/must not start with "pg_"/);
+    // a connection string given for the schema: refused, never made a schema, its password hidden
+    expect(() => postgresJournal({ connectionString: 'postgres://x@h/db', schema: 'postgres://u:S3CRET@db/app' })).toThrow(
+      new TypeError(
+        'postgresJournal: schema must be a schema\'s name, got a connection string ("postgres://u:***@db/app"): give that as the connection string',
+      ),
+    );
+    for (const schema of [
+      'host=db password=S3CRET',
+      'pg_x password=S3CRET',
+      'a\0 password=S3CRET',
+      'postgres://u:S3CRET@db.example.com:5432/app?sslmode=require&application_name=nightly',
+    ]) {
+      expect(() => postgresJournal({ connectionString: 'postgres://x@h/db?schema=other', schema })).toThrow(/password=\*\*\*|u:\*\*\*@/);
+      expect(() => postgresJournal({ connectionString: 'postgres://x@h/db', schema })).not.toThrow(/S3CRET/);
+    }
     // PostgreSQL keeps only lower-case pg_ names (schema names are case-sensitive here)
     await postgresJournal({ connectionString: 'postgres://x@h/db?schema=PG_runs' }).end();
     expect(() => postgresJournal({ connectionString: 'postgres://x@h/db?schema=a&schema=b' })).toThrow(

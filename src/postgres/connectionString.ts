@@ -39,7 +39,7 @@ export function schemaParameterProblem(given: string): string | undefined {
     return undefined;
   }
   return schemas.length > 1
-    ? `gives schema= ${schemas.length} times (${schemas.map((name) => JSON.stringify(name)).join(', ')}); give one`
+    ? `gives schema= ${schemas.length} times (${schemas.map((name) => JSON.stringify(redactConnectionString(name))).join(', ')}); give one`
     : undefined;
 }
 

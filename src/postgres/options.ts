@@ -7,7 +7,7 @@
  */
 
 import { unknownOptionMessages } from '../dag/text';
-import { withoutPassword } from '../urlCredentials';
+import { redactConnectionString } from './connectionString';
 
 /** The options `postgresJournal` takes. */
 const OPTIONS = ['connectionString', 'pool', 'schema', 'maxSessions'];
@@ -16,7 +16,7 @@ const OPTIONS = ['connectionString', 'pool', 'schema', 'maxSessions'];
 function described(value: unknown): string {
   // (a connection string given where another option goes: its password hidden)
   if (typeof value === 'string')
-    return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(withoutPassword(value));
+    return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(redactConnectionString(value));
   if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
     return String(value);
   if (Array.isArray(value)) return 'an array';

@@ -24,6 +24,7 @@ import {
   type RunsOptions,
 } from '../journal/journal';
 import { Connection, POOL_NAME_PREFIX, type PostgresJournalOptions, type TransactionQuery } from './connection';
+import { redactConnectionString } from './connectionString';
 import { PostgresJournalError } from './journalError';
 import {
   checkedEvents,
@@ -39,7 +40,7 @@ import {
   type TableRow,
 } from './rows';
 import type { Session } from './session';
-import { JournalSql, LOCK_HOLDER, LOCK_HOLDERS, SCHEMA_FOUND, SCHEMA_LOCK, TRY_LOCK, TRY_XACT_LOCK, UNLOCK } from './sql';
+import { JournalSql, LOCK_HOLDER, LOCK_HOLDERS, SCHEMA_FOUND, SCHEMA_LOCK, shownSchema, TRY_LOCK, TRY_XACT_LOCK, UNLOCK } from './sql';
 import { addToTally, emptyTally } from '../journal/tally';
 import { PostgresWriter } from './writer';
 
@@ -101,7 +102,7 @@ class PostgresJournalImpl implements PostgresJournal {
     const { schemaParameter } = this.connection;
     if (options.schema !== undefined && schemaParameter !== undefined && options.schema !== schemaParameter) {
       throw new TypeError(
-        `postgresJournal: two schemas given, \`schema\` ${JSON.stringify(options.schema)} and schema=${schemaParameter} in the connection string; give one`,
+        `postgresJournal: two schemas given, \`schema\` ${shownSchema(options.schema)} and schema=${redactConnectionString(schemaParameter)} in the connection string; give one`,
       );
     }
     this.schema = options.schema ?? schemaParameter ?? 'rxdag';

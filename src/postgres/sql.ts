@@ -8,8 +8,18 @@
  * keeps the text as written (and `->`/`->>` still query it).
  */
 
+import { redactConnectionString } from './connectionString';
+
 /** PostgreSQL's longest identifier, in bytes. */
 const MAX_IDENTIFIER_BYTES = 63;
+
+/** A connection string given for a schema's name (`postgres://…`, `host=db password=…`): never made a schema. */
+const CONNECTION_STRING = /^[a-z][a-z\d+.-]*:\/\/|\bpassword\s*=/i;
+
+/** A schema's name as a message shows it: quoted, the password of a connection string given for it hidden. */
+export function shownSchema(name: string): string {
+  return JSON.stringify(redactConnectionString(name));
+}
 
 /**
  * What is wrong with `name` as a schema name, or undefined when PostgreSQL can hold it. The
@@ -21,10 +31,12 @@ const MAX_IDENTIFIER_BYTES = 63;
 export function schemaNameProblem(name: string): string | undefined {
   const bytes = Buffer.byteLength(name);
   // PostgreSQL refuses to create such a schema ("unacceptable schema name")
-  if (/^pg_/.test(name)) return `must not start with "pg_", which PostgreSQL keeps for its own schemas, got ${JSON.stringify(name)}`;
+  if (/^pg_/.test(name)) return `must not start with "pg_", which PostgreSQL keeps for its own schemas, got ${shownSchema(name)}`;
+  if (CONNECTION_STRING.test(name))
+    return `must be a schema's name, got a connection string (${shownSchema(name)}): give that as the connection string`;
   if (name !== '' && !name.includes('\0') && bytes <= MAX_IDENTIFIER_BYTES) return undefined;
   // a long name is counted, not repeated: it is in the message's connection string already
-  const got = bytes > MAX_IDENTIFIER_BYTES ? `${bytes} bytes` : JSON.stringify(name);
+  const got = bytes > MAX_IDENTIFIER_BYTES ? `${bytes} bytes` : shownSchema(name);
   return `must be 1 to ${MAX_IDENTIFIER_BYTES} bytes without NUL, got ${got}`;
 }
 
