@@ -216,6 +216,50 @@ describe('no leaks', () => {
   }, 60_000);
 });
 
+describe('no scheduler kept after it is gone', () => {
+  it('should let go of a journaled scheduler stopped with an interrupt, its runs left to resume', async () => {
+    const gc = exposeGc();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxdag-leaks-'));
+    const schedulers: WeakRef<object>[] = [];
+    try {
+      for (let n = 0; n < 5; n++) await interruptOne(dir, n, schedulers);
+      for (let waited = 0; waited < 1_000 && schedulers.some((ref) => ref.deref() !== undefined); waited += 20) {
+        await tick(20);
+        gc();
+      }
+      expect(schedulers.filter((ref) => ref.deref() !== undefined)).toHaveLength(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+/** Starts a run on a scheduler of its own, watched in `refs`, and interrupts it once its tasks run. */
+async function interruptOne(dir: string, n: number, refs: WeakRef<object>[]): Promise<void> {
+  // an agent that runs until stopped, and an output big enough to see were it kept
+  const hangs = (ctx: TaskContext) =>
+    new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+  const scheduler = watched(
+    refs,
+    createScheduler({ agents: { hangs, ok: () => 'x'.repeat(100_000) }, journal: fileJournal(dir), healthCheckIntervalMs: 0 }),
+  );
+  const run = scheduler.submit(
+    {
+      id: 'stopped',
+      tasks: [
+        { id: 'a', agent: 'ok' },
+        { id: 'b', agent: 'hangs', deps: ['a'] },
+        { id: 'c', agent: 'hangs' },
+      ],
+    },
+    { runId: `run-${n}` },
+  );
+  await new Promise<void>((resolve) =>
+    run.subscribe({ next: (event) => event.type === 'task.started' && event.taskId === 'b' && resolve(), error: () => undefined }),
+  );
+  await scheduler.shutdown({ interrupt: true });
+}
+
 /** `value`, with a weak reference to it in `refs`. */
 function watched<T extends object>(refs: WeakRef<object>[], value: T): T {
   refs.push(new WeakRef(value));

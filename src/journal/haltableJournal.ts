@@ -52,8 +52,14 @@ export interface OneRunJournal {
   spared(): boolean;
 }
 
-/** An append that never settles: what it would release never starts. */
-const NEVER: Promise<void> = new Promise<void>(() => undefined);
+/**
+ * An append that never settles: what it would release never starts. A new one each time: one
+ * shared promise would keep every reaction ever added to it, and with them the halted runs and
+ * their schedulers, for the life of the process.
+ */
+function never(): Promise<void> {
+  return new Promise<void>(() => undefined);
+}
 
 export function haltableJournal(inner: Journal): HaltableJournal {
   let halted = false;
@@ -129,7 +135,7 @@ class HaltableWriter implements JournalWriter {
   ) {}
 
   append(events: Parameters<JournalWriter['append']>[0], durable?: boolean): void | Promise<void> {
-    if (this.halted()) return NEVER;
+    if (this.halted()) return never();
     let stored: void | Promise<void>;
     try {
       stored = this.inner.append(events, durable);
@@ -140,7 +146,7 @@ class HaltableWriter implements JournalWriter {
     if (stored instanceof Promise) {
       stored.catch(this.failed);
       // stored after the halt came: what it releases would start after its run was stopped
-      return stored.then(() => (this.halted() ? NEVER : undefined));
+      return stored.then(() => (this.halted() ? never() : undefined));
     }
     return stored;
   }
