@@ -21,6 +21,7 @@ import { remoteAgent, startWorker, type WorkerOptions } from '../../src/bullmq/i
 import { ProcessGroups } from '../../src/cli/agents/processGroups';
 import { createShellAgent } from '../../src/cli/agents/shellAgent';
 import { eventLogViolations, outcomes } from '../cli/support/eventLogInvariants';
+import { exposeGc } from '../support/gc';
 import { describeRedis, prefixPerTest, startRedisServer } from '../support/redis';
 import { byTask, Closer, collect, ending, failingJournal, runNow, sleep, waitFor } from './helpers';
 
@@ -90,6 +91,43 @@ describeRedis('cancelling remote attempts', (env) => {
     const jobKeys = async () =>
       (await env.keys()).filter((key) => key.startsWith(`${prefix}:hang:`) && key.includes('|') && !key.includes('rxdag-cancel'));
     await waitFor(async () => (await jobKeys()).length === 0, 'the cancelled job to be removed');
+  });
+
+  it('should let go of each attempt it stopped once its agent returned, its input with it', async () => {
+    const gc = exposeGc();
+    // (not WeakRefs: one made in the agent would keep its input alive a while by itself)
+    let ran = 0;
+    let returned = 0;
+    let collected = 0;
+    const inputs = new FinalizationRegistry(() => collected++);
+    // each hears its signal and returns a moment later: until then its job is the worker's
+    const slowToStop: Agent = ({ input, signal }) =>
+      new Promise((_, reject) => {
+        ran++;
+        inputs.register(input as object, undefined);
+        signal.addEventListener('abort', () => setTimeout(() => (returned++, reject(signal.reason)), 5));
+      });
+    await worker({ slow: slowToStop }, { concurrency: 4 }).ready();
+    const tasks = Array.from({ length: 4 }, (_, n) => ({
+      id: `t${n}`,
+      agent: 'slow',
+      input: { n, blob: 'x'.repeat(100_000) },
+      timeoutMs: 1000,
+    }));
+    const events = await collect(runDag({ id: 'stopped', tasks }, { agents: { slow: remote('slow') } }));
+    expect(ending(events).counts.failed).toBe(4);
+    // (a job the worker had not taken by then was removed, never run)
+    await waitFor(() => returned === ran, 'every agent that ran to return', 5000);
+    await waitFor(
+      async () => {
+        gc();
+        await sleep(20);
+        return collected === ran;
+      },
+      'the stopped attempts to be let go of',
+      3000,
+    );
+    expect(ran).toBeGreaterThan(0);
   });
 
   it('should say in a timeout that no worker took the job, when none serves its queue', async () => {

@@ -55,6 +55,7 @@ export class RunningJob {
    */
   renewedAt = performance.now();
   private stopAttempt: (() => void) | undefined;
+  private onReturned: (() => void) | undefined;
 
   constructor(
     readonly queue: string,
@@ -82,12 +83,27 @@ export class RunningJob {
     if (this.stoppedFor !== undefined) stop();
   }
 
+  /**
+   * Calls `listener` once its agent returned (at once when it has): a job stopped before then is
+   * kept until that moment, and let go of at it.
+   */
+  whenReturned(listener: () => void): void {
+    if (this.agentReturned) listener();
+    else this.onReturned = listener;
+  }
+
   /** Watches what the agent returned for {@link agentReturned}, and hands it on unchanged. */
   track(result: AgentResult): AgentResult {
     if (result instanceof CallWhenReady) return new CallWhenReady(result.ready, (value) => this.track(result.call(value)));
     if (isPromiseLike(result)) {
       this.agentReturned = false;
-      const returned = () => (this.agentReturned = true);
+      const returned = () => {
+        this.agentReturned = true;
+        this.stopAttempt = undefined; // (it holds the attempt's input)
+        const listener = this.onReturned;
+        this.onReturned = undefined;
+        listener?.();
+      };
       try {
         result.then(returned, returned);
       } catch {

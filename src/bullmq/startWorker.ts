@@ -164,9 +164,11 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
       }
     } finally {
       running.delete(jobEntry);
-      if (attempt.agentReturned) stopping.delete(jobEntry);
-      else stopping.set(jobEntry, attempt);
-      if (stopping.size > 1000) for (const [other, job] of stopping) if (job.agentReturned) stopping.delete(other);
+      stopping.delete(jobEntry);
+      if (!attempt.agentReturned) {
+        stopping.set(jobEntry, attempt);
+        attempt.whenReturned(() => stopping.get(jobEntry) === attempt && stopping.delete(jobEntry));
+      }
       if (!leftRunning) settling.start(jobEntry);
       wake?.();
     }
