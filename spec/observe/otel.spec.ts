@@ -313,5 +313,10 @@ describe('traceEvents', () => {
     expect(() => traceEvents(NEVER, tracer(), { dagIdOf: 'demo' as never })).toThrow(
       new TypeError('`dagIdOf` must be a function (runId) => dagId | undefined (got "demo")'),
     );
+    // a string given in the wrong place may be a secret: a URL's password is hidden, a long string not shown
+    expect(() => traceEvents(NEVER, 'https://u:S3CRET@otel' as never)).toThrow(
+      new TypeError('`tracer` must be an OpenTelemetry Tracer (with startSpan) (got "https://u:***@otel")'),
+    );
+    expect(() => traceEvents(NEVER, tracer(), { parent: 'x'.repeat(41) as never })).toThrow(/\(got a string of 41 characters\)$/);
   });
 });

@@ -246,6 +246,9 @@ describe('collectMetrics', () => {
       ),
     );
     expect(() => collectMetrics(NEVER, { registry: new Registry(), prefix: '9lives' })).toThrow(TypeError);
+    expect(() => collectMetrics(NEVER, { registry: new Registry(), prefix: 'http://u:S3CRET@host' })).toThrow(
+      /got "http:\/\/u:\*\*\*@host"$/,
+    );
     expect(() => collectMetrics(NEVER, { registry: new Registry(), buckets: [1, 0.5] })).toThrow(TypeError);
     expect(() => collectMetrics(NEVER, {} as never)).toThrow(new TypeError('`registry` must be a prom-client Registry'));
     // the default buckets cannot be changed under every collector given none

@@ -6,6 +6,8 @@
  * Formatting only: whether a value is valid is decided by the schemas and checks that call these.
  */
 
+import { withoutPassword } from '../urlCredentials';
+
 /** Longest id or value quoted whole in a message; longer ones are cut, with their length. */
 const QUOTE_LIMIT = 80;
 
@@ -134,6 +136,16 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object' && value !== null) return 'an object';
   return String(value);
+}
+
+/**
+ * A value as a message shows it where something other than a string was expected (a function, an
+ * object): a short string as written but for a URL's password, a long one by its length (a
+ * connection string or a key given in the wrong place).
+ */
+export function describeKind(value: unknown): string {
+  if (typeof value !== 'string') return describeValue(value);
+  return value.length > 40 ? `a string of ${value.length} characters` : quoted(withoutPassword(value));
 }
 
 /**

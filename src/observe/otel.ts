@@ -11,7 +11,7 @@
 import './otelPeer';
 import { type Attributes, type Context, context as otelContext, type Tracer } from '@opentelemetry/api';
 import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
-import { describeValue, unknownOptionMessages } from '../dag/text';
+import { describeKind, unknownOptionMessages } from '../dag/text';
 import type { DagEvent } from '../events';
 import { checkEventSource } from './eventSource';
 import { RunSpans } from './runSpans';
@@ -92,27 +92,27 @@ export interface TraceOptions {
 export function traceEvents(events$: Observable<DagEvent>, tracer: Tracer, options: TraceOptions = {}): Subscription {
   checkEventSource(events$);
   if (typeof tracer?.startSpan !== 'function') {
-    throw new TypeError(`\`tracer\` must be an OpenTelemetry Tracer (with startSpan) (got ${describeValue(tracer)})`);
+    throw new TypeError(`\`tracer\` must be an OpenTelemetry Tracer (with startSpan) (got ${describeKind(tracer)})`);
   }
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`\`options\` must be an object { dagIdOf?, attributes?, scheduler?, parent? } (got ${describeValue(options)})`);
+    throw new TypeError(`\`options\` must be an object { dagIdOf?, attributes?, scheduler?, parent? } (got ${describeKind(options)})`);
   }
   const unknown = unknownOptionMessages(options, ['dagIdOf', 'attributes', 'scheduler', 'parent']);
   if (unknown.length > 0) throw new TypeError(`traceEvents: ${unknown.join('; ')}`);
   const { dagIdOf = () => undefined, attributes, scheduler = asyncScheduler, parent = otelContext.active() } = options;
   if (typeof (parent as Partial<Context> | null)?.getValue !== 'function') {
     throw new TypeError(
-      `\`parent\` must be an OpenTelemetry Context (e.g. context.active(), or trace.setSpan(context.active(), span)) (got ${describeValue(parent)})`,
+      `\`parent\` must be an OpenTelemetry Context (e.g. context.active(), or trace.setSpan(context.active(), span)) (got ${describeKind(parent)})`,
     );
   }
   if (typeof dagIdOf !== 'function') {
-    throw new TypeError(`\`dagIdOf\` must be a function (runId) => dagId | undefined (got ${describeValue(dagIdOf)})`);
+    throw new TypeError(`\`dagIdOf\` must be a function (runId) => dagId | undefined (got ${describeKind(dagIdOf)})`);
   }
   if (attributes !== undefined && typeof attributes !== 'function') {
-    throw new TypeError(`\`attributes\` must be a function (event) => attributes | undefined (got ${describeValue(attributes)})`);
+    throw new TypeError(`\`attributes\` must be a function (event) => attributes | undefined (got ${describeKind(attributes)})`);
   }
   if (typeof scheduler?.now !== 'function') {
-    throw new TypeError(`\`scheduler\` must be an RxJS SchedulerLike (with now()) (got ${describeValue(scheduler)})`);
+    throw new TypeError(`\`scheduler\` must be an RxJS SchedulerLike (with now()) (got ${describeKind(scheduler)})`);
   }
   const spans = new RunSpans(tracer, parent, dagIdOf, attributes);
   let endedAs: 'cancelled' | 'interrupted' = 'cancelled';

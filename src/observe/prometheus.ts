@@ -10,7 +10,8 @@
 import './prometheusPeer';
 import type { Registry, RegistryContentType } from 'prom-client';
 import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
-import { describeValue, unknownOptionMessages } from '../dag/text';
+import { describeKind, unknownOptionMessages } from '../dag/text';
+import { withoutPassword } from '../urlCredentials';
 import type { DagEvent } from '../events';
 import { checkEventSource } from './eventSource';
 import { checkRunLabels, type RunLabels } from './runLabels';
@@ -97,7 +98,7 @@ export function collectMetrics(events$: Observable<DagEvent>, options: MetricsOp
   if (unknown.length > 0) throw new TypeError(`collectMetrics: ${unknown.join('; ')}`);
   const { registry, prefix = 'rxdag_', buckets: given, runLabels, scheduler = asyncScheduler } = options;
   if (typeof scheduler?.now !== 'function') {
-    throw new TypeError(`\`scheduler\` must be an RxJS SchedulerLike (with now()) (got ${describeValue(scheduler)})`);
+    throw new TypeError(`\`scheduler\` must be an RxJS SchedulerLike (with now()) (got ${describeKind(scheduler)})`);
   }
   const buckets = given ?? DEFAULT_BUCKETS;
   if (typeof registry?.registerMetric !== 'function' || typeof registry.getSingleMetric !== 'function') {
@@ -105,7 +106,7 @@ export function collectMetrics(events$: Observable<DagEvent>, options: MetricsOp
   }
   if (typeof prefix !== 'string' || (prefix !== '' && !METRIC_NAME.test(prefix))) {
     throw new TypeError(
-      `\`prefix\` must start a Prometheus metric name (letters, digits, _ and :, not a digit first), got ${JSON.stringify(prefix)}`,
+      `\`prefix\` must start a Prometheus metric name (letters, digits, _ and :, not a digit first), got ${typeof prefix === 'string' ? JSON.stringify(withoutPassword(prefix)) : describeKind(prefix)}`,
     );
   }
   if (

@@ -7,7 +7,7 @@
  * decide when a run's values are asked, nor keep them: `MetricsTally` asks once per run and forgets
  * them when the run ends.
  */
-import { describeValue } from '../dag/text';
+import { describeKind, describeValue } from '../dag/text';
 
 /** The `runLabels` option of `collectMetrics`. */
 export interface RunLabels {
@@ -48,14 +48,14 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 export function checkRunLabels(option: RunLabels | undefined): readonly string[] {
   if (option === undefined) return [];
   if (typeof option !== 'object' || option === null) {
-    throw new TypeError(`\`runLabels\` must be an object { names, of } (got ${describeValue(option)})`);
+    throw new TypeError(`\`runLabels\` must be an object { names, of } (got ${describeKind(option)})`);
   }
   const { names, of } = option;
   const problems: string[] = [];
-  if (!Array.isArray(names)) problems.push(`\`runLabels.names\` must be an array of label names (got ${describeValue(names)})`);
+  if (!Array.isArray(names)) problems.push(`\`runLabels.names\` must be an array of label names (got ${describeKind(names)})`);
   else problems.push(...names.map((name: unknown, k) => nameProblem(name, names.indexOf(name) < k)).filter((p) => p !== undefined));
   if (typeof of !== 'function') {
-    problems.push(`\`runLabels.of\` must be a function (runId) => label values | undefined (got ${describeValue(of)})`);
+    problems.push(`\`runLabels.of\` must be a function (runId) => label values | undefined (got ${describeKind(of)})`);
   }
   if (problems.length > 0) throw new TypeError(problems.join('; '));
   // a copy: the metrics keep the names, and a later change to the caller's array must not reach them
@@ -92,7 +92,7 @@ export function labelSetOf(names: readonly string[], of: RunLabels['of'], runId:
     const got =
       typeof (answer as Partial<PromiseLike<unknown>>).then === 'function'
         ? 'a promise: return the values themselves'
-        : describeValue(answer);
+        : describeKind(answer);
     console.warn(
       `rxdag/prometheus: \`runLabels.of\` must return an object of label values or undefined (got ${got} for run "${runId}"); its run labels are ""`,
     );
@@ -101,7 +101,7 @@ export function labelSetOf(names: readonly string[], of: RunLabels['of'], runId:
   const values = answer as Readonly<Record<string, unknown>>;
   const notStrings = names.filter((name) => typeof values[name] !== 'string' && values[name] !== undefined && values[name] !== null);
   if (notStrings.length > 0) {
-    const shown = notStrings.map((name) => `${name}: ${describeValue(values[name])}`).join(', ');
+    const shown = notStrings.map((name) => `${name}: ${describeKind(values[name])}`).join(', ');
     console.warn(`rxdag/prometheus: \`runLabels.of\` gave run "${runId}" values that are not strings (${shown}); those labels are ""`);
   }
   return labelSetWith(names, (name) => {
