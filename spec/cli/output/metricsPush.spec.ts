@@ -28,10 +28,19 @@ describe('checkMetricsPush', () => {
   ])('should refuse %j with one problem naming the flag, never quoting a password', (value, quoted) => {
     const problems: Problem[] = [];
     expect(checkMetricsPush(value, problems)).toBeUndefined();
+    const escapes = /\/cd|#/.test(value) ? ' (a password holding / ? # or \\ is written %2F %3F %23 %5C)' : '';
     expect(problems).toEqual([
       {
-        message: `--metrics-push must be the http:// or https:// URL of a Prometheus Pushgateway, such as http://localhost:9091 (got ${JSON.stringify(quoted)})`,
+        message: `--metrics-push must be the http:// or https:// URL of a Prometheus Pushgateway, such as http://localhost:9091 (got ${JSON.stringify(quoted)})${escapes}`,
       },
+    ]);
+  });
+
+  it('should say how to write a password holding a character that ends the host', () => {
+    const problems: Problem[] = [];
+    expect(checkMetricsPush('http://u:S3C#RET@gw:9091/', problems)).toBeUndefined();
+    expect(problems.map((problem) => problem.message)).toEqual([
+      '--metrics-push must be the http:// or https:// URL of a Prometheus Pushgateway, such as http://localhost:9091 (got "http://u:***@gw:9091/") (a password holding / ? # or \\ is written %2F %3F %23 %5C)',
     ]);
   });
 
@@ -57,8 +66,8 @@ describe('checkMetricsPush', () => {
     ],
     ...[
       ['http://gw:9091/metrics/job@base64/eA', 'http://gw:9091/metrics/job@base64/eA'],
-      // (with credentials, an @ in the path may be the password's: all before the last is hidden)
-      ['http://u:pw@gw:9091/metrics/job@base64/eA', 'http://u:***@base64/eA'],
+      // credentials the URL parser reads end at the host: the path's @ is the path's
+      ['http://u:pw@gw:9091/metrics/job@base64/eA', 'http://u:***@gw:9091/metrics/job@base64/eA'],
       ['http://gw:9091/metrics/job%40base64/eA', 'http://gw:9091/metrics/job%40base64/eA'],
       ['http://gw:9091/metrics%2Fjob/x', 'http://gw:9091/metrics%2Fjob/x'],
     ].map(([url, shown]) => [

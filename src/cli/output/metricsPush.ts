@@ -54,8 +54,13 @@ export function checkMetricsPush(value: string | undefined, problems: Problem[])
     problems.push({ message: `--metrics-push ${shownUrl(value)} ${wrong}` });
     return undefined;
   }
+  // credentials the parser could not read: a password holding one of the characters that end the host
+  const escapes =
+    url === undefined && /^https?:\/\/[^@]*:[^@]*[/?#\\][^@]*@/i.test(value)
+      ? ' (a password holding / ? # or \\ is written %2F %3F %23 %5C)'
+      : '';
   problems.push({
-    message: `--metrics-push must be the http:// or https:// URL of a Prometheus Pushgateway, such as http://localhost:9091 (got ${JSON.stringify(shownUrl(value))})`,
+    message: `--metrics-push must be the http:// or https:// URL of a Prometheus Pushgateway, such as http://localhost:9091 (got ${JSON.stringify(shownUrl(value))})${escapes}`,
   });
   return undefined;
 }
@@ -66,11 +71,18 @@ function shownUrl(url: string): string {
 }
 
 /**
- * `url` with its password hidden; an `@` in its path after a plain `HOST[:PORT]`
- * (`/metrics/job@base64/…`) is the path's, and hides nothing.
+ * `url` with its password hidden; an `@` in its path (`/metrics/job@base64/…`) is the path's,
+ * and hides nothing: after a plain `HOST[:PORT]`, or after credentials the URL parser reads.
  */
 function withoutCredentials(url: string): string {
-  return /^https?:\/\/[\w.-]+(?::\d{1,5})?\/[^@]*@/i.test(url) ? url : withoutPassword(url);
+  if (/^https?:\/\/[\w.-]+(?::\d{1,5})?\/[^@]*@/i.test(url)) return url;
+  // as written, when the parser read a password where the text has one: between the first `:`
+  // and the last `@` of the part before the path
+  const credentials = /^https?:\/\/([^/?#\\:@]*:)[^/?#\\]*@/i.exec(url);
+  if (credentials === null || !URL.canParse(url) || new URL(url).password === '') return withoutPassword(url);
+  const [upToPath = '', userAndColon = ''] = credentials;
+  const start = upToPath.indexOf('//') + 2;
+  return `${url.slice(0, start + userAndColon.length)}***${url.slice(upToPath.length - 1)}`;
 }
 
 /** What of a Pushgateway's URL would not be where the push goes: a query, a fragment, the push path itself. */
