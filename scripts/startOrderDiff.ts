@@ -131,18 +131,20 @@ export function play(lib: Library, scenario: Scenario, seed: number): string[] {
   const lines: string[] = [];
   const ts = new TestScheduler(() => undefined);
   ts.run(({ cold }) => {
-    const agentOf = (name: string): Rxdag.Agent => (context) => {
-      const key = `${context.runId}/${context.id}/${context.attempt}/${name}`;
-      const roll = hashOf(key, seed);
-      const frames = '-'.repeat(Math.floor(hashOf(`${key}:d`, seed) * 6));
-      if (roll < 0.08 && context.attempt === 1 && /^t\d+$/.test(context.id)) {
-        context.spawn([{ id: `${context.id}-s`, agent: name, deps: [context.id] }]);
-      }
-      if (roll < 0.7) return cold(`${frames}(x|)`, { x: roll });
-      const severity = roll < 0.74 ? 'warning' : roll < 0.77 ? 'critical' : 'error';
-      const hint = roll > 0.9 ? { retryAfterMs: Math.floor(roll * 100) % 7, pauseLimits: roll > 0.95 } : {};
-      return cold(`${frames}#`, undefined, new lib.AgentError(`boom ${key}`, { severity, ...hint }));
-    };
+    const agentOf =
+      (name: string): Rxdag.Agent =>
+      (context) => {
+        const key = `${context.runId}/${context.id}/${context.attempt}/${name}`;
+        const roll = hashOf(key, seed);
+        const frames = '-'.repeat(Math.floor(hashOf(`${key}:d`, seed) * 6));
+        if (roll < 0.08 && context.attempt === 1 && /^t\d+$/.test(context.id)) {
+          context.spawn([{ id: `${context.id}-s`, agent: name, deps: [context.id] }]);
+        }
+        if (roll < 0.7) return cold(`${frames}(x|)`, { x: roll });
+        const severity = roll < 0.74 ? 'warning' : roll < 0.77 ? 'critical' : 'error';
+        const hint = roll > 0.9 ? { retryAfterMs: Math.floor(roll * 100) % 7, pauseLimits: roll > 0.95 } : {};
+        return cold(`${frames}#`, undefined, new lib.AgentError(`boom ${key}`, { severity, ...hint }));
+      };
     const agents: Record<string, Rxdag.AgentDefinition> = {};
     for (const [name, capacity] of Object.entries(scenario.agents)) {
       agents[name] = capacity === undefined ? agentOf(name) : lib.defineAgent({ capacity, run: agentOf(name) });
@@ -217,9 +219,10 @@ async function main(): Promise<void> {
     if (at < 0) continue;
     differing.push(seed);
     process.stdout.write(`seed ${seed}: differs at event ${at}\n  base: ${a[at] ?? '(none)'}\n  this: ${b[at] ?? '(none)'}\n`);
-    if (show) for (let k = Math.max(0, at - 15); k <= at + 5 && k < Math.max(a.length, b.length); k++) {
-      process.stdout.write(`  ${k === at ? '>' : ' '} ${(a[k] ?? '').padEnd(48)} | ${b[k] ?? ''}\n`);
-    }
+    if (show)
+      for (let k = Math.max(0, at - 15); k <= at + 5 && k < Math.max(a.length, b.length); k++) {
+        process.stdout.write(`  ${k === at ? '>' : ' '} ${(a[k] ?? '').padEnd(48)} | ${b[k] ?? ''}\n`);
+      }
   }
   const seconds = ((performance.now() - began) / 1000).toFixed(1);
   process.stdout.write(
@@ -234,7 +237,8 @@ function firstDifference(a: readonly string[], b: readonly string[]): number {
   return -1;
 }
 
-if (require.main === module) void main().catch((error: unknown) => {
-  process.stderr.write(`${String(error instanceof Error ? error.stack : error)}\n`);
-  process.exitCode = 2;
-});
+if (require.main === module)
+  void main().catch((error: unknown) => {
+    process.stderr.write(`${String(error instanceof Error ? error.stack : error)}\n`);
+    process.exitCode = 2;
+  });

@@ -7,6 +7,7 @@ import { type DispatchClass, sharesRoom } from './dispatchClasses';
 import { effectivePriorities } from './dispatchOrder';
 import type { Limit } from './limits';
 import type { RunController } from './runController';
+import { type Blocker, NO_BLOCKERS, RunTurns } from './runTurns';
 
 /**
  * Dispatch: fills free slots of `maxConcurrency` with ready tasks, taking the runs in turn so
@@ -53,6 +54,11 @@ export class Dispatcher {
   private contender: { readonly hold: Hold; readonly task: number } | undefined;
   // the run being looked at, for `fits`
   private current: RunController | undefined;
+  /** Which runs a pass looks at: those it would find the same are passed over (see `RunTurns`). */
+  private readonly turns = new RunTurns();
+  // what kept each class of the run being looked at from starting, and whether that look did nothing else (see `startFrom`)
+  private readonly blockers: Blocker[] = [];
+  private parkable = false;
 
   constructor(
     private readonly maxConcurrency: number,
@@ -86,8 +92,29 @@ export class Dispatcher {
     this.running -= units;
   }
 
+  /** A run started: it takes turns from now on. */
+  added(run: RunController): void {
+    this.turns.add(run);
+  }
+
+  /** A run ended or failed. */
+  removed(run: RunController): void {
+    this.turns.remove(run);
+  }
+
+  /** A task of `run` was queued (or its order changed) after a pass parked it. */
+  lookAgain(run: RunController): void {
+    this.turns.lookAgain(run);
+  }
+
+  /** A limit was paused: a run passed over may need it, and looking at it asks for a wake now. */
+  limitPaused(): void {
+    this.turns.lookAgainAtAll();
+  }
+
   /** Forgets every attempt and timer (the pipeline broke, or no run is left). */
   reset(): void {
+    this.turns.clear();
     this.running = 0;
     this.wake?.timer.unsubscribe();
     this.wake = undefined;
@@ -95,34 +122,86 @@ export class Dispatcher {
     this.passOver = undefined;
   }
 
-  /** Starts the best startable task of the next run in turn; false when no run has one. */
+  /**
+   * Starts the best startable task of the next run in turn; false when no run has one. The runs
+   * are looked at from the turn on, but for those parked (see `RunTurns`); while a task holds,
+   * every run is, as what the hold keeps may be what a parked run waits for.
+   */
   private startNext(): boolean {
     const runs = this.runs;
-    for (let k = 0; k < runs.length; k++) {
-      const i = (this.turn + k) % runs.length;
-      const run = runs[i]!;
-      if (run.readyQueue.size === 0 || run.phase !== 'running') continue;
-      const weights = run.dag.index.weight;
-      this.weights = weights;
-      this.limitUnits = run.dag.index.limitUnits;
-      this.current = run;
-      // each class's first task is looked up only when tasks weigh differently; a hold is
-      // checked for every run, since a task of weight 1 may take what the held task waits for
-      const withFirst = weights !== undefined || this.limitUnits !== undefined;
-      let code =
-        run.weighsTasks || this.hold !== undefined ? run.readyQueue.nextKind(this.fits, withFirst) : run.readyQueue.nextKind(hasRoom);
-      const contender = this.contender;
-      this.contender = undefined;
-      if (contender !== undefined && (code < 0 || run.readyQueue.before(contender.task, run.readyQueue.first(code)))) {
-        // a weighted task that would go first takes the hold, and what can start is chosen again around it
-        this.hold = contender.hold;
-        if (code >= 0) code = run.readyQueue.nextKind(this.fits, withFirst);
-      }
-      if (code < 0 || !this.startAttempt(run, code)) continue;
-      this.turn = i + 1;
-      return true;
+    if (runs.length === 0) return false;
+    const from = this.turn % runs.length;
+    if (this.hold !== undefined) return this.startInOrder(from, runs.length);
+    for (let run = this.turns.beginPass(runs[from]!); run !== undefined; run = this.turns.nextInPass()) {
+      if (this.startFrom(run)) return true;
+      if (this.hold === undefined) continue;
+      // a task of this run took the hold: the runs after it are each looked at
+      const passed = ((this.turns.indexOf(run) - from + runs.length) % runs.length) + 1;
+      return this.startInOrder((from + passed) % runs.length, runs.length - passed);
     }
     return false;
+  }
+
+  /** Looks at `count` runs in turn from index `from`, each of them, until one starts a task. */
+  private startInOrder(from: number, count: number): boolean {
+    for (let k = 0; k < count; k++) if (this.startFrom(this.runs[(from + k) % this.runs.length]!)) return true;
+    return false;
+  }
+
+  /**
+   * Starts the best startable task of `run`, then takes the turn from it; false when it has none.
+   * A run that could not start one is parked when its look did nothing else and every class of its
+   * ready tasks waits for a full agent kind or limit concurrency (`blockers`): see `RunTurns`.
+   */
+  private startFrom(run: RunController): boolean {
+    if (run.readyQueue.size === 0 || run.phase !== 'running') {
+      if (run.phase === 'running') this.turns.park(run, NO_BLOCKERS); // its queue says when a task is queued
+      return false;
+    }
+    const weights = run.dag.index.weight;
+    this.weights = weights;
+    this.limitUnits = run.dag.index.limitUnits;
+    this.current = run;
+    this.blockers.length = 0;
+    this.parkable = this.hold === undefined && !run.readyQueue.hasFirsts;
+    // each class's first task is looked up only when tasks weigh differently; a hold is
+    // checked for every run, since a task of weight 1 may take what the held task waits for
+    const withFirst = weights !== undefined || this.limitUnits !== undefined;
+    let code =
+      run.weighsTasks || this.hold !== undefined
+        ? run.readyQueue.nextKind(this.fits, withFirst)
+        : run.readyQueue.nextKind(this.kindHasRoom);
+    const contender = this.contender;
+    this.contender = undefined;
+    if (contender !== undefined && (code < 0 || run.readyQueue.before(contender.task, run.readyQueue.first(code)))) {
+      // a weighted task that would go first takes the hold, and what can start is chosen again around it
+      this.hold = contender.hold;
+      this.parkable = false;
+      if (code >= 0) code = run.readyQueue.nextKind(this.fits, withFirst);
+    }
+    if (code < 0) {
+      if (this.parkable && this.blockers.length > 0) this.turns.park(run, [...new Set(this.blockers)]);
+      else this.turns.lookAgain(run);
+      return false;
+    }
+    this.turns.lookAgain(run);
+    const index = this.turns.indexOf(run);
+    if (!this.startAttempt(run, code)) return false;
+    this.turn = index + 1;
+    return true;
+  }
+
+  /** Whether a class's agent kind has a free slot (the check of runs whose tasks all weigh 1 and need no limit). */
+  private readonly kindHasRoom = (cls: DispatchClass): boolean => {
+    if (cls.kind.hasCapacity) return true;
+    this.blockers.push(cls.kind);
+    return false;
+  };
+
+  /** Notes what kept a class of the run being looked at from starting (`undefined`: nothing a run may be parked on). */
+  private blockedBy(blocker: Blocker | undefined): void {
+    if (blocker === undefined) this.parkable = false;
+    else this.blockers.push(blocker);
   }
 
   /** Whether `task`, first of its class, fits now: free slots, its agent kind, its limits. */
@@ -131,14 +210,24 @@ export class Dispatcher {
     const own = task < 0 ? undefined : this.limitUnits?.[task];
     const hold = this.hold;
     if (hold !== undefined && cls !== hold.cls && !this.goesBefore(hold, task) && this.delays(hold, cls, units, own)) return false;
-    if (this.running + units > this.maxConcurrency || !cls.kind.hasRoomFor(units)) return this.waits(cls, task, units, own);
+    // a task of one unit waits without a side effect, for what only an attempt's end frees (see `startFrom`)
+    const light = units === 1 && !takesManyUnits(own);
+    if (this.running + units > this.maxConcurrency || !cls.kind.hasRoomFor(units)) {
+      this.blockedBy(light && this.running + units <= this.maxConcurrency ? cls.kind : undefined);
+      return this.waits(cls, task, units, own);
+    }
     if (cls.limits.length === 0) return true;
     const now = this.clock.now();
     let fits = true;
     for (const limit of cls.limits) {
       const need = unitsIn(own, limit.name, units);
-      if (limit.hasRoom(need, now)) continue;
+      if (limit.hasRoom(need, now)) {
+        // a limit with room now may have none at the next look for a reason that asks for a wake
+        if (limit.rate !== undefined || limit.everPaused) this.parkable = false;
+        continue;
+      }
       fits = false;
+      this.blockedBy(light && need === 1 && limit.full ? limit : undefined);
       this.wakeWhenRoom(limit, need, now);
     }
     return fits || this.waits(cls, task, units, own);
@@ -293,8 +382,4 @@ function longestWindow(cls: DispatchClass): number {
   let longest = 0;
   for (const limit of cls.limits) if (limit.rate !== undefined) longest = Math.max(longest, limit.rate.intervalMs);
   return longest;
-}
-
-function hasRoom(cls: DispatchClass): boolean {
-  return cls.kind.hasCapacity;
 }

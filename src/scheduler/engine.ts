@@ -61,6 +61,8 @@ export class Engine {
   private readonly dispatcher: Dispatcher;
   private readonly health: HealthMonitor;
   private readonly host: RunHost;
+  /** A limit was paused: the runs the dispatcher passed over look again (see `RunTurns`). */
+  private readonly limitPaused = () => this.dispatcher.limitPaused();
 
   constructor(
     readonly options: ResolvedSchedulerOptions,
@@ -88,7 +90,7 @@ export class Engine {
       () => this.pipeline.signalControl(WAKE),
     );
     this.declaredLimits = options.limits;
-    this.limits = new Map(Object.entries(options.limits).map(([name, spec]) => [name, new Limit(name, spec)]));
+    this.limits = new Map(Object.entries(options.limits).map(([name, spec]) => [name, new Limit(name, spec, this.limitPaused)]));
     this.health = new HealthMonitor(scheduler, options.stuckAfterMs);
     this.host = {
       signalReady: (signal) => this.pipeline.signalReady(signal),
@@ -96,6 +98,7 @@ export class Engine {
       now: () => scheduler.now(),
       maxConcurrency: options.maxConcurrency,
       freeSlot: (units) => this.dispatcher.freeSlot(units),
+      lookAgain: (run) => this.dispatcher.lookAgain(run),
       settled: (run) => this.settled(run),
       useKind: (definition) => this.pool.use(definition),
       limit: (name) => this.limits.get(name)!,
@@ -141,7 +144,7 @@ export class Engine {
       const installed = this.limits.get(name);
       // another spec than an earlier resumed run's, which no run uses now (see `limitsForResume`)
       if (installed === undefined || (!Object.hasOwn(this.declaredLimits, name) && !sameLimit(installed.spec, spec)))
-        this.limits.set(name, new Limit(name, spec));
+        this.limits.set(name, new Limit(name, spec, this.limitPaused));
     }
     const initial = durable?.resumed?.state ?? initialRunState(dag, runId, options.failurePolicy);
     const writer = new EventWriter(runId, initial, this.clock, listener, this.bus, journal);
@@ -183,6 +186,7 @@ export class Engine {
 
   start(run: RunController): void {
     this.runs.push(run);
+    this.dispatcher.added(run);
     this.pipeline.open();
     this.pipeline.signalControl({ kind: 'start', run });
   }
@@ -286,6 +290,7 @@ export class Engine {
     this.endedThisFlush.push(run);
     const index = this.runs.indexOf(run);
     if (index >= 0) this.runs.splice(index, 1);
+    this.dispatcher.removed(run);
     this.releaseAgents(run);
   }
 
@@ -323,6 +328,7 @@ export class Engine {
     if (run.phase === 'done') return; // its completion reports the failure
     const index = this.runs.indexOf(run);
     if (index >= 0) this.runs.splice(index, 1);
+    this.dispatcher.removed(run);
     for (const attempt of run.running.items) this.dispatcher.freeSlot(attempt.units);
     run.crash(error);
     this.releaseAgents(run);

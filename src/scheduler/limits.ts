@@ -63,6 +63,8 @@ export class Limit {
   constructor(
     readonly name: string,
     readonly spec: LimitSpec,
+    /** Told when the limit is paused (the dispatcher looks again at the runs it had passed over). */
+    private readonly onPause?: () => void,
   ) {
     this.concurrency = spec.concurrency ?? Number.POSITIVE_INFINITY;
     this.rate = spec.rate;
@@ -78,6 +80,16 @@ export class Limit {
     if (this.rate === undefined || this.windowUnits + units <= this.rate.limit) return true;
     this.forgetBefore(now);
     return this.windowUnits + units <= this.rate.limit;
+  }
+
+  /** Whether one more unit would pass `concurrency`: only an attempt's end frees what is short. */
+  get full(): boolean {
+    return this.inUse + 1 > this.concurrency;
+  }
+
+  /** Whether the limit was ever paused: a clock set back may make a past pause last again (see `fitPause`). */
+  get everPaused(): boolean {
+    return this.pausedFrom !== Number.NEGATIVE_INFINITY;
   }
 
   /**
@@ -100,6 +112,7 @@ export class Limit {
     if (until <= this.pausedUntil) return;
     this.pausedUntil = until;
     this.pausedFrom = from;
+    this.onPause?.();
   }
 
   /** What was recorded after `now` (the clock was set back since) taken as recorded at `now`. */

@@ -142,6 +142,8 @@ export class ReadyQueues<Kind> {
   private total = 0;
   /** Tasks queued first, in order (see {@link ReadyQueues.pushFirst}): a few, those a run had in flight. */
   private firsts: number[] = [];
+  /** Whether the next change is told to `onChange` (see {@link ReadyQueues.watch}). */
+  private watched = false;
 
   constructor(
     private order: DispatchOrder,
@@ -149,7 +151,24 @@ export class ReadyQueues<Kind> {
     private readonly kindOfCode: (code: number) => Kind,
     /** Whether tasks of two kinds take some of the same slots or units: a task queued first that waits holds back the kinds that share with its own. */
     private readonly share: (a: Kind, b: Kind) => boolean = (a, b) => a === b,
+    /** Told of the first change after {@link ReadyQueues.watch}: a task queued, the order changed. */
+    private readonly onChange: () => void = () => undefined,
   ) {}
+
+  /** Has the next change (a task queued, the order changed) told, once: a dispatcher that passes over the run until then. */
+  watch(): void {
+    this.watched = true;
+  }
+
+  private changed(): void {
+    this.watched = false;
+    this.onChange();
+  }
+
+  /** Whether tasks queued first wait (see {@link ReadyQueues.pushFirst}). */
+  get hasFirsts(): boolean {
+    return this.firsts.length > 0;
+  }
 
   get size(): number {
     return this.total;
@@ -160,6 +179,7 @@ export class ReadyQueues<Kind> {
     const code = keys[2 * task + 1]!;
     this.kindAt(code).pushKey(keys[2 * task]!);
     this.total++;
+    if (this.watched) this.changed();
   }
 
   /** The queue of kind `code`, made at its first task. */
@@ -181,12 +201,14 @@ export class ReadyQueues<Kind> {
       this.firsts.push(task);
     }
     this.total += tasks.length;
+    if (this.watched) this.changed();
   }
 
   /** Moves every queue to a grown DAG's order (see {@link ReadyQueue.reorder}). */
   reorder(order: DispatchOrder): void {
     this.order = order;
     for (const queue of this.queues) queue?.reorder(order);
+    if (this.watched) this.changed();
   }
 
   /**

@@ -88,7 +88,8 @@ export class RunController {
   ) {
     this.dag = dag;
     const classes = this.classes;
-    this.readyQueue = new ReadyQueues<DispatchClass>(this.orderOf(dag), (code) => classes[code]!, sharesRoom);
+    const lookAgain = () => host.lookAgain(this); // its queue changed after the dispatcher passed it over
+    this.readyQueue = new ReadyQueues<DispatchClass>(this.orderOf(dag), (code) => classes[code]!, sharesRoom, lookAgain);
     this.hasTaskTimeouts = anyTimeout(dag);
     this.readiness = new TaskReadiness(this, writer, host);
     this.retries = new RetryTimers(this, host);

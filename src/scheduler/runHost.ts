@@ -31,6 +31,8 @@ export interface RunHost {
    * scheduler's and, resumed, its journal's; weights): issues at `['tasks', task, …]`.
    */
   checkSpawned(run: RunController, dag: Dag, fromTask: number): DagIssue[];
+  /** The run's ready queue changed after the dispatcher passed over it: the dispatcher looks at it again. */
+  lookAgain(run: RunController): void;
   /** Gives back `units` slots of `maxConcurrency`. */
   freeSlot(units: number): void;
   /** The run emitted `dag.completed`. */
