@@ -125,4 +125,37 @@ describe('the start order of many runs on one scheduler', () => {
     ]);
     expect(order).toEqual(['0 r1 a', '1 r2 a', '2 r3 a', '3 r1 b', '4 r3 b', '5 r2 b']);
   });
+
+  it('should time a run waiting behind a full limit with a rate window by the window a clock set back moved, as a look at it would', () => {
+    // api lets 1 task run and start 1 per 100 ms. a1 starts at 100000 and runs 50 ms; b1 waits
+    // for it. The clock goes back 50 ms at frame 5; c1's end (clock 99960) has the runs looked
+    // at, which fits the window to the clock: its start counts from 99960. a1 ends at 100000,
+    // and b1 may start once 100 ms passed since 99960: at 100060 (not 100100, as the window
+    // left unfitted would say)
+    const seen: string[] = [];
+    inVirtualTime(({ cold }, ts) => {
+      let offset = 100_000;
+      const clock = { now: () => ts.now() + offset, schedule: ts.schedule.bind(ts) } as typeof ts;
+      const frames: Readonly<Record<string, number>> = { a1: 50, c1: 10, c2: 10, b1: 5 };
+      const scheduler = createScheduler({
+        healthCheckIntervalMs: 0,
+        scheduler: clock,
+        limits: { api: { concurrency: 1, rate: { limit: 1, intervalMs: 100 } } },
+        agents: { work: ({ id }) => cold(`${'-'.repeat(frames[id] ?? 1)}(x|)`) },
+      });
+      const record = (e: DagEvent) => e.type === 'task.started' && seen.push(`${e.at} ${e.taskId}`);
+      scheduler.submit(defineDag({ id: 'A', tasks: onApi('a1') })).subscribe(record);
+      scheduler.submit(defineDag({ id: 'B', tasks: onApi('b1') })).subscribe(record);
+      const c = defineDag({
+        id: 'C',
+        tasks: [
+          { id: 'c1', agent: 'work' },
+          { id: 'c2', agent: 'work', deps: ['c1'] },
+        ],
+      });
+      scheduler.submit(c).subscribe(record);
+      ts.schedule(() => (offset -= 50), 5);
+    });
+    expect(seen).toEqual(['100000 a1', '100000 c1', '99960 c2', '100060 b1']);
+  });
 });

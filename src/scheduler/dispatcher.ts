@@ -133,10 +133,13 @@ export class Dispatcher {
     const from = this.turn % runs.length;
     if (this.hold !== undefined) return this.startInOrder(from, runs.length);
     for (let run = this.turns.beginPass(runs[from]!); run !== undefined; run = this.turns.nextInPass()) {
+      // (taken before its look: a journal that fails during it removes the run, the runs after it moving down one)
+      const index = this.turns.indexOf(run);
       if (this.startFrom(run)) return true;
       if (this.hold === undefined) continue;
+      if (runs.length === 0) return false;
       // a task of this run took the hold: the runs after it are each looked at
-      const passed = ((this.turns.indexOf(run) - from + runs.length) % runs.length) + 1;
+      const passed = ((index - from + runs.length) % runs.length) + (this.turns.has(run) ? 1 : 0);
       return this.startInOrder((from + passed) % runs.length, runs.length - passed);
     }
     return false;
@@ -227,7 +230,8 @@ export class Dispatcher {
         continue;
       }
       fits = false;
-      this.blockedBy(light && need === 1 && limit.full ? limit : undefined);
+      // (not on a limit whose look fits its window to the clock, or its pauses: a look does something then)
+      this.blockedBy(light && need === 1 && limit.full && limit.rate === undefined && !limit.everPaused ? limit : undefined);
       this.wakeWhenRoom(limit, need, now);
     }
     return fits || this.waits(cls, task, units, own);

@@ -100,7 +100,14 @@ export class RunTurns {
 
   /** The run's index among the runs going on (in the engine's list). */
   indexOf(run: RunController): number {
-    return this.live.before(this.placeOf.get(run)!);
+    const place = this.placeOf.get(run);
+    if (place === undefined) throw new Error('RunTurns: the index of a run that has no turn');
+    return this.live.before(place);
+  }
+
+  /** Whether `run` has a turn (it started and has not ended). */
+  has(run: RunController): boolean {
+    return this.placeOf.has(run);
   }
 
   /** Begins a pass at `run` (a full turn from it): the first run to look at, `undefined` when none is. */
