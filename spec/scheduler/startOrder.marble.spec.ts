@@ -52,6 +52,18 @@ describe('the start order of many runs on one scheduler', () => {
     expect(order).toEqual(['0 r1 a', '1 r2 a', '2 r3 a', '3 r1 b', '4 r3 b', '5 r2 b']);
   });
 
+  it('should take many runs in turn for one unit of a limit, as it passes over those waiting behind it', () => {
+    // 20 runs of one 1-frame task each; api lets one run. Each start takes the turn after its
+    // run's index, and each run ends before the next start, the runs after it moving down one:
+    // r1 (turn 1), then of [r2..r20] index 1 is r3, of [r2, r4..r20] index 2 is r5, … r19
+    // (turn 10); of the 10 left [r2, r4, …, r20] index 0 is r2, then r6, r10, r14, r18; of
+    // [r4, r8, r12, r16, r20] index 0 is r4, then r12, r20; of [r8, r16] index 1 is r16; r8
+    const runs = Array.from({ length: 20 }, (_, n) => ({ runId: `r${n + 1}`, tasks: onApi('a') }));
+    const order = starts({ limits: { api: { concurrency: 1 } } }, runs).map((line) => line.split(' ')[1]);
+    const expected = [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 2, 6, 10, 14, 18, 4, 12, 20, 16, 8].map((n) => `r${n}`);
+    expect(order).toEqual(expected);
+  });
+
   it('should go on from the index after the last run that started, among the runs left when one ended', () => {
     // r1 ends at 1 with its only task: the runs left are [r2, r3], and the turn (index 1, after
     // r1) now points at r3, which goes before r2; then index 2 wraps to r2, and so on

@@ -9,22 +9,25 @@ import type { Limit } from './limits';
 import type { RunController } from './runController';
 import { type Blocker, NO_BLOCKERS, RunTurns } from './runTurns';
 
+/** Up to this many runs, a pass looks at each: parking them pays off only with many (see `RunTurns`). */
+const FEW_RUNS = 16;
+
 /**
  * Dispatch: fills free slots of `maxConcurrency` with ready tasks, taking the runs in turn so
- * none starves, and starts each chosen attempt (`task.started`, its agent slots, its units of
- * each limit, the launch). Each run's ready queues decide which of its tasks goes first, among
- * the dispatch classes whose first task fits: its weight in free slots, in its agent kind's
- * capacity and in each of its limits. When only a rate window stands in the way, it asks to be
- * woken when the window has room. A task heavier than one unit that does not fit, and that
- * would go before every task of its run that can start, gets a hold (one at a time): until it
- * starts, no other task of any run (but those of its own run of a higher priority, and those
- * queued first, the attempts a resumed run had in flight, which go first) takes what it is short
- * of now, so lighter tasks arriving
- * without end cannot starve it. While one of its limits has no room for it, only that limit is
- * kept (it could not start whatever else were free: a task waiting for a limit keeps no slot
- * empty); once its limits have room, the slots and its agent kind too. A durable run's task starts only once its journal says what
- * released it is durable (`RunJournal.mayStart`, which may commit first). It does not call agents (the pipeline's `mergeMap` does) nor
- * handle outcomes (the run controller does); it runs once a flush has queued every ready task.
+ * none starves (passing over those parked behind a full limit or agent kind: `RunTurns`), and
+ * starts each chosen attempt (`task.started`, its agent slots, its units of each limit, the
+ * launch). Each run's ready queues decide which of its tasks goes first, among the dispatch
+ * classes whose first task fits: its weight in free slots, in its agent kind's capacity and in
+ * each of its limits. When only a rate window stands in the way, it asks to be woken when the
+ * window has room. A task heavier than one unit that does not fit, and that would go before every
+ * task of its run that can start, gets a hold (one at a time): until it starts, no other task of
+ * any run (but those of its own run of a higher priority, and those queued first, the attempts a
+ * resumed run had in flight) takes what it is short of now, so lighter tasks arriving without end
+ * cannot starve it. While one of its limits has no room for it, only that limit is kept; once its
+ * limits have room, the slots and its agent kind too. A durable run's task starts only once its
+ * journal says what released it is durable (`RunJournal.mayStart`, which may commit first). It
+ * does not call agents (the pipeline's `mergeMap` does) nor handle outcomes (the run controller
+ * does); it runs once a flush has queued every ready task.
  */
 export class Dispatcher {
   /** Units of `maxConcurrency` held by attempts launched and not yet handled, over all runs. */
@@ -54,11 +57,17 @@ export class Dispatcher {
   private contender: { readonly hold: Hold; readonly task: number } | undefined;
   // the run being looked at, for `fits`
   private current: RunController | undefined;
-  /** Which runs a pass looks at: those it would find the same are passed over (see `RunTurns`). */
-  private readonly turns = new RunTurns();
+  /**
+   * Which runs a pass looks at: those it would find the same are passed over (see `RunTurns`).
+   * The engine tells it of each run started and ended, of a queue changed after a pass parked its
+   * run, and of a limit paused (a run passed over may need it: looking at it asks for a wake).
+   */
+  readonly turns = new RunTurns();
   // what kept each class of the run being looked at from starting, and whether that look did nothing else (see `startFrom`)
   private readonly blockers: Blocker[] = [];
   private parkable = false;
+  // whether runs are parked: not while they are few (`FEW_RUNS`)
+  private parking = false;
 
   constructor(
     private readonly maxConcurrency: number,
@@ -92,26 +101,6 @@ export class Dispatcher {
     this.running -= units;
   }
 
-  /** A run started: it takes turns from now on. */
-  added(run: RunController): void {
-    this.turns.add(run);
-  }
-
-  /** A run ended or failed. */
-  removed(run: RunController): void {
-    this.turns.remove(run);
-  }
-
-  /** A task of `run` was queued (or its order changed) after a pass parked it. */
-  lookAgain(run: RunController): void {
-    this.turns.lookAgain(run);
-  }
-
-  /** A limit was paused: a run passed over may need it, and looking at it asks for a wake now. */
-  limitPaused(): void {
-    this.turns.lookAgainAtAll();
-  }
-
   /** Forgets every attempt and timer (the pipeline broke, or no run is left). */
   reset(): void {
     this.turns.clear();
@@ -131,11 +120,18 @@ export class Dispatcher {
     const runs = this.runs;
     if (runs.length === 0) return false;
     const from = this.turn % runs.length;
+    // a few runs are each looked at, as the parking's bookkeeping would cost more than it saves
+    if (runs.length <= FEW_RUNS) {
+      this.parking = false;
+      return this.startInOrder(from, runs.length);
+    }
+    if (!this.parking) this.turns.lookAgainAtAll(); // (parked before the runs were few: what it knew may be old)
+    this.parking = true;
     if (this.hold !== undefined) return this.startInOrder(from, runs.length);
     for (let run = this.turns.beginPass(runs[from]!); run !== undefined; run = this.turns.nextInPass()) {
       // (taken before its look: a journal that fails during it removes the run, the runs after it moving down one)
       const index = this.turns.indexOf(run);
-      if (this.startFrom(run)) return true;
+      if (this.startFrom(run, index)) return true;
       if (this.hold === undefined) continue;
       if (runs.length === 0) return false;
       // a task of this run took the hold: the runs after it are each looked at
@@ -147,7 +143,10 @@ export class Dispatcher {
 
   /** Looks at `count` runs in turn from index `from`, each of them, until one starts a task. */
   private startInOrder(from: number, count: number): boolean {
-    for (let k = 0; k < count; k++) if (this.startFrom(this.runs[(from + k) % this.runs.length]!)) return true;
+    for (let k = 0; k < count; k++) {
+      const index = (from + k) % this.runs.length;
+      if (this.startFrom(this.runs[index]!, index)) return true;
+    }
     return false;
   }
 
@@ -156,9 +155,10 @@ export class Dispatcher {
    * A run that could not start one is parked when its look did nothing else and every class of its
    * ready tasks waits for a full agent kind or limit concurrency (`blockers`): see `RunTurns`.
    */
-  private startFrom(run: RunController): boolean {
+  private startFrom(run: RunController, index: number): boolean {
+    const parking = this.parking;
     if (run.readyQueue.size === 0 || run.phase !== 'running') {
-      if (run.phase === 'running') this.turns.park(run, NO_BLOCKERS); // its queue says when a task is queued
+      if (parking && run.phase === 'running') this.turns.park(run, NO_BLOCKERS); // its queue says when a task is queued
       return false;
     }
     const weights = run.dag.index.weight;
@@ -166,7 +166,7 @@ export class Dispatcher {
     this.limitUnits = run.dag.index.limitUnits;
     this.current = run;
     this.blockers.length = 0;
-    this.parkable = this.hold === undefined && !run.readyQueue.hasFirsts;
+    this.parkable = parking && this.hold === undefined && !run.readyQueue.hasFirsts;
     // each class's first task is looked up only when tasks weigh differently; a hold is
     // checked for every run, since a task of weight 1 may take what the held task waits for
     const withFirst = weights !== undefined || this.limitUnits !== undefined;
@@ -184,11 +184,10 @@ export class Dispatcher {
     }
     if (code < 0) {
       if (this.parkable && this.blockers.length > 0) this.turns.park(run, [...new Set(this.blockers)]);
-      else this.turns.lookAgain(run);
+      else if (parking) this.turns.lookAgain(run);
       return false;
     }
-    this.turns.lookAgain(run);
-    const index = this.turns.indexOf(run);
+    if (parking) this.turns.lookAgain(run);
     if (!this.startAttempt(run, code)) return false;
     this.turn = index + 1;
     return true;

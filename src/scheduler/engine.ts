@@ -62,7 +62,7 @@ export class Engine {
   private readonly health: HealthMonitor;
   private readonly host: RunHost;
   /** A limit was paused: the runs the dispatcher passed over look again (see `RunTurns`). */
-  private readonly limitPaused = () => this.dispatcher.limitPaused();
+  private readonly limitPaused = () => this.dispatcher.turns.lookAgainAtAll();
 
   constructor(
     readonly options: ResolvedSchedulerOptions,
@@ -98,7 +98,7 @@ export class Engine {
       now: () => scheduler.now(),
       maxConcurrency: options.maxConcurrency,
       freeSlot: (units) => this.dispatcher.freeSlot(units),
-      lookAgain: (run) => this.dispatcher.lookAgain(run),
+      lookAgain: (run) => this.dispatcher.turns.lookAgain(run),
       settled: (run) => this.settled(run),
       useKind: (definition) => this.pool.use(definition),
       limit: (name) => this.limits.get(name)!,
@@ -186,7 +186,7 @@ export class Engine {
 
   start(run: RunController): void {
     this.runs.push(run);
-    this.dispatcher.added(run);
+    this.dispatcher.turns.add(run);
     this.pipeline.open();
     this.pipeline.signalControl({ kind: 'start', run });
   }
@@ -290,7 +290,7 @@ export class Engine {
     this.endedThisFlush.push(run);
     const index = this.runs.indexOf(run);
     if (index >= 0) this.runs.splice(index, 1);
-    this.dispatcher.removed(run);
+    this.dispatcher.turns.remove(run);
     this.releaseAgents(run);
   }
 
@@ -328,7 +328,7 @@ export class Engine {
     if (run.phase === 'done') return; // its completion reports the failure
     const index = this.runs.indexOf(run);
     if (index >= 0) this.runs.splice(index, 1);
-    this.dispatcher.removed(run);
+    this.dispatcher.turns.remove(run);
     for (const attempt of run.running.items) this.dispatcher.freeSlot(attempt.units);
     run.crash(error);
     this.releaseAgents(run);
