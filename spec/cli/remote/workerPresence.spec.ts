@@ -5,7 +5,7 @@ import { connectedWorkers, watchWorkers, workersChangedLine } from '../../../src
 import { Closer, waitFor } from '../../bullmq/helpers';
 import { describeRedis } from '../../support/redis';
 
-jest.setTimeout(30_000);
+jest.setTimeout(45_000); // (a loaded machine: a closed worker's connections may take seconds to be gone from Redis's list)
 
 /**
  * The hint of `rxdag run --redis` that no worker is connected counts only the workers of the
@@ -89,11 +89,11 @@ describeRedis("the workers connected to a run's queues", (env) => {
     const stop = watchWorkers(target, env.prefix, initial!, (line) => lines.push(line), 100);
     try {
       await first.close();
-      await waitFor(() => lines.length === 1, 'the line of a worker that left', 5000);
+      await waitFor(() => lines.length === 1, 'the line of a worker that left', 10_000);
       await second.close();
-      await waitFor(() => lines.length === 2, 'the line of the last worker that left', 5000);
+      await waitFor(() => lines.length === 2, 'the line of the last worker that left', 10_000);
       await start().ready();
-      await waitFor(() => lines.length === 3, 'the line of a worker back', 5000);
+      await waitFor(() => lines.length === 3, 'the line of a worker back', 10_000);
       expect(lines).toEqual([
         'rxdag: a worker left queue echo (1 connected now): an attempt it still held goes to another once its lease lapses',
         'rxdag: no worker is connected to queue echo any more: its attempts wait in Redis until one starts (those a worker was running once their lease lapses)',
