@@ -15,20 +15,9 @@
 import { resolve } from 'node:path';
 import { TestScheduler } from 'rxjs/testing';
 import type * as Rxdag from '../src';
+import { seededRandom as random } from '../spec/support/seeded';
 
 type Library = typeof Rxdag;
-
-/** A small seeded generator (mulberry32): the same number gives the same scenario everywhere. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A number in [0, 1) from a string and the scenario: what an attempt does depends on nothing else. */
 function hashOf(text: string, seed: number): number {
