@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { CommandConnection } from '../../src/bullmq/commandConnection';
 import { type RedisConnectionError, RedisTarget } from '../../src/bullmq/redisConnection';
 
@@ -47,5 +48,57 @@ describe('CommandConnection', () => {
     } finally {
       connection.redis.disconnect();
     }
+  });
+
+  describe('waiting for it to come up', () => {
+    /** A server on a free port that does `onConnection` with each connection, closed (with them) after the test. */
+    async function fakeServer(onConnection: (socket: Socket) => void): Promise<{ server: Server; port: number; close(): void }> {
+      const sockets = new Set<Socket>();
+      const server = createServer((socket) => {
+        sockets.add(socket);
+        socket.on('error', () => undefined);
+        onConnection(socket);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const close = () => {
+        for (const socket of sockets) socket.destroy();
+        server.close();
+      };
+      return { server, port: (server.address() as AddressInfo).port, close };
+    }
+
+    const connectionTo = (port: number) =>
+      new CommandConnection(new RedisTarget({ host: '127.0.0.1', port }, false), {
+        name: 'spec',
+        commandTimeoutMs: 5000,
+        onError: () => undefined,
+      });
+
+    it('should end when the server takes the connection and hangs up, as a full Redis does, saying no error', async () => {
+      const fake = await fakeServer((socket) => socket.end('-ERR max number of clients reached\r\n'));
+      const connection = connectionTo(fake.port);
+      try {
+        const began = Date.now();
+        await connection.whenUp();
+        expect(Date.now() - began).toBeLessThan(3000);
+      } finally {
+        await connection.close(100);
+        fake.close();
+      }
+    });
+
+    it('should end when the connection is closed while the server says nothing', async () => {
+      const fake = await fakeServer(() => undefined);
+      const connection = connectionTo(fake.port);
+      try {
+        const up = connection.whenUp();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const closing = Date.now();
+        await Promise.all([connection.close(100), up]);
+        expect(Date.now() - closing).toBeLessThan(1000);
+      } finally {
+        fake.close();
+      }
+    });
   });
 });

@@ -54,6 +54,9 @@ export class CommandConnection {
   private downBecause: unknown;
   // it was up once: a drop is an outage, no sign of a TLS mismatch
   private wasReady = false;
+  // closed (or closing): a wait for it to come up ends, each told through its entry here
+  private closing = false;
+  private readonly closed = new Set<() => void>();
 
   constructor(
     private readonly target: RedisTarget,
@@ -90,13 +93,20 @@ export class CommandConnection {
    */
   whenUp(): Promise<void> {
     const { redis } = this;
-    if (redis.status === 'ready' || redis.status === 'end') return Promise.resolve();
+    if (this.closing || redis.status === 'ready' || redis.status === 'end') return Promise.resolve();
     return new Promise((resolve) => {
+      // (a server that takes the connection and hangs up, as a full one does, says no error: its close ends the wait;
+      // one still loading its data says nothing until it is done: the connect's own limit does)
+      const events = ['ready', 'error', 'close', 'end'] as const;
+      const timer = setTimeout(() => done(), CONNECT_TIMEOUT_MS);
       const done = () => {
-        redis.off('ready', done).off('error', done).off('end', done);
+        clearTimeout(timer);
+        for (const event of events) redis.off(event, done);
+        this.closed.delete(done);
         resolve();
       };
-      redis.once('ready', done).once('error', done).once('end', done);
+      for (const event of events) redis.once(event, done);
+      this.closed.add(done);
     });
   }
 
@@ -124,6 +134,8 @@ export class CommandConnection {
    * (commands still waiting then fail with "Connection is closed").
    */
   async close(withinMs: number): Promise<void> {
+    this.closing = true;
+    for (const done of [...this.closed]) done();
     await within(this.redis.quit(), withinMs);
     this.redis.disconnect();
   }
