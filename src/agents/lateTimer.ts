@@ -7,7 +7,7 @@
 import { type SchedulerLike, Subscription } from 'rxjs';
 
 /** How late past its time a time limit's timer fires to be taken for one that waited out a pause of the process. */
-const LATE_TIMER_MS = 250; // a busy event loop delays timers by milliseconds, or by a start of many processes at once, not this
+export const LATE_TIMER_MS = 250; // a busy event loop delays timers by milliseconds, or by a start of many processes at once, not this
 
 /** How long at most such a timer then waits (as long as it was late): a remote result takes a few round trips to be heard. */
 const LATE_GRACE_MS = 1000;
