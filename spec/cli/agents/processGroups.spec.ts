@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { ProcessGroups } from '../../../src/cli/agents/processGroups';
+import { taskProcessesAlive } from '../../../src/cli/agents/taskProcesses';
 
 describe('ProcessGroups', () => {
   afterEach(() => jest.restoreAllMocks());
@@ -53,6 +54,27 @@ describe('ProcessGroups', () => {
       expect(procReads).toBeLessThan(children.length);
     },
   );
+
+  it('should not take a group made after a read of /proc for gone, while that read is still fresh for other looks', async () => {
+    const other = spawn('sleep', ['5'], { detached: true, stdio: 'ignore' });
+    await new Promise((resolve) => other.once('spawn', resolve));
+    // the clock held still: every read of /proc stays fresh, and the group is made after it
+    jest.spyOn(Date, 'now').mockReturnValue(Date.now());
+    try {
+      expect(taskProcessesAlive(other.pid!, true, Date.now() - 1)).toBe(true); // a look reads /proc
+      const since = Date.now();
+      const made = spawn('sleep', ['5'], { detached: true, stdio: 'ignore' });
+      await new Promise((resolve) => made.once('spawn', resolve));
+      try {
+        expect(taskProcessesAlive(made.pid!, true, since)).toBe(true);
+      } finally {
+        process.kill(-made.pid!, 'SIGKILL');
+      }
+    } finally {
+      jest.restoreAllMocks();
+      process.kill(-other.pid!, 'SIGKILL');
+    }
+  });
 
   it('should do nothing for a group it no longer tracks (its pid may be another process now)', async () => {
     const groups = new ProcessGroups(100);

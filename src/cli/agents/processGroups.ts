@@ -21,6 +21,8 @@ const LEAVING_MS = 100;
 export class ProcessGroups {
   // Group leader pid -> the promise of its termination, once one was asked for.
   private readonly live = new Map<number, Promise<void> | undefined>();
+  // Group leader pid -> when it was made: a read of /proc begun before would miss it (`processTable.ts`)
+  private readonly madeAt = new Map<number, number>();
   private readonly emptyWaiters: (() => void)[] = [];
   // set by `hurry`: no grace any more
   private hurried = false;
@@ -32,7 +34,9 @@ export class ProcessGroups {
 
   /** Starts tracking the group led by `child` (spawned with `detached: true`). */
   track(child: ChildProcess): void {
-    if (child.pid !== undefined) this.live.set(child.pid, undefined);
+    if (child.pid === undefined) return;
+    this.live.set(child.pid, undefined);
+    this.madeAt.set(child.pid, Date.now());
   }
 
   /**
@@ -57,7 +61,8 @@ export class ProcessGroups {
    * alone), {@link LEAVING_MS} later when anything stays (at once when the group was told to stop).
    */
   shellExited(pid: number): Promise<void> {
-    if (!this.live.has(pid) || this.live.get(pid) !== undefined || !taskProcessesAlive(pid, false)) return this.terminate(pid, false);
+    if (!this.live.has(pid) || this.live.get(pid) !== undefined || !taskProcessesAlive(pid, false, this.since(pid)))
+      return this.terminate(pid, false);
     const done = new Promise((resolve) => setTimeout(resolve, LEAVING_MS))
       .then(() => this.stopGroup(pid, false))
       .catch(() => undefined)
@@ -75,7 +80,7 @@ export class ProcessGroups {
   /** SIGKILL to every group at once: the second Ctrl-C, when waiting is not wanted. */
   killAll(): void {
     this.stop();
-    for (const pid of this.live.keys()) signalTaskProcesses(pid, 'SIGKILL', true);
+    for (const pid of this.live.keys()) signalTaskProcesses(pid, 'SIGKILL', true, this.since(pid));
   }
 
   /** Whether every group was told to stop: a task still to start (waiting for room) does not. */
@@ -97,7 +102,7 @@ export class ProcessGroups {
   hurry(): void {
     // (not a stop of every task: the attempts are aborted next, each waiting one by its own signal)
     this.hurried = true;
-    for (const [pid, stopping] of this.live) if (stopping !== undefined) signalTaskProcesses(pid, 'SIGKILL', true);
+    for (const [pid, stopping] of this.live) if (stopping !== undefined) signalTaskProcesses(pid, 'SIGKILL', true, this.since(pid));
   }
 
   /** Resolves when no tracked group is left (at once when none is). */
@@ -111,12 +116,18 @@ export class ProcessGroups {
   }
 
   private async stopGroup(pid: number, session: boolean): Promise<void> {
-    if (!signalTaskProcesses(pid, 'SIGTERM', session)) return;
+    const since = this.since(pid);
+    if (!signalTaskProcesses(pid, 'SIGTERM', session, since)) return;
     // a stopped process (SIGSTOP, Ctrl-Z in the task) hears SIGTERM only once it goes on, as systemd sends both
-    signalTaskProcesses(pid, 'SIGCONT', session);
-    if (await waitUntilGone(pid, session, this.killGraceMs, () => this.hurried)) return;
-    signalTaskProcesses(pid, 'SIGKILL', session);
-    await waitUntilGone(pid, session, AFTER_KILL_MS);
+    signalTaskProcesses(pid, 'SIGCONT', session, since);
+    if (await waitUntilGone(pid, session, since, this.killGraceMs, () => this.hurried)) return;
+    signalTaskProcesses(pid, 'SIGKILL', session, since);
+    await waitUntilGone(pid, session, since, AFTER_KILL_MS);
+  }
+
+  /** When the group led by `pid` was made (now, for one not tracked: no read before counts). */
+  private since(pid: number): number {
+    return this.madeAt.get(pid) ?? Date.now();
   }
 
   private stop(): void {
@@ -126,6 +137,7 @@ export class ProcessGroups {
 
   private forget(pid: number): void {
     this.live.delete(pid);
+    this.madeAt.delete(pid);
     if (this.live.size === 0) for (const resolve of this.emptyWaiters.splice(0)) resolve();
   }
 }
@@ -135,10 +147,16 @@ export class ProcessGroups {
  * Each look may read all of /proc: the looks grow apart, from {@link POLL_MS} to {@link POLL_MOST_MS},
  * so that a long grace over many groups does not keep a core busy.
  */
-async function waitUntilGone(pid: number, session: boolean, withinMs: number, cut: () => boolean = () => false): Promise<boolean> {
+async function waitUntilGone(
+  pid: number,
+  session: boolean,
+  since: number,
+  withinMs: number,
+  cut: () => boolean = () => false,
+): Promise<boolean> {
   const deadline = Date.now() + withinMs;
   let pause = POLL_MS;
-  while (taskProcessesAlive(pid, session)) {
+  while (taskProcessesAlive(pid, session, since)) {
     if (Date.now() >= deadline || cut()) return false;
     await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(1, deadline - Date.now()))));
     pause = Math.min(pause * 2, POLL_MOST_MS);

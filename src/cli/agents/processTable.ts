@@ -17,6 +17,7 @@ export interface Member {
 }
 
 interface Table {
+  readonly begunAt: number;
   readonly readAt: number;
   readonly byGroup: Map<number, Member[]>;
   readonly bySession: Map<number, Member[]>;
@@ -26,11 +27,12 @@ let table: Table | undefined;
 
 /**
  * The live processes in group `leader`, and with `session` in the session it leads; undefined
- * where /proc cannot tell (not Linux, no /proc, or a /proc of another pid namespace).
+ * where /proc cannot tell (not Linux, no /proc, or a /proc of another pid namespace). A read
+ * begun before `since` (when the group was made) is not used: it would miss the group.
  */
-export function liveMembers(leader: number, session: boolean): Member[] | undefined {
+export function liveMembers(leader: number, session: boolean, since: number): Member[] | undefined {
   const now = Date.now();
-  if (table === undefined || now - table.readAt > FRESH_MS || now < table.readAt) table = readTable();
+  if (table === undefined || now - table.readAt > FRESH_MS || now < table.readAt || table.begunAt <= since) table = readTable();
   if (table === undefined) return undefined;
   const inGroup = table.byGroup.get(leader) ?? [];
   if (!session) return inGroup;
@@ -40,6 +42,7 @@ export function liveMembers(leader: number, session: boolean): Member[] | undefi
 
 function readTable(): Table | undefined {
   if (process.platform !== 'linux' || !procIsOurs()) return undefined;
+  const begunAt = Date.now();
   let entries: string[];
   try {
     entries = readdirSync('/proc');
@@ -62,7 +65,7 @@ function readTable(): Table | undefined {
     add(bySession, stat.session, member);
   }
   // fresh from when it was read to its end: a read of many processes on a busy machine takes a while
-  return { readAt: Date.now(), byGroup, bySession };
+  return { begunAt, readAt: Date.now(), byGroup, bySession };
 }
 
 /** Whether /proc shows this process's pids (it does not in a pid namespace that kept the host's /proc). */

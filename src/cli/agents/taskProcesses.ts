@@ -14,9 +14,9 @@ import { liveMembers } from './processTable';
  * with `session` the groups made inside its session (one read of /proc: a stop's, not every
  * task's end); false when none was reached.
  */
-export function signalTaskProcesses(leader: number, signal: NodeJS.Signals, session: boolean): boolean {
+export function signalTaskProcesses(leader: number, signal: NodeJS.Signals, session: boolean, since: number): boolean {
   let reached = signalled(-leader, signal);
-  if (session) for (const group of strayGroups(leader)) reached = signalled(-group, signal) || reached;
+  if (session) for (const group of strayGroups(leader, since)) reached = signalled(-group, signal) || reached;
   return reached;
 }
 
@@ -27,17 +27,17 @@ export function signalTaskProcesses(leader: number, signal: NodeJS.Signals, sess
  * reap orphans (minimal containers) the orphaned grandchildren of a killed task stay zombies
  * forever. On Linux the task's processes are read from /proc and zombies are not counted.
  */
-export function taskProcessesAlive(leader: number, session: boolean): boolean {
+export function taskProcessesAlive(leader: number, session: boolean, since: number): boolean {
   // a group the system no longer has holds no process, not even a zombie: no need to read /proc
   if (!session && groupGone(leader)) return false;
-  const members = liveMembers(leader, session);
+  const members = liveMembers(leader, session, since);
   return members === undefined ? signalled(-leader, 0) : members.length > 0;
 }
 
 /** The process groups the task made inside its session, other than its own. */
-function strayGroups(leader: number): Set<number> {
+function strayGroups(leader: number, since: number): Set<number> {
   const groups = new Set<number>();
-  for (const member of liveMembers(leader, true) ?? []) if (member.pgrp !== leader) groups.add(member.pgrp);
+  for (const member of liveMembers(leader, true, since) ?? []) if (member.pgrp !== leader) groups.add(member.pgrp);
   return groups;
 }
 
