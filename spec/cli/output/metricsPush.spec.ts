@@ -36,6 +36,18 @@ describe('checkMetricsPush', () => {
     ]);
   });
 
+  it('should show no part of a password holding an @ and a ? or # unencoded', () => {
+    for (const url of [
+      'http://admin:p@ss?word@pushgw:9091',
+      'https://admin:Sup3r@Secret#42@pushgw.example.com',
+      'http://admin:xy@Secret\\z@pushgw:9091',
+    ]) {
+      const problems: Problem[] = [];
+      checkMetricsPush(url, problems);
+      expect(problems.map((problem) => problem.message).join('\n')).not.toMatch(/ss\?word|Secret/);
+    }
+  });
+
   it('should say how to write a password holding a character that ends the host', () => {
     const problems: Problem[] = [];
     expect(checkMetricsPush('http://u:S3C#RET@gw:9091/', problems)).toBeUndefined();
@@ -66,8 +78,8 @@ describe('checkMetricsPush', () => {
     ],
     ...[
       ['http://gw:9091/metrics/job@base64/eA', 'http://gw:9091/metrics/job@base64/eA'],
-      // credentials the URL parser reads end at the host: the path's @ is the path's
-      ['http://u:pw@gw:9091/metrics/job@base64/eA', 'http://u:***@gw:9091/metrics/job@base64/eA'],
+      // (with credentials, an @ in the path may be the password's: all before the last is hidden)
+      ['http://u:pw@gw:9091/metrics/job@base64/eA', 'http://u:***@base64/eA'],
       ['http://gw:9091/metrics/job%40base64/eA', 'http://gw:9091/metrics/job%40base64/eA'],
       ['http://gw:9091/metrics%2Fjob/x', 'http://gw:9091/metrics%2Fjob/x'],
     ].map(([url, shown]) => [

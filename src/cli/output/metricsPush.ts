@@ -71,18 +71,13 @@ function shownUrl(url: string): string {
 }
 
 /**
- * `url` with its password hidden; an `@` in its path (`/metrics/job@base64/…`) is the path's,
- * and hides nothing: after a plain `HOST[:PORT]`, or after credentials the URL parser reads.
+ * `url` with its password hidden; an `@` in its path after a plain `HOST[:PORT]`
+ * (`/metrics/job@base64/…`) is the path's, and hides nothing. With credentials, all up to the
+ * last `@` is hidden, the host with it: which `@` ends a password is not sure (one holding an
+ * `@`, a `?` or a `#` unencoded would show in part).
  */
 function withoutCredentials(url: string): string {
-  if (/^https?:\/\/[\w.-]+(?::\d{1,5})?\/[^@]*@/i.test(url)) return url;
-  // as written, when the parser read a password where the text has one: between the first `:`
-  // and the last `@` of the part before the path
-  const credentials = /^https?:\/\/([^/?#\\:@]*:)[^/?#\\]*@/i.exec(url);
-  if (credentials === null || !URL.canParse(url) || new URL(url).password === '') return withoutPassword(url);
-  const [upToPath = '', userAndColon = ''] = credentials;
-  const start = upToPath.indexOf('//') + 2;
-  return `${url.slice(0, start + userAndColon.length)}***${url.slice(upToPath.length - 1)}`;
+  return /^https?:\/\/[\w.-]+(?::\d{1,5})?\/[^@]*@/i.test(url) ? url : withoutPassword(url);
 }
 
 /** What of a Pushgateway's URL would not be where the push goes: a query, a fragment, the push path itself. */
