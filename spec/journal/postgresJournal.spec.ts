@@ -130,13 +130,28 @@ describe('postgresJournal options and location (no server needed)', () => {
       ),
     );
     for (const schema of [
+      ' postgres://u:S3CRET@db/app',
+      'DATABASE_URL=postgres://u:S3CRET@db/app',
+      'jdbc:postgresql://u:S3CRET@db/app',
+      'postgres:/u:S3CRET@db',
+      'u:S3CRET@db/app',
+
       'host=db password=S3CRET',
       'pg_x password=S3CRET',
       'a\0 password=S3CRET',
       'postgres://u:S3CRET@db.example.com:5432/app?sslmode=require&application_name=nightly',
     ]) {
       expect(() => postgresJournal({ connectionString: 'postgres://x@h/db?schema=other', schema })).toThrow(/password=\*\*\*|u:\*\*\*@/);
-      expect(() => postgresJournal({ connectionString: 'postgres://x@h/db', schema })).not.toThrow(/S3CRET/);
+      const refusal = (() => {
+        try {
+          postgresJournal({ connectionString: 'postgres://x@h/db', schema });
+          return 'taken as a schema';
+        } catch (error) {
+          return (error as Error).message;
+        }
+      })();
+      expect(refusal).toMatch(/got a connection string|must not start with "pg_"/);
+      expect(refusal).not.toMatch(/S3CRET/);
     }
     // PostgreSQL keeps only lower-case pg_ names (schema names are case-sensitive here)
     await postgresJournal({ connectionString: 'postgres://x@h/db?schema=PG_runs' }).end();

@@ -13,8 +13,11 @@ import { redactConnectionString } from './connectionString';
 /** PostgreSQL's longest identifier, in bytes. */
 const MAX_IDENTIFIER_BYTES = 63;
 
-/** A connection string given for a schema's name (`postgres://…`, `host=db password=…`): never made a schema. */
-const CONNECTION_STRING = /^[a-z][a-z\d+.-]*:\/\/|\bpassword\s*=/i;
+/**
+ * A connection string given for a schema's name, in any of its shapes (`postgres://…`, without
+ * its scheme `u:PW@db/app`, `DATABASE_URL=…`, quoted, `host=db password=…`): never made a schema.
+ */
+const CONNECTION_STRING = /[:：][/\\]{2}|[:：=][^@]*@|\bpassword\s*=/i;
 
 /** A schema's name as a message shows it: quoted, the password of a connection string given for it hidden. */
 export function shownSchema(name: string): string {
