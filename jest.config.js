@@ -15,8 +15,9 @@ module.exports = {
   // examples import the package by name, as users do
   moduleNameMapper: {
     // rxjs from its one-file bundle: its CommonJS entry is ~220 modules, which jest loads again for
-    // each spec file (~0.15 s of CPU each); the published package is tested with the real entry
-    // (spec/package.spec.ts, the examples)
+    // each spec file (~0.15 s of CPU each). The bundle is the same code built for ES5; the package
+    // is tested with the real entry where it runs in processes of its own (spec/package.spec.ts,
+    // the CLI's specs, the examples run as scripts)
     '^rxjs$': '<rootDir>/node_modules/rxjs/dist/bundles/rxjs.umd.js',
     '^rxjs/testing$': '<rootDir>/spec/support/rxjsTesting.js',
     '^rxdag$': '<rootDir>/src/index.ts',
