@@ -54,9 +54,9 @@ export class CommandConnection {
   private downBecause: unknown;
   // it was up once: a drop is an outage, no sign of a TLS mismatch
   private wasReady = false;
-  // closed (or closing): a wait for it to come up ends, each told through its entry here
+  // closed (or closing): each wait for it to come up (`whenUp`) ends, told through its entry in `upWaiters`
   private closing = false;
-  private readonly closed = new Set<() => void>();
+  private readonly upWaiters = new Set<() => void>();
 
   constructor(
     private readonly target: RedisTarget,
@@ -102,11 +102,11 @@ export class CommandConnection {
       const done = () => {
         clearTimeout(timer);
         for (const event of events) redis.off(event, done);
-        this.closed.delete(done);
+        this.upWaiters.delete(done);
         resolve();
       };
       for (const event of events) redis.once(event, done);
-      this.closed.add(done);
+      this.upWaiters.add(done);
     });
   }
 
@@ -135,7 +135,7 @@ export class CommandConnection {
    */
   async close(withinMs: number): Promise<void> {
     this.closing = true;
-    for (const done of [...this.closed]) done();
+    for (const done of [...this.upWaiters]) done();
     await within(this.redis.quit(), withinMs);
     this.redis.disconnect();
   }
