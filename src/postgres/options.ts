@@ -6,21 +6,16 @@
  * string `pg` reads, a schema name PostgreSQL can hold), is `connection.ts`'s and `sql.ts`'s.
  */
 
-import { unknownOptionMessages } from '../dag/text';
+import { describeKind, unknownOptionMessages } from '../dag/text';
 import { redactConnectionString } from './connectionString';
 
 /** The options `postgresJournal` takes. */
 const OPTIONS = ['connectionString', 'pool', 'schema', 'maxSessions'];
 
-/** What `value` was, for a message: a short value as written, anything else by its kind. */
+/** What `value` was, for a message: as `describeKind` shows it, a connection string's password hidden. */
 function described(value: unknown): string {
-  // (a connection string given where another option goes: its password hidden)
-  if (typeof value === 'string')
-    return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(redactConnectionString(value));
-  if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
-    return String(value);
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+  if (value === undefined) return 'undefined';
+  return describeKind(typeof value === 'string' && value.length <= 40 ? redactConnectionString(value) : value);
 }
 
 /** Whether `value` has what the journal uses of a `pg` Pool (known by shape: `pg` may be loaded twice). */
