@@ -1,8 +1,11 @@
+import { hostname } from 'node:os';
 import { Client } from 'pg';
 import { RunLockedError, RunNotResumableError } from '../../src/journal/journal';
 import { PostgresJournalError, postgresJournal } from '../../src/postgres';
 import { describePostgres } from '../support/postgres';
 import { eventsOf, freshRunId, sampleHeader } from './contract';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * How the PostgreSQL journal forgets a run (`journal.remove`), beyond the contract every journal
@@ -79,6 +82,43 @@ describePostgres('postgresJournal remove', (db) => {
       expect(await rowsOf(db.schema, runId)).toEqual({ runs: 1, events: 2 });
     } finally {
       await writer.close();
+    }
+  });
+
+  it('waits for a remover that took the run’s lock after it first looked, naming it afresh rather than as an unknown session (three prunes at once)', async () => {
+    const journal = journalOf();
+    const runId = await storedRun(journal, 'relay');
+    const lockName = `rxdag:${db.schema}:${runId}`;
+    const remover = (name: string) => new Client({ connectionString: db.connectionString, application_name: `rxdag-pool ${name}:1` });
+    const first = remover('first');
+    await first.connect();
+    const second = remover('second');
+    try {
+      await first.query('BEGIN');
+      await first.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [lockName]);
+      const removal = journal.remove(runId).catch((error: unknown) => error);
+      // this remover looked once (its transaction began): the second connects only after that look
+      const ownPool = `rxdag-pool ${hostname()}:${process.pid}`.slice(0, 63);
+      const inTransaction = 'SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND xact_start IS NOT NULL';
+      while ((await db.query(inTransaction, [ownPool])).length === 0) await sleep(10);
+      await sleep(200);
+      await second.connect();
+      await second.query('BEGIN');
+      const taken = second.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [lockName]);
+      const waiting = 'SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE NOT l.granted AND a.application_name = $1';
+      while ((await db.query(waiting, ['rxdag-pool second:1'])).length === 0) await sleep(10);
+      // the first gives up; the second takes the lock and removes the run a moment later
+      await first.query('ROLLBACK');
+      await taken;
+      await second.query('DELETE FROM "' + db.schema + '".events WHERE run_id = $1', [runId]);
+      await second.query('DELETE FROM "' + db.schema + '".runs WHERE run_id = $1', [runId]);
+      setTimeout(() => void second.query('COMMIT'), 1000);
+      const error = (await removal) as Error;
+      expect(`${error.name}: ${error.message}`).toMatch(/^RunNotResumableError: /);
+      expect(error).toMatchObject({ runId, reason: 'unknown' });
+    } finally {
+      await first.end();
+      await second.end();
     }
   });
 

@@ -35,12 +35,24 @@ import {
   type RunRow,
   type SummaryRow,
   summaryOfRow,
-  describeOwner,
   type HolderRow,
+  lockedBy,
+  RACING_OWNER,
   type TableRow,
 } from './rows';
 import type { Session } from './session';
-import { JournalSql, LOCK_HOLDER, LOCK_HOLDERS, SCHEMA_FOUND, SCHEMA_LOCK, shownSchema, TRY_LOCK, TRY_XACT_LOCK, UNLOCK } from './sql';
+import {
+  CLEAR_STATS_SNAPSHOT,
+  JournalSql,
+  LOCK_HOLDER,
+  LOCK_HOLDERS,
+  SCHEMA_FOUND,
+  SCHEMA_LOCK,
+  shownSchema,
+  TRY_LOCK,
+  TRY_XACT_LOCK,
+  UNLOCK,
+} from './sql';
 import { addToTally, emptyTally } from '../journal/tally';
 import { PostgresWriter } from './writer';
 
@@ -260,18 +272,21 @@ class PostgresJournalImpl implements PostgresJournal {
     const name = this.sql.lockPrefix + runId;
     const waitUntil = Date.now() + REMOVER_WAIT_MS;
     let holder: HolderRow | undefined;
-    for (let round = 0; ; round += 1) {
+    let vanished = 0; // looks in a row that found no holder (it let go between the two queries): looked at again at once
+    for (;;) {
       if ((await query(this.sql.selectRunId, [runId])).length === 0) return 'unknown';
       const [row] = await query<{ locked: boolean }>(TRY_XACT_LOCK, [name]);
       if (row?.locked === true) {
         await query(this.sql.deleteEvents, [runId]);
         return (await query(this.sql.deleteRun, [runId])).length === 0 ? 'unknown' : 'removed';
       }
+      // the server shows a transaction its sessions as they were at its first look: each look is afresh
+      await query(CLEAR_STATS_SNAPSHOT);
       [holder] = await query<HolderRow>(LOCK_HOLDER, [name]);
       if (holder !== undefined && holder.application_name?.startsWith(POOL_NAME_PREFIX) !== true)
         return lockedBy(runId, holder, this.connection.ownerTag);
-      // none when the holder let go between the two queries: looked at again at once, a few times
-      if (holder === undefined ? round >= 2 : Date.now() > waitUntil) break;
+      vanished = holder === undefined ? vanished + 1 : 0;
+      if (vanished > 2 || Date.now() > waitUntil) break;
       if (holder !== undefined) await new Promise((resolve) => setTimeout(resolve, REMOVER_LOOK_MS));
     }
     return holder === undefined ? new RunLockedError(runId, RACING_OWNER) : lockedBy(runId, holder, this.connection.ownerTag);
@@ -377,20 +392,9 @@ function refuseEnded(runId: string, last: DagEvent | null): void {
   if (last?.type === 'dag.completed') throw new RunNotResumableError(runId, 'ended', last.outcome);
 }
 
-/** The owner named when the lock's holder kept changing while it was looked up. */
-const RACING_OWNER = 'another session (it took and released the lock while we looked)';
 /** How long a removal waits for another remover's lock (deleting a run of a million events takes ~1 s), and how often it looks. */
 const REMOVER_WAIT_MS = 30_000;
 const REMOVER_LOOK_MS = 50;
-
-/**
- * The refusal of a run whose lock `holder` holds. A session of this process (`ownTag`) is not
- * to be ended from outside: it is named as this process, without the server's pid to end it by.
- */
-function lockedBy(runId: string, holder: HolderRow, ownTag: string): RunLockedError {
-  if (holder.application_name === ownTag) return new RunLockedError(runId, `${ownTag.slice('rxdag '.length)} (this process)`);
-  return new RunLockedError(runId, describeOwner(holder), undefined, holder.pid);
-}
 
 /** The SQLSTATE of a statement refused for the user's rights (`permission denied for schema …`). */
 const INSUFFICIENT_PRIVILEGE = '42501';

@@ -2,12 +2,12 @@
  * The rows the PostgreSQL journal reads (a run's, its events', the listing's, its tables') and
  * how each becomes what the journal contract gives: a header checked to be this run's, events
  * checked to run `seq` 1..n up to the run's last seq (else a `JournalCorruptError` placed at a
- * `seq`), a run's summary line, the tables found and whether they are the journal's. It queries
+ * `seq`), a run's summary line, who holds a run's lock, the tables found and whether they are the journal's. It queries
  * nothing (`postgresJournal.ts` does) and never changes a row.
  */
 import type { DagEvent, RunOutcome, TaskCounts } from '../events';
 import { checkedHeader } from '../journal/headerShape';
-import { JournalCorruptError, type JournaledRunSummary, type JournalHeader } from '../journal/journal';
+import { JournalCorruptError, type JournaledRunSummary, type JournalHeader, RunLockedError } from '../journal/journal';
 
 export interface RunRow {
   /** As stored: checked by {@link headerOf} before it is used. */
@@ -53,6 +53,17 @@ export function describeOwner(holder: HolderRow): string {
   if (app.startsWith('rxdag ')) return `${app.slice('rxdag '.length)} (${backend})`;
   const name = app === '' ? 'a session' : `"${app}"`;
   return holder.client_addr === null ? `${name} (${backend})` : `${name} from ${holder.client_addr} (${backend})`;
+}
+
+/** The owner named when the lock's holder kept changing while it was looked up. */
+export const RACING_OWNER = 'another session (it took and released the lock while we looked)';
+/**
+ * The refusal of a run whose lock `holder` holds. A session of this process (`ownTag`) is not
+ * to be ended from outside: it is named as this process, without the server's pid to end it by.
+ */
+export function lockedBy(runId: string, holder: HolderRow, ownTag: string): RunLockedError {
+  if (holder.application_name === ownTag) return new RunLockedError(runId, `${ownTag.slice('rxdag '.length)} (this process)`);
+  return new RunLockedError(runId, describeOwner(holder), undefined, holder.pid);
 }
 
 /** A run's line in `journal.runs()`, from its row and, when another session holds its lock, that session. */

@@ -263,6 +263,9 @@ export const LOCK_HOLDERS = `WITH held AS (${HELD_LOCKS})
     JOIN held h ON h.classid = (k.key >> 32) & 4294967295 AND h.objid = k.key & 4294967295
     LEFT JOIN pg_stat_activity a ON a.pid = h.pid`;
 
+/** Forgets what `pg_stat_activity` showed this transaction so far: it is kept until the transaction ends. */
+export const CLEAR_STATS_SNAPSHOT = `SELECT pg_stat_clear_snapshot()`;
+
 /** `$1` lock name: the session holding that lock (none when it was just released). */
 export const LOCK_HOLDER = `WITH held AS (${HELD_LOCKS}), k AS (SELECT hashtextextended($1, 0) AS key)
   SELECT h.pid, a.application_name, host(a.client_addr) AS client_addr
