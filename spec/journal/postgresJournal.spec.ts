@@ -137,11 +137,12 @@ describe('postgresJournal options and location (no server needed)', () => {
       'u:S3CRET@db/app',
 
       'host=db password=S3CRET',
+      'PGPASSWORD=S3CRET',
       'pg_x password=S3CRET',
       'a\0 password=S3CRET',
       'postgres://u:S3CRET@db.example.com:5432/app?sslmode=require&application_name=nightly',
     ]) {
-      expect(() => postgresJournal({ connectionString: 'postgres://x@h/db?schema=other', schema })).toThrow(/password=\*\*\*|u:\*\*\*@/);
+      expect(() => postgresJournal({ connectionString: 'postgres://x@h/db?schema=other', schema })).toThrow(/password=\*\*\*|u:\*\*\*@/i);
       const refusal = (() => {
         try {
           postgresJournal({ connectionString: 'postgres://x@h/db', schema });

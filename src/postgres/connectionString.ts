@@ -38,9 +38,7 @@ export function schemaParameterProblem(given: string): string | undefined {
   } catch {
     return undefined;
   }
-  return schemas.length > 1
-    ? `gives schema= ${schemas.length} times (${schemas.map((name) => JSON.stringify(redactConnectionString(name))).join(', ')}); give one`
-    : undefined;
+  return schemas.length > 1 ? `gives schema= ${schemas.length} times (${schemas.map(shownValue).join(', ')}); give one` : undefined;
 }
 
 /** The SSL modes `pg` takes in `sslmode=`. */
@@ -86,11 +84,11 @@ export function parameterProblem(given: string): string | undefined {
   if (twice !== undefined) return twice;
   const sslMode = searchParams.get('sslmode');
   if (sslMode !== null && !SSL_MODES.includes(sslMode)) {
-    return `gives sslmode=${JSON.stringify(sslMode)}; expected one of ${SSL_MODES.join(', ')}`;
+    return `gives sslmode=${shownValue(sslMode)}; expected one of ${SSL_MODES.join(', ')}`;
   }
   for (const name of WHOLE_NUMBER_PARAMETERS) {
     const value = searchParams.get(name);
-    if (value !== null && !/^\d+$/.test(value)) return `gives ${name}=${JSON.stringify(value)}; expected a whole number`;
+    if (value !== null && !/^\d+$/.test(value)) return `gives ${name}=${shownValue(value)}; expected a whole number`;
   }
   return schemaMeantBy(searchParams);
 }
@@ -111,12 +109,12 @@ function schemaMeantBy(searchParams: URLSearchParams): string | undefined {
     const meansSchema = SCHEMA_SYNONYMS.includes(lower) || lower === 'schema' || closestName(lower, ['schema']) === 'schema';
     const setsPath = lower === 'options' && /search_path/i.test(value);
     if (name === 'schema' || !(meansSchema || setsPath)) continue;
-    const written = `gives ${name}=${JSON.stringify(value)}`;
+    const written = `gives ${name}=${shownValue(value)}`;
     const only = 'only schema= chooses the schema of the journal';
     if (given) return `${written}: ${only}; leave ${setsPath ? 'its search_path' : name} out`;
     return setsPath
       ? `${written}: a search_path does not choose the schema of the journal; give schema=NAME`
-      : `${written}, which rxdag does not read; did you mean schema=${value}?`;
+      : `${written}, which rxdag does not read; did you mean schema=${holdsConnectionString(value) ? 'NAME' : value}?`;
   }
   return undefined;
 }
@@ -162,17 +160,35 @@ export function postgresConnection(given: string): PostgresConnection {
 }
 
 /**
- * The connection string with its secrets replaced by `***`: the password (in the URL or a
- * `password` parameter) and an `sslpassword` (the passphrase of the client key).
+ * Whether `text` is a connection string, in any of its shapes (`postgres://…`, without its
+ * scheme `u:PW@db/app`, `DATABASE_URL=…`, quoted, `host=db password=…`, `PGPASSWORD=…`): given
+ * where a name goes (a schema, a parameter's value), never used or shown as it is.
+ */
+export function holdsConnectionString(text: string): boolean {
+  return /[:：][/\\]{2}|[:：=][^@]*@|password\s*=/i.test(text);
+}
+
+/** A parameter's value as a message quotes it: a connection string given for it with its password hidden. */
+export function shownValue(value: string): string {
+  return JSON.stringify(redactConnectionString(value));
+}
+
+/**
+ * The connection string with its secrets replaced by `***`: the password (in the URL, a
+ * `password` parameter or a `PGPASSWORD=` given with it), an `sslpassword` (the passphrase of the client key), and a URL
+ * parameter's value that is itself a connection string (`?schema=postgres%3A%2F%2Fu%3APW%40h`).
  */
 export function redactConnectionString(connectionString: string): string {
   // a URL's parameter runs to the next `&` (a space in it is pg's too); a keyword's value to the next space
   const url = /^[a-z][a-z\d+.-]*:\/\//i.test(connectionString);
   const keywords = connectionString
-    .replace(url ? /([?&](?:ssl)?password=)([^&#]*)/gi : /(\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)/gi, '$1***')
+    .replace(url ? /([?&](?:ssl)?password=)([^&#]*)/gi : /(\b(?:pg)?(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)/gi, '$1***')
     // a parameter named with %-escapes (`pass%77ord=`) is the same parameter to pg
     .replace(/([?&])([^=&#\s]*%[^=&#\s]*)=[^&#]*/g, (whole, separator: string, name: string) =>
       /^(?:ssl)?password$/i.test(decodedOr(name)) ? `${separator}${name}=***` : whole,
+    )
+    .replace(/([?&][^=&#\s]*=)([^&#]+)/g, (whole, named: string, value: string) =>
+      url && holdsConnectionString(decodedOr(value)) ? `${named}***` : whole,
     );
   // a mistyped URL (`postgres:/u:PW@…`) parses as one without a host, its credentials in the path
   if (!url) return withoutPassword(keywords);

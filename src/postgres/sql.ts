@@ -8,20 +8,14 @@
  * keeps the text as written (and `->`/`->>` still query it).
  */
 
-import { redactConnectionString } from './connectionString';
+import { holdsConnectionString, shownValue } from './connectionString';
 
 /** PostgreSQL's longest identifier, in bytes. */
 const MAX_IDENTIFIER_BYTES = 63;
 
-/**
- * A connection string given for a schema's name, in any of its shapes (`postgres://…`, without
- * its scheme `u:PW@db/app`, `DATABASE_URL=…`, quoted, `host=db password=…`): never made a schema.
- */
-const CONNECTION_STRING = /[:：][/\\]{2}|[:：=][^@]*@|\bpassword\s*=/i;
-
 /** A schema's name as a message shows it: quoted, the password of a connection string given for it hidden. */
 export function shownSchema(name: string): string {
-  return JSON.stringify(redactConnectionString(name));
+  return shownValue(name);
 }
 
 /**
@@ -35,7 +29,7 @@ export function schemaNameProblem(name: string): string | undefined {
   const bytes = Buffer.byteLength(name);
   // PostgreSQL refuses to create such a schema ("unacceptable schema name")
   if (/^pg_/.test(name)) return `must not start with "pg_", which PostgreSQL keeps for its own schemas, got ${shownSchema(name)}`;
-  if (CONNECTION_STRING.test(name))
+  if (holdsConnectionString(name))
     return `must be a schema's name, got a connection string (${shownSchema(name)}): give that as the connection string`;
   if (name !== '' && !name.includes('\0') && bytes <= MAX_IDENTIFIER_BYTES) return undefined;
   // a long name is counted, not repeated: it is in the message's connection string already

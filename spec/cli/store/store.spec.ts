@@ -162,6 +162,12 @@ describe('the store of journaled runs', () => {
       'postgres://root:***@127.0.0.1:5432/nodb?schema=a',
     );
     expect(redactConnectionString('postgres://root:ab/cd@db:notaport/x')).toBe('postgres://root:***@db:notaport/x');
+    // a parameter's value that is itself a connection string, %-encoded: hidden whole
+    expect(redactConnectionString('postgres://ci@db/runs?schema=postgres%3A%2F%2Fu%3AS3cret%40h%2Fdb&sslmode=require')).toBe(
+      'postgres://ci@db/runs?schema=***&sslmode=require',
+    );
+    expect(redactConnectionString('postgres://ci@db/runs?schema=host%3Dh+password%3DS3cret')).toBe('postgres://ci@db/runs?schema=***');
+    expect(redactConnectionString('PGPASSWORD=S3cret')).toBe('PGPASSWORD=***');
     expect(storeFlag(store)).toBe(" --store 'postgresql://ci:***@db:5432/runs?schema=nightly&sslmode=require'");
     expect(storeFlag(storeLocation(undefined, { RXDAG_STORE: 'x' }))).toBe('');
   });

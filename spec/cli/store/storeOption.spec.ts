@@ -95,6 +95,29 @@ describe('the --store option and RXDAG_STORE', () => {
       stdout: '',
       stderr: `rxdag: --store ${shown}?options=-csearch_path%3Dnightly gives options="-csearch_path=nightly": a search_path does not choose the schema of the journal; give schema=NAME\n`,
     });
+    // a connection string given for the schema, %-encoded: its password in no part of the line
+    for (const [schema, shownSchema] of [
+      ['postgres%3A%2F%2Fu%3ApwXSECRET%40h%2Fdb', 'postgres://u:***@h/db'],
+      ['u%3ApwZSECRET%40h%2Fdb', 'u:***@h/db'],
+      ['host%3Dh+password%3Dpw2SECRET', 'host=h password=***'],
+      ['PGPASSWORD%3DpwBSECRET', 'PGPASSWORD=***'],
+    ]) {
+      expect(await rxdag('runs', '--store', `${server}?schema=${schema}`)).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `rxdag: --store ${shown}?schema=***: the schema (schema=) must be a schema's name, got a connection string ("${shownSchema}"): give that as the connection string\n`,
+      });
+    }
+    expect(await rxdag('runs', '--store', `${server}?schema=a&schema=u%3ApwQSECRET%40h`)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: --store ${shown}?schema=a&schema=*** gives schema= 2 times ("a", "u:***@h"); give one\n`,
+    });
+    expect(await rxdag('runs', '--store', `${server}?schem=u%3ApwTSECRET%40h`)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: --store ${shown}?schem=*** gives schem="u:***@h", which rxdag does not read; did you mean schema=NAME?\n`,
+    });
     process.env['RXDAG_STORE'] = `${server}?schema=a%00b`;
     expect(await rxdag('show', 'x')).toEqual({
       code: 2,
