@@ -27,8 +27,9 @@ import type { Outcome } from './jobFormat';
 import { type JobLoss, lostJobOf, LostJobs } from './lostJobs';
 import { type JobRefusal, resolveWorkerOptions, type WorkerOptions } from './options';
 import { OutageLog } from './outageLog';
+import { WorkerReadiness } from './workerReadiness';
 import { connectionNamePart } from './connectionName';
-import { lacksDatabase, type RedisConnectionError, stopsStart } from './redisConnection';
+import { lacksDatabase, stopsStart } from './redisConnection';
 
 /** A running worker. */
 export interface RemoteWorker {
@@ -43,7 +44,8 @@ export interface RemoteWorker {
    * `RedisConnectionError` when Redis refuses the credentials (`NOAUTH`: it needs a password the
    * connection does not give; `WRONGPASS`: wrong user name or password), which no retry fixes, or
    * has no database of the connection's number. While Redis cannot be reached it waits. Either
-   * way the worker goes on trying to connect (and logs it) until closed.
+   * way the worker goes on trying to connect (and logs it) until closed; closed before it was up,
+   * it rejects with a `RedisConnectionError` saying so, with the last reason Redis was not reached.
    */
   ready(): Promise<void>;
   /**
@@ -94,10 +96,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   const log = (line: string) => onLog(target.redact(line));
   const lostJobs = new LostJobs(log, id, leaseMs);
   const outages = new OutageLog(log);
-  // Redis refused our credentials: `ready()` rejects rather than wait for a connection that retries cannot bring
-  let refuse: (error: RedisConnectionError) => void = () => undefined;
-  const refused = new Promise<never>((_resolve, reject) => (refuse = reject));
-  refused.catch(() => undefined); // also when nobody waits on `ready()`
+  const readiness = new WorkerReadiness(target, queues);
   // attempts whose agent runs
   const running = new Map<string, RunningJob>();
   // attempts whose agent returned and whose outcome (or hand-back) Redis has not recorded yet
@@ -111,7 +110,8 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
   const cancels = new CancelWatch(target, prefix, leaseMs, () => running.values(), {
     cancelled: (queue, jobId, reason) => stop(queue, jobId, reason),
     failed: (error) => {
-      if (stopsStart(error.reason)) refuse(error);
+      if (stopsStart(error.reason)) readiness.refuse(error);
+      readiness.failed(error.reason);
       outages.failed('cancels', error.reason, `rxdag worker ${id}: ${error.message}`);
     },
     connected: () => outages.connected('cancels', `rxdag worker ${id}: cancels: connected to Redis again`),
@@ -234,7 +234,8 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
         return;
       }
       const reason = target.reasonOf(error, everReady);
-      if (stopsStart(reason)) refuse(target.fail(`reach queue "${queue}"`, error, everReady));
+      if (stopsStart(reason)) readiness.refuse(target.fail(`reach queue "${queue}"`, error, everReady));
+      readiness.failed(reason);
       outages.failed(source, reason, `rxdag worker ${id}: ${source}: ${reason}`);
     });
     worker.getBackend().on('ready', () => {
@@ -314,6 +315,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     // for the workers that stay would be, and the job left until a lease or a block time lapsed.
     // That wait is cut; a job it took meanwhile is handed back by the processor (see below). Not
     // while Redis is away: nothing can be taken then, and BullMQ would bring the connection back.
+    readiness.closed();
     intake.clear();
     await Promise.allSettled(workers.map((worker) => worker.pause(true)));
     const reachable = workers.filter((_worker, at) => connections[at]!.status === 'ready');
@@ -351,9 +353,7 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     get running() {
       return running.size;
     },
-    ready: async () => {
-      await Promise.race([Promise.all([...workers.map((worker) => worker.waitUntilReady()), cancels.ready()]), refused]);
-    },
+    ready: () => readiness.wait(Promise.all([...workers.map((worker) => worker.waitUntilReady()), cancels.ready()])),
     close: (closeOptions) => {
       if (closeOptions?.force === true && !force) {
         force = true;
