@@ -81,6 +81,16 @@ async function probe(target: RedisTarget, passwordFromEnv: boolean, keys: Probed
   }
 }
 
+/**
+ * A library's line as the command says it: the password the library sees in the URL was put
+ * there from `RXDAG_REDIS_PASSWORD` when `passwordFromEnv`, and is named as that one.
+ */
+export function credentialsAsGiven(passwordFromEnv: boolean | undefined, username: string | undefined): (line: string) => string {
+  if (passwordFromEnv !== true) return (line) => line;
+  const given = username ? `user name of the URL or the password of ${PASSWORD_VARIABLE}` : `password of ${PASSWORD_VARIABLE}`;
+  return (line) => line.replace('user name or password of the URL', given);
+}
+
 function refuseProbe(target: RedisTarget, failure: unknown, passwordFromEnv: boolean, prefix: string): never {
   if (failure instanceof QueueDenied) {
     // an ACL user kept to other keys: every attempt would fail the same way
@@ -93,11 +103,7 @@ function refuseProbe(target: RedisTarget, failure: unknown, passwordFromEnv: boo
   if (/^READONLY\b/.test(said)) refuse(`Redis at ${target.location} is a read-only replica (${said}): give the URL of its primary`);
   if (/^NOPERM\b/.test(said))
     refuse(`Redis at ${target.location}: its user may not run a command rxdag needs (${said}): allow it in its ACL`);
-  // the password the library sees in the URL was put there from the variable
-  const given = target.options.username
-    ? `user name of the URL or the password of ${PASSWORD_VARIABLE}`
-    : `password of ${PASSWORD_VARIABLE}`;
-  const reason = passwordFromEnv ? said.replace('user name or password of the URL', given) : said;
+  const reason = credentialsAsGiven(passwordFromEnv, target.options.username)(said);
   // the command line has a way to give the password that the library's words do not know
   const orVariable = reason.includes('(NOAUTH)')
     ? ` (or in ${PASSWORD_VARIABLE}, which ps does not show)`

@@ -12,7 +12,7 @@ import { refusesCredentials } from '../../bullmq/redisConnection';
 import { escapeControls } from '../../dag/text';
 import { SHELL_AGENT } from '../agents/shellAgent';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
-import { cancelChannelNote, evictionNote, reachRedis } from './redisAccess';
+import { cancelChannelNote, credentialsAsGiven, evictionNote, reachRedis } from './redisAccess';
 import { connectedWorkers, noWorkerHint, watchWorkers } from './workerPresence';
 import type { RemoteSettings } from './remoteOptions';
 
@@ -63,7 +63,8 @@ export async function remoteAgents(
   const evicts = await evictionNote(target);
   const evictsNote = evicts === undefined ? undefined : `rxdag: ${evicts}`;
   const say = (line: string) => stderr.write(`${line}\n`);
-  const onConnectionChange = outageLines(target.location, say);
+  const asGiven = credentialsAsGiven(settings.passwordFromEnv, target.options.username);
+  const onConnectionChange = outageLines(target.location, (line) => say(asGiven(line)));
   const agents: Record<string, RemoteAgent> = {};
   for (const name of [SHELL_AGENT, SLEEP_AGENT]) {
     agents[name] = remoteAgent({

@@ -18,7 +18,7 @@ import { listenProblem, NO_PROM_CLIENT } from '../output/metricsEndpoint';
 import { lingerForScrape } from '../output/metricsLinger';
 import { messageOf } from '../../bullmq/redisConnection';
 import { InvalidInputError } from '../problems';
-import { evictionNote, reachRedis } from '../remote/redisAccess';
+import { credentialsAsGiven, evictionNote, reachRedis } from '../remote/redisAccess';
 import { WORKER_AGENTS, type WorkerCommandOptions } from './workerOptions';
 import type { WorkerMetrics } from './workerMetrics';
 
@@ -57,6 +57,7 @@ async function serve(options: WorkerCommandOptions, io: CliIo, held: HeldStopSig
   const noted = await held.until(evictionNote(target));
   if (noted === undefined) return stoppedEarly();
   const evicts = noted.value;
+  const asGiven = credentialsAsGiven(remote.passwordFromEnv, target.options.username);
   // a task this worker has no room to start goes back to the queue soon: another worker may have room
   const { agents, groups } = builtinAgents(options.killGraceMs, {
     handBackAfterMs: HAND_BACK_AFTER_MS,
@@ -81,7 +82,7 @@ async function serve(options: WorkerCommandOptions, io: CliIo, held: HeldStopSig
       concurrency: options.concurrency,
       leaseMs: options.leaseMs,
       ...(options.name === undefined ? {} : { name: options.name }),
-      onLog: say,
+      onLog: (line) => say(asGiven(line)),
       ...(metrics === undefined ? {} : { onJobTaken: metrics.taken, onJobRefused: metrics.refused }),
     });
   } catch (error) {
