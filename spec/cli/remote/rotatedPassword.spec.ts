@@ -21,7 +21,7 @@ describeOwnRedis('rxdag worker when Redis changes its password under it', (env) 
       const worker = await fleet.start(url, 'rxdag-rotated', [], { RXDAG_WORKER_KEY: '', RXDAG_REDIS_PASSWORD: 'first-S3cret' });
       await admin.config('SET', 'requirepass', 'second-S3cret');
       // its connections made again: with the password it was given, which Redis refuses now
-      await admin.client('KILL', 'TYPE', 'normal');
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'normal');
       await waitFor(() => /WRONGPASS/.test(worker.stderrSoFar()), 'the worker to say Redis refused its password');
       const refused = worker
         .stderrSoFar()
