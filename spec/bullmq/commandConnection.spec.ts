@@ -50,6 +50,20 @@ describe('CommandConnection', () => {
     }
   });
 
+  it('should say that Redis did not answer, not a connection lost, when what it lost it to is an unanswered command (a server that says nothing)', () => {
+    const { connection } = downConnection();
+    try {
+      connection.redis.emit('error', new Error('Command timed out'));
+      expect(connection.unanswered('reach queue "q"', 10_000).reason).toBe('it did not answer within 10000 ms');
+      connection.redis.emit('error', new Error('connect ECONNREFUSED 127.0.0.1:6390'));
+      expect(connection.unanswered('reach queue "q"', 10_000).reason).toBe(
+        'connect ECONNREFUSED 127.0.0.1:6390 (no connection for 10000 ms)',
+      );
+    } finally {
+      connection.redis.disconnect();
+    }
+  });
+
   describe('waiting for it to come up', () => {
     /** A server on a free port that does `onConnection` with each connection, closed (with them) after the test. */
     async function fakeServer(onConnection: (socket: Socket) => void): Promise<{ server: Server; port: number; close(): void }> {

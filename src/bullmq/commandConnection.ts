@@ -124,7 +124,8 @@ export class CommandConnection {
    * connection is down if it is, else that Redis did not answer.
    */
   unanswered(action: string, waitedMs: number): RedisConnectionError {
-    const down = this.redis.status === 'ready' ? undefined : this.downBecause;
+    // (down for a command of its own that got no answer, as a server that says nothing leaves it: the same words)
+    const down = this.redis.status === 'ready' || messageOf(this.downBecause) === 'Command timed out' ? undefined : this.downBecause;
     const reason = down === undefined ? `it did not answer within ${waitedMs} ms` : `${messageOf(down)} (no connection for ${waitedMs} ms)`;
     return this.target.fail(action, reason, this.wasReady);
   }
