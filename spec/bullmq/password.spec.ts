@@ -40,11 +40,12 @@ describeRedis('a Redis with a password', (env) => {
         prefix: env.prefix,
         agents: { echo: ({ input }) => input },
         concurrency: 2,
-        leaseMs: 1000,
+        // (a lease that a loaded machine cannot lapse: this spec is about the password, and says so in `logs`)
+        leaseMs: 10_000,
         onLog: (line) => logs.push(line),
       }),
     );
-    const echo = closer.add(remoteAgent({ connection: url(PASSWORD), prefix: env.prefix, queue: 'echo', leaseMs: 1000 }));
+    const echo = closer.add(remoteAgent({ connection: url(PASSWORD), prefix: env.prefix, queue: 'echo', leaseMs: 10_000 }));
     const events = await collect(runDag(dag, { agents: { echo } }));
     expect(ending(events).outcome).toBe('succeeded');
     expect(byTask(events, 'task.completed').get('b')!.output).toBe(2);

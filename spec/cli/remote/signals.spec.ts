@@ -184,7 +184,8 @@ describeRedis('signals to rxdag run --redis and rxdag worker', (env) => {
           { id: 'a', sleep: 10 },
           { id: 'b', sleep: 10 },
           { id: 'c', run: 'exit 3' },
-          { id: 'd', run: 'sleep 5', timeoutMs: 300 },
+          // (time in Redis counts: long enough that a loaded machine's worker takes the job before it)
+          { id: 'd', run: 'sleep 5', timeoutMs: 2000 },
         ],
       }),
     );
