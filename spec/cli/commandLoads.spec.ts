@@ -7,7 +7,8 @@ import { tempDir, writeText } from './support/files';
 /**
  * What each command loads: a command pays only for the libraries it uses. `--version` and `--help`
  * load no validation or scheduling library; the journal's and the DAG file's commands load no
- * RxJS; nothing loads a Redis, PostgreSQL or metrics client it was not asked to use.
+ * RxJS; nothing loads a Redis, PostgreSQL or metrics client it was not asked to use, nor `run` the
+ * progress bar's package where it draws none.
  */
 describe('the libraries each rxdag command loads', () => {
   const tmp = tempDir();
@@ -60,5 +61,11 @@ describe('the libraries each rxdag command loads', () => {
     const { packages } = loaded('run', file, '--no-journal', '--quiet');
     expect(packages).toEqual(expect.arrayContaining(['rxjs', 'zod']));
     expect(packages.filter((name) => clients.includes(name))).toEqual([]);
+  });
+
+  it('should have `rxdag run` load the progress bar only where it draws one', () => {
+    // no terminal here: --quiet prints lines, and without it the run prints lines too
+    expect(loaded('run', file, '--no-journal', '--quiet').packages).not.toContain('cli-progress');
+    expect(loaded('run', file, '--no-journal').packages).not.toContain('cli-progress');
   });
 });

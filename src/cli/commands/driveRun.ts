@@ -30,7 +30,7 @@ import type { TaskLogs } from '../agents/taskLogs';
 import { ExitCode } from '../exitCodes';
 import { EventLog } from '../output/eventLog';
 import { runEndFailures } from '../output/failureList';
-import { type DisplayStart, progressReporter } from '../output/progressReporter';
+import type { DisplayStart } from '../output/progressReporter';
 import { jsonReporter, lineReporter, type Reporter } from '../output/reporter';
 import type { RunSetup } from '../output/runSetup';
 import { refusalLine } from '../store/storeErrors';
@@ -51,7 +51,6 @@ import {
   type StopSignal,
   stoppingLine,
 } from './interrupts';
-import { everyTaskIn, writeReportFile } from './reportFile';
 import { journalFailureLine, released, unrecordedCancelLine } from './journalEnd';
 import type { OutputMode } from './runOptions';
 import { describeIoError } from './writeTarget';
@@ -271,6 +270,8 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   target.held?.release(); // only now: a signal's listeners all removed, Node forgets one it has not delivered yet
   const writeReport = () => {
     if (options.reportPath === undefined || reportEvents === undefined) return;
+    // the report's modules are loaded only by a run that writes one
+    const { everyTaskIn, writeReportFile } = require('./reportFile') as typeof import('./reportFile');
     const failure = writeReportFile(
       options.reportPath,
       {
@@ -393,7 +394,7 @@ function chooseReporter(output: OutputMode, io: CliIo, dag: Dag, start: DisplayS
       return lineReporter(io.stdout, { quiet: true, dag, ...(start.history === undefined ? {} : { history: start.history }) });
     case 'lines':
       return lineReporter(io.stdout, { quiet: false, dag, ...(start.history === undefined ? {} : { history: start.history }) });
-    case 'progress':
-      return progressReporter(io.stderr, dag, start);
+    case 'progress': // the bar's modules (cli-progress) are loaded only where it is drawn
+      return (require('../output/progressReporter') as typeof import('../output/progressReporter')).progressReporter(io.stderr, dag, start);
   }
 }
