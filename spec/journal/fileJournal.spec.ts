@@ -39,7 +39,8 @@ function freshDir(): string {
  * one): beside the dependencies, which this user installed.
  */
 function awayFromTmp(): string {
-  const base = path.join(__dirname, '..', '..', 'node_modules', '.cache');
+  // (by its real path: a node_modules that is a link would be one more in the spec's chain of 40, the system's limit)
+  const base = path.join(fs.realpathSync(path.join(__dirname, '..', '..', 'node_modules')), '.cache');
   fs.mkdirSync(base, { recursive: true });
   const dir = fs.mkdtempSync(path.join(base, 'rxdag-journal-'));
   roots.push(dir);
