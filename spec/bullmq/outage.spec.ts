@@ -427,7 +427,8 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
       expect(JSON.stringify(failed)).not.toMatch(/no worker took its job/);
       const closing = Date.now();
       await expect(echo.close()).resolves.toEqual({ cancelsNotSent: [] });
-      expect(Date.now() - closing).toBeLessThan(1000);
+      // (not the 2 s a close gives its connections to a Redis that is away; room for a loaded machine)
+      expect(Date.now() - closing).toBeLessThan(1800);
     }),
   );
 
