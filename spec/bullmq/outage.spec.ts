@@ -441,7 +441,8 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
         closer,
         redis().url,
         {
-          nap: napping(8000, (step, { signal }) => {
+          // (longer than a loaded machine takes to fail the attempt and send the cancel: the cancel ends it)
+          nap: napping(20_000, (step, { signal }) => {
             if (step === 'aborted') signalled.push(String((signal.reason as Error | undefined)?.name));
           }),
         },
@@ -458,7 +459,7 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
       expect(failures(events)).toEqual([{ attempt: 1, name: 'RedisConnectionError', message: expect.stringMatching(/cannot read job/) }]);
       await proxy.admit(); // back: the cancel goes out, and the job does not run on for an attempt that failed
       await ended;
-      await waitFor(() => signalled.length > 0, "the worker's attempt to be told to stop", 5000);
+      await waitFor(() => signalled.length > 0, "the worker's attempt to be told to stop", 10_000);
       expect(signalled).toEqual(['TaskCancelledError']);
     }),
   );
