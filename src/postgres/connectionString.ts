@@ -175,20 +175,22 @@ export function shownValue(value: string): string {
 
 /**
  * The connection string with its secrets replaced by `***`: the password (in the URL, a
- * `password` parameter or a `PGPASSWORD=` given with it), an `sslpassword` (the passphrase of the client key), and a URL
+ * `password` parameter or a `PGPASSWORD=`/`DB_PASSWORD=` given with it), an `sslpassword` (the passphrase of the client key), and a URL
  * parameter's value that is itself a connection string (`?schema=postgres%3A%2F%2Fu%3APW%40h`).
  */
 export function redactConnectionString(connectionString: string): string {
   // a URL's parameter runs to the next `&` (a space in it is pg's too); a keyword's value to the next space
   const url = /^[a-z][a-z\d+.-]*:\/\//i.test(connectionString);
   const keywords = connectionString
-    .replace(url ? /([?&](?:ssl)?password=)([^&#]*)/gi : /(\b(?:pg)?(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)/gi, '$1***')
+    .replace(url ? /([?&](?:ssl)?password=)([^&#]*)/gi : /(\b\w*?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)/gi, '$1***')
+    // a `#` after the parameters: the rest of a value's password (pg reads no fragment)
+    .replace(/(\?[^#]*)#.+$/s, (whole, query: string) => (url ? `${query}#***` : whole))
     // a parameter named with %-escapes (`pass%77ord=`) is the same parameter to pg
     .replace(/([?&])([^=&#\s]*%[^=&#\s]*)=[^&#]*/g, (whole, separator: string, name: string) =>
-      /^(?:ssl)?password$/i.test(decodedOr(name)) ? `${separator}${name}=***` : whole,
+      /^(?:ssl)?password$/i.test(asParameter(name)) ? `${separator}${name}=***` : whole,
     )
     .replace(/([?&][^=&#\s]*=)([^&#]+)/g, (whole, named: string, value: string) =>
-      url && holdsConnectionString(decodedOr(value)) ? `${named}***` : whole,
+      url && holdsConnectionString(asParameter(value)) ? `${named}***` : whole,
     );
   // a mistyped URL (`postgres:/u:PW@…`) parses as one without a host, its credentials in the path
   if (!url) return withoutPassword(keywords);
@@ -204,11 +206,7 @@ export function redactConnectionString(connectionString: string): string {
   }
 }
 
-/** `text` with its %-escapes decoded; as it is when they are malformed. */
-function decodedOr(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
+/** A URL parameter's name or value as the URL parser reads it (`+` a space, a malformed %-escape kept), as `pg` gets it. */
+function asParameter(text: string): string {
+  return new URLSearchParams(`v=${text}`).get('v') ?? text;
 }

@@ -168,6 +168,16 @@ describe('the store of journaled runs', () => {
     );
     expect(redactConnectionString('postgres://ci@db/runs?schema=host%3Dh+password%3DS3cret')).toBe('postgres://ci@db/runs?schema=***');
     expect(redactConnectionString('PGPASSWORD=S3cret')).toBe('PGPASSWORD=***');
+    expect(redactConnectionString('DB_PASSWORD=S3cret')).toBe('DB_PASSWORD=***');
+    // … read as the URL parser reads it (a + is a space, a malformed escape kept), and a # after the parameters hidden too
+    for (const value of ['password+%3DS3cret', 'host%3Dh+password+%3DS3cret', 'a%ZZ%3AS3cret%40h', 'DB_PASSWORD%3DS3cret']) {
+      expect(redactConnectionString(`postgres://ci@db/runs?schema=${value}`)).toBe('postgres://ci@db/runs?schema=***');
+    }
+    expect(redactConnectionString('postgres://ci@db/runs?schema=postgres://u:S3#cret@h')).toBe('postgres://ci@db/runs?schema=***#***');
+    // what only looks like one is left as it is
+    expect(redactConnectionString('postgres://ci@db/runs?schema=my_password_store&options=-c%20search_path%3Dx')).toBe(
+      'postgres://ci@db/runs?schema=my_password_store&options=-c%20search_path%3Dx',
+    );
     expect(storeFlag(store)).toBe(" --store 'postgresql://ci:***@db:5432/runs?schema=nightly&sslmode=require'");
     expect(storeFlag(storeLocation(undefined, { RXDAG_STORE: 'x' }))).toBe('');
   });
