@@ -1,5 +1,8 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { Queue } from 'bullmq';
 import { RedisConnectionError, startWorker } from '../../src/bullmq/index';
+import { describeRedis, prefixPerTest } from '../support/redis';
+import { sleep, waitFor } from './helpers';
 
 jest.setTimeout(20_000);
 
@@ -7,7 +10,8 @@ jest.setTimeout(20_000);
  * A worker closed before its connections came up: its `ready()`, waiting or called later, rejects
  * with a `RedisConnectionError` that says so (with the last reason Redis was not reached, if
  * any), whatever the server did: answered nothing at all, or refused the connection. It never
- * resolves as if the worker had been up. No Redis is needed.
+ * resolves as if the worker had been up. No Redis is needed for those; one that was up (on a
+ * real Redis) stays ready, even asked first after its close.
  */
 describe('ready() of a worker closed before it was up', () => {
   let server: Server | undefined;
@@ -55,5 +59,31 @@ describe('ready() of a worker closed before it was up', () => {
       );
       expect((outcome as Error).message).toMatch(reason);
     }
+  });
+});
+
+describeRedis('ready() of a worker that was up, asked first after its close', (env) => {
+  let prefix = '';
+  prefixPerTest(env, (fresh) => (prefix = fresh));
+
+  it('resolves', async () => {
+    const worker = startWorker({
+      connection: env.url,
+      prefix,
+      agents: { work: () => 1 },
+      concurrency: 1,
+      leaseMs: 1000,
+      onLog: () => undefined,
+    });
+    // up without anyone asking: seen from Redis, which lists its connection once it waits for jobs
+    const queue = new Queue('work', { connection: { url: env.url }, prefix });
+    try {
+      await waitFor(async () => (await queue.getWorkers()).length > 0, 'the worker to wait for jobs');
+      await sleep(300); // (its other connections come up about as soon)
+    } finally {
+      await queue.close();
+    }
+    await worker.close();
+    await expect(worker.ready()).resolves.toBeUndefined();
   });
 });

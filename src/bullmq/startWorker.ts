@@ -347,13 +347,14 @@ export function startWorker(options: WorkerOptions): RemoteWorker {
     runner.dispose();
   };
 
+  readiness.watch(Promise.all([...workers.map((worker) => worker.waitUntilReady()), cancels.ready()]));
   return {
     id,
     queues,
     get running() {
       return running.size;
     },
-    ready: () => readiness.wait(Promise.all([...workers.map((worker) => worker.waitUntilReady()), cancels.ready()])),
+    ready: () => readiness.ready(),
     close: (closeOptions) => {
       if (closeOptions?.force === true && !force) {
         force = true;

@@ -286,7 +286,7 @@ class PostgresJournalImpl implements PostgresJournal {
       if (holder !== undefined && holder.application_name?.startsWith(POOL_NAME_PREFIX) !== true)
         return lockedBy(runId, holder, this.connection.ownerTag);
       vanished = holder === undefined ? vanished + 1 : 0;
-      if (vanished > 2 || Date.now() > waitUntil) break;
+      if (vanished > 2 || (holder !== undefined && Date.now() > waitUntil)) break;
       if (holder !== undefined) await new Promise((resolve) => setTimeout(resolve, REMOVER_LOOK_MS));
     }
     return holder === undefined ? new RunLockedError(runId, RACING_OWNER) : lockedBy(runId, holder, this.connection.ownerTag);
