@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { outageLines } from '../../../src/cli/remote/remoteAgents';
+import { credentialsAsGiven } from '../../../src/cli/remote/redisAccess';
 import { describeOwnRedis } from '../../support/redis';
 import { tempDir } from '../support/files';
 import { startInProcess, useProcessEnv } from '../support/liveInProcessCli';
@@ -41,6 +42,20 @@ describe('outageLines, when Redis refuses the credentials it took before (a pass
       "rxdag: Redis at redis://team:***@127.0.0.1:6391/0 refuses this command's credentials now (WRONGPASS invalid username-password pair or user is disabled.): " +
         'attempts on the workers go on, but their outcomes cannot be read until it takes them again; stop the run and resume it (or run it again) with the new password',
     ]);
+  });
+});
+
+describe('credentialsAsGiven', () => {
+  const said =
+    "Redis at redis://:***@127.0.0.1:6391/0 refuses this command's credentials now (this Redis refused the user name or password of the URL (WRONGPASS …))";
+  it('should name RXDAG_REDIS_PASSWORD where the password came from it, and the URL for a user name it holds', () => {
+    expect(credentialsAsGiven(true, undefined)(said)).toContain('this Redis refused the password of RXDAG_REDIS_PASSWORD (WRONGPASS …)');
+    expect(credentialsAsGiven(true, 'team')(said)).toContain(
+      'this Redis refused the user name of the URL or the password of RXDAG_REDIS_PASSWORD (WRONGPASS …)',
+    );
+    // a password in the URL itself: said as the library says it
+    expect(credentialsAsGiven(false, 'team')(said)).toBe(said);
+    expect(credentialsAsGiven(undefined, undefined)(said)).toBe(said);
   });
 });
 
