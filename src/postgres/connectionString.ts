@@ -184,7 +184,10 @@ export function redactConnectionString(connectionString: string): string {
   const keywords = connectionString
     .replace(url ? /([?&](?:ssl)?password=)([^&#]*)/gi : /(\b\w*?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)/gi, '$1***')
     // a `#` after the parameters: the rest of a value's password (pg reads no fragment)
-    .replace(/(\?[^#]*)#.+$/s, (whole, query: string) => (url ? `${query}#***` : whole))
+    // (only after a URL's own end: a password holding a ? and a # is left to the rule for credentials below)
+    .replace(/(\?[^#]*)#.+$/s, (whole, query: string, at: number, text: string) =>
+      url && endsItsCredentials(text.slice(0, at)) ? `${query}#***` : whole,
+    )
     // a parameter named with %-escapes (`pass%77ord=`) is the same parameter to pg
     .replace(/([?&])([^=&#\s]*%[^=&#\s]*)=[^&#]*/g, (whole, separator: string, name: string) =>
       /^(?:ssl)?password$/i.test(asParameter(name)) ? `${separator}${name}=***` : whole,
@@ -204,6 +207,17 @@ export function redactConnectionString(connectionString: string): string {
     // credentials are found by their `://` and `@`, and a `password=` in it is redacted above
     return withoutPassword(keywords);
   }
+}
+
+/**
+ * Whether `text`, a URL up to its `?`, has a host and no password can go on past it: its
+ * credentials end with an `@`, or it has no `:` after its `//` (`postgres://u:1` may be a
+ * password's first characters, `1?…#…@host` its rest).
+ */
+function endsItsCredentials(text: string): boolean {
+  if (!URL.canParse(text) || new URL(text).host === '') return false;
+  const authority = text.slice(text.indexOf('//') + 2);
+  return authority.includes('@') || !authority.includes(':');
 }
 
 /** A URL parameter's name or value as the URL parser reads it (`+` a space, a malformed %-escape kept), as `pg` gets it. */

@@ -174,6 +174,10 @@ describe('the store of journaled runs', () => {
       expect(redactConnectionString(`postgres://ci@db/runs?schema=${value}`)).toBe('postgres://ci@db/runs?schema=***');
     }
     expect(redactConnectionString('postgres://ci@db/runs?schema=postgres://u:S3#cret@h')).toBe('postgres://ci@db/runs?schema=***#***');
+    // … but not where the ? and # are a password's, whose every part stays hidden
+    expect(redactConnectionString('postgres://root:p?ss#9@h/db')).toBe('postgres://root:***@h/db');
+    expect(redactConnectionString('postgres://root:1?ss#9@h/db')).toBe('postgres://root:***@h/db');
+    expect(redactConnectionString('postgres:///u:P?W#x@h')).toBe('postgres:///u:***@h');
     // what only looks like one is left as it is
     expect(redactConnectionString('postgres://ci@db/runs?schema=my_password_store&options=-c%20search_path%3Dx')).toBe(
       'postgres://ci@db/runs?schema=my_password_store&options=-c%20search_path%3Dx',
