@@ -79,7 +79,7 @@ describeRedis('ready() of a worker that was up, asked first after its close', (e
     const queue = new Queue('work', { connection: { url: env.url }, prefix });
     try {
       await waitFor(async () => (await queue.getWorkers()).length > 0, 'the worker to wait for jobs');
-      await sleep(300); // (its other connections come up about as soon)
+      await sleep(1500); // (its other connections come up about as soon: room for a loaded machine)
     } finally {
       await queue.close();
     }
