@@ -175,8 +175,9 @@ export function shownValue(value: string): string {
 
 /**
  * The connection string with its secrets replaced by `***`: the password (in the URL, a
- * `password` parameter or a `PGPASSWORD=`/`DB_PASSWORD=` given with it), an `sslpassword` (the passphrase of the client key), and a URL
- * parameter's value that is itself a connection string (`?schema=postgres%3A%2F%2Fu%3APW%40h`).
+ * `password` parameter or a `PGPASSWORD=`/`DB_PASSWORD=` given with it), an `sslpassword` (the
+ * passphrase of the client key), and a URL parameter's value that is itself a connection string
+ * (`?schema=postgres%3A%2F%2Fu%3APW%40h`).
  */
 export function redactConnectionString(connectionString: string): string {
   // a URL's parameter runs to the next `&` (a space in it is pg's too); a keyword's value to the next space

@@ -24,7 +24,7 @@ import {
   type RunsOptions,
 } from '../journal/journal';
 import { Connection, POOL_NAME_PREFIX, type PostgresJournalOptions, type TransactionQuery } from './connection';
-import { redactConnectionString } from './connectionString';
+import { redactConnectionString, shownValue } from './connectionString';
 import { PostgresJournalError } from './journalError';
 import {
   checkedEvents,
@@ -48,7 +48,6 @@ import {
   LOCK_HOLDERS,
   SCHEMA_FOUND,
   SCHEMA_LOCK,
-  shownSchema,
   TRY_LOCK,
   TRY_XACT_LOCK,
   UNLOCK,
@@ -114,7 +113,7 @@ class PostgresJournalImpl implements PostgresJournal {
     const { schemaParameter } = this.connection;
     if (options.schema !== undefined && schemaParameter !== undefined && options.schema !== schemaParameter) {
       throw new TypeError(
-        `postgresJournal: two schemas given, \`schema\` ${shownSchema(options.schema)} and schema=${redactConnectionString(schemaParameter)} in the connection string; give one`,
+        `postgresJournal: two schemas given, \`schema\` ${shownValue(options.schema)} and schema=${redactConnectionString(schemaParameter)} in the connection string; give one`,
       );
     }
     this.schema = options.schema ?? schemaParameter ?? 'rxdag';

@@ -13,11 +13,6 @@ import { holdsConnectionString, shownValue } from './connectionString';
 /** PostgreSQL's longest identifier, in bytes. */
 const MAX_IDENTIFIER_BYTES = 63;
 
-/** A schema's name as a message shows it: quoted, the password of a connection string given for it hidden. */
-export function shownSchema(name: string): string {
-  return shownValue(name);
-}
-
 /**
  * What is wrong with `name` as a schema name, or undefined when PostgreSQL can hold it. The
  * CLI asks it before loading `pg` (this module needs none).
@@ -28,12 +23,12 @@ export function shownSchema(name: string): string {
 export function schemaNameProblem(name: string): string | undefined {
   const bytes = Buffer.byteLength(name);
   // PostgreSQL refuses to create such a schema ("unacceptable schema name")
-  if (/^pg_/.test(name)) return `must not start with "pg_", which PostgreSQL keeps for its own schemas, got ${shownSchema(name)}`;
+  if (/^pg_/.test(name)) return `must not start with "pg_", which PostgreSQL keeps for its own schemas, got ${shownValue(name)}`;
   if (holdsConnectionString(name))
-    return `must be a schema's name, got a connection string (${shownSchema(name)}): give that as the connection string`;
+    return `must be a schema's name, got a connection string (${shownValue(name)}): give that as the connection string`;
   if (name !== '' && !name.includes('\0') && bytes <= MAX_IDENTIFIER_BYTES) return undefined;
   // a long name is counted, not repeated: it is in the message's connection string already
-  const got = bytes > MAX_IDENTIFIER_BYTES ? `${bytes} bytes` : shownSchema(name);
+  const got = bytes > MAX_IDENTIFIER_BYTES ? `${bytes} bytes` : shownValue(name);
   return `must be 1 to ${MAX_IDENTIFIER_BYTES} bytes without NUL, got ${got}`;
 }
 
