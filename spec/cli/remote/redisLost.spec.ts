@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { outageLines } from '../../../src/cli/remote/remoteAgents';
-import { credentialsAsGiven } from '../../../src/cli/remote/redisAccess';
+import { credentialsAsGiven } from '../../../src/cli/remote/remoteOptions';
 import { describeOwnRedis } from '../../support/redis';
 import { tempDir } from '../support/files';
 import { startInProcess, useProcessEnv } from '../support/liveInProcessCli';

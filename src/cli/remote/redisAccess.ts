@@ -12,7 +12,7 @@ import { lacksDatabase, messageOf, redisTarget, type RedisTarget, refusesCredent
 import { saysRedisAway } from '../../bullmq/redisAway';
 import { cancelChannel } from '../../bullmq/cancelSignals';
 import { InvalidInputError } from '../problems';
-import { KEY_VARIABLE, PASSWORD_VARIABLE, redisUrlProblem, type RemoteSettings } from './remoteOptions';
+import { credentialsAsGiven, KEY_VARIABLE, PASSWORD_VARIABLE, redisUrlProblem, type RemoteSettings } from './remoteOptions';
 
 /** How long Redis gets to accept a connection and answer a PING. */
 const PROBE_TIMEOUT_MS = 5000;
@@ -79,16 +79,6 @@ async function probe(target: RedisTarget, passwordFromEnv: boolean, keys: Probed
     }
     await new Promise((resolve) => setTimeout(resolve, PROBE_AGAIN_MS));
   }
-}
-
-/**
- * A library's line as the command says it: the password the library sees in the URL was put
- * there from `RXDAG_REDIS_PASSWORD` when `passwordFromEnv`, and is named as that one.
- */
-export function credentialsAsGiven(passwordFromEnv: boolean | undefined, username: string | undefined): (line: string) => string {
-  if (passwordFromEnv !== true) return (line) => line;
-  const given = username ? `user name of the URL or the password of ${PASSWORD_VARIABLE}` : `password of ${PASSWORD_VARIABLE}`;
-  return (line) => line.replace('user name or password of the URL', given);
 }
 
 function refuseProbe(target: RedisTarget, failure: unknown, passwordFromEnv: boolean, prefix: string): never {

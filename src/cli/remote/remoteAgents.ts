@@ -12,9 +12,9 @@ import { refusesCredentials } from '../../bullmq/redisConnection';
 import { escapeControls } from '../../dag/text';
 import { SHELL_AGENT } from '../agents/shellAgent';
 import { SLEEP_AGENT } from '../agents/sleepAgent';
-import { cancelChannelNote, credentialsAsGiven, evictionNote, reachRedis } from './redisAccess';
+import { cancelChannelNote, evictionNote, reachRedis } from './redisAccess';
 import { connectedWorkers, noWorkerHint, watchWorkers } from './workerPresence';
-import type { RemoteSettings } from './remoteOptions';
+import { credentialsAsGiven, type RemoteSettings } from './remoteOptions';
 
 /** The remote agents of a run and how to close their connections. */
 export interface RemoteAgents {

@@ -3,7 +3,8 @@
  * `rxdag worker`: `--redis URL`, `--redis-prefix`, the signing key (`--key-file PATH`, else
  * `RXDAG_WORKER_KEY`) and `--insecure`, checked into {@link RemoteSettings}: a URL that is not a
  * `redis://` or `rediss://` URL is refused here, before the store or bullmq is looked at. A
- * password may come from `RXDAG_REDIS_PASSWORD` instead of the URL, which `ps` shows. It reads
+ * password may come from `RXDAG_REDIS_PASSWORD` instead of the URL, which `ps` shows (and lines
+ * about a refused password then name the variable, `credentialsAsGiven`). It reads
  * the key file but loads no Redis client and opens no connection: the loopback check and whether
  * Redis answers are `redisAccess.ts`'s, loaded only when `--redis` is given.
  */
@@ -51,6 +52,16 @@ export interface RemoteSettings {
 }
 
 export { KEY_VARIABLE, PASSWORD_VARIABLE } from '../secretVariables';
+
+/**
+ * A library's line as the command says it: the password the library sees in the URL was put
+ * there from `RXDAG_REDIS_PASSWORD` when `passwordFromEnv`, and is named as that one.
+ */
+export function credentialsAsGiven(passwordFromEnv: boolean | undefined, username: string | undefined): (line: string) => string {
+  if (passwordFromEnv !== true) return (line) => line;
+  const given = username ? `user name of the URL or the password of ${PASSWORD_VARIABLE}` : `password of ${PASSWORD_VARIABLE}`;
+  return (line) => line.replace('user name or password of the URL', given);
+}
 
 /** Shortest key accepted (the library's own minimum): 128 bits. */
 const MIN_KEY_BYTES = 16;

@@ -18,7 +18,8 @@ import { listenProblem, NO_PROM_CLIENT } from '../output/metricsEndpoint';
 import { lingerForScrape } from '../output/metricsLinger';
 import { messageOf } from '../../bullmq/redisConnection';
 import { InvalidInputError } from '../problems';
-import { credentialsAsGiven, evictionNote, reachRedis } from '../remote/redisAccess';
+import { evictionNote, reachRedis } from '../remote/redisAccess';
+import { credentialsAsGiven } from '../remote/remoteOptions';
 import { WORKER_AGENTS, type WorkerCommandOptions } from './workerOptions';
 import type { WorkerMetrics } from './workerMetrics';
 
