@@ -125,7 +125,7 @@ export class CommandConnection {
    */
   unanswered(action: string, waitedMs: number): RedisConnectionError {
     // (down for a command of its own that got no answer, as a server that says nothing leaves it: the same words)
-    const down = this.redis.status === 'ready' || messageOf(this.downBecause) === 'Command timed out' ? undefined : this.downBecause;
+    const down = this.redis.status === 'ready' || timedOut(this.downBecause) ? undefined : this.downBecause;
     const reason = down === undefined ? `it did not answer within ${waitedMs} ms` : `${messageOf(down)} (no connection for ${waitedMs} ms)`;
     return this.target.fail(action, reason, this.wasReady);
   }
@@ -142,7 +142,7 @@ export class CommandConnection {
   }
 
   private causeOf(action: string, error: unknown): unknown {
-    if (messageOf(error) === 'Command timed out') return this.unanswered(action, this.options.commandTimeoutMs);
+    if (timedOut(error)) return this.unanswered(action, this.options.commandTimeoutMs);
     const retriedOut = error instanceof Error && error.name === 'MaxRetriesPerRequestError';
     return retriedOut && this.redis.status !== 'ready' ? (this.downBecause ?? error) : error;
   }
@@ -166,4 +166,9 @@ export async function within(promise: Promise<unknown>, ms: number): Promise<boo
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Whether `error` is ioredis giving a command up after its time limit (a server that did not answer). */
+function timedOut(error: unknown): boolean {
+  return messageOf(error) === 'Command timed out';
 }
