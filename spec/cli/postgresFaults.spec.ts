@@ -66,7 +66,12 @@ describePostgres('rxdag with a PostgreSQL store that fails', (db) => {
     const cli = startCli(['run', gatedDag(dir, name), '--store', store, '--kill-grace', '1000'], env);
     clis.push(cli);
     pidFiles.push(env.PIDS);
-    await waitUntil(() => linesOf(env.PIDS).length > 0 && printedRunId(cli.stderrSoFar()) !== undefined, 'the gate task to run');
+    // a loaded machine once took more than 15 s here: the failure says how far the run got
+    const seen = () => `gate task pids: ${linesOf(env.PIDS).length}, stderr so far: ${JSON.stringify(cli.stderrSoFar())}`;
+    const exited = () => cli.child.exitCode !== null || cli.child.signalCode !== null;
+    const running = () => linesOf(env.PIDS).length > 0 && printedRunId(cli.stderrSoFar()) !== undefined;
+    await waitUntil(() => running() || exited(), 'the gate task to run', 20_000, seen);
+    if (!running()) throw new Error(`rxdag run ended (${cli.child.exitCode ?? cli.child.signalCode}) before its gate task ran; ${seen()}`);
     return { cli, env, runId: printedRunId(cli.stderrSoFar())!, gatePid: Number(linesOf(env.PIDS)[0]) };
   };
   /**

@@ -234,6 +234,8 @@ export class Connection {
         // named beside the sessions that own runs (`rxdag HOST:PID`): `rxdag%` finds every one
         application_name: `${POOL_NAME_PREFIX}${hostname()}:${process.pid}`.slice(0, 63),
         connectionTimeoutMillis: this.connectTimeoutMs,
+        // as the sessions: a pooled connection whose peer vanished is found by the system, not by a query's time limit
+        keepAlive: true,
         allowExitOnIdle: true,
         max: 4,
       });

@@ -47,11 +47,14 @@ export function linesOf(file: string): string[] {
     : [];
 }
 
-/** Waits until `condition` holds (checked every 20 ms), or fails after `withinMs`. */
-export async function waitUntil(condition: () => boolean, what: string, withinMs = 15_000): Promise<void> {
+/**
+ * Waits until `condition` holds (checked every 20 ms), or fails after `withinMs`; the failure
+ * says what `seen` gives then (what a process printed so far, say).
+ */
+export async function waitUntil(condition: () => boolean, what: string, withinMs = 15_000, seen?: () => string): Promise<void> {
   const deadline = Date.now() + withinMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${seen === undefined ? '' : `; ${seen()}`}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
