@@ -51,6 +51,35 @@ describe('collectMetrics', () => {
     await scheduler.shutdown();
   });
 
+  it('should refuse to collect one events$ twice into the same metrics, and take it again once the first collection stopped', async () => {
+    const registry = new Registry();
+    const scheduler = createScheduler({ agents: { work: () => Promise.resolve(1) }, healthCheckIntervalMs: 0 });
+    const dag = defineDag({ id: 'one', tasks: [{ id: 'a', agent: 'work' }] });
+    const first = collectMetrics(scheduler.events$, { registry });
+    expect(() => collectMetrics(scheduler.events$, { registry })).toThrow(
+      new TypeError(
+        'collectMetrics: this events$ is collected into this registry (prefix "rxdag_") already: every event would count twice; ' +
+          'unsubscribe the first collection before collecting it again',
+      ),
+    );
+    // other metrics (another prefix, another registry) count it once each
+    const other = new Registry();
+    const elsewhere = [
+      collectMetrics(scheduler.events$, { registry, prefix: 'team_' }),
+      collectMetrics(scheduler.events$, { registry: other }),
+    ];
+    await lastValueFrom(scheduler.submit(dag));
+    expect(await valueOf(registry, 'rxdag_tasks_total', { agent: 'work', outcome: 'completed' })).toBe(1);
+    expect(await valueOf(registry, 'team_tasks_total', { agent: 'work', outcome: 'completed' })).toBe(1);
+    expect(await valueOf(other, 'rxdag_tasks_total', { agent: 'work', outcome: 'completed' })).toBe(1);
+    first.unsubscribe();
+    const again = collectMetrics(scheduler.events$, { registry });
+    await lastValueFrom(scheduler.submit(dag));
+    expect(await valueOf(registry, 'rxdag_tasks_total', { agent: 'work', outcome: 'completed' })).toBe(2);
+    for (const subscription of [again, ...elsewhere]) subscription.unsubscribe();
+    await scheduler.shutdown();
+  });
+
   it('should count tasks, attempts and runs by outcome as the events of a run say', async () => {
     const registry = new Registry();
     const events = virtualRun({ listen: (events$) => collectMetrics(events$, { registry }) });

@@ -81,8 +81,9 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
  * The `runLabels` option adds labels of your own, with values per run, before these on every metric.
  *
  * Calling it again with the same registry and prefix (another scheduler, another run) adds to
- * the same metrics. Throws a TypeError for bad options, or when a metric of another origin
- * already has one of these names in the registry.
+ * the same metrics. Throws a TypeError for bad options, when a metric of another origin
+ * already has one of these names in the registry, or when this `events$` is collected into
+ * them already (its events would count twice).
  *
  * @example
  * const registry = new Registry();
@@ -118,6 +119,12 @@ export function collectMetrics(events$: Observable<DagEvent>, options: MetricsOp
   }
   const labelNames = checkRunLabels(runLabels);
   const metrics = rxdagMetrics(registry, prefix, buckets, labelNames, given !== undefined);
+  if (!metrics.claim(events$)) {
+    throw new TypeError(
+      `collectMetrics: this events$ is collected into this registry (prefix ${JSON.stringify(prefix)}) already: ` +
+        'every event would count twice; unsubscribe the first collection before collecting it again',
+    );
+  }
   const tally = metrics.attach(runLabels?.of);
   const subscription = events$.subscribe({
     next: (event) => metrics.handle(tally, event),
@@ -126,6 +133,9 @@ export function collectMetrics(events$: Observable<DagEvent>, options: MetricsOp
     error: () => tally.streamEnded(scheduler.now()),
     complete: () => tally.streamEnded(scheduler.now()),
   });
-  subscription.add(() => metrics.detach(tally));
+  subscription.add(() => {
+    metrics.detach(tally);
+    metrics.release(events$);
+  });
   return subscription;
 }
