@@ -174,7 +174,8 @@ describe('rxdag run/resume --metrics-port', () => {
       '0',
     ]);
     try {
-      const shown = /rxdag: metrics at http:\/\/0\.0\.0\.0:(\d+)\/metrics\n/;
+      const shown =
+        /rxdag: metrics at http:\/\/0\.0\.0\.0:(\d+)\/metrics \(every interface: from another machine, at this one's address\)\n/;
       await waitUntil(() => shown.test(run.stderrSoFar()), 'the metrics URL on stderr');
       const port = shown.exec(run.stderrSoFar())![1]!;
       // reached through this machine's interfaces: loopback here, any other as well

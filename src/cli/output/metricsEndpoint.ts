@@ -81,6 +81,14 @@ function noPromClient(flags: readonly string[]): string {
 export const DEFAULT_METRICS_HOST = '127.0.0.1';
 
 /**
+ * `url` as a line shows where the metrics are: an endpoint on every interface (`0.0.0.0`, `::`)
+ * is reached from elsewhere at this machine's address, which its URL does not give.
+ */
+export function metricsAt(url: string): string {
+  return /^http:\/\/(?:0\.0\.0\.0|\[::\]):/.test(url) ? `${url} (every interface: from another machine, at this one's address)` : url;
+}
+
+/**
  * The address `--metrics-host` names (an IP address: `0.0.0.0` for every IPv4 interface, `::`
  * for every interface), {@link DEFAULT_METRICS_HOST} when absent, or undefined when wrong (a
  * problem added: also when given without `--metrics-port`, which it would change nothing of).
@@ -137,7 +145,7 @@ export async function openRunMetrics(
           counting.unsubscribe();
           throw new InvalidInputError([{ message: listenProblem(port, error, host) }]);
         });
-  if (server !== undefined) stderr.write(`rxdag: metrics at ${server.url}\n`);
+  if (server !== undefined) stderr.write(`rxdag: metrics at ${metricsAt(server.url)}\n`);
   return {
     url: server?.url,
     push: pushUrl === undefined ? undefined : (dagId) => pushMetrics(promClient, registry, pushUrl, dagId),

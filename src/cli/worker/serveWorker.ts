@@ -14,7 +14,7 @@ import { errorLinesOption } from '../agents/errorLines';
 import type { CliIo } from '../commands/cliIo';
 import { exitCodeOf, HeldStopSignals, type HoldWords, onStopSignals, type StopSignal } from '../commands/interrupts';
 import { ExitCode } from '../exitCodes';
-import { listenProblem, NO_PROM_CLIENT } from '../output/metricsEndpoint';
+import { listenProblem, metricsAt, NO_PROM_CLIENT } from '../output/metricsEndpoint';
 import { lingerForScrape } from '../output/metricsLinger';
 import { messageOf } from '../../bullmq/redisConnection';
 import { InvalidInputError } from '../problems';
@@ -154,7 +154,7 @@ async function serve(options: WorkerCommandOptions, io: CliIo, held: HeldStopSig
         : `signed jobs only (key of ${remote.keySource}${remote.keyNote === undefined ? '' : `, ${remote.keyNote}`}; signatures v${SIGNATURE_SCHEME})`;
     const serving = `${name}: serving queues ${worker.queues.join(', ')}${allowed} of Redis at ${target.location}, prefix ${remote.prefix}; ${signed}; concurrency ${options.concurrency}, lease ${options.leaseMs} ms, kill grace ${options.killGraceMs} ms; job format ${JOB_FORMAT}`;
     // one write: whoever waits for the "serving" line finds where the metrics are with it
-    say(metrics === undefined ? serving : `${serving}\n${name}: metrics at ${metrics.url}`);
+    say(metrics === undefined ? serving : `${serving}\n${name}: metrics at ${metricsAt(metrics.url)}`);
     if (evicts !== undefined) say(`${name}: ${evicts}`);
   }
 }
