@@ -1,6 +1,6 @@
 import { type HrTime, SpanStatusCode, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { from, NEVER, of, Subject } from 'rxjs';
+import { from, lastValueFrom, NEVER, of, Subject } from 'rxjs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -118,6 +118,32 @@ describe('traceEvents', () => {
       ['rxdag.task x', 0, 20, 'cancelled'],
       ['rxdag.run slow', 0, 20, 'cancelled'],
     ]);
+  });
+
+  it('should refuse to trace one events$ twice with the same tracer, and trace it again once the first tracing stopped', async () => {
+    const scheduler = createScheduler({ agents: { work: () => 1 }, healthCheckIntervalMs: 0 });
+    const dag = defineDag({ id: 'once', tasks: [{ id: 'a', agent: 'work' }] });
+    const first = traceEvents(scheduler.events$, tracer());
+    expect(() => traceEvents(scheduler.events$, tracer())).toThrow(
+      new TypeError(
+        'traceEvents: this events$ is traced with this tracer already: every span would be made twice; unsubscribe the first before tracing it again',
+      ),
+    );
+    // another tracer makes its own spans
+    const otherExporter = new InMemorySpanExporter();
+    const other = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(otherExporter)] });
+    const elsewhere = traceEvents(scheduler.events$, other.getTracer('elsewhere'));
+    await lastValueFrom(scheduler.submit(dag, { runId: 'r1' }));
+    expect(named('rxdag.task a')).toHaveLength(1);
+    expect(otherExporter.getFinishedSpans().map((span) => span.name)).toEqual(['rxdag.task a', 'rxdag.run once']);
+    first.unsubscribe();
+    const again = traceEvents(scheduler.events$, tracer());
+    await lastValueFrom(scheduler.submit(dag, { runId: 'r2' }));
+    expect(named('rxdag.task a').map((span) => span.attributes['rxdag.run_id'])).toEqual(['r1', 'r2']);
+    again.unsubscribe();
+    elsewhere.unsubscribe();
+    await other.shutdown();
+    await scheduler.shutdown();
   });
 
   it('should keep many runs interleaved on one scheduler apart, each attempt under its own run', () => {

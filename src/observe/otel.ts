@@ -63,6 +63,9 @@ export interface TraceOptions {
   readonly parent?: Context | undefined;
 }
 
+/** By tracer, the event streams traced with it now: one traced twice would make every span twice. */
+const traced = new WeakMap<Tracer, WeakSet<object>>();
+
 /**
  * Traces every run on `events$` with `tracer` until the returned Subscription is unsubscribed
  * (or `events$` ends); spans still open then end at `scheduler.now()`, as `cancelled` when
@@ -82,6 +85,9 @@ export interface TraceOptions {
  *   message when it failed or timed out (then also an `exception` event). Events: `task.stuck`,
  *   `tasks.spawned`, `task.warning`.
  * - Your own attributes on either span, from its events: the `attributes` option.
+ *
+ * Throws a TypeError for bad arguments, or when this `events$` is traced with this `tracer`
+ * already (every span would be made twice).
  *
  * @example
  * const run = runDag(dag, { agents });
@@ -114,6 +120,13 @@ export function traceEvents(events$: Observable<DagEvent>, tracer: Tracer, optio
   if (typeof scheduler?.now !== 'function') {
     throw new TypeError(`\`scheduler\` must be an RxJS SchedulerLike (with now()) (got ${describeKind(scheduler)})`);
   }
+  const streams = traced.get(tracer) ?? new WeakSet<object>();
+  if (streams.has(events$)) {
+    throw new TypeError(
+      'traceEvents: this events$ is traced with this tracer already: every span would be made twice; unsubscribe the first before tracing it again',
+    );
+  }
+  traced.set(tracer, streams.add(events$));
   const spans = new RunSpans(tracer, parent, dagIdOf, attributes);
   let endedAs: 'cancelled' | 'interrupted' = 'cancelled';
   const subscription = events$.subscribe({
@@ -127,6 +140,9 @@ export function traceEvents(events$: Observable<DagEvent>, tracer: Tracer, optio
     // `dag.completed`: a run still open was stopped for a resume (`shutdown({ interrupt: true })`)
     complete: () => (endedAs = 'interrupted'),
   });
-  subscription.add(() => spans.endAll(scheduler.now(), endedAs));
+  subscription.add(() => {
+    spans.endAll(scheduler.now(), endedAs);
+    streams.delete(events$);
+  });
   return subscription;
 }
