@@ -497,6 +497,28 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
   );
 
   it.concurrent(
+    'should send the cancel of an attempt whose add Redis left unanswered right behind it, so that the job does not run once Redis is back after the agent closed',
+    withOwnRedis(async ({ redis, closer }) => {
+      const seen: string[] = [];
+      const worker = workerOf(closer, redis().url, { nap: napping(1500, (step, { id }) => seen.push(`${step} ${id}`)) }, { leaseMs: 500 });
+      await worker.ready();
+      const nap = remoteAgent({ connection: redis().url, queue: 'nap', leaseMs: 500 });
+      const client = nap.create!();
+      await runNow(nap, contextOf('warm'), client); // its connections are open
+      redis().freeze(); // the add of `b` goes out and is held, as the commands after it are
+      await expect(runNow(nap, contextOf('b'), client)).rejects.toThrow(/cannot add 1 job\(s\) to queue "nap": it did not answer/);
+      // the run is over and its agent closes while Redis says nothing: no one is left to ask again
+      const { cancelsNotSent } = await nap.close();
+      expect(cancelsNotSent.map(({ jobId }) => jobId)).toEqual([expect.stringMatching(/\|b\|1$/)]);
+      redis().thaw(); // the add lands after all, and the cancel sent behind it
+      // dropped before it started, or told to stop: never run to its end (1.5 s)
+      await sleep(2500);
+      expect(seen).not.toContain('done b');
+      expect(seen.filter((line) => line.endsWith(' b'))).toEqual(seen.includes('start b') ? ['start b', 'aborted b'] : []);
+    }),
+  );
+
+  it.concurrent(
     "should give a connection held up longer than a command's time limit its own, not fail the first commands sent on it",
     withOwnRedis(async ({ redis, closer }) => {
       workerOf(closer, redis().url, { echo: ({ input }) => input });

@@ -80,7 +80,7 @@ export function cancelKeyTtlMs(leaseMs: number, keepMs: number): number {
  * Sends a cancel for the job of one id issued at `issuedAt`: key and message in one round trip
  * (not a transaction). Resolves when Redis has the key; a message Redis refuses (an ACL without
  * the channel) is not waited for: the workers' poll of the key hears the cancel within a third of
- * a lease.
+ * a lease. With `unlessKeyed`, a cancel key of the id already there (another add's) is kept.
  */
 export async function publishCancel(
   redis: Redis,
@@ -90,11 +90,12 @@ export async function publishCancel(
   ttlMs: number,
   reason: CancelReason,
   issuedAt: number,
+  unlessKeyed = false,
 ): Promise<void> {
   const timedOut = reason === 'timed-out';
-  const replies = await redis
-    .pipeline()
-    .set(cancelKey(prefix, queue, jobId), `${timedOut ? TIMED_OUT : '1'} ${issuedAt}`, 'PX', ttlMs)
+  const key = cancelKey(prefix, queue, jobId);
+  const value = `${timedOut ? TIMED_OUT : '1'} ${issuedAt}`;
+  const replies = await (unlessKeyed ? redis.pipeline().set(key, value, 'PX', ttlMs, 'NX') : redis.pipeline().set(key, value, 'PX', ttlMs))
     .publish(cancelChannel(prefix), timedOut ? `${queue}\n${jobId}\n${TIMED_OUT}` : `${queue}\n${jobId}`)
     .exec();
   const keySet = replies?.[0];

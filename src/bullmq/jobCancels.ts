@@ -76,13 +76,31 @@ export class JobCancels {
    * ends. While Redis is away the cancel is tried again (see `redisAway.ts`) until it is sent or
    * the queue closes ({@link stop}): a job Redis had, or gets once back (an add that was under
    * way), must not run for an attempt that ended. The cancel stops the add of `job.jobId` issued
-   * at `job.issuedAt`, or the one `owned` finds.
+   * at `job.issuedAt`, or the one `owned` finds. `away`: Redis is not answering now (see
+   * {@link sendBehind}).
    */
-  send(route: () => Promise<CancelRoute>, job: JobToStop, reason: CancelReason, owned?: OwnershipCheck, maybe = false): void {
+  send(route: () => Promise<CancelRoute>, job: JobToStop, reason: CancelReason, owned?: OwnershipCheck, maybe = false, away = false): void {
     const { jobId, issuedAt } = job;
     this.tombstones.set(jobId, undefined);
     this.sending.add(jobId);
-    this.track(this.sendUntilTaken(route, jobId, reason, issuedAt, owned, maybe, job.data.expiresAt));
+    const behind = owned === undefined || maybe ? undefined : () => this.sendBehind(route, job, reason);
+    if (away) behind?.();
+    this.track(this.sendUntilTaken(route, jobId, reason, issuedAt, owned, maybe, job.data.expiresAt, away ? undefined : behind));
+  }
+
+  /**
+   * For a cancel whose ownership check Redis leaves unanswered: the add of `job` this process
+   * sent may be in Redis's hands and run once it answers, after the queue was closed, with no
+   * one left to ask again. A cancel stamped with that add goes out at once, behind it on the
+   * connection, without the check: its stamp stops only that add of the id, and a cancel key of
+   * the id already there (another add's) is kept. Whether it lands is not waited for.
+   */
+  private sendBehind(route: () => Promise<CancelRoute>, job: JobToStop, reason: CancelReason): void {
+    const { prefix, queue, leaseMs, retainMs } = this.config;
+    const ttlMs = cancelKeyTtlMs(leaseMs, Math.max(retainMs, (job.data.expiresAt ?? 0) - Date.now()));
+    void route()
+      .then(({ connection }) => publishCancel(connection.redis, prefix, queue, job.jobId, ttlMs, reason, job.issuedAt, true))
+      .catch(() => undefined);
   }
 
   /** No more tries: the queue is closing (what is still under way is reported by {@link notSent}). */
@@ -103,6 +121,7 @@ export class JobCancels {
     owned: OwnershipCheck | undefined,
     maybe: boolean,
     expiresAt: number | undefined,
+    behind: (() => void) | undefined,
   ): Promise<void> {
     for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(2 * pause, LONGEST_PAUSE_MS)) {
       let failure: RedisConnectionError;
@@ -117,6 +136,8 @@ export class JobCancels {
         }
         failure = this.config.target.fail(`send the cancel of job "${jobId}"`, error);
       }
+      if (saysRedisAway(failure)) behind?.();
+      behind = undefined; // once
       if (this.stopped || !saysRedisAway(failure)) {
         this.sending.delete(jobId);
         this.failed.push({ queue: this.config.queue, jobId, error: failure });

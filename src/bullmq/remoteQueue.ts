@@ -385,7 +385,7 @@ export class RemoteQueue {
   private cancel(waiter: Waiter, reason: CancelReason, owned?: OwnershipCheck, maybe = false): void {
     // its job of the id is an earlier one, which a cancel stopped already (and names): none of its own was added
     if (waiter.origin === 'stopped') return;
-    this.cancels.send(() => this.connections ?? this.connect(), waiter, reason, owned, maybe);
+    this.cancels.send(() => this.connections ?? this.connect(), waiter, reason, owned, maybe, this.outage.since !== undefined);
   }
 
   /** The error of `action`, naming the real cause when the connection knows it. */
