@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { from, type ObservableInput } from 'rxjs';
 import { type AgentDefinition, type DagEvent, type DagSpec, runDag, type TaskContext } from '../../src/index';
-import { remoteAgent, startWorker, type WorkerOptions } from '../../src/bullmq/index';
+import { type RedisConnectionChange, remoteAgent, startWorker, type WorkerOptions } from '../../src/bullmq/index';
 import { describeOwnRedis, type OwnRedis, startRedisServer } from '../support/redis';
 import { Closer, runNow, sleep, waitFor } from './helpers';
 import { PausableProxy } from './pausableProxy';
@@ -515,6 +515,35 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
       await sleep(2500);
       expect(seen).not.toContain('done b');
       expect(seen.filter((line) => line.endsWith(' b'))).toEqual(seen.includes('start b') ? ['start b', 'aborted b'] : []);
+    }),
+  );
+
+  it.concurrent(
+    'should tell onConnectionChange once that Redis stopped answering, its connection kept, and once that it answers again',
+    withOwnRedis(async ({ redis, closer }) => {
+      const changes: RedisConnectionChange[] = [];
+      await workerOf(closer, redis().url, { echo: () => 'echoed' }).ready();
+      const echo = closer.add(
+        remoteAgent({ connection: redis().url, queue: 'echo', leaseMs: 500, onConnectionChange: (change) => changes.push(change) }),
+      );
+      const client = echo.create!();
+      expect(await runNow(echo, contextOf('warm'), client)).toMatchObject({ output: 'echoed' });
+      redis().freeze(); // the connection stays up: nothing reconnects, nothing says it is down
+      await expect(runNow(echo, contextOf('b'), client)).rejects.toThrow(/cannot add 1 job\(s\) to queue "echo": it did not answer/);
+      expect(changes).toEqual([
+        {
+          queue: 'echo',
+          connected: false,
+          error: expect.objectContaining({ name: 'RedisConnectionError', reason: `it did not answer within ${COMMAND_TIMEOUT_MS} ms` }),
+        },
+      ]);
+      redis().thaw();
+      // past a lease of outage an add fails untried while a probe looks for Redis: its answer ends the outage
+      await runNow(echo, contextOf('c'), client).catch(() => undefined);
+      await waitFor(() => changes.length === 2, 'the return to be told');
+      expect(changes[1]).toEqual({ queue: 'echo', connected: true });
+      expect(await runNow(echo, contextOf('d'), client)).toMatchObject({ output: 'echoed' });
+      expect(changes).toHaveLength(2);
     }),
   );
 

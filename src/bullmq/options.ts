@@ -75,7 +75,8 @@ export interface RemoteAgentOptions extends SharedOptions {
   /**
    * Hears when the agent loses Redis (once an outage, with the first error: the reconnect tries
    * that follow are not told) and when it is connected again, e.g. to say so where the scheduler
-   * logs. Meanwhile the agent keeps trying to reconnect; an attempt whose lease check finds Redis
+   * logs; also when an add finds Redis silent, its connection kept (`it did not answer within N
+   * ms`), and when Redis answers again. Meanwhile the agent keeps trying to reconnect; an attempt whose lease check finds Redis
    * still away fails with a `RedisConnectionError`. What it throws is ignored. @default none
    */
   readonly onConnectionChange?: ((change: RedisConnectionChange) => void) | undefined;

@@ -27,14 +27,18 @@ export interface QueuePlace {
   readonly leaseMs: number;
 }
 
-/** What the opener tells, and what it hands on. */
-export interface OpenHooks {
-  /** The command connection is made (before it is up): a close meanwhile drops it. */
-  made(connection: CommandConnection): void;
+/** What hears of a queue client's command connection (see `CommandConnectionOptions`). */
+export interface ConnectionWatch {
   /** Each error of the command connection (a refused connect, a reset). */
   failed(error: RedisConnectionError): void;
   /** The command connection is up (again). */
   ready(): void;
+}
+
+/** What the opener tells, and what it hands on. */
+export interface OpenHooks extends ConnectionWatch {
+  /** The command connection is made (before it is up): a close meanwhile drops it. */
+  made(connection: CommandConnection): void;
   /** Each removal of finished jobs sent, so that closing can wait for it. */
   track(sending: Promise<unknown>): void;
   /** What the event stream hears of the queue's jobs. */

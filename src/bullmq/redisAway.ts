@@ -52,6 +52,8 @@ export interface Outage {
   error?: RedisConnectionError | undefined;
   /** The probe under way, past a lease period of outage. */
   probing?: Promise<void> | undefined;
+  /** Told when an outage begins, with its first error, and when it is over. */
+  readonly told?: { failed(error: RedisConnectionError): void; ready(): void } | undefined;
 }
 
 /**
@@ -94,14 +96,18 @@ export async function addRidingOutages<T>(leaseMs: number, outage: Outage, adds:
 /** Notes that Redis was found away at `at` (`error`), if the error says so: the outage began then, if not before. */
 export function outageSeen(outage: Outage, error: RedisConnectionError, at = Date.now()): void {
   if (!saysRedisAway(error)) return;
+  const began = outage.since === undefined;
   outage.since ??= at;
   outage.error = error;
+  if (began) outage.told?.failed(error);
 }
 
 /** Redis answers: the outage is over, and a later one gets its own lease period. */
 export function outageOver(outage: Outage): void {
+  const was = outage.since !== undefined;
   outage.since = undefined;
   outage.error = undefined;
+  if (was) outage.told?.ready();
 }
 
 /** Starts a probe unless one is under way: once it succeeds, the outage is over and bursts are tried again. */

@@ -9,7 +9,8 @@ import type { AgentSpec } from '../index';
 import type { CancelNotSent } from './jobCancels';
 import { type RedisConnectionChange, type RemoteAgentOptions, resolveRemoteAgentOptions } from './options';
 import { saysConnectionDown } from './outageLog';
-import { type ConnectionWatch, RemoteQueue } from './remoteQueue';
+import type { ConnectionWatch } from './queueConnections';
+import { RemoteQueue } from './remoteQueue';
 import { appendAll } from '../appendAll';
 
 export type { CancelNotSent } from './jobCancels';

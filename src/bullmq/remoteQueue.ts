@@ -16,7 +16,7 @@ import { type CancelReason, issuedAtOf } from './cancelSignals';
 import { type CommandConnection, within } from './commandConnection';
 import { notTakenDetail, RemoteJobError, RunIdTakenError, STOPPED_JOB_DETAIL, WorkerLostError } from './errors';
 import type { FinishedJobs } from './finishedJobs';
-import { type Connections, openConnections } from './queueConnections';
+import { type ConnectionWatch, type Connections, openConnections } from './queueConnections';
 import { addRidingOutages, type Outage, outageOver, outageSeen, saysRedisAway } from './redisAway';
 import { type CancelNotSent, JobCancels, type OwnershipCheck } from './jobCancels';
 import { jobIdFor, otherRunsJob, signedJobData, unsendableInput } from './jobFormat';
@@ -54,12 +54,6 @@ export interface RemoteQueueConfig {
   readonly onLeaseLapsed?: ((lapse: LeaseLapse) => void) | undefined;
 }
 
-/** What hears of a client's command connection (see `CommandConnectionOptions`). */
-export interface ConnectionWatch {
-  failed(error: RedisConnectionError): void;
-  ready(): void;
-}
-
 export class RemoteQueue {
   // Attempts in flight, by job id.
   private readonly waiters = new Map<string, Waiter>();
@@ -76,9 +70,15 @@ export class RemoteQueue {
   private closed = false;
   // Jobs of this client a worker was heard taking: a queue with workers, when a job waits long.
   private takenJobs = 0;
-  private readonly outage: Outage = { since: undefined };
+  private readonly outage: Outage;
 
   constructor(private readonly config: RemoteQueueConfig) {
+    const watch = config.connectionWatch;
+    // an outage its adds find (a Redis that says nothing included) is news for the watch too, until closed
+    this.outage = {
+      since: undefined,
+      told: watch && { failed: (e) => this.closed || watch.failed(e), ready: () => this.closed || watch.ready() },
+    };
     this.cancels = new JobCancels(config, (sending) => this.track(sending));
   }
 

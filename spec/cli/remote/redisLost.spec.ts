@@ -33,6 +33,26 @@ describe('outageLines', () => {
   });
 });
 
+describe('outageLines, when Redis stops answering and its connection stays up (frozen, or cut off)', () => {
+  it('should say it stopped answering, not that it reconnects, and then that it answers again', () => {
+    const lines: string[] = [];
+    const tell = outageLines('redis://127.0.0.1:6391/0', (line) => lines.push(line));
+    tell({ queue: 'shell', connected: false, error: { reason: 'it did not answer within 10000 ms' } as never });
+    tell({ queue: 'shell', connected: true });
+    // a later outage of another kind is said as what it is
+    tell({ queue: 'shell', connected: false, error: { reason: 'connect ECONNREFUSED 127.0.0.1:6391' } as never });
+    tell({ queue: 'shell', connected: true });
+    expect(lines).toEqual([
+      'rxdag: Redis at redis://127.0.0.1:6391/0 stopped answering (it did not answer within 10000 ms): ' +
+        'attempts on the workers go on, and their outcomes are read once it answers; an attempt whose job it does not take fails',
+      'rxdag: Redis at redis://127.0.0.1:6391/0 answers again',
+      'rxdag: lost Redis at redis://127.0.0.1:6391/0 (connect ECONNREFUSED 127.0.0.1:6391): reconnecting; ' +
+        'attempts on the workers go on, and their outcomes are read once it is back',
+      'rxdag: connected to Redis at redis://127.0.0.1:6391/0 again',
+    ]);
+  });
+});
+
 describe('outageLines, when Redis refuses the credentials it took before (a password rotated)', () => {
   it('should say that trying again will not do, not that it reconnects', () => {
     const lines: string[] = [];

@@ -115,24 +115,34 @@ export function leaseLapseLine(taskId: string, attempt: number): string {
 
 /**
  * What says when the agents lose Redis and when it is back: one line when the first of them loses
- * it, one when the first is connected again (they share one Redis; an agent closed while it was
- * away, idle, never says it is back).
+ * it (or finds it silent: a command that got no answer in its time), one when the first is
+ * connected again, or hears it answer (they share one Redis; an agent closed while it was away,
+ * idle, never says it is back).
  */
 export function outageLines(location: string, say: (line: string) => void): (change: RedisConnectionChange) => void {
   let away = false;
+  // the outage began with a command left unanswered: the connection stayed up (ioredis does not reconnect)
+  let silent = false;
   return ({ connected, error }) => {
     if (connected === !away) return; // nothing new: up while up, or down while down
     away = !connected;
-    if (connected) say(`rxdag: connected to Redis at ${location} again`);
-    else if (error !== undefined && refusesCredentials(error.reason)) {
+    if (connected) return say(silent ? `rxdag: Redis at ${location} answers again` : `rxdag: connected to Redis at ${location} again`);
+    const reason = error?.reason;
+    silent = reason !== undefined && /did not answer/.test(reason);
+    if (silent) {
+      say(
+        `rxdag: Redis at ${location} stopped answering (${reason}): ` +
+          'attempts on the workers go on, and their outcomes are read once it answers; an attempt whose job it does not take fails',
+      );
+    } else if (reason !== undefined && refusesCredentials(reason)) {
       // a password changed (rotated) under a running command: trying again will not change the answer
       say(
-        `rxdag: Redis at ${location} refuses this command's credentials now (${error.reason}): ` +
+        `rxdag: Redis at ${location} refuses this command's credentials now (${reason}): ` +
           'attempts on the workers go on, but their outcomes cannot be read until it takes them again; stop the run and resume it (or run it again) with the new password',
       );
     } else {
       say(
-        `rxdag: lost Redis at ${location}${error === undefined ? '' : ` (${error.reason})`}: reconnecting; ` +
+        `rxdag: lost Redis at ${location}${reason === undefined ? '' : ` (${reason})`}: reconnecting; ` +
           'attempts on the workers go on, and their outcomes are read once it is back',
       );
     }
