@@ -65,7 +65,7 @@ describe('EventWriter', () => {
     writer.timedOut(2, 1, 100);
     writer.failed(2, 1, error, 'error', true);
     writer.retrying(2, 2);
-    writer.stuck(0, 1, 70);
+    writer.stuck(0, 1, 2); // started at 2: running for 3 ms at 5
     writer.spawned(0, 1, spawnSpecs, extendDag(dag, 0, spawnSpecs, { completed: () => false, ended: () => false }));
     writer.completed(0, 1, 2, { n: 1 }, undefined);
     writer.agentAvailable('x');
@@ -86,7 +86,7 @@ describe('EventWriter', () => {
       events.taskTimedOut({ ...head(6), taskId: 'c', attempt: 1, timeoutMs: 100 }),
       events.taskFailed({ ...head(7), taskId: 'c', attempt: 1, error, severity: 'error', willRetry: true }),
       events.taskRetrying({ ...head(8), taskId: 'c', attempt: 2 }),
-      events.taskStuck({ ...head(9), taskId: 'a', attempt: 1, runningForMs: 70 }),
+      events.taskStuck({ ...head(9), taskId: 'a', attempt: 1, runningForMs: 3 }),
       events.tasksSpawned({ ...head(10), taskId: 'a', attempt: 1, tasks: spawnSpecs }),
       events.taskCompleted({ ...head(11), taskId: 'a', attempt: 1, durationMs: 3, output: { n: 1 } }),
       events.agentAvailable({ ...head(12), agent: 'x' }),

@@ -91,7 +91,7 @@ export class Engine {
     );
     this.declaredLimits = options.limits;
     this.limits = new Map(Object.entries(options.limits).map(([name, spec]) => [name, new Limit(name, spec, this.limitPaused)]));
-    this.health = new HealthMonitor(scheduler, options.stuckAfterMs);
+    this.health = new HealthMonitor(this.clock, options.stuckAfterMs);
     this.host = {
       signalReady: (signal) => this.pipeline.signalReady(signal),
       schedule: (work, delayMs) => scheduler.schedule(work, delayMs),

@@ -170,8 +170,9 @@ export class EventWriter {
     return this.write({ type: 'task.cancelled', ...this.taskHead(task, attempt) }, task);
   }
 
-  stuck(task: number, attempt: number, runningForMs: number): DagEvent {
-    return this.write({ type: 'task.stuck', ...this.taskHead(task, attempt), runningForMs }, task);
+  stuck(task: number, attempt: number, startedAt: number): DagEvent {
+    const head = this.taskHead(task, attempt);
+    return this.write({ type: 'task.stuck', ...head, runningForMs: Math.max(0, head.at - startedAt) }, task);
   }
 
   agentAvailable(agent: string): DagEvent {

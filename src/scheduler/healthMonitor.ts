@@ -1,4 +1,4 @@
-import type { SchedulerLike } from 'rxjs';
+import type { FlushClock } from './flushClock';
 import type { RunController } from './runController';
 
 /**
@@ -9,12 +9,13 @@ import type { RunController } from './runController';
  */
 export class HealthMonitor {
   constructor(
-    private readonly scheduler: SchedulerLike,
+    /** The flush's clock, which the events are stamped with: a `task.stuck`'s `runningForMs` is its `at` less the start's. */
+    private readonly clock: FlushClock,
     private readonly stuckAfterMs: number,
   ) {}
 
   check(runs: readonly RunController[]): void {
-    const now = this.scheduler.now();
+    const now = this.clock.now();
     for (const run of [...runs]) {
       if (run.phase !== 'running') continue; // a run whose start is still queued has nothing to report
       run.writer.healthChecked(run.writer.draft.statusCounts);
@@ -22,7 +23,7 @@ export class HealthMonitor {
         const runningForMs = now - attempt.startedAt;
         if (!attempt.stuckReported && runningForMs >= this.stuckAfterMs) {
           attempt.stuckReported = true;
-          run.writer.stuck(attempt.task, attempt.attempt, runningForMs);
+          run.writer.stuck(attempt.task, attempt.attempt, attempt.startedAt);
         }
       }
     }
