@@ -73,6 +73,19 @@ describe('output paths', () => {
     ]);
   });
 
+  it("should refuse an output that is a run's journal of another store, for run, show and report alike, and leave it as it was", () => {
+    const other = tmp.file('other-store');
+    mkdirSync(other, { recursive: true });
+    const header = '{"runId":"kept-1","dagId":"kept","options":{},"createdAt":5,"spec":{"id":"kept","tasks":[{"id":"a","agent":"x"}]}}\n';
+    const kept = writeText(path.join(other, 'kept-1.jsonl'), `${header}{"type":"dag.created","runId":"kept-1","seq":1,"at":5}\n`);
+    const refused = (flag: string) =>
+      `${flag} "${kept}" is the journal of run "kept-1": writing it would overwrite the run's record; give another path`;
+    expect(messages({ events: kept, report: tmp.file('fine.html'), store })).toEqual([refused('--events')]);
+    expect(messages({ report: kept, store: storeLocation('postgres://db/rxdag', {}) })).toEqual([refused('--report')]);
+    expect(() => checkWritable('--output', kept, store)).toThrow(new InvalidInputError([{ message: refused('--output') }]));
+    expect(readFileSync(kept, 'utf8')).toContain(header);
+  });
+
   it('should accept a path outside the store, an existing file included, and any path with a database store', () => {
     const existing = writeText(tmp.file('report.html'), 'old report');
     expect(messages({ events: tmp.file('run.jsonl'), report: existing, store })).toEqual([]);

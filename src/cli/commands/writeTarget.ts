@@ -1,14 +1,15 @@
 /**
  * The checks made on the files a command will write, before anything runs (exit 2 when one
  * fails): that each path is given (not empty), that each can really be written, and that no
- * output names the DAG file, another output, or a file in the store's folder (a run's journal).
+ * output names the DAG file, another output, a file in the store's folder, or a run's journal of
+ * another store.
  * Also how a failed write is described in one line (`ENOSPC (no space left on device)`).
  *
  * A check opens the path for appending, never truncating it, and removes a file it had to
  * create, so a refused command leaves every file as it was. It does not write the outputs,
  * and it cannot promise the later writes succeed (a full disk, `/dev/full`): the commands
- * handle those failures themselves. It does not refuse a file only because it exists: a report
- * or an events log is often written again on purpose.
+ * handle those failures themselves. It does not refuse a file only because it exists (but for a
+ * journal): a report or an events log is often written again on purpose.
  */
 import {
   accessSync,
@@ -17,6 +18,7 @@ import {
   lstatSync,
   openSync,
   readdirSync,
+  readSync,
   readlinkSync,
   realpathSync,
   statSync,
@@ -24,6 +26,7 @@ import {
   unlinkSync,
 } from 'node:fs';
 import path from 'node:path';
+import { HEAD_BYTES, headerHeadOf } from '../../journal/headerHead';
 import { pathSlip } from '../pathSlips';
 import { InvalidInputError, type Problem } from '../problems';
 import type { StoreLocation } from '../store/storeLocation';
@@ -100,7 +103,37 @@ export function outputProblems({ dagFile, events, report, store }: RunOutputs): 
  * lock (also through a symlink, or a hard link to one of its files). A database store has no
  * folder to protect.
  */
-function placeProblem({ flag, file }: OutputTarget, store: StoreLocation | undefined): Problem | undefined {
+function placeProblem(output: OutputTarget, store: StoreLocation | undefined): Problem | undefined {
+  return storePlaceProblem(output, store) ?? journalProblem(output);
+}
+
+/**
+ * An existing output that is a run's journal, of another store than the command's (read from its
+ * first bytes, as a listing reads a header): writing it would lose that run.
+ */
+function journalProblem({ flag, file }: OutputTarget): Problem | undefined {
+  if (statOf(file)?.isFile() !== true) return undefined;
+  let start: string;
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const bytes = Buffer.alloc(HEAD_BYTES);
+      start = bytes.toString('utf8', 0, readSync(fd, bytes, 0, HEAD_BYTES, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined; // unreadable: its open for writing says what is wrong, if anything
+  }
+  const head = headerHeadOf(start);
+  if (head === undefined) return undefined;
+  return {
+    message: `${flag} "${file}" is the journal of run ${JSON.stringify(head.runId)}: writing it would overwrite the run's record; give another path`,
+  };
+}
+
+/** The place problems of an output, but that it is a journal (see {@link placeProblem}). */
+function storePlaceProblem({ flag, file }: OutputTarget, store: StoreLocation | undefined): Problem | undefined {
   if (file === '') return { message: `${flag} needs a file path` };
   // `-` is not standard output here: a file of that name would be made
   if (file === '-') {
