@@ -1,7 +1,7 @@
 import { closeSync, existsSync, linkSync, openSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { ensureBuilt, notices, ROOT, runCli } from './support/builtCli';
+import { ensureBuilt, notices, printedRunId, ROOT, runCli } from './support/builtCli';
 import { eventLogViolations } from './support/eventLogInvariants';
 import { isRunning, readEventLog, readPids, tempDir, writeText } from './support/files';
 import { rxdagInProcess } from './support/inProcessCli';
@@ -30,11 +30,11 @@ describe('rxdag run (output files)', () => {
   };
 
   describe('an events log that fails during the run', () => {
-    it('should cancel the run, kill its process groups, print one line and exit 74', async () => {
-      const dag = writeText(
-        tmp.file('full.yaml'),
+    const fullDag = (name: string) =>
+      writeText(
+        tmp.file(`${name}.yaml`),
         [
-          'id: full',
+          `id: ${name}`,
           'tasks:',
           '  - id: hangs',
           '    run: echo $$ >> "$PID_FILE"; sleep 30 & echo $! >> "$PID_FILE"; wait',
@@ -44,25 +44,46 @@ describe('rxdag run (output files)', () => {
           '',
         ].join('\n'),
       );
-      const pidFile = tmp.file('full.pids');
+    /** Runs `fullDag(name)` with its events log on /dev/full; checks its process groups are gone. */
+    const runOnFull = async (name: string, ...argv: string[]) => {
+      const pidFile = tmp.file(`${name}.pids`);
       const marker = randomUUID();
       const startedAt = Date.now();
-      const result = await runCli(['run', dag, '--events', '/dev/full', '--kill-grace', '500'], {
+      const result = await runCli(['run', fullDag(name), '--events', '/dev/full', '--kill-grace', '500', ...argv], {
         PID_FILE: pidFile,
         RXDAG_SPEC_MARKER: marker,
       });
-      expect(result.code).toBe(74);
-      expect(notices(result.stderr)).toBe(
-        'rxdag: cannot write the events log /dev/full: ENOSPC (no space left on device); run cancelled\n',
-      );
-      // cancelled, not waited for: the task sleeps 30 s
+      // stopped, not waited for: the task sleeps 30 s
       expect(Date.now() - startedAt).toBeLessThan(10_000);
-      expect(result.stdout).toMatch(/task\.cancelled hangs #1\n.*task\.cancelled after \(never started\)\n.*dag\.completed cancelled/);
       // the shell and its background `sleep 30` are gone, not orphaned under PID 1
       const pids = readPids(pidFile);
       expect(pids).toHaveLength(2);
       expect(pids.filter(isRunning)).toEqual([]);
       expect(processesWith(marker)).toEqual([]);
+      return result;
+    };
+
+    it('should leave a journaled run interrupted for a resume, stop its process groups, print one line and exit 74', async () => {
+      const store = tmp.file('full-store');
+      const result = await runOnFull('full', '--store', store);
+      expect(result.code).toBe(74);
+      const runId = printedRunId(result.stderr)!;
+      expect(notices(result.stderr)).toBe(
+        'rxdag: cannot write the events log /dev/full: ENOSPC (no space left on device); ' +
+          `the run is left interrupted, stopping its running shell task (rxdag resume ${runId} --store ${store} continues it)\n`,
+      );
+      expect(result.stdout).not.toMatch(/task\.cancelled|dag\.completed/);
+      const listed = await rxdagInProcess('runs', '--json', '--store', store);
+      expect(JSON.parse(listed.stdout)).toMatchObject({ runId, status: 'interrupted' });
+    }, 20_000);
+
+    it('should cancel a run without a journal, kill its process groups, print one line and exit 74', async () => {
+      const result = await runOnFull('full-unjournaled', '--no-journal');
+      expect(result.code).toBe(74);
+      expect(notices(result.stderr)).toBe(
+        'rxdag: cannot write the events log /dev/full: ENOSPC (no space left on device); run cancelled\n',
+      );
+      expect(result.stdout).toMatch(/task\.cancelled hangs #1\n.*task\.cancelled after \(never started\)\n.*dag\.completed cancelled/);
     }, 20_000);
   });
 

@@ -7,7 +7,8 @@
  * Every consumer (events log, display, report) listens on the run's hot `events$`, subscribed
  * before the run starts: unlike the run's own subscriber, it still receives the cancellation
  * events (`task.cancelled`…, `dag.completed`) when Ctrl-C unsubscribes from the run. A failed
- * write of the events log cancels the run the way Ctrl-C does: an unlogged run is not wanted. A
+ * write of the events log stops the run (an unlogged run is not wanted): a journaled one is left
+ * interrupted, as SIGTERM leaves it, for a resume; one without a journal is cancelled. A
  * failed write of the journal stops the run in the library (a `JournalWriteError`): exit 74. A
  * task log (`--logs`) that cannot be written is said once and the run goes on (exit 74 if it
  * otherwise succeeds); a failure whose attempt was logged names its log under its error.
@@ -19,7 +20,6 @@ import {
   type Dag,
   type DagCompletedEvent,
   type DagEvent,
-  type ErrorInfo,
   type FailurePolicy,
   type Journal,
   JournalWriteError,
@@ -29,7 +29,7 @@ import type { ProcessGroups } from '../agents/processGroups';
 import type { TaskLogs } from '../agents/taskLogs';
 import { ExitCode } from '../exitCodes';
 import { EventLog } from '../output/eventLog';
-import { runEndFailures } from '../output/failureList';
+import { type AttemptNotes, runEndFailures, withNotes } from '../output/failureList';
 import type { DisplayStart } from '../output/progressReporter';
 import { jsonReporter, lineReporter, type Reporter } from '../output/reporter';
 import type { RunSetup } from '../output/runSetup';
@@ -43,6 +43,7 @@ import {
   exitAfterStop,
   exitCodeOf,
   type HeldStopSignals,
+  interruptedWords,
   interruptingLine,
   leavesRunInterrupted,
   notStartedLine,
@@ -55,7 +56,7 @@ import { journalFailureLine, released, unrecordedCancelLine } from './journalEnd
 import type { OutputMode } from './runOptions';
 import { describeIoError } from './writeTarget';
 
-/** What cancelled the run before it ended on its own: a signal, or the events log failing. */
+/** What cancelled the run (or left it interrupted) before it ended on its own: a signal, or the events log failing. */
 type CancelCause = StopSignal | 'events-log';
 
 /** How the run is shown and what it writes. */
@@ -141,15 +142,29 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   };
   let seen = 0; // events of this process: none means nothing ran
   // the SIGTERM (or SIGHUP) that halted the journal: what happens from then on is not recorded, so not shown either
-  let halted: StopSignal | undefined;
-  let leftInterrupted: (signal: StopSignal) => void = () => {};
-  const interrupted = new Promise<StopSignal>((resolve) => (leftInterrupted = resolve));
+  let halted: CancelCause | undefined;
+  let leftInterrupted: (cause: CancelCause) => void = () => {};
+  const interrupted = new Promise<CancelCause>((resolve) => (leftInterrupted = resolve));
   let end: DagCompletedEvent | undefined; // seen: a failing log has nothing left to cancel
   let outputFailed = false;
+  /**
+   * Leaves the run interrupted: nothing is recorded from this call on, so its tasks are stopped at once (they run
+   * again on resume), and the run given up once they are gone, so that no resume starts them beside their stopping copies.
+   */
+  const haltRun = (cause: CancelCause, halt: NonNullable<RunToDrive['halt']>) => {
+    halted = cause;
+    void halt(groups.terminateAll().then(() => groups.whenEmpty())).then(() => leftInterrupted(cause));
+  };
   const logFailed = (error: NodeJS.ErrnoException) => {
     outputFailed = true;
     const what = `rxdag: cannot write the events log ${options.eventsPath}: ${describeIoError(error)}`;
-    if (end !== undefined) return void notice(what);
+    if (end !== undefined || halted !== undefined) return void notice(what);
+    // a journaled run is not lost for it: left interrupted, it is resumed once the log can be written
+    const { halt } = target;
+    if (halt !== undefined) {
+      notice(`${what}; ${interruptedWords(groups.size, resumeCommandOf(target))}`);
+      return haltRun('events-log', halt);
+    }
     notice(`${what}; run cancelled`);
     // not from inside the event being emitted (the log may fail mid-burst): just after it
     queueMicrotask(() => cancel('events-log'));
@@ -217,8 +232,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   }
   /** The exit code of a run that ended with `final`. */
   const codeOfEnd = (final: DagCompletedEvent): number => {
-    if (cancelledBy === 'events-log') return ExitCode.outputFailed;
-    if (cancelledBy !== undefined) return exitCodeOf(cancelledBy);
+    if (cancelledBy !== undefined) return exitCodeOfCause(cancelledBy);
     // a resume that finished the cancellation a Ctrl-C began (its journal held part of it), no task failed
     if (final.outcome === 'cancelled' && final.counts.failed === 0) return ExitCode.interrupted;
     if (final.outcome !== 'succeeded') return ExitCode.taskFailed;
@@ -236,8 +250,8 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
         return;
       }
       // before its first event this process ran nothing: even a Ctrl-C leaves the run as it was
+      if (halted !== undefined) return; // left interrupted already (its events log failed): the halt under way ends the command
       if ((leavesRunInterrupted(signal) || seen === 0) && target.halt !== undefined) {
-        halted = signal;
         // a new run's record may not be made yet (a PostgreSQL store still answering): none to resume
         const before = seen === 0 && resumed === undefined;
         notice(
@@ -245,12 +259,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
             ? `rxdag: stopping on ${signal} before the run started: nothing ran`
             : interruptingLine(signal, groups.size, resumeCommandOf(target)),
         );
-        // nothing more is recorded from this call on (halt sets that at once), so the tasks are
-        // stopped at once: their ends are not recorded, and they run again on resume; the run is
-        // given up once they are gone, so that no resume starts them beside their stopping copies
-        // (what they do on the signals they get now comes after the halt, made in this same turn)
-        void target.halt(groups.terminateAll().then(() => groups.whenEmpty())).then(() => leftInterrupted(signal));
-        return;
+        return haltRun(signal, target.halt);
       }
       notice(stoppingLine(signal, groups.size));
       cancel(signal);
@@ -264,7 +273,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
       log?.closeNow(); // a pipe's reader is not waited for either
       writeReport(); // of what was seen: the run's end, if it comes, is not waited for
       // an ended run's own code; a run the first signal left interrupted, that signal's
-      exitAfterStop(end === undefined ? exitCodeOf(halted ?? signal) : codeOfEnd(end));
+      exitAfterStop(end === undefined ? exitCodeOfCause(halted ?? signal) : codeOfEnd(end));
     },
   });
   target.held?.release(); // only now: a signal's listeners all removed, Node forgets one it has not delivered yet
@@ -307,11 +316,11 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   try {
     const final = await Promise.race([completed, interrupted]);
     if (typeof final === 'string') {
-      // left interrupted by SIGTERM: the report holds what the journal holds
+      // left interrupted by SIGTERM (or a failed events log): the report holds what the journal holds
       reporter.finish();
       writeReport();
       await closeLog();
-      return exitCodeOf(final);
+      return exitCodeOfCause(final);
     }
     // a cancelled run's subscriber is gone: the library ends its journal without telling
     const endError = cancelledBy === undefined ? await runEnded : undefined;
@@ -359,21 +368,9 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   }
 }
 
-/** What a command knows of an attempt that its failure does not say. */
-interface AttemptNotes {
-  noteOf(taskId: string, attempt: number): string | undefined;
-}
-
-/**
- * `failure` with what `sources` know of its attempt under its error: the log of its output
- * (`full output: logs/test.1.log`).
- */
-function withNotes<T extends { readonly taskId: string; readonly attempt: number; readonly error: ErrorInfo }>(
-  failure: T,
-  sources: readonly AttemptNotes[],
-): T {
-  const notes = sources.flatMap((source) => source.noteOf(failure.taskId, failure.attempt) ?? []);
-  return notes.length === 0 ? failure : { ...failure, error: { ...failure.error, message: [failure.error.message, ...notes].join('\n') } };
+/** The exit code of a run a signal stopped (130, 143…), or a failed events log (74). */
+function exitCodeOfCause(cause: CancelCause): number {
+  return cause === 'events-log' ? ExitCode.outputFailed : exitCodeOf(cause);
 }
 
 /** The command that resumes `target`'s run, as it is now. */

@@ -251,8 +251,16 @@ export function afterEndLine(signal: StopSignal, waitingFor: number): string {
  * `running` counts the tasks whose processes are still alive (other tasks stop at once).
  */
 export function interruptingLine(signal: StopSignal, running: number, resumeCommand: string | undefined): string {
+  return `rxdag: stopping on ${signal}: ${interruptedWords(running, resumeCommand)}`;
+}
+
+/**
+ * What stopping a journaled run for a resume does, in words: `the run is left interrupted,
+ * stopping its 2 running shell tasks (rxdag resume x continues it)`.
+ */
+export function interruptedWords(running: number, resumeCommand: string | undefined): string {
   const tasks = running === 0 ? '' : running === 1 ? ', stopping its running shell task' : `, stopping its ${running} running shell tasks`;
-  return `rxdag: stopping on ${signal}: the run is left interrupted${tasks} (${resumeCommand ?? 'rxdag resume'} continues it)`;
+  return `the run is left interrupted${tasks} (${resumeCommand ?? 'rxdag resume'} continues it)`;
 }
 
 /**

@@ -5,7 +5,7 @@
  * under it, its control characters but line feed and tab escaped (`terminalText.ts`). Text
  * only: the commands decide where it is printed.
  */
-import type { DagEvent, TaskFailure } from '../../index';
+import type { DagEvent, ErrorInfo, TaskFailure } from '../../index';
 import { showCommandLine, type StoreLocation } from '../store/storeLocation';
 import { escapeControls } from '../../dag/text';
 import { terminalText } from './terminalText';
@@ -76,4 +76,21 @@ export function failuresOf(events: readonly DagEvent[]): TaskFailure[] {
   return events.flatMap((event) =>
     event.type === 'task.failed' && !event.willRetry ? [{ taskId: event.taskId, attempt: event.attempt, error: event.error }] : [],
   );
+}
+
+/** What a command knows of an attempt that its failure does not say. */
+export interface AttemptNotes {
+  noteOf(taskId: string, attempt: number): string | undefined;
+}
+
+/**
+ * `failure` with what `sources` know of its attempt under its error: the log of its output
+ * (`full output: logs/test.1.log`).
+ */
+export function withNotes<T extends { readonly taskId: string; readonly attempt: number; readonly error: ErrorInfo }>(
+  failure: T,
+  sources: readonly AttemptNotes[],
+): T {
+  const notes = sources.flatMap((source) => source.noteOf(failure.taskId, failure.attempt) ?? []);
+  return notes.length === 0 ? failure : { ...failure, error: { ...failure.error, message: [failure.error.message, ...notes].join('\n') } };
 }
