@@ -591,4 +591,14 @@ describe('names that are also Object.prototype keys', () => {
     expect(starts(events)).toEqual(['0 started:x', '1 started:y']);
     expect(events.at(-1)).toMatchObject({ type: 'dag.completed', outcome: 'succeeded' });
   });
+
+  it('should check a limit called __proto__ as any other, which zod’s record leaves out', () => {
+    const dag = defineDag({ id: 'proto', tasks: [{ id: 'a', agent: 'work', limits: ['__proto__'] }] });
+    const limits = JSON.parse('{"__proto__": {"concurrency": 0, "bogus": 1}}') as Record<string, { concurrency: number }>;
+    expect(() => runDag(dag, { agents: { work: () => 1 }, limits })).toThrow(
+      new TypeError(
+        'rxdag: invalid options: `limits.__proto__.concurrency` must be a positive integer (got 0); `limits.__proto__` has an unknown field `bogus`',
+      ),
+    );
+  });
 });

@@ -8,7 +8,7 @@
  * their own words ("object" or "mapping"), are the option's and the file's; what a limit does
  * in a run is `Limit`'s.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { idSchema } from './schema';
 import { closestName, quoted } from './text';
 
@@ -39,6 +39,23 @@ export function asCount(number: z.ZodNumber): z.ZodNumber {
 export function limitNameProblem(name: string): string | undefined {
   const parsed = idSchema.safeParse(name);
   return parsed.success ? undefined : `invalid limit name ${quoted(name)}: ${parsed.error.issues[0]!.message}`;
+}
+
+/**
+ * `z.record(key, value, params)` that also checks an entry named `__proto__`: zod's record leaves
+ * such an entry out of its checks (and its copy), and a limit may have that name (the callers
+ * read every own entry of the object given, not zod's copy).
+ */
+export function limitsRecord<Value extends z.ZodType>(key: z.ZodType<string>, value: Value, params: { readonly error: string }) {
+  return z.preprocess(
+    (input, context) => {
+      if (typeof input !== 'object' || input === null || !Object.hasOwn(input, '__proto__')) return input;
+      const checked = value.safeParse(Object.getOwnPropertyDescriptor(input, '__proto__')!.value);
+      for (const issue of checked.error?.issues ?? []) context.addIssue({ ...issue, path: ['__proto__', ...issue.path] } as never);
+      return input;
+    },
+    z.record(key, value, params),
+  );
 }
 
 /** Whether a limit gives what it needs: `concurrency`, `rate` or both. */

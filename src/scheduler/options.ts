@@ -7,7 +7,7 @@
  */
 import type { SchedulerLike } from 'rxjs';
 import { z } from 'zod';
-import { asCount, hasConcurrencyOrRate, limitNameProblem, unlessFieldMisspelt } from '../dag/declaredLimits';
+import { asCount, hasConcurrencyOrRate, limitNameProblem, limitsRecord, unlessFieldMisspelt } from '../dag/declaredLimits';
 import { fieldsAt, valueAt } from '../dag/issues';
 import { MAX_ID_LENGTH, MAX_TIMER_MS, TIMER_LIMIT_MESSAGE, withoutControlCharacters } from '../dag/schema';
 import { describeValue, unknownFieldMessage } from '../dag/text';
@@ -189,25 +189,24 @@ const schedulerOptionsSchema = z.strictObject(
         { error: 'must be an RxJS SchedulerLike (with now() and schedule())' },
       )
       .optional(),
-    limits: z
-      .record(
-        z.string(),
-        z
-          .strictObject(
-            {
-              concurrency: limitCount.optional(),
-              rate: z
-                .strictObject(
-                  { limit: limitCount, intervalMs: timerMs('positive', 'must be a positive number of milliseconds') },
-                  { error: 'must be an object { limit, intervalMs }' },
-                )
-                .optional(),
-            },
-            { error: 'must be an object { concurrency?, rate?: { limit, intervalMs } }' },
-          )
-          .refine(hasConcurrencyOrRate, { error: 'needs `concurrency`, `rate` or both', when: unlessFieldMisspelt }),
-        { error: 'must be an object mapping limit names to limits' },
-      )
+    limits: limitsRecord(
+      z.string(),
+      z
+        .strictObject(
+          {
+            concurrency: limitCount.optional(),
+            rate: z
+              .strictObject(
+                { limit: limitCount, intervalMs: timerMs('positive', 'must be a positive number of milliseconds') },
+                { error: 'must be an object { limit, intervalMs }' },
+              )
+              .optional(),
+          },
+          { error: 'must be an object { concurrency?, rate?: { limit, intervalMs } }' },
+        )
+        .refine(hasConcurrencyOrRate, { error: 'needs `concurrency`, `rate` or both', when: unlessFieldMisspelt }),
+      { error: 'must be an object mapping limit names to limits' },
+    )
       .superRefine(
         (limits, context) => {
           for (const name of Object.keys(limits)) {

@@ -52,6 +52,25 @@ describe('DAG file: units per limit', () => {
     ]);
   });
 
+  it('should check a limit called __proto__ as any other, which zod’s record leaves out, in YAML and JSON', async () => {
+    const yaml = writeText(
+      tmp.file('proto.yaml'),
+      'id: proto\nlimits:\n  __proto__: { concurrency: 0, bogus: 1 }\ntasks:\n  - { id: a, sleep: 1 }\n',
+    );
+    expect(await rxdagInProcess('validate', yaml)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        `rxdag: ${yaml}:3:29: limits.__proto__.concurrency: must be a positive integer (got 0)\n` +
+        `rxdag: ${yaml}:3:32: limits.__proto__: unknown field "bogus"\n`,
+    });
+    const json = writeText(
+      tmp.file('proto.json'),
+      '{"id":"proto","limits":{"__proto__":{"concurrency":1}},"tasks":[{"id":"a","sleep":1,"limits":["__proto__"]}]}',
+    );
+    expect(await rxdagInProcess('validate', json)).toMatchObject({ code: 0 });
+  });
+
   it('should run a file whose tasks give units per limit, each limit holding its own units, and show them', async () => {
     // one call of `api` at a time, 5000 tokens a minute: the three fit (2000 + 2000 + 1000)
     const path = file(

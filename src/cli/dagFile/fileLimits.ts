@@ -14,6 +14,7 @@ import {
   hasConcurrencyOrRate,
   type LimitCounts,
   limitNameProblem,
+  limitsRecord,
   KeptFromStarting,
   THE_DEFAULTS,
   tooMuchOf,
@@ -64,7 +65,7 @@ const limitName = z.string().superRefine((name, context) => {
 });
 
 /** The top-level `limits:` of a DAG file. */
-export const fileLimitsSchema = z.record(limitName, fileLimitSchema, {
+export const fileLimitsSchema = limitsRecord(limitName, fileLimitSchema, {
   error: 'expected a mapping of limit names to limits (`api: { concurrency: 2 }`)',
 });
 
@@ -133,7 +134,10 @@ export function limitProblems(tasks: readonly unknown[], declared: unknown, defa
     if (declared !== undefined && declared !== null && !isMapping(declared)) return;
     const list =
       named.length === 0 ? 'the file declares none (add a top-level `limits:` mapping)' : `declared: ${named.map(quoted).join(', ')}`;
-    problems.push({ path, message: `${who} limit ${quoted(name)}, which is not declared in \`limits:\`${meantHint(name, named)}; ${list}` });
+    problems.push({
+      path,
+      message: `${who} limit ${quoted(name)}, which is not declared in \`limits:\`${meantHint(name, named)}; ${list}`,
+    });
   };
   const defaultLimits = isMapping(defaults) ? namedLimits(defaults['limits']) : undefined;
   const defaultWeight = isMapping(defaults) ? defaults['weight'] : undefined;
@@ -163,7 +167,10 @@ export function limitProblems(tasks: readonly unknown[], declared: unknown, defa
       const tooMuch = tooMuchOf(ofTheDefaults ? THE_DEFAULTS : `task ${id}`, taken, name, limit, units !== undefined);
       if (tooMuch === undefined) continue;
       if (!ofTheDefaults) {
-        problems.push({ path: ['tasks', i, ...(units === undefined ? ['weight'] : ['limits', name])], message: `${tooMuch}: it could never start` });
+        problems.push({
+          path: ['tasks', i, ...(units === undefined ? ['weight'] : ['limits', name])],
+          message: `${tooMuch}: it could never start`,
+        });
         continue;
       }
       const path = field === 'weight' ? ['defaults', 'weight'] : ['defaults', 'limits', name];
