@@ -276,8 +276,12 @@ export function fieldsAt(schema: z.ZodType, path: readonly PropertyKey[]): strin
 
 function unwrap(schema: z.ZodType): z.ZodType {
   let current = schema;
-  while (current instanceof z.ZodOptional) current = current.unwrap() as z.ZodType;
-  return current;
+  for (;;) {
+    if (current instanceof z.ZodOptional) current = current.unwrap() as z.ZodType;
+    // a preprocess (`limitsRecord`): the schema it hands the value on to
+    else if (current instanceof z.ZodPipe) current = current.out as z.ZodType;
+    else return current;
+  }
 }
 
 /**
