@@ -111,6 +111,29 @@ describe('loadDagFile (numbers written where text is taken)', () => {
     ]);
   });
 
+  it('should say the other problems of a mapping beside a key it asks to quote, each at its own key, and that key once', () => {
+    const text = [
+      'id: keys',
+      'tasks:',
+      '  - id: a',
+      '    run: env',
+      '    01: x',
+      '    bogus: 2',
+      '    env:',
+      '      01: x',
+      '      "A=B": y',
+      '      "": z',
+      '',
+    ];
+    expect(problemsOf('siblings.yaml', text.join('\n'))).toEqual([
+      '5:5: tasks[0]: the key 01 is read as the number 1 (the name "1"); write it in quotes ("01") to keep it as written',
+      '6:5: tasks[0]: unknown field "bogus"',
+      '8:7: tasks[0].env: the key 01 is read as the number 1 (the name "1"); write it in quotes ("01") to keep it as written',
+      '9:7: tasks[0].env: invalid environment variable name "A=B": it contains "="',
+      '10:7: tasks[0].env: invalid environment variable name "": it is empty',
+    ]);
+  });
+
   it('should refuse a key that is a list or a mapping, at the key, with no warning of the YAML library on stderr', () => {
     const warnings: string[] = [];
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation((warning: string | Error) => void warnings.push(String(warning)));

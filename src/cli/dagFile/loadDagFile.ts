@@ -138,8 +138,11 @@ export function loadDagFile(given: string, options: LoadOptions = {}): LoadedDag
   // value, `sleep: !!float 7` read on as the text "7", is not also refused as not a number)
   const told = new Set(problems.map((problem) => JSON.stringify(problem.path)));
   const toldLines = new Set(parsed.file.problems.flatMap((problem) => problem.line ?? []));
+  // a problem placed at a key of its own (`A=B:` in an `env` whose `01:` was told) is not the one told of its mapping
+  const atOwnKey = (problem: Problem) =>
+    problem.line !== undefined && problem.path !== undefined && parsed.file.positions.locate(problem.path)?.line !== problem.line;
   const isTold = (problem: Problem) =>
-    told.has(JSON.stringify(problem.path)) || (problem.line !== undefined && toldLines.has(problem.line));
+    (told.has(JSON.stringify(problem.path)) && !atOwnKey(problem)) || (problem.line !== undefined && toldLines.has(problem.line));
   const untold = (found: Problem[]) => (told.size === 0 && toldLines.size === 0 ? found : found.filter((problem) => !isTold(problem)));
   // the head without its tasks (checked one by one below): zod would copy a 100k-task array
   const head = dagFileSchema.safeParse(
