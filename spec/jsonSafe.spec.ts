@@ -65,6 +65,19 @@ describe('jsonSafetyProblem', () => {
   });
 });
 
+describe('toJsonSafe', () => {
+  it('should copy -0 as 0, as JSON writes it and a resume reads it, and leave the value given as it was', () => {
+    const given = { z: -0, list: [-0, 1.5] };
+    const copied = toJsonSafe(given);
+    expect(copied.ok).toBe(true);
+    const value = (copied as { value: { z: number; list: number[] } }).value;
+    expect(Object.is(value.z, 0)).toBe(true);
+    expect(Object.is(value.list[0], 0)).toBe(true);
+    expect(value.list[1]).toBe(1.5);
+    expect(Object.is(given.z, -0)).toBe(true);
+  });
+});
+
 describe('a value whose reading throws', () => {
   it('should name the path of a getter that throws', () => {
     const getter = {

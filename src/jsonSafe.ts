@@ -172,7 +172,7 @@ function copy(value: unknown, depth: number, walk: Walk): unknown {
       return value;
     case 'number':
       walk.chars += 26; // the longest a double is written (-0.0000014371794678348244), and a separator
-      if (Number.isFinite(value)) return value;
+      if (Number.isFinite(value)) return value === 0 ? 0 : value; // -0 as JSON writes it (and a resume reads it): 0
       throw new JsonProblem(`is ${value}`);
     case 'undefined':
       throw new JsonProblem('is undefined (inside an array)');
