@@ -1,7 +1,7 @@
 import { readDagText } from '../../../src/cli/dagFile/readDagText';
 import { InvalidInputError, type Problem } from '../../../src/cli/problems';
 import { tempDir } from '../support/files';
-import { writeFileSync } from 'node:fs';
+import fs, { truncateSync, writeFileSync } from 'node:fs';
 
 /** Which texts a DAG file may hold: UTF-8 only, a file in another encoding refused at its first byte that is not UTF-8. */
 describe('readDagText', () => {
@@ -49,6 +49,19 @@ describe('readDagText', () => {
   it('should read UTF-8 as it is, without its byte order mark', () => {
     const file = write('bom.yaml', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('id: café 🚀\n')]));
     expect(readDagText(file)).toBe('id: café 🚀\n');
+  });
+
+  it('should refuse a file whose first bytes hold a NUL without reading the rest of it (a sparse file of hundreds of MiB)', () => {
+    const sparse = tmp.file('sparse.yaml');
+    writeFileSync(sparse, '');
+    truncateSync(sparse, 300 * 2 ** 20);
+    const reads = jest.spyOn(fs, 'readFileSync');
+    try {
+      expect(problemsOf(sparse)).toEqual([{ message: `${sparse} is not a text DAG file (it looks binary)` }]);
+      expect(reads.mock.calls.filter(([file]) => file === sparse)).toEqual([]);
+    } finally {
+      reads.mockRestore();
+    }
   });
 
   it('should still call a file of bytes that are mostly not UTF-8 binary, and UTF-16 UTF-16', () => {

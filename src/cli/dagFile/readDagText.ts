@@ -6,7 +6,7 @@
  * about the text's syntax or content.
  */
 import { isAscii } from 'node:buffer';
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { InvalidInputError } from '../problems';
 
 /** Share of control characters and undecodable bytes above which a file is taken for binary. */
@@ -16,6 +16,7 @@ const SAMPLE = 64 * 1024;
 
 /** The text of `fileName` (a byte order mark removed); throws an {@link InvalidInputError} when there is no text DAG to read. */
 export function readDagText(fileName: string): string {
+  if (startsWithNul(fileName)) throw new InvalidInputError([{ message: `${fileName} is not a text DAG file (it looks binary)` }]);
   const bytes = readBytes(fileName);
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
     throw new InvalidInputError([{ message: `${fileName} is not a text DAG file in UTF-8 (it looks like UTF-16: save it as UTF-8)` }]);
@@ -106,6 +107,27 @@ export function looksBinary(bytes: Buffer, text: string): boolean {
     if ((code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) || (code >= 0x7f && code <= 0x9f) || code === 0xfffd) odd++;
   }
   return odd > 0 && odd > BINARY_SHARE * sample.length;
+}
+
+/**
+ * Whether the first {@link SAMPLE} bytes of the regular file `fileName` hold a NUL, as a binary
+ * file's do (not a UTF-16 one's, which its byte order mark tells): refused without reading the
+ * rest, which may be hundreds of MiB (a sparse file). False when it cannot be read: the whole read says why.
+ */
+function startsWithNul(fileName: string): boolean {
+  let fd: number | undefined;
+  try {
+    if (!statSync(fileName).isFile()) return false;
+    fd = openSync(fileName, 'r');
+    const start = Buffer.alloc(SAMPLE);
+    const read = start.subarray(0, readSync(fd, start, 0, SAMPLE, 0));
+    const utf16 = (read[0] === 0xff && read[1] === 0xfe) || (read[0] === 0xfe && read[1] === 0xff);
+    return !utf16 && read.includes(0);
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 function readBytes(fileName: string): Buffer {
