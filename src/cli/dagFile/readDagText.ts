@@ -117,7 +117,8 @@ export function looksBinary(bytes: Buffer, text: string): boolean {
 function startsWithNul(fileName: string): boolean {
   let fd: number | undefined;
   try {
-    if (!statSync(fileName).isFile()) return false;
+    const stat = statSync(fileName);
+    if (!stat.isFile() || stat.size > MAX_INPUT_BYTES) return false; // one too big to read is refused as that
     fd = openSync(fileName, 'r');
     const start = Buffer.alloc(SAMPLE);
     const read = start.subarray(0, readSync(fd, start, 0, SAMPLE, 0));
