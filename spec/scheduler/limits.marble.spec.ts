@@ -594,10 +594,16 @@ describe('names that are also Object.prototype keys', () => {
 
   it('should check a limit called __proto__ as any other, which zod’s record leaves out', () => {
     const dag = defineDag({ id: 'proto', tasks: [{ id: 'a', agent: 'work', limits: ['__proto__'] }] });
-    const limits = JSON.parse('{"__proto__": {"concurrency": 0, "bogus": 1}}') as Record<string, { concurrency: number }>;
+    const limits = JSON.parse('{"__proto__": {"concurrency": 0, "bogus": 1}, "api": {"concurency": 2}, "": {"concurrency": 1}}') as Record<
+      string,
+      { concurrency: number }
+    >;
+    // said with the other limits' problems, none hidden
     expect(() => runDag(dag, { agents: { work: () => 1 }, limits })).toThrow(
       new TypeError(
-        'rxdag: invalid options: `limits.__proto__.concurrency` must be a positive integer (got 0); `limits.__proto__` has an unknown field `bogus`',
+        'rxdag: invalid options: `limits.api` has an unknown field `concurency` (did you mean `concurrency`?); ' +
+          '`limits.__proto__.concurrency` must be a positive integer (got 0); `limits.__proto__` has an unknown field `bogus`; ' +
+          '`limits` has an invalid limit name "": must not be empty',
       ),
     );
   });

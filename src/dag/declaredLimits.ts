@@ -44,18 +44,22 @@ export function limitNameProblem(name: string): string | undefined {
 /**
  * `z.record(key, value, params)` that also checks an entry named `__proto__`: zod's record leaves
  * such an entry out of its checks (and its copy), and a limit may have that name (the callers
- * read every own entry of the object given, not zod's copy).
+ * read every own entry of the object given, not zod's copy). Its problems are said with the
+ * other entries' (a refinement that runs whatever they are), from the object as given, which the
+ * preprocess notes (a parse is synchronous: no other parse of this schema comes between).
  */
 export function limitsRecord<Value extends z.ZodType>(key: z.ZodType<string>, value: Value, params: { readonly error: string }) {
-  return z.preprocess(
-    (input, context) => {
-      if (typeof input !== 'object' || input === null || !Object.hasOwn(input, '__proto__')) return input;
-      const checked = value.safeParse(Object.getOwnPropertyDescriptor(input, '__proto__')!.value);
-      for (const issue of checked.error?.issues ?? []) context.addIssue({ ...issue, path: ['__proto__', ...issue.path] } as never);
-      return input;
-    },
-    z.record(key, value, params),
-  );
+  let given: unknown;
+  return z
+    .preprocess((input) => (given = input), z.record(key, value, params))
+    .superRefine(
+      (_, context) => {
+        if (typeof given !== 'object' || given === null || !Object.hasOwn(given, '__proto__')) return;
+        const checked = value.safeParse(Object.getOwnPropertyDescriptor(given, '__proto__')!.value);
+        for (const issue of checked.error?.issues ?? []) context.addIssue({ ...issue, path: ['__proto__', ...issue.path] } as never);
+      },
+      { when: () => true },
+    );
 }
 
 /** Whether a limit gives what it needs: `concurrency`, `rate` or both. */

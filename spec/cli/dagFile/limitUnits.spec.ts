@@ -55,14 +55,16 @@ describe('DAG file: units per limit', () => {
   it('should check a limit called __proto__ as any other, which zod’s record leaves out, in YAML and JSON', async () => {
     const yaml = writeText(
       tmp.file('proto.yaml'),
-      'id: proto\nlimits:\n  __proto__: { concurrency: 0, bogus: 1 }\ntasks:\n  - { id: a, sleep: 1 }\n',
+      'id: proto\nlimits:\n  __proto__: { concurrency: 0, bogus: 1 }\n  api: { concurency: 2 }\ntasks:\n  - { id: a, sleep: 1 }\n',
     );
+    // said with the other limits' problems, none hidden
     expect(await rxdagInProcess('validate', yaml)).toEqual({
       code: 2,
       stdout: '',
       stderr:
         `rxdag: ${yaml}:3:29: limits.__proto__.concurrency: must be a positive integer (got 0)\n` +
-        `rxdag: ${yaml}:3:32: limits.__proto__: unknown field "bogus"\n`,
+        `rxdag: ${yaml}:3:32: limits.__proto__: unknown field "bogus"\n` +
+        `rxdag: ${yaml}:4:10: limits.api: unknown field "concurency" (did you mean "concurrency"?)\n`,
     });
     const json = writeText(
       tmp.file('proto.json'),
