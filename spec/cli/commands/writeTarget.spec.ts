@@ -86,10 +86,22 @@ describe('output paths', () => {
     expect(readFileSync(kept, 'utf8')).toContain(header);
   });
 
-  it('should accept a path outside the store, an existing file included, and any path with a database store', () => {
+  it("should refuse a run's journal whose header's head is longer than what a listing reads (thousands of limits)", () => {
+    const limits = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`limit_number_${i}`, { concurrency: 1 }]));
+    const header = { runId: 'big-1', dagId: 'big', options: { limits }, createdAt: 1, spec: { id: 'big', tasks: [] } };
+    const big = writeText(tmp.file('other-store/big-1.jsonl'), `${JSON.stringify(header)}\n`);
+    expect(JSON.stringify(header).indexOf('"createdAt"')).toBeGreaterThan(64 * 1024);
+    expect(messages({ events: big, store })).toEqual([
+      `--events "${big}" is the journal of run "big-1": writing it would overwrite the run's record; give another path`,
+    ]);
+  });
+
+  it('should accept a path outside the store, an existing file included, and a path in a folder store with a database store', () => {
     const existing = writeText(tmp.file('report.html'), 'old report');
     expect(messages({ events: tmp.file('run.jsonl'), report: existing, store })).toEqual([]);
-    expect(messages({ events: journal, store: storeLocation('postgres://db/rxdag', {}) })).toEqual([]);
+    // (a file of the folder that is no journal: a journal is refused wherever it is)
+    const notes = writeText(path.join(storeDir, 'notes.txt'), 'kept by hand');
+    expect(messages({ events: notes, store: storeLocation('postgres://db/rxdag', {}) })).toEqual([]);
   });
 
   it('should refuse an empty path as empty, not as a folder that takes no files', () => {

@@ -125,11 +125,29 @@ function journalProblem({ flag, file }: OutputTarget): Problem | undefined {
   } catch {
     return undefined; // unreadable: its open for writing says what is wrong, if anything
   }
-  const head = headerHeadOf(start);
-  if (head === undefined) return undefined;
+  const runId = headerHeadOf(start)?.runId ?? startedRunId(start);
+  if (runId === undefined) return undefined;
   return {
-    message: `${flag} "${file}" is the journal of run ${JSON.stringify(head.runId)}: writing it would overwrite the run's record; give another path`,
+    message: `${flag} "${file}" is the journal of run ${JSON.stringify(runId)}: writing it would overwrite the run's record; give another path`,
   };
+}
+
+/** A run's header begins with its id (events begin with their type): what it is, or `undefined`. */
+const HEADER_START = /^\{"runId":("(?:[^"\\]|\\.)*")/;
+
+/**
+ * The run id a line starting with `start` begins with, when it is a header whose head does not
+ * fit in the bytes read (options of thousands of limits).
+ */
+function startedRunId(start: string): string | undefined {
+  const quoted = HEADER_START.exec(start)?.[1];
+  if (quoted === undefined) return undefined;
+  try {
+    const runId: unknown = JSON.parse(quoted);
+    return typeof runId === 'string' ? runId : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The place problems of an output, but that it is a journal (see {@link placeProblem}). */
