@@ -519,6 +519,29 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
   );
 
   it.concurrent(
+    'should send at its close the cancel of an attempt cancelled while its add waited on a silent Redis, so that the job does not run once Redis is back',
+    withOwnRedis(async ({ redis, closer }) => {
+      const seen: string[] = [];
+      const worker = workerOf(closer, redis().url, { nap: napping(1500, (step, { id }) => seen.push(`${step} ${id}`)) }, { leaseMs: 500 });
+      await worker.ready();
+      const nap = remoteAgent({ connection: redis().url, queue: 'nap', leaseMs: 5000 });
+      const client = nap.create!();
+      await runNow(nap, contextOf('warm'), client); // its connections are open
+      redis().freeze(); // the add of `b` goes out and is held: nothing has said Redis is away yet
+      const attempt = from(nap.run(contextOf('b'), await client) as ObservableInput<unknown>).subscribe({ error: () => undefined });
+      await sleep(200);
+      attempt.unsubscribe(); // cancelled (Ctrl-C, a time limit): its cancel asks Redis first whose job it is, and waits
+      const { cancelsNotSent } = await nap.close(); // gives up on that within its grace
+      expect(cancelsNotSent.map(({ jobId }) => jobId)).toEqual([expect.stringMatching(/\|b\|1$/)]);
+      redis().thaw(); // the add lands after all, and the cancel sent behind it at the close
+      // dropped before it started, or told to stop: never run to its end (1.5 s)
+      await sleep(2500);
+      expect(seen).not.toContain('done b');
+      expect(seen.filter((line) => line.endsWith(' b'))).toEqual(seen.includes('start b') ? ['start b', 'aborted b'] : []);
+    }),
+  );
+
+  it.concurrent(
     'should tell onConnectionChange once that Redis stopped answering, its connection kept, and once that it answers again',
     withOwnRedis(async ({ redis, closer }) => {
       const changes: RedisConnectionChange[] = [];

@@ -58,6 +58,8 @@ export class JobCancels {
   private readonly tombstones = new Map<string, number | undefined>();
   // cancels on their way to Redis: not sent yet if closing gives up on them
   private readonly sending = new Set<string>();
+  // of those, the ones to send behind their add if Redis does not answer (see `sendBehind`)
+  private readonly behind = new Map<string, () => void>();
   // cancels Redis did not take
   private readonly failed: CancelNotSent[] = [];
   // called once no cancelled job is running
@@ -83,9 +85,17 @@ export class JobCancels {
     const { jobId, issuedAt } = job;
     this.tombstones.set(jobId, undefined);
     this.sending.add(jobId);
-    const behind = owned === undefined || maybe ? undefined : () => this.sendBehind(route, job, reason);
-    if (away) behind?.();
-    this.track(this.sendUntilTaken(route, jobId, reason, issuedAt, owned, maybe, job.data.expiresAt, away ? undefined : behind));
+    // an ownership Redis may leave unasked: sent behind the add once Redis seems away, or at the close
+    if (owned !== undefined && !maybe) this.behind.set(jobId, () => this.sendBehind(route, job, reason));
+    if (away) this.sendBehindNow(jobId);
+    this.track(this.sendUntilTaken(route, jobId, reason, issuedAt, owned, maybe, job.data.expiresAt));
+  }
+
+  /** Sends the cancel of `jobId` behind its add (see {@link sendBehind}), if it waits to be: once. */
+  private sendBehindNow(jobId: string): void {
+    const send = this.behind.get(jobId);
+    this.behind.delete(jobId);
+    send?.();
   }
 
   /**
@@ -103,9 +113,15 @@ export class JobCancels {
       .catch(() => undefined);
   }
 
-  /** No more tries: the queue is closing (what is still under way is reported by {@link notSent}). */
+  /**
+   * No more tries: the queue is closing (what is still under way is reported by {@link notSent});
+   * a cancel still waiting for its ownership check goes out behind its add now, while the
+   * connection is there.
+   */
   stop(): void {
     this.stopped = true;
+    for (const jobId of [...this.behind.keys()]) if (this.sending.has(jobId)) this.sendBehindNow(jobId);
+    this.behind.clear();
   }
 
   /**
@@ -121,12 +137,13 @@ export class JobCancels {
     owned: OwnershipCheck | undefined,
     maybe: boolean,
     expiresAt: number | undefined,
-    behind: (() => void) | undefined,
   ): Promise<void> {
     for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(2 * pause, LONGEST_PAUSE_MS)) {
       let failure: RedisConnectionError;
       try {
-        return await this.sendOnce(await route(), jobId, reason, issuedAt, owned, expiresAt);
+        await this.sendOnce(await route(), jobId, reason, issuedAt, owned, expiresAt);
+        this.behind.delete(jobId); // sent, with its ownership known
+        return;
       } catch (error) {
         if (!this.sending.has(jobId)) return; // sent: only the clean-up after it failed
         if (maybe) {
@@ -136,9 +153,9 @@ export class JobCancels {
         }
         failure = this.config.target.fail(`send the cancel of job "${jobId}"`, error);
       }
-      if (saysRedisAway(failure)) behind?.();
-      behind = undefined; // once
+      if (saysRedisAway(failure)) this.sendBehindNow(jobId);
       if (this.stopped || !saysRedisAway(failure)) {
+        this.behind.delete(jobId);
         this.sending.delete(jobId);
         this.failed.push({ queue: this.config.queue, jobId, error: failure });
         this.forget(jobId); // no worker was told: its end is not to be waited for
