@@ -1,10 +1,11 @@
 import { closeSync, existsSync, linkSync, openSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { ensureBuilt, notices, printedRunId, ROOT, runCli } from './support/builtCli';
+import { ensureBuilt, notices, printedRunId, ROOT, runCli, startCli } from './support/builtCli';
 import { eventLogViolations } from './support/eventLogInvariants';
 import { isRunning, readEventLog, readPids, tempDir, writeText } from './support/files';
 import { rxdagInProcess } from './support/inProcessCli';
+import { waitUntil } from './support/journaledRuns';
 
 /**
  * The files `rxdag run` writes (`--events`, `--report`): checked for real before anything runs
@@ -75,6 +76,37 @@ describe('rxdag run (output files)', () => {
       expect(result.stdout).not.toMatch(/task\.cancelled|dag\.completed/);
       const listed = await rxdagInProcess('runs', '--json', '--store', store);
       expect(JSON.parse(listed.stdout)).toMatchObject({ runId, status: 'interrupted' });
+    }, 20_000);
+
+    it('should say what a stop signal does while the failed log leaves the run interrupted, and how to resume after a second', async () => {
+      const store = tmp.file('full-signals-store');
+      const pidFile = tmp.file('full-signals.pids');
+      const dag = writeText(
+        tmp.file('full-signals.yaml'),
+        ['id: full-signals', 'tasks:', '  - id: stubborn', `    run: trap '' TERM; echo $$ >> "$PID_FILE"; sleep 30`, ''].join('\n'),
+      );
+      const cli = startCli(['run', dag, '--events', '/dev/full', '--kill-grace', '8000', '--store', store], { PID_FILE: pidFile });
+      try {
+        await waitUntil(() => cli.stderrSoFar().includes('cannot write the events log'), 'the events log to fail');
+        const runId = printedRunId(cli.stderrSoFar())!;
+        const resume = `rxdag resume ${runId} --store ${store}`;
+        cli.child.kill('SIGINT'); // the task ignores SIGTERM: the halt waits for it
+        const first = `rxdag: stopping on SIGINT: the run is left interrupted, stopping its running shell task (${resume} continues it)`;
+        await waitUntil(() => cli.stderrSoFar().includes(first), 'the first Ctrl-C to be said');
+        cli.child.kill('SIGINT');
+        const result = await cli.done;
+        expect(result.code).toBe(74);
+        expect(notices(result.stderr)).toBe(
+          'rxdag: cannot write the events log /dev/full: ENOSPC (no space left on device); ' +
+            `the run is left interrupted, stopping its running shell task (${resume} continues it)\n` +
+            `${first}\n` +
+            `rxdag: stopping at once on Ctrl-C, a second stop signal, killing its running shell task (the run stays interrupted: ${resume} continues it)\n`,
+        );
+        expect(readPids(pidFile).filter(isRunning)).toEqual([]);
+      } finally {
+        if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+        for (const pid of readPids(pidFile).filter(isRunning)) process.kill(pid, 'SIGKILL');
+      }
     }, 20_000);
 
     it('should cancel a run without a journal, kill its process groups, print one line and exit 74', async () => {

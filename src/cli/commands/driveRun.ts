@@ -158,7 +158,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   const logFailed = (error: NodeJS.ErrnoException) => {
     outputFailed = true;
     const what = `rxdag: cannot write the events log ${options.eventsPath}: ${describeIoError(error)}`;
-    if (end !== undefined || halted !== undefined) return void notice(what);
+    if (end !== undefined || halted !== undefined || cancelledBy !== undefined) return void notice(what); // stopping already
     // a journaled run is not lost for it: left interrupted, it is resumed once the log can be written
     const { halt } = target;
     if (halt !== undefined) {
@@ -250,7 +250,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
         return;
       }
       // before its first event this process ran nothing: even a Ctrl-C leaves the run as it was
-      if (halted !== undefined) return; // left interrupted already (its events log failed): the halt under way ends the command
+      if (halted !== undefined) return void notice(interruptingLine(signal, groups.size, resumeCommandOf(target))); // its log failed
       if ((leavesRunInterrupted(signal) || seen === 0) && target.halt !== undefined) {
         // a new run's record may not be made yet (a PostgreSQL store still answering): none to resume
         const before = seen === 0 && resumed === undefined;
@@ -266,7 +266,10 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     },
     immediate: (signal) => {
       // A second Ctrl-C (or Ctrl-\\ first): the user will not wait for the grace period. A run that ended stays as it ended.
-      const resume = signal === 'SIGQUIT' && target.halt !== undefined && end === undefined ? resumeCommandOf(target) : undefined;
+      const resume =
+        (signal === 'SIGQUIT' || halted !== undefined) && target.halt !== undefined && end === undefined
+          ? resumeCommandOf(target)
+          : undefined;
       notice(atOnceLine(signal, groups.size, resume));
       reporter.finish(); // the notice written, the terminal's cursor and line wrapping given back
       groups.killAll();

@@ -266,8 +266,8 @@ export function interruptedWords(running: number, resumeCommand: string | undefi
 /**
  * What SIGQUIT or a second signal does, in one line: `rxdag: stopping at once on SIGQUIT, killing
  * its 2 running shell tasks (the run stays interrupted: rxdag resume x continues it)`, `rxdag:
- * stopping at once on Ctrl-C, a second stop signal, killing its running shell task`. Only SIGQUIT's says how to
- * resume (the first signal's line said what became of the run); a run without a journal is not
+ * stopping at once on Ctrl-C, a second stop signal, killing its running shell task`. SIGQUIT's says how to
+ * resume, and so does a second signal's when the run is left interrupted; a run without a journal is not
  * resumable, and its line says nothing of it.
  */
 export function atOnceLine(signal: StopSignal, running: number, resumeCommand: string | undefined): string {
