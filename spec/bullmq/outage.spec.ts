@@ -1,7 +1,14 @@
 import { Redis } from 'ioredis';
 import { from, type ObservableInput } from 'rxjs';
 import { type AgentDefinition, type DagEvent, type DagSpec, runDag, type TaskContext } from '../../src/index';
-import { type RedisConnectionChange, remoteAgent, startWorker, type WorkerOptions } from '../../src/bullmq/index';
+import {
+  type RedisConnectionChange,
+  type RemoteAgent,
+  type RemoteAgentClient,
+  remoteAgent,
+  startWorker,
+  type WorkerOptions,
+} from '../../src/bullmq/index';
 import { describeOwnRedis, type OwnRedis, startRedisServer } from '../support/redis';
 import { Closer, runNow, sleep, waitFor } from './helpers';
 import { PausableProxy } from './pausableProxy';
@@ -496,48 +503,45 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
     }),
   );
 
-  it.concurrent(
-    'should send the cancel of an attempt whose add Redis left unanswered right behind it, so that the job does not run once Redis is back after the agent closed',
+  /**
+   * A test where the add of job `b` goes out to a frozen Redis, which holds it as it holds the
+   * commands after it; `end` ends its attempt while Redis says nothing, and the agent closes then,
+   * no one left to ask again. Once Redis is thawed, the add lands after all, and the cancel sent
+   * behind it: the job is dropped before it starts, or told to stop, never run to its end (1.5 s).
+   */
+  const neverRunOnceThawed = (leaseMs: number, end: (nap: RemoteAgent, client: RemoteAgentClient) => Promise<void>) =>
     withOwnRedis(async ({ redis, closer }) => {
       const seen: string[] = [];
       const worker = workerOf(closer, redis().url, { nap: napping(1500, (step, { id }) => seen.push(`${step} ${id}`)) }, { leaseMs: 500 });
       await worker.ready();
-      const nap = remoteAgent({ connection: redis().url, queue: 'nap', leaseMs: 500 });
-      const client = nap.create!();
+      const nap = remoteAgent({ connection: redis().url, queue: 'nap', leaseMs });
+      const client = await nap.create!();
       await runNow(nap, contextOf('warm'), client); // its connections are open
-      redis().freeze(); // the add of `b` goes out and is held, as the commands after it are
-      await expect(runNow(nap, contextOf('b'), client)).rejects.toThrow(/cannot add 1 job\(s\) to queue "nap": it did not answer/);
-      // the run is over and its agent closes while Redis says nothing: no one is left to ask again
+      redis().freeze();
+      await end(nap, client);
       const { cancelsNotSent } = await nap.close();
       expect(cancelsNotSent.map(({ jobId }) => jobId)).toEqual([expect.stringMatching(/\|b\|1$/)]);
-      redis().thaw(); // the add lands after all, and the cancel sent behind it
-      // dropped before it started, or told to stop: never run to its end (1.5 s)
+      redis().thaw();
       await sleep(2500);
       expect(seen).not.toContain('done b');
       expect(seen.filter((line) => line.endsWith(' b'))).toEqual(seen.includes('start b') ? ['start b', 'aborted b'] : []);
+    });
+
+  it.concurrent(
+    'should send the cancel of an attempt whose add Redis left unanswered right behind it, so that the job does not run once Redis is back after the agent closed',
+    neverRunOnceThawed(500, async (nap, client) => {
+      await expect(runNow(nap, contextOf('b'), client)).rejects.toThrow(/cannot add 1 job\(s\) to queue "nap": it did not answer/);
     }),
   );
 
   it.concurrent(
     'should send at its close the cancel of an attempt cancelled while its add waited on a silent Redis, so that the job does not run once Redis is back',
-    withOwnRedis(async ({ redis, closer }) => {
-      const seen: string[] = [];
-      const worker = workerOf(closer, redis().url, { nap: napping(1500, (step, { id }) => seen.push(`${step} ${id}`)) }, { leaseMs: 500 });
-      await worker.ready();
-      const nap = remoteAgent({ connection: redis().url, queue: 'nap', leaseMs: 5000 });
-      const client = nap.create!();
-      await runNow(nap, contextOf('warm'), client); // its connections are open
-      redis().freeze(); // the add of `b` goes out and is held: nothing has said Redis is away yet
-      const attempt = from(nap.run(contextOf('b'), await client) as ObservableInput<unknown>).subscribe({ error: () => undefined });
+    neverRunOnceThawed(5000, async (nap, client) => {
+      // nothing has said Redis is away yet when the attempt is cancelled (Ctrl-C, a time limit):
+      // its cancel asks Redis first whose job it is, and waits, past the close's grace
+      const attempt = from(nap.run(contextOf('b'), client) as ObservableInput<unknown>).subscribe({ error: () => undefined });
       await sleep(200);
-      attempt.unsubscribe(); // cancelled (Ctrl-C, a time limit): its cancel asks Redis first whose job it is, and waits
-      const { cancelsNotSent } = await nap.close(); // gives up on that within its grace
-      expect(cancelsNotSent.map(({ jobId }) => jobId)).toEqual([expect.stringMatching(/\|b\|1$/)]);
-      redis().thaw(); // the add lands after all, and the cancel sent behind it at the close
-      // dropped before it started, or told to stop: never run to its end (1.5 s)
-      await sleep(2500);
-      expect(seen).not.toContain('done b');
-      expect(seen.filter((line) => line.endsWith(' b'))).toEqual(seen.includes('start b') ? ['start b', 'aborted b'] : []);
+      attempt.unsubscribe();
     }),
   );
 
