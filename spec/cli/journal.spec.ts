@@ -313,6 +313,13 @@ describe('rxdag run with a journal, rxdag runs, rxdag show', () => {
       stdout: '',
       stderr: `rxdag: run "nope" is not in the store ${store}/ (rxdag runs lists its runs)\n`,
     });
+    // an id typed in may be anything: a long one is cut, its length said
+    const long = 'x'.repeat(100_000);
+    expect(await rxdagWith(env, 'show', long)).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: `rxdag: run "${'x'.repeat(80)}…" (100000 characters) is not in the store ${store}/ (rxdag runs lists its runs)\n`,
+    });
     // a DAG's id, not a run's: its newest run is named
     expect(await rxdagWith(env, 'show', 'two-failures')).toMatchObject({
       code: 2,

@@ -8,6 +8,7 @@
  */
 import { statSync } from 'node:fs';
 import { DagValidationError } from '../../dag/errors';
+import { quoted } from '../../dag/text';
 import { JournalCorruptError, JournalWriteError, RunExistsError, RunLockedError, RunNotResumableError } from '../../journal/journal';
 import type { PostgresJournalError } from '../../postgres';
 import { describeIoError } from '../commands/writeTarget';
@@ -25,7 +26,8 @@ export function refusalLine(error: unknown, store: StoreLocation, doing?: string
   if (error instanceof RunLockedError) return `${error.message} (rxdag runs${storeFlag(store)} lists it as running)`;
   if (error instanceof RunNotResumableError) {
     if (error.reason === 'unknown') {
-      const unknown = `run "${error.runId}" is not in the store ${store.label}`;
+      // quoted: an id typed in may be anything, a page of text included (cut, its length said)
+      const unknown = `run ${quoted(error.runId)} is not in the store ${store.label}`;
       // `rxdag resume dag.yaml`: the DAG of a run comes from its journal
       const file = fileNamedAsRun(error.runId, `rxdag runs${storeFlag(store)} lists them; `);
       if (file !== undefined) return `${unknown}: ${file}`;
