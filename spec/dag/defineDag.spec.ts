@@ -383,6 +383,20 @@ describe('defineDag', () => {
     ]);
   });
 
+  it('should say one problem of a number of attempts past the most, a huge one included (past 2^53 no number is "an integer" either)', () => {
+    const issues = issuesOf({
+      id: 'many',
+      tasks: [
+        { id: 'a', agent: 'x', retry: { attempts: 2 ** 53 } },
+        { id: 'b', agent: 'x', retry: { attempts: 1.5 } },
+      ],
+    });
+    expect(issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['tasks.0.retry.attempts', 'must be at most 1000 (got 9007199254740992)'],
+      ['tasks.1.retry.attempts', 'must be an integer (got 1.5)'],
+    ]);
+  });
+
   it('should keep a growing backoff within the longest timer Node keeps when the policy sets no maxBackoffMs', () => {
     const dag = defineDag({ id: 'b', tasks: [{ id: 'a', agent: 'x', retry: { attempts: 60, backoffMs: 1000 } }] });
     expect(dag.tasks[0]!.retry.maxBackoffMs).toBe(MAX_TIMER_MS);

@@ -124,9 +124,10 @@ export const retrySchema = z.strictObject(
   {
     /** Attempts in all, the first included (1: no retry), at most 1,000. */
     attempts: number('expected an integer number of attempts')
+      // first, and alone: past 2^53 a number skips integers, and would also be said to be none
+      .max(MAX_ATTEMPTS, { error: `must be at most ${MAX_ATTEMPTS}`, abort: true })
       .int({ error: 'must be an integer' })
-      .min(1, { error: 'must be at least 1 (the first attempt counts)' })
-      .max(MAX_ATTEMPTS, { error: `must be at most ${MAX_ATTEMPTS}` }),
+      .min(1, { error: 'must be at least 1 (the first attempt counts)' }),
     /** The wait before the second attempt, in ms; before attempt n+1 it is `backoffMs × backoffFactor^(n-1)`. @default 0 */
     backoffMs: nonNegativeMs.optional(),
     /** How much each wait grows on the one before, at least 1. @default 2 */
