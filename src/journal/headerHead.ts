@@ -5,7 +5,8 @@
  * header line, which a listing would otherwise parse for every run of the store, at every
  * `rxdag run` and `rxdag runs`. It does not check the spec, nor read a file itself; a
  * line written otherwise (an older journal, or options longer than the bytes given) gives
- * `undefined`, and the caller parses the whole header.
+ * `undefined`, and the caller parses the whole header. Also whose header a line is at all
+ * (`headerRunIdOf`), for a command that must not write over a journal.
  */
 import type { JournalHeader } from './journal';
 
@@ -48,4 +49,25 @@ export function headerHeadOf(start: string): HeaderHead | undefined {
     return fits ? { runId, dagId, createdAt } : undefined;
   }
   return undefined;
+}
+
+/** A header begins with its run's id (an event with its type): the id as written. */
+const HEADER_START = /^\{"runId":("(?:[^"\\]|\\.)*")/;
+
+/**
+ * The id of the run whose header line starts with `start`: from its head, or from the id it
+ * begins with when the head is longer than `start` (options of thousands of limits); `undefined`
+ * for a line that is no header.
+ */
+export function headerRunIdOf(start: string): string | undefined {
+  const head = headerHeadOf(start);
+  if (head !== undefined) return head.runId;
+  const quoted = HEADER_START.exec(start)?.[1];
+  if (quoted === undefined) return undefined;
+  try {
+    const runId: unknown = JSON.parse(quoted);
+    return typeof runId === 'string' ? runId : undefined;
+  } catch {
+    return undefined;
+  }
 }

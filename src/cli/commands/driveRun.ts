@@ -249,8 +249,8 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
         log?.closeNow();
         return;
       }
-      // before its first event this process ran nothing: even a Ctrl-C leaves the run as it was
       if (halted !== undefined) return void notice(interruptingLine(signal, groups.size, resumeCommandOf(target))); // its log failed
+      // before its first event this process ran nothing: even a Ctrl-C leaves the run as it was
       if ((leavesRunInterrupted(signal) || seen === 0) && target.halt !== undefined) {
         // a new run's record may not be made yet (a PostgreSQL store still answering): none to resume
         const before = seen === 0 && resumed === undefined;

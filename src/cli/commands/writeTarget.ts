@@ -18,7 +18,6 @@ import {
   lstatSync,
   openSync,
   readdirSync,
-  readSync,
   readlinkSync,
   realpathSync,
   statSync,
@@ -26,7 +25,8 @@ import {
   unlinkSync,
 } from 'node:fs';
 import path from 'node:path';
-import { HEAD_BYTES, headerHeadOf } from '../../journal/headerHead';
+import { HEAD_BYTES, headerRunIdOf } from '../../journal/headerHead';
+import { fileStart } from '../fileStart';
 import { pathSlip } from '../pathSlips';
 import { InvalidInputError, type Problem } from '../problems';
 import type { StoreLocation } from '../store/storeLocation';
@@ -112,42 +112,12 @@ function placeProblem(output: OutputTarget, store: StoreLocation | undefined): P
  * first bytes, as a listing reads a header): writing it would lose that run.
  */
 function journalProblem({ flag, file }: OutputTarget): Problem | undefined {
-  if (statOf(file)?.isFile() !== true) return undefined;
-  let start: string;
-  try {
-    const fd = openSync(file, 'r');
-    try {
-      const bytes = Buffer.alloc(HEAD_BYTES);
-      start = bytes.toString('utf8', 0, readSync(fd, bytes, 0, HEAD_BYTES, 0));
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return undefined; // unreadable: its open for writing says what is wrong, if anything
-  }
-  const runId = headerHeadOf(start)?.runId ?? startedRunId(start);
+  const start = fileStart(file, HEAD_BYTES);
+  const runId = start === undefined ? undefined : headerRunIdOf(start.toString('utf8'));
   if (runId === undefined) return undefined;
   return {
     message: `${flag} "${file}" is the journal of run ${JSON.stringify(runId)}: writing it would overwrite the run's record; give another path`,
   };
-}
-
-/** A run's header begins with its id (events begin with their type): what it is, or `undefined`. */
-const HEADER_START = /^\{"runId":("(?:[^"\\]|\\.)*")/;
-
-/**
- * The run id a line starting with `start` begins with, when it is a header whose head does not
- * fit in the bytes read (options of thousands of limits).
- */
-function startedRunId(start: string): string | undefined {
-  const quoted = HEADER_START.exec(start)?.[1];
-  if (quoted === undefined) return undefined;
-  try {
-    const runId: unknown = JSON.parse(quoted);
-    return typeof runId === 'string' ? runId : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The place problems of an output, but that it is a journal (see {@link placeProblem}). */

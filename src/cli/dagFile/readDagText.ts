@@ -6,7 +6,8 @@
  * about the text's syntax or content.
  */
 import { isAscii } from 'node:buffer';
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { fileStart } from '../fileStart';
 import { InvalidInputError } from '../problems';
 
 /** Share of control characters and undecodable bytes above which a file is taken for binary. */
@@ -112,23 +113,14 @@ export function looksBinary(bytes: Buffer, text: string): boolean {
 /**
  * Whether the first {@link SAMPLE} bytes of the regular file `fileName` hold a NUL, as a binary
  * file's do (not a UTF-16 one's, which its byte order mark tells): refused without reading the
- * rest, which may be hundreds of MiB (a sparse file). False when it cannot be read: the whole read says why.
+ * rest, which may be hundreds of MiB (a sparse file). False when it cannot be read, or is too big
+ * to read: the whole read says why.
  */
 function startsWithNul(fileName: string): boolean {
-  let fd: number | undefined;
-  try {
-    const stat = statSync(fileName);
-    if (!stat.isFile() || stat.size > MAX_INPUT_BYTES) return false; // one too big to read is refused as that
-    fd = openSync(fileName, 'r');
-    const start = Buffer.alloc(SAMPLE);
-    const read = start.subarray(0, readSync(fd, start, 0, SAMPLE, 0));
-    const utf16 = (read[0] === 0xff && read[1] === 0xfe) || (read[0] === 0xfe && read[1] === 0xff);
-    return !utf16 && read.includes(0);
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  const start = fileStart(fileName, SAMPLE, MAX_INPUT_BYTES);
+  if (start === undefined) return false;
+  const utf16 = (start[0] === 0xff && start[1] === 0xfe) || (start[0] === 0xfe && start[1] === 0xff);
+  return !utf16 && start.includes(0);
 }
 
 function readBytes(fileName: string): Buffer {
