@@ -13,7 +13,7 @@ import { type Attributes, type Context, context as otelContext, type Tracer } fr
 import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { describeKind, unknownOptionMessages } from '../dag/text';
 import type { DagEvent } from '../events';
-import { checkEventSource } from './eventSource';
+import { checkEventSource, listenOnce } from './eventSource';
 import { RunSpans } from './runSpans';
 
 export type { AttemptOutcome } from './outcomes';
@@ -62,9 +62,6 @@ export interface TraceOptions {
   /** The context run spans are children of. @default the context active when `traceEvents` is called */
   readonly parent?: Context | undefined;
 }
-
-/** By tracer, the event streams traced with it now: one traced twice would make every span twice. */
-const traced = new WeakMap<Tracer, WeakSet<object>>();
 
 /**
  * Traces every run on `events$` with `tracer` until the returned Subscription is unsubscribed
@@ -120,13 +117,11 @@ export function traceEvents(events$: Observable<DagEvent>, tracer: Tracer, optio
   if (typeof scheduler?.now !== 'function') {
     throw new TypeError(`\`scheduler\` must be an RxJS SchedulerLike (with now()) (got ${describeKind(scheduler)})`);
   }
-  const streams = traced.get(tracer) ?? new WeakSet<object>();
-  if (streams.has(events$)) {
-    throw new TypeError(
-      'traceEvents: this events$ is traced with this tracer already: every span would be made twice; unsubscribe the first before tracing it again',
-    );
-  }
-  traced.set(tracer, streams.add(events$));
+  const release = listenOnce(
+    tracer,
+    events$,
+    'traceEvents: this events$ is traced with this tracer already: every span would be made twice; unsubscribe the first before tracing it again',
+  );
   const spans = new RunSpans(tracer, parent, dagIdOf, attributes);
   let endedAs: 'cancelled' | 'interrupted' = 'cancelled';
   const subscription = events$.subscribe({
@@ -142,7 +137,7 @@ export function traceEvents(events$: Observable<DagEvent>, tracer: Tracer, optio
   });
   subscription.add(() => {
     spans.endAll(scheduler.now(), endedAs);
-    streams.delete(events$);
+    release();
   });
   return subscription;
 }

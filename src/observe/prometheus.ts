@@ -13,7 +13,7 @@ import { asyncScheduler, type Observable, type SchedulerLike, type Subscription 
 import { describeKind, unknownOptionMessages } from '../dag/text';
 import { withoutPassword } from '../urlCredentials';
 import type { DagEvent } from '../events';
-import { checkEventSource } from './eventSource';
+import { checkEventSource, listenOnce } from './eventSource';
 import { checkRunLabels, type RunLabels } from './runLabels';
 import { DEFAULT_BUCKETS, rxdagMetrics } from './rxdagMetrics';
 
@@ -119,12 +119,12 @@ export function collectMetrics(events$: Observable<DagEvent>, options: MetricsOp
   }
   const labelNames = checkRunLabels(runLabels);
   const metrics = rxdagMetrics(registry, prefix, buckets, labelNames, given !== undefined);
-  if (!metrics.claim(events$)) {
-    throw new TypeError(
-      `collectMetrics: this events$ is collected into this registry (prefix ${JSON.stringify(prefix)}) already: ` +
-        'every event would count twice; unsubscribe the first collection before collecting it again',
-    );
-  }
+  const release = listenOnce(
+    metrics,
+    events$,
+    `collectMetrics: this events$ is collected into this registry (prefix ${JSON.stringify(prefix)}) already: ` +
+      'every event would count twice; unsubscribe the first collection before collecting it again',
+  );
   const tally = metrics.attach(runLabels?.of);
   const subscription = events$.subscribe({
     next: (event) => metrics.handle(tally, event),
@@ -135,7 +135,7 @@ export function collectMetrics(events$: Observable<DagEvent>, options: MetricsOp
   });
   subscription.add(() => {
     metrics.detach(tally);
-    metrics.release(events$);
+    release();
   });
   return subscription;
 }

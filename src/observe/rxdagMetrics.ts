@@ -62,8 +62,6 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
 export class RxdagMetrics {
   /** The collectors attached now. */
   private readonly sources = new Set<MetricsTally>();
-  /** The event streams collected now: one collected twice would count every event twice. */
-  private readonly streams = new WeakSet<object>();
   /** What detached collectors counted: counters and histograms keep it. */
   private readonly retired: Counts;
   /** Every metric with its name (prom-client's types do not show `name`). */
@@ -181,21 +179,6 @@ export class RxdagMetrics {
     );
     this.rest(source); // nothing open yet: summed from its first event on
     return source;
-  }
-
-  /**
-   * Notes that `events$` is collected into these metrics until {@link release}d; false when it
-   * is already (the caller refuses it: its events would count twice).
-   */
-  claim(events$: object): boolean {
-    if (this.streams.has(events$)) return false;
-    this.streams.add(events$);
-    return true;
-  }
-
-  /** `events$` is no longer collected (its collector was unsubscribed, or the stream ended). */
-  release(events$: object): void {
-    this.streams.delete(events$);
   }
 
   /** Applies `event` to `source`; a source whose runs have all ended rests (see {@link rest}). */
