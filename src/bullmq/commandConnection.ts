@@ -126,7 +126,7 @@ export class CommandConnection {
   unanswered(action: string, waitedMs: number): RedisConnectionError {
     // (down for a command of its own that got no answer, as a server that says nothing leaves it: the same words)
     const down = this.redis.status === 'ready' || timedOut(this.downBecause) ? undefined : this.downBecause;
-    const reason = down === undefined ? `it did not answer within ${waitedMs} ms` : `${messageOf(down)} (no connection for ${waitedMs} ms)`;
+    const reason = down === undefined ? `${UNANSWERED} ${waitedMs} ms` : `${messageOf(down)} (no connection for ${waitedMs} ms)`;
     return this.target.fail(action, reason, this.wasReady);
   }
 
@@ -166,6 +166,14 @@ export async function within(promise: Promise<unknown>, ms: number): Promise<boo
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** How {@link CommandConnection.unanswered} begins the reason of a command a live connection got no answer to. */
+const UNANSWERED = 'it did not answer within';
+
+/** Whether a `RedisConnectionError`'s reason says Redis left a command unanswered, its connection up (frozen, cut off). */
+export function saysUnanswered(reason: string): boolean {
+  return reason.startsWith(UNANSWERED);
 }
 
 /** Whether `error` is ioredis giving a command up after its time limit (a server that did not answer). */

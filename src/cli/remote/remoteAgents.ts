@@ -8,6 +8,7 @@
  * the scheduler does, exactly as with local agents.
  */
 import { type CancelNotSent, type RedisConnectionChange, type RemoteAgent, remoteAgent } from '../../bullmq/index';
+import { saysUnanswered } from '../../bullmq/commandConnection';
 import { refusesCredentials } from '../../bullmq/redisConnection';
 import { escapeControls } from '../../dag/text';
 import { SHELL_AGENT } from '../agents/shellAgent';
@@ -128,7 +129,7 @@ export function outageLines(location: string, say: (line: string) => void): (cha
     away = !connected;
     if (connected) return say(silent ? `rxdag: Redis at ${location} answers again` : `rxdag: connected to Redis at ${location} again`);
     const reason = error?.reason;
-    silent = reason !== undefined && /did not answer/.test(reason);
+    silent = reason !== undefined && saysUnanswered(reason);
     if (silent) {
       say(
         `rxdag: Redis at ${location} stopped answering (${reason}): ` +
