@@ -90,6 +90,8 @@ describe('rxdag run (output files)', () => {
         await waitUntil(() => cli.stderrSoFar().includes('cannot write the events log'), 'the events log to fail');
         const runId = printedRunId(cli.stderrSoFar())!;
         const resume = `rxdag resume ${runId} --store ${store}`;
+        // the task's shell has set its trap once it wrote its pid: only then does it ignore SIGTERM
+        await waitUntil(() => existsSync(pidFile) && readPids(pidFile).length === 1, 'the task to ignore SIGTERM');
         cli.child.kill('SIGINT'); // the task ignores SIGTERM: the halt waits for it
         const first = `rxdag: stopping on SIGINT: the run is left interrupted, stopping its running shell task (${resume} continues it)`;
         await waitUntil(() => cli.stderrSoFar().includes(first), 'the first Ctrl-C to be said');
@@ -105,7 +107,7 @@ describe('rxdag run (output files)', () => {
         expect(readPids(pidFile).filter(isRunning)).toEqual([]);
       } finally {
         if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
-        for (const pid of readPids(pidFile).filter(isRunning)) process.kill(pid, 'SIGKILL');
+        if (existsSync(pidFile)) for (const pid of readPids(pidFile).filter(isRunning)) process.kill(pid, 'SIGKILL');
       }
     }, 20_000);
 
