@@ -321,13 +321,13 @@ describe('named limits', () => {
     });
 
     /**
-     * Start time of `heavy` (submitted at 1) among two streams of one-unit tasks, `lights[0]` and
-     * `lights[1]`, each submitted every frame from 0 to 39 in runs of their own, the second
-     * stream from frame `offset` on: what each stream takes frees at other times than the other's.
+     * Start time of `heavy` (submitted at 1) among streams of one-unit tasks, one of each of
+     * `lights` submitted every frame until 39 in runs of their own, stream k from frame k ×
+     * `offset` on: what each stream takes frees at other times than the others'.
      */
-    function heavyAmongTwoStreams(
+    function heavyAmongStreams(
       heavy: TaskSpec,
-      lights: readonly [TaskSpec, TaskSpec],
+      lights: readonly TaskSpec[],
       options: Partial<Parameters<typeof createScheduler>[0]>,
       workCapacity = Number.POSITIVE_INFINITY,
       offset = 2,
@@ -342,14 +342,15 @@ describe('named limits', () => {
         const submit = (id: string, task: TaskSpec) =>
           shared.submit(defineDag({ id, tasks: [task] }), { runId: id }).subscribe((e) => events.push(e));
         scheduler.schedule(() => submit('heavy', heavy), 1);
-        for (let at = 0; at < 40; at++) scheduler.schedule(() => submit(`a-${at}`, lights[0]), at);
-        for (let at = offset; at < 40; at++) scheduler.schedule(() => submit(`b-${at}`, lights[1]), at);
+        lights.forEach((light, k) => {
+          for (let at = k * offset; at < 40; at++) scheduler.schedule(() => submit(`${light.id}-${at}`, light), at);
+        });
       });
       return events.find((e) => e.type === 'task.started' && e.runId === 'heavy')!.at;
     }
 
-    it('should keep each of its limits for it, not only the one it is short of at the moment', () => {
-      const heavy = heavyAmongTwoStreams(
+    it('should keep a limit for it once it was short of it alone: streams of lighter tasks cannot take turns starving it', () => {
+      const heavy = heavyAmongStreams(
         { id: 'h', agent: 'work', limits: ['l1', 'l2'], weight: 2 },
         [
           { id: 'a', agent: 'work', limits: ['l1'] },
@@ -357,12 +358,33 @@ describe('named limits', () => {
         ],
         { limits: { l1: { concurrency: 2 }, l2: { concurrency: 2 } } },
       );
-      // l1's light task of frame 0 ends at 3, and no light task took l2 meanwhile
-      expect(heavy).toBe(3);
+      // short of l1 alone at 1, it keeps l1; l2, with room, goes to b's tasks of frames 2 and 3
+      // (the second before l1 has room in that frame); then short of l2 alone, it keeps it too,
+      // and starts as they end
+      expect(heavy).toBe(6);
+    });
+
+    it('should keep the limits still short when another gets room, with three streams of lighter tasks', () => {
+      const limits = ['l1', 'l2', 'l3'];
+      const heavy = heavyAmongStreams(
+        { id: 'h', agent: 'work', limits, weight: 2 },
+        [
+          { id: 'a', agent: 'work', limits: ['l1', 'l2'] },
+          { id: 'b', agent: 'work', limits: ['l2', 'l3'] },
+          { id: 'c', agent: 'work', limits: ['l3', 'l1'] },
+        ],
+        { limits: Object.fromEntries(limits.map((name) => [name, { concurrency: 2 }])) },
+        Number.POSITIVE_INFINITY,
+        1,
+      );
+      // two of its limits are short at a time, never one alone: those still short when the third
+      // gets room are kept from then on, and it starts within a few tasks (kept only once short
+      // alone, it would wait until the streams end)
+      expect(heavy).toBe(9);
     });
 
     it('should keep its limit for it while it waits for its agent kind, and its kind once the limit has room', () => {
-      const heavy = heavyAmongTwoStreams(
+      const heavy = heavyAmongStreams(
         { id: 'h', agent: 'work', limits: ['api'], weight: 2 },
         [
           { id: 'a', agent: 'work' },
@@ -373,6 +395,51 @@ describe('named limits', () => {
       );
       // its kind's light task of frame 0 ends at 3, and no light task took api meanwhile
       expect(heavy).toBe(3);
+    });
+
+    it('should leave a limit it has room in to others while it waits for another: calls go on while a token budget refills', () => {
+      const events = run(
+        [
+          { id: 'summary-1', agent: 'work', limits: { api: 1, tokens: 600 } },
+          { id: 'summary-2', agent: 'work', limits: { api: 1, tokens: 600 } },
+          ...['call-1', 'call-2', 'call-3'].map((id) => ({ id, agent: 'work', limits: ['api'] })),
+        ],
+        { limits: { api: { concurrency: 1 }, tokens: { rate: { limit: 1000, intervalMs: 30 } } } },
+        '---(x|)',
+      );
+      // summary-2 is short of tokens alone until 30: the one call at a time it needs too goes to
+      // the calls meanwhile (kept for it, it would stand idle), and is kept for it from then on
+      expect(starts(events)).toEqual([
+        '0 started:summary-1',
+        '3 started:call-1',
+        '6 started:call-2',
+        '9 started:call-3',
+        '30 started:summary-2',
+      ]);
+    });
+
+    it('should not hold for a task that is short only of what it takes one unit of: it keeps its place in the order', () => {
+      const chain = ['path-1', 'path-2', 'path-3', 'path-4'].map((id, i) => ({
+        id,
+        agent: 'work',
+        limits: ['api'],
+        ...(i > 0 ? { deps: [`path-${i}`] } : {}),
+      }));
+      const events = run(
+        [...chain, ...['summary-1', 'summary-2'].map((id) => ({ id, agent: 'work', limits: { api: 1, tokens: 3000 } }))],
+        { limits: { api: { concurrency: 1 }, tokens: { rate: { limit: 90_000, intervalMs: 60 } } } },
+        '---(x|)',
+      );
+      // the summaries take many tokens, which never run short: waiting for the one call at a
+      // time like the path's tasks, they go after them, the longer critical path first
+      expect(starts(events)).toEqual([
+        '0 started:path-1',
+        '3 started:path-2',
+        '6 started:path-3',
+        '9 started:path-4',
+        '12 started:summary-1',
+        '15 started:summary-2',
+      ]);
     });
 
     it('should hold only what it waits for: tasks that need none of it go on', () => {

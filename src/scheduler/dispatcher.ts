@@ -19,12 +19,13 @@ const FEW_RUNS = 16;
  * launch). Each run's ready queues decide which of its tasks goes first, among the dispatch
  * classes whose first task fits: its weight in free slots, in its agent kind's capacity and in
  * each of its limits. When only a rate window stands in the way, it asks to be woken when the
- * window has room. A task heavier than one unit that does not fit, and that would go before every
- * task of its run that can start, gets a hold (one at a time): until it starts, no other task of
- * any run (but those of its own run of a higher priority, and those queued first, the attempts a
- * resumed run had in flight) takes what it is short of now, so lighter tasks arriving without end
- * cannot starve it. While one of its limits has no room for it, only that limit is kept; once its
- * limits have room, the slots and its agent kind too. A durable run's task starts only once its
+ * window has room. A task short of something it takes more than one unit of, and that would go
+ * before every task of its run that can start, gets a hold (one at a time): until it starts, no
+ * other task of any run (but those of its own run of a higher priority, and those queued first,
+ * the attempts a resumed run had in flight) takes what is kept for it, so lighter tasks arriving
+ * without end cannot starve it. While one of its limits has no room for it, only the limits it has
+ * been short of are kept; once all have room, all its limits, the slots and its agent kind. A
+ * task short only of what it takes one unit of waits in the order as lighter ones do. A durable run's task starts only once its
  * journal says what released it is durable (`RunJournal.mayStart`, which may commit first). It
  * does not call agents (the pipeline's `mergeMap` does) nor handle outcomes (the run controller
  * does); it runs once a flush has queued every ready task.
@@ -216,11 +217,12 @@ export class Dispatcher {
     const light = units === 1 && !takesManyUnits(own);
     if (this.running + units > this.maxConcurrency || !cls.kind.hasRoomFor(units)) {
       this.blockedBy(light && this.running + units <= this.maxConcurrency ? cls.kind : undefined);
-      return this.waits(cls, task, units, own);
+      return this.waits(cls, task, units, own, units > 1);
     }
     if (cls.limits.length === 0) return true;
     const now = this.clock.now();
     let fits = true;
+    let shortOfMany = false;
     for (const limit of cls.limits) {
       const need = unitsIn(own, limit.name, units);
       if (limit.hasRoom(need, now)) {
@@ -229,11 +231,12 @@ export class Dispatcher {
         continue;
       }
       fits = false;
+      if (need > 1) shortOfMany = true;
       // (not on a limit whose look fits its window to the clock, or its pauses: a look does something then)
       this.blockedBy(light && need === 1 && limit.full && limit.rate === undefined && !limit.everPaused ? limit : undefined);
       this.wakeWhenRoom(limit, need, now);
     }
-    return fits || this.waits(cls, task, units, own);
+    return fits || this.waits(cls, task, units, own, shortOfMany);
   };
 
   /** Has this fill wake the pipeline when `limit`'s rate window has room for `units`, if only the window stands in the way. */
@@ -243,18 +246,19 @@ export class Dispatcher {
   }
 
   /**
-   * `task`, first of `cls`, does not fit and waits; one heavier than a unit (of anything) may
-   * take the hold when it is free: the first such task of the run in the dispatch order
-   * contends for it (see `startNext`).
+   * `task`, first of `cls`, does not fit and waits; one short of something it takes more than a
+   * unit of (`shortOfMany`) may take the hold when it is free: the first such task of the run in
+   * the dispatch order contends for it (see `startNext`). One short only of single units is no
+   * heavier there than the tasks it waits beside: holding for it would only put it before them.
    */
-  private waits(cls: DispatchClass, task: number, units: number, own: LimitUnits | undefined): false {
-    if (this.hold !== undefined || !(units > 1 || takesManyUnits(own))) return false;
+  private waits(cls: DispatchClass, task: number, units: number, own: LimitUnits | undefined, shortOfMany: boolean): false {
+    if (this.hold !== undefined || !shortOfMany) return false;
     const passOver = this.passOver;
     const passedOver = passOver !== undefined && passOver.attempt.run === this.current && this.passing(passOver);
     if (passedOver && sharesRoom(passOver.cls, cls) && this.othersWait()) return false;
     const contender = this.contender;
     if (contender === undefined || this.current!.readyQueue.before(task, contender.task)) {
-      this.contender = { hold: { run: this.current!, cls, task, units, own }, task };
+      this.contender = { hold: { run: this.current!, cls, task, units, own, kept: [], shortBefore: 0 }, task };
     }
     return false;
   }
@@ -283,26 +287,33 @@ export class Dispatcher {
 
   /**
    * Whether a task of class `cls`, taking `units` (and `own` of its limits), must wait for the
-   * held task. It would leave the held task short of one of its limits: what it needs of each is
-   * kept for it from when it holds (so its limits' shortage only shrinks, whichever of them is
-   * short at the moment). While a limit of the held task is short, slots and agent kinds may be
-   * taken (they are given back as their tasks end); once none is, they are kept for it too: it
-   * fits now (it goes first), or it waits for slots, or for its agent kind, which `cls` shares.
+   * held task: it would leave the held task short of a limit kept for it. While some of its limits
+   * are short, a limit is kept once it was short alone, or still short when another had just got
+   * room (`Hold.kept`): its shortage only shrinks from then on, and streams of lighter tasks cannot
+   * take turns starving it. The others, kept, would stand idle meanwhile (calls while a token
+   * budget refills), and slots and agent kinds may be taken too (they are given back as their
+   * tasks end). Once none is short, all are kept, and so are the slots and agent kinds: it fits now
+   * (it goes first), or it waits for slots, or for its agent kind, which `cls` shares.
    */
   private delays(hold: Hold, cls: DispatchClass, units: number, own: LimitUnits | undefined): boolean {
     const held = hold.cls;
     const now = this.clock.now();
-    let limitsShort = false;
+    let short = 0;
+    for (const limit of held.limits) if (!limit.hasRoom(unitsIn(hold.own, limit.name, hold.units), now)) short++;
+    if (short === 1 || short < hold.shortBefore) {
+      for (const limit of held.limits)
+        if (!hold.kept.includes(limit) && !limit.hasRoom(unitsIn(hold.own, limit.name, hold.units), now)) hold.kept.push(limit);
+    }
+    hold.shortBefore = short;
     for (const limit of held.limits) {
-      const need = unitsIn(hold.own, limit.name, hold.units);
-      const both = cls.limits.includes(limit) ? need + unitsIn(own, limit.name, units) : 0;
-      if (both > 0 && !limit.hasRoom(both, now)) {
+      if ((short > 0 && !hold.kept.includes(limit)) || !cls.limits.includes(limit)) continue;
+      const both = unitsIn(hold.own, limit.name, hold.units) + unitsIn(own, limit.name, units);
+      if (!limit.hasRoom(both, now)) {
         this.wakeWhenRoom(limit, both, now);
         return true;
       }
-      if (!limit.hasRoom(need, now)) limitsShort = true;
     }
-    if (limitsShort) return false;
+    if (short > 0) return false;
     const slotsShort = this.running + hold.units > this.maxConcurrency;
     return slotsShort || held.kind.hasRoomFor(hold.units) || cls.kind === held.kind;
   }
@@ -364,7 +375,8 @@ export class Dispatcher {
 
 /**
  * A weighted task's claim on what it waits for: its run, its class and the task (that class's
- * first), its weight and its own units of limits (undefined: its weight of each).
+ * first), its weight, its own units of limits (undefined: its weight of each), the limits kept for
+ * it while others are short, and how many were short at the last look (see `delays`).
  */
 interface Hold {
   readonly run: RunController;
@@ -372,6 +384,8 @@ interface Hold {
   task: number;
   units: number;
   own: LimitUnits | undefined;
+  readonly kept: Limit[];
+  shortBefore: number;
 }
 
 /** Whether `task` of `run` has a higher effective priority than `other` (a task inherits the priority of what depends on it). */
