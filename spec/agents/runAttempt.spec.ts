@@ -1,4 +1,4 @@
-import { asyncScheduler, concat, defer, EMPTY, lastValueFrom, materialize, NEVER, type Observable, of, throwError, toArray } from 'rxjs';
+import { asyncScheduler, concat, defer, EMPTY, lastValueFrom, materialize, NEVER, Observable, of, throwError, toArray } from 'rxjs';
 import type { RunHelpers } from 'rxjs/testing';
 import { DagValidationError, observableAgent, promiseAgent, syncAgent, type TaskContext, type TaskSpec } from '../../src';
 import { OutputNotJsonSafeError, TaskCancelledError, TaskTimeoutError } from '../../src/agents/attemptErrors';
@@ -440,6 +440,23 @@ describe('runAttempt', () => {
       });
       expect(signal!.aborted).toBe(true);
       expect(signal!.reason).toBe(outcome.error);
+    });
+
+    it("should ignore what the agent's own teardown throws when a timeout or a cancel unsubscribes it", () => {
+      const teardowns: string[] = [];
+      // an Observable whose teardown throws, as a client closing a socket already closed may
+      const throwingTeardown = (id: string) => () =>
+        new Observable<string>(() => () => {
+          teardowns.push(id);
+          throw new Error(`${id}: socket already closed`);
+        });
+      const timedOutProbe = hostFor(throwingTeardown('timed out'), { timeoutMs: 5 });
+      const cancelledProbe = hostFor(throwingTeardown('cancelled'), { timeoutMs: 5 });
+      inVirtualTime(({ expectObservable }, ts) => {
+        expectObservable(runAttempt(timedOutProbe.host, ts)).toBe('-----(o|)', { o: timedOut(5) });
+        expectObservable(runAttempt(cancelledProbe.host, ts), '^--!').toBe('---');
+      });
+      expect(teardowns).toEqual(['cancelled', 'timed out']);
     });
 
     it("should emit a timeout's error with the detail the agent's abort listener added to it", () => {

@@ -373,7 +373,12 @@ class AttemptExecution<T> {
       this.settled = true;
       this.abort(this.stopReason);
     }
-    this.agentSubscription?.unsubscribe();
+    try {
+      this.agentSubscription?.unsubscribe();
+    } catch {
+      // the agent's own teardown threw (a client closing what was closed): ignored, as what
+      // `dispose` throws is; the attempt has its outcome, and thrown here it would end the process
+    }
   }
 }
 
