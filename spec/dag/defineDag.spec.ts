@@ -397,6 +397,23 @@ describe('defineDag', () => {
     ]);
   });
 
+  it('should say one problem of a weight or units of a limit past the most, a huge one included', () => {
+    const issues = issuesOf({
+      id: 'heavy',
+      tasks: [
+        { id: 'a', agent: 'x', weight: 2 ** 53 },
+        { id: 'b', agent: 'x', limits: { tokens: 1e20 } },
+        { id: 'c', agent: 'x', weight: 1.5, limits: { tokens: 2.5 } },
+      ],
+    });
+    expect(issues.map((i) => [formatIssuePath(i.path), i.message])).toEqual([
+      ['tasks[0].weight', 'must be at most 1000000 (got 9007199254740992)'],
+      ['tasks[1].limits.tokens', 'must be at most 9007199254740991 (got 100000000000000000000)'],
+      ['tasks[2].weight', 'must be an integer (got 1.5)'],
+      ['tasks[2].limits.tokens', 'must be an integer (got 2.5)'],
+    ]);
+  });
+
   it('should keep a growing backoff within the longest timer Node keeps when the policy sets no maxBackoffMs', () => {
     const dag = defineDag({ id: 'b', tasks: [{ id: 'a', agent: 'x', retry: { attempts: 60, backoffMs: 1000 } }] });
     expect(dag.tasks[0]!.retry.maxBackoffMs).toBe(MAX_TIMER_MS);

@@ -65,10 +65,11 @@ const estimate = number('expected a number of milliseconds')
 
 const priority = number('expected a number');
 
+// the most first, and alone: past 2^53 a number skips integers, and would also be said to be none
 const weight = number('expected a positive integer weight')
+  .max(MAX_WEIGHT, { error: `must be at most ${MAX_WEIGHT}`, abort: true })
   .int({ error: 'must be an integer' })
-  .min(1, { error: 'must be at least 1' })
-  .max(MAX_WEIGHT, { error: `must be at most ${MAX_WEIGHT}` });
+  .min(1, { error: 'must be at least 1' });
 
 const limitNames = z
   .array(idOf('expected a string, the name of a limit'), { error: 'expected an array of limit names' })
@@ -86,9 +87,9 @@ const limitNames = z
 export const MAX_LIMIT_UNITS = Number.MAX_SAFE_INTEGER;
 
 const limitUnits = number('expected a positive integer number of units')
+  .max(MAX_LIMIT_UNITS, { error: `must be at most ${MAX_LIMIT_UNITS}`, abort: true })
   .int({ error: 'must be an integer' })
-  .min(1, { error: 'must be at least 1 (leave out a limit the task does not need)' })
-  .max(MAX_LIMIT_UNITS, { error: `must be at most ${MAX_LIMIT_UNITS}` });
+  .min(1, { error: 'must be at least 1 (leave out a limit the task does not need)' });
 
 /** The mapping form of a task's `limits`: each limit's name with the units the task takes of it. */
 const limitUnitsMapping = z

@@ -30,6 +30,13 @@ describe('DAG file: units per limit', () => {
       '    limits: { tokens: 6000 }\n',
       '8:23: tasks[0].limits.tokens: task "a" takes 6000 units of limit "tokens", more than it allows (rate limit 5000 per 60000 ms): it could never start',
     ],
+    // one problem: its own, not also that the limit could never give it that many
+    [
+      'units past the most',
+      '    limits: { tokens: 1e20 }\n',
+      '8:23: tasks[0].limits.tokens: must be at most 9007199254740991 (got 100000000000000000000)',
+    ],
+    ['a weight past the most', '    limits: [api]\n    weight: 2000000\n', '9:13: tasks[0].weight: must be at most 1000000 (got 2000000)'],
   ])('should refuse %s at its line, running nothing', async (_name, limits, problem) => {
     const path = file(`${_name.replace(/\W+/g, '-')}.yaml`, `  - id: a\n    sleep: 1\n${limits}`);
     const events = tmp.file(`${_name.replace(/\W+/g, '-')}.jsonl`);

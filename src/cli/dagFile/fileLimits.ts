@@ -20,9 +20,14 @@ import {
   tooMuchOf,
   unlessFieldMisspelt,
 } from '../../dag/declaredLimits';
-import { MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
+import { MAX_LIMIT_UNITS, MAX_TIMER_MS, TIMER_LIMIT_MESSAGE } from '../../dag/schema';
+import { MAX_WEIGHT } from '../../dag/specLimits';
 import { meantHint, quoted } from '../../dag/text';
 import type { Located } from './zodProblems';
+
+/** Whether `value` is a weight or units a task may take: from 1 to `most`, whole. */
+const isCount = (value: unknown, most: number): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= most;
 
 /** A count of units (see `asCount`); `missing` is what is said when it is not there. */
 const count = (missing: string) =>
@@ -160,7 +165,8 @@ export function limitProblems(tasks: readonly unknown[], declared: unknown, defa
       }
       const limit = weighable.get(name);
       const taken = units ?? weight;
-      if (limit === undefined || typeof taken !== 'number' || !Number.isInteger(taken)) continue;
+      // a weight or units with a problem of their own (not a count, past the most) have it said alone
+      if (limit === undefined || !isCount(taken, units === undefined ? MAX_WEIGHT : MAX_LIMIT_UNITS)) continue;
       // the units are the weight for a list of names, the mapping's own for a mapping
       const field = units === undefined ? 'weight' : 'limits';
       const ofTheDefaults = field === 'weight' ? task['weight'] === undefined && defaultWeight !== undefined : own === undefined;
