@@ -597,6 +597,23 @@ describe('named limits', () => {
     ]);
   });
 
+  it('should take a limit given by a getter, as its check read it', () => {
+    const events = run(
+      [
+        { id: 'a', agent: 'work', limits: ['api'] },
+        { id: 'b', agent: 'work', limits: ['api'] },
+      ],
+      {
+        limits: {
+          get api() {
+            return { concurrency: 1 };
+          },
+        },
+      },
+    );
+    expect(starts(events)).toEqual(['0 started:a', '1 started:b']);
+  });
+
   it('should refuse a limit without concurrency or rate, and a rate without intervalMs', () => {
     expect(() => runDag(defineDag({ id: 'x', tasks: [] }), { limits: { a: {}, b: { rate: { limit: 2 } } } as never })).toThrow(
       /`limits\.a` needs `concurrency`, `rate` or both.*`limits\.b\.rate\.intervalMs`/,

@@ -340,7 +340,8 @@ function ownLimits(given: SchedulerOptions['limits'], parsed: unknown): Readonly
   const limits: Record<string, LimitSpec> = Object.create(null) as Record<string, LimitSpec>;
   if (given === undefined || parsed === undefined) return limits;
   for (const name of Object.keys(given)) {
-    const spec = Object.getOwnPropertyDescriptor(given, name)?.value as LimitSpec | undefined;
+    // read as the check read it: a getter's value (an own `__proto__` is its own value too)
+    const spec = (given as Readonly<Record<string, LimitSpec | undefined>>)[name];
     if (spec !== undefined) Object.defineProperty(limits, name, { value: spec, enumerable: true });
   }
   return limits;
