@@ -194,7 +194,7 @@ export type EventOfType<T extends DagEventType> = Extract<DagEvent, { type: T }>
 /** Events about one task. */
 export type TaskEvent = Extract<DagEvent, { taskId: string }>;
 
-/** Every event type, in the order of the contract table. */
+/** Every event type: the run's, then its tasks', then the run's end and resume. */
 export const EVENT_TYPES = [
   'dag.created',
   'task.ready',

@@ -112,7 +112,7 @@ describe('run ids', () => {
   it('should refuse a scheduler given one run id for all its runs, naming where a run gets its own', () => {
     const options = { agents: { x: () => 1 }, runId: 'fixed' };
     expect(() => createScheduler(options as Parameters<typeof createScheduler>[0])).toThrow(
-      new TypeError('createScheduler: `runId` names one run: give each run its own with submit(dag, { runId })'),
+      new TypeError('rxdag: invalid options: `runId` names one run, not a scheduler: give each run its own with submit(dag, { runId })'),
     );
   });
 

@@ -98,7 +98,9 @@ function newRunId(dag: Dag): string {
 export function createScheduler(options?: Omit<SchedulerOptions, 'runId'>): Scheduler {
   // every run of it would take the one id: each run's is its own
   if ((options as SchedulerOptions | undefined)?.runId !== undefined) {
-    throw new TypeError('createScheduler: `runId` names one run: give each run its own with submit(dag, { runId })');
+    throw new TypeError(
+      'rxdag: invalid options: `runId` names one run, not a scheduler: give each run its own with submit(dag, { runId })',
+    );
   }
   return schedulerWith(resolveSchedulerOptions(options), false);
 }
