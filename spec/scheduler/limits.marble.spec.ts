@@ -349,7 +349,10 @@ describe('named limits', () => {
       return events.find((e) => e.type === 'task.started' && e.runId === 'heavy')!.at;
     }
 
-    it('should keep a limit for it once it was short of it alone: streams of lighter tasks cannot take turns starving it', () => {
+    it.each([
+      ['apart', 2],
+      ['from the same frame', 0],
+    ])('should keep each of its limits for it, not only the one it is short of at the moment (two streams %s)', (_how, offset) => {
       const heavy = heavyAmongStreams(
         { id: 'h', agent: 'work', limits: ['l1', 'l2'], weight: 2 },
         [
@@ -357,30 +360,35 @@ describe('named limits', () => {
           { id: 'b', agent: 'work', limits: ['l2'] },
         ],
         { limits: { l1: { concurrency: 2 }, l2: { concurrency: 2 } } },
+        Number.POSITIVE_INFINITY,
+        offset,
       );
-      // short of l1 alone at 1, it keeps l1; l2, with room, goes to b's tasks of frames 2 and 3
-      // (the second before l1 has room in that frame); then short of l2 alone, it keeps it too,
-      // and starts as they end
-      expect(heavy).toBe(6);
+      // l1's light task of frame 0 ends at 3, and no light task took l2 meanwhile
+      expect(heavy).toBe(3);
     });
 
-    it('should keep the limits still short when another gets room, with three streams of lighter tasks', () => {
-      const limits = ['l1', 'l2', 'l3'];
-      const heavy = heavyAmongStreams(
-        { id: 'h', agent: 'work', limits, weight: 2 },
+    it('should keep a limit of concurrency for it while it is short of it, though it then waits for a rate window too', () => {
+      const events = run(
         [
-          { id: 'a', agent: 'work', limits: ['l1', 'l2'] },
-          { id: 'b', agent: 'work', limits: ['l2', 'l3'] },
-          { id: 'c', agent: 'work', limits: ['l3', 'l1'] },
+          { id: 'summary-1', agent: 'work', limits: { api: 1, tokens: 600 } },
+          { id: 'summary-2', agent: 'work', limits: { api: 1, tokens: 600 } },
+          ...['call-1', 'call-2'].map((id) => ({ id, agent: 'work', limits: ['api'] })),
+          { id: 'pre', agent: 'work' },
+          { id: 'embed', agent: 'work', limits: { tokens: 500 }, deps: ['pre'] },
         ],
-        { limits: Object.fromEntries(limits.map((name) => [name, { concurrency: 2 }])) },
-        Number.POSITIVE_INFINITY,
-        1,
+        { limits: { api: { concurrency: 1 }, tokens: { rate: { limit: 1000, intervalMs: 30 } } } },
+        { 'summary-1': 40, pre: 31 },
       );
-      // two of its limits are short at a time, never one alone: those still short when the third
-      // gets room are kept from then on, and it starts within a few tasks (kept only once short
-      // alone, it would wait until the streams end)
-      expect(heavy).toBe(9);
+      // from 30 summary-2 is short of the call alone: the tokens it needs are kept for it too, so
+      // embed does not take them at 31 and leave it waiting for the window with the call free at 40
+      expect(starts(events)).toEqual([
+        '0 started:pre',
+        '0 started:summary-1',
+        '40 started:summary-2',
+        '41 started:call-1',
+        '42 started:call-2',
+        '70 started:embed',
+      ]);
     });
 
     it('should keep its limit for it while it waits for its agent kind, and its kind once the limit has room', () => {

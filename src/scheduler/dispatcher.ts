@@ -22,10 +22,11 @@ const FEW_RUNS = 16;
  * window has room. A task short of something it takes more than one unit of, and that would go
  * before every task of its run that can start, gets a hold (one at a time): until it starts, no
  * other task of any run (but those of its own run of a higher priority, and those queued first,
- * the attempts a resumed run had in flight) takes what is kept for it, so lighter tasks arriving
- * without end cannot starve it. While one of its limits has no room for it, only the limits it has
- * been short of are kept; once all have room, all its limits, the slots and its agent kind. A
- * task short only of what it takes one unit of waits in the order as lighter ones do. A durable run's task starts only once its
+ * the attempts a resumed run had in flight) takes what it is short of now, so lighter tasks
+ * arriving without end cannot starve it. While one of its limits has no room for it, its limits
+ * are kept (but one of concurrency alone while it waits only for rate windows); once they have
+ * room, the slots and its agent kind too. A task short only of what it takes one unit of waits in
+ * the order as lighter ones do. A durable run's task starts only once its
  * journal says what released it is durable (`RunJournal.mayStart`, which may commit first). It
  * does not call agents (the pipeline's `mergeMap` does) nor handle outcomes (the run controller
  * does); it runs once a flush has queued every ready task.
@@ -258,7 +259,7 @@ export class Dispatcher {
     if (passedOver && sharesRoom(passOver.cls, cls) && this.othersWait()) return false;
     const contender = this.contender;
     if (contender === undefined || this.current!.readyQueue.before(task, contender.task)) {
-      this.contender = { hold: { run: this.current!, cls, task, units, own, kept: [], shortBefore: 0 }, task };
+      this.contender = { hold: { run: this.current!, cls, task, units, own }, task };
     }
     return false;
   }
@@ -287,33 +288,38 @@ export class Dispatcher {
 
   /**
    * Whether a task of class `cls`, taking `units` (and `own` of its limits), must wait for the
-   * held task: it would leave the held task short of a limit kept for it. While some of its limits
-   * are short, a limit is kept once it was short alone, or still short when another had just got
-   * room (`Hold.kept`): its shortage only shrinks from then on, and streams of lighter tasks cannot
-   * take turns starving it. The others, kept, would stand idle meanwhile (calls while a token
-   * budget refills), and slots and agent kinds may be taken too (they are given back as their
-   * tasks end). Once none is short, all are kept, and so are the slots and agent kinds: it fits now
-   * (it goes first), or it waits for slots, or for its agent kind, which `cls` shares.
+   * held task. It would leave the held task short of one of its limits: what it needs of each is
+   * kept for it from when it holds (so its limits' shortage only shrinks, whichever of them is
+   * short at the moment, and streams of lighter tasks cannot take turns starving it). But while
+   * it waits only for rate windows (or pauses), whose room comes at a known time, a limit of
+   * concurrency alone that has room for it is left to others: kept, it would stand idle until
+   * then (calls while a token budget refills), and a window kept for it cannot be taken meanwhile.
+   * While a limit of the held task is short, slots and agent kinds may be taken (they are given
+   * back as their tasks end); once none is, they are kept for it too: it fits now (it goes first),
+   * or it waits for slots, or for its agent kind, which `cls` shares.
    */
   private delays(hold: Hold, cls: DispatchClass, units: number, own: LimitUnits | undefined): boolean {
     const held = hold.cls;
     const now = this.clock.now();
-    let short = 0;
-    for (const limit of held.limits) if (!limit.hasRoom(unitsIn(hold.own, limit.name, hold.units), now)) short++;
-    if (short === 1 || short < hold.shortBefore) {
-      for (const limit of held.limits)
-        if (!hold.kept.includes(limit) && !limit.hasRoom(unitsIn(hold.own, limit.name, hold.units), now)) hold.kept.push(limit);
-    }
-    hold.shortBefore = short;
+    let limitsShort = false;
+    let windowsOnly = true;
     for (const limit of held.limits) {
-      if ((short > 0 && !hold.kept.includes(limit)) || !cls.limits.includes(limit)) continue;
-      const both = unitsIn(hold.own, limit.name, hold.units) + unitsIn(own, limit.name, units);
+      const need = unitsIn(hold.own, limit.name, hold.units);
+      if (limit.hasRoom(need, now)) continue;
+      limitsShort = true;
+      if (limit.roomAt(need, now) === undefined) windowsOnly = false; // its concurrency: an attempt's end frees it
+    }
+    for (const limit of held.limits) {
+      if (!cls.limits.includes(limit)) continue;
+      const need = unitsIn(hold.own, limit.name, hold.units);
+      if (limitsShort && windowsOnly && limit.rate === undefined && limit.hasRoom(need, now)) continue;
+      const both = need + unitsIn(own, limit.name, units);
       if (!limit.hasRoom(both, now)) {
         this.wakeWhenRoom(limit, both, now);
         return true;
       }
     }
-    if (short > 0) return false;
+    if (limitsShort) return false;
     const slotsShort = this.running + hold.units > this.maxConcurrency;
     return slotsShort || held.kind.hasRoomFor(hold.units) || cls.kind === held.kind;
   }
@@ -375,8 +381,7 @@ export class Dispatcher {
 
 /**
  * A weighted task's claim on what it waits for: its run, its class and the task (that class's
- * first), its weight, its own units of limits (undefined: its weight of each), the limits kept for
- * it while others are short, and how many were short at the last look (see `delays`).
+ * first), its weight and its own units of limits (undefined: its weight of each).
  */
 interface Hold {
   readonly run: RunController;
@@ -384,8 +389,6 @@ interface Hold {
   task: number;
   units: number;
   own: LimitUnits | undefined;
-  readonly kept: Limit[];
-  shortBefore: number;
 }
 
 /** Whether `task` of `run` has a higher effective priority than `other` (a task inherits the priority of what depends on it). */
