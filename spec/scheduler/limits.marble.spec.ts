@@ -1,5 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
 import {
+  AgentError,
   createScheduler,
   DagValidationError,
   defineDag,
@@ -447,6 +448,74 @@ describe('named limits', () => {
         '9 started:path-4',
         '12 started:summary-1',
         '15 started:summary-2',
+      ]);
+    });
+
+    it('should keep a limit of concurrency for it while it waits for a pause: lighter tasks failing meanwhile may lengthen it', () => {
+      // r: 4 at once, paused by each 429 for 10 frames; c: 1 at once; h takes 2 of r and c's one unit
+      const events: DagEvent[] = [];
+      inVirtualTime(({ cold }, scheduler) => {
+        const shared = sharedScheduler(scheduler, {
+          maxConcurrency: 100,
+          limits: { r: { concurrency: 4 }, c: { concurrency: 1 } },
+          agents: {
+            work: () => cold('---(x|)'),
+            call: () => cold('-----------(x|)'),
+            flaky: () => cold('-#', undefined, new AgentError('429', { retry: false, retryAfterMs: 10, pauseLimits: true })),
+          },
+        });
+        const submit = (id: string, task: TaskSpec) =>
+          shared.submit(defineDag({ id, tasks: [task] }), { runId: id }).subscribe((e) => events.push(e));
+        scheduler.schedule(() => submit('heavy', { id: 'h', agent: 'work', limits: { r: 2, c: 1 } }), 1);
+        for (let at = 0; at < 80; at++) {
+          scheduler.schedule(() => submit(`probe-${at}`, { id: 'p', agent: 'flaky', limits: ['r'] }), at);
+          scheduler.schedule(() => submit(`call-${at}`, { id: 'k', agent: 'call', limits: ['c'] }), at);
+        }
+      });
+      // r's first pause ends at 12, and c, kept for it from the end of the call of frame 0 at 11, lets
+      // it start then (with c left to the calls, each pause ended while a call held c, the next
+      // pause came before that call ended, and it waited until the probes ran out)
+      expect(events.find((e) => e.type === 'task.started' && e.runId === 'heavy')?.at).toBe(12);
+    });
+
+    it('should leave the concurrency of a limit with a rate too to calls while it waits for a token window, keeping that limit’s window', () => {
+      const events = run(
+        [
+          { id: 'summary-1', agent: 'work', limits: { api: 1, tokens: 600 } },
+          { id: 'summary-2', agent: 'work', limits: { api: 1, tokens: 600 } },
+          ...['call-1', 'call-2', 'call-3'].map((id) => ({ id, agent: 'work', limits: ['api'] })),
+        ],
+        { limits: { api: { concurrency: 1, rate: { limit: 100, intervalMs: 60 } }, tokens: { rate: { limit: 1000, intervalMs: 30 } } } },
+        '---(x|)',
+      );
+      expect(starts(events)).toEqual([
+        '0 started:summary-1',
+        '3 started:call-1',
+        '6 started:call-2',
+        '9 started:call-3',
+        '30 started:summary-2',
+      ]);
+    });
+
+    it('should leave each limit’s concurrency to calls while it waits for a token window, one it is short of too', () => {
+      const events = run(
+        [
+          { id: 'summary-1', agent: 'work', limits: { tokens: 600 } },
+          { id: 'summary-2', agent: 'work', limits: { pool: 2, api: 1, tokens: 600 } },
+          { id: 'pooled', agent: 'work', limits: ['pool'] },
+          ...['call-1', 'call-2', 'call-3'].map((id) => ({ id, agent: 'work', limits: ['api'] })),
+        ],
+        { limits: { pool: { concurrency: 2 }, api: { concurrency: 1 }, tokens: { rate: { limit: 1000, intervalMs: 30 } } } },
+        { pooled: 40 },
+      );
+      // pooled holds one unit of pool till 40, and summary-2 starts then either way: api serves the calls meanwhile
+      expect(starts(events)).toEqual([
+        '0 started:summary-1',
+        '0 started:pooled',
+        '0 started:call-1',
+        '1 started:call-2',
+        '2 started:call-3',
+        '40 started:summary-2',
       ]);
     });
 

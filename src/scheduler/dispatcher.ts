@@ -24,8 +24,8 @@ const FEW_RUNS = 16;
  * other task of any run (but those of its own run of a higher priority, and those queued first,
  * the attempts a resumed run had in flight) takes what it is short of now, so lighter tasks
  * arriving without end cannot starve it. While one of its limits has no room for it, its limits
- * are kept (but one of concurrency alone while it waits only for rate windows); once they have
- * room, the slots and its agent kind too. A task short only of what it takes one unit of waits in
+ * are kept (but only their rate windows while one of those is short); once they have room, the
+ * slots and its agent kind too. A task short only of what it takes one unit of waits in
  * the order as lighter ones do. A durable run's task starts only once its
  * journal says what released it is durable (`RunJournal.mayStart`, which may commit first). It
  * does not call agents (the pipeline's `mergeMap` does) nor handle outcomes (the run controller
@@ -259,7 +259,7 @@ export class Dispatcher {
     if (passedOver && sharesRoom(passOver.cls, cls) && this.othersWait()) return false;
     const contender = this.contender;
     if (contender === undefined || this.current!.readyQueue.before(task, contender.task)) {
-      this.contender = { hold: { run: this.current!, cls, task, units, own }, task };
+      this.contender = { hold: { run: this.current!, cls, task, units, own, keepsAll: false }, task };
     }
     return false;
   }
@@ -290,31 +290,32 @@ export class Dispatcher {
    * Whether a task of class `cls`, taking `units` (and `own` of its limits), must wait for the
    * held task. It would leave the held task short of one of its limits: what it needs of each is
    * kept for it from when it holds (so its limits' shortage only shrinks, whichever of them is
-   * short at the moment, and streams of lighter tasks cannot take turns starving it). But while
-   * it waits only for rate windows (or pauses), whose room comes at a known time, a limit of
-   * concurrency alone that has room for it is left to others: kept, it would stand idle until
-   * then (calls while a token budget refills), and a window kept for it cannot be taken meanwhile.
-   * While a limit of the held task is short, slots and agent kinds may be taken (they are given
-   * back as their tasks end); once none is, they are kept for it too: it fits now (it goes first),
-   * or it waits for slots, or for its agent kind, which `cls` shares.
+   * short at the moment, and streams of lighter tasks cannot take turns starving it). But while a
+   * rate window it needs is short, only the windows are kept: the window's room comes at a time
+   * nothing can push back (no start takes from a window kept for it), and the concurrency of its
+   * limits, kept, would stand idle until then (calls while a token budget refills). From the first
+   * look that finds none of its windows short, all of it is kept until it starts (`keepsAll`): a
+   * pause is no such time, as an attempt failing meanwhile may lengthen it. While a limit of the
+   * held task is short, slots and agent kinds may be taken (they are given back as their tasks
+   * end); once none is, they are kept for it too: it fits now (it goes first), or it waits for
+   * slots, or for its agent kind, which `cls` shares.
    */
   private delays(hold: Hold, cls: DispatchClass, units: number, own: LimitUnits | undefined): boolean {
     const held = hold.cls;
     const now = this.clock.now();
     let limitsShort = false;
-    let windowsOnly = true;
+    let windowShort = false;
     for (const limit of held.limits) {
       const need = unitsIn(hold.own, limit.name, hold.units);
       if (limit.hasRoom(need, now)) continue;
       limitsShort = true;
-      if (limit.roomAt(need, now) === undefined) windowsOnly = false; // its concurrency: an attempt's end frees it
+      if (!hold.keepsAll && !limit.windowHasRoom(need, now)) windowShort = true;
     }
+    if (!windowShort) hold.keepsAll = true;
     for (const limit of held.limits) {
       if (!cls.limits.includes(limit)) continue;
-      const need = unitsIn(hold.own, limit.name, hold.units);
-      if (limitsShort && windowsOnly && limit.rate === undefined && limit.hasRoom(need, now)) continue;
-      const both = need + unitsIn(own, limit.name, units);
-      if (!limit.hasRoom(both, now)) {
+      const both = unitsIn(hold.own, limit.name, hold.units) + unitsIn(own, limit.name, units);
+      if (!(windowShort ? limit.windowHasRoom(both, now) : limit.hasRoom(both, now))) {
         this.wakeWhenRoom(limit, both, now);
         return true;
       }
@@ -381,7 +382,8 @@ export class Dispatcher {
 
 /**
  * A weighted task's claim on what it waits for: its run, its class and the task (that class's
- * first), its weight and its own units of limits (undefined: its weight of each).
+ * first), its weight, its own units of limits (undefined: its weight of each), and whether all
+ * of it is kept now, not only its limits' windows (see `delays`).
  */
 interface Hold {
   readonly run: RunController;
@@ -389,6 +391,7 @@ interface Hold {
   task: number;
   units: number;
   own: LimitUnits | undefined;
+  keepsAll: boolean;
 }
 
 /** Whether `task` of `run` has a higher effective priority than `other` (a task inherits the priority of what depends on it). */

@@ -76,6 +76,16 @@ export class Limit {
   hasRoom(units: number, now: number): boolean {
     this.fitClock(now);
     if (this.inUse + units > this.concurrency || now < this.pausedUntil) return false;
+    return this.windowRoom(units, now);
+  }
+
+  /** Whether the rate window alone has room for `units` at `now`, its concurrency and a pause aside (true without a rate). */
+  windowHasRoom(units: number, now: number): boolean {
+    this.fitClock(now);
+    return this.windowRoom(units, now);
+  }
+
+  private windowRoom(units: number, now: number): boolean {
     // a window with room before its old starts are forgotten has room after: nothing to forget now
     if (this.rate === undefined || this.windowUnits + units <= this.rate.limit) return true;
     this.forgetBefore(now);
