@@ -406,26 +406,32 @@ describe('named limits', () => {
       expect(heavy).toBe(3);
     });
 
-    it('should leave a limit it has room in to others while it waits for another: calls go on while a token budget refills', () => {
-      const events = run(
-        [
-          { id: 'summary-1', agent: 'work', limits: { api: 1, tokens: 600 } },
-          { id: 'summary-2', agent: 'work', limits: { api: 1, tokens: 600 } },
-          ...['call-1', 'call-2', 'call-3'].map((id) => ({ id, agent: 'work', limits: ['api'] })),
-        ],
-        { limits: { api: { concurrency: 1 }, tokens: { rate: { limit: 1000, intervalMs: 30 } } } },
-        '---(x|)',
-      );
-      // summary-2 is short of tokens alone until 30: the one call at a time it needs too goes to
-      // the calls meanwhile (kept for it, it would stand idle), and is kept for it from then on
-      expect(starts(events)).toEqual([
-        '0 started:summary-1',
-        '3 started:call-1',
-        '6 started:call-2',
-        '9 started:call-3',
-        '30 started:summary-2',
-      ]);
-    });
+    it.each([
+      ['of concurrency alone', { concurrency: 1 }],
+      ['with a rate too', { concurrency: 1, rate: { limit: 100, intervalMs: 60 } }],
+    ])(
+      'should leave the concurrency of a limit %s to calls while it waits for a token window: calls go on while the budget refills',
+      (_how, api) => {
+        const events = run(
+          [
+            { id: 'summary-1', agent: 'work', limits: { api: 1, tokens: 600 } },
+            { id: 'summary-2', agent: 'work', limits: { api: 1, tokens: 600 } },
+            ...['call-1', 'call-2', 'call-3'].map((id) => ({ id, agent: 'work', limits: ['api'] })),
+          ],
+          { limits: { api, tokens: { rate: { limit: 1000, intervalMs: 30 } } } },
+          '---(x|)',
+        );
+        // summary-2's tokens have room at 30 (only api's window, and the tokens' window, are kept for
+        // it): the one call at a time it needs too goes to the calls meanwhile, kept it would stand idle
+        expect(starts(events)).toEqual([
+          '0 started:summary-1',
+          '3 started:call-1',
+          '6 started:call-2',
+          '9 started:call-3',
+          '30 started:summary-2',
+        ]);
+      },
+    );
 
     it('should not hold for a task that is short only of what it takes one unit of: it keeps its place in the order', () => {
       const chain = ['path-1', 'path-2', 'path-3', 'path-4'].map((id, i) => ({
@@ -476,25 +482,6 @@ describe('named limits', () => {
       // it start then (with c left to the calls, each pause ended while a call held c, the next
       // pause came before that call ended, and it waited until the probes ran out)
       expect(events.find((e) => e.type === 'task.started' && e.runId === 'heavy')?.at).toBe(12);
-    });
-
-    it('should leave the concurrency of a limit with a rate too to calls while it waits for a token window, keeping that limit’s window', () => {
-      const events = run(
-        [
-          { id: 'summary-1', agent: 'work', limits: { api: 1, tokens: 600 } },
-          { id: 'summary-2', agent: 'work', limits: { api: 1, tokens: 600 } },
-          ...['call-1', 'call-2', 'call-3'].map((id) => ({ id, agent: 'work', limits: ['api'] })),
-        ],
-        { limits: { api: { concurrency: 1, rate: { limit: 100, intervalMs: 60 } }, tokens: { rate: { limit: 1000, intervalMs: 30 } } } },
-        '---(x|)',
-      );
-      expect(starts(events)).toEqual([
-        '0 started:summary-1',
-        '3 started:call-1',
-        '6 started:call-2',
-        '9 started:call-3',
-        '30 started:summary-2',
-      ]);
     });
 
     it('should leave each limit’s concurrency to calls while it waits for a token window, one it is short of too', () => {
