@@ -506,6 +506,67 @@ describe('named limits', () => {
       ]);
     });
 
+    it.each([
+      ['its agent kind is', { maxConcurrency: 100 }, 2],
+      ['the slots are', { maxConcurrency: 2 }, Number.POSITIVE_INFINITY],
+    ])(
+      'should not be passed over by streams of lighter tasks while %s full, taking many units of a limit by its own count',
+      (_what, slots, capacity) => {
+        const heavy = heavyAmongStreams(
+          { id: 'h', agent: 'work', limits: { l1: 2 } },
+          [
+            { id: 'a', agent: 'work', limits: ['l1'] },
+            { id: 'b', agent: 'work', limits: ['l1', 'x'] },
+          ],
+          { ...slots, limits: { l1: { concurrency: 2 }, x: { concurrency: 100 } } },
+          capacity,
+          0,
+        );
+        // the light tasks of frame 0 end at 3, leaving l1 and the slots of work free: its run's turn
+        // was not lost when two runs before it in the turn ended together
+        expect(heavy).toBe(3);
+      },
+    );
+
+    it('should lend a limit’s concurrency again once a task of its run going first leaves a rate window short', () => {
+      const events = run(
+        [
+          { id: 'busy', agent: 'work', limits: { api: 1 }, priority: 20 },
+          { id: 'gate', agent: 'work', priority: 20 },
+          { id: 'urgent', agent: 'work', limits: { tokens: 600 }, deps: ['gate'], priority: 10 },
+          { id: 'summary', agent: 'work', limits: { api: 2, tokens: 600 } },
+          ...['call-1', 'call-2', 'call-3'].map((id) => ({ id, agent: 'work', limits: ['api'], priority: -1 })),
+        ],
+        { limits: { api: { concurrency: 2 }, tokens: { rate: { limit: 1000, intervalMs: 30 } } } },
+        { busy: 5, gate: 2, summary: 10 },
+      );
+      // summary is short of api alone until urgent, of a higher priority, takes tokens at 2; from 5
+      // it waits for the tokens' window alone (till 32), and api serves the calls meanwhile
+      expect(starts(events)).toEqual([
+        '0 started:gate',
+        '0 started:busy',
+        '2 started:urgent',
+        '5 started:call-1',
+        '6 started:call-2',
+        '7 started:call-3',
+        '32 started:summary',
+      ]);
+    });
+
+    it('should keep concurrency it is short of while it waits for a rate window: a long lighter task would delay it past the window', () => {
+      const events = run(
+        [
+          { id: 'summary-1', agent: 'work', limits: { tokens: 600 } },
+          { id: 'summary-2', agent: 'work', limits: { pool: 2, tokens: 600 } },
+          { id: 'pooled', agent: 'work', limits: ['pool'] },
+          { id: 'long', agent: 'work', limits: ['pool'], priority: -1 },
+        ],
+        { limits: { pool: { concurrency: 2 }, tokens: { rate: { limit: 1000, intervalMs: 30 } } } },
+        { pooled: 40, long: 200 },
+      );
+      expect(starts(events)).toEqual(['0 started:summary-1', '0 started:pooled', '40 started:summary-2', '41 started:long']);
+    });
+
     it('should hold only what it waits for: tasks that need none of it go on', () => {
       const { heavy, light } = heavyAmongLight(
         { id: 'l', agent: 'other' },

@@ -24,8 +24,8 @@ const FEW_RUNS = 16;
  * other task of any run (but those of its own run of a higher priority, and those queued first,
  * the attempts a resumed run had in flight) takes what it is short of now, so lighter tasks
  * arriving without end cannot starve it. While one of its limits has no room for it, its limits
- * are kept (but only their rate windows while one of those is short); once they have room, the
- * slots and its agent kind too. A task short only of what it takes one unit of waits in
+ * are kept (while a rate window it needs is short, a limit with room for it lends its concurrency
+ * to lighter tasks); once they have room, the slots and its agent kind too. A task short only of what it takes one unit of waits in
  * the order as lighter ones do. A durable run's task starts only once its
  * journal says what released it is durable (`RunJournal.mayStart`, which may commit first). It
  * does not call agents (the pipeline's `mergeMap` does) nor handle outcomes (the run controller
@@ -101,6 +101,12 @@ export class Dispatcher {
   /** An attempt's outcome was handled (or it was cancelled): its slots are free. */
   freeSlot(units: number): void {
     this.running -= units;
+  }
+
+  /** `run`, at `index` of the runs until now (-1: not among them), ended or failed, and the engine took it out: the turn stays with the run it was at. */
+  runRemoved(run: RunController, index: number): void {
+    if (index >= 0 && index < this.turn) this.turn--;
+    this.turns.remove(run);
   }
 
   /** Forgets every attempt and timer (the pipeline broke, or no run is left). */
@@ -218,7 +224,7 @@ export class Dispatcher {
     const light = units === 1 && !takesManyUnits(own);
     if (this.running + units > this.maxConcurrency || !cls.kind.hasRoomFor(units)) {
       this.blockedBy(light && this.running + units <= this.maxConcurrency ? cls.kind : undefined);
-      return this.waits(cls, task, units, own, units > 1);
+      return this.waits(cls, task, units, own, units > 1 || this.shortOfManyUnits(cls, own));
     }
     if (cls.limits.length === 0) return true;
     const now = this.clock.now();
@@ -240,6 +246,14 @@ export class Dispatcher {
     return fits || this.waits(cls, task, units, own, shortOfMany);
   };
 
+  /** Whether a task taking `own` units of `cls`'s limits is short of one it takes more than one unit of. */
+  private shortOfManyUnits(cls: DispatchClass, own: LimitUnits | undefined): boolean {
+    if (own === undefined) return false;
+    const now = this.clock.now();
+    for (const limit of cls.limits) if (own[limit.name]! > 1 && !limit.hasRoom(own[limit.name]!, now)) return true;
+    return false;
+  }
+
   /** Has this fill wake the pipeline when `limit`'s rate window has room for `units`, if only the window stands in the way. */
   private wakeWhenRoom(limit: Limit, units: number, now: number): void {
     const at = limit.roomAt(units, now);
@@ -259,7 +273,7 @@ export class Dispatcher {
     if (passedOver && sharesRoom(passOver.cls, cls) && this.othersWait()) return false;
     const contender = this.contender;
     if (contender === undefined || this.current!.readyQueue.before(task, contender.task)) {
-      this.contender = { hold: { run: this.current!, cls, task, units, own, keepsAll: false }, task };
+      this.contender = { hold: { run: this.current!, cls, task, units, own }, task };
     }
     return false;
   }
@@ -291,14 +305,13 @@ export class Dispatcher {
    * held task. It would leave the held task short of one of its limits: what it needs of each is
    * kept for it from when it holds (so its limits' shortage only shrinks, whichever of them is
    * short at the moment, and streams of lighter tasks cannot take turns starving it). But while a
-   * rate window it needs is short, only the windows are kept: the window's room comes at a time
-   * nothing can push back (no start takes from a window kept for it), and the concurrency of its
-   * limits, kept, would stand idle until then (calls while a token budget refills). From the first
-   * look that finds none of its windows short, all of it is kept until it starts (`keepsAll`): a
-   * pause is no such time, as an attempt failing meanwhile may lengthen it. While a limit of the
-   * held task is short, slots and agent kinds may be taken (they are given back as their tasks
-   * end); once none is, they are kept for it too: it fits now (it goes first), or it waits for
-   * slots, or for its agent kind, which `cls` shares.
+   * rate window it needs is short, whose room comes when its starts leave it (no lighter task
+   * takes from it meanwhile), a limit that has room for it lends its concurrency (not its window)
+   * to lighter tasks: kept, it would stand idle until then (calls while a token budget refills). A
+   * pause is no such wait: an attempt failing meanwhile may lengthen it. While a limit of the held
+   * task is short, slots and agent kinds may be taken (they are given back as their tasks end);
+   * once none is, they are kept for it too: it fits now (it goes first), or it waits for slots, or
+   * for its agent kind, which `cls` shares.
    */
   private delays(hold: Hold, cls: DispatchClass, units: number, own: LimitUnits | undefined): boolean {
     const held = hold.cls;
@@ -309,13 +322,14 @@ export class Dispatcher {
       const need = unitsIn(hold.own, limit.name, hold.units);
       if (limit.hasRoom(need, now)) continue;
       limitsShort = true;
-      if (!hold.keepsAll && !limit.windowHasRoom(need, now)) windowShort = true;
+      if (!limit.windowHasRoom(need, now)) windowShort = true;
     }
-    if (!windowShort) hold.keepsAll = true;
     for (const limit of held.limits) {
       if (!cls.limits.includes(limit)) continue;
-      const both = unitsIn(hold.own, limit.name, hold.units) + unitsIn(own, limit.name, units);
-      if (!(windowShort ? limit.windowHasRoom(both, now) : limit.hasRoom(both, now))) {
+      const need = unitsIn(hold.own, limit.name, hold.units);
+      const both = need + unitsIn(own, limit.name, units);
+      const lends = windowShort && limit.hasRoom(need, now);
+      if (!(lends ? limit.windowHasRoom(both, now) : limit.hasRoom(both, now))) {
         this.wakeWhenRoom(limit, both, now);
         return true;
       }
@@ -382,8 +396,7 @@ export class Dispatcher {
 
 /**
  * A weighted task's claim on what it waits for: its run, its class and the task (that class's
- * first), its weight, its own units of limits (undefined: its weight of each), and whether all
- * of it is kept now, not only its limits' windows (see `delays`).
+ * first), its weight and its own units of limits (undefined: its weight of each).
  */
 interface Hold {
   readonly run: RunController;
@@ -391,7 +404,6 @@ interface Hold {
   task: number;
   units: number;
   own: LimitUnits | undefined;
-  keepsAll: boolean;
 }
 
 /** Whether `task` of `run` has a higher effective priority than `other` (a task inherits the priority of what depends on it). */

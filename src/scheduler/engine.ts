@@ -290,7 +290,7 @@ export class Engine {
     this.endedThisFlush.push(run);
     const index = this.runs.indexOf(run);
     if (index >= 0) this.runs.splice(index, 1);
-    this.dispatcher.turns.remove(run);
+    this.dispatcher.runRemoved(run, index);
     this.releaseAgents(run);
   }
 
@@ -328,7 +328,7 @@ export class Engine {
     if (run.phase === 'done') return; // its completion reports the failure
     const index = this.runs.indexOf(run);
     if (index >= 0) this.runs.splice(index, 1);
-    this.dispatcher.turns.remove(run);
+    this.dispatcher.runRemoved(run, index);
     for (const attempt of run.running.items) this.dispatcher.freeSlot(attempt.units);
     run.crash(error);
     this.releaseAgents(run);
