@@ -73,6 +73,8 @@ describeRedis('the reading of a queue event stream when Redis stops answering', 
   it('should go on reading when its connection drops after an outage', async () => {
     const { proxy, name, heard, complete } = await setUp();
     const emptyReads = countEmptyReads(name);
+    // reading, not still connecting: a handshake the outage holds waits for Redis to answer, with no read to give up
+    await waitFor(() => emptyReads() >= 1, 'a first read to come back empty', GIVES_UP_WITHIN_MS);
     await outage(proxy);
     proxy.resume();
     // the drop comes once Redis has answered a read after the outage: a read given up during the
