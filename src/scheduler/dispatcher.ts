@@ -4,7 +4,7 @@ import type { DagIndex } from '../dag/types';
 import { Attempt } from './attempt';
 import type { FlushClock } from './flushClock';
 import { type DispatchClass, sharesRoom } from './dispatchClasses';
-import { effectivePriorities } from './dispatchOrder';
+import { Hold } from './hold';
 import type { Limit } from './limits';
 import type { RunController } from './runController';
 import { type Blocker, NO_BLOCKERS, RunTurns } from './runTurns';
@@ -43,7 +43,7 @@ export class Dispatcher {
   private wakeAt = Number.POSITIVE_INFINITY;
   /** The timer that wakes the pipeline when a rate window has room. */
   private wake: { readonly at: number; readonly timer: Subscription } | undefined;
-  /** The weighted task waiting for room that others must leave room for (see `delays`). */
+  /** The weighted task waiting for room that others must leave room for (see `Hold`). */
   private hold: Hold | undefined;
   /**
    * The attempt of a task heavier than a unit a run started last (and its class), while it runs
@@ -86,7 +86,10 @@ export class Dispatcher {
   /** Starts ready tasks while slots are free. */
   fill(): void {
     this.wakeAt = Number.POSITIVE_INFINITY;
-    if (this.hold !== undefined) this.checkHold(this.hold);
+    // kept while its run goes on and the first task of its class is heavier than a unit
+    if (this.hold !== undefined && !this.hold.follow(this.hold.run.phase === 'running' && this.runs.includes(this.hold.run))) {
+      this.hold = undefined;
+    }
     if (this.passOver !== undefined && !this.passing(this.passOver)) this.passOver = undefined; // (its run may have ended: not kept)
     while (this.running < this.maxConcurrency && this.startNext()) {
       // each turn starts one task of the next run that has one it can start
@@ -219,7 +222,13 @@ export class Dispatcher {
     const units = task < 0 ? 1 : (this.weights?.[task] ?? 1);
     const own = task < 0 ? undefined : this.limitUnits?.[task];
     const hold = this.hold;
-    if (hold !== undefined && cls !== hold.cls && !this.goesBefore(hold, task) && this.delays(hold, cls, units, own)) return false;
+    if (
+      hold !== undefined &&
+      cls !== hold.cls &&
+      !(hold.run === this.current && hold.goesBefore(task)) &&
+      hold.delays(cls, units, own, this.clock.now(), this.maxConcurrency - this.running, this.wakeWhenRoom)
+    )
+      return false;
     // a task of one unit waits without a side effect, for what only an attempt's end frees (see `startFrom`)
     const light = units === 1 && !takesManyUnits(own);
     if (this.running + units > this.maxConcurrency || !cls.kind.hasRoomFor(units)) {
@@ -255,10 +264,10 @@ export class Dispatcher {
   }
 
   /** Has this fill wake the pipeline when `limit`'s rate window has room for `units`, if only the window stands in the way. */
-  private wakeWhenRoom(limit: Limit, units: number, now: number): void {
+  private readonly wakeWhenRoom = (limit: Limit, units: number, now: number): void => {
     const at = limit.roomAt(units, now);
     if (at !== undefined && at > now && at < this.wakeAt) this.wakeAt = at;
-  }
+  };
 
   /**
    * `task`, first of `cls`, does not fit and waits; one short of something it takes more than a
@@ -273,7 +282,7 @@ export class Dispatcher {
     if (passedOver && sharesRoom(passOver.cls, cls) && this.othersWait()) return false;
     const contender = this.contender;
     if (contender === undefined || this.current!.readyQueue.before(task, contender.task)) {
-      this.contender = { hold: { run: this.current!, cls, task, units, own }, task };
+      this.contender = { hold: new Hold(this.current!, cls, task, units, own), task };
     }
     return false;
   }
@@ -286,71 +295,6 @@ export class Dispatcher {
   /** Whether a run other than the one looked at has ready tasks. */
   private othersWait(): boolean {
     return this.runs.some((run) => run !== this.current && run.readyQueue.size > 0 && run.phase === 'running');
-  }
-
-  /**
-   * Whether `task` (first of its class, or -1) of the run being looked at has a higher effective
-   * priority than the held task of the same run: it starts first, as it would without the hold
-   * (a task of the same priority waits, though the order puts the longer critical path first).
-   * So does one queued first (an attempt of a resumed run that was in flight): it held its room
-   * before the hold's task, which a task queued first that waits may be holding back.
-   */
-  private goesBefore(hold: Hold, task: number): boolean {
-    if (task < 0 || hold.run !== this.current) return false;
-    return outranks(hold.run, task, hold.task) || hold.run.readyQueue.queuedFirst(task);
-  }
-
-  /**
-   * Whether a task of class `cls`, taking `units` (and `own` of its limits), must wait for the
-   * held task. It would leave the held task short of one of its limits: what it needs of each is
-   * kept for it from when it holds (so its limits' shortage only shrinks, whichever of them is
-   * short at the moment, and streams of lighter tasks cannot take turns starving it). But while a
-   * rate window it needs is short, whose room comes when its starts leave it (no lighter task
-   * takes from it meanwhile), a limit that has room for it lends its concurrency (not its window)
-   * to lighter tasks: kept, it would stand idle until then (calls while a token budget refills). A
-   * pause is no such wait: an attempt failing meanwhile may lengthen it. While a limit of the held
-   * task is short, slots and agent kinds may be taken (they are given back as their tasks end);
-   * once none is, they are kept for it too: it fits now (it goes first), or it waits for slots, or
-   * for its agent kind, which `cls` shares.
-   */
-  private delays(hold: Hold, cls: DispatchClass, units: number, own: LimitUnits | undefined): boolean {
-    const held = hold.cls;
-    const now = this.clock.now();
-    let limitsShort = false;
-    let windowShort = false;
-    for (const limit of held.limits) {
-      const need = unitsIn(hold.own, limit.name, hold.units);
-      if (limit.hasRoom(need, now)) continue;
-      limitsShort = true;
-      if (!limit.windowHasRoom(need, now)) windowShort = true;
-    }
-    for (const limit of held.limits) {
-      if (!cls.limits.includes(limit)) continue;
-      const need = unitsIn(hold.own, limit.name, hold.units);
-      const both = need + unitsIn(own, limit.name, units);
-      const lends = windowShort && limit.hasRoom(need, now);
-      if (!(lends ? limit.windowHasRoom(both, now) : limit.hasRoom(both, now))) {
-        this.wakeWhenRoom(limit, both, now);
-        return true;
-      }
-    }
-    if (limitsShort) return false;
-    const slotsShort = this.running + hold.units > this.maxConcurrency;
-    return slotsShort || held.kind.hasRoomFor(hold.units) || cls.kind === held.kind;
-  }
-
-  /** Keeps the hold while its run goes on and the first task of its class is heavier than a unit (what it takes may have changed). */
-  private checkHold(hold: Hold): void {
-    const { run, cls } = hold;
-    const code = run.phase === 'running' && this.runs.includes(run) ? run.classes.indexOf(cls) : -1;
-    const first = code < 0 ? -1 : run.readyQueue.first(code);
-    const units = first < 0 ? 1 : (run.dag.index.weight?.[first] ?? 1);
-    const own = first < 0 ? undefined : run.dag.index.limitUnits?.[first];
-    if (units > 1 || takesManyUnits(own)) {
-      hold.task = first;
-      hold.units = units;
-      hold.own = own;
-    } else this.hold = undefined;
   }
 
   /**
@@ -392,24 +336,6 @@ export class Dispatcher {
     }, at - this.scheduler.now());
     this.wake = { at, timer };
   }
-}
-
-/**
- * A weighted task's claim on what it waits for: its run, its class and the task (that class's
- * first), its weight and its own units of limits (undefined: its weight of each).
- */
-interface Hold {
-  readonly run: RunController;
-  readonly cls: DispatchClass;
-  task: number;
-  units: number;
-  own: LimitUnits | undefined;
-}
-
-/** Whether `task` of `run` has a higher effective priority than `other` (a task inherits the priority of what depends on it). */
-function outranks(run: RunController, task: number, other: number): boolean {
-  const priority = effectivePriorities(run.dag.index);
-  return priority[task]! > priority[other]!;
 }
 
 /** The longest rate window of `cls`'s limits, in ms (0 without one): how long a start takes room in them. */
