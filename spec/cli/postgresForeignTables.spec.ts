@@ -37,6 +37,13 @@ describePostgres("rxdag with a PostgreSQL store whose schema holds someone else'
     expect(tables.map((table) => table.name)).toEqual(['events', 'runs']);
   });
 
+  it('should say that a schema holds no journal when a run asked for is not in it (a misspelt schema=), for show and resume', async () => {
+    const store = `${db.connectionString}?schema=${db.newSchema()}`;
+    const line = `rxdag: run "some-run" is not in the store ${store}, which has no journal (runs are journaled there by rxdag run)\n`;
+    expect(await rxdagInProcess('show', 'some-run', '--store', store)).toEqual({ code: 2, stdout: '', stderr: line });
+    expect(await rxdagInProcess('resume', 'some-run', '--store', store)).toEqual({ code: 2, stdout: '', stderr: line });
+  });
+
   it('should not word a login the server refused (an unknown user or database) as a store it cannot reach', async () => {
     const url = new URL(db.connectionString);
     const asUser = new URL(url.href);

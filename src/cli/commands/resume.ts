@@ -55,6 +55,7 @@ import { openStore, type Store } from '../store/openStore';
 import { tornTailSetAside } from '../store/tornTailNote';
 import { CLI_MARK, programRunProblem } from '../store/programRuns';
 import { newestInterrupted } from '../store/newestInterrupted';
+import { neverJournaledRefusal } from '../store/runList';
 import { asRefusal, fileNamedAsRun } from '../store/storeErrors';
 import { eventPlaces, storeFlag, storeLocation } from '../store/storeLocation';
 import { commandLine } from '../shellWord';
@@ -286,6 +287,9 @@ async function journaled(store: Store, runId: string, chosen: boolean): Promise<
       const message = `${error.message}. It is the newest interrupted run, taken as no run was named: resume another by its id (${others} lists them), or forget this one (${commandLine('rxdag prune', runId, `${flag} --interrupted`)})`;
       throw new InvalidInputError([{ message }]);
     }
+    const never =
+      error instanceof RunNotResumableError && error.reason === 'unknown' ? await neverJournaledRefusal(store, runId) : undefined;
+    if (never !== undefined) throw never;
     return asRefusal(error, store.location);
   }
 }

@@ -27,7 +27,7 @@ import { journaledSetupOf } from '../output/runSetup';
 import { DEFAULT_MAX_CONCURRENCY } from '../../scheduler/options';
 import { openStore, type Store } from '../store/openStore';
 import { resumeCommandOf } from '../store/resumeCommand';
-import { listRuns, runOfDagHint } from '../store/runList';
+import { listRuns, neverJournaledRefusal, runOfDagHint } from '../store/runList';
 import { asRefusal } from '../store/storeErrors';
 import { showCommandLine, type StoreLocation, storeLocation } from '../store/storeLocation';
 import { tornTailNote } from '../store/tornTailNote';
@@ -67,6 +67,8 @@ export async function showCommand(runId: string, raw: RawShowOptions, io: CliIo,
       const unknown = error instanceof RunNotResumableError && error.reason === 'unknown';
       const dag = unknown ? await runOfDagHint(store.journal, runId, (id) => showCommandLine(id, location)) : '';
       if (dag !== '') throw new InvalidInputError([{ message: `run ${quoted(runId)} is not in the store ${location.label}${dag}` }]);
+      const never = unknown ? await neverJournaledRefusal(store, runId) : undefined;
+      if (never !== undefined) throw never;
       return asRefusal(error, location, `read run "${runId}"`);
     });
     const torn = summary.status === 'interrupted' ? tornTailNote(location, runId) : undefined;

@@ -5,8 +5,11 @@
  * the command's to decide.
  */
 import type { Journal, JournaledRunSummary, RunsOptions } from '../../index';
+import { quoted } from '../../dag/text';
 // from its module: the package's index loads RxJS, which `rxdag runs` and `show` do not need
 import { JournalCorruptError } from '../../journal/journal';
+import { InvalidInputError } from '../problems';
+import type { Store } from './openStore';
 import { programRunProblem } from './programRuns';
 import type { StoreLocation } from './storeLocation';
 
@@ -27,6 +30,18 @@ export async function listRuns(journal: Journal, only: Pick<RunsOptions, 'dagId'
   const unreadable: JournalCorruptError[] = [];
   const runs = await journal.runs({ ...only, onUnreadable: (error) => unreadable.push(error) });
   return { runs: only.dagId === undefined ? runs : runs.filter((run) => run.dagId === only.dagId), unreadable };
+}
+
+/**
+ * The refusal of run `runId`, not in `store`, when the store never journaled anything: a database
+ * schema without the journal's tables, most likely a misspelt `schema=` (a folder store that is
+ * not there is refused before). Undefined otherwise, or when asking fails: the plain "not in the
+ * store" stands.
+ */
+export async function neverJournaledRefusal(store: Store, runId: string): Promise<InvalidInputError | undefined> {
+  if (store.hasJournal === undefined || (await store.hasJournal().catch(() => true))) return undefined;
+  const message = `run ${quoted(runId)} is not in the store ${store.location.label}, which has no journal (runs are journaled there by rxdag run)`;
+  return new InvalidInputError([{ message }]);
 }
 
 /**
