@@ -17,9 +17,13 @@ export const MAX_JSON_DEPTH = 1000;
  */
 export const MAX_JSON_BYTES = constants.MAX_STRING_LENGTH - 1024 * 1024;
 
-/** A JSON-safe copy and at most how many bytes its JSON text is (a bound that costs nothing more), or the problem. */
+/**
+ * A JSON-safe copy and at most how many bytes its JSON text is (a bound that costs nothing more),
+ * or the problem (`tooLong`: the value is JSON-safe, its text longer than an event carries).
+ */
 export type JsonCheck =
-  { readonly ok: true; readonly value: unknown; readonly atMostBytes: number } | { readonly ok: false; readonly problem: string };
+  | { readonly ok: true; readonly value: unknown; readonly atMostBytes: number }
+  | { readonly ok: false; readonly problem: string; readonly tooLong?: true };
 
 /**
  * A frozen deep copy of `value` when it is JSON-safe, else the first problem with its path
@@ -32,7 +36,9 @@ export function toJsonSafe(value: unknown): JsonCheck {
     const copied = copy(value, 0, walk);
     // the count is at most 6 bytes a string's character (`\u0000`): counted exactly only when that may be too many
     const tooLong = walk.chars > MAX_JSON_BYTES ? jsonTooLong(copied) : undefined;
-    return tooLong === undefined ? { ok: true, value: copied, atMostBytes: walk.chars } : { ok: false, problem: `$ ${tooLong}` };
+    return tooLong === undefined
+      ? { ok: true, value: copied, atMostBytes: walk.chars }
+      : { ok: false, problem: `$ ${tooLong}`, tooLong: true };
   } catch (error) {
     if (error instanceof JsonProblem) return { ok: false, problem: `${error.path()} ${error.message}` };
     return { ok: false, problem: `$ could not be read (${describeThrown(error)})` };

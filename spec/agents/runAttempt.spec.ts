@@ -375,6 +375,19 @@ describe('runAttempt', () => {
       expect((error as Error).message).toContain('spawned tasks are not JSON-safe: spawn[0].input.at is a Date');
     });
 
+    it('should fail the attempt saying its spawned tasks are too long for an event, not that they are not JSON-safe', async () => {
+      const part = 'a'.repeat(90 * 1024 * 1024); // six of them: more than an event carries
+      const outcome = await outcomeOf((ctx) => {
+        ctx.spawn([{ id: 's', input: { parts: Array.from({ length: 6 }, () => part) } }]);
+        return 1;
+      });
+      const { error } = outcome as Extract<AttemptOutcome, { ok: false }>;
+      expect(error).toBeInstanceOf(DagValidationError);
+      expect((error as Error).message).toMatch(
+        /spawned tasks are too long for an event: spawn is \d+ bytes long as JSON text \(UTF-8\), more than an event carries/,
+      );
+    });
+
     it('should name a spec that is not JSON-safe at its place among the tasks of every spawn call of the attempt', async () => {
       const outcome = await outcomeOf((ctx) => {
         ctx.spawn([{ id: 'a1' }, { id: 'a2' }]);

@@ -147,6 +147,8 @@ class AttemptExecution<T> {
   private spawned: TaskSpec[] | undefined;
   /** Why a call of `spawn` gave tasks that cannot travel in an event: the attempt fails with it. */
   private spawnProblem: string | undefined;
+  // whether that problem is the spawned tasks' length alone (JSON-safe, longer than an event carries)
+  private spawnTooLong: boolean | undefined;
   // what the signal fires with when the attempt is stopped from outside
   private stopReason: Error | undefined;
   // the attempt timed out or was cancelled before its agent read `signal`: the signal it reads
@@ -206,6 +208,7 @@ class AttemptExecution<T> {
     const copy = toJsonSafe(tasks);
     if (copy.ok) return void appendAll((this.spawned ??= []), copy.value as readonly TaskSpec[]);
     const before = this.spawned?.length ?? 0; // the first problem, placed among every call's tasks (those before it were kept)
+    this.spawnTooLong ??= copy.tooLong === true;
     this.spawnProblem ??= copy.problem.replace(/^\$(?:\[(\d+)\])?/, (_, at?: string) => (at ? `spawn[${before + Number(at)}]` : 'spawn'));
   }
 
@@ -350,7 +353,7 @@ class AttemptExecution<T> {
    */
   private succeedSpawning(output: unknown, warning?: ErrorInfo, worker?: string): void {
     if (this.spawnProblem === undefined) return this.settle(new Success(output, warning, Object.freeze(this.spawned ?? []), worker));
-    const message = `spawned tasks are not JSON-safe: ${this.spawnProblem}`;
+    const message = `spawned tasks ${this.spawnTooLong === true ? 'are too long for an event' : 'are not JSON-safe'}: ${this.spawnProblem}`;
     this.settle(
       new Failure(new DagValidationError([{ path: ['spawn'], code: 'invalid-value', message }], this.host.dagId, this.host.taskId)),
     );
