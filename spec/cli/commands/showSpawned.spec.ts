@@ -19,14 +19,14 @@ describe('rxdag show of a run that spawned tasks', () => {
     const shown = await rxdag('show', runId, '--store', store);
     expect(shown).toMatchObject({ code: 0, stderr: '' });
     const rows = shown.stdout.trimEnd().split('\n').slice(-5);
-    expect(rows[0]).toMatch(/^TASK +STATE +STARTED +TOOK +ATTEMPTS +ESTIMATE +RULES$/);
-    // state, then when it started, how long it took and its attempts
+    expect(rows[0]).toMatch(/^TASK +STATE +STARTED +TOOK +ATTEMPTS +SPAWNED BY +ESTIMATE +RULES$/);
+    // state, then when it started, how long it took and its attempts, then the task that spawned it
     const ran = (id: string) => `^${id} +completed +\\+[\\d.]+ m?s +[\\d.]+ m?s +1 +`;
     expect(rows.slice(1)).toEqual([
       expect.stringMatching(new RegExp(`${ran('plan')}-$`)),
       expect.stringMatching(new RegExp(`${ran('publish')}- +limits provider$`)),
-      expect.stringMatching(new RegExp(`${ran('summarize-1')}40 ms +limits provider, gpt-small · weight 2$`)),
-      expect.stringMatching(new RegExp(`${ran('summarize-2')}- +limits provider, gpt-small$`)),
+      expect.stringMatching(new RegExp(`${ran('summarize-1')}plan +40 ms +limits provider, gpt-small · weight 2$`)),
+      expect.stringMatching(new RegExp(`${ran('summarize-2')}plan +- +limits provider, gpt-small$`)),
     ]);
   });
 

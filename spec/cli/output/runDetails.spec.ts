@@ -112,6 +112,28 @@ describe('what rxdag runs and rxdag show print', () => {
     expect(cut.durationMs).toBeUndefined();
   });
 
+  it('should say which task spawned each spawned task, in the table and the data', () => {
+    const planned: JournalHeader = { ...header, spec: { id: 'd', tasks: [{ id: 'plan', deps: [], agent: 'llm' }] } };
+    const spawning = eventsOf(
+      { type: 'dag.created', at: 1000, dagId: 'd', taskCount: 1 },
+      { type: 'task.ready', at: 1000, taskId: 'plan', attempt: 1 },
+      { type: 'task.started', at: 1000, taskId: 'plan', attempt: 1, agent: 'llm' },
+      { type: 'tasks.spawned', at: 1005, taskId: 'plan', attempt: 1, tasks: [{ id: 'step-1', agent: 'llm' }] },
+      { type: 'task.completed', at: 1005, taskId: 'plan', attempt: 1, durationMs: 5 },
+    );
+    const details = runDetails(planned, spawning, { ...summary, status: 'running', endedAt: undefined });
+    expect(details.tasks.map((task) => [task.id, task.spawnedBy])).toEqual([
+      ['plan', undefined],
+      ['step-1', 'plan'],
+    ]);
+    const rows = formatRunDetails(details, 'store/').trimEnd().split('\n').slice(-3);
+    expect(rows.map((row) => row.split(/\s{2,}/))).toEqual([
+      ['TASK', 'STATE', 'STARTED', 'TOOK', 'ATTEMPTS', 'SPAWNED BY'],
+      ['plan', 'completed', '+0 ms', '5 ms', '1'],
+      ['step-1', 'pending', '-', '-', '0', 'plan'],
+    ]);
+  });
+
   it('should give the warning a task completed with', () => {
     const warned = eventsOf(
       { type: 'dag.created', at: 0, dagId: 'd', taskCount: 1 },

@@ -246,6 +246,7 @@ export function formatRunDetails(details: RunDetails, storeLabel: string, resume
         ]),
   ];
   const withWorker = details.tasks.some((task) => task.worker !== undefined);
+  const withSpawner = details.tasks.some((task) => task.spawnedBy !== undefined);
   const withRules = details.tasks.some((task) => describeRules(task) !== '');
   const withEstimates = details.tasks.some((task) => task.estimateMs !== undefined);
   const notes = details.tasks.map(noteOf);
@@ -258,6 +259,7 @@ export function formatRunDetails(details: RunDetails, storeLabel: string, resume
       { heading: 'STARTED', right: true },
       { heading: 'TOOK', right: true },
       { heading: 'ATTEMPTS', right: true },
+      ...(withSpawner ? [{ heading: 'SPAWNED BY' }] : []),
       ...(withWorker ? [{ heading: 'WORKER' }] : []),
       ...(withEstimates ? [{ heading: 'ESTIMATE', right: true }] : []),
       ...(withRules ? [{ heading: 'RULES' }] : []),
@@ -269,6 +271,7 @@ export function formatRunDetails(details: RunDetails, storeLabel: string, resume
       task.startedAt === undefined ? '-' : `+${formatMs(elapsedMs(runStart, task.startedAt))}`,
       task.durationMs === undefined ? '-' : `${formatMs(task.durationMs)}${task.acrossResume === true ? ' (across a resume)' : ''}`,
       String(task.attempts),
+      ...(withSpawner ? [task.spawnedBy ?? ''] : []),
       ...(withWorker ? [task.worker ?? ''] : []),
       ...(withEstimates ? [describeEstimate(task) || '-'] : []),
       ...(withRules ? [describeRules(task)] : []),
