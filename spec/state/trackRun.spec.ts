@@ -49,6 +49,19 @@ describe('trackRun', () => {
     expect(selectTasks(early).find((task) => task.id === 'a')?.status).toBe('running');
   });
 
+  it.each([
+    ['a task not running', ['a', 'c']],
+    ['an unknown task', ['a', 'zz']],
+    ['a task twice', ['a', 'a']],
+  ])('should refuse a run.resumed naming %s as interrupted and keep its counts, none of the others moved', (_what, interrupted) => {
+    const tracker = trackRun(dag, 'r');
+    run.slice(0, 4).forEach((event) => tracker.apply(event)); // a running, c ready
+    const before = tracker.counts;
+    const resumed = events.runResumed({ ...head(5), resumedAfterSeq: 4, interrupted, dagId: 'tracked', taskCount: 3, maxConcurrency: 1 });
+    expect(() => tracker.apply(resumed)).toThrow(InvalidTransitionError);
+    expect(tracker.counts).toEqual(before);
+  });
+
   it('should refuse an event out of order, as reduce does, and keep its counts', () => {
     const tracker = trackRun(dag, 'r');
     tracker.apply(run[0]!);

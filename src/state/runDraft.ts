@@ -254,11 +254,21 @@ export class RunDraft {
         if (event.resumedAfterSeq !== event.seq - 1) {
           throw this.refusal(`run.resumed says it follows seq ${event.resumedAfterSeq}, but follows seq ${event.seq - 1}`);
         }
-        for (const taskId of event.interrupted) {
+        // each checked before any moves: a refused event leaves the draft as it was
+        const named = new Set<string>();
+        event.interrupted.forEach((taskId) => {
           const task = this.graph.taskIndex(taskId);
           if (task === undefined) throw this.refusal(`run.resumed names unknown task "${taskId}" as interrupted`);
+          if (named.has(taskId)) throw this.refusal(`run.resumed names task "${taskId}" twice as interrupted`);
+          named.add(taskId);
+          const status = this.tasks.status(task);
+          if (status !== StatusCode.Running) {
+            throw this.refusal(`run.resumed for task "${taskId}" in status ${TASK_STATUSES[status]} (expected running)`);
+          }
+        });
+        for (const taskId of event.interrupted) {
           // an interrupted attempt runs again under its own number: a crash is not the task's failure
-          this.move(taskId, event.type, StatusCode.Running, StatusCode.Ready, this.tasks.attempt(task));
+          this.move(taskId, event.type, StatusCode.Running, StatusCode.Ready, this.tasks.attempt(this.graph.taskIndex(taskId)!));
         }
         return;
       case 'dag.completed': {
