@@ -11,8 +11,8 @@ import type { CsrGraph } from '../dag/csr';
 /** Every task's place in the dispatch order, and the task at each place. */
 export interface DispatchOrder {
   /**
-   * `keys[2 * task]` is the task's position (0 starts first), `keys[2 * task + 1]` its agent
-   * code: what queueing a ready task reads, side by side (one cache miss instead of two at a
+   * `keys[2 * task]` is the task's position (0 starts first), `keys[2 * task + 1]` the code of
+   * its ready queue (`agentCodes`: a run gives its dispatch class's): what queueing a ready task reads, side by side (one cache miss instead of two at a
    * million tasks).
    */
   readonly keys: Int32Array;
@@ -24,7 +24,7 @@ export interface DispatchOrder {
 export interface OrderKeys {
   readonly priority: Float64Array;
   readonly rank: Float64Array;
-  /** Each task's agent code; all 0 when absent. */
+  /** Each task's ready-queue code (a run's dispatch class of each task); all 0 when absent. */
   readonly agentCodes?: Int32Array;
   /** With `topologicalOrder`: lets a task inherit the priority of the tasks that depend on it. */
   readonly dependents?: CsrGraph;

@@ -22,7 +22,7 @@ export function mergeLaunches<T, R>(project: (value: T) => Observable<R>, concur
 class Running<T, R> implements Observer<R> {
   subscription: Subscription | undefined;
   constructor(
-    public slot: number,
+    public place: number,
     /** Its place in the order of starts: torn down in that order, as `mergeMap` tears its inner ones down. */
     readonly order: number,
     private readonly owner: Launches<T, R>,
@@ -90,7 +90,7 @@ class Launches<T, R> {
     const subscription = observable.subscribe(inner);
     // torn down while it subscribed (its subscriber unsubscribed from inside): nothing else will end it
     if (this.subscriber.closed) subscription.unsubscribe();
-    else if (inner.slot >= 0) inner.subscription = subscription;
+    else if (inner.place >= 0) inner.subscription = subscription;
   }
 
   emit(output: R): void {
@@ -103,7 +103,7 @@ class Launches<T, R> {
 
   /** An inner Observable completed and was torn down: its slot goes to the oldest waiting value. */
   ended(inner: Running<T, R>): void {
-    if (inner.slot < 0) return; // torn down already
+    if (inner.place < 0) return; // torn down already
     this.remove(inner);
     while (!this.subscriber.closed && this.head < this.waiting.length && this.running.length < this.concurrent) {
       this.start(this.takeWaiting());
@@ -111,14 +111,14 @@ class Launches<T, R> {
     this.completeIfDone();
   }
 
-  /** Swap-removal: the last running one takes the slot of the one that ended. */
+  /** Swap-removal: the last running one takes the place of the one that ended. */
   private remove(inner: Running<T, R>): void {
     const last = this.running.pop()!;
     if (last !== inner) {
-      this.running[inner.slot] = last;
-      last.slot = inner.slot;
+      this.running[inner.place] = last;
+      last.place = inner.place;
     }
-    inner.slot = -1;
+    inner.place = -1;
   }
 
   private takeWaiting(): T {
@@ -143,7 +143,7 @@ class Launches<T, R> {
     this.source?.unsubscribe();
     const running = this.running.splice(0).sort((a, b) => a.order - b.order);
     for (const inner of running) {
-      inner.slot = -1;
+      inner.place = -1;
       inner.subscription?.unsubscribe();
     }
     this.waiting = [];

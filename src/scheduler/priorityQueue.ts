@@ -124,7 +124,8 @@ function emptyLevels(size: number): Int32Array[] {
 }
 
 /**
- * The ready tasks of one run, one queue per agent kind, so a task waiting for a busy kind never
+ * The ready tasks of one run, one queue per kind: the scheduler's dispatch class (an agent kind
+ * and the limits its tasks name), so a task waiting for a busy agent kind or a full limit never
  * blocks tasks of other kinds (no head-of-line blocking). Choosing work for a free slot is a
  * pure function of the queues and which kinds can start now. Tasks queued first (a resumed run's
  * attempts that were in flight when its process died) go before every other of their kind, in
@@ -133,7 +134,7 @@ function emptyLevels(size: number): Int32Array[] {
  * full) holds back the other ready tasks of the kinds that `share` its room (its agent, a limit),
  * not the other tasks queued first, which hold room of their own.
  *
- * Kinds are small integers (a DAG's agent codes), so finding a task's queue is an array read.
+ * Kinds are small integers (the run's class codes), so finding a task's queue is an array read.
  */
 export class ReadyQueues<Kind> {
   // queues by kind code, and the kind each stands for; a code's entry stays undefined until its first task

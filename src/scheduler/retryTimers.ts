@@ -5,7 +5,8 @@ import type { RunHost } from './runHost';
 
 /**
  * A run's retries waiting for their backoff: one timer each on the scheduler's clock, which sends
- * the retry down the ready stream when it is due. They are the only timers a run has. It does
+ * the retry down the ready stream when it is due (an attempt's time limit is its own, in
+ * `agents/runAttempt.ts`; a rate window's wake-up the dispatcher's). It does
  * not decide whether to retry or how long to wait (`state/routeFailure.ts` does), nor emit
  * `task.retrying` (the run controller does, when the retry comes back through the pipeline).
  */
@@ -22,7 +23,11 @@ export class RetryTimers {
   wait(task: number, attempt: number, backoffMs: number): void {
     const signal = new RetryDue(this.run, task, attempt);
     if (backoffMs <= 0) this.host.signalReady(signal);
-    else this.timers.set(task, this.host.schedule(() => this.host.signalReady(signal), backoffMs));
+    else
+      this.timers.set(
+        task,
+        this.host.schedule(() => this.host.signalReady(signal), backoffMs),
+      );
   }
 
   /** The retry of `task` came back through the pipeline: its timer is done. */

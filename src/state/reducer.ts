@@ -6,7 +6,8 @@ import type { RunState } from './runState';
  * The pure reducer of a run: `reduce(state, event) => state`. No RxJS, no clock, no I/O.
  *
  * immer produces the small run-level object; per-task state goes through the persistent task
- * tables, so an event costs O(1) plus the out-degree of its task, never O(tasks). A batch of
+ * tables, so an event costs O(1) plus the out-degree of its task, never O(tasks) (but a failure for
+ * good copies the run's list of failures, O(failures so far)). A batch of
  * events goes through one {@link RunDraft}: one immer `produce` and one copy of each touched
  * node for the whole batch.
  */

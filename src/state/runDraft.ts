@@ -17,7 +17,7 @@ const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
  * {@link InvalidTransitionError}) and moves its task's status; reads see the batch so far; the
  * base state never changes; `finish()` gives the new state, through one immer `produce` and one
  * copy of each touched node of the per-task tables, so an event costs O(1) plus the out-degree
- * of its task, never O(tasks). Used by `reduce`, `trackRun`, replay and the scheduler's event
+ * of its task, never O(tasks) (but a failure for good copies the run's list of failures). Used by `reduce`, `trackRun`, replay and the scheduler's event
  * writer; not part of the public API.
  *
  * It does not count dependencies down itself (`dependencyCountdown.ts` does, in the task table),
