@@ -352,6 +352,21 @@ describe('progressReporter', () => {
     }
   });
 
+  it('should draw the whole bar from 100 columns on and the narrow line below 72, as the docs say', () => {
+    /** The rows showing the bar's counts on a terminal `columns` wide, with two tasks running. */
+    const countsAt = (columns: number): string[] => {
+      const terminal = fakeTerminal(columns);
+      const reporter = progressReporter(terminal.stream, dag);
+      for (const event of events.slice(0, 5)) reporter.onEvent(event);
+      reporter.finish();
+      return terminal.screen().filter((row) => row.includes(' completed | '));
+    };
+    expect(countsAt(100)).toContainEqual(expect.stringMatching(/^[█░]{20} 0\/3 completed/));
+    expect(countsAt(99)).toContainEqual(expect.stringMatching(/^[█░]{10} 0\/3 completed/));
+    expect(countsAt(71)).toContainEqual(expect.stringMatching(/^0\/3 completed \| 0 failed \| 2 running/));
+    expect(countsAt(71)).not.toContainEqual(expect.stringMatching(/[█░]/));
+  });
+
   it('should keep the bar at 80 columns whether the running tasks fit or not, and end on `| stopped`', () => {
     for (const taskId of ['build-frontend-and-backend-bundles', 'a']) {
       const terminal = fakeTerminal(80);

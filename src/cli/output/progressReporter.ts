@@ -52,9 +52,10 @@ const DEFAULT_COLUMNS = 80;
  */
 function fittedLine(stream: ProgressStream): GenericFormatter {
   return (options, params, payload) => {
-    const width = columnsOf(stream) - 1;
+    const columns = columnsOf(stream);
+    const width = columns - 1; // the last column left empty: a line that fills it wraps on some terminals
     // the bar shorter where the counts would not fit beside a whole one (an 80-column terminal at the run's end)
-    const barsize = width >= WHOLE_BAR_COLUMNS ? options.barsize : SHORT_BAR;
+    const barsize = columns >= WHOLE_BAR_COLUMNS ? options.barsize : SHORT_BAR;
     let shown = payload;
     const line = (format: string) => Format.Formatter({ ...options, barsize, format }, params, shown);
     const idle = String(payload.mark ?? '') !== '' && Number(payload.running) === 0 && Number(payload.ready) === 0;
@@ -65,7 +66,7 @@ function fittedLine(stream: ProgressStream): GenericFormatter {
       counts = line(WIDE_COUNTS);
     }
     const countsWidth = displayWidth(counts);
-    if (width < NARROW_COLUMNS || countsWidth > width) {
+    if (columns < NARROW_COLUMNS || countsWidth > width) {
       // how the run ended outlasts the skipped and cancelled counts where both do not fit, then
       // the tasks waiting to retry (the narrow line has no bar to keep), before the elapsed time
       // is cut (the last line of a run with nothing running says no 0 running, as the wide one)
