@@ -1,4 +1,5 @@
 import { ExitCode } from '../exitCodes';
+import { dropWritesToGoneTerminal } from '../output/guardedStdout';
 
 /**
  * How `rxdag run` and `rxdag worker` react to the signals that stop them: Ctrl-C (SIGINT),
@@ -203,6 +204,7 @@ export function stopSignalled(): boolean {
 /** The terminal is gone: writes to it fail (EIO), and nobody is left to read them. */
 function ignoreWriteErrors(): void {
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+  dropWritesToGoneTerminal();
 }
 
 /** Whether a SIGHUP stopped the command: it then ends by that signal (see {@link exitAfterStop}). */

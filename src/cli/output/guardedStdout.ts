@@ -19,6 +19,14 @@ export interface GuardedStdout extends TextSink {
 /** The stream's own failure, as Node reports it (synchronously for files, as an event for pipes). */
 type StreamError = Error & { readonly code?: string };
 
+/** Whether the terminal is gone (a SIGHUP): writes to it fail, and nobody is left to read them or the line saying so. */
+let terminalGone = false;
+
+/** The terminal is gone: what fails to reach it from now on is dropped, not said. */
+export function dropWritesToGoneTerminal(): void {
+  terminalGone = true;
+}
+
 /** Wraps `stdout`; failures are told on `stderr`. */
 export function guardedStdout(stdout: NodeJS.WriteStream, stderr: TextSink): GuardedStdout {
   let dropping = false;
@@ -26,7 +34,7 @@ export function guardedStdout(stdout: NodeJS.WriteStream, stderr: TextSink): Gua
   const fail = (error: StreamError) => {
     if (dropping) return;
     dropping = true;
-    if (error.code === 'EPIPE') return;
+    if (error.code === 'EPIPE' || terminalGone) return;
     lost = true;
     stderr.write(`rxdag: cannot write to standard output: ${describeIoError(error)}; the rest of what is printed there is lost\n`);
   };
