@@ -722,7 +722,8 @@ describe('named limits', () => {
     ]);
   });
 
-  it('should take a limit given by a getter, as its check read it', () => {
+  it('should take a limit given by a getter as its check read it, reading it once', () => {
+    let reads = 0;
     const events = run(
       [
         { id: 'a', agent: 'work', limits: ['api'] },
@@ -731,12 +732,25 @@ describe('named limits', () => {
       {
         limits: {
           get api() {
-            return { concurrency: 1 };
+            reads++;
+            return { concurrency: reads === 1 ? 1 : -5 };
           },
         },
       },
     );
     expect(starts(events)).toEqual(['0 started:a', '1 started:b']);
+    expect(reads).toBe(1);
+  });
+
+  it('should take an agent given by a getter, as a run reads it', () => {
+    const events = run([{ id: 'a', agent: 'lazy' }], {
+      agents: {
+        get lazy() {
+          return () => 1;
+        },
+      },
+    });
+    expect(starts(events)).toEqual(['0 started:a']);
   });
 
   it('should refuse a limit without concurrency or rate, and a rate without intervalMs', () => {

@@ -130,7 +130,8 @@ const agentsSchema = z
   })
   .superRefine((agents, context) => {
     for (const name of Object.keys(agents)) {
-      const checked = agentSchema.safeParse(Object.getOwnPropertyDescriptor(agents, name)?.value);
+      // read as the run reads it, a getter's value too (an own `__proto__` is its own value)
+      const checked = agentSchema.safeParse((agents as Readonly<Record<string, unknown>>)[name]);
       if (!checked.success) for (const issue of checked.error.issues) context.addIssue({ ...issue, path: [name, ...issue.path] });
     }
   });
@@ -340,8 +341,11 @@ function ownLimits(given: SchedulerOptions['limits'], parsed: unknown): Readonly
   const limits: Record<string, LimitSpec> = Object.create(null) as Record<string, LimitSpec>;
   if (given === undefined || parsed === undefined) return limits;
   for (const name of Object.keys(given)) {
-    // read as the check read it: a getter's value (an own `__proto__` is its own value too)
-    const spec = (given as Readonly<Record<string, LimitSpec | undefined>>)[name];
+    // the value the check read (a getter is not read again), but for `__proto__`, which zod's record leaves out
+    const spec =
+      name !== '__proto__' && Object.hasOwn(parsed as object, name)
+        ? (parsed as Readonly<Record<string, LimitSpec>>)[name]
+        : (Object.getOwnPropertyDescriptor(given, name)?.value as LimitSpec | undefined);
     if (spec !== undefined) Object.defineProperty(limits, name, { value: spec, enumerable: true });
   }
   return limits;

@@ -26,5 +26,11 @@ describe('standard output that cannot crash the CLI', () => {
     after.write('c\n');
     await settle();
     expect(said).toEqual([]);
+    // a file or pipe that fails after the SIGHUP (stdout redirected to a full disk) is said as ever
+    const file = goneTerminal();
+    Object.assign(file, { isTTY: false });
+    guardedStdout(file, stderr).write('d\n');
+    await settle();
+    expect(said).toEqual(['rxdag: cannot write to standard output: EIO (write EIO); the rest of what is printed there is lost\n']);
   });
 });

@@ -34,7 +34,8 @@ export function guardedStdout(stdout: NodeJS.WriteStream, stderr: TextSink): Gua
   const fail = (error: StreamError) => {
     if (dropping) return;
     dropping = true;
-    if (error.code === 'EPIPE' || terminalGone) return;
+    // (on the gone terminal only: a file or pipe that fails after a SIGHUP is said as ever)
+    if (error.code === 'EPIPE' || (terminalGone && stdout.isTTY === true)) return;
     lost = true;
     stderr.write(`rxdag: cannot write to standard output: ${describeIoError(error)}; the rest of what is printed there is lost\n`);
   };
