@@ -106,7 +106,7 @@ interface Walk {
 }
 
 /** Why `value`'s JSON text is longer than {@link MAX_JSON_BYTES}, `undefined` when it is not. */
-function jsonTooLong(value: unknown): string | undefined {
+export function jsonTooLong(value: unknown): string | undefined {
   const bytes = jsonBytes(value);
   return bytes > MAX_JSON_BYTES ? `is ${bytes} bytes long as JSON text (UTF-8), more than an event carries (${MAX_JSON_BYTES})` : undefined;
 }

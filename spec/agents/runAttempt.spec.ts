@@ -388,6 +388,18 @@ describe('runAttempt', () => {
       );
     });
 
+    it('should fail the attempt when its spawn calls together are too long for an event, each short enough', async () => {
+      const part = 'a'.repeat(90 * 1024 * 1024);
+      const outcome = await outcomeOf((ctx) => {
+        ctx.spawn([{ id: 's1', input: { parts: Array.from({ length: 3 }, () => part) } }]);
+        ctx.spawn([{ id: 's2', input: { parts: Array.from({ length: 3 }, () => part) } }]);
+        return 1;
+      });
+      expect(outcome.ok).toBe(false);
+      const { error } = outcome as Extract<AttemptOutcome, { ok: false }>;
+      expect((error as Error).message).toMatch(/spawned tasks are too long for an event: spawn is \d+ bytes long as JSON text/);
+    });
+
     it('should name a spec that is not JSON-safe at its place among the tasks of every spawn call of the attempt', async () => {
       const outcome = await outcomeOf((ctx) => {
         ctx.spawn([{ id: 'a1' }, { id: 'a2' }]);

@@ -4,7 +4,7 @@ import { from, isObservable, Observable, type SchedulerLike, type Subscriber, ty
 import { DagValidationError } from '../dag/errors';
 import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo } from '../events';
-import { type JsonCheck, toJsonSafe } from '../jsonSafe';
+import { type JsonCheck, jsonTooLong, MAX_JSON_BYTES, toJsonSafe } from '../jsonSafe';
 import { SyncResult } from './adapters';
 import { isInteropOrAsyncIterable, isPromiseLike } from './resultKinds';
 import {
@@ -149,6 +149,8 @@ class AttemptExecution<T> {
   private spawnProblem: string | undefined;
   // whether that problem is the spawned tasks' length alone (JSON-safe, longer than an event carries)
   private spawnTooLong: boolean | undefined;
+  // at most how many bytes the JSON of the tasks spawned so far is
+  private spawnedBytes = 0;
   // what the signal fires with when the attempt is stopped from outside
   private stopReason: Error | undefined;
   // the attempt timed out or was cancelled before its agent read `signal`: the signal it reads
@@ -206,7 +208,14 @@ class AttemptExecution<T> {
   keepSpawned(tasks: readonly TaskSpec[]): void {
     // copied now, as an output is once returned: what the agent does with its objects afterwards is not what it spawned
     const copy = toJsonSafe(tasks);
-    if (copy.ok) return void appendAll((this.spawned ??= []), copy.value as readonly TaskSpec[]);
+    if (copy.ok) {
+      appendAll((this.spawned ??= []), copy.value as readonly TaskSpec[]);
+      // each call's tasks fit in an event, all of them together may not: counted exactly only when the bound says they may
+      this.spawnedBytes += copy.atMostBytes;
+      const tooLong = this.spawnedBytes > MAX_JSON_BYTES ? jsonTooLong(this.spawned) : undefined;
+      if (tooLong !== undefined && this.spawnProblem === undefined) [this.spawnProblem, this.spawnTooLong] = [`spawn ${tooLong}`, true];
+      return;
+    }
     const before = this.spawned?.length ?? 0; // the first problem, placed among every call's tasks (those before it were kept)
     this.spawnTooLong ??= copy.tooLong === true;
     this.spawnProblem ??= copy.problem.replace(/^\$(?:\[(\d+)\])?/, (_, at?: string) => (at ? `spawn[${before + Number(at)}]` : 'spawn'));
