@@ -37,11 +37,16 @@ describePostgres("rxdag with a PostgreSQL store whose schema holds someone else'
     expect(tables.map((table) => table.name)).toEqual(['events', 'runs']);
   });
 
-  it('should say that a schema holds no journal when a run asked for is not in it (a misspelt schema=), for show and resume', async () => {
+  it('should say that a schema holds no journal when a run asked for is not in it (a misspelt schema=), for show, resume and prune', async () => {
     const store = `${db.connectionString}?schema=${db.newSchema()}`;
     const line = `rxdag: run "some-run" is not in the store ${store}, which has no journal (runs are journaled there by rxdag run)\n`;
     expect(await rxdagInProcess('show', 'some-run', '--store', store)).toEqual({ code: 2, stdout: '', stderr: line });
     expect(await rxdagInProcess('resume', 'some-run', '--store', store)).toEqual({ code: 2, stdout: '', stderr: line });
+    expect(await rxdagInProcess('prune', 'some-run', '--store', store)).toEqual({ code: 2, stdout: '', stderr: line });
+    // and with no run named
+    const newest = await rxdagInProcess('resume', '--store', store);
+    expect(newest).toMatchObject({ code: 2, stdout: '' });
+    expect(newest.stderr).toContain(`in the store ${store} (it has no journal: runs are journaled there by rxdag run; `);
   });
 
   it('should not word a login the server refused (an unknown user or database) as a store it cannot reach', async () => {

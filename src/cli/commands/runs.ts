@@ -17,7 +17,7 @@ import { ExitCode } from '../exitCodes';
 import { InvalidInputError, type Problem } from '../problems';
 import { runsTable } from '../output/runsTable';
 import { openStore, type Store, storeExists } from '../store/openStore';
-import { headersAtOnce, listRuns, startedOver } from '../store/runList';
+import { headersAtOnce, listRuns, NO_JOURNAL, startedOver } from '../store/runList';
 import { runCountProblem } from '../store/pruneSelection';
 import { asRefusal, setAsideHint } from '../store/storeErrors';
 import { tornTailNote } from '../store/tornTailNote';
@@ -47,7 +47,7 @@ const STATUSES: readonly JournaledRunStatus[] = ['running', 'interrupted', 'succ
  * Whether nothing was ever journaled into `store`: a folder without runs (it is there), or a
  * database schema without the journal's tables (a misspelt name), not one whose runs were all removed.
  */
-async function neverJournaled(store: Store): Promise<boolean> {
+async function journaledNothing(store: Store): Promise<boolean> {
   if (store.hasJournal === undefined) return true;
   return !(await store.hasJournal().catch((error: unknown) => asRefusal(error, store.location)));
 }
@@ -55,7 +55,7 @@ async function neverJournaled(store: Store): Promise<boolean> {
 export async function runsCommand(raw: RawRunsOptions, io: CliIo): Promise<number> {
   const filter = runFilterOf(raw);
   const location = storeLocation(raw.store, process.env);
-  const none = `no runs: ${location.label} has no journal (runs are journaled there by rxdag run)`;
+  const none = `no runs: ${location.label} ${NO_JOURNAL}`;
   // with --json, stdout holds JSON lines only: saying there are none is for stderr
   const say = (line: string) => (raw.json === true ? io.stderr : io.stdout).write(`${line}\n`);
   if (!storeExists(location)) {
@@ -69,7 +69,7 @@ export async function runsCommand(raw: RawRunsOptions, io: CliIo): Promise<numbe
     const runs = selected(listed.runs, filter);
     if (runs.length === 0 && unreadable.length === 0) {
       if (listed.runs.length > 0) say(`no runs of ${listed.runs.length} in ${location.label} match ${describeFilter(filter)}`);
-      else say((await neverJournaled(store)) ? none : `no runs in the store ${location.label}`);
+      else say((await journaledNothing(store)) ? none : `no runs in the store ${location.label}`);
     } else if (raw.json === true) for (const run of runs) io.stdout.write(jsonLine(run));
     else if (runs.length > 0) {
       const shown = new Set(runs.map((run) => run.runId));

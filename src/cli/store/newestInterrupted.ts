@@ -9,7 +9,7 @@ import { InvalidInputError } from '../problems';
 import type { Store } from './openStore';
 import { programRunProblem } from './programRuns';
 import { resumeCommandLine } from './resumeCommand';
-import { headersAtOnce, listRuns, startedOver } from './runList';
+import { headersAtOnce, listRuns, neverJournaled, startedOver } from './runList';
 import { asRefusal, CANCELLED_RUN_HINT, FAILED_RUN_HINT, goneRemedy, setAsideHint } from './storeErrors';
 import { storeFlag } from './storeLocation';
 
@@ -67,7 +67,13 @@ export async function newestInterrupted(store: Store): Promise<string> {
   }
   const running = runs.filter((run) => run.status === 'running');
   const why =
-    runs.length === 0 ? 'it has no runs' : running.length > 0 ? `${running.length} running now, the others ended` : 'every run ended';
+    runs.length === 0
+      ? (await neverJournaled(store))
+        ? 'it has no journal: runs are journaled there by rxdag run'
+        : 'it has no runs'
+      : running.length > 0
+        ? `${running.length} running now, the others ended`
+        : 'every run ended';
   // a run stopped with Ctrl-C is the likely one asked for: say why it cannot be resumed
   const last = runs[0];
   const ended = last?.status === 'cancelled' ? 'was cancelled' : last?.status === 'failed' ? 'failed' : undefined;

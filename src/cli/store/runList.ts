@@ -39,9 +39,17 @@ export async function listRuns(journal: Journal, only: Pick<RunsOptions, 'dagId'
  * store" stands.
  */
 export async function neverJournaledRefusal(store: Store, runId: string): Promise<InvalidInputError | undefined> {
-  if (store.hasJournal === undefined || (await store.hasJournal().catch(() => true))) return undefined;
-  const message = `run ${quoted(runId)} is not in the store ${store.location.label}, which has no journal (runs are journaled there by rxdag run)`;
+  if (!(await neverJournaled(store))) return undefined;
+  const message = `run ${quoted(runId)} is not in the store ${store.location.label}, which ${NO_JOURNAL}`;
   return new InvalidInputError([{ message }]);
+}
+
+/** What is said of a store that never journaled anything. */
+export const NO_JOURNAL = 'has no journal (runs are journaled there by rxdag run)';
+
+/** Whether `store` is a database schema without the journal's tables (false when asking fails, or for a folder). */
+export async function neverJournaled(store: Store): Promise<boolean> {
+  return store.hasJournal !== undefined && !(await store.hasJournal().catch(() => true));
 }
 
 /**
