@@ -4,7 +4,7 @@ import { from, isObservable, Observable, type SchedulerLike, type Subscriber, ty
 import { DagValidationError } from '../dag/errors';
 import type { TaskSpec } from '../dag/schema';
 import type { ErrorInfo } from '../events';
-import { type JsonCheck, jsonTooLong, MAX_JSON_BYTES, toJsonSafe } from '../jsonSafe';
+import { type JsonCheck, toJsonSafe } from '../jsonSafe';
 import { SyncResult } from './adapters';
 import { isInteropOrAsyncIterable, isPromiseLike } from './resultKinds';
 import {
@@ -20,7 +20,7 @@ import {
 import { AttemptContext, type RecordedCallback } from './attemptContext';
 import { OutputNotJsonSafeError, TaskCancelledError, TaskTimeoutError } from './attemptErrors';
 import { afterLateTimer } from './lateTimer';
-import { appendAll } from '../appendAll';
+import { SpawnedTasks } from './spawnedTasks';
 
 /**
  * One attempt of a task as a cold Observable: calls the agent, follows whatever it returns
@@ -143,14 +143,8 @@ class AttemptExecution<T> {
   private agentSubscription: Subscription | undefined;
   private timer: Subscription | undefined;
   private settled = false;
-  /** Tasks its agent asked for through `spawn` (frozen copies), handed over with a successful outcome; made on the first call. */
-  private spawned: TaskSpec[] | undefined;
-  /** Why a call of `spawn` gave tasks that cannot travel in an event: the attempt fails with it. */
-  private spawnProblem: string | undefined;
-  // whether that problem is the spawned tasks' length alone (JSON-safe, longer than an event carries)
-  private spawnTooLong: boolean | undefined;
-  // at most how many bytes the JSON of the tasks spawned so far is
-  private spawnedBytes = 0;
+  /** Tasks its agent asked for through `spawn`, handed over with a successful outcome; made on the first call. */
+  private spawned: SpawnedTasks | undefined;
   // what the signal fires with when the attempt is stopped from outside
   private stopReason: Error | undefined;
   // the attempt timed out or was cancelled before its agent read `signal`: the signal it reads
@@ -206,24 +200,12 @@ class AttemptExecution<T> {
   }
 
   keepSpawned(tasks: readonly TaskSpec[]): void {
-    // copied now, as an output is once returned: what the agent does with its objects afterwards is not what it spawned
-    const copy = toJsonSafe(tasks);
-    if (copy.ok) {
-      appendAll((this.spawned ??= []), copy.value as readonly TaskSpec[]);
-      // each call's tasks fit in an event, all of them together may not: counted exactly only when the bound says they may
-      this.spawnedBytes += copy.atMostBytes;
-      const tooLong = this.spawnedBytes > MAX_JSON_BYTES ? jsonTooLong(this.spawned) : undefined;
-      if (tooLong !== undefined && this.spawnProblem === undefined) [this.spawnProblem, this.spawnTooLong] = [`spawn ${tooLong}`, true];
-      return;
-    }
-    const before = this.spawned?.length ?? 0; // the first problem, placed among every call's tasks (those before it were kept)
-    this.spawnTooLong ??= copy.tooLong === true;
-    this.spawnProblem ??= copy.problem.replace(/^\$(?:\[(\d+)\])?/, (_, at?: string) => (at ? `spawn[${before + Number(at)}]` : 'spawn'));
+    (this.spawned ??= new SpawnedTasks()).keep(tasks);
   }
 
   /** Whether the agent called `spawn` with any task. */
   private hasSpawned(): boolean {
-    return (this.spawned !== undefined && this.spawned.length > 0) || this.spawnProblem !== undefined;
+    return this.spawned?.any === true;
   }
 
   private followSafely(result: unknown): void {
@@ -357,12 +339,13 @@ class AttemptExecution<T> {
 
   /**
    * Settles a success with the tasks the agent spawned (copied as `spawn` was called); when they
-   * were not JSON-safe the attempt fails instead (a bad spawn like any other: the spawner fails
-   * with the detail, the run goes on).
+   * cannot travel in an event the attempt fails instead (a bad spawn like any other: the spawner
+   * fails with the detail, the run goes on). Called only once the agent spawned some.
    */
   private succeedSpawning(output: unknown, warning?: ErrorInfo, worker?: string): void {
-    if (this.spawnProblem === undefined) return this.settle(new Success(output, warning, Object.freeze(this.spawned ?? []), worker));
-    const message = `spawned tasks ${this.spawnTooLong === true ? 'are too long for an event' : 'are not JSON-safe'}: ${this.spawnProblem}`;
+    const spawned = this.spawned!;
+    const message = spawned.problem;
+    if (message === undefined) return this.settle(new Success(output, warning, spawned.kept(), worker));
     this.settle(
       new Failure(new DagValidationError([{ path: ['spawn'], code: 'invalid-value', message }], this.host.dagId, this.host.taskId)),
     );
