@@ -1,15 +1,12 @@
 import type { Dag } from '../dag/defineDag';
 import { extendDag, type TasksSoFar } from '../dag/extendDag';
 import type { TaskSpec } from '../dag/schema';
-import { type DagEvent, EVENT_TYPES, FAILURE_POLICIES, type FailurePolicy, type TaskFailure } from '../events';
+import { type DagEvent, FAILURE_POLICIES, type FailurePolicy, type TaskFailure } from '../events';
 import { countSpawnedDependencies, Ended, failedForRules, releaseDependents } from './dependencyCountdown';
-import { describeEvent, InvalidTransitionError } from './invalidTransition';
+import { describeEvent, InvalidTransitionError, isEventType, notAnEventType } from './invalidTransition';
 import { produceRunState, statusCountsOf } from './produceRunState';
 import type { RunState, RunStatus, StatusCounts } from './runState';
 import { OutputTableEditor, readOutput, StatusCode, TASK_STATUSES, TaskTableEditor } from './taskTable';
-
-/** The event types a run's record holds. */
-const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
 
 /**
  * A run draft: a batch of events applied on top of one immutable run state, the engine of the
@@ -17,8 +14,8 @@ const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
  * {@link InvalidTransitionError}) and moves its task's status; reads see the batch so far; the
  * base state never changes; `finish()` gives the new state, through one immer `produce` and one
  * copy of each touched node of the per-task tables, so an event costs O(1) plus the out-degree
- * of its task, never O(tasks) (but a failure for good copies the run's list of failures). Used by `reduce`, `trackRun`, replay and the scheduler's event
- * writer; not part of the public API.
+ * of its task, never O(tasks) (but a failure for good copies the run's list of failures). Used
+ * by `reduce`, `trackRun`, replay and the scheduler's event writer; not part of the public API.
  *
  * It does not count dependencies down itself (`dependencyCountdown.ts` does, in the task table),
  * make the next state (`produceRunState.ts` does, the only user of immer), decide what a run does
@@ -149,7 +146,7 @@ export class RunDraft {
     // every event but the first comes while the run runs: none before its dag.created, none after its end
     if (this.status !== 'running' && event.type !== 'dag.created') {
       // a record of another version, or damaged, is said as such wherever it stands
-      if (!KNOWN_TYPES.has(event.type)) throw this.refusal(notAnEventType(event));
+      if (!isEventType(event.type)) throw this.refusal(notAnEventType(event));
       this.expectRun('running', event);
     }
     switch (event.type) {
@@ -254,21 +251,10 @@ export class RunDraft {
         if (event.resumedAfterSeq !== event.seq - 1) {
           throw this.refusal(`run.resumed says it follows seq ${event.resumedAfterSeq}, but follows seq ${event.seq - 1}`);
         }
-        // each checked before any moves: a refused event leaves the draft as it was
-        const named = new Set<string>();
-        event.interrupted.forEach((taskId) => {
-          const task = this.graph.taskIndex(taskId);
-          if (task === undefined) throw this.refusal(`run.resumed names unknown task "${taskId}" as interrupted`);
-          if (named.has(taskId)) throw this.refusal(`run.resumed names task "${taskId}" twice as interrupted`);
-          named.add(taskId);
-          const status = this.tasks.status(task);
-          if (status !== StatusCode.Running) {
-            throw this.refusal(`run.resumed for task "${taskId}" in status ${TASK_STATUSES[status]} (expected running)`);
-          }
-        });
-        for (const taskId of event.interrupted) {
+        // each checked before any moves (a refused event leaves the draft as it was)
+        for (const task of this.interruptedTasks(event.interrupted)) {
           // an interrupted attempt runs again under its own number: a crash is not the task's failure
-          this.move(taskId, event.type, StatusCode.Running, StatusCode.Ready, this.tasks.attempt(this.graph.taskIndex(taskId)!));
+          this.setStatus(task, StatusCode.Running, StatusCode.Ready, this.tasks.attempt(task));
         }
         return;
       case 'dag.completed': {
@@ -297,21 +283,10 @@ export class RunDraft {
     const tasks = this.tasks.finish();
     const outputs = this.outputsEditor?.finish();
     if (this.seq === this.base.seq) return this.base;
-    const { status, failurePolicy, seq, startedAt, endedAt } = this;
+    const { graph: dag, status, failurePolicy, seq, startedAt, endedAt } = this;
     const counts = statusCountsOf(this.codeCounts);
-    const failures = this.newFailures === undefined ? undefined : [...this.base.failures, ...this.newFailures];
-    return produceRunState(this.base, {
-      dag: this.graph,
-      status,
-      failurePolicy,
-      seq,
-      startedAt,
-      endedAt,
-      counts,
-      failures,
-      tasks,
-      outputs,
-    });
+    const failures = this.newFailures === undefined ? undefined : this.failures;
+    return produceRunState(this.base, { dag, status, failurePolicy, seq, startedAt, endedAt, counts, failures, tasks, outputs });
   }
 
   /** Why a task after a failed dependency may have been ready: the run went on past failures, which older events do not say. */
@@ -323,6 +298,19 @@ export class RunDraft {
       return ` (a dependency failed: a run with failurePolicy 'continue' makes it ready; events of an earlier version do not say the run's policy: give it to initialRunState or trackRun, e.g. from journal.header(runId).options.failurePolicy)`;
     }
     return '';
+  }
+
+  /** The tasks a `run.resumed` names as interrupted, each known, running and named once; else its refusal. */
+  private interruptedTasks(interrupted: readonly string[]): Set<number> {
+    const tasks = new Set<number>();
+    for (const taskId of interrupted) {
+      const task = this.graph.taskIndex(taskId);
+      const status = task === undefined ? 'unknown' : tasks.has(task) ? 'named twice' : TASK_STATUSES[this.tasks.status(task)];
+      if (status !== 'running')
+        throw this.refusal(`run.resumed names task "${taskId}" as interrupted, which is ${status} (expected running)`);
+      tasks.add(task!);
+    }
+    return tasks;
   }
 
   private taskIndex(taskId: string, type: string): number {
@@ -400,10 +388,4 @@ export class RunDraft {
       throw this.refusal(`${describeEvent(event)} in a run that is ${this.status} (expected ${status})`);
     }
   }
-}
-
-/** What is said of an event whose type this version does not know: one a later version writes, if it is a name. */
-function notAnEventType(event: DagEvent): string {
-  const { type } = event as { type: unknown };
-  return `${JSON.stringify(type)} is not an event type${typeof type === 'string' ? ' (written by a later rxdag?)' : ''}`;
 }
