@@ -22,11 +22,9 @@ const FEW_RUNS = 16;
  * window has room. A task short of something it takes more than one unit of, and that would go
  * before every task of its run that can start, gets a hold (one at a time): until it starts, no
  * other task of any run (but those of its own run of a higher priority, and those queued first,
- * the attempts a resumed run had in flight) takes what it is short of now, so lighter tasks
- * arriving without end cannot starve it. While one of its limits has no room for it, its limits
- * are kept (while a rate window it needs is short, a limit with room for it lends its concurrency
- * to lighter tasks); once they have room, the slots and its agent kind too. A task short only of what it takes one unit of waits in
- * the order as lighter ones do. A durable run's task starts only once its
+ * the attempts a resumed run had in flight) takes what is kept for it, so lighter tasks
+ * arriving without end cannot starve it (see `Hold`). A task short only of what it takes one
+ * unit of waits in the order as lighter ones do. A durable run's task starts only once its
  * journal says what released it is durable (`RunJournal.mayStart`, which may commit first). It
  * does not call agents (the pipeline's `mergeMap` does) nor handle outcomes (the run controller
  * does); it runs once a flush has queued every ready task.

@@ -18,7 +18,7 @@
  */
 import { replayProblem } from '../../journal/replay';
 import { type Journal, JournalCorruptError, type JournaledRunSummary, RunLockedError, RunNotResumableError } from '../../journal/journal';
-import { escapeControls, quoted } from '../../dag/text';
+import { escapeControls } from '../../dag/text';
 import { ExitCode } from '../exitCodes';
 import { formatClock } from '../output/textTable';
 import { formatProblem, InvalidInputError, type Problem } from '../problems';
@@ -26,7 +26,7 @@ import { resumeCommandLine, resumeCommandOf } from '../store/resumeCommand';
 import { pruneLogsProblems, removeRunLogs } from './pruneLogs';
 import { openStore, type Store, storeExists } from '../store/openStore';
 import { durationProblem, parseDuration, type PruneRule, runCountProblem, selectRunsToPrune } from '../store/pruneSelection';
-import { listRuns, NO_JOURNAL, neverJournaled, type RunList } from '../store/runList';
+import { listRuns, neverJournaled, notInStoreWithoutJournal, type RunList } from '../store/runList';
 import { asRefusal, goneRemedy, refusalLine, setAsideHint } from '../store/storeErrors';
 import { eventPlaces, type StoreLocation, storeLocation } from '../store/storeLocation';
 import type { CliIo } from './cliIo';
@@ -72,8 +72,7 @@ export async function pruneCommand(runIds: readonly string[], raw: RawPruneOptio
     const { journal } = store;
     const listed = await listRuns(journal).catch((error: unknown) => asRefusal(error, location));
     if (rule === undefined && listed.runs.length === 0 && (await neverJournaled(store))) {
-      for (const runId of new Set(runIds))
-        io.stderr.write(`rxdag: run ${quoted(runId)} is not in the store ${location.label}, which ${NO_JOURNAL}\n`);
+      for (const runId of new Set(runIds)) io.stderr.write(`rxdag: ${notInStoreWithoutJournal(runId, location)}\n`);
       return ExitCode.invalid;
     }
     const plan =

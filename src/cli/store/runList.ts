@@ -40,12 +40,16 @@ export async function listRuns(journal: Journal, only: Pick<RunsOptions, 'dagId'
  */
 export async function neverJournaledRefusal(store: Store, runId: string): Promise<InvalidInputError | undefined> {
   if (!(await neverJournaled(store))) return undefined;
-  const message = `run ${quoted(runId)} is not in the store ${store.location.label}, which ${NO_JOURNAL}`;
-  return new InvalidInputError([{ message }]);
+  return new InvalidInputError([{ message: notInStoreWithoutJournal(runId, store.location) }]);
 }
 
 /** What is said of a store that never journaled anything. */
 export const NO_JOURNAL = 'has no journal (runs are journaled there by rxdag run)';
+
+/** `run "x" is not in the store …, which has no journal (…)`. */
+export function notInStoreWithoutJournal(runId: string, location: StoreLocation): string {
+  return `run ${quoted(runId)} is not in the store ${location.label}, which ${NO_JOURNAL}`;
+}
 
 /** Whether `store` is a database schema without the journal's tables (false when asking fails, or for a folder). */
 export async function neverJournaled(store: Store): Promise<boolean> {
