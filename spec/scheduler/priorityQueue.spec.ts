@@ -131,7 +131,7 @@ describe('ReadyQueue', () => {
 });
 
 describe('ReadyQueues', () => {
-  it('should take the best task among the kinds that can start, skipping full kinds', () => {
+  it('should take the best task among the dispatch classes that can start, skipping full ones', () => {
     const order = dispatchOrder({
       priority: Float64Array.from([9, 1, 5]),
       rank: new Float64Array(3),
@@ -140,16 +140,16 @@ describe('ReadyQueues', () => {
     const kinds = ['llm', 'shell'];
     const queues = new ReadyQueues(order, (code) => kinds[code]!);
     [0, 1, 2].forEach((task) => queues.push(task));
-    expect(queues.nextKind((kind) => kind !== 'llm')).toBe(1);
+    expect(queues.nextClass((kind) => kind !== 'llm')).toBe(1);
     expect(queues.pop(1)).toBe(2);
-    expect(queues.nextKind(() => true)).toBe(0);
+    expect(queues.nextClass(() => true)).toBe(0);
     expect(queues.pop(0)).toBe(0);
-    expect(queues.nextKind((kind) => kind === 'llm')).toBe(-1);
+    expect(queues.nextClass((kind) => kind === 'llm')).toBe(-1);
     expect(queues.pop(0)).toBe(-1);
     expect(queues.size).toBe(1);
   });
 
-  it('should make a queue only for the kinds that get tasks, and drain them all', () => {
+  it('should make a queue only for the classes that get tasks, and drain them all', () => {
     const order = dispatchOrder({
       priority: new Float64Array(4),
       rank: Float64Array.from([4, 3, 2, 1]),
@@ -160,13 +160,13 @@ describe('ReadyQueues', () => {
     queues.push(3);
     queues.push(1);
     expect(named).toEqual([3, 1]);
-    expect(queues.nextKind(() => true)).toBe(1);
+    expect(queues.nextClass(() => true)).toBe(1);
     expect(queues.pop(1)).toBe(1);
     expect(queues.drain()).toEqual([3]);
     expect(queues.size).toBe(0);
   });
 
-  it('should start tasks queued first before any other of their kind, in their order, and before other kinds when they can start', () => {
+  it('should start tasks queued first before any other of their class, in their order, and before other classes when they can start', () => {
     const order = dispatchOrder({
       priority: Float64Array.from([9, 1, 5, 0]),
       rank: new Float64Array(4),
@@ -182,23 +182,23 @@ describe('ReadyQueues', () => {
     expect(queues.before(3, 1)).toBe(true);
     expect(queues.before(0, 3)).toBe(false);
     // before the dispatch order's best (0, priority 9): 3, queued first
-    expect(queues.nextKind(() => true, true)).toBe(0);
+    expect(queues.nextClass(() => true, true)).toBe(0);
     expect(queues.first(0)).toBe(3);
     // its kind full: the next one queued first, of another kind, starts; 0 waits behind 3
-    expect(queues.nextKind((kind) => kind !== 'llm')).toBe(1);
+    expect(queues.nextClass((kind) => kind !== 'llm')).toBe(1);
     expect(queues.first(1)).toBe(1);
     expect(queues.pop(1)).toBe(1);
-    expect(queues.nextKind((kind) => kind !== 'llm')).toBe(1);
+    expect(queues.nextClass((kind) => kind !== 'llm')).toBe(1);
     expect(queues.pop(1)).toBe(2);
-    expect(queues.nextKind((kind) => kind !== 'llm')).toBe(-1);
+    expect(queues.nextClass((kind) => kind !== 'llm')).toBe(-1);
     expect(queues.pop(0)).toBe(3);
     // then the dispatch order again
     expect(queues.first(0)).toBe(0);
-    expect(queues.nextKind(() => true)).toBe(0);
+    expect(queues.nextClass(() => true)).toBe(0);
     queues.pushFirst([3]);
     expect(queues.drain().sort()).toEqual([0, 3]);
     expect(queues.size).toBe(0);
-    expect(queues.nextKind(() => true)).toBe(-1);
+    expect(queues.nextClass(() => true)).toBe(-1);
   });
 
   it('should keep the agent code beside each position in the order', () => {

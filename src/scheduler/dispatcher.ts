@@ -181,15 +181,15 @@ export class Dispatcher {
     const withFirst = weights !== undefined || this.limitUnits !== undefined;
     let code =
       run.weighsTasks || this.hold !== undefined
-        ? run.readyQueue.nextKind(this.fits, withFirst)
-        : run.readyQueue.nextKind(this.kindHasRoom);
+        ? run.readyQueue.nextClass(this.fits, withFirst)
+        : run.readyQueue.nextClass(this.kindHasRoom);
     const contender = this.contender;
     this.contender = undefined;
     if (contender !== undefined && (code < 0 || run.readyQueue.before(contender.task, run.readyQueue.first(code)))) {
       // a weighted task that would go first takes the hold, and what can start is chosen again around it
       this.hold = contender.hold;
       this.parkable = false;
-      if (code >= 0) code = run.readyQueue.nextKind(this.fits, withFirst);
+      if (code >= 0) code = run.readyQueue.nextClass(this.fits, withFirst);
     }
     if (code < 0) {
       if (this.parkable && this.blockers.length > 0) this.turns.park(run, [...new Set(this.blockers)]);

@@ -11,7 +11,7 @@ import { appendAll } from '../appendAll';
  */
 
 /**
- * The ready tasks of one kind as a set of dispatch positions: a bitset with one bit a task, and
+ * The ready tasks of one dispatch class as a set of dispatch positions: a bitset with one bit a task, and
  * above it summary levels of one bit a word (set when the word below has any bit set), up to a
  * single word. Taking the first task descends the levels with `Math.clz32`: four steps at a
  * million tasks, in memory small enough to stay in the CPU cache.
@@ -124,22 +124,22 @@ function emptyLevels(size: number): Int32Array[] {
 }
 
 /**
- * The ready tasks of one run, one queue per kind: the scheduler's dispatch class (an agent kind
- * and the limits its tasks name), so a task waiting for a busy agent kind or a full limit never
- * blocks tasks of other kinds (no head-of-line blocking). Choosing work for a free slot is a
- * pure function of the queues and which kinds can start now. Tasks queued first (a resumed run's
- * attempts that were in flight when its process died) go before every other of their kind, in
- * the order given, and before the other kinds' tasks when they can start: they held their slots
+ * The ready tasks of one run, one queue per dispatch class (an agent kind and the limits its
+ * tasks name), so a task waiting for a busy agent kind or a full limit never blocks tasks of other
+ * classes (no head-of-line blocking). Choosing work for a free slot is a pure function of the
+ * queues and which classes can start now. Tasks queued first (a resumed run's
+ * attempts that were in flight when its process died) go before every other of their class, in
+ * the order given, and before the other classes' tasks when they can start: they held their slots
  * and limits then, and a remote one may still be running. One that cannot start (a rate window
- * full) holds back the other ready tasks of the kinds that `share` its room (its agent, a limit),
+ * full) holds back the other ready tasks of the classes that `share` its room (its agent, a limit),
  * not the other tasks queued first, which hold room of their own.
  *
- * Kinds are small integers (the run's class codes), so finding a task's queue is an array read.
+ * Classes are small integers (the run's class codes), so finding a task's queue is an array read.
  */
-export class ReadyQueues<Kind> {
-  // queues by kind code, and the kind each stands for; a code's entry stays undefined until its first task
+export class ReadyQueues<Class> {
+  // queues by class code, and the class each stands for; a code's entry stays undefined until its first task
   private readonly queues: (ReadyQueue | undefined)[] = [];
-  private readonly kinds: Kind[] = [];
+  private readonly classes: Class[] = [];
   private total = 0;
   /** Tasks queued first, in order (see {@link ReadyQueues.pushFirst}): a few, those a run had in flight. */
   private firsts: number[] = [];
@@ -148,10 +148,10 @@ export class ReadyQueues<Kind> {
 
   constructor(
     private order: DispatchOrder,
-    /** The kind a code stands for. */
-    private readonly kindOfCode: (code: number) => Kind,
-    /** Whether tasks of two kinds take some of the same slots or units: a task queued first that waits holds back the kinds that share with its own. */
-    private readonly share: (a: Kind, b: Kind) => boolean = (a, b) => a === b,
+    /** The class a code stands for. */
+    private readonly classOfCode: (code: number) => Class,
+    /** Whether tasks of two classes take some of the same slots or units: a task queued first that waits holds back the classes that share with its own. */
+    private readonly share: (a: Class, b: Class) => boolean = (a, b) => a === b,
     /** Told of the first change after {@link ReadyQueues.watch}: a task queued, the order changed. */
     private readonly onChange: () => void = () => undefined,
   ) {}
@@ -178,27 +178,27 @@ export class ReadyQueues<Kind> {
   push(task: number): void {
     const keys = this.order.keys;
     const code = keys[2 * task + 1]!;
-    this.kindAt(code).pushKey(keys[2 * task]!);
+    this.queueOf(code).pushKey(keys[2 * task]!);
     this.total++;
     if (this.watched) this.changed();
   }
 
-  /** The queue of kind `code`, made at its first task. */
-  private kindAt(code: number): ReadyQueue {
+  /** The queue of class `code`, made at its first task. */
+  private queueOf(code: number): ReadyQueue {
     let queue = this.queues[code];
     if (queue === undefined) {
       while (this.queues.length < code) this.queues.push(undefined);
       queue = new ReadyQueue(this.order);
       this.queues[code] = queue;
-      this.kinds[code] = this.kindOfCode(code);
+      this.classes[code] = this.classOfCode(code);
     }
     return queue;
   }
 
-  /** Queues `tasks` before every other ready task of their kinds, in their order (see the class). */
+  /** Queues `tasks` before every other ready task of their classes, in their order (see the class). */
   pushFirst(tasks: readonly number[]): void {
     for (const task of tasks) {
-      this.kindAt(this.codeOf(task));
+      this.queueOf(this.codeOf(task));
       this.firsts.push(task);
     }
     this.total += tasks.length;
@@ -213,23 +213,23 @@ export class ReadyQueues<Kind> {
   }
 
   /**
-   * The code of the kind whose first task starts next among the kinds that `canStart`: the first
-   * task queued first that can, else the one that goes first in the dispatch order among kinds
-   * with none queued first; `-1` when none has a ready task. `canStart` gets the kind's first
+   * The code of the class whose first task starts next among the classes that `canStart`: the first
+   * task queued first that can, else the one that goes first in the dispatch order among classes
+   * with none queued first; `-1` when none has a ready task. `canStart` gets the class's first
    * task when `withFirst`, else -1. Take the task with {@link ReadyQueues.pop}.
    */
-  nextKind(canStart: (kind: Kind, first: number) => boolean, withFirst = false): number {
-    let held: Kind[] | undefined; // kinds of tasks queued first that cannot start
+  nextClass(canStart: (dispatchClass: Class, first: number) => boolean, withFirst = false): number {
+    let held: Class[] | undefined; // classes of tasks queued first that cannot start
     const firsts = this.firsts;
     for (let k = 0; k < firsts.length; k++) {
       const task = firsts[k]!;
       const code = this.codeOf(task);
-      const kind = this.kinds[code]!;
-      // behind one of its own kind that cannot start (the kind's first is the one taken); any other
+      const dispatchClass = this.classes[code]!;
+      // behind one of its own class that cannot start (the class's first is the one taken); any other
       // task queued first holds room of its own, and is tried whatever the others wait for
-      if (held?.includes(kind) === true) continue;
-      if (canStart(kind, withFirst ? task : -1)) return code;
-      (held ??= []).push(kind);
+      if (held?.includes(dispatchClass) === true) continue;
+      if (canStart(dispatchClass, withFirst ? task : -1)) return code;
+      (held ??= []).push(dispatchClass);
     }
     let best = -1;
     for (let i = 0; i < this.queues.length; i++) {
@@ -238,8 +238,8 @@ export class ReadyQueues<Kind> {
       if (
         queue === undefined ||
         queue.size === 0 ||
-        (held !== undefined && this.heldBack(held, this.kinds[i]!)) ||
-        !canStart(this.kinds[i]!, withFirst ? queue.peek() : -1)
+        (held !== undefined && this.heldBack(held, this.classes[i]!)) ||
+        !canStart(this.classes[i]!, withFirst ? queue.peek() : -1)
       )
         continue;
       if (best < 0 || this.inOrder(queue.peek(), this.queues[best]!.peek())) best = i;
@@ -247,9 +247,9 @@ export class ReadyQueues<Kind> {
     return best;
   }
 
-  /** Whether `kind` shares what a held task queued first waits for. */
-  private heldBack(held: readonly Kind[], kind: Kind): boolean {
-    for (const waiting of held) if (this.share(waiting, kind)) return true;
+  /** Whether `dispatchClass` shares what a held task queued first waits for. */
+  private heldBack(held: readonly Class[], dispatchClass: Class): boolean {
+    for (const waiting of held) if (this.share(waiting, dispatchClass)) return true;
     return false;
   }
 
@@ -275,22 +275,22 @@ export class ReadyQueues<Kind> {
     return this.order.keys[2 * task + 1]!;
   }
 
-  /** Where the first task of kind `code` queued first is in {@link firsts}, `-1` when it has none. */
-  private firstOfKind(code: number): number {
+  /** Where the first task of class `code` queued first is in {@link firsts}, `-1` when it has none. */
+  private firstOfClass(code: number): number {
     return this.firsts.length === 0 ? -1 : this.firsts.findIndex((task) => this.codeOf(task) === code);
   }
 
-  /** The first task of kind `code`, left in its queue; `-1` when it has none. */
+  /** The first task of class `code`, left in its queue; `-1` when it has none. */
   first(code: number): number {
-    const at = this.firstOfKind(code);
+    const at = this.firstOfClass(code);
     if (at >= 0) return this.firsts[at]!;
     const queue = this.queues[code];
     return queue === undefined || queue.size === 0 ? -1 : queue.peek();
   }
 
-  /** Removes and returns the first task of kind `code`; `-1` when it has none. */
+  /** Removes and returns the first task of class `code`; `-1` when it has none. */
   pop(code: number): number {
-    const at = this.firstOfKind(code);
+    const at = this.firstOfClass(code);
     if (at >= 0) {
       this.total--;
       return this.firsts.splice(at, 1)[0]!;
