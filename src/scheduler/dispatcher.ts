@@ -182,7 +182,7 @@ export class Dispatcher {
     let code =
       run.weighsTasks || this.hold !== undefined
         ? run.readyQueue.nextClass(this.fits, withFirst)
-        : run.readyQueue.nextClass(this.kindHasRoom);
+        : run.readyQueue.nextClass(this.classHasRoom);
     const contender = this.contender;
     this.contender = undefined;
     if (contender !== undefined && (code < 0 || run.readyQueue.before(contender.task, run.readyQueue.first(code)))) {
@@ -203,7 +203,7 @@ export class Dispatcher {
   }
 
   /** Whether a class's agent kind has a free slot (the check of runs whose tasks all weigh 1 and need no limit). */
-  private readonly kindHasRoom = (cls: DispatchClass): boolean => {
+  private readonly classHasRoom = (cls: DispatchClass): boolean => {
     if (cls.kind.hasCapacity) return true;
     this.blockers.push(cls.kind);
     return false;
