@@ -553,6 +553,33 @@ describe('named limits', () => {
       ]);
     });
 
+    it('should wake for a lent limit’s own window: a lighter task starts when that window has room, not at the next unrelated event', () => {
+      const events = run(
+        [
+          { id: 'summary-1', agent: 'work', limits: { tokens: 600 }, priority: 30 },
+          { id: 'busy', agent: 'work', limits: { api: 1 }, priority: 20 },
+          { id: 'call-1', agent: 'work', limits: { api: 1 }, priority: 20 },
+          { id: 'summary-2', agent: 'work', limits: { tokens: 600, api: 1 }, priority: 10 },
+          { id: 'call-2', agent: 'work', limits: { api: 1 }, priority: -1 },
+        ],
+        {
+          maxConcurrency: 10,
+          limits: { api: { concurrency: 2, rate: { limit: 3, intervalMs: 10 } }, tokens: { rate: { limit: 1000, intervalMs: 100 } } },
+        },
+        { 'summary-1': 300, busy: 300 },
+      );
+      // summary-2 waits for the tokens' window (till 100); api, with room for it, lends its
+      // concurrency to call-2 once call-1 has ended (at 1), but its own window of 3 starts in 10
+      // frames has room for both only from 10: call-2 starts then, woken by that window
+      expect(starts(events)).toEqual([
+        '0 started:summary-1',
+        '0 started:busy',
+        '0 started:call-1',
+        '10 started:call-2',
+        '100 started:summary-2',
+      ]);
+    });
+
     it('should keep concurrency it is short of while it waits for a rate window: a long lighter task would delay it past the window', () => {
       const events = run(
         [

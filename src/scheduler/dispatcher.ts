@@ -261,9 +261,12 @@ export class Dispatcher {
     return false;
   }
 
-  /** Has this fill wake the pipeline when `limit`'s rate window has room for `units`, if only the window stands in the way. */
-  private readonly wakeWhenRoom = (limit: Limit, units: number, now: number): void => {
-    const at = limit.roomAt(units, now);
+  /**
+   * Has this fill wake the pipeline when `limit`'s rate window has room for `units`, if only the
+   * window stands in the way (`windowOnly`: whatever its concurrency, which a hold lends).
+   */
+  private readonly wakeWhenRoom = (limit: Limit, units: number, now: number, windowOnly = false): void => {
+    const at = windowOnly ? limit.windowRoomAt(units, now) : limit.roomAt(units, now);
     if (at !== undefined && at > now && at < this.wakeAt) this.wakeAt = at;
   };
 

@@ -47,7 +47,8 @@ export class Hold {
    * meanwhile may lengthen it. While a limit of the held task is short, slots and agent kinds may
    * be taken (they are given back as their tasks end); once none is, they are kept for it too: it
    * fits now (it goes first), or it waits for slots, or for its agent kind, which `cls` shares.
-   * `wake` hears the limit and units a task kept waiting waits for.
+   * `wake` hears the limit and units a task kept waiting waits for, and whether for its window
+   * alone (a limit that lends its concurrency).
    */
   delays(
     cls: DispatchClass,
@@ -55,7 +56,7 @@ export class Hold {
     own: LimitUnits | undefined,
     now: number,
     slotsLeft: number,
-    wake: (limit: Limit, units: number, now: number) => void,
+    wake: (limit: Limit, units: number, now: number, windowOnly: boolean) => void,
   ): boolean {
     const held = this.cls;
     let limitsShort = false;
@@ -72,7 +73,7 @@ export class Hold {
       const both = need + unitsIn(own, limit.name, units);
       const lends = windowShort && limit.hasRoom(need, now);
       if (!(lends ? limit.windowHasRoom(both, now) : limit.hasRoom(both, now))) {
-        wake(limit, both, now);
+        wake(limit, both, now, lends);
         return true;
       }
     }

@@ -110,8 +110,14 @@ export class Limit {
   roomAt(units: number, now: number): number | undefined {
     if (this.inUse + units > this.concurrency) return undefined;
     this.fitClock(now);
-    const windowRoom = this.windowRoomAt(units, now);
+    const windowRoom = this.windowRoomFrom(units, now);
     return windowRoom === undefined ? undefined : Math.max(windowRoom, this.pausedUntil);
+  }
+
+  /** When the rate window alone will have room for `units`, its concurrency and a pause aside (`now` when it has; `undefined`: never). */
+  windowRoomAt(units: number, now: number): number | undefined {
+    this.fitClock(now);
+    return this.windowRoomFrom(units, now);
   }
 
   /** No start before `until`, asked for at `from` (a later pause than one already set wins; an earlier one changes nothing). */
@@ -143,8 +149,8 @@ export class Limit {
     if (now < this.pausedFrom) [this.pausedUntil, this.pausedFrom] = [now + (this.pausedUntil - this.pausedFrom), now];
   }
 
-  /** When the rate window alone has room for `units`. */
-  private windowRoomAt(units: number, now: number): number | undefined {
+  /** When the rate window alone has room for `units`, the clock already fitted. */
+  private windowRoomFrom(units: number, now: number): number | undefined {
     if (this.rate === undefined) return now;
     this.forgetBefore(now);
     let excess = this.windowUnits + units - this.rate.limit;
