@@ -107,7 +107,11 @@ interface Walk {
 
 /** Why `value`'s JSON text is longer than {@link MAX_JSON_BYTES}, `undefined` when it is not. */
 export function jsonTooLong(value: unknown): string | undefined {
-  const bytes = jsonBytes(value);
+  return bytesTooLong(jsonBytes(value));
+}
+
+/** The problem of a JSON text `bytes` long (UTF-8), as {@link jsonTooLong} says it, or `undefined` when an event carries it. */
+export function bytesTooLong(bytes: number): string | undefined {
   return bytes > MAX_JSON_BYTES ? `is ${bytes} bytes long as JSON text (UTF-8), more than an event carries (${MAX_JSON_BYTES})` : undefined;
 }
 

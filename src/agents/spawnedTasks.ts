@@ -7,29 +7,36 @@
  */
 import type { TaskSpec } from '../dag/schema';
 import { appendAll } from '../appendAll';
-import { jsonTooLong, MAX_JSON_BYTES, toJsonSafe } from '../jsonSafe';
+import { bytesTooLong, jsonBytes, MAX_JSON_BYTES, toJsonSafe } from '../jsonSafe';
 
 export class SpawnedTasks {
   private readonly tasks: TaskSpec[] = [];
   /** The first problem of the calls, in words (`spawned tasks are not JSON-safe: spawn[2].input.at is a Date …`). */
   problem: string | undefined;
-  // at most how many bytes the JSON of the tasks kept so far is
+  // at most how many bytes the JSON of the tasks kept so far is; exactly how many once that bound
+  // may be too many (measured then, and each later call's tasks alone: the calls may be many)
   private atMostBytes = 0;
+  private bytes: number | undefined;
 
-  /** Keeps the tasks of one call of `spawn`, or notes its problem (the first one is kept). */
+  /** Keeps the tasks of one call of `spawn`, or notes its problem (the first one is kept: the attempt fails, later calls are not looked at). */
   keep(tasks: readonly TaskSpec[]): void {
+    if (this.problem !== undefined) return;
     const copy = toJsonSafe(tasks);
     if (!copy.ok) {
       const before = this.tasks.length; // placed among every call's tasks (those before it were kept)
       const where = copy.problem.replace(/^\$(?:\[(\d+)\])?/, (_, at?: string) => (at ? `spawn[${before + Number(at)}]` : 'spawn'));
-      this.problem ??= `spawned tasks ${copy.tooLong === true ? 'are too long for an event' : 'are not JSON-safe'}: ${where}`;
+      this.problem = `spawned tasks ${copy.tooLong === true ? 'are too long for an event' : 'are not JSON-safe'}: ${where}`;
       return;
     }
-    appendAll(this.tasks, copy.value as readonly TaskSpec[]);
-    // each call's tasks fit in an event, all of them together may not: counted exactly only when the bound says they may
+    const added = copy.value as readonly TaskSpec[];
+    appendAll(this.tasks, added);
+    // each call's tasks fit in an event, all of them together may not
     this.atMostBytes += copy.atMostBytes;
-    const tooLong = this.atMostBytes > MAX_JSON_BYTES ? jsonTooLong(this.tasks) : undefined;
-    if (tooLong !== undefined) this.problem ??= `spawned tasks are too long for an event: spawn ${tooLong}`;
+    if (this.atMostBytes <= MAX_JSON_BYTES || added.length === 0) return;
+    // an array's JSON is `[`, then each element and a `,` (the last one's `]`): the added ones' without their `[`
+    this.bytes = this.bytes === undefined ? jsonBytes(this.tasks) : this.bytes + jsonBytes(added) - 1;
+    const tooLong = bytesTooLong(this.bytes);
+    if (tooLong !== undefined) this.problem = `spawned tasks are too long for an event: spawn ${tooLong}`;
   }
 
   /** Whether `spawn` was called with any task. */
