@@ -7,12 +7,21 @@ import path from 'node:path';
  * it does with `runDag`. Run against the built package (`dist/`), as a program uses it.
  */
 describe('an idle pooled instance', () => {
-  it('should not keep the process running for idleMs after the last run of a scheduler left without shutdown', () => {
+  it.each([
+    ['the default scheduler', 'undefined'],
+    ['asapScheduler', 'require("rxjs").asapScheduler'],
+    ['queueScheduler', 'require("rxjs").queueScheduler'],
+    [
+      'a scheduler of its own on the real clock',
+      '{ now: () => Date.now(), schedule: (work, delay, state) => require("rxjs").asyncScheduler.schedule(work, delay, state) }',
+    ],
+  ])('should not keep the process running for idleMs after the last run of a scheduler left without shutdown, on %s', (_, scheduler) => {
     const entry = path.join(__dirname, '../../dist/index.js');
     const program = `
       const { createScheduler, defineAgent } = require(${JSON.stringify(entry)});
       const { lastValueFrom } = require('rxjs');
       const scheduler = createScheduler({
+        scheduler: ${scheduler},
         agents: { llm: defineAgent({ capacity: 2, create: () => ({}), dispose: () => undefined, run: async () => 'ok' }) },
       });
       lastValueFrom(scheduler.submit({ id: 'd', tasks: [{ id: 'a', agent: 'llm' }] })).then((last) => console.log(last.outcome));

@@ -1,5 +1,5 @@
 import { EMPTY, map, merge, type Observable, type SchedulerLike, Subscription, takeWhile } from 'rxjs';
-import { keepsVirtualTime } from './virtualTime';
+import { keepsVirtualTime } from '../virtualTime';
 import { runAttempt } from '../agents/runAttempt';
 import { createPipelineSignals } from '../signals';
 import type { Attempt } from './attempt';

@@ -1,5 +1,5 @@
 import { Observable, type SchedulerLike, type Subscription, type VirtualTimeScheduler } from 'rxjs';
-import { keepsVirtualTime } from './virtualTime';
+import { keepsVirtualTime } from '../virtualTime';
 
 /**
  * `interval(periodMs, scheduler)` as the pipeline uses it (health checks, polling): 0, 1, 2, …,
