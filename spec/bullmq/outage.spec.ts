@@ -575,6 +575,33 @@ describeOwnRedis('remote agents and workers when Redis stops answering or goes a
   );
 
   it.concurrent(
+    'should tell onConnectionChange that Redis stopped answering when a lease check finds it frozen, every job added, and that it answers again',
+    withOwnRedis(async ({ redis, closer }) => {
+      const changes: RedisConnectionChange[] = [];
+      const echo = closer.add(
+        remoteAgent({ connection: redis().url, queue: 'echo', leaseMs: LEASE_MS, onConnectionChange: (change) => changes.push(change) }),
+      );
+      const client = echo.create!();
+      const waiting = runNow(echo, contextOf('a'), client); // no worker: its job waits in Redis
+      await jobAdded(redis().url, 'r1|a|1');
+      redis().freeze(); // no add goes out: only the lease check's read finds it
+      await expect(waiting).rejects.toThrow(/cannot read job "r1\|a\|1": it did not answer/);
+      expect(changes).toEqual([
+        {
+          queue: 'echo',
+          connected: false,
+          error: expect.objectContaining({ name: 'RedisConnectionError', reason: `it did not answer within ${COMMAND_TIMEOUT_MS} ms` }),
+        },
+      ]);
+      redis().thaw();
+      // that outage holds back no add: the next one goes out, and Redis's answer ends it
+      workerOf(closer, redis().url, { echo: () => 'echoed' });
+      expect(await runNow(echo, contextOf('b'), client)).toMatchObject({ output: 'echoed' });
+      expect(changes).toEqual([expect.objectContaining({ connected: false }), { queue: 'echo', connected: true }]);
+    }),
+  );
+
+  it.concurrent(
     "should give a connection held up longer than a command's time limit its own, not fail the first commands sent on it",
     withOwnRedis(async ({ redis, closer }) => {
       workerOf(closer, redis().url, { echo: ({ input }) => input });

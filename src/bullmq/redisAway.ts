@@ -50,6 +50,8 @@ export interface Outage {
   since: number | undefined;
   /** The last error of the outage, once an add failed in it. */
   error?: RedisConnectionError | undefined;
+  /** Redis did not answer a read while no add found it away: told as an outage, holding back no add. */
+  silent?: boolean;
   /** The probe under way, past a lease period of outage. */
   probing?: Promise<void> | undefined;
   /** Told when an outage begins, with its first error, and when it is over. */
@@ -96,17 +98,29 @@ export async function addRidingOutages<T>(leaseMs: number, outage: Outage, adds:
 /** Notes that Redis was found away at `at` (`error`), if the error says so: the outage began then, if not before. */
 export function outageSeen(outage: Outage, error: RedisConnectionError, at = Date.now()): void {
   if (!saysRedisAway(error)) return;
-  const began = outage.since === undefined;
+  const began = outage.since === undefined && outage.silent !== true;
   outage.since ??= at;
   outage.error = error;
   if (began) outage.told?.failed(error);
 }
 
+/**
+ * Notes that Redis did not answer a read (a lease check), if `error` says so: told as an outage
+ * begun, unless one was, but no add is held back by it (a frozen server keeps its connection, so
+ * only an answer would end such an outage, and none may come before the next add's).
+ */
+export function silenceSeen(outage: Outage, error: RedisConnectionError): void {
+  if (!saysRedisAway(error) || outage.since !== undefined || outage.silent === true) return;
+  outage.silent = true;
+  outage.told?.failed(error);
+}
+
 /** Redis answers: the outage is over, and a later one gets its own lease period. */
 export function outageOver(outage: Outage): void {
-  const was = outage.since !== undefined;
+  const was = outage.since !== undefined || outage.silent === true;
   outage.since = undefined;
   outage.error = undefined;
+  outage.silent = false;
   if (was) outage.told?.ready();
 }
 

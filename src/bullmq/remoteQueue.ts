@@ -17,7 +17,7 @@ import { type CommandConnection, within } from './commandConnection';
 import { notTakenDetail, RemoteJobError, RunIdTakenError, STOPPED_JOB_DETAIL, WorkerLostError } from './errors';
 import type { FinishedJobs } from './finishedJobs';
 import { type ConnectionWatch, type Connections, openConnections } from './queueConnections';
-import { addRidingOutages, type Outage, outageOver, outageSeen, saysRedisAway } from './redisAway';
+import { addRidingOutages, type Outage, outageOver, outageSeen, saysRedisAway, silenceSeen } from './redisAway';
 import { type CancelNotSent, JobCancels, type OwnershipCheck } from './jobCancels';
 import { jobIdFor, otherRunsJob, signedJobData, unsendableInput } from './jobFormat';
 import { failedJobSettlement, parsedJson, type Settlement, settlementOf } from './outcomes';
@@ -94,10 +94,7 @@ export class RemoteQueue {
    */
   run(task: TaskContext): Observable<WorkerResult> {
     return new Observable<WorkerResult>((subscriber) => {
-      if (this.closed) {
-        subscriber.error(new RemoteJobError(`remote agent for queue "${this.config.queue}" is closed`));
-        return undefined;
-      }
+      if (this.closed) return void subscriber.error(new RemoteJobError(`remote agent for queue "${this.config.queue}" is closed`));
       const unsendable = unsendableInput(task); // the job would carry another value
       if (unsendable !== undefined) return void subscriber.error(unsendable);
       const jobId = jobIdFor(task.runId, task.id, task.attempt);
@@ -306,8 +303,10 @@ export class RemoteQueue {
     const waiter = this.waiters.get(jobId);
     if (waiter === undefined) return;
     const look = lookInTurn(waiter, () => this.look(waiter)).catch((error: unknown) => {
+      const failure = this.failure(`read job "${jobId}"`, error);
+      if (!this.closed) silenceSeen(this.outage, failure); // (a frozen server: no connection says so)
       if (!this.forget(waiter)) return;
-      waiter.reject(this.failure(`read job "${jobId}"`, error));
+      waiter.reject(failure);
       this.cancel(waiter, 'cancelled', ownershipOf(waiter)); // it may run once Redis is back: not for an attempt that failed
     });
     this.track(look);
