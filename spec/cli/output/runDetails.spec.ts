@@ -230,7 +230,7 @@ describe('what rxdag runs and rxdag show print', () => {
         '      attempt #1 failed: ShellCommandError: `./load.sh` was killed by SIGKILL; last stderr lines: … loading 3 GB\n',
     );
     expect(text.split('\n').find((line) => line.startsWith('fetch'))).toMatch(
-      / completed .* after 1 failed attempt, the last attempt #1 failed: TaskTimeoutError: task "fetch" timed out after 300 ms$/,
+      / completed .* after 1 failed attempt; attempt #1 failed: TaskTimeoutError: task "fetch" timed out after 300 ms$/,
     );
     // cancelled while it waited to retry: what its attempt failed with is still said
     const cancelled = eventsOf(...retried.slice(0, 10).map(({ seq: _seq, runId: _runId, ...event }) => event), {
