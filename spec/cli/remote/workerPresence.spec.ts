@@ -95,7 +95,7 @@ describeRedis("the workers connected to a run's queues", (env) => {
       await start().ready();
       await waitFor(() => lines.length === 3, 'the line of a worker back', 10_000);
       expect(lines).toEqual([
-        'rxdag: a worker left queue echo (1 connected now): an attempt it still held goes to another once its lease lapses',
+        'rxdag: a worker left queue echo (1 connected now): an attempt it still held goes to another (at once if handed back, else once its lease lapses)',
         'rxdag: no worker is connected to queue echo any more: its attempts wait in Redis until one starts (those a worker was running once their lease lapses)',
         'rxdag: a worker is connected to queue echo now',
       ]);
@@ -109,17 +109,17 @@ describeRedis("the workers connected to a run's queues", (env) => {
     expect(workersChangedLine('shell', [], [])).toBeUndefined();
     expect(workersChangedLine('shell', ['a', 'b'], ['b', 'a'])).toBeUndefined();
     expect(workersChangedLine('shell', ['a', 'b', 'c'], ['b'])).toBe(
-      'rxdag: 2 workers left queue shell (1 connected now): an attempt they still held goes to another once its lease lapses',
+      'rxdag: 2 workers left queue shell (1 connected now): an attempt they still held goes to another (at once if handed back, else once its lease lapses)',
     );
     expect(workersChangedLine('sleep', [], ['a', 'b'])).toBe('rxdag: 2 workers are connected to queue sleep now');
   });
 
   it('should say a worker left when another came between two looks (a rolling restart), also of one name shared', () => {
     expect(workersChangedLine('shell', ['a', 'b'], ['b', 'c'])).toBe(
-      'rxdag: a worker left queue shell (2 connected now): an attempt it still held goes to another once its lease lapses',
+      'rxdag: a worker left queue shell (2 connected now): an attempt it still held goes to another (at once if handed back, else once its lease lapses)',
     );
     expect(workersChangedLine('shell', ['host:1', 'host:1'], ['host:1'])).toBe(
-      'rxdag: a worker left queue shell (1 connected now): an attempt it still held goes to another once its lease lapses',
+      'rxdag: a worker left queue shell (1 connected now): an attempt it still held goes to another (at once if handed back, else once its lease lapses)',
     );
   });
 });

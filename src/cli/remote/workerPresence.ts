@@ -86,7 +86,7 @@ export function workersChangedLine(queue: string, before: readonly string[], now
     return `rxdag: no worker is connected to queue ${queue} any more: its attempts wait in Redis until one starts (those a worker was running once their lease lapses)`;
   }
   if (gone > 0) {
-    return `rxdag: ${gone === 1 ? 'a worker' : `${gone} workers`} left queue ${queue} (${now.length} connected now): an attempt ${gone === 1 ? 'it' : 'they'} still held goes to another once its lease lapses`;
+    return `rxdag: ${gone === 1 ? 'a worker' : `${gone} workers`} left queue ${queue} (${now.length} connected now): an attempt ${gone === 1 ? 'it' : 'they'} still held goes to another (at once if handed back, else once its lease lapses)`;
   }
   if (before.length === 0 && now.length > 0)
     return `rxdag: ${now.length === 1 ? 'a worker is' : `${now.length} workers are`} connected to queue ${queue} now`;
