@@ -28,6 +28,26 @@ describe("the store's refusals on the command line", () => {
     expect(refused('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.1:5432')).toMatch(/^cannot reach the store: PostgreSQL journal at /);
   });
 
+  it('should say a connection it could not get as such, whatever the command was doing then', () => {
+    const database = storeLocation('postgres://u@db:5432/test', {});
+    const failed = (code: string, reason: string) =>
+      refusalLine(
+        new PostgresJournalError('postgres://u@db:5432/test', 'list the runs of DAG "d"', reason, code, new Error(reason), false),
+        database,
+        'read the earlier runs of DAG "d" for estimates',
+      );
+    expect(failed('28P01', 'password authentication failed for user "u"')).toBe(
+      'PostgreSQL journal at postgres://u@db:5432/test: cannot connect: password authentication failed for user "u"',
+    );
+    expect(failed('ENOTFOUND', 'getaddrinfo ENOTFOUND db')).toBe(
+      'cannot reach the store: PostgreSQL journal at postgres://u@db:5432/test: cannot connect: getaddrinfo ENOTFOUND db',
+    );
+    // the server answered late, or not at all, once connected: what the command was doing is said
+    expect(failed('57014', 'canceling statement due to statement timeout')).toMatch(
+      /: cannot read the earlier runs of DAG "d" for estimates: /,
+    );
+  });
+
   it('should leave a journal that failed once the run went on to the run (not a refusal: tasks ran)', () => {
     const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
     expect(refusalLine(new JournalWriteError('r1', '/runs', full, false), store)).toBeUndefined();

@@ -108,7 +108,9 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
     // estimates of tasks without one, from the store's earlier runs of the DAG (not with --no-history)
     const { loaded, note } =
       store !== undefined && options.history
-        ? await fillFromHistory(read, store.journal).catch((error: unknown) => asRefusal(error, store.location))
+        ? await fillFromHistory(read, store.journal).catch((error: unknown) =>
+            asRefusal(error, store.location, `read the earlier runs of DAG ${JSON.stringify(read.dag.id)} for estimates`),
+          )
         : { loaded: read, note: undefined };
     // before this run is the newest of its DAG: one interrupted before it is said, with its resume
     if (store !== undefined) {

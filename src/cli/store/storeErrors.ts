@@ -50,8 +50,11 @@ export function refusalLine(error: unknown, store: StoreLocation, doing?: string
     const label = store.kind === 'postgres' ? store.label : location;
     // a server that answered was reached: it refused a statement, or the schema's tables are not a
     // journal's; one that refused the login (a user, password or database it does not know) was reached too
-    const reached = serverAnswered || (code !== undefined && LOGIN_REFUSED.test(code));
-    return `${reached ? '' : 'cannot reach the store: '}PostgreSQL journal at ${label}: cannot ${doing ?? action}: ${reason}`;
+    const loginRefused = code !== undefined && LOGIN_REFUSED.test(code);
+    const reached = serverAnswered || loginRefused;
+    // whatever statement came first, a connection it could not get is said as such
+    const connecting = loginRefused || (code !== undefined && CONNECT_FAILED.test(code));
+    return `${reached ? '' : 'cannot reach the store: '}PostgreSQL journal at ${label}: cannot ${connecting ? 'connect' : (doing ?? action)}: ${reason}`;
   }
   if (error instanceof JournalWriteError) return undefined;
   if (typeof (error as NodeJS.ErrnoException | null)?.code === 'string' && (error as NodeJS.ErrnoException).syscall !== undefined) {
@@ -121,6 +124,9 @@ export function storeUnanswered(error: unknown): boolean {
 
 /** SQLSTATEs of a login the server refused: authorization (28xxx), an unknown database (3D000), no connection free (53300). */
 const LOGIN_REFUSED = /^(28...|3D000|53300)$/;
+
+/** Node's codes of a connection that could not be made (no server there, no route, a name unknown). */
+const CONNECT_FAILED = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT)$/;
 
 /** Turns a store's refusal into an `InvalidInputError` (exit 2); anything else is rethrown as it is. `doing`: see {@link refusalLine}. */
 
