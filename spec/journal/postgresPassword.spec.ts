@@ -23,7 +23,7 @@ describe('postgresJournal when the server asks for a password none was given', (
         code: '28000',
         serverAnswered: false,
         reason:
-          'the server asks for a password and none was given (put it in the connection string, postgres://USER:PASSWORD@HOST/…, or in PGPASSWORD or ~/.pgpass)',
+          'the server asks for a password and none was given (put it in the connection string, postgres://USER:PASSWORD@HOST/…, or in PGPASSWORD)',
       });
     } finally {
       for (const [name, value] of Object.entries(given)) {

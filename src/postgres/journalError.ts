@@ -66,6 +66,6 @@ export function messageOf(error: unknown): { message: string; code: string | und
 export function noPasswordFailure(location: string, action: string, error: unknown): PostgresJournalError | undefined {
   if (!NO_PASSWORD.test(messageOf(error).message)) return undefined;
   const reason =
-    'the server asks for a password and none was given (put it in the connection string, postgres://USER:PASSWORD@HOST/…, or in PGPASSWORD or ~/.pgpass)';
+    'the server asks for a password and none was given (put it in the connection string, postgres://USER:PASSWORD@HOST/…, or in PGPASSWORD)';
   return new PostgresJournalError(location, action, reason, '28000', error);
 }
