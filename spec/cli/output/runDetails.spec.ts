@@ -148,7 +148,14 @@ describe('what rxdag runs and rxdag show print', () => {
         warning: { name: 'AgentError', message: 'stale cache' },
       },
     );
-    expect(runDetails(header, warned, { ...summary, status: 'running' }).tasks[0]).toMatchObject({ id: 'fetch', warning: 'stale cache' });
+    const details = runDetails(header, warned, { ...summary, status: 'running' });
+    expect(details.tasks[0]).toMatchObject({ id: 'fetch', warning: 'stale cache' });
+    // and in the table's WHY, which would otherwise show a plain completion
+    expect(
+      formatRunDetails(details, '.rxdag/')
+        .split('\n')
+        .find((line) => line.startsWith('fetch ')),
+    ).toMatch(/^fetch\s+completed\s.*\swith a warning: stale cache$/);
   });
 
   it('should give what the last attempt of a task waiting to retry failed with, whole in --json, on one line in the table', () => {

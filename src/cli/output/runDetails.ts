@@ -290,15 +290,18 @@ export function formatRunDetails(details: RunDetails, storeLabel: string, resume
 
 /**
  * The `WHY` of a task's row: why it was skipped; for a retry's wait (or a task cancelled in it),
- * what its attempt failed with; for one that completed after failed attempts, how many and how
- * the last of them failed (as the report says it); each on one line (the whole errors are in --json).
+ * what its attempt failed with; for one that completed, the warning it completed with, and after
+ * failed attempts, how many and how the last of them failed (as the report says it); each on one line (the whole errors are in --json).
  */
 function noteOf(task: TaskDetails): string {
   if (task.because !== undefined) return task.because;
   if (task.lastError !== undefined) return oneLineOf(task.lastError);
   const failed = task.failedAttempts ?? [];
-  if (task.state !== 'completed' || failed.length === 0) return '';
-  return `after ${failed.length} failed attempt${failed.length === 1 ? '' : 's'}; ${attemptLine(failed.at(-1)!)}`;
+  if (task.state !== 'completed') return '';
+  const warning = task.warning === undefined ? '' : `with a warning: ${oneLineOf(task.warning)}`;
+  if (failed.length === 0) return warning;
+  const after = `after ${failed.length} failed attempt${failed.length === 1 ? '' : 's'}; ${attemptLine(failed.at(-1)!)}`;
+  return warning === '' ? after : `${warning}; ${after}`;
 }
 
 /** `attempt #2 failed: Name: message`. */
