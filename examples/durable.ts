@@ -1,7 +1,8 @@
 /**
  * A journaled service: its runs are kept in a file journal, SIGTERM (a deploy, `systemctl stop`,
  * Ctrl-C) leaves them `interrupted` instead of cancelled, and at its next start it resumes every
- * interrupted run of the journal, without running again the tasks that had completed. A record
+ * interrupted run of the journal (not those `rxdag run` made in the same folder: `rxdag resume`
+ * goes on with those), without running again the tasks that had completed. A record
  * that cannot be trusted (`JournalCorruptError`) is reported and left; the other runs go on.
  *
  * Run it: npx tsx examples/durable.ts [folder]   (default: rxdag-durable-example in the OS temp
@@ -70,7 +71,14 @@ async function stop(signal: string): Promise<void> {
 async function main(): Promise<void> {
   console.log(`journal: ${journal.location} (process ${process.pid})`);
   const runs = await journal.runs({ onUnreadable: (error) => console.log(`left out: ${error.message}`) });
-  const interrupted = runs.filter((run) => run.status === 'interrupted');
+  const interrupted: (typeof runs)[number][] = [];
+  for (const run of runs) {
+    if (run.status !== 'interrupted') continue;
+    // a run `rxdag run` made (its shell and sleep agents) is for `rxdag resume`, in a folder both use
+    const header = await journal.header(run.runId).catch((error: unknown) => console.log(`left out: ${String(error)}`));
+    if (header === undefined || header.options.metadata?.['madeBy'] === 'rxdag run') continue;
+    interrupted.push(run);
+  }
   const following = interrupted.map((run) => {
     console.log(`resuming ${run.runId} (${run.counts.completed} of ${run.counts.total} tasks completed)`);
     return follow(run.runId, scheduler.resume(run.runId));

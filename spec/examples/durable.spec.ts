@@ -8,7 +8,8 @@ import { type Child, Children } from '../journal/support/processes';
  * `examples/durable.ts` as a service is run: started as a process of its own (through tsx, with
  * `rxdag` mapped to the source by the tsconfig's paths), stopped with SIGTERM while its slow step
  * runs, started again. The second start resumes the run and ends it, running again only the step
- * that was in flight, and reports a run whose record cannot be trusted without giving up the others.
+ * that was in flight, reports a run whose record cannot be trusted without giving up the others,
+ * and leaves a run `rxdag run` made to `rxdag resume`.
  */
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -64,10 +65,20 @@ describe('examples/durable.ts', () => {
       const lines = text.split('\n');
       lines.splice(3, 1);
       fs.writeFileSync(path.join(dir, 'broken.jsonl'), lines.join('\n'));
+      // and a copy marked as the CLI's: left to `rxdag resume`
+      const [head, ...rest] = fs
+        .readFileSync(path.join(dir, `${runId}.jsonl`), 'utf8')
+        .split(`"${runId}"`)
+        .join('"cli"')
+        .split('\n');
+      const header = JSON.parse(head!) as { options: { metadata?: Record<string, unknown> } };
+      header.options.metadata = { ...header.options.metadata, madeBy: 'rxdag run' };
+      fs.writeFileSync(path.join(dir, 'cli.jsonl'), [JSON.stringify(header), ...rest].join('\n'));
 
       const resumed = await start().done;
       expect(resumed).toMatchObject({ code: 0, signal: null, timedOut: false, stderr: '' });
       expect(resumed.stdout).toContain(`resuming ${runId} (2 of 4 tasks completed)`);
+      expect(resumed.stdout).not.toContain('resuming cli');
       expect(resumed.stdout).toMatch(
         /^run broken not resumed, its record cannot be trusted: journal of run "broken" is corrupt at .+broken\.jsonl:4: /m,
       );
