@@ -248,7 +248,7 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
         `with --metrics-port, keep /metrics up after a graceful stop until it is scraped once more, at most this long (default: ${DEFAULT_METRICS_LINGER_MS}, 0 with --metrics-port 0; 0: close at once)`,
       )
       .option('--name <name>', "how this worker is named in results and rxdag show, e.g. a container's (default: HOST:PID)"),
-    'the Redis schedulers send attempts through (redis://[USER:PASSWORD@]HOST[:PORT][/DB], rediss:// for TLS)',
+    'required: the Redis schedulers send attempts through (redis://[USER:PASSWORD@]HOST[:PORT][/DB], rediss:// for TLS)',
   ).action(actions.worker);
 
   program
@@ -269,7 +269,7 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
     .command('report')
     .description('write the HTML report of a run from its events log')
     .argument('<events>', 'an events log written by "rxdag run --events"')
-    .requiredOption('-o, --output <out.html>', 'the HTML file to write (-: standard output)')
+    .requiredOption('-o, --output <out.html>', 'required: the HTML file to write (-: standard output)')
     .option('--dag <file>', 'the DAG file of the run, to draw its real dependencies')
     .action(actions.report);
 
