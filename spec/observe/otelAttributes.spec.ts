@@ -264,7 +264,7 @@ describe('traceEvents: the attributes option', () => {
     expect(only('rxdag.task a').attributes['rxdag.outcome']).toBe('timed-out');
     expect(reported).toEqual([
       'error: rxdag/otel: `attributes` must return an object of attributes or undefined (got "gpt" for dag.created of run "r")',
-      'error: rxdag/otel: `attributes` must return an object of attributes or undefined (got a promise: return the attributes themselves for task.started of task "a" (attempt 1) in run "r")',
+      'error: rxdag/otel: `attributes` must return an object of attributes or undefined (got a promise for task.started of task "a" (attempt 1) in run "r"): return the attributes themselves',
       'error: rxdag/otel: `attributes` must return an object of attributes or undefined (got an array for task.timed-out of task "a" (attempt 1) in run "r")',
       'error: rxdag/otel: `attributes` must return an object of attributes or undefined (got 5 for task.failed of task "a" (attempt 1) in run "r")',
     ]);

@@ -228,7 +228,7 @@ describe('collectMetrics with runLabels', () => {
         'rxdag/prometheus: `runLabels.of` must return an object of label values or undefined (got "acme" for run "text"); its run labels are ""',
       ],
       [
-        'rxdag/prometheus: `runLabels.of` must return an object of label values or undefined (got a promise: return the values themselves for run "promise"); its run labels are ""',
+        'rxdag/prometheus: `runLabels.of` must return an object of label values or undefined (got a promise for run "promise"): return the values themselves; its run labels are ""',
       ],
     ]);
     expect(await valueOf(registry, 'rxdag_runs_total', { tenant: '', outcome: 'succeeded' })).toBe(2);

@@ -89,12 +89,10 @@ export function labelSetOf(names: readonly string[], of: RunLabels['of'], runId:
   }
   if (answer === undefined || answer === null) return labelSetWith(names, () => '');
   if (typeof answer !== 'object' || Array.isArray(answer) || typeof (answer as Partial<PromiseLike<unknown>>).then === 'function') {
-    const got =
-      typeof (answer as Partial<PromiseLike<unknown>>).then === 'function'
-        ? 'a promise: return the values themselves'
-        : describeKind(answer);
+    const promise = typeof (answer as Partial<PromiseLike<unknown>>).then === 'function';
+    const got = promise ? 'a promise' : describeKind(answer);
     console.warn(
-      `rxdag/prometheus: \`runLabels.of\` must return an object of label values or undefined (got ${got} for run "${runId}"); its run labels are ""`,
+      `rxdag/prometheus: \`runLabels.of\` must return an object of label values or undefined (got ${got} for run "${runId}")${promise ? ': return the values themselves' : ''}; its run labels are ""`,
     );
     return labelSetWith(names, () => '');
   }

@@ -32,7 +32,7 @@ export function attributesFor(hook: AttributesHook | undefined, event: DagEvent)
   if (returned === undefined || returned === null) return undefined;
   if (typeof returned !== 'object' || Array.isArray(returned) || typeof (returned as Partial<PromiseLike<unknown>>).then === 'function') {
     diag.error(
-      `rxdag/otel: \`attributes\` must return an object of attributes or undefined (got ${returnedValue(returned)} for ${eventName(event)})`,
+      `rxdag/otel: \`attributes\` must return an object of attributes or undefined (got ${returnedValue(returned)} for ${eventName(event)})${isThenable(returned) ? ': return the attributes themselves' : ''}`,
     );
     return undefined;
   }
@@ -73,7 +73,9 @@ function eventName(event: DagEvent): string {
 
 /** Like `describeValue`, naming a promise: the hook is called while the span is open, and does not wait. */
 function returnedValue(returned: unknown): string {
-  return typeof (returned as Partial<PromiseLike<unknown>> | null)?.then === 'function'
-    ? 'a promise: return the attributes themselves'
-    : describeValue(returned);
+  return isThenable(returned) ? 'a promise' : describeValue(returned);
+}
+
+function isThenable(value: unknown): boolean {
+  return typeof (value as Partial<PromiseLike<unknown>> | null)?.then === 'function';
 }

@@ -15,13 +15,16 @@ describe('checkMetricsPort', () => {
     expect(problems).toEqual([]);
   });
 
-  it.each(['65536', '-1', '1.5', '1e3', '0x10', ' 80 ', 'abc', ''])('should refuse %j with one problem naming the flag and the value', (value) => {
-    const problems: Problem[] = [];
-    expect(checkMetricsPort(value, problems)).toBeUndefined();
-    expect(problems).toEqual([
-      { message: `--metrics-port must be a TCP port from 0 to 65535 (0 picks a free one) (got ${JSON.stringify(value)})` },
-    ]);
-  });
+  it.each(['65536', '-1', '1.5', '1e3', '0x10', '022', ' 80 ', 'abc', ''])(
+    'should refuse %j with one problem naming the flag and the value',
+    (value) => {
+      const problems: Problem[] = [];
+      expect(checkMetricsPort(value, problems)).toBeUndefined();
+      expect(problems).toEqual([
+        { message: `--metrics-port must be a TCP port from 0 to 65535 (0 picks a free one) (got ${JSON.stringify(value)})` },
+      ]);
+    },
+  );
 
   it('should leave an absent flag absent', () => {
     const problems: Problem[] = [];
@@ -65,7 +68,11 @@ describe('the strict exposition parser of the specs', () => {
     const families = parsePrometheusText(
       '# HELP x_total X.\n# TYPE x_total counter\nx_total{a="q\\"\\\\\\n",b=""} 2\n\n# TYPE h histogram\nh_bucket{le="+Inf"} 1\nh_sum 0.5\nh_count 1\n',
     );
-    expect(families.get('x_total')).toEqual({ type: 'counter', help: 'X.', samples: [{ name: 'x_total', labels: { a: 'q"\\\n', b: '' }, value: 2 }] });
+    expect(families.get('x_total')).toEqual({
+      type: 'counter',
+      help: 'X.',
+      samples: [{ name: 'x_total', labels: { a: 'q"\\\n', b: '' }, value: 2 }],
+    });
     expect(sampleValue(families, 'h_bucket', { le: '+Inf' })).toBe(1);
   });
 

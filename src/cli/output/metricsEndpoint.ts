@@ -112,7 +112,8 @@ export function checkMetricsHost(value: string | undefined, metricsPort: string 
  */
 export function checkMetricsPort(value: string | undefined, problems: Problem[]): number | undefined {
   if (value === undefined) return undefined;
-  const port = optionNumber(value);
+  // (a leading zero, `022`, could be meant as another number: refused)
+  const port = /^0\d/.test(value) ? Number.NaN : optionNumber(value);
   if (Number.isInteger(port) && port >= 0 && port <= 65_535) return port;
   problems.push({ message: `--metrics-port must be a TCP port from 0 to 65535 (0 picks a free one) (got ${JSON.stringify(value)})` });
   return undefined;
