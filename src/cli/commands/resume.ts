@@ -222,8 +222,10 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
       io,
     );
     closing.ended(code);
-    // refused after the journal took the run (an event it cannot replay): the torn line moved all the same
-    const tornLeft = torn !== undefined && location.kind === 'folder' && tornTailOf(location.dir, id) !== undefined;
+    // refused after the journal took the run (an event it cannot replay): the torn line moved all the same;
+    // a journal torn again later (the disk full again) ends in another line, where the first one was not
+    const tornNow = torn !== undefined && location.kind === 'folder' ? tornTailOf(location.dir, id) : undefined;
+    const tornLeft = torn !== undefined && tornNow?.at === torn.at && tornNow.bytes === torn.bytes;
     if (torn !== undefined && !notes.said && !tornLeft && taken) io.stderr.write(`${tornTailSetAside(id, torn)}\n`);
     // said as the run started, but the journal failed before it could: the line stays where it was
     if (notes.said && tornLeft)
