@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lastValueFrom, toArray } from 'rxjs';
+import { asapScheduler, lastValueFrom, type SchedulerLike, toArray } from 'rxjs';
 import {
   createScheduler,
   fileJournal,
@@ -162,6 +162,37 @@ describe('an agent whose create throws, on a durable scheduler', () => {
     await shared.shutdown();
     const statuses = Object.fromEntries((await journal.runs()).map((run) => [run.runId, run.status]));
     expect(statuses).toEqual({ other: 'succeeded', c: 'failed' });
+  });
+});
+
+describe('an idle instance in virtual time', () => {
+  it.each<[string, (test: ReturnType<typeof testScheduler>) => SchedulerLike]>([
+    ['the test scheduler', (test) => test],
+    ['asapScheduler inside its run()', () => asapScheduler],
+    ['an application’s own scheduler on its clock', (test) => ({ now: () => test.now(), schedule: test.schedule.bind(test) })],
+  ])('should be disposed idleMs after its last attempt on %s', (_, pick) => {
+    const test = testScheduler();
+    const disposed: number[] = [];
+    test.run(({ cold }) => {
+      const pooled = defineAgent({
+        capacity: 1,
+        idleMs: 2,
+        create: () => ({}),
+        dispose: () => void disposed.push(test.now()),
+        run: () => cold('-(x|)'),
+      });
+      const dag = defineDag({
+        id: 'd',
+        tasks: [
+          { id: 'a', agent: 'pooled' },
+          { id: 'wait', agent: 'w' },
+          { id: 'b', agent: 'pooled', deps: ['wait'] },
+        ],
+      });
+      runDag(dag, { ...base, scheduler: pick(test), runId: 'd', agents: { pooled, w: () => cold('-----(x|)') } }).subscribe();
+    });
+    // a's instance idle from 1, disposed at 3; b's, made at 5, disposed when its run ends at 6
+    expect(disposed).toEqual([3, 6]);
   });
 });
 

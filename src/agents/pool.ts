@@ -1,5 +1,5 @@
 import type { SchedulerLike, Unsubscribable } from 'rxjs';
-import { keepsVirtualTime } from '../virtualTime';
+import { onWallClock } from '../virtualTime';
 import type { Agent, AgentResult, TaskContext } from './agent';
 import type { AgentDefinition, AgentSpec } from './agentSpec';
 import { PooledInstance } from './pooledInstance';
@@ -226,13 +226,13 @@ function settledAll(promises: readonly Promise<void>[]): Promise<void> {
 }
 
 /**
- * The timer that frees an idle instance: on the real clock (any scheduler but virtual time's:
- * `asyncScheduler`, `asapScheduler`, one of the application's own) it keeps no process alive,
- * since an idle instance is no reason to stay (a scheduler left without `shutdown()` would keep
- * Node running `idleMs`); in virtual time, that scheduler's.
+ * The timer that frees an idle instance: on the wall clock (`asyncScheduler`, `asapScheduler`,
+ * an application's own on it) it keeps no process alive, since an idle instance is no reason to
+ * stay (a scheduler left without `shutdown()` would keep Node running `idleMs`); in virtual time
+ * (a `TestScheduler`, any scheduler inside its `run()`), that scheduler's.
  */
 function idleTimer(scheduler: SchedulerLike, ms: number, fire: () => void): Unsubscribable {
-  if (keepsVirtualTime(scheduler)) return scheduler.schedule(fire, ms);
+  if (!onWallClock(scheduler)) return scheduler.schedule(fire, ms);
   const timer = setTimeout(fire, ms);
   timer.unref();
   return { unsubscribe: () => clearTimeout(timer) };

@@ -1,5 +1,5 @@
 import { EMPTY, map, merge, type Observable, type SchedulerLike, Subscription, takeWhile } from 'rxjs';
-import { keepsVirtualTime } from '../virtualTime';
+import { keepsVirtualTime, onWallClock } from '../virtualTime';
 import { runAttempt } from '../agents/runAttempt';
 import { createPipelineSignals } from '../signals';
 import type { Attempt } from './attempt';
@@ -161,5 +161,5 @@ export class Pipeline {
  */
 function eventFlush(scheduler: SchedulerLike): FlushOn {
   if (keepsVirtualTime(scheduler)) return scheduler;
-  return Math.abs(scheduler.now() - Date.now()) < 60_000 ? 'microtask' : 'asap';
+  return onWallClock(scheduler) ? 'microtask' : 'asap';
 }
