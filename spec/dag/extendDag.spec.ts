@@ -173,8 +173,8 @@ describe('extendDag', () => {
       { id: 'late', agent: 'x', deps: ['done', 'plan'], when: 'any-failed' },
     ];
     expect(issuesOf(() => extendDag(dag, 0, specs, completed))).toEqual([
-      'spawn[2].when: spawned task "lonely" has `when: any-failed` but depends on no task spawned with it: a spawned task may depend only on tasks that completed (its spawner too) and on those spawned with it, so none can fail and it could never run',
-      'spawn[3].when: spawned task "late" has `when: any-failed` but depends on no task spawned with it: a spawned task may depend only on tasks that completed (its spawner too) and on those spawned with it, so none can fail and it could never run',
+      'spawn[2].when: spawned task "lonely" has `when: any-failed` but depends on no task spawned with it: a spawned task may depend only on tasks that completed (its spawner too) and on those spawned with it, so none of its dependencies can fail and it could never run',
+      'spawn[3].when: spawned task "late" has `when: any-failed` but depends on no task spawned with it: a spawned task may depend only on tasks that completed (its spawner too) and on those spawned with it, so none of its dependencies can fail and it could never run',
     ]);
   });
 

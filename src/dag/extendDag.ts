@@ -229,7 +229,7 @@ function spawnIssues(
     if (!newIds.has(task.id)) newIds.set(task.id, i);
     const onSiblings = (task.deps ?? []).some((depId) => depId !== undefined && dag.taskIndex(depId) === undefined);
     if ((spec as { when?: unknown }).when === 'any-failed' && !onSiblings) {
-      const message = `spawned task ${quoted(task.id)} has \`when: any-failed\` but depends on no task spawned with it: a spawned task may depend only on tasks that completed (its spawner too) and on those spawned with it, so none can fail and it could never run`;
+      const message = `spawned task ${quoted(task.id)} has \`when: any-failed\` but depends on no task spawned with it: a spawned task may depend only on tasks that completed (its spawner too) and on those spawned with it, so none of its dependencies can fail and it could never run`;
       issues.push({ path: ['spawn', i, 'when'], code: 'invalid-value', message });
     }
     for (const [d, depId] of (task.deps ?? []).entries()) {

@@ -30,16 +30,28 @@ describe("the store's refusals on the command line", () => {
 
   it('should say a connection it could not get as such, whatever the command was doing then', () => {
     const database = storeLocation('postgres://u@db:5432/test', {});
-    const failed = (code: string, reason: string) =>
+    const failed = (code: string, reason: string, syscall?: string) =>
       refusalLine(
-        new PostgresJournalError('postgres://u@db:5432/test', 'list the runs of DAG "d"', reason, code, new Error(reason), false),
+        new PostgresJournalError(
+          'postgres://u@db:5432/test',
+          'list the runs of DAG "d"',
+          reason,
+          code,
+          Object.assign(new Error(reason), { code, syscall }),
+          false,
+        ),
         database,
         'read the earlier runs of DAG "d" for estimates',
       );
     expect(failed('28P01', 'password authentication failed for user "u"')).toBe(
       'PostgreSQL journal at postgres://u@db:5432/test: cannot connect: password authentication failed for user "u"',
     );
-    expect(failed('ENOTFOUND', 'getaddrinfo ENOTFOUND db')).toBe(
+    expect(failed('ETIMEDOUT', 'connect ETIMEDOUT 10.0.0.1:5432', 'connect')).toMatch(/: cannot connect: connect ETIMEDOUT/);
+    // a session made, whose peer went: what the command was doing
+    expect(failed('ETIMEDOUT', 'read ETIMEDOUT', 'read')).toMatch(
+      /: cannot read the earlier runs of DAG "d" for estimates: read ETIMEDOUT$/,
+    );
+    expect(failed('ENOTFOUND', 'getaddrinfo ENOTFOUND db', 'getaddrinfo')).toBe(
       'cannot reach the store: PostgreSQL journal at postgres://u@db:5432/test: cannot connect: getaddrinfo ENOTFOUND db',
     );
     // the server answered late, or not at all, once connected: what the command was doing is said

@@ -298,7 +298,7 @@ function noteOf(task: TaskDetails): string {
   if (task.lastError !== undefined) return oneLineOf(task.lastError);
   const failed = task.failedAttempts ?? [];
   if (task.state !== 'completed') return '';
-  const warning = task.warning === undefined ? '' : `with a warning: ${oneLineOf(task.warning)}`;
+  const warning = task.warning === undefined ? '' : `with a warning${task.warning.trim() === '' ? '' : `: ${oneLineOf(task.warning)}`}`;
   if (failed.length === 0) return warning;
   const after = `after ${failed.length} failed attempt${failed.length === 1 ? '' : 's'}; ${attemptLine(failed.at(-1)!)}`;
   return warning === '' ? after : `${warning}; ${after}`;

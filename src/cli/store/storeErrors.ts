@@ -53,7 +53,7 @@ export function refusalLine(error: unknown, store: StoreLocation, doing?: string
     const loginRefused = code !== undefined && LOGIN_REFUSED.test(code);
     const reached = serverAnswered || loginRefused;
     // whatever statement came first, a connection it could not get is said as such
-    const connecting = loginRefused || (code !== undefined && CONNECT_FAILED.test(code));
+    const connecting = loginRefused || failedToConnect(error.cause);
     return `${reached ? '' : 'cannot reach the store: '}PostgreSQL journal at ${label}: cannot ${connecting ? 'connect' : (doing ?? action)}: ${reason}`;
   }
   if (error instanceof JournalWriteError) return undefined;
@@ -125,8 +125,14 @@ export function storeUnanswered(error: unknown): boolean {
 /** SQLSTATEs of a login the server refused: authorization (28xxx), an unknown database (3D000), no connection free (53300). */
 const LOGIN_REFUSED = /^(28...|3D000|53300)$/;
 
-/** Node's codes of a connection that could not be made (no server there, no route, a name unknown). */
-const CONNECT_FAILED = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT)$/;
+/**
+ * Whether `cause` is Node's failure to make a connection (no server there, no route, a name
+ * unknown), not one of a session already made (a `read ETIMEDOUT` of a peer gone).
+ */
+function failedToConnect(cause: unknown): boolean {
+  const syscall = (cause as { syscall?: unknown } | null)?.syscall;
+  return syscall === 'connect' || syscall === 'getaddrinfo';
+}
 
 /** Turns a store's refusal into an `InvalidInputError` (exit 2); anything else is rethrown as it is. `doing`: see {@link refusalLine}. */
 
