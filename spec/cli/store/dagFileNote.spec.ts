@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,5 +41,12 @@ describe("a run's DAG file, noted for its resume", () => {
     expect(dagFileChange('r', undefined, dir)).toBeUndefined();
     expect(dagFileChange('r', { [DAG_FILE_KEY]: { path: file } }, dir)).toBeUndefined();
     expect(dagFileChange('r', { [DAG_FILE_KEY]: 'x' }, dir)).toBeUndefined();
+  });
+
+  it('should not open what is not a regular file: a FIFO named in a journal someone edited would block the resume', () => {
+    const fifo = path.join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    expect(dagFileChange('r', metadataOf(fifo, 'id: d\n'), dir)).toBeUndefined();
+    expect(dagFileChange('r', metadataOf(dir, 'id: d\n'), dir)).toBeUndefined();
   });
 });

@@ -6,6 +6,7 @@
  * or cannot be read (moved, another machine): that changes nothing for the resume.
  */
 import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { readDagText } from '../dagFile/readDagText';
 import { shellWord } from '../shellWord';
@@ -46,6 +47,9 @@ export function dagFileChange(
   if (typeof file !== 'string' || typeof sha256 !== 'string') return undefined;
   let text: string;
   try {
+    // a path from the journal, which another may have edited: a regular file only (a FIFO would
+    // block the command before the journal is judged)
+    if (!statSync(file).isFile()) return undefined;
     text = readDagText(file); // as the run read it (a byte order mark left out)
   } catch {
     return undefined;
