@@ -40,7 +40,7 @@ function isText(bytes: Buffer): boolean {
 }
 
 /** Bytes that are text (a key file read as bytes) trimmed as text is; binary ones are the key as they are. */
-function textTrimmed(bytes: Buffer): Buffer {
+export function textTrimmed(bytes: Buffer): Buffer {
   if (!isText(bytes)) return bytes;
   let start = 0;
   let end = bytes.length;

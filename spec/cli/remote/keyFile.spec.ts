@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { keyBytes } from '../../../src/bullmq/signing';
 import { ownerProblem, remoteFlags, resolveRemoteOptions } from '../../../src/cli/remote/remoteOptions';
 import type { Problem } from '../../../src/cli/problems';
 import { tempDir, writeText } from '../support/files';
@@ -14,6 +15,22 @@ describe('--key-file', () => {
     const settings = resolveRemoteOptions({ redis: 'redis://127.0.0.1:6379', keyFile }, {}, problems);
     return { settings, problems: problems.map((problem) => problem.message) };
   };
+
+  it('should take a binary key file as its bytes, as the library reads one: two keys never read as one, a short one refused', () => {
+    const keyOf = (name: string, bytes: Buffer) => {
+      const file = tmp.file(name);
+      writeFileSync(file, bytes);
+      chmodSync(file, 0o600);
+      return resolve(file);
+    };
+    const random = Buffer.from(Array.from({ length: 32 }, (_, k) => (k * 97 + 200) % 256));
+    expect(keyOf('random.key', random).settings?.key).toEqual(keyBytes(random, 'key'));
+    // each invalid UTF-8 byte had been read as U+FFFD: these two were the same 18-byte key
+    expect(keyOf('a.key', Buffer.alloc(6, 0xff)).problems).toEqual([expect.stringMatching(/the key must be at least 16 bytes \(got 6\)/)]);
+    const a = keyOf('a16.key', Buffer.alloc(16, 0xff)).settings?.key;
+    const b = keyOf('b16.key', Buffer.alloc(16, 0x80)).settings?.key;
+    expect(a?.equals(b!)).toBe(false);
+  });
 
   it('should take a key file only its owner can read without a word', () => {
     const file = writeText(tmp.file('private.key'), `${KEY}\n`);

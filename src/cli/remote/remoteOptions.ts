@@ -13,6 +13,7 @@ import path from 'node:path';
 // the URL rules of `rxdag/bullmq`, from its module that loads neither bullmq nor ioredis
 import { namesConnections } from '../../bullmq/connectionName';
 import { messageOf, redisTarget } from '../../bullmq/redisConnection';
+import { MIN_KEY_BYTES, textTrimmed } from '../../bullmq/signing';
 import { escapeControls } from '../../dag/text';
 import { describeIoError } from '../commands/writeTarget';
 import { KEY_VARIABLE, PASSWORD_VARIABLE } from '../secretVariables';
@@ -62,9 +63,6 @@ export function credentialsAsGiven(passwordFromEnv: boolean | undefined, usernam
   const given = username ? `user name of the URL or the password of ${PASSWORD_VARIABLE}` : `password of ${PASSWORD_VARIABLE}`;
   return (line) => line.replace('user name or password of the URL', given);
 }
-
-/** Shortest key accepted (the library's own minimum): 128 bits. */
-const MIN_KEY_BYTES = 16;
 
 /** The prefix of Redis keys unless `--redis-prefix` says otherwise (the library's default). */
 export const DEFAULT_REDIS_PREFIX = 'rxdag';
@@ -186,7 +184,7 @@ function readKey(
   env: NodeJS.ProcessEnv,
   problems: Problem[],
 ): { key?: Buffer; keySource?: string; keyNote?: string; keyFromPipe?: boolean } {
-  let text: string;
+  let key: Buffer;
   let source: string;
   let keyNote: string | undefined;
   let keyFromPipe = false;
@@ -226,7 +224,8 @@ function readKey(
           });
           return {};
         }
-        text = bytes.toString('utf8');
+        // as bytes, as the library reads a key file (`readFileSync`): a binary key is not text to decode
+        key = textTrimmed(bytes);
         keyFromPipe = piped;
         if (!piped && (stat.mode & 0o044) !== 0) {
           keyNote = `which other users of this machine can read (mode ${(stat.mode & 0o777).toString(8)}): chmod 600 ${shellWord(keyFile)}`;
@@ -242,9 +241,8 @@ function readKey(
     const variable = env[KEY_VARIABLE];
     if (variable === undefined || variable === '') return {};
     source = KEY_VARIABLE;
-    text = variable;
+    key = Buffer.from(variable.trim(), 'utf8');
   }
-  const key = Buffer.from(text.trim(), 'utf8');
   if (key.length < MIN_KEY_BYTES) {
     problems.push({
       message: `${source}: the key must be at least ${MIN_KEY_BYTES} bytes (got ${key.length}); make one with: openssl rand -hex 32 > worker.key`,
