@@ -244,10 +244,13 @@ function fromUrl(text: string, where: string): RedisTarget {
   return new RedisTarget(options, tls, true);
 }
 
-/** 127.0.0.0/8, ::1 (also IPv4-mapped), `localhost`. */
+/**
+ * 127.0.0.0/8, ::1 (also IPv4-mapped), `localhost`. Not a name under `.localhost`: Node asks the
+ * system's resolver for it, which may ask DNS, whose answer could point anywhere.
+ */
 export function isLoopbackHost(host: string): boolean {
   const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  if (bare === 'localhost' || bare.endsWith('.localhost') || bare === '::1' || bare === '0:0:0:0:0:0:0:1') return true;
+  if (bare === 'localhost' || bare === '::1' || bare === '0:0:0:0:0:0:0:1') return true;
   const v4 = bare.replace(/^::ffff:/, '');
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
 }
