@@ -70,4 +70,34 @@ describe('rxdag where its places are gone', () => {
     expect(readdirSync(tmp.dir)).not.toContain('b-ran');
     expect(readdirSync(store)).toEqual(['.gitignore']);
   });
+
+  it('should give the tasks still running SIGTERM and their grace when the journal fails, as a stop signal does', async () => {
+    const store = tmp.file('failing-store');
+    const [started, go, trapped] = ['long-started', 'go', 'long-trapped'].map((name) => tmp.file(name));
+    const dag = writeText(
+      tmp.file('failing.json'),
+      JSON.stringify({
+        id: 'failing',
+        tasks: [
+          // its clean-up takes a moment: killed at once, it never ends
+          { id: 'long', run: `trap "sleep 0.5; touch '${trapped}'; exit 1" TERM; touch '${started}'; sleep 20 & wait` },
+          // ends once the journal is gone: its end cannot be written, and the run stops
+          { id: 'gate', run: `until [ -e '${go}' ]; do sleep 0.05; done` },
+        ],
+      }),
+    );
+    const run = startCli(['run', dag, '--store', store, '--kill-grace', '10000']);
+    await waitUntil(() => readdirSync(tmp.dir).includes('long-started'), 'task long to start');
+    rmSync(
+      path.join(
+        store,
+        readdirSync(store).find((name) => name.endsWith('.jsonl'))!,
+      ),
+    );
+    writeText(go, '');
+    const result = await run.done;
+    expect(result.code).toBe(74);
+    // its trap ran: SIGTERM, not SIGKILL
+    expect(readdirSync(tmp.dir)).toContain('long-trapped');
+  });
 });

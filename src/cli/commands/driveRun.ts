@@ -341,7 +341,9 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     await closeLog(); // a failure here is printed by the log's handler
     return codeOfEnd(final);
   } catch (error) {
-    groups.killAll();
+    // a journal that failed stops the tasks as a stop signal does (their grace to end); anything else at once
+    if (error instanceof JournalWriteError) await groups.terminateAll();
+    else groups.killAll();
     await groups.whenEmpty();
     reporter.finish();
     // the store said no before anything ran: at once, or at the first events of the run (a resume's `run.resumed`)
