@@ -235,8 +235,9 @@ async function main(): Promise<void> {
           rmSync(journaled[entry.name === 'runJournaled' ? 'fsync' : 'none'].dir, { recursive: true, force: true });
         }
         if (entry.name === 'reportHtml') {
-          if (!result.stdout.includes(`(${loggedEvents} events)`))
-            throw new Error(`${entry.command} printed ${JSON.stringify(result.stdout)}`);
+          // its `wrote` line is on stderr, so that `-o /dev/stdout` gives the page alone
+          if (!result.stderr.includes(`(${loggedEvents} events)`))
+            throw new Error(`${entry.command} printed ${JSON.stringify(result.stderr)}`);
           sample.outputBytes.push(statSync(page).size);
           rmSync(page); // each round writes its page anew
         }

@@ -23,6 +23,8 @@ export interface Measured {
   /** User + system CPU time of the process: less moved than wall time by other work on the machine. */
   readonly cpuMs: number;
   readonly stdout: string;
+  /** The end of its stderr (what a command says of itself: `wrote report.html (…)`). */
+  readonly stderr: string;
 }
 
 export interface MeasureOptions {
@@ -76,7 +78,7 @@ export function measure(args: readonly string[], options: MeasureOptions): Promi
       if (!existsSync(options.rusageFile)) return reject(new Error(`${command}: exited without its peak RSS${tail}`));
       const usage = JSON.parse(readFileSync(options.rusageFile, 'utf8')) as { maxRssBytes: number; cpuMs: number };
       rmSync(options.rusageFile, { force: true });
-      resolve({ wallMs, maxRssBytes: usage.maxRssBytes, cpuMs: usage.cpuMs, stdout });
+      resolve({ wallMs, maxRssBytes: usage.maxRssBytes, cpuMs: usage.cpuMs, stdout, stderr });
     });
   });
 }
