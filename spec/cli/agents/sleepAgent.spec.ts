@@ -18,6 +18,32 @@ describe('sleep agent', () => {
     await expect(sleeping).resolves.toBe(true);
   });
 
+  it('should wait no timer for 0 milliseconds (Node runs one no sooner than 1 ms after it is set), only a turn of I/O', async () => {
+    jest.useRealTimers();
+    const timeouts = jest.spyOn(global, 'setTimeout');
+    try {
+      let done = false;
+      const sleeping = Promise.resolve(sleepAgent(context(0))).then(() => (done = true));
+      expect(done).toBe(false);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(done).toBe(true);
+      await sleeping;
+      expect(timeouts).not.toHaveBeenCalled();
+    } finally {
+      timeouts.mockRestore();
+    }
+  });
+
+  it('should end a wait of 0 milliseconds at once with the abort reason when its signal aborts', async () => {
+    jest.useRealTimers();
+    const controller = new AbortController();
+    let settled = false;
+    const sleeping = Promise.resolve(sleepAgent(context(0, controller.signal))).finally(() => (settled = true));
+    controller.abort(new Error('cancelled'));
+    await expect(sleeping).rejects.toThrow('cancelled');
+    expect(settled).toBe(true);
+  });
+
   it('should reject at once with the abort reason when its signal aborts', async () => {
     const controller = new AbortController();
     const sleeping = Promise.resolve(sleepAgent(context(10_000, controller.signal)));

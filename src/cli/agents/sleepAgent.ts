@@ -5,7 +5,8 @@ export const SLEEP_AGENT = 'sleep';
 
 /**
  * The `sleep` agent: waits `input` milliseconds and succeeds with no output; for demos and
- * simulated workloads. A cancel or timeout (the attempt's `signal`) ends the wait at once.
+ * simulated workloads (0: until Node has looked at I/O once). A cancel or timeout (the attempt's
+ * `signal`) ends the wait at once.
  *
  * @example
  * runDag({ id: 'demo', tasks: [{ id: 'nap', agent: 'sleep', input: 250 }] }, { agents: { sleep: sleepAgent } });
@@ -16,14 +17,23 @@ export const sleepAgent: Agent = ({ id, input, signal }) => {
   }
   return new Promise<void>((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
+    const done = () => {
       signal.removeEventListener('abort', onAbort);
       resolve();
-    }, input);
+    };
+    const onAbort = () => {
+      cancel();
+      reject(signal.reason);
+    };
+    // 0 ms yields to I/O once: a timer runs no sooner than 1 ms after it is set
+    let cancel: () => void;
+    if (input === 0) {
+      const immediate = setImmediate(done);
+      cancel = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(done, input);
+      cancel = () => clearTimeout(timer);
+    }
     signal.addEventListener('abort', onAbort, { once: true });
   });
 };
