@@ -158,6 +158,10 @@ function buildProgram(version: string, io: CliIo, actions: Actions): Command {
       .option(
         '--metrics-push <url>',
         'push the metrics of the run to this Prometheus Pushgateway (http://… or https://…) when the command ends: job rxdag, label dag',
+      )
+      .option(
+        '--otlp <url>',
+        "send the run's spans to this OpenTelemetry collector over OTLP/HTTP, e.g. http://localhost:4318 (a span per run, a child per attempt)",
       );
 
   display(

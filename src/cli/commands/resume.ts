@@ -33,6 +33,7 @@ import { errorLinesOption } from '../agents/errorLines';
 import { ProcessGroups } from '../agents/processGroups';
 import { openRunMetrics, type RunMetrics } from '../output/metricsEndpoint';
 import { exitCodeAfterPush } from '../output/metricsPush';
+import { exitCodeAfterTraces, openRunTraces, type RunTraces } from '../output/otlpTraces';
 import { ranToItsEnd } from '../exitCodes';
 import { InvalidInputError } from '../problems';
 import { agentsOf, openRemoteAgents } from '../remote/openRemote';
@@ -95,6 +96,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
   const notes = new SetupNotes();
   let remote: RemoteAgents | undefined;
   let metrics: RunMetrics | undefined;
+  let traces: RunTraces | undefined;
   // the run ended by itself: the endpoint waits for a last scrape (--metrics-linger) before it closes
   let lingers = false;
   // from here on a stop signal is held for the run, which then starts nothing (see interrupts.ts)
@@ -189,6 +191,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
       },
       notes,
     );
+    traces = openRunTraces(run.events$, options.otlp);
     const code = await driveRun(
       {
         run,
@@ -231,7 +234,10 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
     if (notes.said && tornLeft)
       io.stderr.write(`rxdag: the torn last line of run ${id}'s journal was not set aside after all: it stays in the journal\n`);
     // --metrics-push: once the run ended, however it ended; a run stopped before it started pushes nothing
-    const exit = held.signal !== undefined ? code : await exitCodeAfterPush(code, metrics?.push, header.dagId, io.stderr);
+    const exit =
+      held.signal !== undefined
+        ? code
+        : await exitCodeAfterTraces(await exitCodeAfterPush(code, metrics?.push, header.dagId, io.stderr), traces, io.stderr);
     lingers = ranToItsEnd(code);
     return exit;
   } finally {
@@ -242,6 +248,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
       // the remote agents closed first: nothing is said of the workers while the endpoint waits
       if (lingers) await metrics?.linger(io.stderr);
       await metrics?.close();
+      await traces?.finish(); // a run stopped by a signal sends its spans too
       await store.close();
     } finally {
       closing.release();

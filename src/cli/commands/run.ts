@@ -22,6 +22,7 @@ import type { Journal, SchedulerOptions } from '../../index';
 import { loadDagFile } from '../dagFile/loadDagFile';
 import { openRunMetrics, type RunMetrics } from '../output/metricsEndpoint';
 import { exitCodeAfterPush } from '../output/metricsPush';
+import { exitCodeAfterTraces, openRunTraces, type RunTraces } from '../output/otlpTraces';
 import { ranToItsEnd } from '../exitCodes';
 import { InvalidInputError, type Problem } from '../problems';
 import { agentsOf, openRemoteAgents } from '../remote/openRemote';
@@ -97,6 +98,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
   const notes = new SetupNotes();
   let remote: RemoteAgents | undefined;
   let metrics: RunMetrics | undefined;
+  let traces: RunTraces | undefined;
   // the run ended by itself: the endpoint waits for a last scrape (--metrics-linger) before it closes
   let lingers = false;
   // from here on a stop signal is held for the run, which then starts nothing (see interrupts.ts)
@@ -155,6 +157,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
       },
       notes,
     );
+    traces = openRunTraces(run.events$, options.otlp);
     // what only the report reads, made only for a report: per-task structures a run of 100k
     // tasks would otherwise carry to its end
     const report =
@@ -184,7 +187,10 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
     );
     closing.ended(code);
     // --metrics-push: once the run ended, however it ended; a run stopped before it started pushes nothing
-    const exit = held.signal !== undefined ? code : await exitCodeAfterPush(code, metrics?.push, loaded.dag.id, io.stderr);
+    const exit =
+      held.signal !== undefined
+        ? code
+        : await exitCodeAfterTraces(await exitCodeAfterPush(code, metrics?.push, loaded.dag.id, io.stderr), traces, io.stderr);
     lingers = ranToItsEnd(code);
     return exit;
   } finally {
@@ -195,6 +201,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
       // the remote agents closed first: nothing is said of the workers while the endpoint waits
       if (lingers) await metrics?.linger(io.stderr);
       await metrics?.close();
+      await traces?.finish(); // a run stopped by a signal sends its spans too
       await store?.close();
     } finally {
       closing.release();

@@ -11,6 +11,7 @@ import { InvalidInputError, optionNumber, type Problem } from '../problems';
 import { checkMetricsHost, checkMetricsPort, DEFAULT_METRICS_HOST } from '../output/metricsEndpoint';
 import { checkMetricsLinger, DEFAULT_METRICS_LINGER_MS } from '../output/metricsLinger';
 import { checkMetricsPush } from '../output/metricsPush';
+import { checkOtlpUrl } from '../output/otlpTraces';
 import { type RawRemoteOptions, type RemoteSettings, resolveRemoteOptions } from '../remote/remoteOptions';
 
 /** `rxdag run` options as commander hands them over: strings, checked here all at once. */
@@ -40,6 +41,8 @@ export interface RawRunOptions extends RawRemoteOptions {
   readonly metricsHost?: string;
   /** `--metrics-push URL`. */
   readonly metricsPush?: string;
+  /** `--otlp URL`. */
+  readonly otlp?: string;
   /** `--metrics-linger MS`. */
   readonly metricsLinger?: string;
   /** `--logs DIR`. */
@@ -83,6 +86,8 @@ export interface RunCommandOptions {
   readonly metricsHost: string;
   /** The Pushgateway the run's metrics are pushed to when the command ends (http:// or https://), if any. */
   readonly metricsPush: string | undefined;
+  /** `--otlp`: the collector the run's spans go to (`/v1/traces` added to a URL without a path), if any. */
+  readonly otlp: string | undefined;
   /** How long the `/metrics` endpoint stays up after the run for a last scrape (see `metricsLinger.ts`). */
   readonly metricsLingerMs: number;
   /** `--logs DIR` as given: where each shell attempt writes its whole output (see `taskLogs.ts`). */
@@ -159,6 +164,7 @@ export function resolveRunOptions(raw: RawRunOptions, interactive: boolean, mode
   const metricsHost = checkMetricsHost(raw.metricsHost, raw.metricsPort, problems);
   const metricsPush = checkMetricsPush(raw.metricsPush, problems);
   const metricsLingerMs = checkMetricsLinger(raw.metricsLinger, raw.metricsPort, problems);
+  const otlp = checkOtlpUrl(raw.otlp, problems);
   if (problems.length > 0) throw new InvalidInputError(problems);
   return {
     maxConcurrency,
@@ -179,6 +185,7 @@ export function resolveRunOptions(raw: RawRunOptions, interactive: boolean, mode
     metricsHost: metricsHost ?? DEFAULT_METRICS_HOST,
     metricsPush,
     metricsLingerMs: metricsLingerMs ?? DEFAULT_METRICS_LINGER_MS,
+    otlp,
     logsDir: raw.logs,
   };
 }
