@@ -1,14 +1,17 @@
+import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkOtlpUrl, openRunTraces } from '../../src/cli/output/otlpTraces';
 import { InvalidInputError, type Problem } from '../../src/cli/problems';
 import { NEVER } from 'rxjs';
 import { tempDir, writeText } from './support/files';
-import { ensureBuilt, runCli } from './support/builtCli';
+import { ensureBuilt, runCli, startCli } from './support/builtCli';
+import { waitUntil } from './support/journaledRuns';
 
 /** A span as OTLP/HTTP's JSON carries it. */
 interface OtlpSpan {
   readonly name: string;
+  readonly attributes: readonly { key: string; value: { stringValue?: string } }[];
   readonly spanId: string;
   readonly parentSpanId?: string;
   readonly traceId: string;
@@ -64,6 +67,30 @@ describe('rxdag run --otlp', () => {
     }
   });
 
+  it('should end the spans of a run left interrupted by SIGTERM as interrupted: its resume runs those attempts again', async () => {
+    const otlp = await collector();
+    try {
+      const started = tmp.file('slow-started');
+      const file = writeText(
+        tmp.file('halted.yaml'),
+        `id: halted\ntasks:\n  - { id: a, run: "true" }\n  - { id: b, deps: [a], run: "touch '${started}'; sleep 20" }\n`,
+      );
+      const run = startCli(['run', file, '--store', tmp.file('halted-store'), '--quiet', '--otlp', otlp.url]);
+      await waitUntil(() => existsSync(started), 'task b to start');
+      run.child.kill('SIGTERM');
+      expect((await run.done).code).toBe(143);
+      const outcome = (span: OtlpSpan) => span.attributes.find((attribute) => attribute.key === 'rxdag.outcome')?.value.stringValue;
+      const spans = otlp.spans();
+      expect(spans.map((span) => [span.name, outcome(span)]).sort()).toEqual([
+        ['rxdag.run halted', 'interrupted'],
+        ['rxdag.task a', 'completed'],
+        ['rxdag.task b', 'interrupted'],
+      ]);
+    } finally {
+      await otlp.close();
+    }
+  }, 30_000);
+
   it('should say the spans it could not send and exit 74 for a run that succeeded', async () => {
     const otlp = await collector();
     await otlp.close(); // nothing listens there now
@@ -86,6 +113,7 @@ describe('--otlp URL', () => {
     expect(check('http://localhost:4318')).toEqual({ url: 'http://localhost:4318/v1/traces', problems: [] });
     expect(check('https://otel.example.com/')).toEqual({ url: 'https://otel.example.com/v1/traces', problems: [] });
     expect(check('http://collector:4318/custom/traces')).toEqual({ url: 'http://collector:4318/custom/traces', problems: [] });
+    expect(check('http://localhost:4318?tenant=a')).toEqual({ url: 'http://localhost:4318/v1/traces?tenant=a', problems: [] });
   });
 
   it('should refuse what is not an http or https URL, a password not quoted back', () => {
@@ -93,15 +121,16 @@ describe('--otlp URL', () => {
       expect(check(value).problems).toEqual([
         expect.stringMatching(/^--otlp must be the http:\/\/ or https:\/\/ URL of an OpenTelemetry collector/),
       ]);
-    expect(check('grpc://u:secret@h:4317').problems[0]).not.toContain('secret');
+    for (const value of ['grpc://u:secret@h:4317', 'http://u:secret@127.0.0.1:99999', 'http://u:secret@[::1'])
+      expect(check(value).problems[0]).not.toContain('secret');
   });
 
   it('should say in one line which packages to install when the OpenTelemetry ones are missing', () => {
     const missing = () => {
       throw Object.assign(new Error("Cannot find module '@opentelemetry/exporter-trace-otlp-http'"), { code: 'MODULE_NOT_FOUND' });
     };
-    expect(() => openRunTraces(NEVER, 'http://localhost:4318/v1/traces', missing)).toThrow(InvalidInputError);
-    expect(() => openRunTraces(NEVER, 'http://localhost:4318/v1/traces', missing)).toThrow(
+    expect(() => openRunTraces(NEVER, 'http://localhost:4318/v1/traces', undefined, missing)).toThrow(InvalidInputError);
+    expect(() => openRunTraces(NEVER, 'http://localhost:4318/v1/traces', undefined, missing)).toThrow(
       /--otlp needs the OpenTelemetry packages: npm install .*@opentelemetry\/exporter-trace-otlp-http/,
     );
   });

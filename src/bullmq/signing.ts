@@ -30,23 +30,15 @@ export function keyBytes(key: SigningKey, where: string): Buffer {
   return bytes;
 }
 
-/** ASCII space, tab, CR, LF, VT, FF: what ends a key file read as bytes (`readFileSync(path)`), which `--key-file` leaves out too. */
-const isSpaceByte = (byte: number): boolean => byte === 0x20 || (byte >= 0x09 && byte <= 0x0d);
-
-/** Whether every byte is printable ASCII or a space: a key written as text (hex, base64), not random bytes. */
-function isText(bytes: Buffer): boolean {
-  for (const byte of bytes) if (!(isSpaceByte(byte) || (byte > 0x20 && byte < 0x7f))) return false;
-  return true;
-}
-
-/** Bytes that are text (a key file read as bytes) trimmed as text is; binary ones are the key as they are. */
+/**
+ * Bytes that are text (a key file read as bytes: valid UTF-8) trimmed as the same text given as a
+ * string is (`RXDAG_WORKER_KEY`, a byte order mark too); other bytes (a random binary key) are
+ * the key as they are.
+ */
 export function textTrimmed(bytes: Buffer): Buffer {
-  if (!isText(bytes)) return bytes;
-  let start = 0;
-  let end = bytes.length;
-  while (start < end && isSpaceByte(bytes[start]!)) start++;
-  while (end > start && isSpaceByte(bytes[end - 1]!)) end--;
-  return bytes.subarray(start, end);
+  const text = bytes.toString('utf8');
+  if (!Buffer.from(text, 'utf8').equals(bytes)) return bytes;
+  return Buffer.from(text.trim(), 'utf8');
 }
 
 /**

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { keyBytes } from '../../../src/bullmq/signing';
 import { ownerProblem, remoteFlags, resolveRemoteOptions } from '../../../src/cli/remote/remoteOptions';
 import type { Problem } from '../../../src/cli/problems';
@@ -30,6 +30,22 @@ describe('--key-file', () => {
     const a = keyOf('a16.key', Buffer.alloc(16, 0xff)).settings?.key;
     const b = keyOf('b16.key', Buffer.alloc(16, 0x80)).settings?.key;
     expect(a?.equals(b!)).toBe(false);
+  });
+
+  it('should take a key file of text as that text given in RXDAG_WORKER_KEY: whitespace, a CRLF and a byte order mark left out', () => {
+    for (const [name, text] of [
+      ['passphrase.key', 'clé secrète partagée 2026\n'],
+      ['bom.key', `\uFEFF${KEY}\r\n`],
+      ['crlf.key', 'pässwörd-pässwörd\r\n'],
+    ] as const) {
+      const file = writeText(tmp.file(name), text);
+      chmodSync(file, 0o600);
+      const fromFile = resolve(file).settings?.key;
+      const problems: Problem[] = [];
+      const fromVariable = resolveRemoteOptions({ redis: 'redis://127.0.0.1:6379' }, { RXDAG_WORKER_KEY: text }, problems)?.key;
+      expect([name, fromFile?.toString('hex')]).toEqual([name, fromVariable?.toString('hex')]);
+      expect(keyBytes(readFileSync(file), 'key')).toEqual(fromFile); // as the library reads the file
+    }
   });
 
   it('should take a key file only its owner can read without a word', () => {

@@ -191,7 +191,7 @@ export async function resumeCommand(runId: string | undefined, raw: RawResumeOpt
       },
       notes,
     );
-    traces = openRunTraces(run.events$, options.otlp);
+    traces = openRunTraces(run.events$, options.otlp, haltable.whenHalted());
     const code = await driveRun(
       {
         run,

@@ -157,7 +157,7 @@ export async function runCommand(file: string, raw: RawRunOptions, io: CliIo, wo
       },
       notes,
     );
-    traces = openRunTraces(run.events$, options.otlp);
+    traces = openRunTraces(run.events$, options.otlp, haltable?.whenHalted());
     // what only the report reads, made only for a report: per-task structures a run of 100k
     // tasks would otherwise carry to its end
     const report =

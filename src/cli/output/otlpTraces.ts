@@ -58,13 +58,13 @@ export function checkOtlpUrl(value: string | undefined, problems: Problem[]): st
     url = undefined;
   }
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
-    const shown = escapeControls(url === undefined ? value : withoutPassword(value));
+    const shown = escapeControls(withoutPassword(value));
     problems.push({
       message: `--otlp must be the http:// or https:// URL of an OpenTelemetry collector, e.g. http://localhost:4318 (got "${shown}")`,
     });
     return undefined;
   }
-  if (url.pathname === '/' && url.search === '') url.pathname = '/v1/traces';
+  if (url.pathname === '/') url.pathname = '/v1/traces';
   return url.toString();
 }
 
@@ -75,12 +75,15 @@ export function checkOtlpUrl(value: string | undefined, problems: Problem[]): st
 export function openRunTraces(
   events$: Observable<DagEvent>,
   url: string | undefined,
+  /** When tracing ends before the run does: its journal halted (SIGTERM), so its running attempts' spans end `interrupted`, as its resume runs them again. */
+  until?: Promise<void>,
   load: () => OtlpModules = loadOtlp,
 ): RunTraces | undefined {
   if (url === undefined) return undefined;
   const shown = escapeControls(withoutPassword(url));
   const { otel, sdk, exporter, resources } = loadOrRefuse(load);
-  const otlp = new exporter.OTLPTraceExporter({ url, timeoutMillis: OTLP_FLUSH_MS });
+  // every batch left at the end goes out at once (the flush): the exporter's 30 at a time would fail the rest
+  const otlp = new exporter.OTLPTraceExporter({ url, timeoutMillis: OTLP_FLUSH_MS, concurrencyLimit: 1024 });
   let ended = 0;
   let sent = 0;
   let failure: string | undefined;
@@ -109,7 +112,9 @@ export function openRunTraces(
     resource: resources.resourceFromAttributes({ 'service.name': process.env['OTEL_SERVICE_NAME'] || 'rxdag' }),
     spanProcessors: [counting],
   });
-  const tracing = otel.traceEvents(events$, provider.getTracer('rxdag'));
+  const { from, takeUntil } = require('rxjs') as typeof import('rxjs');
+  const traced = until === undefined ? events$ : events$.pipe(takeUntil(from(until)));
+  const tracing = otel.traceEvents(traced, provider.getTracer('rxdag'));
   let finished: Promise<string | undefined> | undefined;
   return {
     finish: () => (finished ??= finish()),
