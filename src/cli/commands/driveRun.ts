@@ -147,10 +147,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   const interrupted = new Promise<CancelCause>((resolve) => (leftInterrupted = resolve));
   let end: DagCompletedEvent | undefined; // seen: a failing log has nothing left to cancel
   let outputFailed = false;
-  /**
-   * Leaves the run interrupted: nothing is recorded from this call on, so its tasks are stopped at once (they run
-   * again on resume), and the run given up once they are gone, so that no resume starts them beside their stopping copies.
-   */
+  /** Leaves the run interrupted (nothing recorded from here on): its tasks stopped, the run given up once they are gone (no resume beside them). */
   const haltRun = (cause: CancelCause, halt: NonNullable<RunToDrive['halt']>) => {
     halted = cause;
     void halt(groups.terminateAll().then(() => groups.whenEmpty())).then(() => leftInterrupted(cause));
@@ -342,8 +339,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     return codeOfEnd(final);
   } catch (error) {
     // a journal that failed stops the tasks as a stop signal does (their grace to end); anything else at once
-    if (error instanceof JournalWriteError) await groups.terminateAll();
-    else groups.killAll();
+    await (error instanceof JournalWriteError ? groups.terminateAll() : groups.killAll());
     await groups.whenEmpty();
     reporter.finish();
     // the store said no before anything ran: at once, or at the first events of the run (a resume's `run.resumed`)

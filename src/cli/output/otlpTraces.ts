@@ -51,12 +51,7 @@ export interface RunTraces {
  */
 export function checkOtlpUrl(value: string | undefined, problems: Problem[]): string | undefined {
   if (value === undefined) return undefined;
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
+  const url = URL.canParse(value) ? new URL(value) : undefined;
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
     const shown = escapeControls(withoutPassword(value));
     problems.push({
