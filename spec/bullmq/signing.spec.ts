@@ -23,6 +23,14 @@ describe('keys', () => {
     // random bytes are the key as they are, whitespace bytes at their ends included
     const binary = Buffer.from([0x0a, 0xff, ...Buffer.from(text), 0x00, 0x20]);
     expect(keyBytes(binary, 'test')).toEqual(binary);
+    // also those that happen to be UTF-8: control bytes say they are not text
+    for (const bytes of [
+      Buffer.from('0c71565e3432cd9816322a0845210f1b', 'hex'),
+      Buffer.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 0x7f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x20]),
+    ])
+      expect(keyBytes(bytes, 'test')).toEqual(bytes);
+    // text that is not ASCII, as the same text given as a string: a byte order mark and a CRLF left out
+    expect(keyBytes(Buffer.from('\uFEFFclé secrète partagée 2026\r\n'), 'test')).toEqual(keyBytes('clé secrète partagée 2026', 'test'));
   });
 
   it("should count a key's length without its whitespace", () => {

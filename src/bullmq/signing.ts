@@ -31,15 +31,19 @@ export function keyBytes(key: SigningKey, where: string): Buffer {
 }
 
 /**
- * Bytes that are text (a key file read as bytes: valid UTF-8) trimmed as the same text given as a
- * string is (`RXDAG_WORKER_KEY`, a byte order mark too); other bytes (a random binary key) are
- * the key as they are.
+ * Bytes that are text (a key file read as bytes: UTF-8 without control characters but
+ * whitespace) trimmed as the same text given as a string is (`RXDAG_WORKER_KEY`, a byte order
+ * mark too); other bytes (a random binary key, which is not UTF-8 or holds control bytes) are the
+ * key as they are.
  */
 export function textTrimmed(bytes: Buffer): Buffer {
   const text = bytes.toString('utf8');
-  if (!Buffer.from(text, 'utf8').equals(bytes)) return bytes;
+  if (!Buffer.from(text, 'utf8').equals(bytes) || NOT_TEXT.test(text)) return bytes;
   return Buffer.from(text.trim(), 'utf8');
 }
+
+/** Control characters other than whitespace (tab, line feed, vertical tab, form feed, carriage return). */
+const NOT_TEXT = /[\x00-\x08\x0e-\x1f\x7f]/;
 
 /**
  * JSON with the keys of every object sorted, so the same value signs the same after a trip
