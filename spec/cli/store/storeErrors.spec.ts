@@ -47,6 +47,12 @@ describe("the store's refusals on the command line", () => {
       'PostgreSQL journal at postgres://u@db:5432/test: cannot connect: password authentication failed for user "u"',
     );
     expect(failed('ETIMEDOUT', 'connect ETIMEDOUT 10.0.0.1:5432', 'connect')).toMatch(/: cannot connect: connect ETIMEDOUT/);
+    expect(failed('', 'Connection terminated due to connection timeout')).toMatch(
+      /^cannot reach the store: .*: cannot connect: Connection terminated due to connection timeout$/,
+    );
+    expect(failed('57P03', 'the database system is starting up')).toBe(
+      'PostgreSQL journal at postgres://u@db:5432/test: cannot connect: the database system is starting up',
+    );
     // a session made, whose peer went: what the command was doing
     expect(failed('ETIMEDOUT', 'read ETIMEDOUT', 'read')).toMatch(
       /: cannot read the earlier runs of DAG "d" for estimates: read ETIMEDOUT$/,

@@ -122,16 +122,20 @@ export function storeUnanswered(error: unknown): boolean {
   return isPostgresJournalError(error) && !error.serverAnswered;
 }
 
-/** SQLSTATEs of a login the server refused: authorization (28xxx), an unknown database (3D000), no connection free (53300). */
-const LOGIN_REFUSED = /^(28...|3D000|53300)$/;
+/**
+ * SQLSTATEs of a login the server refused: authorization (28xxx), an unknown database (3D000), no
+ * connection free (53300), a server starting up or shutting down (57P03).
+ */
+const LOGIN_REFUSED = /^(28...|3D000|53300|57P03)$/;
 
 /**
- * Whether `cause` is Node's failure to make a connection (no server there, no route, a name
- * unknown), not one of a session already made (a `read ETIMEDOUT` of a peer gone).
+ * Whether `cause` is a failure to make a connection (no server there, no route, a name unknown,
+ * no answer in time), not one of a session already made (a `read ETIMEDOUT` of a peer gone).
  */
 function failedToConnect(cause: unknown): boolean {
-  const syscall = (cause as { syscall?: unknown } | null)?.syscall;
-  return syscall === 'connect' || syscall === 'getaddrinfo';
+  const { syscall, message } = (cause ?? {}) as { syscall?: unknown; message?: unknown };
+  // pg's pool gives up a connection not made in time with no code of its own
+  return syscall === 'connect' || syscall === 'getaddrinfo' || message === 'Connection terminated due to connection timeout';
 }
 
 /** Turns a store's refusal into an `InvalidInputError` (exit 2); anything else is rethrown as it is. `doing`: see {@link refusalLine}. */
