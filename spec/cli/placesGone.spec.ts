@@ -100,4 +100,36 @@ describe('rxdag where its places are gone', () => {
     // its trap ran: SIGTERM, not SIGKILL
     expect(readdirSync(tmp.dir)).toContain('long-trapped');
   });
+
+  it('should not promise a resume to a stop signal during that grace: the journal failed, and its line says what became of the run', async () => {
+    const store = tmp.file('graced-store');
+    const [started, go] = ['stubborn-started', 'graced-go'].map((name) => tmp.file(name));
+    const dag = writeText(
+      tmp.file('graced.json'),
+      JSON.stringify({
+        id: 'graced',
+        tasks: [
+          { id: 'stubborn', run: `trap '' TERM; touch '${started}'; sleep 20 & wait` },
+          { id: 'gate', run: `until [ -e '${go}' ]; do sleep 0.05; done` },
+        ],
+      }),
+    );
+    const run = startCli(['run', dag, '--store', store, '--kill-grace', '5000']);
+    await waitUntil(() => readdirSync(tmp.dir).includes('stubborn-started'), 'task stubborn to start');
+    rmSync(
+      path.join(
+        store,
+        readdirSync(store).find((name) => name.endsWith('.jsonl'))!,
+      ),
+    );
+    writeText(go, '');
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // the gate's end failed the journal; stubborn has its grace
+    run.child.kill('SIGTERM');
+    const result = await run.done;
+    expect(result.code).toBe(74);
+    expect(result.stderr).toContain(
+      "rxdag: stopping on SIGTERM: the run's journal could not be written; waiting for 1 running shell task to exit (Ctrl-C or a second SIGTERM to kill it now)\n",
+    );
+    expect(result.stderr).not.toContain('continues it');
+  }, 20_000);
 });

@@ -45,6 +45,7 @@ import {
   type HeldStopSignals,
   interruptedWords,
   interruptingLine,
+  journalFailedLine,
   leavesRunInterrupted,
   notStartedLine,
   onStopSignals,
@@ -143,6 +144,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
   let seen = 0; // events of this process: none means nothing ran
   // the SIGTERM (or SIGHUP) that halted the journal: what happens from then on is not recorded, so not shown either
   let halted: CancelCause | undefined;
+  let journalFailed = false; // the run stopped for it: its tasks get their grace, and then one line says what became of it
   let leftInterrupted: (cause: CancelCause) => void = () => {};
   const interrupted = new Promise<CancelCause>((resolve) => (leftInterrupted = resolve));
   let end: DagCompletedEvent | undefined; // seen: a failing log has nothing left to cancel
@@ -247,6 +249,7 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
         return;
       }
       if (halted !== undefined) return void notice(interruptingLine(signal, groups.size, resumeCommandOf(target))); // its log failed
+      if (journalFailed) return void notice(journalFailedLine(signal, groups.size)); // its tasks have their grace (the catch below)
       // before its first event this process ran nothing: even a Ctrl-C leaves the run as it was
       if ((leavesRunInterrupted(signal) || seen === 0) && target.halt !== undefined) {
         // a new run's record may not be made yet (a PostgreSQL store still answering): none to resume
@@ -328,7 +331,9 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     await groups.whenEmpty(); // no child outlives the CLI
     reporter.finish();
     const failures = final.failures.map((f) => withNotes(f, attemptNotes)); // listed as text, with --json too (on stderr)
-    failuresStream(options.output, io).write(runEndFailures(failures, final.runId, target.store, options.eventsPath));
+    // with the display's own lines; never into --json's stdout
+    const failuresTo = options.output === 'lines' || options.output === 'quiet' ? io.stdout : io.stderr;
+    failuresTo.write(runEndFailures(failures, final.runId, target.store, options.eventsPath));
     if (endError instanceof JournalWriteError) {
       outputFailed = true;
       io.stderr.write(`${journalFailureLine(endError, target.store, true, resumeCommandOf(target))}\n`);
@@ -339,7 +344,8 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
     return codeOfEnd(final);
   } catch (error) {
     // a journal that failed stops the tasks as a stop signal does (their grace to end); anything else at once
-    await (error instanceof JournalWriteError ? groups.terminateAll() : groups.killAll());
+    journalFailed = error instanceof JournalWriteError;
+    await (journalFailed ? groups.terminateAll() : groups.killAll());
     await groups.whenEmpty();
     reporter.finish();
     // the store said no before anything ran: at once, or at the first events of the run (a resume's `run.resumed`)
@@ -377,11 +383,6 @@ function exitCodeOfCause(cause: CancelCause): number {
 /** The command that resumes `target`'s run, as it is now. */
 function resumeCommandOf(target: RunToDrive): string | undefined {
   return typeof target.resumeCommand === 'function' ? target.resumeCommand() : target.resumeCommand;
-}
-
-/** Where the list of failures goes: with the display's own lines; never into `--json`'s stdout. */
-function failuresStream(output: OutputMode, io: CliIo): { write(text: string): unknown } {
-  return output === 'lines' || output === 'quiet' ? io.stdout : io.stderr;
 }
 
 function chooseReporter(output: OutputMode, io: CliIo, dag: Dag, start: DisplayStart): Reporter {

@@ -248,6 +248,17 @@ export function afterEndLine(signal: StopSignal, waitingFor: number): string {
 }
 
 /**
+ * What a stop signal does once the run's journal failed, while its tasks have their grace to
+ * exit: the command waits for them, then says what became of the run (the failure's line).
+ */
+export function journalFailedLine(signal: StopSignal, waitingFor: number): string {
+  const tasks = waitingFor === 1 ? '1 running shell task' : `${waitingFor} running shell tasks`;
+  const on = signal === 'SIGINT' ? '' : ` on ${signal}`;
+  const again = signal === 'SIGINT' ? 'Ctrl-C again' : `Ctrl-C or a second ${signal}`;
+  return `rxdag: stopping${on}: the run's journal could not be written; waiting for ${tasks} to exit (${again} to kill ${waitingFor === 1 ? 'it' : 'them'} now)`;
+}
+
+/**
  * What SIGTERM (or SIGHUP) on a journaled run does, in one line:
  * `rxdag: stopping on SIGTERM: the run is left interrupted, stopping its 2 running shell tasks (rxdag resume x continues it)`;
  * `running` counts the tasks whose processes are still alive (other tasks stop at once).
