@@ -661,6 +661,41 @@ describe('named limits', () => {
     });
   });
 
+  describe('the hold, once its task started, moving to the next task of its class', () => {
+    it('should not keep room for a next task short only of what it takes one unit of: it keeps its place in the order', () => {
+      const events: DagEvent[] = [];
+      inVirtualTime(({ cold }, scheduler) => {
+        const frames = (id: string) => ({ pre: 1, H: 50, F: 50, gate: 120, L: 10 })[id] ?? 1;
+        const shared = sharedScheduler(scheduler, {
+          agents: { work: ({ id }) => cold(`${'-'.repeat(frames(id))}(x|)`) },
+          limits: { api: { concurrency: 1 }, tokens: { rate: { limit: 1000, intervalMs: 100 } } },
+        });
+        // H waits for the tokens' window and holds; once it starts (100), F is its class's next:
+        // short of api only (H has it), of which it takes one unit, though 2 tokens
+        const a = defineDag({
+          id: 'A',
+          tasks: [
+            { id: 'pre', agent: 'work', limits: { tokens: 600 }, priority: 30 },
+            { id: 'H', agent: 'work', limits: { api: 1, tokens: 600 }, priority: 20 },
+            { id: 'F', agent: 'work', limits: { api: 1, tokens: 2 }, priority: 10 },
+          ],
+        });
+        const b = defineDag({
+          id: 'B',
+          tasks: [
+            { id: 'gate', agent: 'work' },
+            { id: 'L', agent: 'work', limits: { api: 1 }, deps: ['gate'] },
+          ],
+        });
+        shared.submit(a, { runId: 'A' }).subscribe((e) => events.push(e));
+        shared.submit(b, { runId: 'B' }).subscribe((e) => events.push(e));
+      });
+      const started = events.filter((e) => e.type === 'task.started').map((e) => `${e.at} ${e.taskId}`);
+      // when H ends (150), F and L want api alike: the turn is B's (A started last), as without a hold
+      expect(started).toEqual(['0 pre', '0 gate', '100 H', '150 L', '160 F']);
+    });
+  });
+
   describe('a heavy task of a run whose last heavy task has ended, beside a run waiting for something else', () => {
     it.each([1, 1000])(
       'should take the hold again, not wait until every lighter task of its own run has run (its last heavy task taking %d frames elsewhere)',
