@@ -165,6 +165,16 @@ describe('an agent whose create throws, on a durable scheduler', () => {
   });
 });
 
+/** Two attempts of agent `pooled`, the second after `wait` (agent `w`): its instance is idle between them. */
+const idleBetween = defineDag({
+  id: 'd',
+  tasks: [
+    { id: 'a', agent: 'pooled' },
+    { id: 'wait', agent: 'w' },
+    { id: 'b', agent: 'pooled', deps: ['wait'] },
+  ],
+});
+
 describe('an idle instance in virtual time', () => {
   it.each<[string, (test: ReturnType<typeof testScheduler>) => SchedulerLike]>([
     ['the test scheduler', (test) => test],
@@ -181,15 +191,7 @@ describe('an idle instance in virtual time', () => {
         dispose: () => void disposed.push(test.now()),
         run: () => cold('-(x|)'),
       });
-      const dag = defineDag({
-        id: 'd',
-        tasks: [
-          { id: 'a', agent: 'pooled' },
-          { id: 'wait', agent: 'w' },
-          { id: 'b', agent: 'pooled', deps: ['wait'] },
-        ],
-      });
-      runDag(dag, { ...base, scheduler: pick(test), runId: 'd', agents: { pooled, w: () => cold('-----(x|)') } }).subscribe();
+      runDag(idleBetween, { ...base, scheduler: pick(test), runId: 'd', agents: { pooled, w: () => cold('-----(x|)') } }).subscribe();
     });
     // a's instance idle from 1, disposed at 3; b's, made at 5, disposed when its run ends at 6
     expect(disposed).toEqual([3, 6]);
@@ -216,15 +218,9 @@ describe('an agent whose dispose fails', () => {
         },
         run: () => cold('-(x|)'),
       });
-      const dag = defineDag({
-        id: 'd',
-        tasks: [
-          { id: 'a', agent: 'pooled' },
-          { id: 'wait', agent: 'w' },
-          { id: 'b', agent: 'pooled', deps: ['wait'] },
-        ],
-      });
-      runDag(dag, { ...base, scheduler, runId: 'd', agents: { pooled, w: () => cold('-----(x|)') } }).subscribe((e) => events.push(e));
+      runDag(idleBetween, { ...base, scheduler, runId: 'd', agents: { pooled, w: () => cold('-----(x|)') } }).subscribe((e) =>
+        events.push(e),
+      );
     });
     // a's instance is idle from 1 and disposed at 3 (the throw ignored); b gets a new one at 5
     expect(disposed).toEqual([3, 6]);

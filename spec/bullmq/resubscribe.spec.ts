@@ -185,8 +185,9 @@ describe("a worker's subscription to cancels", () => {
       said.length = 0;
       redis.refuseSubscribes();
       await waitFor(() => redis.subscribes >= 6, 'a few reconnects, each subscribing', 10_000);
-      // the poller's connection came back (once, after the drop); the subscriber never did
-      expect(said.filter((word) => word === 'connected').length).toBeLessThanOrEqual(1);
+      // the poller's connection came back (once after the drop, or twice on a loaded machine, whose
+      // poll may time out too); the subscriber, reconnected six times and more, never said it did
+      expect(said.filter((word) => word === 'connected').length).toBeLessThanOrEqual(2);
     } finally {
       await watch.close(100);
       await redis.close();

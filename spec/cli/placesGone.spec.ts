@@ -71,59 +71,53 @@ describe('rxdag where its places are gone', () => {
     expect(readdirSync(store)).toEqual(['.gitignore']);
   });
 
-  it('should give the tasks still running SIGTERM and their grace when the journal fails, as a stop signal does', async () => {
-    const store = tmp.file('failing-store');
-    const [started, go, trapped] = ['long-started', 'go', 'long-trapped'].map((name) => tmp.file(name));
-    const dag = writeText(
-      tmp.file('failing.json'),
-      JSON.stringify({
-        id: 'failing',
-        tasks: [
-          // its clean-up takes a moment: killed at once, it never ends
-          { id: 'long', run: `trap "sleep 0.5; touch '${trapped}'; exit 1" TERM; touch '${started}'; sleep 20 & wait` },
-          // ends once the journal is gone: its end cannot be written, and the run stops
-          { id: 'gate', run: `until [ -e '${go}' ]; do sleep 0.05; done` },
-        ],
-      }),
-    );
-    const run = startCli(['run', dag, '--store', store, '--kill-grace', '10000']);
-    await waitUntil(() => readdirSync(tmp.dir).includes('long-started'), 'task long to start');
+  /**
+   * `rxdag run` of a task whose shell runs `long` (it touches NAME-started first) beside a gate
+   * that ends once it is told to, after the journal file was removed: the gate's end cannot be
+   * written, and the run stops. Resolves with the run, once its journal failed.
+   */
+  async function journalFailing(name: string, long: (started: string) => string, killGraceMs: number) {
+    const store = tmp.file(`${name}-store`);
+    const [started, go] = [`${name}-started`, `${name}-go`].map((file) => tmp.file(file));
+    const tasks = [
+      { id: 'long', run: long(started!) },
+      { id: 'gate', run: `until [ -e '${go}' ]; do sleep 0.05; done` },
+    ];
+    const run = startCli([
+      'run',
+      writeText(tmp.file(`${name}.json`), JSON.stringify({ id: name, tasks })),
+      '--store',
+      store,
+      '--kill-grace',
+      `${killGraceMs}`,
+    ]);
+    await waitUntil(() => readdirSync(tmp.dir).includes(`${name}-started`), 'task long to start');
     rmSync(
       path.join(
         store,
-        readdirSync(store).find((name) => name.endsWith('.jsonl'))!,
+        readdirSync(store).find((file) => file.endsWith('.jsonl'))!,
       ),
     );
-    writeText(go, '');
-    const result = await run.done;
-    expect(result.code).toBe(74);
+    writeText(go!, '');
+    return run;
+  }
+
+  it('should give the tasks still running SIGTERM and their grace when the journal fails, as a stop signal does', async () => {
+    const trapped = tmp.file('long-trapped');
+    // its clean-up takes a moment: killed at once, it never ends
+    const run = await journalFailing(
+      'failing',
+      (started) => `trap "sleep 0.5; touch '${trapped}'; exit 1" TERM; touch '${started}'; sleep 20 & wait`,
+      10_000,
+    );
+    expect((await run.done).code).toBe(74);
     // its trap ran: SIGTERM, not SIGKILL
     expect(readdirSync(tmp.dir)).toContain('long-trapped');
   });
 
   it('should not promise a resume to a stop signal during that grace: the journal failed, and its line says what became of the run', async () => {
-    const store = tmp.file('graced-store');
-    const [started, go] = ['stubborn-started', 'graced-go'].map((name) => tmp.file(name));
-    const dag = writeText(
-      tmp.file('graced.json'),
-      JSON.stringify({
-        id: 'graced',
-        tasks: [
-          { id: 'stubborn', run: `trap '' TERM; touch '${started}'; sleep 20 & wait` },
-          { id: 'gate', run: `until [ -e '${go}' ]; do sleep 0.05; done` },
-        ],
-      }),
-    );
-    const run = startCli(['run', dag, '--store', store, '--kill-grace', '5000']);
-    await waitUntil(() => readdirSync(tmp.dir).includes('stubborn-started'), 'task stubborn to start');
-    rmSync(
-      path.join(
-        store,
-        readdirSync(store).find((name) => name.endsWith('.jsonl'))!,
-      ),
-    );
-    writeText(go, '');
-    await new Promise((resolve) => setTimeout(resolve, 1500)); // the gate's end failed the journal; stubborn has its grace
+    const run = await journalFailing('graced', (started) => `trap '' TERM; touch '${started}'; sleep 20 & wait`, 5000);
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // the gate's end failed the journal; the task has its grace
     run.child.kill('SIGTERM');
     const result = await run.done;
     expect(result.code).toBe(74);
