@@ -15,7 +15,9 @@ import * as os from 'node:os';
  * A process busy for more than those ~60 ms (loading modules, building a graph, a run in this
  * process) cannot answer in time, whatever its handlers: under tsx's command line a script calls
  * {@link relayUnderTsx} first, which runs it again in a child process and only relays signals to
- * it, so the process tsx watches is always idle.
+ * it, so the process tsx watches is always idle. On a machine too loaded for even that process to
+ * answer, tsx SIGKILLs it before it relays: the script, told by their IPC channel, then stops as
+ * on SIGTERM.
  */
 
 /** Thrown by {@link StopSignals.check} once a signal came: the script starts nothing new. */
@@ -79,6 +81,12 @@ export function stopOnSignals(
       .finally(exit);
   };
   for (const name of signals) process.on(name, onSignal);
+  // the script under relayUnderTsx: a relay gone first was SIGKILLed by tsx, which a loaded machine
+  // kept from answering its signal within ~60 ms, before it relayed it: taken as SIGTERM
+  if (process.env[RELAYED] === '1' && process.channel !== undefined) {
+    process.channel.unref(); // the script ends on its own as it would without the channel
+    process.once('disconnect', () => onSignal('SIGTERM'));
+  }
   return {
     get signal() {
       return signal;
@@ -111,7 +119,8 @@ export function relayUnderTsx(signals: readonly NodeJS.Signals[] = ['SIGINT', 'S
   const underTsxCli = process.execArgv.some((arg) => /[\\/]tsx[\\/]dist[\\/]preflight\.cjs$/.test(arg));
   if (!underTsxCli || process.env[RELAYED] === '1') return undefined;
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
+    // (the channel tells the script when this process is gone: see stopOnSignals)
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, [RELAYED]: '1' },
   });
   const relayed = new Set<NodeJS.Signals>();
