@@ -37,6 +37,13 @@ export interface StopSignals {
   dispose(): void;
 }
 
+/** Set in the child {@link relayUnderTsx} starts: that one runs the script. */
+const RELAYED = 'RXDAG_BENCH_RELAYED';
+
+/** Whether this process is the script {@link relayUnderTsx} started; the mark is not passed on to its own children. */
+const isRelayedScript = process.env[RELAYED] === '1';
+delete process.env[RELAYED];
+
 /** The clean-up is given this long before the process exits without it. */
 const CLEAN_UP_LIMIT_MS = 60_000;
 
@@ -83,9 +90,10 @@ export function stopOnSignals(
   for (const name of signals) process.on(name, onSignal);
   // the script under relayUnderTsx: a relay gone first was SIGKILLed by tsx, which a loaded machine
   // kept from answering its signal within ~60 ms, before it relayed it: taken as SIGTERM
-  if (process.env[RELAYED] === '1' && process.channel !== undefined) {
+  const relayGone = () => onSignal('SIGTERM');
+  if (isRelayedScript && process.channel !== undefined) {
     process.channel.unref(); // the script ends on its own as it would without the channel
-    process.once('disconnect', () => onSignal('SIGTERM'));
+    process.once('disconnect', relayGone);
   }
   return {
     get signal() {
@@ -95,13 +103,12 @@ export function stopOnSignals(
       if (signal !== undefined) throw new Stopped(signal);
     },
     dispose() {
-      if (signal === undefined) for (const name of signals) process.off(name, onSignal);
+      if (signal !== undefined) return;
+      for (const name of signals) process.off(name, onSignal);
+      process.off('disconnect', relayGone);
     },
   };
 }
-
-/** Set in the child {@link relayUnderTsx} starts: that one runs the script. */
-const RELAYED = 'RXDAG_BENCH_RELAYED';
 
 /**
  * Under tsx's command line (`npm run bench:…`, `npx tsx …`: tsx's preflight in `execArgv`), runs
@@ -117,7 +124,7 @@ const RELAYED = 'RXDAG_BENCH_RELAYED';
  */
 export function relayUnderTsx(signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): Promise<never> | undefined {
   const underTsxCli = process.execArgv.some((arg) => /[\\/]tsx[\\/]dist[\\/]preflight\.cjs$/.test(arg));
-  if (!underTsxCli || process.env[RELAYED] === '1') return undefined;
+  if (!underTsxCli || isRelayedScript) return undefined;
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     // (the channel tells the script when this process is gone: see stopOnSignals)
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],

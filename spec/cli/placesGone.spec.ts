@@ -126,4 +126,30 @@ describe('rxdag where its places are gone', () => {
     );
     expect(result.stderr).not.toContain('continues it');
   }, 20_000);
+
+  it.each([
+    ['a second SIGTERM', ['SIGTERM', 'SIGTERM']],
+    ['SIGQUIT', ['SIGQUIT']],
+  ] as const)(
+    'should kill those tasks at once on %s, the failure still said and its code kept',
+    async (_, signals) => {
+      const run = await journalFailing(
+        `hurried-${signals.length}`,
+        (started) => `trap '' TERM; touch '${started}'; sleep 20 & wait`,
+        10_000,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1500)); // the gate's end failed the journal; the task has its grace
+      for (const signal of signals) {
+        run.child.kill(signal);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      const started = Date.now();
+      const result = await run.done;
+      expect(Date.now() - started).toBeLessThan(5000); // not the 10 s of grace
+      expect(result.code).toBe(74);
+      expect(result.stderr).toContain('its journal file was removed while it ran');
+      expect(result.stderr).not.toContain('continues it');
+    },
+    30_000,
+  );
 });

@@ -50,6 +50,7 @@ describe("the store's refusals on the command line", () => {
     expect(failed('', 'Connection terminated due to connection timeout')).toMatch(
       /^cannot reach the store: .*: cannot connect: Connection terminated due to connection timeout$/,
     );
+    expect(failed('', 'timeout expired')).toMatch(/: cannot connect: timeout expired$/); // a session's own client
     expect(failed('57P03', 'the database system is starting up')).toBe(
       'PostgreSQL journal at postgres://u@db:5432/test: cannot connect: the database system is starting up',
     );

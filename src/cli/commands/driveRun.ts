@@ -265,7 +265,8 @@ export async function driveRun(target: RunToDrive, options: DriveOptions, io: Cl
       cancel(signal);
     },
     immediate: (signal) => {
-      // A second Ctrl-C (or Ctrl-\\ first): the user will not wait for the grace period. A run that ended stays as it ended.
+      // A second Ctrl-C (or Ctrl-\\ first): no wait for the grace. An ended run stays as it ended; a failed journal's line ends its run.
+      if (journalFailed) return void (notice(atOnceLine(signal, groups.size, undefined)), groups.hurry());
       const resume =
         (signal === 'SIGQUIT' || halted !== undefined) && target.halt !== undefined && end === undefined
           ? resumeCommandOf(target)

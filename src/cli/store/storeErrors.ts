@@ -134,8 +134,13 @@ const LOGIN_REFUSED = /^(28...|3D000|53300|57P03)$/;
  */
 function failedToConnect(cause: unknown): boolean {
   const { syscall, message } = (cause ?? {}) as { syscall?: unknown; message?: unknown };
-  // pg's pool gives up a connection not made in time with no code of its own
-  return syscall === 'connect' || syscall === 'getaddrinfo' || message === 'Connection terminated due to connection timeout';
+  // pg gives up a connection not made in time with no code of its own: its pool, and a client of its own (a run's session)
+  return (
+    syscall === 'connect' ||
+    syscall === 'getaddrinfo' ||
+    message === 'Connection terminated due to connection timeout' ||
+    message === 'timeout expired'
+  );
 }
 
 /** Turns a store's refusal into an `InvalidInputError` (exit 2); anything else is rethrown as it is. `doing`: see {@link refusalLine}. */
